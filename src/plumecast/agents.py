@@ -1,0 +1,524 @@
+"""Toxic agents: the shipped table of real chemicals and user-defined agents.
+
+An :class:`Agent` holds what consequence assessment needs about a gas: its
+molecular weight (for ppm <-> mass conversions), its Acute Exposure Guideline
+Levels (AEGL-1/2/3 at 10 min, 30 min, 60 min, 4 h and 8 h, in ppm), one or more
+published lethality probit sets, flammability limits and a first-order decay
+rate. The shipped table (``plumecast/data/agents/agents.csv``, sources in
+``SOURCES.md`` next to it) covers 13 toxic industrial chemicals. Values that
+were not verified are **blank** there and ``None`` here: they are never turned
+into zeros, and :meth:`Agent.data_warnings` lists them for the result tables.
+
+A scenario names an agent either by table name (``agent: chlorine``) or defines
+one inline with the same fields (``agent: {name: ..., molecular_weight_g_mol:
+..., aegl_ppm: {...}, probit: {...}}``); both are validated by the same model.
+Use :data:`AgentSpec` as the pydantic field type, or :func:`resolve_agent`.
+
+References
+----------
+US EPA Acute Exposure Guideline Levels program; NRC (2001) *Standing Operating
+Procedures for Developing AEGLs*; CPR 18E (1999) "Purple Book"; Lees (2005)
+*Loss Prevention in the Process Industries*, 3rd ed., via UK HSE
+SPC/Tech/OSD/30. Full citations: ``plumecast/data/agents/SOURCES.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+from collections.abc import Mapping
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from plumecast.errors import DataFileError, ScenarioError
+from plumecast.toxicology import (
+    AEGL_DURATIONS_S,
+    AEGL_LEVELS,
+    aegl_loglog_interpolate,
+    lethal_fraction_from_probit,
+    probit_from_load,
+)
+from plumecast.units import P_STANDARD_PA, T_STANDARD_K, kg_m3_to_ppm, ppm_to_kg_m3
+
+__all__ = [
+    "AEGL_DURATIONS_S",
+    "AEGL_LEVELS",
+    "Agent",
+    "AgentSpec",
+    "ProbitSet",
+    "get_agent",
+    "list_agents",
+    "resolve_agent",
+]
+
+ConcUnit = Literal["mg/m3", "ppm", "kg/m3"]
+TimeUnit = Literal["min", "s"]
+
+_TABLE_PACKAGE = "plumecast"
+_TABLE_FILE = "data/agents/agents.csv"
+
+# Probit sets of the shipped table, in "auto" preference order.
+_SHIPPED_PROBITS = {
+    "purple_book": (
+        "probit_pb",
+        "TNO Purple Book, CPR 18E (1999), eq. 5.3 and Table 5.2",
+    ),
+    "lees": (
+        "probit_lees",
+        "Lees (2005) Loss Prevention in the Process Industries, 3rd ed., "
+        "via UK HSE SPC/Tech/OSD/30 Table 2",
+    ),
+}
+
+
+class ProbitSet(BaseModel):
+    """One published lethality probit ``Pr = a + b ln(sum C^n dt)``.
+
+    Parameters
+    ----------
+    a, b : float
+        Probit constants. [-]
+    n : float
+        Toxic-load exponent (> 0). [-]
+    conc_unit : {"mg/m3", "ppm", "kg/m3"}
+        Concentration unit the constants were published in.
+    time_unit : {"min", "s"}
+        Time unit the constants were published in.
+    source : str
+        Citation.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    a: float
+    b: float = Field(gt=0)
+    n: float = Field(gt=0)
+    conc_unit: ConcUnit
+    time_unit: TimeUnit
+    source: str = ""
+
+    def concentration_factor(
+        self,
+        molecular_weight_g_mol: float,
+        temperature_k: float = T_STANDARD_K,
+        pressure_pa: float = P_STANDARD_PA,
+    ) -> float:
+        """Multiplier from kg m-3 to this set's concentration unit. [unit / (kg m-3)]"""
+        if self.conc_unit == "kg/m3":
+            return 1.0
+        if self.conc_unit == "mg/m3":
+            return 1e6
+        return float(kg_m3_to_ppm(1.0, molecular_weight_g_mol, temperature_k, pressure_pa))
+
+    @property
+    def seconds_per_time_unit(self) -> float:
+        """Length of this set's time unit. [s]"""
+        return 60.0 if self.time_unit == "min" else 1.0
+
+    @property
+    def load_units(self) -> str:
+        """Units of the toxic load for this set, e.g. ``'(mg m-3)^2.75 min'``."""
+        conc = {"mg/m3": "mg m-3", "kg/m3": "kg m-3", "ppm": "ppm"}[self.conc_unit]
+        return f"({conc})^{self.n:g} {self.time_unit}"
+
+    @property
+    def equation(self) -> str:
+        """The probit as text, with units."""
+        return (
+            f"Pr = {self.a:g} + {self.b:g} ln(sum C^{self.n:g} dt), "
+            f"C in {self.conc_unit}, t in {self.time_unit}"
+        )
+
+    def probit(self, load: Any) -> np.ndarray:
+        """Probit for a toxic load in :attr:`load_units` (``-inf`` for zero load). [-]"""
+        return probit_from_load(load, self.a, self.b)
+
+    def lethal_fraction(self, load: Any) -> np.ndarray:
+        """Lethal fraction ``Phi(Pr - 5)`` for a toxic load in :attr:`load_units`. [-]"""
+        return lethal_fraction_from_probit(self.probit(load))
+
+
+def _level_key(key: Any) -> int:
+    text = str(key).strip().lower().replace("aegl", "").replace("-", "").replace("_", "")
+    try:
+        level = int(text)
+    except ValueError:
+        raise ValueError(f"AEGL level {key!r}: expected 1, 2 or 3 (or 'AEGL-1' ...)") from None
+    if level not in AEGL_LEVELS:
+        raise ValueError(f"AEGL level {key!r}: expected 1, 2 or 3")
+    return level
+
+
+class Agent(BaseModel):
+    """A toxic agent (shipped or user-defined).
+
+    Parameters
+    ----------
+    name : str
+        Agent name (the table is looked up case-insensitively).
+    molecular_weight_g_mol : float
+        Molecular weight (> 0). [g mol-1]
+    aegl_ppm : mapping
+        ``{level: {duration_label: value or None}}`` with levels 1, 2, 3 and
+        duration labels ``"10min" "30min" "60min" "4h" "8h"``. [ppm] Missing
+        levels or durations are ``None`` (never zero). Keys ``"AEGL-2"`` etc. are
+        accepted.
+    aegl_check : str
+        How the AEGL values were verified (``primary-summary+secondary``,
+        ``secondary``, ``not-verified``, ``user-defined`` ...). Shown to users.
+    aegl_note : str
+        Free-text note on the AEGL values. Shown to users.
+    probits : mapping of str to ProbitSet
+        Published lethality probit sets by name, in ``probit_set="auto"``
+        preference order. A scenario may give a single set as ``probit:``.
+    lfl_vol_pct, ufl_vol_pct : float, optional
+        Lower / upper flammability limit in air. [% v/v]
+    decay_rate_s : float
+        First-order removal rate in air (>= 0). [s-1]
+    description : str
+        Free text.
+    cas, formula : str
+        CAS registry number and formula, where known.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    molecular_weight_g_mol: float = Field(gt=0)
+    aegl_ppm: dict[int, dict[str, float | None]] = Field(default_factory=dict)
+    aegl_check: str = "user-defined"
+    aegl_note: str = ""
+    probits: dict[str, ProbitSet] = Field(default_factory=dict)
+    lfl_vol_pct: float | None = Field(default=None, gt=0, le=100)
+    ufl_vol_pct: float | None = Field(default=None, gt=0, le=100)
+    decay_rate_s: float = Field(default=0.0, ge=0)
+    description: str = ""
+    cas: str = ""
+    formula: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_probit(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "probit" in data:
+            data = dict(data)
+            if "probits" in data:
+                raise ValueError("give either 'probit' (one set) or 'probits' (named sets), not both")
+            single = data.pop("probit")
+            data["probits"] = {} if single is None else {"user": single}
+        return data
+
+    @field_validator("aegl_ppm", mode="before")
+    @classmethod
+    def _normalise_aegl(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise ValueError("aegl_ppm must be a mapping {level: {duration: ppm}}")
+        out: dict[int, dict[str, float | None]] = {}
+        for key, row in value.items():
+            level = _level_key(key)
+            if not isinstance(row, Mapping):
+                raise ValueError(f"aegl_ppm[{key!r}] must map durations {list(AEGL_DURATIONS_S)} to ppm")
+            full: dict[str, float | None] = dict.fromkeys(AEGL_DURATIONS_S)
+            for label, ppm in row.items():
+                lab = str(label).strip().lower().replace(" ", "")
+                lab = {"1h": "60min", "10m": "10min", "30m": "30min", "60m": "60min"}.get(lab, lab)
+                if lab not in AEGL_DURATIONS_S:
+                    raise ValueError(
+                        f"aegl_ppm[{key!r}]: duration {label!r} is not one of {list(AEGL_DURATIONS_S)}"
+                    )
+                if ppm is not None:
+                    ppm = float(ppm)
+                    if not (ppm > 0 and math.isfinite(ppm)):
+                        raise ValueError(
+                            f"aegl_ppm[{key!r}][{label!r}] = {ppm}: must be a positive number or null"
+                        )
+                full[lab] = ppm
+            out[level] = full
+        return out
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Agent:
+        for label in AEGL_DURATIONS_S:
+            present = [
+                (lvl, self.aegl_ppm[lvl][label])
+                for lvl in AEGL_LEVELS
+                if lvl in self.aegl_ppm and self.aegl_ppm[lvl][label] is not None
+            ]
+            for (l1, v1), (l2, v2) in zip(present, present[1:], strict=False):
+                if v1 is not None and v2 is not None and v1 > v2:
+                    raise ValueError(
+                        f"AEGL-{l1} ({v1} ppm) exceeds AEGL-{l2} ({v2} ppm) at {label}; "
+                        "levels must not decrease from AEGL-1 to AEGL-3"
+                    )
+        if (
+            self.lfl_vol_pct is not None
+            and self.ufl_vol_pct is not None
+            and self.lfl_vol_pct >= self.ufl_vol_pct
+        ):
+            raise ValueError(f"lfl_vol_pct {self.lfl_vol_pct} must be below ufl_vol_pct {self.ufl_vol_pct}")
+        return self
+
+    # --- AEGL -------------------------------------------------------------
+
+    def aegl_table_ppm(self, level: int) -> np.ndarray:
+        """The five tabulated AEGL values of ``level``, NaN where missing. [ppm]"""
+        row = self.aegl_ppm.get(int(level), {})
+        return np.array(
+            [np.nan if row.get(lab) is None else row[lab] for lab in AEGL_DURATIONS_S], dtype=float
+        )
+
+    def aegl_ppm_at(self, level: int, duration_s: float) -> float | None:
+        """AEGL of ``level`` for an exposure of ``duration_s``, interpolated. [ppm]
+
+        Log-log interpolation between tabulated durations (``C^n t = k`` through
+        the two bracketing points, NRC 2001 SOP sec. 2.7); the 10-min value below
+        10 min and the 8-h value beyond 8 h. ``None`` when a needed value is missing.
+        """
+        if int(level) not in AEGL_LEVELS:
+            raise ValueError(f"AEGL level {level}: expected 1, 2 or 3")
+        value = float(
+            aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), self.aegl_table_ppm(level), duration_s)
+        )
+        return None if math.isnan(value) else value
+
+    def aegl_kg_m3(
+        self,
+        level: int,
+        duration_s: float,
+        temperature_k: float = T_STANDARD_K,
+        pressure_pa: float = P_STANDARD_PA,
+    ) -> float | None:
+        """AEGL of ``level`` for an exposure of ``duration_s``, interpolated. [kg m-3]
+
+        As :meth:`aegl_ppm_at`, converted through the molecular weight at
+        ``temperature_k`` [K] and ``pressure_pa`` [Pa] (default 25 degC, 1 atm,
+        the reference state of the AEGL mg/m3 values). ``None`` when missing.
+        """
+        ppm = self.aegl_ppm_at(level, duration_s)
+        if ppm is None:
+            return None
+        return float(ppm_to_kg_m3(ppm, self.molecular_weight_g_mol, temperature_k, pressure_pa))
+
+    def missing_aegl(self) -> dict[int, list[str]]:
+        """Missing AEGL durations per level (empty dict when the table is complete)."""
+        out: dict[int, list[str]] = {}
+        for level in AEGL_LEVELS:
+            row = self.aegl_ppm.get(level, {})
+            gaps = [lab for lab in AEGL_DURATIONS_S if row.get(lab) is None]
+            if gaps:
+                out[level] = gaps
+        return out
+
+    # --- probit -----------------------------------------------------------
+
+    def probit_set(self, name: str = "auto") -> ProbitSet | None:
+        """A probit set by name; ``"auto"`` is the first set (Purple Book for the
+        shipped table). ``None`` if the agent has no such set."""
+        if name == "auto":
+            return next(iter(self.probits.values()), None)
+        return self.probits.get(name)
+
+    def probit_set_name(self, name: str = "auto") -> str | None:
+        """The name that ``probit_set(name)`` resolves to, or ``None``."""
+        if name == "auto":
+            return next(iter(self.probits), None)
+        return name if name in self.probits else None
+
+    def probit(self, concentration_kg_m3: Any, duration_s: Any, probit_set: str = "auto") -> np.ndarray:
+        """Probit for a constant exposure. [-]
+
+        Parameters
+        ----------
+        concentration_kg_m3 : array_like
+            Constant concentration. [kg m-3]
+        duration_s : array_like
+            Exposure duration. [s]
+        probit_set : str
+            Probit set name or ``"auto"``.
+
+        Raises
+        ------
+        KeyError
+            If the agent has no such probit set.
+        """
+        ps = self._require_probit(probit_set)
+        c = np.asarray(concentration_kg_m3, dtype=float) * ps.concentration_factor(self.molecular_weight_g_mol)
+        load = np.power(c, ps.n) * (np.asarray(duration_s, dtype=float) / ps.seconds_per_time_unit)
+        return ps.probit(load)
+
+    def lethal_fraction(self, concentration_kg_m3: Any, duration_s: Any, probit_set: str = "auto") -> np.ndarray:
+        """Lethal fraction ``Phi(Pr - 5)`` for a constant exposure. [-]
+
+        See :meth:`probit` for the parameters.
+        """
+        return lethal_fraction_from_probit(self.probit(concentration_kg_m3, duration_s, probit_set))
+
+    def _require_probit(self, name: str) -> ProbitSet:
+        ps = self.probit_set(name)
+        if ps is None:
+            raise KeyError(
+                f"agent {self.name!r} has no probit set {name!r}; it has {list(self.probits) or 'none'}"
+            )
+        return ps
+
+    # --- flags ------------------------------------------------------------
+
+    @property
+    def flammable(self) -> bool:
+        """True when a lower flammability limit is known."""
+        return self.lfl_vol_pct is not None
+
+    def data_warnings(self, probit_set: str = "auto") -> list[str]:
+        """Data-quality flags to show next to any result for this agent."""
+        out: list[str] = []
+        for level, gaps in self.missing_aegl().items():
+            which = "all durations" if len(gaps) == len(AEGL_DURATIONS_S) else ", ".join(gaps)
+            out.append(
+                f"{self.name}: AEGL-{level} missing ({which}); exceedance of AEGL-{level}"
+                + (" and % of lethal level" if level == 3 else "")
+                + " not computed (reported as n/a, not as 'never')"
+            )
+        if self.aegl_check not in ("primary-summary+secondary", "user-defined"):
+            out.append(f"{self.name}: AEGL values verification status '{self.aegl_check}' (see SOURCES.md)")
+        if self.aegl_note:
+            out.append(f"{self.name}: {self.aegl_note}")
+        if self.aegl_check == "user-defined" and self.aegl_ppm:
+            out.append(f"{self.name}: user-defined agent; AEGL and probit values come from the scenario")
+        if self.probit_set(probit_set) is None:
+            out.append(
+                f"{self.name}: no probit set {probit_set!r} (has {list(self.probits) or 'none'}); "
+                "lethal fraction and fatalities not computed (NaN, not zero)"
+            )
+        return out
+
+
+# --- the shipped table ----------------------------------------------------
+
+
+def _opt_float(row: Mapping[str, str], key: str) -> float | None:
+    text = (row.get(key) or "").strip()
+    return float(text) if text else None
+
+
+def _agent_from_row(row: Mapping[str, str]) -> Agent:
+    aegl = {
+        level: {lab: _opt_float(row, f"aegl{level}_{lab}_ppm") for lab in AEGL_DURATIONS_S}
+        for level in AEGL_LEVELS
+    }
+    probits: dict[str, ProbitSet] = {}
+    for set_name, (prefix, source) in _SHIPPED_PROBITS.items():
+        a, b, n = (_opt_float(row, f"{prefix}_{k}") for k in ("a", "b", "n"))
+        if a is None or b is None or n is None:
+            continue
+        if set_name == "lees" and row["agent"] == "chlorine":
+            source += "; equals Withers & Lees (1985) J. Hazard. Mater. 12:283-302"
+        probits[set_name] = ProbitSet(
+            a=a,
+            b=b,
+            n=n,
+            conc_unit=row[f"{prefix}_conc_unit"].strip(),  # type: ignore[arg-type]
+            time_unit=row[f"{prefix}_time_unit"].strip(),  # type: ignore[arg-type]
+            source=source,
+        )
+    return Agent(
+        name=row["agent"].strip(),
+        molecular_weight_g_mol=float(row["mw_g_mol"]),
+        aegl_ppm=aegl,  # type: ignore[arg-type]
+        aegl_check=row["aegl_check"].strip(),
+        aegl_note=row["aegl_note"].strip(),
+        probits=probits,
+        lfl_vol_pct=_opt_float(row, "lfl_vol_pct"),
+        ufl_vol_pct=_opt_float(row, "ufl_vol_pct"),
+        description=f"{row['formula']} (CAS {row['cas']}); flammability: {row['flammability_source']}",
+        cas=row["cas"].strip(),
+        formula=row["formula"].strip(),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> dict[str, Agent]:
+    path = resources.files(_TABLE_PACKAGE).joinpath(_TABLE_FILE)
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+        return {row["agent"].strip().lower(): _agent_from_row(row) for row in rows}
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataFileError(f"{path}: shipped agent table is unreadable: {exc}") from exc
+
+
+def list_agents() -> list[str]:
+    """Names of the agents in the shipped table, in table order."""
+    return [agent.name for agent in _table().values()]
+
+
+def get_agent(name: str) -> Agent:
+    """The shipped agent called ``name`` (case-insensitive).
+
+    Raises
+    ------
+    ScenarioError
+        If there is no such agent; the message lists the known names.
+    """
+    key = str(name).strip().lower()
+    table = _table()
+    if key not in table:
+        raise ScenarioError(
+            f"agent: unknown agent {name!r}; known agents are {', '.join(list_agents())}. "
+            "Define a new agent inline with name, molecular_weight_g_mol, aegl_ppm and probit."
+        )
+    return table[key]
+
+
+def _coerce_agent(value: Any) -> Any:
+    """Pydantic pre-validator: table name -> Agent; partial dict -> table + overrides."""
+    if isinstance(value, str):
+        try:
+            return get_agent(value)
+        except ScenarioError as exc:
+            raise ValueError(str(exc).removeprefix("agent: ")) from None
+    if isinstance(value, Mapping) and "molecular_weight_g_mol" not in value and "name" in value:
+        key = str(value["name"]).strip().lower()
+        if key in _table():
+            base = _table()[key].model_dump()
+            base.update(value)
+            if "probit" in value:
+                base.pop("probits", None)
+            return base
+    return value
+
+
+AgentSpec = Annotated[Agent, BeforeValidator(_coerce_agent)]
+"""Pydantic field type for scenarios: a table name or an inline agent definition.
+
+An inline mapping without ``molecular_weight_g_mol`` whose ``name`` is in the
+shipped table starts from the table entry and overrides the given fields
+(e.g. ``{name: chlorine, decay_rate_s: 1.0e-5}``).
+"""
+
+
+def resolve_agent(spec: str | Agent | Mapping[str, Any]) -> Agent:
+    """An :class:`Agent` from a table name, an agent, or an inline definition.
+
+    Raises
+    ------
+    ScenarioError
+        Unknown name or invalid definition, with the reason.
+    """
+    if isinstance(spec, Agent):
+        return spec
+    if isinstance(spec, str):
+        return get_agent(spec)
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return TypeAdapter(AgentSpec).validate_python(spec)
+    except ValidationError as exc:
+        details = "; ".join(
+            f"agent.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ScenarioError(f"invalid agent definition: {details}") from None
