@@ -1,0 +1,271 @@
+"""Numba CPU kernel: the same physics as :mod:`plumecast.transport.kernels_numpy`,
+compiled and parallel over particles.
+
+Every particle runs all the steps of one call in registers before the next particle
+is touched ("step fusion"): the wind field (a few MB) stays in cache and the
+particle arrays are read and written once per call instead of once per step. The
+particle range is cut into one contiguous block per thread; each block accumulates
+its own output grid and decay total, summed at the end, so there are no races and
+the sum order does not depend on scheduling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
+from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
+from plumecast.transport.windgrid import WindGrid
+from plumecast.units import EARTH_RADIUS_M
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_STEP_MULT = np.uint64(0xD1B54A32D192ED03)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_TWO_POW_M53 = 1.0 / 9007199254740992.0
+_DEG = math.pi / 180.0
+_RAD = 180.0 / math.pi
+_TWO_PI = 2.0 * math.pi
+
+
+@numba.njit(inline="always")
+def _mix64(z: np.uint64) -> np.uint64:
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@numba.njit(inline="always")
+def _uniform(base: np.uint64, j: int) -> float:
+    r = _mix64(base + np.uint64(j) * _GOLDEN)
+    return (float(r >> _S11) + 0.5) * _TWO_POW_M53
+
+
+@numba.njit(inline="always")
+def _interp(vec, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
+    nlon = ipar[0]
+    nlat = ipar[1]
+    ok = True
+    fi = (lon - fpar[0]) / fpar[1]
+    if ipar[2] == 1:
+        fi = fi - math.floor(fi / nlon) * nlon
+    else:
+        if fi < 0.0 or fi > nlon - 1:
+            ok = False
+        fi = min(max(fi, 0.0), nlon - 1.0)
+    i0 = min(int(math.floor(fi)), nlon - 1)
+    a = fi - i0
+    i1 = i0 + 1
+    if i1 >= nlon:
+        i1 = 0 if ipar[2] == 1 else nlon - 1
+    fj = (lat - fpar[2]) / fpar[3]
+    if fj < 0.0:
+        if ipar[3] == 0:
+            ok = False
+        fj = 0.0
+    if fj > nlat - 1:
+        if ipar[4] == 0:
+            ok = False
+        fj = nlat - 1.0
+    j0 = min(int(math.floor(fj)), nlat - 1)
+    b = fj - j0
+    j1 = min(j0 + 1, nlat - 1)
+    k1 = min(k + 1, vec.shape[0] - 1)
+    w00 = (1.0 - a) * (1.0 - b)
+    w01 = a * (1.0 - b)
+    w10 = (1.0 - a) * b
+    w11 = a * b
+    vx = (1.0 - w) * (w00 * vec[k, 0, j0, i0] + w01 * vec[k, 0, j0, i1] + w10 * vec[k, 0, j1, i0] + w11 * vec[k, 0, j1, i1])
+    vy = (1.0 - w) * (w00 * vec[k, 1, j0, i0] + w01 * vec[k, 1, j0, i1] + w10 * vec[k, 1, j1, i0] + w11 * vec[k, 1, j1, i1])
+    vz = (1.0 - w) * (w00 * vec[k, 2, j0, i0] + w01 * vec[k, 2, j0, i1] + w10 * vec[k, 2, j1, i0] + w11 * vec[k, 2, j1, i1])
+    if w > 0.0:
+        vx += w * (w00 * vec[k1, 0, j0, i0] + w01 * vec[k1, 0, j0, i1] + w10 * vec[k1, 0, j1, i0] + w11 * vec[k1, 0, j1, i1])
+        vy += w * (w00 * vec[k1, 1, j0, i0] + w01 * vec[k1, 1, j0, i1] + w10 * vec[k1, 1, j1, i0] + w11 * vec[k1, 1, j1, i1])
+        vz += w * (w00 * vec[k1, 2, j0, i0] + w01 * vec[k1, 2, j0, i1] + w10 * vec[k1, 2, j1, i0] + w11 * vec[k1, 2, j1, i1])
+    return vx, vy, vz, ok
+
+
+@numba.njit(inline="always")
+def _inside(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
+    if ipar[2] == 0:
+        fi = (lon - fpar[0]) / fpar[1]
+        if fi < 0.0 or fi > ipar[0] - 1:
+            return False
+    fj = (lat - fpar[2]) / fpar[3]
+    if fj < 0.0 and ipar[3] == 0:
+        return False
+    if fj > ipar[1] - 1 and ipar[4] == 0:
+        return False
+    return True
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _advance(
+    lon, lat, zarr, mass, birth, status,
+    vec, fpar, ipar,
+    k0, w0, km, wm,
+    step0, nsteps, dt, kh, kz, h, decay_factor, seed_key,
+    do_sample, sfpar, sipar, acc, decayed_blocks,
+):  # type: ignore[no-untyped-def]
+    n = lon.size
+    nblocks = decayed_blocks.size
+    sig_h = math.sqrt(2.0 * kh * dt)
+    sig_z = math.sqrt(2.0 * kz * dt)
+    diffuse_h = kh > 0.0
+    diffuse_z = kz > 0.0
+    half = 0.5 * dt / EARTH_RADIUS_M
+    full = dt / EARTH_RADIUS_M
+    for blk in numba.prange(nblocks):
+        i_start = (n * blk) // nblocks
+        i_end = (n * (blk + 1)) // nblocks
+        dec = 0.0
+        for i in range(i_start, i_end):
+            if status[i] != 0:
+                continue
+            first = max(step0, birth[i])
+            if first >= step0 + nsteps:
+                continue
+            lo = lon[i]
+            la = lat[i]
+            z = float(zarr[i])
+            m = mass[i]
+            key = _mix64(seed_key ^ (np.uint64(i) * _GOLDEN))
+            lam = lo * _DEG
+            phi = la * _DEG
+            cphi = math.cos(phi)
+            px = cphi * math.cos(lam)
+            py = cphi * math.sin(lam)
+            pz = math.sin(phi)
+            exited = False
+            for step in range(first, step0 + nsteps):
+                s = step - step0
+                vx, vy, vz, ok1 = _interp(vec, k0[s], w0[s], lo, la, fpar, ipar)
+                d = vx * px + vy * py + vz * pz
+                vx -= d * px
+                vy -= d * py
+                vz -= d * pz
+                qx = px + vx * half
+                qy = py + vy * half
+                qz = pz + vz * half
+                r = 1.0 / math.sqrt(qx * qx + qy * qy + qz * qz)
+                qx *= r
+                qy *= r
+                qz *= r
+                lom = math.atan2(qy, qx) * _RAD
+                lam_ = math.asin(min(max(qz, -1.0), 1.0)) * _RAD
+                vx, vy, vz, ok2 = _interp(vec, km[s], wm[s], lom, lam_, fpar, ipar)
+                d = vx * qx + vy * qy + vz * qz
+                dx = (vx - d * qx) * full
+                dy = (vy - d * qy) * full
+                dz = (vz - d * qz) * full
+                if diffuse_h or diffuse_z:
+                    base = key + np.uint64(step) * _STEP_MULT
+                    u1 = _uniform(base, 1)
+                    u2 = _uniform(base, 2)
+                    rr = math.sqrt(-2.0 * math.log(u1))
+                    xi1 = rr * math.cos(_TWO_PI * u2)
+                    xi2 = rr * math.sin(_TWO_PI * u2)
+                    if diffuse_h:
+                        rh = math.sqrt(px * px + py * py)
+                        sh = sig_h / EARTH_RADIUS_M
+                        if rh > 1e-12:
+                            inv = 1.0 / rh
+                            dx += sh * (-py * inv * xi1 - pz * px * inv * xi2)
+                            dy += sh * (px * inv * xi1 - pz * py * inv * xi2)
+                            dz += sh * (rh * xi2)
+                        else:
+                            dy += sh * xi1
+                            dx -= sh * xi2
+                    if diffuse_z and z <= h:
+                        u3 = _uniform(base, 3)
+                        u4 = _uniform(base, 4)
+                        xi3 = math.sqrt(-2.0 * math.log(u3)) * math.cos(_TWO_PI * u4)
+                        z = abs(z + sig_z * xi3)
+                        if z > h:
+                            z = 2.0 * h - z
+                        z = min(max(z, 0.0), h)
+                        z = float(np.float32(z))  # the state is float32, as in the oracle
+                nx = px + dx
+                ny = py + dy
+                nz = pz + dz
+                r = 1.0 / math.sqrt(nx * nx + ny * ny + nz * nz)
+                nx *= r
+                ny *= r
+                nz *= r
+                lon_n = math.atan2(ny, nx) * _RAD
+                lat_n = math.asin(min(max(nz, -1.0), 1.0)) * _RAD
+                if not (ok1 and ok2 and _inside(lon_n, lat_n, fpar, ipar)):
+                    exited = True
+                    break
+                mn = m * decay_factor
+                dec += m - mn
+                m = mn
+                px = nx
+                py = ny
+                pz = nz
+                lo = lon_n
+                la = lat_n
+                zarr[i] = z
+                if do_sample and z < sfpar[4]:
+                    ci = int(math.floor((lo - sfpar[0]) / sfpar[1]))
+                    cj = int(math.floor((la - sfpar[2]) / sfpar[3]))
+                    if ci >= 0 and ci < sipar[0] and cj >= 0 and cj < sipar[1]:
+                        acc[blk, cj, ci] += m
+            lon[i] = lo
+            lat[i] = la
+            mass[i] = m
+            if exited:
+                status[i] = 2
+        decayed_blocks[blk] = dec
+
+
+def _seed_key(seed: int) -> np.uint64:
+    from plumecast.transport.rng import mix64
+
+    return mix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
+
+
+def advance(
+    particles: Particles,
+    wind: WindGrid,
+    physics: StepPhysics,
+    step0: int,
+    nsteps: int,
+    sampler: OutputSampler | None = None,
+) -> float:
+    """Advance ``particles`` in place through ``nsteps`` steps; see
+    :func:`plumecast.transport.kernels_numpy.advance` (same contract)."""
+    dt = physics.dt_s
+    t_start = (np.arange(step0, step0 + nsteps) * dt).astype(np.float64)
+    k0, w0 = wind.time_index(t_start)
+    km, wm = wind.time_index(t_start + 0.5 * dt)
+    nblocks = max(1, numba.get_num_threads())
+    decayed_blocks = np.zeros(nblocks)
+    if sampler is not None:
+        acc = np.zeros((nblocks, sampler.nlat, sampler.nlon))
+        sfpar, sipar = sampler.float_params, sampler.int_params
+    else:
+        acc = np.zeros((1, 1, 1))
+        sfpar, sipar = np.zeros(5), np.zeros(2, np.int64)
+    _advance(
+        particles.lon, particles.lat, particles.z, particles.mass, particles.birth_step, particles.status,
+        wind.vec, wind.float_params, wind.int_params,
+        k0, w0, km, wm,
+        step0, nsteps, dt, physics.kh_m2_s, physics.kz_m2_s, physics.mixing_height_m,
+        math.exp(-physics.decay_rate_s * dt), _seed_key(physics.seed),
+        sampler is not None, sfpar, sipar, acc, decayed_blocks,
+    )
+    if sampler is not None:
+        sampler.acc += acc.sum(axis=0)
+    return float(decayed_blocks.sum())
+
+
+assert STATUS_ACTIVE == 0 and STATUS_EXITED == 2  # the kernel hard-codes these values

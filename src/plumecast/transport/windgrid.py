@@ -1,0 +1,134 @@
+"""Wind on a regular lon/lat grid, in the form the particle kernels read.
+
+The kernels interpolate the wind as a 3-D Cartesian vector rather than as
+eastward/northward components. At every grid node the local east and north unit
+vectors are ``e = (-sin λ, cos λ, 0)`` and ``n = (-sin φ cos λ, -sin φ sin λ, cos φ)``;
+the node velocity ``V = u e + v n`` is a plain 3-vector that varies smoothly across the
+poles, where ``u`` and ``v`` themselves are singular. Bilinear interpolation of ``V``
+followed by removal of its radial component is therefore pole-safe (the same idea as
+FLEXPART's polar-stereographic wind components near the poles; Stohl et al. 2005,
+Atmos. Chem. Phys. 5, 2461, doi:10.5194/acp-5-2461-2005).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from plumecast.errors import MetDataError
+
+
+@dataclass(frozen=True)
+class WindGrid:
+    """Wind velocity as Cartesian vectors on a regular lon/lat grid.
+
+    Attributes
+    ----------
+    vec : (time, 3, lat, lon) float32 array of node velocities. [m s-1]
+    times_s : (time,) seconds of each record after the run start. [s]
+    lon0, dlon, lat0, dlat : first node and spacing. [deg]
+    nlon, nlat : grid size.
+    global_lon : the longitudes wrap round the globe.
+    polar_south, polar_north : the grid reaches within one spacing of that pole,
+        so particles beyond the last row take the last row's wind instead of leaving.
+    """
+
+    vec: NDArray[np.float32]
+    times_s: NDArray[np.float64]
+    lon0: float
+    dlon: float
+    nlon: int
+    lat0: float
+    dlat: float
+    nlat: int
+    global_lon: bool
+    polar_south: bool
+    polar_north: bool
+
+    @property
+    def int_params(self) -> NDArray[np.int64]:
+        """Integer grid parameters packed for the kernels."""
+        return np.array(
+            [self.nlon, self.nlat, int(self.global_lon), int(self.polar_south), int(self.polar_north)],
+            dtype=np.int64,
+        )
+
+    @property
+    def float_params(self) -> NDArray[np.float64]:
+        """Float grid parameters packed for the kernels."""
+        return np.array([self.lon0, self.dlon, self.lat0, self.dlat], dtype=np.float64)
+
+    def time_index(self, t_s: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Record index ``k`` and weight ``w`` so that the wind at ``t`` is
+        ``(1 - w) * vec[k] + w * vec[k + 1]`` (linear in time; constant outside)."""
+        t = np.asarray(t_s, dtype=np.float64)
+        nt = self.times_s.size
+        if nt == 1:
+            return np.zeros(t.shape, np.int64), np.zeros(t.shape, np.float64)
+        k = np.clip(np.searchsorted(self.times_s, t, side="right") - 1, 0, nt - 2)
+        t0 = self.times_s[k]
+        t1 = self.times_s[k + 1]
+        w = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
+        return k.astype(np.int64), w
+
+
+def _regular_spacing(values: NDArray[np.float64], name: str, source: str) -> float:
+    if values.size < 2:
+        raise MetDataError(f"{source}: coordinate '{name}' has {values.size} value(s); need at least 2")
+    steps = np.diff(values)
+    step = float(np.median(steps))
+    if step <= 0 or np.max(np.abs(steps - step)) > 1e-3 * abs(step):
+        raise MetDataError(
+            f"{source}: coordinate '{name}' is not regularly spaced and ascending "
+            f"(steps from {steps.min():g} to {steps.max():g} deg); plumecast needs a regular lon/lat grid"
+        )
+    return step
+
+
+def wind_grid(ds: xr.Dataset, start: np.datetime64 | None = None) -> WindGrid:
+    """Convert a normalised wind dataset (see ``docs/architecture.md``) to a WindGrid.
+
+    Parameters
+    ----------
+    ds : normalised wind dataset with ``u``, ``v`` on ``(time, lat, lon)``. [m s-1]
+    start : the run's start time; record times are measured from it. If None, from
+        the first record.
+    """
+    source = str(ds.attrs.get("source", "wind dataset"))
+    lon = np.asarray(ds["lon"].values, dtype=np.float64)
+    lat = np.asarray(ds["lat"].values, dtype=np.float64)
+    dlon = _regular_spacing(lon, "lon", source)
+    dlat = _regular_spacing(lat, "lat", source)
+    u = np.asarray(ds["u"].transpose("time", "lat", "lon").values, dtype=np.float64)
+    v = np.asarray(ds["v"].transpose("time", "lat", "lon").values, dtype=np.float64)
+    lam = np.deg2rad(lon)[None, None, :]
+    phi = np.deg2rad(lat)[None, :, None]
+    vec = np.empty((u.shape[0], 3, lat.size, lon.size), dtype=np.float32)
+    vec[:, 0] = -u * np.sin(lam) - v * np.sin(phi) * np.cos(lam)
+    vec[:, 1] = u * np.cos(lam) - v * np.sin(phi) * np.sin(lam)
+    vec[:, 2] = v * np.cos(phi)
+    global_lon = bool(ds.attrs.get("global_lon", 0)) or abs(lon.size * dlon - 360.0) < 1e-6 * 360
+    times = ds["time"].values
+    if bool(ds.attrs.get("steady", 0)) or times.size == 1:
+        times_s = np.zeros(1)
+        vec = vec[:1]
+    else:
+        ref = times[0] if start is None else start
+        times_s = (times - ref) / np.timedelta64(1, "s")
+        times_s = np.asarray(times_s, dtype=np.float64)
+    return WindGrid(
+        vec=np.ascontiguousarray(vec),
+        times_s=times_s,
+        lon0=float(lon[0]),
+        dlon=dlon,
+        nlon=int(lon.size),
+        lat0=float(lat[0]),
+        dlat=dlat,
+        nlat=int(lat.size),
+        global_lon=global_lon,
+        polar_south=bool(lat[0] - dlat <= -90.0 + 1e-9),
+        polar_north=bool(lat[-1] + dlat >= 90.0 - 1e-9),
+    )
