@@ -1,0 +1,430 @@
+"""Where people are: the shipped world city table and user receptor lists.
+
+A :class:`Receptors` table holds named points with a population. It is immutable:
+the dataclass is frozen and its arrays are read-only, and every method returns a
+new table. Cities come from GeoNames ``cities15000`` (34,006 places), shipped in
+``data/cities/cities15000.csv.gz`` (see its PROVENANCE.md; attribution "GeoNames,
+CC BY 4.0"). User lists are CSV files with columns ``name, lat, lon`` and optional
+``population`` and ``country``.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from plumecast.errors import DataFileError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["CITIES_FILE", "Receptors", "load_cities", "points", "read_receptor_csv"]
+
+#: Package resource holding the city table (relative to ``plumecast``).
+CITIES_FILE = "data/cities/cities15000.csv.gz"
+
+BBox = tuple[float, float, float, float]
+
+
+def _frozen(a: ArrayLike, dtype: Any) -> NDArray[Any]:
+    out = np.array(a, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Receptors:
+    """A table of named receptor points with population.
+
+    Parameters
+    ----------
+    name : array_like of str
+        Receptor names.
+    lat : array_like of float
+        Latitudes, -90..90. [deg N]
+    lon : array_like of float
+        Longitudes, -180..180. [deg E]
+    population : array_like of float
+        People at each receptor (float so that it can carry expected values). [people]
+    country : array_like of str, optional
+        ISO 3166-1 alpha-2 country code, or "" where unknown.
+
+    Notes
+    -----
+    The arrays are copied and made read-only on construction; all methods return
+    new tables and never modify this one.
+    """
+
+    name: NDArray[np.object_]
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    population: NDArray[np.float64]
+    country: NDArray[np.object_] = field(default_factory=lambda: np.array([], dtype=object))
+
+    def __post_init__(self) -> None:
+        n = len(np.asarray(self.name))
+        country = self.country if len(np.asarray(self.country)) else np.full(n, "", dtype=object)
+        object.__setattr__(
+            self, "name", _frozen([str(s) for s in np.asarray(self.name, dtype=object)], object)
+        )
+        object.__setattr__(self, "lat", _frozen(self.lat, np.float64))
+        object.__setattr__(self, "lon", _frozen(self.lon, np.float64))
+        object.__setattr__(self, "population", _frozen(self.population, np.float64))
+        object.__setattr__(
+            self, "country", _frozen([str(s) for s in np.asarray(country, dtype=object)], object)
+        )
+        sizes = {k: len(getattr(self, k)) for k in ("name", "lat", "lon", "population", "country")}
+        if len(set(sizes.values())) != 1:
+            raise DataFileError(
+                f"receptors: columns have different lengths {sizes}; expected equal lengths"
+            )
+
+    def __len__(self) -> int:
+        return int(self.lat.size)
+
+    def __repr__(self) -> str:
+        head = ", ".join(self.name[:3].tolist())
+        more = ", ..." if len(self) > 3 else ""
+        return f"Receptors(n={len(self)}: {head}{more})"
+
+    def take(self, index: ArrayLike) -> Receptors:
+        """A new table with the rows at ``index`` (integer positions or a boolean mask)."""
+        idx = np.asarray(index)
+        return Receptors(
+            name=self.name[idx],
+            lat=self.lat[idx],
+            lon=self.lon[idx],
+            population=self.population[idx],
+            country=self.country[idx],
+        )
+
+    def filter(
+        self,
+        min_population: float | None = None,
+        countries: Iterable[str] | None = None,
+        bbox: BBox | None = None,
+    ) -> Receptors:
+        """Keep the receptors that meet every given condition.
+
+        Parameters
+        ----------
+        min_population : float, optional
+            Keep receptors with at least this population. [people]
+        countries : iterable of str, optional
+            ISO alpha-2 country codes to keep (case-insensitive).
+        bbox : (lon_min, lat_min, lon_max, lat_max), optional
+            Box to keep, edges included. [deg] ``lon_min > lon_max`` means the box
+            crosses the antimeridian (e.g. ``(170, -50, -170, 0)``).
+
+        Returns
+        -------
+        Receptors
+            A new table, in the original order.
+        """
+        keep = np.ones(len(self), dtype=bool)
+        if min_population is not None:
+            keep &= self.population >= float(min_population)
+        if countries is not None:
+            codes = np.array(
+                [
+                    c.strip().upper()
+                    for c in ([countries] if isinstance(countries, str) else countries)
+                ],
+                dtype=object,
+            )
+            keep &= np.isin(np.char.upper(self.country.astype(str)), codes.astype(str))
+        if bbox is not None:
+            lon_min, lat_min, lon_max, lat_max = (float(b) for b in bbox)
+            if lat_min > lat_max:
+                raise DataFileError(
+                    f"receptors: bbox {tuple(bbox)} has lat_min > lat_max; expected (lon_min, lat_min, lon_max, lat_max)"
+                )
+            keep &= (self.lat >= lat_min) & (self.lat <= lat_max)
+            if lon_min <= lon_max:
+                keep &= (self.lon >= lon_min) & (self.lon <= lon_max)
+            else:
+                keep &= (self.lon >= lon_min) | (self.lon <= lon_max)
+        return self.take(keep)
+
+    def largest(self, n: int) -> Receptors:
+        """The ``n`` most populous receptors, largest first (ties keep table order)."""
+        if n < 0:
+            raise DataFileError(f"receptors: largest(n={n}); expected n >= 0")
+        order = np.argsort(-self.population, kind="stable")[:n]
+        return self.take(order)
+
+    def select(self, names: Iterable[str]) -> Receptors:
+        """The receptors with the given names, in the order given.
+
+        Matching is case-insensitive and exact. Where several receptors share a
+        name (London GB and London CA) the most populous is taken; write
+        ``"London, CA"`` to pick by country code.
+
+        Raises
+        ------
+        DataFileError
+            A name is not in the table; the message suggests close matches.
+        """
+        lowered = np.char.lower(self.name.astype(str))
+        countries = self.country.astype(str)
+        picks: list[int] = []
+        for raw in [names] if isinstance(names, str) else names:
+            key = str(raw).strip().lower()
+            hits = np.flatnonzero(lowered == key)
+            if hits.size == 0 and "," in key:
+                base, _, code = key.rpartition(",")
+                hits = np.flatnonzero(
+                    (lowered == base.strip()) & (np.char.lower(countries) == code.strip())
+                )
+            if hits.size == 0:
+                close = difflib.get_close_matches(
+                    key, list(dict.fromkeys(lowered.tolist())), n=5, cutoff=0.75
+                )
+                pretty = [str(self.name[np.flatnonzero(lowered == c)[0]]) for c in close]
+                hint = f"; did you mean {', '.join(repr(p) for p in pretty)}?" if pretty else ""
+                raise DataFileError(
+                    f"receptors: name {str(raw)!r} not found among {len(self)} receptors{hint}"
+                )
+            picks.append(int(hits[np.argmax(self.population[hits])]))
+        return self.take(np.array(picks, dtype=np.intp))
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The table as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "name": self.name.copy(),
+                "country": self.country.copy(),
+                "lat": self.lat.copy(),
+                "lon": self.lon.copy(),
+                "population": self.population.copy(),
+            }
+        )
+
+
+def _wrap_lon(lon: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Longitudes in 0..360 to -180..180 (180 stays 180). [deg]"""
+    return np.where(lon > 180.0, lon - 360.0, lon)
+
+
+def points(
+    names: Sequence[str],
+    lats: ArrayLike,
+    lons: ArrayLike,
+    populations: ArrayLike | None = None,
+) -> Receptors:
+    """Receptors from plain lists.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Receptor names.
+    lats : array_like
+        Latitudes, -90..90. [deg N]
+    lons : array_like
+        Longitudes, -180..180 or 0..360 (wrapped to -180..180). [deg E]
+    populations : array_like, optional
+        People at each receptor, >= 0; default 0. [people]
+
+    Returns
+    -------
+    Receptors
+    """
+    lat = np.array(lats, dtype=np.float64, ndmin=1)
+    lon = np.array(lons, dtype=np.float64, ndmin=1)
+    pop = (
+        np.zeros(lat.shape)
+        if populations is None
+        else np.array(populations, dtype=np.float64, ndmin=1)
+    )
+    n = len(names)
+    if not (lat.size == lon.size == pop.size == n):
+        raise DataFileError(
+            f"receptor points: {n} names, {lat.size} lats, {lon.size} lons, {pop.size} populations; expected equal lengths"
+        )
+    for label, arr, lo, hi in (
+        ("lat", lat, -90.0, 90.0),
+        ("lon", lon, -180.0, 360.0),
+        ("population", pop, 0.0, math.inf),
+    ):
+        bad = np.flatnonzero(~np.isfinite(arr) | (arr < lo) | (arr > hi))
+        if bad.size:
+            i = int(bad[0])
+            raise DataFileError(
+                f"receptor points: {label} of {names[i]!r} is {arr[i]!r}; expected {lo:g}..{hi:g}"
+            )
+    return Receptors(
+        name=np.array(list(names), dtype=object), lat=lat, lon=_wrap_lon(lon), population=pop
+    )
+
+
+_RANGES = {
+    "lat": (-90.0, 90.0, "degrees north"),
+    "lon": (-180.0, 360.0, "degrees east, -180..180 or 0..360"),
+}
+
+
+def _parse_rows(text: str, source: str) -> Receptors:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataFileError(
+            f"{source}: empty file; expected a header line 'name,lat,lon[,population]'"
+        ) from None
+    cols = [h.strip().lower() for h in header]
+    missing = [c for c in ("name", "lat", "lon") if c not in cols]
+    if missing:
+        raise DataFileError(
+            f"{source}: line 1: missing column(s) {missing}; expected columns name, lat, lon "
+            f"(population, country optional); found {header}"
+        )
+    ix = {c: cols.index(c) for c in ("name", "lat", "lon", "population", "country") if c in cols}
+    names: list[str] = []
+    values: dict[str, list[float]] = {"lat": [], "lon": [], "population": []}
+    countries: list[str] = []
+    for line_no, row in enumerate(reader, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) < len(cols):
+            raise DataFileError(
+                f"{source}: line {line_no}: {len(row)} fields; expected {len(cols)} ({', '.join(cols)})"
+            )
+        name = row[ix["name"]].strip()
+        if not name:
+            raise DataFileError(
+                f"{source}: line {line_no}, column 'name': empty; expected a receptor name"
+            )
+        names.append(name)
+        countries.append(row[ix["country"]].strip().upper() if "country" in ix else "")
+        for col in ("lat", "lon", "population"):
+            raw = row[ix[col]].strip() if col in ix else ""
+            if col == "population" and raw == "":
+                values[col].append(0.0)
+                continue
+            try:
+                val = float(raw)
+            except ValueError:
+                raise DataFileError(
+                    f"{source}: line {line_no}, column {col!r}: {raw!r} is not a number; expected "
+                    + (f"{_RANGES[col][2]}" if col in _RANGES else "a population >= 0")
+                ) from None
+            if col in _RANGES:
+                lo, hi, what = _RANGES[col]
+                ok = math.isfinite(val) and lo <= val <= hi
+                if not ok:
+                    raise DataFileError(
+                        f"{source}: line {line_no}, column {col!r}: {raw} is out of range; expected {what} ({lo:g}..{hi:g})"
+                    )
+            elif not (math.isfinite(val) and val >= 0):
+                raise DataFileError(
+                    f"{source}: line {line_no}, column 'population': {raw} is negative or not finite; expected >= 0"
+                )
+            values[col].append(val)
+    if not names:
+        raise DataFileError(f"{source}: no receptor rows after the header; expected at least one")
+    return Receptors(
+        name=np.array(names, dtype=object),
+        lat=np.array(values["lat"]),
+        lon=_wrap_lon(np.array(values["lon"])),
+        population=np.array(values["population"]),
+        country=np.array(countries, dtype=object),
+    )
+
+
+def read_receptor_csv(path: str | Path) -> Receptors:
+    """Read a user receptor list.
+
+    Parameters
+    ----------
+    path : str or Path
+        UTF-8 CSV with a header line and columns ``name``, ``lat`` [deg N],
+        ``lon`` [deg E, -180..180 or 0..360, wrapped to -180..180], optionally
+        ``population`` [people, >= 0; empty or absent -> 0] and ``country``.
+
+    Returns
+    -------
+    Receptors
+
+    Raises
+    ------
+    DataFileError
+        File missing, a column missing, or a value that is not a number or out of
+        range; the message names the file, line and column.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataFileError(
+            f"{p}: file not found; expected a receptor CSV (name,lat,lon[,population])"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{p}: cannot read ({exc}); expected a UTF-8 CSV file") from None
+    return _parse_rows(text, str(p))
+
+
+@lru_cache(maxsize=1)
+def _all_cities() -> Receptors:
+    ref = resources.files("plumecast").joinpath(CITIES_FILE)
+    try:
+        raw = ref.read_bytes()
+    except FileNotFoundError:
+        raise DataFileError(
+            f"plumecast/{CITIES_FILE}: shipped city table missing; reinstall plumecast"
+        ) from None
+    rows = list(csv.reader(io.StringIO(gzip.decompress(raw).decode("utf-8"))))
+    header, body = rows[0], rows[1:]
+    col = {c: i for i, c in enumerate(header)}
+    table = np.array(body, dtype=object)
+    return Receptors(
+        name=table[:, col["name"]],
+        lat=table[:, col["lat"]].astype(np.float64),
+        lon=table[:, col["lon"]].astype(np.float64),
+        population=table[:, col["population"]].astype(np.float64),
+        country=table[:, col["country"]],
+    )
+
+
+def load_cities(
+    min_population: float | None = 15000,
+    countries: Iterable[str] | None = None,
+    bbox: BBox | None = None,
+) -> Receptors:
+    """World cities from the shipped GeoNames ``cities15000`` table.
+
+    Parameters
+    ----------
+    min_population : float or None
+        Keep cities with at least this population; ``None`` keeps all 34,006
+        (a few seats of administration have fewer than 15,000). [people]
+    countries : iterable of str, optional
+        ISO alpha-2 country codes to keep.
+    bbox : (lon_min, lat_min, lon_max, lat_max), optional
+        Box to keep. [deg]
+
+    Returns
+    -------
+    Receptors
+        Sorted by descending population. The table is read once and cached; the
+        returned object is immutable.
+
+    Examples
+    --------
+    >>> load_cities().largest(2).name.tolist()
+    ['Shanghai', 'Beijing']
+    """
+    return _all_cities().filter(min_population=min_population, countries=countries, bbox=bbox)
