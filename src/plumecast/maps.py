@@ -1,0 +1,291 @@
+"""PNG maps of gridded concentration with coastlines and city labels.
+
+Maps are plain longitude/latitude (equirectangular) plots made with matplotlib's
+object API on the Agg canvas: nothing opens a window and pyplot's global state is
+not touched, so maps can be drawn from worker threads and processes. Coastlines
+and land come from the shipped Natural Earth 1:110m GeoJSON
+(``data/geo/PROVENANCE.md``; "Made with Natural Earth").
+
+Files are written atomically: the PNG goes to a temporary file in the target
+directory and is moved into place with :func:`os.replace`, so a reader never
+sees a half-written map and a failed plot leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+
+from plumecast.errors import DataFileError, PlumecastError
+from plumecast.receptors import Receptors
+
+__all__ = ["load_coastlines", "load_land", "plot_concentration_map"]
+
+_GEO = "data/geo"
+LonLat = tuple[NDArray[np.float64], NDArray[np.float64]]
+Extent = tuple[float, float, float, float]
+
+_HALO = [patheffects.withStroke(linewidth=2.0, foreground="white")]
+_HALO_THIN = [patheffects.Stroke(linewidth=1.2, foreground="#ffffffaa"), patheffects.Normal()]
+
+#: Decades shown below the maximum when ``log_scale`` and no ``vmin`` is given.
+DEFAULT_LOG_DECADES = 4.0
+
+
+def _read_geojson(name: str) -> dict[str, Any]:
+    ref = resources.files("plumecast").joinpath(f"{_GEO}/{name}")
+    try:
+        return dict(json.loads(ref.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise DataFileError(
+            f"plumecast/{_GEO}/{name}: shipped map data missing; reinstall plumecast"
+        ) from None
+
+
+def _lines(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    kind, coords = geometry["type"], geometry["coordinates"]
+    if kind == "LineString":
+        return [coords]
+    if kind == "MultiLineString":
+        return list(coords)
+    if kind == "Polygon":
+        return [coords[0]]
+    if kind == "MultiPolygon":
+        return [poly[0] for poly in coords]
+    return []
+
+
+def _as_pairs(name: str) -> tuple[LonLat, ...]:
+    out: list[LonLat] = []
+    for feature in _read_geojson(name)["features"]:
+        for line in _lines(feature["geometry"]):
+            xy = np.asarray(line, dtype=np.float64)
+            lon, lat = xy[:, 0].copy(), xy[:, 1].copy()
+            lon.setflags(write=False)
+            lat.setflags(write=False)
+            out.append((lon, lat))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _coastlines() -> tuple[LonLat, ...]:
+    return _as_pairs("ne_110m_coastline.geojson")
+
+
+@lru_cache(maxsize=1)
+def _land() -> tuple[LonLat, ...]:
+    return _as_pairs("ne_110m_land.geojson")
+
+
+def load_coastlines() -> list[LonLat]:
+    """Natural Earth 1:110m coastlines.
+
+    Returns
+    -------
+    list of (lon, lat)
+        One pair of read-only float64 arrays per polyline. [deg]
+    """
+    return list(_coastlines())
+
+
+def load_land() -> list[LonLat]:
+    """Exterior rings of the Natural Earth 1:110m land polygons.
+
+    Returns
+    -------
+    list of (lon, lat)
+        One pair of read-only float64 arrays per ring (closed). [deg]
+    """
+    return list(_land())
+
+
+def _field_2d(field: xr.DataArray) -> xr.DataArray:
+    da = field
+    for d in list(da.dims):
+        if d not in ("lat", "lon"):
+            if da.sizes[d] != 1:
+                raise PlumecastError(
+                    f"plot_concentration_map: field {field.name!r} has dimension {d!r} of size "
+                    f"{da.sizes[d]}; expected a 2-D (lat, lon) field (select one time first)"
+                )
+            da = da.isel({d: 0})
+    if set(da.dims) != {"lat", "lon"}:
+        raise PlumecastError(
+            f"plot_concentration_map: field {field.name!r} has dims {field.dims}; expected ('lat', 'lon')"
+        )
+    return da.transpose("lat", "lon").sortby("lat").sortby("lon")
+
+
+def _draw(
+    field: xr.DataArray,
+    *,
+    title: str,
+    units_label: str,
+    receptors: Receptors | None,
+    label_n: int,
+    log_scale: bool,
+    vmin: float | None,
+    extent: Extent | None,
+) -> Figure:
+    da = _field_2d(field)
+    values = np.asarray(da.values, dtype=np.float64)
+    lon = np.asarray(da["lon"].values, dtype=np.float64)
+    lat = np.asarray(da["lat"].values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    vmax = float(finite.max()) if finite.size else 0.0
+
+    fig = Figure(figsize=(11.0, 6.0), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_facecolor("#dfe9f2")  # sea
+    for lo, la in _land():
+        ax.fill(lo, la, color="#f2efe6", lw=0, zorder=0)
+
+    norm: Normalize
+    if log_scale:
+        if vmax <= 0.0:
+            lo_v, hi_v = (vmin if vmin and vmin > 0 else 1e-12), 1.0
+            hi_v = max(hi_v, 10.0 * lo_v)
+        else:
+            lo_v = float(vmin) if vmin is not None and vmin > 0 else vmax / 10**DEFAULT_LOG_DECADES
+            hi_v = max(vmax, lo_v * 10.0)
+        norm = LogNorm(vmin=lo_v, vmax=hi_v)
+        shown = np.ma.masked_where(~np.isfinite(values) | (values < lo_v), values)
+    else:
+        lo_v = float(vmin) if vmin is not None else 0.0
+        hi_v = vmax if vmax > lo_v else lo_v + 1.0
+        norm = Normalize(vmin=lo_v, vmax=hi_v)
+        shown = np.ma.masked_where(~np.isfinite(values) | (values <= lo_v), values)
+    mesh = ax.pcolormesh(
+        lon, lat, shown, norm=norm, cmap="inferno_r", shading="nearest", alpha=0.85, zorder=1
+    )
+    cbar = fig.colorbar(mesh, ax=ax, shrink=0.8, pad=0.02)
+    cbar.set_label(units_label)
+    if vmax <= 0.0:
+        ax.text(
+            0.5, 0.02, "field is zero everywhere", transform=ax.transAxes, ha="center", fontsize=9
+        )
+
+    for lo, la in _coastlines():
+        ax.plot(lo, la, color="#333333", lw=0.6, zorder=2, path_effects=_HALO_THIN)
+
+    if extent is None:
+        x0, x1, y0, y1 = float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max())
+        if x1 - x0 > 300:
+            x0, x1 = -180.0, 180.0
+    else:
+        x0, x1, y0, y1 = (float(e) for e in extent)
+        if not (x0 < x1 and y0 < y1):
+            raise PlumecastError(
+                f"plot_concentration_map: extent={extent!r}; expected (lon_min, lon_max, lat_min, lat_max) "
+                "with min < max [deg]"
+            )
+
+    if receptors is not None and len(receptors) and label_n > 0:
+        inside = receptors.filter(bbox=(x0, y0, x1, y1)).largest(label_n)
+        ax.scatter(
+            inside.lon, inside.lat, s=10, c="#1f4e9a", edgecolors="white", linewidths=0.5, zorder=3
+        )
+        for name, lo1, la1 in zip(inside.name, inside.lon, inside.lat, strict=True):
+            ax.annotate(
+                str(name),
+                (lo1, la1),
+                xytext=(3, 3),
+                textcoords="offset points",
+                fontsize=7,
+                color="#10264d",
+                zorder=4,
+                path_effects=_HALO,
+            )
+
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("longitude [deg E]")
+    ax.set_ylabel("latitude [deg N]")
+    ax.set_title(title)
+    ax.grid(True, lw=0.3, color="#999999", alpha=0.5)
+    return fig
+
+
+def plot_concentration_map(
+    field: xr.DataArray,
+    path: str | Path,
+    *,
+    title: str,
+    units_label: str,
+    receptors: Receptors | None = None,
+    label_n: int = 10,
+    log_scale: bool = True,
+    vmin: float | None = None,
+    extent: Extent | None = None,
+) -> Path:
+    """Draw a (lat, lon) concentration field as a PNG map.
+
+    Parameters
+    ----------
+    field : xarray.DataArray
+        Concentration on dims ``(lat, lon)`` (size-1 extra dims such as ``time``
+        are dropped). NaN and values below ``vmin`` are left transparent.
+    path : str or Path
+        Output PNG; its directory must exist. Written atomically.
+    title : str
+        Figure title.
+    units_label : str
+        Colourbar label, e.g. ``"mg m-3"``.
+    receptors : Receptors, optional
+        Points to mark; the ``label_n`` most populous inside the map are labelled.
+    label_n : int
+        How many receptors to label.
+    log_scale : bool
+        Logarithmic colour scale (default). With no ``vmin`` the scale spans
+        ``DEFAULT_LOG_DECADES`` decades below the maximum.
+    vmin : float, optional
+        Lowest value coloured, in the field's units.
+    extent : (lon_min, lon_max, lat_min, lat_max), optional
+        Map window (matplotlib/cartopy order). [deg] Default: the field's domain
+        (the whole globe if it spans more than 300 deg of longitude).
+
+    Returns
+    -------
+    Path
+        The PNG written.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise DataFileError(
+            f"{target}: directory {directory} does not exist; expected an existing output directory"
+        )
+    fig = _draw(
+        field,
+        title=title,
+        units_label=units_label,
+        receptors=receptors,
+        label_n=label_n,
+        log_scale=log_scale,
+        vmin=vmin,
+        extent=extent,
+    )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format="png", bbox_inches="tight")
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target
