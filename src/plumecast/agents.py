@@ -207,7 +207,9 @@ class Agent(BaseModel):
         if isinstance(data, Mapping) and "probit" in data:
             data = dict(data)
             if "probits" in data:
-                raise ValueError("give either 'probit' (one set) or 'probits' (named sets), not both")
+                raise ValueError(
+                    "give either 'probit' (one set) or 'probits' (named sets), not both"
+                )
             single = data.pop("probit")
             data["probits"] = {} if single is None else {"user": single}
         return data
@@ -223,7 +225,9 @@ class Agent(BaseModel):
         for key, row in value.items():
             level = _level_key(key)
             if not isinstance(row, Mapping):
-                raise ValueError(f"aegl_ppm[{key!r}] must map durations {list(AEGL_DURATIONS_S)} to ppm")
+                raise ValueError(
+                    f"aegl_ppm[{key!r}] must map durations {list(AEGL_DURATIONS_S)} to ppm"
+                )
             full: dict[str, float | None] = dict.fromkeys(AEGL_DURATIONS_S)
             for label, ppm in row.items():
                 lab = str(label).strip().lower().replace(" ", "")
@@ -261,7 +265,9 @@ class Agent(BaseModel):
             and self.ufl_vol_pct is not None
             and self.lfl_vol_pct >= self.ufl_vol_pct
         ):
-            raise ValueError(f"lfl_vol_pct {self.lfl_vol_pct} must be below ufl_vol_pct {self.ufl_vol_pct}")
+            raise ValueError(
+                f"lfl_vol_pct {self.lfl_vol_pct} must be below ufl_vol_pct {self.ufl_vol_pct}"
+            )
         return self
 
     # --- AEGL -------------------------------------------------------------
@@ -283,7 +289,9 @@ class Agent(BaseModel):
         if int(level) not in AEGL_LEVELS:
             raise ValueError(f"AEGL level {level}: expected 1, 2 or 3")
         value = float(
-            aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), self.aegl_table_ppm(level), duration_s)
+            aegl_loglog_interpolate(
+                list(AEGL_DURATIONS_S.values()), self.aegl_table_ppm(level), duration_s
+            )
         )
         return None if math.isnan(value) else value
 
@@ -330,7 +338,9 @@ class Agent(BaseModel):
             return next(iter(self.probits), None)
         return name if name in self.probits else None
 
-    def probit(self, concentration_kg_m3: Any, duration_s: Any, probit_set: str = "auto") -> np.ndarray:
+    def probit(
+        self, concentration_kg_m3: Any, duration_s: Any, probit_set: str = "auto"
+    ) -> np.ndarray:
         """Probit for a constant exposure. [-]
 
         Parameters
@@ -348,11 +358,15 @@ class Agent(BaseModel):
             If the agent has no such probit set.
         """
         ps = self._require_probit(probit_set)
-        c = np.asarray(concentration_kg_m3, dtype=float) * ps.concentration_factor(self.molecular_weight_g_mol)
+        c = np.asarray(concentration_kg_m3, dtype=float) * ps.concentration_factor(
+            self.molecular_weight_g_mol
+        )
         load = np.power(c, ps.n) * (np.asarray(duration_s, dtype=float) / ps.seconds_per_time_unit)
         return ps.probit(load)
 
-    def lethal_fraction(self, concentration_kg_m3: Any, duration_s: Any, probit_set: str = "auto") -> np.ndarray:
+    def lethal_fraction(
+        self, concentration_kg_m3: Any, duration_s: Any, probit_set: str = "auto"
+    ) -> np.ndarray:
         """Lethal fraction ``Phi(Pr - 5)`` for a constant exposure. [-]
 
         See :meth:`probit` for the parameters.
@@ -385,11 +399,15 @@ class Agent(BaseModel):
                 + " not computed (reported as n/a, not as 'never')"
             )
         if self.aegl_check not in ("primary-summary+secondary", "user-defined"):
-            out.append(f"{self.name}: AEGL values verification status '{self.aegl_check}' (see SOURCES.md)")
+            out.append(
+                f"{self.name}: AEGL values verification status '{self.aegl_check}' (see SOURCES.md)"
+            )
         if self.aegl_note:
             out.append(f"{self.name}: {self.aegl_note}")
         if self.aegl_check == "user-defined" and self.aegl_ppm:
-            out.append(f"{self.name}: user-defined agent; AEGL and probit values come from the scenario")
+            out.append(
+                f"{self.name}: user-defined agent; AEGL and probit values come from the scenario"
+            )
         if self.probit_set(probit_set) is None:
             out.append(
                 f"{self.name}: no probit set {probit_set!r} (has {list(self.probits) or 'none'}); "

@@ -1,0 +1,114 @@
+"""Shelter-in-place: single-zone indoor concentration.
+
+The building is one well-mixed zone exchanging air with the outside at ``lambda``
+air changes per hour (ACH), with no indoor source or sink:
+
+    dC_in/dt = lambda (C_out - C_in)
+
+(the standard single-zone mass balance, e.g. Chan, W.R., Nazaroff, W.W., Price,
+P.N. & Gadgil, A.J. (2007), "Effectiveness of urban shelter-in-place - I: Idealized
+conditions", *Atmospheric Environment* 41, 4962-4976,
+doi:10.1016/j.atmosenv.2007.03.037, eq. 1). With ``C_out`` constant over an
+interval of length ``dt`` the equation is integrated exactly:
+
+    C_in(t + dt) = C_out + (C_in(t) - C_out) exp(-lambda dt)
+    mean over the interval = C_out + (C_in(t) - C_out) (1 - exp(-lambda dt)) / (lambda dt)
+
+Indoor air is clean at the start of the series. Typical ``lambda``: 0.2-2 h-1
+(tight to leaky homes; Chan et al. 2007 Table 1).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from plumecast.units import SECONDS_PER_HOUR
+
+__all__ = ["Shelter", "indoor_concentration"]
+
+
+class Shelter(BaseModel):
+    """Shelter-in-place assumptions.
+
+    Parameters
+    ----------
+    air_changes_per_hour : float
+        Air-exchange rate of the buildings (> 0). [h-1]
+    compliance_fraction : float
+        Fraction of the population that shelters (0..1). [-]
+    start : datetime, float or None
+        When people go inside: a datetime (compared with a datetime time axis) or
+        seconds after the release start. ``None``: from the release start. Before
+        it, everyone breathes outdoor air.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    air_changes_per_hour: float = Field(default=0.5, gt=0)
+    compliance_fraction: float = Field(default=1.0, ge=0, le=1)
+    start: _dt.datetime | float | None = None
+
+    @property
+    def rate_per_s(self) -> float:
+        """Air-exchange rate ``lambda``. [s-1]"""
+        return self.air_changes_per_hour / SECONDS_PER_HOUR
+
+
+def indoor_concentration(
+    outdoor: ArrayLike, dt_s: ArrayLike, air_changes_per_hour: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Indoor concentration of a single-zone building (exact per interval).
+
+    Parameters
+    ----------
+    outdoor : array_like, shape (time, ...)
+        Outdoor concentration, constant over each interval (interval means). [any]
+    dt_s : array_like, shape (time,)
+        Interval lengths. [s]
+    air_changes_per_hour : float
+        Air-exchange rate ``lambda`` (> 0). [h-1]
+
+    Returns
+    -------
+    mean : numpy.ndarray, shape like ``outdoor``
+        Indoor concentration averaged over each interval. [same unit as outdoor]
+    end : numpy.ndarray, shape like ``outdoor``
+        Indoor concentration at the end of each interval. [same unit as outdoor]
+
+    Notes
+    -----
+    Exact solution of ``dC_in/dt = lambda (C_out - C_in)`` for piecewise-constant
+    ``C_out`` with ``C_in = 0`` at the start (Chan et al. 2007, eq. 1). For a
+    step ``C_out = C0`` from ``t = 0``: ``C_in(t) = C0 (1 - exp(-lambda t))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from plumecast.shelter import indoor_concentration
+    >>> mean, end = indoor_concentration(np.ones(2), [3600.0, 3600.0], 1.0)
+    >>> np.round(end, 4).tolist()
+    [0.6321, 0.8647]
+    """
+    c_out = np.asarray(outdoor, dtype=float)
+    dt = np.asarray(dt_s, dtype=float)
+    if air_changes_per_hour <= 0:
+        raise ValueError(f"air_changes_per_hour = {air_changes_per_hour}: must be > 0")
+    if dt.shape != c_out.shape[:1]:
+        raise ValueError(f"dt_s has shape {dt.shape}; expected ({c_out.shape[0]},)")
+    x = dt * (air_changes_per_hour / SECONDS_PER_HOUR)
+    decay = np.exp(-x)
+    # (1 - e^-x)/x, with its limit 1 at x -> 0
+    mean_factor = np.where(x > 1e-12, -np.expm1(-x) / np.where(x > 1e-12, x, 1.0), 1.0)
+    mean = np.empty_like(c_out)
+    end = np.empty_like(c_out)
+    c_in = np.zeros(c_out.shape[1:], dtype=float)
+    for k in range(c_out.shape[0]):
+        diff = c_in - c_out[k]
+        mean[k] = c_out[k] + diff * mean_factor[k]
+        c_in = c_out[k] + diff * decay[k]
+        end[k] = c_in
+    return mean, end
