@@ -264,7 +264,7 @@ def points(
         if bad.size:
             i = int(bad[0])
             raise DataFileError(
-                f"receptor points: {label} of {names[i]!r} is {arr[i]!r}; expected {lo:g}..{hi:g}"
+                f"receptor points: {label} of {names[i]!r} is {float(arr[i]):g}; expected {lo:g}..{hi:g}"
             )
     return Receptors(
         name=np.array(list(names), dtype=object), lat=lat, lon=_wrap_lon(lon), population=pop

@@ -1,0 +1,122 @@
+"""Tests of the shipped city table and user receptor lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from plumecast.errors import DataFileError
+from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
+
+
+def test_city_table_ships_inside_the_package() -> None:
+    import plumecast
+
+    shipped = Path(plumecast.__file__).parent / "data" / "cities" / "cities15000.csv.gz"
+    assert shipped.is_file() and shipped.stat().st_size < 1_000_000
+    everything = load_cities(min_population=None)
+    assert len(everything) == 34006
+    assert len(load_cities()) == 33961  # 45 GeoNames rows are below 15,000 people
+    assert np.all(np.abs(everything.lat) <= 90) and np.all(np.abs(everything.lon) <= 180)
+
+
+def test_largest_cities() -> None:
+    top = load_cities().largest(30)
+    names = top.name.tolist()
+    assert names[:2] == ["Shanghai", "Beijing"]
+    for city in ("Tokyo", "Delhi", "Mumbai", "São Paulo", "Mexico City", "Istanbul", "London"):
+        assert city in names
+    assert np.all(np.diff(top.population) <= 0)
+    tokyo = top.select(["tokyo"])
+    assert tokyo.country.tolist() == ["JP"]
+    assert tokyo.lat[0] == pytest.approx(35.6895) and tokyo.lon[0] == pytest.approx(139.6917)
+
+
+def test_filters() -> None:
+    cities = load_cities()
+    fr = cities.filter(countries=["fr"])
+    assert len(fr) > 300 and set(fr.country.tolist()) == {"FR"}
+    big = cities.filter(min_population=5_000_000)
+    assert 40 < len(big) < 200 and big.population.min() >= 5_000_000
+    box = cities.filter(bbox=(-10.0, 35.0, 30.0, 60.0))
+    assert np.all((box.lon >= -10) & (box.lon <= 30) & (box.lat >= 35) & (box.lat <= 60))
+    assert "Paris" in box.name.tolist() and "Tokyo" not in box.name.tolist()
+    pacific = cities.filter(bbox=(170.0, -50.0, -170.0, 0.0))  # across the antimeridian
+    assert len(pacific) > 0 and np.all((pacific.lon >= 170) | (pacific.lon <= -170))
+    assert "Suva" in pacific.name.tolist()
+    both = cities.filter(min_population=1_000_000, countries=["JP"])
+    assert "Tokyo" in both.name.tolist() and both.population.min() >= 1_000_000
+
+
+def test_select_by_name_and_country() -> None:
+    cities = load_cities()
+    sel = cities.select(["London", "london, ca", "PARIS"])
+    assert sel.name.tolist() == ["London", "London", "Paris"]
+    assert sel.country.tolist() == ["GB", "CA", "FR"]
+    with pytest.raises(DataFileError, match=r"name 'Tokio' not found.*did you mean.*'Tokyo'"):
+        cities.select(["Tokio"])
+
+
+def test_tables_are_immutable() -> None:
+    cities = load_cities()
+    with pytest.raises(ValueError):
+        cities.population[0] = 0
+    lats = np.array([10.0, 20.0])
+    r = points(["a", "b"], lats, [350.0, 5.0], [1, 2])
+    lats[0] = 99.0
+    assert r.lat.tolist() == [10.0, 20.0]
+    assert r.lon.tolist() == [-10.0, 5.0]  # 0..360 wrapped
+    assert len(load_cities()) == len(cities)
+
+
+def test_points_validation() -> None:
+    r = points(["x"], [1.0], [2.0])
+    assert isinstance(r, Receptors) and r.population.tolist() == [0.0]
+    with pytest.raises(DataFileError, match=r"lat of 'bad' is 91"):
+        points(["ok", "bad"], [0.0, 91.0], [0.0, 0.0])
+    with pytest.raises(DataFileError, match="expected equal lengths"):
+        points(["a", "b"], [0.0], [0.0, 1.0])
+
+
+def _csv(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "receptors.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_read_receptor_csv(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        "Name, lat, lon, population\nPlant gate,51.5,359.9,120\nSchool,51.6,-0.2,\n\nZürich Nord,47.4,8.5,1000\n",
+    )
+    r = read_receptor_csv(path)
+    assert r.name.tolist() == ["Plant gate", "School", "Zürich Nord"]
+    np.testing.assert_allclose(r.lon, [-0.1, -0.2, 8.5], atol=1e-9)
+    assert r.population.tolist() == [120.0, 0.0, 1000.0]
+    no_pop = read_receptor_csv(_csv(tmp_path, "name,lat,lon\nA,1,2\n"))
+    assert no_pop.population.tolist() == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("name,lat\nA,1\n", r"line 1: missing column\(s\) \['lon'\]"),
+        ("name,lat,lon\nA,1,2\nB,north,2\n", r"line 3, column 'lat': 'north' is not a number"),
+        ("name,lat,lon\nA,95,2\n", r"line 2, column 'lat': 95 is out of range"),
+        ("name,lat,lon\nA,5,400\n", r"line 2, column 'lon': 400 is out of range"),
+        ("name,lat,lon,population\nA,5,4,-3\n", r"line 2, column 'population': -3 is negative"),
+        ("name,lat,lon\n,5,4\n", r"line 2, column 'name': empty"),
+        ("name,lat,lon\n", r"no receptor rows"),
+    ],
+)
+def test_receptor_csv_errors_name_line_and_column(tmp_path: Path, text: str, pattern: str) -> None:
+    path = _csv(tmp_path, text)
+    with pytest.raises(DataFileError, match=r"receptors\.csv: " + pattern):
+        read_receptor_csv(path)
+
+
+def test_missing_receptor_file(tmp_path: Path) -> None:
+    with pytest.raises(DataFileError, match=r"none\.csv: file not found"):
+        read_receptor_csv(tmp_path / "none.csv")
