@@ -663,6 +663,14 @@ def open_wind(
         are kept (the transport interpolates linearly in time); a single record
         gives ``steady=1``.
 
+    Notes
+    -----
+    A regional grid that crosses the antimeridian in 0..360 longitudes (say
+    170..190 E) comes out sorted in [-180, 180), i.e. split into two blocks with a
+    gap in the middle of the array; ``global_lon`` is 0 for it. A file whose
+    winds have any other dimension of size > 1 (ensemble member, climatological
+    month) is refused: select one first (see :func:`normalise_wind`).
+
     Raises
     ------
     MetDataError
