@@ -1,0 +1,36 @@
+"""The ``plumecast`` command line (typer + rich).
+
+User mistakes (a bad scenario key, a missing file) are printed as one message,
+without a traceback, and the command exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="plumecast",
+    help="Forecast where a released hazardous gas goes, when it reaches each city, and who it hurts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from plumecast.cli import global_run, info
+
+    global_run.register(app)
+    info.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the ``plumecast`` script."""
+    from plumecast.cli.common import run_app
+
+    sys.exit(run_app(app))

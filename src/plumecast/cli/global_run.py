@@ -1,0 +1,150 @@
+"""``plumecast run`` and ``plumecast demo``: the global Lagrangian forecast."""
+
+from __future__ import annotations
+
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from plumecast.cli.common import console
+
+DEMO_SCENARIO = "poison_sky.yaml"
+
+
+def demo_scenario_path() -> Path:
+    """Path of the shipped "poison sky" demo scenario."""
+    return Path(str(resources.files("plumecast") / "data" / "scenarios" / DEMO_SCENARIO))
+
+
+def _fmt_mass(kg: float) -> str:
+    for unit, f in (("Mt", 1e9), ("kt", 1e6), ("t", 1e3)):
+        if abs(kg) >= f:
+            return f"{kg / f:,.3g} {unit}"
+    return f"{kg:,.3g} kg"
+
+
+def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bool = False) -> dict[str, Any]:
+    """Run a scenario with a progress bar, print the summary and write the outputs."""
+    from plumecast.runner import run, write_outputs
+
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[simtime]}"),
+        TextColumn("alive {task.fields[alive]:>11,}"),
+        TextColumn("{task.fields[rate]:>7.2f} M particle-steps/s"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
+        task = bar.add_task(title, total=scenario.n_steps, simtime="", alive=0, rate=0.0)
+
+        def on_progress(p: Any) -> None:
+            bar.update(task, completed=p.step, simtime=str(p.sim_time)[:16].replace("T", " ") + " UTC",
+                       alive=p.alive, rate=p.particle_steps_per_s / 1e6)
+
+        result = run(scenario, progress=on_progress)
+
+    written = write_outputs(result, outdir)
+    summary = Table(title=f"{scenario.name}: run summary", show_header=False)
+    summary.add_column("", style="bold")
+    summary.add_column("")
+    b = result.budget
+    summary.add_row("agent", result.agent.name)
+    summary.add_row("winds", f"{result.stats['wind_source']} ({result.stats['wind_level']})")
+    summary.add_row("period", f"{scenario.start.isoformat()} UTC + {scenario.run_hours:g} h, step {scenario.time_step_s:g} s")
+    summary.add_row("particles", f"{scenario.particles:,} ({scenario.backend} backend, seed {scenario.seed})")
+    summary.add_row("released", _fmt_mass(b.released))
+    summary.add_row("airborne / decayed / left domain", f"{_fmt_mass(b.airborne)} / {_fmt_mass(b.decayed)} / {_fmt_mass(b.exited)}")
+    summary.add_row("mass balance residual", f"{abs(b.residual) / max(b.released, 1e-300):.1e} of released")
+    summary.add_row("peak near-surface concentration", f"{float(result.concentration.max()):.3g} kg m-3")
+    summary.add_row("particle-steps", f"{result.particle_steps:,} in {result.stats['kernel_s']:.1f} s "
+                    f"({result.particle_steps / max(result.stats['kernel_s'], 1e-9) / 1e6:.1f} M/s)")
+    summary.add_row("wall time", f"{result.wall_s:.1f} s")
+    console.print(summary)
+
+    consequences = None
+    if result.receptor_series is not None:
+        from plumecast.consequence import assess
+        from plumecast.report_tables import print_casualty_table, write_consequence_table
+        from plumecast.shelter import Shelter
+
+        shelter = None
+        if scenario.shelter is not None:
+            shelter = Shelter(air_changes_per_hour=scenario.shelter.air_changes_per_hour,
+                              compliance_fraction=scenario.shelter.compliance_fraction,
+                              start=scenario.shelter.start_h * 3600.0)
+        consequences = assess(result.receptor_series, result.agent, result.receptors, shelter=shelter,
+                              start=scenario.start64)
+        print_casualty_table(consequences, console, top=20, now=scenario.start64)
+        written += write_consequence_table(consequences, outdir)
+    if map_png:
+        from plumecast.maps import plot_concentration_map
+
+        last = result.concentration.isel(time=-1)
+        stamp = str(result.concentration["time"].values[-1])[:16].replace("T", " ")
+        written.append(plot_concentration_map(
+            last, outdir / "concentration_map.png",
+            title=f"{scenario.name}: near-surface {result.agent.name}, mean of the hour to {stamp} UTC",
+            units_label="kg m-3", receptors=result.receptors, label_n=10,
+        ))
+    console.print("written: " + ", ".join(str(p) for p in written))
+    return {"result": result, "consequences": consequences, "written": written}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run_command(
+        scenario: Annotated[Path, typer.Argument(help="scenario file (YAML), see docs/scenario.md")],
+        outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs (created if needed)")] = Path("plumecast-output"),
+        particles: Annotated[int | None, typer.Option(min=1, help="override the scenario's number of particles")] = None,
+        backend: Annotated[str | None, typer.Option(help="override the backend: numba (CPU), numpy (reference) or cuda (GPU)")] = None,
+        seed: Annotated[int | None, typer.Option(min=0, help="override the random seed")] = None,
+        map_png: Annotated[bool, typer.Option("--map/--no-map", help="also draw a PNG map of the last output interval")] = True,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    ) -> None:
+        """Run SCENARIO and write concentration.nc, receptors.csv, consequences.csv/.nc and a map to OUTDIR."""
+        from plumecast.scenario import load_scenario
+
+        sc = load_scenario(scenario)
+        sc = _override(sc, particles, backend, seed)
+        execute(sc, outdir, title=sc.name, map_png=map_png, quiet=quiet)
+
+    @app.command("demo")
+    def demo_command(
+        outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs")] = Path("plumecast-demo"),
+        particles: Annotated[int | None, typer.Option(min=1, help="number of particles (default: the scenario's 1,000,000)")] = None,
+        backend: Annotated[str | None, typer.Option(help="numba (CPU, default), numpy (reference) or cuda (GPU)")] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    ) -> None:
+        """Run the built-in "poison sky" scenario: a fictional gas emitted in every city of
+        >= 15,000 people, 72 h on the shipped ERA-Interim winds; prints the casualty table
+        of the 20 largest cities and writes a map."""
+        from plumecast.scenario import load_scenario
+
+        t0 = time.perf_counter()
+        path = demo_scenario_path()
+        sc = _override(load_scenario(path), particles, backend, None)
+        console.print(f"[bold]plumecast demo[/]: {sc.description}")
+        execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet)
+        console.print(f"demo finished in {time.perf_counter() - t0:.1f} s (end to end)")
+
+
+def _override(sc: Any, particles: int | None, backend: str | None, seed: int | None) -> Any:
+    from plumecast.scenario import scenario_from_dict
+
+    if particles is None and backend is None and seed is None:
+        return sc
+    data = sc.model_dump(mode="python", exclude_none=False)
+    if particles is not None:
+        data["particles"] = particles
+    if backend is not None:
+        data["backend"] = backend
+    if seed is not None:
+        data["seed"] = seed
+    return scenario_from_dict(data, source="command-line options")
+

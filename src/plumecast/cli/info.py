@@ -1,0 +1,31 @@
+"""``plumecast agents``: what plumecast knows."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from plumecast.cli.common import console
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("agents")
+    def agents_command() -> None:
+        """List the shipped toxic agents with their AEGL-3 (60 min) and data status."""
+        from plumecast.agents import get_agent, list_agents
+
+        table = Table(title="shipped agents")
+        for col in ("agent", "MW [g/mol]", "AEGL-3 60 min [ppm]", "AEGL check", "probit sets", "LFL [% v/v]"):
+            table.add_column(col)
+        for name in list_agents():
+            a = get_agent(name)
+            aegl3 = a.aegl_ppm_at(3, 3600.0)
+            table.add_row(
+                a.name,
+                f"{a.molecular_weight_g_mol:.2f}",
+                "—" if aegl3 is None else f"{aegl3:g}",
+                a.aegl_check,
+                ", ".join(a.probits) or "—",
+                "—" if a.lfl_vol_pct is None else f"{a.lfl_vol_pct:g}",
+            )
+        console.print(table)
