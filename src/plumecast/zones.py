@@ -1,0 +1,973 @@
+"""Threat zones of a local release: how far each level of concern reaches, and who is inside.
+
+A *local scenario* (YAML, :class:`LocalScenario`) describes one point release in
+the first hour and within ~20 km: source, amount or rate, agent, one set of
+weather observations and the levels of concern (AEGL-1/2/3 by default).
+:func:`compute_zones` turns it into a :class:`ThreatZones` result: one footprint
+polygon per level (where the peak ground-level concentration exceeds it), the
+wind-direction uncertainty lines, and the receptors (cities or a CSV list)
+inside, with their peak concentration and expected fatalities. Exporters write
+GeoJSON, KML and a PNG map.
+
+Physics: Gaussian plume with Briggs (1973) σ_y, σ_z for the Pasquill–Gifford
+class (:mod:`plumecast.transport.gaussian`), the peak of a finite-duration
+release after Palazzi et al. (1982), ground and mixing-lid reflection, and an
+averaging-time correction of σ_y (Turner 1970). The model treats the gas as
+neutrally buoyant: see ``docs/local_scale.md`` for where that fails
+(dense gases such as chlorine in calm, stable conditions).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from xml.sax.saxutils import escape
+
+import numpy as np
+import shapely.ops
+import xarray as xr
+import yaml
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from shapely.geometry import LineString, Point, Polygon, mapping
+
+from plumecast.agents import Agent, AgentSpec
+from plumecast.errors import ScenarioError
+from plumecast.transport.gaussian import (
+    averaging_time_factor,
+    briggs_sigma_y,
+    briggs_sigma_z,
+    peak_finite_duration_factor,
+    vertical_term,
+)
+from plumecast.transport.stability import (
+    SIGMA_THETA_DEG,
+    PGClass,
+    pasquill_gifford_class,
+    pasquill_gifford_class_from_obukhov,
+)
+from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
+
+#: Smallest wind speed the Gaussian model is run with (ALOHA's own floor is 1 m/s). [m s-1]
+MIN_WIND_SPEED_M_S = 1.0
+#: Farthest distance searched for a footprint. [m]
+MAX_DISTANCE_M = 100_000.0
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class SourceSpec(BaseModel):
+    """Where the release is. ``lat``/``lon`` in degrees, ``height_m`` above ground [m]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lat: float = Field(ge=-89.0, le=89.0)
+    lon: float = Field(ge=-180.0, le=180.0)
+    height_m: float = Field(default=0.0, ge=0.0)
+
+
+class ReleaseSpec(BaseModel):
+    """How much is released: ``rate_kg_s`` [kg s-1] or ``amount_kg`` [kg], and ``duration_s`` [s].
+
+    ``duration_s: 0`` with ``amount_kg`` is an instantaneous (puff) release.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate_kg_s: float | None = Field(default=None, gt=0)
+    amount_kg: float | None = Field(default=None, gt=0)
+    duration_s: float = Field(default=600.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ReleaseSpec:
+        if (self.rate_kg_s is None) == (self.amount_kg is None):
+            raise ValueError("give exactly one of rate_kg_s or amount_kg")
+        if self.rate_kg_s is not None and self.duration_s <= 0:
+            raise ValueError("a release rate needs duration_s > 0")
+        return self
+
+    @property
+    def mass_kg(self) -> float:
+        """Total mass released. [kg]"""
+        if self.amount_kg is not None:
+            return self.amount_kg
+        assert self.rate_kg_s is not None
+        return self.rate_kg_s * self.duration_s
+
+
+class MeteorologySpec(BaseModel):
+    """One set of weather observations at the release.
+
+    Stability: give ``stability`` (PG class A–F) directly, or ``obukhov_length_m``
+    (Golder 1972), or ``daytime`` with ``insolation`` and/or ``cloud_cover_octas``
+    (Turner 1970). Exactly one route is used, in that order.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    wind_speed_m_s: float = Field(gt=0, description="wind speed at 10 m [m s-1]")
+    wind_from_deg: float = Field(ge=0, le=360, description="direction the wind blows from [deg]")
+    stability: Literal["A", "B", "C", "D", "E", "F"] | None = None
+    obukhov_length_m: float | None = None
+    roughness_length_m: float = Field(default=0.1, gt=0)
+    daytime: bool | None = None
+    insolation: Literal["strong", "moderate", "slight"] | None = None
+    cloud_cover_octas: float | None = Field(default=None, ge=0, le=8)
+    mixing_height_m: float | None = Field(default=None, gt=0)
+    terrain: Literal["rural", "urban"] = "rural"
+    averaging_time_s: float = Field(default=600.0, gt=0)
+    direction_uncertainty_deg: float | None = Field(default=None, ge=0, le=180)
+
+    @model_validator(mode="after")
+    def _has_stability(self) -> MeteorologySpec:
+        if self.stability is None and self.obukhov_length_m is None and self.daytime is None:
+            raise ValueError(
+                "give stability (A-F), obukhov_length_m, or daytime with insolation/cloud_cover_octas"
+            )
+        if self.stability is None and self.obukhov_length_m is None:
+            if self.daytime and self.insolation is None and self.cloud_cover_octas is None:
+                raise ValueError("by day give insolation or cloud_cover_octas")
+            if self.daytime is False and self.cloud_cover_octas is None:
+                raise ValueError("at night give cloud_cover_octas")
+        return self
+
+    def pg_class(self) -> PGClass:
+        """The Pasquill–Gifford class this meteorology implies."""
+        if self.stability is not None:
+            return self.stability
+        if self.obukhov_length_m is not None:
+            return pasquill_gifford_class_from_obukhov(self.obukhov_length_m, self.roughness_length_m)
+        return pasquill_gifford_class(
+            self.wind_speed_m_s, bool(self.daytime), self.insolation, self.cloud_cover_octas
+        )
+
+
+class LevelSpec(BaseModel):
+    """A level of concern: an AEGL level (1–3) or a user threshold in ppm or mg/m3."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    aegl: Literal[1, 2, 3] | None = None
+    ppm: float | None = Field(default=None, gt=0)
+    mg_m3: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> LevelSpec:
+        if sum(v is not None for v in (self.aegl, self.ppm, self.mg_m3)) != 1:
+            raise ValueError("give exactly one of aegl, ppm or mg_m3")
+        return self
+
+
+class ReceptorSpec(BaseModel):
+    """Who may be inside: GeoNames cities near the source and/or a receptor CSV."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cities: bool = True
+    min_population: float = Field(default=0.0, ge=0)
+    csv: Path | None = None
+
+
+class ShelterSpec(BaseModel):
+    """Shelter-in-place: air changes per hour [h-1] and the fraction who shelter [-]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    air_changes_per_hour: float = Field(default=0.5, gt=0)
+    compliance_fraction: float = Field(default=1.0, ge=0, le=1)
+
+
+class LocalScenario(BaseModel):
+    """A local-scale release for ``plumecast zones`` (see ``docs/local_scale.md``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "local release"
+    description: str = ""
+    source: SourceSpec
+    release: ReleaseSpec
+    agent: AgentSpec
+    meteorology: MeteorologySpec
+    levels: list[LevelSpec] = Field(
+        default_factory=lambda: [LevelSpec(aegl=1), LevelSpec(aegl=2), LevelSpec(aegl=3)]
+    )
+    exposure_duration_s: float | None = Field(default=None, gt=0)
+    receptor_height_m: float = Field(default=1.5, ge=0)
+    receptors: ReceptorSpec = Field(default_factory=ReceptorSpec)
+    shelter: ShelterSpec | None = None
+    reference: dict[str, Any] = Field(default_factory=dict)
+
+
+def load_local_scenario(path: str | Path) -> LocalScenario:
+    """Read and validate a local scenario YAML file.
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing, not YAML, or a key is wrong (message names the file,
+        the key path, the value and what was expected).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    try:
+        scenario = LocalScenario.model_validate(data)
+    except ValidationError as exc:
+        msgs = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            value = err.get("input")
+            shown = "" if isinstance(value, dict) else f" (got {value!r})"
+            msgs.append(f"{path}: {key}: {err['msg']}{shown}")
+        raise ScenarioError("\n".join(msgs)) from None
+    if scenario.receptors.csv is not None and not scenario.receptors.csv.is_absolute():
+        rec = scenario.receptors.model_copy(update={"csv": path.parent / scenario.receptors.csv})
+        scenario = scenario.model_copy(update={"receptors": rec})
+    return scenario
+
+
+# --------------------------------------------------------------------------- physics
+
+
+@dataclass(frozen=True)
+class Level:
+    """A resolved level of concern."""
+
+    name: str
+    threshold_kg_m3: float
+    threshold_ppm: float
+
+
+@dataclass(frozen=True)
+class PlumeSetup:
+    """Everything the footprint needs, resolved from a scenario (SI)."""
+
+    pg_class: PGClass
+    wind_speed_m_s: float
+    downwind_bearing_deg: float
+    source_height_m: float
+    receptor_height_m: float
+    mixing_height_m: float
+    terrain: Literal["rural", "urban"]
+    sigma_y_factor: float
+    mass_kg: float
+    duration_s: float
+    exposure_duration_s: float
+
+
+def plume_setup(scenario: LocalScenario) -> PlumeSetup:
+    """Resolve stability, wind and durations from a scenario."""
+    met = scenario.meteorology
+    duration = scenario.release.duration_s
+    exposure = scenario.exposure_duration_s or max(duration, 600.0)
+    return PlumeSetup(
+        pg_class=met.pg_class(),
+        wind_speed_m_s=max(met.wind_speed_m_s, MIN_WIND_SPEED_M_S),
+        downwind_bearing_deg=(met.wind_from_deg + 180.0) % 360.0,
+        source_height_m=scenario.source.height_m,
+        receptor_height_m=scenario.receptor_height_m,
+        mixing_height_m=met.mixing_height_m if met.mixing_height_m is not None else math.inf,
+        terrain=met.terrain,
+        sigma_y_factor=averaging_time_factor(met.averaging_time_s),
+        mass_kg=scenario.release.mass_kg,
+        duration_s=duration,
+        exposure_duration_s=exposure,
+    )
+
+
+def resolve_levels(scenario: LocalScenario, agent: Agent, exposure_duration_s: float) -> list[Level]:
+    """Thresholds of the scenario's levels, AEGLs interpolated to the exposure duration."""
+    mw = agent.molecular_weight_g_mol
+    out = []
+    for i, spec in enumerate(scenario.levels):
+        if spec.aegl is not None:
+            kg = agent.aegl_kg_m3(spec.aegl, exposure_duration_s)
+            if kg is None:
+                raise ScenarioError(
+                    f"levels.{i}.aegl: agent {agent.name!r} has no AEGL-{spec.aegl} for "
+                    f"{exposure_duration_s:g} s; give a threshold with ppm or mg_m3 instead"
+                )
+            name = spec.name or f"AEGL-{spec.aegl}"
+        elif spec.ppm is not None:
+            kg = float(ppm_to_kg_m3(spec.ppm, mw))
+            name = spec.name or f"{spec.ppm:g} ppm"
+        else:
+            assert spec.mg_m3 is not None
+            kg = spec.mg_m3 * 1e-6
+            name = spec.name or f"{spec.mg_m3:g} mg/m3"
+        out.append(Level(name=name, threshold_kg_m3=kg, threshold_ppm=float(kg_m3_to_ppm(kg, mw))))
+    return out
+
+
+def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    sy = briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor
+    sz = briggs_sigma_z(x_m, setup.pg_class, setup.terrain)
+    return np.maximum(sy, 1e-3), np.maximum(sz, 1e-3)
+
+
+def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.float64]:
+    """Peak concentration over time at (x, y) at the receptor height. [kg m-3]
+
+    Continuous release of duration T: steady plume times Palazzi's peak factor
+    ``erf(u T / (2√2 σ_x))`` with ``σ_x = σ_y``; instantaneous release (T = 0):
+    puff peak ``M V(z) / (2π σ_x σ_y)``.
+    """
+    x = np.asarray(x_m, dtype=float)
+    y = np.asarray(y_m, dtype=float)
+    xp = np.maximum(x, 1e-3)
+    sy, sz = _sigmas(setup, xp)
+    v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+    lateral = np.exp(-(y**2) / (2 * sy**2))
+    u = setup.wind_speed_m_s
+    if setup.duration_s > 0:
+        q = setup.mass_kg / setup.duration_s
+        c = q / (u * np.sqrt(2 * np.pi) * sy) * v * peak_finite_duration_factor(u, setup.duration_s, sy)
+    else:
+        c = setup.mass_kg * v / (2 * np.pi * sy * sy)
+    return np.where(x > 0, c * lateral, 0.0)
+
+
+def concentration_series(
+    setup: PlumeSetup, x_m: Any, y_m: Any, times_s: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Concentration at (x, y) over time, shape (time, receptor). [kg m-3]
+
+    Palazzi et al. (1982) finite-duration plume (or a puff for T = 0), using the
+    sigmas at the receptor's downwind distance.
+    """
+    from plumecast.transport.gaussian import finite_duration_factor, puff_concentration
+
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    xp = np.maximum(x, 1e-3)
+    sy, sz = _sigmas(setup, xp)
+    t = times_s[:, None]
+    u = setup.wind_speed_m_s
+    if setup.duration_s > 0:
+        q = setup.mass_kg / setup.duration_s
+        v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+        steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
+        c = steady[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
+    else:
+        c = puff_concentration(
+            setup.mass_kg, u, xp[None, :], y[None, :], setup.receptor_height_m, t,
+            setup.source_height_m, sy[None, :], sy[None, :], sz[None, :], setup.mixing_height_m,
+        )
+    return np.where(x[None, :] > 0, c, 0.0)
+
+
+def footprint_halfwidth(
+    setup: PlumeSetup, x_m: NDArray[np.float64], threshold_kg_m3: float
+) -> NDArray[np.float64]:
+    """Crosswind half-width where the peak exceeds a threshold. [m] (0 where it does not)
+
+    ``y = σ_y sqrt(2 ln(C_cl / C_L))`` from the Gaussian crosswind profile.
+    """
+    c_cl = peak_concentration(setup, x_m, np.zeros_like(x_m))
+    sy, _ = _sigmas(setup, np.maximum(x_m, 1e-3))
+    with np.errstate(divide="ignore"):
+        ratio = np.log(np.maximum(c_cl, 1e-300) / threshold_kg_m3)
+    return np.where(ratio > 0, sy * np.sqrt(2.0 * np.maximum(ratio, 0.0)), 0.0)
+
+
+def _crossings(x: NDArray[np.float64], f: NDArray[np.float64]) -> list[float]:
+    """Positions where f changes sign, by linear interpolation in log x."""
+    s = np.sign(f)
+    idx = np.nonzero(s[:-1] * s[1:] < 0)[0]
+    out = []
+    for i in idx:
+        lx0, lx1 = math.log(x[i]), math.log(x[i + 1])
+        out.append(math.exp(lx0 + (lx1 - lx0) * f[i] / (f[i] - f[i + 1])))
+    return out
+
+
+def _refine(setup: PlumeSetup, x0: float, threshold: float) -> float:
+    """Newton-free bisection in log x for C_cl(x) = threshold near x0 (±2 %)."""
+    lo, hi = x0 * 0.97, x0 * 1.03
+
+    def g(x: float) -> float:
+        return float(np.log(peak_concentration(setup, np.array([x]), np.array([0.0]))[0] / threshold))
+
+    glo, ghi = g(lo), g(hi)
+    if glo * ghi > 0:
+        return x0
+    for _ in range(30):
+        mid = math.sqrt(lo * hi)
+        gm = g(mid)
+        if gm * glo > 0:
+            lo, glo = mid, gm
+        else:
+            hi = mid
+    return math.sqrt(lo * hi)
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class Zone:
+    """Footprint of one level: polygon in lon/lat and its extent."""
+
+    level: Level
+    polygon: Polygon  # lon/lat, degrees (empty when the level is never reached)
+    polygon_local: Polygon  # metres, x downwind, y left of the wind
+    max_distance_m: float
+    min_distance_m: float
+    area_m2: float
+
+
+@dataclass
+class ThreatZones:
+    """Result of :func:`compute_zones` (no file I/O)."""
+
+    scenario: LocalScenario
+    agent: Agent
+    setup: PlumeSetup
+    zones: list[Zone]
+    uncertainty_half_angle_deg: float
+    uncertainty_lines: list[LineString]  # lon/lat
+    uncertainty_sector: Polygon  # lon/lat
+    receptors: xr.Dataset | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def table(self) -> list[dict[str, Any]]:
+        """One row per level: threshold, maximum downwind distance, area, people inside."""
+        rows = []
+        for z in self.zones:
+            row: dict[str, Any] = {
+                "level": z.level.name,
+                "threshold_ppm": z.level.threshold_ppm,
+                "threshold_mg_m3": z.level.threshold_kg_m3 * 1e6,
+                "max_distance_m": z.max_distance_m,
+                "area_km2": z.area_m2 / 1e6,
+            }
+            if self.receptors is not None:
+                inside = self.receptors["zone_index"].values >= self.zones.index(z)
+                row["population_inside"] = float(self.receptors["population"].values[inside].sum())
+            rows.append(row)
+        return rows
+
+
+def to_lonlat(
+    lat0: float, lon0: float, bearing_deg: float, x_m: Any, y_m: Any
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Local plume coordinates (x downwind, y left of the wind) to lon/lat. [deg]
+
+    Local equirectangular projection about the source (error < 0.1 % within
+    20 km at mid-latitudes); Earth radius from :mod:`plumecast.units`.
+    """
+    b = math.radians(bearing_deg)
+    x = np.asarray(x_m, dtype=float)
+    y = np.asarray(y_m, dtype=float)
+    east = x * math.sin(b) - y * math.cos(b)
+    north = x * math.cos(b) + y * math.sin(b)
+    lat = lat0 + np.degrees(north / EARTH_RADIUS_M)
+    lon = lon0 + np.degrees(east / (EARTH_RADIUS_M * math.cos(math.radians(lat0))))
+    return lon, lat
+
+
+def to_local(
+    lat0: float, lon0: float, bearing_deg: float, lon: Any, lat: Any
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Inverse of :func:`to_lonlat`: lon/lat to (x downwind, y left). [m]"""
+    b = math.radians(bearing_deg)
+    north = np.radians(np.asarray(lat, dtype=float) - lat0) * EARTH_RADIUS_M
+    dlon = (np.asarray(lon, dtype=float) - lon0 + 180.0) % 360.0 - 180.0
+    east = np.radians(dlon) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
+    x = east * math.sin(b) + north * math.cos(b)
+    y = -east * math.cos(b) + north * math.sin(b)
+    return x, y
+
+
+def default_direction_uncertainty_deg(pg_class: PGClass, wind_speed_m_s: float) -> float:
+    """Half-angle of the wind-direction uncertainty lines. [deg]
+
+    Twice the typical σ_θ of the stability class (US EPA 2000, Table 6-8a;
+    about 95 % of 10-min directions for a normal distribution), at least 10°;
+    a full circle (180°) below 1 m/s, where the direction is not meaningful.
+    A plumecast convention, documented in ``docs/local_scale.md``.
+    """
+    if wind_speed_m_s < 1.0:
+        return 180.0
+    return float(min(180.0, max(10.0, 2.0 * SIGMA_THETA_DEG[pg_class])))
+
+
+def compute_zones(
+    scenario: LocalScenario,
+    n_points: int = 240,
+    receptors: Any | None = None,
+    consequences: bool = True,
+) -> ThreatZones:
+    """Threat zones of a local scenario.
+
+    Parameters
+    ----------
+    scenario : LocalScenario
+        The release (not modified).
+    n_points : int
+        Downwind distances sampled (log-spaced 1 m – 100 km) for the footprints.
+    receptors : plumecast.receptors.Receptors, optional
+        Receptors to assess; by default from ``scenario.receptors``.
+    consequences : bool
+        Assess receptors (cities / CSV) inside the zones.
+
+    Returns
+    -------
+    ThreatZones
+    """
+    agent = scenario.agent
+    setup = plume_setup(scenario)
+    levels = resolve_levels(scenario, agent, setup.exposure_duration_s)
+    order = np.argsort([lv.threshold_kg_m3 for lv in levels])  # low threshold (largest zone) first
+    levels = [levels[i] for i in order]
+    lat0, lon0, bearing = scenario.source.lat, scenario.source.lon, setup.downwind_bearing_deg
+
+    x = np.geomspace(1.0, MAX_DISTANCE_M, n_points)
+    c_cl = peak_concentration(setup, x, np.zeros_like(x))
+    # insert every level's crossing points so that all polygons share the x grid (nested by construction)
+    extra = []
+    for lv in levels:
+        for xc in _crossings(x, np.log(np.maximum(c_cl, 1e-300) / lv.threshold_kg_m3)):
+            extra.append(_refine(setup, xc, lv.threshold_kg_m3))
+    xg = np.unique(np.concatenate([x, np.array(extra)]))
+    zones = []
+    for lv in levels:
+        hw = footprint_halfwidth(setup, xg, lv.threshold_kg_m3)
+        inside = np.nonzero(hw > 0)[0]
+        if inside.size == 0:
+            zones.append(Zone(lv, Polygon(), Polygon(), 0.0, 0.0, 0.0))
+            continue
+        i0, i1 = inside[0], inside[-1]
+        i0 = max(i0 - 1, 0)
+        i1 = min(i1 + 1, xg.size - 1)
+        xs = xg[i0 : i1 + 1]
+        ys = hw[i0 : i1 + 1]
+        if i0 == 0:  # reaches the source
+            xs = np.concatenate([[0.0], xs])
+            ys = np.concatenate([[0.0], ys])
+        px = np.concatenate([xs, xs[::-1]])
+        py = np.concatenate([ys, -ys[::-1]])
+        local = Polygon(np.column_stack([px, py])).buffer(0)
+        geo = shapely.ops.transform(
+            lambda a, b, *_: to_lonlat(lat0, lon0, bearing, a, b), local
+        )
+        zones.append(
+            Zone(
+                level=lv,
+                polygon=geo,
+                polygon_local=local,
+                max_distance_m=float(xg[inside[-1]]),
+                min_distance_m=float(xg[inside[0]]) if i0 > 0 else 0.0,
+                area_m2=float(local.area),
+            )
+        )
+
+    met = scenario.meteorology
+    half = (
+        met.direction_uncertainty_deg
+        if met.direction_uncertainty_deg is not None
+        else default_direction_uncertainty_deg(setup.pg_class, met.wind_speed_m_s)
+    )
+    reach = max((z.max_distance_m for z in zones), default=0.0)
+    lines, sector = _uncertainty(lat0, lon0, bearing, half, reach)
+
+    warnings = _warnings(scenario, setup)
+    for z in zones:
+        if z.max_distance_m >= 0.99 * MAX_DISTANCE_M:
+            warnings.append(
+                f"{z.level.name} reaches the {MAX_DISTANCE_M / 1000:g} km search limit: report it as "
+                "'beyond'; the steady local model is not meant for such distances"
+            )
+        elif z.max_distance_m > 10_000:
+            warnings.append(
+                f"{z.level.name} reaches {z.max_distance_m / 1000:.1f} km: beyond 10 km the Briggs "
+                "curves are extrapolated and a steady, straight wind is unlikely"
+            )
+    result = ThreatZones(scenario, agent, setup, zones, half, lines, sector, None, warnings)
+    if consequences and reach > 0:
+        result.receptors = assess_receptors(result, receptors)
+    return result
+
+
+def _uncertainty(
+    lat0: float, lon0: float, bearing: float, half_deg: float, reach_m: float
+) -> tuple[list[LineString], Polygon]:
+    if reach_m <= 0:
+        return [], Polygon()
+    angles = np.radians(np.linspace(-half_deg, half_deg, 73))
+    ax = reach_m * np.cos(angles)
+    ay = reach_m * np.sin(angles)
+    if half_deg >= 180:
+        px, py = ax, ay
+    else:
+        px = np.concatenate([[0.0], ax])
+        py = np.concatenate([[0.0], ay])
+    lon, lat = to_lonlat(lat0, lon0, bearing, px, py)
+    sector = Polygon(np.column_stack([lon, lat])).buffer(0)
+    lines = []
+    if half_deg < 180:
+        for sgn in (-1.0, 1.0):
+            ex, ey = reach_m * math.cos(math.radians(half_deg)), sgn * reach_m * math.sin(math.radians(half_deg))
+            lo, la = to_lonlat(lat0, lon0, bearing, [0.0, ex], [0.0, ey])
+            lines.append(LineString(np.column_stack([lo, la])))
+    return lines, sector
+
+
+def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
+    w = []
+    met = scenario.meteorology
+    if met.wind_speed_m_s < 1.5:
+        w.append(
+            f"wind {met.wind_speed_m_s:g} m/s is below 1.5 m/s: Gaussian models (and ALOHA) are "
+            "unreliable in near-calm air; the model used 1 m/s at least"
+        )
+    if setup.pg_class in ("E", "F"):
+        w.append(f"stable class {setup.pg_class}: meander and terrain channelling are not modelled")
+    if scenario.agent.molecular_weight_g_mol > 34 and setup.mass_kg > 1000:
+        w.append(
+            f"{scenario.agent.name} (M = {scenario.agent.molecular_weight_g_mol:g} g/mol) released in "
+            "bulk may behave as a dense gas: near-source spreading, slumping and pooling in low "
+            "ground are not modelled (see docs/local_scale.md)"
+        )
+    return w
+
+
+# --------------------------------------------------------------------------- consequences
+
+
+def _load_receptors(scenario: LocalScenario, reach_m: float) -> Any:
+    from plumecast.receptors import Receptors, load_cities, read_receptor_csv
+
+    spec = scenario.receptors
+    lat0, lon0 = scenario.source.lat, scenario.source.lon
+    dlat = math.degrees(reach_m / EARTH_RADIUS_M) + 0.01
+    dlon = dlat / max(math.cos(math.radians(lat0)), 0.05)
+    bbox = (lon0 - dlon, lat0 - dlat, lon0 + dlon, lat0 + dlat)
+    parts = []
+    if spec.cities:
+        parts.append(load_cities(min_population=spec.min_population, bbox=bbox))
+    if spec.csv is not None:
+        parts.append(read_receptor_csv(spec.csv).filter(bbox=bbox))
+    if not parts:
+        return None
+    return Receptors(
+        name=np.concatenate([p.name for p in parts]),
+        lat=np.concatenate([p.lat for p in parts]),
+        lon=np.concatenate([p.lon for p in parts]),
+        population=np.concatenate([p.population for p in parts]),
+        country=np.concatenate([p.country for p in parts]),
+    )
+
+
+def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Dataset | None:
+    """Peak concentration, zone, % of AEGL-3 and expected fatalities per receptor.
+
+    The concentration series at each receptor (Palazzi finite-duration plume)
+    goes to :func:`plumecast.consequence.assess` when that module is installed;
+    otherwise the lethal fraction is the agent's probit for a constant exposure
+    at the peak concentration over the release duration (conservative), and
+    sheltered people breathe the single-zone indoor concentration
+    (:func:`plumecast.shelter.indoor_concentration`).
+    """
+    scenario, setup = result.scenario, result.setup
+    reach = max(z.max_distance_m for z in result.zones)
+    rec = receptors if receptors is not None else _load_receptors(scenario, reach)
+    if rec is None or len(rec) == 0:
+        return None
+    lat0, lon0, bearing = scenario.source.lat, scenario.source.lon, setup.downwind_bearing_deg
+    x, y = to_local(lat0, lon0, bearing, rec.lon, rec.lat)
+    in_sector = np.array(
+        [result.uncertainty_sector.covers(Point(lo, la)) for lo, la in zip(rec.lon, rec.lat, strict=True)],
+        dtype=bool,
+    ) if not result.uncertainty_sector.is_empty else np.zeros(len(rec), dtype=bool)
+    zone_index = np.full(len(rec), -1, dtype=int)
+    for k, z in enumerate(result.zones):
+        if z.polygon_local.is_empty:
+            continue
+        inside = np.array([z.polygon_local.covers(Point(a, b)) for a, b in zip(x, y, strict=True)], dtype=bool)
+        zone_index[inside] = k
+    keep = (zone_index >= 0) | in_sector
+    if not keep.any():
+        return None
+    idx = np.nonzero(keep)[0]
+    peak = peak_concentration(setup, x[idx], y[idx])
+    t_end = setup.duration_s + float(np.max(np.maximum(x[idx], 0.0))) / setup.wind_speed_m_s + 1800.0
+    times = np.linspace(0.0, t_end, 241)
+    series = concentration_series(setup, x[idx], y[idx], times)
+    agent = result.agent
+    aegl3 = agent.aegl_kg_m3(3, setup.exposure_duration_s)
+    pop = rec.population[idx]
+    fatalities, lethal = _fatalities(result, series, times, pop)
+    ds = xr.Dataset(
+        {
+            "x_m": ("receptor", x[idx], {"units": "m", "long_name": "downwind distance"}),
+            "y_m": ("receptor", y[idx], {"units": "m", "long_name": "crosswind offset (left of wind)"}),
+            "zone_index": ("receptor", zone_index[idx], {"units": "1", "long_name": "innermost zone (-1: none)"}),
+            "in_uncertainty_sector": ("receptor", in_sector[idx]),
+            "peak_concentration": ("receptor", peak, {"units": "kg m-3", "long_name": "peak outdoor concentration"}),
+            "peak_ppm": (
+                "receptor",
+                kg_m3_to_ppm(peak, agent.molecular_weight_g_mol),
+                {"units": "ppm", "long_name": "peak outdoor concentration"},
+            ),
+            "percent_of_aegl3": (
+                "receptor",
+                100.0 * peak / aegl3 if aegl3 else np.full(idx.size, np.nan),
+                {"units": "%", "long_name": "peak concentration as % of AEGL-3"},
+            ),
+            "population": ("receptor", pop, {"units": "people"}),
+            "lethal_fraction": ("receptor", lethal, {"units": "1", "long_name": "expected lethal fraction"}),
+            "expected_fatalities": ("receptor", fatalities, {"units": "people"}),
+        },
+        coords={
+            "receptor": ("receptor", rec.name[idx].astype(str)),
+            "lat": ("receptor", rec.lat[idx], {"units": "degrees_north"}),
+            "lon": ("receptor", rec.lon[idx], {"units": "degrees_east"}),
+        },
+    )
+    ds.attrs["zone_names"] = json.dumps([z.level.name for z in result.zones])
+    return ds
+
+
+def _fatalities(
+    result: ThreatZones, series: NDArray[np.float64], times: NDArray[np.float64], pop: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    agent, scenario = result.agent, result.scenario
+    try:  # the consequence module of the consequence issue, when present
+        from plumecast import consequence  # type: ignore[attr-defined]
+
+        da = xr.DataArray(
+            series,
+            dims=("time", "receptor"),
+            coords={"time": times},
+            attrs={"units": "kg m-3", "long_name": "outdoor concentration"},
+        )
+        shelter = None
+        if scenario.shelter is not None:
+            shelter = consequence.Shelter(
+                air_changes_per_hour=scenario.shelter.air_changes_per_hour,
+                compliance_fraction=scenario.shelter.compliance_fraction,
+            )
+        out = consequence.assess(da, agent, pop, shelter=shelter)
+        for name in ("expected_fatalities", "fatalities"):
+            if name in out:
+                fat = np.asarray(out[name].values, dtype=float).reshape(-1)
+                return fat, np.where(pop > 0, fat / np.maximum(pop, 1e-300), 0.0)
+    except (ImportError, AttributeError, TypeError, KeyError):
+        pass
+    if agent.probit_set() is None:
+        return np.full(pop.size, np.nan), np.full(pop.size, np.nan)
+    from plumecast.shelter import indoor_concentration
+
+    dt = np.diff(times, prepend=times[0])
+    outdoor = series
+    if scenario.shelter is not None:
+        mean_in, _ = indoor_concentration(outdoor, dt, scenario.shelter.air_changes_per_hour)
+        f = scenario.shelter.compliance_fraction
+        frac = f * _probit_fraction(agent, mean_in, dt) + (1 - f) * _probit_fraction(agent, outdoor, dt)
+    else:
+        frac = _probit_fraction(agent, outdoor, dt)
+    return frac * pop, frac
+
+
+def _probit_fraction(agent: Agent, c_kg_m3: NDArray[np.float64], dt_s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Lethal fraction from the toxic load ``Σ C^n Δt`` of a series (the agent's probit set)."""
+    ps = agent.probit_set()
+    assert ps is not None
+    c = c_kg_m3 * ps.concentration_factor(agent.molecular_weight_g_mol)
+    load = np.sum(np.power(c, ps.n) * (dt_s[:, None] / ps.seconds_per_time_unit), axis=0)
+    with np.errstate(divide="ignore"):
+        return np.asarray(ps.lethal_fraction(np.maximum(load, 1e-300)), dtype=float)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _atomic_write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def to_geojson(result: ThreatZones) -> dict[str, Any]:
+    """GeoJSON FeatureCollection (RFC 7946, lon/lat WGS84): zones, uncertainty lines, source, receptors."""
+    feats: list[dict[str, Any]] = []
+    for z in result.zones:
+        if z.polygon.is_empty:
+            continue
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(z.polygon),
+                "properties": {
+                    "kind": "threat_zone",
+                    "level": z.level.name,
+                    "threshold_ppm": z.level.threshold_ppm,
+                    "threshold_mg_m3": z.level.threshold_kg_m3 * 1e6,
+                    "max_distance_m": z.max_distance_m,
+                    "area_km2": z.area_m2 / 1e6,
+                },
+            }
+        )
+    for i, line in enumerate(result.uncertainty_lines):
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(line),
+                "properties": {
+                    "kind": "wind_direction_uncertainty",
+                    "side": "left" if i else "right",
+                    "half_angle_deg": result.uncertainty_half_angle_deg,
+                },
+            }
+        )
+    src = result.scenario.source
+    feats.append(
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [src.lon, src.lat]},
+            "properties": {"kind": "source", "name": result.scenario.name},
+        }
+    )
+    if result.receptors is not None:
+        r = result.receptors
+        for i in range(r.sizes["receptor"]):
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [float(r.lon[i]), float(r.lat[i])]},
+                    "properties": {
+                        "kind": "receptor",
+                        "name": str(r.receptor.values[i]),
+                        "population": float(r.population[i]),
+                        "peak_ppm": float(r.peak_ppm[i]),
+                        "expected_fatalities": float(r.expected_fatalities[i]),
+                    },
+                }
+            )
+    return {"type": "FeatureCollection", "name": result.scenario.name, "features": feats}
+
+
+_KML_COLOURS = ["7f00ffff", "7f00a5ff", "7f0000ff", "7f800080", "7f000000"]  # aabbggrr: yellow, orange, red, ...
+
+
+def to_kml(result: ThreatZones) -> str:
+    """KML 2.2 document (Google Earth, QGIS): one Placemark per zone, uncertainty lines, source."""
+
+    def coords(seq: Any) -> str:
+        return " ".join(f"{x:.6f},{y:.6f},0" for x, y in seq)
+
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
+        f"<name>{escape(result.scenario.name)}</name>",
+    ]
+    for k, colour in enumerate(_KML_COLOURS):
+        parts.append(
+            f'<Style id="zone{k}"><LineStyle><color>ff{colour[2:]}</color><width>2</width></LineStyle>'
+            f"<PolyStyle><color>{colour}</color></PolyStyle></Style>"
+        )
+    for k, z in enumerate(result.zones):
+        if z.polygon.is_empty:
+            continue
+        polys = list(z.polygon.geoms) if hasattr(z.polygon, "geoms") else [z.polygon]
+        geom = "".join(
+            f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{coords(p.exterior.coords)}"
+            "</coordinates></LinearRing></outerBoundaryIs></Polygon>"
+            for p in polys
+        )
+        if len(polys) > 1:
+            geom = f"<MultiGeometry>{geom}</MultiGeometry>"
+        parts.append(
+            f"<Placemark><name>{escape(z.level.name)}</name>"
+            f"<description>{z.level.threshold_ppm:.3g} ppm; max downwind distance "
+            f"{z.max_distance_m:.0f} m</description><styleUrl>#zone{min(k, 4)}</styleUrl>{geom}</Placemark>"
+        )
+    for line in result.uncertainty_lines:
+        parts.append(
+            "<Placemark><name>wind direction uncertainty</name>"
+            f"<LineString><coordinates>{coords(line.coords)}</coordinates></LineString></Placemark>"
+        )
+    src = result.scenario.source
+    parts.append(
+        f"<Placemark><name>source</name><Point><coordinates>{src.lon:.6f},{src.lat:.6f},0"
+        "</coordinates></Point></Placemark>"
+    )
+    parts.append("</Document></kml>")
+    return "\n".join(parts)
+
+
+def zone_map_png(result: ThreatZones) -> bytes:
+    """PNG map of the zones on a local lon/lat axis (aspect corrected), with receptors."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 6.5), dpi=110)
+    ax = fig.add_subplot(1, 1, 1)
+    colours = ["#ffd400", "#ff8c00", "#d40000", "#7a007a", "#000000"]
+    for k, z in enumerate(result.zones):
+        if z.polygon.is_empty:
+            continue
+        polys = list(z.polygon.geoms) if hasattr(z.polygon, "geoms") else [z.polygon]
+        for p in polys:
+            xs, ys = p.exterior.xy
+            ax.fill(xs, ys, color=colours[min(k, 4)], alpha=0.45, lw=1,
+                    label=f"{z.level.name} ({z.level.threshold_ppm:.3g} ppm): {z.max_distance_m / 1000:.2f} km")
+    for line in result.uncertainty_lines:
+        xs, ys = line.xy
+        ax.plot(xs, ys, "k--", lw=0.8)
+    src = result.scenario.source
+    ax.plot(src.lon, src.lat, "k^", ms=8, label="source")
+    if result.receptors is not None:
+        r = result.receptors
+        ax.scatter(r.lon.values, r.lat.values, s=12, c="k", zorder=5)
+        for i in range(min(r.sizes["receptor"], 25)):
+            ax.annotate(str(r.receptor.values[i]), (float(r.lon[i]), float(r.lat[i])), fontsize=7)
+    ax.set_aspect(1.0 / max(math.cos(math.radians(src.lat)), 0.05))
+    ax.set_xlabel("longitude [°E]")
+    ax.set_ylabel("latitude [°N]")
+    ax.set_title(
+        f"{result.scenario.name}: {result.agent.name}, class {result.setup.pg_class}, "
+        f"{result.scenario.meteorology.wind_speed_m_s:g} m/s from {result.scenario.meteorology.wind_from_deg:g}°",
+        fontsize=9,
+    )
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+
+def write_outputs(result: ThreatZones, out_dir: str | Path, stem: str = "zones") -> list[Path]:
+    """Write ``<stem>.geojson``, ``<stem>.kml`` and ``<stem>.png`` atomically."""
+    out = Path(out_dir)
+    return [
+        _atomic_write(out / f"{stem}.geojson", json.dumps(to_geojson(result), indent=1).encode()),
+        _atomic_write(out / f"{stem}.kml", to_kml(result).encode()),
+        _atomic_write(out / f"{stem}.png", zone_map_png(result)),
+    ]
