@@ -139,7 +139,11 @@ def power_exponent(c: NDArray[np.float64], n: float) -> NDArray[np.float64]:
         return c
     if n == 2.0:
         return c * c
-    return np.power(c, n)
+    # pow(0, n) takes a slow special-case path in libm; zeros are common here
+    # (before the gas arrives), so only positive values go through pow.
+    out = np.zeros_like(c)
+    np.power(c, n, out=out, where=c > 0)
+    return out
 
 
 def probit_from_load(load: ArrayLike, a: float, b: float) -> NDArray[np.float64]:
