@@ -1,0 +1,3 @@
+from plumecast.cli import main
+
+main()

@@ -1,0 +1,26 @@
+"""Shared test fixtures and markers."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+
+def _cuda_available() -> bool:
+    if importlib.util.find_spec("cupy") is None:
+        return False
+    try:
+        import cupy
+
+        return bool(cupy.cuda.runtime.getDeviceCount() > 0)
+    except Exception:
+        return False
+
+
+HAS_CUDA = _cuda_available()
+CPU_BACKENDS = ["numpy", "numba"]
+ALL_BACKENDS = CPU_BACKENDS + [
+    pytest.param("cuda", marks=pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU with CuPy on this machine"))
+]
+requires_cuda = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU with CuPy on this machine")

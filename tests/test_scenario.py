@@ -1,0 +1,99 @@
+"""Scenario files: validation messages name the file, the key and the line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from plumecast.errors import ScenarioError
+from plumecast.scenario import load_scenario
+
+GOOD = """\
+name: stack test
+start: 2026-01-15T06:00:00Z
+duration_h: 6
+time_step_s: 600
+particles: 1000
+seed: 1
+agent: chlorine
+met: {source: uniform, u_m_s: 5.0, v_m_s: 0.0}
+releases:
+  - type: point
+    lat: 50.0
+    lon: 10.0
+    height_m: 30
+    rate_kg_s: 2.0
+    stop_h: 3
+output:
+  grid: {lon_min: 0, lon_max: 30, lat_min: 40, lat_max: 60, resolution_deg: 0.5}
+receptors:
+  points:
+    - {name: downwind, lat: 50.0, lon: 11.0, population: 1000}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text))
+    return p
+
+
+def test_good_scenario_loads_and_is_frozen(tmp_path):
+    sc = load_scenario(write(tmp_path, GOOD))
+    assert sc.n_steps == 36
+    assert sc.agent.name.lower() == "chlorine"
+    with pytest.raises(Exception):
+        sc.particles = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "line"),
+    [
+        ("particles: 1000", "particles: 1000\nparticels: 5", "particels", "line 6"),
+        ("particles: 1000", "particles: many", "particles", "line 5"),
+        ("rate_kg_s: 2.0", "rate_kg_s: -2.0", "releases.0.rate_kg_s", "line 14"),
+        ("lat: 50.0\n", "lat: 95.0\n", "releases.0.lat", "line 11"),
+        ("particles: 1000", "particles: 0", "particles", "line 5"),
+        ("duration_h: 6", "end: 2026-01-14T00:00:00Z", "end", None),
+        ("met: {source: uniform, u_m_s: 5.0, v_m_s: 0.0}", "met: {source: file, path: nowhere.nc}", "met.path", "line 8"),
+        ("stop_h: 3", "stop_h: 3\n    start_h: 4", "releases.0", None),
+        ("agent: chlorine", "agent: unobtainium", "agent", "line 7"),
+        ("time_step_s: 600", "time_step_s: 0", "time_step_s", "line 4"),
+        ("releases:\n  - type: point", "releases:\n  - type: volcano", "releases.0", None),
+    ],
+)
+def test_bad_values_are_named(tmp_path, old, new, key, line):
+    text = GOOD.replace(old, new)
+    assert text != GOOD
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert key in msg
+    if line:
+        assert line in msg
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ScenarioError, match="scenario file not found"):
+        load_scenario(tmp_path / "absent.yaml")
+    with pytest.raises(ScenarioError, match=r"line \d: not valid YAML"):
+        load_scenario(write(tmp_path, "name: x\nstart: [unclosed\n"))
+    with pytest.raises(ScenarioError, match="expected a mapping"):
+        load_scenario(write(tmp_path, "- just\n- a list\n"))
+
+
+def test_cli_reports_user_error_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    path = write(tmp_path, GOOD.replace("rate_kg_s: 2.0", "rate_kg_s: -1"))
+    proc = subprocess.run([sys.executable, "-m", "plumecast", "run", str(path), "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "releases.0.rate_kg_s" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (tmp_path / "out").exists()
