@@ -30,7 +30,7 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 import numpy as np
-import shapely.ops
+import shapely
 import xarray as xr
 import yaml
 from numpy.typing import NDArray
@@ -564,8 +564,8 @@ def compute_zones(
         px = np.concatenate([xs, xs[::-1]])
         py = np.concatenate([ys, -ys[::-1]])
         local = Polygon(np.column_stack([px, py])).buffer(0)
-        geo = shapely.ops.transform(
-            lambda a, b, *_: to_lonlat(lat0, lon0, bearing, a, b), local
+        geo = shapely.transform(
+            local, lambda xy: np.column_stack(to_lonlat(lat0, lon0, bearing, xy[:, 0], xy[:, 1]))
         )
         zones.append(
             Zone(

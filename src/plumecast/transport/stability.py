@@ -43,7 +43,7 @@ VON_KARMAN = 0.4
 # emergency response). Night with wind < 2 m/s is blank in Pasquill's table;
 # like ALOHA we use F.
 _TURNER_ROWS: tuple[tuple[float, tuple[PGClass, PGClass, PGClass, PGClass, PGClass]], ...] = (
-    (2.0, ("B", "B", "B", "F", "F")),  # A, A-B, B, (F), (F)
+    (2.0, ("A", "B", "B", "F", "F")),  # A, A-B, B, (F), (F)
     (3.0, ("B", "B", "C", "E", "F")),  # A-B, B, C, E, F
     (5.0, ("B", "C", "C", "D", "E")),  # B, B-C, C, D, E
     (6.0, ("C", "D", "D", "D", "D")),  # C, C-D, D, D, D

@@ -381,7 +381,7 @@ def scatter_png(result: ValidationResult) -> bytes:
         ax.set_ylabel(f"predicted {label}")
         ax.set_title(f"FAC2 {s.fac2:.2f}  FB {s.fb:+.2f}  NMSE {s.nmse:.2f}", fontsize=9)
         cb = fig.colorbar(sc, ax=ax)
-        ticks = np.log2([50, 100, 200, 400, 800])
+        ticks = [float(t) for t in np.log2([50, 100, 200, 400, 800])]
         cb.set_ticks(ticks)
         cb.set_ticklabels(["50", "100", "200", "400", "800"])
         cb.set_label("arc distance [m]")

@@ -1,0 +1,168 @@
+"""Gaussian plume / puff, dispersion coefficients and stability classes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from plumecast.transport.gaussian import (
+    averaging_time_factor,
+    briggs_sigma_y,
+    briggs_sigma_z,
+    finite_duration_factor,
+    peak_finite_duration_factor,
+    plume_concentration,
+    puff_concentration,
+    surface_layer_sigma_z,
+    vertical_term,
+)
+from plumecast.transport.stability import (
+    pasquill_gifford_class,
+    pasquill_gifford_class_from_obukhov,
+    psi_m,
+    wind_speed_at_height,
+)
+
+
+@pytest.mark.parametrize(
+    ("cls", "x", "sy", "sz"),
+    [
+        # hand-computed from Briggs (1973) open-country formulas
+        ("A", 1000.0, 0.22 * 1000 / math.sqrt(1.1), 200.0),
+        ("C", 500.0, 0.11 * 500 / math.sqrt(1.05), 0.08 * 500 / math.sqrt(1.1)),
+        ("D", 1000.0, 0.08 * 1000 / math.sqrt(1.1), 0.06 * 1000 / math.sqrt(2.5)),
+        ("F", 2000.0, 0.04 * 2000 / math.sqrt(1.2), 0.016 * 2000 / 1.6),
+    ],
+)
+def test_briggs_rural_values(cls, x, sy, sz):
+    assert briggs_sigma_y(x, cls) == pytest.approx(sy, rel=1e-12)
+    assert briggs_sigma_z(x, cls) == pytest.approx(sz, rel=1e-12)
+
+
+def test_briggs_urban_values():
+    assert briggs_sigma_y(1000.0, "D", "urban") == pytest.approx(160 / math.sqrt(1.4))
+    assert briggs_sigma_z(1000.0, "B", "urban") == pytest.approx(240 * math.sqrt(2.0))
+
+
+@pytest.mark.parametrize(("cls", "x"), [("B", 300.0), ("D", 1000.0), ("F", 3000.0)])
+def test_plume_formula_hand_computed(cls, x):
+    """C(x, 0, 0) for a ground release = Q / (π u σy σz)."""
+    q, u = 2.0, 3.0
+    sy, sz = briggs_sigma_y(x, cls), briggs_sigma_z(x, cls)
+    c = plume_concentration(q, u, x, 0.0, 0.0, 0.0, sy, sz)
+    assert c == pytest.approx(q / (math.pi * u * sy * sz), rel=1e-12)
+    # elevated source, receptor at ground: Q/(π u σy σz) exp(-h²/2σz²) exp(-y²/2σy²)
+    h, y = 20.0, 15.0
+    c = plume_concentration(q, u, x, y, 0.0, h, sy, sz)
+    expect = q / (math.pi * u * sy * sz) * math.exp(-(h**2) / (2 * sz**2)) * math.exp(-(y**2) / (2 * sy**2))
+    assert c == pytest.approx(expect, rel=1e-12)
+
+
+def test_upwind_is_zero():
+    assert plume_concentration(1.0, 2.0, -10.0, 0.0, 0.0, 0.0, 1.0, 1.0) == 0.0
+
+
+@pytest.mark.parametrize("cls", ["A", "C", "D", "F"])
+def test_centreline_decreases_beyond_maximum(cls):
+    h = 30.0
+    x = np.geomspace(10, 20000, 400)
+    c = plume_concentration(1.0, 4.0, x, 0.0, 0.0, h, briggs_sigma_y(x, cls), briggs_sigma_z(x, cls))
+    imax = int(np.argmax(c))
+    assert 0 < imax < x.size - 1
+    assert np.all(np.diff(c[imax:]) < 0)
+
+
+@pytest.mark.parametrize(("cls", "mix"), [("D", np.inf), ("B", 300.0), ("F", np.inf)])
+def test_mass_flux_through_crosswind_plane(cls, mix):
+    """∫∫ u C dy dz = Q within 1 % (ground and lid reflection conserve mass)."""
+    q, u, x, h = 3.0, 5.0, 1500.0, 10.0
+    sy, sz = float(briggs_sigma_y(x, cls)), float(briggs_sigma_z(x, cls))
+    ztop = mix if np.isfinite(mix) else 12 * sz + h
+    vz, _ = quad(lambda z: float(vertical_term(z, h, sz, mix)), 0.0, ztop, limit=200)
+    yy = np.linspace(-8 * sy, 8 * sy, 4001)
+    cy = plume_concentration(q, u, x, yy, 0.0, h, sy, sz, mix) / float(vertical_term(0.0, h, sz, mix))
+    flux = u * np.trapezoid(cy, yy) * vz
+    assert flux == pytest.approx(q, rel=0.01)
+
+
+def test_well_mixed_limit():
+    assert vertical_term(1.0, 10.0, 2000.0, 500.0) == pytest.approx(1 / 500.0)
+
+
+def test_puff_mass_conservation():
+    m, u, t = 100.0, 3.0, 200.0
+    s = 40.0
+    x = np.linspace(u * t - 8 * s, u * t + 8 * s, 801)
+    y = np.linspace(-8 * s, 8 * s, 801)
+    X, Y = np.meshgrid(x, y)
+    c0 = puff_concentration(m, u, X, Y, 0.0, t, 0.0, s, s, 20.0)
+    col = np.trapezoid(np.trapezoid(c0, x, axis=1), y) / float(vertical_term(0.0, 0.0, 20.0))
+    assert col == pytest.approx(m, rel=1e-3)
+
+
+def test_finite_duration_factor_limits():
+    # long release: the steady plume is reached; peak factor formula agrees with the time series
+    assert peak_finite_duration_factor(3.0, 1e6, 50.0) == pytest.approx(1.0)
+    t = np.linspace(0, 2000, 20001)
+    f = finite_duration_factor(900.0, t, 3.0, 60.0, 40.0)
+    assert f.max() == pytest.approx(float(peak_finite_duration_factor(3.0, 60.0, 40.0)), rel=1e-3)
+
+
+def test_averaging_time_factor():
+    assert averaging_time_factor(600.0) == 1.0
+    assert averaging_time_factor(3600.0) == pytest.approx(6**0.2)
+
+
+def test_surface_layer_sigma_z_neutral_and_stable():
+    # neutral: sqrt(2/pi) u* x / u
+    assert surface_layer_sigma_z(100.0, 5.0, 0.4, np.inf) == pytest.approx(math.sqrt(2 / math.pi) * 8.0)
+    stable = surface_layer_sigma_z(100.0, 5.0, 0.4, 10.0)
+    assert stable == pytest.approx(math.sqrt(2 / math.pi) * 8.0 * 8.0 ** (-1 / 3))
+    assert surface_layer_sigma_z(100.0, 5.0, 0.4, -10.0) > surface_layer_sigma_z(100.0, 5.0, 0.4, np.inf)
+
+
+# Turner (1970) Table 1, with intermediate classes resolved to the more stable letter.
+TURNER = [
+    (1.5, True, "strong", None, "A"),
+    (1.5, True, "moderate", None, "B"),  # A-B
+    (2.5, True, "strong", None, "B"),  # A-B
+    (2.5, True, "moderate", None, "B"),
+    (2.5, True, "slight", None, "C"),
+    (4.0, True, "strong", None, "B"),
+    (4.0, True, "moderate", None, "C"),  # B-C
+    (5.5, True, "strong", None, "C"),
+    (5.5, True, "moderate", None, "D"),  # C-D
+    (7.0, True, "slight", None, "D"),
+    (2.5, False, None, 5, "E"),
+    (2.5, False, None, 2, "F"),
+    (4.0, False, None, 5, "D"),
+    (4.0, False, None, 2, "E"),
+    (7.0, False, None, 2, "D"),
+    (4.0, True, "strong", 8, "D"),  # overcast
+]
+
+
+@pytest.mark.parametrize(("u", "day", "ins", "cloud", "expected"), TURNER)
+def test_turner_table(u, day, ins, cloud, expected):
+    assert pasquill_gifford_class(u, day, ins, cloud) == expected
+
+
+def test_turner_strong_sun_light_wind_is_unstable():
+    assert pasquill_gifford_class(1.0, True, "slight") == "B"
+    assert pasquill_gifford_class(6.5, True, "strong") == "C"
+
+
+def test_class_from_obukhov():
+    assert pasquill_gifford_class_from_obukhov(np.inf, 0.1) == "D"
+    assert pasquill_gifford_class_from_obukhov(-5.0, 0.1) == "A"
+    assert pasquill_gifford_class_from_obukhov(-1000.0, 0.1) == "D"
+    assert pasquill_gifford_class_from_obukhov(15.0, 0.1) == "F"
+
+
+def test_wind_profile_neutral_log():
+    u = wind_speed_at_height(5.0, 2.0, 20.0, 0.4, np.inf, von_karman=0.4)
+    assert u == pytest.approx(5.0 + math.log(10.0))
+    assert psi_m(np.array([0.0]))[0] == pytest.approx(0.0, abs=1e-12)
