@@ -20,9 +20,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from plumecast.cli import global_run, info
+    from plumecast.cli import global_run, info, validate, zones
 
     global_run.register(app)
+    zones.register(app)
+    validate.register(app)
     info.register(app)
 
 
