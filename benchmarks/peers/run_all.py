@@ -229,12 +229,13 @@ def write_results(path: Path, mach: dict, verdict: dict | None, speed: dict, arg
                 ratios.append(f"{pc['psteps_per_s'] / i['psteps_per_s']:.1f}×" if (i and pc) else "—")
             lines.append(f"| {n:.0e} | {kh:g} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
         lines += ["", "### Raw timings [s]", "",
-                  "| tool | N | K_h | repetitions [s] | median [s] | load avg before/after | started |",
-                  "| --- | ---: | ---: | --- | ---: | --- | --- |"]
+                  "| tool | N | K_h | repetitions [s] | median [s] | CPU time of the repetitions [s] | load avg before/after | started |",
+                  "| --- | ---: | ---: | --- | ---: | --- | --- | --- |"]
         for (k, n, kh), i in sorted(speed.items(), key=lambda t: (t[0][1], t[0][2], t[0][0])):
             reps = ", ".join(f"{s:.2f}" for s in i["seconds"])
+            cpu = ", ".join(f"{s:.2f}" for s in i.get("cpu_seconds", [])) or "—"
             lines.append(f"| {TOOLS[k][0]} | {n:.0e} | {kh:g} | {reps} | {i['median_s']:.2f} |"
-                         f" {i['loadavg_before']}/{i['loadavg_after']} | {i['started']} |")
+                         f" {cpu} | {i['loadavg_before']}/{i['loadavg_after']} | {i['started']} |")
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -251,6 +252,9 @@ def main() -> None:
     p.add_argument("--resume", action="store_true",
                    help="also tabulate speed results of earlier invocations found in _work/"
                         " (their start times are listed; ratios then mix invocations)")
+    p.add_argument("--table-only", action="store_true",
+                   help="only rewrite RESULTS.md from the stored results (implies --resume"
+                        " and --skip-agreement; runs nothing)")
     p.add_argument("--agree-n", type=int, default=100_000)
     p.add_argument("--seed", type=int, default=12345)
     p.add_argument("--skip-agreement", action="store_true",
@@ -259,6 +263,9 @@ def main() -> None:
     args = p.parse_args()
     sizes = [100_000] if args.quick else [int(s) for s in args.sizes]
     skip = {(s.split("@")[0], int(float(s.split("@")[1]))) for s in args.skip}
+    if args.table_only:
+        args.resume = args.skip_agreement = True
+        sizes = []
 
     mach = machine()
     print("Machine:", ", ".join(f"{k} {v}" for k, v in mach.items()))
