@@ -20,7 +20,9 @@ def _cuda_available() -> bool:
 
 HAS_CUDA = _cuda_available()
 CPU_BACKENDS = ["numpy", "numba"]
+_NO_GPU = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU with CuPy on this machine")
 ALL_BACKENDS = CPU_BACKENDS + [
-    pytest.param("cuda", marks=pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU with CuPy on this machine"))
+    pytest.param("cuda", marks=[_NO_GPU, pytest.mark.gpu]),
+    pytest.param("cuda-mixed", marks=[_NO_GPU, pytest.mark.gpu]),
 ]
-requires_cuda = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU with CuPy on this machine")
+requires_cuda = _NO_GPU

@@ -29,7 +29,7 @@ from plumecast.receptors import Receptors, load_cities, points, read_receptor_cs
 from plumecast.release import births, schedule
 from plumecast.scenario import Scenario
 from plumecast.transport.kernels_numpy import StepPhysics
-from plumecast.transport.lagrangian import get_kernel
+from plumecast.transport.lagrangian import get_backend
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
 from plumecast.transport.windgrid import WindGrid, wind_grid
 
@@ -135,9 +135,11 @@ def run(
     agent = scenario.resolved_agent()
     wds = load_wind(scenario) if wind is None else wind
     grid: WindGrid = wind_grid(wds, start=scenario.start64)
-    kernel = get_kernel(scenario.backend)
+    backend = get_backend(scenario.backend)
     sched = schedule(scenario)
-    particles = births(sched, scenario.particles, scenario.seed)
+    host_particles = births(sched, scenario.particles, scenario.seed)
+    birth_step = host_particles.birth_step  # sorted by step; stays on the host for bookkeeping
+    particles = backend.to_device(host_particles)
     receptors = select_receptors(scenario)
     out_grid = OutputGrid.from_config(scenario.output.grid)
     layer = scenario.output.layer_depth_m
@@ -158,18 +160,20 @@ def run(
     while step < n_steps:
         n = min(per_out, n_steps - step)
         sampler = out_grid.sampler(layer)
+        sampler.acc = backend.zeros((out_grid.nlat, out_grid.nlon))
         t0 = time.perf_counter()
-        decayed += kernel(particles, grid, physics, step, n, sampler)
+        decayed += backend.advance(particles, grid, physics, step, n, sampler)
         t_kernel += time.perf_counter() - t0
         # births are sorted by step (release.births), so counting them is a search
-        particle_steps += int(np.searchsorted(particles.birth_step, np.arange(step, step + n), side="right").sum())
-        fields.append(mean_concentration(sampler.acc, n, out_grid, layer))
+        particle_steps += int(np.searchsorted(birth_step, np.arange(step, step + n), side="right").sum())
+        fields.append(mean_concentration(backend.to_numpy(sampler.acc), n, out_grid, layer))
         step += n
         times.append(scenario.start64 + np.timedelta64(int(round(step * dt)), "s"))
         if progress is not None:
-            n_born = int(np.searchsorted(particles.birth_step, step - 1, side="right"))
-            n_alive = n_born - int(np.count_nonzero(particles.status[:n_born] != STATUS_ACTIVE))
+            n_born = int(np.searchsorted(birth_step, step - 1, side="right"))
+            n_alive = backend.count_active(particles, n_born)
             progress(Progress(step, n_steps, times[-1], n_alive, particle_steps / max(t_kernel, 1e-9)))
+    particles = backend.to_host(particles)
     conc = concentration_dataarray(np.stack(fields), np.array(times, dtype="datetime64[ns]"), per_out * dt,
                                    out_grid, agent.name, layer)
     conc.attrs["wind_source"] = str(wds.attrs.get("source", ""))

@@ -178,7 +178,7 @@ class Scenario(_Model):
     time_step_s: float = Field(600.0, gt=0, le=6 * 3600)
     particles: int = Field(100_000, gt=0, le=2_000_000_000)
     seed: int = Field(0, ge=0)
-    backend: Literal["numba", "numpy", "cuda"] = "numba"
+    backend: Literal["numba", "numpy", "cuda", "cuda-mixed"] = "numba"
     agent: AgentSpec = Field("chlorine", validate_default=True, description="table name or inline definition")
     met: MetConfig = MetConfig()
     turbulence: TurbulenceConfig = TurbulenceConfig()

@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[Path, typer.Argument(help="scenario file (YAML), see docs/scenario.md")],
         outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs (created if needed)")] = Path("plumecast-output"),
         particles: Annotated[int | None, typer.Option(min=1, help="override the scenario's number of particles")] = None,
-        backend: Annotated[str | None, typer.Option(help="override the backend: numba (CPU), numpy (reference) or cuda (GPU)")] = None,
+        backend: Annotated[str | None, typer.Option(help="override the backend: numba (CPU), numpy (reference), cuda (GPU, float64) or cuda-mixed (GPU, single-precision lookups)")] = None,
         seed: Annotated[int | None, typer.Option(min=0, help="override the random seed")] = None,
         map_png: Annotated[bool, typer.Option("--map/--no-map", help="also draw a PNG map of the last output interval")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
     def demo_command(
         outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs")] = Path("plumecast-demo"),
         particles: Annotated[int | None, typer.Option(min=1, help="number of particles (default: the scenario's 1,000,000)")] = None,
-        backend: Annotated[str | None, typer.Option(help="numba (CPU, default), numpy (reference) or cuda (GPU)")] = None,
+        backend: Annotated[str | None, typer.Option(help="numba (CPU, default), numpy (reference), cuda or cuda-mixed (GPU)")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     ) -> None:
         """Run the built-in "poison sky" scenario: a fictional gas emitted in every city of

@@ -7,7 +7,7 @@ Physics lives in the kernels (:mod:`kernels_numpy`, :mod:`kernels_numba`,
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import xarray as xr
@@ -18,7 +18,7 @@ from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import Particles
 from plumecast.transport.windgrid import WindGrid, wind_grid
 
-BACKENDS = ("numpy", "numba", "cuda")
+BACKENDS = ("numpy", "numba", "cuda", "cuda-mixed")
 
 
 class Kernel(Protocol):
@@ -31,6 +31,66 @@ class Kernel(Protocol):
         nsteps: int,
         sampler: OutputSampler | None = None,
     ) -> float: ...
+
+
+class Backend(Protocol):
+    """What the run loop needs from a backend: the step, and moving state and
+    output grids between the host and wherever the backend keeps them."""
+
+    name: str
+
+    def advance(
+        self,
+        particles: Particles,
+        wind: WindGrid,
+        physics: StepPhysics,
+        step0: int,
+        nsteps: int,
+        sampler: OutputSampler | None = None,
+    ) -> float: ...
+
+    def to_device(self, p: Particles) -> Particles: ...
+
+    def to_host(self, p: Particles) -> Particles: ...
+
+    def zeros(self, shape: tuple[int, ...]) -> Any: ...
+
+    def to_numpy(self, a: Any) -> NDArray[Any]: ...
+
+    def count_active(self, p: Particles, n_born: int) -> int: ...
+
+
+class HostBackend:
+    """A backend whose particles live in host memory (numpy, numba)."""
+
+    def __init__(self, name: str, kernel: Kernel) -> None:
+        self.name = name
+        self.advance = kernel
+
+    def to_device(self, p: Particles) -> Particles:
+        return p
+
+    def to_host(self, p: Particles) -> Particles:
+        return p
+
+    def zeros(self, shape: tuple[int, ...]) -> NDArray[np.float64]:
+        return np.zeros(shape)
+
+    def to_numpy(self, a: Any) -> NDArray[Any]:
+        return np.asarray(a)
+
+    def count_active(self, p: Particles, n_born: int) -> int:
+        return int(np.count_nonzero(p.status[:n_born] == 0))
+
+
+def get_backend(backend: str) -> Backend:
+    """The backend called ``backend`` (see :data:`BACKENDS`); fails loudly if it
+    cannot run here."""
+    if backend in ("cuda", "cuda-mixed"):
+        from plumecast.transport import kernels_cuda
+
+        return kernels_cuda.get_backend("mixed" if backend == "cuda-mixed" else "float64")
+    return HostBackend(backend, get_kernel(backend))
 
 
 def get_kernel(backend: str) -> Kernel:
@@ -49,10 +109,8 @@ def get_kernel(backend: str) -> Kernel:
         except ImportError as exc:  # pragma: no cover - numba is a core dependency
             raise BackendUnavailableError(f"backend 'numba' needs numba: pip install numba ({exc})") from exc
         return kernels_numba.advance
-    if backend == "cuda":
-        from plumecast.transport import kernels_cuda
-
-        return kernels_cuda.get_advance()
+    if backend in ("cuda", "cuda-mixed"):
+        return get_backend(backend).advance
     raise BackendUnavailableError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 
