@@ -19,8 +19,10 @@ python3 -m pytest -p no:cacheprovider -q tests/test_gpu.py tests/test_transport.
 echo "== GPU benchmark"
 python3 benchmarks/bench_gpu.py --json "$OUTDIR/bench_gpu.json" 2>&1 | tee "$OUTDIR/bench_gpu.txt"
 echo "== demo end to end, 1e7 particles, cuda backend (twice: the first run compiles the kernel)"
+TIMEFORMAT="demo wall %R s"
 for i in 1 2; do
-  /usr/bin/time -f "demo wall %e s, max RSS %M kB" python3 -m plumecast demo --backend cuda --particles 10000000 -o "$OUTDIR/demo" -q 2>&1 | tail -4
+  time (python3 -m plumecast demo --backend cuda --particles 10000000 -o "$OUTDIR/demo" -q 2>&1 | grep -E "particle-steps|wall time|demo finished|error|Error" )
 done
-/usr/bin/time -f "demo (cuda-mixed) wall %e s, max RSS %M kB" python3 -m plumecast demo --backend cuda-mixed --particles 10000000 -o "$OUTDIR/demo-mixed" -q 2>&1 | tail -3
+TIMEFORMAT="demo (cuda-mixed) wall %R s"
+time (python3 -m plumecast demo --backend cuda-mixed --particles 10000000 -o "$OUTDIR/demo-mixed" -q 2>&1 | grep -E "particle-steps|wall time|demo finished|error|Error" )
 rm -rf "$OUTDIR/demo" "$OUTDIR/demo-mixed"
