@@ -26,7 +26,6 @@ import math  # noqa: F401  (used inside the JIT kernels)
 import warnings
 
 import numpy as np
-
 import workload as W
 
 
@@ -35,8 +34,8 @@ def AdvectionRK2(particle, fieldset, time):  # pragma: no cover  (JIT-compiled)
     (u1, v1) = fieldset.UV[particle]
     lon1, lat1 = (particle.lon + u1 * 0.5 * particle.dt, particle.lat + v1 * 0.5 * particle.dt)
     (u2, v2) = fieldset.UV[time + 0.5 * particle.dt, particle.depth, lat1, lon1, particle]
-    particle_dlon += u2 * particle.dt  # noqa: F821
-    particle_dlat += v2 * particle.dt  # noqa: F821
+    particle_dlon += u2 * particle.dt  # noqa: F821, F841  (read by the code generator)
+    particle_dlat += v2 * particle.dt  # noqa: F821, F841
 
 
 def PeriodicBC(particle, fieldset, time):  # pragma: no cover  (JIT-compiled)

@@ -21,7 +21,6 @@ the 144 steps and returning the final positions; no output.
 from __future__ import annotations
 
 import numpy as np
-
 import workload as W
 
 

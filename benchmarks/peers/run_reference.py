@@ -12,7 +12,6 @@ Timing covers the 144-step loop only (vectorised NumPy, one thread).
 from __future__ import annotations
 
 import numpy as np
-
 import workload as W
 
 
