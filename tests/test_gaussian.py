@@ -166,3 +166,14 @@ def test_wind_profile_neutral_log():
     u = wind_speed_at_height(5.0, 2.0, 20.0, 0.4, np.inf, von_karman=0.4)
     assert u == pytest.approx(5.0 + math.log(10.0))
     assert psi_m(np.array([0.0]))[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_cloud_passage_time_limits():
+    from plumecast.transport.gaussian import cloud_passage_time
+
+    # narrow cloud: the release duration; puff: sqrt(2 pi) sigma_x / u; continuous from both sides
+    assert float(cloud_passage_time(2.0, 600.0, 5.0)) == pytest.approx(600.0, rel=1e-9)
+    assert float(cloud_passage_time(2.0, 0.0, 50.0)) == pytest.approx(math.sqrt(2 * math.pi) * 25.0)
+    assert float(cloud_passage_time(2.0, 1e-3, 50.0)) == pytest.approx(math.sqrt(2 * math.pi) * 25.0, rel=1e-4)
+    d = cloud_passage_time(2.0, 600.0, np.array([10.0, 300.0, 3000.0]))
+    assert np.all(np.diff(d) > 0) and d[0] == pytest.approx(600.0)

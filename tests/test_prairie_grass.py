@@ -57,3 +57,30 @@ def test_bad_directory_is_user_error(tmp_path):
     (tmp_path / "arcs.csv").write_text("run_id,distance_m\n1,50\n")
     with pytest.raises(DataFileError, match="missing column"):
         evaluate(tmp_path)
+
+
+def test_cli_validate_prairie_grass(tmp_path):
+    """Through the installed app: scores printed with their column names, files written."""
+    from typer.testing import CliRunner
+
+    from plumecast.cli import app
+
+    r = CliRunner().invoke(app, ["validate", "prairie-grass", "-o", str(tmp_path)], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    for col in ("arc distance", "n arcs", "FAC2", "FB", "NMSE"):
+        assert col in r.output
+    assert any(tmp_path.iterdir())
+
+
+def test_cli_validate_bad_directory_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    r = subprocess.run(
+        [sys.executable, "-m", "plumecast", "validate", "prairie-grass", str(tmp_path), "-o", str(out)],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
+    )
+    assert r.returncode == 2 and "runs.csv" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not out.exists()

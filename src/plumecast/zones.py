@@ -6,13 +6,18 @@ weather observations and the levels of concern (AEGL-1/2/3 by default).
 :func:`compute_zones` turns it into a :class:`ThreatZones` result: one footprint
 polygon per level (where the peak ground-level concentration exceeds it), the
 wind-direction uncertainty lines, and the receptors (cities or a CSV list)
-inside, with their peak concentration and expected fatalities. Exporters write
-GeoJSON, KML and a PNG map.
+inside, assessed by :func:`plumecast.consequence.assess` (peak % of the lethal
+level, toxic load, probit, expected fatalities outdoors and sheltered, first
+AEGL exceedance times). Exporters write GeoJSON, KML and a PNG map.
 
 Physics: Gaussian plume with Briggs (1973) σ_y, σ_z for the Pasquill–Gifford
 class (:mod:`plumecast.transport.gaussian`), the peak of a finite-duration
 release after Palazzi et al. (1982), ground and mixing-lid reflection, and an
-averaging-time correction of σ_y (Turner 1970). The model treats the gas as
+averaging-time correction of σ_y (Turner 1970). AEGLs are read (log-log time
+scaling, :meth:`plumecast.agents.Agent.aegl_kg_m3`) at the exposure duration a
+receptor actually sees, the cloud passage time ``∫C dt / C_peak``
+(:func:`plumecast.transport.gaussian.cloud_passage_time`), unless the scenario
+fixes ``exposure_duration_s``. The model treats the gas as
 neutrally buoyant: see ``docs/local_scale.md`` for where that fails
 (dense gases such as chlorine in calm, stable conditions).
 """
@@ -39,10 +44,12 @@ from shapely.geometry import LineString, Point, Polygon, mapping
 
 from plumecast.agents import Agent, AgentSpec
 from plumecast.errors import ScenarioError
+from plumecast.shelter import Shelter
 from plumecast.transport.gaussian import (
     averaging_time_factor,
     briggs_sigma_y,
     briggs_sigma_z,
+    cloud_passage_time,
     peak_finite_duration_factor,
     vertical_term,
 )
@@ -176,15 +183,6 @@ class ReceptorSpec(BaseModel):
     csv: Path | None = None
 
 
-class ShelterSpec(BaseModel):
-    """Shelter-in-place: air changes per hour [h-1] and the fraction who shelter [-]."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    air_changes_per_hour: float = Field(default=0.5, gt=0)
-    compliance_fraction: float = Field(default=1.0, ge=0, le=1)
-
-
 class LocalScenario(BaseModel):
     """A local-scale release for ``plumecast zones`` (see ``docs/local_scale.md``)."""
 
@@ -202,7 +200,7 @@ class LocalScenario(BaseModel):
     exposure_duration_s: float | None = Field(default=None, gt=0)
     receptor_height_m: float = Field(default=1.5, ge=0)
     receptors: ReceptorSpec = Field(default_factory=ReceptorSpec)
-    shelter: ShelterSpec | None = None
+    shelter: Shelter | None = None
     reference: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -250,8 +248,10 @@ class Level:
     """A resolved level of concern."""
 
     name: str
-    threshold_kg_m3: float
+    threshold_kg_m3: float  # at the near-source exposure duration (see resolve_levels)
     threshold_ppm: float
+    aegl: int | None = None  # AEGL level, read at each place's exposure duration
+    exposure_duration_s: float | None = None  # duration threshold_kg_m3 is read at [s]
 
 
 @dataclass(frozen=True)
@@ -268,14 +268,13 @@ class PlumeSetup:
     sigma_y_factor: float
     mass_kg: float
     duration_s: float
-    exposure_duration_s: float
+    exposure_duration_s: float | None  # fixed by the scenario; None: cloud passage time
 
 
 def plume_setup(scenario: LocalScenario) -> PlumeSetup:
     """Resolve stability, wind and durations from a scenario."""
     met = scenario.meteorology
     duration = scenario.release.duration_s
-    exposure = scenario.exposure_duration_s or max(duration, 600.0)
     return PlumeSetup(
         pg_class=met.pg_class(),
         wind_speed_m_s=max(met.wind_speed_m_s, MIN_WIND_SPEED_M_S),
@@ -287,13 +286,57 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
         sigma_y_factor=averaging_time_factor(met.averaging_time_s),
         mass_kg=scenario.release.mass_kg,
         duration_s=duration,
-        exposure_duration_s=exposure,
+        exposure_duration_s=scenario.exposure_duration_s,
     )
 
 
-def resolve_levels(scenario: LocalScenario, agent: Agent, exposure_duration_s: float) -> list[Level]:
-    """Thresholds of the scenario's levels, AEGLs interpolated to the exposure duration."""
+def exposure_duration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
+    """Exposure duration an AEGL is read at, at downwind distance ``x_m``. [s]
+
+    The scenario's ``exposure_duration_s`` when given; otherwise the cloud
+    passage time ``∫C dt / C_peak`` (:func:`cloud_passage_time`, σ_x = σ_y).
+    """
+    x = np.asarray(x_m, dtype=float)
+    if setup.exposure_duration_s is not None:
+        return np.full(x.shape, setup.exposure_duration_s)
+    sy, _ = _sigmas(setup, np.maximum(x, 1e-3))
+    return cloud_passage_time(setup.wind_speed_m_s, setup.duration_s, sy)
+
+
+def level_threshold(level: Level, agent: Agent, setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
+    """Threshold of a level at downwind distance ``x_m``. [kg m-3]
+
+    AEGLs follow the exposure duration there (:func:`exposure_duration`), read with
+    :meth:`Agent.aegl_kg_m3` (log-log time scaling, NRC 2001); fixed ppm / mg/m3
+    levels are constant.
+    """
+    x = np.asarray(x_m, dtype=float)
+    if level.aegl is None:
+        return np.full(x.shape, level.threshold_kg_m3)
+    durations = exposure_duration(setup, x)
+    out = np.empty(x.shape)
+    flat = out.reshape(-1)
+    # few distinct durations in practice; cache the scalar lookups
+    cache: dict[float, float] = {}
+    for i, d in enumerate(durations.reshape(-1)):
+        key = float(round(float(d), 1))
+        if key not in cache:
+            v = agent.aegl_kg_m3(level.aegl, key)
+            cache[key] = math.nan if v is None else v
+        flat[i] = cache[key]
+    return out
+
+
+def resolve_levels(scenario: LocalScenario, agent: Agent, setup: PlumeSetup) -> list[Level]:
+    """The scenario's levels; AEGLs read at the near-source exposure duration.
+
+    That duration is the scenario's ``exposure_duration_s`` when given, else the
+    release duration (the passage time close to the source; the 10-min value for
+    an instantaneous release). The zones use :func:`level_threshold`, which
+    follows the exposure duration downwind.
+    """
     mw = agent.molecular_weight_g_mol
+    exposure_duration_s = setup.exposure_duration_s or float(exposure_duration(setup, 1.0))
     out = []
     for i, spec in enumerate(scenario.levels):
         if spec.aegl is not None:
@@ -311,7 +354,15 @@ def resolve_levels(scenario: LocalScenario, agent: Agent, exposure_duration_s: f
             assert spec.mg_m3 is not None
             kg = spec.mg_m3 * 1e-6
             name = spec.name or f"{spec.mg_m3:g} mg/m3"
-        out.append(Level(name=name, threshold_kg_m3=kg, threshold_ppm=float(kg_m3_to_ppm(kg, mw))))
+        out.append(
+            Level(
+                name=name,
+                threshold_kg_m3=kg,
+                threshold_ppm=float(kg_m3_to_ppm(kg, mw)),
+                aegl=spec.aegl,
+                exposure_duration_s=exposure_duration_s if spec.aegl is not None else None,
+            )
+        )
     return out
 
 
@@ -373,11 +424,12 @@ def concentration_series(
 
 
 def footprint_halfwidth(
-    setup: PlumeSetup, x_m: NDArray[np.float64], threshold_kg_m3: float
+    setup: PlumeSetup, x_m: NDArray[np.float64], threshold_kg_m3: float | NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Crosswind half-width where the peak exceeds a threshold. [m] (0 where it does not)
 
-    ``y = σ_y sqrt(2 ln(C_cl / C_L))`` from the Gaussian crosswind profile.
+    ``y = σ_y sqrt(2 ln(C_cl / C_L))`` from the Gaussian crosswind profile;
+    ``threshold_kg_m3`` is a scalar or one value per ``x_m``.
     """
     c_cl = peak_concentration(setup, x_m, np.zeros_like(x_m))
     sy, _ = _sigmas(setup, np.maximum(x_m, 1e-3))
@@ -397,12 +449,13 @@ def _crossings(x: NDArray[np.float64], f: NDArray[np.float64]) -> list[float]:
     return out
 
 
-def _refine(setup: PlumeSetup, x0: float, threshold: float) -> float:
-    """Newton-free bisection in log x for C_cl(x) = threshold near x0 (±2 %)."""
+def _refine(setup: PlumeSetup, x0: float, threshold: Any) -> float:
+    """Bisection in log x for C_cl(x) = threshold(x) near x0 (±3 %)."""
     lo, hi = x0 * 0.97, x0 * 1.03
 
     def g(x: float) -> float:
-        return float(np.log(peak_concentration(setup, np.array([x]), np.array([0.0]))[0] / threshold))
+        c = peak_concentration(setup, np.array([x]), np.array([0.0]))[0]
+        return float(np.log(max(c, 1e-300) / threshold(np.array([x]))[0]))
 
     glo, ghi = g(lo), g(hi)
     if glo * ghi > 0:
@@ -430,6 +483,8 @@ class Zone:
     max_distance_m: float
     min_distance_m: float
     area_m2: float
+    threshold_at_tip_kg_m3: float = math.nan  # threshold at the farthest point [kg m-3]
+    exposure_duration_at_tip_s: float = math.nan  # AEGL exposure duration there [s] (NaN: fixed level)
 
 
 @dataclass
@@ -445,21 +500,33 @@ class ThreatZones:
     uncertainty_sector: Polygon  # lon/lat
     receptors: xr.Dataset | None = None
     warnings: list[str] = field(default_factory=list)
+    receptors_searched: bool = False  # True when receptors were looked for (even if none found)
 
     def table(self) -> list[dict[str, Any]]:
-        """One row per level: threshold, maximum downwind distance, area, people inside."""
+        """One row per level: threshold, maximum downwind distance, area, people inside.
+
+        ``threshold_ppm`` / ``threshold_mg_m3`` are the threshold at the zone's
+        tip (for an AEGL, read at the exposure duration there,
+        ``exposure_duration_min``); ``population_inside`` is present when
+        receptors were searched (0 when none is inside) and absent otherwise.
+        """
+        mw = self.agent.molecular_weight_g_mol
         rows = []
-        for z in self.zones:
+        for k, z in enumerate(self.zones):
+            thr = z.threshold_at_tip_kg_m3 if math.isfinite(z.threshold_at_tip_kg_m3) else z.level.threshold_kg_m3
             row: dict[str, Any] = {
                 "level": z.level.name,
-                "threshold_ppm": z.level.threshold_ppm,
-                "threshold_mg_m3": z.level.threshold_kg_m3 * 1e6,
+                "threshold_ppm": float(kg_m3_to_ppm(thr, mw)),
+                "threshold_mg_m3": thr * 1e6,
+                "exposure_duration_min": z.exposure_duration_at_tip_s / 60.0,
                 "max_distance_m": z.max_distance_m,
                 "area_km2": z.area_m2 / 1e6,
             }
             if self.receptors is not None:
-                inside = self.receptors["zone_index"].values >= self.zones.index(z)
-                row["population_inside"] = float(self.receptors["population"].values[inside].sum())
+                inside = self.receptors["zone_index"].values >= k
+                row["population_inside"] = float(np.nansum(self.receptors["population"].values[inside]))
+            elif self.receptors_searched:
+                row["population_inside"] = 0.0
             rows.append(row)
         return rows
 
@@ -533,7 +600,7 @@ def compute_zones(
     """
     agent = scenario.agent
     setup = plume_setup(scenario)
-    levels = resolve_levels(scenario, agent, setup.exposure_duration_s)
+    levels = resolve_levels(scenario, agent, setup)
     order = np.argsort([lv.threshold_kg_m3 for lv in levels])  # low threshold (largest zone) first
     levels = [levels[i] for i in order]
     lat0, lon0, bearing = scenario.source.lat, scenario.source.lon, setup.downwind_bearing_deg
@@ -543,12 +610,19 @@ def compute_zones(
     # insert every level's crossing points so that all polygons share the x grid (nested by construction)
     extra = []
     for lv in levels:
-        for xc in _crossings(x, np.log(np.maximum(c_cl, 1e-300) / lv.threshold_kg_m3)):
-            extra.append(_refine(setup, xc, lv.threshold_kg_m3))
+        thr = level_threshold(lv, agent, setup, x)
+        if not np.all(np.isfinite(thr)):
+            raise ScenarioError(
+                f"level {lv.name}: agent {agent.name!r} lacks an AEGL value needed for the exposure "
+                "durations of this release; give a threshold with ppm or mg_m3 instead"
+            )
+        for xc in _crossings(x, np.log(np.maximum(c_cl, 1e-300) / thr)):
+            extra.append(_refine(setup, xc, lambda xx, lv=lv: level_threshold(lv, agent, setup, xx)))
     xg = np.unique(np.concatenate([x, np.array(extra)]))
     zones = []
     for lv in levels:
-        hw = footprint_halfwidth(setup, xg, lv.threshold_kg_m3)
+        thr_g = level_threshold(lv, agent, setup, xg)
+        hw = footprint_halfwidth(setup, xg, thr_g)
         inside = np.nonzero(hw > 0)[0]
         if inside.size == 0:
             zones.append(Zone(lv, Polygon(), Polygon(), 0.0, 0.0, 0.0))
@@ -575,6 +649,10 @@ def compute_zones(
                 max_distance_m=float(xg[inside[-1]]),
                 min_distance_m=float(xg[inside[0]]) if i0 > 0 else 0.0,
                 area_m2=float(local.area),
+                threshold_at_tip_kg_m3=float(thr_g[inside[-1]]),
+                exposure_duration_at_tip_s=float(exposure_duration(setup, xg[inside[-1]]))
+                if lv.aegl is not None
+                else math.nan,
             )
         )
 
@@ -600,8 +678,16 @@ def compute_zones(
                 "curves are extrapolated and a steady, straight wind is unlikely"
             )
     result = ThreatZones(scenario, agent, setup, zones, half, lines, sector, None, warnings)
-    if consequences and reach > 0:
+    spec = scenario.receptors
+    result.receptors_searched = consequences and (
+        receptors is not None or spec.cities or spec.csv is not None
+    )
+    if result.receptors_searched and reach > 0:
         result.receptors = assess_receptors(result, receptors)
+        if result.receptors is not None:
+            result.warnings.extend(
+                f"consequences: {w}" for w in str(result.receptors.attrs.get("warnings", "")).splitlines() if w
+            )
     return result
 
 
@@ -676,17 +762,23 @@ def _load_receptors(scenario: LocalScenario, reach_m: float) -> Any:
 
 
 def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Dataset | None:
-    """Peak concentration, zone, % of AEGL-3 and expected fatalities per receptor.
+    """Consequences at the receptors inside a zone or the wind-direction uncertainty sector.
 
-    The concentration series at each receptor (Palazzi finite-duration plume)
-    goes to :func:`plumecast.consequence.assess` when that module is installed;
-    otherwise the lethal fraction is the agent's probit for a constant exposure
-    at the peak concentration over the release duration (conservative), and
-    sheltered people breathe the single-zone indoor concentration
-    (:func:`plumecast.shelter.indoor_concentration`).
+    Each receptor's outdoor concentration series (Palazzi finite-duration plume,
+    :func:`concentration_series`, averaged over each interval) goes to
+    :func:`plumecast.consequence.assess`, which gives peak concentration, peak %
+    of the lethal level (AEGL-3 for the elapsed exposure duration), toxic load,
+    probit, lethal fraction, fatalities outdoors and sheltered (the scenario's
+    ``shelter``, default 0.5 ACH) and first AEGL exceedance times (seconds after
+    the release start). Zone geometry is added: ``x_m``, ``y_m``, ``zone_index``
+    (innermost zone, -1: none) and ``in_uncertainty_sector``.
+
+    Returns ``None`` when no receptor is inside.
     """
+    from plumecast.consequence import assess
+
     scenario, setup = result.scenario, result.setup
-    reach = max(z.max_distance_m for z in result.zones)
+    reach = max((z.max_distance_m for z in result.zones), default=0.0)
     rec = receptors if receptors is not None else _load_receptors(scenario, reach)
     if rec is None or len(rec) == 0:
         return None
@@ -706,94 +798,46 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     if not keep.any():
         return None
     idx = np.nonzero(keep)[0]
-    peak = peak_concentration(setup, x[idx], y[idx])
+    # interval ends t_i (uniform steps); the value of each interval is the mean of 4 sub-samples
     t_end = setup.duration_s + float(np.max(np.maximum(x[idx], 0.0))) / setup.wind_speed_m_s + 1800.0
-    times = np.linspace(0.0, t_end, 241)
-    series = concentration_series(setup, x[idx], y[idx], times)
-    agent = result.agent
-    aegl3 = agent.aegl_kg_m3(3, setup.exposure_duration_s)
-    pop = rec.population[idx]
-    fatalities, lethal = _fatalities(result, series, times, pop)
-    ds = xr.Dataset(
-        {
-            "x_m": ("receptor", x[idx], {"units": "m", "long_name": "downwind distance"}),
-            "y_m": ("receptor", y[idx], {"units": "m", "long_name": "crosswind offset (left of wind)"}),
-            "zone_index": ("receptor", zone_index[idx], {"units": "1", "long_name": "innermost zone (-1: none)"}),
-            "in_uncertainty_sector": ("receptor", in_sector[idx]),
-            "peak_concentration": ("receptor", peak, {"units": "kg m-3", "long_name": "peak outdoor concentration"}),
-            "peak_ppm": (
-                "receptor",
-                kg_m3_to_ppm(peak, agent.molecular_weight_g_mol),
-                {"units": "ppm", "long_name": "peak outdoor concentration"},
-            ),
-            "percent_of_aegl3": (
-                "receptor",
-                100.0 * peak / aegl3 if aegl3 else np.full(idx.size, np.nan),
-                {"units": "%", "long_name": "peak concentration as % of AEGL-3"},
-            ),
-            "population": ("receptor", pop, {"units": "people"}),
-            "lethal_fraction": ("receptor", lethal, {"units": "1", "long_name": "expected lethal fraction"}),
-            "expected_fatalities": ("receptor", fatalities, {"units": "people"}),
-        },
+    n_steps, n_sub = 720, 4
+    dt = t_end / n_steps
+    ends = dt * np.arange(1, n_steps + 1)
+    sub = (ends[:, None] - dt + dt * (np.arange(n_sub) + 0.5) / n_sub).reshape(-1)
+    series = concentration_series(setup, x[idx], y[idx], sub).reshape(n_steps, n_sub, idx.size).mean(axis=1)
+    conc = xr.DataArray(
+        series,
+        dims=("time", "receptor"),
         coords={
+            "time": ("time", ends, {"units": "s", "long_name": "time since release start (interval end)"}),
             "receptor": ("receptor", rec.name[idx].astype(str)),
-            "lat": ("receptor", rec.lat[idx], {"units": "degrees_north"}),
-            "lon": ("receptor", rec.lon[idx], {"units": "degrees_east"}),
+            "lat": ("receptor", np.asarray(rec.lat)[idx]),
+            "lon": ("receptor", np.asarray(rec.lon)[idx]),
         },
+        attrs={"units": "kg m-3", "long_name": "outdoor concentration (interval mean)"},
     )
+    ds = assess(
+        conc,
+        result.agent,
+        np.asarray(rec.population, dtype=float)[idx],
+        shelter=scenario.shelter,
+        start=0.0,
+        keep_timeseries=False,
+    )
+    ds = ds.assign_coords(
+        lat=("receptor", np.asarray(rec.lat, dtype=float)[idx], {"units": "degrees_north"}),
+        lon=("receptor", np.asarray(rec.lon, dtype=float)[idx], {"units": "degrees_east"}),
+    )
+    ds["x_m"] = ("receptor", x[idx], {"units": "m", "long_name": "downwind distance"})
+    ds["y_m"] = ("receptor", y[idx], {"units": "m", "long_name": "crosswind offset (left of wind)"})
+    ds["zone_index"] = ("receptor", zone_index[idx], {"units": "1", "long_name": "innermost zone (-1: none)"})
+    ds["in_uncertainty_sector"] = ("receptor", in_sector[idx])
     ds.attrs["zone_names"] = json.dumps([z.level.name for z in result.zones])
+    ds.attrs["concentration_model"] = (
+        "Gaussian finite-duration plume (Palazzi et al. 1982), Briggs sigmas; "
+        f"{n_steps} intervals of {dt:.1f} s from the release start"
+    )
     return ds
-
-
-def _fatalities(
-    result: ThreatZones, series: NDArray[np.float64], times: NDArray[np.float64], pop: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    agent, scenario = result.agent, result.scenario
-    try:  # the consequence module of the consequence issue, when present
-        from plumecast import consequence  # type: ignore[attr-defined]
-
-        da = xr.DataArray(
-            series,
-            dims=("time", "receptor"),
-            coords={"time": times},
-            attrs={"units": "kg m-3", "long_name": "outdoor concentration"},
-        )
-        shelter = None
-        if scenario.shelter is not None:
-            shelter = consequence.Shelter(
-                air_changes_per_hour=scenario.shelter.air_changes_per_hour,
-                compliance_fraction=scenario.shelter.compliance_fraction,
-            )
-        out = consequence.assess(da, agent, pop, shelter=shelter)
-        for name in ("expected_fatalities", "fatalities"):
-            if name in out:
-                fat = np.asarray(out[name].values, dtype=float).reshape(-1)
-                return fat, np.where(pop > 0, fat / np.maximum(pop, 1e-300), 0.0)
-    except (ImportError, AttributeError, TypeError, KeyError):
-        pass
-    if agent.probit_set() is None:
-        return np.full(pop.size, np.nan), np.full(pop.size, np.nan)
-    from plumecast.shelter import indoor_concentration
-
-    dt = np.diff(times, prepend=times[0])
-    outdoor = series
-    if scenario.shelter is not None:
-        mean_in, _ = indoor_concentration(outdoor, dt, scenario.shelter.air_changes_per_hour)
-        f = scenario.shelter.compliance_fraction
-        frac = f * _probit_fraction(agent, mean_in, dt) + (1 - f) * _probit_fraction(agent, outdoor, dt)
-    else:
-        frac = _probit_fraction(agent, outdoor, dt)
-    return frac * pop, frac
-
-
-def _probit_fraction(agent: Agent, c_kg_m3: NDArray[np.float64], dt_s: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Lethal fraction from the toxic load ``Σ C^n Δt`` of a series (the agent's probit set)."""
-    ps = agent.probit_set()
-    assert ps is not None
-    c = c_kg_m3 * ps.concentration_factor(agent.molecular_weight_g_mol)
-    load = np.sum(np.power(c, ps.n) * (dt_s[:, None] / ps.seconds_per_time_unit), axis=0)
-    with np.errstate(divide="ignore"):
-        return np.asarray(ps.lethal_fraction(np.maximum(load, 1e-300)), dtype=float)
 
 
 # --------------------------------------------------------------------------- export
@@ -810,6 +854,12 @@ def _atomic_write(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None (JSON null) for NaN / ±inf (RFC 8259 has no NaN)."""
+    v = float(value)
+    return v if math.isfinite(v) else None
 
 
 def to_geojson(result: ThreatZones) -> dict[str, Any]:
@@ -854,6 +904,7 @@ def to_geojson(result: ThreatZones) -> dict[str, Any]:
     )
     if result.receptors is not None:
         r = result.receptors
+        zone_names = [z.level.name for z in result.zones]
         for i in range(r.sizes["receptor"]):
             feats.append(
                 {
@@ -863,8 +914,14 @@ def to_geojson(result: ThreatZones) -> dict[str, Any]:
                         "kind": "receptor",
                         "name": str(r.receptor.values[i]),
                         "population": float(r.population[i]),
-                        "peak_ppm": float(r.peak_ppm[i]),
-                        "expected_fatalities": float(r.expected_fatalities[i]),
+                        "zone": zone_names[int(r.zone_index[i])] if int(r.zone_index[i]) >= 0 else None,
+                        "peak_ppm": _num(r.peak_concentration_ppm[i]),
+                        "peak_percent_lethal_level": _num(r.peak_percent_lethal_level[i]),
+                        "toxic_load": _num(r.toxic_load[i]),
+                        "toxic_load_units": str(r.toxic_load.attrs.get("units", "")),
+                        "probit": _num(r.probit[i]),
+                        "fatalities": _num(r.fatalities[i]),
+                        "fatalities_sheltered": _num(r.fatalities_sheltered[i]),
                     },
                 }
             )

@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
         )
         for title, sc in (("arc maximum concentration", result.scores_max), ("crosswind-integrated concentration", result.scores_cy)):
             table = Table(title=f"{title} (criteria: FAC2 ≥ 0.5, |FB| ≤ 0.3, NMSE ≤ 1.5)")
-            for col in ("distance", "n", "FAC2", "FB", "NMSE", "MG", "VG"):
+            # scores are dimensionless; the arc label carries its unit ("50 m"); n counts arcs
+            for col in ("arc distance", "n arcs", "FAC2", "FB", "NMSE", "MG", "VG"):
                 table.add_column(col, justify="right")
             for key, s in sc.items():
                 table.add_row(key, str(s.n), f"{s.fac2:.2f}", f"{s.fb:+.2f}", f"{s.nmse:.2f}", f"{s.mg:.2f}", f"{s.vg:.2f}")

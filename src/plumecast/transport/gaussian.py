@@ -475,3 +475,32 @@ def peak_finite_duration_factor(
     """
     sx = np.maximum(np.asarray(sigma_x_m, dtype=float), 1e-9)
     return erf(wind_speed_m_s * duration_s / (2.0 * np.sqrt(2.0) * sx))
+
+
+def cloud_passage_time(wind_speed_m_s: float, duration_s: float, sigma_x_m: ArrayLike) -> FloatArray:
+    """Effective exposure duration at a place: time-integrated over peak concentration. [s]
+
+    ``T_exp = ∫ C dt / C_peak``. For a release of duration ``T`` (Palazzi et al.
+    1982) the dose is ``C_steady T`` and the peak ``C_steady erf(u T / (2√2 σ_x))``,
+    so ``T_exp = T / erf(u T / (2√2 σ_x))``: about ``T`` while the along-wind
+    spread is small, growing as the cloud stretches downwind. For an
+    instantaneous puff (``T = 0``, the limit of the same expression)
+    ``T_exp = √(2π) σ_x / u``. This is the duration an AEGL should be read at for
+    a receptor the cloud passes over (AEGLs are defined for a constant
+    concentration over a stated exposure duration).
+
+    Parameters
+    ----------
+    wind_speed_m_s : float
+        Transport wind speed (> 0). [m s-1]
+    duration_s : float
+        Release duration (0: instantaneous). [s]
+    sigma_x_m : array_like
+        Along-wind spread at the place. [m]
+    """
+    sx = np.maximum(np.asarray(sigma_x_m, dtype=float), 1e-9)
+    u = float(wind_speed_m_s)
+    if duration_s <= 0:
+        return np.asarray(np.sqrt(2.0 * np.pi) * sx / u, dtype=float)
+    f = erf(u * duration_s / (2.0 * np.sqrt(2.0) * sx))
+    return np.asarray(duration_s / np.maximum(f, 1e-300), dtype=float)
