@@ -80,6 +80,38 @@ def machine() -> dict[str, str]:
     }
 
 
+def _cpu_idle_fraction(window_s: float = 2.0) -> float:
+    """Fraction of all cores idle over a short window (from /proc/stat)."""
+    import time
+
+    def snap() -> tuple[int, int]:
+        f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return f[3] + f[4], sum(f)
+
+    try:
+        i0, t0 = snap()
+        time.sleep(window_s)
+        i1, t1 = snap()
+        return (i1 - i0) / max(t1 - t0, 1)
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def wait_for_quiet(need: float, max_wait_s: float) -> float:
+    """Wait (up to max_wait_s) until the machine is at least `need` idle; the machine
+    is shared, and other people's jobs would otherwise be timed with ours."""
+    import time
+
+    t_end = time.monotonic() + max_wait_s
+    idle = _cpu_idle_fraction()
+    while idle < need and time.monotonic() < t_end:
+        idle = _cpu_idle_fraction()
+    return idle
+
+
+QUIET = {"need": 0.85, "max_wait_s": 120.0}
+
+
 def run_tool(key: str, n: int, kh: float, reps: int, seed: int, tag: str) -> dict:
     label, script, py = TOOLS[key]
     if not py.exists():
@@ -91,6 +123,7 @@ def run_tool(key: str, n: int, kh: float, reps: int, seed: int, tag: str) -> dic
            "--reps", str(reps), "--seed", str(seed), "--out", str(out)]
     env = dict(os.environ, PYTHONPATH=str(HERE), PEERS_WORK=str(W.WORK),
                PYTHONWARNINGS="ignore")
+    idle0 = wait_for_quiet(QUIET["need"], QUIET["max_wait_s"]) if QUIET["need"] > 0 else float("nan")
     load0 = os.getloadavg()[0]
     t0 = _dt.datetime.now()
     print(f"  {label:18s} N={n:>8d} K_h={kh:>6g} reps={reps} ...", end="", flush=True)
@@ -101,6 +134,7 @@ def run_tool(key: str, n: int, kh: float, reps: int, seed: int, tag: str) -> dic
         raise SystemExit(f"{label} failed (exit {proc.returncode})")
     info = json.loads(out.with_suffix(".json").read_text())
     info.update(key=key, n=n, kh=kh, reps=reps, started=t0.isoformat(timespec="seconds"),
+                idle_before=round(idle0, 2),
                 loadavg_before=round(load0, 2), loadavg_after=round(os.getloadavg()[0], 2))
     info["psteps_per_s"] = n * W.N_STEPS / info["median_s"]
     out.with_suffix(".json").write_text(json.dumps(info, indent=2))
@@ -229,13 +263,15 @@ def write_results(path: Path, mach: dict, verdict: dict | None, speed: dict, arg
                 ratios.append(f"{pc['psteps_per_s'] / i['psteps_per_s']:.1f}×" if (i and pc) else "—")
             lines.append(f"| {n:.0e} | {kh:g} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
         lines += ["", "### Raw timings [s]", "",
-                  "| tool | N | K_h | repetitions [s] | median [s] | CPU time of the repetitions [s] | load avg before/after | started |",
-                  "| --- | ---: | ---: | --- | ---: | --- | --- | --- |"]
+                  "| tool | N | K_h | repetitions [s] | median [s] | CPU time of the repetitions [s] |"
+                  " idle before | load avg before/after | started |",
+                  "| --- | ---: | ---: | --- | ---: | --- | ---: | --- | --- |"]
         for (k, n, kh), i in sorted(speed.items(), key=lambda t: (t[0][1], t[0][2], t[0][0])):
             reps = ", ".join(f"{s:.2f}" for s in i["seconds"])
             cpu = ", ".join(f"{s:.2f}" for s in i.get("cpu_seconds", [])) or "—"
             lines.append(f"| {TOOLS[k][0]} | {n:.0e} | {kh:g} | {reps} | {i['median_s']:.2f} |"
-                         f" {cpu} | {i['loadavg_before']}/{i['loadavg_after']} | {i['started']} |")
+                         f" {cpu} | {i.get('idle_before', '—')} | {i['loadavg_before']}/{i['loadavg_after']}"
+                         f" | {i['started']} |")
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -255,6 +291,9 @@ def main() -> None:
     p.add_argument("--table-only", action="store_true",
                    help="only rewrite RESULTS.md from the stored results (implies --resume"
                         " and --skip-agreement; runs nothing)")
+    p.add_argument("--quiet", type=float, default=0.85,
+                   help="before each measurement wait (up to 2 min) until this fraction of the"
+                        " CPU is idle (0: don't wait); the idle fraction is recorded")
     p.add_argument("--agree-n", type=int, default=100_000)
     p.add_argument("--seed", type=int, default=12345)
     p.add_argument("--skip-agreement", action="store_true",
@@ -267,6 +306,7 @@ def main() -> None:
         args.resume = args.skip_agreement = True
         sizes = []
 
+    QUIET["need"] = args.quiet
     mach = machine()
     print("Machine:", ", ".join(f"{k} {v}" for k, v in mach.items()))
     W.WORK.mkdir(parents=True, exist_ok=True)
