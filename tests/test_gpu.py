@@ -53,7 +53,7 @@ def test_cuda_mixed_close_to_oracle():
 
 @pytest.mark.parametrize("backend", ["cuda", "cuda-mixed"])
 def test_cuda_run_mass_balance_and_fields(backend):
-    ref = run(base(backend="numba"))
+    ref = run(base(backend="numpy"))
     r = run(base(backend=backend))
     b = r.budget
     assert abs(b.residual) <= 1e-9 * b.released

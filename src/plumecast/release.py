@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from plumecast.errors import ScenarioError
 from plumecast.receptors import Receptors, load_cities
 from plumecast.scenario import CityRelease, PointRelease, Scenario
+from plumecast.transport import rng
 from plumecast.transport.particles import Particles
 from plumecast.units import EARTH_RADIUS_M
 
@@ -143,58 +147,77 @@ def births(sched: ReleaseSchedule, n_particles: int, seed: int) -> Particles:
     """Create the run's particles with their birth step, source position and mass.
 
     Systematic sampling: particle ``j`` sits at ``(j + u) M / N`` on the cumulative
-    emitted mass ``M`` (u uniform, drawn once from the seed), which picks its
+    emitted mass ``M`` (``u`` uniform, drawn once from the seed), which picks its
     (step, group) cell and then its source inside the group in proportion to the
-    sources' rates.
+    sources' rates. Area sources place the particle uniformly in the source disc
+    (distance ``r sqrt(u1)``, bearing ``2 pi u2``) and uniformly in height. The
+    random numbers of particle ``j`` depend only on ``(seed, j)``, so the births do
+    not depend on the number of threads. Particles come out sorted by birth step.
     """
-    rng = np.random.default_rng([seed, 0x5EED])
     emitted = sched.emitted_kg
-    n_steps, n_groups = emitted.shape
+    n_groups = emitted.shape[1]
     cum = np.cumsum(emitted.ravel())
-    total = cum[-1]
-    q = (np.arange(n_particles) + rng.uniform()) * (total / n_particles)
-    cell = np.minimum(np.searchsorted(cum, q, side="right"), cum.size - 1)
-    prev = np.where(cell > 0, cum[np.maximum(cell - 1, 0)], 0.0)
-    within = np.clip((q - prev) / np.maximum(emitted.ravel()[cell], 1e-300), 0.0, 1.0 - 1e-12)
-    step = (cell // n_groups).astype(np.int32)
-    group = cell % n_groups
-    p = Particles.empty(n_particles)
-    p.birth_step[:] = step
-    p.mass[:] = total / n_particles
+    total = float(cum[-1])
+    cell_mass = emitted.ravel().copy()
+    offsets = np.zeros(n_groups + 1, np.int64)
     for g, grp in enumerate(sched.groups):
-        sel = np.nonzero(group == g)[0]
-        if sel.size == 0:
-            continue
-        w = np.cumsum(grp.rate_kg_s)
-        w /= w[-1]
-        # position inside the cell picks the source: systematic over the group's rates
-        src = np.minimum(np.searchsorted(w, within[sel], side="right"), w.size - 1)
-        lat = grp.lat[src]
-        lon = grp.lon[src]
-        if grp.radius_m > 0.0:
-            dist = grp.radius_m * np.sqrt(rng.uniform(size=sel.size))
-            bearing = rng.uniform(0.0, 2.0 * np.pi, size=sel.size)
-            lat, lon = destination(lat, lon, bearing, dist)
-        p.lat[sel] = lat
-        p.lon[sel] = lon
-        if grp.area:
-            p.z[sel] = rng.uniform(0.0, grp.height_m, size=sel.size).astype(np.float32)
-        else:
-            p.z[sel] = np.float32(grp.height_m)
+        offsets[g + 1] = offsets[g] + grp.rate_kg_s.size
+    src_lat = np.concatenate([grp.lat for grp in sched.groups]).astype(np.float64)
+    src_lon = np.concatenate([grp.lon for grp in sched.groups]).astype(np.float64)
+    cumw = np.concatenate([np.cumsum(grp.rate_kg_s) / grp.rate_kg_s.sum() for grp in sched.groups])
+    radius = np.array([grp.radius_m for grp in sched.groups], np.float64)
+    height = np.array([grp.height_m for grp in sched.groups], np.float64)
+    area = np.array([grp.area for grp in sched.groups], np.bool_)
+    key = rng.mix64(np.array([(seed ^ 0x5EED5EED5EED) & 0xFFFFFFFFFFFFFFFF], np.uint64))[0]
+    u0 = float(rng.uniforms(np.array([key], np.uint64), 0, 1)[0][0])
+    p = Particles.empty(n_particles)
+    p.mass[:] = total / n_particles
+    _place(n_particles, u0, total, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
+           key, EARTH_RADIUS_M, p.birth_step, p.lat, p.lon, p.z)
     return p
 
 
-def destination(
-    lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64], bearing_rad: NDArray[np.float64], dist_m: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Point at great-circle distance ``dist_m`` [m] and initial ``bearing_rad``
-    (clockwise from north) from a start point [deg] (spherical Earth; e.g. Snyder 1987,
-    USGS Prof. Paper 1395, eq. 5-5 and 5-5a)."""
-    phi1 = np.deg2rad(lat_deg)
-    lam1 = np.deg2rad(lon_deg)
-    delta = dist_m / EARTH_RADIUS_M
-    sphi2 = np.sin(phi1) * np.cos(delta) + np.cos(phi1) * np.sin(delta) * np.cos(bearing_rad)
-    phi2 = np.arcsin(np.clip(sphi2, -1.0, 1.0))
-    lam2 = lam1 + np.arctan2(np.sin(bearing_rad) * np.sin(delta) * np.cos(phi1), np.cos(delta) - np.sin(phi1) * sphi2)
-    lon2 = (np.rad2deg(lam2) + 180.0) % 360.0 - 180.0
-    return np.rad2deg(phi2), lon2
+@numba.njit(parallel=True, cache=True)
+def _place(n, u0, total, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
+           key, r_earth, birth, lat, lon, z):  # type: ignore[no-untyped-def]
+    deg = math.pi / 180.0
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    for j in numba.prange(n):
+        q = (j + u0) * (total / n)
+        c = min(np.searchsorted(cum, q, side="right"), cum.size - 1)
+        prev = cum[c - 1] if c > 0 else 0.0
+        within = (q - prev) / max(cell_mass[c], 1e-300)
+        within = min(max(within, 0.0), 1.0 - 1e-12)
+        g = c % n_groups
+        birth[j] = c // n_groups
+        lo = offsets[g]
+        hi = offsets[g + 1]
+        s = lo + min(np.searchsorted(cumw[lo:hi], within, side="right"), hi - lo - 1)
+        la = src_lat[s]
+        ln = src_lon[s]
+        base = _mix(key ^ (np.uint64(j) * golden))
+        if radius[g] > 0.0:
+            dist = radius[g] * math.sqrt(_unif(base, 1)) / r_earth
+            brg = 2.0 * math.pi * _unif(base, 2)
+            phi1 = la * deg
+            sphi2 = math.sin(phi1) * math.cos(dist) + math.cos(phi1) * math.sin(dist) * math.cos(brg)
+            phi2 = math.asin(min(max(sphi2, -1.0), 1.0))
+            dlam = math.atan2(math.sin(brg) * math.sin(dist) * math.cos(phi1), math.cos(dist) - math.sin(phi1) * sphi2)
+            la = phi2 / deg
+            ln = (ln + dlam / deg + 180.0) % 360.0 - 180.0
+        lat[j] = la
+        lon[j] = ln
+        z[j] = height[g] * _unif(base, 3) if area[g] else height[g]
+
+
+@numba.njit(inline="always")
+def _mix(zz):  # type: ignore[no-untyped-def]
+    zz = (zz ^ (zz >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    zz = (zz ^ (zz >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return zz ^ (zz >> np.uint64(31))
+
+
+@numba.njit(inline="always")
+def _unif(base, j):  # type: ignore[no-untyped-def]
+    r = _mix(base + np.uint64(j) * np.uint64(0x9E3779B97F4A7C15))
+    return (float(r >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)

@@ -170,8 +170,7 @@ def run(
         step += n
         times.append(scenario.start64 + np.timedelta64(int(round(step * dt)), "s"))
         if progress is not None:
-            n_born = int(np.searchsorted(birth_step, step - 1, side="right"))
-            n_alive = backend.count_active(particles, n_born)
+            n_alive = backend.count_active(particles, step - 1)
             progress(Progress(step, n_steps, times[-1], n_alive, particle_steps / max(t_kernel, 1e-9)))
     particles = backend.to_host(particles)
     conc = concentration_dataarray(np.stack(fields), np.array(times, dtype="datetime64[ns]"), per_out * dt,

@@ -3,27 +3,35 @@ thread per particle, all the steps of a call fused in registers.
 
 The particle state, the wind and the output grid stay on the device for a whole
 run (:class:`CudaBackend` moves the state once at the start and once at the end;
-only each finished output interval, a lat/lon grid, comes back to the host). The
-random numbers are the same counter-based SplitMix64 stream as on the CPU, so the
-float64 variant reproduces the NumPy oracle's particles.
+only each finished output interval, a lat/lon grid, comes back to the host).
 
-Two variants, chosen by name:
+Device layout and ordering: the wind is stored as one ``float4`` (vx, vy, vz, 0)
+per node so a corner costs one 16-byte load; particles are sorted by wind-grid cell
+when they move to the device, so the threads of a warp read the same cache lines.
+Each particle keeps its original index (``pid``, int32, 4 bytes: 37 bytes per
+particle on the device), which keys its random numbers: the results do not depend
+on the sort, and the float64 variant reproduces the NumPy oracle's particles.
 
-* ``"float64"`` (default): all arithmetic in double precision, as the oracle.
-* ``"mixed"``: the particle state stays double precision and positions are
-  accumulated in double, but the wind lookups (lon/lat of the midpoint and end
-  point), the interpolation and the Box-Muller transform run in single precision
-  with the hardware's fast intrinsics. Position errors stay below ~1e-4 deg
-  after a day (see the GPU tests); it is the variant for very large runs.
+Two variants, chosen by backend name:
+
+* ``"cuda"`` (float64): all arithmetic in double precision, as the oracle.
+* ``"cuda-mixed"``: the particle position is kept and accumulated in double
+  precision, but everything computed from it for one step (wind lookups,
+  interpolation, tangent projection, Box-Muller with the hardware's fast
+  intrinsics) runs in single precision, and the renormalisation onto the sphere uses
+  a series instead of a square root. Positions agree with the oracle to ~1e-5 deg
+  after a day (see the GPU tests); its random numbers are the same stream,
+  truncated to 24 bits.
 
 CuPy is an optional extra (``pip install "plumecast[gpu]"``); without it, or
-without a CUDA device, asking for the ``cuda`` backend raises
+without a CUDA device, asking for a ``cuda`` backend raises
 BackendUnavailableError. There is no silent fallback.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,6 +39,7 @@ import numpy as np
 from plumecast.errors import BackendUnavailableError
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import Particles
+from plumecast.transport.rng import mix64
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
 
@@ -39,22 +48,6 @@ _SOURCE = r"""
 #define DEG2RAD 0.017453292519943295
 #define RAD2DEG 57.29577951308232
 #define TWO_PI 6.283185307179586
-#if USE_FLOAT
-typedef float real;
-#define ATAN2(y, x) atan2f((float)(y), (float)(x))
-#define ASIN(x) asinf((float)(x))
-#define LOG(x) __logf((float)(x))
-#define SQRT(x) sqrtf((float)(x))
-#define SINCOS(x, s, c) __sincosf((float)(x), (s), (c))
-#else
-typedef double real;
-#define ATAN2(y, x) atan2((y), (x))
-#define ASIN(x) asin((x))
-#define LOG(x) log((x))
-#define SQRT(x) sqrt((x))
-#define SINCOS(x, s, c) sincos((x), (s), (c))
-#endif
-
 typedef unsigned long long u64;
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define STEP_MULT 0xD1B54A32D192ED03ULL
@@ -65,17 +58,14 @@ __device__ __forceinline__ u64 mix64(u64 z) {
     return z ^ (z >> 31);
 }
 
-__device__ __forceinline__ double uniform(u64 base, int j) {
-    u64 r = mix64(base + (u64)j * GOLDEN);
-    return ((double)(r >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
 struct Grid {
     int nlon, nlat, global_lon, polar_s, polar_n, nt;
     double lon0, dlon, lat0, dlat;
 };
 
-__device__ __forceinline__ bool interp(const float* __restrict__ vec, const Grid g, int k, real w,
+/* bilinear + linear-in-time interpolation of the float4 node vectors */
+template <typename real>
+__device__ __forceinline__ bool interp(const float4* __restrict__ vec, const Grid& g, int k, real w,
                                        real lon, real lat, real* vx, real* vy, real* vz) {
     bool ok = true;
     real fi = (lon - (real)g.lon0) / (real)g.dlon;
@@ -95,27 +85,28 @@ __device__ __forceinline__ bool interp(const float* __restrict__ vec, const Grid
     int j0 = min((int)floor(fj), g.nlat - 1);
     real b = fj - (real)j0;
     int j1 = min(j0 + 1, g.nlat - 1);
-    int k1 = min(k + 1, g.nt - 1);
     real w00 = ((real)1 - a) * ((real)1 - b), w01 = a * ((real)1 - b), w10 = ((real)1 - a) * b, w11 = a * b;
     size_t plane = (size_t)g.nlat * g.nlon;
     size_t r0 = (size_t)j0 * g.nlon, r1 = (size_t)j1 * g.nlon;
-    real out[3];
-    for (int c = 0; c < 3; ++c) {
-        const float* f = vec + ((size_t)k * 3 + c) * plane;
-        real v = w00 * (real)__ldg(f + r0 + i0) + w01 * (real)__ldg(f + r0 + i1)
-               + w10 * (real)__ldg(f + r1 + i0) + w11 * (real)__ldg(f + r1 + i1);
-        out[c] = ((real)1 - w) * v;
-        if (w > (real)0) {
-            const float* f1 = vec + ((size_t)k1 * 3 + c) * plane;
-            out[c] += w * (w00 * (real)__ldg(f1 + r0 + i0) + w01 * (real)__ldg(f1 + r0 + i1)
-                         + w10 * (real)__ldg(f1 + r1 + i0) + w11 * (real)__ldg(f1 + r1 + i1));
-        }
+    const float4* f = vec + (size_t)k * plane;
+    float4 c00 = __ldg(f + r0 + i0), c01 = __ldg(f + r0 + i1), c10 = __ldg(f + r1 + i0), c11 = __ldg(f + r1 + i1);
+    real ox = w00 * (real)c00.x + w01 * (real)c01.x + w10 * (real)c10.x + w11 * (real)c11.x;
+    real oy = w00 * (real)c00.y + w01 * (real)c01.y + w10 * (real)c10.y + w11 * (real)c11.y;
+    real oz = w00 * (real)c00.z + w01 * (real)c01.z + w10 * (real)c10.z + w11 * (real)c11.z;
+    if (w > (real)0) {
+        int k1 = min(k + 1, g.nt - 1);
+        const float4* f1 = vec + (size_t)k1 * plane;
+        float4 d00 = __ldg(f1 + r0 + i0), d01 = __ldg(f1 + r0 + i1), d10 = __ldg(f1 + r1 + i0), d11 = __ldg(f1 + r1 + i1);
+        real w0 = (real)1 - w;
+        ox = w0 * ox + w * (w00 * (real)d00.x + w01 * (real)d01.x + w10 * (real)d10.x + w11 * (real)d11.x);
+        oy = w0 * oy + w * (w00 * (real)d00.y + w01 * (real)d01.y + w10 * (real)d10.y + w11 * (real)d11.y);
+        oz = w0 * oz + w * (w00 * (real)d00.z + w01 * (real)d01.z + w10 * (real)d10.z + w11 * (real)d11.z);
     }
-    *vx = out[0]; *vy = out[1]; *vz = out[2];
+    *vx = ox; *vy = oy; *vz = oz;
     return ok;
 }
 
-__device__ __forceinline__ bool inside(const Grid g, double lon, double lat) {
+__device__ __forceinline__ bool inside(const Grid& g, double lon, double lat) {
     if (!g.global_lon) {
         double fi = (lon - g.lon0) / g.dlon;
         if (fi < 0.0 || fi > (double)(g.nlon - 1)) return false;
@@ -126,60 +117,91 @@ __device__ __forceinline__ bool inside(const Grid g, double lon, double lat) {
     return true;
 }
 
-extern "C" __global__ void advance(
-    double* __restrict__ lon, double* __restrict__ lat, float* __restrict__ zarr, double* __restrict__ mass,
-    const int* __restrict__ birth, signed char* __restrict__ status,
-    const float* __restrict__ vec, int g_nlon, int g_nlat, int g_global, int g_ps, int g_pn, int g_nt,
-    double g_lon0, double g_dlon, double g_lat0, double g_dlat,
-    const int* __restrict__ k0, const double* __restrict__ w0, const int* __restrict__ km, const double* __restrict__ wm,
-    int step0, int nsteps, double dt, double kh, double kz, double h, double decay_factor, u64 seed_key,
-    int do_sample, double slon0, double sdlon, int snlon, double slat0, double sdlat, int snlat, double layer,
-    double* __restrict__ acc, double* __restrict__ decayed, long long n)
-{
-    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    Grid g;
-    g.nlon = g_nlon; g.nlat = g_nlat; g.global_lon = g_global; g.polar_s = g_ps; g.polar_n = g_pn; g.nt = g_nt;
-    g.lon0 = g_lon0; g.dlon = g_dlon; g.lat0 = g_lat0; g.dlat = g_dlat;
+#define KERNEL_ARGS \
+    double* __restrict__ lon, double* __restrict__ lat, float* __restrict__ zarr, double* __restrict__ mass, \
+    const int* __restrict__ birth, signed char* __restrict__ status, const int* __restrict__ pid, \
+    const float4* __restrict__ vec, int g_nlon, int g_nlat, int g_global, int g_ps, int g_pn, int g_nt, \
+    double g_lon0, double g_dlon, double g_lat0, double g_dlat, \
+    const int* __restrict__ k0, const double* __restrict__ w0, const int* __restrict__ km, const double* __restrict__ wm, \
+    int step0, int nsteps, double dt, double kh, double kz, double h, double decay_factor, u64 seed_key, \
+    int do_sample, double slon0, double sdlon, int snlon, double slat0, double sdlat, int snlat, double layer, \
+    double* __restrict__ acc, double* __restrict__ decayed, long long n
+
+#define KERNEL_PROLOGUE \
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; \
+    Grid g; \
+    g.nlon = g_nlon; g.nlat = g_nlat; g.global_lon = g_global; g.polar_s = g_ps; g.polar_n = g_pn; g.nt = g_nt; \
+    g.lon0 = g_lon0; g.dlon = g_dlon; g.lat0 = g_lat0; g.dlat = g_dlat; \
     double dec = 0.0;
+
+/* block reduction of the decayed mass: one atomic per block */
+#define KERNEL_EPILOGUE \
+    __shared__ double sdec[256]; \
+    sdec[threadIdx.x] = dec; \
+    __syncthreads(); \
+    for (int stride = blockDim.x / 2; stride > 0; stride >>= 1) { \
+        if (threadIdx.x < stride) sdec[threadIdx.x] += sdec[threadIdx.x + stride]; \
+        __syncthreads(); \
+    } \
+    if (threadIdx.x == 0 && sdec[0] != 0.0) atomicAdd(decayed, sdec[0]);
+
+__device__ __forceinline__ void vertical(double* z, double h, double sig_z, double xi3) {
+    double zz = fabs(*z + sig_z * xi3);
+    if (zz > h) zz = 2.0 * h - zz;
+    zz = fmin(fmax(zz, 0.0), h);
+    *z = (double)(float)zz;
+}
+
+__device__ __forceinline__ void sample(double* acc, int do_sample, double z, double layer, double lo, double la,
+                                       double slon0, double sdlon, int snlon, double slat0, double sdlat, int snlat,
+                                       double m) {
+    if (do_sample && z < layer) {
+        int ci = (int)floor((lo - slon0) / sdlon);
+        int cj = (int)floor((la - slat0) / sdlat);
+        if (ci >= 0 && ci < snlon && cj >= 0 && cj < snlat) atomicAdd(acc + (size_t)cj * snlon + ci, m);
+    }
+}
+
+/* ---------------- float64: the oracle's arithmetic ---------------- */
+__device__ __forceinline__ double uniform53(u64 base, int j) {
+    u64 r = mix64(base + (u64)j * GOLDEN);
+    return ((double)(r >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+extern "C" __global__ void advance_f64(KERNEL_ARGS) {
+    KERNEL_PROLOGUE
     if (i < n && status[i] == 0) {
         int first = max(step0, birth[i]);
         if (first < step0 + nsteps) {
             double lo = lon[i], la = lat[i];
             double z = (double)zarr[i];
             double m = mass[i];
-            u64 key = mix64(seed_key ^ ((u64)i * GOLDEN));
+            u64 key = mix64(seed_key ^ ((u64)pid[i] * GOLDEN));
             double sphi, cphi, slam, clam;
             sincos(la * DEG2RAD, &sphi, &cphi);
             sincos(lo * DEG2RAD, &slam, &clam);
             double px = cphi * clam, py = cphi * slam, pz = sphi;
             const double half = 0.5 * dt / R_EARTH, full = dt / R_EARTH;
             const double sig_h = sqrt(2.0 * kh * dt) / R_EARTH, sig_z = sqrt(2.0 * kz * dt);
-            real lo_r = (real)lo, la_r = (real)la;
             bool exited = false;
             for (int step = first; step < step0 + nsteps; ++step) {
                 int s = step - step0;
-                real vx, vy, vz;
-                bool ok1 = interp(vec, g, k0[s], (real)w0[s], lo_r, la_r, &vx, &vy, &vz);
-                double d = (double)vx * px + (double)vy * py + (double)vz * pz;
-                double qx = px + ((double)vx - d * px) * half;
-                double qy = py + ((double)vy - d * py) * half;
-                double qz = pz + ((double)vz - d * pz) * half;
-                double r = rsqrt(qx * qx + qy * qy + qz * qz);
+                double vx, vy, vz;
+                bool ok1 = interp<double>(vec, g, k0[s], w0[s], lo, la, &vx, &vy, &vz);
+                double d = vx * px + vy * py + vz * pz;
+                double qx = px + (vx - d * px) * half, qy = py + (vy - d * py) * half, qz = pz + (vz - d * pz) * half;
+                double r = 1.0 / sqrt(qx * qx + qy * qy + qz * qz);
                 qx *= r; qy *= r; qz *= r;
-                real lom = (real)ATAN2((real)qy, (real)qx) * (real)RAD2DEG;
-                real lam = (real)ASIN(fmin(fmax((real)qz, (real)-1), (real)1)) * (real)RAD2DEG;
-                bool ok2 = interp(vec, g, km[s], (real)wm[s], lom, lam, &vx, &vy, &vz);
-                d = (double)vx * qx + (double)vy * qy + (double)vz * qz;
-                double dx = ((double)vx - d * qx) * full;
-                double dy = ((double)vy - d * qy) * full;
-                double dz = ((double)vz - d * qz) * full;
+                double lom = atan2(qy, qx) * RAD2DEG, lam = asin(fmin(fmax(qz, -1.0), 1.0)) * RAD2DEG;
+                bool ok2 = interp<double>(vec, g, km[s], wm[s], lom, lam, &vx, &vy, &vz);
+                d = vx * qx + vy * qy + vz * qz;
+                double dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
                 if (kh > 0.0 || kz > 0.0) {
                     u64 base = key + (u64)step * STEP_MULT;
-                    real u1 = (real)uniform(base, 1), u2 = (real)uniform(base, 2);
-                    real rr = SQRT((real)-2 * LOG(u1));
-                    real sn, cs;
-                    SINCOS((real)TWO_PI * u2, &sn, &cs);
-                    double xi1 = (double)(rr * cs), xi2 = (double)(rr * sn);
+                    double rr = sqrt(-2.0 * log(uniform53(base, 1)));
+                    double sn, cs;
+                    sincos(TWO_PI * uniform53(base, 2), &sn, &cs);
+                    double xi1 = rr * cs, xi2 = rr * sn;
                     if (kh > 0.0) {
                         double rh = sqrt(px * px + py * py);
                         if (rh > 1e-12) {
@@ -193,60 +215,117 @@ extern "C" __global__ void advance(
                         }
                     }
                     if (kz > 0.0 && z <= h) {
-                        real u3 = (real)uniform(base, 3), u4 = (real)uniform(base, 4);
-                        real s3, c3;
-                        SINCOS((real)TWO_PI * u4, &s3, &c3);
-                        double xi3 = (double)(SQRT((real)-2 * LOG(u3)) * c3);
-                        z = fabs(z + sig_z * xi3);
-                        if (z > h) z = 2.0 * h - z;
-                        z = fmin(fmax(z, 0.0), h);
-                        z = (double)(float)z;
+                        double s3, c3;
+                        sincos(TWO_PI * uniform53(base, 4), &s3, &c3);
+                        vertical(&z, h, sig_z, sqrt(-2.0 * log(uniform53(base, 3))) * c3);
                     }
                 }
                 double nx = px + dx, ny = py + dy, nz = pz + dz;
-                r = rsqrt(nx * nx + ny * ny + nz * nz);
+                r = 1.0 / sqrt(nx * nx + ny * ny + nz * nz);
                 nx *= r; ny *= r; nz *= r;
-#if USE_FLOAT
-                lo_r = ATAN2((real)ny, (real)nx) * (real)RAD2DEG;
-                la_r = ASIN(fmin(fmax((real)nz, (real)-1), (real)1)) * (real)RAD2DEG;
-                double lon_n = (double)lo_r, lat_n = (double)la_r;
-#else
                 double lon_n = atan2(ny, nx) * RAD2DEG;
                 double lat_n = asin(fmin(fmax(nz, -1.0), 1.0)) * RAD2DEG;
-                lo_r = lon_n; la_r = lat_n;
-#endif
                 if (!(ok1 && ok2 && inside(g, lon_n, lat_n))) { exited = true; break; }
                 double mn = m * decay_factor;
                 dec += m - mn;
                 m = mn;
                 px = nx; py = ny; pz = nz;
                 lo = lon_n; la = lat_n;
-                if (do_sample && z < layer) {
-                    int ci = (int)floor((lo - slon0) / sdlon);
-                    int cj = (int)floor((la - slat0) / sdlat);
-                    if (ci >= 0 && ci < snlon && cj >= 0 && cj < snlat) atomicAdd(acc + (size_t)cj * snlon + ci, m);
-                }
+                sample(acc, do_sample, z, layer, lo, la, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
             }
-#if USE_FLOAT
-            /* exact conversion of the stored state at the end of the call */
-            if (!exited) {
-                lo = atan2(py, px) * RAD2DEG;
-                la = asin(fmin(fmax(pz, -1.0), 1.0)) * RAD2DEG;
-            }
-#endif
             lon[i] = lo; lat[i] = la; mass[i] = m; zarr[i] = (float)z;
             if (exited) status[i] = 2;
         }
     }
-    /* block reduction of the decayed mass, one atomic per block */
-    __shared__ double sdec[256];
-    sdec[threadIdx.x] = dec;
-    __syncthreads();
-    for (int stride = blockDim.x / 2; stride > 0; stride >>= 1) {
-        if (threadIdx.x < stride) sdec[threadIdx.x] += sdec[threadIdx.x + stride];
-        __syncthreads();
+    KERNEL_EPILOGUE
+}
+
+/* ---------------- mixed: double position, single-precision step ---------------- */
+__device__ __forceinline__ float uniform24(u64 base, int j) {
+    u64 r = mix64(base + (u64)j * GOLDEN);
+    return ((float)(unsigned int)(r >> 40) + 0.5f) * (1.0f / 16777216.0f);
+}
+
+extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
+    KERNEL_PROLOGUE
+    if (i < n && status[i] == 0) {
+        int first = max(step0, birth[i]);
+        if (first < step0 + nsteps) {
+            double lo = lon[i], la = lat[i];
+            double z = (double)zarr[i];
+            double m = mass[i];
+            u64 key = mix64(seed_key ^ ((u64)pid[i] * GOLDEN));
+            double sphi, cphi, slam, clam;
+            sincos(la * DEG2RAD, &sphi, &cphi);
+            sincos(lo * DEG2RAD, &slam, &clam);
+            double px = cphi * clam, py = cphi * slam, pz = sphi;
+            const float half = (float)(0.5 * dt / R_EARTH), full = (float)(dt / R_EARTH);
+            const float sig_h = (float)(sqrt(2.0 * kh * dt) / R_EARTH);
+            const double sig_z = sqrt(2.0 * kz * dt);
+            float lof = (float)lo, laf = (float)la;
+            bool exited = false;
+            for (int step = first; step < step0 + nsteps; ++step) {
+                int s = step - step0;
+                float fx = (float)px, fy = (float)py, fz = (float)pz;
+                float vx, vy, vz;
+                bool ok1 = interp<float>(vec, g, k0[s], (float)w0[s], lof, laf, &vx, &vy, &vz);
+                float d = vx * fx + vy * fy + vz * fz;
+                float qx = fx + (vx - d * fx) * half, qy = fy + (vy - d * fy) * half, qz = fz + (vz - d * fz) * half;
+                float r = rsqrtf(qx * qx + qy * qy + qz * qz);
+                qx *= r; qy *= r; qz *= r;
+                float lom = atan2f(qy, qx) * (float)RAD2DEG, lam = asinf(fminf(fmaxf(qz, -1.f), 1.f)) * (float)RAD2DEG;
+                bool ok2 = interp<float>(vec, g, km[s], (float)wm[s], lom, lam, &vx, &vy, &vz);
+                d = vx * qx + vy * qy + vz * qz;
+                float dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
+                if (kh > 0.0 || kz > 0.0) {
+                    u64 base = key + (u64)step * STEP_MULT;
+                    float rr = sqrtf(-2.f * __logf(uniform24(base, 1)));
+                    float sn, cs;
+                    __sincosf((float)TWO_PI * uniform24(base, 2), &sn, &cs);
+                    float xi1 = rr * cs, xi2 = rr * sn;
+                    if (kh > 0.0) {
+                        float rh2 = fx * fx + fy * fy;
+                        if (rh2 > 1e-12f) {
+                            float inv = rsqrtf(rh2), rh = rh2 * inv;
+                            dx += sig_h * (-fy * inv * xi1 - fz * fx * inv * xi2);
+                            dy += sig_h * (fx * inv * xi1 - fz * fy * inv * xi2);
+                            dz += sig_h * (rh * xi2);
+                        } else {
+                            dy += sig_h * xi1;
+                            dx -= sig_h * xi2;
+                        }
+                    }
+                    if (kz > 0.0 && z <= h) {
+                        float s3, c3;
+                        __sincosf((float)TWO_PI * uniform24(base, 4), &s3, &c3);
+                        vertical(&z, h, sig_z, (double)(sqrtf(-2.f * __logf(uniform24(base, 3))) * c3));
+                    }
+                }
+                /* double accumulation; |n|^2 = 1 + e with e ~ 1e-6: 1/sqrt(1+e) by its series */
+                double nx = px + (double)dx, ny = py + (double)dy, nz = pz + (double)dz;
+                double e = nx * nx + ny * ny + nz * nz - 1.0;
+                double rn = 1.0 - e * (0.5 - 0.375 * e);
+                nx *= rn; ny *= rn; nz *= rn;
+                float nfx = (float)nx, nfy = (float)ny, nfz = (float)nz;
+                float lon_n = atan2f(nfy, nfx) * (float)RAD2DEG;
+                float lat_n = asinf(fminf(fmaxf(nfz, -1.f), 1.f)) * (float)RAD2DEG;
+                if (!(ok1 && ok2 && inside(g, (double)lon_n, (double)lat_n))) { exited = true; break; }
+                double mn = m * decay_factor;
+                dec += m - mn;
+                m = mn;
+                px = nx; py = ny; pz = nz;
+                lof = lon_n; laf = lat_n;
+                sample(acc, do_sample, z, layer, (double)lon_n, (double)lat_n, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
+            }
+            /* exact conversion of the stored state */
+            double rr = 1.0 / sqrt(px * px + py * py + pz * pz);
+            lon[i] = atan2(py, px) * RAD2DEG;
+            lat[i] = asin(fmin(fmax(pz * rr, -1.0), 1.0)) * RAD2DEG;
+            mass[i] = m; zarr[i] = (float)z;
+            if (exited) status[i] = 2;
+        }
     }
-    if (threadIdx.x == 0 && sdec[0] != 0.0) atomicAdd(decayed, sdec[0]);
+    KERNEL_EPILOGUE
 }
 """ % {"R": EARTH_RADIUS_M}
 
@@ -271,29 +350,52 @@ def _cupy() -> Any:
     return cupy
 
 
+@dataclass
+class DeviceParticles(Particles):
+    """Particles on the device, sorted by wind-grid cell; ``pid`` is each one's
+    index in the host arrays (it keys the random numbers and undoes the sort)."""
+
+    pid: Any = None
+
+
 class CudaBackend:
     """Device-resident particle runs on an NVIDIA GPU through CuPy."""
-
-    name = "cuda"
 
     def __init__(self, variant: str = "float64") -> None:
         if variant not in VARIANTS:
             raise BackendUnavailableError(f"cuda variant {variant!r}: expected one of {', '.join(VARIANTS)}")
         self.cp = _cupy()
         self.variant = variant
-        options = ("-DUSE_FLOAT=1",) if variant == "mixed" else ("-DUSE_FLOAT=0",)
-        self._module = self.cp.RawModule(code=_SOURCE, options=("--std=c++14", *options))
-        self._kernel = self._module.get_function("advance")
-        self._wind_cache: tuple[int, Any] | None = None
+        self.name = "cuda" if variant == "float64" else "cuda-mixed"
+        self._module = self.cp.RawModule(code=_SOURCE, options=("--std=c++14",))
+        self._kernel = self._module.get_function("advance_f64" if variant == "float64" else "advance_mixed")
+        self._wind_cache: tuple[WindGrid, Any] | None = None
 
     # -- state movement -------------------------------------------------
-    def to_device(self, p: Particles) -> Particles:
+    def to_device(self, p: Particles, sort_cell_deg: float = 1.0) -> DeviceParticles:
+        """Copy particles to the device, sorted by (lat, lon) cell of ``sort_cell_deg``."""
         cp = self.cp
-        return Particles(*(cp.asarray(a) for a in (p.lon, p.lat, p.z, p.mass, p.birth_step, p.status)))
+        lon = cp.asarray(p.lon)
+        lat = cp.asarray(p.lat)
+        nlon = int(round(360.0 / sort_cell_deg))
+        cell = cp.floor((lat + 90.0) / sort_cell_deg).astype(cp.int64) * nlon + cp.floor(
+            (lon + 180.0) / sort_cell_deg).astype(cp.int64)
+        order = cp.argsort(cell).astype(cp.int32)
+        del cell
+        return DeviceParticles(
+            lon[order], lat[order], cp.asarray(p.z)[order], cp.asarray(p.mass)[order],
+            cp.asarray(p.birth_step)[order], cp.asarray(p.status)[order], pid=order,
+        )
 
     def to_host(self, p: Particles) -> Particles:
         cp = self.cp
-        return Particles(*(cp.asnumpy(a) for a in (p.lon, p.lat, p.z, p.mass, p.birth_step, p.status)))
+        if not isinstance(p, DeviceParticles):
+            return Particles(*(cp.asnumpy(a) for a in (p.lon, p.lat, p.z, p.mass, p.birth_step, p.status)))
+        out = Particles.empty(len(p))
+        pid = cp.asnumpy(p.pid)
+        for name in ("lon", "lat", "z", "mass", "birth_step", "status"):
+            getattr(out, name)[pid] = cp.asnumpy(getattr(p, name))
+        return out
 
     def zeros(self, shape: tuple[int, ...]) -> Any:
         return self.cp.zeros(shape, dtype=self.cp.float64)
@@ -301,12 +403,16 @@ class CudaBackend:
     def to_numpy(self, a: Any) -> np.ndarray:
         return np.asarray(self.cp.asnumpy(a))
 
-    def count_active(self, p: Particles, n_born: int) -> int:
-        return int(self.cp.count_nonzero(p.status[:n_born] == 0))
+    def count_active(self, p: Particles, step: int) -> int:
+        return int(self.cp.count_nonzero((p.birth_step <= step) & (p.status == 0)))
 
     def _wind(self, wind: WindGrid) -> Any:
-        if self._wind_cache is None or self._wind_cache[0] != id(wind):
-            self._wind_cache = (id(wind), self.cp.asarray(wind.vec))
+        # keep a reference to the WindGrid itself: an id() could be reused by a new object
+        if self._wind_cache is None or self._wind_cache[0] is not wind:
+            v = wind.vec  # (time, 3, lat, lon)
+            packed = np.zeros((v.shape[0], v.shape[2], v.shape[3], 4), np.float32)
+            packed[..., :3] = np.moveaxis(v, 1, -1)
+            self._wind_cache = (wind, self.cp.asarray(packed))
         return self._wind_cache[1]
 
     # -- the step -------------------------------------------------------
@@ -319,10 +425,10 @@ class CudaBackend:
         nsteps: int,
         sampler: OutputSampler | None = None,
     ) -> float:
-        """Advance device-resident ``particles`` (see :meth:`to_device`); host
-        particles are copied in and back."""
+        """Advance device particles (from :meth:`to_device`); host particles are
+        copied in and back."""
         cp = self.cp
-        on_host = isinstance(particles.lon, np.ndarray)
+        on_host = not isinstance(particles, DeviceParticles)
         dev = self.to_device(particles) if on_host else particles
         dt = physics.dt_s
         t_start = (np.arange(step0, step0 + nsteps) * dt).astype(np.float64)
@@ -335,22 +441,21 @@ class CudaBackend:
         )
         decayed = cp.zeros(1, cp.float64)
         if sampler is not None:
-            acc = sampler.acc if not isinstance(sampler.acc, np.ndarray) else cp.asarray(sampler.acc)
+            acc = cp.asarray(sampler.acc) if isinstance(sampler.acc, np.ndarray) else sampler.acc
             sp = (1, sampler.lon0, sampler.dlon, sampler.nlon, sampler.lat0, sampler.dlat, sampler.nlat,
                   sampler.layer_depth_m)
         else:
             acc = cp.zeros(1, cp.float64)
             sp = (0, 0.0, 1.0, 0, 0.0, 1.0, 0, 0.0)
         n = len(dev)
-        from plumecast.transport.kernels_numba import _seed_key
-
+        seed_key = mix64(np.array([physics.seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
         args = (
-            dev.lon, dev.lat, dev.z, dev.mass, dev.birth_step, dev.status,
+            dev.lon, dev.lat, dev.z, dev.mass, dev.birth_step, dev.status, dev.pid,
             self._wind(wind), *grid,
             cp.asarray(k0.astype(np.int32)), cp.asarray(w0), cp.asarray(km.astype(np.int32)), cp.asarray(wm),
             np.int32(step0), np.int32(nsteps), np.float64(dt), np.float64(physics.kh_m2_s),
             np.float64(physics.kz_m2_s), np.float64(physics.mixing_height_m),
-            np.float64(math.exp(-physics.decay_rate_s * dt)), np.uint64(_seed_key(physics.seed)),
+            np.float64(math.exp(-physics.decay_rate_s * dt)), np.uint64(seed_key),
             np.int32(sp[0]), np.float64(sp[1]), np.float64(sp[2]), np.int32(sp[3]), np.float64(sp[4]),
             np.float64(sp[5]), np.int32(sp[6]), np.float64(sp[7]),
             acc, decayed, np.int64(n),
@@ -376,8 +481,3 @@ def get_backend(variant: str = "float64") -> CudaBackend:
     if variant not in _BACKENDS:
         _BACKENDS[variant] = CudaBackend(variant)
     return _BACKENDS[variant]
-
-
-def get_advance(variant: str = "float64") -> Any:
-    """The ``advance`` function of the CUDA backend (host or device particles)."""
-    return get_backend(variant).advance

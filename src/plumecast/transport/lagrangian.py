@@ -57,7 +57,7 @@ class Backend(Protocol):
 
     def to_numpy(self, a: Any) -> NDArray[Any]: ...
 
-    def count_active(self, p: Particles, n_born: int) -> int: ...
+    def count_active(self, p: Particles, step: int) -> int: ...
 
 
 class HostBackend:
@@ -79,8 +79,9 @@ class HostBackend:
     def to_numpy(self, a: Any) -> NDArray[Any]:
         return np.asarray(a)
 
-    def count_active(self, p: Particles, n_born: int) -> int:
-        return int(np.count_nonzero(p.status[:n_born] == 0))
+    def count_active(self, p: Particles, step: int) -> int:
+        """Particles released by ``step`` and still in the domain."""
+        return int(np.count_nonzero((p.birth_step <= step) & (p.status == 0)))
 
 
 def get_backend(backend: str) -> Backend:
