@@ -262,6 +262,18 @@ def write_results(path: Path, mach: dict, verdict: dict | None, speed: dict, arg
                 i = speed.get((k, n, kh))
                 ratios.append(f"{pc['psteps_per_s'] / i['psteps_per_s']:.1f}×" if (i and pc) else "—")
             lines.append(f"| {n:.0e} | {kh:g} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+        lines += ["", "### The same, per CPU-second (process CPU time, all threads; median)", "",
+                  "Less sensitive to other jobs on a shared machine; it removes plumecast's"
+                  " second thread from the comparison (the others use one).", "",
+                  "| N | K_h [m2/s] | " + " | ".join(TOOLS[k][0] for k in TOOLS) + " |",
+                  "| ---: | ---: | " + " | ".join("---:" for _ in TOOLS) + " |"]
+        for n, kh in combos:
+            cells = []
+            for k in TOOLS:
+                i = speed.get((k, n, kh))
+                cpu = i.get("cpu_seconds") if i else None
+                cells.append(f"{n * W.N_STEPS / float(np.median(cpu)) / 1e6:.3g}" if cpu else "—")
+            lines.append(f"| {n:.0e} | {kh:g} | " + " | ".join(cells) + " |")
         lines += ["", "### Raw timings [s]", "",
                   "| tool | N | K_h | repetitions [s] | median [s] | CPU time of the repetitions [s] |"
                   " idle before | load avg before/after | started |",
