@@ -133,14 +133,25 @@ def run(
     """
     t_wall = time.perf_counter()
     agent = scenario.resolved_agent()
+    phases: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> float:
+        now = time.perf_counter()
+        phases[name] = phases.get(name, 0.0) + now - t0
+        return now
+
     wds = load_wind(scenario) if wind is None else wind
     grid: WindGrid = wind_grid(wds, start=scenario.start64)
     backend = get_backend(scenario.backend)
+    t = lap("met", t_wall)
     sched = schedule(scenario)
     host_particles = births(sched, scenario.particles, scenario.seed)
+    t = lap("release", t)
     birth_step = host_particles.birth_step  # sorted by step; stays on the host for bookkeeping
     particles = backend.to_device(host_particles)
+    t = lap("to device", t)
     receptors = select_receptors(scenario)
+    t = lap("receptors", t)
     out_grid = OutputGrid.from_config(scenario.output.grid)
     layer = scenario.output.layer_depth_m
     dt = scenario.time_step_s
@@ -172,7 +183,9 @@ def run(
         if progress is not None:
             n_alive = backend.count_active(particles, step - 1)
             progress(Progress(step, n_steps, times[-1], n_alive, particle_steps / max(t_kernel, 1e-9)))
+    t = lap("transport loop", t)
     particles = backend.to_host(particles)
+    t = lap("to host", t)
     conc = concentration_dataarray(np.stack(fields), np.array(times, dtype="datetime64[ns]"), per_out * dt,
                                    out_grid, agent.name, layer)
     conc.attrs["wind_source"] = str(wds.attrs.get("source", ""))
@@ -187,7 +200,7 @@ def run(
     return RunResult(
         scenario=scenario, agent=agent, concentration=conc, receptors=receptors, receptor_series=series,
         budget=budget, particles=particles, wall_s=time.perf_counter() - t_wall, particle_steps=particle_steps,
-        stats={"kernel_s": t_kernel, "emitted_kg": sched.total_kg, "particle_mass_kg": sched.particle_mass_kg,
+        stats={"phases_s": phases, "kernel_s": t_kernel, "emitted_kg": sched.total_kg, "particle_mass_kg": sched.particle_mass_kg,
                "wind_source": str(wds.attrs.get("source", "")), "wind_level": str(wds.attrs.get("level", ""))},
     )
 

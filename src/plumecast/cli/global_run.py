@@ -49,6 +49,7 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
 
         result = run(scenario, progress=on_progress)
 
+    t_out = time.perf_counter()
     written = write_outputs(result, outdir)
     summary = Table(title=f"{scenario.name}: run summary", show_header=False)
     summary.add_column("", style="bold")
@@ -64,7 +65,8 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
     summary.add_row("peak near-surface concentration", f"{float(result.concentration.max()):.3g} kg m-3")
     summary.add_row("particle-steps", f"{result.particle_steps:,} in {result.stats['kernel_s']:.1f} s "
                     f"({result.particle_steps / max(result.stats['kernel_s'], 1e-9) / 1e6:.1f} M/s)")
-    summary.add_row("wall time", f"{result.wall_s:.1f} s")
+    summary.add_row("wall time", f"{result.wall_s:.1f} s ("
+                    + ", ".join(f"{k} {v:.2f} s" for k, v in result.stats["phases_s"].items()) + ")")
     console.print(summary)
 
     consequences = None
@@ -92,7 +94,8 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
             title=f"{scenario.name}: near-surface {result.agent.name}, mean of the hour to {stamp} UTC",
             units_label="kg m-3", receptors=result.receptors, label_n=10,
         ))
-    console.print("written: " + ", ".join(str(p) for p in written))
+    console.print("written: " + ", ".join(str(p) for p in written)
+                  + f" (outputs, tables and map: {time.perf_counter() - t_out:.1f} s)")
     return {"result": result, "consequences": consequences, "written": written}
 
 
