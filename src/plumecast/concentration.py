@@ -44,12 +44,12 @@ class OutputGrid:
     @property
     def lon(self) -> NDArray[np.float64]:
         """Cell-centre longitudes. [deg]"""
-        return self.lon0 + (np.arange(self.nlon) + 0.5) * self.dlon
+        return np.asarray(self.lon0 + (np.arange(self.nlon) + 0.5) * self.dlon, dtype=np.float64)
 
     @property
     def lat(self) -> NDArray[np.float64]:
         """Cell-centre latitudes. [deg]"""
-        return self.lat0 + (np.arange(self.nlat) + 0.5) * self.dlat
+        return np.asarray(self.lat0 + (np.arange(self.nlat) + 0.5) * self.dlat, dtype=np.float64)
 
     def cell_area_m2(self) -> NDArray[np.float64]:
         """Area of the cells of each row, shape (lat, 1). [m2]"""

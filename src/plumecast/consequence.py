@@ -85,8 +85,11 @@ class ReceptorsLike(Protocol):
     """What :func:`assess` and :func:`assess_grid` read from a receptor table
     (``plumecast.receptors.Receptors`` satisfies it): arrays of equal length."""
 
-    lat: NDArray[Any]
-    lon: NDArray[Any]
+    @property
+    def lat(self) -> NDArray[Any]: ...
+
+    @property
+    def lon(self) -> NDArray[Any]: ...
 
 
 # --------------------------------------------------------------------------- inputs

@@ -80,6 +80,7 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
             shelter = Shelter(air_changes_per_hour=scenario.shelter.air_changes_per_hour,
                               compliance_fraction=scenario.shelter.compliance_fraction,
                               start=scenario.shelter.start_h * 3600.0)
+        assert result.receptors is not None  # receptor series come with their receptors
         consequences = assess(result.receptor_series, result.agent, result.receptors, shelter=shelter,
                               start=scenario.start64)
         print_casualty_table(consequences, console, top=20, now=scenario.start64)

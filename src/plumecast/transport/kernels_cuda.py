@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -429,7 +429,7 @@ class CudaBackend:
         copied in and back."""
         cp = self.cp
         on_host = not isinstance(particles, DeviceParticles)
-        dev = self.to_device(particles) if on_host else particles
+        dev = self.to_device(particles) if on_host else cast(DeviceParticles, particles)
         dt = physics.dt_s
         t_start = (np.arange(step0, step0 + nsteps) * dt).astype(np.float64)
         k0, w0 = wind.time_index(t_start)

@@ -66,7 +66,8 @@ class Particles:
         return sum(a.nbytes for a in (self.lon, self.lat, self.z, self.mass, self.birth_step, self.status))
 
     def copy(self) -> Particles:
-        return Particles(*(a.copy() for a in (self.lon, self.lat, self.z, self.mass, self.birth_step, self.status)))
+        return Particles(self.lon.copy(), self.lat.copy(), self.z.copy(), self.mass.copy(), self.birth_step.copy(),
+                         self.status.copy())
 
     def released(self, step: int) -> NDArray[np.bool_]:
         """Mask of particles released before time step ``step`` starts... or at it."""
