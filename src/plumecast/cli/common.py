@@ -17,22 +17,14 @@ def report_user_error(exc: PlumecastError) -> None:
 
 
 def run_app(app: typer.Typer) -> int:
-    """Run the typer app, turning PlumecastError into a message and exit status 2."""
+    """Run the typer app; a PlumecastError becomes a message and exit status 2.
+
+    Usage mistakes (unknown command or option, missing argument) are reported by
+    typer itself in standalone mode, also with exit status 2.
+    """
     try:
-        app(standalone_mode=False)
+        app(prog_name="plumecast")
     except PlumecastError as exc:
         report_user_error(exc)
         return 2
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        err_console.print("aborted")
-        return 1
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return int(exc.exit_code)
-        raise
     return 0
