@@ -97,3 +97,13 @@ def test_cli_reports_user_error_without_traceback(tmp_path):
     assert "releases.0.rate_kg_s" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv", [["bogus"], ["run"], ["run", "x.yaml", "--particles", "0"]])
+def test_cli_usage_errors_exit_2_without_traceback(argv):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "plumecast", *argv], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
