@@ -10,12 +10,15 @@ layer smooths the field vertically, a shallower one is noisier.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from plumecast.errors import DataFileError
 from plumecast.receptors import Receptors
 from plumecast.scenario import GridConfig
 from plumecast.transport.kernels_numpy import OutputSampler
@@ -95,37 +98,76 @@ def concentration_dataarray(
     return da
 
 
-def sample_points(field: xr.DataArray, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Bilinear interpolation of a ``(time, lat, lon)`` field between cell centres at
-    points; points outside the grid's centres take the nearest edge cell, points
-    outside the grid get NaN. Returns ``(time, point)``."""
-    glat = np.asarray(field["lat"].values, float)
-    glon = np.asarray(field["lon"].values, float)
-    vals = np.asarray(field.values, dtype=np.float64)
-    dlat = glat[1] - glat[0] if glat.size > 1 else 1.0
-    dlon = glon[1] - glon[0] if glon.size > 1 else 1.0
-    lon = ((np.asarray(lon, float) + 180.0) % 360.0) - 180.0
-    lat = np.asarray(lat, float)
-    inside = (lat >= glat[0] - dlat / 2) & (lat <= glat[-1] + dlat / 2) & (lon >= glon[0] - dlon / 2) & (lon <= glon[-1] + dlon / 2)
-    fj = np.clip((lat - glat[0]) / dlat, 0, glat.size - 1)
-    fi = np.clip((lon - glon[0]) / dlon, 0, glon.size - 1)
-    j0 = np.minimum(np.floor(fj).astype(int), max(glat.size - 2, 0))
-    i0 = np.minimum(np.floor(fi).astype(int), max(glon.size - 2, 0))
-    j1 = np.minimum(j0 + 1, glat.size - 1)
-    i1 = np.minimum(i0 + 1, glon.size - 1)
-    b = fj - j0
-    a = fi - i0
-    out = (
-        (1 - a) * (1 - b) * vals[:, j0, i0] + a * (1 - b) * vals[:, j0, i1]
-        + (1 - a) * b * vals[:, j1, i0] + a * b * vals[:, j1, i1]
+def sample_bilinear(
+    field: xr.DataArray, lat: Sequence[float] | NDArray[Any], lon: Sequence[float] | NDArray[Any]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Bilinear interpolation of a ``(time, lat, lon)`` field between cell centres.
+
+    Longitude wraps when the grid covers the whole circle. Points within half a
+    cell outside the outermost centres take the edge values; points farther out
+    are reported outside.
+
+    Parameters
+    ----------
+    field : xarray.DataArray, dims (time, lat, lon)
+        Gridded field, lat and lon in degrees, each at least 2 long.
+    lat, lon : array_like, shape (n,)
+        Receptor positions. [degrees]
+
+    Returns
+    -------
+    values : numpy.ndarray, shape (time, n)
+        Interpolated values (0 for points outside). [field units]
+    inside : numpy.ndarray of bool, shape (n,)
+        Whether each point lies on the grid.
+    """
+    if set(field.dims) != {"time", "lat", "lon"}:
+        raise DataFileError(f"field: dims {field.dims}; expected (time, lat, lon)")
+    f = field.transpose("time", "lat", "lon")
+    glat = np.asarray(f["lat"].values, dtype=float)
+    glon = np.asarray(f["lon"].values, dtype=float)
+    data = np.asarray(f.values, dtype=float)
+    if glat.size < 2 or glon.size < 2:
+        raise DataFileError("field: needs at least 2 latitudes and 2 longitudes")
+    if glat[0] > glat[-1]:
+        glat, data = glat[::-1], data[:, ::-1, :]
+    if np.any(np.diff(glat) <= 0) or np.any(np.diff(glon) <= 0):
+        raise DataFileError("field: lat and lon must be monotonic")
+    rlat = np.asarray(lat, dtype=float)
+    rlon = np.asarray(lon, dtype=float)
+    dlon = float(np.median(np.diff(glon)))
+    periodic = (
+        abs(glon.size * dlon - 360.0) < 1e-6 * 360.0 or int(field.attrs.get("global_lon", 0)) == 1
     )
-    out[:, ~inside] = np.nan
-    return out
+    if periodic:
+        glon = np.concatenate([glon, [glon[0] + 360.0]])
+        data = np.concatenate([data, data[:, :, :1]], axis=2)
+        rlon = glon[0] + np.mod(rlon - glon[0], 360.0)
+    half_lat = 0.5 * float(np.median(np.diff(glat)))
+    inside = (rlat >= glat[0] - half_lat) & (rlat <= glat[-1] + half_lat)
+    if not periodic:
+        inside &= (rlon >= glon[0] - 0.5 * dlon) & (rlon <= glon[-1] + 0.5 * dlon)
+    inside &= np.isfinite(rlat) & np.isfinite(rlon)
+    i = np.clip(np.searchsorted(glat, rlat) - 1, 0, glat.size - 2)
+    j = np.clip(np.searchsorted(glon, rlon) - 1, 0, glon.size - 2)
+    wy = np.clip((rlat - glat[i]) / (glat[i + 1] - glat[i]), 0.0, 1.0)
+    wx = np.clip((rlon - glon[j]) / (glon[j + 1] - glon[j]), 0.0, 1.0)
+    wy = np.where(inside, wy, 0.0)
+    wx = np.where(inside, wx, 0.0)
+    values = (
+        data[:, i, j] * ((1 - wy) * (1 - wx))
+        + data[:, i, j + 1] * ((1 - wy) * wx)
+        + data[:, i + 1, j] * (wy * (1 - wx))
+        + data[:, i + 1, j + 1] * (wy * wx)
+    )
+    values[:, ~inside] = 0.0
+    return values, inside
 
 
 def receptor_series(field: xr.DataArray, receptors: Receptors) -> xr.DataArray:
     """Concentration time series at receptors, ``(time, receptor)``. [kg m-3]"""
-    values = sample_points(field, receptors.lat, receptors.lon)
+    values, inside = sample_bilinear(field, receptors.lat, receptors.lon)
+    values[:, ~inside] = np.nan  # off the grid: unknown, not zero
     da = xr.DataArray(
         values,
         dims=("time", "receptor"),
@@ -141,7 +183,8 @@ def receptor_series(field: xr.DataArray, receptors: Receptors) -> xr.DataArray:
         name="concentration",
         attrs={
             "units": CONC_UNITS,
-            "long_name": "near-surface mass concentration at receptor (bilinear between output cell centres)",
+            "long_name": "near-surface mass concentration at receptor (bilinear between output cell centres; "
+            "NaN off the output grid)",
             "cell_methods": field.attrs.get("cell_methods", "time: mean"),
         },
     )

@@ -42,6 +42,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.agents import Agent, ProbitSet
+from plumecast.concentration import sample_bilinear
 from plumecast.errors import DataFileError
 from plumecast.shelter import Shelter, indoor_concentration
 from plumecast.toxicology import (
@@ -607,72 +608,6 @@ def result_warnings(result: xr.Dataset) -> list[str]:
 
 
 # --------------------------------------------------------------------------- grids
-
-
-def sample_bilinear(
-    field: xr.DataArray, lat: Sequence[float] | NDArray[Any], lon: Sequence[float] | NDArray[Any]
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Bilinear interpolation of a ``(time, lat, lon)`` field between cell centres.
-
-    Longitude wraps when the grid covers the whole circle. Points within half a
-    cell outside the outermost centres take the edge values; points farther out
-    are reported outside.
-
-    Parameters
-    ----------
-    field : xarray.DataArray, dims (time, lat, lon)
-        Gridded field, lat and lon in degrees, each at least 2 long.
-    lat, lon : array_like, shape (n,)
-        Receptor positions. [degrees]
-
-    Returns
-    -------
-    values : numpy.ndarray, shape (time, n)
-        Interpolated values (0 for points outside). [field units]
-    inside : numpy.ndarray of bool, shape (n,)
-        Whether each point lies on the grid.
-    """
-    if set(field.dims) != {"time", "lat", "lon"}:
-        raise DataFileError(f"field: dims {field.dims}; expected (time, lat, lon)")
-    f = field.transpose("time", "lat", "lon")
-    glat = np.asarray(f["lat"].values, dtype=float)
-    glon = np.asarray(f["lon"].values, dtype=float)
-    data = np.asarray(f.values, dtype=float)
-    if glat.size < 2 or glon.size < 2:
-        raise DataFileError("field: needs at least 2 latitudes and 2 longitudes")
-    if glat[0] > glat[-1]:
-        glat, data = glat[::-1], data[:, ::-1, :]
-    if np.any(np.diff(glat) <= 0) or np.any(np.diff(glon) <= 0):
-        raise DataFileError("field: lat and lon must be monotonic")
-    rlat = np.asarray(lat, dtype=float)
-    rlon = np.asarray(lon, dtype=float)
-    dlon = float(np.median(np.diff(glon)))
-    periodic = (
-        abs(glon.size * dlon - 360.0) < 1e-6 * 360.0 or int(field.attrs.get("global_lon", 0)) == 1
-    )
-    if periodic:
-        glon = np.concatenate([glon, [glon[0] + 360.0]])
-        data = np.concatenate([data, data[:, :, :1]], axis=2)
-        rlon = glon[0] + np.mod(rlon - glon[0], 360.0)
-    half_lat = 0.5 * float(np.median(np.diff(glat)))
-    inside = (rlat >= glat[0] - half_lat) & (rlat <= glat[-1] + half_lat)
-    if not periodic:
-        inside &= (rlon >= glon[0] - 0.5 * dlon) & (rlon <= glon[-1] + 0.5 * dlon)
-    inside &= np.isfinite(rlat) & np.isfinite(rlon)
-    i = np.clip(np.searchsorted(glat, rlat) - 1, 0, glat.size - 2)
-    j = np.clip(np.searchsorted(glon, rlon) - 1, 0, glon.size - 2)
-    wy = np.clip((rlat - glat[i]) / (glat[i + 1] - glat[i]), 0.0, 1.0)
-    wx = np.clip((rlon - glon[j]) / (glon[j + 1] - glon[j]), 0.0, 1.0)
-    wy = np.where(inside, wy, 0.0)
-    wx = np.where(inside, wx, 0.0)
-    values = (
-        data[:, i, j] * ((1 - wy) * (1 - wx))
-        + data[:, i, j + 1] * ((1 - wy) * wx)
-        + data[:, i + 1, j] * (wy * (1 - wx))
-        + data[:, i + 1, j + 1] * (wy * wx)
-    )
-    values[:, ~inside] = 0.0
-    return values, inside
 
 
 def assess_grid(
