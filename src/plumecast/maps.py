@@ -14,8 +14,6 @@ sees a half-written map and a failed plot leaves nothing behind.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -30,6 +28,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from plumecast.errors import DataFileError, PlumecastError
+from plumecast.fileio import atomic_path
 from plumecast.receptors import Receptors
 
 __all__ = ["load_coastlines", "load_land", "plot_concentration_map"]
@@ -280,12 +279,6 @@ def plot_concentration_map(
         vmin=vmin,
         extent=extent,
     )
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", bbox_inches="tight")
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+        fig.savefig(fh, format="png", bbox_inches="tight")
     return target

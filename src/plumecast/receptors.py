@@ -99,6 +99,20 @@ class Receptors:
         more = ", ..." if len(self) > 3 else ""
         return f"Receptors(n={len(self)}: {head}{more})"
 
+    @classmethod
+    def concat(cls, parts: Iterable[Receptors]) -> Receptors:
+        """One table of the receptors of several tables, in order."""
+        parts = list(parts)
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            name=np.concatenate([p.name for p in parts]),
+            lat=np.concatenate([p.lat for p in parts]),
+            lon=np.concatenate([p.lon for p in parts]),
+            population=np.concatenate([p.population for p in parts]),
+            country=np.concatenate([p.country for p in parts]),
+        )
+
     def take(self, index: ArrayLike) -> Receptors:
         """A new table with the rows at ``index`` (integer positions or a boolean mask)."""
         idx = np.asarray(index)

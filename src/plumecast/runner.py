@@ -106,15 +106,7 @@ def select_receptors(scenario: Scenario) -> Receptors | None:
         parts.append(read_receptor_csv(cfg.csv))
     if not parts:
         return None
-    if len(parts) == 1:
-        return parts[0]
-    return Receptors(
-        name=np.concatenate([p.name for p in parts]),
-        lat=np.concatenate([p.lat for p in parts]),
-        lon=np.concatenate([p.lon for p in parts]),
-        population=np.concatenate([p.population for p in parts]),
-        country=np.concatenate([p.country for p in parts]),
-    )
+    return Receptors.concat(parts)
 
 
 def run(

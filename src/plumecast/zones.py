@@ -27,8 +27,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,6 +42,7 @@ from shapely.geometry import LineString, Point, Polygon, mapping
 
 from plumecast.agents import Agent, AgentSpec
 from plumecast.errors import ScenarioError
+from plumecast.fileio import write_bytes_atomic
 from plumecast.shelter import Shelter
 from plumecast.transport.gaussian import (
     averaging_time_factor,
@@ -752,13 +751,7 @@ def _load_receptors(scenario: LocalScenario, reach_m: float) -> Any:
         parts.append(read_receptor_csv(spec.csv).filter(bbox=bbox))
     if not parts:
         return None
-    return Receptors(
-        name=np.concatenate([p.name for p in parts]),
-        lat=np.concatenate([p.lat for p in parts]),
-        lon=np.concatenate([p.lon for p in parts]),
-        population=np.concatenate([p.population for p in parts]),
-        country=np.concatenate([p.country for p in parts]),
-    )
+    return Receptors.concat(parts)
 
 
 def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Dataset | None:
@@ -841,19 +834,6 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
 
 
 # --------------------------------------------------------------------------- export
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _num(value: Any) -> float | None:
@@ -1024,7 +1004,7 @@ def write_outputs(result: ThreatZones, out_dir: str | Path, stem: str = "zones")
     """Write ``<stem>.geojson``, ``<stem>.kml`` and ``<stem>.png`` atomically."""
     out = Path(out_dir)
     return [
-        _atomic_write(out / f"{stem}.geojson", json.dumps(to_geojson(result), indent=1).encode()),
-        _atomic_write(out / f"{stem}.kml", to_kml(result).encode()),
-        _atomic_write(out / f"{stem}.png", zone_map_png(result)),
+        write_bytes_atomic(out / f"{stem}.geojson", json.dumps(to_geojson(result), indent=1).encode()),
+        write_bytes_atomic(out / f"{stem}.kml", to_kml(result).encode()),
+        write_bytes_atomic(out / f"{stem}.png", zone_map_png(result)),
     ]

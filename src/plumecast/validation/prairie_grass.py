@@ -35,8 +35,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -45,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from plumecast.errors import DataFileError
+from plumecast.fileio import write_bytes_atomic
 from plumecast.transport.gaussian import (
     aermod_sigma_y,
     crosswind_integrated_concentration,
@@ -312,18 +311,6 @@ def evaluate(data_dir: Path | str | None = None, apply_so2_correction: bool = Fa
     return result
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_outputs(result: ValidationResult, out_dir: Path | str) -> list[Path]:
     """Write ``prairie_grass_pairs.csv``, ``prairie_grass_scores.json`` and the scatter PNG."""
     import io
@@ -344,9 +331,9 @@ def write_outputs(result: ValidationResult, out_dir: Path | str) -> list[Path]:
             ]
         )
     paths = [out / "prairie_grass_pairs.csv", out / "prairie_grass_scores.json", out / "prairie_grass_scatter.png"]
-    _atomic_write_bytes(paths[0], buf.getvalue().encode())
-    _atomic_write_bytes(paths[1], json.dumps(result.summary(), indent=2).encode())
-    _atomic_write_bytes(paths[2], scatter_png(result))
+    write_bytes_atomic(paths[0], buf.getvalue().encode())
+    write_bytes_atomic(paths[1], json.dumps(result.summary(), indent=2).encode())
+    write_bytes_atomic(paths[2], scatter_png(result))
     return paths
 
 
