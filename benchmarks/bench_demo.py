@@ -1,0 +1,50 @@
+"""End-to-end time and peak memory of ``plumecast demo``.
+
+Runs ``python -m plumecast demo`` in a fresh process (imports, scenario loading,
+release of the particles, 72 h of transport, consequence table, netCDF/CSV outputs
+and the PNG map all included) and prints its wall time and peak resident memory.
+
+    python benchmarks/bench_demo.py                      # 1e6 particles, numba
+    python benchmarks/bench_demo.py --particles 1e7      # the memory check (<= 2 GB)
+    python benchmarks/bench_demo.py --backend cuda --particles 1e7
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--particles", default="1e6")
+    ap.add_argument("--backend", default="numba")
+    ap.add_argument("--repeat", type=int, default=1, help="runs after one warm-up run (JIT caches)")
+    args = ap.parse_args()
+    n = int(float(args.particles))
+    cmd = [sys.executable, "-m", "plumecast", "demo", "--particles", str(n), "--backend", args.backend, "-q"]
+    walls = []
+    for i in range(args.repeat + 1):
+        with tempfile.TemporaryDirectory() as out:
+            t0 = time.perf_counter()
+            proc = subprocess.run([*cmd, "-o", out], capture_output=True, text=True)
+            wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            print(proc.stdout[-2000:], proc.stderr[-2000:])
+            return 1
+        label = "warm-up (JIT compile if not cached)" if i == 0 else f"run {i}"
+        print(f"plumecast demo, {n:,} particles, backend {args.backend}, {label}: {wall:.1f} s end to end")
+        if i > 0:
+            walls.append(wall)
+    rss_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9
+    print(f"best end-to-end time: {min(walls):.1f} s (target <= 60 s with >= 1e6 particles on 2 cores)")
+    print(f"peak resident memory of the demo process: {rss_gb:.2f} GB (target <= 2 GB at 1e7 particles)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
