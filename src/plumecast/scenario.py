@@ -234,6 +234,17 @@ class Scenario(_Model):
     def resolved_agent(self) -> Agent:
         return self.agent
 
+    def replace(self, **changes: Any) -> Scenario:
+        """A validated copy with some top-level keys changed (this one is unchanged).
+
+        >>> sc = load_scenario(demo_scenario_path()).replace(particles=1000)
+        >>> sc.particles
+        1000
+        """
+        data = self.model_dump(mode="python")
+        data.update(changes)
+        return scenario_from_dict(data, source=f"{self.name} (changed: {', '.join(changes)})")
+
 
 # ---------------------------------------------------------------------------
 # loading with file / key / line in every message
@@ -320,6 +331,13 @@ def _validate(
             )
         updates["receptors"] = sc.receptors.model_copy(update={"csv": p.resolve()})
     return sc.model_copy(update=updates) if updates else sc
+
+
+def demo_scenario_path() -> Path:
+    """Path of the shipped "poison sky" demo scenario."""
+    from importlib import resources
+
+    return Path(str(resources.files("plumecast") / "data" / "scenarios" / "poison_sky.yaml"))
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,14 +11,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from plumecast.cli.common import console
-
-DEMO_SCENARIO = "poison_sky.yaml"
-
-
-def demo_scenario_path() -> Path:
-    """Path of the shipped "poison sky" demo scenario."""
-    return Path(str(resources.files("plumecast") / "data" / "scenarios" / DEMO_SCENARIO))
-
 
 def _fmt_mass(kg: float) -> str:
     for unit, f in (("Mt", 1e9), ("kt", 1e6), ("t", 1e3)):
@@ -128,7 +119,7 @@ def register(app: typer.Typer) -> None:
         """Run the built-in "poison sky" scenario: a fictional gas emitted in every city of
         >= 15,000 people, 72 h on the shipped ERA-Interim winds; prints the casualty table
         of the 20 largest cities and writes a map."""
-        from plumecast.scenario import load_scenario
+        from plumecast.scenario import demo_scenario_path, load_scenario
 
         t0 = time.perf_counter()
         path = demo_scenario_path()
@@ -139,16 +130,5 @@ def register(app: typer.Typer) -> None:
 
 
 def _override(sc: Any, particles: int | None, backend: str | None, seed: int | None) -> Any:
-    from plumecast.scenario import scenario_from_dict
-
-    if particles is None and backend is None and seed is None:
-        return sc
-    data = sc.model_dump(mode="python", exclude_none=False)
-    if particles is not None:
-        data["particles"] = particles
-    if backend is not None:
-        data["backend"] = backend
-    if seed is not None:
-        data["seed"] = seed
-    return scenario_from_dict(data, source="command-line options")
-
+    changes = {k: v for k, v in (("particles", particles), ("backend", backend), ("seed", seed)) if v is not None}
+    return sc.replace(**changes) if changes else sc
