@@ -44,7 +44,9 @@ def test_good_scenario_loads_and_is_frozen(tmp_path):
     sc = load_scenario(write(tmp_path, GOOD))
     assert sc.n_steps == 36
     assert sc.agent.name.lower() == "chlorine"
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="frozen"):
         sc.particles = 5  # type: ignore[misc]
 
 

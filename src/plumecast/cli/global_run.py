@@ -12,6 +12,7 @@ from rich.table import Table
 
 from plumecast.cli.common import console
 
+
 def _fmt_mass(kg: float) -> str:
     for unit, f in (("Mt", 1e9), ("kt", 1e6), ("t", 1e3)):
         if abs(kg) >= f:

@@ -44,7 +44,7 @@ from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
 
 _SOURCE = r"""
-#define R_EARTH %(R)r
+#define R_EARTH @R_EARTH@
 #define DEG2RAD 0.017453292519943295
 #define RAD2DEG 57.29577951308232
 #define TWO_PI 6.283185307179586
@@ -327,7 +327,7 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
     }
     KERNEL_EPILOGUE
 }
-""" % {"R": EARTH_RADIUS_M}
+""".replace("@R_EARTH@", repr(EARTH_RADIUS_M))
 
 _THREADS = 256
 VARIANTS = ("float64", "mixed")
