@@ -213,7 +213,7 @@ def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:
         "references": "https://github.com/plumecast (docs/architecture.md)",
     })
     ds["time"].encoding.update({"units": f"hours since {sc.start.isoformat()}", "dtype": "float64"})
-    ds["concentration"].encoding.update({"zlib": True, "complevel": 4})
+    ds["concentration"].encoding.update({"zlib": True, "complevel": 1, "shuffle": True})
     path = outdir / "concentration.nc"
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4")

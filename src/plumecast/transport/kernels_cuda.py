@@ -391,11 +391,14 @@ class CudaBackend:
         cp = self.cp
         if not isinstance(p, DeviceParticles):
             return Particles(*(cp.asnumpy(a) for a in (p.lon, p.lat, p.z, p.mass, p.birth_step, p.status)))
-        out = Particles.empty(len(p))
-        pid = cp.asnumpy(p.pid)
+        # undo the sort on the device, then copy contiguous arrays
+        arrays = []
         for name in ("lon", "lat", "z", "mass", "birth_step", "status"):
-            getattr(out, name)[pid] = cp.asnumpy(getattr(p, name))
-        return out
+            a = getattr(p, name)
+            back = cp.empty_like(a)
+            back[p.pid] = a
+            arrays.append(cp.asnumpy(back))
+        return Particles(*arrays)
 
     def zeros(self, shape: tuple[int, ...]) -> Any:
         return self.cp.zeros(shape, dtype=self.cp.float64)
