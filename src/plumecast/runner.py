@@ -139,7 +139,9 @@ def run(
     sched = schedule(scenario)
     host_particles = births(sched, scenario.particles, scenario.seed)
     t = lap("release", t)
-    birth_step = host_particles.birth_step  # sorted by step; stays on the host for bookkeeping
+    # births are sorted by step: how many particles are out at each step, counted once
+    born_by_step = np.searchsorted(host_particles.birth_step, np.arange(scenario.n_steps, dtype=np.int32),
+                                   side="right")
     particles = backend.to_device(host_particles)
     t = lap("to device", t)
     receptors = select_receptors(scenario)
@@ -168,7 +170,7 @@ def run(
         decayed += backend.advance(particles, grid, physics, step, n, sampler)
         t_kernel += time.perf_counter() - t0
         # births are sorted by step (release.births), so counting them is a search
-        particle_steps += int(np.searchsorted(birth_step, np.arange(step, step + n), side="right").sum())
+        particle_steps += int(born_by_step[step:step + n].sum())
         fields.append(mean_concentration(backend.to_numpy(sampler.acc), n, out_grid, layer))
         step += n
         times.append(scenario.start64 + np.timedelta64(int(round(step * dt)), "s"))

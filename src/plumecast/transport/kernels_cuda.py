@@ -370,6 +370,7 @@ class CudaBackend:
         self._module = self.cp.RawModule(code=_SOURCE, options=("--std=c++14",))
         self._kernel = self._module.get_function("advance_f64" if variant == "float64" else "advance_mixed")
         self._wind_cache: tuple[WindGrid, Any] | None = None
+        self._tw_cache: dict[tuple[int, float, int, int], tuple[WindGrid, tuple[Any, Any, Any, Any]]] = {}
 
     # -- state movement -------------------------------------------------
     def to_device(self, p: Particles, sort_cell_deg: float = 1.0) -> DeviceParticles:
@@ -418,6 +419,23 @@ class CudaBackend:
             self._wind_cache = (wind, self.cp.asarray(packed))
         return self._wind_cache[1]
 
+    def _time_weights(self, wind: WindGrid, dt: float, step0: int, nsteps: int) -> tuple[Any, Any, Any, Any]:
+        """Wind record index and weight at the start and middle of each step, on the
+        device; a steady wind needs only one small cached set."""
+        key = (id(wind), dt, 0 if wind.times_s.size == 1 else step0, nsteps)
+        cached = self._tw_cache.get(key)
+        if cached is not None and cached[0] is wind:
+            return cached[1]
+        t_start = (np.arange(step0, step0 + nsteps) * dt).astype(np.float64)
+        k0, w0 = wind.time_index(t_start)
+        km, wm = wind.time_index(t_start + 0.5 * dt)
+        cp = self.cp
+        out = (cp.asarray(k0.astype(np.int32)), cp.asarray(w0), cp.asarray(km.astype(np.int32)), cp.asarray(wm))
+        if len(self._tw_cache) > 64:
+            self._tw_cache.clear()
+        self._tw_cache[key] = (wind, out)
+        return out
+
     # -- the step -------------------------------------------------------
     def advance(
         self,
@@ -434,9 +452,7 @@ class CudaBackend:
         on_host = not isinstance(particles, DeviceParticles)
         dev = self.to_device(particles) if on_host else cast(DeviceParticles, particles)
         dt = physics.dt_s
-        t_start = (np.arange(step0, step0 + nsteps) * dt).astype(np.float64)
-        k0, w0 = wind.time_index(t_start)
-        km, wm = wind.time_index(t_start + 0.5 * dt)
+        k0, w0, km, wm = self._time_weights(wind, dt, step0, nsteps)
         grid = (
             np.int32(wind.nlon), np.int32(wind.nlat), np.int32(wind.global_lon), np.int32(wind.polar_south),
             np.int32(wind.polar_north), np.int32(wind.vec.shape[0]),
@@ -455,7 +471,7 @@ class CudaBackend:
         args = (
             dev.lon, dev.lat, dev.z, dev.mass, dev.birth_step, dev.status, dev.pid,
             self._wind(wind), *grid,
-            cp.asarray(k0.astype(np.int32)), cp.asarray(w0), cp.asarray(km.astype(np.int32)), cp.asarray(wm),
+            k0, w0, km, wm,
             np.int32(step0), np.int32(nsteps), np.float64(dt), np.float64(physics.kh_m2_s),
             np.float64(physics.kz_m2_s), np.float64(physics.mixing_height_m),
             np.float64(math.exp(-physics.decay_rate_s * dt)), np.uint64(seed_key),
