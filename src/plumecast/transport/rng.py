@@ -37,7 +37,8 @@ def particle_keys(seed: int, index: NDArray[np.int64]) -> NDArray[np.uint64]:
 
 
 def uniforms(keys: NDArray[np.uint64], step: int, n: int) -> list[NDArray[np.float64]]:
-    """``n`` uniform deviates in (0, 1) for each key at time step ``step``."""
+    """``n`` uniform deviates in (0, 1] for each key at time step ``step`` (the largest,
+    (2^53 - 1/2) 2^-53, rounds to 1.0; the smallest is 2^-54)."""
     with np.errstate(over="ignore"):
         base = keys + np.uint64(step) * STEP_MULT
         out = []
