@@ -80,11 +80,14 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
     if map_png:
         from plumecast.maps import plot_concentration_map
 
-        last = result.concentration.isel(time=-1)
-        stamp = str(result.concentration["time"].values[-1])[:16].replace("T", " ")
+        peak = result.concentration.max("time")
+        peak.attrs.update(result.concentration.attrs)
+        first = str(result.concentration["time"].values[0])[:16].replace("T", " ")
+        last = str(result.concentration["time"].values[-1])[:16].replace("T", " ")
         written.append(plot_concentration_map(
-            last, outdir / "concentration_map.png",
-            title=f"{scenario.name}: near-surface {result.agent.name}, mean of the hour to {stamp} UTC",
+            peak, outdir / "concentration_map.png",
+            title=(f"{scenario.name}: highest {scenario.output.interval_min:g}-min mean near-surface "
+                   f"{result.agent.name}, {first} to {last} UTC"),
             units_label="kg m-3", receptors=result.receptors, label_n=10,
         ))
     console.print("written: " + ", ".join(str(p) for p in written)
@@ -100,7 +103,7 @@ def register(app: typer.Typer) -> None:
         particles: Annotated[int | None, typer.Option(min=1, help="override the scenario's number of particles")] = None,
         backend: Annotated[str | None, typer.Option(help="override the backend: numba (CPU), numpy (reference), cuda (GPU, float64) or cuda-mixed (GPU, single-precision lookups)")] = None,
         seed: Annotated[int | None, typer.Option(min=0, help="override the random seed")] = None,
-        map_png: Annotated[bool, typer.Option("--map/--no-map", help="also draw a PNG map of the last output interval")] = True,
+        map_png: Annotated[bool, typer.Option("--map/--no-map", help="also draw a PNG map of the highest interval-mean concentration of the run")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     ) -> None:
         """Run SCENARIO and write concentration.nc, receptors.csv, consequences.csv/.nc and a map to OUTDIR."""
