@@ -109,3 +109,11 @@ def test_cli_usage_errors_exit_2_without_traceback(argv):
     proc = subprocess.run([sys.executable, "-m", "plumecast", *argv], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_cli_error_text_keeps_square_brackets(capsys):
+    from plumecast.cli.common import report_user_error
+    from plumecast.errors import BackendUnavailableError
+
+    report_user_error(BackendUnavailableError('pip install "plumecast[gpu]"'))
+    assert 'plumecast[gpu]' in capsys.readouterr().err

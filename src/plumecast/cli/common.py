@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from plumecast.errors import PlumecastError
 
@@ -13,7 +14,7 @@ err_console = Console(stderr=True)
 
 def report_user_error(exc: PlumecastError) -> None:
     """Print a user error without a traceback."""
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
 
 
 def run_app(app: typer.Typer) -> int:
