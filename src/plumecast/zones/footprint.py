@@ -1,49 +1,23 @@
-"""Threat zones of a local release: how far each level of concern reaches, and who is inside.
+"""Footprints of the levels of concern: Gaussian peak concentrations downwind,
+the threshold of each level at the exposure a receptor sees, the zone polygons and
+who is inside (see the package docstring)."""
 
-A *local scenario* (YAML, :class:`LocalScenario`) describes one point release in
-the first hour and within ~20 km: source, amount or rate, agent, one set of
-weather observations and the levels of concern (AEGL-1/2/3 by default).
-:func:`compute_zones` turns it into a :class:`ThreatZones` result: one footprint
-polygon per level (where the peak ground-level concentration exceeds it), the
-wind-direction uncertainty lines, and the receptors (cities or a CSV list)
-inside, assessed by :func:`plumecast.consequence.assess` (peak % of the lethal
-level, toxic load, probit, expected fatalities outdoors and sheltered, first
-AEGL exceedance times). Exporters write GeoJSON, KML and a PNG map.
-
-Physics: Gaussian plume with Briggs (1973) σ_y, σ_z for the Pasquill–Gifford
-class (:mod:`plumecast.transport.gaussian`), the peak of a finite-duration
-release after Palazzi et al. (1982), ground and mixing-lid reflection, and an
-averaging-time correction of σ_y (Turner 1970). AEGLs are read (log-log time
-scaling, :meth:`plumecast.agents.Agent.aegl_kg_m3`) at the exposure duration a
-receptor actually sees, the cloud passage time ``∫C dt / C_peak``
-(:func:`plumecast.transport.gaussian.cloud_passage_time`), unless the scenario
-fixes ``exposure_duration_s``. The model treats the gas as
-neutrally buoyant: see ``docs/local_scale.md`` for where that fails
-(dense gases such as chlorine in calm, stable conditions).
-"""
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
-from xml.sax.saxutils import escape
 
 import numpy as np
 import shapely
 import xarray as xr
-import yaml
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from shapely.geometry import LineString, Point, Polygon, mapping
+from shapely.geometry import LineString, Point, Polygon
 
-from plumecast.agents import Agent, AgentSpec
+from plumecast.agents import Agent
 from plumecast.errors import ScenarioError
-from plumecast.fileio import write_bytes_atomic
-from plumecast.shelter import Shelter
 from plumecast.transport.gaussian import (
     averaging_time_factor,
     briggs_sigma_y,
@@ -55,188 +29,17 @@ from plumecast.transport.gaussian import (
 from plumecast.transport.stability import (
     SIGMA_THETA_DEG,
     PGClass,
-    pasquill_gifford_class,
-    pasquill_gifford_class_from_obukhov,
 )
 from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
+from plumecast.zones.scenario import (
+    LocalScenario,
+)
 
 #: Smallest wind speed the Gaussian model is run with (ALOHA's own floor is 1 m/s). [m s-1]
 MIN_WIND_SPEED_M_S = 1.0
 #: Farthest distance searched for a footprint. [m]
 MAX_DISTANCE_M = 100_000.0
 
-
-# --------------------------------------------------------------------------- scenario
-
-
-class SourceSpec(BaseModel):
-    """Where the release is. ``lat``/``lon`` in degrees, ``height_m`` above ground [m]."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    lat: float = Field(ge=-89.0, le=89.0)
-    lon: float = Field(ge=-180.0, le=180.0)
-    height_m: float = Field(default=0.0, ge=0.0)
-
-
-class ReleaseSpec(BaseModel):
-    """How much is released: ``rate_kg_s`` [kg s-1] or ``amount_kg`` [kg], and ``duration_s`` [s].
-
-    ``duration_s: 0`` with ``amount_kg`` is an instantaneous (puff) release.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    rate_kg_s: float | None = Field(default=None, gt=0)
-    amount_kg: float | None = Field(default=None, gt=0)
-    duration_s: float = Field(default=600.0, ge=0)
-
-    @model_validator(mode="after")
-    def _one_of(self) -> ReleaseSpec:
-        if (self.rate_kg_s is None) == (self.amount_kg is None):
-            raise ValueError("give exactly one of rate_kg_s or amount_kg")
-        if self.rate_kg_s is not None and self.duration_s <= 0:
-            raise ValueError("a release rate needs duration_s > 0")
-        return self
-
-    @property
-    def mass_kg(self) -> float:
-        """Total mass released. [kg]"""
-        if self.amount_kg is not None:
-            return self.amount_kg
-        assert self.rate_kg_s is not None
-        return self.rate_kg_s * self.duration_s
-
-
-class MeteorologySpec(BaseModel):
-    """One set of weather observations at the release.
-
-    Stability: give ``stability`` (PG class A–F) directly, or ``obukhov_length_m``
-    (Golder 1972), or ``daytime`` with ``insolation`` and/or ``cloud_cover_octas``
-    (Turner 1970). Exactly one route is used, in that order.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    wind_speed_m_s: float = Field(gt=0, description="wind speed at 10 m [m s-1]")
-    wind_from_deg: float = Field(ge=0, le=360, description="direction the wind blows from [deg]")
-    stability: Literal["A", "B", "C", "D", "E", "F"] | None = None
-    obukhov_length_m: float | None = None
-    roughness_length_m: float = Field(default=0.1, gt=0)
-    daytime: bool | None = None
-    insolation: Literal["strong", "moderate", "slight"] | None = None
-    cloud_cover_octas: float | None = Field(default=None, ge=0, le=8)
-    mixing_height_m: float | None = Field(default=None, gt=0)
-    terrain: Literal["rural", "urban"] = "rural"
-    averaging_time_s: float = Field(default=600.0, gt=0)
-    direction_uncertainty_deg: float | None = Field(default=None, ge=0, le=180)
-
-    @model_validator(mode="after")
-    def _has_stability(self) -> MeteorologySpec:
-        if self.stability is None and self.obukhov_length_m is None and self.daytime is None:
-            raise ValueError(
-                "give stability (A-F), obukhov_length_m, or daytime with insolation/cloud_cover_octas"
-            )
-        if self.stability is None and self.obukhov_length_m is None:
-            if self.daytime and self.insolation is None and self.cloud_cover_octas is None:
-                raise ValueError("by day give insolation or cloud_cover_octas")
-            if self.daytime is False and self.cloud_cover_octas is None:
-                raise ValueError("at night give cloud_cover_octas")
-        return self
-
-    def pg_class(self) -> PGClass:
-        """The Pasquill–Gifford class this meteorology implies."""
-        if self.stability is not None:
-            return self.stability
-        if self.obukhov_length_m is not None:
-            return pasquill_gifford_class_from_obukhov(self.obukhov_length_m, self.roughness_length_m)
-        return pasquill_gifford_class(
-            self.wind_speed_m_s, bool(self.daytime), self.insolation, self.cloud_cover_octas
-        )
-
-
-class LevelSpec(BaseModel):
-    """A level of concern: an AEGL level (1–3) or a user threshold in ppm or mg/m3."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str | None = None
-    aegl: Literal[1, 2, 3] | None = None
-    ppm: float | None = Field(default=None, gt=0)
-    mg_m3: float | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _one_of(self) -> LevelSpec:
-        if sum(v is not None for v in (self.aegl, self.ppm, self.mg_m3)) != 1:
-            raise ValueError("give exactly one of aegl, ppm or mg_m3")
-        return self
-
-
-class ReceptorSpec(BaseModel):
-    """Who may be inside: GeoNames cities near the source and/or a receptor CSV."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cities: bool = True
-    min_population: float = Field(default=0.0, ge=0)
-    csv: Path | None = None
-
-
-class LocalScenario(BaseModel):
-    """A local-scale release for ``plumecast zones`` (see ``docs/local_scale.md``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = "local release"
-    description: str = ""
-    source: SourceSpec
-    release: ReleaseSpec
-    agent: AgentSpec
-    meteorology: MeteorologySpec
-    levels: list[LevelSpec] = Field(
-        default_factory=lambda: [LevelSpec(aegl=1), LevelSpec(aegl=2), LevelSpec(aegl=3)]
-    )
-    exposure_duration_s: float | None = Field(default=None, gt=0)
-    receptor_height_m: float = Field(default=1.5, ge=0)
-    receptors: ReceptorSpec = Field(default_factory=ReceptorSpec)
-    shelter: Shelter | None = None
-    reference: dict[str, Any] = Field(default_factory=dict)
-
-
-def load_local_scenario(path: str | Path) -> LocalScenario:
-    """Read and validate a local scenario YAML file.
-
-    Raises
-    ------
-    ScenarioError
-        The file is missing, not YAML, or a key is wrong (message names the file,
-        the key path, the value and what was expected).
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
-    try:
-        scenario = LocalScenario.model_validate(data)
-    except ValidationError as exc:
-        msgs = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            value = err.get("input")
-            shown = "" if isinstance(value, dict) else f" (got {value!r})"
-            msgs.append(f"{path}: {key}: {err['msg']}{shown}")
-        raise ScenarioError("\n".join(msgs)) from None
-    if scenario.receptors.csv is not None and not scenario.receptors.csv.is_absolute():
-        rec = scenario.receptors.model_copy(update={"csv": path.parent / scenario.receptors.csv})
-        scenario = scenario.model_copy(update={"receptors": rec})
-    return scenario
 
 
 # --------------------------------------------------------------------------- physics
@@ -831,180 +634,3 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
         f"{n_steps} intervals of {dt:.1f} s from the release start"
     )
     return ds
-
-
-# --------------------------------------------------------------------------- export
-
-
-def _num(value: Any) -> float | None:
-    """A finite float, or None (JSON null) for NaN / ±inf (RFC 8259 has no NaN)."""
-    v = float(value)
-    return v if math.isfinite(v) else None
-
-
-def to_geojson(result: ThreatZones) -> dict[str, Any]:
-    """GeoJSON FeatureCollection (RFC 7946, lon/lat WGS84): zones, uncertainty lines, source, receptors."""
-    feats: list[dict[str, Any]] = []
-    for z in result.zones:
-        if z.polygon.is_empty:
-            continue
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": mapping(z.polygon),
-                "properties": {
-                    "kind": "threat_zone",
-                    "level": z.level.name,
-                    "threshold_ppm": z.level.threshold_ppm,
-                    "threshold_mg_m3": z.level.threshold_kg_m3 * 1e6,
-                    "max_distance_m": z.max_distance_m,
-                    "area_km2": z.area_m2 / 1e6,
-                },
-            }
-        )
-    for i, line in enumerate(result.uncertainty_lines):
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": mapping(line),
-                "properties": {
-                    "kind": "wind_direction_uncertainty",
-                    "side": "left" if i else "right",
-                    "half_angle_deg": result.uncertainty_half_angle_deg,
-                },
-            }
-        )
-    src = result.scenario.source
-    feats.append(
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [src.lon, src.lat]},
-            "properties": {"kind": "source", "name": result.scenario.name},
-        }
-    )
-    if result.receptors is not None:
-        r = result.receptors
-        zone_names = [z.level.name for z in result.zones]
-        for i in range(r.sizes["receptor"]):
-            feats.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [float(r.lon[i]), float(r.lat[i])]},
-                    "properties": {
-                        "kind": "receptor",
-                        "name": str(r.receptor.values[i]),
-                        "population": float(r.population[i]),
-                        "zone": zone_names[int(r.zone_index[i])] if int(r.zone_index[i]) >= 0 else None,
-                        "peak_ppm": _num(r.peak_concentration_ppm[i]),
-                        "peak_percent_lethal_level": _num(r.peak_percent_lethal_level[i]),
-                        "toxic_load": _num(r.toxic_load[i]),
-                        "toxic_load_units": str(r.toxic_load.attrs.get("units", "")),
-                        "probit": _num(r.probit[i]),
-                        "fatalities": _num(r.fatalities[i]),
-                        "fatalities_sheltered": _num(r.fatalities_sheltered[i]),
-                    },
-                }
-            )
-    return {"type": "FeatureCollection", "name": result.scenario.name, "features": feats}
-
-
-_KML_COLOURS = ["7f00ffff", "7f00a5ff", "7f0000ff", "7f800080", "7f000000"]  # aabbggrr: yellow, orange, red, ...
-
-
-def to_kml(result: ThreatZones) -> str:
-    """KML 2.2 document (Google Earth, QGIS): one Placemark per zone, uncertainty lines, source."""
-
-    def coords(seq: Any) -> str:
-        return " ".join(f"{x:.6f},{y:.6f},0" for x, y in seq)
-
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
-        f"<name>{escape(result.scenario.name)}</name>",
-    ]
-    for k, colour in enumerate(_KML_COLOURS):
-        parts.append(
-            f'<Style id="zone{k}"><LineStyle><color>ff{colour[2:]}</color><width>2</width></LineStyle>'
-            f"<PolyStyle><color>{colour}</color></PolyStyle></Style>"
-        )
-    for k, z in enumerate(result.zones):
-        if z.polygon.is_empty:
-            continue
-        polys = list(z.polygon.geoms) if hasattr(z.polygon, "geoms") else [z.polygon]
-        geom = "".join(
-            f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{coords(p.exterior.coords)}"
-            "</coordinates></LinearRing></outerBoundaryIs></Polygon>"
-            for p in polys
-        )
-        if len(polys) > 1:
-            geom = f"<MultiGeometry>{geom}</MultiGeometry>"
-        parts.append(
-            f"<Placemark><name>{escape(z.level.name)}</name>"
-            f"<description>{z.level.threshold_ppm:.3g} ppm; max downwind distance "
-            f"{z.max_distance_m:.0f} m</description><styleUrl>#zone{min(k, 4)}</styleUrl>{geom}</Placemark>"
-        )
-    for line in result.uncertainty_lines:
-        parts.append(
-            "<Placemark><name>wind direction uncertainty</name>"
-            f"<LineString><coordinates>{coords(line.coords)}</coordinates></LineString></Placemark>"
-        )
-    src = result.scenario.source
-    parts.append(
-        f"<Placemark><name>source</name><Point><coordinates>{src.lon:.6f},{src.lat:.6f},0"
-        "</coordinates></Point></Placemark>"
-    )
-    parts.append("</Document></kml>")
-    return "\n".join(parts)
-
-
-def zone_map_png(result: ThreatZones) -> bytes:
-    """PNG map of the zones on a local lon/lat axis (aspect corrected), with receptors."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.5, 6.5), dpi=110)
-    ax = fig.add_subplot(1, 1, 1)
-    colours = ["#ffd400", "#ff8c00", "#d40000", "#7a007a", "#000000"]
-    for k, z in enumerate(result.zones):
-        if z.polygon.is_empty:
-            continue
-        polys = list(z.polygon.geoms) if hasattr(z.polygon, "geoms") else [z.polygon]
-        for p in polys:
-            xs, ys = p.exterior.xy
-            ax.fill(xs, ys, color=colours[min(k, 4)], alpha=0.45, lw=1,
-                    label=f"{z.level.name} ({z.level.threshold_ppm:.3g} ppm): {z.max_distance_m / 1000:.2f} km")
-    for line in result.uncertainty_lines:
-        xs, ys = line.xy
-        ax.plot(xs, ys, "k--", lw=0.8)
-    src = result.scenario.source
-    ax.plot(src.lon, src.lat, "k^", ms=8, label="source")
-    if result.receptors is not None:
-        r = result.receptors
-        ax.scatter(r.lon.values, r.lat.values, s=12, c="k", zorder=5)
-        for i in range(min(r.sizes["receptor"], 25)):
-            ax.annotate(str(r.receptor.values[i]), (float(r.lon[i]), float(r.lat[i])), fontsize=7)
-    ax.set_aspect(1.0 / max(math.cos(math.radians(src.lat)), 0.05))
-    ax.set_xlabel("longitude [°E]")
-    ax.set_ylabel("latitude [°N]")
-    ax.set_title(
-        f"{result.scenario.name}: {result.agent.name}, class {result.setup.pg_class}, "
-        f"{result.scenario.meteorology.wind_speed_m_s:g} m/s from {result.scenario.meteorology.wind_from_deg:g}°",
-        fontsize=9,
-    )
-    ax.legend(fontsize=7, loc="best")
-    ax.grid(alpha=0.3)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    return buf.getvalue()
-
-
-def write_outputs(result: ThreatZones, out_dir: str | Path, stem: str = "zones") -> list[Path]:
-    """Write ``<stem>.geojson``, ``<stem>.kml`` and ``<stem>.png`` atomically."""
-    out = Path(out_dir)
-    return [
-        write_bytes_atomic(out / f"{stem}.geojson", json.dumps(to_geojson(result), indent=1).encode()),
-        write_bytes_atomic(out / f"{stem}.kml", to_kml(result).encode()),
-        write_bytes_atomic(out / f"{stem}.png", zone_map_png(result)),
-    ]

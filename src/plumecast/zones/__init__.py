@@ -1,0 +1,58 @@
+"""Threat zones of a local release: how far each level of concern reaches, and who is inside.
+
+A *local scenario* (YAML, :class:`LocalScenario`) describes one point release in
+the first hour and within ~20 km: source, amount or rate, agent, one set of
+weather observations and the levels of concern (AEGL-1/2/3 by default).
+:func:`compute_zones` turns it into a :class:`ThreatZones` result: one footprint
+polygon per level (where the peak ground-level concentration exceeds it), the
+wind-direction uncertainty lines, and the receptors (cities or a CSV list)
+inside, assessed by :func:`plumecast.consequence.assess` (peak % of the lethal
+level, toxic load, probit, expected fatalities outdoors and sheltered, first
+AEGL exceedance times). Exporters write GeoJSON, KML and a PNG map.
+
+Physics: Gaussian plume with Briggs (1973) σ_y, σ_z for the Pasquill–Gifford
+class (:mod:`plumecast.transport.gaussian`), the peak of a finite-duration
+release after Palazzi et al. (1982), ground and mixing-lid reflection, and an
+averaging-time correction of σ_y (Turner 1970). AEGLs are read (log-log time
+scaling, :meth:`plumecast.agents.Agent.aegl_kg_m3`) at the exposure duration a
+receptor actually sees, the cloud passage time ``∫C dt / C_peak``
+(:func:`plumecast.transport.gaussian.cloud_passage_time`), unless the scenario
+fixes ``exposure_duration_s``. The model treats the gas as
+neutrally buoyant: see ``docs/local_scale.md`` for where that fails
+(dense gases such as chlorine in calm, stable conditions).
+"""
+
+from __future__ import annotations
+
+from plumecast.zones.export import to_geojson, to_kml, write_outputs, zone_map_png
+from plumecast.zones.footprint import (
+    MAX_DISTANCE_M,
+    MIN_WIND_SPEED_M_S,
+    Level,
+    PlumeSetup,
+    ThreatZones,
+    Zone,
+    assess_receptors,
+    compute_zones,
+    concentration_series,
+    default_direction_uncertainty_deg,
+    exposure_duration,
+    footprint_halfwidth,
+    level_threshold,
+    peak_concentration,
+    plume_setup,
+    resolve_levels,
+    to_local,
+    to_lonlat,
+)
+from plumecast.zones.scenario import (
+    LevelSpec,
+    LocalScenario,
+    MeteorologySpec,
+    ReceptorSpec,
+    ReleaseSpec,
+    SourceSpec,
+    load_local_scenario,
+)
+
+__all__ = ['Level', 'LevelSpec', 'LocalScenario', 'MAX_DISTANCE_M', 'MIN_WIND_SPEED_M_S', 'MeteorologySpec', 'PlumeSetup', 'ReceptorSpec', 'ReleaseSpec', 'SourceSpec', 'ThreatZones', 'Zone', 'assess_receptors', 'compute_zones', 'concentration_series', 'default_direction_uncertainty_deg', 'exposure_duration', 'footprint_halfwidth', 'level_threshold', 'load_local_scenario', 'peak_concentration', 'plume_setup', 'resolve_levels', 'to_geojson', 'to_kml', 'to_local', 'to_lonlat', 'write_outputs', 'zone_map_png']

@@ -1,0 +1,192 @@
+"""Threat zones as GeoJSON (QGIS), KML (Google Earth) and a PNG map, written atomically."""
+
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from shapely.geometry import mapping
+
+from plumecast.fileio import write_bytes_atomic
+from plumecast.zones.footprint import ThreatZones
+
+# --------------------------------------------------------------------------- export
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None (JSON null) for NaN / ±inf (RFC 8259 has no NaN)."""
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def to_geojson(result: ThreatZones) -> dict[str, Any]:
+    """GeoJSON FeatureCollection (RFC 7946, lon/lat WGS84): zones, uncertainty lines, source, receptors."""
+    feats: list[dict[str, Any]] = []
+    for z in result.zones:
+        if z.polygon.is_empty:
+            continue
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(z.polygon),
+                "properties": {
+                    "kind": "threat_zone",
+                    "level": z.level.name,
+                    "threshold_ppm": z.level.threshold_ppm,
+                    "threshold_mg_m3": z.level.threshold_kg_m3 * 1e6,
+                    "max_distance_m": z.max_distance_m,
+                    "area_km2": z.area_m2 / 1e6,
+                },
+            }
+        )
+    for i, line in enumerate(result.uncertainty_lines):
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(line),
+                "properties": {
+                    "kind": "wind_direction_uncertainty",
+                    "side": "left" if i else "right",
+                    "half_angle_deg": result.uncertainty_half_angle_deg,
+                },
+            }
+        )
+    src = result.scenario.source
+    feats.append(
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [src.lon, src.lat]},
+            "properties": {"kind": "source", "name": result.scenario.name},
+        }
+    )
+    if result.receptors is not None:
+        r = result.receptors
+        zone_names = [z.level.name for z in result.zones]
+        for i in range(r.sizes["receptor"]):
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [float(r.lon[i]), float(r.lat[i])]},
+                    "properties": {
+                        "kind": "receptor",
+                        "name": str(r.receptor.values[i]),
+                        "population": float(r.population[i]),
+                        "zone": zone_names[int(r.zone_index[i])] if int(r.zone_index[i]) >= 0 else None,
+                        "peak_ppm": _num(r.peak_concentration_ppm[i]),
+                        "peak_percent_lethal_level": _num(r.peak_percent_lethal_level[i]),
+                        "toxic_load": _num(r.toxic_load[i]),
+                        "toxic_load_units": str(r.toxic_load.attrs.get("units", "")),
+                        "probit": _num(r.probit[i]),
+                        "fatalities": _num(r.fatalities[i]),
+                        "fatalities_sheltered": _num(r.fatalities_sheltered[i]),
+                    },
+                }
+            )
+    return {"type": "FeatureCollection", "name": result.scenario.name, "features": feats}
+
+
+_KML_COLOURS = ["7f00ffff", "7f00a5ff", "7f0000ff", "7f800080", "7f000000"]  # aabbggrr: yellow, orange, red, ...
+
+
+def to_kml(result: ThreatZones) -> str:
+    """KML 2.2 document (Google Earth, QGIS): one Placemark per zone, uncertainty lines, source."""
+
+    def coords(seq: Any) -> str:
+        return " ".join(f"{x:.6f},{y:.6f},0" for x, y in seq)
+
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
+        f"<name>{escape(result.scenario.name)}</name>",
+    ]
+    for k, colour in enumerate(_KML_COLOURS):
+        parts.append(
+            f'<Style id="zone{k}"><LineStyle><color>ff{colour[2:]}</color><width>2</width></LineStyle>'
+            f"<PolyStyle><color>{colour}</color></PolyStyle></Style>"
+        )
+    for k, z in enumerate(result.zones):
+        if z.polygon.is_empty:
+            continue
+        polys = list(z.polygon.geoms) if hasattr(z.polygon, "geoms") else [z.polygon]
+        geom = "".join(
+            f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{coords(p.exterior.coords)}"
+            "</coordinates></LinearRing></outerBoundaryIs></Polygon>"
+            for p in polys
+        )
+        if len(polys) > 1:
+            geom = f"<MultiGeometry>{geom}</MultiGeometry>"
+        parts.append(
+            f"<Placemark><name>{escape(z.level.name)}</name>"
+            f"<description>{z.level.threshold_ppm:.3g} ppm; max downwind distance "
+            f"{z.max_distance_m:.0f} m</description><styleUrl>#zone{min(k, 4)}</styleUrl>{geom}</Placemark>"
+        )
+    for line in result.uncertainty_lines:
+        parts.append(
+            "<Placemark><name>wind direction uncertainty</name>"
+            f"<LineString><coordinates>{coords(line.coords)}</coordinates></LineString></Placemark>"
+        )
+    src = result.scenario.source
+    parts.append(
+        f"<Placemark><name>source</name><Point><coordinates>{src.lon:.6f},{src.lat:.6f},0"
+        "</coordinates></Point></Placemark>"
+    )
+    parts.append("</Document></kml>")
+    return "\n".join(parts)
+
+
+def zone_map_png(result: ThreatZones) -> bytes:
+    """PNG map of the zones on a local lon/lat axis (aspect corrected), with receptors."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 6.5), dpi=110)
+    ax = fig.add_subplot(1, 1, 1)
+    colours = ["#ffd400", "#ff8c00", "#d40000", "#7a007a", "#000000"]
+    for k, z in enumerate(result.zones):
+        if z.polygon.is_empty:
+            continue
+        polys = list(z.polygon.geoms) if hasattr(z.polygon, "geoms") else [z.polygon]
+        for p in polys:
+            xs, ys = p.exterior.xy
+            ax.fill(xs, ys, color=colours[min(k, 4)], alpha=0.45, lw=1,
+                    label=f"{z.level.name} ({z.level.threshold_ppm:.3g} ppm): {z.max_distance_m / 1000:.2f} km")
+    for line in result.uncertainty_lines:
+        xs, ys = line.xy
+        ax.plot(xs, ys, "k--", lw=0.8)
+    src = result.scenario.source
+    ax.plot(src.lon, src.lat, "k^", ms=8, label="source")
+    if result.receptors is not None:
+        r = result.receptors
+        ax.scatter(r.lon.values, r.lat.values, s=12, c="k", zorder=5)
+        for i in range(min(r.sizes["receptor"], 25)):
+            ax.annotate(str(r.receptor.values[i]), (float(r.lon[i]), float(r.lat[i])), fontsize=7)
+    ax.set_aspect(1.0 / max(math.cos(math.radians(src.lat)), 0.05))
+    ax.set_xlabel("longitude [°E]")
+    ax.set_ylabel("latitude [°N]")
+    ax.set_title(
+        f"{result.scenario.name}: {result.agent.name}, class {result.setup.pg_class}, "
+        f"{result.scenario.meteorology.wind_speed_m_s:g} m/s from {result.scenario.meteorology.wind_from_deg:g}°",
+        fontsize=9,
+    )
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+
+def write_outputs(result: ThreatZones, out_dir: str | Path, stem: str = "zones") -> list[Path]:
+    """Write ``<stem>.geojson``, ``<stem>.kml`` and ``<stem>.png`` atomically."""
+    out = Path(out_dir)
+    return [
+        write_bytes_atomic(out / f"{stem}.geojson", json.dumps(to_geojson(result), indent=1).encode()),
+        write_bytes_atomic(out / f"{stem}.kml", to_kml(result).encode()),
+        write_bytes_atomic(out / f"{stem}.png", zone_map_png(result)),
+    ]

@@ -1,0 +1,192 @@
+"""The local scenario file of ``plumecast zones``: one point release, one set of
+weather observations and the levels of concern (see ``docs/local_scale.md``)."""
+
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from plumecast.agents import AgentSpec
+from plumecast.errors import ScenarioError
+from plumecast.shelter import Shelter
+from plumecast.transport.stability import (
+    PGClass,
+    pasquill_gifford_class,
+    pasquill_gifford_class_from_obukhov,
+)
+
+# --------------------------------------------------------------------------- scenario
+
+
+class SourceSpec(BaseModel):
+    """Where the release is. ``lat``/``lon`` in degrees, ``height_m`` above ground [m]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lat: float = Field(ge=-89.0, le=89.0)
+    lon: float = Field(ge=-180.0, le=180.0)
+    height_m: float = Field(default=0.0, ge=0.0)
+
+
+class ReleaseSpec(BaseModel):
+    """How much is released: ``rate_kg_s`` [kg s-1] or ``amount_kg`` [kg], and ``duration_s`` [s].
+
+    ``duration_s: 0`` with ``amount_kg`` is an instantaneous (puff) release.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate_kg_s: float | None = Field(default=None, gt=0)
+    amount_kg: float | None = Field(default=None, gt=0)
+    duration_s: float = Field(default=600.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ReleaseSpec:
+        if (self.rate_kg_s is None) == (self.amount_kg is None):
+            raise ValueError("give exactly one of rate_kg_s or amount_kg")
+        if self.rate_kg_s is not None and self.duration_s <= 0:
+            raise ValueError("a release rate needs duration_s > 0")
+        return self
+
+    @property
+    def mass_kg(self) -> float:
+        """Total mass released. [kg]"""
+        if self.amount_kg is not None:
+            return self.amount_kg
+        assert self.rate_kg_s is not None
+        return self.rate_kg_s * self.duration_s
+
+
+class MeteorologySpec(BaseModel):
+    """One set of weather observations at the release.
+
+    Stability: give ``stability`` (PG class A–F) directly, or ``obukhov_length_m``
+    (Golder 1972), or ``daytime`` with ``insolation`` and/or ``cloud_cover_octas``
+    (Turner 1970). Exactly one route is used, in that order.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    wind_speed_m_s: float = Field(gt=0, description="wind speed at 10 m [m s-1]")
+    wind_from_deg: float = Field(ge=0, le=360, description="direction the wind blows from [deg]")
+    stability: Literal["A", "B", "C", "D", "E", "F"] | None = None
+    obukhov_length_m: float | None = None
+    roughness_length_m: float = Field(default=0.1, gt=0)
+    daytime: bool | None = None
+    insolation: Literal["strong", "moderate", "slight"] | None = None
+    cloud_cover_octas: float | None = Field(default=None, ge=0, le=8)
+    mixing_height_m: float | None = Field(default=None, gt=0)
+    terrain: Literal["rural", "urban"] = "rural"
+    averaging_time_s: float = Field(default=600.0, gt=0)
+    direction_uncertainty_deg: float | None = Field(default=None, ge=0, le=180)
+
+    @model_validator(mode="after")
+    def _has_stability(self) -> MeteorologySpec:
+        if self.stability is None and self.obukhov_length_m is None and self.daytime is None:
+            raise ValueError(
+                "give stability (A-F), obukhov_length_m, or daytime with insolation/cloud_cover_octas"
+            )
+        if self.stability is None and self.obukhov_length_m is None:
+            if self.daytime and self.insolation is None and self.cloud_cover_octas is None:
+                raise ValueError("by day give insolation or cloud_cover_octas")
+            if self.daytime is False and self.cloud_cover_octas is None:
+                raise ValueError("at night give cloud_cover_octas")
+        return self
+
+    def pg_class(self) -> PGClass:
+        """The Pasquill–Gifford class this meteorology implies."""
+        if self.stability is not None:
+            return self.stability
+        if self.obukhov_length_m is not None:
+            return pasquill_gifford_class_from_obukhov(self.obukhov_length_m, self.roughness_length_m)
+        return pasquill_gifford_class(
+            self.wind_speed_m_s, bool(self.daytime), self.insolation, self.cloud_cover_octas
+        )
+
+
+class LevelSpec(BaseModel):
+    """A level of concern: an AEGL level (1–3) or a user threshold in ppm or mg/m3."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    aegl: Literal[1, 2, 3] | None = None
+    ppm: float | None = Field(default=None, gt=0)
+    mg_m3: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> LevelSpec:
+        if sum(v is not None for v in (self.aegl, self.ppm, self.mg_m3)) != 1:
+            raise ValueError("give exactly one of aegl, ppm or mg_m3")
+        return self
+
+
+class ReceptorSpec(BaseModel):
+    """Who may be inside: GeoNames cities near the source and/or a receptor CSV."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cities: bool = True
+    min_population: float = Field(default=0.0, ge=0)
+    csv: Path | None = None
+
+
+class LocalScenario(BaseModel):
+    """A local-scale release for ``plumecast zones`` (see ``docs/local_scale.md``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "local release"
+    description: str = ""
+    source: SourceSpec
+    release: ReleaseSpec
+    agent: AgentSpec
+    meteorology: MeteorologySpec
+    levels: list[LevelSpec] = Field(
+        default_factory=lambda: [LevelSpec(aegl=1), LevelSpec(aegl=2), LevelSpec(aegl=3)]
+    )
+    exposure_duration_s: float | None = Field(default=None, gt=0)
+    receptor_height_m: float = Field(default=1.5, ge=0)
+    receptors: ReceptorSpec = Field(default_factory=ReceptorSpec)
+    shelter: Shelter | None = None
+    reference: dict[str, Any] = Field(default_factory=dict)
+
+
+def load_local_scenario(path: str | Path) -> LocalScenario:
+    """Read and validate a local scenario YAML file.
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing, not YAML, or a key is wrong (message names the file,
+        the key path, the value and what was expected).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    try:
+        scenario = LocalScenario.model_validate(data)
+    except ValidationError as exc:
+        msgs = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            value = err.get("input")
+            shown = "" if isinstance(value, dict) else f" (got {value!r})"
+            msgs.append(f"{path}: {key}: {err['msg']}{shown}")
+        raise ScenarioError("\n".join(msgs)) from None
+    if scenario.receptors.csv is not None and not scenario.receptors.csv.is_absolute():
+        rec = scenario.receptors.model_copy(update={"csv": path.parent / scenario.receptors.csv})
+        scenario = scenario.model_copy(update={"receptors": rec})
+    return scenario
