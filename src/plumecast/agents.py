@@ -399,9 +399,8 @@ class Agent(BaseModel):
                 + " not computed (reported as n/a, not as 'never')"
             )
         if self.aegl_check not in ("primary-summary+secondary", "user-defined"):
-            out.append(
-                f"{self.name}: AEGL values verification status '{self.aegl_check}' (see SOURCES.md)"
-            )
+            where = " (see plumecast/data/agents/SOURCES.md)" if self.name.lower() in _table() else ""
+            out.append(f"{self.name}: AEGL values verification status '{self.aegl_check}'{where}")
         if self.aegl_note:
             out.append(f"{self.name}: {self.aegl_note}")
         if self.aegl_check == "user-defined" and self.aegl_ppm:
