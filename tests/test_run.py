@@ -129,6 +129,10 @@ def test_outputs_are_cf_netcdf_and_csv(tmp_path):
         assert ds.attrs["Conventions"].startswith("CF-")
         assert ds["concentration"].attrs["units"] == "kg m-3"
         assert ds["lat"].attrs["standard_name"] == "latitude"
+        assert ds["time"].attrs["bounds"] == "time_bnds"
+        np.testing.assert_array_equal(ds["time_bnds"].values[:, 1], ds["time"].values)
+        assert (ds["time_bnds"].values[:, 1] - ds["time_bnds"].values[:, 0] == np.timedelta64(3600, "s")).all()
+        np.testing.assert_allclose(ds["lat_bnds"].values[:, 1] - ds["lat_bnds"].values[:, 0], 0.5)
         np.testing.assert_allclose(ds["concentration"].values, r.concentration.values, rtol=1e-6)
     text = (tmp_path / "receptors.csv").read_text().splitlines()
     assert text[0].startswith("time_utc,Geneva")

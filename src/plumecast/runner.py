@@ -214,7 +214,21 @@ def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:
         "wind": str(result.stats.get("wind_source", "")),
         "references": "https://github.com/plumecast (docs/architecture.md)",
     })
-    ds["time"].encoding.update({"units": f"hours since {sc.start.isoformat()}", "dtype": "float64"})
+    # CF cell boundaries: each value is the mean over (time - interval, time] on its cell
+    interval = np.timedelta64(int(round(sc.steps_per_output * sc.time_step_s)), "s")
+    t_end = ds["time"].values
+    ds["time_bnds"] = (("time", "nv"), np.stack([t_end - interval, t_end], axis=1))
+    ds["time"].attrs["bounds"] = "time_bnds"
+    half_lon = 0.5 * float(sc.output.grid.resolution_deg)
+    ds["lat_bnds"] = (("lat", "nv"), np.stack([ds["lat"].values - half_lon, ds["lat"].values + half_lon], axis=1))
+    ds["lon_bnds"] = (("lon", "nv"), np.stack([ds["lon"].values - half_lon, ds["lon"].values + half_lon], axis=1))
+    ds["lat"].attrs["bounds"] = "lat_bnds"
+    ds["lon"].attrs["bounds"] = "lon_bnds"
+    units = f"hours since {sc.start.isoformat()}"
+    ds["time"].encoding.update({"units": units, "dtype": "float64"})
+    ds["time_bnds"].encoding.update({"units": units, "dtype": "float64"})
+    for name in ("time", "time_bnds", "lat", "lon", "lat_bnds", "lon_bnds"):
+        ds[name].encoding["_FillValue"] = None  # CF: coordinates and bounds have no fill value
     ds["concentration"].encoding.update({"zlib": True, "complevel": 1, "shuffle": True})
     path = outdir / "concentration.nc"
     with atomic_path(path) as tmp:
