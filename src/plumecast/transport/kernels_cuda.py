@@ -48,6 +48,7 @@ _SOURCE = r"""
 #define DEG2RAD 0.017453292519943295
 #define RAD2DEG 57.29577951308232
 #define TWO_PI 6.283185307179586
+#define TANGENT_MAX_LAT 80.0
 typedef unsigned long long u64;
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define STEP_MULT 0xD1B54A32D192ED03ULL
@@ -188,11 +189,22 @@ extern "C" __global__ void advance_f64(KERNEL_ARGS) {
                 int s = step - step0;
                 double vx, vy, vz;
                 bool ok1 = interp<double>(vec, g, k0[s], w0[s], lo, la, &vx, &vy, &vz);
-                double d = vx * px + vy * py + vz * pz;
-                double qx = px + (vx - d * px) * half, qy = py + (vy - d * py) * half, qz = pz + (vz - d * pz) * half;
-                double r = 1.0 / sqrt(qx * qx + qy * qy + qz * qz);
-                qx *= r; qy *= r; qz *= r;
-                double lom = atan2(qy, qx) * RAD2DEG, lam = asin(fmin(fmax(qz, -1.0), 1.0)) * RAD2DEG;
+                double qx, qy, qz, lom, lam, r, d;
+                if (la < TANGENT_MAX_LAT && la > -TANGENT_MAX_LAT) {
+                    /* midpoint in the local tangent plane (kernels_numpy.midpoint) */
+                    double rh = sqrt(px * px + py * py), inv = 1.0 / rh;
+                    double ue = (px * vy - py * vx) * inv;
+                    double vn = vz * rh - (vx * px + vy * py) * pz * inv;
+                    lom = lo + ue * half * inv * RAD2DEG;
+                    lam = la + vn * half * RAD2DEG;
+                    qx = px; qy = py; qz = pz;
+                } else {
+                    d = vx * px + vy * py + vz * pz;
+                    qx = px + (vx - d * px) * half; qy = py + (vy - d * py) * half; qz = pz + (vz - d * pz) * half;
+                    r = 1.0 / sqrt(qx * qx + qy * qy + qz * qz);
+                    qx *= r; qy *= r; qz *= r;
+                    lom = atan2(qy, qx) * RAD2DEG; lam = asin(fmin(fmax(qz, -1.0), 1.0)) * RAD2DEG;
+                }
                 bool ok2 = interp<double>(vec, g, km[s], wm[s], lom, lam, &vx, &vy, &vz);
                 d = vx * qx + vy * qy + vz * qz;
                 double dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
@@ -269,11 +281,21 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
                 float fx = (float)px, fy = (float)py, fz = (float)pz;
                 float vx, vy, vz;
                 bool ok1 = interp<float>(vec, g, k0[s], (float)w0[s], lof, laf, &vx, &vy, &vz);
-                float d = vx * fx + vy * fy + vz * fz;
-                float qx = fx + (vx - d * fx) * half, qy = fy + (vy - d * fy) * half, qz = fz + (vz - d * fz) * half;
-                float r = rsqrtf(qx * qx + qy * qy + qz * qz);
-                qx *= r; qy *= r; qz *= r;
-                float lom = atan2f(qy, qx) * (float)RAD2DEG, lam = asinf(fminf(fmaxf(qz, -1.f), 1.f)) * (float)RAD2DEG;
+                float qx, qy, qz, lom, lam, d;
+                if (laf < (float)TANGENT_MAX_LAT && laf > -(float)TANGENT_MAX_LAT) {
+                    float rh2 = fx * fx + fy * fy, inv = rsqrtf(rh2), rh = rh2 * inv;
+                    float ue = (fx * vy - fy * vx) * inv;
+                    float vn = vz * rh - (vx * fx + vy * fy) * fz * inv;
+                    lom = lof + ue * half * inv * (float)RAD2DEG;
+                    lam = laf + vn * half * (float)RAD2DEG;
+                    qx = fx; qy = fy; qz = fz;
+                } else {
+                    d = vx * fx + vy * fy + vz * fz;
+                    qx = fx + (vx - d * fx) * half; qy = fy + (vy - d * fy) * half; qz = fz + (vz - d * fz) * half;
+                    float r = rsqrtf(qx * qx + qy * qy + qz * qz);
+                    qx *= r; qy *= r; qz *= r;
+                    lom = atan2f(qy, qx) * (float)RAD2DEG; lam = asinf(fminf(fmaxf(qz, -1.f), 1.f)) * (float)RAD2DEG;
+                }
                 bool ok2 = interp<float>(vec, g, km[s], (float)wm[s], lom, lam, &vx, &vy, &vz);
                 d = vx * qx + vy * qy + vz * qz;
                 float dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
