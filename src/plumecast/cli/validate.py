@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         data_dir: Path | None = typer.Argument(
             None, help="folder with runs.csv and arcs.csv (default: the copy shipped with plumecast)"
         ),
-        out: Path = typer.Option(Path("."), "-o", "--out", help="folder for the scatter plot, pairs and scores"),
+        out: Path = typer.Option(Path("."), "-o", "--output", help="folder for the scatter plot, pairs and scores"),
         so2_correction: bool = typer.Option(
             False, "--so2-correction", help="multiply observations by the archive's SO2 loss factors"
         ),

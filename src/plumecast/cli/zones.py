@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
     @app.command("zones")
     def zones_command(
         scenario: Path = typer.Argument(..., help="local scenario YAML (see docs/local_scale.md)"),
-        out: Path = typer.Option(Path("."), "-o", "--out", help="folder for zones.geojson/.kml/.png"),
+        out: Path = typer.Option(Path("."), "-o", "--output", help="folder for zones.geojson/.kml/.png"),
         no_receptors: bool = typer.Option(False, "--no-receptors", help="skip cities / receptors"),
     ) -> None:
         """Footprint of each level of concern, its maximum downwind distance, who is inside and how many may die."""
