@@ -49,6 +49,7 @@ _SOURCE = r"""
 #define RAD2DEG 57.29577951308232
 #define TWO_PI 6.283185307179586
 #define TANGENT_MAX_LAT 80.0
+#define EXPANSION_MAX_LAT 60.0
 typedef unsigned long long u64;
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define STEP_MULT 0xD1B54A32D192ED03ULL
@@ -235,8 +236,19 @@ extern "C" __global__ void advance_f64(KERNEL_ARGS) {
                 double nx = px + dx, ny = py + dy, nz = pz + dz;
                 r = 1.0 / sqrt(nx * nx + ny * ny + nz * nz);
                 nx *= r; ny *= r; nz *= r;
-                double lon_n = atan2(ny, nx) * RAD2DEG;
-                double lat_n = asin(fmin(fmax(nz, -1.0), 1.0)) * RAD2DEG;
+                double lon_n, lat_n;
+                if (la < EXPANSION_MAX_LAT && la > -EXPANSION_MAX_LAT) {
+                    /* lookup lon/lat by expansion (kernels_numpy.end_lonlat) */
+                    double rh = sqrt(px * px + py * py), inv = 1.0 / rh, tphi = pz * inv;
+                    double de = (px * dy - py * dx) * inv;
+                    double dn = dz * rh - (dx * px + dy * py) * pz * inv;
+                    lon_n = lo + (de + de * dn * tphi) * inv * RAD2DEG;
+                    lat_n = la + (dn - 0.5 * de * de * tphi) * RAD2DEG;
+                    if (lon_n >= 180.0) lon_n -= 360.0; else if (lon_n < -180.0) lon_n += 360.0;
+                } else {
+                    lon_n = atan2(ny, nx) * RAD2DEG;
+                    lat_n = asin(fmin(fmax(nz, -1.0), 1.0)) * RAD2DEG;
+                }
                 if (!(ok1 && ok2 && inside(g, lon_n, lat_n))) { exited = true; break; }
                 double mn = m * decay_factor;
                 dec += m - mn;
@@ -245,7 +257,10 @@ extern "C" __global__ void advance_f64(KERNEL_ARGS) {
                 lo = lon_n; la = lat_n;
                 sample(acc, do_sample, z, layer, lo, la, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
             }
-            lon[i] = lo; lat[i] = la; mass[i] = m; zarr[i] = (float)z;
+            /* the stored state: exact lon/lat of the position on the sphere */
+            lon[i] = atan2(py, px) * RAD2DEG;
+            lat[i] = asin(fmin(fmax(pz, -1.0), 1.0)) * RAD2DEG;
+            mass[i] = m; zarr[i] = (float)z;
             if (exited) status[i] = 2;
         }
     }
@@ -328,9 +343,19 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
                 double e = nx * nx + ny * ny + nz * nz - 1.0;
                 double rn = 1.0 - e * (0.5 - 0.375 * e);
                 nx *= rn; ny *= rn; nz *= rn;
-                float nfx = (float)nx, nfy = (float)ny, nfz = (float)nz;
-                float lon_n = atan2f(nfy, nfx) * (float)RAD2DEG;
-                float lat_n = asinf(fminf(fmaxf(nfz, -1.f), 1.f)) * (float)RAD2DEG;
+                float lon_n, lat_n;
+                if (laf < (float)EXPANSION_MAX_LAT && laf > -(float)EXPANSION_MAX_LAT) {
+                    float rh2 = fx * fx + fy * fy, inv = rsqrtf(rh2), rh = rh2 * inv, tphi = fz * inv;
+                    float de = (fx * dy - fy * dx) * inv;
+                    float dn = dz * rh - (dx * fx + dy * fy) * fz * inv;
+                    lon_n = lof + (de + de * dn * tphi) * inv * (float)RAD2DEG;
+                    lat_n = laf + (dn - 0.5f * de * de * tphi) * (float)RAD2DEG;
+                    if (lon_n >= 180.f) lon_n -= 360.f; else if (lon_n < -180.f) lon_n += 360.f;
+                } else {
+                    float nfx = (float)nx, nfy = (float)ny, nfz = (float)nz;
+                    lon_n = atan2f(nfy, nfx) * (float)RAD2DEG;
+                    lat_n = asinf(fminf(fmaxf(nfz, -1.f), 1.f)) * (float)RAD2DEG;
+                }
                 if (!(ok1 && ok2 && inside(g, (double)lon_n, (double)lat_n))) { exited = true; break; }
                 double mn = m * decay_factor;
                 dec += m - mn;

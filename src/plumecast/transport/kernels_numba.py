@@ -14,7 +14,8 @@ spacing and no modulo in the lookup (155 -> 142 ns per particle-step); polynomia
 log and sincos in Box-Muller (:mod:`fastmath`, -> 129 ns); renormalisation onto the
 sphere by a series instead of a square root and a division (-> 124 ns); the
 tangent-plane midpoint of :func:`kernels_numpy.midpoint` instead of the exact one
-(-> 96 ns). A polynomial atan2 was slower than libm's here and is not used.
+(-> 96 ns); lookup lon/lat of the end point by expansion
+(:func:`kernels_numpy.end_lonlat`, -> 77 ns). A polynomial atan2 was slower than libm's here and is not used.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ _TWO_POW_M53 = 1.0 / 9007199254740992.0
 _DEG = math.pi / 180.0
 _RAD = 180.0 / math.pi
 _TWO_PI = 2.0 * math.pi
+_EXPANSION_MAX_LAT = 60.0  # as kernels_numpy.EXPANSION_MAX_LAT
 
 
 @numba.njit(inline="always")
@@ -251,8 +253,21 @@ def _advance(
                 nx *= r
                 ny *= r
                 nz *= r
-                lon_n = math.atan2(ny, nx) * _RAD
-                lat_n = math.asin(min(max(nz, -1.0), 1.0)) * _RAD
+                if -_EXPANSION_MAX_LAT < la < _EXPANSION_MAX_LAT:
+                    # lookup lon/lat by expansion (kernels_numpy.end_lonlat)
+                    inv2 = 1.0 / rh
+                    tphi = pz * inv2
+                    de = (px * dy - py * dx) * inv2
+                    dn = dz * rh - (dx * px + dy * py) * pz * inv2
+                    lon_n = lo + (de + de * dn * tphi) * inv2 * _RAD
+                    lat_n = la + (dn - 0.5 * de * de * tphi) * _RAD
+                    if lon_n >= 180.0:
+                        lon_n -= 360.0
+                    elif lon_n < -180.0:
+                        lon_n += 360.0
+                else:
+                    lon_n = math.atan2(ny, nx) * _RAD
+                    lat_n = math.asin(min(max(nz, -1.0), 1.0)) * _RAD
                 if not (ok1 and ok2 and _inside(lon_n, lat_n, fpar, ipar)):
                     exited = True
                     break
@@ -270,8 +285,9 @@ def _advance(
                     cj = int(math.floor((la - sfpar[2]) / sfpar[3]))
                     if ci >= 0 and ci < sipar[0] and cj >= 0 and cj < sipar[1]:
                         acc[blk, cj, ci] += m
-            lon[i] = lo
-            lat[i] = la
+            # the stored state: exact lon/lat of the position on the sphere
+            lon[i] = math.atan2(py, px) * _RAD
+            lat[i] = math.asin(min(max(pz, -1.0), 1.0)) * _RAD
             mass[i] = m
             if exited:
                 status[i] = 2

@@ -159,6 +159,39 @@ def midpoint(
     return np.where(near, pm, p), np.where(near, lon_e, lon_t), np.where(near, lat_e, lat_t)
 
 
+#: Below this latitude the lon/lat of a step's end point are found by expansion. [deg]
+EXPANSION_MAX_LAT = 60.0
+
+
+def end_lonlat(
+    p: NDArray[np.float64], lon: NDArray[np.float64], lat: NDArray[np.float64], d: NDArray[np.float64],
+    pn: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Lon/lat of the end point ``pn = N(p + d)`` of a step, for the next wind lookup.
+
+    ``d`` is the step's displacement on the unit sphere, tangent at ``p``. Below
+    |lat| = 60 deg the second-order expansion of the great-circle destination,
+    ``lat' = lat + d_n - d_e^2 tan(lat) / 2``, ``lon' = lon + (d_e + d_e d_n tan(lat)) /
+    cos(lat)`` (d_e, d_n the eastward and northward components), replaces atan2 and
+    asin; its O(d^3) error keeps the lookup point within metres of the particle over a
+    call (the particle's position itself, ``pn``, is exact and is converted exactly
+    when the call ends). Elsewhere the exact conversion.
+    """
+    rh = np.sqrt(p[0] * p[0] + p[1] * p[1])
+    far = (lat >= EXPANSION_MAX_LAT) | (lat <= -EXPANSION_MAX_LAT)
+    inv = 1.0 / np.where(far, 1.0, rh)
+    tphi = p[2] * inv
+    de = (p[0] * d[1] - p[1] * d[0]) * inv
+    dn = d[2] * rh - (d[0] * p[0] + d[1] * p[1]) * p[2] * inv
+    lon_t = lon + (de + de * dn * tphi) * inv * (180.0 / np.pi)
+    lat_t = lat + (dn - 0.5 * de * de * tphi) * (180.0 / np.pi)
+    lon_t = np.where(lon_t >= 180.0, lon_t - 360.0, np.where(lon_t < -180.0, lon_t + 360.0, lon_t))
+    if not np.any(far):
+        return lon_t, lat_t
+    lon_e, lat_e = xyz_to_lonlat(pn)
+    return np.where(far, lon_e, lon_t), np.where(far, lat_e, lat_t)
+
+
 def inside_domain(wind: WindGrid, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Mask of points inside the wind grid (always true on a global grid)."""
     inside = np.ones(np.shape(lon), bool)
@@ -200,14 +233,21 @@ def advance(
     h = physics.mixing_height_m
     keys_all = rng.particle_keys(physics.seed, np.arange(len(particles), dtype=np.int64))
     decayed = 0.0
+    # the state within a call: exact positions P on the sphere, and the lon/lat used
+    # for the wind lookups (LON, LAT; see end_lonlat); stored lon/lat are converted
+    # exactly from P at the end of the call
+    touched = (particles.birth_step < step0 + nsteps) & (particles.status == STATUS_ACTIVE)
+    P = lonlat_to_xyz(particles.lon, particles.lat)
+    LON = particles.lon.copy()
+    LAT = particles.lat.copy()
     for s in range(nsteps):
         step = step0 + s
         idx = np.nonzero((particles.birth_step <= step) & (particles.status == STATUS_ACTIVE))[0]
         if idx.size == 0:
             continue
-        lon = particles.lon[idx]
-        lat = particles.lat[idx]
-        p = lonlat_to_xyz(lon, lat)
+        lon = LON[idx]
+        lat = LAT[idx]
+        p = P[:, idx]
         v1, ok1 = interpolate_wind(wind, int(k0[s]), float(w0[s]), lon, lat)
         pm, lonm, latm = midpoint(p, lon, lat, v1, 0.5 * dt / EARTH_RADIUS_M)
         v2, ok2 = interpolate_wind(wind, int(km[s]), float(wm[s]), lonm, latm)
@@ -224,7 +264,7 @@ def advance(
             n = np.where(safe, np.stack([-p[2] * p[0] / rh_s, -p[2] * p[1] / rh_s, rh]), np.array([[-1.0], [0.0], [0.0]]))
             disp = disp + sig_h * (xi1 * e + xi2 * n)
         pn = _normalise(p + disp / EARTH_RADIUS_M)
-        lon_n, lat_n = xyz_to_lonlat(pn)
+        lon_n, lat_n = end_lonlat(p, lon, lat, disp / EARTH_RADIUS_M, pn)
         ok = ok1 & ok2 & inside_domain(wind, lon_n, lat_n)
         z = particles.z[idx].astype(np.float64)
         if physics.kz_m2_s > 0.0:
@@ -238,14 +278,18 @@ def advance(
         mn = m * decay_factor
         decayed += float(np.sum(np.where(ok, m - mn, 0.0)))
         # particles that left the domain stop at their last position inside it
-        particles.lon[idx] = np.where(ok, lon_n, lon)
-        particles.lat[idx] = np.where(ok, lat_n, lat)
+        P[:, idx] = np.where(ok, pn, p)
+        LON[idx] = np.where(ok, lon_n, lon)
+        LAT[idx] = np.where(ok, lat_n, lat)
         particles.z[idx] = np.where(ok, z, particles.z[idx]).astype(np.float32)
         particles.mass[idx] = np.where(ok, mn, m)
         particles.status[idx] = np.where(ok, STATUS_ACTIVE, STATUS_EXITED).astype(np.int8)
         if sampler is not None:
             sel = ok & (z < sampler.layer_depth_m)
             _sample(sampler, lon_n[sel], lat_n[sel], mn[sel])
+    lon_x, lat_x = xyz_to_lonlat(P[:, touched])
+    particles.lon[touched] = lon_x
+    particles.lat[touched] = lat_x
     return decayed
 
 
