@@ -167,7 +167,7 @@ def births(sched: ReleaseSchedule, n_particles: int, seed: int) -> Particles:
     radius = np.array([grp.radius_m for grp in sched.groups], np.float64)
     height = np.array([grp.height_m for grp in sched.groups], np.float64)
     area = np.array([grp.area for grp in sched.groups], np.bool_)
-    key = rng.mix64(np.array([(seed ^ 0x5EED5EED5EED) & 0xFFFFFFFFFFFFFFFF], np.uint64))[0]
+    key = rng.seed_key(seed ^ 0x5EED5EED5EED)
     u0 = float(rng.uniforms(np.array([key], np.uint64), 0, 1)[0][0])
     p = Particles.empty(n_particles)
     p.mass[:] = total / n_particles
@@ -180,7 +180,6 @@ def births(sched: ReleaseSchedule, n_particles: int, seed: int) -> Particles:
 def _place(n, u0, total, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
            key, r_earth, birth, lat, lon, z):  # type: ignore[no-untyped-def]
     deg = math.pi / 180.0
-    golden = np.uint64(0x9E3779B97F4A7C15)
     for j in numba.prange(n):
         q = (j + u0) * (total / n)
         c = min(np.searchsorted(cum, q, side="right"), cum.size - 1)
@@ -194,10 +193,10 @@ def _place(n, u0, total, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cu
         s = lo + min(np.searchsorted(cumw[lo:hi], within, side="right"), hi - lo - 1)
         la = src_lat[s]
         ln = src_lon[s]
-        base = _mix(key ^ (np.uint64(j) * golden))
+        base = rng.mix64_scalar(key ^ (np.uint64(j) * rng.GOLDEN))
         if radius[g] > 0.0:
-            dist = radius[g] * math.sqrt(_unif(base, 1)) / r_earth
-            brg = 2.0 * math.pi * _unif(base, 2)
+            dist = radius[g] * math.sqrt(rng.uniform_scalar(base, 1)) / r_earth
+            brg = 2.0 * math.pi * rng.uniform_scalar(base, 2)
             phi1 = la * deg
             sphi2 = math.sin(phi1) * math.cos(dist) + math.cos(phi1) * math.sin(dist) * math.cos(brg)
             phi2 = math.asin(min(max(sphi2, -1.0), 1.0))
@@ -206,17 +205,4 @@ def _place(n, u0, total, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cu
             ln = (ln + dlam / deg + 180.0) % 360.0 - 180.0
         lat[j] = la
         lon[j] = ln
-        z[j] = height[g] * _unif(base, 3) if area[g] else height[g]
-
-
-@numba.njit(inline="always")
-def _mix(zz):  # type: ignore[no-untyped-def]
-    zz = (zz ^ (zz >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    zz = (zz ^ (zz >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return zz ^ (zz >> np.uint64(31))
-
-
-@numba.njit(inline="always")
-def _unif(base, j):  # type: ignore[no-untyped-def]
-    r = _mix(base + np.uint64(j) * np.uint64(0x9E3779B97F4A7C15))
-    return (float(r >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+        z[j] = height[g] * rng.uniform_scalar(base, 3) if area[g] else height[g]

@@ -301,6 +301,22 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>", base_di
     return _validate(data, source, {}, base_dir)
 
 
+def _existing_path(
+    path: Path, key: tuple[str, str], expected: str, source: str, lines: dict[tuple[str | int, ...], int],
+    base_dir: Path | None,
+) -> Path:
+    """``path`` made absolute (relative paths start at the scenario file's folder);
+    a ScenarioError naming the key and line if it does not exist."""
+    full = path if path.is_absolute() or base_dir is None else base_dir / path
+    if not full.exists():
+        line = lines.get(key)
+        raise ScenarioError(
+            f"{source}{f', line {line}' if line else ''}: {'.'.join(key)}: file not found: {full} "
+            f"(expected {expected}; relative paths start at the scenario file's folder)"
+        )
+    return full.resolve()
+
+
 def _validate(
     data: Any, source: str, lines: dict[tuple[str | int, ...], int], base_dir: Path | None
 ) -> Scenario:
@@ -313,23 +329,12 @@ def _validate(
     # resolve and check paths relative to the scenario file
     updates: dict[str, Any] = {}
     if sc.met.path is not None:
-        p = sc.met.path if sc.met.path.is_absolute() or base_dir is None else base_dir / sc.met.path
-        if not p.exists():
-            line = lines.get(("met", "path"))
-            raise ScenarioError(
-                f"{source}{f', line {line}' if line else ''}: met.path: file not found: {p} "
-                "(expected an existing netCDF or GRIB file; relative paths start at the scenario file's folder)"
-            )
-        updates["met"] = sc.met.model_copy(update={"path": p.resolve()})
+        path = _existing_path(sc.met.path, ("met", "path"), "an existing netCDF or GRIB file", source, lines, base_dir)
+        updates["met"] = sc.met.model_copy(update={"path": path})
     if sc.receptors.csv is not None:
-        p = sc.receptors.csv if sc.receptors.csv.is_absolute() or base_dir is None else base_dir / sc.receptors.csv
-        if not p.exists():
-            line = lines.get(("receptors", "csv"))
-            raise ScenarioError(
-                f"{source}{f', line {line}' if line else ''}: receptors.csv: file not found: {p} "
-                "(expected a CSV with columns name, lat, lon, population)"
-            )
-        updates["receptors"] = sc.receptors.model_copy(update={"csv": p.resolve()})
+        path = _existing_path(sc.receptors.csv, ("receptors", "csv"), "a CSV with columns name, lat, lon, population",
+                              source, lines, base_dir)
+        updates["receptors"] = sc.receptors.model_copy(update={"csv": path})
     return sc.model_copy(update=updates) if updates else sc
 
 

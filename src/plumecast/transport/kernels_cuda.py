@@ -39,7 +39,7 @@ import numpy as np
 from plumecast.errors import BackendUnavailableError
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import Particles
-from plumecast.transport.rng import mix64
+from plumecast.transport.rng import seed_key
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
 
@@ -473,9 +473,7 @@ class CudaBackend:
         cached = self._tw_cache.get(key)
         if cached is not None and cached[0] is wind:
             return cached[1]
-        t_start = (np.arange(step0, step0 + nsteps) * dt).astype(np.float64)
-        k0, w0 = wind.time_index(t_start)
-        km, wm = wind.time_index(t_start + 0.5 * dt)
+        k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
         cp = self.cp
         out = (cp.asarray(k0.astype(np.int32)), cp.asarray(w0), cp.asarray(km.astype(np.int32)), cp.asarray(wm))
         if len(self._tw_cache) > 64:
@@ -514,14 +512,13 @@ class CudaBackend:
             acc = cp.zeros(1, cp.float64)
             sp = (0, 0.0, 1.0, 0, 0.0, 1.0, 0, 0.0)
         n = len(dev)
-        seed_key = mix64(np.array([physics.seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
         args = (
             dev.lon, dev.lat, dev.z, dev.mass, dev.birth_step, dev.status, dev.pid,
             self._wind(wind), *grid,
             k0, w0, km, wm,
             np.int32(step0), np.int32(nsteps), np.float64(dt), np.float64(physics.kh_m2_s),
             np.float64(physics.kz_m2_s), np.float64(physics.mixing_height_m),
-            np.float64(math.exp(-physics.decay_rate_s * dt)), np.uint64(seed_key),
+            np.float64(math.exp(-physics.decay_rate_s * dt)), seed_key(physics.seed),
             np.int32(sp[0]), np.float64(sp[1]), np.float64(sp[2]), np.int32(sp[3]), np.float64(sp[4]),
             np.float64(sp[5]), np.int32(sp[6]), np.float64(sp[7]),
             acc, decayed, np.int64(n),

@@ -28,35 +28,16 @@ import numpy as np
 from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
+from plumecast.transport.rng import GOLDEN as _GOLDEN
+from plumecast.transport.rng import STEP_MULT as _STEP_MULT
+from plumecast.transport.rng import mix64_scalar, seed_key, uniform_scalar
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_STEP_MULT = np.uint64(0xD1B54A32D192ED03)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_TWO_POW_M53 = 1.0 / 9007199254740992.0
 _DEG = math.pi / 180.0
 _RAD = 180.0 / math.pi
 _TWO_PI = 2.0 * math.pi
 _EXPANSION_MAX_LAT = 60.0  # as kernels_numpy.EXPANSION_MAX_LAT
-
-
-@numba.njit(inline="always")
-def _mix64(z: np.uint64) -> np.uint64:
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
-
-
-@numba.njit(inline="always")
-def _uniform(base: np.uint64, j: int) -> float:
-    r = _mix64(base + np.uint64(j) * _GOLDEN)
-    return (float(r >> _S11) + 0.5) * _TWO_POW_M53
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -181,7 +162,7 @@ def _advance(
             la = lat[i]
             z = float(zarr[i])
             m = mass[i]
-            key = _mix64(seed_key ^ (np.uint64(i) * _GOLDEN))
+            key = mix64_scalar(seed_key ^ (np.uint64(i) * _GOLDEN))
             lam = lo * _DEG
             phi = la * _DEG
             cphi = math.cos(phi)
@@ -220,8 +201,8 @@ def _advance(
                 dz = (vz - d * qz) * full
                 if diffuse_h or diffuse_z:
                     base = key + np.uint64(step) * _STEP_MULT
-                    u1 = _uniform(base, 1)
-                    u2 = _uniform(base, 2)
+                    u1 = uniform_scalar(base, 1)
+                    u2 = uniform_scalar(base, 2)
                     rr = math.sqrt(-2.0 * fm.log_unit(u1))
                     c2, s2 = fm.sincos_2pi(u2)
                     xi1 = rr * c2
@@ -237,8 +218,8 @@ def _advance(
                             dy += sh * xi1
                             dx -= sh * xi2
                     if diffuse_z and z <= h:
-                        u3 = _uniform(base, 3)
-                        u4 = _uniform(base, 4)
+                        u3 = uniform_scalar(base, 3)
+                        u4 = uniform_scalar(base, 4)
                         xi3 = math.sqrt(-2.0 * fm.log_unit(u3)) * fm.sincos_2pi(u4)[0]
                         z = abs(z + sig_z * xi3)
                         if z > h:
@@ -294,12 +275,6 @@ def _advance(
         decayed_blocks[blk] = dec
 
 
-def _seed_key(seed: int) -> np.uint64:
-    from plumecast.transport.rng import mix64
-
-    return mix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
-
-
 def advance(
     particles: Particles,
     wind: WindGrid,
@@ -311,9 +286,7 @@ def advance(
     """Advance ``particles`` in place through ``nsteps`` steps; see
     :func:`plumecast.transport.kernels_numpy.advance` (same contract)."""
     dt = physics.dt_s
-    t_start = (np.arange(step0, step0 + nsteps) * dt).astype(np.float64)
-    k0, w0 = wind.time_index(t_start)
-    km, wm = wind.time_index(t_start + 0.5 * dt)
+    k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
     nblocks = max(1, numba.get_num_threads())
     decayed_blocks = np.zeros(nblocks)
     if sampler is not None:
@@ -328,7 +301,7 @@ def advance(
         np.concatenate([wind.int_params, [wind.vec.shape[0]]]),
         k0, w0, km, wm,
         step0, nsteps, dt, physics.kh_m2_s, physics.kz_m2_s, physics.mixing_height_m,
-        math.exp(-physics.decay_rate_s * dt), _seed_key(physics.seed),
+        math.exp(-physics.decay_rate_s * dt), seed_key(physics.seed),
         sampler is not None, sfpar, sipar, acc, decayed_blocks,
     )
     if sampler is not None:

@@ -224,9 +224,7 @@ def advance(
     Returns the mass removed by decay during these steps. [kg]
     """
     dt = physics.dt_s
-    t_start = (np.arange(step0, step0 + nsteps) * dt).astype(np.float64)
-    k0, w0 = wind.time_index(t_start)
-    km, wm = wind.time_index(t_start + 0.5 * dt)
+    k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
     decay_factor = np.exp(-physics.decay_rate_s * dt)
     sig_h = np.sqrt(2.0 * physics.kh_m2_s * dt)
     sig_z = np.sqrt(2.0 * physics.kz_m2_s * dt)

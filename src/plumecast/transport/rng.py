@@ -12,6 +12,7 @@ Normal deviates come from the Box-Muller transform of two such uniforms.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -29,11 +30,16 @@ def mix64(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return z ^ (z >> np.uint64(31))
 
 
+def seed_key(seed: int) -> np.uint64:
+    """The run's key: the mixed seed from which every particle's stream key derives."""
+    with np.errstate(over="ignore"):
+        return np.uint64(mix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0])
+
+
 def particle_keys(seed: int, index: NDArray[np.int64]) -> NDArray[np.uint64]:
     """Per-particle stream key from the run seed and the particle index."""
     with np.errstate(over="ignore"):
-        s = mix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
-        return mix64(s ^ (index.astype(np.uint64) * GOLDEN))
+        return mix64(seed_key(seed) ^ (index.astype(np.uint64) * GOLDEN))
 
 
 def uniforms(keys: NDArray[np.uint64], step: int, n: int) -> list[NDArray[np.float64]]:
@@ -55,3 +61,26 @@ def normals3(keys: NDArray[np.uint64], step: int) -> tuple[NDArray[np.float64], 
     r1 = np.sqrt(-2.0 * np.log(u1))
     r2 = np.sqrt(-2.0 * np.log(u3))
     return r1 * np.cos(2.0 * np.pi * u2), r1 * np.sin(2.0 * np.pi * u2), r2 * np.cos(2.0 * np.pi * u4)
+
+
+# --- the same generator for compiled kernels (numba) -----------------------
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+
+
+@numba.njit(inline="always")
+def mix64_scalar(z: np.uint64) -> np.uint64:
+    """:func:`mix64` of one value, for numba kernels."""
+    z = (z ^ (z >> _S30)) * MIX1
+    z = (z ^ (z >> _S27)) * MIX2
+    return z ^ (z >> _S31)
+
+
+@numba.njit(inline="always")
+def uniform_scalar(base: np.uint64, j: int) -> float:
+    """The ``j``-th uniform of a step's counter ``base`` (as :func:`uniforms`), for
+    numba kernels."""
+    r = mix64_scalar(base + np.uint64(j) * GOLDEN)
+    return (float(r >> _S11) + 0.5) * TWO_POW_M53

@@ -74,6 +74,16 @@ class WindGrid:
         w = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
         return k.astype(np.int64), w
 
+    def step_weights(
+        self, dt_s: float, step0: int, nsteps: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        """Record index and weight (see :meth:`time_index`) at the start and at the
+        middle of each of ``nsteps`` steps of ``dt_s`` from step ``step0``."""
+        t_start = (np.arange(step0, step0 + nsteps) * dt_s).astype(np.float64)
+        k0, w0 = self.time_index(t_start)
+        km, wm = self.time_index(t_start + 0.5 * dt_s)
+        return k0, w0, km, wm
+
 
 def _regular_spacing(values: NDArray[np.float64], name: str, source: str) -> float:
     if values.size < 2:
