@@ -61,9 +61,11 @@ class OutputGrid:
         north = np.minimum(north, np.pi / 2)
         return (EARTH_RADIUS_M**2 * np.deg2rad(self.dlon) * (np.sin(north) - np.sin(south)))[:, None]
 
-    def sampler(self, layer_depth_m: float) -> OutputSampler:
+    def sampler(self, layer_depth_m: float, acc: Any = None) -> OutputSampler:
+        """An empty accumulator on this grid; ``acc`` is a zeroed (lat, lon) array
+        wherever the backend keeps it (default: a new host array)."""
         return OutputSampler(self.lon0, self.dlon, self.nlon, self.lat0, self.dlat, self.nlat, layer_depth_m,
-                             np.zeros((self.nlat, self.nlon)))
+                             np.zeros((self.nlat, self.nlon)) if acc is None else acc)
 
 
 def mean_concentration(acc_kg: NDArray[np.float64], n_samples: int, grid: OutputGrid, layer_depth_m: float) -> NDArray[np.float32]:

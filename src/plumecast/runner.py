@@ -164,8 +164,7 @@ def run(
     step = 0
     while step < n_steps:
         n = min(per_out, n_steps - step)
-        sampler = out_grid.sampler(layer)
-        sampler.acc = backend.zeros((out_grid.nlat, out_grid.nlon))
+        sampler = out_grid.sampler(layer, backend.zeros((out_grid.nlat, out_grid.nlon)))
         t0 = time.perf_counter()
         decayed += backend.advance(particles, grid, physics, step, n, sampler)
         t_kernel += time.perf_counter() - t0
