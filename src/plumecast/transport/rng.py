@@ -83,4 +83,6 @@ def uniform_scalar(base: np.uint64, j: int) -> float:
     """The ``j``-th uniform of a step's counter ``base`` (as :func:`uniforms`), for
     numba kernels."""
     r = mix64_scalar(base + np.uint64(j) * GOLDEN)
-    return (float(r >> _S11) + 0.5) * TWO_POW_M53
+    # r >> 11 < 2^53 fits an int64, whose conversion to float64 is one instruction
+    # (x86 has none for uint64 before AVX-512)
+    return (float(np.int64(r >> _S11)) + 0.5) * TWO_POW_M53
