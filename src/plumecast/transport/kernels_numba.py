@@ -44,6 +44,7 @@ from plumecast.units import EARTH_RADIUS_M
 _DEG = math.pi / 180.0
 _RAD = 180.0 / math.pi
 _TWO_PI = 2.0 * math.pi
+_INV_360 = 1.0 / 360.0
 _EXPANSION_MAX_LAT = 60.0  # as kernels_numpy.EXPANSION_MAX_LAT
 
 
@@ -219,40 +220,46 @@ def _step(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _fill_normals(buf, lane, i, seed_key, first, end, step0, vertical):  # type: ignore[no-untyped-def]
-    """The normal deviates of one particle for steps ``first..end-1`` into
-    ``buf[lane, :, step - step0]``: Box-Muller of its counter-based uniforms, exactly
-    as :func:`plumecast.transport.rng.normals3`.
+def _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical):  # type: ignore[no-untyped-def]
+    """The normal deviates of the particles ``idx`` (one per lane) for the steps
+    ``step0..step0+nsteps-1`` into ``xi[:, lane * nsteps + s]``: Box-Muller of their
+    counter-based uniforms, exactly as :func:`plumecast.transport.rng.normals3`.
 
-    They do not depend on the particle's position, so they are made here in a loop of
-    their own, which LLVM vectorises (the polynomial ``log``/``sincos`` of
-    :mod:`fastmath` are branch-free for this reason): 2-3 ns per pair instead of
-    13 ns inline in the step, where they also competed with the step's chain of
-    dependent lookups."""
-    key = mix64_scalar(seed_key ^ (np.uint64(i) * _GOLDEN))
-    # unsigned indices: numba wraps negative signed indices round, and that select
-    # keeps LLVM from vectorising the loop (10 ns per pair instead of 1.7)
-    s_first = max(first - step0, 0)
-    for s in range(s_first, end - step0):
-        base = key + np.uint64(s + step0) * _STEP_MULT
+    They do not depend on the particles' positions, so they are made ahead of the
+    steps in one flat loop over lanes and steps, which LLVM vectorises (the
+    polynomial ``log``/``sincos`` of :mod:`fastmath` are branch-free for this
+    reason): about 2 ns per pair instead of 13 ns inline in the step, where they also
+    competed with the step's chain of dependent lookups. The loop is flat so that
+    calls of a few steps (one output interval) still fill whole vectors. Steps before
+    a particle's birth get numbers too, unused. Indices are unsigned: numba wraps
+    negative signed indices round, and that select keeps LLVM from vectorising."""
+    for lane in range(idx.size):
+        key = mix64_scalar(seed_key ^ (np.uint64(idx[lane]) * _GOLDEN))
+        off = lane * nsteps
+        for s in range(nsteps):
+            bases[np.uint64(off + s)] = key + np.uint64(s + step0) * _STEP_MULT
+    for t in range(bases.size):
+        ut = np.uint64(t)
+        base = bases[ut]
         rr = math.sqrt(-2.0 * fm.log_unit(uniform_scalar(base, 1)))
         c2, s2 = fm.sincos_2pi(uniform_scalar(base, 2))
-        us = np.uint64(s)
-        buf[lane, 0, us] = rr * c2
-        buf[lane, 1, us] = rr * s2
+        xi[0, ut] = rr * c2
+        xi[1, ut] = rr * s2
     if vertical:
-        for s in range(s_first, end - step0):
-            base = key + np.uint64(s + step0) * _STEP_MULT
+        for t in range(bases.size):
+            ut = np.uint64(t)
+            base = bases[ut]
             rr = math.sqrt(-2.0 * fm.log_unit(uniform_scalar(base, 3)))
-            buf[lane, 2, np.uint64(s)] = rr * fm.sincos_2pi(uniform_scalar(base, 4))[0]
+            xi[2, ut] = rr * fm.sincos_2pi(uniform_scalar(base, 4))[0]
 
 
 @numba.njit(inline="always")
 def _unit_vector(lo, la):  # type: ignore[no-untyped-def]
-    lam = lo * _DEG
-    phi = la * _DEG
-    cphi = math.cos(phi)
-    return cphi * math.cos(lam), cphi * math.sin(lam), math.sin(phi)
+    """The unit vector at (lon, lat) [deg], with the branch-free polynomial sincos of
+    :mod:`fastmath` (error below 5e-16; two of them cost less than the four libm calls)."""
+    cl, sl = fm.sincos_2pi(lo * _INV_360)
+    cp, sp = fm.sincos_2pi(la * _INV_360)
+    return cp * cl, cp * sl, sp
 
 
 @numba.njit(inline="always")
@@ -265,14 +272,16 @@ def _lane_load(i, live, step0, end, lon, lat, zarr, mass, birth, status):  # typ
         first = max(step0, birth[i])
     lo = lon[i]
     la = lat[i]
-    px, py, pz = _unit_vector(lo, la)
+    px = py = pz = 0.0
+    if first < end:  # particles not yet born skip the trigonometry
+        px, py, pz = _unit_vector(lo, la)
     return (px, py, pz, lo, la, float(zarr[i]), mass[i], first, first >= end, False)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _lane_step(st, xi, lane, s, k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, sig_z, h,
+def _lane_step(st, xi, t, k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, sig_z, h,
                diffuse_h, diffuse_z):  # type: ignore[no-untyped-def]
-    return _step(st[0], st[1], st[2], st[3], st[4], st[5], xi[np.uint64(lane), 0, s], xi[np.uint64(lane), 1, s], xi[np.uint64(lane), 2, s],
+    return _step(st[0], st[1], st[2], st[3], st[4], st[5], xi[0, t], xi[1, t], xi[2, t],
                  k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, sig_z, h, diffuse_h, diffuse_z)
 
 
@@ -312,6 +321,7 @@ def _deposit(acc, blk, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untyped-d
 
 
 _LANES = 4
+_CHUNK = 64 * _LANES  # particles dealt to a thread at a time
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
@@ -331,55 +341,65 @@ def _advance(
     half = 0.5 * dt / EARTH_RADIUS_M
     full = dt / EARTH_RADIUS_M
     end = step0 + nsteps
+    n_chunks = (n + _CHUNK - 1) // _CHUNK
     for blk in numba.prange(nblocks):
-        i_start = (n * blk) // nblocks
-        i_end = (n * (blk + 1)) // nblocks
         dec = 0.0
-        xi = np.zeros((_LANES, 3, nsteps))
+        xi = np.zeros((3, _LANES * nsteps))
+        bases = np.empty(_LANES * nsteps, np.uint64)
+        idx = np.empty(_LANES, np.int64)
+        # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
+        # sorted by birth step, and contiguous blocks would leave the threads holding
+        # the late-born ones idle for most of a run.
         # _LANES particles per pass: each particle's steps are one chain of dependent
         # operations (lookup -> midpoint -> lookup -> end point) whose latency, not the
         # arithmetic, bounds a single particle; interleaving independent chains lets
         # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
-        for i in range(i_start, i_end, _LANES):
-            live1 = i + 1 < i_end
-            live2 = i + 2 < i_end
-            live3 = i + 3 < i_end
-            i1 = i + 1 if live1 else i
-            i2 = i + 2 if live2 else i
-            i3 = i + 3 if live3 else i
-            s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
-            s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
-            s2 = _lane_load(i2, live2, step0, end, lon, lat, zarr, mass, birth, status)
-            s3 = _lane_load(i3, live3, step0, end, lon, lat, zarr, mass, birth, status)
-            first = min(min(s0[7], s1[7]), min(s2[7], s3[7]))
-            if first >= end:
-                continue
-            if diffuse_h or diffuse_z:
-                _fill_normals(xi, 0, i, seed_key, s0[7], end, step0, diffuse_z)
-                _fill_normals(xi, 1, i1, seed_key, s1[7], end, step0, diffuse_z)
-                _fill_normals(xi, 2, i2, seed_key, s2[7], end, step0, diffuse_z)
-                _fill_normals(xi, 3, i3, seed_key, s3[7], end, step0, diffuse_z)
-            for step in range(first, end):
-                s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
-                n0 = _lane_step(s0, xi, 0, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
-                                h, diffuse_h, diffuse_z)
-                n1 = _lane_step(s1, xi, 1, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
-                                h, diffuse_h, diffuse_z)
-                n2 = _lane_step(s2, xi, 2, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
-                                h, diffuse_h, diffuse_z)
-                n3 = _lane_step(s3, xi, 3, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
-                                h, diffuse_h, diffuse_z)
-                s0, d0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
-                s1, d1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
-                s2, d2 = _lane_commit(s2, n2, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
-                s3, d3 = _lane_commit(s3, n3, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
-                dec += (d0 + d1) + (d2 + d3)
-                if s0[8] and s1[8] and s2[8] and s3[8]:
-                    break
-            _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
-            _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
-            _lane_store(i2, live2, s2, end, lon, lat, zarr, mass, status)
-            _lane_store(i3, live3, s3, end, lon, lat, zarr, mass, status)
+        for chunk in range(blk, n_chunks, nblocks):
+            i_end = min(n, (chunk + 1) * _CHUNK)
+            for i in range(chunk * _CHUNK, i_end, _LANES):
+                live1 = i + 1 < i_end
+                live2 = i + 2 < i_end
+                live3 = i + 3 < i_end
+                i1 = i + 1 if live1 else i
+                i2 = i + 2 if live2 else i
+                i3 = i + 3 if live3 else i
+                s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
+                s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
+                s2 = _lane_load(i2, live2, step0, end, lon, lat, zarr, mass, birth, status)
+                s3 = _lane_load(i3, live3, step0, end, lon, lat, zarr, mass, birth, status)
+                first = min(min(s0[7], s1[7]), min(s2[7], s3[7]))
+                if first >= end:
+                    continue
+                if diffuse_h or diffuse_z:
+                    idx[0] = i
+                    idx[1] = i1
+                    idx[2] = i2
+                    idx[3] = i3
+                    _fill_normals(xi, bases, idx, seed_key, step0, nsteps, diffuse_z)
+                off1 = np.uint64(nsteps)
+                off2 = np.uint64(2 * nsteps)
+                off3 = np.uint64(3 * nsteps)
+                for step in range(first, end):
+                    s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
+                    n0 = _lane_step(s0, xi, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
+                                    h, diffuse_h, diffuse_z)
+                    n1 = _lane_step(s1, xi, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
+                                    h, diffuse_h, diffuse_z)
+                    n2 = _lane_step(s2, xi, s + off2, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
+                                    h, diffuse_h, diffuse_z)
+                    n3 = _lane_step(s3, xi, s + off3, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
+                                    h, diffuse_h, diffuse_z)
+                    s0, d0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
+                    s1, d1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
+                    s2, d2 = _lane_commit(s2, n2, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
+                    s3, d3 = _lane_commit(s3, n3, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
+                    dec += (d0 + d1) + (d2 + d3)
+                    if s0[8] and s1[8] and s2[8] and s3[8]:
+                        break
+                _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
+                _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
+                _lane_store(i2, live2, s2, end, lon, lat, zarr, mass, status)
+                _lane_store(i3, live3, s3, end, lon, lat, zarr, mass, status)
         decayed_blocks[blk] = dec
 
 
