@@ -16,7 +16,7 @@ sphere by a series instead of a square root and a division (-> 124 ns); the
 tangent-plane midpoint of :func:`kernels_numpy.midpoint` instead of the exact one
 (-> 96 ns); lookup lon/lat of the end point by expansion
 (:func:`kernels_numpy.end_lonlat`, -> 77 ns); several particles interleaved per pass
-(-> 69 ns); the normal deviates made ahead of the steps in a loop of their own that
+(-> 69 ns; two lanes, see _LANES); the normal deviates made ahead of the steps in a loop of their own that
 LLVM vectorises (-> 57 ns); FMA contraction (-> 50 ns); unsigned array indices, so
 that numba emits no wrap-around of negative indices, which had kept the normals'
 loop from being vectorised and added a compare and select to each of the 24 wind
@@ -320,8 +320,10 @@ def _deposit(acc, blk, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untyped-d
             acc[blk, cj, ci] += m
 
 
-_LANES = 4
-_CHUNK = 64 * _LANES  # particles dealt to a thread at a time
+_LANES = 2
+_CHUNK = 128 * _LANES  # particles dealt to a thread at a time
+# Two lanes: four ran 3 % faster on the benchmark workload, but numba's IR inlining of
+# four copies of the step made the first compilation 124 s long instead of 35 s.
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
@@ -358,48 +360,30 @@ def _advance(
             i_end = min(n, (chunk + 1) * _CHUNK)
             for i in range(chunk * _CHUNK, i_end, _LANES):
                 live1 = i + 1 < i_end
-                live2 = i + 2 < i_end
-                live3 = i + 3 < i_end
                 i1 = i + 1 if live1 else i
-                i2 = i + 2 if live2 else i
-                i3 = i + 3 if live3 else i
                 s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
                 s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
-                s2 = _lane_load(i2, live2, step0, end, lon, lat, zarr, mass, birth, status)
-                s3 = _lane_load(i3, live3, step0, end, lon, lat, zarr, mass, birth, status)
-                first = min(min(s0[7], s1[7]), min(s2[7], s3[7]))
+                first = min(s0[7], s1[7])
                 if first >= end:
                     continue
                 if diffuse_h or diffuse_z:
                     idx[0] = i
                     idx[1] = i1
-                    idx[2] = i2
-                    idx[3] = i3
                     _fill_normals(xi, bases, idx, seed_key, step0, nsteps, diffuse_z)
                 off1 = np.uint64(nsteps)
-                off2 = np.uint64(2 * nsteps)
-                off3 = np.uint64(3 * nsteps)
                 for step in range(first, end):
                     s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
                     n0 = _lane_step(s0, xi, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
                                     h, diffuse_h, diffuse_z)
                     n1 = _lane_step(s1, xi, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
                                     h, diffuse_h, diffuse_z)
-                    n2 = _lane_step(s2, xi, s + off2, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
-                                    h, diffuse_h, diffuse_z)
-                    n3 = _lane_step(s3, xi, s + off3, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
-                                    h, diffuse_h, diffuse_z)
                     s0, d0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
                     s1, d1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
-                    s2, d2 = _lane_commit(s2, n2, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
-                    s3, d3 = _lane_commit(s3, n3, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
-                    dec += (d0 + d1) + (d2 + d3)
-                    if s0[8] and s1[8] and s2[8] and s3[8]:
+                    dec += d0 + d1
+                    if s0[8] and s1[8]:
                         break
                 _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
                 _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
-                _lane_store(i2, live2, s2, end, lon, lat, zarr, mass, status)
-                _lane_store(i3, live3, s3, end, lon, lat, zarr, mass, status)
         decayed_blocks[blk] = dec
 
 
