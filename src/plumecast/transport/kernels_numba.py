@@ -41,9 +41,7 @@ from plumecast.transport.rng import mix64_scalar, seed_key, uniform_scalar
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
 
-_DEG = math.pi / 180.0
 _RAD = 180.0 / math.pi
-_TWO_PI = 2.0 * math.pi
 _INV_360 = 1.0 / 360.0
 _EXPANSION_MAX_LAT = 60.0  # as kernels_numpy.EXPANSION_MAX_LAT
 
