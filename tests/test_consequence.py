@@ -108,15 +108,16 @@ def test_zero_concentration_gives_exactly_zero_and_no_numpy_warnings():
 def test_first_exceedance_uses_the_aegl_for_the_elapsed_duration():
     # 25 ppm chlorine from the release start, 10-min means, 6 h long.
     # AEGL-3 (interpolated): 20 min 34.68, 30 min 28, 40 min 24.35 ppm -> first
-    # exceeded at the end of the 40-min interval. AEGL-2 (2.8 ppm) at 10 min.
+    # exceeded in the interval (30, 40] min, reported at its start (a countdown errs
+    # early). AEGL-2 (2.8 ppm) in the first interval, reported at 0.
     res = assess(series(np.full(36, 25.0), datetime=True), CL, [100.0])
-    assert float(res.hours_to_aegl3[0]) == pytest.approx(40 / 60)
-    assert res.first_exceedance_aegl3.values[0] == np.datetime64("2024-05-01T00:40")
-    assert float(res.hours_to_aegl2[0]) == pytest.approx(10 / 60)
-    assert float(res.hours_to_aegl1[0]) == pytest.approx(10 / 60)
+    assert float(res.hours_to_aegl3[0]) == pytest.approx(30 / 60)
+    assert res.first_exceedance_aegl3.values[0] == np.datetime64("2024-05-01T00:30")
+    assert float(res.hours_to_aegl2[0]) == pytest.approx(0.0)
+    assert float(res.hours_to_aegl1[0]) == pytest.approx(0.0)
     # peak % of lethal level: at 6 h AEGL-3 = 10 (7.1/10)^(ln 1.5 / ln 2) ppm
     aegl3_6h = 10 * (7.1 / 10) ** (math.log(1.5) / math.log(2))
-    assert float(res.peak_percent_lethal_level[0]) == pytest.approx(100 * 25 / aegl3_6h, rel=1e-9)
+    assert float(res.peak_percent_aegl3[0]) == pytest.approx(100 * 25 / aegl3_6h, rel=1e-9)
     assert float(res.peak_concentration_ppm[0]) == pytest.approx(25.0)
 
 
@@ -125,7 +126,7 @@ def test_exposure_clock_starts_when_the_gas_arrives():
     # AEGL-3 40 min after arrival (2 h 40 min after release), not at once.
     c = np.concatenate([np.zeros(12), np.full(12, 25.0)])
     res = assess(series(c), CL, [1.0])
-    assert float(res.hours_to_aegl3[0]) == pytest.approx(2 + 40 / 60)
+    assert float(res.hours_to_aegl3[0]) == pytest.approx(2 + 30 / 60)  # start of the (2h30, 2h40] interval
     # an irregular time axis takes the general path and must agree
     t = np.concatenate([[1800.0, 7200.0], 7200.0 + 600.0 * np.arange(1, 13)])
     c2 = np.concatenate([np.zeros(2), np.full(12, 25.0)])
@@ -145,7 +146,7 @@ def test_units_are_converted_and_unknown_units_refused():
     for other in (b, c):
         np.testing.assert_allclose(other.lethal_fraction, a.lethal_fraction, rtol=1e-10)
         np.testing.assert_allclose(
-            other.peak_percent_lethal_level, a.peak_percent_lethal_level, rtol=1e-10
+            other.peak_percent_aegl3, a.peak_percent_aegl3, rtol=1e-10
         )
     with pytest.raises(DataFileError, match="units 'g/L' not understood"):
         assess(series(ppm, units="g/L"), CL)
@@ -162,7 +163,7 @@ def test_missing_aegl_and_probit_are_warned_not_zeroed():
     text = "\n".join(result_warnings(res))
     assert "AEGL-3 missing" in text and "not-verified" in text
     assert res.attrs["aegl3_available"] == 0
-    assert np.isnan(res.peak_percent_lethal_level.values[0])
+    assert np.isnan(res.peak_percent_aegl3.values[0])
     assert res.fatalities.values[0] > 0  # the probit exists: fatalities computed
     res = assess(series(np.full(6, 50.0)), get_agent("ethylene oxide"), [1000.0], probit_set="lees")
     assert np.isnan(res.fatalities.values[0]) and np.isnan(res.attrs["total_fatalities"])
@@ -276,11 +277,16 @@ def test_casualty_table_ranks_and_prints_totals():
     text = console.export_text()
     assert text.index("Alpha") < text.index("Beta") < text.index("Gamma")
     assert "—" in text  # Gamma never reaches AEGL-2
-    assert f"{res.attrs['total_fatalities']:,.0f}" in text
+    # people read two significant figures, never the full-precision value
+    from plumecast.numbers import people
+
+    assert people(res.attrs["total_fatalities"]) in text
+    assert f"{res.attrs['total_fatalities']:,.0f}" not in text
     assert "with shelter-in-place" in text
     console = Console(record=True, width=200)
     print_casualty_table(res, console, top=1, now=np.datetime64("2024-05-01T00:05"))
-    assert "in 15 min" in console.export_text()  # Alpha reaches AEGL-2 at 00:20
+    # Alpha reaches AEGL-2 in the interval (00:10, 00:20]: reported from its start, 00:10
+    assert "05-01 00:10 UTC (in 5 min)" in console.export_text()
 
 
 def test_format_countdown():
@@ -321,7 +327,7 @@ def test_user_defined_agent_runs_through_assess():
         }
     )
     res = assess(series(np.full(6, 12.0)), agent, [1000.0])
-    assert float(res.hours_to_aegl3[0]) == pytest.approx(10 / 60)
+    assert float(res.hours_to_aegl3[0]) == pytest.approx(0.0)  # first interval, reported at its start
     pr = -10.0 + math.log(12.0**2 * 60.0)
     assert float(res.lethal_fraction[0]) == pytest.approx(phi(pr - 5.0), rel=1e-9)
     assert any("AEGL-1 missing" in w for w in result_warnings(res))

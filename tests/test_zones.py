@@ -58,11 +58,22 @@ def test_zones_valid_and_nested(cls):
 
 
 def test_zone_edge_is_at_threshold():
+    """At each zone's tip the axis series just reaches the level (onset convention)."""
+    from plumecast.consequence import onset_floor
+    from plumecast.zones import exposure_series, exposure_time_axis, level_ratio, level_table_kg_m3
+
     res = compute_zones(_scenario(), consequences=False)
     setup = plume_setup(res.scenario)
+    ends = exposure_time_axis(setup)
+    floor = onset_floor(res.agent)
     for z in res.zones:
+        tab = level_table_kg_m3(z.level, res.agent)
+        c = exposure_series(setup, np.array([z.max_distance_m, 1.01 * z.max_distance_m]), np.zeros(2), ends)
+        ratio, elapsed = level_ratio(c, ends, tab, floor)
+        assert ratio[0] >= 1.0 > ratio[1]
+        assert elapsed[0] == pytest.approx(z.exposure_duration_at_tip_s)
         c_tip = peak_concentration(setup, np.array([z.max_distance_m]), np.array([0.0]))[0]
-        assert c_tip == pytest.approx(z.threshold_at_tip_kg_m3, rel=0.02)
+        assert c_tip >= z.threshold_at_tip_kg_m3  # the analytic peak exceeds the interval means
 
 
 def test_zone_points_downwind():
@@ -147,7 +158,7 @@ def test_receptors_and_consequences():
     assert ds["peak_concentration"].attrs["units"] == "kg m-3"
     assert ds["peak_concentration_ppm"].values[0] > ds["peak_concentration_ppm"].values[1]
     assert ds["zone_index"].values[0] == 2  # inside AEGL-3
-    assert ds["peak_percent_lethal_level"].values[0] > 100.0
+    assert ds["peak_percent_aegl3"].values[0] > 100.0
     assert ds.attrs["probit_set"] != "" and "toxic_load" in ds and "probit" in ds
     # fatalities = population x Phi(Pr - 5), outdoors; sheltering (0.5 ACH default) lowers them
     frac = norm.cdf(ds["probit"].values - 5.0)
@@ -158,7 +169,9 @@ def test_receptors_and_consequences():
     assert np.isfinite(ds["hours_to_aegl3"].values[0])
     # the zone table counts the people inside each zone
     rows = res.table()
-    assert rows[0]["population_inside"] == 2000.0 and rows[2]["population_inside"] == 1000.0
+    assert rows[0]["receptor_people_inside"] == 2000.0 and rows[2]["receptor_people_inside"] == 1000.0
+    assert all(np.isnan(r["people_inside"]) for r in rows)  # no raster: unknown, not 0
+    assert all("15,000" in r["people_basis"] for r in rows)
 
 
 def test_zone_series_matches_direct_assess():
@@ -199,7 +212,7 @@ def test_receptor_csv_inside_zone_and_shelter(tmp_path):
     assert np.all(ds["fatalities_sheltered"].values <= ds["fatalities"].values)
     assert ds["fatalities_sheltered"].values[0] < ds["fatalities"].values[0]
     rows = res.table()
-    assert rows[2]["population_inside"] == 400.0 and rows[1]["population_inside"] == 412.0
+    assert rows[2]["receptor_people_inside"] == 400.0 and rows[1]["receptor_people_inside"] == 412.0
     gj = to_geojson(res)
     pts = [f["properties"] for f in gj["features"] if f["properties"]["kind"] == "receptor"]
     assert pts[0]["name"] == "school" and pts[0]["zone"] == "AEGL-3"
@@ -207,28 +220,181 @@ def test_receptor_csv_inside_zone_and_shelter(tmp_path):
     json.dumps(gj, allow_nan=False)  # valid JSON: no NaN
 
 
-def test_aegl_read_at_cloud_passage_time():
-    """A 10-min release is compared with AEGLs for its ~10-min exposure, not a fixed 30 min."""
+def test_aegl_read_from_onset_floor_and_fixed_duration_rejected():
+    """Each place's AEGL is read at the exposure elapsed since the onset floor was reached."""
     from plumecast.agents import get_agent
-    from plumecast.zones import exposure_duration, level_threshold
 
     data = _scenario().model_dump()
     data["release"] = {"rate_kg_s": 5.0, "duration_s": 600}
     s = LocalScenario.model_validate(data)
-    setup = plume_setup(s)
-    d = exposure_duration(setup, np.array([100.0, 1000.0, 50_000.0]))
-    assert d[0] == pytest.approx(600.0, rel=1e-6) and d[0] <= d[1] < d[2]
     res = compute_zones(s, consequences=False)
     agent = get_agent("chlorine")
+    for z in res.zones:
+        assert z.exposure_duration_at_tip_s >= 600.0  # at least the release duration
+        assert z.threshold_at_tip_kg_m3 == pytest.approx(agent.aegl_kg_m3(z.level.aegl, z.exposure_duration_at_tip_s),
+                                                         rel=1e-3)
+    with pytest.raises(ValueError, match="exposure_duration_s is no longer used"):
+        LocalScenario.model_validate({**data, "exposure_duration_s": 1800})
+
+
+def _ring_receptors(res, n_r=14, n_a=31):
+    """Receptors on a polar grid around the AEGL-3 zone, in and out of the polygon."""
+    from plumecast.receptors import Receptors
+
     z3 = res.zones[2]
-    assert z3.threshold_at_tip_kg_m3 == pytest.approx(
-        agent.aegl_kg_m3(3, z3.exposure_duration_at_tip_s), rel=1e-3
-    )
-    lv = z3.level
-    assert level_threshold(lv, agent, setup, np.array([100.0]))[0] == pytest.approx(agent.aegl_kg_m3(3, 600.0))
-    fixed = compute_zones(LocalScenario.model_validate({**data, "exposure_duration_s": 1800}), consequences=False)
-    assert fixed.zones[2].exposure_duration_at_tip_s == 1800.0
-    assert fixed.zones[2].max_distance_m > z3.max_distance_m  # 30-min AEGL-3 (28 ppm) < 10-min (50 ppm)
+    r = np.geomspace(0.05, 1.6, n_r) * z3.max_distance_m
+    a = np.radians(np.linspace(-40.0, 40.0, n_a))
+    rr, aa = np.meshgrid(r, a)
+    x, y = (rr * np.cos(aa)).ravel(), (rr * np.sin(aa)).ravel()
+    lon, lat = to_lonlat(45.0, 5.0, 90.0, x, y)
+    names = [f"r{i}" for i in range(x.size)]
+    return Receptors(name=names, lat=lat, lon=lon, population=np.full(x.size, 10.0)), x, y
+
+
+@pytest.mark.parametrize("cls", ["D", "F"])
+def test_receptors_outside_aegl3_polygon_never_reach_it(cls):
+    """Polygons and receptor rows share one convention (issue 9): a receptor assessed at its own
+    position outside the AEGL-3 polygon never reports >= 100 % of AEGL-3; one given the plume-axis
+    value (uncertainty sector) reports >= 100 % only within the AEGL-3 distance."""
+    from shapely.geometry import Point
+
+    res0 = compute_zones(_scenario(stability=cls), consequences=False)
+    rec, x, y = _ring_receptors(res0)
+    # a zero-width uncertainty sector: every receptor is assessed at its own position
+    res = compute_zones(_scenario(stability=cls, direction_uncertainty_deg=0.0), receptors=rec)
+    ds = res.receptors
+    z3 = res.zones[2]
+    pct = ds["peak_percent_aegl3"].values
+    own = ~ds["plume_axis_assumed"].values
+    assert own.sum() > 40
+    outside = np.array([not z3.polygon_local.covers(Point(a, b)) for a, b in zip(ds.x_m.values, ds.y_m.values,
+                                                                                  strict=True)])
+    assert np.all(pct[own & outside] < 100.0), pct[own & outside].max()
+    assert np.sum(pct[own & ~outside] >= 100.0) > 10
+    # the AEGL-3 countdown agrees with the % column
+    np.testing.assert_array_equal(np.isfinite(ds["hours_to_aegl3"].values), pct >= 100.0)
+    # default sector: receptors in it get the plume-axis value at their distance
+    sec = compute_zones(_scenario(stability=cls), receptors=rec).receptors
+    axis = sec["plume_axis_assumed"].values
+    assert axis.sum() > 10
+    pct = sec["peak_percent_aegl3"].values
+    r = np.hypot(sec.x_m.values, sec.y_m.values)
+    assert np.all(pct[axis & (r > z3.max_distance_m * 1.001)] < 100.0)
+    assert np.all(pct[axis & (r < z3.max_distance_m * 0.98)] >= 100.0)
+
+
+def test_trace_ahead_of_cloud_does_not_change_aegl_times():
+    """A 1e-6 ppm trace hours ahead of the cloud cannot start the AEGL clock (onset floor)."""
+    from plumecast.consequence import assess, onset_floor
+    from plumecast.units import ppm_to_kg_m3
+    from plumecast.zones import exposure_series, exposure_time_axis, level_ratio, level_table_kg_m3
+
+    s = _scenario(wind_speed_m_s=1.0, stability="F")
+    setup = plume_setup(s)
+    ends = exposure_time_axis(setup)
+    x = np.array([9000.0, 15000.0, 30000.0])
+    clean = exposure_series(setup, x, np.zeros(3), ends)
+    trace = float(ppm_to_kg_m3(1e-6, s.agent.molecular_weight_g_mol))
+    arrival = x / setup.wind_speed_m_s
+    early = ends[:, None] < arrival[None, :] - 7200.0  # hours ahead of the cloud
+    assert early.any(axis=0).all()
+    traced = np.where(early, np.maximum(clean, trace), clean)
+    floor = onset_floor(s.agent)
+
+    def times(series, fl):
+        da = xr.DataArray(series, dims=("time", "receptor"), coords={"time": ends}, attrs={"units": "kg m-3"})
+        ds = assess(da, s.agent, [1.0] * 3, start=0.0, keep_timeseries=False, onset_floor_kg_m3=fl)
+        return np.array([ds[f"hours_to_aegl{k}"].values for k in (1, 2, 3)])
+
+    np.testing.assert_array_equal(times(clean, floor), times(traced, floor))
+    for lv in compute_zones(s, consequences=False).zones:
+        tab = level_table_kg_m3(lv.level, s.agent)
+        np.testing.assert_array_equal(level_ratio(clean, ends, tab, floor)[0], level_ratio(traced, ends, tab, floor)[0])
+    # without the floor the same trace would start the clock early and change the answer
+    assert not np.array_equal(times(clean, 0.0), times(traced, 0.0), equal_nan=True)
+
+
+def test_receptor_results_do_not_depend_on_other_receptors():
+    from plumecast.receptors import Receptors
+
+    s = _scenario()
+    reach = compute_zones(s, consequences=False).zones[0].max_distance_m
+    lon, lat = to_lonlat(45.0, 5.0, 90.0, [900.0, 2500.0, 0.9 * reach], [40.0, -300.0, 0.0])
+
+    def run(ix):
+        rec = Receptors(name=np.array(["a", "b", "far"])[ix], lat=lat[ix], lon=lon[ix], population=[100.0] * len(ix))
+        return compute_zones(s, receptors=rec).receptors
+
+    alone, pair, three = run([0]), run([0, 1]), run([0, 1, 2])
+    assert pair.sizes["receptor"] == 2 and three.sizes["receptor"] == 3
+    for name in ("peak_concentration", "peak_percent_aegl3", "toxic_load", "fatalities", "fatalities_sheltered",
+                 "hours_to_aegl1", "hours_to_aegl2", "hours_to_aegl3", "hours_to_aegl3_sheltered", "shelter_end_s"):
+        a = alone[name].values[0]
+        np.testing.assert_array_equal(pair[name].values[0], a, err_msg=name)
+        np.testing.assert_array_equal(three[name].values[0], a, err_msg=name)
+    assert float(alone["fatalities_sheltered"][0]) < float(alone["fatalities"][0])
+
+
+def test_point_receptor_without_population_is_unknown(tmp_path):
+    from plumecast.receptors import Receptors
+
+    lon, lat = to_lonlat(45.0, 5.0, 90.0, [700.0, 1200.0], [0.0, 0.0])
+    rec = Receptors(name=["unknown-people", "farm"], lat=lat, lon=lon, population=[np.nan, 12.0])
+    res = compute_zones(_scenario(), receptors=rec)
+    ds = res.receptors
+    assert np.isnan(ds["population"].values[0]) and np.isnan(ds["fatalities"].values[0])
+    assert ds["fatalities"].values[1] > 0
+    rows = res.table()
+    assert rows[0]["receptors_unknown_population"] == 1 and rows[0]["receptor_people_inside"] == 12.0
+    pts = [f["properties"] for f in to_geojson(res)["features"] if f["properties"]["kind"] == "receptor"]
+    assert pts[0]["population"] is None and pts[0]["fatalities"] is None
+    from rich.console import Console
+
+    from plumecast.cli.zones import _receptor_table
+
+    console = Console(width=250, record=True)
+    console.print(_receptor_table(ds, [z.level.name for z in res.zones]))
+    line = next(ln for ln in console.export_text().splitlines() if "unknown-people" in ln)
+    assert "unknown" in line.replace("unknown-people", "") and " 0 " not in line
+
+
+def test_population_raster_counts_people_in_zones(tmp_path):
+    """People in each zone from a netCDF raster = the analytic sum of the cells inside it."""
+    base = compute_zones(_scenario(), consequences=False)
+    z3 = base.zones[2].polygon
+    minx, miny, maxx, maxy = z3.bounds
+    d = (maxy - miny) / 6.0  # cells a sixth of the AEGL-3 zone's width
+    lon_e = np.arange(minx - 3 * d, maxx + 3 * d, d)
+    lat_e = np.arange(miny - 3 * d, maxy + 3 * d, d)
+    ny, nx = lat_e.size - 1, lon_e.size - 1
+    x0, y0 = np.meshgrid(lon_e[:-1], lat_e[:-1])
+    boxes = shapely.box(x0, y0, x0 + d, y0 + d)
+    in3 = shapely.contains(z3, boxes)
+    apart = ~shapely.intersects(z3, boxes)
+    values = np.zeros((ny, nx))
+    values[in3] = np.random.default_rng(3).uniform(10, 100, in3.sum())
+    values[apart] = 1000.0  # people outside the AEGL-3 zone: not counted in it
+    assert in3.sum() >= 5 and apart.sum() >= 5
+    lat_c = 0.5 * (lat_e[1:] + lat_e[:-1])
+    lon_c = 0.5 * (lon_e[1:] + lon_e[:-1])
+    xr.Dataset(
+        {"pop": (("lat", "lon"), values, {"units": "1"})},
+        coords={"lat": ("lat", lat_c, {"units": "degrees_north"}), "lon": ("lon", lon_c, {"units": "degrees_east"})},
+    ).to_netcdf(tmp_path / "pop.nc")
+    data = _scenario().model_dump(mode="json")
+    data["population"] = {"raster": "pop.nc"}
+    (tmp_path / "sc.yaml").write_text(yaml.safe_dump(data))
+    res = compute_zones(load_local_scenario(tmp_path / "sc.yaml"), consequences=False)
+    rows = res.table()
+    assert rows[2]["people_inside"] == pytest.approx(values[in3].sum(), rel=1e-9)
+    assert rows[2]["people_unknown_area_km2"] == 0.0 and "pop.nc" in rows[2]["people_basis"]
+    # the AEGL-1 zone reaches beyond this small raster: a lower bound with the unknown area stated
+    assert rows[0]["people_inside"] > rows[2]["people_inside"]
+    assert rows[0]["people_unknown_area_km2"] > 0
+    assert any("AEGL-1: population unknown" in w for w in res.warnings)
+    gj = to_geojson(res)
+    z = [f["properties"] for f in gj["features"] if f["properties"]["kind"] == "threat_zone"]
+    assert z[2]["people_inside"] == pytest.approx(values[in3].sum(), rel=1e-9)
 
 
 def test_graniteville_example_loads():
@@ -264,28 +430,37 @@ def test_cli_zones_units_people_and_files(tmp_path):
     r = _invoke(["zones", str(sc), "-o", str(tmp_path / "out")])
     assert r.exit_code == 0, r.output
     for header in ("threshold at tip [ppm]", "AEGL exposure [min]", "max downwind distance [km]", "area [km²]",
-                   "people inside [people]", "peak [ppm]", "peak % of lethal level", "deaths outdoors [people]",
+                   "people inside [people]", "peak [ppm]", "peak % of AEGL-3", "deaths outdoors [people]",
                    "deaths sheltered [people]", "toxic load ["):
         assert header in r.output, header
     assert "school" in r.output and "expected deaths, all receptors" in r.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["zones.geojson", "zones.kml", "zones.png"]
 
 
-def test_cli_zones_people_zero_vs_not_searched(tmp_path):
+def test_cli_zones_people_unknown_without_raster(tmp_path):
+    """Without a raster the zone table never prints people inside as a known 0."""
     lon, lat = to_lonlat(45.0, 5.0, 90.0, [-5000.0], [0.0])  # upwind: never inside
     (tmp_path / "people.csv").write_text(f"name,lat,lon,population\nupwind,{lat[0]:.6f},{lon[0]:.6f},50\n")
     searched = _invoke(["zones", str(_write_scenario(tmp_path, {"cities": False, "csv": "people.csv"})),
                         "-o", str(tmp_path / "a")])
     assert searched.exit_code == 0, searched.output
     rows = [ln for ln in searched.output.splitlines() if ln.startswith("│ AEGL-")]
-    assert len(rows) == 3 and all(ln.rstrip(" │|").split()[-1] == "0" for ln in rows), rows
-    assert "—" not in searched.output and "0 people" in searched.output
+    assert len(rows) == 3 and all("unknown (no raster)" in ln for ln in rows), rows
+    assert "only GeoNames cities of >= 15,000 people" in searched.output
+    assert "this is not a count of people" in searched.output
     skipped = _invoke(["zones", str(_write_scenario(tmp_path, {"cities": False, "csv": "people.csv"})),
                        "-o", str(tmp_path / "b"), "--no-receptors"])
     assert skipped.exit_code == 0, skipped.output
     rows = [ln for ln in skipped.output.splitlines() if ln.startswith("│ AEGL-")]
     assert len(rows) == 3 and all("—" in ln for ln in rows)
     assert "not searched" in skipped.output
+
+
+def test_people_and_deaths_shown_to_two_significant_figures():
+    from plumecast.cli.zones import sig2
+
+    assert [sig2(v) for v in (512_027.0, 1234.0, 12.34, 1.234, 0.0341, 0.0, 0.001, float("nan"))] == [
+        "510,000", "1,200", "12", "1.2", "0.034", "0", "< 0.01", "unknown"]
 
 
 BAD = {

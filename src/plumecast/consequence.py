@@ -235,6 +235,9 @@ class _Context:
     probit: ProbitSet | None
     conc_factor: float  # kg m-3 -> probit concentration unit
     dt_probit: NDArray[np.float64]  # interval lengths in the probit time unit
+    floor: float  # onset floor [kg m-3]
+    extra_probits: tuple[ProbitSet, ...] = ()  # every published set, for the range
+    extra_factors: tuple[float, ...] = ()  # kg m-3 -> each set's concentration unit
 
 
 def _aegl_threshold(
@@ -254,9 +257,10 @@ def _aegl_threshold(
 def _series_metrics(e: NDArray[np.float64], ctx: _Context) -> dict[str, NDArray[Any]]:
     """Per-receptor figures for one exposure series ``e`` (time, receptor) [kg m-3]."""
     ntime, nrec = e.shape
-    pos = e > 0
+    pos = e >= ctx.floor if ctx.floor > 0 else e > 0
     onset = np.argmax(pos, axis=0)
     out: dict[str, NDArray[Any]] = {"peak": e.max(axis=0) if ntime else np.zeros(nrec)}
+    out["exposed_s"] = (ctx.end_s - ctx.begin_s) @ pos.astype(float)
     lag = None
     if ctx.uniform:
         lag = np.arange(ntime, dtype=np.intp)[:, None] - onset[None, :]
@@ -281,6 +285,12 @@ def _series_metrics(e: NDArray[np.float64], ctx: _Context) -> dict[str, NDArray[
         out["load"] = ctx.dt_probit @ power_exponent(scaled, ctx.probit.n)
     else:
         out["load"] = np.full(nrec, np.nan)
+    fracs = []
+    for ps, factor in zip(ctx.extra_probits, ctx.extra_factors, strict=True):
+        dtp = (ctx.end_s - ctx.begin_s) / ps.seconds_per_time_unit
+        load = dtp @ power_exponent(e * factor, ps.n)
+        fracs.append(lethal_fraction_from_probit(probit_from_load(load, ps.a, ps.b)))
+    out["frac_sets"] = np.array(fracs) if fracs else np.zeros((0, nrec))
     return out
 
 
@@ -298,6 +308,8 @@ def assess(
     temperature_k: float = T_STANDARD_K,
     pressure_pa: float = P_STANDARD_PA,
     keep_timeseries: bool = True,
+    onset_floor_kg_m3: float | None = None,
+    issued_at: Any = None,
 ) -> xr.Dataset:
     """Consequences of a concentration series at each receptor.
 
@@ -327,6 +339,13 @@ def assess(
         State for ppm <-> mass conversions. [K], [Pa]
     keep_timeseries : bool
         Include the outdoor and indoor concentration timelines (time, receptor).
+    onset_floor_kg_m3 : float, optional
+        Exposure at a receptor begins with the first value at or above this
+        floor (a trace below it cannot start the AEGL clock). Default
+        :func:`onset_floor`: 1 % of the agent's lowest 8-h AEGL. [kg m-3]
+    issued_at : datetime-like or float, optional
+        When the forecast is issued (seconds after ``start`` if ``time`` is in
+        seconds); ``lead_time_to_aeglN`` counts from it. Default: ``start``.
 
     Returns
     -------
@@ -369,6 +388,8 @@ def assess(
         aegl_tables[level] = tab
         lag_tables[level] = aegl_loglog_interpolate(durations, tab, dt[0] * np.arange(1, ntime + 1))
     ps = agent.probit_set(probit_set)
+    floor = onset_floor(agent, temperature_k, pressure_pa) if onset_floor_kg_m3 is None else float(onset_floor_kg_m3)
+    all_sets = tuple(agent.probits.values()) if ps is not None and len(agent.probits) > 1 else ()
     ctx = _Context(
         end_s=axis.end_s,
         begin_s=axis.begin_s,
@@ -378,9 +399,13 @@ def assess(
         probit=ps,
         conc_factor=ps.concentration_factor(mw, temperature_k, pressure_pa) if ps else 1.0,
         dt_probit=dt / ps.seconds_per_time_unit if ps else dt,
+        floor=floor,
+        extra_probits=all_sets,
+        extra_factors=tuple(q.concentration_factor(mw, temperature_k, pressure_pa) for q in all_sets),
     )
 
     weights = _shelter_weights(axis, shelter)
+    ach = _shelter_rates(axis, shelter, nrec)
     all_inside = bool(np.all(weights == 1.0))
     indoor = np.empty_like(values) if keep_timeseries else None
     block = max(1, _CHUNK_ELEMENTS // max(ntime, 1))
@@ -388,7 +413,7 @@ def assess(
     res_in: dict[str, list[NDArray[Any]]] = {}
     for lo in range(0, nrec, block):
         c_out = np.ascontiguousarray(values[:, lo : lo + block])
-        c_in, _ = indoor_concentration(c_out, dt, shelter.air_changes_per_hour)
+        c_in, _ = indoor_concentration(c_out, dt, ach if np.ndim(ach) == 0 else ach[:, lo : lo + block])
         if indoor is not None:
             indoor[:, lo : lo + block] = c_in
         exposure_in = (
@@ -411,8 +436,9 @@ def assess(
     for name, coord in rec_coords.items():
         ds = ds.assign_coords({name: ("receptor", coord)})
     ds["population"] = ("receptor", pop, {"units": "1", "long_name": "people at the receptor"})
-    f_out = _add_figures(ds, outdoor, "", axis, agent, ps, temperature_k, pressure_pa)
-    f_in = _add_figures(ds, sheltered, "_sheltered", axis, agent, ps, temperature_k, pressure_pa)
+    issued_s = _issued_seconds(axis, issued_at)
+    f_out = _add_figures(ds, outdoor, "", axis, agent, ps, temperature_k, pressure_pa, issued_s)
+    f_in = _add_figures(ds, sheltered, "_sheltered", axis, agent, ps, temperature_k, pressure_pa, issued_s)
     comp = shelter.compliance_fraction
     ds["fatalities"] = (
         "receptor",
@@ -427,6 +453,34 @@ def assess(
             "long_name": f"expected fatalities with shelter-in-place ({comp:g} compliance)",
         },
     )
+    # the range over the agent's published probit sets (where it has more than one)
+    for suffix, m in (("", outdoor), ("_sheltered", sheltered)):
+        sets = m["frac_sets"]
+        if sets.shape[0] > 1:
+            if suffix:
+                sets = comp * sets + (1.0 - comp) * outdoor["frac_sets"]
+            lo_f, hi_f = sets.min(axis=0), sets.max(axis=0)
+        else:
+            base = f_out if not suffix else comp * f_in + (1.0 - comp) * f_out
+            lo_f = hi_f = base
+        for bound, vals in (("low", lo_f), ("high", hi_f)):
+            ds[f"fatalities{suffix}_{bound}"] = (
+                "receptor", pop * vals,
+                {"units": "1", "long_name": f"expected fatalities{' with shelter-in-place' if suffix else ''}, "
+                 f"{'lowest' if bound == 'low' else 'highest'} over the agent's published probit sets "
+                 f"({', '.join(agent.probits) or 'none'})"},
+            )
+    exposed_h = outdoor["exposed_s"] / 3600.0
+    ds["exposure_duration_h"] = ("receptor", exposed_h, {
+        "units": "h", "long_name": "time outdoors at or above the onset floor"})
+    fit_lo, fit_hi = PROBIT_FITTED_DURATION_MIN
+    beyond = exposed_h * 60.0 > fit_hi
+    ds["probit_beyond_fitted_range"] = ("receptor", beyond.astype(np.int8), {
+        "units": "1", "flag_values": np.array([0, 1], np.int8), "flag_meanings": "within beyond",
+        "long_name": f"exposure longer than the {fit_lo:g}-{fit_hi:g} min the probits were fitted for "
+        "(the fatality figure is an extrapolation)"})
+    ds["note"] = ("receptor", _receptor_notes(ds, exposed_h, beyond, pop), {
+        "long_name": "why figures that seem to disagree do"})
     if keep_timeseries:
         ds = ds.assign_coords(time=("time", axis.stamps))
         ds["concentration"] = (
@@ -479,6 +533,79 @@ def assess(
     return ds
 
 
+#: Exposure durations the shipped lethality probits were fitted for. [min] Purple
+#: Book (CPR 18E 1999, sect. 5.2) probits come from animal data at 10-60 min and are
+#: applied in QRA to at most 30 min; ten Berge, Zwart & Appelman (1986), J. Hazard.
+#: Mater. 13, 301, fitted C^n t over the same range. Longer exposures are flagged.
+PROBIT_FITTED_DURATION_MIN = (10.0, 60.0)
+#: The onset floor as a fraction of the agent's lowest 8-h AEGL.
+ONSET_FLOOR_FRACTION = 0.01
+
+
+def onset_floor(agent: Agent, temperature_k: float = T_STANDARD_K, pressure_pa: float = P_STANDARD_PA) -> float:
+    """Concentration below which exposure has not begun: 1 % of the agent's
+    lowest available 8-h AEGL (AEGL-1, else 2, else 3); 0 without AEGLs. [kg m-3]
+
+    A trace far ahead of the cloud (numerical or real) then cannot start the AEGL
+    clock, which would shorten the duration the AEGL is read at for the cloud itself.
+    """
+    for level in AEGL_LEVELS:
+        tab = agent.aegl_table_ppm(level)
+        finite = tab[np.isfinite(tab)]
+        if finite.size:
+            low = float(finite.min())
+            return ONSET_FLOOR_FRACTION * float(ppm_to_kg_m3(low, agent.molecular_weight_g_mol, temperature_k,
+                                                             pressure_pa))
+    return 0.0
+
+
+def _issued_seconds(axis: _TimeAxis, issued_at: Any) -> float:
+    if issued_at is None:
+        return 0.0
+    if isinstance(issued_at, int | float | np.floating | np.integer):
+        return float(issued_at)
+    if not axis.is_datetime:
+        raise DataFileError("issued_at is a date-time but the concentration time axis is in seconds")
+    return float((_as_datetime64(issued_at) - axis.release_start) / np.timedelta64(1, "s"))
+
+
+def _shelter_rates(axis: _TimeAxis, shelter: Shelter, nrec: int) -> Any:
+    """Air changes per hour of the sheltering buildings per interval (and receptor):
+    the tight-building rate until ``shelter.end``, the ventilation rate after it."""
+    if shelter.end is None:
+        return shelter.air_changes_per_hour
+    if isinstance(shelter.end, _dt.datetime):
+        if not axis.is_datetime:
+            raise DataFileError("shelter.end is a date-time but the concentration time axis is in seconds")
+        end = np.full(nrec, float((_as_datetime64(shelter.end) - axis.release_start) / np.timedelta64(1, "s")))
+    else:
+        end = np.broadcast_to(np.asarray(shelter.end, dtype=float), (nrec,))
+    mid = 0.5 * (axis.begin_s + axis.end_s)
+    return np.where(mid[:, None] < end[None, :], shelter.air_changes_per_hour,
+                    shelter.ventilation_air_changes_per_hour)
+
+
+def _receptor_notes(ds: xr.Dataset, exposed_h: NDArray[np.float64], beyond: NDArray[np.bool_],
+                    pop: NDArray[np.float64]) -> NDArray[np.str_]:
+    """A short reason wherever the AEGL countdown, the % of AEGL-3 and the
+    fatalities seem to disagree, or the figure is an extrapolation."""
+    frac = np.asarray(ds["lethal_fraction"].values, float)
+    hit3 = np.isfinite(np.asarray(ds["hours_to_aegl3"].values, float))
+    notes = []
+    for i in range(frac.size):
+        parts = []
+        if not np.isfinite(pop[i]):
+            parts.append("population unknown")
+        if np.isfinite(frac[i]) and frac[i] >= 1e-4 and not hit3[i]:
+            parts.append(f"deaths without AEGL-3: the toxic load adds up over {exposed_h[i]:.2g} h of exposure, "
+                         "while AEGL-3 is read for the elapsed duration (tabulated to 8 h)")
+        if beyond[i] and np.isfinite(frac[i]) and frac[i] > 0:
+            parts.append(f"exposure of {exposed_h[i]:.2g} h is beyond the {PROBIT_FITTED_DURATION_MIN[0]:g}-"
+                         f"{PROBIT_FITTED_DURATION_MIN[1]:g} min the probits were fitted for: fatalities extrapolated")
+        notes.append("; ".join(parts))
+    return np.asarray(notes, dtype=str)
+
+
 def _total(values: NDArray[np.float64]) -> float:
     """Sum over receptors; NaN if no receptor has a figure."""
     finite = np.isfinite(values)
@@ -494,6 +621,7 @@ def _add_figures(
     ps: ProbitSet | None,
     temperature_k: float,
     pressure_pa: float,
+    issued_s: float = 0.0,
 ) -> NDArray[np.float64]:
     where = "outdoors" if not suffix else "for people sheltering indoors"
     mw = agent.molecular_weight_g_mol
@@ -511,29 +639,40 @@ def _add_figures(
         idx = m[f"first{level}"]
         hit = idx >= 0
         safe = np.where(hit, idx, 0)
+        # the start of the interval in which the level is reached: a countdown errs early
+        begin = axis.begin_s[safe]
         if axis.is_datetime:
-            when = np.where(hit, axis.stamps[safe], np.datetime64("NaT", "ns"))
+            when = np.where(hit, axis.release_start + (begin * 1e9).astype("timedelta64[ns]"),
+                            np.datetime64("NaT", "ns"))
             tattrs = {
-                "long_name": f"first time AEGL-{level} is reached {where} (NaT: never or n/a)"
+                "long_name": f"first time AEGL-{level} may be reached {where}: start of the interval in "
+                "which it is (NaT: never or n/a)"
             }
         else:
-            when = np.where(hit, axis.stamps[safe], np.nan)
+            when = np.where(hit, axis.release_start + begin, np.nan)
             tattrs = {
                 "units": "s",
-                "long_name": f"first time AEGL-{level} is reached {where} (NaN: never or n/a)",
+                "long_name": f"first time AEGL-{level} may be reached {where}: start of the interval in "
+                "which it is (NaN: never or n/a)",
             }
         ds[f"first_exceedance_aegl{level}{suffix}"] = ("receptor", when, tattrs)
-        hours = np.where(hit, axis.end_s[safe] / 3600.0, np.nan)
+        hours = np.where(hit, begin / 3600.0, np.nan)
         ds[f"hours_to_aegl{level}{suffix}"] = (
             "receptor",
             hours,
             {
                 "units": "h",
-                "long_name": f"hours from release start to AEGL-{level} {where}",
+                "long_name": f"hours from release start to AEGL-{level} {where} (start of the interval)",
                 "aegl_available": int(np.all(idx != -2)),
             },
         )
-    ds[f"peak_percent_lethal_level{suffix}"] = (
+        ds[f"lead_time_aegl{level}{suffix}"] = (
+            "receptor",
+            np.where(hit, (begin - issued_s) / 3600.0, np.nan),
+            {"units": "h", "long_name": f"hours from the forecast's issue to AEGL-{level} {where} "
+             "(negative: already reached when issued)"},
+        )
+    ds[f"peak_percent_aegl3{suffix}"] = (
         "receptor",
         m["pct3"],
         {

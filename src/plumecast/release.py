@@ -143,7 +143,24 @@ def schedule(scenario: Scenario, groups: list[SourceGroup] | None = None) -> Rel
 
 
 def births(sched: ReleaseSchedule, n_particles: int, seed: int) -> Particles:
-    """Create the run's particles with their birth step, source position and mass.
+    """Create the run's particles with their birth step, source position and mass
+    (see :func:`births_and_groups`, which also says which release each came from)."""
+    return births_and_groups(sched, n_particles, seed)[0]
+
+
+def particles_for_mass(sched: ReleaseSchedule, particle_mass_kg: float, seed: int) -> int:
+    """How many particles of ``particle_mass_kg`` the systematic sampling of
+    :func:`births_and_groups` places on the schedule's emitted mass."""
+    key = rng.seed_key(seed ^ 0x5EED5EED5EED)
+    u0 = float(rng.uniforms(np.array([key], np.uint64), 0, 1)[0][0])
+    return max(0, int(math.ceil(sched.total_kg / particle_mass_kg - u0)))
+
+
+def births_and_groups(
+    sched: ReleaseSchedule, n_particles: int, seed: int, particle_mass_kg: float | None = None
+) -> tuple[Particles, NDArray[np.int32]]:
+    """Create the run's particles with their birth step, source position and mass,
+    and the index of the release group (``scenario.releases``) of each.
 
     Systematic sampling: particle ``j`` sits at ``(j + u) M / N`` on the cumulative
     emitted mass ``M`` (``u`` uniform, drawn once from the seed), which picks its
@@ -152,6 +169,12 @@ def births(sched: ReleaseSchedule, n_particles: int, seed: int) -> Particles:
     (distance ``r sqrt(u1)``, bearing ``2 pi u2``) and uniformly in height. The
     random numbers of particle ``j`` depend only on ``(seed, j)``, so the births do
     not depend on the number of threads. Particles come out sorted by birth step.
+
+    With ``particle_mass_kg`` given, every particle carries that mass and
+    ``n_particles`` must be :func:`particles_for_mass`: particle ``j`` then sits at
+    ``(j + u) m`` whatever is emitted after it, so a run whose emissions stop at
+    ``T`` has exactly the particles (positions, masses, random streams) that the
+    full run emitted before ``T`` (the linearity the plan comparison relies on).
     """
     emitted = sched.emitted_kg
     n_groups = emitted.shape[1]
@@ -170,23 +193,26 @@ def births(sched: ReleaseSchedule, n_particles: int, seed: int) -> Particles:
     key = rng.seed_key(seed ^ 0x5EED5EED5EED)
     u0 = float(rng.uniforms(np.array([key], np.uint64), 0, 1)[0][0])
     p = Particles.empty(n_particles)
-    p.mass[:] = total / n_particles
-    _place(n_particles, u0, total, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
-           key, EARTH_RADIUS_M, p.birth_step, p.lat, p.lon, p.z)
-    return p
+    spacing = total / n_particles if particle_mass_kg is None else float(particle_mass_kg)
+    p.mass[:] = spacing
+    group = np.zeros(n_particles, np.int32)
+    _place(n_particles, u0, spacing, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
+           key, EARTH_RADIUS_M, p.birth_step, p.lat, p.lon, p.z, group)
+    return p, group
 
 
 @numba.njit(parallel=True, cache=True)
-def _place(n, u0, total, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
-           key, r_earth, birth, lat, lon, z):  # type: ignore[no-untyped-def]
+def _place(n, u0, spacing, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
+           key, r_earth, birth, lat, lon, z, group):  # type: ignore[no-untyped-def]
     deg = math.pi / 180.0
     for j in numba.prange(n):
-        q = (j + u0) * (total / n)
+        q = (j + u0) * spacing
         c = min(np.searchsorted(cum, q, side="right"), cum.size - 1)
         prev = cum[c - 1] if c > 0 else 0.0
         within = (q - prev) / max(cell_mass[c], 1e-300)
         within = min(max(within, 0.0), 1.0 - 1e-12)
         g = c % n_groups
+        group[j] = g
         birth[j] = c // n_groups
         lo = offsets[g]
         hi = offsets[g + 1]

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from plumecast.consequence import result_warnings
 from plumecast.fileio import atomic_path
+from plumecast.numbers import clock, countdown, people, people_range, percent
 
 __all__ = ["format_countdown", "print_casualty_table", "write_consequence_table"]
 
@@ -28,37 +29,22 @@ NETCDF_NAME = "consequences.nc"
 
 
 def format_countdown(seconds: float | None, *, relative: bool = True) -> str:
-    """Human countdown: ``"in 5 h 20 min"``, ``"passed 40 min ago"``, ``"+5 h 20 min"``.
-
-    Parameters
-    ----------
-    seconds : float or None
-        Time from the reference (now, or the release start) to the event. [s]
-        ``None``/NaN gives ``"—"`` (never).
-    relative : bool
-        ``True``: relative to now ("in ..." / "passed ... ago"); ``False``: time
-        after release start ("+...").
-    """
+    """Human countdown that errs early: ``"in 5 h 20 min"`` (rounded down),
+    ``"passed 40 min ago"``, ``"+5 h 20 min"`` (time after the release start,
+    rounded down); ``None``/NaN gives ``"—"`` (never)."""
+    if relative:
+        return countdown(seconds)
     if seconds is None or not math.isfinite(seconds):
         return "—"
-    minutes = int(round(abs(seconds) / 60.0))
+    minutes = int(math.floor(seconds / 60.0))
     h, m = divmod(minutes, 60)
-    text = f"{h} h {m:02d} min" if h else f"{m} min"
-    if not relative:
-        return f"+{text}"
-    if seconds < 0:
-        return f"passed {text} ago"
-    return f"in {text}" if minutes else "now"
+    return "+" + (f"{h} h {m:02d} min" if h else f"{m} min")
 
 
 def _column(result: xr.Dataset, name: str, n: int, fill: Any = "") -> np.ndarray:
     if name in result.coords or name in result.data_vars:
         return np.asarray(result[name].values)
     return np.full(n, fill, dtype=object)
-
-
-def _fmt_people(x: float) -> str:
-    return "n/a" if not math.isfinite(x) else f"{x:,.0f}"
 
 
 def print_casualty_table(
@@ -69,6 +55,10 @@ def print_casualty_table(
 ) -> None:
     """Print cities ranked by expected fatalities, the totals and the warnings.
 
+    People and fatalities are shown to two significant figures with the range
+    over the agent's published probit sets; countdowns as a UTC clock time and as
+    time left from ``now`` (the forecast's issue time), rounded early.
+
     Parameters
     ----------
     result : xarray.Dataset
@@ -78,8 +68,8 @@ def print_casualty_table(
     top : int
         Number of receptors listed.
     now : datetime-like, optional
-        Reference time for the countdowns ("in 5 h 20 min"). Default: countdowns
-        are given as time after the release start ("+5 h 20 min").
+        When the forecast is issued: countdowns are time left from it. Default:
+        the release start.
     """
     n = int(result.sizes.get("receptor", 0))
     fat = np.asarray(result["fatalities"].values, dtype=float)
@@ -90,32 +80,36 @@ def print_casualty_table(
         names = np.asarray([str(r) for r in result["receptor"].values], dtype=object)
     countries = _column(result, "country", n)
     pop = np.asarray(result["population"].values, dtype=float)
-    pct = np.asarray(result["peak_percent_lethal_level"].values, dtype=float)
+    pct = np.asarray(result["peak_percent_aegl3"].values, dtype=float)
+    lo = _column(result, "fatalities_low", n, np.nan).astype(float)
+    hi = _column(result, "fatalities_high", n, np.nan).astype(float)
+    lo_sh = _column(result, "fatalities_sheltered_low", n, np.nan).astype(float)
+    hi_sh = _column(result, "fatalities_sheltered_high", n, np.nan).astype(float)
+    notes = _column(result, "note", n, "")
 
     def countdowns(level: int) -> list[str]:
         if not int(result.attrs.get(f"aegl{level}_available", 1)):
             return ["n/a"] * n
-        hours = np.asarray(result[f"hours_to_aegl{level}"].values, dtype=float)
-        if now is None:
-            return [format_countdown(h * 3600.0, relative=False) for h in hours]
         stamps = result[f"first_exceedance_aegl{level}"].values
         if np.issubdtype(stamps.dtype, np.datetime64):
-            ref = np.datetime64(now, "ns")
+            ref = np.datetime64(now if now is not None else result.attrs.get("release_start"), "ns")
             secs = (stamps - ref) / np.timedelta64(1, "s")
-        else:
-            secs = stamps - float(now)
-        return [format_countdown(float(s)) for s in secs]
+            return [("—" if np.isnat(t) else f"{clock(t)} ({countdown(float(s))})") for t, s in zip(stamps, secs,
+                                                                                                   strict=True)]
+        ref_s = float(now) if now is not None else 0.0
+        return [countdown(float(s) - ref_s) for s in stamps]
 
     to2, to3 = countdowns(2), countdowns(3)
     agent = result.attrs.get("agent", "?")
-    table = Table(title=f"Expected casualties — {agent} (ranked by fatalities outdoors)")
+    table = Table(title=f"Expected casualties — {agent} (ranked by fatalities outdoors; "
+                        "ranges over the published probit sets)")
     for col, just in (
         ("city", "left"),
         ("country", "left"),
         ("population", "right"),
-        ("peak % of lethal level", "right"),
-        ("to AEGL-2", "right"),
-        ("to AEGL-3", "right"),
+        ("peak % of AEGL-3", "right"),
+        ("AEGL-2 from", "right"),
+        ("AEGL-3 from", "right"),
         ("fatalities outdoors", "right"),
         ("with shelter", "right"),
     ):
@@ -124,25 +118,45 @@ def print_casualty_table(
         table.add_row(
             str(names[i]),
             str(countries[i]),
-            _fmt_people(pop[i]),
-            "n/a" if not math.isfinite(pct[i]) else f"{pct[i]:.0f} %",
+            people(pop[i]),
+            percent(pct[i]),
             to2[i],
             to3[i],
-            _fmt_people(fat[i]),
-            _fmt_people(fat_sh[i]),
+            people_range(fat[i], lo[i], hi[i]),
+            people_range(fat_sh[i], lo_sh[i], hi_sh[i]),
         )
     console.print(table)
     total = float(result.attrs.get("total_fatalities", np.nan))
     total_sh = float(result.attrs.get("total_fatalities_sheltered", np.nan))
     comp = result.attrs.get("shelter_compliance_fraction", "?")
     ach = result.attrs.get("shelter_air_changes_per_hour", "?")
+    n_unknown = int(np.count_nonzero(~np.isfinite(fat)))
+
+    def tot(name: str) -> float:
+        v = _column(result, name, n, np.nan).astype(float)
+        return float(np.nansum(v)) if np.isfinite(v).any() else float("nan")
+
     console.print(
-        f"Total expected fatalities: [bold]{_fmt_people(total)}[/bold] without shelter-in-place, "
-        f"[bold]{_fmt_people(total_sh)}[/bold] with shelter-in-place "
-        f"({ach} air changes/h, {comp} compliance)."
+        f"Total expected fatalities: [bold]{people_range(total, tot('fatalities_low'), tot('fatalities_high'))}"
+        f"[/bold] without shelter-in-place, [bold]"
+        f"{people_range(total_sh, tot('fatalities_sheltered_low'), tot('fatalities_sheltered_high'))}[/bold] "
+        f"with shelter-in-place ({ach} air changes/h, {comp} compliance), at {n - n_unknown} of {n} receptors"
+        + (f"; [bold]{n_unknown}[/bold] receptor(s) with unknown population or position are not in the totals"
+           if n_unknown else "") + ".", highlight=False,
     )
-    if now is None:
-        console.print("Countdowns are times after the release start; '—' = never reached.")
+    console.print("Times are the start of the first output step in which the level is reached (early, never "
+                  "late); '—' = not reached.", highlight=False)
+    beyond = _column(result, "probit_beyond_fitted_range", n, 0).astype(int)
+    listed_beyond = [str(names[i]) for i in order if beyond[i] and np.nan_to_num(fat[i]) > 0]
+    if listed_beyond:
+        console.print(f"[bold]Extrapolated:[/bold] {len(listed_beyond)} of the listed receptors were exposed "
+                      "longer than the 10-60 min the lethality probits were fitted for; their fatalities are "
+                      "extrapolations (probit_beyond_fitted_range in consequences.csv).", highlight=False)
+    shown = [(names[i], str(notes[i]).split("; exposure of")[0]) for i in order if "deaths without" in str(notes[i])]
+    if shown:
+        console.print("[bold]Notes:[/bold]")
+        for name, note in shown:
+            console.print(f"  {name}: {note}", markup=False, highlight=False)
     warnings = result_warnings(result)
     if warnings:
         console.print("[yellow]Warnings:[/yellow]")
@@ -158,7 +172,7 @@ _CSV_COLUMNS = (
     "population",
     "peak_concentration",
     "peak_concentration_ppm",
-    "peak_percent_lethal_level",
+    "peak_percent_aegl3",
     "first_exceedance_aegl1",
     "first_exceedance_aegl2",
     "first_exceedance_aegl3",
@@ -168,14 +182,23 @@ _CSV_COLUMNS = (
     "toxic_load",
     "probit",
     "lethal_fraction",
+    "lead_time_aegl2",
+    "lead_time_aegl3",
     "fatalities",
+    "fatalities_low",
+    "fatalities_high",
+    "exposure_duration_h",
+    "probit_beyond_fitted_range",
+    "note",
     "peak_concentration_sheltered",
-    "peak_percent_lethal_level_sheltered",
+    "peak_percent_aegl3_sheltered",
     "hours_to_aegl2_sheltered",
     "hours_to_aegl3_sheltered",
     "toxic_load_sheltered",
     "lethal_fraction_sheltered",
     "fatalities_sheltered",
+    "fatalities_sheltered_low",
+    "fatalities_sheltered_high",
 )
 
 

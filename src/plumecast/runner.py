@@ -8,27 +8,28 @@ the stage modules. :func:`run` never changes its scenario and returns a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import NDArray
 
 from plumecast import met
 from plumecast.concentration import (
     OutputGrid,
     concentration_dataarray,
     mean_concentration,
-    receptor_series,
 )
+from plumecast.exposure import ExposureSampler, NearFieldSource, ReceptorExposure, tag_bins
 from plumecast.errors import ScenarioError
 from plumecast.fileio import atomic_path
 from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
-from plumecast.release import births, schedule
-from plumecast.scenario import Scenario
-from plumecast.transport.kernels_numpy import StepPhysics
+from plumecast.release import ReleaseSchedule, births_and_groups, particles_for_mass, schedule
+from plumecast.scenario import PointRelease, Scenario
+from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
 from plumecast.transport.lagrangian import get_backend
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
 from plumecast.transport.windgrid import WindGrid, wind_grid
@@ -53,11 +54,12 @@ class MassBudget:
     airborne: float
     decayed: float
     exited: float
+    neutralised: float = 0.0
 
     @property
     def residual(self) -> float:
-        """released - (airborne + decayed + exited); zero up to rounding. [kg]"""
-        return self.released - (self.airborne + self.decayed + self.exited)
+        """released - (airborne + decayed + exited + neutralised); zero up to rounding. [kg]"""
+        return self.released - (self.airborne + self.decayed + self.exited + self.neutralised)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class RunResult:
     wall_s: float
     particle_steps: int
     stats: dict[str, Any] = field(default_factory=dict)
+    exposure: ReceptorExposure | None = None
+    front_arrival: xr.DataArray | None = None
 
 
 def load_wind(scenario: Scenario) -> xr.Dataset:
@@ -109,19 +113,51 @@ def select_receptors(scenario: Scenario) -> Receptors | None:
     return Receptors.concat(parts)
 
 
+def wind_sampler(grid: WindGrid) -> Callable[[float, float, float], tuple[float, float]]:
+    """``(lon, lat, t_s) -> (u_east, v_north)`` [m s-1] from the kernels' wind grid
+    (the same interpolation the particles see)."""
+
+    def at(lon: float, lat: float, t_s: float) -> tuple[float, float]:
+        k, w = grid.time_index(np.array([t_s], np.float64))
+        v, _ = interpolate_wind(grid, int(k[0]), float(w[0]), np.array([lon]), np.array([lat]))
+        lam, phi = np.deg2rad(lon), np.deg2rad(lat)
+        e = np.array([-np.sin(lam), np.cos(lam), 0.0])
+        n = np.array([-np.sin(phi) * np.cos(lam), -np.sin(phi) * np.sin(lam), np.cos(phi)])
+        return float(e @ v[:, 0]), float(n @ v[:, 0])
+
+    return at
+
+
+def _on_wind_domain(grid: WindGrid, receptors: Receptors) -> NDArray[np.bool_]:
+    _, inside = interpolate_wind(grid, 0, 0.0, np.asarray(receptors.lon, float), np.asarray(receptors.lat, float))
+    return np.asarray(inside & np.isfinite(receptors.lat) & np.isfinite(receptors.lon))
+
+
 def run(
     scenario: Scenario,
     *,
     wind: xr.Dataset | None = None,
     progress: Callable[[Progress], None] | None = None,
+    exposure_tags_h: Sequence[float] | None = None,
+    particle_mass_kg: float | None = None,
+    front: Any = None,
 ) -> RunResult:
-    """Run a scenario and return its concentrations, receptor series and mass budget.
+    """Run a scenario and return its concentrations, receptor exposure and mass budget.
 
     Parameters
     ----------
     scenario : the validated case (never modified).
     wind : a normalised wind dataset to use instead of the scenario's ``met``.
     progress : called after every output interval.
+    exposure_tags_h : emission times (hours after start, on step boundaries) at
+        which the receptor exposure is split into emission tags (see
+        :class:`plumecast.exposure.ReceptorExposure`); a termination at one of
+        them is then exact without a rerun.
+    particle_mass_kg : fix the mass per particle (the particle count follows from
+        the emitted mass) instead of fixing the count (``scenario.particles``).
+    front : a neutralisation front (:class:`plumecast.countermeasures.front.Front`),
+        advanced on the output grid every output interval; particles in the cells
+        it has burnt are removed and counted as neutralised.
     """
     t_wall = time.perf_counter()
     agent = scenario.resolved_agent()
@@ -132,26 +168,45 @@ def run(
         phases[name] = phases.get(name, 0.0) + now - t0
         return now
 
+    dt = scenario.time_step_s
+    n_steps = scenario.n_steps
+    if n_steps < 1:
+        raise ScenarioError(f"duration ({scenario.run_hours} h) is shorter than one time step ({dt} s)")
     wds = load_wind(scenario) if wind is None else wind
     grid: WindGrid = wind_grid(wds, start=scenario.start64)
     backend = get_backend(scenario.backend)
     t = lap("met", t_wall)
     sched = schedule(scenario)
-    host_particles = births(sched, scenario.particles, scenario.seed)
+    if particle_mass_kg is None:
+        n_particles = scenario.particles
+    else:
+        n_particles = particles_for_mass(sched, particle_mass_kg, scenario.seed)
+        if n_particles < 1:
+            raise ScenarioError(f"particle mass {particle_mass_kg:g} kg exceeds the emitted mass {sched.total_kg:g} kg")
+    host_particles, group = births_and_groups(sched, n_particles, scenario.seed, particle_mass_kg)
     t = lap("release", t)
     # births are sorted by step: how many particles are out at each step, counted once
-    born_by_step = np.searchsorted(host_particles.birth_step, np.arange(scenario.n_steps, dtype=np.int32),
-                                   side="right")
-    particles = backend.to_device(host_particles)
-    t = lap("to device", t)
+    born_by_step = np.searchsorted(host_particles.birth_step, np.arange(n_steps, dtype=np.int32), side="right")
     receptors = select_receptors(scenario)
     t = lap("receptors", t)
+    sampler_x: ExposureSampler | None = None
+    wind_at = wind_sampler(grid)
+    if receptors is not None and len(receptors):
+        try:
+            bins = tag_bins(n_steps, dt, exposure_tags_h)
+        except ValueError as exc:
+            raise ScenarioError(f"exposure tags: {exc}") from None
+        sampler_x = ExposureSampler(
+            receptors, start64=scenario.start64, dt_s=dt, n_steps=n_steps, layer_depth_m=scenario.output.layer_depth_m,
+            bin_starts=bins, group_of_particle=group, birth_step=host_particles.birth_step,
+            group_names=tuple(g.name for g in sched.groups), on_grid=_on_wind_domain(grid, receptors),
+            near_field=_near_field_sources(scenario, sched, agent),
+            near_field_distance_m=scenario.near_field.distance_km * 1000.0,
+        )
+    particles = backend.to_device(host_particles)
+    t = lap("to device", t)
     out_grid = OutputGrid.from_config(scenario.output.grid)
     layer = scenario.output.layer_depth_m
-    dt = scenario.time_step_s
-    n_steps = scenario.n_steps
-    if n_steps < 1:
-        raise ScenarioError(f"duration ({scenario.run_hours} h) is shorter than one time step ({dt} s)")
     per_out = scenario.steps_per_output
     turb = scenario.turbulence
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
@@ -159,43 +214,112 @@ def run(
     fields: list[np.ndarray] = []
     times: list[np.datetime64] = []
     decayed = 0.0
+    neutralised = 0.0
     particle_steps = 0
     t_kernel = 0.0
+    t_exposure = 0.0
     step = 0
     while step < n_steps:
         n = min(per_out, n_steps - step)
         sampler = out_grid.sampler(layer, backend.zeros((out_grid.nlat, out_grid.nlon)))
-        t0 = time.perf_counter()
-        decayed += backend.advance(particles, grid, physics, step, n, sampler)
-        t_kernel += time.perf_counter() - t0
+        if sampler_x is None:
+            t0 = time.perf_counter()
+            decayed += backend.advance(particles, grid, physics, step, n, sampler)
+            t_kernel += time.perf_counter() - t0
+        else:
+            # one kernel call per step: the receptors see every step's particles
+            for s in range(step, step + n):
+                t0 = time.perf_counter()
+                decayed += backend.advance(particles, grid, physics, s, 1, sampler)
+                t1 = time.perf_counter()
+                host = backend.to_host(particles)
+                sampler_x.sample(host.lon, host.lat, host.z, host.mass, host.birth_step, host.status, s, wind_at)
+                t_kernel += t1 - t0
+                t_exposure += time.perf_counter() - t1
         # births are sorted by step (release.births), so counting them is a search
         particle_steps += int(born_by_step[step:step + n].sum())
-        fields.append(mean_concentration(backend.to_numpy(sampler.acc), n, out_grid, layer))
+        field_now = mean_concentration(backend.to_numpy(sampler.acc), n, out_grid, layer)
         step += n
+        if front is not None:
+            host = backend.to_host(particles)
+            burnt = front.advance(field_now.astype(np.float64), (step - n) * dt, step * dt)
+            neutralised += _neutralise(host, burnt, out_grid, step)
+            particles = backend.to_device(host)
+        fields.append(field_now)
         times.append(scenario.start64 + np.timedelta64(int(round(step * dt)), "s"))
         if progress is not None:
             n_alive = backend.count_active(particles, step - 1)
             progress(Progress(step, n_steps, times[-1], n_alive, particle_steps / max(t_kernel, 1e-9)))
     t = lap("transport loop", t)
+    phases["receptor exposure (in loop)"] = t_exposure
     particles = backend.to_host(particles)
     t = lap("to host", t)
     conc = concentration_dataarray(np.stack(fields), np.array(times, dtype="datetime64[ns]"), per_out * dt,
                                    out_grid, agent.name, layer)
     conc.attrs["wind_source"] = str(wds.attrs.get("source", ""))
-    series = receptor_series(conc, receptors) if receptors is not None else None
+    exposure = sampler_x.result() if sampler_x is not None else None
+    series = exposure.to_dataarray() if exposure is not None else None
     released_mask = particles.birth_step < n_steps
     budget = MassBudget(
-        released=float(np.count_nonzero(released_mask)) * sched.particle_mass_kg,
+        released=float(np.count_nonzero(released_mask)) * sched_mass(sched, n_particles, particle_mass_kg),
         airborne=float(particles.mass[released_mask & (particles.status == STATUS_ACTIVE)].sum()),
         decayed=decayed,
         exited=float(particles.mass[released_mask & (particles.status == STATUS_EXITED)].sum()),
+        neutralised=neutralised,
     )
+    front_arrival = None
+    if front is not None:
+        arrival = np.asarray(front.arrival_s, dtype=float)
+        stamps = np.where(np.isfinite(arrival), scenario.start64 + (np.nan_to_num(arrival) * 1e9).astype(
+            "timedelta64[ns]"), np.datetime64("NaT", "ns"))
+        front_arrival = xr.DataArray(stamps, dims=("lat", "lon"), coords={"lat": out_grid.lat, "lon": out_grid.lon},
+                                     name="front_arrival", attrs={"long_name": "time the neutralisation front "
+                                                                  "reaches the cell (NaT: never)"})
     return RunResult(
         scenario=scenario, agent=agent, concentration=conc, receptors=receptors, receptor_series=series,
         budget=budget, particles=particles, wall_s=time.perf_counter() - t_wall, particle_steps=particle_steps,
-        stats={"phases_s": phases, "kernel_s": t_kernel, "emitted_kg": sched.total_kg, "particle_mass_kg": sched.particle_mass_kg,
+        stats={"phases_s": phases, "kernel_s": t_kernel, "emitted_kg": sched.total_kg,
+               "particle_mass_kg": sched_mass(sched, n_particles, particle_mass_kg), "n_particles": n_particles,
                "wind_source": str(wds.attrs.get("source", "")), "wind_level": str(wds.attrs.get("level", ""))},
+        exposure=exposure, front_arrival=front_arrival,
     )
+
+
+def sched_mass(sched: ReleaseSchedule, n_particles: int, particle_mass_kg: float | None) -> float:
+    """Mass carried by each particle. [kg]"""
+    return sched.total_kg / n_particles if particle_mass_kg is None else float(particle_mass_kg)
+
+
+def _neutralise(p: Particles, burnt: NDArray[np.bool_], grid: OutputGrid, step: int) -> float:
+    """Remove the airborne particles in burnt output cells; returns the mass removed. [kg]"""
+    if not np.any(burnt):
+        return 0.0
+    live = (p.birth_step < step) & (p.status == STATUS_ACTIVE) & (p.mass > 0)
+    i = np.floor((p.lon - grid.lon0) / grid.dlon).astype(np.int64)
+    j = np.floor((p.lat - grid.lat0) / grid.dlat).astype(np.int64)
+    ok = live & (i >= 0) & (i < grid.nlon) & (j >= 0) & (j < grid.nlat)
+    hit = np.zeros(p.mass.size, bool)
+    hit[ok] = burnt[j[ok], i[ok]]
+    removed = float(p.mass[hit].sum())
+    p.mass[hit] = 0.0
+    return removed
+
+
+def _near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any) -> list[NearFieldSource]:
+    """The point releases whose first kilometres the receptors see as a Gaussian plume."""
+    nf = scenario.near_field
+    if nf.distance_km <= 0:
+        return []
+    out = []
+    for g, (rel, grp) in enumerate(zip(scenario.releases, sched.groups, strict=True)):
+        if not isinstance(rel, PointRelease):
+            continue
+        out.append(NearFieldSource(
+            group=g, lat=float(grp.lat[0]), lon=float(grp.lon[0]), height_m=float(rel.height_m),
+            pg_class=nf.stability, terrain=nf.terrain, mixing_height_m=scenario.turbulence.mixing_height_m,
+            decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate,
+        ))
+    return out
 
 
 def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:

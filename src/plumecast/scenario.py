@@ -21,7 +21,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from plumecast.agents import Agent, AgentSpec
+from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
+from plumecast.plans.config import PlanConfig
 
 
 class _Model(BaseModel):
@@ -118,6 +120,17 @@ class TurbulenceConfig(_Model):
     mixing_height_m: float = Field(1000.0, gt=0, le=10000, description="boundary-layer (mixing) height [m]")
 
 
+class NearFieldConfig(_Model):
+    """Gaussian plume near point releases, for the receptors' exposure (see
+    :mod:`plumecast.exposure`): the same Briggs (1973) curves as ``plumecast zones``."""
+
+    distance_km: float = Field(30.0, ge=0, le=100,
+                               description="radius round each point release modelled as a plume (0: off) [km]")
+    stability: Literal["A", "B", "C", "D", "E", "F"] = Field(
+        "D", description="Pasquill-Gifford class of the near-field plume (D: neutral, overcast or windy)")
+    terrain: Literal["rural", "urban"] = "rural"
+
+
 class GridConfig(_Model):
     lon_min: float = Field(-180.0, ge=-180, le=180)
     lon_max: float = Field(180.0, ge=-180, le=180)
@@ -165,6 +178,16 @@ class ShelterConfig(_Model):
     air_changes_per_hour: float = Field(0.5, gt=0, le=50, description="[h-1]")
     compliance_fraction: float = Field(1.0, ge=0, le=1)
     start_h: float = Field(0.0, ge=0, description="shelter-in-place begins, hours after start [h]")
+    end_h: float | None = Field(
+        None, gt=0, description="people are told to ventilate or leave, hours after start (default: never) [h]")
+    ventilation_air_changes_per_hour: float = Field(
+        4.0, gt=0, le=50, description="air changes once people ventilate after end_h [h-1]")
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> ShelterConfig:
+        if self.end_h is not None and self.end_h <= self.start_h:
+            raise ValueError(f"end_h ({self.end_h}) must be after start_h ({self.start_h})")
+        return self
 
 
 class Scenario(_Model):
@@ -173,6 +196,8 @@ class Scenario(_Model):
     name: str = "scenario"
     description: str = ""
     start: _dt.datetime
+    issued_at: _dt.datetime | None = Field(
+        None, description="when the forecast is issued; countdowns are given from it (default: start)")
     duration_h: float | None = Field(None, gt=0, le=24 * 366)
     end: _dt.datetime | None = None
     time_step_s: float = Field(600.0, gt=0, le=6 * 3600)
@@ -182,13 +207,16 @@ class Scenario(_Model):
     agent: AgentSpec = Field("chlorine", validate_default=True, description="table name or inline definition")
     met: MetConfig = MetConfig()
     turbulence: TurbulenceConfig = TurbulenceConfig()
+    near_field: NearFieldConfig = NearFieldConfig()
     releases: list[Release] = Field(min_length=1)
     termination_h: float | None = Field(None, gt=0, description="all sources stop at this time [h after start]")
     output: OutputConfig = OutputConfig()
     receptors: ReceptorConfig = ReceptorConfig()
     shelter: ShelterConfig | None = None
+    plans: list[PlanConfig] = Field(default_factory=list, description="response plans to compare (plumecast compare)")
+    ensemble: EnsembleConfig | None = Field(None, description="ensemble members for plumecast compare")
 
-    @field_validator("start", "end")
+    @field_validator("start", "end", "issued_at")
     @classmethod
     def _utc(cls, v: _dt.datetime | None) -> _dt.datetime | None:
         if v is None:
@@ -222,6 +250,12 @@ class Scenario(_Model):
     @property
     def start64(self) -> np.datetime64:
         return np.datetime64(self.start.replace(tzinfo=None), "ns")
+
+    @property
+    def issued64(self) -> np.datetime64:
+        """When the forecast is issued (``issued_at``, default ``start``)."""
+        t = self.issued_at if self.issued_at is not None else self.start
+        return np.datetime64(t.replace(tzinfo=None), "ns")
 
     @property
     def n_steps(self) -> int:

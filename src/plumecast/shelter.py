@@ -44,6 +44,14 @@ class Shelter(BaseModel):
         When people go inside: a datetime (compared with a datetime time axis) or
         seconds after the release start. ``None``: from the release start. Before
         it, everyone breathes outdoor air.
+    end : datetime, float, list of float (one per receptor) or None
+        When people are told to ventilate (open windows) or leave: from then on
+        the indoor air relaxes to the outdoor air at
+        ``ventilation_air_changes_per_hour``. ``None``: never. A per-receptor list
+        lets each place end its shelter when its own cloud has passed, so that
+        results at one receptor never depend on the others.
+    ventilation_air_changes_per_hour : float
+        Air-exchange rate once people ventilate (open windows: 2-10 h-1). [h-1]
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -51,6 +59,8 @@ class Shelter(BaseModel):
     air_changes_per_hour: float = Field(default=0.5, gt=0)
     compliance_fraction: float = Field(default=1.0, ge=0, le=1)
     start: _dt.datetime | float | None = None
+    end: _dt.datetime | float | list[float] | None = None
+    ventilation_air_changes_per_hour: float = Field(default=4.0, gt=0)
 
     @property
     def rate_per_s(self) -> float:
@@ -59,7 +69,7 @@ class Shelter(BaseModel):
 
 
 def indoor_concentration(
-    outdoor: ArrayLike, dt_s: ArrayLike, air_changes_per_hour: float
+    outdoor: ArrayLike, dt_s: ArrayLike, air_changes_per_hour: float | ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Indoor concentration of a single-zone building (exact per interval).
 
@@ -69,8 +79,8 @@ def indoor_concentration(
         Outdoor concentration, constant over each interval (interval means). [any]
     dt_s : array_like, shape (time,)
         Interval lengths. [s]
-    air_changes_per_hour : float
-        Air-exchange rate ``lambda`` (> 0). [h-1]
+    air_changes_per_hour : float or array_like broadcastable to ``outdoor``
+        Air-exchange rate ``lambda`` (> 0), constant or per interval (and place). [h-1]
 
     Returns
     -------
@@ -95,11 +105,13 @@ def indoor_concentration(
     """
     c_out = np.asarray(outdoor, dtype=float)
     dt = np.asarray(dt_s, dtype=float)
-    if air_changes_per_hour <= 0:
+    ach = np.asarray(air_changes_per_hour, dtype=float)
+    if np.any(ach <= 0):
         raise ValueError(f"air_changes_per_hour = {air_changes_per_hour}: must be > 0")
     if dt.shape != c_out.shape[:1]:
         raise ValueError(f"dt_s has shape {dt.shape}; expected ({c_out.shape[0]},)")
-    x = dt * (air_changes_per_hour / SECONDS_PER_HOUR)
+    dt_b = dt.reshape(dt.shape + (1,) * (c_out.ndim - 1))
+    x = np.broadcast_to(dt_b * (ach / SECONDS_PER_HOUR), c_out.shape) if ach.ndim else dt * (float(ach) / SECONDS_PER_HOUR)
     decay = np.exp(-x)
     # (1 - e^-x)/x, with its limit 1 at x -> 0
     mean_factor = np.where(x > 1e-12, -np.expm1(-x) / np.where(x > 1e-12, x, 1.0), 1.0)

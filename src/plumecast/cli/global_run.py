@@ -69,13 +69,16 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
 
         shelter = None
         if scenario.shelter is not None:
-            shelter = Shelter(air_changes_per_hour=scenario.shelter.air_changes_per_hour,
-                              compliance_fraction=scenario.shelter.compliance_fraction,
-                              start=scenario.shelter.start_h * 3600.0)
+            sh = scenario.shelter
+            shelter = Shelter(air_changes_per_hour=sh.air_changes_per_hour,
+                              compliance_fraction=sh.compliance_fraction,
+                              start=sh.start_h * 3600.0,
+                              end=None if sh.end_h is None else sh.end_h * 3600.0,
+                              ventilation_air_changes_per_hour=sh.ventilation_air_changes_per_hour)
         assert result.receptors is not None  # receptor series come with their receptors
         consequences = assess(result.receptor_series, result.agent, result.receptors, shelter=shelter,
-                              start=scenario.start64)
-        print_casualty_table(consequences, console, top=20, now=scenario.start64)
+                              start=scenario.start64, issued_at=scenario.issued64)
+        print_casualty_table(consequences, console, top=20, now=scenario.issued64)
         written += write_consequence_table(consequences, outdir)
     if map_png:
         from plumecast.maps import plot_concentration_map

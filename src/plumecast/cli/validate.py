@@ -1,13 +1,54 @@
-"""``plumecast validate prairie-grass [DIR]``: score the local model on Project Prairie Grass."""
+"""``plumecast validate prairie-grass [DIR] --scheme …``: score the local schemes on Project Prairie Grass."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from plumecast.cli.common import console
+
+_CRITERIA = "criteria: FAC2 ≥ 0.5, |FB| ≤ 0.3, NMSE ≤ 1.5; FB > 0 and MG > 1: under-prediction"
+
+
+def _row(s: Any) -> list[str]:
+    return [str(s.n), f"{s.fac2:.2f}", f"{s.fb:+.2f}", f"{s.nmse:.2f}", f"{s.mg:.2f}", f"{s.vg:.2f}"]
+
+
+def _scheme_tables(results: dict[str, Any], ranking: list[str]) -> list[Table]:
+    from plumecast.validation.schemes import SCHEMES
+
+    tables = []
+    for title, attr in (("arc maximum concentration", "scores_max"), ("crosswind-integrated concentration", "scores_cy")):
+        table = Table(title=f"{title}, all arcs, per scheme (best validated first; {_CRITERIA})")
+        for col in ("scheme", "zones can use it", "n arcs", "FAC2", "FB", "NMSE", "MG", "VG", "meets all 3"):
+            table.add_column(col, justify="left" if col == "scheme" else "right")
+        for name in ranking:
+            s = getattr(results[name], attr)["all"]
+            table.add_row(
+                name,
+                "yes" if SCHEMES[name].zones_usable else "no",
+                *_row(s),
+                "yes" if s.passes_chang_hanna() else "no",
+            )
+        tables.append(table)
+    return tables
+
+
+def _distance_tables(result: Any) -> list[Table]:
+    tables = []
+    for title, sc in (("arc maximum concentration", result.scores_max), ("crosswind-integrated concentration", result.scores_cy)):
+        table = Table(title=f"{result.scheme}: {title} ({_CRITERIA})")
+        # scores are dimensionless; the arc label carries its unit ("50 m"); n counts arcs
+        for col in ("arc distance", "n arcs", "FAC2", "FB", "NMSE", "MG", "VG"):
+            table.add_column(col, justify="right")
+        for key, s in sc.items():
+            table.add_row(key, *_row(s))
+        tables.append(table)
+    return tables
 
 
 def register(app: typer.Typer) -> None:
@@ -19,29 +60,56 @@ def register(app: typer.Typer) -> None:
         data_dir: Path | None = typer.Argument(
             None, help="folder with runs.csv and arcs.csv (default: the copy shipped with plumecast)"
         ),
-        out: Path = typer.Option(Path("."), "-o", "--output", help="folder for the scatter plot, pairs and scores"),
+        out: Path = typer.Option(Path("."), "-o", "--output", help="folder for the scatter plots, pairs and scores"),
+        scheme: str = typer.Option(
+            "all",
+            "--scheme",
+            help="dispersion scheme to score: all, similarity, briggs-rural-golder, briggs-rural-turner, "
+            "briggs-urban-golder, briggs-urban-turner (see docs/validation.md)",
+        ),
+        night_cloud_octas: float = typer.Option(
+            0.0, "--night-cloud-octas", min=0.0, max=8.0,
+            help="cloud cover assumed at night by the Turner schemes (not in the archive) [octas]",
+        ),
+        plots: bool = typer.Option(True, "--plots/--no-plots", help="write a scatter PNG per scheme"),
         so2_correction: bool = typer.Option(
             False, "--so2-correction", help="multiply observations by the archive's SO2 loss factors"
         ),
     ) -> None:
         """Arc-maximum and crosswind-integrated concentrations vs observations (Chang & Hanna 2004 scores)."""
-        from plumecast.validation.prairie_grass import evaluate, write_outputs
+        from plumecast.validation.prairie_grass import evaluate_schemes, rank_schemes, write_outputs
+        from plumecast.validation.schemes import SCHEMES
 
-        result = evaluate(data_dir, apply_so2_correction=so2_correction)
+        if scheme != "all" and scheme not in SCHEMES:
+            raise typer.BadParameter(
+                f"{scheme!r} is not a scheme; expected all or one of {', '.join(SCHEMES)}", param_hint="--scheme"
+            )
+        names = list(SCHEMES) if scheme == "all" else [scheme]
+        results = evaluate_schemes(data_dir, so2_correction, names, night_cloud_octas)
+        first = next(iter(results.values()))
         console.print(
-            f"Project Prairie Grass: {len(result.runs_used)} runs with meteorology, "
-            f"{result.run_id.size} arcs; skipped (no meteorology): "
-            f"{', '.join(map(str, result.runs_skipped)) or 'none'}"
+            f"Project Prairie Grass: {len(first.runs_used)} runs with meteorology, "
+            f"{first.run_id.size} arcs; skipped (no meteorology): "
+            f"{', '.join(map(str, first.runs_skipped)) or 'none'}",
+            highlight=False,
         )
-        for title, sc in (("arc maximum concentration", result.scores_max), ("crosswind-integrated concentration", result.scores_cy)):
-            table = Table(title=f"{title} (criteria: FAC2 ≥ 0.5, |FB| ≤ 0.3, NMSE ≤ 1.5)")
-            # scores are dimensionless; the arc label carries its unit ("50 m"); n counts arcs
-            for col in ("arc distance", "n arcs", "FAC2", "FB", "NMSE", "MG", "VG"):
-                table.add_column(col, justify="right")
-            for key, s in sc.items():
-                table.add_row(key, str(s.n), f"{s.fac2:.2f}", f"{s.fb:+.2f}", f"{s.nmse:.2f}", f"{s.mg:.2f}", f"{s.vg:.2f}")
-            console.print(table)
-        for p in write_outputs(result, out):
-            console.print(f"wrote {p}")
+        for name in names:
+            console.print(f"  {name}: {escape(SCHEMES[name].description)}; inputs: {escape(SCHEMES[name].inputs)}",
+                          highlight=False)
+        if len(results) == 1:
+            for table in _distance_tables(first):
+                console.print(table)
+        else:
+            ranking = rank_schemes(results)
+            for table in _scheme_tables(results, ranking):
+                console.print(table)
+            usable = [n for n in ranking if SCHEMES[n].zones_usable]
+            console.print(
+                f"best validated: {ranking[0]}; best that plumecast zones can run: "
+                f"{usable[0] if usable else 'none'}",
+                highlight=False,
+            )
+        for p in write_outputs(results, out, plots=plots):
+            console.print(f"wrote {escape(str(p))}", highlight=False)
 
     app.add_typer(validate_app, name="validate")

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -16,6 +17,34 @@ from plumecast.cli.common import console
 def _fmt(value: float, spec: str = ".3g") -> str:
     """A number, or "n/a" for NaN (a missing AEGL or probit is never shown as 0)."""
     return "n/a" if not math.isfinite(value) else format(value, spec)
+
+
+def sig2(value: float, unknown: str = "unknown") -> str:
+    """A count of people or deaths to two significant figures (``unknown`` for NaN).
+
+    Files keep full values; tables people read never show more precision than
+    the model has. ``"< 0.01"`` for tiny positive expectations.
+    """
+    if value is None or not math.isfinite(value):
+        return unknown
+    if value == 0:
+        return "0"
+    if abs(value) < 0.01:
+        return "< 0.01"
+    v = float(f"{value:.2g}")
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2g}"
+
+
+def _deaths(rec: Any, i: int, suffix: str) -> str:
+    """Expected deaths to two significant figures, with the probit-set range where there is one."""
+    mid = float(rec[f"fatalities{suffix}"][i])
+    text = sig2(mid)
+    lo_name, hi_name = f"fatalities{suffix}_low", f"fatalities{suffix}_high"
+    if lo_name in rec and hi_name in rec and math.isfinite(mid):
+        lo, hi = float(rec[lo_name][i]), float(rec[hi_name][i])
+        if sig2(lo) != sig2(hi):
+            text += f" ({sig2(lo)}–{sig2(hi)})"
+    return text
 
 
 def _distance_km(dist_m: float) -> str:
@@ -40,17 +69,32 @@ def _zone_table(result: Any) -> Table:
         "max downwind distance [km]",
         "area [km²]",
         "people inside [people]",
+        "in cities/receptors inside [people]",
     ):
         table.add_column(escape(col), justify="left" if col == "level" else "right")
     for row in result.table():
-        people = row.get("population_inside")
+        people = row["people_inside"]
+        if result.population_source is None:
+            people_text = "unknown (no raster)"
+        else:
+            people_text = sig2(people)
+            if row["people_unknown_area_km2"] > 0:
+                people_text += f" + unknown on {row['people_unknown_area_km2']:.2g} km²"
+        listed = row.get("receptor_people_inside")
+        if listed is None:
+            listed_text = "—"
+        else:
+            listed_text = sig2(listed)
+            if row["receptors_unknown_population"]:
+                listed_text += f" + {row['receptors_unknown_population']} unknown"
         table.add_row(
             escape(row["level"]),
             _fmt(row["threshold_ppm"]),
             "fixed level" if not math.isfinite(row["exposure_duration_min"]) else f"{row['exposure_duration_min']:.1f}",
             _distance_km(row["max_distance_m"]),
             f"{row['area_km2']:.3g}",
-            "—" if people is None else f"{people:,.0f}",
+            escape(people_text),
+            escape(listed_text),
         )
     return table
 
@@ -61,10 +105,11 @@ def _receptor_table(rec: Any, zone_names: list[str]) -> Table:
     for col in (
         "receptor",
         "zone",
+        "figures for",
         "population [people]",
         "downwind [km]",
         "peak [ppm]",
-        "peak % of lethal level (AEGL-3)",
+        "peak % of AEGL-3",
         f"toxic load [{load_units}]",
         "probit",
         "deaths outdoors [people]",
@@ -76,14 +121,15 @@ def _receptor_table(rec: Any, zone_names: list[str]) -> Table:
         rt.add_row(
             escape(str(rec.receptor.values[i])),
             escape(zone_names[k]) if k >= 0 else "sector only",
-            f"{float(rec.population[i]):,.0f}",
+            "plume axis*" if bool(rec.plume_axis_assumed[i]) else "its position",
+            sig2(float(rec.population[i])),
             f"{float(rec.x_m[i]) / 1000:.2f}",
             _fmt(float(rec.peak_concentration_ppm[i])),
-            _fmt(float(rec.peak_percent_lethal_level[i])),
+            _fmt(float(rec.peak_percent_aegl3[i])),
             _fmt(float(rec.toxic_load[i])),
             "-inf (no exposure)" if float(rec.probit[i]) == -math.inf else _fmt(float(rec.probit[i]), ".2f"),
-            _fmt(float(rec.fatalities[i]), ",.1f"),
-            _fmt(float(rec.fatalities_sheltered[i]), ",.1f"),
+            _deaths(rec, i, ""),
+            _deaths(rec, i, "_sheltered"),
         )
     return rt
 
@@ -103,23 +149,48 @@ def register(app: typer.Typer) -> None:
         sc = load_local_scenario(scenario)
         result = compute_zones(sc, consequences=not no_receptors)
         console.print(_zone_table(result))
+        from plumecast.validation.schemes import zones_scheme_note
+
+        console.print(escape(zones_scheme_note(sc.meteorology)), highlight=False)
         console.print(
             f"wind-direction uncertainty: ±{result.uncertainty_half_angle_deg:g}° about the downwind direction"
         )
+        console.print(f"people inside: {escape(result.people_basis)}", highlight=False)
+        if result.population_source is None:
+            console.print(
+                "  for a count give population: {raster: FILE} in the scenario (WorldPop, GHS-POP or "
+                "LandScan persons per cell, EPSG:4326)",
+                highlight=False,
+            )
         rec = result.receptors
         if rec is not None:
             console.print(_receptor_table(rec, [z.level.name for z in result.zones]))
+            if bool(rec["plume_axis_assumed"].any()):
+                console.print(
+                    "* in the wind-direction uncertainty sector: figures on the plume axis at that distance "
+                    "(the wind may swing onto it)",
+                    highlight=False,
+                )
             shelter = sc.shelter
             ach = shelter.air_changes_per_hour if shelter else 0.5
             comp = shelter.compliance_fraction if shelter else 1.0
+            unknown = int(np.isnan(rec["population"].values).sum())
+            unknown_text = (
+                f"; {unknown} of {rec.sizes['receptor']} receptor(s) with unknown population not counted"
+                if unknown else ""
+            )
             console.print(
-                f"expected deaths, all receptors: {_fmt(float(rec.attrs['total_fatalities']), ',.1f')} outdoors; "
-                f"{_fmt(float(rec.attrs['total_fatalities_sheltered']), ',.1f')} with shelter-in-place "
-                f"({ach:g} air changes/h, {comp:.0%} compliance)",
+                f"expected deaths, all receptors (2 significant figures): "
+                f"{sig2(float(rec.attrs['total_fatalities']))} outdoors; "
+                f"{sig2(float(rec.attrs['total_fatalities_sheltered']))} with shelter-in-place "
+                f"({ach:g} air changes/h, {comp:.0%} compliance, until the cloud has passed){unknown_text}",
                 highlight=False,
             )
         elif result.receptors_searched:
-            console.print("receptors: none inside the zones or the uncertainty sector (0 people)")
+            console.print(
+                "receptors: no city or listed receptor inside the zones or the uncertainty sector "
+                "(this is not a count of people)"
+            )
         else:
             console.print("receptors: not searched (--no-receptors or none configured)")
         for w in result.warnings:

@@ -1,12 +1,14 @@
-"""Evaluation of the local-scale Gaussian model on Project Prairie Grass (1956).
+"""Evaluation of the local-scale Gaussian schemes on Project Prairie Grass (1956).
 
 For every run with usable meteorology (wind speed, σ_θ, u* and L present) and
-every sampling arc, the model predicts the arc-maximum concentration and the
-crosswind-integrated concentration at the sampler height from that run's
-measured meteorology only, and the predictions are scored against the
-observations with the statistics of Chang & Hanna (2004).
+every sampling arc, each dispersion scheme (:data:`plumecast.validation.schemes.SCHEMES`)
+predicts the arc-maximum concentration and the crosswind-integrated
+concentration at the sampler height from the inputs a user of that scheme
+would have, and the predictions are scored against the observations with the
+statistics of Chang & Hanna (2004). The Briggs schemes run through the
+``plumecast zones`` code itself (see :mod:`plumecast.validation.schemes`).
 
-Model (no constant is fitted to Prairie Grass):
+The ``similarity`` scheme (no constant is fitted to Prairie Grass):
 
 * transport speed: measured 2-m wind extrapolated to the plume's mean height
   ``z̄ = sqrt(2/π) σ_z`` with the Monin–Obukhov profile
@@ -35,7 +37,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -51,6 +53,16 @@ from plumecast.transport.gaussian import (
 )
 from plumecast.transport.stability import wind_speed_at_height
 from plumecast.validation.metrics import Scores, scores
+from plumecast.validation.schemes import (
+    RELEASE_DURATION_S,
+    SCHEMES,
+    SITE_LAT_DEG,
+    SITE_LON_DEG,
+    Scheme,
+    scheme,
+    zones_meteorology,
+    zones_predictor,
+)
 
 #: Height of the Prairie Grass wind-speed measurement used here. [m]
 WIND_REFERENCE_HEIGHT_M = 2.0
@@ -96,6 +108,9 @@ class RunMet:
     friction_velocity_m_s: float
     obukhov_length_m: float
     mixing_height_m: float  # inf where not given
+    wind_from_deg: float = math.nan
+    date: str = ""
+    start_time_local: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,12 +137,19 @@ class ValidationResult:
     runs_used: list[int]
     runs_skipped: list[int]
     so2_correction_applied: bool
+    scheme: str = "similarity"
+    pg_class: dict[int, str] = field(default_factory=dict)  # run -> class zones used (Briggs schemes)
     scores_max: dict[str, Scores] = field(default_factory=dict)
     scores_cy: dict[str, Scores] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         """JSON-serialisable summary."""
         return {
+            "scheme": self.scheme,
+            "description": SCHEMES[self.scheme].description,
+            "inputs": SCHEMES[self.scheme].inputs,
+            "zones_can_use": SCHEMES[self.scheme].zones_usable,
+            "pg_class_by_run": {str(k): v for k, v in sorted(self.pg_class.items())},
             "runs_used": self.runs_used,
             "runs_skipped_no_met": self.runs_skipped,
             "so2_correction_applied": self.so2_correction_applied,
@@ -196,6 +218,9 @@ def read_runs(data_dir: Path) -> tuple[list[RunMet], list[int]]:
                 friction_velocity_m_s=v["ustar_m_s"],
                 obukhov_length_m=v["obukhov_length_m"],
                 mixing_height_m=v["mixing_height_m"] if np.isfinite(v["mixing_height_m"]) else math.inf,
+                wind_from_deg=_num(path, i, row, "wind_dir_deg") if "wind_dir_deg" in row else math.nan,
+                date=(row.get("date") or "").strip(),
+                start_time_local=(row.get("start_time_local") or "").strip(),
             )
         )
     return usable, skipped
@@ -263,8 +288,50 @@ def predict_arc(met: RunMet, distance_m: float, n_iter: int = 6) -> tuple[float,
     return cy / (math.sqrt(2.0 * math.pi) * sigma_y), cy
 
 
-def evaluate(data_dir: Path | str | None = None, apply_so2_correction: bool = False) -> ValidationResult:
-    """Run the model for every usable run and arc and score it.
+def wind_speed_10m(met: RunMet) -> float:
+    """The 10-m wind a standard anemometer would have read: the 2-m wind on the run's profile. [m s-1]"""
+    return float(
+        wind_speed_at_height(
+            met.wind_speed_2m_m_s,
+            WIND_REFERENCE_HEIGHT_M,
+            10.0,
+            met.friction_velocity_m_s,
+            met.obukhov_length_m,
+            von_karman=PRAIRIE_GRASS_VON_KARMAN,
+        )
+    )
+
+
+def zones_scenario(met: RunMet, sch: Scheme, night_cloud_octas: float = 0.0) -> dict[str, object]:
+    """The local scenario (as a YAML-like mapping) a zones user would write for this run."""
+    return {
+        "name": f"Prairie Grass run {met.run_id}",
+        "source": {"lat": SITE_LAT_DEG, "lon": SITE_LON_DEG, "height_m": met.source_height_m},
+        "release": {"rate_kg_s": met.release_rate_kg_s, "duration_s": RELEASE_DURATION_S},
+        "agent": "sulfur dioxide",
+        "meteorology": zones_meteorology(
+            met.run_id,
+            wind_speed_10m(met),
+            met.wind_from_deg,
+            met.obukhov_length_m,
+            met.mixing_height_m,
+            met.date,
+            met.start_time_local,
+            sch,
+            night_cloud_octas,
+        ),
+        "receptor_height_m": met.sampler_height_m,
+        "receptors": {"cities": False},
+    }
+
+
+def evaluate(
+    data_dir: Path | str | None = None,
+    apply_so2_correction: bool = False,
+    scheme_name: str = "similarity",
+    night_cloud_octas: float = 0.0,
+) -> ValidationResult:
+    """Run one scheme for every usable run and arc and score it.
 
     Parameters
     ----------
@@ -272,23 +339,57 @@ def evaluate(data_dir: Path | str | None = None, apply_so2_correction: bool = Fa
         Folder with ``runs.csv`` and ``arcs.csv`` (default: the shipped copy).
     apply_so2_correction : bool
         Multiply observations by the archive's SO2 loss-correction factor.
+    scheme_name : str
+        A key of :data:`plumecast.validation.schemes.SCHEMES`.
+    night_cloud_octas : float
+        Cloud cover assumed at night by the Turner schemes (not in the archive). [octas]
     """
+    return evaluate_schemes(data_dir, apply_so2_correction, [scheme_name], night_cloud_octas)[scheme_name]
+
+
+def evaluate_schemes(
+    data_dir: Path | str | None = None,
+    apply_so2_correction: bool = False,
+    scheme_names: Iterable[str] | None = None,
+    night_cloud_octas: float = 0.0,
+) -> dict[str, ValidationResult]:
+    """:func:`evaluate` for several schemes (default: all) on one reading of the data."""
+    names = list(SCHEMES) if scheme_names is None else list(scheme_names)
+    schemes = [scheme(n) for n in names]
     data_dir = default_data_dir() if data_dir is None else Path(data_dir)
     runs, skipped = read_runs(data_dir)
     arcs = read_arcs(data_dir)
     by_id = {r.run_id: r for r in runs}
-    rows = []
-    for arc in arcs:
-        met = by_id.get(arc.run_id)
-        if met is None:
-            continue
-        pmax, pcy = predict_arc(met, arc.distance_m)
-        f = arc.so2_correction if apply_so2_correction else 1.0
-        rows.append((arc.run_id, arc.distance_m, arc.max_conc_kg_m3 * f, pmax, arc.cy_kg_m2 * f, pcy))
-    if not rows:
-        raise DataFileError(
-            f"{data_dir}: no arc in arcs.csv belongs to a run with usable meteorology in runs.csv"
-        )
+    out: dict[str, ValidationResult] = {}
+    for sch in schemes:
+        rows: list[tuple[float, ...]] = []
+        classes: dict[int, str] = {}
+        predictors: dict[int, Callable[[float], tuple[float, float]]] = {}
+        for arc in arcs:
+            met = by_id.get(arc.run_id)
+            if met is None:
+                continue
+            if sch.zones_usable:
+                if met.run_id not in predictors:
+                    predictors[met.run_id], classes[met.run_id] = zones_predictor(
+                        zones_scenario(met, sch, night_cloud_octas)
+                    )
+                pmax, pcy = predictors[met.run_id](arc.distance_m)
+            else:
+                pmax, pcy = predict_arc(met, arc.distance_m)
+            f = arc.so2_correction if apply_so2_correction else 1.0
+            rows.append((arc.run_id, arc.distance_m, arc.max_conc_kg_m3 * f, pmax, arc.cy_kg_m2 * f, pcy))
+        if not rows:
+            raise DataFileError(
+                f"{data_dir}: no arc in arcs.csv belongs to a run with usable meteorology in runs.csv"
+            )
+        out[sch.name] = _scored(rows, skipped, apply_so2_correction, sch.name, classes)
+    return out
+
+
+def _scored(
+    rows: list[tuple[float, ...]], skipped: list[int], so2: bool, name: str, classes: dict[int, str]
+) -> ValidationResult:
     a = np.array(rows, dtype=float)
     result = ValidationResult(
         run_id=a[:, 0].astype(int),
@@ -299,7 +400,9 @@ def evaluate(data_dir: Path | str | None = None, apply_so2_correction: bool = Fa
         pred_cy_kg_m2=a[:, 5],
         runs_used=sorted({int(r) for r in a[:, 0]}),
         runs_skipped=sorted(set(skipped)),
-        so2_correction_applied=apply_so2_correction,
+        so2_correction_applied=so2,
+        scheme=name,
+        pg_class=classes,
     )
     result.scores_max["all"] = scores(result.obs_max_kg_m3, result.pred_max_kg_m3)
     result.scores_cy["all"] = scores(result.obs_cy_kg_m2, result.pred_cy_kg_m2)
@@ -311,29 +414,73 @@ def evaluate(data_dir: Path | str | None = None, apply_so2_correction: bool = Fa
     return result
 
 
-def write_outputs(result: ValidationResult, out_dir: Path | str) -> list[Path]:
-    """Write ``prairie_grass_pairs.csv``, ``prairie_grass_scores.json`` and the scatter PNG."""
+def criteria_met(result: ValidationResult) -> int:
+    """How many of the six Chang & Hanna (2004) criteria the overall scores meet.
+
+    FAC2 ≥ 0.5, |FB| ≤ 0.3 and NMSE ≤ 1.5, for the arc maximum and for the
+    crosswind integral.
+    """
+    n = 0
+    for s in (result.scores_max["all"], result.scores_cy["all"]):
+        n += int(s.fac2 >= 0.5) + int(abs(s.fb) <= 0.3) + int(s.nmse <= 1.5)
+    return n
+
+
+def rank_schemes(results: dict[str, ValidationResult]) -> list[str]:
+    """Scheme names, best validated first.
+
+    Order: more Chang & Hanna criteria met (:func:`criteria_met`), then the
+    larger mean FAC2 of arc maximum and crosswind integral (FAC2 is the most
+    robust of the measures, Chang & Hanna 2004 §3), then the smaller mean |FB|.
+    """
+
+    def key(name: str) -> tuple[int, float, float]:
+        r = results[name]
+        m, c = r.scores_max["all"], r.scores_cy["all"]
+        return (-criteria_met(r), -0.5 * (m.fac2 + c.fac2), 0.5 * (abs(m.fb) + abs(c.fb)))
+
+    return sorted(results, key=key)
+
+
+def write_outputs(
+    result: ValidationResult | dict[str, ValidationResult], out_dir: Path | str, plots: bool = True
+) -> list[Path]:
+    """Write ``prairie_grass_pairs.csv``, ``prairie_grass_scores.json`` and a scatter PNG per scheme.
+
+    ``result`` is one scheme's result or a mapping scheme -> result. The CSV has
+    one row per scheme, run and arc; the JSON maps each scheme to its summary
+    (with ``"ranking"``: best validated first); the PNGs are
+    ``prairie_grass_scatter_<scheme>.png`` (not written when ``plots`` is false).
+    """
     import io
 
+    results = {result.scheme: result} if isinstance(result, ValidationResult) else dict(result)
     out = Path(out_dir)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["run_id", "distance_m", "obs_max_g_m3", "pred_max_g_m3", "obs_cy_g_m2", "pred_cy_g_m2"])
-    for i in range(result.run_id.size):
-        w.writerow(
-            [
-                int(result.run_id[i]),
-                f"{result.distance_m[i]:g}",
-                f"{result.obs_max_kg_m3[i] * 1e3:.6g}",
-                f"{result.pred_max_kg_m3[i] * 1e3:.6g}",
-                f"{result.obs_cy_kg_m2[i] * 1e3:.6g}",
-                f"{result.pred_cy_kg_m2[i] * 1e3:.6g}",
-            ]
-        )
-    paths = [out / "prairie_grass_pairs.csv", out / "prairie_grass_scores.json", out / "prairie_grass_scatter.png"]
+    w.writerow(["scheme", "run_id", "distance_m", "obs_max_g_m3", "pred_max_g_m3", "obs_cy_g_m2", "pred_cy_g_m2"])
+    for name, res in results.items():
+        for i in range(res.run_id.size):
+            w.writerow(
+                [
+                    name,
+                    int(res.run_id[i]),
+                    f"{res.distance_m[i]:g}",
+                    f"{res.obs_max_kg_m3[i] * 1e3:.6g}",
+                    f"{res.pred_max_kg_m3[i] * 1e3:.6g}",
+                    f"{res.obs_cy_kg_m2[i] * 1e3:.6g}",
+                    f"{res.pred_cy_kg_m2[i] * 1e3:.6g}",
+                ]
+            )
+    summary: dict[str, object] = {name: res.summary() for name, res in results.items()}
+    summary["ranking"] = rank_schemes(results)
+    paths = [out / "prairie_grass_pairs.csv", out / "prairie_grass_scores.json"]
     write_bytes_atomic(paths[0], buf.getvalue().encode())
-    write_bytes_atomic(paths[1], json.dumps(result.summary(), indent=2).encode())
-    write_bytes_atomic(paths[2], scatter_png(result))
+    write_bytes_atomic(paths[1], json.dumps(summary, indent=2).encode())
+    for name, res in results.items() if plots else ():
+        png = out / f"prairie_grass_scatter_{name}.png"
+        write_bytes_atomic(png, scatter_png(res))
+        paths.append(png)
     return paths
 
 
@@ -373,7 +520,9 @@ def scatter_png(result: ValidationResult) -> bytes:
         cb.set_ticklabels(["50", "100", "200", "400", "800"])
         cb.set_label("arc distance [m]")
     fig.suptitle(
-        f"Project Prairie Grass: {len(result.runs_used)} runs, {result.run_id.size} arcs", fontsize=10
+        f"Project Prairie Grass, scheme {result.scheme}: {len(result.runs_used)} runs, "
+        f"{result.run_id.size} arcs",
+        fontsize=10,
     )
     fig.tight_layout()
     buf = io.BytesIO()

@@ -33,14 +33,20 @@ from plumecast.zones.footprint import (
     ThreatZones,
     Zone,
     assess_receptors,
+    boundary_factor,
     compute_zones,
     concentration_series,
     default_direction_uncertainty_deg,
     exposure_duration,
+    exposure_series,
+    exposure_time_axis,
     footprint_halfwidth,
+    level_ratio,
+    level_table_kg_m3,
     level_threshold,
     peak_concentration,
     plume_setup,
+    receptor_shelter,
     resolve_levels,
     to_local,
     to_lonlat,
@@ -49,10 +55,11 @@ from plumecast.zones.scenario import (
     LevelSpec,
     LocalScenario,
     MeteorologySpec,
+    PopulationSpec,
     ReceptorSpec,
     ReleaseSpec,
     SourceSpec,
     load_local_scenario,
 )
 
-__all__ = ['Level', 'LevelSpec', 'LocalScenario', 'MAX_DISTANCE_M', 'MIN_WIND_SPEED_M_S', 'MeteorologySpec', 'PlumeSetup', 'ReceptorSpec', 'ReleaseSpec', 'SourceSpec', 'ThreatZones', 'Zone', 'assess_receptors', 'compute_zones', 'concentration_series', 'default_direction_uncertainty_deg', 'exposure_duration', 'footprint_halfwidth', 'level_threshold', 'load_local_scenario', 'peak_concentration', 'plume_setup', 'resolve_levels', 'to_geojson', 'to_kml', 'to_local', 'to_lonlat', 'write_outputs', 'zone_map_png']
+__all__ = ['Level', 'LevelSpec', 'LocalScenario', 'MAX_DISTANCE_M', 'MIN_WIND_SPEED_M_S', 'MeteorologySpec', 'PlumeSetup', 'PopulationSpec', 'ReceptorSpec', 'ReleaseSpec', 'SourceSpec', 'ThreatZones', 'Zone', 'assess_receptors', 'boundary_factor', 'compute_zones', 'concentration_series', 'default_direction_uncertainty_deg', 'exposure_duration', 'exposure_series', 'exposure_time_axis', 'footprint_halfwidth', 'level_ratio', 'level_table_kg_m3', 'level_threshold', 'load_local_scenario', 'peak_concentration', 'plume_setup', 'receptor_shelter', 'resolve_levels', 'to_geojson', 'to_kml', 'to_local', 'to_lonlat', 'write_outputs', 'zone_map_png']

@@ -41,6 +41,10 @@ def to_geojson(result: ThreatZones) -> dict[str, Any]:
                     "threshold_mg_m3": z.level.threshold_kg_m3 * 1e6,
                     "max_distance_m": z.max_distance_m,
                     "area_km2": z.area_m2 / 1e6,
+                    # null = unknown (no population raster); never 0 for "not counted"
+                    "people_inside": None if z.people is None else _num(z.people.people),
+                    "people_unknown_area_km2": None if z.people is None else _num(z.people.unknown_area_km2),
+                    "people_basis": result.people_basis,
                 },
             }
         )
@@ -75,15 +79,22 @@ def to_geojson(result: ThreatZones) -> dict[str, Any]:
                     "properties": {
                         "kind": "receptor",
                         "name": str(r.receptor.values[i]),
-                        "population": float(r.population[i]),
+                        "population": _num(r.population[i]),  # null: unknown
+                        "plume_axis_assumed": bool(r.plume_axis_assumed[i]),
                         "zone": zone_names[int(r.zone_index[i])] if int(r.zone_index[i]) >= 0 else None,
                         "peak_ppm": _num(r.peak_concentration_ppm[i]),
-                        "peak_percent_lethal_level": _num(r.peak_percent_lethal_level[i]),
+                        "peak_percent_aegl3": _num(r.peak_percent_aegl3[i]),
                         "toxic_load": _num(r.toxic_load[i]),
                         "toxic_load_units": str(r.toxic_load.attrs.get("units", "")),
                         "probit": _num(r.probit[i]),
                         "fatalities": _num(r.fatalities[i]),
                         "fatalities_sheltered": _num(r.fatalities_sheltered[i]),
+                        **{
+                            name: _num(r[name][i])
+                            for name in ("fatalities_low", "fatalities_high",
+                                         "fatalities_sheltered_low", "fatalities_sheltered_high")
+                            if name in r
+                        },
                     },
                 }
             )

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from shapely.geometry import LineString, Point, Polygon
 
 from plumecast.agents import Agent
+from plumecast.consequence import onset_floor
 from plumecast.errors import ScenarioError
 from plumecast.transport.gaussian import (
     averaging_time_factor,
@@ -272,6 +273,221 @@ def _refine(setup: PlumeSetup, x0: float, threshold: Any) -> float:
     return math.sqrt(lo * hi)
 
 
+def _refine_crossing(
+    setup: PlumeSetup, x0: float, ends: NDArray[np.float64], table: NDArray[np.float64], floor: float
+) -> list[float]:
+    """Both sides of the downwind distance near ``x0`` where the axis ratio to a level is 1.
+
+    Bisection in ln x within ±3 %: returns the last distance found inside and the
+    first outside (0.01 % apart), so that the tip of the polygon lies beyond the
+    true edge (safe side).
+    """
+
+    def g(x: float) -> float:
+        c = exposure_series(setup, np.array([x]), np.array([0.0]), ends)
+        r, _ = level_ratio(c, ends, table, floor)
+        return float(np.log(max(float(r[0]), 1e-300)))
+
+    lo, hi = x0 * 0.97, x0 * 1.03
+    glo, ghi = g(lo), g(hi)
+    if glo * ghi > 0:
+        return [x0]
+    while hi / lo > 1.0001:
+        mid = math.sqrt(lo * hi)
+        gm = g(mid)
+        if (gm >= 0) == (glo >= 0):
+            lo, glo = mid, gm
+        else:
+            hi = mid
+    return [lo, hi]
+
+
+# --------------------------------------------------------------------------- exposure convention
+
+#: Intervals of the exposure time axis (geometric: each interval ~0.9 % longer than the last).
+N_TIME_INTERVALS = 1200
+#: End of the first interval of the exposure time axis. [s]
+FIRST_INTERVAL_S = 1.0
+#: Sub-samples averaged into each interval mean.
+N_SUBSAMPLES = 4
+
+
+def exposure_time_axis(setup: PlumeSetup) -> NDArray[np.float64]:
+    """Interval ends of the exposure series, seconds after the release start. [s]
+
+    Fixed by the scenario alone (never by which receptors are assessed), geometric
+    from :data:`FIRST_INTERVAL_S` to the time the cloud has passed the
+    :data:`MAX_DISTANCE_M` search limit, so that the relative resolution (about
+    0.9 % of the time since release) suits a puff at 10 m and a plume at 50 km alike.
+    """
+    sy, _ = _sigmas(setup, np.array([MAX_DISTANCE_M]))
+    t_end = setup.duration_s + (MAX_DISTANCE_M + 5.0 * float(sy[0])) / setup.wind_speed_m_s
+    return np.geomspace(FIRST_INTERVAL_S, t_end, N_TIME_INTERVALS)
+
+
+def exposure_series(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Interval-mean concentration at (x, y), shape (time, place). [kg m-3]
+
+    Mean of :data:`N_SUBSAMPLES` mid-point samples of :func:`concentration_series`
+    per interval; the intervals run from the release start to each of ``ends_s``.
+    """
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    begins = np.concatenate([[0.0], ends_s[:-1]])
+    frac = (np.arange(N_SUBSAMPLES) + 0.5) / N_SUBSAMPLES
+    sub = (begins[:, None] + (ends_s - begins)[:, None] * frac[None, :]).reshape(-1)
+    c = concentration_series(setup, x, y, sub)
+    return np.asarray(c.reshape(ends_s.size, N_SUBSAMPLES, x.size).mean(axis=1), dtype=float)
+
+
+def level_table_kg_m3(level: Level, agent: Agent) -> NDArray[np.float64]:
+    """A level's threshold at the five AEGL durations (constant for a fixed level). [kg m-3]"""
+    from plumecast.toxicology import AEGL_DURATIONS_S
+    from plumecast.units import P_STANDARD_PA, T_STANDARD_K
+
+    if level.aegl is None:
+        return np.full(len(AEGL_DURATIONS_S), level.threshold_kg_m3)
+    tab = agent.aegl_table_ppm(level.aegl)
+    return np.asarray(ppm_to_kg_m3(tab, agent.molecular_weight_g_mol, T_STANDARD_K, P_STANDARD_PA), dtype=float)
+
+
+class _LevelRatio:
+    """:func:`level_ratio` of ``f x series`` for many lateral factors ``f`` (one per place).
+
+    Precomputes what does not depend on ``f``: the intervals near each place's
+    peak (only intervals within the factor min/max of the level's table of the
+    peak can hold the largest ratio, so skipping the others is exact) and each
+    place's running maximum, from which the onset for any ``f`` is a search.
+    """
+
+    def __init__(
+        self, series: NDArray[np.float64], ends_s: NDArray[np.float64], table_kg_m3: NDArray[np.float64], floor: float
+    ) -> None:
+        from plumecast.toxicology import AEGL_DURATIONS_S
+
+        self.durations = list(AEGL_DURATIONS_S.values())
+        self.table = np.asarray(table_kg_m3, dtype=float)
+        self.ends = ends_s
+        self.begins = np.concatenate([[0.0], ends_s[:-1]])
+        self.floor = float(floor)
+        nt, nc = series.shape
+        self.nt, self.nc = nt, nc
+        spread = float(np.nanmin(self.table) / np.nanmax(self.table)) if np.any(np.isfinite(self.table)) else 1.0
+        peak = series.max(axis=0) if nt else np.zeros(nc)
+        ci, ti = np.nonzero(((series >= 0.5 * spread * peak[None, :]) & (series > 0)).T)  # grouped by place
+        self.ti, self.ci, self.v = ti, ci, series[ti, ci]
+        self.starts = np.r_[0, np.nonzero(np.diff(ci))[0] + 1] if ci.size else np.zeros(0, dtype=np.intp)
+        self.places = ci[self.starts] if ci.size else np.zeros(0, dtype=np.intp)
+        # running maximum per place as sortable keys: ln(value) + 2000 * column (ln spans < 1500)
+        cm = np.maximum.accumulate(series, axis=0)
+        self.keys = (np.log(np.maximum(cm, 1e-300)) + 2000.0 * np.arange(nc)[None, :]).T.reshape(-1)
+
+    def onset(self, f: NDArray[np.float64]) -> NDArray[np.intp]:
+        """First interval with ``f C >= floor`` per place (0 when none, as ``argmax`` gives)."""
+        cols = np.arange(self.nc)
+        if self.floor > 0:
+            target = np.log(np.maximum(self.floor / f, 1e-300)) + 2000.0 * cols
+            idx = np.searchsorted(self.keys, target, side="left") - cols * self.nt
+        else:
+            target = np.log(1e-300) + 2000.0 * cols
+            idx = np.searchsorted(self.keys, target, side="right") - cols * self.nt
+        return np.where(idx >= self.nt, 0, idx).astype(np.intp)
+
+    def __call__(self, f: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        from plumecast.toxicology import aegl_loglog_interpolate
+
+        ratio_max = np.zeros(self.nc)
+        elapsed_max = np.full(self.nc, np.nan)
+        if self.ti.size == 0:
+            return ratio_max, elapsed_max
+        onset = self.onset(f)
+        elapsed = self.ends[self.ti] - self.begins[onset[self.ci]]
+        thr = aegl_loglog_interpolate(self.durations, self.table, elapsed)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = f[self.ci] * self.v / thr
+        ratio = np.where(np.isnan(ratio), -np.inf, ratio)
+        seg_max = np.maximum.reduceat(ratio, self.starts)
+        counts = np.diff(np.r_[self.starts, ratio.size])
+        at_max = ratio == np.repeat(seg_max, counts)
+        first = np.minimum.reduceat(np.where(at_max, np.arange(ratio.size), ratio.size), self.starts)
+        ratio_max[self.places] = np.maximum(seg_max, 0.0)
+        elapsed_max[self.places] = elapsed[first]
+        return ratio_max, elapsed_max
+
+
+def level_ratio(
+    series: NDArray[np.float64], ends_s: NDArray[np.float64], table_kg_m3: NDArray[np.float64], floor_kg_m3: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Peak ratio of the concentration to a level under the onset convention.
+
+    The convention of :func:`plumecast.consequence.assess`: exposure begins with
+    the first interval at or above ``floor_kg_m3`` (a trace below it cannot start
+    the clock); each interval mean is compared with the level for the exposure
+    duration elapsed from that onset to the interval's end (log-log scaling
+    between the tabulated AEGL durations, NRC 2001 sec. 2.7).
+
+    Parameters
+    ----------
+    series : numpy.ndarray, shape (time, place)
+        Interval-mean concentration. [kg m-3]
+    ends_s : numpy.ndarray, shape (time,)
+        Interval ends after the release start (the first interval starts at 0). [s]
+    table_kg_m3 : numpy.ndarray, shape (5,)
+        The level at 10 min, 30 min, 1 h, 4 h, 8 h (:func:`level_table_kg_m3`). [kg m-3]
+    floor_kg_m3 : float
+        Onset floor (:func:`plumecast.consequence.onset_floor`). [kg m-3]
+
+    Returns
+    -------
+    ratio : numpy.ndarray, shape (place,)
+        ``max_t C / level(t - onset)`` (>= 1: the level is reached). [-]
+    elapsed_s : numpy.ndarray, shape (place,)
+        Exposure duration at that maximum (NaN: no exposure). [s]
+    """
+    return _LevelRatio(series, ends_s, table_kg_m3, floor_kg_m3)(np.ones(series.shape[1]))
+
+
+def boundary_factor(
+    centreline: NDArray[np.float64],
+    ends_s: NDArray[np.float64],
+    table_kg_m3: NDArray[np.float64],
+    floor_kg_m3: float,
+    iterations: int = 12,
+) -> NDArray[np.float64]:
+    """Smallest lateral factor ``f = exp(-y²/2σ_y²)`` at which a level is still reached.
+
+    At each downwind distance the series off the axis is ``f`` times the
+    centreline series (Gaussian crosswind profile), and :func:`level_ratio`
+    grows with ``f``. Returns ``f*`` with ``ratio(f*) <= 1 <= ratio(f*+)``
+    (the boundary errs outward, the safe side); NaN where even the axis does
+    not reach the level. Bracketed from ``1/ratio(1)`` (the ratio at most
+    scales with ``f``), then a secant-like step and bisection in ``ln f``.
+    """
+    full = _LevelRatio(centreline, ends_s, table_kg_m3, floor_kg_m3)
+    r1, _ = full(np.ones(centreline.shape[1]))
+    out = np.full(centreline.shape[1], np.nan)
+    inside = np.nonzero(r1 >= 1.0)[0]
+    if inside.size == 0:
+        return out
+    ratio = _LevelRatio(centreline[:, inside], ends_s, table_kg_m3, floor_kg_m3)
+    lo = 1.0 / r1[inside]  # ratio(lo) <= 1
+    hi = np.ones_like(lo)  # ratio(hi) >= 1
+    r_lo, _ = ratio(lo)
+    for k in range(iterations):
+        if k < 3:
+            trial = np.minimum(np.where(r_lo > 0, lo / np.maximum(r_lo, 1e-300), hi), hi)
+            trial = np.where((trial > lo) & (trial < hi), trial, np.sqrt(lo * hi))
+        else:
+            trial = np.sqrt(lo * hi)
+        rt, _ = ratio(trial)
+        up = rt >= 1.0
+        hi = np.where(up, trial, hi)
+        lo = np.where(up, lo, trial)
+        r_lo = np.where(up, r_lo, rt)
+    out[inside] = lo
+    return out
+
+
 # --------------------------------------------------------------------------- result
 
 
@@ -287,6 +503,7 @@ class Zone:
     area_m2: float
     threshold_at_tip_kg_m3: float = math.nan  # threshold at the farthest point [kg m-3]
     exposure_duration_at_tip_s: float = math.nan  # AEGL exposure duration there [s] (NaN: fixed level)
+    people: Any = None  # plumecast.population.PopulationCount from a raster; None: no raster
 
 
 @dataclass
@@ -303,14 +520,33 @@ class ThreatZones:
     receptors: xr.Dataset | None = None
     warnings: list[str] = field(default_factory=list)
     receptors_searched: bool = False  # True when receptors were looked for (even if none found)
+    population_source: str | None = None  # the raster people were counted from (None: no raster)
+
+    @property
+    def people_basis(self) -> str:
+        """What ``people inside`` counts, in words."""
+        if self.population_source is not None:
+            return f"population raster {self.population_source} (persons per cell, area-weighted)"
+        return (
+            "no population raster: only GeoNames cities of >= 15,000 people (and listed receptors) "
+            "are counted; people elsewhere are unknown"
+        )
 
     def table(self) -> list[dict[str, Any]]:
         """One row per level: threshold, maximum downwind distance, area, people inside.
 
         ``threshold_ppm`` / ``threshold_mg_m3`` are the threshold at the zone's
-        tip (for an AEGL, read at the exposure duration there,
-        ``exposure_duration_min``); ``population_inside`` is present when
-        receptors were searched (0 when none is inside) and absent otherwise.
+        tip, for an AEGL read at the exposure duration there
+        (``exposure_duration_min``, elapsed since the onset floor was reached).
+        People inside the zone's polygon (inner zones included):
+
+        * ``people_inside``: from the population raster; NaN (unknown) without one.
+          ``people_unknown_area_km2`` / ``people_unknown_cells``: the part of the
+          zone the raster could not say (nodata or beyond its extent).
+        * ``receptor_people_inside``: people at the receptor points inside (cities
+          of >= 15,000 and listed receptors), with ``receptors_inside`` and
+          ``receptors_unknown_population``; absent when receptors were not searched.
+        * ``people_basis``: what was counted, in words.
         """
         mw = self.agent.molecular_weight_g_mol
         rows = []
@@ -323,12 +559,21 @@ class ThreatZones:
                 "exposure_duration_min": z.exposure_duration_at_tip_s / 60.0,
                 "max_distance_m": z.max_distance_m,
                 "area_km2": z.area_m2 / 1e6,
+                "people_inside": math.nan if z.people is None else float(z.people.people),
+                "people_unknown_area_km2": math.nan if z.people is None else float(z.people.unknown_area_km2),
+                "people_unknown_cells": math.nan if z.people is None else float(z.people.unknown_cells),
+                "people_basis": self.people_basis,
             }
             if self.receptors is not None:
                 inside = self.receptors["zone_index"].values >= k
-                row["population_inside"] = float(np.nansum(self.receptors["population"].values[inside]))
+                pop = self.receptors["population"].values[inside]
+                row["receptor_people_inside"] = float(np.nansum(pop))
+                row["receptors_inside"] = int(inside.sum())
+                row["receptors_unknown_population"] = int(np.isnan(pop).sum())
             elif self.receptors_searched:
-                row["population_inside"] = 0.0
+                row["receptor_people_inside"] = 0.0
+                row["receptors_inside"] = 0
+                row["receptors_unknown_population"] = 0
             rows.append(row)
         return rows
 
@@ -382,6 +627,7 @@ def compute_zones(
     n_points: int = 240,
     receptors: Any | None = None,
     consequences: bool = True,
+    population: Any | None = None,
 ) -> ThreatZones:
     """Threat zones of a local scenario.
 
@@ -395,6 +641,9 @@ def compute_zones(
         Receptors to assess; by default from ``scenario.receptors``.
     consequences : bool
         Assess receptors (cities / CSV) inside the zones.
+    population : plumecast.population.PopulationRaster, optional
+        Count people inside each zone from it; by default the scenario's
+        ``population.raster`` (read only around the zones), else none.
 
     Returns
     -------
@@ -408,24 +657,30 @@ def compute_zones(
     lat0, lon0, bearing = scenario.source.lat, scenario.source.lon, setup.downwind_bearing_deg
 
     x = np.geomspace(1.0, MAX_DISTANCE_M, n_points)
-    c_cl = peak_concentration(setup, x, np.zeros_like(x))
+    ends = exposure_time_axis(setup)
+    floor = onset_floor(agent)
+    tables = [level_table_kg_m3(lv, agent) for lv in levels]
+    for lv, tab in zip(levels, tables, strict=True):
+        if not np.all(np.isfinite(tab)):
+            raise ScenarioError(
+                f"level {lv.name}: agent {agent.name!r} lacks some of the 10 min - 8 h AEGL values the "
+                "onset convention reads; give a threshold with ppm or mg_m3 instead"
+            )
+    c_cl = exposure_series(setup, x, np.zeros_like(x), ends)
     # insert every level's crossing points so that all polygons share the x grid (nested by construction)
     extra = []
-    for lv in levels:
-        thr = level_threshold(lv, agent, setup, x)
-        if not np.all(np.isfinite(thr)):
-            raise ScenarioError(
-                f"level {lv.name}: agent {agent.name!r} lacks an AEGL value needed for the exposure "
-                "durations of this release; give a threshold with ppm or mg_m3 instead"
-            )
-        for xc in _crossings(x, np.log(np.maximum(c_cl, 1e-300) / thr)):
-            extra.append(_refine(setup, xc, lambda xx, lv=lv: level_threshold(lv, agent, setup, xx)))
+    for tab in tables:
+        ratio, _ = level_ratio(c_cl, ends, tab, floor)
+        for xc in _crossings(x, np.log(np.maximum(ratio, 1e-300))):
+            extra.extend(_refine_crossing(setup, xc, ends, tab, floor))
     xg = np.unique(np.concatenate([x, np.array(extra)]))
+    c_g = exposure_series(setup, xg, np.zeros_like(xg), ends)
+    sy_g, _ = _sigmas(setup, xg)
     zones = []
-    for lv in levels:
-        thr_g = level_threshold(lv, agent, setup, xg)
-        hw = footprint_halfwidth(setup, xg, thr_g)
-        inside = np.nonzero(hw > 0)[0]
+    for lv, tab in zip(levels, tables, strict=True):
+        f_star = boundary_factor(c_g, ends, tab, floor)
+        hw = np.where(np.isfinite(f_star), sy_g * np.sqrt(2.0 * np.log(1.0 / np.where(np.isfinite(f_star), f_star, 1.0))), 0.0)
+        inside = np.nonzero(np.isfinite(f_star))[0]
         if inside.size == 0:
             zones.append(Zone(lv, Polygon(), Polygon(), 0.0, 0.0, 0.0))
             continue
@@ -443,18 +698,21 @@ def compute_zones(
         geo = shapely.transform(
             local, lambda xy: np.column_stack(to_lonlat(lat0, lon0, bearing, xy[:, 0], xy[:, 1]))
         )
+        tip = int(inside[-1])
+        _, elapsed_tip = level_ratio(c_g[:, [tip]], ends, tab, floor)
+        from plumecast.toxicology import AEGL_DURATIONS_S, aegl_loglog_interpolate
+
+        thr_tip = float(aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed_tip)[0])
         zones.append(
             Zone(
                 level=lv,
                 polygon=geo,
                 polygon_local=local,
-                max_distance_m=float(xg[inside[-1]]),
+                max_distance_m=float(xg[tip]),
                 min_distance_m=float(xg[inside[0]]) if i0 > 0 else 0.0,
                 area_m2=float(local.area),
-                threshold_at_tip_kg_m3=float(thr_g[inside[-1]]),
-                exposure_duration_at_tip_s=float(exposure_duration(setup, xg[inside[-1]]))
-                if lv.aegl is not None
-                else math.nan,
+                threshold_at_tip_kg_m3=thr_tip,
+                exposure_duration_at_tip_s=float(elapsed_tip[0]) if lv.aegl is not None else math.nan,
             )
         )
 
@@ -480,6 +738,7 @@ def compute_zones(
                 "curves are extrapolated and a steady, straight wind is unlikely"
             )
     result = ThreatZones(scenario, agent, setup, zones, half, lines, sector, None, warnings)
+    _count_people(result, population)
     spec = scenario.receptors
     result.receptors_searched = consequences and (
         receptors is not None or spec.cities or spec.csv is not None
@@ -491,6 +750,39 @@ def compute_zones(
                 f"consequences: {w}" for w in str(result.receptors.attrs.get("warnings", "")).splitlines() if w
             )
     return result
+
+
+def _count_people(result: ThreatZones, population: Any | None) -> None:
+    """Fill ``zone.people`` from a population raster (given, or the scenario's)."""
+    from plumecast.population import PopulationCount, PopulationRaster
+
+    spec = result.scenario.population
+    if population is None and spec is None:
+        return
+    shapes = [z.polygon for z in result.zones if not z.polygon.is_empty]
+    if population is None:
+        assert spec is not None
+        if not shapes:
+            result.population_source = str(spec.raster)
+            for z in result.zones:
+                z.people = PopulationCount(0.0, 0.0, 0.0, 0.0)
+            return
+        minx, miny, maxx, maxy = shapely.union_all(shapes).bounds
+        pad = 0.01
+        population = PopulationRaster.load(
+            spec.raster, bbox=(minx - pad, miny - pad, maxx + pad, maxy + pad), variable=spec.variable
+        )
+    result.population_source = str(getattr(population, "source", "population raster"))
+    for note in getattr(population, "notes", ()):
+        result.warnings.append(f"population raster: {note}")
+    for z in result.zones:
+        z.people = PopulationCount(0.0, 0.0, 0.0, 0.0) if z.polygon.is_empty else population.count_in_polygon(z.polygon)
+        if z.people.unknown_area_km2 > 0:
+            result.warnings.append(
+                f"{z.level.name}: population unknown on {z.people.unknown_area_km2:.2g} km² of "
+                f"{z.people.area_km2:.2g} km² ({z.people.unknown_cells:.3g} nodata cells, or beyond the raster); "
+                "people inside is a lower bound"
+            )
 
 
 def _uncertainty(
@@ -594,13 +886,14 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     if not keep.any():
         return None
     idx = np.nonzero(keep)[0]
-    # interval ends t_i (uniform steps); the value of each interval is the mean of 4 sub-samples
-    t_end = setup.duration_s + float(np.max(np.maximum(x[idx], 0.0))) / setup.wind_speed_m_s + 1800.0
-    n_steps, n_sub = 720, 4
-    dt = t_end / n_steps
-    ends = dt * np.arange(1, n_steps + 1)
-    sub = (ends[:, None] - dt + dt * (np.arange(n_sub) + 0.5) / n_sub).reshape(-1)
-    series = concentration_series(setup, x[idx], y[idx], sub).reshape(n_steps, n_sub, idx.size).mean(axis=1)
+    # Sector receptors get the value on the plume axis at their distance: the wind may swing onto them.
+    on_axis = in_sector[idx]
+    x_eval = np.where(on_axis, np.hypot(x[idx], y[idx]), x[idx])
+    y_eval = np.where(on_axis, 0.0, y[idx])
+    ends = exposure_time_axis(setup)
+    series = exposure_series(setup, x_eval, y_eval, ends)
+    floor = onset_floor(result.agent)
+    shelter = receptor_shelter(scenario.shelter, series, ends, floor)
     conc = xr.DataArray(
         series,
         dims=("time", "receptor"),
@@ -616,9 +909,10 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
         conc,
         result.agent,
         np.asarray(rec.population, dtype=float)[idx],
-        shelter=scenario.shelter,
+        shelter=shelter,
         start=0.0,
         keep_timeseries=False,
+        onset_floor_kg_m3=floor,
     )
     ds = ds.assign_coords(
         lat=("receptor", np.asarray(rec.lat, dtype=float)[idx], {"units": "degrees_north"}),
@@ -628,9 +922,43 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     ds["y_m"] = ("receptor", y[idx], {"units": "m", "long_name": "crosswind offset (left of wind)"})
     ds["zone_index"] = ("receptor", zone_index[idx], {"units": "1", "long_name": "innermost zone (-1: none)"})
     ds["in_uncertainty_sector"] = ("receptor", in_sector[idx])
+    ds["plume_axis_assumed"] = (
+        "receptor",
+        on_axis,
+        {"long_name": "figures are those on the plume axis at this distance (receptor in the "
+         "wind-direction uncertainty sector: the wind may swing onto it)"},
+    )
+    end = shelter.end if isinstance(shelter.end, list) else None
+    if end is not None:
+        ds["shelter_end_s"] = ("receptor", np.asarray(end, dtype=float),
+                               {"units": "s", "long_name": "when people ventilate or leave: the cloud has passed"})
     ds.attrs["zone_names"] = json.dumps([z.level.name for z in result.zones])
+    ds.attrs["onset_floor_kg_m3"] = floor
     ds.attrs["concentration_model"] = (
-        "Gaussian finite-duration plume (Palazzi et al. 1982), Briggs sigmas; "
-        f"{n_steps} intervals of {dt:.1f} s from the release start"
+        "Gaussian finite-duration plume (Palazzi et al. 1982), Briggs sigmas "
+        f"({scenario.meteorology.terrain}, PG class {setup.pg_class} from {scenario.meteorology.stability_route()}); "
+        f"{ends.size} geometric intervals from the release start to {ends[-1]:.0f} s (fixed by the scenario)"
     )
     return ds
+
+
+def receptor_shelter(
+    shelter: Any, series: NDArray[np.float64], ends_s: NDArray[np.float64], floor_kg_m3: float
+) -> Any:
+    """The scenario's shelter (default :class:`plumecast.shelter.Shelter`) with a per-receptor end.
+
+    Unless the scenario sets ``shelter.end``, people at each receptor ventilate
+    (or leave) when *their* cloud has passed: at the end of the last interval
+    at or above the onset floor (at the release start where it never is). Each
+    receptor's sheltered dose then depends only on its own series.
+    """
+    from plumecast.shelter import Shelter
+
+    base = shelter if shelter is not None else Shelter()
+    if base.end is not None:
+        return base
+    above = series >= floor_kg_m3 if floor_kg_m3 > 0 else series > 0
+    nt = series.shape[0]
+    last = nt - 1 - np.argmax(above[::-1], axis=0)
+    end = np.where(above.any(axis=0), ends_s[last], 0.0)
+    return base.model_copy(update={"end": [float(e) for e in end]})

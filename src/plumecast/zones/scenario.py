@@ -21,6 +21,11 @@ from plumecast.transport.stability import (
 
 # --------------------------------------------------------------------------- scenario
 
+#: Order in which ``stability_from: auto`` picks the class route among those given:
+#: best validated on Project Prairie Grass first (``docs/validation.md``:
+#: briggs-rural-golder before briggs-rural-turner; a given letter cannot be tested).
+AUTO_STABILITY_ORDER: tuple[str, ...] = ("obukhov_length", "observations", "stability")
+
 
 class SourceSpec(BaseModel):
     """Where the release is. ``lat``/``lon`` in degrees, ``height_m`` above ground [m]."""
@@ -66,7 +71,9 @@ class MeteorologySpec(BaseModel):
 
     Stability: give ``stability`` (PG class A–F) directly, or ``obukhov_length_m``
     (Golder 1972), or ``daytime`` with ``insolation`` and/or ``cloud_cover_octas``
-    (Turner 1970). Exactly one route is used, in that order.
+    (Turner 1970). Exactly one route is used: ``stability_from`` names it, or
+    ``"auto"`` (default) takes, of the routes the inputs allow, the best validated
+    on Project Prairie Grass (:data:`AUTO_STABILITY_ORDER`, ``docs/validation.md``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -83,6 +90,7 @@ class MeteorologySpec(BaseModel):
     terrain: Literal["rural", "urban"] = "rural"
     averaging_time_s: float = Field(default=600.0, gt=0)
     direction_uncertainty_deg: float | None = Field(default=None, ge=0, le=180)
+    stability_from: Literal["auto", "stability", "obukhov_length", "observations"] = "auto"
 
     @model_validator(mode="after")
     def _has_stability(self) -> MeteorologySpec:
@@ -95,13 +103,42 @@ class MeteorologySpec(BaseModel):
                 raise ValueError("by day give insolation or cloud_cover_octas")
             if self.daytime is False and self.cloud_cover_octas is None:
                 raise ValueError("at night give cloud_cover_octas")
+        if self.stability_from != "auto" and self.stability_from not in self._routes():
+            raise ValueError(
+                f"stability_from: {self.stability_from} needs "
+                + {"stability": "stability (A-F)", "obukhov_length": "obukhov_length_m",
+                   "observations": "daytime with insolation (day) or cloud_cover_octas (night)"}[self.stability_from]
+            )
         return self
 
-    def pg_class(self) -> PGClass:
-        """The Pasquill–Gifford class this meteorology implies."""
+    def _routes(self) -> list[str]:
+        out = []
         if self.stability is not None:
-            return self.stability
+            out.append("stability")
         if self.obukhov_length_m is not None:
+            out.append("obukhov_length")
+        if self.daytime is not None and (
+            (self.daytime and (self.insolation is not None or self.cloud_cover_octas is not None))
+            or (not self.daytime and self.cloud_cover_octas is not None)
+        ):
+            out.append("observations")
+        return out
+
+    def stability_route(self) -> str:
+        """Which route gives the class: ``stability``, ``obukhov_length`` or ``observations``."""
+        if self.stability_from != "auto":
+            return self.stability_from
+        given = self._routes()
+        return next(r for r in AUTO_STABILITY_ORDER if r in given)
+
+    def pg_class(self) -> PGClass:
+        """The Pasquill–Gifford class this meteorology implies (by :meth:`stability_route`)."""
+        route = self.stability_route()
+        if route == "stability":
+            assert self.stability is not None
+            return self.stability
+        if route == "obukhov_length":
+            assert self.obukhov_length_m is not None
             return pasquill_gifford_class_from_obukhov(self.obukhov_length_m, self.roughness_length_m)
         return pasquill_gifford_class(
             self.wind_speed_m_s, bool(self.daytime), self.insolation, self.cloud_cover_octas
@@ -135,6 +172,20 @@ class ReceptorSpec(BaseModel):
     csv: Path | None = None
 
 
+class PopulationSpec(BaseModel):
+    """A population raster of persons per cell on an EPSG:4326 lon/lat grid
+    (WorldPop, GHS-POP, LandScan; GeoTIFF needs ``plumecast[raster]``, or netCDF).
+
+    ``raster`` is relative to the scenario file; ``variable`` names the netCDF
+    variable when the file holds several.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    raster: Path
+    variable: str | None = None
+
+
 class LocalScenario(BaseModel):
     """A local-scale release for ``plumecast zones`` (see ``docs/local_scale.md``)."""
 
@@ -152,8 +203,19 @@ class LocalScenario(BaseModel):
     exposure_duration_s: float | None = Field(default=None, gt=0)
     receptor_height_m: float = Field(default=1.5, ge=0)
     receptors: ReceptorSpec = Field(default_factory=ReceptorSpec)
+    population: PopulationSpec | None = None
     shelter: Shelter | None = None
     reference: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _no_fixed_duration(self) -> LocalScenario:
+        if self.exposure_duration_s is not None:
+            raise ValueError(
+                "exposure_duration_s is no longer used: zones and receptors read each AEGL at the "
+                "exposure elapsed since the concentration first reached the onset floor "
+                "(docs/local_scale.md); remove the key"
+            )
+        return self
 
 
 def load_local_scenario(path: str | Path) -> LocalScenario:
@@ -186,6 +248,9 @@ def load_local_scenario(path: str | Path) -> LocalScenario:
             shown = "" if isinstance(value, dict) else f" (got {value!r})"
             msgs.append(f"{path}: {key}: {err['msg']}{shown}")
         raise ScenarioError("\n".join(msgs)) from None
+    if scenario.population is not None and not scenario.population.raster.is_absolute():
+        pop = scenario.population.model_copy(update={"raster": path.parent / scenario.population.raster})
+        scenario = scenario.model_copy(update={"population": pop})
     if scenario.receptors.csv is not None and not scenario.receptors.csv.is_absolute():
         rec = scenario.receptors.model_copy(update={"csv": path.parent / scenario.receptors.csv})
         scenario = scenario.model_copy(update={"receptors": rec})

@@ -1,0 +1,56 @@
+"""``plumecast compare``: every plan of a scenario against every ensemble member."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from plumecast.cli.common import console
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("compare")
+    def compare_command(
+        scenario: Annotated[Path, typer.Argument(help="scenario file with plans: (and ensemble:), see docs/plans.md")],
+        outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs (created if needed)")] = Path("plumecast-compare"),
+        members: Annotated[int | None, typer.Option(min=1, help="override ensemble.members")] = None,
+        workers: Annotated[int, typer.Option(min=0, help="local Dask worker processes (0: run serially in this process)")] = 2,
+        scheduler: Annotated[str | None, typer.Option(help="address of an existing Dask scheduler (tcp://host:8786)")] = None,
+        particles: Annotated[int | None, typer.Option(min=1, help="particles per member (default: ensemble.particles, else the scenario's)")] = None,
+        maps: Annotated[bool, typer.Option("--maps/--no-maps", help="probability maps of exceeding AEGL-2/3")] = True,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    ) -> None:
+        """Compare the scenario's response plans (and a do-nothing baseline) over its ensemble:
+        decision_table.csv/.md/.html, cities.csv, cost_of_delay.csv/.png, exceedance_probability.nc and maps."""
+        from plumecast.ensemble.compare import make_setup, run_members
+        from plumecast.ensemble.members import member_specs
+        from plumecast.ensemble.summary import markdown, summarise, write_outputs
+        from plumecast.runner import select_receptors
+        from plumecast.scenario import load_scenario
+
+        t0 = time.perf_counter()
+        sc = load_scenario(scenario)
+        setup = make_setup(sc, particles=particles, maps=maps)
+        specs = member_specs(setup.scenario, sc.ensemble, members)
+        receptors = select_receptors(setup.scenario)
+        if receptors is None or len(receptors) == 0:
+            from plumecast.errors import ScenarioError
+
+            raise ScenarioError(f"{scenario}: receptors: a comparison needs receptors (cities, points or csv)")
+        columns = [TextColumn("[bold]members"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        with Progress(*columns, console=console, disable=quiet) as bar:
+            task = bar.add_task("members", total=len(specs))
+            raw = run_members(setup, specs, workers=workers, scheduler=scheduler, serial=workers == 0 and not scheduler,
+                              progress=lambda k, n: bar.update(task, completed=k))
+        summary = summarise(raw, [str(n) for n in receptors.name])
+        written = write_outputs(summary, outdir)
+        if not quiet:
+            console.print(markdown(summary), markup=False, highlight=False)
+        console.print(f"{len(specs)} members x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "
+                      f"member, {raw.workers or 'no'} Dask workers: members {raw.wall_s:.1f} s, "
+                      f"end to end {time.perf_counter() - t0:.1f} s")
+        console.print("written: " + ", ".join(str(p) for p in written))

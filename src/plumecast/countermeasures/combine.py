@@ -1,0 +1,175 @@
+"""Cohorts: the groups of people who breathe different air under a plan.
+
+:func:`cohorts` turns the outdoor concentration at each receptor into cohorts for
+a list of shelter orders and evacuations. At each receptor the people split into
+
+=============================================  ====================================
+cohort                                         weight
+=============================================  ====================================
+``outdoors``                                   ``(1 - c_e) (1 - c_s)``
+``sheltered``                                  ``(1 - c_e) c_s``
+``evacuated ... (outdoors until leaving)``     ``c_e / K (1 - c_s)``, one per group
+``evacuated ... (sheltered until leaving)``    ``c_e / K c_s``, one per group
+=============================================  ====================================
+
+with ``c_e`` the compliance of the evacuation covering the receptor (0 if none),
+``c_s`` that of the shelter order covering it (0 if none) and ``K`` the
+evacuation's departure groups. Combination rule: compliance with the two orders
+is independent; an evacuee follows the shelter order (with its compliance) until
+departure and breathes clean air after it; people who do not evacuate follow the
+shelter order as if there were no evacuation. At most one shelter order and one
+evacuation may cover a receptor (two would leave it ambiguous which holds; an
+error names the receptor). Receptors outside every region keep the outdoor
+series with weight 1. Weights sum to 1 at every receptor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from plumecast.countermeasures.evacuation import Evacuation, exposure_until
+from plumecast.countermeasures.shelter_order import ShelterOrder, step_edges
+from plumecast.errors import ScenarioError
+from plumecast.units import SECONDS_PER_HOUR
+
+__all__ = ["Cohort", "cohorts"]
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """People at each receptor who breathe the same series.
+
+    Attributes
+    ----------
+    name : "outdoors", "sheltered", "evacuated, leaves 2.5 h (outdoors until leaving)" ...
+    weight : (receptor,) fraction of each receptor's people in the cohort; the
+        cohorts of one call sum to 1 at every receptor. [-]
+    exposure : (time, receptor) concentration they breathe, per transport step
+        (equal to the outdoor series where the weight is 0). [kg m-3]
+    """
+
+    name: str
+    weight: NDArray[np.float64]
+    exposure: NDArray[np.float64]
+
+
+def _as_measure(m: Any) -> Any:
+    """Runtime object for a measure (config models are built here)."""
+    if isinstance(m, ShelterOrder | Evacuation):
+        return m
+    if hasattr(m, "model_dump") and hasattr(m, "type"):
+        from plumecast.countermeasures.config import build_measure
+
+        return build_measure(m)
+    return m
+
+
+def _owner(masks: list[NDArray[np.bool_]], receptors: Any, kind: str) -> NDArray[np.int64]:
+    """Index of the measure covering each receptor (-1: none); two -> error."""
+    n = len(np.asarray(receptors.lat))
+    owner = np.full(n, -1, dtype=np.int64)
+    for i, mask in enumerate(masks):
+        clash = mask & (owner >= 0)
+        if clash.any():
+            r = int(np.flatnonzero(clash)[0])
+            raise ScenarioError(
+                f"plan: receptor {receptors.name[r]!r} is covered by two {kind}s (measures {owner[r]} and {i} of "
+                f"that kind); give at most one {kind} per city"
+            )
+        owner[mask] = i
+    return owner
+
+
+def cohorts(
+    outdoor: ArrayLike,
+    time_end_s: ArrayLike,
+    dt_s: ArrayLike,
+    receptors: Any,
+    measures: Sequence[Any],
+) -> list[Cohort]:
+    """Cohorts of people for a plan's shelter orders and evacuations.
+
+    Parameters
+    ----------
+    outdoor : (time, receptor) outdoor concentration per transport step. [kg m-3]
+    time_end_s : (time,) end of each step, seconds after the release start. [s]
+    dt_s : step length, one value or one per step. [s]
+    receptors : the receptor table (:class:`plumecast.receptors.Receptors`).
+    measures : :class:`ShelterOrder`, :class:`Evacuation` (or their config models).
+        Terminations and fronts act on the transport, not on people, and are
+        skipped here.
+
+    Returns
+    -------
+    list of Cohort
+        ``outdoors`` first (always present, its weight may be 0), then the other
+        cohorts that hold anyone.
+    """
+    c_out = np.asarray(outdoor, dtype=float)
+    if c_out.ndim != 2:
+        raise ValueError(f"outdoor has shape {c_out.shape}; expected (time, receptor)")
+    n_t, n_r = c_out.shape
+    if len(np.asarray(receptors.lat)) != n_r:
+        raise ValueError(f"outdoor has {n_r} receptors but the receptor table {len(np.asarray(receptors.lat))}")
+    begin, end = step_edges(time_end_s, dt_s)
+    if begin.size != n_t:
+        raise ValueError(f"time_end_s has {begin.size} steps but outdoor {n_t}")
+    built = [_as_measure(m) for m in measures]
+    shelters = [m for m in built if isinstance(m, ShelterOrder)]
+    evacs = [m for m in built if isinstance(m, Evacuation)]
+    for m in built:
+        if isinstance(m, ShelterOrder | Evacuation):
+            continue
+        kind = getattr(m, "type", None) or type(m).__name__
+        if str(kind).lower() in ("termination", "front", "frontspec"):
+            continue
+        raise ScenarioError(f"plan: measure {kind!r} is not a countermeasure (termination, shelter, evacuation, front)")
+
+    s_owner = _owner([s.mask(receptors) for s in shelters], receptors, "shelter order")
+    e_owner = _owner([e.mask(receptors) for e in evacs], receptors, "evacuation")
+
+    c_s = np.zeros(n_r)
+    breathe = c_out.copy()  # what a shelter-complier breathes (outdoor where no order)
+    for i, s in enumerate(shelters):
+        cols = s_owner == i
+        if cols.any():
+            c_s[cols] = s.compliance
+            breathe[:, cols] = s.exposure(c_out[:, cols], end, end - begin)
+    c_e = np.zeros(n_r)
+    k_of = np.ones(n_r, dtype=np.int64)
+    for i, e in enumerate(evacs):
+        cols = e_owner == i
+        c_e[cols] = e.compliance
+        k_of[cols] = e.cohorts
+
+    out = [Cohort("outdoors", (1.0 - c_e) * (1.0 - c_s), c_out)]
+    if np.any((1.0 - c_e) * c_s > 0):
+        out.append(Cohort("sheltered", (1.0 - c_e) * c_s, breathe))
+    k_max = max((e.cohorts for e in evacs), default=0)
+    single = len(evacs) == 1
+    for k in range(k_max):
+        leave_s = np.full(n_r, np.inf)
+        for i, e in enumerate(evacs):
+            cols = (e_owner == i) & (k < e.cohorts)
+            leave_s[cols] = float(e.leave_h[k]) * SECONDS_PER_HOUR
+        has = np.isfinite(leave_s)
+        base_w = np.where(has, c_e / k_of, 0.0)
+        name = (f"evacuated, leaves {evacs[0].leave_h[k]:.3g} h" if single
+                else f"evacuated (departure group {k + 1} of {k_max})")
+        for suffix, w, series in (
+            ("outdoors until leaving", base_w * (1.0 - c_s), c_out),
+            ("sheltered until leaving", base_w * c_s, breathe),
+        ):
+            if not np.any(w > 0):
+                continue
+            exp = series.copy()
+            for t_leave in np.unique(leave_s[has]):
+                cols = leave_s == t_leave
+                exp[:, cols] = exposure_until(series[:, cols], begin, end, float(t_leave))
+            out.append(Cohort(f"{name} ({suffix})", w, exp))
+    return out

@@ -1,0 +1,8 @@
+"""Ensembles of a scenario and the plan comparison on dask.distributed.
+
+:mod:`plumecast.ensemble.config` (the ``ensemble:`` scenario key),
+:mod:`plumecast.ensemble.members` (member seeds and perturbations),
+:mod:`plumecast.ensemble.compare` (member tasks, Dask, reductions) and
+:mod:`plumecast.ensemble.summary` (statistics over members, output files).
+Nothing heavy is imported here: :mod:`plumecast.scenario` imports the config module.
+"""

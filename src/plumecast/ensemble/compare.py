@@ -1,0 +1,409 @@
+"""Run every plan against every ensemble member, on ``dask.distributed`` or serially.
+
+One task per member (:func:`member_task`). It runs the transports the member needs
+and evaluates every plan on them:
+
+* one baseline transport with emission tags: it serves the do-nothing plan, every
+  plan that only changes exposure (shelter, evacuation) and every termination or
+  emission cut (superposition of tags, exact by linearity);
+* one transport per plan with a neutralisation front (the only measure that
+  changes the transport), and one per extra ignition time of its cost of delay;
+* for the probability maps of termination-only plans, a direct rerun with the
+  termination (exact; to be replaced by per-tag grids from the runner).
+
+The task returns small per-receptor arrays and per-plan gridded exceedance
+indicators. The indicators are summed into counts on the workers by a tree of
+``add`` tasks (integer sums: exact in any order), so a large ensemble of global
+grids never sits in one process. Members carry their own seeds, and member
+results are placed by member index, so the comparison does not depend on the
+number of workers or the order in which tasks finish.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from plumecast.ensemble.members import MemberSpec, member_scenario, member_specs, member_wind
+from plumecast.errors import ScenarioError
+from plumecast.plans.config import PlanConfig, measure_kind, with_baseline
+from plumecast.plans.evaluate import (
+    PlanOutcome,
+    evaluate_plan,
+    evaluate_plans,
+    front_arrival_at,
+    has_front,
+    has_termination,
+    plan_cuts,
+    release_groups,
+    termination_times_h,
+)
+from plumecast.scenario import Scenario
+from plumecast.units import ppm_to_kg_m3
+
+LEVELS = (2, 3)
+
+
+@dataclass(frozen=True)
+class CompareSetup:
+    """What every member task needs (small and picklable)."""
+
+    scenario: Scenario
+    plans: tuple[PlanConfig, ...]
+    tags_h: tuple[float, ...]
+    delay_h: tuple[float, ...]
+    maps: bool = True
+    termination_maps: bool = True
+
+
+@dataclass
+class MemberResult:
+    index: int
+    outcomes: dict[str, PlanOutcome]
+    delay_termination: dict[str, NDArray[np.float64]]  # plan -> total fatalities at each setup.delay_h
+    delay_ignition: dict[str, dict[float, float]]  # plan -> {ignition h: total fatalities}
+    grids: dict[str, NDArray[np.uint32]] | None  # plan -> (level, lat, lon) exceedance indicator / counts
+    wall_s: float
+    runs: int
+    notes: list[str] = field(default_factory=list)
+
+
+def default_tags_h(scenario: Scenario, plans: Sequence[PlanConfig], step_h: float = 2.0) -> tuple[float, ...]:
+    """Emission-tag edges: every ``step_h`` hours plus every termination time. [h]"""
+    run_h = scenario.run_hours
+    edges = set(np.round(np.arange(0.0, run_h + 1e-9, step_h), 9).tolist())
+    edges |= {t for t in termination_times_h(plans) if 0 <= t <= run_h}
+    edges.add(run_h)
+    return tuple(sorted(edges))
+
+
+def make_setup(scenario: Scenario, plans: Sequence[PlanConfig] | None = None, *, particles: int | None = None,
+               tag_step_h: float = 2.0, maps: bool = True, termination_maps: bool = True) -> CompareSetup:
+    """A comparison of ``plans`` (default: the scenario's) with the do-nothing baseline first."""
+    plist = with_baseline(list(scenario.plans if plans is None else plans))  # type: ignore[attr-defined]
+    if particles is None and getattr(scenario, "ensemble", None) is not None and scenario.ensemble.particles:  # type: ignore[attr-defined]
+        particles = scenario.ensemble.particles  # type: ignore[attr-defined]
+    sc = scenario.replace(particles=particles) if particles is not None else scenario
+    names = [r.name or f"release {i}" for i, r in enumerate(sc.releases)]
+    for p in plist:
+        for m in p.measures:
+            if measure_kind(m) == "termination":
+                release_groups(getattr(m, "releases", None), names)  # bad names fail here, before any run
+    tags = default_tags_h(sc, plist, tag_step_h)
+    delay = tuple(t for t in tags if t < sc.run_hours)
+    return CompareSetup(sc, tuple(plist), tags, delay, maps, termination_maps)
+
+
+# --------------------------------------------------------------------------- transports
+
+
+def _release_names(sc: Scenario) -> list[str]:
+    return [r.name or f"release {i}" for i, r in enumerate(sc.releases)]
+
+
+def _run(sc: Scenario, wind: xr.Dataset, tags_h: Sequence[float] | None, front: Any = None,
+         particle_mass_kg: float | None = None) -> tuple[Any, Any]:
+    """runner.run with whatever of the new keywords the runner in this tree accepts."""
+    from plumecast import runner
+
+    params = inspect.signature(runner.run).parameters
+    kwargs: dict[str, Any] = {}
+    if tags_h is not None and "exposure_tags_h" in params:
+        kwargs["exposure_tags_h"] = list(tags_h)
+    if particle_mass_kg is not None and "particle_mass_kg" in params:
+        kwargs["particle_mass_kg"] = particle_mass_kg
+    if front is not None:
+        if "front" not in params:
+            raise ScenarioError("plans: a neutralisation front needs runner.run(front=...), "
+                                "which this version of plumecast does not have yet")
+        kwargs["front"] = front
+    res = runner.run(sc, wind=wind, **kwargs)
+    if res.exposure is None:
+        raise ScenarioError("plans: the scenario has no receptors (receptors: cities/points/csv); "
+                            "a comparison needs places to compare")
+    return res, res.exposure
+
+
+def _apply_cuts(sc: Scenario, plan: PlanConfig, ignition_h: float | None = None) -> Scenario:
+    """The scenario with the plan's terminations applied directly (for transports
+    that are not linear in the emissions: the front)."""
+    names = _release_names(sc)
+    releases = list(sc.releases)
+    for at_h, fraction, groups in plan_cuts(plan, names):
+        if fraction < 1.0:
+            raise ScenarioError(f"plans: {plan.name!r}: an emission cut (fraction {fraction:g} < 1) combined with a "
+                                "front is not supported; use a full termination")
+        for g in groups:
+            r = releases[int(g)]
+            stop = at_h if r.stop_h is None else min(r.stop_h, at_h)
+            if stop <= r.start_h:
+                stop = r.start_h + 1e-6
+            releases[int(g)] = r.model_copy(update={"stop_h": stop})
+    return sc.model_copy(update={"releases": releases})
+
+
+def _front_of(plan: PlanConfig, agent: Any, ignition_h: float | None = None) -> Any:
+    """The front of a plan (its ignition moved to ``ignition_h``) as runner.run(front=...) takes it."""
+    from plumecast.countermeasures.config import build_measure
+
+    fronts = [m for m in plan.measures if measure_kind(m) == "front"]
+    if len(fronts) != 1:
+        raise ScenarioError(f"plans: {plan.name!r} has {len(fronts)} fronts; expected one")
+    f = fronts[0]
+    if ignition_h is not None:
+        key = "ignition_h" if hasattr(f, "ignition_h") else "at_h"
+        f = f.model_copy(update={key: ignition_h})
+    return build_measure(f, agent)
+
+
+def _without(plan: PlanConfig, kinds: tuple[str, ...]) -> PlanConfig:
+    return plan.model_copy(update={"measures": [m for m in plan.measures if measure_kind(m) not in kinds]})
+
+
+# --------------------------------------------------------------------------- grids
+
+
+def grid_exceedance(conc: xr.DataArray, agent: Any, start: np.datetime64) -> NDArray[np.uint32]:
+    """1 where a cell's interval-mean concentration reaches AEGL-2 / AEGL-3 at some time
+    (AEGL for the exposure duration elapsed since onset, as in :func:`consequence.assess`),
+    shape (level, lat, lon). Cells whose peak is below every tabulated value of the level
+    cannot reach it and are not assessed."""
+    from plumecast.consequence import assess
+
+    f = conc.transpose("time", "lat", "lon")
+    vals = np.asarray(f.values, dtype=float)
+    nt, ny, nx = vals.shape
+    flat = vals.reshape(nt, ny * nx)
+    peak = flat.max(axis=0)
+    out = np.zeros((len(LEVELS), ny, nx), dtype=np.uint32)
+    mw = agent.molecular_weight_g_mol
+    floors = [np.nanmin(ppm_to_kg_m3(agent.aegl_table_ppm(lv), mw)) if not np.all(np.isnan(agent.aegl_table_ppm(lv)))
+              else np.nan for lv in LEVELS]
+    if np.all(np.isnan(floors)):
+        return out
+    cand = np.flatnonzero(peak >= np.nanmin(floors))
+    if cand.size == 0:
+        return out
+    da = xr.DataArray(flat[:, cand], dims=("time", "receptor"), coords={"time": f["time"].values},
+                      attrs={"units": "kg m-3"})
+    res = assess(da, agent, np.ones(cand.size), start=start, keep_timeseries=False)
+    for k, lv in enumerate(LEVELS):
+        hit = ~np.isnat(np.asarray(res[f"first_exceedance_aegl{lv}"].values))
+        out[k].reshape(-1)[cand[hit]] = 1
+    return out
+
+
+# --------------------------------------------------------------------------- the member task
+
+
+def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
+    """Everything one member contributes to the comparison."""
+    t0 = time.perf_counter()
+    sc = member_scenario(setup.scenario, spec)
+    wind = member_wind(sc, spec)
+    agent = sc.resolved_agent()
+    names = _release_names(sc)
+    base_res, base_exp = _run(sc, wind, setup.tags_h)
+    runs = 1
+    mass = base_res.stats.get("particle_mass_kg")
+    lat = np.asarray(base_exp.receptors.lat, float)
+    lon = np.asarray(base_exp.receptors.lon, float)
+    outcomes: dict[str, PlanOutcome] = {}
+    grids: dict[str, NDArray[np.uint32]] = {}
+    delay_term: dict[str, NDArray[np.float64]] = {}
+    delay_ign: dict[str, dict[float, float]] = {}
+    notes: list[str] = []
+    base_grid = grid_exceedance(base_res.concentration, agent, sc.start64) if setup.maps else None
+    plain = [p for p in setup.plans if not has_front(p)]
+    # every plan without a front, and the cost of delay of those with a termination, from the
+    # baseline transport in one assessment (emission tags: exact by linearity)
+    variants: list[tuple[PlanConfig, float | None]] = [(p, None) for p in plain]
+    variants += [(p, h) for p in plain if has_termination(p) for h in setup.delay_h]
+    evaluated = evaluate_plans(base_exp, agent, variants, names)
+    for (p, h), o in zip(variants, evaluated, strict=True):
+        if h is None:
+            outcomes[p.name] = o
+    for p in plain:
+        if has_termination(p):
+            delay_term[p.name] = np.array([o.total_fatalities for (q, h), o in zip(variants, evaluated, strict=True)
+                                           if q is p and h is not None])
+    if setup.maps:
+        for p in plain:
+            if p.name in grids:
+                continue
+            if has_termination(p) and setup.termination_maps:
+                # WIRE-UP: a direct rerun until the runner offers per-tag grids
+                tres, _ = _run(_apply_cuts(sc, p), wind, None, particle_mass_kg=mass)
+                runs += 1
+                grids[p.name] = grid_exceedance(tres.concentration, agent, sc.start64)
+            elif not has_termination(p):
+                assert base_grid is not None
+                grids[p.name] = base_grid  # shelter and evacuation do not change the outdoor air
+    for plan in setup.plans:
+        if not has_front(plan):
+            continue
+        fsc = _apply_cuts(sc, plan)
+        fres, fexp = _run(fsc, wind, setup.tags_h, front=_front_of(plan, agent), particle_mass_kg=mass)
+        runs += 1
+        fa = front_arrival_at(getattr(fres, "front_arrival", None), lat, lon, sc.start64)
+        outcomes[plan.name] = evaluate_plan(fexp, agent, _without(plan, ("termination", "front")), names,
+                                            front_arrival_s=fa)
+        if setup.maps:
+            grids[plan.name] = grid_exceedance(fres.concentration, agent, sc.start64)
+        totals: dict[float, float] = {}
+        for h in plan.ignition_delays_h:
+            _, dexp = _run(fsc, wind, setup.tags_h, front=_front_of(plan, agent, h), particle_mass_kg=mass)
+            runs += 1
+            totals[float(h)] = evaluate_plan(dexp, agent, _without(plan, ("termination", "front")),
+                                             names).total_fatalities
+        if totals:
+            delay_ign[plan.name] = totals
+    outcomes = {p.name: outcomes[p.name] for p in setup.plans}
+    return MemberResult(spec.index, outcomes, delay_term, delay_ign, grids if setup.maps else None,
+                        time.perf_counter() - t0, runs, notes)
+
+
+def _small(result: MemberResult) -> MemberResult:
+    return replace(result, grids=None)
+
+
+def _grids(result: MemberResult | dict[str, NDArray[np.uint32]] | None) -> dict[str, NDArray[np.uint32]] | None:
+    return result.grids if isinstance(result, MemberResult) else result
+
+
+def add_grids(a: Any, b: Any) -> dict[str, NDArray[np.uint32]] | None:
+    """Sum two members' (or partial sums') exceedance counts (exact, order-free)."""
+    ga, gb = _grids(a), _grids(b)
+    if ga is None or gb is None:
+        return ga if gb is None else gb
+    return {k: ga[k].astype(np.uint32) + gb[k].astype(np.uint32) for k in ga}
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+@dataclass
+class RawComparison:
+    """Member results in member order plus the summed exceedance counts."""
+
+    setup: CompareSetup
+    specs: list[MemberSpec]
+    members: list[MemberResult]
+    counts: dict[str, NDArray[np.uint32]] | None
+    grid_lat: NDArray[np.float64] | None
+    grid_lon: NDArray[np.float64] | None
+    wall_s: float
+    workers: int
+
+
+def _grid_coords(sc: Scenario) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    from plumecast.concentration import OutputGrid
+
+    g = OutputGrid.from_config(sc.output.grid)
+    return g.lat, g.lon
+
+
+def run_members(
+    setup: CompareSetup,
+    specs: Sequence[MemberSpec],
+    *,
+    workers: int = 2,
+    scheduler: str | None = None,
+    serial: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    retries: int = 2,
+) -> RawComparison:
+    """Run the member tasks (serially in this process, on a LocalCluster of
+    ``workers`` processes, or on the cluster at ``scheduler``) and reduce them."""
+    t0 = time.perf_counter()
+    specs = list(specs)
+    n = len(specs)
+    results: list[MemberResult | None] = [None] * n
+    counts: dict[str, NDArray[np.uint32]] | None = None
+    if serial:
+        for k, spec in enumerate(specs):
+            r = member_task(setup, spec)
+            counts = add_grids(counts, r) if counts is not None else _grids(r)
+            results[k] = _small(r)
+            if progress:
+                progress(k + 1, n)
+        used = 0
+    else:
+        counts, results, used = _run_dask(setup, specs, workers, scheduler, progress, retries)
+    lat, lon = _grid_coords(setup.scenario) if setup.maps else (None, None)
+    done = [r for r in results if r is not None]
+    return RawComparison(setup, specs, done, counts, lat, lon, time.perf_counter() - t0, used)
+
+
+def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, scheduler: str | None,
+              progress: Callable[[int, int], None] | None, retries: int
+              ) -> tuple[dict[str, NDArray[np.uint32]] | None, list[MemberResult | None], int]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
+        raise ScenarioError('plumecast compare needs dask.distributed: pip install "dask[distributed]"') from exc
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               env={"NUMBA_NUM_THREADS": str(threads)})
+        client = Client(cluster)
+    n = len(specs)
+    results: list[MemberResult | None] = [None] * n
+    token = uuid.uuid4().hex[:12]
+    try:
+        used = len(client.scheduler_info().get("workers", {}))
+        setup_f = client.scatter(setup, broadcast=True)
+        ac = as_completed()
+        small: dict[Any, int] = {}
+        member_keys: set[str] = set()
+        for k, spec in enumerate(specs):
+            f = client.submit(member_task, setup_f, spec, key=f"plumecast-member-{spec.index}-{token}",
+                              retries=retries, pure=False)
+            small[client.submit(_small, f, key=f"plumecast-small-{spec.index}-{token}", retries=retries)] = k
+            member_keys.add(f.key)
+            ac.add(f)
+            del f  # only as_completed and the reduction hold members, so they leave worker memory once summed
+        queue: list[Any] = []
+        done = 0
+        for f in ac:
+            if f.key in member_keys:
+                done += 1
+                if progress:
+                    progress(done, n)
+            if not setup.maps:
+                continue
+            queue.append(f)
+            if len(queue) >= 2:
+                a, b = queue.pop(0), queue.pop(0)
+                ac.add(client.submit(add_grids, a, b, retries=retries, pure=False))
+                del a, b
+        counts = _grids(queue[0].result()) if queue else None
+        queue.clear()
+        for sf, k in small.items():
+            results[k] = sf.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return counts, results, used
+
+
+def compare(scenario: Scenario, *, members: int | None = None, workers: int = 2, scheduler: str | None = None,
+            serial: bool = False, particles: int | None = None, maps: bool = True,
+            progress: Callable[[int, int], None] | None = None) -> RawComparison:
+    """Run the scenario's plans against its ensemble members (see :func:`run_members`)."""
+    setup = make_setup(scenario, particles=particles, maps=maps)
+    specs = member_specs(setup.scenario, getattr(scenario, "ensemble", None), members)
+    return run_members(setup, specs, workers=workers, scheduler=scheduler, serial=serial, progress=progress)

@@ -1,0 +1,254 @@
+"""Ensemble members: who they are (:class:`MemberSpec`) and how a member changes the
+scenario and its winds.
+
+Every member's seed and random draws come from ``(scenario seed, member index)``
+only (:func:`member_seed`), so a member is the same whichever worker computes it,
+in whatever order, and however many members there are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from plumecast.ensemble.config import EnsembleConfig
+from plumecast.errors import MetDataError, ScenarioError
+from plumecast.scenario import Scenario
+
+#: HYSPLIT's 3 x 3 horizontal offset pattern (in units of the offset fraction),
+#: member 0 unshifted.
+OFFSET_PATTERN: tuple[tuple[int, int], ...] = (
+    (0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1),
+)
+_MEMBER_DIMS = ("number", "member", "realization", "ensemble", "ens")
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """One ensemble member: everything that makes it differ from the scenario."""
+
+    index: int
+    seed: int
+    met_number: int | None = None  # member of the met file's ensemble dimension
+    grid_offset_cells: tuple[float, float] = (0.0, 0.0)  # (lon, lat) shift of the met grid [cells]
+    wind_speed_factor: float = 1.0
+    wind_rotation_deg: float = 0.0  # clockwise
+    kh_m2_s: float | None = None
+    mixing_height_m: float | None = None
+    source_rate_factor: float = 1.0
+    source_timing_shift_h: float = 0.0
+
+    def describe(self) -> str:
+        parts = [f"member {self.index}", f"seed {self.seed}"]
+        defaults = MemberSpec(0, 0)
+        for f in dataclasses.fields(self):
+            if f.name in ("index", "seed"):
+                continue
+            v = getattr(self, f.name)
+            if v != getattr(defaults, f.name):
+                parts.append(f"{f.name}={v:.4g}" if isinstance(v, float) else f"{f.name}={v}")
+        return ", ".join(parts)
+
+
+def member_seed(scenario_seed: int, index: int) -> int:
+    """The run seed of member ``index``: a function of (scenario seed, index) only.
+
+    >>> member_seed(7, 3) == member_seed(7, 3) != member_seed(7, 4)
+    True
+    """
+    state = np.random.SeedSequence([int(scenario_seed), int(index), 0x9E3779B9]).generate_state(2, np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 62) - 1)
+
+
+def member_rng(scenario_seed: int, index: int) -> np.random.Generator:
+    """The generator of member ``index``'s perturbation draws."""
+    return np.random.default_rng(np.random.SeedSequence([int(scenario_seed), int(index), 0x51ED]))
+
+
+def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | None = None) -> list[MemberSpec]:
+    """The members of a comparison.
+
+    ``members`` overrides ``cfg.members``. Without an ensemble config there is one
+    member: the scenario itself. Member ``i`` draws its perturbations in a fixed
+    order from :func:`member_rng` ``(seed, i)``; with ``cfg.control`` member 0 is
+    unperturbed (its own seed still).
+    """
+    if cfg is None:
+        n = 1 if members is None else members
+        return [MemberSpec(i, member_seed(scenario.seed, i) if i else scenario.seed) for i in range(n)]
+    n = cfg.members if members is None else members
+    if n < 1:
+        raise ScenarioError(f"ensemble: members must be >= 1, got {n}")
+    if cfg.met_members == "file" and scenario.met.source != "file":
+        raise ScenarioError("ensemble.met_members: 'file' needs met.source: file (an ensemble met file)")
+    out = []
+    for i in range(n):
+        seed = member_seed(scenario.seed, i)
+        rng = member_rng(scenario.seed, i)
+        draws: dict[str, float] = {}
+        for key in ("wind_speed_factor", "wind_direction_deg", "kh_m2_s", "mixing_height_m",
+                    "source_rate_factor", "source_timing_shift_h"):
+            dist = getattr(cfg, key)
+            value = dist.draw(rng) if dist is not None else None  # fixed order: always the same stream use
+            if value is not None:
+                draws[key] = value
+        control = cfg.control and i == 0
+        offset = (0.0, 0.0)
+        if cfg.grid_offset_fraction is not None and not control:
+            ox, oy = OFFSET_PATTERN[i % len(OFFSET_PATTERN)]
+            offset = (ox * cfg.grid_offset_fraction, oy * cfg.grid_offset_fraction)
+        if control:
+            draws = {}
+        out.append(MemberSpec(
+            index=i, seed=seed,
+            met_number=i if cfg.met_members == "file" else None,
+            grid_offset_cells=offset,
+            wind_speed_factor=max(draws.get("wind_speed_factor", 1.0), 0.0),
+            wind_rotation_deg=draws.get("wind_direction_deg", 0.0),
+            kh_m2_s=max(draws["kh_m2_s"], 0.0) if "kh_m2_s" in draws else None,
+            mixing_height_m=min(max(draws["mixing_height_m"], 10.0), 10000.0) if "mixing_height_m" in draws else None,
+            source_rate_factor=max(draws.get("source_rate_factor", 1.0), 1e-6),
+            source_timing_shift_h=draws.get("source_timing_shift_h", 0.0),
+        ))
+    return out
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+def _shift_release(rel: Any, shift_h: float, factor: float) -> Any:
+    changes: dict[str, Any] = {}
+    if factor != 1.0:
+        key = "rate_kg_s" if hasattr(rel, "rate_kg_s") else "rate_kg_s_per_capita"
+        changes[key] = getattr(rel, key) * factor
+    if shift_h != 0.0:
+        changes["start_h"] = max(rel.start_h + shift_h, 0.0)
+        if rel.stop_h is not None:
+            changes["stop_h"] = max(rel.stop_h + shift_h, changes["start_h"] + 1e-3)
+        if rel.profile is not None:
+            changes["profile"] = [(h + shift_h, f) for h, f in rel.profile]
+        elif rel.start_h + shift_h < 0.0:
+            pass  # a constant source that started earlier than the run: nothing more to shift
+    return rel.model_copy(update=changes) if changes else rel
+
+
+def member_scenario(scenario: Scenario, spec: MemberSpec, particles: int | None = None) -> Scenario:
+    """The scenario of one member: its seed, particles, turbulence and sources."""
+    turb = scenario.turbulence
+    tchanges: dict[str, float] = {}
+    if spec.kh_m2_s is not None:
+        tchanges["kh_m2_s"] = spec.kh_m2_s
+    if spec.mixing_height_m is not None:
+        tchanges["mixing_height_m"] = spec.mixing_height_m
+    update: dict[str, Any] = {"seed": spec.seed}
+    if particles is not None:
+        update["particles"] = particles
+    if tchanges:
+        update["turbulence"] = turb.model_copy(update=tchanges)
+    if spec.source_rate_factor != 1.0 or spec.source_timing_shift_h != 0.0:
+        update["releases"] = [_shift_release(r, spec.source_timing_shift_h, spec.source_rate_factor)
+                              for r in scenario.releases]
+    return scenario.model_copy(update=update)
+
+
+# --------------------------------------------------------------------------- winds
+
+
+def rotate_and_scale(u: np.ndarray, v: np.ndarray, rotation_deg: float, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wind turned clockwise by ``rotation_deg`` (a veer) and scaled by ``factor``.
+
+    >>> [round(float(x), 6) for x in rotate_and_scale(np.array(0.0), np.array(1.0), 90.0, 2.0)]
+    [2.0, 0.0]
+    """
+    th = math.radians(rotation_deg)
+    c, s = math.cos(th), math.sin(th)
+    return factor * (u * c + v * s), factor * (-u * s + v * c)
+
+
+def offset_grid(ds: xr.Dataset, dlon_cells: float, dlat_cells: float) -> xr.Dataset:
+    """The wind field moved by a fraction of a grid cell (HYSPLIT-style offset member).
+
+    Longitude: the coordinates move by ``dlon_cells`` cells (an exact translation
+    of the field the transport interpolates), wrapped to [-180, 180). Latitude: the
+    field is resampled at ``lat - dlat_cells * dlat`` by linear interpolation
+    (clamped at the first and last rows), so the grid keeps its -90..90 extent.
+    """
+    lat = ds["lat"].values.astype(float)
+    lon = ds["lon"].values.astype(float)
+    u = ds["u"].values.astype(np.float64)
+    v = ds["v"].values.astype(np.float64)
+    if dlon_cells and lon.size > 1:
+        dlon = float(np.median(np.diff(lon)))
+        new_lon = (lon + dlon_cells * dlon + 180.0) % 360.0 - 180.0
+        order = np.argsort(new_lon, kind="stable")
+        lon, u, v = new_lon[order], u[:, :, order], v[:, :, order]
+    if dlat_cells and lat.size > 1:
+        dlat = float(np.median(np.diff(lat)))
+        q = np.clip(lat - dlat_cells * dlat, lat[0], lat[-1])
+        i = np.clip(np.searchsorted(lat, q, side="right") - 1, 0, lat.size - 2)
+        a = ((q - lat[i]) / (lat[i + 1] - lat[i]))[None, :, None]
+        u = (1 - a) * u[:, i, :] + a * u[:, i + 1, :]
+        v = (1 - a) * v[:, i, :] + a * v[:, i + 1, :]
+    from plumecast.met import build_wind_dataset
+
+    return build_wind_dataset(u, v, ds["time"].values, lat, lon, source=str(ds.attrs.get("source", "")),
+                              level=str(ds.attrs.get("level", "")), steady=bool(ds.attrs.get("steady", 0)),
+                              history=str(ds.attrs.get("history", "")))
+
+
+_BASE_WIND: dict[str, xr.Dataset] = {}
+_MET_FILES: dict[str, xr.Dataset] = {}
+
+
+def _met_file_member(scenario: Scenario, number: int) -> xr.Dataset:
+    from plumecast.met import normalise_wind
+
+    cfg = scenario.met
+    assert cfg.path is not None
+    key = str(cfg.path)
+    if key not in _MET_FILES:
+        try:
+            with xr.open_dataset(Path(cfg.path)) as ds:
+                _MET_FILES[key] = ds.load()
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
+            raise MetDataError(f"{cfg.path}: cannot read as netCDF ({type(exc).__name__}: {exc})") from exc
+    ds = _MET_FILES[key]
+    dim = next((d for d in _MEMBER_DIMS if d in ds.dims), None)
+    if dim is None:
+        raise MetDataError(f"{cfg.path}: ensemble.met_members is 'file' but the file has no member dimension "
+                           f"(expected one of {_MEMBER_DIMS}); its dims are {dict(ds.sizes)}")
+    if number >= ds.sizes[dim]:
+        raise MetDataError(f"{cfg.path}: member {number} asked for but the {dim!r} dimension has "
+                           f"{ds.sizes[dim]} members; ask for at most {ds.sizes[dim]} members")
+    end = scenario.start64 + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
+    return normalise_wind(ds.isel({dim: number}), source=f"{cfg.path} ({dim} {number})", level_hpa=cfg.level_hpa,
+                          time_window=(scenario.start64, end))
+
+
+def member_wind(scenario: Scenario, spec: MemberSpec) -> xr.Dataset:
+    """The normalised wind dataset of one member (base winds cached per process)."""
+    from plumecast.runner import load_wind
+
+    if spec.met_number is not None:
+        ds = _met_file_member(scenario, spec.met_number)
+    else:
+        key = scenario.met.model_dump_json() + str(scenario.start) + str(scenario.run_hours)
+        if key not in _BASE_WIND:
+            _BASE_WIND.clear()
+            _BASE_WIND[key] = load_wind(scenario)
+        ds = _BASE_WIND[key]
+    if spec.grid_offset_cells != (0.0, 0.0):
+        ds = offset_grid(ds, *spec.grid_offset_cells)
+    if spec.wind_rotation_deg != 0.0 or spec.wind_speed_factor != 1.0:
+        u, v = rotate_and_scale(ds["u"].values.astype(np.float64), ds["v"].values.astype(np.float64),
+                                spec.wind_rotation_deg, spec.wind_speed_factor)
+        ds = ds.copy()
+        ds["u"] = (ds["u"].dims, u.astype(np.float32), ds["u"].attrs)
+        ds["v"] = (ds["v"].dims, v.astype(np.float32), ds["v"].attrs)
+    return ds

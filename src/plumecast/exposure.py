@@ -1,0 +1,475 @@
+"""Exposure at receptors at the transport's own resolution.
+
+Toxic load ``∫ C^n dt`` is convex in ``C``: averaging the concentration first, over
+an output hour or over a 1° output cell, understates it (DESIGN.md, "Honest
+numbers"). The receptor concentrations that feed the consequence stage are
+therefore sampled here after **every transport step**, directly from the
+particles, at a spatial scale set by the receptor itself and by the local
+particle density, and not read back from the gridded output.
+
+Far field: adaptive kernel estimate
+    Around each receptor a set of nested discs of radius ``r_k = r_0 2^k``
+    (``k = 0 .. K-1``, capped at :data:`MAX_RADIUS_M`) is searched. ``r_0`` is
+    the receptor's own extent: for a city, the radius of a disc holding its
+    population at :data:`URBAN_DENSITY_PER_KM2` (Angel et al. 2011 give
+    2,000-10,000 km⁻² for the built-up areas of the world's cities; 5,000 is a
+    mid value), at least :data:`MIN_RADIUS_M`. The estimate uses the smallest
+    disc holding at least :data:`MIN_PARTICLES` particles of the near-surface
+    layer (a balloon / k-nearest-neighbour density estimate, Loftsgaarden &
+    Quesenberry 1965, Ann. Math. Stat. 36, 1049), so that the scale follows the
+    particle spacing where particles are sparse and the city's extent where they
+    are dense:
+
+        C = (mass of the particles below H inside the disc) / (π r_k² H)
+
+    with ``H`` the near-surface layer depth of the output (``output.layer_depth_m``).
+
+Near field: Gaussian plume around point sources
+    Within ``near_field.distance_km`` of a point release a particle cloud of a
+    few thousand particles cannot resolve a plume tens of metres wide, and the
+    particles' constant eddy diffusivity is meant for synoptic scales. Receptors
+    there get the steady Gaussian plume of :mod:`plumecast.transport.gaussian`
+    (the same Briggs σ curves as ``plumecast zones``), driven by the wind at the
+    source at that step and by the emission rate at the time the air left the
+    source (``t - x/u``); the particles of that release are left out of the
+    kernel estimate while they are younger than ``distance / 1 m s-1`` and
+    closer to their source than the near-field distance, so no mass is counted
+    twice. Beyond it the particles take over.
+
+Emission tags
+    Every particle carries a tag: its release group and the emission-time bin of
+    its birth. Concentrations are kept per tag, so that a termination (or any
+    emission cut) at a bin edge is applied exactly afterwards by linearity of
+    the transport in the emissions, without rerunning (DESIGN.md, "Plans and
+    ensembles").
+
+References
+----------
+* Angel, S., Parent, J., Civco, D.L. & Blei, A.M. (2011) *Making Room for a
+  Planet of Cities*, Lincoln Institute of Land Policy, ch. 6 (urban densities).
+* Loftsgaarden, D.O. & Quesenberry, C.P. (1965) A nonparametric estimate of a
+  multivariate density function. Ann. Math. Statist. 36, 1049-1051.
+* Stohl, A. et al. (2005) Technical note: The Lagrangian particle dispersion
+  model FLEXPART version 6.2. Atmos. Chem. Phys. 5, 2461 (sect. 7: receptor
+  concentrations sampled by kernel around receptor points).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from plumecast.receptors import Receptors
+from plumecast.transport.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
+from plumecast.transport.particles import STATUS_ACTIVE
+from plumecast.units import EARTH_RADIUS_M
+
+#: Built-up population density used to turn a city's population into its extent. [km-2]
+URBAN_DENSITY_PER_KM2 = 5000.0
+#: Smallest kernel radius (a point receptor, a small town). [m]
+MIN_RADIUS_M = 1000.0
+#: Largest kernel radius; beyond it the receptor sees the concentration of a ~1° cell. [m]
+MAX_RADIUS_M = 100_000.0
+#: Number of nested discs searched around a receptor.
+N_RINGS = 8
+#: Particles a disc must hold before its estimate is used.
+MIN_PARTICLES = 16
+#: Wind speed floor of the near-field plume (ALOHA's own floor is 1 m/s). [m s-1]
+NEAR_FIELD_MIN_WIND_M_S = 1.0
+#: Height at which people breathe, for the near-field plume. [m]
+BREATHING_HEIGHT_M = 1.5
+
+CONC_UNITS = "kg m-3"
+
+
+def receptor_radius_m(population: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Extent of each receptor: the radius of a disc holding its population at
+    :data:`URBAN_DENSITY_PER_KM2`, at least :data:`MIN_RADIUS_M`; unknown
+    population -> :data:`MIN_RADIUS_M`. [m]"""
+    pop = np.nan_to_num(np.asarray(population, dtype=float), nan=0.0)
+    r = np.sqrt(np.maximum(pop, 0.0) / (math.pi * URBAN_DENSITY_PER_KM2)) * 1000.0
+    return np.clip(r, MIN_RADIUS_M, MAX_RADIUS_M)
+
+
+@dataclass(frozen=True)
+class ReceptorExposure:
+    """Concentration at receptors after every transport step, per emission tag.
+
+    Attributes
+    ----------
+    time : (n_steps,) datetime64[ns], end of each step.
+    dt_s : transport step. [s]
+    conc : (n_tags, n_steps, n_receptor) near-surface concentration from the
+        particles (and near-field plumes) of each tag. [kg m-3]
+    tag_start_h, tag_end_h : (n_tags,) emission window of each tag, hours after start.
+    tag_group : (n_tags,) release group (index into ``scenario.releases``).
+    group_names : names of the release groups.
+    on_grid : (n_receptor,) False where the receptor lies outside the wind domain
+        (its figures are unknown, NaN).
+    receptors : the receptor table.
+    near_field : (n_receptor,) True where a near-field plume contributed.
+    kernel_radius_m : (n_receptor,) median radius of the disc used over the steps
+        with gas. [m]
+    """
+
+    time: NDArray[np.datetime64]
+    dt_s: float
+    conc: NDArray[np.float64]
+    tag_start_h: NDArray[np.float64]
+    tag_end_h: NDArray[np.float64]
+    tag_group: NDArray[np.int64]
+    group_names: tuple[str, ...]
+    on_grid: NDArray[np.bool_]
+    receptors: Receptors
+    near_field: NDArray[np.bool_]
+    kernel_radius_m: NDArray[np.float64]
+
+    @property
+    def n_tags(self) -> int:
+        return int(self.conc.shape[0])
+
+    def total(self, weights: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+        """Concentration (step, receptor) summed over tags with optional per-tag
+        weights (e.g. 0 for emissions a termination prevents). [kg m-3]"""
+        if weights is None:
+            out = self.conc.sum(axis=0)
+        else:
+            w = np.asarray(weights, dtype=float)
+            if w.shape != (self.n_tags,):
+                raise ValueError(f"weights: {w.shape} for {self.n_tags} tags")
+            out = np.tensordot(w, self.conc, axes=(0, 0))
+        out = np.array(out, dtype=float)
+        out[:, ~self.on_grid] = np.nan
+        return out
+
+    def to_dataarray(self, weights: NDArray[np.float64] | None = None) -> xr.DataArray:
+        """``(time, receptor)`` DataArray (CF attributes) of :meth:`total`; NaN off the domain."""
+        r = self.receptors
+        return xr.DataArray(
+            self.total(weights),
+            dims=("time", "receptor"),
+            coords={
+                "time": self.time,
+                "receptor": np.arange(len(r)),
+                "name": ("receptor", np.asarray(r.name, dtype=str)),
+                "lat": ("receptor", np.asarray(r.lat, float), {"units": "degrees_north"}),
+                "lon": ("receptor", np.asarray(r.lon, float), {"units": "degrees_east"}),
+                "population": ("receptor", np.asarray(r.population, float)),
+                "country": ("receptor", np.asarray(r.country, dtype=str)),
+            },
+            name="concentration",
+            attrs={
+                "units": CONC_UNITS,
+                "standard_name": "mass_concentration_in_air",
+                "long_name": "near-surface concentration at receptor after each transport step "
+                "(adaptive kernel estimate from the particles; Gaussian plume near point sources); "
+                "NaN outside the wind domain",
+                "cell_methods": f"time: point (interval: {self.dt_s / 60:g} minutes)",
+            },
+        )
+
+
+# --------------------------------------------------------------------------- tags
+
+
+def tag_bins(n_steps: int, dt_s: float, cuts_h: Any) -> NDArray[np.int64]:
+    """Step index at which each emission-time bin starts, from cut times in hours.
+
+    Raises ValueError naming the cut if it does not fall on a step boundary.
+    """
+    edges = [0]
+    for h in sorted({float(c) for c in (cuts_h or [])}):
+        s = h * 3600.0 / dt_s
+        k = int(round(s))
+        if abs(s - k) > 1e-6:
+            raise ValueError(f"emission tag at {h:g} h is not on a time step boundary (step {dt_s:g} s)")
+        if 0 < k < n_steps and k not in edges:
+            edges.append(k)
+    return np.asarray(edges, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- sampler
+
+
+class ExposureSampler:
+    """Accumulates :class:`ReceptorExposure` during a run (orchestration only; the
+    physics is in the pure functions below)."""
+
+    def __init__(
+        self,
+        receptors: Receptors,
+        *,
+        start64: np.datetime64,
+        dt_s: float,
+        n_steps: int,
+        layer_depth_m: float,
+        bin_starts: NDArray[np.int64],
+        group_of_particle: NDArray[np.int32],
+        birth_step: NDArray[np.int32],
+        group_names: tuple[str, ...],
+        on_grid: NDArray[np.bool_],
+        near_field: list[NearFieldSource],
+        near_field_distance_m: float,
+    ) -> None:
+        self.receptors = receptors
+        self.dt_s = float(dt_s)
+        self.n_steps = int(n_steps)
+        self.start64 = start64
+        self.layer = float(layer_depth_m)
+        n_groups = len(group_names)
+        self.n_groups = n_groups
+        self.group_names = group_names
+        self.bin_starts = bin_starts
+        bin_of_step = np.searchsorted(bin_starts, np.arange(n_steps), side="right") - 1
+        self.tag = (bin_of_step[np.minimum(birth_step, n_steps - 1)] * n_groups + group_of_particle).astype(np.int32)
+        self.n_tags = int(bin_starts.size * n_groups)
+        self.group_of_particle = group_of_particle
+        nrec = len(receptors)
+        self.conc = np.zeros((self.n_tags, n_steps, nrec))
+        self.on_grid = on_grid
+        lat = np.asarray(receptors.lat, float)
+        lon = np.asarray(receptors.lon, float)
+        self.radii = ring_radii(receptor_radius_m(receptors.population))
+        self.index = ReceptorIndex(lat, lon, MAX_RADIUS_M)
+        self.radius_used = np.full((n_steps, nrec), np.nan)
+        self.near = near_field
+        self.nf_distance = float(near_field_distance_m)
+        self.near_hit = np.zeros(nrec, bool)
+        # point groups whose young particles the near-field plume replaces
+        self.nf_group = np.zeros(n_groups, np.bool_)
+        self.nf_lat = np.zeros(n_groups)
+        self.nf_lon = np.zeros(n_groups)
+        for src in near_field:
+            self.nf_group[src.group] = True
+            self.nf_lat[src.group] = src.lat
+            self.nf_lon[src.group] = src.lon
+        self.nf_max_age_steps = int(math.ceil(self.nf_distance / NEAR_FIELD_MIN_WIND_M_S / self.dt_s))
+
+    def sample(self, lon: NDArray[np.float64], lat: NDArray[np.float64], z: NDArray[np.float32],
+               mass: NDArray[np.float64], birth_step: NDArray[np.int32], status: NDArray[np.int8], step: int,
+               wind_at: Any = None) -> None:
+        """Add the concentrations after step ``step`` (particle state at its end)."""
+        nrec = len(self.receptors)
+        shell_mass = np.zeros((N_RINGS, self.n_tags, nrec))
+        shell_count = np.zeros((N_RINGS, nrec), np.int64)
+        _ring_sums(lon, lat, z, mass, birth_step, status, self.tag, self.group_of_particle, int(step),
+                   self.layer, self.nf_group, self.nf_lat, self.nf_lon, self.nf_distance, self.nf_max_age_steps,
+                   self.index.band_start, self.index.order, self.index.lat, self.index.lon,
+                   self.index.band_width_rad, self.index.max_radius_m, self.radii, shell_mass, shell_count)
+        conc, used = kernel_estimate(shell_mass, shell_count, self.radii, self.layer)
+        self.conc[:, step, :] = conc
+        self.radius_used[step] = np.where(conc.sum(axis=0) > 0, used, np.nan)
+        t_end_s = (step + 1) * self.dt_s
+        for src in self.near:
+            c, emitted_s = src.concentration(self.receptors, t_end_s, self.nf_distance, wind_at)
+            hit = np.flatnonzero(c > 0)
+            if hit.size:
+                # the air at a receptor left the source x/u earlier: it belongs to the tag of
+                # its emission time, so that a termination removes it exactly
+                b = np.searchsorted(self.bin_starts * self.dt_s, emitted_s[hit], side="right") - 1
+                np.add.at(self.conc, (np.maximum(b, 0) * self.n_groups + src.group, step, hit), c[hit])
+                self.near_hit[hit] = True
+
+    def result(self) -> ReceptorExposure:
+        times = self.start64 + (np.arange(1, self.n_steps + 1) * np.timedelta64(int(round(self.dt_s * 1e9)), "ns"))
+        dt_h = self.dt_s / 3600.0
+        starts = self.bin_starts * dt_h
+        ends = np.append(self.bin_starts[1:], self.n_steps) * dt_h
+        tag_start = np.repeat(starts, self.n_groups)
+        tag_end = np.repeat(ends, self.n_groups)
+        tag_group = np.tile(np.arange(self.n_groups), self.bin_starts.size)
+        with np.errstate(all="ignore"):
+            used = np.nanmedian(np.where(np.isnan(self.radius_used).all(axis=0), 0.0, self.radius_used), axis=0) \
+                if self.n_steps else np.zeros(len(self.receptors))
+        return ReceptorExposure(
+            time=times.astype("datetime64[ns]"), dt_s=self.dt_s, conc=self.conc, tag_start_h=tag_start,
+            tag_end_h=tag_end, tag_group=tag_group.astype(np.int64), group_names=self.group_names,
+            on_grid=self.on_grid, receptors=self.receptors, near_field=self.near_hit, kernel_radius_m=used,
+        )
+
+
+def ring_radii(r0_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Radii of the nested discs, ``(receptor, N_RINGS)``: ``min(r0 2^k, MAX_RADIUS_M)``. [m]"""
+    k = 2.0 ** np.arange(N_RINGS)
+    return np.ascontiguousarray(np.minimum(np.asarray(r0_m, float)[:, None] * k[None, :], MAX_RADIUS_M))
+
+
+def kernel_estimate(
+    shell_mass: NDArray[np.float64], shell_count: NDArray[np.int64], radii: NDArray[np.float64], layer_m: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Concentration per tag and receptor from the mass and count in each ring shell.
+
+    Uses the smallest disc with at least :data:`MIN_PARTICLES` particles (the
+    largest when none has that many). Returns ``(conc (tag, receptor) [kg m-3],
+    radius used (receptor) [m])``.
+    """
+    cum_mass = np.cumsum(shell_mass, axis=0)  # (ring, tag, receptor): mass inside disc k
+    cum_count = np.cumsum(shell_count, axis=0)  # (ring, receptor)
+    enough = cum_count >= MIN_PARTICLES
+    k = np.where(enough.any(axis=0), np.argmax(enough, axis=0), N_RINGS - 1)
+    nrec = radii.shape[0]
+    r = radii[np.arange(nrec), k]
+    mass = cum_mass[k, :, np.arange(nrec)].T  # (tag, receptor)
+    return mass / (math.pi * r * r * layer_m)[None, :], r
+
+
+@dataclass(frozen=True)
+class ReceptorIndex:
+    """Receptors sorted into latitude bands (then by longitude) for the disc search."""
+
+    band_start: NDArray[np.int64]
+    order: NDArray[np.int64]
+    lat: NDArray[np.float64]  # sorted, radians
+    lon: NDArray[np.float64]  # sorted, radians in [-pi, pi)
+    band_width_rad: float
+    max_radius_m: float
+
+    def __init__(self, lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64], max_radius_m: float) -> None:
+        width = max_radius_m / EARTH_RADIUS_M
+        nb = int(math.ceil(math.pi / width)) + 1
+        phi = np.deg2rad(np.asarray(lat_deg, float))
+        lam = np.deg2rad((np.asarray(lon_deg, float) + 180.0) % 360.0 - 180.0)
+        band = np.clip(((phi + math.pi / 2) / width).astype(np.int64), 0, nb - 1)
+        order = np.lexsort((lam, band))
+        counts = np.bincount(band, minlength=nb)
+        object.__setattr__(self, "band_start", np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+        object.__setattr__(self, "order", order.astype(np.int64))
+        object.__setattr__(self, "lat", np.ascontiguousarray(phi[order]))
+        object.__setattr__(self, "lon", np.ascontiguousarray(lam[order]))
+        object.__setattr__(self, "band_width_rad", float(width))
+        object.__setattr__(self, "max_radius_m", float(max_radius_m))
+
+
+@numba.njit(cache=True)
+def _haversine_m(phi1: float, lam1: float, phi2: float, lam2: float, r: float) -> float:  # pragma: no cover
+    s1 = math.sin(0.5 * (phi2 - phi1))
+    s2 = math.sin(0.5 * (lam2 - lam1))
+    a = s1 * s1 + math.cos(phi1) * math.cos(phi2) * s2 * s2
+    return 2.0 * r * math.asin(min(1.0, math.sqrt(a)))
+
+
+@numba.njit(cache=True)
+def _ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer, nf_group, nf_lat, nf_lon,
+               nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
+               shell_count):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Mass and count of near-surface particles in the ring shells round each receptor."""
+    deg = math.pi / 180.0
+    nb = band_start.size - 1
+    nrings = radii.shape[1]
+    for j in range(plon.size):
+        if pbirth[j] > step or pstatus[j] != 0 or pz[j] >= layer:
+            continue
+        phi = plat[j] * deg
+        lam = plon[j] * deg
+        g = pgroup[j]
+        if nf_group[g] and step - pbirth[j] < nf_max_age:
+            if _haversine_m(phi, lam, nf_lat[g] * deg, nf_lon[g] * deg, 6371000.0) < nf_dist:
+                continue  # inside the near field of its point source: the plume stands in for it
+        b = int((phi + 0.5 * math.pi) / band_w)
+        for bb in range(max(b - 1, 0), min(b + 2, nb)):
+            lo = band_start[bb]
+            hi = band_start[bb + 1]
+            if lo == hi:
+                continue
+            edge = max(abs(-0.5 * math.pi + bb * band_w), abs(-0.5 * math.pi + (bb + 1) * band_w))
+            edge = max(edge, abs(phi))
+            cosb = math.cos(min(edge, 0.5 * math.pi - 1e-6))
+            dlam = max_r / (6371000.0 * cosb)
+            if dlam >= math.pi:
+                ranges = ((lo, hi), (hi, hi))
+            else:
+                a = lam - dlam
+                c = lam + dlam
+                if a < -math.pi:
+                    ranges = ((lo + np.searchsorted(rlon[lo:hi], a + 2 * math.pi), hi),
+                              (lo, lo + np.searchsorted(rlon[lo:hi], c, side="right")))
+                elif c >= math.pi:
+                    ranges = ((lo + np.searchsorted(rlon[lo:hi], a), hi),
+                              (lo, lo + np.searchsorted(rlon[lo:hi], c - 2 * math.pi, side="right")))
+                else:
+                    ranges = ((lo + np.searchsorted(rlon[lo:hi], a), lo + np.searchsorted(rlon[lo:hi], c,
+                                                                                             side="right")),
+                              (hi, hi))
+            for rr in ranges:
+                for s in range(rr[0], rr[1]):
+                    d = _haversine_m(phi, lam, rlat[s], rlon[s], 6371000.0)
+                    if d >= max_r:
+                        continue
+                    rec = order[s]
+                    for k in range(nrings):
+                        if d < radii[rec, k]:
+                            shell_mass[k, ptag[j], rec] += pmass[j]
+                            shell_count[k, rec] += 1
+                            break
+
+
+# --------------------------------------------------------------------------- near field
+
+
+@dataclass(frozen=True)
+class NearFieldSource:
+    """A point release whose first ``distance`` is modelled as a Gaussian plume.
+
+    ``rate_at(t_s)`` gives the emission rate [kg s-1] at ``t_s`` seconds after the
+    run start; ``pg_class``/``terrain`` choose the Briggs (1973) σ curves (the ones
+    ``plumecast zones`` uses); ``decay_rate_s`` is applied over the travel time.
+    """
+
+    group: int
+    lat: float
+    lon: float
+    height_m: float
+    pg_class: str
+    terrain: str
+    mixing_height_m: float
+    decay_rate_s: float
+    rate_at: Any  # Callable[[NDArray], NDArray]
+
+    def concentration(
+        self, receptors: Receptors, t_s: float, distance_m: float, wind_at: Any
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Plume concentration at the receptors at time ``t_s`` [kg m-3] (0 outside
+        the near field), and the time the air there left the source [s after start]."""
+        u_e, v_n = wind_at(self.lon, self.lat, t_s)
+        speed = max(math.hypot(u_e, v_n), NEAR_FIELD_MIN_WIND_M_S)
+        x, y = local_xy(receptors.lat, receptors.lon, self.lat, self.lon, u_e, v_n)
+        inside = (x > 0) & (np.hypot(x, y) < distance_m)
+        c = np.zeros(len(receptors))
+        emitted = np.full(len(receptors), t_s)
+        if not inside.any():
+            return c, emitted
+        xi, yi = x[inside], y[inside]
+        travel = xi / speed
+        emitted[inside] = t_s - travel
+        q = self.rate_at(t_s - travel) * np.exp(-self.decay_rate_s * travel)
+        sy = briggs_sigma_y(xi, self.pg_class, self.terrain)  # type: ignore[arg-type]
+        sz = briggs_sigma_z(xi, self.pg_class, self.terrain)  # type: ignore[arg-type]
+        c[inside] = plume_concentration(1.0, speed, xi, yi, BREATHING_HEIGHT_M, self.height_m, sy, sz,
+                                        self.mixing_height_m) * q
+        return c, emitted
+
+
+def local_xy(
+    lat: NDArray[np.float64], lon: NDArray[np.float64], lat0: float, lon0: float, u_e: float, v_n: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Downwind ``x`` and crosswind ``y`` (left of the wind) of points from a source,
+    in the source's tangent plane (equirectangular; fine within ~50 km). [m]"""
+    dx = np.deg2rad(((np.asarray(lon, float) - lon0 + 180.0) % 360.0) - 180.0) * EARTH_RADIUS_M * math.cos(
+        math.radians(lat0))
+    dy = np.deg2rad(np.asarray(lat, float) - lat0) * EARTH_RADIUS_M
+    speed = math.hypot(u_e, v_n)
+    if speed == 0.0:
+        ex, ey = 1.0, 0.0
+    else:
+        ex, ey = u_e / speed, v_n / speed
+    return dx * ex + dy * ey, -dx * ey + dy * ex
+
+
+def active_mask(status: NDArray[np.int8]) -> NDArray[np.bool_]:
+    return np.asarray(status == STATUS_ACTIVE)

@@ -1,0 +1,111 @@
+"""How numbers are shown to people (DESIGN.md, "Honest numbers").
+
+A figure people act on is never more precise than the model: casualties and
+people are shown to two significant figures, with a range where one exists;
+unknown is shown as "unknown", never as 0; countdowns err early, never late.
+Files keep full values; these functions are only for what people read.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+UNKNOWN = "unknown"
+
+
+def round_sig(x: float, sig: int = 2) -> float:
+    """``x`` rounded to ``sig`` significant figures (NaN and 0 unchanged).
+
+    >>> round_sig(1_161_095), round_sig(0.0347), round_sig(7)
+    (1200000.0, 0.035, 7.0)
+    """
+    if not math.isfinite(x) or x == 0:
+        return x
+    digits = sig - 1 - int(math.floor(math.log10(abs(x))))
+    return float(round(x, digits))
+
+
+def people(x: float, sig: int = 2) -> str:
+    """A count of people to two significant figures: ``"1.2 million"``, ``"35,000"``,
+    ``"< 1"`` for an expected value below one, ``"0"`` only for an exact zero,
+    ``"unknown"`` for NaN.
+
+    >>> people(1_161_095), people(34_567), people(0.3), people(0.0), people(float("nan"))
+    ('1.2 million', '35,000', '< 1', '0', 'unknown')
+    """
+    if x is None or not math.isfinite(x):
+        return UNKNOWN
+    if x == 0:
+        return "0"
+    if 0 < abs(x) < 1:
+        return "< 1"
+    r = round_sig(x, sig)
+    if abs(r) >= 1e9:
+        return f"{r / 1e9:.{_decimals(r / 1e9, sig)}f} billion"
+    if abs(r) >= 1e6:
+        return f"{r / 1e6:.{_decimals(r / 1e6, sig)}f} million"
+    return f"{r:,.0f}"
+
+
+def _decimals(v: float, sig: int) -> int:
+    return max(0, sig - 1 - int(math.floor(math.log10(abs(v))))) if v else 0
+
+
+def people_range(central: float, low: float, high: float) -> str:
+    """``"1.2 million (0.9–1.6 million)"``; the range is left out where it collapses.
+
+    >>> people_range(1_161_095, 900_000, 1_600_000)
+    '1.2 million (900,000–1.6 million)'
+    >>> people_range(35_000, 35_000, 35_000)
+    '35,000'
+    """
+    text = people(central)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return text
+    lo, hi = people(low), people(high)
+    if lo == hi == text:
+        return text
+    return f"{text} ({lo}–{hi})"
+
+
+def percent(x: float) -> str:
+    """A percentage to two significant figures (``"46 %"``, ``"0.31 %"``), ``"unknown"`` for NaN."""
+    if not math.isfinite(x):
+        return UNKNOWN
+    if x == 0:
+        return "0 %"
+    r = round_sig(x, 2)
+    return f"{r:,.{_decimals(r, 2)}f} %" if abs(r) < 10 else f"{r:,.0f} %"
+
+
+def countdown(seconds: float | None) -> str:
+    """Time left until an event, erring early: ``"in 5 h 20 min"`` (rounded down
+    to the minute), ``"passed 40 min ago"`` (rounded up), ``"now"``, ``"—"`` never.
+
+    >>> countdown(5 * 3600 + 29 * 60 + 59), countdown(-39 * 60 - 1), countdown(None)
+    ('in 5 h 29 min', 'passed 40 min ago', '—')
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    if seconds >= 0:
+        minutes = int(math.floor(seconds / 60.0))
+        if minutes == 0:
+            return "now"
+        return f"in {_hm(minutes)}"
+    return f"passed {_hm(int(math.ceil(-seconds / 60.0)))} ago"
+
+
+def _hm(minutes: int) -> str:
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def clock(stamp: Any) -> str:
+    """A UTC clock time ``"07-01 14:30 UTC"`` (rounded down to the minute), ``"—"`` for NaT."""
+    t = np.datetime64(stamp, "m") if stamp is not None else np.datetime64("NaT")
+    if np.isnat(t):
+        return "—"
+    return str(t)[5:16].replace("T", " ") + " UTC"

@@ -1,0 +1,271 @@
+"""Evaluate a plan on one member's receptor exposure.
+
+Given the per-step, per-emission-tag concentration at each receptor
+(:class:`~plumecast.exposure.ReceptorExposure`), a plan is applied in three steps:
+
+1. Terminations and emission cuts act on the tags. Transport is linear in the
+   emissions, so stopping release group ``g`` at ``T`` (a tag edge) is exactly
+   ``conc[tags of g starting at or after T] = 0``; a cut by a fraction ``f`` scales
+   those tags by ``1 - f``. A time that falls inside a tag raises
+   :class:`NotOnTagEdge` (the caller then asks the transport for finer tags).
+2. Shelter orders and evacuations turn the outdoor series into cohorts
+   (``countermeasures.cohorts``): people who breathe different air.
+3. Each cohort's series is assessed with :func:`plumecast.consequence.assess`;
+   per receptor: whether AEGL-2/3 is reached by anyone there, the first time it is
+   reached (the earliest over cohorts), and expected fatalities
+   ``population * sum_c weight_c * lethal_fraction_c``.
+
+Unknown stays unknown: a receptor off the transport grid has NaN for every figure,
+a receptor with unknown population has NaN fatalities, and totals count them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from plumecast.consequence import assess
+from plumecast.countermeasures import Cohort
+from plumecast.countermeasures import cohorts as _cohorts
+from plumecast.errors import ScenarioError
+from plumecast.plans.config import PlanConfig, measure_kind
+
+CohortFn = Callable[[NDArray[np.float64], NDArray[np.float64], float, Any, list[Any]], list[Any]]
+
+
+class NotOnTagEdge(ScenarioError):
+    """A termination time falls inside an emission tag (superposition is not exact there)."""
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """One plan in one member, per receptor (NaN: unknown)."""
+
+    plan: str
+    exceed2: NDArray[np.float64]  # 1 if anyone at the receptor reaches AEGL-2, 0 if not, NaN unknown
+    exceed3: NDArray[np.float64]
+    arrival2_s: NDArray[np.float64]  # first time AEGL-2 is reached there, s after start (NaN never/unknown)
+    arrival3_s: NDArray[np.float64]
+    fatalities: NDArray[np.float64]  # expected fatalities (NaN: unknown population or off grid)
+    front_arrival_s: NDArray[np.float64]  # s after start (NaN: no front or it never arrives)
+
+    @property
+    def total_fatalities(self) -> float:
+        """Sum over receptors with known figures (see :attr:`n_unknown`)."""
+        f = self.fatalities[np.isfinite(self.fatalities)]
+        return float(f.sum()) if f.size else float("nan")
+
+    @property
+    def n_unknown(self) -> int:
+        """Receptors whose fatalities are unknown (population or position)."""
+        return int(np.count_nonzero(~np.isfinite(self.fatalities)))
+
+
+# --------------------------------------------------------------------------- tags
+
+
+def release_groups(spec: Sequence[str | int] | None, release_names: Sequence[str]) -> NDArray[np.int64]:
+    """Release-group indices named by a measure (names or indices; None: all)."""
+    if spec is None:
+        return np.arange(len(release_names), dtype=np.int64)
+    out = []
+    for item in spec:
+        if isinstance(item, int) or (isinstance(item, str) and item.isdigit()):
+            i = int(item)
+            if not 0 <= i < len(release_names):
+                raise ScenarioError(f"plans: release index {i} out of range (the scenario has {len(release_names)})")
+            out.append(i)
+        elif item in release_names:
+            out.append(list(release_names).index(item))
+        else:
+            raise ScenarioError(f"plans: no release named {item!r}; the releases are {list(release_names)}")
+    return np.asarray(out, dtype=np.int64)
+
+
+def tag_weights(
+    tag_start_h: NDArray[np.float64],
+    tag_end_h: NDArray[np.float64],
+    tag_group: NDArray[np.int64],
+    cuts: Sequence[tuple[float, float, NDArray[np.int64]]],
+    tol_h: float = 1e-6,
+) -> NDArray[np.float64]:
+    """Weight of each emission tag after cuts ``(at_h, fraction, groups)``.
+
+    Exact by linearity of transport in the emissions, provided each ``at_h`` is on
+    a tag edge of the groups it cuts (else :class:`NotOnTagEdge`).
+
+    >>> tag_weights(np.array([0., 6, 12]), np.array([6., 12, 72]), np.zeros(3, np.int64),
+    ...             [(6.0, 1.0, np.array([0]))]).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    w = np.ones(tag_start_h.shape, dtype=np.float64)
+    for at_h, fraction, groups in cuts:
+        mine = np.isin(tag_group, groups)
+        inside = mine & (tag_start_h < at_h - tol_h) & (tag_end_h > at_h + tol_h)
+        if inside.any():
+            i = int(np.flatnonzero(inside)[0])
+            raise NotOnTagEdge(
+                f"plans: termination at {at_h:g} h falls inside emission tag [{tag_start_h[i]:g}, {tag_end_h[i]:g}) h"
+            )
+        w[mine & (tag_start_h >= at_h - tol_h)] *= 1.0 - fraction
+    return w
+
+
+def plan_cuts(plan: PlanConfig, release_names: Sequence[str],
+              termination_h: float | None = None) -> list[tuple[float, float, NDArray[np.int64]]]:
+    """The (at_h, fraction, groups) cuts of a plan; ``termination_h`` moves them all to that time."""
+    cuts = []
+    for m in plan.measures:
+        if measure_kind(m) == "termination":
+            at = float(m.at_h) if termination_h is None else float(termination_h)
+            cuts.append((at, float(getattr(m, "fraction", 1.0)), release_groups(getattr(m, "releases", None),
+                                                                                 release_names)))
+    return cuts
+
+
+def termination_times_h(plans: Sequence[PlanConfig]) -> list[float]:
+    """Every termination time the plans use. [h]"""
+    return sorted({float(m.at_h) for p in plans for m in p.measures if measure_kind(m) == "termination"})
+
+
+def has_front(plan: PlanConfig) -> bool:
+    return any(measure_kind(m) == "front" for m in plan.measures)
+
+
+def has_termination(plan: PlanConfig) -> bool:
+    return any(measure_kind(m) == "termination" for m in plan.measures)
+
+
+# --------------------------------------------------------------------------- assessment
+
+
+def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.datetime64,
+                  agent: Any) -> dict[str, NDArray[np.float64]]:
+    """Lethal fraction and first AEGL-2/3 times (s after start) of each column."""
+    da = xr.DataArray(series, dims=("time", "receptor"), coords={"time": time}, attrs={"units": "kg m-3"})
+    res = assess(da, agent, np.ones(series.shape[1]), start=start, keep_timeseries=False)
+    out = {"lethal_fraction": np.asarray(res["lethal_fraction"].values, dtype=float)}
+    for level in (2, 3):
+        t = np.asarray(res[f"first_exceedance_aegl{level}"].values)
+        out[f"first{level}_s"] = np.where(np.isnat(t), np.nan, (t - start) / np.timedelta64(1, "s"))
+        if not int(res.attrs.get(f"aegl{level}_available", 1)):
+            out[f"first{level}_s"] = np.full(series.shape[1], np.nan)
+            out[f"no_aegl{level}"] = np.ones(series.shape[1])
+    return out
+
+
+def evaluate_plan(
+    exposure: Any,
+    agent: Any,
+    plan: PlanConfig,
+    release_names: Sequence[str],
+    *,
+    termination_h: float | None = None,
+    front_arrival_s: NDArray[np.float64] | None = None,
+    cohort_fn: CohortFn | None = None,
+) -> PlanOutcome:
+    """Apply ``plan`` to one member's exposure and assess it at every receptor
+    (one variant of :func:`evaluate_plans`)."""
+    return evaluate_plans(exposure, agent, [(plan, termination_h)], release_names,
+                          front_arrival_s=front_arrival_s, cohort_fn=cohort_fn)[0]
+
+
+def evaluate_plans(
+    exposure: Any,
+    agent: Any,
+    variants: Sequence[tuple[PlanConfig, float | None]],
+    release_names: Sequence[str],
+    *,
+    front_arrival_s: NDArray[np.float64] | None = None,
+    cohort_fn: CohortFn | None = None,
+) -> list[PlanOutcome]:
+    """Apply plans to one member's exposure and assess them at every receptor.
+
+    All variants are assessed in a single :func:`~plumecast.consequence.assess`
+    call (each receptor's figures depend on its own series only).
+
+    Parameters
+    ----------
+    exposure : ReceptorExposure (time, dt_s, conc (tag, step, receptor), tags, on_grid, receptors).
+    agent : the toxic agent.
+    variants : ``(plan, termination_h)`` pairs; ``termination_h`` (or None) moves every
+        termination of the plan to that time (the cost of delay). A plan's front, if
+        any, must already be in ``exposure`` (a run with that front).
+    release_names : names of the scenario's releases, in order (tag groups are their indices).
+    front_arrival_s : front arrival at each receptor. [s after start]
+    cohort_fn : ``countermeasures.cohorts`` (default) or a replacement with its signature.
+    """
+    c = np.asarray(exposure.conc, dtype=float)
+    on_grid = np.asarray(exposure.on_grid, bool)
+    time = np.asarray(exposure.time).astype("datetime64[ns]")
+    dt = float(exposure.dt_s)
+    start = time[0] - np.timedelta64(int(round(dt * 1e9)), "ns")
+    time_end_s = (time - start) / np.timedelta64(1, "s")
+    n_rec = c.shape[2]
+    pop = np.asarray(getattr(exposure.receptors, "population", np.full(n_rec, np.nan)), dtype=float)
+    ts, te, tg = (np.asarray(exposure.tag_start_h, float), np.asarray(exposure.tag_end_h, float),
+                  np.asarray(exposure.tag_group, np.int64))
+    all_groups: list[list[Any]] = []
+    for plan, term_h in variants:
+        w = tag_weights(ts, te, tg, plan_cuts(plan, release_names, term_h))
+        outdoor = np.einsum("t,tsr->sr", w, c)
+        outdoor = np.where(np.isfinite(outdoor) & on_grid[None, :], np.maximum(outdoor, 0.0), 0.0)
+        measures = [m for m in plan.measures if measure_kind(m) in ("shelter", "evacuation")]
+        if measures:
+            groups = list((cohort_fn or _cohorts)(outdoor, time_end_s, dt, exposure.receptors, measures))
+        else:
+            groups = [Cohort("outdoors", np.ones(n_rec), outdoor)]
+        all_groups.append(groups)
+    stack = np.concatenate([np.asarray(g.exposure, dtype=float) for groups in all_groups for g in groups], axis=1)
+    res = _assess_stack(stack, time, start, agent)
+    fa = np.full(n_rec, np.nan) if front_arrival_s is None else np.asarray(front_arrival_s, dtype=float)
+    outcomes = []
+    col = 0
+    for (plan, _), groups in zip(variants, all_groups, strict=True):
+        k = len(groups)
+        sl = slice(col, col + k * n_rec)
+        col += k * n_rec
+        weights = np.stack([np.broadcast_to(np.asarray(g.weight, dtype=float), (n_rec,)) for g in groups])
+        lf = res["lethal_fraction"][sl].reshape(k, n_rec)
+        present = weights > 0
+        with np.errstate(invalid="ignore"):
+            fatalities = pop * np.where(present, weights * lf, 0.0).sum(axis=0)
+        fatalities = np.where((np.isnan(lf) & present).any(axis=0), np.nan, fatalities)
+        out: dict[str, NDArray[np.float64]] = {}
+        for level in (2, 3):
+            first = np.where(present, res[f"first{level}_s"][sl].reshape(k, n_rec), np.nan)
+            hit = np.isfinite(first).any(axis=0)
+            arrival = np.where(hit, np.min(np.where(np.isfinite(first), first, np.inf), axis=0), np.nan)
+            exceed = hit.astype(float)
+            if f"no_aegl{level}" in res:
+                exceed[:] = np.nan
+            out[f"exceed{level}"] = np.where(on_grid, exceed, np.nan)
+            out[f"arrival{level}"] = np.where(on_grid, arrival, np.nan)
+        fatalities = np.where(on_grid, fatalities, np.nan)
+        outcomes.append(PlanOutcome(plan.name, out["exceed2"], out["exceed3"], out["arrival2"], out["arrival3"],
+                                    fatalities, fa))
+    return outcomes
+
+
+def front_arrival_at(front_arrival: xr.DataArray | None, lat: NDArray[np.float64], lon: NDArray[np.float64],
+                     start: np.datetime64) -> NDArray[np.float64]:
+    """Front arrival time in the output cell holding each receptor. [s after start] (NaN: never)"""
+    n = np.asarray(lat).size
+    if front_arrival is None:
+        return np.full(n, np.nan)
+    glat = np.asarray(front_arrival["lat"].values, dtype=float)
+    glon = np.asarray(front_arrival["lon"].values, dtype=float)
+    i = np.clip(np.searchsorted(glat, lat) - 1, 0, glat.size - 1)
+    i = np.where((i + 1 < glat.size) & (np.abs(glat[np.minimum(i + 1, glat.size - 1)] - lat) < np.abs(glat[i] - lat)),
+                 i + 1, i)
+    dlon = (np.asarray(lon)[:, None] - glon[None, :] + 180.0) % 360.0 - 180.0
+    j = np.argmin(np.abs(dlon), axis=1)
+    t = np.asarray(front_arrival.values)[i, j]
+    if np.issubdtype(t.dtype, np.datetime64):
+        return np.where(np.isnat(t), np.nan, (t - start) / np.timedelta64(1, "s"))
+    return np.asarray(t, dtype=float)

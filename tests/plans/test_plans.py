@@ -1,0 +1,142 @@
+"""Plans: the baseline, termination by emission tags, cohorts, unknowns, paired lives saved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from plumecast.agents import get_agent
+from plumecast.countermeasures import Cohort
+from plumecast.ensemble.compare import CompareSetup, MemberResult, RawComparison
+from plumecast.ensemble.members import MemberSpec
+from plumecast.ensemble.summary import quantiles, sig2, summarise
+from plumecast.errors import ScenarioError
+from plumecast.exposure import ReceptorExposure
+from plumecast.plans.config import BASELINE_NAME, PlanConfig, with_baseline
+from plumecast.plans.evaluate import (
+    NotOnTagEdge,
+    PlanOutcome,
+    evaluate_plan,
+    evaluate_plans,
+    tag_weights,
+)
+from plumecast.receptors import Receptors
+from plumecast.scenario import scenario_from_dict
+from plumecast.units import ppm_to_kg_m3
+
+CL2 = get_agent("chlorine")
+
+
+def _exposure(pop=(1000.0, 2000.0, np.nan), on_grid=(True, True, True), ppm=(300.0, 100.0, 300.0)):
+    """Two tags (0-1 h, 1-2 h) of one release, 10-min steps over 2 h, constant per tag."""
+    n_steps = 12
+    conc = np.zeros((2, n_steps, 3))
+    c = ppm_to_kg_m3(np.asarray(ppm), CL2.molecular_weight_g_mol)
+    conc[0, :] = c  # the first hour's emissions reach the receptors at every step
+    conc[1, 6:] = c  # the second hour's only after 1 h
+    rec = Receptors(np.array(["a", "b", "c"], dtype=object), np.zeros(3), np.array([1.0, 2.0, 3.0]), np.asarray(pop))
+    time = np.datetime64("2026-01-01T00:00", "ns") + np.arange(1, n_steps + 1) * np.timedelta64(600, "s")
+    return ReceptorExposure(time=time, dt_s=600.0, conc=conc, tag_start_h=np.array([0.0, 1.0]),
+                            tag_end_h=np.array([1.0, 2.0]), tag_group=np.array([0, 0]),
+                            group_names=("r",), on_grid=np.asarray(on_grid), receptors=rec,
+                            near_field=np.zeros(3, bool), kernel_radius_m=np.full(3, 1000.0))
+
+
+STOP = PlanConfig(name="stop at 1 h", measures=[{"type": "termination", "at_h": 1.0}])
+BASE = PlanConfig(name=BASELINE_NAME)
+
+
+def test_baseline_always_present_and_first() -> None:
+    plans = with_baseline([STOP])
+    assert [p.name for p in plans] == [BASELINE_NAME, "stop at 1 h"]
+    mine = PlanConfig(name="nothing at all")
+    assert [p.name for p in with_baseline([STOP, mine])] == ["nothing at all", "stop at 1 h"]
+    with pytest.raises(ScenarioError, match="used twice"):
+        with_baseline([STOP, STOP])
+
+
+def test_scenario_accepts_plans_and_rejects_bad_measure() -> None:
+    base = dict(start="2026-01-01T00:00:00", duration_h=2, releases=[{"type": "point", "lat": 0, "lon": 0,
+                                                                        "rate_kg_s": 1}])
+    sc = scenario_from_dict({**base, "plans": [{"name": "x", "measures": [{"type": "termination", "at_h": 1}]}]})
+    assert sc.plans[0].measures[0].at_h == 1
+    with pytest.raises(ScenarioError, match="plans.0.measures.0"):
+        scenario_from_dict({**base, "plans": [{"name": "x", "measures": [{"type": "termination", "at_h": -1}]}]})
+
+
+def test_tag_weights_exact_cut_and_refuse_inside_tag() -> None:
+    w = tag_weights(np.array([0.0, 1.0]), np.array([1.0, 2.0]), np.array([0, 0]), [(1.0, 0.5, np.array([0]))])
+    assert w.tolist() == [1.0, 0.5]
+    with pytest.raises(NotOnTagEdge, match="0.5 h"):
+        tag_weights(np.array([0.0, 1.0]), np.array([1.0, 2.0]), np.array([0, 0]), [(0.5, 1.0, np.array([0]))])
+
+
+def test_termination_by_tags_equals_assessing_the_first_tag_alone() -> None:
+    exp = _exposure()
+    stopped = evaluate_plan(exp, CL2, STOP, ["r"])
+    only_first = evaluate_plan(ReceptorExposure(**{**exp.__dict__, "conc": exp.conc[:1],
+                                                   "tag_start_h": exp.tag_start_h[:1], "tag_end_h": exp.tag_end_h[:1],
+                                                   "tag_group": exp.tag_group[:1]}), CL2, BASE, ["r"])
+    np.testing.assert_array_equal(stopped.fatalities, only_first.fatalities)
+    full = evaluate_plan(exp, CL2, BASE, ["r"])
+    assert full.fatalities[0] > stopped.fatalities[0] > 0
+
+
+def test_unknown_population_and_off_grid_stay_unknown() -> None:
+    o = evaluate_plan(_exposure(on_grid=(True, False, True)), CL2, BASE, ["r"])
+    assert np.isfinite(o.fatalities[0]) and np.isnan(o.fatalities[1]) and np.isnan(o.fatalities[2])
+    assert np.isnan(o.exceed3[1]) and o.exceed3[0] == 1.0
+    assert o.n_unknown == 2
+    assert o.total_fatalities == pytest.approx(o.fatalities[0])
+
+
+def test_fatalities_are_weighted_over_cohorts() -> None:
+    exp = _exposure(pop=(1000.0, 2000.0, 500.0))
+    half = np.full(3, 0.5)
+
+    def two_cohorts(outdoor, t, dt, rec, measures):  # half the people breathe a tenth of the air
+        return [Cohort("out", half, outdoor), Cohort("in", half, 0.1 * outdoor)]
+
+    plan = PlanConfig(name="shelter", measures=[{"type": "shelter", "start_h": 0.0}])
+    got = evaluate_plan(exp, CL2, plan, ["r"], cohort_fn=two_cohorts)
+    out = evaluate_plan(exp, CL2, BASE, ["r"])
+    inside = evaluate_plans(ReceptorExposure(**{**exp.__dict__, "conc": 0.1 * exp.conc}), CL2, [(BASE, None)], ["r"])[0]
+    np.testing.assert_allclose(got.fatalities, 0.5 * out.fatalities + 0.5 * inside.fatalities, rtol=1e-12)
+    np.testing.assert_array_equal(got.arrival3_s, out.arrival3_s)  # the earliest cohort sets the arrival
+
+
+def _raw(totals_by_plan: dict[str, list[float]]) -> RawComparison:
+    plans = [PlanConfig(name=n) if i == 0 else STOP.model_copy(update={"name": n})
+             for i, n in enumerate(totals_by_plan)]
+    members = []
+    n = len(next(iter(totals_by_plan.values())))
+    for m in range(n):
+        outs = {}
+        for p, vals in totals_by_plan.items():
+            f = np.array([vals[m]])
+            outs[p] = PlanOutcome(p, np.ones(1), np.ones(1), np.ones(1), np.ones(1), f, np.full(1, np.nan))
+        members.append(MemberResult(m, outs, {}, {}, None, 0.0, 1))
+    setup = CompareSetup(scenario=None, plans=tuple(plans), tags_h=(), delay_h=(), maps=False)  # type: ignore[arg-type]
+    return RawComparison(setup, [MemberSpec(i, i) for i in range(n)], members, None, None, None, 0.0, 0)
+
+
+def test_lives_saved_are_paired_by_member() -> None:
+    base = [100.0 + 50.0 * m for m in range(10)]
+    plan = [b - 10.0 for b in base]  # every member saves exactly 10
+    s = summarise(_raw({BASELINE_NAME: base, "stop": plan}), ["a"])
+    assert quantiles(s.saved["stop"]) == (10.0, 10.0, 10.0)
+    lo, _, hi = quantiles(s.totals["stop"])
+    assert hi - lo > 300  # while the unpaired spread is large
+
+
+def test_identical_members_have_zero_spread() -> None:
+    s = summarise(_raw({BASELINE_NAME: [7.0] * 5, "stop": [3.0] * 5}), ["a"])
+    q = quantiles(s.totals[BASELINE_NAME])
+    assert q[0] == q[2] == 7.0
+    assert s.per_city[0]["fatalities_p5"] == s.per_city[0]["fatalities_p95"]
+
+
+def test_two_significant_figures() -> None:
+    assert sig2(1_161_095.0) == "1,200,000"
+    assert sig2(0.04449) == "0.044"
+    assert sig2(float("nan")) == "unknown"
