@@ -154,8 +154,12 @@ def test_units_are_converted_and_unknown_units_refused():
     bare.attrs = {}
     with pytest.raises(DataFileError, match="no 'units' attribute"):
         assess(bare, CL)
-    with pytest.raises(DataFileError, match="NaN"):
-        assess(series([1.0, np.nan]), CL)
+    # NaN marks an unknown receptor: its figures are unknown, never zero
+    unknown = assess(series([1.0, np.nan]), CL, [10.0])
+    assert np.isnan(unknown.fatalities.values[0]) and int(unknown.concentration_known.values[0]) == 0
+    assert any("unknown" in w for w in unknown.attrs["warnings"].splitlines())
+    with pytest.raises(DataFileError, match="infinite"):
+        assess(series([1.0, np.inf]), CL)
 
 
 def test_missing_aegl_and_probit_are_warned_not_zeroed():

@@ -68,9 +68,9 @@ def test_era5_layout_levels_descending_lat_0_360(tmp_path: Path) -> None:
     levels = np.array([500.0, 850.0, 1000.0])
     base_u = _u(TIMES, lat_desc, np.where(lon360 >= 180, lon360 - 360, lon360))
     base_v = _v(TIMES, lat_desc, np.where(lon360 >= 180, lon360 - 360, lon360))
-    # level k holds the field + 100*k, so the picked level is visible in the values
-    u = np.stack([base_u + 100 * k for k in range(3)], axis=1)
-    v = np.stack([base_v + 100 * k for k in range(3)], axis=1)
+    # level k holds the field + 50*k (below the 200 m s-1 limit): the picked level shows in the values
+    u = np.stack([base_u + 50 * k for k in range(3)], axis=1)
+    v = np.stack([base_v + 50 * k for k in range(3)], axis=1)
     dims = ("valid_time", "pressure_level", "latitude", "longitude")
     ds = xr.Dataset(
         {
@@ -91,7 +91,7 @@ def test_era5_layout_levels_descending_lat_0_360(tmp_path: Path) -> None:
     assert near_ground.attrs["level"] == "1000 hPa"
     assert near_ground.attrs["global_lon"] == 1
     assert near_ground.attrs["steady"] == 0
-    np.testing.assert_allclose(near_ground["u"].values - 200, _u(TIMES, LAT, LON180), atol=1e-4)
+    np.testing.assert_allclose(near_ground["u"].values - 100, _u(TIMES, LAT, LON180), atol=1e-4)
 
     at500 = open_wind(path, level_hpa=500)
     _expect(at500)

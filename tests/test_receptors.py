@@ -73,7 +73,8 @@ def test_tables_are_immutable() -> None:
 
 def test_points_validation() -> None:
     r = points(["x"], [1.0], [2.0])
-    assert isinstance(r, Receptors) and r.population.tolist() == [0.0]
+    # no population given: unknown (NaN), never 0
+    assert isinstance(r, Receptors) and np.isnan(r.population).all()
     with pytest.raises(DataFileError, match=r"lat of 'bad' is 91"):
         points(["ok", "bad"], [0.0, 91.0], [0.0, 0.0])
     with pytest.raises(DataFileError, match="expected equal lengths"):
@@ -94,9 +95,10 @@ def test_read_receptor_csv(tmp_path: Path) -> None:
     r = read_receptor_csv(path)
     assert r.name.tolist() == ["Plant gate", "School", "Zürich Nord"]
     np.testing.assert_allclose(r.lon, [-0.1, -0.2, 8.5], atol=1e-9)
-    assert r.population.tolist() == [120.0, 0.0, 1000.0]
+    # an empty population cell is unknown, never 0
+    assert r.population[0] == 120.0 and np.isnan(r.population[1]) and r.population[2] == 1000.0
     no_pop = read_receptor_csv(_csv(tmp_path, "name,lat,lon\nA,1,2\n"))
-    assert no_pop.population.tolist() == [0.0]
+    assert np.isnan(no_pop.population).all()  # no population column: unknown
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,7 @@ def test_outputs_are_cf_netcdf_and_csv(tmp_path):
         np.testing.assert_allclose(ds["concentration"].values, r.concentration.values, rtol=1e-6)
     text = (tmp_path / "receptors.csv").read_text().splitlines()
     assert text[0].startswith("time_utc,Geneva")
-    assert len(text) == 1 + r.concentration.sizes["time"]
+    assert len(text) == 1 + r.scenario.n_steps  # one row per transport step
     assert not list(tmp_path.glob("*.part"))
 
 

@@ -136,7 +136,7 @@ def test_scenario_errors_name_key(tmp_path):
         "source: {lat: 45, lon: 5}\nrelease: {rate_kg_s: -1}\nagent: chlorine\n"
         "meteorology: {wind_speed_m_s: 3, wind_from_deg: 270, stability: D}\n"
     )
-    with pytest.raises(ScenarioError, match=r"bad.yaml: release.rate_kg_s"):
+    with pytest.raises(ScenarioError, match=r"bad.yaml, line 2: release.rate_kg_s"):
         load_local_scenario(p)
     p.write_text("source: {lat: 45, lon: 5}\nrelease: {rate_kg_s: 1}\nagent: chlorine\nmeteorology: {wind_speed_m_s: 3, wind_from_deg: 270}\n")
     with pytest.raises(ScenarioError, match="meteorology"):

@@ -126,19 +126,25 @@ def _concentration_kg_m3(
             f"concentration: units {raw_units!r} not understood; expected one of {sorted(set(_UNITS))}"
         )
     values = np.asarray(da.transpose("time", "receptor").values, dtype=float)
+    notes: list[str] = []
     if unit == "mg/m3":
         values = values * 1e-6
     elif unit == "ppm":
         values = ppm_to_kg_m3(values, mw, temperature_k, pressure_pa)
-    notes: list[str] = []
     bad = ~np.isfinite(values)
     if bad.any():
+        if np.isinf(values).any():
+            cols = np.flatnonzero(np.isinf(values).any(axis=0))
+            raise DataFileError(
+                f"concentration: infinite values at {cols.size} receptor(s) (first receptor index "
+                f"{int(cols[0])}); expected finite concentrations (NaN marks an unknown receptor)"
+            )
         cols = np.flatnonzero(bad.any(axis=0))
-        raise DataFileError(
-            f"concentration: {int(bad.sum())} NaN/inf values at {cols.size} receptor(s) "
-            f"(first receptor index {int(cols[0])}); fill or drop them before assessing"
+        notes.append(
+            f"concentration unknown (NaN: off the model domain or missing) at {cols.size} receptor(s): "
+            "their figures are unknown (NaN), not zero, and are left out of the totals"
         )
-    vmin = float(values.min()) if values.size else 0.0
+    vmin = float(np.nanmin(values)) if values.size and np.isfinite(values).any() else 0.0
     if vmin < 0:
         notes.append(f"concentration had negative values (min {vmin:.3g} kg m-3); set to 0")
         values = np.maximum(values, 0.0)
@@ -370,6 +376,9 @@ def assess(
     axis = _time_axis(concentration["time"].values, start)
     shelter = shelter if shelter is not None else Shelter()
     ntime, nrec = values.shape
+    unknown = ~np.isfinite(values).all(axis=0)
+    if unknown.any():
+        values = np.where(np.isfinite(values), values, 0.0)
 
     pop, rec_coords, pop_notes = _population(concentration, population, nrec)
     notes += pop_notes
@@ -470,6 +479,22 @@ def assess(
                  f"{'lowest' if bound == 'low' else 'highest'} over the agent's published probit sets "
                  f"({', '.join(agent.probits) or 'none'})"},
             )
+    if unknown.any():
+        for name in list(ds.data_vars):
+            if ds[name].dims == ("receptor",) and name not in ("population",):
+                v = ds[name].values
+                if np.issubdtype(v.dtype, np.floating):
+                    v = v.copy()
+                    v[unknown] = np.nan
+                    ds[name] = ("receptor", v, ds[name].attrs)
+                elif np.issubdtype(v.dtype, np.datetime64):
+                    v = v.copy()
+                    v[unknown] = np.datetime64("NaT")
+                    ds[name] = ("receptor", v, ds[name].attrs)
+        outdoor["exposed_s"] = np.where(unknown, np.nan, outdoor["exposed_s"])
+    ds["concentration_known"] = ("receptor", (~unknown).astype(np.int8), {
+        "units": "1", "flag_values": np.array([0, 1], np.int8), "flag_meanings": "unknown known",
+        "long_name": "whether the receptor's concentration is known (0: off the model domain or missing)"})
     exposed_h = outdoor["exposed_s"] / 3600.0
     ds["exposure_duration_h"] = ("receptor", exposed_h, {
         "units": "h", "long_name": "time outdoors at or above the onset floor"})
@@ -483,6 +508,11 @@ def assess(
         "long_name": "why figures that seem to disagree do"})
     if keep_timeseries:
         ds = ds.assign_coords(time=("time", axis.stamps))
+        if unknown.any():
+            values = values.copy()
+            values[:, unknown] = np.nan
+            if indoor is not None:
+                indoor[:, unknown] = np.nan
         ds["concentration"] = (
             ("time", "receptor"),
             values,
@@ -592,8 +622,11 @@ def _receptor_notes(ds: xr.Dataset, exposed_h: NDArray[np.float64], beyond: NDAr
     frac = np.asarray(ds["lethal_fraction"].values, float)
     hit3 = np.isfinite(np.asarray(ds["hours_to_aegl3"].values, float))
     notes = []
+    known = np.asarray(ds["concentration_known"].values, bool)
     for i in range(frac.size):
         parts = []
+        if not known[i]:
+            parts.append("concentration unknown (off the model domain)")
         if not np.isfinite(pop[i]):
             parts.append("population unknown")
         if np.isfinite(frac[i]) and frac[i] >= 1e-4 and not hit3[i]:

@@ -257,14 +257,15 @@ class ExposureSampler:
         """Add the concentrations after step ``step`` (particle state at its end)."""
         nrec = len(self.receptors)
         shell_mass = np.zeros((N_RINGS, self.n_tags, nrec))
-        shell_count = np.zeros((N_RINGS, nrec), np.int64)
+        shell_count = np.zeros((N_RINGS, self.n_tags, nrec), np.int64)
         _ring_sums(lon, lat, z, mass, birth_step, status, self.tag, self.group_of_particle, int(step),
                    self.layer, self.nf_group, self.nf_lat, self.nf_lon, self.nf_distance, self.nf_max_age_steps,
                    self.index.band_start, self.index.order, self.index.lat, self.index.lon,
                    self.index.band_width_rad, self.index.max_radius_m, self.radii, shell_mass, shell_count)
         conc, used = kernel_estimate(shell_mass, shell_count, self.radii, self.layer)
         self.conc[:, step, :] = conc
-        self.radius_used[step] = np.where(conc.sum(axis=0) > 0, used, np.nan)
+        total = conc.sum(axis=0)
+        self.radius_used[step] = np.where(total > 0, used, np.nan)
         t_end_s = (step + 1) * self.dt_s
         for src in self.near:
             c, emitted_s = src.concentration(self.receptors, t_end_s, self.nf_distance, wind_at)
@@ -305,18 +306,25 @@ def kernel_estimate(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Concentration per tag and receptor from the mass and count in each ring shell.
 
-    Uses the smallest disc with at least :data:`MIN_PARTICLES` particles (the
-    largest when none has that many). Returns ``(conc (tag, receptor) [kg m-3],
-    radius used (receptor) [m])``.
+    ``shell_mass`` and ``shell_count`` are ``(ring, tag, receptor)``. Each tag uses
+    the smallest disc holding at least :data:`MIN_PARTICLES` of its own particles
+    (the largest when none has that many): the estimate of a tag never depends on
+    the other tags, so dropping a tag (a termination) gives exactly what a run
+    without its emissions gives. Returns ``(conc (tag, receptor) [kg m-3], radius
+    used (receptor) [m], count-weighted over the tags)``.
     """
     cum_mass = np.cumsum(shell_mass, axis=0)  # (ring, tag, receptor): mass inside disc k
-    cum_count = np.cumsum(shell_count, axis=0)  # (ring, receptor)
+    cum_count = np.cumsum(shell_count, axis=0)
     enough = cum_count >= MIN_PARTICLES
-    k = np.where(enough.any(axis=0), np.argmax(enough, axis=0), N_RINGS - 1)
+    k = np.where(enough.any(axis=0), np.argmax(enough, axis=0), N_RINGS - 1)  # (tag, receptor)
     nrec = radii.shape[0]
-    r = radii[np.arange(nrec), k]
-    mass = cum_mass[k, :, np.arange(nrec)].T  # (tag, receptor)
-    return mass / (math.pi * r * r * layer_m)[None, :], r
+    r = radii[np.arange(nrec)[None, :], k]  # (tag, receptor)
+    mass = np.take_along_axis(cum_mass, k[None, :, :], axis=0)[0]
+    conc = mass / (math.pi * r * r * layer_m)
+    weight = np.take_along_axis(cum_count, k[None, :, :], axis=0)[0].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        used = np.where(weight.sum(axis=0) > 0, (r * weight).sum(axis=0) / weight.sum(axis=0), r.max(axis=0))
+    return conc, used
 
 
 @dataclass(frozen=True)
@@ -405,7 +413,7 @@ def _ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer
                     for k in range(nrings):
                         if d < radii[rec, k]:
                             shell_mass[k, ptag[j], rec] += pmass[j]
-                            shell_count[k, rec] += 1
+                            shell_count[k, ptag[j], rec] += 1
                             break
 
 

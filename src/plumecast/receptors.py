@@ -251,7 +251,8 @@ def points(
     lons : array_like
         Longitudes, -180..180 or 0..360 (wrapped to -180..180). [deg E]
     populations : array_like, optional
-        People at each receptor, >= 0; default 0. [people]
+        People at each receptor, >= 0; NaN (or None in the sequence) where
+        unknown; default: all unknown. Unknown is never taken as 0. [people]
 
     Returns
     -------
@@ -260,9 +261,10 @@ def points(
     lat = np.array(lats, dtype=np.float64, ndmin=1)
     lon = np.array(lons, dtype=np.float64, ndmin=1)
     pop = (
-        np.zeros(lat.shape)
+        np.full(lat.shape, np.nan)
         if populations is None
-        else np.array(populations, dtype=np.float64, ndmin=1)
+        else np.array([np.nan if v is None else v for v in np.atleast_1d(np.asarray(populations, dtype=object))],
+                      dtype=np.float64)
     )
     n = len(names)
     if not (lat.size == lon.size == pop.size == n):
@@ -274,7 +276,8 @@ def points(
         ("lon", lon, -180.0, 360.0),
         ("population", pop, 0.0, math.inf),
     ):
-        bad = np.flatnonzero(~np.isfinite(arr) | (arr < lo) | (arr > hi))
+        known = np.isfinite(arr) if label == "population" else np.ones(arr.shape, bool)
+        bad = np.flatnonzero(known & (~np.isfinite(arr) | (arr < lo) | (arr > hi)) | (~known & ~np.isnan(arr)))
         if bad.size:
             i = int(bad[0])
             raise DataFileError(
@@ -327,7 +330,7 @@ def _parse_rows(text: str, source: str) -> Receptors:
         for col in ("lat", "lon", "population"):
             raw = row[ix[col]].strip() if col in ix else ""
             if col == "population" and raw == "":
-                values[col].append(0.0)
+                values[col].append(math.nan)  # unknown, never 0
                 continue
             try:
                 val = float(raw)

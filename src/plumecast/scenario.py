@@ -13,6 +13,8 @@ in the file is in hours after ``start`` (keys ending in ``_h``).
 from __future__ import annotations
 
 import datetime as _dt
+import math
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,9 +27,26 @@ from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
 from plumecast.plans.config import PlanConfig
 
+#: Largest wind speed accepted anywhere [m s-1]: above any measured on Earth (the
+#: strongest surface gust measured, 113 m/s at Barrow Island in 1996, and jet-stream
+#: cores, about 110 m/s; WMO Archive of Weather and Climate Extremes) with a margin.
+MAX_WIND_M_S = 200.0
+
+
+#: Earliest and latest times plumecast can hold (datetime64[ns], with a day's margin).
+_NS_MIN = _dt.datetime(1677, 9, 22)
+_NS_MAX = _dt.datetime(2262, 4, 10)
+
+
+def _whole(x: float) -> bool:
+    """True if ``x`` is a whole number to rounding error."""
+    return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .nan / .inf anywhere in a scenario is refused (a NaN wind or
+    # diffusivity would otherwise run to an all-clear of zero concentrations)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 ProfileTable = list[tuple[float, float]]
@@ -84,8 +103,8 @@ class CityRelease(_ReleaseBase):
 
     type: Literal["cities"]
     min_population: int = Field(15000, ge=0)
-    countries: list[str] | None = Field(None, description="ISO 3166 alpha-2 codes")
-    names: list[str] | None = None
+    countries: list[str] | None = Field(None, min_length=1, description="ISO 3166 alpha-2 codes")
+    names: list[str] | None = Field(None, min_length=1)
     bbox: tuple[float, float, float, float] | None = Field(None, description="lon_min, lat_min, lon_max, lat_max [deg]")
     rate_kg_s_per_capita: float = Field(gt=0, description="emission per inhabitant [kg s-1]")
     radius_km: float = Field(10.0, gt=0, le=200, description="radius of the emitting disc [km]")
@@ -102,11 +121,14 @@ class MetConfig(_Model):
     path: Path | None = Field(None, description="netCDF/GRIB file (source: file), relative to the scenario file")
     level_hpa: float | None = Field(None, gt=0, le=1100)
     month: int | None = Field(None, ge=1, le=12, description="climatology month; default from the start date")
-    u_m_s: float = 0.0
-    v_m_s: float = 0.0
+    u_m_s: float = Field(0.0, ge=-MAX_WIND_M_S, le=MAX_WIND_M_S, description="uniform eastward wind [m s-1]")
+    v_m_s: float = Field(0.0, ge=-MAX_WIND_M_S, le=MAX_WIND_M_S, description="uniform northward wind [m s-1]")
 
     @model_validator(mode="after")
     def _path_for_file(self) -> MetConfig:
+        if math.hypot(self.u_m_s, self.v_m_s) > MAX_WIND_M_S:
+            raise ValueError(f"wind speed hypot(u_m_s, v_m_s) = {math.hypot(self.u_m_s, self.v_m_s):.3g} m/s exceeds "
+                             f"{MAX_WIND_M_S:g} m/s, beyond any wind observed on Earth")
         if self.source == "file" and self.path is None:
             raise ValueError("met.source is 'file' but no met.path is given")
         if self.source != "file" and self.path is not None:
@@ -144,7 +166,28 @@ class GridConfig(_Model):
             raise ValueError(f"lon_max ({self.lon_max}) must exceed lon_min ({self.lon_min})")
         if self.lat_max <= self.lat_min:
             raise ValueError(f"lat_max ({self.lat_max}) must exceed lat_min ({self.lat_min})")
+        res = self.resolution_deg
+        for axis, lo, hi in (("lon", self.lon_min, self.lon_max), ("lat", self.lat_min, self.lat_max)):
+            cells = (hi - lo) / res
+            if abs(cells - round(cells)) > 1e-6:
+                n = max(1, round(cells))
+                raise ValueError(
+                    f"{axis}_max - {axis}_min ({hi - lo:g} deg) is not a whole number of cells of resolution_deg "
+                    f"({res:g} deg): {cells:.6g} cells; use a resolution that divides it (e.g. {(hi - lo) / n:.6g}) "
+                    f"or move the bounds"
+                )
+            if round(cells) < 2:
+                raise ValueError(
+                    f"resolution_deg ({res:g} deg) gives {round(cells)} cell(s) between {axis}_min and {axis}_max "
+                    f"({hi - lo:g} deg); expected at least 2 cells in each direction (use a finer resolution_deg)"
+                )
         return self
+
+    @property
+    def n_cells(self) -> int:
+        """Number of output cells (lon x lat)."""
+        res = self.resolution_deg
+        return round((self.lon_max - self.lon_min) / res) * round((self.lat_max - self.lat_min) / res)
 
 
 class OutputConfig(_Model):
@@ -157,14 +200,15 @@ class ReceptorPoint(_Model):
     name: str
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=360)
-    population: float = Field(0.0, ge=0)
+    population: float | None = Field(None, ge=0, description="people there; leave out when unknown "
+                                     "(figures then say unknown, never 0)")
 
 
 class CitySelection(_Model):
     largest: int | None = Field(None, gt=0, description="the N most populous selected cities")
-    names: list[str] | None = None
+    names: list[str] | None = Field(None, min_length=1)
     min_population: int = Field(15000, ge=0)
-    countries: list[str] | None = None
+    countries: list[str] | None = Field(None, min_length=1)
     bbox: tuple[float, float, float, float] | None = None
 
 
@@ -202,7 +246,7 @@ class Scenario(_Model):
     end: _dt.datetime | None = None
     time_step_s: float = Field(600.0, gt=0, le=6 * 3600)
     particles: int = Field(100_000, gt=0, le=2_000_000_000)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2**64 - 1)
     backend: Literal["numba", "numpy", "cuda", "cuda-mixed"] = "numba"
     agent: AgentSpec = Field("chlorine", validate_default=True, description="table name or inline definition")
     met: MetConfig = MetConfig()
@@ -237,6 +281,33 @@ class Scenario(_Model):
             raise ValueError(
                 f"output.interval_min ({self.output.interval_min} min) is shorter than time_step_s ({self.time_step_s} s)"
             )
+        dt = self.time_step_s
+        run_s = self.run_hours * 3600.0
+        key = "duration_h" if self.duration_h is not None else "end - start"
+        if run_s < dt:
+            raise ValueError(
+                f"the run ({key} = {self.run_hours:g} h = {run_s:g} s) is shorter than one time step "
+                f"(time_step_s = {dt:g} s); expected a run of at least one step"
+            )
+        if not _whole(run_s / dt):
+            raise ValueError(
+                f"the run ({key} = {self.run_hours:g} h = {run_s:g} s) is not a whole number of time steps "
+                f"(time_step_s = {dt:g} s, {run_s / dt:.6g} steps); choose a duration or time step that divide"
+            )
+        interval_s = self.output.interval_min * 60.0
+        if not _whole(interval_s / dt):
+            raise ValueError(
+                f"output.interval_min ({self.output.interval_min:g} min = {interval_s:g} s) is not a whole number of "
+                f"time steps (time_step_s = {dt:g} s); choose an interval that is a multiple of the step"
+            )
+        # times are held as datetime64[ns], which spans 1677-09-21 .. 2262-04-11
+        end = self.start + _dt.timedelta(seconds=run_s) if _NS_MIN <= self.start <= _NS_MAX else self.start
+        for name, t in (("start", self.start), ("issued_at", self.issued_at), ("end of the run", end)):
+            if t is not None and not (_NS_MIN <= t <= _NS_MAX):
+                raise ValueError(
+                    f"{name} ({t.isoformat()}) is outside the time range plumecast can represent, "
+                    f"{_NS_MIN.date().isoformat()} .. {_NS_MAX.date().isoformat()}"
+                )
         return self
 
     # ---- derived quantities (never stored back into the model) ----
@@ -284,13 +355,101 @@ class Scenario(_Model):
 # loading with file / key / line in every message
 
 
-def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each key path of a YAML document to its 1-based line number."""
-    index: dict[tuple[str | int, ...], int] = {}
+#: Largest scenario file read [bytes] and largest document once aliases are expanded
+#: [nodes]: a YAML "alias bomb" of a few hundred bytes can otherwise stand for
+#: billions of nodes and exhaust the memory before validation starts.
+MAX_YAML_BYTES = 4 * 1024 * 1024
+MAX_YAML_NODES = 200_000
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves an impossible date (2026-02-30) as text for the model to
+    reject with its key and line, instead of raising ValueError from the parser."""
+
+
+def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return index
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+
+
+def _check_yaml_tree(root: yaml.Node, source: str) -> None:
+    """Refuse duplicate keys, recursive aliases and documents that expand (through
+    aliases) to more than :data:`MAX_YAML_NODES` nodes."""
+    size: dict[int, int] = {}
+    active: set[int] = set()
+
+    def expanded(node: yaml.Node) -> int:
+        nid = id(node)
+        if nid in size:
+            return size[nid]
+        if nid in active:
+            raise ScenarioError(f"{source}, line {node.start_mark.line + 1}: a YAML alias refers to itself "
+                                "(recursive anchor); expected plain values")
+        active.add(nid)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value != "<<":
+                    if k.value in seen:
+                        raise ScenarioError(
+                            f"{source}, line {k.start_mark.line + 1}: duplicate key {k.value!r} (first given on "
+                            f"line {seen[k.value]}); expected each key once"
+                        )
+                    seen[k.value] = k.start_mark.line + 1
+                total += expanded(k) + expanded(v)
+                if total > MAX_YAML_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                total += expanded(v)
+                if total > MAX_YAML_NODES:
+                    break
+        active.discard(nid)
+        if total > MAX_YAML_NODES:
+            raise ScenarioError(
+                f"{source}: the document expands to more than {MAX_YAML_NODES:,} values (through YAML aliases "
+                f"near line {node.start_mark.line + 1}); expected a scenario of ordinary size"
+            )
+        size[nid] = total
+        return total
+
+    expanded(root)
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """The document of ``text`` and its key-path -> line index; ScenarioError if the
+    text is not YAML, too large, has duplicate keys or expands through aliases."""
+    if len(text) > MAX_YAML_BYTES:
+        raise ScenarioError(f"{source}: the file has {len(text):,} characters; expected a scenario of at most "
+                            f"{MAX_YAML_BYTES:,}")
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, {}
+        _check_yaml_tree(root, source)
+        data = loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(f"{source}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: the document is nested too deeply; expected a scenario of ordinary "
+                            "structure") from None
+    finally:
+        loader.dispose()
+    return data, _line_index(root)
+
+
+def _line_index(root: yaml.Node | None) -> dict[tuple[str | int, ...], int]:
+    """Map each key path of a composed YAML document to its 1-based line number."""
+    index: dict[tuple[str | int, ...], int] = {}
 
     def walk(node: yaml.Node | None, path: tuple[str | int, ...]) -> None:
         if isinstance(node, yaml.MappingNode):
@@ -308,7 +467,8 @@ def _line_index(text: str) -> dict[tuple[str | int, ...], int]:
     return index
 
 
-def _format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int]) -> str:
+def _format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
+                   reference: str = "docs/scenario.md") -> str:
     msgs = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in ("point", "cities")))
@@ -321,13 +481,21 @@ def _format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | in
         where = f"{source}" + (f", line {line}" if line else "")
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (check its spelling; see the scenario reference in docs/scenario.md)"
+            msg = f"unknown key (check its spelling; see the scenario reference in {reference})"
         elif err["type"] == "missing":
             msg = "required key is missing"
         got = err.get("input")
         got_txt = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict | list) else f" (got {got!r})"
+        if len(got_txt) > 200:
+            got_txt = got_txt[:190] + "...)"
         msgs.append(f"{where}: {key}: {msg}{got_txt}")
+    if len(msgs) > MAX_ERRORS_SHOWN:
+        msgs = [*msgs[:MAX_ERRORS_SHOWN], f"... and {len(msgs) - MAX_ERRORS_SHOWN:,} more problem(s) not shown"]
     return "invalid scenario:\n  " + "\n  ".join(msgs)
+
+
+#: Most validation problems listed in one message (the rest are counted).
+MAX_ERRORS_SHOWN = 20
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
@@ -356,6 +524,12 @@ def _validate(
 ) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping of keys (name, start, releases, ...) at the top level")
+    if "releases" not in data and "source" in data and "meteorology" in data:
+        raise ScenarioError(
+            f"{source}: this is a local scenario for `plumecast zones` (it has source and meteorology and no "
+            f"releases); run it with `plumecast zones {source}`. `plumecast run` reads a scenario with start, "
+            "releases and met (see docs/scenario.md)"
+        )
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -369,7 +543,90 @@ def _validate(
         path = _existing_path(sc.receptors.csv, ("receptors", "csv"), "a CSV with columns name, lat, lon, population",
                               source, lines, base_dir)
         updates["receptors"] = sc.receptors.model_copy(update={"csv": path})
-    return sc.model_copy(update=updates) if updates else sc
+    sc = sc.model_copy(update=updates) if updates else sc
+    _check_memory(sc, source, lines)
+    if sc.met.source == "file":
+        _check_releases_in_met_domain(sc, source, lines)
+    return sc
+
+
+#: Host memory a run needs per particle [bytes]: the 33-byte particle state
+#: (:mod:`plumecast.transport.particles`), its release group and the temporaries of
+#: the release sampling, rounded up.
+BYTES_PER_PARTICLE = 64
+
+
+def available_memory_bytes() -> int | None:
+    """Memory this machine can give a new allocation now [bytes] (Linux MemAvailable,
+    else the physical memory); None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_estimate(sc: Scenario) -> dict[str, int]:
+    """Host memory [bytes] the largest arrays of a run of ``sc`` need, by the key that
+    sets their size: ``particles`` and ``output.grid.resolution_deg`` (the output
+    fields, one float64 grid per output interval, held twice while the result is
+    assembled)."""
+    n_out = -(-sc.n_steps // sc.steps_per_output)
+    return {
+        "particles": sc.particles * BYTES_PER_PARTICLE,
+        "output.grid.resolution_deg": sc.output.grid.n_cells * 8 * 2 * (n_out + 2),
+    }
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.2g} GiB" if n >= 2**30 / 10 else f"{n / 2**20:.2g} MiB"
+
+
+def _check_memory(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
+    need = memory_estimate(sc)
+    total = sum(need.values())
+    have = available_memory_bytes()
+    if have is None or total <= have:
+        return
+    key = max(need, key=lambda k: need[k])
+    line = lines.get(tuple(key.split(".")))
+    if key == "particles":
+        what = f"particles = {sc.particles:,} need about {_gib(need[key])} ({BYTES_PER_PARTICLE} bytes each)"
+    else:
+        g = sc.output.grid
+        what = (f"resolution_deg = {g.resolution_deg:g} gives {g.n_cells:,} cells per output field, about "
+                f"{_gib(need[key])} for the {-(-sc.n_steps // sc.steps_per_output):,} output intervals")
+    raise ScenarioError(
+        f"{source}{f', line {line}' if line else ''}: {key}: {what}; the whole run needs about {_gib(total)} "
+        f"but this machine has {_gib(have)} of memory available; reduce {key.split('.')[-1]}"
+        + (" (or coarsen output.grid.resolution_deg / lengthen output.interval_min)" if key != "particles" else "")
+    )
+
+
+def _check_releases_in_met_domain(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
+    """A point release outside the winds of a met file would leave the domain at once
+    and give an all-clear: refuse it, naming the release and the file's domain."""
+    from plumecast.met.reader import inside_wind_domain, wind_file_domain
+
+    assert sc.met.path is not None
+    lat, lon = wind_file_domain(sc.met.path, level_hpa=sc.met.level_hpa)
+    for i, rel in enumerate(sc.releases):
+        if not isinstance(rel, PointRelease):
+            continue
+        if not inside_wind_domain(lat, lon, rel.lat, rel.lon):
+            line = lines.get(("releases", i))
+            name = f" ({rel.name})" if rel.name else ""
+            raise ScenarioError(
+                f"{source}{f', line {line}' if line else ''}: releases.{i}{name} at lat {rel.lat:g}, lon {rel.lon:g} "
+                f"is outside the winds of met.path {sc.met.path} (lat {lat.min():g}..{lat.max():g}, "
+                f"lon {lon.min():g}..{lon.max():g}); expected a met file whose domain contains every release"
+            )
 
 
 def demo_scenario_path() -> Path:
@@ -389,15 +646,13 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise ScenarioError(f"{path}: the file has {path.stat().st_size:,} bytes; expected a scenario of at "
+                                f"most {MAX_YAML_BYTES:,}")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: scenario file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    return _validate(data, str(path), _line_index(text), path.parent)
+    data, lines = _parse_yaml(text, str(path))
+    return _validate(data, str(path), lines, path.parent)

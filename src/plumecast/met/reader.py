@@ -47,12 +47,19 @@ __all__ = [
     "GRIB_SUFFIXES",
     "STEADY_TIME",
     "build_wind_dataset",
+    "inside_wind_domain",
     "check_wind_dataset",
     "normalise_wind",
     "open_wind",
+    "wind_file_domain",
 ]
 
 log = logging.getLogger(__name__)
+
+#: Largest wind speed accepted in a met file [m s-1]: above any observed on Earth
+#: (113 m s-1 surface gust, Barrow Island 1996; jet cores about 110 m s-1; WMO
+#: Archive of Weather and Climate Extremes). Larger values are fill values or errors.
+MAX_WIND_M_S = 200.0
 
 #: Time stamp given to a steady field that comes without one (the time of a
 #: ``steady=1`` dataset has no meaning: the single record applies to all times).
@@ -592,11 +599,22 @@ def normalise_wind(
     u_arr = u_arr[:, lat_order][:, :, lon_order]
     v_arr = v_arr[:, lat_order][:, :, lon_order]
 
-    # --- completeness -------------------------------------------------------
+    # --- completeness and plausibility --------------------------------------
     for name, arr in ((u_name, u_arr), (v_name, v_arr)):
         mask = ~np.isfinite(arr)
         if mask.any():
             raise _err(path, _describe_nans(mask, times, lat, lon_sorted, name))
+    speed = np.hypot(u_arr, v_arr)
+    if speed.size and float(speed.max()) > MAX_WIND_M_S:
+        i, j, k = np.unravel_index(int(np.argmax(speed)), speed.shape)
+        n_bad = int(np.count_nonzero(speed > MAX_WIND_M_S))
+        raise _err(
+            path,
+            f"wind speed from {u_name!r}/{v_name!r} reaches {float(speed[i, j, k]):.3g} m s-1 at "
+            f"(time={np.datetime_as_string(times[i], unit='s')}, lat={lat[j]:g}, lon={lon_sorted[k]:g}) and exceeds "
+            f"{MAX_WIND_M_S:g} m s-1 at {n_bad:,} point(s); expected winds below {MAX_WIND_M_S:g} m s-1 "
+            "(an undeclared fill value such as 1e30? set _FillValue or missing_value on the variable)",
+        )
 
     out = build_wind_dataset(
         u_arr,
@@ -635,6 +653,73 @@ def _open_dataset(path: Path) -> xr.Dataset:
             str(path),
             f"cannot read as netCDF/GRIB ({type(exc).__name__}: {exc}); expected a CF netCDF file",
         ) from exc
+
+
+def wind_file_domain(path: str | Path, *, level_hpa: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The grid of a wind file, read without loading the winds.
+
+    Parameters
+    ----------
+    path : str or Path
+        netCDF (or GRIB with cfgrib) wind file, as for :func:`open_wind`.
+    level_hpa : float, optional
+        Unused for the grid; accepted for symmetry with :func:`open_wind`.
+
+    Returns
+    -------
+    lat, lon : numpy.ndarray
+        Latitudes ascending [deg N]; longitudes wrapped to [-180, 180), sorted and
+        without repeats [deg E] (as in the normalised dataset).
+
+    Raises
+    ------
+    MetDataError
+        File missing or unreadable, no recognisable winds or coordinates.
+    """
+    del level_hpa
+    p = Path(path)
+    if not p.is_file():
+        raise _err(str(p), "file not found; expected a netCDF or GRIB wind file")
+    if p.suffix.lower() in GRIB_SUFFIXES:
+        return _grid_of(_open_dataset(p), str(p))
+    try:
+        ds = xr.open_dataset(p)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
+        raise _err(
+            str(p), f"cannot read as netCDF/GRIB ({type(exc).__name__}: {exc}); expected a CF netCDF file"
+        ) from exc
+    with ds:
+        return _grid_of(ds, str(p))
+
+
+def _grid_of(ds: xr.Dataset, path: str) -> tuple[np.ndarray, np.ndarray]:
+    u_name, _ = _find_wind_vars(ds, path)
+    _, lat, _, lon = _horizontal_axes(ds, _destagger(ds[u_name]), path)
+    lon_w = np.unique((np.asarray(lon, float) + 180.0) % 360.0 - 180.0)
+    return np.sort(np.asarray(lat, float)), lon_w
+
+
+def inside_wind_domain(lat: np.ndarray, lon: np.ndarray, at_lat: float, at_lon: float) -> bool:
+    """True if (``at_lat``, ``at_lon``) [deg] lies within a wind grid.
+
+    ``lat`` ascending, ``lon`` sorted in [-180, 180) (see :func:`wind_file_domain`).
+    A point is inside if it is within the latitude range and between two longitude
+    nodes no further apart than 1.5 times the median spacing (so the gap of a
+    regional grid, including the wrap-around of a non-global one, is outside).
+    """
+    if lat.size == 0 or lon.size == 0 or not (lat[0] - 1e-9 <= at_lat <= lat[-1] + 1e-9):
+        return False
+    x = (float(at_lon) + 180.0) % 360.0 - 180.0
+    if lon.size == 1:
+        return bool(abs(x - lon[0]) < 1e-9)
+    gaps = np.diff(lon)
+    limit = 1.5 * float(np.median(gaps)) + 1e-9
+    i = int(np.searchsorted(lon, x))
+    if i < lon.size and abs(lon[i] - x) < 1e-9:
+        return True
+    if 0 < i < lon.size:
+        return bool(lon[i] - lon[i - 1] <= limit)
+    return bool(lon[0] + 360.0 - lon[-1] <= limit)  # across the wrap: only a global grid
 
 
 def open_wind(

@@ -6,20 +6,25 @@ weather observations and the levels of concern (AEGL-1/2/3 by default).
 :func:`compute_zones` turns it into a :class:`ThreatZones` result: one footprint
 polygon per level (where the peak ground-level concentration exceeds it), the
 wind-direction uncertainty lines, and the receptors (cities or a CSV list)
-inside, assessed by :func:`plumecast.consequence.assess` (peak % of the lethal
-level, toxic load, probit, expected fatalities outdoors and sheltered, first
+inside, assessed by :func:`plumecast.consequence.assess` (peak % of AEGL-3, toxic load, probit, expected fatalities outdoors and sheltered, first
 AEGL exceedance times). Exporters write GeoJSON, KML and a PNG map.
 
 Physics: Gaussian plume with Briggs (1973) σ_y, σ_z for the Pasquill–Gifford
-class (:mod:`plumecast.transport.gaussian`), the peak of a finite-duration
-release after Palazzi et al. (1982), ground and mixing-lid reflection, and an
-averaging-time correction of σ_y (Turner 1970). AEGLs are read (log-log time
-scaling, :meth:`plumecast.agents.Agent.aegl_kg_m3`) at the exposure duration a
-receptor actually sees, the cloud passage time ``∫C dt / C_peak``
-(:func:`plumecast.transport.gaussian.cloud_passage_time`), unless the scenario
-fixes ``exposure_duration_s``. The model treats the gas as
-neutrally buoyant: see ``docs/local_scale.md`` for where that fails
-(dense gases such as chlorine in calm, stable conditions).
+class (:mod:`plumecast.transport.gaussian`), a finite-duration release after
+Palazzi et al. (1982), ground and mixing-lid reflection, and an averaging-time
+correction of σ_y (Turner 1970). One exposure convention for polygons and
+receptors, that of :func:`plumecast.consequence.assess`: exposure at a place
+begins when its concentration first reaches the onset floor
+(:func:`plumecast.consequence.onset_floor`), and each interval mean is compared
+with the AEGL for the duration elapsed since then (:func:`level_ratio`, on the
+scenario's fixed time axis :func:`exposure_time_axis`). Receptors in the
+wind-direction uncertainty sector get the plume-axis value at their distance.
+People inside each zone come from a population raster
+(:class:`plumecast.population.PopulationRaster`) when the scenario gives one;
+otherwise only receptor points (GeoNames cities of >= 15,000, a CSV) are counted,
+and the output says so. The model treats the gas as neutrally buoyant: see
+``docs/local_scale.md`` for where that fails (dense gases such as chlorine in
+calm, stable conditions).
 """
 
 from __future__ import annotations

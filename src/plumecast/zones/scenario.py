@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from plumecast.agents import AgentSpec
@@ -30,7 +29,7 @@ AUTO_STABILITY_ORDER: tuple[str, ...] = ("obukhov_length", "observations", "stab
 class SourceSpec(BaseModel):
     """Where the release is. ``lat``/``lon`` in degrees, ``height_m`` above ground [m]."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     lat: float = Field(ge=-89.0, le=89.0)
     lon: float = Field(ge=-180.0, le=180.0)
@@ -43,7 +42,7 @@ class ReleaseSpec(BaseModel):
     ``duration_s: 0`` with ``amount_kg`` is an instantaneous (puff) release.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     rate_kg_s: float | None = Field(default=None, gt=0)
     amount_kg: float | None = Field(default=None, gt=0)
@@ -76,7 +75,7 @@ class MeteorologySpec(BaseModel):
     on Project Prairie Grass (:data:`AUTO_STABILITY_ORDER`, ``docs/validation.md``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     wind_speed_m_s: float = Field(gt=0, description="wind speed at 10 m [m s-1]")
     wind_from_deg: float = Field(ge=0, le=360, description="direction the wind blows from [deg]")
@@ -148,7 +147,7 @@ class MeteorologySpec(BaseModel):
 class LevelSpec(BaseModel):
     """A level of concern: an AEGL level (1–3) or a user threshold in ppm or mg/m3."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str | None = None
     aegl: Literal[1, 2, 3] | None = None
@@ -165,7 +164,7 @@ class LevelSpec(BaseModel):
 class ReceptorSpec(BaseModel):
     """Who may be inside: GeoNames cities near the source and/or a receptor CSV."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     cities: bool = True
     min_population: float = Field(default=0.0, ge=0)
@@ -180,7 +179,7 @@ class PopulationSpec(BaseModel):
     variable when the file holds several.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     raster: Path
     variable: str | None = None
@@ -189,7 +188,7 @@ class PopulationSpec(BaseModel):
 class LocalScenario(BaseModel):
     """A local-scale release for ``plumecast zones`` (see ``docs/local_scale.md``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = "local release"
     description: str = ""
@@ -227,27 +226,29 @@ def load_local_scenario(path: str | Path) -> LocalScenario:
         The file is missing, not YAML, or a key is wrong (message names the file,
         the key path, the value and what was expected).
     """
+    from plumecast.scenario import MAX_YAML_BYTES, _format_errors, _parse_yaml
+
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise ScenarioError(f"{path}: the file has {path.stat().st_size:,} bytes; expected a scenario of at "
+                                f"most {MAX_YAML_BYTES:,}")
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file ({getattr(exc, 'strerror', None) or exc})") from None
+    data, lines = _parse_yaml(text, str(path))
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    if "source" not in data and ("releases" in data or "start" in data):
+        raise ScenarioError(
+            f"{path}: this is a scenario for `plumecast run` (it has {', '.join(k for k in ('start', 'releases') if k in data)}"
+            f" and no source/release/meteorology); run it with `plumecast run {path}`. `plumecast zones` reads a "
+            "local scenario with source, release, agent and meteorology (see docs/local_scale.md)"
+        )
     try:
         scenario = LocalScenario.model_validate(data)
     except ValidationError as exc:
-        msgs = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            value = err.get("input")
-            shown = "" if isinstance(value, dict) else f" (got {value!r})"
-            msgs.append(f"{path}: {key}: {err['msg']}{shown}")
-        raise ScenarioError("\n".join(msgs)) from None
+        raise ScenarioError(_format_errors(exc, str(path), lines, reference="docs/local_scale.md")) from None
     if scenario.population is not None and not scenario.population.raster.is_absolute():
         pop = scenario.population.model_copy(update={"raster": path.parent / scenario.population.raster})
         scenario = scenario.model_copy(update={"population": pop})

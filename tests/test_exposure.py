@@ -1,0 +1,190 @@
+"""Exposure at the transport's resolution (issue: numbers an emergency manager can act on)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from plumecast.agents import get_agent
+from plumecast.consequence import assess, onset_floor
+from plumecast.exposure import ReceptorExposure, kernel_estimate, ring_radii
+from plumecast.met import uniform_wind
+from plumecast.runner import run
+from plumecast.scenario import scenario_from_dict
+from plumecast.units import EARTH_RADIUS_M, ppm_to_kg_m3
+
+LAT0, LON0 = 50.0, 10.0
+
+
+def _east(km: float) -> float:
+    """Longitude ``km`` east of the source along its parallel. [deg]"""
+    return LON0 + math.degrees(km * 1000.0 / (EARTH_RADIUS_M * math.cos(math.radians(LAT0))))
+
+
+def _scenario(**changes: object) -> object:
+    data: dict[str, object] = {
+        "name": "steady chlorine release",
+        "start": "2026-03-02T12:00:00Z",
+        "duration_h": 4,
+        "time_step_s": 300,
+        "particles": 20000,
+        "seed": 3,
+        "backend": "numpy",
+        "agent": "chlorine",
+        "met": {"source": "uniform", "u_m_s": 5.0, "v_m_s": 0.0},
+        "turbulence": {"kh_m2_s": 50.0, "kz_m2_s": 10.0, "mixing_height_m": 800.0},
+        "releases": [{"type": "point", "name": "tank", "lat": LAT0, "lon": LON0, "height_m": 2.0,
+                      "rate_kg_s": 20.0, "stop_h": 3}],
+        "output": {"grid": {"lon_min": 5, "lon_max": 20, "lat_min": 45, "lat_max": 55, "resolution_deg": 0.5},
+                   "interval_min": 60},
+        "receptors": {"points": [
+            {"name": "A 2 km", "lat": LAT0, "lon": _east(2), "population": 5000},
+            {"name": "B 5 km", "lat": LAT0, "lon": _east(5), "population": 5000},
+            {"name": "C 10 km", "lat": LAT0, "lon": _east(10), "population": 5000},
+            {"name": "D 20 km", "lat": LAT0, "lon": _east(20), "population": 5000},
+            {"name": "E 60 km", "lat": LAT0, "lon": _east(60), "population": 20000},
+        ]},
+    }
+    data.update(changes)
+    return scenario_from_dict(data)
+
+
+@pytest.fixture(scope="module")
+def steady():
+    return run(_scenario())
+
+
+def test_receptor_exposure_is_kept_at_every_transport_step(steady):
+    x = steady.exposure
+    assert isinstance(x, ReceptorExposure)
+    assert x.conc.shape == (1, steady.scenario.n_steps, 5)
+    assert steady.receptor_series.sizes["time"] == steady.scenario.n_steps
+    # the far receptor (60 km, beyond the near field) is reached by particles only
+    assert not x.near_field[4] and x.near_field[:4].all()
+    assert np.nanmax(x.conc[0, :, 4]) > 0
+
+
+def test_output_interval_does_not_change_casualties(steady):
+    fine = run(_scenario(output={"grid": {"lon_min": 5, "lon_max": 20, "lat_min": 45, "lat_max": 55,
+                                          "resolution_deg": 0.5}, "interval_min": 10}))
+    cl = get_agent("chlorine")
+    a = assess(steady.receptor_series, cl, start=steady.scenario.start64)
+    b = assess(fine.receptor_series, cl, start=fine.scenario.start64)
+    total_a = float(a["fatalities"].sum())
+    total_b = float(b["fatalities"].sum())
+    assert total_a > 1.0  # the case is not trivially zero
+    assert abs(total_a - total_b) <= 0.05 * total_a
+    np.testing.assert_allclose(a["hours_to_aegl3"].values, b["hours_to_aegl3"].values)
+
+
+def test_run_and_zones_agree_between_2_and_20_km(steady):
+    from plumecast.zones.footprint import peak_concentration, plume_setup
+    from plumecast.zones.scenario import LocalScenario
+
+    local = LocalScenario.model_validate({
+        "name": "same release, zones",
+        "source": {"lat": LAT0, "lon": LON0, "height_m": 2.0},
+        "release": {"rate_kg_s": 20.0, "duration_s": 3 * 3600.0},
+        "agent": "chlorine",
+        "meteorology": {"wind_speed_m_s": 5.0, "wind_from_deg": 270.0, "stability": "D",
+                        "stability_from": "stability", "terrain": "rural", "mixing_height_m": 800.0},
+    })
+    setup = plume_setup(local)
+    peak_run = steady.exposure.total().max(axis=0)
+    for i, km in enumerate((2, 5, 10, 20)):
+        c_zones = float(peak_concentration(setup, np.array([km * 1000.0]), np.array([0.0]))[0])
+        ratio = peak_run[i] / c_zones
+        assert 0.5 <= ratio <= 2.0, (km, ratio)
+
+
+def test_a_receptor_does_not_depend_on_the_others(steady):
+    alone = run(_scenario(receptors={"points": [
+        {"name": "B 5 km", "lat": LAT0, "lon": _east(5), "population": 5000}]}))
+    np.testing.assert_array_equal(alone.exposure.conc[:, :, 0], steady.exposure.conc[:, :, 1])
+    cl = get_agent("chlorine")
+    a = assess(alone.receptor_series, cl, start=alone.scenario.start64)
+    b = assess(steady.receptor_series, cl, start=steady.scenario.start64)
+    assert float(a["fatalities"][0]) == float(b["fatalities"][1])
+
+
+def test_unknown_population_and_off_domain_receptor_are_unknown_not_zero():
+    regional = uniform_wind(5.0, 0.0).sel(lat=slice(40, 60), lon=slice(0, 30))
+    regional.attrs["global_lon"] = 0
+    sc = _scenario(receptors={"points": [
+        {"name": "no census", "lat": LAT0, "lon": _east(5)},
+        {"name": "counted", "lat": LAT0, "lon": _east(10), "population": 1000},
+        {"name": "far away", "lat": -30.0, "lon": 140.0, "population": 1000},
+    ]})
+    r = run(sc, wind=regional)
+    assert r.exposure is not None
+    assert r.exposure.on_grid.tolist() == [True, True, False]
+    res = assess(r.receptor_series, get_agent("chlorine"), start=sc.start64)
+    fat = res["fatalities"].values
+    assert np.isnan(fat[0]) and np.isnan(fat[2])  # unknown, not 0
+    assert np.isfinite(fat[1]) and fat[1] > 0  # the others are still assessed
+    assert "population unknown" in str(res["note"].values[0])
+
+
+def test_a_trace_before_the_cloud_does_not_move_aegl_times():
+    cl = get_agent("chlorine")
+    t = np.arange(1, 49) * 600.0  # 8 h of 10-min values
+    cloud = np.where((t > 4 * 3600) & (t <= 5 * 3600), 25.0, 0.0)
+    traced = np.where(t <= 4 * 3600, 1e-6, cloud)  # a 1e-6 ppm trace for 4 h ahead of the cloud
+    assert 1e-6 < 0.01 * 0.5  # the trace is below the onset floor (1 % of the 8-h AEGL-1, 0.5 ppm)
+    da = xr.DataArray(np.stack([cloud, traced], axis=1), dims=("time", "receptor"), coords={"time": t},
+                      attrs={"units": "ppm"})
+    res = assess(da, cl, [100.0, 100.0], start=0.0)
+    for level in (1, 2, 3):
+        h = res[f"hours_to_aegl{level}"].values
+        assert h[0] == h[1], level
+    assert np.isfinite(res["hours_to_aegl3"].values[0])
+    assert onset_floor(cl) == pytest.approx(0.01 * float(ppm_to_kg_m3(0.5, cl.molecular_weight_g_mol)), rel=1e-9)
+
+
+def test_countdowns_start_at_the_interval_and_count_from_issue():
+    cl = get_agent("chlorine")
+    t = np.arange(1, 13) * 600.0
+    da = xr.DataArray(np.full((12, 1), 25.0), dims=("time", "receptor"), coords={"time": t},
+                      attrs={"units": "ppm"})
+    res = assess(da, cl, [10.0], start=0.0, issued_at=600.0)
+    # AEGL-3 reached in (30, 40] min: reported at 30 min; the forecast was issued at 10 min
+    assert float(res["hours_to_aegl3"][0]) == pytest.approx(0.5)
+    assert float(res["lead_time_aegl3"][0]) == pytest.approx(20 / 60)
+
+
+def test_probit_sets_give_a_range():
+    cl = get_agent("chlorine")
+    t = np.arange(1, 4) * 600.0
+    da = xr.DataArray(np.full((3, 1), 300.0), dims=("time", "receptor"), coords={"time": t},
+                      attrs={"units": "ppm"})
+    res = assess(da, cl, [1e6], start=0.0)
+    lo, mid, hi = (float(res[k][0]) for k in ("fatalities_low", "fatalities", "fatalities_high"))
+    assert len(cl.probits) >= 2
+    assert lo <= mid <= hi and lo < hi
+
+
+def test_kernel_estimate_picks_the_smallest_disc_with_enough_particles():
+    radii = ring_radii(np.array([1000.0]))
+    shell_mass = np.zeros((radii.shape[1], 1, 1))
+    shell_count = np.zeros((radii.shape[1], 1, 1), np.int64)
+    shell_mass[0, 0, 0], shell_count[0, 0, 0] = 5.0, 5  # 5 particles in the first 1 km
+    shell_mass[2, 0, 0], shell_count[2, 0, 0] = 20.0, 20  # 20 more between 2 and 4 km
+    conc, used = kernel_estimate(shell_mass, shell_count, radii, 100.0)
+    assert used[0] == pytest.approx(4000.0)
+    assert conc[0, 0] == pytest.approx(25.0 / (math.pi * 4000.0**2 * 100.0))
+
+
+def test_termination_by_tags_equals_a_direct_rerun():
+    sc = _scenario(duration_h=3, releases=[{"type": "point", "name": "tank", "lat": LAT0, "lon": LON0,
+                                            "height_m": 2.0, "rate_kg_s": 20.0}])
+    full = run(sc, exposure_tags_h=[1.0], particle_mass_kg=2.0)
+    cut = run(sc.replace(termination_h=1.0), exposure_tags_h=[1.0], particle_mass_kg=2.0)
+    x = full.exposure
+    keep = (x.tag_start_h < 1.0).astype(float)
+    np.testing.assert_allclose(x.total(keep), cut.exposure.total(), rtol=1e-9, atol=0.0)
+    # nothing is born after the termination in the rerun
+    born = cut.particles.birth_step[cut.particles.birth_step < sc.n_steps]
+    assert born.max() * sc.time_step_s < 3600.0
