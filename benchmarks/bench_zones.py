@@ -16,6 +16,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "graniteville_2005.
 def main(repeat: int = 50) -> None:
     scenario = load_local_scenario(EXAMPLE)
     compute_zones(scenario)  # warm-up: imports, city table
+    dense = scenario.release.dense_gas == "auto" and compute_zones(scenario, consequences=False).setup.dense is not None
+    print(f"scenario: {EXAMPLE.name} ({'dense gas, Britter-McQuaid' if dense else 'passive Gaussian'}); target < 100 ms")
     for label, kwargs in (("zones only", {"consequences": False}), ("zones + receptors", {})):
         times = []
         for _ in range(repeat):

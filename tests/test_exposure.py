@@ -188,3 +188,11 @@ def test_termination_by_tags_equals_a_direct_rerun():
     # nothing is born after the termination in the rerun
     born = cut.particles.birth_step[cut.particles.birth_step < sc.n_steps]
     assert born.max() * sc.time_step_s < 3600.0
+
+
+def test_numba_kernel_sampling_matches_the_numpy_reference():
+    sc = _scenario(duration_h=2, particles=4000)
+    ref = run(sc)  # numpy backend: receptors sampled on the host after every step
+    fast = run(sc.replace(backend="numba"))  # sampled inside the compiled kernel
+    np.testing.assert_allclose(fast.exposure.conc, ref.exposure.conc, rtol=1e-9, atol=1e-300)
+    assert np.count_nonzero(ref.exposure.conc) > 0

@@ -27,6 +27,11 @@ class DataFileError(PlumecastError):
     """A user data file (receptor list, agent table, measurements) is malformed."""
 
 
+class OutputPathError(PlumecastError):
+    """An output file or folder cannot be created or written (a file in the way,
+    permission denied, read-only file system)."""
+
+
 class BackendUnavailableError(PlumecastError):
     """A compute backend was asked for by name but cannot be used here."""
 

@@ -237,6 +237,7 @@ class ExposureSampler:
         lon = np.asarray(receptors.lon, float)
         self.radii = ring_radii(receptor_radius_m(receptors.population))
         self.index = ReceptorIndex(lat, lon, MAX_RADIUS_M)
+        self.mask = reach_mask(lat, lon, MAX_RADIUS_M)
         self.radius_used = np.full((n_steps, nrec), np.nan)
         self.near = near_field
         self.nf_distance = float(near_field_distance_m)
@@ -250,18 +251,45 @@ class ExposureSampler:
             self.nf_lat[src.group] = src.lat
             self.nf_lon[src.group] = src.lon
         self.nf_max_age_steps = int(math.ceil(self.nf_distance / NEAR_FIELD_MIN_WIND_M_S / self.dt_s))
+        self.wind_at: Any = None  # (lon, lat, t_s) -> (u, v), set by the runner for the near field
+
+    def _host_shells(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        nrec = len(self.receptors)
+        return np.zeros((N_RINGS, self.n_tags, nrec)), np.zeros((N_RINGS, self.n_tags, nrec), np.int64)
 
     def sample(self, lon: NDArray[np.float64], lat: NDArray[np.float64], z: NDArray[np.float32],
                mass: NDArray[np.float64], birth_step: NDArray[np.int32], status: NDArray[np.int8], step: int,
                wind_at: Any = None) -> None:
-        """Add the concentrations after step ``step`` (particle state at its end)."""
-        nrec = len(self.receptors)
-        shell_mass = np.zeros((N_RINGS, self.n_tags, nrec))
-        shell_count = np.zeros((N_RINGS, self.n_tags, nrec), np.int64)
+        """Add the concentrations after step ``step`` (particle state at its end), on the host."""
+        shell_mass, shell_count = self._host_shells()
         _ring_sums(lon, lat, z, mass, birth_step, status, self.tag, self.group_of_particle, int(step),
                    self.layer, self.nf_group, self.nf_lat, self.nf_lon, self.nf_distance, self.nf_max_age_steps,
                    self.index.band_start, self.index.order, self.index.lat, self.index.lon,
                    self.index.band_width_rad, self.index.max_radius_m, self.radii, shell_mass, shell_count)
+        self._finish_step(shell_mass, shell_count, step, wind_at)
+
+    def kernel_args(self, nblocks: int, nsteps: int) -> tuple[Any, ...]:
+        """The arguments of the compiled kernels' receptor sampling (see
+        ``kernels_numba._advance``), with fresh per-block ring-shell accumulators."""
+        nrec = len(self.receptors)
+        self._kmass = np.zeros((nblocks, nsteps, N_RINGS, self.n_tags, nrec))
+        self._kcount = np.zeros((nblocks, nsteps, N_RINGS, self.n_tags, nrec), np.int64)
+        ix = self.index
+        return (True, self.layer, self.mask, self.tag, self.group_of_particle, self.nf_group, self.nf_lat, self.nf_lon,
+                self.nf_distance, self.nf_max_age_steps, ix.band_start, ix.order, ix.lat, ix.lon,
+                ix.band_width_rad, ix.max_radius_m, self.radii, self._kmass, self._kcount)
+
+    def add_kernel_sums(self, step0: int, nsteps: int) -> None:
+        """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into
+        concentrations (sums over the blocks in a fixed order: thread-count independent
+        up to the rounding of the block sums)."""
+        mass = self._kmass.sum(axis=0)
+        count = self._kcount.sum(axis=0)
+        for k in range(nsteps):
+            self._finish_step(mass[k], count[k], step0 + k, self.wind_at)
+
+    def _finish_step(self, shell_mass: NDArray[np.float64], shell_count: NDArray[np.int64], step: int,
+                     wind_at: Any) -> None:
         conc, used = kernel_estimate(shell_mass, shell_count, self.radii, self.layer)
         self.conc[:, step, :] = conc
         total = conc.sum(axis=0)
@@ -293,6 +321,28 @@ class ExposureSampler:
             tag_end_h=tag_end, tag_group=tag_group.astype(np.int64), group_names=self.group_names,
             on_grid=self.on_grid, receptors=self.receptors, near_field=self.near_hit, kernel_radius_m=used,
         )
+
+
+def reach_mask(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64], radius_m: float) -> NDArray[np.bool_]:
+    """Half-degree cells (360 x 720, from -90 and -180) holding a point within
+    ``radius_m`` of a receptor, with a margin of one cell: the compiled kernels'
+    cheap test before the exact disc search."""
+    mask = np.zeros((360, 720), np.bool_)
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    for la, lo in zip(np.asarray(lat_deg, float), np.asarray(lon_deg, float), strict=True):
+        if not (np.isfinite(la) and np.isfinite(lo)):
+            continue
+        j0 = max(int(math.floor((la - dlat + 90.0) * 2.0)) - 1, 0)
+        j1 = min(int(math.floor((la + dlat + 90.0) * 2.0)) + 1, 359)
+        edge = min(abs(la) + dlat, 89.9)
+        dlon = dlat / math.cos(math.radians(edge))
+        if dlon >= 180.0 or edge >= 89.9:
+            mask[j0:j1 + 1, :] = True
+            continue
+        i0 = int(math.floor((lo - dlon + 180.0) * 2.0)) - 1
+        i1 = int(math.floor((lo + dlon + 180.0) * 2.0)) + 1
+        mask[j0:j1 + 1, np.arange(i0, i1 + 1) % 720] = True
+    return mask
 
 
 def ring_radii(r0_m: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -362,59 +412,84 @@ def _haversine_m(phi1: float, lam1: float, phi2: float, lam2: float, r: float) -
     return 2.0 * r * math.asin(min(1.0, math.sqrt(a)))
 
 
+@numba.njit(cache=True, error_model="numpy")
+def near_field_excluded(phi, lam, age_steps, g, nf_group, nf_lat, nf_lon, nf_dist,
+                        nf_max_age):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Whether a particle (lat ``phi``, lon ``lam`` [rad]) lies in the near field of
+    its point source, where the Gaussian plume stands in for it."""
+    if not nf_group[g] or age_steps >= nf_max_age:
+        return False
+    deg = math.pi / 180.0
+    return _haversine_m(phi, lam, nf_lat[g] * deg, nf_lon[g] * deg, 6371000.0) < nf_dist
+
+
+@numba.njit(cache=True, error_model="numpy")
+def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
+             shell_count):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Add one near-surface particle (lat ``phi``, lon ``lam`` [rad], mass ``m``, tag)
+    to the ring shells ``(ring, tag, receptor)`` of the receptors within ``max_r``."""
+    nb = band_start.size - 1
+    nrings = radii.shape[1]
+    b = int((phi + 0.5 * math.pi) / band_w)
+    for bb in range(max(b - 1, 0), min(b + 2, nb)):
+        lo = band_start[bb]
+        hi = band_start[bb + 1]
+        if lo == hi:
+            continue
+        edge = max(abs(-0.5 * math.pi + bb * band_w), abs(-0.5 * math.pi + (bb + 1) * band_w))
+        edge = max(edge, abs(phi))
+        cosb = math.cos(min(edge, 0.5 * math.pi - 1e-6))
+        dlam = max_r / (6371000.0 * cosb)
+        a0 = lo
+        a1 = hi
+        c0 = hi
+        c1 = hi
+        if dlam < math.pi:
+            a = lam - dlam
+            c = lam + dlam
+            seg = rlon[lo:hi]
+            if a < -math.pi:
+                a0 = lo + np.searchsorted(seg, a + 2 * math.pi)
+                c0 = lo
+                c1 = lo + np.searchsorted(seg, c, side="right")
+            elif c >= math.pi:
+                a0 = lo + np.searchsorted(seg, a)
+                c0 = lo
+                c1 = lo + np.searchsorted(seg, c - 2 * math.pi, side="right")
+            else:
+                a0 = lo + np.searchsorted(seg, a)
+                a1 = lo + np.searchsorted(seg, c, side="right")
+        for part in range(2):
+            s_lo = a0 if part == 0 else c0
+            s_hi = a1 if part == 0 else c1
+            for s in range(s_lo, s_hi):
+                d = _haversine_m(phi, lam, rlat[s], rlon[s], 6371000.0)
+                if d >= max_r:
+                    continue
+                rec = order[s]
+                for k in range(nrings):
+                    if d < radii[rec, k]:
+                        shell_mass[k, tag, rec] += m
+                        shell_count[k, tag, rec] += 1
+                        break
+
+
 @numba.njit(cache=True)
 def _ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer, nf_group, nf_lat, nf_lon,
                nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
                shell_count):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Mass and count of near-surface particles in the ring shells round each receptor."""
     deg = math.pi / 180.0
-    nb = band_start.size - 1
-    nrings = radii.shape[1]
     for j in range(plon.size):
         if pbirth[j] > step or pstatus[j] != 0 or pz[j] >= layer:
             continue
         phi = plat[j] * deg
         lam = plon[j] * deg
-        g = pgroup[j]
-        if nf_group[g] and step - pbirth[j] < nf_max_age:
-            if _haversine_m(phi, lam, nf_lat[g] * deg, nf_lon[g] * deg, 6371000.0) < nf_dist:
-                continue  # inside the near field of its point source: the plume stands in for it
-        b = int((phi + 0.5 * math.pi) / band_w)
-        for bb in range(max(b - 1, 0), min(b + 2, nb)):
-            lo = band_start[bb]
-            hi = band_start[bb + 1]
-            if lo == hi:
-                continue
-            edge = max(abs(-0.5 * math.pi + bb * band_w), abs(-0.5 * math.pi + (bb + 1) * band_w))
-            edge = max(edge, abs(phi))
-            cosb = math.cos(min(edge, 0.5 * math.pi - 1e-6))
-            dlam = max_r / (6371000.0 * cosb)
-            if dlam >= math.pi:
-                ranges = ((lo, hi), (hi, hi))
-            else:
-                a = lam - dlam
-                c = lam + dlam
-                if a < -math.pi:
-                    ranges = ((lo + np.searchsorted(rlon[lo:hi], a + 2 * math.pi), hi),
-                              (lo, lo + np.searchsorted(rlon[lo:hi], c, side="right")))
-                elif c >= math.pi:
-                    ranges = ((lo + np.searchsorted(rlon[lo:hi], a), hi),
-                              (lo, lo + np.searchsorted(rlon[lo:hi], c - 2 * math.pi, side="right")))
-                else:
-                    ranges = ((lo + np.searchsorted(rlon[lo:hi], a), lo + np.searchsorted(rlon[lo:hi], c,
-                                                                                             side="right")),
-                              (hi, hi))
-            for rr in ranges:
-                for s in range(rr[0], rr[1]):
-                    d = _haversine_m(phi, lam, rlat[s], rlon[s], 6371000.0)
-                    if d >= max_r:
-                        continue
-                    rec = order[s]
-                    for k in range(nrings):
-                        if d < radii[rec, k]:
-                            shell_mass[k, ptag[j], rec] += pmass[j]
-                            shell_count[k, ptag[j], rec] += 1
-                            break
+        if near_field_excluded(phi, lam, step - pbirth[j], pgroup[j], nf_group, nf_lat, nf_lon, nf_dist,
+                               nf_max_age):
+            continue
+        ring_add(phi, lam, pmass[j], ptag[j], band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
+                 shell_count)
 
 
 # --------------------------------------------------------------------------- near field

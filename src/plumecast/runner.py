@@ -30,6 +30,7 @@ from plumecast.receptors import Receptors, load_cities, points, read_receptor_cs
 from plumecast.release import ReleaseSchedule, births_and_groups, particles_for_mass, schedule
 from plumecast.scenario import PointRelease, Scenario
 from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
+from plumecast.transport import kernels_numba, kernels_numpy
 from plumecast.transport.lagrangian import get_backend
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
 from plumecast.transport.windgrid import WindGrid, wind_grid
@@ -203,6 +204,7 @@ def run(
             near_field=_near_field_sources(scenario, sched, agent),
             near_field_distance_m=scenario.near_field.distance_km * 1000.0,
         )
+        sampler_x.wind_at = wind_at
     particles = backend.to_device(host_particles)
     t = lap("to device", t)
     out_grid = OutputGrid.from_config(scenario.output.grid)
@@ -225,6 +227,12 @@ def run(
         if sampler_x is None:
             t0 = time.perf_counter()
             decayed += backend.advance(particles, grid, physics, step, n, sampler)
+            t_kernel += time.perf_counter() - t0
+        elif backend.name in ("numba", "numpy"):
+            # the kernel hands the receptors the particles after every step itself
+            kernel = kernels_numba.advance if backend.name == "numba" else kernels_numpy.advance
+            t0 = time.perf_counter()
+            decayed += kernel(particles, grid, physics, step, n, sampler, receptors=sampler_x)
             t_kernel += time.perf_counter() - t0
         else:
             # one kernel call per step: the receptors see every step's particles

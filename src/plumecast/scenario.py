@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -172,13 +173,13 @@ class GridConfig(_Model):
             if abs(cells - round(cells)) > 1e-6:
                 n = max(1, round(cells))
                 raise ValueError(
-                    f"{axis}_max - {axis}_min ({hi - lo:g} deg) is not a whole number of cells of resolution_deg "
+                    f"resolution_deg: {axis}_max - {axis}_min ({hi - lo:g} deg) is not a whole number of cells of resolution_deg "
                     f"({res:g} deg): {cells:.6g} cells; use a resolution that divides it (e.g. {(hi - lo) / n:.6g}) "
                     f"or move the bounds"
                 )
             if round(cells) < 2:
                 raise ValueError(
-                    f"resolution_deg ({res:g} deg) gives {round(cells)} cell(s) between {axis}_min and {axis}_max "
+                    f"resolution_deg: {res:g} deg gives {round(cells)} cell(s) between {axis}_min and {axis}_max "
                     f"({hi - lo:g} deg); expected at least 2 cells in each direction (use a finer resolution_deg)"
                 )
         return self
@@ -283,29 +284,33 @@ class Scenario(_Model):
             )
         dt = self.time_step_s
         run_s = self.run_hours * 3600.0
-        key = "duration_h" if self.duration_h is not None else "end - start"
+        key = "duration_h" if self.duration_h is not None else "end"
         if run_s < dt:
             raise ValueError(
-                f"the run ({key} = {self.run_hours:g} h = {run_s:g} s) is shorter than one time step "
+                f"{key}: the run ({self.run_hours:g} h = {run_s:g} s) is shorter than one time step "
                 f"(time_step_s = {dt:g} s); expected a run of at least one step"
             )
         if not _whole(run_s / dt):
+            lo, hi = math.floor(run_s / dt) * dt / 3600.0, math.ceil(run_s / dt) * dt / 3600.0
             raise ValueError(
-                f"the run ({key} = {self.run_hours:g} h = {run_s:g} s) is not a whole number of time steps "
-                f"(time_step_s = {dt:g} s, {run_s / dt:.6g} steps); choose a duration or time step that divide"
+                f"{key}: the run ({self.run_hours:g} h = {run_s:g} s) is not a whole number of time steps "
+                f"(time_step_s = {dt:g} s: {run_s / dt:.6g} steps); expected a whole number, e.g. a run of "
+                f"{lo:.6g} h or {hi:.6g} h, or a time step that divides the run"
             )
         interval_s = self.output.interval_min * 60.0
         if not _whole(interval_s / dt):
             raise ValueError(
-                f"output.interval_min ({self.output.interval_min:g} min = {interval_s:g} s) is not a whole number of "
-                f"time steps (time_step_s = {dt:g} s); choose an interval that is a multiple of the step"
+                f"output.interval_min: {self.output.interval_min:g} min = {interval_s:g} s is not a whole number of "
+                f"time steps (time_step_s = {dt:g} s); expected a multiple of the step, e.g. "
+                f"{max(1, round(interval_s / dt)) * dt / 60.0:.6g} min"
             )
         # times are held as datetime64[ns], which spans 1677-09-21 .. 2262-04-11
         end = self.start + _dt.timedelta(seconds=run_s) if _NS_MIN <= self.start <= _NS_MAX else self.start
-        for name, t in (("start", self.start), ("issued_at", self.issued_at), ("end of the run", end)):
+        for name, what, t in (("start", "start", self.start), ("issued_at", "issued_at", self.issued_at),
+                               (key, "the end of the run", end)):
             if t is not None and not (_NS_MIN <= t <= _NS_MAX):
                 raise ValueError(
-                    f"{name} ({t.isoformat()}) is outside the time range plumecast can represent, "
+                    f"{name}: {what} ({t.isoformat()}) is outside the time range plumecast can represent, "
                     f"{_NS_MIN.date().isoformat()} .. {_NS_MAX.date().isoformat()}"
                 )
         return self
@@ -471,7 +476,17 @@ def _format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | in
                    reference: str = "docs/scenario.md") -> str:
     msgs = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in ("point", "cities")))
+        # drop the release type tag pydantic puts in the path: releases.0.point.lat -> releases.0.lat
+        loc = tuple(p for i, p in enumerate(err["loc"])
+                    if not (i == 2 and err["loc"][0] == "releases" and p in ("point", "cities")))
+        msg = err["msg"]
+        if err["type"] == "value_error":
+            msg = str(err.get("ctx", {}).get("error", msg))
+            named = re.match(r"^([A-Za-z_][\w.]*): (.*)$", msg, re.S)
+            if named:  # a check across keys that names the key to change first
+                new_loc = (*loc, *(int(p) if p.isdigit() else p for p in named.group(1).split(".")))
+                if not loc or new_loc in lines:
+                    loc, msg = new_loc, named.group(2)
         key = ".".join(str(p) for p in loc) or "(top level)"
         line = None
         for n in range(len(loc), 0, -1):
@@ -479,7 +494,6 @@ def _format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | in
                 line = lines[loc[:n]]
                 break
         where = f"{source}" + (f", line {line}" if line else "")
-        msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = f"unknown key (check its spelling; see the scenario reference in {reference})"
         elif err["type"] == "missing":
@@ -585,7 +599,13 @@ def memory_estimate(sc: Scenario) -> dict[str, int]:
 
 
 def _gib(n: float) -> str:
-    return f"{n / 2**30:.2g} GiB" if n >= 2**30 / 10 else f"{n / 2**20:.2g} MiB"
+    """Bytes as two significant figures in MiB, GiB or TiB."""
+    from plumecast.numbers import round_sig
+
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30)):
+        if n >= size:
+            return f"{round_sig(n / size):,.10g} {unit}"
+    return f"{round_sig(n / 2**20):,.10g} MiB"
 
 
 def _check_memory(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
@@ -604,8 +624,9 @@ def _check_memory(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], 
                 f"{_gib(need[key])} for the {-(-sc.n_steps // sc.steps_per_output):,} output intervals")
     raise ScenarioError(
         f"{source}{f', line {line}' if line else ''}: {key}: {what}; the whole run needs about {_gib(total)} "
-        f"but this machine has {_gib(have)} of memory available; reduce {key.split('.')[-1]}"
-        + (" (or coarsen output.grid.resolution_deg / lengthen output.interval_min)" if key != "particles" else "")
+        f"but this machine has {_gib(have)} of memory available; "
+        + ("reduce particles" if key == "particles" else
+           "coarsen resolution_deg, shrink the grid bounds or lengthen output.interval_min")
     )
 
 

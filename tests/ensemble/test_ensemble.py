@@ -91,7 +91,7 @@ def test_comparison_identical_serial_and_on_one_and_two_dask_workers() -> None:
     serial = run_members(setup, specs, serial=True)
     for workers in (1, 2):
         seen: list[int] = []
-        par = run_members(setup, specs, workers=workers, progress=lambda k, n: seen.append(k))
+        par = run_members(setup, specs, workers=workers, progress=lambda k, n, seen=seen: seen.append(k))
         assert seen[-1] == len(specs)
         for a, b in zip(serial.members, par.members, strict=True):
             assert a.index == b.index

@@ -20,14 +20,16 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from plumecast.cli import global_run, info, validate, zones
     from plumecast.cli import compare as compare_cmd
+    from plumecast.cli import global_run, info, validate, zones
+    from plumecast.cli import serve as serve_cmd
 
     global_run.register(app)
     zones.register(app)
     validate.register(app)
     info.register(app)
     compare_cmd.register(app)
+    serve_cmd.register(app)
 
 
 _register()

@@ -20,7 +20,8 @@ def _fmt_mass(kg: float) -> str:
     return f"{kg:,.3g} kg"
 
 
-def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bool = False) -> dict[str, Any]:
+def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bool = False,
+            live: Any = None) -> dict[str, Any]:
     """Run a scenario with a progress bar, print the summary and write the outputs."""
     from plumecast.runner import run, write_outputs
 
@@ -38,6 +39,8 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
         def on_progress(p: Any) -> None:
             bar.update(task, completed=p.step, simtime=str(p.sim_time)[:16].replace("T", " ") + " UTC",
                        alive=p.alive, rate=p.particle_steps_per_s / 1e6)
+            if live is not None:  # plumecast.web.live.LiveFeed (--serve)
+                live.progress(p)
 
         result = run(scenario, progress=on_progress)
 
@@ -93,6 +96,14 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
                    f"{result.agent.name}, {first} to {last} UTC"),
             units_label="kg m-3", receptors=result.receptors, label_n=10,
         ))
+        from plumecast.maps import animate_concentration
+
+        written.append(animate_concentration(
+            result.concentration, outdir / "concentration_animation.gif",
+            title=f"{scenario.name}: near-surface {result.agent.name}", receptors=result.receptors))
+    from plumecast.web.export import write_dashboard_files
+
+    written += write_dashboard_files(result, outdir)
     console.print("written: " + ", ".join(str(p) for p in written)
                   + f" (outputs, tables and map: {time.perf_counter() - t_out:.1f} s)")
     return {"result": result, "consequences": consequences, "written": written}
@@ -108,13 +119,21 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option(min=0, help="override the random seed")] = None,
         map_png: Annotated[bool, typer.Option("--map/--no-map", help="also draw a PNG map of the highest interval-mean concentration of the run")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+        serve: Annotated[bool, typer.Option("--serve", help="serve the dashboard (plumecast serve) during and after the run")] = False,
+        port: Annotated[int, typer.Option(min=0, max=65535, help="dashboard port with --serve (0: any free port)")] = 8765,
     ) -> None:
         """Run SCENARIO and write concentration.nc, receptors.csv, consequences.csv/.nc and a map to OUTDIR."""
+        from plumecast.fileio import check_output_dir
         from plumecast.scenario import load_scenario
 
         sc = load_scenario(scenario)
         sc = _override(sc, particles, backend, seed)
-        execute(sc, outdir, title=sc.name, map_png=map_png, quiet=quiet)
+        check_output_dir(outdir, "-o/--output")  # before the run, after the scenario is known good
+        if serve:
+            _serve_while(outdir, port, sc.name, lambda live: execute(sc, outdir, title=sc.name, map_png=map_png,
+                                                                     quiet=quiet, live=live))
+        else:
+            execute(sc, outdir, title=sc.name, map_png=map_png, quiet=quiet)
 
     @app.command("demo")
     def demo_command(
@@ -122,18 +141,36 @@ def register(app: typer.Typer) -> None:
         particles: Annotated[int | None, typer.Option(min=1, help="number of particles (default: the scenario's 1,000,000)")] = None,
         backend: Annotated[str | None, typer.Option(help="numba (CPU, default), numpy (reference), cuda or cuda-mixed (GPU)")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+        serve: Annotated[bool, typer.Option("--serve", help="serve the dashboard (plumecast serve) during and after the run")] = False,
+        port: Annotated[int, typer.Option(min=0, max=65535, help="dashboard port with --serve (0: any free port)")] = 8765,
     ) -> None:
         """Run the built-in "poison sky" scenario: a fictional gas emitted in every city of
         >= 15,000 people, 72 h on the shipped ERA-Interim winds; prints the casualty table
         of the 20 largest cities and writes a map."""
+        from plumecast.fileio import check_output_dir
         from plumecast.scenario import demo_scenario_path, load_scenario
 
+        check_output_dir(outdir, "-o/--output")
         t0 = time.perf_counter()
         path = demo_scenario_path()
         sc = _override(load_scenario(path), particles, backend, None)
         console.print(f"[bold]plumecast demo[/]: {sc.description}")
-        execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet)
+        if serve:
+            _serve_while(outdir, port, "poison sky",
+                         lambda live: execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet, live=live))
+        else:
+            execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet)
         console.print(f"demo finished in {time.perf_counter() - t0:.1f} s (end to end)")
+
+
+def _serve_while(outdir: Path, port: int, title: str, job: Any) -> None:
+    """Run ``job(live_feed)`` with the dashboard served on 127.0.0.1:port, then keep serving."""
+    from plumecast.cli.serve import require_web
+
+    require_web()
+    from plumecast.web.server import run_with_dashboard
+
+    run_with_dashboard(outdir, job, port=port, title=title, announce=lambda s: console.print(s, highlight=False))
 
 
 def _override(sc: Any, particles: int | None, backend: str | None, seed: int | None) -> Any:

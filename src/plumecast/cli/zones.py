@@ -149,6 +149,22 @@ def register(app: typer.Typer) -> None:
         sc = load_local_scenario(scenario)
         result = compute_zones(sc, consequences=not no_receptors)
         console.print(_zone_table(result))
+        console.print(f"concentration model: {escape(result.model_name)}", highlight=False)
+        if math.isfinite(result.flammable_mass_kg):
+            console.print(f"flammable mass (between LFL and UFL, steady plume): {result.flammable_mass_kg:.2g} kg",
+                          highlight=False)
+        if result.points is not None:
+            from plumecast.zones.points import point_summary
+
+            pt = Table(title="threat at a point (outdoor / indoor, single-zone building)")
+            for col in ("point", "downwind [km]", "crosswind [km]", "peak outdoor [ppm]", "at [min]",
+                        "peak indoor [ppm]", "at [min]"):
+                pt.add_column(escape(col), justify="left" if col == "point" else "right")
+            for row in point_summary(result.points):
+                pt.add_row(escape(str(row["point"])), f"{float(row['x_m']) / 1000:.2f}", f"{float(row['y_m']) / 1000:.2f}",
+                           f"{float(row['peak_outdoor_ppm']):.2g}", f"{float(row['time_peak_outdoor_s']) / 60:.1f}",
+                           f"{float(row['peak_indoor_ppm']):.2g}", f"{float(row['time_peak_indoor_s']) / 60:.1f}")
+            console.print(pt)
         from plumecast.validation.schemes import zones_scheme_note
 
         console.print(escape(zones_scheme_note(sc.meteorology)), highlight=False)
@@ -197,3 +213,9 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
         for p in write_outputs(result, out):
             console.print(f"wrote {escape(str(p))}", highlight=False)
+        if result.points is not None:
+            from plumecast.fileio import atomic_path
+
+            with atomic_path(out / "threat_points.csv") as tmp:
+                result.points[["outdoor_ppm", "indoor_ppm"]].to_dataframe().to_csv(tmp)
+            console.print(f"wrote {escape(str(out / 'threat_points.csv'))}", highlight=False)

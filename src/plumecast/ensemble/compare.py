@@ -89,9 +89,9 @@ def default_tags_h(scenario: Scenario, plans: Sequence[PlanConfig], step_h: floa
 def make_setup(scenario: Scenario, plans: Sequence[PlanConfig] | None = None, *, particles: int | None = None,
                tag_step_h: float = 2.0, maps: bool = True, termination_maps: bool = True) -> CompareSetup:
     """A comparison of ``plans`` (default: the scenario's) with the do-nothing baseline first."""
-    plist = with_baseline(list(scenario.plans if plans is None else plans))  # type: ignore[attr-defined]
-    if particles is None and getattr(scenario, "ensemble", None) is not None and scenario.ensemble.particles:  # type: ignore[attr-defined]
-        particles = scenario.ensemble.particles  # type: ignore[attr-defined]
+    plist = with_baseline(list(scenario.plans if plans is None else plans))
+    if particles is None and scenario.ensemble is not None and scenario.ensemble.particles:
+        particles = scenario.ensemble.particles
     sc = scenario.replace(particles=particles) if particles is not None else scenario
     names = [r.name or f"release {i}" for i, r in enumerate(sc.releases)]
     for p in plist:
@@ -163,6 +163,13 @@ def _front_of(plan: PlanConfig, agent: Any, ignition_h: float | None = None) -> 
         key = "ignition_h" if hasattr(f, "ignition_h") else "at_h"
         f = f.model_copy(update={key: ignition_h})
     return build_measure(f, agent)
+
+
+def _front_on_grid(spec: Any, sc: Scenario) -> Any:
+    """A fresh (stateful) Front on the scenario's output grid."""
+    from plumecast.concentration import OutputGrid
+
+    return spec.on_output_grid(OutputGrid.from_config(sc.output.grid))
 
 
 def _without(plan: PlanConfig, kinds: tuple[str, ...]) -> PlanConfig:
@@ -252,7 +259,7 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
         if not has_front(plan):
             continue
         fsc = _apply_cuts(sc, plan)
-        fres, fexp = _run(fsc, wind, setup.tags_h, front=_front_of(plan, agent), particle_mass_kg=mass)
+        fres, fexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent), fsc), particle_mass_kg=mass)
         runs += 1
         fa = front_arrival_at(getattr(fres, "front_arrival", None), lat, lon, sc.start64)
         outcomes[plan.name] = evaluate_plan(fexp, agent, _without(plan, ("termination", "front")), names,
@@ -261,7 +268,7 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
             grids[plan.name] = grid_exceedance(fres.concentration, agent, sc.start64)
         totals: dict[float, float] = {}
         for h in plan.ignition_delays_h:
-            _, dexp = _run(fsc, wind, setup.tags_h, front=_front_of(plan, agent, h), particle_mass_kg=mass)
+            _, dexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent, h), fsc), particle_mass_kg=mass)
             runs += 1
             totals[float(h)] = evaluate_plan(dexp, agent, _without(plan, ("termination", "front")),
                                              names).total_fatalities
@@ -367,7 +374,7 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
         setup_f = client.scatter(setup, broadcast=True)
         ac = as_completed()
         small: dict[Any, int] = {}
-        member_keys: set[str] = set()
+        member_keys: set[Any] = set()
         for k, spec in enumerate(specs):
             f = client.submit(member_task, setup_f, spec, key=f"plumecast-member-{spec.index}-{token}",
                               retries=retries, pure=False)

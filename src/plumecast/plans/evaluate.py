@@ -122,7 +122,7 @@ def plan_cuts(plan: PlanConfig, release_names: Sequence[str],
     cuts = []
     for m in plan.measures:
         if measure_kind(m) == "termination":
-            at = float(m.at_h) if termination_h is None else float(termination_h)
+            at = float(getattr(m, "at_h")) if termination_h is None else float(termination_h)  # noqa: B009
             cuts.append((at, float(getattr(m, "fraction", 1.0)), release_groups(getattr(m, "releases", None),
                                                                                  release_names)))
     return cuts
@@ -130,7 +130,8 @@ def plan_cuts(plan: PlanConfig, release_names: Sequence[str],
 
 def termination_times_h(plans: Sequence[PlanConfig]) -> list[float]:
     """Every termination time the plans use. [h]"""
-    return sorted({float(m.at_h) for p in plans for m in p.measures if measure_kind(m) == "termination"})
+    return sorted({float(getattr(m, "at_h")) for p in plans for m in p.measures  # noqa: B009
+                   if measure_kind(m) == "termination"})
 
 
 def has_front(plan: PlanConfig) -> bool:

@@ -28,10 +28,12 @@ field of a 1 degree grid stays in L2).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
 
+from plumecast.exposure import near_field_excluded, ring_add
 from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
@@ -318,6 +320,36 @@ def _deposit(acc, blk, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untyped-d
             acc[blk, cj, ci] += m
 
 
+@numba.njit(inline="always", error_model="numpy")
+def _rx_near(st, step, rx_layer, rx_mask):  # type: ignore[no-untyped-def]
+    """Cheap test before the receptor search: the lane's particle is alive at
+    ``step``, below the layer depth, and in a half-degree cell within reach of a
+    receptor (``rx_mask``, 360 x 720, conservative; from the lookup lon/lat)."""
+    if st[8] or step < st[7] or st[5] >= rx_layer:
+        return False
+    j = int((st[4] + 90.0) * 2.0)
+    j = min(max(j, 0), 359)
+    i = int((st[3] + 180.0) * 2.0) % 720
+    if i < 0:
+        i += 720
+    return rx_mask[j, i]
+
+
+@numba.njit(error_model="numpy")
+def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
+             band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count):  # type: ignore[no-untyped-def]
+    """Add a lane's particle after ``step`` to the receptors' ring shells
+    (:func:`plumecast.exposure.ring_add`) if it is alive and near the surface."""
+    if st[8] or step < st[7] or st[5] >= rx_layer:
+        return
+    phi = math.asin(min(max(st[2], -1.0), 1.0))
+    lam = math.atan2(st[1], st[0])
+    if near_field_excluded(phi, lam, step - birth[i], pgroup[i], nf_group, nf_lat, nf_lon, nf_dist, nf_max_age):
+        return
+    ring_add(phi, lam, st[6], ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
+             rx_count[blk, srel])
+
+
 _LANES = 2
 _CHUNK = 128 * _LANES  # particles dealt to a thread at a time
 # Two lanes: four ran 3 % faster on the benchmark workload, but numba's IR inlining of
@@ -331,6 +363,8 @@ def _advance(
     k0, w0, km, wm,
     step0, nsteps, dt, kh, kz, h, decay_factor, seed_key,
     do_sample, sfpar, sipar, acc, decayed_blocks,
+    rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
+    band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count,
 ):  # type: ignore[no-untyped-def]
     n = lon.size
     nblocks = decayed_blocks.size
@@ -378,6 +412,16 @@ def _advance(
                     s0, d0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
                     s1, d1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
                     dec += d0 + d1
+                    if rx_on:
+                        srel = step - step0
+                        if _rx_near(s0, step, rx_layer, rx_mask):
+                            _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                     nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                     radii, rx_mass, rx_count)
+                        if live1 and _rx_near(s1, step, rx_layer, rx_mask):
+                            _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                     nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                     radii, rx_mass, rx_count)
                     if s0[8] and s1[8]:
                         break
                 _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
@@ -392,9 +436,15 @@ def advance(
     step0: int,
     nsteps: int,
     sampler: OutputSampler | None = None,
+    receptors: Any = None,
 ) -> float:
     """Advance ``particles`` in place through ``nsteps`` steps; see
-    :func:`plumecast.transport.kernels_numpy.advance` (same contract)."""
+    :func:`plumecast.transport.kernels_numpy.advance` (same contract).
+
+    ``receptors``: an :class:`plumecast.exposure.ExposureSampler`; the ring sums
+    round its receptors are then taken inside the kernel after every step (the
+    same arithmetic as its host path) and handed to it at the end of the call.
+    """
     dt = physics.dt_s
     k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
     nblocks = max(1, numba.get_num_threads())
@@ -413,10 +463,19 @@ def advance(
         step0, nsteps, dt, physics.kh_m2_s, physics.kz_m2_s, physics.mixing_height_m,
         math.exp(-physics.decay_rate_s * dt), seed_key(physics.seed),
         sampler is not None, sfpar, sipar, acc, decayed_blocks,
+        *(_NO_RECEPTORS if receptors is None else receptors.kernel_args(nblocks, nsteps)),
     )
     if sampler is not None:
         sampler.acc += acc.sum(axis=0)
+    if receptors is not None:
+        receptors.add_kernel_sums(step0, nsteps)
     return float(decayed_blocks.sum())
 
+
+_NO_RECEPTORS = (
+    False, 0.0, np.zeros((360, 720), np.bool_), np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.bool_), np.zeros(1), np.zeros(1), 0.0, 0,
+    np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(1), np.zeros(1), 1.0, 0.0, np.zeros((1, 1)),
+    np.zeros((1, 1, 1, 1, 1)), np.zeros((1, 1, 1, 1, 1), np.int64),
+)
 
 assert STATUS_ACTIVE == 0 and STATUS_EXITED == 2  # the kernel hard-codes these values

@@ -24,6 +24,7 @@ over steps). The physics, shared by every backend:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -218,10 +219,13 @@ def advance(
     step0: int,
     nsteps: int,
     sampler: OutputSampler | None = None,
+    receptors: Any = None,
 ) -> float:
     """Advance ``particles`` in place through steps ``step0 .. step0 + nsteps - 1``.
 
-    Returns the mass removed by decay during these steps. [kg]
+    Returns the mass removed by decay during these steps. [kg] ``receptors``: an
+    :class:`plumecast.exposure.ExposureSampler` given the exact particle positions
+    after every step.
     """
     dt = physics.dt_s
     k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
@@ -285,6 +289,11 @@ def advance(
         if sampler is not None:
             sel = ok & (z < sampler.layer_depth_m)
             _sample(sampler, lon_n[sel], lat_n[sel], mn[sel])
+        if receptors is not None:
+            lon_e, lat_e = particles.lon.copy(), particles.lat.copy()
+            lon_e[idx], lat_e[idx] = xyz_to_lonlat(P[:, idx])
+            receptors.sample(lon_e, lat_e, particles.z, particles.mass, particles.birth_step, particles.status, step,
+                             receptors.wind_at)
     lon_x, lat_x = xyz_to_lonlat(P[:, touched])
     particles.lon[touched] = lon_x
     particles.lat[touched] = lat_x

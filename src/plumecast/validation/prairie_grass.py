@@ -186,6 +186,14 @@ def _num(path: Path, line: int, row: dict[str, str], key: str) -> float:
         ) from None
 
 
+def _run_id(path: Path, line: int, value: float) -> int:
+    """A run number: a whole, finite number (a blank cell is refused, not skipped)."""
+    if not math.isfinite(value) or value != round(value):
+        shown = "blank" if math.isnan(value) else repr(value)
+        raise DataFileError(f"{path}: line {line}: column run_id: {shown}; expected the run's whole number")
+    return int(value)
+
+
 def read_runs(data_dir: Path) -> tuple[list[RunMet], list[int]]:
     """Runs with usable meteorology, and the ids of those without.
 
@@ -197,7 +205,7 @@ def read_runs(data_dir: Path) -> tuple[list[RunMet], list[int]]:
     skipped: list[int] = []
     for i, row in enumerate(rows, start=2):
         v = {k: _num(path, i, row, k) for k in _RUN_COLUMNS}
-        run_id = int(v["run_id"])
+        run_id = _run_id(path, i, v["run_id"])
         if not all(
             np.isfinite(v[k]) for k in ("wind_speed_2m_m_s", "sigma_theta_deg", "ustar_m_s", "obukhov_length_m")
         ):
@@ -238,7 +246,7 @@ def read_arcs(data_dir: Path) -> list[ArcObservation]:
         corr = v["so2_loss_correction_factor"]
         out.append(
             ArcObservation(
-                run_id=int(v["run_id"]),
+                run_id=_run_id(path, i, v["run_id"]),
                 distance_m=v["distance_m"],
                 max_conc_kg_m3=v["obs_max_conc_g_m3"] * 1e-3,
                 cy_kg_m2=v["cy_g_m2"] * 1e-3,

@@ -18,7 +18,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 from plumecast.agents import Agent
 from plumecast.consequence import onset_floor
-from plumecast.errors import ScenarioError
+from plumecast.errors import DataFileError, ScenarioError
 from plumecast.transport.gaussian import (
     averaging_time_factor,
     briggs_sigma_y,
@@ -72,13 +72,30 @@ class PlumeSetup:
     mass_kg: float
     duration_s: float
     exposure_duration_s: float | None  # fixed by the scenario; None: cloud passage time
+    dense: Any = None  # plumecast.zones.dense_gas.DenseSetup when the release is dense, else None
+    release_profile: Any = None  # plumecast.source_models.ReleaseProfile of a tank release, else None
 
 
 def plume_setup(scenario: LocalScenario) -> PlumeSetup:
-    """Resolve stability, wind and durations from a scenario."""
+    """Resolve stability, wind, durations, the source model and the dense-gas regime from a scenario.
+
+    A ``tank`` release runs its source model (:func:`release_profile`) and the
+    zones use its maximum 60-s average rate for as long as the airborne mass
+    lasts (ALOHA's convention). A dense release (Britter & McQuaid 1988
+    criterion, :func:`plumecast.zones.dense_gas.continuous_criterion`) gets a
+    :class:`~plumecast.zones.dense_gas.DenseSetup`; otherwise ``dense`` is None and
+    the model is the passive Gaussian unchanged.
+    """
     met = scenario.meteorology
     duration = scenario.release.duration_s
-    return PlumeSetup(
+    profile = None
+    if scenario.release.tank is not None:
+        profile = release_profile(scenario)
+        rate, duration = profile.equivalent_constant_release(60.0)
+        mass = rate * duration
+    else:
+        mass = scenario.release.mass_kg
+    base = PlumeSetup(
         pg_class=met.pg_class(),
         wind_speed_m_s=max(met.wind_speed_m_s, MIN_WIND_SPEED_M_S),
         downwind_bearing_deg=(met.wind_from_deg + 180.0) % 360.0,
@@ -87,10 +104,149 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
         mixing_height_m=met.mixing_height_m if met.mixing_height_m is not None else math.inf,
         terrain=met.terrain,
         sigma_y_factor=averaging_time_factor(met.averaging_time_s),
-        mass_kg=scenario.release.mass_kg,
+        mass_kg=mass,
         duration_s=duration,
         exposure_duration_s=scenario.exposure_duration_s,
+        release_profile=profile,
     )
+    if scenario.release.dense_gas == "off":
+        return base
+    from dataclasses import replace
+
+    return replace(base, dense=dense_setup(scenario, base))
+
+
+def release_profile(scenario: LocalScenario) -> Any:
+    """The release-rate profile of the scenario's ``tank`` (:mod:`plumecast.source_models`)."""
+    from plumecast.source_models import gas_tank, liquefied_gas_tank, load_thermo
+
+    tank = scenario.release.tank
+    assert tank is not None
+    agent = scenario.agent
+    thermo = load_thermo(agent.name, agent.molecular_weight_g_mol)
+    t_k = tank.temperature_c + 273.15
+    try:
+        if tank.pressure_bar is not None:
+            return gas_tank(tank.volume_m3, tank.pressure_bar * 1e5, t_k, thermo.molecular_weight_kg_mol,
+                            thermo.heat_capacity_ratio(t_k), tank.hole_diameter_m)
+        pool = None
+        if tank.pool is not None:
+            pool = {"min_thickness_m": tank.pool.min_thickness_m,
+                    "ground_temperature_k": tank.pool.ground_temperature_c + 273.15,
+                    "ground_conductivity_w_m_k": tank.pool.ground_conductivity_w_m_k,
+                    "ground_diffusivity_m2_s": tank.pool.ground_diffusivity_m2_s}
+            if tank.pool.bund_area_m2 is not None:
+                pool["bund_area_m2"] = tank.pool.bund_area_m2
+        return liquefied_gas_tank(
+            thermo, tank.volume_m3, tank.fill_fraction, t_k, tank.hole_diameter_m, tank.hole_height_m,
+            tank.height_m, tank.pipe_length_m, cp_liquid_j_kg_k=tank.liquid_heat_capacity_j_kg_k, pool=pool,
+            wind_speed_m_s=max(scenario.meteorology.wind_speed_m_s, MIN_WIND_SPEED_M_S),
+        )
+    except (ValueError, DataFileError) as exc:
+        raise ScenarioError(f"release.tank: {exc}") from None
+
+
+def release_temperature_k(scenario: LocalScenario, setup: PlumeSetup) -> float:
+    """Temperature of the released vapour. [K]
+
+    ``release.temperature_c`` when given; a tank's source-model temperature; else
+    the agent's normal boiling point when it is below the air temperature (a
+    liquefied gas flashing to 1 atm leaves at its boiling point), else the air.
+    """
+    air = scenario.meteorology.air_temperature_c + 273.15
+    if scenario.release.temperature_c is not None:
+        return scenario.release.temperature_c + 273.15
+    prof = setup.release_profile
+    if prof is not None and math.isfinite(prof.release_temperature_k):
+        return float(prof.release_temperature_k)
+    try:
+        from plumecast.source_models import load_thermo
+
+        tb = load_thermo(scenario.agent.name, scenario.agent.molecular_weight_g_mol).boiling_point_k
+    except Exception:  # an inline agent or one without a boiling point: take the air temperature
+        return air
+    return tb if tb < air else air
+
+
+def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
+    """The Britter-McQuaid regime of a release, or None when it is not dense.
+
+    Continuous (``duration_s > 0``) or instantaneous; criterion, α, length
+    scale, the hand-over distance (end of the last published curve) and the
+    virtual sources that make the passive plume continuous there in
+    concentration and in σ_y (:mod:`plumecast.zones.dense_gas`).
+    """
+    from plumecast.zones import dense_gas as dg
+
+    m = scenario.agent.molecular_weight_g_mol / 1000.0
+    t0 = release_temperature_k(scenario, setup)
+    ta = scenario.meteorology.air_temperature_c + 273.15
+    g0p = dg.reduced_gravity(m, t0, ta)
+    u = setup.wind_speed_m_s
+    if g0p <= 0:
+        return None
+    notes: list[str] = []
+    kind: Literal["continuous", "instantaneous"]
+    if setup.duration_s > 0:
+        kind = "continuous"
+        q0 = dg.release_volume(setup.mass_kg / setup.duration_s, m, t0)
+        crit = dg.continuous_criterion(g0p, q0, u)
+        if crit < dg.CRITERION_CONTINUOUS:
+            return None
+        length = math.sqrt(q0 / u)
+        alpha = 0.2 * math.log10(g0p**2 * q0 / u**5)
+        vol = q0
+    else:
+        kind = "instantaneous"
+        vol = dg.release_volume(setup.mass_kg, m, t0)
+        crit = dg.instantaneous_criterion(g0p, vol, u)
+        if crit < dg.CRITERION_INSTANTANEOUS:
+            return None
+        length = vol ** (1.0 / 3.0)
+        alpha = 0.5 * math.log10(g0p * length / u**2)
+    if alpha > 1.0:
+        notes.append(f"Britter-McQuaid α = {alpha:.2f} is beyond the published curves (≤ 1): the α = 1 curve is used")
+        alpha = 1.0
+    conc, beta = dg.bm_curve(alpha, kind)
+    x_h = length * 10.0 ** float(beta.max())
+    probe = dg.DenseSetup(kind, crit, alpha, length, vol, g0p, t0, ta, m, x_h, 0.0, 1.0, 1.0)
+    c_h = float(probe.concentration_kg_m3(np.array([x_h]))[0])
+    sy_h = float(probe.sigma_y_equivalent(np.array([x_h]), u)[0])
+    xs = np.geomspace(1e-3, 1e7, 2001)
+    sy = briggs_sigma_y(xs, setup.pg_class, setup.terrain) * setup.sigma_y_factor
+    x_vy = float(np.interp(math.log(sy_h), np.log(sy), xs)) if sy_h > sy[0] else xs[0]
+    sy_v = float(np.interp(x_vy, xs, sy))
+    sz = briggs_sigma_z(xs, setup.pg_class, setup.terrain)
+    # the slumped cloud is a ground-level cloud: ground-level concentration (the workbook's quantity) of a
+    # ground-level source on both sides of the hand-over
+    v = vertical_term(0.0, 0.0, np.maximum(sz, 1e-3), setup.mixing_height_m)
+    if kind == "continuous":
+        c_gauss = setup.mass_kg / setup.duration_s / (u * math.sqrt(2 * math.pi) * sy_v) * v
+    else:
+        c_gauss = setup.mass_kg * v / (2 * math.pi * sy_v * sy_v)
+    # c_gauss falls with x once σ_z exceeds the source/receptor heights: take the farthest x where it still
+    # reaches c_h (the branch a growing cloud is on), interpolated in log-log with the next point
+    above = np.nonzero(c_gauss >= c_h)[0]
+    if above.size == 0:
+        x_vz = float(xs[0])
+        notes.append("the dense cloud at hand-over is more concentrated than any passive plume of this class: "
+                     "the concentration drops at the hand-over point")
+    elif above[-1] == xs.size - 1:
+        x_vz = float(xs[-1])
+    else:
+        i = int(above[-1])
+        lc0, lc1 = math.log(c_gauss[i]), math.log(max(c_gauss[i + 1], 1e-300))
+        f = (lc0 - math.log(c_h)) / (lc0 - lc1) if lc0 != lc1 else 0.0
+        x_vz = math.exp(math.log(xs[i]) + f * (math.log(xs[i + 1]) - math.log(xs[i])))
+    notes.insert(0, (
+        f"dense gas ({kind}, Britter & McQuaid 1988): criterion {crit:.2g} "
+        f"(dense ≥ {dg.CRITERION_CONTINUOUS if kind == 'continuous' else dg.CRITERION_INSTANTANEOUS:g}), "
+        f"α = {alpha:.2f}, vapour at {t0 - 273.15:.0f} °C, g0' = {g0p:.2g} m/s²; passive Gaussian beyond "
+        f"{x_h:.0f} m (virtual sources {x_vy:.0f} m for σ_y and {x_vz:.0f} m for the concentration)"
+    ))
+    from dataclasses import replace
+
+    return replace(probe, c_handover_kg_m3=c_h, x_virtual_y_m=x_vy, x_virtual_z_m=x_vz, notes=tuple(notes))
 
 
 def exposure_duration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
@@ -166,13 +322,114 @@ def resolve_levels(scenario: LocalScenario, agent: Agent, setup: PlumeSetup) -> 
                 exposure_duration_s=exposure_duration_s if spec.aegl is not None else None,
             )
         )
+    out.extend(flammable_levels(scenario, agent))
     return out
 
 
+def flammable_levels(scenario: LocalScenario, agent: Agent) -> list[Level]:
+    """LFL and ½ LFL levels for an agent with a lower flammability limit (none otherwise).
+
+    The threshold is :func:`plumecast.countermeasures.front.lfl_kg_m3` (ideal gas at
+    the standard conditions the AEGL conversions use); compared with the peak
+    (interval-mean) concentration, as ALOHA draws its flammable-area zones.
+    """
+    lfl = getattr(agent, "lfl_vol_pct", None)
+    if not scenario.flammable_levels or lfl is None:
+        return []
+    from plumecast.countermeasures.front import lfl_kg_m3
+
+    kg = lfl_kg_m3(lfl, agent.molecular_weight_g_mol)
+    mw = agent.molecular_weight_g_mol
+    return [
+        Level(name="LFL", threshold_kg_m3=kg, threshold_ppm=float(kg_m3_to_ppm(kg, mw))),
+        Level(name="1/2 LFL", threshold_kg_m3=0.5 * kg, threshold_ppm=float(kg_m3_to_ppm(0.5 * kg, mw))),
+    ]
+
+
+def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int = 48, n_z: int = 48) -> float:
+    """Mass of agent between the LFL and the UFL in the steady plume. [kg] (NaN: no LFL, or a puff)
+
+    ``∫ dx/u ∫∫ C dy dz`` over the points where ``LFL <= C <= UFL`` (UFL: the
+    agent's, else no upper bound), on a grid in x (log), y and z (linear, to 5σ
+    and the source height + 5σ_z), for the peak (Palazzi) plume; a dense
+    release uses its ground-level cloud (:func:`dense_axis_concentration`) with
+    a ground-level vertical profile. ALOHA reports the same quantity for
+    vapour cloud explosion screening.
+    """
+    lfl = getattr(agent, "lfl_vol_pct", None)
+    if lfl is None or setup.duration_s <= 0:
+        return math.nan
+    from plumecast.countermeasures.front import lfl_kg_m3
+
+    c_lfl = lfl_kg_m3(lfl, agent.molecular_weight_g_mol)
+    ufl = getattr(agent, "ufl_vol_pct", None)
+    c_ufl = lfl_kg_m3(ufl, agent.molecular_weight_g_mol) if ufl is not None else math.inf
+    u = setup.wind_speed_m_s
+    xs = np.geomspace(0.1, MAX_DISTANCE_M, 400)
+    axis = peak_concentration(setup, xs, np.zeros_like(xs))
+    if not np.any(axis >= c_lfl):
+        return 0.0
+    x_end = float(xs[np.nonzero(axis >= c_lfl)[0][-1]]) * 1.2
+    x = np.geomspace(0.1, x_end, n_x)
+    sy, sz = _sigmas(setup, x)
+    dense = setup.dense is not None
+    h = 0.0 if dense else setup.source_height_m
+    q = setup.mass_kg / setup.duration_s
+    ff = peak_finite_duration_factor(u, setup.duration_s, sy)
+    per_m = np.zeros(n_x)  # flammable mass per metre of plume [kg m-1]
+    for i in range(n_x):
+        y = np.linspace(0.0, 5.0 * sy[i], n_y)
+        z = np.linspace(0.0, h + 5.0 * sz[i], n_z)
+        vz = vertical_term(z, h, sz[i], setup.mixing_height_m)
+        if dense:
+            v0 = float(vertical_term(0.0, 0.0, sz[i], setup.mixing_height_m))
+            base = float(dense_axis_concentration(setup, x[i : i + 1])[0]) * ff[i] * vz / max(v0, 1e-300)
+        else:
+            base = q / (u * math.sqrt(2 * math.pi) * sy[i]) * vz * ff[i]
+        c = base[None, :] * np.exp(-(y[:, None] ** 2) / (2 * sy[i] ** 2))
+        c = np.where((c >= c_lfl) & (c <= c_ufl), c, 0.0)
+        per_m[i] = 2.0 * np.trapezoid(np.trapezoid(c, z, axis=1), y)
+    return float(np.trapezoid(per_m, x))
+
+
 def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    sy = briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor
-    sz = briggs_sigma_z(x_m, setup.pg_class, setup.terrain)
-    return np.maximum(sy, 1e-3), np.maximum(sz, 1e-3)
+    """σ_y, σ_z at ``x_m``: Briggs, or for a dense release the dense cloud's
+    Gaussian-equivalent σ_y before the hand-over and the virtual-source Briggs
+    σ's after it. [m]"""
+    d = setup.dense
+    if d is None:
+        sy = briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor
+        sz = briggs_sigma_z(x_m, setup.pg_class, setup.terrain)
+        return np.maximum(sy, 1e-3), np.maximum(sz, 1e-3)
+    x = np.asarray(x_m, dtype=float)
+    after = x - d.handover_m
+    sy_p = briggs_sigma_y(np.maximum(after + d.x_virtual_y_m, 1e-3), setup.pg_class, setup.terrain) * setup.sigma_y_factor
+    sz_p = briggs_sigma_z(np.maximum(after + d.x_virtual_z_m, 1e-3), setup.pg_class, setup.terrain)
+    sy_d = d.sigma_y_equivalent(x, setup.wind_speed_m_s)
+    sz_d = briggs_sigma_z(np.maximum(x, 1e-3), setup.pg_class, setup.terrain)
+    near = x < d.handover_m
+    return np.maximum(np.where(near, sy_d, sy_p), 1e-3), np.maximum(np.where(near, sz_d, sz_p), 1e-3)
+
+
+def dense_axis_concentration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
+    """Steady plume (or puff-peak) concentration on the axis at the receptor height, dense release. [kg m-3]
+
+    Before the hand-over: the Britter-McQuaid maximum ground concentration;
+    after it: the passive Gaussian plume (puff) of a ground-level source at
+    ground level (the slumped cloud lies on the ground; the receptor and
+    source heights no longer matter) with the virtual-source σ's
+    (:func:`_sigmas`), equal to the workbook value at the hand-over point.
+    """
+    d = setup.dense
+    x = np.asarray(x_m, dtype=float)
+    sy, sz = _sigmas(setup, x)
+    v = vertical_term(0.0, 0.0, sz, setup.mixing_height_m)
+    u = setup.wind_speed_m_s
+    if d.kind == "continuous":
+        passive = setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v
+    else:
+        passive = setup.mass_kg * v / (2 * np.pi * sy * sy)
+    return np.asarray(np.where(x < d.handover_m, d.concentration_kg_m3(x), passive), dtype=float)
 
 
 def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.float64]:
@@ -189,6 +446,11 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
     lateral = np.exp(-(y**2) / (2 * sy**2))
     u = setup.wind_speed_m_s
+    if setup.dense is not None:
+        c = dense_axis_concentration(setup, xp)
+        if setup.duration_s > 0:
+            c = c * peak_finite_duration_factor(u, setup.duration_s, sy)
+        return np.where(x > 0, c * lateral, 0.0)
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
         c = q / (u * np.sqrt(2 * np.pi) * sy) * v * peak_finite_duration_factor(u, setup.duration_s, sy)
@@ -213,6 +475,13 @@ def concentration_series(
     sy, sz = _sigmas(setup, xp)
     t = times_s[:, None]
     u = setup.wind_speed_m_s
+    if setup.dense is not None:
+        axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
+        if setup.duration_s > 0:
+            c = axis[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
+        else:
+            c = axis[None, :] * np.exp(-((xp[None, :] - u * t) ** 2) / (2 * sy[None, :] ** 2))
+        return np.where(x[None, :] > 0, c, 0.0)
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
         v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
@@ -521,6 +790,17 @@ class ThreatZones:
     warnings: list[str] = field(default_factory=list)
     receptors_searched: bool = False  # True when receptors were looked for (even if none found)
     population_source: str | None = None  # the raster people were counted from (None: no raster)
+    flammable_mass_kg: float = math.nan  # between LFL and UFL in the steady plume (NaN: not flammable / a puff)
+    points: xr.Dataset | None = None  # threat at the scenario's points (plumecast.zones.points)
+
+    @property
+    def model_name(self) -> str:
+        """The concentration model, in words (printed by the CLI)."""
+        d = self.setup.dense
+        if d is None:
+            return "passive Gaussian (neutrally buoyant; Britter-McQuaid criterion not met or dense_gas: off)"
+        return (f"dense gas: Britter & McQuaid (1988) {d.kind} release to {d.handover_m:.0f} m, then passive "
+                "Gaussian from virtual sources")
 
     @property
     def people_basis(self) -> str:
@@ -738,6 +1018,10 @@ def compute_zones(
                 "curves are extrapolated and a steady, straight wind is unlikely"
             )
     result = ThreatZones(scenario, agent, setup, zones, half, lines, sector, None, warnings)
+    result.flammable_mass_kg = flammable_mass_kg(setup, agent) if flammable_levels(scenario, agent) else math.nan
+    from plumecast.zones.points import point_threat
+
+    result.points = point_threat(result)
     _count_people(result, population)
     spec = scenario.receptors
     result.receptors_searched = consequences and (
@@ -819,7 +1103,19 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
         )
     if setup.pg_class in ("E", "F"):
         w.append(f"stable class {setup.pg_class}: meander and terrain channelling are not modelled")
-    if scenario.agent.molecular_weight_g_mol > 34 and setup.mass_kg > 1000:
+    prof = setup.release_profile
+    if prof is not None:
+        w.append(
+            f"source model: {prof.method}; airborne {prof.airborne_kg:.3g} kg of {prof.released_kg:.3g} kg released; "
+            f"zones use the maximum 60-s average rate {setup.mass_kg / max(setup.duration_s, 1e-9):.3g} kg/s "
+            f"for {setup.duration_s / 60:.3g} min"
+        )
+        w.extend(f"source model: {n}" for n in prof.notes)
+    if setup.dense is not None:
+        w.extend(setup.dense.notes)
+        w.append("dense gas: slumping is modelled with the Britter-McQuaid workbook correlations (flat terrain); "
+                 "pooling in low ground and flow down slopes are not")
+    elif scenario.release.dense_gas == "off" and scenario.agent.molecular_weight_g_mol > 34 and setup.mass_kg > 1000:
         w.append(
             f"{scenario.agent.name} (M = {scenario.agent.molecular_weight_g_mol:g} g/mol) released in "
             "bulk may behave as a dense gas: near-source spreading, slumping and pooling in low "

@@ -36,10 +36,58 @@ class SourceSpec(BaseModel):
     height_m: float = Field(default=0.0, ge=0.0)
 
 
+class PoolSpec(BaseModel):
+    """The ground a rain-out pool lies on (boiling pool: heat conducted from the ground).
+
+    No defaults: the values depend on the surface (concrete, soil, gravel).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    min_thickness_m: float = Field(gt=0, description="thickness where spreading stops [m]")
+    ground_temperature_c: float = Field(ge=-80, le=80)
+    ground_conductivity_w_m_k: float = Field(gt=0)
+    ground_diffusivity_m2_s: float = Field(gt=0)
+    bund_area_m2: float | None = Field(default=None, gt=0)
+
+
+class TankSpec(BaseModel):
+    """A tank with a hole (``plumecast.source_models``): liquefied gas under its own
+    vapour pressure, or a gas-filled tank when ``pressure_bar`` is given.
+
+    ``hole_height_m`` is measured from the tank bottom; ``height_m`` defaults to a
+    vertical cylinder as high as wide.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    volume_m3: float = Field(gt=0)
+    fill_fraction: float = Field(default=0.85, ge=0, le=1)
+    temperature_c: float = Field(ge=-200, le=200)
+    hole_diameter_m: float = Field(gt=0, le=5)
+    hole_height_m: float = Field(default=0.0, ge=0)
+    height_m: float | None = Field(default=None, gt=0)
+    pipe_length_m: float = Field(default=0.0, ge=0)
+    pressure_bar: float | None = Field(default=None, gt=0, description="gas tank: absolute pressure [bar]")
+    liquid_heat_capacity_j_kg_k: float | None = Field(default=None, gt=0)
+    pool: PoolSpec | None = None
+
+    @model_validator(mode="after")
+    def _hole_in_tank(self) -> TankSpec:
+        if self.height_m is not None and self.hole_height_m > self.height_m:
+            raise ValueError(f"hole_height_m {self.hole_height_m} is above the tank height {self.height_m}")
+        return self
+
+
 class ReleaseSpec(BaseModel):
-    """How much is released: ``rate_kg_s`` [kg s-1] or ``amount_kg`` [kg], and ``duration_s`` [s].
+    """How much is released: ``rate_kg_s`` [kg s-1] or ``amount_kg`` [kg] with
+    ``duration_s`` [s], or a ``tank`` (the source model gives the rate).
 
     ``duration_s: 0`` with ``amount_kg`` is an instantaneous (puff) release.
+    ``temperature_c``: temperature of the released vapour (for its density; default:
+    the agent's boiling point when that is below the air temperature, i.e. a
+    liquefied gas flashing to 1 atm, else the air temperature). ``dense_gas``:
+    ``auto`` (Britter-McQuaid criterion decides) or ``off`` (passive Gaussian).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -47,21 +95,25 @@ class ReleaseSpec(BaseModel):
     rate_kg_s: float | None = Field(default=None, gt=0)
     amount_kg: float | None = Field(default=None, gt=0)
     duration_s: float = Field(default=600.0, ge=0)
+    tank: TankSpec | None = None
+    temperature_c: float | None = Field(default=None, ge=-273.15, le=2000)
+    dense_gas: Literal["auto", "off"] = "auto"
 
     @model_validator(mode="after")
     def _one_of(self) -> ReleaseSpec:
-        if (self.rate_kg_s is None) == (self.amount_kg is None):
-            raise ValueError("give exactly one of rate_kg_s or amount_kg")
+        if sum(v is not None for v in (self.rate_kg_s, self.amount_kg, self.tank)) != 1:
+            raise ValueError("give exactly one of rate_kg_s, amount_kg or tank")
         if self.rate_kg_s is not None and self.duration_s <= 0:
             raise ValueError("a release rate needs duration_s > 0")
         return self
 
     @property
     def mass_kg(self) -> float:
-        """Total mass released. [kg]"""
+        """Total mass released (rate or amount; a tank's comes from its source model). [kg]"""
         if self.amount_kg is not None:
             return self.amount_kg
-        assert self.rate_kg_s is not None
+        if self.rate_kg_s is None:
+            raise ValueError("a tank release has no fixed mass: use plumecast.zones.release_profile")
         return self.rate_kg_s * self.duration_s
 
 
@@ -90,6 +142,7 @@ class MeteorologySpec(BaseModel):
     averaging_time_s: float = Field(default=600.0, gt=0)
     direction_uncertainty_deg: float | None = Field(default=None, ge=0, le=180)
     stability_from: Literal["auto", "stability", "obukhov_length", "observations"] = "auto"
+    air_temperature_c: float = Field(default=15.0, ge=-80, le=60, description="air temperature [°C] (dense gas)")
 
     @model_validator(mode="after")
     def _has_stability(self) -> MeteorologySpec:
@@ -185,6 +238,17 @@ class PopulationSpec(BaseModel):
     variable: str | None = None
 
 
+class PointSpec(BaseModel):
+    """A named place for "threat at a point": outdoor and indoor concentration over time there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    name: str = Field(min_length=1)
+    lat: float = Field(ge=-89.0, le=89.0)
+    lon: float = Field(ge=-180.0, le=180.0)
+    air_changes_per_hour: float | None = Field(default=None, gt=0, description="default: the shelter's, else 0.5 h-1")
+
+
 class LocalScenario(BaseModel):
     """A local-scale release for ``plumecast zones`` (see ``docs/local_scale.md``)."""
 
@@ -204,6 +268,8 @@ class LocalScenario(BaseModel):
     receptors: ReceptorSpec = Field(default_factory=ReceptorSpec)
     population: PopulationSpec | None = None
     shelter: Shelter | None = None
+    flammable_levels: bool = True  # add LFL and 1/2 LFL zones for an agent with an LFL
+    points: list[PointSpec] = Field(default_factory=list)
     reference: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -1,0 +1,131 @@
+"""Thermodynamic properties of the shipped agents (boiling point, vapour pressure,
+liquid density, heat of vaporisation, heat capacities) from the cited table
+``plumecast/data/agents/thermo.csv`` (sources per column in ``THERMO_SOURCES.md``).
+
+Each correlation is used only inside the temperature range its source states; a
+property the table lacks is *unknown* and asking for it raises
+:class:`plumecast.errors.DataFileError` naming the agent and the column, so a
+caller can ask the user for the value instead of guessing.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from importlib import resources
+
+from plumecast.errors import DataFileError
+
+#: Molar gas constant (CODATA 2018, exact). [J mol-1 K-1]
+R_GAS = 8.314462618
+#: Standard atmosphere. [Pa]
+P_ATM_PA = 101_325.0
+
+_TABLE = "thermo.csv"
+
+
+def _f(row: dict[str, str], key: str) -> float | None:
+    v = row.get(key, "").strip()
+    return float(v) if v else None
+
+
+@dataclass(frozen=True)
+class AgentThermo:
+    """One agent's row of ``thermo.csv`` (SI; ``None`` = not in the table)."""
+
+    agent: str
+    molecular_weight_kg_mol: float
+    row: dict[str, str]
+
+    def _need(self, key: str) -> float:
+        v = _f(self.row, key)
+        if v is None:
+            raise DataFileError(
+                f"{_TABLE}: agent {self.agent!r} has no {key} (left blank: no cited source was found); "
+                "give the property in the scenario instead"
+            )
+        return v
+
+    def _check_range(self, prefix: str, t_k: float) -> None:
+        hint = {"cpl100": " (for a tank: release.tank.liquid_heat_capacity_j_kg_k)"}.get(prefix, "")
+        if _f(self.row, f"{prefix}_tmin_k") is None:
+            raise DataFileError(
+                f"{_TABLE}: agent {self.agent!r} has no {prefix} correlation (left blank: no cited source was "
+                f"found); give the property in the scenario{hint}"
+            )
+        lo, hi = self._need(f"{prefix}_tmin_k"), self._need(f"{prefix}_tmax_k")
+        if not (lo - 1e-9 <= t_k <= hi + 1e-9):
+            raise DataFileError(
+                f"{_TABLE}: {self.agent!r} {prefix} correlation is valid for {lo:g}-{hi:g} K; asked at {t_k:.2f} K"
+            )
+
+    @property
+    def boiling_point_k(self) -> float:
+        """Normal boiling point. [K]"""
+        return self._need("tb_k")
+
+    def vapour_pressure_pa(self, t_k: float) -> float:
+        """Saturation pressure. [Pa]
+
+        DIPPR eq. 101 (Perry's 8th ed. Table 2-8) where the table has it, else
+        the Antoine equation (Poling et al. 2001) inside its range.
+        """
+        if _f(self.row, "psat101_c1") is not None:
+            self._check_range("psat101", t_k)
+            c = [self._need(f"psat101_c{i}") for i in range(1, 6)]
+            return math.exp(c[0] + c[1] / t_k + c[2] * math.log(t_k) + c[3] * t_k ** c[4])
+        return self.antoine_pa(t_k)
+
+    def antoine_pa(self, t_k: float) -> float:
+        """Antoine vapour pressure ``log10 P[Pa] = A - B/(T + C)`` (Poling et al. 2001). [Pa]"""
+        self._check_range("antoine", t_k)
+        a, b, c = (self._need(k) for k in ("antoine_a_log10_pa", "antoine_b_k", "antoine_c_k"))
+        return float(10.0 ** (a - b / (t_k + c)))
+
+    def liquid_density_kg_m3(self, t_k: float) -> float:
+        """Saturated liquid density, DIPPR eq. 105 (Perry's Table 2-32). [kg m-3]"""
+        self._check_range("rhol105", t_k)
+        c1, c2, c3, c4 = (self._need(k) for k in ("rhol105_c1_mol_m3", "rhol105_c2", "rhol105_c3_k", "rhol105_c4"))
+        return c1 / c2 ** (1.0 + (1.0 - t_k / c3) ** c4) * self.molecular_weight_kg_mol
+
+    def heat_of_vaporisation_j_kg(self, t_k: float) -> float:
+        """Latent heat, DIPPR eq. 106 (Perry's Table 2-150). [J kg-1]"""
+        self._check_range("hvap106", t_k)
+        tc = self._need("hvap106_tc_k")
+        c1, c2, c3, c4 = (self._need(k) for k in ("hvap106_c1_j_mol", "hvap106_c2", "hvap106_c3", "hvap106_c4"))
+        tr = t_k / tc
+        return c1 * (1.0 - tr) ** (c2 + c3 * tr + c4 * tr * tr) / self.molecular_weight_kg_mol
+
+    def liquid_heat_capacity_j_kg_k(self, t_k: float) -> float:
+        """Liquid heat capacity, DIPPR eq. 100 (Perry's Table 2-153). [J kg-1 K-1]"""
+        self._check_range("cpl100", t_k)
+        c = [self._need(f"cpl100_c{i}") for i in range(1, 6)]
+        cp_kmol = c[0] + c[1] * t_k + c[2] * t_k**2 + c[3] * t_k**3 + c[4] * t_k**4
+        return cp_kmol / 1000.0 / self.molecular_weight_kg_mol
+
+    def gas_heat_capacity_j_kg_k(self, t_k: float) -> float:
+        """Ideal-gas heat capacity ``Cp/R = a0 + a1 T + ... + a4 T^4`` (Poling et al. 2001). [J kg-1 K-1]"""
+        self._check_range("cpg", t_k)
+        a = [self._need(f"cpg_a{i}") for i in range(5)]
+        return R_GAS * sum(a[i] * t_k**i for i in range(5)) / self.molecular_weight_kg_mol
+
+    def heat_capacity_ratio(self, t_k: float) -> float:
+        """Ideal-gas ``k = Cp/Cv = Cp/(Cp - R/M)``. [-]"""
+        cp = self.gas_heat_capacity_j_kg_k(t_k)
+        return cp / (cp - R_GAS / self.molecular_weight_kg_mol)
+
+
+def load_thermo(agent_name: str, molecular_weight_g_mol: float) -> AgentThermo:
+    """The row of ``thermo.csv`` for an agent (by its name in ``agents.csv``).
+
+    Raises
+    ------
+    DataFileError
+        The agent is not in the table.
+    """
+    text = resources.files("plumecast").joinpath("data/agents", _TABLE).read_text(encoding="utf-8")
+    for row in csv.DictReader(text.splitlines()):
+        if row["agent"].strip().lower() == agent_name.strip().lower():
+            return AgentThermo(row["agent"], molecular_weight_g_mol / 1000.0, row)
+    raise DataFileError(f"{_TABLE}: no thermodynamic properties for agent {agent_name!r}; give them in the scenario")

@@ -1,0 +1,98 @@
+"""Pressurised liquefied gas released through a hole: liquid or flashing
+two-phase outflow, the flash fraction and the rain-out.
+
+References
+----------
+* Flash fraction, adiabatic: ``f_v = 1 - exp(-c_p (T - T_b)/h_fg)`` and its
+  first-order form ``c_p (T - T_b)/h_fg`` (Crowl & Louvar 2011 eqs. 4-90, 4-91;
+  CCPS 1999 eq. 2.1.22).
+* Liquid through a hole (no flashing in the hole, the Yellow Book's advice for
+  holes in the vessel wall, CPR 14E 2005 sec. 2.5.2.3):
+  ``ṁ = C_d A sqrt(2 ρ_l (p - p_a + ρ_l g h))`` with C_d = 0.61 (sharp hole)
+  (Crowl & Louvar 2011 eq. 4-7; CCPS 1999 eq. 2.1.8).
+* Equilibrium rate model for flashing flow through pipes longer than ~0.1 m
+  (Fauske & Epstein 1988, J. Loss Prev. Process Ind. 1, 75-83; Crowl & Louvar
+  2011 eq. 4-96): ``G_ERM = h_fg / v_fg · sqrt(1/(c_p T))``.
+* Non-equilibrium (Fauske 1985, Plant/Oper. Prog. 4, 132-134; Crowl & Louvar
+  2011 eqs. 4-98, 4-99): ``G = G_ERM / sqrt(N)``,
+  ``N = h_fg² / (2 Δp ρ_l C_d² v_fg² T c_p) + L/L_e``, ``L_e = 0.1 m``:
+  for ``L = 0`` this is the liquid orifice flow, for ``L >= L_e`` the ERM.
+* Rain-out: the CCPS rule of thumb that the airborne fraction is twice the
+  flash fraction (the rest rains out to a pool), ``f_air = min(2 f_v, 1)``
+  (CCPS 1999 sec. 2.2.1, after Kletz), a screening rule, named as such.
+"""
+
+from __future__ import annotations
+
+import math
+
+from plumecast.source_models.properties import P_ATM_PA
+
+G = 9.80665
+#: Equilibration length of a flashing flow (Fauske 1985). [m]
+L_EQUILIBRIUM_M = 0.1
+
+
+def flash_fraction(temperature_k: float, boiling_point_k: float, cp_liquid_j_kg_k: float, hvap_j_kg: float) -> float:
+    """Mass fraction of a superheated liquid that flashes to vapour on release to 1 atm. [-]
+
+    ``f_v = 1 - exp(-c_p (T - T_b)/h_fg)`` (Crowl & Louvar 2011 eq. 4-90; the
+    integral of the heat balance with constant c_p and h_fg); 0 below T_b.
+    """
+    if temperature_k <= boiling_point_k:
+        return 0.0
+    return 1.0 - math.exp(-cp_liquid_j_kg_k * (temperature_k - boiling_point_k) / hvap_j_kg)
+
+
+def airborne_fraction_twice_flash(flash: float) -> float:
+    """Fraction of the release that stays airborne (vapour + fine aerosol): ``min(2 f_v, 1)``. [-]
+
+    CCPS (1999) rule of thumb; the remainder rains out and forms a pool.
+    """
+    return min(2.0 * flash, 1.0)
+
+
+def liquid_orifice_mass_rate(
+    pressure_pa: float,
+    liquid_density_kg_m3: float,
+    area_m2: float,
+    liquid_head_m: float = 0.0,
+    discharge_coefficient: float = 0.61,
+    ambient_pressure_pa: float = P_ATM_PA,
+) -> float:
+    """Liquid through a hole: ``C_d A sqrt(2 ρ (p - p_a + ρ g h))`` (Crowl & Louvar eq. 4-7). [kg s-1]"""
+    dp = pressure_pa - ambient_pressure_pa + liquid_density_kg_m3 * G * max(liquid_head_m, 0.0)
+    if dp <= 0:
+        return 0.0
+    return discharge_coefficient * area_m2 * math.sqrt(2.0 * liquid_density_kg_m3 * dp)
+
+
+def erm_mass_flux(hvap_j_kg: float, v_fg_m3_kg: float, temperature_k: float, cp_liquid_j_kg_k: float) -> float:
+    """Equilibrium-rate-model flashing mass flux ``h_fg/v_fg sqrt(1/(c_p T))`` (Fauske & Epstein 1988). [kg m-2 s-1]"""
+    return hvap_j_kg / v_fg_m3_kg * math.sqrt(1.0 / (cp_liquid_j_kg_k * temperature_k))
+
+
+def flashing_mass_flux(
+    pressure_pa: float,
+    temperature_k: float,
+    liquid_density_kg_m3: float,
+    vapour_density_kg_m3: float,
+    hvap_j_kg: float,
+    cp_liquid_j_kg_k: float,
+    pipe_length_m: float = 0.0,
+    discharge_coefficient: float = 0.61,
+    ambient_pressure_pa: float = P_ATM_PA,
+) -> float:
+    """Non-equilibrium two-phase mass flux through a hole or short pipe (Fauske 1985). [kg m-2 s-1]
+
+    ``G = G_ERM / sqrt(N)`` with ``N = G_ERM²/(2 Δp ρ_l C_d²) + L/L_e``, which is
+    Fauske's ``N = h_fg²/(2 Δp ρ_l C_d² v_fg² T c_p) + L/L_e``; Δp = p - p_a, and
+    ``L/L_e`` capped at 1 (beyond the equilibration length the flow is the ERM's).
+    """
+    dp = pressure_pa - ambient_pressure_pa
+    if dp <= 0:
+        return 0.0
+    v_fg = 1.0 / vapour_density_kg_m3 - 1.0 / liquid_density_kg_m3
+    g_erm = erm_mass_flux(hvap_j_kg, v_fg, temperature_k, cp_liquid_j_kg_k)
+    n = g_erm**2 / (2.0 * dp * liquid_density_kg_m3 * discharge_coefficient**2) + min(pipe_length_m / L_EQUILIBRIUM_M, 1.0)
+    return g_erm / math.sqrt(n)

@@ -1,0 +1,88 @@
+"""Progress of a run in progress, shared with the dashboard through the folder.
+
+The command that runs the forecast (``plumecast run/demo --serve``, or any caller
+of :func:`plumecast.runner.run` with ``progress=feed.progress``) writes
+``live.json`` atomically after every output interval; the dashboard's server-sent
+event stream (``/api/live``) watches that file. Going through the folder means
+that ``plumecast serve`` started in another terminal sees the same progress, and
+that the server itself never writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from plumecast.fileio import write_bytes_atomic
+from plumecast.web.loader import LIVE_FILE
+
+#: A "running" state older than this with no update is reported as stale. [s]
+STALE_AFTER_S = 600.0
+
+
+class LiveFeed:
+    """Writes ``live.json`` for a run or comparison in progress.
+
+    Parameters
+    ----------
+    outdir : the result folder (created if needed).
+    title : what is running (shown on the page).
+    """
+
+    def __init__(self, outdir: str | Path, title: str = "") -> None:
+        self.path = Path(outdir) / LIVE_FILE
+        self.title = title
+        self.t0 = time.time()
+        self._write({"state": "starting"})
+
+    def _write(self, data: dict[str, Any]) -> None:
+        payload = {"title": self.title, "pid": os.getpid(), "started": self.t0, "updated": time.time()} | data
+        write_bytes_atomic(self.path, json.dumps(payload).encode("utf-8"))
+
+    def progress(self, p: Any) -> None:
+        """A :class:`plumecast.runner.Progress` (step, n_steps, sim_time, alive, particle_steps_per_s)."""
+        self._write({
+            "state": "running", "step": int(p.step), "n_steps": int(p.n_steps),
+            "sim_time": str(p.sim_time)[:19] + "Z", "alive": int(p.alive),
+            "particle_steps_per_s": float(p.particle_steps_per_s),
+        })
+
+    def message(self, text: str) -> None:
+        """A phase without steps ("writing outputs", "member 3 of 20")."""
+        self._write({"state": "running", "message": text})
+
+    def done(self) -> None:
+        self._write({"state": "done"})
+
+    def failed(self, message: str) -> None:
+        self._write({"state": "failed", "message": message})
+
+
+def read_live(root: Path) -> dict[str, Any] | None:
+    """The folder's live state, or None; a malformed file is reported, not raised."""
+    path = root / LIVE_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return {"state": "unknown", "message": f"{LIVE_FILE}: cannot be read ({exc})"}
+    if not isinstance(data, dict):
+        return {"state": "unknown", "message": f"{LIVE_FILE}: expected a JSON object"}
+    updated = data.get("updated")
+    if data.get("state") in ("starting", "running") and isinstance(updated, int | float) \
+            and time.time() - updated > STALE_AFTER_S:
+        data["state"] = "stale"
+        data["message"] = f"no progress for {int((time.time() - updated) / 60)} min: the run may have stopped"
+    return data
+
+
+def live_signature(root: Path) -> tuple[int, int] | None:
+    try:
+        st = (root / LIVE_FILE).stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)

@@ -1,0 +1,135 @@
+"""Run the dashboard with uvicorn: in the foreground (``plumecast serve``) or in a
+background thread while a forecast runs (``plumecast run/demo --serve``)."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from plumecast.errors import PlumecastError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: any free port), or one clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise PlumecastError(f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --port "
+                             "(or --port 0 for any free one)") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class DashboardServer:
+    """uvicorn serving one folder on an already bound socket, in a thread."""
+
+    def __init__(self, folder: str | Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                 log_level: str = "warning") -> None:
+        import uvicorn
+
+        from plumecast.web.app import LOCAL_HOSTS, create_app
+
+        self.sock = bind(host, port)
+        self.host = host
+        self.port = int(self.sock.getsockname()[1])
+        # bound to every interface: any Host may reach it (the user asked for it; a warning is printed)
+        hosts = ["*"] if host in ("0.0.0.0", "::", "[::]") else list(LOCAL_HOSTS) + [host, host.strip("[]")]
+        self.app = create_app(folder, allowed_hosts=hosts)
+        config = uvicorn.Config(self.app, log_level=log_level, access_log=False, timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        h = f"[{self.host.strip('[]')}]" if ":" in self.host else self.host
+        return f"http://{h}:{self.port}/"
+
+    def start(self, timeout_s: float = 20.0) -> DashboardServer:
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       name="plumecast-dashboard", daemon=True)
+        self.thread.start()
+        t0 = time.monotonic()
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() - t0 > timeout_s:
+                raise PlumecastError(f"the dashboard did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+    def wait(self) -> None:
+        """Block until interrupted (Ctrl-C) or the server stops."""
+        try:
+            while self.thread is not None and self.thread.is_alive():
+                self.thread.join(timeout=0.5)
+        finally:
+            self.stop()
+
+
+def run_with_dashboard(outdir: str | Path, job: Callable[[Any], Any], *, host: str = DEFAULT_HOST,
+                       port: int = DEFAULT_PORT, title: str = "", announce: Callable[[str], None] = print,
+                       keep_serving: bool = True) -> Any:
+    """Serve ``outdir`` while ``job(live_feed)`` runs, then keep serving until Ctrl-C.
+
+    ``job`` gets a :class:`~plumecast.web.live.LiveFeed` whose ``progress`` it
+    passes on as the runner's progress callback.
+    """
+    from plumecast.fileio import check_output_dir
+    from plumecast.web.live import LiveFeed
+
+    check_output_dir(outdir)
+    server = DashboardServer(outdir, host, port).start()
+    announce(f"dashboard: {server.url} (follow the run live; Ctrl-C stops serving)")
+    if not is_loopback(host):
+        announce(f"warning: serving on {host}: anyone who can reach this address can read the results")
+    feed = LiveFeed(outdir, title=title)
+    try:
+        result = job(feed)
+    except BaseException as exc:
+        feed.failed(f"{type(exc).__name__}: {exc}")
+        server.stop()
+        raise
+    feed.done()
+    if keep_serving:
+        announce(f"run finished; the dashboard stays on {server.url} until Ctrl-C")
+        server.wait()
+    else:
+        server.stop()
+    return result
+
+
+def serve_forever(folder: str | Path, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                  announce: Callable[[str], None] = print) -> None:
+    server = DashboardServer(folder, host, port).start()
+    announce(f"dashboard of {folder}: {server.url} (Ctrl-C stops)")
+    if not is_loopback(host):
+        announce(f"warning: serving on {host}: anyone who can reach this address can read the results")
+    server.wait()

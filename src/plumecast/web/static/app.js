@@ -1,0 +1,838 @@
+// plumecast situation room. Plain JavaScript and SVG; everything comes from this
+// server (no CDN, no tiles). Numbers shown to people go through numbers.js, the
+// port of plumecast.numbers.
+import * as N from "./numbers.js";
+
+const SVGNS = "http://www.w3.org/2000/svg";
+const $ = (id) => document.getElementById(id);
+const MONITOR_ROWS = 15;
+const PLAY_MS = 450;
+
+const state = {
+  summary: null, vid: null, view: null, k: 0, frameUrls: new Map(), playing: false, timer: null,
+  selected: null, pin: null, series: null, probLevel: null, probUrl: null, frontHours: null,
+  viewBox: [0, 0, 360, 180], reloadTimer: null, lastSignature: null,
+};
+
+// ------------------------------------------------------------------ helpers
+
+async function getJSON(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${(await r.text()).slice(0, 300)}`);
+  return r.json();
+}
+
+async function getBytes(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${(await r.text()).slice(0, 300)}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+function el(tag, attrs = {}, text = null) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v; else e.setAttribute(k, v);
+  }
+  if (text !== null) e.textContent = text;
+  return e;
+}
+
+function svg(tag, attrs = {}, text = null) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== null) e.textContent = text;
+  return e;
+}
+
+function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+function fin(x) { return typeof x === "number" && Number.isFinite(x); }
+
+function showError(err) {
+  addProblems([String(err && err.message ? err.message : err)]);
+}
+
+function addProblems(items) {
+  const box = $("problems");
+  const ul = box.querySelector("ul");
+  const have = new Set([...ul.children].map((li) => li.textContent));
+  for (const it of items) {
+    if (it && !have.has(it)) { ul.appendChild(el("li", {}, it)); have.add(it); }
+  }
+  box.hidden = ul.children.length === 0;
+}
+
+function resetProblems() { clear($("problems").querySelector("ul")); $("problems").hidden = true; }
+
+// ------------------------------------------------------------------ colours
+
+// Own log colour ramp (pale yellow -> orange -> crimson -> violet -> black), 255 steps.
+const STOPS = [[252, 246, 180], [250, 178, 60], [226, 92, 38], [168, 30, 72], [88, 14, 110], [18, 6, 40]];
+function ramp(t) {
+  const x = Math.min(Math.max(t, 0), 1) * (STOPS.length - 1);
+  const i = Math.min(Math.floor(x), STOPS.length - 2);
+  const f = x - i;
+  return STOPS[i].map((a, j) => Math.round(a + f * (STOPS[i + 1][j] - a)));
+}
+const FIELD_LUT = (() => {
+  const lut = new Uint8ClampedArray(256 * 4);
+  for (let b = 1; b < 256; b++) {
+    const [r, g, bl] = ramp((b - 1) / 254);
+    lut.set([r, g, bl, 215], b * 4);
+  }
+  return lut;
+})();
+const PROB_LUT = (() => {
+  const lut = new Uint8ClampedArray(256 * 4);
+  for (let b = 1; b < 256; b++) lut.set([40, 70, 200, Math.round(40 + 170 * (b / 255))], b * 4);
+  return lut;
+})();
+
+function bytesToUrl(bytes, nlon, nlat, lut) {
+  const c = document.createElement("canvas");
+  c.width = nlon; c.height = nlat;
+  const ctx = c.getContext("2d");
+  const img = ctx.createImageData(nlon, nlat);
+  const d = img.data;
+  for (let i = 0; i < bytes.length; i++) {
+    const o = bytes[i] * 4;
+    d[i * 4] = lut[o]; d[i * 4 + 1] = lut[o + 1]; d[i * 4 + 2] = lut[o + 2]; d[i * 4 + 3] = lut[o + 3];
+  }
+  ctx.putImageData(img, 0, 0);
+  return c.toDataURL("image/png");
+}
+
+function place(image, grid) {
+  image.setAttribute("x", grid.lon0 + 180);
+  image.setAttribute("y", 90 - grid.lat1);
+  image.setAttribute("width", grid.lon1 - grid.lon0);
+  image.setAttribute("height", grid.lat1 - grid.lat0);
+}
+
+// byte -> concentration on the view's log scale
+function byteToConc(b, scale) {
+  return scale.vmin * Math.pow(scale.vmax / scale.vmin, (b - 1) / 254);
+}
+function concToT(c, scale) {
+  return Math.log(c / scale.vmin) / Math.log(scale.vmax / scale.vmin);
+}
+
+// ------------------------------------------------------------------ time
+
+function tNow() {
+  const v = state.view;
+  if (!v || !v.times_s.length) return NaN;
+  return v.times_s[Math.min(state.k, v.times_s.length - 1)];
+}
+
+function timeText(t) {
+  const v = state.view;
+  if (v && v.start) {
+    const iso = new Date(Date.parse(v.start) + t * 1000).toISOString();
+    return `${N.clock(iso)} (${N.hours(t)})`;
+  }
+  return `${N.hours(t)} after the release start`;
+}
+
+// ------------------------------------------------------------------ levels
+
+function levelAt(r, t) {
+  if (!r.known) return "u";
+  const avail = r.aegl_available || {};
+  if (!["1", "2", "3"].some((lv) => avail[lv])) return "u";
+  let level = 0;
+  for (const lv of [1, 2, 3]) {
+    const f = r.first ? r.first[String(lv)] : null;
+    if (fin(f) && f <= t) level = lv;
+  }
+  return String(level);
+}
+
+function metricAt(r) {
+  const v = state.view;
+  if (v.pct3) {
+    const row = v.pct3[Math.min(state.k, v.pct3.length - 1)];
+    return row ? row[r.id] : null;
+  }
+  if (r.ensemble) return fin(r.ensemble.p_aegl3) ? 100 * r.ensemble.p_aegl3 : null;
+  return null;
+}
+
+function countdownCell(r, seconds, t) {
+  if (!r.known) return { text: N.UNKNOWN, passed: false };
+  if (!fin(seconds)) return { text: N.countdown(null), passed: false };
+  return { text: N.countdown(seconds - t), passed: seconds - t < 0 };
+}
+
+// ------------------------------------------------------------------ map
+
+function markerRadius(pop, maxPop) {
+  const zoom = state.viewBox[2] / 360;
+  const base = fin(pop) && maxPop > 0 ? 0.7 + 3.0 * Math.sqrt(pop / maxPop) : 0.9;
+  return base * Math.max(zoom, 0.15);
+}
+
+function drawMarkers() {
+  const g = $("markers");
+  clear(g);
+  const v = state.view;
+  if (!v) return;
+  const t = tNow();
+  const pops = v.receptors.map((r) => r.population).filter(fin);
+  const maxPop = pops.length ? Math.max(...pops) : 0;
+  const order = [...v.receptors].sort((a, b) => (fin(b.population) ? b.population : 0) - (fin(a.population) ? a.population : 0));
+  for (const r of order) {
+    if (!fin(r.lat) || !fin(r.lon)) continue;
+    const lv = levelAt(r, t);
+    const c = svg("circle", {
+      cx: ((r.lon + 540) % 360), cy: 90 - r.lat, r: markerRadius(r.population, maxPop),
+      class: `marker l${lv}${state.selected && state.selected.receptor === r.id ? " selected" : ""}`,
+      "data-name": r.name, "data-level": lv,
+    });
+    c.appendChild(svg("title", {}, `${r.name}: ${lv === "u" ? "unknown" : lv === "0" ? "below AEGL-1" : "AEGL-" + lv + " reached"}; ${N.people(r.population)} people`));
+    c.addEventListener("click", () => selectReceptor(r.id));
+    g.appendChild(c);
+  }
+}
+
+async function drawField() {
+  const v = state.view;
+  const img = $("field");
+  if (!v || !v.n_frames || !$("show-field").checked) { img.removeAttribute("href"); img.dataset.frame = ""; return; }
+  const k = Math.min(state.k, v.n_frames - 1);
+  let url = state.frameUrls.get(k);
+  if (!url) {
+    const bytes = await getBytes(`/api/view/${v.id}/frame/${k}`);
+    url = bytesToUrl(bytes, v.grid.nlon, v.grid.nlat, FIELD_LUT);
+    state.frameUrls.set(k, url);
+  }
+  if (state.view !== v) return;
+  place(img, v.grid);
+  img.setAttribute("href", url);
+  img.dataset.frame = String(k);
+}
+
+async function drawProbability() {
+  const v = state.view;
+  const img = $("prob");
+  const levels = (v && v.layers && v.layers.probability) || [];
+  if (!levels.length || !$("show-prob").checked) { img.removeAttribute("href"); return; }
+  const level = $("prob-level").value || levels[levels.length - 1];
+  const key = `${v.id}/${level}`;
+  if (state.probUrl && state.probUrl.key === key) { img.setAttribute("href", state.probUrl.url); return; }
+  const bytes = await getBytes(`/api/view/${v.id}/layer/${encodeURIComponent(level)}`);
+  const url = bytesToUrl(bytes, v.prob_grid.nlon, v.prob_grid.nlat, PROB_LUT);
+  state.probUrl = { key, url };
+  place(img, v.prob_grid);
+  img.setAttribute("href", url);
+}
+
+async function drawFront() {
+  const v = state.view;
+  const img = $("front");
+  if (!v || !v.layers || !v.layers.front || !$("show-front").checked) { img.removeAttribute("href"); return; }
+  if (!state.frontHours || state.frontHours.vid !== v.id) {
+    const bytes = await getBytes(`/api/view/${v.id}/layer/front`);
+    state.frontHours = { vid: v.id, hours: new Float32Array(bytes.buffer) };
+  }
+  const g = v.front_grid;
+  const th = tNow() / 3600;
+  const mask = new Uint8Array(g.nlat * g.nlon);
+  const h = state.frontHours.hours;
+  for (let i = 0; i < mask.length; i++) mask[i] = Number.isFinite(h[i]) && h[i] <= th ? 1 : 0;
+  const lut = new Uint8ClampedArray(256 * 4);
+  lut.set([20, 160, 120, 150], 4);
+  place(img, g);
+  img.setAttribute("href", bytesToUrl(mask, g.nlon, g.nlat, lut));
+}
+
+function drawLegend() {
+  const s = $("legend-svg");
+  clear(s);
+  const v = state.view;
+  const note = $("legend-note");
+  if (!v || !v.scale) {
+    if (v && v.layers && v.layers.probability && v.layers.probability.length) {
+      note.textContent = "Blue: share of ensemble members in which the cell reaches the chosen AEGL (darker: more members).";
+    } else {
+      note.textContent = v && v.n_frames ? "The concentration is zero everywhere." : "";
+    }
+    return;
+  }
+  const defs = svg("defs");
+  const grad = svg("linearGradient", { id: "lg", x1: "0", x2: "1", y1: "0", y2: "0" });
+  for (let i = 0; i <= 10; i++) {
+    const [r, g, b] = ramp(i / 10);
+    grad.appendChild(svg("stop", { offset: `${i * 10}%`, "stop-color": `rgb(${r},${g},${b})` }));
+  }
+  defs.appendChild(grad);
+  s.appendChild(defs);
+  const x0 = 10, x1 = 590;
+  s.appendChild(svg("rect", { x: x0, y: 4, width: x1 - x0, height: 14, fill: "url(#lg)" }));
+  const X = (c) => x0 + (x1 - x0) * concToT(c, v.scale);
+  for (const c of [v.scale.vmin, v.scale.vmax]) {
+    s.appendChild(svg("text", { x: X(c), y: 44, class: "tick", "text-anchor": c === v.scale.vmin ? "start" : "end" }, N.concentration(c)));
+  }
+  const colours = { 1: "#b89400", 2: "#c8620a", 3: "#c81e1e" };
+  if (v.aegl) {
+    for (const lv of ["1", "2", "3"]) {
+      const a = v.aegl[lv];
+      if (!a || !fin(a["60min"])) continue;
+      const c = a["60min"];
+      if (c < v.scale.vmin || c > v.scale.vmax) continue;
+      const x = X(c);
+      s.appendChild(svg("line", { x1: x, x2: x, y1: 0, y2: 22, stroke: colours[lv], "stroke-width": 2.5 }));
+      s.appendChild(svg("text", { x: x, y: 32, class: "tick", "text-anchor": "middle", fill: colours[lv] }, `AEGL-${lv}`));
+    }
+  }
+  note.textContent = `Near-surface concentration, ${N.roundSig((v.interval_s || 3600) / 60)}-min mean on the output grid, log scale. ` +
+    (v.aegl ? "AEGL marks: the 1-h values; a city's level uses the AEGL for its elapsed exposure. " : "AEGL values unknown. ") +
+    (v.agent ? `Agent: ${v.agent.name} (AEGL values: ${v.agent.check}).` : "");
+}
+
+function setupPanZoom() {
+  const map = $("map");
+  const apply = () => { map.setAttribute("viewBox", state.viewBox.join(" ")); drawMarkers(); drawPin(); };
+  map.addEventListener("wheel", (ev) => {
+    ev.preventDefault();
+    const rect = map.getBoundingClientRect();
+    const [x, y, w, h] = state.viewBox;
+    const fx = (ev.clientX - rect.left) / rect.width, fy = (ev.clientY - rect.top) / rect.height;
+    const f = ev.deltaY > 0 ? 1.25 : 0.8;
+    const nw = Math.min(Math.max(w * f, 8), 360), nh = nw / 2;
+    state.viewBox = [x + fx * (w - nw), y + fy * (h - nh), nw, nh];
+    apply();
+  }, { passive: false });
+  let drag = null;
+  map.addEventListener("pointerdown", (ev) => { if (ev.target.classList.contains("marker")) return; drag = [ev.clientX, ev.clientY, ...state.viewBox]; });
+  window.addEventListener("pointerup", () => { drag = null; });
+  map.addEventListener("pointermove", (ev) => {
+    if (!drag) return;
+    const rect = map.getBoundingClientRect();
+    const s = drag[4] / rect.width;
+    state.viewBox = [drag[2] - (ev.clientX - drag[0]) * s, drag[3] - (ev.clientY - drag[1]) * s, drag[4], drag[5]];
+    map.setAttribute("viewBox", state.viewBox.join(" "));
+  });
+  map.addEventListener("dblclick", () => { state.viewBox = fitBox(state.view); apply(); });
+}
+
+function fitBox(v) {
+  const g = v && (v.grid || v.prob_grid);
+  if (!g || g.lon1 - g.lon0 > 300) return [0, 0, 360, 180];
+  const pad = 0.08 * Math.max(g.lon1 - g.lon0, 2 * (g.lat1 - g.lat0));
+  let w = (g.lon1 - g.lon0) + 2 * pad, h = (g.lat1 - g.lat0) + 2 * pad;
+  if (w < 2 * h) w = 2 * h; else h = w / 2;
+  const cx = (g.lon0 + g.lon1) / 2 + 180, cy = 90 - (g.lat0 + g.lat1) / 2;
+  return [cx - w / 2, cy - h / 2, w, h];
+}
+
+// ------------------------------------------------------------------ monitors and totals
+
+function drawMonitors() {
+  const v = state.view;
+  const body = $("monitors").querySelector("tbody");
+  clear(body);
+  if (!v) return;
+  const t = tNow();
+  const plan = v.kind === "plan" && !v.pct3;
+  $("mon-metric").textContent = plan ? "P(AEGL-3)" : "% AEGL-3";
+  const rows = v.receptors.map((r) => ({ r, m: metricAt(r) }));
+  rows.sort((a, b) => {
+    const am = fin(a.m) ? a.m : -1, bm = fin(b.m) ? b.m : -1;
+    if (bm !== am) return bm - am;
+    const af = fin(a.r.first && a.r.first["3"]) ? a.r.first["3"] : Infinity;
+    const bf = fin(b.r.first && b.r.first["3"]) ? b.r.first["3"] : Infinity;
+    return af - bf;
+  });
+  for (const { r, m } of rows.slice(0, MONITOR_ROWS)) {
+    const lv = levelAt(r, t);
+    const tr = el("tr", { class: "monitor", "data-name": r.name, "data-id": String(r.id) });
+    const name = el("td");
+    name.appendChild(el("span", { class: `chip l${lv}` }));
+    name.appendChild(document.createTextNode(r.country ? `${r.name}, ${r.country}` : r.name));
+    tr.appendChild(name);
+    const metric = el("td", { class: "metric" }, r.known ? N.percent(m) : N.UNKNOWN);
+    if (fin(m)) {
+      const bar = el("span", { class: "bar" });
+      bar.style.width = `${Math.min(m, 100)}%`;
+      metric.appendChild(bar);
+    }
+    tr.appendChild(metric);
+    for (const [cls, sec] of [["countdown-aegl2", r.first && r.first["2"]], ["countdown-aegl3", r.first && r.first["3"]],
+      ["countdown-front", r.front_s]]) {
+      const c = countdownCell(r, sec, t);
+      tr.appendChild(el("td", { class: cls + (c.passed ? " passed" : "") }, c.text));
+    }
+    tr.addEventListener("click", () => selectReceptor(r.id));
+    body.appendChild(tr);
+  }
+  const more = v.receptors.length - Math.min(v.receptors.length, MONITOR_ROWS);
+  $("monitors-note").textContent = (plan
+    ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
+    : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the start of the interval in which a level is first reached (they err early).")
+    + (more > 0 ? ` ${more} more receptors: use the search.` : "");
+}
+
+function drawTotals() {
+  const v = state.view;
+  const body = $("totals").querySelector("tbody");
+  clear(body);
+  if (!v) return;
+  const t = tNow();
+  $("totals-time").textContent = fin(t) ? `at ${timeText(t)}` : "";
+  const row = (id, label, value) => {
+    const tr = el("tr", { id });
+    tr.appendChild(el("td", {}, label));
+    tr.appendChild(el("td", { class: "v" }, value));
+    body.appendChild(tr);
+  };
+  const anyAegl1 = v.receptors.some((r) => r.aegl_available && r.aegl_available["1"]);
+  for (const lv of [1, 2, 3]) {
+    if (lv === 1 && !anyAegl1) continue;
+    let pop = 0, cities = 0, unknownPop = 0;
+    for (const r of v.receptors) {
+      const l = levelAt(r, t);
+      if (l !== "u" && Number(l) >= lv) {
+        cities += 1;
+        if (fin(r.population)) pop += r.population; else unknownPop += 1;
+      }
+    }
+    const extra = unknownPop ? ` + ${unknownPop} with unknown population` : "";
+    row(`total-aegl${lv}`, `in cities past AEGL-${lv}${v.kind === "plan" && !v.pct3 ? " (any member)" : ""}`,
+      `${N.people(pop)} (${cities} ${cities === 1 ? "city" : "cities"}${extra})`);
+  }
+  const tt = v.totals || {};
+  if (tt.plan_fatalities) {
+    const f = tt.plan_fatalities;
+    row("total-fatalities", "expected fatalities (whole forecast), median (5–95 %)", N.peopleRange(f[1], f[0], f[2]));
+    const s = tt.plan_lives_saved;
+    if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline", N.peopleRange(s[1], s[0], s[2]));
+  } else if ("fatalities" in tt) {
+    row("total-fatalities", "expected fatalities (whole forecast)", N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high));
+    if (fin(tt.fatalities_sheltered)) row("total-sheltered", "with shelter-in-place", N.people(tt.fatalities_sheltered));
+  }
+  const unknown = v.receptors.filter((r) => !r.known).length;
+  $("totals-note").textContent = `${v.receptors.length} receptor cities` +
+    (unknown ? `; ${unknown} outside the forecast domain (unknown)` : "") +
+    (fin(tt.receptors_unknown) && tt.receptors_unknown ? `; fatalities unknown at ${tt.receptors_unknown}` : "") + ".";
+}
+
+// ------------------------------------------------------------------ detail chart
+
+async function selectReceptor(id) {
+  const v = state.view;
+  const r = v.receptors[id];
+  state.selected = { receptor: id, name: r.name };
+  state.pin = null;
+  drawMarkers(); drawPin();
+  $("detail").hidden = false;
+  $("detail-name").textContent = r.country ? `${r.name}, ${r.country}` : r.name;
+  state.series = null;
+  drawDetail();
+  if (v.has_series) {
+    try {
+      state.series = await getJSON(`/api/view/${v.id}/receptor/${id}`);
+    } catch (err) { showError(err); }
+    drawDetail();
+  }
+}
+
+async function selectPoint(hit) {
+  const v = state.view;
+  state.selected = { receptor: null, name: hit.name };
+  state.pin = hit;
+  drawMarkers(); drawPin();
+  $("detail").hidden = false;
+  $("detail-name").textContent = hit.country ? `${hit.name}, ${hit.country}` : hit.name;
+  state.series = null;
+  drawDetail();
+  if (v.n_frames) {
+    const q = new URLSearchParams({ lat: hit.lat, lon: hit.lon, name: hit.name });
+    const r = await fetch(`/api/view/${v.id}/point?${q}`);
+    const data = await r.json();
+    if (r.ok) state.series = data; else state.series = { error: data.error };
+    drawDetail();
+  }
+}
+
+function drawPin() {
+  const g = $("search-marker");
+  clear(g);
+  if (!state.pin || !fin(state.pin.lat)) return;
+  const rr = 2.2 * Math.max(state.viewBox[2] / 360, 0.15);
+  g.appendChild(svg("circle", { cx: (state.pin.lon + 540) % 360, cy: 90 - state.pin.lat, r: rr, class: "search-pin" }));
+}
+
+function drawDetail() {
+  const v = state.view;
+  const sel = state.selected;
+  if (!sel || !v) return;
+  const facts = $("detail-facts");
+  clear(facts);
+  const t = tNow();
+  const add = (label, value) => {
+    const p = el("div");
+    p.appendChild(el("b", {}, `${label}: `));
+    p.appendChild(document.createTextNode(value));
+    facts.appendChild(p);
+  };
+  if (sel.receptor !== null) {
+    const r = v.receptors[sel.receptor];
+    const lv = levelAt(r, t);
+    add("people", N.people(r.population));
+    add("level at the slider time", lv === "u" ? N.UNKNOWN : lv === "0" ? "below AEGL-1" : `AEGL-${lv} reached`);
+    if (v.pct3) add("% of AEGL-3 now", N.percent(metricAt(r)));
+    for (const lv2 of ["2", "3"]) {
+      const c = countdownCell(r, r.first && r.first[lv2], t);
+      add(`AEGL-${lv2}`, c.text === "—" ? "not reached in the forecast" : c.text);
+    }
+    if (fin(r.front_s)) add("front (median member)", N.countdown(r.front_s - t));
+    if ("fatalities" in r) add("expected fatalities", N.peopleRange(r.fatalities, r.fatalities_low, r.fatalities_high));
+    if (r.ensemble) {
+      const e = r.ensemble;
+      add("P(AEGL-2) / P(AEGL-3)", `${N.percent(100 * e.p_aegl2)} / ${N.percent(100 * e.p_aegl3)} of members`);
+      add("fatalities over members, median (5–95 %)", N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
+    }
+    if (r.note) add("note", r.note);
+    if (r.position_from === "shipped cities table") add("position", "from the shipped cities table (by name)");
+  } else {
+    add("people", N.people(state.pin && state.pin.population));
+    add("receptor", "not a receptor of this forecast: no consequence figures");
+  }
+  drawChart();
+}
+
+function drawChart() {
+  const s = $("chart");
+  clear(s);
+  const data = state.series;
+  const src = $("detail-source");
+  if (!data) { src.textContent = state.view.has_series || state.view.n_frames ? "loading…" : "no time series in this view"; return; }
+  if (data.error) { src.textContent = data.error; return; }
+  src.textContent = `Source: ${data.source}.`;
+  const W = 640, H = 260, L = 62, R = 10, T = 10, B = 30;
+  const ts = data.time_s;
+  const xs = (sec) => L + (W - L - R) * (sec - ts[0] + (ts.length > 1 ? ts[1] - ts[0] : 0)) / (ts[ts.length - 1] - ts[0] + (ts.length > 1 ? ts[1] - ts[0] : 1));
+  const vals = [...data.conc.filter((x) => fin(x) && x > 0)];
+  for (const lv of ["1", "2", "3"]) if (data.aegl[lv]) vals.push(...data.aegl[lv].filter(fin));
+  if (!vals.length) { s.appendChild(svg("text", { x: 20, y: 40, class: "label" }, "No gas and no AEGL values to plot.")); return; }
+  let hi = Math.max(...vals) * 2;
+  let lo = Math.max(Math.min(...vals) / 2, hi / 1e6);
+  const ly = (c) => T + (H - T - B) * (1 - (Math.log10(c) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)));
+  for (let e = Math.ceil(Math.log10(lo)); e <= Math.floor(Math.log10(hi)); e++) {
+    const y = ly(Math.pow(10, e));
+    s.appendChild(svg("line", { x1: L, x2: W - R, y1: y, y2: y, class: "gridline" }));
+    s.appendChild(svg("text", { x: L - 4, y: y + 4, class: "tick", "text-anchor": "end" }, N.concentration(Math.pow(10, e))));
+  }
+  const spanH = (ts[ts.length - 1]) / 3600;
+  const stepH = spanH > 48 ? 12 : spanH > 12 ? 6 : spanH > 4 ? 1 : 0.5;
+  for (let h = 0; h <= spanH + 1e-9; h += stepH) {
+    const x = xs(h * 3600);
+    if (x < L - 1) continue;
+    s.appendChild(svg("text", { x, y: H - 10, class: "tick", "text-anchor": "middle" }, `${N.roundSig(h, 3)} h`));
+  }
+  s.appendChild(svg("path", { d: `M${L} ${T}V${H - B}H${W - R}`, class: "axis" }));
+  const line = (arr, cls) => {
+    let d = "", pen = false;
+    arr.forEach((c, i) => {
+      if (fin(c) && c > 0) {
+        const y = Math.min(ly(Math.max(c, lo)), H - B);
+        d += `${pen ? "L" : "M"}${xs(ts[i]).toFixed(1)} ${y.toFixed(1)}`; pen = true;
+      } else pen = false;
+    });
+    if (d) s.appendChild(svg("path", { d, class: cls }));
+  };
+  for (const lv of ["1", "2", "3"]) if (data.aegl[lv]) line(data.aegl[lv], `curve${lv}`);
+  if (data.indoor) line(data.indoor, "series indoor");
+  line(data.conc, "series");
+  const t = tNow();
+  if (fin(t)) { const x = xs(t); s.appendChild(svg("line", { x1: x, x2: x, y1: T, y2: H - B, class: "now" })); }
+  let lx = L + 8;
+  for (const [cls, label] of [["series", "outdoors"], ["series indoor", "indoors"], ["curve1", "AEGL-1"], ["curve2", "AEGL-2"], ["curve3", "AEGL-3"]]) {
+    if (cls === "series indoor" && !data.indoor) continue;
+    if (cls.startsWith("curve") && !data.aegl[cls.slice(5)]) continue;
+    s.appendChild(svg("path", { d: `M${lx} ${T + 8}h18`, class: cls }));
+    s.appendChild(svg("text", { x: lx + 22, y: T + 12, class: "label" }, label));
+    lx += 34 + 7 * label.length;
+  }
+}
+
+// ------------------------------------------------------------------ plans
+
+function drawPlans() {
+  const sm = state.summary;
+  const box = $("plans");
+  if (!sm.plans.length) { box.hidden = true; return; }
+  box.hidden = false;
+  $("plans-members").textContent = sm.members ? `(${sm.members} ensemble members)` : "";
+  const body = $("plans-table").querySelector("tbody");
+  clear(body);
+  for (const p of sm.plans) {
+    const tr = el("tr", { class: "plan-row" + (state.vid === p.view ? " active" : ""), "data-view": p.view });
+    const pick = el("td");
+    const b = el("button", { type: "button", class: "pick-plan", "data-view": p.view }, state.vid === p.view ? "shown" : "show");
+    b.addEventListener("click", () => switchView(p.view));
+    pick.appendChild(b);
+    tr.appendChild(pick);
+    tr.appendChild(el("td", {}, p.name + (p.baseline ? " (baseline)" : "")));
+    tr.appendChild(el("td", { class: "plan-fatalities" }, N.peopleRange(p.fatalities[1], p.fatalities[0], p.fatalities[2])));
+    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : N.peopleRange(p.lives_saved[1], p.lives_saved[0], p.lives_saved[2])));
+    tr.appendChild(el("td", {}, fin(p.receptors_unknown) ? String(p.receptors_unknown) : N.UNKNOWN));
+    body.appendChild(tr);
+  }
+  drawDelay();
+}
+
+const PLAN_COLOURS = ["#1f4e9a", "#c8620a", "#2a9d5b", "#8e3fb3", "#c81e1e", "#4a8fd6"];
+
+function drawDelay() {
+  const sm = state.summary;
+  const s = $("delay-chart");
+  clear(s);
+  const rows = sm.delay.filter((d) => fin(d.time_h) && fin(d.median));
+  if (!rows.length) { $("delay-note").textContent = "This comparison has no cost-of-delay curve."; return; }
+  const W = 720, H = 280, L = 70, R = 10, T = 12, B = 34;
+  const base = sm.plans.find((p) => p.baseline);
+  const ys = rows.flatMap((d) => [d.p5, d.median, d.p95]).filter((x) => fin(x) && x > 0);
+  if (base && fin(base.fatalities[1]) && base.fatalities[1] > 0) ys.push(base.fatalities[1]);
+  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...ys, 10) * 1.5)));
+  const lo = Math.max(1, Math.pow(10, Math.floor(Math.log10(Math.max(Math.min(...ys), 1)))));
+  const hs = rows.map((d) => d.time_h);
+  const h0 = Math.min(...hs), h1 = Math.max(...hs, h0 + 1);
+  const X = (h) => L + (W - L - R) * (h - h0) / (h1 - h0);
+  const Y = (f) => T + (H - T - B) * (1 - (Math.log10(Math.max(f, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)));
+  for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
+    const y = Y(Math.pow(10, e));
+    s.appendChild(svg("line", { x1: L, x2: W - R, y1: y, y2: y, class: "gridline" }));
+    s.appendChild(svg("text", { x: L - 4, y: y + 4, class: "tick", "text-anchor": "end" }, N.people(Math.pow(10, e))));
+  }
+  for (const h of [...new Set(hs)]) s.appendChild(svg("text", { x: X(h), y: H - 14, class: "tick", "text-anchor": "middle" }, `${N.roundSig(h, 3)}`));
+  s.appendChild(svg("text", { x: (L + W) / 2, y: H - 1, class: "tick", "text-anchor": "middle" }, "hours after the release start at which the measure acts"));
+  s.appendChild(svg("path", { d: `M${L} ${T}V${H - B}H${W - R}`, class: "axis" }));
+  const keys = [...new Set(rows.map((d) => `${d.plan}\u0000${d.varied}`))];
+  keys.forEach((key, i) => {
+    const [plan, varied] = key.split("\u0000");
+    const pts = rows.filter((d) => d.plan === plan && d.varied === varied).sort((a, b) => a.time_h - b.time_h);
+    const colour = PLAN_COLOURS[i % PLAN_COLOURS.length];
+    const band = pts.map((d) => `${X(d.time_h).toFixed(1)} ${Y(fin(d.p95) ? d.p95 : d.median).toFixed(1)}`).join("L") + "L" +
+      [...pts].reverse().map((d) => `${X(d.time_h).toFixed(1)} ${Y(fin(d.p5) ? d.p5 : d.median).toFixed(1)}`).join("L");
+    s.appendChild(svg("path", { d: `M${band}Z`, fill: colour, class: "band" }));
+    s.appendChild(svg("path", { d: "M" + pts.map((d) => `${X(d.time_h).toFixed(1)} ${Y(d.median).toFixed(1)}`).join("L"), fill: "none", stroke: colour, "stroke-width": 2 }));
+    s.appendChild(svg("text", { x: L + 8, y: T + 14 + 14 * i, class: "label", fill: colour }, `${plan}: ${varied} time`));
+  });
+  if (base && fin(base.fatalities[1])) {
+    const y = Y(base.fatalities[1]);
+    s.appendChild(svg("line", { x1: L, x2: W - R, y1: y, y2: y, stroke: "#000", "stroke-dasharray": "6 4" }));
+    s.appendChild(svg("text", { x: W - R - 4, y: y - 4, class: "label", "text-anchor": "end" }, `${base.name} (median)`));
+  }
+  $("delay-note").textContent = "Expected fatalities (median over members, band 5–95 %) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.";
+}
+
+// ------------------------------------------------------------------ views
+
+function drawViews() {
+  const nav = $("views");
+  clear(nav);
+  for (const v of state.summary.views) {
+    const b = el("button", { type: "button", "data-view": v.id, class: v.id === state.vid ? "active" : "" }, v.label);
+    b.addEventListener("click", () => switchView(v.id));
+    nav.appendChild(b);
+  }
+}
+
+async function switchView(vid) {
+  stop();
+  const view = await getJSON(`/api/view/${vid}`);
+  const sameGrid = state.view && JSON.stringify(state.view.grid) === JSON.stringify(view.grid);
+  state.vid = vid;
+  state.view = view;
+  state.frameUrls = new Map();
+  state.probUrl = null;
+  state.frontHours = null;
+  if (!sameGrid) state.viewBox = fitBox(view);
+  $("map").setAttribute("viewBox", state.viewBox.join(" "));
+  const slider = $("time-slider");
+  slider.max = String(Math.max(view.times_s.length - 1, 0));
+  if (state.k > view.times_s.length - 1) state.k = 0;
+  slider.value = String(state.k);
+  const sel = $("prob-level");
+  clear(sel);
+  const levels = (view.layers && view.layers.probability) || [];
+  for (const lv of levels) sel.appendChild(el("option", { value: lv }, `P(${lv})`));
+  if (levels.length) sel.value = levels[levels.length - 1];
+  $("show-prob").parentElement.hidden = !levels.length;
+  $("show-front").parentElement.hidden = !(view.layers && view.layers.front);
+  $("show-field").parentElement.hidden = !view.n_frames;
+  $("map-note").textContent = view.n_frames ? "" : levels.length ? "This plan has no concentration forecast of its own: the map shows its probability of exceedance." : "No concentration map in this view.";
+  addProblems(view.problems || []);
+  drawViews();
+  drawPlans();
+  drawLegend();
+  const files = $("files");
+  clear(files);
+  if (vid === "run") {
+    for (const f of view.files || []) {
+      files.appendChild(el("a", { href: `/files/${encodeURIComponent(f)}`, target: "_blank", rel: "noopener" }, f));
+    }
+  }
+  if (state.selected && state.selected.receptor !== null) {
+    const idx = view.receptors.findIndex((r) => r.name === state.selected.name);
+    if (idx >= 0) { await selectReceptor(idx); } else { state.selected = null; $("detail").hidden = true; }
+  }
+  await render();
+}
+
+async function render() {
+  const t = tNow();
+  $("time-label").textContent = fin(t) ? timeText(t) : "—";
+  drawMarkers();
+  drawMonitors();
+  drawTotals();
+  try {
+    await Promise.all([drawField(), drawProbability(), drawFront()]);
+  } catch (err) { showError(err); }
+  if (state.selected) drawDetail();
+}
+
+function setFrame(k) {
+  state.k = k;
+  $("time-slider").value = String(k);
+  return render();
+}
+
+function stop() {
+  state.playing = false;
+  if (state.timer) clearTimeout(state.timer);
+  state.timer = null;
+  $("play").textContent = "▶";
+  $("play").setAttribute("aria-label", "play");
+}
+
+function play() {
+  const v = state.view;
+  if (!v || v.times_s.length < 2) return;
+  state.playing = true;
+  $("play").textContent = "❚❚";
+  $("play").setAttribute("aria-label", "pause");
+  if (state.k >= v.times_s.length - 1) state.k = 0;
+  const tick = async () => {
+    if (!state.playing) return;
+    await setFrame(state.k);
+    if (state.k >= state.view.times_s.length - 1) { stop(); return; }
+    state.k += 1;
+    state.timer = setTimeout(tick, PLAY_MS);
+  };
+  tick();
+}
+
+// ------------------------------------------------------------------ search
+
+function setupSearch() {
+  const input = $("search");
+  const list = $("search-results");
+  let timer = null;
+  let seq = 0;
+  const run = async () => {
+    const q = input.value.trim();
+    const mine = ++seq;
+    if (!q) { clear(list); return; }
+    const data = await getJSON(`/api/search?${new URLSearchParams({ q, view: state.vid || "run" })}`);
+    if (mine !== seq) return;
+    clear(list);
+    for (const hit of data.results) {
+      const li = el("li", { tabindex: "0", "data-name": hit.name },
+        `${hit.name}${hit.country ? ", " + hit.country : ""} — ${N.people(hit.population)} people${hit.receptor !== null ? " · monitored" : ""}`);
+      const pick = () => (hit.receptor !== null ? selectReceptor(hit.receptor) : selectPoint(hit));
+      li.addEventListener("click", pick);
+      li.addEventListener("keydown", (ev) => { if (ev.key === "Enter") pick(); });
+      list.appendChild(li);
+    }
+    if (!data.results.length) list.appendChild(el("li", { class: "none" }, `no city named “${q}”`));
+  };
+  input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => run().catch(showError), 120); });
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { const first = list.querySelector("li[data-name]"); if (first) first.click(); }
+  });
+}
+
+// ------------------------------------------------------------------ live
+
+function setupLive() {
+  if (!window.EventSource) return;
+  const es = new EventSource("/api/live");
+  es.addEventListener("progress", (ev) => showLive(JSON.parse(ev.data)));
+  es.addEventListener("folder", () => scheduleReload());
+}
+
+function showLive(d) {
+  const box = $("live");
+  if (!d) { box.hidden = true; return; }
+  box.hidden = false;
+  box.className = d.state || "";
+  const title = d.title ? `${d.title}: ` : "";
+  const labels = { starting: "starting", running: "running", done: "finished", failed: "failed", stale: "no progress", unknown: "unknown" };
+  $("live-state").textContent = title + (labels[d.state] || d.state || "");
+  const p = $("live-progress");
+  if (fin(d.step) && fin(d.n_steps) && d.n_steps > 0) { p.max = d.n_steps; p.value = d.step; p.hidden = false; } else p.hidden = d.state !== "running";
+  const parts = [];
+  if (d.sim_time) parts.push(`simulated ${N.clock(d.sim_time)}`);
+  if (fin(d.particle_steps_per_s)) parts.push(`${N.roundSig(d.particle_steps_per_s / 1e6)} M particle-steps/s`);
+  if (d.message) parts.push(d.message);
+  $("live-detail").textContent = parts.join(" · ");
+  if (d.state === "done") scheduleReload();
+}
+
+function scheduleReload() {
+  clearTimeout(state.reloadTimer);
+  state.reloadTimer = setTimeout(() => load().catch(showError), 400);
+}
+
+// ------------------------------------------------------------------ start
+
+async function loadGeo() {
+  const geo = await getJSON("/api/geo");
+  $("land").setAttribute("d", geo.land);
+  $("coast").setAttribute("d", geo.coast);
+  $("credit").textContent = geo.credit;
+}
+
+async function load() {
+  const sm = await getJSON("/api/summary");
+  if (state.lastSignature === sm.signature && state.view) { showLive(sm.live); return; }
+  state.lastSignature = sm.signature;
+  state.summary = sm;
+  resetProblems();
+  addProblems(sm.problems);
+  $("title").textContent = `${sm.title} — situation room`;
+  document.title = `${sm.title}: plumecast situation room`;
+  $("folder").textContent = sm.folder;
+  showLive(sm.live);
+  drawViews();
+  const ids = sm.views.map((v) => v.id);
+  if (!ids.length) {
+    $("map-note").textContent = sm.live ? "Waiting for the first results of the run…" : "No results in this folder.";
+    drawPlans();
+    return;
+  }
+  await switchView(ids.includes(state.vid) ? state.vid : ids[0]);
+}
+
+function setup() {
+  $("time-slider").addEventListener("input", (ev) => { stop(); setFrame(Number(ev.target.value)).catch(showError); });
+  $("play").addEventListener("click", () => (state.playing ? stop() : play()));
+  for (const id of ["show-field", "show-prob", "show-front"]) $(id).addEventListener("change", () => render().catch(showError));
+  $("prob-level").addEventListener("change", () => { state.probUrl = null; render().catch(showError); });
+  $("detail-close").addEventListener("click", () => { state.selected = null; state.pin = null; $("detail").hidden = true; drawMarkers(); drawPin(); });
+  document.addEventListener("keydown", (ev) => {
+    if (ev.target.tagName === "INPUT" && ev.target.type !== "range") return;
+    const v = state.view;
+    if (!v) return;
+    if (ev.key === " ") { ev.preventDefault(); state.playing ? stop() : play(); }
+  });
+  setupPanZoom();
+  setupSearch();
+  setupLive();
+}
+
+setup();
+Promise.all([loadGeo(), load()]).then(() => { document.body.dataset.ready = "1"; }).catch((err) => { showError(err); document.body.dataset.ready = "1"; });

@@ -1,0 +1,110 @@
+// How numbers are shown to people: the rules of plumecast.numbers (DESIGN.md,
+// "Honest numbers"), ported line by line. Two significant figures, with a range
+// where one exists; unknown is "unknown", never 0; countdowns err early.
+// tests/web/test_browser.py checks these functions against the Python module.
+
+export const UNKNOWN = "unknown";
+
+function finite(x) {
+  return typeof x === "number" && Number.isFinite(x);
+}
+
+// Python's round(x, digits): round half to even on exact ties.
+function pyRound(x, digits) {
+  const f = Math.pow(10, Math.abs(digits));
+  const scaled = digits >= 0 ? x * f : x / f;
+  let r = Math.round(scaled);
+  if (Math.abs(scaled - Math.trunc(scaled)) === 0.5) {
+    r = 2 * Math.round(scaled / 2); // tie: to even
+  }
+  return digits >= 0 ? r / f : r * f;
+}
+
+export function roundSig(x, sig = 2) {
+  if (!finite(x) || x === 0) return x;
+  const digits = sig - 1 - Math.floor(Math.log10(Math.abs(x)));
+  return pyRound(x, digits);
+}
+
+function decimals(v, sig) {
+  return v ? Math.max(0, sig - 1 - Math.floor(Math.log10(Math.abs(v)))) : 0;
+}
+
+function grouped(v, d) {
+  return v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+}
+
+export function people(x, sig = 2) {
+  if (x === null || x === undefined || !finite(x)) return UNKNOWN;
+  if (x === 0) return "0";
+  if (Math.abs(x) < 1) return "< 1";
+  const r = roundSig(x, sig);
+  if (Math.abs(r) >= 1e9) return `${(r / 1e9).toFixed(decimals(r / 1e9, sig))} billion`;
+  if (Math.abs(r) >= 1e6) return `${(r / 1e6).toFixed(decimals(r / 1e6, sig))} million`;
+  return grouped(r, 0);
+}
+
+export function peopleRange(central, low, high) {
+  const text = people(central);
+  if (!(finite(low) && finite(high))) return text;
+  const lo = people(low);
+  const hi = people(high);
+  if (lo === hi && hi === text) return text;
+  return `${text} (${lo}–${hi})`;
+}
+
+export function percent(x) {
+  if (x === null || x === undefined || !finite(x)) return UNKNOWN;
+  if (x === 0) return "0 %";
+  const r = roundSig(x, 2);
+  return Math.abs(r) < 10 ? `${grouped(r, decimals(r, 2))} %` : `${grouped(r, 0)} %`;
+}
+
+function hm(minutes) {
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return h ? `${h} h ${String(m).padStart(2, "0")} min` : `${m} min`;
+}
+
+export function countdown(seconds) {
+  if (seconds === null || seconds === undefined || !finite(seconds)) return "—";
+  if (seconds >= 0) {
+    const minutes = Math.floor(seconds / 60);
+    return minutes === 0 ? "now" : `in ${hm(minutes)}`;
+  }
+  return `passed ${hm(Math.ceil(-seconds / 60))} ago`;
+}
+
+export function clock(iso) {
+  if (!iso) return "—";
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return "—";
+  return t.toISOString().slice(5, 16).replace("T", " ") + " UTC";
+}
+
+// A concentration in kg m-3 for an axis or a legend: two significant figures in
+// the unit that keeps the number readable.
+export function concentration(kg) {
+  if (!finite(kg)) return UNKNOWN;
+  if (kg === 0) return "0";
+  const units = [[1e-6, "mg m⁻³"], [1e-9, "µg m⁻³"], [1e-12, "ng m⁻³"]];
+  for (const [f, u] of units) {
+    if (Math.abs(kg) >= f) return `${fmtSig(kg / f)} ${u}`;
+  }
+  return `${fmtSig(kg / 1e-12)} ng m⁻³`;
+}
+
+function fmtSig(v) {
+  const r = roundSig(v, 2);
+  return Math.abs(r) >= 10 ? grouped(r, 0) : grouped(r, decimals(r, 2));
+}
+
+// Hours after the release start, for a view with no calendar times.
+export function hours(seconds) {
+  if (!finite(seconds)) return "—";
+  return seconds >= 0 ? `T+${hm(Math.floor(seconds / 60))}` : `T−${hm(Math.ceil(-seconds / 60))}`;
+}
+
+if (typeof window !== "undefined") {
+  window.plumecastNumbers = { roundSig, people, peopleRange, percent, countdown, clock, concentration, hours };
+}

@@ -1,0 +1,301 @@
+"""What the dashboard's JSON endpoints return, built from a :class:`~plumecast.web.loader.Snapshot`.
+
+A *view* is what the map and the monitors show: ``run`` (the folder's own run) or
+``plan<k>`` (plan ``k`` of a comparison: its own run folder when the comparison
+wrote one, else its per-city table and probability maps). Full values travel in
+the JSON; the page rounds them for people with the rules of
+:mod:`plumecast.numbers` (``static/numbers.js``).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.web.loader import (
+    AEGL_LEVELS,
+    FolderProblem,
+    RunData,
+    Snapshot,
+    _float,
+    aegl_curves,
+    aegl_tables_kg_m3,
+    city_position,
+    clean,
+    compact,
+    fold,
+)
+
+#: Hours shown on the slider of a plan view that has no run of its own and no times.
+DEFAULT_HOURS = 72
+
+
+def summary(snap: Snapshot, live: dict[str, Any] | None) -> dict[str, Any]:
+    """The folder at a glance: views, plans, cost of delay, problems, live state."""
+    views = []
+    if snap.run is not None:
+        views.append({"id": "run", "label": "forecast (this run)", "has_map": snap.run.frames is not None})
+    plans = []
+    delay: list[dict[str, Any]] = []
+    members = None
+    if snap.compare is not None:
+        cd = snap.compare
+        members = cd.members
+        delay = cd.delay
+        base = cd.plans[0]["name"] if cd.plans else None
+        for k, p in enumerate(cd.plans):
+            run = cd.plan_runs.get(p["name"])
+            views.append({"id": f"plan{k}", "label": p["name"], "has_map": bool(run is not None and run.frames is not None)})
+            plans.append(p | {"view": f"plan{k}", "baseline": p["name"] == base, "has_run": run is not None})
+    problems = list(snap.problems)
+    if snap.run is not None:
+        problems += snap.run.problems
+    if snap.compare is not None:
+        problems += snap.compare.problems
+        for name, rd in snap.compare.plan_runs.items():
+            problems += [f"plan {name!r}: {p}" for p in rd.problems]
+    title = "plumecast"
+    meta = snap.run.meta if snap.run is not None else None
+    if meta and isinstance(meta.get("scenario"), dict):
+        title = str(meta["scenario"].get("name") or title)
+    return clean({
+        "title": title, "folder": snap.root.name, "usable": snap.usable, "views": views, "plans": plans,
+        "members": members, "delay": delay, "problems": problems, "live": live,
+        "signature": _sig_hash(snap), "loaded_at": snap.loaded_at,
+    })
+
+
+def _sig_hash(snap: Snapshot) -> str:
+    return format(abs(hash(snap.signature)) % (1 << 48), "x")
+
+
+def get_view(snap: Snapshot, vid: str) -> RunData | None:
+    if vid not in snap.views:
+        raise FolderProblem(f"no view {vid!r} in this folder (it has {sorted(snap.views) or 'none'})")
+    return snap.views[vid]
+
+
+def _plan_of(snap: Snapshot, vid: str) -> dict[str, Any] | None:
+    if not vid.startswith("plan") or snap.compare is None:
+        return None
+    k = int(vid[4:])
+    return snap.compare.plans[k]
+
+
+def view_json(snap: Snapshot, vid: str) -> dict[str, Any]:
+    """Everything the map and monitors need for one view (except the map frames)."""
+    rd = get_view(snap, vid)
+    plan = _plan_of(snap, vid)
+    out: dict[str, Any] = {"id": vid, "kind": "plan" if plan else "run", "plan": plan,
+                           "label": plan["name"] if plan else "forecast"}
+    if rd is not None:
+        out |= _run_part(rd)
+    else:
+        out |= _table_part(snap, plan)
+    if plan is not None and snap.compare is not None:
+        _merge_city_rows(out["receptors"], snap.compare.cities.get(plan["name"], []), table_only=rd is None)
+        out["totals"] = (out.get("totals") or {}) | {
+            "plan_fatalities": plan["fatalities"], "plan_lives_saved": plan["lives_saved"],
+            "members": snap.compare.members}
+        probs = snap.compare.probability.get(plan["name"], {})
+        out["layers"]["probability"] = sorted(probs)
+        if probs and snap.compare.prob_grid is not None:
+            out["prob_grid"] = snap.compare.prob_grid
+    return clean(out)
+
+
+def _run_part(rd: RunData) -> dict[str, Any]:
+    frames_n = 0 if rd.frames is None else int(rd.frames.shape[0])
+    agent = None
+    aegl = None
+    if rd.agent is not None:
+        agent = {"name": rd.agent.name, "check": rd.agent.aegl_check, "note": rd.agent.aegl_note}
+        tabs = aegl_tables_kg_m3(rd.agent)
+        aegl = {str(lv): (None if t is None else {"10min": t[0], "60min": t[2], "8h": t[4]}) for lv, t in tabs.items()}
+    elif rd.agent_name:
+        agent = {"name": rd.agent_name, "check": "unknown", "note": ""}
+    scen = (rd.meta or {}).get("scenario") or {}
+    return {
+        "label": rd.label if rd.label != "this run" else (scen.get("name") or "forecast"),
+        "start": _iso(rd.start), "issued_s": rd.issued_s,
+        "times_s": [] if rd.frame_s is None else list(rd.frame_s),
+        "interval_s": rd.interval_s, "n_frames": frames_n, "grid": rd.grid,
+        "scale": None if rd.scale is None else {"vmin": rd.scale[0], "vmax": rd.scale[1], "units": "kg m-3"},
+        "agent": agent, "aegl": aegl, "receptors": rd.receptors,
+        "pct3": None if rd.pct3_frames is None else compact(rd.pct3_frames),
+        "layers": {"concentration": frames_n > 0, "front": rd.front_h is not None, "probability": []},
+        "front_grid": rd.front_grid, "totals": rd.totals, "problems": rd.problems,
+        "has_series": rd.conc is not None,
+        "files": sorted(p.name for p in rd.path.iterdir() if p.is_file() and not p.name.startswith(".")
+                        and p.suffix in (".png", ".gif", ".csv", ".nc", ".md", ".html", ".json")),
+    }
+
+
+def _iso(t: Any) -> str | None:
+    if t is None or np.isnat(t):
+        return None
+    return str(np.datetime64(t, "s")) + "Z"
+
+
+def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
+    """A plan without a run of its own: its per-city table, positioned by name."""
+    assert plan is not None and snap.compare is not None
+    rows = snap.compare.cities.get(plan["name"], [])
+    base = snap.run
+    by_name = {fold(r["name"]): r for r in (base.receptors if base is not None else [])}
+    receptors = []
+    for i, row in enumerate(rows):
+        name = row.get("city", "")
+        hit = by_name.get(fold(name))
+        pos = hit or city_position(name)
+        receptors.append({
+            "id": i, "name": name, "country": (pos or {}).get("country", ""),
+            "lat": (pos or {}).get("lat"), "lon": (pos or {}).get("lon"),
+            "population": (pos or {}).get("population", math.nan) if pos else math.nan,
+            "position_from": "run" if hit else ("shipped cities table" if pos else None),
+            "known": True, "first": {"1": None}, "aegl_available": {"1": False, "2": True, "3": True},
+        })
+    hours = [h for r in rows for h in (_float(r.get("aegl2_arrival_h_max")), _float(r.get("aegl3_arrival_h_max")))
+             if math.isfinite(h)]
+    hours += [d["time_h"] for d in snap.compare.delay if math.isfinite(d["time_h"])]
+    if base is not None and base.frame_s is not None and base.frame_s.size:
+        times = list(base.frame_s)
+        start = base.start
+    else:
+        top = max([DEFAULT_HOURS] + [int(math.ceil(h)) for h in hours])
+        times = [3600.0 * h for h in range(0, top + 1)]
+        start = None
+    return {"start": _iso(start), "issued_s": 0.0, "times_s": times, "interval_s": 3600.0, "n_frames": 0,
+            "grid": None, "scale": None, "agent": None, "aegl": None, "receptors": receptors, "pct3": None,
+            "layers": {"concentration": False, "front": False, "probability": []}, "totals": {},
+            "problems": [], "has_series": False, "files": []}
+
+
+def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]], *, table_only: bool) -> None:
+    """Add a plan's ensemble figures (cities.csv) to the receptors of a view, by name."""
+    by = {fold(r.get("city", "")): r for r in rows}
+    for rec in receptors:
+        row = by.get(fold(rec["name"]))
+        if row is None:
+            continue
+        arr2 = _float(row.get("aegl2_arrival_h_min"))
+        arr3 = _float(row.get("aegl3_arrival_h_min"))
+        rec["ensemble"] = {
+            "p_aegl2": _float(row.get("p_aegl2")), "p_aegl3": _float(row.get("p_aegl3")),
+            "members_unknown": _float(row.get("members_unknown")),
+            "aegl2_arrival_h": [_float(row.get(f"aegl2_arrival_h_{k}")) for k in ("min", "median", "max")],
+            "aegl3_arrival_h": [_float(row.get(f"aegl3_arrival_h_{k}")) for k in ("min", "median", "max")],
+            "fatalities": [_float(row.get(f"fatalities_{k}")) for k in ("p5", "median", "p95")],
+            "front_arrival_h_median": _float(row.get("front_arrival_h_median")),
+            "p_front_before_aegl3": _float(row.get("p_front_before_aegl3")),
+        }
+        if table_only:
+            # the earliest member's arrival: countdowns err early (DESIGN.md, "Honest numbers")
+            rec["first"] = dict(rec.get("first") or {}) | {
+                "2": arr2 * 3600.0 if math.isfinite(arr2) else None,
+                "3": arr3 * 3600.0 if math.isfinite(arr3) else None}
+        front = rec["ensemble"]["front_arrival_h_median"]
+        if math.isfinite(front):
+            rec["front_s"] = front * 3600.0
+
+
+# --------------------------------------------------------------------------- binary layers
+
+
+def frame_bytes(snap: Snapshot, vid: str, k: int) -> bytes:
+    rd = get_view(snap, vid)
+    if rd is None or rd.frame_bytes is None:
+        raise FolderProblem(f"view {vid!r} has no concentration map (concentration.nc missing or unreadable)")
+    if not 0 <= k < rd.frame_bytes.shape[0]:
+        raise FolderProblem(f"frame {k} does not exist: the view has frames 0 to {rd.frame_bytes.shape[0] - 1}")
+    return bytes(np.ascontiguousarray(rd.frame_bytes[k]).data)
+
+
+def layer_bytes(snap: Snapshot, vid: str, name: str) -> bytes:
+    """``front``: float32 hours after start (NaN never); ``AEGL-2``/``AEGL-3``: probability bytes."""
+    rd = get_view(snap, vid)
+    if name == "front":
+        if rd is None or rd.front_h is None:
+            raise FolderProblem(f"view {vid!r} has no neutralisation front (no front_arrival.nc)")
+        return bytes(np.ascontiguousarray(rd.front_h.astype("<f4")).data)
+    plan = _plan_of(snap, vid)
+    probs = snap.compare.probability.get(plan["name"], {}) if plan and snap.compare else {}
+    if name not in probs:
+        raise FolderProblem(f"view {vid!r} has no layer {name!r} (has {['front'] if rd and rd.front_h is not None else []}"
+                            f" + {sorted(probs)})")
+    return bytes(np.ascontiguousarray(probs[name]).data)
+
+
+# --------------------------------------------------------------------------- series
+
+
+def receptor_series(snap: Snapshot, vid: str, i: int) -> dict[str, Any]:
+    """One receptor's per-step outdoor (and indoor) concentration with its AEGL-1/2/3 curves."""
+    rd = get_view(snap, vid)
+    if rd is None or rd.conc is None or rd.series_end_s is None:
+        raise FolderProblem(f"view {vid!r} has no receptor time series (consequences.nc/receptors.csv missing)")
+    if not 0 <= i < rd.conc.shape[1]:
+        raise FolderProblem(f"receptor {i} does not exist: the view has receptors 0 to {rd.conc.shape[1] - 1}")
+    return clean({
+        "receptor": rd.receptors[i], "time_s": list(rd.series_end_s), "start": _iso(rd.start),
+        "conc": compact(rd.conc[:, i]), "indoor": None if rd.indoor is None else compact(rd.indoor[:, i]),
+        "aegl": {str(lv): compact(c[:, i]) for lv, c in rd.curves.items()},
+        "source": "receptor exposure at every transport step (plumecast.exposure)",
+    })
+
+
+def point_series(snap: Snapshot, vid: str, lat: float, lon: float, name: str = "") -> dict[str, Any]:
+    """The map's grid-cell value at a point through time (a city that is not a receptor)."""
+    rd = get_view(snap, vid)
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 360):
+        raise FolderProblem(f"lat={lat}, lon={lon}: expected -90..90 and -180..360 degrees")
+    if rd is None or rd.frames is None or rd.grid is None or rd.frame_s is None:
+        raise FolderProblem(f"view {vid!r} has no concentration map to read a point from")
+    g = rd.grid
+    lon = ((lon - g["lon0"]) % 360.0) + g["lon0"] if g["lon1"] - g["lon0"] >= 359.0 else lon
+    if not (g["lat0"] <= lat <= g["lat1"] and g["lon0"] <= lon <= g["lon1"]):
+        raise FolderProblem(f"{name or 'the point'} ({lat:.2f}, {lon:.2f}) lies outside the forecast domain: "
+                            "its concentration is unknown")
+    j = min(int((g["lat1"] - lat) / (g["lat1"] - g["lat0"]) * g["nlat"]), g["nlat"] - 1)
+    i = min(int((lon - g["lon0"]) / (g["lon1"] - g["lon0"]) * g["nlon"]), g["nlon"] - 1)
+    series = np.asarray(rd.frames[:, j, i], dtype=float)
+    end = np.asarray(rd.frame_s, dtype=float)
+    interval = rd.interval_s or 3600.0
+    curves: dict[int, NDArray[np.float64]] = {}
+    if rd.agent is not None:
+        curves = aegl_curves(series[:, None], end, end - interval, rd.agent)
+    return clean({
+        "receptor": {"name": name or f"{lat:.2f}, {lon:.2f}", "lat": lat, "lon": lon, "population": None},
+        "time_s": list(end), "start": _iso(rd.start), "conc": compact(series), "indoor": None,
+        "aegl": {str(lv): compact(c[:, 0]) for lv, c in curves.items()},
+        "source": (f"mean over the {(g['lat1'] - g['lat0']) / g['nlat']:.3g}° output cell and the "
+                   f"{interval / 60:.3g}-min output interval: it understates the exposure in a city "
+                   "(not a receptor of this run: no consequence figures)"),
+    })
+
+
+@lru_cache(maxsize=1)
+def geo_paths() -> dict[str, str]:
+    """Land and coastlines (Natural Earth 1:110m, shipped) as SVG path data in map
+    units: x = lon + 180, y = 90 - lat (0..360 x 0..180)."""
+    from plumecast.maps import load_coastlines, load_land
+
+    def path(lines: list[tuple[NDArray[np.float64], NDArray[np.float64]]], close: bool) -> str:
+        parts = []
+        for lo, la in lines:
+            x = np.round(np.asarray(lo) + 180.0, 2)
+            y = np.round(90.0 - np.asarray(la), 2)
+            pts = " ".join(f"{a:g} {b:g}" for a, b in zip(x, y, strict=True))
+            parts.append(f"M{pts}{'Z' if close else ''}")
+        return "".join(parts)
+
+    return {"land": path(load_land(), True), "coast": path(load_coastlines(), False),
+            "credit": "Made with Natural Earth (1:110m land and coastlines, public domain)"}
+
+
+__all__ = ["AEGL_LEVELS", "frame_bytes", "geo_paths", "get_view", "layer_bytes", "point_series",
+           "receptor_series", "summary", "view_json"]

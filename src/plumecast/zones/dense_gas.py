@@ -1,0 +1,221 @@
+"""Dense-gas dispersion near the source: the Britter & McQuaid (1988) workbook.
+
+Whether a release is dense is decided by the workbook's Richardson-number-type
+criteria (not by molecular weight alone); a dense release follows the
+workbook's correlations of the maximum ground concentration ``C_m/C_0`` with
+distance (its nomograms, as digitised piecewise-linear in ``log10`` in CCPS
+1999, sec. 2.3.2, Tables 2.15/2.16 as reproduced in the GasDispersion.jl
+package), and beyond the last published curve hands over to the passive
+Gaussian plume (or puff) of :mod:`plumecast.transport.gaussian` from virtual
+sources chosen so that the concentration **and** the crosswind width are
+continuous at the hand-over point.
+
+References
+----------
+* Britter, R.E. & McQuaid, J. (1988) *Workbook on the Dispersion of Dense Gases*,
+  HSE Contract Research Report 17/1988: criteria (continuous
+  ``(g0' q0 / (u³ D))^(1/3) >= 0.15``, ``D = sqrt(q0/u)``; instantaneous
+  ``sqrt(g0' V0^(1/3))/u >= 0.20``), correlation parameters
+  ``α = 0.2 log10(g0'² q0 / u⁵)`` (plume) and ``α = 0.5 log10(g0' V0^(1/3)/u²)``
+  (puff), plume geometry ``L_H = D + 8 l_b + 2.5 l_b^(1/3) x^(2/3)``,
+  ``l_b = g0' q0/u³``, puff radius ``R² = R0² + 1.2 sqrt(g0' V0) t``, and the
+  non-isothermal correction ``C' = C/(C + (1 - C) T0/Ta)`` (sec. 5.5).
+* CCPS (1999) *Guidelines for Consequence Analysis of Chemical Releases*,
+  AIChE, sec. 2.3.2 (the piecewise forms of the nomograms, and the Burro
+  example, p. 122).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+G = 9.80665
+R_GAS = 8.314462618
+P_ATM_PA = 101_325.0
+M_AIR_KG_MOL = 0.028964
+#: Workbook criteria: dense when the parameter reaches these values.
+CRITERION_CONTINUOUS = 0.15
+CRITERION_INSTANTANEOUS = 0.20
+
+# (C_m/C_0, [(alpha upper bound, slope, intercept), ...]) : beta = slope * alpha + intercept on
+# alpha <= bound (first matching); the last piece continues to alpha = 1 (CCPS 1999 sec. 2.3.2).
+_PLUME: tuple[tuple[float, tuple[tuple[float, float, float], ...]], ...] = (
+    (0.10, ((-0.55, 0.0, 1.75), (-0.14, 0.24, 1.88), (1.0, -0.50, 1.78))),
+    (0.05, ((-0.68, 0.0, 1.92), (-0.29, 0.36, 2.16), (-0.18, 0.0, 2.06), (1.0, -0.56, 1.96))),
+    (0.02, ((-0.69, 0.0, 2.08), (-0.31, 0.45, 2.39), (-0.16, 0.0, 2.25), (1.0, -0.54, 2.16))),
+    (0.01, ((-0.70, 0.0, 2.25), (-0.29, 0.49, 2.59), (-0.20, 0.0, 2.45), (1.0, -0.52, 2.35))),
+    (0.005, ((-0.67, 0.0, 2.40), (-0.28, 0.59, 2.80), (-0.15, 0.0, 2.63), (1.0, -0.48, 2.56))),
+    (0.002, ((-0.69, 0.0, 2.60), (-0.25, 0.39, 2.87), (-0.13, 0.0, 2.77), (1.0, -0.50, 2.71))),
+)
+_PUFF: tuple[tuple[float, tuple[tuple[float, float, float], ...]], ...] = (
+    (0.10, ((-0.44, 0.0, 0.70), (0.43, 0.26, 0.81), (1.0, 0.0, 0.93))),
+    (0.05, ((-0.56, 0.0, 0.85), (0.31, 0.26, 1.00), (1.0, -0.12, 1.12))),
+    (0.02, ((-0.66, 0.0, 0.95), (0.32, 0.36, 1.19), (1.0, -0.26, 1.38))),
+    (0.01, ((-0.71, 0.0, 1.15), (0.37, 0.34, 1.39), (1.0, -0.38, 1.66))),
+    (0.005, ((-0.52, 0.0, 1.48), (0.24, 0.26, 1.62), (1.0, -0.30, 1.75))),
+    (0.002, ((0.27, 0.0, 1.83), (1.0, -0.32, 1.92))),
+    (0.001, ((-0.10, 0.0, 2.075), (1.0, -0.27, 2.05))),
+)
+
+
+def _beta(pieces: tuple[tuple[float, float, float], ...], alpha: float) -> float:
+    for bound, slope, intercept in pieces:
+        if alpha <= bound:
+            return slope * alpha + intercept
+    _, slope, intercept = pieces[-1]
+    return slope * alpha + intercept
+
+
+def bm_curve(alpha: float, kind: Literal["continuous", "instantaneous"]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The workbook's curve at ``alpha``: (C_m/C_0 levels, log10 of the scaled distance). [-]
+
+    Scaled distance ``x/D`` (continuous, ``D = sqrt(q0/u)``) or ``x/V0^(1/3)``
+    (instantaneous). ``alpha`` above 1 is outside the published range and is
+    clipped to 1 by the caller (:func:`dense_setup` notes it).
+    """
+    table = _PLUME if kind == "continuous" else _PUFF
+    conc = np.array([c for c, _ in table])
+    beta = np.array([_beta(p, alpha) for _, p in table])
+    return conc, beta
+
+
+def bm_scaled_concentration(
+    x_scaled: NDArray[np.float64] | float, alpha: float, kind: Literal["continuous", "instantaneous"]
+) -> NDArray[np.float64]:
+    """``C_m/C_0`` at scaled distance(s) from the workbook curve (isothermal). [-]
+
+    Between published levels: linear in ``log10 C`` against ``log10 x`` (the
+    nomograms are log-log plots). Closer than the first level (0.1): the first
+    segment's log-log slope continued, capped at 1. Beyond the last level: the
+    last segment's slope continued (the zones model hands over to the passive
+    plume there, so this is used only for plots and tests).
+    """
+    if np.ndim(x_scaled) == 0:
+        return np.asarray(_scaled_scalar(float(x_scaled), alpha, kind))
+    conc, beta = bm_curve(alpha, kind)
+    order = np.argsort(beta)
+    beta, lc = beta[order], np.log10(conc[order])
+    # keep strictly increasing beta (equal betas would give an infinite slope)
+    keep = np.concatenate([[True], np.diff(beta) > 1e-9])
+    beta, lc = beta[keep], lc[keep]
+    b = np.log10(np.maximum(np.asarray(x_scaled, dtype=float), 1e-12))
+    inside = np.interp(b, beta, lc)
+    s0 = (lc[1] - lc[0]) / (beta[1] - beta[0])
+    s1 = (lc[-1] - lc[-2]) / (beta[-1] - beta[-2])
+    out = np.where(b < beta[0], lc[0] + s0 * (b - beta[0]), np.where(b > beta[-1], lc[-1] + s1 * (b - beta[-1]), inside))
+    return np.asarray(np.minimum(10.0**out, 1.0), dtype=float)
+
+
+def _scaled_scalar(x_scaled: float, alpha: float, kind: Literal["continuous", "instantaneous"]) -> float:
+    """:func:`bm_scaled_concentration` for one distance, with scalar ``math`` (rounding independent of batch)."""
+    conc, beta = bm_curve(alpha, kind)
+    pts = sorted(zip(beta.tolist(), [math.log10(c) for c in conc.tolist()], strict=True))
+    b_list = [pts[0][0]]
+    c_list = [pts[0][1]]
+    for b, c in pts[1:]:
+        if b - b_list[-1] > 1e-9:
+            b_list.append(b)
+            c_list.append(c)
+    b = math.log10(max(x_scaled, 1e-12))
+    if b <= b_list[0]:
+        s0 = (c_list[1] - c_list[0]) / (b_list[1] - b_list[0])
+        lc = c_list[0] + s0 * (b - b_list[0])
+    elif b >= b_list[-1]:
+        s1 = (c_list[-1] - c_list[-2]) / (b_list[-1] - b_list[-2])
+        lc = c_list[-1] + s1 * (b - b_list[-1])
+    else:
+        i = next(k for k in range(len(b_list) - 1) if b_list[k] <= b <= b_list[k + 1])
+        f = (b - b_list[i]) / (b_list[i + 1] - b_list[i])
+        lc = c_list[i] + f * (c_list[i + 1] - c_list[i])
+    return min(10.0**lc, 1.0)
+
+
+def non_isothermal(c_isothermal: NDArray[np.float64], release_temperature_k: float, air_temperature_k: float) -> NDArray[np.float64]:
+    """Workbook sec. 5.5 correction of a mole fraction for a cold (or warm) release. [-]
+
+    ``C' = C / (C + (1 - C) T0/Ta)``.
+    """
+    c = np.asarray(c_isothermal, dtype=float)
+    return c / (c + (1.0 - c) * release_temperature_k / air_temperature_k)
+
+
+def reduced_gravity(molecular_weight_kg_mol: float, release_temperature_k: float, air_temperature_k: float) -> float:
+    """``g0' = g (ρ0 - ρa)/ρa`` of the released vapour (ideal gases, same pressure). [m s-2]"""
+    rho0 = molecular_weight_kg_mol / release_temperature_k
+    rhoa = M_AIR_KG_MOL / air_temperature_k
+    return G * (rho0 - rhoa) / rhoa
+
+
+def continuous_criterion(g0p: float, q0_m3_s: float, u_m_s: float) -> float:
+    """``(g0' q0 / (u³ D))^(1/3)``, ``D = sqrt(q0/u)``; dense when >= 0.15 (BM 1988). [-]"""
+    d = math.sqrt(q0_m3_s / u_m_s)
+    return float(np.cbrt(g0p * q0_m3_s / (u_m_s**3 * d)))
+
+
+def instantaneous_criterion(g0p: float, v0_m3: float, u_m_s: float) -> float:
+    """``sqrt(g0' V0^(1/3))/u``; dense when >= 0.20 (BM 1988). [-]"""
+    return math.sqrt(max(g0p, 0.0) * v0_m3 ** (1.0 / 3.0)) / u_m_s
+
+
+@dataclass(frozen=True)
+class DenseSetup:
+    """A dense release resolved for the zones model (SI)."""
+
+    kind: Literal["continuous", "instantaneous"]
+    criterion: float  # the workbook parameter (>= 0.15 / 0.20: dense)
+    alpha: float  # correlation parameter, clipped to <= 1
+    length_scale_m: float  # D = sqrt(q0/u) or V0^(1/3)
+    source_volume: float  # q0 [m3 s-1] or V0 [m3] of released vapour at release temperature
+    g0p: float  # reduced gravity [m s-2]
+    release_temperature_k: float
+    air_temperature_k: float
+    molecular_weight_kg_mol: float
+    handover_m: float  # end of the last published curve: passive Gaussian beyond
+    c_handover_kg_m3: float  # concentration there
+    x_virtual_y_m: float  # Gaussian distance with the same σ_y as the dense cloud at hand-over
+    x_virtual_z_m: float  # Gaussian distance whose σ_z gives the same concentration
+    notes: tuple[str, ...] = ()
+
+    def mole_fraction(self, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Maximum ground mole fraction at ``x_m`` from the workbook curve (non-isothermal corrected). [-]
+
+        Evaluated place by place with scalar ``math`` functions, so that a place's
+        value never depends on which other places are evaluated with it
+        (vectorised transcendental functions may round differently by array length).
+        """
+        x = np.asarray(x_m, dtype=float)
+        flat = [
+            float(bm_scaled_concentration(max(v, 1e-3) / self.length_scale_m, self.alpha, self.kind))
+            for v in x.reshape(-1)
+        ]
+        c = np.array(flat).reshape(x.shape)
+        return non_isothermal(c, self.release_temperature_k, self.air_temperature_k)
+
+    def concentration_kg_m3(self, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Maximum ground concentration in the dense regime, at ambient temperature and 1 atm. [kg m-3]"""
+        return self.mole_fraction(x_m) * P_ATM_PA * self.molecular_weight_kg_mol / (R_GAS * self.air_temperature_k)
+
+    def sigma_y_equivalent(self, x_m: NDArray[np.float64], wind_speed_m_s: float) -> NDArray[np.float64]:
+        """Gaussian σ_y with the dense cloud's crosswind integral (top-hat of half-width L_H or radius R). [m]
+
+        Plume: ``σ = 2 L_H/√(2π)``, ``L_H = D + 8 l_b + 2.5 l_b^(1/3) x^(2/3)``.
+        Puff: equal area ``π R² = 2π σ²``, ``R² = R0² + 1.2 sqrt(g0' V0) x/u``.
+        """
+        x = np.maximum(np.asarray(x_m, dtype=float), 0.0)
+        if self.kind == "continuous":
+            lb = self.g0p * self.source_volume / wind_speed_m_s**3
+            lh = [self.length_scale_m + 8.0 * lb + 2.5 * lb ** (1.0 / 3.0) * v ** (2.0 / 3.0) for v in x.reshape(-1)]
+            return np.array(lh).reshape(x.shape) * (2.0 / math.sqrt(2.0 * math.pi))
+        r0 = (3.0 * self.source_volume / (4.0 * math.pi)) ** (1.0 / 3.0)
+        r2 = r0**2 + 1.2 * math.sqrt(self.g0p * self.source_volume) * x / wind_speed_m_s
+        return np.asarray(np.sqrt(r2 / 2.0), dtype=float)
+
+
+def release_volume(mass_or_rate: float, molecular_weight_kg_mol: float, release_temperature_k: float) -> float:
+    """Vapour volume (or volume rate) of a mass (rate) at the release temperature, 1 atm. [m3] or [m3 s-1]"""
+    return mass_or_rate * R_GAS * release_temperature_k / (P_ATM_PA * molecular_weight_kg_mol)

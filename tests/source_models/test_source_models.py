@@ -1,0 +1,122 @@
+"""Source-strength models (plumecast.source_models) against their defining equations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from plumecast.errors import DataFileError
+from plumecast.source_models import (
+    critical_pressure_ratio,
+    flash_fraction,
+    flashing_mass_flux,
+    gas_orifice_mass_rate,
+    gas_tank,
+    gas_tank_blowdown,
+    ground_heat_flux,
+    liquefied_gas_tank,
+    liquid_orifice_mass_rate,
+    load_thermo,
+    pool_evaporation,
+)
+from plumecast.source_models.properties import P_ATM_PA, R_GAS
+
+
+def test_critical_pressure_ratio_textbook_value() -> None:
+    # Crowl & Louvar (2011) below eq. 4-49: 0.528 for air (k = 1.4)
+    assert round(critical_pressure_ratio(1.4), 3) == 0.528
+
+
+def test_choked_rate_formula_and_continuity_at_the_critical_ratio() -> None:
+    k, m, t, a = 1.4, 0.028, 300.0, 1e-4
+    p = 10e5
+    expect = 0.85 * a * p * math.sqrt(k * m / (R_GAS * t) * (2 / (k + 1)) ** ((k + 1) / (k - 1)))
+    assert gas_orifice_mass_rate(p, t, m, k, a) == pytest.approx(expect, rel=1e-12)
+    p_crit = P_ATM_PA / critical_pressure_ratio(k)
+    below = gas_orifice_mass_rate(p_crit * (1 - 1e-9), t, m, k, a)
+    above = gas_orifice_mass_rate(p_crit * (1 + 1e-9), t, m, k, a)
+    assert below == pytest.approx(above, rel=1e-6)
+    assert gas_orifice_mass_rate(P_ATM_PA, t, m, k, a) == 0.0
+
+
+def test_isothermal_choked_blowdown_is_exponential() -> None:
+    # isothermal tank, choked: dm/dt = -m/τ with τ = m0/ṁ0, so m = m0 exp(-t/τ)
+    v, p0, t0, m, k, a = 2.0, 50e5, 300.0, 0.028, 1.4, 2e-5
+    time, rate, mass = gas_tank_blowdown(v, p0, t0, m, k, a, adiabatic=False)
+    m0 = mass[0]
+    tau = m0 / rate[0]
+    choked = mass * R_GAS * t0 / (m * v) > P_ATM_PA / critical_pressure_ratio(k)
+    assert np.allclose(mass[choked], m0 * np.exp(-time[choked] / tau), rtol=1e-5)
+
+
+def test_adiabatic_blowdown_conserves_mass() -> None:
+    prof = gas_tank(1.0, 10e5, 293.15, 0.028, 1.4, 0.01)
+    assert prof.mass_kg == pytest.approx(prof.released_kg, rel=2e-3)
+    assert np.all(np.diff(prof.rate_kg_s) <= 1e-12)
+
+
+def test_flash_fraction_heat_balance() -> None:
+    # f = 1 - exp(-cp dT / h) (Crowl & Louvar eq. 4-90); its first-order form cp dT / h for small dT
+    assert flash_fraction(240.0, 239.0, 1000.0, 3e5) == pytest.approx(1000.0 / 3e5, rel=2e-3)
+    assert flash_fraction(230.0, 239.0, 1000.0, 3e5) == 0.0
+
+
+def test_two_phase_flux_limits() -> None:
+    th = load_thermo("chlorine", 70.906)
+    t = 293.15
+    p = th.vapour_pressure_pa(t)
+    rho_l = th.liquid_density_kg_m3(t)
+    rho_v = p * th.molecular_weight_kg_mol / (R_GAS * t)
+    h, cp = th.heat_of_vaporisation_j_kg(t), th.liquid_heat_capacity_j_kg_k(th.boiling_point_k)
+    # a hole (L = 0): Fauske's non-equilibrium flux is the liquid orifice flow
+    g0 = flashing_mass_flux(p, t, rho_l, rho_v, h, cp, 0.0)
+    assert g0 == pytest.approx(liquid_orifice_mass_rate(p, rho_l, 1.0), rel=1e-12)
+    # beyond the equilibration length the flux is below the orifice flow and above zero
+    g_long = flashing_mass_flux(p, t, rho_l, rho_v, h, cp, 1.0)
+    assert 0 < g_long < g0
+
+
+def test_properties_two_sources_agree_at_the_boiling_point() -> None:
+    for name, mw in (("chlorine", 70.906), ("ammonia", 17.031)):
+        th = load_thermo(name, mw)
+        tb = th.boiling_point_k
+        assert th.vapour_pressure_pa(tb) == pytest.approx(P_ATM_PA, rel=0.01)  # Perry's DIPPR-101
+        assert th.antoine_pa(tb) == pytest.approx(P_ATM_PA, rel=0.01)  # Poling's Antoine
+
+
+def test_missing_property_is_an_error_not_a_guess() -> None:
+    th = load_thermo("ammonia", 17.031)
+    with pytest.raises(DataFileError, match="liquid_heat_capacity_j_kg_k"):
+        th.liquid_heat_capacity_j_kg_k(240.0)
+    with pytest.raises(DataFileError, match="no thermodynamic properties"):
+        load_thermo("unobtainium", 100.0)
+
+
+def test_liquefied_tank_mass_balance() -> None:
+    th = load_thermo("chlorine", 70.906)
+    prof = liquefied_gas_tank(th, 20.0, 0.8, 293.15, 0.03, 0.2)
+    liquid = 20.0 * 0.8 * th.liquid_density_kg_m3(293.15)
+    assert prof.released_kg == pytest.approx(liquid, rel=1e-3)
+    # airborne + rain-out = released (vapour-space outflow is all airborne)
+    assert prof.mass_kg + prof.rainout_kg == pytest.approx(prof.released_kg, rel=1e-3)
+    rate, dur = prof.equivalent_constant_release()
+    assert rate * dur == pytest.approx(prof.mass_kg, rel=1e-9)
+    assert rate >= prof.rate_kg_s.mean()
+
+
+def test_boiling_pool_heat_flux_and_mass() -> None:
+    q1 = ground_heat_flux(10.0, 290.0, 240.0, 1.0, 5e-7)
+    q4 = ground_heat_flux(40.0, 290.0, 240.0, 1.0, 5e-7)
+    assert q1 / q4 == pytest.approx(2.0, rel=1e-12)  # q ∝ t^-1/2
+    th = load_thermo("chlorine", 70.906)
+    tb = th.boiling_point_k
+    t, ev, area = pool_evaporation(
+        np.array([0.0, 60.0]), np.array([10.0, 0.0]), th.liquid_density_kg_m3(tb), th.molecular_weight_kg_mol,
+        tb, th.heat_of_vaporisation_j_kg(tb), P_ATM_PA, tb, 2.0, min_thickness_m=0.01,
+        ground_temperature_k=283.15, ground_conductivity_w_m_k=1.0, ground_diffusivity_m2_s=5e-7, duration_s=1800.0,
+    )
+    evaporated = float(np.sum(ev[1:] * np.diff(t)))
+    assert 0 < evaporated <= 600.0 + 1e-6
+    assert area.max() > 0

@@ -1,0 +1,138 @@
+"""Dense gas (Britter-McQuaid), hand-over to the passive plume, flammable zones, threat at a point."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from plumecast.zones import compute_zones, load_local_scenario
+from plumecast.zones import dense_gas as dg
+from plumecast.zones.footprint import _sigmas, dense_axis_concentration
+from plumecast.zones.scenario import LocalScenario
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "graniteville_2005.yaml"
+
+
+def _scenario(**release: object) -> LocalScenario:
+    base = {
+        "source": {"lat": 40.0, "lon": -90.0, "height_m": 1.0},
+        "release": {"rate_kg_s": 50.0, "duration_s": 600.0},
+        "agent": "chlorine",
+        "meteorology": {"wind_speed_m_s": 2.0, "wind_from_deg": 270.0, "stability": "D"},
+        "receptors": {"cities": False},
+    }
+    base["release"] = {**base["release"], **release}  # type: ignore[dict-item]
+    return LocalScenario.model_validate(base)
+
+
+def test_plume_curves_as_published() -> None:
+    # CCPS (1999) piecewise forms of the workbook nomograms; values also in GasDispersion.jl's tests
+    _, b = dg.bm_curve(-0.75, "continuous")
+    assert b.tolist() == pytest.approx([1.75, 1.92, 2.08, 2.25, 2.40, 2.60])
+    _, b = dg.bm_curve(0.0, "continuous")
+    assert b.tolist() == pytest.approx([1.78, 1.96, 2.16, 2.35, 2.56, 2.71])
+    _, b = dg.bm_curve(0.0, "instantaneous")
+    assert b.tolist() == pytest.approx([0.81, 1.00, 1.19, 1.39, 1.62, 1.83, 2.05])
+    # the curve passes through each published point
+    conc, beta = dg.bm_curve(0.3, "continuous")
+    assert dg.bm_scaled_concentration(10.0**beta, 0.3, "continuous") == pytest.approx(conc, rel=1e-9)
+
+
+def test_burro_example_ccps() -> None:
+    # CCPS (1999) p. 122: Burro LNG, 0.23 m3/s liquid (425.6 kg/m3), vapour 1.76 kg/m3 at -162 °C,
+    # u10 = 10.9 m/s, air 298 K: about 5 % (the LFL) at 367 m
+    t0, ta = 111.15, 298.0
+    m = 1.76 * dg.R_GAS * t0 / dg.P_ATM_PA
+    q0 = 0.23 * 425.6 / 1.76
+    u = 10.9
+    g0p = dg.reduced_gravity(m, t0, ta)
+    assert dg.continuous_criterion(g0p, q0, u) >= dg.CRITERION_CONTINUOUS
+    alpha = 0.2 * math.log10(g0p**2 * q0 / u**5)
+    d = math.sqrt(q0 / u)
+    c = dg.non_isothermal(dg.bm_scaled_concentration(367.0 / d, alpha, "continuous"), t0, ta)
+    assert 0.04 <= float(c) <= 0.06
+
+
+def test_criterion_light_and_dense() -> None:
+    assert dg.reduced_gravity(0.017, 300.0, 300.0) < 0  # ammonia vapour at ambient is buoyant
+    g0p = dg.reduced_gravity(0.0709, 239.0, 288.0)
+    assert dg.continuous_criterion(g0p, 25.0, 1.5) > 1.0
+    assert dg.continuous_criterion(g0p, 1e-4, 20.0) < dg.CRITERION_CONTINUOUS
+
+
+def test_handover_is_continuous() -> None:
+    r = compute_zones(load_local_scenario(EXAMPLE), consequences=False)
+    d = r.setup.dense
+    assert d is not None and d.kind == "continuous"
+    x = np.array([d.handover_m * (1 - 1e-7), d.handover_m * (1 + 1e-7)])
+    c = dense_axis_concentration(r.setup, x)
+    sy, _ = _sigmas(r.setup, x)
+    assert c[1] == pytest.approx(c[0], rel=1e-3)
+    assert sy[1] == pytest.approx(sy[0], rel=1e-3)
+    # the dense region follows the workbook curve
+    xs = np.array([0.3, 0.6]) * d.handover_m
+    assert dense_axis_concentration(r.setup, xs) == pytest.approx(d.concentration_kg_m3(xs), rel=1e-12)
+    assert any("Britter & McQuaid" in w for w in r.warnings)
+    assert "dense gas" in r.model_name
+
+
+def test_dense_gas_shortens_graniteville() -> None:
+    sc = load_local_scenario(EXAMPLE)
+    sc = sc.model_copy(update={"meteorology": sc.meteorology.model_copy(update={"stability": "D"})})
+    dense = compute_zones(sc, consequences=False)
+    off = compute_zones(sc.model_copy(update={"release": sc.release.model_copy(update={"dense_gas": "off"})}),
+                        consequences=False)
+    d3 = [z for z in dense.zones if z.level.name == "AEGL-3"][0]
+    p3 = [z for z in off.zones if z.level.name == "AEGL-3"][0]
+    assert 0 < d3.max_distance_m < p3.max_distance_m
+
+
+def test_non_dense_release_gives_the_same_zones() -> None:
+    # H2S (1.2 x air) at air temperature in a strong wind: workbook criterion below 0.15
+    sc = _scenario(rate_kg_s=0.5, temperature_c=15.0).model_copy(update={"agent": _agent("hydrogen sulfide")})
+    sc = sc.model_copy(update={"meteorology": sc.meteorology.model_copy(update={"wind_speed_m_s": 12.0})})
+    auto = compute_zones(sc, consequences=False)
+    assert auto.setup.dense is None
+    assert "passive Gaussian" in auto.model_name
+    off = compute_zones(sc.model_copy(update={"release": sc.release.model_copy(update={"dense_gas": "off"})}),
+                        consequences=False)
+    for a, b in zip(auto.zones, off.zones, strict=True):
+        assert a.max_distance_m == b.max_distance_m and a.area_m2 == b.area_m2
+        assert a.polygon.equals(b.polygon)
+
+
+def test_lfl_zones_for_flammable_agents_only() -> None:
+    nh3 = compute_zones(_scenario(rate_kg_s=20.0).model_copy(update={"agent": _agent("ammonia")}), consequences=False)
+    names = [z.level.name for z in nh3.zones]
+    assert "LFL" in names and "1/2 LFL" in names
+    lfl = [z for z in nh3.zones if z.level.name == "LFL"][0]
+    half = [z for z in nh3.zones if z.level.name == "1/2 LFL"][0]
+    assert 0 < lfl.max_distance_m < half.max_distance_m
+    assert nh3.flammable_mass_kg > 0
+    cl2 = compute_zones(_scenario(), consequences=False)
+    assert not any("LFL" in z.level.name for z in cl2.zones)
+    assert math.isnan(cl2.flammable_mass_kg)
+
+
+def _agent(name: str):  # type: ignore[no-untyped-def]
+    from plumecast.agents import get_agent
+
+    return get_agent(name)
+
+
+def test_threat_at_a_point() -> None:
+    data = _scenario().model_dump(exclude_none=True)
+    data["points"] = [
+        {"name": "on axis 1 km", "lat": 40.0, "lon": -90.0 + 1000.0 / (111_195.0 * math.cos(math.radians(40)))},
+    ]
+    sc = LocalScenario.model_validate(data)
+    r = compute_zones(sc, consequences=False)
+    ds = r.points
+    assert ds is not None
+    out, ind = ds["outdoor_kg_m3"].values[:, 0], ds["indoor_kg_m3"].values[:, 0]
+    assert ds["x_m"].values[0] == pytest.approx(1000.0, rel=0.01)
+    assert out.max() > 0 and 0 < ind.max() < out.max()
+    assert int(ind.argmax()) > int(out.argmax())  # indoors peaks later
