@@ -480,7 +480,7 @@ def assess(
                  f"({', '.join(agent.probits) or 'none'})"},
             )
     if unknown.any():
-        for name in list(ds.data_vars):
+        for name in [str(k) for k in ds.data_vars]:
             if ds[name].dims == ("receptor",) and name not in ("population",):
                 v = ds[name].values
                 if np.issubdtype(v.dtype, np.floating):

@@ -302,7 +302,8 @@ class ExposureSampler:
                 # the air at a receptor left the source x/u earlier: it belongs to the tag of
                 # its emission time, so that a termination removes it exactly
                 b = np.searchsorted(self.bin_starts * self.dt_s, emitted_s[hit], side="right") - 1
-                np.add.at(self.conc, (np.maximum(b, 0) * self.n_groups + src.group, step, hit), c[hit])
+                tags = (np.maximum(b, 0) * self.n_groups + src.group).astype(np.int64)
+                np.add.at(self.conc, (tags, np.full(hit.size, step), hit), c[hit])
                 self.near_hit[hit] = True
 
     def result(self) -> ReceptorExposure:

@@ -23,14 +23,14 @@ from plumecast.concentration import (
     concentration_dataarray,
     mean_concentration,
 )
-from plumecast.exposure import ExposureSampler, NearFieldSource, ReceptorExposure, tag_bins
 from plumecast.errors import ScenarioError
+from plumecast.exposure import ExposureSampler, NearFieldSource, ReceptorExposure, tag_bins
 from plumecast.fileio import atomic_path
 from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
 from plumecast.release import ReleaseSchedule, births_and_groups, particles_for_mass, schedule
 from plumecast.scenario import PointRelease, Scenario
-from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
 from plumecast.transport import kernels_numba, kernels_numpy
+from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
 from plumecast.transport.lagrangian import get_backend
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
 from plumecast.transport.windgrid import WindGrid, wind_grid
@@ -106,7 +106,7 @@ def select_receptors(scenario: Scenario) -> Receptors | None:
         parts.append(cities)
     if cfg.points:
         parts.append(points([p.name for p in cfg.points], [p.lat for p in cfg.points], [p.lon for p in cfg.points],
-                            [p.population for p in cfg.points]))
+                            [np.nan if p.population is None else p.population for p in cfg.points]))
     if cfg.csv is not None:
         parts.append(read_receptor_csv(cfg.csv))
     if not parts:

@@ -107,7 +107,7 @@ def indoor_concentration(
     dt = np.asarray(dt_s, dtype=float)
     ach = np.asarray(air_changes_per_hour, dtype=float)
     if np.any(ach <= 0):
-        raise ValueError(f"air_changes_per_hour = {air_changes_per_hour}: must be > 0")
+        raise ValueError(f"air_changes_per_hour = {air_changes_per_hour!r}: must be > 0")
     if dt.shape != c_out.shape[:1]:
         raise ValueError(f"dt_s has shape {dt.shape}; expected ({c_out.shape[0]},)")
     dt_b = dt.reshape(dt.shape + (1,) * (c_out.ndim - 1))

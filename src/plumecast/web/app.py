@@ -145,7 +145,7 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
             response = PlainTextResponse(f"the dashboard could not answer: {type(exc).__name__}: {exc}\n"
                                          "(this is a bug in plumecast; the result files are unchanged)\n",
                                          status_code=500)
-        response.headers["Content-Security-Policy"] = CSP
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers.setdefault("Cache-Control", "no-cache")

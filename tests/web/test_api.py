@@ -1,0 +1,318 @@
+"""The dashboard's HTTP API through FastAPI's test client: content, read-only,
+path traversal, malformed folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from plumecast.web.app import create_app, resolve_result_file  # noqa: E402
+
+SECRET = "TOPSECRET-not-for-the-dashboard"
+
+
+def client_for(folder: Path) -> TestClient:
+    return TestClient(create_app(folder), base_url="http://127.0.0.1:8765")
+
+
+@pytest.fixture()
+def run_copy(tmp_path: Path, run_dir: Path) -> Path:
+    """A copy of the tiny run, with a secret beside it and links leading out of it."""
+    folder = tmp_path / "results"
+    shutil.copytree(run_dir, folder)
+    (tmp_path / "secret.csv").write_text(SECRET)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.csv").write_text(SECRET)
+    os.symlink(tmp_path / "secret.csv", folder / "link.csv")
+    os.symlink(tmp_path / "outside", folder / "linkdir")
+    (folder / ".hidden.csv").write_text(SECRET)
+    return folder
+
+
+# ------------------------------------------------------------------ content
+
+
+def test_summary_and_view_of_a_run(run_dir: Path) -> None:
+    c = client_for(run_dir)
+    s = c.get("/api/summary").json()
+    assert s["usable"] and [v["id"] for v in s["views"]] == ["run"]
+    assert s["title"] == "tokyo-bay-test"
+    assert s["problems"] == []
+    v = c.get("/api/view/run").json()
+    cons = xr.open_dataset(run_dir / "consequences.nc")
+    conc = xr.open_dataset(run_dir / "concentration.nc")
+    assert v["n_frames"] == conc.sizes["time"] == 12
+    assert [r["name"] for r in v["receptors"]] == [str(n) for n in cons["name"].values]
+    # the page's "% of AEGL-3" follows plumecast.consequence: its peak is the file's peak_percent_aegl3
+    pct = np.array([[np.nan if x is None else x for x in row] for row in v["pct3"]])
+    np.testing.assert_allclose(np.nanmax(pct, axis=0), cons["peak_percent_aegl3"].values, rtol=1e-3)
+    # first exceedances in seconds after the start
+    tokyo = next(r for r in v["receptors"] if r["name"] == "Tokyo")
+    t2 = (cons["first_exceedance_aegl2"].values[0] - np.datetime64("2026-03-01T00:00")) / np.timedelta64(1, "s")
+    assert tokyo["first"]["2"] == pytest.approx(float(t2))
+    # unknown population stays unknown (JSON null), never 0
+    light = next(r for r in v["receptors"] if r["name"] == "Lighthouse")
+    assert light["population"] is None and light["fatalities"] is None
+    assert v["aegl"]["3"]["60min"] > v["aegl"]["2"]["60min"] > v["aegl"]["1"]["60min"] > 0
+    assert v["scale"]["vmax"] == pytest.approx(float(conc["concentration"].max()), rel=1e-6)
+
+
+def test_frames_are_log_quantised_and_change_with_time(run_dir: Path) -> None:
+    c = client_for(run_dir)
+    v = c.get("/api/view/run").json()
+    n = v["grid"]["nlat"] * v["grid"]["nlon"]
+    f2 = np.frombuffer(c.get("/api/view/run/frame/2").content, np.uint8)
+    f9 = np.frombuffer(c.get("/api/view/run/frame/9").content, np.uint8)
+    assert f2.size == f9.size == n
+    assert not np.array_equal(f2, f9)
+    # the brightest cell of the whole forecast codes 255, and the decoding inverts the coding
+    conc = xr.open_dataset(run_dir / "concentration.nc")["concentration"]
+    k = int(np.argmax(conc.max(["lat", "lon"]).values))
+    fk = np.frombuffer(c.get(f"/api/view/run/frame/{k}").content, np.uint8)
+    assert fk.max() == 255
+    vals = np.asarray(conc.isel(time=k).sortby("lat", ascending=False).values, float).ravel()
+    s = v["scale"]
+    coded = fk > 0
+    decoded = s["vmin"] * (s["vmax"] / s["vmin"]) ** ((fk[coded] - 1) / 254.0)
+    np.testing.assert_allclose(decoded, vals[coded], rtol=0.03)
+    assert np.all(vals[~coded] < s["vmin"])
+    assert c.get("/api/view/run/frame/99").status_code == 404
+
+
+def test_receptor_series_has_aegl_curves(run_dir: Path) -> None:
+    c = client_for(run_dir)
+    d = c.get("/api/view/run/receptor/0").json()
+    assert d["receptor"]["name"] == "Tokyo"
+    a1, a2, a3 = (np.array(d["aegl"][k], float) for k in "123")
+    assert np.all(a1 < a2) and np.all(a2 < a3)
+    # the AEGL for the elapsed exposure falls as the exposure lengthens (never rises)
+    assert np.all(np.diff(a3) <= 1e-12 * a3[0])
+    assert len(d["conc"]) == len(d["time_s"]) == len(d["indoor"])
+    assert c.get("/api/view/run/receptor/99").status_code == 404
+
+
+def test_search_finds_tokyo_and_accented_names(run_dir: Path) -> None:
+    c = client_for(run_dir)
+    hits = c.get("/api/search", params={"q": "tokyo"}).json()["results"]
+    assert hits[0]["name"] == "Tokyo" and hits[0]["receptor"] == 0
+    hits = c.get("/api/search", params={"q": "sao paulo"}).json()["results"]
+    assert hits[0]["name"] == "São Paulo" and hits[0]["receptor"] is None
+    assert c.get("/api/search", params={"q": ""}).json()["results"] == []
+
+
+def test_point_series_for_a_city_that_is_not_a_receptor(run_dir: Path) -> None:
+    c = client_for(run_dir)
+    d = c.get("/api/view/run/point", params={"lat": 35.33, "lon": 139.4, "name": "Fujisawa"}).json()
+    assert len(d["conc"]) == 12 and "output cell" in d["source"]
+    r = c.get("/api/view/run/point", params={"lat": 48.85, "lon": 2.35, "name": "Paris"})
+    assert r.status_code == 404 and "outside the forecast domain" in r.json()["error"]
+
+
+def test_geo_is_the_shipped_natural_earth(run_dir: Path) -> None:
+    g = client_for(run_dir).get("/api/geo").json()
+    assert g["land"].startswith("M") and g["land"].count("Z") > 100
+    assert "Natural Earth" in g["credit"]
+
+
+def test_compare_folder_plans_switch_the_figures(compare_dir: Path) -> None:
+    c = client_for(compare_dir)
+    s = c.get("/api/summary").json()
+    assert [p["name"] for p in s["plans"]] == ["do nothing", "shelter from hour 1", "stop the release at hour 1"]
+    assert [v["id"] for v in s["views"]] == ["plan0", "plan1", "plan2"]
+    assert s["plans"][1]["has_run"] and not s["plans"][0]["has_run"]
+    assert s["delay"] and s["members"] == 4
+    v0, v1, v2 = (c.get(f"/api/view/plan{k}").json() for k in range(3))
+    assert v0["totals"]["plan_fatalities"] != v2["totals"]["plan_fatalities"]
+    # a plan without a run of its own: table and probability map, positions by name
+    assert v0["n_frames"] == 0 and v0["layers"]["probability"] == ["AEGL-2", "AEGL-3"]
+    tokyo = next(r for r in v0["receptors"] if r["name"] == "Tokyo")
+    assert tokyo["lat"] == pytest.approx(35.6895) and tokyo["ensemble"]["p_aegl2"] == 1.0
+    # the plan with a folder has the full map
+    assert v1["n_frames"] == 12 and v1["pct3"] is not None
+    p = np.frombuffer(c.get("/api/view/plan2/layer/AEGL-3").content, np.uint8)
+    assert p.size == v1["grid"]["nlat"] * v1["grid"]["nlon"] and p.max() > 0
+    assert c.get("/api/view/plan9").status_code == 404
+
+
+def test_live_events(run_copy: Path) -> None:
+    from plumecast.web.live import LiveFeed
+
+    c = client_for(run_copy)
+    assert c.get("/api/summary").json()["live"] is None
+    feed = LiveFeed(run_copy, title="tiny")
+
+    class P:
+        step, n_steps, alive, particle_steps_per_s = 6, 36, 2500, 3.2e6
+        sim_time = np.datetime64("2026-03-01T01:00")
+
+    feed.progress(P())
+    text = c.get("/api/live", params={"once": 1}).text
+    assert text.startswith("event: progress")
+    data = json.loads(text.split("data: ", 1)[1].split("\n", 1)[0])
+    assert data["state"] == "running" and data["step"] == 6 and data["sim_time"].startswith("2026-03-01T01:00")
+    feed.done()
+    assert c.get("/api/summary").json()["live"]["state"] == "done"
+
+
+# ------------------------------------------------------------------ read-only
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+def test_only_get_and_head(run_dir: Path, method: str) -> None:
+    c = client_for(run_dir)
+    for path in ("/", "/api/summary", "/files/receptors.csv", "/static/app.js"):
+        r = c.request(method, path)
+        assert r.status_code == 405, (method, path)
+        assert r.headers["allow"] == "GET, HEAD"
+    assert (run_dir / "receptors.csv").is_file()
+
+
+def test_head_and_security_headers(run_dir: Path) -> None:
+    c = client_for(run_dir)
+    r = c.head("/")
+    assert r.status_code == 200
+    r = c.get("/")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert '<script type="module" src="/static/app.js">' in r.text
+    # nothing in the page comes from another host
+    for name in ("index.html", "app.js", "numbers.js", "style.css"):
+        body = c.get(f"/static/{name}").text
+        assert "http://" not in body.replace("http://www.w3.org/2000/svg", "") and "https://" not in body, name
+
+
+def test_foreign_host_header_is_refused(run_dir: Path) -> None:
+    c = client_for(run_dir)
+    r = c.get("/api/summary", headers={"host": "evil.example:8765"})
+    assert r.status_code == 421
+
+
+def test_result_files_are_served(run_copy: Path) -> None:
+    c = client_for(run_copy)
+    r = c.get("/files/receptors.csv")
+    assert r.status_code == 200 and r.text.startswith("time_utc,Tokyo")
+    assert r.headers["content-security-policy"] == "sandbox"
+    assert c.get("/files/concentration_animation.gif").content[:6] == b"GIF89a"
+
+
+TRAVERSALS = [
+    "/files/../secret.csv",
+    "/files/%2e%2e/secret.csv",
+    "/files/..%2fsecret.csv",
+    "/files/%2e%2e%2fsecret.csv",
+    "/files/..%5csecret.csv",
+    "/files/%252e%252e%252fsecret.csv",
+    "/files/./../secret.csv",
+    "/files/plans/../../secret.csv",
+    "/files//etc/passwd",
+    "/files/%2Fetc%2Fpasswd",
+    "/files/%2f%2e%2e%2fsecret.csv",
+    "/files/link.csv",
+    "/files/linkdir/secret.csv",
+    "/files/.hidden.csv",
+    "/files/receptors.csv%00.png",
+    "/files/dashboard.json/../../secret.csv",
+    "/static/..%2f..%2fsecret.csv",
+    "/static/%2e%2e/app.py",
+    "/..%2f..%2fsecret.csv",
+    "/api/view/..%2f..%2fsecret.csv",
+]
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_path_traversal_is_refused(run_copy: Path, path: str) -> None:
+    c = client_for(run_copy)
+    r = c.get(path)
+    assert r.status_code in (403, 404), (path, r.status_code)
+    assert SECRET not in r.text and "root:" not in r.text
+
+
+@pytest.mark.parametrize("rel", ["../secret.csv", "/etc/passwd", "link.csv", "linkdir/secret.csv", ".hidden.csv",
+                                 "a\\..\\secret.csv", "receptors.csv\x00.png", "", "plans/../../secret.csv",
+                                 "concentration.py"])
+def test_resolve_result_file_refuses(run_copy: Path, rel: str) -> None:
+    from plumecast.web.app import Refused
+
+    with pytest.raises(Refused):
+        resolve_result_file(run_copy, rel)
+
+
+# ------------------------------------------------------------------ malformed folders
+
+ENDPOINTS = ["/", "/api/summary", "/api/view/run", "/api/view/run/frame/0", "/api/view/run/receptor/0",
+             "/api/view/run/point?lat=35.6&lon=139.7", "/api/view/plan0", "/api/view/plan0/layer/AEGL-3",
+             "/api/search?q=tokyo", "/api/live?once=1", "/files/receptors.csv", "/static/app.js"]
+
+
+def _all_below_500(folder: Path) -> dict[str, int]:
+    c = client_for(folder)
+    codes = {}
+    for e in ENDPOINTS:
+        r = c.get(e)
+        assert r.status_code < 500, (e, r.status_code, r.text[:300])
+        codes[e] = r.status_code
+    return codes
+
+
+def test_empty_folder_gives_a_clear_page(tmp_path: Path) -> None:
+    codes = _all_below_500(tmp_path)
+    r = client_for(tmp_path).get("/")
+    assert codes["/"] == 200 and "No results to show yet" in r.text and "concentration.nc" in r.text
+    s = client_for(tmp_path).get("/api/summary").json()
+    assert not s["usable"] and "holds no plumecast results" in s["problems"][0]
+
+
+def test_half_written_netcdf_is_reported_not_a_500(run_copy: Path) -> None:
+    data = (run_copy / "concentration.nc").read_bytes()
+    (run_copy / "concentration.nc").write_bytes(data[: len(data) // 3])
+    codes = _all_below_500(run_copy)
+    assert codes["/"] == 200 and codes["/api/view/run/frame/0"] == 404
+    s = client_for(run_copy).get("/api/summary").json()
+    assert any(p.startswith("concentration.nc: cannot be read") for p in s["problems"])
+    v = client_for(run_copy).get("/api/view/run").json()  # the receptors still show
+    assert v["n_frames"] == 0 and len(v["receptors"]) == 6
+
+
+def test_malformed_files_are_reported(run_copy: Path, compare_dir: Path) -> None:
+    (run_copy / "dashboard.json").write_text("{not json")
+    xr.Dataset({"x": ("y", np.arange(3.0))}).to_netcdf(run_copy / "consequences.nc")
+    (run_copy / "receptors.csv").write_text("time_utc,Tokyo\n2026-03-01 00:10:00\n")
+    (run_copy / "decision_table.csv").write_text('plan,members,fatalities_p5\n"do nothing",4\n')
+    (run_copy / "cities.csv").write_text("")
+    (run_copy / "exceedance_probability.nc").write_bytes(b"CDF\x01garbage")
+    _all_below_500(run_copy)
+    problems = client_for(run_copy).get("/api/summary").json()["problems"]
+    text = "\n".join(problems)
+    for name in ("dashboard.json", "consequences.nc", "decision_table.csv", "cities.csv", "exceedance_probability.nc"):
+        assert name in text, (name, problems)
+
+
+def test_folder_that_disappears(tmp_path: Path, run_dir: Path) -> None:
+    folder = tmp_path / "gone"
+    shutil.copytree(run_dir, folder)
+    c = client_for(folder)
+    assert c.get("/api/summary").json()["usable"]
+    shutil.rmtree(folder)
+    import plumecast.web.loader as loader
+
+    c.app.state.folder._checked = -loader.RESTAT_S  # type: ignore[attr-defined]
+    r = c.get("/")
+    assert r.status_code == 200 and "not a folder" in r.text
+
+
+def test_create_app_refuses_a_missing_folder(tmp_path: Path) -> None:
+    from plumecast.errors import DataFileError
+
+    with pytest.raises(DataFileError, match="not a folder"):
+        create_app(tmp_path / "nope")
