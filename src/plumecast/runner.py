@@ -77,6 +77,7 @@ class RunResult:
     stats: dict[str, Any] = field(default_factory=dict)
     exposure: ReceptorExposure | None = None
     front_arrival: xr.DataArray | None = None
+    concentration_by_tag: xr.DataArray | None = None
 
 
 def load_wind(scenario: Scenario) -> xr.Dataset:
@@ -142,6 +143,7 @@ def run(
     exposure_tags_h: Sequence[float] | None = None,
     particle_mass_kg: float | None = None,
     front: Any = None,
+    grid_tags_h: Sequence[float] | None = None,
 ) -> RunResult:
     """Run a scenario and return its concentrations, receptor exposure and mass budget.
 
@@ -159,6 +161,10 @@ def run(
     front : a neutralisation front (:class:`plumecast.countermeasures.front.Front`),
         advanced on the output grid every output interval; particles in the cells
         it has burnt are removed and counted as neutralised.
+    grid_tags_h : emission times (hours after start, on step boundaries) at which
+        the gridded concentration is also split into emission tags
+        (``RunResult.concentration_by_tag``, same tag layout as the exposure);
+        CPU backends only.
     """
     t_wall = time.perf_counter()
     agent = scenario.resolved_agent()
@@ -209,11 +215,25 @@ def run(
     t = lap("to device", t)
     out_grid = OutputGrid.from_config(scenario.output.grid)
     layer = scenario.output.layer_depth_m
+    grid_tag: NDArray[np.int32] | None = None
+    n_gtags = 1
+    if grid_tags_h is not None:
+        if backend.name not in ("numpy", "numba"):
+            raise ScenarioError(f"gridded emission tags need a CPU backend (numba or numpy), not {backend.name!r}")
+        try:
+            gbins = tag_bins(n_steps, dt, grid_tags_h)
+        except ValueError as exc:
+            raise ScenarioError(f"grid tags: {exc}") from None
+        n_groups = len(sched.groups)
+        bin_of_step = np.searchsorted(gbins, np.arange(n_steps), side="right") - 1
+        grid_tag = (bin_of_step[np.minimum(host_particles.birth_step, n_steps - 1)] * n_groups + group).astype(np.int32)
+        n_gtags = int(gbins.size * n_groups)
     per_out = scenario.steps_per_output
     turb = scenario.turbulence
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
                           decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed)
     fields: list[np.ndarray] = []
+    tag_fields: list[np.ndarray] = []
     times: list[np.datetime64] = []
     decayed = 0.0
     neutralised = 0.0
@@ -223,7 +243,11 @@ def run(
     step = 0
     while step < n_steps:
         n = min(per_out, n_steps - step)
-        sampler = out_grid.sampler(layer, backend.zeros((out_grid.nlat, out_grid.nlon)))
+        if grid_tag is None:
+            sampler = out_grid.sampler(layer, backend.zeros((out_grid.nlat, out_grid.nlon)))
+        else:
+            sampler = out_grid.sampler(layer, np.zeros((n_gtags, out_grid.nlat, out_grid.nlon)))
+            sampler.particle_tag = grid_tag
         if sampler_x is None:
             t0 = time.perf_counter()
             decayed += backend.advance(particles, grid, physics, step, n, sampler)
@@ -246,7 +270,10 @@ def run(
                 t_exposure += time.perf_counter() - t1
         # births are sorted by step (release.births), so counting them is a search
         particle_steps += int(born_by_step[step:step + n].sum())
-        field_now = mean_concentration(backend.to_numpy(sampler.acc), n, out_grid, layer)
+        field_tags = mean_concentration(backend.to_numpy(sampler.acc), n, out_grid, layer)
+        field_now = field_tags if grid_tag is None else field_tags.sum(axis=0, dtype=np.float64).astype(np.float32)
+        if grid_tag is not None:
+            tag_fields.append(field_tags)
         step += n
         if front is not None:
             host = backend.to_host(particles)
@@ -265,6 +292,18 @@ def run(
     conc = concentration_dataarray(np.stack(fields), np.array(times, dtype="datetime64[ns]"), per_out * dt,
                                    out_grid, agent.name, layer)
     conc.attrs["wind_source"] = str(wds.attrs.get("source", ""))
+    by_tag = None
+    if grid_tag is not None:
+        dt_h = dt / 3600.0
+        starts = np.repeat(gbins * dt_h, len(sched.groups))
+        ends = np.repeat(np.append(gbins[1:], n_steps) * dt_h, len(sched.groups))
+        by_tag = xr.DataArray(
+            np.stack(tag_fields, axis=1), dims=("tag", "time", "lat", "lon"),
+            coords={"tag": np.arange(n_gtags), "time": conc["time"].values, "lat": conc["lat"], "lon": conc["lon"],
+                    "tag_start_h": ("tag", starts), "tag_end_h": ("tag", ends),
+                    "tag_group": ("tag", np.tile(np.arange(len(sched.groups)), gbins.size))},
+            name="concentration_by_tag", attrs={**conc.attrs, "long_name": conc.attrs["long_name"]
+                                                + ", from the emissions of one tag (release group and window)"})
     exposure = sampler_x.result() if sampler_x is not None else None
     series = exposure.to_dataarray() if exposure is not None else None
     released_mask = particles.birth_step < n_steps
@@ -278,8 +317,9 @@ def run(
     front_arrival = None
     if front is not None:
         arrival = np.asarray(front.arrival_s, dtype=float)
-        stamps = np.where(np.isfinite(arrival), scenario.start64 + (np.nan_to_num(arrival) * 1e9).astype(
-            "timedelta64[ns]"), np.datetime64("NaT", "ns"))
+        reached = np.isfinite(arrival)
+        stamps = np.full(arrival.shape, np.datetime64("NaT", "ns"))
+        stamps[reached] = scenario.start64 + (arrival[reached] * 1e9).astype("timedelta64[ns]")
         front_arrival = xr.DataArray(stamps, dims=("lat", "lon"), coords={"lat": out_grid.lat, "lon": out_grid.lon},
                                      name="front_arrival", attrs={"long_name": "time the neutralisation front "
                                                                   "reaches the cell (NaT: never)"})
@@ -289,7 +329,7 @@ def run(
         stats={"phases_s": phases, "kernel_s": t_kernel, "emitted_kg": sched.total_kg,
                "particle_mass_kg": sched_mass(sched, n_particles, particle_mass_kg), "n_particles": n_particles,
                "wind_source": str(wds.attrs.get("source", "")), "wind_level": str(wds.attrs.get("level", ""))},
-        exposure=exposure, front_arrival=front_arrival,
+        exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag,
     )
 
 

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         decision_table.csv/.md/.html, cities.csv, cost_of_delay.csv/.png, exceedance_probability.nc and maps."""
         from plumecast.ensemble.compare import make_setup, run_members
         from plumecast.ensemble.members import member_specs
-        from plumecast.ensemble.summary import markdown, summarise, write_outputs
+        from plumecast.ensemble.summary import console_tables, summarise, write_outputs
         from plumecast.runner import select_receptors
         from plumecast.scenario import load_scenario
 
@@ -49,7 +49,8 @@ def register(app: typer.Typer) -> None:
         summary = summarise(raw, [str(n) for n in receptors.name])
         written = write_outputs(summary, outdir)
         if not quiet:
-            console.print(markdown(summary), markup=False, highlight=False)
+            for table in console_tables(summary):
+                console.print(table)
         console.print(f"{len(specs)} members x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "
                       f"member, {raw.workers or 'no'} Dask workers: members {raw.wall_s:.1f} s, "
                       f"end to end {time.perf_counter() - t0:.1f} s")

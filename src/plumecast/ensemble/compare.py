@@ -21,7 +21,6 @@ number of workers or the order in which tasks finish.
 
 from __future__ import annotations
 
-import inspect
 import os
 import time
 import uuid
@@ -45,6 +44,7 @@ from plumecast.plans.evaluate import (
     has_termination,
     plan_cuts,
     release_groups,
+    tag_weights,
     termination_times_h,
 )
 from plumecast.scenario import Scenario
@@ -111,22 +111,13 @@ def _release_names(sc: Scenario) -> list[str]:
 
 
 def _run(sc: Scenario, wind: xr.Dataset, tags_h: Sequence[float] | None, front: Any = None,
-         particle_mass_kg: float | None = None) -> tuple[Any, Any]:
-    """runner.run with whatever of the new keywords the runner in this tree accepts."""
+         particle_mass_kg: float | None = None, grid_tags_h: Sequence[float] | None = None) -> tuple[Any, Any]:
+    """One transport of a member (:func:`plumecast.runner.run`) and its receptor exposure."""
     from plumecast import runner
 
-    params = inspect.signature(runner.run).parameters
-    kwargs: dict[str, Any] = {}
-    if tags_h is not None and "exposure_tags_h" in params:
-        kwargs["exposure_tags_h"] = list(tags_h)
-    if particle_mass_kg is not None and "particle_mass_kg" in params:
-        kwargs["particle_mass_kg"] = particle_mass_kg
-    if front is not None:
-        if "front" not in params:
-            raise ScenarioError("plans: a neutralisation front needs runner.run(front=...), "
-                                "which this version of plumecast does not have yet")
-        kwargs["front"] = front
-    res = runner.run(sc, wind=wind, **kwargs)
+    res = runner.run(sc, wind=wind, exposure_tags_h=None if tags_h is None else list(tags_h),
+                     particle_mass_kg=particle_mass_kg, front=front,
+                     grid_tags_h=None if grid_tags_h is None else list(grid_tags_h))
     if res.exposure is None:
         raise ScenarioError("plans: the scenario has no receptors (receptors: cities/points/csv); "
                             "a comparison needs places to compare")
@@ -219,7 +210,11 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     wind = member_wind(sc, spec)
     agent = sc.resolved_agent()
     names = _release_names(sc)
-    base_res, base_exp = _run(sc, wind, setup.tags_h)
+    # gridded emission tags at the plans' termination times: the maps of termination plans
+    # come from the baseline transport too (exact by linearity, no rerun)
+    cuts_h = sorted({t for t in termination_times_h(setup.plans) if 0 < t < sc.run_hours})
+    want_grid_tags = setup.maps and setup.termination_maps and bool(cuts_h) and sc.backend in ("numba", "numpy")
+    base_res, base_exp = _run(sc, wind, setup.tags_h, grid_tags_h=cuts_h if want_grid_tags else None)
     runs = 1
     mass = base_res.stats.get("particle_mass_kg")
     lat = np.asarray(base_exp.receptors.lat, float)
@@ -248,10 +243,17 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
             if p.name in grids:
                 continue
             if has_termination(p) and setup.termination_maps:
-                # WIRE-UP: a direct rerun until the runner offers per-tag grids
-                tres, _ = _run(_apply_cuts(sc, p), wind, None, particle_mass_kg=mass)
-                runs += 1
-                grids[p.name] = grid_exceedance(tres.concentration, agent, sc.start64)
+                by_tag = base_res.concentration_by_tag
+                if by_tag is not None:
+                    w = tag_weights(by_tag["tag_start_h"].values, by_tag["tag_end_h"].values,
+                                    by_tag["tag_group"].values.astype(np.int64), plan_cuts(p, names))
+                    field = (by_tag * xr.DataArray(w, dims="tag")).sum("tag")
+                    field.attrs.update(base_res.concentration.attrs)
+                else:  # a GPU backend: no gridded tags, so a direct rerun (exact, with the same particles)
+                    tres, _ = _run(_apply_cuts(sc, p), wind, None, particle_mass_kg=mass)
+                    runs += 1
+                    field = tres.concentration
+                grids[p.name] = grid_exceedance(field, agent, sc.start64)
             elif not has_termination(p):
                 assert base_grid is not None
                 grids[p.name] = base_grid  # shelter and evacuation do not change the outdoor air

@@ -13,7 +13,9 @@ figures with their interval (DESIGN.md, "Honest numbers").
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,8 @@ from numpy.typing import NDArray
 
 from plumecast.ensemble.compare import LEVELS, RawComparison
 from plumecast.fileio import atomic_path
+from plumecast.numbers import UNKNOWN, clock, countdown, people_range, percent
+from plumecast.plans.config import measure_kind
 
 Q = (5.0, 50.0, 95.0)
 
@@ -39,30 +43,16 @@ def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
     return (float(q[0]), float(q[1]), float(q[2]))
 
 
-def sig2(x: float) -> str:
-    """Two significant figures with thousands separators; 'unknown' for NaN.
-
-    >>> [sig2(v) for v in (1234567.0, 0.012345, 0.0, 98.7, float("nan"))]
-    ['1,200,000', '0.012', '0', '99', 'unknown']
-    """
-    if x is None or not math.isfinite(x):
-        return "unknown"
-    if x == 0:
-        return "0"
-    digits = 1 - int(math.floor(math.log10(abs(x))))
-    r = round(x, digits)
-    if digits <= 0:
-        return f"{int(r):,}"
-    return f"{r:.{digits}f}"
-
-
 def with_interval(q: tuple[float, float, float]) -> str:
-    """'median (5 %-95 %)' in two significant figures."""
+    """A count of people as 'median (5 %–95 %)', two significant figures
+    (:func:`plumecast.numbers.people_range`); 'unknown' when there is no median.
+
+    >>> with_interval((0.2, 3.4e-10, 0.9)), with_interval((4.1, 25.0, 45.4))
+    ('< 1', '25 (4–45)')
+    """
     if not math.isfinite(q[1]):
-        return "unknown"
-    if q[0] == q[2]:
-        return sig2(q[1])
-    return f"{sig2(q[1])} ({sig2(q[0])}–{sig2(q[2])})"
+        return UNKNOWN
+    return people_range(q[1], q[0], q[2])
 
 
 @dataclass
@@ -113,7 +103,7 @@ def summarise(raw: RawComparison, receptor_names: list[str]) -> Summary:
                 **{f"aegl2_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(a2[:, r]), strict=True)},
                 **{f"aegl3_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(a3[:, r]), strict=True)},
                 **{f"fatalities_{k}": v for k, v in zip(("p5", "median", "p95"), quantiles(fat[:, r]), strict=True)},
-                "front_arrival_h_median": quantiles(front[:, r])[1],
+                **{f"front_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(front[:, r]), strict=True)},
                 "p_front_before_aegl3": (float(np.mean(np.where(np.isfinite(a3[both, r]), margin[both] > 0, True)))
                                          if both.any() else math.nan),
                 "front_margin_h_median": quantiles(margin)[1],
@@ -158,34 +148,70 @@ def _range(x: NDArray[np.float64]) -> tuple[float, float, float]:
 # --------------------------------------------------------------------------- tables
 
 
+def _seeds(s: Summary) -> list[int]:
+    return [int(spec.seed) for spec in s.raw.specs]
+
+
+def _particles(s: Summary) -> int | None:
+    sc = s.raw.setup.scenario
+    return None if sc is None else int(sc.particles)
+
+
 def decision_rows(s: Summary) -> list[dict[str, Any]]:
-    """One row per plan: full values."""
+    """One row per plan: full values, with how the ensemble was made (members,
+    particles per member, scenario and member seeds) and which plan is the baseline."""
+    sc = s.raw.setup.scenario
+    seeds = ";".join(str(x) for x in _seeds(s))
     rows = []
     for p in s.plans:
         f, sv = quantiles(s.totals[p]), quantiles(s.saved[p])
-        rows.append({"plan": p, "members": s.n_members,
+        rows.append({"plan": p, "baseline": p == s.plans[0], "members": s.n_members,
+                     "particles_per_member": _particles(s),
                      "fatalities_p5": f[0], "fatalities_median": f[1], "fatalities_p95": f[2],
                      "lives_saved_p5": sv[0], "lives_saved_median": sv[1], "lives_saved_p95": sv[2],
-                     "receptors_unknown_max": int(s.unknown[p].max()) if s.unknown[p].size else 0})
+                     "receptors_unknown_max": int(s.unknown[p].max()) if s.unknown[p].size else 0,
+                     "scenario_seed": None if sc is None else int(sc.seed), "member_seeds": seeds})
     return rows
+
+
+def member_rows(s: Summary) -> list[dict[str, Any]]:
+    """One row per member: its seed and perturbation, its runs and totals per plan (full values)."""
+    out = []
+    for k, m in enumerate(s.raw.members):
+        spec = s.raw.specs[k]
+        row: dict[str, Any] = {"member": m.index, "seed": int(spec.seed), "spec": spec.describe(),
+                               "runs": m.runs, "wall_s": m.wall_s}
+        for p in s.plans:
+            row[f"fatalities[{p}]"] = s.totals[p][k]
+            row[f"lives_saved[{p}]"] = s.saved[p][k]
+        out.append(row)
+    return out
+
+
+def _cell(v: Any) -> str:
+    """A CSV cell: plain numbers at full precision (``repr`` of a Python float round-trips),
+    empty for NaN/None."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else ""
+    return str(v)
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return ""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
     cols = list(rows[0])
-    out = [",".join(cols)]
+    w.writerow(cols)
     for r in rows:
-        cells = []
-        for c in cols:
-            v = r[c]
-            if isinstance(v, float):
-                cells.append("" if not math.isfinite(v) else repr(v))
-            else:
-                t = str(v)
-                cells.append(f'"{t}"' if ("," in t or '"' in t) else t)
-        out.append(",".join(cells))
-    return "\n".join(out) + "\n"
+        w.writerow([_cell(r[c]) for c in cols])
+    return buf.getvalue()
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -194,65 +220,203 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
-def _display_tables(s: Summary, cities: list[str] | None) -> tuple[list[str], list[list[str]], list[str], list[list[str]]]:
-    head = ["plan", "expected fatalities, median (5–95 %)", "lives saved vs do nothing (5–95 %)",
-            "receptors with unknown population"]
+def _pct(p: float) -> str:
+    return UNKNOWN if not math.isfinite(p) else percent(100.0 * p)
+
+
+def _hours(h: float) -> str:
+    """Hours after the start, rounded down to 0.1 h (a time people act on errs early)."""
+    return f"{math.floor(h * 10.0 + 1e-9) / 10.0:.1f}"
+
+
+def _stamp(start: np.datetime64 | None, h: float) -> np.datetime64:
+    if start is None or not math.isfinite(h):
+        return np.datetime64("NaT")
+    return start + np.timedelta64(int(round(h * 3600.0)), "s")
+
+
+def arrival_text(lo_h: float, hi_h: float, start: np.datetime64 | None) -> str:
+    """An arrival-time range over members, earliest–latest, as UTC clock time and hours
+    after the start: ``"07-01 05:00–07:10 UTC (5.0–7.1 h)"``; 'not reached' for NaN.
+
+    >>> arrival_text(5.0, 7.17, np.datetime64("2026-07-01T00:00"))
+    '07-01 05:00–07:10 UTC (5.0–7.1 h)'
+    >>> arrival_text(20.0, 30.0, np.datetime64("2026-07-01T00:00"))
+    '07-01 20:00–07-02 06:00 UTC (20.0–30.0 h)'
+    >>> arrival_text(5.0, 5.0, np.datetime64("2026-07-01T00:00")), arrival_text(float("nan"), float("nan"), None)
+    ('07-01 05:00 UTC (5.0 h)', 'not reached')
+    """
+    if not math.isfinite(lo_h):
+        return "not reached"
+    hours = _hours(lo_h) if _hours(lo_h) == _hours(hi_h) else f"{_hours(lo_h)}–{_hours(hi_h)}"
+    if start is None:
+        return f"{hours} h"
+    a, b = clock(_stamp(start, lo_h)), clock(_stamp(start, hi_h))
+    if a == b:
+        text = a
+    elif a[:5] == b[:5]:  # the same day: "07-01 05:00–07:10 UTC"
+        text = f"{a.removesuffix(' UTC')}–{b[6:]}"
+    else:
+        text = f"{a.removesuffix(' UTC')}–{b}"
+    return f"{text} ({hours} h)"
+
+
+def countdown_text(h: float, start: np.datetime64 | None, issued: np.datetime64 | None) -> str:
+    """Countdown from the issue time to the earliest member's arrival (erring early)."""
+    if not math.isfinite(h):
+        return "not reached"
+    if start is None or issued is None:
+        return f"{_hours(h)} h after start"
+    left = float((_stamp(start, h) - issued) / np.timedelta64(1, "s"))
+    return f"{countdown(left)} ({clock(_stamp(start, h))})"
+
+
+_CITY_HEAD = ["city", "P(AEGL-2)", "P(AEGL-3)", "AEGL-2 arrives, earliest–latest",
+              "AEGL-3 countdown (earliest member)", "expected fatalities, median (5–95 %)"]
+_FRONT_HEAD = ["front arrives (earliest member)", "P(front before AEGL-3)"]
+
+
+def _clock_base(s: Summary) -> tuple[np.datetime64 | None, np.datetime64 | None]:
+    sc = s.raw.setup.scenario
+    return (None, None) if sc is None else (sc.start64, sc.issued64)
+
+
+def _plan_has_front(s: Summary, plan: str) -> bool:
+    rows = [r for r in s.per_city if r["plan"] == plan]
+    return any(math.isfinite(r["front_arrival_h_min"]) for r in rows) or any(
+        measure_kind(m) == "front" for p in s.raw.setup.plans if p.name == plan for m in p.measures)
+
+
+def decision_display(s: Summary) -> tuple[list[str], list[list[str]]]:
+    """The decision table as people read it (two significant figures)."""
+    head = ["plan", "expected fatalities, median (5–95 %)", f"lives saved vs {s.plans[0]!r}, median (5–95 %)",
+            "receptors with unknown figures (most in a member)"]
     body = []
     for r in decision_rows(s):
-        body.append([r["plan"], with_interval((r["fatalities_p5"], r["fatalities_median"], r["fatalities_p95"])),
-                     "—" if r["plan"] == s.plans[0] else
+        body.append([r["plan"] + (" (baseline)" if r["baseline"] else ""),
+                     with_interval((r["fatalities_p5"], r["fatalities_median"], r["fatalities_p95"])),
+                     "— (baseline)" if r["baseline"] else
                      with_interval((r["lives_saved_p5"], r["lives_saved_median"], r["lives_saved_p95"])),
                      str(r["receptors_unknown_max"])])
-    chead = ["city", "plan", "P(AEGL-2)", "P(AEGL-3)", "AEGL-3 reached, h (earliest–latest)",
-             "fatalities (5–95 %)", "front arrives, h", "front before AEGL-3"]
-    cbody = []
+    return head, body
+
+
+def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """The cities table of one plan as people read it."""
+    start, issued = _clock_base(s)
+    front = _plan_has_front(s, plan)
+    head = _CITY_HEAD + (_FRONT_HEAD if front else [])
+    body = []
     for r in s.per_city:
-        if cities is not None and r["city"] not in cities:
+        if r["plan"] != plan or (cities is not None and r["city"] not in cities):
             continue
-        a = (r["aegl3_arrival_h_min"], r["aegl3_arrival_h_median"], r["aegl3_arrival_h_max"])
-        cbody.append([r["city"], r["plan"], _pct(r["p_aegl2"]), _pct(r["p_aegl3"]),
-                      "never" if not math.isfinite(a[1]) else f"{sig2(a[0])}–{sig2(a[2])}",
-                      with_interval((r["fatalities_p5"], r["fatalities_median"], r["fatalities_p95"])),
-                      "—" if not math.isfinite(r["front_arrival_h_median"]) else sig2(r["front_arrival_h_median"]),
-                      _pct(r["p_front_before_aegl3"]) if math.isfinite(r["p_front_before_aegl3"]) else "—"])
-    return head, body, chead, cbody
+        row = [r["city"], _pct(r["p_aegl2"]), _pct(r["p_aegl3"]),
+               arrival_text(r["aegl2_arrival_h_min"], r["aegl2_arrival_h_max"], start),
+               countdown_text(r["aegl3_arrival_h_min"], start, issued),
+               with_interval((r["fatalities_p5"], r["fatalities_median"], r["fatalities_p95"]))]
+        if front:
+            row += [countdown_text(r["front_arrival_h_min"], start, issued).replace("not reached", "never"),
+                    _pct(r["p_front_before_aegl3"]) if math.isfinite(r["p_front_before_aegl3"]) else "—"]
+        body.append(row)
+    return head, body
 
 
-def _pct(p: float) -> str:
-    return "unknown" if not math.isfinite(p) else f"{sig2(100.0 * p)} %"
+def cities_by_plan_display(s: Summary, cities: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """A compact table for the console: cities as rows, each plan's expected fatalities as a
+    column, with the baseline's AEGL-2 arrival and AEGL-3 countdown."""
+    start, issued = _clock_base(s)
+    base = s.plans[0]
+    head = ["city", f"AEGL-2 arrives ({base})", f"AEGL-3 countdown ({base})"] + [f"fatalities: {p}" for p in s.plans]
+    by = {(r["city"], r["plan"]): r for r in s.per_city}
+    body = []
+    for name in s.receptor_names:
+        if cities is not None and name not in cities:
+            continue
+        b = by[(name, base)]
+        body.append([name, arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start),
+                     countdown_text(b["aegl3_arrival_h_min"], start, issued)]
+                    + [with_interval((by[(name, p)]["fatalities_p5"], by[(name, p)]["fatalities_median"],
+                                      by[(name, p)]["fatalities_p95"])) for p in s.plans])
+    return head, body
+
+
+def _notes(s: Summary) -> list[str]:
+    """What the reader must know to trust the table: the ensemble, the seeds, the baseline."""
+    sc = s.raw.setup.scenario
+    parts = []
+    particles = _particles(s)
+    pp = f"{particles:,} particles per member" if particles is not None else "particles per member not recorded"
+    seed = "" if sc is None else f"; scenario seed {sc.seed}, each member's seed in decision_table.csv and members.csv"
+    parts.append(f"{s.n_members} ensemble members, {pp}{seed}.")
+    base_plan = s.raw.setup.plans[0] if s.raw.setup.plans else None
+    desc = "no countermeasures" if base_plan is None or not base_plan.measures else "see the scenario"
+    parts.append(f"Baseline: {s.plans[0]!r} ({desc}); lives saved = baseline − plan, paired member by member, "
+                 "so the spread both share cancels.")
+    parts.append("Intervals are 5–95 % over members. People are rounded to two significant figures "
+                 "(an expected count below one is '< 1'); times are UTC, rounded down (erring early); "
+                 "countdowns run from the forecast's issue time"
+                 + ("" if sc is None else f" ({clock(sc.issued64)})") + ". Full values are in the CSV files.")
+    return parts
 
 
 def markdown(s: Summary, cities: list[str] | None = None) -> str:
-    head, body, chead, cbody = _display_tables(s, cities)
+    """decision_table.md: the decision table, then one cities table per plan."""
 
     def table(h: list[str], b: list[list[str]]) -> str:
-        lines = ["| " + " | ".join(h) + " |", "|" + "---|" * len(h)]
+        lines = ["| " + " | ".join(h) + " |", "|" + "|".join("---" if i == 0 else "--:" for i in range(len(h))) + "|"]
         lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in b]
         return "\n".join(lines)
 
     sc = s.raw.setup.scenario
-    return (f"# {sc.name}: which plan saves the most people\n\n"
-            f"{s.n_members} ensemble members, {sc.particles:,} particles each; intervals are 5–95 % over members; "
-            "lives saved are paired by member. Two significant figures; full values in decision_table.csv.\n\n"
-            + table(head, body) + "\n\n## Cities\n\n" + table(chead, cbody) + "\n")
+    name = "comparison" if sc is None else sc.name
+    out = [f"# {name}: which plan saves the most people", "", " ".join(_notes(s)), "",
+           table(*decision_display(s)), ""]
+    for p in s.plans:
+        out += [f"## Cities: {p}", "", table(*city_display(s, p, cities)), ""]
+    return "\n".join(out)
+
+
+_CSS = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:80em;color:#222}"
+        "table{border-collapse:collapse;margin:.5em 0 1.5em}"
+        "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right;vertical-align:top}"
+        "td:first-child,th:first-child{text-align:left}th{background:#eee}"
+        "tr:nth-child(even) td{background:#f8f8f8}p.note{font-size:.9em;color:#444}")
 
 
 def html_page(s: Summary, cities: list[str] | None = None) -> str:
-    head, body, chead, cbody = _display_tables(s, cities)
+    """decision_table.html: a self-contained page (inline CSS, no scripts)."""
 
     def table(h: list[str], b: list[list[str]]) -> str:
         th = "".join(f"<th>{html.escape(c)}</th>" for c in h)
-        trs = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in b)
-        return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
+        trs = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>\n" for row in b)
+        return f"<table><thead><tr>{th}</tr></thead><tbody>\n{trs}</tbody></table>\n"
 
     sc = s.raw.setup.scenario
-    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
-             "td,th{border:1px solid #999;padding:4px 8px;text-align:left}th{background:#eee}")
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(sc.name)}: plans"
-            f"</title><style>{style}</style></head><body><h1>{html.escape(sc.name)}: which plan saves the most people"
-            f"</h1><p>{s.n_members} ensemble members, {sc.particles:,} particles each; intervals are 5–95 % over "
-            "members; lives saved are paired by member. Two significant figures; full values in decision_table.csv."
-            f"</p>{table(head, body)}<h2>Cities</h2>{table(chead, cbody)}</body></html>\n")
+    name = html.escape("comparison" if sc is None else sc.name)
+    notes = "".join(f"<p class=note>{html.escape(t)}</p>" for t in _notes(s))
+    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{name}: plans</title>"
+             f"<style>{_CSS}</style></head><body>\n<h1>{name}: which plan saves the most people</h1>\n{notes}\n",
+             table(*decision_display(s))]
+    for p in s.plans:
+        parts.append(f"<h2>Cities: {html.escape(p)}</h2>\n" + table(*city_display(s, p, cities)))
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def console_tables(s: Summary, cities: list[str] | None = None) -> list[Any]:
+    """Rich tables for the terminal: the decision table and the compact cities table."""
+    from rich.table import Table
+
+    out = []
+    for title, (h, b) in (("Which plan saves the most people", decision_display(s)),
+                          ("Cities (details per plan in decision_table.md)", cities_by_plan_display(s, cities))):
+        t = Table(title=title, title_justify="left")
+        for i, c in enumerate(h):
+            t.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
+        for row in b:
+            t.add_row(*row)
+        out.append(t)
+    return out
 
 
 # --------------------------------------------------------------------------- files
@@ -268,15 +432,8 @@ def write_outputs(s: Summary, outdir: str | Path, *, cities: list[str] | None = 
         _write_text(outdir / "decision_table.md", markdown(s, cities)),
         _write_text(outdir / "decision_table.html", html_page(s, cities)),
         _write_text(outdir / "cities.csv", _csv(s.per_city)),
+        _write_text(outdir / "members.csv", _csv(member_rows(s))),
     ]
-    member_rows = []
-    for k, m in enumerate(s.raw.members):
-        row: dict[str, Any] = {"member": m.index, "spec": s.raw.specs[k].describe(), "runs": m.runs, "wall_s": m.wall_s}
-        for p in s.plans:
-            row[f"fatalities[{p}]"] = s.totals[p][k]
-            row[f"lives_saved[{p}]"] = s.saved[p][k]
-        member_rows.append(row)
-    written.append(_write_text(outdir / "members.csv", _csv(member_rows)))
     if s.delay_rows:
         written.append(_write_text(outdir / "cost_of_delay.csv", _csv(s.delay_rows)))
         if pngs:

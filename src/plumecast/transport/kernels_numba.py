@@ -286,7 +286,7 @@ def _lane_step(st, xi, t, k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, si
 
 
 @numba.njit(inline="always")
-def _lane_commit(st, new, step, decay_factor, do_sample, acc, blk, sfpar, sipar):  # type: ignore[no-untyped-def]
+def _lane_commit(st, new, step, decay_factor, do_sample, acc, blk, g, sfpar, sipar):  # type: ignore[no-untyped-def]
     """Accept the step ``new`` (from :func:`_step`) if the lane's particle is alive at
     ``step``; returns the lane state and the mass decayed in the step."""
     if st[8] or step < st[7]:
@@ -295,7 +295,7 @@ def _lane_commit(st, new, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
         return (st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7], True, True), 0.0
     m = st[6] * decay_factor
     if do_sample:
-        _deposit(acc, blk, new[3], new[4], new[5], m, sfpar, sipar)
+        _deposit(acc, blk, g, new[3], new[4], new[5], m, sfpar, sipar)
     return (new[0], new[1], new[2], new[3], new[4], new[5], m, st[7], False, False), st[6] - m
 
 
@@ -312,12 +312,12 @@ def _lane_store(i, live, st, end, lon, lat, zarr, mass, status):  # type: ignore
 
 
 @numba.njit(inline="always")
-def _deposit(acc, blk, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untyped-def]
+def _deposit(acc, blk, g, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untyped-def]
     if z < sfpar[4]:
         ci = int(math.floor((lo - sfpar[0]) / sfpar[1]))
         cj = int(math.floor((la - sfpar[2]) / sfpar[3]))
         if ci >= 0 and ci < sipar[0] and cj >= 0 and cj < sipar[1]:
-            acc[blk, cj, ci] += m
+            acc[blk, g, cj, ci] += m
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -362,7 +362,7 @@ def _advance(
     vf, fpar, ipar,
     k0, w0, km, wm,
     step0, nsteps, dt, kh, kz, h, decay_factor, seed_key,
-    do_sample, sfpar, sipar, acc, decayed_blocks,
+    do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged,
     rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
     band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count,
 ):  # type: ignore[no-untyped-def]
@@ -403,14 +403,16 @@ def _advance(
                     idx[1] = i1
                     _fill_normals(xi, bases, idx, seed_key, step0, nsteps, diffuse_z)
                 off1 = np.uint64(nsteps)
+                g0 = gtag[i] if tagged else 0
+                g1 = gtag[i1] if tagged else 0
                 for step in range(first, end):
                     s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
                     n0 = _lane_step(s0, xi, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
                                     h, diffuse_h, diffuse_z)
                     n1 = _lane_step(s1, xi, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
                                     h, diffuse_h, diffuse_z)
-                    s0, d0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
-                    s1, d1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, sfpar, sipar)
+                    s0, d0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0, sfpar, sipar)
+                    s1, d1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1, sfpar, sipar)
                     dec += d0 + d1
                     if rx_on:
                         srel = step - step0
@@ -449,11 +451,14 @@ def advance(
     k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
     nblocks = max(1, numba.get_num_threads())
     decayed_blocks = np.zeros(nblocks)
+    gtag = np.zeros(1, np.int32)
     if sampler is not None:
-        acc = np.zeros((nblocks, sampler.nlat, sampler.nlon))
+        acc = np.zeros((nblocks, sampler.n_tags, sampler.nlat, sampler.nlon))
         sfpar, sipar = sampler.float_params, sampler.int_params
+        if sampler.particle_tag is not None:
+            gtag = sampler.particle_tag
     else:
-        acc = np.zeros((1, 1, 1))
+        acc = np.zeros((1, 1, 1, 1))
         sfpar, sipar = np.zeros(5), np.zeros(2, np.int64)
     _advance(
         particles.lon, particles.lat, particles.z, particles.mass, particles.birth_step, particles.status,
@@ -462,11 +467,11 @@ def advance(
         k0, w0, km, wm,
         step0, nsteps, dt, physics.kh_m2_s, physics.kz_m2_s, physics.mixing_height_m,
         math.exp(-physics.decay_rate_s * dt), seed_key(physics.seed),
-        sampler is not None, sfpar, sipar, acc, decayed_blocks,
+        sampler is not None, sfpar, sipar, acc, decayed_blocks, gtag, gtag.size == particles.lon.size,
         *(_NO_RECEPTORS if receptors is None else receptors.kernel_args(nblocks, nsteps)),
     )
     if sampler is not None:
-        sampler.acc += acc.sum(axis=0)
+        sampler.acc += acc.sum(axis=0) if sampler.particle_tag is not None else acc[:, 0].sum(axis=0)
     if receptors is not None:
         receptors.add_kernel_sums(step0, nsteps)
     return float(decayed_blocks.sum())

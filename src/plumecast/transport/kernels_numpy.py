@@ -64,6 +64,13 @@ class OutputSampler:
     nlat: int
     layer_depth_m: float
     acc: NDArray[np.float64]
+    #: per-particle emission tag (see plumecast.exposure) when ``acc`` is
+    #: ``(tag, lat, lon)``: each tag's mass is accumulated apart (CPU backends only)
+    particle_tag: NDArray[np.int32] | None = None
+
+    @property
+    def n_tags(self) -> int:
+        return 1 if self.particle_tag is None else int(self.acc.shape[0])
 
     @property
     def float_params(self) -> NDArray[np.float64]:
@@ -288,7 +295,8 @@ def advance(
         particles.status[idx] = np.where(ok, STATUS_ACTIVE, STATUS_EXITED).astype(np.int8)
         if sampler is not None:
             sel = ok & (z < sampler.layer_depth_m)
-            _sample(sampler, lon_n[sel], lat_n[sel], mn[sel])
+            tags = None if sampler.particle_tag is None else sampler.particle_tag[idx][sel]
+            _sample(sampler, lon_n[sel], lat_n[sel], mn[sel], tags)
         if receptors is not None:
             lon_e, lat_e = particles.lon.copy(), particles.lat.copy()
             lon_e[idx], lat_e[idx] = xyz_to_lonlat(P[:, idx])
@@ -300,13 +308,21 @@ def advance(
     return decayed
 
 
-def _sample(sampler: OutputSampler, lon: NDArray[np.float64], lat: NDArray[np.float64], mass: NDArray[np.float64]) -> None:
+def _sample(sampler: OutputSampler, lon: NDArray[np.float64], lat: NDArray[np.float64], mass: NDArray[np.float64],
+            tags: NDArray[np.int32] | None = None) -> None:
     fi = (lon - sampler.lon0) / sampler.dlon
     fj = (lat - sampler.lat0) / sampler.dlat
     i = np.floor(fi).astype(np.int64)
     j = np.floor(fj).astype(np.int64)
     keep = (i >= 0) & (i < sampler.nlon) & (j >= 0) & (j < sampler.nlat)
     flat = j[keep] * sampler.nlon + i[keep]
-    sampler.acc += np.bincount(flat, weights=mass[keep], minlength=sampler.nlat * sampler.nlon).reshape(
-        sampler.nlat, sampler.nlon
+    if tags is None:
+        sampler.acc += np.bincount(flat, weights=mass[keep], minlength=sampler.nlat * sampler.nlon).reshape(
+            sampler.nlat, sampler.nlon
+        )
+        return
+    cells = sampler.nlat * sampler.nlon
+    flat = flat + tags[keep].astype(np.int64) * cells
+    sampler.acc += np.bincount(flat, weights=mass[keep], minlength=sampler.n_tags * cells).reshape(
+        sampler.n_tags, sampler.nlat, sampler.nlon
     )

@@ -128,6 +128,7 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
     hosts = {h.lower() for h in (allowed_hosts or LOCAL_HOSTS)}
     app = FastAPI(title="plumecast situation room", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.folder = data
+    app.state.closing = False  # set by the server on shutdown: event streams end
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
@@ -242,7 +243,7 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
             last_live: Any = ()
             last_sig: Any = None
             beat = time.monotonic()
-            while time.monotonic() - t0 < SSE_MAX_S:
+            while time.monotonic() - t0 < SSE_MAX_S and not request.app.state.closing:
                 sig = live_signature(data.root)
                 if sig != last_live:
                     last_live = sig

@@ -79,6 +79,7 @@ class DashboardServer:
         return self
 
     def stop(self) -> None:
+        self.app.state.closing = True
         self.server.should_exit = True
         if self.thread is not None:
             self.thread.join(timeout=5)

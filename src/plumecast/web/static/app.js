@@ -279,10 +279,12 @@ function drawLegend() {
       const a = v.aegl[lv];
       if (!a || !fin(a["60min"])) continue;
       const c = a["60min"];
-      if (c < v.scale.vmin || c > v.scale.vmax) continue;
-      const x = X(c);
+      // a level off the scale is marked at the end it lies beyond
+      const above = c > v.scale.vmax, below = c < v.scale.vmin;
+      const x = above ? x1 : below ? x0 : X(c);
+      const label = above ? `AEGL-${lv} ${N.concentration(c)} ›` : below ? `‹ AEGL-${lv}` : `AEGL-${lv}`;
       s.appendChild(svg("line", { x1: x, x2: x, y1: 0, y2: 22, stroke: colours[lv], "stroke-width": 2.5 }));
-      s.appendChild(svg("text", { x: x, y: 32, class: "tick", "text-anchor": "middle", fill: colours[lv] }, `AEGL-${lv}`));
+      s.appendChild(svg("text", { x: x, y: 32, class: "tick", "text-anchor": above ? "end" : below ? "start" : "middle", fill: colours[lv] }, label));
     }
   }
   note.textContent = `Near-surface concentration, ${N.roundSig((v.interval_s || 3600) / 60)}-min mean on the output grid, log scale. ` +

@@ -1,0 +1,211 @@
+"""End-to-end: the dashboard in headless Chromium (Debian's ``chromium`` package)
+driven by Playwright. Screenshots go to the artefact folder (see conftest)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                reason=f"{CHROMIUM} missing: install Debian's chromium (apt-get install -y chromium)")
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("uvicorn")
+
+from plumecast import numbers  # noqa: E402
+from plumecast.web.server import DashboardServer  # noqa: E402
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def run_url(run_dir: Path) -> Iterator[str]:
+    server = DashboardServer(run_dir, "127.0.0.1", 0).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def compare_url(compare_dir: Path) -> Iterator[str]:
+    server = DashboardServer(compare_dir, "127.0.0.1", 0).start()
+    yield server.url
+    server.stop()
+
+
+class Page:
+    """A page with its console errors and failed requests collected."""
+
+    def __init__(self, browser: Any, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"requestfailed: {r.url}"))
+        self.page.goto(url)
+        self.page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def _slide(page: Any, k: int) -> None:
+    page.eval_on_selector("#time-slider", "(e, k) => { e.value = String(k); e.dispatchEvent(new Event('input')); }", k)
+    page.wait_for_selector(f"#field[data-frame='{k}']", timeout=10_000)
+
+
+def test_page_loads_without_console_errors(browser: Any, run_url: str, artefact_dir: Path) -> None:
+    p = Page(browser, run_url)
+    page = p.page
+    assert page.title() == "tokyo-bay-test: plumecast situation room"
+    page.wait_for_selector("#field[data-frame='0']")
+    assert page.locator("#markers circle").count() == 6
+    assert page.locator("#monitors tr.monitor").count() == 6
+    assert page.locator("#land").get_attribute("d").startswith("M")
+    assert page.locator("#problems").is_hidden()
+    assert "AEGL-3" in page.locator("#legend-svg").text_content()
+    page.screenshot(path=str(artefact_dir / "run_loaded.png"), full_page=True)
+    assert p.errors == []
+    p.close()
+
+
+def test_slider_changes_the_map_and_the_countdowns(browser: Any, run_url: str, artefact_dir: Path) -> None:
+    p = Page(browser, run_url)
+    page = p.page
+    _slide(page, 0)
+    href0 = page.get_attribute("#field", "href")
+    tokyo = page.locator("#monitors tr.monitor[data-name='Tokyo']")
+    cd0 = tokyo.locator(".countdown-aegl2").inner_text()
+    label0 = page.inner_text("#time-label")
+    totals0 = page.inner_text("#total-aegl2")
+    _slide(page, 11)
+    href11 = page.get_attribute("#field", "href")
+    cd11 = tokyo.locator(".countdown-aegl2").inner_text()
+    assert href11 != href0
+    assert page.inner_text("#time-label") != label0
+    # at 00:30 Tokyo's AEGL-2 is hours away; at 06:00 it has passed (the run reaches it at 03:50)
+    assert cd0.startswith("in ") and cd11.startswith("passed "), (cd0, cd11)
+    assert page.inner_text("#total-aegl2") != totals0
+    page.screenshot(path=str(artefact_dir / "run_slider_end.png"), full_page=True)
+    # play advances the forecast by itself
+    _slide(page, 0)
+    page.click("#play")
+    page.wait_for_selector("#field[data-frame='2']", timeout=10_000)
+    page.click("#play")
+    assert p.errors == []
+    p.close()
+
+
+def test_click_a_city_shows_its_series_against_the_aegl_curves(browser: Any, run_url: str, artefact_dir: Path) -> None:
+    p = Page(browser, run_url)
+    page = p.page
+    page.click("#monitors tr.monitor[data-name='Yokohama']")
+    page.wait_for_selector("#chart path.series")
+    assert "Yokohama" in page.inner_text("#detail-name")
+    for cls in ("curve1", "curve2", "curve3"):
+        assert page.locator(f"#chart path.{cls}").count() == 2  # the curve and its legend sample
+    page.locator("#detail").screenshot(path=str(artefact_dir / "city_yokohama.png"))
+    assert p.errors == []
+    p.close()
+
+
+def test_city_search_finds_tokyo(browser: Any, compare_url: str, run_url: str, artefact_dir: Path) -> None:
+    for url, tag in ((run_url, "run"), (compare_url, "compare")):
+        p = Page(browser, url)
+        page = p.page
+        page.fill("#search", "Tokyo")
+        page.wait_for_selector("#search-results li[data-name='Tokyo']")
+        assert "monitored" in page.locator("#search-results li[data-name='Tokyo']").first.inner_text()
+        page.locator("#search-results li[data-name='Tokyo']").first.click()
+        page.wait_for_selector("#detail:not([hidden])")
+        assert page.inner_text("#detail-name").startswith("Tokyo")
+        page.screenshot(path=str(artefact_dir / f"search_tokyo_{tag}.png"), full_page=True)
+        # a city that is not a receptor: the grid cell's series, said to be one
+        page.fill("#search", "Fujisawa")
+        page.wait_for_selector("#search-results li[data-name='Fujisawa']")
+        page.locator("#search-results li[data-name='Fujisawa']").first.click()
+        if tag == "run":
+            page.wait_for_selector("#chart path.series")
+            assert "output cell" in page.inner_text("#detail-source")
+        assert "not a receptor" in page.inner_text("#detail-facts")
+        assert p.errors == []
+        p.close()
+
+
+def test_selecting_a_plan_changes_the_totals(browser: Any, compare_url: str, artefact_dir: Path) -> None:
+    p = Page(browser, compare_url)
+    page = p.page
+    assert page.locator("#plans-table tbody tr").count() == 3
+    page.wait_for_selector("#total-fatalities")
+    base = page.inner_text("#total-fatalities")
+    page.screenshot(path=str(artefact_dir / "compare_baseline.png"), full_page=True)
+    page.click("button.pick-plan[data-view='plan2']")
+    page.wait_for_selector("#plans-table tr.active[data-view='plan2']")
+    page.wait_for_function("b => document.querySelector('#total-fatalities').innerText !== b", arg=base)
+    assert page.inner_text("#total-fatalities") != base
+    assert page.locator("#total-saved").count() == 1
+    assert page.get_attribute("#prob", "href").startswith("data:image/png")
+    assert page.locator("#delay-chart path").count() >= 3
+    page.screenshot(path=str(artefact_dir / "compare_plan2.png"), full_page=True)
+    # the plan with its own run folder brings its concentration map
+    page.click("button.pick-plan[data-view='plan1']")
+    page.wait_for_selector("#field[data-frame]")
+    page.wait_for_function("() => (document.querySelector('#field').getAttribute('href') || '').startsWith('data:')")
+    assert p.errors == []
+    p.close()
+
+
+def test_numbers_follow_plumecast_numbers(browser: Any, run_url: str) -> None:
+    """numbers.js is a port of plumecast.numbers: same text for the same value."""
+    p = Page(browser, run_url)
+    people = [0.0, 0.3, 1.0, 7.0, 125.0, 135.0, 999.0, 1049.0, 34_567.0, 999_999.0, 1_161_095.0, 1_250_000.0,
+              9_733_276.0, 2.5e9, float("nan"), -2.0]
+    pct = [0.0, 0.0347, 0.31, 5.0, 9.96, 46.2, 100.0, 1234.5, float("nan")]
+    cds = [0.0, 59.0, 60.0, 5 * 3600 + 29 * 60 + 59, -1.0, -39 * 60 - 1, 86400.0 * 3, None]
+    ranges = [(1_161_095, 900_000, 1_600_000), (35_000, 35_000, 35_000), (10.0, float("nan"), 20.0)]
+
+    def js(v: float | None) -> Any:
+        return None if v is None else ("NaN" if isinstance(v, float) and math.isnan(v) else v)
+
+    got = p.page.evaluate(
+        """([people, pct, cds, ranges]) => {
+             const N = window.plumecastNumbers, num = (v) => v === "NaN" ? NaN : v;
+             return {people: people.map((v) => N.people(num(v))), pct: pct.map((v) => N.percent(num(v))),
+                     cds: cds.map((v) => N.countdown(v)), round: people.map((v) => N.roundSig(num(v))),
+                     ranges: ranges.map(([c, l, h]) => N.peopleRange(num(c), num(l), num(h)))};
+           }""", [[js(v) for v in people], [js(v) for v in pct], cds, [[js(x) for x in r] for r in ranges]])
+    assert got["people"] == [numbers.people(v) for v in people]
+    assert got["pct"] == [numbers.percent(v) for v in pct]
+    assert got["cds"] == [numbers.countdown(v) for v in cds]
+    assert got["ranges"] == [numbers.people_range(*r) for r in ranges]
+    for g, v in zip(got["round"], people, strict=True):
+        r = numbers.round_sig(v)
+        assert (math.isnan(r) and (g is None or math.isnan(g))) or g == r, (v, g, r)
+    assert p.errors == []
+    p.close()
+
+
+def test_malformed_folder_page_in_the_browser(browser: Any, tmp_path: Path, artefact_dir: Path) -> None:
+    server = DashboardServer(tmp_path, "127.0.0.1", 0).start()
+    try:
+        page = browser.new_page()
+        resp = page.goto(server.url)
+        assert resp.status == 200
+        assert "No results to show yet" in page.inner_text("h1")
+        page.screenshot(path=str(artefact_dir / "empty_folder.png"))
+        page.close()
+    finally:
+        server.stop()
