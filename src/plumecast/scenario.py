@@ -650,6 +650,13 @@ def _check_releases_in_met_domain(sc: Scenario, source: str, lines: dict[tuple[s
             )
 
 
+def demo_plans_scenario_path() -> Path:
+    """Path of the shipped "poison sky" plan comparison (four plans, 20 members)."""
+    from importlib import resources
+
+    return Path(str(resources.files("plumecast") / "data" / "scenarios" / "poison_sky_plans.yaml"))
+
+
 def demo_scenario_path() -> Path:
     """Path of the shipped "poison sky" demo scenario."""
     from importlib import resources

@@ -9,7 +9,7 @@ from plumecast.agents import get_agent
 from plumecast.countermeasures import Cohort
 from plumecast.ensemble.compare import CompareSetup, MemberResult, RawComparison
 from plumecast.ensemble.members import MemberSpec
-from plumecast.ensemble.summary import quantiles, sig2, summarise
+from plumecast.ensemble.summary import html_page, markdown, quantiles, summarise, write_outputs
 from plumecast.errors import ScenarioError
 from plumecast.exposure import ReceptorExposure
 from plumecast.plans.config import BASELINE_NAME, PlanConfig, with_baseline
@@ -136,7 +136,72 @@ def test_identical_members_have_zero_spread() -> None:
     assert s.per_city[0]["fatalities_p5"] == s.per_city[0]["fatalities_p95"]
 
 
-def test_two_significant_figures() -> None:
-    assert sig2(1_161_095.0) == "1,200,000"
-    assert sig2(0.04449) == "0.044"
-    assert sig2(float("nan")) == "unknown"
+FRONT = PlanConfig(name="burn", measures=[{"type": "front", "ignition_h": 1.0, "points": [[0.0, 0.0]],
+                                             "speed_m_s": 20.0}])
+
+
+def _shown_raw() -> RawComparison:
+    """Two members, two cities (a, b) and three plans, on a real scenario (start 07-01 00:00 UTC,
+    issued at 01:00 UTC) with figures that test how people read them."""
+    sc = scenario_from_dict(dict(name="shown", start="2026-07-01T00:00:00", issued_at="2026-07-01T01:00:00",
+                                 duration_h=12, particles=1234, seed=11,
+                                 releases=[{"type": "point", "lat": 0, "lon": 0, "rate_kg_s": 1}]))
+    plans = (BASE, STOP, FRONT)
+    fat = {BASELINE_NAME: [[1_161_095.0, np.nan], [900_000.0, np.nan]],
+           "stop at 1 h": [[2.4e-10, np.nan], [4.5e-10, np.nan]],
+           "burn": [[0.0, np.nan], [0.0, np.nan]]}
+    members = []
+    for m in range(2):
+        outs = {}
+        for p in plans:
+            a2 = np.array([[5.0, 7.17][m] * 3600.0, np.nan])
+            a3 = np.array([(6.0 + 29.0 / 60 + 59.0 / 3600) * 3600.0 + 1800.0 * m, np.nan])
+            fa = np.array([2.5 * 3600.0, np.nan]) if p is FRONT else np.full(2, np.nan)
+            outs[p.name] = PlanOutcome(p.name, np.array([1.0, 0.0]), np.array([1.0, 0.0]), a2, a3,
+                                       np.array(fat[p.name][m]), fa)
+        members.append(MemberResult(m, outs, {}, {}, None, 0.5, 1))
+    setup = CompareSetup(scenario=sc, plans=plans, tags_h=(), delay_h=(), maps=False)
+    specs = [MemberSpec(0, 777), MemberSpec(1, 888, wind_speed_factor=1.1)]
+    return RawComparison(setup, specs, members, None, None, None, 1.0, 0)
+
+
+def test_numbers_people_read_follow_plumecast_numbers() -> None:
+    s = summarise(_shown_raw(), ["a", "b"])
+    md = markdown(s)
+    page = html_page(s)
+    import html
+
+    for text in (md, html.unescape(page)):
+        assert "1.0 million (910,000–1.1 million)" in text  # two significant figures with the range
+        assert "< 1" in text and "0.00" not in text and "e-10" not in text  # tiny expected counts
+        assert "unknown" in text  # city b's population is unknown: never 0
+        assert "07-01 05:00–07:10 UTC (5.0–7.1 h)" in text  # AEGL-2 arrival, earliest–latest, clock and hours
+        assert "in 5 h 29 min (07-01 06:29 UTC)" in text  # AEGL-3 countdown from the issue time, erring early
+        assert "1,234 particles per member" in text and "2 ensemble members" in text
+        assert "Baseline: 'do nothing'" in text
+    # one cities table per plan; only the plan with a front has the front columns
+    sections = md.split("## Cities: ")[1:]
+    assert [sec.splitlines()[0] for sec in sections] == [BASELINE_NAME, "stop at 1 h", "burn"]
+    assert ["front arrives" in sec for sec in sections] == [False, False, True]
+    assert "in 1 h 30 min (07-01 02:30 UTC)" in sections[2]
+    assert page.count("<table>") == 4 and "<script" not in page and "<style>" in page
+
+
+def test_csv_files_keep_full_plain_values_and_the_seeds(tmp_path) -> None:
+    import csv
+
+    s = summarise(_shown_raw(), ["a", "b"])
+    write_outputs(s, tmp_path, pngs=False)
+    members = list(csv.DictReader((tmp_path / "members.csv").open(encoding="utf-8")))
+    assert "np." not in (tmp_path / "members.csv").read_text(encoding="utf-8")
+    assert [int(r["seed"]) for r in members] == [777, 888]
+    assert float(members[0][f"fatalities[{BASELINE_NAME}]"]) == 1_161_095.0
+    assert float(members[1]["fatalities[stop at 1 h]"]) == 4.5e-10  # full value in files
+    rows = list(csv.DictReader((tmp_path / "decision_table.csv").open(encoding="utf-8")))
+    assert [r["baseline"] for r in rows] == ["true", "false", "false"]
+    assert {r["particles_per_member"] for r in rows} == {"1234"} and {r["members"] for r in rows} == {"2"}
+    assert {r["member_seeds"] for r in rows} == {"777;888"} and {r["scenario_seed"] for r in rows} == {"11"}
+    assert float(rows[0]["fatalities_median"]) == pytest.approx((1_161_095.0 + 900_000.0) / 2)
+    cities = list(csv.DictReader((tmp_path / "cities.csv").open(encoding="utf-8")))
+    b = [r for r in cities if r["city"] == "b"][0]
+    assert b["fatalities_median"] == ""  # unknown stays empty, never 0

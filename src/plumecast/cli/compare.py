@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,32 +26,43 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare the scenario's response plans (and a do-nothing baseline) over its ensemble:
         decision_table.csv/.md/.html, cities.csv, cost_of_delay.csv/.png, exceedance_probability.nc and maps."""
-        from plumecast.ensemble.compare import make_setup, run_members
-        from plumecast.ensemble.members import member_specs
-        from plumecast.ensemble.summary import console_tables, summarise, write_outputs
-        from plumecast.runner import select_receptors
+        from plumecast.fileio import check_output_dir
         from plumecast.scenario import load_scenario
 
-        t0 = time.perf_counter()
         sc = load_scenario(scenario)
-        setup = make_setup(sc, particles=particles, maps=maps)
-        specs = member_specs(setup.scenario, sc.ensemble, members)
-        receptors = select_receptors(setup.scenario)
-        if receptors is None or len(receptors) == 0:
-            from plumecast.errors import ScenarioError
+        check_output_dir(outdir, "-o/--output")
+        execute_compare(sc, outdir, members=members, workers=workers, scheduler=scheduler, particles=particles,
+                        maps=maps, quiet=quiet, source=str(scenario))
 
-            raise ScenarioError(f"{scenario}: receptors: a comparison needs receptors (cities, points or csv)")
-        columns = [TextColumn("[bold]members"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-        with Progress(*columns, console=console, disable=quiet) as bar:
-            task = bar.add_task("members", total=len(specs))
-            raw = run_members(setup, specs, workers=workers, scheduler=scheduler, serial=workers == 0 and not scheduler,
-                              progress=lambda k, n: bar.update(task, completed=k))
-        summary = summarise(raw, [str(n) for n in receptors.name])
-        written = write_outputs(summary, outdir)
-        if not quiet:
-            for table in console_tables(summary):
-                console.print(table)
-        console.print(f"{len(specs)} members x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "
-                      f"member, {raw.workers or 'no'} Dask workers: members {raw.wall_s:.1f} s, "
-                      f"end to end {time.perf_counter() - t0:.1f} s")
-        console.print("written: " + ", ".join(str(p) for p in written))
+
+def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, workers: int = 2,
+                    scheduler: str | None = None, particles: int | None = None, maps: bool = True,
+                    quiet: bool = False, source: str = "scenario") -> dict[str, Any]:
+    """Run a comparison with a progress bar counting members, print its tables and write
+    its outputs (``plumecast compare`` and ``plumecast demo``)."""
+    from plumecast.ensemble.compare import make_setup, run_members
+    from plumecast.ensemble.members import member_specs
+    from plumecast.ensemble.summary import console_tables, summarise, write_outputs
+    from plumecast.errors import ScenarioError
+    from plumecast.runner import select_receptors
+
+    t0 = time.perf_counter()
+    setup = make_setup(sc, particles=particles, maps=maps)
+    specs = member_specs(setup.scenario, sc.ensemble, members)
+    receptors = select_receptors(setup.scenario)
+    if receptors is None or len(receptors) == 0:
+        raise ScenarioError(f"{source}: receptors: a comparison needs receptors (cities, points or csv)")
+    columns = [TextColumn("[bold]members"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console, disable=quiet) as bar:
+        task = bar.add_task("members", total=len(specs))
+        raw = run_members(setup, specs, workers=workers, scheduler=scheduler, serial=workers == 0 and not scheduler,
+                          progress=lambda k, n: bar.update(task, completed=k))
+    summary = summarise(raw, [str(n) for n in receptors.name])
+    written = write_outputs(summary, outdir)
+    for table in console_tables(summary):
+        console.print(table)
+    console.print(f"{len(specs)} members x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "
+                  f"member, {raw.workers or 'no'} Dask workers: members {raw.wall_s:.1f} s, "
+                  f"end to end {time.perf_counter() - t0:.1f} s")
+    console.print("written: " + ", ".join(str(p) for p in written))
+    return {"raw": raw, "summary": summary, "written": written}

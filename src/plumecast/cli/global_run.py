@@ -143,15 +143,33 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
         serve: Annotated[bool, typer.Option("--serve", help="serve the dashboard (plumecast serve) during and after the run")] = False,
         port: Annotated[int, typer.Option(min=0, max=65535, help="dashboard port with --serve (0: any free port)")] = 8765,
+        single: Annotated[bool, typer.Option("--single", help="one deterministic forecast (1,000,000 particles) instead of the plan comparison")] = False,
+        members: Annotated[int | None, typer.Option(min=1, help="ensemble members of the comparison (default 20)")] = None,
+        workers: Annotated[int, typer.Option(min=0, help="local Dask worker processes of the comparison (0: serial)")] = 2,
     ) -> None:
         """Run the built-in "poison sky" scenario: a fictional gas emitted in every city of
-        >= 15,000 people, 72 h on the shipped ERA-Interim winds; prints the casualty table
-        of the 20 largest cities and writes a map."""
+        >= 15,000 people, 72 h on the shipped ERA-Interim winds. By default the decision the
+        story faced: four response plans compared over a 20-member ensemble (plumecast
+        compare); with --single, one forecast with the casualty table of the 20 largest
+        cities and a map."""
         from plumecast.fileio import check_output_dir
-        from plumecast.scenario import demo_scenario_path, load_scenario
+        from plumecast.scenario import demo_plans_scenario_path, demo_scenario_path, load_scenario
 
         check_output_dir(outdir, "-o/--output")
         t0 = time.perf_counter()
+        if not single:
+            from plumecast.cli.compare import execute_compare
+
+            psc = _override(load_scenario(demo_plans_scenario_path()), None, backend, None)
+            console.print(f"[bold]plumecast demo[/]: {psc.description}")
+            job = lambda live=None: execute_compare(psc, outdir, members=members, workers=workers,  # noqa: E731
+                                                    particles=particles, quiet=quiet, source="poison sky")
+            if serve:
+                _serve_while(outdir, port, "poison sky: plans", job)
+            else:
+                job()
+            console.print(f"demo finished in {time.perf_counter() - t0:.1f} s (end to end)")
+            return
         path = demo_scenario_path()
         sc = _override(load_scenario(path), particles, backend, None)
         console.print(f"[bold]plumecast demo[/]: {sc.description}")

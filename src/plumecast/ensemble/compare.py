@@ -247,8 +247,8 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
                 if by_tag is not None:
                     w = tag_weights(by_tag["tag_start_h"].values, by_tag["tag_end_h"].values,
                                     by_tag["tag_group"].values.astype(np.int64), plan_cuts(p, names))
-                    field = (by_tag * xr.DataArray(w, dims="tag")).sum("tag")
-                    field.attrs.update(base_res.concentration.attrs)
+                    field = base_res.concentration.copy(
+                        data=np.tensordot(w, by_tag.values, axes=(0, 0)).astype(np.float32))
                 else:  # a GPU backend: no gridded tags, so a direct rerun (exact, with the same particles)
                     tres, _ = _run(_apply_cuts(sc, p), wind, None, particle_mass_kg=mass)
                     runs += 1

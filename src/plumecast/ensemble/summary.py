@@ -326,7 +326,7 @@ def cities_by_plan_display(s: Summary, cities: list[str] | None = None) -> tuple
     column, with the baseline's AEGL-2 arrival and AEGL-3 countdown."""
     start, issued = _clock_base(s)
     base = s.plans[0]
-    head = ["city", f"AEGL-2 arrives ({base})", f"AEGL-3 countdown ({base})"] + [f"fatalities: {p}" for p in s.plans]
+    head = ["city", f"AEGL-2 arrives ({base})", f"AEGL-3 countdown ({base})"] + list(s.plans)
     by = {(r["city"], r["plan"]): r for r in s.per_city}
     body = []
     for name in s.receptor_names:
@@ -409,10 +409,13 @@ def console_tables(s: Summary, cities: list[str] | None = None) -> list[Any]:
 
     out = []
     for title, (h, b) in (("Which plan saves the most people", decision_display(s)),
-                          ("Cities (details per plan in decision_table.md)", cities_by_plan_display(s, cities))):
+                          ("Cities: expected fatalities per plan, median (5–95 %); details per plan in "
+                           "decision_table.md", cities_by_plan_display(s, cities))):
         t = Table(title=title, title_justify="left")
         for i, c in enumerate(h):
-            t.add_column(c, justify="left" if i == 0 else "right", overflow="fold")
+            # wrap between words only: a number is never cut in two
+            widest = max((len(w) for row in b for w in row[i].split()), default=1)
+            t.add_column(c, justify="left" if i == 0 else "right", overflow="fold", min_width=widest)
         for row in b:
             t.add_row(*row)
         out.append(t)

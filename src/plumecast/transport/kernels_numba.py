@@ -350,6 +350,7 @@ def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf
              rx_count[blk, srel])
 
 
+_BLOCKS = 8  # accumulation blocks, dealt to the threads by prange
 _LANES = 2
 _CHUNK = 128 * _LANES  # particles dealt to a thread at a time
 # Two lanes: four ran 3 % faster on the benchmark workload, but numba's IR inlining of
@@ -449,7 +450,9 @@ def advance(
     """
     dt = physics.dt_s
     k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
-    nblocks = max(1, numba.get_num_threads())
+    # a fixed number of blocks (not one per thread): the particles each block holds, and so
+    # the order of every sum, do not depend on the number of threads
+    nblocks = _BLOCKS
     decayed_blocks = np.zeros(nblocks)
     gtag = np.zeros(1, np.int32)
     if sampler is not None:

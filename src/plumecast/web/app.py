@@ -15,7 +15,6 @@ import asyncio
 import html
 import json
 import logging
-import math
 import mimetypes
 import time
 from importlib import resources
@@ -35,6 +34,7 @@ try:
         Response,
         StreamingResponse,
     )
+    from starlette.datastructures import Headers, MutableHeaders
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("plumecast's dashboard needs FastAPI and uvicorn: pip install 'plumecast[web]'") from exc
 
@@ -100,6 +100,41 @@ def resolve_result_file(root: Path, relpath: str) -> Path:
     return real
 
 
+class Guard:
+    """ASGI middleware: GET/HEAD only (405 otherwise), known ``Host`` only (421
+    otherwise, against DNS rebinding), security headers on every answer."""
+
+    def __init__(self, app: Any, hosts: set[str]) -> None:
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ALLOWED_METHODS:
+            await PlainTextResponse("read-only dashboard: only GET and HEAD are accepted\n", status_code=405,
+                                    headers={"Allow": "GET, HEAD"})(scope, receive, send)
+            return
+        host = Headers(scope=scope).get("host", "").lower()
+        name = host if host.endswith("]") else host.rsplit(":", 1)[0]
+        if name not in self.hosts and "*" not in self.hosts:
+            await PlainTextResponse(f"refused: Host {host!r} is not served here\n", status_code=421)(
+                scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Cache-Control", "no-cache")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def _problem_page(title: str, items: list[str], status: int = 200, refresh: bool = True) -> HTMLResponse:
     lis = "".join(f"<li>{html.escape(i)}</li>" for i in items)
     meta = '<meta http-equiv="refresh" content="5">' if refresh else ""
@@ -130,27 +165,13 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
     app.state.folder = data
     app.state.closing = False  # set by the server on shutdown: event streams end
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        if request.method not in ALLOWED_METHODS:
-            return PlainTextResponse("read-only dashboard: only GET and HEAD are accepted\n", status_code=405,
-                                     headers={"Allow": "GET, HEAD"})
-        host = (request.headers.get("host") or "").lower()
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        if name not in hosts and "*" not in hosts:
-            return PlainTextResponse(f"refused: Host {host!r} is not served here\n", status_code=421)
-        try:
-            response: Response = await call_next(request)
-        except Exception as exc:  # never a bare 500: say what happened
-            log.exception("dashboard request failed")
-            response = PlainTextResponse(f"the dashboard could not answer: {type(exc).__name__}: {exc}\n"
-                                         "(this is a bug in plumecast; the result files are unchanged)\n",
-                                         status_code=500)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers.setdefault("Cache-Control", "no-cache")
-        return response
+    app.add_middleware(Guard, hosts=hosts)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:  # never a bare 500: say what happened
+        log.exception("dashboard request failed")
+        return PlainTextResponse(f"the dashboard could not answer: {type(exc).__name__}: {exc}\n"
+                                 "(this is a bug in plumecast; the result files are unchanged)\n", status_code=500)
 
     @app.exception_handler(loader.FolderProblem)
     async def folder_problem(request: Request, exc: loader.FolderProblem) -> Response:
@@ -187,14 +208,17 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
 
     @app.api_route("/api/summary", methods=["GET", "HEAD"])
     def api_summary() -> Response:
-        return JSONResponse(views.summary(snapshot(), read_live(data.root)))
+        snap = snapshot()
+        base = snap.cached("summary", lambda: views.summary(snap, None))
+        return JSONResponse(base | {"live": loader.clean(read_live(data.root))})
 
     @app.api_route("/api/geo", methods=["GET", "HEAD"])
     def api_geo() -> Response:
         return JSONResponse(views.geo_paths(), headers={"Cache-Control": "max-age=3600"})
 
     def _etag(request: Request, key: str) -> tuple[str, bool]:
-        tag = '"' + format(abs(hash((snapshot().signature, key))) % (1 << 60), "x") + '"'
+        snap = snapshot()
+        tag = snap.cached(f"etag/{key}", lambda: '"' + format(abs(hash((snap.signature, key))) % (1 << 60), "x") + '"')
         return tag, request.headers.get("if-none-match") == tag
 
     @app.api_route("/api/view/{vid}", methods=["GET", "HEAD"])
@@ -202,7 +226,9 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
         tag, same = _etag(request, vid)
         if same:
             return Response(status_code=304, headers={"ETag": tag})
-        return JSONResponse(views.view_json(snapshot(), vid), headers={"ETag": tag})
+        snap = snapshot()
+        body = snap.cached(f"view/{vid}", lambda: json.dumps(views.view_json(snap, vid)).encode("utf-8"))
+        return Response(body, media_type="application/json", headers={"ETag": tag})
 
     @app.api_route("/api/view/{vid}/frame/{k}", methods=["GET", "HEAD"])
     def api_frame(vid: str, k: int, request: Request) -> Response:
@@ -233,7 +259,7 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
         snap = snapshot()
         receptors: list[dict[str, Any]] = []
         if view in snap.views:
-            receptors = views.view_json(snap, view)["receptors"]
+            receptors = snap.cached(f"receptors/{view}", lambda: views.view_json(snap, view)["receptors"])
         return JSONResponse({"query": q[:100], "results": loader.search_cities(q[:100], receptors)})
 
     @app.api_route("/api/live", methods=["GET", "HEAD"])
@@ -280,7 +306,3 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
         return PlainTextResponse(f"/{rest[:200]}: not part of the dashboard\n", status_code=404)
 
     return app
-
-
-def _nan_to_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None

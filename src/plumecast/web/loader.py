@@ -296,6 +296,13 @@ class Snapshot:
     problems: list[str]
     loaded_at: float
     views: dict[str, RunData | None] = field(default_factory=dict)  # view id -> run data (None: table only)
+    cache: dict[str, Any] = field(default_factory=dict)  # answers built from this snapshot (JSON bytes...)
+
+    def cached(self, key: str, make: Any) -> Any:
+        """``make()`` once per snapshot (a changed folder is a new snapshot)."""
+        if key not in self.cache:
+            self.cache[key] = make()
+        return self.cache[key]
 
     @property
     def usable(self) -> bool:

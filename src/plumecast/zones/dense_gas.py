@@ -162,6 +162,34 @@ def instantaneous_criterion(g0p: float, v0_m3: float, u_m_s: float) -> float:
     return math.sqrt(max(g0p, 0.0) * v0_m3 ** (1.0 / 3.0)) / u_m_s
 
 
+def passive_transition_width_m(g0p: float, q0_m3_s: float, u_m_s: float) -> float:
+    """Crosswind width at which a continuous dense plume stops being dense. [m]
+
+    The workbook's criterion is a Richardson number of the source: with
+    ``q0 = u D²`` it is ``(g0' D/u²)^(1/3)``. Downwind the plume of volume flux
+    ``q``, width ``W`` and depth ``h = q/(u W)`` has ``g' = g0' q0/q`` (the
+    buoyancy flux ``g' q`` is conserved when air is entrained isothermally), so
+    its Richardson number is ``g' h/u² = g0' q0/(u³ W) = l_b/W``. The same
+    criterion (>= 0.15) therefore holds until ``W = l_b/0.15³ ≈ 296 l_b``,
+    ``l_b = g0' q0/u³`` (Britter & McQuaid 1988, criterion and buoyancy length
+    scale; Britter 1989, Annu. Rev. Fluid Mech. 21, 317–344, for the local
+    Richardson number). Beyond it the plume disperses passively.
+    """
+    return g0p * q0_m3_s / u_m_s**3 / CRITERION_CONTINUOUS**3
+
+
+def passive_transition_area_m2(g0p: float, v0_m3: float, u_m_s: float) -> float:
+    """Plan area at which an instantaneous dense cloud stops being dense. [m2]
+
+    The workbook's criterion ``sqrt(g0' V0^(1/3))/u = sqrt(g0' V0/(A0 u²))`` with
+    the source's plan area ``A0 = V0^(2/3)``; ``g' V = g0' V0`` is conserved, so a
+    cloud of plan area ``A`` has the same parameter ``sqrt(g0' V0/(A u²))``, which
+    falls below 0.20 once ``A > g0' V0/(0.20² u²)`` (as
+    :func:`passive_transition_width_m` for a plume).
+    """
+    return g0p * v0_m3 / (u_m_s**2 * CRITERION_INSTANTANEOUS**2)
+
+
 @dataclass(frozen=True)
 class DenseSetup:
     """A dense release resolved for the zones model (SI)."""

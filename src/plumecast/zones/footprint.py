@@ -176,6 +176,8 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     virtual sources that make the passive plume continuous there in
     concentration and in σ_y (:mod:`plumecast.zones.dense_gas`).
     """
+    from dataclasses import replace
+
     from plumecast.zones import dense_gas as dg
 
     m = scenario.agent.molecular_weight_g_mol / 1000.0
@@ -208,8 +210,17 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         notes.append(f"Britter-McQuaid α = {alpha:.2f} is beyond the published curves (≤ 1): the α = 1 curve is used")
         alpha = 1.0
     conc, beta = dg.bm_curve(alpha, kind)
-    x_h = length * 10.0 ** float(beta.max())
-    probe = dg.DenseSetup(kind, crit, alpha, length, vol, g0p, t0, ta, m, x_h, 0.0, 1.0, 1.0)
+    x_curves = length * 10.0 ** float(beta.max())
+    probe = dg.DenseSetup(kind, crit, alpha, length, vol, g0p, t0, ta, m, x_curves, 0.0, 1.0, 1.0)
+    x_p = passive_transition_distance(setup, probe)
+    x_h = min(x_p, x_curves)
+    if x_p < x_curves:
+        notes.append(
+            f"the dense phase ends at {x_p:.2g} m, where the cloud's own Richardson number (workbook criterion "
+            f"with the cloud's {'width' if kind == 'continuous' else 'plan area'}) falls below the threshold; "
+            f"passive Gaussian beyond (the workbook curves would run to {x_curves:.2g} m)"
+        )
+    probe = replace(probe, handover_m=x_h)
     c_h = float(probe.concentration_kg_m3(np.array([x_h]))[0])
     sy_h = float(probe.sigma_y_equivalent(np.array([x_h]), u)[0])
     xs = np.geomspace(1e-3, 1e7, 2001)
@@ -244,9 +255,50 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         f"α = {alpha:.2f}, vapour at {t0 - 273.15:.0f} °C, g0' = {g0p:.2g} m/s²; passive Gaussian beyond "
         f"{x_h:.0f} m (virtual sources {x_vy:.0f} m for σ_y and {x_vz:.0f} m for the concentration)"
     ))
-    from dataclasses import replace
-
     return replace(probe, c_handover_kg_m3=c_h, x_virtual_y_m=x_vy, x_virtual_z_m=x_vz, notes=tuple(notes))
+
+
+def passive_transition_distance(setup: PlumeSetup, dense: Any) -> float:
+    """Distance at which a dense cloud stops being dense by the workbook's own criterion. [m]
+
+    The cloud's crosswind size is the larger of its gravity spreading (the
+    workbook's ``L_H`` or ``R``, as the Gaussian-equivalent σ_y of
+    :meth:`~plumecast.zones.dense_gas.DenseSetup.sigma_y_equivalent`) and the
+    ambient (Briggs) σ_y; the cloud is passive once that size reaches the width
+    (plume) or plan area (puff) at which the Richardson-number criterion is no
+    longer met (:func:`plumecast.zones.dense_gas.passive_transition_width_m`,
+    :func:`~plumecast.zones.dense_gas.passive_transition_area_m2`). Both sizes
+    grow with distance, so the first crossing is found by bisection in log x.
+    Returns ``inf`` when the criterion holds out to :data:`MAX_DISTANCE_M`.
+    """
+    from plumecast.zones import dense_gas as dg
+
+    u = setup.wind_speed_m_s
+    if dense.kind == "continuous":
+        sigma_p = dg.passive_transition_width_m(dense.g0p, dense.source_volume, u) / math.sqrt(2.0 * math.pi)
+    else:
+        sigma_p = math.sqrt(dg.passive_transition_area_m2(dense.g0p, dense.source_volume, u) / (2.0 * math.pi))
+
+    def size(x: float) -> float:
+        xa = np.array([x])
+        s_dense = float(dense.sigma_y_equivalent(xa, u)[0])
+        s_amb = float(briggs_sigma_y(xa, setup.pg_class, setup.terrain)[0]) * setup.sigma_y_factor
+        return max(s_dense, s_amb)
+
+    lo, hi = 1e-3, float(MAX_DISTANCE_M)
+    if size(lo) >= sigma_p:
+        return lo
+    if size(hi) < sigma_p:
+        return math.inf
+    for _ in range(60):
+        mid = math.sqrt(lo * hi)
+        if size(mid) >= sigma_p:
+            hi = mid
+        else:
+            lo = mid
+        if hi / lo < 1.0 + 1e-6:
+            break
+    return hi
 
 
 def exposure_duration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
@@ -411,25 +463,46 @@ def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.flo
     return np.maximum(np.where(near, sy_d, sy_p), 1e-3), np.maximum(np.where(near, sz_d, sz_p), 1e-3)
 
 
-def dense_axis_concentration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
-    """Steady plume (or puff-peak) concentration on the axis at the receptor height, dense release. [kg m-3]
+def dense_axis_concentration(setup: PlumeSetup, x_m: Any, z_m: float = 0.0) -> NDArray[np.float64]:
+    """Steady plume (or puff-peak) concentration on the axis at height ``z_m``, dense release. [kg m-3]
 
-    Before the hand-over: the Britter-McQuaid maximum ground concentration;
-    after it: the passive Gaussian plume (puff) of a ground-level source at
-    ground level (the slumped cloud lies on the ground; the receptor and
-    source heights no longer matter) with the virtual-source σ's
-    (:func:`_sigmas`), equal to the workbook value at the hand-over point.
+    Before the hand-over: the Britter-McQuaid maximum ground concentration
+    ``C_g``, with a Gaussian vertical profile ``exp(-z²/2σ_z²)`` whose depth
+    follows from mass conservation (:func:`dense_equivalent_sigma_z`); after it:
+    the passive Gaussian plume (puff) of a ground-level source (the slumped
+    cloud lies on the ground, the source height no longer matters) at height
+    ``z_m``, with the virtual-source σ's (:func:`_sigmas`), equal to the
+    workbook value at the hand-over point. Both sides are continuous at the
+    hand-over at every height (the virtual σ_z there is the mass-consistent one).
     """
     d = setup.dense
     x = np.asarray(x_m, dtype=float)
     sy, sz = _sigmas(setup, x)
-    v = vertical_term(0.0, 0.0, sz, setup.mixing_height_m)
+    v = vertical_term(z_m, 0.0, sz, setup.mixing_height_m)
     u = setup.wind_speed_m_s
     if d.kind == "continuous":
         passive = setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v
     else:
         passive = setup.mass_kg * v / (2 * np.pi * sy * sy)
-    return np.asarray(np.where(x < d.handover_m, d.concentration_kg_m3(x), passive), dtype=float)
+    ground = d.concentration_kg_m3(x)
+    if z_m > 0:
+        szd = dense_equivalent_sigma_z(setup, sy, ground)
+        ground = ground * np.exp(-(z_m**2) / (2.0 * szd**2))
+    return np.asarray(np.where(x < d.handover_m, ground, passive), dtype=float)
+
+
+def dense_equivalent_sigma_z(setup: PlumeSetup, sigma_y: Any, ground_kg_m3: Any) -> NDArray[np.float64]:
+    """Vertical σ of a ground-level Gaussian cloud with this σ_y and ground concentration, from its mass. [m]
+
+    Plume: ``C_g = q/(π u σ_y σ_z)``; puff (σ_x = σ_y): ``C_g = 2M/((2π)^(3/2) σ_y² σ_z)``
+    — the ground-level Gaussian plume/puff of a ground source, solved for σ_z.
+    """
+    sy = np.asarray(sigma_y, dtype=float)
+    cg = np.maximum(np.asarray(ground_kg_m3, dtype=float), 1e-300)
+    u = setup.wind_speed_m_s
+    if setup.duration_s > 0:
+        return np.asarray(setup.mass_kg / setup.duration_s / (math.pi * u * sy * cg), dtype=float)
+    return np.asarray(2.0 * setup.mass_kg / ((2.0 * math.pi) ** 1.5 * sy * sy * cg), dtype=float)
 
 
 def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.float64]:
@@ -447,7 +520,7 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     lateral = np.exp(-(y**2) / (2 * sy**2))
     u = setup.wind_speed_m_s
     if setup.dense is not None:
-        c = dense_axis_concentration(setup, xp)
+        c = dense_axis_concentration(setup, xp, setup.receptor_height_m)
         if setup.duration_s > 0:
             c = c * peak_finite_duration_factor(u, setup.duration_s, sy)
         return np.where(x > 0, c * lateral, 0.0)
@@ -476,7 +549,7 @@ def concentration_series(
     t = times_s[:, None]
     u = setup.wind_speed_m_s
     if setup.dense is not None:
-        axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
+        axis = dense_axis_concentration(setup, xp, setup.receptor_height_m) * np.exp(-(y**2) / (2 * sy**2))
         if setup.duration_s > 0:
             c = axis[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
         else:
