@@ -4,7 +4,9 @@ Each client repeats what an open dashboard page does while it is watched: the
 summary (as after a live event), the view, one map frame (cycling through the
 forecast) and the live state; then it waits ``--interval`` seconds. The server
 is ``plumecast serve`` in its own process (uvicorn, one worker), on 127.0.0.1
-only; the clients are asyncio tasks with one shared httpx connection pool.
+only; each client is an asyncio task with its own keep-alive connection (a
+minimal HTTP/1.1 client, so that the load generator costs little next to the
+server it measures on the same machine).
 
     python benchmarks/bench_web.py [FOLDER] [--clients 200] [--seconds 30] [--interval 0.5]
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import subprocess
@@ -51,44 +54,91 @@ def _start_server(folder: Path) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit("the dashboard did not start")
 
 
-async def _client(http, url: str, view: str, n_frames: int, until: float, interval: float,
+class Conn:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams: the load generator
+    shares the machine with the server, so it must cost far less than the server."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(f"GET /{path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+        if "content-length" in headers:
+            body = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            parts = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                parts.append(await self.reader.readexactly(size + 2))
+                if size == 0:
+                    break
+            body = b"".join(parts)
+        else:
+            body = b""
+        if headers.get("connection") == "close":
+            await self.close()
+        return status, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+async def _client(host: str, port: int, view: str, n_frames: int, until: float, interval: float,
                   lat: list[float], errors: list[str], k0: int) -> int:
+    conn = Conn(host, port)
     n = 0
     k = k0
-    while time.monotonic() < until:
-        paths = ["api/summary", f"api/view/{view}", "api/live?once=1"]
-        if n_frames:
-            paths.append(f"api/view/{view}/frame/{k % n_frames}")
-        for p in paths:
-            t = time.perf_counter()
-            try:
-                r = await http.get(url + p)
-                if r.status_code not in (200, 304):
-                    errors.append(f"{p}: {r.status_code}")
-            except Exception as exc:  # timeouts, resets: all count as errors
-                errors.append(f"{p}: {type(exc).__name__}")
-            lat.append(time.perf_counter() - t)
-            n += 1
-        k += 1
-        await asyncio.sleep(interval)
+    try:
+        while time.monotonic() < until:
+            paths = ["api/summary", f"api/view/{view}", "api/live?once=1"]
+            if n_frames:
+                paths.append(f"api/view/{view}/frame/{k % n_frames}")
+            for p in paths:
+                t = time.perf_counter()
+                try:
+                    status, _ = await asyncio.wait_for(conn.get(p), timeout=30.0)
+                    if status not in (200, 304):
+                        errors.append(f"{p}: {status}")
+                except Exception as exc:  # timeouts, resets: all count as errors
+                    errors.append(f"{p}: {type(exc).__name__}")
+                    await conn.close()
+                lat.append(time.perf_counter() - t)
+                n += 1
+            k += 1
+            await asyncio.sleep(interval)
+    finally:
+        await conn.close()
     return n
 
 
 async def _main(url: str, clients: int, seconds: float, interval: float) -> None:
-    import httpx
-
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=30.0) as http:
-        summary = (await http.get(url + "api/summary")).json()
-        view = summary["views"][0]["id"]
-        n_frames = (await http.get(url + f"api/view/{view}")).json()["n_frames"]
-        lat: list[float] = []
-        errors: list[str] = []
-        until = time.monotonic() + seconds
-        t0 = time.perf_counter()
-        counts = await asyncio.gather(*[_client(http, url, view, n_frames, until, interval, lat, errors, i)
-                                        for i in range(clients)])
-        wall = time.perf_counter() - t0
+    host, port = url.split("//")[1].rstrip("/").rsplit(":", 1)
+    first = Conn(host, int(port))
+    summary = json.loads((await first.get("api/summary"))[1])
+    view = summary["views"][0]["id"]
+    n_frames = json.loads((await first.get(f"api/view/{view}"))[1])["n_frames"]
+    await first.close()
+    lat: list[float] = []
+    errors: list[str] = []
+    until = time.monotonic() + seconds
+    t0 = time.perf_counter()
+    counts = await asyncio.gather(*[_client(host, int(port), view, n_frames, until, interval, lat, errors, i)
+                                    for i in range(clients)])
+    wall = time.perf_counter() - t0
     ms = np.array(lat) * 1000
     print(json.dumps({
         "clients": clients, "seconds": round(wall, 1), "poll_interval_s": interval, "requests": int(sum(counts)),

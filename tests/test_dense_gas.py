@@ -136,3 +136,54 @@ def test_threat_at_a_point() -> None:
     assert ds["x_m"].values[0] == pytest.approx(1000.0, rel=0.01)
     assert out.max() > 0 and 0 < ind.max() < out.max()
     assert int(ind.argmax()) > int(out.argmax())  # indoors peaks later
+
+
+def test_passive_transition_from_the_workbook_criterion() -> None:
+    # the local parameter (l_b/W)^(1/3) equals the source criterion at W = D and 0.15 at the transition width
+    g0p, q0, u = 12.0, 0.04, 4.0
+    w = dg.passive_transition_width_m(g0p, q0, u)
+    assert (g0p * q0 / u**3 / w) ** (1 / 3) == pytest.approx(dg.CRITERION_CONTINUOUS)
+    d = math.sqrt(q0 / u)
+    assert dg.continuous_criterion(g0p, q0, u) == pytest.approx((g0p * q0 / u**3 / d) ** (1 / 3))
+    a = dg.passive_transition_area_m2(g0p, 50.0, u)
+    assert math.sqrt(g0p * 50.0 / (a * u**2)) == pytest.approx(dg.CRITERION_INSTANTANEOUS)
+
+
+def test_small_dense_source_that_turns_passive_at_once_is_passive() -> None:
+    # Prairie Grass-like SO2 release (0.1 kg/s at ambient temperature, 0.46 m): the source criterion is met,
+    # but the cloud is passive by the same criterion within metres -> the passive model, identical zones
+    sc = _scenario(rate_kg_s=0.1, temperature_c=20.0).model_copy(update={"agent": _agent("sulfur dioxide")})
+    sc = sc.model_copy(update={"meteorology": sc.meteorology.model_copy(update={"wind_speed_m_s": 5.0})})
+    g0p = dg.reduced_gravity(0.064066, 293.15, 288.15)
+    assert dg.continuous_criterion(g0p, dg.release_volume(0.1, 0.064066, 293.15), 5.0) > dg.CRITERION_CONTINUOUS
+    auto = compute_zones(sc, consequences=False)
+    assert auto.setup.dense is None
+    # a large cold release stays dense until its curves end or later (Graniteville)
+    d = compute_zones(load_local_scenario(EXAMPLE), consequences=False).setup.dense
+    assert d is not None and d.handover_m > 500.0
+
+
+def test_dense_gas_validation_burro() -> None:
+    from plumecast.validation.dense_gas import evaluate, read_trials
+
+    trials = read_trials()
+    assert [t.name for t in trials] == ["Burro 7", "Burro 8"]
+    res = evaluate()
+    # the predicted distances are finite and positive; scores computed for both observation sets
+    assert all(0 < p < 5000 for p in res.predicted_m)
+    assert set(res.scores) == {"PHMSA 2023", "Witlox 2013"}
+    for s in res.scores.values():
+        assert s.n == 2 and 0.0 <= s.fac2 <= 1.0 and math.isfinite(s.nmse)
+    # the stable low-wind trial is modelled as dense, and its LFL reaches farther than the neutral windy one
+    assert "Britter-McQuaid" in res.models[1]
+    assert res.predicted_m[1] > res.predicted_m[0]
+
+
+def test_dense_gas_validation_bad_file(tmp_path: Path) -> None:
+    from plumecast.errors import DataFileError
+    from plumecast.validation.dense_gas import read_trials
+
+    bad = tmp_path / "t.csv"
+    bad.write_text("trial,rate_kg_s\nX,abc\n")
+    with pytest.raises(DataFileError, match="missing column"):
+        read_trials(bad)

@@ -260,13 +260,23 @@ def _aegl_threshold(
     return aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed)
 
 
+def _time_sum(dt: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``sum_t dt[t] values[t, r]`` for each receptor, in a fixed order per receptor."""
+    # column-major: each receptor's column is contiguous and summed on its own (the same
+    # pairwise summation whatever the number of columns)
+    return np.asarray(np.asfortranarray(dt[:, None] * values).sum(axis=0), dtype=np.float64)
+
+
 def _series_metrics(e: NDArray[np.float64], ctx: _Context) -> dict[str, NDArray[Any]]:
     """Per-receptor figures for one exposure series ``e`` (time, receptor) [kg m-3]."""
     ntime, nrec = e.shape
     pos = e >= ctx.floor if ctx.floor > 0 else e > 0
     onset = np.argmax(pos, axis=0)
     out: dict[str, NDArray[Any]] = {"peak": e.max(axis=0) if ntime else np.zeros(nrec)}
-    out["exposed_s"] = (ctx.end_s - ctx.begin_s) @ pos.astype(float)
+    # sums over time are taken column by column (never a BLAS product, whose blocking
+    # depends on how many receptors are in the batch): a receptor's figures are then
+    # bit-identical whatever other receptors are assessed with it
+    out["exposed_s"] = _time_sum(ctx.end_s - ctx.begin_s, pos.astype(float))
     lag = None
     if ctx.uniform:
         lag = np.arange(ntime, dtype=np.intp)[:, None] - onset[None, :]
@@ -288,13 +298,13 @@ def _series_metrics(e: NDArray[np.float64], ctx: _Context) -> dict[str, NDArray[
         out[f"first{level}"] = np.where(exceed.any(axis=0), np.argmax(exceed, axis=0), -1)
     if ctx.probit is not None:
         scaled = e * ctx.conc_factor
-        out["load"] = ctx.dt_probit @ power_exponent(scaled, ctx.probit.n)
+        out["load"] = _time_sum(ctx.dt_probit, power_exponent(scaled, ctx.probit.n))
     else:
         out["load"] = np.full(nrec, np.nan)
     fracs = []
     for ps, factor in zip(ctx.extra_probits, ctx.extra_factors, strict=True):
         dtp = (ctx.end_s - ctx.begin_s) / ps.seconds_per_time_unit
-        load = dtp @ power_exponent(e * factor, ps.n)
+        load = _time_sum(dtp, power_exponent(e * factor, ps.n))
         fracs.append(lethal_fraction_from_probit(probit_from_load(load, ps.a, ps.b)))
     out["frac_sets"] = np.array(fracs) if fracs else np.zeros((0, nrec))
     return out

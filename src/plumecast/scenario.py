@@ -217,6 +217,9 @@ class ReceptorConfig(_Model):
     cities: CitySelection | None = None
     points: list[ReceptorPoint] = []
     csv: Path | None = Field(None, description="CSV with columns name, lat, lon[, population]")
+    population_raster: Path | None = Field(
+        None, description="population raster (GeoTIFF or netCDF, persons per cell, lon/lat): people in the "
+        "output cells that reach each AEGL are counted from it")
 
 
 class ShelterConfig(_Model):
@@ -557,6 +560,11 @@ def _validate(
         path = _existing_path(sc.receptors.csv, ("receptors", "csv"), "a CSV with columns name, lat, lon, population",
                               source, lines, base_dir)
         updates["receptors"] = sc.receptors.model_copy(update={"csv": path})
+    if sc.receptors.population_raster is not None:
+        path = _existing_path(sc.receptors.population_raster, ("receptors", "population_raster"),
+                              "a population raster (GeoTIFF or netCDF)", source, lines, base_dir)
+        rec = updates.get("receptors", sc.receptors)
+        updates["receptors"] = rec.model_copy(update={"population_raster": path})
     sc = sc.model_copy(update=updates) if updates else sc
     _check_memory(sc, source, lines)
     if sc.met.source == "file":

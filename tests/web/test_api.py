@@ -49,6 +49,10 @@ def test_summary_and_view_of_a_run(run_dir: Path) -> None:
     assert s["usable"] and [v["id"] for v in s["views"]] == ["run"]
     assert s["title"] == "tokyo-bay-test"
     assert s["problems"] == []
+    assert {"concentration_animation.gif", "concentration.nc", "dashboard.json"} <= set(s["files"])
+    from plumecast.web import app, views
+
+    assert set(views.RESULT_SUFFIXES) == set(app.RESULT_SUFFIXES)  # what is linked is what is served
     v = c.get("/api/view/run").json()
     cons = xr.open_dataset(run_dir / "consequences.nc")
     conc = xr.open_dataset(run_dir / "concentration.nc")
@@ -65,7 +69,10 @@ def test_summary_and_view_of_a_run(run_dir: Path) -> None:
     light = next(r for r in v["receptors"] if r["name"] == "Lighthouse")
     assert light["population"] is None and light["fatalities"] is None
     assert v["aegl"]["3"]["60min"] > v["aegl"]["2"]["60min"] > v["aegl"]["1"]["60min"] > 0
-    assert v["scale"]["vmax"] == pytest.approx(float(conc["concentration"].max()), rel=1e-6)
+    # the scale reaches the data's maximum, and the 1-h AEGL-3 when that is not far above it
+    cmax, a3 = float(conc["concentration"].max()), v["aegl"]["3"]["60min"]
+    expected = 1.2 * a3 if cmax < a3 <= 100 * cmax else cmax
+    assert v["scale"]["vmax"] == pytest.approx(expected, rel=1e-6)
 
 
 def test_frames_are_log_quantised_and_change_with_time(run_dir: Path) -> None:
@@ -76,11 +83,10 @@ def test_frames_are_log_quantised_and_change_with_time(run_dir: Path) -> None:
     f9 = np.frombuffer(c.get("/api/view/run/frame/9").content, np.uint8)
     assert f2.size == f9.size == n
     assert not np.array_equal(f2, f9)
-    # the brightest cell of the whole forecast codes 255, and the decoding inverts the coding
+    # the decoding inverts the coding (to the 1/254 of the log range a byte resolves)
     conc = xr.open_dataset(run_dir / "concentration.nc")["concentration"]
     k = int(np.argmax(conc.max(["lat", "lon"]).values))
     fk = np.frombuffer(c.get(f"/api/view/run/frame/{k}").content, np.uint8)
-    assert fk.max() == 255
     vals = np.asarray(conc.isel(time=k).sortby("lat", ascending=False).values, float).ravel()
     s = v["scale"]
     coded = fk > 0
@@ -316,3 +322,25 @@ def test_create_app_refuses_a_missing_folder(tmp_path: Path) -> None:
 
     with pytest.raises(DataFileError, match="not a folder"):
         create_app(tmp_path / "nope")
+
+
+def test_decision_table_baseline_column_is_used(tmp_path: Path, compare_dir: Path) -> None:
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    lines = (folder / "decision_table.csv").read_text().splitlines()
+    head, rows = lines[0], lines[1:]
+    # the current summary writer names the baseline in a column; put it last to be sure it is read
+    rows = [r + (",True" if k == 0 else ",False") for k, r in enumerate(rows)]
+    (folder / "decision_table.csv").write_text("\n".join([head + ",baseline", *rows[1:], rows[0]]) + "\n")
+    plans = client_for(folder).get("/api/summary").json()["plans"]
+    assert [p["baseline"] for p in plans] == [False, False, True]
+    assert plans[2]["name"] == "do nothing"
+
+
+def test_live_members_of_a_comparison(run_copy: Path) -> None:
+    from plumecast.web.live import LiveFeed
+
+    LiveFeed(run_copy, title="plans").members(3, 20)
+    live = client_for(run_copy).get("/api/summary").json()["live"]
+    assert live["state"] == "running" and live["step"] == 3 and live["n_steps"] == 20
+    assert live["message"] == "3 of 20 ensemble members done"

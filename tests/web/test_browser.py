@@ -77,6 +77,7 @@ def test_page_loads_without_console_errors(browser: Any, run_url: str, artefact_
     assert page.locator("#land").get_attribute("d").startswith("M")
     assert page.locator("#problems").is_hidden()
     assert "AEGL-3" in page.locator("#legend-svg").text_content()
+    assert page.locator("footer a[href='/files/concentration_animation.gif']").count() == 1
     page.screenshot(path=str(artefact_dir / "run_loaded.png"), full_page=True)
     assert p.errors == []
     p.close()
@@ -207,5 +208,41 @@ def test_malformed_folder_page_in_the_browser(browser: Any, tmp_path: Path, arte
         assert "No results to show yet" in page.inner_text("h1")
         page.screenshot(path=str(artefact_dir / "empty_folder.png"))
         page.close()
+    finally:
+        server.stop()
+
+
+def test_live_progress_reaches_the_page(browser: Any, tmp_path: Path, artefact_dir: Path) -> None:
+    """Server-sent events: each output interval the run reports shows up without a reload."""
+    import numpy as np
+
+    from plumecast.web.live import LiveFeed
+
+    feed = LiveFeed(tmp_path, title="poison sky")
+
+    class P:
+        n_steps, alive, particle_steps_per_s = 432, 480_000, 1.25e7
+
+        def __init__(self, step: int) -> None:
+            self.step = step
+            self.sim_time = np.datetime64("2026-07-01T00:00") + np.timedelta64(600 * step, "s")
+
+    server = DashboardServer(tmp_path, "127.0.0.1", 0).start()
+    try:
+        feed.progress(P(6))
+        p = Page(browser, server.url)
+        page = p.page
+        page.wait_for_function("() => document.querySelector('#live-progress').value === 6")
+        assert "running" in page.inner_text("#live-state")
+        assert "12 M particle-steps/s" in page.inner_text("#live-detail")
+        feed.progress(P(144))
+        page.wait_for_function("() => document.querySelector('#live-progress').value === 144", timeout=10_000)
+        assert "07-02 00:00 UTC" in page.inner_text("#live-detail")
+        page.screenshot(path=str(artefact_dir / "live_running.png"))
+        feed.done()
+        page.wait_for_function("() => document.querySelector('#live-state').innerText.includes('finished')",
+                               timeout=10_000)
+        assert p.errors == []
+        p.close()
     finally:
         server.stop()

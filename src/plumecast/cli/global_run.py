@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -83,6 +84,7 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
                               start=scenario.start64, issued_at=scenario.issued64)
         print_casualty_table(consequences, console, top=20, now=scenario.issued64)
         written += write_consequence_table(consequences, outdir)
+    written += _people_above_levels(result, scenario, outdir)
     if map_png:
         from plumecast.maps import plot_concentration_map
 
@@ -179,6 +181,45 @@ def register(app: typer.Typer) -> None:
         else:
             execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet)
         console.print(f"demo finished in {time.perf_counter() - t0:.1f} s (end to end)")
+
+
+def _people_above_levels(result: Any, scenario: Any, outdir: Path) -> list[Path]:
+    """People in the output cells that reach each AEGL, from the scenario's population
+    raster; without one, say that only the receptor cities are counted."""
+    raster_path = scenario.receptors.population_raster
+    if raster_path is None:
+        console.print("People are counted only at the receptors (cities of >= 15,000 inhabitants and the "
+                      "points given); give receptors.population_raster (WorldPop, GHS-POP, LandScan) to count "
+                      "everyone in the cells that reach each AEGL.", highlight=False)
+        return []
+    import csv
+
+    from plumecast.concentration import OutputGrid
+    from plumecast.fileio import atomic_path
+    from plumecast.grid_consequence import cells_reaching_aegl, people_above
+    from plumecast.numbers import people
+    from plumecast.population import PopulationRaster
+
+    g = OutputGrid.from_config(scenario.output.grid)
+    lon_edges = g.lon0 + np.arange(g.nlon + 1) * g.dlon
+    lat_edges = g.lat0 + np.arange(g.nlat + 1) * g.dlat
+    raster = PopulationRaster.load(raster_path, bbox=(float(lon_edges[0]), float(lat_edges[0]),
+                                                     float(lon_edges[-1]), float(lat_edges[-1])))
+    flags = cells_reaching_aegl(result.concentration, result.agent, scenario.start64)
+    counted = people_above(flags, lon_edges, lat_edges, raster)
+    table = Table(title="People living in output cells that reach each AEGL (from the population raster; "
+                        f"{scenario.output.interval_min:g}-min means over {g.dlon:g} deg cells understate local peaks)")
+    for col in ("level", "cells", "people", "area without raster data"):
+        table.add_column(col, justify="right")
+    for row in counted.rows():
+        table.add_row(row["level"], f"{row['cells']:,}", people(row["people"]), f"{100 * row['unknown_area_fraction']:.0f} %")
+    console.print(table)
+    path = outdir / "people_above_aegl.csv"
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(counted.rows()[0]))
+        w.writeheader()
+        w.writerows(counted.rows())
+    return [path]
 
 
 def _serve_while(outdir: Path, port: int, title: str, job: Any) -> None:

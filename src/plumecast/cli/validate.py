@@ -1,4 +1,4 @@
-"""``plumecast validate prairie-grass [DIR] --scheme …``: score the local schemes on Project Prairie Grass."""
+"""``plumecast validate prairie-grass|dense-gas``: score the local schemes on field trials."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def _distance_tables(result: Any) -> list[Table]:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``validate`` sub-app (command ``prairie-grass``) to ``app``."""
+    """Add the ``validate`` sub-app (commands ``prairie-grass`` and ``dense-gas``) to ``app``."""
     validate_app = typer.Typer(help="Validate plumecast against field measurements.", no_args_is_help=True)
 
     @validate_app.command("prairie-grass")
@@ -111,5 +111,36 @@ def register(app: typer.Typer) -> None:
             )
         for p in write_outputs(results, out, plots=plots):
             console.print(f"wrote {escape(str(p))}", highlight=False)
+
+    @validate_app.command("dense-gas")
+    def dense_gas_command(
+        data: Path | None = typer.Argument(
+            None, help="trial table (default: the shipped Burro LFL distances, plumecast/data/dense_gas)"
+        ),
+    ) -> None:
+        """Distance to the LFL of dense-gas field trials vs the zones model (FAC2, FB, NMSE)."""
+        from plumecast.numbers import round_sig
+        from plumecast.validation.dense_gas import BURRO_ROUGHNESS_M, evaluate
+
+        res = evaluate(data)
+        obs_sets = list(res.scores)
+        table = Table(title="distance to the LFL (5 % methane), measured vs plumecast zones")
+        for col in ("trial", "class", *[f"observed ({k}) m" for k in obs_sets], "predicted m", "model"):
+            table.add_column(col, justify="left" if col in ("trial", "model") else "right")
+        for t, p, m in zip(res.trials, res.predicted_m, res.models, strict=True):
+            table.add_row(t.name, t.stability, *[f"{round_sig(t.observed_m[k]):g}" for k in obs_sets], f"{round_sig(p):g}", m)
+        console.print(table)
+        scores = Table(title=f"scores of the predicted distances ({_CRITERIA})")
+        for col in ("observations", "n", "FAC2", "FB", "NMSE", "MG", "VG"):
+            scores.add_column(col, justify="left" if col == "observations" else "right")
+        for k, s in res.scores.items():
+            scores.add_row(k, *_row(s))
+        console.print(scores)
+        console.print(
+            f"winds measured below 10 m carried to 10 m with a neutral log profile (z0 = {BURRO_ROUGHNESS_M:g} m); "
+            "two trials only, and the workbook was fitted to data that include LNG spills: not an independent "
+            "test (src/plumecast/data/dense_gas/PROVENANCE.md)",
+            highlight=False,
+        )
 
     app.add_typer(validate_app, name="validate")

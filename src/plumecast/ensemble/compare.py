@@ -48,7 +48,6 @@ from plumecast.plans.evaluate import (
     termination_times_h,
 )
 from plumecast.scenario import Scenario
-from plumecast.units import ppm_to_kg_m3
 
 LEVELS = (2, 3)
 
@@ -171,33 +170,11 @@ def _without(plan: PlanConfig, kinds: tuple[str, ...]) -> PlanConfig:
 
 
 def grid_exceedance(conc: xr.DataArray, agent: Any, start: np.datetime64) -> NDArray[np.uint32]:
-    """1 where a cell's interval-mean concentration reaches AEGL-2 / AEGL-3 at some time
-    (AEGL for the exposure duration elapsed since onset, as in :func:`consequence.assess`),
-    shape (level, lat, lon). Cells whose peak is below every tabulated value of the level
-    cannot reach it and are not assessed."""
-    from plumecast.consequence import assess
+    """1 where a cell reaches AEGL-2 / AEGL-3 at some time, shape (level, lat, lon)
+    (:func:`plumecast.grid_consequence.cells_reaching_aegl`)."""
+    from plumecast.grid_consequence import cells_reaching_aegl
 
-    f = conc.transpose("time", "lat", "lon")
-    vals = np.asarray(f.values, dtype=float)
-    nt, ny, nx = vals.shape
-    flat = vals.reshape(nt, ny * nx)
-    peak = flat.max(axis=0)
-    out = np.zeros((len(LEVELS), ny, nx), dtype=np.uint32)
-    mw = agent.molecular_weight_g_mol
-    floors = [np.nanmin(ppm_to_kg_m3(agent.aegl_table_ppm(lv), mw)) if not np.all(np.isnan(agent.aegl_table_ppm(lv)))
-              else np.nan for lv in LEVELS]
-    if np.all(np.isnan(floors)):
-        return out
-    cand = np.flatnonzero(peak >= np.nanmin(floors))
-    if cand.size == 0:
-        return out
-    da = xr.DataArray(flat[:, cand], dims=("time", "receptor"), coords={"time": f["time"].values},
-                      attrs={"units": "kg m-3"})
-    res = assess(da, agent, np.ones(cand.size), start=start, keep_timeseries=False)
-    for k, lv in enumerate(LEVELS):
-        hit = ~np.isnat(np.asarray(res[f"first_exceedance_aegl{lv}"].values))
-        out[k].reshape(-1)[cand[hit]] = 1
-    return out
+    return cells_reaching_aegl(conc, agent, start, LEVELS)
 
 
 # --------------------------------------------------------------------------- the member task

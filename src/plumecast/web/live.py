@@ -54,6 +54,11 @@ class LiveFeed:
         """A phase without steps ("writing outputs", "member 3 of 20")."""
         self._write({"state": "running", "message": text})
 
+    def members(self, done: int, total: int) -> None:
+        """Progress of a comparison: ensemble members finished (``progress=lambda k, n: ...``)."""
+        self._write({"state": "running", "step": int(done), "n_steps": int(total),
+                     "message": f"{done} of {total} ensemble members done"})
+
     def done(self) -> None:
         self._write({"state": "done"})
 

@@ -53,6 +53,8 @@ RESTAT_S = 1.0
 SCALE_DECADES = 4.0
 #: The colour scale never spans more decades than this, whatever the AEGL-1.
 MAX_SCALE_DECADES = 6.0
+#: The scale's top is raised to the 1-h AEGL-3 when that lies at most this many decades above the maximum.
+AEGL3_HEADROOM_DECADES = 2.0
 AEGL_LEVELS = (1, 2, 3)
 
 
@@ -392,6 +394,9 @@ def _set_scale(rd: RunData) -> None:
     vmin = vmax / 10**SCALE_DECADES
     if rd.agent is not None:
         tabs = aegl_tables_kg_m3(rd.agent)
+        t3 = tabs.get(3)
+        if t3 is not None and np.isfinite(t3[2]) and vmax < t3[2] <= vmax * 10**AEGL3_HEADROOM_DECADES:
+            vmax = 1.2 * float(t3[2])  # the 1-h AEGL-3 on the scale: the darkest colours mean lethal air
         t1 = tabs.get(1)
         if t1 is not None and np.isfinite(t1).any():
             lowest = float(np.nanmin(t1))
@@ -607,6 +612,9 @@ def load_compare(root: Path) -> CompareData | None:
                     "fatalities": [_float(r.get(f"fatalities_{k}")) for k in ("p5", "median", "p95")],
                     "lives_saved": [_float(r.get(f"lives_saved_{k}")) for k in ("p5", "median", "p95")],
                     "receptors_unknown": _float(r.get("receptors_unknown_max")),
+                    "baseline": (str(r["baseline"]).strip().lower() in ("true", "1", "yes")) if "baseline" in r
+                    else not cd.plans,  # older tables: the baseline is the first row
+                    "particles_per_member": _float(r.get("particles_per_member")),
                 })
             if cd.plans and math.isfinite(cd.plans[0]["members"]):
                 cd.members = int(cd.plans[0]["members"])

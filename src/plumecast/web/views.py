@@ -30,6 +30,8 @@ from plumecast.web.loader import (
     fold,
 )
 
+#: Result files linked from the page (the server's /files/ route serves the same suffixes).
+RESULT_SUFFIXES = (".png", ".gif", ".csv", ".nc", ".md", ".html", ".json", ".txt", ".mp4")
 #: Hours shown on the slider of a plan view that has no run of its own and no times.
 DEFAULT_HOURS = 72
 
@@ -46,11 +48,10 @@ def summary(snap: Snapshot, live: dict[str, Any] | None) -> dict[str, Any]:
         cd = snap.compare
         members = cd.members
         delay = cd.delay
-        base = cd.plans[0]["name"] if cd.plans else None
         for k, p in enumerate(cd.plans):
             run = cd.plan_runs.get(p["name"])
             views.append({"id": f"plan{k}", "label": p["name"], "has_map": bool(run is not None and run.frames is not None)})
-            plans.append(p | {"view": f"plan{k}", "baseline": p["name"] == base, "has_run": run is not None})
+            plans.append(p | {"view": f"plan{k}", "has_run": run is not None})
     problems = list(snap.problems)
     if snap.run is not None:
         problems += snap.run.problems
@@ -62,8 +63,13 @@ def summary(snap: Snapshot, live: dict[str, Any] | None) -> dict[str, Any]:
     meta = snap.run.meta if snap.run is not None else None
     if meta and isinstance(meta.get("scenario"), dict):
         title = str(meta["scenario"].get("name") or title)
+    try:
+        files = sorted(p.name for p in snap.root.iterdir() if p.is_file() and not p.name.startswith(".")
+                       and p.suffix in RESULT_SUFFIXES)
+    except OSError:
+        files = []
     return clean({
-        "title": title, "folder": snap.root.name, "usable": snap.usable, "views": views, "plans": plans,
+        "title": title, "folder": snap.root.name, "files": files, "usable": snap.usable, "views": views, "plans": plans,
         "members": members, "delay": delay, "problems": problems, "live": live,
         "signature": _sig_hash(snap), "loaded_at": snap.loaded_at,
     })
@@ -83,7 +89,7 @@ def _plan_of(snap: Snapshot, vid: str) -> dict[str, Any] | None:
     if not vid.startswith("plan") or snap.compare is None:
         return None
     k = int(vid[4:])
-    return snap.compare.plans[k]
+    return snap.compare.plans[k] | {"view": vid}
 
 
 def view_json(snap: Snapshot, vid: str) -> dict[str, Any]:
@@ -130,8 +136,6 @@ def _run_part(rd: RunData) -> dict[str, Any]:
         "layers": {"concentration": frames_n > 0, "front": rd.front_h is not None, "probability": []},
         "front_grid": rd.front_grid, "totals": rd.totals, "problems": rd.problems,
         "has_series": rd.conc is not None,
-        "files": sorted(p.name for p in rd.path.iterdir() if p.is_file() and not p.name.startswith(".")
-                        and p.suffix in (".png", ".gif", ".csv", ".nc", ".md", ".html", ".json")),
     }
 
 
@@ -172,7 +176,7 @@ def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
     return {"start": _iso(start), "issued_s": 0.0, "times_s": times, "interval_s": 3600.0, "n_frames": 0,
             "grid": None, "scale": None, "agent": None, "aegl": None, "receptors": receptors, "pct3": None,
             "layers": {"concentration": False, "front": False, "probability": []}, "totals": {},
-            "problems": [], "has_series": False, "files": []}
+            "problems": [], "has_series": False}
 
 
 def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]], *, table_only: bool) -> None:

@@ -213,6 +213,10 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     x_curves = length * 10.0 ** float(beta.max())
     probe = dg.DenseSetup(kind, crit, alpha, length, vol, g0p, t0, ta, m, x_curves, 0.0, 1.0, 1.0)
     x_p = passive_transition_distance(setup, probe)
+    if x_p <= length * 10.0 ** float(beta.min()):
+        # passive before the first published curve (C_m/C_0 = 0.1): the dense phase lies within the source's
+        # own dilution zone, short against any distance of interest -> dense effects ignored (Britter & McQuaid 1988)
+        return None
     x_h = min(x_p, x_curves)
     if x_p < x_curves:
         notes.append(
@@ -463,46 +467,29 @@ def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.flo
     return np.maximum(np.where(near, sy_d, sy_p), 1e-3), np.maximum(np.where(near, sz_d, sz_p), 1e-3)
 
 
-def dense_axis_concentration(setup: PlumeSetup, x_m: Any, z_m: float = 0.0) -> NDArray[np.float64]:
-    """Steady plume (or puff-peak) concentration on the axis at height ``z_m``, dense release. [kg m-3]
+def dense_axis_concentration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
+    """Steady plume (or puff-peak) concentration on the axis at the receptor height, dense release. [kg m-3]
 
-    Before the hand-over: the Britter-McQuaid maximum ground concentration
-    ``C_g``, with a Gaussian vertical profile ``exp(-z²/2σ_z²)`` whose depth
-    follows from mass conservation (:func:`dense_equivalent_sigma_z`); after it:
-    the passive Gaussian plume (puff) of a ground-level source (the slumped
-    cloud lies on the ground, the source height no longer matters) at height
-    ``z_m``, with the virtual-source σ's (:func:`_sigmas`), equal to the
-    workbook value at the hand-over point. Both sides are continuous at the
-    hand-over at every height (the virtual σ_z there is the mass-consistent one).
+    Before the hand-over: the Britter-McQuaid maximum ground concentration;
+    after it: the passive Gaussian plume (puff) of a ground-level source at
+    ground level (the slumped cloud lies on the ground; the receptor and
+    source heights no longer matter) with the virtual-source σ's
+    (:func:`_sigmas`), equal to the workbook value at the hand-over point.
+    The ground-level value is kept at the receptor height: a mass-consistent
+    top-hat depth (``L_V = q0 C0/(2 u L_H C)``) is a few decimetres for most
+    releases and would put breathing height above the cloud, which the
+    workbook does not support (it correlates ground-level maxima only).
     """
     d = setup.dense
     x = np.asarray(x_m, dtype=float)
     sy, sz = _sigmas(setup, x)
-    v = vertical_term(z_m, 0.0, sz, setup.mixing_height_m)
+    v = vertical_term(0.0, 0.0, sz, setup.mixing_height_m)
     u = setup.wind_speed_m_s
     if d.kind == "continuous":
         passive = setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v
     else:
         passive = setup.mass_kg * v / (2 * np.pi * sy * sy)
-    ground = d.concentration_kg_m3(x)
-    if z_m > 0:
-        szd = dense_equivalent_sigma_z(setup, sy, ground)
-        ground = ground * np.exp(-(z_m**2) / (2.0 * szd**2))
-    return np.asarray(np.where(x < d.handover_m, ground, passive), dtype=float)
-
-
-def dense_equivalent_sigma_z(setup: PlumeSetup, sigma_y: Any, ground_kg_m3: Any) -> NDArray[np.float64]:
-    """Vertical σ of a ground-level Gaussian cloud with this σ_y and ground concentration, from its mass. [m]
-
-    Plume: ``C_g = q/(π u σ_y σ_z)``; puff (σ_x = σ_y): ``C_g = 2M/((2π)^(3/2) σ_y² σ_z)``
-    — the ground-level Gaussian plume/puff of a ground source, solved for σ_z.
-    """
-    sy = np.asarray(sigma_y, dtype=float)
-    cg = np.maximum(np.asarray(ground_kg_m3, dtype=float), 1e-300)
-    u = setup.wind_speed_m_s
-    if setup.duration_s > 0:
-        return np.asarray(setup.mass_kg / setup.duration_s / (math.pi * u * sy * cg), dtype=float)
-    return np.asarray(2.0 * setup.mass_kg / ((2.0 * math.pi) ** 1.5 * sy * sy * cg), dtype=float)
+    return np.asarray(np.where(x < d.handover_m, d.concentration_kg_m3(x), passive), dtype=float)
 
 
 def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.float64]:
@@ -520,7 +507,7 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     lateral = np.exp(-(y**2) / (2 * sy**2))
     u = setup.wind_speed_m_s
     if setup.dense is not None:
-        c = dense_axis_concentration(setup, xp, setup.receptor_height_m)
+        c = dense_axis_concentration(setup, xp)
         if setup.duration_s > 0:
             c = c * peak_finite_duration_factor(u, setup.duration_s, sy)
         return np.where(x > 0, c * lateral, 0.0)
@@ -549,7 +536,7 @@ def concentration_series(
     t = times_s[:, None]
     u = setup.wind_speed_m_s
     if setup.dense is not None:
-        axis = dense_axis_concentration(setup, xp, setup.receptor_height_m) * np.exp(-(y**2) / (2 * sy**2))
+        axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
         if setup.duration_s > 0:
             c = axis[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
         else:
@@ -871,7 +858,8 @@ class ThreatZones:
         """The concentration model, in words (printed by the CLI)."""
         d = self.setup.dense
         if d is None:
-            return "passive Gaussian (neutrally buoyant; Britter-McQuaid criterion not met or dense_gas: off)"
+            return ("passive Gaussian (neutrally buoyant: Britter-McQuaid criterion not met, or the cloud passive "
+                    "before the first workbook curve, or dense_gas: off)")
         return (f"dense gas: Britter & McQuaid (1988) {d.kind} release to {d.handover_m:.0f} m, then passive "
                 "Gaussian from virtual sources")
 

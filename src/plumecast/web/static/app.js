@@ -509,10 +509,11 @@ function drawChart() {
   clear(s);
   const data = state.series;
   const src = $("detail-source");
+  s.classList.toggle("empty", !data || Boolean(data.error));
   if (!data) { src.textContent = state.view.has_series || state.view.n_frames ? "loading…" : "no time series in this view"; return; }
   if (data.error) { src.textContent = data.error; return; }
   src.textContent = `Source: ${data.source}.`;
-  const W = 640, H = 260, L = 62, R = 10, T = 10, B = 30;
+  const W = 640, H = 260, L = 84, R = 22, T = 10, B = 30;
   const ts = data.time_s;
   const xs = (sec) => L + (W - L - R) * (sec - ts[0] + (ts.length > 1 ? ts[1] - ts[0] : 0)) / (ts[ts.length - 1] - ts[0] + (ts.length > 1 ? ts[1] - ts[0] : 1));
   const vals = [...data.conc.filter((x) => fin(x) && x > 0)];
@@ -670,13 +671,6 @@ async function switchView(vid) {
   drawViews();
   drawPlans();
   drawLegend();
-  const files = $("files");
-  clear(files);
-  if (vid === "run") {
-    for (const f of view.files || []) {
-      files.appendChild(el("a", { href: `/files/${encodeURIComponent(f)}`, target: "_blank", rel: "noopener" }, f));
-    }
-  }
   if (state.selected && state.selected.receptor !== null) {
     const idx = view.receptors.findIndex((r) => r.name === state.selected.name);
     if (idx >= 0) { await selectReceptor(idx); } else { state.selected = null; $("detail").hidden = true; }
@@ -804,13 +798,21 @@ async function load() {
   state.lastSignature = sm.signature;
   state.summary = sm;
   resetProblems();
-  addProblems(sm.problems);
+  const running = sm.live && ["starting", "running"].includes(sm.live.state);
+  if (!(running && !sm.usable)) addProblems(sm.problems);  // an empty folder is expected while a run starts
   $("title").textContent = `${sm.title} — situation room`;
   document.title = `${sm.title}: plumecast situation room`;
   $("folder").textContent = sm.folder;
+  const files = $("files");
+  clear(files);
+  for (const f of sm.files || []) {
+    if (f === "live.json") continue;
+    files.appendChild(el("a", { href: `/files/${encodeURIComponent(f)}`, target: "_blank", rel: "noopener" }, f));
+  }
   showLive(sm.live);
   drawViews();
   const ids = sm.views.map((v) => v.id);
+  $("layer-toggles").hidden = !ids.length;
   if (!ids.length) {
     $("map-note").textContent = sm.live ? "Waiting for the first results of the run…" : "No results in this folder.";
     drawPlans();

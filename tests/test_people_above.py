@@ -1,0 +1,81 @@
+"""People in the output cells that reach each AEGL, from a population raster (run side)."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from plumecast.agents import get_agent
+from plumecast.grid_consequence import cells_reaching_aegl, people_above
+from plumecast.population import PopulationRaster
+
+
+def test_people_above_counts_the_flagged_cells_from_the_raster():
+    # a 2 x 3 output grid of 1 deg cells; raster of 0.5 deg cells with 10 people each
+    lon_e = np.array([0.0, 1.0, 2.0, 3.0])
+    lat_e = np.array([40.0, 41.0, 42.0])
+    raster = PopulationRaster(np.full((4, 6), 10.0), np.arange(0.0, 3.01, 0.5), np.arange(40.0, 42.01, 0.5))
+    flags = np.zeros((3, 2, 3), np.uint32)
+    flags[0, :, :] = 1  # AEGL-1 everywhere
+    flags[1, 0, :2] = 1  # AEGL-2 in two cells
+    got = people_above(flags, lon_e, lat_e, raster)
+    assert got.people == pytest.approx((240.0, 80.0, 0.0))
+    assert got.cells == (6, 2, 0)
+
+
+def test_unknown_raster_cells_are_not_counted_as_zero():
+    lon_e = np.array([0.0, 1.0])
+    lat_e = np.array([40.0, 41.0])
+    raster = PopulationRaster(np.full((1, 1), np.nan), lon_e, lat_e)
+    got = people_above(np.ones((3, 1, 1), np.uint32), lon_e, lat_e, raster)
+    assert all(np.isnan(p) for p in got.people)
+
+
+def test_a_cell_follows_the_receptor_convention():
+    cl = get_agent("chlorine")
+    t = np.arange(1, 13) * np.timedelta64(600, "s") + np.datetime64("2026-01-01T00:00", "ns")
+    c = np.zeros((12, 1, 2))
+    c[:, 0, 0] = 25.0 * 3.17e-6 / 1.08  # about 25 ppm of chlorine [kg m-3]: above AEGL-3 after ~40 min
+    da = xr.DataArray(c, dims=("time", "lat", "lon"), coords={"time": t, "lat": [0.5], "lon": [0.5, 1.5]})
+    flags = cells_reaching_aegl(da, cl, np.datetime64("2026-01-01T00:00", "ns"))
+    assert flags[:, 0, 0].tolist() == [1, 1, 1] and flags[:, 0, 1].tolist() == [0, 0, 0]
+
+
+def test_run_counts_people_from_a_population_raster(tmp_path):
+    rasterio = pytest.importorskip("rasterio")
+    from affine import Affine
+
+    tif = tmp_path / "pop.tif"
+    data = np.full((200, 300), 100.0, np.float32)  # 0.05 deg cells, 100 people each, over 5..20 E, 45..55 N
+    with rasterio.open(tif, "w", driver="GTiff", height=200, width=300, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=Affine(0.05, 0.0, 5.0, 0.0, -0.05, 55.0)) as dst:
+        dst.write(data, 1)
+    scenario = {
+        "name": "raster count", "start": "2026-03-02T12:00:00Z", "duration_h": 3, "time_step_s": 300,
+        "particles": 5000, "seed": 1, "backend": "numpy", "agent": "chlorine",
+        "met": {"source": "uniform", "u_m_s": 5.0, "v_m_s": 0.0},
+        "turbulence": {"kh_m2_s": 50.0, "kz_m2_s": 10.0, "mixing_height_m": 800.0},
+        "releases": [{"type": "point", "lat": 50.1, "lon": 10.1, "height_m": 2.0, "rate_kg_s": 3000.0}],
+        "output": {"grid": {"lon_min": 5, "lon_max": 20, "lat_min": 45, "lat_max": 55, "resolution_deg": 0.1},
+                   "interval_min": 30},
+        "receptors": {"points": [{"name": "x", "lat": 50.1, "lon": 10.5, "population": 100}],
+                      "population_raster": "pop.tif"},
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "plumecast", "run", str(path), "-o", str(out), "-q", "--no-map"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader((out / "people_above_aegl.csv").open()))
+    by_level = {r["level"]: r for r in rows}
+    # each 0.1 deg output cell holds 4 raster cells of 100 people
+    for r in rows:
+        assert float(r["people"]) == pytest.approx(400.0 * int(r["cells"]))
+    assert int(by_level["AEGL-1"]["cells"]) >= int(by_level["AEGL-3"]["cells"]) >= 1
