@@ -201,8 +201,8 @@ def _people_above_levels(result: Any, scenario: Any, outdir: Path) -> list[Path]
     from plumecast.population import PopulationRaster
 
     g = OutputGrid.from_config(scenario.output.grid)
-    lon_edges = g.lon0 + np.arange(g.nlon + 1) * g.dlon
-    lat_edges = g.lat0 + np.arange(g.nlat + 1) * g.dlat
+    lon_edges = np.asarray(g.lon0 + np.arange(g.nlon + 1) * g.dlon, dtype=np.float64)
+    lat_edges = np.asarray(g.lat0 + np.arange(g.nlat + 1) * g.dlat, dtype=np.float64)
     raster = PopulationRaster.load(raster_path, bbox=(float(lon_edges[0]), float(lat_edges[0]),
                                                      float(lon_edges[-1]), float(lat_edges[-1])))
     flags = cells_reaching_aegl(result.concentration, result.agent, scenario.start64)
