@@ -101,3 +101,214 @@ def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
             f"{what} {p}: cannot write there ({exc.strerror or exc}); expected a folder you can write in"
         ) from None
     return p
+
+
+# --------------------------------------------------------------------------- output sets
+
+#: The file in an output folder that lists the set of results plumecast wrote there.
+MARKER_NAME = ".plumecast-results.json"
+#: Checkpoints of ``plumecast run --checkpoint-h`` (kept in the output folder itself).
+CHECKPOINT_NAME = ".checkpoint"
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False
+    where the system cannot (then the caller swaps with two renames)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    rc = fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), _RENAME_EXCHANGE)
+    return bool(rc == 0)
+
+
+def _read_marker(folder: Path) -> dict[str, object] | None:
+    import json
+
+    try:
+        data = json.loads((folder / MARKER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class OutputSet:
+    """Write a command's outputs as one complete set, or not at all.
+
+    ``with OutputSet(folder, command="run", force=False) as out:`` gives
+    ``out.path``, a staging folder beside ``folder`` (same file system, so the set
+    is moved into place by ``rename``); writers put their files there. On a clean
+    exit the set replaces the folder's previous plumecast results:
+
+    - a new or empty folder, or one holding only an earlier plumecast set, is
+      swapped for the staging folder in one ``rename`` (``renameat2`` exchange on
+      Linux): a reader sees the old set or the new one, never a mixture; files of
+      the earlier set that this run does not write are gone;
+    - a folder that also holds other files (yours) keeps them: each file of the set
+      is moved in with an atomic ``os.replace``, files listed by the earlier set's
+      marker and not written again are removed, and the marker is written last.
+
+    A marker file (:data:`MARKER_NAME`) lists the set. A folder that already holds
+    plumecast results, or other files this command could overwrite, needs
+    ``force=True`` (``--force``). An ``fcntl`` lock on ``.<name>.plumecast-lock``
+    beside the folder stops two runs writing one folder: the second fails at once,
+    naming the folder and the first run's process id. On any exception (Ctrl-C and
+    SIGTERM included, see :func:`plumecast.cli.common.run_app`) the staging folder is
+    removed and the folder is left as it was.
+    """
+
+    def __init__(self, folder: str | Path, *, command: str, force: bool = False, resume: bool = False,
+                 option: str = "-o/--output") -> None:
+        self.final = Path(folder)
+        self.command = command
+        self.force = force
+        self.resume = resume
+        self.option = option
+        self.path = self.final  # the staging folder once entered
+        self.committed: list[Path] = []
+        self._lock_fd: int | None = None
+        self._lock_path = self.final.parent / f".{self.final.name}.plumecast-lock"
+
+    # ---- lock
+    def _acquire_lock(self) -> None:
+        import fcntl
+
+        while True:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                try:
+                    pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                finally:
+                    os.close(fd)
+                raise OutputPathError(
+                    f"{self.option} {self.final}: another plumecast run (pid {pid}) is writing this folder; "
+                    "wait for it to finish or choose another folder") from None
+            # the holder before us may have removed the lock file: lock the file that is there now
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self._lock_path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self._lock_path.unlink()
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    # ---- checks
+    def _check_target(self) -> None:
+        marker = _read_marker(self.final) if self.final.is_dir() else None
+        if self.force or self.resume or not self.final.is_dir():
+            return
+        if marker is not None:
+            raise OutputPathError(
+                f"{self.option} {self.final}: already holds plumecast results (of `plumecast "
+                f"{marker.get('command', '?')}`, {marker.get('created', '?')}); give --force to replace them "
+                "or choose another folder")
+        entries = sorted(e.name for e in self.final.iterdir() if e.name != CHECKPOINT_NAME)
+        if entries:
+            shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+            raise OutputPathError(
+                f"{self.option} {self.final}: is not empty ({shown}); expected a new or empty folder for the "
+                "results, or --force to write into it (files of the same name are replaced, others kept)")
+
+    def __enter__(self) -> OutputSet:
+        import shutil
+
+        check_output_dir(self.final.parent if self.final.parent != self.final else self.final, self.option)
+        if self.final.exists() and not self.final.is_dir():
+            raise OutputPathError(f"{self.option} {self.final}: is an existing file; expected a folder "
+                                  "(existing or to be created)")
+        self._acquire_lock()
+        try:
+            self._check_target()
+            if self.final.exists():
+                check_output_dir(self.final, self.option)
+            # staging folders of a run killed with SIGKILL: ours to remove, we hold the lock
+            for old in self.final.parent.glob(f".{self.final.name}.plumecast-staging-*"):
+                shutil.rmtree(old, ignore_errors=True)
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.plumecast-staging-",
+                                              dir=self.final.parent))
+            os.chmod(self.path, 0o777 & ~current_umask())
+        except BaseException:
+            self._release_lock()
+            raise
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        import shutil
+
+        try:
+            if exc_type is None:
+                self._commit()
+        finally:
+            if self.path != self.final:
+                shutil.rmtree(self.path, ignore_errors=True)
+            self._release_lock()
+
+    def final_path(self, p: str | Path) -> Path:
+        """Where a file written to the staging folder lies once the set is in place."""
+        p = Path(p)
+        try:
+            return self.final / p.relative_to(self.path)
+        except ValueError:
+            return p
+
+    # ---- commit
+    def _commit(self) -> None:
+        import datetime
+        import json
+        import shutil
+
+        files = sorted(str(p.relative_to(self.path)) for p in self.path.rglob("*") if p.is_file())
+        marker = {"command": self.command, "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                  "pid": os.getpid(), "files": files}
+        write_bytes_atomic(self.path / MARKER_NAME, json.dumps(marker, indent=1).encode("utf-8"))
+        old = _read_marker(self.final) or {}
+        listed = old.get("files")
+        old_files = {str(f) for f in listed} if isinstance(listed, list) else set()
+        ours = old_files | {MARKER_NAME, CHECKPOINT_NAME}
+        top_old = {f.split("/")[0] for f in ours}
+        entries = {e.name for e in self.final.iterdir()} if self.final.is_dir() else set()
+        if entries <= top_old:
+            # nothing but an earlier set (or nothing): swap the folders in one step
+            if not self.final.exists():
+                os.rename(self.path, self.final)
+            elif not entries:
+                os.rename(self.path, self.final)  # POSIX: renaming onto an empty folder replaces it
+            elif _exchange(self.path, self.final):
+                pass  # self.path now holds the earlier set; removed in __exit__
+            else:
+                trash = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.plumecast-old-", dir=self.final.parent))
+                os.rename(self.final, trash / "set")
+                os.rename(self.path, self.final)
+                shutil.rmtree(trash, ignore_errors=True)
+            if not self.path.exists():
+                self.path = self.final  # nothing left to clean
+        else:
+            # the folder holds other files too: move ours in one by one, marker last
+            for rel in files:
+                dst = self.final / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.path / rel, dst)
+            for rel in sorted(old_files - set(files)):
+                with contextlib.suppress(OSError):
+                    (self.final / rel).unlink()
+            shutil.rmtree(self.final / CHECKPOINT_NAME, ignore_errors=True)
+            os.replace(self.path / MARKER_NAME, self.final / MARKER_NAME)
+        self.committed = [self.final / f for f in files]

@@ -7,6 +7,7 @@ the stage modules. :func:`run` never changes its scenario and returns a
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,8 @@ def run(
     particle_mass_kg: float | None = None,
     front: Any = None,
     grid_tags_h: Sequence[float] | None = None,
+    checkpoint: Any = None,
+    resume_from: Any = None,
 ) -> RunResult:
     """Run a scenario and return its concentrations, receptor exposure and mass budget.
 
@@ -165,6 +168,11 @@ def run(
         the gridded concentration is also split into emission tags
         (``RunResult.concentration_by_tag``, same tag layout as the exposure);
         CPU backends only.
+    checkpoint : a hook with ``due(step, n_steps)`` and ``save(state)``
+        (:class:`plumecast.checkpoint.CheckpointWriter`), asked after every output
+        interval.
+    resume_from : a :class:`plumecast.checkpoint.RunState` of this scenario: the run
+        continues from it (bitwise the same results as without the break on the CPU).
     """
     t_wall = time.perf_counter()
     agent = scenario.resolved_agent()
@@ -241,6 +249,18 @@ def run(
     t_kernel = 0.0
     t_exposure = 0.0
     step = 0
+    if (checkpoint is not None or resume_from is not None) and front is not None:
+        raise ScenarioError("checkpoints: a run with a neutralisation front cannot be checkpointed or resumed")
+    if resume_from is not None:
+        # the random numbers depend only on (seed, particle, step): this state is all the loop carries
+        resume_from.check_matches(n_particles, n_steps, per_out)
+        particles = backend.to_device(resume_from.particles)
+        step, decayed, neutralised = resume_from.step, resume_from.decayed, resume_from.neutralised
+        particle_steps = resume_from.particle_steps
+        fields, tag_fields, times = list(resume_from.fields), list(resume_from.tag_fields), list(resume_from.times)
+        resume_from.restore_exposure(sampler_x)
+        if checkpoint is not None:
+            checkpoint.start_at(step)
     while step < n_steps:
         n = min(per_out, n_steps - step)
         if grid_tag is None:
@@ -250,13 +270,14 @@ def run(
             sampler.particle_tag = grid_tag
         if sampler_x is None:
             t0 = time.perf_counter()
-            decayed += backend.advance(particles, grid, physics, step, n, sampler)
+            decayed += _kernel_call(backend.name, backend.advance, particles, grid, physics, step, n, sampler)
             t_kernel += time.perf_counter() - t0
         elif backend.name in ("numba", "numpy"):
             # the kernel hands the receptors the particles after every step itself
             kernel = kernels_numba.advance if backend.name == "numba" else kernels_numpy.advance
             t0 = time.perf_counter()
-            decayed += kernel(particles, grid, physics, step, n, sampler, receptors=sampler_x)
+            decayed += _kernel_call(backend.name, kernel, particles, grid, physics, step, n, sampler,
+                                    receptors=sampler_x)
             t_kernel += time.perf_counter() - t0
         else:
             # one kernel call per step: the receptors see every step's particles
@@ -285,6 +306,11 @@ def run(
         if progress is not None:
             n_alive = backend.count_active(particles, step - 1)
             progress(Progress(step, n_steps, times[-1], n_alive, particle_steps / max(t_kernel, 1e-9)))
+        if checkpoint is not None and checkpoint.due(step, n_steps):
+            from plumecast.checkpoint import RunState
+
+            checkpoint.save(RunState.capture(step, backend.to_host(particles), fields, tag_fields, times, decayed,
+                                             neutralised, particle_steps, sampler_x))
     t = lap("transport loop", t)
     phases["receptor exposure (in loop)"] = t_exposure
     particles = backend.to_host(particles)
@@ -331,6 +357,43 @@ def run(
                "wind_source": str(wds.attrs.get("source", "")), "wind_level": str(wds.attrs.get("level", ""))},
         exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag,
     )
+
+
+_kernel_thread: threading.Thread | None = None
+
+
+def _kernel_call(backend_name: str, fn: Callable[..., float], *args: Any, **kwargs: Any) -> float:
+    """Call a transport kernel so that Ctrl-C and SIGTERM act within a fraction of a second.
+
+    The numba kernel releases the GIL (``nogil``) and runs a whole output interval per
+    call, seconds for a large run; Python runs signal handlers only in the main
+    thread between bytecodes. So the main thread hands the call to a helper thread
+    and waits in short slices, where a signal's ``KeyboardInterrupt``/``SystemExit``
+    is raised at once; the abandoned call finishes on its own (the process is
+    leaving). The call itself is unchanged: results are bitwise those of a direct
+    call. Other backends, and calls outside the main thread, are called directly.
+    """
+    global _kernel_thread
+    if backend_name != "numba" or threading.current_thread() is not threading.main_thread():
+        return fn(*args, **kwargs)
+    while _kernel_thread is not None and _kernel_thread.is_alive():
+        _kernel_thread.join(0.05)  # an abandoned call still running: never two parallel launches at once
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the main thread
+            box["error"] = exc
+
+    th = threading.Thread(target=target, name="plumecast-kernel", daemon=True)
+    _kernel_thread = th
+    th.start()
+    while th.is_alive():
+        th.join(0.05)
+    if "error" in box:
+        raise box["error"]
+    return float(box["value"])
 
 
 def sched_mass(sched: ReleaseSchedule, n_particles: int, particle_mass_kg: float | None) -> float:

@@ -23,6 +23,8 @@ def register(app: typer.Typer) -> None:
         particles: Annotated[int | None, typer.Option(min=1, help="particles per member (default: ensemble.particles, else the scenario's)")] = None,
         maps: Annotated[bool, typer.Option("--maps/--no-maps", help="probability maps of exceeding AEGL-2/3")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+        serve: Annotated[bool, typer.Option("--serve", help="serve the dashboard (plumecast serve) during and after the comparison")] = False,
+        port: Annotated[int, typer.Option(min=0, max=65535, help="dashboard port with --serve (0: any free port)")] = 8765,
     ) -> None:
         """Compare the scenario's response plans (and a do-nothing baseline) over its ensemble:
         decision_table.csv/.md/.html, cities.csv, cost_of_delay.csv/.png, exceedance_probability.nc and maps."""
@@ -31,13 +33,21 @@ def register(app: typer.Typer) -> None:
 
         sc = load_scenario(scenario)
         check_output_dir(outdir, "-o/--output")
-        execute_compare(sc, outdir, members=members, workers=workers, scheduler=scheduler, particles=particles,
-                        maps=maps, quiet=quiet, source=str(scenario))
+        def job(live: Any = None) -> None:
+            execute_compare(sc, outdir, members=members, workers=workers, scheduler=scheduler, particles=particles,
+                            maps=maps, quiet=quiet, source=str(scenario), live=live)
+
+        if serve:
+            from plumecast.cli.global_run import _serve_while
+
+            _serve_while(outdir, port, sc.name, job)
+        else:
+            job()
 
 
 def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, workers: int = 2,
                     scheduler: str | None = None, particles: int | None = None, maps: bool = True,
-                    quiet: bool = False, source: str = "scenario") -> dict[str, Any]:
+                    quiet: bool = False, source: str = "scenario", live: Any = None) -> dict[str, Any]:
     """Run a comparison with a progress bar counting members, print its tables and write
     its outputs (``plumecast compare`` and ``plumecast demo``)."""
     from plumecast.ensemble.compare import make_setup, run_members
@@ -55,8 +65,13 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
     columns = [TextColumn("[bold]members"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, disable=quiet) as bar:
         task = bar.add_task("members", total=len(specs))
+        def on_member(k: int, n: int) -> None:
+            bar.update(task, completed=k)
+            if live is not None:  # plumecast.web.live.LiveFeed (--serve)
+                live.members(k, n)
+
         raw = run_members(setup, specs, workers=workers, scheduler=scheduler, serial=workers == 0 and not scheduler,
-                          progress=lambda k, n: bar.update(task, completed=k))
+                          progress=on_member)
     summary = summarise(raw, [str(n) for n in receptors.name])
     written = write_outputs(summary, outdir)
     for table in console_tables(summary):

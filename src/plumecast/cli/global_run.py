@@ -165,7 +165,8 @@ def register(app: typer.Typer) -> None:
             psc = _override(load_scenario(demo_plans_scenario_path()), None, backend, None)
             console.print(f"[bold]plumecast demo[/]: {psc.description}")
             job = lambda live=None: execute_compare(psc, outdir, members=members, workers=workers,  # noqa: E731
-                                                    particles=particles, quiet=quiet, source="poison sky")
+                                                    particles=particles, quiet=quiet, source="poison sky",
+                                                    live=live)
             if serve:
                 _serve_while(outdir, port, "poison sky: plans", job)
             else:

@@ -27,6 +27,14 @@ order of preference as OpenDrift's CF-keyed environment variables).
 GRIB files (``.grib``, ``.grib2``, ``.grb``, ``.grb2``) are read through ``cfgrib``
 when it is installed (``pip install "plumecast[grib]"``); without it a
 :class:`~plumecast.errors.MetDataError` says so. There is no silent fallback.
+
+Many files: the path may be one file, a list of files, a glob pattern
+(``era5/*.nc``) or a folder (every netCDF/GRIB file in it). The files are opened
+lazily (xarray + dask) and joined along time (:func:`open_met_dataset`); a gap,
+an overlap, a file on another grid or a file without winds is an error naming the
+file. Only the records of the run's time window (and the two that bracket it) are
+read from disk. A member dimension (``number`` in ERA5/ENS/GEFS files) is kept
+in the joined dataset; :func:`open_wind` takes one member with ``member=``.
 """
 
 from __future__ import annotations
@@ -45,6 +53,11 @@ from plumecast.errors import MetDataError
 
 __all__ = [
     "GRIB_SUFFIXES",
+    "MEMBER_DIMS",
+    "MET_SUFFIXES",
+    "met_members",
+    "met_paths",
+    "open_met_dataset",
     "STEADY_TIME",
     "build_wind_dataset",
     "inside_wind_domain",
@@ -67,6 +80,12 @@ STEADY_TIME = np.datetime64("1970-01-01T00:00:00", "ns")
 
 #: File name endings read with the cfgrib engine.
 GRIB_SUFFIXES = (".grib", ".grib2", ".grb", ".grb2")
+
+#: File name endings taken from a met folder (netCDF and GRIB).
+MET_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf") + GRIB_SUFFIXES
+
+#: Names of an ensemble-member dimension (ERA5/ENS/GEFS via cfgrib: ``number``).
+MEMBER_DIMS = ("number", "member", "realization", "ensemble", "ens")
 
 _U_NAMES = ("u", "ugrd", "ua", "uwnd", "u_component_of_wind", "u10", "u10m", "ugrd10m", "10u")
 _V_NAMES = ("v", "vgrd", "va", "vwnd", "v_component_of_wind", "v10", "v10m", "vgrd10m", "10v")

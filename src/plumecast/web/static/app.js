@@ -169,7 +169,7 @@ function countdownCell(r, seconds, t) {
 function markerRadius(pop, maxPop) {
   const zoom = state.viewBox[2] / 360;
   const base = fin(pop) && maxPop > 0 ? 0.7 + 3.0 * Math.sqrt(pop / maxPop) : 0.9;
-  return base * Math.max(zoom, 0.15);
+  return base * Math.max(zoom, 0.05);
 }
 
 function drawMarkers() {
@@ -461,7 +461,7 @@ function drawPin() {
   const g = $("search-marker");
   clear(g);
   if (!state.pin || !fin(state.pin.lat)) return;
-  const rr = 2.2 * Math.max(state.viewBox[2] / 360, 0.15);
+  const rr = 2.2 * Math.max(state.viewBox[2] / 360, 0.05);
   g.appendChild(svg("circle", { cx: (state.pin.lon + 540) % 360, cy: 90 - state.pin.lat, r: rr, class: "search-pin" }));
 }
 

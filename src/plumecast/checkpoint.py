@@ -1,0 +1,186 @@
+"""Checkpoints of a run, and resuming from them (``plumecast run --checkpoint-h N``,
+``plumecast run --resume OUTDIR``).
+
+A checkpoint is everything the transport loop of :func:`plumecast.runner.run`
+carries from one output interval to the next: the particles, the interval-mean
+fields and receptor exposure so far, the decayed and neutralised mass, the
+particle-step count and the step index. The random numbers are counter-based
+(they depend only on the seed, the particle index and the step,
+:mod:`plumecast.transport.rng`), so there is no generator state to keep, and a run
+resumed from a checkpoint makes the same kernel calls with the same inputs as the
+uninterrupted run: its results are bitwise identical on the CPU backends.
+
+The state is one ``.npz`` file (plain arrays, no pickles) written atomically to
+``OUTDIR/.checkpoint/state.npz``; it holds the scenario as JSON too, so a resumed
+run needs nothing but the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.errors import DataFileError
+from plumecast.fileio import CHECKPOINT_NAME, atomic_path
+from plumecast.transport.particles import Particles
+
+__all__ = ["CheckpointWriter", "RunState", "checkpoint_path", "load_checkpoint", "save_checkpoint"]
+
+FORMAT_VERSION = 1
+STATE_FILE = "state.npz"
+_PARTICLE_FIELDS = ("lon", "lat", "z", "mass", "birth_step", "status")
+
+
+def checkpoint_path(outdir: str | Path) -> Path:
+    """The checkpoint file of an output folder."""
+    return Path(outdir) / CHECKPOINT_NAME / STATE_FILE
+
+
+@dataclass
+class RunState:
+    """The transport loop's state at the end of an output interval (host arrays)."""
+
+    step: int
+    particles: Particles
+    fields: list[NDArray[np.float32]]
+    tag_fields: list[NDArray[np.float32]]
+    times: list[np.datetime64]
+    decayed: float
+    neutralised: float
+    particle_steps: int
+    exposure: dict[str, NDArray[Any]] = field(default_factory=dict)
+    scenario: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def capture(cls, step: int, particles: Particles, fields: list[Any], tag_fields: list[Any],
+                times: list[np.datetime64], decayed: float, neutralised: float, particle_steps: int,
+                sampler_x: Any = None) -> RunState:
+        """Copy the loop's state (``particles`` on the host) after step ``step``."""
+        exposure: dict[str, NDArray[Any]] = {}
+        if sampler_x is not None:
+            exposure = {"conc": sampler_x.conc.copy(), "radius_used": sampler_x.radius_used.copy(),
+                        "near_hit": sampler_x.near_hit.copy()}
+        return cls(step=int(step), particles=particles.copy(), fields=list(fields), tag_fields=list(tag_fields),
+                   times=list(times), decayed=float(decayed), neutralised=float(neutralised),
+                   particle_steps=int(particle_steps), exposure=exposure)
+
+    def restore_exposure(self, sampler_x: Any) -> None:
+        """Put the receptor exposure so far back into a fresh
+        :class:`plumecast.exposure.ExposureSampler` of the same run."""
+        if sampler_x is None:
+            return
+        if not self.exposure:
+            raise DataFileError("checkpoint: it holds no receptor exposure, but the run has receptors; "
+                                "expected a checkpoint of the same scenario")
+        for name in ("conc", "radius_used", "near_hit"):
+            saved = self.exposure[name]
+            current = getattr(sampler_x, name)
+            if saved.shape != current.shape:
+                raise DataFileError(f"checkpoint: receptor {name} has shape {saved.shape}, the run "
+                                    f"{current.shape}; expected a checkpoint of the same scenario")
+            current[...] = saved
+
+    def check_matches(self, n_particles: int, n_steps: int, per_out: int) -> None:
+        """Refuse a state that cannot belong to this run."""
+        if len(self.particles.lon) != n_particles:
+            raise DataFileError(f"checkpoint: {len(self.particles.lon):,} particles, the run {n_particles:,}; "
+                                "expected a checkpoint of the same scenario")
+        if not (0 < self.step <= n_steps) or (self.step % per_out and self.step != n_steps):
+            raise DataFileError(f"checkpoint: step {self.step} is not the end of an output interval of this run "
+                                f"({n_steps} steps, {per_out} per output)")
+
+
+def save_checkpoint(state: RunState, path: str | Path) -> Path:
+    """Write ``state`` atomically to ``path`` (an ``.npz`` file)."""
+    path = Path(path)
+    arrays: dict[str, Any] = {f"p_{k}": getattr(state.particles, k) for k in _PARTICLE_FIELDS}
+    if state.fields:
+        arrays["fields"] = np.stack(state.fields)
+    if state.tag_fields:
+        arrays["tag_fields"] = np.stack(state.tag_fields)
+    arrays["times"] = np.array(state.times, dtype="datetime64[ns]").astype(np.int64)
+    for k, v in state.exposure.items():
+        arrays[f"x_{k}"] = v
+    meta = {"version": FORMAT_VERSION, "step": state.step, "decayed": state.decayed.hex(),
+            "neutralised": state.neutralised.hex(), "particle_steps": state.particle_steps,
+            "scenario": state.scenario}
+    arrays["meta"] = np.array(json.dumps(meta, default=str))
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    return path
+
+
+def load_checkpoint(path: str | Path) -> RunState:
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Raises
+    ------
+    DataFileError
+        the file is missing, truncated or not a plumecast checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"{path}: no checkpoint there; expected a folder written by "
+                            "`plumecast run --checkpoint-h N` (OUTDIR/.checkpoint/state.npz)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+        meta = json.loads(str(data["meta"]))
+        parts = Particles(**{k: data[f"p_{k}"] for k in _PARTICLE_FIELDS})
+        times = [np.datetime64(int(t), "ns") for t in data["times"]]
+        fields: list[Any] = list(data["fields"]) if "fields" in data else []
+        tag_fields: list[Any] = list(data["tag_fields"]) if "tag_fields" in data else []
+        exposure = {k[2:]: v for k, v in data.items() if k.startswith("x_")}
+        if meta.get("version") != FORMAT_VERSION:
+            raise ValueError(f"format version {meta.get('version')}, expected {FORMAT_VERSION}")
+        return RunState(step=int(meta["step"]), particles=parts, fields=fields, tag_fields=tag_fields, times=times,
+                        decayed=float.fromhex(meta["decayed"]), neutralised=float.fromhex(meta["neutralised"]),
+                        particle_steps=int(meta["particle_steps"]), exposure=exposure,
+                        scenario=dict(meta.get("scenario") or {}))
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataFileError(f"{path}: not a readable plumecast checkpoint ({exc}); expected the file written "
+                            "by `plumecast run --checkpoint-h N`") from None
+
+
+class CheckpointWriter:
+    """The runner's checkpoint hook: saves the state every ``every_h`` simulated hours
+    (at the end of the output interval that reaches it), never at the end of the run.
+
+    ``scenario`` (a JSON-able dict, :meth:`Scenario.model_dump` with ``mode="json"``)
+    is stored with the state so that ``--resume`` needs only the folder;
+    ``on_save(path, sim_hours)`` is told of every checkpoint written.
+    """
+
+    def __init__(self, outdir: str | Path, every_h: float, dt_s: float, *, scenario: dict[str, Any] | None = None,
+                 on_save: Callable[[Path, float], None] | None = None) -> None:
+        if not (math.isfinite(every_h) and every_h > 0):
+            raise ValueError(f"checkpoint interval {every_h!r} h; expected a positive number of hours")
+        self.path = checkpoint_path(outdir)
+        self.every_steps = max(1, int(round(every_h * 3600.0 / dt_s)))
+        self.dt_s = dt_s
+        self.scenario = scenario or {}
+        self.on_save = on_save
+        self._last = 0
+
+    def start_at(self, step: int) -> None:
+        """Count the next checkpoint from ``step`` (a resumed run)."""
+        self._last = step
+
+    def due(self, step: int, n_steps: int) -> bool:
+        return step < n_steps and step - self._last >= self.every_steps
+
+    def save(self, state: RunState) -> Path:
+        state.scenario = self.scenario
+        save_checkpoint(state, self.path)
+        self._last = state.step
+        if self.on_save is not None:
+            self.on_save(self.path, state.step * self.dt_s / 3600.0)
+        return self.path
