@@ -135,7 +135,7 @@ def load_checkpoint(path: str | Path) -> RunState:
             data = {k: z[k] for k in z.files}
         meta = json.loads(str(data["meta"]))
         parts = Particles(**{k: data[f"p_{k}"] for k in _PARTICLE_FIELDS})
-        times = [np.datetime64(int(t), "ns") for t in data["times"]]
+        times: list[Any] = [np.datetime64(int(t), "ns") for t in data["times"]]
         fields: list[Any] = list(data["fields"]) if "fields" in data else []
         tag_fields: list[Any] = list(data["tag_fields"]) if "tag_fields" in data else []
         exposure = {k[2:]: v for k, v in data.items() if k.startswith("x_")}

@@ -260,6 +260,34 @@ def _aegl_threshold(
     return aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed)
 
 
+class _Collector:
+    """Collects ``name -> (dims, values, attrs)`` with the item syntax of a Dataset
+    (building a Dataset variable by variable costs milliseconds each)."""
+
+    def __init__(self) -> None:
+        self.vars: dict[str, tuple[Any, Any, dict[str, Any]]] = {}
+
+    def __setitem__(self, name: str, value: tuple[Any, ...]) -> None:
+        dims, data = value[0], value[1]
+        attrs = value[2] if len(value) > 2 else {}
+        self.vars[name] = ((dims,) if isinstance(dims, str) else tuple(dims), data, dict(attrs))
+
+    def __getitem__(self, name: str) -> Any:
+        dims, data, attrs = self.vars[name]
+        return _Var(dims, np.asarray(data), attrs)
+
+    @property
+    def data_vars(self) -> list[str]:
+        return list(self.vars)
+
+
+@dataclass(frozen=True)
+class _Var:
+    dims: tuple[str, ...]
+    values: Any
+    attrs: dict[str, Any]
+
+
 def _time_sum(dt: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
     """``sum_t dt[t] values[t, r]`` for each receptor, in a fixed order per receptor."""
     # column-major: each receptor's column is contiguous and summed on its own (the same
@@ -445,15 +473,8 @@ def assess(
     sheltered = {k: np.concatenate(v) if v else np.zeros(0) for k, v in res_in.items()}
 
     warnings = agent.data_warnings(probit_set) + notes
-    ds = xr.Dataset(
-        coords={
-            "receptor": concentration["receptor"].values
-            if "receptor" in concentration.coords
-            else np.arange(nrec)
-        }
-    )
-    for name, coord in rec_coords.items():
-        ds = ds.assign_coords({name: ("receptor", coord)})
+    receptor_ids = concentration["receptor"].values if "receptor" in concentration.coords else np.arange(nrec)
+    ds: Any = _Collector()  # the per-receptor figures; one Dataset is built from them at the end
     ds["population"] = ("receptor", pop, {"units": "1", "long_name": "people at the receptor"})
     issued_s = _issued_seconds(axis, issued_at)
     f_out = _add_figures(ds, outdoor, "", axis, agent, ps, temperature_k, pressure_pa, issued_s)
@@ -516,6 +537,8 @@ def assess(
         "(the fatality figure is an extrapolation)"})
     ds["note"] = ("receptor", _receptor_notes(ds, exposed_h, beyond, pop), {
         "long_name": "why figures that seem to disagree do"})
+    ds = xr.Dataset(ds.vars, coords={"receptor": receptor_ids,
+                                     **{name: ("receptor", coord) for name, coord in rec_coords.items()}})
     if keep_timeseries:
         ds = ds.assign_coords(time=("time", axis.stamps))
         if unknown.any():
@@ -625,7 +648,7 @@ def _shelter_rates(axis: _TimeAxis, shelter: Shelter, nrec: int) -> Any:
                     shelter.ventilation_air_changes_per_hour)
 
 
-def _receptor_notes(ds: xr.Dataset, exposed_h: NDArray[np.float64], beyond: NDArray[np.bool_],
+def _receptor_notes(ds: Any, exposed_h: NDArray[np.float64], beyond: NDArray[np.bool_],
                     pop: NDArray[np.float64]) -> NDArray[np.str_]:
     """A short reason wherever the AEGL countdown, the % of AEGL-3 and the
     fatalities seem to disagree, or the figure is an extrapolation."""
@@ -656,7 +679,7 @@ def _total(values: NDArray[np.float64]) -> float:
 
 
 def _add_figures(
-    ds: xr.Dataset,
+    ds: Any,
     m: dict[str, NDArray[Any]],
     suffix: str,
     axis: _TimeAxis,

@@ -170,6 +170,7 @@ class OutputSet:
         self.resume = resume
         self.option = option
         self.path = self.final  # the staging folder once entered
+        self._stage = self.final
         self.committed: list[Path] = []
         self._lock_fd: int | None = None
         self._lock_path = self.final.parent / f".{self.final.name}.plumecast-lock"
@@ -245,6 +246,7 @@ class OutputSet:
             self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.plumecast-staging-",
                                               dir=self.final.parent))
             os.chmod(self.path, 0o777 & ~current_umask())
+            self._stage = self.path
         except BaseException:
             self._release_lock()
             raise
@@ -265,7 +267,7 @@ class OutputSet:
         """Where a file written to the staging folder lies once the set is in place."""
         p = Path(p)
         try:
-            return self.final / p.relative_to(self.path)
+            return self.final / p.relative_to(self._stage)
         except ValueError:
             return p
 

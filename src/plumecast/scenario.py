@@ -119,7 +119,9 @@ class MetConfig(_Model):
     """Where the winds come from."""
 
     source: Literal["climatology", "file", "uniform"] = "climatology"
-    path: Path | None = Field(None, description="netCDF/GRIB file (source: file), relative to the scenario file")
+    path: Path | list[Path] | None = Field(
+        None, description="netCDF/GRIB file, folder, glob pattern (era5/*.nc) or list of files, joined along time "
+        "(source: file); relative to the scenario file")
     level_hpa: float | None = Field(None, gt=0, le=1100)
     month: int | None = Field(None, ge=1, le=12, description="climatology month; default from the start date")
     u_m_s: float = Field(0.0, ge=-MAX_WIND_M_S, le=MAX_WIND_M_S, description="uniform eastward wind [m s-1]")
@@ -536,6 +538,29 @@ def _existing_path(
     return full.resolve()
 
 
+def _met_path(
+    path: Path | list[Path], source: str, lines: dict[tuple[str | int, ...], int], base_dir: Path | None
+) -> Path | list[Path]:
+    """``met.path`` (a file, folder, glob pattern or list) made absolute; a ScenarioError
+    naming the key and line if it names no met file."""
+    from plumecast.errors import MetDataError
+    from plumecast.met.reader import met_paths
+
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() or base_dir is None else base_dir / p
+
+    full: Path | list[Path] = [absolute(p) for p in path] if isinstance(path, list) else absolute(path)
+    try:
+        met_paths(full)
+    except MetDataError as exc:
+        line = lines.get(("met", "path"))
+        raise ScenarioError(
+            f"{source}{f', line {line}' if line else ''}: met.path: {exc} (relative paths start at the scenario "
+            "file's folder)"
+        ) from None
+    return full
+
+
 def _validate(
     data: Any, source: str, lines: dict[tuple[str | int, ...], int], base_dir: Path | None
 ) -> Scenario:
@@ -554,8 +579,7 @@ def _validate(
     # resolve and check paths relative to the scenario file
     updates: dict[str, Any] = {}
     if sc.met.path is not None:
-        path = _existing_path(sc.met.path, ("met", "path"), "an existing netCDF or GRIB file", source, lines, base_dir)
-        updates["met"] = sc.met.model_copy(update={"path": path})
+        updates["met"] = sc.met.model_copy(update={"path": _met_path(sc.met.path, source, lines, base_dir)})
     if sc.receptors.csv is not None:
         path = _existing_path(sc.receptors.csv, ("receptors", "csv"), "a CSV with columns name, lat, lon, population",
                               source, lines, base_dir)

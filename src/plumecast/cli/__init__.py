@@ -39,4 +39,4 @@ def main() -> None:
     """Entry point of the ``plumecast`` script."""
     from plumecast.cli.common import run_app
 
-    sys.exit(run_app(app))
+    sys.exit(run_app(app, leave_at_once=True))

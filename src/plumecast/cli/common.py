@@ -14,17 +14,27 @@ from plumecast.errors import PlumecastError
 console = Console()
 err_console = Console(stderr=True)
 
+#: What an interrupted command leaves behind, said when Ctrl-C or SIGTERM stops it
+#: (the output folder left as it was, the last checkpoint); commands set it as they go.
+kept: dict[str, str] = {}
+
 
 def report_user_error(exc: PlumecastError) -> None:
     """Print a user error without a traceback."""
     err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
 
 
-def run_app(app: typer.Typer) -> int:
+def run_app(app: typer.Typer, *, leave_at_once: bool = False) -> int:
     """Run the typer app; a PlumecastError becomes a message and exit status 2.
 
     Usage mistakes (unknown command or option, missing argument) are reported by
     typer itself in standalone mode, also with exit status 2.
+
+    Ctrl-C and SIGTERM unwind the command (staging folders and half-written files
+    are removed on the way), say what was kept and, with ``leave_at_once`` (the
+    ``plumecast`` script), end the process there: the interpreter's own shutdown
+    takes a second or more after numba and Dask have been loaded, and a transport
+    kernel call that was abandoned may still be computing.
     """
     previous = _terminate_as_exit()
     try:
@@ -33,13 +43,47 @@ def run_app(app: typer.Typer) -> int:
         report_user_error(exc)
         return 2
     except KeyboardInterrupt:
-        err_console.print("interrupted: no further output was written (files completed before the "
-                          "interrupt are kept; half-written files were removed)", highlight=False)
-        return 130
+        return _interrupted(leave_at_once)
+    except SystemExit as exc:
+        if exc.code == 130 and isinstance(exc.__context__, typer.Exit):
+            return _interrupted(leave_at_once)  # typer turns Ctrl-C into Exit(130) without a word
+        if exc.code == 128 + signal.SIGTERM:
+            _leave(int(exc.code), leave_at_once)
+        raise
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _interrupted(leave_at_once: bool) -> int:
+    err_console.print("interrupted (Ctrl-C): " + _kept_text(), highlight=False, soft_wrap=True)
+    _leave(130, leave_at_once)
+    return 130
+
+
+def _kept_text() -> str:
+    if not kept:
+        return "nothing was written; half-written files were removed"
+    return "; ".join(kept.values())
+
+
+def _leave(code: int, at_once: bool) -> None:
+    """End the process now (``at_once``, or an abandoned transport kernel call is still
+    computing, :func:`plumecast.runner._kernel_call`: the interpreter's shutdown
+    should not run beside it)."""
+    import os
+    import sys
+
+    runner = sys.modules.get("plumecast.runner")
+    th = getattr(runner, "_kernel_thread", None)
+    if at_once or (th is not None and th.is_alive()):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
 
 
 def _terminate_as_exit() -> Any:
@@ -48,7 +92,7 @@ def _terminate_as_exit() -> Any:
     exception. Returns the previous handler (None if it could not be set)."""
 
     def handler(signum: int, frame: Any) -> None:
-        err_console.print("terminated (SIGTERM): half-written files were removed", highlight=False)
+        err_console.print("terminated (SIGTERM): " + _kept_text(), highlight=False, soft_wrap=True)
         raise SystemExit(128 + signum)
 
     try:

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from plumecast.cli.common import console
 
@@ -25,17 +32,16 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
         serve: Annotated[bool, typer.Option("--serve", help="serve the dashboard (plumecast serve) during and after the comparison")] = False,
         port: Annotated[int, typer.Option(min=0, max=65535, help="dashboard port with --serve (0: any free port)")] = 8765,
+        force: Annotated[bool, typer.Option("--force", help="replace the results already in OUTDIR")] = False,
     ) -> None:
         """Compare the scenario's response plans (and a do-nothing baseline) over its ensemble:
         decision_table.csv/.md/.html, cities.csv, cost_of_delay.csv/.png, exceedance_probability.nc and maps."""
-        from plumecast.fileio import check_output_dir
         from plumecast.scenario import load_scenario
 
         sc = load_scenario(scenario)
-        check_output_dir(outdir, "-o/--output")
         def job(live: Any = None) -> None:
             execute_compare(sc, outdir, members=members, workers=workers, scheduler=scheduler, particles=particles,
-                            maps=maps, quiet=quiet, source=str(scenario), live=live)
+                            maps=maps, quiet=quiet, source=str(scenario), live=live, force=force)
 
         if serve:
             from plumecast.cli.global_run import _serve_while
@@ -47,9 +53,27 @@ def register(app: typer.Typer) -> None:
 
 def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, workers: int = 2,
                     scheduler: str | None = None, particles: int | None = None, maps: bool = True,
-                    quiet: bool = False, source: str = "scenario", live: Any = None) -> dict[str, Any]:
+                    quiet: bool = False, source: str = "scenario", live: Any = None,
+                    force: bool = False) -> dict[str, Any]:
     """Run a comparison with a progress bar counting members, print its tables and write
-    its outputs (``plumecast compare`` and ``plumecast demo``)."""
+    its outputs as one set (:class:`plumecast.fileio.OutputSet`; ``plumecast compare``
+    and ``plumecast demo``)."""
+    from plumecast.cli.common import kept
+    from plumecast.fileio import OutputSet
+
+    kept.clear()
+    with OutputSet(outdir, command="compare", force=force) as out:
+        kept["outdir"] = f"no results were written; {outdir} was left as it was"
+        res = _compare_into(sc, out.path, members=members, workers=workers, scheduler=scheduler,
+                            particles=particles, maps=maps, quiet=quiet, source=source, live=live)
+    kept.clear()
+    res["written"] = [out.final_path(p) for p in res["written"]]
+    console.print("written: " + ", ".join(str(p) for p in res["written"]), highlight=False)
+    return res
+
+
+def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, scheduler: str | None,
+                  particles: int | None, maps: bool, quiet: bool, source: str, live: Any) -> dict[str, Any]:
     from plumecast.ensemble.compare import make_setup, run_members
     from plumecast.ensemble.members import member_specs
     from plumecast.ensemble.summary import console_tables, summarise, write_outputs
@@ -62,7 +86,8 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
     receptors = select_receptors(setup.scenario)
     if receptors is None or len(receptors) == 0:
         raise ScenarioError(f"{source}: receptors: a comparison needs receptors (cities, points or csv)")
-    columns = [TextColumn("[bold]members"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    columns = [TextColumn("[bold]members"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("left"), TimeRemainingColumn()]
     with Progress(*columns, console=console, disable=quiet) as bar:
         task = bar.add_task("members", total=len(specs))
         def on_member(k: int, n: int) -> None:
@@ -79,5 +104,4 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
     console.print(f"{len(specs)} members x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "
                   f"member, {raw.workers or 'no'} Dask workers: members {raw.wall_s:.1f} s, "
                   f"end to end {time.perf_counter() - t0:.1f} s")
-    console.print("written: " + ", ".join(str(p) for p in written))
     return {"raw": raw, "summary": summary, "written": written}

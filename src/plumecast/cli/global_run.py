@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from plumecast.cli.common import console
@@ -22,20 +23,58 @@ def _fmt_mass(kg: float) -> str:
 
 
 def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bool = False,
-            live: Any = None) -> dict[str, Any]:
-    """Run a scenario with a progress bar, print the summary and write the outputs."""
+            live: Any = None, force: bool = False, checkpoint_h: float | None = None,
+            resume: Any = None) -> dict[str, Any]:
+    """Run a scenario with a progress bar, print the summary and write the outputs as
+    one set (:class:`plumecast.fileio.OutputSet`: all files or none, ``force`` to
+    replace earlier results); ``checkpoint_h``: a checkpoint every so many simulated
+    hours in ``outdir/.checkpoint``; ``resume``: a :class:`plumecast.checkpoint.RunState`
+    to continue from."""
+    from plumecast.cli.common import kept
+    from plumecast.fileio import OutputSet
+
+    kept.clear()
+    with OutputSet(outdir, command="run", force=force, resume=resume is not None) as out:
+        kept["outdir"] = f"no results were written; {outdir} was left as it was"
+        res = _execute_into(scenario, out.path, outdir, title=title, map_png=map_png, quiet=quiet, live=live,
+                            checkpoint_h=checkpoint_h, resume=resume)
+    kept.clear()
+    written = [out.final_path(p) for p in res["written"]]
+    console.print("written: " + ", ".join(str(p) for p in written)
+                  + f" (outputs, tables and map: {res['output_s']:.1f} s)", highlight=False)
+    res["written"] = written
+    return res
+
+
+def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_png: bool, quiet: bool,
+                  live: Any, checkpoint_h: float | None, resume: Any) -> dict[str, Any]:
+    from plumecast.cli.common import kept
     from plumecast.runner import run, write_outputs
 
+    hook = None
+    if checkpoint_h is not None:
+        from plumecast.checkpoint import CheckpointWriter
+
+        def saved(path: Path, hours: float) -> None:
+            kept["checkpoint"] = (f"the checkpoint at +{hours:g} h is kept in {path.parent}: continue with "
+                                  f"`plumecast run --resume {outdir}`")
+
+        hook = CheckpointWriter(outdir, checkpoint_h, scenario.time_step_s,
+                                scenario=scenario.model_dump(mode="json"), on_save=saved)
+    outdir = stage  # every file of the set goes to the staging folder
     columns = [
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         TextColumn("{task.fields[simtime]}"),
-        TextColumn("alive {task.fields[alive]:>11,}"),
-        TextColumn("{task.fields[rate]:>7.2f} M particle-steps/s"),
+        TextColumn("alive {task.fields[alive]:>9,}"),
+        TextColumn("{task.fields[rate]:>6.1f} M steps/s"),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
     ]
     with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
-        task = bar.add_task(title, total=scenario.n_steps, simtime="", alive=0, rate=0.0)
+        task = bar.add_task(title, total=scenario.n_steps, simtime="", alive=0, rate=0.0,
+                            completed=0 if resume is None else resume.step)
 
         def on_progress(p: Any) -> None:
             bar.update(task, completed=p.step, simtime=str(p.sim_time)[:16].replace("T", " ") + " UTC",
@@ -43,7 +82,7 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
             if live is not None:  # plumecast.web.live.LiveFeed (--serve)
                 live.progress(p)
 
-        result = run(scenario, progress=on_progress)
+        result = run(scenario, progress=on_progress, checkpoint=hook, resume_from=resume)
 
     t_out = time.perf_counter()
     written = write_outputs(result, outdir)
@@ -106,15 +145,14 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
     from plumecast.web.export import write_dashboard_files
 
     written += write_dashboard_files(result, outdir)
-    console.print("written: " + ", ".join(str(p) for p in written)
-                  + f" (outputs, tables and map: {time.perf_counter() - t_out:.1f} s)")
-    return {"result": result, "consequences": consequences, "written": written}
+    return {"result": result, "consequences": consequences, "written": written,
+            "output_s": time.perf_counter() - t_out}
 
 
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_command(
-        scenario: Annotated[Path, typer.Argument(help="scenario file (YAML), see docs/scenario.md")],
+        scenario: Annotated[Path | None, typer.Argument(help="scenario file (YAML), see docs/scenario.md (not with --resume)")] = None,
         outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs (created if needed)")] = Path("plumecast-output"),
         particles: Annotated[int | None, typer.Option(min=1, help="override the scenario's number of particles")] = None,
         backend: Annotated[str | None, typer.Option(help="override the backend: numba (CPU), numpy (reference), cuda (GPU, float64) or cuda-mixed (GPU, single-precision lookups)")] = None,
@@ -123,19 +161,31 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
         serve: Annotated[bool, typer.Option("--serve", help="serve the dashboard (plumecast serve) during and after the run")] = False,
         port: Annotated[int, typer.Option(min=0, max=65535, help="dashboard port with --serve (0: any free port)")] = 8765,
+        force: Annotated[bool, typer.Option("--force", help="replace the results already in OUTDIR")] = False,
+        checkpoint_h: Annotated[float | None, typer.Option("--checkpoint-h", help="write a checkpoint every N simulated hours to OUTDIR/.checkpoint (see --resume)")] = None,
+        resume: Annotated[Path | None, typer.Option("--resume", help="continue the checkpointed run in this output folder (no SCENARIO); same results as an uninterrupted run")] = None,
     ) -> None:
         """Run SCENARIO and write concentration.nc, receptors.csv, consequences.csv/.nc and a map to OUTDIR."""
-        from plumecast.fileio import check_output_dir
         from plumecast.scenario import load_scenario
 
-        sc = load_scenario(scenario)
-        sc = _override(sc, particles, backend, seed)
-        check_output_dir(outdir, "-o/--output")  # before the run, after the scenario is known good
-        if serve:
-            _serve_while(outdir, port, sc.name, lambda live: execute(sc, outdir, title=sc.name, map_png=map_png,
-                                                                     quiet=quiet, live=live))
+        state = None
+        if checkpoint_h is not None and not (math.isfinite(checkpoint_h) and checkpoint_h > 0):
+            raise typer.BadParameter(f"{checkpoint_h!r}; expected a positive number of simulated hours",
+                                     param_hint="--checkpoint-h")
+        if resume is not None:
+            sc, state, outdir = _resume(resume, scenario, particles, backend, seed)
+        elif scenario is None:
+            raise typer.BadParameter("give a scenario file, or --resume OUTDIR to continue a checkpointed run",
+                                     param_hint="SCENARIO")
         else:
-            execute(sc, outdir, title=sc.name, map_png=map_png, quiet=quiet)
+            sc = load_scenario(scenario)
+            sc = _override(sc, particles, backend, seed)
+        kw: dict[str, Any] = dict(title=sc.name, map_png=map_png, quiet=quiet, force=force,
+                                  checkpoint_h=checkpoint_h, resume=state)
+        if serve:
+            _serve_while(outdir, port, sc.name, lambda live: execute(sc, outdir, live=live, **kw))
+        else:
+            execute(sc, outdir, **kw)
 
     @app.command("demo")
     def demo_command(
@@ -148,16 +198,15 @@ def register(app: typer.Typer) -> None:
         single: Annotated[bool, typer.Option("--single", help="one deterministic forecast (1,000,000 particles) instead of the plan comparison")] = False,
         members: Annotated[int | None, typer.Option(min=1, help="ensemble members of the comparison (default 20)")] = None,
         workers: Annotated[int, typer.Option(min=0, help="local Dask worker processes of the comparison (0: serial)")] = 2,
+        force: Annotated[bool, typer.Option("--force", help="replace the results already in OUTDIR")] = False,
     ) -> None:
         """Run the built-in "poison sky" scenario: a fictional gas emitted in every city of
         >= 15,000 people, 72 h on the shipped ERA-Interim winds. By default the decision the
         story faced: four response plans compared over a 20-member ensemble (plumecast
         compare); with --single, one forecast with the casualty table of the 20 largest
         cities and a map."""
-        from plumecast.fileio import check_output_dir
         from plumecast.scenario import demo_plans_scenario_path, demo_scenario_path, load_scenario
 
-        check_output_dir(outdir, "-o/--output")
         t0 = time.perf_counter()
         if not single:
             from plumecast.cli.compare import execute_compare
@@ -166,7 +215,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"[bold]plumecast demo[/]: {psc.description}")
             job = lambda live=None: execute_compare(psc, outdir, members=members, workers=workers,  # noqa: E731
                                                     particles=particles, quiet=quiet, source="poison sky",
-                                                    live=live)
+                                                    live=live, force=force)
             if serve:
                 _serve_while(outdir, port, "poison sky: plans", job)
             else:
@@ -178,9 +227,10 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold]plumecast demo[/]: {sc.description}")
         if serve:
             _serve_while(outdir, port, "poison sky",
-                         lambda live: execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet, live=live))
+                         lambda live: execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet, live=live,
+                                              force=force))
         else:
-            execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet)
+            execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet, force=force)
         console.print(f"demo finished in {time.perf_counter() - t0:.1f} s (end to end)")
 
 
@@ -231,6 +281,27 @@ def _serve_while(outdir: Path, port: int, title: str, job: Any) -> None:
     from plumecast.web.server import run_with_dashboard
 
     run_with_dashboard(outdir, job, port=port, title=title, announce=lambda s: console.print(s, highlight=False))
+
+
+def _resume(folder: Path, scenario: Path | None, particles: int | None, backend: str | None,
+            seed: int | None) -> tuple[Any, Any, Path]:
+    """The scenario and state of the checkpointed run in ``folder``; only the backend
+    may be changed (numba and numpy give the same particles)."""
+    from plumecast.checkpoint import checkpoint_path, load_checkpoint
+    from plumecast.scenario import scenario_from_dict
+
+    if scenario is not None:
+        raise typer.BadParameter("--resume continues the scenario stored in the checkpoint; give no SCENARIO",
+                                 param_hint="SCENARIO")
+    if particles is not None or seed is not None:
+        raise typer.BadParameter("--particles and --seed cannot change a checkpointed run", param_hint="--resume")
+    state = load_checkpoint(checkpoint_path(folder))
+    sc = scenario_from_dict(state.scenario, source=f"{checkpoint_path(folder)} (scenario)")
+    if backend is not None:
+        sc = sc.replace(backend=backend)
+    console.print(f"resuming {sc.name!r} at +{state.step * sc.time_step_s / 3600:g} h of {sc.run_hours:g} h "
+                  f"from {checkpoint_path(folder)}", highlight=False)
+    return sc, state, folder
 
 
 def _override(sc: Any, particles: int | None, backend: str | None, seed: int | None) -> Any:

@@ -60,7 +60,9 @@ def register(app: typer.Typer) -> None:
         data_dir: Path | None = typer.Argument(
             None, help="folder with runs.csv and arcs.csv (default: the copy shipped with plumecast)"
         ),
-        out: Path = typer.Option(Path("."), "-o", "--output", help="folder for the scatter plots, pairs and scores"),
+        out: Path = typer.Option(Path("plumecast-validation"), "-o", "--output",
+                                 help="folder for the scatter plots, pairs and scores (created if needed)"),
+        force: bool = typer.Option(False, "--force", help="replace the results already in the folder"),
         scheme: str = typer.Option(
             "all",
             "--scheme",
@@ -109,8 +111,12 @@ def register(app: typer.Typer) -> None:
                 f"{usable[0] if usable else 'none'}",
                 highlight=False,
             )
-        for p in write_outputs(results, out, plots=plots):
-            console.print(f"wrote {escape(str(p))}", highlight=False)
+        from plumecast.fileio import OutputSet
+
+        with OutputSet(out, command="validate prairie-grass", force=force) as outset:
+            written = write_outputs(results, outset.path, plots=plots)
+        for p in written:
+            console.print(f"wrote {escape(str(outset.final_path(p)))}", highlight=False)
 
     @validate_app.command("dense-gas")
     def dense_gas_command(

@@ -140,82 +140,95 @@ def register(app: typer.Typer) -> None:
     @app.command("zones")
     def zones_command(
         scenario: Path = typer.Argument(..., help="local scenario YAML (see docs/local_scale.md)"),
-        out: Path = typer.Option(Path("."), "-o", "--output", help="folder for zones.geojson/.kml/.png"),
+        out: Path = typer.Option(Path("plumecast-zones"), "-o", "--output",
+                                 help="folder for zones.geojson/.kml/.png (created if needed)"),
         no_receptors: bool = typer.Option(False, "--no-receptors", help="skip cities / receptors"),
+        force: bool = typer.Option(False, "--force", help="replace the results already in the folder"),
     ) -> None:
         """Footprint of each level of concern, its maximum downwind distance, who is inside and how many may die."""
-        from plumecast.zones import compute_zones, load_local_scenario, write_outputs
+        from plumecast.fileio import OutputSet
+        from plumecast.zones import load_local_scenario
 
         sc = load_local_scenario(scenario)
-        result = compute_zones(sc, consequences=not no_receptors)
-        console.print(_zone_table(result))
-        console.print(f"concentration model: {escape(result.model_name)}", highlight=False)
-        if math.isfinite(result.flammable_mass_kg):
-            console.print(f"flammable mass (between LFL and UFL, steady plume): {result.flammable_mass_kg:.2g} kg",
-                          highlight=False)
-        if result.points is not None:
-            from plumecast.zones.points import point_summary
+        with OutputSet(out, command="zones", force=force) as outset:
+            written = _zones_into(sc, outset.path, no_receptors)
+        for p in written:
+            console.print(f"wrote {escape(str(outset.final_path(p)))}", highlight=False)
 
-            pt = Table(title="threat at a point (outdoor / indoor, single-zone building)")
-            for col in ("point", "downwind [km]", "crosswind [km]", "peak outdoor [ppm]", "at [min]",
-                        "peak indoor [ppm]", "at [min]"):
-                pt.add_column(escape(col), justify="left" if col == "point" else "right")
-            for row in point_summary(result.points):
-                pt.add_row(escape(str(row["point"])), f"{float(row['x_m']) / 1000:.2f}", f"{float(row['y_m']) / 1000:.2f}",
-                           f"{float(row['peak_outdoor_ppm']):.2g}", f"{float(row['time_peak_outdoor_s']) / 60:.1f}",
-                           f"{float(row['peak_indoor_ppm']):.2g}", f"{float(row['time_peak_indoor_s']) / 60:.1f}")
-            console.print(pt)
-        from plumecast.validation.schemes import zones_scheme_note
 
-        console.print(escape(zones_scheme_note(sc.meteorology)), highlight=False)
+def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
+    """Compute the zones of ``sc``, print the tables and write the files to ``out``."""
+    from plumecast.zones import compute_zones, write_outputs
+
+    result = compute_zones(sc, consequences=not no_receptors)
+    console.print(_zone_table(result))
+    console.print(f"concentration model: {escape(result.model_name)}", highlight=False)
+    if math.isfinite(result.flammable_mass_kg):
+        console.print(f"flammable mass (between LFL and UFL, steady plume): {result.flammable_mass_kg:.2g} kg",
+                      highlight=False)
+    if result.points is not None:
+        from plumecast.zones.points import point_summary
+
+        pt = Table(title="threat at a point (outdoor / indoor, single-zone building)")
+        for col in ("point", "downwind [km]", "crosswind [km]", "peak outdoor [ppm]", "at [min]",
+                    "peak indoor [ppm]", "at [min]"):
+            pt.add_column(escape(col), justify="left" if col == "point" else "right")
+        for row in point_summary(result.points):
+            pt.add_row(escape(str(row["point"])), f"{float(row['x_m']) / 1000:.2f}", f"{float(row['y_m']) / 1000:.2f}",
+                       f"{float(row['peak_outdoor_ppm']):.2g}", f"{float(row['time_peak_outdoor_s']) / 60:.1f}",
+                       f"{float(row['peak_indoor_ppm']):.2g}", f"{float(row['time_peak_indoor_s']) / 60:.1f}")
+        console.print(pt)
+    from plumecast.validation.schemes import zones_scheme_note
+
+    console.print(escape(zones_scheme_note(sc.meteorology)), highlight=False)
+    console.print(
+        f"wind-direction uncertainty: ±{result.uncertainty_half_angle_deg:g}° about the downwind direction"
+    )
+    console.print(f"people inside: {escape(result.people_basis)}", highlight=False)
+    if result.population_source is None:
         console.print(
-            f"wind-direction uncertainty: ±{result.uncertainty_half_angle_deg:g}° about the downwind direction"
+            "  for a count give population: {raster: FILE} in the scenario (WorldPop, GHS-POP or "
+            "LandScan persons per cell, EPSG:4326)",
+            highlight=False,
         )
-        console.print(f"people inside: {escape(result.people_basis)}", highlight=False)
-        if result.population_source is None:
+    rec = result.receptors
+    if rec is not None:
+        console.print(_receptor_table(rec, [z.level.name for z in result.zones]))
+        if bool(rec["plume_axis_assumed"].any()):
             console.print(
-                "  for a count give population: {raster: FILE} in the scenario (WorldPop, GHS-POP or "
-                "LandScan persons per cell, EPSG:4326)",
+                "* in the wind-direction uncertainty sector: figures on the plume axis at that distance "
+                "(the wind may swing onto it)",
                 highlight=False,
             )
-        rec = result.receptors
-        if rec is not None:
-            console.print(_receptor_table(rec, [z.level.name for z in result.zones]))
-            if bool(rec["plume_axis_assumed"].any()):
-                console.print(
-                    "* in the wind-direction uncertainty sector: figures on the plume axis at that distance "
-                    "(the wind may swing onto it)",
-                    highlight=False,
-                )
-            shelter = sc.shelter
-            ach = shelter.air_changes_per_hour if shelter else 0.5
-            comp = shelter.compliance_fraction if shelter else 1.0
-            unknown = int(np.isnan(rec["population"].values).sum())
-            unknown_text = (
-                f"; {unknown} of {rec.sizes['receptor']} receptor(s) with unknown population not counted"
-                if unknown else ""
-            )
-            console.print(
-                f"expected deaths, all receptors (2 significant figures): "
-                f"{sig2(float(rec.attrs['total_fatalities']))} outdoors; "
-                f"{sig2(float(rec.attrs['total_fatalities_sheltered']))} with shelter-in-place "
-                f"({ach:g} air changes/h, {comp:.0%} compliance, until the cloud has passed){unknown_text}",
-                highlight=False,
-            )
-        elif result.receptors_searched:
-            console.print(
-                "receptors: no city or listed receptor inside the zones or the uncertainty sector "
-                "(this is not a count of people)"
-            )
-        else:
-            console.print("receptors: not searched (--no-receptors or none configured)")
-        for w in result.warnings:
-            console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
-        for p in write_outputs(result, out):
-            console.print(f"wrote {escape(str(p))}", highlight=False)
-        if result.points is not None:
-            from plumecast.fileio import atomic_path
+        shelter = sc.shelter
+        ach = shelter.air_changes_per_hour if shelter else 0.5
+        comp = shelter.compliance_fraction if shelter else 1.0
+        unknown = int(np.isnan(rec["population"].values).sum())
+        unknown_text = (
+            f"; {unknown} of {rec.sizes['receptor']} receptor(s) with unknown population not counted"
+            if unknown else ""
+        )
+        console.print(
+            f"expected deaths, all receptors (2 significant figures): "
+            f"{sig2(float(rec.attrs['total_fatalities']))} outdoors; "
+            f"{sig2(float(rec.attrs['total_fatalities_sheltered']))} with shelter-in-place "
+            f"({ach:g} air changes/h, {comp:.0%} compliance, until the cloud has passed){unknown_text}",
+            highlight=False,
+        )
+    elif result.receptors_searched:
+        console.print(
+            "receptors: no city or listed receptor inside the zones or the uncertainty sector "
+            "(this is not a count of people)"
+        )
+    else:
+        console.print("receptors: not searched (--no-receptors or none configured)")
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    written = list(write_outputs(result, out))
+    if result.points is not None:
+        from plumecast.fileio import atomic_path
 
-            with atomic_path(out / "threat_points.csv") as tmp:
-                result.points[["outdoor_ppm", "indoor_ppm"]].to_dataframe().to_csv(tmp)
-            console.print(f"wrote {escape(str(out / 'threat_points.csv'))}", highlight=False)
+        with atomic_path(out / "threat_points.csv") as tmp:
+            result.points[["outdoor_ppm", "indoor_ppm"]].to_dataframe().to_csv(tmp)
+        written.append(out / "threat_points.csv")
+    return written

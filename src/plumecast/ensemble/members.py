@@ -11,14 +11,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from plumecast.ensemble.config import EnsembleConfig
-from plumecast.errors import MetDataError, ScenarioError
+from plumecast.errors import ScenarioError
 from plumecast.scenario import Scenario
 
 #: HYSPLIT's 3 x 3 horizontal offset pattern (in units of the offset fraction),
@@ -203,32 +202,17 @@ def offset_grid(ds: xr.Dataset, dlon_cells: float, dlat_cells: float) -> xr.Data
 
 
 _BASE_WIND: dict[str, xr.Dataset] = {}
-_MET_FILES: dict[str, xr.Dataset] = {}
 
 
 def _met_file_member(scenario: Scenario, number: int) -> xr.Dataset:
-    from plumecast.met import normalise_wind
+    """Member ``number`` of the met file(s) (file, list, glob or folder): read lazily,
+    only this member's records of the run's window (plumecast.met.open_wind)."""
+    from plumecast.met import open_wind
 
     cfg = scenario.met
     assert cfg.path is not None
-    key = str(cfg.path)
-    if key not in _MET_FILES:
-        try:
-            with xr.open_dataset(Path(cfg.path)) as ds:
-                _MET_FILES[key] = ds.load()
-        except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
-            raise MetDataError(f"{cfg.path}: cannot read as netCDF ({type(exc).__name__}: {exc})") from exc
-    ds = _MET_FILES[key]
-    dim = next((d for d in _MEMBER_DIMS if d in ds.dims), None)
-    if dim is None:
-        raise MetDataError(f"{cfg.path}: ensemble.met_members is 'file' but the file has no member dimension "
-                           f"(expected one of {_MEMBER_DIMS}); its dims are {dict(ds.sizes)}")
-    if number >= ds.sizes[dim]:
-        raise MetDataError(f"{cfg.path}: member {number} asked for but the {dim!r} dimension has "
-                           f"{ds.sizes[dim]} members; ask for at most {ds.sizes[dim]} members")
     end = scenario.start64 + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
-    return normalise_wind(ds.isel({dim: number}), source=f"{cfg.path} ({dim} {number})", level_hpa=cfg.level_hpa,
-                          time_window=(scenario.start64, end))
+    return open_wind(cfg.path, level_hpa=cfg.level_hpa, time_window=(scenario.start64, end), member=number)
 
 
 def member_wind(scenario: Scenario, spec: MemberSpec) -> xr.Dataset:

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from plumecast.errors import MetDataError
 
@@ -431,8 +431,9 @@ def normalise_wind(
     source: str,
     level_hpa: float | None = None,
     time_window: tuple[np.datetime64, np.datetime64] | None = None,
+    member: int | None = None,
 ) -> xr.Dataset:
-    """Turn an in-memory CF dataset of winds into the normalised wind dataset.
+    """Turn a CF dataset of winds (in memory or lazy) into the normalised wind dataset.
 
     Parameters
     ----------
@@ -449,7 +450,11 @@ def normalise_wind(
         Period the winds must cover. For a file with several time records, an error
         is raised if its times do not cover the window, and only the records that
         bracket the window are kept. A steady field (one record) applies to all
-        times and is not checked.
+        times and is not checked. Only the kept records are read from a lazy dataset.
+    member : int, optional
+        Index of the ensemble member to take along the member dimension (one of
+        :data:`MEMBER_DIMS`, e.g. ``number``). Required when the winds have more
+        than one member.
 
     Returns
     -------
@@ -459,7 +464,8 @@ def normalise_wind(
     Raises
     ------
     MetDataError
-        No recognisable winds, level not present, NaNs, time window not covered.
+        No recognisable winds, level not present, NaNs, time window not covered,
+        member missing or not chosen.
     """
     path = source
     history: list[str] = []
@@ -548,6 +554,58 @@ def normalise_wind(
     else:
         times = np.array([STEADY_TIME])
 
+    # --- ensemble member -----------------------------------------------------
+    member_dim = next((str(d) for d in u.dims if _lower(d) in MEMBER_DIMS), None)
+    if member is not None:
+        if member_dim is None:
+            raise _err(
+                path,
+                f"member {member} asked for but the winds {u_name!r} have no member dimension "
+                f"(expected one of {MEMBER_DIMS}); their dims are {dict(u.sizes)}",
+            )
+        n_members = int(u.sizes[member_dim])
+        if not 0 <= member < n_members:
+            raise _err(
+                path,
+                f"member {member} asked for but the {member_dim!r} dimension has {n_members} members; "
+                f"ask for at most {n_members} members (0..{n_members - 1})",
+            )
+        u = u.isel({member_dim: member})
+        v = v.isel({member_dim: member})
+        history.append(f"member {member} of {n_members} ({member_dim!r})")
+    elif member_dim is not None and u.sizes[member_dim] > 1:
+        raise _err(
+            path,
+            f"the winds have {u.sizes[member_dim]} ensemble members along {member_dim!r}; choose one "
+            "(member=k, or ensemble.met_members: file to run every member)",
+        )
+
+    # --- time window: select before reading ---------------------------------
+    if times.size > 1 and np.unique(times).size != times.size:
+        raise _err(path, "repeated time stamps; expected each time once")
+    steady = times.size == 1
+    if time_window is not None and not steady:
+        start = np.asarray(time_window[0]).astype("datetime64[ns]")
+        end = np.asarray(time_window[1]).astype("datetime64[ns]")
+        if end < start:
+            raise _err(path, f"time window ends ({end}) before it starts ({start})")
+        t_sorted = np.sort(times)
+        if start < t_sorted[0] or end > t_sorted[-1]:
+            raise _err(
+                path,
+                f"times {t_sorted[0]} .. {t_sorted[-1]} do not cover the requested window "
+                f"{start} .. {end}; expected met data that span the whole run",
+            )
+        i0 = int(np.searchsorted(t_sorted, start, side="right")) - 1
+        i1 = int(np.searchsorted(t_sorted, end, side="left"))
+        keep_t = np.flatnonzero((times >= t_sorted[i0]) & (times <= t_sorted[i1]))
+        if keep_t.size < times.size:
+            assert time_dim is not None
+            u = u.isel({time_dim: keep_t})
+            v = v.isel({time_dim: keep_t})
+            history.append(f"read {keep_t.size} of {times.size} time records (the run's window)")
+            times = times[keep_t]
+
     # --- remaining dims: squeeze size-1, refuse others ----------------------
     keep = {lat_dim, lon_dim} | ({time_dim} if time_dim else set())
     for d in list(u.dims):
@@ -564,34 +622,18 @@ def normalise_wind(
     order = ([time_dim] if time_dim else []) + [lat_dim, lon_dim]
     factor_u = _wind_units_factor(ds[u_name], path)
     factor_v = _wind_units_factor(ds[v_name], path)
-    u_arr = np.asarray(u.transpose(*order).values, dtype=np.float64) * factor_u
-    v_arr = np.asarray(v.transpose(*order).values, dtype=np.float64) * factor_v
+    # the only read from disk: the kept records, as float32 (the normalised dtype)
+    u_arr = _as_float32(u.transpose(*order).values, factor_u)
+    v_arr = _as_float32(v.transpose(*order).values, factor_v)
     if factor_u != 1.0:
         history.append("converted knots to m s-1")
     if time_dim is None:
         u_arr, v_arr = u_arr[None], v_arr[None]
 
-    # --- time order, window -------------------------------------------------
-    if times.size > 1:
-        if np.unique(times).size != times.size:
-            raise _err(path, "repeated time stamps; expected each time once")
+    # --- time order ---------------------------------------------------------
+    if times.size > 1 and np.any(np.diff(times) <= np.timedelta64(0, "ns")):
         t_order = np.argsort(times)
         times, u_arr, v_arr = times[t_order], u_arr[t_order], v_arr[t_order]
-    steady = times.size == 1
-    if time_window is not None and not steady:
-        start = np.asarray(time_window[0]).astype("datetime64[ns]")
-        end = np.asarray(time_window[1]).astype("datetime64[ns]")
-        if end < start:
-            raise _err(path, f"time window ends ({end}) before it starts ({start})")
-        if start < times[0] or end > times[-1]:
-            raise _err(
-                path,
-                f"times {times[0]} .. {times[-1]} do not cover the requested window "
-                f"{start} .. {end}; expected a file that spans the whole run",
-            )
-        i0 = int(np.searchsorted(times, start, side="right")) - 1
-        i1 = int(np.searchsorted(times, end, side="left"))
-        times, u_arr, v_arr = times[i0 : i1 + 1], u_arr[i0 : i1 + 1], v_arr[i0 : i1 + 1]
 
     # --- horizontal order ---------------------------------------------------
     if np.any(np.abs(lat) > 90.0 + 1e-6):
@@ -615,21 +657,30 @@ def normalise_wind(
     lon_order, lon_sorted = lon_order[unique], lon_sorted[unique]
     if np.unique(lat).size != lat.size:
         raise _err(path, "repeated latitudes; expected each latitude once")
-    u_arr = u_arr[:, lat_order][:, :, lon_order]
-    v_arr = v_arr[:, lat_order][:, :, lon_order]
+    if not (np.array_equal(lat_order, np.arange(lat.size)) and np.array_equal(lon_order, np.arange(lon.size))):
+        u_arr = u_arr[:, lat_order[:, None], lon_order[None, :]]
+        v_arr = v_arr[:, lat_order[:, None], lon_order[None, :]]
 
     # --- completeness and plausibility --------------------------------------
     for name, arr in ((u_name, u_arr), (v_name, v_arr)):
         mask = ~np.isfinite(arr)
         if mask.any():
-            raise _err(path, _describe_nans(mask, times, lat, lon_sorted, name))
-    speed = np.hypot(u_arr, v_arr)
-    if speed.size and float(speed.max()) > MAX_WIND_M_S:
-        i, j, k = np.unravel_index(int(np.argmax(speed)), speed.shape)
-        n_bad = int(np.count_nonzero(speed > MAX_WIND_M_S))
+            where = path
+            if "met_file" in ds.coords and "time" in ds.coords:  # a set of files: name the one
+                t_bad = times[int(np.argwhere(mask)[0][0])]
+                hit = np.flatnonzero(np.asarray(ds["time"].values).astype("datetime64[ns]") == t_bad)
+                if hit.size:
+                    where = f"{ds['met_file'].values[hit[0]]} (of {path})"
+            raise _err(where, _describe_nans(mask, times, lat, lon_sorted, name))
+    too_fast = [t for t in range(u_arr.shape[0]) if float(np.hypot(u_arr[t], v_arr[t]).max(initial=0.0)) > MAX_WIND_M_S]
+    if too_fast:
+        i = too_fast[0]
+        speed = np.hypot(u_arr[i], v_arr[i])
+        j, k = np.unravel_index(int(np.argmax(speed)), speed.shape)
+        n_bad = sum(int(np.count_nonzero(np.hypot(u_arr[t], v_arr[t]) > MAX_WIND_M_S)) for t in too_fast)
         raise _err(
             path,
-            f"wind speed from {u_name!r}/{v_name!r} reaches {float(speed[i, j, k]):.3g} m s-1 at "
+            f"wind speed from {u_name!r}/{v_name!r} reaches {float(speed[j, k]):.3g} m s-1 at "
             f"(time={np.datetime_as_string(times[i], unit='s')}, lat={lat[j]:g}, lon={lon_sorted[k]:g}) and exceeds "
             f"{MAX_WIND_M_S:g} m s-1 at {n_bad:,} point(s); expected winds below {MAX_WIND_M_S:g} m s-1 "
             "(an undeclared fill value such as 1e30? set _FillValue or missing_value on the variable)",
@@ -650,37 +701,264 @@ def normalise_wind(
     return out
 
 
-def _open_dataset(path: Path) -> xr.Dataset:
-    kwargs: dict[str, Any] = {}
-    if path.suffix.lower() in GRIB_SUFFIXES:
-        try:
-            import cfgrib  # noqa: F401
-        except ImportError as exc:
-            raise _err(
-                str(path),
-                'GRIB files need the optional cfgrib reader: pip install "plumecast[grib]" '
-                "(or convert the file to netCDF)",
-            ) from exc
-        kwargs["engine"] = "cfgrib"
+def _as_float32(values: Any, factor: float) -> np.ndarray:
+    """``values * factor`` as float32 (the product in float64 when ``factor != 1``)."""
+    if factor == 1.0:
+        return np.asarray(values, dtype=np.float32)
+    return (np.asarray(values, dtype=np.float64) * factor).astype(np.float32)
+
+
+MetPath = str | Path | Sequence[str | Path]
+"""What ``met.path`` may be: a file, a folder, a glob pattern, or a list of them."""
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def _describe_paths(paths: Sequence[Path]) -> str:
+    if len(paths) == 1:
+        return str(paths[0])
+    return f"{len(paths)} met files {paths[0]} .. {paths[-1].name}"
+
+
+def met_paths(path: MetPath) -> list[Path]:
+    """The met files a ``met.path`` names, in sorted order.
+
+    Parameters
+    ----------
+    path : str, Path or list of them
+        A file; a folder (its netCDF and GRIB files, :data:`MET_SUFFIXES`); a glob
+        pattern such as ``era5/*.nc``; or a list of any of these.
+
+    Raises
+    ------
+    MetDataError
+        Naming the entry that matches no file.
+    """
+    items = [path] if isinstance(path, (str, Path)) else list(path)
+    if not items:
+        raise MetDataError("met.path: empty list; expected a file, a folder, a glob pattern or a list of files")
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_file():
+            out.append(p)
+        elif p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in MET_SUFFIXES)
+            if not found:
+                raise _err(str(p), f"folder holds no met file; expected files ending in {', '.join(MET_SUFFIXES)}")
+            out.extend(found)
+        elif _GLOB_CHARS.search(str(item)):
+            anchor = Path(p.anchor) if p.is_absolute() else Path(".")
+            pattern = str(p.relative_to(p.anchor)) if p.is_absolute() else str(p)
+            found = sorted(f for f in anchor.glob(pattern) if f.is_file())
+            if not found:
+                raise _err(str(p), "the pattern matches no file; expected netCDF or GRIB met files")
+            out.extend(found)
+        else:
+            raise _err(str(p), "file not found; expected a netCDF or GRIB wind file, a folder or a glob pattern")
+    unique: dict[Path, None] = dict.fromkeys(q.resolve() for q in out)
+    return sorted(unique)
+
+
+def _read_error(path: Path, exc: Exception) -> MetDataError:
+    return _err(
+        str(path), f"cannot read as netCDF/GRIB ({type(exc).__name__}: {exc}); expected a CF netCDF file"
+    )
+
+
+def _open_grib(path: Path, winds: bool) -> xr.Dataset:
+    """A GRIB file, lazily, through cfgrib; the hypercubes that hold the winds merged
+    on their common coordinates (u and v are often on different level sets)."""
     try:
-        with xr.open_dataset(path, **kwargs) as ds:
-            return ds.load()
+        import cfgrib
+    except ImportError as exc:
+        raise _err(
+            str(path),
+            'GRIB files need the optional cfgrib reader: pip install "plumecast[grib]" '
+            "(or convert the file to netCDF)",
+        ) from exc
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        # indexpath "": no .idx file is written next to the data (folders may be read-only)
+        parts = cfgrib.open_datasets(str(path), backend_kwargs={"indexpath": ""}, chunks={})
+        if not parts:
+            raise _err(str(path), "no GRIB message could be read; expected a GRIB file of winds")
+        if len(parts) == 1:
+            return parts[0]
+        keep = parts
+        if winds:
+            names = set(_U_NAMES) | set(_V_NAMES)
+            keep = [d for d in parts if any(str(n).lower() in names for n in d.data_vars)] or parts
+        drop = [c for c in ("heightAboveGround", "surface", "meanSea") if len(keep) > 1]
+        keep = [d.drop_vars([c for c in drop if c in d.coords and d[c].ndim == 0]) for d in keep]
+        return xr.merge(keep, join="inner", compat="override", combine_attrs="drop_conflicts")
+
+
+def _open_lazy(path: Path, winds: bool = True) -> xr.Dataset:
+    """One met file, opened lazily (dask-backed; nothing read but the metadata)."""
+    try:
+        if path.suffix.lower() in GRIB_SUFFIXES:
+            return _open_grib(path, winds)
+        return xr.open_dataset(path, chunks={})
     except MetDataError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
+        raise _read_error(path, exc) from exc
+
+
+def _open_dataset(path: Path) -> xr.Dataset:
+    """One met file, read into memory (kept for callers that need it whole)."""
+    return _open_lazy(path).load()
+
+
+def _on_time(ds: xr.Dataset, path: Path, winds: bool) -> tuple[xr.Dataset, np.ndarray]:
+    """One file of a set: its winds with the (valid) time as dimension ``time``."""
+    where = str(path)
+    if winds:
+        u_name, v_name = _find_wind_vars(ds, where)
+        keep = [u_name, v_name]
+    else:
+        keep = [str(n) for n in ds.data_vars]
+    ref = ds[keep[0]]
+    time_name = _find_coord(ds, _TIME_NAMES, "time", ())
+    if time_name is None:
+        raise _err(
+            where,
+            "no time coordinate; the files of a set are joined along time, so each needs one "
+            f"(CF 'time' or 'valid_time'); found {[str(n) for n in ds.variables]}",
+        )
+    tc = ds[time_name]
+    times = np.asarray(tc.values).reshape(-1)
+    if not np.issubdtype(times.dtype, np.datetime64):
+        raise _err(where, f"time {time_name!r} could not be decoded to dates; expected CF time units")
+    times = times.astype("datetime64[ns]")
+    if tc.ndim == 1 and tc.dims[0] in ref.dims:
+        tdim: str | None = str(tc.dims[0])
+    elif tc.size == 1:
+        tdim = None
+    else:
+        raise _err(where, f"time {time_name!r} has dims {tc.dims}, not a dimension of {keep[0]!r} {ref.dims}")
+    lat_lon = [n for n in (_find_coord(ds, _LAT_NAMES, "latitude", ()), _find_coord(ds, _LON_NAMES, "longitude", ()))
+               if n is not None and n in ds.data_vars]
+    sub = ds[keep + [n for n in lat_lon if n not in keep]]
+    time_like = [str(c) for c in sub.coords if _lower(c) in _TIME_NAMES or _lower(c) == "step"]
+    sub = sub.drop_vars(time_like)
+    if tdim is None:
+        sub = sub.expand_dims(time=times.size)
+    elif tdim != "time":
+        sub = sub.rename_dims({tdim: "time"})
+    sub = sub.assign_coords(
+        time=("time", times, {"standard_name": "time", "long_name": "valid time"}),
+        met_file=("time", np.full(times.size, path.name)),
+    )
+    for n in keep:
+        sub[n].attrs = ds[n].attrs
+    return sub, times
+
+
+def _check_same_grid(first: xr.Dataset, first_path: Path, other: xr.Dataset, path: Path) -> None:
+    a_vars, b_vars = list(first.data_vars), list(other.data_vars)
+    if a_vars != b_vars:
         raise _err(
             str(path),
-            f"cannot read as netCDF/GRIB ({type(exc).__name__}: {exc}); expected a CF netCDF file",
-        ) from exc
+            f"has variables {b_vars} but {first_path.name} has {a_vars}; expected the same variables in every file",
+        )
+    for d, n in first[a_vars[0]].sizes.items():
+        if d == "time":
+            continue
+        m = other[a_vars[0]].sizes.get(d)
+        same = m == n and (d not in first.coords or d not in other.coords
+                           or np.array_equal(np.asarray(first[d].values), np.asarray(other[d].values)))
+        if not same:
+            raise _err(
+                str(path),
+                f"dimension {str(d)!r} differs from {first_path.name}'s ({m} vs {n} values); "
+                "expected every file on the same grid, levels and members",
+            )
 
 
-def wind_file_domain(path: str | Path, *, level_hpa: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def open_met_dataset(path: MetPath, *, winds: bool = True) -> xr.Dataset:
+    """Open the met file(s) of ``path`` lazily and join them along time.
+
+    Parameters
+    ----------
+    path : file, folder, glob pattern or list (see :func:`met_paths`).
+    winds : require wind components in every file (``False``: any variables).
+
+    Returns
+    -------
+    xarray.Dataset
+        One file: the file as xarray decodes it (dask-backed). Several files: the
+        wind variables with the valid time as dimension ``time`` (a coordinate
+        ``met_file`` names each record's file), the member dimension kept. Nothing
+        but metadata has been read.
+
+    Raises
+    ------
+    MetDataError
+        Naming the file: unreadable, no winds or no time, another grid, levels
+        or members than the first file, a time overlap with another file, or a gap
+        (a step between files more than 1.5 times the steps around it).
+    """
+    paths = met_paths(path)
+    if len(paths) == 1:
+        return _open_lazy(paths[0], winds)
+    parts = []
+    for p in paths:
+        sub, times = _on_time(_open_lazy(p, winds), p, winds)
+        parts.append((times.min(), p, sub, np.sort(times)))
+    parts.sort(key=lambda x: x[0])
+    first_path, first = parts[0][1], parts[0][2]
+    for _, p, sub, _ in parts[1:]:
+        _check_same_grid(first, first_path, sub, p)
+    for (_, pa, _, ta), (_, pb, _, tb) in zip(parts, parts[1:], strict=False):
+        if tb[0] <= ta[-1]:
+            raise _err(
+                str(pb),
+                f"times {tb[0]} .. {tb[-1]} overlap those of {pa} ({ta[0]} .. {ta[-1]}); expected "
+                "each time in one file only",
+            )
+    all_t = np.concatenate([x[3] for x in parts])
+    steps = np.diff(all_t).astype("timedelta64[s]").astype(np.float64)
+    edge = np.cumsum([x[3].size for x in parts])[:-1] - 1  # index in steps of each file-to-file step
+    for k, i in enumerate(edge):
+        around = [steps[j] for j in (i - 1, i + 1) if 0 <= j < steps.size]
+        if around and steps[i] > 1.5 * max(around):
+            pa, pb = parts[k][1], parts[k + 1][1]
+            raise _err(
+                str(pb),
+                f"starts at {all_t[i + 1]}, {steps[i] / 3600:g} h after {pa.name} ends ({all_t[i]}), while the "
+                f"records around are {max(around) / 3600:g} h apart: a gap in the met (a missing file?); "
+                "expected consecutive records without gaps",
+            )
+    ds = xr.concat([x[2] for x in parts], dim="time", data_vars="minimal", coords="minimal",
+                   compat="override", join="override", combine_attrs="override")
+    ds.attrs["source"] = _describe_paths([x[1] for x in parts])
+    return ds
+
+
+def met_members(path: MetPath) -> NDArray[np.int64] | None:
+    """Member numbers of the met file(s) (the ``number`` coordinate of ERA5/ENS/GEFS
+    files, or 0..n-1), or None without a member dimension. Reads metadata only."""
+    ds = open_met_dataset(path, winds=False)
+    dim = next((str(d) for d in ds.dims if _lower(d) in MEMBER_DIMS), None)
+    if dim is None:
+        return None
+    if dim in ds.coords:
+        return np.asarray(ds[dim].values).astype(np.int64)
+    return np.arange(ds.sizes[dim], dtype=np.int64)
+
+
+def wind_file_domain(path: MetPath, *, level_hpa: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The grid of a wind file, read without loading the winds.
 
     Parameters
     ----------
-    path : str or Path
-        netCDF (or GRIB with cfgrib) wind file, as for :func:`open_wind`.
+    path : file, folder, glob pattern or list (see :func:`met_paths`); for several
+        files, the first one's grid (every file's grid is checked when the winds
+        are opened).
     level_hpa : float, optional
         Unused for the grid; accepted for symmetry with :func:`open_wind`.
 
@@ -696,17 +974,8 @@ def wind_file_domain(path: str | Path, *, level_hpa: float | None = None) -> tup
         File missing or unreadable, no recognisable winds or coordinates.
     """
     del level_hpa
-    p = Path(path)
-    if not p.is_file():
-        raise _err(str(p), "file not found; expected a netCDF or GRIB wind file")
-    if p.suffix.lower() in GRIB_SUFFIXES:
-        return _grid_of(_open_dataset(p), str(p))
-    try:
-        ds = xr.open_dataset(p)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
-        raise _err(
-            str(p), f"cannot read as netCDF/GRIB ({type(exc).__name__}: {exc}); expected a CF netCDF file"
-        ) from exc
+    p = met_paths(path)[0]
+    ds = _open_lazy(p)
     with ds:
         return _grid_of(ds, str(p))
 
@@ -742,22 +1011,29 @@ def inside_wind_domain(lat: np.ndarray, lon: np.ndarray, at_lat: float, at_lon: 
 
 
 def open_wind(
-    path: str | Path,
+    path: MetPath,
     *,
     level_hpa: float | None = None,
     time_window: tuple[np.datetime64, np.datetime64] | None = None,
+    member: int | None = None,
 ) -> xr.Dataset:
-    """Read a CF netCDF (or GRIB) wind file into the normalised wind dataset.
+    """Read CF netCDF (or GRIB) wind file(s) into the normalised wind dataset.
 
     Parameters
     ----------
-    path : str or Path
-        netCDF file (ERA5, GFS, WRF-post naming), or GRIB with cfgrib installed.
+    path : str, Path or list
+        A netCDF file (ERA5, GFS, WRF-post naming) or GRIB with cfgrib installed;
+        or several (a list, a folder, a glob pattern: :func:`met_paths`), joined
+        along time (:func:`open_met_dataset`).
     level_hpa : float, optional
         Pressure level to read. [hPa] Default: the level with the highest pressure,
         i.e. the one closest to the ground. 10 m winds are used as they are.
     time_window : (datetime64, datetime64), optional
-        Period the run needs; the file's times must cover it.
+        Period the run needs; the files' times must cover it, and only the records
+        that bracket it are read from disk.
+    member : int, optional
+        Index along the member dimension (``number``) to read; needed when the
+        files hold more than one member.
 
     Returns
     -------
@@ -772,17 +1048,16 @@ def open_wind(
     A regional grid that crosses the antimeridian in 0..360 longitudes (say
     170..190 E) comes out sorted in [-180, 180), i.e. split into two blocks with a
     gap in the middle of the array; ``global_lon`` is 0 for it. A file whose
-    winds have any other dimension of size > 1 (ensemble member, climatological
-    month) is refused: select one first (see :func:`normalise_wind`).
+    winds have any other dimension of size > 1 (climatological month) is refused.
 
     Raises
     ------
     MetDataError
         File missing or unreadable, GRIB without cfgrib, no recognisable winds,
-        level not present, NaNs inside the domain, time window not covered.
+        level not present, NaNs inside the domain, time window not covered, a gap
+        or an overlap between files, member missing or not chosen.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise _err(str(p), "file not found; expected a netCDF or GRIB wind file")
-    ds = _open_dataset(p)
-    return normalise_wind(ds, source=str(p), level_hpa=level_hpa, time_window=time_window)
+    ds = open_met_dataset(path)
+    source = str(ds.attrs.get("source", "")) if "met_file" in ds.coords else str(met_paths(path)[0])
+    with ds:
+        return normalise_wind(ds, source=source, level_hpa=level_hpa, time_window=time_window, member=member)

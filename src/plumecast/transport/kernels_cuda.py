@@ -148,8 +148,11 @@ __device__ __forceinline__ bool inside(const Grid& g, double lon, double lat) {
     if (threadIdx.x == 0 && sdec[0] != 0.0) atomicAdd(decayed, sdec[0]);
 
 __device__ __forceinline__ void vertical(double* z, double h, double sig_z, double xi3) {
-    double zz = fabs(*z + sig_z * xi3);
-    if (zz > h) zz = 2.0 * h - zz;
+    /* reflect at 0 and h as often as needed: fold into [0, h] (kernels_numpy.fold_into_layer) */
+    const double two_h = 2.0 * h;
+    double zz = *z + sig_z * xi3;
+    zz -= two_h * floor(zz / two_h);
+    if (zz > h) zz = two_h - zz;
     zz = fmin(fmax(zz, 0.0), h);
     *z = (double)(float)zz;
 }

@@ -188,9 +188,12 @@ def _step(  # type: ignore[no-untyped-def]
                 dy += sh * xi1
                 dx -= sh * xi2
         if diffuse_z and z <= h:
-            z = abs(z + sig_z * xi3)
+            # reflect at 0 and h as often as needed (kernels_numpy.fold_into_layer)
+            two_h = 2.0 * h
+            z = z + sig_z * xi3
+            z = z - two_h * math.floor(z / two_h)
             if z > h:
-                z = 2.0 * h - z
+                z = two_h - z
             z = min(max(z, 0.0), h)
             z = float(np.float32(z))  # the state is float32, as in the oracle
     nx = px + dx

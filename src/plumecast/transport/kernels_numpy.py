@@ -13,9 +13,12 @@ over steps). The physics, shared by every backend:
   local tangent plane, added to the final step (Fickian random walk; e.g. Stohl et al.
   2005, sect. 4).
 * vertical mixing: random walk ``sqrt(2 K_z dt) ξ3`` for particles inside the mixed
-  layer, reflected at the ground and at the mixing height ``h`` (Wilson & Flesch 1993,
-  Boundary-Layer Meteorol. 65, 323, reflection for a homogeneous K); particles
-  released above ``h`` are not mixed.
+  layer, reflected at the ground and at the mixing height ``h`` as often as the step
+  needs (:func:`fold_into_layer`: the position folded into [0, h], the method of
+  images for two reflecting walls; Wilson & Flesch 1993, Boundary-Layer Meteorol. 65,
+  323, reflection for a homogeneous K). A step longer than ``h`` therefore keeps a
+  well-mixed layer well mixed (Thomson 1987, J. Fluid Mech. 180, 529) instead of
+  piling particles up at a wall; particles released above ``h`` are not mixed.
 * decay: first order, ``m <- m exp(-k dt)``; the removed mass is counted.
 * sampling: after each step, the mass of particles below ``layer_depth`` is added to
   their output-grid cell.
@@ -33,6 +36,21 @@ from plumecast.transport import rng
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
+
+
+def fold_into_layer(z: NDArray[np.float64], h: float) -> NDArray[np.float64]:
+    """Height ``z`` [m] after reflections at 0 and ``h`` [m], as many as it takes.
+
+    Reflecting walls at 0 and ``h`` map a free displacement to ``r = z mod 2h``,
+    folded back (``2h - r``) where ``r > h`` (the method of images; e.g. Wilson &
+    Flesch 1993, Boundary-Layer Meteorol. 65, 323). The compiled kernels do the
+    same arithmetic: ``r = z - 2h floor(z / 2h)``, then the fold, then a clip to
+    [0, h] against rounding.
+    """
+    two_h = 2.0 * h
+    r = z - two_h * np.floor(z / two_h)
+    r = np.where(r > h, two_h - r, r)
+    return np.clip(r, 0.0, h)
 
 
 @dataclass
@@ -278,11 +296,7 @@ def advance(
         z = particles.z[idx].astype(np.float64)
         if physics.kz_m2_s > 0.0:
             mixed = z <= h
-            zn = z + sig_z * xi3
-            zn = np.abs(zn)
-            zn = np.where(zn > h, 2.0 * h - zn, zn)
-            zn = np.clip(zn, 0.0, h)
-            z = np.where(mixed, zn, z)
+            z = np.where(mixed, fold_into_layer(z + sig_z * xi3, h), z)
         m = particles.mass[idx]
         mn = m * decay_factor
         decayed += float(np.sum(np.where(ok, m - mn, 0.0)))

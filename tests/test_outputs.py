@@ -1,0 +1,209 @@
+"""Outputs as one complete set: staging, lock, --force, interrupts (issue 12, items 3, 4, 8)."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from plumecast.errors import OutputPathError
+from plumecast.fileio import MARKER_NAME, OutputSet
+
+RUN = """\
+name: outputs
+start: 2026-01-10T00:00:00Z
+duration_h: 2
+time_step_s: 600
+particles: 500
+backend: numpy
+met: {source: uniform, u_m_s: 5, v_m_s: 0}
+releases:
+  - {type: point, name: tank, lat: 50, lon: 8, rate_kg_s: 1}
+output:
+  grid: {lon_min: 0, lon_max: 20, lat_min: 40, lat_max: 60, resolution_deg: 0.5}
+"""
+
+
+def _set(folder: Path, files: dict[str, str], **kw: object) -> OutputSet:
+    with OutputSet(folder, command="test", **kw) as out:  # type: ignore[arg-type]
+        assert out.path != folder and out.path.parent == folder.parent
+        for name, text in files.items():
+            (out.path / name).write_text(text)
+    return out
+
+
+def _leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if "plumecast-" in p.name)
+
+
+def test_set_appears_whole_with_a_marker(tmp_path):
+    out = _set(tmp_path / "o", {"a.nc": "1", "b.csv": "2"})
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [MARKER_NAME, "a.nc", "b.csv"]
+    assert json.loads((tmp_path / "o" / MARKER_NAME).read_text())["files"] == ["a.nc", "b.csv"]
+    assert out.committed == [tmp_path / "o" / "a.nc", tmp_path / "o" / "b.csv"]
+    assert _leftovers(tmp_path) == []  # no staging folder, no lock file
+
+
+def test_results_need_force_and_old_files_do_not_stay(tmp_path):
+    _set(tmp_path / "o", {"a.nc": "1", "old.csv": "2"})
+    with pytest.raises(OutputPathError, match=r"o: already holds plumecast results .*--force"):
+        _set(tmp_path / "o", {"a.nc": "new"})
+    assert (tmp_path / "o" / "a.nc").read_text() == "1"
+    _set(tmp_path / "o", {"a.nc": "new"}, force=True)
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [MARKER_NAME, "a.nc"]  # old.csv is gone
+    assert (tmp_path / "o" / "a.nc").read_text() == "new"
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_folder_with_other_files_keeps_them(tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "notes.txt").write_text("mine")
+    with pytest.raises(OutputPathError, match=r"is not empty \(notes.txt\)"):
+        _set(tmp_path / "o", {"a.nc": "1"})
+    _set(tmp_path / "o", {"a.nc": "1", "b.nc": "1"}, force=True)
+    _set(tmp_path / "o", {"a.nc": "2"}, force=True)
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [MARKER_NAME, "a.nc", "notes.txt"]
+    assert (tmp_path / "o" / "notes.txt").read_text() == "mine"
+
+
+def test_a_failure_leaves_the_folder_as_it_was(tmp_path):
+    _set(tmp_path / "o", {"a.nc": "1"})
+    before = {p.name: p.read_text() for p in (tmp_path / "o").iterdir()}
+    with pytest.raises(KeyboardInterrupt), OutputSet(tmp_path / "o", command="t", force=True) as out:
+        (out.path / "a.nc").write_text("half")
+        raise KeyboardInterrupt
+    assert {p.name: p.read_text() for p in (tmp_path / "o").iterdir()} == before
+    assert _leftovers(tmp_path) == []
+    with pytest.raises(RuntimeError), OutputSet(tmp_path / "new", command="t") as out:
+        (out.path / "a.nc").write_text("half")
+        raise RuntimeError
+    assert not (tmp_path / "new").exists()
+
+
+_HOLD = """
+import sys, time
+from plumecast.fileio import OutputSet
+with OutputSet(sys.argv[1], command="holder") as out:
+    (out.path / "a.nc").write_text("holder")
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_two_runs_into_one_folder(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path / "o"), "3"], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with pytest.raises(OutputPathError) as info:
+            _set(tmp_path / "o", {"a.nc": "second"}, force=True)
+        msg = str(info.value)
+        assert str(tmp_path / "o") in msg and f"pid {holder.pid}" in msg and "another plumecast run" in msg
+    finally:
+        assert holder.wait(timeout=60) == 0
+    assert (tmp_path / "o" / "a.nc").read_text() == "holder"  # one complete set, the first run's
+    assert json.loads((tmp_path / "o" / MARKER_NAME).read_text())["files"] == ["a.nc"]
+    _set(tmp_path / "o", {"a.nc": "third"}, force=True)  # the lock is free again
+    assert (tmp_path / "o" / "a.nc").read_text() == "third"
+
+
+def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
+    script = textwrap.dedent(f"""
+        import os, signal, time
+        from plumecast.cli.common import _terminate_as_exit
+        from plumecast.fileio import OutputSet, atomic_path
+        _terminate_as_exit()
+        with OutputSet({str(tmp_path / "o")!r}, command="t") as out:
+            with atomic_path(out.path / "x.nc") as tmp:
+                tmp.write_bytes(b"half")
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 128 + signal.SIGTERM, r.stderr
+    assert "Traceback" not in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _cli(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "80"}
+    return subprocess.run([sys.executable, "-m", "plumecast", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_run_twice_needs_force(tmp_path):
+    (tmp_path / "s.yaml").write_text(RUN)
+    r = _cli(["run", "s.yaml", "-o", "out", "-q", "--no-map"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "written: out/concentration.nc" in r.stdout.replace("\n", "")
+    first = json.loads((tmp_path / "out" / MARKER_NAME).read_text())
+    assert "concentration.nc" in first["files"] and first["command"] == "run"
+    r = _cli(["run", "s.yaml", "-o", "out", "-q", "--no-map"], tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "already holds plumecast results" in r.stderr and "--force" in r.stderr
+    r = _cli(["run", "s.yaml", "-o", "out", "-q", "--no-map", "--force"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert _leftovers(tmp_path) == []
+
+
+def test_zones_writes_into_a_named_folder(tmp_path):
+    (tmp_path / "z.yaml").write_text(textwrap.dedent("""\
+        name: local
+        source: {lat: 45, lon: 5}
+        release: {amount_kg: 500, duration_s: 0}
+        agent: chlorine
+        meteorology: {wind_speed_m_s: 3, wind_from_deg: 270, stability: D}
+        receptors: {cities: false}
+    """))
+    r = _cli(["zones", "z.yaml"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plumecast-zones", "z.yaml"]
+    assert (tmp_path / "plumecast-zones" / "zones.geojson").is_file()
+    assert "wrote plumecast-zones/zones.geojson" in r.stdout
+
+
+BIG = """\
+name: interrupt
+start: 2026-01-10T00:00:00Z
+duration_h: 48
+time_step_s: 60
+particles: 300000
+backend: numba
+met: {source: uniform, u_m_s: 5, v_m_s: 1}
+turbulence: {kh_m2_s: 5000, kz_m2_s: 30, mixing_height_m: 600}
+releases:
+  - {type: point, name: tank, lat: 50, lon: 8, rate_kg_s: 1}
+output:
+  grid: {lon_min: 0, lon_max: 40, lat_min: 40, lat_max: 60, resolution_deg: 0.5}
+  interval_min: 120
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_numba_run_within_a_second(tmp_path):
+    """One kernel call covers a 120-step output interval here (seconds); Ctrl-C must not wait for it."""
+    (tmp_path / "big.yaml").write_text(BIG)
+    p = subprocess.Popen([sys.executable, "-m", "plumecast", "run", "big.yaml", "-o", "o", "--no-map", "-q"],
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.monotonic()
+    while not glob.glob(str(tmp_path / ".o.plumecast-staging-*")) and time.monotonic() - t0 < 120:
+        time.sleep(0.02)
+    time.sleep(4.0)  # into the transport loop (particles and winds are set up in about a second)
+    assert p.poll() is None, "the run ended before it could be interrupted"
+    sent = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    latency = time.monotonic() - sent
+    assert p.returncode == 130
+    assert latency < 1.0, f"Ctrl-C took {latency:.2f} s"
+    assert "Traceback" not in err
+    assert "interrupted (Ctrl-C): no results were written; o was left as it was" in err
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["big.yaml"]  # no staging folder, no lock, no set
