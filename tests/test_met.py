@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -282,8 +282,8 @@ def test_level_on_surface_file_is_refused(tmp_path: Path) -> None:
         open_wind(path, level_hpa=850)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("cfgrib") is not None, reason="cfgrib is installed")
-def test_grib_without_cfgrib_gives_install_hint(tmp_path: Path) -> None:
+def test_grib_without_cfgrib_gives_install_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "cfgrib", None)  # as if the [grib] extra were not installed
     path = tmp_path / "gfs.grib2"
     path.write_bytes(b"GRIB")
     with pytest.raises(MetDataError, match=r'gfs\.grib2: .*pip install "plumecast\[grib\]"'):

@@ -145,16 +145,16 @@ def _uniform_column(n: int, h: float, seed: int):
 @pytest.mark.parametrize("h", [100.0, 200.0, 1000.0])
 def test_well_mixed_layer_stays_well_mixed(backend, h):
     """Thomson (1987) well-mixed criterion for a constant K_z: particles uniform in
-    [0, h] stay uniform. With K_z = 50 m2/s and 600 s steps the step's standard
-    deviation (245 m) exceeds h = 100 and 200 m, so a single reflection is not enough."""
-    from plumecast.transport.lagrangian import get_kernel
+    [0, h] stay uniform. With K_z = 50 m2/s and 1800 s steps the step's standard
+    deviation (424 m) exceeds h = 100 and 200 m, so a single reflection is not enough."""
     from plumecast.transport.kernels_numpy import StepPhysics
+    from plumecast.transport.lagrangian import get_kernel
     from plumecast.transport.windgrid import wind_grid
 
     n = 100_000
     p = _uniform_column(n, h, seed=int(h))
-    physics = StepPhysics(dt_s=600.0, kz_m2_s=50.0, mixing_height_m=h, seed=7)
-    get_kernel(backend)(p, wind_grid(uniform_wind(0.0, 0.0, resolution_deg=2.0)), physics, 0, 144)  # 24 h
+    physics = StepPhysics(dt_s=1800.0, kz_m2_s=50.0, mixing_height_m=h, seed=7)
+    get_kernel(backend)(p, wind_grid(uniform_wind(0.0, 0.0, resolution_deg=2.0)), physics, 0, 48)  # 24 h
     z = p.z.astype(np.float64)
     assert z.min() >= 0.0 and z.max() <= h
     counts, _ = np.histogram(z, bins=10, range=(0.0, h))
@@ -174,8 +174,8 @@ def test_fold_into_layer_is_repeated_reflection():
 
 
 def test_numba_matches_numpy_in_the_vertical():
-    from plumecast.transport.lagrangian import get_kernel
     from plumecast.transport.kernels_numpy import StepPhysics
+    from plumecast.transport.lagrangian import get_kernel
     from plumecast.transport.windgrid import wind_grid
 
     grid = wind_grid(uniform_wind(3.0, 1.0, resolution_deg=2.0))

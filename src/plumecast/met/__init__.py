@@ -17,7 +17,10 @@ from plumecast.met.reader import (
     STEADY_TIME,
     build_wind_dataset,
     check_wind_dataset,
+    met_members,
+    met_paths,
     normalise_wind,
+    open_met_dataset,
     open_wind,
 )
 from plumecast.met.synthetic import write_era5_style, write_gfs_style
@@ -28,7 +31,10 @@ __all__ = [
     "build_wind_dataset",
     "check_wind_dataset",
     "climatology",
+    "met_members",
+    "met_paths",
     "normalise_wind",
+    "open_met_dataset",
     "open_wind",
     "solid_body_rotation",
     "uniform_wind",

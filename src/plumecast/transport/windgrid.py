@@ -112,19 +112,25 @@ def wind_grid(ds: xr.Dataset, start: np.datetime64 | None = None) -> WindGrid:
     lat = np.asarray(ds["lat"].values, dtype=np.float64)
     dlon = _regular_spacing(lon, "lon", source)
     dlat = _regular_spacing(lat, "lat", source)
-    u = np.asarray(ds["u"].transpose("time", "lat", "lon").values, dtype=np.float64)
-    v = np.asarray(ds["v"].transpose("time", "lat", "lon").values, dtype=np.float64)
-    lam = np.deg2rad(lon)[None, None, :]
-    phi = np.deg2rad(lat)[None, :, None]
-    vec = np.empty((u.shape[0], 3, lat.size, lon.size), dtype=np.float32)
-    vec[:, 0] = -u * np.sin(lam) - v * np.sin(phi) * np.cos(lam)
-    vec[:, 1] = u * np.cos(lam) - v * np.sin(phi) * np.sin(lam)
-    vec[:, 2] = v * np.cos(phi)
-    global_lon = bool(ds.attrs.get("global_lon", 0)) or abs(lon.size * dlon - 360.0) < 1e-6 * 360
+    u_da = ds["u"].transpose("time", "lat", "lon")
+    v_da = ds["v"].transpose("time", "lat", "lon")
     times = ds["time"].values
-    if bool(ds.attrs.get("steady", 0)) or times.size == 1:
+    steady = bool(ds.attrs.get("steady", 0)) or times.size == 1
+    n_rec = 1 if steady else int(times.size)
+    lam = np.deg2rad(lon)[None, :]
+    phi = np.deg2rad(lat)[:, None]
+    vec = np.empty((n_rec, 3, lat.size, lon.size), dtype=np.float32)
+    # one record at a time: float64 temporaries of one record only (and, for a lazy
+    # dataset, one record read at a time)
+    for k in range(n_rec):
+        u = np.asarray(u_da[k].values, dtype=np.float64)
+        v = np.asarray(v_da[k].values, dtype=np.float64)
+        vec[k, 0] = -u * np.sin(lam) - v * np.sin(phi) * np.cos(lam)
+        vec[k, 1] = u * np.cos(lam) - v * np.sin(phi) * np.sin(lam)
+        vec[k, 2] = v * np.cos(phi)
+    global_lon = bool(ds.attrs.get("global_lon", 0)) or abs(lon.size * dlon - 360.0) < 1e-6 * 360
+    if steady:
         times_s = np.zeros(1)
-        vec = vec[:1]
     else:
         ref = times[0] if start is None else start
         times_s = (times - ref) / np.timedelta64(1, "s")
