@@ -168,6 +168,7 @@ def test_zones_writes_into_a_named_folder(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plumecast-zones", "z.yaml"]
     assert (tmp_path / "plumecast-zones" / "zones.geojson").is_file()
     assert "wrote plumecast-zones/zones.geojson" in r.stdout
+    assert "…" not in r.stdout  # at 80 columns the tables fold their cells, never cut them
 
 
 BIG = """\
@@ -207,3 +208,73 @@ def test_ctrl_c_stops_a_numba_run_within_a_second(tmp_path):
     assert "Traceback" not in err
     assert "interrupted (Ctrl-C): no results were written; o was left as it was" in err
     assert sorted(x.name for x in tmp_path.iterdir()) == ["big.yaml"]  # no staging folder, no lock, no set
+
+
+# ---------------------------------------------------------------- CF compliance (item 7)
+
+
+def _cf_errors(path: Path, tmp_path: Path) -> str:
+    """The CF-1.8 checker's (compliance-checker) report if ``path`` fails at the
+    'normal' criteria (errors, not warnings); '' if it passes."""
+    from compliance_checker.runner import CheckSuite, ComplianceChecker
+
+    CheckSuite.load_all_available_checkers()
+    report = tmp_path / f"{path.name}.txt"
+    # (the second value lists the checker's own exceptions, e.g. its monotonicity test
+    # failing on string coordinates such as the plan names: not findings about the file)
+    passed, _ = ComplianceChecker.run_checker(str(path), ["cf:1.8"], 0, "normal",
+                                              output_filename=str(report), output_format="text")
+    return "" if passed else report.read_text()
+
+
+def test_every_netcdf_file_passes_the_cf_checker(tmp_path):
+    import numpy as np
+    import xarray as xr
+
+    from plumecast.consequence import assess
+    from plumecast.ensemble.summary import write_probability
+    from plumecast.report_tables import write_consequence_table
+    from plumecast.runner import run, write_outputs
+    from plumecast.scenario import load_scenario
+
+    (tmp_path / "s.yaml").write_text(RUN.replace("rate_kg_s: 1", "rate_kg_s: 50") + textwrap.dedent("""\
+        agent: chlorine
+        receptors:
+          points:
+            - {name: close, lat: 50.0, lon: 8.2, population: 5000}
+            - {name: far away, lat: 59, lon: 19, population: 1000}
+    """))
+    sc = load_scenario(tmp_path / "s.yaml")
+    result = run(sc)
+    files = write_outputs(result, tmp_path)
+    assert result.receptor_series is not None and result.receptors is not None
+    cons = assess(result.receptor_series, result.agent, result.receptors, start=sc.start64)
+    assert np.isnat(cons["first_exceedance_aegl3"].values).any()  # "never" must be encodable too
+    assert not np.isnat(cons["first_exceedance_aegl1"].values).all()  # and a time
+    files += write_consequence_table(cons, tmp_path)
+    import io
+
+    from rich.console import Console
+
+    from plumecast.report_tables import print_casualty_table
+
+    screen = io.StringIO()
+    print_casualty_table(cons, Console(file=screen, width=80), now=sc.start64)
+    assert "…" not in screen.getvalue()  # 80 columns: cells fold, never cut
+    prob = xr.Dataset(
+        {"probability": (("plan", "level", "lat", "lon"), np.linspace(0, 1, 2 * 2 * 3 * 4).reshape(2, 2, 3, 4),
+                         {"units": "1", "long_name": "fraction of members reaching the AEGL"})},
+        coords={"plan": ["do nothing", "evacuate"], "level": ["AEGL-2", "AEGL-3"],
+                "lat": ("lat", 40.0 + np.arange(3), {"units": "degrees_north", "standard_name": "latitude"}),
+                "lon": ("lon", 1.0 * np.arange(4), {"units": "degrees_east", "standard_name": "longitude"})},
+        attrs={"Conventions": "CF-1.8", "members": 20, "title": "test"})
+    files.append(write_probability(prob, tmp_path / "exceedance_probability.nc"))
+    for f in files:
+        if f.suffix == ".nc":
+            assert _cf_errors(f, tmp_path) == "", f.name
+    with xr.open_dataset(tmp_path / "consequences.nc") as back:  # times still decode to datetimes
+        for level in (1, 3):
+            name = f"first_exceedance_aegl{level}"
+            assert np.array_equal(back[name].values.astype("datetime64[ns]").astype(np.int64),
+                                  cons[name].values.astype("datetime64[ns]").astype(np.int64)), name
+        assert "history" in back.attrs

@@ -72,6 +72,17 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     return path
 
 
+def _no_file_in_the_way(p: Path, what: str) -> None:
+    if p.exists() and not p.is_dir():
+        raise OutputPathError(f"{what} {p}: is an existing file; expected a folder (existing or to be created)")
+    anc = p
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if anc.exists() and not anc.is_dir():
+        raise OutputPathError(f"{what} {p}: {anc} is a file, so no folder can be created under it; "
+                              "expected a path under a folder")
+
+
 def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
     """Create ``path`` (with its parents) if needed and check that files can be
     written in it, before any work is done.
@@ -84,14 +95,7 @@ def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
         names the path and the reason.
     """
     p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise OutputPathError(f"{what} {p}: is an existing file; expected a folder (existing or to be created)")
-    anc = p
-    while not anc.exists() and anc != anc.parent:
-        anc = anc.parent
-    if anc.exists() and not anc.is_dir():
-        raise OutputPathError(f"{what} {p}: {anc} is a file, so no folder can be created under it; "
-                              "expected a path under a folder")
+    _no_file_in_the_way(p, what)
     try:
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=p, prefix=".plumecast-write-check."):
@@ -109,6 +113,10 @@ def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
 MARKER_NAME = ".plumecast-results.json"
 #: Checkpoints of ``plumecast run --checkpoint-h`` (kept in the output folder itself).
 CHECKPOINT_NAME = ".checkpoint"
+#: Files plumecast writes into the output folder itself while a command runs
+#: (``plumecast.web.live.LIVE_FILE``: the live progress a dashboard shows); carried
+#: into the new set when it is moved into place.
+TRANSIENT_NAMES = ("live.json",)
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
 
@@ -135,6 +143,13 @@ def _read_marker(folder: Path) -> dict[str, object] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _carry_transients(src: Path, dst: Path) -> None:
+    """Move the live-progress file of a running command into the new set."""
+    for name in TRANSIENT_NAMES:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(src / name, dst / name)
 
 
 class OutputSet:
@@ -221,7 +236,7 @@ class OutputSet:
                 f"{self.option} {self.final}: already holds plumecast results (of `plumecast "
                 f"{marker.get('command', '?')}`, {marker.get('created', '?')}); give --force to replace them "
                 "or choose another folder")
-        entries = sorted(e.name for e in self.final.iterdir() if e.name != CHECKPOINT_NAME)
+        entries = sorted(e.name for e in self.final.iterdir() if e.name not in (CHECKPOINT_NAME, *TRANSIENT_NAMES))
         if entries:
             shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
             raise OutputPathError(
@@ -231,10 +246,8 @@ class OutputSet:
     def __enter__(self) -> OutputSet:
         import shutil
 
+        _no_file_in_the_way(self.final, self.option)
         check_output_dir(self.final.parent if self.final.parent != self.final else self.final, self.option)
-        if self.final.exists() and not self.final.is_dir():
-            raise OutputPathError(f"{self.option} {self.final}: is an existing file; expected a folder "
-                                  "(existing or to be created)")
         self._acquire_lock()
         try:
             self._check_target()
@@ -284,11 +297,14 @@ class OutputSet:
         old = _read_marker(self.final) or {}
         listed = old.get("files")
         old_files = {str(f) for f in listed} if isinstance(listed, list) else set()
-        ours = old_files | {MARKER_NAME, CHECKPOINT_NAME}
+        ours = old_files | {MARKER_NAME, CHECKPOINT_NAME, *TRANSIENT_NAMES}
         top_old = {f.split("/")[0] for f in ours}
         entries = {e.name for e in self.final.iterdir()} if self.final.is_dir() else set()
         if entries <= top_old:
             # nothing but an earlier set (or nothing): swap the folders in one step
+            if entries & set(TRANSIENT_NAMES):
+                _carry_transients(self.final, self.path)
+                entries -= set(TRANSIENT_NAMES)
             if not self.final.exists():
                 os.rename(self.path, self.final)
             elif not entries:

@@ -113,7 +113,8 @@ def print_casualty_table(
         ("fatalities outdoors", "right"),
         ("with shelter", "right"),
     ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        # fold, never cut: at 80 columns rich would end a long figure with "…"
+        table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
     for i in order:
         table.add_row(
             str(names[i]),
@@ -253,10 +254,70 @@ def write_consequence_table(result: xr.Dataset, outdir: str | Path) -> list[Path
     text = _csv_text(result)
     with atomic_path(csv_path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-    ds = result.copy()
-    for name in ds.variables:
-        if ds[name].dtype == object:
-            ds[name] = ds[name].astype(str)
+    ds = cf_consequences(result)
     with atomic_path(nc_path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4")
     return [csv_path, nc_path]
+
+
+#: Standard names of the CF table (v93) that the consequence file may carry; any
+#: other ``standard_name`` is moved into ``long_name`` (CF 3.3 allows only table names).
+_CF_STANDARD_NAMES = {"latitude", "longitude", "time"}
+
+
+def cf_consequences(result: xr.Dataset) -> xr.Dataset:
+    """The consequence Dataset made CF-1.8 compliant for ``consequences.nc``: times as
+    float64 seconds since the release start (NaN for never), no 64-bit integers
+    (netCDF classic types only), text as strings, standard names from the CF table
+    only, coordinates described, ``history`` set. Values are unchanged."""
+    import datetime
+
+    ds = result.copy()
+    start = str(ds.attrs.get("release_start", ""))[:19] or "1970-01-01T00:00:00"
+    units = f"seconds since {start.replace('T', ' ')}"
+    for name in list(ds.variables):
+        v = ds[name]
+        if v.dtype == object or v.dtype.kind == "U":
+            ds[name] = v.astype(str)
+        elif np.issubdtype(v.dtype, np.datetime64):
+            vals = np.asarray(v.values, dtype="datetime64[ns]")
+            secs = (vals - np.datetime64(start, "ns")) / np.timedelta64(1, "s")  # NaT -> NaN
+            ds[name] = (v.dims, np.where(np.isnat(vals), np.nan, secs))
+            ds[name].attrs = {**v.attrs, "units": units, "calendar": "standard"}
+            ds[name].encoding = {"_FillValue": np.nan} if np.isnat(vals).any() else {}
+            v = ds[name]
+        elif v.dtype.kind in "iu" and v.dtype.itemsize > 4:
+            ds[name] = v.astype(np.int32)
+        elif v.dtype == bool:
+            ds[name] = v.astype(np.int8)
+        ds[name].attrs = dict(v.attrs)
+        sn = ds[name].attrs.get("standard_name")
+        if sn is not None and sn not in _CF_STANDARD_NAMES:
+            del ds[name].attrs["standard_name"]
+            ds[name].attrs.setdefault("long_name", str(sn).replace("_", " "))
+        for k, a in list(ds[name].attrs.items()):  # netCDF has no 64-bit integer attributes in CF's types
+            if isinstance(a, np.integer):
+                ds[name].attrs[k] = int(np.int32(a))
+    described = {"lat": ("latitude", "degrees_north", "receptor latitude"),
+                 "lon": ("longitude", "degrees_east", "receptor longitude"),
+                 "time": ("time", None, "end of the output interval")}
+    for name, (sn, unit, long_name) in described.items():
+        if name in ds.variables:
+            ds[name].attrs.update({"standard_name": sn, "long_name": long_name})
+            if unit:
+                ds[name].attrs["units"] = unit
+            ds[name].encoding["_FillValue"] = None
+    if "receptor" in ds.variables:
+        ds["receptor"].attrs["long_name"] = "receptor index"
+    for k, a in list(ds.attrs.items()):
+        if isinstance(a, np.integer):
+            ds.attrs[k] = int(np.int32(a))
+    # CF 2.4: dimensions other than T, Z, Y, X go to the left of them
+    for name in list(ds.data_vars):
+        if ds[name].dims == ("time", "receptor"):
+            ds[name] = ds[name].transpose("receptor", "time")
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    ds.attrs["Conventions"] = "CF-1.8"
+    ds.attrs["history"] = (str(ds.attrs.get("history", "")) + "\n" if ds.attrs.get("history") else "") \
+        + f"{now} plumecast: consequence assessment written"
+    return ds

@@ -360,6 +360,19 @@ def run(
 
 
 _kernel_thread: threading.Thread | None = None
+_kernel_jobs: Any = None
+
+
+def _kernel_worker(jobs: Any) -> None:
+    while True:
+        fn, args, kwargs, box, done = jobs.get()
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+        finally:
+            box["finished"] = True
+            done.set()
 
 
 def _kernel_call(backend_name: str, fn: Callable[..., float], *args: Any, **kwargs: Any) -> float:
@@ -367,33 +380,43 @@ def _kernel_call(backend_name: str, fn: Callable[..., float], *args: Any, **kwar
 
     The numba kernel releases the GIL (``nogil``) and runs a whole output interval per
     call, seconds for a large run; Python runs signal handlers only in the main
-    thread between bytecodes. So the main thread hands the call to a helper thread
-    and waits in short slices, where a signal's ``KeyboardInterrupt``/``SystemExit``
-    is raised at once; the abandoned call finishes on its own (the process is
-    leaving). The call itself is unchanged: results are bitwise those of a direct
-    call. Other backends, and calls outside the main thread, are called directly.
+    thread between bytecodes. So the main thread hands the call to one long-lived
+    helper thread (always the same one: the OpenMP runtime keeps one thread team per
+    calling thread, and calls never overlap) and waits in short slices, where a
+    signal's ``KeyboardInterrupt``/``SystemExit`` is raised at once; an abandoned call
+    finishes on its own (the process is leaving) before the helper takes another.
+    The call itself is unchanged: results are bitwise those of a direct call. Other
+    backends, and calls outside the main thread, are called directly.
     """
-    global _kernel_thread
+    global _kernel_thread, _kernel_jobs
     if backend_name != "numba" or threading.current_thread() is not threading.main_thread():
         return fn(*args, **kwargs)
-    while _kernel_thread is not None and _kernel_thread.is_alive():
-        _kernel_thread.join(0.05)  # an abandoned call still running: never two parallel launches at once
+    if _kernel_thread is None or not _kernel_thread.is_alive():
+        import queue
+
+        _kernel_jobs = queue.Queue()
+        _kernel_thread = threading.Thread(target=_kernel_worker, args=(_kernel_jobs,), name="plumecast-kernel",
+                                          daemon=True)
+        _kernel_thread.start()
     box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # handed to the main thread
-            box["error"] = exc
-
-    th = threading.Thread(target=target, name="plumecast-kernel", daemon=True)
-    _kernel_thread = th
-    th.start()
-    while th.is_alive():
-        th.join(0.05)
+    done = threading.Event()
+    _kernel_jobs.put((fn, args, kwargs, box, done))
+    busy[0] = box
+    while not done.wait(0.05):
+        pass
     if "error" in box:
         raise box["error"]
     return float(box["value"])
+
+
+#: the job the kernel thread holds (``{"finished": True}`` once done): an interrupted
+#: command asks whether a call is still computing (:func:`kernel_busy`)
+busy: list[dict[str, Any]] = [{"finished": True}]
+
+
+def kernel_busy() -> bool:
+    """Whether a transport kernel call handed to the helper thread is still computing."""
+    return not busy[0].get("finished", False)
 
 
 def sched_mass(sched: ReleaseSchedule, n_particles: int, particle_mass_kg: float | None) -> float:

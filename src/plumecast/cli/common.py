@@ -19,6 +19,33 @@ err_console = Console(stderr=True)
 kept: dict[str, str] = {}
 
 
+def fold(table: Any) -> Any:
+    """Let every column of a rich table fold long cells onto more lines instead of
+    cutting them with "…" (a figure is never shown cut, whatever the terminal width)."""
+    for col in table.columns:
+        col.overflow = "fold"
+    return table
+
+
+def print_tables(tables: Any) -> None:
+    for table in tables:
+        console.print(fold(table))
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                  line: Any = None) -> None:
+    """Warnings as one plain line each, once, without source lines (no raw numpy warnings)."""
+    import os
+
+    text = f"{category.__name__}: {message} ({os.path.basename(filename)}:{lineno})"
+    if text not in _warned:
+        _warned.add(text)
+        err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
+_warned: set[str] = set()
+
+
 def report_user_error(exc: PlumecastError) -> None:
     """Print a user error without a traceback."""
     err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
@@ -36,7 +63,11 @@ def run_app(app: typer.Typer, *, leave_at_once: bool = False) -> int:
     takes a second or more after numba and Dask have been loaded, and a transport
     kernel call that was abandoned may still be computing.
     """
+    import warnings
+
     previous = _terminate_as_exit()
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         app(prog_name="plumecast")
     except PlumecastError as exc:
@@ -51,6 +82,7 @@ def run_app(app: typer.Typer, *, leave_at_once: bool = False) -> int:
             _leave(int(exc.code), leave_at_once)
         raise
     finally:
+        warnings.showwarning = shown
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
@@ -76,8 +108,7 @@ def _leave(code: int, at_once: bool) -> None:
     import sys
 
     runner = sys.modules.get("plumecast.runner")
-    th = getattr(runner, "_kernel_thread", None)
-    if at_once or (th is not None and th.is_alive()):
+    if at_once or (runner is not None and runner.kernel_busy()):
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

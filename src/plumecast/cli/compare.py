@@ -16,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from plumecast.cli.common import console
+from plumecast.cli.common import console, print_tables
 
 
 def register(app: typer.Typer) -> None:
@@ -67,6 +67,10 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
         res = _compare_into(sc, out.path, members=members, workers=workers, scheduler=scheduler,
                             particles=particles, maps=maps, quiet=quiet, source=source, live=live)
     kept.clear()
+    if live is not None:
+        from plumecast.cli.global_run import _let_dashboard_see
+
+        _let_dashboard_see(out)
     res["written"] = [out.final_path(p) for p in res["written"]]
     console.print("written: " + ", ".join(str(p) for p in res["written"]), highlight=False)
     return res
@@ -99,8 +103,7 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
                           progress=on_member)
     summary = summarise(raw, [str(n) for n in receptors.name])
     written = write_outputs(summary, outdir)
-    for table in console_tables(summary):
-        console.print(table)
+    print_tables(console_tables(summary))
     console.print(f"{len(specs)} members x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "
                   f"member, {raw.workers or 'no'} Dask workers: members {raw.wall_s:.1f} s, "
                   f"end to end {time.perf_counter() - t0:.1f} s")

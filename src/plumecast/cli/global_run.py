@@ -39,6 +39,8 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
         res = _execute_into(scenario, out.path, outdir, title=title, map_png=map_png, quiet=quiet, live=live,
                             checkpoint_h=checkpoint_h, resume=resume)
     kept.clear()
+    if live is not None:
+        _let_dashboard_see(out)
     written = [out.final_path(p) for p in res["written"]]
     console.print("written: " + ", ".join(str(p) for p in written)
                   + f" (outputs, tables and map: {res['output_s']:.1f} s)", highlight=False)
@@ -281,6 +283,15 @@ def _serve_while(outdir: Path, port: int, title: str, job: Any) -> None:
     from plumecast.web.server import run_with_dashboard
 
     run_with_dashboard(outdir, job, port=port, title=title, announce=lambda s: console.print(s, highlight=False))
+
+
+def _let_dashboard_see(out: Any) -> None:
+    """Wait out the dashboard's re-read interval (``plumecast.web.loader.RESTAT_S``) after
+    the set was moved into place, so that it shows the results when the live feed says
+    "done" (the whole set appears at once; the folder was stat'ed less than that ago)."""
+    from plumecast.web.loader import RESTAT_S
+
+    time.sleep(RESTAT_S + 0.05)
 
 
 def _resume(folder: Path, scenario: Path | None, particles: int | None, backend: str | None,

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from plumecast.cli.common import console
+from plumecast.cli.common import console, fold
 
 _CRITERIA = "criteria: FAC2 ≥ 0.5, |FB| ≤ 0.3, NMSE ≤ 1.5; FB > 0 and MG > 1: under-prediction"
 
@@ -100,11 +100,11 @@ def register(app: typer.Typer) -> None:
                           highlight=False)
         if len(results) == 1:
             for table in _distance_tables(first):
-                console.print(table)
+                console.print(fold(table))
         else:
             ranking = rank_schemes(results)
             for table in _scheme_tables(results, ranking):
-                console.print(table)
+                console.print(fold(table))
             usable = [n for n in ranking if SCHEMES[n].zones_usable]
             console.print(
                 f"best validated: {ranking[0]}; best that plumecast zones can run: "
@@ -135,13 +135,13 @@ def register(app: typer.Typer) -> None:
             table.add_column(col, justify="left" if col in ("trial", "model") else "right")
         for t, p, m in zip(res.trials, res.predicted_m, res.models, strict=True):
             table.add_row(t.name, t.stability, *[f"{round_sig(t.observed_m[k]):g}" for k in obs_sets], f"{round_sig(p):g}", m)
-        console.print(table)
+        console.print(fold(table))
         scores = Table(title=f"scores of the predicted distances ({_CRITERIA})")
         for col in ("observations", "n", "FAC2", "FB", "NMSE", "MG", "VG"):
             scores.add_column(col, justify="left" if col == "observations" else "right")
         for k, s in res.scores.items():
             scores.add_row(k, *_row(s))
-        console.print(scores)
+        console.print(fold(scores))
         console.print(
             f"winds measured below 10 m carried to 10 m with a neutral log profile (z0 = {BURRO_ROUGHNESS_M:g} m); "
             "two trials only, and the workbook was fitted to data that include LNG spills: not an independent "

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from plumecast.cli.common import console
+from plumecast.cli.common import console, fold
 
 
 def _fmt(value: float, spec: str = ".3g") -> str:
@@ -161,7 +161,7 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
     from plumecast.zones import compute_zones, write_outputs
 
     result = compute_zones(sc, consequences=not no_receptors)
-    console.print(_zone_table(result))
+    console.print(fold(_zone_table(result)))
     console.print(f"concentration model: {escape(result.model_name)}", highlight=False)
     if math.isfinite(result.flammable_mass_kg):
         console.print(f"flammable mass (between LFL and UFL, steady plume): {result.flammable_mass_kg:.2g} kg",
@@ -177,7 +177,7 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
             pt.add_row(escape(str(row["point"])), f"{float(row['x_m']) / 1000:.2f}", f"{float(row['y_m']) / 1000:.2f}",
                        f"{float(row['peak_outdoor_ppm']):.2g}", f"{float(row['time_peak_outdoor_s']) / 60:.1f}",
                        f"{float(row['peak_indoor_ppm']):.2g}", f"{float(row['time_peak_indoor_s']) / 60:.1f}")
-        console.print(pt)
+        console.print(fold(pt))
     from plumecast.validation.schemes import zones_scheme_note
 
     console.print(escape(zones_scheme_note(sc.meteorology)), highlight=False)
@@ -193,7 +193,7 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
         )
     rec = result.receptors
     if rec is not None:
-        console.print(_receptor_table(rec, [z.level.name for z in result.zones]))
+        console.print(fold(_receptor_table(rec, [z.level.name for z in result.zones])))
         if bool(rec["plume_axis_assumed"].any()):
             console.print(
                 "* in the wind-direction uncertainty sector: figures on the plume axis at that distance "

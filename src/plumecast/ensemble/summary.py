@@ -442,13 +442,31 @@ def write_outputs(s: Summary, outdir: str | Path, *, cities: list[str] | None = 
         if pngs:
             written.append(_plot_delay(s, outdir / "cost_of_delay.png"))
     if s.probability is not None:
-        path = outdir / "exceedance_probability.nc"
-        with atomic_path(path) as tmp:
-            s.probability.to_netcdf(tmp)
-        written.append(path)
+        written.append(write_probability(s.probability, outdir / "exceedance_probability.nc"))
         if pngs:
             written += _plot_maps(s, outdir)
     return written
+
+
+def write_probability(prob: xr.Dataset, path: Path) -> Path:
+    """Write the exceedance probabilities as CF-1.8 netCDF, atomically: plan and level
+    as described string coordinates, no 64-bit integer attributes, ``history`` set."""
+    import datetime
+
+    ds = prob.copy()
+    ds["plan"].attrs.setdefault("long_name", "response plan (baseline: do nothing)")
+    ds["level"].attrs.setdefault("long_name", "level of concern")
+    for name in ("lat", "lon", "plan", "level"):
+        ds[name].encoding["_FillValue"] = None
+    for k, a in list(ds.attrs.items()):
+        if isinstance(a, (int, np.integer)) and not isinstance(a, bool):
+            ds.attrs[k] = np.int32(a)
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    ds.attrs["Conventions"] = "CF-1.8"
+    ds.attrs.setdefault("history", f"{now} plumecast compare: exceedance probabilities written")
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, format="NETCDF4")
+    return path
 
 
 def _plot_delay(s: Summary, path: Path) -> Path:

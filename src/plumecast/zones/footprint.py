@@ -35,6 +35,13 @@ from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
 from plumecast.zones.scenario import (
     LocalScenario,
 )
+from plumecast.zones.windowed import (
+    LevelRatio,
+    WindowSeries,
+    as_windows,
+    subsample_times,
+    windowed_interval_means,
+)
 
 #: Smallest wind speed the Gaussian model is run with (ALOHA's own floor is 1 m/s). [m s-1]
 MIN_WIND_SPEED_M_S = 1.0
@@ -602,33 +609,50 @@ def _refine(setup: PlumeSetup, x0: float, threshold: Any) -> float:
     return math.sqrt(lo * hi)
 
 
-def _refine_crossing(
-    setup: PlumeSetup, x0: float, ends: NDArray[np.float64], table: NDArray[np.float64], floor: float
-) -> list[float]:
-    """Both sides of the downwind distance near ``x0`` where the axis ratio to a level is 1.
+def _refine_crossings(
+    setup: PlumeSetup,
+    x0: NDArray[np.float64],
+    level: NDArray[np.intp],
+    ends: NDArray[np.float64],
+    tables: NDArray[np.float64],
+    floor: float,
+) -> list[list[float]]:
+    """Both sides of each downwind distance near ``x0[k]`` where the axis ratio to level ``level[k]`` is 1.
 
-    Bisection in ln x within ±3 %: returns the last distance found inside and the
-    first outside (0.01 % apart), so that the tip of the polygon lies beyond the
-    true edge (safe side).
+    Bisection in ln x within ±3 %: returns, per crossing, the last distance found
+    inside and the first outside (0.01 % apart), so that the tip of the polygon lies
+    beyond the true edge (safe side); ``[x0]`` where the ratio does not cross 1
+    within ±3 %. All crossings are bisected together (one series evaluation per
+    step); each follows exactly the steps it would alone.
     """
-
-    def g(x: float) -> float:
-        c = exposure_series(setup, np.array([x]), np.array([0.0]), ends)
-        r, _ = level_ratio(c, ends, table, floor)
-        return float(np.log(max(float(r[0]), 1e-300)))
+    x0 = np.asarray(x0, dtype=float)
+    k = x0.size
+    if k == 0:
+        return []
+    def g(xs: NDArray[np.float64], cols: NDArray[np.intp]) -> NDArray[np.float64]:
+        # columns grouped by level, as LevelRatio wants
+        o = np.argsort(level[cols], kind="stable")
+        w = exposure_windows(setup, xs[o], np.zeros(o.size), ends)
+        r, _ = LevelRatio(w, ends, tables, floor, np.arange(o.size), level[cols][o], ratio_only=True)(np.ones(o.size))
+        out = np.empty(o.size)
+        out[o] = np.log(np.maximum(r, 1e-300))
+        return out
 
     lo, hi = x0 * 0.97, x0 * 1.03
-    glo, ghi = g(lo), g(hi)
-    if glo * ghi > 0:
-        return [x0]
-    while hi / lo > 1.0001:
-        mid = math.sqrt(lo * hi)
-        gm = g(mid)
-        if (gm >= 0) == (glo >= 0):
-            lo, glo = mid, gm
-        else:
-            hi = mid
-    return [lo, hi]
+    both = g(np.concatenate([lo, hi]), np.concatenate([np.arange(k), np.arange(k)]))
+    glo, ghi = both[:k], both[k:]
+    crossing = ~(glo * ghi > 0)
+    while True:
+        act = np.nonzero(crossing & (hi / lo > 1.0001))[0]
+        if act.size == 0:
+            break
+        mid = np.sqrt(lo[act] * hi[act])
+        gm = g(mid, act)
+        same = (gm >= 0) == (glo[act] >= 0)
+        lo[act] = np.where(same, mid, lo[act])
+        glo[act] = np.where(same, gm, glo[act])
+        hi[act] = np.where(same, hi[act], mid)
+    return [[float(a), float(b)] if c else [float(x)] for a, b, c, x in zip(lo, hi, crossing, x0, strict=True)]
 
 
 # --------------------------------------------------------------------------- exposure convention
@@ -654,19 +678,54 @@ def exposure_time_axis(setup: PlumeSetup) -> NDArray[np.float64]:
     return np.geomspace(FIRST_INTERVAL_S, t_end, N_TIME_INTERVALS)
 
 
+def exposure_windows(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.float64]) -> WindowSeries:
+    """:func:`exposure_series` stored only over the intervals where it can be non-zero.
+
+    Same values (same operations per value); the cloud passes a place within a short
+    stretch of the geometric time axis and the series is exactly zero elsewhere
+    (:mod:`plumecast.zones.windowed`). ``ends_s`` must increase.
+    """
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    xp = np.maximum(x, 1e-3)
+    sy, sz = _sigmas(setup, xp)
+    u = setup.wind_speed_m_s
+    ends = np.asarray(ends_s, dtype=float)
+    alive = x > 0
+    if setup.dense is not None:
+        axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
+        kind = "palazzi" if setup.duration_s > 0 else "gauss"
+        return windowed_interval_means(kind, axis, xp, sy, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
+    if setup.duration_s > 0:
+        q = setup.mass_kg / setup.duration_s
+        v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+        steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
+        return windowed_interval_means("palazzi", steady, xp, sy, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
+    # puff: M along(x, t) across(y) V(z), as plumecast.transport.gaussian.puff_concentration
+    s = np.maximum(sy, 1e-9)
+    across = np.exp(-(y**2) / (2 * s**2)) / (np.sqrt(2 * np.pi) * s)
+    v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+    return windowed_interval_means(
+        "puff", np.full(x.size, setup.mass_kg), xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive, factors=(across, v)
+    )
+
+
 def exposure_series(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.float64]) -> NDArray[np.float64]:
     """Interval-mean concentration at (x, y), shape (time, place). [kg m-3]
 
     Mean of :data:`N_SUBSAMPLES` mid-point samples of :func:`concentration_series`
     per interval; the intervals run from the release start to each of ``ends_s``.
+    Evaluated only where the cloud can be (:func:`exposure_windows`) when ``ends_s``
+    increases, which the scenario's axis (:func:`exposure_time_axis`) does.
     """
     x = np.atleast_1d(np.asarray(x_m, dtype=float))
     y = np.atleast_1d(np.asarray(y_m, dtype=float))
-    begins = np.concatenate([[0.0], ends_s[:-1]])
-    frac = (np.arange(N_SUBSAMPLES) + 0.5) / N_SUBSAMPLES
-    sub = (begins[:, None] + (ends_s - begins)[:, None] * frac[None, :]).reshape(-1)
+    ends = np.asarray(ends_s, dtype=float)
+    if ends.size and ends[0] > 0 and np.all(np.diff(ends) > 0):
+        return exposure_windows(setup, x, y, ends).dense()
+    sub = subsample_times(ends, N_SUBSAMPLES)
     c = concentration_series(setup, x, y, sub)
-    return np.asarray(c.reshape(ends_s.size, N_SUBSAMPLES, x.size).mean(axis=1), dtype=float)
+    return np.asarray(c.reshape(ends.size, N_SUBSAMPLES, x.size).mean(axis=1), dtype=float)
 
 
 def level_table_kg_m3(level: Level, agent: Agent) -> NDArray[np.float64]:
@@ -678,70 +737,6 @@ def level_table_kg_m3(level: Level, agent: Agent) -> NDArray[np.float64]:
         return np.full(len(AEGL_DURATIONS_S), level.threshold_kg_m3)
     tab = agent.aegl_table_ppm(level.aegl)
     return np.asarray(ppm_to_kg_m3(tab, agent.molecular_weight_g_mol, T_STANDARD_K, P_STANDARD_PA), dtype=float)
-
-
-class _LevelRatio:
-    """:func:`level_ratio` of ``f x series`` for many lateral factors ``f`` (one per place).
-
-    Precomputes what does not depend on ``f``: the intervals near each place's
-    peak (only intervals within the factor min/max of the level's table of the
-    peak can hold the largest ratio, so skipping the others is exact) and each
-    place's running maximum, from which the onset for any ``f`` is a search.
-    """
-
-    def __init__(
-        self, series: NDArray[np.float64], ends_s: NDArray[np.float64], table_kg_m3: NDArray[np.float64], floor: float
-    ) -> None:
-        from plumecast.toxicology import AEGL_DURATIONS_S
-
-        self.durations = list(AEGL_DURATIONS_S.values())
-        self.table = np.asarray(table_kg_m3, dtype=float)
-        self.ends = ends_s
-        self.begins = np.concatenate([[0.0], ends_s[:-1]])
-        self.floor = float(floor)
-        nt, nc = series.shape
-        self.nt, self.nc = nt, nc
-        spread = float(np.nanmin(self.table) / np.nanmax(self.table)) if np.any(np.isfinite(self.table)) else 1.0
-        peak = series.max(axis=0) if nt else np.zeros(nc)
-        ci, ti = np.nonzero(((series >= 0.5 * spread * peak[None, :]) & (series > 0)).T)  # grouped by place
-        self.ti, self.ci, self.v = ti, ci, series[ti, ci]
-        self.starts = np.r_[0, np.nonzero(np.diff(ci))[0] + 1] if ci.size else np.zeros(0, dtype=np.intp)
-        self.places = ci[self.starts] if ci.size else np.zeros(0, dtype=np.intp)
-        # running maximum per place as sortable keys: ln(value) + 2000 * column (ln spans < 1500)
-        cm = np.maximum.accumulate(series, axis=0)
-        self.keys = (np.log(np.maximum(cm, 1e-300)) + 2000.0 * np.arange(nc)[None, :]).T.reshape(-1)
-
-    def onset(self, f: NDArray[np.float64]) -> NDArray[np.intp]:
-        """First interval with ``f C >= floor`` per place (0 when none, as ``argmax`` gives)."""
-        cols = np.arange(self.nc)
-        if self.floor > 0:
-            target = np.log(np.maximum(self.floor / f, 1e-300)) + 2000.0 * cols
-            idx = np.searchsorted(self.keys, target, side="left") - cols * self.nt
-        else:
-            target = np.log(1e-300) + 2000.0 * cols
-            idx = np.searchsorted(self.keys, target, side="right") - cols * self.nt
-        return np.where(idx >= self.nt, 0, idx).astype(np.intp)
-
-    def __call__(self, f: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        from plumecast.toxicology import aegl_loglog_interpolate
-
-        ratio_max = np.zeros(self.nc)
-        elapsed_max = np.full(self.nc, np.nan)
-        if self.ti.size == 0:
-            return ratio_max, elapsed_max
-        onset = self.onset(f)
-        elapsed = self.ends[self.ti] - self.begins[onset[self.ci]]
-        thr = aegl_loglog_interpolate(self.durations, self.table, elapsed)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = f[self.ci] * self.v / thr
-        ratio = np.where(np.isnan(ratio), -np.inf, ratio)
-        seg_max = np.maximum.reduceat(ratio, self.starts)
-        counts = np.diff(np.r_[self.starts, ratio.size])
-        at_max = ratio == np.repeat(seg_max, counts)
-        first = np.minimum.reduceat(np.where(at_max, np.arange(ratio.size), ratio.size), self.starts)
-        ratio_max[self.places] = np.maximum(seg_max, 0.0)
-        elapsed_max[self.places] = elapsed[first]
-        return ratio_max, elapsed_max
 
 
 def level_ratio(
@@ -773,7 +768,9 @@ def level_ratio(
     elapsed_s : numpy.ndarray, shape (place,)
         Exposure duration at that maximum (NaN: no exposure). [s]
     """
-    return _LevelRatio(series, ends_s, table_kg_m3, floor_kg_m3)(np.ones(series.shape[1]))
+    w = as_windows(series)
+    r, e = LevelRatio(w, ends_s, np.asarray(table_kg_m3, dtype=float)[None, :], floor_kg_m3)(np.ones(w.n))
+    return r, e
 
 
 def boundary_factor(
@@ -792,15 +789,23 @@ def boundary_factor(
     not reach the level. Bracketed from ``1/ratio(1)`` (the ratio at most
     scales with ``f``), then a secant-like step and bisection in ``ln f``.
     """
-    full = _LevelRatio(centreline, ends_s, table_kg_m3, floor_kg_m3)
-    r1, _ = full(np.ones(centreline.shape[1]))
-    out = np.full(centreline.shape[1], np.nan)
+    w = as_windows(centreline)
+    tab = np.asarray(table_kg_m3, dtype=float)[None, :]
+    r1, _ = LevelRatio(w, ends_s, tab, floor_kg_m3)(np.ones(w.n))
+    out = np.full(w.n, np.nan)
     inside = np.nonzero(r1 >= 1.0)[0]
     if inside.size == 0:
         return out
-    ratio = _LevelRatio(centreline[:, inside], ends_s, table_kg_m3, floor_kg_m3)
-    lo = 1.0 / r1[inside]  # ratio(lo) <= 1
+    zeros = np.zeros(inside.size, dtype=np.intp)
+    out[inside] = _bisect_boundary(LevelRatio(w, ends_s, tab, floor_kg_m3, inside, zeros), r1[inside], iterations)
+    return out
+
+
+def _bisect_boundary(ratio: LevelRatio, r1: NDArray[np.float64], iterations: int = 12) -> NDArray[np.float64]:
+    """The bisection of :func:`boundary_factor` on the columns of ``ratio`` (axis ratios ``r1 >= 1``)."""
+    lo = 1.0 / r1  # ratio(lo) <= 1
     hi = np.ones_like(lo)  # ratio(hi) >= 1
+    ratio = ratio.restricted(lo, hi)  # every trial lies in [lo, hi]
     r_lo, _ = ratio(lo)
     for k in range(iterations):
         if k < 3:
@@ -813,8 +818,7 @@ def boundary_factor(
         hi = np.where(up, trial, hi)
         lo = np.where(up, lo, trial)
         r_lo = np.where(up, r_lo, rt)
-    out[inside] = lo
-    return out
+    return lo
 
 
 # --------------------------------------------------------------------------- result
@@ -1007,21 +1011,54 @@ def compute_zones(
                 f"level {lv.name}: agent {agent.name!r} lacks some of the 10 min - 8 h AEGL values the "
                 "onset convention reads; give a threshold with ppm or mg_m3 instead"
             )
-    c_cl = exposure_series(setup, x, np.zeros_like(x), ends)
+    n_lv = len(levels)
+    tab_arr = np.array(tables) if tables else np.zeros((0, 5))
+    w_cl = exposure_windows(setup, x, np.zeros_like(x), ends)
+    r_cl = np.zeros((n_lv, x.size))
+    if n_lv:
+        r_cl = LevelRatio(w_cl, ends, tab_arr, floor, ratio_only=True)(np.ones(n_lv * x.size))[0].reshape(n_lv, -1)
     # insert every level's crossing points so that all polygons share the x grid (nested by construction)
-    extra = []
-    for tab in tables:
-        ratio, _ = level_ratio(c_cl, ends, tab, floor)
-        for xc in _crossings(x, np.log(np.maximum(ratio, 1e-300))):
-            extra.extend(_refine_crossing(setup, xc, ends, tab, floor))
+    x0s: list[float] = []
+    x0_level: list[int] = []
+    for k in range(n_lv):
+        for xc in _crossings(x, np.log(np.maximum(r_cl[k], 1e-300))):
+            x0s.append(xc)
+            x0_level.append(k)
+    refined = _refine_crossings(setup, np.array(x0s), np.array(x0_level, dtype=np.intp), ends, tab_arr, floor)
+    extra = [v for pair in refined for v in pair]
     xg = np.unique(np.concatenate([x, np.array(extra)]))
-    c_g = exposure_series(setup, xg, np.zeros_like(xg), ends)
+    # the series at a place depends on that place alone: reuse the grid's, evaluate the new points
+    j = np.minimum(np.searchsorted(x, xg), x.size - 1)
+    on_grid = x[j] == xg
+    new_x = xg[~on_grid]
+    w_new = exposure_windows(setup, new_x, np.zeros_like(new_x), ends)
+    src = np.where(on_grid, j, x.size + np.cumsum(~on_grid) - 1)
+    w_g = WindowSeries.concat([w_cl, w_new]).take(src)
+    r_g = np.zeros((n_lv, xg.size))
+    r_g[:, on_grid] = r_cl[:, j[on_grid]]
+    if n_lv and new_x.size:
+        r_n, _ = LevelRatio(w_new, ends, tab_arr, floor, ratio_only=True)(np.ones(n_lv * new_x.size))
+        r_g[:, ~on_grid] = r_n.reshape(n_lv, -1)
     sy_g, _ = _sigmas(setup, xg)
+    # boundary factors of all levels in one bisection (boundary_factor, column by column)
+    f_star = np.full((n_lv, xg.size), np.nan)
+    inside_lv, inside_pl = np.nonzero(r_g >= 1.0)
+    if inside_lv.size:
+        ratio = LevelRatio(w_g, ends, tab_arr, floor, inside_pl, inside_lv, ratio_only=True)
+        f_star[inside_lv, inside_pl] = _bisect_boundary(ratio, r_g[inside_lv, inside_pl])
+    from plumecast.toxicology import AEGL_DURATIONS_S, aegl_loglog_interpolate
+
+    # the exposure duration at each zone's tip: level_ratio on the axis there (first maximum)
+    tips = np.array([int(np.nonzero(np.isfinite(f_star[k]))[0][-1]) if np.isfinite(f_star[k]).any() else 0
+                     for k in range(n_lv)], dtype=np.intp)
+    e_tip = np.full(n_lv, np.nan)
+    if n_lv:
+        e_tip = LevelRatio(w_g, ends, tab_arr, floor, tips, np.arange(n_lv, dtype=np.intp))(np.ones(n_lv))[1]
     zones = []
-    for lv, tab in zip(levels, tables, strict=True):
-        f_star = boundary_factor(c_g, ends, tab, floor)
-        hw = np.where(np.isfinite(f_star), sy_g * np.sqrt(2.0 * np.log(1.0 / np.where(np.isfinite(f_star), f_star, 1.0))), 0.0)
-        inside = np.nonzero(np.isfinite(f_star))[0]
+    for k, (lv, tab) in enumerate(zip(levels, tables, strict=True)):
+        fk = f_star[k]
+        hw = np.where(np.isfinite(fk), sy_g * np.sqrt(2.0 * np.log(1.0 / np.where(np.isfinite(fk), fk, 1.0))), 0.0)
+        inside = np.nonzero(np.isfinite(fk))[0]
         if inside.size == 0:
             zones.append(Zone(lv, Polygon(), Polygon(), 0.0, 0.0, 0.0))
             continue
@@ -1040,9 +1077,7 @@ def compute_zones(
             local, lambda xy: np.column_stack(to_lonlat(lat0, lon0, bearing, xy[:, 0], xy[:, 1]))
         )
         tip = int(inside[-1])
-        _, elapsed_tip = level_ratio(c_g[:, [tip]], ends, tab, floor)
-        from plumecast.toxicology import AEGL_DURATIONS_S, aegl_loglog_interpolate
-
+        elapsed_tip = e_tip[k : k + 1]
         thr_tip = float(aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed_tip)[0])
         zones.append(
             Zone(

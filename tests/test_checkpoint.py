@@ -1,0 +1,141 @@
+"""Checkpoint and resume (issue 12, item 5): a resumed run is bitwise the uninterrupted one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from plumecast.checkpoint import CheckpointWriter, checkpoint_path, load_checkpoint
+from plumecast.errors import DataFileError
+from plumecast.runner import run
+from plumecast.scenario import scenario_from_dict
+
+SCENARIO = """\
+name: checkpointed
+start: 2026-01-10T00:00:00Z
+duration_h: {hours}
+time_step_s: 600
+particles: {particles}
+backend: {backend}
+seed: 11
+agent: chlorine
+met: {{source: uniform, u_m_s: 4, v_m_s: 1.5}}
+turbulence: {{kh_m2_s: 3000, kz_m2_s: 20, mixing_height_m: 800}}
+releases:
+  - {{type: point, name: tank, lat: 50, lon: 8, rate_kg_s: 2, stop_h: 3}}
+output:
+  grid: {{lon_min: 4, lon_max: 16, lat_min: 46, lat_max: 56, resolution_deg: 0.25}}
+  interval_min: 60
+receptors:
+  points:
+    - {{name: near, lat: 50.1, lon: 8.6, population: 20000}}
+    - {{name: far, lat: 50.4, lon: 10.5, population: 100000}}
+"""
+
+
+def _scenario(tmp_path: Path, backend: str, hours: int = 8, particles: int = 3000) -> Path:
+    p = tmp_path / f"{backend}.yaml"
+    p.write_text(SCENARIO.format(backend=backend, hours=hours, particles=particles))
+    return p
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("every_h", [1.0, 3.0])
+def test_resume_in_process_is_bitwise(tmp_path, backend, every_h):
+    from plumecast.scenario import load_scenario
+
+    sc = load_scenario(_scenario(tmp_path, backend))
+    whole = run(sc)
+    writer = CheckpointWriter(tmp_path / "o", every_h, sc.time_step_s, scenario=sc.model_dump(mode="json"))
+    save = writer.save
+
+    def save_then_stop(state):  # type: ignore[no-untyped-def]
+        save(state)
+        raise _Stop
+
+    writer.save = save_then_stop  # type: ignore[method-assign]
+    with pytest.raises(_Stop):
+        run(sc, checkpoint=writer)
+    state = load_checkpoint(checkpoint_path(tmp_path / "o"))
+    assert state.step == int(round(every_h * 3600 / sc.time_step_s))
+    again = run(scenario_from_dict(state.scenario), resume_from=state)
+    assert np.array_equal(whole.concentration.values, again.concentration.values)
+    assert np.array_equal(whole.concentration["time"].values, again.concentration["time"].values)
+    assert whole.receptor_series is not None and again.receptor_series is not None
+    assert np.array_equal(whole.receptor_series.values, again.receptor_series.values, equal_nan=True)
+    assert whole.budget == again.budget and whole.particle_steps == again.particle_steps
+    for name in ("lon", "lat", "z", "mass", "status"):
+        assert np.array_equal(getattr(whole.particles, name), getattr(again.particles, name)), name
+
+
+def test_a_damaged_checkpoint_is_one_clear_error(tmp_path):
+    path = checkpoint_path(tmp_path)
+    path.parent.mkdir()
+    path.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(DataFileError, match=r"state.npz: not a readable plumecast checkpoint"):
+        load_checkpoint(path)
+    with pytest.raises(DataFileError, match=r"no checkpoint there"):
+        load_checkpoint(tmp_path / "elsewhere" / "state.npz")
+
+
+def _cli(args: list[str], cwd: Path, **kw: object) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "plumecast", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)  # type: ignore[call-overload]
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_gives_the_uninterrupted_result(tmp_path):
+    _scenario(tmp_path, "numpy", hours=12, particles=2000)
+    whole = _cli(["run", "numpy.yaml", "-o", "whole", "-q", "--no-map"], tmp_path)
+    victim = _cli(["run", "numpy.yaml", "-o", "cut", "-q", "--no-map", "--checkpoint-h", "2"], tmp_path)
+    state = checkpoint_path(tmp_path / "cut")
+    t0 = time.monotonic()
+    rng = np.random.default_rng()
+    wanted = int(rng.integers(1, 4))  # kill after the first, second or third checkpoint
+    seen = 0
+    last = None
+    while victim.poll() is None and seen < wanted and time.monotonic() - t0 < 300:
+        if state.exists():
+            stamp = state.stat().st_mtime_ns
+            if stamp != last:
+                seen, last = seen + 1, stamp
+        time.sleep(0.01)
+    assert victim.poll() is None, "the run ended before it could be killed"
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=60)
+    assert victim.returncode == -signal.SIGKILL
+    assert not (tmp_path / "cut" / "concentration.nc").exists()  # no partial set
+    resumed = _cli(["run", "--resume", "cut", "-q", "--no-map"], tmp_path)
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err
+    assert "resuming 'checkpointed' at +" in out
+    _, err = whole.communicate(timeout=600)
+    assert whole.returncode == 0, err
+    with xr.open_dataset(tmp_path / "whole" / "concentration.nc") as a, \
+            xr.open_dataset(tmp_path / "cut" / "concentration.nc") as b:
+        assert np.array_equal(a["concentration"].values, b["concentration"].values)
+        assert np.array_equal(a["time"].values, b["time"].values)
+    for name in ("receptors.csv", "consequences.csv"):
+        assert (tmp_path / "whole" / name).read_text() == (tmp_path / "cut" / name).read_text(), name
+    assert not (tmp_path / "cut" / ".checkpoint").exists()  # a finished run drops its checkpoint
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut", "numpy.yaml", "whole"]
+
+
+def test_resume_without_a_checkpoint_is_one_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    r = subprocess.run([sys.executable, "-m", "plumecast", "run", "--resume", "empty"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "empty/.checkpoint/state.npz: no checkpoint there" in r.stderr
