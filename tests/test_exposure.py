@@ -211,3 +211,18 @@ def test_gridded_emission_tags_add_up_and_equal_a_rerun(backend):
     early = by_tag.isel(tag=0).values
     np.testing.assert_allclose(early, cut.concentration.values, rtol=1e-6, atol=1e-30)
     assert float(by_tag.isel(tag=1).sum()) > 0
+
+
+def test_a_town_beside_the_plume_is_exposed_over_its_area_not_at_its_centre():
+    # a town whose centre is 3 km crosswind of the plume axis, 5 km downwind: the plume
+    # (sigma_y ~ 0.4 km) misses the centre but crosses the town's 4 km disc
+    north = LAT0 + math.degrees(3000.0 / EARTH_RADIUS_M)
+    pts = [{"name": "town", "lat": north, "lon": _east(5), "population": 50000, "radius_km": 4.0},
+           {"name": "centre only", "lat": north, "lon": _east(5), "population": 50000}]
+    r = run(_scenario(duration_h=2, receptors={"points": pts}))
+    peak = r.exposure.total().max(axis=0)
+    assert r.exposure.near_field[0]
+    assert peak[0] > 100 * max(peak[1], 1e-30)
+    # the disc mean is of the order of the crosswind-integrated plume spread over the disc
+    axis = _scenario().model_copy()
+    assert peak[0] < 0.5 * float(run(axis).exposure.total().max(axis=0)[1])  # below the 5-km axis value

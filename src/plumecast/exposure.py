@@ -216,6 +216,7 @@ class ExposureSampler:
         on_grid: NDArray[np.bool_],
         near_field: list[NearFieldSource],
         near_field_distance_m: float,
+        extent_m: NDArray[np.float64] | None = None,
     ) -> None:
         self.receptors = receptors
         self.dt_s = float(dt_s)
@@ -235,7 +236,10 @@ class ExposureSampler:
         self.on_grid = on_grid
         lat = np.asarray(receptors.lat, float)
         lon = np.asarray(receptors.lon, float)
-        self.radii = ring_radii(receptor_radius_m(receptors.population))
+        # the receptor's own extent: a city's built-up disc, 0 for a point
+        self.extent = (receptor_radius_m(receptors.population) if extent_m is None
+                       else np.clip(np.asarray(extent_m, dtype=float), 0.0, MAX_RADIUS_M))
+        self.radii = ring_radii(np.maximum(self.extent, MIN_RADIUS_M))
         self.index = ReceptorIndex(lat, lon, MAX_RADIUS_M)
         self.mask = reach_mask(lat, lon, MAX_RADIUS_M)
         self.radius_used = np.full((n_steps, nrec), np.nan)
@@ -296,15 +300,15 @@ class ExposureSampler:
         self.radius_used[step] = np.where(total > 0, used, np.nan)
         t_end_s = (step + 1) * self.dt_s
         for src in self.near:
-            c, emitted_s = src.concentration(self.receptors, t_end_s, self.nf_distance, wind_at)
-            hit = np.flatnonzero(c > 0)
-            if hit.size:
-                # the air at a receptor left the source x/u earlier: it belongs to the tag of
-                # its emission time, so that a termination removes it exactly
-                b = np.searchsorted(self.bin_starts * self.dt_s, emitted_s[hit], side="right") - 1
+            c, emitted_s = src.concentration(self.receptors, t_end_s, self.nf_distance, wind_at, self.extent)
+            rec, smp = np.nonzero(c > 0)
+            if rec.size:
+                # the air at each sample point left the source x/u earlier: it belongs to the tag
+                # of its emission time, so that a termination removes it exactly
+                b = np.searchsorted(self.bin_starts * self.dt_s, emitted_s[rec, smp], side="right") - 1
                 tags = (np.maximum(b, 0) * self.n_groups + src.group).astype(np.int64)
-                np.add.at(self.conc, (tags, np.full(hit.size, step), hit), c[hit])
-                self.near_hit[hit] = True
+                np.add.at(self.conc, (tags, np.full(rec.size, step), rec), c[rec, smp] / c.shape[1])
+                self.near_hit[rec] = True
 
     def result(self) -> ReceptorExposure:
         times = self.start64 + (np.arange(1, self.n_steps + 1) * np.timedelta64(int(round(self.dt_s * 1e9)), "ns"))
@@ -516,27 +520,50 @@ class NearFieldSource:
     rate_at: Any  # Callable[[NDArray], NDArray]
 
     def concentration(
-        self, receptors: Receptors, t_s: float, distance_m: float, wind_at: Any
+        self, receptors: Receptors, t_s: float, distance_m: float, wind_at: Any,
+        extent_m: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Plume concentration at the receptors at time ``t_s`` [kg m-3] (0 outside
-        the near field), and the time the air there left the source [s after start]."""
+        """Plume concentration over each receptor's disc at time ``t_s``, at
+        :data:`N_DISC_SAMPLES` equal-area points (all at the centre for a point,
+        ``extent_m`` 0), shape (receptor, sample) [kg m-3] (0 outside the near field or
+        upwind), and the time the air at each sample left the source [s after start]."""
+        n = len(receptors)
+        ext = np.zeros(n) if extent_m is None else np.asarray(extent_m, dtype=float)
         u_e, v_n = wind_at(self.lon, self.lat, t_s)
         speed = max(math.hypot(u_e, v_n), NEAR_FIELD_MIN_WIND_M_S)
-        x, y = local_xy(receptors.lat, receptors.lon, self.lat, self.lon, u_e, v_n)
-        inside = (x > 0) & (np.hypot(x, y) < distance_m)
-        c = np.zeros(len(receptors))
-        emitted = np.full(len(receptors), t_s)
-        if not inside.any():
+        x0, y0 = local_xy(receptors.lat, receptors.lon, self.lat, self.lon, u_e, v_n)
+        c = np.zeros((n, N_DISC_SAMPLES))
+        emitted = np.full((n, N_DISC_SAMPLES), t_s)
+        near = (x0 + ext > 0) & (np.hypot(x0, y0) < distance_m + ext)
+        if not near.any():
             return c, emitted
-        xi, yi = x[inside], y[inside]
-        travel = xi / speed
-        emitted[inside] = t_s - travel
-        q = self.rate_at(t_s - travel) * np.exp(-self.decay_rate_s * travel)
-        sy = briggs_sigma_y(xi, self.pg_class, self.terrain)  # type: ignore[arg-type]
-        sz = briggs_sigma_z(xi, self.pg_class, self.terrain)  # type: ignore[arg-type]
-        c[inside] = plume_concentration(1.0, speed, xi, yi, BREATHING_HEIGHT_M, self.height_m, sy, sz,
-                                        self.mixing_height_m) * q
+        dx, dy = _DISC[0], _DISC[1]
+        x = x0[near, None] + ext[near, None] * dx[None, :]
+        y = y0[near, None] + ext[near, None] * dy[None, :]
+        ok = (x > 0) & (np.hypot(x, y) < distance_m)
+        xs = np.where(ok, x, 1.0)
+        travel = xs / speed
+        q = np.where(ok, self.rate_at((t_s - travel).ravel()).reshape(xs.shape), 0.0) * np.exp(
+            -self.decay_rate_s * travel)
+        sy = briggs_sigma_y(xs, self.pg_class, self.terrain)  # type: ignore[arg-type]
+        sz = briggs_sigma_z(xs, self.pg_class, self.terrain)  # type: ignore[arg-type]
+        c[near] = np.where(ok, plume_concentration(1.0, speed, xs, y, BREATHING_HEIGHT_M, self.height_m, sy, sz,
+                                                   self.mixing_height_m) * q, 0.0)
+        emitted[near] = np.where(ok, t_s - travel, t_s)
         return c, emitted
+
+
+def _sunflower(n: int) -> NDArray[np.float64]:
+    """``n`` points of equal area on the unit disc (Vogel's spiral), shape (2, n)."""
+    k = np.arange(n) + 0.5
+    r = np.sqrt(k / n)
+    theta = k * math.pi * (3.0 - math.sqrt(5.0))
+    return np.stack([r * np.cos(theta), r * np.sin(theta)])
+
+
+#: Equal-area sample points of a receptor's disc for the near-field plume.
+N_DISC_SAMPLES = 64
+_DISC = _sunflower(N_DISC_SAMPLES)
 
 
 def local_xy(

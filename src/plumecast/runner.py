@@ -7,6 +7,7 @@ the stage modules. :func:`run` never changes its scenario and returns a
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from plumecast.concentration import (
     mean_concentration,
 )
 from plumecast.errors import ScenarioError
-from plumecast.exposure import ExposureSampler, NearFieldSource, ReceptorExposure, tag_bins
+from plumecast.exposure import ExposureSampler, NearFieldSource, ReceptorExposure, receptor_radius_m, tag_bins
 from plumecast.fileio import atomic_path
 from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
 from plumecast.release import ReleaseSchedule, births_and_groups, particles_for_mass, schedule
@@ -96,8 +97,16 @@ def load_wind(scenario: Scenario) -> xr.Dataset:
 
 def select_receptors(scenario: Scenario) -> Receptors | None:
     """The receptors a scenario names (cities, points, a CSV), or None."""
+    return select_receptors_with_extent(scenario)[0]
+
+
+def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, NDArray[np.float64] | None]:
+    """The receptors a scenario names and the radius of each one's area [m]: a city's
+    built-up disc (from its population, :func:`plumecast.exposure.receptor_radius_m`),
+    a point's ``radius_km`` (0: a point), 0 for CSV rows."""
     cfg = scenario.receptors
     parts: list[Receptors] = []
+    extents: list[NDArray[np.float64]] = []
     if cfg.cities is not None:
         c = cfg.cities
         cities = load_cities(min_population=c.min_population, countries=c.countries, bbox=c.bbox)
@@ -106,14 +115,18 @@ def select_receptors(scenario: Scenario) -> Receptors | None:
         if c.largest is not None:
             cities = cities.largest(c.largest)
         parts.append(cities)
+        extents.append(receptor_radius_m(cities.population))
     if cfg.points:
         parts.append(points([p.name for p in cfg.points], [p.lat for p in cfg.points], [p.lon for p in cfg.points],
                             [np.nan if p.population is None else p.population for p in cfg.points]))
+        extents.append(np.array([1000.0 * (p.radius_km or 0.0) for p in cfg.points]))
     if cfg.csv is not None:
-        parts.append(read_receptor_csv(cfg.csv))
+        rows = read_receptor_csv(cfg.csv)
+        parts.append(rows)
+        extents.append(np.zeros(len(rows)))
     if not parts:
-        return None
-    return Receptors.concat(parts)
+        return None, None
+    return Receptors.concat(parts), np.concatenate(extents)
 
 
 def wind_sampler(grid: WindGrid) -> Callable[[float, float, float], tuple[float, float]]:
@@ -202,7 +215,7 @@ def run(
     t = lap("release", t)
     # births are sorted by step: how many particles are out at each step, counted once
     born_by_step = np.searchsorted(host_particles.birth_step, np.arange(n_steps, dtype=np.int32), side="right")
-    receptors = select_receptors(scenario)
+    receptors, extent = select_receptors_with_extent(scenario)
     t = lap("receptors", t)
     sampler_x: ExposureSampler | None = None
     wind_at = wind_sampler(grid)
@@ -216,7 +229,7 @@ def run(
             bin_starts=bins, group_of_particle=group, birth_step=host_particles.birth_step,
             group_names=tuple(g.name for g in sched.groups), on_grid=_on_wind_domain(grid, receptors),
             near_field=_near_field_sources(scenario, sched, agent),
-            near_field_distance_m=scenario.near_field.distance_km * 1000.0,
+            near_field_distance_m=scenario.near_field.distance_km * 1000.0, extent_m=extent,
         )
         sampler_x.wind_at = wind_at
     particles = backend.to_device(host_particles)
@@ -365,7 +378,10 @@ _kernel_jobs: Any = None
 
 def _kernel_worker(jobs: Any) -> None:
     while True:
-        fn, args, kwargs, box, done = jobs.get()
+        job = jobs.get()
+        if job is None:  # the interpreter is leaving: end the thread (and its OpenMP team) cleanly
+            return
+        fn, args, kwargs, box, done = job
         try:
             box["value"] = fn(*args, **kwargs)
         except BaseException as exc:  # handed to the caller
@@ -398,6 +414,7 @@ def _kernel_call(backend_name: str, fn: Callable[..., float], *args: Any, **kwar
         _kernel_thread = threading.Thread(target=_kernel_worker, args=(_kernel_jobs,), name="plumecast-kernel",
                                           daemon=True)
         _kernel_thread.start()
+        atexit.register(_stop_kernel_thread)
     box: dict[str, Any] = {}
     done = threading.Event()
     _kernel_jobs.put((fn, args, kwargs, box, done))
@@ -407,6 +424,14 @@ def _kernel_call(backend_name: str, fn: Callable[..., float], *args: Any, **kwar
     if "error" in box:
         raise box["error"]
     return float(box["value"])
+
+
+def _stop_kernel_thread() -> None:
+    """At exit: let the kernel thread finish (unless a call was abandoned by an interrupt,
+    in which case the process leaves without waiting for it)."""
+    if _kernel_thread is not None and _kernel_thread.is_alive() and not kernel_busy():
+        _kernel_jobs.put(None)
+        _kernel_thread.join(timeout=5.0)
 
 
 #: the job the kernel thread holds (``{"finished": True}`` once done): an interrupted

@@ -205,6 +205,8 @@ class ReceptorPoint(_Model):
     lon: float = Field(ge=-180, le=360)
     population: float | None = Field(None, ge=0, description="people there; leave out when unknown "
                                      "(figures then say unknown, never 0)")
+    radius_km: float | None = Field(None, ge=0, le=100, description="radius of the place's area; its exposure "
+                                    "is the mean over the disc (default: a point)")
 
 
 class CitySelection(_Model):

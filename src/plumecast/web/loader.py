@@ -506,7 +506,9 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
         "fatalities": fat[i], "fatalities_low": lo[i], "fatalities_high": hi[i], "fatalities_sheltered": fsh[i],
         "peak_percent_aegl3": float(col("peak_percent_aegl3")[i]), "note": notes[i],
     } for i in range(n)]
-    if "concentration" in ds and ds["concentration"].dims == ("time", "receptor"):
+    if "concentration" in ds and set(ds["concentration"].dims) == {"time", "receptor"}:
+        # files keep (receptor, time) on disk (CF: time varies fastest); read (time, receptor)
+        ds = ds.transpose("time", "receptor", ...)
         t = np.asarray(ds["time"].values).astype("datetime64[ns]")
         end = _seconds(t, rd.start)
         rd.series_end_s = end

@@ -27,6 +27,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -111,8 +112,9 @@ def bm_scaled_concentration(
     return np.asarray(np.minimum(10.0**out, 1.0), dtype=float)
 
 
-def _scaled_scalar(x_scaled: float, alpha: float, kind: Literal["continuous", "instantaneous"]) -> float:
-    """:func:`bm_scaled_concentration` for one distance, with scalar ``math`` (rounding independent of batch)."""
+@functools.lru_cache(maxsize=64)
+def _curve_nodes(alpha: float, kind: Literal["continuous", "instantaneous"]) -> tuple[list[float], list[float]]:
+    """The curve's nodes (log10 scaled distance, log10 C_m/C_0), sorted, repeated distances dropped."""
     conc, beta = bm_curve(alpha, kind)
     pts = sorted(zip(beta.tolist(), [math.log10(c) for c in conc.tolist()], strict=True))
     b_list = [pts[0][0]]
@@ -121,6 +123,12 @@ def _scaled_scalar(x_scaled: float, alpha: float, kind: Literal["continuous", "i
         if b - b_list[-1] > 1e-9:
             b_list.append(b)
             c_list.append(c)
+    return b_list, c_list
+
+
+def _scaled_scalar(x_scaled: float, alpha: float, kind: Literal["continuous", "instantaneous"]) -> float:
+    """:func:`bm_scaled_concentration` for one distance, with scalar ``math`` (rounding independent of batch)."""
+    b_list, c_list = _curve_nodes(float(alpha), kind)
     b = math.log10(max(x_scaled, 1e-12))
     if b <= b_list[0]:
         s0 = (c_list[1] - c_list[0]) / (b_list[1] - b_list[0])
