@@ -26,7 +26,13 @@ from plumecast.concentration import (
     mean_concentration,
 )
 from plumecast.errors import ScenarioError
-from plumecast.exposure import ExposureSampler, NearFieldSource, ReceptorExposure, receptor_radius_m, tag_bins
+from plumecast.exposure import (
+    ExposureSampler,
+    NearFieldSource,
+    ReceptorExposure,
+    receptor_radius_m,
+    tag_bins,
+)
 from plumecast.fileio import atomic_path
 from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
 from plumecast.release import ReleaseSchedule, births_and_groups, particles_for_mass, schedule
