@@ -378,6 +378,9 @@ def run(
     )
 
 
+#: hand numba kernel calls to a helper thread so that signals act at once (set by the
+#: command line, :func:`plumecast.cli.common.run_app`; library use calls them directly)
+interruptible_kernels = False
 _kernel_thread: threading.Thread | None = None
 _kernel_jobs: Any = None
 
@@ -411,7 +414,8 @@ def _kernel_call(backend_name: str, fn: Callable[..., float], *args: Any, **kwar
     backends, and calls outside the main thread, are called directly.
     """
     global _kernel_thread, _kernel_jobs
-    if backend_name != "numba" or threading.current_thread() is not threading.main_thread():
+    if (backend_name != "numba" or not interruptible_kernels
+            or threading.current_thread() is not threading.main_thread()):
         return fn(*args, **kwargs)
     if _kernel_thread is None or not _kernel_thread.is_alive():
         import queue

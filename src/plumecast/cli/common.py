@@ -65,6 +65,10 @@ def run_app(app: typer.Typer, *, leave_at_once: bool = False) -> int:
     """
     import warnings
 
+    from plumecast import runner
+
+    was_interruptible = runner.interruptible_kernels
+    runner.interruptible_kernels = True  # a person may press Ctrl-C: numba calls on a helper thread
     previous = _terminate_as_exit()
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
@@ -82,6 +86,7 @@ def run_app(app: typer.Typer, *, leave_at_once: bool = False) -> int:
             _leave(int(exc.code), leave_at_once)
         raise
     finally:
+        runner.interruptible_kernels = was_interruptible
         warnings.showwarning = shown
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
