@@ -623,8 +623,16 @@ def normalise_wind(
     factor_u = _wind_units_factor(ds[u_name], path)
     factor_v = _wind_units_factor(ds[v_name], path)
     # the only read from disk: the kept records, as float32 (the normalised dtype)
-    u_arr = _as_float32(u.transpose(*order).values, factor_u)
-    v_arr = _as_float32(v.transpose(*order).values, factor_v)
+    try:
+        u_arr = _as_float32(u.transpose(*order).values, factor_u)
+        v_arr = _as_float32(v.transpose(*order).values, factor_v)
+    except (TypeError, ValueError) as exc:  # packing attributes that cannot be applied (e.g. a text scale_factor)
+        packing = {k: ds[n].encoding.get(k, ds[n].attrs.get(k)) for n in (u_name, v_name)
+                   for k in ("scale_factor", "add_offset", "_FillValue", "missing_value")
+                   if k in ds[n].encoding or k in ds[n].attrs}
+        raise _err(path, f"the winds {u_name!r}/{v_name!r} cannot be decoded ({type(exc).__name__}: {exc}); "
+                         f"expected numeric packing attributes (scale_factor, add_offset, _FillValue), got {packing}"
+                   ) from None
     if factor_u != 1.0:
         history.append("converted knots to m s-1")
     if time_dim is None:
