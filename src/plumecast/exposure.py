@@ -276,8 +276,14 @@ class ExposureSampler:
         """The arguments of the compiled kernels' receptor sampling (see
         ``kernels_numba._advance``), with fresh per-block ring-shell accumulators."""
         nrec = len(self.receptors)
-        self._kmass = np.zeros((nblocks, nsteps, N_RINGS, self.n_tags, nrec))
-        self._kcount = np.zeros((nblocks, nsteps, N_RINGS, self.n_tags, nrec), np.int64)
+        shape = (nblocks, nsteps, N_RINGS, self.n_tags, nrec)
+        if getattr(self, "_kmass", None) is None or self._kmass.shape[:1] + self._kmass.shape[2:] != (
+                nblocks, N_RINGS, self.n_tags, nrec) or self._kmass.shape[1] < nsteps:
+            self._kmass = np.zeros(shape)
+            self._kcount = np.zeros(shape, np.int64)
+        else:  # the same buffers for every call of a run, cleared
+            self._kmass[:, :nsteps] = 0.0
+            self._kcount[:, :nsteps] = 0
         ix = self.index
         return (True, self.layer, self.mask, self.tag, self.group_of_particle, self.nf_group, self.nf_lat, self.nf_lon,
                 self.nf_distance, self.nf_max_age_steps, ix.band_start, ix.order, ix.lat, ix.lon,
@@ -285,12 +291,17 @@ class ExposureSampler:
 
     def add_kernel_sums(self, step0: int, nsteps: int) -> None:
         """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into
-        concentrations (sums over the blocks in a fixed order: thread-count independent
-        up to the rounding of the block sums)."""
-        mass = self._kmass.sum(axis=0)
-        count = self._kcount.sum(axis=0)
-        for k in range(nsteps):
-            self._finish_step(mass[k], count[k], step0 + k, self.wind_at)
+        concentrations (sums over the blocks in a fixed order: thread-count independent),
+        all steps of the call at once."""
+        mass = self._kmass[:, :nsteps].sum(axis=0)
+        count = self._kcount[:, :nsteps].sum(axis=0)
+        conc, used = kernel_estimate(mass, count, self.radii, self.layer)  # (step, tag, rec), (step, rec)
+        self.conc[:, step0:step0 + nsteps, :] = np.moveaxis(conc, 0, 1)
+        total = conc.sum(axis=1)
+        self.radius_used[step0:step0 + nsteps] = np.where(total > 0, used, np.nan)
+        if self.near:
+            for k in range(nsteps):
+                self._near_field_step(step0 + k, self.wind_at)
 
     def _finish_step(self, shell_mass: NDArray[np.float64], shell_count: NDArray[np.int64], step: int,
                      wind_at: Any) -> None:
@@ -298,6 +309,9 @@ class ExposureSampler:
         self.conc[:, step, :] = conc
         total = conc.sum(axis=0)
         self.radius_used[step] = np.where(total > 0, used, np.nan)
+        self._near_field_step(step, wind_at)
+
+    def _near_field_step(self, step: int, wind_at: Any) -> None:
         t_end_s = (step + 1) * self.dt_s
         for src in self.near:
             c, emitted_s = src.concentration(self.receptors, t_end_s, self.nf_distance, wind_at, self.extent)
@@ -361,24 +375,26 @@ def kernel_estimate(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Concentration per tag and receptor from the mass and count in each ring shell.
 
-    ``shell_mass`` and ``shell_count`` are ``(ring, tag, receptor)``. Each tag uses
-    the smallest disc holding at least :data:`MIN_PARTICLES` of its own particles
-    (the largest when none has that many): the estimate of a tag never depends on
-    the other tags, so dropping a tag (a termination) gives exactly what a run
-    without its emissions gives. Returns ``(conc (tag, receptor) [kg m-3], radius
-    used (receptor) [m], count-weighted over the tags)``.
+    ``shell_mass`` and ``shell_count`` are ``(..., ring, tag, receptor)`` (leading axes,
+    e.g. steps, are kept). Each tag uses the smallest disc holding at least
+    :data:`MIN_PARTICLES` of its own particles (the largest when none has that many):
+    the estimate of a tag never depends on the other tags, so dropping a tag (a
+    termination) gives exactly what a run without its emissions gives. Returns
+    ``(conc (..., tag, receptor) [kg m-3], radius used (..., receptor) [m],
+    count-weighted over the tags)``.
     """
-    cum_mass = np.cumsum(shell_mass, axis=0)  # (ring, tag, receptor): mass inside disc k
-    cum_count = np.cumsum(shell_count, axis=0)
+    cum_mass = np.cumsum(shell_mass, axis=-3)  # mass inside disc k
+    cum_count = np.cumsum(shell_count, axis=-3)
     enough = cum_count >= MIN_PARTICLES
-    k = np.where(enough.any(axis=0), np.argmax(enough, axis=0), N_RINGS - 1)  # (tag, receptor)
+    k = np.where(enough.any(axis=-3), np.argmax(enough, axis=-3), N_RINGS - 1)  # (..., tag, receptor)
     nrec = radii.shape[0]
-    r = radii[np.arange(nrec)[None, :], k]  # (tag, receptor)
-    mass = np.take_along_axis(cum_mass, k[None, :, :], axis=0)[0]
+    r = radii[np.arange(nrec), k]  # (..., tag, receptor)
+    mass = np.take_along_axis(cum_mass, k[..., None, :, :], axis=-3)[..., 0, :, :]
     conc = mass / (math.pi * r * r * layer_m)
-    weight = np.take_along_axis(cum_count, k[None, :, :], axis=0)[0].astype(float)
+    weight = np.take_along_axis(cum_count, k[..., None, :, :], axis=-3)[..., 0, :, :].astype(float)
+    wsum = weight.sum(axis=-2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        used = np.where(weight.sum(axis=0) > 0, (r * weight).sum(axis=0) / weight.sum(axis=0), r.max(axis=0))
+        used = np.where(wsum > 0, (r * weight).sum(axis=-2) / wsum, r.max(axis=-2))
     return conc, used
 
 
