@@ -343,7 +343,8 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
     else:
         threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               env={"NUMBA_NUM_THREADS": str(threads)})
+                               env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
+                                    "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
         client = Client(cluster)
     n = len(specs)
     results: list[MemberResult | None] = [None] * n
