@@ -256,6 +256,8 @@ class ExposureSampler:
             self.nf_lon[src.group] = src.lon
         self.nf_max_age_steps = int(math.ceil(self.nf_distance / NEAR_FIELD_MIN_WIND_M_S / self.dt_s))
         self.wind_at: Any = None  # (lon, lat, t_s) -> (u, v), set by the runner for the near field
+        self._kmass: NDArray[np.float64] | None = None  # the kernels' ring-shell buffers, reused call after call
+        self._kcount: NDArray[np.int64] | None = None
 
     def _host_shells(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         nrec = len(self.receptors)
@@ -277,8 +279,9 @@ class ExposureSampler:
         ``kernels_numba._advance``), with fresh per-block ring-shell accumulators."""
         nrec = len(self.receptors)
         shape = (nblocks, nsteps, N_RINGS, self.n_tags, nrec)
-        if getattr(self, "_kmass", None) is None or self._kmass.shape[:1] + self._kmass.shape[2:] != (
-                nblocks, N_RINGS, self.n_tags, nrec) or self._kmass.shape[1] < nsteps:
+        if (self._kmass is None or self._kcount is None
+                or self._kmass.shape[:1] + self._kmass.shape[2:] != (nblocks, N_RINGS, self.n_tags, nrec)
+                or self._kmass.shape[1] < nsteps):
             self._kmass = np.zeros(shape)
             self._kcount = np.zeros(shape, np.int64)
         else:  # the same buffers for every call of a run, cleared
@@ -293,6 +296,7 @@ class ExposureSampler:
         """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into
         concentrations (sums over the blocks in a fixed order: thread-count independent),
         all steps of the call at once."""
+        assert self._kmass is not None and self._kcount is not None  # set by kernel_args before the call
         mass = self._kmass[:, :nsteps].sum(axis=0)
         count = self._kcount[:, :nsteps].sum(axis=0)
         conc, used = kernel_estimate(mass, count, self.radii, self.layer)  # (step, tag, rec), (step, rec)
