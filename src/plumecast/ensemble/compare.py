@@ -8,8 +8,10 @@ and evaluates every plan on them:
   emission cut (superposition of tags, exact by linearity);
 * one transport per plan with a neutralisation front (the only measure that
   changes the transport), and one per extra ignition time of its cost of delay;
-* for the probability maps of termination-only plans, a direct rerun with the
-  termination (exact; to be replaced by per-tag grids from the runner).
+* the probability maps of termination plans come from the baseline's gridded
+  emission tags (``runner.run(grid_tags_h=...)``, CPU backends; exact by
+  linearity); on a GPU backend, which has no gridded tags, from a direct rerun
+  with the termination and the same mass per particle (exact as well).
 
 The task returns small per-receptor arrays and per-plan gridded exceedance
 indicators. The indicators are summed into counts on the workers by a tree of
