@@ -166,6 +166,19 @@ def sample_bilinear(
     return values, inside
 
 
+def receptor_coords(receptors: Receptors) -> dict[str, Any]:
+    """The ``receptor`` coordinates of a (time, receptor) series: index, name, lat,
+    lon, population (NaN where unknown) and country."""
+    return {
+        "receptor": np.arange(len(receptors)),
+        "name": ("receptor", np.asarray(receptors.name, dtype=str)),
+        "lat": ("receptor", np.asarray(receptors.lat, float), {"units": "degrees_north"}),
+        "lon": ("receptor", np.asarray(receptors.lon, float), {"units": "degrees_east"}),
+        "population": ("receptor", np.asarray(receptors.population, float)),
+        "country": ("receptor", np.asarray(receptors.country, dtype=str)),
+    }
+
+
 def receptor_series(field: xr.DataArray, receptors: Receptors) -> xr.DataArray:
     """Concentration time series at receptors, ``(time, receptor)``. [kg m-3]"""
     values, inside = sample_bilinear(field, receptors.lat, receptors.lon)
@@ -173,15 +186,7 @@ def receptor_series(field: xr.DataArray, receptors: Receptors) -> xr.DataArray:
     da = xr.DataArray(
         values,
         dims=("time", "receptor"),
-        coords={
-            "time": field["time"].values,
-            "receptor": np.arange(len(receptors)),
-            "name": ("receptor", np.asarray(receptors.name, dtype=str)),
-            "lat": ("receptor", np.asarray(receptors.lat, float), {"units": "degrees_north"}),
-            "lon": ("receptor", np.asarray(receptors.lon, float), {"units": "degrees_east"}),
-            "population": ("receptor", np.asarray(receptors.population, float)),
-            "country": ("receptor", np.asarray(receptors.country, dtype=str)),
-        },
+        coords={"time": field["time"].values, **receptor_coords(receptors)},
         name="concentration",
         attrs={
             "units": CONC_UNITS,

@@ -65,9 +65,9 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from plumecast.concentration import receptor_coords
 from plumecast.receptors import Receptors
 from plumecast.transport.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
-from plumecast.transport.particles import STATUS_ACTIVE
 from plumecast.units import EARTH_RADIUS_M
 
 #: Built-up population density used to turn a city's population into its extent. [km-2]
@@ -154,15 +154,7 @@ class ReceptorExposure:
         return xr.DataArray(
             self.total(weights),
             dims=("time", "receptor"),
-            coords={
-                "time": self.time,
-                "receptor": np.arange(len(r)),
-                "name": ("receptor", np.asarray(r.name, dtype=str)),
-                "lat": ("receptor", np.asarray(r.lat, float), {"units": "degrees_north"}),
-                "lon": ("receptor", np.asarray(r.lon, float), {"units": "degrees_east"}),
-                "population": ("receptor", np.asarray(r.population, float)),
-                "country": ("receptor", np.asarray(r.country, dtype=str)),
-            },
+            coords={"time": self.time, **receptor_coords(r)},
             name="concentration",
             attrs={
                 "units": CONC_UNITS,
@@ -272,7 +264,7 @@ class ExposureSampler:
                    self.layer, self.nf_group, self.nf_lat, self.nf_lon, self.nf_distance, self.nf_max_age_steps,
                    self.index.band_start, self.index.order, self.index.lat, self.index.lon,
                    self.index.band_width_rad, self.index.max_radius_m, self.radii, shell_mass, shell_count)
-        self._finish_step(shell_mass, shell_count, step, wind_at)
+        self._add_shells(shell_mass[None], shell_count[None], step, wind_at)
 
     def kernel_args(self, nblocks: int, nsteps: int) -> tuple[Any, ...]:
         """The arguments of the compiled kernels' receptor sampling (see
@@ -294,26 +286,21 @@ class ExposureSampler:
 
     def add_kernel_sums(self, step0: int, nsteps: int) -> None:
         """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into
-        concentrations (sums over the blocks in a fixed order: thread-count independent),
-        all steps of the call at once."""
+        concentrations (sums over the blocks in a fixed order: thread-count independent)."""
         assert self._kmass is not None and self._kcount is not None  # set by kernel_args before the call
-        mass = self._kmass[:, :nsteps].sum(axis=0)
-        count = self._kcount[:, :nsteps].sum(axis=0)
+        self._add_shells(self._kmass[:, :nsteps].sum(axis=0), self._kcount[:, :nsteps].sum(axis=0), step0,
+                         self.wind_at)
+
+    def _add_shells(self, mass: NDArray[np.float64], count: NDArray[np.int64], step0: int, wind_at: Any) -> None:
+        """Concentrations of steps ``step0 ..`` from their ring shells ``(step, ring, tag,
+        receptor)``, all steps at once, then the near-field plumes of those steps."""
+        nsteps = mass.shape[0]
         conc, used = kernel_estimate(mass, count, self.radii, self.layer)  # (step, tag, rec), (step, rec)
         self.conc[:, step0:step0 + nsteps, :] = np.moveaxis(conc, 0, 1)
-        total = conc.sum(axis=1)
-        self.radius_used[step0:step0 + nsteps] = np.where(total > 0, used, np.nan)
+        self.radius_used[step0:step0 + nsteps] = np.where(conc.sum(axis=1) > 0, used, np.nan)
         if self.near:
             for k in range(nsteps):
-                self._near_field_step(step0 + k, self.wind_at)
-
-    def _finish_step(self, shell_mass: NDArray[np.float64], shell_count: NDArray[np.int64], step: int,
-                     wind_at: Any) -> None:
-        conc, used = kernel_estimate(shell_mass, shell_count, self.radii, self.layer)
-        self.conc[:, step, :] = conc
-        total = conc.sum(axis=0)
-        self.radius_used[step] = np.where(total > 0, used, np.nan)
-        self._near_field_step(step, wind_at)
+                self._near_field_step(step0 + k, wind_at)
 
     def _near_field_step(self, step: int, wind_at: Any) -> None:
         t_end_s = (step + 1) * self.dt_s
@@ -600,7 +587,3 @@ def local_xy(
     else:
         ex, ey = u_e / speed, v_n / speed
     return dx * ex + dy * ey, -dx * ey + dy * ex
-
-
-def active_mask(status: NDArray[np.int8]) -> NDArray[np.bool_]:
-    return np.asarray(status == STATUS_ACTIVE)
