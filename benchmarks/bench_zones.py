@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from plumecast.zones import compute_zones, load_local_scenario
-from plumecast.zones.scenario import LocalScenario
+from plumecast.nearfield.zones import compute_zones, load_local_scenario
+from plumecast.nearfield.zones.scenario import LocalScenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "graniteville_2005.yaml"
 

@@ -81,8 +81,8 @@ def test_output_interval_does_not_change_casualties(steady):
 
 
 def test_run_and_zones_agree_between_2_and_20_km(steady):
-    from plumecast.zones.footprint import peak_concentration, plume_setup
-    from plumecast.zones.scenario import LocalScenario
+    from plumecast.nearfield.zones.footprint import peak_concentration, plume_setup
+    from plumecast.nearfield.zones.scenario import LocalScenario
 
     local = LocalScenario.model_validate({
         "name": "same release, zones",

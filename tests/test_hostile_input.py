@@ -20,8 +20,8 @@ from plumecast import scenario as scenario_mod
 from plumecast.errors import DataFileError, MetDataError, PlumecastError, ScenarioError
 from plumecast.fileio import atomic_path, check_output_dir, new_file_mode
 from plumecast.met import open_wind
+from plumecast.nearfield.zones.scenario import load_local_scenario
 from plumecast.scenario import load_scenario
-from plumecast.zones.scenario import load_local_scenario
 
 BASE = """\
 name: hostile

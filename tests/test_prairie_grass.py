@@ -186,8 +186,8 @@ def test_scores_follow_the_measurements(tmp_path):
 
 
 def test_briggs_schemes_run_the_zones_code(monkeypatch, tmp_path):
-    """The Briggs scores are those of plumecast.zones.peak_concentration, not of a copy of it."""
-    import plumecast.zones as zones
+    """The Briggs scores are those of plumecast.nearfield.zones.peak_concentration, not of a copy of it."""
+    import plumecast.nearfield.zones as zones
 
     data = _subset(tmp_path, 8)
     base = evaluate_schemes(data, scheme_names=["briggs-rural-golder"])["briggs-rural-golder"]
@@ -227,8 +227,8 @@ def test_documented_scores_match_the_computed_ones(all_schemes):
 
 def test_zones_default_is_the_best_validated_scheme_it_can_run(all_schemes):
     """Ranking from the data -> the scheme docs/validation.md names -> the route zones picks by default."""
-    from plumecast.zones import MeteorologySpec
-    from plumecast.zones.scenario import AUTO_STABILITY_ORDER
+    from plumecast.nearfield.zones import MeteorologySpec
+    from plumecast.nearfield.zones.scenario import AUTO_STABILITY_ORDER
 
     ranking = rank_schemes(all_schemes)
     assert ranking[0] == "similarity" and all_schemes["similarity"].scores_max["all"].passes_chang_hanna()
@@ -255,7 +255,7 @@ def test_zones_default_is_the_best_validated_scheme_it_can_run(all_schemes):
 def test_zones_stability_route_can_be_forced_and_checked():
     from pydantic import ValidationError
 
-    from plumecast.zones import MeteorologySpec
+    from plumecast.nearfield.zones import MeteorologySpec
 
     both = {"wind_speed_m_s": 4.0, "wind_from_deg": 180.0, "stability": "F", "obukhov_length_m": -30.0}
     assert MeteorologySpec(**both).pg_class() != "F"  # auto: L (validated) before a given letter

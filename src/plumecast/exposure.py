@@ -28,7 +28,7 @@ Near field: Gaussian plume around point sources
     Within ``near_field.distance_km`` of a point release a particle cloud of a
     few thousand particles cannot resolve a plume tens of metres wide, and the
     particles' constant eddy diffusivity is meant for synoptic scales. Receptors
-    there get the steady Gaussian plume of :mod:`plumecast.transport.gaussian`
+    there get the steady Gaussian plume of :mod:`plumecast.nearfield.gaussian`
     (the same Briggs σ curves as ``plumecast zones``), driven by the wind at the
     source at that step and by the emission rate at the time the air left the
     source (``t - x/u``); the particles of that release are left out of the
@@ -66,8 +66,8 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.concentration import receptor_coords
+from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
 from plumecast.receptors import Receptors
-from plumecast.transport.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
 from plumecast.units import EARTH_RADIUS_M
 
 #: Built-up population density used to turn a city's population into its extent. [km-2]

@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Footprint of each level of concern, its maximum downwind distance, who is inside and how many may die."""
         from plumecast.fileio import OutputSet
-        from plumecast.zones import load_local_scenario
+        from plumecast.nearfield.zones import load_local_scenario
 
         sc = load_local_scenario(scenario)
         with OutputSet(out, command="zones", force=force) as outset:
@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:
 
 def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
     """Compute the zones of ``sc``, print the tables and write the files to ``out``."""
-    from plumecast.zones import compute_zones, write_outputs
+    from plumecast.nearfield.zones import compute_zones, write_outputs
 
     result = compute_zones(sc, consequences=not no_receptors)
     console.print(fold(_zone_table(result)))
@@ -167,7 +167,7 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
         console.print(f"flammable mass (between LFL and UFL, steady plume): {result.flammable_mass_kg:.2g} kg",
                       highlight=False)
     if result.points is not None:
-        from plumecast.zones.points import point_summary
+        from plumecast.nearfield.zones.points import point_summary
 
         pt = Table(title="threat at a point (outdoor / indoor, single-zone building)")
         for col in ("point", "downwind [km]", "crosswind [km]", "peak outdoor [ppm]", "at [min]",

@@ -2,7 +2,7 @@
 
 Each trial of ``plumecast/data/dense_gas/burro_lfl.csv`` (provenance in the
 ``PROVENANCE.md`` there) is run through the ``plumecast zones`` code path
-(:func:`plumecast.zones.plume_setup`, :func:`plumecast.zones.peak_concentration`)
+(:func:`plumecast.nearfield.zones.plume_setup`, :func:`plumecast.nearfield.zones.peak_concentration`)
 as a user would describe it: LNG vapour (methane, 16.04 g/mol) released at
 −162 °C at ground level, the trial's rate, duration, Pasquill class and 10-m
 wind (a wind measured lower is carried to 10 m with the neutral logarithmic
@@ -117,7 +117,7 @@ def zones_scenario(trial: Trial) -> dict[str, object]:
 
 def predicted_lfl_distance(trial: Trial) -> tuple[float, str]:
     """Distance [m] where the zones axis peak falls to 5 % methane, and the model zones used."""
-    from plumecast.zones import LocalScenario, peak_concentration, plume_setup
+    from plumecast.nearfield.zones import LocalScenario, peak_concentration, plume_setup
 
     setup = plume_setup(LocalScenario.model_validate(zones_scenario(trial)))
     to_frac = _R * (trial.air_temperature_c + 273.15) / (_P * METHANE_MW_G_MOL / 1000.0)

@@ -12,13 +12,13 @@ The ``similarity`` scheme (no constant is fitted to Prairie Grass):
 
 * transport speed: measured 2-m wind extrapolated to the plume's mean height
   ``z̄ = sqrt(2/π) σ_z`` with the Monin–Obukhov profile
-  (:func:`plumecast.transport.stability.wind_speed_at_height`), κ = 0.35, the
+  (:func:`plumecast.nearfield.stability.wind_speed_at_height`), κ = 0.35, the
   value the compiled u* are consistent with (data README);
 * σ_z: surface-layer similarity (Venkatram 1992 stable/neutral; AERMOD
-  convective term unstable) — :func:`plumecast.transport.gaussian.surface_layer_sigma_z`;
+  convective term unstable) — :func:`plumecast.nearfield.gaussian.surface_layer_sigma_z`;
 * σ_y: measured σ_θ in AERMOD's lateral-spread form (Cimorelli et al. 2005),
   with the convective mixing height (unstable) or the mechanical mixing height
-  ``2300 u*^1.5`` (stable) — :func:`plumecast.transport.gaussian.aermod_sigma_y`;
+  ``2300 u*^1.5`` (stable) — :func:`plumecast.nearfield.gaussian.aermod_sigma_y`;
 * Gaussian vertical profile with ground (and mixing-lid) reflection for the
   source at 0.46 m and receptors at 1.5 m;
   ``C_max = C_y / (sqrt(2π) σ_y)``.
@@ -46,12 +46,12 @@ import numpy as np
 
 from plumecast.errors import DataFileError
 from plumecast.fileio import write_bytes_atomic
-from plumecast.transport.gaussian import (
+from plumecast.nearfield.gaussian import (
     aermod_sigma_y,
     crosswind_integrated_concentration,
     surface_layer_sigma_z,
 )
-from plumecast.transport.stability import wind_speed_at_height
+from plumecast.nearfield.stability import wind_speed_at_height
 from plumecast.validation.metrics import Scores, scores
 from plumecast.validation.schemes import (
     RELEASE_DURATION_S,

@@ -10,8 +10,8 @@ driven only by what a user of that scheme would have:
     u* and L (a sonic or a fast-response vane). ``plumecast zones`` cannot run
     it: its scenario has no σ_θ or u*.
 ``briggs-rural-golder``, ``briggs-urban-golder``
-    exactly the ``plumecast zones`` code path (:func:`plumecast.zones.plume_setup`
-    and :func:`plumecast.zones.peak_concentration`) with Briggs (1973) curves; the
+    exactly the ``plumecast zones`` code path (:func:`plumecast.nearfield.zones.plume_setup`
+    and :func:`plumecast.nearfield.zones.peak_concentration`) with Briggs (1973) curves; the
     Pasquill–Gifford class comes from the run's measured Obukhov length with
     Golder (1972) (``meteorology.obukhov_length_m`` plus the site's roughness
     length, ``roughness_length_m``).
@@ -245,11 +245,11 @@ def zones_predictor(
     """Arc maximum [kg m-3] and crosswind integral [kg m-2] at distance x from the zones code.
 
     ``scenario_dict`` is a local-scenario mapping (as in a YAML file). The arc
-    maximum is :func:`plumecast.zones.peak_concentration` on the plume axis; the
+    maximum is :func:`plumecast.nearfield.zones.peak_concentration` on the plume axis; the
     crosswind integral is its trapezoidal integral over ``|y| ≤ 2x`` (beyond
     6 σ_y for every Briggs class). Also returns the Pasquill–Gifford class zones used.
     """
-    from plumecast.zones import LocalScenario, peak_concentration, plume_setup
+    from plumecast.nearfield.zones import LocalScenario, peak_concentration, plume_setup
 
     setup = plume_setup(LocalScenario.model_validate(scenario_dict))
 
@@ -283,7 +283,7 @@ def zones_scheme_name(terrain: str, stability_route: str) -> str | None:
 def zones_scheme_note(met: Any) -> str:
     """One paragraph for ``plumecast zones``: the scheme used, its Prairie Grass scores, why not a better one.
 
-    ``met`` is a :class:`plumecast.zones.MeteorologySpec`.
+    ``met`` is a :class:`plumecast.nearfield.zones.MeteorologySpec`.
     """
     route = met.stability_route()
     if route == "obukhov_length":

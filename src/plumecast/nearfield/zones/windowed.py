@@ -1,8 +1,8 @@
 """Exposure series stored only where they can be non-zero, and the level ratio on them.
 
-The zones' exposure convention (:func:`plumecast.zones.footprint.exposure_series`,
-:func:`~plumecast.zones.footprint.level_ratio`) works on interval means on a fixed
-geometric time axis of :data:`~plumecast.zones.footprint.N_TIME_INTERVALS`
+The zones' exposure convention (:func:`plumecast.nearfield.zones.footprint.exposure_series`,
+:func:`~plumecast.nearfield.zones.footprint.level_ratio`) works on interval means on a fixed
+geometric time axis of :data:`~plumecast.nearfield.zones.footprint.N_TIME_INTERVALS`
 intervals. A cloud passes a place within a short stretch of that axis; before and
 after it the series is exactly zero. This module evaluates and stores each place's
 series only on that stretch (its *window*) and computes the level ratio on it,
@@ -43,7 +43,7 @@ _CHUNK = 16384
 _probe = np.array([5.93, 6.0, ERF_WINDOW, 8.0, 30.0, 1e300, np.inf])
 if not (np.all(erf(_probe) == 1.0) and np.all(erf(-_probe) == -1.0)):  # pragma: no cover - scipy changed
     raise ImportError("scipy.special.erf no longer saturates to exactly ±1 at |x| >= 5.93; "
-                      "plumecast.zones.windowed relies on it")
+                      "plumecast.nearfield.zones.windowed relies on it")
 if np.exp(-(GAUSS_WINDOW**2) / 2.0) != 0.0:  # pragma: no cover
     raise ImportError("exp(-GAUSS_WINDOW**2 / 2) does not underflow to 0")
 
@@ -189,11 +189,11 @@ def windowed_interval_means(
 
     ``kind``:
 
-    * ``"palazzi"``: ``g`` is :func:`plumecast.transport.gaussian.finite_duration_factor`
+    * ``"palazzi"``: ``g`` is :func:`plumecast.nearfield.gaussian.finite_duration_factor`
       (same expression per value);
     * ``"gauss"``: ``g = exp(−(x − u t)²/2σ_x²)`` (the dense puff's time factor);
     * ``"puff"``: ``g = exp(−(x − u t)²/2σ_x²)/(√(2π) σ_x)`` multiplied as
-      :func:`plumecast.transport.gaussian.puff_concentration` does (``M × along ×
+      :func:`plumecast.nearfield.gaussian.puff_concentration` does (``M × along ×
       across × V`` with ``amplitude = M`` and ``factors = (across, V)``, per place).
 
     Places where ``alive`` is False get an empty window (zero series). The mean of
@@ -327,7 +327,7 @@ class LevelRatio:
     :meth:`__call__` gives ``max_t f C(t) / level(t − onset)`` with the onset the
     first interval with ``C >= floor / f`` (``C > 0`` for a zero floor; the first
     interval when there is none), and the elapsed duration at the first maximum:
-    :func:`plumecast.zones.footprint.level_ratio`.
+    :func:`plumecast.nearfield.zones.footprint.level_ratio`.
 
     Only intervals within the factor min/max of the level's table of the peak can
     hold the largest ratio, so the others are skipped (exact). With ``ratio_only``

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from plumecast.source_models.properties import P_ATM_PA
+from plumecast.nearfield.source_models.properties import P_ATM_PA
 
 G = 9.80665
 #: Equilibration length of a flashing flow (Fauske 1985). [m]

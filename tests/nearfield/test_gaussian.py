@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from plumecast.transport.gaussian import (
+from plumecast.nearfield.gaussian import (
     averaging_time_factor,
     briggs_sigma_y,
     briggs_sigma_z,
@@ -19,7 +19,7 @@ from plumecast.transport.gaussian import (
     surface_layer_sigma_z,
     vertical_term,
 )
-from plumecast.transport.stability import (
+from plumecast.nearfield.stability import (
     pasquill_gifford_class,
     pasquill_gifford_class_from_obukhov,
     psi_m,
@@ -169,7 +169,7 @@ def test_wind_profile_neutral_log():
 
 
 def test_cloud_passage_time_limits():
-    from plumecast.transport.gaussian import cloud_passage_time
+    from plumecast.nearfield.gaussian import cloud_passage_time
 
     # narrow cloud: the release duration; puff: sqrt(2 pi) sigma_x / u; continuous from both sides
     assert float(cloud_passage_time(2.0, 600.0, 5.0)) == pytest.approx(600.0, rel=1e-9)

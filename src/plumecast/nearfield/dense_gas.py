@@ -6,7 +6,7 @@ workbook's correlations of the maximum ground concentration ``C_m/C_0`` with
 distance (its nomograms, as digitised piecewise-linear in ``log10`` in CCPS
 1999, sec. 2.3.2, Tables 2.15/2.16 as reproduced in the GasDispersion.jl
 package), and beyond the last published curve hands over to the passive
-Gaussian plume (or puff) of :mod:`plumecast.transport.gaussian` from virtual
+Gaussian plume (or puff) of :mod:`plumecast.nearfield.gaussian` from virtual
 sources chosen so that the concentration **and** the crosswind width are
 continuous at the hand-over point.
 

@@ -14,7 +14,7 @@ import yaml
 from shapely.geometry import shape
 
 from plumecast.errors import ScenarioError
-from plumecast.zones import (
+from plumecast.nearfield.zones import (
     LocalScenario,
     compute_zones,
     load_local_scenario,
@@ -27,7 +27,7 @@ from plumecast.zones import (
     write_outputs,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "graniteville_2005.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "graniteville_2005.yaml"
 
 
 def _scenario(**met) -> LocalScenario:
@@ -60,7 +60,12 @@ def test_zones_valid_and_nested(cls):
 def test_zone_edge_is_at_threshold():
     """At each zone's tip the axis series just reaches the level (onset convention)."""
     from plumecast.consequence import onset_floor
-    from plumecast.zones import exposure_series, exposure_time_axis, level_ratio, level_table_kg_m3
+    from plumecast.nearfield.zones import (
+        exposure_series,
+        exposure_time_axis,
+        level_ratio,
+        level_table_kg_m3,
+    )
 
     res = compute_zones(_scenario(), consequences=False)
     setup = plume_setup(res.scenario)
@@ -177,8 +182,8 @@ def test_receptors_and_consequences():
 def test_zone_series_matches_direct_assess():
     """compute_zones passes the Palazzi series to consequence.assess unchanged in meaning."""
     from plumecast.consequence import assess
+    from plumecast.nearfield.zones import concentration_series
     from plumecast.receptors import Receptors
-    from plumecast.zones import concentration_series
 
     s = _scenario()
     lon, lat = to_lonlat(45.0, 5.0, 90.0, [800.0], [0.0])
@@ -286,8 +291,13 @@ def test_receptors_outside_aegl3_polygon_never_reach_it(cls):
 def test_trace_ahead_of_cloud_does_not_change_aegl_times():
     """A 1e-6 ppm trace hours ahead of the cloud cannot start the AEGL clock (onset floor)."""
     from plumecast.consequence import assess, onset_floor
+    from plumecast.nearfield.zones import (
+        exposure_series,
+        exposure_time_axis,
+        level_ratio,
+        level_table_kg_m3,
+    )
     from plumecast.units import ppm_to_kg_m3
-    from plumecast.zones import exposure_series, exposure_time_axis, level_ratio, level_table_kg_m3
 
     s = _scenario(wind_speed_m_s=1.0, stability="F")
     setup = plume_setup(s)

@@ -27,7 +27,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.source_models.properties import R_GAS
+from plumecast.nearfield.source_models.properties import R_GAS
 
 G = 9.80665
 #: Kinematic viscosity of air near 15 °C. [m2 s-1]

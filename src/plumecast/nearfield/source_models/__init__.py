@@ -2,34 +2,34 @@
 
 Pure functions, each with its reference in its docstring:
 
-* :mod:`~plumecast.source_models.gas` — choked/unchoked gas flow through a hole,
+* :mod:`~plumecast.nearfield.source_models.gas` — choked/unchoked gas flow through a hole,
   tank blowdown (Crowl & Louvar 2011; CCPS 1999).
-* :mod:`~plumecast.source_models.two_phase` — flash fraction, rain-out,
+* :mod:`~plumecast.nearfield.source_models.two_phase` — flash fraction, rain-out,
   liquid and flashing two-phase flow (Fauske 1985; Fauske & Epstein 1988).
-* :mod:`~plumecast.source_models.pool` — pool spreading and evaporation
+* :mod:`~plumecast.nearfield.source_models.pool` — pool spreading and evaporation
   (Mackay & Matsugu 1973; Kawamura & MacKay 1987; Yellow Book CPR 14E).
-* :mod:`~plumecast.source_models.tank` — a tank with a hole as a
+* :mod:`~plumecast.nearfield.source_models.tank` — a tank with a hole as a
   :class:`ReleaseProfile` (release rate over time) for ``zones`` and ``run``.
-* :mod:`~plumecast.source_models.properties` — the cited thermodynamic table
+* :mod:`~plumecast.nearfield.source_models.properties` — the cited thermodynamic table
   ``plumecast/data/agents/thermo.csv``.
 """
 
 from __future__ import annotations
 
-from plumecast.source_models.gas import (
+from plumecast.nearfield.source_models.gas import (
     critical_pressure_ratio,
     gas_orifice_mass_rate,
     gas_tank_blowdown,
 )
-from plumecast.source_models.pool import (
+from plumecast.nearfield.source_models.pool import (
     evaporation_rate_volatile,
     ground_heat_flux,
     mackay_matsugu_mass_transfer,
     pool_evaporation,
 )
-from plumecast.source_models.properties import AgentThermo, load_thermo
-from plumecast.source_models.tank import ReleaseProfile, gas_tank, liquefied_gas_tank
-from plumecast.source_models.two_phase import (
+from plumecast.nearfield.source_models.properties import AgentThermo, load_thermo
+from plumecast.nearfield.source_models.tank import ReleaseProfile, gas_tank, liquefied_gas_tank
+from plumecast.nearfield.source_models.two_phase import (
     airborne_fraction_twice_flash,
     erm_mass_flux,
     flash_fraction,

@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from plumecast.agents import AgentSpec
 from plumecast.errors import ScenarioError
-from plumecast.shelter import Shelter
-from plumecast.transport.stability import (
+from plumecast.nearfield.stability import (
     PGClass,
     pasquill_gifford_class,
     pasquill_gifford_class_from_obukhov,
 )
+from plumecast.shelter import Shelter
 
 # --------------------------------------------------------------------------- scenario
 
@@ -52,7 +52,7 @@ class PoolSpec(BaseModel):
 
 
 class TankSpec(BaseModel):
-    """A tank with a hole (``plumecast.source_models``): liquefied gas under its own
+    """A tank with a hole (``plumecast.nearfield.source_models``): liquefied gas under its own
     vapour pressure, or a gas-filled tank when ``pressure_bar`` is given.
 
     ``hole_height_m`` is measured from the tank bottom; ``height_m`` defaults to a
@@ -113,7 +113,7 @@ class ReleaseSpec(BaseModel):
         if self.amount_kg is not None:
             return self.amount_kg
         if self.rate_kg_s is None:
-            raise ValueError("a tank release has no fixed mass: use plumecast.zones.release_profile")
+            raise ValueError("a tank release has no fixed mass: use plumecast.nearfield.zones.release_profile")
         return self.rate_kg_s * self.duration_s
 
 

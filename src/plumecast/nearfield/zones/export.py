@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from shapely.geometry import mapping
 
 from plumecast.fileio import write_bytes_atomic
-from plumecast.zones.footprint import ThreatZones
+from plumecast.nearfield.zones.footprint import ThreatZones
 
 # --------------------------------------------------------------------------- export
 

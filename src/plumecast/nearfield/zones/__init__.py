@@ -10,7 +10,7 @@ inside, assessed by :func:`plumecast.consequence.assess` (peak % of AEGL-3, toxi
 AEGL exceedance times). Exporters write GeoJSON, KML and a PNG map.
 
 Physics: Gaussian plume with Briggs (1973) σ_y, σ_z for the Pasquill–Gifford
-class (:mod:`plumecast.transport.gaussian`), a finite-duration release after
+class (:mod:`plumecast.nearfield.gaussian`), a finite-duration release after
 Palazzi et al. (1982), ground and mixing-lid reflection, and an averaging-time
 correction of σ_y (Turner 1970). One exposure convention for polygons and
 receptors, that of :func:`plumecast.consequence.assess`: exposure at a place
@@ -29,8 +29,8 @@ calm, stable conditions).
 
 from __future__ import annotations
 
-from plumecast.zones.export import to_geojson, to_kml, write_outputs, zone_map_png
-from plumecast.zones.footprint import (
+from plumecast.nearfield.zones.export import to_geojson, to_kml, write_outputs, zone_map_png
+from plumecast.nearfield.zones.footprint import (
     MAX_DISTANCE_M,
     MIN_WIND_SPEED_M_S,
     Level,
@@ -56,7 +56,7 @@ from plumecast.zones.footprint import (
     to_local,
     to_lonlat,
 )
-from plumecast.zones.scenario import (
+from plumecast.nearfield.zones.scenario import (
     LevelSpec,
     LocalScenario,
     MeteorologySpec,

@@ -1,4 +1,4 @@
-"""Source-strength models (plumecast.source_models) against their defining equations."""
+"""Source-strength models (plumecast.nearfield.source_models) against their defining equations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from plumecast.errors import DataFileError
-from plumecast.source_models import (
+from plumecast.nearfield.source_models import (
     critical_pressure_ratio,
     flash_fraction,
     flashing_mass_flux,
@@ -21,7 +21,7 @@ from plumecast.source_models import (
     load_thermo,
     pool_evaporation,
 )
-from plumecast.source_models.properties import P_ATM_PA, R_GAS
+from plumecast.nearfield.source_models.properties import P_ATM_PA, R_GAS
 
 
 def test_critical_pressure_ratio_textbook_value() -> None:

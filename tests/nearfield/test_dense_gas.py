@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from plumecast.zones import compute_zones, load_local_scenario
-from plumecast.zones import dense_gas as dg
-from plumecast.zones.footprint import _sigmas, dense_axis_concentration
-from plumecast.zones.scenario import LocalScenario
+from plumecast.nearfield import dense_gas as dg
+from plumecast.nearfield.zones import compute_zones, load_local_scenario
+from plumecast.nearfield.zones.footprint import _sigmas, dense_axis_concentration
+from plumecast.nearfield.zones.scenario import LocalScenario
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "graniteville_2005.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "graniteville_2005.yaml"
 
 
 def _scenario(**release: object) -> LocalScenario:

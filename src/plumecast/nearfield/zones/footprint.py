@@ -19,7 +19,7 @@ from shapely.geometry import LineString, Point, Polygon
 from plumecast.agents import Agent
 from plumecast.consequence import onset_floor
 from plumecast.errors import DataFileError, ScenarioError
-from plumecast.transport.gaussian import (
+from plumecast.nearfield.gaussian import (
     averaging_time_factor,
     briggs_sigma_y,
     briggs_sigma_z,
@@ -27,21 +27,21 @@ from plumecast.transport.gaussian import (
     peak_finite_duration_factor,
     vertical_term,
 )
-from plumecast.transport.stability import (
+from plumecast.nearfield.stability import (
     SIGMA_THETA_DEG,
     PGClass,
 )
-from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
-from plumecast.zones.scenario import (
+from plumecast.nearfield.zones.scenario import (
     LocalScenario,
 )
-from plumecast.zones.windowed import (
+from plumecast.nearfield.zones.windowed import (
     LevelRatio,
     WindowSeries,
     as_windows,
     subsample_times,
     windowed_interval_means,
 )
+from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
 
 #: Smallest wind speed the Gaussian model is run with (ALOHA's own floor is 1 m/s). [m s-1]
 MIN_WIND_SPEED_M_S = 1.0
@@ -79,8 +79,8 @@ class PlumeSetup:
     mass_kg: float
     duration_s: float
     exposure_duration_s: float | None  # fixed by the scenario; None: cloud passage time
-    dense: Any = None  # plumecast.zones.dense_gas.DenseSetup when the release is dense, else None
-    release_profile: Any = None  # plumecast.source_models.ReleaseProfile of a tank release, else None
+    dense: Any = None  # plumecast.nearfield.dense_gas.DenseSetup when the release is dense, else None
+    release_profile: Any = None  # plumecast.nearfield.source_models.ReleaseProfile of a tank release, else None
 
 
 def plume_setup(scenario: LocalScenario) -> PlumeSetup:
@@ -89,8 +89,8 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
     A ``tank`` release runs its source model (:func:`release_profile`) and the
     zones use its maximum 60-s average rate for as long as the airborne mass
     lasts (ALOHA's convention). A dense release (Britter & McQuaid 1988
-    criterion, :func:`plumecast.zones.dense_gas.continuous_criterion`) gets a
-    :class:`~plumecast.zones.dense_gas.DenseSetup`; otherwise ``dense`` is None and
+    criterion, :func:`plumecast.nearfield.dense_gas.continuous_criterion`) gets a
+    :class:`~plumecast.nearfield.dense_gas.DenseSetup`; otherwise ``dense`` is None and
     the model is the passive Gaussian unchanged.
     """
     met = scenario.meteorology
@@ -124,8 +124,8 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
 
 
 def release_profile(scenario: LocalScenario) -> Any:
-    """The release-rate profile of the scenario's ``tank`` (:mod:`plumecast.source_models`)."""
-    from plumecast.source_models import gas_tank, liquefied_gas_tank, load_thermo
+    """The release-rate profile of the scenario's ``tank`` (:mod:`plumecast.nearfield.source_models`)."""
+    from plumecast.nearfield.source_models import gas_tank, liquefied_gas_tank, load_thermo
 
     tank = scenario.release.tank
     assert tank is not None
@@ -167,7 +167,7 @@ def release_temperature_k(scenario: LocalScenario, setup: PlumeSetup) -> float:
     if prof is not None and math.isfinite(prof.release_temperature_k):
         return float(prof.release_temperature_k)
     try:
-        from plumecast.source_models import load_thermo
+        from plumecast.nearfield.source_models import load_thermo
 
         tb = load_thermo(scenario.agent.name, scenario.agent.molecular_weight_g_mol).boiling_point_k
     except Exception:  # an inline agent or one without a boiling point: take the air temperature
@@ -181,11 +181,11 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     Continuous (``duration_s > 0``) or instantaneous; criterion, α, length
     scale, the hand-over distance (end of the last published curve) and the
     virtual sources that make the passive plume continuous there in
-    concentration and in σ_y (:mod:`plumecast.zones.dense_gas`).
+    concentration and in σ_y (:mod:`plumecast.nearfield.dense_gas`).
     """
     from dataclasses import replace
 
-    from plumecast.zones import dense_gas as dg
+    from plumecast.nearfield import dense_gas as dg
 
     m = scenario.agent.molecular_weight_g_mol / 1000.0
     t0 = release_temperature_k(scenario, setup)
@@ -274,15 +274,15 @@ def passive_transition_distance(setup: PlumeSetup, dense: Any) -> float:
 
     The cloud's crosswind size is the larger of its gravity spreading (the
     workbook's ``L_H`` or ``R``, as the Gaussian-equivalent σ_y of
-    :meth:`~plumecast.zones.dense_gas.DenseSetup.sigma_y_equivalent`) and the
+    :meth:`~plumecast.nearfield.dense_gas.DenseSetup.sigma_y_equivalent`) and the
     ambient (Briggs) σ_y; the cloud is passive once that size reaches the width
     (plume) or plan area (puff) at which the Richardson-number criterion is no
-    longer met (:func:`plumecast.zones.dense_gas.passive_transition_width_m`,
-    :func:`~plumecast.zones.dense_gas.passive_transition_area_m2`). Both sizes
+    longer met (:func:`plumecast.nearfield.dense_gas.passive_transition_width_m`,
+    :func:`~plumecast.nearfield.dense_gas.passive_transition_area_m2`). Both sizes
     grow with distance, so the first crossing is found by bisection in log x.
     Returns ``inf`` when the criterion holds out to :data:`MAX_DISTANCE_M`.
     """
-    from plumecast.zones import dense_gas as dg
+    from plumecast.nearfield import dense_gas as dg
 
     u = setup.wind_speed_m_s
     if dense.kind == "continuous":
@@ -534,7 +534,7 @@ def concentration_series(
     Palazzi et al. (1982) finite-duration plume (or a puff for T = 0), using the
     sigmas at the receptor's downwind distance.
     """
-    from plumecast.transport.gaussian import finite_duration_factor, puff_concentration
+    from plumecast.nearfield.gaussian import finite_duration_factor, puff_concentration
 
     x = np.atleast_1d(np.asarray(x_m, dtype=float))
     y = np.atleast_1d(np.asarray(y_m, dtype=float))
@@ -683,7 +683,7 @@ def exposure_windows(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.f
 
     Same values (same operations per value); the cloud passes a place within a short
     stretch of the geometric time axis and the series is exactly zero elsewhere
-    (:mod:`plumecast.zones.windowed`). ``ends_s`` must increase.
+    (:mod:`plumecast.nearfield.zones.windowed`). ``ends_s`` must increase.
     """
     x = np.atleast_1d(np.asarray(x_m, dtype=float))
     y = np.atleast_1d(np.asarray(y_m, dtype=float))
@@ -701,7 +701,7 @@ def exposure_windows(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.f
         v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
         steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
         return windowed_interval_means("palazzi", steady, xp, sy, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
-    # puff: M along(x, t) across(y) V(z), as plumecast.transport.gaussian.puff_concentration
+    # puff: M along(x, t) across(y) V(z), as plumecast.nearfield.gaussian.puff_concentration
     s = np.maximum(sy, 1e-9)
     across = np.exp(-(y**2) / (2 * s**2)) / (np.sqrt(2 * np.pi) * s)
     v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
@@ -855,7 +855,7 @@ class ThreatZones:
     receptors_searched: bool = False  # True when receptors were looked for (even if none found)
     population_source: str | None = None  # the raster people were counted from (None: no raster)
     flammable_mass_kg: float = math.nan  # between LFL and UFL in the steady plume (NaN: not flammable / a puff)
-    points: xr.Dataset | None = None  # threat at the scenario's points (plumecast.zones.points)
+    points: xr.Dataset | None = None  # threat at the scenario's points (plumecast.nearfield.zones.points)
 
     @property
     def model_name(self) -> str:
@@ -1115,7 +1115,7 @@ def compute_zones(
             )
     result = ThreatZones(scenario, agent, setup, zones, half, lines, sector, None, warnings)
     result.flammable_mass_kg = flammable_mass_kg(setup, agent) if flammable_levels(scenario, agent) else math.nan
-    from plumecast.zones.points import point_threat
+    from plumecast.nearfield.zones.points import point_threat
 
     result.points = point_threat(result)
     _count_people(result, population)

@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import erf
 
-from plumecast.transport.stability import PGClass
+from plumecast.nearfield.stability import PGClass
 
 Terrain = Literal["rural", "urban"]
 FloatArray = NDArray[np.float64]

@@ -2,7 +2,7 @@
 own vapour pressure (liquid/two-phase outflow below the liquid level, vapour
 above it), flash fraction and rain-out, the rain-out pool's evaporation, or a
 gas-filled tank's blowdown. Orchestration of the pure functions in
-:mod:`plumecast.source_models.gas`, :mod:`.two_phase` and :mod:`.pool`.
+:mod:`plumecast.nearfield.source_models.gas`, :mod:`.two_phase` and :mod:`.pool`.
 
 Simplifications (stated in every profile's ``notes``): the liquid stays at the
 storage temperature while the tank drains (no auto-refrigeration, which lowers
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.source_models.gas import gas_orifice_mass_rate, gas_tank_blowdown
-from plumecast.source_models.pool import pool_evaporation
-from plumecast.source_models.properties import P_ATM_PA, R_GAS, AgentThermo
-from plumecast.source_models.two_phase import (
+from plumecast.nearfield.source_models.gas import gas_orifice_mass_rate, gas_tank_blowdown
+from plumecast.nearfield.source_models.pool import pool_evaporation
+from plumecast.nearfield.source_models.properties import P_ATM_PA, R_GAS, AgentThermo
+from plumecast.nearfield.source_models.two_phase import (
     G,
     airborne_fraction_twice_flash,
     flash_fraction,

@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.source_models.properties import P_ATM_PA, R_GAS
+from plumecast.nearfield.source_models.properties import P_ATM_PA, R_GAS
 
 
 def critical_pressure_ratio(k: float) -> float:
