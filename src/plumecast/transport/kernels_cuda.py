@@ -463,7 +463,7 @@ class CudaBackend:
     def _wind(self, wind: WindGrid) -> Any:
         # keep a reference to the WindGrid itself: an id() could be reused by a new object
         if self._wind_cache is None or self._wind_cache[0] is not wind:
-            v = wind.vec  # (time, 3, lat, lon)
+            v = wind.vec[:, 0]  # (time, 3, lat, lon): one level (3-D winds are not in the CUDA kernel yet)
             packed = np.zeros((v.shape[0], v.shape[2], v.shape[3], 4), np.float32)
             packed[..., :3] = np.moveaxis(v, 1, -1)
             self._wind_cache = (wind, self.cp.asarray(packed))

@@ -144,8 +144,8 @@ def interpolate_wind(
     k1 = min(k + 1, wind.vec.shape[0] - 1)
     out = np.empty((3, lon.size))
     for c in range(3):
-        f0 = wind.vec[k, c].astype(np.float64)
-        f1 = wind.vec[k1, c].astype(np.float64)
+        f0 = wind.vec[k, 0, c].astype(np.float64)
+        f1 = wind.vec[k1, 0, c].astype(np.float64)
         v0 = (1 - b) * ((1 - a) * f0[j0, i0] + a * f0[j0, i1]) + b * ((1 - a) * f0[j1, i0] + a * f0[j1, i1])
         v1 = (1 - b) * ((1 - a) * f1[j0, i0] + a * f1[j0, i1]) + b * ((1 - a) * f1[j1, i0] + a * f1[j1, i1])
         out[c] = (1.0 - w) * v0 + w * v1

@@ -12,7 +12,7 @@ Atmos. Chem. Phys. 5, 2461, doi:10.5194/acp-5-2461-2005).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
@@ -27,13 +27,28 @@ class WindGrid:
 
     Attributes
     ----------
-    vec : (time, 3, lat, lon) float32 array of node velocities. [m s-1]
+    vec : (time, nz, 3, lat, lon) float32 array of node velocities. [m s-1]
     times_s : (time,) seconds of each record after the run start. [s]
     lon0, dlon, lat0, dlat : first node and spacing. [deg]
     nlon, nlat : grid size.
     global_lon : the longitudes wrap round the globe.
     polar_south, polar_north : the grid reaches within one spacing of that pole,
         so particles beyond the last row take the last row's wind instead of leaving.
+    z_m : (nz,) heights above ground of the wind levels, ascending. [m] The met's
+        levels (pressure, model or height levels) are interpolated onto these fixed
+        heights above ground column by column when the file is read (as FLEXPART
+        does onto its terrain-following grid), so a kernel finds a particle's pair
+        of levels from its height alone. With ``nz == 1`` the one level's wind
+        applies at every height (a single-level met file; the value of ``z_m`` is
+        then only a label).
+    w : (time, nz, lat, lon) float32 vertical velocity on the same levels, upward
+        positive [m s-1], or None (no vertical advection).
+    surface : (time, len(SURFACE_FIELDS), lat, lon) float32 boundary-layer fields in
+        the order of :data:`SURFACE_FIELDS`, or None: the run's constant K_z and
+        mixing height apply everywhere (the single-level behaviour).
+    roughness_length_m : z0 of the log-law below the lowest level. [m]
+    provenance : one line per field saying where it came from (read from the file,
+        diagnosed, by which method), for the run's output attributes.
     """
 
     vec: NDArray[np.float32]
@@ -47,6 +62,16 @@ class WindGrid:
     global_lon: bool
     polar_south: bool
     polar_north: bool
+    z_m: NDArray[np.float64] = field(default_factory=lambda: np.array([0.0]))
+    w: NDArray[np.float32] | None = None
+    surface: NDArray[np.float32] | None = None
+    roughness_length_m: float = 0.1
+    provenance: tuple[str, ...] = ()
+
+    @property
+    def nz(self) -> int:
+        """Number of wind levels."""
+        return int(self.vec.shape[1])
 
     @property
     def int_params(self) -> NDArray[np.int64]:
@@ -85,6 +110,19 @@ class WindGrid:
         return k0, w0, km, wm
 
 
+#: Boundary-layer fields of :attr:`WindGrid.surface`, in this order (all per
+#: column and record): mixing height [m]; friction velocity u* [m s-1]; inverse
+#: Obukhov length 1/L [m-1] (negative unstable, 0 neutral); convective velocity
+#: scale w* [m s-1] (0 when not convective); precipitation rate [mm h-1].
+SURFACE_FIELDS = (
+    "mixing_height_m",
+    "friction_velocity_m_s",
+    "inverse_obukhov_length_m",
+    "convective_velocity_m_s",
+    "precipitation_mm_h",
+)
+
+
 def _regular_spacing(values: NDArray[np.float64], name: str, source: str) -> float:
     if values.size < 2:
         raise MetDataError(f"{source}: coordinate '{name}' has {values.size} value(s); need at least 2")
@@ -119,15 +157,15 @@ def wind_grid(ds: xr.Dataset, start: np.datetime64 | None = None) -> WindGrid:
     n_rec = 1 if steady else int(times.size)
     lam = np.deg2rad(lon)[None, :]
     phi = np.deg2rad(lat)[:, None]
-    vec = np.empty((n_rec, 3, lat.size, lon.size), dtype=np.float32)
+    vec = np.empty((n_rec, 1, 3, lat.size, lon.size), dtype=np.float32)
     # one record at a time: float64 temporaries of one record only (and, for a lazy
     # dataset, one record read at a time)
     for k in range(n_rec):
         u = np.asarray(u_da[k].values, dtype=np.float64)
         v = np.asarray(v_da[k].values, dtype=np.float64)
-        vec[k, 0] = -u * np.sin(lam) - v * np.sin(phi) * np.cos(lam)
-        vec[k, 1] = u * np.cos(lam) - v * np.sin(phi) * np.sin(lam)
-        vec[k, 2] = v * np.cos(phi)
+        vec[k, 0, 0] = -u * np.sin(lam) - v * np.sin(phi) * np.cos(lam)
+        vec[k, 0, 1] = u * np.cos(lam) - v * np.sin(phi) * np.sin(lam)
+        vec[k, 0, 2] = v * np.cos(phi)
     global_lon = bool(ds.attrs.get("global_lon", 0)) or abs(lon.size * dlon - 360.0) < 1e-6 * 360
     if steady:
         times_s = np.zeros(1)
