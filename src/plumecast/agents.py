@@ -61,6 +61,7 @@ TimeUnit = Literal["min", "s"]
 
 _TABLE_PACKAGE = "plumecast"
 _TABLE_FILE = "data/agents/agents.csv"
+_DEPOSITION_FILE = "data/agents/deposition.csv"
 
 # Probit sets of the shipped table, in "auto" preference order.
 _SHIPPED_PROBITS = {
@@ -74,6 +75,17 @@ _SHIPPED_PROBITS = {
         "via UK HSE SPC/Tech/OSD/30 Table 2",
     ),
 }
+
+
+#: Largest dry deposition velocity accepted [m s-1]: the aerodynamic limit of a very
+#: rough, turbulent surface is a few cm s-1; the largest measured gas values (HNO3)
+#: are about 4-5 cm s-1 (AMS Glossary of Meteorology, "deposition velocity").
+MAX_DRY_VELOCITY_M_S = 0.2
+#: Largest scavenging factor ``a`` [s-1] and exponent ``b`` [-] accepted: FLEXPART's
+#: gas values are 1e-6..1e-4 s-1 with b = 0.62 (Pisso et al. 2019, Geosci. Model
+#: Dev. 12:4955); these bounds leave two orders of magnitude of margin.
+MAX_SCAVENGING_A_S = 1.0e-2
+MAX_SCAVENGING_B = 2.0
 
 
 class ProbitSet(BaseModel):
@@ -180,6 +192,17 @@ class Agent(BaseModel):
         Lower / upper flammability limit in air. [% v/v]
     decay_rate_s : float
         First-order removal rate in air (>= 0). [s-1]
+    dry_velocity_m_s : float, optional
+        Dry deposition velocity (flux to the ground over the concentration near
+        it). [m s-1] ``None``: no verified value (no dry deposition unless the
+        scenario gives one).
+    scavenging_a_s, scavenging_b : float, optional
+        Below-cloud scavenging ``Λ = a P^b`` with the precipitation rate ``P`` in
+        mm h-1 [s-1, -] (the form of FLEXPART's gas scavenging; Stohl et al. 2005,
+        Atmos. Chem. Phys. 5:2461, doi:10.5194/acp-5-2461-2005). ``None``: no
+        verified value (no wet scavenging unless the scenario gives one).
+    deposition_source : str
+        Where the deposition values come from.
     description : str
         Free text.
     cas, formula : str
@@ -197,6 +220,10 @@ class Agent(BaseModel):
     lfl_vol_pct: float | None = Field(default=None, gt=0, le=100)
     ufl_vol_pct: float | None = Field(default=None, gt=0, le=100)
     decay_rate_s: float = Field(default=0.0, ge=0)
+    dry_velocity_m_s: float | None = Field(default=None, ge=0, le=MAX_DRY_VELOCITY_M_S)
+    scavenging_a_s: float | None = Field(default=None, ge=0, le=MAX_SCAVENGING_A_S)
+    scavenging_b: float | None = Field(default=None, ge=0, le=MAX_SCAVENGING_B)
+    deposition_source: str = ""
     description: str = ""
     cas: str = ""
     formula: str = ""
@@ -383,6 +410,16 @@ class Agent(BaseModel):
 
     # --- flags ------------------------------------------------------------
 
+    def deposition_warnings(self) -> list[str]:
+        """Deposition values this agent lacks (a run then leaves that removal out)."""
+        missing = [what for what, value in (("dry deposition velocity", self.dry_velocity_m_s),
+                                             ("wet scavenging parameters", self.scavenging_a_s))
+                   if value is None]
+        if not missing:
+            return []
+        return [f"{self.name}: no verified {' or '.join(missing)}; that removal is left out unless the "
+                "scenario gives deposition values, so airborne concentrations are an upper bound in that respect"]
+
     @property
     def flammable(self) -> bool:
         """True when a lower flammability limit is known."""
@@ -458,14 +495,35 @@ def _agent_from_row(row: Mapping[str, str]) -> Agent:
     )
 
 
+def _deposition_rows() -> dict[str, dict[str, Any]]:
+    """The shipped deposition table (``data/agents/deposition.csv``) as Agent fields
+    by lower-case agent name; blank cells are ``None`` (unknown, never zero)."""
+    path = resources.files(_TABLE_PACKAGE).joinpath(_DEPOSITION_FILE)
+    try:
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+        return {
+            row["agent"].strip().lower(): {
+                "dry_velocity_m_s": _opt_float(row, "dry_velocity_m_s"),
+                "scavenging_a_s": _opt_float(row, "scavenging_a_s"),
+                "scavenging_b": _opt_float(row, "scavenging_b"),
+                "deposition_source": row["source"].strip(),
+            }
+            for row in rows
+        }
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataFileError(f"{path}: shipped deposition table is unreadable: {exc}") from exc
+
+
 @functools.lru_cache(maxsize=1)
 def _table() -> dict[str, Agent]:
     path = resources.files(_TABLE_PACKAGE).joinpath(_TABLE_FILE)
     try:
         rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
-        return {row["agent"].strip().lower(): _agent_from_row(row) for row in rows}
+        agents = {row["agent"].strip().lower(): _agent_from_row(row) for row in rows}
     except (OSError, KeyError, ValueError) as exc:
         raise DataFileError(f"{path}: shipped agent table is unreadable: {exc}") from exc
+    deposition = _deposition_rows()
+    return {key: agent.model_copy(update=deposition.get(key, {})) for key, agent in agents.items()}
 
 
 def list_agents() -> list[str]:

@@ -19,7 +19,6 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from plumecast import met
 from plumecast.concentration import (
     OutputGrid,
     concentration_dataarray,
@@ -36,12 +35,13 @@ from plumecast.exposure import (
 from plumecast.fileio import atomic_path
 from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
 from plumecast.release import ReleaseSchedule, births_and_groups, particles_for_mass, schedule
+from plumecast.run_winds import lowest_level, run_winds, scenario_winds
 from plumecast.scenario import PointRelease, Scenario
 from plumecast.transport import kernels_numba, kernels_numpy
 from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
 from plumecast.transport.lagrangian import get_backend
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
-from plumecast.transport.windgrid import WindGrid, wind_grid
+from plumecast.transport.windgrid import WindGrid
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,18 @@ class MassBudget:
     decayed: float
     exited: float
     neutralised: float = 0.0
+    deposited_dry: float = 0.0
+    deposited_wet: float = 0.0
+
+    @property
+    def deposited(self) -> float:
+        """Mass removed at the ground and by rain. [kg]"""
+        return self.deposited_dry + self.deposited_wet
 
     @property
     def residual(self) -> float:
-        """released - (airborne + decayed + exited + neutralised); zero up to rounding. [kg]"""
-        return self.released - (self.airborne + self.decayed + self.exited + self.neutralised)
+        """released - (airborne + decayed + deposited + exited + neutralised); zero up to rounding. [kg]"""
+        return self.released - (self.airborne + self.decayed + self.deposited + self.exited + self.neutralised)
 
 
 @dataclass(frozen=True)
@@ -86,19 +93,15 @@ class RunResult:
     exposure: ReceptorExposure | None = None
     front_arrival: xr.DataArray | None = None
     concentration_by_tag: xr.DataArray | None = None
+    #: mass deposited (dry + wet) in each output cell during each output interval
+    #: (time, lat, lon) [kg m-2]; None when the run has no deposition
+    deposited: xr.DataArray | None = None
 
 
 def load_wind(scenario: Scenario) -> xr.Dataset:
-    """The normalised wind dataset a scenario asks for."""
-    cfg = scenario.met
-    if cfg.source == "climatology":
-        month = cfg.month if cfg.month is not None else scenario.start.month
-        return met.climatology(month, level_hpa=cfg.level_hpa if cfg.level_hpa is not None else 850.0)
-    if cfg.source == "uniform":
-        return met.uniform_wind(cfg.u_m_s, cfg.v_m_s)
-    assert cfg.path is not None
-    end = scenario.start64 + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
-    return met.open_wind(cfg.path, level_hpa=cfg.level_hpa, time_window=(scenario.start64, end))
+    """The normalised (lazy) met dataset a scenario asks for: 3-D when it is read on
+    levels, else one level (see :func:`plumecast.run_winds.scenario_winds`)."""
+    return scenario_winds(scenario)[0]
 
 
 def select_receptors(scenario: Scenario) -> Receptors | None:
@@ -151,6 +154,7 @@ def wind_sampler(grid: WindGrid) -> Callable[[float, float, float], tuple[float,
 
 
 def _on_wind_domain(grid: WindGrid, receptors: Receptors) -> NDArray[np.bool_]:
+    grid = lowest_level(grid)
     _, inside = interpolate_wind(grid, 0, 0.0, np.asarray(receptors.lon, float), np.asarray(receptors.lat, float))
     return np.asarray(inside & np.isfinite(receptors.lat) & np.isfinite(receptors.lon))
 
@@ -206,8 +210,8 @@ def run(
     n_steps = scenario.n_steps
     if n_steps < 1:
         raise ScenarioError(f"duration ({scenario.run_hours} h) is shorter than one time step ({dt} s)")
-    wds = load_wind(scenario) if wind is None else wind
-    grid: WindGrid = wind_grid(wds, start=scenario.start64)
+    winds = run_winds(scenario, wind)
+    wds = winds.dataset
     backend = get_backend(scenario.backend)
     t = lap("met", t_wall)
     sched = schedule(scenario)
@@ -224,7 +228,7 @@ def run(
     receptors, extent = select_receptors_with_extent(scenario)
     t = lap("receptors", t)
     sampler_x: ExposureSampler | None = None
-    wind_at = wind_sampler(grid)
+    wind_at = winds.wind_at()
     if receptors is not None and len(receptors):
         try:
             bins = tag_bins(n_steps, dt, exposure_tags_h)
@@ -233,7 +237,7 @@ def run(
         sampler_x = ExposureSampler(
             receptors, start64=scenario.start64, dt_s=dt, n_steps=n_steps, layer_depth_m=scenario.output.layer_depth_m,
             bin_starts=bins, group_of_particle=group, birth_step=host_particles.birth_step,
-            group_names=tuple(g.name for g in sched.groups), on_grid=_on_wind_domain(grid, receptors),
+            group_names=tuple(g.name for g in sched.groups), on_grid=_on_wind_domain(winds.first_grid(), receptors),
             near_field=_near_field_sources(scenario, sched, agent),
             near_field_distance_m=scenario.near_field.distance_km * 1000.0, extent_m=extent,
         )
@@ -257,8 +261,16 @@ def run(
         n_gtags = int(gbins.size * n_groups)
     per_out = scenario.steps_per_output
     turb = scenario.turbulence
+    dry_v, scav_a, scav_b, deposition_notes = scenario.deposition_values()
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
-                          decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed)
+                          decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed,
+                          kz_free_m2_s=turb.kz_free_m2_s, dry_velocity_m_s=dry_v, scavenging_a_s=scav_a,
+                          scavenging_b=scav_b)
+    # [dry, wet] mass removed so far [kg]; the kernels add to it in place
+    removed = np.zeros(2, np.float64)
+    removal: dict[str, Any] = {"removed": removed} if physics.deposits else {}
+    dep_fields: list[np.ndarray] = []
+    cell_area = out_grid.cell_area_m2()
     fields: list[np.ndarray] = []
     tag_fields: list[np.ndarray] = []
     times: list[np.datetime64] = []
@@ -267,9 +279,13 @@ def run(
     particle_steps = 0
     t_kernel = 0.0
     t_exposure = 0.0
+    t_met = 0.0
     step = 0
     if (checkpoint is not None or resume_from is not None) and front is not None:
         raise ScenarioError("checkpoints: a run with a neutralisation front cannot be checkpointed or resumed")
+    if (checkpoint is not None or resume_from is not None) and physics.deposits:
+        raise ScenarioError("checkpoints: a run with deposition cannot be checkpointed or resumed yet (the deposited "
+                            "mass is not kept in the checkpoint); set deposition: off or run without checkpoints")
     if resume_from is not None:
         # the random numbers depend only on (seed, particle, step): this state is all the loop carries
         resume_from.check_matches(n_particles, n_steps, per_out)
@@ -287,27 +303,39 @@ def run(
         else:
             sampler = out_grid.sampler(layer, np.zeros((n_gtags, out_grid.nlat, out_grid.nlon)))
             sampler.particle_tag = grid_tag
-        if sampler_x is None:
+        if physics.deposits:
+            sampler.deposited = backend.zeros((out_grid.nlat, out_grid.nlon))
+        # one kernel call per stretch of steps between two met records (only the
+        # records these steps need are held: plumecast.run_winds)
+        for s0, m in winds.chunks(step, n, dt):
             t0 = time.perf_counter()
-            decayed += _kernel_call(backend.name, backend.advance, particles, grid, physics, step, n, sampler)
-            t_kernel += time.perf_counter() - t0
-        elif backend.name in ("numba", "numpy"):
-            # the kernel hands the receptors the particles after every step itself
-            kernel = kernels_numba.advance if backend.name == "numba" else kernels_numpy.advance
-            t0 = time.perf_counter()
-            decayed += _kernel_call(backend.name, kernel, particles, grid, physics, step, n, sampler,
-                                    receptors=sampler_x)
-            t_kernel += time.perf_counter() - t0
-        else:
-            # one kernel call per step: the receptors see every step's particles
-            for s in range(step, step + n):
+            grid = winds.grid_for(s0, m, dt)
+            t_met += time.perf_counter() - t0
+            if sampler_x is None:
                 t0 = time.perf_counter()
-                decayed += backend.advance(particles, grid, physics, s, 1, sampler)
-                t1 = time.perf_counter()
-                host = backend.to_host(particles)
-                sampler_x.sample(host.lon, host.lat, host.z, host.mass, host.birth_step, host.status, s, wind_at)
-                t_kernel += t1 - t0
-                t_exposure += time.perf_counter() - t1
+                decayed += _kernel_call(backend.name, backend.advance, particles, grid, physics, s0, m, sampler,
+                                        **removal)
+                t_kernel += time.perf_counter() - t0
+            elif backend.name in ("numba", "numpy"):
+                # the kernel hands the receptors the particles after every step itself
+                kernel = kernels_numba.advance if backend.name == "numba" else kernels_numpy.advance
+                t0 = time.perf_counter()
+                decayed += _kernel_call(backend.name, kernel, particles, grid, physics, s0, m, sampler,
+                                        receptors=sampler_x, **removal)
+                t_kernel += time.perf_counter() - t0
+            else:
+                # one kernel call per step: the receptors see every step's particles
+                for s in range(s0, s0 + m):
+                    t0 = time.perf_counter()
+                    decayed += backend.advance(particles, grid, physics, s, 1, sampler, **removal)
+                    t1 = time.perf_counter()
+                    host = backend.to_host(particles)
+                    sampler_x.sample(host.lon, host.lat, host.z, host.mass, host.birth_step, host.status, s,
+                                     wind_at)
+                    t_kernel += t1 - t0
+                    t_exposure += time.perf_counter() - t1
+        if physics.deposits:
+            dep_fields.append((backend.to_numpy(sampler.deposited) / cell_area).astype(np.float32))
         # births are sorted by step (release.births), so counting them is a search
         particle_steps += int(born_by_step[step:step + n].sum())
         field_tags = mean_concentration(backend.to_numpy(sampler.acc), n, out_grid, layer)
@@ -332,11 +360,15 @@ def run(
                                              neutralised, particle_steps, sampler_x))
     t = lap("transport loop", t)
     phases["receptor exposure (in loop)"] = t_exposure
+    phases["met records (in loop)"] = t_met
     particles = backend.to_host(particles)
     t = lap("to host", t)
     conc = concentration_dataarray(np.stack(fields), np.array(times, dtype="datetime64[ns]"), per_out * dt,
                                    out_grid, agent.name, layer)
     conc.attrs["wind_source"] = str(wds.attrs.get("source", ""))
+    deposited = None
+    if physics.deposits:
+        deposited = deposited_dataarray(np.stack(dep_fields), conc, per_out * dt)
     by_tag = None
     if grid_tag is not None:
         dt_h = dt / 3600.0
@@ -358,6 +390,8 @@ def run(
         decayed=decayed,
         exited=float(particles.mass[released_mask & (particles.status == STATUS_EXITED)].sum()),
         neutralised=neutralised,
+        deposited_dry=float(removed[0]),
+        deposited_wet=float(removed[1]),
     )
     front_arrival = None
     if front is not None:
@@ -373,8 +407,33 @@ def run(
         budget=budget, particles=particles, wall_s=time.perf_counter() - t_wall, particle_steps=particle_steps,
         stats={"phases_s": phases, "kernel_s": t_kernel, "emitted_kg": sched.total_kg,
                "particle_mass_kg": sched_mass(sched, n_particles, particle_mass_kg), "n_particles": n_particles,
-               "wind_source": str(wds.attrs.get("source", "")), "wind_level": str(wds.attrs.get("level", ""))},
-        exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag,
+               "wind_source": str(wds.attrs.get("source", "")),
+               "wind_level": "levels" if winds.levels else str(wds.attrs.get("level", "")),
+               "met_provenance": [*winds.provenance, _deposition_line(physics), *deposition_notes],
+               "met_records_read": winds.records_read, "met_window_records": winds.window_records},
+        exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag, deposited=deposited,
+    )
+
+
+def _deposition_line(physics: StepPhysics) -> str:
+    """One line saying which deposition the run applied."""
+    if not physics.deposits:
+        return "deposition: none (no dry deposition velocity or scavenging given or known)"
+    return (f"deposition: dry velocity {physics.dry_velocity_m_s:g} m s-1 at the lowest level; wet scavenging "
+            f"Lambda = {physics.scavenging_a_s:g} s-1 x (P / mm h-1)^{physics.scavenging_b:g}")
+
+
+def deposited_dataarray(fields: NDArray[np.float32], conc: xr.DataArray, interval_s: float) -> xr.DataArray:
+    """Mass deposited (dry + wet) per unit area in each output cell during each
+    output interval, on the concentration's (time, lat, lon). [kg m-2]"""
+    return xr.DataArray(
+        fields, dims=("time", "lat", "lon"), coords={"time": conc["time"], "lat": conc["lat"], "lon": conc["lon"]},
+        name="deposited_mass",
+        attrs={"units": "kg m-2",
+               "long_name": f"mass of {conc.attrs.get('agent', 'gas')} deposited at the ground (dry deposition and "
+                            "wet scavenging) during the output interval, per unit area",
+               "cell_methods": "time: sum",
+               "interval_s": float(interval_s)},
     )
 
 
@@ -504,8 +563,17 @@ def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:
         "source": f"plumecast Lagrangian particle model, backend {sc.backend}, {sc.particles} particles, seed {sc.seed}",
         "history": f"created by plumecast from scenario '{sc.name}'",
         "wind": str(result.stats.get("wind_source", "")),
+        "met_provenance": "\n".join(str(line) for line in result.stats.get("met_provenance", [])),
         "references": "https://github.com/plumecast (docs/architecture.md)",
     })
+    b = result.budget
+    for key, value in (("released", b.released), ("airborne", b.airborne), ("decayed", b.decayed),
+                       ("deposited_dry", b.deposited_dry), ("deposited_wet", b.deposited_wet),
+                       ("left_domain", b.exited), ("neutralised", b.neutralised)):
+        ds.attrs[f"mass_{key}_kg"] = float(value)
+    if result.deposited is not None:
+        ds["deposited_mass"] = result.deposited
+        ds["deposited_mass"].encoding.update({"zlib": True, "complevel": 1, "shuffle": True})
     # CF cell boundaries: each value is the mean over (time - interval, time] on its cell
     interval = np.timedelta64(int(round(sc.steps_per_output * sc.time_step_s)), "s")
     t_end = ds["time"].values

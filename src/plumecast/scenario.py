@@ -23,9 +23,16 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from plumecast.agents import Agent, AgentSpec
+from plumecast.agents import (
+    MAX_DRY_VELOCITY_M_S,
+    MAX_SCAVENGING_A_S,
+    MAX_SCAVENGING_B,
+    Agent,
+    AgentSpec,
+)
 from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
+from plumecast.nearfield.spec import LocalWeather, TankSpec, ZonesConfig
 from plumecast.plans.config import PlanConfig
 
 #: Largest wind speed accepted anywhere [m s-1]: above any measured on Earth (the
@@ -89,13 +96,68 @@ class _ReleaseBase(_Model):
 
 
 class PointRelease(_ReleaseBase):
-    """A point source (stack, vent, rail car)."""
+    """A point source (stack, vent, rail car, tank).
+
+    How much: ``rate_kg_s`` (every mode), or for ``plumecast zones`` also
+    ``amount_kg`` (``duration_s: 0``: all at once) or a ``tank`` whose source model
+    gives the rate. How long: ``stop_h`` [h after the scenario start] or
+    ``duration_s`` [s after ``start_h``], one of them (both only if they agree).
+    ``temperature_c`` and ``dense_gas`` are read by ``plumecast zones`` (the
+    dense-gas model); ``run`` and ``compare`` follow the gas as passive.
+    """
 
     type: Literal["point"]
     lat: float = Field(ge=-90, le=90, description="[deg north]")
     lon: float = Field(ge=-180, le=360, description="[deg east]")
     height_m: float = Field(0.0, ge=0, le=20000, description="release height above ground [m]")
-    rate_kg_s: float = Field(gt=0, description="emission rate before the profile is applied [kg s-1]")
+    rate_kg_s: float | None = Field(None, gt=0, description="emission rate before the profile is applied [kg s-1]")
+    amount_kg: float | None = Field(None, gt=0, description="mass released over duration_s (zones) [kg]")
+    duration_s: float | None = Field(
+        None, ge=0, le=366 * 86400,
+        description="how long the release lasts after start_h [s] (sets stop_h); 0 with amount_kg: instantaneous")
+    tank: TankSpec | None = Field(None, description="tank with a hole: its source model gives the rate (zones)")
+    temperature_c: float | None = Field(
+        None, ge=-273.15, le=2000, description="temperature of the released vapour (zones, dense gas) [degC]")
+    dense_gas: Literal["auto", "off"] = Field(
+        "auto", description="auto: the Britter-McQuaid criterion decides; off: passive Gaussian (zones)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _duration_sets_stop(cls, data: Any) -> Any:
+        """``duration_s`` without ``stop_h`` sets ``stop_h = start_h + duration_s / 3600``."""
+        if not isinstance(data, dict) or data.get("stop_h") is not None:
+            return data
+        dur, start = data.get("duration_s"), data.get("start_h", 0.0)
+        if (isinstance(dur, int | float) and not isinstance(dur, bool) and math.isfinite(dur) and dur > 0
+                and isinstance(start, int | float) and not isinstance(start, bool) and math.isfinite(start)):
+            return {**data, "stop_h": start + dur / 3600.0}
+        return data
+
+    @model_validator(mode="after")
+    def _how_much(self) -> PointRelease:
+        given = [k for k in ("rate_kg_s", "amount_kg", "tank") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of rate_kg_s, amount_kg or tank" + (f" (got {', '.join(given)})" if given else ""))
+        if self.duration_s is not None and self.stop_h is not None:
+            expected = self.start_h + self.duration_s / 3600.0
+            if abs(self.stop_h - expected) > 1e-9 * max(1.0, abs(expected)):
+                raise ValueError(
+                    f"stop_h: {self.stop_h:g} h disagrees with start_h + duration_s / 3600 = {expected:.6g} h; "
+                    "expected one of stop_h or duration_s")
+        if self.rate_kg_s is not None and self.duration_s == 0:
+            raise ValueError("duration_s: a release rate needs duration_s > 0 (amount_kg with duration_s: 0 is "
+                             "an instantaneous release)")
+        return self
+
+    @property
+    def duration_known_s(self) -> float | None:
+        """How long the release lasts [s]: ``duration_s``, else ``stop_h - start_h``; None if neither is given."""
+        if self.duration_s is not None:
+            return float(self.duration_s)
+        if self.stop_h is not None:
+            return (self.stop_h - self.start_h) * 3600.0
+        return None
 
 
 class CityRelease(_ReleaseBase):
@@ -126,6 +188,16 @@ class MetConfig(_Model):
     month: int | None = Field(None, ge=1, le=12, description="climatology month; default from the start date")
     u_m_s: float = Field(0.0, ge=-MAX_WIND_M_S, le=MAX_WIND_M_S, description="uniform eastward wind [m s-1]")
     v_m_s: float = Field(0.0, ge=-MAX_WIND_M_S, le=MAX_WIND_M_S, description="uniform northward wind [m s-1]")
+    vertical: Literal["levels", "single"] | None = Field(
+        None, description="levels: winds interpolated in height between the file's levels (needs several levels "
+        "with geopotential); single: one level's wind at every height (met.level_hpa, the old behaviour); "
+        "default: levels when the met has them and no level_hpa is given, else single")
+    boundary_layer: Literal["met", "constant"] | None = Field(
+        None, description="met: mixing height, stability and turbulence from the met (read or diagnosed from the "
+        "profile); constant: turbulence.mixing_height_m and kz_m2_s everywhere; default: met when the met file "
+        "gives or lets plumecast diagnose it, else constant")
+    roughness_length_m: float = Field(0.1, gt=0, le=5,
+                                      description="z0 of the log-law wind profile below the lowest level [m]")
 
     @model_validator(mode="after")
     def _path_for_file(self) -> MetConfig:
@@ -136,6 +208,18 @@ class MetConfig(_Model):
             raise ValueError("met.source is 'file' but no met.path is given")
         if self.source != "file" and self.path is not None:
             raise ValueError(f"met.path is given but met.source is {self.source!r}; set source: file")
+        if self.vertical == "levels" and self.level_hpa is not None:
+            raise ValueError(f"vertical: 'levels' uses every level of the met, but level_hpa ({self.level_hpa:g}) "
+                             "picks one; remove level_hpa or set vertical: single")
+        if self.vertical == "levels" and self.source == "uniform":
+            raise ValueError("vertical: a uniform wind has one level; expected vertical: single (or leave it out)")
+        if self.boundary_layer == "met":
+            if self.source != "file":
+                raise ValueError(f"boundary_layer: 'met' needs a met file (source: file); the {self.source} winds "
+                                 "carry no boundary layer; expected boundary_layer: constant (or leave it out)")
+            if self.vertical == "single" or self.level_hpa is not None:
+                raise ValueError("boundary_layer: 'met' needs the met's levels (vertical: levels, no level_hpa); "
+                                 "expected boundary_layer: constant with one wind level")
         return self
 
 
@@ -143,6 +227,48 @@ class TurbulenceConfig(_Model):
     kh_m2_s: float = Field(1.0e4, ge=0, description="horizontal eddy diffusivity [m2 s-1]")
     kz_m2_s: float = Field(50.0, ge=0, description="vertical eddy diffusivity in the mixed layer [m2 s-1]")
     mixing_height_m: float = Field(1000.0, gt=0, le=10000, description="boundary-layer (mixing) height [m]")
+    kz_free_m2_s: float = Field(0.1, ge=0, le=100, description="vertical eddy diffusivity above the boundary "
+                                "layer (free troposphere) [m2 s-1]")
+
+
+class DepositionConfig(_Model):
+    """Removal of the gas at the ground (dry deposition) and by rain (below-cloud
+    scavenging). Keys left out take the agent's values (``plumecast.agents``,
+    ``data/agents/deposition.csv``); where the agent has none, that removal is off
+    and the run says so. ``deposition: off`` turns both off."""
+
+    dry_velocity_m_s: float | None = Field(
+        None, ge=0, le=MAX_DRY_VELOCITY_M_S,
+        description="dry deposition velocity at the lowest level [m s-1] (default: the agent's)")
+    scavenging_a_s: float | None = Field(
+        None, ge=0, le=MAX_SCAVENGING_A_S,
+        description="below-cloud scavenging factor a of Lambda = a P^b, P in mm h-1 [s-1] (default: the agent's)")
+    scavenging_b: float | None = Field(
+        None, ge=0, le=MAX_SCAVENGING_B,
+        description="below-cloud scavenging exponent b of Lambda = a P^b [-] (default: the agent's, else 0.62)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _off(cls, data: Any) -> Any:
+        if data is False or (isinstance(data, str) and data.strip().lower() in ("off", "none", "false", "no")):
+            return {"dry_velocity_m_s": 0.0, "scavenging_a_s": 0.0, "scavenging_b": 0.0}
+        if data is True or (isinstance(data, str) and data.strip().lower() in ("on", "true", "yes", "agent")):
+            return {}
+        if not isinstance(data, dict):
+            raise ValueError("expected off, or a mapping with dry_velocity_m_s [m s-1], scavenging_a_s [s-1] "
+                             "and scavenging_b")
+        return data
+
+    @property
+    def off(self) -> bool:
+        """Both removals switched off explicitly."""
+        return self.dry_velocity_m_s == 0.0 and self.scavenging_a_s == 0.0
+
+
+#: scavenging exponent used when a scenario gives ``scavenging_a_s`` but neither it
+#: nor the agent gives ``b``: FLEXPART's value for every gas it lists (Pisso et al.
+#: 2019, Geosci. Model Dev. 12:4955, doi:10.5194/gmd-12-4955-2019)
+DEFAULT_SCAVENGING_B = 0.62
 
 
 class NearFieldConfig(_Model):
@@ -207,6 +333,9 @@ class ReceptorPoint(_Model):
                                      "(figures then say unknown, never 0)")
     radius_km: float | None = Field(None, ge=0, le=100, description="radius of the place's area; its exposure "
                                     "is the mean over the disc (default: a point)")
+    air_changes_per_hour: float | None = Field(
+        None, gt=0, le=50, description="of the building there, for the indoor concentration of plumecast zones' "
+        "threat at a point (default: the shelter's, else 0.5) [h-1]")
 
 
 class CitySelection(_Model):
@@ -259,6 +388,8 @@ class Scenario(_Model):
     agent: AgentSpec = Field("chlorine", validate_default=True, description="table name or inline definition")
     met: MetConfig = MetConfig()
     turbulence: TurbulenceConfig = TurbulenceConfig()
+    deposition: DepositionConfig = Field(
+        DepositionConfig(), description="dry deposition and wet scavenging (off, or values; default: the agent's)")
     near_field: NearFieldConfig = NearFieldConfig()
     releases: list[Release] = Field(min_length=1)
     termination_h: float | None = Field(None, gt=0, description="all sources stop at this time [h after start]")
@@ -267,6 +398,11 @@ class Scenario(_Model):
     shelter: ShelterConfig | None = None
     plans: list[PlanConfig] = Field(default_factory=list, description="response plans to compare (plumecast compare)")
     ensemble: EnsembleConfig | None = Field(None, description="ensemble members for plumecast compare")
+    local_weather: LocalWeather | None = Field(
+        None, description="the weather observed at the release (plumecast zones; run and compare ignore it)")
+    zones: ZonesConfig | None = Field(None, description="levels of concern of plumecast zones (run ignores it)")
+    reference: dict[str, Any] | None = Field(
+        None, description="what was observed in a real case, kept with the scenario (no mode reads it)")
 
     @field_validator("start", "end", "issued_at")
     @classmethod
@@ -279,6 +415,14 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _times(self) -> Scenario:
+        for i, rel in enumerate(self.releases):
+            if isinstance(rel, PointRelease) and rel.rate_kg_s is None:
+                what = "a tank" if rel.tank is not None else "amount_kg"
+                raise ValueError(
+                    f"releases.{i}.rate_kg_s: the particle forecast (run, compare) needs an emission rate; "
+                    f"this release gives {what}, which only plumecast zones reads; expected rate_kg_s [kg s-1] "
+                    "with stop_h or duration_s"
+                )
         if self.duration_h is None and self.end is None:
             raise ValueError("give either duration_h or end")
         if self.duration_h is not None and self.end is not None:
@@ -350,6 +494,26 @@ class Scenario(_Model):
 
     def resolved_agent(self) -> Agent:
         return self.agent
+
+    def deposition_values(self) -> tuple[float, float, float, list[str]]:
+        """Dry deposition velocity [m s-1], scavenging factor a [s-1] and exponent b [-]
+        of the run (the scenario's ``deposition`` keys, else the agent's; unknown
+        values are 0, removal off), and one line per value left at 0 for want of a
+        source."""
+        d, a = self.deposition, self.agent
+        notes: list[str] = []
+        vd = d.dry_velocity_m_s if d.dry_velocity_m_s is not None else a.dry_velocity_m_s
+        sa = d.scavenging_a_s if d.scavenging_a_s is not None else a.scavenging_a_s
+        sb = d.scavenging_b if d.scavenging_b is not None else a.scavenging_b
+        if vd is None:
+            notes.append(f"{a.name}: no verified dry deposition velocity; dry deposition is off "
+                         "(give deposition.dry_velocity_m_s to include it)")
+        if sa is None:
+            notes.append(f"{a.name}: no verified wet scavenging parameters; wet scavenging is off "
+                         "(give deposition.scavenging_a_s to include it)")
+        if sb is None:
+            sb = DEFAULT_SCAVENGING_B if sa else 0.0
+        return float(vd or 0.0), float(sa or 0.0), float(sb), notes
 
     def replace(self, **changes: Any) -> Scenario:
         """A validated copy with some top-level keys changed (this one is unchanged).
@@ -570,9 +734,10 @@ def _validate(
         raise ScenarioError(f"{source}: expected a mapping of keys (name, start, releases, ...) at the top level")
     if "releases" not in data and "source" in data and "meteorology" in data:
         raise ScenarioError(
-            f"{source}: this is a local scenario for `plumecast zones` (it has source and meteorology and no "
-            f"releases); run it with `plumecast zones {source}`. `plumecast run` reads a scenario with start, "
-            "releases and met (see docs/scenario.md)"
+            f"{source}: this is a local scenario in the old format of `plumecast zones` (source, release, "
+            f"meteorology; no releases); run it with `plumecast zones {source}`. For `plumecast run` describe the "
+            "release under releases (type: point, lat, lon, rate_kg_s, stop_h) and add start, duration_h and met; "
+            "the weather goes under local_weather, and the same file then drives zones too (docs/scenario.md)"
         )
     try:
         sc = Scenario.model_validate(data)
@@ -718,3 +883,67 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
     data, lines = _parse_yaml(text, str(path))
     return _validate(data, str(path), lines, path.parent)
+
+
+# ---------------------------------------------------------------------------
+# one scenario language: which mode reads which section
+
+#: Top-level keys ``plumecast zones`` reads; every other key of :class:`Scenario`
+#: (start, met, output, particles, plans, ...) belongs to the particle forecast.
+ZONES_KEYS = frozenset({"name", "description", "agent", "releases", "local_weather", "zones", "receptors",
+                        "shelter", "reference"})
+#: Top-level keys only ``plumecast compare`` reads (``run`` ignores them).
+COMPARE_ONLY_KEYS = frozenset({"plans", "ensemble"})
+Mode = Literal["run", "compare", "zones"]
+
+
+def readers(key: str) -> str:
+    """The modes that read top-level key ``key`` of the scenario language, in words."""
+    if key in COMPARE_ONLY_KEYS:
+        return "compare"
+    if key in ("local_weather", "zones"):
+        return "zones"
+    if key in ZONES_KEYS:
+        return "zones, run and compare"
+    return "run and compare"
+
+
+def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str]:
+    """The sections (and release / receptor keys) of ``sc`` that ``mode`` does not
+    read, each with the modes that read it.
+
+    A section counts when it is given (not left at its default), so a scenario
+    changed with :meth:`Scenario.replace` reports the same as the file it came
+    from. ``reference`` and ``description`` are a record and never listed.
+    """
+    out: dict[str, str] = {}
+    if sc.local_weather is not None:
+        out["local_weather"] = "zones"
+    if sc.zones is not None:
+        out["zones"] = "zones"
+    if mode == "run":
+        if sc.plans:
+            out["plans"] = "compare"
+        if sc.ensemble is not None:
+            out["ensemble"] = "compare"
+    for i, rel in enumerate(sc.releases):
+        if isinstance(rel, PointRelease):
+            if rel.temperature_c is not None:
+                out[f"releases.{i}.temperature_c"] = "zones"
+            if rel.dense_gas != "auto":
+                out[f"releases.{i}.dense_gas"] = "zones"
+    for k, p in enumerate(sc.receptors.points):
+        if p.air_changes_per_hour is not None:
+            out[f"receptors.points.{k}.air_changes_per_hour"] = "zones"
+    return out
+
+
+def ignored_line(ignored: dict[str, str], mode: Mode) -> str | None:
+    """One line for the user: the keys ``mode`` did not read, grouped by the modes
+    that read them (:func:`ignored_keys`); None when it read everything given."""
+    if not ignored:
+        return None
+    by: dict[str, list[str]] = {}
+    for key, who in ignored.items():
+        by.setdefault(who, []).append(key)
+    return f"{mode} ignored: " + "; ".join(f"{', '.join(keys)} (read by {who})" for who, keys in by.items())

@@ -120,3 +120,45 @@ def test_boiling_pool_heat_flux_and_mass() -> None:
     evaporated = float(np.sum(ev[1:] * np.diff(t)))
     assert 0 < evaporated <= 600.0 + 1e-6
     assert area.max() > 0
+
+
+# --------------------------------------------------------------------------- worked examples
+# CCPS (1999) *Guidelines for Consequence Analysis of Chemical Releases*, AIChE, examples on
+# pp. 40 (liquid through a hole) and 47 (gas through a hole). The printed pages were not opened
+# here: inputs and answers are those of the transcription in A.E. Farrell's GasDispersion.jl
+# (test/source_models/jet_source_tests.jl @ 1c8fe1e, "known answer" of each example), which
+# evaluates the same CCPS equations (2.1.8 liquid, 2.1.17 gas) and keeps every digit.
+
+
+def test_ccps_1999_p40_liquid_jet() -> None:
+    # 10 mm hole, C_d 0.63, liquid 490 kg/m3 at 120,935.0368 Pa abs into 101,325 Pa:
+    # 0.21691154763598 kg/s at 5.636333880812954 m/s
+    area = math.pi * 0.01**2 / 4.0
+    rate = liquid_orifice_mass_rate(120_935.0368, 490.0, area, discharge_coefficient=0.63)
+    assert rate == pytest.approx(0.21691154763598, rel=1e-9)
+    assert rate / (490.0 * area) == pytest.approx(5.636333880812954, rel=1e-9)
+
+
+def test_ccps_1999_p47_gas_jet_choked() -> None:
+    # 10 mm hole, C_d 0.85, gas at 501 kPa abs and 298 K with density 8.90 kg/m3, k = 1.15:
+    # choked, 0.09002799947040846 kg/s; throat pressure 287,766.01316878956 Pa
+    p, t, k = 501e3, 298.0, 1.15
+    m = 8.90 * R_GAS * t / p  # molecular weight that gives the example's density
+    area = math.pi * 0.01**2 / 4.0
+    assert gas_orifice_mass_rate(p, t, m, k, area, discharge_coefficient=0.85) == pytest.approx(
+        0.09002799947040846, rel=1e-9)
+    assert critical_pressure_ratio(k) * p == pytest.approx(287_766.01316878956, rel=1e-12)
+
+
+def test_adiabatic_choked_blowdown_has_the_closed_form_solution() -> None:
+    # not a printed example: the exact solution of the model's own mass balance. Isentropic tank
+    # (p ∝ m^k, T ∝ m^(k-1)) through a choked orifice (mdot ∝ p/sqrt(T) ∝ m^((k+1)/2)) gives
+    # p/p0 = (1 + (k-1)/2 t/tau)^(-2k/(k-1)), tau = m0/mdot0; checked while the flow stays choked
+    v, p0, t0, m, k, a = 2.0, 50e5, 300.0, 0.028, 1.4, 2e-5
+    time, rate, mass = gas_tank_blowdown(v, p0, t0, m, k, a, adiabatic=True)
+    tau = mass[0] / rate[0]
+    p = p0 * (mass / mass[0]) ** k
+    choked = p > P_ATM_PA / critical_pressure_ratio(k)
+    expect = p0 * (1.0 + 0.5 * (k - 1.0) * time / tau) ** (-2.0 * k / (k - 1.0))
+    assert choked.sum() > 10
+    assert np.allclose(p[choked], expect[choked], rtol=1e-5)

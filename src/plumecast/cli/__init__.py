@@ -22,6 +22,7 @@ app = typer.Typer(
 def _register() -> None:
     from plumecast.cli import compare as compare_cmd
     from plumecast.cli import global_run, info, validate, zones
+    from plumecast.cli import met as met_cmd
     from plumecast.cli import serve as serve_cmd
 
     global_run.register(app)
@@ -30,6 +31,7 @@ def _register() -> None:
     info.register(app)
     compare_cmd.register(app)
     serve_cmd.register(app)
+    met_cmd.register(app)
 
 
 _register()

@@ -93,11 +93,14 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
     summary.add_column("")
     b = result.budget
     summary.add_row("agent", result.agent.name)
-    summary.add_row("winds", f"{result.stats['wind_source']} ({result.stats['wind_level']})")
+    summary.add_row("winds", _winds_line(result.stats))
     summary.add_row("period", f"{scenario.start.isoformat()} UTC + {scenario.run_hours:g} h, step {scenario.time_step_s:g} s")
     summary.add_row("particles", f"{scenario.particles:,} ({scenario.backend} backend, seed {scenario.seed})")
     summary.add_row("released", _fmt_mass(b.released))
     summary.add_row("airborne / decayed / left domain", f"{_fmt_mass(b.airborne)} / {_fmt_mass(b.decayed)} / {_fmt_mass(b.exited)}")
+    summary.add_row("deposited (dry / wet)", f"{_fmt_mass(b.deposited_dry)} / {_fmt_mass(b.deposited_wet)}")
+    if b.neutralised:
+        summary.add_row("neutralised", _fmt_mass(b.neutralised))
     summary.add_row("mass balance residual", f"{abs(b.residual) / max(b.released, 1e-300):.1e} of released")
     summary.add_row("peak near-surface concentration", f"{float(result.concentration.max()):.3g} kg m-3")
     summary.add_row("particle-steps", f"{result.particle_steps:,} in {result.stats['kernel_s']:.1f} s "
@@ -105,6 +108,10 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
     summary.add_row("wall time", f"{result.wall_s:.1f} s ("
                     + ", ".join(f"{k} {v:.2f} s" for k, v in result.stats["phases_s"].items()) + ")")
     console.print(summary)
+    lines = result.stats.get("met_provenance", [])
+    if lines:
+        console.print("[bold]met and removal[/] (also in concentration.nc, attribute met_provenance):\n  "
+                      + "\n  ".join(str(line) for line in lines), highlight=False)
 
     consequences = None
     if result.receptor_series is not None:
@@ -149,6 +156,15 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
     written += write_dashboard_files(result, outdir)
     return {"result": result, "consequences": consequences, "written": written,
             "output_s": time.perf_counter() - t_out}
+
+
+def _winds_line(stats: dict[str, Any]) -> str:
+    """What the run's winds were, as the run describes them (climatological mean
+    winds are said to be so, never a forecast)."""
+    for line in stats.get("met_provenance", []):
+        if str(line).startswith("winds: "):
+            return str(line).removeprefix("winds: ")
+    return f"{stats.get('wind_source', '')} ({stats.get('wind_level', '')})"
 
 
 def register(app: typer.Typer) -> None:
@@ -203,7 +219,8 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="replace the results already in OUTDIR")] = False,
     ) -> None:
         """Run the built-in "poison sky" scenario: a fictional gas emitted in every city of
-        >= 15,000 people, 72 h on the shipped ERA-Interim winds. By default the decision the
+        >= 15,000 people, 72 h on climatological mean winds (the shipped ERA-Interim seasonal
+        means, not a forecast). By default the decision the
         story faced: four response plans compared over a 20-member ensemble (plumecast
         compare); with --single, one forecast with the casualty table of the 20 largest
         cities and a map."""

@@ -47,15 +47,11 @@ def _deaths(rec: Any, i: int, suffix: str) -> str:
     return text
 
 
-def _distance_km(dist_m: float) -> str:
-    if dist_m <= 0:
-        return "not reached"
-    if dist_m >= 99_000:
-        return f"> {dist_m / 1000:.0f}"
-    return f"{dist_m / 1000:.2f}"
-
-
 def _zone_table(result: Any) -> Table:
+    """The zone table; its thresholds, exposures and distances are written by the
+    same functions as the map legend (:func:`plumecast.nearfield.zones.legend_labels`)."""
+    from plumecast.nearfield.zones.export import distance_text, exposure_text, threshold_text
+
     sc = result.scenario
     table = Table(
         title=f"{sc.name}: {result.agent.name}, PG class {result.setup.pg_class}, "
@@ -89,9 +85,9 @@ def _zone_table(result: Any) -> Table:
                 listed_text += f" + {row['receptors_unknown_population']} unknown"
         table.add_row(
             escape(row["level"]),
-            _fmt(row["threshold_ppm"]),
-            "fixed level" if not math.isfinite(row["exposure_duration_min"]) else f"{row['exposure_duration_min']:.1f}",
-            _distance_km(row["max_distance_m"]),
+            threshold_text(row["threshold_ppm"]),
+            exposure_text(row["exposure_duration_min"]),
+            distance_text(row["max_distance_m"]),
             f"{row['area_km2']:.3g}",
             escape(people_text),
             escape(listed_text),
@@ -139,17 +135,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("zones")
     def zones_command(
-        scenario: Path = typer.Argument(..., help="local scenario YAML (see docs/local_scale.md)"),
+        scenario: Path = typer.Argument(..., help="scenario YAML: releases and local_weather (docs/scenario.md); "
+                                        "the old local format (source, release, meteorology) is still read"),
         out: Path = typer.Option(Path("plumecast-zones"), "-o", "--output",
                                  help="folder for zones.geojson/.kml/.png (created if needed)"),
         no_receptors: bool = typer.Option(False, "--no-receptors", help="skip cities / receptors"),
         force: bool = typer.Option(False, "--force", help="replace the results already in the folder"),
+        release: str | None = typer.Option(None, "--release",
+                                           help="name or index of the point release to model when releases has several"),
     ) -> None:
         """Footprint of each level of concern, its maximum downwind distance, who is inside and how many may die."""
         from plumecast.fileio import OutputSet
-        from plumecast.nearfield.zones import load_local_scenario
+        from plumecast.nearfield.zones import read_zones_scenario
 
-        sc = load_local_scenario(scenario)
+        read = read_zones_scenario(scenario, release)
+        for note in read.notes():
+            console.print(escape(note), highlight=False)
+        sc = read.scenario
         with OutputSet(out, command="zones", force=force) as outset:
             written = _zones_into(sc, outset.path, no_receptors)
         for p in written:
@@ -187,8 +189,8 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
     console.print(f"people inside: {escape(result.people_basis)}", highlight=False)
     if result.population_source is None:
         console.print(
-            "  for a count give population: {raster: FILE} in the scenario (WorldPop, GHS-POP or "
-            "LandScan persons per cell, EPSG:4326)",
+            "  for a count give receptors: {population_raster: FILE} in the scenario (WorldPop, GHS-POP or "
+            "LandScan persons per cell, EPSG:4326; in the old local format population: {raster: FILE})",
             highlight=False,
         )
     rec = result.receptors

@@ -57,10 +57,12 @@ __all__ = [
     "MET_SUFFIXES",
     "met_members",
     "met_paths",
+    "join_on_time",
     "open_met_dataset",
     "STEADY_TIME",
     "build_wind_dataset",
     "inside_wind_domain",
+    "is_grib",
     "check_wind_dataset",
     "normalise_wind",
     "open_wind",
@@ -83,6 +85,19 @@ GRIB_SUFFIXES = (".grib", ".grib2", ".grb", ".grb2")
 
 #: File name endings taken from a met folder (netCDF and GRIB).
 MET_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf") + GRIB_SUFFIXES
+
+
+def is_grib(path: Path) -> bool:
+    """True for a GRIB file: a GRIB name ending, or a file that starts with the
+    GRIB indicator section ``GRIB`` (NCEP names such as ``gfs.t00z.pgrb2.0p25.f003``
+    have no ending; WMO Manual on Codes, FM 92 GRIB, section 0)."""
+    if path.suffix.lower() in GRIB_SUFFIXES:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"GRIB"
+    except OSError:
+        return False
 
 #: Names of an ensemble-member dimension (ERA5/ENS/GEFS via cfgrib: ``number``).
 MEMBER_DIMS = ("number", "member", "realization", "ensemble", "ens")
@@ -751,7 +766,7 @@ def met_paths(path: MetPath) -> list[Path]:
         if p.is_file():
             out.append(p)
         elif p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in MET_SUFFIXES)
+            found = sorted(f for f in p.iterdir() if f.is_file() and (f.suffix.lower() in MET_SUFFIXES or is_grib(f)))
             if not found:
                 raise _err(str(p), f"folder holds no met file; expected files ending in {', '.join(MET_SUFFIXES)}")
             out.extend(found)
@@ -807,7 +822,7 @@ def _open_grib(path: Path, winds: bool) -> xr.Dataset:
 def _open_lazy(path: Path, winds: bool = True) -> xr.Dataset:
     """One met file, opened lazily (dask-backed; nothing read but the metadata)."""
     try:
-        if path.suffix.lower() in GRIB_SUFFIXES:
+        if is_grib(path):
             return _open_grib(path, winds)
         return xr.open_dataset(path, chunks={})
     except MetDataError:
@@ -913,11 +928,31 @@ def open_met_dataset(path: MetPath, *, winds: bool = True) -> xr.Dataset:
     paths = met_paths(path)
     if len(paths) == 1:
         return _open_lazy(paths[0], winds)
-    parts = []
-    for p in paths:
-        sub, times = _on_time(_open_lazy(p, winds), p, winds)
-        parts.append((times.min(), p, sub, np.sort(times)))
-    parts.sort(key=lambda x: x[0])
+    return join_on_time([(p, *_on_time(_open_lazy(p, winds), p, winds)) for p in paths])
+
+
+def join_on_time(files: Sequence[tuple[Path, xr.Dataset, np.ndarray]]) -> xr.Dataset:
+    """Join per-file datasets along ``time``, checking grids, overlaps and gaps.
+
+    Parameters
+    ----------
+    files : (path, dataset, times) per file; each dataset has the dimension
+        ``time`` (valid times ``times``) and the coordinate ``met_file``.
+
+    Returns
+    -------
+    xarray.Dataset
+        The datasets concatenated in time order (lazily), attr ``source`` naming
+        the files.
+
+    Raises
+    ------
+    MetDataError
+        Naming the file: other variables, grid, levels or members than the first
+        file, a time overlap with another file, or a gap (a step between files
+        more than 1.5 times the steps around it).
+    """
+    parts = sorted(((np.min(t), p, sub, np.sort(t)) for p, sub, t in files), key=lambda x: x[0])
     first_path, first = parts[0][1], parts[0][2]
     for _, p, sub, _ in parts[1:]:
         _check_same_grid(first, first_path, sub, p)

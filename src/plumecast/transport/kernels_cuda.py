@@ -26,6 +26,11 @@ Two variants, chosen by backend name:
 CuPy is an optional extra (``pip install "plumecast[gpu]"``); without it, or
 without a CUDA device, asking for a ``cuda`` backend raises
 BackendUnavailableError. There is no silent fallback.
+
+Not yet on the GPU: winds on more than one level, vertical advection, a boundary
+layer from the met and deposition (the 3-D physics of :mod:`kernels_numpy`). A run
+that needs them raises BackendUnavailableError naming what is missing
+(:func:`check_supported`) rather than running the single-level physics.
 """
 
 from __future__ import annotations
@@ -383,6 +388,24 @@ _THREADS = 256
 VARIANTS = ("float64", "mixed")
 
 
+def check_supported(wind: WindGrid, physics: StepPhysics) -> None:
+    """Raise BackendUnavailableError if the run needs physics the CUDA kernels do
+    not have yet (see the module docstring)."""
+    missing = []
+    if wind.nz > 1:
+        missing.append(f"winds on {wind.nz} levels")
+    if wind.w is not None:
+        missing.append("vertical velocity")
+    if wind.surface is not None:
+        missing.append("a boundary layer from the met")
+    if physics.deposits:
+        missing.append("dry deposition / wet scavenging")
+    if missing:
+        raise BackendUnavailableError(
+            f"backend 'cuda': {', '.join(missing)} are not in the CUDA kernel yet; use backend 'numba' "
+            "(or single-level met without deposition on the GPU)")
+
+
 def _cupy() -> Any:
     try:
         import cupy
@@ -463,7 +486,7 @@ class CudaBackend:
     def _wind(self, wind: WindGrid) -> Any:
         # keep a reference to the WindGrid itself: an id() could be reused by a new object
         if self._wind_cache is None or self._wind_cache[0] is not wind:
-            v = wind.vec[:, 0]  # (time, 3, lat, lon): one level (3-D winds are not in the CUDA kernel yet)
+            v = wind.vec[:, 0]  # (time, 3, lat, lon): one level (check_supported refuses more)
             packed = np.zeros((v.shape[0], v.shape[2], v.shape[3], 4), np.float32)
             packed[..., :3] = np.moveaxis(v, 1, -1)
             self._wind_cache = (wind, self.cp.asarray(packed))
@@ -493,9 +516,12 @@ class CudaBackend:
         step0: int,
         nsteps: int,
         sampler: OutputSampler | None = None,
+        removed: np.ndarray | None = None,
     ) -> float:
         """Advance device particles (from :meth:`to_device`); host particles are
-        copied in and back."""
+        copied in and back. ``removed`` (dry, wet deposited mass) gets nothing: the
+        CUDA kernels refuse runs with deposition (:func:`check_supported`)."""
+        check_supported(wind, physics)
         cp = self.cp
         on_host = not isinstance(particles, DeviceParticles)
         dev = self.to_device(particles) if on_host else cast(DeviceParticles, particles)

@@ -27,13 +27,18 @@ field of a 1 degree grid stays in L2).
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import math
+from pathlib import Path
 from typing import Any
 
 import numba
 import numpy as np
+from numpy.typing import NDArray
 
 from plumecast.exposure import near_field_excluded, ring_add
+from plumecast.transport import boundary_layer as bl
 from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
@@ -59,12 +64,12 @@ def _inv_sqrt_1p(e):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
-    """Bilinear, linear-in-time interpolation of the Cartesian node wind.
-
-    ``vf`` is the wind flattened from (time, 3, lat, lon); ``fpar`` holds
-    (lon0, dlon, lat0, dlat, 1/dlon, 1/dlat). Same arithmetic as the oracle's
-    ``interpolate_wind`` up to the rounding of a multiplication by 1/dlon."""
+def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
+    """Offsets of the four grid nodes round (lon, lat) in a (lat, lon) plane and their
+    bilinear weights, ``(o00, o01, o10, o11, w00, w01, w10, w11)``, and whether the
+    point is inside the domain. ``fpar`` holds (lon0, dlon, lat0, dlat, 1/dlon,
+    1/dlat). Same arithmetic as the oracle's ``_corners`` up to the rounding of a
+    multiplication by 1/dlon."""
     nlon = ipar[0]
     nlat = ipar[1]
     ok = True
@@ -99,33 +104,126 @@ def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     j1 = min(j0 + 1, nlat - 1)
     # unsigned offsets (all are >= 0): numba wraps negative signed indices round,
     # a compare and select on every load otherwise
-    plane = np.uint64(nlat * nlon)
-    o00 = np.uint64(j0 * nlon + i0)
-    o01 = np.uint64(j0 * nlon + i1)
-    o10 = np.uint64(j1 * nlon + i0)
-    o11 = np.uint64(j1 * nlon + i1)
-    w00 = (1.0 - a) * (1.0 - b)
-    w01 = a * (1.0 - b)
-    w10 = (1.0 - a) * b
-    w11 = a * b
+    cn = (np.uint64(j0 * nlon + i0), np.uint64(j0 * nlon + i1), np.uint64(j1 * nlon + i0),
+          np.uint64(j1 * nlon + i1), (1.0 - a) * (1.0 - b), a * (1.0 - b), (1.0 - a) * b, a * b)
+    return cn, ok
+
+
+@numba.njit(inline="always")
+def _bil(f, base, cn):  # type: ignore[no-untyped-def]
+    """Bilinear interpolation in the plane of the flat array ``f`` that starts at ``base``."""
+    return cn[4] * f[base + cn[0]] + cn[5] * f[base + cn[1]] + cn[6] * f[base + cn[2]] + cn[7] * f[base + cn[3]]
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
+    """Bilinear, linear-in-time interpolation of the Cartesian node wind of one level.
+
+    ``vf`` is the wind flattened from (time, 1, 3, lat, lon). Same arithmetic as the
+    oracle's ``interpolate_wind`` up to the rounding of a multiplication by 1/dlon."""
+    cn, ok = _corners(lon, lat, fpar, ipar)
+    plane = np.uint64(ipar[1] * ipar[0])
     base = np.uint64(k * 3) * plane
-    vx = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-    base += plane
-    vy = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-    base += plane
-    vz = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
+    vx = _bil(vf, base, cn)
+    vy = _bil(vf, base + plane, cn)
+    vz = _bil(vf, base + plane + plane, cn)
     if w > 0.0:
         k1 = min(k + 1, ipar[5] - 1)
         base = np.uint64(k1 * 3) * plane
-        ux = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-        base += plane
-        uy = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-        base += plane
-        uz = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
+        ux = _bil(vf, base, cn)
+        uy = _bil(vf, base + plane, cn)
+        uz = _bil(vf, base + plane + plane, cn)
         vx = (1.0 - w) * vx + w * ux
         vy = (1.0 - w) * vy + w * uy
         vz = (1.0 - w) * vz + w * uz
     return vx, vy, vz, ok
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
+    """The particle's lower level, weight of the level above and log-law factor
+    (:func:`kernels_numpy.level_weights`), found from the lookup table of
+    :meth:`WindGrid.level_params` (``zpar`` = (1/dz, 1/ln(z_0m/z0), z0))."""
+    if nz == 1:
+        return 0, 0.0, 1.0
+    if z >= zm[nz - 1]:
+        return nz - 1, 0.0, 1.0
+    if z < zm[0]:
+        return 0, 0.0, math.log(max(z, zpar[2]) / zpar[2]) * zpar[1]
+    lev = ztab[min(int(z * zpar[0]), ztab.size - 1)]
+    while lev < nz - 2 and z >= zm[lev + 1]:
+        lev += 1
+    while lev > 0 and z < zm[lev]:  # z / dz rounded up into the next table cell
+        lev -= 1
+    return lev, (z - zm[lev]) * zinv[lev], 1.0
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _record3(vf, wf, k, lev, c, nz, plane, cn, want_w):  # type: ignore[no-untyped-def]
+    """Wind (and vertical velocity) of record ``k`` at height weights (lev, c)."""
+    base = np.uint64((k * nz + lev) * 3) * plane
+    ax = _bil(vf, base, cn)
+    ay = _bil(vf, base + plane, cn)
+    az = _bil(vf, base + plane + plane, cn)
+    aw = 0.0
+    wbase = np.uint64(k * nz + lev) * plane
+    if want_w:
+        aw = _bil(wf, wbase, cn)
+    if c > 0.0:
+        base += np.uint64(3) * plane
+        ax = (1.0 - c) * ax + c * _bil(vf, base, cn)
+        ay = (1.0 - c) * ay + c * _bil(vf, base + plane, cn)
+        az = (1.0 - c) * az + c * _bil(vf, base + plane + plane, cn)
+        if want_w:
+            aw = (1.0 - c) * aw + c * _bil(wf, wbase + plane, cn)
+    return ax, ay, az, aw
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _interp3(vf, wf, k, w, lev, c, f, cn, ipar, want_w):  # type: ignore[no-untyped-def]
+    """Wind on levels: each record at the particle's height (:func:`_record3`), then
+    linear in time, then the log-law factor ``f`` (the oracle's ``interpolate_wind``
+    with levels). ``vf`` is flattened from (time, nz, 3, lat, lon), ``wf`` from
+    (time, nz, lat, lon)."""
+    nz = ipar[6]
+    plane = np.uint64(ipar[1] * ipar[0])
+    vx, vy, vz, vw = _record3(vf, wf, k, lev, c, nz, plane, cn, want_w)
+    if w > 0.0:
+        k1 = min(k + 1, ipar[5] - 1)
+        ux, uy, uz, uw = _record3(vf, wf, k1, lev, c, nz, plane, cn, want_w)
+        vx = (1.0 - w) * vx + w * ux
+        vy = (1.0 - w) * vy + w * uy
+        vz = (1.0 - w) * vz + w * uz
+        vw = (1.0 - w) * vw + w * uw
+    if f != 1.0:
+        vx *= f
+        vy *= f
+        vz *= f
+        vw *= f
+    return vx, vy, vz, vw
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _surface(sf, k, w, cn, ipar, precip):  # type: ignore[no-untyped-def]
+    """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
+    if ``precip``) at the corners ``cn``, linear in time. ``sf`` is flattened from
+    (time, 5, lat, lon)."""
+    plane = np.uint64(ipar[1] * ipar[0])
+    base = np.uint64(k * 5) * plane
+    h = _bil(sf, base, cn)
+    us = _bil(sf, base + plane, cn)
+    il = _bil(sf, base + np.uint64(2) * plane, cn)
+    ws = _bil(sf, base + np.uint64(3) * plane, cn)
+    pr = _bil(sf, base + np.uint64(4) * plane, cn) if precip else 0.0
+    if w > 0.0:
+        base = np.uint64(min(k + 1, ipar[5] - 1) * 5) * plane
+        h = (1.0 - w) * h + w * _bil(sf, base, cn)
+        us = (1.0 - w) * us + w * _bil(sf, base + plane, cn)
+        il = (1.0 - w) * il + w * _bil(sf, base + np.uint64(2) * plane, cn)
+        ws = (1.0 - w) * ws + w * _bil(sf, base + np.uint64(3) * plane, cn)
+        if precip:
+            pr = (1.0 - w) * pr + w * _bil(sf, base + np.uint64(4) * plane, cn)
+    return h, us, il, ws, pr
 
 
 @numba.njit(inline="always")
@@ -144,13 +242,37 @@ def _inside(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
 
 @numba.njit(inline="always", error_model="numpy")
 def _step(  # type: ignore[no-untyped-def]
-    px, py, pz, lo, la, z, xi1, xi2, xi3, k0s, w0s, kms, wms,
-    vf, fpar, ipar, half, full, sh, sig_z, h, diffuse_h, diffuse_z,
+    px, py, pz, lo, la, z, xi1, xi2, xi3, base, k0s, w0s, kms, wms,
+    vf, fpar, ipar, half, full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3,
 ):
     """One midpoint step of one particle: the new unit vector, its lookup lon/lat,
-    height, and whether the particle stayed inside the domain. ``xi1``-``xi3`` are the
-    step's standard normal deviates (horizontal east/north-ish pair, vertical)."""
-    vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
+    height, whether the particle stayed inside the domain, and the dry and wet
+    removal factors of its mass. ``xi1``-``xi3`` are the step's standard normal
+    deviates (horizontal east/north-ish pair, vertical), ``base`` its counter.
+
+    ``three_d`` (a compile-time constant: numba prunes the other branches, so the
+    single-level kernel is the code it was) switches on winds on levels, vertical
+    advection, the boundary layer from the met and deposition, whose data ``met3``
+    carries (see :func:`_make_advance`)."""
+    fd = 1.0
+    fw = 1.0
+    lev = 0
+    cz = 0.0
+    fz = 1.0
+    hs = h
+    us = -1.0
+    il = 0.0
+    ws = 0.0
+    pr = 0.0
+    if three_d:
+        wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, p3 = met3
+        lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
+        cn, ok1 = _corners(lo, la, fpar, ipar)
+        vx, vy, vz, _vw = _interp3(vf, wf, k0s, w0s, lev, cz, fz, cn, ipar, False)
+        if has_sfc:
+            hs, us, il, ws, pr = _surface(sf, k0s, w0s, cn, ipar, p3[3] > 0.0)
+    else:
+        vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
     rh = math.sqrt(px * px + py * py)
     if la < 80.0 and la > -80.0:
         inv = 1.0 / rh
@@ -172,7 +294,12 @@ def _step(  # type: ignore[no-untyped-def]
         qz *= r
         lom = math.atan2(qy, qx) * _RAD
         lam_ = math.asin(min(max(qz, -1.0), 1.0)) * _RAD
-    vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
+    vw = 0.0
+    if three_d:
+        cn2, ok2 = _corners(lom, lam_, fpar, ipar)
+        vx, vy, vz, vw = _interp3(vf, wf, kms, wms, lev, cz, fz, cn2, ipar, has_w)
+    else:
+        vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
     d = vx * qx + vy * qy + vz * qz
     dx = (vx - d * qx) * full
     dy = (vy - d * qy) * full
@@ -187,7 +314,7 @@ def _step(  # type: ignore[no-untyped-def]
             else:
                 dy += sh * xi1
                 dx -= sh * xi2
-        if diffuse_z and z <= h:
+        if not three_d and diffuse_z and z <= h:
             # reflect at 0 and h as often as needed (kernels_numpy.fold_into_layer)
             two_h = 2.0 * h
             z = z + sig_z * xi3
@@ -196,6 +323,24 @@ def _step(  # type: ignore[no-untyped-def]
                 z = two_h - z
             z = min(max(z, 0.0), h)
             z = float(np.float32(z))  # the state is float32, as in the oracle
+    if three_d:
+        # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity)
+        if has_w:
+            z = z + vw * p3[2]  # vertical advection, reflected at the ground
+            if z < 0.0:
+                z = -z
+        if has_sfc:
+            z = bl.vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
+        elif diffuse_z and z <= h:
+            two_h = 2.0 * h
+            z = z + sig_z * xi3
+            z = z - two_h * math.floor(z / two_h)
+            if z > h:
+                z = two_h - z
+            z = min(max(z, 0.0), h)
+        z = float(np.float32(z))
+        if deposit:
+            fd, fw = bl.removal_factors(z, hs, p3[5], pr, p3[3], p3[4], p3[2])
     nx = px + dx
     ny = py + dy
     nz = pz + dz
@@ -219,7 +364,7 @@ def _step(  # type: ignore[no-untyped-def]
         lon_n = math.atan2(ny, nx) * _RAD
         lat_n = math.asin(min(max(nz, -1.0), 1.0)) * _RAD
     ok = ok1 and ok2 and _inside(lon_n, lat_n, fpar, ipar)
-    return nx, ny, nz, lon_n, lat_n, z, ok
+    return nx, ny, nz, lon_n, lat_n, z, ok, fd, fw
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -282,24 +427,38 @@ def _lane_load(i, live, step0, end, lon, lat, zarr, mass, birth, status):  # typ
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _lane_step(st, xi, t, k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, sig_z, h,
-               diffuse_h, diffuse_z):  # type: ignore[no-untyped-def]
-    return _step(st[0], st[1], st[2], st[3], st[4], st[5], xi[0, t], xi[1, t], xi[2, t],
-                 k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, sig_z, h, diffuse_h, diffuse_z)
+def _lane_step(st, xi, bases, t, k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, sig_z, h,
+               diffuse_h, diffuse_z, three_d, met3):  # type: ignore[no-untyped-def]
+    return _step(st[0], st[1], st[2], st[3], st[4], st[5], xi[0, t], xi[1, t], xi[2, t], bases[t],
+                 k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
 
 
 @numba.njit(inline="always")
-def _lane_commit(st, new, step, decay_factor, do_sample, acc, blk, g, sfpar, sipar):  # type: ignore[no-untyped-def]
+def _lane_commit(st, new, step, decay_factor, do_sample, acc, blk, g, sfpar, sipar,
+                 three_d, dep_on, dep):  # type: ignore[no-untyped-def]
     """Accept the step ``new`` (from :func:`_step`) if the lane's particle is alive at
-    ``step``; returns the lane state and the mass decayed in the step."""
+    ``step``; returns the lane state and the mass decayed, dry-deposited and
+    wet-scavenged in the step (the last two added to ``dep[blk]`` at the end point
+    when ``dep_on``)."""
     if st[8] or step < st[7]:
-        return st, 0.0
+        return st, 0.0, 0.0, 0.0
     if not new[6]:
-        return (st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7], True, True), 0.0
+        return (st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7], True, True), 0.0, 0.0, 0.0
     m = st[6] * decay_factor
+    dec = st[6] - m
+    dry = 0.0
+    wet = 0.0
+    if three_d:
+        md = m * new[7]
+        mw = md * new[8]
+        dry = m - md
+        wet = md - mw
+        if dep_on and m != mw:
+            _add_cell(dep, blk, 0, new[3], new[4], m - mw, sfpar, sipar)
+        m = mw
     if do_sample:
         _deposit(acc, blk, g, new[3], new[4], new[5], m, sfpar, sipar)
-    return (new[0], new[1], new[2], new[3], new[4], new[5], m, st[7], False, False), st[6] - m
+    return (new[0], new[1], new[2], new[3], new[4], new[5], m, st[7], False, False), dec, dry, wet
 
 
 @numba.njit(inline="always")
@@ -315,12 +474,19 @@ def _lane_store(i, live, st, end, lon, lat, zarr, mass, status):  # type: ignore
 
 
 @numba.njit(inline="always")
+def _add_cell(acc, blk, g, lo, la, m, sfpar, sipar):  # type: ignore[no-untyped-def]
+    """Add ``m`` to the output-grid cell of (lo, la), if there is one."""
+    ci = int(math.floor((lo - sfpar[0]) / sfpar[1]))
+    cj = int(math.floor((la - sfpar[2]) / sfpar[3]))
+    if ci >= 0 and ci < sipar[0] and cj >= 0 and cj < sipar[1]:
+        acc[blk, g, cj, ci] += m
+
+
+@numba.njit(inline="always")
 def _deposit(acc, blk, g, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untyped-def]
+    """Sample a particle's mass into its output cell if it is below the layer depth."""
     if z < sfpar[4]:
-        ci = int(math.floor((lo - sfpar[0]) / sfpar[1]))
-        cj = int(math.floor((la - sfpar[2]) / sfpar[3]))
-        if ci >= 0 and ci < sipar[0] and cj >= 0 and cj < sipar[1]:
-            acc[blk, g, cj, ci] += m
+        _add_cell(acc, blk, g, lo, la, m, sfpar, sipar)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -360,79 +526,136 @@ _CHUNK = 128 * _LANES  # particles dealt to a thread at a time
 # four copies of the step made the first compilation 124 s long instead of 35 s.
 
 
-@numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def _advance(
-    lon, lat, zarr, mass, birth, status,
-    vf, fpar, ipar,
-    k0, w0, km, wm,
-    step0, nsteps, dt, kh, kz, h, decay_factor, seed_key,
-    do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged,
-    rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
-    band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count,
-):  # type: ignore[no-untyped-def]
-    n = lon.size
-    nblocks = decayed_blocks.size
-    sh = math.sqrt(2.0 * kh * dt) / EARTH_RADIUS_M
-    sig_z = math.sqrt(2.0 * kz * dt)
-    diffuse_h = kh > 0.0
-    diffuse_z = kz > 0.0
-    half = 0.5 * dt / EARTH_RADIUS_M
-    full = dt / EARTH_RADIUS_M
-    end = step0 + nsteps
-    n_chunks = (n + _CHUNK - 1) // _CHUNK
-    for blk in numba.prange(nblocks):
-        dec = 0.0
-        xi = np.zeros((3, _LANES * nsteps))
-        bases = np.empty(_LANES * nsteps, np.uint64)
-        idx = np.empty(_LANES, np.int64)
-        # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
-        # sorted by birth step, and contiguous blocks would leave the threads holding
-        # the late-born ones idle for most of a run.
-        # _LANES particles per pass: each particle's steps are one chain of dependent
-        # operations (lookup -> midpoint -> lookup -> end point) whose latency, not the
-        # arithmetic, bounds a single particle; interleaving independent chains lets
-        # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
-        for chunk in range(blk, n_chunks, nblocks):
-            i_end = min(n, (chunk + 1) * _CHUNK)
-            for i in range(chunk * _CHUNK, i_end, _LANES):
-                live1 = i + 1 < i_end
-                i1 = i + 1 if live1 else i
-                s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
-                s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
-                first = min(s0[7], s1[7])
-                if first >= end:
-                    continue
-                if diffuse_h or diffuse_z:
-                    idx[0] = i
-                    idx[1] = i1
-                    _fill_normals(xi, bases, idx, seed_key, step0, nsteps, diffuse_z)
-                off1 = np.uint64(nsteps)
-                g0 = gtag[i] if tagged else 0
-                g1 = gtag[i1] if tagged else 0
-                for step in range(first, end):
-                    s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
-                    n0 = _lane_step(s0, xi, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
-                                    h, diffuse_h, diffuse_z)
-                    n1 = _lane_step(s1, xi, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full, sh, sig_z,
-                                    h, diffuse_h, diffuse_z)
-                    s0, d0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0, sfpar, sipar)
-                    s1, d1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1, sfpar, sipar)
-                    dec += d0 + d1
-                    if rx_on:
-                        srel = step - step0
-                        if _rx_near(s0, step, rx_layer, rx_mask):
-                            _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                     nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
-                                     radii, rx_mass, rx_count)
-                        if live1 and _rx_near(s1, step, rx_layer, rx_mask):
-                            _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                     nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
-                                     radii, rx_mass, rx_count)
-                    if s0[8] and s1[8]:
-                        break
-                _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
-                _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
-        decayed_blocks[blk] = dec
+def _source_stamp() -> str:
+    """A hash of the modules whose numba functions the kernel compiles in.
+
+    numba's cache is keyed on this file's source and on the kernel's closure
+    variables, not on the functions it calls from other modules: this stamp, a
+    closure variable, makes an edit of one of those modules recompile the kernel
+    instead of running stale cached code."""
+    digest = hashlib.sha256()
+    for name in ("plumecast.transport.fastmath", "plumecast.transport.rng", "plumecast.transport.boundary_layer",
+                 "plumecast.exposure"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin is not None:
+            digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()
+
+
+def _make_advance(three_d: bool, stamp: str) -> Any:
+    """The kernel, compiled for the single-level physics (``three_d`` False) or for
+    winds on levels with vertical advection, a boundary layer from the met and
+    deposition (True). ``three_d`` is a closure constant: numba prunes the branches
+    of the other physics before typing (the single-level kernel is the code and the
+    speed it was, and compiles as fast), and caches the two apart. ``stamp``: see
+    :func:`_source_stamp`."""
+
+    @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+    def _advance(
+        lon, lat, zarr, mass, birth, status,
+        vf, fpar, ipar, met3,
+        k0, w0, km, wm,
+        step0, nsteps, dt, kh, kz, h, decay_factor, seed_key,
+        do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on, dep, removed_blocks,
+        rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
+        band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count,
+    ):  # type: ignore[no-untyped-def]
+        n = lon.size + 0 * len(stamp)  # the stamp is a closure variable: part of the cache key
+        nblocks = decayed_blocks.size
+        sh = math.sqrt(2.0 * kh * dt) / EARTH_RADIUS_M
+        sig_z = math.sqrt(2.0 * kz * dt)
+        diffuse_h = kh > 0.0
+        diffuse_z = kz > 0.0
+        vertical = diffuse_z
+        if three_d:
+            vertical = diffuse_z or met3[7]  # the boundary layer's turbulence needs xi3
+        half = 0.5 * dt / EARTH_RADIUS_M
+        full = dt / EARTH_RADIUS_M
+        end = step0 + nsteps
+        n_chunks = (n + _CHUNK - 1) // _CHUNK
+        for blk in numba.prange(nblocks):
+            dec = 0.0
+            dry = 0.0
+            wet = 0.0
+            xi = np.zeros((3, _LANES * nsteps))
+            bases = np.zeros(_LANES * nsteps, np.uint64)
+            idx = np.empty(_LANES, np.int64)
+            # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
+            # sorted by birth step, and contiguous blocks would leave the threads holding
+            # the late-born ones idle for most of a run.
+            # _LANES particles per pass: each particle's steps are one chain of dependent
+            # operations (lookup -> midpoint -> lookup -> end point) whose latency, not the
+            # arithmetic, bounds a single particle; interleaving independent chains lets
+            # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
+            for chunk in range(blk, n_chunks, nblocks):
+                i_end = min(n, (chunk + 1) * _CHUNK)
+                for i in range(chunk * _CHUNK, i_end, _LANES):
+                    live1 = i + 1 < i_end
+                    i1 = i + 1 if live1 else i
+                    s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
+                    s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
+                    first = min(s0[7], s1[7])
+                    if first >= end:
+                        continue
+                    if diffuse_h or vertical:
+                        idx[0] = i
+                        idx[1] = i1
+                        _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical)
+                    off1 = np.uint64(nsteps)
+                    g0 = gtag[i] if tagged else 0
+                    g1 = gtag[i1] if tagged else 0
+                    for step in range(first, end):
+                        s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
+                        n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full,
+                                        sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
+                        n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half,
+                                        full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
+                        s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
+                                                          sfpar, sipar, three_d, dep_on, dep)
+                        s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,
+                                                          sfpar, sipar, three_d, dep_on, dep)
+                        dec += d0 + d1
+                        if three_d:
+                            dry += dry0 + dry1
+                            wet += wet0 + wet1
+                        if rx_on:
+                            srel = step - step0
+                            if _rx_near(s0, step, rx_layer, rx_mask):
+                                _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                         nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                         radii, rx_mass, rx_count)
+                            if live1 and _rx_near(s1, step, rx_layer, rx_mask):
+                                _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                         nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                         radii, rx_mass, rx_count)
+                        if s0[8] and s1[8]:
+                            break
+                    _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
+                    _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
+            decayed_blocks[blk] = dec
+            removed_blocks[blk, 0] = dry
+            removed_blocks[blk, 1] = wet
+
+    return _advance
+
+
+_STAMP = _source_stamp()
+_advance = _make_advance(False, _STAMP)
+_advance_3d = _make_advance(True, _STAMP)
+
+
+def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
+    """The 3-D met and physics of :func:`_step` (``met3``), with small stand-ins for
+    what the grid lacks (same types, so both kernels compile once)."""
+    zm, zinv, ztab, zpar = wind.level_params()
+    wf = _NO_FIELD if wind.w is None else np.ascontiguousarray(wind.w, dtype=np.float32).ravel()
+    sf = _NO_FIELD if wind.surface is None else np.ascontiguousarray(wind.surface, dtype=np.float32).ravel()
+    p3 = (float(physics.kz_m2_s), float(physics.kz_free_m2_s), float(physics.dt_s), float(physics.scavenging_a_s),
+          float(physics.scavenging_b), float(physics.dry_velocity_m_s))
+    return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, p3)
+
+
+_NO_FIELD = np.zeros(1, np.float32)
 
 
 def advance(
@@ -443,6 +666,7 @@ def advance(
     nsteps: int,
     sampler: OutputSampler | None = None,
     receptors: Any = None,
+    removed: NDArray[np.float64] | None = None,
 ) -> float:
     """Advance ``particles`` in place through ``nsteps`` steps; see
     :func:`plumecast.transport.kernels_numpy.advance` (same contract).
@@ -453,31 +677,45 @@ def advance(
     """
     dt = physics.dt_s
     k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
+    three_d = wind.three_d or physics.deposits
     # a fixed number of blocks (not one per thread): the particles each block holds, and so
     # the order of every sum, do not depend on the number of threads
     nblocks = _BLOCKS
     decayed_blocks = np.zeros(nblocks)
+    removed_blocks = np.zeros((nblocks, 2))
     gtag = np.zeros(1, np.int32)
+    dep_on = False
+    dep = np.zeros((1, 1, 1, 1))
     if sampler is not None:
         acc = np.zeros((nblocks, sampler.n_tags, sampler.nlat, sampler.nlon))
         sfpar, sipar = sampler.float_params, sampler.int_params
         if sampler.particle_tag is not None:
             gtag = sampler.particle_tag
+        if sampler.deposited is not None and physics.deposits:
+            dep_on = True
+            dep = np.zeros((nblocks, 1, sampler.nlat, sampler.nlon))
     else:
         acc = np.zeros((1, 1, 1, 1))
         sfpar, sipar = np.zeros(5), np.zeros(2, np.int64)
-    _advance(
+    kernel = _advance_3d if three_d else _advance
+    kernel(
         particles.lon, particles.lat, particles.z, particles.mass, particles.birth_step, particles.status,
         wind.vec.ravel(), np.concatenate([wind.float_params, [1.0 / wind.dlon, 1.0 / wind.dlat]]),
-        np.concatenate([wind.int_params, [wind.vec.shape[0]]]),
+        np.concatenate([wind.int_params, [wind.vec.shape[0], wind.nz]]), _met3_args(wind, physics),
         k0, w0, km, wm,
         step0, nsteps, dt, physics.kh_m2_s, physics.kz_m2_s, physics.mixing_height_m,
         math.exp(-physics.decay_rate_s * dt), seed_key(physics.seed),
         sampler is not None, sfpar, sipar, acc, decayed_blocks, gtag, gtag.size == particles.lon.size,
+        dep_on, dep, removed_blocks,
         *(_NO_RECEPTORS if receptors is None else receptors.kernel_args(nblocks, nsteps)),
     )
     if sampler is not None:
         sampler.acc += acc.sum(axis=0) if sampler.particle_tag is not None else acc[:, 0].sum(axis=0)
+        if dep_on:
+            assert sampler.deposited is not None
+            sampler.deposited += dep[:, 0].sum(axis=0)
+    if removed is not None:
+        removed += removed_blocks.sum(axis=0)
     if receptors is not None:
         receptors.add_kernel_sums(step0, nsteps)
     return float(decayed_blocks.sum())

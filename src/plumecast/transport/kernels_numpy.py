@@ -22,6 +22,39 @@ over steps). The physics, shared by every backend:
 * decay: first order, ``m <- m exp(-k dt)``; the removed mass is counted.
 * sampling: after each step, the mass of particles below ``layer_depth`` is added to
   their output-grid cell.
+
+Winds on levels, vertical motion, a boundary layer from the met and deposition (the
+"3-D path", taken when the WindGrid has more than one level, ``w`` or ``surface``, or
+when deposition is on; a single-level grid without them runs the physics above,
+bit for bit):
+
+* winds in height: a particle at height ``z`` above ground takes the wind of the two
+  levels of ``z_m`` that bracket it, linearly in ``z`` (each level bilinear in
+  lon/lat, then linear in time); above the top level the top level's wind; below the
+  lowest level ``z_1`` the lowest level's wind scaled by the neutral log law,
+  ``u(z) = u(z_1) ln(max(z, z0) / z0) / ln(z_1 / z0)`` (Stull 1988, An Introduction to
+  Boundary Layer Meteorology, Kluwer, sect. 9.7.1). The levels are fixed heights above
+  ground, so the pair is found from ``z`` alone (:func:`level_weights`; the compiled
+  kernels use a lookup table, :meth:`WindGrid.level_params`). Both wind lookups of the
+  midpoint step use the height at the start of the step.
+* vertical advection: ``z <- |z + w dt|`` with ``w`` interpolated like the wind, at the
+  horizontal midpoint and the middle of the step (an explicit step in the vertical;
+  the absolute value reflects at the ground). It comes before the turbulence.
+* vertical turbulence from the met: with ``surface`` fields, the mixing height,
+  ``u*``, ``1/L`` and ``w*`` are interpolated at the start of the step (bilinear, linear
+  in time) and the step is :func:`plumecast.transport.boundary_layer.vertical_step`
+  (stability- and height-dependent turbulence inside the boundary layer, a small
+  free-troposphere K above it; that module gives the physics and its sources). The
+  normal deviate is the step's ``xi3``; further uniforms come from the particle-step
+  counter. Without ``surface``, the constant K_z and mixing height above.
+* deposition: after the decay, the mass is multiplied by the dry-deposition and
+  wet-scavenging factors of :func:`plumecast.transport.boundary_layer.removal_factors`
+  (deposition velocity ``v_d`` acting on particles in the boundary layer; scavenging
+  ``Lambda = a P^b`` with the met's precipitation rate ``P`` [mm h-1]), evaluated at
+  the height after the vertical step. The masses removed each way are added to the
+  ``removed`` argument, and their sum to the sampler's ``deposited`` grid at the
+  particle's end point, so that per call: mass before = mass after + decayed + dry +
+  wet + mass of the particles that left the domain.
 """
 
 from __future__ import annotations
@@ -32,6 +65,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from plumecast.transport import boundary_layer as bl
 from plumecast.transport import rng
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
 from plumecast.transport.windgrid import WindGrid
@@ -63,6 +97,18 @@ class StepPhysics:
     mixing_height_m: float = 1000.0
     decay_rate_s: float = 0.0
     seed: int = 0
+    #: vertical K above the boundary layer when the met carries one [m2 s-1]
+    kz_free_m2_s: float = 0.1
+    #: dry deposition velocity [m s-1]
+    dry_velocity_m_s: float = 0.0
+    #: wet scavenging coefficient Lambda = a P^b [s-1] (P in mm h-1): a [s-1] and b
+    scavenging_a_s: float = 0.0
+    scavenging_b: float = 0.0
+
+    @property
+    def deposits(self) -> bool:
+        """Dry deposition or wet scavenging is on."""
+        return self.dry_velocity_m_s > 0.0 or self.scavenging_a_s > 0.0
 
 
 @dataclass
@@ -85,6 +131,9 @@ class OutputSampler:
     #: per-particle emission tag (see plumecast.exposure) when ``acc`` is
     #: ``(tag, lat, lon)``: each tag's mass is accumulated apart (CPU backends only)
     particle_tag: NDArray[np.int32] | None = None
+    #: (lat, lon) float64: mass removed by dry deposition and wet scavenging [kg],
+    #: added in the cell of the particle's position at the end of the step (any height)
+    deposited: NDArray[np.float64] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -116,11 +165,11 @@ def _normalise(p: NDArray[np.float64]) -> NDArray[np.float64]:
     return p / np.sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2])
 
 
-def interpolate_wind(
-    wind: WindGrid, k: int, w: float, lon: NDArray[np.float64], lat: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Bilinear, linear-in-time interpolation of the Cartesian wind. Returns the
-    (3, n) velocity [m s-1] and a mask of points inside the domain."""
+def _corners(
+    wind: WindGrid, lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[tuple[Any, ...], NDArray[np.bool_]]:
+    """Grid corners ``(j0, j1, i0, i1)`` and weights ``(a, b)`` of the bilinear
+    interpolation at (lon, lat), and a mask of points inside the domain."""
     fi = (lon - wind.lon0) / wind.dlon
     inside = np.ones(lon.shape, bool)
     if wind.global_lon:
@@ -141,15 +190,99 @@ def interpolate_wind(
     j0 = np.minimum(np.floor(fj).astype(np.int64), wind.nlat - 1)
     b = fj - j0
     j1 = np.minimum(j0 + 1, wind.nlat - 1)
+    return (j0, j1, i0, i1, a, b), inside
+
+
+def _bilinear(g: NDArray[np.float32], lev: Any, cn: tuple[Any, ...]) -> NDArray[np.float64]:
+    """Bilinear interpolation of the (level, lat, lon) field ``g`` on level(s) ``lev``."""
+    j0, j1, i0, i1, a, b = cn
+    return (1 - b) * ((1 - a) * g[lev, j0, i0] + a * g[lev, j0, i1]) + b * ((1 - a) * g[lev, j1, i0] + a * g[lev, j1, i1])
+
+
+def level_weights(
+    wind: WindGrid, z: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Where a height ``z`` [m] takes its wind from: the lower level ``l``, the weight
+    ``c`` of the level above it (linear in height) and the log-law factor ``f``.
+
+    Between levels ``l`` and ``l + 1``: ``c = (z - z_l) / (z_{l+1} - z_l)``, ``f = 1``.
+    Above the top level: the top level (``c = 0``). Below the lowest level: the lowest
+    level scaled by the neutral surface-layer log law, ``f = ln(max(z, z0) / z0) /
+    ln(z_0m / z0)`` (Stull 1988, An Introduction to Boundary Layer Meteorology, sect.
+    9.7.1, eq. 9.7.1d; zero at and below the roughness length). With one level (``nz
+    == 1``) its wind applies at every height: ``l = 0``, ``c = 0``, ``f = 1``.
+    """
+    n = z.size
+    if wind.nz == 1:
+        return np.zeros(n, np.int64), np.zeros(n), np.ones(n)
+    zm, inv_dz, _, fpar = wind.level_params()
+    nz = zm.size
+    lev = np.clip(np.searchsorted(zm, z, side="right") - 1, 0, nz - 2)
+    c = (z - zm[lev]) * inv_dz[lev]
+    top = z >= zm[-1]
+    below = z < zm[0]
+    lev = np.where(top, nz - 1, lev)
+    c = np.where(top | below, 0.0, c)
+    z0 = fpar[2]
+    f = np.where(below, np.log(np.maximum(z, z0) / z0) * fpar[1], 1.0)
+    return lev, c, f
+
+
+def interpolate_wind(
+    wind: WindGrid, k: int, w: float, lon: NDArray[np.float64], lat: NDArray[np.float64],
+    levels: tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]] | None = None,
+    vertical: bool = False,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Bilinear, linear-in-time interpolation of the Cartesian wind. Returns the
+    (3, n) velocity [m s-1] (with ``vertical``, (4, n): the vertical velocity
+    ``wind.w`` last) and a mask of points inside the domain.
+
+    ``levels``: the particles' ``(l, c, f)`` of :func:`level_weights` (None: level 0,
+    the single-level case). On each record the wind is interpolated bilinearly on
+    levels ``l`` and ``l + 1``, combined ``(1 - c) v_l + c v_{l+1}``, then the two
+    records linearly in time, then scaled by ``f``."""
+    cn, inside = _corners(wind, lon, lat)
     k1 = min(k + 1, wind.vec.shape[0] - 1)
-    out = np.empty((3, lon.size))
-    for c in range(3):
-        f0 = wind.vec[k, 0, c].astype(np.float64)
-        f1 = wind.vec[k1, 0, c].astype(np.float64)
-        v0 = (1 - b) * ((1 - a) * f0[j0, i0] + a * f0[j0, i1]) + b * ((1 - a) * f0[j1, i0] + a * f0[j1, i1])
-        v1 = (1 - b) * ((1 - a) * f1[j0, i0] + a * f1[j0, i1]) + b * ((1 - a) * f1[j1, i0] + a * f1[j1, i1])
-        out[c] = (1.0 - w) * v0 + w * v1
+    fields = [wind.vec[:, :, c] for c in range(3)]
+    if vertical:
+        if wind.w is None:
+            raise ValueError("interpolate_wind(vertical=True) needs a WindGrid with w")
+        fields.append(wind.w)
+    lev: Any = 0
+    c_up = upper = None
+    if levels is not None and wind.nz > 1:
+        lev, c_up, _ = levels
+        upper = np.minimum(lev + 1, wind.nz - 1)
+    out = np.empty((len(fields), lon.size))
+    for q, f in enumerate(fields):
+        v = []
+        for kk in (k, k1):
+            g = f[kk]
+            vk = _bilinear(g, lev, cn)
+            if upper is not None:
+                vk = np.where(c_up > 0.0, (1.0 - c_up) * vk + c_up * _bilinear(g, upper, cn), vk)
+            v.append(vk)
+        out[q] = (1.0 - w) * v[0] + w * v[1]
+    if upper is not None:
+        assert levels is not None
+        out *= levels[2]
     return out, inside
+
+
+def interpolate_surface(
+    wind: WindGrid, k: int, w: float, lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The boundary-layer fields of ``wind.surface`` (:data:`SURFACE_FIELDS` order)
+    at the points, bilinear in space and linear in time: (5, n)."""
+    assert wind.surface is not None
+    cn, _ = _corners(wind, lon, lat)
+    k1 = min(k + 1, wind.surface.shape[0] - 1)
+    out = np.empty((wind.surface.shape[1], lon.size))
+    for q in range(out.shape[0]):
+        v0 = _bilinear(wind.surface[k], q, cn)
+        v1 = _bilinear(wind.surface[k1], q, cn)
+        out[q] = (1.0 - w) * v0 + w * v1
+    return out
 
 
 #: Below this latitude the midpoint of a step is found in the local tangent plane. [deg]
@@ -245,12 +378,14 @@ def advance(
     nsteps: int,
     sampler: OutputSampler | None = None,
     receptors: Any = None,
+    removed: NDArray[np.float64] | None = None,
 ) -> float:
     """Advance ``particles`` in place through steps ``step0 .. step0 + nsteps - 1``.
 
     Returns the mass removed by decay during these steps. [kg] ``receptors``: an
     :class:`plumecast.exposure.ExposureSampler` given the exact particle positions
-    after every step.
+    after every step. ``removed``: a (2,) float64 array to which the mass removed by
+    dry deposition and by wet scavenging [kg] is added.
     """
     dt = physics.dt_s
     k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
@@ -258,6 +393,9 @@ def advance(
     sig_h = np.sqrt(2.0 * physics.kh_m2_s * dt)
     sig_z = np.sqrt(2.0 * physics.kz_m2_s * dt)
     h = physics.mixing_height_m
+    three_d = wind.three_d or physics.deposits
+    has_w = wind.w is not None
+    has_sfc = wind.surface is not None
     keys_all = rng.particle_keys(physics.seed, np.arange(len(particles), dtype=np.int64))
     decayed = 0.0
     # the state within a call: exact positions P on the sphere, and the lon/lat used
@@ -275,13 +413,18 @@ def advance(
         lon = LON[idx]
         lat = LAT[idx]
         p = P[:, idx]
-        v1, ok1 = interpolate_wind(wind, int(k0[s]), float(w0[s]), lon, lat)
+        z = particles.z[idx].astype(np.float64)
+        levels = level_weights(wind, z) if wind.nz > 1 else None
+        v1, ok1 = interpolate_wind(wind, int(k0[s]), float(w0[s]), lon, lat, levels)
+        if has_sfc:
+            sfc = interpolate_surface(wind, int(k0[s]), float(w0[s]), lon, lat)
         pm, lonm, latm = midpoint(p, lon, lat, v1, 0.5 * dt / EARTH_RADIUS_M)
-        v2, ok2 = interpolate_wind(wind, int(km[s]), float(wm[s]), lonm, latm)
-        v2 = _tangent(v2, pm)
+        v2, ok2 = interpolate_wind(wind, int(km[s]), float(wm[s]), lonm, latm, levels, vertical=has_w)
+        w_up = v2[3] if has_w else None
+        v2 = _tangent(v2[:3], pm)
         disp = v2 * dt
         keys = keys_all[idx]
-        if physics.kh_m2_s > 0.0 or physics.kz_m2_s > 0.0:
+        if physics.kh_m2_s > 0.0 or physics.kz_m2_s > 0.0 or has_sfc:
             xi1, xi2, xi3 = rng.normals3(keys, step)
         if physics.kh_m2_s > 0.0:
             rh = np.sqrt(p[0] * p[0] + p[1] * p[1])
@@ -293,13 +436,33 @@ def advance(
         pn = _normalise(p + disp / EARTH_RADIUS_M)
         lon_n, lat_n = end_lonlat(p, lon, lat, disp / EARTH_RADIUS_M, pn)
         ok = ok1 & ok2 & inside_domain(wind, lon_n, lat_n)
-        z = particles.z[idx].astype(np.float64)
-        if physics.kz_m2_s > 0.0:
+        if w_up is not None:
+            z = np.abs(z + w_up * dt)  # vertical advection, reflected at the ground
+        if has_sfc:
+            with np.errstate(over="ignore"):
+                base = keys + np.uint64(step) * rng.STEP_MULT
+            z = bl.vertical_step_array(z, sfc[0], sfc[1], sfc[2], sfc[3], physics.kz_m2_s, physics.kz_free_m2_s,
+                                       dt, xi3, base)
+        elif physics.kz_m2_s > 0.0:
             mixed = z <= h
             z = np.where(mixed, fold_into_layer(z + sig_z * xi3, h), z)
+        if three_d:
+            z = z.astype(np.float32).astype(np.float64)  # the state is float32
         m = particles.mass[idx]
         mn = m * decay_factor
         decayed += float(np.sum(np.where(ok, m - mn, 0.0)))
+        if physics.deposits:
+            f_dry, f_wet = bl.removal_factors_array(
+                z, sfc[0] if has_sfc else np.full(z.shape, h), physics.dry_velocity_m_s,
+                sfc[4] if has_sfc else np.zeros(z.shape), physics.scavenging_a_s, physics.scavenging_b, dt)
+            md = mn * f_dry
+            mw = md * f_wet
+            if removed is not None:
+                removed[0] += float(np.sum(np.where(ok, mn - md, 0.0)))
+                removed[1] += float(np.sum(np.where(ok, md - mw, 0.0)))
+            if sampler is not None and sampler.deposited is not None:
+                _add_to_grid(sampler, sampler.deposited, lon_n[ok], lat_n[ok], (mn - mw)[ok])
+            mn = mw
         # particles that left the domain stop at their last position inside it
         P[:, idx] = np.where(ok, pn, p)
         LON[idx] = np.where(ok, lon_n, lon)
@@ -320,6 +483,16 @@ def advance(
     particles.lon[touched] = lon_x
     particles.lat[touched] = lat_x
     return decayed
+
+
+def _add_to_grid(sampler: OutputSampler, grid: NDArray[np.float64], lon: NDArray[np.float64],
+                 lat: NDArray[np.float64], mass: NDArray[np.float64]) -> None:
+    """Add ``mass`` to the (lat, lon) cells of the sampler's grid ``grid``."""
+    i = np.floor((lon - sampler.lon0) / sampler.dlon).astype(np.int64)
+    j = np.floor((lat - sampler.lat0) / sampler.dlat).astype(np.int64)
+    keep = (i >= 0) & (i < sampler.nlon) & (j >= 0) & (j < sampler.nlat)
+    grid += np.bincount(j[keep] * sampler.nlon + i[keep], weights=mass[keep],
+                        minlength=sampler.nlat * sampler.nlon).reshape(sampler.nlat, sampler.nlon)
 
 
 def _sample(sampler: OutputSampler, lon: NDArray[np.float64], lat: NDArray[np.float64], mass: NDArray[np.float64],

@@ -30,6 +30,8 @@ class Kernel(Protocol):
         step0: int,
         nsteps: int,
         sampler: OutputSampler | None = None,
+        *,
+        removed: NDArray[np.float64] | None = None,
     ) -> float: ...
 
 
@@ -47,6 +49,8 @@ class Backend(Protocol):
         step0: int,
         nsteps: int,
         sampler: OutputSampler | None = None,
+        *,
+        removed: NDArray[np.float64] | None = None,
     ) -> float: ...
 
     def to_device(self, p: Particles) -> Particles: ...

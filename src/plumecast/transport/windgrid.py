@@ -68,10 +68,61 @@ class WindGrid:
     roughness_length_m: float = 0.1
     provenance: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        src = self.provenance[0] if self.provenance else "WindGrid"
+        if self.vec.ndim != 5 or self.vec.shape[2] != 3 or self.vec.shape[3:] != (self.nlat, self.nlon):
+            raise MetDataError(f"{src}: wind vectors have shape {self.vec.shape}; expected (time, nz, 3, "
+                               f"{self.nlat}, {self.nlon})")
+        nt, nz = self.vec.shape[:2]
+        if self.times_s.shape != (nt,):
+            raise MetDataError(f"{src}: {self.times_s.size} record times for {nt} wind records")
+        z = np.asarray(self.z_m, dtype=np.float64)
+        if z.shape != (nz,):
+            raise MetDataError(f"{src}: {z.size} level heights (z_m) for {nz} wind levels")
+        if nz > 1:
+            if not np.all(np.diff(z) > 0.0):
+                raise MetDataError(f"{src}: level heights z_m {z.tolist()} m are not strictly ascending")
+            if not 0.0 < self.roughness_length_m < z[0]:
+                raise MetDataError(
+                    f"{src}: roughness length {self.roughness_length_m:g} m must be above 0 and below the "
+                    f"lowest level ({z[0]:g} m) for the log law below it")
+        if self.w is not None and self.w.shape != (nt, nz, self.nlat, self.nlon):
+            raise MetDataError(f"{src}: vertical velocity has shape {self.w.shape}; expected "
+                               f"{(nt, nz, self.nlat, self.nlon)}")
+        if self.surface is not None and self.surface.shape != (nt, len(SURFACE_FIELDS), self.nlat, self.nlon):
+            raise MetDataError(f"{src}: boundary-layer fields have shape {self.surface.shape}; expected "
+                               f"{(nt, len(SURFACE_FIELDS), self.nlat, self.nlon)} ({', '.join(SURFACE_FIELDS)})")
+
     @property
     def nz(self) -> int:
         """Number of wind levels."""
         return int(self.vec.shape[1])
+
+    @property
+    def three_d(self) -> bool:
+        """The wind varies with height, moves particles vertically or carries a
+        boundary layer: the kernels' 3-D path (see :mod:`kernels_numpy`)."""
+        return self.nz > 1 or self.w is not None or self.surface is not None
+
+    def level_params(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        """What the kernels need to find a particle's pair of levels from its height alone.
+
+        Returns ``z_m``; ``1 / (z_m[l + 1] - z_m[l])`` per layer; a lookup table
+        ``table[i]`` = the highest level ``l`` with ``z_m[l] <= i * dz`` for heights
+        ``i * dz`` from 0 to the top level, with ``dz`` the thinnest layer (so that a
+        height ``z`` lies in layer ``table[int(z / dz)]`` or the one above it: no search
+        in the kernel; a table of at most 65538 entries, beyond which ``dz`` grows and
+        the kernel steps up more than one layer); and the floats
+        ``(1 / dz, 1 / ln(z_m[0] / z0), z0)``.
+        """
+        z = np.asarray(self.z_m, dtype=np.float64)
+        if z.size == 1:
+            return z, np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, self.roughness_length_m])
+        dz = max(float(np.min(np.diff(z))), float(z[-1]) / 65536.0)
+        n = int(np.floor(z[-1] / dz)) + 2
+        table = np.clip(np.searchsorted(z, np.arange(n) * dz, side="right") - 1, 0, z.size - 2).astype(np.int64)
+        z0 = float(self.roughness_length_m)
+        return z, 1.0 / np.diff(z), table, np.array([1.0 / dz, 1.0 / np.log(z[0] / z0), z0])
 
     @property
     def int_params(self) -> NDArray[np.int64]:

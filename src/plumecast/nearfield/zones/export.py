@@ -14,8 +14,43 @@ from shapely.geometry import mapping
 
 from plumecast.fileio import write_bytes_atomic
 from plumecast.nearfield.zones.footprint import ThreatZones
+from plumecast.numbers import round_sig
 
 # --------------------------------------------------------------------------- export
+
+
+def threshold_text(ppm: float) -> str:
+    """A threshold as shown in the zone table, the map legend and the KML [ppm]:
+    two significant figures (:func:`plumecast.numbers.round_sig`), "n/a" for NaN."""
+    return "n/a" if not math.isfinite(ppm) else f"{round_sig(ppm):,.10g}"
+
+
+def exposure_text(minutes: float) -> str:
+    """The AEGL exposure duration a threshold is read at [min]; "fixed level" for a
+    level that has none (ppm, mg/m3, LFL)."""
+    return "fixed level" if not math.isfinite(minutes) else f"{minutes:.1f}"
+
+
+def distance_text(dist_m: float) -> str:
+    """Maximum downwind distance as shown in the table and the legend [km]."""
+    if dist_m <= 0:
+        return "not reached"
+    if dist_m >= 99_000:
+        return f"> {dist_m / 1000:.0f}"
+    return f"{dist_m / 1000:.2f}"
+
+
+def legend_labels(result: ThreatZones) -> list[str]:
+    """One label per zone for the map legend and the KML, from the rows of
+    :meth:`ThreatZones.table` (the zone table's threshold at the tip, its exposure
+    duration and the distance), so that map and table show the same numbers."""
+    out = []
+    for row in result.table():
+        exposure = exposure_text(row["exposure_duration_min"])
+        at = "" if exposure == "fixed level" else f" at {exposure} min"
+        out.append(f"{row['level']} ({threshold_text(row['threshold_ppm'])} ppm{at}): "
+                   f"{distance_text(row['max_distance_m'])} km")
+    return out
 
 
 def _num(value: Any) -> float | None:
@@ -27,7 +62,7 @@ def _num(value: Any) -> float | None:
 def to_geojson(result: ThreatZones) -> dict[str, Any]:
     """GeoJSON FeatureCollection (RFC 7946, lon/lat WGS84): zones, uncertainty lines, source, receptors."""
     feats: list[dict[str, Any]] = []
-    for z in result.zones:
+    for z, row in zip(result.zones, result.table(), strict=True):
         if z.polygon.is_empty:
             continue
         feats.append(
@@ -37,8 +72,10 @@ def to_geojson(result: ThreatZones) -> dict[str, Any]:
                 "properties": {
                     "kind": "threat_zone",
                     "level": z.level.name,
-                    "threshold_ppm": z.level.threshold_ppm,
-                    "threshold_mg_m3": z.level.threshold_kg_m3 * 1e6,
+                    # the zone table's threshold: at the tip, for the exposure duration there
+                    "threshold_ppm": _num(row["threshold_ppm"]),
+                    "threshold_mg_m3": _num(row["threshold_mg_m3"]),
+                    "exposure_duration_min": _num(row["exposure_duration_min"]),
                     "max_distance_m": z.max_distance_m,
                     "area_km2": z.area_m2 / 1e6,
                     # null = unknown (no population raster); never 0 for "not counted"
@@ -120,7 +157,7 @@ def to_kml(result: ThreatZones) -> str:
             f'<Style id="zone{k}"><LineStyle><color>ff{colour[2:]}</color><width>2</width></LineStyle>'
             f"<PolyStyle><color>{colour}</color></PolyStyle></Style>"
         )
-    for k, z in enumerate(result.zones):
+    for k, (z, label) in enumerate(zip(result.zones, legend_labels(result), strict=True)):
         if z.polygon.is_empty:
             continue
         polys = list(z.polygon.geoms) if hasattr(z.polygon, "geoms") else [z.polygon]
@@ -133,8 +170,7 @@ def to_kml(result: ThreatZones) -> str:
             geom = f"<MultiGeometry>{geom}</MultiGeometry>"
         parts.append(
             f"<Placemark><name>{escape(z.level.name)}</name>"
-            f"<description>{z.level.threshold_ppm:.3g} ppm; max downwind distance "
-            f"{z.max_distance_m:.0f} m</description><styleUrl>#zone{min(k, 4)}</styleUrl>{geom}</Placemark>"
+            f"<description>{escape(label)}</description><styleUrl>#zone{min(k, 4)}</styleUrl>{geom}</Placemark>"
         )
     for line in result.uncertainty_lines:
         parts.append(
@@ -150,8 +186,9 @@ def to_kml(result: ThreatZones) -> str:
     return "\n".join(parts)
 
 
-def zone_map_png(result: ThreatZones) -> bytes:
-    """PNG map of the zones on a local lon/lat axis (aspect corrected), with receptors."""
+def zone_map_figure(result: ThreatZones) -> Any:
+    """The map of :func:`zone_map_png` as a matplotlib ``Figure``; its legend shows
+    :func:`legend_labels` (the zone table's thresholds)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -160,14 +197,14 @@ def zone_map_png(result: ThreatZones) -> bytes:
     fig = Figure(figsize=(7.5, 6.5), dpi=110)
     ax = fig.add_subplot(1, 1, 1)
     colours = ["#ffd400", "#ff8c00", "#d40000", "#7a007a", "#000000"]
-    for k, z in enumerate(result.zones):
+    for k, (z, label) in enumerate(zip(result.zones, legend_labels(result), strict=True)):
         if z.polygon.is_empty:
             continue
         polys = list(z.polygon.geoms) if hasattr(z.polygon, "geoms") else [z.polygon]
-        for p in polys:
+        for j, p in enumerate(polys):
             xs, ys = p.exterior.xy
-            ax.fill(xs, ys, color=colours[min(k, 4)], alpha=0.45, lw=1,
-                    label=f"{z.level.name} ({z.level.threshold_ppm:.3g} ppm): {z.max_distance_m / 1000:.2f} km")
+            # one legend entry per zone, however many parts its polygon has
+            ax.fill(xs, ys, color=colours[min(k, 4)], alpha=0.45, lw=1, label=label if j == 0 else "_nolegend_")
     for line in result.uncertainty_lines:
         xs, ys = line.xy
         ax.plot(xs, ys, "k--", lw=0.8)
@@ -188,8 +225,13 @@ def zone_map_png(result: ThreatZones) -> bytes:
     )
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
+    return fig
+
+
+def zone_map_png(result: ThreatZones) -> bytes:
+    """PNG map of the zones on a local lon/lat axis (aspect corrected), with receptors."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    zone_map_figure(result).savefig(buf, format="png", bbox_inches="tight")
     return buf.getvalue()
 
 

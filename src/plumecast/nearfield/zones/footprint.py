@@ -577,82 +577,87 @@ def footprint_halfwidth(
     return np.where(ratio > 0, sy * np.sqrt(2.0 * np.maximum(ratio, 0.0)), 0.0)
 
 
-def _crossings(x: NDArray[np.float64], f: NDArray[np.float64]) -> list[float]:
-    """Positions where f changes sign, by linear interpolation in log x."""
-    s = np.sign(f)
-    idx = np.nonzero(s[:-1] * s[1:] < 0)[0]
-    out = []
-    for i in idx:
-        lx0, lx1 = math.log(x[i]), math.log(x[i + 1])
-        out.append(math.exp(lx0 + (lx1 - lx0) * f[i] / (f[i] - f[i + 1])))
-    return out
-
-
-def _refine(setup: PlumeSetup, x0: float, threshold: Any) -> float:
-    """Bisection in log x for C_cl(x) = threshold(x) near x0 (±3 %)."""
-    lo, hi = x0 * 0.97, x0 * 1.03
-
-    def g(x: float) -> float:
-        c = peak_concentration(setup, np.array([x]), np.array([0.0]))[0]
-        return float(np.log(max(c, 1e-300) / threshold(np.array([x]))[0]))
-
-    glo, ghi = g(lo), g(hi)
-    if glo * ghi > 0:
-        return x0
-    for _ in range(30):
-        mid = math.sqrt(lo * hi)
-        gm = g(mid)
-        if gm * glo > 0:
-            lo, glo = mid, gm
-        else:
-            hi = mid
-    return math.sqrt(lo * hi)
+#: Zone tips are bracketed to this ratio of the outer to the inner distance (0.01 %).
+TIP_BRACKET = 1.0001
+#: Equally spaced distances evaluated per crossing and round of the tip refinement.
+_TIP_POINTS = 8
 
 
 def _refine_crossings(
     setup: PlumeSetup,
-    x0: NDArray[np.float64],
+    x_in: NDArray[np.float64],
+    x_out: NDArray[np.float64],
+    g_in: NDArray[np.float64],
+    g_out: NDArray[np.float64],
     level: NDArray[np.intp],
     ends: NDArray[np.float64],
     tables: NDArray[np.float64],
     floor: float,
-) -> list[list[float]]:
-    """Both sides of each downwind distance near ``x0[k]`` where the axis ratio to level ``level[k]`` is 1.
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], WindowSeries]:
+    """Bracket each place where the axis ratio to level ``level[k]`` crosses 1 to :data:`TIP_BRACKET`.
 
-    Bisection in ln x within ±3 %: returns, per crossing, the last distance found
-    inside and the first outside (0.01 % apart), so that the tip of the polygon lies
-    beyond the true edge (safe side); ``[x0]`` where the ratio does not cross 1
-    within ±3 %. All crossings are bisected together (one series evaluation per
-    step); each follows exactly the steps it would alone.
+    ``x_in[k] < x_out[k]`` are neighbouring grid distances on either side of the
+    crossing and ``g_in``/``g_out`` the log of the ratio there (``g >= 0``: the
+    level is reached). Each round evaluates, for every unfinished crossing at once
+    (one series evaluation per round), a pair of distances :data:`TIP_BRACKET`
+    apart about the secant (regula falsi) estimate in ``ln x``, which ends the
+    search when ``ln ratio`` is close to linear, and :data:`_TIP_POINTS` distances
+    equally spaced in ``ln x``, which shrink the bracket at least nine-fold when
+    it is not (the ratio is jagged at the percent level where the onset moves
+    from one interval of the time axis to the next). When the bracket holds
+    several sign changes, the farthest is kept, so that the tip of the polygon
+    never moves inward (safe side); the last distance inside and the first outside
+    come back, 0.01 % apart.
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray
+        Per crossing, the smaller and the larger distance of the final bracket. [m]
+    x_eval : numpy.ndarray
+        Every distance evaluated here, and ``w_eval`` their series (to be reused).
     """
-    x0 = np.asarray(x0, dtype=float)
-    k = x0.size
-    if k == 0:
-        return []
-    def g(xs: NDArray[np.float64], cols: NDArray[np.intp]) -> NDArray[np.float64]:
-        # columns grouped by level, as LevelRatio wants
-        o = np.argsort(level[cols], kind="stable")
-        w = exposure_windows(setup, xs[o], np.zeros(o.size), ends)
-        r, _ = LevelRatio(w, ends, tables, floor, np.arange(o.size), level[cols][o], ratio_only=True)(np.ones(o.size))
-        out = np.empty(o.size)
-        out[o] = np.log(np.maximum(r, 1e-300))
-        return out
-
-    lo, hi = x0 * 0.97, x0 * 1.03
-    both = g(np.concatenate([lo, hi]), np.concatenate([np.arange(k), np.arange(k)]))
-    glo, ghi = both[:k], both[k:]
-    crossing = ~(glo * ghi > 0)
-    while True:
-        act = np.nonzero(crossing & (hi / lo > 1.0001))[0]
+    lo, hi = np.asarray(x_in, dtype=float).copy(), np.asarray(x_out, dtype=float).copy()
+    glo, ghi = np.asarray(g_in, dtype=float).copy(), np.asarray(g_out, dtype=float).copy()
+    xs_done: list[NDArray[np.float64]] = []
+    ws_done: list[WindowSeries] = []
+    half = 0.4 * math.log(TIP_BRACKET)
+    frac = np.arange(1, _TIP_POINTS + 1) / (_TIP_POINTS + 1.0)
+    for _ in range(100):
+        act = np.nonzero(hi / lo > TIP_BRACKET)[0]
         if act.size == 0:
             break
-        mid = np.sqrt(lo[act] * hi[act])
-        gm = g(mid, act)
-        same = (gm >= 0) == (glo[act] >= 0)
-        lo[act] = np.where(same, mid, lo[act])
-        glo[act] = np.where(same, gm, glo[act])
-        hi[act] = np.where(same, hi[act], mid)
-    return [[float(a), float(b)] if c else [float(x)] for a, b, c, x in zip(lo, hi, crossing, x0, strict=True)]
+        llo, lhi = np.log(lo[act]), np.log(hi[act])
+        fl, fh = glo[act], ghi[act]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = llo + (lhi - llo) * fl / (fl - fh)
+        est = np.where(np.isfinite(est), est, 0.5 * (llo + lhi))
+        pts = np.concatenate(
+            [np.clip(est - half, llo, lhi)[:, None], np.clip(est + half, llo, lhi)[:, None],
+             llo[:, None] + (lhi - llo)[:, None] * frac[None, :]], axis=1)
+        pts.sort(axis=1)
+        xp = np.exp(pts)
+        n_p = pts.shape[1]
+        cols = np.repeat(act, n_p)
+        # columns grouped by level, as LevelRatio wants
+        o = np.argsort(level[cols], kind="stable")
+        flat = xp.reshape(-1)[o]
+        w = exposure_windows(setup, flat, np.zeros(o.size), ends)
+        r, _ = LevelRatio(w, ends, tables, floor, np.arange(o.size), level[cols][o], ratio_only=True)(np.ones(o.size))
+        xs_done.append(flat)
+        ws_done.append(w)
+        g = np.empty(o.size)
+        g[o] = np.log(np.maximum(r, 1e-300))
+        seq_x = np.concatenate([lo[act, None], xp, hi[act, None]], axis=1)
+        seq_g = np.concatenate([glo[act, None], g.reshape(act.size, n_p), ghi[act, None]], axis=1)
+        inside = seq_g >= 0
+        change = inside[:, :-1] != inside[:, 1:]  # the ends differ, so every row has one
+        last = change.shape[1] - 1 - np.argmax(change[:, ::-1], axis=1)
+        rows = np.arange(act.size)
+        lo[act], glo[act] = seq_x[rows, last], seq_g[rows, last]
+        hi[act], ghi[act] = seq_x[rows, last + 1], seq_g[rows, last + 1]
+    if not ws_done:
+        return lo, hi, np.zeros(0), exposure_windows(setup, np.zeros(0), np.zeros(0), ends)
+    return lo, hi, np.concatenate(xs_done), WindowSeries.concat(ws_done)
 
 
 # --------------------------------------------------------------------------- exposure convention
@@ -1018,20 +1023,19 @@ def compute_zones(
     if n_lv:
         r_cl = LevelRatio(w_cl, ends, tab_arr, floor, ratio_only=True)(np.ones(n_lv * x.size))[0].reshape(n_lv, -1)
     # insert every level's crossing points so that all polygons share the x grid (nested by construction)
-    x0s: list[float] = []
-    x0_level: list[int] = []
-    for k in range(n_lv):
-        for xc in _crossings(x, np.log(np.maximum(r_cl[k], 1e-300))):
-            x0s.append(xc)
-            x0_level.append(k)
-    refined = _refine_crossings(setup, np.array(x0s), np.array(x0_level, dtype=np.intp), ends, tab_arr, floor)
-    extra = [v for pair in refined for v in pair]
-    xg = np.unique(np.concatenate([x, np.array(extra)]))
-    # the series at a place depends on that place alone: reuse the grid's, evaluate the new points
+    g_cl = np.log(np.maximum(r_cl, 1e-300))
+    sgn = np.sign(g_cl)
+    c_lv, c_i = np.nonzero(sgn[:, :-1] * sgn[:, 1:] < 0)
+    lo, hi, x_eval, w_eval = _refine_crossings(
+        setup, x[c_i], x[c_i + 1], g_cl[c_lv, c_i], g_cl[c_lv, c_i + 1], c_lv.astype(np.intp), ends, tab_arr, floor
+    )
+    xg = np.unique(np.concatenate([x, lo, hi]))
+    # the series at a place depends on that place alone: reuse the grid's and the refinement's
     j = np.minimum(np.searchsorted(x, xg), x.size - 1)
     on_grid = x[j] == xg
     new_x = xg[~on_grid]
-    w_new = exposure_windows(setup, new_x, np.zeros_like(new_x), ends)
+    first_eval = {float(v): i for i, v in reversed(list(enumerate(x_eval.tolist())))}
+    w_new = w_eval.take(np.array([first_eval[float(v)] for v in new_x.tolist()], dtype=np.intp))
     src = np.where(on_grid, j, x.size + np.cumsum(~on_grid) - 1)
     w_g = WindowSeries.concat([w_cl, w_new]).take(src)
     r_g = np.zeros((n_lv, xg.size))

@@ -4,6 +4,7 @@ weather observations and the levels of concern (see ``docs/local_scale.md``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,20 +12,38 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from plumecast.agents import AgentSpec
 from plumecast.errors import ScenarioError
-from plumecast.nearfield.stability import (
-    PGClass,
-    pasquill_gifford_class,
-    pasquill_gifford_class_from_obukhov,
+from plumecast.nearfield.spec import (
+    AUTO_STABILITY_ORDER,
+    LevelSpec,
+    LocalWeather,
+    MeteorologySpec,
+    PoolSpec,
+    TankSpec,
+    ZonesConfig,
+)
+from plumecast.scenario import (
+    MAX_YAML_BYTES,
+    ZONES_KEYS,
+    PointRelease,
+    ReceptorConfig,
+    Release,
+    Scenario,
+    ShelterConfig,
+    _existing_path,
+    _format_errors,
+    _parse_yaml,
+    ignored_line,
+    readers,
 )
 from plumecast.shelter import Shelter
 
+__all__ = [
+    "AUTO_STABILITY_ORDER", "LOCAL_WEATHER_NEEDS", "OLD_FORMAT_KEYS", "LevelSpec", "LocalScenario", "LocalWeather",
+    "MeteorologySpec", "PointSpec", "PopulationSpec", "PoolSpec", "ReceptorSpec", "ReleaseSpec", "SourceSpec",
+    "TankSpec", "ZonesConfig", "ZonesInput", "load_local_scenario", "read_zones_scenario", "zones_from_dict",
+]
+
 # --------------------------------------------------------------------------- scenario
-
-#: Order in which ``stability_from: auto`` picks the class route among those given:
-#: best validated on Project Prairie Grass first (``docs/validation.md``:
-#: briggs-rural-golder before briggs-rural-turner; a given letter cannot be tested).
-AUTO_STABILITY_ORDER: tuple[str, ...] = ("obukhov_length", "observations", "stability")
-
 
 class SourceSpec(BaseModel):
     """Where the release is. ``lat``/``lon`` in degrees, ``height_m`` above ground [m]."""
@@ -34,49 +53,6 @@ class SourceSpec(BaseModel):
     lat: float = Field(ge=-89.0, le=89.0)
     lon: float = Field(ge=-180.0, le=180.0)
     height_m: float = Field(default=0.0, ge=0.0)
-
-
-class PoolSpec(BaseModel):
-    """The ground a rain-out pool lies on (boiling pool: heat conducted from the ground).
-
-    No defaults: the values depend on the surface (concrete, soil, gravel).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    min_thickness_m: float = Field(gt=0, description="thickness where spreading stops [m]")
-    ground_temperature_c: float = Field(ge=-80, le=80)
-    ground_conductivity_w_m_k: float = Field(gt=0)
-    ground_diffusivity_m2_s: float = Field(gt=0)
-    bund_area_m2: float | None = Field(default=None, gt=0)
-
-
-class TankSpec(BaseModel):
-    """A tank with a hole (``plumecast.nearfield.source_models``): liquefied gas under its own
-    vapour pressure, or a gas-filled tank when ``pressure_bar`` is given.
-
-    ``hole_height_m`` is measured from the tank bottom; ``height_m`` defaults to a
-    vertical cylinder as high as wide.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    volume_m3: float = Field(gt=0)
-    fill_fraction: float = Field(default=0.85, ge=0, le=1)
-    temperature_c: float = Field(ge=-200, le=200)
-    hole_diameter_m: float = Field(gt=0, le=5)
-    hole_height_m: float = Field(default=0.0, ge=0)
-    height_m: float | None = Field(default=None, gt=0)
-    pipe_length_m: float = Field(default=0.0, ge=0)
-    pressure_bar: float | None = Field(default=None, gt=0, description="gas tank: absolute pressure [bar]")
-    liquid_heat_capacity_j_kg_k: float | None = Field(default=None, gt=0)
-    pool: PoolSpec | None = None
-
-    @model_validator(mode="after")
-    def _hole_in_tank(self) -> TankSpec:
-        if self.height_m is not None and self.hole_height_m > self.height_m:
-            raise ValueError(f"hole_height_m {self.hole_height_m} is above the tank height {self.height_m}")
-        return self
 
 
 class ReleaseSpec(BaseModel):
@@ -115,103 +91,6 @@ class ReleaseSpec(BaseModel):
         if self.rate_kg_s is None:
             raise ValueError("a tank release has no fixed mass: use plumecast.nearfield.zones.release_profile")
         return self.rate_kg_s * self.duration_s
-
-
-class MeteorologySpec(BaseModel):
-    """One set of weather observations at the release.
-
-    Stability: give ``stability`` (PG class A–F) directly, or ``obukhov_length_m``
-    (Golder 1972), or ``daytime`` with ``insolation`` and/or ``cloud_cover_octas``
-    (Turner 1970). Exactly one route is used: ``stability_from`` names it, or
-    ``"auto"`` (default) takes, of the routes the inputs allow, the best validated
-    on Project Prairie Grass (:data:`AUTO_STABILITY_ORDER`, ``docs/validation.md``).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    wind_speed_m_s: float = Field(gt=0, description="wind speed at 10 m [m s-1]")
-    wind_from_deg: float = Field(ge=0, le=360, description="direction the wind blows from [deg]")
-    stability: Literal["A", "B", "C", "D", "E", "F"] | None = None
-    obukhov_length_m: float | None = None
-    roughness_length_m: float = Field(default=0.1, gt=0)
-    daytime: bool | None = None
-    insolation: Literal["strong", "moderate", "slight"] | None = None
-    cloud_cover_octas: float | None = Field(default=None, ge=0, le=8)
-    mixing_height_m: float | None = Field(default=None, gt=0)
-    terrain: Literal["rural", "urban"] = "rural"
-    averaging_time_s: float = Field(default=600.0, gt=0)
-    direction_uncertainty_deg: float | None = Field(default=None, ge=0, le=180)
-    stability_from: Literal["auto", "stability", "obukhov_length", "observations"] = "auto"
-    air_temperature_c: float = Field(default=15.0, ge=-80, le=60, description="air temperature [°C] (dense gas)")
-
-    @model_validator(mode="after")
-    def _has_stability(self) -> MeteorologySpec:
-        if self.stability is None and self.obukhov_length_m is None and self.daytime is None:
-            raise ValueError(
-                "give stability (A-F), obukhov_length_m, or daytime with insolation/cloud_cover_octas"
-            )
-        if self.stability is None and self.obukhov_length_m is None:
-            if self.daytime and self.insolation is None and self.cloud_cover_octas is None:
-                raise ValueError("by day give insolation or cloud_cover_octas")
-            if self.daytime is False and self.cloud_cover_octas is None:
-                raise ValueError("at night give cloud_cover_octas")
-        if self.stability_from != "auto" and self.stability_from not in self._routes():
-            raise ValueError(
-                f"stability_from: {self.stability_from} needs "
-                + {"stability": "stability (A-F)", "obukhov_length": "obukhov_length_m",
-                   "observations": "daytime with insolation (day) or cloud_cover_octas (night)"}[self.stability_from]
-            )
-        return self
-
-    def _routes(self) -> list[str]:
-        out = []
-        if self.stability is not None:
-            out.append("stability")
-        if self.obukhov_length_m is not None:
-            out.append("obukhov_length")
-        if self.daytime is not None and (
-            (self.daytime and (self.insolation is not None or self.cloud_cover_octas is not None))
-            or (not self.daytime and self.cloud_cover_octas is not None)
-        ):
-            out.append("observations")
-        return out
-
-    def stability_route(self) -> str:
-        """Which route gives the class: ``stability``, ``obukhov_length`` or ``observations``."""
-        if self.stability_from != "auto":
-            return self.stability_from
-        given = self._routes()
-        return next(r for r in AUTO_STABILITY_ORDER if r in given)
-
-    def pg_class(self) -> PGClass:
-        """The Pasquill–Gifford class this meteorology implies (by :meth:`stability_route`)."""
-        route = self.stability_route()
-        if route == "stability":
-            assert self.stability is not None
-            return self.stability
-        if route == "obukhov_length":
-            assert self.obukhov_length_m is not None
-            return pasquill_gifford_class_from_obukhov(self.obukhov_length_m, self.roughness_length_m)
-        return pasquill_gifford_class(
-            self.wind_speed_m_s, bool(self.daytime), self.insolation, self.cloud_cover_octas
-        )
-
-
-class LevelSpec(BaseModel):
-    """A level of concern: an AEGL level (1–3) or a user threshold in ppm or mg/m3."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    name: str | None = None
-    aegl: Literal[1, 2, 3] | None = None
-    ppm: float | None = Field(default=None, gt=0)
-    mg_m3: float | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _one_of(self) -> LevelSpec:
-        if sum(v is not None for v in (self.aegl, self.ppm, self.mg_m3)) != 1:
-            raise ValueError("give exactly one of aegl, ppm or mg_m3")
-        return self
 
 
 class ReceptorSpec(BaseModel):
@@ -283,17 +162,85 @@ class LocalScenario(BaseModel):
         return self
 
 
-def load_local_scenario(path: str | Path) -> LocalScenario:
-    """Read and validate a local scenario YAML file.
+#: Top-level keys of the old local format (read by ``plumecast zones`` only, deprecated).
+OLD_FORMAT_KEYS: tuple[str, ...] = ("source", "release", "meteorology")
+
+#: What ``plumecast zones`` needs from the local weather, in words (for messages).
+LOCAL_WEATHER_NEEDS = (
+    "local_weather with wind_speed_m_s, wind_from_deg and the stability: stability (A-F), or obukhov_length_m, "
+    "or daytime with insolation / cloud_cover_octas (e.g. local_weather: {wind_speed_m_s: 3, wind_from_deg: 270, "
+    "stability: D})"
+)
+
+
+class _ZonesSections(BaseModel):
+    """The sections of the scenario language that ``plumecast zones`` reads (the
+    same models as :class:`plumecast.scenario.Scenario`; run's keys are left out
+    before validation and reported as ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    name: str | None = None
+    description: str = ""
+    agent: AgentSpec = Field("chlorine", validate_default=True)
+    releases: list[Release] = Field(min_length=1)
+    local_weather: LocalWeather
+    zones: ZonesConfig = Field(default_factory=ZonesConfig)
+    receptors: ReceptorConfig = Field(default_factory=ReceptorConfig)
+    shelter: ShelterConfig | None = None
+    reference: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ZonesInput:
+    """A scenario file as ``plumecast zones`` reads it.
+
+    ``scenario``: the validated local case; ``ignored``: each key of the file
+    zones did not read, with the modes that read it; ``old_format``: the file uses
+    the deprecated local keys (source, release, meteorology); ``release_index``:
+    which of ``releases`` was modelled (None for the old format).
+    """
+
+    scenario: LocalScenario
+    ignored: dict[str, str] = field(default_factory=dict)
+    old_format: bool = False
+    release_index: int | None = None
+
+    def notes(self) -> list[str]:
+        """Lines to show the user: the deprecation note and what zones ignored."""
+        out = []
+        if self.old_format:
+            out.append(
+                "note: this file uses the old local format (source, release, meteorology); zones still reads it, "
+                "but the scenario language describes the release under releases and the weather under "
+                "local_weather, so that one file drives zones, run and compare (docs/scenario.md)"
+            )
+        line = ignored_line(self.ignored, "zones")
+        if line is not None:
+            out.append(line)
+        return out
+
+
+def load_local_scenario(path: str | Path, release: str | None = None) -> LocalScenario:
+    """Read a scenario file for ``plumecast zones`` (see :func:`read_zones_scenario`)."""
+    return read_zones_scenario(path, release).scenario
+
+
+def read_zones_scenario(path: str | Path, release: str | None = None) -> ZonesInput:
+    """Read and validate a scenario file for ``plumecast zones``.
+
+    The file is in the scenario language (``docs/scenario.md``: releases,
+    local_weather, zones, receptors, shelter; run's keys are ignored and listed),
+    or in the old local format (source, release, meteorology), which is read as
+    before with a deprecation note. ``release``: the name or index of the point
+    release to model when ``releases`` has several.
 
     Raises
     ------
     ScenarioError
-        The file is missing, not YAML, or a key is wrong (message names the file,
-        the key path, the value and what was expected).
+        The file is missing, not YAML, lacks what zones needs, or a key is wrong
+        (message names the file, the key path, the value and what was expected).
     """
-    from plumecast.scenario import MAX_YAML_BYTES, _format_errors, _parse_yaml
-
     path = Path(path)
     try:
         if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
@@ -303,22 +250,169 @@ def load_local_scenario(path: str | Path) -> LocalScenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read scenario file ({getattr(exc, 'strerror', None) or exc})") from None
     data, lines = _parse_yaml(text, str(path))
+    return zones_from_dict(data, str(path), lines, path.parent, release)
+
+
+def zones_from_dict(
+    data: Any, source: str = "<scenario>", lines: dict[tuple[str | int, ...], int] | None = None,
+    base_dir: Path | None = None, release: str | None = None,
+) -> ZonesInput:
+    """Validate a mapping (either format) for ``plumecast zones``; relative paths
+    start at ``base_dir``. See :func:`read_zones_scenario`."""
+    lines = lines or {}
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
-    if "source" not in data and ("releases" in data or "start" in data):
+        raise ScenarioError(f"{source}: expected a mapping of keys (name, agent, releases, local_weather, ...) at "
+                            f"the top level, got {type(data).__name__}")
+    old = [k for k in OLD_FORMAT_KEYS if k in data]
+    if old and "releases" in data:
+        line = lines.get((old[0],))
         raise ScenarioError(
-            f"{path}: this is a scenario for `plumecast run` (it has {', '.join(k for k in ('start', 'releases') if k in data)}"
-            f" and no source/release/meteorology); run it with `plumecast run {path}`. `plumecast zones` reads a "
-            "local scenario with source, release, agent and meteorology (see docs/local_scale.md)"
+            f"{source}{f', line {line}' if line else ''}: {', '.join(old)} (the old local format) and releases "
+            "describe the release twice; expected it once, under releases, with the weather under local_weather "
+            "(docs/scenario.md)"
         )
+    if old:
+        return ZonesInput(_old_format(data, source, lines, base_dir), old_format=True)
+    return _from_language(data, source, lines, base_dir, release)
+
+
+def _old_format(data: dict[str, Any], source: str, lines: dict[tuple[str | int, ...], int],
+                base_dir: Path | None) -> LocalScenario:
+    """The deprecated local format (source, release, meteorology), read as before."""
     try:
         scenario = LocalScenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_errors(exc, str(path), lines, reference="docs/local_scale.md")) from None
-    if scenario.population is not None and not scenario.population.raster.is_absolute():
-        pop = scenario.population.model_copy(update={"raster": path.parent / scenario.population.raster})
+        raise ScenarioError(_format_errors(exc, source, lines, reference="docs/local_scale.md")) from None
+    if base_dir is not None and scenario.population is not None and not scenario.population.raster.is_absolute():
+        pop = scenario.population.model_copy(update={"raster": base_dir / scenario.population.raster})
         scenario = scenario.model_copy(update={"population": pop})
-    if scenario.receptors.csv is not None and not scenario.receptors.csv.is_absolute():
-        rec = scenario.receptors.model_copy(update={"csv": path.parent / scenario.receptors.csv})
+    if base_dir is not None and scenario.receptors.csv is not None and not scenario.receptors.csv.is_absolute():
+        rec = scenario.receptors.model_copy(update={"csv": base_dir / scenario.receptors.csv})
         scenario = scenario.model_copy(update={"receptors": rec})
     return scenario
+
+
+def _pick_release(data: dict[str, Any], source: str, release: str | None) -> int | None:
+    """Index of the point release zones models (from the raw ``releases``), or None
+    when it cannot tell yet (validation then names the problem)."""
+    rels = data.get("releases")
+    if not isinstance(rels, list):
+        return None
+    points = [i for i, r in enumerate(rels) if isinstance(r, dict) and r.get("type") == "point"]
+    names = {str(rels[i].get("name")): i for i in points if rels[i].get("name") is not None}
+    if release is not None:
+        if release in names:
+            return names[release]
+        if release.isdigit() and int(release) in points:
+            return int(release)
+        listed = ", ".join(f"{i} ({rels[i].get('name')})" if rels[i].get("name") else str(i) for i in points)
+        raise ScenarioError(f"{source}: --release {release!r} is not a point release of releases; expected one of "
+                            f"{listed or '(none)'} (a name or an index)")
+    if len(points) > 1:
+        listed = ", ".join(f"{i} ({rels[i].get('name')})" if rels[i].get("name") else str(i) for i in points)
+        raise ScenarioError(f"{source}: releases has {len(points)} point releases ({listed}); plumecast zones "
+                            "models one: choose it with --release NAME or --release INDEX")
+    return points[0] if points else None
+
+
+def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | int, ...], int],
+                   base_dir: Path | None, release: str | None) -> ZonesInput:
+    """The scenario language read for zones: run's keys dropped and listed, the
+    chosen point release and the local weather turned into a :class:`LocalScenario`."""
+    language = set(Scenario.model_fields)
+    ignored = {k: readers(k) for k in data if k in language and k not in ZONES_KEYS}
+    index = _pick_release(data, source, release)
+    needs = []
+    if "local_weather" not in data:
+        needs.append(LOCAL_WEATHER_NEEDS)
+    rels = data.get("releases")
+    if rels is None or (isinstance(rels, list) and rels and index is None):
+        needs.append(("a point release under releases" if rels is None else "a point release in releases (it has "
+                      "none)") + " (type: point, lat, lon, height_m, and rate_kg_s with duration_s or stop_h, "
+                     "amount_kg with duration_s, or a tank)")
+    elif index is not None:
+        raw = data["releases"][index]
+        if raw.get("tank") is None and raw.get("duration_s") is None and raw.get("stop_h") is None:
+            needs.append(f"how long releases.{index} lasts: duration_s [s] or stop_h [h after start] (run takes a "
+                         "release without them as lasting the whole run; zones needs the duration)")
+    if needs:
+        raise ScenarioError(f"{source}: plumecast zones needs " + "; and ".join(needs) + " (docs/scenario.md)")
+    try:
+        sec = _ZonesSections.model_validate({k: v for k, v in data.items() if k not in ignored})
+    except ValidationError as exc:
+        raise ScenarioError(_format_errors(exc, source, lines)) from None
+    assert index is not None
+    rel = sec.releases[index]
+    assert isinstance(rel, PointRelease)
+
+    def where(*key: str | int) -> str:
+        line = next((lines[key[:n]] for n in range(len(key), 0, -1) if key[:n] in lines), None)
+        return f"{source}{f', line {line}' if line else ''}: {'.'.join(str(k) for k in key)}"
+
+    for j in range(len(sec.releases)):
+        if j != index:
+            ignored[f"releases.{j}"] = "run and compare"
+    if rel.profile is not None:
+        ignored[f"releases.{index}.profile"] = "run and compare"
+    if abs(rel.lat) > 89.0:
+        raise ScenarioError(f"{where('releases', index, 'lat')}: {rel.lat:g}; expected |lat| <= 89 (zones work on "
+                            "a local plane that the pole breaks)")
+    duration = rel.duration_known_s
+    rc = sec.receptors
+    cities = rc.cities
+    if cities is not None:
+        for key in ("largest", "names", "countries", "bbox"):
+            if getattr(cities, key) is not None:
+                ignored[f"receptors.cities.{key}"] = "run and compare"
+    points = []
+    for k, pt in enumerate(rc.points):
+        if abs(pt.lat) > 89.0:
+            raise ScenarioError(f"{where('receptors', 'points', k, 'lat')}: {pt.lat:g}; expected |lat| <= 89")
+        for key in ("population", "radius_km"):
+            if getattr(pt, key) is not None:
+                ignored[f"receptors.points.{k}.{key}"] = "run and compare"
+        points.append(PointSpec(name=pt.name, lat=pt.lat, lon=_lon180(pt.lon),
+                                air_changes_per_hour=pt.air_changes_per_hour))
+    csv = None if rc.csv is None else _existing_path(
+        rc.csv, ("receptors", "csv"), "a CSV with columns name, lat, lon, population", source, lines, base_dir)
+    population = None if rc.population_raster is None else PopulationSpec(raster=_existing_path(
+        rc.population_raster, ("receptors", "population_raster"), "a population raster (GeoTIFF or netCDF)",
+        source, lines, base_dir))
+    shelter = None
+    if sec.shelter is not None:
+        s = sec.shelter
+        t0 = s.start_h - rel.start_h
+        shelter = Shelter(
+            air_changes_per_hour=s.air_changes_per_hour, compliance_fraction=s.compliance_fraction,
+            start=t0 * 3600.0 if t0 > 0 else None,
+            end=None if s.end_h is None else max(0.0, (s.end_h - rel.start_h) * 3600.0),
+            ventilation_air_changes_per_hour=s.ventilation_air_changes_per_hour,
+        )
+    zc = sec.zones
+    local = LocalScenario(
+        name=sec.name if sec.name is not None else "local release",
+        description=sec.description,
+        source=SourceSpec(lat=rel.lat, lon=_lon180(rel.lon), height_m=rel.height_m),
+        release=ReleaseSpec(
+            rate_kg_s=rel.rate_kg_s, amount_kg=rel.amount_kg, tank=rel.tank,
+            duration_s=duration if duration is not None else ReleaseSpec.model_fields["duration_s"].default,
+            temperature_c=rel.temperature_c, dense_gas=rel.dense_gas,
+        ),
+        agent=sec.agent,
+        meteorology=sec.local_weather,
+        levels=list(zc.levels),
+        receptor_height_m=zc.receptor_height_m,
+        flammable_levels=zc.flammable_levels,
+        receptors=ReceptorSpec(cities=cities is not None,
+                               min_population=cities.min_population if cities is not None else 0.0, csv=csv),
+        population=population,
+        shelter=shelter,
+        points=points,
+        reference=dict(sec.reference or {}),
+    )
+    return ZonesInput(local, ignored=ignored, release_index=index)
+
+
+def _lon180(lon: float) -> float:
+    """Longitude in [-180, 180] (unchanged when it already is, so no rounding). [deg]"""
+    return lon if -180.0 <= lon <= 180.0 else ((lon + 180.0) % 360.0) - 180.0

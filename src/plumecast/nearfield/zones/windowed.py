@@ -91,7 +91,8 @@ class WindowSeries:
     def owner_interval(self) -> tuple[IntArray, IntArray]:
         """Place and interval index of each stored value (cached)."""
         if self._oi is None:
-            self._oi = (self.owner, self.interval())
+            owner, interval, _ = ragged(self.start, self.stop)
+            self._oi = (owner, interval)
         return self._oi
 
     def dense(self) -> FloatArray:
@@ -407,14 +408,27 @@ class LevelRatio:
         """
         s = self.series
         peak = s.peak()
-        owner, interval = s.owner_interval()
         v = s.values
+        lengths = np.diff(s.offsets)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = v / np.repeat(peak, lengths)  # NaN where the peak is 0 (then so is every value)
+        n_lv = self.tables.shape[0]
+        spreads = []
+        for k in range(n_lv):
+            t = self.tables[k]
+            spreads.append(float(np.nanmin(t) / np.nanmax(t)) if np.isfinite(t).any() else 1.0)
+        # the loosest first test of all levels, then each level's tests on those values only
+        base = np.nonzero(rel >= 0.5 * min(spreads, default=1.0))[0]
+        base = base[v[base] > 0]
+        rel_b = rel[base]
+        owner_b = np.searchsorted(s.offsets, base, side="right") - 1
+        interval_b = base - s.offsets[owner_b] + s.start[owner_b]
         # a value equal to the next one of its place: the later one has the longer exposure, so its
         # ratio is at least as large (levels that do not rise with duration) - enough for the ratio alone
-        repeated = np.zeros(v.size, dtype=bool)
-        if self.ratio_only and v.size > 1:
-            repeated[:-1] = (v[:-1] == v[1:]) & (owner[:-1] == owner[1:])
-        n_lv = self.tables.shape[0]
+        repeated_b = np.zeros(base.size, dtype=bool)
+        if self.ratio_only and base.size:
+            nxt = np.minimum(base + 1, v.size - 1)
+            repeated_b = (base + 1 < s.offsets[owner_b + 1]) & (v[nxt] == v[base])
         cols: list[IntArray] = []
         poss: list[IntArray] = []
         for k in range(n_lv):
@@ -422,16 +436,15 @@ class LevelRatio:
             if sel.size == 0:
                 continue
             t = self.tables[k]
-            fin = np.isfinite(t)
-            spread = float(np.nanmin(t) / np.nanmax(t)) if fin.any() else 1.0
-            mask = (v >= 0.5 * spread * peak[owner]) & (v > 0)
-            if self.monotone[k] and fin.all():
+            ok = rel_b >= 0.5 * spreads[k]
+            if self.monotone[k] and np.isfinite(t).all():
+                # v / level(interval end) >= peak / level(10 min), as v/peak >= level(end)/level(10 min)
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    mask &= v / self.thr_end[k][interval] >= peak[owner] / t[0] * (1.0 - _ROUNDING)
-                mask &= ~repeated
-            kept = np.nonzero(mask)[0]
+                    ok &= rel_b * (t[0] / self.thr_end[k][interval_b]) >= 1.0 - _ROUNDING
+                ok &= ~repeated_b
+            kept = base[ok]
             # kept values of each place, then the places of this level's columns in column order
-            bounds = np.searchsorted(owner[kept], np.arange(s.n + 1))
+            bounds = np.searchsorted(kept, s.offsets)
             pl = self.place[sel]
             c, j, _ = ragged(bounds[pl], bounds[pl + 1])
             cols.append(sel[c])

@@ -1,0 +1,316 @@
+"""The met of one run, held a few records at a time.
+
+A 72 h run on hourly 0.25 deg global files would need 73 records of 3-D winds,
+vertical velocity and boundary-layer fields, several gigabytes, if it read them
+all. :class:`RunWinds` keeps only the records the current kernel call needs: the
+run loop asks :meth:`RunWinds.chunks` how to split an output interval so that each
+kernel call stays between two consecutive records (more only when one time step is
+longer than the met interval), and :meth:`RunWinds.grid_for` returns the
+:class:`~plumecast.transport.windgrid.WindGrid` of just those records. Records are
+read one at a time (lazily, through xarray/dask) and dropped once the run has
+passed them, so at most three are resident: the two of the window and the one
+being read. The record times of every grid stay seconds after the run start, so a
+kernel's linear interpolation in time gives the same weights as on the whole set.
+
+Which reader is used is the scenario's choice (``met.vertical``): ``levels`` reads
+u, v, w and geopotential on the file's levels and interpolates them to heights
+above ground (:func:`plumecast.met.wind_grid_3d`); ``single`` reads one level whose
+wind applies at every height (the original behaviour). ``met.boundary_layer`` says
+whether the boundary layer comes from the met or from the scenario's constants.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from plumecast import met
+from plumecast.errors import MetDataError, ScenarioError
+from plumecast.met import climatology
+from plumecast.met.levels import open_met_3d, wind_grid_3d
+from plumecast.transport.windgrid import WindGrid, wind_grid
+
+
+class RunWinds:
+    """The winds of one run, read record by record.
+
+    Parameters
+    ----------
+    dataset : the normalised met dataset (lazy): single-level (``u``, ``v`` on
+        ``(time, lat, lon)``) or 3-D (what :func:`plumecast.met.open_met_3d` returns).
+    start : the run's start; record times are measured from it.
+    levels : read the dataset's levels (3-D winds) rather than one level.
+    boundary_layer : ``"met"``, ``"constant"`` or None (met when the met gives it).
+    roughness_length_m : z0 of the log-law below the lowest level. [m]
+    notes : lines on how the met was chosen, added to :attr:`provenance`.
+    """
+
+    def __init__(self, dataset: xr.Dataset, start: np.datetime64, *, levels: bool,
+                 boundary_layer: str | None = None, roughness_length_m: float = 0.1,
+                 notes: tuple[str, ...] = ()) -> None:
+        self.dataset = dataset
+        self.start = np.datetime64(start, "ns")
+        self.levels = bool(levels)
+        self.boundary_layer = boundary_layer
+        self.roughness_length_m = float(roughness_length_m)
+        self.source = str(dataset.attrs.get("source", "wind dataset"))
+        times = np.asarray(dataset["time"].values, dtype="datetime64[ns]")
+        self.steady = bool(dataset.attrs.get("steady", 0)) or times.size == 1
+        self.record_s = (np.zeros(1) if self.steady
+                         else np.asarray((times - self.start) / np.timedelta64(1, "s"), dtype=np.float64))
+        self._window: tuple[tuple[int, int], WindGrid] | None = None
+        #: records read from the dataset so far, and the most held in one window
+        self.records_read = 0
+        self.window_records = 0
+        self._first: WindGrid | None = None
+        first = self.first_grid()
+        self._notes = tuple(notes)
+        if self.boundary_layer == "met" and first.surface is None:
+            raise MetDataError(
+                f"{self.source}: met.boundary_layer is 'met' but the file gives no boundary-layer height and it "
+                "could not be diagnosed from the profile; expected blh/hpbl (or temperature on the levels), or "
+                "met.boundary_layer: constant"
+            )
+        self.provenance: tuple[str, ...] = self._notes + tuple(first.provenance) + self._bl_note(first)
+
+    # ---- what the run loop asks -------------------------------------------------
+
+    @property
+    def n_records(self) -> int:
+        return int(self.record_s.size)
+
+    def record_span(self, t0_s: float, t1_s: float) -> tuple[int, int]:
+        """First and last record the times ``t0_s .. t1_s`` [s after start] need:
+        the last record at or before ``t0_s`` and the first at or after ``t1_s``
+        (clipped to the records there are)."""
+        n = self.n_records
+        if n == 1:
+            return 0, 0
+        lo = int(np.clip(np.searchsorted(self.record_s, t0_s, side="right") - 1, 0, n - 1))
+        hi = int(np.clip(np.searchsorted(self.record_s, t1_s, side="left"), 0, n - 1))
+        return min(lo, hi), max(lo, hi)
+
+    def chunks(self, step0: int, nsteps: int, dt_s: float) -> list[tuple[int, int]]:
+        """Split steps ``step0 .. step0 + nsteps - 1`` into ``(first step, count)``
+        calls, each of whose steps (start to end) lie between two consecutive
+        records; a step longer than the met interval is a call of its own."""
+        if self.n_records == 1:
+            return [(step0, nsteps)]
+        out: list[tuple[int, int]] = []
+        s = step0
+        end = step0 + nsteps
+        while s < end:
+            lo, hi = self.record_span(s * dt_s, (s + 1) * dt_s)
+            limit = max(hi, lo + 1)
+            n = 1
+            while s + n < end and self.record_span((s + n) * dt_s, (s + n + 1) * dt_s)[1] <= limit:
+                n += 1
+            out.append((s, n))
+            s += n
+        return out
+
+    def grid_for(self, step0: int, nsteps: int, dt_s: float) -> WindGrid:
+        """The WindGrid of the records steps ``step0 .. step0 + nsteps - 1`` need
+        (a new object whenever the records change; records the run has passed are
+        dropped)."""
+        span = self.record_span(step0 * dt_s, (step0 + nsteps) * dt_s)
+        old = self._window
+        if old is not None and old[0] == span:
+            return old[1]
+        self._window = None
+        lo, hi = span
+        if old is not None and old[0] == (lo - 1, hi - 1) and hi > lo:
+            # the usual case, one met interval later: shift the arrays by one record in
+            # place and read the new last record (three records resident at most)
+            g = old[1]
+            new = self._record(hi)
+            g.vec[:-1] = g.vec[1:]
+            g.vec[-1] = new.vec[0]
+            if g.w is not None and new.w is not None:
+                g.w[:-1] = g.w[1:]
+                g.w[-1] = new.w[0]
+            if g.surface is not None and new.surface is not None:
+                g.surface[:-1] = g.surface[1:]
+                g.surface[-1] = new.surface[0]
+            del new
+            grid = dataclasses.replace(g, times_s=self.record_s[lo:hi + 1].copy())
+        elif lo == hi:
+            grid = self._record(lo)
+        else:
+            parts = [self._record(k) for k in range(lo, hi + 1)]
+            grid = dataclasses.replace(
+                parts[0],
+                vec=np.ascontiguousarray(np.concatenate([p.vec for p in parts])),
+                times_s=self.record_s[lo:hi + 1].copy(),
+                w=None if parts[0].w is None else np.ascontiguousarray(np.concatenate([p.w for p in parts])),
+                surface=(None if parts[0].surface is None
+                         else np.ascontiguousarray(np.concatenate([p.surface for p in parts]))),
+            )
+            del parts
+        self._first = None
+        self._window = (span, grid)
+        self.window_records = max(self.window_records, hi - lo + 1)
+        return grid
+
+    def first_grid(self) -> WindGrid:
+        """The grid of the first record (domain checks before the run)."""
+        if self._first is None:
+            self._first = self._record(0)
+        return self._first
+
+    def wind_at(self) -> Callable[[float, float, float], tuple[float, float]]:
+        """``(lon, lat, t_s) -> (u_east, v_north)`` [m s-1] of the lowest level, from
+        the records the run holds now (the same interpolation the particles see)."""
+        from plumecast.runner import wind_sampler
+
+        def at(lon: float, lat: float, t_s: float) -> tuple[float, float]:
+            grid = self._window[1] if self._window is not None else self.first_grid()
+            return wind_sampler(lowest_level(grid))(lon, lat, t_s)
+
+        return at
+
+    # ---- reading --------------------------------------------------------------------
+
+    def _record(self, k: int) -> WindGrid:
+        """Record ``k`` read from the dataset, its time in seconds after the start."""
+        if k == 0 and self._first is not None:
+            return self._first
+        ds = self.dataset
+        if self.levels:
+            grid = wind_grid_3d(ds, start=self.start, records=slice(k, k + 1),
+                                roughness_length_m=self.roughness_length_m)
+        else:
+            one = ds if self.steady else ds.isel(time=slice(k, k + 1))
+            grid = wind_grid(one, start=self.start)
+        grid = dataclasses.replace(grid, times_s=self.record_s[k:k + 1].copy())
+        if self.boundary_layer == "constant" and grid.surface is not None:
+            grid = dataclasses.replace(grid, surface=None)
+        self.records_read += 1
+        return grid
+
+    def _bl_note(self, grid: WindGrid) -> tuple[str, ...]:
+        if grid.surface is not None:
+            return ()
+        if self.boundary_layer == "constant":
+            return ("boundary layer: constant mixing height and K_z from the scenario (met.boundary_layer: constant)",)
+        return ("boundary layer: constant mixing height and K_z from the scenario (the met gives none)",)
+
+
+def lowest_level(grid: WindGrid) -> WindGrid:
+    """``grid`` with only its lowest wind level (for 2-D wind lookups)."""
+    if grid.nz == 1 and grid.w is None and grid.surface is None:
+        return grid
+    return dataclasses.replace(grid, vec=np.ascontiguousarray(grid.vec[:, :1]), z_m=np.asarray(grid.z_m[:1]),
+                               w=None, surface=None)
+
+
+def run_winds(scenario: Any, wind: xr.Dataset | None = None) -> RunWinds:
+    """The winds a scenario asks for (``met``), or ``wind`` (a normalised dataset,
+    single-level or 3-D) instead."""
+    cfg = scenario.met
+    if wind is None:
+        ds, levels, note = scenario_winds(scenario)
+    else:
+        ds, levels = wind, _is_3d(wind)
+        if cfg.vertical == "single" and levels:
+            raise ScenarioError("met.vertical is 'single' but the wind dataset given to the run has several levels")
+        note = _vertical_note(wind, levels)
+    return RunWinds(ds, scenario.start64, levels=levels, boundary_layer=cfg.boundary_layer,
+                    roughness_length_m=cfg.roughness_length_m, notes=(note,))
+
+
+def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
+    """The normalised (lazy) met dataset a scenario's ``met`` asks for, whether it is
+    read on levels (3-D) or as one level, and a line saying which and why."""
+    cfg = scenario.met
+    start = scenario.start64
+    if cfg.source == "uniform":
+        return met.uniform_wind(cfg.u_m_s, cfg.v_m_s), False, "winds: uniform (one level at every height)"
+    if cfg.source == "climatology":
+        month = cfg.month if cfg.month is not None else scenario.start.month
+        climatology_3d = getattr(climatology, "climatology_3d", None)
+        if cfg.vertical == "single" or cfg.level_hpa is not None or climatology_3d is None:
+            ds = met.climatology(month, level_hpa=cfg.level_hpa if cfg.level_hpa is not None else 850.0)
+            return ds, False, (f"winds: climatological mean winds, one level ({ds.attrs.get('level', '')}) at "
+                               "every height; not a forecast")
+        return (climatology_3d(month), True,
+                "winds: climatological mean winds on 850/500/200 hPa, interpolated in height; not a forecast")
+    assert cfg.path is not None
+    end = start + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
+    window = (start, end)
+    why_single = ""
+    if cfg.vertical != "single" and cfg.level_hpa is None:
+        try:
+            ds = one_member(open_met_3d(cfg.path, time_window=window))
+        except MetDataError as exc:
+            if cfg.vertical == "levels":
+                raise
+            why_single = str(exc)
+        else:
+            lacking = _levels_lacking(ds)
+            if not lacking:
+                return ds, True, f"winds: {ds.attrs.get('source', cfg.path)}, on the file's levels, interpolated in height"
+            if cfg.vertical == "levels":
+                raise MetDataError(f"{ds.attrs.get('source', cfg.path)}: met.vertical is 'levels' but the met has "
+                                   f"{lacking}; expected several levels with geopotential, or met.vertical: single")
+            why_single = f"the met has {lacking}"
+    if cfg.boundary_layer == "met":
+        raise ScenarioError(f"met.boundary_layer: 'met' needs the met's levels, but {cfg.path} is read as one level"
+                            + (f" ({why_single})" if why_single else ""))
+    ds = met.open_wind(cfg.path, level_hpa=cfg.level_hpa, time_window=window)
+    note = f"winds: one level ({ds.attrs.get('level', '')}) at every height"
+    if why_single:
+        note += f"; not read on levels because {why_single}"
+    return ds, False, note
+
+
+def one_member(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` without its member dimension (``number``) when it holds one member; a
+    MetDataError naming the source when it holds several (a single run needs one:
+    choose it, or run the members as an ensemble)."""
+    if "number" not in ds.dims:
+        return ds
+    n = int(ds.sizes["number"])
+    if n == 1:
+        return ds.isel(number=0)
+    raise MetDataError(f"{ds.attrs.get('source', 'met')}: the files hold {n} ensemble members (dimension 'number'); "
+                       "a single run reads one: run them as an ensemble (ensemble.met_members in the scenario, "
+                       "plumecast compare), or give files of one member")
+
+
+def _levels_lacking(ds: xr.Dataset) -> str:
+    """What a 3-D dataset lacks for winds on levels ('' if nothing): several levels,
+    and geopotential height unless the levels are heights."""
+    n = int(ds.sizes.get("level", 1))
+    if n < 2:
+        return f"{n} level"
+    if str(ds.attrs.get("level_type", "pressure")) != "height" and "gh" not in ds:
+        return "no geopotential on its levels"
+    return ""
+
+
+def _is_3d(ds: xr.Dataset) -> bool:
+    """Whether a normalised dataset holds several wind levels."""
+    return any(dim not in ("time", "lat", "lon") and ds.sizes[dim] > 1 for dim in ds["u"].dims)
+
+
+def _vertical_note(ds: xr.Dataset, levels: bool) -> str:
+    source = ds.attrs.get("source", "wind dataset")
+    if levels:
+        return f"winds: {source}, on its levels, interpolated in height"
+    return f"winds: {source}, one level ({ds.attrs.get('level', '')}) at every height"
+
+
+def record_bytes(grid: WindGrid) -> int:
+    """Bytes one record of ``grid`` holds (winds, vertical velocity, boundary layer)."""
+    per = grid.vec[0].nbytes
+    if grid.w is not None:
+        per += grid.w[0].nbytes
+    if grid.surface is not None:
+        per += grid.surface[0].nbytes
+    return int(per)
+

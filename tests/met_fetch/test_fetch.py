@@ -1,0 +1,561 @@
+"""``plumecast met fetch`` offline: the download layer is replaced by one that serves
+the GRIB2 files of tests/data/fetch (see tests/data/README.md), the way each service
+would (ECMWF: the ecmwf-opendata client's ``retrieve``; GFS: HTTP range requests
+against the ``.idx`` inventories)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+eccodes = pytest.importorskip("eccodes")
+requests = pytest.importorskip("requests")
+opendata = pytest.importorskip("ecmwf.opendata")
+
+from plumecast.errors import OutputPathError  # noqa: E402
+from plumecast.met import fetch as mf  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "fetch"
+ECMWF_FILE = DATA / "ecmwf" / "20240101000000-oper-fc.grib2"
+AREA = "60,-10,35,30"
+LEVELS = (1000, 850, 500)
+G0 = 9.80665
+
+# ECMWF shortName (as ecCodes names it) -> (output name, factor)
+_OUT = {"u": ("u", 1.0), "v": ("v", 1.0), "w": ("w", 1.0), "gh": ("z", G0), "t": ("t", 1.0),
+        "10u": ("u10", 1.0), "10v": ("v10", 1.0), "2t": ("t2m", 1.0), "sp": ("sp", 1.0)}
+# GFS: (discipline, category, number, level type) -> output name (ecCodes has no short
+# name for NCEP's HPBL without NCEP's local tables)
+_GFS_OUT = {(0, 2, 2, 100): "u", (0, 2, 3, 100): "v", (0, 2, 8, 100): "w", (0, 3, 5, 100): "z",
+            (0, 0, 0, 100): "t", (0, 2, 2, 103): "u10", (0, 2, 3, 103): "v10", (0, 0, 0, 103): "t2m",
+            (0, 3, 0, 1): "sp", (0, 3, 196, 1): "blh", (0, 3, 5, 1): "orog"}
+
+
+# --------------------------------------------------------------------------- recorded services
+
+def _messages(path: Path) -> list[dict[str, Any]]:
+    """Every message of a fixture, decoded by ecCodes alone (its own coordinates)."""
+    out = []
+    with open(path, "rb") as fh:
+        while (h := eccodes.codes_grib_new_from_file(fh)) is not None:
+            try:
+                out.append({
+                    "short": eccodes.codes_get(h, "shortName"),
+                    "codes": tuple(int(eccodes.codes_get(h, k, ktype=int)) for k in
+                                   ("discipline", "parameterCategory", "parameterNumber",
+                                    "typeOfFirstFixedSurface")),
+                    "level_type": eccodes.codes_get(h, "typeOfLevel"),
+                    "level": int(eccodes.codes_get(h, "level")),
+                    "step": int(eccodes.codes_get(h, "endStep")),
+                    "date": int(eccodes.codes_get(h, "dataDate")),
+                    "time": int(eccodes.codes_get(h, "dataTime")),
+                    "lat": eccodes.codes_get_array(h, "latitudes"),
+                    "lon": eccodes.codes_get_array(h, "longitudes"),
+                    "values": eccodes.codes_get_values(h),
+                    "bytes": bytes(eccodes.codes_get_message(h)),
+                })
+            finally:
+                eccodes.codes_release(h)
+    return out
+
+
+def _http_error(url: str, code: int = 404) -> Exception:
+    resp = requests.Response()
+    resp.status_code = code
+    resp.url = url
+    resp.reason = "Not Found"
+    return requests.HTTPError(f"{code} Client Error: Not Found for url: {url}", response=resp)
+
+
+class FakeECMWF:
+    """Stands in for ``ecmwf.opendata.Client.retrieve``: writes the fixture's messages
+    that match the request (date, time, step, levtype, levelist, param) to the target,
+    in the file's order, as the client does from the service's byte ranges; a step the
+    recording lacks is a 404 for that step's index file, as on the service."""
+
+    def __init__(self, drop: set[tuple[str, int]] | None = None) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.messages = _messages(ECMWF_FILE)
+        self.drop = drop or set()
+
+    def __call__(self, client: Any, request: Any = None, target: Any = None, **kw: Any) -> Any:
+        req = dict(request or {}, **kw)
+        self.calls.append(dict(req, source=client.source.name, target=target))
+        steps = [int(s) for s in req["step"]]
+        base = f"{client.source.url}/{req['date']}/{int(req['time']):02d}z/ifs/0p25/oper"
+        for s in steps:
+            if req["date"] != 20240101 or int(req["time"]) != 0 or s not in (0, 3):
+                raise _http_error(f"{base}/{req['date']}{int(req['time']):02d}0000-{s}h-oper-fc.index")
+        pl = req["levtype"] == "pl"
+        chosen = [m for m in self.messages
+                  if m["step"] in steps and m["short"] in req["param"]
+                  and (m["level_type"] == "isobaricInhPa") == pl
+                  and (not pl or m["level"] in req["levelist"])
+                  and (m["short"], m["level"]) not in self.drop]
+        Path(target).write_bytes(b"".join(m["bytes"] for m in chosen))
+        return None
+
+
+class FakeResponse:
+    def __init__(self, url: str, status: int, content: bytes = b"") -> None:
+        self.url, self.status_code, self.content = url, status, content
+        self.reason = "Partial Content" if status == 206 else "OK" if status == 200 else "Not Found"
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("ascii")
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise _http_error(self.url, self.status_code)
+
+
+class FakeGFS:
+    """Stands in for the HTTP session of the GFS download: serves the fixture files
+    under their archive addresses and answers range requests with 206."""
+
+    def __init__(self) -> None:
+        self.gets: list[tuple[str, str | None]] = []
+
+    def get(self, url: str, headers: dict[str, str] | None = None, timeout: Any = None) -> FakeResponse:
+        rng = (headers or {}).get("Range")
+        self.gets.append((url, rng))
+        prefix = f"{mf.GFS_MIRRORS['aws']}/gfs.20240101/00/atmos/"
+        path = DATA / "gfs" / url[len(prefix):]
+        if path.suffix == ".idx":  # stored as .idx.txt (the repository ignores *.idx)
+            path = path.with_name(path.name + ".txt")
+        if not url.startswith(prefix) or not path.is_file():
+            return FakeResponse(url, 404)
+        data = path.read_bytes()
+        if rng is None:
+            return FakeResponse(url, 200, data)
+        a, b = rng.removeprefix("bytes=").split("-")
+        return FakeResponse(url, 206, data[int(a): int(b) + 1 if b else None])
+
+
+@pytest.fixture
+def online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Host names resolve (the services are replaced, so nothing goes out)."""
+    monkeypatch.setattr(mf, "_reachable", lambda host: None)
+
+
+@pytest.fixture
+def ecmwf_service(monkeypatch: pytest.MonkeyPatch, online: None) -> FakeECMWF:
+    return _install(monkeypatch, FakeECMWF())
+
+
+def _install(monkeypatch: pytest.MonkeyPatch, fake: FakeECMWF) -> FakeECMWF:
+    """Put ``fake`` in place of the client's retrieve method."""
+
+    def retrieve(self: Any, request: Any = None, target: Any = None, **kw: Any) -> Any:
+        return fake(self, request, target, **kw)
+
+    monkeypatch.setattr(opendata.Client, "retrieve", retrieve)
+    return fake
+
+
+@pytest.fixture
+def gfs_service(monkeypatch: pytest.MonkeyPatch, online: None) -> FakeGFS:
+    fake = FakeGFS()
+    monkeypatch.setattr(mf, "_http_session", lambda: fake)
+    return fake
+
+
+def _request(source: str = "ecmwf", steps: tuple[int, ...] = (0, 3), area: str = AREA) -> mf.FetchRequest:
+    return mf.FetchRequest(source=source, date=dt.date(2024, 1, 1), cycle=0, steps=steps,
+                           area=mf.parse_area(area), levels=LEVELS)
+
+
+def _expected(messages: list[dict[str, Any]], name_of: Any) -> dict[tuple[str, int, int], dict[tuple[float, float], float]]:
+    """{(output name, level, step): {(lat, lon): value}} inside AREA, by ecCodes' coordinates."""
+    area = mf.parse_area(AREA)
+    out: dict[tuple[str, int, int], dict[tuple[float, float], float]] = {}
+    for m in messages:
+        name, factor = name_of(m)
+        if name is None:
+            continue
+        lon = (m["lon"] + 180.0) % 360.0 - 180.0
+        inside = (m["lat"] >= area.south) & (m["lat"] <= area.north) & (lon >= area.west) & (lon <= area.east)
+        level = m["level"] if m["level_type"] == "isobaricInhPa" else 0
+        out[(name, level, m["step"])] = {(float(a), float(o)): float(v) * factor
+                                         for a, o, v in zip(m["lat"][inside], lon[inside], m["values"][inside], strict=True)}
+    return out
+
+
+def _check_against(ds: xr.Dataset, expected: dict[tuple[str, int, int], dict[tuple[float, float], float]]) -> None:
+    lat, lon = ds.latitude.values, ds.longitude.values
+    for (name, level, step), points in expected.items():
+        da = ds[name].sel(time=np.datetime64("2024-01-01T00") + np.timedelta64(step, "h"))
+        if "level" in da.dims:
+            da = da.sel(level=level)
+        assert da.shape == (lat.size, lon.size)
+        assert len(points) == lat.size * lon.size, (name, level, step)
+        got = np.array([da.values[np.searchsorted(lat, a), np.searchsorted(lon, o)] for a, o in points])
+        want = np.array(list(points.values()), dtype=np.float32)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6, err_msg=f"{name} {level} {step}")
+
+
+def _check_form(ds: xr.Dataset) -> None:
+    """The normalised form: ERA5 names and units, level from the ground up, lat
+    ascending, lon ascending in [-180, 180), time = valid time."""
+    assert list(ds.level.values) == [1000.0, 850.0, 500.0]
+    assert ds.level.attrs["units"] == "hPa"
+    assert np.all(np.diff(ds.latitude.values) > 0) and np.all(np.diff(ds.longitude.values) > 0)
+    assert ds.longitude.values.min() >= -180.0 and ds.longitude.values.max() < 180.0
+    np.testing.assert_allclose(ds.latitude.values, np.arange(35.0, 60.1, 5.0))
+    np.testing.assert_allclose(ds.longitude.values, np.arange(-10.0, 30.1, 5.0))
+    np.testing.assert_array_equal(ds.time.values, np.array(["2024-01-01T00", "2024-01-01T03"], "datetime64[ns]"))
+    np.testing.assert_array_equal(ds.forecast_period.values, [0.0, 3.0])
+    assert ds.forecast_reference_time.values == np.datetime64("2024-01-01T00", "ns")
+    units = {"u": "m s-1", "v": "m s-1", "w": "Pa s-1", "z": "m2 s-2", "t": "K",
+             "u10": "m s-1", "v10": "m s-1", "t2m": "K", "sp": "Pa"}
+    for name, unit in units.items():
+        assert ds[name].attrs["units"] == unit, name
+        assert ds[name].dtype == np.float32
+    for name in ("u", "v", "w", "z", "t"):
+        assert ds[name].dims == ("time", "level", "latitude", "longitude")
+    assert ds.u10.dims == ("time", "latitude", "longitude")
+    assert ds.z.attrs["standard_name"] == "geopotential"
+    assert ds.w.attrs["standard_name"] == "lagrangian_tendency_of_air_pressure"
+    # geopotential, not geopotential height: about g0 x 1460 m at 850 hPa
+    z850 = float(ds.z.sel(level=850.0).mean())
+    assert 1200 * G0 < z850 < 1700 * G0
+
+
+# --------------------------------------------------------------------------- ECMWF
+
+def test_ecmwf_fetch_writes_normalised_file(tmp_path: Path, ecmwf_service: FakeECMWF) -> None:
+    lines: list[str] = []
+    out = mf.fetch(_request("ecmwf"), tmp_path / "fc.nc", say=lines.append)
+    assert out == tmp_path / "fc.nc" and out.is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name != "fc.nc"]  # no .part left
+    with xr.open_dataset(out) as ds:
+        _check_form(ds)
+        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "zs"}
+        assert ds.zs.attrs["units"] == "m2 s-2" and "diagnosed" in ds.zs.attrs["long_name"]
+        # the fixture's surface pressure (993 to 1008 hPa) lies near the 1000 hPa surface
+        np.testing.assert_allclose(ds.zs.values / G0, 0.0, atol=250.0)
+        expected = _expected(ecmwf_service.messages,
+                             lambda m: _OUT.get(m["short"], (None, 1.0)))
+        assert len(expected) == 2 * (5 * 3 + 4)
+        _check_against(ds, expected)
+        assert "ECMWF" in ds.attrs["source"] and "CC BY 4.0" in ds.attrs["licence"]
+    assert "data.ecmwf.int" in lines[0] and lines[-1].startswith("written:")
+    # what was asked of the client: one pressure-level and one surface request for the run
+    pl, sfc = ecmwf_service.calls
+    assert pl["levtype"] == "pl" and pl["levelist"] == [1000, 850, 500]
+    assert sorted(pl["param"]) == ["gh", "t", "u", "v", "w"]
+    assert sfc["levtype"] == "sfc" and sorted(sfc["param"]) == ["10u", "10v", "2t", "sp"]
+    for call in (pl, sfc):
+        assert call["date"] == 20240101 and call["time"] == 0 and call["step"] == [0, 3]
+        assert call["type"] == "fc" and call["source"] == "ecmwf"
+
+
+def test_ecmwf_request_is_one_the_real_client_accepts() -> None:
+    """The real ecmwf-opendata client turns plumecast's request into the service's
+    file addresses (no network: use_index=False builds the URLs only)."""
+    client = opendata.Client(source="aws")
+    req = _request("ecmwf")
+    result = client._get_urls(use_index=False, date=20240101, time=0, step=[0, 3], type="fc",
+                              stream="oper", levtype="pl", levelist=list(req.levels),
+                              param=["u", "v", "w", "gh", "t"])
+    assert result.urls == [f"{client.url}/20240101/00z/ifs/0p25/oper/20240101000000-{s}h-oper-fc.grib2"
+                           for s in (0, 3)]
+    for name, host in mf.ECMWF_MIRRORS.items():  # the hosts plumecast names in its messages
+        assert opendata.Client(source=name, use_sas_token=False).url.split("/")[2] == host
+
+
+def test_mirror_goes_to_the_client(tmp_path: Path, ecmwf_service: FakeECMWF) -> None:
+    req = mf.FetchRequest(source="ecmwf", date=dt.date(2024, 1, 1), cycle=0, steps=(3,),
+                          area=mf.parse_area(AREA), levels=(850,), mirror="aws")
+    mf.fetch(req, tmp_path / "a.nc")
+    assert {c["source"] for c in ecmwf_service.calls} == {"aws"}
+    with xr.open_dataset(tmp_path / "a.nc") as ds:
+        assert ds.sizes["time"] == 1 and list(ds.level.values) == [850.0]
+
+
+# --------------------------------------------------------------------------- GFS
+
+def test_gfs_fetch_writes_normalised_file(tmp_path: Path, gfs_service: FakeGFS) -> None:
+    out = mf.fetch(_request("gfs"), tmp_path / "gfs.nc")
+    with xr.open_dataset(out) as ds:
+        _check_form(ds)
+        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "blh", "orog"}
+        assert ds.blh.attrs["units"] == "m" and ds.orog.attrs["units"] == "m"
+        messages = [m for s in (0, 3) for m in _messages(DATA / "gfs" / f"gfs.t00z.pgrb2.0p25.f{s:03d}")]
+        expected = _expected(messages, lambda m: (_GFS_OUT.get(m["codes"]),
+                                                  G0 if m["codes"] == (0, 3, 5, 100) else 1.0))
+        assert len(expected) == 2 * (5 * 3 + 6)
+        _check_against(ds, expected)
+        # the GFS grid starts at 0 E: the area across Greenwich is joined in order
+        assert 0.0 in ds.longitude.values and -10.0 in ds.longitude.values
+    # only the wanted messages travelled: not RH nor PRMSL
+    for step in (0, 3):
+        name = f"gfs.t00z.pgrb2.0p25.f{step:03d}"
+        idx = (DATA / "gfs" / f"{name}.idx.txt").read_text().splitlines()
+        offsets = [int(line.split(":")[1]) for line in idx]
+        skipped = [o for o, line in zip(offsets, idx, strict=True) if ":RH:" in line or ":PRMSL:" in line]
+        ranges = [r for u, r in gfs_service.gets if u.endswith(name) and r]
+        assert ranges
+        for rng in ranges:
+            a, b = rng.removeprefix("bytes=").split("-")
+            end = int(b) if b else 1 << 40
+            assert not any(int(a) <= o <= end for o in skipped), rng
+        got = sum((int(r.split("-")[1]) if r.split("-")[1] else (DATA / "gfs" / name).stat().st_size - 1)
+                  - int(r.removeprefix("bytes=").split("-")[0]) + 1 for r in ranges)
+        assert got < (DATA / "gfs" / name).stat().st_size
+
+
+def test_idx_ranges_merge_neighbours_and_name_missing_fields() -> None:
+    idx = ("1:0:d=2024010100:PRMSL:mean sea level:anl:\n2:100:d=2024010100:UGRD:850 mb:anl:\n"
+           "3:250:d=2024010100:VGRD:850 mb:anl:\n4:400:d=2024010100:RH:850 mb:anl:\n"
+           "5:480:d=2024010100:HPBL:surface:anl:\n")
+    req = _request("gfs")
+    ranges = mf._idx_ranges(idx, {("UGRD", "850 mb"), ("VGRD", "850 mb"), ("HPBL", "surface")}, "u", req)
+    assert ranges == [(100, 399), (480, None)]
+    with pytest.raises(mf.MetFetchError, match="lists no TMP at 850 mb"):
+        mf._idx_ranges(idx, {("TMP", "850 mb")}, "u", req)
+    with pytest.raises(mf.MetFetchError, match="holds the run 2024010112"):
+        mf._idx_ranges(idx.replace("2024010100", "2024010112"), {("UGRD", "850 mb")}, "u", req)
+
+
+# --------------------------------------------------------------------------- readers
+
+def test_output_is_read_by_open_wind(tmp_path: Path, ecmwf_service: FakeECMWF) -> None:
+    from plumecast.met import open_wind
+
+    out = mf.fetch(_request("ecmwf"), tmp_path / "fc.nc")
+    w = open_wind(out, level_hpa=850)
+    with xr.open_dataset(out) as ds:
+        np.testing.assert_allclose(w.u.values, ds.u.sel(level=850.0).values, rtol=1e-6)
+        np.testing.assert_allclose(w.v.values, ds.v.sel(level=850.0).values, rtol=1e-6)
+        np.testing.assert_array_equal(w.time.values, ds.time.values)
+        np.testing.assert_allclose(w.lat.values, ds.latitude.values)
+        np.testing.assert_allclose(w.lon.values, ds.longitude.values)
+
+
+@pytest.mark.parametrize(("source", "ground"), [("gfs", "'orog'"), ("ecmwf", "'zs'")])
+def test_output_is_read_by_the_3d_reader(tmp_path: Path, gfs_service: FakeGFS, ecmwf_service: FakeECMWF,
+                                         source: str, ground: str) -> None:
+    import plumecast.met as met
+
+    if not hasattr(met, "open_met_3d"):
+        pytest.skip("plumecast.met.open_met_3d is not there yet")
+    out = mf.fetch(_request(source), tmp_path / "fc.nc")
+    ds3 = met.open_met_3d(out)
+    with xr.open_dataset(out) as ds:
+        assert ds3.sizes["time"] == 2 and ds3.sizes["level"] == 3
+        got = ds3.u.sel(level=850.0).isel(time=1).values
+        np.testing.assert_allclose(got, ds.u.sel(level=850.0).isel(time=1).values, rtol=1e-6)
+    if hasattr(met, "wind_grid_3d"):  # every field is taken up: ground, omega, 10 m wind
+        text = " ".join(met.wind_grid_3d(ds3, records=slice(0, 2)).provenance)
+        for needle in (ground, "omega 'w' [Pa s-1]", "'u10'") + (("'blh'",) if source == "gfs" else ()):
+            assert needle in text, text
+
+
+@pytest.mark.parametrize("source", ["ecmwf", "gfs"])
+def test_output_passes_the_cf_checker(tmp_path: Path, gfs_service: FakeGFS, ecmwf_service: FakeECMWF,
+                                      source: str) -> None:
+    pytest.importorskip("compliance_checker")
+    from compliance_checker.runner import CheckSuite, ComplianceChecker
+
+    out = mf.fetch(_request(source), tmp_path / "fc.nc")
+    CheckSuite.load_all_available_checkers()
+    report = tmp_path / "cf.txt"
+    passed, _ = ComplianceChecker.run_checker(str(out), ["cf:1.8"], 0, "normal",
+                                              output_filename=str(report), output_format="text")
+    assert passed, report.read_text()
+
+
+# --------------------------------------------------------------------------- failures
+
+def test_missing_field_is_named_and_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    online: None) -> None:
+    _install(monkeypatch, FakeECMWF(drop={("t", 500)}))
+    with pytest.raises(mf.MetFetchError, match="lacks t at 500 hPa, step 0 h"):
+        mf.fetch(_request("ecmwf"), tmp_path / "fc.nc")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _std_height(p_hpa: np.ndarray) -> np.ndarray:
+    """ICAO standard atmosphere height [m] of pressure p (troposphere; ICAO Doc 7488)."""
+    return 288.15 / 0.0065 * (1.0 - (p_hpa / 1013.25) ** (287.05 * 0.0065 / G0))
+
+
+def test_surface_geopotential_in_the_standard_atmosphere() -> None:
+    """Ground heights diagnosed from sp in a standard atmosphere are the standard
+    heights of sp: between levels, below the lowest level and above the highest."""
+    levels = (1000, 925, 850, 700)
+    p = np.asarray(levels, dtype=float)
+    z = (_std_height(p) * G0)[None, :, None, None] * np.ones((2, 4, 1, 3))
+    t = (288.15 - 0.0065 * _std_height(p))[None, :, None, None] * np.ones((2, 4, 1, 3))
+    sp_hpa = np.array([[[1030.0, 960.0, 780.0]], [[1000.0, 850.0, 650.0]]])
+    zs = mf.surface_geopotential(z, t, sp_hpa * 100.0, levels)
+    assert zs.shape == (2, 1, 3)
+    np.testing.assert_allclose(zs / G0, _std_height(sp_hpa), atol=12.0)
+    np.testing.assert_allclose(zs[1, 0, :2] / G0, _std_height(np.array([1000.0, 850.0])), atol=1e-6)
+
+
+def test_parse_steps_levels() -> None:
+    assert mf.parse_steps("0-12/3,24, 6") == (0, 3, 6, 9, 12, 24)
+    assert mf.parse_levels("500,1000,850") == (1000, 850, 500)
+    for bad in ("3-0", "a", "0-6/0", "1.5"):
+        with pytest.raises(mf.MetFetchError, match="--steps"):
+            mf.parse_steps(bad)
+    with pytest.raises(mf.MetFetchError, match="--levels"):
+        mf.parse_levels("850,x")
+
+
+def test_request_checks() -> None:
+    with pytest.raises(mf.MetFetchError, match="--levels: 975 hPa not in the ECMWF files"):
+        mf.FetchRequest("ecmwf", dt.date(2024, 1, 1), 0, (0,), mf.parse_area(AREA), (975,)).check()
+    mf.FetchRequest("gfs", dt.date(2024, 1, 1), 0, (1, 2), mf.parse_area(AREA), (975,)).check()
+    with pytest.raises(mf.MetFetchError, match="93 h not produced"):
+        mf.FetchRequest("ecmwf", dt.date(2024, 1, 1), 6, (93,), mf.parse_area(AREA)).check()
+    with pytest.raises(mf.MetFetchError, match="--cycle 3"):
+        mf.FetchRequest("gfs", dt.date(2024, 1, 1), 3, (0,), mf.parse_area(AREA)).check()
+    with pytest.raises(mf.MetFetchError, match="--mirror 'nomads'"):
+        mf.FetchRequest("ecmwf", dt.date(2024, 1, 1), 0, (0,), mf.parse_area(AREA), mirror="nomads").check()
+    with pytest.raises(mf.MetFetchError, match="starts in the future"):
+        mf.FetchRequest("ecmwf", dt.date(2024, 1, 1), 12, (0,), mf.parse_area(AREA)).check(
+            now=dt.datetime(2024, 1, 1, 11))
+
+
+# --------------------------------------------------------------------------- command line
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    from plumecast.cli import app
+    from plumecast.cli.common import run_app
+
+    monkeypatch.setattr(sys, "argv", ["plumecast", *args])
+    try:
+        rc = run_app(app)
+    except SystemExit as exc:
+        rc = int(exc.code or 0)
+    out = capsys.readouterr()
+    return rc, out.out + out.err
+
+
+def _args(out: Path, *extra: str) -> list[str]:
+    return ["met", "fetch", "--source", "ecmwf", "--date", "2024-01-01", "--cycle", "0", "--steps", "0,3",
+            "--levels", "1000,850,500", "--area", AREA, "-o", str(out), *extra]
+
+
+def _error_lines(text: str) -> list[str]:
+    assert "Traceback" not in text
+    return [line for line in text.splitlines() if line.startswith("error:")]
+
+
+def test_cli_fetch(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                   ecmwf_service: FakeECMWF) -> None:
+    rc, text = _cli(_args(tmp_path / "fc.nc"), capsys, monkeypatch)
+    assert rc == 0, text
+    assert "written:" in text and "CC BY 4.0" in text
+    with xr.open_dataset(tmp_path / "fc.nc") as ds:
+        _check_form(ds)
+
+
+def test_cli_no_network(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_dns(*a: Any, **k: Any) -> Any:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr("urllib.request.getproxies", lambda: {})
+    for source, host in (("ecmwf", "data.ecmwf.int"), ("gfs", "noaa-gfs-bdp-pds.s3.amazonaws.com")):
+        args = _args(tmp_path / "fc.nc")
+        args[args.index("ecmwf")] = source
+        rc, text = _cli(args, capsys, monkeypatch)
+        assert rc == 2
+        errors = _error_lines(text)
+        assert len(errors) == 1 and f"cannot reach {host}" in errors[0] and "(no network?)" in errors[0], text
+        assert not (tmp_path / "fc.nc").exists()
+
+
+def test_cli_connection_lost_during_download(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch, online: None) -> None:
+    def refused(self: Any, *a: Any, **k: Any) -> None:
+        raise requests.ConnectionError("HTTPSConnectionPool(host='data.ecmwf.int', port=443): Max retries "
+                                       "exceeded (Caused by NewConnectionError('Connection refused'))")
+
+    monkeypatch.setattr(opendata.Client, "retrieve", refused)
+    rc, text = _cli(_args(tmp_path / "fc.nc"), capsys, monkeypatch)
+    assert rc == 2
+    assert _error_lines(text) == ["error: cannot reach data.ecmwf.int: connection refused (no network?)"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_run_not_on_the_server(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch, ecmwf_service: FakeECMWF) -> None:
+    args = _args(tmp_path / "fc.nc")
+    args[args.index("0,3")] = "0,3,6"
+    rc, text = _cli(args, capsys, monkeypatch)
+    assert rc == 2
+    (line,) = _error_lines(text)
+    assert "data.ecmwf.int has no forecast of ECMWF IFS open data 2024-01-01 00 UTC (HTTP 404" in line
+    assert "--mirror aws" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gfs_step_not_on_the_server(tmp_path: Path, gfs_service: FakeGFS) -> None:
+    with pytest.raises(mf.MetFetchError) as info:
+        mf.fetch(_request("gfs", steps=(0, 6)), tmp_path / "gfs.nc")
+    assert str(info.value) == ("noaa-gfs-bdp-pds.s3.amazonaws.com has no GFS file of NOAA GFS 2024-01-01 00 UTC "
+                               f"(HTTP 404 for {mf.GFS_MIRRORS['aws']}/gfs.20240101/00/atmos/"
+                               "gfs.t00z.pgrb2.0p25.f006.idx)")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("option", "value", "needle"), [
+    ("--date", "2024-02-30", "--date '2024-02-30': expected a date as YYYY-MM-DD"),
+    ("--date", "yesterday", "--date 'yesterday'"),
+    ("--area", "60,-10,35", "--area '60,-10,35': expected four numbers N,W,S,E"),
+    ("--area", "35,-10,60,30", "expected latitudes -90 <= S < N <= 90"),
+    ("--area", "60,30,35,-10", "expected longitudes -180 <= W < E <= 180"),
+    ("--area", "60,-10,35,200", "expected longitudes -180 <= W < E <= 180"),
+    ("--area", "50.2,0.1,50.1,0.2", "holds 0 x 0 points of the 5 x 5 degree grid; expected at least 2 x 2"),
+    ("--steps", "0,4", "--steps: 4 h not produced"),
+    ("--source", "icon", "--source 'icon': expected one of ecmwf, gfs"),
+])
+def test_cli_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                       ecmwf_service: FakeECMWF, option: str, value: str, needle: str) -> None:
+    args = _args(tmp_path / "fc.nc")
+    args[args.index(option) + 1] = value
+    rc, text = _cli(args, capsys, monkeypatch)
+    assert rc == 2
+    (line,) = _error_lines(text)
+    assert needle in line, line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_existing_output_needs_force(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch, ecmwf_service: FakeECMWF) -> None:
+    out = tmp_path / "fc.nc"
+    out.write_text("keep me")
+    rc, text = _cli(_args(out), capsys, monkeypatch)
+    assert rc == 2
+    (line,) = _error_lines(text)
+    assert f"{out}: exists; pass --force to replace it" in line
+    assert out.read_text() == "keep me" and ecmwf_service.calls == []  # refused before downloading
+    rc, text = _cli(_args(out, "--force"), capsys, monkeypatch)
+    assert rc == 0, text
+    with xr.open_dataset(out) as ds:
+        assert ds.sizes["level"] == 3
+
+
+def test_missing_optional_package_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch, online: None) -> None:
+    monkeypatch.setitem(sys.modules, "ecmwf.opendata", None)  # import fails as if not installed
+    rc, text = _cli(_args(tmp_path / "fc.nc"), capsys, monkeypatch)
+    assert rc == 2
+    (line,) = _error_lines(text)
+    assert "'ecmwf'" in line and 'pip install "plumecast[fetch]"' in line
+    with pytest.raises(OutputPathError):
+        mf.check_output_file(tmp_path, force=False)  # a folder is not an output file

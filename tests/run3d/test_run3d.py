@@ -1,0 +1,202 @@
+"""Runs on 3-D met: levels, a boundary layer from the met, deposition, file sets.
+
+The met files are the synthetic atmosphere of ``tests/met/style_files.py`` (six
+pressure levels over hills, hourly records, boundary-layer fields and rain), written
+the way ERA5 and GFS hold it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from plumecast.errors import MetDataError, ScenarioError
+from plumecast.met.levels import open_met_3d, wind_grid_3d
+from plumecast.runner import run, write_outputs
+from plumecast.scenario import scenario_from_dict
+from plumecast.transport.kernels_numpy import StepPhysics
+from plumecast.transport.lagrangian import get_kernel
+from tests.met.style_files import atmosphere, write_era5, write_gfs
+
+N_TIMES = 4  # hourly records 00..03 UTC
+
+
+@pytest.fixture(scope="module")
+def met_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("met3d")
+    a = atmosphere(n_times=N_TIMES)
+    era5 = write_era5(a, d / "era5_pl.nc", d / "era5_sl.nc")
+    gfs = write_gfs(a, d / "gfs.nc")
+    hourly = []
+    for k in range(N_TIMES):
+        hourly += write_era5(a, d / f"pl_{k:02d}.nc", d / f"sl_{k:02d}.nc", sl=slice(k, k + 1))
+    return {"era5": era5, "gfs": [gfs], "hourly": hourly, "dir": d}
+
+
+def scenario(paths, **over):
+    data = {
+        "name": "run3d",
+        "start": "2026-03-01T00:00:00Z",
+        "duration_h": 3,
+        "time_step_s": 600,
+        "particles": 4000,
+        "seed": 11,
+        "backend": "numpy",
+        "agent": {"name": "ammonia"},
+        "deposition": {"dry_velocity_m_s": 0.01, "scavenging_a_s": 1.0e-4, "scavenging_b": 0.62},
+        "met": {"source": "file", "path": [str(p) for p in paths]},
+        "releases": [
+            {"type": "point", "lat": 45.0, "lon": 0.0, "height_m": 20, "rate_kg_s": 2.0, "stop_h": 2},
+            {"type": "point", "lat": 44.0, "lon": -3.0, "height_m": 800, "rate_kg_s": 1.0},
+        ],
+        "output": {"grid": {"lon_min": -10, "lon_max": 10, "lat_min": 40, "lat_max": 50, "resolution_deg": 0.5},
+                   "interval_min": 60},
+    }
+    data.update(over)
+    return scenario_from_dict(data)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_budget_closes_with_deposition_and_a_boundary_layer_from_the_met(met_files, backend):
+    r = run(scenario(met_files["era5"], backend=backend))
+    b = r.budget
+    assert r.stats["wind_level"] == "levels"
+    prov = " | ".join(r.stats["met_provenance"])
+    assert "mixing height: 'blh'" in prov and "on the file's levels" in prov
+    assert b.released > 0
+    assert b.deposited_dry > 1e-3 * b.released  # a ground release in a 600-1000 m layer, 3 h at 1 cm/s
+    assert b.deposited_wet > 1e-3 * b.released  # rain of up to 2 mm/h
+    assert abs(b.residual) <= 1e-9 * b.released
+    # the deposited field holds the same mass as the budget (every deposit is inside the output grid)
+    assert r.deposited is not None and r.deposited.attrs["units"] == "kg m-2"
+    from plumecast.concentration import OutputGrid
+
+    area = OutputGrid.from_config(r.scenario.output.grid).cell_area_m2()
+    on_grid = float((r.deposited.values.astype(np.float64) * area).sum())
+    assert on_grid == pytest.approx(b.deposited, rel=1e-5)
+
+
+def test_numpy_and_numba_agree_on_a_3d_run(met_files):
+    sc = scenario(met_files["era5"])
+    a = run(sc)
+    b = run(sc.replace(backend="numba"))
+    np.testing.assert_allclose(b.particles.lon, a.particles.lon, atol=1e-6)
+    np.testing.assert_allclose(b.particles.lat, a.particles.lat, atol=1e-6)
+    np.testing.assert_allclose(b.particles.z, a.particles.z, atol=1e-2)
+    for name in ("airborne", "deposited_dry", "deposited_wet", "exited"):
+        assert getattr(b.budget, name) == pytest.approx(getattr(a.budget, name), rel=1e-6, abs=1e-9 * a.budget.released)
+    peak = float(a.concentration.max())
+    assert peak > 0
+    np.testing.assert_allclose(b.concentration.values, a.concentration.values, atol=1e-6 * peak)
+
+
+def test_hourly_files_give_the_forecast_of_one_file(met_files):
+    one = run(scenario(met_files["era5"]))
+    many = run(scenario(met_files["hourly"]))
+    np.testing.assert_array_equal(many.concentration.values, one.concentration.values)
+    np.testing.assert_array_equal(many.deposited.values, one.deposited.values)
+    np.testing.assert_array_equal(many.particles.lon, one.particles.lon)
+    assert many.budget == one.budget
+
+
+def test_era5_and_gfs_files_of_the_same_weather_give_the_same_forecast(met_files):
+    era5 = run(scenario(met_files["era5"]))
+    gfs = run(scenario(met_files["gfs"]))
+    # the same numbers in other units (geopotential vs gpm, J m-2 accumulated vs W m-2,
+    # m vs kg m-2 s-1): float32 rounding apart, the particles go the same way
+    np.testing.assert_allclose(gfs.particles.lon, era5.particles.lon, atol=1e-4)
+    np.testing.assert_allclose(gfs.particles.lat, era5.particles.lat, atol=1e-4)
+    np.testing.assert_allclose(gfs.particles.z, era5.particles.z, atol=1.0)
+    for name in ("airborne", "deposited_dry", "deposited_wet"):
+        assert getattr(gfs.budget, name) == pytest.approx(getattr(era5.budget, name), rel=1e-4)
+
+
+def test_the_run_holds_two_records_at_a_time_and_matches_the_whole_grid(met_files):
+    """The rolling window reads each record once (record 0 reused) and gives the
+    particles the winds of the whole set: the same run done in one kernel call on
+    all records agrees to the rounding of the lookups at the call boundaries."""
+    sc = scenario(met_files["era5"], deposition="off", particles=500,
+                  releases=[{"type": "point", "lat": 45.0, "lon": 0.0, "height_m": 300, "rate_kg_s": 1.0,
+                             "stop_h": 0.1666666}])
+    r = run(sc)
+    assert r.stats["met_window_records"] == 2
+    assert r.stats["met_records_read"] == N_TIMES
+    ds = open_met_3d([str(p) for p in met_files["era5"]])
+    whole = wind_grid_3d(ds, start=sc.start64)
+    assert whole.times_s.size == N_TIMES
+    from plumecast.release import births_and_groups, schedule
+
+    p, _ = births_and_groups(schedule(sc), sc.particles, sc.seed, None)
+    t = sc.turbulence
+    physics = StepPhysics(dt_s=sc.time_step_s, kh_m2_s=t.kh_m2_s, kz_m2_s=t.kz_m2_s, mixing_height_m=t.mixing_height_m,
+                          seed=sc.seed, kz_free_m2_s=t.kz_free_m2_s)
+    get_kernel("numpy")(p, whole, physics, 0, sc.n_steps)
+    np.testing.assert_allclose(r.particles.lon, p.lon, atol=1e-5)
+    np.testing.assert_allclose(r.particles.lat, p.lat, atol=1e-5)
+    np.testing.assert_allclose(r.particles.z, p.z, atol=0.5)
+
+
+def test_deposition_off_and_constant_boundary_layer(met_files):
+    r = run(scenario(met_files["era5"], deposition="off", met={"source": "file", "path": [
+        str(p) for p in met_files["era5"]], "boundary_layer": "constant"}))
+    assert r.budget.deposited == 0.0 and r.deposited is None
+    assert abs(r.budget.residual) <= 1e-9 * r.budget.released
+    assert any("met.boundary_layer: constant" in line for line in r.stats["met_provenance"])
+
+
+def test_boundary_layer_from_the_met_needs_one(tmp_path, met_files):
+    """A file with winds and geopotential on levels but neither a mixing height nor
+    temperature cannot give a boundary layer: asked for one, the run says which file."""
+    ds = xr.open_dataset(met_files["era5"][0]).drop_vars(["t"])
+    path = tmp_path / "no_bl.nc"
+    ds.to_netcdf(path)
+    sc = scenario([path], met={"source": "file", "path": str(path), "boundary_layer": "met"}, deposition="off")
+    with pytest.raises(MetDataError, match="no_bl.nc.*boundary_layer"):
+        run(sc)
+    # left to choose, the run uses the scenario's constants and says so
+    r = run(scenario([path], deposition="off"))
+    assert any("the met gives none" in line for line in r.stats["met_provenance"])
+
+
+def test_levels_asked_of_a_single_level_file(tmp_path):
+    from plumecast.met import build_wind_dataset, write_era5_style
+
+    lat = np.arange(40.0, 50.01, 1.0)
+    lon = np.arange(-10.0, 10.01, 1.0)
+    u = np.full((2, lat.size, lon.size), 5.0, np.float32)
+    times = np.array(["2026-03-01T00", "2026-03-01T06"], dtype="datetime64[ns]")
+    path = write_era5_style(build_wind_dataset(u, u * 0, times, lat, lon, source="one level", level="850 hPa",
+                                                steady=False),
+                            tmp_path / "one_level.nc")
+    sc = scenario([path], met={"source": "file", "path": str(path), "vertical": "levels"}, deposition="off")
+    with pytest.raises((MetDataError, ScenarioError), match="one_level.nc"):
+        run(sc)
+    r = run(scenario([path], deposition="off"))  # default: one level, and the run says why
+    assert r.stats["wind_level"] != "levels"
+    assert any("not read on levels" in line for line in r.stats["met_provenance"])
+
+
+def test_outputs_carry_the_deposited_mass_and_the_met_provenance(met_files, tmp_path):
+    r = run(scenario(met_files["era5"]))
+    written = write_outputs(r, tmp_path)
+    with xr.open_dataset(written[0]) as ds:
+        dep = ds["deposited_mass"]
+        assert dep.attrs["units"] == "kg m-2" and dep.dims == ("time", "lat", "lon")
+        assert dep.attrs["cell_methods"] == "time: sum"
+        assert float(dep.sum()) > 0
+        assert "blh" in ds.attrs["met_provenance"]
+        assert "deposition: dry velocity 0.01 m s-1" in ds.attrs["met_provenance"]
+        assert float(ds.attrs["mass_deposited_dry_kg"]) == pytest.approx(r.budget.deposited_dry)
+
+
+def test_step_physics_of_the_run_is_the_scenarios():
+    """deposition keys override the agent's; off turns both removals off."""
+    base = {"start": "2026-03-01", "duration_h": 1, "agent": "ammonia",
+            "releases": [{"type": "point", "lat": 45, "lon": 0, "rate_kg_s": 1}]}
+    sc = scenario_from_dict(base)
+    vd, a, b, notes = sc.deposition_values()
+    assert (vd, a, b) == (0.0, 9.9e-5, 0.62) and "dry deposition is off" in notes[0]
+    vd, a, b, notes = scenario_from_dict({**base, "deposition": {"dry_velocity_m_s": 0.005}}).deposition_values()
+    assert (vd, a, b, notes) == (0.005, 9.9e-5, 0.62, [])
+    assert scenario_from_dict({**base, "deposition": False}).deposition_values() == (0.0, 0.0, 0.0, [])

@@ -1,0 +1,335 @@
+"""The transport kernels with winds on levels, vertical motion, a boundary layer from
+the met and deposition: analytic cases on synthetic WindGrids, NumPy/Numba agreement,
+and the mass budget."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from plumecast.errors import MetDataError
+from plumecast.met import benchmark_wind, uniform_wind
+from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics, lonlat_to_xyz
+from plumecast.transport.lagrangian import get_kernel
+from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
+from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, wind_grid
+from plumecast.units import EARTH_RADIUS_M
+from tests.conftest import CPU_BACKENDS
+
+
+def _great_circle_m(lon1, lat1, lon2, lat2):
+    p = lonlat_to_xyz(np.asarray(lon1, float), np.asarray(lat1, float))
+    q = lonlat_to_xyz(np.asarray(lon2, float), np.asarray(lat2, float))
+    cross = np.linalg.norm(np.cross(p.T, q.T), axis=1)
+    return EARTH_RADIUS_M * np.arctan2(cross, np.sum(p * q, axis=0))
+
+
+def _grid(u, v, z_m, *, w=None, surface=None, times_s=(0.0,), res=2.0, z0=0.1, region=None):
+    """A WindGrid from eastward/northward winds ``u``, ``v`` of shape (time, nz, lat,
+    lon) (or broadcastable to it) on heights ``z_m``; ``region`` = (lon0, lon1, lat0,
+    lat1) for a regional grid, else global."""
+    if region is None:
+        lon = np.arange(-180.0, 180.0, res)
+        lat = np.arange(-90.0, 90.0 + res / 2, res)
+    else:
+        lon = np.arange(region[0], region[1] + res / 2, res)
+        lat = np.arange(region[2], region[3] + res / 2, res)
+    nt, nz = len(times_s), len(z_m)
+    shape = (nt, nz, lat.size, lon.size)
+    u = np.broadcast_to(np.asarray(u, float), shape)
+    v = np.broadcast_to(np.asarray(v, float), shape)
+    lam = np.deg2rad(lon)[None, None, None, :]
+    phi = np.deg2rad(lat)[None, None, :, None]
+    vec = np.empty((nt, nz, 3, lat.size, lon.size), np.float32)
+    vec[:, :, 0] = -u * np.sin(lam) - v * np.sin(phi) * np.cos(lam)
+    vec[:, :, 1] = u * np.cos(lam) - v * np.sin(phi) * np.sin(lam)
+    vec[:, :, 2] = v * np.cos(phi)
+    if w is not None:
+        w = np.ascontiguousarray(np.broadcast_to(np.asarray(w, float), shape), np.float32)
+    if surface is not None:
+        surface = np.ascontiguousarray(
+            np.broadcast_to(np.asarray(surface, float), (nt, len(SURFACE_FIELDS), lat.size, lon.size)), np.float32)
+    global_lon = region is None
+    return WindGrid(vec=vec, times_s=np.asarray(times_s, float), lon0=float(lon[0]), dlon=res, nlon=lon.size,
+                    lat0=float(lat[0]), dlat=res, nlat=lat.size, global_lon=global_lon,
+                    polar_south=global_lon, polar_north=global_lon, z_m=np.asarray(z_m, float), w=w,
+                    surface=surface, roughness_length_m=z0)
+
+
+def _particles(lon, lat, z, mass=1.0, birth=0):
+    lon = np.atleast_1d(np.asarray(lon, float))
+    p = Particles.empty(lon.size)
+    p.lon[:] = lon
+    p.lat[:] = np.broadcast_to(lat, lon.shape)
+    p.z[:] = np.broadcast_to(z, lon.shape)
+    p.mass[:] = np.broadcast_to(mass, lon.shape)
+    p.birth_step[:] = np.broadcast_to(birth, lon.shape)
+    return p
+
+
+def _column(shape_levels, values):
+    """Per-level values as a (1, nz, 1, 1) array, broadcast over time and space."""
+    return np.asarray(values, float).reshape(1, shape_levels, 1, 1)
+
+
+Z_LEVELS = [10.0, 100.0, 500.0, 1000.0, 2000.0, 4000.0]
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_vertical_shear_separates_particles_at_delta_u_t(backend):
+    """u grows linearly with height (u = z / 100 m s-1 between the levels, where linear
+    interpolation is exact): particles at 300 m and 1500 m drift apart at
+    du = 12 m s-1, each at its own u."""
+    z = np.asarray(Z_LEVELS)
+    grid = _grid(_column(z.size, z / 100.0), 0.0, z)
+    lon0 = np.array([-40.0, -40.0, 20.0, 20.0])
+    heights = np.array([300.0, 1500.0, 300.0, 1500.0])
+    p = _particles(lon0, 0.0, heights)
+    dt, n = 600.0, 144
+    get_kernel(backend)(p, grid, StepPhysics(dt_s=dt), 0, n)
+    t = dt * n
+    moved = _great_circle_m(lon0, 0.0, p.lon, p.lat)
+    np.testing.assert_allclose(moved, heights / 100.0 * t, rtol=1e-4)
+    apart = _great_circle_m(p.lon[0::2], p.lat[0::2], p.lon[1::2], p.lat[1::2])
+    np.testing.assert_allclose(apart, (1500.0 - 300.0) / 100.0 * t, rtol=1e-4)
+    np.testing.assert_array_equal(p.z, heights.astype(np.float32))  # no vertical motion without w or K_z
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_uniform_updraft_lifts_particles_by_w_t(backend):
+    z = np.asarray(Z_LEVELS)
+    grid = _grid(3.0, 0.0, z, w=0.02)
+    p = _particles(np.linspace(-100, 100, 9), 10.0, 150.0)
+    dt, n = 300.0, 96
+    get_kernel(backend)(p, grid, StepPhysics(dt_s=dt), 0, n)
+    # above the lowest level, where w is not reduced by the log law
+    np.testing.assert_allclose(p.z, 150.0 + 0.02 * dt * n, rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_subsidence_reflects_at_the_ground(backend):
+    """Sinking air carries particles down to the ground, where they are reflected,
+    never below it."""
+    grid = _grid(0.0, 0.0, [50.0, 1000.0], w=-0.5)
+    p = _particles(np.zeros(3), 0.0, np.array([60.0, 200.0, 400.0]))
+    get_kernel(backend)(p, grid, StepPhysics(dt_s=60.0), 0, 60)
+    assert np.all(p.z >= 0.0)
+    assert np.all(p.z < 60.0)  # all reached the surface layer, where w fades by the log law
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_log_law_below_the_lowest_level(backend):
+    """Below z_m[0] the wind is the lowest level's scaled by ln(z / z0) / ln(z_m[0] / z0)
+    (Stull 1988, eq. 9.7.1d); above the top level, the top level's wind."""
+    z0, zl = 0.1, 50.0
+    grid = _grid(_column(3, [8.0, 14.0, 20.0]), 0.0, [zl, 500.0, 1500.0], z0=z0)
+    heights = np.array([2.0, 10.0, 30.0, 0.05, 0.0, 3000.0])
+    lon0 = np.linspace(-150.0, 150.0, heights.size)
+    p = _particles(lon0, 0.0, heights)
+    dt, n = 600.0, 72
+    get_kernel(backend)(p, grid, StepPhysics(dt_s=dt), 0, n)
+    u = 8.0 * np.log(np.maximum(heights, z0) / z0) / np.log(zl / z0)
+    u[-1] = 20.0
+    moved = _great_circle_m(lon0, 0.0, p.lon, p.lat)
+    np.testing.assert_allclose(moved, u * dt * n, rtol=1e-4, atol=1e-3)
+    assert moved[3] == 0.0 and moved[4] == 0.0  # at and below the roughness length: still air
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_levels_with_one_wind_match_a_single_level(backend):
+    """Levels that all carry the same (time-varying) wind move particles as the one
+    level does, with K_h, K_z and decay on: the 3-D path reduces to the 1-level one
+    (the lowest level at 1 mm, so that the log law below it never acts here)."""
+    g1 = wind_grid(benchmark_wind(2.0))
+    vec1 = np.concatenate([g1.vec, 0.7 * g1.vec[:, :, :, :, ::-1]])
+    g1 = dataclasses.replace(g1, vec=np.ascontiguousarray(vec1), times_s=np.array([0.0, 36000.0]))
+    g3 = dataclasses.replace(g1, vec=np.ascontiguousarray(np.repeat(vec1, 3, axis=1)),
+                             z_m=np.array([1e-3, 300.0, 1500.0]), roughness_length_m=1e-4)
+    assert g3.three_d
+    rng = np.random.default_rng(4)
+    lon0 = rng.uniform(-180, 180, 400)
+    lat0 = rng.uniform(-70, 70, 400)
+    z = rng.uniform(1.0, 2000, 400)
+    z[:50] = 1e4  # above the top level
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=1e3, kz_m2_s=10.0, mixing_height_m=800.0, decay_rate_s=1e-5, seed=9)
+    a = _particles(lon0, lat0, z)
+    b = _particles(lon0, lat0, z)
+    kernel = get_kernel(backend)
+    da = kernel(a, g1, physics, 0, 48)
+    db = kernel(b, g3, physics, 0, 48)
+    np.testing.assert_array_equal(a.z, b.z)
+    assert np.abs(a.lat - b.lat).max() < 1e-9
+    assert np.abs((a.lon - b.lon + 180) % 360 - 180).max() < 1e-9
+    np.testing.assert_allclose(db, da, rtol=1e-12)
+    assert np.count_nonzero(a.z != z.astype(np.float32)) > 200  # K_z did move them
+
+
+def _surface_fields(shape_t, lat, lon):
+    """Boundary-layer fields varying in space and time: mixing height 300-1500 m,
+    u* 0.1-0.5, 1/L from -0.02 (unstable) to 0.01 (stable), w*, rain in a band."""
+    lam = np.deg2rad(lon)[None, :]
+    phi = np.deg2rad(lat)[:, None]
+    out = np.empty((shape_t, len(SURFACE_FIELDS), lat.size, lon.size))
+    for k in range(shape_t):
+        c = np.cos(lam + 0.5 * k) * np.cos(phi)
+        out[k, 0] = 900.0 + 600.0 * c
+        out[k, 1] = 0.3 + 0.2 * np.sin(lam - 0.3 * k) * np.cos(phi)
+        out[k, 2] = -0.005 - 0.015 * c
+        out[k, 3] = np.maximum(2.0 * c, 0.0)
+        out[k, 4] = np.where(np.abs(np.rad2deg(phi) - 5.0 * k) < 15.0, 4.0 * (1.0 + np.cos(lam)), 0.0)
+    return out
+
+
+def _met_3d(region=None):
+    """A time-varying 3-D met on 8 levels with w and surface fields (2 deg grid)."""
+    z = np.array([10.0, 50.0, 150.0, 400.0, 900.0, 1600.0, 3000.0, 6000.0])
+    base = wind_grid(benchmark_wind(2.0))
+    lon = base.lon0 + base.dlon * np.arange(base.nlon)
+    lat = base.lat0 + base.dlat * np.arange(base.nlat)
+    nt = 3
+    times = np.array([0.0, 21600.0, 43200.0])
+    # benchmark wind scaled with height, turned a little record by record
+    vec = np.empty((nt, z.size, 3, base.nlat, base.nlon), np.float32)
+    for k in range(nt):
+        for lev in range(z.size):
+            vec[k, lev] = base.vec[0, 0] * (0.4 + 0.15 * lev) * (1.0 + 0.1 * k) + (0.3 * k) * base.vec[0, 0, ::-1]
+    w = (0.01 * np.sin(np.deg2rad(lon))[None, None, None, :] * np.cos(np.deg2rad(lat))[None, None, :, None]
+         * (1.0 + np.arange(z.size))[None, :, None, None] * np.array([1.0, -0.5, 0.8])[:, None, None, None])
+    grid = WindGrid(vec=vec, times_s=times, lon0=base.lon0, dlon=base.dlon, nlon=base.nlon, lat0=base.lat0,
+                    dlat=base.dlat, nlat=base.nlat, global_lon=True, polar_south=True, polar_north=True, z_m=z,
+                    w=w.astype(np.float32), surface=_surface_fields(nt, lat, lon).astype(np.float32),
+                    roughness_length_m=0.05)
+    if region is None:
+        return grid
+    # a regional cut of it, so that particles leave the domain
+    i0, i1 = np.searchsorted(lon, region[0]), np.searchsorted(lon, region[1]) + 1
+    j0, j1 = np.searchsorted(lat, region[2]), np.searchsorted(lat, region[3]) + 1
+    return dataclasses.replace(
+        grid, vec=np.ascontiguousarray(grid.vec[..., j0:j1, i0:i1]), lon0=float(lon[i0]), nlon=i1 - i0,
+        lat0=float(lat[j0]), nlat=j1 - j0, global_lon=False, polar_south=False, polar_north=False,
+        w=np.ascontiguousarray(w[..., j0:j1, i0:i1], np.float32),
+        surface=np.ascontiguousarray(grid.surface[..., j0:j1, i0:i1]))
+
+
+DEPOSITION = dict(kz_m2_s=30.0, kz_free_m2_s=0.5, dry_velocity_m_s=0.01, scavenging_a_s=1e-4, scavenging_b=0.8)
+
+
+def _release(n, seed, lon=(-180.0, 180.0), lat=(-70.0, 70.0)):
+    rng = np.random.default_rng(seed)
+    p = _particles(rng.uniform(*lon, n), rng.uniform(*lat, n), rng.uniform(0.0, 2500.0, n),
+                   mass=rng.uniform(0.5, 2.0, n), birth=rng.integers(0, 12, n))
+    p.z[:20] = rng.uniform(0.0, 10.0, 20)  # in the log-law layer
+    return p
+
+
+def _sampler(lon0=-180.0, nlon=180, lat0=-90.0, nlat=90):
+    return OutputSampler(lon0, 2.0, nlon, lat0, 2.0, nlat, 100.0, np.zeros((nlat, nlon)),
+                         deposited=np.zeros((nlat, nlon)))
+
+
+def test_numba_matches_numpy_with_levels_boundary_layer_and_deposition():
+    grid = _met_3d()
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, decay_rate_s=2e-5, seed=5, **DEPOSITION)
+    out = {}
+    for backend in CPU_BACKENDS:
+        p = _release(3000, seed=2)
+        sampler = _sampler()
+        removed = np.zeros(2)
+        decayed = get_kernel(backend)(p, grid, physics, 0, 30, sampler, removed=removed)
+        decayed += get_kernel(backend)(p, grid, physics, 30, 42, sampler, removed=removed)  # into the last record
+        out[backend] = (p, sampler, removed, decayed)
+    (a, sa, ra, da), (b, sb, rb, db) = out["numpy"], out["numba"]
+    assert np.all(ra > 0.0)  # both removal processes act
+    assert np.abs(((a.lon - b.lon + 180) % 360) - 180).max() < 1e-6
+    assert np.abs(a.lat - b.lat).max() < 1e-6
+    assert np.abs(a.z.astype(float) - b.z).max() < 1e-3
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_allclose(b.mass, a.mass, rtol=1e-9)
+    np.testing.assert_allclose(rb, ra, rtol=1e-9)
+    np.testing.assert_allclose(db, da, rtol=1e-9)
+    np.testing.assert_allclose(sb.deposited.sum(), sa.deposited.sum(), rtol=1e-9)
+    np.testing.assert_allclose(sb.acc.sum(), sa.acc.sum(), rtol=1e-9)
+    np.testing.assert_allclose(sb.deposited, sa.deposited, rtol=1e-6, atol=1e-12 * sa.deposited.max())
+    # the particles do move in the vertical and spread through the boundary layer
+    assert np.abs(a.z - _release(3000, seed=2).z).mean() > 50.0
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_mass_budget_with_deposition_decay_and_exits(backend):
+    """Per call: mass before = mass airborne after + decayed + deposited + carried out
+    of the domain, to 1e-9; the deposited-mass grid holds what was deposited."""
+    grid = _met_3d(region=(-40.0, 40.0, -30.0, 30.0))
+    physics = StepPhysics(dt_s=900.0, kh_m2_s=2e4, decay_rate_s=3e-5, seed=8, **DEPOSITION)
+    p = _release(4000, seed=3, lon=(-38.0, 38.0), lat=(-28.0, 28.0))
+    kernel = get_kernel(backend)
+    sampler = _sampler(-40.0, 40, -30.0, 30)
+    deposited_total = np.zeros(2)
+    for step0, n in ((0, 10), (10, 30), (40, 8)):
+        born = p.birth_step < step0 + n
+        before = float(p.mass[born & (p.status == STATUS_ACTIVE)].sum())
+        exited_before = float(p.mass[p.status == STATUS_EXITED].sum())
+        removed = np.zeros(2)
+        decayed = kernel(p, grid, physics, step0, n, sampler, removed=removed)
+        airborne = float(p.mass[born & (p.status == STATUS_ACTIVE)].sum())
+        exited = float(p.mass[p.status == STATUS_EXITED].sum()) - exited_before
+        assert removed.min() > 0.0 and decayed > 0.0
+        np.testing.assert_allclose(airborne + decayed + removed.sum() + exited, before, rtol=1e-9)
+        deposited_total += removed
+    assert np.count_nonzero(p.status == STATUS_EXITED) > 100
+    np.testing.assert_allclose(sampler.deposited.sum(), deposited_total.sum(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_no_deposition_without_removal_physics(backend):
+    """Deposition velocity and scavenging off: nothing is removed, even in rain."""
+    grid = _met_3d()
+    p = _release(500, seed=4)
+    m0 = p.mass.copy()
+    removed = np.zeros(2)
+    sampler = _sampler()
+    get_kernel(backend)(p, grid, StepPhysics(dt_s=600.0, kz_m2_s=10.0, seed=1), 0, 20, sampler, removed=removed)
+    assert np.all(removed == 0.0)
+    assert np.all(sampler.deposited == 0.0)
+    np.testing.assert_array_equal(p.mass, m0)
+
+
+def test_level_lookup_table_finds_every_layer():
+    """The kernels' table lookup gives the layer searchsorted gives, at and between
+    the levels, for uneven spacings (including one far finer than the rest)."""
+    from plumecast.transport.kernels_numba import _level
+    from plumecast.transport.kernels_numpy import level_weights
+
+    z_m = np.array([10.0, 10.5, 60.0, 333.3, 1000.0, 1000.25, 7777.0])
+    grid = _grid(0.0, 0.0, z_m, z0=0.2)
+    zm, zinv, ztab, zpar = grid.level_params()
+    z = np.concatenate([z_m, np.nextafter(z_m, 0), np.nextafter(z_m, 1e9), np.linspace(0.0, 9000.0, 20001)])
+    lev, c, f = level_weights(grid, z)
+    for k in range(z.size):
+        lk, ck, fk = _level(z[k], zm, zinv, ztab, zpar, z_m.size)
+        assert (lk, ck, fk) == (lev[k], c[k], f[k]), z[k]
+    inside = (z >= z_m[0]) & (z < z_m[-1])
+    assert np.all(z_m[lev[inside]] <= z[inside]) and np.all(z[inside] < z_m[lev[inside] + 1])
+    assert np.all((c >= 0.0) & (c < 1.0))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (dict(z_m=np.array([100.0, 50.0, 900.0])), "not strictly ascending"),
+        (dict(z_m=np.array([10.0, 100.0])), "2 level heights"),
+        (dict(roughness_length_m=20.0), "roughness length 20 m"),
+        (dict(w=np.zeros((1, 2, 3, 4), np.float32)), "vertical velocity has shape"),
+        (dict(surface=np.zeros((1, 4, 91, 180), np.float32)), "boundary-layer fields have shape"),
+    ],
+)
+def test_bad_wind_grid_is_one_clear_error(change, message):
+    grid = _grid(1.0, 0.0, [10.0, 100.0, 1000.0])
+    with pytest.raises(MetDataError, match=message):
+        dataclasses.replace(grid, **change)
+
+
+def test_single_level_grid_is_not_three_d():
+    assert not wind_grid(uniform_wind(1.0, 0.0, resolution_deg=5.0)).three_d
+    assert _grid(1.0, 0.0, [10.0, 100.0]).three_d
