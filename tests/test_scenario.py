@@ -117,3 +117,36 @@ def test_cli_error_text_keeps_square_brackets(capsys):
 
     report_user_error(BackendUnavailableError('pip install "plumecast[gpu]"'))
     assert 'plumecast[gpu]' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("new", "key", "expected"),
+    [
+        ("deposition: {dry_velocity_m_s: -0.01}", "deposition.dry_velocity_m_s", "greater than or equal to 0"),
+        ("deposition: {dry_velocity_m_s: 5}", "deposition.dry_velocity_m_s", "less than or equal to 0.2"),
+        ("deposition: {scavenging_b: 7}", "deposition.scavenging_b", "less than or equal to 2"),
+        ("deposition: sometimes", "deposition", "expected off, or a mapping"),
+        ("deposition: {dry_velocity: 0.01}", "deposition.dry_velocity", "unknown key"),
+        ("turbulence: {kz_free_m2_s: -1}", "turbulence.kz_free_m2_s", "greater than or equal to 0"),
+        ("met: {source: uniform, u_m_s: 5.0, vertical: levels}", "met.vertical", "a uniform wind has one level"),
+        ("met: {source: uniform, u_m_s: 5.0, vertical: sideways}", "met.vertical", "'levels' or 'single'"),
+        ("met: {source: climatology, boundary_layer: met}", "met.boundary_layer", "needs a met file"),
+        ("met: {source: climatology, vertical: levels, level_hpa: 850}", "met.vertical", "picks one"),
+        ("met: {source: uniform, roughness_length_m: 0}", "met.roughness_length_m", "greater than 0"),
+    ],
+)
+def test_bad_met_turbulence_and_deposition_keys_are_named(tmp_path, new, key, expected):
+    text = GOOD.replace("met: {source: uniform, u_m_s: 5.0, v_m_s: 0.0}", new)
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    msg = str(info.value)
+    assert str(path) in msg and key in msg and expected in msg
+    assert "line 8" in msg  # the line of the key
+
+
+@pytest.mark.parametrize("off", ["off", "false", "'off'"])
+def test_deposition_off_in_any_spelling(tmp_path, off):
+    text = GOOD.replace("agent: chlorine", "agent: ammonia\ndeposition: " + off)
+    sc = load_scenario(write(tmp_path, text))
+    assert sc.deposition.off and sc.deposition_values() == (0.0, 0.0, 0.0, [])

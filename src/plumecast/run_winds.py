@@ -53,7 +53,7 @@ class RunWinds:
                  boundary_layer: str | None = None, roughness_length_m: float = 0.1,
                  notes: tuple[str, ...] = ()) -> None:
         self.dataset = dataset
-        self.start = np.datetime64(start, "ns")
+        self.start: np.datetime64 = start.astype("datetime64[ns]")
         self.levels = bool(levels)
         self.boundary_layer = boundary_layer
         self.roughness_length_m = float(roughness_length_m)

@@ -352,3 +352,20 @@ def test_gfs_and_ecmwf_open_data_grib2_files_are_read() -> None:
     g2 = wind_grid_3d(ecmwf)
     assert g2.w is not None and np.isfinite(g2.w).all() and np.abs(g2.w).max() < 5.0
     assert any("no surface geopotential" in line for line in g2.provenance)
+
+
+def test_numba_column_interpolation_matches_the_numpy_reference() -> None:
+    from plumecast.met.columns import columns_to_heights
+    from plumecast.met.levels import _columns_to_heights_numpy
+
+    rng = np.random.default_rng(7)
+    ny, nx, nlev = 9, 13, 8
+    zs = rng.uniform(0.0, 1500.0, (ny, nx))
+    h = np.cumsum(rng.uniform(80.0, 1500.0, (nlev, ny, nx)), axis=0) - zs  # some levels below ground
+    vals = rng.normal(0.0, 5.0, (3, nlev, ny, nx))
+    z = np.array([2.0, 10.0, 35.0, 100.0, 400.0, 1000.0, 3000.0, 8000.0, 15000.0])
+    modes = np.array([0, 0, 1])
+    for ref10 in (None, rng.normal(0.0, 3.0, (3, ny, nx))):
+        fast = columns_to_heights(h, vals, z, modes, 0.05, ref10)
+        slow = _columns_to_heights_numpy(h, vals, z, modes, 0.05, ref10)
+        np.testing.assert_allclose(fast, slow, rtol=1e-6, atol=1e-6)

@@ -35,7 +35,7 @@ _OUT = {"u": ("u", 1.0), "v": ("v", 1.0), "w": ("w", 1.0), "gh": ("z", G0), "t":
 # name for NCEP's HPBL without NCEP's local tables)
 _GFS_OUT = {(0, 2, 2, 100): "u", (0, 2, 3, 100): "v", (0, 2, 8, 100): "w", (0, 3, 5, 100): "z",
             (0, 0, 0, 100): "t", (0, 2, 2, 103): "u10", (0, 2, 3, 103): "v10", (0, 0, 0, 103): "t2m",
-            (0, 3, 0, 1): "sp", (0, 3, 196, 1): "blh", (0, 3, 5, 1): "orog"}
+            (0, 3, 0, 1): "sp", (0, 3, 196, 1): "blh", (0, 3, 5, 1): "orog", (0, 1, 7, 1): "prate"}
 
 
 # --------------------------------------------------------------------------- recorded services
@@ -238,7 +238,13 @@ def test_ecmwf_fetch_writes_normalised_file(tmp_path: Path, ecmwf_service: FakeE
     assert not [p for p in tmp_path.iterdir() if p.name != "fc.nc"]  # no .part left
     with xr.open_dataset(out) as ds:
         _check_form(ds)
-        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "zs"}
+        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "zs", "prate"}
+        # precipitation: tp accumulated over 0-3 h [m] -> mean rate [kg m-2 s-1], also used at step 0
+        (tp3,) = [m for m in ecmwf_service.messages if m["short"] == "tp" and m["step"] == 3]
+        tp_rate = {k: v * 1000.0 / (3 * 3600.0) for k, v in _expected([dict(tp3, short="tp")],
+                                                                     lambda m: ("prate", 1.0))[("prate", 0, 3)].items()}
+        _check_against(ds, {("prate", 0, 3): tp_rate, ("prate", 0, 0): tp_rate})
+        assert ds.prate.attrs["units"] == "kg m-2 s-1" and float(ds.prate.max()) > 0
         assert ds.zs.attrs["units"] == "m2 s-2" and "diagnosed" in ds.zs.attrs["long_name"]
         # the fixture's surface pressure (993 to 1008 hPa) lies near the 1000 hPa surface
         np.testing.assert_allclose(ds.zs.values / G0, 0.0, atol=250.0)
@@ -249,7 +255,8 @@ def test_ecmwf_fetch_writes_normalised_file(tmp_path: Path, ecmwf_service: FakeE
         assert "ECMWF" in ds.attrs["source"] and "CC BY 4.0" in ds.attrs["licence"]
     assert "data.ecmwf.int" in lines[0] and lines[-1].startswith("written:")
     # what was asked of the client: one pressure-level and one surface request for the run
-    pl, sfc = ecmwf_service.calls
+    pl, sfc, tp = ecmwf_service.calls
+    assert tp["param"] == ["tp"] and tp["step"] == [3] and tp["levtype"] == "sfc"
     assert pl["levtype"] == "pl" and pl["levelist"] == [1000, 850, 500]
     assert sorted(pl["param"]) == ["gh", "t", "u", "v", "w"]
     assert sfc["levtype"] == "sfc" and sorted(sfc["param"]) == ["10u", "10v", "2t", "sp"]
@@ -287,13 +294,16 @@ def test_gfs_fetch_writes_normalised_file(tmp_path: Path, gfs_service: FakeGFS) 
     out = mf.fetch(_request("gfs"), tmp_path / "gfs.nc")
     with xr.open_dataset(out) as ds:
         _check_form(ds)
-        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "blh", "orog"}
+        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "blh", "orog", "prate"}
         assert ds.blh.attrs["units"] == "m" and ds.orog.attrs["units"] == "m"
         messages = [m for s in (0, 3) for m in _messages(DATA / "gfs" / f"gfs.t00z.pgrb2.0p25.f{s:03d}")]
         expected = _expected(messages, lambda m: (_GFS_OUT.get(m["codes"]),
                                                   G0 if m["codes"] == (0, 3, 5, 100) else 1.0))
+        assert expected.pop(("prate", 0, 3))  # PRATE 0-3 h mean, as sent; step 0 takes it too
         assert len(expected) == 2 * (5 * 3 + 6)
         _check_against(ds, expected)
+        prate = _expected(messages, lambda m: ("prate", 1.0) if m["codes"] == (0, 1, 7, 1) else (None, 1.0))
+        _check_against(ds, {("prate", 0, 0): prate[("prate", 0, 3)], **prate})
         # the GFS grid starts at 0 E: the area across Greenwich is joined in order
         assert 0.0 in ds.longitude.values and -10.0 in ds.longitude.values
     # only the wanted messages travelled: not RH nor PRMSL
@@ -311,6 +321,21 @@ def test_gfs_fetch_writes_normalised_file(tmp_path: Path, gfs_service: FakeGFS) 
         got = sum((int(r.split("-")[1]) if r.split("-")[1] else (DATA / "gfs" / name).stat().st_size - 1)
                   - int(r.removeprefix("bytes=").split("-")[0]) + 1 for r in ranges)
         assert got < (DATA / "gfs" / name).stat().st_size
+
+
+def test_precipitation_of_a_first_step_after_0(tmp_path: Path, ecmwf_service: FakeECMWF) -> None:
+    """A run fetched from step 3 on: its rate is the 0-3 h mean (tp(0) = 0); step 0 alone
+    has no interval, so no precipitation is written."""
+    req = _request("ecmwf", steps=(3,))
+    assert mf.precipitation_steps(req) == (3,)
+    with xr.open_dataset(mf.fetch(req, tmp_path / "a.nc")) as ds:
+        (tp3,) = [m for m in ecmwf_service.messages if m["short"] == "tp" and m["step"] == 3]
+        want = _expected([tp3], lambda m: ("prate", 1000.0 / (3 * 3600.0)))
+        _check_against(ds, want)
+    with xr.open_dataset(mf.fetch(_request("ecmwf", steps=(0,)), tmp_path / "b.nc")) as ds:
+        assert "prate" not in ds
+    assert mf.precipitation_steps(_request("ecmwf", steps=(6, 12))) == (3, 6, 12)
+    assert mf.precipitation_steps(_request("gfs", steps=(6, 12))) == (6, 12)
 
 
 def test_idx_ranges_merge_neighbours_and_name_missing_fields() -> None:
@@ -356,7 +381,7 @@ def test_output_is_read_by_the_3d_reader(tmp_path: Path, gfs_service: FakeGFS, e
         np.testing.assert_allclose(got, ds.u.sel(level=850.0).isel(time=1).values, rtol=1e-6)
     if hasattr(met, "wind_grid_3d"):  # every field is taken up: ground, omega, 10 m wind
         text = " ".join(met.wind_grid_3d(ds3, records=slice(0, 2)).provenance)
-        for needle in (ground, "omega 'w' [Pa s-1]", "'u10'") + (("'blh'",) if source == "gfs" else ()):
+        for needle in (ground, "omega 'w' [Pa s-1]", "'u10'", "'prate'") + (("'blh'",) if source == "gfs" else ()):
             assert needle in text, text
 
 

@@ -20,8 +20,9 @@ from tests.conftest import CPU_BACKENDS
 
 
 def _great_circle_m(lon1, lat1, lon2, lat2):
-    p = lonlat_to_xyz(np.asarray(lon1, float), np.asarray(lat1, float))
-    q = lonlat_to_xyz(np.asarray(lon2, float), np.asarray(lat2, float))
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(a, float) for a in (lon1, lat1, lon2, lat2)))
+    p = lonlat_to_xyz(lon1, lat1)
+    q = lonlat_to_xyz(lon2, lat2)
     cross = np.linalg.norm(np.cross(p.T, q.T), axis=1)
     return EARTH_RADIUS_M * np.arctan2(cross, np.sum(p * q, axis=0))
 
@@ -91,9 +92,11 @@ def test_vertical_shear_separates_particles_at_delta_u_t(backend):
     get_kernel(backend)(p, grid, StepPhysics(dt_s=dt), 0, n)
     t = dt * n
     moved = _great_circle_m(lon0, 0.0, p.lon, p.lat)
-    np.testing.assert_allclose(moved, heights / 100.0 * t, rtol=1e-4)
+    # (1e-3: bilinear interpolation of the Cartesian node vectors shortens them by up to
+    # 1 - cos(1 deg) between 2 deg nodes, as in tests/test_transport.py)
+    np.testing.assert_allclose(moved, heights / 100.0 * t, rtol=1e-3)
     apart = _great_circle_m(p.lon[0::2], p.lat[0::2], p.lon[1::2], p.lat[1::2])
-    np.testing.assert_allclose(apart, (1500.0 - 300.0) / 100.0 * t, rtol=1e-4)
+    np.testing.assert_allclose(apart, (1500.0 - 300.0) / 100.0 * t, rtol=1e-3)
     np.testing.assert_array_equal(p.z, heights.astype(np.float32))  # no vertical motion without w or K_z
 
 
@@ -133,7 +136,7 @@ def test_log_law_below_the_lowest_level(backend):
     u = 8.0 * np.log(np.maximum(heights, z0) / z0) / np.log(zl / z0)
     u[-1] = 20.0
     moved = _great_circle_m(lon0, 0.0, p.lon, p.lat)
-    np.testing.assert_allclose(moved, u * dt * n, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(moved, u * dt * n, rtol=1e-3, atol=1e-3)
     assert moved[3] == 0.0 and moved[4] == 0.0  # at and below the roughness length: still air
 
 
@@ -163,7 +166,7 @@ def test_levels_with_one_wind_match_a_single_level(backend):
     assert np.abs(a.lat - b.lat).max() < 1e-9
     assert np.abs((a.lon - b.lon + 180) % 360 - 180).max() < 1e-9
     np.testing.assert_allclose(db, da, rtol=1e-12)
-    assert np.count_nonzero(a.z != z.astype(np.float32)) > 200  # K_z did move them
+    assert np.count_nonzero(a.z != z.astype(np.float32)) > 100  # K_z did move them (those below h)
 
 
 def _surface_fields(shape_t, lat, lon):
@@ -333,3 +336,19 @@ def test_bad_wind_grid_is_one_clear_error(change, message):
 def test_single_level_grid_is_not_three_d():
     assert not wind_grid(uniform_wind(1.0, 0.0, resolution_deg=5.0)).three_d
     assert _grid(1.0, 0.0, [10.0, 100.0]).three_d
+
+
+def test_cuda_refuses_the_physics_it_does_not_have():
+    """No silent single-level physics on the GPU: the CUDA backend names what it
+    lacks (checked before CuPy is touched, so this runs without a GPU)."""
+    from plumecast.errors import BackendUnavailableError
+    from plumecast.transport.kernels_cuda import check_supported
+
+    single = wind_grid(uniform_wind(1.0, 0.0, resolution_deg=5.0))
+    check_supported(single, StepPhysics(dt_s=60.0, kz_m2_s=5.0))
+    with pytest.raises(BackendUnavailableError, match="winds on 3 levels"):
+        check_supported(_grid(1.0, 0.0, [10.0, 100.0, 1000.0]), StepPhysics(dt_s=60.0))
+    with pytest.raises(BackendUnavailableError, match="vertical velocity, a boundary layer from the met"):
+        check_supported(_met_3d(), StepPhysics(dt_s=60.0))
+    with pytest.raises(BackendUnavailableError, match="deposition"):
+        check_supported(single, StepPhysics(dt_s=60.0, scavenging_a_s=1e-4))

@@ -26,6 +26,9 @@ take:
 * on ``(time, latitude, longitude)``: ``u10``, ``v10`` [m s-1], ``t2m`` [K],
   ``sp`` [Pa] and, for GFS, ``blh`` [m] (GFS ``HPBL``) and ``orog`` [m] (GFS
   ``HGT`` at the surface);
+* ``prate`` precipitation rate [kg m-2 s-1], the mean over the interval that ends
+  at each lead time (:func:`precipitation_rate`; none when only lead time 0 is
+  fetched);
 * ``zs`` surface geopotential [m2 s-2] where the source sends no orography
   (ECMWF): diagnosed from ``sp`` and ``z`` (:func:`surface_geopotential`), when
   the levels include 1000 hPa;
@@ -75,6 +78,8 @@ __all__ = [
     "parse_date",
     "parse_levels",
     "parse_steps",
+    "precipitation_rate",
+    "precipitation_steps",
     "surface_geopotential",
 ]
 
@@ -458,7 +463,8 @@ def _steps_text(steps: Sequence[int]) -> str:
 
 def download_ecmwf(req: FetchRequest, folder: Path) -> list[Path]:
     """Download the request's fields from ECMWF open data with ``ecmwf-opendata``
-    into GRIB2 files in ``folder`` (two requests: pressure levels and surface)."""
+    into GRIB2 files in ``folder`` (requests for the pressure levels, the surface
+    fields and the accumulated precipitation)."""
     client_class = _ecmwf_client_class()
     pl_fields, sfc_fields = _fields("ecmwf")
     _reachable(req.host)
@@ -474,7 +480,27 @@ def download_ecmwf(req: FetchRequest, folder: Path) -> list[Path]:
         target = folder / "ecmwf-sfc.grib2"
         client.retrieve(**common, levtype="sfc", param=[f.ecmwf for f in sfc_fields], target=str(target))
         out.append(target)
+        tp_steps = precipitation_steps(req)
+        if tp_steps:
+            target = folder / "ecmwf-tp.grib2"
+            client.retrieve(**dict(common, step=list(tp_steps)), levtype="sfc", param=["tp"], target=str(target))
+            out.append(target)
     return out
+
+
+def precipitation_steps(req: FetchRequest) -> tuple[int, ...]:
+    """Lead times [h] whose precipitation message is downloaded: every requested one
+    after 0 and, for ECMWF (accumulated since the start), the published step before
+    the first requested one (the start of its interval). None when only lead time 0
+    is asked for (then no precipitation is written)."""
+    need = {s for s in req.steps if s > 0}
+    if not need:
+        return ()
+    if req.source == "ecmwf" and req.steps[0] > 0:
+        prev = max(s for s in _allowed_steps(req.source, req.cycle) if s < req.steps[0])
+        if prev > 0:
+            need.add(prev)
+    return tuple(sorted(need))
 
 
 def gfs_url(req: FetchRequest, step: int) -> str:
@@ -531,7 +557,8 @@ def download_gfs(req: FetchRequest, folder: Path) -> list[Path]:
             url = gfs_url(req, step)
             r = session.get(url + ".idx", timeout=(10, 60))
             r.raise_for_status()
-            ranges = _idx_ranges(r.text, wanted, url, req)
+            precip = {("PRATE", "surface")} if step in precipitation_steps(req) else set()
+            ranges = _idx_ranges(r.text, wanted | precip, url, req)
             target = folder / f"gfs.f{step:03d}.grib2"
             with open(target, "wb") as fh:
                 for start, end in ranges:
@@ -616,12 +643,27 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
     steps = list(req.steps)
     grid: _Grid | None = None
     arrays: dict[str, np.ndarray] = {}
+    precip_steps = set(precipitation_steps(req))
+    precip: dict[int, tuple[int, np.ndarray]] = {}
     seen: set[tuple[str, int, int]] = set()
     ref_expected = (int(req.date.strftime("%Y%m%d")), req.cycle * 100)
     for path in paths:
         for h in _messages(ec, path):
             codes = tuple(int(ec.codes_get(h, k, ktype=int)) for k in
                           ("discipline", "parameterCategory", "parameterNumber", "typeOfFirstFixedSurface"))
+            precip_kind = _precipitation_kind(ec, h, req.source, codes)
+            if precip_kind:
+                ec.codes_set(h, "stepUnits", 1)
+                end = int(ec.codes_get(h, "endStep", ktype=int))
+                if end in precip_steps:
+                    if grid is None:
+                        grid = _grid_of(ec, h, req.area, path)
+                    values = _subset_values(ec, h, grid)
+                    if precip_kind == "accumulation_m":
+                        values = values * 1000.0  # m of water -> kg m-2 (water 1000 kg m-3)
+                    start = int(ec.codes_get(h, "startStep", ktype=int))
+                    precip[end] = (start, values)
+                continue
             if codes[3] == 100:
                 found = by_key.get(codes)
                 level = int(round(float(ec.codes_get(h, "level", ktype=float))))
@@ -646,6 +688,7 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
                                     f"{req.describe()}")
             if grid is None:
                 grid = _grid_of(ec, h, req.area, path)
+            if not arrays:
                 ny, nx = grid.rows.size, grid.cols.size
                 for g in pl_fields:
                     arrays[g.name] = np.full((len(steps), len(levels), ny, nx), np.nan, np.float32)
@@ -661,17 +704,14 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
                 if key != grid.key:
                     raise MetFetchError(f"{path}: {f.name} at step {step} h is on another grid than the "
                                         "first message; expected one grid for all fields")
-            values = np.asarray(ec.codes_get_values(h), dtype=np.float64)
-            if int(ec.codes_get(h, "bitmapPresent")):
-                values[values == float(ec.codes_get(h, "missingValue"))] = np.nan
-            field2d = values.reshape(grid.lat.size, grid.lon.size)[np.ix_(grid.rows, grid.cols)] * f.factor
+            field2d = _subset_values(ec, h, grid) * f.factor
             k_step = steps.index(step)
             if k_level >= 0:
                 arrays[f.name][k_step, k_level] = field2d
             else:
                 arrays[f.name][k_step] = field2d
             seen.add((f.name, level, step))
-    if grid is None:
+    if grid is None or not arrays:
         raise MetFetchError(f"the download of {req.describe()} holds none of the requested fields "
                             f"({', '.join(str(p) for p in paths)})")
     for f in pl_fields:
@@ -685,7 +725,66 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
             if (f.name, 0, step) not in seen:
                 raise MetFetchError(f"the download of {req.describe()} lacks {f.name}, step {step} h; "
                                     "expected every field and step")
+    if precip_steps:
+        missing = sorted(precip_steps - set(precip))
+        if missing:
+            raise MetFetchError(f"the download of {req.describe()} lacks the precipitation of step "
+                                f"{missing[0]} h; expected it for every lead time after 0")
+        arrays["prate"] = precipitation_rate(req, precip).astype(np.float32)
     return _dataset(arrays, grid, req)
+
+
+def _subset_values(ec: Any, h: Any, grid: _Grid) -> np.ndarray:
+    """The message's values inside the area, (lat ascending, lon ascending); missing
+    points (bitmap) as NaN."""
+    values = np.asarray(ec.codes_get_values(h), dtype=np.float64)
+    if int(ec.codes_get(h, "bitmapPresent")):
+        values[values == float(ec.codes_get(h, "missingValue"))] = np.nan
+    return values.reshape(grid.lat.size, grid.lon.size)[np.ix_(grid.rows, grid.cols)]
+
+
+def _precipitation_kind(ec: Any, h: Any, source: str, codes: tuple[int, ...]) -> str:
+    """'accumulation_m' / 'accumulation_kg' (ECMWF total precipitation since the
+    start, in m or kg m-2), 'rate' (GFS PRATE, a mean over a window) or ''."""
+    if source == "ecmwf":
+        if codes[0] != 0 or codes[1] != 1 or ec.codes_get(h, "shortName") != "tp":
+            return ""
+        return "accumulation_m" if ec.codes_get(h, "units") == "m" else "accumulation_kg"
+    return "rate" if codes == (0, 1, 7, 1) else ""
+
+
+def precipitation_rate(req: FetchRequest, precip: dict[int, tuple[int, np.ndarray]]) -> np.ndarray:
+    """Precipitation rate [kg m-2 s-1] at each requested lead time: the mean over the
+    interval that ends there.
+
+    ECMWF sends total precipitation accumulated since the start of the run: the rate
+    at lead time s_k is (tp(s_k) - tp(s_k-1)) / (s_k - s_k-1), with tp(0) = 0 and
+    s_-1 the published step before the first requested one. GFS sends PRATE, already
+    a mean rate over the model's averaging window that ends at the lead time (1 to
+    6 h; the windows restart every 6 h): it is taken as it is. At lead time 0 no
+    interval ends; the rate of the first interval is used. Small negative values
+    left by GRIB packing are set to 0.
+    """
+    steps = list(req.steps)
+    out = []
+    for k, s in enumerate(steps):
+        if s == 0:
+            s_next = steps[k + 1] if k + 1 < len(steps) else None
+            if s_next is None:
+                raise MetFetchError("precipitation needs a lead time after 0")
+            out.append(_rate_at(req, precip, s_next, 0))
+        else:
+            prev = steps[k - 1] if k > 0 else max(
+                p for p in _allowed_steps(req.source, req.cycle) if p < s)
+            out.append(_rate_at(req, precip, s, prev))
+    return np.maximum(np.stack(out), 0.0)
+
+
+def _rate_at(req: FetchRequest, precip: dict[int, tuple[int, np.ndarray]], s: int, prev: int) -> np.ndarray:
+    if req.source == "ecmwf":
+        acc_prev = 0.0 if prev == 0 else precip[prev][1]
+        return (precip[s][1] - acc_prev) / (3600.0 * (s - prev))
+    return precip[s][1]
 
 
 def surface_geopotential(z: np.ndarray, t: np.ndarray, sp: np.ndarray,
@@ -740,6 +839,16 @@ def _dataset(arrays: dict[str, np.ndarray], grid: _Grid, req: FetchRequest) -> x
     for f in sfc_fields:
         data_vars[f.name] = (("time", "latitude", "longitude"), arrays[f.name],
                              {"units": f.units, "standard_name": f.standard_name, "long_name": f.long_name})
+    if "prate" in arrays:
+        how = ("mean over the interval from the previous lead time (the published step before the first "
+               "one) to this one, from the accumulated total precipitation tp (1 m = 1000 kg m-2)"
+               if req.source == "ecmwf" else
+               "GFS PRATE: mean over the model's averaging window ending at this time (1 to 6 h, "
+               "restarting every 6 h)")
+        data_vars["prate"] = (("time", "latitude", "longitude"), arrays["prate"],
+                              {"units": "kg m-2 s-1", "standard_name": "precipitation_flux",
+                               "long_name": "Precipitation rate",
+                               "comment": how + "; at lead time 0, the rate of the first interval"})
     diagnosed = ""
     if "orog" not in arrays and 1000 in req.levels:
         zs = surface_geopotential(arrays["z"], arrays["t"], arrays["sp"], req.levels).astype(np.float32)

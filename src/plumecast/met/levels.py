@@ -60,6 +60,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.errors import MetDataError
+from plumecast.met.columns import columns_to_heights
 from plumecast.met.reader import (
     MEMBER_DIMS,
     MetPath,
@@ -510,6 +511,38 @@ def _check_steps(ds: xr.Dataset, where: str) -> None:
                          f"is {med / 3600:g} h: a gap in the met; expected consecutive records without gaps")
 
 
+#: Fields a forecast's first step lacks (rates and fluxes over the step before).
+_INTERVAL_FIELDS = ("precip", "shf")
+
+
+def _fill_step_zero(
+    surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]], history: list[str]
+) -> list[tuple[Path, xr.Dataset, NDArray[Any]]]:
+    """A forecast's step 0 (GFS ``f000``) has no precipitation rate or flux (they
+    are means over the step before): the earliest file may lack them; its records
+    take the next file's first values (said in ``plumecast_from``)."""
+    if len(surfs) < 2:
+        return surfs
+    order = sorted(range(len(surfs)), key=lambda i: np.min(surfs[i][2]))
+    first, second = surfs[order[0]], surfs[order[1]]
+    missing = [n for n in _INTERVAL_FIELDS if n not in first[1] and n in second[1]
+               and all(n in surfs[i][1] for i in order[1:])]
+    if not missing:
+        return surfs
+    ds = first[1].copy()
+    n_t = ds.sizes["time"]
+    for n in missing:
+        nxt = second[1][n].isel(time=[0] * n_t).drop_vars("met_file", errors="ignore")
+        ds[n] = nxt.assign_coords(time=ds["time"]).assign_attrs(
+            plumecast_from=str(second[1][n].attrs.get("plumecast_from", n))
+            + f"; {first[0].name} has none (forecast step 0): its records take the next record's value")
+        history.append(f"{n} of {first[0].name} from {second[0].name} (forecast step 0 has none)")
+    ds = ds[[v for v in second[1].data_vars]]
+    out = list(surfs)
+    out[order[0]] = (first[0], ds, first[2])
+    return out
+
+
 def normalise_met_3d(
     files: Sequence[tuple[Path, xr.Dataset | list[xr.Dataset]]],
     *,
@@ -571,6 +604,7 @@ def normalise_met_3d(
     _check_steps(lev_ds, str(lev_path))
     history: list[str] = []
     if surfs:
+        surfs = _fill_step_zero(surfs, history)
         surf_ds = join_on_time(surfs) if len(surfs) > 1 else surfs[0][1]
         surf_path = surfs[0][0]
         for ax in ("lat", "lon"):
@@ -807,6 +841,31 @@ def _interp_columns(h: NDArray[np.float64], val: NDArray[np.float64], z: float, 
     return np.where(count <= kb, near, out)
 
 
+def _columns_to_heights_numpy(
+    h: NDArray[np.float64], vals: NDArray[np.float64], z_t: NDArray[np.float64], modes: NDArray[np.int64],
+    z0: float, ref10: NDArray[np.float64] | None = None,
+) -> NDArray[np.float32]:
+    """NumPy reference of :func:`plumecast.met.columns.columns_to_heights` (same
+    arguments and rules; one full-array search per height)."""
+    nlev = h.shape[0]
+    kb = np.minimum(np.sum(h <= 0.0, axis=0), nlev - 1)
+    hb = np.take_along_axis(h, kb[None], 0)[0]
+    out = np.empty((vals.shape[0], z_t.size) + h.shape[1:], dtype=np.float32)
+    for m in range(vals.shape[0]):
+        vb = np.take_along_axis(vals[m], kb[None], 0)[0]
+        for iz, z in enumerate(z_t):
+            if modes[m] == 1:
+                near = vb * np.clip(z / hb, 0.0, 1.0)
+            elif ref10 is not None:
+                v10 = ref10[m]
+                fz = np.log(max(z, z0) / 10.0) / np.log(np.maximum(hb, 10.0 + 1e-3) / 10.0)
+                near = v10 + fz * (vb - v10) if z >= 10.0 else v10 * np.log(max(z, z0) / z0) / np.log(10.0 / z0)
+            else:
+                near = vb * np.log(max(z, z0) / z0) / np.log(np.maximum(hb, 1.001 * z0) / z0)
+            out[m, iz] = _interp_columns(h, vals[m], z, kb, near)
+    return out
+
+
 def wind_grid_3d(
     ds: xr.Dataset,
     start: np.datetime64 | None = None,
@@ -993,6 +1052,10 @@ def wind_grid_3d(
 
     lam = np.deg2rad(lon)[None, :]
     phi = np.deg2rad(lat)[:, None]
+    sin_lam, cos_lam = np.sin(lam).astype(np.float32), np.cos(lam).astype(np.float32)
+    sin_phi_cos_lam = (np.sin(phi) * np.cos(lam)).astype(np.float32)
+    sin_phi_sin_lam = (np.sin(phi) * np.sin(lam)).astype(np.float32)
+    cos_phi = np.cos(phi).astype(np.float32)
     n_rec = i1 - i0
     vec = np.empty((n_rec, nz, 3, lat.size, lon.size), dtype=np.float32)
     w_out = np.empty((n_rec, nz, lat.size, lon.size), dtype=np.float32) if vert else None
@@ -1048,19 +1111,7 @@ def wind_grid_3d(
                     T = T * (p_pa / 1e5) ** KAPPA_AIR
                 else:
                     T = T - G0 / CP * h
-        for iz, z in enumerate(z_t):
-            if has_10m:
-                fz = np.log(max(z, z0) / 10.0) / np.log(np.maximum(hb, 10.0 + 1e-3) / 10.0)
-                near_u = np.where(z >= 10.0, u10 + fz * (ub - u10), u10 * np.log(max(z, z0) / z0) / np.log(10.0 / z0))
-                near_v = np.where(z >= 10.0, v10 + fz * (vb - v10), v10 * np.log(max(z, z0) / z0) / np.log(10.0 / z0))
-            else:
-                fz = np.log(max(z, z0) / z0) / np.log(np.maximum(hb, 1.001 * z0) / z0)
-                near_u, near_v = ub * fz, vb * fz
-            uz = np.nan_to_num(_interp_columns(h, u, z, kb, near_u))
-            vz = np.nan_to_num(_interp_columns(h, v, z, kb, near_v))
-            vec[r, iz, 0] = -uz * np.sin(lam) - vz * np.sin(phi) * np.cos(lam)
-            vec[r, iz, 1] = uz * np.cos(lam) - vz * np.sin(phi) * np.sin(lam)
-            vec[r, iz, 2] = vz * np.cos(phi)
+        fields, modes, ref10 = [u, v], [0, 0], [u10, v10] if has_10m else None
         if vert is not None and w_out is not None:
             wv = get(vert)
             _nan_check(wv, vert, file_k, tk, lat, lon, below)
@@ -1069,9 +1120,18 @@ def wind_grid_3d(
                     raise _err(file_k, "omega [Pa s-1] on height levels; expected w [m s-1]")
                 t_use = T if T is not None else standard_atmosphere_temperature_k(levels)[:, None, None]
                 wv = -wv * R_D * t_use / (p_pa * G0)
-            wb = np.take_along_axis(wv, kb[None], 0)[0]
-            for iz, z in enumerate(z_t):
-                w_out[r, iz] = np.nan_to_num(_interp_columns(h, wv, z, kb, wb * np.clip(z / hb, 0.0, 1.0)))
+            fields.append(wv)
+            modes.append(1)
+            if ref10 is not None:
+                ref10.append(np.zeros_like(u10))
+        stacked = np.stack([np.where(below, 0.0, f) for f in fields])  # below-ground values are never used
+        on_z = columns_to_heights(h, stacked, z_t, np.array(modes), z0, None if ref10 is None else np.stack(ref10))
+        uz, vz = on_z[0], on_z[1]
+        vec[r, :, 0] = -uz * sin_lam - vz * sin_phi_cos_lam
+        vec[r, :, 1] = uz * cos_lam - vz * sin_phi_sin_lam
+        vec[r, :, 2] = vz * cos_phi
+        if w_out is not None:
+            w_out[r] = on_z[2]
         if surf is not None:
             surf[r] = _surface_fields(rec, has, h, kb, hb, ub, vb, T, p_pa, levels, z0, mixing_height_m,
                                       u10 if has_10m else None, v10 if has_10m else None, file_k, tk, lat, lon)

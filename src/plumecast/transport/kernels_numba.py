@@ -66,7 +66,7 @@ def _inv_sqrt_1p(e):  # type: ignore[no-untyped-def]
 @numba.njit(inline="always", error_model="numpy")
 def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     """Offsets of the four grid nodes round (lon, lat) in a (lat, lon) plane and their
-    bilinear weights, ``(o00, o01, o10, o11, w00, w01, w10, w11)``, and whether the
+    bilinear weights, ``o00, o01, o10, o11, w00, w01, w10, w11``, and whether the
     point is inside the domain. ``fpar`` holds (lon0, dlon, lat0, dlat, 1/dlon,
     1/dlat). Same arithmetic as the oracle's ``_corners`` up to the rounding of a
     multiplication by 1/dlon."""
@@ -104,15 +104,15 @@ def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     j1 = min(j0 + 1, nlat - 1)
     # unsigned offsets (all are >= 0): numba wraps negative signed indices round,
     # a compare and select on every load otherwise
-    cn = (np.uint64(j0 * nlon + i0), np.uint64(j0 * nlon + i1), np.uint64(j1 * nlon + i0),
-          np.uint64(j1 * nlon + i1), (1.0 - a) * (1.0 - b), a * (1.0 - b), (1.0 - a) * b, a * b)
-    return cn, ok
+    # (a flat tuple: numba's parfor array analysis fails on a nested one)
+    return (np.uint64(j0 * nlon + i0), np.uint64(j0 * nlon + i1), np.uint64(j1 * nlon + i0),
+            np.uint64(j1 * nlon + i1), (1.0 - a) * (1.0 - b), a * (1.0 - b), (1.0 - a) * b, a * b, ok)
 
 
 @numba.njit(inline="always")
-def _bil(f, base, cn):  # type: ignore[no-untyped-def]
+def _bil(f, base, o00, o01, o10, o11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
     """Bilinear interpolation in the plane of the flat array ``f`` that starts at ``base``."""
-    return cn[4] * f[base + cn[0]] + cn[5] * f[base + cn[1]] + cn[6] * f[base + cn[2]] + cn[7] * f[base + cn[3]]
+    return w00 * f[base + o00] + w01 * f[base + o01] + w10 * f[base + o10] + w11 * f[base + o11]
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -121,18 +121,18 @@ def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
 
     ``vf`` is the wind flattened from (time, 1, 3, lat, lon). Same arithmetic as the
     oracle's ``interpolate_wind`` up to the rounding of a multiplication by 1/dlon."""
-    cn, ok = _corners(lon, lat, fpar, ipar)
+    o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
     plane = np.uint64(ipar[1] * ipar[0])
     base = np.uint64(k * 3) * plane
-    vx = _bil(vf, base, cn)
-    vy = _bil(vf, base + plane, cn)
-    vz = _bil(vf, base + plane + plane, cn)
+    vx = _bil(vf, base, o00, o01, o10, o11, w00, w01, w10, w11)
+    vy = _bil(vf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+    vz = _bil(vf, base + plane + plane, o00, o01, o10, o11, w00, w01, w10, w11)
     if w > 0.0:
         k1 = min(k + 1, ipar[5] - 1)
         base = np.uint64(k1 * 3) * plane
-        ux = _bil(vf, base, cn)
-        uy = _bil(vf, base + plane, cn)
-        uz = _bil(vf, base + plane + plane, cn)
+        ux = _bil(vf, base, o00, o01, o10, o11, w00, w01, w10, w11)
+        uy = _bil(vf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+        uz = _bil(vf, base + plane + plane, o00, o01, o10, o11, w00, w01, w10, w11)
         vx = (1.0 - w) * vx + w * ux
         vy = (1.0 - w) * vy + w * uy
         vz = (1.0 - w) * vz + w * uz
@@ -159,38 +159,38 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _record3(vf, wf, k, lev, c, nz, plane, cn, want_w):  # type: ignore[no-untyped-def]
+def _record3(vf, wf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w):  # type: ignore[no-untyped-def]
     """Wind (and vertical velocity) of record ``k`` at height weights (lev, c)."""
     base = np.uint64((k * nz + lev) * 3) * plane
-    ax = _bil(vf, base, cn)
-    ay = _bil(vf, base + plane, cn)
-    az = _bil(vf, base + plane + plane, cn)
+    ax = _bil(vf, base, o00, o01, o10, o11, w00, w01, w10, w11)
+    ay = _bil(vf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+    az = _bil(vf, base + plane + plane, o00, o01, o10, o11, w00, w01, w10, w11)
     aw = 0.0
     wbase = np.uint64(k * nz + lev) * plane
     if want_w:
-        aw = _bil(wf, wbase, cn)
+        aw = _bil(wf, wbase, o00, o01, o10, o11, w00, w01, w10, w11)
     if c > 0.0:
         base += np.uint64(3) * plane
-        ax = (1.0 - c) * ax + c * _bil(vf, base, cn)
-        ay = (1.0 - c) * ay + c * _bil(vf, base + plane, cn)
-        az = (1.0 - c) * az + c * _bil(vf, base + plane + plane, cn)
+        ax = (1.0 - c) * ax + c * _bil(vf, base, o00, o01, o10, o11, w00, w01, w10, w11)
+        ay = (1.0 - c) * ay + c * _bil(vf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+        az = (1.0 - c) * az + c * _bil(vf, base + plane + plane, o00, o01, o10, o11, w00, w01, w10, w11)
         if want_w:
-            aw = (1.0 - c) * aw + c * _bil(wf, wbase + plane, cn)
+            aw = (1.0 - c) * aw + c * _bil(wf, wbase + plane, o00, o01, o10, o11, w00, w01, w10, w11)
     return ax, ay, az, aw
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _interp3(vf, wf, k, w, lev, c, f, cn, ipar, want_w):  # type: ignore[no-untyped-def]
+def _interp3(vf, wf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ipar, want_w):  # type: ignore[no-untyped-def]
     """Wind on levels: each record at the particle's height (:func:`_record3`), then
     linear in time, then the log-law factor ``f`` (the oracle's ``interpolate_wind``
     with levels). ``vf`` is flattened from (time, nz, 3, lat, lon), ``wf`` from
     (time, nz, lat, lon)."""
     nz = ipar[6]
     plane = np.uint64(ipar[1] * ipar[0])
-    vx, vy, vz, vw = _record3(vf, wf, k, lev, c, nz, plane, cn, want_w)
+    vx, vy, vz, vw = _record3(vf, wf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w)
     if w > 0.0:
         k1 = min(k + 1, ipar[5] - 1)
-        ux, uy, uz, uw = _record3(vf, wf, k1, lev, c, nz, plane, cn, want_w)
+        ux, uy, uz, uw = _record3(vf, wf, k1, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w)
         vx = (1.0 - w) * vx + w * ux
         vy = (1.0 - w) * vy + w * uy
         vz = (1.0 - w) * vz + w * uz
@@ -204,25 +204,25 @@ def _interp3(vf, wf, k, w, lev, c, f, cn, ipar, want_w):  # type: ignore[no-unty
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _surface(sf, k, w, cn, ipar, precip):  # type: ignore[no-untyped-def]
+def _surface(sf, k, w, o00, o01, o10, o11, w00, w01, w10, w11, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
-    if ``precip``) at the corners ``cn``, linear in time. ``sf`` is flattened from
+    if ``precip``) at the corners from :func:`_corners`, linear in time. ``sf`` is flattened from
     (time, 5, lat, lon)."""
     plane = np.uint64(ipar[1] * ipar[0])
     base = np.uint64(k * 5) * plane
-    h = _bil(sf, base, cn)
-    us = _bil(sf, base + plane, cn)
-    il = _bil(sf, base + np.uint64(2) * plane, cn)
-    ws = _bil(sf, base + np.uint64(3) * plane, cn)
-    pr = _bil(sf, base + np.uint64(4) * plane, cn) if precip else 0.0
+    h = _bil(sf, base, o00, o01, o10, o11, w00, w01, w10, w11)
+    us = _bil(sf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+    il = _bil(sf, base + np.uint64(2) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
+    ws = _bil(sf, base + np.uint64(3) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
+    pr = _bil(sf, base + np.uint64(4) * plane, o00, o01, o10, o11, w00, w01, w10, w11) if precip else 0.0
     if w > 0.0:
         base = np.uint64(min(k + 1, ipar[5] - 1) * 5) * plane
-        h = (1.0 - w) * h + w * _bil(sf, base, cn)
-        us = (1.0 - w) * us + w * _bil(sf, base + plane, cn)
-        il = (1.0 - w) * il + w * _bil(sf, base + np.uint64(2) * plane, cn)
-        ws = (1.0 - w) * ws + w * _bil(sf, base + np.uint64(3) * plane, cn)
+        h = (1.0 - w) * h + w * _bil(sf, base, o00, o01, o10, o11, w00, w01, w10, w11)
+        us = (1.0 - w) * us + w * _bil(sf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+        il = (1.0 - w) * il + w * _bil(sf, base + np.uint64(2) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
+        ws = (1.0 - w) * ws + w * _bil(sf, base + np.uint64(3) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
         if precip:
-            pr = (1.0 - w) * pr + w * _bil(sf, base + np.uint64(4) * plane, cn)
+            pr = (1.0 - w) * pr + w * _bil(sf, base + np.uint64(4) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
     return h, us, il, ws, pr
 
 
@@ -267,10 +267,10 @@ def _step(  # type: ignore[no-untyped-def]
     if three_d:
         wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, p3 = met3
         lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
-        cn, ok1 = _corners(lo, la, fpar, ipar)
-        vx, vy, vz, _vw = _interp3(vf, wf, k0s, w0s, lev, cz, fz, cn, ipar, False)
+        o00, o01, o10, o11, w00, w01, w10, w11, ok1 = _corners(lo, la, fpar, ipar)
+        vx, vy, vz, _vw = _interp3(vf, wf, k0s, w0s, lev, cz, fz, o00, o01, o10, o11, w00, w01, w10, w11, ipar, False)
         if has_sfc:
-            hs, us, il, ws, pr = _surface(sf, k0s, w0s, cn, ipar, p3[3] > 0.0)
+            hs, us, il, ws, pr = _surface(sf, k0s, w0s, o00, o01, o10, o11, w00, w01, w10, w11, ipar, p3[3] > 0.0)
     else:
         vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
     rh = math.sqrt(px * px + py * py)
@@ -296,8 +296,8 @@ def _step(  # type: ignore[no-untyped-def]
         lam_ = math.asin(min(max(qz, -1.0), 1.0)) * _RAD
     vw = 0.0
     if three_d:
-        cn2, ok2 = _corners(lom, lam_, fpar, ipar)
-        vx, vy, vz, vw = _interp3(vf, wf, kms, wms, lev, cz, fz, cn2, ipar, has_w)
+        o00, o01, o10, o11, w00, w01, w10, w11, ok2 = _corners(lom, lam_, fpar, ipar)
+        vx, vy, vz, vw = _interp3(vf, wf, kms, wms, lev, cz, fz, o00, o01, o10, o11, w00, w01, w10, w11, ipar, has_w)
     else:
         vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
     d = vx * qx + vy * qy + vz * qz

@@ -249,7 +249,8 @@ def interpolate_wind(
             raise ValueError("interpolate_wind(vertical=True) needs a WindGrid with w")
         fields.append(wind.w)
     lev: Any = 0
-    c_up = upper = None
+    c_up: Any = None
+    upper: Any = None
     if levels is not None and wind.nz > 1:
         lev, c_up, _ = levels
         upper = np.minimum(lev + 1, wind.nz - 1)

@@ -33,7 +33,7 @@ G0 = 9.80665
 # 1 ground or water surface, 101 mean sea level.
 PL = {"u": (0, 2, 2), "v": (0, 2, 3), "w": (0, 2, 8), "gh": (0, 3, 5), "t": (0, 0, 0)}
 GFS_PL_NAMES = {"u": "UGRD", "v": "VGRD", "w": "VVEL", "gh": "HGT", "t": "TMP"}
-ECMWF_PARAM_ID = {"u": 131, "v": 132, "w": 135, "gh": 156, "t": 130,
+ECMWF_PARAM_ID = {"tp": 228, "u": 131, "v": 132, "w": 135, "gh": 156, "t": 130,
                   "10u": 165, "10v": 166, "2t": 167, "sp": 134, "msl": 151}
 
 
@@ -75,6 +75,10 @@ def field(name: str, lat: np.ndarray, lon: np.ndarray, step: int, level: float, 
         return 800.0 + 400.0 * np.cos(lam + step * np.pi / 12.0) * np.cos(phi)
     if name == "orog":
         return np.maximum(0.0, 1500.0 * np.sin(2 * phi) * np.sin(lam))
+    if name == "tp":  # accumulated since the start [m]: about 0.7 mm per 3 h at most
+        return step * 1e-3 / 3.0 * (1.0 + np.sin(lam)) * np.cos(phi) ** 2 * 0.35
+    if name == "prate":  # [kg m-2 s-1]: up to about 0.7 mm per hour
+        return 1e-4 * (1.0 + np.sin(lam)) * np.cos(phi) ** 2
     if name == "r":
         return 60.0 + 30.0 * np.sin(lam)
     raise KeyError(name)
@@ -94,9 +98,13 @@ def _set_grid(h: int, first_lon: float) -> None:
 
 def _message(sample: str, first_lon: float, centre: str, step: int, codes: tuple[int, int, int],
              level_type: int, level: float, values: np.ndarray, packing: str,
-             param_id: int | None = None) -> bytes:
+             param_id: int | None = None, stat: int | None = None) -> bytes:
+    """One GRIB2 message; ``stat`` (code table 4.10: 0 average, 1 accumulation) makes
+    it a statistic over the lead times 0 to ``step`` (product template 4.8)."""
     h = ec.codes_grib_new_from_samples(sample)
     try:
+        if stat is not None:
+            ec.codes_set(h, "productDefinitionTemplateNumber", 8)
         ec.codes_set(h, "centre", centre)
         if centre == "kwbc":
             ec.codes_set(h, "localTablesVersion", 1)
@@ -106,7 +114,8 @@ def _message(sample: str, first_lon: float, centre: str, step: int, codes: tuple
         ec.codes_set(h, "significanceOfReferenceTime", 1)  # start of forecast
         ec.codes_set(h, "typeOfGeneratingProcess", 2)  # forecast
         ec.codes_set(h, "stepUnits", 1)
-        ec.codes_set(h, "forecastTime", step)
+        if stat is None:
+            ec.codes_set(h, "forecastTime", step)
         if param_id is not None:
             ec.codes_set(h, "paramId", param_id)
         ec.codes_set(h, "discipline", codes[0])
@@ -123,6 +132,9 @@ def _message(sample: str, first_lon: float, centre: str, step: int, codes: tuple
             ec.codes_set_missing(h, "scaleFactorOfFirstFixedSurface")
             ec.codes_set_missing(h, "scaledValueOfFirstFixedSurface")
         ec.codes_set(h, "typeOfSecondFixedSurface", 255)
+        if stat is not None:
+            ec.codes_set(h, "typeOfStatisticalProcessing", stat)
+            ec.codes_set(h, "stepRange", f"0-{step}")
         ec.codes_set(h, "packingType", packing)
         ec.codes_set(h, "bitsPerValue", 16)
         ec.codes_set_values(h, values.astype(np.float64))
@@ -147,6 +159,9 @@ def ecmwf_messages() -> list[bytes]:
                                         ("msl", (0, 3, 0), 101, 0)):
             out.append(_message("GRIB2", -180.0, "ecmf", step, codes, ltype, lev,
                                 field(name, lat, lon, step, 0.0, 0.0), "grid_ccsds", ECMWF_PARAM_ID[name]))
+        if step > 0:  # total precipitation, accumulated from the start (none at step 0)
+            out.append(_message("GRIB2", -180.0, "ecmf", step, (0, 1, 193), 1, 0,
+                                field("tp", lat, lon, step, 0.0, 0.0), "grid_ccsds", 228, stat=1))
     return out
 
 
@@ -173,9 +188,15 @@ def gfs_file(step: int) -> tuple[bytes, str]:
         msgs.append((var, lev_text, _message("GRIB2", 0.0, "kwbc", step, codes, ltype, lev,
                                              field(name, lat, lon, step, 0, 1.0),
                                              "grid_complex_spatial_differencing")))
+    if step > 0:  # precipitation rate, averaged from the start of the 6 h window
+        msgs.append(("PRATE", "surface", _message("GRIB2", 0.0, "kwbc", step, (0, 1, 7), 1, 0,
+                                                  field("prate", lat, lon, step, 0, 1.0),
+                                                  "grid_complex_spatial_differencing", stat=0)))
     data = b""
     lines = []
     for i, (var, lev_text, msg) in enumerate(msgs, start=1):
+        if var == "PRATE":
+            when = f"0-{step} hour ave fcst"
         lines.append(f"{i}:{len(data)}:d={DATE}{CYCLE:02d}:{var}:{lev_text}:{when}:")
         data += msg
     return data, "\n".join(lines) + "\n"

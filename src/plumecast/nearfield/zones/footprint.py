@@ -1037,7 +1037,7 @@ def compute_zones(
     first_eval = {float(v): i for i, v in reversed(list(enumerate(x_eval.tolist())))}
     w_new = w_eval.take(np.array([first_eval[float(v)] for v in new_x.tolist()], dtype=np.intp))
     src = np.where(on_grid, j, x.size + np.cumsum(~on_grid) - 1)
-    w_g = WindowSeries.concat([w_cl, w_new]).take(src)
+    w_g = WindowSeries.concat([w_cl, w_new])  # place src[i] is the refined grid's i-th distance
     r_g = np.zeros((n_lv, xg.size))
     r_g[:, on_grid] = r_cl[:, j[on_grid]]
     if n_lv and new_x.size:
@@ -1048,7 +1048,7 @@ def compute_zones(
     f_star = np.full((n_lv, xg.size), np.nan)
     inside_lv, inside_pl = np.nonzero(r_g >= 1.0)
     if inside_lv.size:
-        ratio = LevelRatio(w_g, ends, tab_arr, floor, inside_pl, inside_lv, ratio_only=True)
+        ratio = LevelRatio(w_g, ends, tab_arr, floor, src[inside_pl], inside_lv, ratio_only=True)
         f_star[inside_lv, inside_pl] = _bisect_boundary(ratio, r_g[inside_lv, inside_pl])
     from plumecast.toxicology import AEGL_DURATIONS_S, aegl_loglog_interpolate
 
@@ -1057,7 +1057,7 @@ def compute_zones(
                      for k in range(n_lv)], dtype=np.intp)
     e_tip = np.full(n_lv, np.nan)
     if n_lv:
-        e_tip = LevelRatio(w_g, ends, tab_arr, floor, tips, np.arange(n_lv, dtype=np.intp))(np.ones(n_lv))[1]
+        e_tip = LevelRatio(w_g, ends, tab_arr, floor, src[tips], np.arange(n_lv, dtype=np.intp))(np.ones(n_lv))[1]
     zones = []
     for k, (lv, tab) in enumerate(zip(levels, tables, strict=True)):
         fk = f_star[k]

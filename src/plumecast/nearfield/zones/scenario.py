@@ -336,7 +336,12 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
             needs.append(f"how long releases.{index} lasts: duration_s [s] or stop_h [h after start] (run takes a "
                          "release without them as lasting the whole run; zones needs the duration)")
     if needs:
-        raise ScenarioError(f"{source}: plumecast zones needs " + "; and ".join(needs) + " (docs/scenario.md)")
+        forecast = [k for k in ("start", "met") if k in data]
+        raise ScenarioError(
+            f"{source}: plumecast zones needs " + "; and ".join(needs) + " (docs/scenario.md)"
+            + (f"; as it is, the file (with {' and '.join(forecast)}) is a forecast for `plumecast run {source}`"
+               if forecast else "")
+        )
     try:
         sec = _ZonesSections.model_validate({k: v for k, v in data.items() if k not in ignored})
     except ValidationError as exc:

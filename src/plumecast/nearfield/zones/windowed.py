@@ -50,12 +50,22 @@ if np.exp(-(GAUSS_WINDOW**2) / 2.0) != 0.0:  # pragma: no cover
 
 def ragged(starts: IntArray, stops: IntArray) -> tuple[IntArray, IntArray, IntArray]:
     """Concatenated ranges ``[starts[i], stops[i])``: (owner i, value, offsets of each range)."""
-    lengths = np.maximum(np.asarray(stops) - np.asarray(starts), 0)
+    starts = np.asarray(starts, dtype=np.intp)
+    lengths = np.maximum(np.asarray(stops) - starts, 0)
     offsets = np.zeros(lengths.size + 1, dtype=np.intp)
     np.cumsum(lengths, out=offsets[1:])
     owner = np.repeat(np.arange(lengths.size, dtype=np.intp), lengths)
-    value = np.arange(offsets[-1], dtype=np.intp) - offsets[:-1][owner] + np.asarray(starts, dtype=np.intp)[owner]
+    value = np.arange(offsets[-1], dtype=np.intp) + np.repeat(starts - offsets[:-1], lengths)
     return owner, value, offsets
+
+
+def _runs(starts: IntArray, stops: IntArray) -> tuple[IntArray, IntArray]:
+    """Like :func:`ragged` without the owner: (length of each range, concatenated values)."""
+    starts = np.asarray(starts, dtype=np.intp)
+    lengths = np.maximum(np.asarray(stops) - starts, 0)
+    ends = np.cumsum(lengths)
+    value = np.arange(int(ends[-1]) if ends.size else 0, dtype=np.intp) + np.repeat(starts - (ends - lengths), lengths)
+    return lengths, value
 
 
 @dataclass
@@ -280,22 +290,25 @@ def _chunk(
         off_a = starts[:-1] * n_sub - i0 * n_sub
         off_b = starts[:-1] * n_sub + n_a * n_sub - p1 * n_sub
         s2 = np.sqrt(2) * sx  # per place, as finite_duration_factor's np.sqrt(2) * sx per value
+        # per-place values are spread over a place's samples with np.repeat (same values as indexing)
         # trail = erf((x - u max(t, 0)) / (√2 σ)): +1 before k_first, erf up to k_trail_end, -1 after
+        t_pos = np.maximum(sub, 0.0)  # once per sample time, not per value
         trail = np.full(n_s, -1.0)
-        j, k, _ = ragged(i0 * n_sub, np.maximum(k_first, i0 * n_sub))
-        trail[k + off_a[j]] = 1.0
-        j, k, _ = ragged(k_first, k_trail_end)
-        trail[k + off_a[j]] = erf((x[j] - u * np.maximum(sub[k], 0.0)) / s2[j])
+        n, k = _runs(i0 * n_sub, np.maximum(k_first, i0 * n_sub))
+        trail[k + np.repeat(off_a, n)] = 1.0
+        n, k = _runs(k_first, k_trail_end)
+        trail[k + np.repeat(off_a, n)] = erf((np.repeat(x, n) - u * t_pos[k]) / np.repeat(s2, n))
         # lead = erf((x - u max(t - T, 0)) / (√2 σ)): +1 before k_lead_start, erf up to k_last, -1 after;
         # up to t = T its argument is x / (√2 σ) at every sample: one erf per place
         lead = np.ones(n_s)
-        j, k, _ = ragged(k_last, i1 * n_sub)
-        lead[k + off_b[j]] = -1.0
+        n, k = _runs(k_last, i1 * n_sub)
+        lead[k + np.repeat(off_b, n)] = -1.0
         k_mid = np.clip(k_release_end, k_lead_start, k_last)
-        j, k, _ = ragged(k_lead_start, k_mid)
-        lead[k + off_b[j]] = erf((x - u * 0.0) / s2)[j]
-        j, k, _ = ragged(k_mid, k_last)
-        lead[k + off_b[j]] = erf((x[j] - u * np.maximum(sub[k] - duration_s, 0.0)) / s2[j])
+        n, k = _runs(k_lead_start, k_mid)
+        lead[k + np.repeat(off_b, n)] = np.repeat(erf((x - u * 0.0) / s2), n)
+        n, k = _runs(k_mid, k_last)
+        lead[k + np.repeat(off_b, n)] = erf(
+            (np.repeat(x, n) - u * np.maximum(sub[k] - duration_s, 0.0)) / np.repeat(s2, n))
         c = np.repeat(amplitude, lengths * n_sub) * np.clip(0.5 * (lead - trail), 0.0, 1.0)
     else:
         owner = np.repeat(own_i, n_sub)
@@ -364,6 +377,13 @@ class LevelRatio:
         self.level = np.asarray(level, dtype=np.intp)
         if self.level.size > 1 and np.any(np.diff(self.level) < 0):
             raise ValueError("LevelRatio columns must be grouped by level (non-decreasing level index)")
+        if self.place.size and self.place.size < series.n:
+            # columns on a few of the places: keep only those places' values (the same values)
+            used = np.unique(self.place)
+            if 2 * used.size <= series.n:
+                series = series.take(used)
+                self.series = series
+                self.place = np.searchsorted(used, self.place).astype(np.intp)
         self.m = self.place.size
         self._xp = np.log(np.asarray(self.durations, dtype=float))
         # levels that do not rise with exposure duration (AEGLs, fixed levels): the bounds below hold

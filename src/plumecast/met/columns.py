@@ -1,0 +1,91 @@
+"""Column interpolation from met levels onto fixed heights above ground (Numba).
+
+One pass per column: the lowest level above ground is found, then the target
+heights are walked upward with the level index, so the cost is O(levels + heights)
+per column instead of one full-array search per height. The rules are those of
+:func:`plumecast.met.levels.wind_grid_3d` (and of its NumPy reference
+``plumecast.met.levels._interp_columns``, which the tests compare with this):
+
+* between levels: linear in height;
+* above the top level: the top level's value;
+* below the lowest level above ground (height ``h_b``): mode 0 (horizontal wind)
+  linear in ln z from the 10 m value when given (``u10 + ln(z/10)/ln(h_b/10) (u_b −
+  u10)`` for z ≥ 10 m, the log law from the 10 m value below), else the neutral log
+  law ``u_b ln(z/z0) / ln(h_b/z0)``; mode 1 (vertical velocity) linear to 0 at
+  the ground, ``w_b z / h_b``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["columns_to_heights"]
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def _kernel(h, vals, ref10, has10, modes, z, z0, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    nlev, ny, nx = h.shape
+    nv = vals.shape[0]
+    nz = z.size
+    log10z0 = math.log(10.0 / z0)
+    for j in numba.prange(ny):
+        for i in range(nx):
+            kb = 0
+            while kb < nlev - 1 and h[kb, j, i] <= 0.0:
+                kb += 1
+            hb = h[kb, j, i]
+            k = kb
+            for iz in range(nz):
+                zz = z[iz]
+                while k < nlev - 1 and h[k + 1, j, i] <= zz:
+                    k += 1
+                for m in range(nv):
+                    if zz < hb:
+                        vb = vals[m, kb, j, i]
+                        if modes[m] == 1:
+                            val = vb * min(max(zz / hb, 0.0), 1.0)
+                        elif has10:
+                            v10 = ref10[m, j, i]
+                            if zz >= 10.0:
+                                val = v10 + math.log(max(zz, z0) / 10.0) / math.log(max(hb, 10.0 + 1e-3) / 10.0) * (
+                                    vb - v10)
+                            else:
+                                val = v10 * math.log(max(zz, z0) / z0) / log10z0
+                        else:
+                            val = vb * math.log(max(zz, z0) / z0) / math.log(max(hb, 1.001 * z0) / z0)
+                    elif k >= nlev - 1:
+                        val = vals[m, nlev - 1, j, i]
+                    else:
+                        h0 = h[k, j, i]
+                        h1 = h[k + 1, j, i]
+                        f = (zz - h0) / (h1 - h0) if h1 > h0 else 0.0
+                        f = min(max(f, 0.0), 1.0)
+                        val = vals[m, k, j, i] + f * (vals[m, k + 1, j, i] - vals[m, k, j, i])
+                    out[m, iz, j, i] = val
+
+
+def columns_to_heights(
+    h: NDArray[np.float64],
+    vals: NDArray[np.float64],
+    z: NDArray[np.float64],
+    modes: NDArray[np.int64],
+    z0: float,
+    ref10: NDArray[np.float64] | None = None,
+) -> NDArray[np.float32]:
+    """Interpolate ``vals`` (nv, nlev, ny, nx) given at heights above ground ``h``
+    (nlev, ny, nx; ascending along levels, levels below ground ``<= 0``) onto the
+    heights ``z`` (nz,). [m] ``modes`` (nv,): 0 horizontal wind, 1 vertical velocity;
+    ``ref10`` (nv, ny, nx): 10 m values of the mode-0 fields, or None. Returns
+    (nv, nz, ny, nx) float32."""
+    nv = vals.shape[0]
+    out = np.empty((nv, z.size) + h.shape[1:], dtype=np.float32)
+    has10 = ref10 is not None
+    r10 = ref10 if ref10 is not None else np.zeros((nv,) + h.shape[1:])
+    _kernel(np.ascontiguousarray(h, dtype=np.float64), np.ascontiguousarray(vals, dtype=np.float64),
+            np.ascontiguousarray(r10, dtype=np.float64), has10, np.asarray(modes, dtype=np.int64),
+            np.asarray(z, dtype=np.float64), float(z0), out)
+    return out
