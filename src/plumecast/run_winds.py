@@ -30,8 +30,6 @@ import xarray as xr
 
 from plumecast import met
 from plumecast.errors import MetDataError, ScenarioError
-from plumecast.met import climatology
-from plumecast.met.levels import open_met_3d, wind_grid_3d
 from plumecast.transport.windgrid import WindGrid, wind_grid
 
 
@@ -167,9 +165,14 @@ class RunWinds:
         the records the run holds now (the same interpolation the particles see)."""
         from plumecast.runner import wind_sampler
 
+        cache: dict[str, Any] = {}
+
         def at(lon: float, lat: float, t_s: float) -> tuple[float, float]:
             grid = self._window[1] if self._window is not None else self.first_grid()
-            return wind_sampler(lowest_level(grid))(lon, lat, t_s)
+            if cache.get("grid") is not grid or cache.get("times") is not grid.times_s:
+                # one 2-D copy per window (the arrays of a window shift in place)
+                cache.update(grid=grid, times=grid.times_s, sample=wind_sampler(lowest_level(grid)))
+            return cache["sample"](lon, lat, t_s)  # type: ignore[no-any-return]
 
         return at
 
@@ -181,7 +184,7 @@ class RunWinds:
             return self._first
         ds = self.dataset
         if self.levels:
-            grid = wind_grid_3d(ds, start=self.start, records=slice(k, k + 1),
+            grid = met.wind_grid_3d(ds, start=self.start, records=slice(k, k + 1),
                                 roughness_length_m=self.roughness_length_m)
         else:
             one = ds if self.steady else ds.isel(time=slice(k, k + 1))
@@ -197,6 +200,8 @@ class RunWinds:
             return ()
         if self.boundary_layer == "constant":
             return ("boundary layer: constant mixing height and K_z from the scenario (met.boundary_layer: constant)",)
+        if any("boundary layer" in line for line in grid.provenance):
+            return ()  # the reader has said why there is none
         return ("boundary layer: constant mixing height and K_z from the scenario (the met gives none)",)
 
 
@@ -232,12 +237,11 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
         return met.uniform_wind(cfg.u_m_s, cfg.v_m_s), False, "winds: uniform (one level at every height)"
     if cfg.source == "climatology":
         month = cfg.month if cfg.month is not None else scenario.start.month
-        climatology_3d = getattr(climatology, "climatology_3d", None)
-        if cfg.vertical == "single" or cfg.level_hpa is not None or climatology_3d is None:
+        if cfg.vertical == "single" or cfg.level_hpa is not None:
             ds = met.climatology(month, level_hpa=cfg.level_hpa if cfg.level_hpa is not None else 850.0)
             return ds, False, (f"winds: climatological mean winds, one level ({ds.attrs.get('level', '')}) at "
                                "every height; not a forecast")
-        return (climatology_3d(month), True,
+        return (met.climatology_3d(month), True,
                 "winds: climatological mean winds on 850/500/200 hPa, interpolated in height; not a forecast")
     assert cfg.path is not None
     end = start + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
@@ -245,13 +249,13 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     why_single = ""
     if cfg.vertical != "single" and cfg.level_hpa is None:
         try:
-            ds = one_member(open_met_3d(cfg.path, time_window=window))
+            ds = one_member(met.open_met_3d(cfg.path, time_window=window))
         except MetDataError as exc:
             if cfg.vertical == "levels":
                 raise
             why_single = str(exc)
         else:
-            lacking = _levels_lacking(ds)
+            lacking = _levels_lacking(ds, one_level_ok=cfg.vertical == "levels")
             if not lacking:
                 return ds, True, f"winds: {ds.attrs.get('source', cfg.path)}, on the file's levels, interpolated in height"
             if cfg.vertical == "levels":
@@ -282,11 +286,12 @@ def one_member(ds: xr.Dataset) -> xr.Dataset:
                        "plumecast compare), or give files of one member")
 
 
-def _levels_lacking(ds: xr.Dataset) -> str:
-    """What a 3-D dataset lacks for winds on levels ('' if nothing): several levels,
-    and geopotential height unless the levels are heights."""
+def _levels_lacking(ds: xr.Dataset, one_level_ok: bool = False) -> str:
+    """What a 3-D dataset lacks for winds on levels ('' if nothing): several levels
+    (one is enough when asked for explicitly: the log law below it, its wind held
+    above), and geopotential height unless the levels are heights."""
     n = int(ds.sizes.get("level", 1))
-    if n < 2:
+    if n < 2 and not one_level_ok:
         return f"{n} level"
     if str(ds.attrs.get("level_type", "pressure")) != "height" and "gh" not in ds:
         return "no geopotential on its levels"

@@ -122,3 +122,23 @@ def test_bad_record_range_and_heights_are_refused(tmp_path: Path) -> None:
         wind_grid_3d(ds, records=(2, 5))
     with pytest.raises(MetDataError, match=r"gfs\.nc: z_levels_m=\[100\.0, 50\.0\]; expected"):
         wind_grid_3d(ds, z_levels_m=[100.0, 50.0])
+
+
+def test_levels_without_a_coordinate_are_refused_and_other_layers_ignored(tmp_path: Path) -> None:
+    a = atmosphere(2)
+    path = write_gfs(a, tmp_path / "gfs.nc")
+    with xr.open_dataset(path) as ds:
+        soil = ds.load().assign(TSOIL=(("time", "depth", "latitude", "longitude"),
+                                       np.full((2, 4) + ds["UGRD_10maboveground"].shape[1:], 280.0, np.float32)))
+    soil.to_netcdf(tmp_path / "soil.nc")
+    assert "TSOIL" not in open_met_3d(tmp_path / "soil.nc")  # soil layers: not read, no error
+    with xr.open_dataset(path) as ds:
+        u = np.stack([ds[f"UGRD_{p:g}mb"].values for p in LEVELS_HPA], axis=1)
+        v = np.stack([ds[f"VGRD_{p:g}mb"].values for p in LEVELS_HPA], axis=1)
+        bare = xr.Dataset({"u": (("time", "lev_index", "latitude", "longitude"), u, {"units": "m s-1"}),
+                           "v": (("time", "lev_index", "latitude", "longitude"), v, {"units": "m s-1"})},
+                          coords={"time": ds["time"].values, "latitude": ds["latitude"].values,
+                                  "longitude": ds["longitude"].values})
+    bare.to_netcdf(tmp_path / "bare.nc")
+    with pytest.raises(MetDataError, match=r"bare\.nc: 'u' has the dimension 'lev_index' without a pressure"):
+        open_met_3d(tmp_path / "bare.nc")

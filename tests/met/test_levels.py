@@ -20,7 +20,16 @@ from plumecast.met.levels import (
     standard_atmosphere_height_m,
 )
 from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid
-from tests.met.style_files import LAT, LEVELS_HPA, LON, T0, atmosphere, write_era5, write_gfs, write_wrf
+from tests.met.style_files import (
+    LAT,
+    LEVELS_HPA,
+    LON,
+    T0,
+    atmosphere,
+    write_era5,
+    write_gfs,
+    write_wrf,
+)
 
 DATA = Path(__file__).parents[1] / "data"
 ZT_GRIB = DATA / "era5-levels-z-t-member0.grib"  # real ERA5 EDA z, t on 850/500 hPa, member 0, 2 times
@@ -348,6 +357,9 @@ def test_gfs_and_ecmwf_open_data_grib2_files_are_read() -> None:
     np.testing.assert_allclose(grid.surface[:, HMIX], gfs["blh"].values)
     assert any("'hpbl'" in line for line in grid.provenance)
     assert any("'orog'" in line for line in grid.provenance)
+    # f000 has no precipitation rate (a mean over the step before): it takes f003's
+    np.testing.assert_array_equal(grid.surface[0, PRECIP], grid.surface[1, PRECIP])
+    assert any("forecast step 0" in line for line in grid.provenance)
     ecmwf = open_met_3d(sorted((FETCH / "ecmwf").glob("*.grib2")))
     g2 = wind_grid_3d(ecmwf)
     assert g2.w is not None and np.isfinite(g2.w).all() and np.abs(g2.w).max() < 5.0
@@ -369,3 +381,20 @@ def test_numba_column_interpolation_matches_the_numpy_reference() -> None:
         fast = columns_to_heights(h, vals, z, modes, 0.05, ref10)
         slow = _columns_to_heights_numpy(h, vals, z, modes, 0.05, ref10)
         np.testing.assert_allclose(fast, slow, rtol=1e-6, atol=1e-6)
+
+
+def test_a_quantity_split_over_two_level_sets_is_joined(tmp_path: Path) -> None:
+    """GRIB files put levels below and above 1 hPa in two hypercubes (isobaricInhPa,
+    isobaricInPa); each hypercube's u, v, z ... are joined along the levels."""
+    a = atmosphere(2)
+    pl, sl = write_era5(a, tmp_path / "pl.nc", tmp_path / "sl.nc")
+    whole = wind_grid_3d(open_met_3d([pl, sl]))
+    with xr.open_dataset(pl) as ds, xr.open_dataset(sl) as sds:
+        full = ds.load()
+        low = full.sel(pressure_level=[p for p in full["pressure_level"].values if p >= 700])
+        high = full.sel(pressure_level=[p for p in full["pressure_level"].values if p < 700])
+        split = normalise_met_3d([(pl, [low, high]), (sl, sds.load())], source="split")
+    assert split.sizes["level"] == LEVELS_HPA.size
+    _same(whole, wind_grid_3d(split), rtol=0)
+    with pytest.raises(MetDataError, match=r"pl\.nc: variable 'u' found twice .* on the same levels"):
+        normalise_met_3d([(pl, [full, low])], source="twice")

@@ -504,3 +504,46 @@ def test_cli_bad_scenario_exit_2(tmp_path, case):
     assert bad.name in r.stderr and key in r.stderr, r.stderr
     assert "Traceback" not in r.stderr + r.stdout
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_tip_refinement_brackets_each_crossing_and_reuses_exact_series():
+    """_refine_crossings: ratio >= 1 at lo, < 1 at hi, hi/lo <= TIP_BRACKET; returned series = fresh ones."""
+    from plumecast.consequence import onset_floor
+    from plumecast.nearfield.zones.footprint import (
+        TIP_BRACKET,
+        _refine_crossings,
+        exposure_time_axis,
+        exposure_windows,
+        level_table_kg_m3,
+        resolve_levels,
+    )
+    from plumecast.nearfield.zones.windowed import LevelRatio
+
+    sc = _scenario()
+    setup = plume_setup(sc)
+    levels = resolve_levels(sc, sc.agent, setup)
+    tab = np.array([level_table_kg_m3(lv, sc.agent) for lv in levels])
+    ends, floor = exposure_time_axis(setup), onset_floor(sc.agent)
+    x = np.geomspace(1.0, 1e5, 240)
+    w = exposure_windows(setup, x, np.zeros_like(x), ends)
+    g = np.log(np.maximum(LevelRatio(w, ends, tab, floor, ratio_only=True)(np.ones(len(levels) * x.size))[0], 1e-300))
+    g = g.reshape(len(levels), -1)
+    lv, i = np.nonzero(np.sign(g[:, :-1]) * np.sign(g[:, 1:]) < 0)
+    assert lv.size >= len(levels)
+    lo, hi, x_eval, w_eval = _refine_crossings(setup, x[i], x[i + 1], g[lv, i], g[lv, i + 1], lv.astype(np.intp),
+                                               ends, tab, floor)
+    assert np.all(hi / lo <= TIP_BRACKET) and np.all(hi > lo)
+    pts = np.concatenate([lo, hi])
+    cols = np.concatenate([lv, lv])
+    o = np.argsort(cols, kind="stable")
+    r, _ = LevelRatio(exposure_windows(setup, pts[o], np.zeros(o.size), ends), ends, tab, floor,
+                      np.arange(o.size), cols[o])(np.ones(o.size))
+    ratio = np.empty(o.size)
+    ratio[o] = r
+    inner_in = g[lv, i] >= 0  # which end of the grid bracket was inside
+    inside_lo = ratio[: lv.size] >= 1.0
+    inside_hi = ratio[lv.size :] >= 1.0
+    assert np.all(inside_lo == inner_in) and np.all(inside_hi != inner_in)
+    fresh = exposure_windows(setup, x_eval, np.zeros_like(x_eval), ends)
+    np.testing.assert_array_equal(fresh.values, w_eval.values)
+    np.testing.assert_array_equal(fresh.offsets, w_eval.offsets)

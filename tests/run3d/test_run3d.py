@@ -156,7 +156,7 @@ def test_boundary_layer_from_the_met_needs_one(tmp_path, met_files):
         run(sc)
     # left to choose, the run uses the scenario's constants and says so
     r = run(scenario([path], deposition="off"))
-    assert any("the met gives none" in line for line in r.stats["met_provenance"])
+    assert any("constant K_z" in line for line in r.stats["met_provenance"])
 
 
 def test_levels_asked_of_a_single_level_file(tmp_path):

@@ -197,6 +197,13 @@ def register(app: typer.Typer) -> None:
                                      param_hint="SCENARIO")
         else:
             sc = load_scenario(scenario)
+            from rich.markup import escape
+
+            from plumecast.scenario import ignored_keys, ignored_line
+
+            line = ignored_line(ignored_keys(sc, "run"), "run")
+            if line:
+                console.print(escape(line), highlight=False)
             sc = _override(sc, particles, backend, seed)
         kw: dict[str, Any] = dict(title=sc.name, map_png=map_png, quiet=quiet, force=force,
                                   checkpoint_h=checkpoint_h, resume=state)

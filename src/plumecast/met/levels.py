@@ -60,7 +60,6 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.errors import MetDataError
-from plumecast.met.columns import columns_to_heights
 from plumecast.met.reader import (
     MEMBER_DIMS,
     MetPath,
@@ -249,12 +248,9 @@ def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -
         if dim is not None and values.size > 1:
             return _Vertical("height", dim, values, c)
         return _Vertical("surface", dim, values, c)
-    if extra:
-        big = [d for d in extra if da.sizes[d] > 1]
-        if big:
-            raise _err(path, f"{da.name!r} has dimension(s) {big} without a pressure or height coordinate; "
-                             "expected levels with a 1-D coordinate in hPa/Pa (standard_name air_pressure) or m "
-                             "(standard_name height)")
+    big = [d for d in extra if da.sizes[d] > 1]
+    if big:  # soil layers, model levels without a coordinate ...: not read
+        return _Vertical("other", big[0], None, None)
     return _Vertical("surface", None, None, None)
 
 
@@ -362,11 +358,14 @@ def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Datase
     hdims = {lat_dim, lon_dim}
     level_vars: dict[str, tuple[xr.DataArray, _Vertical]] = {}
     surf_vars: dict[str, xr.DataArray] = {}
+    others: dict[str, str] = {}
     for name, da in data.items():
         if lat_dim not in da.dims or lon_dim not in da.dims:
             continue
         vert = _vertical_of(ds, da, hdims, where)
-        if vert.kind == "surface":
+        if vert.kind == "other":
+            others[name] = vert.dim or ""
+        elif vert.kind == "surface":
             surf_vars[name] = da
         else:
             level_vars[name] = (da, vert)
@@ -375,6 +374,13 @@ def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Datase
         raise _err(where, "variables on both pressure and height levels; expected one kind of level per file")
     level_type = kinds.pop() if kinds else ""
     lev_match = _match({n: da for n, (da, _) in level_vars.items()}, _LEVEL_SPECS)
+    if "u" not in lev_match:
+        winds = _match({n: data[n] for n in others}, {"u": _LEVEL_SPECS["u"]})
+        if winds:
+            n = winds["u"]
+            raise _err(where, f"{n!r} has the dimension {others[n]!r} without a pressure or height coordinate; "
+                              "expected levels with a 1-D coordinate in hPa/Pa (standard_name air_pressure) or m "
+                              "(standard_name height)")
     surf_match = _match(surf_vars, _SURFACE_SPECS)
 
     def prepare(da: xr.DataArray, key: str, fname: str, vert: _Vertical | None) -> xr.DataArray:
@@ -466,7 +472,10 @@ def _open_parts(path: Path) -> list[xr.Dataset]:
             warnings.simplefilter("ignore", FutureWarning)
             # read_keys: the GRIB 2 codes of fields that ecCodes cannot name (see _GRIB2_CODES)
             keys = ["discipline", "parameterCategory", "parameterNumber"]
-            parts = cfgrib.open_datasets(str(path), backend_kwargs={"indexpath": "", "read_keys": keys}, chunks={})
+            # time_dims valid_time: ERA5 accumulations (base 06/18 UTC + steps 1..12 h) and
+            # forecast steps come on one time axis of valid times
+            kwargs = {"indexpath": "", "read_keys": keys, "time_dims": ["valid_time"]}
+            parts = cfgrib.open_datasets(str(path), backend_kwargs=kwargs, chunks={})
     except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
         raise _read_error(path, exc) from exc
     if not parts:
@@ -475,14 +484,32 @@ def _open_parts(path: Path) -> list[xr.Dataset]:
 
 
 def _merge_kind(pieces: list[xr.Dataset], where: str) -> xr.Dataset:
+    """Merge the canonical datasets of one file's GRIB hypercubes. A quantity on two
+    sets of levels (GFS: ``isobaricInhPa`` and, above 1 hPa, ``isobaricInPa``) is
+    joined along ``level``; the quantities are then aligned on their common levels."""
     if len(pieces) == 1:
         return pieces[0]
-    names = [n for p in pieces for n in p.data_vars]
-    dup = sorted({str(n) for n in names if names.count(n) > 1})
-    if dup:
-        raise _err(where, f"variable(s) {dup} found twice (in two GRIB hypercubes or files of the same times); "
-                          "expected each quantity once")
-    return xr.merge(pieces, join="inner", compat="override", combine_attrs="drop_conflicts")
+    by_var: dict[str, list[xr.DataArray]] = {}
+    for p in pieces:
+        for n in p.data_vars:
+            by_var.setdefault(str(n), []).append(p[n])
+    merged: list[xr.DataArray] = []
+    for n, das in by_var.items():
+        if len(das) > 1:
+            sets = [set(np.asarray(d["level"].values).tolist()) if "level" in d.dims else set() for d in das]
+            if any(not s for s in sets) or any(sets[i] & sets[j] for i in range(len(sets))
+                                                for j in range(i + 1, len(sets))):
+                raise _err(where, f"variable {n!r} found twice (in two GRIB hypercubes) on the same levels; "
+                                  "expected each quantity once")
+            attrs = das[0].attrs
+            merged.append(xr.concat(das, dim="level", coords="minimal", compat="override").assign_attrs(attrs)
+                          .rename(n))
+        else:
+            merged.append(das[0].rename(n))
+    out = xr.merge(merged, join="inner", compat="override", combine_attrs="drop_conflicts")
+    for da in merged:
+        out[str(da.name)].attrs = da.attrs
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -642,7 +669,9 @@ def normalise_met_3d(
                                                 "first interval's rate)")
 
     # members
-    if "number" in ds.dims:
+    if "number" in ds.dims and ds.sizes["number"] == 1 and member in (None, 0):
+        ds = ds.isel(number=0, drop=True)
+    elif "number" in ds.dims:
         n = int(ds.sizes["number"])
         if member is not None:
             if not 0 <= member < n:
@@ -945,6 +974,8 @@ def wind_grid_3d(
         inside the domain (below-ground levels excepted), levels not ascending in
         height, records out of range.
     """
+    from plumecast.met.columns import columns_to_heights  # numba: imported when first needed
+
     where = str(ds.attrs.get("first_file", ds.attrs.get("source", "met dataset")))
     if "number" in ds.dims and ds.sizes["number"] > 1:
         raise _err(where, f"{ds.sizes['number']} members on 'number'; choose one (open_met_3d(member=k))")

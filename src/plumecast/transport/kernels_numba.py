@@ -158,39 +158,52 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     return lev, (z - zm[lev]) * zinv[lev], 1.0
 
 
+@numba.njit(inline="always")
+def _bil4(f, off, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
+    """Bilinear interpolation of the value ``off`` places after each corner's start."""
+    return w00 * f[b00 + off] + w01 * f[b01 + off] + w10 * f[b10 + off] + w11 * f[b11 + off]
+
+
 @numba.njit(inline="always", error_model="numpy")
-def _record3(vf, wf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w):  # type: ignore[no-untyped-def]
-    """Wind (and vertical velocity) of record ``k`` at height weights (lev, c)."""
-    base = np.uint64((k * nz + lev) * 3) * plane
-    ax = _bil(vf, base, o00, o01, o10, o11, w00, w01, w10, w11)
-    ay = _bil(vf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
-    az = _bil(vf, base + plane + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w):  # type: ignore[no-untyped-def]
+    """Wind (and vertical velocity) of record ``k`` at height weights (lev, c).
+
+    ``vf`` is the packed (time, lat, lon, nz, 4) array of :func:`_packed`: a node's
+    (vx, vy, vz, w) on two adjacent levels are 32 contiguous bytes, so a corner costs
+    one cache line instead of eight of the (time, nz, 3, lat, lon) layout."""
+    nz4 = np.uint64(nz * 4)
+    kb = np.uint64(k) * plane
+    lo4 = np.uint64(lev * 4)
+    b00 = (kb + o00) * nz4 + lo4
+    b01 = (kb + o01) * nz4 + lo4
+    b10 = (kb + o10) * nz4 + lo4
+    b11 = (kb + o11) * nz4 + lo4
+    ax = _bil4(vf, np.uint64(0), b00, b01, b10, b11, w00, w01, w10, w11)
+    ay = _bil4(vf, np.uint64(1), b00, b01, b10, b11, w00, w01, w10, w11)
+    az = _bil4(vf, np.uint64(2), b00, b01, b10, b11, w00, w01, w10, w11)
     aw = 0.0
-    wbase = np.uint64(k * nz + lev) * plane
     if want_w:
-        aw = _bil(wf, wbase, o00, o01, o10, o11, w00, w01, w10, w11)
+        aw = _bil4(vf, np.uint64(3), b00, b01, b10, b11, w00, w01, w10, w11)
     if c > 0.0:
-        base += np.uint64(3) * plane
-        ax = (1.0 - c) * ax + c * _bil(vf, base, o00, o01, o10, o11, w00, w01, w10, w11)
-        ay = (1.0 - c) * ay + c * _bil(vf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
-        az = (1.0 - c) * az + c * _bil(vf, base + plane + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+        ax = (1.0 - c) * ax + c * _bil4(vf, np.uint64(4), b00, b01, b10, b11, w00, w01, w10, w11)
+        ay = (1.0 - c) * ay + c * _bil4(vf, np.uint64(5), b00, b01, b10, b11, w00, w01, w10, w11)
+        az = (1.0 - c) * az + c * _bil4(vf, np.uint64(6), b00, b01, b10, b11, w00, w01, w10, w11)
         if want_w:
-            aw = (1.0 - c) * aw + c * _bil(wf, wbase + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+            aw = (1.0 - c) * aw + c * _bil4(vf, np.uint64(7), b00, b01, b10, b11, w00, w01, w10, w11)
     return ax, ay, az, aw
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _interp3(vf, wf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ipar, want_w):  # type: ignore[no-untyped-def]
+def _interp3(vf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ipar, want_w):  # type: ignore[no-untyped-def]
     """Wind on levels: each record at the particle's height (:func:`_record3`), then
     linear in time, then the log-law factor ``f`` (the oracle's ``interpolate_wind``
-    with levels). ``vf`` is flattened from (time, nz, 3, lat, lon), ``wf`` from
-    (time, nz, lat, lon)."""
+    with levels)."""
     nz = ipar[6]
     plane = np.uint64(ipar[1] * ipar[0])
-    vx, vy, vz, vw = _record3(vf, wf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w)
+    vx, vy, vz, vw = _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w)
     if w > 0.0:
         k1 = min(k + 1, ipar[5] - 1)
-        ux, uy, uz, uw = _record3(vf, wf, k1, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w)
+        ux, uy, uz, uw = _record3(vf, k1, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w)
         vx = (1.0 - w) * vx + w * ux
         vy = (1.0 - w) * vy + w * uy
         vz = (1.0 - w) * vz + w * uz
@@ -204,25 +217,35 @@ def _interp3(vf, wf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ip
 
 
 @numba.njit(inline="always", error_model="numpy")
+def _surface_record(sf, k, plane, o00, o01, o10, o11, w00, w01, w10, w11, precip):  # type: ignore[no-untyped-def]
+    kb = np.uint64(k) * plane
+    e = np.uint64(8)
+    b00 = (kb + o00) * e
+    b01 = (kb + o01) * e
+    b10 = (kb + o10) * e
+    b11 = (kb + o11) * e
+    h = _bil4(sf, np.uint64(0), b00, b01, b10, b11, w00, w01, w10, w11)
+    us = _bil4(sf, np.uint64(1), b00, b01, b10, b11, w00, w01, w10, w11)
+    il = _bil4(sf, np.uint64(2), b00, b01, b10, b11, w00, w01, w10, w11)
+    ws = _bil4(sf, np.uint64(3), b00, b01, b10, b11, w00, w01, w10, w11)
+    pr = _bil4(sf, np.uint64(4), b00, b01, b10, b11, w00, w01, w10, w11) if precip else 0.0
+    return h, us, il, ws, pr
+
+
+@numba.njit(inline="always", error_model="numpy")
 def _surface(sf, k, w, o00, o01, o10, o11, w00, w01, w10, w11, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
-    if ``precip``) at the corners from :func:`_corners`, linear in time. ``sf`` is flattened from
-    (time, 5, lat, lon)."""
+    if ``precip``) at the corners from :func:`_corners`, linear in time. ``sf`` is the
+    packed (time, lat, lon, 8) array of :func:`_packed` (one cache line a corner)."""
     plane = np.uint64(ipar[1] * ipar[0])
-    base = np.uint64(k * 5) * plane
-    h = _bil(sf, base, o00, o01, o10, o11, w00, w01, w10, w11)
-    us = _bil(sf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
-    il = _bil(sf, base + np.uint64(2) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
-    ws = _bil(sf, base + np.uint64(3) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
-    pr = _bil(sf, base + np.uint64(4) * plane, o00, o01, o10, o11, w00, w01, w10, w11) if precip else 0.0
+    h, us, il, ws, pr = _surface_record(sf, k, plane, o00, o01, o10, o11, w00, w01, w10, w11, precip)
     if w > 0.0:
-        base = np.uint64(min(k + 1, ipar[5] - 1) * 5) * plane
-        h = (1.0 - w) * h + w * _bil(sf, base, o00, o01, o10, o11, w00, w01, w10, w11)
-        us = (1.0 - w) * us + w * _bil(sf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
-        il = (1.0 - w) * il + w * _bil(sf, base + np.uint64(2) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
-        ws = (1.0 - w) * ws + w * _bil(sf, base + np.uint64(3) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
-        if precip:
-            pr = (1.0 - w) * pr + w * _bil(sf, base + np.uint64(4) * plane, o00, o01, o10, o11, w00, w01, w10, w11)
+        h1, us1, il1, ws1, pr1 = _surface_record(sf, min(k + 1, ipar[5] - 1), plane, o00, o01, o10, o11, w00, w01, w10, w11, precip)
+        h = (1.0 - w) * h + w * h1
+        us = (1.0 - w) * us + w * us1
+        il = (1.0 - w) * il + w * il1
+        ws = (1.0 - w) * ws + w * ws1
+        pr = (1.0 - w) * pr + w * pr1
     return h, us, il, ws, pr
 
 
@@ -268,7 +291,7 @@ def _step(  # type: ignore[no-untyped-def]
         wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, p3 = met3
         lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
         o00, o01, o10, o11, w00, w01, w10, w11, ok1 = _corners(lo, la, fpar, ipar)
-        vx, vy, vz, _vw = _interp3(vf, wf, k0s, w0s, lev, cz, fz, o00, o01, o10, o11, w00, w01, w10, w11, ipar, False)
+        vx, vy, vz, _vw = _interp3(wf, k0s, w0s, lev, cz, fz, o00, o01, o10, o11, w00, w01, w10, w11, ipar, False)
         if has_sfc:
             hs, us, il, ws, pr = _surface(sf, k0s, w0s, o00, o01, o10, o11, w00, w01, w10, w11, ipar, p3[3] > 0.0)
     else:
@@ -297,7 +320,7 @@ def _step(  # type: ignore[no-untyped-def]
     vw = 0.0
     if three_d:
         o00, o01, o10, o11, w00, w01, w10, w11, ok2 = _corners(lom, lam_, fpar, ipar)
-        vx, vy, vz, vw = _interp3(vf, wf, kms, wms, lev, cz, fz, o00, o01, o10, o11, w00, w01, w10, w11, ipar, has_w)
+        vx, vy, vz, vw = _interp3(wf, kms, wms, lev, cz, fz, o00, o01, o10, o11, w00, w01, w10, w11, ipar, has_w)
     else:
         vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
     d = vx * qx + vy * qy + vz * qz
@@ -645,17 +668,44 @@ _advance_3d = _make_advance(True, _STAMP)
 
 
 def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
-    """The 3-D met and physics of :func:`_step` (``met3``), with small stand-ins for
-    what the grid lacks (same types, so both kernels compile once)."""
+    """The 3-D met and physics of :func:`_step` (``met3``): the packed wind and
+    surface fields (:func:`_packed`), the level lookup, flags and constants."""
     zm, zinv, ztab, zpar = wind.level_params()
-    wf = _NO_FIELD if wind.w is None else np.ascontiguousarray(wind.w, dtype=np.float32).ravel()
-    sf = _NO_FIELD if wind.surface is None else np.ascontiguousarray(wind.surface, dtype=np.float32).ravel()
+    wf, sf = _packed(wind)
     p3 = (float(physics.kz_m2_s), float(physics.kz_free_m2_s), float(physics.dt_s), float(physics.scavenging_a_s),
           float(physics.scavenging_b), float(physics.dry_velocity_m_s))
     return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, p3)
 
 
-_NO_FIELD = np.zeros(1, np.float32)
+_NO_FIELD = np.zeros(8, np.float32)
+#: ``met3`` of the single-level kernel, which does not read it
+_NO_MET3 = (_NO_FIELD, _NO_FIELD, np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, 0.1]),
+            False, False, False, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+_PACKED: list[Any] = [None, None, None]  # the WindGrid last packed, and its two arrays
+
+
+def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The 3-D kernel's node-interleaved copies of a grid's fields: the wind and
+    vertical velocity as (time, lat, lon, nz, 4) (vx, vy, vz, w; w = 0 without it),
+    the boundary-layer fields as (time, lat, lon, 8) (:data:`SURFACE_FIELDS`, then
+    padding), both flattened. Made once per WindGrid (the last one is kept; the
+    reference is to the object, not its id, which a new grid could reuse)."""
+    if _PACKED[0] is wind:
+        return _PACKED[1], _PACKED[2]
+    nt, nz, _, nlat, nlon = wind.vec.shape
+    v = np.zeros((nt, nlat, nlon, nz, 4), np.float32)
+    for k in range(nt):  # one record at a time: no full-size temporaries
+        v[k, ..., :3] = wind.vec[k].transpose(2, 3, 0, 1)
+        if wind.w is not None:
+            v[k, ..., 3] = wind.w[k].transpose(1, 2, 0)
+    sf = _NO_FIELD
+    if wind.surface is not None:
+        s = np.zeros((nt, nlat, nlon, 8), np.float32)
+        for k in range(nt):
+            s[k, ..., :wind.surface.shape[1]] = wind.surface[k].transpose(1, 2, 0)
+        sf = s.ravel()
+    _PACKED[:] = [wind, v.ravel(), sf]
+    return _PACKED[1], _PACKED[2]
 
 
 def advance(
@@ -701,7 +751,8 @@ def advance(
     kernel(
         particles.lon, particles.lat, particles.z, particles.mass, particles.birth_step, particles.status,
         wind.vec.ravel(), np.concatenate([wind.float_params, [1.0 / wind.dlon, 1.0 / wind.dlat]]),
-        np.concatenate([wind.int_params, [wind.vec.shape[0], wind.nz]]), _met3_args(wind, physics),
+        np.concatenate([wind.int_params, [wind.vec.shape[0], wind.nz]]),
+        _met3_args(wind, physics) if three_d else _NO_MET3,
         k0, w0, km, wm,
         step0, nsteps, dt, physics.kh_m2_s, physics.kz_m2_s, physics.mixing_height_m,
         math.exp(-physics.decay_rate_s * dt), seed_key(physics.seed),

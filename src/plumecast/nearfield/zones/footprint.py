@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import shapely
-import xarray as xr
 from numpy.typing import NDArray
 from shapely.geometry import LineString, Point, Polygon
 
@@ -42,6 +41,9 @@ from plumecast.nearfield.zones.windowed import (
     windowed_interval_means,
 )
 from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
+
+if TYPE_CHECKING:  # xarray is imported where receptors are assessed
+    import xarray as xr
 
 #: Smallest wind speed the Gaussian model is run with (ALOHA's own floor is 1 m/s). [m s-1]
 MIN_WIND_SPEED_M_S = 1.0
@@ -1259,6 +1261,8 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
 
     Returns ``None`` when no receptor is inside.
     """
+    import xarray as xr
+
     from plumecast.consequence import assess
 
     scenario, setup = result.scenario, result.setup

@@ -272,6 +272,9 @@ def zones_from_dict(
             "(docs/scenario.md)"
         )
     if old:
+        if release is not None:
+            raise ScenarioError(f"{source}: --release {release!r} picks one of releases, but this file is in the old "
+                                "local format (one release, under release); leave --release out")
         return ZonesInput(_old_format(data, source, lines, base_dir), old_format=True)
     return _from_language(data, source, lines, base_dir, release)
 

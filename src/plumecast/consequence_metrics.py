@@ -1,0 +1,221 @@
+"""Per-receptor exposure figures of :func:`plumecast.consequence.assess`, on bare arrays.
+
+The kernel knows no labels: it takes a ``(time, receptor)`` block of interval-mean
+concentrations [kg m-3] and returns, per receptor, the peak, the time exposed,
+the first interval at or above each AEGL (read for the exposure duration elapsed
+since the onset, :func:`plumecast.toxicology.aegl_loglog_interpolate`), the peak %
+of AEGL-3, the toxic load ``sum C^n dt`` and the lethal fraction under each of the
+agent's published probit sets (CPR 18E 1999, sec. 5.2.1). :func:`block_metrics`
+runs it outdoors and for people sheltering indoors (:mod:`plumecast.shelter`),
+block by block so that memory stays bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.agents import Agent, ProbitSet
+from plumecast.consequence_inputs import TimeAxis
+from plumecast.shelter import indoor_concentration
+from plumecast.toxicology import (
+    AEGL_DURATIONS_S,
+    AEGL_LEVELS,
+    aegl_loglog_interpolate,
+    lethal_fraction_from_probit,
+    power_exponent,
+    probit_from_load,
+)
+from plumecast.units import P_STANDARD_PA, T_STANDARD_K, ppm_to_kg_m3
+
+_CHUNK_ELEMENTS = 1 << 20  # time x receptor values per block (~8 MB float64 arrays)
+#: The onset floor as a fraction of the agent's lowest 8-h AEGL.
+ONSET_FLOOR_FRACTION = 0.01
+
+
+def onset_floor(agent: Agent, temperature_k: float = T_STANDARD_K, pressure_pa: float = P_STANDARD_PA) -> float:
+    """Concentration below which exposure has not begun: 1 % of the agent's
+    lowest available 8-h AEGL (AEGL-1, else 2, else 3); 0 without AEGLs. [kg m-3]
+
+    A trace far ahead of the cloud (numerical or real) then cannot start the AEGL
+    clock, which would shorten the duration the AEGL is read at for the cloud itself.
+    """
+    for level in AEGL_LEVELS:
+        tab = agent.aegl_table_ppm(level)
+        finite = tab[np.isfinite(tab)]
+        if finite.size:
+            low = float(finite.min())
+            return ONSET_FLOOR_FRACTION * float(ppm_to_kg_m3(low, agent.molecular_weight_g_mol, temperature_k,
+                                                             pressure_pa))
+    return 0.0
+
+
+@dataclass(frozen=True)
+class ExposureContext:
+    """Everything the per-block kernel needs, precomputed once (SI inside)."""
+
+    end_s: NDArray[np.float64]
+    begin_s: NDArray[np.float64]
+    lag_tables: dict[int, NDArray[np.float64] | None]  # AEGL [kg m-3] by lag (uniform steps)
+    aegl_tables: dict[int, NDArray[np.float64] | None]  # the 5 tabulated AEGLs [kg m-3]
+    uniform: bool
+    probit: ProbitSet | None
+    conc_factor: float  # kg m-3 -> probit concentration unit
+    dt_probit: NDArray[np.float64]  # interval lengths in the probit time unit
+    floor: float  # onset floor [kg m-3]
+    extra_probits: tuple[ProbitSet, ...] = ()  # every published set, for the range
+    extra_factors: tuple[float, ...] = ()  # kg m-3 -> each set's concentration unit
+
+
+def aegl_threshold(
+    ctx: ExposureContext, level: int, lag: NDArray[np.intp] | None, onset: NDArray[np.intp]
+) -> NDArray[np.float64] | None:
+    """AEGL [kg m-3] for the exposure duration elapsed at each (time, receptor)."""
+    if ctx.uniform:
+        table = ctx.lag_tables[level]
+        return None if table is None or lag is None else table[lag]
+    tab = ctx.aegl_tables[level]
+    if tab is None:
+        return None
+    elapsed = ctx.end_s[:, None] - ctx.begin_s[onset][None, :]
+    return aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed)
+
+
+def time_sum(dt: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``sum_t dt[t] values[t, r]`` for each receptor, in a fixed order per receptor."""
+    # column-major: each receptor's column is contiguous and summed on its own (the same
+    # pairwise summation whatever the number of columns)
+    return np.asarray(np.asfortranarray(dt[:, None] * values).sum(axis=0), dtype=np.float64)
+
+
+def series_metrics(e: NDArray[np.float64], ctx: ExposureContext) -> dict[str, NDArray[Any]]:
+    """Per-receptor figures for one exposure series ``e`` (time, receptor) [kg m-3]."""
+    ntime, nrec = e.shape
+    pos = e >= ctx.floor if ctx.floor > 0 else e > 0
+    onset = np.argmax(pos, axis=0)
+    out: dict[str, NDArray[Any]] = {"peak": e.max(axis=0) if ntime else np.zeros(nrec)}
+    # sums over time are taken column by column (never a BLAS product, whose blocking
+    # depends on how many receptors are in the batch): a receptor's figures are then
+    # bit-identical whatever other receptors are assessed with it
+    out["exposed_s"] = time_sum(ctx.end_s - ctx.begin_s, pos.astype(float))
+    lag = None
+    if ctx.uniform:
+        lag = np.arange(ntime, dtype=np.intp)[:, None] - onset[None, :]
+        np.maximum(lag, 0, out=lag)  # before onset e == 0, so any positive AEGL is fine
+    for level in AEGL_LEVELS:
+        thr = aegl_threshold(ctx, level, lag, onset)
+        if thr is None:
+            out[f"first{level}"] = np.full(nrec, -2, dtype=np.intp)
+            if level == 3:
+                out["pct3"] = np.full(nrec, np.nan)
+            continue
+        if level == 3:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = e / thr
+            exceed = ratio >= 1.0
+            out["pct3"] = 100.0 * np.fmax.reduce(ratio, axis=0)
+        else:
+            exceed = e >= thr
+        out[f"first{level}"] = np.where(exceed.any(axis=0), np.argmax(exceed, axis=0), -1)
+    if ctx.probit is not None:
+        scaled = e * ctx.conc_factor
+        out["load"] = time_sum(ctx.dt_probit, power_exponent(scaled, ctx.probit.n))
+    else:
+        out["load"] = np.full(nrec, np.nan)
+    fracs = []
+    for ps, factor in zip(ctx.extra_probits, ctx.extra_factors, strict=True):
+        dtp = (ctx.end_s - ctx.begin_s) / ps.seconds_per_time_unit
+        load = time_sum(dtp, power_exponent(e * factor, ps.n))
+        fracs.append(lethal_fraction_from_probit(probit_from_load(load, ps.a, ps.b)))
+    out["frac_sets"] = np.array(fracs) if fracs else np.zeros((0, nrec))
+    return out
+
+
+
+def exposure_context(
+    agent: Agent,
+    axis: TimeAxis,
+    ps: ProbitSet | None,
+    floor: float,
+    temperature_k: float,
+    pressure_pa: float,
+) -> ExposureContext:
+    """Everything :func:`series_metrics` needs for ``agent`` on ``axis``: the AEGL
+    tables in kg m-3 (and, for uniform steps, read at each lag once), the probit set
+    ``ps`` and every published set for the range, and the onset ``floor``. [kg m-3]"""
+    mw = agent.molecular_weight_g_mol
+    ntime = axis.end_s.size
+    dt = axis.dt_s
+    uniform = bool(np.allclose(dt, dt[0], rtol=1e-9, atol=0.0))
+    durations = list(AEGL_DURATIONS_S.values())
+    aegl_tables: dict[int, NDArray[np.float64] | None] = {}
+    lag_tables: dict[int, NDArray[np.float64] | None] = {}
+    for level in AEGL_LEVELS:
+        tab_ppm = agent.aegl_table_ppm(level)
+        if np.all(np.isnan(tab_ppm)):
+            aegl_tables[level] = lag_tables[level] = None
+            continue
+        tab = ppm_to_kg_m3(tab_ppm, mw, temperature_k, pressure_pa)
+        aegl_tables[level] = tab
+        lag_tables[level] = aegl_loglog_interpolate(durations, tab, dt[0] * np.arange(1, ntime + 1))
+    all_sets = tuple(agent.probits.values()) if ps is not None and len(agent.probits) > 1 else ()
+    return ExposureContext(
+        end_s=axis.end_s,
+        begin_s=axis.begin_s,
+        lag_tables=lag_tables,
+        aegl_tables=aegl_tables,
+        uniform=uniform,
+        probit=ps,
+        conc_factor=ps.concentration_factor(mw, temperature_k, pressure_pa) if ps else 1.0,
+        dt_probit=dt / ps.seconds_per_time_unit if ps else dt,
+        floor=floor,
+        extra_probits=all_sets,
+        extra_factors=tuple(q.concentration_factor(mw, temperature_k, pressure_pa) for q in all_sets),
+    )
+
+
+def block_metrics(
+    values: NDArray[np.float64],
+    ctx: ExposureContext,
+    weights: NDArray[np.float64],
+    ach: Any,
+    keep_indoor: bool,
+) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[Any]], NDArray[np.float64] | None]:
+    """:func:`series_metrics` outdoors and for people sheltering, receptor block by block.
+
+    Parameters
+    ----------
+    values : (time, receptor) outdoor interval-mean concentration. [kg m-3]
+    ctx : from :func:`exposure_context`.
+    weights : (time,) fraction of each interval spent indoors. [-]
+    ach : air changes per hour, a scalar or (time, receptor). [h-1]
+    keep_indoor : also return the (time, receptor) indoor concentration. [kg m-3]
+
+    Returns
+    -------
+    The outdoor figures, the sheltered figures and the indoor series (or None).
+    """
+    ntime, nrec = values.shape
+    dt = ctx.end_s - ctx.begin_s
+    all_inside = bool(np.all(weights == 1.0))
+    indoor = np.empty_like(values) if keep_indoor else None
+    block = max(1, _CHUNK_ELEMENTS // max(ntime, 1))
+    res_out: dict[str, list[NDArray[Any]]] = {}
+    res_in: dict[str, list[NDArray[Any]]] = {}
+    for lo in range(0, nrec, block):
+        c_out = np.ascontiguousarray(values[:, lo : lo + block])
+        c_in, _ = indoor_concentration(c_out, dt, ach if np.ndim(ach) == 0 else ach[:, lo : lo + block])
+        if indoor is not None:
+            indoor[:, lo : lo + block] = c_in
+        exposure_in = (
+            c_in if all_inside else (1.0 - weights)[:, None] * c_out + weights[:, None] * c_in
+        )
+        for store, series in ((res_out, c_out), (res_in, exposure_in)):
+            for key, arr in series_metrics(series, ctx).items():
+                store.setdefault(key, []).append(arr)
+    outdoor = {k: np.concatenate(v) if v else np.zeros(0) for k, v in res_out.items()}
+    sheltered = {k: np.concatenate(v) if v else np.zeros(0) for k, v in res_in.items()}
+    return outdoor, sheltered, indoor
