@@ -398,3 +398,32 @@ def test_a_quantity_split_over_two_level_sets_is_joined(tmp_path: Path) -> None:
     _same(whole, wind_grid_3d(split), rtol=0)
     with pytest.raises(MetDataError, match=r"pl\.nc: variable 'u' found twice .* on the same levels"):
         normalise_met_3d([(pl, [full, low])], source="twice")
+
+
+def test_rows_processed_in_blocks_give_the_same_windgrid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import plumecast.met.levels as levels
+
+    a = atmosphere(2)
+    ds = open_met_3d(write_era5(a, tmp_path / "pl.nc", tmp_path / "sl.nc"))
+    whole = wind_grid_3d(ds)
+    monkeypatch.setattr(levels, "BLOCK_VALUES", 3 * LEVELS_HPA.size * LON.size)  # 3 rows per block
+    _same(whole, wind_grid_3d(ds), rtol=0)
+
+
+def test_members_are_kept_and_chosen(tmp_path: Path) -> None:
+    a = atmosphere(2)
+    pl, sl = write_era5(a, tmp_path / "pl.nc", tmp_path / "sl.nc")
+    with xr.open_dataset(pl) as ds:
+        one = ds.load()
+    ens = xr.concat([one, one.assign(u=one["u"] + 1.0)], dim="number").assign_coords(number=[0, 1])
+    ens.to_netcdf(tmp_path / "ens.nc")
+    both = open_met_3d([tmp_path / "ens.nc", sl])
+    assert both.sizes["number"] == 2
+    with pytest.raises(MetDataError, match=r"ens\.nc: 2 members on 'number'; choose one"):
+        wind_grid_3d(both)
+    m0 = open_met_3d([tmp_path / "ens.nc", sl], member=0)
+    m1 = open_met_3d([tmp_path / "ens.nc", sl], member=1)
+    np.testing.assert_allclose(m1["u"].values - m0["u"].values, 1.0, atol=1e-5)
+    _same(wind_grid_3d(open_met_3d([pl, sl])), wind_grid_3d(m0), rtol=0)
+    with pytest.raises(MetDataError, match=r"ens\.nc: member 2 asked for but the files have 2 members"):
+        open_met_3d([tmp_path / "ens.nc", sl], member=2)

@@ -200,3 +200,25 @@ def test_step_physics_of_the_run_is_the_scenarios():
     vd, a, b, notes = scenario_from_dict({**base, "deposition": {"dry_velocity_m_s": 0.005}}).deposition_values()
     assert (vd, a, b, notes) == (0.005, 9.9e-5, 0.62, [])
     assert scenario_from_dict({**base, "deposition": False}).deposition_values() == (0.0, 0.0, 0.0, [])
+
+
+def test_plumecast_run_prints_the_met_provenance_and_the_deposition(met_files, tmp_path):
+    """The command's summary says where the met came from and how much was deposited."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from plumecast.cli import app
+
+    sc = scenario(met_files["era5"], particles=1000)
+    data = sc.model_dump(mode="json", exclude_defaults=True)
+    data["agent"] = "ammonia"
+    data["met"] = {"source": "file", "path": [str(p) for p in met_files["era5"]]}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    r = CliRunner().invoke(app, ["run", str(path), "-o", str(tmp_path / "out"), "--no-map", "-q"],
+                           env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "deposited (dry / wet)" in r.output
+    assert "mixing height: 'blh'" in r.output and "on the file's levels" in r.output
+    with xr.open_dataset(tmp_path / "out" / "concentration.nc") as ds:
+        assert "deposited_mass" in ds

@@ -109,6 +109,10 @@ MIXING_HEIGHT_BOUNDS_M = (100.0, 4500.0)
 #: Smallest u* [m s-1] used when forming 1/L (keeps 1/L finite in calm air).
 USTAR_FLOOR_M_S = 0.01
 
+#: Values per 3-D field handled at once by :func:`wind_grid_3d` (rows of the grid
+#: are processed in blocks so that float64 temporaries stay small on global grids).
+BLOCK_VALUES = 250_000
+
 #: Default heights above ground of the WindGrid levels [m]: dense in the boundary
 #: layer, coarser aloft, like FLEXPART's output/terrain-following levels. 10 m is
 #: used only when the files have 10 m winds; heights above the files' top level are
@@ -1094,10 +1098,10 @@ def wind_grid_3d(
     times = np.asarray(ds["time"].values).astype("datetime64[ns]")
     p_pa = levels[:, None, None] * 100.0 if level_type == "pressure" else None
 
-    for r, k in enumerate(range(i0, i1)):
-        rec = ds.isel(time=k).load()  # the only read from disk: one record
-        file_k = _record_file(ds, k)
-        tk = np.datetime_as_string(times[k], unit="s")
+    def _block(rec: xr.Dataset, js: slice, r: int, file_k: str, tk: str) -> None:
+        """Rows ``js`` of record ``r``: heights, interpolation, boundary layer."""
+        latb = lat[js]
+        nyb = latb.size
 
         def get(name: str, rec: xr.Dataset = rec) -> NDArray[np.float64]:
             return np.asarray(rec[name].values, dtype=np.float64)
@@ -1105,15 +1109,15 @@ def wind_grid_3d(
         # heights above ground (nlev, ny, nx)
         if level_type == "pressure":
             gh = get("gh") if "gh" in has else np.broadcast_to(
-                standard_atmosphere_height_m(levels)[:, None, None], (nlev, lat.size, lon.size)).copy()
+                standard_atmosphere_height_m(levels)[:, None, None], (nlev, nyb, lon.size)).copy()
             if "gh" in has:
-                _nan_check(gh, "geopotential", file_k, tk, lat, lon)
-            zs = (zs_static if zs_static is not None else get("zs")) if has_zs else np.zeros((lat.size, lon.size))
+                _nan_check(gh, "geopotential", file_k, tk, latb, lon)
+            zs = (zs_static[js] if zs_static is not None else get("zs")) if has_zs else np.zeros((nyb, lon.size))
             if has_zs:
-                _nan_check(zs, "surface height", file_k, tk, lat, lon)
+                _nan_check(zs, "surface height", file_k, tk, latb, lon)
             h = gh - zs[None]
         else:
-            h = np.broadcast_to(levels[:, None, None], (nlev, lat.size, lon.size)).copy()
+            h = np.broadcast_to(levels[:, None, None], (nlev, nyb, lon.size)).copy()
         if nlev > 1 and np.any(np.diff(h, axis=0) <= 0):
             raise _err(file_k, f"level heights do not increase upward at {tk}; expected geopotential rising "
                                "with decreasing pressure")
@@ -1125,18 +1129,18 @@ def wind_grid_3d(
 
         u = get("u")
         v = get("v")
-        _nan_check(u, "u", file_k, tk, lat, lon, below)
-        _nan_check(v, "v", file_k, tk, lat, lon, below)
+        _nan_check(u, "u", file_k, tk, latb, lon, below)
+        _nan_check(v, "v", file_k, tk, latb, lon, below)
         ub = np.take_along_axis(u, kb[None], 0)[0]
         vb = np.take_along_axis(v, kb[None], 0)[0]
         if has_10m:
             u10, v10 = get("u10"), get("v10")
-            _nan_check(u10, "u10", file_k, tk, lat, lon)
-            _nan_check(v10, "v10", file_k, tk, lat, lon)
+            _nan_check(u10, "u10", file_k, tk, latb, lon)
+            _nan_check(v10, "v10", file_k, tk, latb, lon)
         T: NDArray[np.float64] | None = None
         if temp is not None:
             T = get(temp)
-            _nan_check(T, temp, file_k, tk, lat, lon, below)
+            _nan_check(T, temp, file_k, tk, latb, lon, below)
             if temp == "theta":  # theta -> T where pressure known
                 if p_pa is not None:
                     T = T * (p_pa / 1e5) ** KAPPA_AIR
@@ -1145,7 +1149,7 @@ def wind_grid_3d(
         fields, modes, ref10 = [u, v], [0, 0], [u10, v10] if has_10m else None
         if vert is not None and w_out is not None:
             wv = get(vert)
-            _nan_check(wv, vert, file_k, tk, lat, lon, below)
+            _nan_check(wv, vert, file_k, tk, latb, lon, below)
             if vert == "omega":
                 if p_pa is None:
                     raise _err(file_k, "omega [Pa s-1] on height levels; expected w [m s-1]")
@@ -1158,14 +1162,24 @@ def wind_grid_3d(
         stacked = np.stack([np.where(below, 0.0, f) for f in fields])  # below-ground values are never used
         on_z = columns_to_heights(h, stacked, z_t, np.array(modes), z0, None if ref10 is None else np.stack(ref10))
         uz, vz = on_z[0], on_z[1]
-        vec[r, :, 0] = -uz * sin_lam - vz * sin_phi_cos_lam
-        vec[r, :, 1] = uz * cos_lam - vz * sin_phi_sin_lam
-        vec[r, :, 2] = vz * cos_phi
+        vec[r, :, 0, js] = -uz * sin_lam - vz * sin_phi_cos_lam[js]
+        vec[r, :, 1, js] = uz * cos_lam - vz * sin_phi_sin_lam[js]
+        vec[r, :, 2, js] = vz * cos_phi[js]
         if w_out is not None:
-            w_out[r] = on_z[2]
+            w_out[r, :, js] = on_z[2]
         if surf is not None:
-            surf[r] = _surface_fields(rec, has, h, kb, hb, ub, vb, T, p_pa, levels, z0, mixing_height_m,
-                                      u10 if has_10m else None, v10 if has_10m else None, file_k, tk, lat, lon)
+            surf[r, :, js] = _surface_fields(rec, has, h, kb, hb, ub, vb, T, p_pa, levels, z0, mixing_height_m,
+                                      u10 if has_10m else None, v10 if has_10m else None, file_k, tk, latb, lon)
+
+    # rows per block: float64 temporaries stay near BLOCK_VALUES values per 3-D field
+    rows = max(1, min(lat.size, BLOCK_VALUES // max(1, nlev * lon.size)))
+    for r, k in enumerate(range(i0, i1)):
+        rec_all = ds.isel(time=k).load()  # the only read from disk: one record, as stored (float32)
+        file_k = _record_file(ds, k)
+        tk = np.datetime_as_string(times[k], unit="s")
+        for j0 in range(0, lat.size, rows):
+            js = slice(j0, min(j0 + rows, lat.size))
+            _block(rec_all.isel(lat=js), js, r, file_k, tk)
 
     if steady or n_all == 1:
         times_s = np.zeros(n_rec)

@@ -48,6 +48,15 @@ from plumecast.transport.rng import mix64_scalar, seed_key, uniform_scalar
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
 
+#: numba options of the 3-D kernel's helpers. They are compiled apart and inlined by
+#: LLVM, not by numba's IR inliner (``inline="always"``), whose copying of the IR of
+#: every call site made the first compilation minutes long. Not cached on their own:
+#: the kernel's cache holds their code, and its key covers their sources (_STAMP).
+_HELPER = dict(error_model="numpy", fastmath={"contract"})
+#: the same for the boundary-layer functions, without FMA contraction: the
+#: arithmetic of their NumPy twins, which the oracle runs
+_HELPER_BL = dict(error_model="numpy")
+
 _RAD = 180.0 / math.pi
 _INV_360 = 1.0 / 360.0
 _EXPANSION_MAX_LAT = 60.0  # as kernels_numpy.EXPANSION_MAX_LAT
@@ -63,7 +72,7 @@ def _inv_sqrt_1p(e):  # type: ignore[no-untyped-def]
     return 1.0 / math.sqrt(1.0 + e)
 
 
-@numba.njit(inline="always", error_model="numpy")
+@numba.njit(**_HELPER)
 def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     """Offsets of the four grid nodes round (lon, lat) in a (lat, lon) plane and their
     bilinear weights, ``o00, o01, o10, o11, w00, w01, w10, w11``, and whether the
@@ -109,37 +118,77 @@ def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
             np.uint64(j1 * nlon + i1), (1.0 - a) * (1.0 - b), a * (1.0 - b), (1.0 - a) * b, a * b, ok)
 
 
-@numba.njit(inline="always")
-def _bil(f, base, o00, o01, o10, o11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
-    """Bilinear interpolation in the plane of the flat array ``f`` that starts at ``base``."""
-    return w00 * f[base + o00] + w01 * f[base + o01] + w10 * f[base + o10] + w11 * f[base + o11]
-
-
 @numba.njit(inline="always", error_model="numpy")
 def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
-    """Bilinear, linear-in-time interpolation of the Cartesian node wind of one level.
+    """Bilinear, linear-in-time interpolation of the Cartesian node wind.
 
-    ``vf`` is the wind flattened from (time, 1, 3, lat, lon). Same arithmetic as the
-    oracle's ``interpolate_wind`` up to the rounding of a multiplication by 1/dlon."""
-    o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
-    plane = np.uint64(ipar[1] * ipar[0])
+    ``vf`` is the wind flattened from (time, 3, lat, lon); ``fpar`` holds
+    (lon0, dlon, lat0, dlat, 1/dlon, 1/dlat). Same arithmetic as the oracle's
+    ``interpolate_wind`` up to the rounding of a multiplication by 1/dlon."""
+    nlon = ipar[0]
+    nlat = ipar[1]
+    ok = True
+    fi = (lon - fpar[0]) * fpar[4]
+    if ipar[2] == 1:
+        if fi < 0.0:
+            fi += nlon
+        elif fi >= nlon:
+            fi -= nlon
+        if fi < 0.0 or fi >= nlon:  # far outside [-180, 180): the general wrap
+            fi = fi - math.floor(fi / nlon) * nlon
+    else:
+        if fi < 0.0 or fi > nlon - 1:
+            ok = False
+        fi = min(max(fi, 0.0), nlon - 1.0)
+    i0 = min(int(fi), nlon - 1)
+    a = fi - i0
+    i1 = i0 + 1
+    if i1 >= nlon:
+        i1 = 0 if ipar[2] == 1 else nlon - 1
+    fj = (lat - fpar[2]) * fpar[5]
+    if fj < 0.0:
+        if ipar[3] == 0:
+            ok = False
+        fj = 0.0
+    if fj > nlat - 1:
+        if ipar[4] == 0:
+            ok = False
+        fj = nlat - 1.0
+    j0 = min(int(fj), nlat - 1)
+    b = fj - j0
+    j1 = min(j0 + 1, nlat - 1)
+    # unsigned offsets (all are >= 0): numba wraps negative signed indices round,
+    # a compare and select on every load otherwise
+    plane = np.uint64(nlat * nlon)
+    o00 = np.uint64(j0 * nlon + i0)
+    o01 = np.uint64(j0 * nlon + i1)
+    o10 = np.uint64(j1 * nlon + i0)
+    o11 = np.uint64(j1 * nlon + i1)
+    w00 = (1.0 - a) * (1.0 - b)
+    w01 = a * (1.0 - b)
+    w10 = (1.0 - a) * b
+    w11 = a * b
     base = np.uint64(k * 3) * plane
-    vx = _bil(vf, base, o00, o01, o10, o11, w00, w01, w10, w11)
-    vy = _bil(vf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
-    vz = _bil(vf, base + plane + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+    vx = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
+    base += plane
+    vy = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
+    base += plane
+    vz = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
     if w > 0.0:
         k1 = min(k + 1, ipar[5] - 1)
         base = np.uint64(k1 * 3) * plane
-        ux = _bil(vf, base, o00, o01, o10, o11, w00, w01, w10, w11)
-        uy = _bil(vf, base + plane, o00, o01, o10, o11, w00, w01, w10, w11)
-        uz = _bil(vf, base + plane + plane, o00, o01, o10, o11, w00, w01, w10, w11)
+        ux = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
+        base += plane
+        uy = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
+        base += plane
+        uz = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
         vx = (1.0 - w) * vx + w * ux
         vy = (1.0 - w) * vy + w * uy
         vz = (1.0 - w) * vz + w * uz
     return vx, vy, vz, ok
 
 
-@numba.njit(inline="always", error_model="numpy")
+@numba.njit(**_HELPER)
 def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     """The particle's lower level, weight of the level above and log-law factor
     (:func:`kernels_numpy.level_weights`), found from the lookup table of
@@ -158,13 +207,13 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     return lev, (z - zm[lev]) * zinv[lev], 1.0
 
 
-@numba.njit(inline="always")
+@numba.njit(**_HELPER)
 def _bil4(f, off, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
     """Bilinear interpolation of the value ``off`` places after each corner's start."""
     return w00 * f[b00 + off] + w01 * f[b01 + off] + w10 * f[b10 + off] + w11 * f[b11 + off]
 
 
-@numba.njit(inline="always", error_model="numpy")
+@numba.njit(**_HELPER)
 def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w):  # type: ignore[no-untyped-def]
     """Wind (and vertical velocity) of record ``k`` at height weights (lev, c).
 
@@ -193,7 +242,7 @@ def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, w
     return ax, ay, az, aw
 
 
-@numba.njit(inline="always", error_model="numpy")
+@numba.njit(**_HELPER)
 def _interp3(vf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ipar, want_w):  # type: ignore[no-untyped-def]
     """Wind on levels: each record at the particle's height (:func:`_record3`), then
     linear in time, then the log-law factor ``f`` (the oracle's ``interpolate_wind``
@@ -216,7 +265,7 @@ def _interp3(vf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ipar, 
     return vx, vy, vz, vw
 
 
-@numba.njit(inline="always", error_model="numpy")
+@numba.njit(**_HELPER)
 def _surface_record(sf, k, plane, o00, o01, o10, o11, w00, w01, w10, w11, precip):  # type: ignore[no-untyped-def]
     kb = np.uint64(k) * plane
     e = np.uint64(8)
@@ -232,7 +281,7 @@ def _surface_record(sf, k, plane, o00, o01, o10, o11, w00, w01, w10, w11, precip
     return h, us, il, ws, pr
 
 
-@numba.njit(inline="always", error_model="numpy")
+@numba.njit(**_HELPER)
 def _surface(sf, k, w, o00, o01, o10, o11, w00, w01, w10, w11, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
     if ``precip``) at the corners from :func:`_corners`, linear in time. ``sf`` is the
@@ -247,6 +296,19 @@ def _surface(sf, k, w, o00, o01, o10, o11, w00, w01, w10, w11, ipar, precip):  #
         ws = (1.0 - w) * ws + w * ws1
         pr = (1.0 - w) * pr + w * pr1
     return h, us, il, ws, pr
+
+
+@numba.njit(**_HELPER_BL)
+def _vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base):  # type: ignore[no-untyped-def]
+    """:func:`plumecast.transport.boundary_layer.vertical_step`, compiled apart (see
+    ``_HELPER``)."""
+    return bl.vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base)
+
+
+@numba.njit(**_HELPER_BL)
+def _removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt):  # type: ignore[no-untyped-def]
+    """:func:`plumecast.transport.boundary_layer.removal_factors`, compiled apart."""
+    return bl.removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt)
 
 
 @numba.njit(inline="always")
@@ -353,7 +415,7 @@ def _step(  # type: ignore[no-untyped-def]
             if z < 0.0:
                 z = -z
         if has_sfc:
-            z = bl.vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
+            z = _vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
         elif diffuse_z and z <= h:
             two_h = 2.0 * h
             z = z + sig_z * xi3
@@ -363,7 +425,7 @@ def _step(  # type: ignore[no-untyped-def]
             z = min(max(z, 0.0), h)
         z = float(np.float32(z))
         if deposit:
-            fd, fw = bl.removal_factors(z, hs, p3[5], pr, p3[3], p3[4], p3[2])
+            fd, fw = _removal_factors(z, hs, p3[5], pr, p3[3], p3[4], p3[2])
     nx = px + dx
     ny = py + dy
     nz = pz + dz

@@ -17,12 +17,15 @@ import json
 import logging
 import mimetypes
 import time
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from plumecast.errors import DataFileError
 from plumecast.web import loader, views
+from plumecast.web.cities import search_cities
+from plumecast.web.encode import clean
 from plumecast.web.live import live_signature, read_live
 
 try:
@@ -210,41 +213,35 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
     def api_summary() -> Response:
         snap = snapshot()
         base = snap.cached("summary", lambda: views.summary(snap, None))
-        return JSONResponse(base | {"live": loader.clean(read_live(data.root))})
+        return JSONResponse(base | {"live": clean(read_live(data.root))})
 
     @app.api_route("/api/geo", methods=["GET", "HEAD"])
     def api_geo() -> Response:
         return JSONResponse(views.geo_paths(), headers={"Cache-Control": "max-age=3600"})
 
-    def _etag(request: Request, key: str) -> tuple[str, bool]:
+    def tagged(request: Request, key: str, media_type: str, body: Callable[[loader.Snapshot], bytes]) -> Response:
+        """``body(snapshot)`` with an ETag for the folder's state and ``key``; 304 (no body)
+        when the client already holds that version."""
         snap = snapshot()
         tag = snap.cached(f"etag/{key}", lambda: '"' + format(abs(hash((snap.signature, key))) % (1 << 60), "x") + '"')
-        return tag, request.headers.get("if-none-match") == tag
+        if request.headers.get("if-none-match") == tag:
+            return Response(status_code=304, headers={"ETag": tag})
+        return Response(body(snap), media_type=media_type, headers={"ETag": tag})
 
     @app.api_route("/api/view/{vid}", methods=["GET", "HEAD"])
     def api_view(vid: str, request: Request) -> Response:
-        tag, same = _etag(request, vid)
-        if same:
-            return Response(status_code=304, headers={"ETag": tag})
-        snap = snapshot()
-        body = snap.cached(f"view/{vid}", lambda: json.dumps(views.view_json(snap, vid)).encode("utf-8"))
-        return Response(body, media_type="application/json", headers={"ETag": tag})
+        return tagged(request, vid, "application/json", lambda snap: snap.cached(
+            f"view/{vid}", lambda: json.dumps(views.view_json(snap, vid)).encode("utf-8")))
 
     @app.api_route("/api/view/{vid}/frame/{k}", methods=["GET", "HEAD"])
     def api_frame(vid: str, k: int, request: Request) -> Response:
-        tag, same = _etag(request, f"{vid}/frame/{k}")
-        if same:
-            return Response(status_code=304, headers={"ETag": tag})
-        return Response(views.frame_bytes(snapshot(), vid, k), media_type="application/octet-stream",
-                        headers={"ETag": tag})
+        return tagged(request, f"{vid}/frame/{k}", "application/octet-stream",
+                      lambda snap: views.frame_bytes(snap, vid, k))
 
     @app.api_route("/api/view/{vid}/layer/{name}", methods=["GET", "HEAD"])
     def api_layer(vid: str, name: str, request: Request) -> Response:
-        tag, same = _etag(request, f"{vid}/layer/{name}")
-        if same:
-            return Response(status_code=304, headers={"ETag": tag})
-        return Response(views.layer_bytes(snapshot(), vid, name), media_type="application/octet-stream",
-                        headers={"ETag": tag})
+        return tagged(request, f"{vid}/layer/{name}", "application/octet-stream",
+                      lambda snap: views.layer_bytes(snap, vid, name))
 
     @app.api_route("/api/view/{vid}/receptor/{i}", methods=["GET", "HEAD"])
     def api_receptor(vid: str, i: int) -> Response:
@@ -260,7 +257,7 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
         receptors: list[dict[str, Any]] = []
         if view in snap.views:
             receptors = snap.cached(f"receptors/{view}", lambda: views.view_json(snap, view)["receptors"])
-        return JSONResponse({"query": q[:100], "results": loader.search_cities(q[:100], receptors)})
+        return JSONResponse({"query": q[:100], "results": search_cities(q[:100], receptors)})
 
     @app.api_route("/api/live", methods=["GET", "HEAD"])
     async def api_live(request: Request, once: bool = False) -> Response:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from plumecast.fileio import atomic_path, write_bytes_atomic
-from plumecast.web.loader import META_FILE
+from plumecast.web.run_folder import META_FILE
 
 FORMAT = "plumecast-dashboard/1"
 

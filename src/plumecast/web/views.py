@@ -16,19 +16,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.web.loader import (
-    AEGL_LEVELS,
-    FolderProblem,
-    RunData,
-    Snapshot,
-    _float,
-    aegl_curves,
-    aegl_tables_kg_m3,
-    city_position,
-    clean,
-    compact,
-    fold,
-)
+from plumecast.web.aegl import AEGL_LEVELS, aegl_curves, aegl_tables_kg_m3
+from plumecast.web.cities import city_position
+from plumecast.web.encode import clean, compact, fold, iso_utc, parse_float
+from plumecast.web.loader import FolderProblem, Snapshot
+from plumecast.web.run_folder import RunData
 
 #: Result files linked from the page (the server's /files/ route serves the same suffixes).
 RESULT_SUFFIXES = (".png", ".gif", ".csv", ".nc", ".md", ".html", ".json", ".txt", ".mp4")
@@ -127,7 +119,7 @@ def _run_part(rd: RunData) -> dict[str, Any]:
     scen = (rd.meta or {}).get("scenario") or {}
     return {
         "label": rd.label if rd.label != "this run" else (scen.get("name") or "forecast"),
-        "start": _iso(rd.start), "issued_s": rd.issued_s,
+        "start": iso_utc(rd.start), "issued_s": rd.issued_s,
         "times_s": [] if rd.frame_s is None else list(rd.frame_s),
         "interval_s": rd.interval_s, "n_frames": frames_n, "grid": rd.grid,
         "scale": None if rd.scale is None else {"vmin": rd.scale[0], "vmax": rd.scale[1], "units": "kg m-3"},
@@ -137,12 +129,6 @@ def _run_part(rd: RunData) -> dict[str, Any]:
         "front_grid": rd.front_grid, "totals": rd.totals, "problems": rd.problems,
         "has_series": rd.conc is not None,
     }
-
-
-def _iso(t: Any) -> str | None:
-    if t is None or np.isnat(t):
-        return None
-    return str(np.datetime64(t, "s")) + "Z"
 
 
 def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
@@ -163,7 +149,8 @@ def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
             "position_from": "run" if hit else ("shipped cities table" if pos else None),
             "known": True, "first": {"1": None}, "aegl_available": {"1": False, "2": True, "3": True},
         })
-    hours = [h for r in rows for h in (_float(r.get("aegl2_arrival_h_max")), _float(r.get("aegl3_arrival_h_max")))
+    hours = [h for r in rows
+             for h in (parse_float(r.get("aegl2_arrival_h_max")), parse_float(r.get("aegl3_arrival_h_max")))
              if math.isfinite(h)]
     hours += [d["time_h"] for d in snap.compare.delay if math.isfinite(d["time_h"])]
     if base is not None and base.frame_s is not None and base.frame_s.size:
@@ -173,7 +160,7 @@ def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
         top = max([DEFAULT_HOURS] + [int(math.ceil(h)) for h in hours])
         times = [3600.0 * h for h in range(0, top + 1)]
         start = None
-    return {"start": _iso(start), "issued_s": 0.0, "times_s": times, "interval_s": 3600.0, "n_frames": 0,
+    return {"start": iso_utc(start), "issued_s": 0.0, "times_s": times, "interval_s": 3600.0, "n_frames": 0,
             "grid": None, "scale": None, "agent": None, "aegl": None, "receptors": receptors, "pct3": None,
             "layers": {"concentration": False, "front": False, "probability": []}, "totals": {},
             "problems": [], "has_series": False}
@@ -186,16 +173,16 @@ def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]]
         row = by.get(fold(rec["name"]))
         if row is None:
             continue
-        arr2 = _float(row.get("aegl2_arrival_h_min"))
-        arr3 = _float(row.get("aegl3_arrival_h_min"))
+        arr2 = parse_float(row.get("aegl2_arrival_h_min"))
+        arr3 = parse_float(row.get("aegl3_arrival_h_min"))
         rec["ensemble"] = {
-            "p_aegl2": _float(row.get("p_aegl2")), "p_aegl3": _float(row.get("p_aegl3")),
-            "members_unknown": _float(row.get("members_unknown")),
-            "aegl2_arrival_h": [_float(row.get(f"aegl2_arrival_h_{k}")) for k in ("min", "median", "max")],
-            "aegl3_arrival_h": [_float(row.get(f"aegl3_arrival_h_{k}")) for k in ("min", "median", "max")],
-            "fatalities": [_float(row.get(f"fatalities_{k}")) for k in ("p5", "median", "p95")],
-            "front_arrival_h_median": _float(row.get("front_arrival_h_median")),
-            "p_front_before_aegl3": _float(row.get("p_front_before_aegl3")),
+            "p_aegl2": parse_float(row.get("p_aegl2")), "p_aegl3": parse_float(row.get("p_aegl3")),
+            "members_unknown": parse_float(row.get("members_unknown")),
+            "aegl2_arrival_h": [parse_float(row.get(f"aegl2_arrival_h_{k}")) for k in ("min", "median", "max")],
+            "aegl3_arrival_h": [parse_float(row.get(f"aegl3_arrival_h_{k}")) for k in ("min", "median", "max")],
+            "fatalities": [parse_float(row.get(f"fatalities_{k}")) for k in ("p5", "median", "p95")],
+            "front_arrival_h_median": parse_float(row.get("front_arrival_h_median")),
+            "p_front_before_aegl3": parse_float(row.get("p_front_before_aegl3")),
         }
         if table_only:
             # the earliest member's arrival: countdowns err early (DESIGN.md, "Honest numbers")
@@ -245,7 +232,7 @@ def receptor_series(snap: Snapshot, vid: str, i: int) -> dict[str, Any]:
     if not 0 <= i < rd.conc.shape[1]:
         raise FolderProblem(f"receptor {i} does not exist: the view has receptors 0 to {rd.conc.shape[1] - 1}")
     return clean({
-        "receptor": rd.receptors[i], "time_s": list(rd.series_end_s), "start": _iso(rd.start),
+        "receptor": rd.receptors[i], "time_s": list(rd.series_end_s), "start": iso_utc(rd.start),
         "conc": compact(rd.conc[:, i]), "indoor": None if rd.indoor is None else compact(rd.indoor[:, i]),
         "aegl": {str(lv): compact(c[:, i]) for lv, c in rd.curves.items()},
         "source": "receptor exposure at every transport step (plumecast.exposure)",
@@ -274,7 +261,7 @@ def point_series(snap: Snapshot, vid: str, lat: float, lon: float, name: str = "
         curves = aegl_curves(series[:, None], end, end - interval, rd.agent)
     return clean({
         "receptor": {"name": name or f"{lat:.2f}, {lon:.2f}", "lat": lat, "lon": lon, "population": None},
-        "time_s": list(end), "start": _iso(rd.start), "conc": compact(series), "indoor": None,
+        "time_s": list(end), "start": iso_utc(rd.start), "conc": compact(series), "indoor": None,
         "aegl": {str(lv): compact(c[:, 0]) for lv, c in curves.items()},
         "source": (f"mean over the {(g['lat1'] - g['lat0']) / g['nlat']:.3g}° output cell and the "
                    f"{interval / 60:.3g}-min output interval: it understates the exposure in a city "

@@ -607,9 +607,9 @@ def _refine_crossings(
     equally spaced in ``ln x``, which shrink the bracket at least nine-fold when
     it is not (the ratio is jagged at the percent level where the onset moves
     from one interval of the time axis to the next). When the bracket holds
-    several sign changes, the farthest is kept, so that the tip of the polygon
-    never moves inward (safe side); the last distance inside and the first outside
-    come back, 0.01 % apart.
+    several sign changes, the one that makes the zone larger is kept (the farthest
+    for an outer edge, the nearest for an inner one: safe side); the last distance
+    inside and the first outside come back, 0.01 % apart.
 
     Returns
     -------
@@ -653,7 +653,10 @@ def _refine_crossings(
         seq_g = np.concatenate([glo[act, None], g.reshape(act.size, n_p), ghi[act, None]], axis=1)
         inside = seq_g >= 0
         change = inside[:, :-1] != inside[:, 1:]  # the ends differ, so every row has one
-        last = change.shape[1] - 1 - np.argmax(change[:, ::-1], axis=1)
+        # a zone's outer edge (inside at the smaller distance): the farthest change; its inner
+        # edge (outside at the smaller distance): the nearest; both make the zone larger
+        outer = inside[:, 0]
+        last = np.where(outer, change.shape[1] - 1 - np.argmax(change[:, ::-1], axis=1), np.argmax(change, axis=1))
         rows = np.arange(act.size)
         lo[act], glo[act] = seq_x[rows, last], seq_g[rows, last]
         hi[act], ghi[act] = seq_x[rows, last + 1], seq_g[rows, last + 1]
@@ -1140,11 +1143,10 @@ def compute_zones(
 
 def _count_people(result: ThreatZones, population: Any | None) -> None:
     """Fill ``zone.people`` from a population raster (given, or the scenario's)."""
-    from plumecast.population import PopulationCount, PopulationRaster
-
     spec = result.scenario.population
     if population is None and spec is None:
         return
+    from plumecast.population import PopulationCount, PopulationRaster
     shapes = [z.polygon for z in result.zones if not z.polygon.is_empty]
     if population is None:
         assert spec is not None

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from plumecast.units import kg_m3_to_ppm
+
+if TYPE_CHECKING:  # imported where a dataset is built
+    import xarray as xr
 
 
 def point_threat(result: Any) -> xr.Dataset | None:
@@ -28,6 +30,7 @@ def point_threat(result: Any) -> xr.Dataset | None:
     sc, setup = result.scenario, result.setup
     if not sc.points:
         return None
+    import xarray as xr
     lat = np.array([p.lat for p in sc.points])
     lon = np.array([p.lon for p in sc.points])
     x, y = to_local(sc.source.lat, sc.source.lon, setup.downwind_bearing_deg, lon, lat)

@@ -45,6 +45,10 @@ function svg(tag, attrs = {}, text = null) {
 }
 
 function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+// the emptied body of the table with this id
+function emptyBody(id) { const body = $(id).querySelector("tbody"); clear(body); return body; }
+// a place's name as shown: "name, country" where the country is known
+function placeName(p) { return p.country ? `${p.name}, ${p.country}` : p.name; }
 
 function fin(x) { return typeof x === "number" && Number.isFinite(x); }
 
@@ -332,8 +336,7 @@ function fitBox(v) {
 
 function drawMonitors() {
   const v = state.view;
-  const body = $("monitors").querySelector("tbody");
-  clear(body);
+  const body = emptyBody("monitors");
   if (!v) return;
   const t = tNow();
   const plan = v.kind === "plan" && !v.pct3;
@@ -351,7 +354,7 @@ function drawMonitors() {
     const tr = el("tr", { class: "monitor", "data-name": r.name, "data-id": String(r.id) });
     const name = el("td");
     name.appendChild(el("span", { class: `chip l${lv}` }));
-    name.appendChild(document.createTextNode(r.country ? `${r.name}, ${r.country}` : r.name));
+    name.appendChild(document.createTextNode(placeName(r)));
     tr.appendChild(name);
     const metric = el("td", { class: "metric" }, r.known ? N.percent(m) : N.UNKNOWN);
     if (fin(m)) {
@@ -377,8 +380,7 @@ function drawMonitors() {
 
 function drawTotals() {
   const v = state.view;
-  const body = $("totals").querySelector("tbody");
-  clear(body);
+  const body = emptyBody("totals");
   if (!v) return;
   const t = tNow();
   $("totals-time").textContent = fin(t) ? `at ${timeText(t)}` : "";
@@ -421,16 +423,21 @@ function drawTotals() {
 
 // ------------------------------------------------------------------ detail chart
 
+// open the detail panel on a place (a receptor or a pinned point), its series still to come
+function openDetail(selected, pin, place) {
+  state.selected = selected;
+  state.pin = pin;
+  drawMarkers(); drawPin();
+  $("detail").hidden = false;
+  $("detail-name").textContent = placeName(place);
+  state.series = null;
+  drawDetail();
+}
+
 async function selectReceptor(id) {
   const v = state.view;
   const r = v.receptors[id];
-  state.selected = { receptor: id, name: r.name };
-  state.pin = null;
-  drawMarkers(); drawPin();
-  $("detail").hidden = false;
-  $("detail-name").textContent = r.country ? `${r.name}, ${r.country}` : r.name;
-  state.series = null;
-  drawDetail();
+  openDetail({ receptor: id, name: r.name }, null, r);
   if (v.has_series) {
     try {
       state.series = await getJSON(`/api/view/${v.id}/receptor/${id}`);
@@ -441,13 +448,7 @@ async function selectReceptor(id) {
 
 async function selectPoint(hit) {
   const v = state.view;
-  state.selected = { receptor: null, name: hit.name };
-  state.pin = hit;
-  drawMarkers(); drawPin();
-  $("detail").hidden = false;
-  $("detail-name").textContent = hit.country ? `${hit.name}, ${hit.country}` : hit.name;
-  state.series = null;
-  drawDetail();
+  openDetail({ receptor: null, name: hit.name }, hit, hit);
   if (v.n_frames) {
     const q = new URLSearchParams({ lat: hit.lat, lon: hit.lon, name: hit.name });
     const r = await fetch(`/api/view/${v.id}/point?${q}`);
@@ -568,8 +569,7 @@ function drawPlans() {
   if (!sm.plans.length) { box.hidden = true; return; }
   box.hidden = false;
   $("plans-members").textContent = sm.members ? `(${sm.members} ensemble members)` : "";
-  const body = $("plans-table").querySelector("tbody");
-  clear(body);
+  const body = emptyBody("plans-table");
   for (const p of sm.plans) {
     const tr = el("tr", { class: "plan-row" + (state.vid === p.view ? " active" : ""), "data-view": p.view });
     const pick = el("td");

@@ -1,0 +1,386 @@
+"""Read one run-like folder (the root of a run, or one plan's folder of a
+comparison) into what the dashboard shows: the map frames as bytes on a log
+scale, the receptors with their figures and series, the AEGL curves and % of
+AEGL-3 per frame, and the neutralisation front.
+
+Files (all optional; what is missing or unreadable becomes a *problem*, never a
+guess and never a zero): ``concentration.nc`` (time, lat, lon),
+``consequences.nc`` (the output of :func:`plumecast.consequence.assess`),
+``receptors.csv`` (per-step series only), ``dashboard.json``
+(:mod:`plumecast.web.export`) and ``front_arrival.nc``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from plumecast.web.aegl import AEGL_LEVELS, aegl_curves, aegl_tables_kg_m3
+from plumecast.web.cities import city_lookup
+from plumecast.web.encode import fold, grid_box, log_bytes, north_up, parse_float
+
+#: The folder's metadata: the agent's AEGL table and the scenario's times (:mod:`plumecast.web.export`).
+META_FILE = "dashboard.json"
+RUN_FILES = ("concentration.nc", "consequences.nc", "receptors.csv", "front_arrival.nc", META_FILE)
+#: Decades of the map's log colour scale below its maximum.
+SCALE_DECADES = 4.0
+#: The colour scale never spans more decades than this, whatever the AEGL-1.
+MAX_SCALE_DECADES = 6.0
+#: The scale's top is raised to the 1-h AEGL-3 when that lies at most this many decades above the maximum.
+AEGL3_HEADROOM_DECADES = 2.0
+
+
+def agent_from_meta(meta: dict[str, Any] | None, name: str | None) -> tuple[Any, str | None]:
+    """The agent (``plumecast.agents.Agent``) from ``dashboard.json`` or, failing that,
+    from the shipped table by name; ``(None, why)`` when neither works."""
+    from plumecast.agents import Agent, get_agent
+
+    if meta and isinstance(meta.get("agent"), dict):
+        try:
+            return Agent.model_validate(meta["agent"]), None
+        except Exception as exc:  # pydantic's ValidationError and friends
+            return None, f"{META_FILE}: agent: {exc}".splitlines()[0]
+    if name:
+        try:
+            return get_agent(name), None
+        except Exception:
+            return None, (f"the AEGL values of agent {name!r} are not in the shipped table and the folder has "
+                          f"no {META_FILE}: % of AEGL and AEGL curves are unknown")
+    return None, "the agent is not named in the folder: % of AEGL and AEGL curves are unknown"
+
+
+def seconds_since(t: NDArray[Any], start: np.datetime64) -> NDArray[np.float64]:
+    """Seconds from ``start`` to each time of ``t``; NaN for NaT."""
+    t = np.asarray(t).astype("datetime64[ns]")
+    out = (t - start.astype("datetime64[ns]")).astype("timedelta64[ns]").astype(np.float64) / 1e9
+    out[np.isnat(t)] = np.nan
+    return out
+
+
+@dataclass
+class RunData:
+    """A run-like folder (the root of a run, or one plan's folder of a comparison)."""
+
+    label: str
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    meta: dict[str, Any] | None = None
+    start: np.datetime64 | None = None
+    issued_s: float = 0.0
+    agent: Any = None
+    agent_name: str | None = None
+    # map
+    frame_s: NDArray[np.float64] | None = None  # (frame,) end of each output interval, s after start
+    interval_s: float | None = None
+    grid: dict[str, Any] | None = None
+    frames: NDArray[np.float32] | None = None  # (frame, lat north->south, lon) [kg m-3]
+    frame_bytes: NDArray[np.uint8] | None = None
+    scale: tuple[float, float] | None = None
+    front_h: NDArray[np.float32] | None = None  # (lat north->south, lon) hours after start, NaN never
+    front_grid: dict[str, Any] | None = None
+    # receptors
+    receptors: list[dict[str, Any]] = field(default_factory=list)
+    series_end_s: NDArray[np.float64] | None = None
+    series_begin_s: NDArray[np.float64] | None = None
+    conc: NDArray[np.float64] | None = None  # (step, receptor) outdoors [kg m-3]
+    indoor: NDArray[np.float64] | None = None
+    curves: dict[int, NDArray[np.float64]] = field(default_factory=dict)
+    pct3_frames: NDArray[np.float64] | None = None  # (frame, receptor) highest % of AEGL-3 in the interval
+    totals: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def usable(self) -> bool:
+        return self.frames is not None or bool(self.receptors)
+
+
+def has_run_files(path: Path) -> bool:
+    """Whether ``path`` holds a run's result files (not only its metadata)."""
+    return any((path / n).is_file() for n in RUN_FILES[:4])
+
+
+def load_run(path: Path, label: str) -> RunData:
+    """Read one run-like folder; every unreadable part becomes a problem, not an exception."""
+    rd = RunData(label=label, path=path)
+    meta_path = path / META_FILE
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("expected a JSON object")
+            rd.meta = meta
+        except (OSError, ValueError) as exc:
+            rd.problems.append(f"{META_FILE}: cannot be read ({exc}); the AEGL table and times come from the "
+                               "other files where they can")
+    scen = (rd.meta or {}).get("scenario") or {}
+    if scen.get("start"):
+        try:
+            rd.start = np.datetime64(str(scen["start"]).replace("Z", "").replace("+00:00", ""), "ns")
+        except ValueError:
+            rd.problems.append(f"{META_FILE}: scenario.start {scen['start']!r} is not a date")
+    cons = _load_consequences(path, rd)
+    _load_concentration(path, rd)
+    if cons is None:
+        _load_receptor_csv(path, rd)
+    _load_front(path, rd)
+    if rd.start is not None and scen.get("issued"):
+        try:
+            issued = np.datetime64(str(scen["issued"]).replace("Z", "").replace("+00:00", ""), "ns")
+            rd.issued_s = float(seconds_since(np.array([issued]), rd.start)[0])
+        except ValueError:
+            pass
+    agent, why = agent_from_meta(rd.meta, rd.agent_name)
+    rd.agent = agent
+    if agent is not None:
+        rd.agent_name = agent.name
+    if rd.conc is not None and rd.series_end_s is not None and rd.series_begin_s is not None:
+        if agent is None:
+            if why:
+                rd.problems.append(why)
+        else:
+            rd.curves = aegl_curves(np.nan_to_num(rd.conc, nan=0.0), rd.series_end_s, rd.series_begin_s, agent)
+            if 3 in rd.curves:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    pct = 100.0 * rd.conc / rd.curves[3]
+                rd.pct3_frames = _per_frame_max(pct, rd.series_end_s, rd.frame_s, rd.interval_s)
+    if rd.frames is not None and rd.frame_s is not None:
+        _set_scale(rd)
+    if not rd.usable and not rd.problems:
+        rd.problems.append(f"{path.name or path}: no run results (expected concentration.nc, consequences.nc "
+                           "or receptors.csv)")
+    return rd
+
+
+def _per_frame_max(pct: NDArray[np.float64], end_s: NDArray[np.float64], frame_s: NDArray[np.float64] | None,
+                   interval_s: float | None) -> NDArray[np.float64]:
+    """Highest value of each receptor within each output interval ``(t - interval, t]``."""
+    if frame_s is None or interval_s is None or frame_s.size == 0:
+        return pct
+    out = np.full((frame_s.size, pct.shape[1]), np.nan)
+    for k, t in enumerate(frame_s):
+        sel = (end_s > t - interval_s - 1e-6) & (end_s <= t + 1e-6)
+        if sel.any():
+            out[k] = np.fmax.reduce(pct[sel], axis=0)
+    return out
+
+
+def _set_scale(rd: RunData) -> None:
+    assert rd.frames is not None
+    finite = rd.frames[np.isfinite(rd.frames)]
+    vmax = float(finite.max()) if finite.size else 0.0
+    if vmax <= 0:
+        rd.scale = None
+        rd.frame_bytes = np.zeros(rd.frames.shape, np.uint8)
+        return
+    vmin = vmax / 10**SCALE_DECADES
+    if rd.agent is not None:
+        tabs = aegl_tables_kg_m3(rd.agent)
+        t3 = tabs.get(3)
+        if t3 is not None and np.isfinite(t3[2]) and vmax < t3[2] <= vmax * 10**AEGL3_HEADROOM_DECADES:
+            vmax = 1.2 * float(t3[2])  # the 1-h AEGL-3 on the scale: the darkest colours mean lethal air
+        t1 = tabs.get(1)
+        if t1 is not None and np.isfinite(t1).any():
+            lowest = float(np.nanmin(t1))
+            if lowest < vmax:
+                vmin = min(vmin, 0.1 * lowest)
+    vmin = max(vmin, vmax / 10**MAX_SCALE_DECADES)
+    rd.scale = (vmin, vmax)
+    rd.frame_bytes = log_bytes(rd.frames, vmin, vmax)
+
+
+def _load_concentration(path: Path, rd: RunData) -> None:
+    f = path / "concentration.nc"
+    if not f.is_file():
+        rd.problems.append("concentration.nc: missing; no concentration map")
+        return
+    try:
+        with xr.open_dataset(f, decode_timedelta=False) as ds:
+            if "concentration" not in ds:
+                raise ValueError(f"no variable 'concentration' (has {sorted(map(str, ds.data_vars))})")
+            da = ds["concentration"]
+            if set(da.dims) != {"time", "lat", "lon"}:
+                raise ValueError(f"'concentration' has dims {da.dims}, expected (time, lat, lon)")
+            da = da.transpose("time", "lat", "lon")
+            values = np.asarray(da.values, dtype=np.float32)
+            times = np.asarray(ds["time"].values).astype("datetime64[ns]")
+            lat = np.asarray(ds["lat"].values, float)
+            lon = np.asarray(ds["lon"].values, float)
+            if "time_bnds" in ds and ds["time_bnds"].shape == (times.size, 2):
+                bnds = np.asarray(ds["time_bnds"].values).astype("datetime64[ns]")
+                rd.interval_s = float((bnds[0, 1] - bnds[0, 0]) / np.timedelta64(1, "s"))
+                first_begin = bnds[0, 0]
+            else:
+                step = (times[1] - times[0]) if times.size > 1 else np.timedelta64(3600, "s")
+                rd.interval_s = float(step / np.timedelta64(1, "s"))
+                first_begin = times[0] - step
+            if rd.agent_name is None:
+                rd.agent_name = str(da.attrs.get("agent", "")) or None
+    except Exception as exc:  # netCDF4 raises OSError/RuntimeError/KeyError for damaged files
+        rd.problems.append(f"concentration.nc: cannot be read ({type(exc).__name__}: {exc}); "
+                           "truncated, being written, or not a plumecast output")
+        return
+    if times.size == 0 or lat.size == 0 or lon.size == 0:
+        rd.problems.append("concentration.nc: holds no time step")
+        return
+    if rd.start is None:
+        rd.start = first_begin
+    order = np.argsort(lon)
+    rd.frames = north_up(values[:, :, order], lat)
+    rd.grid = grid_box(lat, lon)
+    rd.frame_s = seconds_since(times, rd.start)
+
+
+def _load_consequences(path: Path, rd: RunData) -> xr.Dataset | None:
+    f = path / "consequences.nc"
+    if not f.is_file():
+        if (path / "concentration.nc").is_file() or (path / "receptors.csv").is_file():
+            rd.problems.append("consequences.nc: missing; no population, AEGL arrival or fatality figures")
+        return None
+    try:
+        with xr.open_dataset(f) as ds:
+            ds = ds.load()
+    except Exception as exc:
+        rd.problems.append(f"consequences.nc: cannot be read ({type(exc).__name__}: {exc}); truncated, being "
+                           "written, or not a plumecast output")
+        return None
+    try:
+        _receptors_from_consequences(ds, rd)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        rd.problems.append(f"consequences.nc: unexpected content ({type(exc).__name__}: {exc}); expected the "
+                           "output of plumecast.consequence.assess")
+        rd.receptors = []
+        rd.conc = None
+        return None
+    return ds
+
+
+def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
+    n = ds.sizes["receptor"]
+    if rd.start is None:
+        rs = ds.attrs.get("release_start")
+        if rs:
+            rd.start = np.datetime64(str(rs).replace("Z", ""), "ns")
+        else:
+            rd.start = np.asarray(ds["time"].values).astype("datetime64[ns]")[0]
+    assert rd.start is not None
+    rd.agent_name = str(ds.attrs.get("agent", "")) or rd.agent_name
+
+    def col(name: str, default: float = math.nan) -> NDArray[Any]:
+        return np.asarray(ds[name].values) if name in ds else np.full(n, default)
+
+    first = {lv: seconds_since(col(f"first_exceedance_aegl{lv}").astype("datetime64[ns]"), rd.start)
+             if f"first_exceedance_aegl{lv}" in ds else np.full(n, np.nan) for lv in AEGL_LEVELS}
+    available = {lv: int(ds.attrs.get(f"aegl{lv}_available", 1)) == 1 for lv in AEGL_LEVELS}
+    known = col("concentration_known", 1).astype(bool)
+    pop = col("population").astype(float)
+    fat, lo, hi = (col(k).astype(float) for k in ("fatalities", "fatalities_low", "fatalities_high"))
+    fsh = col("fatalities_sheltered").astype(float)
+    names = [str(x) for x in col("name", 0)] if "name" in ds.coords or "name" in ds else [str(i) for i in range(n)]
+    country = [str(x) for x in col("country", 0)] if "country" in ds.coords or "country" in ds else [""] * n
+    lat, lon = col("lat").astype(float), col("lon").astype(float)
+    notes = [str(x) for x in col("note", 0)] if "note" in ds else [""] * n
+    rd.receptors = [{
+        "id": i, "name": names[i], "country": country[i], "lat": lat[i], "lon": lon[i],
+        "population": pop[i], "known": bool(known[i]),
+        "first": {str(lv): (first[lv][i] if available[lv] else None) for lv in AEGL_LEVELS},
+        "aegl_available": {str(lv): available[lv] for lv in AEGL_LEVELS},
+        "fatalities": fat[i], "fatalities_low": lo[i], "fatalities_high": hi[i], "fatalities_sheltered": fsh[i],
+        "peak_percent_aegl3": float(col("peak_percent_aegl3")[i]), "note": notes[i],
+    } for i in range(n)]
+    if "concentration" in ds and set(ds["concentration"].dims) == {"time", "receptor"}:
+        # files keep (receptor, time) on disk (CF: time varies fastest); read (time, receptor)
+        ds = ds.transpose("time", "receptor", ...)
+        t = np.asarray(ds["time"].values).astype("datetime64[ns]")
+        end = seconds_since(t, rd.start)
+        rd.series_end_s = end
+        if end.size > 1:
+            dt = np.diff(end)
+            rd.series_begin_s = end - np.concatenate([[dt[0]], dt])
+        else:
+            rd.series_begin_s = end - (rd.interval_s or 600.0)
+        conc = np.asarray(ds["concentration"].values, dtype=float)
+        conc[:, ~known] = np.nan
+        rd.conc = conc
+        if "concentration_indoor" in ds:
+            ind = np.asarray(ds["concentration_indoor"].values, dtype=float)
+            ind[:, ~known] = np.nan
+            rd.indoor = ind
+    rd.totals = {
+        "fatalities": parse_float(ds.attrs.get("total_fatalities")),
+        "fatalities_sheltered": parse_float(ds.attrs.get("total_fatalities_sheltered")),
+        "fatalities_low": float(np.nansum(lo)) if np.isfinite(lo).any() else math.nan,
+        "fatalities_high": float(np.nansum(hi)) if np.isfinite(hi).any() else math.nan,
+        "receptors_unknown": int(np.count_nonzero(~np.isfinite(fat))),
+        "shelter": {k: ds.attrs.get(k) for k in ("shelter_air_changes_per_hour", "shelter_compliance_fraction")
+                    if k in ds.attrs},
+        "warnings": str(ds.attrs.get("warnings", "")),
+    }
+
+
+def _load_receptor_csv(path: Path, rd: RunData) -> None:
+    f = path / "receptors.csv"
+    if not f.is_file():
+        return
+    try:
+        text = f.read_text(encoding="utf-8")
+        rows = list(csv.reader(io.StringIO(text)))
+        if len(rows) < 2 or rows[0][0] != "time_utc":
+            raise ValueError("expected a header 'time_utc,<receptor>,...' and one line per time step")
+        header, body = rows[0], rows[1:]
+        if any(len(r) != len(header) for r in body):
+            raise ValueError("a line has the wrong number of fields (truncated or being written?)")
+        t = np.array([np.datetime64(r[0].replace(" ", "T"), "ns") for r in body])
+        conc = np.array([[parse_float(x) for x in r[1:]] for r in body], dtype=float)
+    except (OSError, ValueError, IndexError) as exc:
+        rd.problems.append(f"receptors.csv: cannot be read ({exc})")
+        return
+    if rd.start is None:
+        rd.start = t[0] - (t[1] - t[0] if t.size > 1 else np.timedelta64(600, "s"))
+    end = seconds_since(t, rd.start)
+    rd.series_end_s = end
+    dt = np.diff(end) if end.size > 1 else np.array([600.0])
+    rd.series_begin_s = end - np.concatenate([[dt[0]], dt]) if end.size > 1 else end - dt[0]
+    rd.conc = conc
+    table = city_lookup()
+    rd.receptors = []
+    for i, name in enumerate(header[1:]):
+        hit = table.get(fold(name))
+        rd.receptors.append({
+            "id": i, "name": name, "country": hit["country"] if hit else "", "lat": hit["lat"] if hit else None,
+            "lon": hit["lon"] if hit else None, "population": math.nan, "known": True,
+            "first": {str(lv): None for lv in AEGL_LEVELS}, "aegl_available": {str(lv): False for lv in AEGL_LEVELS},
+            "fatalities": math.nan, "fatalities_low": math.nan, "fatalities_high": math.nan,
+            "fatalities_sheltered": math.nan, "peak_percent_aegl3": math.nan, "note": "",
+        })
+    rd.totals = {"fatalities": math.nan, "receptors_unknown": len(rd.receptors)}
+
+
+def _load_front(path: Path, rd: RunData) -> None:
+    f = path / "front_arrival.nc"
+    if not f.is_file() or rd.start is None:
+        return
+    try:
+        with xr.open_dataset(f) as ds:
+            name = "front_arrival" if "front_arrival" in ds else next(iter(ds.data_vars))
+            da = ds[name].transpose("lat", "lon")
+            v = np.asarray(da.values)
+            if np.issubdtype(v.dtype, np.datetime64):
+                hours = seconds_since(v.reshape(-1), rd.start).reshape(v.shape) / 3600.0
+            else:
+                hours = np.asarray(v, dtype=float)
+            lat, lon = np.asarray(da["lat"].values, float), np.asarray(da["lon"].values, float)
+    except Exception as exc:
+        rd.problems.append(f"front_arrival.nc: cannot be read ({type(exc).__name__}: {exc})")
+        return
+    order = np.argsort(lon)
+    rd.front_h = north_up(hours[:, order], lat).astype(np.float32)
+    rd.front_grid = grid_box(lat, lon)
+
