@@ -1,5 +1,5 @@
-"""Scaffolding shared by test modules: the command line run in this process, and a
-child process killed with SIGTERM in the middle of writing a file."""
+"""Scaffolding shared by test modules: a small scenario, the command line run in this
+process, and a child process killed with SIGTERM in the middle of writing a file."""
 
 from __future__ import annotations
 
@@ -22,6 +22,32 @@ _terminate_as_exit()
 def sigterm_self():
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(5)
+"""
+
+
+def small_scenario(name: str, particles: int, *extra_lines: str) -> str:
+    """The YAML of a small run: 2 h from 2026-01-10T00Z in 10-min steps, a uniform
+    5 m s-1 westerly wind, one 1 kg s-1 point release at 50 N 8 E, a 0.5 deg grid over
+    0-20 E, 40-60 N. ``extra_lines`` (e.g. ``"backend: numpy"``) follow ``particles``."""
+    lines = [f"name: {name}", "start: 2026-01-10T00:00:00Z", "duration_h: 2", "time_step_s: 600",
+             f"particles: {particles}", *extra_lines,
+             "met: {source: uniform, u_m_s: 5, v_m_s: 0}",
+             "releases:",
+             "  - {type: point, name: tank, lat: 50, lon: 8, rate_kg_s: 1}",
+             "output:",
+             "  grid: {lon_min: 0, lon_max: 20, lat_min: 40, lat_max: 60, resolution_deg: 0.5}"]
+    return "\n".join(lines) + "\n"
+
+
+#: The YAML of a small near-field (``plumecast zones``) scenario: 500 kg of chlorine
+#: at once at 45 N 5 E, 3 m s-1 westerly wind, stability D, no city receptors.
+SMALL_ZONES_SCENARIO = """\
+name: local
+source: {lat: 45, lon: 5}
+release: {amount_kg: 500, duration_s: 0}
+agent: chlorine
+meteorology: {wind_speed_m_s: 3, wind_from_deg: 270, stability: D}
+receptors: {cities: false}
 """
 
 

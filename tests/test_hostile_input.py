@@ -19,29 +19,11 @@ from plumecast.fileio import atomic_path, check_output_dir, new_file_mode
 from plumecast.met import open_wind
 from plumecast.nearfield.zones.scenario import load_local_scenario
 from plumecast.scenario import load_scenario
-from tests.helpers import run_cli, run_until_sigterm
+from tests.helpers import SMALL_ZONES_SCENARIO, run_cli, run_until_sigterm, small_scenario
 
-BASE = """\
-name: hostile
-start: 2026-01-10T00:00:00Z
-duration_h: 2
-time_step_s: 600
-particles: 1000
-met: {source: uniform, u_m_s: 5, v_m_s: 0}
-releases:
-  - {type: point, name: tank, lat: 50, lon: 8, rate_kg_s: 1}
-output:
-  grid: {lon_min: 0, lon_max: 20, lat_min: 40, lat_max: 60, resolution_deg: 0.5}
-"""
+BASE = small_scenario("hostile", 1000)
 
-LOCAL = """\
-name: local
-source: {lat: 45, lon: 5}
-release: {amount_kg: 500, duration_s: 0}
-agent: chlorine
-meteorology: {wind_speed_m_s: 3, wind_from_deg: 270, stability: D}
-receptors: {cities: false}
-"""
+LOCAL = SMALL_ZONES_SCENARIO
 
 
 def _write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:

@@ -1,4 +1,4 @@
-"""Build the shipped ERA-Interim wind climatology from the shared data file.
+"""Build the shipped ERA-Interim climatological mean winds (not a forecast) from the shared data file.
 
 Reads ``eraint_uvz.nc`` (ERA-Interim January/July means, pydata/xarray-data),
 keeps ``u``, ``v`` and the geopotential ``z`` at 850, 500 and 200 hPa, packs

@@ -107,6 +107,39 @@ def test_comparison_identical_serial_and_on_one_and_two_dask_workers() -> None:
     assert serial.members[0].outcomes["stop at 1 h"].total_fatalities < serial.members[0].outcomes["do nothing"].total_fatalities
 
 
+def _worker_settings() -> tuple[str | None, int]:
+    import os
+
+    import numba
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), numba.get_num_threads()
+
+
+def test_local_workers_keep_glibc_malloc_dynamic_and_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dask's default MALLOC_TRIM_THRESHOLD_ (64 KiB) turns off glibc's dynamic mmap
+    threshold and made a member 2.3x slower in a worker: it must not reach the workers.
+    Numba gets cores // workers threads, and the parent's environment is left as it was."""
+    import os
+
+    from distributed import Client
+
+    from plumecast.ensemble.compare import _restore_environ, local_cluster, worker_environ
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    before = dict(os.environ)
+    cluster = local_cluster(2)
+    try:
+        with Client(cluster) as client:
+            settings = list(client.run(_worker_settings).values())
+    finally:
+        cluster.close()
+        _restore_environ(before)
+    assert settings == [(None, max(1, (os.cpu_count() or 1) // 2))] * 2
+    keys = [*worker_environ(2), "PYTHONHASHSEED"]  # what the nannies write into the parent before spawning
+    assert {k: os.environ.get(k) for k in keys} == {k: before.get(k) for k in keys}
+
+
 def test_member_task_reports_cost_of_delay_on_tag_edges() -> None:
     sc = _scenario()
     setup = make_setup(sc, maps=False, tag_step_h=1.0)

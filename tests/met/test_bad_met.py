@@ -34,7 +34,7 @@ def test_gap_in_time_inside_one_file_names_the_file(tmp_path: Path) -> None:
     path = write_gfs(a, tmp_path / "gfs.nc")
     with xr.open_dataset(path) as ds:
         ds.isel(time=[0, 1, 2, 4, 5]).load().to_netcdf(tmp_path / "gfs_gap.nc")
-    with pytest.raises(MetDataError, match=r"gfs_gap\.nc: records .* are 2 h apart .*gap in the met"):
+    with pytest.raises(MetDataError, match=r"gfs_gap\.nc: records .* are 2 h apart while the records around are 1 h apart: a gap"):
         open_met_3d(tmp_path / "gfs_gap.nc")
 
 
@@ -142,3 +142,12 @@ def test_levels_without_a_coordinate_are_refused_and_other_layers_ignored(tmp_pa
     bare.to_netcdf(tmp_path / "bare.nc")
     with pytest.raises(MetDataError, match=r"bare\.nc: 'u' has the dimension 'lev_index' without a pressure"):
         open_met_3d(tmp_path / "bare.nc")
+
+
+def test_forecast_steps_that_grow_are_not_a_gap(tmp_path: Path) -> None:
+    """GFS: hourly steps, then 3-hourly: a change of step, not a missing record."""
+    a = atmosphere(10)
+    path = write_gfs(a, tmp_path / "gfs.nc")
+    with xr.open_dataset(path) as ds:
+        ds.isel(time=[0, 1, 2, 3, 6, 9]).load().to_netcdf(tmp_path / "steps.nc")
+    assert open_met_3d(tmp_path / "steps.nc").sizes["time"] == 6

@@ -290,6 +290,24 @@ def test_zones_from_dict_defaults_follow_the_language():
     assert zin.ignored == {}
 
 
+@pytest.mark.parametrize(("start", "day"), [("2026-06-21T12:00:00Z", True), ("2026-06-21T23:00:00Z", False),
+                                           ("2026-06-21T05:00:00+02:00", False)])
+def test_daytime_from_start_when_only_cloud_cover_is_given(start, day):
+    data = {"start": start, "duration_h": 1,
+            "releases": [{"type": "point", "lat": 45, "lon": 5, "rate_kg_s": 2, "duration_s": 600}],
+            "local_weather": {"wind_speed_m_s": 2.5, "wind_from_deg": 90, "cloud_cover_octas": 2}}
+    zin = zones_from_dict(data)
+    met = zin.scenario.meteorology
+    assert met.daytime is day and met.stability_route() == "observations"
+    assert "start" not in zin.ignored
+    assert any(n.startswith(f"zones: local_weather.daytime taken as {str(day).lower()} from start") for n in zin.notes())
+    # a class given by the user is never overridden by the time of day
+    data["local_weather"]["stability"] = "D"
+    zin = zones_from_dict(data)
+    assert zin.scenario.meteorology.daytime is None and zin.scenario.meteorology.pg_class() == "D"
+    assert zin.ignored["start"] == "run and compare"
+
+
 # --------------------------------------------------------------------------- legend = table
 
 

@@ -222,3 +222,20 @@ def test_plumecast_run_prints_the_met_provenance_and_the_deposition(met_files, t
     assert "mixing height: 'blh'" in r.output and "on the file's levels" in r.output
     with xr.open_dataset(tmp_path / "out" / "concentration.nc") as ds:
         assert "deposited_mass" in ds
+
+
+def test_the_default_winds_are_called_climatological_mean_winds():
+    """The shipped default is the three-level climatology, read on its levels, and
+    every run on it says it ran on climatological mean winds, not a forecast."""
+    base = {"start": "2026-07-01T00:00:00Z", "duration_h": 1, "backend": "numpy", "particles": 200,
+            "releases": [{"type": "point", "lat": 45, "lon": 5, "rate_kg_s": 1, "height_m": 3000}],
+            "output": {"grid": {"resolution_deg": 2.0}}}
+    r = run(scenario_from_dict(base))
+    assert r.stats["wind_level"] == "levels"
+    assert r.stats["met_provenance"][0].startswith("winds: climatological mean winds on 850/500/200 hPa")
+    assert "not a forecast" in r.stats["met_provenance"][0]
+    one = run(scenario_from_dict({**base, "met": {"source": "climatology", "level_hpa": 500}}))
+    assert one.stats["wind_level"] == "500 hPa"
+    assert "climatological mean winds" in one.stats["met_provenance"][0]
+    # aloft, the release moves with the winds aloft: the two runs differ
+    assert not np.allclose(r.particles.lon, one.particles.lon)

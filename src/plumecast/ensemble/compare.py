@@ -24,6 +24,7 @@ number of workers or the order in which tasks finish.
 from __future__ import annotations
 
 import os
+import resource
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -76,6 +77,7 @@ class MemberResult:
     wall_s: float
     runs: int
     notes: list[str] = field(default_factory=list)
+    cpu_s: tuple[float, float] = (0.0, 0.0)  # (user, system) CPU time of the process during the task [s]
 
 
 def default_tags_h(scenario: Scenario, plans: Sequence[PlanConfig], step_h: float = 2.0) -> tuple[float, ...]:
@@ -185,6 +187,7 @@ def grid_exceedance(conc: xr.DataArray, agent: Any, start: np.datetime64) -> NDA
 def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     """Everything one member contributes to the comparison."""
     t0 = time.perf_counter()
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     sc = member_scenario(setup.scenario, spec)
     wind = member_wind(sc, spec)
     agent = sc.resolved_agent()
@@ -256,8 +259,10 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
         if totals:
             delay_ign[plan.name] = totals
     outcomes = {p.name: outcomes[p.name] for p in setup.plans}
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
     return MemberResult(spec.index, outcomes, delay_term, delay_ign, grids if setup.maps else None,
-                        time.perf_counter() - t0, runs, notes)
+                        time.perf_counter() - t0, runs, notes,
+                        cpu_s=(ru1.ru_utime - ru0.ru_utime, ru1.ru_stime - ru0.ru_stime))
 
 
 def _small(result: MemberResult) -> MemberResult:
@@ -309,9 +314,13 @@ def run_members(
     serial: bool = False,
     progress: Callable[[int, int], None] | None = None,
     retries: int = 2,
+    worker_threads: int | None = None,
 ) -> RawComparison:
     """Run the member tasks (serially in this process, on a LocalCluster of
-    ``workers`` processes, or on the cluster at ``scheduler``) and reduce them."""
+    ``workers`` processes, or on the cluster at ``scheduler``) and reduce them.
+
+    ``worker_threads``: numba threads of each local worker (default: the cores
+    divided among the workers, :func:`worker_environ`)."""
     t0 = time.perf_counter()
     specs = list(specs)
     n = len(specs)
@@ -326,14 +335,14 @@ def run_members(
                 progress(k + 1, n)
         used = 0
     else:
-        counts, results, used = _run_dask(setup, specs, workers, scheduler, progress, retries)
+        counts, results, used = _run_dask(setup, specs, workers, scheduler, progress, retries, worker_threads)
     lat, lon = _grid_coords(setup.scenario) if setup.maps else (None, None)
     done = [r for r in results if r is not None]
     return RawComparison(setup, specs, done, counts, lat, lon, time.perf_counter() - t0, used)
 
 
 def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, scheduler: str | None,
-              progress: Callable[[int, int], None] | None, retries: int
+              progress: Callable[[int, int], None] | None, retries: int, worker_threads: int | None = None
               ) -> tuple[dict[str, NDArray[np.uint32]] | None, list[MemberResult | None], int]:
     try:
         from distributed import Client, as_completed
@@ -344,7 +353,7 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = local_cluster(workers)
+        cluster = local_cluster(workers, worker_threads)
         client = Client(cluster)
     n = len(specs)
     results: list[MemberResult | None] = [None] * n
@@ -388,7 +397,7 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
     return counts, results, used
 
 
-def worker_environ(workers: int) -> dict[str, str | None]:
+def worker_environ(workers: int, threads: int | None = None) -> dict[str, str | None]:
     """Environment of the local worker processes, set before they start
     (``distributed.nanny.pre-spawn-environ``; None removes a variable).
 
@@ -400,22 +409,24 @@ def worker_environ(workers: int) -> dict[str, str | None]:
       made it 2.3x slower in a worker than in the parent (system time 0.98 -> 8.3 s
       for 4 members, measured in one process with and without the variable).
     * Numba, OpenMP and BLAS get ``cores // workers`` threads each, so the workers do
-      not oversubscribe the cores; set before the process starts, so it holds even
-      where numba is imported while the worker unpickles its first task.
+      not oversubscribe the cores (or ``threads`` each where given); set before the
+      process starts, so it holds even where numba is imported while the worker
+      unpickles its first task.
     """
-    threads = str(max(1, (os.cpu_count() or 1) // max(workers, 1)))
-    return {"MALLOC_TRIM_THRESHOLD_": None, "NUMBA_NUM_THREADS": threads, "OMP_NUM_THREADS": threads,
+    n = str(max(1, (os.cpu_count() or 1) // max(workers, 1)) if threads is None else max(1, int(threads)))
+    return {"MALLOC_TRIM_THRESHOLD_": None, "NUMBA_NUM_THREADS": n, "OMP_NUM_THREADS": n,
             "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def local_cluster(workers: int) -> Any:
-    """A LocalCluster of ``workers`` single-threaded worker processes with
-    :func:`worker_environ` (members run numba with ``cores // workers`` threads)."""
+def local_cluster(workers: int, threads: int | None = None) -> Any:
+    """A LocalCluster of ``workers`` worker processes, one task at a time each, with
+    :func:`worker_environ` (members run numba with ``cores // workers`` threads, or
+    ``threads``)."""
     import dask
     from distributed import LocalCluster
 
     key = "distributed.nanny.pre-spawn-environ"
-    with dask.config.set({f"{key}.{k}": v for k, v in worker_environ(workers).items()}):
+    with dask.config.set({f"{key}.{k}": v for k, v in worker_environ(workers, threads).items()}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
@@ -431,3 +442,14 @@ def _restore_environ(before: dict[str, str]) -> None:
             os.environ.pop(k, None)
         elif os.environ.get(k) != before[k]:
             os.environ[k] = before[k]
+
+
+
+
+def compare(scenario: Scenario, *, members: int | None = None, workers: int = 2, scheduler: str | None = None,
+            serial: bool = False, particles: int | None = None, maps: bool = True,
+            progress: Callable[[int, int], None] | None = None) -> RawComparison:
+    """Run the scenario's plans against its ensemble members (see :func:`run_members`)."""
+    setup = make_setup(scenario, particles=particles, maps=maps)
+    specs = member_specs(setup.scenario, getattr(scenario, "ensemble", None), members)
+    return run_members(setup, specs, workers=workers, scheduler=scheduler, serial=serial, progress=progress)

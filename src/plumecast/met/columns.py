@@ -23,7 +23,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["columns_to_heights"]
+__all__ = ["columns_to_heights", "east_north_to_vectors"]
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
@@ -89,3 +89,28 @@ def columns_to_heights(
             np.ascontiguousarray(r10, dtype=np.float64), has10, np.asarray(modes, dtype=np.int64),
             np.asarray(z, dtype=np.float64), float(z0), out)
     return out
+
+
+@numba.njit(parallel=True, cache=True, error_model="numpy")
+def _to_vectors(uv, sin_lam, cos_lam, sin_phi, cos_phi, vec):  # type: ignore[no-untyped-def]  # pragma: no cover
+    nz, ny, nx = uv.shape[1], uv.shape[2], uv.shape[3]
+    for j in numba.prange(ny):
+        sp = sin_phi[j]
+        cp = cos_phi[j]
+        for iz in range(nz):
+            for i in range(nx):
+                u = uv[0, iz, j, i]
+                v = uv[1, iz, j, i]
+                vec[iz, 0, j, i] = -u * sin_lam[i] - v * sp * cos_lam[i]
+                vec[iz, 1, j, i] = u * cos_lam[i] - v * sp * sin_lam[i]
+                vec[iz, 2, j, i] = v * cp
+
+
+def east_north_to_vectors(
+    uv: NDArray[np.float32], lon_deg: NDArray[np.float64], lat_deg: NDArray[np.float64], vec: NDArray[np.float32]
+) -> None:
+    """Write ``V = u e + v n`` (see :mod:`plumecast.transport.windgrid`) of the
+    eastward/northward winds ``uv`` (2, nz, ny, nx) into ``vec`` (nz, 3, ny, nx)."""
+    lam = np.deg2rad(np.asarray(lon_deg, dtype=np.float64))
+    phi = np.deg2rad(np.asarray(lat_deg, dtype=np.float64))
+    _to_vectors(uv, np.sin(lam), np.cos(lam), np.sin(phi), np.cos(phi), vec)

@@ -528,18 +528,20 @@ def _with_time(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset, NDArray[Any]]:
 
 
 def _check_steps(ds: xr.Dataset, where: str) -> None:
-    """A gap inside the records (a step more than 1.5 times the median step)."""
+    """A gap inside the records: a step more than 1.5 times the steps on either side
+    (as between files, :func:`plumecast.met.reader.join_on_time`; a forecast going
+    from hourly to 3-hourly steps is not a gap)."""
     t = np.asarray(ds["time"].values)
     if t.size < 3:
         return
     steps = np.diff(t).astype("timedelta64[s]").astype(np.float64)
-    med = float(np.median(steps))
-    bad = np.flatnonzero(steps > 1.5 * med)
-    if bad.size:
-        i = int(bad[0])
-        name = str(ds["met_file"].values[i + 1]) if "met_file" in ds.coords else where
-        raise _err(name, f"records {t[i]} and {t[i + 1]} are {steps[i] / 3600:g} h apart while the median step "
-                         f"is {med / 3600:g} h: a gap in the met; expected consecutive records without gaps")
+    for i in range(steps.size):
+        around = [steps[j] for j in (i - 1, i + 1) if 0 <= j < steps.size]
+        if steps[i] > 1.5 * max(around):
+            name = str(ds["met_file"].values[i + 1]) if "met_file" in ds.coords else where
+            raise _err(name, f"records {t[i]} and {t[i + 1]} are {steps[i] / 3600:g} h apart while the records "
+                             f"around are {max(around) / 3600:g} h apart: a gap in the met; expected consecutive "
+                             "records without gaps")
 
 
 #: Fields a forecast's first step lacks (rates and fluxes over the step before).
@@ -978,7 +980,10 @@ def wind_grid_3d(
         inside the domain (below-ground levels excepted), levels not ascending in
         height, records out of range.
     """
-    from plumecast.met.columns import columns_to_heights  # numba: imported when first needed
+    from plumecast.met.columns import (  # numba: when first needed
+        columns_to_heights,
+        east_north_to_vectors,
+    )
 
     where = str(ds.attrs.get("first_file", ds.attrs.get("source", "met dataset")))
     if "number" in ds.dims and ds.sizes["number"] > 1:
@@ -1085,12 +1090,6 @@ def wind_grid_3d(
             prov.append("1/L, w*: 0 (neutral; no heat flux and no temperature in the files)")
         prov.append("precipitation: " + (frm("precip") if "precip" in has else "none in the files: 0"))
 
-    lam = np.deg2rad(lon)[None, :]
-    phi = np.deg2rad(lat)[:, None]
-    sin_lam, cos_lam = np.sin(lam).astype(np.float32), np.cos(lam).astype(np.float32)
-    sin_phi_cos_lam = (np.sin(phi) * np.cos(lam)).astype(np.float32)
-    sin_phi_sin_lam = (np.sin(phi) * np.sin(lam)).astype(np.float32)
-    cos_phi = np.cos(phi).astype(np.float32)
     n_rec = i1 - i0
     vec = np.empty((n_rec, nz, 3, lat.size, lon.size), dtype=np.float32)
     w_out = np.empty((n_rec, nz, lat.size, lon.size), dtype=np.float32) if vert else None
@@ -1161,10 +1160,7 @@ def wind_grid_3d(
                 ref10.append(np.zeros_like(u10))
         stacked = np.stack([np.where(below, 0.0, f) for f in fields])  # below-ground values are never used
         on_z = columns_to_heights(h, stacked, z_t, np.array(modes), z0, None if ref10 is None else np.stack(ref10))
-        uz, vz = on_z[0], on_z[1]
-        vec[r, :, 0, js] = -uz * sin_lam - vz * sin_phi_cos_lam[js]
-        vec[r, :, 1, js] = uz * cos_lam - vz * sin_phi_sin_lam[js]
-        vec[r, :, 2, js] = vz * cos_phi[js]
+        east_north_to_vectors(on_z, lon, latb, vec[r, :, :, js])
         if w_out is not None:
             w_out[r, :, js] = on_z[2]
         if surf is not None:

@@ -44,10 +44,11 @@ Vertical step
     (SUBSTEP_RATIO h^2))`` sub-steps, at most ``MAX_SUBSTEPS``. Where even the
     slowest mixing mode of the layer decays within one step, ``K_min dt / h^2 >= 1/2``
     (the first eigenvalue of the diffusion operator with reflecting walls is at least
-    ``pi^2 K_min / h^2``, so the mode keeps less than ``exp(-pi^2 / 2)``, 0.7 %), the
-    new height is drawn uniformly in ``[0, h]``: one step mixes the layer, as a
-    HYSPLIT puff that has grown to the depth of the mixed layer is spread through it
-    (Draxler & Hess 1998, Aust. Meteorol. Mag. 47, 295).
+    ``pi^2 K_min / h^2``, the decay rate of Carslaw & Jaeger's (1959, Conduction of Heat
+    in Solids) first cosine mode for ``K = K_min``; the mode keeps less than
+    ``exp(-pi^2 / 2)``, 0.7 %), the new height is drawn uniformly in ``[0, h]``: one
+    step mixes the layer, as a HYSPLIT puff that has grown to the depth of the mixed
+    layer is spread through it (Draxler & Hess 1998, Aust. Meteorol. Mag. 47, 295).
 
     Above ``h`` the particle takes a random walk with the free-troposphere diffusivity,
     reflected at the ground only; a growing boundary layer that reaches it mixes it in
@@ -56,7 +57,7 @@ Vertical step
 Removal
     Dry deposition removes mass from particles in a layer of depth ``z_d`` above the
     ground (FLEXPART: particles below ``2 h_ref`` with ``h_ref = 15 m``; Stohl et al.
-    2005, sect. 6); the loss is scaled so that a well-mixed boundary layer of depth
+    2005); the loss is scaled so that a well-mixed boundary layer of depth
     ``h`` loses ``1 - exp(-v_d dt / h)`` of its mass per step exactly. Wet scavenging
     below cloud, ``Lambda = A P^B`` (FLEXPART's gas scheme, Pisso et al. 2019, GMD 12,
     4955, doi:10.5194/gmd-12-4955-2019, with ``P`` in mm/h), acts on particles in the
@@ -74,6 +75,8 @@ acceptance test of sub-step ``k``, ``5`` for a uniform redraw.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import numba
 import numpy as np
@@ -105,6 +108,20 @@ FIRST_UNIFORM = 5
 DRY_DEPOSITION_LAYER_M = 30.0
 #: Assumed top of the rain column when the met has no cloud fields. [m]
 WET_COLUMN_TOP_M = 3000.0
+
+#: Below-cloud scavenging of gases, ``Lambda = A P^B`` [s-1] with ``P`` in mm/h:
+#: ``(A [s-1], B)`` from FLEXPART's species table (``options/SPECIES/SPECIES.overview``
+#: of FLEXPART 10.4; Pisso et al. 2019, GMD 12, 4955, doi:10.5194/gmd-12-4955-2019).
+#: No dry deposition velocities are given: FLEXPART computes them with a resistance
+#: model, and no per-agent constants with a source were at hand.
+GAS_BELOW_CLOUD_SCAVENGING: Mapping[str, tuple[float, float]] = MappingProxyType({
+    "HNO3": (5.0e-5, 0.62),
+    "NH3": (9.9e-5, 0.62),
+    "NO2": (1.0e-5, 0.62),
+    "NO": (8.0e-6, 0.62),
+    "H2O2": (1.0e-4, 0.62),
+    "I2": (8.0e-5, 0.62),
+})
 
 _TWO_THIRDS = 2.0 / 3.0
 
@@ -202,8 +219,8 @@ def hanna_tl_w(z: ArrayLike, h: ArrayLike, ustar: ArrayLike, inv_l: ArrayLike, w
     ``|L|``, ``0.59 z / sigma_w`` above) and his mixed-layer value
     ``0.15 h (1 - exp(-5 z/h)) / sigma_w``; stable: ``0.1 h (z/h)^0.8 / sigma_w``.
 
-    >>> float(hanna_tl_w(500.0, 1000.0, 0.3, 1 / 50.0, 0.0))  # stable
-    100.0...
+    >>> round(float(hanna_tl_w(500.0, 1000.0, 0.3, 1 / 50.0, 0.0)), 1)  # stable: 100 m 0.5^0.8 / 0.205 m/s
+    280.2
     """
     z, h, ustar, inv_l, wstar = _broadcast(z, h, ustar, inv_l, wstar)
     regime = stability_regime_array(h, inv_l)

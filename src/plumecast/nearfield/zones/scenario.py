@@ -1,5 +1,12 @@
-"""The local scenario file of ``plumecast zones``: one point release, one set of
-weather observations and the levels of concern (see ``docs/local_scale.md``)."""
+"""How ``plumecast zones`` reads a scenario: one point release, one set of weather
+observations and the levels of concern (:class:`LocalScenario`).
+
+Files are in the one scenario language of every mode (``docs/scenario.md``,
+:mod:`plumecast.scenario`): zones reads ``releases`` (one point release),
+``local_weather``, ``zones``, ``receptors``, ``shelter``, ``agent``, and lists the
+keys it ignored (start, met, output, plans, ...). The old local format (``source``,
+``release``, ``meteorology``, ...) is still read as before, with a deprecation note.
+"""
 
 
 from __future__ import annotations
@@ -198,13 +205,16 @@ class ZonesInput:
     ``scenario``: the validated local case; ``ignored``: each key of the file
     zones did not read, with the modes that read it; ``old_format``: the file uses
     the deprecated local keys (source, release, meteorology); ``release_index``:
-    which of ``releases`` was modelled (None for the old format).
+    which of ``releases`` was modelled (None for the old format); ``derived``: a
+    line for each value zones took from another section (``local_weather.daytime``
+    from ``start`` when only cloud cover or insolation is given).
     """
 
     scenario: LocalScenario
     ignored: dict[str, str] = field(default_factory=dict)
     old_format: bool = False
     release_index: int | None = None
+    derived: list[str] = field(default_factory=list)
 
     def notes(self) -> list[str]:
         """Lines to show the user: the deprecation note and what zones ignored."""
@@ -218,7 +228,7 @@ class ZonesInput:
         line = ignored_line(self.ignored, "zones")
         if line is not None:
             out.append(line)
-        return out
+        return out + self.derived
 
 
 def load_local_scenario(path: str | Path, release: str | None = None) -> LocalScenario:
@@ -345,8 +355,18 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
             + (f"; as it is, the file (with {' and '.join(forecast)}) is a forecast for `plumecast run {source}`"
                if forecast else "")
         )
+    derived = []
+    lw = data.get("local_weather")
+    if (isinstance(lw, dict) and lw.get("daytime") is None and lw.get("stability") is None
+            and lw.get("obukhov_length_m") is None and index is not None and "start" in data
+            and (lw.get("cloud_cover_octas") is not None or lw.get("insolation") is not None)):
+        day = _daytime_at_release(data, index)
+        if day is not None:
+            data = {**data, "local_weather": {**lw, "daytime": day[0]}}
+            derived.append(day[1])
+            ignored.pop("start", None)  # read after all
     try:
-        sec = _ZonesSections.model_validate({k: v for k, v in data.items() if k not in ignored})
+        sec = _ZonesSections.model_validate({k: v for k, v in data.items() if k in ZONES_KEYS or k not in language})
     except ValidationError as exc:
         raise ScenarioError(_format_errors(exc, source, lines)) from None
     assert index is not None
@@ -418,7 +438,42 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         points=points,
         reference=dict(sec.reference or {}),
     )
-    return ZonesInput(local, ignored=ignored, release_index=index)
+    return ZonesInput(local, ignored=ignored, release_index=index, derived=derived)
+
+
+def _daytime_at_release(data: dict[str, Any], index: int) -> tuple[bool, str] | None:
+    """Turner's (1970) day or night at the release, from ``start`` (+ the release's
+    ``start_h``) and its position, and a line saying so; None when the raw values
+    cannot tell (validation then names the problem).
+
+    Day: from one hour after sunrise to one hour before sunset, with the sun's
+    position after Spencer (1971) (:func:`plumecast.validation.schemes.turner_day_and_insolation`).
+    """
+    import datetime as _dt
+
+    from pydantic import TypeAdapter
+
+    from plumecast.validation.schemes import solar_elevation_deg, turner_day_and_insolation
+
+    rel = data["releases"][index]
+    try:
+        t = TypeAdapter(_dt.datetime).validate_python(data["start"])
+        lat, lon = float(rel["lat"]), float(rel["lon"])
+        start_h = float(rel.get("start_h", 0.0) or 0.0)
+    except (ValidationError, KeyError, TypeError, ValueError):
+        return None
+    if t.tzinfo is not None:
+        t = t.astimezone(_dt.UTC).replace(tzinfo=None)
+    try:
+        t = t + _dt.timedelta(hours=start_h)
+    except OverflowError:
+        return None
+    hours = t.hour + t.minute / 60.0 + t.second / 3600.0
+    day, _ = turner_day_and_insolation(t.date(), hours, lat, _lon180(lon), 0.0)
+    el = solar_elevation_deg(t.date(), hours, lat, _lon180(lon), 0.0)
+    return day, (f"zones: local_weather.daytime taken as {str(day).lower()} from start ({t.isoformat()} UTC at the "
+                 f"release: sun {el:.0f}° above the horizon; Turner 1970: day from 1 h after sunrise to 1 h before "
+                 "sunset)")
 
 
 def _lon180(lon: float) -> float:
