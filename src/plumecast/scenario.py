@@ -112,8 +112,10 @@ class PointRelease(_ReleaseBase):
     height_m: float = Field(0.0, ge=0, le=20000, description="release height above ground [m]")
     rate_kg_s: float | None = Field(None, gt=0, description="emission rate before the profile is applied [kg s-1]")
     amount_kg: float | None = Field(None, gt=0, description="mass released over duration_s (zones) [kg]")
+    # exclude: a copy (Scenario.replace, a plan that stops the release, an ensemble
+    # member) carries stop_h alone, which may then move without contradicting it
     duration_s: float | None = Field(
-        None, ge=0, le=366 * 86400,
+        None, ge=0, le=366 * 86400, exclude=True,
         description="how long the release lasts after start_h [s] (sets stop_h); 0 with amount_kg: instantaneous")
     tank: TankSpec | None = Field(None, description="tank with a hole: its source model gives the rate (zones)")
     temperature_c: float | None = Field(

@@ -271,7 +271,13 @@ def test_duration_and_stop_must_agree():
     base = {"name": "x", "start": "2026-01-01T00:00:00Z", "duration_h": 2,
             "releases": [{"type": "point", "lat": 45, "lon": 5, "rate_kg_s": 1.0, "start_h": 0.5,
                           "duration_s": 1800, "stop_h": 1.0}]}
-    assert scenario_from_dict(base).releases[0].duration_known_s == 1800.0
+    sc = scenario_from_dict(base)
+    assert sc.releases[0].duration_known_s == 1800.0
+    # a copy carries stop_h alone: a plan that stops the release earlier is not refused
+    cut = sc.releases[0].model_dump()
+    assert "duration_s" not in cut
+    cut["stop_h"] = 0.75
+    assert sc.replace(releases=[cut]).releases[0].duration_known_s == pytest.approx(900.0)
     base["releases"][0]["stop_h"] = 1.5
     with pytest.raises(ScenarioError, match="stop_h: 1.5 h disagrees with start_h"):
         scenario_from_dict(base)
