@@ -313,12 +313,11 @@ def kz_bounds(h: float, ustar: float, inv_l: float, wstar: float, regime: int) -
         s_min = 1.3 * u * max(1.0 - 2e-4 * yh, 0.0) + SIGMA_W_FLOOR
         s_max = 1.3 * u + SIGMA_W_FLOOR
         if yh > Y_NEUTRAL_PEAK:
-            yc = Y_NEUTRAL_PEAK
-            ec = _E_NEUTRAL_PEAK
+            top = (1.3 * u * _E_NEUTRAL_PEAK * 0.5 * u * Y_NEUTRAL_PEAK / (1.0 + 1.5e-3 * Y_NEUTRAL_PEAK)
+                   + SIGMA_W_FLOOR * 0.5 * h / (1.0 + 1.5e-3 * yh))
         else:
-            yc = yh
-            ec = 1.0 / (1.0 + 2e-4 * yh)
-        top = 1.3 * u * ec * 0.5 * u * yc / (1.0 + 1.5e-3 * yc) + SIGMA_W_FLOOR * 0.5 * h / (1.0 + 1.5e-3 * yh)
+            # exp(-a) <= 1 / (1 + a); both terms peak at z = h
+            top = (1.3 * u / (1.0 + 2e-4 * yh) + SIGMA_W_FLOOR) * 0.5 * h / (1.0 + 1.5e-3 * yh)
     elif regime == UNSTABLE:
         a = 1.2 * wstar * wstar
         b = ustar * ustar
@@ -407,7 +406,7 @@ def vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base):  
         return _round_below(h * uniform_scalar(base, FIRST_UNIFORM), h)
     # symmetric folded proposal of half-width s and symmetric acceptance
     # 6 K(midpoint) dt_sub / s^2: detailed balance for the uniform distribution
-    c6 = 6.0 * dt / n
+    c6 = 6.0 * dt if n == 1 else 6.0 * dt / n  # the same number; no division for n = 1
     s2 = min(c6 * k_hi, h * h)
     s = math.sqrt(s2)
     two_h = 2.0 * h
@@ -519,10 +518,12 @@ def kz_bounds_array(h, ustar, inv_l, wstar, regime):  # type: ignore[no-untyped-
     h, ustar, inv_l, wstar = _broadcast(h, ustar, inv_l, wstar)
     u = np.maximum(ustar, USTAR_MIN)
     yh = h / u
-    far = yh > Y_NEUTRAL_PEAK
-    yc = np.where(far, Y_NEUTRAL_PEAK, yh)
-    ec = np.where(far, _E_NEUTRAL_PEAK, 1.0 / (1.0 + 2e-4 * yh))
-    top_n = 1.3 * u * ec * 0.5 * u * yc / (1.0 + 1.5e-3 * yc) + SIGMA_W_FLOOR * 0.5 * h / (1.0 + 1.5e-3 * yh)
+    top_n = np.where(
+        yh > Y_NEUTRAL_PEAK,
+        1.3 * u * _E_NEUTRAL_PEAK * 0.5 * u * Y_NEUTRAL_PEAK / (1.0 + 1.5e-3 * Y_NEUTRAL_PEAK)
+        + SIGMA_W_FLOOR * 0.5 * h / (1.0 + 1.5e-3 * yh),
+        (1.3 * u / (1.0 + 2e-4 * yh) + SIGMA_W_FLOOR) * 0.5 * h / (1.0 + 1.5e-3 * yh),
+    )
     a = 1.2 * wstar * wstar
     b = ustar * ustar
     s_max_u = np.sqrt(F_UNSTABLE_MAX * a + 1.8 * b) + SIGMA_W_FLOOR
