@@ -19,6 +19,7 @@ peak resident memory. Two modes:
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -42,16 +43,22 @@ def main() -> int:
                "-q"]
     walls = []
     for i in range(args.repeat + 1):
+        load0 = os.getloadavg()[0]
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()
             proc = subprocess.run([*cmd, "-o", out], capture_output=True, text=True)
             wall = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             print(proc.stdout[-2000:], proc.stderr[-2000:])
             return 1
         label = "warm-up (JIT compile if not cached)" if i == 0 else f"run {i}"
         what = "4 plans x 20 members" if args.plans else f"{n:,} particles"
-        print(f"plumecast demo, {what}, backend {args.backend}, {label}: {wall:.1f} s end to end")
+        # CPU of the demo and its (Dask worker) processes: tells a loaded machine from a slow run
+        print(f"plumecast demo, {what}, backend {args.backend}, {label}: {wall:.1f} s end to end; CPU "
+              f"{ru1.ru_utime - ru0.ru_utime:.1f} s user + {ru1.ru_stime - ru0.ru_stime:.1f} s system; "
+              f"load {load0:.1f} -> {os.getloadavg()[0]:.1f}")
         if i > 0 or args.repeat == 0:
             walls.append(wall)
     rss_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9

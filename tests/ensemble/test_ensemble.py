@@ -72,6 +72,42 @@ def test_grid_offset_shifts_a_sheared_wind_field() -> None:
     np.testing.assert_array_equal(east["u"].values, ds["u"].values)  # a zonally uniform field is unchanged
 
 
+def test_grid_offset_and_rotation_move_every_level_of_a_3d_met_dataset() -> None:
+    """Met on levels (time, level, lat, lon) plus 10-m winds and a scalar field: each
+    level moves as a single-level field would, and both wind pairs are turned."""
+    import xarray as xr
+
+    from plumecast.ensemble.members import turn_winds
+
+    base = uniform_wind(0.0, 0.0)
+    lat, lon = base["lat"].values, base["lon"].values
+    nt, nz = 1, 3
+    u3 = (lat[None, None, :, None] * (1.0 + np.arange(nz))[None, :, None, None]
+          + 0.0 * lon[None, None, None, :]).astype(np.float32)
+    u3 = np.broadcast_to(u3, (nt, nz, lat.size, lon.size)).copy()
+    gh = np.broadcast_to(np.arange(nz, dtype=np.float32)[None, :, None, None] * 1000.0 + u3, u3.shape).copy()
+    ds = xr.Dataset({"u": (("time", "level", "lat", "lon"), u3), "v": (("time", "level", "lat", "lon"), 0 * u3),
+                     "gh": (("time", "level", "lat", "lon"), gh),
+                     "u10": (("time", "lat", "lon"), u3[:, 0]), "v10": (("time", "lat", "lon"), 0 * u3[:, 0])},
+                    coords={"time": base["time"].values, "level": [850.0, 700.0, 500.0], "lat": lat, "lon": lon},
+                    attrs=dict(base.attrs))
+    moved = offset_grid(ds, 0.0, 0.5)
+    i = int(np.flatnonzero(lat == 10.0)[0])
+    for k in range(nz):  # each level: the wind at lat is the old wind at lat - 0.5
+        assert float(moved["u"].values[0, k, i, 0]) == pytest.approx(9.5 * (1 + k))
+        assert float(moved["gh"].values[0, k, i, 0]) == pytest.approx(1000.0 * k + 9.5 * (1 + k))
+    assert float(moved["u10"].values[0, i, 0]) == pytest.approx(9.5)
+    assert moved["u"].dims == ds["u"].dims and moved["u"].dtype == np.float32
+    east = offset_grid(ds, 0.5, 0.0)
+    assert float(east["lon"].values[0]) == pytest.approx(-179.5)
+    np.testing.assert_array_equal(east["gh"].values, ds["gh"].values)  # zonally uniform: unchanged
+    turned = turn_winds(ds, 90.0, 2.0)
+    # a westerly veered by 90 deg blows to the south, on every level and at 10 m
+    np.testing.assert_allclose(turned["v"].values, -2.0 * ds["u"].values, atol=1e-5)
+    np.testing.assert_allclose(turned["v10"].values, -2.0 * ds["u10"].values, atol=1e-5)
+    np.testing.assert_array_equal(turned["gh"].values, ds["gh"].values)
+
+
 def test_identical_members_have_zero_spread() -> None:
     sc = _scenario()
     setup = make_setup(sc, maps=False)

@@ -137,7 +137,7 @@ def test_log_law_below_the_lowest_level(backend):
     u[-1] = 20.0
     moved = _great_circle_m(lon0, 0.0, p.lon, p.lat)
     np.testing.assert_allclose(moved, u * dt * n, rtol=1e-3, atol=1e-3)
-    assert moved[3] == 0.0 and moved[4] == 0.0  # at and below the roughness length: still air
+    assert moved[3] < 1e-6 and moved[4] < 1e-6  # at and below the roughness length: still air (to rounding)
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)

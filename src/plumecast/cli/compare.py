@@ -36,9 +36,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare the scenario's response plans (and a do-nothing baseline) over its ensemble:
         decision_table.csv/.md/.html, cities.csv, cost_of_delay.csv/.png, exceedance_probability.nc and maps."""
-        from plumecast.scenario import load_scenario
+        from rich.markup import escape
+
+        from plumecast.scenario import ignored_keys, ignored_line, load_scenario
 
         sc = load_scenario(scenario)
+        line = ignored_line(ignored_keys(sc, "compare"), "compare")
+        if line:
+            console.print(escape(line), highlight=False)
         def job(live: Any = None) -> None:
             execute_compare(sc, outdir, members=members, workers=workers, scheduler=scheduler, particles=particles,
                             maps=maps, quiet=quiet, source=str(scenario), live=live, force=force)

@@ -427,7 +427,9 @@ def local_cluster(workers: int, threads: int | None = None) -> Any:
 
     key = "distributed.nanny.pre-spawn-environ"
     with dask.config.set({f"{key}.{k}": v for k, v in worker_environ(workers, threads).items()}):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        # ':0': the scheduler's small HTTP server on a free port (None would still take 8787,
+        # with a warning when another cluster holds it)
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
 
 
 def _restore_environ(before: dict[str, str]) -> None:

@@ -171,34 +171,46 @@ def rotate_and_scale(u: np.ndarray, v: np.ndarray, rotation_deg: float, factor: 
 
 
 def offset_grid(ds: xr.Dataset, dlon_cells: float, dlat_cells: float) -> xr.Dataset:
-    """The wind field moved by a fraction of a grid cell (HYSPLIT-style offset member).
+    """The met fields moved by a fraction of a grid cell (HYSPLIT-style offset member).
 
-    Longitude: the coordinates move by ``dlon_cells`` cells (an exact translation
-    of the field the transport interpolates), wrapped to [-180, 180). Latitude: the
-    field is resampled at ``lat - dlat_cells * dlat`` by linear interpolation
-    (clamped at the first and last rows), so the grid keeps its -90..90 extent.
+    Every variable on the ``lat``/``lon`` grid moves (winds on one level or on many,
+    10-m winds, geopotential, boundary-layer fields); the others are kept. Longitude:
+    the coordinates move by ``dlon_cells`` cells (an exact translation of the field
+    the transport interpolates), wrapped to [-180, 180). Latitude: each field is
+    resampled at ``lat - dlat_cells * dlat`` by linear interpolation (clamped at the
+    first and last rows), so the grid keeps its -90..90 extent. Values are computed
+    in float64 and stored in each variable's own dtype.
     """
     lat = ds["lat"].values.astype(float)
     lon = ds["lon"].values.astype(float)
-    u = ds["u"].values.astype(np.float64)
-    v = ds["v"].values.astype(np.float64)
+    out = ds
     if dlon_cells and lon.size > 1:
         dlon = float(np.median(np.diff(lon)))
         new_lon = (lon + dlon_cells * dlon + 180.0) % 360.0 - 180.0
         order = np.argsort(new_lon, kind="stable")
-        lon, u, v = new_lon[order], u[:, :, order], v[:, :, order]
+        out = out.isel(lon=order).assign_coords(lon=("lon", new_lon[order], ds["lon"].attrs))
     if dlat_cells and lat.size > 1:
         dlat = float(np.median(np.diff(lat)))
         q = np.clip(lat - dlat_cells * dlat, lat[0], lat[-1])
         i = np.clip(np.searchsorted(lat, q, side="right") - 1, 0, lat.size - 2)
-        a = ((q - lat[i]) / (lat[i + 1] - lat[i]))[None, :, None]
-        u = (1 - a) * u[:, i, :] + a * u[:, i + 1, :]
-        v = (1 - a) * v[:, i, :] + a * v[:, i + 1, :]
-    from plumecast.met import build_wind_dataset
+        a = (q - lat[i]) / (lat[i + 1] - lat[i])
+        out = out.copy()
+        for name, var in out.data_vars.items():
+            if "lat" not in var.dims:
+                continue
+            axis = var.dims.index("lat")
+            shape = [1] * var.ndim
+            shape[axis] = lat.size
+            w = a.reshape(shape)
+            x = np.asarray(var.values, dtype=np.float64)
+            moved = (1 - w) * np.take(x, i, axis=axis) + w * np.take(x, i + 1, axis=axis)
+            out[name] = (var.dims, moved.astype(var.dtype), var.attrs)
+    return out
 
-    return build_wind_dataset(u, v, ds["time"].values, lat, lon, source=str(ds.attrs.get("source", "")),
-                              level=str(ds.attrs.get("level", "")), steady=bool(ds.attrs.get("steady", 0)),
-                              history=str(ds.attrs.get("history", "")))
+
+#: horizontal wind components turned and scaled together by a member's perturbation
+#: (vertical velocity and scalar fields are left as they are)
+WIND_PAIRS: tuple[tuple[str, str], ...] = (("u", "v"), ("u10", "v10"))
 
 
 _BASE_WIND: dict[str, xr.Dataset] = {}
@@ -230,9 +242,19 @@ def member_wind(scenario: Scenario, spec: MemberSpec) -> xr.Dataset:
     if spec.grid_offset_cells != (0.0, 0.0):
         ds = offset_grid(ds, *spec.grid_offset_cells)
     if spec.wind_rotation_deg != 0.0 or spec.wind_speed_factor != 1.0:
-        u, v = rotate_and_scale(ds["u"].values.astype(np.float64), ds["v"].values.astype(np.float64),
-                                spec.wind_rotation_deg, spec.wind_speed_factor)
-        ds = ds.copy()
-        ds["u"] = (ds["u"].dims, u.astype(np.float32), ds["u"].attrs)
-        ds["v"] = (ds["v"].dims, v.astype(np.float32), ds["v"].attrs)
+        ds = turn_winds(ds, spec.wind_rotation_deg, spec.wind_speed_factor)
+    return ds
+
+
+def turn_winds(ds: xr.Dataset, rotation_deg: float, factor: float) -> xr.Dataset:
+    """Every horizontal wind pair of ``ds`` (:data:`WIND_PAIRS`, on any dimensions)
+    turned clockwise by ``rotation_deg`` and scaled by ``factor``
+    (:func:`rotate_and_scale`); the other variables are kept."""
+    ds = ds.copy()
+    for un, vn in WIND_PAIRS:
+        if un in ds and vn in ds:
+            u, v = rotate_and_scale(ds[un].values.astype(np.float64), ds[vn].values.astype(np.float64),
+                                    rotation_deg, factor)
+            ds[un] = (ds[un].dims, u.astype(np.float32), ds[un].attrs)
+            ds[vn] = (ds[vn].dims, v.astype(np.float32), ds[vn].attrs)
     return ds

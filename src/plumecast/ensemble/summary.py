@@ -180,7 +180,7 @@ def member_rows(s: Summary) -> list[dict[str, Any]]:
     for k, m in enumerate(s.raw.members):
         spec = s.raw.specs[k]
         row: dict[str, Any] = {"member": m.index, "seed": int(spec.seed), "spec": spec.describe(),
-                               "runs": m.runs, "wall_s": m.wall_s}
+                               "runs": m.runs, "wall_s": m.wall_s, "cpu_user_s": m.cpu_s[0], "cpu_system_s": m.cpu_s[1]}
         for p in s.plans:
             row[f"fatalities[{p}]"] = s.totals[p][k]
             row[f"lives_saved[{p}]"] = s.saved[p][k]
