@@ -16,20 +16,9 @@ import pytest
 
 from plumecast.errors import OutputPathError
 from plumecast.fileio import MARKER_NAME, OutputSet
+from tests.helpers import SMALL_ZONES_SCENARIO, run_until_sigterm, small_scenario
 
-RUN = """\
-name: outputs
-start: 2026-01-10T00:00:00Z
-duration_h: 2
-time_step_s: 600
-particles: 500
-backend: numpy
-met: {source: uniform, u_m_s: 5, v_m_s: 0}
-releases:
-  - {type: point, name: tank, lat: 50, lon: 8, rate_kg_s: 1}
-output:
-  grid: {lon_min: 0, lon_max: 20, lat_min: 40, lat_max: 60, resolution_deg: 0.5}
-"""
+RUN = small_scenario("outputs", 500, "backend: numpy")
 
 
 def _set(folder: Path, files: dict[str, str], **kw: object) -> OutputSet:
@@ -116,20 +105,13 @@ def test_two_runs_into_one_folder(tmp_path):
 
 
 def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
-    script = textwrap.dedent(f"""
-        import os, signal, time
-        from plumecast.cli.common import _terminate_as_exit
+    run_until_sigterm(f"""
         from plumecast.fileio import OutputSet, atomic_path
-        _terminate_as_exit()
         with OutputSet({str(tmp_path / "o")!r}, command="t") as out:
             with atomic_path(out.path / "x.nc") as tmp:
                 tmp.write_bytes(b"half")
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(5)
+                sigterm_self()
     """)
-    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 128 + signal.SIGTERM, r.stderr
-    assert "Traceback" not in r.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -155,14 +137,7 @@ def test_run_twice_needs_force(tmp_path):
 
 
 def test_zones_writes_into_a_named_folder(tmp_path):
-    (tmp_path / "z.yaml").write_text(textwrap.dedent("""\
-        name: local
-        source: {lat: 45, lon: 5}
-        release: {amount_kg: 500, duration_s: 0}
-        agent: chlorine
-        meteorology: {wind_speed_m_s: 3, wind_from_deg: 270, stability: D}
-        receptors: {cities: false}
-    """))
+    (tmp_path / "z.yaml").write_text(SMALL_ZONES_SCENARIO)
     r = _cli(["zones", "z.yaml"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plumecast-zones", "z.yaml"]

@@ -233,6 +233,12 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     read on levels (3-D) or as one level, and a line saying which and why."""
     cfg = scenario.met
     start = scenario.start64
+    if cfg.vertical is None and str(scenario.backend).startswith("cuda"):
+        # the CUDA kernels carry one wind level (kernels_cuda.check_supported): left to
+        # choose, a GPU run reads one level and says so; vertical: levels is refused there
+        cfg = cfg.model_copy(update={"vertical": "single"})
+        ds, levels, note = scenario_winds(scenario.replace(met=cfg.model_dump(mode="python")))
+        return ds, levels, note + f"; one level because the {scenario.backend} backend has no 3-D winds yet"
     if cfg.source == "uniform":
         return met.uniform_wind(cfg.u_m_s, cfg.v_m_s), False, "winds: uniform (one level at every height)"
     if cfg.source == "climatology":

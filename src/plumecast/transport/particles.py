@@ -15,7 +15,7 @@ array                   dtype      bytes  meaning
 
 33 bytes per particle in all (the budget is 64). Positions stay float64 so that the
 NumPy oracle and the compiled kernels agree to 1e-6 degrees after days of transport;
-mass is float64 so that the mass balance (released = airborne + decayed + exited)
+mass is float64 so that the mass balance (released = airborne + decayed + deposited + exited)
 closes to 1e-9. A particle's index is its identity: the random stream of particle
 ``i`` at step ``k`` depends only on ``(seed, i, k)``, so results do not depend on how a
 run is split into kernel calls or on the number of threads.
