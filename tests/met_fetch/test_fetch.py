@@ -21,6 +21,7 @@ opendata = pytest.importorskip("ecmwf.opendata")
 
 from plumecast.errors import OutputPathError  # noqa: E402
 from plumecast.met import fetch as mf  # noqa: E402
+from tests.helpers import run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fetch"
 ECMWF_FILE = DATA / "ecmwf" / "20240101000000-oper-fc.grib2"
@@ -455,17 +456,7 @@ def test_request_checks() -> None:
 
 # --------------------------------------------------------------------------- command line
 
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    from plumecast.cli import app
-    from plumecast.cli.common import run_app
-
-    monkeypatch.setattr(sys, "argv", ["plumecast", *args])
-    try:
-        rc = run_app(app)
-    except SystemExit as exc:
-        rc = int(exc.code or 0)
-    out = capsys.readouterr()
-    return rc, out.out + out.err
+_cli = run_cli
 
 
 def _args(out: Path, *extra: str) -> list[str]:
