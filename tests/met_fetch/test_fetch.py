@@ -21,7 +21,7 @@ opendata = pytest.importorskip("ecmwf.opendata")
 
 from plumecast.errors import OutputPathError  # noqa: E402
 from plumecast.met import fetch as mf  # noqa: E402
-from tests.helpers import run_cli
+from tests.helpers import run_cli  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fetch"
 ECMWF_FILE = DATA / "ecmwf" / "20240101000000-oper-fc.grib2"

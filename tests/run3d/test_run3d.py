@@ -239,3 +239,15 @@ def test_the_default_winds_are_called_climatological_mean_winds():
     assert "climatological mean winds" in one.stats["met_provenance"][0]
     # aloft, the release moves with the winds aloft: the two runs differ
     assert not np.allclose(r.particles.lon, one.particles.lon)
+
+
+def test_gpu_runs_read_one_level_when_left_to_choose(met_files):
+    """The CUDA kernels carry one wind level: left to choose, a cuda run reads one
+    level of the same files and says why (no GPU needed to check the choice)."""
+    from plumecast.run_winds import scenario_winds
+
+    levels_file = met_files["era5"][:1]  # u, v, z and t on six pressure levels
+    _, levels, note = scenario_winds(scenario(levels_file, deposition="off"))
+    assert levels
+    _, levels, note = scenario_winds(scenario(levels_file, deposition="off", backend="cuda"))
+    assert not levels and "cuda backend has no 3-D winds" in note

@@ -60,7 +60,7 @@ from plumecast.transport.rng import mix64_scalar, seed_key, uniform_scalar
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
 
-# (_HELPER) The 3-D kernel's helpers are compiled apart and inlined by LLVM (forceinline), not by
+# (_HELPER) The 3-D kernel's helpers are compiled apart and inlined by LLVM, not by
 # numba's IR inliner (``inline="always"``), whose copying of the IR of every call
 # site made the first compilation minutes long. They are not cached on their own:
 # the kernel's cache holds their code, and its key covers their sources (_STAMP).
@@ -82,7 +82,7 @@ def _inv_sqrt_1p(e):  # type: ignore[no-untyped-def]
     return 1.0 / math.sqrt(1.0 + e)
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"}, forceinline=True)  # see _HELPER
+@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     """Offsets of the four grid nodes round (lon, lat) in a (lat, lon) plane and their
     bilinear weights, ``o00, o01, o10, o11, w00, w01, w10, w11``, and whether the
@@ -198,7 +198,7 @@ def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     return vx, vy, vz, ok
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"}, forceinline=True)  # see _HELPER
+@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     """The particle's lower level, weight of the level above and log-law factor
     (:func:`kernels_numpy.level_weights`), found from the lookup table of
@@ -217,13 +217,13 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     return lev, (z - zm[lev]) * zinv[lev], 1.0
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"}, forceinline=True)  # see _HELPER
+@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _bil4(f, off, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
     """Bilinear interpolation of the value ``off`` places after each corner's start."""
     return w00 * f[b00 + off] + w01 * f[b01 + off] + w10 * f[b10 + off] + w11 * f[b11 + off]
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"}, forceinline=True)  # see _HELPER
+@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w):  # type: ignore[no-untyped-def]
     """Wind (and vertical velocity) of record ``k`` at height weights (lev, c).
 
@@ -252,7 +252,7 @@ def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, w
     return ax, ay, az, aw
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"}, forceinline=True)  # see _HELPER
+@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _interp3(vf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ipar, want_w):  # type: ignore[no-untyped-def]
     """Wind on levels: each record at the particle's height (:func:`_record3`), then
     linear in time, then the log-law factor ``f`` (the oracle's ``interpolate_wind``
@@ -275,7 +275,7 @@ def _interp3(vf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ipar, 
     return vx, vy, vz, vw
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"}, forceinline=True)  # see _HELPER
+@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _surface_record(sf, k, plane, o00, o01, o10, o11, w00, w01, w10, w11, precip):  # type: ignore[no-untyped-def]
     kb = np.uint64(k) * plane
     e = np.uint64(8)
@@ -291,7 +291,7 @@ def _surface_record(sf, k, plane, o00, o01, o10, o11, w00, w01, w10, w11, precip
     return h, us, il, ws, pr
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"}, forceinline=True)  # see _HELPER
+@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _surface(sf, k, w, o00, o01, o10, o11, w00, w01, w10, w11, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
     if ``precip``) at the corners from :func:`_corners`, linear in time. ``sf`` is the
@@ -308,13 +308,13 @@ def _surface(sf, k, w, o00, o01, o10, o11, w00, w01, w10, w11, ipar, precip):  #
     return h, us, il, ws, pr
 
 
-@numba.njit(error_model="numpy", forceinline=True)  # see _HELPER
+@numba.njit(error_model="numpy")  # see _HELPER
 def _vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base):  # type: ignore[no-untyped-def]
     """:func:`plumecast.transport.boundary_layer.vertical_step`, compiled apart."""
     return bl.vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base)
 
 
-@numba.njit(error_model="numpy", forceinline=True)  # see _HELPER
+@numba.njit(error_model="numpy")  # see _HELPER
 def _removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt):  # type: ignore[no-untyped-def]
     """:func:`plumecast.transport.boundary_layer.removal_factors`, compiled apart."""
     return bl.removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt)
