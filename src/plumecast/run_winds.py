@@ -243,10 +243,14 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
         return met.uniform_wind(cfg.u_m_s, cfg.v_m_s), False, "winds: uniform (one level at every height)"
     if cfg.source == "climatology":
         month = cfg.month if cfg.month is not None else scenario.start.month
-        if cfg.vertical == "single" or cfg.level_hpa is not None:
+        if cfg.vertical != "levels":
+            # one level unless asked: the 3-D kernel path is several times slower than
+            # the single-level one and the GPU kernels have no 3-D winds yet
             ds = met.climatology(month, level_hpa=cfg.level_hpa if cfg.level_hpa is not None else 850.0)
             return ds, False, (f"winds: climatological mean winds, one level ({ds.attrs.get('level', '')}) at "
-                               "every height; not a forecast")
+                               "every height; not a forecast"
+                               + ("" if cfg.vertical == "single" or cfg.level_hpa is not None else
+                                  " (met.vertical: levels uses its 850/500/200 hPa levels)"))
         return (met.climatology_3d(month), True,
                 "winds: climatological mean winds on 850/500/200 hPa, interpolated in height; not a forecast")
     assert cfg.path is not None
