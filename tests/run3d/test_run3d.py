@@ -225,12 +225,17 @@ def test_plumecast_run_prints_the_met_provenance_and_the_deposition(met_files, t
 
 
 def test_the_default_winds_are_called_climatological_mean_winds():
-    """The shipped default is the three-level climatology, read on its levels, and
-    every run on it says it ran on climatological mean winds, not a forecast."""
+    """The shipped default is the climatology read at 850 hPa; `met.vertical: levels`
+    reads its three levels. Every run on it says it ran on climatological mean winds,
+    not a forecast."""
     base = {"start": "2026-07-01T00:00:00Z", "duration_h": 1, "backend": "numpy", "particles": 200,
             "releases": [{"type": "point", "lat": 45, "lon": 5, "rate_kg_s": 1, "height_m": 3000}],
             "output": {"grid": {"resolution_deg": 2.0}}}
-    r = run(scenario_from_dict(base))
+    default = run(scenario_from_dict(base))
+    assert default.stats["wind_level"] == "850 hPa"
+    assert default.stats["met_provenance"][0].startswith("winds: climatological mean winds, one level (850 hPa)")
+    assert "met.vertical: levels" in default.stats["met_provenance"][0]
+    r = run(scenario_from_dict({**base, "met": {"source": "climatology", "vertical": "levels"}}))
     assert r.stats["wind_level"] == "levels"
     assert r.stats["met_provenance"][0].startswith("winds: climatological mean winds on 850/500/200 hPa")
     assert "not a forecast" in r.stats["met_provenance"][0]
