@@ -75,7 +75,7 @@ from plumecast.met.reader import (
     join_on_time,
     met_paths,
 )
-from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid
+from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, grid_geometry
 
 __all__ = [
     "DEFAULT_HEIGHTS_M",
@@ -1183,19 +1183,10 @@ def wind_grid_3d(
         ref = times[i0] if start is None else np.asarray(start).astype("datetime64[ns]")
         times_s = np.asarray((times[i0:i1] - ref) / np.timedelta64(1, "s"), dtype=np.float64)
     prov.insert(0, f"met: {ds.attrs.get('source', where)}, records {i0}..{i1 - 1} of {n_all}")
-    global_lon = bool(ds.attrs.get("global_lon", 0)) or abs(lon.size * dlon - 360.0) < 1e-6 * 360
     return WindGrid(
         vec=np.ascontiguousarray(vec),
         times_s=times_s,
-        lon0=float(lon[0]),
-        dlon=dlon,
-        nlon=int(lon.size),
-        lat0=float(lat[0]),
-        dlat=dlat,
-        nlat=int(lat.size),
-        global_lon=global_lon,
-        polar_south=bool(lat[0] - dlat <= -90.0 + 1e-9),
-        polar_north=bool(lat[-1] + dlat >= 90.0 - 1e-9),
+        **grid_geometry(ds, lon, lat, dlon, dlat),
         z_m=z_t,
         w=None if w_out is None else np.ascontiguousarray(w_out),
         surface=None if surf is None else np.ascontiguousarray(surf),

@@ -13,6 +13,7 @@ Atmos. Chem. Phys. 5, 2461, doi:10.5194/acp-5-2461-2005).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -217,23 +218,27 @@ def wind_grid(ds: xr.Dataset, start: np.datetime64 | None = None) -> WindGrid:
         vec[k, 0, 0] = -u * np.sin(lam) - v * np.sin(phi) * np.cos(lam)
         vec[k, 0, 1] = u * np.cos(lam) - v * np.sin(phi) * np.sin(lam)
         vec[k, 0, 2] = v * np.cos(phi)
-    global_lon = bool(ds.attrs.get("global_lon", 0)) or abs(lon.size * dlon - 360.0) < 1e-6 * 360
     if steady:
         times_s = np.zeros(1)
     else:
         ref = times[0] if start is None else start
         times_s = (times - ref) / np.timedelta64(1, "s")
         times_s = np.asarray(times_s, dtype=np.float64)
-    return WindGrid(
-        vec=np.ascontiguousarray(vec),
-        times_s=times_s,
-        lon0=float(lon[0]),
-        dlon=dlon,
-        nlon=int(lon.size),
-        lat0=float(lat[0]),
-        dlat=dlat,
-        nlat=int(lat.size),
-        global_lon=global_lon,
-        polar_south=bool(lat[0] - dlat <= -90.0 + 1e-9),
-        polar_north=bool(lat[-1] + dlat >= 90.0 - 1e-9),
-    )
+    return WindGrid(vec=np.ascontiguousarray(vec), times_s=times_s, **grid_geometry(ds, lon, lat, dlon, dlat))
+
+
+def grid_geometry(ds: xr.Dataset, lon: NDArray[np.float64], lat: NDArray[np.float64], dlon: float,
+                  dlat: float) -> dict[str, Any]:
+    """The horizontal-grid fields of a :class:`WindGrid` (first node, spacing, size,
+    wrap-round and polar rows) for a dataset's regular ``lon``/``lat`` axes."""
+    return {
+        "lon0": float(lon[0]),
+        "dlon": dlon,
+        "nlon": int(lon.size),
+        "lat0": float(lat[0]),
+        "dlat": dlat,
+        "nlat": int(lat.size),
+        "global_lon": bool(ds.attrs.get("global_lon", 0)) or abs(lon.size * dlon - 360.0) < 1e-6 * 360,
+        "polar_south": bool(lat[0] - dlat <= -90.0 + 1e-9),
+        "polar_north": bool(lat[-1] + dlat >= 90.0 - 1e-9),
+    }
