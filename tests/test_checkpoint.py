@@ -139,3 +139,126 @@ def test_resume_without_a_checkpoint_is_one_clear_error(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "empty/.checkpoint/state.npz: no checkpoint there" in r.stderr
+
+
+# --------------------------------------------------------------------------- deposition on 3-D met
+# The synthetic ERA5-style files of tests/met/style_files.py (hourly records over hills,
+# a boundary layer and rain): the run reads its met a record window at a time, so a
+# resumed run refills that window from the files; the deposited-mass fields and the
+# dry/wet totals come from the checkpoint.
+
+
+@pytest.fixture(scope="module")
+def era5_files(tmp_path_factory):
+    from tests.met.style_files import atmosphere, write_era5
+
+    d = tmp_path_factory.mktemp("met3d")
+    return write_era5(atmosphere(n_times=4), d / "era5_pl.nc", d / "era5_sl.nc")
+
+
+def _deposition_scenario(paths, **over):  # type: ignore[no-untyped-def]
+    data = {
+        "name": "deposits", "start": "2026-03-01T00:00:00Z", "duration_h": 3, "time_step_s": 600,
+        "particles": 600, "seed": 5, "backend": "numpy", "agent": {"name": "ammonia"},
+        "deposition": {"dry_velocity_m_s": 0.01, "scavenging_a_s": 1.0e-4, "scavenging_b": 0.62},
+        "met": {"source": "file", "path": [str(p) for p in paths]},
+        "releases": [{"type": "point", "lat": 45.0, "lon": 0.0, "height_m": 20, "rate_kg_s": 2.0, "stop_h": 2}],
+        "output": {"grid": {"lon_min": -10, "lon_max": 10, "lat_min": 40, "lat_max": 50, "resolution_deg": 0.5},
+                   "interval_min": 60},
+        "receptors": {"points": [{"name": "east", "lat": 45.2, "lon": 1.0}]},
+    }
+    data.update(over)
+    return scenario_from_dict(data)
+
+
+def _stop_at_first_checkpoint(sc, outdir: Path, every_h: float):  # type: ignore[no-untyped-def]
+    """Run ``sc`` until its first checkpoint (every ``every_h`` h) and return the state read back."""
+    writer = CheckpointWriter(outdir, every_h, sc.time_step_s, scenario=sc.model_dump(mode="json"))
+    save = writer.save
+
+    def save_then_stop(state):  # type: ignore[no-untyped-def]
+        save(state)
+        raise _Stop
+
+    writer.save = save_then_stop  # type: ignore[method-assign]
+    with pytest.raises(_Stop):
+        run(sc, checkpoint=writer)
+    return load_checkpoint(checkpoint_path(outdir))
+
+
+@pytest.fixture(scope="module")
+def deposition_whole(era5_files, tmp_path_factory):
+    from plumecast.runner import write_outputs
+
+    sc = _deposition_scenario(era5_files)
+    r = run(sc)
+    out = tmp_path_factory.mktemp("whole")
+    write_outputs(r, out)
+    return sc, r, out / "concentration.nc"
+
+
+@pytest.mark.parametrize("every_h", [1.0, 2.0])
+def test_resume_with_deposition_on_3d_met_is_bitwise(tmp_path, deposition_whole, every_h):
+    from plumecast.runner import write_outputs
+
+    sc, whole, whole_nc = deposition_whole
+    assert whole.budget.deposited_dry > 0 and whole.budget.deposited_wet > 0  # both removals are at work
+    assert whole.stats["met_window_records"] == 2  # the rolling window, not the whole met
+    state = _stop_at_first_checkpoint(sc, tmp_path / "o", every_h)
+    assert state.step == int(round(every_h * 3600 / sc.time_step_s))
+    assert state.removed is not None and state.deposited is not None
+    assert len(state.deposited) == len(state.fields) == int(every_h)
+    again = run(scenario_from_dict(state.scenario), resume_from=state)
+    assert again.budget == whole.budget and again.particle_steps == whole.particle_steps
+    assert whole.deposited is not None and again.deposited is not None
+    assert np.array_equal(whole.deposited.values, again.deposited.values)
+    assert np.array_equal(whole.concentration.values, again.concentration.values)
+    assert whole.receptor_series is not None and again.receptor_series is not None
+    assert np.array_equal(whole.receptor_series.values, again.receptor_series.values, equal_nan=True)
+    for name in ("lon", "lat", "z", "mass", "status"):
+        assert np.array_equal(getattr(whole.particles, name), getattr(again.particles, name)), name
+    write_outputs(again, tmp_path)
+    with xr.open_dataset(whole_nc) as a, xr.open_dataset(tmp_path / "concentration.nc") as b:
+        assert "deposited_mass" in a and sorted(a.data_vars) == sorted(b.data_vars)
+        for name in a.variables:
+            assert np.array_equal(a[name].values, b[name].values, equal_nan=True), name
+        assert a.attrs == b.attrs  # mass_deposited_dry_kg, mass_deposited_wet_kg, ... to the last bit
+
+
+def _as_format_1(path: Path) -> None:
+    """Rewrite a checkpoint as the first format wrote it: no deposition state, version 1."""
+    import json
+
+    with np.load(path, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files if not k.startswith("d_")}
+    meta = json.loads(str(data["meta"]))
+    meta["version"] = 1
+    data["meta"] = np.array(json.dumps(meta))
+    with open(path, "wb") as fh:
+        np.savez(fh, **data)
+
+
+def test_a_checkpoint_of_the_first_format(tmp_path, era5_files):
+    """One without deposition still resumes a run without deposition; a run with
+    deposition refuses it in one line, as does a run without deposition a checkpoint
+    that has it."""
+    from plumecast.scenario import load_scenario
+
+    plain = load_scenario(_scenario(tmp_path, "numpy", hours=3, particles=500))
+    state = _stop_at_first_checkpoint(plain, tmp_path / "plain", 1.0)
+    assert state.removed is None and state.deposited is None
+    _as_format_1(checkpoint_path(tmp_path / "plain"))
+    old = load_checkpoint(checkpoint_path(tmp_path / "plain"))
+    assert old.removed is None
+    assert run(plain, resume_from=old).budget == run(plain).budget
+
+    dep = _deposition_scenario(era5_files, duration_h=2)
+    _stop_at_first_checkpoint(dep, tmp_path / "dep", 1.0)
+    path = checkpoint_path(tmp_path / "dep")
+    with pytest.raises(DataFileError, match=r"checkpoint: it holds deposited mass, but the run has no deposition"):
+        run(dep.replace(deposition="off"), resume_from=load_checkpoint(path))
+    _as_format_1(path)
+    with pytest.raises(DataFileError, match=r"^checkpoint: it holds no deposited mass \(written before plumecast "
+                                            r"kept it, or by a run without deposition\), but the run has "
+                                            r"deposition; rerun from the start$"):
+        run(dep, resume_from=load_checkpoint(path))

@@ -8,8 +8,11 @@ import pytest
 from plumecast.met import benchmark_wind
 from plumecast.runner import run
 from plumecast.transport import trajectories
+from plumecast.transport.lagrangian import get_kernel
 from tests.conftest import requires_cuda
 from tests.test_run import base
+from tests.transport.test_cuda_on_cpu import CASES_3D, _both
+from tests.transport.test_kernel_3d import _release, _sampler
 
 pytestmark = [requires_cuda, pytest.mark.gpu]
 
@@ -62,3 +65,53 @@ def test_cuda_run_mass_balance_and_fields(backend):
     np.testing.assert_allclose(r.concentration.sum().item(), ref.concentration.sum().item(), rtol=tol)
     if backend == "cuda":
         np.testing.assert_allclose(r.concentration.values, ref.concentration.values, rtol=1e-5, atol=1e-12)
+
+
+# --- the 3-D kernel (winds on levels, w, boundary layer from the met, deposition) ------
+# The same cases as tests/transport/test_cuda_on_cpu.py, which runs them through a CPU
+# build of the CUDA C; here on the device, through CuPy and NVRTC.
+
+
+@pytest.mark.parametrize("case", sorted(CASES_3D))
+def test_cuda_3d_matches_oracle(case):
+    grid, physics = CASES_3D[case]()
+    (a, sa, ra, da), (b, sb, rb, db) = _both(
+        get_kernel("cuda"), grid, physics, ((0, 30), (30, 12)), lambda: _release(3000, seed=2), _sampler)
+    assert _dlon(a.lon, b.lon).max() < 1e-6
+    assert np.abs(a.lat - b.lat).max() < 1e-6
+    assert np.abs(a.z.astype(float) - b.z).max() < 1e-3
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_allclose(b.mass, a.mass, rtol=1e-9)
+    np.testing.assert_allclose(rb, ra, rtol=1e-9)
+    np.testing.assert_allclose(db, da, rtol=1e-9)
+    np.testing.assert_allclose(sb.acc.sum(), sa.acc.sum(), rtol=1e-9)
+    np.testing.assert_allclose(sb.deposited, sa.deposited, rtol=1e-6, atol=1e-12 * max(sa.deposited.max(), 1.0))
+
+
+def test_cuda_mixed_runs_3d_physics_in_float64():
+    """cuda-mixed has no single-precision 3-D kernel: it runs the float64 one."""
+    grid, physics = CASES_3D["met-boundary-layer-deposition"]()
+    a, b = _release(2000, seed=4), _release(2000, seed=4)
+    get_kernel("cuda")(a, grid, physics, 0, 20)
+    get_kernel("cuda-mixed")(b, grid, physics, 0, 20)
+    np.testing.assert_array_equal(a.lon, b.lon)
+    np.testing.assert_array_equal(a.z, b.z)
+
+
+def test_cuda_3d_run_matches_numpy_run(tmp_path):
+    from tests.met.style_files import atmosphere, write_era5
+    from tests.run3d.test_run3d import scenario
+
+    files = write_era5(atmosphere(n_times=4), tmp_path / "pl.nc", tmp_path / "sl.nc")
+    sc = scenario(files)
+    a = run(sc)
+    b = run(sc.replace(backend="cuda"))
+    assert b.stats["wind_level"] == "levels"
+    np.testing.assert_allclose(b.particles.lon, a.particles.lon, atol=1e-6)
+    np.testing.assert_allclose(b.particles.lat, a.particles.lat, atol=1e-6)
+    np.testing.assert_allclose(b.particles.z, a.particles.z, atol=1e-2)
+    for name in ("airborne", "decayed", "deposited_dry", "deposited_wet", "exited"):
+        assert getattr(b.budget, name) == pytest.approx(getattr(a.budget, name), rel=1e-6, abs=1e-9 * a.budget.released)
+    assert abs(b.budget.residual) <= 1e-9 * b.budget.released
+    np.testing.assert_allclose(b.concentration.values, a.concentration.values, rtol=1e-5,
+                               atol=1e-9 * float(a.concentration.max()))

@@ -150,3 +150,31 @@ def test_deposition_off_in_any_spelling(tmp_path, off):
     text = GOOD.replace("agent: chlorine", "agent: ammonia\ndeposition: " + off)
     sc = load_scenario(write(tmp_path, text))
     assert sc.deposition.off and sc.deposition_values() == (0.0, 0.0, 0.0, [])
+
+
+def test_yaml_side_split_keeps_the_names_and_zones_reads_files_the_same_way(tmp_path):
+    """The YAML reading and error formatting live in plumecast.scenario_yaml; the old
+    names stay importable from plumecast.scenario, and zones reads a file (and words
+    its problems) through the same functions as run."""
+    import plumecast.scenario as scenario_mod
+    from plumecast import scenario_yaml
+    from plumecast.nearfield.zones import read_zones_scenario
+
+    assert scenario_mod._format_errors is scenario_yaml.format_errors
+    assert scenario_mod._parse_yaml is scenario_yaml.parse_yaml
+    assert scenario_mod.MAX_YAML_BYTES == scenario_yaml.MAX_YAML_BYTES
+    for name in ("ZONES_KEYS", "COMPARE_ONLY_KEYS", "readers", "ignored_keys", "ignored_line", "PointRelease"):
+        assert name in scenario_mod.__all__ and hasattr(scenario_mod, name)
+    big = tmp_path / "big.yaml"
+    big.write_text("#" * (scenario_yaml.MAX_YAML_BYTES + 1), encoding="utf-8")
+    weather = "local_weather: {wind_speed_m_s: 3, wind_from_deg: 270, stability: D}\n"
+    bad_key = write(tmp_path, GOOD.replace("    height_m: 30", "    height_mm: 30") + weather)
+    for path, words in ((tmp_path / "missing.yaml", "scenario file not found"), (big, "bytes; expected a scenario"),
+                        (bad_key, "line 13: releases.0.height_mm: unknown key")):
+        messages = []
+        for read in (load_scenario, read_zones_scenario):
+            with pytest.raises(ScenarioError) as err:
+                read(path)
+            messages.append(str(err.value))
+        assert all(words in m for m in messages), messages
+        assert messages[0] == messages[1]

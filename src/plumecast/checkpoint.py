@@ -4,7 +4,12 @@
 A checkpoint is everything the transport loop of :func:`plumecast.runner.run`
 carries from one output interval to the next: the particles, the interval-mean
 fields and receptor exposure so far, the decayed and neutralised mass, the
-particle-step count and the step index. The random numbers are counter-based
+particle-step count and the step index; with deposition, also the deposited-mass
+grid of every output interval so far and the dry and wet deposited totals (the
+float64 sums the kernels add to, kept exactly). The met is not kept: the run
+re-reads from the met files the records its next kernel call needs
+(:class:`plumecast.run_winds.RunWinds` holds no state but that window, whose
+values do not depend on how it was filled). The random numbers are counter-based
 (they depend only on the seed, the particle index and the step,
 :mod:`plumecast.transport.rng`), so there is no generator state to keep, and a run
 resumed from a checkpoint makes the same kernel calls with the same inputs as the
@@ -34,7 +39,10 @@ from plumecast.transport.particles import Particles
 
 __all__ = ["CheckpointWriter", "RunState", "checkpoint_path", "load_checkpoint", "save_checkpoint"]
 
-FORMAT_VERSION = 1
+#: 2: may hold the deposition state (``d_fields``, ``d_removed``); 1 has none and is
+#: still read (a run with deposition then refuses it with one line)
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 STATE_FILE = "state.npz"
 _PARTICLE_FIELDS = ("lon", "lat", "z", "mass", "birth_step", "status")
 
@@ -58,19 +66,52 @@ class RunState:
     particle_steps: int
     exposure: dict[str, NDArray[Any]] = field(default_factory=dict)
     scenario: dict[str, Any] = field(default_factory=dict)
+    #: with deposition: the deposited mass of each output interval so far (lat, lon)
+    #: [kg m-2], and the [dry, wet] mass removed so far [kg]; None without
+    deposited: list[NDArray[np.float32]] | None = None
+    removed: NDArray[np.float64] | None = None
 
     @classmethod
     def capture(cls, step: int, particles: Particles, fields: list[Any], tag_fields: list[Any],
                 times: list[np.datetime64], decayed: float, neutralised: float, particle_steps: int,
-                sampler_x: Any = None) -> RunState:
-        """Copy the loop's state (``particles`` on the host) after step ``step``."""
+                sampler_x: Any = None, deposited: list[Any] | None = None,
+                removed: NDArray[np.float64] | None = None) -> RunState:
+        """Copy the loop's state (``particles`` on the host) after step ``step``;
+        ``deposited`` and ``removed`` only for a run with deposition."""
         exposure: dict[str, NDArray[Any]] = {}
         if sampler_x is not None:
             exposure = {"conc": sampler_x.conc.copy(), "radius_used": sampler_x.radius_used.copy(),
                         "near_hit": sampler_x.near_hit.copy()}
+        if (deposited is None) != (removed is None):
+            raise ValueError("deposited and removed go together: give both (a run with deposition) or neither")
         return cls(step=int(step), particles=particles.copy(), fields=list(fields), tag_fields=list(tag_fields),
                    times=list(times), decayed=float(decayed), neutralised=float(neutralised),
-                   particle_steps=int(particle_steps), exposure=exposure)
+                   particle_steps=int(particle_steps), exposure=exposure,
+                   deposited=None if deposited is None else list(deposited),
+                   removed=None if removed is None else np.array(removed, dtype=np.float64))
+
+    def restore_deposition(self, removed: NDArray[np.float64] | None) -> list[NDArray[np.float32]]:
+        """The deposited-mass fields so far, with the [dry, wet] totals put back into
+        ``removed`` (the run's accumulator, None when the run has no deposition)."""
+        if removed is None:
+            if self.removed is not None:
+                raise DataFileError("checkpoint: it holds deposited mass, but the run has no deposition; "
+                                    "expected a checkpoint of the same scenario")
+            return []
+        if self.removed is None or self.deposited is None:
+            raise DataFileError("checkpoint: it holds no deposited mass (written before plumecast kept it, or by a "
+                                "run without deposition), but the run has deposition; rerun from the start")
+        if self.removed.shape != removed.shape:
+            raise DataFileError(f"checkpoint: deposited totals have shape {self.removed.shape}, expected "
+                                f"{removed.shape}; expected a checkpoint of the same scenario")
+        if len(self.deposited) != len(self.fields):
+            raise DataFileError(f"checkpoint: {len(self.deposited)} deposited-mass fields for {len(self.fields)} "
+                                "output intervals; expected a checkpoint of the same scenario")
+        if self.deposited and self.fields and self.deposited[0].shape != self.fields[0].shape[-2:]:
+            raise DataFileError(f"checkpoint: deposited-mass fields of shape {self.deposited[0].shape}, the "
+                                f"output grid {self.fields[0].shape[-2:]}; expected a checkpoint of the same scenario")
+        removed[...] = self.removed
+        return list(self.deposited)
 
     def restore_exposure(self, sampler_x: Any) -> None:
         """Put the receptor exposure so far back into a fresh
@@ -109,6 +150,10 @@ def save_checkpoint(state: RunState, path: str | Path) -> Path:
     arrays["times"] = np.array(state.times, dtype="datetime64[ns]").astype(np.int64)
     for k, v in state.exposure.items():
         arrays[f"x_{k}"] = v
+    if state.removed is not None:
+        arrays["d_removed"] = np.asarray(state.removed, dtype=np.float64)
+        if state.deposited:
+            arrays["d_fields"] = np.stack(state.deposited)
     meta = {"version": FORMAT_VERSION, "step": state.step, "decayed": state.decayed.hex(),
             "neutralised": state.neutralised.hex(), "particle_steps": state.particle_steps,
             "scenario": state.scenario}
@@ -139,12 +184,16 @@ def load_checkpoint(path: str | Path) -> RunState:
         fields: list[Any] = list(data["fields"]) if "fields" in data else []
         tag_fields: list[Any] = list(data["tag_fields"]) if "tag_fields" in data else []
         exposure = {k[2:]: v for k, v in data.items() if k.startswith("x_")}
-        if meta.get("version") != FORMAT_VERSION:
-            raise ValueError(f"format version {meta.get('version')}, expected {FORMAT_VERSION}")
+        if meta.get("version") not in _READABLE_VERSIONS:
+            raise ValueError(f"format version {meta.get('version')}, expected one of {_READABLE_VERSIONS}")
+        removed = data.get("d_removed")
+        deposited: list[Any] | None = None
+        if removed is not None:
+            deposited = list(data["d_fields"]) if "d_fields" in data else []
         return RunState(step=int(meta["step"]), particles=parts, fields=fields, tag_fields=tag_fields, times=times,
                         decayed=float.fromhex(meta["decayed"]), neutralised=float.fromhex(meta["neutralised"]),
                         particle_steps=int(meta["particle_steps"]), exposure=exposure,
-                        scenario=dict(meta.get("scenario") or {}))
+                        scenario=dict(meta.get("scenario") or {}), deposited=deposited, removed=removed)
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
         raise DataFileError(f"{path}: not a readable plumecast checkpoint ({exc}); expected the file written "
                             "by `plumecast run --checkpoint-h N`") from None

@@ -9,23 +9,40 @@ source) cells by systematic sampling of the cumulative emission (Kitagawa 1996,
 J. Comput. Graph. Stat. 5, 1-25): each cell receives its expected number of
 particles to within one, with no random gaps in time. Particles start at the
 beginning of their step.
+
+A point release that gives ``amount_kg`` or a ``tank`` instead of ``rate_kg_s``
+emits a piecewise-constant rate table: ``amount_kg / duration_s`` over the release
+(an instantaneous one, ``duration_s: 0``, within the step that holds ``start_h``),
+or the tank's source-model profile
+(:func:`plumecast.nearfield.source_models.tank_release_profile`, the function
+``plumecast zones`` runs), from ``start_h`` until the tank is empty or ``stop_h``.
+Its mass per step is integrated exactly (the rate is constant and the profile
+factor linear between the union of their knots and the step edges), so the
+particles carry exactly the mass the table releases during the run.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.errors import ScenarioError
+from plumecast.errors import DataFileError, ScenarioError
+from plumecast.nearfield.spec import TankSpec
 from plumecast.receptors import Receptors, load_cities
 from plumecast.scenario import CityRelease, PointRelease, Scenario
 from plumecast.transport import rng
 from plumecast.transport.particles import Particles
 from plumecast.units import EARTH_RADIUS_M
+
+if TYPE_CHECKING:
+    from plumecast.nearfield.source_models import ReleaseProfile
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,12 @@ class SourceGroup:
     area : True for area sources (heights uniform in [0, height_m]).
     start_s, stop_s : emission window after the run start. [s]
     profile_h, profile_f : piecewise-linear profile, hours after start and factor.
+    rate_edges_s, rate_table_kg_s : a piecewise-constant rate (``amount_kg`` or a
+        tank): ``rate_table_kg_s[i]`` on ``[rate_edges_s[i], rate_edges_s[i+1])``
+        after the run start, zero outside; None for ``rate_kg_s`` (then the rate is
+        ``rate_kg_s``). [s], [kg s-1]
+    source_model : what made the rate table, in words (None with ``rate_kg_s``).
+    notes : the source model's simplifications and figures.
     """
 
     name: str
@@ -55,12 +78,34 @@ class SourceGroup:
     stop_s: float
     profile_h: NDArray[np.float64]
     profile_f: NDArray[np.float64]
+    rate_edges_s: NDArray[np.float64] | None = None
+    rate_table_kg_s: NDArray[np.float64] | None = None
+    source_model: str | None = None
+    notes: tuple[str, ...] = ()
 
     def group_rate(self, t_s: NDArray[np.float64]) -> NDArray[np.float64]:
         """Total emission rate of the group at times ``t_s``. [kg s-1]"""
         f = np.interp(np.asarray(t_s) / 3600.0, self.profile_h, self.profile_f)
         on = (t_s >= self.start_s) & (t_s < self.stop_s)
-        return np.where(on, f, 0.0) * float(self.rate_kg_s.sum())
+        if self.rate_edges_s is None or self.rate_table_kg_s is None:
+            return np.where(on, f, 0.0) * float(self.rate_kg_s.sum())
+        q = self.rate_table_kg_s
+        i = np.searchsorted(self.rate_edges_s, t_s, side="right") - 1
+        table = np.where((i >= 0) & (i < q.size), q[np.clip(i, 0, q.size - 1)], 0.0)
+        return np.where(on, f, 0.0) * table
+
+    def exact_per_step(self, dt_s: float, n_steps: int) -> NDArray[np.float64]:
+        """Mass the rate table emits in each step [kg], integrated exactly: between
+        consecutive knots (table edges, profile hours, start, stop, step edges) the
+        rate is constant and the profile factor linear, so rate x factor at the
+        mid-point times the length is the integral."""
+        assert self.rate_edges_s is not None
+        edges = np.arange(n_steps + 1) * dt_s
+        knots = np.concatenate([edges, self.rate_edges_s, self.profile_h * 3600.0, [self.start_s, self.stop_s]])
+        knots = np.unique(knots[np.isfinite(knots) & (knots >= 0.0) & (knots <= edges[-1])])
+        mass = self.group_rate(0.5 * (knots[:-1] + knots[1:])) * np.diff(knots)
+        cum = np.concatenate([[0.0], np.cumsum(mass)])
+        return np.diff(cum[np.searchsorted(knots, edges)])
 
 
 def source_groups(scenario: Scenario) -> list[SourceGroup]:
@@ -76,7 +121,9 @@ def source_groups(scenario: Scenario) -> list[SourceGroup]:
             ph = np.array([h for h, _ in rel.profile], float)
             pf = np.array([f for _, f in rel.profile], float)
         name = rel.name or f"release {i}"
-        if isinstance(rel, PointRelease):
+        if isinstance(rel, PointRelease) and rel.rate_kg_s is None:
+            groups.append(_table_group(scenario, i, name, stop, ph, pf))
+        elif isinstance(rel, PointRelease):
             lon = ((rel.lon + 180.0) % 360.0) - 180.0
             groups.append(
                 SourceGroup(name, np.array([rel.lat]), np.array([lon]), np.array([rel.rate_kg_s]), 0.0,
@@ -112,8 +159,92 @@ def emitted_per_step(groups: list[SourceGroup], dt_s: float, n_steps: int, subst
     frac = (np.arange(substeps) + 0.5) / substeps
     t = (np.arange(n_steps)[:, None] + frac[None, :]) * dt_s
     for g, grp in enumerate(groups):
-        out[:, g] = grp.group_rate(t).mean(axis=1) * dt_s
+        if grp.rate_edges_s is None:
+            out[:, g] = grp.group_rate(t).mean(axis=1) * dt_s
+        else:
+            out[:, g] = grp.exact_per_step(dt_s, n_steps)
     return out
+
+
+def _table_group(
+    scenario: Scenario, index: int, name: str, stop_s: float, ph: NDArray[np.float64], pf: NDArray[np.float64]
+) -> SourceGroup:
+    """The source group of point release ``index`` given as ``amount_kg`` or a ``tank``."""
+    rel = scenario.releases[index]
+    assert isinstance(rel, PointRelease)
+    start = rel.start_h * 3600.0
+    notes: tuple[str, ...] = ()
+    if rel.tank is not None:
+        prof = tank_profile(scenario, index)
+        edges, rates, model, notes = start + prof.time_s, prof.rate_kg_s, prof.method, tuple(prof.notes)
+    else:
+        assert rel.amount_kg is not None and rel.duration_known_s is not None
+        dur = rel.duration_known_s
+        if dur > 0:
+            end, model = start + dur, f"amount_kg {rel.amount_kg:g} kg at a constant rate over {dur:g} s"
+        else:  # all at once: within the step that holds start_h (particles start at the beginning of a step)
+            dt = scenario.time_step_s
+            end = (math.floor(start / dt + 1e-9) + 1) * dt
+            end = min(end, stop_s) if stop_s > start else end
+            model = f"amount_kg {rel.amount_kg:g} kg at once (emitted within the time step that holds start_h)"
+        edges, rates = np.array([start, end]), np.array([rel.amount_kg / (end - start)])
+    mass = float(np.sum(rates * np.diff(edges)))
+    if not mass > 0.0:
+        raise ScenarioError(f"releases.{index}.tank: its source model ({model}) releases nothing; expected a tank "
+                            "with liquid or gas above ambient pressure (fill_fraction, pressure_bar)")
+    lon = ((rel.lon + 180.0) % 360.0) - 180.0
+    return SourceGroup(name, np.array([rel.lat]), np.array([lon]), np.array([mass / (edges[-1] - edges[0])]), 0.0,
+                       rel.height_m, False, start, stop_s, ph, pf, np.asarray(edges, float), np.asarray(rates, float),
+                       model, notes)
+
+
+def tank_profile(scenario: Scenario, index: int) -> ReleaseProfile:
+    """The release profile of the ``tank`` of point release ``index``
+    (:func:`plumecast.nearfield.source_models.tank_release_profile`, cached).
+
+    The rain-out pool evaporates at the wind of ``local_weather`` (else of a uniform
+    met), floored as ``plumecast zones`` floors it, so both modes run one profile.
+
+    Raises
+    ------
+    ScenarioError
+        naming the key (``releases.0.tank.temperature_c: ...``) when the source
+        model cannot make a profile of the tank.
+    """
+    rel = scenario.releases[index]
+    assert isinstance(rel, PointRelease) and rel.tank is not None
+    wind = None
+    if rel.tank.pool is not None:
+        met = scenario.met
+        if scenario.local_weather is not None:
+            wind = scenario.local_weather.wind_speed_m_s
+        elif met.source == "uniform":
+            wind = math.hypot(met.u_m_s, met.v_m_s)
+        else:
+            raise ScenarioError(f"releases.{index}.tank.pool: the rain-out pool evaporates at the wind at the "
+                                "release; expected local_weather with wind_speed_m_s [m s-1]")
+        from plumecast.nearfield.zones import MIN_WIND_SPEED_M_S
+
+        wind = max(wind, MIN_WIND_SPEED_M_S)
+    agent = scenario.agent
+    try:
+        return _cached_tank_profile(rel.tank, agent.name, agent.molecular_weight_g_mol, wind)
+    except (ValueError, DataFileError) as exc:
+        msg = str(exc)
+        named = re.match(r"^([a-z_]+): (.*)$", msg, re.S)
+        if named and named.group(1) in TankSpec.model_fields:
+            raise ScenarioError(f"releases.{index}.tank.{named.group(1)}: {named.group(2)}") from None
+        raise ScenarioError(f"releases.{index}.tank: {msg}") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_tank_profile(tank: TankSpec, agent: str, molecular_weight_g_mol: float,
+                         wind_speed_m_s: float | None) -> ReleaseProfile:
+    """One source-model run per tank, agent and wind (scenarios are frozen; validation,
+    the run and each plan or member ask for the same profile). Read-only."""
+    from plumecast.nearfield.source_models import tank_release_profile
+
+    return tank_release_profile(tank, agent, molecular_weight_g_mol, wind_speed_m_s)
 
 
 @dataclass(frozen=True)

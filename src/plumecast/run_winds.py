@@ -233,19 +233,13 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     read on levels (3-D) or as one level, and a line saying which and why."""
     cfg = scenario.met
     start = scenario.start64
-    if cfg.vertical is None and str(scenario.backend).startswith("cuda"):
-        # the CUDA kernels carry one wind level (kernels_cuda.check_supported): left to
-        # choose, a GPU run reads one level and says so; vertical: levels is refused there
-        cfg = cfg.model_copy(update={"vertical": "single"})
-        ds, levels, note = scenario_winds(scenario.replace(met=cfg.model_dump(mode="python")))
-        return ds, levels, note + f"; one level because the {scenario.backend} backend has no 3-D winds yet"
     if cfg.source == "uniform":
         return met.uniform_wind(cfg.u_m_s, cfg.v_m_s), False, "winds: uniform (one level at every height)"
     if cfg.source == "climatology":
         month = cfg.month if cfg.month is not None else scenario.start.month
         if cfg.vertical != "levels":
             # one level unless asked: the 3-D kernel path is several times slower than
-            # the single-level one and the GPU kernels have no 3-D winds yet
+            # the single-level one
             ds = met.climatology(month, level_hpa=cfg.level_hpa if cfg.level_hpa is not None else 850.0)
             return ds, False, (f"winds: climatological mean winds, one level ({ds.attrs.get('level', '')}) at "
                                "every height; not a forecast"

@@ -283,9 +283,6 @@ def run(
     step = 0
     if (checkpoint is not None or resume_from is not None) and front is not None:
         raise ScenarioError("checkpoints: a run with a neutralisation front cannot be checkpointed or resumed")
-    if (checkpoint is not None or resume_from is not None) and physics.deposits:
-        raise ScenarioError("checkpoints: a run with deposition cannot be checkpointed or resumed yet (the deposited "
-                            "mass is not kept in the checkpoint); set deposition: off or run without checkpoints")
     if resume_from is not None:
         # the random numbers depend only on (seed, particle, step): this state is all the loop carries
         resume_from.check_matches(n_particles, n_steps, per_out)
@@ -294,6 +291,8 @@ def run(
         particle_steps = resume_from.particle_steps
         fields, tag_fields, times = list(resume_from.fields), list(resume_from.tag_fields), list(resume_from.times)
         resume_from.restore_exposure(sampler_x)
+        # the deposited-mass fields so far, and the [dry, wet] totals the kernels keep adding to
+        dep_fields = resume_from.restore_deposition(removed if physics.deposits else None)
         if checkpoint is not None:
             checkpoint.start_at(step)
     while step < n_steps:
@@ -357,7 +356,9 @@ def run(
             from plumecast.checkpoint import RunState
 
             checkpoint.save(RunState.capture(step, backend.to_host(particles), fields, tag_fields, times, decayed,
-                                             neutralised, particle_steps, sampler_x))
+                                             neutralised, particle_steps, sampler_x,
+                                             deposited=dep_fields if physics.deposits else None,
+                                             removed=removed if physics.deposits else None))
     t = lap("transport loop", t)
     phases["receptor exposure (in loop)"] = t_exposure
     phases["met records (in loop)"] = t_met
@@ -409,10 +410,28 @@ def run(
                "particle_mass_kg": sched_mass(sched, n_particles, particle_mass_kg), "n_particles": n_particles,
                "wind_source": str(wds.attrs.get("source", "")),
                "wind_level": "levels" if winds.levels else str(wds.attrs.get("level", "")),
-               "met_provenance": [*winds.provenance, _deposition_line(physics), *deposition_notes],
+               "met_provenance": [*winds.provenance, _deposition_line(physics), *deposition_notes,
+                                  *source_lines(sched)],
+               "release_provenance": source_lines(sched),
                "met_records_read": winds.records_read, "met_window_records": winds.window_records},
         exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag, deposited=deposited,
     )
+
+
+def source_lines(sched: ReleaseSchedule) -> list[str]:
+    """Which source model made the rate of each release given as a tank or an
+    amount, what it released during the run, and the model's notes."""
+    out = []
+    for g, grp in enumerate(sched.groups):
+        if grp.source_model is None or grp.rate_edges_s is None or grp.rate_table_kg_s is None:
+            continue
+        table = float(np.sum(grp.rate_table_kg_s * np.diff(grp.rate_edges_s)))
+        span = (grp.rate_edges_s[-1] - grp.rate_edges_s[0]) / 60.0
+        out.append(f"source model: {grp.name}: {grp.source_model}; {table:.4g} kg over {span:.4g} min from "
+                   f"{grp.start_s / 3600.0:g} h, {float(sched.emitted_kg[:, g].sum()):.4g} kg of it released "
+                   "during the run")
+        out.extend(f"source model: {grp.name}: {note}" for note in grp.notes)
+    return out
 
 
 def _deposition_line(physics: StepPhysics) -> str:
@@ -566,6 +585,8 @@ def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:
         "met_provenance": "\n".join(str(line) for line in result.stats.get("met_provenance", [])),
         "references": "https://github.com/plumecast (docs/architecture.md)",
     })
+    if result.stats.get("release_provenance"):  # releases given as a tank or an amount
+        ds.attrs["release_provenance"] = "\n".join(str(line) for line in result.stats["release_provenance"])
     b = result.budget
     for key, value in (("released", b.released), ("airborne", b.airborne), ("decayed", b.decayed),
                        ("deposited_dry", b.deposited_dry), ("deposited_wet", b.deposited_wet),

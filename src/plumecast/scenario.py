@@ -15,13 +15,20 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from plumecast.agents import (
     MAX_DRY_VELOCITY_M_S,
@@ -34,6 +41,33 @@ from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
 from plumecast.nearfield.spec import LocalWeather, TankSpec, ZonesConfig
 from plumecast.plans.config import PlanConfig
+from plumecast.scenario_modes import (
+    COMPARE_ONLY_KEYS,
+    ZONES_KEYS,
+    Mode,
+    ignored_keys,
+    ignored_line,
+    readers,
+)
+from plumecast.scenario_yaml import (
+    MAX_ERRORS_SHOWN,
+    MAX_YAML_BYTES,
+    MAX_YAML_NODES,
+    read_scenario_text,
+    where,
+)
+from plumecast.scenario_yaml import existing_path as _existing_path
+from plumecast.scenario_yaml import format_errors as _format_errors
+from plumecast.scenario_yaml import parse_yaml as _parse_yaml
+
+__all__ = [
+    "BYTES_PER_PARTICLE", "COMPARE_ONLY_KEYS", "DEFAULT_SCAVENGING_B", "MAX_ERRORS_SHOWN", "MAX_WIND_M_S",
+    "MAX_YAML_BYTES", "MAX_YAML_NODES", "ZONES_KEYS", "CityRelease", "CitySelection", "DepositionConfig", "GridConfig",
+    "MetConfig", "Mode", "NearFieldConfig", "OutputConfig", "PointRelease", "ProfileTable", "ReceptorConfig",
+    "ReceptorPoint", "Release", "Scenario", "ShelterConfig", "TurbulenceConfig", "available_memory_bytes",
+    "demo_plans_scenario_path", "demo_scenario_path", "ignored_keys", "ignored_line", "load_scenario",
+    "memory_estimate", "readers", "scenario_from_dict",
+]
 
 #: Largest wind speed accepted anywhere [m s-1]: above any measured on Earth (the
 #: strongest surface gust measured, 113 m/s at Barrow Island in 1996, and jet-stream
@@ -98,12 +132,16 @@ class _ReleaseBase(_Model):
 class PointRelease(_ReleaseBase):
     """A point source (stack, vent, rail car, tank).
 
-    How much: ``rate_kg_s`` (every mode), or for ``plumecast zones`` also
-    ``amount_kg`` (``duration_s: 0``: all at once) or a ``tank`` whose source model
-    gives the rate. How long: ``stop_h`` [h after the scenario start] or
-    ``duration_s`` [s after ``start_h``], one of them (both only if they agree).
-    ``temperature_c`` and ``dense_gas`` are read by ``plumecast zones`` (the
-    dense-gas model); ``run`` and ``compare`` follow the gas as passive.
+    How much, in every mode: ``rate_kg_s``, ``amount_kg`` (released evenly over
+    ``duration_s``; ``duration_s: 0``: all at once) or a ``tank`` whose source model
+    (:func:`plumecast.nearfield.source_models.tank_release_profile`) gives the rate
+    over time. How long: ``stop_h`` [h after the scenario start] or ``duration_s`` [s
+    after ``start_h``], one of them (both only if they agree); a tank's profile
+    ends when it is empty, and ``stop_h`` then only cuts it short. With
+    ``amount_kg``, a ``stop_h`` before the end of ``duration_s`` stops the release
+    early (a termination: less than the amount is emitted). ``temperature_c`` and
+    ``dense_gas`` are read by ``plumecast zones`` (the dense-gas model); ``run`` and
+    ``compare`` follow the gas as passive.
     """
 
     type: Literal["point"]
@@ -111,13 +149,13 @@ class PointRelease(_ReleaseBase):
     lon: float = Field(ge=-180, le=360, description="[deg east]")
     height_m: float = Field(0.0, ge=0, le=20000, description="release height above ground [m]")
     rate_kg_s: float | None = Field(None, gt=0, description="emission rate before the profile is applied [kg s-1]")
-    amount_kg: float | None = Field(None, gt=0, description="mass released over duration_s (zones) [kg]")
+    amount_kg: float | None = Field(None, gt=0, description="mass released evenly over duration_s [kg]")
     # exclude: a copy (Scenario.replace, a plan that stops the release, an ensemble
     # member) carries stop_h alone, which may then move without contradicting it
     duration_s: float | None = Field(
         None, ge=0, le=366 * 86400, exclude=True,
         description="how long the release lasts after start_h [s] (sets stop_h); 0 with amount_kg: instantaneous")
-    tank: TankSpec | None = Field(None, description="tank with a hole: its source model gives the rate (zones)")
+    tank: TankSpec | None = Field(None, description="tank with a hole: its source model gives the rate over time")
     temperature_c: float | None = Field(
         None, ge=-273.15, le=2000, description="temperature of the released vapour (zones, dense gas) [degC]")
     dense_gas: Literal["auto", "off"] = Field(
@@ -143,7 +181,8 @@ class PointRelease(_ReleaseBase):
                 "give exactly one of rate_kg_s, amount_kg or tank" + (f" (got {', '.join(given)})" if given else ""))
         if self.duration_s is not None and self.stop_h is not None:
             expected = self.start_h + self.duration_s / 3600.0
-            if abs(self.stop_h - expected) > 1e-9 * max(1.0, abs(expected)):
+            early = self.amount_kg is not None and self.stop_h < expected  # an amount stopped early
+            if abs(self.stop_h - expected) > 1e-9 * max(1.0, abs(expected)) and not early:
                 raise ValueError(
                     f"stop_h: {self.stop_h:g} h disagrees with start_h + duration_s / 3600 = {expected:.6g} h; "
                     "expected one of stop_h or duration_s")
@@ -151,6 +190,15 @@ class PointRelease(_ReleaseBase):
             raise ValueError("duration_s: a release rate needs duration_s > 0 (amount_kg with duration_s: 0 is "
                              "an instantaneous release)")
         return self
+
+    @model_serializer(mode="wrap")
+    def _keep_amount_duration(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``duration_s`` is left out of a copy (it may move ``stop_h``), except with
+        ``amount_kg``, whose rate it sets: a copy stopped early keeps that rate."""
+        data: dict[str, Any] = handler(self)
+        if self.amount_kg is not None and self.duration_s is not None:
+            data["duration_s"] = self.duration_s
+        return data
 
     @property
     def duration_known_s(self) -> float | None:
@@ -418,14 +466,7 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _times(self) -> Scenario:
-        for i, rel in enumerate(self.releases):
-            if isinstance(rel, PointRelease) and rel.rate_kg_s is None:
-                what = "a tank" if rel.tank is not None else "amount_kg"
-                raise ValueError(
-                    f"releases.{i}.rate_kg_s: the particle forecast (run, compare) needs an emission rate; "
-                    f"this release gives {what}, which only plumecast zones reads; expected rate_kg_s [kg s-1] "
-                    "with stop_h or duration_s"
-                )
+        self._sources_for_run()
         if self.duration_h is None and self.end is None:
             raise ValueError("give either duration_h or end")
         if self.duration_h is not None and self.end is not None:
@@ -468,6 +509,23 @@ class Scenario(_Model):
                     f"{_NS_MIN.date().isoformat()} .. {_NS_MAX.date().isoformat()}"
                 )
         return self
+
+    def _sources_for_run(self) -> None:
+        """What the particle forecast needs of an ``amount_kg`` or ``tank`` release."""
+        for i, rel in enumerate(self.releases):
+            if not isinstance(rel, PointRelease) or rel.rate_kg_s is not None:
+                continue
+            if rel.amount_kg is not None and rel.duration_known_s is None:
+                raise ValueError(f"releases.{i}.duration_s: amount_kg needs how long the release lasts; expected "
+                                 "duration_s [s] (0: all at once) or stop_h [h after start]")
+            if (rel.tank is not None and rel.tank.pool is not None and self.local_weather is None
+                    and self.met.source != "uniform"):
+                raise ValueError(f"releases.{i}.tank.pool: the rain-out pool evaporates at the wind at the release; "
+                                 "expected local_weather with wind_speed_m_s [m s-1] (or met.source: uniform)")
+            if self.ensemble is not None and self.ensemble.source_rate_factor is not None:
+                raise ValueError(f"ensemble.source_rate_factor: multiplies rate_kg_s, but releases.{i} gives "
+                                 f"{'a tank' if rel.tank is not None else 'amount_kg'}; expected rate_kg_s "
+                                 "releases, or no source_rate_factor")
 
     # ---- derived quantities (never stored back into the model) ----
     @property
@@ -531,180 +589,12 @@ class Scenario(_Model):
 
 
 # ---------------------------------------------------------------------------
-# loading with file / key / line in every message
-
-
-#: Largest scenario file read [bytes] and largest document once aliases are expanded
-#: [nodes]: a YAML "alias bomb" of a few hundred bytes can otherwise stand for
-#: billions of nodes and exhaust the memory before validation starts.
-MAX_YAML_BYTES = 4 * 1024 * 1024
-MAX_YAML_NODES = 200_000
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves an impossible date (2026-02-30) as text for the model to
-    reject with its key and line, instead of raising ValueError from the parser."""
-
-
-def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
-    except (ValueError, OverflowError):
-        return loader.construct_scalar(node)  # type: ignore[arg-type]
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
-
-
-def _check_yaml_tree(root: yaml.Node, source: str) -> None:
-    """Refuse duplicate keys, recursive aliases and documents that expand (through
-    aliases) to more than :data:`MAX_YAML_NODES` nodes."""
-    size: dict[int, int] = {}
-    active: set[int] = set()
-
-    def expanded(node: yaml.Node) -> int:
-        nid = id(node)
-        if nid in size:
-            return size[nid]
-        if nid in active:
-            raise ScenarioError(f"{source}, line {node.start_mark.line + 1}: a YAML alias refers to itself "
-                                "(recursive anchor); expected plain values")
-        active.add(nid)
-        total = 1
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode) and k.value != "<<":
-                    if k.value in seen:
-                        raise ScenarioError(
-                            f"{source}, line {k.start_mark.line + 1}: duplicate key {k.value!r} (first given on "
-                            f"line {seen[k.value]}); expected each key once"
-                        )
-                    seen[k.value] = k.start_mark.line + 1
-                total += expanded(k) + expanded(v)
-                if total > MAX_YAML_NODES:
-                    break
-        elif isinstance(node, yaml.SequenceNode):
-            for v in node.value:
-                total += expanded(v)
-                if total > MAX_YAML_NODES:
-                    break
-        active.discard(nid)
-        if total > MAX_YAML_NODES:
-            raise ScenarioError(
-                f"{source}: the document expands to more than {MAX_YAML_NODES:,} values (through YAML aliases "
-                f"near line {node.start_mark.line + 1}); expected a scenario of ordinary size"
-            )
-        size[nid] = total
-        return total
-
-    expanded(root)
-
-
-def _parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
-    """The document of ``text`` and its key-path -> line index; ScenarioError if the
-    text is not YAML, too large, has duplicate keys or expands through aliases."""
-    if len(text) > MAX_YAML_BYTES:
-        raise ScenarioError(f"{source}: the file has {len(text):,} characters; expected a scenario of at most "
-                            f"{MAX_YAML_BYTES:,}")
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return None, {}
-        _check_yaml_tree(root, source)
-        data = loader.construct_document(root)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"{source}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    except RecursionError:
-        raise ScenarioError(f"{source}: the document is nested too deeply; expected a scenario of ordinary "
-                            "structure") from None
-    finally:
-        loader.dispose()
-    return data, _line_index(root)
-
-
-def _line_index(root: yaml.Node | None) -> dict[tuple[str | int, ...], int]:
-    """Map each key path of a composed YAML document to its 1-based line number."""
-    index: dict[tuple[str | int, ...], int] = {}
-
-    def walk(node: yaml.Node | None, path: tuple[str | int, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = (*path, str(k.value))
-                index[key] = k.start_mark.line + 1
-                walk(v, key)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                key = (*path, i)
-                index[key] = v.start_mark.line + 1
-                walk(v, key)
-
-    walk(root, ())
-    return index
-
-
-def _format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
-                   reference: str = "docs/scenario.md") -> str:
-    msgs = []
-    for err in exc.errors():
-        # drop the release type tag pydantic puts in the path: releases.0.point.lat -> releases.0.lat
-        loc = tuple(p for i, p in enumerate(err["loc"])
-                    if not (i == 2 and err["loc"][0] == "releases" and p in ("point", "cities")))
-        msg = err["msg"]
-        if err["type"] == "value_error":
-            msg = str(err.get("ctx", {}).get("error", msg))
-            named = re.match(r"^([A-Za-z_][\w.]*): (.*)$", msg, re.S)
-            if named:  # a check across keys that names the key to change first
-                new_loc = (*loc, *(int(p) if p.isdigit() else p for p in named.group(1).split(".")))
-                if not loc or new_loc in lines:
-                    loc, msg = new_loc, named.group(2)
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        line = None
-        for n in range(len(loc), 0, -1):
-            if loc[:n] in lines:
-                line = lines[loc[:n]]
-                break
-        where = f"{source}" + (f", line {line}" if line else "")
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown key (check its spelling; see the scenario reference in {reference})"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        got = err.get("input")
-        got_txt = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict | list) else f" (got {got!r})"
-        if len(got_txt) > 200:
-            got_txt = got_txt[:190] + "...)"
-        msgs.append(f"{where}: {key}: {msg}{got_txt}")
-    if len(msgs) > MAX_ERRORS_SHOWN:
-        msgs = [*msgs[:MAX_ERRORS_SHOWN], f"... and {len(msgs) - MAX_ERRORS_SHOWN:,} more problem(s) not shown"]
-    return "invalid scenario:\n  " + "\n  ".join(msgs)
-
-
-#: Most validation problems listed in one message (the rest are counted).
-MAX_ERRORS_SHOWN = 20
+# loading with file / key / line in every message (the YAML side: plumecast.scenario_yaml)
 
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
     """Validate a mapping as a Scenario. Relative paths are taken from ``base_dir``."""
     return _validate(data, source, {}, base_dir)
-
-
-def _existing_path(
-    path: Path, key: tuple[str, str], expected: str, source: str, lines: dict[tuple[str | int, ...], int],
-    base_dir: Path | None,
-) -> Path:
-    """``path`` made absolute (relative paths start at the scenario file's folder);
-    a ScenarioError naming the key and line if it does not exist."""
-    full = path if path.is_absolute() or base_dir is None else base_dir / path
-    if not full.exists():
-        line = lines.get(key)
-        raise ScenarioError(
-            f"{source}{f', line {line}' if line else ''}: {'.'.join(key)}: file not found: {full} "
-            f"(expected {expected}; relative paths start at the scenario file's folder)"
-        )
-    return full.resolve()
 
 
 def _met_path(
@@ -761,6 +651,7 @@ def _validate(
         updates["receptors"] = rec.model_copy(update={"population_raster": path})
     sc = sc.model_copy(update=updates) if updates else sc
     _check_memory(sc, source, lines)
+    _check_tanks(sc, source, lines)
     if sc.met.source == "file":
         _check_releases_in_met_domain(sc, source, lines)
     return sc
@@ -832,6 +723,21 @@ def _check_memory(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], 
     )
 
 
+def _check_tanks(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
+    """Run each tank's source model now (it is cached for the run), so that a tank
+    it cannot turn into a release profile is named with its file and line."""
+    for i, rel in enumerate(sc.releases):
+        if isinstance(rel, PointRelease) and rel.tank is not None:
+            from plumecast.release import tank_profile
+
+            try:
+                tank_profile(sc, i)
+            except ScenarioError as exc:
+                key, _, msg = str(exc).partition(": ")
+                path = tuple(int(k) if k.isdigit() else k for k in key.split("."))
+                raise ScenarioError(f"{where(source, lines, *path)}: {msg}") from None
+
+
 def _check_releases_in_met_domain(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
     """A point release outside the winds of a met file would leave the domain at once
     and give an all-clear: refuse it, naming the release and the file's domain."""
@@ -875,78 +781,6 @@ def load_scenario(path: str | Path) -> Scenario:
         with the file, key path, line and the expected value for every problem found.
     """
     path = Path(path)
-    try:
-        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
-            raise ScenarioError(f"{path}: the file has {path.stat().st_size:,} bytes; expected a scenario of at "
-                                f"most {MAX_YAML_BYTES:,}")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
+    text = read_scenario_text(path)
     data, lines = _parse_yaml(text, str(path))
     return _validate(data, str(path), lines, path.parent)
-
-
-# ---------------------------------------------------------------------------
-# one scenario language: which mode reads which section
-
-#: Top-level keys ``plumecast zones`` reads; every other key of :class:`Scenario`
-#: (start, met, output, particles, plans, ...) belongs to the particle forecast.
-ZONES_KEYS = frozenset({"name", "description", "agent", "releases", "local_weather", "zones", "receptors",
-                        "shelter", "reference"})
-#: Top-level keys only ``plumecast compare`` reads (``run`` ignores them).
-COMPARE_ONLY_KEYS = frozenset({"plans", "ensemble"})
-Mode = Literal["run", "compare", "zones"]
-
-
-def readers(key: str) -> str:
-    """The modes that read top-level key ``key`` of the scenario language, in words."""
-    if key in COMPARE_ONLY_KEYS:
-        return "compare"
-    if key in ("local_weather", "zones"):
-        return "zones"
-    if key in ZONES_KEYS:
-        return "zones, run and compare"
-    return "run and compare"
-
-
-def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str]:
-    """The sections (and release / receptor keys) of ``sc`` that ``mode`` does not
-    read, each with the modes that read it.
-
-    A section counts when it is given (not left at its default), so a scenario
-    changed with :meth:`Scenario.replace` reports the same as the file it came
-    from. ``reference`` and ``description`` are a record and never listed.
-    """
-    out: dict[str, str] = {}
-    if sc.local_weather is not None:
-        out["local_weather"] = "zones"
-    if sc.zones is not None:
-        out["zones"] = "zones"
-    if mode == "run":
-        if sc.plans:
-            out["plans"] = "compare"
-        if sc.ensemble is not None:
-            out["ensemble"] = "compare"
-    for i, rel in enumerate(sc.releases):
-        if isinstance(rel, PointRelease):
-            if rel.temperature_c is not None:
-                out[f"releases.{i}.temperature_c"] = "zones"
-            if rel.dense_gas != "auto":
-                out[f"releases.{i}.dense_gas"] = "zones"
-    for k, p in enumerate(sc.receptors.points):
-        if p.air_changes_per_hour is not None:
-            out[f"receptors.points.{k}.air_changes_per_hour"] = "zones"
-    return out
-
-
-def ignored_line(ignored: dict[str, str], mode: Mode) -> str | None:
-    """One line for the user: the keys ``mode`` did not read, grouped by the modes
-    that read them (:func:`ignored_keys`); None when it read everything given."""
-    if not ignored:
-        return None
-    by: dict[str, list[str]] = {}
-    for key, who in ignored.items():
-        by.setdefault(who, []).append(key)
-    return f"{mode} ignored: " + "; ".join(f"{', '.join(keys)} (read by {who})" for who, keys in by.items())

@@ -162,9 +162,15 @@ def test_old_and_new_format_identical_with_tank_shelter_points(tmp_path):
     za = compute_zones(a.scenario, consequences=False)
     zb = compute_zones(b.scenario.model_copy(update={"shelter": a.scenario.shelter}), consequences=False)
     _same_zones(za, zb)
-    # run reads the same file, but needs a rate: one clear message naming the key
-    with pytest.raises(ScenarioError, match=r"new.yaml, line \d+: releases.0.rate_kg_s: .*tank.*only plumecast zones"):
-        load_scenario(tmp_path / "new.yaml")
+    # run reads the same file: its particles follow the very profile zones ran (one source model)
+    from plumecast.nearfield.zones import plume_setup
+    from plumecast.release import schedule
+
+    zones_profile = plume_setup(b.scenario).release_profile
+    group = schedule(load_scenario(tmp_path / "new.yaml")).groups[0]
+    assert group.source_model == zones_profile.method
+    assert (group.rate_edges_s == 0.5 * 3600.0 + zones_profile.time_s).all()
+    assert (group.rate_table_kg_s == zones_profile.rate_kg_s).all()
 
 
 def test_old_format_deprecation_note_and_mixing_refused(tmp_path):

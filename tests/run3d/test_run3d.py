@@ -246,13 +246,13 @@ def test_the_default_winds_are_called_climatological_mean_winds():
     assert not np.allclose(r.particles.lon, one.particles.lon)
 
 
-def test_gpu_runs_read_one_level_when_left_to_choose(met_files):
-    """The CUDA kernels carry one wind level: left to choose, a cuda run reads one
-    level of the same files and says why (no GPU needed to check the choice)."""
+def test_gpu_runs_read_the_levels_as_the_cpu_backends_do(met_files):
+    """The CUDA kernels have the 3-D physics: a cuda run reads the levels of a file
+    that has them, as numpy and numba do (no GPU needed to check the choice)."""
     from plumecast.run_winds import scenario_winds
 
     levels_file = met_files["era5"][:1]  # u, v, z and t on six pressure levels
     _, levels, note = scenario_winds(scenario(levels_file, deposition="off"))
     assert levels
-    _, levels, note = scenario_winds(scenario(levels_file, deposition="off", backend="cuda"))
-    assert not levels and "cuda backend has no 3-D winds" in note
+    _, levels_gpu, note_gpu = scenario_winds(scenario(levels_file, deposition="off", backend="cuda"))
+    assert levels_gpu and note_gpu == note

@@ -336,19 +336,3 @@ def test_bad_wind_grid_is_one_clear_error(change, message):
 def test_single_level_grid_is_not_three_d():
     assert not wind_grid(uniform_wind(1.0, 0.0, resolution_deg=5.0)).three_d
     assert _grid(1.0, 0.0, [10.0, 100.0]).three_d
-
-
-def test_cuda_refuses_the_physics_it_does_not_have():
-    """No silent single-level physics on the GPU: the CUDA backend names what it
-    lacks (checked before CuPy is touched, so this runs without a GPU)."""
-    from plumecast.errors import BackendUnavailableError
-    from plumecast.transport.kernels_cuda import check_supported
-
-    single = wind_grid(uniform_wind(1.0, 0.0, resolution_deg=5.0))
-    check_supported(single, StepPhysics(dt_s=60.0, kz_m2_s=5.0))
-    with pytest.raises(BackendUnavailableError, match="winds on 3 levels"):
-        check_supported(_grid(1.0, 0.0, [10.0, 100.0, 1000.0]), StepPhysics(dt_s=60.0))
-    with pytest.raises(BackendUnavailableError, match="vertical velocity, a boundary layer from the met"):
-        check_supported(_met_3d(), StepPhysics(dt_s=60.0))
-    with pytest.raises(BackendUnavailableError, match="deposition"):
-        check_supported(single, StepPhysics(dt_s=60.0, scavenging_a_s=1e-4))

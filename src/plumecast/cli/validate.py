@@ -51,6 +51,29 @@ def _distance_tables(result: Any) -> list[Table]:
     return tables
 
 
+def _lng_arc_tables() -> list[Table]:
+    """Arc-maximum tables of the LNG spill trials (:mod:`plumecast.validation.lng_arcs`)."""
+    from plumecast.numbers import round_sig
+    from plumecast.validation.lng_arcs import evaluate_arcs
+
+    res = evaluate_arcs()
+    pairs = Table(title="LNG spills: arc-maximum methane (mole %), measured vs plumecast zones")
+    for col in ("trial", "class", "rate kg/s", "10-m wind m/s", "distance m", "observed %", "predicted %", "model"):
+        pairs.add_column(col, justify="left" if col in ("trial", "model") else "right")
+    for r in res.results:
+        for i, (x, o, p) in enumerate(zip(r.distances_m, r.observed_pct, r.predicted_pct, strict=True)):
+            head = [r.trial.name, r.pg_class, f"{round_sig(r.trial.rate_kg_s, 3):g}",
+                    f"{round_sig(r.trial.wind_10m_m_s):g}"] if i == 0 else ["", "", "", ""]
+            pairs.add_row(*head, f"{x:g}", f"{round_sig(o):g}", f"{round_sig(p):g}", r.model if i == 0 else "")
+    sc = Table(title=f"scores of the arc maxima, per trial and over all arcs ({_CRITERIA})")
+    for col in ("trial", "n arcs", "FAC2", "FB", "NMSE", "MG", "VG"):
+        sc.add_column(col, justify="left" if col == "trial" else "right")
+    for r in res.results:
+        sc.add_row(r.trial.name, *_row(r.scores))
+    sc.add_row("all trials", *_row(res.overall))
+    return [pairs, sc]
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``validate`` sub-app (commands ``prairie-grass`` and ``dense-gas``) to ``app``."""
     validate_app = typer.Typer(help="Validate plumecast against field measurements.", no_args_is_help=True)
@@ -146,6 +169,15 @@ def register(app: typer.Typer) -> None:
             f"winds measured below 10 m carried to 10 m with a neutral log profile (z0 = {BURRO_ROUGHNESS_M:g} m); "
             "two trials only, and the workbook was fitted to data that include LNG spills: not an independent "
             "test (src/plumecast/data/dense_gas/PROVENANCE.md)",
+            highlight=False,
+        )
+        for lng_table in _lng_arc_tables():
+            console.print(fold(lng_table))
+        console.print(
+            "LNG spills: inputs from the FDS validation suite (firemodels/fds, firemodels/exp; NFPA/FPRF LNG model "
+            "evaluation database), 10-m wind from the measured profile, class from the Obukhov length (Golder); "
+            "Falcon 1/3/4 left out (vapour fence around the spill, which the model has no way to represent); "
+            "src/plumecast/data/dense_gas/PROVENANCE.md",
             highlight=False,
         )
 

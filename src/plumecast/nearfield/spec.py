@@ -5,7 +5,8 @@ These models are part of the one scenario language (:mod:`plumecast.scenario`,
 ``pool``) instead of a rate, the ``local_weather`` section holds the one set of
 observations at the release that ``plumecast zones`` needs, and the ``zones``
 section its levels of concern. ``plumecast run`` and ``plumecast compare`` read
-none of them (they say so). They live here, apart from :mod:`plumecast.nearfield.zones`,
+the ``tank`` too (its source model's rate becomes their particle release) and
+ignore the rest (they say so). They live here, apart from :mod:`plumecast.nearfield.zones`,
 so that the scenario module can use them without importing the zone computation.
 """
 
@@ -44,7 +45,9 @@ class PoolSpec(BaseModel):
 
 class TankSpec(BaseModel):
     """A tank with a hole (``plumecast.nearfield.source_models``): liquefied gas under its own
-    vapour pressure, or a gas-filled tank when ``pressure_bar`` is given.
+    vapour pressure, or a gas-filled tank when ``pressure_bar`` is given. Its release
+    profile (:func:`~plumecast.nearfield.source_models.tank_release_profile`) drives
+    ``zones``, ``run`` and ``compare`` alike.
 
     ``hole_height_m`` is measured from the tank bottom; ``height_m`` defaults to a
     vertical cylinder as high as wide.
@@ -66,7 +69,8 @@ class TankSpec(BaseModel):
     @model_validator(mode="after")
     def _hole_in_tank(self) -> TankSpec:
         if self.height_m is not None and self.hole_height_m > self.height_m:
-            raise ValueError(f"hole_height_m {self.hole_height_m} is above the tank height {self.height_m}")
+            raise ValueError(f"hole_height_m: {self.hole_height_m:g} m is above the tank's height_m "
+                             f"{self.height_m:g} m; expected a hole in the tank (hole_height_m <= height_m)")
         return self
 
 

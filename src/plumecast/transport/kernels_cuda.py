@@ -27,10 +27,26 @@ CuPy is an optional extra (``pip install "plumecast[gpu]"``); without it, or
 without a CUDA device, asking for a ``cuda`` backend raises
 BackendUnavailableError. There is no silent fallback.
 
-Not yet on the GPU: winds on more than one level, vertical advection, a boundary
-layer from the met and deposition (the 3-D physics of :mod:`kernels_numpy`). A run
-that needs them raises BackendUnavailableError naming what is missing
-(:func:`check_supported`) rather than running the single-level physics.
+Winds on levels, vertical advection, a boundary layer from the met and deposition
+(the 3-D path of :mod:`kernels_numpy`) run in a third kernel, ``advance3d_f64``
+(:mod:`kernels_cuda_3d`), float64 for both variants, taken when the WindGrid has
+more than one level, ``w`` or boundary-layer fields, or deposition is on; it adds
+the dry and wet deposited masses to ``removed`` and to the sampler's ``deposited``
+grid as the other backends do.
+
+What was tested, and how (session 10, on a machine without a GPU): the CUDA C of all
+three kernels compiled by the host C++ compiler with a prelude standing in for the
+CUDA built-ins (``PLUMECAST_HOST``; ``tests/transport/cuda_host.py``), run thread
+by thread through this module's own :class:`CudaBackend` with a NumPy stand-in for
+CuPy, against the NumPy oracle (``tests/transport/test_cuda_on_cpu.py``: positions to
+1e-6 deg, heights to 1e-3 m, masses and decayed, deposited and sampled totals to 1e-9
+relative, grids cell by cell to 1e-6, exits identical, a whole 3-D run with
+deposition through the runner; measured differences were ~1e-13 deg and ~1e-15
+relative); and the sources compiled to PTX for sm_90
+by nvcc 13.0 (the 3-D kernel: 156 registers, no spills). numba's CUDA simulator
+cannot run CUDA C, so it was not used. Not run on a GPU: NVRTC's build, the
+shared-memory reductions, atomics under contention, and the speed of the 3-D kernel
+(``tests/test_gpu.py`` has the 3-D comparisons for a machine with one).
 """
 
 from __future__ import annotations
@@ -42,6 +58,7 @@ from typing import Any, cast
 import numpy as np
 
 from plumecast.errors import BackendUnavailableError
+from plumecast.transport import kernels_cuda_3d
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import Particles
 from plumecast.transport.rng import seed_key
@@ -141,6 +158,10 @@ __device__ __forceinline__ bool inside(const Grid& g, double lon, double lat) {
     g.lon0 = g_lon0; g.dlon = g_dlon; g.lat0 = g_lat0; g.dlat = g_dlat; \
     double dec = 0.0;
 
+#ifdef PLUMECAST_HOST
+/* the tests' CPU build of this source (one thread at a time): no block reduction */
+#define KERNEL_EPILOGUE if (dec != 0.0) atomicAdd(decayed, dec);
+#else
 /* block reduction of the decayed mass: one atomic per block */
 #define KERNEL_EPILOGUE \
     __shared__ double sdec[256]; \
@@ -151,6 +172,7 @@ __device__ __forceinline__ bool inside(const Grid& g, double lon, double lat) {
         __syncthreads(); \
     } \
     if (threadIdx.x == 0 && sdec[0] != 0.0) atomicAdd(decayed, sdec[0]);
+#endif
 
 __device__ __forceinline__ void vertical(double* z, double h, double sig_z, double xi3) {
     /* reflect at 0 and h as often as needed: fold into [0, h] (kernels_numpy.fold_into_layer) */
@@ -196,6 +218,7 @@ extern "C" __global__ void advance_f64(KERNEL_ARGS) {
             bool exited = false;
             for (int step = first; step < step0 + nsteps; ++step) {
                 int s = step - step0;
+                double zn = z;  /* committed with the step: an exiting particle keeps its height */
                 double vx, vy, vz;
                 bool ok1 = interp<double>(vec, g, k0[s], w0[s], lo, la, &vx, &vy, &vz);
                 double qx, qy, qz, lom, lam, r, d;
@@ -238,7 +261,7 @@ extern "C" __global__ void advance_f64(KERNEL_ARGS) {
                     if (kz > 0.0 && z <= h) {
                         double s3, c3;
                         sincos(TWO_PI * uniform53(base, 4), &s3, &c3);
-                        vertical(&z, h, sig_z, sqrt(-2.0 * log(uniform53(base, 3))) * c3);
+                        vertical(&zn, h, sig_z, sqrt(-2.0 * log(uniform53(base, 3))) * c3);
                     }
                 }
                 double nx = px + dx, ny = py + dy, nz = pz + dz;
@@ -261,6 +284,7 @@ extern "C" __global__ void advance_f64(KERNEL_ARGS) {
                 double mn = m * decay_factor;
                 dec += m - mn;
                 m = mn;
+                z = zn;
                 px = nx; py = ny; pz = nz;
                 lo = lon_n; la = lat_n;
                 sample(acc, do_sample, z, layer, lo, la, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
@@ -301,6 +325,7 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
             bool exited = false;
             for (int step = first; step < step0 + nsteps; ++step) {
                 int s = step - step0;
+                double zn = z;  /* committed with the step: an exiting particle keeps its height */
                 float fx = (float)px, fy = (float)py, fz = (float)pz;
                 float vx, vy, vz;
                 bool ok1 = interp<float>(vec, g, k0[s], (float)w0[s], lof, laf, &vx, &vy, &vz);
@@ -343,7 +368,7 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
                     if (kz > 0.0 && z <= h) {
                         float s3, c3;
                         __sincosf((float)TWO_PI * uniform24(base, 4), &s3, &c3);
-                        vertical(&z, h, sig_z, (double)(sqrtf(-2.f * __logf(uniform24(base, 3))) * c3));
+                        vertical(&zn, h, sig_z, (double)(sqrtf(-2.f * __logf(uniform24(base, 3))) * c3));
                     }
                 }
                 /* double accumulation; |n|^2 = 1 + e with e ~ 1e-6: 1/sqrt(1+e) by its series */
@@ -368,6 +393,7 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
                 double mn = m * decay_factor;
                 dec += m - mn;
                 m = mn;
+                z = zn;
                 px = nx; py = ny; pz = nz;
                 lof = lon_n; laf = lat_n;
                 sample(acc, do_sample, z, layer, (double)lon_n, (double)lat_n, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
@@ -386,24 +412,6 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
 
 _THREADS = 256
 VARIANTS = ("float64", "mixed")
-
-
-def check_supported(wind: WindGrid, physics: StepPhysics) -> None:
-    """Raise BackendUnavailableError if the run needs physics the CUDA kernels do
-    not have yet (see the module docstring)."""
-    missing = []
-    if wind.nz > 1:
-        missing.append(f"winds on {wind.nz} levels")
-    if wind.w is not None:
-        missing.append("vertical velocity")
-    if wind.surface is not None:
-        missing.append("a boundary layer from the met")
-    if physics.deposits:
-        missing.append("dry deposition / wet scavenging")
-    if missing:
-        raise BackendUnavailableError(
-            f"backend 'cuda': {', '.join(missing)} are not in the CUDA kernel yet; use backend 'numba' "
-            "(or single-level met without deposition on the GPU)")
 
 
 def _cupy() -> Any:
@@ -434,14 +442,18 @@ class DeviceParticles(Particles):
 class CudaBackend:
     """Device-resident particle runs on an NVIDIA GPU through CuPy."""
 
-    def __init__(self, variant: str = "float64") -> None:
+    def __init__(self, variant: str = "float64", array_module: Any = None) -> None:
+        """``array_module``: CuPy (None: import it and check for a device), or a
+        stand-in with its interface (the tests run this class on the CPU with one)."""
         if variant not in VARIANTS:
             raise BackendUnavailableError(f"cuda variant {variant!r}: expected one of {', '.join(VARIANTS)}")
-        self.cp = _cupy()
+        self.cp = _cupy() if array_module is None else array_module
         self.variant = variant
         self.name = "cuda" if variant == "float64" else "cuda-mixed"
         self._module = self.cp.RawModule(code=_SOURCE, options=("--std=c++14",))
         self._kernel = self._module.get_function("advance_f64" if variant == "float64" else "advance_mixed")
+        self._kernel_3d: Any = None  # compiled at the first 3-D call
+        self._met3_cache: tuple[WindGrid, tuple[Any, ...]] | None = None
         self._wind_cache: tuple[WindGrid, Any] | None = None
         self._tw_cache: dict[tuple[int, float, int, int], tuple[WindGrid, tuple[Any, Any, Any, Any]]] = {}
 
@@ -486,7 +498,7 @@ class CudaBackend:
     def _wind(self, wind: WindGrid) -> Any:
         # keep a reference to the WindGrid itself: an id() could be reused by a new object
         if self._wind_cache is None or self._wind_cache[0] is not wind:
-            v = wind.vec[:, 0]  # (time, 3, lat, lon): one level (check_supported refuses more)
+            v = wind.vec[:, 0]  # (time, 3, lat, lon): the single-level kernel's one level
             packed = np.zeros((v.shape[0], v.shape[2], v.shape[3], 4), np.float32)
             packed[..., :3] = np.moveaxis(v, 1, -1)
             self._wind_cache = (wind, self.cp.asarray(packed))
@@ -519,9 +531,9 @@ class CudaBackend:
         removed: np.ndarray | None = None,
     ) -> float:
         """Advance device particles (from :meth:`to_device`); host particles are
-        copied in and back. ``removed`` (dry, wet deposited mass) gets nothing: the
-        CUDA kernels refuse runs with deposition (:func:`check_supported`)."""
-        check_supported(wind, physics)
+        copied in and back. Returns the mass decayed [kg]; ``removed`` (dry, wet) gets
+        the mass deposited (the 3-D kernel: winds on levels, ``w``, a boundary layer
+        from the met or deposition; the single-level kernel otherwise)."""
         cp = self.cp
         on_host = not isinstance(particles, DeviceParticles)
         dev = self.to_device(particles) if on_host else cast(DeviceParticles, particles)
@@ -532,36 +544,83 @@ class CudaBackend:
             np.int32(wind.polar_north), np.int32(wind.vec.shape[0]),
             np.float64(wind.lon0), np.float64(wind.dlon), np.float64(wind.lat0), np.float64(wind.dlat),
         )
-        decayed = cp.zeros(1, cp.float64)
+        three_d = wind.three_d or physics.deposits
+        sums = cp.zeros(3 if three_d else 1, cp.float64)  # decayed (and dry, wet deposited) mass
+        acc = self._device_grid(None if sampler is None else sampler.acc)
+        sp: tuple[Any, ...] = (0, 0.0, 1.0, 0, 0.0, 1.0, 0, 0.0)
+        dep = None
         if sampler is not None:
-            acc = cp.asarray(sampler.acc) if isinstance(sampler.acc, np.ndarray) else sampler.acc
             sp = (1, sampler.lon0, sampler.dlon, sampler.nlon, sampler.lat0, sampler.dlat, sampler.nlat,
                   sampler.layer_depth_m)
-        else:
-            acc = cp.zeros(1, cp.float64)
-            sp = (0, 0.0, 1.0, 0, 0.0, 1.0, 0, 0.0)
+            if three_d and physics.deposits and sampler.deposited is not None:
+                dep = self._device_grid(sampler.deposited)
         n = len(dev)
-        args = (
-            dev.lon, dev.lat, dev.z, dev.mass, dev.birth_step, dev.status, dev.pid,
-            self._wind(wind), *grid,
-            k0, w0, km, wm,
-            np.int32(step0), np.int32(nsteps), np.float64(dt), np.float64(physics.kh_m2_s),
-            np.float64(physics.kz_m2_s), np.float64(physics.mixing_height_m),
-            np.float64(math.exp(-physics.decay_rate_s * dt)), seed_key(physics.seed),
-            np.int32(sp[0]), np.float64(sp[1]), np.float64(sp[2]), np.int32(sp[3]), np.float64(sp[4]),
-            np.float64(sp[5]), np.int32(sp[6]), np.float64(sp[7]),
-            acc, decayed, np.int64(n),
-        )
+        head = (dev.lon, dev.lat, dev.z, dev.mass, dev.birth_step, dev.status, dev.pid)
+        steps = (np.int32(step0), np.int32(nsteps), np.float64(dt), np.float64(physics.kh_m2_s),
+                 np.float64(physics.kz_m2_s), np.float64(physics.mixing_height_m),
+                 np.float64(math.exp(-physics.decay_rate_s * dt)), seed_key(physics.seed))
+        sample = (np.int32(sp[0]), np.float64(sp[1]), np.float64(sp[2]), np.int32(sp[3]), np.float64(sp[4]),
+                  np.float64(sp[5]), np.int32(sp[6]), np.float64(sp[7]), acc)
+        if three_d:
+            wv, sf, zm, zinv, ztab, zpar, tab = self._met3(wind)
+            kernel = self._get_kernel_3d()
+            args: tuple[Any, ...] = (
+                *head, wv, sf, *grid,
+                np.int32(wind.nz), zm, zinv, ztab, np.int32(ztab.size), *(np.float64(x) for x in zpar),
+                k0, w0, km, wm, *steps,
+                np.int32(wind.w is not None), np.int32(wind.surface is not None), np.int32(physics.deposits),
+                np.float64(physics.kz_free_m2_s), np.float64(physics.dry_velocity_m_s),
+                np.float64(physics.scavenging_a_s), np.float64(physics.scavenging_b), tab,
+                *sample, np.int32(dep is not None), cp.zeros(1, cp.float64) if dep is None else dep, sums,
+                np.int64(n),
+            )
+        else:
+            kernel = self._kernel
+            args = (*head, self._wind(wind), *grid, k0, w0, km, wm, *steps, *sample, sums, np.int64(n))
         blocks = (n + _THREADS - 1) // _THREADS
         if blocks > 0:
-            self._kernel((blocks,), (_THREADS,), args)
+            kernel((blocks,), (_THREADS,), args)
         if sampler is not None and isinstance(sampler.acc, np.ndarray):
             sampler.acc[...] = cp.asnumpy(acc)
+        if dep is not None and sampler is not None and isinstance(sampler.deposited, np.ndarray):
+            sampler.deposited[...] = cp.asnumpy(dep)
         if on_host:
             host = self.to_host(dev)
             for name in ("lon", "lat", "z", "mass", "status"):
                 getattr(particles, name)[...] = getattr(host, name)
-        return float(decayed.get()[0])
+        out = self.to_numpy(sums)
+        if three_d and removed is not None:
+            removed += out[1:]
+        return float(out[0])
+
+    def _device_grid(self, a: Any) -> Any:
+        """An output grid on the device (a host one is copied in; None: a dummy)."""
+        if a is None:
+            return self.cp.zeros(1, self.cp.float64)
+        return self.cp.asarray(a) if isinstance(a, np.ndarray) else a
+
+    def _get_kernel_3d(self) -> Any:
+        """The 3-D kernel, compiled at first use, without multiply-add contraction
+        (see :mod:`kernels_cuda_3d`)."""
+        if self._kernel_3d is None:
+            module = self.cp.RawModule(code=_SOURCE + kernels_cuda_3d.source_3d(),
+                                       options=("--std=c++14", "--fmad=false"))
+            self._kernel_3d = module.get_function("advance3d_f64")
+        return self._kernel_3d
+
+    def _met3(self, wind: WindGrid) -> tuple[Any, ...]:
+        """The 3-D kernel's met on the device: packed wind and w, boundary-layer
+        fields, level lookup (:mod:`kernels_cuda_3d`) and the profile table; kept
+        for the last WindGrid (the object itself, not its id)."""
+        if self._met3_cache is None or self._met3_cache[0] is not wind:
+            self._met3_cache = None  # free the previous grid's arrays first
+            cp = self.cp
+            zm, zinv, ztab, zpar = kernels_cuda_3d.level_arrays(wind)
+            met = (cp.asarray(kernels_cuda_3d.pack_wind(wind)), cp.asarray(kernels_cuda_3d.pack_surface(wind)),
+                   cp.asarray(zm), cp.asarray(zinv), cp.asarray(ztab), zpar,
+                   cp.asarray(kernels_cuda_3d.profile_table()))
+            self._met3_cache = (wind, met)
+        return self._met3_cache[1]
 
 
 _BACKENDS: dict[str, CudaBackend] = {}

@@ -82,7 +82,7 @@ def _inv_sqrt_1p(e):  # type: ignore[no-untyped-def]
     return 1.0 / math.sqrt(1.0 + e)
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
+@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     """Offsets of the four grid nodes round (lon, lat) in a (lat, lon) plane and their
     bilinear weights, ``o00, o01, o10, o11, w00, w01, w10, w11``, and whether the
@@ -135,49 +135,8 @@ def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     ``vf`` is the wind flattened from (time, 3, lat, lon); ``fpar`` holds
     (lon0, dlon, lat0, dlat, 1/dlon, 1/dlat). Same arithmetic as the oracle's
     ``interpolate_wind`` up to the rounding of a multiplication by 1/dlon."""
-    nlon = ipar[0]
-    nlat = ipar[1]
-    ok = True
-    fi = (lon - fpar[0]) * fpar[4]
-    if ipar[2] == 1:
-        if fi < 0.0:
-            fi += nlon
-        elif fi >= nlon:
-            fi -= nlon
-        if fi < 0.0 or fi >= nlon:  # far outside [-180, 180): the general wrap
-            fi = fi - math.floor(fi / nlon) * nlon
-    else:
-        if fi < 0.0 or fi > nlon - 1:
-            ok = False
-        fi = min(max(fi, 0.0), nlon - 1.0)
-    i0 = min(int(fi), nlon - 1)
-    a = fi - i0
-    i1 = i0 + 1
-    if i1 >= nlon:
-        i1 = 0 if ipar[2] == 1 else nlon - 1
-    fj = (lat - fpar[2]) * fpar[5]
-    if fj < 0.0:
-        if ipar[3] == 0:
-            ok = False
-        fj = 0.0
-    if fj > nlat - 1:
-        if ipar[4] == 0:
-            ok = False
-        fj = nlat - 1.0
-    j0 = min(int(fj), nlat - 1)
-    b = fj - j0
-    j1 = min(j0 + 1, nlat - 1)
-    # unsigned offsets (all are >= 0): numba wraps negative signed indices round,
-    # a compare and select on every load otherwise
-    plane = np.uint64(nlat * nlon)
-    o00 = np.uint64(j0 * nlon + i0)
-    o01 = np.uint64(j0 * nlon + i1)
-    o10 = np.uint64(j1 * nlon + i0)
-    o11 = np.uint64(j1 * nlon + i1)
-    w00 = (1.0 - a) * (1.0 - b)
-    w01 = a * (1.0 - b)
-    w10 = (1.0 - a) * b
-    w11 = a * b
+    o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
+    plane = np.uint64(ipar[1] * ipar[0])
     base = np.uint64(k * 3) * plane
     vx = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
     base += plane
@@ -198,7 +157,7 @@ def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     return vx, vy, vz, ok
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
+@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     """The particle's lower level, weight of the level above and log-law factor
     (:func:`kernels_numpy.level_weights`), found from the lookup table of
@@ -217,19 +176,14 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     return lev, (z - zm[lev]) * zinv[lev], 1.0
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _bil4(f, off, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
-    """Bilinear interpolation of the value ``off`` places after each corner's start."""
-    return w00 * f[b00 + off] + w01 * f[b01 + off] + w10 * f[b10 + off] + w11 * f[b11 + off]
-
-
-@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
+@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w):  # type: ignore[no-untyped-def]
     """Wind (and vertical velocity) of record ``k`` at height weights (lev, c).
 
     ``vf`` is the packed (time, lat, lon, nz, 4) array of :func:`_packed`: a node's
     (vx, vy, vz, w) on two adjacent levels are 32 contiguous bytes, so a corner costs
-    one cache line instead of eight of the (time, nz, 3, lat, lon) layout."""
+    one cache line instead of eight of the (time, nz, 3, lat, lon) layout. Written
+    out load by load (a helper per component would be 16 more inlined calls)."""
     nz4 = np.uint64(nz * 4)
     kb = np.uint64(k) * plane
     lo4 = np.uint64(lev * 4)
@@ -237,32 +191,65 @@ def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, w
     b01 = (kb + o01) * nz4 + lo4
     b10 = (kb + o10) * nz4 + lo4
     b11 = (kb + o11) * nz4 + lo4
-    ax = _bil4(vf, np.uint64(0), b00, b01, b10, b11, w00, w01, w10, w11)
-    ay = _bil4(vf, np.uint64(1), b00, b01, b10, b11, w00, w01, w10, w11)
-    az = _bil4(vf, np.uint64(2), b00, b01, b10, b11, w00, w01, w10, w11)
+    ax = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
+    b00 += np.uint64(1)
+    b01 += np.uint64(1)
+    b10 += np.uint64(1)
+    b11 += np.uint64(1)
+    ay = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
+    b00 += np.uint64(1)
+    b01 += np.uint64(1)
+    b10 += np.uint64(1)
+    b11 += np.uint64(1)
+    az = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
+    b00 += np.uint64(1)
+    b01 += np.uint64(1)
+    b10 += np.uint64(1)
+    b11 += np.uint64(1)
     aw = 0.0
     if want_w:
-        aw = _bil4(vf, np.uint64(3), b00, b01, b10, b11, w00, w01, w10, w11)
+        aw = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
     if c > 0.0:
-        ax = (1.0 - c) * ax + c * _bil4(vf, np.uint64(4), b00, b01, b10, b11, w00, w01, w10, w11)
-        ay = (1.0 - c) * ay + c * _bil4(vf, np.uint64(5), b00, b01, b10, b11, w00, w01, w10, w11)
-        az = (1.0 - c) * az + c * _bil4(vf, np.uint64(6), b00, b01, b10, b11, w00, w01, w10, w11)
+        b00 += np.uint64(1)
+        b01 += np.uint64(1)
+        b10 += np.uint64(1)
+        b11 += np.uint64(1)
+        ux = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
+        b00 += np.uint64(1)
+        b01 += np.uint64(1)
+        b10 += np.uint64(1)
+        b11 += np.uint64(1)
+        uy = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
+        b00 += np.uint64(1)
+        b01 += np.uint64(1)
+        b10 += np.uint64(1)
+        b11 += np.uint64(1)
+        uz = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
+        ax = (1.0 - c) * ax + c * ux
+        ay = (1.0 - c) * ay + c * uy
+        az = (1.0 - c) * az + c * uz
         if want_w:
-            aw = (1.0 - c) * aw + c * _bil4(vf, np.uint64(7), b00, b01, b10, b11, w00, w01, w10, w11)
+            b00 += np.uint64(1)
+            b01 += np.uint64(1)
+            b10 += np.uint64(1)
+            b11 += np.uint64(1)
+            aw = (1.0 - c) * aw + c * (w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11])
     return ax, ay, az, aw
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _interp3(vf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ipar, want_w):  # type: ignore[no-untyped-def]
-    """Wind on levels: each record at the particle's height (:func:`_record3`), then
-    linear in time, then the log-law factor ``f`` (the oracle's ``interpolate_wind``
-    with levels)."""
+@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
+def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar, want_w):  # type: ignore[no-untyped-def]
+    """Wind on levels at (lon, lat): each record at the particle's height
+    (:func:`_record3`), then linear in time, then the log-law factor ``f`` (the
+    oracle's ``interpolate_wind`` with levels); also the corners of
+    :func:`_corners`, for the boundary-layer fields, and whether the point is inside."""
+    o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
     nz = ipar[6]
     plane = np.uint64(ipar[1] * ipar[0])
     vx, vy, vz, vw = _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w)
     if w > 0.0:
-        k1 = min(k + 1, ipar[5] - 1)
-        ux, uy, uz, uw = _record3(vf, k1, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w)
+        ux, uy, uz, uw = _record3(vf, min(k + 1, ipar[5] - 1), lev, c, nz, plane, o00, o01, o10, o11,
+                                  w00, w01, w10, w11, want_w)
         vx = (1.0 - w) * vx + w * ux
         vy = (1.0 - w) * vy + w * uy
         vz = (1.0 - w) * vz + w * uz
@@ -272,52 +259,48 @@ def _interp3(vf, k, w, lev, c, f, o00, o01, o10, o11, w00, w01, w10, w11, ipar, 
         vy *= f
         vz *= f
         vw *= f
-    return vx, vy, vz, vw
+    return vx, vy, vz, vw, ok, (o00, o01, o10, o11), (w00, w01, w10, w11)
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _surface_record(sf, k, plane, o00, o01, o10, o11, w00, w01, w10, w11, precip):  # type: ignore[no-untyped-def]
+@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
+def _surface_record(sf, k, plane, o, wt, precip):  # type: ignore[no-untyped-def]
+    """The boundary-layer fields of record ``k`` at the corners ``o`` (weights ``wt``)."""
     kb = np.uint64(k) * plane
     e = np.uint64(8)
-    b00 = (kb + o00) * e
-    b01 = (kb + o01) * e
-    b10 = (kb + o10) * e
-    b11 = (kb + o11) * e
-    h = _bil4(sf, np.uint64(0), b00, b01, b10, b11, w00, w01, w10, w11)
-    us = _bil4(sf, np.uint64(1), b00, b01, b10, b11, w00, w01, w10, w11)
-    il = _bil4(sf, np.uint64(2), b00, b01, b10, b11, w00, w01, w10, w11)
-    ws = _bil4(sf, np.uint64(3), b00, b01, b10, b11, w00, w01, w10, w11)
-    pr = _bil4(sf, np.uint64(4), b00, b01, b10, b11, w00, w01, w10, w11) if precip else 0.0
+    b00 = (kb + o[0]) * e
+    b01 = (kb + o[1]) * e
+    b10 = (kb + o[2]) * e
+    b11 = (kb + o[3]) * e
+    h = wt[0] * sf[b00] + wt[1] * sf[b01] + wt[2] * sf[b10] + wt[3] * sf[b11]
+    one = np.uint64(1)
+    us = wt[0] * sf[b00 + one] + wt[1] * sf[b01 + one] + wt[2] * sf[b10 + one] + wt[3] * sf[b11 + one]
+    two = np.uint64(2)
+    il = wt[0] * sf[b00 + two] + wt[1] * sf[b01 + two] + wt[2] * sf[b10 + two] + wt[3] * sf[b11 + two]
+    three = np.uint64(3)
+    ws = wt[0] * sf[b00 + three] + wt[1] * sf[b01 + three] + wt[2] * sf[b10 + three] + wt[3] * sf[b11 + three]
+    pr = 0.0
+    if precip:
+        four = np.uint64(4)
+        pr = wt[0] * sf[b00 + four] + wt[1] * sf[b01 + four] + wt[2] * sf[b10 + four] + wt[3] * sf[b11 + four]
     return h, us, il, ws, pr
 
 
-@numba.njit(error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _surface(sf, k, w, o00, o01, o10, o11, w00, w01, w10, w11, ipar, precip):  # type: ignore[no-untyped-def]
+@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
+def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
-    if ``precip``) at the corners from :func:`_corners`, linear in time. ``sf`` is the
-    packed (time, lat, lon, 8) array of :func:`_packed` (one cache line a corner)."""
+    if ``precip``) at the corners ``o`` of :func:`_corners` (weights ``wt``), linear
+    in time. ``sf`` is the packed (time, lat, lon, 8) array of :func:`_packed` (one
+    cache line a corner)."""
     plane = np.uint64(ipar[1] * ipar[0])
-    h, us, il, ws, pr = _surface_record(sf, k, plane, o00, o01, o10, o11, w00, w01, w10, w11, precip)
+    h, us, il, ws, pr = _surface_record(sf, k, plane, o, wt, precip)
     if w > 0.0:
-        h1, us1, il1, ws1, pr1 = _surface_record(sf, min(k + 1, ipar[5] - 1), plane, o00, o01, o10, o11, w00, w01, w10, w11, precip)
+        h1, us1, il1, ws1, pr1 = _surface_record(sf, min(k + 1, ipar[5] - 1), plane, o, wt, precip)
         h = (1.0 - w) * h + w * h1
         us = (1.0 - w) * us + w * us1
         il = (1.0 - w) * il + w * il1
         ws = (1.0 - w) * ws + w * ws1
         pr = (1.0 - w) * pr + w * pr1
     return h, us, il, ws, pr
-
-
-@numba.njit(error_model="numpy")  # see _HELPER
-def _vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base):  # type: ignore[no-untyped-def]
-    """:func:`plumecast.transport.boundary_layer.vertical_step`, compiled apart."""
-    return bl.vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base)
-
-
-@numba.njit(error_model="numpy")  # see _HELPER
-def _removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt):  # type: ignore[no-untyped-def]
-    """:func:`plumecast.transport.boundary_layer.removal_factors`, compiled apart."""
-    return bl.removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt)
 
 
 @numba.njit(inline="always")
@@ -361,10 +344,9 @@ def _step(  # type: ignore[no-untyped-def]
     if three_d:
         wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, p3 = met3
         lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
-        o00, o01, o10, o11, w00, w01, w10, w11, ok1 = _corners(lo, la, fpar, ipar)
-        vx, vy, vz, _vw = _interp3(wf, k0s, w0s, lev, cz, fz, o00, o01, o10, o11, w00, w01, w10, w11, ipar, False)
+        vx, vy, vz, _vw, ok1, oc, wc = _interp3(wf, k0s, w0s, lev, cz, fz, lo, la, fpar, ipar, False)
         if has_sfc:
-            hs, us, il, ws, pr = _surface(sf, k0s, w0s, o00, o01, o10, o11, w00, w01, w10, w11, ipar, p3[3] > 0.0)
+            hs, us, il, ws, pr = _surface(sf, k0s, w0s, oc, wc, ipar, p3[3] > 0.0)
     else:
         vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
     rh = math.sqrt(px * px + py * py)
@@ -390,8 +372,7 @@ def _step(  # type: ignore[no-untyped-def]
         lam_ = math.asin(min(max(qz, -1.0), 1.0)) * _RAD
     vw = 0.0
     if three_d:
-        o00, o01, o10, o11, w00, w01, w10, w11, ok2 = _corners(lom, lam_, fpar, ipar)
-        vx, vy, vz, vw = _interp3(wf, kms, wms, lev, cz, fz, o00, o01, o10, o11, w00, w01, w10, w11, ipar, has_w)
+        vx, vy, vz, vw, ok2, _oc, _wc = _interp3(wf, kms, wms, lev, cz, fz, lom, lam_, fpar, ipar, has_w)
     else:
         vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
     d = vx * qx + vy * qy + vz * qz
@@ -424,7 +405,7 @@ def _step(  # type: ignore[no-untyped-def]
             if z < 0.0:
                 z = -z
         if has_sfc:
-            z = _vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
+            z = bl.vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
         elif diffuse_z and z <= h:
             two_h = 2.0 * h
             z = z + sig_z * xi3
@@ -434,7 +415,7 @@ def _step(  # type: ignore[no-untyped-def]
             z = min(max(z, 0.0), h)
         z = float(np.float32(z))
         if deposit:
-            fd, fw = _removal_factors(z, hs, p3[5], pr, p3[3], p3[4], p3[2])
+            fd, fw = bl.removal_factors(z, hs, p3[5], pr, p3[3], p3[4], p3[2])
     nx = px + dx
     ny = py + dy
     nz = pz + dz
@@ -636,13 +617,101 @@ def _source_stamp() -> str:
     return digest.hexdigest()
 
 
+def _make_block(three_d: bool) -> Any:
+    """The work of one accumulation block of :func:`_make_advance`'s kernel: a plain
+    (not parallel) function that the kernel's ``prange`` over blocks calls. Kept out of
+    the parallel function so that numba's parfor passes see a one-line loop body: with
+    every helper of the step inlined into it (one straight-line step, which LLVM
+    schedules across the two lanes), the parfor analysis of the inlined body took
+    minutes to compile. ``three_d``: see :func:`_make_advance`."""
+
+    @numba.njit(nogil=True, error_model="numpy", fastmath={"contract"})
+    def _block(
+        blk, nblocks, n, end, sh, sig_z, diffuse_h, diffuse_z, vertical, half, full, h,
+        lon, lat, zarr, mass, birth, status, vf, fpar, ipar, met3, k0, w0, km, wm, step0, nsteps, decay_factor,
+        seed_key, do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on, dep, removed_blocks,
+        rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
+        band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count,
+    ):  # type: ignore[no-untyped-def]
+        n_chunks = (n + _CHUNK - 1) // _CHUNK
+        dec = 0.0
+        dry = 0.0
+        wet = 0.0
+        xi = np.zeros((3, _LANES * nsteps))
+        bases = np.zeros(_LANES * nsteps, np.uint64)
+        idx = np.empty(_LANES, np.int64)
+        # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
+        # sorted by birth step, and contiguous blocks would leave the threads holding
+        # the late-born ones idle for most of a run.
+        # _LANES particles per pass: each particle's steps are one chain of dependent
+        # operations (lookup -> midpoint -> lookup -> end point) whose latency, not the
+        # arithmetic, bounds a single particle; interleaving independent chains lets
+        # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
+        for chunk in range(blk, n_chunks, nblocks):
+            i_end = min(n, (chunk + 1) * _CHUNK)
+            for i in range(chunk * _CHUNK, i_end, _LANES):
+                live1 = i + 1 < i_end
+                i1 = i + 1 if live1 else i
+                s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
+                s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
+                first = min(s0[7], s1[7])
+                if first >= end:
+                    continue
+                if diffuse_h or vertical:
+                    idx[0] = i
+                    idx[1] = i1
+                    _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical)
+                off1 = np.uint64(nsteps)
+                g0 = gtag[i] if tagged else 0
+                g1 = gtag[i1] if tagged else 0
+                for step in range(first, end):
+                    s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
+                    n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full,
+                                    sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
+                    n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half,
+                                    full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
+                    s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
+                                                      sfpar, sipar, three_d, dep_on, dep)
+                    s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,
+                                                      sfpar, sipar, three_d, dep_on, dep)
+                    dec += d0 + d1
+                    if three_d:
+                        dry += dry0 + dry1
+                        wet += wet0 + wet1
+                    if rx_on:
+                        srel = step - step0
+                        if _rx_near(s0, step, rx_layer, rx_mask):
+                            _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                     nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                     radii, rx_mass, rx_count)
+                        if live1 and _rx_near(s1, step, rx_layer, rx_mask):
+                            _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                     nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                     radii, rx_mass, rx_count)
+                    if s0[8] and s1[8]:
+                        break
+                _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
+                _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
+        decayed_blocks[blk] = dec
+        removed_blocks[blk, 0] = dry
+        removed_blocks[blk, 1] = wet
+
+    return _block
+
+
+_block_1 = _make_block(False)
+_block_3d = _make_block(True)
+
+
 def _make_advance(three_d: bool, stamp: str) -> Any:
     """The kernel, compiled for the single-level physics (``three_d`` False) or for
     winds on levels with vertical advection, a boundary layer from the met and
     deposition (True). ``three_d`` is a closure constant: numba prunes the branches
     of the other physics before typing (the single-level kernel is the code and the
     speed it was, and compiles as fast), and caches the two apart. ``stamp``: see
-    :func:`_source_stamp`."""
+    :func:`_source_stamp`. The blocks' work is :func:`_make_block`'s function, one
+    call a block (the module globals ``_block_1`` / ``_block_3d``, which the kernel's
+    cache holds compiled in; this file's source is part of its cache key)."""
 
     @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
     def _advance(
@@ -666,69 +735,19 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         half = 0.5 * dt / EARTH_RADIUS_M
         full = dt / EARTH_RADIUS_M
         end = step0 + nsteps
-        n_chunks = (n + _CHUNK - 1) // _CHUNK
         for blk in numba.prange(nblocks):
-            dec = 0.0
-            dry = 0.0
-            wet = 0.0
-            xi = np.zeros((3, _LANES * nsteps))
-            bases = np.zeros(_LANES * nsteps, np.uint64)
-            idx = np.empty(_LANES, np.int64)
-            # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
-            # sorted by birth step, and contiguous blocks would leave the threads holding
-            # the late-born ones idle for most of a run.
-            # _LANES particles per pass: each particle's steps are one chain of dependent
-            # operations (lookup -> midpoint -> lookup -> end point) whose latency, not the
-            # arithmetic, bounds a single particle; interleaving independent chains lets
-            # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
-            for chunk in range(blk, n_chunks, nblocks):
-                i_end = min(n, (chunk + 1) * _CHUNK)
-                for i in range(chunk * _CHUNK, i_end, _LANES):
-                    live1 = i + 1 < i_end
-                    i1 = i + 1 if live1 else i
-                    s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
-                    s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
-                    first = min(s0[7], s1[7])
-                    if first >= end:
-                        continue
-                    if diffuse_h or vertical:
-                        idx[0] = i
-                        idx[1] = i1
-                        _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical)
-                    off1 = np.uint64(nsteps)
-                    g0 = gtag[i] if tagged else 0
-                    g1 = gtag[i1] if tagged else 0
-                    for step in range(first, end):
-                        s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
-                        n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full,
-                                        sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
-                        n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half,
-                                        full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
-                        s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
-                                                          sfpar, sipar, three_d, dep_on, dep)
-                        s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,
-                                                          sfpar, sipar, three_d, dep_on, dep)
-                        dec += d0 + d1
-                        if three_d:
-                            dry += dry0 + dry1
-                            wet += wet0 + wet1
-                        if rx_on:
-                            srel = step - step0
-                            if _rx_near(s0, step, rx_layer, rx_mask):
-                                _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                         nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
-                                         radii, rx_mass, rx_count)
-                            if live1 and _rx_near(s1, step, rx_layer, rx_mask):
-                                _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                         nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
-                                         radii, rx_mass, rx_count)
-                        if s0[8] and s1[8]:
-                            break
-                    _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
-                    _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
-            decayed_blocks[blk] = dec
-            removed_blocks[blk, 0] = dry
-            removed_blocks[blk, 1] = wet
+            if three_d:
+                _block_3d(blk, nblocks, n, end, sh, sig_z, diffuse_h, diffuse_z, vertical, half, full, h,
+                          lon, lat, zarr, mass, birth, status, vf, fpar, ipar, met3, k0, w0, km, wm, step0, nsteps,
+                          decay_factor, seed_key, do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on,
+                          dep, removed_blocks, rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon,
+                          nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count)
+            else:
+                _block_1(blk, nblocks, n, end, sh, sig_z, diffuse_h, diffuse_z, vertical, half, full, h,
+                         lon, lat, zarr, mass, birth, status, vf, fpar, ipar, met3, k0, w0, km, wm, step0, nsteps,
+                         decay_factor, seed_key, do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on,
+                         dep, removed_blocks, rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon,
+                         nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count)
 
     return _advance
 

@@ -16,23 +16,13 @@ References
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import NDArray
 
+from plumecast.nearfield.source_models.orifice import Orifice, critical_pressure_ratio
 from plumecast.nearfield.source_models.properties import P_ATM_PA, R_GAS
 
-
-def critical_pressure_ratio(k: float) -> float:
-    """Downstream/upstream pressure ratio below which the flow is choked. [-]
-
-    ``p*/p0 = (2/(k+1))^(k/(k-1))`` (Crowl & Louvar 2011 eq. 4-49): 0.528 for k = 1.4.
-
-    >>> round(critical_pressure_ratio(1.4), 3)
-    0.528
-    """
-    return float((2.0 / (k + 1.0)) ** (k / (k - 1.0)))
+__all__ = ["blowdown", "critical_pressure_ratio", "gas_orifice_mass_rate", "gas_tank_blowdown"]
 
 
 def gas_orifice_mass_rate(
@@ -44,22 +34,15 @@ def gas_orifice_mass_rate(
     discharge_coefficient: float = 0.85,
     ambient_pressure_pa: float = P_ATM_PA,
 ) -> float:
-    """Mass flow of an ideal gas through a hole from a reservoir at (p, T). [kg s-1]
+    """Mass flow of an ideal gas through a hole from a reservoir at (p, T) (:meth:`Orifice.gas_rate`). [kg s-1]
 
     Choked (``p_a/p <= p*/p``): ``ṁ = C_d A p sqrt(k M/(R T) (2/(k+1))^((k+1)/(k-1)))``
     (Crowl & Louvar 2011 eq. 4-50). Otherwise
     ``ṁ = C_d A p sqrt(2 M/(R T) k/(k-1) [(p_a/p)^(2/k) - (p_a/p)^((k+1)/k)])`` (eq. 4-48).
     Zero when ``p <= p_a``.
     """
-    if pressure_pa <= ambient_pressure_pa:
-        return 0.0
-    ratio = ambient_pressure_pa / pressure_pa
-    m_rt = molecular_weight_kg_mol / (R_GAS * temperature_k)
-    if ratio <= critical_pressure_ratio(k):
-        psi = k * (2.0 / (k + 1.0)) ** ((k + 1.0) / (k - 1.0))
-    else:
-        psi = 2.0 * k / (k - 1.0) * (ratio ** (2.0 / k) - ratio ** ((k + 1.0) / k))
-    return discharge_coefficient * area_m2 * pressure_pa * math.sqrt(m_rt * psi)
+    hole = Orifice(area_m2, discharge_coefficient, ambient_pressure_pa)
+    return hole.gas_rate(pressure_pa, temperature_k, molecular_weight_kg_mol, k)
 
 
 def gas_tank_blowdown(
@@ -87,6 +70,16 @@ def gas_tank_blowdown(
     time_s, rate_kg_s, mass_in_tank_kg : numpy.ndarray
         Times (first 0), release rate and the mass still in the tank.
     """
+    hole = Orifice(area_m2, discharge_coefficient, ambient_pressure_pa)
+    return blowdown(hole, volume_m3, pressure_pa, temperature_k, molecular_weight_kg_mol, k, adiabatic, n_steps)
+
+
+def blowdown(
+    hole: Orifice, volume_m3: float, pressure_pa: float, temperature_k: float, molecular_weight_kg_mol: float,
+    k: float, adiabatic: bool = True, n_steps: int = 400,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`gas_tank_blowdown` through ``hole``: (time_s, rate_kg_s, mass_in_tank_kg)."""
+    ambient_pressure_pa = hole.ambient_pressure_pa
     rho0 = pressure_pa * molecular_weight_kg_mol / (R_GAS * temperature_k)
     m0 = rho0 * volume_m3
     m_end = m0 * (ambient_pressure_pa * 1.001 / pressure_pa) ** (1.0 / k if adiabatic else 1.0)
@@ -97,7 +90,7 @@ def gas_tank_blowdown(
             p, t = pressure_pa * r**k, temperature_k * r ** (k - 1.0)
         else:
             p, t = pressure_pa * r, temperature_k
-        return gas_orifice_mass_rate(p, t, molecular_weight_kg_mol, k, area_m2, discharge_coefficient, ambient_pressure_pa)
+        return hole.gas_rate(p, t, molecular_weight_kg_mol, k)
 
     q0 = rate(m0)
     if q0 <= 0:

@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.nearfield.source_models.gas import gas_orifice_mass_rate, gas_tank_blowdown
+from plumecast.nearfield.source_models.gas import blowdown
+from plumecast.nearfield.source_models.orifice import G, Orifice
 from plumecast.nearfield.source_models.pool import pool_evaporation
-from plumecast.nearfield.source_models.properties import P_ATM_PA, R_GAS, AgentThermo
+from plumecast.nearfield.source_models.properties import P_ATM_PA, R_GAS, AgentThermo, load_thermo
 from plumecast.nearfield.source_models.two_phase import (
-    G,
     airborne_fraction_twice_flash,
     flash_fraction,
-    flashing_mass_flux,
 )
+
+if TYPE_CHECKING:
+    from plumecast.nearfield.spec import TankSpec
 
 
 @dataclass
@@ -112,7 +115,8 @@ def liquefied_gas_tank(
     hvap_tb = thermo.heat_of_vaporisation_j_kg(tb)
     cp_l = cp_liquid_j_kg_k if cp_liquid_j_kg_k is not None else thermo.liquid_heat_capacity_j_kg_k(tb)
     hvap_t = thermo.heat_of_vaporisation_j_kg(temperature_k)
-    area = math.pi * hole_diameter_m**2 / 4.0
+    liquid_hole = Orifice.round(hole_diameter_m, liquid_discharge_coefficient, ambient_pressure_pa)
+    vapour_hole = Orifice.round(hole_diameter_m, gas_discharge_coefficient, ambient_pressure_pa)
     height = tank_height_m if tank_height_m is not None else (4.0 * volume_m3 / math.pi) ** (1.0 / 3.0)
     section = volume_m3 / height
     liquid_kg = fill_fraction * volume_m3 * rho_l
@@ -131,8 +135,7 @@ def liquefied_gas_tank(
         raise ValueError(
             f"{thermo.agent} at {temperature_k:.1f} K is below its boiling point: not a pressurised liquefied gas"
         )
-    vapour_rate = gas_orifice_mass_rate(p_sat, temperature_k, m_kg, thermo.heat_capacity_ratio(temperature_k),
-                                        area, gas_discharge_coefficient, ambient_pressure_pa)
+    vapour_rate = vapour_hole.gas_rate(p_sat, temperature_k, m_kg, thermo.heat_capacity_ratio(temperature_k))
     # liquid phase below the hole: drains through the hole while the level is above it
     level = liquid_kg / rho_l / section
     t_pts = [0.0]
@@ -145,8 +148,8 @@ def liquefied_gas_tank(
         # head-driven non-equilibrium flux: add the liquid head to Δp
         def liquid_rate(lev: float) -> float:
             dp_head = rho_l * G * max(lev - hole_height_m, 0.0)
-            return area * flashing_mass_flux(p_sat + dp_head, temperature_k, rho_l, rho_v, hvap_t, cp_l,
-                                             pipe_length_m, liquid_discharge_coefficient, ambient_pressure_pa)
+            return liquid_hole.two_phase_rate(p_sat + dp_head, temperature_k, rho_l, rho_v, hvap_t, cp_l,
+                                              pipe_length_m)
         m_stop = (hole_height_m * section) * rho_l
         q0 = liquid_rate(level)
         t_end = 2.0 * (m_liq - m_stop) / max(q0, 1e-12)
@@ -217,12 +220,60 @@ def gas_tank(
     ambient_pressure_pa: float = P_ATM_PA,
 ) -> ReleaseProfile:
     """Release-rate profile of a gas-filled tank blowing down (adiabatic; :func:`gas_tank_blowdown`)."""
-    area = math.pi * hole_diameter_m**2 / 4.0
-    t, q, m = gas_tank_blowdown(volume_m3, pressure_pa, temperature_k, molecular_weight_kg_mol, k, area,
-                                discharge_coefficient, ambient_pressure_pa)
+    hole = Orifice.round(hole_diameter_m, discharge_coefficient, ambient_pressure_pa)
+    t, q, m = blowdown(hole, volume_m3, pressure_pa, temperature_k, molecular_weight_kg_mol, k)
     time, rate = _edges(t, q)
     released = float(m[0] - m[-1])
     t_gas = temperature_k * (ambient_pressure_pa / pressure_pa) ** ((k - 1.0) / k)
     return ReleaseProfile(time, rate, "gas tank blowdown (adiabatic, choked/unchoked orifice)", released, released,
                           0.0, 0.0, t_gas, [f"gas at {pressure_pa / 1e5:.3g} bar, {temperature_k - 273.15:.1f} °C; "
                                             "adiabatic expansion in the tank"])
+
+
+def tank_release_profile(
+    tank: TankSpec, agent_name: str, molecular_weight_g_mol: float, wind_speed_m_s: float | None = None
+) -> ReleaseProfile:
+    """The release-rate profile of a scenario's ``tank`` (``releases[i].tank``), the
+    one source model of every mode: ``plumecast zones`` and ``plumecast run`` both
+    call it.
+
+    A tank with ``pressure_bar`` blows down as a gas (:func:`gas_tank`); otherwise
+    it holds the agent liquefied under its vapour pressure (:func:`liquefied_gas_tank`),
+    with the rain-out pool's evaporation when ``tank.pool`` gives the ground, at the
+    wind ``wind_speed_m_s`` [m s-1] (read only for the pool, and needed then). Properties come from
+    ``thermo.csv`` (:func:`load_thermo`).
+
+    Raises
+    ------
+    ValueError, plumecast.errors.DataFileError
+        The tank or the agent cannot make a profile (e.g. a liquefied-gas tank
+        colder than the agent's boiling point, an agent without thermodynamic
+        data); the message names the tank key when one is to blame, as
+        ``key: problem``, for the caller to prefix with the tank's path.
+    """
+    thermo = load_thermo(agent_name, molecular_weight_g_mol)
+    t_k = tank.temperature_c + 273.15
+    if tank.pressure_bar is not None:
+        return gas_tank(tank.volume_m3, tank.pressure_bar * 1e5, t_k, thermo.molecular_weight_kg_mol,
+                        thermo.heat_capacity_ratio(t_k), tank.hole_diameter_m)
+    if thermo.vapour_pressure_pa(t_k) <= P_ATM_PA:
+        raise ValueError(
+            f"temperature_c: {agent_name} at {tank.temperature_c:g} °C is at or below its normal boiling point "
+            f"({thermo.boiling_point_k - 273.15:.1f} °C): not a pressurised liquefied gas; expected a warmer "
+            "tank, or pressure_bar for a gas-filled tank"
+        )
+    pool = None
+    if tank.pool is not None:
+        if wind_speed_m_s is None:
+            raise ValueError("pool: the rain-out pool evaporates at the wind at the release; expected its speed")
+        pool = {"min_thickness_m": tank.pool.min_thickness_m,
+                "ground_temperature_k": tank.pool.ground_temperature_c + 273.15,
+                "ground_conductivity_w_m_k": tank.pool.ground_conductivity_w_m_k,
+                "ground_diffusivity_m2_s": tank.pool.ground_diffusivity_m2_s}
+        if tank.pool.bund_area_m2 is not None:
+            pool["bund_area_m2"] = tank.pool.bund_area_m2
+    return liquefied_gas_tank(
+        thermo, tank.volume_m3, tank.fill_fraction, t_k, tank.hole_diameter_m, tank.hole_height_m,
+        tank.height_m, tank.pipe_length_m, cp_liquid_j_kg_k=tank.liquid_heat_capacity_j_kg_k, pool=pool,
+        wind_speed_m_s=math.nan if wind_speed_m_s is None else wind_speed_m_s,  # NaN: no pool, never read
+    )

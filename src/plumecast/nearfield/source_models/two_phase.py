@@ -16,7 +16,8 @@ References
 * Non-equilibrium (Fauske 1985, Plant/Oper. Prog. 4, 132-134; Crowl & Louvar
   2011 eqs. 4-98, 4-99): ``G = G_ERM / sqrt(N)``,
   ``N = h_fg² / (2 Δp ρ_l C_d² v_fg² T c_p) + L/L_e``, ``L_e = 0.1 m``:
-  for ``L = 0`` this is the liquid orifice flow, for ``L >= L_e`` the ERM.
+  for ``L = 0`` this is the liquid orifice flow, for ``L >= L_e`` the ERM. The orifice equations are in
+  :mod:`.orifice`.
 * Rain-out: the CCPS rule of thumb that the airborne fraction is twice the
   flash fraction (the rest rains out to a pool), ``f_air = min(2 f_v, 1)``
   (CCPS 1999 sec. 2.2.1, after Kletz), a screening rule, named as such.
@@ -26,11 +27,11 @@ from __future__ import annotations
 
 import math
 
+from plumecast.nearfield.source_models.orifice import L_EQUILIBRIUM_M, G, Orifice, erm_mass_flux
 from plumecast.nearfield.source_models.properties import P_ATM_PA
 
-G = 9.80665
-#: Equilibration length of a flashing flow (Fauske 1985). [m]
-L_EQUILIBRIUM_M = 0.1
+__all__ = ["G", "L_EQUILIBRIUM_M", "airborne_fraction_twice_flash", "erm_mass_flux", "flash_fraction",
+           "flashing_mass_flux", "liquid_orifice_mass_rate"]
 
 
 def flash_fraction(temperature_k: float, boiling_point_k: float, cp_liquid_j_kg_k: float, hvap_j_kg: float) -> float:
@@ -60,16 +61,10 @@ def liquid_orifice_mass_rate(
     discharge_coefficient: float = 0.61,
     ambient_pressure_pa: float = P_ATM_PA,
 ) -> float:
-    """Liquid through a hole: ``C_d A sqrt(2 ρ (p - p_a + ρ g h))`` (Crowl & Louvar eq. 4-7). [kg s-1]"""
-    dp = pressure_pa - ambient_pressure_pa + liquid_density_kg_m3 * G * max(liquid_head_m, 0.0)
-    if dp <= 0:
-        return 0.0
-    return discharge_coefficient * area_m2 * math.sqrt(2.0 * liquid_density_kg_m3 * dp)
-
-
-def erm_mass_flux(hvap_j_kg: float, v_fg_m3_kg: float, temperature_k: float, cp_liquid_j_kg_k: float) -> float:
-    """Equilibrium-rate-model flashing mass flux ``h_fg/v_fg sqrt(1/(c_p T))`` (Fauske & Epstein 1988). [kg m-2 s-1]"""
-    return hvap_j_kg / v_fg_m3_kg * math.sqrt(1.0 / (cp_liquid_j_kg_k * temperature_k))
+    """Liquid through a hole: ``C_d A sqrt(2 ρ (p - p_a + ρ g h))`` (Crowl & Louvar eq. 4-7;
+    :meth:`Orifice.liquid_rate`). [kg s-1]"""
+    return Orifice(area_m2, discharge_coefficient, ambient_pressure_pa).liquid_rate(
+        pressure_pa, liquid_density_kg_m3, liquid_head_m)
 
 
 def flashing_mass_flux(
@@ -89,10 +84,6 @@ def flashing_mass_flux(
     Fauske's ``N = h_fg²/(2 Δp ρ_l C_d² v_fg² T c_p) + L/L_e``; Δp = p - p_a, and
     ``L/L_e`` capped at 1 (beyond the equilibration length the flow is the ERM's).
     """
-    dp = pressure_pa - ambient_pressure_pa
-    if dp <= 0:
-        return 0.0
-    v_fg = 1.0 / vapour_density_kg_m3 - 1.0 / liquid_density_kg_m3
-    g_erm = erm_mass_flux(hvap_j_kg, v_fg, temperature_k, cp_liquid_j_kg_k)
-    n = g_erm**2 / (2.0 * dp * liquid_density_kg_m3 * discharge_coefficient**2) + min(pipe_length_m / L_EQUILIBRIUM_M, 1.0)
-    return g_erm / math.sqrt(n)
+    unit_hole = Orifice(1.0, discharge_coefficient, ambient_pressure_pa)  # 1 m2: the rate is the flux
+    return unit_hole.two_phase_rate(pressure_pa, temperature_k, liquid_density_kg_m3, vapour_density_kg_m3,
+                                    hvap_j_kg, cp_liquid_j_kg_k, pipe_length_m)

@@ -29,19 +29,17 @@ from plumecast.nearfield.spec import (
     ZonesConfig,
 )
 from plumecast.scenario import (
-    MAX_YAML_BYTES,
     ZONES_KEYS,
     PointRelease,
     ReceptorConfig,
     Release,
     Scenario,
     ShelterConfig,
-    _existing_path,
-    _format_errors,
-    _parse_yaml,
     ignored_line,
     readers,
 )
+from plumecast.scenario_yaml import existing_path, format_errors, parse_yaml, read_scenario_text
+from plumecast.scenario_yaml import where as _where
 from plumecast.shelter import Shelter
 
 __all__ = [
@@ -96,7 +94,7 @@ class ReleaseSpec(BaseModel):
         if self.amount_kg is not None:
             return self.amount_kg
         if self.rate_kg_s is None:
-            raise ValueError("a tank release has no fixed mass: use plumecast.nearfield.zones.release_profile")
+            raise ValueError("a tank release has no fixed mass: use plumecast.nearfield.source_models.tank_release_profile")
         return self.rate_kg_s * self.duration_s
 
 
@@ -252,14 +250,7 @@ def read_zones_scenario(path: str | Path, release: str | None = None) -> ZonesIn
         (message names the file, the key path, the value and what was expected).
     """
     path = Path(path)
-    try:
-        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
-            raise ScenarioError(f"{path}: the file has {path.stat().st_size:,} bytes; expected a scenario of at "
-                                f"most {MAX_YAML_BYTES:,}")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read scenario file ({getattr(exc, 'strerror', None) or exc})") from None
-    data, lines = _parse_yaml(text, str(path))
+    data, lines = parse_yaml(read_scenario_text(path), str(path))
     return zones_from_dict(data, str(path), lines, path.parent, release)
 
 
@@ -295,7 +286,7 @@ def _old_format(data: dict[str, Any], source: str, lines: dict[tuple[str | int, 
     try:
         scenario = LocalScenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_errors(exc, source, lines, reference="docs/local_scale.md")) from None
+        raise ScenarioError(format_errors(exc, source, lines, reference="docs/local_scale.md")) from None
     if base_dir is not None and scenario.population is not None and not scenario.population.raster.is_absolute():
         pop = scenario.population.model_copy(update={"raster": base_dir / scenario.population.raster})
         scenario = scenario.model_copy(update={"population": pop})
@@ -368,14 +359,13 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
     try:
         sec = _ZonesSections.model_validate({k: v for k, v in data.items() if k in ZONES_KEYS or k not in language})
     except ValidationError as exc:
-        raise ScenarioError(_format_errors(exc, source, lines)) from None
+        raise ScenarioError(format_errors(exc, source, lines)) from None
     assert index is not None
     rel = sec.releases[index]
     assert isinstance(rel, PointRelease)
 
     def where(*key: str | int) -> str:
-        line = next((lines[key[:n]] for n in range(len(key), 0, -1) if key[:n] in lines), None)
-        return f"{source}{f', line {line}' if line else ''}: {'.'.join(str(k) for k in key)}"
+        return _where(source, lines, *key)
 
     for j in range(len(sec.releases)):
         if j != index:
@@ -401,9 +391,9 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
                 ignored[f"receptors.points.{k}.{key}"] = "run and compare"
         points.append(PointSpec(name=pt.name, lat=pt.lat, lon=_lon180(pt.lon),
                                 air_changes_per_hour=pt.air_changes_per_hour))
-    csv = None if rc.csv is None else _existing_path(
+    csv = None if rc.csv is None else existing_path(
         rc.csv, ("receptors", "csv"), "a CSV with columns name, lat, lon, population", source, lines, base_dir)
-    population = None if rc.population_raster is None else PopulationSpec(raster=_existing_path(
+    population = None if rc.population_raster is None else PopulationSpec(raster=existing_path(
         rc.population_raster, ("receptors", "population_raster"), "a population raster (GeoTIFF or netCDF)",
         source, lines, base_dir))
     shelter = None

@@ -1,0 +1,72 @@
+"""ECMWF open data for ``plumecast met fetch --source ecmwf``: the IFS forecast
+on the 0.25 degree grid (CC BY 4.0), downloaded with ECMWF's ``ecmwf-opendata``
+client from data.ecmwf.int or one of its cloud mirrors (see
+:mod:`plumecast.met.fetch`)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from plumecast.met.fetch_common import (
+    FetchRequest,
+    _fields,
+    _network_errors,
+    _require,
+    precipitation_steps,
+)
+
+
+def _ecmwf_client_class() -> Any:
+    mod = _require("ecmwf.opendata", "--source ecmwf (ECMWF open data)")
+    return mod.Client
+
+
+@contextlib.contextmanager
+def _quiet_library() -> Iterator[None]:
+    """Keep ecmwf-opendata and multiurl from printing (attribution line, retry
+    warnings, progress bars): plumecast says what happens in its own words."""
+    names = ("ecmwf.opendata", "ecmwf", "multiurl", "urllib3")
+    levels = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        for n, lev in levels.items():
+            logging.getLogger(n).setLevel(lev)
+
+
+def download_ecmwf(req: FetchRequest, folder: Path) -> list[Path]:
+    """Download the request's fields from ECMWF open data with ``ecmwf-opendata``
+    into GRIB2 files in ``folder`` (requests for the pressure levels, the surface
+    fields and the accumulated precipitation)."""
+    # looked up there at call time: the tests replace it in plumecast.met.fetch
+    from plumecast.met.fetch import _reachable
+
+    client_class = _ecmwf_client_class()
+    pl_fields, sfc_fields = _fields("ecmwf")
+    _reachable(req.host)
+    common: dict[str, Any] = dict(date=int(req.date.strftime("%Y%m%d")), time=req.cycle,
+                                  step=list(req.steps), type="fc", stream="oper")
+    out = []
+    with _network_errors(req, "forecast"), _quiet_library():
+        client = client_class(source=req.mirror or "ecmwf", maximum_retries=3, retry_after=2)
+        target = folder / "ecmwf-pl.grib2"
+        client.retrieve(**common, levtype="pl", levelist=list(req.levels),
+                        param=[f.ecmwf for f in pl_fields], target=str(target))
+        out.append(target)
+        target = folder / "ecmwf-sfc.grib2"
+        client.retrieve(**common, levtype="sfc", param=[f.ecmwf for f in sfc_fields], target=str(target))
+        out.append(target)
+        tp_steps = precipitation_steps(req)
+        if tp_steps:
+            target = folder / "ecmwf-tp.grib2"
+            client.retrieve(**dict(common, step=list(tp_steps)), levtype="sfc", param=["tp"], target=str(target))
+            out.append(target)
+    return out

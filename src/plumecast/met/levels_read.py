@@ -1,0 +1,748 @@
+"""Reading 3-D met files: finding their variables and normalising them.
+
+:func:`open_met_3d` reads pressure-level (or height-level) met files, lazily, into
+one normalised 3-D dataset (below); :func:`plumecast.met.levels.wind_grid_3d`
+turns chosen records of it into a WindGrid on heights above ground. Both are
+importable from :mod:`plumecast.met.levels` (and :mod:`plumecast.met`).
+
+The normalised 3-D dataset
+--------------------------
+* dims ``time`` (valid times, ascending), ``number`` (members; only when the files
+  hold several and none was chosen), ``level``, ``lat`` (ascending), ``lon``
+  (ascending in [-180, 180));
+* on ``(time, level, lat, lon)``: ``u``, ``v`` [m s-1]; ``gh`` geopotential height
+  above mean sea level [m] (geopotential / g0); ``w`` [m s-1] or ``omega`` [Pa s-1];
+  ``t`` air temperature [K] or ``theta`` potential temperature [K] — each when the
+  files have it;
+* on ``(time, lat, lon)``, when present: ``u10``, ``v10`` [m s-1]; ``t2m`` [K];
+  ``blh`` mixing height [m]; ``ustar`` friction velocity [m s-1]; ``shf`` surface
+  sensible heat flux, upward positive [W m-2]; ``precip`` [mm h-1]; ``zs`` surface
+  height (surface geopotential / g0, or orography) [m];
+* ``level`` is pressure [hPa] (ground first: descending) when ``attrs["level_type"]
+  == "pressure"``, or height above ground [m] (ascending) when ``"height"``;
+* attrs ``source``, ``first_file``, ``level_type``, ``global_lon``, ``steady``,
+  ``history``; each variable's attr ``plumecast_from`` says which file variable
+  it came from and how it was converted.
+
+Variables are found by CF ``standard_name`` first, then by the names the producers
+use: ERA5 (``u v w z t``, ``u10 v10 t2m blh zust sshf tp``, surface ``z``), GFS
+(``UGRD VGRD VVEL HGT TMP``, the wgrib2 per-level form ``UGRD_850mb``, ``HPBL FRICV
+SHTFL PRATE``, surface ``HGT``) and WRF post-processed onto pressure levels
+(``U V W GHT TT``, ``U10 V10 T2 PBLH UST HFX RAINNC HGT``). GRIB files come
+through cfgrib: each file's hypercubes (pressure levels, surface, 10 m) are read
+separately and merged. Files of a set are joined along time as for the
+single-level reader (:func:`plumecast.met.reader.join_on_time`): pressure-level
+files and single-level files (ERA5's two CDS data sets) may be given together and
+are joined separately, then matched record by record.
+
+Conversions, said in ``plumecast_from``: geopotential [m2 s-2] / g0; ERA5 ``sshf``
+is accumulated [J m-2] over the hour before the valid time and positive downward
+(ECMWF convention), so ``shf = -sshf / 3600 s``; ERA5 ``tp`` is accumulated [m]
+over the same hour, so ``precip = 1000 tp`` [mm h-1]; GFS ``PRATE`` [kg m-2 s-1]
+times 3600; WRF ``RAINNC`` (+ ``RAINC``) accumulated [mm] since the model start is
+differenced between records. (ERA5 hourly accumulations: Hersbach et al. 2020,
+Q. J. R. Meteorol. Soc. 146, 1999, doi:10.1002/qj.3803, and the ERA5 data
+documentation.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from plumecast.errors import MetDataError
+from plumecast.met.atmosphere import G0
+from plumecast.met.reader import (
+    MEMBER_DIMS,
+    MetPath,
+    _destagger,
+    _find_coord,
+    _global_lon,
+    _horizontal_axes,
+    _on_time,
+    _open_lazy,
+    _read_error,
+    _wind_units_factor,
+    is_grib,
+    join_on_time,
+    met_paths,
+)
+
+__all__ = ["normalise_met_3d", "open_met_3d"]
+
+_PA_S = {"pa s-1", "pa/s", "pa s**-1", "pa s^-1", "pascal/s", "pa.s-1"}
+_HPA_S = {"hpa s-1", "hpa/s", "mb/s", "hpa s**-1"}
+_GEOPOT_UNITS = {"m2 s-2", "m**2 s**-2", "m^2 s^-2", "m2/s2", "m^2/s^2", "m2 s**-2"}
+_METRE_UNITS = {"m", "gpm", "meter", "metre", "meters", "metres", "m above sea level", "gp m"}
+_KM_UNITS = {"km"}
+_KELVIN = {"k", "kelvin", "degk", "deg k"}
+_CELSIUS = {"degc", "c", "celsius", "deg c", "degrees_celsius", "degree_celsius"}
+_FLUX_W = {"w m-2", "w m**-2", "w/m2", "w/m^2", "w m^-2"}
+_FLUX_J = {"j m-2", "j m**-2", "j/m2", "j m^-2"}
+_RATE_S = {"kg/m^2/s", "kg m-2 s-1", "kg m**-2 s**-1", "kg/m2/s", "kg m^-2 s^-1", "mm s-1", "mm/s", "kg/(m2 s)"}
+_RATE_H = {"mm h-1", "mm/h", "mm hr-1", "mm/hr", "mm h**-1"}
+_ACC_MM = {"mm", "kg m-2", "kg m**-2", "kg/m2"}
+
+
+@dataclass(frozen=True)
+class _Spec:
+    standard_names: tuple[str, ...]
+    names: tuple[str, ...]
+    pattern: str = ""
+
+
+_LEVEL_SPECS: dict[str, _Spec] = {
+    "u": _Spec(("eastward_wind",), ("u", "ugrd", "ua", "uwnd", "u_component_of_wind", "uu"), r"^ugrd"),
+    "v": _Spec(("northward_wind",), ("v", "vgrd", "va", "vwnd", "v_component_of_wind", "vv"), r"^vgrd"),
+    "geo": _Spec(("geopotential", "geopotential_height"),
+                 ("z", "gh", "hgt", "ght", "zg", "geopotential", "geopotential_height", "phi", "hgtprs"), r"^hgt"),
+    "vert": _Spec(("upward_air_velocity", "lagrangian_tendency_of_air_pressure"),
+                  ("w", "wa", "dzdt", "omega", "vvel", "wap", "vertical_velocity"), r"^(vvel|dzdt)"),
+    "t": _Spec(("air_temperature",), ("t", "tmp", "ta", "tt", "tk", "temp", "temperature", "air_temperature"),
+               r"^tmp"),
+    "theta": _Spec(("air_potential_temperature",), ("theta", "pt", "th"), ""),
+}
+_SURFACE_SPECS: dict[str, _Spec] = {
+    "u10": _Spec((), ("u10", "10u", "ugrd10m", "u10m", "uas"), r"^ugrd.*10m"),
+    "v10": _Spec((), ("v10", "10v", "vgrd10m", "v10m", "vas"), r"^vgrd.*10m"),
+    "t2m": _Spec((), ("t2m", "2t", "tmp2m", "t2", "tas"), r"^tmp.*2m"),
+    "blh": _Spec(("atmosphere_boundary_layer_thickness",), ("blh", "hpbl", "pblh", "zmla", "mixing_height"),
+                 r"^hpbl"),
+    "ustar": _Spec((), ("zust", "fricv", "ust", "ustar", "friction_velocity"), r"^fricv"),
+    "shf": _Spec(("surface_upward_sensible_heat_flux", "surface_downward_sensible_heat_flux"),
+                 ("sshf", "ishf", "shtfl", "hfx", "hfss", "shf"), r"^shtfl"),
+    "precip": _Spec(("precipitation_flux", "lwe_precipitation_rate", "precipitation_amount",
+                     "lwe_thickness_of_precipitation_amount"),
+                    ("tp", "prate", "pr", "precip", "rainnc", "precipitation"), r"^prate"),
+    "zs": _Spec(("surface_geopotential", "surface_altitude"),
+                ("z", "zs", "orog", "hgt", "hgtsfc", "geopotential_at_surface", "fis", "phis",
+                 "surface_geopotential", "orography"), r"^hgt_?(sfc|surface)"),
+}
+#: GRIB 2 (discipline, category, number) of fields that ecCodes may decode as
+#: "unknown" (NCEP local tables), with their units: HPBL is NCEP-local 0/3/196.
+_GRIB2_CODES: dict[tuple[int, int, int], tuple[str, str]] = {
+    (0, 3, 196): ("hpbl", "m"),
+    (0, 2, 30): ("fricv", "m s-1"),
+    (0, 0, 11): ("shtfl", "W m-2"),
+    (0, 1, 7): ("prate", "kg m-2 s-1"),
+}
+#: ECMWF fluxes are positive downward.
+_DOWNWARD_FLUX_NAMES = ("sshf", "ishf")
+_MB_SUFFIX = re.compile(r"^(.+?)_(\d+(?:\.\d+)?)mb$", re.IGNORECASE)
+_PRESSURE_NAMES = ("level", "pressure_level", "isobaricinhpa", "isobaricinpa", "plev", "lev", "pressure",
+                   "lv_isbl0", "pres", "interp_level", "num_press_levels")
+_HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground", "altitude")
+_TIME_LIKE = ("time", "valid_time", "times", "xtime", "t", "step")
+
+
+def _err(path: str, message: str) -> MetDataError:
+    return MetDataError(f"{path}: {message}")
+
+
+def _units(da: xr.DataArray) -> str:
+    return str(da.attrs.get("units", "")).strip().lower()
+
+
+# ---------------------------------------------------------------------------
+# one file (or GRIB hypercube) -> canonical level / surface datasets
+# ---------------------------------------------------------------------------
+
+
+def _stack_mb_variables(ds: xr.Dataset) -> xr.Dataset:
+    """wgrib2 netCDF: ``UGRD_850mb``, ``UGRD_500mb`` ... -> ``UGRD`` on a ``level`` dim [hPa]."""
+    groups: dict[str, list[tuple[float, str]]] = {}
+    for name in ds.data_vars:
+        m = _MB_SUFFIX.match(str(name))
+        if m:
+            groups.setdefault(m.group(1), []).append((float(m.group(2)), str(name)))
+    if not groups:
+        return ds
+    out = ds.drop_vars([n for g in groups.values() for _, n in g])
+    for prefix, members in groups.items():
+        members.sort(reverse=True)
+        stacked = xr.concat([ds[n] for _, n in members], dim="level", coords="minimal", compat="override")
+        stacked = stacked.assign_coords(level=("level", [p for p, _ in members], {"units": "hPa"}))
+        stacked.attrs = dict(ds[members[0][1]].attrs)
+        out[prefix] = stacked
+    return out
+
+
+@dataclass
+class _Vertical:
+    kind: str  # "pressure" | "height" | "surface"
+    dim: str | None  # the variable's vertical dim (None: scalar or none)
+    values: NDArray[np.float64] | None  # hPa or m
+    coord: str | None
+
+
+def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -> _Vertical:
+    """Which vertical coordinate ``da`` is on (pressure, height levels, or none)."""
+    extra = [str(d) for d in da.dims if str(d) not in hdims and str(d).lower() not in MEMBER_DIMS
+             and str(d).lower() not in _TIME_LIKE]
+    candidates = [str(c) for c in da.coords if str(c) not in hdims] + [
+        str(n) for n in ds.variables if ds[n].ndim == 1 and str(ds[n].dims[0]) in extra and str(n) not in da.coords
+    ]
+    for c in candidates:
+        var = ds[c] if c in ds.variables else da[c]
+        low, units, std = c.lower(), _units(var), var.attrs.get("standard_name", "")
+        if var.ndim > 1 or low in _TIME_LIKE:
+            continue
+        is_p = std == "air_pressure" or low in _PRESSURE_NAMES or units in ("hpa", "pa", "mb", "mbar", "millibar")
+        is_h = std in ("height", "altitude") or low in _HEIGHT_NAMES
+        if not (is_p or is_h):
+            continue
+        values = np.atleast_1d(np.asarray(var.values, dtype=np.float64))
+        dim = str(var.dims[0]) if var.ndim == 1 and str(var.dims[0]) in da.dims else None
+        if is_p:
+            if units == "pa" or low == "isobaricinpa":
+                values = values / 100.0
+            return _Vertical("pressure", dim, values, c)
+        if units == "km":
+            values = values * 1000.0
+        if dim is not None and values.size > 1:
+            return _Vertical("height", dim, values, c)
+        return _Vertical("surface", dim, values, c)
+    big = [d for d in extra if da.sizes[d] > 1]
+    if big:  # soil layers, model levels without a coordinate ...: not read
+        return _Vertical("other", big[0], None, None)
+    return _Vertical("surface", None, None, None)
+
+
+def _match(names: dict[str, xr.DataArray], specs: dict[str, _Spec]) -> dict[str, str]:
+    """Canonical name -> file variable, by standard_name, then name, then pattern."""
+    out: dict[str, str] = {}
+    # WRF's 'T' is the perturbation potential temperature, not the temperature
+    used: set[str] = {n for n, da in names.items()
+                      if "perturbation" in str(da.attrs.get("description", da.attrs.get("long_name", ""))).lower()}
+    for key, spec in specs.items():
+        found = next((n for n, da in names.items() if n not in used
+                      and da.attrs.get("standard_name") in spec.standard_names), None)
+        if found is None:
+            found = next((n for k in spec.names for n in names if n not in used and n.lower() == k), None)
+        if found is None and spec.pattern:
+            found = next((n for n in names if n not in used and re.match(spec.pattern, n, re.IGNORECASE)), None)
+        if found is not None:
+            out[key] = found
+            used.add(found)
+    return out
+
+
+def _factor(kind: str, da: xr.DataArray, name: str, path: str) -> tuple[float, float, str]:
+    """(scale, offset, note) converting the file variable to the canonical unit."""
+    units = _units(da)
+    low = name.lower()
+    std = str(da.attrs.get("standard_name", ""))
+    if kind in ("u", "v", "u10", "v10", "ustar"):
+        f = _wind_units_factor(da, path)
+        return f, 0.0, "" if f == 1.0 else "knots to m s-1"
+    if kind in ("geo", "zs"):
+        if units in _GEOPOT_UNITS or std in ("geopotential", "surface_geopotential"):
+            return 1.0 / G0, 0.0, "geopotential / g0"
+        if units in _METRE_UNITS or units == "" and std in ("geopotential_height", "surface_altitude"):
+            return 1.0, 0.0, ""
+        if units in _KM_UNITS:
+            return 1000.0, 0.0, "km to m"
+        raise _err(path, f"{name!r} (geopotential or height) has units {da.attrs.get('units')!r}; "
+                         "expected m2 s-2 (geopotential) or m (geopotential height, orography)")
+    if kind == "vert":
+        if units in _PA_S or std == "lagrangian_tendency_of_air_pressure":
+            return 1.0, 0.0, "omega"
+        if units in _HPA_S:
+            return 100.0, 0.0, "omega, hPa s-1 to Pa s-1"
+        if units in ("m s-1", "m/s", "m s**-1") or std == "upward_air_velocity":
+            return 1.0, 0.0, ""
+        raise _err(path, f"{name!r} (vertical motion) has units {da.attrs.get('units')!r}; expected Pa s-1 "
+                         "(omega) or m s-1 (w)")
+    if kind in ("t", "theta", "t2m"):
+        if units in _KELVIN or units == "":
+            return 1.0, 0.0, ""
+        if units in _CELSIUS:
+            return 1.0, 273.15, "degC to K"
+        raise _err(path, f"{name!r} (temperature) has units {da.attrs.get('units')!r}; expected K")
+    if kind == "blh":
+        if units in _METRE_UNITS or units == "":
+            return 1.0, 0.0, ""
+        if units in _KM_UNITS:
+            return 1000.0, 0.0, "km to m"
+        raise _err(path, f"{name!r} (mixing height) has units {da.attrs.get('units')!r}; expected m")
+    if kind == "shf":
+        down = low in _DOWNWARD_FLUX_NAMES or std == "surface_downward_sensible_heat_flux"
+        sign = -1.0 if down else 1.0
+        if units in _FLUX_W:
+            return sign, 0.0, "sign flipped (downward positive in the file)" if down else ""
+        if units in _FLUX_J:
+            return sign / 3600.0, 0.0, ("accumulated J m-2 over the hour before the valid time / 3600 s"
+                                        + (", sign flipped (downward positive)" if down else ""))
+        raise _err(path, f"{name!r} (sensible heat flux) has units {da.attrs.get('units')!r}; expected W m-2 "
+                         "(or ERA5's hourly accumulated J m-2)")
+    if kind == "precip":
+        if units in _RATE_S:
+            return 3600.0, 0.0, "kg m-2 s-1 to mm h-1"
+        if units in _RATE_H:
+            return 1.0, 0.0, ""
+        if units == "m":
+            return 1000.0, 0.0, "accumulated m over the hour before the valid time to mm h-1"
+        if units in _ACC_MM:
+            return 1.0, 0.0, "accumulated"
+        raise _err(path, f"{name!r} (precipitation) has units {da.attrs.get('units')!r}; expected kg m-2 s-1, "
+                         "mm h-1, m per hour (ERA5 tp) or mm accumulated since the start (WRF RAINNC)")
+    raise AssertionError(kind)
+
+
+def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Dataset | None, str]:
+    """One opened file or GRIB hypercube -> (level dataset, surface dataset, level type)."""
+    where = str(path)
+    ds = _stack_mb_variables(ds)
+    lat_name = _find_coord(ds, ("lat", "latitude", "xlat", "xlat_m", "nav_lat"), "latitude", ())
+    lon_name = _find_coord(ds, ("lon", "longitude", "xlong", "xlong_m", "nav_lon"), "longitude", ())
+    time_name = _find_coord(ds, ("time", "valid_time", "times", "xtime"), "time", ())
+    skip = {n for n in (lat_name, lon_name, time_name) if n is not None}
+    data = {str(n): _destagger(ds[n]) for n in ds.data_vars if str(n) not in skip and ds[n].ndim >= 2}
+    for n in [n for n in data if n.lower() == "unknown"]:  # a GRIB field without a name in ecCodes' tables
+        a = data[n].attrs
+        code = (a.get("GRIB_discipline"), a.get("GRIB_parameterCategory"), a.get("GRIB_parameterNumber"))
+        known = _GRIB2_CODES.get(code)  # type: ignore[arg-type]
+        del data[n]
+        if known is not None:
+            data[known[0]] = data.get(known[0], ds[n].assign_attrs(units=known[1]).rename(known[0]))
+    if not data:
+        raise _err(where, f"no gridded variables; found {[str(n) for n in ds.variables]}")
+    ref = next(iter(data.values()))
+    lat_dim, lat, lon_dim, lon = _horizontal_axes(ds, ref, where)
+    hdims = {lat_dim, lon_dim}
+    level_vars: dict[str, tuple[xr.DataArray, _Vertical]] = {}
+    surf_vars: dict[str, xr.DataArray] = {}
+    others: dict[str, str] = {}
+    for name, da in data.items():
+        if lat_dim not in da.dims or lon_dim not in da.dims:
+            continue
+        vert = _vertical_of(ds, da, hdims, where)
+        if vert.kind == "other":
+            others[name] = vert.dim or ""
+        elif vert.kind == "surface":
+            surf_vars[name] = da
+        else:
+            level_vars[name] = (da, vert)
+    kinds = {v.kind for _, v in level_vars.values()}
+    if len(kinds) > 1:
+        raise _err(where, "variables on both pressure and height levels; expected one kind of level per file")
+    level_type = kinds.pop() if kinds else ""
+    lev_match = _match({n: da for n, (da, _) in level_vars.items()}, _LEVEL_SPECS)
+    if "u" not in lev_match:
+        winds = _match({n: data[n] for n in others}, {"u": _LEVEL_SPECS["u"]})
+        if winds:
+            n = winds["u"]
+            raise _err(where, f"{n!r} has the dimension {others[n]!r} without a pressure or height coordinate; "
+                              "expected levels with a 1-D coordinate in hPa/Pa (standard_name air_pressure) or m "
+                              "(standard_name height)")
+    surf_match = _match(surf_vars, _SURFACE_SPECS)
+
+    def prepare(da: xr.DataArray, key: str, fname: str, vert: _Vertical | None) -> xr.DataArray:
+        scale, offset, note = _factor(key, da, fname, where)
+        out = da
+        if vert is not None:
+            if vert.dim is None:
+                assert vert.coord is not None and vert.values is not None
+                out = out.drop_vars(vert.coord, errors="ignore").expand_dims(level=vert.values.size)
+                vdim = "level"
+            else:
+                vdim = vert.dim
+                out = out.drop_vars([c for c in out.coords if str(c) == vdim or
+                                     (out[c].ndim == 1 and out[c].dims[0] == vdim)], errors="ignore")
+                out = out.rename({vdim: "level"}) if vdim != "level" else out
+            assert vert.values is not None
+            out = out.assign_coords(level=("level", vert.values))
+        else:
+            for d in [str(d) for d in out.dims if str(d) not in hdims and str(d).lower() not in MEMBER_DIMS
+                      and str(d).lower() not in _TIME_LIKE]:
+                out = out.isel({d: 0}, drop=True)
+        drop = [c for c in out.coords if str(c) not in out.dims and str(c).lower() not in _TIME_LIKE]
+        out = out.drop_vars(drop + [c for c in (lat_dim, lon_dim) if c in out.coords])
+        out = out.rename({d: n for d, n in ((lat_dim, "lat"), (lon_dim, "lon")) if d != n})
+        mdim = next((str(d) for d in out.dims if str(d).lower() in MEMBER_DIMS), None)
+        if mdim is not None and mdim != "number":
+            out = out.rename({mdim: "number"})
+        if scale != 1.0 or offset != 0.0:
+            out = out * scale + offset
+        units = {"u": "m s-1", "v": "m s-1", "geo": "m", "vert": "Pa s-1" if note.startswith("omega") else "m s-1",
+                 "t": "K", "theta": "K", "u10": "m s-1", "v10": "m s-1", "t2m": "K", "blh": "m",
+                 "ustar": "m s-1", "shf": "W m-2", "precip": "mm" if note == "accumulated" else "mm h-1",
+                 "zs": "m"}[key]
+        what = f"{fname!r} [{da.attrs.get('units', 'no units')}] of {path.name}" + (f" ({note})" if note else "")
+        out.attrs = {"units": units, "plumecast_from": what}
+        return out.astype(np.float32) if out.dtype != np.float32 else out
+
+    levels: dict[str, xr.DataArray] = {}
+    for key, fname in lev_match.items():
+        da, vert = level_vars[fname]
+        name = {"geo": "gh", "vert": "vert"}.get(key, key)
+        levels[name] = prepare(da, key, fname, vert)
+    if "vert" in levels:
+        vert_da = levels.pop("vert")
+        levels["omega" if vert_da.attrs["units"] == "Pa s-1" else "w"] = vert_da
+    surface: dict[str, xr.DataArray] = {}
+    for key, fname in surf_match.items():
+        surface[key] = prepare(surf_vars[fname], key, fname, None)
+    if "precip" in surface and surface["precip"].attrs["units"] == "mm" and "rainc" in {n.lower() for n in surf_vars}:
+        rainc = next(n for n in surf_vars if n.lower() == "rainc")
+        extra = prepare(surf_vars[rainc], "precip", rainc, None)
+        surface["precip"] = (surface["precip"] + extra).assign_attrs(
+            units="mm", plumecast_from=surface["precip"].attrs["plumecast_from"] + f" + {rainc!r}")
+    coords = {"lat": ("lat", lat, {"units": "degrees_north"}), "lon": ("lon", lon, {"units": "degrees_east"})}
+    lev_ds = None
+    if levels:
+        lev_ds = xr.merge([d.rename(n) for n, d in levels.items()], join="inner", compat="override",
+                          combine_attrs="drop_conflicts").assign_coords(coords)
+        for n, d in levels.items():
+            lev_ds[n].attrs = d.attrs
+        if lev_ds.sizes["level"] == 0:
+            raise _err(where, "the variables on levels share no level; expected u, v and geopotential on the "
+                              "same levels")
+    surf_ds = None
+    if surface:
+        surf_ds = xr.merge([d.rename(n) for n, d in surface.items()], compat="override",
+                           combine_attrs="drop_conflicts").assign_coords(coords)
+        for n, d in surface.items():
+            surf_ds[n].attrs = d.attrs
+    for part in (lev_ds, surf_ds):
+        if part is not None and time_name is not None and time_name not in part.variables and time_name in ds:
+            part.coords[time_name] = ds[time_name]
+    return lev_ds, surf_ds, level_type
+
+
+def _open_parts(path: Path) -> list[xr.Dataset]:
+    """One file as datasets: a netCDF file whole; a GRIB file as cfgrib's hypercubes."""
+    if not is_grib(path):
+        return [_open_lazy(path, winds=False)]
+    try:
+        import cfgrib
+    except ImportError as exc:
+        raise _err(str(path), 'GRIB files need the optional cfgrib reader: pip install "plumecast[grib]" '
+                              "(or convert the file to netCDF)") from exc
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            # read_keys: the GRIB 2 codes of fields that ecCodes cannot name (see _GRIB2_CODES)
+            keys = ["discipline", "parameterCategory", "parameterNumber"]
+            # time_dims valid_time: ERA5 accumulations (base 06/18 UTC + steps 1..12 h) and
+            # forecast steps come on one time axis of valid times
+            kwargs = {"indexpath": "", "read_keys": keys, "time_dims": ["valid_time"]}
+            parts = cfgrib.open_datasets(str(path), backend_kwargs=kwargs, chunks={})
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
+        raise _read_error(path, exc) from exc
+    if not parts:
+        raise _err(str(path), "no GRIB message could be read; expected pressure-level GRIB messages")
+    return list(parts)
+
+
+def _merge_kind(pieces: list[xr.Dataset], where: str) -> xr.Dataset:
+    """Merge the canonical datasets of one file's GRIB hypercubes. A quantity on two
+    sets of levels (GFS: ``isobaricInhPa`` and, above 1 hPa, ``isobaricInPa``) is
+    joined along ``level``; the quantities are then aligned on their common levels."""
+    if len(pieces) == 1:
+        return pieces[0]
+    by_var: dict[str, list[xr.DataArray]] = {}
+    for p in pieces:
+        for n in p.data_vars:
+            by_var.setdefault(str(n), []).append(p[n])
+    merged: list[xr.DataArray] = []
+    for n, das in by_var.items():
+        if len(das) > 1:
+            sets = [set(np.asarray(d["level"].values).tolist()) if "level" in d.dims else set() for d in das]
+            if any(not s for s in sets) or any(sets[i] & sets[j] for i in range(len(sets))
+                                                for j in range(i + 1, len(sets))):
+                raise _err(where, f"variable {n!r} found twice (in two GRIB hypercubes) on the same levels; "
+                                  "expected each quantity once")
+            attrs = das[0].attrs
+            merged.append(xr.concat(das, dim="level", coords="minimal", compat="override").assign_attrs(attrs)
+                          .rename(n))
+        else:
+            merged.append(das[0].rename(n))
+    out = xr.merge(merged, join="inner", compat="override", combine_attrs="drop_conflicts")
+    for da in merged:
+        out[str(da.name)].attrs = da.attrs
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the joined, normalised dataset
+# ---------------------------------------------------------------------------
+
+
+def _with_time(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset, NDArray[Any]]:
+    sub, times = _on_time(ds, path, winds=False)
+    sub = sub.drop_vars([c for c in sub.coords if str(c) not in sub.dims and str(c) != "met_file"])
+    return sub, times
+
+
+def _check_steps(ds: xr.Dataset, where: str) -> None:
+    """A gap inside the records: a step more than 1.5 times the steps on either side
+    (as between files, :func:`plumecast.met.reader.join_on_time`; a forecast going
+    from hourly to 3-hourly steps is not a gap)."""
+    t = np.asarray(ds["time"].values)
+    if t.size < 3:
+        return
+    steps = np.diff(t).astype("timedelta64[s]").astype(np.float64)
+    for i in range(steps.size):
+        around = [steps[j] for j in (i - 1, i + 1) if 0 <= j < steps.size]
+        if steps[i] > 1.5 * max(around):
+            name = str(ds["met_file"].values[i + 1]) if "met_file" in ds.coords else where
+            raise _err(name, f"records {t[i]} and {t[i + 1]} are {steps[i] / 3600:g} h apart while the records "
+                             f"around are {max(around) / 3600:g} h apart: a gap in the met; expected consecutive "
+                             "records without gaps")
+
+
+#: Fields a forecast's first step lacks (rates and fluxes over the step before).
+_INTERVAL_FIELDS = ("precip", "shf")
+
+
+def _fill_step_zero(
+    surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]], history: list[str]
+) -> list[tuple[Path, xr.Dataset, NDArray[Any]]]:
+    """A forecast's step 0 (GFS ``f000``) has no precipitation rate or flux (they
+    are means over the step before): the earliest file may lack them; its records
+    take the next file's first values (said in ``plumecast_from``)."""
+    if len(surfs) < 2:
+        return surfs
+    order = sorted(range(len(surfs)), key=lambda i: np.min(surfs[i][2]))
+    first, second = surfs[order[0]], surfs[order[1]]
+    missing = [n for n in _INTERVAL_FIELDS if n not in first[1] and n in second[1]
+               and all(n in surfs[i][1] for i in order[1:])]
+    if not missing:
+        return surfs
+    ds = first[1].copy()
+    n_t = ds.sizes["time"]
+    for n in missing:
+        nxt = second[1][n].isel(time=[0] * n_t).drop_vars("met_file", errors="ignore")
+        ds[n] = nxt.assign_coords(time=ds["time"]).assign_attrs(
+            plumecast_from=str(second[1][n].attrs.get("plumecast_from", n))
+            + f"; {first[0].name} has none (forecast step 0): its records take the next record's value")
+        history.append(f"{n} of {first[0].name} from {second[0].name} (forecast step 0 has none)")
+    ds = ds[[v for v in second[1].data_vars]]
+    out = list(surfs)
+    out[order[0]] = (first[0], ds, first[2])
+    return out
+
+
+def normalise_met_3d(
+    files: Sequence[tuple[Path, xr.Dataset | list[xr.Dataset]]],
+    *,
+    source: str,
+    time_window: tuple[np.datetime64, np.datetime64] | None = None,
+    member: int | None = None,
+) -> xr.Dataset:
+    """Normalise opened met datasets (one per file) into the 3-D dataset.
+
+    Parameters
+    ----------
+    files : (path, dataset) per file, as xarray opened them; a GRIB file as the
+        list of its cfgrib hypercubes. The path names the file in messages.
+    source : description for the ``source`` attribute.
+    time_window, member : as for :func:`open_met_3d`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The normalised 3-D dataset (see the module docstring), lazy where the
+        inputs are.
+    """
+    levs: list[tuple[Path, xr.Dataset, NDArray[Any]]] = []
+    surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]] = []
+    level_types: dict[str, Path] = {}
+    for path, opened in files:
+        if isinstance(opened, list):
+            pieces = [_canonical(p, path) for p in opened]
+            lev = _merge_kind([p[0] for p in pieces if p[0] is not None], str(path)) if any(
+                p[0] is not None for p in pieces) else None
+            surf = _merge_kind([p[1] for p in pieces if p[1] is not None], str(path)) if any(
+                p[1] is not None for p in pieces) else None
+            lt = next((p[2] for p in pieces if p[2]), "")
+        else:
+            lev, surf, lt = _canonical(opened, path)
+        if lev is not None:
+            level_types.setdefault(lt, path)
+            levs.append((path, *_with_time(lev, path)))
+        if surf is not None:
+            surfs.append((path, *_with_time(surf, path)))
+    first = files[0][0]
+    if not levs:
+        raise _err(str(first), "no winds on pressure or height levels; expected u, v on levels (a single-level "
+                               "file is read with plumecast.met.open_wind)")
+    if len(level_types) > 1:
+        a, b = list(level_types.items())[:2]
+        raise _err(str(b[1]), f"on {b[0]} levels while {a[1].name} is on {a[0]} levels; expected one kind")
+    level_type = next(iter(level_types))
+    lev_ds = join_on_time(levs) if len(levs) > 1 else levs[0][1]
+    lev_path = levs[0][0]
+    for need in ("u", "v"):
+        if need not in lev_ds:
+            raise _err(str(lev_path), f"no {'eastward' if need == 'u' else 'northward'} wind on levels; expected "
+                                      f"a variable with standard_name {'eastward_wind' if need == 'u' else 'northward_wind'}"
+                                      f" or named {need}, {need.upper()}GRD, {need.upper()}; found "
+                                      f"{sorted(str(n) for n in lev_ds.data_vars)}")
+    if lev_ds["u"].dims != lev_ds["v"].dims:
+        raise _err(str(lev_path), f"u has dims {lev_ds['u'].dims} but v has {lev_ds['v'].dims}; expected the same")
+    _check_steps(lev_ds, str(lev_path))
+    history: list[str] = []
+    if surfs:
+        surfs = _fill_step_zero(surfs, history)
+        surf_ds = join_on_time(surfs) if len(surfs) > 1 else surfs[0][1]
+        surf_path = surfs[0][0]
+        for ax in ("lat", "lon"):
+            if not np.allclose(surf_ds[ax].values, lev_ds[ax].values, atol=1e-4) or surf_ds.sizes[ax] != lev_ds.sizes[ax]:
+                raise _err(str(surf_path), f"surface fields on another {ax} grid ({surf_ds.sizes[ax]} values) than the "
+                                           f"level fields of {lev_path.name} ({lev_ds.sizes[ax]}); expected one grid")
+        l_t, s_t = np.asarray(lev_ds["time"].values), np.asarray(surf_ds["time"].values)
+        static = s_t.size == 1 and l_t.size > 1 and "zs" in surf_ds and len(surf_ds.data_vars) == 1
+        if static:  # an orography file: one record for all times
+            surf_ds = surf_ds.isel(time=0, drop=True).drop_vars("met_file", errors="ignore")
+        else:
+            missing = np.setdiff1d(l_t, s_t)
+            if missing.size:
+                raise _err(str(surf_path), f"the surface fields have no record at {missing[0]} ({missing.size} of "
+                                           f"{l_t.size} level times missing); expected the same times as the level "
+                                           f"files ({lev_path.name} ..)")
+            surf_ds = surf_ds.sel(time=l_t).drop_vars("met_file", errors="ignore")
+        surf_ds = surf_ds.assign_coords(lat=lev_ds["lat"], lon=lev_ds["lon"])
+        lev_ds = xr.merge([lev_ds, surf_ds], join="left", compat="override", combine_attrs="override")
+    ds = lev_ds
+    ds = ds.drop_vars([c for c in ds.coords if str(c) not in ("time", "level", "lat", "lon", "number", "met_file")])
+
+    # accumulated precipitation (WRF RAINNC): difference between records
+    if "precip" in ds and ds["precip"].attrs.get("units") == "mm":
+        frm = ds["precip"].attrs["plumecast_from"]
+        acc = ds["precip"]
+        if ds.sizes["time"] < 2:
+            raise _err(str(lev_path), "precipitation accumulated since the model start needs at least 2 records "
+                                      "to form a rate")
+        dt_h = (ds["time"].diff("time") / np.timedelta64(1, "h")).astype(np.float32)
+        rate = (acc.diff("time", label="upper") / dt_h).clip(min=0.0)
+        rate = xr.concat([rate.isel(time=[0]).assign_coords(time=ds["time"][:1]), rate], dim="time")
+        ds["precip"] = rate.astype(np.float32).assign_attrs(
+            units="mm h-1", plumecast_from=frm + ", differenced between records (the first record takes the "
+                                                "first interval's rate)")
+
+    # members
+    if "number" in ds.dims and ds.sizes["number"] == 1 and member in (None, 0):
+        ds = ds.isel(number=0, drop=True)
+    elif "number" in ds.dims:
+        n = int(ds.sizes["number"])
+        if member is not None:
+            if not 0 <= member < n:
+                raise _err(str(lev_path), f"member {member} asked for but the files have {n} members (0..{n - 1})")
+            ds = ds.isel(number=member, drop=True)
+            history.append(f"member {member} of {n}")
+    elif member is not None and member != 0:
+        raise _err(str(lev_path), f"member {member} asked for but the files have no member dimension")
+
+    # time window: select before reading
+    times = np.asarray(ds["time"].values).astype("datetime64[ns]")
+    steady = times.size == 1
+    if time_window is not None and not steady:
+        start = np.asarray(time_window[0]).astype("datetime64[ns]")
+        end = np.asarray(time_window[1]).astype("datetime64[ns]")
+        if end < start:
+            raise _err(str(lev_path), f"time window ends ({end}) before it starts ({start})")
+        if start < times[0] or end > times[-1]:
+            raise _err(str(lev_path), f"times {times[0]} .. {times[-1]} do not cover the requested window "
+                                      f"{start} .. {end}; expected met data that span the whole run")
+        i0 = int(np.searchsorted(times, start, side="right")) - 1
+        i1 = int(np.searchsorted(times, end, side="left"))
+        if i1 - i0 + 1 < times.size:
+            ds = ds.isel(time=slice(i0, i1 + 1))
+            history.append(f"kept {i1 - i0 + 1} of {times.size} records (the run's window)")
+
+    # horizontal order: lat ascending, lon wrapped to [-180, 180) and sorted (lazy)
+    lat = np.asarray(ds["lat"].values, dtype=np.float64)
+    lon = np.asarray(ds["lon"].values, dtype=np.float64)
+    lon_w = (lon + 180.0) % 360.0 - 180.0
+    lon_order = np.argsort(lon_w, kind="stable")
+    keep = np.concatenate([[True], np.diff(lon_w[lon_order]) > 1e-9])
+    lon_order = lon_order[keep]
+    lat_order = np.argsort(lat, kind="stable")
+    if not np.array_equal(lat_order, np.arange(lat.size)):
+        ds = ds.isel(lat=lat_order)
+        history.append("flipped latitude to ascending")
+    if not np.array_equal(lon_order, np.arange(lon.size)) or np.any(lon_w != lon):
+        ds = ds.isel(lon=lon_order).assign_coords(lon=("lon", lon_w[lon_order]))
+        history.append(f"wrapped longitudes {lon.min():g}..{lon.max():g} to [-180, 180)")
+    # levels: ground first
+    lv = np.asarray(ds["level"].values, dtype=np.float64)
+    order = np.argsort(-lv if level_type == "pressure" else lv, kind="stable")
+    if not np.array_equal(order, np.arange(lv.size)):
+        ds = ds.isel(level=order)
+    ds["level"].attrs = {"units": "hPa" if level_type == "pressure" else "m",
+                         "long_name": "pressure level" if level_type == "pressure" else "height above ground"}
+    ds.attrs = {
+        "source": source,
+        "first_file": str(lev_path),
+        "level_type": level_type,
+        "global_lon": int(_global_lon(np.asarray(ds["lon"].values))),
+        "steady": int(steady),
+        "history": "; ".join(history),
+    }
+    return ds
+
+
+def open_met_3d(
+    path: MetPath,
+    *,
+    time_window: tuple[np.datetime64, np.datetime64] | None = None,
+    member: int | None = None,
+) -> xr.Dataset:
+    """Open 3-D met file(s) lazily as the normalised 3-D dataset.
+
+    Parameters
+    ----------
+    path : a file, folder, glob pattern or list (:func:`plumecast.met.reader.met_paths`):
+        netCDF (ERA5, GFS, WRF-post naming) or GRIB (cfgrib).
+    time_window : (datetime64, datetime64), optional
+        Period the run needs; the records must cover it; only the records that
+        bracket it are kept.
+    member : int, optional
+        Index along the member dimension (``number``) to keep; without it, all
+        members are kept on the ``number`` dim.
+
+    Returns
+    -------
+    xarray.Dataset
+        The normalised 3-D dataset (module docstring), dask-backed: nothing but
+        metadata has been read. :func:`plumecast.met.levels.wind_grid_3d` reads the records it is asked for.
+
+    Raises
+    ------
+    MetDataError
+        Naming the file: unreadable; no u or v on levels; another grid, other
+        levels or other variables than the first file of its kind; a gap or an
+        overlap in time; surface fields missing at a level time; window not
+        covered; member missing.
+    """
+    paths = met_paths(path)
+    files: list[tuple[Path, xr.Dataset | list[xr.Dataset]]] = []
+    for p in paths:
+        parts = _open_parts(p)
+        files.append((p, parts if len(parts) > 1 else parts[0]))
+    source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} met files {paths[0]} .. {paths[-1].name}"
+    return normalise_met_3d(files, source=source, time_window=time_window, member=member)
+
+
+def _nan_check(arr: NDArray[Any], name: str, where: str, time: Any, lat: NDArray[Any], lon: NDArray[Any],
+               allowed: NDArray[np.bool_] | None = None) -> None:
+    bad = ~np.isfinite(arr)
+    if allowed is not None:
+        bad &= ~allowed
+    if bad.any():
+        idx = np.argwhere(bad)[0]
+        j, i = int(idx[-2]), int(idx[-1])
+        lvl = f", level index {int(idx[0])}" if arr.ndim == 3 else ""
+        raise _err(where, f"{int(bad.sum())} NaN value(s) of {name!r} inside the domain at {time}; first at "
+                          f"lat={lat[j]:g}, lon={lon[i]:g}{lvl}; expected complete fields (fill or crop the gaps)")

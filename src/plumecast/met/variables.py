@@ -1,0 +1,204 @@
+"""Finding the winds and the coordinates in a met dataset, whoever wrote it.
+
+Variables are found by their CF ``standard_name`` first, then by the names the
+producers use (ERA5, GFS via wgrib2/NCL, WRF post-processed), then by their units;
+WRF staggered winds are averaged onto the mass points and wind units converted to
+m s-1. Used by the single-level reader (:mod:`plumecast.met.reader`), the met file
+sets (:mod:`plumecast.met.files`) and the 3-D reader
+(:mod:`plumecast.met.levels_read`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import xarray as xr
+
+from plumecast.errors import MetDataError
+
+#: Names of an ensemble-member dimension (ERA5/ENS/GEFS via cfgrib: ``number``).
+MEMBER_DIMS = ("number", "member", "realization", "ensemble", "ens")
+
+_U_NAMES = ("u", "ugrd", "ua", "uwnd", "u_component_of_wind", "u10", "u10m", "ugrd10m", "10u")
+_V_NAMES = ("v", "vgrd", "va", "vwnd", "v_component_of_wind", "v10", "v10m", "vgrd10m", "10v")
+# GFS via wgrib2 / NCL: UGRD_850mb, UGRD_P0_L100_GLL0, UGRD_10maboveground, ugrdprs ...
+_U_PATTERN = re.compile(r"^ugrd", re.IGNORECASE)
+_V_PATTERN = re.compile(r"^vgrd", re.IGNORECASE)
+_MB_IN_NAME = re.compile(r"_(\d+(?:\.\d+)?)mb$", re.IGNORECASE)
+_TEN_METRE = re.compile(r"(^u10|^v10|10m|^10[uv]$|10maboveground)", re.IGNORECASE)
+
+_LAT_NAMES = ("lat", "latitude", "xlat", "xlat_m", "nav_lat", "y")
+_LON_NAMES = ("lon", "longitude", "xlong", "xlong_m", "nav_lon", "x")
+_TIME_NAMES = ("time", "valid_time", "times", "xtime", "t")
+_LEVEL_NAMES = ("level", "pressure_level", "isobaricinhpa", "plev", "lev", "pressure", "lv_isbl0")
+_HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground")
+
+_MS_UNITS = {
+    "m s-1",
+    "m/s",
+    "m s**-1",
+    "m s^-1",
+    "ms-1",
+    "m.s-1",
+    "m s-1.",
+    "meters/second",
+    "metres/second",
+    "meter/second",
+    "metre/second",
+    "meters per second",
+    "m sec-1",
+}
+_KNOT_UNITS = {"knots", "knot", "kt", "kts"}
+_KNOT_M_S = 0.514444  # 1 international knot [m s-1] (1852 m / 3600 s)
+
+_PA_UNITS = {"pa", "pascal", "pascals"}
+_HPA_UNITS = {"hpa", "mb", "mbar", "millibar", "millibars", "hectopascal", "hectopascals"}
+
+
+def _err(path: str, message: str) -> MetDataError:
+    return MetDataError(f"{path}: {message}")
+
+
+# ---------------------------------------------------------------------------
+# finding variables and coordinates
+# ---------------------------------------------------------------------------
+
+
+def _lower(name: Hashable) -> str:
+    return str(name).lower()
+
+
+def _find_wind_vars(ds: xr.Dataset, path: str) -> tuple[str, str]:
+    data_vars = [str(n) for n in ds.data_vars]
+
+    def by_standard_name(std: str) -> list[str]:
+        return [n for n in data_vars if ds[n].attrs.get("standard_name") == std]
+
+    u_std, v_std = by_standard_name("eastward_wind"), by_standard_name("northward_wind")
+    if u_std and v_std:
+        return _prefer(u_std, _U_NAMES), _prefer(v_std, _V_NAMES)
+
+    def by_name(names: Sequence[str], pattern: re.Pattern[str]) -> list[str]:
+        exact = [n for key in names for n in data_vars if n.lower() == key]
+        return exact or [n for n in data_vars if pattern.match(n)]
+
+    u_names, v_names = by_name(_U_NAMES, _U_PATTERN), by_name(_V_NAMES, _V_PATTERN)
+    if u_names and v_names:
+        return u_names[0], v_names[0]
+    raise _err(
+        path,
+        "no recognisable wind components; expected variables with standard_name "
+        "'eastward_wind'/'northward_wind' or named u/v, u10/v10, UGRD/VGRD, ugrd10m/vgrd10m, "
+        f"U/V, U10/V10; found variables {data_vars}",
+    )
+
+
+def _prefer(candidates: list[str], order: Sequence[str]) -> str:
+    for key in order:
+        for c in candidates:
+            if c.lower() == key:
+                return c
+    return candidates[0]
+
+
+def _find_coord(
+    ds: xr.Dataset, names: Sequence[str], standard_name: str, units: Sequence[str]
+) -> str | None:
+    variables = [str(n) for n in ds.variables]
+    for n in variables:
+        if ds[n].attrs.get("standard_name") == standard_name:
+            return n
+    for key in names:
+        for n in variables:
+            if n.lower() == key:
+                return n
+    for n in variables:
+        if str(ds[n].attrs.get("units", "")).lower() in units:
+            return n
+    return None
+
+
+def _horizontal_axes(
+    ds: xr.Dataset, da: xr.DataArray, path: str
+) -> tuple[str, np.ndarray, str, np.ndarray]:
+    """Return (lat_dim, lat_values, lon_dim, lon_values) for ``da``."""
+    lat_name = _find_coord(
+        ds, _LAT_NAMES, "latitude", ("degrees_north", "degree_north", "degrees_n")
+    )
+    lon_name = _find_coord(
+        ds, _LON_NAMES, "longitude", ("degrees_east", "degree_east", "degrees_e")
+    )
+    if lat_name is None or lon_name is None:
+        raise _err(
+            path,
+            "cannot find latitude/longitude; expected coordinates named lat/latitude/XLAT and "
+            f"lon/longitude/XLONG; found {[str(n) for n in ds.variables]}",
+        )
+    lat_da, lon_da = ds[lat_name], ds[lon_name]
+    # WRF: XLAT(Time, south_north, west_east) -> the first time's grid
+    while lat_da.ndim > 2:
+        lat_da = lat_da.isel({lat_da.dims[0]: 0})
+    while lon_da.ndim > 2:
+        lon_da = lon_da.isel({lon_da.dims[0]: 0})
+    if lat_da.ndim == 1 and lon_da.ndim == 1:
+        return (
+            str(lat_da.dims[0]),
+            lat_da.values.astype(float),
+            str(lon_da.dims[0]),
+            lon_da.values.astype(float),
+        )
+    if lat_da.ndim == 2 and lon_da.ndim == 2 and lat_da.dims == lon_da.dims:
+        ydim, xdim = (str(d) for d in lat_da.dims)
+        lat2 = lat_da.values.astype(float)
+        lon2 = lon_da.values.astype(float)
+        lat1, lon1 = lat2[:, 0], lon2[0, :]
+        if not (
+            np.allclose(lat2, lat1[:, None], atol=1e-4)
+            and np.allclose(lon2, lon1[None, :], atol=1e-4)
+        ):
+            raise _err(
+                path,
+                f"{lat_name}/{lon_name} are 2-D and not a regular lon/lat grid (a projected "
+                "WRF grid?); expected latitude constant along each row and longitude constant "
+                "along each column — regrid to lon/lat first",
+            )
+        return ydim, lat1, xdim, lon1
+    raise _err(
+        path,
+        f"latitude {lat_name!r} has dims {lat_da.dims} and longitude {lon_name!r} has dims "
+        f"{lon_da.dims}; expected 1-D coordinates or 2-D arrays on the same dims",
+    )
+
+
+def _destagger(da: xr.DataArray) -> xr.DataArray:
+    """Average WRF staggered dims (``*_stag``) onto the mass points."""
+    for d in list(da.dims):
+        if str(d).endswith("_stag"):
+            n = da.sizes[d]
+            a = da.isel({d: slice(0, n - 1)})
+            b = da.isel({d: slice(1, n)})
+            b = b.assign_coords({d: a[d]}) if d in a.coords else b
+            da = (0.5 * (a + b)).rename({d: str(d)[: -len("_stag")]})
+    return da
+
+
+def _level_hpa_values(coord: xr.DataArray) -> np.ndarray:
+    units = str(coord.attrs.get("units", "hPa")).strip().lower()
+    values = np.asarray(coord.values, dtype=float)
+    if units in _PA_UNITS:
+        return values / 100.0
+    return values
+
+
+def _wind_units_factor(da: xr.DataArray, path: str) -> float:
+    units = da.attrs.get("units")
+    if units is None:
+        return 1.0  # CF files from the producers above always carry units; assume SI
+    key = str(units).strip().lower()
+    if key in _MS_UNITS:
+        return 1.0
+    if key in _KNOT_UNITS:
+        return _KNOT_M_S
+    raise _err(path, f"variable {da.name!r} has units {units!r}; expected 'm s-1' (or knots)")

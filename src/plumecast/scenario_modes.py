@@ -1,0 +1,73 @@
+"""The one scenario language: which mode (``run``, ``compare``, ``zones``) reads
+which section of a scenario, and the line that tells the user what a mode left
+unread. Re-exported by :mod:`plumecast.scenario`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from plumecast.scenario import Scenario
+
+#: Top-level keys ``plumecast zones`` reads; every other key of :class:`Scenario`
+#: (start, met, output, particles, plans, ...) belongs to the particle forecast.
+ZONES_KEYS = frozenset({"name", "description", "agent", "releases", "local_weather", "zones", "receptors",
+                        "shelter", "reference"})
+#: Top-level keys only ``plumecast compare`` reads (``run`` ignores them).
+COMPARE_ONLY_KEYS = frozenset({"plans", "ensemble"})
+Mode = Literal["run", "compare", "zones"]
+
+
+def readers(key: str) -> str:
+    """The modes that read top-level key ``key`` of the scenario language, in words."""
+    if key in COMPARE_ONLY_KEYS:
+        return "compare"
+    if key in ("local_weather", "zones"):
+        return "zones"
+    if key in ZONES_KEYS:
+        return "zones, run and compare"
+    return "run and compare"
+
+
+def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str]:
+    """The sections (and release / receptor keys) of ``sc`` that ``mode`` does not
+    read, each with the modes that read it.
+
+    A section counts when it is given (not left at its default), so a scenario
+    changed with :meth:`Scenario.replace` reports the same as the file it came
+    from. ``reference`` and ``description`` are a record and never listed.
+    """
+    out: dict[str, str] = {}
+    if sc.local_weather is not None:
+        # run reads the wind at the release for a tank's rain-out pool (plumecast.release)
+        pool = any(r.type == "point" and r.tank is not None and r.tank.pool is not None for r in sc.releases)
+        out["local_weather (all but wind_speed_m_s, read for the tank's pool)" if pool else "local_weather"] = "zones"
+    if sc.zones is not None:
+        out["zones"] = "zones"
+    if mode == "run":
+        if sc.plans:
+            out["plans"] = "compare"
+        if sc.ensemble is not None:
+            out["ensemble"] = "compare"
+    for i, rel in enumerate(sc.releases):
+        if rel.type == "point":
+            if rel.temperature_c is not None:
+                out[f"releases.{i}.temperature_c"] = "zones"
+            if rel.dense_gas != "auto":
+                out[f"releases.{i}.dense_gas"] = "zones"
+    for k, p in enumerate(sc.receptors.points):
+        if p.air_changes_per_hour is not None:
+            out[f"receptors.points.{k}.air_changes_per_hour"] = "zones"
+    return out
+
+
+def ignored_line(ignored: dict[str, str], mode: Mode) -> str | None:
+    """One line for the user: the keys ``mode`` did not read, grouped by the modes
+    that read them (:func:`ignored_keys`); None when it read everything given."""
+    if not ignored:
+        return None
+    by: dict[str, list[str]] = {}
+    for key, who in ignored.items():
+        by.setdefault(who, []).append(key)
+    return f"{mode} ignored: " + "; ".join(f"{', '.join(keys)} (read by {who})" for who, keys in by.items())

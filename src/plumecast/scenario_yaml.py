@@ -1,0 +1,213 @@
+"""Reading scenario files: YAML parsing with a line for every key, and the one
+formatting of validation errors that every mode (``run``, ``compare``, ``zones``)
+prints.
+
+Nothing here knows the scenario models (:mod:`plumecast.scenario`,
+:mod:`plumecast.nearfield.zones.scenario` use it): a file is read
+(:func:`read_scenario_text`), parsed with its key-path -> line index
+(:func:`parse_yaml`), and a pydantic :class:`~pydantic.ValidationError` becomes one
+:class:`~plumecast.errors.ScenarioError` naming the file, key path, line and what
+was expected (:func:`format_errors`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from plumecast.errors import ScenarioError
+
+Lines = dict[tuple[str | int, ...], int]
+
+
+def read_scenario_text(path: Path) -> str:
+    """The text of scenario file ``path``; a ScenarioError naming the file if it is
+    missing, unreadable, not UTF-8 or larger than :data:`MAX_YAML_BYTES`."""
+    try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise ScenarioError(f"{path}: the file has {path.stat().st_size:,} bytes; expected a scenario of at "
+                                f"most {MAX_YAML_BYTES:,}")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: scenario file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
+
+
+def where(source: str, lines: Lines, *key: str | int) -> str:
+    """``"file, line N: a.b.c"``: the file, the line of ``key`` (or of the nearest
+    enclosing key that has one) and the dotted key path, to start a message."""
+    line = next((lines[key[:n]] for n in range(len(key), 0, -1) if key[:n] in lines), None)
+    return f"{source}{f', line {line}' if line else ''}: {'.'.join(str(k) for k in key)}"
+
+
+#: Largest scenario file read [bytes] and largest document once aliases are expanded
+#: [nodes]: a YAML "alias bomb" of a few hundred bytes can otherwise stand for
+#: billions of nodes and exhaust the memory before validation starts.
+MAX_YAML_BYTES = 4 * 1024 * 1024
+MAX_YAML_NODES = 200_000
+#: Most validation problems listed in one message (the rest are counted).
+MAX_ERRORS_SHOWN = 20
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves an impossible date (2026-02-30) as text for the model to
+    reject with its key and line, instead of raising ValueError from the parser."""
+
+
+def _lenient_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _lenient_timestamp)
+
+
+def check_yaml_tree(root: yaml.Node, source: str) -> None:
+    """Refuse duplicate keys, recursive aliases and documents that expand (through
+    aliases) to more than :data:`MAX_YAML_NODES` nodes."""
+    size: dict[int, int] = {}
+    active: set[int] = set()
+
+    def expanded(node: yaml.Node) -> int:
+        nid = id(node)
+        if nid in size:
+            return size[nid]
+        if nid in active:
+            raise ScenarioError(f"{source}, line {node.start_mark.line + 1}: a YAML alias refers to itself "
+                                "(recursive anchor); expected plain values")
+        active.add(nid)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value != "<<":
+                    if k.value in seen:
+                        raise ScenarioError(
+                            f"{source}, line {k.start_mark.line + 1}: duplicate key {k.value!r} (first given on "
+                            f"line {seen[k.value]}); expected each key once"
+                        )
+                    seen[k.value] = k.start_mark.line + 1
+                total += expanded(k) + expanded(v)
+                if total > MAX_YAML_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                total += expanded(v)
+                if total > MAX_YAML_NODES:
+                    break
+        active.discard(nid)
+        if total > MAX_YAML_NODES:
+            raise ScenarioError(
+                f"{source}: the document expands to more than {MAX_YAML_NODES:,} values (through YAML aliases "
+                f"near line {node.start_mark.line + 1}); expected a scenario of ordinary size"
+            )
+        size[nid] = total
+        return total
+
+    expanded(root)
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """The document of ``text`` and its key-path -> line index; ScenarioError if the
+    text is not YAML, too large, has duplicate keys or expands through aliases."""
+    if len(text) > MAX_YAML_BYTES:
+        raise ScenarioError(f"{source}: the file has {len(text):,} characters; expected a scenario of at most "
+                            f"{MAX_YAML_BYTES:,}")
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, {}
+        check_yaml_tree(root, source)
+        data = loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f", line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(f"{source}{at}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: the document is nested too deeply; expected a scenario of ordinary "
+                            "structure") from None
+    finally:
+        loader.dispose()
+    return data, line_index(root)
+
+
+def line_index(root: yaml.Node | None) -> dict[tuple[str | int, ...], int]:
+    """Map each key path of a composed YAML document to its 1-based line number."""
+    index: dict[tuple[str | int, ...], int] = {}
+
+    def walk(node: yaml.Node | None, path: tuple[str | int, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = (*path, str(k.value))
+                index[key] = k.start_mark.line + 1
+                walk(v, key)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                key = (*path, i)
+                index[key] = v.start_mark.line + 1
+                walk(v, key)
+
+    walk(root, ())
+    return index
+
+
+def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
+                   reference: str = "docs/scenario.md") -> str:
+    msgs = []
+    for err in exc.errors():
+        # drop the release type tag pydantic puts in the path: releases.0.point.lat -> releases.0.lat
+        loc = tuple(p for i, p in enumerate(err["loc"])
+                    if not (i == 2 and err["loc"][0] == "releases" and p in ("point", "cities")))
+        msg = err["msg"]
+        if err["type"] == "value_error":
+            msg = str(err.get("ctx", {}).get("error", msg))
+            named = re.match(r"^([A-Za-z_][\w.]*): (.*)$", msg, re.S)
+            if named:  # a check across keys that names the key to change first
+                new_loc = (*loc, *(int(p) if p.isdigit() else p for p in named.group(1).split(".")))
+                if not loc or new_loc in lines:
+                    loc, msg = new_loc, named.group(2)
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        line = None
+        for n in range(len(loc), 0, -1):
+            if loc[:n] in lines:
+                line = lines[loc[:n]]
+                break
+        where = f"{source}" + (f", line {line}" if line else "")
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key (check its spelling; see the scenario reference in {reference})"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        got = err.get("input")
+        got_txt = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict | list) else f" (got {got!r})"
+        if len(got_txt) > 200:
+            got_txt = got_txt[:190] + "...)"
+        msgs.append(f"{where}: {key}: {msg}{got_txt}")
+    if len(msgs) > MAX_ERRORS_SHOWN:
+        msgs = [*msgs[:MAX_ERRORS_SHOWN], f"... and {len(msgs) - MAX_ERRORS_SHOWN:,} more problem(s) not shown"]
+    return "invalid scenario:\n  " + "\n  ".join(msgs)
+
+
+
+
+def existing_path(
+    path: Path, key: tuple[str, str], expected: str, source: str, lines: dict[tuple[str | int, ...], int],
+    base_dir: Path | None,
+) -> Path:
+    """``path`` made absolute (relative paths start at the scenario file's folder);
+    a ScenarioError naming the key and line if it does not exist."""
+    full = path if path.is_absolute() or base_dir is None else base_dir / path
+    if not full.exists():
+        line = lines.get(key)
+        raise ScenarioError(
+            f"{source}{f', line {line}' if line else ''}: {'.'.join(key)}: file not found: {full} "
+            f"(expected {expected}; relative paths start at the scenario file's folder)"
+        )
+    return full.resolve()

@@ -1,0 +1,521 @@
+"""The 3-D physics of :mod:`kernels_numpy` in CUDA C: winds on levels, vertical
+advection, a boundary layer from the met and deposition (used by
+:class:`plumecast.transport.kernels_cuda.CudaBackend`; see its module docstring for
+what was tested).
+
+One thread per particle, all the steps of a call in registers, as the single-level
+kernel. The arithmetic follows the numba kernel's 3-D path
+(:func:`plumecast.transport.kernels_numba._step`) and the oracle: the pair of levels
+from the height at the start of the step through :meth:`WindGrid.level_params`'s
+lookup table, the log law below the lowest level, ``w`` at the midpoint, the
+boundary layer's :func:`~plumecast.transport.boundary_layer.vertical_step` and
+:func:`~plumecast.transport.boundary_layer.removal_factors` written out in C below
+(their constants and profile table come from that module, not copied), with the
+same counter-based random numbers (:mod:`plumecast.transport.rng`).
+
+The module is compiled with ``--fmad=false``: no multiply-add contraction, so the
+boundary layer's Metropolis acceptance test and the deposition factors round as the
+NumPy twins do (the numba kernel compiles its boundary-layer wrappers without
+contraction for the same reason); the single-level kernels keep contraction.
+
+Device layout: the wind and ``w`` of a node as one ``float4`` (vx, vy, vz, w) per
+level, the levels of a node adjacent, ``(time, lat, lon, nz)``, so that the level
+pair of a corner is 32 contiguous bytes; the boundary-layer fields as two ``float4``
+per node, ``(time, lat, lon, 2)`` (:data:`SURFACE_FIELDS`, then padding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.transport import boundary_layer as bl
+from plumecast.transport.windgrid import WindGrid
+
+#: names of the boundary-layer constants substituted into the source (``@NAME@``)
+_BL_CONSTANTS = ("SIGMA_W_FLOOR", "T_LW_MIN_S", "USTAR_MIN", "NEUTRAL", "UNSTABLE", "STABLE", "WELL_MIXED_RATIO",
+                 "SUBSTEP_RATIO", "MAX_SUBSTEPS", "FIRST_UNIFORM", "DRY_DEPOSITION_LAYER_M", "WET_COLUMN_TOP_M",
+                 "TABLE_N", "TABLE_EXACT_BELOW", "F_UNSTABLE_MAX", "G_STABLE_MAX", "Y_NEUTRAL_PEAK",
+                 "_E_NEUTRAL_PEAK", "_TWO_THIRDS")
+
+_SOURCE_3D = r"""
+/* ---------------- 3-D physics (float64): see kernels_cuda_3d ---------------- */
+struct Corners { size_t o00, o01, o10, o11; double w00, w01, w10, w11; };
+
+/* grid offsets and bilinear weights round (lon, lat), and whether it is inside (interp's first half) */
+__device__ __forceinline__ bool corners(const Grid& g, double lon, double lat, Corners* c) {
+    bool ok = true;
+    double fi = (lon - g.lon0) / g.dlon;
+    if (g.global_lon) {
+        fi = fi - floor(fi / (double)g.nlon) * (double)g.nlon;
+    } else {
+        if (fi < 0.0 || fi > (double)(g.nlon - 1)) ok = false;
+        fi = fmin(fmax(fi, 0.0), (double)(g.nlon - 1));
+    }
+    int i0 = min((int)floor(fi), g.nlon - 1);
+    double a = fi - (double)i0;
+    int i1 = i0 + 1;
+    if (i1 >= g.nlon) i1 = g.global_lon ? 0 : g.nlon - 1;
+    double fj = (lat - g.lat0) / g.dlat;
+    if (fj < 0.0) { if (!g.polar_s) ok = false; fj = 0.0; }
+    if (fj > (double)(g.nlat - 1)) { if (!g.polar_n) ok = false; fj = (double)(g.nlat - 1); }
+    int j0 = min((int)floor(fj), g.nlat - 1);
+    double b = fj - (double)j0;
+    int j1 = min(j0 + 1, g.nlat - 1);
+    c->o00 = (size_t)j0 * g.nlon + i0; c->o01 = (size_t)j0 * g.nlon + i1;
+    c->o10 = (size_t)j1 * g.nlon + i0; c->o11 = (size_t)j1 * g.nlon + i1;
+    c->w00 = (1.0 - a) * (1.0 - b); c->w01 = a * (1.0 - b); c->w10 = (1.0 - a) * b; c->w11 = a * b;
+    return ok;
+}
+
+/* the lower level, weight of the level above and log-law factor (kernels_numba._level) */
+__device__ __forceinline__ void level_of(double z, const double* __restrict__ zm, const double* __restrict__ zinv,
+                                         const int* __restrict__ ztab, int ntab, double zp0, double zp1, double zp2,
+                                         int nz, int* lev, double* c, double* f) {
+    *lev = 0; *c = 0.0; *f = 1.0;
+    if (nz == 1) return;
+    if (z >= zm[nz - 1]) { *lev = nz - 1; return; }
+    if (z < zm[0]) { *f = log(fmax(z, zp2) / zp2) * zp1; return; }
+    int l = ztab[min((int)(z * zp0), ntab - 1)];
+    while (l < nz - 2 && z >= zm[l + 1]) ++l;
+    while (l > 0 && z < zm[l]) --l;  /* z / dz rounded up into the next table cell */
+    *lev = l; *c = (z - zm[l]) * zinv[l];
+}
+
+__device__ __forceinline__ double bil(const Corners& q, float a00, float a01, float a10, float a11) {
+    return q.w00 * (double)a00 + q.w01 * (double)a01 + q.w10 * (double)a10 + q.w11 * (double)a11;
+}
+
+/* wind and w of record k at the level weights (kernels_numba._record3) */
+__device__ __forceinline__ void record3(const float4* __restrict__ wv, int k, size_t plane, int nz, int lev,
+                                        double c, const Corners& q, bool want_w, double* o) {
+    size_t kb = (size_t)k * plane;
+    const float4 *b00 = wv + (kb + q.o00) * nz + lev, *b01 = wv + (kb + q.o01) * nz + lev;
+    const float4 *b10 = wv + (kb + q.o10) * nz + lev, *b11 = wv + (kb + q.o11) * nz + lev;
+    float4 a00 = __ldg(b00), a01 = __ldg(b01), a10 = __ldg(b10), a11 = __ldg(b11);
+    o[0] = bil(q, a00.x, a01.x, a10.x, a11.x);
+    o[1] = bil(q, a00.y, a01.y, a10.y, a11.y);
+    o[2] = bil(q, a00.z, a01.z, a10.z, a11.z);
+    o[3] = want_w ? bil(q, a00.w, a01.w, a10.w, a11.w) : 0.0;
+    if (c > 0.0) {
+        float4 u00 = __ldg(b00 + 1), u01 = __ldg(b01 + 1), u10 = __ldg(b10 + 1), u11 = __ldg(b11 + 1);
+        o[0] = (1.0 - c) * o[0] + c * bil(q, u00.x, u01.x, u10.x, u11.x);
+        o[1] = (1.0 - c) * o[1] + c * bil(q, u00.y, u01.y, u10.y, u11.y);
+        o[2] = (1.0 - c) * o[2] + c * bil(q, u00.z, u01.z, u10.z, u11.z);
+        if (want_w) o[3] = (1.0 - c) * o[3] + c * bil(q, u00.w, u01.w, u10.w, u11.w);
+    }
+}
+
+/* wind on levels: each record at the height, linear in time, then the log law (kernels_numba._interp3) */
+__device__ __forceinline__ void wind3(const float4* __restrict__ wv, const Grid& g, int nz, int k, double w,
+                                      int lev, double c, double f, const Corners& q, bool want_w, double* o) {
+    size_t plane = (size_t)g.nlat * g.nlon;
+    record3(wv, k, plane, nz, lev, c, q, want_w, o);
+    if (w > 0.0) {
+        double u[4];
+        record3(wv, min(k + 1, g.nt - 1), plane, nz, lev, c, q, want_w, u);
+        for (int j = 0; j < 4; ++j) o[j] = (1.0 - w) * o[j] + w * u[j];
+    }
+    if (f != 1.0) for (int j = 0; j < 4; ++j) o[j] *= f;
+}
+
+/* boundary-layer fields (h, u*, 1/L, w*, precipitation) at the corners, linear in time */
+__device__ __forceinline__ void surface(const float4* __restrict__ sf, const Grid& g, int k, double w,
+                                        const Corners& q, bool precip, double* o) {
+    size_t plane = (size_t)g.nlat * g.nlon;
+    for (int r = 0; r < 2; ++r) {
+        size_t kb = (size_t)(r == 0 ? k : min(k + 1, g.nt - 1)) * plane;
+        float4 a00 = __ldg(sf + (kb + q.o00) * 2), a01 = __ldg(sf + (kb + q.o01) * 2);
+        float4 a10 = __ldg(sf + (kb + q.o10) * 2), a11 = __ldg(sf + (kb + q.o11) * 2);
+        double v[5];
+        v[0] = bil(q, a00.x, a01.x, a10.x, a11.x);
+        v[1] = bil(q, a00.y, a01.y, a10.y, a11.y);
+        v[2] = bil(q, a00.z, a01.z, a10.z, a11.z);
+        v[3] = bil(q, a00.w, a01.w, a10.w, a11.w);
+        v[4] = 0.0;
+        if (precip) {
+            v[4] = bil(q, __ldg(sf + (kb + q.o00) * 2 + 1).x, __ldg(sf + (kb + q.o01) * 2 + 1).x,
+                       __ldg(sf + (kb + q.o10) * 2 + 1).x, __ldg(sf + (kb + q.o11) * 2 + 1).x);
+        }
+        if (r == 0) {
+            for (int j = 0; j < 5; ++j) o[j] = v[j];
+            if (!(w > 0.0)) return;
+        } else {
+            for (int j = 0; j < 5; ++j) o[j] = (1.0 - w) * o[j] + w * v[j];
+        }
+    }
+}
+
+/* --- boundary_layer.py's scalar functions, same arithmetic in the same order --- */
+#define BL_FLOOR @SIGMA_W_FLOOR@
+#define BL_TLW_MIN @T_LW_MIN_S@
+#define BL_USTAR_MIN @USTAR_MIN@
+#define BL_NEUTRAL @NEUTRAL@
+#define BL_UNSTABLE @UNSTABLE@
+#define BL_STABLE @STABLE@
+#define BL_WELL_MIXED @WELL_MIXED_RATIO@
+#define BL_SUBSTEP_RATIO @SUBSTEP_RATIO@
+#define BL_MAX_SUBSTEPS @MAX_SUBSTEPS@
+#define BL_FIRST_UNIFORM @FIRST_UNIFORM@
+#define BL_DRY_LAYER @DRY_DEPOSITION_LAYER_M@
+#define BL_WET_TOP @WET_COLUMN_TOP_M@
+#define BL_TABLE_N @TABLE_N@
+#define BL_TABLE_EXACT_BELOW @TABLE_EXACT_BELOW@
+#define BL_F_UNSTABLE_MAX @F_UNSTABLE_MAX@
+#define BL_G_STABLE_MAX @G_STABLE_MAX@
+#define BL_Y_PEAK @Y_NEUTRAL_PEAK@
+#define BL_E_PEAK @_E_NEUTRAL_PEAK@
+#define BL_TWO_THIRDS @_TWO_THIRDS@
+
+/* stability_regime */
+__device__ __forceinline__ int bl_regime(double h, double inv_l) {
+    if (h * fabs(inv_l) < 1.0) return BL_NEUTRAL;
+    if (inv_l < 0.0) return BL_UNSTABLE;
+    return BL_STABLE;
+}
+
+/* _table: column col of PROFILE_TABLE ((TABLE_N + 1, 4), row-major) at zeta */
+__device__ __forceinline__ double bl_table(const double* __restrict__ tab, double zeta, int col) {
+    if (zeta < BL_TABLE_EXACT_BELOW && col != 1) {
+        double zc = fmax(zeta, 0.0);
+        if (col == 0) return (1.0 - 0.9 * zc) * pow(zc, BL_TWO_THIRDS);
+        return pow(zc, 0.8);
+    }
+    double f = fmin(zeta, 1.0) * BL_TABLE_N;
+    int i = min((int)f, BL_TABLE_N - 1);
+    double a = __ldg(tab + 4 * i + col);
+    return a + (f - (double)i) * (__ldg(tab + 4 * (i + 1) + col) - a);
+}
+
+/* kz_profile (Hanna 1982; see boundary_layer.py for the formulas' sources) */
+__device__ double bl_kz(const double* __restrict__ tab, double z, double h, double ustar, double inv_l,
+                        double wstar, int regime) {
+    double zeta = z / h, sw, ell;
+    if (regime == BL_NEUTRAL) {
+        double u = fmax(ustar, BL_USTAR_MIN);
+        double y = z / u;
+        sw = 1.3 * u * exp(-2e-4 * y) + BL_FLOOR;
+        ell = 0.5 * z / (1.0 + 1.5e-3 * y);
+    } else if (regime == BL_UNSTABLE) {
+        double var = 1.2 * wstar * wstar * bl_table(tab, zeta, 0) + (1.8 - 1.4 * zeta) * ustar * ustar;
+        sw = sqrt(fmax(var, 0.0)) + BL_FLOOR;
+        double x = z * fabs(inv_l);
+        ell = x < 1.0 ? 0.1 * z / (0.55 - 0.38 * x) : 0.59 * z;
+        ell = fmin(ell, h * bl_table(tab, zeta, 1));
+    } else {
+        sw = BL_FLOOR + 1.3 * ustar * fmax(1.0 - zeta, 0.0);
+        ell = 0.1 * h * bl_table(tab, zeta, 2);
+    }
+    return sw * fmax(ell, BL_TLW_MIN * sw);
+}
+
+/* kz_bounds */
+__device__ void bl_kz_bounds(const double* __restrict__ tab, double h, double ustar, double wstar, int regime,
+                             double* k_lo, double* k_hi) {
+    double s_min, s_max, top;
+    if (regime == BL_NEUTRAL) {
+        double u = fmax(ustar, BL_USTAR_MIN);
+        double yh = h / u;
+        s_min = 1.3 * u * fmax(1.0 - 2e-4 * yh, 0.0) + BL_FLOOR;
+        s_max = 1.3 * u + BL_FLOOR;
+        if (yh > BL_Y_PEAK) {
+            top = (1.3 * u * BL_E_PEAK * 0.5 * u * BL_Y_PEAK / (1.0 + 1.5e-3 * BL_Y_PEAK)
+                   + BL_FLOOR * 0.5 * h / (1.0 + 1.5e-3 * yh));
+        } else {
+            top = (1.3 * u / (1.0 + 2e-4 * yh) + BL_FLOOR) * 0.5 * h / (1.0 + 1.5e-3 * yh);
+        }
+    } else if (regime == BL_UNSTABLE) {
+        double a = 1.2 * wstar * wstar, b = ustar * ustar;
+        s_max = sqrt(BL_F_UNSTABLE_MAX * a + 1.8 * b) + BL_FLOOR;
+        s_min = sqrt(fmin(1.8 * b, 0.1 * a + 0.4 * b)) + BL_FLOOR;
+        top = s_max * h * __ldg(tab + 4 * BL_TABLE_N + 1);
+    } else {
+        s_max = 1.3 * ustar + BL_FLOOR;
+        s_min = BL_FLOOR;
+        top = 0.1 * h * (BL_FLOOR + 1.3 * ustar * BL_G_STABLE_MAX);
+    }
+    *k_lo = BL_TLW_MIN * s_min * s_min;
+    *k_hi = fmax(top, BL_TLW_MIN * s_max * s_max);
+}
+
+/* _round_below: the float32 nearest z, but not above h */
+__device__ __forceinline__ double bl_round_below(double z, double h) {
+    float zr = (float)z;
+    if ((double)zr > h) {
+        zr = nextafterf((float)h, 0.0f);
+        if ((double)zr > h) zr = nextafterf(zr, 0.0f);
+    }
+    return (double)zr;
+}
+
+/* vertical_step */
+__device__ double bl_vertical_step(const double* __restrict__ tab, double z, double h, double ustar, double inv_l,
+                                   double wstar, double kz_const, double kz_free, double dt, double xi, u64 base) {
+    if (ustar < 0.0) {
+        if (z <= h) {
+            double two_h = 2.0 * h;
+            z = z + sqrt(2.0 * kz_const * dt) * xi;
+            z = z - two_h * floor(z / two_h);
+            if (z > h) z = two_h - z;
+            z = fmin(fmax(z, 0.0), h);
+        }
+        return (double)(float)z;
+    }
+    if (z > h || h <= 0.0) return (double)(float)fabs(z + sqrt(2.0 * kz_free * dt) * xi);
+    int regime = bl_regime(h, inv_l);
+    double k_lo, k_hi;
+    bl_kz_bounds(tab, h, ustar, wstar, regime, &k_lo, &k_hi);
+    /* substeps */
+    double hh = h * h;
+    if (k_lo * dt >= BL_WELL_MIXED * hh) return bl_round_below(h * uniform53(base, BL_FIRST_UNIFORM), h);
+    double xk = k_hi * dt, sub = BL_SUBSTEP_RATIO * hh;
+    int n = 1;
+    while (n < BL_MAX_SUBSTEPS && xk > (double)n * sub) ++n;
+    double c6 = n == 1 ? 6.0 * dt : 6.0 * dt / (double)n;
+    double s2 = fmin(c6 * k_hi, h * h);
+    double s = sqrt(s2), two_h = 2.0 * h;
+    for (int k = 0; k < n; ++k) {
+        double x = z + s * (2.0 * uniform53(base, BL_FIRST_UNIFORM + 2 * k) - 1.0);
+        if (x < 0.0) x = -x; else if (x > h) x = two_h - x;
+        x = fmin(fmax(x, 0.0), h);
+        if (uniform53(base, BL_FIRST_UNIFORM + 2 * k + 1) * s2
+                <= c6 * bl_kz(tab, 0.5 * (z + x), h, ustar, inv_l, wstar, regime)) z = x;
+    }
+    return bl_round_below(z, h);
+}
+
+/* removal_factors: (f_dry, f_wet) */
+__device__ __forceinline__ void bl_removal(double z, double h, double vd, double pr, double sa, double sb,
+                                           double dt, double* fd, double* fw) {
+    *fd = 1.0;
+    if (vd > 0.0) {
+        double zd = fmax(BL_DRY_LAYER, 2.0 * vd * dt);
+        if (h > 0.0) zd = fmin(zd, h);
+        if (z <= zd) {
+            double p = h > 0.0 ? (h / zd) * (1.0 - exp(-vd * dt / h)) : vd * dt / zd;
+            *fd = fmax(1.0 - p, 0.0);
+        }
+    }
+    *fw = 1.0;
+    if (pr > 0.0 && sa > 0.0 && z <= fmax(h, BL_WET_TOP)) *fw = exp(-sa * pow(pr, sb) * dt);
+}
+
+#ifdef PLUMECAST_HOST
+#define EPILOGUE_3D \
+    if (dec != 0.0) atomicAdd(sums, dec); \
+    if (dry != 0.0) atomicAdd(sums + 1, dry); \
+    if (wet != 0.0) atomicAdd(sums + 2, wet);
+#else
+/* block reduction of the decayed, dry- and wet-deposited masses: three atomics per block */
+#define EPILOGUE_3D \
+    __shared__ double s3[3][256]; \
+    s3[0][threadIdx.x] = dec; s3[1][threadIdx.x] = dry; s3[2][threadIdx.x] = wet; \
+    __syncthreads(); \
+    for (int stride = blockDim.x / 2; stride > 0; stride >>= 1) { \
+        if (threadIdx.x < stride) { \
+            s3[0][threadIdx.x] += s3[0][threadIdx.x + stride]; \
+            s3[1][threadIdx.x] += s3[1][threadIdx.x + stride]; \
+            s3[2][threadIdx.x] += s3[2][threadIdx.x + stride]; \
+        } \
+        __syncthreads(); \
+    } \
+    if (threadIdx.x == 0) { \
+        if (s3[0][0] != 0.0) atomicAdd(sums, s3[0][0]); \
+        if (s3[1][0] != 0.0) atomicAdd(sums + 1, s3[1][0]); \
+        if (s3[2][0] != 0.0) atomicAdd(sums + 2, s3[2][0]); \
+    }
+#endif
+
+extern "C" __global__ void advance3d_f64(
+    double* __restrict__ lon, double* __restrict__ lat, float* __restrict__ zarr, double* __restrict__ mass,
+    const int* __restrict__ birth, signed char* __restrict__ status, const int* __restrict__ pid,
+    const float4* __restrict__ wv, const float4* __restrict__ sf, int g_nlon, int g_nlat, int g_global,
+    int g_ps, int g_pn, int g_nt, double g_lon0, double g_dlon, double g_lat0, double g_dlat,
+    int nz, const double* __restrict__ zm, const double* __restrict__ zinv, const int* __restrict__ ztab, int ntab,
+    double zp0, double zp1, double zp2,
+    const int* __restrict__ k0, const double* __restrict__ w0, const int* __restrict__ km, const double* __restrict__ wm,
+    int step0, int nsteps, double dt, double kh, double kz, double h, double decay_factor, u64 seed_key,
+    int has_w, int has_sfc, int deposits, double kz_free, double vd, double scav_a, double scav_b,
+    const double* __restrict__ tab,
+    int do_sample, double slon0, double sdlon, int snlon, double slat0, double sdlat, int snlat, double layer,
+    double* __restrict__ acc, int do_dep, double* __restrict__ dep, double* __restrict__ sums, long long n) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    Grid g;
+    g.nlon = g_nlon; g.nlat = g_nlat; g.global_lon = g_global; g.polar_s = g_ps; g.polar_n = g_pn; g.nt = g_nt;
+    g.lon0 = g_lon0; g.dlon = g_dlon; g.lat0 = g_lat0; g.dlat = g_dlat;
+    double dec = 0.0, dry = 0.0, wet = 0.0;
+    if (i < n && status[i] == 0) {
+        int first = max(step0, birth[i]);
+        if (first < step0 + nsteps) {
+            double lo = lon[i], la = lat[i];
+            double z = (double)zarr[i];
+            double m = mass[i];
+            u64 key = mix64(seed_key ^ ((u64)pid[i] * GOLDEN));
+            double sphi, cphi, slam, clam;
+            sincos(la * DEG2RAD, &sphi, &cphi);
+            sincos(lo * DEG2RAD, &slam, &clam);
+            double px = cphi * clam, py = cphi * slam, pz = sphi;
+            const double half = 0.5 * dt / R_EARTH, full = dt / R_EARTH;
+            const double sig_h = sqrt(2.0 * kh * dt) / R_EARTH, sig_z = sqrt(2.0 * kz * dt);
+            const bool randoms = kh > 0.0 || kz > 0.0 || has_sfc;
+            const bool precip = has_sfc && scav_a > 0.0;
+            bool exited = false;
+            for (int step = first; step < step0 + nsteps; ++step) {
+                int s = step - step0;
+                int lev; double cz, fz;
+                level_of(z, zm, zinv, ztab, ntab, zp0, zp1, zp2, nz, &lev, &cz, &fz);
+                Corners c1, c2;
+                bool ok1 = corners(g, lo, la, &c1);
+                double v[4];
+                wind3(wv, g, nz, k0[s], w0[s], lev, cz, fz, c1, false, v);
+                double met[5] = {h, -1.0, 0.0, 0.0, 0.0};
+                if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met);
+                double vx = v[0], vy = v[1], vz = v[2];
+                double qx, qy, qz, lom, lam, r, d;
+                if (la < TANGENT_MAX_LAT && la > -TANGENT_MAX_LAT) {
+                    double rh = sqrt(px * px + py * py), inv = 1.0 / rh;
+                    double ue = (px * vy - py * vx) * inv;
+                    double vn = vz * rh - (vx * px + vy * py) * pz * inv;
+                    lom = lo + ue * half * inv * RAD2DEG;
+                    lam = la + vn * half * RAD2DEG;
+                    qx = px; qy = py; qz = pz;
+                } else {
+                    d = vx * px + vy * py + vz * pz;
+                    qx = px + (vx - d * px) * half; qy = py + (vy - d * py) * half; qz = pz + (vz - d * pz) * half;
+                    r = 1.0 / sqrt(qx * qx + qy * qy + qz * qz);
+                    qx *= r; qy *= r; qz *= r;
+                    lom = atan2(qy, qx) * RAD2DEG; lam = asin(fmin(fmax(qz, -1.0), 1.0)) * RAD2DEG;
+                }
+                bool ok2 = corners(g, lom, lam, &c2);
+                wind3(wv, g, nz, km[s], wm[s], lev, cz, fz, c2, has_w != 0, v);
+                vx = v[0]; vy = v[1]; vz = v[2];
+                d = vx * qx + vy * qy + vz * qz;
+                double dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
+                double xi3 = 0.0;
+                u64 base = key + (u64)step * STEP_MULT;
+                if (randoms) {
+                    double rr = sqrt(-2.0 * log(uniform53(base, 1)));
+                    double sn, cs;
+                    sincos(TWO_PI * uniform53(base, 2), &sn, &cs);
+                    double xi1 = rr * cs, xi2 = rr * sn;
+                    if (kh > 0.0) {
+                        double rh = sqrt(px * px + py * py);
+                        if (rh > 1e-12) {
+                            double inv = 1.0 / rh;
+                            dx += sig_h * (-py * inv * xi1 - pz * px * inv * xi2);
+                            dy += sig_h * (px * inv * xi1 - pz * py * inv * xi2);
+                            dz += sig_h * (rh * xi2);
+                        } else {
+                            dy += sig_h * xi1;
+                            dx -= sig_h * xi2;
+                        }
+                    }
+                    double s3, c3;
+                    sincos(TWO_PI * uniform53(base, 4), &s3, &c3);
+                    xi3 = sqrt(-2.0 * log(uniform53(base, 3))) * c3;
+                }
+                /* vertical: advection by w (reflected at the ground), then turbulence */
+                double zn = z;
+                if (has_w) {
+                    zn = zn + v[3] * dt;
+                    if (zn < 0.0) zn = -zn;
+                }
+                if (has_sfc) {
+                    zn = bl_vertical_step(tab, zn, met[0], met[1], met[2], met[3], kz, kz_free, dt, xi3, base);
+                } else if (kz > 0.0 && zn <= h) {
+                    vertical(&zn, h, sig_z, xi3);
+                }
+                zn = (double)(float)zn;
+                double fd = 1.0, fw = 1.0;
+                if (deposits) bl_removal(zn, met[0], vd, met[4], scav_a, scav_b, dt, &fd, &fw);
+                double nx = px + dx, ny = py + dy, nz_ = pz + dz;
+                r = 1.0 / sqrt(nx * nx + ny * ny + nz_ * nz_);
+                nx *= r; ny *= r; nz_ *= r;
+                double lon_n, lat_n;
+                if (la < EXPANSION_MAX_LAT && la > -EXPANSION_MAX_LAT) {
+                    double rh = sqrt(px * px + py * py), inv = 1.0 / rh, tphi = pz * inv;
+                    double de = (px * dy - py * dx) * inv;
+                    double dn = dz * rh - (dx * px + dy * py) * pz * inv;
+                    lon_n = lo + (de + de * dn * tphi) * inv * RAD2DEG;
+                    lat_n = la + (dn - 0.5 * de * de * tphi) * RAD2DEG;
+                    if (lon_n >= 180.0) lon_n -= 360.0; else if (lon_n < -180.0) lon_n += 360.0;
+                } else {
+                    lon_n = atan2(ny, nx) * RAD2DEG;
+                    lat_n = asin(fmin(fmax(nz_, -1.0), 1.0)) * RAD2DEG;
+                }
+                if (!(ok1 && ok2 && inside(g, lon_n, lat_n))) { exited = true; break; }
+                double mn = m * decay_factor;
+                dec += m - mn;
+                if (deposits) {
+                    double md = mn * fd, mw = md * fw;
+                    dry += mn - md;
+                    wet += md - mw;
+                    if (do_dep && mn != mw) {
+                        int ci = (int)floor((lon_n - slon0) / sdlon);
+                        int cj = (int)floor((lat_n - slat0) / sdlat);
+                        if (ci >= 0 && ci < snlon && cj >= 0 && cj < snlat) atomicAdd(dep + (size_t)cj * snlon + ci, mn - mw);
+                    }
+                    mn = mw;
+                }
+                m = mn;
+                z = zn;
+                px = nx; py = ny; pz = nz_;
+                lo = lon_n; la = lat_n;
+                sample(acc, do_sample, z, layer, lo, la, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
+            }
+            lon[i] = atan2(py, px) * RAD2DEG;
+            lat[i] = asin(fmin(fmax(pz, -1.0), 1.0)) * RAD2DEG;
+            mass[i] = m; zarr[i] = (float)z;
+            if (exited) status[i] = 2;
+        }
+    }
+    EPILOGUE_3D
+}
+"""
+
+
+def source_3d() -> str:
+    """The CUDA C of the 3-D kernel (to follow the single-level source, whose
+    helpers it uses), with the boundary-layer constants of
+    :mod:`plumecast.transport.boundary_layer` written in."""
+    src = _SOURCE_3D
+    for name in _BL_CONSTANTS:
+        src = src.replace(f"@{name}@", repr(getattr(bl, name)))
+    return src
+
+
+def profile_table() -> NDArray[np.float64]:
+    """The boundary layer's profile table, (TABLE_N + 1, 4) float64, C order."""
+    return np.ascontiguousarray(bl.PROFILE_TABLE, dtype=np.float64)
+
+
+def pack_wind(wind: WindGrid) -> NDArray[np.float32]:
+    """The wind and ``w`` as (time, lat, lon, nz, 4) float32: (vx, vy, vz, w) per node
+    and level (w = 0 without it)."""
+    nt, nz, _, nlat, nlon = wind.vec.shape
+    v = np.zeros((nt, nlat, nlon, nz, 4), np.float32)
+    for k in range(nt):  # one record at a time: no full-size temporaries
+        v[k, ..., :3] = wind.vec[k].transpose(2, 3, 0, 1)
+        if wind.w is not None:
+            v[k, ..., 3] = wind.w[k].transpose(1, 2, 0)
+    return v
+
+
+def pack_surface(wind: WindGrid) -> NDArray[np.float32]:
+    """The boundary-layer fields as (time, lat, lon, 8) float32 (the fields of
+    :data:`SURFACE_FIELDS`, then zeros); a dummy node without them."""
+    if wind.surface is None:
+        return np.zeros((1, 1, 1, 8), np.float32)
+    nt, nf, nlat, nlon = wind.surface.shape
+    s = np.zeros((nt, nlat, nlon, 8), np.float32)
+    for k in range(nt):
+        s[k, ..., :nf] = wind.surface[k].transpose(1, 2, 0)
+    return s
+
+
+def level_arrays(wind: WindGrid) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int32],
+                                          NDArray[np.float64]]:
+    """:meth:`WindGrid.level_params` with the table as int32."""
+    zm, zinv, ztab, zpar = wind.level_params()
+    return (np.ascontiguousarray(zm, np.float64), np.ascontiguousarray(zinv, np.float64),
+            np.ascontiguousarray(ztab, np.int32), np.asarray(zpar, np.float64))
