@@ -57,10 +57,14 @@ def test_a_tank_scenario_runs_through_plumecast_run(tmp_path, capsys, monkeypatc
     rc, out = run_cli(["run", str(path), "-o", str(tmp_path / "out"), "-q"], capsys, monkeypatch)
     assert rc == 0, out
     prof = _profile(TANK)
-    # the output says which source model made the profile, and so does the file
-    assert f"source model: tank: {prof.method}" in " ".join(out.split())
+    # the output says which source model made the profile, under its own heading, and so does the file
+    text = " ".join(out.split())
+    heading = "release (also in concentration.nc, attribute release_provenance):"
+    assert f"{heading} source model: tank: {prof.method}" in text
+    assert text.index("met and removal") < text.index(heading)  # not among the met lines
     with xr.open_dataset(tmp_path / "out" / "concentration.nc") as ds:
         assert prof.method in ds.attrs["release_provenance"]
+        assert "source model" not in ds.attrs["met_provenance"]
         # the whole profile (5 min, from 0.1 h) falls in the 2-h run: all of it is released
         assert ds.attrs["mass_released_kg"] == pytest.approx(prof.mass_kg, rel=1e-9)
 
@@ -160,9 +164,6 @@ def test_what_run_needs_of_a_tank_or_amount_is_named():
     sc = scenario_from_dict({**climatology, "local_weather": weather})
     assert schedule(sc).groups[0].source_model.startswith("liquefied gas tank")
     assert "local_weather" not in ignored_keys(sc, "run")  # its wind is read for the pool
-    ens = _scenario({"tank": TANK}, ensemble={"members": 2, "source_rate_factor": {"dist": "fixed", "value": 2.0}})
-    with pytest.raises(ScenarioError, match=r"ensemble.source_rate_factor: .*releases.0 gives a tank"):
-        scenario_from_dict(ens)
 
 
 def test_gas_tank_blowdown_feeds_the_run_too():
@@ -195,3 +196,54 @@ def test_ensembles_and_plans_move_and_cut_a_tank_release():
     after = prof.mass_kg - float(np.interp(1800.0, prof.time_s, cum))
     # the cut is written as a 3.6-ms ramp before at_h, integrated exactly here
     assert halved.total_kg == pytest.approx(prof.mass_kg - 0.5 * after, rel=1e-6)
+
+
+@pytest.mark.parametrize("release", [
+    {"tank": SLOW_TANK},
+    {"tank": SLOW_TANK, "start_h": 0.1, "profile": [[0.0, 1.0], [0.5, 0.4], [1.0, 1.5]]},
+    {"amount_kg": 900.0, "start_h": 0.25, "duration_s": 1500},
+    {"amount_kg": 50.0, "start_h": 0.25, "duration_s": 0},
+    {"rate_kg_s": 0.5, "stop_h": 1.0, "profile": [[0.0, 1.0], [2.0, 0.2]]},  # as before: the rate is scaled
+])
+@pytest.mark.parametrize("shift", [None, {"dist": "fixed", "value": 0.3}])
+def test_source_rate_factor_scales_what_a_tank_or_an_amount_releases(release, shift):
+    """An ensemble member's source_rate_factor multiplies a tank's source-model rate
+    (through its profile), an amount or a rate: the member releases factor x the mass
+    of the same member without the factor, with its timing shift, if any, applied alike."""
+    import dataclasses
+
+    from plumecast.ensemble.members import member_scenario, member_specs
+
+    ens = {"members": 4, "source_rate_factor": {"dist": "lognormal", "median": 1.0, "sigma": 0.5}}
+    if shift is not None:
+        ens["source_timing_shift_h"] = shift
+    sc = scenario_from_dict(_scenario(release, ensemble=ens))
+    specs = member_specs(sc, sc.ensemble)
+    factors = [s.source_rate_factor for s in specs]  # member 0 is the unperturbed control
+    assert factors[0] == 1.0 and len(set(factors)) == 4 and all(abs(f - 1.0) > 1e-3 for f in factors[1:])
+    for spec in specs:
+        scaled = schedule(member_scenario(sc, spec))
+        unit = schedule(member_scenario(sc, dataclasses.replace(spec, source_rate_factor=1.0)))
+        assert unit.total_kg > 0.0
+        assert scaled.total_kg == pytest.approx(spec.source_rate_factor * unit.total_kg, rel=1e-9)
+        # step by step too: the factor scales the rate, it does not move or reshape it
+        assert np.allclose(scaled.emitted_kg, spec.source_rate_factor * unit.emitted_kg, rtol=1e-9,
+                           atol=1e-12 * scaled.total_kg)
+    if shift is None:  # without a shift the unit member is the scenario itself
+        assert unit.total_kg == pytest.approx(schedule(sc).total_kg, rel=1e-12)
+
+
+def test_an_ensemble_member_of_a_tank_release_runs_its_scaled_mass():
+    """The run of a member (what ``plumecast compare`` runs) releases factor x the
+    tank's mass: the whole slow tank falls inside the 2-h run."""
+    from plumecast.ensemble.members import member_scenario, member_specs
+    from plumecast.runner import run
+
+    ens = {"members": 2, "source_rate_factor": {"dist": "lognormal", "median": 1.0, "sigma": 0.5}}
+    sc = scenario_from_dict({**_scenario({"tank": SLOW_TANK}, ensemble=ens), "particles": 200})
+    prof = _profile(SLOW_TANK)
+    specs = member_specs(sc, sc.ensemble)
+    assert abs(specs[1].source_rate_factor - 1.0) > 1e-3
+    for spec in specs:
+        res = run(member_scenario(sc, spec))
+        assert res.budget.released == pytest.approx(spec.source_rate_factor * prof.mass_kg, rel=1e-9)

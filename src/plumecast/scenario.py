@@ -522,10 +522,6 @@ class Scenario(_Model):
                     and self.met.source != "uniform"):
                 raise ValueError(f"releases.{i}.tank.pool: the rain-out pool evaporates at the wind at the release; "
                                  "expected local_weather with wind_speed_m_s [m s-1] (or met.source: uniform)")
-            if self.ensemble is not None and self.ensemble.source_rate_factor is not None:
-                raise ValueError(f"ensemble.source_rate_factor: multiplies rate_kg_s, but releases.{i} gives "
-                                 f"{'a tank' if rel.tank is not None else 'amount_kg'}; expected rate_kg_s "
-                                 "releases, or no source_rate_factor")
 
     # ---- derived quantities (never stored back into the model) ----
     @property

@@ -112,6 +112,10 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
     if lines:
         console.print("[bold]met and removal[/] (also in concentration.nc, attribute met_provenance):\n  "
                       + "\n  ".join(str(line) for line in lines), highlight=False)
+    lines = result.stats.get("release_provenance", [])
+    if lines:  # releases given as a tank or an amount: which source model made their rate
+        console.print("[bold]release[/] (also in concentration.nc, attribute release_provenance):\n  "
+                      + "\n  ".join(str(line) for line in lines), highlight=False)
 
     consequences = None
     if result.receptor_series is not None:

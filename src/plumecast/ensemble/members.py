@@ -122,16 +122,28 @@ def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | 
 
 
 def _shift_release(rel: Any, shift_h: float, factor: float) -> Any:
+    """A release moved by ``shift_h`` hours whose emitted mass is ``factor`` times the
+    scenario's: ``rate_kg_s`` (or the per-capita rate), ``amount_kg``, or, for a
+    ``tank`` (whose rate its source model gives), the ``profile`` factors (a
+    constant ``[[0, factor]]`` without one), which the run multiplies by the tank's
+    rate and integrates exactly (:mod:`plumecast.release`)."""
     changes: dict[str, Any] = {}
+    profile = rel.profile
     if factor != 1.0:
-        key = "rate_kg_s" if hasattr(rel, "rate_kg_s") else "rate_kg_s_per_capita"
-        changes[key] = getattr(rel, key) * factor
+        if getattr(rel, "amount_kg", None) is not None:
+            changes["amount_kg"] = rel.amount_kg * factor
+        elif getattr(rel, "tank", None) is not None:
+            profile = [(0.0, factor)] if profile is None else [(h, f * factor) for h, f in profile]
+            changes["profile"] = profile
+        else:
+            key = "rate_kg_s" if hasattr(rel, "rate_kg_s") else "rate_kg_s_per_capita"
+            changes[key] = getattr(rel, key) * factor
     if shift_h != 0.0:
         changes["start_h"] = max(rel.start_h + shift_h, 0.0)
         if rel.stop_h is not None:
             changes["stop_h"] = max(rel.stop_h + shift_h, changes["start_h"] + 1e-3)
-        if rel.profile is not None:
-            changes["profile"] = [(h + shift_h, f) for h, f in rel.profile]
+        if profile is not None:
+            changes["profile"] = [(h + shift_h, f) for h, f in profile]
         elif rel.start_h + shift_h < 0.0:
             pass  # a constant source that started earlier than the run: nothing more to shift
     return rel.model_copy(update=changes) if changes else rel

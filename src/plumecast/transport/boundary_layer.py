@@ -1,9 +1,12 @@
 """Boundary-layer turbulence and removal of one particle over one time step.
 
 The functions here are the vertical physics that every transport backend shares:
-the compiled kernels call the scalar ``@numba.njit`` functions for one particle, the
+the Numba kernels call the scalar ``@numba.njit`` functions for one particle, the
 NumPy oracle calls the ``*_array`` twins, which do the same arithmetic in the same
-order on arrays (the tests hold the two to 1e-12).
+order on arrays (the tests hold the two to 1e-12). The CUDA backend mirrors
+:func:`vertical_step`, :func:`kz_profile`, :func:`kz_bounds` and
+:func:`removal_factors` in C (:mod:`plumecast.transport.kernels_cuda_3d`): a change
+to them must be made there too (``tests/transport/test_cuda_on_cpu.py`` checks).
 
 Turbulence profiles (Hanna 1982)
     Inside the boundary layer (height ``z`` below the mixing height ``h``) the standard
