@@ -237,16 +237,20 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
         return met.uniform_wind(cfg.u_m_s, cfg.v_m_s), False, "winds: uniform (one level at every height)"
     if cfg.source == "climatology":
         month = cfg.month if cfg.month is not None else scenario.start.month
-        if cfg.vertical != "levels":
-            # one level unless asked: the 3-D kernel path is several times slower than
-            # the single-level one
+        aloft = _releases_aloft(scenario)
+        if cfg.vertical == "single" or cfg.level_hpa is not None or (cfg.vertical is None and not aloft):
+            # a release inside the mixed layer stays there (constant K_z in [0, h]): its
+            # wind is the 850 hPa one, the top of a typical boundary layer, and the
+            # single-level kernel path is the fastest
             ds = met.climatology(month, level_hpa=cfg.level_hpa if cfg.level_hpa is not None else 850.0)
             return ds, False, (f"winds: climatological mean winds, one level ({ds.attrs.get('level', '')}) at "
                                "every height; not a forecast"
                                + ("" if cfg.vertical == "single" or cfg.level_hpa is not None else
-                                  " (met.vertical: levels uses its 850/500/200 hPa levels)"))
+                                  " (every release starts inside the mixed layer; met.vertical: levels uses its "
+                                  "850/500/200 hPa levels)"))
+        why = "" if cfg.vertical == "levels" else f" (a release starts aloft: {aloft})"
         return (met.climatology_3d(month), True,
-                "winds: climatological mean winds on 850/500/200 hPa, interpolated in height; not a forecast")
+                "winds: climatological mean winds on 850/500/200 hPa, interpolated in height; not a forecast" + why)
     assert cfg.path is not None
     end = start + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
     window = (start, end)
@@ -274,6 +278,19 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     if why_single:
         note += f"; not read on levels because {why_single}"
     return ds, False, note
+
+
+def _releases_aloft(scenario: Any) -> str:
+    """The first release (if any) that starts above the mixing height, in words; ''
+    if none does. Such a release leaves the mixed layer's wind behind: with the
+    climatology, it is read on its three levels so that it moves with the winds aloft."""
+    h = float(scenario.turbulence.mixing_height_m)
+    for i, rel in enumerate(scenario.releases):
+        height = float(getattr(rel, "height_m", 0.0) or 0.0)
+        if height > h:
+            name = getattr(rel, "name", None) or f"releases.{i}"
+            return f"{name} at {height:g} m, above the {h:g} m mixing height"
+    return ""
 
 
 def one_member(ds: xr.Dataset) -> xr.Dataset:

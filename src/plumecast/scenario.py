@@ -242,7 +242,8 @@ class MetConfig(_Model):
         None, description="levels: winds interpolated in height between the file's levels (needs several levels "
         "with geopotential); single: one level's wind at every height (met.level_hpa, the old behaviour); "
         "default: levels when a met file has them and no level_hpa is given, else single; the built-in "
-        "climatology is read at one level (850 hPa) unless vertical: levels")
+        "climatology is read on its three levels when a release starts above turbulence.mixing_height_m, else at "
+        "one level (850 hPa)")
     boundary_layer: Literal["met", "constant"] | None = Field(
         None, description="met: mixing height, stability and turbulence from the met (read or diagnosed from the "
         "profile); constant: turbulence.mixing_height_m and kz_m2_s everywhere; default: met when the met file "

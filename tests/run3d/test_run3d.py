@@ -225,25 +225,34 @@ def test_plumecast_run_prints_the_met_provenance_and_the_deposition(met_files, t
 
 
 def test_the_default_winds_are_called_climatological_mean_winds():
-    """The shipped default is the climatology read at 850 hPa; `met.vertical: levels`
-    reads its three levels. Every run on it says it ran on climatological mean winds,
-    not a forecast."""
+    """The shipped default is the climatology: read at 850 hPa for releases inside the
+    mixed layer, on its three levels for a release that starts above it (releases
+    aloft use winds aloft), or as `met.vertical` / `level_hpa` say. Every run on it
+    says it ran on climatological mean winds, not a forecast."""
     base = {"start": "2026-07-01T00:00:00Z", "duration_h": 1, "backend": "numpy", "particles": 200,
-            "releases": [{"type": "point", "lat": 45, "lon": 5, "rate_kg_s": 1, "height_m": 3000}],
+            "releases": [{"type": "point", "lat": 45, "lon": 5, "rate_kg_s": 1, "height_m": 300}],
             "output": {"grid": {"resolution_deg": 2.0}}}
-    default = run(scenario_from_dict(base))
-    assert default.stats["wind_level"] == "850 hPa"
-    assert default.stats["met_provenance"][0].startswith("winds: climatological mean winds, one level (850 hPa)")
-    assert "met.vertical: levels" in default.stats["met_provenance"][0]
+    ground = run(scenario_from_dict(base))
+    assert ground.stats["wind_level"] == "850 hPa"
+    assert ground.stats["met_provenance"][0].startswith("winds: climatological mean winds, one level (850 hPa)")
+    assert "inside the mixed layer" in ground.stats["met_provenance"][0]
+    aloft = {**base, "releases": [{**base["releases"][0], "height_m": 3000}]}
+    default = run(scenario_from_dict(aloft))
+    assert default.stats["wind_level"] == "levels"
+    assert default.stats["met_provenance"][0].startswith("winds: climatological mean winds on 850/500/200 hPa")
+    assert "releases.0 at 3000 m, above the 1000 m mixing height" in default.stats["met_provenance"][0]
     r = run(scenario_from_dict({**base, "met": {"source": "climatology", "vertical": "levels"}}))
     assert r.stats["wind_level"] == "levels"
     assert r.stats["met_provenance"][0].startswith("winds: climatological mean winds on 850/500/200 hPa")
     assert "not a forecast" in r.stats["met_provenance"][0]
-    one = run(scenario_from_dict({**base, "met": {"source": "climatology", "level_hpa": 500}}))
+    single = run(scenario_from_dict({**aloft, "met": {"source": "climatology", "vertical": "single"}}))
+    assert single.stats["wind_level"] == "850 hPa"
+    one = run(scenario_from_dict({**aloft, "met": {"source": "climatology", "level_hpa": 500}}))
     assert one.stats["wind_level"] == "500 hPa"
     assert "climatological mean winds" in one.stats["met_provenance"][0]
-    # aloft, the release moves with the winds aloft: the two runs differ
-    assert not np.allclose(r.particles.lon, one.particles.lon)
+    # aloft, the release moves with the winds aloft: the runs differ
+    assert not np.allclose(default.particles.lon, one.particles.lon)
+    assert not np.allclose(default.particles.lon, single.particles.lon)
 
 
 def test_gpu_runs_read_the_levels_as_the_cpu_backends_do(met_files):
