@@ -27,6 +27,7 @@ References
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ def _scaled_scalar(x_scaled: float, alpha: float, kind: Literal["continuous", "i
         s1 = (c_list[-1] - c_list[-2]) / (b_list[-1] - b_list[-2])
         lc = c_list[-1] + s1 * (b - b_list[-1])
     else:
-        i = next(k for k in range(len(b_list) - 1) if b_list[k] <= b <= b_list[k + 1])
+        i = bisect.bisect_left(b_list, b) - 1  # the first segment with b_list[i] <= b <= b_list[i + 1]
         f = (b - b_list[i]) / (b_list[i + 1] - b_list[i])
         lc = c_list[i] + f * (c_list[i + 1] - c_list[i])
     return min(10.0**lc, 1.0)
@@ -225,10 +226,7 @@ class DenseSetup:
         (vectorised transcendental functions may round differently by array length).
         """
         x = np.asarray(x_m, dtype=float)
-        flat = [
-            float(bm_scaled_concentration(max(v, 1e-3) / self.length_scale_m, self.alpha, self.kind))
-            for v in x.reshape(-1)
-        ]
+        flat = [_scaled_scalar(max(v, 1e-3) / self.length_scale_m, self.alpha, self.kind) for v in x.reshape(-1).tolist()]
         c = np.array(flat).reshape(x.shape)
         return non_isothermal(c, self.release_temperature_k, self.air_temperature_k)
 

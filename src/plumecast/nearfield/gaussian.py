@@ -72,12 +72,17 @@ _BRIGGS_URBAN: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-def _table(terrain: Terrain) -> dict[str, tuple[float, float, float, float]]:
+def _briggs(x_m: ArrayLike, pg_class: PGClass, terrain: Terrain) -> tuple[FloatArray, tuple[float, float, float, float]]:
+    """Distances (negative ones as 0) and the Briggs coefficients ``(ay, az, bz, cz)`` of a class and terrain."""
     if terrain == "rural":
-        return _BRIGGS_RURAL
-    if terrain == "urban":
-        return _BRIGGS_URBAN
-    raise ValueError(f"terrain must be 'rural' or 'urban', got {terrain!r}")
+        table = _BRIGGS_RURAL
+    elif terrain == "urban":
+        table = _BRIGGS_URBAN
+    else:
+        raise ValueError(f"terrain must be 'rural' or 'urban', got {terrain!r}")
+    if pg_class not in table:
+        raise ValueError(f"Pasquill-Gifford class must be one of A-F, got {pg_class!r}")
+    return np.maximum(np.asarray(x_m, dtype=float), 0.0), table[pg_class]
 
 
 def briggs_sigma_y(x_m: ArrayLike, pg_class: PGClass, terrain: Terrain = "rural") -> FloatArray:
@@ -97,8 +102,7 @@ def briggs_sigma_y(x_m: ArrayLike, pg_class: PGClass, terrain: Terrain = "rural"
     terrain : {"rural", "urban"}
         Open-country or urban coefficients.
     """
-    x = np.maximum(np.asarray(x_m, dtype=float), 0.0)
-    ay = _table(terrain)[pg_class][0]
+    x, (ay, _, _, _) = _briggs(x_m, pg_class, terrain)
     b = 1e-4 if terrain == "rural" else 4e-4
     return ay * x / np.sqrt(1.0 + b * x)
 
@@ -121,8 +125,7 @@ def briggs_sigma_z(x_m: ArrayLike, pg_class: PGClass, terrain: Terrain = "rural"
     terrain : {"rural", "urban"}
         Open-country or urban coefficients.
     """
-    x = np.maximum(np.asarray(x_m, dtype=float), 0.0)
-    _, az, bz, cz = _table(terrain)[pg_class]
+    x, (_, az, bz, cz) = _briggs(x_m, pg_class, terrain)
     return az * x * (1.0 + bz * x) ** cz
 
 

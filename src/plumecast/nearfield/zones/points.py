@@ -17,14 +17,15 @@ def point_threat(result: Any) -> xr.Dataset | None:
     """Concentration over time at the scenario's ``points``, outdoors and indoors.
 
     Outdoors: the zones' concentration model at the place's own position
-    (:func:`plumecast.nearfield.zones.footprint.exposure_series`, interval means on the
+    (:func:`plumecast.nearfield.zones.plume.exposure_series`, interval means on the
     scenario's time axis). Indoors: a single-zone building
     (:func:`plumecast.shelter.indoor_concentration`) at the point's
     ``air_changes_per_hour``, else the scenario shelter's, else 0.5 h-1, closed
     for the whole series (no ventilation after the cloud: the worst case for the
     late hours, shown as such). Returns None when the scenario has no points.
     """
-    from plumecast.nearfield.zones.footprint import exposure_series, exposure_time_axis, to_local
+    from plumecast.nearfield.zones.plume import exposure_series, exposure_time_axis
+    from plumecast.nearfield.zones.setup import to_local
     from plumecast.shelter import indoor_concentration
 
     sc, setup = result.scenario, result.setup

@@ -1,14 +1,16 @@
 """Exposure series stored only where they can be non-zero, and the level ratio on them.
 
-The zones' exposure convention (:func:`plumecast.nearfield.zones.footprint.exposure_series`,
-:func:`~plumecast.nearfield.zones.footprint.level_ratio`) works on interval means on a fixed
-geometric time axis of :data:`~plumecast.nearfield.zones.footprint.N_TIME_INTERVALS`
+The zones' exposure convention (:func:`plumecast.nearfield.zones.plume.exposure_series`,
+:func:`~plumecast.nearfield.zones.plume.level_ratio`) works on interval means on a fixed
+geometric time axis of :data:`~plumecast.nearfield.zones.plume.N_TIME_INTERVALS`
 intervals. A cloud passes a place within a short stretch of that axis; before and
 after it the series is exactly zero. This module evaluates and stores each place's
-series only on that stretch (its *window*) and computes the level ratio on it,
-with the same floating-point operations per value as the dense formulation, so
-the numbers are the same (bit for bit for the series; see ``benchmarks/README.md``
-for the measured differences of the zone figures).
+series only on that stretch (its *window*) and computes the level ratio on it.
+The Gaussian (puff) series take the same floating-point operations per value as the
+dense formulation (bit for bit); the Palazzi series of a finite release is summed by
+:mod:`plumecast.nearfield.zones.palazzi` (one erf per interval side and a series about
+the interval centre with a bounded remainder), within rounding of the sampled mean
+(``tests/nearfield/test_palazzi_means.py``).
 
 Where the window ends is exact, not a truncation: Palazzi's factor is
 ``½[erf(a_lead) − erf(a_trail)]`` and ``scipy.special.erf`` returns exactly ±1 for
@@ -57,15 +59,6 @@ def ragged(starts: IntArray, stops: IntArray) -> tuple[IntArray, IntArray, IntAr
     owner = np.repeat(np.arange(lengths.size, dtype=np.intp), lengths)
     value = np.arange(offsets[-1], dtype=np.intp) + np.repeat(starts - offsets[:-1], lengths)
     return owner, value, offsets
-
-
-def _runs(starts: IntArray, stops: IntArray) -> tuple[IntArray, IntArray]:
-    """Like :func:`ragged` without the owner: (length of each range, concatenated values)."""
-    starts = np.asarray(starts, dtype=np.intp)
-    lengths = np.maximum(np.asarray(stops) - starts, 0)
-    ends = np.cumsum(lengths)
-    value = np.arange(int(ends[-1]) if ends.size else 0, dtype=np.intp) + np.repeat(starts - (ends - lengths), lengths)
-    return lengths, value
 
 
 @dataclass
@@ -242,24 +235,35 @@ def windowed_interval_means(
     offsets = np.zeros(i0.size + 1, dtype=np.intp)
     np.cumsum(i1 - i0, out=offsets[1:])
     values = np.empty(int(offsets[-1]))
-    # places in chunks of about _CHUNK samples, so that the temporaries stay in the cache
-    cum = np.cumsum(((p0 - i0) + (i1 - p1)) * n_sub)
+    # places in chunks of about _CHUNK samples (Palazzi: intervals, one erf per interval side),
+    # so that the temporaries stay in the cache
+    cum = np.cumsum(((p0 - i0) + (i1 - p1)) * (1 if kind == "palazzi" else n_sub))
     cuts = [0]
     while cuts[-1] < i0.size:
         done = int(cum[cuts[-1] - 1]) if cuts[-1] else 0
         nxt = int(np.searchsorted(cum, done + _CHUNK, side="right"))
         cuts.append(min(max(nxt, cuts[-1] + 1), i0.size))
-    k_release_end = int(np.searchsorted(sub, duration_s, side="right"))
+    if kind == "palazzi":
+        from plumecast.nearfield.zones.palazzi import palazzi_chunk
+
+        begins = np.concatenate([[0.0], ends_s[:-1]])
+        k_release_end = int(np.searchsorted(sub, duration_s, side="right"))
+        s2 = np.sqrt(2) * sx  # per place, as finite_duration_factor's np.sqrt(2) * sx per value
     for ja, jb in zip(cuts[:-1], cuts[1:], strict=True):
         sl = slice(ja, jb)
-        own, interval, computed = _chunk(
-            kind, sub, n_sub, u, duration_s, k_release_end, amplitude[sl], x[sl], sx[sl],
-            i0[sl], i1[sl], p0[sl], p1[sl], k_first[sl], k_trail_end[sl], k_lead_start[sl], k_last[sl],
-            None if factors is None else (factors[0][sl], factors[1][sl]),
-        )
+        if kind == "palazzi":
+            own, interval, computed = palazzi_chunk(
+                sub, begins, ends_s, n_sub, u, duration_s, k_release_end, amplitude[sl], x[sl], s2[sl],
+                i0[sl], i1[sl], p0[sl], p1[sl], k_first[sl], k_trail_end[sl], k_lead_start[sl], k_last[sl],
+            )
+        else:
+            own, interval, computed = _chunk(
+                kind, sub, n_sub, u, amplitude[sl], x[sl], sx[sl], i0[sl], i1[sl],
+                None if factors is None else (factors[0][sl], factors[1][sl]),
+            )
         values[offsets[ja:jb][own] + interval - i0[sl][own]] = computed
     if kind == "palazzi":
-        # the plateau's mean, summed as in _chunk from samples equal to amplitude × 1.0
+        # the plateau's mean, summed as its samples (each amplitude × 1.0) would be
         a1 = amplitude * np.clip(0.5 * (1.0 - -1.0), 0.0, 1.0)
         plateau = a1.copy()
         for _ in range(1, n_sub):
@@ -271,58 +275,27 @@ def windowed_interval_means(
 
 
 def _chunk(
-    kind: str, sub: FloatArray, n_sub: int, u: float, duration_s: float, k_release_end: int,
-    amplitude: FloatArray, x: FloatArray, sx: FloatArray, i0: IntArray, i1: IntArray, p0: IntArray, p1: IntArray,
-    k_first: IntArray, k_trail_end: IntArray, k_lead_start: IntArray, k_last: IntArray,
-    factors: tuple[FloatArray, FloatArray] | None,
+    kind: str, sub: FloatArray, n_sub: int, u: float, amplitude: FloatArray, x: FloatArray, sx: FloatArray,
+    i0: IntArray, i1: IntArray, factors: tuple[FloatArray, FloatArray] | None,
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """Interval means over ``[i0, p0)`` and ``[p1, i1)`` of some places: (place, interval, mean)."""
-    n_a = p0 - i0
-    lengths = n_a + (i1 - p1)
+    """Interval means over ``[i0, i1)`` of some places (Gaussian kinds): (place, interval, mean)."""
+    lengths = i1 - i0
     starts = np.zeros(i0.size + 1, dtype=np.intp)
     np.cumsum(lengths, out=starts[1:])
     own_i = np.repeat(np.arange(i0.size, dtype=np.intp), lengths)
-    rank = np.arange(starts[-1], dtype=np.intp) - starts[:-1][own_i]
-    interval = np.where(rank < n_a[own_i], i0[own_i] + rank, p1[own_i] + rank - n_a[own_i])
-    n_s = interval.size * n_sub
-    if kind == "palazzi":
-        # sample k of place j sits at k + off_a[j] in [i0, p0), at k + off_b[j] in [p1, i1)
-        off_a = starts[:-1] * n_sub - i0 * n_sub
-        off_b = starts[:-1] * n_sub + n_a * n_sub - p1 * n_sub
-        s2 = np.sqrt(2) * sx  # per place, as finite_duration_factor's np.sqrt(2) * sx per value
-        # per-place values are spread over a place's samples with np.repeat (same values as indexing)
-        # trail = erf((x - u max(t, 0)) / (√2 σ)): +1 before k_first, erf up to k_trail_end, -1 after
-        t_pos = np.maximum(sub, 0.0)  # once per sample time, not per value
-        trail = np.full(n_s, -1.0)
-        n, k = _runs(i0 * n_sub, np.maximum(k_first, i0 * n_sub))
-        trail[k + np.repeat(off_a, n)] = 1.0
-        n, k = _runs(k_first, k_trail_end)
-        trail[k + np.repeat(off_a, n)] = erf((np.repeat(x, n) - u * t_pos[k]) / np.repeat(s2, n))
-        # lead = erf((x - u max(t - T, 0)) / (√2 σ)): +1 before k_lead_start, erf up to k_last, -1 after;
-        # up to t = T its argument is x / (√2 σ) at every sample: one erf per place
-        lead = np.ones(n_s)
-        n, k = _runs(k_last, i1 * n_sub)
-        lead[k + np.repeat(off_b, n)] = -1.0
-        k_mid = np.clip(k_release_end, k_lead_start, k_last)
-        n, k = _runs(k_lead_start, k_mid)
-        lead[k + np.repeat(off_b, n)] = np.repeat(erf((x - u * 0.0) / s2), n)
-        n, k = _runs(k_mid, k_last)
-        lead[k + np.repeat(off_b, n)] = erf(
-            (np.repeat(x, n) - u * np.maximum(sub[k] - duration_s, 0.0)) / np.repeat(s2, n))
-        c = np.repeat(amplitude, lengths * n_sub) * np.clip(0.5 * (lead - trail), 0.0, 1.0)
-    else:
-        owner = np.repeat(own_i, n_sub)
-        t = sub[(interval[:, None] * n_sub + np.arange(n_sub)[None, :]).reshape(-1)]
-        if kind == "gauss":
-            c = amplitude[owner] * np.exp(-((x[owner] - u * t) ** 2) / (2 * sx[owner] ** 2))
-        elif kind == "puff":
-            assert factors is not None
-            so = sx[owner]
-            along = np.exp(-((x[owner] - u * t) ** 2) / (2 * so**2)) / (np.sqrt(2 * np.pi) * so)
-            c = amplitude[owner] * along * factors[0][owner] * factors[1][owner]
-            c = np.where(t > 0, c, 0.0)
-        else:  # pragma: no cover
-            raise ValueError(kind)
+    interval = i0[own_i] + np.arange(starts[-1], dtype=np.intp) - starts[:-1][own_i]
+    owner = np.repeat(own_i, n_sub)
+    t = sub[(interval[:, None] * n_sub + np.arange(n_sub)[None, :]).reshape(-1)]
+    if kind == "gauss":
+        c = amplitude[owner] * np.exp(-((x[owner] - u * t) ** 2) / (2 * sx[owner] ** 2))
+    elif kind == "puff":
+        assert factors is not None
+        so = sx[owner]
+        along = np.exp(-((x[owner] - u * t) ** 2) / (2 * so**2)) / (np.sqrt(2 * np.pi) * so)
+        c = amplitude[owner] * along * factors[0][owner] * factors[1][owner]
+        c = np.where(t > 0, c, 0.0)
+    else:  # pragma: no cover
+        raise ValueError(kind)
     c = c.reshape(-1, n_sub)
     total = c[:, 0].copy()
     for m in range(1, n_sub):
@@ -341,7 +314,7 @@ class LevelRatio:
     :meth:`__call__` gives ``max_t f C(t) / level(t − onset)`` with the onset the
     first interval with ``C >= floor / f`` (``C > 0`` for a zero floor; the first
     interval when there is none), and the elapsed duration at the first maximum:
-    :func:`plumecast.nearfield.zones.footprint.level_ratio`.
+    :func:`plumecast.nearfield.zones.plume.level_ratio`.
 
     Only intervals within the factor min/max of the level's table of the peak can
     hold the largest ratio, so the others are skipped (exact). With ``ratio_only``
@@ -359,7 +332,11 @@ class LevelRatio:
         place: IntArray | None = None,
         level: IntArray | None = None,
         ratio_only: bool = False,
+        candidates: tuple[IntArray, IntArray] | None = None,
     ) -> None:
+        """``candidates``: the (column, flat position) pairs :meth:`candidate_pairs` of other
+        ratios gave for these columns' (place, level) (the same for the same series, tables and
+        ``ratio_only``), in column order; they are then not searched again."""
         from plumecast.toxicology import AEGL_DURATIONS_S
 
         self.ratio_only = ratio_only
@@ -377,7 +354,7 @@ class LevelRatio:
         self.level = np.asarray(level, dtype=np.intp)
         if self.level.size > 1 and np.any(np.diff(self.level) < 0):
             raise ValueError("LevelRatio columns must be grouped by level (non-decreasing level index)")
-        if self.place.size and self.place.size < series.n:
+        if candidates is None and self.place.size and self.place.size < series.n:
             # columns on a few of the places: keep only those places' values (the same values)
             used = np.unique(self.place)
             if 2 * used.size <= series.n:
@@ -396,7 +373,10 @@ class LevelRatio:
         self.window_end = self.hi.copy()
         with np.errstate(divide="ignore"):
             self.thr_end = np.array([self._threshold_one(k, self.ends) for k in range(self.tables.shape[0])])
-        self._candidates()
+        if candidates is None:
+            self._candidates()
+        else:
+            self._set(*candidates)
 
     def _threshold_one(self, k: int, elapsed: FloatArray) -> FloatArray:
         """Level ``k`` at exposure durations ``elapsed`` (:func:`plumecast.toxicology.aegl_loglog_interpolate`)."""
@@ -472,6 +452,22 @@ class LevelRatio:
         col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.intp)
         pos = np.concatenate(poss) if poss else np.zeros(0, dtype=np.intp)
         self._set(col, pos)
+
+    def candidate_pairs(self, columns: IntArray, place_shift: int = 0) -> tuple[IntArray, IntArray]:
+        """The candidates of ``columns`` (in that order) as (rank in ``columns``, flat position + ``place_shift``).
+
+        With ``place_shift`` the positions of a series this one's is the start of
+        (:meth:`WindowSeries.concat`), for :class:`LevelRatio`'s ``candidates``.
+        """
+        columns = np.asarray(columns, dtype=np.intp)
+        first = np.full(self.m + 1, self.cc.size, dtype=np.intp)
+        first[self.ccols] = self.cstarts
+        first = np.minimum.accumulate(first[::-1])[::-1]  # columns without candidates: an empty range
+        rank, k, _ = ragged(first[columns], first[columns + 1])
+        s = self.series
+        pl = self.place[self.cc[k]]
+        pos = s.offsets[:-1][pl] + self.cti[k] - s.start[pl]
+        return rank, pos + place_shift
 
     def _set(self, col: IntArray, pos: IntArray) -> None:
         s = self.series

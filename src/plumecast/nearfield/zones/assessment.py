@@ -1,0 +1,160 @@
+"""Consequences at the receptors (cities, a CSV list) inside the zones or the wind-direction
+uncertainty sector (:func:`plumecast.consequence.assess` on the zones' exposure series)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from shapely.geometry import Point
+
+from plumecast.consequence import onset_floor
+from plumecast.nearfield.zones.plume import exposure_series, exposure_time_axis
+from plumecast.nearfield.zones.scenario import (
+    LocalScenario,
+)
+from plumecast.nearfield.zones.setup import to_local
+from plumecast.units import EARTH_RADIUS_M
+
+if TYPE_CHECKING:  # xarray is imported where receptors are assessed
+    import xarray as xr
+
+    from plumecast.nearfield.zones.footprint import ThreatZones
+
+
+def _load_receptors(scenario: LocalScenario, reach_m: float) -> Any:
+    from plumecast.receptors import Receptors, load_cities, read_receptor_csv
+
+    spec = scenario.receptors
+    lat0, lon0 = scenario.source.lat, scenario.source.lon
+    dlat = math.degrees(reach_m / EARTH_RADIUS_M) + 0.01
+    dlon = dlat / max(math.cos(math.radians(lat0)), 0.05)
+    bbox = (lon0 - dlon, lat0 - dlat, lon0 + dlon, lat0 + dlat)
+    parts = []
+    if spec.cities:
+        parts.append(load_cities(min_population=spec.min_population, bbox=bbox))
+    if spec.csv is not None:
+        parts.append(read_receptor_csv(spec.csv).filter(bbox=bbox))
+    if not parts:
+        return None
+    return Receptors.concat(parts)
+
+
+def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Dataset | None:
+    """Consequences at the receptors inside a zone or the wind-direction uncertainty sector.
+
+    Each receptor's outdoor concentration series (Palazzi finite-duration plume,
+    :func:`concentration_series`, averaged over each interval) goes to
+    :func:`plumecast.consequence.assess`, which gives peak concentration, peak %
+    of the lethal level (AEGL-3 for the elapsed exposure duration), toxic load,
+    probit, lethal fraction, fatalities outdoors and sheltered (the scenario's
+    ``shelter``, default 0.5 ACH) and first AEGL exceedance times (seconds after
+    the release start). Zone geometry is added: ``x_m``, ``y_m``, ``zone_index``
+    (innermost zone, -1: none) and ``in_uncertainty_sector``.
+
+    Returns ``None`` when no receptor is inside.
+    """
+    import xarray as xr
+
+    from plumecast.consequence import assess
+
+    scenario, setup = result.scenario, result.setup
+    reach = max((z.max_distance_m for z in result.zones), default=0.0)
+    rec = receptors if receptors is not None else _load_receptors(scenario, reach)
+    if rec is None or len(rec) == 0:
+        return None
+    lat0, lon0, bearing = scenario.source.lat, scenario.source.lon, setup.downwind_bearing_deg
+    x, y = to_local(lat0, lon0, bearing, rec.lon, rec.lat)
+    in_sector = np.array(
+        [result.uncertainty_sector.covers(Point(lo, la)) for lo, la in zip(rec.lon, rec.lat, strict=True)],
+        dtype=bool,
+    ) if not result.uncertainty_sector.is_empty else np.zeros(len(rec), dtype=bool)
+    zone_index = np.full(len(rec), -1, dtype=int)
+    for k, z in enumerate(result.zones):
+        if z.polygon_local.is_empty:
+            continue
+        inside = np.array([z.polygon_local.covers(Point(a, b)) for a, b in zip(x, y, strict=True)], dtype=bool)
+        zone_index[inside] = k
+    keep = (zone_index >= 0) | in_sector
+    if not keep.any():
+        return None
+    idx = np.nonzero(keep)[0]
+    # Sector receptors get the value on the plume axis at their distance: the wind may swing onto them.
+    on_axis = in_sector[idx]
+    x_eval = np.where(on_axis, np.hypot(x[idx], y[idx]), x[idx])
+    y_eval = np.where(on_axis, 0.0, y[idx])
+    ends = exposure_time_axis(setup)
+    series = exposure_series(setup, x_eval, y_eval, ends)
+    floor = onset_floor(result.agent)
+    shelter = receptor_shelter(scenario.shelter, series, ends, floor)
+    conc = xr.DataArray(
+        series,
+        dims=("time", "receptor"),
+        coords={
+            "time": ("time", ends, {"units": "s", "long_name": "time since release start (interval end)"}),
+            "receptor": ("receptor", rec.name[idx].astype(str)),
+            "lat": ("receptor", np.asarray(rec.lat)[idx]),
+            "lon": ("receptor", np.asarray(rec.lon)[idx]),
+        },
+        attrs={"units": "kg m-3", "long_name": "outdoor concentration (interval mean)"},
+    )
+    ds = assess(
+        conc,
+        result.agent,
+        np.asarray(rec.population, dtype=float)[idx],
+        shelter=shelter,
+        start=0.0,
+        keep_timeseries=False,
+        onset_floor_kg_m3=floor,
+    )
+    ds = ds.assign_coords(
+        lat=("receptor", np.asarray(rec.lat, dtype=float)[idx], {"units": "degrees_north"}),
+        lon=("receptor", np.asarray(rec.lon, dtype=float)[idx], {"units": "degrees_east"}),
+    )
+    ds["x_m"] = ("receptor", x[idx], {"units": "m", "long_name": "downwind distance"})
+    ds["y_m"] = ("receptor", y[idx], {"units": "m", "long_name": "crosswind offset (left of wind)"})
+    ds["zone_index"] = ("receptor", zone_index[idx], {"units": "1", "long_name": "innermost zone (-1: none)"})
+    ds["in_uncertainty_sector"] = ("receptor", in_sector[idx])
+    ds["plume_axis_assumed"] = (
+        "receptor",
+        on_axis,
+        {"long_name": "figures are those on the plume axis at this distance (receptor in the "
+         "wind-direction uncertainty sector: the wind may swing onto it)"},
+    )
+    end = shelter.end if isinstance(shelter.end, list) else None
+    if end is not None:
+        ds["shelter_end_s"] = ("receptor", np.asarray(end, dtype=float),
+                               {"units": "s", "long_name": "when people ventilate or leave: the cloud has passed"})
+    ds.attrs["zone_names"] = json.dumps([z.level.name for z in result.zones])
+    ds.attrs["onset_floor_kg_m3"] = floor
+    ds.attrs["concentration_model"] = (
+        "Gaussian finite-duration plume (Palazzi et al. 1982), Briggs sigmas "
+        f"({scenario.meteorology.terrain}, PG class {setup.pg_class} from {scenario.meteorology.stability_route()}); "
+        f"{ends.size} geometric intervals from the release start to {ends[-1]:.0f} s (fixed by the scenario)"
+    )
+    return ds
+
+
+def receptor_shelter(
+    shelter: Any, series: NDArray[np.float64], ends_s: NDArray[np.float64], floor_kg_m3: float
+) -> Any:
+    """The scenario's shelter (default :class:`plumecast.shelter.Shelter`) with a per-receptor end.
+
+    Unless the scenario sets ``shelter.end``, people at each receptor ventilate
+    (or leave) when *their* cloud has passed: at the end of the last interval
+    at or above the onset floor (at the release start where it never is). Each
+    receptor's sheltered dose then depends only on its own series.
+    """
+    from plumecast.shelter import Shelter
+
+    base = shelter if shelter is not None else Shelter()
+    if base.end is not None:
+        return base
+    above = series >= floor_kg_m3 if floor_kg_m3 > 0 else series > 0
+    nt = series.shape[0]
+    last = nt - 1 - np.argmax(above[::-1], axis=0)
+    end = np.where(above.any(axis=0), ends_s[last], 0.0)
+    return base.model_copy(update={"end": [float(e) for e in end]})

@@ -1,0 +1,296 @@
+"""Concentrations of the zones' plume: peak and time series on and off the axis (Gaussian
+plume or puff, finite-duration release after Palazzi et al. 1982, the dense cloud's
+ground-level concentration), the exposure convention's interval means on the fixed time
+axis and the level ratio on them, and the flammable mass (see the package docstring)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.agents import Agent
+from plumecast.nearfield.gaussian import (
+    peak_finite_duration_factor,
+    vertical_term,
+)
+from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, Level, PlumeSetup, _sigmas
+from plumecast.nearfield.zones.windowed import (
+    LevelRatio,
+    WindowSeries,
+    as_windows,
+    subsample_times,
+    windowed_interval_means,
+)
+from plumecast.units import ppm_to_kg_m3
+
+
+def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int = 48, n_z: int = 48) -> float:
+    """Mass of agent between the LFL and the UFL in the steady plume. [kg] (NaN: no LFL, or a puff)
+
+    ``∫ dx/u ∫∫ C dy dz`` over the points where ``LFL <= C <= UFL`` (UFL: the
+    agent's, else no upper bound), on a grid in x (log), y and z (linear, to 5σ
+    and the source height + 5σ_z), for the peak (Palazzi) plume; a dense
+    release uses its ground-level cloud (:func:`dense_axis_concentration`) with
+    a ground-level vertical profile. ALOHA reports the same quantity for
+    vapour cloud explosion screening.
+    """
+    lfl = getattr(agent, "lfl_vol_pct", None)
+    if lfl is None or setup.duration_s <= 0:
+        return math.nan
+    from plumecast.countermeasures.front import lfl_kg_m3
+
+    c_lfl = lfl_kg_m3(lfl, agent.molecular_weight_g_mol)
+    ufl = getattr(agent, "ufl_vol_pct", None)
+    c_ufl = lfl_kg_m3(ufl, agent.molecular_weight_g_mol) if ufl is not None else math.inf
+    u = setup.wind_speed_m_s
+    xs = np.geomspace(0.1, MAX_DISTANCE_M, 400)
+    axis = peak_concentration(setup, xs, np.zeros_like(xs))
+    if not np.any(axis >= c_lfl):
+        return 0.0
+    x_end = float(xs[np.nonzero(axis >= c_lfl)[0][-1]]) * 1.2
+    x = np.geomspace(0.1, x_end, n_x)
+    sy, sz = _sigmas(setup, x)
+    dense = setup.dense is not None
+    h = 0.0 if dense else setup.source_height_m
+    q = setup.mass_kg / setup.duration_s
+    ff = peak_finite_duration_factor(u, setup.duration_s, sy)
+    per_m = np.zeros(n_x)  # flammable mass per metre of plume [kg m-1]
+    for i in range(n_x):
+        y = np.linspace(0.0, 5.0 * sy[i], n_y)
+        z = np.linspace(0.0, h + 5.0 * sz[i], n_z)
+        vz = vertical_term(z, h, sz[i], setup.mixing_height_m)
+        if dense:
+            v0 = float(vertical_term(0.0, 0.0, sz[i], setup.mixing_height_m))
+            base = float(dense_axis_concentration(setup, x[i : i + 1])[0]) * ff[i] * vz / max(v0, 1e-300)
+        else:
+            base = q / (u * math.sqrt(2 * math.pi) * sy[i]) * vz * ff[i]
+        c = base[None, :] * np.exp(-(y[:, None] ** 2) / (2 * sy[i] ** 2))
+        c = np.where((c >= c_lfl) & (c <= c_ufl), c, 0.0)
+        per_m[i] = 2.0 * np.trapezoid(np.trapezoid(c, z, axis=1), y)
+    return float(np.trapezoid(per_m, x))
+
+
+
+def dense_axis_concentration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
+    """Steady plume (or puff-peak) concentration on the axis at the receptor height, dense release. [kg m-3]
+
+    Before the hand-over: the Britter-McQuaid maximum ground concentration;
+    after it: the passive Gaussian plume (puff) of a ground-level source at
+    ground level (the slumped cloud lies on the ground; the receptor and
+    source heights no longer matter) with the virtual-source σ's
+    (:func:`_sigmas`), equal to the workbook value at the hand-over point.
+    The ground-level value is kept at the receptor height: a mass-consistent
+    top-hat depth (``L_V = q0 C0/(2 u L_H C)``) is a few decimetres for most
+    releases and would put breathing height above the cloud, which the
+    workbook does not support (it correlates ground-level maxima only).
+    """
+    d = setup.dense
+    x = np.asarray(x_m, dtype=float)
+    sy, sz = _sigmas(setup, x)
+    v = vertical_term(0.0, 0.0, sz, setup.mixing_height_m)
+    u = setup.wind_speed_m_s
+    if d.kind == "continuous":
+        passive = setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v
+    else:
+        passive = setup.mass_kg * v / (2 * np.pi * sy * sy)
+    return np.asarray(np.where(x < d.handover_m, d.concentration_kg_m3(x), passive), dtype=float)
+
+
+def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.float64]:
+    """Peak concentration over time at (x, y) at the receptor height. [kg m-3]
+
+    Continuous release of duration T: steady plume times Palazzi's peak factor
+    ``erf(u T / (2√2 σ_x))`` with ``σ_x = σ_y``; instantaneous release (T = 0):
+    puff peak ``M V(z) / (2π σ_x σ_y)``.
+    """
+    x = np.asarray(x_m, dtype=float)
+    y = np.asarray(y_m, dtype=float)
+    xp = np.maximum(x, 1e-3)
+    sy, sz = _sigmas(setup, xp)
+    v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+    lateral = np.exp(-(y**2) / (2 * sy**2))
+    u = setup.wind_speed_m_s
+    if setup.dense is not None:
+        c = dense_axis_concentration(setup, xp)
+        if setup.duration_s > 0:
+            c = c * peak_finite_duration_factor(u, setup.duration_s, sy)
+        return np.where(x > 0, c * lateral, 0.0)
+    if setup.duration_s > 0:
+        q = setup.mass_kg / setup.duration_s
+        c = q / (u * np.sqrt(2 * np.pi) * sy) * v * peak_finite_duration_factor(u, setup.duration_s, sy)
+    else:
+        c = setup.mass_kg * v / (2 * np.pi * sy * sy)
+    return np.where(x > 0, c * lateral, 0.0)
+
+
+def concentration_series(
+    setup: PlumeSetup, x_m: Any, y_m: Any, times_s: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Concentration at (x, y) over time, shape (time, receptor). [kg m-3]
+
+    Palazzi et al. (1982) finite-duration plume (or a puff for T = 0), using the
+    sigmas at the receptor's downwind distance.
+    """
+    from plumecast.nearfield.gaussian import finite_duration_factor, puff_concentration
+
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    xp = np.maximum(x, 1e-3)
+    sy, sz = _sigmas(setup, xp)
+    t = times_s[:, None]
+    u = setup.wind_speed_m_s
+    if setup.dense is not None:
+        axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
+        if setup.duration_s > 0:
+            c = axis[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
+        else:
+            c = axis[None, :] * np.exp(-((xp[None, :] - u * t) ** 2) / (2 * sy[None, :] ** 2))
+        return np.where(x[None, :] > 0, c, 0.0)
+    if setup.duration_s > 0:
+        q = setup.mass_kg / setup.duration_s
+        v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+        steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
+        c = steady[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
+    else:
+        c = puff_concentration(
+            setup.mass_kg, u, xp[None, :], y[None, :], setup.receptor_height_m, t,
+            setup.source_height_m, sy[None, :], sy[None, :], sz[None, :], setup.mixing_height_m,
+        )
+    return np.where(x[None, :] > 0, c, 0.0)
+
+
+def footprint_halfwidth(
+    setup: PlumeSetup, x_m: NDArray[np.float64], threshold_kg_m3: float | NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Crosswind half-width where the peak exceeds a threshold. [m] (0 where it does not)
+
+    ``y = σ_y sqrt(2 ln(C_cl / C_L))`` from the Gaussian crosswind profile;
+    ``threshold_kg_m3`` is a scalar or one value per ``x_m``.
+    """
+    c_cl = peak_concentration(setup, x_m, np.zeros_like(x_m))
+    sy, _ = _sigmas(setup, np.maximum(x_m, 1e-3))
+    with np.errstate(divide="ignore"):
+        ratio = np.log(np.maximum(c_cl, 1e-300) / threshold_kg_m3)
+    return np.where(ratio > 0, sy * np.sqrt(2.0 * np.maximum(ratio, 0.0)), 0.0)
+
+
+
+# --------------------------------------------------------------------------- exposure convention
+
+#: Intervals of the exposure time axis (geometric: each interval ~0.9 % longer than the last).
+N_TIME_INTERVALS = 1200
+#: End of the first interval of the exposure time axis. [s]
+FIRST_INTERVAL_S = 1.0
+#: Sub-samples averaged into each interval mean.
+N_SUBSAMPLES = 4
+
+
+def exposure_time_axis(setup: PlumeSetup) -> NDArray[np.float64]:
+    """Interval ends of the exposure series, seconds after the release start. [s]
+
+    Fixed by the scenario alone (never by which receptors are assessed), geometric
+    from :data:`FIRST_INTERVAL_S` to the time the cloud has passed the
+    :data:`MAX_DISTANCE_M` search limit, so that the relative resolution (about
+    0.9 % of the time since release) suits a puff at 10 m and a plume at 50 km alike.
+    """
+    sy, _ = _sigmas(setup, np.array([MAX_DISTANCE_M]))
+    t_end = setup.duration_s + (MAX_DISTANCE_M + 5.0 * float(sy[0])) / setup.wind_speed_m_s
+    return np.geomspace(FIRST_INTERVAL_S, t_end, N_TIME_INTERVALS)
+
+
+def exposure_windows(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.float64]) -> WindowSeries:
+    """:func:`exposure_series` stored only over the intervals where it can be non-zero.
+
+    Same values (same operations per value); the cloud passes a place within a short
+    stretch of the geometric time axis and the series is exactly zero elsewhere
+    (:mod:`plumecast.nearfield.zones.windowed`). ``ends_s`` must increase.
+    """
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    xp = np.maximum(x, 1e-3)
+    sy, sz = _sigmas(setup, xp)
+    u = setup.wind_speed_m_s
+    ends = np.asarray(ends_s, dtype=float)
+    alive = x > 0
+    if setup.dense is not None:
+        axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
+        kind = "palazzi" if setup.duration_s > 0 else "gauss"
+        return windowed_interval_means(kind, axis, xp, sy, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
+    if setup.duration_s > 0:
+        q = setup.mass_kg / setup.duration_s
+        v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+        steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
+        return windowed_interval_means("palazzi", steady, xp, sy, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
+    # puff: M along(x, t) across(y) V(z), as plumecast.nearfield.gaussian.puff_concentration
+    s = np.maximum(sy, 1e-9)
+    across = np.exp(-(y**2) / (2 * s**2)) / (np.sqrt(2 * np.pi) * s)
+    v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+    return windowed_interval_means(
+        "puff", np.full(x.size, setup.mass_kg), xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive, factors=(across, v)
+    )
+
+
+def exposure_series(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Interval-mean concentration at (x, y), shape (time, place). [kg m-3]
+
+    Mean of :data:`N_SUBSAMPLES` mid-point samples of :func:`concentration_series`
+    per interval; the intervals run from the release start to each of ``ends_s``.
+    Evaluated only where the cloud can be (:func:`exposure_windows`) when ``ends_s``
+    increases, which the scenario's axis (:func:`exposure_time_axis`) does.
+    """
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    ends = np.asarray(ends_s, dtype=float)
+    if ends.size and ends[0] > 0 and np.all(np.diff(ends) > 0):
+        return exposure_windows(setup, x, y, ends).dense()
+    sub = subsample_times(ends, N_SUBSAMPLES)
+    c = concentration_series(setup, x, y, sub)
+    return np.asarray(c.reshape(ends.size, N_SUBSAMPLES, x.size).mean(axis=1), dtype=float)
+
+
+def level_table_kg_m3(level: Level, agent: Agent) -> NDArray[np.float64]:
+    """A level's threshold at the five AEGL durations (constant for a fixed level). [kg m-3]"""
+    from plumecast.toxicology import AEGL_DURATIONS_S
+    from plumecast.units import P_STANDARD_PA, T_STANDARD_K
+
+    if level.aegl is None:
+        return np.full(len(AEGL_DURATIONS_S), level.threshold_kg_m3)
+    tab = agent.aegl_table_ppm(level.aegl)
+    return np.asarray(ppm_to_kg_m3(tab, agent.molecular_weight_g_mol, T_STANDARD_K, P_STANDARD_PA), dtype=float)
+
+
+def level_ratio(
+    series: NDArray[np.float64], ends_s: NDArray[np.float64], table_kg_m3: NDArray[np.float64], floor_kg_m3: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Peak ratio of the concentration to a level under the onset convention.
+
+    The convention of :func:`plumecast.consequence.assess`: exposure begins with
+    the first interval at or above ``floor_kg_m3`` (a trace below it cannot start
+    the clock); each interval mean is compared with the level for the exposure
+    duration elapsed from that onset to the interval's end (log-log scaling
+    between the tabulated AEGL durations, NRC 2001 sec. 2.7).
+
+    Parameters
+    ----------
+    series : numpy.ndarray, shape (time, place)
+        Interval-mean concentration. [kg m-3]
+    ends_s : numpy.ndarray, shape (time,)
+        Interval ends after the release start (the first interval starts at 0). [s]
+    table_kg_m3 : numpy.ndarray, shape (5,)
+        The level at 10 min, 30 min, 1 h, 4 h, 8 h (:func:`level_table_kg_m3`). [kg m-3]
+    floor_kg_m3 : float
+        Onset floor (:func:`plumecast.consequence.onset_floor`). [kg m-3]
+
+    Returns
+    -------
+    ratio : numpy.ndarray, shape (place,)
+        ``max_t C / level(t - onset)`` (>= 1: the level is reached). [-]
+    elapsed_s : numpy.ndarray, shape (place,)
+        Exposure duration at that maximum (NaN: no exposure). [s]
+    """
+    w = as_windows(series)
+    r, e = LevelRatio(w, ends_s, np.asarray(table_kg_m3, dtype=float)[None, :], floor_kg_m3)(np.ones(w.n))
+    return r, e
