@@ -109,11 +109,14 @@ def main() -> None:
     print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f} steps={a.steps} reps={a.reps} (median)")
     print(f"memory per particle: {BYTES_PER_PARTICLE} bytes (state; the kernel adds no per-particle arrays)")
     if a.three_d:
-        print(f"3-D: {len(LEVELS_M)} levels, 2 records, w, boundary layer from the met, K_h = 1e4")
+        print(f"3-D: {len(LEVELS_M)} levels, 2 records, w, boundary layer from the met, K_h = 1e4; "
+              "each against the single-level kernel (K_h = 1e4) measured just before it")
         for deposition in (False, True):
             for n in a.sizes:
+                single = bench("numba", n, 1e4, a.steps, a.reps)
                 numba_rate = bench_3d("numba", n, a.steps, a.reps, deposition)
-                line = f"deposition={deposition!s:5} n={n:>9d}  numba {numba_rate / 1e6:7.2f} M particle-steps/s"
+                line = (f"deposition={deposition!s:5} n={n:>9d}  numba {numba_rate / 1e6:7.2f} M particle-steps/s"
+                        f"  (single level {single / 1e6:6.2f} M/s, 3-D/single {numba_rate / single:5.2f})")
                 if n <= 100_000:
                     numpy_rate = bench_3d("numpy", n, a.steps, a.reps, deposition)
                     line += f"  numpy {numpy_rate / 1e6:7.2f} M/s  numba/numpy {numba_rate / numpy_rate:6.1f}x"

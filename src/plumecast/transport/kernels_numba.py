@@ -29,12 +29,17 @@ Winds on levels, vertical velocity, a boundary layer from the met and deposition
 source (:func:`_make_advance`, a closure constant that numba's branch pruning uses,
 so the single-level kernel is unchanged, bit for bit). Its met is packed once per
 WindGrid node by node (:func:`_packed`: a corner's wind, w on two adjacent levels in
-one cache line; the boundary-layer fields likewise), its helpers are compiled apart
-rather than IR-inlined (compile time), and the particle's pair of levels comes from
-a lookup table (:meth:`WindGrid.level_params`). Measured on the shared 2-core
-machine (load 4-9): 1.6-2.9 M particle-steps/s for the 3-D benchmark workload
-against 7.9 M/s for the single-level kernel at the same load, i.e. 3-5 times
-slower; not yet tuned (see the lead's notes).
+one cache line; the boundary-layer fields likewise), and the particle's pair of levels
+comes from a lookup table (:meth:`WindGrid.level_params`). Its helpers are marked
+``forceinline`` (see _HELPER): they used to be plain calls that LLVM left as calls
+(the assembly showed 13 calls a step, each passing a dozen arguments and the arrays'
+structs through the stack, and hiding the two lanes' chains from each other); inlined,
+the 3-D benchmark step went from 4.1 to 5.2-5.7 M particle-steps/s per two CPU-seconds
+(1 thread, load 1.2-1.6; single level 15.5 M/s the same way, i.e. the 3-D step costs
+2.7-3 times the single-level one: twice the wind loads for the two levels, the
+boundary-layer fields and the sub-steps of the vertical move). The parallel kernel
+itself only deals the blocks to the threads; their work is a plain function
+(:func:`_make_block`), so numba's parfor passes never see the inlined step.
 """
 
 from __future__ import annotations
@@ -60,10 +65,13 @@ from plumecast.transport.rng import mix64_scalar, seed_key, uniform_scalar
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
 
-# (_HELPER) The 3-D kernel's helpers are compiled apart and inlined by LLVM, not by
-# numba's IR inliner (``inline="always"``), whose copying of the IR of every call
-# site made the first compilation minutes long. They are not cached on their own:
-# the kernel's cache holds their code, and its key covers their sources (_STAMP).
+# (_HELPER) The 3-D kernel's helpers are marked ``forceinline``: compiled once each and
+# inlined by LLVM (its ``alwaysinline``), not by numba's IR inliner (``inline="always"``),
+# which copies and retypes the IR at every call site, before the branches of the other
+# physics are pruned: the single-level kernel then took 344 s to compile instead of
+# 95 s, the 3-D one 400 s instead of 95 s (2 cores, load 1.3-3). Plain calls, which
+# LLVM did not inline, made the 3-D step 10-40 % slower. They are not cached on their
+# own: the kernel's cache holds their code, and its key covers their sources (_STAMP).
 # The wrappers of the boundary-layer functions have no FMA contraction: the
 # arithmetic of their NumPy twins, which the oracle runs.
 
@@ -157,7 +165,7 @@ def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     return vx, vy, vz, ok
 
 
-@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
+@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     """The particle's lower level, weight of the level above and log-law factor
     (:func:`kernels_numpy.level_weights`), found from the lookup table of
@@ -176,14 +184,19 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     return lev, (z - zm[lev]) * zinv[lev], 1.0
 
 
-@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
+@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
+def _bil4(f, off, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
+    """Bilinear interpolation of the value ``off`` places after each corner's start."""
+    return w00 * f[b00 + off] + w01 * f[b01 + off] + w10 * f[b10 + off] + w11 * f[b11 + off]
+
+
+@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w):  # type: ignore[no-untyped-def]
     """Wind (and vertical velocity) of record ``k`` at height weights (lev, c).
 
     ``vf`` is the packed (time, lat, lon, nz, 4) array of :func:`_packed`: a node's
     (vx, vy, vz, w) on two adjacent levels are 32 contiguous bytes, so a corner costs
-    one cache line instead of eight of the (time, nz, 3, lat, lon) layout. Written
-    out load by load (a helper per component would be 16 more inlined calls)."""
+    one cache line instead of eight of the (time, nz, 3, lat, lon) layout."""
     nz4 = np.uint64(nz * 4)
     kb = np.uint64(k) * plane
     lo4 = np.uint64(lev * 4)
@@ -191,53 +204,22 @@ def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, w
     b01 = (kb + o01) * nz4 + lo4
     b10 = (kb + o10) * nz4 + lo4
     b11 = (kb + o11) * nz4 + lo4
-    ax = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
-    b00 += np.uint64(1)
-    b01 += np.uint64(1)
-    b10 += np.uint64(1)
-    b11 += np.uint64(1)
-    ay = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
-    b00 += np.uint64(1)
-    b01 += np.uint64(1)
-    b10 += np.uint64(1)
-    b11 += np.uint64(1)
-    az = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
-    b00 += np.uint64(1)
-    b01 += np.uint64(1)
-    b10 += np.uint64(1)
-    b11 += np.uint64(1)
+    ax = _bil4(vf, np.uint64(0), b00, b01, b10, b11, w00, w01, w10, w11)
+    ay = _bil4(vf, np.uint64(1), b00, b01, b10, b11, w00, w01, w10, w11)
+    az = _bil4(vf, np.uint64(2), b00, b01, b10, b11, w00, w01, w10, w11)
     aw = 0.0
     if want_w:
-        aw = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
+        aw = _bil4(vf, np.uint64(3), b00, b01, b10, b11, w00, w01, w10, w11)
     if c > 0.0:
-        b00 += np.uint64(1)
-        b01 += np.uint64(1)
-        b10 += np.uint64(1)
-        b11 += np.uint64(1)
-        ux = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
-        b00 += np.uint64(1)
-        b01 += np.uint64(1)
-        b10 += np.uint64(1)
-        b11 += np.uint64(1)
-        uy = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
-        b00 += np.uint64(1)
-        b01 += np.uint64(1)
-        b10 += np.uint64(1)
-        b11 += np.uint64(1)
-        uz = w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11]
-        ax = (1.0 - c) * ax + c * ux
-        ay = (1.0 - c) * ay + c * uy
-        az = (1.0 - c) * az + c * uz
+        ax = (1.0 - c) * ax + c * _bil4(vf, np.uint64(4), b00, b01, b10, b11, w00, w01, w10, w11)
+        ay = (1.0 - c) * ay + c * _bil4(vf, np.uint64(5), b00, b01, b10, b11, w00, w01, w10, w11)
+        az = (1.0 - c) * az + c * _bil4(vf, np.uint64(6), b00, b01, b10, b11, w00, w01, w10, w11)
         if want_w:
-            b00 += np.uint64(1)
-            b01 += np.uint64(1)
-            b10 += np.uint64(1)
-            b11 += np.uint64(1)
-            aw = (1.0 - c) * aw + c * (w00 * vf[b00] + w01 * vf[b01] + w10 * vf[b10] + w11 * vf[b11])
+            aw = (1.0 - c) * aw + c * _bil4(vf, np.uint64(7), b00, b01, b10, b11, w00, w01, w10, w11)
     return ax, ay, az, aw
 
 
-@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
+@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar, want_w):  # type: ignore[no-untyped-def]
     """Wind on levels at (lon, lat): each record at the particle's height
     (:func:`_record3`), then linear in time, then the log-law factor ``f`` (the
@@ -262,7 +244,7 @@ def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar, want_w):  # type: ignore
     return vx, vy, vz, vw, ok, (o00, o01, o10, o11), (w00, w01, w10, w11)
 
 
-@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
+@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _surface_record(sf, k, plane, o, wt, precip):  # type: ignore[no-untyped-def]
     """The boundary-layer fields of record ``k`` at the corners ``o`` (weights ``wt``)."""
     kb = np.uint64(k) * plane
@@ -271,21 +253,15 @@ def _surface_record(sf, k, plane, o, wt, precip):  # type: ignore[no-untyped-def
     b01 = (kb + o[1]) * e
     b10 = (kb + o[2]) * e
     b11 = (kb + o[3]) * e
-    h = wt[0] * sf[b00] + wt[1] * sf[b01] + wt[2] * sf[b10] + wt[3] * sf[b11]
-    one = np.uint64(1)
-    us = wt[0] * sf[b00 + one] + wt[1] * sf[b01 + one] + wt[2] * sf[b10 + one] + wt[3] * sf[b11 + one]
-    two = np.uint64(2)
-    il = wt[0] * sf[b00 + two] + wt[1] * sf[b01 + two] + wt[2] * sf[b10 + two] + wt[3] * sf[b11 + two]
-    three = np.uint64(3)
-    ws = wt[0] * sf[b00 + three] + wt[1] * sf[b01 + three] + wt[2] * sf[b10 + three] + wt[3] * sf[b11 + three]
-    pr = 0.0
-    if precip:
-        four = np.uint64(4)
-        pr = wt[0] * sf[b00 + four] + wt[1] * sf[b01 + four] + wt[2] * sf[b10 + four] + wt[3] * sf[b11 + four]
+    h = _bil4(sf, np.uint64(0), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3])
+    us = _bil4(sf, np.uint64(1), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3])
+    il = _bil4(sf, np.uint64(2), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3])
+    ws = _bil4(sf, np.uint64(3), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3])
+    pr = _bil4(sf, np.uint64(4), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3]) if precip else 0.0
     return h, us, il, ws, pr
 
 
-@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
+@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
 def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
     if ``precip``) at the corners ``o`` of :func:`_corners` (weights ``wt``), linear
@@ -301,6 +277,18 @@ def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
         ws = (1.0 - w) * ws + w * ws1
         pr = (1.0 - w) * pr + w * pr1
     return h, us, il, ws, pr
+
+
+@numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
+def _vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base):  # type: ignore[no-untyped-def]
+    """:func:`plumecast.transport.boundary_layer.vertical_step` (see _HELPER)."""
+    return bl.vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base)
+
+
+@numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
+def _removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt):  # type: ignore[no-untyped-def]
+    """:func:`plumecast.transport.boundary_layer.removal_factors` (see _HELPER)."""
+    return bl.removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt)
 
 
 @numba.njit(inline="always")
@@ -405,7 +393,7 @@ def _step(  # type: ignore[no-untyped-def]
             if z < 0.0:
                 z = -z
         if has_sfc:
-            z = bl.vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
+            z = _vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
         elif diffuse_z and z <= h:
             two_h = 2.0 * h
             z = z + sig_z * xi3
@@ -415,7 +403,7 @@ def _step(  # type: ignore[no-untyped-def]
             z = min(max(z, 0.0), h)
         z = float(np.float32(z))
         if deposit:
-            fd, fw = bl.removal_factors(z, hs, p3[5], pr, p3[3], p3[4], p3[2])
+            fd, fw = _removal_factors(z, hs, p3[5], pr, p3[3], p3[4], p3[2])
     nx = px + dx
     ny = py + dy
     nz = pz + dz
