@@ -1,5 +1,6 @@
 """Scaffolding shared by test modules: a small scenario, the command line run in this
-process, and a child process killed with SIGTERM in the middle of writing a file."""
+process, a child process killed with SIGTERM in the middle of writing a file, and a
+transport kernel's results held to the NumPy oracle's."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import signal
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
+import numpy as np
 import pytest
 
 #: Put before a script run by :func:`run_until_sigterm`: SIGTERM becomes the exit of a
@@ -74,3 +77,21 @@ def run_until_sigterm(body: str, timeout: float = 60) -> None:
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 128 + signal.SIGTERM, r.stderr
     assert "Traceback" not in r.stderr
+
+
+def assert_matches_oracle(ref: tuple[Any, ...], out: tuple[Any, ...]) -> None:
+    """``out``, (particles, sampler, removed, decayed) of a transport kernel, against
+    ``ref``, the same of the NumPy oracle run from the same particles through the same
+    calls: positions to 1e-6 deg, heights to 1e-3 m (stored in float32), the same exits,
+    masses, deposited (dry, wet) and decayed masses and the sampled total to 1e-9
+    relative, the deposition grid cell by cell to 1e-6 relative."""
+    (a, sa, ra, da), (b, sb, rb, db) = ref, out
+    assert np.abs(((a.lon - b.lon + 180.0) % 360.0) - 180.0).max() < 1e-6
+    assert np.abs(a.lat - b.lat).max() < 1e-6
+    assert np.abs(a.z.astype(float) - b.z).max() < 1e-3
+    np.testing.assert_array_equal(a.status, b.status)
+    np.testing.assert_allclose(b.mass, a.mass, rtol=1e-9)
+    np.testing.assert_allclose(rb, ra, rtol=1e-9)
+    np.testing.assert_allclose(db, da, rtol=1e-9)
+    np.testing.assert_allclose(sb.acc.sum(), sa.acc.sum(), rtol=1e-9)
+    np.testing.assert_allclose(sb.deposited, sa.deposited, rtol=1e-6, atol=1e-12 * sa.deposited.max())

@@ -51,14 +51,9 @@ class _Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("backend", ["numpy", "numba"])
-@pytest.mark.parametrize("every_h", [1.0, 3.0])
-def test_resume_in_process_is_bitwise(tmp_path, backend, every_h):
-    from plumecast.scenario import load_scenario
-
-    sc = load_scenario(_scenario(tmp_path, backend))
-    whole = run(sc)
-    writer = CheckpointWriter(tmp_path / "o", every_h, sc.time_step_s, scenario=sc.model_dump(mode="json"))
+def _stop_at_first_checkpoint(sc, outdir: Path, every_h: float):  # type: ignore[no-untyped-def]
+    """Run ``sc`` until its first checkpoint (every ``every_h`` h) and return the state read back."""
+    writer = CheckpointWriter(outdir, every_h, sc.time_step_s, scenario=sc.model_dump(mode="json"))
     save = writer.save
 
     def save_then_stop(state):  # type: ignore[no-untyped-def]
@@ -68,7 +63,17 @@ def test_resume_in_process_is_bitwise(tmp_path, backend, every_h):
     writer.save = save_then_stop  # type: ignore[method-assign]
     with pytest.raises(_Stop):
         run(sc, checkpoint=writer)
-    state = load_checkpoint(checkpoint_path(tmp_path / "o"))
+    return load_checkpoint(checkpoint_path(outdir))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("every_h", [1.0, 3.0])
+def test_resume_in_process_is_bitwise(tmp_path, backend, every_h):
+    from plumecast.scenario import load_scenario
+
+    sc = load_scenario(_scenario(tmp_path, backend))
+    whole = run(sc)
+    state = _stop_at_first_checkpoint(sc, tmp_path / "o", every_h)
     assert state.step == int(round(every_h * 3600 / sc.time_step_s))
     again = run(scenario_from_dict(state.scenario), resume_from=state)
     assert np.array_equal(whole.concentration.values, again.concentration.values)
@@ -169,21 +174,6 @@ def _deposition_scenario(paths, **over):  # type: ignore[no-untyped-def]
     }
     data.update(over)
     return scenario_from_dict(data)
-
-
-def _stop_at_first_checkpoint(sc, outdir: Path, every_h: float):  # type: ignore[no-untyped-def]
-    """Run ``sc`` until its first checkpoint (every ``every_h`` h) and return the state read back."""
-    writer = CheckpointWriter(outdir, every_h, sc.time_step_s, scenario=sc.model_dump(mode="json"))
-    save = writer.save
-
-    def save_then_stop(state):  # type: ignore[no-untyped-def]
-        save(state)
-        raise _Stop
-
-    writer.save = save_then_stop  # type: ignore[method-assign]
-    with pytest.raises(_Stop):
-        run(sc, checkpoint=writer)
-    return load_checkpoint(checkpoint_path(outdir))
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from plumecast.runner import run
 from plumecast.transport import trajectories
 from plumecast.transport.lagrangian import get_kernel
 from tests.conftest import requires_cuda
+from tests.helpers import assert_matches_oracle
 from tests.test_run import base
 from tests.transport.test_cuda_on_cpu import CASES_3D, _both
 from tests.transport.test_kernel_3d import _release, _sampler
@@ -75,17 +76,8 @@ def test_cuda_run_mass_balance_and_fields(backend):
 @pytest.mark.parametrize("case", sorted(CASES_3D))
 def test_cuda_3d_matches_oracle(case):
     grid, physics = CASES_3D[case]()
-    (a, sa, ra, da), (b, sb, rb, db) = _both(
-        get_kernel("cuda"), grid, physics, ((0, 30), (30, 12)), lambda: _release(3000, seed=2), _sampler)
-    assert _dlon(a.lon, b.lon).max() < 1e-6
-    assert np.abs(a.lat - b.lat).max() < 1e-6
-    assert np.abs(a.z.astype(float) - b.z).max() < 1e-3
-    np.testing.assert_array_equal(a.status, b.status)
-    np.testing.assert_allclose(b.mass, a.mass, rtol=1e-9)
-    np.testing.assert_allclose(rb, ra, rtol=1e-9)
-    np.testing.assert_allclose(db, da, rtol=1e-9)
-    np.testing.assert_allclose(sb.acc.sum(), sa.acc.sum(), rtol=1e-9)
-    np.testing.assert_allclose(sb.deposited, sa.deposited, rtol=1e-6, atol=1e-12 * max(sa.deposited.max(), 1.0))
+    assert_matches_oracle(*_both(
+        get_kernel("cuda"), grid, physics, ((0, 30), (30, 12)), lambda: _release(3000, seed=2), _sampler))
 
 
 def test_cuda_mixed_runs_3d_physics_in_float64():

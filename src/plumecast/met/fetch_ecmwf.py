@@ -21,11 +21,6 @@ from plumecast.met.fetch_common import (
 )
 
 
-def _ecmwf_client_class() -> Any:
-    mod = _require("ecmwf.opendata", "--source ecmwf (ECMWF open data)")
-    return mod.Client
-
-
 @contextlib.contextmanager
 def _quiet_library() -> Iterator[None]:
     """Keep ecmwf-opendata and multiurl from printing (attribution line, retry
@@ -49,7 +44,7 @@ def download_ecmwf(req: FetchRequest, folder: Path) -> list[Path]:
     # looked up there at call time: the tests replace it in plumecast.met.fetch
     from plumecast.met.fetch import _reachable
 
-    client_class = _ecmwf_client_class()
+    client_class = _require("ecmwf.opendata", "--source ecmwf (ECMWF open data)").Client
     pl_fields, sfc_fields = _fields("ecmwf")
     _reachable(req.host)
     common: dict[str, Any] = dict(date=int(req.date.strftime("%Y%m%d")), time=req.cycle,

@@ -87,10 +87,13 @@ struct Grid {
     double lon0, dlon, lat0, dlat;
 };
 
-/* bilinear + linear-in-time interpolation of the float4 node vectors */
+/* node offsets (in a record) and bilinear weights of the four corners round a point */
 template <typename real>
-__device__ __forceinline__ bool interp(const float4* __restrict__ vec, const Grid& g, int k, real w,
-                                       real lon, real lat, real* vx, real* vy, real* vz) {
+struct Corners { size_t o00, o01, o10, o11; real w00, w01, w10, w11; };
+
+/* the corners round (lon, lat), and whether the point is inside the grid */
+template <typename real>
+__device__ __forceinline__ bool corners(const Grid& g, real lon, real lat, Corners<real>* c) {
     bool ok = true;
     real fi = (lon - (real)g.lon0) / (real)g.dlon;
     if (g.global_lon) {
@@ -109,22 +112,38 @@ __device__ __forceinline__ bool interp(const float4* __restrict__ vec, const Gri
     int j0 = min((int)floor(fj), g.nlat - 1);
     real b = fj - (real)j0;
     int j1 = min(j0 + 1, g.nlat - 1);
-    real w00 = ((real)1 - a) * ((real)1 - b), w01 = a * ((real)1 - b), w10 = ((real)1 - a) * b, w11 = a * b;
+    c->o00 = (size_t)j0 * g.nlon + i0; c->o01 = (size_t)j0 * g.nlon + i1;
+    c->o10 = (size_t)j1 * g.nlon + i0; c->o11 = (size_t)j1 * g.nlon + i1;
+    c->w00 = ((real)1 - a) * ((real)1 - b); c->w01 = a * ((real)1 - b); c->w10 = ((real)1 - a) * b; c->w11 = a * b;
+    return ok;
+}
+
+/* the bilinear interpolation of four corner values */
+template <typename real>
+__device__ __forceinline__ real bil(const Corners<real>& q, float a00, float a01, float a10, float a11) {
+    return q.w00 * (real)a00 + q.w01 * (real)a01 + q.w10 * (real)a10 + q.w11 * (real)a11;
+}
+
+/* bilinear + linear-in-time interpolation of the float4 node vectors */
+template <typename real>
+__device__ __forceinline__ bool interp(const float4* __restrict__ vec, const Grid& g, int k, real w,
+                                       real lon, real lat, real* vx, real* vy, real* vz) {
+    Corners<real> q;
+    bool ok = corners<real>(g, lon, lat, &q);
     size_t plane = (size_t)g.nlat * g.nlon;
-    size_t r0 = (size_t)j0 * g.nlon, r1 = (size_t)j1 * g.nlon;
     const float4* f = vec + (size_t)k * plane;
-    float4 c00 = __ldg(f + r0 + i0), c01 = __ldg(f + r0 + i1), c10 = __ldg(f + r1 + i0), c11 = __ldg(f + r1 + i1);
-    real ox = w00 * (real)c00.x + w01 * (real)c01.x + w10 * (real)c10.x + w11 * (real)c11.x;
-    real oy = w00 * (real)c00.y + w01 * (real)c01.y + w10 * (real)c10.y + w11 * (real)c11.y;
-    real oz = w00 * (real)c00.z + w01 * (real)c01.z + w10 * (real)c10.z + w11 * (real)c11.z;
+    float4 c00 = __ldg(f + q.o00), c01 = __ldg(f + q.o01), c10 = __ldg(f + q.o10), c11 = __ldg(f + q.o11);
+    real ox = bil(q, c00.x, c01.x, c10.x, c11.x);
+    real oy = bil(q, c00.y, c01.y, c10.y, c11.y);
+    real oz = bil(q, c00.z, c01.z, c10.z, c11.z);
     if (w > (real)0) {
         int k1 = min(k + 1, g.nt - 1);
         const float4* f1 = vec + (size_t)k1 * plane;
-        float4 d00 = __ldg(f1 + r0 + i0), d01 = __ldg(f1 + r0 + i1), d10 = __ldg(f1 + r1 + i0), d11 = __ldg(f1 + r1 + i1);
+        float4 d00 = __ldg(f1 + q.o00), d01 = __ldg(f1 + q.o01), d10 = __ldg(f1 + q.o10), d11 = __ldg(f1 + q.o11);
         real w0 = (real)1 - w;
-        ox = w0 * ox + w * (w00 * (real)d00.x + w01 * (real)d01.x + w10 * (real)d10.x + w11 * (real)d11.x);
-        oy = w0 * oy + w * (w00 * (real)d00.y + w01 * (real)d01.y + w10 * (real)d10.y + w11 * (real)d11.y);
-        oz = w0 * oz + w * (w00 * (real)d00.z + w01 * (real)d01.z + w10 * (real)d10.z + w11 * (real)d11.z);
+        ox = w0 * ox + w * bil(q, d00.x, d01.x, d10.x, d11.x);
+        oy = w0 * oy + w * bil(q, d00.y, d01.y, d10.y, d11.y);
+        oz = w0 * oz + w * bil(q, d00.z, d01.z, d10.z, d11.z);
     }
     *vx = ox; *vy = oy; *vz = oz;
     return ok;
@@ -141,22 +160,30 @@ __device__ __forceinline__ bool inside(const Grid& g, double lon, double lat) {
     return true;
 }
 
-#define KERNEL_ARGS \
+/* the kernels' arguments, in groups shared with the 3-D kernel (CudaBackend.advance's order) */
+#define PARTICLE_ARGS \
     double* __restrict__ lon, double* __restrict__ lat, float* __restrict__ zarr, double* __restrict__ mass, \
-    const int* __restrict__ birth, signed char* __restrict__ status, const int* __restrict__ pid, \
-    const float4* __restrict__ vec, int g_nlon, int g_nlat, int g_global, int g_ps, int g_pn, int g_nt, \
-    double g_lon0, double g_dlon, double g_lat0, double g_dlat, \
+    const int* __restrict__ birth, signed char* __restrict__ status, const int* __restrict__ pid
+#define GRID_ARGS \
+    int g_nlon, int g_nlat, int g_global, int g_ps, int g_pn, int g_nt, double g_lon0, double g_dlon, double g_lat0, \
+    double g_dlat
+#define STEP_ARGS \
     const int* __restrict__ k0, const double* __restrict__ w0, const int* __restrict__ km, const double* __restrict__ wm, \
-    int step0, int nsteps, double dt, double kh, double kz, double h, double decay_factor, u64 seed_key, \
+    int step0, int nsteps, double dt, double kh, double kz, double h, double decay_factor, u64 seed_key
+#define SAMPLE_ARGS \
     int do_sample, double slon0, double sdlon, int snlon, double slat0, double sdlat, int snlat, double layer, \
-    double* __restrict__ acc, double* __restrict__ decayed, long long n
+    double* __restrict__ acc
 
-#define KERNEL_PROLOGUE \
+#define KERNEL_ARGS \
+    PARTICLE_ARGS, const float4* __restrict__ vec, GRID_ARGS, STEP_ARGS, SAMPLE_ARGS, double* __restrict__ decayed, \
+    long long n
+
+/* the thread's particle and the wind grid of GRID_ARGS */
+#define THREAD_AND_GRID \
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; \
-    Grid g; \
-    g.nlon = g_nlon; g.nlat = g_nlat; g.global_lon = g_global; g.polar_s = g_ps; g.polar_n = g_pn; g.nt = g_nt; \
-    g.lon0 = g_lon0; g.dlon = g_dlon; g.lat0 = g_lat0; g.dlat = g_dlat; \
-    double dec = 0.0;
+    const Grid g = {g_nlon, g_nlat, g_global, g_ps, g_pn, g_nt, g_lon0, g_dlon, g_lat0, g_dlat};
+
+#define KERNEL_PROLOGUE THREAD_AND_GRID double dec = 0.0;
 
 #ifdef PLUMECAST_HOST
 /* the tests' CPU build of this source (one thread at a time): no block reduction */
@@ -184,14 +211,56 @@ __device__ __forceinline__ void vertical(double* z, double h, double sig_z, doub
     *z = (double)(float)zz;
 }
 
+/* add m to the cell of (lo, la) of an output grid, if the point is on it */
+__device__ __forceinline__ void add_to_cell(double* out, double lo, double la, double slon0, double sdlon, int snlon,
+                                            double slat0, double sdlat, int snlat, double m) {
+    int ci = (int)floor((lo - slon0) / sdlon);
+    int cj = (int)floor((la - slat0) / sdlat);
+    if (ci >= 0 && ci < snlon && cj >= 0 && cj < snlat) atomicAdd(out + (size_t)cj * snlon + ci, m);
+}
+
 __device__ __forceinline__ void sample(double* acc, int do_sample, double z, double layer, double lo, double la,
                                        double slon0, double sdlon, int snlon, double slat0, double sdlat, int snlat,
                                        double m) {
-    if (do_sample && z < layer) {
-        int ci = (int)floor((lo - slon0) / sdlon);
-        int cj = (int)floor((la - slat0) / sdlat);
-        if (ci >= 0 && ci < snlon && cj >= 0 && cj < snlat) atomicAdd(acc + (size_t)cj * snlon + ci, m);
-    }
+    if (do_sample && z < layer) add_to_cell(acc, lo, la, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
+}
+
+/* the unit vector of (lon, lat) [deg] */
+__device__ __forceinline__ void unit_vector(double lo, double la, double* px, double* py, double* pz) {
+    double sphi, cphi, slam, clam;
+    sincos(la * DEG2RAD, &sphi, &cphi);
+    sincos(lo * DEG2RAD, &slam, &clam);
+    *px = cphi * clam; *py = cphi * slam; *pz = sphi;
+}
+
+/* lon/lat [deg] of a point on the unit sphere */
+__device__ __forceinline__ void lonlat(double x, double y, double z, double* lo, double* la) {
+    *lo = atan2(y, x) * RAD2DEG;
+    *la = asin(fmin(fmax(z, -1.0), 1.0)) * RAD2DEG;
+}
+
+/* the first step of particle i in a call of nsteps steps from step0; -1 when it does not move in the
+   call (past the last particle, not active, or released later) */
+__device__ __forceinline__ int first_step(long long i, long long n, const signed char* status, const int* birth,
+                                          int step0, int nsteps) {
+    if (i >= n || status[i] != 0) return -1;
+    int first = max(step0, birth[i]);
+    return first < step0 + nsteps ? first : -1;
+}
+
+/* particle i's state at the end of a call: lon/lat of its position (x, y, z) on the unit sphere, mass,
+   height and whether it left the grid */
+__device__ __forceinline__ void store_state(double* lon, double* lat, double* mass, float* zarr, signed char* status,
+                                            long long i, double x, double y, double z, double m, double height,
+                                            bool exited) {
+    lonlat(x, y, z, lon + i, lat + i);
+    mass[i] = m; zarr[i] = (float)height;
+    if (exited) status[i] = 2;
+}
+
+/* the particle's key of the counter-based random numbers (rng.particle_keys) */
+__device__ __forceinline__ u64 particle_key(u64 seed_key, int pid) {
+    return mix64(seed_key ^ ((u64)pid * GOLDEN));
 }
 
 /* ---------------- float64: the oracle's arithmetic ---------------- */
@@ -200,101 +269,114 @@ __device__ __forceinline__ double uniform53(u64 base, int j) {
     return ((double)(r >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
+/* the step's midpoint (kernels_numpy.midpoint) with the wind v at p (lo, la): the point q the
+   second wind is projected at, and (lom, lam) where it is looked up */
+__device__ __forceinline__ void midpoint(double lo, double la, double px, double py, double pz, double vx, double vy,
+                                         double vz, double half, double* qx, double* qy, double* qz, double* lom,
+                                         double* lam) {
+    if (la < TANGENT_MAX_LAT && la > -TANGENT_MAX_LAT) {
+        /* in the local tangent plane: q = p */
+        double rh = sqrt(px * px + py * py), inv = 1.0 / rh;
+        double ue = (px * vy - py * vx) * inv;
+        double vn = vz * rh - (vx * px + vy * py) * pz * inv;
+        *lom = lo + ue * half * inv * RAD2DEG;
+        *lam = la + vn * half * RAD2DEG;
+        *qx = px; *qy = py; *qz = pz;
+    } else {
+        double d = vx * px + vy * py + vz * pz;
+        double x = px + (vx - d * px) * half, y = py + (vy - d * py) * half, z = pz + (vz - d * pz) * half;
+        double r = 1.0 / sqrt(x * x + y * y + z * z);
+        *qx = x * r; *qy = y * r; *qz = z * r;
+        lonlat(*qx, *qy, *qz, lom, lam);
+    }
+}
+
+/* horizontal diffusion (K_h > 0): two normals from uniforms 1 and 2 of the step (Box-Muller), east and
+   north at p, times sig_h, added to the step d */
+__device__ __forceinline__ void horizontal_diffusion(u64 base, double kh, double sig_h, double px, double py,
+                                                     double pz, double* dx, double* dy, double* dz) {
+    if (!(kh > 0.0)) return;
+    double rr = sqrt(-2.0 * log(uniform53(base, 1)));
+    double sn, cs;
+    sincos(TWO_PI * uniform53(base, 2), &sn, &cs);
+    double xi1 = rr * cs, xi2 = rr * sn;
+    double rh = sqrt(px * px + py * py);
+    if (rh > 1e-12) {
+        double inv = 1.0 / rh;
+        *dx += sig_h * (-py * inv * xi1 - pz * px * inv * xi2);
+        *dy += sig_h * (px * inv * xi1 - pz * py * inv * xi2);
+        *dz += sig_h * (rh * xi2);
+    } else {
+        *dy += sig_h * xi1;
+        *dx -= sig_h * xi2;
+    }
+}
+
+/* the vertical normal of the step, from its uniforms 3 and 4 */
+__device__ __forceinline__ double normal_z(u64 base) {
+    double s3, c3;
+    sincos(TWO_PI * uniform53(base, 4), &s3, &c3);
+    return sqrt(-2.0 * log(uniform53(base, 3))) * c3;
+}
+
+/* the end of the step: n = p + d back on the unit sphere, and its lon/lat, below EXPANSION_MAX_LAT by
+   expansion about (lo, la) (kernels_numpy.end_lonlat) */
+__device__ __forceinline__ void end_point(double lo, double la, double px, double py, double pz, double dx, double dy,
+                                          double dz, double* nx, double* ny, double* nz, double* lon_n,
+                                          double* lat_n) {
+    double x = px + dx, y = py + dy, z = pz + dz;
+    double r = 1.0 / sqrt(x * x + y * y + z * z);
+    *nx = x * r; *ny = y * r; *nz = z * r;
+    if (la < EXPANSION_MAX_LAT && la > -EXPANSION_MAX_LAT) {
+        double rh = sqrt(px * px + py * py), inv = 1.0 / rh, tphi = pz * inv;
+        double de = (px * dy - py * dx) * inv;
+        double dn = dz * rh - (dx * px + dy * py) * pz * inv;
+        double lo_n = lo + (de + de * dn * tphi) * inv * RAD2DEG;
+        *lat_n = la + (dn - 0.5 * de * de * tphi) * RAD2DEG;
+        if (lo_n >= 180.0) lo_n -= 360.0; else if (lo_n < -180.0) lo_n += 360.0;
+        *lon_n = lo_n;
+    } else {
+        lonlat(*nx, *ny, *nz, lon_n, lat_n);
+    }
+}
+
 extern "C" __global__ void advance_f64(KERNEL_ARGS) {
     KERNEL_PROLOGUE
-    if (i < n && status[i] == 0) {
-        int first = max(step0, birth[i]);
-        if (first < step0 + nsteps) {
-            double lo = lon[i], la = lat[i];
-            double z = (double)zarr[i];
-            double m = mass[i];
-            u64 key = mix64(seed_key ^ ((u64)pid[i] * GOLDEN));
-            double sphi, cphi, slam, clam;
-            sincos(la * DEG2RAD, &sphi, &cphi);
-            sincos(lo * DEG2RAD, &slam, &clam);
-            double px = cphi * clam, py = cphi * slam, pz = sphi;
-            const double half = 0.5 * dt / R_EARTH, full = dt / R_EARTH;
-            const double sig_h = sqrt(2.0 * kh * dt) / R_EARTH, sig_z = sqrt(2.0 * kz * dt);
-            bool exited = false;
-            for (int step = first; step < step0 + nsteps; ++step) {
-                int s = step - step0;
-                double zn = z;  /* committed with the step: an exiting particle keeps its height */
-                double vx, vy, vz;
-                bool ok1 = interp<double>(vec, g, k0[s], w0[s], lo, la, &vx, &vy, &vz);
-                double qx, qy, qz, lom, lam, r, d;
-                if (la < TANGENT_MAX_LAT && la > -TANGENT_MAX_LAT) {
-                    /* midpoint in the local tangent plane (kernels_numpy.midpoint) */
-                    double rh = sqrt(px * px + py * py), inv = 1.0 / rh;
-                    double ue = (px * vy - py * vx) * inv;
-                    double vn = vz * rh - (vx * px + vy * py) * pz * inv;
-                    lom = lo + ue * half * inv * RAD2DEG;
-                    lam = la + vn * half * RAD2DEG;
-                    qx = px; qy = py; qz = pz;
-                } else {
-                    d = vx * px + vy * py + vz * pz;
-                    qx = px + (vx - d * px) * half; qy = py + (vy - d * py) * half; qz = pz + (vz - d * pz) * half;
-                    r = 1.0 / sqrt(qx * qx + qy * qy + qz * qz);
-                    qx *= r; qy *= r; qz *= r;
-                    lom = atan2(qy, qx) * RAD2DEG; lam = asin(fmin(fmax(qz, -1.0), 1.0)) * RAD2DEG;
-                }
-                bool ok2 = interp<double>(vec, g, km[s], wm[s], lom, lam, &vx, &vy, &vz);
-                d = vx * qx + vy * qy + vz * qz;
-                double dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
-                if (kh > 0.0 || kz > 0.0) {
-                    u64 base = key + (u64)step * STEP_MULT;
-                    double rr = sqrt(-2.0 * log(uniform53(base, 1)));
-                    double sn, cs;
-                    sincos(TWO_PI * uniform53(base, 2), &sn, &cs);
-                    double xi1 = rr * cs, xi2 = rr * sn;
-                    if (kh > 0.0) {
-                        double rh = sqrt(px * px + py * py);
-                        if (rh > 1e-12) {
-                            double inv = 1.0 / rh;
-                            dx += sig_h * (-py * inv * xi1 - pz * px * inv * xi2);
-                            dy += sig_h * (px * inv * xi1 - pz * py * inv * xi2);
-                            dz += sig_h * (rh * xi2);
-                        } else {
-                            dy += sig_h * xi1;
-                            dx -= sig_h * xi2;
-                        }
-                    }
-                    if (kz > 0.0 && z <= h) {
-                        double s3, c3;
-                        sincos(TWO_PI * uniform53(base, 4), &s3, &c3);
-                        vertical(&zn, h, sig_z, sqrt(-2.0 * log(uniform53(base, 3))) * c3);
-                    }
-                }
-                double nx = px + dx, ny = py + dy, nz = pz + dz;
-                r = 1.0 / sqrt(nx * nx + ny * ny + nz * nz);
-                nx *= r; ny *= r; nz *= r;
-                double lon_n, lat_n;
-                if (la < EXPANSION_MAX_LAT && la > -EXPANSION_MAX_LAT) {
-                    /* lookup lon/lat by expansion (kernels_numpy.end_lonlat) */
-                    double rh = sqrt(px * px + py * py), inv = 1.0 / rh, tphi = pz * inv;
-                    double de = (px * dy - py * dx) * inv;
-                    double dn = dz * rh - (dx * px + dy * py) * pz * inv;
-                    lon_n = lo + (de + de * dn * tphi) * inv * RAD2DEG;
-                    lat_n = la + (dn - 0.5 * de * de * tphi) * RAD2DEG;
-                    if (lon_n >= 180.0) lon_n -= 360.0; else if (lon_n < -180.0) lon_n += 360.0;
-                } else {
-                    lon_n = atan2(ny, nx) * RAD2DEG;
-                    lat_n = asin(fmin(fmax(nz, -1.0), 1.0)) * RAD2DEG;
-                }
-                if (!(ok1 && ok2 && inside(g, lon_n, lat_n))) { exited = true; break; }
-                double mn = m * decay_factor;
-                dec += m - mn;
-                m = mn;
-                z = zn;
-                px = nx; py = ny; pz = nz;
-                lo = lon_n; la = lat_n;
-                sample(acc, do_sample, z, layer, lo, la, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
+    const double half = 0.5 * dt / R_EARTH, full = dt / R_EARTH;
+    const double sig_h = sqrt(2.0 * kh * dt) / R_EARTH, sig_z = sqrt(2.0 * kz * dt);
+    const int first = first_step(i, n, status, birth, step0, nsteps);
+    if (first >= 0) {
+        double lo = lon[i], la = lat[i], z = (double)zarr[i], m = mass[i], px, py, pz;
+        unit_vector(lo, la, &px, &py, &pz);
+        const u64 key = particle_key(seed_key, pid[i]);
+        bool exited = false;
+        for (int step = first; step < step0 + nsteps; ++step) {
+            int s = step - step0;
+            double zn = z;  /* committed with the step: an exiting particle keeps its height */
+            double vx, vy, vz, qx, qy, qz, lom, lam;
+            bool ok1 = interp<double>(vec, g, k0[s], w0[s], lo, la, &vx, &vy, &vz);
+            midpoint(lo, la, px, py, pz, vx, vy, vz, half, &qx, &qy, &qz, &lom, &lam);
+            bool ok2 = interp<double>(vec, g, km[s], wm[s], lom, lam, &vx, &vy, &vz);
+            double d = vx * qx + vy * qy + vz * qz;
+            double dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
+            if (kh > 0.0 || kz > 0.0) {
+                u64 base = key + (u64)step * STEP_MULT;
+                horizontal_diffusion(base, kh, sig_h, px, py, pz, &dx, &dy, &dz);
+                if (kz > 0.0 && z <= h) vertical(&zn, h, sig_z, normal_z(base));
             }
-            /* the stored state: exact lon/lat of the position on the sphere */
-            lon[i] = atan2(py, px) * RAD2DEG;
-            lat[i] = asin(fmin(fmax(pz, -1.0), 1.0)) * RAD2DEG;
-            mass[i] = m; zarr[i] = (float)z;
-            if (exited) status[i] = 2;
+            double nx, ny, nz, lon_n, lat_n;
+            end_point(lo, la, px, py, pz, dx, dy, dz, &nx, &ny, &nz, &lon_n, &lat_n);
+            if (!(ok1 && ok2 && inside(g, lon_n, lat_n))) { exited = true; break; }
+            double mn = m * decay_factor;
+            dec += m - mn;
+            m = mn;
+            z = zn;
+            px = nx; py = ny; pz = nz;
+            lo = lon_n; la = lat_n;
+            sample(acc, do_sample, z, layer, lo, la, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
         }
+        /* the stored state: exact lon/lat of the position on the sphere */
+        store_state(lon, lat, mass, zarr, status, i, px, py, pz, m, z, exited);
     }
     KERNEL_EPILOGUE
 }
@@ -307,104 +389,94 @@ __device__ __forceinline__ float uniform24(u64 base, int j) {
 
 extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
     KERNEL_PROLOGUE
-    if (i < n && status[i] == 0) {
-        int first = max(step0, birth[i]);
-        if (first < step0 + nsteps) {
-            double lo = lon[i], la = lat[i];
-            double z = (double)zarr[i];
-            double m = mass[i];
-            u64 key = mix64(seed_key ^ ((u64)pid[i] * GOLDEN));
-            double sphi, cphi, slam, clam;
-            sincos(la * DEG2RAD, &sphi, &cphi);
-            sincos(lo * DEG2RAD, &slam, &clam);
-            double px = cphi * clam, py = cphi * slam, pz = sphi;
-            const float half = (float)(0.5 * dt / R_EARTH), full = (float)(dt / R_EARTH);
-            const float sig_h = (float)(sqrt(2.0 * kh * dt) / R_EARTH);
-            const double sig_z = sqrt(2.0 * kz * dt);
-            float lof = (float)lo, laf = (float)la;
-            bool exited = false;
-            for (int step = first; step < step0 + nsteps; ++step) {
-                int s = step - step0;
-                double zn = z;  /* committed with the step: an exiting particle keeps its height */
-                float fx = (float)px, fy = (float)py, fz = (float)pz;
-                float vx, vy, vz;
-                bool ok1 = interp<float>(vec, g, k0[s], (float)w0[s], lof, laf, &vx, &vy, &vz);
-                float qx, qy, qz, lom, lam, d;
-                if (laf < (float)TANGENT_MAX_LAT && laf > -(float)TANGENT_MAX_LAT) {
-                    float rh2 = fx * fx + fy * fy, inv = rsqrtf(rh2), rh = rh2 * inv;
-                    float ue = (fx * vy - fy * vx) * inv;
-                    float vn = vz * rh - (vx * fx + vy * fy) * fz * inv;
-                    lom = lof + ue * half * inv * (float)RAD2DEG;
-                    lam = laf + vn * half * (float)RAD2DEG;
-                    qx = fx; qy = fy; qz = fz;
-                } else {
-                    d = vx * fx + vy * fy + vz * fz;
-                    qx = fx + (vx - d * fx) * half; qy = fy + (vy - d * fy) * half; qz = fz + (vz - d * fz) * half;
-                    float r = rsqrtf(qx * qx + qy * qy + qz * qz);
-                    qx *= r; qy *= r; qz *= r;
-                    lom = atan2f(qy, qx) * (float)RAD2DEG; lam = asinf(fminf(fmaxf(qz, -1.f), 1.f)) * (float)RAD2DEG;
-                }
-                bool ok2 = interp<float>(vec, g, km[s], (float)wm[s], lom, lam, &vx, &vy, &vz);
-                d = vx * qx + vy * qy + vz * qz;
-                float dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
-                if (kh > 0.0 || kz > 0.0) {
-                    u64 base = key + (u64)step * STEP_MULT;
-                    float rr = sqrtf(-2.f * __logf(uniform24(base, 1)));
-                    float sn, cs;
-                    __sincosf((float)TWO_PI * uniform24(base, 2), &sn, &cs);
-                    float xi1 = rr * cs, xi2 = rr * sn;
-                    if (kh > 0.0) {
-                        float rh2 = fx * fx + fy * fy;
-                        if (rh2 > 1e-12f) {
-                            float inv = rsqrtf(rh2), rh = rh2 * inv;
-                            dx += sig_h * (-fy * inv * xi1 - fz * fx * inv * xi2);
-                            dy += sig_h * (fx * inv * xi1 - fz * fy * inv * xi2);
-                            dz += sig_h * (rh * xi2);
-                        } else {
-                            dy += sig_h * xi1;
-                            dx -= sig_h * xi2;
-                        }
-                    }
-                    if (kz > 0.0 && z <= h) {
-                        float s3, c3;
-                        __sincosf((float)TWO_PI * uniform24(base, 4), &s3, &c3);
-                        vertical(&zn, h, sig_z, (double)(sqrtf(-2.f * __logf(uniform24(base, 3))) * c3));
-                    }
-                }
-                /* double accumulation; |n|^2 = 1 + e with e ~ 1e-6: 1/sqrt(1+e) by its series */
-                double nx = px + (double)dx, ny = py + (double)dy, nz = pz + (double)dz;
-                double e = nx * nx + ny * ny + nz * nz - 1.0;
-                double rn = 1.0 - e * (0.5 - 0.375 * e);
-                nx *= rn; ny *= rn; nz *= rn;
-                float lon_n, lat_n;
-                if (laf < (float)EXPANSION_MAX_LAT && laf > -(float)EXPANSION_MAX_LAT) {
-                    float rh2 = fx * fx + fy * fy, inv = rsqrtf(rh2), rh = rh2 * inv, tphi = fz * inv;
-                    float de = (fx * dy - fy * dx) * inv;
-                    float dn = dz * rh - (dx * fx + dy * fy) * fz * inv;
-                    lon_n = lof + (de + de * dn * tphi) * inv * (float)RAD2DEG;
-                    lat_n = laf + (dn - 0.5f * de * de * tphi) * (float)RAD2DEG;
-                    if (lon_n >= 180.f) lon_n -= 360.f; else if (lon_n < -180.f) lon_n += 360.f;
-                } else {
-                    float nfx = (float)nx, nfy = (float)ny, nfz = (float)nz;
-                    lon_n = atan2f(nfy, nfx) * (float)RAD2DEG;
-                    lat_n = asinf(fminf(fmaxf(nfz, -1.f), 1.f)) * (float)RAD2DEG;
-                }
-                if (!(ok1 && ok2 && inside(g, (double)lon_n, (double)lat_n))) { exited = true; break; }
-                double mn = m * decay_factor;
-                dec += m - mn;
-                m = mn;
-                z = zn;
-                px = nx; py = ny; pz = nz;
-                lof = lon_n; laf = lat_n;
-                sample(acc, do_sample, z, layer, (double)lon_n, (double)lat_n, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
+    const float half = (float)(0.5 * dt / R_EARTH), full = (float)(dt / R_EARTH);
+    const float sig_h = (float)(sqrt(2.0 * kh * dt) / R_EARTH);
+    const double sig_z = sqrt(2.0 * kz * dt);
+    const int first = first_step(i, n, status, birth, step0, nsteps);
+    if (first >= 0) {
+        double lo = lon[i], la = lat[i], z = (double)zarr[i], m = mass[i], px, py, pz;
+        unit_vector(lo, la, &px, &py, &pz);
+        const u64 key = particle_key(seed_key, pid[i]);
+        float lof = (float)lo, laf = (float)la;
+        bool exited = false;
+        for (int step = first; step < step0 + nsteps; ++step) {
+            int s = step - step0;
+            double zn = z;  /* committed with the step: an exiting particle keeps its height */
+            float fx = (float)px, fy = (float)py, fz = (float)pz;
+            float vx, vy, vz;
+            bool ok1 = interp<float>(vec, g, k0[s], (float)w0[s], lof, laf, &vx, &vy, &vz);
+            float qx, qy, qz, lom, lam, d;
+            if (laf < (float)TANGENT_MAX_LAT && laf > -(float)TANGENT_MAX_LAT) {
+                float rh2 = fx * fx + fy * fy, inv = rsqrtf(rh2), rh = rh2 * inv;
+                float ue = (fx * vy - fy * vx) * inv;
+                float vn = vz * rh - (vx * fx + vy * fy) * fz * inv;
+                lom = lof + ue * half * inv * (float)RAD2DEG;
+                lam = laf + vn * half * (float)RAD2DEG;
+                qx = fx; qy = fy; qz = fz;
+            } else {
+                d = vx * fx + vy * fy + vz * fz;
+                qx = fx + (vx - d * fx) * half; qy = fy + (vy - d * fy) * half; qz = fz + (vz - d * fz) * half;
+                float r = rsqrtf(qx * qx + qy * qy + qz * qz);
+                qx *= r; qy *= r; qz *= r;
+                lom = atan2f(qy, qx) * (float)RAD2DEG; lam = asinf(fminf(fmaxf(qz, -1.f), 1.f)) * (float)RAD2DEG;
             }
-            /* exact conversion of the stored state */
-            double rr = 1.0 / sqrt(px * px + py * py + pz * pz);
-            lon[i] = atan2(py, px) * RAD2DEG;
-            lat[i] = asin(fmin(fmax(pz * rr, -1.0), 1.0)) * RAD2DEG;
-            mass[i] = m; zarr[i] = (float)z;
-            if (exited) status[i] = 2;
+            bool ok2 = interp<float>(vec, g, km[s], (float)wm[s], lom, lam, &vx, &vy, &vz);
+            d = vx * qx + vy * qy + vz * qz;
+            float dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
+            if (kh > 0.0 || kz > 0.0) {
+                u64 base = key + (u64)step * STEP_MULT;
+                float rr = sqrtf(-2.f * __logf(uniform24(base, 1)));
+                float sn, cs;
+                __sincosf((float)TWO_PI * uniform24(base, 2), &sn, &cs);
+                float xi1 = rr * cs, xi2 = rr * sn;
+                if (kh > 0.0) {
+                    float rh2 = fx * fx + fy * fy;
+                    if (rh2 > 1e-12f) {
+                        float inv = rsqrtf(rh2), rh = rh2 * inv;
+                        dx += sig_h * (-fy * inv * xi1 - fz * fx * inv * xi2);
+                        dy += sig_h * (fx * inv * xi1 - fz * fy * inv * xi2);
+                        dz += sig_h * (rh * xi2);
+                    } else {
+                        dy += sig_h * xi1;
+                        dx -= sig_h * xi2;
+                    }
+                }
+                if (kz > 0.0 && z <= h) {
+                    float s3, c3;
+                    __sincosf((float)TWO_PI * uniform24(base, 4), &s3, &c3);
+                    vertical(&zn, h, sig_z, (double)(sqrtf(-2.f * __logf(uniform24(base, 3))) * c3));
+                }
+            }
+            /* double accumulation; |n|^2 = 1 + e with e ~ 1e-6: 1/sqrt(1+e) by its series */
+            double nx = px + (double)dx, ny = py + (double)dy, nz = pz + (double)dz;
+            double e = nx * nx + ny * ny + nz * nz - 1.0;
+            double rn = 1.0 - e * (0.5 - 0.375 * e);
+            nx *= rn; ny *= rn; nz *= rn;
+            float lon_n, lat_n;
+            if (laf < (float)EXPANSION_MAX_LAT && laf > -(float)EXPANSION_MAX_LAT) {
+                float rh2 = fx * fx + fy * fy, inv = rsqrtf(rh2), rh = rh2 * inv, tphi = fz * inv;
+                float de = (fx * dy - fy * dx) * inv;
+                float dn = dz * rh - (dx * fx + dy * fy) * fz * inv;
+                lon_n = lof + (de + de * dn * tphi) * inv * (float)RAD2DEG;
+                lat_n = laf + (dn - 0.5f * de * de * tphi) * (float)RAD2DEG;
+                if (lon_n >= 180.f) lon_n -= 360.f; else if (lon_n < -180.f) lon_n += 360.f;
+            } else {
+                float nfx = (float)nx, nfy = (float)ny, nfz = (float)nz;
+                lon_n = atan2f(nfy, nfx) * (float)RAD2DEG;
+                lat_n = asinf(fminf(fmaxf(nfz, -1.f), 1.f)) * (float)RAD2DEG;
+            }
+            if (!(ok1 && ok2 && inside(g, (double)lon_n, (double)lat_n))) { exited = true; break; }
+            double mn = m * decay_factor;
+            dec += m - mn;
+            m = mn;
+            z = zn;
+            px = nx; py = ny; pz = nz;
+            lof = lon_n; laf = lat_n;
+            sample(acc, do_sample, z, layer, (double)lon_n, (double)lat_n, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
         }
+        /* exact conversion of the stored state */
+        double rr = 1.0 / sqrt(px * px + py * py + pz * pz);
+        store_state(lon, lat, mass, zarr, status, i, px, py, pz * rr, m, z, exited);
     }
     KERNEL_EPILOGUE
 }

@@ -40,34 +40,8 @@ _BL_CONSTANTS = ("SIGMA_W_FLOOR", "T_LW_MIN_S", "USTAR_MIN", "NEUTRAL", "UNSTABL
 
 _SOURCE_3D = r"""
 /* ---------------- 3-D physics (float64): see kernels_cuda_3d ---------------- */
-struct Corners { size_t o00, o01, o10, o11; double w00, w01, w10, w11; };
-
-/* grid offsets and bilinear weights round (lon, lat), and whether it is inside (interp's first half) */
-__device__ __forceinline__ bool corners(const Grid& g, double lon, double lat, Corners* c) {
-    bool ok = true;
-    double fi = (lon - g.lon0) / g.dlon;
-    if (g.global_lon) {
-        fi = fi - floor(fi / (double)g.nlon) * (double)g.nlon;
-    } else {
-        if (fi < 0.0 || fi > (double)(g.nlon - 1)) ok = false;
-        fi = fmin(fmax(fi, 0.0), (double)(g.nlon - 1));
-    }
-    int i0 = min((int)floor(fi), g.nlon - 1);
-    double a = fi - (double)i0;
-    int i1 = i0 + 1;
-    if (i1 >= g.nlon) i1 = g.global_lon ? 0 : g.nlon - 1;
-    double fj = (lat - g.lat0) / g.dlat;
-    if (fj < 0.0) { if (!g.polar_s) ok = false; fj = 0.0; }
-    if (fj > (double)(g.nlat - 1)) { if (!g.polar_n) ok = false; fj = (double)(g.nlat - 1); }
-    int j0 = min((int)floor(fj), g.nlat - 1);
-    double b = fj - (double)j0;
-    int j1 = min(j0 + 1, g.nlat - 1);
-    c->o00 = (size_t)j0 * g.nlon + i0; c->o01 = (size_t)j0 * g.nlon + i1;
-    c->o10 = (size_t)j1 * g.nlon + i0; c->o11 = (size_t)j1 * g.nlon + i1;
-    c->w00 = (1.0 - a) * (1.0 - b); c->w01 = a * (1.0 - b); c->w10 = (1.0 - a) * b; c->w11 = a * b;
-    return ok;
-}
-
+/* follows the single-level source and uses its helpers (the grid lookup, the step's midpoint, diffusion
+   and end point, the random numbers, sampling) and its argument groups */
 /* the lower level, weight of the level above and log-law factor (kernels_numba._level) */
 __device__ __forceinline__ void level_of(double z, const double* __restrict__ zm, const double* __restrict__ zinv,
                                          const int* __restrict__ ztab, int ntab, double zp0, double zp1, double zp2,
@@ -82,13 +56,9 @@ __device__ __forceinline__ void level_of(double z, const double* __restrict__ zm
     *lev = l; *c = (z - zm[l]) * zinv[l];
 }
 
-__device__ __forceinline__ double bil(const Corners& q, float a00, float a01, float a10, float a11) {
-    return q.w00 * (double)a00 + q.w01 * (double)a01 + q.w10 * (double)a10 + q.w11 * (double)a11;
-}
-
 /* wind and w of record k at the level weights (kernels_numba._record3) */
 __device__ __forceinline__ void record3(const float4* __restrict__ wv, int k, size_t plane, int nz, int lev,
-                                        double c, const Corners& q, bool want_w, double* o) {
+                                        double c, const Corners<double>& q, bool want_w, double* o) {
     size_t kb = (size_t)k * plane;
     const float4 *b00 = wv + (kb + q.o00) * nz + lev, *b01 = wv + (kb + q.o01) * nz + lev;
     const float4 *b10 = wv + (kb + q.o10) * nz + lev, *b11 = wv + (kb + q.o11) * nz + lev;
@@ -108,7 +78,7 @@ __device__ __forceinline__ void record3(const float4* __restrict__ wv, int k, si
 
 /* wind on levels: each record at the height, linear in time, then the log law (kernels_numba._interp3) */
 __device__ __forceinline__ void wind3(const float4* __restrict__ wv, const Grid& g, int nz, int k, double w,
-                                      int lev, double c, double f, const Corners& q, bool want_w, double* o) {
+                                      int lev, double c, double f, const Corners<double>& q, bool want_w, double* o) {
     size_t plane = (size_t)g.nlat * g.nlon;
     record3(wv, k, plane, nz, lev, c, q, want_w, o);
     if (w > 0.0) {
@@ -121,7 +91,7 @@ __device__ __forceinline__ void wind3(const float4* __restrict__ wv, const Grid&
 
 /* boundary-layer fields (h, u*, 1/L, w*, precipitation) at the corners, linear in time */
 __device__ __forceinline__ void surface(const float4* __restrict__ sf, const Grid& g, int k, double w,
-                                        const Corners& q, bool precip, double* o) {
+                                        const Corners<double>& q, bool precip, double* o) {
     size_t plane = (size_t)g.nlat * g.nlon;
     for (int r = 0; r < 2; ++r) {
         size_t kb = (size_t)(r == 0 ? k : min(k + 1, g.nt - 1)) * plane;
@@ -327,147 +297,78 @@ __device__ __forceinline__ void bl_removal(double z, double h, double vd, double
 #endif
 
 extern "C" __global__ void advance3d_f64(
-    double* __restrict__ lon, double* __restrict__ lat, float* __restrict__ zarr, double* __restrict__ mass,
-    const int* __restrict__ birth, signed char* __restrict__ status, const int* __restrict__ pid,
-    const float4* __restrict__ wv, const float4* __restrict__ sf, int g_nlon, int g_nlat, int g_global,
-    int g_ps, int g_pn, int g_nt, double g_lon0, double g_dlon, double g_lat0, double g_dlat,
+    PARTICLE_ARGS, const float4* __restrict__ wv, const float4* __restrict__ sf, GRID_ARGS,
     int nz, const double* __restrict__ zm, const double* __restrict__ zinv, const int* __restrict__ ztab, int ntab,
-    double zp0, double zp1, double zp2,
-    const int* __restrict__ k0, const double* __restrict__ w0, const int* __restrict__ km, const double* __restrict__ wm,
-    int step0, int nsteps, double dt, double kh, double kz, double h, double decay_factor, u64 seed_key,
+    double zp0, double zp1, double zp2, STEP_ARGS,
     int has_w, int has_sfc, int deposits, double kz_free, double vd, double scav_a, double scav_b,
-    const double* __restrict__ tab,
-    int do_sample, double slon0, double sdlon, int snlon, double slat0, double sdlat, int snlat, double layer,
-    double* __restrict__ acc, int do_dep, double* __restrict__ dep, double* __restrict__ sums, long long n) {
-    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    Grid g;
-    g.nlon = g_nlon; g.nlat = g_nlat; g.global_lon = g_global; g.polar_s = g_ps; g.polar_n = g_pn; g.nt = g_nt;
-    g.lon0 = g_lon0; g.dlon = g_dlon; g.lat0 = g_lat0; g.dlat = g_dlat;
+    const double* __restrict__ tab, SAMPLE_ARGS, int do_dep, double* __restrict__ dep, double* __restrict__ sums,
+    long long n) {
+    THREAD_AND_GRID
     double dec = 0.0, dry = 0.0, wet = 0.0;
-    if (i < n && status[i] == 0) {
-        int first = max(step0, birth[i]);
-        if (first < step0 + nsteps) {
-            double lo = lon[i], la = lat[i];
-            double z = (double)zarr[i];
-            double m = mass[i];
-            u64 key = mix64(seed_key ^ ((u64)pid[i] * GOLDEN));
-            double sphi, cphi, slam, clam;
-            sincos(la * DEG2RAD, &sphi, &cphi);
-            sincos(lo * DEG2RAD, &slam, &clam);
-            double px = cphi * clam, py = cphi * slam, pz = sphi;
-            const double half = 0.5 * dt / R_EARTH, full = dt / R_EARTH;
-            const double sig_h = sqrt(2.0 * kh * dt) / R_EARTH, sig_z = sqrt(2.0 * kz * dt);
-            const bool randoms = kh > 0.0 || kz > 0.0 || has_sfc;
-            const bool precip = has_sfc && scav_a > 0.0;
-            bool exited = false;
-            for (int step = first; step < step0 + nsteps; ++step) {
-                int s = step - step0;
-                int lev; double cz, fz;
-                level_of(z, zm, zinv, ztab, ntab, zp0, zp1, zp2, nz, &lev, &cz, &fz);
-                Corners c1, c2;
-                bool ok1 = corners(g, lo, la, &c1);
-                double v[4];
-                wind3(wv, g, nz, k0[s], w0[s], lev, cz, fz, c1, false, v);
-                double met[5] = {h, -1.0, 0.0, 0.0, 0.0};
-                if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met);
-                double vx = v[0], vy = v[1], vz = v[2];
-                double qx, qy, qz, lom, lam, r, d;
-                if (la < TANGENT_MAX_LAT && la > -TANGENT_MAX_LAT) {
-                    double rh = sqrt(px * px + py * py), inv = 1.0 / rh;
-                    double ue = (px * vy - py * vx) * inv;
-                    double vn = vz * rh - (vx * px + vy * py) * pz * inv;
-                    lom = lo + ue * half * inv * RAD2DEG;
-                    lam = la + vn * half * RAD2DEG;
-                    qx = px; qy = py; qz = pz;
-                } else {
-                    d = vx * px + vy * py + vz * pz;
-                    qx = px + (vx - d * px) * half; qy = py + (vy - d * py) * half; qz = pz + (vz - d * pz) * half;
-                    r = 1.0 / sqrt(qx * qx + qy * qy + qz * qz);
-                    qx *= r; qy *= r; qz *= r;
-                    lom = atan2(qy, qx) * RAD2DEG; lam = asin(fmin(fmax(qz, -1.0), 1.0)) * RAD2DEG;
-                }
-                bool ok2 = corners(g, lom, lam, &c2);
-                wind3(wv, g, nz, km[s], wm[s], lev, cz, fz, c2, has_w != 0, v);
-                vx = v[0]; vy = v[1]; vz = v[2];
-                d = vx * qx + vy * qy + vz * qz;
-                double dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
-                double xi3 = 0.0;
-                u64 base = key + (u64)step * STEP_MULT;
-                if (randoms) {
-                    double rr = sqrt(-2.0 * log(uniform53(base, 1)));
-                    double sn, cs;
-                    sincos(TWO_PI * uniform53(base, 2), &sn, &cs);
-                    double xi1 = rr * cs, xi2 = rr * sn;
-                    if (kh > 0.0) {
-                        double rh = sqrt(px * px + py * py);
-                        if (rh > 1e-12) {
-                            double inv = 1.0 / rh;
-                            dx += sig_h * (-py * inv * xi1 - pz * px * inv * xi2);
-                            dy += sig_h * (px * inv * xi1 - pz * py * inv * xi2);
-                            dz += sig_h * (rh * xi2);
-                        } else {
-                            dy += sig_h * xi1;
-                            dx -= sig_h * xi2;
-                        }
-                    }
-                    double s3, c3;
-                    sincos(TWO_PI * uniform53(base, 4), &s3, &c3);
-                    xi3 = sqrt(-2.0 * log(uniform53(base, 3))) * c3;
-                }
-                /* vertical: advection by w (reflected at the ground), then turbulence */
-                double zn = z;
-                if (has_w) {
-                    zn = zn + v[3] * dt;
-                    if (zn < 0.0) zn = -zn;
-                }
-                if (has_sfc) {
-                    zn = bl_vertical_step(tab, zn, met[0], met[1], met[2], met[3], kz, kz_free, dt, xi3, base);
-                } else if (kz > 0.0 && zn <= h) {
-                    vertical(&zn, h, sig_z, xi3);
-                }
-                zn = (double)(float)zn;
-                double fd = 1.0, fw = 1.0;
-                if (deposits) bl_removal(zn, met[0], vd, met[4], scav_a, scav_b, dt, &fd, &fw);
-                double nx = px + dx, ny = py + dy, nz_ = pz + dz;
-                r = 1.0 / sqrt(nx * nx + ny * ny + nz_ * nz_);
-                nx *= r; ny *= r; nz_ *= r;
-                double lon_n, lat_n;
-                if (la < EXPANSION_MAX_LAT && la > -EXPANSION_MAX_LAT) {
-                    double rh = sqrt(px * px + py * py), inv = 1.0 / rh, tphi = pz * inv;
-                    double de = (px * dy - py * dx) * inv;
-                    double dn = dz * rh - (dx * px + dy * py) * pz * inv;
-                    lon_n = lo + (de + de * dn * tphi) * inv * RAD2DEG;
-                    lat_n = la + (dn - 0.5 * de * de * tphi) * RAD2DEG;
-                    if (lon_n >= 180.0) lon_n -= 360.0; else if (lon_n < -180.0) lon_n += 360.0;
-                } else {
-                    lon_n = atan2(ny, nx) * RAD2DEG;
-                    lat_n = asin(fmin(fmax(nz_, -1.0), 1.0)) * RAD2DEG;
-                }
-                if (!(ok1 && ok2 && inside(g, lon_n, lat_n))) { exited = true; break; }
-                double mn = m * decay_factor;
-                dec += m - mn;
-                if (deposits) {
-                    double md = mn * fd, mw = md * fw;
-                    dry += mn - md;
-                    wet += md - mw;
-                    if (do_dep && mn != mw) {
-                        int ci = (int)floor((lon_n - slon0) / sdlon);
-                        int cj = (int)floor((lat_n - slat0) / sdlat);
-                        if (ci >= 0 && ci < snlon && cj >= 0 && cj < snlat) atomicAdd(dep + (size_t)cj * snlon + ci, mn - mw);
-                    }
-                    mn = mw;
-                }
-                m = mn;
-                z = zn;
-                px = nx; py = ny; pz = nz_;
-                lo = lon_n; la = lat_n;
-                sample(acc, do_sample, z, layer, lo, la, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
+    const double half = 0.5 * dt / R_EARTH, full = dt / R_EARTH;
+    const double sig_h = sqrt(2.0 * kh * dt) / R_EARTH, sig_z = sqrt(2.0 * kz * dt);
+    const bool randoms = kh > 0.0 || kz > 0.0 || has_sfc;
+    const bool precip = has_sfc && scav_a > 0.0;
+    const int first = first_step(i, n, status, birth, step0, nsteps);
+    if (first >= 0) {
+        double lo = lon[i], la = lat[i], z = (double)zarr[i], m = mass[i], px, py, pz;
+        unit_vector(lo, la, &px, &py, &pz);
+        const u64 key = particle_key(seed_key, pid[i]);
+        bool exited = false;
+        for (int step = first; step < step0 + nsteps; ++step) {
+            int s = step - step0;
+            int lev; double cz, fz;
+            level_of(z, zm, zinv, ztab, ntab, zp0, zp1, zp2, nz, &lev, &cz, &fz);
+            Corners<double> c1, c2;
+            bool ok1 = corners<double>(g, lo, la, &c1);
+            double v[4];
+            wind3(wv, g, nz, k0[s], w0[s], lev, cz, fz, c1, false, v);
+            double met[5] = {h, -1.0, 0.0, 0.0, 0.0};
+            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met);
+            double qx, qy, qz, lom, lam;
+            midpoint(lo, la, px, py, pz, v[0], v[1], v[2], half, &qx, &qy, &qz, &lom, &lam);
+            bool ok2 = corners<double>(g, lom, lam, &c2);
+            wind3(wv, g, nz, km[s], wm[s], lev, cz, fz, c2, has_w != 0, v);
+            double vx = v[0], vy = v[1], vz = v[2];
+            double d = vx * qx + vy * qy + vz * qz;
+            double dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
+            u64 base = key + (u64)step * STEP_MULT;
+            horizontal_diffusion(base, kh, sig_h, px, py, pz, &dx, &dy, &dz);
+            double xi3 = randoms ? normal_z(base) : 0.0;
+            /* vertical: advection by w (reflected at the ground), then turbulence */
+            double zn = z;
+            if (has_w) {
+                zn = zn + v[3] * dt;
+                if (zn < 0.0) zn = -zn;
             }
-            lon[i] = atan2(py, px) * RAD2DEG;
-            lat[i] = asin(fmin(fmax(pz, -1.0), 1.0)) * RAD2DEG;
-            mass[i] = m; zarr[i] = (float)z;
-            if (exited) status[i] = 2;
+            if (has_sfc) {
+                zn = bl_vertical_step(tab, zn, met[0], met[1], met[2], met[3], kz, kz_free, dt, xi3, base);
+            } else if (kz > 0.0 && zn <= h) {
+                vertical(&zn, h, sig_z, xi3);
+            }
+            zn = (double)(float)zn;
+            double fd = 1.0, fw = 1.0;
+            if (deposits) bl_removal(zn, met[0], vd, met[4], scav_a, scav_b, dt, &fd, &fw);
+            double nx, ny, nz_, lon_n, lat_n;
+            end_point(lo, la, px, py, pz, dx, dy, dz, &nx, &ny, &nz_, &lon_n, &lat_n);
+            if (!(ok1 && ok2 && inside(g, lon_n, lat_n))) { exited = true; break; }
+            double mn = m * decay_factor;
+            dec += m - mn;
+            if (deposits) {
+                double md = mn * fd, mw = md * fw;
+                dry += mn - md;
+                wet += md - mw;
+                if (do_dep && mn != mw) add_to_cell(dep, lon_n, lat_n, slon0, sdlon, snlon, slat0, sdlat, snlat,
+                                                    mn - mw);
+                mn = mw;
+            }
+            m = mn;
+            z = zn;
+            px = nx; py = ny; pz = nz_;
+            lo = lon_n; la = lat_n;
+            sample(acc, do_sample, z, layer, lo, la, slon0, sdlon, snlon, slat0, sdlat, snlat, m);
         }
+        store_state(lon, lat, mass, zarr, status, i, px, py, pz, m, z, exited);
     }
     EPILOGUE_3D
 }

@@ -96,23 +96,32 @@ def wind_at_10m(speed_m_s: float, height_m: float, z0_m: float = BURRO_ROUGHNESS
     return speed_m_s * math.log(10.0 / z0_m) / math.log(height_m / z0_m)
 
 
-def zones_scenario(trial: Trial) -> dict[str, object]:
-    """The local scenario (YAML-like mapping) a zones user would write for the trial."""
+def lng_zones_scenario(name: str, rate_kg_s: float, duration_s: float, release_temperature_c: float,
+                       meteorology: dict[str, object], receptor_height_m: float) -> dict[str, object]:
+    """The local scenario (YAML-like mapping) a zones user would write for an LNG
+    spill trial: LNG as methane released at ground level at 35.7 N 117.7 W with the
+    trial's ``meteorology`` section, no city receptors, no flammable levels."""
     return {
-        "name": trial.name,
+        "name": name,
         "source": {"lat": 35.7, "lon": -117.7, "height_m": 0.0},
-        "release": {"rate_kg_s": trial.rate_kg_s, "duration_s": trial.duration_s,
-                    "temperature_c": trial.release_temperature_c},
+        "release": {"rate_kg_s": rate_kg_s, "duration_s": duration_s, "temperature_c": release_temperature_c},
         "agent": {"name": "LNG (as methane)", "molecular_weight_g_mol": METHANE_MW_G_MOL},
-        "meteorology": {
-            "wind_speed_m_s": wind_at_10m(trial.wind_speed_m_s, trial.wind_height_m),
-            "wind_from_deg": 270.0, "stability": trial.stability,
-            "air_temperature_c": trial.air_temperature_c,
-        },
-        "receptor_height_m": 1.0,
+        "meteorology": meteorology,
+        "receptor_height_m": receptor_height_m,
         "receptors": {"cities": False},
         "flammable_levels": False,
     }
+
+
+def zones_scenario(trial: Trial) -> dict[str, object]:
+    """The local scenario (YAML-like mapping) a zones user would write for the trial."""
+    meteorology: dict[str, object] = {
+        "wind_speed_m_s": wind_at_10m(trial.wind_speed_m_s, trial.wind_height_m),
+        "wind_from_deg": 270.0, "stability": trial.stability,
+        "air_temperature_c": trial.air_temperature_c,
+    }
+    return lng_zones_scenario(trial.name, trial.rate_kg_s, trial.duration_s, trial.release_temperature_c,
+                              meteorology, receptor_height_m=1.0)
 
 
 def predicted_lfl_distance(trial: Trial) -> tuple[float, str]:

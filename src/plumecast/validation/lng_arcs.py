@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from plumecast.errors import DataFileError
-from plumecast.validation.dense_gas import METHANE_MW_G_MOL
+from plumecast.validation.dense_gas import METHANE_MW_G_MOL, lng_zones_scenario
 from plumecast.validation.metrics import Scores, scores
 
 #: Height of the predicted concentration: the lowest gas sensors of the trials. [m]
@@ -195,21 +195,13 @@ def wind_at_10m_from_profile(heights_m: tuple[float, ...], speeds_m_s: tuple[flo
 
 def zones_scenario(trial: LngTrial) -> dict[str, object]:
     """The local scenario (YAML-like mapping) a zones user would write for the trial."""
-    return {
-        "name": trial.name,
-        "source": {"lat": 35.7, "lon": -117.7, "height_m": 0.0},
-        "release": {"rate_kg_s": trial.rate_kg_s, "duration_s": trial.release_duration_s,
-                    "temperature_c": trial.release_temperature_c},
-        "agent": {"name": "LNG (as methane)", "molecular_weight_g_mol": METHANE_MW_G_MOL},
-        "meteorology": {
-            "wind_speed_m_s": trial.wind_10m_m_s, "wind_from_deg": 270.0,
-            "obukhov_length_m": trial.obukhov_length_m, "roughness_length_m": trial.roughness_length_m,
-            "air_temperature_c": trial.air_temperature_c,
-        },
-        "receptor_height_m": RECEPTOR_HEIGHT_M,
-        "receptors": {"cities": False},
-        "flammable_levels": False,
+    meteorology: dict[str, object] = {
+        "wind_speed_m_s": trial.wind_10m_m_s, "wind_from_deg": 270.0,
+        "obukhov_length_m": trial.obukhov_length_m, "roughness_length_m": trial.roughness_length_m,
+        "air_temperature_c": trial.air_temperature_c,
     }
+    return lng_zones_scenario(trial.name, trial.rate_kg_s, trial.release_duration_s, trial.release_temperature_c,
+                              meteorology, RECEPTOR_HEIGHT_M)
 
 
 def predicted_mole_percent(trial: LngTrial, distances_m: list[float]) -> tuple[list[float], str, str]:
