@@ -67,16 +67,101 @@ def test_handover_is_continuous() -> None:
     r = compute_zones(load_local_scenario(EXAMPLE), consequences=False)
     d = r.setup.dense
     assert d is not None and d.kind == "continuous"
-    x = np.array([d.handover_m * (1 - 1e-7), d.handover_m * (1 + 1e-7)])
-    c = dense_axis_concentration(r.setup, x)
-    sy, _ = _sigmas(r.setup, x)
-    assert c[1] == pytest.approx(c[0], rel=1e-3)
-    assert sy[1] == pytest.approx(sy[0], rel=1e-3)
+    for x_j in (d.curves_end_m, d.handover_m):
+        x = np.array([x_j * (1 - 1e-9), x_j * (1 + 1e-9)])
+        c = dense_axis_concentration(r.setup, x)
+        sy, _ = _sigmas(r.setup, x)
+        assert c[1] == pytest.approx(c[0], rel=1e-6)
+        assert sy[1] == pytest.approx(sy[0], rel=1e-6)
     # the dense region follows the workbook curve
-    xs = np.array([0.3, 0.6]) * d.handover_m
+    xs = np.array([0.3, 0.6]) * d.curves_end_m
     assert dense_axis_concentration(r.setup, xs) == pytest.approx(d.concentration_kg_m3(xs), rel=1e-12)
     assert any("Britter & McQuaid" in w for w in r.warnings)
     assert "dense gas" in r.model_name
+
+
+def test_gasdispersion_burro_near_and_far_field() -> None:
+    # GasDispersion.jl (A.E. Farrell), test/models/britter_mcquaid_plume_tests.jl: the CCPS (1999) p. 122 Burro
+    # example (0.23 m3/s of LNG at 425.6 kg/m3, vapour 1.76 kg/m3 at -162 °C, 10.9 m/s, air at 298 K) gives
+    # 0.6720234544594696 at 45.2 m (x/D = 20, the near-field correlation) and 0.004921409666659286 at 1200 m
+    # (beyond the last curve, C ∝ x^-2), both with the non-isothermal correction T' = Tr/Ta. Its air density
+    # is that of 0.028960 kg/mol (src/base/simple_atmosphere.jl) and g = 9.80616 m/s2.
+    q0 = 0.23 * 425.6 / 1.76
+    u, tr, ta = 10.9, 273.15 - 162.0, 298.0
+    d = math.sqrt(q0 / u)
+    near = dg.non_isothermal(dg.bm_scaled_concentration(45.2 / d, 0.0, "continuous"), tr, ta)  # α-independent
+    assert float(near) == pytest.approx(0.6720234544594696, rel=1e-12)
+    rho_a = dg.P_ATM_PA * 0.028960 / (8.31446261815324 * ta)
+    g0p = 9.80616 * (1.76 - rho_a) / rho_a
+    alpha = 0.2 * math.log10(g0p**2 * q0 / u**5)
+    far = dg.non_isothermal(dg.bm_scaled_concentration(1200.0 / d, alpha, "continuous"), tr, ta)
+    assert float(far) == pytest.approx(0.004921409666659286, rel=1e-9)
+
+
+def _segment_slopes(alpha: float, kind: str) -> list[float]:
+    conc, beta = dg.bm_curve(alpha, kind)  # type: ignore[arg-type]
+    pts = sorted(zip(beta.tolist(), np.log10(conc).tolist(), strict=True))
+    return [(c1 - c0) / (b1 - b0) for (b0, c0), (b1, c1) in zip(pts[:-1], pts[1:], strict=True) if b1 - b0 > 1e-9]
+
+
+#: Steepest log-log slope of any published segment, α in [-1, 1], both kinds (about -4.6). [-]
+STEEPEST = min(min(_segment_slopes(a, k)) for a in np.linspace(-1, 1, 201) for k in ("continuous", "instantaneous"))
+
+
+def test_curves_end_slope_changes_by_at_most_1_2() -> None:
+    # beyond the last curve the far-field decay is x^-2: the last published segment is within 1.2 of it
+    # (1.11 at worst)
+    for kind in ("continuous", "instantaneous"):
+        for a in np.linspace(-1.0, 1.0, 201):
+            assert abs(_segment_slopes(a, kind)[-1] + 2.0) <= 1.2
+
+
+def _log_slope(setup, x: float, side: int) -> float:  # type: ignore[no-untyped-def]
+    h = 1e-5
+    xs = np.array([x, x * math.exp(side * h)])
+    c = dense_axis_concentration(setup, xs)
+    return float(side * (math.log(c[1]) - math.log(c[0])) / h)
+
+
+@pytest.mark.parametrize(
+    ("agent", "release", "met"),
+    [
+        ("chlorine", {"rate_kg_s": 2.0, "duration_s": 1800.0}, {"stability": "D", "wind_speed_m_s": 3.0}),
+        ("chlorine", {"rate_kg_s": 50.0, "duration_s": 600.0}, {"stability": "F", "wind_speed_m_s": 2.0}),
+        ("chlorine", {"rate_kg_s": 50.0, "duration_s": 600.0}, {"stability": "B", "wind_speed_m_s": 4.0}),
+        ("sulfur dioxide", {"rate_kg_s": 20.0, "duration_s": 900.0}, {"stability": "E", "wind_speed_m_s": 2.5}),
+        ("chlorine", {"amount_kg": 5000.0, "duration_s": 0.0}, {"stability": "D", "wind_speed_m_s": 5.0}),
+        ("chlorine", {"amount_kg": 200.0, "duration_s": 0.0}, {"stability": "F", "wind_speed_m_s": 1.5}),
+    ],
+)
+def test_dense_axis_has_no_cliff(agent: str, release: dict, met: dict) -> None:  # type: ignore[type-arg]
+    # value continuous at every join; at the end of the curves the log slope changes by at most 1.2 (to the
+    # far-field -2); where the passive plume takes over the decay becomes slower, never steeper; and nowhere
+    # beyond the first curve does the concentration fall faster than the steepest published segment
+    # (the old σ_z virtual source fell 4-7x within 5-15 % of the hand-over distance)
+    sc = _scenario().model_dump(exclude_none=True)
+    sc["release"] = release
+    sc["meteorology"] = {**sc["meteorology"], **met}
+    sc = LocalScenario.model_validate(sc).model_copy(update={"agent": _agent(agent)})
+    r = compute_zones(sc, consequences=False)
+    d = r.setup.dense
+    assert d is not None
+    _, beta = dg.bm_curve(d.alpha, d.kind)
+    x_first = d.length_scale_m * 10.0 ** float(beta.min())
+    joins = [d.length_scale_m * dg.near_field_extent(d.alpha, d.kind), x_first, d.curves_end_m]
+    if math.isfinite(d.handover_m):
+        joins.append(d.handover_m)
+    for x_j in joins:
+        c = dense_axis_concentration(r.setup, np.array([x_j * (1 - 1e-9), x_j * (1 + 1e-9)]))
+        assert c[1] == pytest.approx(c[0], rel=1e-6)
+    s_before, s_after = _log_slope(r.setup, d.curves_end_m, -1), _log_slope(r.setup, d.curves_end_m, +1)
+    assert abs(s_after - s_before) <= 1.2
+    if math.isfinite(d.handover_m):
+        assert _log_slope(r.setup, d.handover_m, +1) >= _log_slope(r.setup, d.handover_m, -1) - 1e-3
+    xs = np.geomspace(x_first, 50_000.0, 600)
+    c = dense_axis_concentration(r.setup, xs)
+    step = math.log(xs[1] / xs[0])
+    assert np.all(np.diff(np.log(c)) >= STEEPEST * step - 1e-9)
 
 
 def test_dense_gas_shortens_graniteville() -> None:
@@ -187,3 +272,22 @@ def test_dense_gas_validation_bad_file(tmp_path: Path) -> None:
     bad.write_text("trial,rate_kg_s\nX,abc\n")
     with pytest.raises(DataFileError, match="missing column"):
         read_trials(bad)
+
+
+def test_zones_release_profile_is_the_shared_tank_model() -> None:
+    from plumecast.errors import ScenarioError
+    from plumecast.nearfield.source_models import tank_release_profile
+    from plumecast.nearfield.zones.setup import release_profile
+
+    tank = {"volume_m3": 50.0, "fill_fraction": 0.8, "temperature_c": 20.0, "hole_diameter_m": 0.05,
+            "hole_height_m": 0.3}
+    sc = _scenario().model_dump(exclude_none=True)
+    sc["release"] = {"tank": tank}
+    sc = LocalScenario.model_validate(sc)
+    mine = release_profile(sc)
+    assert sc.release.tank is not None
+    shared = tank_release_profile(sc.release.tank, "chlorine", sc.agent.molecular_weight_g_mol, 2.0)
+    assert np.array_equal(mine.time_s, shared.time_s) and np.array_equal(mine.rate_kg_s, shared.rate_kg_s)
+    cold = sc.release.model_copy(update={"tank": sc.release.tank.model_copy(update={"temperature_c": -50.0})})
+    with pytest.raises(ScenarioError, match=r"^release\.tank\.temperature_c: "):  # below the boiling point
+        release_profile(sc.model_copy(update={"release": cold}))

@@ -198,7 +198,7 @@ def test_zone_series_matches_direct_assess():
 
 
 def test_receptor_csv_inside_zone_and_shelter(tmp_path):
-    lon, lat = to_lonlat(45.0, 5.0, 90.0, [600.0, 1500.0], [0.0, 30.0])
+    lon, lat = to_lonlat(45.0, 5.0, 90.0, [600.0, 3000.0], [0.0, 30.0])
     (tmp_path / "people.csv").write_text(
         f"name,lat,lon,population\nschool,{lat[0]:.6f},{lon[0]:.6f},400\nfarm,{lat[1]:.6f},{lon[1]:.6f},12\n"
     )

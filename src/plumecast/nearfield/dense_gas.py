@@ -4,25 +4,83 @@ Whether a release is dense is decided by the workbook's Richardson-number-type
 criteria (not by molecular weight alone); a dense release follows the
 workbook's correlations of the maximum ground concentration ``C_m/C_0`` with
 distance (its nomograms, as digitised piecewise-linear in ``log10`` in CCPS
-1999, sec. 2.3.2, Tables 2.15/2.16 as reproduced in the GasDispersion.jl
-package), and beyond the last published curve hands over to the passive
-Gaussian plume (or puff) of :mod:`plumecast.nearfield.gaussian` from virtual
-sources chosen so that the concentration **and** the crosswind width are
-continuous at the hand-over point.
+1999, sec. 2.3.2, and TSCREEN, as reproduced in GasDispersion.jl), with the
+workbook's near-field correlation before the first published curve and the
+far-field decay ``C ∝ x⁻²`` beyond the last one (the extensions GasDispersion.jl
+uses). The zones model (:mod:`plumecast.nearfield.zones.setup`) hands over to the
+passive Gaussian plume (or puff) of :mod:`plumecast.nearfield.gaussian` where that
+passive plume of the release becomes the higher of the two.
+
+Choices, and why
+----------------
+* **Criterion** (workbook; CCPS 1999 sec. 2.3.2): continuous
+  ``(g0' q0/(u³ D))^(1/3) >= 0.15`` with ``D = sqrt(q0/u)``; instantaneous
+  ``sqrt(g0' V0^(1/3))/u >= 0.20``; ``u`` the 10-m wind, ``g0'`` of the released
+  vapour. The references apply it to the source only. plumecast adds one guard,
+  its own (not in the references): a cloud whose own Richardson number, with its
+  real width (:func:`passive_transition_width_m`), falls below the same threshold
+  before the first published curve (C_m/C_0 = 0.1) is treated as passive from the
+  source (this keeps Project Prairie Grass's 5–10 cm SO2 sources passive; the
+  x/D-scaled curves over-predicted them up to 27x). It does **not** truncate the
+  curves of a release that stays dense into them: the curves were fitted to whole
+  field trials and carry the cloud's transition to passive behaviour themselves
+  (an earlier version handed over where that Richardson number fell below 0.15,
+  which put the passive plume's σ_z virtual source metres upwind of the hand-over
+  and made the concentration fall 4–7x within tens of metres: a cliff).
+* **Near field** (before the first published curve): ``C_m/C_0 = 306 x'^-2/(1 + 306 x'^-2)``
+  for ``x' = x/D <= 30`` (puff: ``3.24 x'^-2/(1 + 3.24 x'^-2)``, ``x' = x/V0^(1/3)``),
+  independent of α; from x/D = 30 to the first curve a straight line in log-log
+  (GasDispersion.jl joins the two linearly in C against log x); where the first
+  curve comes sooner (plume α > 0.6) the lower of the near-field correlation and the
+  first segment continued, and where the near field drops below 0.1 before the
+  first curve (puff) it is held at 0.1, as GasDispersion.jl's puff does: continuous
+  everywhere (GasDispersion.jl's plume leaves a jump in that case).
+* **Far field** (beyond the last published curve, C_m/C_0 = 0.002 plume, 0.001
+  puff): ``C ∝ x⁻²`` from the last point (GasDispersion.jl ``xff``, ``A =
+  C_last xff²``; Farrell 2023). Its log slope differs from the last published
+  segment's by at most 1.11 (α in [-1, 1], tested).
+* **Hand-over to passive**: the zones take the workbook value (with both
+  extensions) until, beyond the first published curve, the passive Gaussian
+  plume (puff) of a ground-level source reaches it, and the larger of the two
+  after that; the passive plume's σ_y is the cloud's (the larger of its gravity
+  spreading, ``L_H``, and the ambient σ_y within the curves; beyond them the
+  variance grows at the ambient rate), its σ_z the ambient one of a ground-level
+  source. The concentration is continuous in value at every distance and, at the
+  hand-over, its decay becomes slower, never steeper; no virtual source is
+  fitted. The passive plume may never take over (unstable classes: the workbook
+  has no stability dependence and its far field stays above the Gaussian plume
+  there): a known limitation, the workbook over-predicts in unstable air (LNG
+  trials, docs/validation.md).
+* **Non-isothermal correction** (workbook sec. 5.5): ``C' = C/(C + (1 - C) T0/Ta)``,
+  applied to every value read from the curves and extensions. It is the mole
+  fraction of an adiabatic, ideal-gas mixture of one volume of source gas at T0
+  and ``(1 - C)/C`` volumes of air at Ta; the same form (``T' = Tr/Ta``) as
+  GasDispersion.jl's plume and puff, which reproduce CCPS's Burro example
+  (about 5 % at 367 m, CCPS 1999 p. 122) with it, and plumecast reproduces
+  GasDispersion.jl's printed Burro values at 45.2 m and 1200 m to 1e-12 and 1e-9
+  (tests/nearfield/test_dense_gas.py). It ignores heat from the ground or water
+  (which would warm an LNG cloud towards isothermal); whether to drop it was
+  not decided on the LNG field data (that would be fitting to them).
 
 References
 ----------
 * Britter, R.E. & McQuaid, J. (1988) *Workbook on the Dispersion of Dense Gases*,
-  HSE Contract Research Report 17/1988: criteria (continuous
-  ``(g0' q0 / (u³ D))^(1/3) >= 0.15``, ``D = sqrt(q0/u)``; instantaneous
-  ``sqrt(g0' V0^(1/3))/u >= 0.20``), correlation parameters
+  HSE Contract Research Report 17/1988: criteria, correlation parameters
   ``α = 0.2 log10(g0'² q0 / u⁵)`` (plume) and ``α = 0.5 log10(g0' V0^(1/3)/u²)``
   (puff), plume geometry ``L_H = D + 8 l_b + 2.5 l_b^(1/3) x^(2/3)``,
-  ``l_b = g0' q0/u³``, puff radius ``R² = R0² + 1.2 sqrt(g0' V0) t``, and the
-  non-isothermal correction ``C' = C/(C + (1 - C) T0/Ta)`` (sec. 5.5).
+  ``l_b = g0' q0/u³``, puff radius ``R² = R0² + 1.2 sqrt(g0' V0) t``, the
+  non-isothermal correction (sec. 5.5). Not opened here: read through the
+  transcriptions below.
 * CCPS (1999) *Guidelines for Consequence Analysis of Chemical Releases*,
-  AIChE, sec. 2.3.2 (the piecewise forms of the nomograms, and the Burro
+  AIChE, sec. 2.3.2 (the piecewise forms of the nomograms, p. 118, and the Burro
   example, p. 122).
+* A.E. Farrell, GasDispersion.jl (github.com/aefarrell/GasDispersion.jl @ 27ac300):
+  ``src/models/britter_mcquaid_plume.jl`` and ``britter_mcquaid_puff.jl`` (near field
+  ``xnf``, far field ``xff`` and ``A``, ``T' = Tr/Ta``; the TSCREEN digitisation,
+  commit a641d71), ``test/models/britter_mcquaid_plume_tests.jl`` (the Burro values).
+* A.E. Farrell (2023) "Taking a second look at the Britter-McQuaid model",
+  aefarrell.github.io (notebook ``posts/Britter-McQuaid/index.ipynb`` @ 0e1ba7c):
+  the near- and far-field extensions, and the mass-consistent cloud depth.
 """
 
 from __future__ import annotations
@@ -43,6 +101,10 @@ M_AIR_KG_MOL = 0.028964
 #: Workbook criteria: dense when the parameter reaches these values.
 CRITERION_CONTINUOUS = 0.15
 CRITERION_INSTANTANEOUS = 0.20
+#: Near-field correlations ``k/(k + x'²)`` of the plume and the puff, and where the plume's ends (x/D).
+NEAR_FIELD_PLUME = 306.0
+NEAR_FIELD_PUFF = 3.24
+NEAR_FIELD_LIMIT_PLUME = 30.0
 
 # (C_m/C_0, [(alpha upper bound, slope, intercept), ...]) : beta = slope * alpha + intercept on
 # alpha <= bound (first matching); the last piece continues to alpha = 1 (CCPS 1999 sec. 2.3.2).
@@ -78,7 +140,8 @@ def bm_curve(alpha: float, kind: Literal["continuous", "instantaneous"]) -> tupl
 
     Scaled distance ``x/D`` (continuous, ``D = sqrt(q0/u)``) or ``x/V0^(1/3)``
     (instantaneous). ``alpha`` above 1 is outside the published range and is
-    clipped to 1 by the caller (:func:`dense_setup` notes it).
+    clipped to 1 by the caller (:func:`plumecast.nearfield.zones.setup.dense_setup`
+    notes it).
     """
     table = _PLUME if kind == "continuous" else _PUFF
     conc = np.array([c for c, _ in table])
@@ -92,25 +155,45 @@ def bm_scaled_concentration(
     """``C_m/C_0`` at scaled distance(s) from the workbook curve (isothermal). [-]
 
     Between published levels: linear in ``log10 C`` against ``log10 x`` (the
-    nomograms are log-log plots). Closer than the first level (0.1): the first
-    segment's log-log slope continued, capped at 1. Beyond the last level: the
-    last segment's slope continued (the zones model hands over to the passive
-    plume there, so this is used only for plots and tests).
+    nomograms are log-log plots). Closer than the first level (0.1): the
+    workbook's near-field correlation (:func:`near_field`), joined to the first
+    level as in GasDispersion.jl (see the module docstring). Beyond the last
+    level: the far-field extension ``C ∝ x^-2`` from the last level (the zones
+    model hands over to the passive plume there at the latest, so this is used
+    only for plots and tests). Each value is computed on its own with scalar
+    ``math`` (rounding independent of the batch).
     """
     if np.ndim(x_scaled) == 0:
         return np.asarray(_scaled_scalar(float(x_scaled), alpha, kind))
-    conc, beta = bm_curve(alpha, kind)
-    order = np.argsort(beta)
-    beta, lc = beta[order], np.log10(conc[order])
-    # keep strictly increasing beta (equal betas would give an infinite slope)
-    keep = np.concatenate([[True], np.diff(beta) > 1e-9])
-    beta, lc = beta[keep], lc[keep]
-    b = np.log10(np.maximum(np.asarray(x_scaled, dtype=float), 1e-12))
-    inside = np.interp(b, beta, lc)
-    s0 = (lc[1] - lc[0]) / (beta[1] - beta[0])
-    s1 = (lc[-1] - lc[-2]) / (beta[-1] - beta[-2])
-    out = np.where(b < beta[0], lc[0] + s0 * (b - beta[0]), np.where(b > beta[-1], lc[-1] + s1 * (b - beta[-1]), inside))
-    return np.asarray(np.minimum(10.0**out, 1.0), dtype=float)
+    x = np.asarray(x_scaled, dtype=float)
+    flat = [_scaled_scalar(v, alpha, kind) for v in x.reshape(-1).tolist()]
+    return np.array(flat, dtype=float).reshape(x.shape)
+
+
+def near_field(x_scaled: float, kind: Literal["continuous", "instantaneous"]) -> float:
+    """The workbook's near-field correlation, independent of α. [-]
+
+    Plume ``306 x'^-2/(1 + 306 x'^-2)`` (``x' = x/D``), puff ``3.24 x'^-2/(1 + 3.24 x'^-2)``
+    (``x' = x/V0^(1/3)``), as transcribed in GasDispersion.jl (A.E. Farrell,
+    ``src/models/britter_mcquaid_plume.jl`` and ``britter_mcquaid_puff.jl``) and in
+    Farrell (2023), "Taking a second look at the Britter-McQuaid model".
+    """
+    k = NEAR_FIELD_PLUME if kind == "continuous" else NEAR_FIELD_PUFF
+    return k / (k + x_scaled * x_scaled) if x_scaled > 0 else 1.0
+
+
+def near_field_extent(alpha: float, kind: Literal["continuous", "instantaneous"]) -> float:
+    """Scaled distance to which the curve is the α-independent near-field correlation. [-]
+
+    Plume: ``x/D = 30`` (GasDispersion.jl's ``xnf``), or the first published level
+    when that comes sooner (α > 0.6). Puff: where :func:`near_field` falls to the
+    first level (0.1), or the first level when that comes sooner.
+    """
+    b_list, _ = _curve_nodes(float(alpha), kind)
+    first = 10.0 ** b_list[0]
+    if kind == "continuous":
+        return min(NEAR_FIELD_LIMIT_PLUME, first)
+    return min(math.sqrt(NEAR_FIELD_PUFF * (1.0 / 0.1 - 1.0)), first)
 
 
 @functools.lru_cache(maxsize=64)
@@ -130,17 +213,30 @@ def _curve_nodes(alpha: float, kind: Literal["continuous", "instantaneous"]) -> 
 def _scaled_scalar(x_scaled: float, alpha: float, kind: Literal["continuous", "instantaneous"]) -> float:
     """:func:`bm_scaled_concentration` for one distance, with scalar ``math`` (rounding independent of batch)."""
     b_list, c_list = _curve_nodes(float(alpha), kind)
-    b = math.log10(max(x_scaled, 1e-12))
+    xs = max(x_scaled, 1e-12)
+    b = math.log10(xs)
     if b <= b_list[0]:
+        first = 10.0 ** c_list[0]
+        if kind == "continuous" and 10.0 ** b_list[0] > NEAR_FIELD_LIMIT_PLUME:
+            if xs <= NEAR_FIELD_LIMIT_PLUME:
+                return near_field(xs, kind)
+            # between x/D = 30 and the first level: log-log straight line (GasDispersion.jl joins them too)
+            b_nf = math.log10(NEAR_FIELD_LIMIT_PLUME)
+            lc_nf = math.log10(near_field(NEAR_FIELD_LIMIT_PLUME, kind))
+            f = (b - b_nf) / (b_list[0] - b_nf)
+            return min(10.0 ** (lc_nf + f * (c_list[0] - lc_nf)), 1.0)
+        if near_field(10.0 ** b_list[0], kind) < first:
+            # the near field falls below the first level before it: held at that level (GasDispersion.jl's puff)
+            return min(max(near_field(xs, kind), first), 1.0)
+        # the first level comes before the near field ends: the lower of the near-field correlation and the first
+        # segment continued (GasDispersion.jl jumps from one to the other there; this join is continuous)
         s0 = (c_list[1] - c_list[0]) / (b_list[1] - b_list[0])
-        lc = c_list[0] + s0 * (b - b_list[0])
-    elif b >= b_list[-1]:
-        s1 = (c_list[-1] - c_list[-2]) / (b_list[-1] - b_list[-2])
-        lc = c_list[-1] + s1 * (b - b_list[-1])
-    else:
-        i = bisect.bisect_left(b_list, b) - 1  # the first segment with b_list[i] <= b <= b_list[i + 1]
-        f = (b - b_list[i]) / (b_list[i + 1] - b_list[i])
-        lc = c_list[i] + f * (c_list[i + 1] - c_list[i])
+        return min(near_field(xs, kind), first * 10.0 ** (s0 * (b - b_list[0])), 1.0)
+    if b >= b_list[-1]:
+        return min(10.0 ** c_list[-1] * 10.0 ** (2.0 * (b_list[-1] - b)), 1.0)
+    i = bisect.bisect_left(b_list, b) - 1  # the first segment with b_list[i] <= b <= b_list[i + 1]
+    f = (b - b_list[i]) / (b_list[i + 1] - b_list[i])
+    lc = c_list[i] + f * (c_list[i + 1] - c_list[i])
     return min(10.0**lc, 1.0)
 
 
@@ -212,11 +308,12 @@ class DenseSetup:
     release_temperature_k: float
     air_temperature_k: float
     molecular_weight_kg_mol: float
-    handover_m: float  # end of the last published curve: passive Gaussian beyond
-    c_handover_kg_m3: float  # concentration there
-    x_virtual_y_m: float  # Gaussian distance with the same σ_y as the dense cloud at hand-over
-    x_virtual_z_m: float  # Gaussian distance whose σ_z gives the same concentration
+    curves_end_m: float  # end of the last published curve: far-field decay C ∝ x^-2 beyond
+    handover_m: float = math.inf  # where the passive plume takes over (inf: never within the search) [m]
+    c_handover_kg_m3: float = math.nan  # the concentration there [kg m-3]
     notes: tuple[str, ...] = ()
+    # beyond the curves σ_y² = σ_B(x)² + this (the cloud's width there less the ambient σ_y², >= 0) [m2]
+    sigma_y2_offset_m2: float = 0.0
 
     def mole_fraction(self, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
         """Maximum ground mole fraction at ``x_m`` from the workbook curve (non-isothermal corrected). [-]

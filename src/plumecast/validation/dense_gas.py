@@ -147,8 +147,13 @@ def predicted_lfl_distance(trial: Trial) -> tuple[float, str]:
 
 
 def _model(setup: object) -> str:
+    """The model zones ran, in words: passive, or Britter-McQuaid with where its
+    published curves end and where the passive plume takes over (if within reach)."""
     d = getattr(setup, "dense", None)
-    return "passive Gaussian" if d is None else f"Britter-McQuaid {d.kind}, passive beyond {d.handover_m:.0f} m"
+    if d is None:
+        return "passive Gaussian"
+    model = f"Britter-McQuaid {d.kind}, curves to {d.curves_end_m:.0f} m"
+    return model + (f", passive beyond {d.handover_m:.0f} m" if math.isfinite(d.handover_m) else "")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from plumecast.errors import DataFileError
-from plumecast.validation.dense_gas import METHANE_MW_G_MOL, lng_zones_scenario
+from plumecast.validation.dense_gas import METHANE_MW_G_MOL, _model, lng_zones_scenario
 from plumecast.validation.metrics import Scores, scores
 
 #: Height of the predicted concentration: the lowest gas sensors of the trials. [m]
@@ -212,9 +212,7 @@ def predicted_mole_percent(trial: LngTrial, distances_m: list[float]) -> tuple[l
     to_pct = 100.0 * _R * (trial.air_temperature_c + 273.15) / (_P * METHANE_MW_G_MOL / 1000.0)
     x = np.asarray(distances_m, dtype=float)
     c = peak_concentration(setup, x, np.zeros_like(x))
-    d = setup.dense
-    model = "passive Gaussian" if d is None else f"Britter-McQuaid {d.kind}, passive beyond {d.handover_m:.0f} m"
-    return [float(v) * to_pct for v in c], model, str(setup.pg_class)
+    return [float(v) * to_pct for v in c], _model(setup), str(setup.pg_class)
 
 
 @dataclass(frozen=True)

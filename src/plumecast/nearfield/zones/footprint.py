@@ -130,8 +130,10 @@ class ThreatZones:
         if d is None:
             return ("passive Gaussian (neutrally buoyant: Britter-McQuaid criterion not met, or the cloud passive "
                     "before the first workbook curve, or dense_gas: off)")
-        return (f"dense gas: Britter & McQuaid (1988) {d.kind} release to {d.handover_m:.0f} m, then passive "
-                "Gaussian from virtual sources")
+        passive = (f", passive Gaussian from {d.handover_m:.0f} m" if math.isfinite(d.handover_m)
+                   else " (the passive plume stays below it)")
+        return (f"dense gas: Britter & McQuaid (1988) {d.kind} release, workbook curves to {d.curves_end_m:.0f} m "
+                f"and far-field decay beyond{passive}")
 
     @property
     def people_basis(self) -> str:

@@ -16,7 +16,13 @@ from plumecast.nearfield.gaussian import (
     peak_finite_duration_factor,
     vertical_term,
 )
-from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, Level, PlumeSetup, _sigmas
+from plumecast.nearfield.zones.setup import (
+    MAX_DISTANCE_M,
+    Level,
+    PlumeSetup,
+    _sigmas,
+    dense_axis_parts,
+)
 from plumecast.nearfield.zones.windowed import (
     LevelRatio,
     WindowSeries,
@@ -77,26 +83,22 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
 def dense_axis_concentration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
     """Steady plume (or puff-peak) concentration on the axis at the receptor height, dense release. [kg m-3]
 
-    Before the hand-over: the Britter-McQuaid maximum ground concentration;
-    after it: the passive Gaussian plume (puff) of a ground-level source at
-    ground level (the slumped cloud lies on the ground; the receptor and
-    source heights no longer matter) with the virtual-source σ's
-    (:func:`_sigmas`), equal to the workbook value at the hand-over point.
+    The Britter-McQuaid maximum ground concentration (the workbook curve, its near
+    field, and beyond the last published curve the far-field decay ``C ∝ x⁻²``) up
+    to the hand-over, the first distance beyond the first published curve where the
+    passive Gaussian plume (puff) of a ground-level source, at ground level with the
+    σ's of :func:`_sigmas`, reaches it; the larger of the two beyond
+    (:func:`~plumecast.nearfield.zones.setup.dense_axis_parts`). Continuous at
+    every distance, and the decay becomes slower, never steeper, where the passive
+    plume takes over.
     The ground-level value is kept at the receptor height: a mass-consistent
     top-hat depth (``L_V = q0 C0/(2 u L_H C)``) is a few decimetres for most
     releases and would put breathing height above the cloud, which the
     workbook does not support (it correlates ground-level maxima only).
     """
-    d = setup.dense
+    dense, passive = dense_axis_parts(setup, x_m)
     x = np.asarray(x_m, dtype=float)
-    sy, sz = _sigmas(setup, x)
-    v = vertical_term(0.0, 0.0, sz, setup.mixing_height_m)
-    u = setup.wind_speed_m_s
-    if d.kind == "continuous":
-        passive = setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v
-    else:
-        passive = setup.mass_kg * v / (2 * np.pi * sy * sy)
-    return np.asarray(np.where(x < d.handover_m, d.concentration_kg_m3(x), passive), dtype=float)
+    return np.asarray(np.where(x < setup.dense.handover_m, dense, np.maximum(dense, passive)), dtype=float)
 
 
 def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.float64]:

@@ -108,32 +108,27 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
 
 
 def release_profile(scenario: LocalScenario) -> Any:
-    """The release-rate profile of the scenario's ``tank`` (:mod:`plumecast.nearfield.source_models`)."""
-    from plumecast.nearfield.source_models import gas_tank, liquefied_gas_tank, load_thermo
+    """The release-rate profile of the scenario's ``tank``: a thin wrapper of
+    :func:`plumecast.nearfield.source_models.tank_release_profile` (the one source model
+    of ``zones`` and ``run``), at the zones wind (at least :data:`MIN_WIND_SPEED_M_S`).
+
+    Raises
+    ------
+    ScenarioError
+        The tank cannot make a profile; the message starts with the key to blame
+        (``release.tank.temperature_c: ...``, or ``release.tank: ...``).
+    """
+    from plumecast.nearfield.source_models import tank_release_profile
 
     tank = scenario.release.tank
     assert tank is not None
-    agent = scenario.agent
-    thermo = load_thermo(agent.name, agent.molecular_weight_g_mol)
-    t_k = tank.temperature_c + 273.15
     try:
-        if tank.pressure_bar is not None:
-            return gas_tank(tank.volume_m3, tank.pressure_bar * 1e5, t_k, thermo.molecular_weight_kg_mol,
-                            thermo.heat_capacity_ratio(t_k), tank.hole_diameter_m)
-        pool = None
-        if tank.pool is not None:
-            pool = {"min_thickness_m": tank.pool.min_thickness_m,
-                    "ground_temperature_k": tank.pool.ground_temperature_c + 273.15,
-                    "ground_conductivity_w_m_k": tank.pool.ground_conductivity_w_m_k,
-                    "ground_diffusivity_m2_s": tank.pool.ground_diffusivity_m2_s}
-            if tank.pool.bund_area_m2 is not None:
-                pool["bund_area_m2"] = tank.pool.bund_area_m2
-        return liquefied_gas_tank(
-            thermo, tank.volume_m3, tank.fill_fraction, t_k, tank.hole_diameter_m, tank.hole_height_m,
-            tank.height_m, tank.pipe_length_m, cp_liquid_j_kg_k=tank.liquid_heat_capacity_j_kg_k, pool=pool,
-            wind_speed_m_s=max(scenario.meteorology.wind_speed_m_s, MIN_WIND_SPEED_M_S),
-        )
+        return tank_release_profile(tank, scenario.agent.name, scenario.agent.molecular_weight_g_mol,
+                                    max(scenario.meteorology.wind_speed_m_s, MIN_WIND_SPEED_M_S))
     except (ValueError, DataFileError) as exc:
+        key, sep, rest = str(exc).partition(": ")
+        if sep and key.isidentifier():
+            raise ScenarioError(f"release.tank.{key}: {rest}") from None
         raise ScenarioError(f"release.tank: {exc}") from None
 
 
@@ -163,9 +158,12 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     """The Britter-McQuaid regime of a release, or None when it is not dense.
 
     Continuous (``duration_s > 0``) or instantaneous; criterion, α, length
-    scale, the hand-over distance (end of the last published curve) and the
-    virtual sources that make the passive plume continuous there in
-    concentration and in σ_y (:mod:`plumecast.nearfield.dense_gas`).
+    scale, the end of the published curves, and the hand-over: the first
+    distance beyond the first curve where the passive plume of the release
+    reaches the workbook value (with its far-field extension), so that the
+    concentration is continuous there and its decay only slows
+    (:mod:`plumecast.nearfield.dense_gas`, "Choices, and why"). None when the
+    criterion is not met or the cloud is passive before the first curve.
     """
     from dataclasses import replace
 
@@ -202,55 +200,87 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         alpha = 1.0
     conc, beta = dg.bm_curve(alpha, kind)
     x_curves = length * 10.0 ** float(beta.max())
-    probe = dg.DenseSetup(kind, crit, alpha, length, vol, g0p, t0, ta, m, x_curves, 0.0, 1.0, 1.0)
+    probe = dg.DenseSetup(kind, crit, alpha, length, vol, g0p, t0, ta, m, x_curves)
     x_p = passive_transition_distance(setup, probe)
-    if x_p <= length * 10.0 ** float(beta.min()):
-        # passive before the first published curve (C_m/C_0 = 0.1): the dense phase lies within the source's
-        # own dilution zone, short against any distance of interest -> dense effects ignored (Britter & McQuaid 1988)
+    x_first = length * 10.0 ** float(beta.min())
+    if x_p <= x_first:
+        # passive (its own Richardson number below the criterion) before the first published curve (C_m/C_0 =
+        # 0.1): the dense phase lies within the workbook's near field, short against any distance of interest
+        # -> dense effects ignored (this keeps Project Prairie Grass's small SO2 releases passive)
         return None
-    x_h = min(x_p, x_curves)
+    # gravity spreading ends with the curves: the width's variance then grows at the ambient rate
+    sy_c = float(probe.sigma_y_equivalent(np.array([x_curves]), u)[0])
+    sy_b = float(briggs_sigma_y(np.array([x_curves]), setup.pg_class, setup.terrain)[0]) * setup.sigma_y_factor
+    probe = replace(probe, sigma_y2_offset_m2=max(sy_c * sy_c - sy_b * sy_b, 0.0))
+    x_pass = _passive_takeover(replace(setup, dense=probe), x_first, notes)
+    probe = replace(probe, handover_m=x_pass)
+    c_h = float(probe.concentration_kg_m3(np.array([x_pass]))[0]) if math.isfinite(x_pass) else 0.0
     if x_p < x_curves:
         notes.append(
-            f"the dense phase ends at {x_p:.2g} m, where the cloud's own Richardson number (workbook criterion "
-            f"with the cloud's {'width' if kind == 'continuous' else 'plan area'}) falls below the threshold; "
-            f"passive Gaussian beyond (the workbook curves would run to {x_curves:.2g} m)"
+            f"the cloud's own Richardson number (workbook criterion with the cloud's "
+            f"{'width' if kind == 'continuous' else 'plan area'}) falls below the threshold at {x_p:.2g} m; the "
+            f"workbook curves, fitted to whole field trials, are followed to their end ({x_curves:.2g} m)"
         )
-    probe = replace(probe, handover_m=x_h)
-    c_h = float(probe.concentration_kg_m3(np.array([x_h]))[0])
-    sy_h = float(probe.sigma_y_equivalent(np.array([x_h]), u)[0])
-    xs = np.geomspace(1e-3, 1e7, 2001)
-    sy = briggs_sigma_y(xs, setup.pg_class, setup.terrain) * setup.sigma_y_factor
-    x_vy = float(np.interp(math.log(sy_h), np.log(sy), xs)) if sy_h > sy[0] else xs[0]
-    sy_v = float(np.interp(x_vy, xs, sy))
-    sz = briggs_sigma_z(xs, setup.pg_class, setup.terrain)
-    # the slumped cloud is a ground-level cloud: ground-level concentration (the workbook's quantity) of a
-    # ground-level source on both sides of the hand-over
-    v = vertical_term(0.0, 0.0, np.maximum(sz, 1e-3), setup.mixing_height_m)
-    if kind == "continuous":
-        c_gauss = setup.mass_kg / setup.duration_s / (u * math.sqrt(2 * math.pi) * sy_v) * v
-    else:
-        c_gauss = setup.mass_kg * v / (2 * math.pi * sy_v * sy_v)
-    # c_gauss falls with x once σ_z exceeds the source/receptor heights: take the farthest x where it still
-    # reaches c_h (the branch a growing cloud is on), interpolated in log-log with the next point
-    above = np.nonzero(c_gauss >= c_h)[0]
-    if above.size == 0:
-        x_vz = float(xs[0])
-        notes.append("the dense cloud at hand-over is more concentrated than any passive plume of this class: "
-                     "the concentration drops at the hand-over point")
-    elif above[-1] == xs.size - 1:
-        x_vz = float(xs[-1])
-    else:
-        i = int(above[-1])
-        lc0, lc1 = math.log(c_gauss[i]), math.log(max(c_gauss[i + 1], 1e-300))
-        f = (lc0 - math.log(c_h)) / (lc0 - lc1) if lc0 != lc1 else 0.0
-        x_vz = math.exp(math.log(xs[i]) + f * (math.log(xs[i + 1]) - math.log(xs[i])))
+    passive_text = f"passive Gaussian from {x_pass:.0f} m" if math.isfinite(x_pass) else "no passive part"
     notes.insert(0, (
         f"dense gas ({kind}, Britter & McQuaid 1988): criterion {crit:.2g} "
         f"(dense ≥ {dg.CRITERION_CONTINUOUS if kind == 'continuous' else dg.CRITERION_INSTANTANEOUS:g}), "
-        f"α = {alpha:.2f}, vapour at {t0 - 273.15:.0f} °C, g0' = {g0p:.2g} m/s²; passive Gaussian beyond "
-        f"{x_h:.0f} m (virtual sources {x_vy:.0f} m for σ_y and {x_vz:.0f} m for the concentration)"
+        f"α = {alpha:.2f}, vapour at {t0 - 273.15:.0f} °C, g0' = {g0p:.2g} m/s²; workbook curves to "
+        f"{x_curves:.0f} m, far-field decay C ∝ x⁻² beyond; {passive_text}, where the passive plume of the "
+        "release is the higher"
     ))
-    return replace(probe, c_handover_kg_m3=c_h, x_virtual_y_m=x_vy, x_virtual_z_m=x_vz, notes=tuple(notes))
+    return replace(probe, c_handover_kg_m3=c_h, notes=tuple(notes))
+
+
+def _passive_takeover(setup: PlumeSetup, x_first: float, notes: list[str]) -> float:
+    """First distance beyond the first published curve where the passive plume reaches the dense one. [m]
+
+    Found on a log grid to :data:`MAX_DISTANCE_M` and refined by bisection in
+    ``ln x`` (the two candidates of :func:`dense_axis_parts` are equal there to
+    ~1e-12); ``inf`` when the passive plume stays below.
+    """
+    xs = np.geomspace(x_first, MAX_DISTANCE_M, 400)
+    dense_c, passive_c = dense_axis_parts(setup, xs)
+    over = np.nonzero(passive_c >= dense_c)[0]
+    if over.size == 0:
+        return math.inf
+    k = int(over[0])
+    if k == 0:
+        notes.append(f"the passive plume of the release is above the workbook curve from its start ({x_first:.0f} m):"
+                     " the concentration steps up to the passive plume there")
+        return float(x_first)
+    lo, hi = float(xs[k - 1]), float(xs[k])
+    for _ in range(60):
+        mid = math.sqrt(lo * hi)
+        dc, pc = dense_axis_parts(setup, np.array([mid]))
+        if pc[0] >= dc[0]:
+            hi = mid
+        else:
+            lo = mid
+        if hi / lo < 1.0 + 1e-13:
+            break
+    return hi
+
+
+def dense_axis_parts(setup: PlumeSetup, x_m: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The two candidates of a dense release's axis concentration at ground level. [kg m-3]
+
+    ``(dense, passive)``: the workbook curve with its near- and far-field
+    extensions (:meth:`~plumecast.nearfield.dense_gas.DenseSetup.concentration_kg_m3`),
+    and the passive Gaussian plume (puff) of a ground-level source with the σ's of
+    :func:`_sigmas`. The zones take the larger (see the module docstring of
+    :mod:`plumecast.nearfield.dense_gas`).
+    """
+    d = setup.dense
+    x = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
+    sy, sz = _sigmas(setup, x)
+    v = vertical_term(0.0, 0.0, sz, setup.mixing_height_m)
+    u = setup.wind_speed_m_s
+    if d.kind == "continuous":
+        passive = setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v
+    else:
+        passive = setup.mass_kg * v / (2 * np.pi * sy * sy)
+    return d.concentration_kg_m3(x), np.asarray(passive, dtype=float)
 
 
 def passive_transition_distance(setup: PlumeSetup, dense: Any) -> float:
@@ -395,22 +425,20 @@ def flammable_levels(scenario: LocalScenario, agent: Agent) -> list[Level]:
 
 
 def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """σ_y, σ_z at ``x_m``: Briggs, or for a dense release the dense cloud's
-    Gaussian-equivalent σ_y before the hand-over and the virtual-source Briggs
-    σ's after it. [m]"""
+    """σ_y, σ_z at ``x_m``: Briggs; for a dense release σ_y is, within the workbook
+    curves, the larger of the dense cloud's Gaussian-equivalent width and the Briggs
+    σ_y, and beyond them ``sqrt(σ_B² + offset)``, continuous at the curves' end. [m]"""
     d = setup.dense
-    if d is None:
-        sy = briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor
-        sz = briggs_sigma_z(x_m, setup.pg_class, setup.terrain)
-        return np.maximum(sy, 1e-3), np.maximum(sz, 1e-3)
-    x = np.asarray(x_m, dtype=float)
-    after = x - d.handover_m
-    sy_p = briggs_sigma_y(np.maximum(after + d.x_virtual_y_m, 1e-3), setup.pg_class, setup.terrain) * setup.sigma_y_factor
-    sz_p = briggs_sigma_z(np.maximum(after + d.x_virtual_z_m, 1e-3), setup.pg_class, setup.terrain)
-    sy_d = d.sigma_y_equivalent(x, setup.wind_speed_m_s)
-    sz_d = briggs_sigma_z(np.maximum(x, 1e-3), setup.pg_class, setup.terrain)
-    near = x < d.handover_m
-    return np.maximum(np.where(near, sy_d, sy_p), 1e-3), np.maximum(np.where(near, sz_d, sz_p), 1e-3)
+    sy = briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor
+    sz = briggs_sigma_z(x_m, setup.pg_class, setup.terrain)
+    if d is not None:
+        # within the curves the cloud is as wide as its gravity spreading or the ambient spread, whichever is
+        # wider; beyond them its variance grows at the ambient rate. It lies on the ground, so σ_z is that of
+        # a ground-level source (used by the passive candidate only)
+        x = np.asarray(x_m, dtype=float)
+        within = np.maximum(sy, d.sigma_y_equivalent(np.minimum(x, d.curves_end_m), setup.wind_speed_m_s))
+        sy = np.where(x <= d.curves_end_m, within, np.sqrt(sy * sy + d.sigma_y2_offset_m2))
+    return np.maximum(sy, 1e-3), np.maximum(sz, 1e-3)
 
 
 def to_lonlat(
