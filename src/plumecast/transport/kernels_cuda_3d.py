@@ -42,7 +42,7 @@ _SOURCE_3D = r"""
 /* ---------------- 3-D physics (float64): see kernels_cuda_3d ---------------- */
 /* follows the single-level source and uses its helpers (the grid lookup, the step's midpoint, diffusion
    and end point, the random numbers, sampling) and its argument groups */
-/* the lower level, weight of the level above and log-law factor (kernels_numba._level) */
+/* the lower level, weight of the level above and log-law factor (kernels_numba_3d._level) */
 __device__ __forceinline__ void level_of(double z, const double* __restrict__ zm, const double* __restrict__ zinv,
                                          const int* __restrict__ ztab, int ntab, double zp0, double zp1, double zp2,
                                          int nz, int* lev, double* c, double* f) {
@@ -56,7 +56,7 @@ __device__ __forceinline__ void level_of(double z, const double* __restrict__ zm
     *lev = l; *c = (z - zm[l]) * zinv[l];
 }
 
-/* wind and w of record k at the level weights (kernels_numba._record3) */
+/* wind and w of record k at the level weights (kernels_numba_3d._record3) */
 __device__ __forceinline__ void record3(const float4* __restrict__ wv, int k, size_t plane, int nz, int lev,
                                         double c, const Corners<double>& q, bool want_w, double* o) {
     size_t kb = (size_t)k * plane;
@@ -76,7 +76,7 @@ __device__ __forceinline__ void record3(const float4* __restrict__ wv, int k, si
     }
 }
 
-/* wind on levels: each record at the height, linear in time, then the log law (kernels_numba._interp3) */
+/* wind on levels: each record at the height, linear in time, then the log law (kernels_numba_3d._interp3) */
 __device__ __forceinline__ void wind3(const float4* __restrict__ wv, const Grid& g, int nz, int k, double w,
                                       int lev, double c, double f, const Corners<double>& q, bool want_w, double* o) {
     size_t plane = (size_t)g.nlat * g.nlon;

@@ -28,10 +28,10 @@ Winds on levels, vertical velocity, a boundary layer from the met and deposition
 (the 3-D path of :mod:`kernels_numpy`) are a second specialisation of the same
 source (:func:`_make_advance`, a closure constant that numba's branch pruning uses,
 so the single-level kernel is unchanged, bit for bit). Its met is packed once per
-WindGrid node by node (:func:`_packed`: a corner's wind, w on two adjacent levels in
+WindGrid node by node (:func:`kernels_numba_3d._packed`: a corner's wind, w on two adjacent levels in
 one cache line; the boundary-layer fields likewise), and the particle's pair of levels
 comes from a lookup table (:meth:`WindGrid.level_params`). Its helpers are marked
-``forceinline`` (see _HELPER): they used to be plain calls that LLVM left as calls
+``forceinline`` (see the _HELPER note in :mod:`kernels_numba_3d`): they used to be plain calls that LLVM left as calls
 (the assembly showed 13 calls a step, each passing a dozen arguments and the arrays'
 structs through the stack, and hiding the two lanes' chains from each other); inlined,
 the 3-D benchmark step went from 4.1 to 5.2-5.7 M particle-steps/s per two CPU-seconds
@@ -55,8 +55,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumecast.exposure import near_field_excluded, ring_add
-from plumecast.transport import boundary_layer as bl
 from plumecast.transport import fastmath as fm
+from plumecast.transport.kernels_numba_3d import (
+    _NO_MET3,
+    _corners,
+    _interp3,
+    _level,
+    _met3_args,
+    _removal_factors,
+    _surface,
+    _vertical_step,
+)
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
 from plumecast.transport.rng import GOLDEN as _GOLDEN
@@ -64,16 +73,6 @@ from plumecast.transport.rng import STEP_MULT as _STEP_MULT
 from plumecast.transport.rng import mix64_scalar, seed_key, uniform_scalar
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
-
-# (_HELPER) The 3-D kernel's helpers are marked ``forceinline``: compiled once each and
-# inlined by LLVM (its ``alwaysinline``), not by numba's IR inliner (``inline="always"``),
-# which copies and retypes the IR at every call site, before the branches of the other
-# physics are pruned: the single-level kernel then took 344 s to compile instead of
-# 95 s, the 3-D one 400 s instead of 95 s (2 cores, load 1.3-3). Plain calls, which
-# LLVM did not inline, made the 3-D step 10-40 % slower. They are not cached on their
-# own: the kernel's cache holds their code, and its key covers their sources (_STAMP).
-# The wrappers of the boundary-layer functions have no FMA contraction: the
-# arithmetic of their NumPy twins, which the oracle runs.
 
 _RAD = 180.0 / math.pi
 _INV_360 = 1.0 / 360.0
@@ -88,52 +87,6 @@ def _inv_sqrt_1p(e):  # type: ignore[no-untyped-def]
     if -1e-4 < e < 1e-4:
         return 1.0 - e * (0.5 - e * (0.375 - 0.3125 * e))
     return 1.0 / math.sqrt(1.0 + e)
-
-
-@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
-    """Offsets of the four grid nodes round (lon, lat) in a (lat, lon) plane and their
-    bilinear weights, ``o00, o01, o10, o11, w00, w01, w10, w11``, and whether the
-    point is inside the domain. ``fpar`` holds (lon0, dlon, lat0, dlat, 1/dlon,
-    1/dlat). Same arithmetic as the oracle's ``_corners`` up to the rounding of a
-    multiplication by 1/dlon."""
-    nlon = ipar[0]
-    nlat = ipar[1]
-    ok = True
-    fi = (lon - fpar[0]) * fpar[4]
-    if ipar[2] == 1:
-        if fi < 0.0:
-            fi += nlon
-        elif fi >= nlon:
-            fi -= nlon
-        if fi < 0.0 or fi >= nlon:  # far outside [-180, 180): the general wrap
-            fi = fi - math.floor(fi / nlon) * nlon
-    else:
-        if fi < 0.0 or fi > nlon - 1:
-            ok = False
-        fi = min(max(fi, 0.0), nlon - 1.0)
-    i0 = min(int(fi), nlon - 1)
-    a = fi - i0
-    i1 = i0 + 1
-    if i1 >= nlon:
-        i1 = 0 if ipar[2] == 1 else nlon - 1
-    fj = (lat - fpar[2]) * fpar[5]
-    if fj < 0.0:
-        if ipar[3] == 0:
-            ok = False
-        fj = 0.0
-    if fj > nlat - 1:
-        if ipar[4] == 0:
-            ok = False
-        fj = nlat - 1.0
-    j0 = min(int(fj), nlat - 1)
-    b = fj - j0
-    j1 = min(j0 + 1, nlat - 1)
-    # unsigned offsets (all are >= 0): numba wraps negative signed indices round,
-    # a compare and select on every load otherwise
-    # (a flat tuple: numba's parfor array analysis fails on a nested one)
-    return (np.uint64(j0 * nlon + i0), np.uint64(j0 * nlon + i1), np.uint64(j1 * nlon + i0),
-            np.uint64(j1 * nlon + i1), (1.0 - a) * (1.0 - b), a * (1.0 - b), (1.0 - a) * b, a * b, ok)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -163,132 +116,6 @@ def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
         vy = (1.0 - w) * vy + w * uy
         vz = (1.0 - w) * vz + w * uz
     return vx, vy, vz, ok
-
-
-@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
-    """The particle's lower level, weight of the level above and log-law factor
-    (:func:`kernels_numpy.level_weights`), found from the lookup table of
-    :meth:`WindGrid.level_params` (``zpar`` = (1/dz, 1/ln(z_0m/z0), z0))."""
-    if nz == 1:
-        return 0, 0.0, 1.0
-    if z >= zm[nz - 1]:
-        return nz - 1, 0.0, 1.0
-    if z < zm[0]:
-        return 0, 0.0, math.log(max(z, zpar[2]) / zpar[2]) * zpar[1]
-    lev = ztab[min(int(z * zpar[0]), ztab.size - 1)]
-    while lev < nz - 2 and z >= zm[lev + 1]:
-        lev += 1
-    while lev > 0 and z < zm[lev]:  # z / dz rounded up into the next table cell
-        lev -= 1
-    return lev, (z - zm[lev]) * zinv[lev], 1.0
-
-
-@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _bil4(f, off, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
-    """Bilinear interpolation of the value ``off`` places after each corner's start."""
-    return w00 * f[b00 + off] + w01 * f[b01 + off] + w10 * f[b10 + off] + w11 * f[b11 + off]
-
-
-@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w):  # type: ignore[no-untyped-def]
-    """Wind (and vertical velocity) of record ``k`` at height weights (lev, c).
-
-    ``vf`` is the packed (time, lat, lon, nz, 4) array of :func:`_packed`: a node's
-    (vx, vy, vz, w) on two adjacent levels are 32 contiguous bytes, so a corner costs
-    one cache line instead of eight of the (time, nz, 3, lat, lon) layout."""
-    nz4 = np.uint64(nz * 4)
-    kb = np.uint64(k) * plane
-    lo4 = np.uint64(lev * 4)
-    b00 = (kb + o00) * nz4 + lo4
-    b01 = (kb + o01) * nz4 + lo4
-    b10 = (kb + o10) * nz4 + lo4
-    b11 = (kb + o11) * nz4 + lo4
-    ax = _bil4(vf, np.uint64(0), b00, b01, b10, b11, w00, w01, w10, w11)
-    ay = _bil4(vf, np.uint64(1), b00, b01, b10, b11, w00, w01, w10, w11)
-    az = _bil4(vf, np.uint64(2), b00, b01, b10, b11, w00, w01, w10, w11)
-    aw = 0.0
-    if want_w:
-        aw = _bil4(vf, np.uint64(3), b00, b01, b10, b11, w00, w01, w10, w11)
-    if c > 0.0:
-        ax = (1.0 - c) * ax + c * _bil4(vf, np.uint64(4), b00, b01, b10, b11, w00, w01, w10, w11)
-        ay = (1.0 - c) * ay + c * _bil4(vf, np.uint64(5), b00, b01, b10, b11, w00, w01, w10, w11)
-        az = (1.0 - c) * az + c * _bil4(vf, np.uint64(6), b00, b01, b10, b11, w00, w01, w10, w11)
-        if want_w:
-            aw = (1.0 - c) * aw + c * _bil4(vf, np.uint64(7), b00, b01, b10, b11, w00, w01, w10, w11)
-    return ax, ay, az, aw
-
-
-@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar, want_w):  # type: ignore[no-untyped-def]
-    """Wind on levels at (lon, lat): each record at the particle's height
-    (:func:`_record3`), then linear in time, then the log-law factor ``f`` (the
-    oracle's ``interpolate_wind`` with levels); also the corners of
-    :func:`_corners`, for the boundary-layer fields, and whether the point is inside."""
-    o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
-    nz = ipar[6]
-    plane = np.uint64(ipar[1] * ipar[0])
-    vx, vy, vz, vw = _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11, want_w)
-    if w > 0.0:
-        ux, uy, uz, uw = _record3(vf, min(k + 1, ipar[5] - 1), lev, c, nz, plane, o00, o01, o10, o11,
-                                  w00, w01, w10, w11, want_w)
-        vx = (1.0 - w) * vx + w * ux
-        vy = (1.0 - w) * vy + w * uy
-        vz = (1.0 - w) * vz + w * uz
-        vw = (1.0 - w) * vw + w * uw
-    if f != 1.0:
-        vx *= f
-        vy *= f
-        vz *= f
-        vw *= f
-    return vx, vy, vz, vw, ok, (o00, o01, o10, o11), (w00, w01, w10, w11)
-
-
-@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _surface_record(sf, k, plane, o, wt, precip):  # type: ignore[no-untyped-def]
-    """The boundary-layer fields of record ``k`` at the corners ``o`` (weights ``wt``)."""
-    kb = np.uint64(k) * plane
-    e = np.uint64(8)
-    b00 = (kb + o[0]) * e
-    b01 = (kb + o[1]) * e
-    b10 = (kb + o[2]) * e
-    b11 = (kb + o[3]) * e
-    h = _bil4(sf, np.uint64(0), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3])
-    us = _bil4(sf, np.uint64(1), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3])
-    il = _bil4(sf, np.uint64(2), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3])
-    ws = _bil4(sf, np.uint64(3), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3])
-    pr = _bil4(sf, np.uint64(4), b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3]) if precip else 0.0
-    return h, us, il, ws, pr
-
-
-@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
-    """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
-    if ``precip``) at the corners ``o`` of :func:`_corners` (weights ``wt``), linear
-    in time. ``sf`` is the packed (time, lat, lon, 8) array of :func:`_packed` (one
-    cache line a corner)."""
-    plane = np.uint64(ipar[1] * ipar[0])
-    h, us, il, ws, pr = _surface_record(sf, k, plane, o, wt, precip)
-    if w > 0.0:
-        h1, us1, il1, ws1, pr1 = _surface_record(sf, min(k + 1, ipar[5] - 1), plane, o, wt, precip)
-        h = (1.0 - w) * h + w * h1
-        us = (1.0 - w) * us + w * us1
-        il = (1.0 - w) * il + w * il1
-        ws = (1.0 - w) * ws + w * ws1
-        pr = (1.0 - w) * pr + w * pr1
-    return h, us, il, ws, pr
-
-
-@numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
-def _vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base):  # type: ignore[no-untyped-def]
-    """:func:`plumecast.transport.boundary_layer.vertical_step` (see _HELPER)."""
-    return bl.vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base)
-
-
-@numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
-def _removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt):  # type: ignore[no-untyped-def]
-    """:func:`plumecast.transport.boundary_layer.removal_factors` (see _HELPER)."""
-    return bl.removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt)
 
 
 @numba.njit(inline="always")
@@ -598,7 +425,7 @@ def _source_stamp() -> str:
     instead of running stale cached code."""
     digest = hashlib.sha256()
     for name in ("plumecast.transport.fastmath", "plumecast.transport.rng", "plumecast.transport.boundary_layer",
-                 "plumecast.exposure"):
+                 "plumecast.exposure", "plumecast.transport.kernels_numba_3d"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin is not None:
             digest.update(Path(spec.origin).read_bytes())
@@ -743,48 +570,6 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
 _STAMP = _source_stamp()
 _advance = _make_advance(False, _STAMP)
 _advance_3d = _make_advance(True, _STAMP)
-
-
-def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
-    """The 3-D met and physics of :func:`_step` (``met3``): the packed wind and
-    surface fields (:func:`_packed`), the level lookup, flags and constants."""
-    zm, zinv, ztab, zpar = wind.level_params()
-    wf, sf = _packed(wind)
-    # an array, not a tuple: numba's parfor lowering refuses a tuple of floats
-    p3 = np.array([physics.kz_m2_s, physics.kz_free_m2_s, physics.dt_s, physics.scavenging_a_s,
-                   physics.scavenging_b, physics.dry_velocity_m_s], np.float64)
-    return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, p3)
-
-
-_NO_FIELD = np.zeros(8, np.float32)
-#: ``met3`` of the single-level kernel, which does not read it
-_NO_MET3 = (_NO_FIELD, _NO_FIELD, np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, 0.1]),
-            False, False, False, np.zeros(6))
-_PACKED: list[Any] = [None, None, None]  # the WindGrid last packed, and its two arrays
-
-
-def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """The 3-D kernel's node-interleaved copies of a grid's fields: the wind and
-    vertical velocity as (time, lat, lon, nz, 4) (vx, vy, vz, w; w = 0 without it),
-    the boundary-layer fields as (time, lat, lon, 8) (:data:`SURFACE_FIELDS`, then
-    padding), both flattened. Made once per WindGrid (the last one is kept; the
-    reference is to the object, not its id, which a new grid could reuse)."""
-    if _PACKED[0] is wind:
-        return _PACKED[1], _PACKED[2]
-    nt, nz, _, nlat, nlon = wind.vec.shape
-    v = np.zeros((nt, nlat, nlon, nz, 4), np.float32)
-    for k in range(nt):  # one record at a time: no full-size temporaries
-        v[k, ..., :3] = wind.vec[k].transpose(2, 3, 0, 1)
-        if wind.w is not None:
-            v[k, ..., 3] = wind.w[k].transpose(1, 2, 0)
-    sf = _NO_FIELD
-    if wind.surface is not None:
-        s = np.zeros((nt, nlat, nlon, 8), np.float32)
-        for k in range(nt):
-            s[k, ..., :wind.surface.shape[1]] = wind.surface[k].transpose(1, 2, 0)
-        sf = s.ravel()
-    _PACKED[:] = [wind, v.ravel(), sf]
-    return _PACKED[1], _PACKED[2]
 
 
 def advance(
