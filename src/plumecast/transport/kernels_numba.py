@@ -37,9 +37,11 @@ structs through the stack, and hiding the two lanes' chains from each other); in
 the 3-D benchmark step went from 4.1 to 5.2-5.7 M particle-steps/s per two CPU-seconds
 (1 thread, load 1.2-1.6; single level 15.5 M/s the same way, i.e. the 3-D step costs
 2.7-3 times the single-level one: twice the wind loads for the two levels, the
-boundary-layer fields and the sub-steps of the vertical move). The parallel kernel
-itself only deals the blocks to the threads; their work is a plain function
-(:func:`_make_block`), so numba's parfor passes never see the inlined step.
+boundary-layer fields and the sub-steps of the vertical move). The blocks' work stays
+in the body of the ``prange`` loop: moved into a plain function that the loop called,
+it cost the single-level kernel 25-60 % (124-127 against 71-76 ns per step, 1 thread,
+measured side by side): numba compiles a parfor body with its arrays marked
+``noalias``, a plain function without.
 """
 
 from __future__ import annotations
@@ -432,101 +434,13 @@ def _source_stamp() -> str:
     return digest.hexdigest()
 
 
-def _make_block(three_d: bool) -> Any:
-    """The work of one accumulation block of :func:`_make_advance`'s kernel: a plain
-    (not parallel) function that the kernel's ``prange`` over blocks calls. Kept out of
-    the parallel function so that numba's parfor passes see a one-line loop body: with
-    every helper of the step inlined into it (one straight-line step, which LLVM
-    schedules across the two lanes), the parfor analysis of the inlined body took
-    minutes to compile. ``three_d``: see :func:`_make_advance`."""
-
-    @numba.njit(nogil=True, error_model="numpy", fastmath={"contract"})
-    def _block(
-        blk, nblocks, n, end, sh, sig_z, diffuse_h, diffuse_z, vertical, half, full, h,
-        lon, lat, zarr, mass, birth, status, vf, fpar, ipar, met3, k0, w0, km, wm, step0, nsteps, decay_factor,
-        seed_key, do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on, dep, removed_blocks,
-        rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
-        band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count,
-    ):  # type: ignore[no-untyped-def]
-        n_chunks = (n + _CHUNK - 1) // _CHUNK
-        dec = 0.0
-        dry = 0.0
-        wet = 0.0
-        xi = np.zeros((3, _LANES * nsteps))
-        bases = np.zeros(_LANES * nsteps, np.uint64)
-        idx = np.empty(_LANES, np.int64)
-        # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
-        # sorted by birth step, and contiguous blocks would leave the threads holding
-        # the late-born ones idle for most of a run.
-        # _LANES particles per pass: each particle's steps are one chain of dependent
-        # operations (lookup -> midpoint -> lookup -> end point) whose latency, not the
-        # arithmetic, bounds a single particle; interleaving independent chains lets
-        # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
-        for chunk in range(blk, n_chunks, nblocks):
-            i_end = min(n, (chunk + 1) * _CHUNK)
-            for i in range(chunk * _CHUNK, i_end, _LANES):
-                live1 = i + 1 < i_end
-                i1 = i + 1 if live1 else i
-                s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
-                s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
-                first = min(s0[7], s1[7])
-                if first >= end:
-                    continue
-                if diffuse_h or vertical:
-                    idx[0] = i
-                    idx[1] = i1
-                    _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical)
-                off1 = np.uint64(nsteps)
-                g0 = gtag[i] if tagged else 0
-                g1 = gtag[i1] if tagged else 0
-                for step in range(first, end):
-                    s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
-                    n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full,
-                                    sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
-                    n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half,
-                                    full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
-                    s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
-                                                      sfpar, sipar, three_d, dep_on, dep)
-                    s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,
-                                                      sfpar, sipar, three_d, dep_on, dep)
-                    dec += d0 + d1
-                    if three_d:
-                        dry += dry0 + dry1
-                        wet += wet0 + wet1
-                    if rx_on:
-                        srel = step - step0
-                        if _rx_near(s0, step, rx_layer, rx_mask):
-                            _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                     nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
-                                     radii, rx_mass, rx_count)
-                        if live1 and _rx_near(s1, step, rx_layer, rx_mask):
-                            _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                     nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
-                                     radii, rx_mass, rx_count)
-                    if s0[8] and s1[8]:
-                        break
-                _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
-                _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
-        decayed_blocks[blk] = dec
-        removed_blocks[blk, 0] = dry
-        removed_blocks[blk, 1] = wet
-
-    return _block
-
-
-_block_1 = _make_block(False)
-_block_3d = _make_block(True)
-
-
 def _make_advance(three_d: bool, stamp: str) -> Any:
     """The kernel, compiled for the single-level physics (``three_d`` False) or for
     winds on levels with vertical advection, a boundary layer from the met and
     deposition (True). ``three_d`` is a closure constant: numba prunes the branches
     of the other physics before typing (the single-level kernel is the code and the
     speed it was, and compiles as fast), and caches the two apart. ``stamp``: see
-    :func:`_source_stamp`. The blocks' work is :func:`_make_block`'s function, one
-    call a block (the module globals ``_block_1`` / ``_block_3d``, which the kernel's
-    cache holds compiled in; this file's source is part of its cache key)."""
+    :func:`_source_stamp`."""
 
     @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
     def _advance(
@@ -550,19 +464,69 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         half = 0.5 * dt / EARTH_RADIUS_M
         full = dt / EARTH_RADIUS_M
         end = step0 + nsteps
+        n_chunks = (n + _CHUNK - 1) // _CHUNK
         for blk in numba.prange(nblocks):
-            if three_d:
-                _block_3d(blk, nblocks, n, end, sh, sig_z, diffuse_h, diffuse_z, vertical, half, full, h,
-                          lon, lat, zarr, mass, birth, status, vf, fpar, ipar, met3, k0, w0, km, wm, step0, nsteps,
-                          decay_factor, seed_key, do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on,
-                          dep, removed_blocks, rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon,
-                          nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count)
-            else:
-                _block_1(blk, nblocks, n, end, sh, sig_z, diffuse_h, diffuse_z, vertical, half, full, h,
-                         lon, lat, zarr, mass, birth, status, vf, fpar, ipar, met3, k0, w0, km, wm, step0, nsteps,
-                         decay_factor, seed_key, do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on,
-                         dep, removed_blocks, rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon,
-                         nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count)
+            dec = 0.0
+            dry = 0.0
+            wet = 0.0
+            xi = np.zeros((3, _LANES * nsteps))
+            bases = np.zeros(_LANES * nsteps, np.uint64)
+            idx = np.empty(_LANES, np.int64)
+            # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
+            # sorted by birth step, and contiguous blocks would leave the threads holding
+            # the late-born ones idle for most of a run.
+            # _LANES particles per pass: each particle's steps are one chain of dependent
+            # operations (lookup -> midpoint -> lookup -> end point) whose latency, not the
+            # arithmetic, bounds a single particle; interleaving independent chains lets
+            # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
+            for chunk in range(blk, n_chunks, nblocks):
+                i_end = min(n, (chunk + 1) * _CHUNK)
+                for i in range(chunk * _CHUNK, i_end, _LANES):
+                    live1 = i + 1 < i_end
+                    i1 = i + 1 if live1 else i
+                    s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
+                    s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
+                    first = min(s0[7], s1[7])
+                    if first >= end:
+                        continue
+                    if diffuse_h or vertical:
+                        idx[0] = i
+                        idx[1] = i1
+                        _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical)
+                    off1 = np.uint64(nsteps)
+                    g0 = gtag[i] if tagged else 0
+                    g1 = gtag[i1] if tagged else 0
+                    for step in range(first, end):
+                        s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
+                        n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full,
+                                        sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
+                        n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half,
+                                        full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
+                        s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
+                                                          sfpar, sipar, three_d, dep_on, dep)
+                        s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,
+                                                          sfpar, sipar, three_d, dep_on, dep)
+                        dec += d0 + d1
+                        if three_d:
+                            dry += dry0 + dry1
+                            wet += wet0 + wet1
+                        if rx_on:
+                            srel = step - step0
+                            if _rx_near(s0, step, rx_layer, rx_mask):
+                                _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                         nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                         radii, rx_mass, rx_count)
+                            if live1 and _rx_near(s1, step, rx_layer, rx_mask):
+                                _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                         nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                         radii, rx_mass, rx_count)
+                        if s0[8] and s1[8]:
+                            break
+                    _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
+                    _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
+            decayed_blocks[blk] = dec
+            removed_blocks[blk, 0] = dry
+            removed_blocks[blk, 1] = wet
 
     return _advance
 
