@@ -34,9 +34,10 @@ comes from a lookup table (:meth:`WindGrid.level_params`). Its helpers are marke
 ``forceinline`` (see the _HELPER note in :mod:`kernels_numba_3d`): they used to be plain calls that LLVM left as calls
 (the assembly showed 13 calls a step, each passing a dozen arguments and the arrays'
 structs through the stack, and hiding the two lanes' chains from each other); inlined,
-the 3-D benchmark step went from 4.1 to 5.2-5.7 M particle-steps/s per two CPU-seconds
-(1 thread, load 1.2-1.6; single level 15.5 M/s the same way, i.e. the 3-D step costs
-2.7-3 times the single-level one: twice the wind loads for the two levels, the
+the 3-D benchmark step went from 4.1 to 4.8-5.7 M particle-steps/s per two CPU-seconds
+(1 thread, 10^5 particles, load 1.2-2.4), while the single-level kernel runs at 17-22 M/s
+the same way: the 3-D step costs 4-5 times the single-level one (at 10^6, ratio
+0.19-0.22: benchmarks/README.md): twice the wind loads for the two levels, the
 boundary-layer fields and the sub-steps of the vertical move). The blocks' work stays
 in the body of the ``prange`` loop: moved into a plain function that the loop called,
 it cost the single-level kernel 25-60 % (124-127 against 71-76 ns per step, 1 thread,
