@@ -62,7 +62,7 @@ from plumecast.transport import kernels_cuda_3d
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import Particles
 from plumecast.transport.rng import seed_key
-from plumecast.transport.windgrid import WindGrid
+from plumecast.transport.windgrid import WindGrid, pack_surface, pack_wind
 from plumecast.units import EARTH_RADIUS_M
 
 _SOURCE = r"""
@@ -688,7 +688,7 @@ class CudaBackend:
             self._met3_cache = None  # free the previous grid's arrays first
             cp = self.cp
             zm, zinv, ztab, zpar = kernels_cuda_3d.level_arrays(wind)
-            met = (cp.asarray(kernels_cuda_3d.pack_wind(wind)), cp.asarray(kernels_cuda_3d.pack_surface(wind)),
+            met = (cp.asarray(pack_wind(wind)), cp.asarray(pack_surface(wind)),
                    cp.asarray(zm), cp.asarray(zinv), cp.asarray(ztab), zpar,
                    cp.asarray(kernels_cuda_3d.profile_table()))
             self._met3_cache = (wind, met)

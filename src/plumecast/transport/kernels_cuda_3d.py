@@ -390,30 +390,6 @@ def profile_table() -> NDArray[np.float64]:
     return np.ascontiguousarray(bl.PROFILE_TABLE, dtype=np.float64)
 
 
-def pack_wind(wind: WindGrid) -> NDArray[np.float32]:
-    """The wind and ``w`` as (time, lat, lon, nz, 4) float32: (vx, vy, vz, w) per node
-    and level (w = 0 without it)."""
-    nt, nz, _, nlat, nlon = wind.vec.shape
-    v = np.zeros((nt, nlat, nlon, nz, 4), np.float32)
-    for k in range(nt):  # one record at a time: no full-size temporaries
-        v[k, ..., :3] = wind.vec[k].transpose(2, 3, 0, 1)
-        if wind.w is not None:
-            v[k, ..., 3] = wind.w[k].transpose(1, 2, 0)
-    return v
-
-
-def pack_surface(wind: WindGrid) -> NDArray[np.float32]:
-    """The boundary-layer fields as (time, lat, lon, 8) float32 (the fields of
-    :data:`SURFACE_FIELDS`, then zeros); a dummy node without them."""
-    if wind.surface is None:
-        return np.zeros((1, 1, 1, 8), np.float32)
-    nt, nf, nlat, nlon = wind.surface.shape
-    s = np.zeros((nt, nlat, nlon, 8), np.float32)
-    for k in range(nt):
-        s[k, ..., :nf] = wind.surface[k].transpose(1, 2, 0)
-    return s
-
-
 def level_arrays(wind: WindGrid) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int32],
                                           NDArray[np.float64]]:
     """:meth:`WindGrid.level_params` with the table as int32."""

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from plumecast.transport import boundary_layer as bl
 from plumecast.transport.kernels_numpy import StepPhysics
-from plumecast.transport.windgrid import WindGrid
+from plumecast.transport.windgrid import WindGrid, pack_surface, pack_wind
 
 # (_HELPER) The 3-D kernel's helpers are marked ``forceinline``: compiled once each and
 # inlined by LLVM (its ``alwaysinline``), not by numba's IR inliner (``inline="always"``),
@@ -228,17 +228,6 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     reference is to the object, not its id, which a new grid could reuse)."""
     if _PACKED[0] is wind:
         return _PACKED[1], _PACKED[2]
-    nt, nz, _, nlat, nlon = wind.vec.shape
-    v = np.zeros((nt, nlat, nlon, nz, 4), np.float32)
-    for k in range(nt):  # one record at a time: no full-size temporaries
-        v[k, ..., :3] = wind.vec[k].transpose(2, 3, 0, 1)
-        if wind.w is not None:
-            v[k, ..., 3] = wind.w[k].transpose(1, 2, 0)
-    sf = _NO_FIELD
-    if wind.surface is not None:
-        s = np.zeros((nt, nlat, nlon, 8), np.float32)
-        for k in range(nt):
-            s[k, ..., :wind.surface.shape[1]] = wind.surface[k].transpose(1, 2, 0)
-        sf = s.ravel()
-    _PACKED[:] = [wind, v.ravel(), sf]
+    # without boundary-layer fields pack_surface gives one node of zeros: _NO_FIELD
+    _PACKED[:] = [wind, pack_wind(wind).ravel(), pack_surface(wind).ravel()]
     return _PACKED[1], _PACKED[2]

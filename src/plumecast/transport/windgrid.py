@@ -242,3 +242,28 @@ def grid_geometry(ds: xr.Dataset, lon: NDArray[np.float64], lat: NDArray[np.floa
         "polar_south": bool(lat[0] - dlat <= -90.0 + 1e-9),
         "polar_north": bool(lat[-1] + dlat >= 90.0 - 1e-9),
     }
+
+
+def pack_wind(wind: WindGrid) -> NDArray[np.float32]:
+    """The wind and ``w`` as (time, lat, lon, nz, 4) float32: (vx, vy, vz, w) per node
+    and level (w = 0 without it), the node-interleaved layout of the 3-D kernels (numba
+    and CUDA): a corner's wind and w on two adjacent levels are 32 contiguous bytes."""
+    nt, nz, _, nlat, nlon = wind.vec.shape
+    v = np.zeros((nt, nlat, nlon, nz, 4), np.float32)
+    for k in range(nt):  # one record at a time: no full-size temporaries
+        v[k, ..., :3] = wind.vec[k].transpose(2, 3, 0, 1)
+        if wind.w is not None:
+            v[k, ..., 3] = wind.w[k].transpose(1, 2, 0)
+    return v
+
+
+def pack_surface(wind: WindGrid) -> NDArray[np.float32]:
+    """The boundary-layer fields as (time, lat, lon, 8) float32 (the fields of
+    :data:`SURFACE_FIELDS`, then zeros); a dummy node without them."""
+    if wind.surface is None:
+        return np.zeros((1, 1, 1, 8), np.float32)
+    nt, nf, nlat, nlon = wind.surface.shape
+    s = np.zeros((nt, nlat, nlon, 8), np.float32)
+    for k in range(nt):
+        s[k, ..., :nf] = wind.surface[k].transpose(1, 2, 0)
+    return s
