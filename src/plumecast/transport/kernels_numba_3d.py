@@ -98,17 +98,10 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     return lev, (z - zm[lev]) * zinv[lev], 1.0
 
 
-@numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
-def _bil4(f, off, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
-    """Bilinear interpolation of the value ``off`` places after each corner's start."""
-    return w00 * f[b00 + off] + w01 * f[b01 + off] + w10 * f[b10 + off] + w11 * f[b11 + off]
-
-
-@intrinsic
-def _bil8(typingctx, arr, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
+def _bil8_typing(typingctx, arr, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
     """Bilinear interpolation of eight consecutive float32 values after each corner's
     start ``b..`` in ``arr`` (weights ``w..``): a tuple of eight float64, each
-    ``w00 f00 + w01 f01 + w10 f10 + w11 f11`` in that order, as :func:`_bil4` of each.
+    ``w00 f00 + w01 f01 + w10 f10 + w11 f11`` in that order.
 
     LLVM's SLP vectoriser did not combine the scalar form (the assembly showed 32 scalar
     loads and conversions a record); here each corner is one vector load of 8 floats,
@@ -140,6 +133,9 @@ def _bil8(typingctx, arr, b00, b01, b10, b11, w00, w01, w10, w11):  # type: igno
         return context.make_tuple(builder, signature.return_type, vals)
 
     return sig, codegen
+
+
+_bil8: Any = intrinsic(_bil8_typing)
 
 
 @numba.njit(forceinline=True, error_model="numpy", fastmath={"contract"})  # see _HELPER
