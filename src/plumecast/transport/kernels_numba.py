@@ -35,10 +35,11 @@ comes from a lookup table (:meth:`WindGrid.level_params`). Its helpers are marke
 (the assembly showed 13 calls a step, each passing a dozen arguments and the arrays'
 structs through the stack, and hiding the two lanes' chains from each other); inlined,
 the 3-D benchmark step went from 4.1 to 4.8-5.7 M particle-steps/s per two CPU-seconds
-(1 thread, 10^5 particles, load 1.2-2.4), while the single-level kernel runs at 17-22 M/s
-the same way: the 3-D step costs 4-5 times the single-level one (at 10^6, ratio
-0.19-0.22: benchmarks/README.md): twice the wind loads for the two levels, the
-boundary-layer fields and the sub-steps of the vertical move). The blocks' work stays
+(1 thread, 10^5 particles, load 1.2-2.4). LLVM then still read each corner's eight
+values (vx, vy, vz, w on two levels) as 32 scalar loads and conversions a record: the
+numba intrinsic ``kernels_numba_3d._bil8`` reads them as one vector of 8 floats per
+corner, which took the 3-D step from 490 to 255-300 ns per particle-step (1 thread;
+3-D / single level 0.25-0.31 at 10^6: benchmarks/README.md). The blocks' work stays
 in the body of the ``prange`` loop: moved into a plain function that the loop called,
 it cost the single-level kernel 25-60 % (124-127 against 71-76 ns per step, 1 thread,
 measured side by side): numba compiles a parfor body with its arrays marked
