@@ -101,7 +101,7 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
 def _make_bil(width: int) -> Any:
     """A numba intrinsic ``(arr, b00, b01, b10, b11, w00, w01, w10, w11)``: bilinear
     interpolation of ``width`` consecutive float32 values after each corner's start
-    ``b..`` in the 1-D float32 array ``arr`` (weights ``w..``), a tuple of ``width``
+    ``b..`` in the contiguous 1-D float32 array ``arr`` (weights ``w..``), a tuple of ``width``
     float64, each ``w00 f00 + w01 f01 + w10 f10 + w11 f11`` in that order.
 
     LLVM's SLP vectoriser did not combine the scalar form (the assembly of the 3-D
@@ -112,7 +112,8 @@ def _make_bil(width: int) -> Any:
     same order as the scalar form."""
 
     def typing(typingctx, arr, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
-        if not (isinstance(arr, types.Array) and arr.dtype == types.float32 and arr.ndim == 1):
+        # contiguous only: the offsets are counted in elements from the data pointer
+        if not (isinstance(arr, types.Array) and arr.dtype == types.float32 and arr.ndim == 1 and arr.layout == "C"):
             return None
         sig = types.UniTuple(types.float64, width)(arr, b00, b01, b10, b11, types.float64, types.float64,
                                                    types.float64, types.float64)
