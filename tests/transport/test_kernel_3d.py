@@ -310,6 +310,33 @@ def test_level_lookup_table_finds_every_layer():
     assert np.all((c >= 0.0) & (c < 1.0))
 
 
+def test_vector_corner_read_is_the_scalar_bilinear_form():
+    """``_bil8`` (one vector load of eight floats per corner) gives, value by value,
+    ``w00 f00 + w01 f01 + w10 f10 + w11 f11`` of the four corners' eight floats, also at
+    the last eight floats of the array; only contiguous float32 arrays are accepted."""
+    import numba
+
+    from plumecast.transport.kernels_numba_3d import _bil8
+
+    @numba.njit
+    def read(f, b, w):  # type: ignore[no-untyped-def]
+        return _bil8(f, b[0], b[1], b[2], b[3], w[0], w[1], w[2], w[3])
+
+    rng = np.random.default_rng(5)
+    f = rng.normal(size=64).astype(np.float32)
+    for b in ([0, 8, 16, 24], [3, 40, 11, 56], [56, 56, 0, 1]):
+        bu = np.array(b, np.uint64)
+        w = rng.dirichlet(np.ones(4))
+        got = np.array(read(f, bu, w))
+        rows = np.array([f[k:k + 8] for k in b], np.float64)
+        want = ((w[0] * rows[0] + w[1] * rows[1]) + w[2] * rows[2]) + w[3] * rows[3]
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+    with pytest.raises(numba.core.errors.TypingError):
+        read(f[::2], np.zeros(4, np.uint64), np.ones(4) / 4)
+    with pytest.raises(numba.core.errors.TypingError):
+        read(f.astype(np.float64), np.zeros(4, np.uint64), np.ones(4) / 4)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
