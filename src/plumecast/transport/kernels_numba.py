@@ -139,7 +139,8 @@ def _inside(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
 @numba.njit(inline="always", error_model="numpy")
 def _step(  # type: ignore[no-untyped-def]
     px, py, pz, lo, la, z, xi1, xi2, xi3, base, k0s, w0s, kms, wms,
-    vf, fpar, ipar, half, full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3,
+    vf, fpar, ipar, kp, diffuse_h, diffuse_z, three_d,
+    wf, sf, zm, zinv, ztab, zpar, flags3, p3,
 ):
     """One midpoint step of one particle: the new unit vector, its lookup lon/lat,
     height, whether the particle stayed inside the domain, and the dry and wet
@@ -148,8 +149,15 @@ def _step(  # type: ignore[no-untyped-def]
 
     ``three_d`` (a compile-time constant: numba prunes the other branches, so the
     single-level kernel is the code it was) switches on winds on levels, vertical
-    advection, the boundary layer from the met and deposition, whose data ``met3``
-    carries (see :func:`_make_advance`)."""
+    advection, the boundary layer from the met and deposition, whose data are the
+    arguments from ``wf`` on (``met3`` of :func:`_make_advance`, unpacked there once:
+    taking the arrays out of the tuple here, once a step and lane, cost an atomic
+    reference-count increment and decrement per array that LLVM could not remove).
+    ``kp`` is (half, full, sh, sig_z, h) and ``flags3`` (has_w, has_sfc, deposit): tuples of
+    scalars, which cost nothing, so that the call stays within 30 arguments (CPython 3.11
+    compiles a longer call as ``CALL_FUNCTION_EX``, which numba's inliner refuses)."""
+    half, full, sh, sig_z, h = kp
+    has_w, has_sfc, deposit = flags3
     fd = 1.0
     fw = 1.0
     lev = 0
@@ -161,7 +169,6 @@ def _step(  # type: ignore[no-untyped-def]
     ws = 0.0
     pr = 0.0
     if three_d:
-        wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, p3 = met3
         lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
         vx, vy, vz, _vw, ok1, oc, wc = _interp3(wf, k0s, w0s, lev, cz, fz, lo, la, fpar, ipar, False)
         if has_sfc:
@@ -321,10 +328,11 @@ def _lane_load(i, live, step0, end, lon, lat, zarr, mass, birth, status):  # typ
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _lane_step(st, xi, bases, t, k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, sig_z, h,
-               diffuse_h, diffuse_z, three_d, met3):  # type: ignore[no-untyped-def]
+def _lane_step(st, xi, bases, t, k0s, w0s, kms, wms, vf, fpar, ipar, kp,
+               diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
     return _step(st[0], st[1], st[2], st[3], st[4], st[5], xi[0, t], xi[1, t], xi[2, t], bases[t],
-                 k0s, w0s, kms, wms, vf, fpar, ipar, half, full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
+                 k0s, w0s, kms, wms, vf, fpar, ipar, kp, diffuse_h, diffuse_z, three_d,
+                 wf, sf, zm, zinv, ztab, zpar, flags3, p3)
 
 
 @numba.njit(inline="always")
@@ -460,12 +468,16 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         sig_z = math.sqrt(2.0 * kz * dt)
         diffuse_h = kh > 0.0
         diffuse_z = kz > 0.0
+        # the 3-D met, out of its tuple once (see _step)
+        wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, p3 = met3
+        flags3 = (has_w, has_sfc, deposit)
         vertical = diffuse_z
         if three_d:
-            vertical = diffuse_z or met3[7]  # the boundary layer's turbulence needs xi3
+            vertical = diffuse_z or has_sfc  # the boundary layer's turbulence needs xi3
         half = 0.5 * dt / EARTH_RADIUS_M
         full = dt / EARTH_RADIUS_M
         end = step0 + nsteps
+        kp = (half, full, sh, sig_z, h)
         n_chunks = (n + _CHUNK - 1) // _CHUNK
         for blk in numba.prange(nblocks):
             dec = 0.0
@@ -500,10 +512,10 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                     g1 = gtag[i1] if tagged else 0
                     for step in range(first, end):
                         s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
-                        n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half, full,
-                                        sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
-                        n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, half,
-                                        full, sh, sig_z, h, diffuse_h, diffuse_z, three_d, met3)
+                        n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
+                                        diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
+                        n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
+                                        diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
                         s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
                                                           sfpar, sipar, three_d, dep_on, dep)
                         s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,
