@@ -39,7 +39,11 @@ the 3-D benchmark step went from 4.1 to 4.8-5.7 M particle-steps/s per two CPU-s
 values (vx, vy, vz, w on two levels) as 32 scalar loads and conversions a record: the
 numba intrinsic ``kernels_numba_3d._bil8`` reads them as one vector of 8 floats per
 corner, which took the 3-D step from 490 to 255-300 ns per particle-step (1 thread;
-3-D / single level 0.25-0.31 at 10^6: benchmarks/README.md). The blocks' work stays
+3-D / single level 0.25-0.31 at 10^6). The step then still did atomic reference counting:
+the met arrays taken out of the ``met3`` tuple every step, and increfs/decrefs of the
+array arguments of every 3-D helper on each of its return paths (see
+``kernels_numba_3d``); without them, 3-D / single level is 0.38-0.41 at 10^6
+(benchmarks/README.md). The blocks' work stays
 in the body of the ``prange`` loop: moved into a plain function that the loop called,
 it cost the single-level kernel 25-60 % (124-127 against 71-76 ns per step, 1 thread,
 measured side by side): numba compiles a parfor body with its arrays marked
