@@ -9,7 +9,7 @@ The kernel's cache key covers this module's source (``kernels_numba._source_stam
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numba
 import numpy as np
@@ -36,6 +36,11 @@ from plumecast.transport.windgrid import WindGrid, pack_surface, pack_wind
 # lane, and unpacking the arrays from the ``met3`` tuple in every step added more).
 # The wrappers of the boundary-layer functions have no FMA contraction: the
 # arithmetic of their NumPy twins, which the oracle runs.
+
+
+#: the decorator of the helpers that take arrays (see _HELPER; ``_nrt`` is a numba option
+#: its type stubs do not list)
+_njit_no_nrt = cast(Any, numba.njit)(forceinline=True, _nrt=False, error_model="numpy", fastmath={"contract"})
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath={"contract"})  # see _HELPER
@@ -84,7 +89,7 @@ def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
             np.uint64(j1 * nlon + i1), (1.0 - a) * (1.0 - b), a * (1.0 - b), (1.0 - a) * b, a * b, ok)
 
 
-@numba.njit(forceinline=True, _nrt=False, error_model="numpy", fastmath={"contract"})  # see _HELPER
+@_njit_no_nrt  # see _HELPER
 def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     """The particle's lower level, weight of the level above and log-law factor
     (:func:`kernels_numpy.level_weights`), found from the lookup table of
@@ -154,7 +159,7 @@ def _make_bil(width: int) -> Any:
 _bil8: Any = _make_bil(8)
 
 
-@numba.njit(forceinline=True, _nrt=False, error_model="numpy", fastmath={"contract"})  # see _HELPER
+@_njit_no_nrt  # see _HELPER
 def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
     """Wind and vertical velocity of record ``k`` at height weights (lev, c).
 
@@ -177,7 +182,7 @@ def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11): 
     return d * ax + c * bx, d * ay + c * by, d * az + c * bz, d * aw + c * bw
 
 
-@numba.njit(forceinline=True, _nrt=False, error_model="numpy", fastmath={"contract"})  # see _HELPER
+@_njit_no_nrt  # see _HELPER
 def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar, want_w):  # type: ignore[no-untyped-def]
     """Wind on levels at (lon, lat): each record at the particle's height
     (:func:`_record3`), then linear in time, then the log-law factor ``f`` (the
@@ -205,7 +210,7 @@ def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar, want_w):  # type: ignore
     return vx, vy, vz, vw, ok, (o00, o01, o10, o11), (w00, w01, w10, w11)
 
 
-@numba.njit(forceinline=True, _nrt=False, error_model="numpy", fastmath={"contract"})  # see _HELPER
+@_njit_no_nrt  # see _HELPER
 def _surface_record(sf, k, plane, o, wt):  # type: ignore[no-untyped-def]
     """The boundary-layer fields of record ``k`` at the corners ``o`` (weights ``wt``)."""
     kb = np.uint64(k) * plane
@@ -218,7 +223,7 @@ def _surface_record(sf, k, plane, o, wt):  # type: ignore[no-untyped-def]
     return h, us, il, ws, pr
 
 
-@numba.njit(forceinline=True, _nrt=False, error_model="numpy", fastmath={"contract"})  # see _HELPER
+@_njit_no_nrt  # see _HELPER
 def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
     if ``precip``) at the corners ``o`` of :func:`_corners` (weights ``wt``), linear
