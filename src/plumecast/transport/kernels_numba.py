@@ -174,7 +174,7 @@ def _step(  # type: ignore[no-untyped-def]
     pr = 0.0
     if three_d:
         lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
-        vx, vy, vz, _vw, ok1, oc, wc = _interp3(wf, k0s, w0s, lev, cz, fz, lo, la, fpar, ipar, False)
+        vx, vy, vz, _vw, ok1, oc, wc = _interp3(wf, k0s, w0s, lev, cz, fz, lo, la, fpar, ipar)
         if has_sfc:
             hs, us, il, ws, pr = _surface(sf, k0s, w0s, oc, wc, ipar, p3[3] > 0.0)
     else:
@@ -202,7 +202,7 @@ def _step(  # type: ignore[no-untyped-def]
         lam_ = math.asin(min(max(qz, -1.0), 1.0)) * _RAD
     vw = 0.0
     if three_d:
-        vx, vy, vz, vw, ok2, _oc, _wc = _interp3(wf, kms, wms, lev, cz, fz, lom, lam_, fpar, ipar, has_w)
+        vx, vy, vz, vw, ok2, _oc, _wc = _interp3(wf, kms, wms, lev, cz, fz, lom, lam_, fpar, ipar)
     else:
         vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
     d = vx * qx + vy * qy + vz * qz

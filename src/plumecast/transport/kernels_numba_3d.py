@@ -32,8 +32,9 @@ from plumecast.transport.windgrid import WindGrid, pack_surface, pack_wind
 # The helpers that take arrays are compiled without numba's reference counting
 # (``_nrt=False``; they allocate nothing): with it, each call increfs its array arguments
 # on entry and decrefs them on every return path, atomic operations that LLVM's refcount
-# pruning could not remove across their branches (the assembly showed 8-12 a step per
-# lane, and unpacking the arrays from the ``met3`` tuple in every step added more).
+# pruning could not remove across their branches (with the ``met3`` tuple unpacked in
+# every step as well, the 3-D loop's assembly held 23 decref and 10 incref calls,
+# against 2 and 4, all outside the steps, in the single-level loop and now in this one).
 # The wrappers of the boundary-layer functions have no FMA contraction: the
 # arithmetic of their NumPy twins, which the oracle runs.
 
@@ -130,15 +131,14 @@ def _make_bil(width: int) -> Any:
 
         def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
             data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
-            i32, i64 = ir.IntType(32), ir.IntType(64)
+            i32 = ir.IntType(32)
             vf = ir.VectorType(ir.FloatType(), width)
             vd = ir.VectorType(ir.DoubleType(), width)
             zero_mask = ir.Constant(ir.VectorType(i32, width), [0] * width)
             acc = None
             for b, bt, w in zip(args[1:5], signature.args[1:5], args[5:9], strict=True):
-                idx = context.cast(builder, b, bt, types.uint64)
-                ptr = builder.bitcast(builder.gep(data, [builder.zext(idx, i64) if idx.type != i64 else idx]),
-                                      vf.as_pointer())
+                idx = context.cast(builder, b, bt, types.uint64)  # an i64
+                ptr = builder.bitcast(builder.gep(data, [idx]), vf.as_pointer())
                 v = builder.fpext(builder.load(ptr, align=4), vd)
                 ws = builder.insert_element(ir.Constant(vd, ir.Undefined), w, ir.Constant(i32, 0))
                 ws = builder.shuffle_vector(ws, ir.Constant(vd, ir.Undefined), zero_mask)
@@ -166,10 +166,9 @@ def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11): 
     ``vf`` is the packed (time, lat, lon, nz, 4) array of :func:`_packed`: a node's
     (vx, vy, vz, w) on two adjacent levels are 32 contiguous bytes, so a corner costs
     one cache line instead of eight of the (time, nz, 3, lat, lon) layout. The eight
-    values are straight-line code without branches (the level above is read even at
-    ``c = 0``, where it weighs nothing; the array is padded for the top level of the
-    last node), which LLVM's SLP vectoriser turns into a few vector loads and FMAs per
-    corner: the same arithmetic, lane by lane, as the scalar form."""
+    values are read without a branch, as one vector per corner (:data:`_bil8`): the
+    level above is read even at ``c = 0``, where it weighs nothing (the array is padded
+    for the top level of the last node)."""
     nz4 = np.uint64(nz * 4)
     kb = np.uint64(k) * plane
     lo4 = np.uint64(lev * 4)
@@ -183,10 +182,11 @@ def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11): 
 
 
 @_njit_no_nrt  # see _HELPER
-def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar, want_w):  # type: ignore[no-untyped-def]
+def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     """Wind on levels at (lon, lat): each record at the particle's height
     (:func:`_record3`), then linear in time, then the log-law factor ``f`` (the
-    oracle's ``interpolate_wind`` with levels); also the corners of
+    oracle's ``interpolate_wind`` with levels; w is 0 where the grid has none, as
+    packed); also the corners of
     :func:`_corners`, for the boundary-layer fields, and whether the point is inside."""
     o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
     nz = ipar[6]
@@ -205,8 +205,6 @@ def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar, want_w):  # type: ignore
         vy *= f
         vz *= f
         vw *= f
-    if not want_w:
-        vw = 0.0
     return vx, vy, vz, vw, ok, (o00, o01, o10, o11), (w00, w01, w10, w11)
 
 
