@@ -458,7 +458,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
 
     @numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
     def _advance(
-        lon, lat, zarr, mass, birth, status,
+        lon, lat, zarr, mass, birth, status, reorder, porder,
         vf, fpar, ipar, met3,
         k0, w0, km, wm,
         step0, nsteps, dt, kh, kz, h, decay_factor, seed_key,
@@ -499,9 +499,12 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
             # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
             for chunk in range(blk, n_chunks, nblocks):
                 i_end = min(n, (chunk + 1) * _CHUNK)
-                for i in range(chunk * _CHUNK, i_end, _LANES):
-                    live1 = i + 1 < i_end
-                    i1 = i + 1 if live1 else i
+                for j in range(chunk * _CHUNK, i_end, _LANES):
+                    live1 = j + 1 < i_end
+                    # particle indices: in the order of the array, or in the order of
+                    # their place on the grid (_locality_order)
+                    i = porder[j] if reorder else j
+                    i1 = (porder[j + 1] if reorder else j + 1) if live1 else i
                     s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
                     s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
                     first = min(s0[7], s1[7])
@@ -549,6 +552,58 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
     return _advance
 
 
+#: Grids whose wind (as the kernel reads it) is larger than this get the particles in the
+#: order of their place on the grid (:func:`_locality_order`); about a core's L2 cache.
+#: Below it the order does not matter: the single-level kernel's 0.8 MB wind of a 1 degree
+#: grid stays in cache, and sorting did not speed it up. [bytes]
+LOCALITY_MIN_BYTES = 1 << 20
+#: Side of the tiles of grid nodes that :func:`_locality_order` sorts by. [nodes]
+LOCALITY_TILE = 4
+_NO_ORDER = np.zeros(1, np.int64)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _locality_order(lon, lat, status, fpar, ipar, tile):  # type: ignore[no-untyped-def]
+    """The particles' indices ordered by the tile of ``tile`` x ``tile`` grid nodes
+    that holds them (tiles row by row; within a tile in index order; particles no
+    longer active last): a counting sort, two passes over the particles.
+
+    The kernel runs all steps of a particle before the next: in this order the next
+    particle starts where the last one did, and finds that part of the wind in cache
+    instead of main memory. On the 3-D benchmark's 25 MB packed wind (1 degree, 12
+    levels, two records) the 3-D kernel ran 15-25 % faster at 10^6 particles with its
+    particles given in this order (measured side by side, one thread). Each particle
+    keeps its random numbers (they are keyed by its index); what changes is the order
+    of the blocks' sums, fixed for given particles and independent of the number of
+    threads. ``fpar``/``ipar``: :attr:`WindGrid.float_params`/``int_params``."""
+    n = lon.size
+    ntx = (ipar[0] + tile - 1) // tile
+    nty = (ipar[1] + tile - 1) // tile
+    ntiles = ntx * nty
+    keys = np.empty(n, np.int64)
+    counts = np.zeros(ntiles + 2, np.int64)
+    for p in range(n):
+        key = ntiles
+        if status[p] == 0:
+            fi = (lon[p] - fpar[0]) / fpar[1]
+            if ipar[2] == 1:
+                fi = fi - math.floor(fi / ipar[0]) * ipar[0]
+            fj = (lat[p] - fpar[2]) / fpar[3]
+            i = min(max(int(fi), 0), ipar[0] - 1)
+            jj = min(max(int(fj), 0), ipar[1] - 1)
+            key = (jj // tile) * ntx + i // tile
+        keys[p] = key
+        counts[key + 1] += 1
+    for t in range(1, ntiles + 2):
+        counts[t] += counts[t - 1]
+    order = np.empty(n, np.int64)
+    for p in range(n):
+        k = keys[p]
+        order[counts[k]] = p
+        counts[k] += 1
+    return order
+
+
 _STAMP = _source_stamp()
 _advance = _make_advance(False, _STAMP)
 _advance_3d = _make_advance(True, _STAMP)
@@ -594,11 +649,19 @@ def advance(
         acc = np.zeros((1, 1, 1, 1))
         sfpar, sipar = np.zeros(5), np.zeros(2, np.int64)
     kernel = _advance_3d if three_d else _advance
+    met3 = _met3_args(wind, physics) if three_d else _NO_MET3
+    # the particles in the order of their place on the grid where its wind does not fit a
+    # core's cache (see _locality_order); the array's order otherwise
+    field_bytes = met3[0].nbytes + met3[1].nbytes if three_d else wind.vec.nbytes
+    reorder = field_bytes > LOCALITY_MIN_BYTES and particles.lon.size > _CHUNK
+    order = _locality_order(particles.lon, particles.lat, particles.status, wind.float_params, wind.int_params,
+                            LOCALITY_TILE) if reorder else _NO_ORDER
     kernel(
         particles.lon, particles.lat, particles.z, particles.mass, particles.birth_step, particles.status,
+        reorder, order,
         wind.vec.ravel(), np.concatenate([wind.float_params, [1.0 / wind.dlon, 1.0 / wind.dlat]]),
         np.concatenate([wind.int_params, [wind.vec.shape[0], wind.nz]]),
-        _met3_args(wind, physics) if three_d else _NO_MET3,
+        met3,
         k0, w0, km, wm,
         step0, nsteps, dt, physics.kh_m2_s, physics.kz_m2_s, physics.mixing_height_m,
         math.exp(-physics.decay_rate_s * dt), seed_key(physics.seed),

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from plumecast.transport import boundary_layer as bl
 from plumecast.transport.kernels_numpy import StepPhysics
-from plumecast.transport.windgrid import WindGrid, pack_surface, pack_wind
+from plumecast.transport.windgrid import WindGrid
 
 # (_HELPER) The 3-D kernel's helpers are marked ``forceinline``: compiled once each and
 # inlined by LLVM (its ``alwaysinline``), not by numba's IR inliner (``inline="always"``),
@@ -102,7 +102,10 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     if z < zm[0]:
         return 0, 0.0, math.log(max(z, zpar[2]) / zpar[2]) * zpar[1]
     lev = ztab[min(int(z * zpar[0]), ztab.size - 1)]
-    while lev < nz - 2 and z >= zm[lev + 1]:
+    # the one step up that the table leaves, without a branch (z < zm[nz - 1] here, and the
+    # table's levels are at most nz - 2): taken or not at random, a branch mispredicted
+    lev += np.int64(z >= zm[lev + 1])
+    while lev < nz - 2 and z >= zm[lev + 1]:  # only where the table is coarser than a layer
         lev += 1
     while lev > 0 and z < zm[lev]:  # z / dz rounded up into the next table cell
         lev -= 1
@@ -152,54 +155,57 @@ def _make_bil(width: int) -> Any:
     return intrinsic(typing)
 
 
-#: a corner's (vx, vy, vz, w) on two levels, or its eight boundary-layer fields (the
-#: single-level kernel reads its three planes with scalar loads: a packed copy read with
-#: four-float vectors was tried, bit-identical and no faster, 70-81 against 62-87 ns per
-#: step at 10^6, 1 thread, side by side)
+#: a corner's (vx, vy, vz, w) of two records on one level (the single-level kernel reads
+#: its three planes with scalar loads: a packed copy read with four-float vectors was
+#: tried, bit-identical and no faster, 70-81 against 62-87 ns per step at 10^6, 1 thread,
+#: side by side)
 _bil8: Any = _make_bil(8)
+#: a corner's eight boundary-layer fields of two records
+_bil16: Any = _make_bil(16)
 
 
 @_njit_no_nrt  # see _HELPER
-def _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
-    """Wind and vertical velocity of record ``k`` at height weights (lev, c).
+def _records3(vf, k, lev, c, nz, nt, o00, o01, o10, o11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
+    """Wind and vertical velocity of records ``k`` and ``k + 1`` at height weights (lev, c).
 
-    ``vf`` is the packed (time, lat, lon, nz, 4) array of :func:`_packed`: a node's
-    (vx, vy, vz, w) on two adjacent levels are 32 contiguous bytes, so a corner costs
-    one cache line instead of eight of the (time, nz, 3, lat, lon) layout. The eight
-    values are read without a branch, as one vector per corner (:data:`_bil8`): the
-    level above is read even at ``c = 0``, where it weighs nothing (the array is padded
-    for the top level of the last node)."""
-    nz4 = np.uint64(nz * 4)
-    kb = np.uint64(k) * plane
-    lo4 = np.uint64(lev * 4)
-    b00 = (kb + o00) * nz4 + lo4
-    b01 = (kb + o01) * nz4 + lo4
-    b10 = (kb + o10) * nz4 + lo4
-    b11 = (kb + o11) * nz4 + lo4
-    ax, ay, az, aw, bx, by, bz, bw = _bil8(vf, b00, b01, b10, b11, w00, w01, w10, w11)
+    ``vf`` is the packed (lat, lon, nz, nt, 4) array of :func:`_packed`: a node's
+    (vx, vy, vz, w) of two consecutive records on one level are 32 contiguous bytes,
+    and those of the level above follow them when ``nt`` is 2 (the streamed met), so a
+    corner costs one cache line or two instead of the eight planes of the (time, nz, 3,
+    lat, lon) layout. Each level is read without a branch, as one vector per corner
+    (:data:`_bil8`): the level above is read even at ``c = 0``, where it weighs nothing
+    (the array is padded for the top level of the last node), and the second record
+    even where it weighs nothing. ``k <= nt - 2`` (:meth:`WindGrid.time_index`; a
+    single record is packed twice)."""
+    s = np.uint64(nt * 4)
+    node = np.uint64(nz) * s
+    off = np.uint64(lev) * s + np.uint64(k * 4)
+    b00 = o00 * node + off
+    b01 = o01 * node + off
+    b10 = o10 * node + off
+    b11 = o11 * node + off
+    ax, ay, az, aw, ux, uy, uz, uw = _bil8(vf, b00, b01, b10, b11, w00, w01, w10, w11)
+    bx, by, bz, bw, vx, vy, vz, vw = _bil8(vf, b00 + s, b01 + s, b10 + s, b11 + s, w00, w01, w10, w11)
     d = 1.0 - c
-    return d * ax + c * bx, d * ay + c * by, d * az + c * bz, d * aw + c * bw
+    return ((d * ax + c * bx, d * ay + c * by, d * az + c * bz, d * aw + c * bw),
+            (d * ux + c * vx, d * uy + c * vy, d * uz + c * vz, d * uw + c * vw))
 
 
 @_njit_no_nrt  # see _HELPER
 def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     """Wind on levels at (lon, lat): each record at the particle's height
-    (:func:`_record3`), then linear in time, then the log-law factor ``f`` (the
+    (:func:`_records3`), then linear in time, then the log-law factor ``f`` (the
     oracle's ``interpolate_wind`` with levels; w is 0 where the grid has none, as
     packed); also the corners of
     :func:`_corners`, for the boundary-layer fields, and whether the point is inside."""
     o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
-    nz = ipar[6]
-    plane = np.uint64(ipar[1] * ipar[0])
     # both records, without a branch (w = 0 weighs the second one nothing: the same result)
-    vx, vy, vz, vw = _record3(vf, k, lev, c, nz, plane, o00, o01, o10, o11, w00, w01, w10, w11)
-    ux, uy, uz, uw = _record3(vf, min(k + 1, ipar[5] - 1), lev, c, nz, plane, o00, o01, o10, o11,
-                              w00, w01, w10, w11)
+    r0, r1 = _records3(vf, k, lev, c, ipar[6], max(ipar[5], 2), o00, o01, o10, o11, w00, w01, w10, w11)
     d = 1.0 - w
-    vx = d * vx + w * ux
-    vy = d * vy + w * uy
-    vz = d * vz + w * uz
-    vw = d * vw + w * uw
+    vx = d * r0[0] + w * r1[0]
+    vy = d * r0[1] + w * r1[1]
+    vz = d * r0[2] + w * r1[2]
+    vw = d * r0[3] + w * r1[3]
     if f != 1.0:
         vx *= f
         vy *= f
@@ -209,28 +215,16 @@ def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar):  # type: ignore[no-unty
 
 
 @_njit_no_nrt  # see _HELPER
-def _surface_record(sf, k, plane, o, wt):  # type: ignore[no-untyped-def]
-    """The boundary-layer fields of record ``k`` at the corners ``o`` (weights ``wt``)."""
-    kb = np.uint64(k) * plane
-    e = np.uint64(8)
-    b00 = (kb + o[0]) * e
-    b01 = (kb + o[1]) * e
-    b10 = (kb + o[2]) * e
-    b11 = (kb + o[3]) * e
-    h, us, il, ws, pr, _p5, _p6, _p7 = _bil8(sf, b00, b01, b10, b11, wt[0], wt[1], wt[2], wt[3])
-    return h, us, il, ws, pr
-
-
-@_njit_no_nrt  # see _HELPER
 def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
     if ``precip``) at the corners ``o`` of :func:`_corners` (weights ``wt``), linear
-    in time. ``sf`` is the packed (time, lat, lon, 8) array of :func:`_packed` (one
-    cache line a corner)."""
-    plane = np.uint64(ipar[1] * ipar[0])
-    # both records and all five fields, without a branch (as in _record3)
-    h, us, il, ws, pr = _surface_record(sf, k, plane, o, wt)
-    h1, us1, il1, ws1, pr1 = _surface_record(sf, min(k + 1, ipar[5] - 1), plane, o, wt)
+    in time. ``sf`` is the packed (lat, lon, nt, 8) array of :func:`_packed`: records
+    ``k`` and ``k + 1`` of a corner are 64 contiguous bytes, read as one vector
+    (:data:`_bil16`), without a branch (as in :func:`_records3`)."""
+    e = np.uint64(max(ipar[5], 2) * 8)
+    kb = np.uint64(k * 8)
+    h, us, il, ws, pr, _p5, _p6, _p7, h1, us1, il1, ws1, pr1, _q5, _q6, _q7 = _bil16(
+        sf, o[0] * e + kb, o[1] * e + kb, o[2] * e + kb, o[3] * e + kb, wt[0], wt[1], wt[2], wt[3])
     d = 1.0 - w
     h = d * h + w * h1
     us = d * us + w * us1
@@ -263,7 +257,7 @@ def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
     return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, p3)
 
 
-_NO_FIELD = np.zeros(8, np.float32)
+_NO_FIELD = np.zeros(16, np.float32)
 #: ``met3`` of the single-level kernel, which does not read it
 _NO_MET3 = (_NO_FIELD, _NO_FIELD, np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, 0.1]),
             False, False, False, np.zeros(6))
@@ -271,15 +265,30 @@ _PACKED: list[Any] = [None, None, None]  # the WindGrid last packed, and its two
 
 
 def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """The 3-D kernel's node-interleaved copies of a grid's fields: the wind and
-    vertical velocity as (time, lat, lon, nz, 4) (vx, vy, vz, w; w = 0 without it),
-    the boundary-layer fields as (time, lat, lon, 8) (:data:`SURFACE_FIELDS`, then
-    padding), both flattened. Made once per WindGrid (the last one is kept; the
+    """The 3-D kernel's node-interleaved copies of a grid's fields, flattened: the wind
+    and vertical velocity as (lat, lon, nz, nt, 4) (vx, vy, vz, w; w = 0 without it),
+    the boundary-layer fields as (lat, lon, nt, 8) (:data:`SURFACE_FIELDS`, then
+    padding); a single record is packed twice (``nt`` = 2; the kernel reads two). The
+    records of a node are side by side: the kernel reads records ``k`` and ``k + 1`` at
+    once (:func:`_records3`). Made once per WindGrid (the last one is kept; the
     reference is to the object, not its id, which a new grid could reuse)."""
     if _PACKED[0] is wind:
         return _PACKED[1], _PACKED[2]
-    # without boundary-layer fields pack_surface gives one node of zeros: _NO_FIELD
-    # the wind padded by one level: _record3 reads the level above the top one (weight 0)
-    wf = np.concatenate([pack_wind(wind).ravel(), np.zeros(4, np.float32)])
-    _PACKED[:] = [wind, wf, pack_surface(wind).ravel()]
+    nt, nz, _, nlat, nlon = wind.vec.shape
+    ntp = max(nt, 2)
+    v = np.zeros((nlat, nlon, nz, ntp, 4), np.float32)
+    for k in range(ntp):  # one record at a time: no full-size temporaries
+        v[:, :, :, k, :3] = wind.vec[min(k, nt - 1)].transpose(2, 3, 0, 1)
+        if wind.w is not None:
+            v[:, :, :, k, 3] = wind.w[min(k, nt - 1)].transpose(1, 2, 0)
+    # padded by one level: _records3 reads the level above the top one (weight 0)
+    wf = np.concatenate([v.ravel(), np.zeros(ntp * 4, np.float32)])
+    sf = _NO_FIELD
+    if wind.surface is not None:
+        nf = wind.surface.shape[1]
+        s = np.zeros((nlat, nlon, ntp, 8), np.float32)
+        for k in range(ntp):
+            s[:, :, k, :nf] = wind.surface[min(k, nt - 1)].transpose(1, 2, 0)
+        sf = s.ravel()
+    _PACKED[:] = [wind, wf, sf]
     return _PACKED[1], _PACKED[2]
