@@ -356,3 +356,54 @@ def test_bad_wind_grid_is_one_clear_error(change, message):
 def test_single_level_grid_is_not_three_d():
     assert not wind_grid(uniform_wind(1.0, 0.0, resolution_deg=5.0)).three_d
     assert _grid(1.0, 0.0, [10.0, 100.0]).three_d
+
+
+def test_locality_order_is_a_permutation_by_grid_tile():
+    """``_locality_order``: every particle once, ordered by their tile of the grid (rows
+    of tiles from the first latitude, then longitude, wrapped on a global grid), in index
+    order within a tile, particles no longer active last; on a regional grid the points
+    outside fall in the edge tiles."""
+    from plumecast.transport.kernels_numba import _locality_order
+
+    rng = np.random.default_rng(11)
+    n, tile = 5000, 4
+    for grid in (_met_3d(), _met_3d(region=(-40.0, 40.0, -30.0, 30.0))):
+        lon = rng.uniform(-200.0, 200.0, n)  # also beyond [-180, 180) and the regional edges
+        lat = rng.uniform(-89.0, 89.0, n)
+        status = np.where(rng.uniform(size=n) < 0.1, STATUS_EXITED, STATUS_ACTIVE).astype(np.int8)
+        order = _locality_order(lon, lat, status, grid.float_params, grid.int_params, tile)
+        assert np.array_equal(np.sort(order), np.arange(n))
+        fi = (lon - grid.lon0) / grid.dlon
+        if grid.global_lon:
+            fi = np.mod(fi, grid.nlon)
+        i = np.clip(fi.astype(np.int64), 0, grid.nlon - 1)
+        j = np.clip(((lat - grid.lat0) / grid.dlat).astype(np.int64), 0, grid.nlat - 1)
+        ntx = -(-grid.nlon // tile)
+        key = np.where(status == STATUS_ACTIVE, (j // tile) * ntx + i // tile, np.iinfo(np.int64).max)
+        assert np.array_equal(order, np.lexsort((np.arange(n), key)))
+
+
+def test_particles_in_grid_order_move_as_in_array_order(monkeypatch):
+    """The numba kernel takes the particles in the order of their place on the grid where
+    its wind is large (``LOCALITY_MIN_BYTES``): each particle moves exactly as in the
+    array's order (its random numbers are keyed by its index); only the order of the
+    blocks' sums differs."""
+    from plumecast.transport import kernels_numba
+
+    grid = _met_3d()
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, decay_rate_s=2e-5, seed=5, **DEPOSITION)
+    out = []
+    for min_bytes in (1 << 62, 0):
+        monkeypatch.setattr(kernels_numba, "LOCALITY_MIN_BYTES", min_bytes)
+        p = _release(3000, seed=4)
+        sampler = _sampler()
+        removed = np.zeros(2)
+        decayed = kernels_numba.advance(p, grid, physics, 0, 20, sampler, removed=removed)
+        out.append((p, sampler, removed, decayed))
+    (a, sa, ra, da), (b, sb, rb, db) = out
+    for name in ("lon", "lat", "z", "mass", "status"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_allclose(sb.acc, sa.acc, rtol=1e-12, atol=1e-12 * sa.acc.max())
+    np.testing.assert_allclose(sb.deposited, sa.deposited, rtol=1e-12, atol=1e-12 * sa.deposited.max())
+    np.testing.assert_allclose(rb, ra, rtol=1e-12)
+    np.testing.assert_allclose(db, da, rtol=1e-12)

@@ -22,14 +22,19 @@ that numba emits no wrap-around of negative indices, which had kept the normals'
 loop from being vectorised and added a compare and select to each of the 24 wind
 loads of a step (-> 37 ns). A polynomial atan2 was slower than libm's here and is
 not used; sorting the particles by grid cell did not help (the 0.8 MB float32 wind
-field of a 1 degree grid stays in L2).
+field of a 1 degree grid stays in L2). Larger winds do not stay in cache: where the
+kernel's wind exceeds ``LOCALITY_MIN_BYTES`` the particles are taken in the order of
+their tile of the grid (:func:`_locality_order`; the 3-D benchmark's step at 10^6
+particles 194-212 -> 149-157 ns on one thread, 122-132 -> 96-100 ns on two, side by side).
 
 Winds on levels, vertical velocity, a boundary layer from the met and deposition
 (the 3-D path of :mod:`kernels_numpy`) are a second specialisation of the same
 source (:func:`_make_advance`, a closure constant that numba's branch pruning uses,
 so the single-level kernel is unchanged, bit for bit). Its met is packed once per
-WindGrid node by node (:func:`kernels_numba_3d._packed`: a corner's wind, w on two adjacent levels in
-one cache line; the boundary-layer fields likewise), and the particle's pair of levels
+WindGrid node by node (:func:`kernels_numba_3d._packed`: a corner's wind and w of two
+consecutive records side by side on each level, and the two levels round a particle one
+after the other where the grid holds two records, as the streamed met does; the
+boundary-layer fields of two records in one cache line), and the particle's pair of levels
 comes from a lookup table (:meth:`WindGrid.level_params`). Its helpers are marked
 ``forceinline`` (see the _HELPER note in :mod:`kernels_numba_3d`): they used to be plain calls that LLVM left as calls
 (the assembly showed 13 calls a step, each passing a dozen arguments and the arrays'
