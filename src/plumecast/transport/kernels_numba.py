@@ -558,10 +558,13 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
 
 
 #: Grids whose wind (as the kernel reads it) is larger than this get the particles in the
-#: order of their place on the grid (:func:`_locality_order`); about a core's L2 cache.
-#: Below it the order does not matter: the single-level kernel's 0.8 MB wind of a 1 degree
-#: grid stays in cache, and sorting did not speed it up. [bytes]
-LOCALITY_MIN_BYTES = 1 << 20
+#: order of their place on the grid (:func:`_locality_order`, about 28 ms per 10^6
+#: particles and call). Measured side by side at 10^6 particles, one thread, 36 steps: the
+#: single-level kernel on a 1 degree grid with two records (1.6 MB) ran no faster in grid
+#: order (99-122 against 104-126 ns per step), on a 0.25 degree grid with two records
+#: (25 MB) 94-103 against 125-129 ns; the 3-D benchmark's 25 MB, see
+#: :func:`_locality_order`. [bytes]
+LOCALITY_MIN_BYTES = 4 << 20
 #: Side of the tiles of grid nodes that :func:`_locality_order` sorts by. [nodes]
 LOCALITY_TILE = 4
 _NO_ORDER = np.zeros(1, np.int64)
