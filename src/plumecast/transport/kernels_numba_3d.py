@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from plumecast.transport import boundary_layer as bl
 from plumecast.transport.kernels_numpy import StepPhysics
-from plumecast.transport.windgrid import WindGrid
+from plumecast.transport.windgrid import WindGrid, pack_surface, pack_wind
 
 # (_HELPER) The 3-D kernel's helpers are marked ``forceinline``: compiled once each and
 # inlined by LLVM (its ``alwaysinline``), not by numba's IR inliner (``inline="always"``),
@@ -274,21 +274,10 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     reference is to the object, not its id, which a new grid could reuse)."""
     if _PACKED[0] is wind:
         return _PACKED[1], _PACKED[2]
-    nt, nz, _, nlat, nlon = wind.vec.shape
-    ntp = max(nt, 2)
-    v = np.zeros((nlat, nlon, nz, ntp, 4), np.float32)
-    for k in range(ntp):  # one record at a time: no full-size temporaries
-        v[:, :, :, k, :3] = wind.vec[min(k, nt - 1)].transpose(2, 3, 0, 1)
-        if wind.w is not None:
-            v[:, :, :, k, 3] = wind.w[min(k, nt - 1)].transpose(1, 2, 0)
+    ntp = max(wind.vec.shape[0], 2)
     # padded by one level: _records3 reads the level above the top one (weight 0)
-    wf = np.concatenate([v.ravel(), np.zeros(ntp * 4, np.float32)])
-    sf = _NO_FIELD
-    if wind.surface is not None:
-        nf = wind.surface.shape[1]
-        s = np.zeros((nlat, nlon, ntp, 8), np.float32)
-        for k in range(ntp):
-            s[:, :, k, :nf] = wind.surface[min(k, nt - 1)].transpose(1, 2, 0)
-        sf = s.ravel()
+    wf = np.concatenate([pack_wind(wind, records_inner=True, min_records=2).ravel(), np.zeros(ntp * 4, np.float32)])
+    # without boundary-layer fields, one node of zeros (as _NO_FIELD)
+    sf = pack_surface(wind, records_inner=True, min_records=2).ravel()
     _PACKED[:] = [wind, wf, sf]
     return _PACKED[1], _PACKED[2]

@@ -244,26 +244,44 @@ def grid_geometry(ds: xr.Dataset, lon: NDArray[np.float64], lat: NDArray[np.floa
     }
 
 
-def pack_wind(wind: WindGrid) -> NDArray[np.float32]:
-    """The wind and ``w`` as (time, lat, lon, nz, 4) float32: (vx, vy, vz, w) per node
-    and level (w = 0 without it), the node-interleaved layout of the 3-D kernels (numba
-    and CUDA): a corner's wind and w on two adjacent levels are 32 contiguous bytes."""
+def pack_wind(wind: WindGrid, records_inner: bool = False, min_records: int = 1) -> NDArray[np.float32]:
+    """The wind and ``w`` as float32 (vx, vy, vz, w) per node, level and record (w = 0
+    without it), the node-interleaved layouts of the 3-D kernels:
+
+    * ``records_inner`` False (CUDA): (time, lat, lon, nz, 4), a corner's wind and w on
+      two adjacent levels in 32 contiguous bytes;
+    * ``records_inner`` True (numba): (lat, lon, nz, time, 4), a corner's records side by
+      side on each level (:func:`plumecast.transport.kernels_numba_3d._records3`).
+
+    At least ``min_records`` records: the last one is repeated to fill them."""
     nt, nz, _, nlat, nlon = wind.vec.shape
-    v = np.zeros((nt, nlat, nlon, nz, 4), np.float32)
-    for k in range(nt):  # one record at a time: no full-size temporaries
-        v[k, ..., :3] = wind.vec[k].transpose(2, 3, 0, 1)
+    ntp = max(nt, min_records)
+    if records_inner:
+        v = np.zeros((nlat, nlon, nz, ntp, 4), np.float32)
+        view = v.transpose(3, 0, 1, 2, 4)  # indexed (time, lat, lon, nz, 4) like the other
+    else:
+        v = view = np.zeros((ntp, nlat, nlon, nz, 4), np.float32)
+    for k in range(ntp):  # one record at a time: no full-size temporaries
+        view[k, ..., :3] = wind.vec[min(k, nt - 1)].transpose(2, 3, 0, 1)
         if wind.w is not None:
-            v[k, ..., 3] = wind.w[k].transpose(1, 2, 0)
+            view[k, ..., 3] = wind.w[min(k, nt - 1)].transpose(1, 2, 0)
     return v
 
 
-def pack_surface(wind: WindGrid) -> NDArray[np.float32]:
-    """The boundary-layer fields as (time, lat, lon, 8) float32 (the fields of
-    :data:`SURFACE_FIELDS`, then zeros); a dummy node without them."""
+def pack_surface(wind: WindGrid, records_inner: bool = False, min_records: int = 1) -> NDArray[np.float32]:
+    """The boundary-layer fields as float32, the fields of :data:`SURFACE_FIELDS`, then
+    zeros, 8 per node and record: (time, lat, lon, 8), or (lat, lon, time, 8) with
+    ``records_inner`` (a corner's records side by side); at least ``min_records``
+    records (the last one repeated). A dummy node of zeros without them."""
     if wind.surface is None:
-        return np.zeros((1, 1, 1, 8), np.float32)
+        return np.zeros((1, 1, min_records, 8) if records_inner else (min_records, 1, 1, 8), np.float32)
     nt, nf, nlat, nlon = wind.surface.shape
-    s = np.zeros((nt, nlat, nlon, 8), np.float32)
-    for k in range(nt):
-        s[k, ..., :nf] = wind.surface[k].transpose(1, 2, 0)
+    ntp = max(nt, min_records)
+    if records_inner:
+        s = np.zeros((nlat, nlon, ntp, 8), np.float32)
+        view = s.transpose(2, 0, 1, 3)
+    else:
+        s = view = np.zeros((ntp, nlat, nlon, 8), np.float32)
+    for k in range(ntp):
+        view[k, ..., :nf] = wind.surface[min(k, nt - 1)].transpose(1, 2, 0)
     return s
