@@ -293,8 +293,9 @@ def kz_profile(z: float, h: float, ustar: float, inv_l: float, wstar: float, reg
         var = 1.2 * wstar * wstar * _table(zeta, 0) + (1.8 - 1.4 * zeta) * ustar * ustar
         sw = math.sqrt(max(var, 0.0)) + SIGMA_W_FLOOR
         x = z * abs(inv_l)
-        ell = 0.1 * z / (0.55 - 0.38 * x) if x < 1.0 else 0.59 * z
-        ell = min(ell, h * _table(zeta, 1))
+        # both sides of |L| computed and one selected: a branch taken at random otherwise
+        ell = 0.1 * z / (0.55 - 0.38 * min(x, 1.0))
+        ell = min(ell if x < 1.0 else 0.59 * z, h * _table(zeta, 1))
     else:
         sw = SIGMA_W_FLOOR + 1.3 * ustar * max(1.0 - zeta, 0.0)
         ell = 0.1 * h * _table(zeta, 2)
@@ -414,17 +415,14 @@ def vertical_step(z, h, ustar, inv_l, wstar, kz_const, kz_free, dt, xi, base):  
     s = math.sqrt(s2)
     two_h = 2.0 * h
     for k in range(n):
-        x = z + s * (2.0 * uniform_scalar(base, FIRST_UNIFORM + 2 * k) - 1.0)
-        if x < 0.0:
-            x = -x
-        elif x > h:
-            x = two_h - x
-        x = min(max(x, 0.0), h)
-        # accept with probability min(1, 6 K dt_sub / s^2)
-        if uniform_scalar(base, FIRST_UNIFORM + 2 * k + 1) * s2 <= c6 * kz_profile(
+        # folded at 0 and h without a branch: x is in [-h, 2h] (s <= h, 0 <= z <= h)
+        x = abs(z + s * (2.0 * uniform_scalar(base, FIRST_UNIFORM + 2 * k) - 1.0))
+        x = min(max(min(x, two_h - x), 0.0), h)
+        # accept with probability min(1, 6 K dt_sub / s^2), as a select
+        accept = uniform_scalar(base, FIRST_UNIFORM + 2 * k + 1) * s2 <= c6 * kz_profile(
             0.5 * (z + x), h, ustar, inv_l, wstar, regime
-        ):
-            z = x
+        )
+        z = x if accept else z
     return _round_below(z, h)
 
 
