@@ -262,10 +262,17 @@ def run(
     per_out = scenario.steps_per_output
     turb = scenario.turbulence
     dry_v, scav_a, scav_b, deposition_notes = scenario.deposition_values()
+    r_c, rb_u, resistance_notes = scenario.dry_deposition_resistance()
+    deposition_notes = [*resistance_notes, *deposition_notes]
+    if r_c > 0.0 and winds.first_grid().surface is None:
+        raise ScenarioError("deposition.land_use: Wesely's resistance model needs the friction velocity and the "
+                            "Obukhov length from the met (ERA5 zust and sshf, GFS FRICV and SHTFL); "
+                            f"{scenario.met.path or 'the climatological mean winds'} has none: give "
+                            "deposition.dry_velocity_m_s instead")
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
                           decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed,
                           kz_free_m2_s=turb.kz_free_m2_s, dry_velocity_m_s=dry_v, scavenging_a_s=scav_a,
-                          scavenging_b=scav_b)
+                          scavenging_b=scav_b, surface_resistance_s_m=r_c, laminar_factor=rb_u)
     # [dry, wet] mass removed so far [kg]; the kernels add to it in place
     removed = np.zeros(2, np.float64)
     removal: dict[str, Any] = {"removed": removed} if physics.deposits else {}
@@ -437,7 +444,9 @@ def _deposition_line(physics: StepPhysics) -> str:
     """One line saying which deposition the run applied."""
     if not physics.deposits:
         return "deposition: none (no dry deposition velocity or scavenging given or known)"
-    return (f"deposition: dry velocity {physics.dry_velocity_m_s:g} m s-1 at the lowest level; wet scavenging "
+    dry = (f"dry velocity {physics.dry_velocity_m_s:g} m s-1 at the lowest level" if physics.surface_resistance_s_m == 0.0
+           else "dry velocity 1 / (r_a + r_b + r_c) of Wesely's resistance model")
+    return (f"deposition: {dry}; wet scavenging "
             f"Lambda = {physics.scavenging_a_s:g} s-1 x (P / mm h-1)^{physics.scavenging_b:g}")
 
 

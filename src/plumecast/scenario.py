@@ -298,6 +298,32 @@ class DepositionConfig(_Model):
     scavenging_b: float | None = Field(
         None, ge=0, le=MAX_SCAVENGING_B,
         description="below-cloud scavenging exponent b of Lambda = a P^b [-] (default: the agent's, else 0.62)")
+    land_use: str | None = Field(
+        None, description="Wesely (1989) land use of the ground (urban, agricultural, range, deciduous_forest, "
+        "coniferous_forest, mixed_forest, water, barren, wetland, mixed_agricultural_range, rocky_open_shrubs): "
+        "dry deposition by his resistance model from the met's u* and 1/L, for agents with the gas constants it "
+        "needs, where no dry_velocity_m_s is given")
+    season: str | None = Field(
+        None, description="Wesely season (midsummer, autumn, late_autumn, winter_snow, spring); default from the "
+        "start month and the release latitude")
+    solar_radiation_w_m2: float = Field(
+        0.0, ge=0, le=1400, description="solar radiation at the ground for the stomata [W m-2]; 0: night, stomata "
+        "closed (the larger surface resistance: less deposition)")
+    surface_temperature_c: float = Field(15.0, ge=-60, le=60, description="surface air temperature [degC]")
+
+    @field_validator("land_use", "season")
+    @classmethod
+    def _wesely_name(cls, value: str | None, info: Any) -> str | None:
+        from plumecast.transport import drydep
+
+        if value is None:
+            return None
+        names = drydep.LAND_USES if info.field_name == "land_use" else drydep.SEASONS
+        v = value.strip().lower().replace(" ", "_").replace("-", "_")
+        if v not in names:
+            raise ValueError(f"{value!r} is not a Wesely (1989) {info.field_name.replace('_', ' ')}; expected one "
+                             f"of {', '.join(names)}")
+        return v
 
     @model_validator(mode="before")
     @classmethod
@@ -563,15 +589,54 @@ class Scenario(_Model):
         vd = d.dry_velocity_m_s if d.dry_velocity_m_s is not None else a.dry_velocity_m_s
         sa = d.scavenging_a_s if d.scavenging_a_s is not None else a.scavenging_a_s
         sb = d.scavenging_b if d.scavenging_b is not None else a.scavenging_b
-        if vd is None:
-            notes.append(f"{a.name}: no verified dry deposition velocity; dry deposition is off "
-                         "(give deposition.dry_velocity_m_s to include it)")
+        if vd is None and self.dry_deposition_resistance()[0] == 0.0:
+            how = ("give deposition.land_use for Wesely's resistance model, or deposition.dry_velocity_m_s"
+                   if self._wesely_gas() is not None else "give deposition.dry_velocity_m_s")
+            notes.append(f"{a.name}: no verified dry deposition velocity; dry deposition is off ({how} to include it)")
         if sa is None:
             notes.append(f"{a.name}: no verified wet scavenging parameters; wet scavenging is off "
                          "(give deposition.scavenging_a_s to include it)")
         if sb is None:
             sb = DEFAULT_SCAVENGING_B if sa else 0.0
         return float(vd or 0.0), float(sa or 0.0), float(sb), notes
+
+    def _wesely_gas(self) -> Any:
+        from plumecast.transport import drydep
+
+        return drydep.gas_constants(self.agent.name)
+
+    def dry_deposition_resistance(self) -> tuple[float, float, list[str]]:
+        """The surface resistance r_c [s m-1] and ``u* r_b`` [-] of Wesely's (1989) resistance
+        model for this run's agent, land use and season (:mod:`plumecast.transport.drydep`),
+        with a line saying what was used; (0, 0, lines) where the model does not apply: a
+        ``dry_velocity_m_s`` is given, no ``land_use`` is, or the agent lacks the gas
+        constants (a line says so)."""
+        from plumecast.transport import drydep
+
+        d = self.deposition
+        if d.dry_velocity_m_s is not None or d.land_use is None:
+            return 0.0, 0.0, []
+        gas = self._wesely_gas()
+        if gas is None:
+            return 0.0, 0.0, [f"{self.agent.name}: no effective Henry's law constant and reactivity with a source; "
+                              "Wesely's resistance model cannot be used and dry deposition is off (give "
+                              "deposition.dry_velocity_m_s)"]
+        season, why = d.season, "as given"
+        if season is None:
+            lats = [r.lat for r in self.releases if isinstance(r, PointRelease)]
+            if not lats:
+                raise ScenarioError("deposition.season: give it (one of " + ", ".join(drydep.SEASONS) + "); "
+                                    "city releases have no one latitude to take it from")
+            season = drydep.season_for(self.start.month, lats[0])
+            why = f"from the start month {self.start.month} at latitude {lats[0]:.1f}"
+        rc = drydep.surface_resistance(gas, d.land_use, season, solar_w_m2=d.solar_radiation_w_m2,
+                                       surface_temperature_c=d.surface_temperature_c)
+        rb_u = drydep.laminar_factor(gas.diffusivity_ratio)
+        stomata = ("night, stomata closed" if d.solar_radiation_w_m2 == 0.0
+                   else f"{d.solar_radiation_w_m2:g} W m-2 at {d.surface_temperature_c:g} degC")
+        return rc, rb_u, [f"dry deposition of {self.agent.name}: Wesely (1989) resistance model, land use "
+                          f"{d.land_use}, season {season} ({why}), solar radiation {stomata}: surface resistance "
+                          f"{rc:.3g} s m-1, u* r_b {rb_u:.3g}; r_a from the met's u* and 1/L"]
 
     def replace(self, **changes: Any) -> Scenario:
         """A validated copy with some top-level keys changed (this one is unchanged).

@@ -202,6 +202,51 @@ def test_step_physics_of_the_run_is_the_scenarios():
     assert scenario_from_dict({**base, "deposition": False}).deposition_values() == (0.0, 0.0, 0.0, [])
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_resistance_model_of_dry_deposition_on_the_met(met_files, backend):
+    """deposition.land_use: v_d from the met's u* and 1/L and Wesely's r_c for ammonia;
+    the run deposits, says which land use, season and r_c it used, and the mass budget
+    closes. Water (ammonia is very soluble) takes up more than a town's pavements."""
+    from plumecast.transport import drydep
+
+    deposited = {}
+    for land in ("urban", "water"):
+        sc = scenario(met_files["era5"], backend=backend,
+                      deposition={"land_use": land, "scavenging_a_s": 1.0e-4})
+        r = run(sc)
+        rc = drydep.surface_resistance(drydep.gas_constants("ammonia"), land, "spring")
+        line = next(x for x in r.stats["met_provenance"] if "Wesely (1989) resistance model" in x)
+        assert f"land use {land}, season spring (from the start month 3 at latitude 45.0)" in line
+        assert f"surface resistance {rc:.3g} s m-1" in line
+        assert r.budget.deposited_dry > 0.0
+        assert abs(r.budget.residual) < 1e-9 * r.budget.released
+        deposited[land] = r.budget.deposited_dry
+    assert deposited["water"] > 1.2 * deposited["urban"]
+
+
+def test_resistance_model_needs_the_met_boundary_layer_and_the_gas_constants():
+    """Without u* and 1/L (the climatological mean winds) the run stops in one line;
+    an agent without Henry's law constant keeps dry deposition off and says why; a bad
+    land use names the choices; city releases need the season."""
+    base = {"start": "2026-07-01T00:00:00Z", "duration_h": 1, "backend": "numpy", "particles": 200,
+            "agent": "ammonia", "deposition": {"land_use": "range"},
+            "releases": [{"type": "point", "lat": 45, "lon": 5, "rate_kg_s": 1}],
+            "output": {"grid": {"resolution_deg": 2.0}}}
+    with pytest.raises(ScenarioError, match="friction velocity and the Obukhov length"):
+        run(scenario_from_dict(base))
+    phosgene = scenario_from_dict({**base, "agent": "phosgene"})
+    rc, _, notes = phosgene.dry_deposition_resistance()
+    assert rc == 0.0 and "phosgene: no effective Henry's law constant" in notes[0] and "cannot be used" in notes[0]
+    assert phosgene.deposition_values()[0] == 0.0
+    with pytest.raises(ScenarioError, match="'golf_course' is not a Wesely .*expected one of urban, agricultural"):
+        scenario_from_dict({**base, "deposition": {"land_use": "golf_course"}})
+    rc, rb_u, notes = scenario_from_dict({**base, "deposition": {"land_use": "range", "season": "Winter snow"}}
+                                         ).dry_deposition_resistance()
+    assert rc > 0.0 and rb_u > 0.0 and "season winter_snow (as given)" in notes[0]
+    explicit = scenario_from_dict({**base, "deposition": {"land_use": "range", "dry_velocity_m_s": 0.004}})
+    assert explicit.dry_deposition_resistance() == (0.0, 0.0, [])
+
+
 def test_plumecast_run_prints_the_met_provenance_and_the_deposition(met_files, tmp_path):
     """The command's summary says where the met came from and how much was deposited."""
     import yaml

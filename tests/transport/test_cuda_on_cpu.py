@@ -25,7 +25,15 @@ from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED
 from plumecast.transport.windgrid import wind_grid
 from tests.helpers import assert_matches_oracle
 from tests.transport.cuda_host import HostArrays, compiler
-from tests.transport.test_kernel_3d import DEPOSITION, Z_LEVELS, _grid, _met_3d, _release, _sampler
+from tests.transport.test_kernel_3d import (
+    DEPOSITION,
+    RESISTANCE,
+    Z_LEVELS,
+    _grid,
+    _met_3d,
+    _release,
+    _sampler,
+)
 
 pytestmark = pytest.mark.skipif(compiler() is None, reason="no C++ compiler to build the CUDA kernels for the CPU")
 
@@ -74,6 +82,8 @@ def _single_level_with_deposition():
 CASES_3D = {
     "met-boundary-layer-deposition": lambda: (_met_3d(), StepPhysics(dt_s=600.0, kh_m2_s=5e3, decay_rate_s=2e-5,
                                                                       seed=5, **DEPOSITION)),
+    "met-boundary-layer-resistance-model": lambda: (_met_3d(), StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6,
+                                                                           **RESISTANCE)),
     "levels-w-constant-kz": _levels_w_constant_kz,
     "one-level-deposition-only": _single_level_with_deposition,
 }

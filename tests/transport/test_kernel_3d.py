@@ -5,6 +5,7 @@ and the mass budget."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -275,6 +276,73 @@ def test_mass_budget_with_deposition_decay_and_exits(backend):
         deposited_total += removed
     assert np.count_nonzero(p.status == STATUS_EXITED) > 100
     np.testing.assert_allclose(sampler.deposited.sum(), deposited_total.sum(), rtol=1e-9)
+
+
+#: the resistance model of dry deposition instead of a constant velocity
+RESISTANCE = dict(kz_m2_s=30.0, kz_free_m2_s=0.5, surface_resistance_s_m=120.0, laminar_factor=6.5,
+                  scavenging_a_s=1e-4, scavenging_b=0.8)
+
+
+def test_numba_matches_numpy_with_the_resistance_model_of_dry_deposition():
+    """v_d from the met's u* and 1/L at each particle (boundary_layer.dry_velocity):
+    the same particles, removed masses and deposition grid from both CPU backends."""
+    grid = _met_3d()
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, **RESISTANCE)
+    assert physics.deposits
+    out = {}
+    for backend in CPU_BACKENDS:
+        p = _release(3000, seed=3)
+        p.z[:] = np.minimum(p.z, 40.0)  # near the ground, where dry deposition acts
+        sampler = _sampler()
+        removed = np.zeros(2)
+        decayed = get_kernel(backend)(p, grid, physics, 0, 24, sampler, removed=removed)
+        out[backend] = (p, sampler, removed, decayed)
+    a, _, ra, _ = out["numpy"]
+    assert np.all(ra > 0.0)
+    assert_matches_oracle(out["numpy"], out["numba"])
+    lost = 1.0 - a.mass / _release(3000, seed=3).mass
+    assert np.count_nonzero(lost > 1e-3) > 1000  # dry deposition reached most of them
+
+
+def test_dry_velocity_of_the_resistance_model():
+    """1 / (r_a + r_b + r_c) with r_a = (ln(z_r/z0) - psi_h(z_r/L) + psi_h(z0/L)) / (k u*):
+    by hand for neutral, stable and unstable air; the numba function and its NumPy twin
+    agree."""
+    from plumecast.transport import boundary_layer as bl
+
+    ustar, z0, rc, rb_u = 0.3, 0.1, 80.0, 6.0
+    neutral = 1.0 / (math.log(15.0 / 0.1) / (0.4 * 0.3) + 6.0 / 0.3 + 80.0)
+    assert bl.dry_velocity(ustar, 0.0, z0, rc, rb_u) == pytest.approx(neutral, rel=1e-12)
+    # stable, L = 50 m: psi_h = -5 z/L
+    stable = 1.0 / ((math.log(150.0) + 5.0 * (15.0 - 0.1) / 50.0) / (0.4 * 0.3) + 20.0 + 80.0)
+    assert bl.dry_velocity(ustar, 1.0 / 50.0, z0, rc, rb_u) == pytest.approx(stable, rel=1e-12)
+    # unstable, L = -20 m: psi_h = 2 ln((1 + sqrt(1 - 16 z/L)) / 2)
+    psi = [2.0 * math.log((1.0 + math.sqrt(1.0 + 16.0 * z / 20.0)) / 2.0) for z in (15.0, 0.1)]
+    unstable = 1.0 / ((math.log(150.0) - psi[0] + psi[1]) / (0.4 * 0.3) + 20.0 + 80.0)
+    assert bl.dry_velocity(ustar, -1.0 / 20.0, z0, rc, rb_u) == pytest.approx(unstable, rel=1e-12)
+    assert stable < neutral < unstable < 1.0 / (rb_u / ustar + rc)
+    us = np.linspace(0.01, 1.0, 7)[:, None] * np.ones((1, 9))
+    il = np.linspace(-0.2, 0.2, 9)[None, :] * np.ones((7, 1))
+    scalar = np.array([[bl.dry_velocity(u, i, 0.03, 300.0, 9.0) for u, i in zip(ru, ri, strict=True)]
+                       for ru, ri in zip(us, il, strict=True)])
+    np.testing.assert_allclose(bl.dry_velocity_array(us, il, 0.03, 300.0, 9.0), scalar, rtol=1e-14)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_resistance_model_column_decays_as_exp_vd_t_over_h(backend):
+    """A well-mixed neutral layer in still air with the resistance model: the column
+    keeps exp(-v_d t / h) of its mass after 24 h (within 3 %), v_d by hand."""
+    h, ustar, rc, rb_u = 500.0, 0.4, 400.0, 7.0
+    surface = np.array([h, ustar, 0.0, 0.0, 0.0]).reshape(1, 5, 1, 1)
+    grid = _grid(0.0, 0.0, [10.0, 1000.0], surface=surface, res=10.0, z0=0.1)
+    n = 40_000
+    p = _particles(np.zeros(n), 0.0, (np.arange(n) + 0.5) / n * h)
+    physics = StepPhysics(dt_s=600.0, kz_free_m2_s=0.1, seed=2, surface_resistance_s_m=rc, laminar_factor=rb_u)
+    removed = np.zeros(2)
+    get_kernel(backend)(p, grid, physics, 0, 144, removed=removed)
+    vd = 1.0 / (math.log(15.0 / 0.1) / (0.4 * ustar) + rb_u / ustar + rc)
+    assert p.mass.mean() == pytest.approx(math.exp(-vd * 86400.0 / h), rel=0.03)
+    assert removed[0] + p.mass.sum() == pytest.approx(n, rel=1e-10) and removed[1] == 0.0
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)

@@ -61,7 +61,10 @@ Removal
     Dry deposition removes mass from particles in a layer of depth ``z_d`` above the
     ground (FLEXPART: particles below ``2 h_ref`` with ``h_ref = 15 m``; Stohl et al.
     2005); the loss is scaled so that a well-mixed boundary layer of depth
-    ``h`` loses ``1 - exp(-v_d dt / h)`` of its mass per step exactly. Wet scavenging
+    ``h`` loses ``1 - exp(-v_d dt / h)`` of its mass per step exactly. ``v_d`` is the
+    scenario's, or that of Wesely's (1989) resistance model at the particle,
+    ``1 / (r_a + r_b + r_c)`` (:func:`dry_velocity`; ``r_c`` and ``r_b`` of the agent from
+    :mod:`plumecast.transport.drydep`). Wet scavenging
     below cloud, ``Lambda = A P^B`` (FLEXPART's gas scheme, Pisso et al. 2019, GMD 12,
     4955, doi:10.5194/gmd-12-4955-2019, with ``P`` in mm/h), acts on particles in the
     rain column, taken to reach from the ground to ``max(h, 3 km)``: HYSPLIT removes
@@ -111,12 +114,18 @@ FIRST_UNIFORM = 5
 DRY_DEPOSITION_LAYER_M = 30.0
 #: Assumed top of the rain column when the met has no cloud fields. [m]
 WET_COLUMN_TOP_M = 3000.0
+#: Reference height of the aerodynamic resistance of dry deposition (FLEXPART's
+#: ``h_ref``, half the deposition layer; Stohl et al. 2005). [m]
+DRY_REFERENCE_HEIGHT_M = 15.0
+#: von Karman constant of the aerodynamic and quasi-laminar resistances (FLEXPART par_mod.f90
+#: ``karman``). [-]
+VON_KARMAN = 0.4
 
 #: Below-cloud scavenging of gases, ``Lambda = A P^B`` [s-1] with ``P`` in mm/h:
 #: ``(A [s-1], B)`` from FLEXPART's species table (``options/SPECIES/SPECIES.overview``
 #: of FLEXPART 10.4; Pisso et al. 2019, GMD 12, 4955, doi:10.5194/gmd-12-4955-2019).
-#: No dry deposition velocities are given: FLEXPART computes them with a resistance
-#: model, and no per-agent constants with a source were at hand.
+#: Dry deposition velocities come from a resistance model (:func:`dry_velocity`,
+#: :mod:`plumecast.transport.drydep`), as in FLEXPART, or from the scenario.
 GAS_BELOW_CLOUD_SCAVENGING: Mapping[str, tuple[float, float]] = MappingProxyType({
     "HNO3": (5.0e-5, 0.62),
     "NH3": (9.9e-5, 0.62),
@@ -437,6 +446,39 @@ def _dry_layer(h: float, vd: float, dt: float) -> float:
 
 
 @numba.njit(inline="always")
+def _psi_h(zeta: float) -> float:
+    """Integrated stability function of heat (Businger-Dyer: Dyer 1974, Boundary-Layer
+    Meteorol. 7, 363, doi:10.1007/BF00240838): ``-5 zeta`` stable, ``2 ln((1 + sqrt(1 -
+    16 zeta)) / 2)`` unstable."""
+    if zeta >= 0.0:
+        return -5.0 * zeta
+    return 2.0 * math.log(0.5 * (1.0 + math.sqrt(1.0 - 16.0 * zeta)))
+
+
+@numba.njit(inline="always")
+def dry_velocity(ustar: float, inv_l: float, z0: float, rc: float, rb_u: float) -> float:
+    """Dry deposition velocity of the resistance model, ``1 / (r_a + r_b + r_c)``. [m s-1]
+
+    Parameters
+    ----------
+    ustar : friction velocity (at least USTAR_MIN). [m s-1]
+    inv_l : 1 / Obukhov length. [m-1]
+    z0 : roughness length (at most half the reference height). [m]
+    rc : surface resistance (:func:`plumecast.transport.drydep.surface_resistance`). [s m-1]
+    rb_u : ``u* r_b`` of the gas (:func:`plumecast.transport.drydep.laminar_factor`). [-]
+
+    ``r_a = (ln(z_r / z0) - psi_h(z_r / L) + psi_h(z0 / L)) / (k u*)`` at the reference
+    height ``z_r`` = DRY_REFERENCE_HEIGHT_M (Seinfeld & Pandis 2016, Atmospheric
+    Chemistry and Physics, 3rd ed., eq. 19.13; FLEXPART's ``getra``), ``r_b = rb_u / u*``.
+    """
+    u = max(ustar, USTAR_MIN)
+    zr = DRY_REFERENCE_HEIGHT_M
+    z0c = min(z0, 0.5 * zr)
+    ra = (math.log(zr / z0c) - _psi_h(zr * inv_l) + _psi_h(z0c * inv_l)) / (VON_KARMAN * u)
+    return 1.0 / (max(ra, 0.0) + rb_u / u + rc)
+
+
+@numba.njit(inline="always")
 def removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt):  # type: ignore[no-untyped-def]
     """Mass multipliers ``(f_dry, f_wet)`` of a particle for one step.
 
@@ -617,6 +659,21 @@ def _boundary_layer_array(z, h, ustar, inv_l, wstar, dt, base):  # type: ignore[
             z = np.where(accept, x, z)
         out[walk] = z
     return _round_below_array(out, h)
+
+
+def dry_velocity_array(ustar: ArrayLike, inv_l: ArrayLike, z0: float, rc: float, rb_u: float) -> NDArray[np.float64]:
+    """:func:`dry_velocity` of arrays (the same arithmetic). [m s-1]"""
+    ustar, inv_l = _broadcast(ustar, inv_l)
+    u = np.maximum(ustar, USTAR_MIN)
+    zr = DRY_REFERENCE_HEIGHT_M
+    z0c = min(z0, 0.5 * zr)
+
+    def psi(zeta: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.where(zeta >= 0.0, -5.0 * zeta,
+                        2.0 * np.log(0.5 * (1.0 + np.sqrt(1.0 - 16.0 * np.minimum(zeta, 0.0)))))
+
+    ra = (math.log(zr / z0c) - psi(zr * inv_l) + psi(z0c * inv_l)) / (VON_KARMAN * u)
+    return 1.0 / (np.maximum(ra, 0.0) + rb_u / u + rc)
 
 
 def removal_factors_array(

@@ -642,6 +642,7 @@ class CudaBackend:
                 k0, w0, km, wm, *steps,
                 np.int32(wind.w is not None), np.int32(wind.surface is not None), np.int32(physics.deposits),
                 np.float64(physics.kz_free_m2_s), np.float64(physics.dry_velocity_m_s),
+                np.float64(physics.surface_resistance_s_m), np.float64(physics.laminar_factor),
                 np.float64(physics.scavenging_a_s), np.float64(physics.scavenging_b), tab,
                 *sample, np.int32(dep is not None), cp.zeros(1, cp.float64) if dep is None else dep, sums,
                 np.int64(n),

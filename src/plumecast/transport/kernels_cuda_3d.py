@@ -36,7 +36,7 @@ from plumecast.transport.windgrid import WindGrid
 _BL_CONSTANTS = ("SIGMA_W_FLOOR", "T_LW_MIN_S", "USTAR_MIN", "NEUTRAL", "UNSTABLE", "STABLE", "WELL_MIXED_RATIO",
                  "SUBSTEP_RATIO", "MAX_SUBSTEPS", "FIRST_UNIFORM", "DRY_DEPOSITION_LAYER_M", "WET_COLUMN_TOP_M",
                  "TABLE_N", "TABLE_EXACT_BELOW", "F_UNSTABLE_MAX", "G_STABLE_MAX", "Y_NEUTRAL_PEAK",
-                 "_E_NEUTRAL_PEAK", "_TWO_THIRDS")
+                 "_E_NEUTRAL_PEAK", "_TWO_THIRDS", "DRY_REFERENCE_HEIGHT_M", "VON_KARMAN")
 
 _SOURCE_3D = r"""
 /* ---------------- 3-D physics (float64): see kernels_cuda_3d ---------------- */
@@ -121,6 +121,8 @@ __device__ __forceinline__ void surface(const float4* __restrict__ sf, const Gri
 #define BL_FLOOR @SIGMA_W_FLOOR@
 #define BL_TLW_MIN @T_LW_MIN_S@
 #define BL_USTAR_MIN @USTAR_MIN@
+#define BL_DRY_REF @DRY_REFERENCE_HEIGHT_M@
+#define BL_KARMAN @VON_KARMAN@
 #define BL_NEUTRAL @NEUTRAL@
 #define BL_UNSTABLE @UNSTABLE@
 #define BL_STABLE @STABLE@
@@ -255,6 +257,17 @@ __device__ double bl_vertical_step(const double* __restrict__ tab, double z, dou
     return bl_round_below(z, h);
 }
 
+/* dry_velocity: the resistance model's 1 / (r_a + r_b + r_c) */
+__device__ __forceinline__ double bl_psi_h(double zeta) {
+    if (zeta >= 0.0) return -5.0 * zeta;
+    return 2.0 * log(0.5 * (1.0 + sqrt(1.0 - 16.0 * zeta)));
+}
+__device__ __forceinline__ double bl_dry_velocity(double ustar, double inv_l, double z0, double rc, double rb_u) {
+    double u = fmax(ustar, BL_USTAR_MIN), zr = BL_DRY_REF, z0c = fmin(z0, 0.5 * zr);
+    double ra = (log(zr / z0c) - bl_psi_h(zr * inv_l) + bl_psi_h(z0c * inv_l)) / (BL_KARMAN * u);
+    return 1.0 / (fmax(ra, 0.0) + rb_u / u + rc);
+}
+
 /* removal_factors: (f_dry, f_wet) */
 __device__ __forceinline__ void bl_removal(double z, double h, double vd, double pr, double sa, double sb,
                                            double dt, double* fd, double* fw) {
@@ -301,7 +314,8 @@ extern "C" __global__ void advance3d_f64(
     PARTICLE_ARGS, const float4* __restrict__ wv, const float4* __restrict__ sf, GRID_ARGS,
     int nz, const double* __restrict__ zm, const double* __restrict__ zinv, const int* __restrict__ ztab, int ntab,
     double zp0, double zp1, double zp2, STEP_ARGS,
-    int has_w, int has_sfc, int deposits, double kz_free, double vd, double scav_a, double scav_b,
+    int has_w, int has_sfc, int deposits, double kz_free, double vd, double rc, double rb_u, double scav_a,
+    double scav_b,
     const double* __restrict__ tab, SAMPLE_ARGS, int do_dep, double* __restrict__ dep, double* __restrict__ sums,
     long long n) {
     THREAD_AND_GRID
@@ -349,7 +363,10 @@ extern "C" __global__ void advance3d_f64(
             }
             zn = (double)(float)zn;
             double fd = 1.0, fw = 1.0;
-            if (deposits) bl_removal(zn, met[0], vd, met[4], scav_a, scav_b, dt, &fd, &fw);
+            if (deposits) {
+                double vdn = rc > 0.0 && has_sfc ? bl_dry_velocity(met[1], met[2], zp2, rc, rb_u) : vd;
+                bl_removal(zn, met[0], vdn, met[4], scav_a, scav_b, dt, &fd, &fw);
+            }
             double nx, ny, nz_, lon_n, lat_n;
             end_point(lo, la, px, py, pz, dx, dy, dz, &nx, &ny, &nz_, &lon_n, &lat_n);
             if (!(ok1 && ok2 && inside(g, lon_n, lat_n))) { exited = true; break; }

@@ -73,6 +73,7 @@ from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numba_3d import (
     _NO_MET3,
     _corners,
+    _dry_velocity,
     _interp3,
     _level,
     _met3_args,
@@ -233,7 +234,8 @@ def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, i
             z = min(max(z, 0.0), h)
             z = float(np.float32(z))  # the state is float32, as in the oracle
     if three_d:
-        # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity)
+        # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, surface resistance
+        # and u* r_b of the resistance model)
         if has_w:
             z = z + vw * p3[2]  # vertical advection, reflected at the ground
             if z < 0.0:
@@ -249,7 +251,10 @@ def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, i
             z = min(max(z, 0.0), h)
         z = float(np.float32(z))
         if deposit:
-            fd, fw = _removal_factors(z, hs, p3[5], pr, p3[3], p3[4], p3[2])
+            vd = p3[5]
+            if p3[6] > 0.0 and has_sfc:  # the resistance model, from the met's u* and 1/L
+                vd = _dry_velocity(us, il, zpar[2], p3[6], p3[7])
+            fd, fw = _removal_factors(z, hs, vd, pr, p3[3], p3[4], p3[2])
     nx = px + dx
     ny = py + dy
     nz = pz + dz

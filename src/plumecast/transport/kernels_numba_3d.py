@@ -246,6 +246,12 @@ def _removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt):  # type: ignore
     return bl.removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt)
 
 
+@numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
+def _dry_velocity(ustar, inv_l, z0, rc, rb_u):  # type: ignore[no-untyped-def]
+    """:func:`plumecast.transport.boundary_layer.dry_velocity` (see _HELPER)."""
+    return bl.dry_velocity(ustar, inv_l, z0, rc, rb_u)
+
+
 def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
     """The 3-D met and physics of :func:`_step` (``met3``): the packed wind and
     surface fields (:func:`_packed`), the level lookup, flags and constants."""
@@ -253,14 +259,15 @@ def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
     wf, sf = _packed(wind)
     # an array, not a tuple: numba's parfor lowering refuses a tuple of floats
     p3 = np.array([physics.kz_m2_s, physics.kz_free_m2_s, physics.dt_s, physics.scavenging_a_s,
-                   physics.scavenging_b, physics.dry_velocity_m_s], np.float64)
+                   physics.scavenging_b, physics.dry_velocity_m_s, physics.surface_resistance_s_m,
+                   physics.laminar_factor], np.float64)
     return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, p3)
 
 
 _NO_FIELD = np.zeros(16, np.float32)
 #: ``met3`` of the single-level kernel, which does not read it
 _NO_MET3 = (_NO_FIELD, _NO_FIELD, np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, 0.1]),
-            False, False, False, np.zeros(6))
+            False, False, False, np.zeros(8))
 _PACKED: list[Any] = [None, None, None]  # the WindGrid last packed, and its two arrays
 
 

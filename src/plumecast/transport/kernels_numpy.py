@@ -104,11 +104,17 @@ class StepPhysics:
     #: wet scavenging coefficient Lambda = a P^b [s-1] (P in mm h-1): a [s-1] and b
     scavenging_a_s: float = 0.0
     scavenging_b: float = 0.0
+    #: dry deposition by the resistance model (instead of ``dry_velocity_m_s``) where
+    #: this surface resistance r_c is positive, with the gas's ``u* r_b``; it needs the
+    #: met's u* and 1/L (:func:`plumecast.transport.boundary_layer.dry_velocity`,
+    #: :mod:`plumecast.transport.drydep`) [s m-1], [-]
+    surface_resistance_s_m: float = 0.0
+    laminar_factor: float = 0.0
 
     @property
     def deposits(self) -> bool:
         """Dry deposition or wet scavenging is on."""
-        return self.dry_velocity_m_s > 0.0 or self.scavenging_a_s > 0.0
+        return self.dry_velocity_m_s > 0.0 or self.scavenging_a_s > 0.0 or self.surface_resistance_s_m > 0.0
 
 
 @dataclass
@@ -453,8 +459,12 @@ def advance(
         mn = m * decay_factor
         decayed += float(np.sum(np.where(ok, m - mn, 0.0)))
         if physics.deposits:
+            vd: Any = physics.dry_velocity_m_s
+            if physics.surface_resistance_s_m > 0.0 and has_sfc:
+                vd = bl.dry_velocity_array(sfc[1], sfc[2], wind.roughness_length_m, physics.surface_resistance_s_m,
+                                           physics.laminar_factor)
             f_dry, f_wet = bl.removal_factors_array(
-                z, sfc[0] if has_sfc else np.full(z.shape, h), physics.dry_velocity_m_s,
+                z, sfc[0] if has_sfc else np.full(z.shape, h), vd,
                 sfc[4] if has_sfc else np.zeros(z.shape), physics.scavenging_a_s, physics.scavenging_b, dt)
             md = mn * f_dry
             mw = md * f_wet
