@@ -194,19 +194,29 @@ def test_termination_by_tags_equals_a_direct_rerun():
     assert born.max() * sc.time_step_s < 3600.0
 
 
-def test_numba_kernel_sampling_matches_the_numpy_reference():
+@pytest.mark.parametrize("deposition", [None, {"dry_velocity_m_s": 0.01}], ids=["single-level", "3-D kernel"])
+def test_numba_kernel_sampling_matches_the_numpy_reference(deposition):
+    # with deposition on, the numba backend runs its 3-D kernel (a batch of particles
+    # stage by stage) and samples the receptors there
     sc = _scenario(duration_h=2, particles=4000)
+    if deposition is not None:
+        sc = sc.replace(deposition=deposition)
     ref = run(sc)  # numpy backend: receptors sampled on the host after every step
     fast = run(sc.replace(backend="numba"))  # sampled inside the compiled kernel
+    if deposition is not None:
+        assert ref.budget.deposited_dry > 0.0
     np.testing.assert_allclose(fast.exposure.conc, ref.exposure.conc, rtol=1e-9, atol=1e-300)
     assert np.count_nonzero(ref.exposure.conc) > 0
 
 
-@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("backend", ["numpy", "numba", "numba-3d"])
 def test_gridded_emission_tags_add_up_and_equal_a_rerun(backend):
-    sc = _scenario(duration_h=2, particles=3000, backend=backend,
+    # "numba-3d": deposition on, so numba runs its 3-D kernel (a batch stage by stage)
+    sc = _scenario(duration_h=2, particles=3000, backend=backend.removesuffix("-3d"),
                    releases=[{"type": "point", "name": "tank", "lat": LAT0, "lon": LON0, "height_m": 2.0,
                               "rate_kg_s": 20.0}])
+    if backend.endswith("-3d"):
+        sc = sc.replace(deposition={"dry_velocity_m_s": 0.01})
     full = run(sc, grid_tags_h=[1.0], particle_mass_kg=20.0)
     by_tag = full.concentration_by_tag
     assert by_tag is not None and by_tag.sizes["tag"] == 2
