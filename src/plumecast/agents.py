@@ -201,6 +201,11 @@ class Agent(BaseModel):
         mm h-1 [s-1, -] (the form of FLEXPART's gas scavenging; Stohl et al. 2005,
         Atmos. Chem. Phys. 5:2461, doi:10.5194/acp-5-2461-2005). ``None``: no
         verified value (no wet scavenging unless the scenario gives one).
+    henry_m_atm, reactivity_f0, diffusivity_ratio : float, optional
+        The gas's constants in Wesely's (1989) surface-resistance model of dry
+        deposition (:mod:`plumecast.transport.drydep`): effective Henry's law constant
+        ``H*`` [M atm-1], reactivity ``f0`` (0 to 1) [-] and ``D_H2O / D_gas`` [-]; all
+        three or none. ``None``: no verified values (no resistance model).
     deposition_source : str
         Where the deposition values come from.
     description : str
@@ -223,10 +228,21 @@ class Agent(BaseModel):
     dry_velocity_m_s: float | None = Field(default=None, ge=0, le=MAX_DRY_VELOCITY_M_S)
     scavenging_a_s: float | None = Field(default=None, ge=0, le=MAX_SCAVENGING_A_S)
     scavenging_b: float | None = Field(default=None, ge=0, le=MAX_SCAVENGING_B)
+    henry_m_atm: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    reactivity_f0: float | None = Field(default=None, ge=0, le=1)
+    diffusivity_ratio: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     deposition_source: str = ""
     description: str = ""
     cas: str = ""
     formula: str = ""
+
+    @model_validator(mode="after")
+    def _wesely_all_or_none(self) -> Agent:
+        given = [k for k in ("henry_m_atm", "reactivity_f0", "diffusivity_ratio") if getattr(self, k) is not None]
+        if given and len(given) < 3:
+            raise ValueError(f"{', '.join(given)} given without the rest: Wesely's resistance model needs "
+                             "henry_m_atm, reactivity_f0 and diffusivity_ratio together")
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -506,6 +522,9 @@ def _deposition_rows() -> dict[str, dict[str, Any]]:
                 "dry_velocity_m_s": _opt_float(row, "dry_velocity_m_s"),
                 "scavenging_a_s": _opt_float(row, "scavenging_a_s"),
                 "scavenging_b": _opt_float(row, "scavenging_b"),
+                "henry_m_atm": _opt_float(row, "henry_m_atm"),
+                "reactivity_f0": _opt_float(row, "f0"),
+                "diffusivity_ratio": _opt_float(row, "diffusivity_ratio"),
                 "deposition_source": row["source"].strip(),
             }
             for row in rows

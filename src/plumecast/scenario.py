@@ -603,7 +603,7 @@ class Scenario(_Model):
     def _wesely_gas(self) -> Any:
         from plumecast.transport import drydep
 
-        return drydep.gas_constants(self.agent.name)
+        return drydep.gas_of(self.agent)
 
     def dry_deposition_resistance(self) -> tuple[float, float, list[str]]:
         """The surface resistance r_c [s m-1] and ``u* r_b`` [-] of Wesely's (1989) resistance
@@ -620,7 +620,8 @@ class Scenario(_Model):
         if gas is None:
             return 0.0, 0.0, [f"{self.agent.name}: no effective Henry's law constant and reactivity with a source; "
                               "Wesely's resistance model cannot be used and dry deposition is off (give "
-                              "deposition.dry_velocity_m_s)"]
+                              "deposition.dry_velocity_m_s, or define the agent inline with henry_m_atm, "
+                              "reactivity_f0 and diffusivity_ratio)"]
         season, why = d.season, "as given"
         if season is None:
             lats = [r.lat for r in self.releases if isinstance(r, PointRelease)]

@@ -73,17 +73,14 @@ Land use and season
 
 from __future__ import annotations
 
-import csv
-import functools
-import io
 import math
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.errors import DataFileError
+from plumecast.agents import Agent, get_agent
+from plumecast.errors import ScenarioError
 from plumecast.transport import boundary_layer as bl
 
 __all__ = [
@@ -261,9 +258,6 @@ for _table in (R_I, R_LU, R_AC, R_GSS, R_GSO, R_CLS, R_CLO):
     _table.setflags(write=False)
 del _table
 
-_DEPOSITION_PACKAGE = "plumecast"
-_DEPOSITION_FILE = "data/agents/deposition.csv"
-_GAS_COLUMNS = ("henry_m_atm", "f0", "diffusivity_ratio")
 
 
 # --- gas constants -------------------------------------------------------------
@@ -303,50 +297,25 @@ class WeselyGas:
             )
 
 
-@functools.lru_cache(maxsize=1)
-def _gas_table() -> dict[str, WeselyGas | None]:
-    """Wesely constants of the shipped agents by lower-case name (``None``: none)."""
-    path = resources.files(_DEPOSITION_PACKAGE).joinpath(_DEPOSITION_FILE)
-    try:
-        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
-        table: dict[str, WeselyGas | None] = {}
-        for row in rows:
-            cells = [(row[key] or "").strip() for key in _GAS_COLUMNS]
-            name = row["agent"].strip().lower()
-            if not any(cells):
-                table[name] = None
-            elif all(cells):
-                table[name] = WeselyGas(*(float(cell) for cell in cells))
-            else:
-                raise ValueError(
-                    f"agent {name!r} has only some of {', '.join(_GAS_COLUMNS)}: "
-                    "give all three or none"
-                )
-        return table
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataFileError(f"{path}: Wesely gas constants are unreadable: {exc}") from exc
+def gas_of(agent: Agent) -> WeselyGas | None:
+    """The Wesely (1989) constants an agent carries (``henry_m_atm``, ``reactivity_f0``,
+    ``diffusivity_ratio``: the shipped ones from ``data/agents/deposition.csv``, an
+    inline agent's as given); ``None`` where it has none."""
+    if agent.henry_m_atm is None or agent.reactivity_f0 is None or agent.diffusivity_ratio is None:
+        return None
+    return WeselyGas(agent.henry_m_atm, agent.reactivity_f0, agent.diffusivity_ratio)
 
 
 def gas_constants(agent_name: str) -> WeselyGas | None:
-    """Wesely (1989) constants of a shipped agent, from ``data/agents/deposition.csv``.
-
-    Parameters
-    ----------
-    agent_name : str
-        Agent name as in ``agents.csv`` (case and surrounding blanks ignored).
-
-    Returns
-    -------
-    WeselyGas or None
-        ``None`` where the table has no verified constants for the agent, and for an
-        agent not in the table (a user-defined agent): no resistance model then.
-
-    Raises
-    ------
-    DataFileError
-        The shipped table is unreadable or a row has only some of the three values.
-    """
-    return _gas_table().get(agent_name.strip().lower())
+    """Wesely (1989) constants of a shipped agent (:func:`gas_of` of
+    :func:`plumecast.agents.get_agent`; case and surrounding blanks ignored); ``None``
+    where the table has no verified constants for it, or no such agent (a user-defined
+    one: see :func:`gas_of`)."""
+    try:
+        agent = get_agent(agent_name)
+    except ScenarioError:
+        return None
+    return gas_of(agent)
 
 
 # --- resistances -----------------------------------------------------------------
