@@ -33,6 +33,8 @@ from tests.transport.test_kernel_3d import (
     _met_3d,
     _release,
     _sampler,
+    _so2_terms,
+    _with_stomata,
 )
 
 pytestmark = pytest.mark.skipif(compiler() is None, reason="no C++ compiler to build the CUDA kernels for the CPU")
@@ -84,6 +86,9 @@ CASES_3D = {
                                                                       seed=5, **DEPOSITION)),
     "met-boundary-layer-resistance-model": lambda: (_met_3d(), StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6,
                                                                            **RESISTANCE)),
+    "met-boundary-layer-resistance-model-met-stomata": lambda: (
+        _with_stomata(_met_3d()), StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_so2_terms(),
+                                              **RESISTANCE)),
     "levels-w-constant-kz": _levels_w_constant_kz,
     "one-level-deposition-only": _single_level_with_deposition,
 }

@@ -283,6 +283,74 @@ RESISTANCE = dict(kz_m2_s=30.0, kz_free_m2_s=0.5, surface_resistance_s_m=120.0, 
                   scavenging_a_s=1e-4, scavenging_b=0.8)
 
 
+def _with_stomata(grid):
+    """``grid`` with a solar irradiance (day on one side of the globe, night on the
+    other, turning from record to record) and a surface temperature (-10 to 35 degC)."""
+    nt = grid.vec.shape[0]
+    lon = grid.lon0 + grid.dlon * np.arange(grid.nlon)
+    lat = grid.lat0 + grid.dlat * np.arange(grid.nlat)
+    st = np.empty((nt, 2, grid.nlat, grid.nlon), np.float32)
+    for k in range(nt):
+        sun = np.cos(np.deg2rad(lon - 90.0 * k))[None, :] * np.cos(np.deg2rad(lat))[:, None]
+        st[k, 0] = np.maximum(900.0 * sun, 0.0)
+        st[k, 1] = 35.0 * np.cos(np.deg2rad(lat))[:, None] - 10.0 + 5.0 * sun
+    return dataclasses.replace(grid, stomata=st)
+
+
+def _so2_terms(land_use="agricultural", season="midsummer"):
+    from plumecast.transport import drydep
+
+    return drydep.resistance_terms(drydep.gas_constants("sulfur dioxide"), land_use, season)
+
+
+def test_surface_resistance_from_the_met_is_the_hosts():
+    """The kernels' r_c at a radiation and temperature (boundary_layer.surface_resistance_met
+    and its NumPy twin) is drydep.surface_resistance's, exactly."""
+    from plumecast.transport import boundary_layer as bl
+    from plumecast.transport import drydep
+
+    gas = drydep.gas_constants("sulfur dioxide")
+    g = np.array([0.0, 0.0, 50.0, 400.0, 900.0, 900.0, 300.0])
+    t = np.array([15.0, -5.0, 2.0, 25.0, 39.5, 45.0, 0.0])
+    for land in drydep.LAND_USES:
+        terms = drydep.resistance_terms(gas, land, "midsummer")
+        host = [drydep.surface_resistance(gas, land, "midsummer", gi, ti) for gi, ti in zip(g, t, strict=True)]
+        scalar = [bl.surface_resistance_met(gi, ti, *terms) for gi, ti in zip(g, t, strict=True)]
+        assert scalar == host
+        np.testing.assert_allclose(bl.surface_resistance_met_array(g, t, *terms), host, rtol=1e-14)
+    day, night = (drydep.surface_resistance(gas, "agricultural", "midsummer", gi, 20.0) for gi in (600.0, 0.0))
+    assert day < 0.5 * night  # the stomata open by day
+
+
+def test_numba_matches_numpy_with_the_met_radiation_for_the_stomata():
+    """r_c from the met's solar irradiance and temperature at each particle: both CPU
+    backends agree, and SO2 deposits more under the sun (open stomata) than at night."""
+    grid = _with_stomata(_met_3d())
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_so2_terms(),
+                          **{**RESISTANCE, "laminar_factor": 8.6})
+    out = {}
+    for backend in CPU_BACKENDS:
+        p = _release(3000, seed=3, lat=(-50.0, 50.0))
+        p.z[:] = np.minimum(p.z, 40.0)
+        p.birth_step[:] = 0
+        sampler = _sampler()
+        removed = np.zeros(2)
+        decayed = get_kernel(backend)(p, grid, physics, 0, 12, sampler, removed=removed)
+        out[backend] = (p, sampler, removed, decayed)
+    assert_matches_oracle(out["numpy"], out["numba"])
+    # the same particles under a sun everywhere and a night everywhere (20 degC)
+    dry = []
+    for sun in (600.0, 0.0):
+        st = np.zeros_like(grid.stomata)
+        st[:, 0], st[:, 1] = sun, 20.0
+        p = _release(3000, seed=3, lat=(-50.0, 50.0))
+        p.z[:] = np.minimum(p.z, 40.0)
+        removed = np.zeros(2)
+        get_kernel("numba")(p, dataclasses.replace(grid, stomata=st), physics, 0, 12, removed=removed)
+        dry.append(removed[0])
+    assert dry[0] > 1.2 * dry[1] > 0.0
+
+
 def test_numba_matches_numpy_with_the_resistance_model_of_dry_deposition():
     """v_d from the met's u* and 1/L at each particle (boundary_layer.dry_velocity):
     the same particles, removed masses and deposition grid from both CPU backends."""

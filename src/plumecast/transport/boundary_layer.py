@@ -478,6 +478,30 @@ def dry_velocity(ustar: float, inv_l: float, z0: float, rc: float, rb_u: float) 
     return 1.0 / (max(ra, 0.0) + rb_u / u + rc)
 
 
+#: Smallest bulk surface resistance of the resistance model (FLEXPART getrc.f90). [s m-1]
+MIN_SURFACE_RESISTANCE_S_M = 10.0
+
+
+@numba.njit(inline="always")
+def surface_resistance_met(g, t, ri_d, r_m, r_lu, r_clx, r_gsx, r_ac):  # type: ignore[no-untyped-def]
+    """Wesely's (1989) bulk surface resistance ``r_c`` at the solar irradiance ``g``
+    [W m-2] and surface temperature ``t`` [degC], from the parts that depend on neither
+    (:func:`plumecast.transport.drydep.resistance_terms`, whose docstring gives the
+    formulas and sources): stomata shut outside 0 < t < 40 degC, the cold-surface term
+    ``1000 exp(-t - 4)`` on the non-stomatal paths, at least
+    MIN_SURFACE_RESISTANCE_S_M. [s m-1]"""
+    r_s = math.inf
+    if 0.0 < t < 40.0:
+        q = 200.0 / (g + 0.1)
+        r_s = ri_d * (1.0 + q * q) * (400.0 / (t * (40.0 - t)))
+    cold = 1000.0 * math.exp(-t - 4.0)
+    r_dc = 100.0 * (1.0 + 1000.0 / (g + 10.0))
+    cond = 1.0 / (r_s + r_m) + 1.0 / (r_lu + cold) + 1.0 / (r_dc + (r_clx + cold)) + 1.0 / (r_ac + (r_gsx + cold))
+    if cond == 0.0:  # no pathway at all
+        return math.inf
+    return max(1.0 / cond, MIN_SURFACE_RESISTANCE_S_M)
+
+
 @numba.njit(inline="always")
 def removal_factors(z, h, vd, precip_mm_h, scav_a, scav_b, dt):  # type: ignore[no-untyped-def]
     """Mass multipliers ``(f_dry, f_wet)`` of a particle for one step.
@@ -661,9 +685,24 @@ def _boundary_layer_array(z, h, ustar, inv_l, wstar, dt, base):  # type: ignore[
     return _round_below_array(out, h)
 
 
-def dry_velocity_array(ustar: ArrayLike, inv_l: ArrayLike, z0: float, rc: float, rb_u: float) -> NDArray[np.float64]:
-    """:func:`dry_velocity` of arrays (the same arithmetic). [m s-1]"""
-    ustar, inv_l = _broadcast(ustar, inv_l)
+def surface_resistance_met_array(g: ArrayLike, t: ArrayLike, ri_d: float, r_m: float, r_lu: float, r_clx: float,
+                                 r_gsx: float, r_ac: float) -> NDArray[np.float64]:
+    """:func:`surface_resistance_met` of arrays (the same arithmetic). [s m-1]"""
+    g, t = _broadcast(g, t)
+    open_ = (t > 0.0) & (t < 40.0)
+    q = 200.0 / (g + 0.1)
+    ts = np.where(open_, t, 20.0)
+    r_s = np.where(open_, ri_d * (1.0 + q * q) * (400.0 / (ts * (40.0 - ts))), np.inf)
+    cold = 1000.0 * np.exp(-t - 4.0)
+    r_dc = 100.0 * (1.0 + 1000.0 / (g + 10.0))
+    with np.errstate(divide="ignore"):
+        cond = 1.0 / (r_s + r_m) + 1.0 / (r_lu + cold) + 1.0 / (r_dc + (r_clx + cold)) + 1.0 / (r_ac + (r_gsx + cold))
+        return np.where(cond == 0.0, np.inf, np.maximum(1.0 / cond, MIN_SURFACE_RESISTANCE_S_M))
+
+
+def dry_velocity_array(ustar: ArrayLike, inv_l: ArrayLike, z0: float, rc: ArrayLike, rb_u: float) -> NDArray[np.float64]:
+    """:func:`dry_velocity` of arrays (the same arithmetic; ``rc`` a number or an array). [m s-1]"""
+    ustar, inv_l, rc = _broadcast(ustar, inv_l, rc)
     u = np.maximum(ustar, USTAR_MIN)
     zr = DRY_REFERENCE_HEIGHT_M
     z0c = min(z0, 0.5 * zr)

@@ -126,7 +126,7 @@ NO_PATHWAY = 9999.0
 #: Smallest ground resistance r_gsS, r_gsO used (GEOS-Chem drydep_mod.F90). [s m-1]
 MIN_GROUND_RESISTANCE_S_M = 1.0
 #: Smallest bulk surface resistance returned (FLEXPART getrc.f90). [s m-1]
-MIN_SURFACE_RESISTANCE_S_M = 10.0
+MIN_SURFACE_RESISTANCE_S_M = bl.MIN_SURFACE_RESISTANCE_S_M
 #: Prandtl number of air (FLEXPART getrb.f90 ``pr``). [-]
 PRANDTL = 0.72
 #: Reference state of the molecular properties of r_b. [K], [Pa]
@@ -387,45 +387,36 @@ def surface_resistance(
     """
     if not isinstance(gas, WeselyGas):
         raise ValueError(f"gas = {gas!r}: expected a WeselyGas (see gas_constants)")
-    lu = _index(land_use, LAND_USES, "land use")
-    se = _index(season, SEASONS, "season")
+    _index(land_use, LAND_USES, "land use")
+    _index(season, SEASONS, "season")
     g = float(solar_w_m2)
     t = float(surface_temperature_c)
     if not (math.isfinite(g) and g >= 0.0):
         raise ValueError(f"solar irradiance G = {solar_w_m2!r} W m-2: expected a finite number >= 0")
     if not math.isfinite(t):
         raise ValueError(f"surface temperature = {surface_temperature_c!r} degC: expected a finite number")
+    return float(bl.surface_resistance_met(g, t, *resistance_terms(gas, land_use, season)))
+
+
+def resistance_terms(gas: WeselyGas, land_use: str, season: str) -> tuple[float, float, float, float, float, float]:
+    """The parts of :func:`surface_resistance` that depend on neither the radiation nor
+    the temperature: ``(r_i D_H2O/D_x, r_m, r_lu, r_clx, r_gsx, r_ac)`` [s m-1] before the
+    cold-surface term (``inf``: no such pathway), for
+    :func:`plumecast.transport.boundary_layer.surface_resistance_met`, which the kernels
+    evaluate with the met's radiation and temperature at each particle."""
+    lu = _index(land_use, LAND_USES, "land use")
+    se = _index(season, SEASONS, "season")
     h_star, f0 = gas.henry_m_atm, gas.f0
-
-    # stomata and mesophyll
-    r_i = _table_value(R_I, lu, se)
-    if 0.0 < t < 40.0 and math.isfinite(r_i):
-        r_s = r_i * (1.0 + (200.0 / (g + 0.1)) ** 2) * (400.0 / (t * (40.0 - t)))
-        r_s *= gas.diffusivity_ratio
-    else:
-        r_s = math.inf
+    # stomata (times the diffusivity ratio) and mesophyll
+    ri_d = _table_value(R_I, lu, se) * gas.diffusivity_ratio
     r_m = _reciprocal(h_star / 3000.0 + 100.0 * f0)
-
-    # cold-surface correction of the non-stomatal paths
-    cold = 1000.0 * math.exp(-t - 4.0)
-
-    # upper canopy
-    r_lu = _table_value(R_LU, lu, se) * _reciprocal(1e-5 * h_star + f0) + cold
-    # lower canopy, with the buoyant-convection resistance on level ground (theta = 0)
-    r_dc = 100.0 * (1.0 + 1000.0 / (g + 10.0))
-    r_clx = _reciprocal(
-        _uptake(1e-5 * h_star, _table_value(R_CLS, lu, se)) + _uptake(f0, _table_value(R_CLO, lu, se))
-    ) + cold
-    # ground
+    # upper canopy; lower canopy; ground
+    r_lu = _table_value(R_LU, lu, se) * _reciprocal(1e-5 * h_star + f0)
+    r_clx = _reciprocal(_uptake(1e-5 * h_star, _table_value(R_CLS, lu, se)) + _uptake(f0, _table_value(R_CLO, lu, se)))
     r_gss = max(_table_value(R_GSS, lu, se), MIN_GROUND_RESISTANCE_S_M)
     r_gso = max(_table_value(R_GSO, lu, se), MIN_GROUND_RESISTANCE_S_M)
-    r_gsx = _reciprocal(_uptake(1e-5 * h_star, r_gss) + _uptake(f0, r_gso)) + cold
-    r_ac = _table_value(R_AC, lu, se)
-
-    conductance = (
-        _reciprocal(r_s + r_m) + _reciprocal(r_lu) + _reciprocal(r_dc + r_clx) + _reciprocal(r_ac + r_gsx)
-    )
-    return max(_reciprocal(conductance), MIN_SURFACE_RESISTANCE_S_M)
+    r_gsx = _reciprocal(_uptake(1e-5 * h_star, r_gss) + _uptake(f0, r_gso))
+    return ri_d, r_m, r_lu, r_clx, r_gsx, _table_value(R_AC, lu, se)
 
 
 def laminar_factor(diffusivity_ratio: float) -> float:

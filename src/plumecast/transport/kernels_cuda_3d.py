@@ -36,7 +36,8 @@ from plumecast.transport.windgrid import WindGrid
 _BL_CONSTANTS = ("SIGMA_W_FLOOR", "T_LW_MIN_S", "USTAR_MIN", "NEUTRAL", "UNSTABLE", "STABLE", "WELL_MIXED_RATIO",
                  "SUBSTEP_RATIO", "MAX_SUBSTEPS", "FIRST_UNIFORM", "DRY_DEPOSITION_LAYER_M", "WET_COLUMN_TOP_M",
                  "TABLE_N", "TABLE_EXACT_BELOW", "F_UNSTABLE_MAX", "G_STABLE_MAX", "Y_NEUTRAL_PEAK",
-                 "_E_NEUTRAL_PEAK", "_TWO_THIRDS", "DRY_REFERENCE_HEIGHT_M", "VON_KARMAN")
+                 "_E_NEUTRAL_PEAK", "_TWO_THIRDS", "DRY_REFERENCE_HEIGHT_M", "VON_KARMAN",
+                 "MIN_SURFACE_RESISTANCE_S_M")
 
 _SOURCE_3D = r"""
 /* ---------------- 3-D physics (float64): see kernels_cuda_3d ---------------- */
@@ -98,21 +99,22 @@ __device__ __forceinline__ void surface(const float4* __restrict__ sf, const Gri
         size_t kb = (size_t)(r == 0 ? k : min(k + 1, g.nt - 1)) * plane;
         float4 a00 = __ldg(sf + (kb + q.o00) * 2), a01 = __ldg(sf + (kb + q.o01) * 2);
         float4 a10 = __ldg(sf + (kb + q.o10) * 2), a11 = __ldg(sf + (kb + q.o11) * 2);
-        double v[5];
+        double v[7];
         v[0] = bil(q, a00.x, a01.x, a10.x, a11.x);
         v[1] = bil(q, a00.y, a01.y, a10.y, a11.y);
         v[2] = bil(q, a00.z, a01.z, a10.z, a11.z);
         v[3] = bil(q, a00.w, a01.w, a10.w, a11.w);
-        v[4] = 0.0;
-        if (precip) {
-            v[4] = bil(q, __ldg(sf + (kb + q.o00) * 2 + 1).x, __ldg(sf + (kb + q.o01) * 2 + 1).x,
-                       __ldg(sf + (kb + q.o10) * 2 + 1).x, __ldg(sf + (kb + q.o11) * 2 + 1).x);
-        }
+        /* precipitation (if asked), solar irradiance, surface temperature */
+        float4 b00 = __ldg(sf + (kb + q.o00) * 2 + 1), b01 = __ldg(sf + (kb + q.o01) * 2 + 1);
+        float4 b10 = __ldg(sf + (kb + q.o10) * 2 + 1), b11 = __ldg(sf + (kb + q.o11) * 2 + 1);
+        v[4] = precip ? bil(q, b00.x, b01.x, b10.x, b11.x) : 0.0;
+        v[5] = bil(q, b00.y, b01.y, b10.y, b11.y);
+        v[6] = bil(q, b00.z, b01.z, b10.z, b11.z);
         if (r == 0) {
-            for (int j = 0; j < 5; ++j) o[j] = v[j];
+            for (int j = 0; j < 7; ++j) o[j] = v[j];
             if (!(w > 0.0)) return;
         } else {
-            for (int j = 0; j < 5; ++j) o[j] = (1.0 - w) * o[j] + w * v[j];
+            for (int j = 0; j < 7; ++j) o[j] = (1.0 - w) * o[j] + w * v[j];
         }
     }
 }
@@ -122,6 +124,12 @@ __device__ __forceinline__ void surface(const float4* __restrict__ sf, const Gri
 #define BL_TLW_MIN @T_LW_MIN_S@
 #define BL_USTAR_MIN @USTAR_MIN@
 #define BL_DRY_REF @DRY_REFERENCE_HEIGHT_M@
+#define BL_MIN_RC @MIN_SURFACE_RESISTANCE_S_M@
+#ifdef PLUMECAST_HOST
+#define BL_INF INFINITY
+#else
+#define BL_INF __longlong_as_double(0x7ff0000000000000LL)
+#endif
 #define BL_KARMAN @VON_KARMAN@
 #define BL_NEUTRAL @NEUTRAL@
 #define BL_UNSTABLE @UNSTABLE@
@@ -268,6 +276,21 @@ __device__ __forceinline__ double bl_dry_velocity(double ustar, double inv_l, do
     return 1.0 / (fmax(ra, 0.0) + rb_u / u + rc);
 }
 
+/* surface_resistance_met: r_c at the solar irradiance g and surface temperature t; rt: its six terms */
+__device__ __forceinline__ double bl_surface_resistance(double g, double t, const double* __restrict__ rt) {
+    double r_s = BL_INF;
+    if (t > 0.0 && t < 40.0) {
+        double q = 200.0 / (g + 0.1);
+        r_s = rt[0] * (1.0 + q * q) * (400.0 / (t * (40.0 - t)));
+    }
+    double cold = 1000.0 * exp(-t - 4.0);
+    double r_dc = 100.0 * (1.0 + 1000.0 / (g + 10.0));
+    double cond = 1.0 / (r_s + rt[1]) + 1.0 / (rt[2] + cold) + 1.0 / (r_dc + (rt[3] + cold))
+                  + 1.0 / (rt[5] + (rt[4] + cold));
+    if (cond == 0.0) return BL_INF;
+    return fmax(1.0 / cond, BL_MIN_RC);
+}
+
 /* removal_factors: (f_dry, f_wet) */
 __device__ __forceinline__ void bl_removal(double z, double h, double vd, double pr, double sa, double sb,
                                            double dt, double* fd, double* fw) {
@@ -314,8 +337,8 @@ extern "C" __global__ void advance3d_f64(
     PARTICLE_ARGS, const float4* __restrict__ wv, const float4* __restrict__ sf, GRID_ARGS,
     int nz, const double* __restrict__ zm, const double* __restrict__ zinv, const int* __restrict__ ztab, int ntab,
     double zp0, double zp1, double zp2, STEP_ARGS,
-    int has_w, int has_sfc, int deposits, double kz_free, double vd, double rc, double rb_u, double scav_a,
-    double scav_b,
+    int has_w, int has_sfc, int deposits, double kz_free, double vd, double rc, double rb_u, int met_rc,
+    const double* __restrict__ rterms, double scav_a, double scav_b,
     const double* __restrict__ tab, SAMPLE_ARGS, int do_dep, double* __restrict__ dep, double* __restrict__ sums,
     long long n) {
     THREAD_AND_GRID
@@ -338,7 +361,7 @@ extern "C" __global__ void advance3d_f64(
             bool ok1 = corners<double>(g, lo, la, &c1);
             double v[4];
             wind3(wv, g, nz, k0[s], w0[s], lev, cz, fz, c1, false, v);
-            double met[5] = {h, -1.0, 0.0, 0.0, 0.0};
+            double met[7] = {h, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0};
             if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met);
             double qx, qy, qz, lom, lam;
             midpoint(lo, la, px, py, pz, v[0], v[1], v[2], half, &qx, &qy, &qz, &lom, &lam);
@@ -364,7 +387,8 @@ extern "C" __global__ void advance3d_f64(
             zn = (double)(float)zn;
             double fd = 1.0, fw = 1.0;
             if (deposits) {
-                double vdn = rc > 0.0 && has_sfc ? bl_dry_velocity(met[1], met[2], zp2, rc, rb_u) : vd;
+                double rcn = met_rc ? bl_surface_resistance(met[5], met[6], rterms) : rc;
+                double vdn = rc > 0.0 && has_sfc ? bl_dry_velocity(met[1], met[2], zp2, rcn, rb_u) : vd;
                 bl_removal(zn, met[0], vdn, met[4], scav_a, scav_b, dt, &fd, &fw);
             }
             double nx, ny, nz_, lon_n, lat_n;

@@ -79,6 +79,7 @@ from plumecast.transport.kernels_numba_3d import (
     _met3_args,
     _removal_factors,
     _surface,
+    _surface_resistance_met,
     _vertical_step,
 )
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
@@ -151,10 +152,10 @@ def _inside(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
 def _step_a(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
             wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
     """The first half of :func:`_step`: the wind at the start and the midpoint. Returns
-    ``(lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_)`` for
-    :func:`_step_b`."""
+    ``(lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st)`` for
+    :func:`_step_b` (``sg``, ``st``: solar irradiance and surface temperature)."""
     half, full, sh, sig_z, h = kp
-    has_w, has_sfc, deposit = flags3
+    has_w, has_sfc, deposit, met_rc = flags3
     lev = 0
     cz = 0.0
     fz = 1.0
@@ -163,11 +164,13 @@ def _step_a(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
     il = 0.0
     ws = 0.0
     pr = 0.0
+    sg = 0.0
+    st = 0.0
     if three_d:
         lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
         vx, vy, vz, _vw, ok1, oc, wc = _interp3(wf, k0s, w0s, lev, cz, fz, lo, la, fpar, ipar)
         if has_sfc:
-            hs, us, il, ws, pr = _surface(sf, k0s, w0s, oc, wc, ipar, p3[3] > 0.0)
+            hs, us, il, ws, pr, sg, st = _surface(sf, k0s, w0s, oc, wc, ipar, p3[3] > 0.0)
     else:
         vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
     rh = math.sqrt(px * px + py * py)
@@ -191,7 +194,7 @@ def _step_a(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
         qz *= r
         lom = math.atan2(qy, qx) * _RAD
         lam_ = math.asin(min(max(qz, -1.0), 1.0)) * _RAD
-    return lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_
+    return lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -201,8 +204,8 @@ def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, i
     (:func:`_step_a`): the wind at the midpoint, the end point, the vertical step and
     the removal factors."""
     half, full, sh, sig_z, h = kp
-    has_w, has_sfc, deposit = flags3
-    lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_ = a
+    has_w, has_sfc, deposit, met_rc = flags3
+    lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st = a
     fd = 1.0
     fw = 1.0
     vw = 0.0
@@ -253,7 +256,8 @@ def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, i
         if deposit:
             vd = p3[5]
             if p3[6] > 0.0 and has_sfc:  # the resistance model, from the met's u* and 1/L
-                vd = _dry_velocity(us, il, zpar[2], p3[6], p3[7])
+                rc = _surface_resistance_met(sg, st, p3) if met_rc else p3[6]
+                vd = _dry_velocity(us, il, zpar[2], rc, p3[7])
             fd, fw = _removal_factors(z, hs, vd, pr, p3[3], p3[4], p3[2])
     nx = px + dx
     ny = py + dy
@@ -298,7 +302,7 @@ def _step(  # type: ignore[no-untyped-def]
     arguments from ``wf`` on (``met3`` of :func:`_make_advance`, unpacked there once:
     taking the arrays out of the tuple here, once a step and lane, cost an atomic
     reference-count increment and decrement per array that LLVM could not remove).
-    ``kp`` is (half, full, sh, sig_z, h) and ``flags3`` (has_w, has_sfc, deposit): tuples of
+    ``kp`` is (half, full, sh, sig_z, h) and ``flags3`` (has_w, has_sfc, deposit, met_rc): tuples of
     scalars, which cost nothing, so that the call stays within 30 arguments (CPython 3.11
     compiles a longer call as ``CALL_FUNCTION_EX``, which numba's inliner refuses)."""
     a = _step_a(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d, wf, sf, zm, zinv, ztab, zpar,
@@ -523,8 +527,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         diffuse_h = kh > 0.0
         diffuse_z = kz > 0.0
         # the 3-D met, out of its tuple once (see _step)
-        wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, p3 = met3
-        flags3 = (has_w, has_sfc, deposit)
+        wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, met_rc, p3 = met3
+        flags3 = (has_w, has_sfc, deposit, met_rc)
         vertical = diffuse_z
         if three_d:
             vertical = diffuse_z or has_sfc  # the boundary layer's turbulence needs xi3
@@ -547,7 +551,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                 bdone = np.zeros(_BATCH, np.bool_)
                 bexit = np.zeros(_BATCH, np.bool_)
                 bgt = np.zeros(_BATCH, np.int64)
-                ba = np.zeros((_BATCH, 13))
+                ba = np.zeros((_BATCH, 15))
                 bok = np.zeros(_BATCH, np.bool_)
                 blev = np.zeros(_BATCH, np.int64)
                 for chunk in range(blk, n_chunks, nblocks):
@@ -583,7 +587,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 bok[b] = a[3]
                                 ba[b, 0], ba[b, 1], ba[b, 2], ba[b, 3], ba[b, 4] = a[1], a[2], a[4], a[5], a[6]
                                 ba[b, 5], ba[b, 6], ba[b, 7], ba[b, 8], ba[b, 9] = a[7], a[8], a[9], a[10], a[11]
-                                ba[b, 10], ba[b, 11], ba[b, 12] = a[12], a[13], a[14]
+                                ba[b, 10], ba[b, 11], ba[b, 12], ba[b, 13], ba[b, 14] = a[12], a[13], a[14], a[15], a[16]
                             live_any = False
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
@@ -591,7 +595,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                     continue
                                 t = np.uint64(b) * np.uint64(nsteps) + s
                                 a = (blev[b], ba[b, 0], ba[b, 1], bok[b], ba[b, 2], ba[b, 3], ba[b, 4], ba[b, 5],
-                                     ba[b, 6], ba[b, 7], ba[b, 8], ba[b, 9], ba[b, 10], ba[b, 11], ba[b, 12])
+                                     ba[b, 6], ba[b, 7], ba[b, 8], ba[b, 9], ba[b, 10], ba[b, 11], ba[b, 12],
+                                     ba[b, 13], ba[b, 14])
                                 new = _step_b(bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3], bst[b, 4], bst[b, 5],
                                               bxi[0, t], bxi[1, t], bxi[2, t], bbases[t], a, km[s], wm[s], vf, fpar,
                                               ipar, kp, diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar,

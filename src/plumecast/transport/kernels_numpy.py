@@ -110,6 +110,10 @@ class StepPhysics:
     #: :mod:`plumecast.transport.drydep`) [s m-1], [-]
     surface_resistance_s_m: float = 0.0
     laminar_factor: float = 0.0
+    #: the parts of r_c that depend on neither the radiation nor the temperature
+    #: (:func:`plumecast.transport.drydep.resistance_terms`): where the met carries both
+    #: (``WindGrid.stomata``), r_c is computed from them at each particle instead [s m-1]
+    resistance_terms: tuple[float, ...] = ()
 
     @property
     def deposits(self) -> bool:
@@ -292,6 +296,20 @@ def interpolate_surface(
     return out
 
 
+def interpolate_stomata(
+    wind: WindGrid, k: int, w: float, lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """``wind.stomata`` (solar irradiance, surface temperature) at the points, as
+    :func:`interpolate_surface`: (2, n)."""
+    assert wind.stomata is not None
+    cn, _ = _corners(wind, lon, lat)
+    k1 = min(k + 1, wind.stomata.shape[0] - 1)
+    out = np.empty((2, lon.size))
+    for q in range(2):
+        out[q] = (1.0 - w) * _bilinear(wind.stomata[k], q, cn) + w * _bilinear(wind.stomata[k1], q, cn)
+    return out
+
+
 #: Below this latitude the midpoint of a step is found in the local tangent plane. [deg]
 TANGENT_MIDPOINT_MAX_LAT = 80.0
 
@@ -461,8 +479,11 @@ def advance(
         if physics.deposits:
             vd: Any = physics.dry_velocity_m_s
             if physics.surface_resistance_s_m > 0.0 and has_sfc:
-                vd = bl.dry_velocity_array(sfc[1], sfc[2], wind.roughness_length_m, physics.surface_resistance_s_m,
-                                           physics.laminar_factor)
+                rc: Any = physics.surface_resistance_s_m
+                if wind.stomata is not None and len(physics.resistance_terms) == 6:
+                    g, t_s = interpolate_stomata(wind, int(k0[s]), float(w0[s]), lon, lat)
+                    rc = bl.surface_resistance_met_array(g, t_s, *physics.resistance_terms)
+                vd = bl.dry_velocity_array(sfc[1], sfc[2], wind.roughness_length_m, rc, physics.laminar_factor)
             f_dry, f_wet = bl.removal_factors_array(
                 z, sfc[0] if has_sfc else np.full(z.shape, h), vd,
                 sfc[4] if has_sfc else np.zeros(z.shape), physics.scavenging_a_s, physics.scavenging_b, dt)

@@ -47,6 +47,10 @@ class WindGrid:
     surface : (time, len(SURFACE_FIELDS), lat, lon) float32 boundary-layer fields in
         the order of :data:`SURFACE_FIELDS`, or None: the run's constant K_z and
         mixing height apply everywhere (the single-level behaviour).
+    stomata : (time, 2, lat, lon) float32 solar irradiance at the ground [W m-2] and
+        surface air temperature [degC], for the stomatal resistance of dry deposition
+        (:func:`plumecast.transport.boundary_layer.surface_resistance_met`), or None;
+        only with ``surface``.
     roughness_length_m : z0 of the log-law below the lowest level. [m]
     provenance : one line per field saying where it came from (read from the file,
         diagnosed, by which method), for the run's output attributes.
@@ -68,6 +72,7 @@ class WindGrid:
     surface: NDArray[np.float32] | None = None
     roughness_length_m: float = 0.1
     provenance: tuple[str, ...] = ()
+    stomata: NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         src = self.provenance[0] if self.provenance else "WindGrid"
@@ -93,6 +98,9 @@ class WindGrid:
         if self.surface is not None and self.surface.shape != (nt, len(SURFACE_FIELDS), self.nlat, self.nlon):
             raise MetDataError(f"{src}: boundary-layer fields have shape {self.surface.shape}; expected "
                                f"{(nt, len(SURFACE_FIELDS), self.nlat, self.nlon)} ({', '.join(SURFACE_FIELDS)})")
+        if self.stomata is not None and (self.surface is None or self.stomata.shape != (nt, 2, self.nlat, self.nlon)):
+            raise MetDataError(f"{src}: solar irradiance and surface temperature have shape {self.stomata.shape}; "
+                               f"expected {(nt, 2, self.nlat, self.nlon)} beside the boundary-layer fields")
 
     @property
     def nz(self) -> int:
@@ -270,7 +278,8 @@ def pack_wind(wind: WindGrid, records_inner: bool = False, min_records: int = 1)
 
 def pack_surface(wind: WindGrid, records_inner: bool = False, min_records: int = 1) -> NDArray[np.float32]:
     """The boundary-layer fields as float32, the fields of :data:`SURFACE_FIELDS`, then
-    zeros, 8 per node and record: (time, lat, lon, 8), or (lat, lon, time, 8) with
+    the solar irradiance and surface temperature (``WindGrid.stomata``, zeros without
+    them), then zeros, 8 per node and record: (time, lat, lon, 8), or (lat, lon, time, 8) with
     ``records_inner`` (a corner's records side by side); at least ``min_records``
     records (the last one repeated). A dummy node of zeros without them."""
     if wind.surface is None:
@@ -284,4 +293,6 @@ def pack_surface(wind: WindGrid, records_inner: bool = False, min_records: int =
         s = view = np.zeros((ntp, nlat, nlon, 8), np.float32)
     for k in range(ntp):
         view[k, ..., :nf] = wind.surface[min(k, nt - 1)].transpose(1, 2, 0)
+        if wind.stomata is not None:
+            view[k, ..., nf:nf + 2] = wind.stomata[min(k, nt - 1)].transpose(1, 2, 0)
     return s
