@@ -134,6 +134,9 @@ class RunWinds:
             if g.surface is not None and new.surface is not None:
                 g.surface[:-1] = g.surface[1:]
                 g.surface[-1] = new.surface[0]
+            if g.stomata is not None and new.stomata is not None:
+                g.stomata[:-1] = g.stomata[1:]
+                g.stomata[-1] = new.stomata[0]
             del new
             grid = dataclasses.replace(g, times_s=self.record_s[lo:hi + 1].copy())
         elif lo == hi:
@@ -147,6 +150,8 @@ class RunWinds:
                 w=None if parts[0].w is None else np.ascontiguousarray(np.concatenate([p.w for p in parts])),
                 surface=(None if parts[0].surface is None
                          else np.ascontiguousarray(np.concatenate([p.surface for p in parts]))),
+                stomata=(None if parts[0].stomata is None
+                         else np.ascontiguousarray(np.concatenate([p.stomata for p in parts]))),
             )
             del parts
         self._first = None
@@ -191,7 +196,7 @@ class RunWinds:
             grid = wind_grid(one, start=self.start)
         grid = dataclasses.replace(grid, times_s=self.record_s[k:k + 1].copy())
         if self.boundary_layer == "constant" and grid.surface is not None:
-            grid = dataclasses.replace(grid, surface=None)
+            grid = dataclasses.replace(grid, surface=None, stomata=None)
         self.records_read += 1
         return grid
 
@@ -210,7 +215,7 @@ def lowest_level(grid: WindGrid) -> WindGrid:
     if grid.nz == 1 and grid.w is None and grid.surface is None:
         return grid
     return dataclasses.replace(grid, vec=np.ascontiguousarray(grid.vec[:, :1]), z_m=np.asarray(grid.z_m[:1]),
-                               w=None, surface=None)
+                               w=None, surface=None, stomata=None)
 
 
 def run_winds(scenario: Any, wind: xr.Dataset | None = None) -> RunWinds:

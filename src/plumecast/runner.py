@@ -263,6 +263,12 @@ def run(
     turb = scenario.turbulence
     dry_v, scav_a, scav_b, deposition_notes = scenario.deposition_values()
     r_c, rb_u, resistance_notes = scenario.dry_deposition_resistance()
+    r_terms: tuple[float, ...] = ()
+    if r_c > 0.0 and winds.first_grid().stomata is not None:
+        r_terms = scenario.dry_deposition_terms()
+        resistance_notes = [n.replace("solar radiation", "declared solar radiation", 1) for n in resistance_notes]
+        resistance_notes.append("dry deposition: the stomatal resistance from the met's solar radiation and surface "
+                                "temperature at each particle (the declared ones and the r_c above are not used)")
     deposition_notes = [*resistance_notes, *deposition_notes]
     if r_c > 0.0 and winds.first_grid().surface is None:
         raise ScenarioError("deposition.land_use: Wesely's resistance model needs the friction velocity and the "
@@ -272,7 +278,8 @@ def run(
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
                           decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed,
                           kz_free_m2_s=turb.kz_free_m2_s, dry_velocity_m_s=dry_v, scavenging_a_s=scav_a,
-                          scavenging_b=scav_b, surface_resistance_s_m=r_c, laminar_factor=rb_u)
+                          scavenging_b=scav_b, surface_resistance_s_m=r_c, laminar_factor=rb_u,
+                          resistance_terms=r_terms)
     # [dry, wet] mass removed so far [kg]; the kernels add to it in place
     removed = np.zeros(2, np.float64)
     removal: dict[str, Any] = {"removed": removed} if physics.deposits else {}

@@ -605,6 +605,31 @@ class Scenario(_Model):
 
         return drydep.gas_of(self.agent)
 
+    def _wesely_season(self) -> tuple[str, str]:
+        """The run's Wesely season and how it was chosen."""
+        from plumecast.transport import drydep
+
+        if self.deposition.season is not None:
+            return self.deposition.season, "as given"
+        lats = [r.lat for r in self.releases if isinstance(r, PointRelease)]
+        if not lats:
+            raise ScenarioError("deposition.season: give it (one of " + ", ".join(drydep.SEASONS) + "); "
+                                "city releases have no one latitude to take it from")
+        return (drydep.season_for(self.start.month, lats[0]),
+                f"from the start month {self.start.month} at latitude {lats[0]:.1f}")
+
+    def dry_deposition_terms(self) -> tuple[float, ...]:
+        """The parts of the resistance model's r_c that depend on neither the radiation
+        nor the temperature (:func:`plumecast.transport.drydep.resistance_terms`), for
+        a met that carries both; () where the model does not apply."""
+        from plumecast.transport import drydep
+
+        gas = self._wesely_gas()
+        d = self.deposition
+        if d.dry_velocity_m_s is not None or d.land_use is None or gas is None:
+            return ()
+        return drydep.resistance_terms(gas, d.land_use, self._wesely_season()[0])
+
     def dry_deposition_resistance(self) -> tuple[float, float, list[str]]:
         """The surface resistance r_c [s m-1] and ``u* r_b`` [-] of Wesely's (1989) resistance
         model for this run's agent, land use and season (:mod:`plumecast.transport.drydep`),
@@ -622,14 +647,7 @@ class Scenario(_Model):
                               "Wesely's resistance model cannot be used and dry deposition is off (give "
                               "deposition.dry_velocity_m_s, or define the agent inline with henry_m_atm, "
                               "reactivity_f0 and diffusivity_ratio)"]
-        season, why = d.season, "as given"
-        if season is None:
-            lats = [r.lat for r in self.releases if isinstance(r, PointRelease)]
-            if not lats:
-                raise ScenarioError("deposition.season: give it (one of " + ", ".join(drydep.SEASONS) + "); "
-                                    "city releases have no one latitude to take it from")
-            season = drydep.season_for(self.start.month, lats[0])
-            why = f"from the start month {self.start.month} at latitude {lats[0]:.1f}"
+        season, why = self._wesely_season()
         rc = drydep.surface_resistance(gas, d.land_use, season, solar_w_m2=d.solar_radiation_w_m2,
                                        surface_temperature_c=d.surface_temperature_c)
         rb_u = drydep.laminar_factor(gas.diffusivity_ratio)

@@ -39,6 +39,7 @@ class Atmosphere:
     ustar: np.ndarray
     shf: np.ndarray  # W m-2 upward
     precip: np.ndarray  # mm h-1
+    solar: np.ndarray  # W m-2 downward, written only when a writer is asked to (with_solar)
 
 
 def atmosphere(n_times: int = 4, step_h: float = 1.0) -> Atmosphere:
@@ -61,22 +62,23 @@ def atmosphere(n_times: int = 4, step_h: float = 1.0) -> Atmosphere:
     ustar = 0.2 + 0.1 * np.cos(la[sl] + lo[sl])
     shf = 150.0 * np.sin(0.7 * t[sl] + lo[sl])
     precip = np.maximum(0.0, 2.0 * np.sin(la[sl] * 7 + 0.3 * t[sl]))
+    solar = np.maximum(0.0, 800.0 * np.sin(0.5 * t[sl] + lo[sl]) * np.cos(la[sl]))
     shape = u10.shape
-    blh, ustar, shf, precip = (np.broadcast_to(x, shape).copy() for x in (blh, ustar, shf, precip))
+    blh, ustar, shf, precip, solar = (np.broadcast_to(x, shape).copy() for x in (blh, ustar, shf, precip, solar))
     times = T0 + (np.arange(n_times) * step_h * 3600).astype("timedelta64[s]")
     f = np.float32
     return Atmosphere(times.astype("datetime64[ns]"), gh.astype(f), u.astype(f), v.astype(f), temp.astype(f),
                       omega.astype(f), zs.astype(f), u10.astype(f), v10.astype(f), t2m.astype(f), blh.astype(f),
-                      ustar.astype(f), shf.astype(f), precip.astype(f))
+                      ustar.astype(f), shf.astype(f), precip.astype(f), solar.astype(f))
 
 
 def _sub(a: Atmosphere, sl: slice) -> Atmosphere:
     return Atmosphere(a.times[sl], a.gh[sl], a.u[sl], a.v[sl], a.t[sl], a.omega[sl], a.zs, a.u10[sl], a.v10[sl],
-                      a.t2m[sl], a.blh[sl], a.ustar[sl], a.shf[sl], a.precip[sl])
+                      a.t2m[sl], a.blh[sl], a.ustar[sl], a.shf[sl], a.precip[sl], a.solar[sl])
 
 
 def write_era5(a: Atmosphere, levels_path: Path, single_path: Path | None = None,
-               sl: slice = slice(None)) -> list[Path]:
+               sl: slice = slice(None), with_solar: bool = False) -> list[Path]:
     """ERA5 (CDS netCDF): pressure levels ascending in hPa, latitude descending,
     longitude 0..360; z in m2 s-2, w = omega [Pa s-1]; single levels in a second
     file with sshf accumulated J m-2 downward positive, tp accumulated m per hour."""
@@ -108,8 +110,10 @@ def write_era5(a: Atmosphere, levels_path: Path, single_path: Path | None = None
     if single_path is not None:
         sdims = ("valid_time", "latitude", "longitude")
         zs = np.broadcast_to(a.zs, a.u10.shape) * np.float32(G0)
+        solar = {"ssrd": (sdims, sf(a.solar * np.float32(3600.0)), {"units": "J m**-2"})} if with_solar else {}
         xr.Dataset(
             {
+                **solar,
                 "u10": (sdims, sf(a.u10), {"units": "m s**-1"}),
                 "v10": (sdims, sf(a.v10), {"units": "m s**-1"}),
                 "t2m": (sdims, sf(a.t2m), {"units": "K"}),
@@ -125,7 +129,7 @@ def write_era5(a: Atmosphere, levels_path: Path, single_path: Path | None = None
     return out
 
 
-def write_gfs(a: Atmosphere, path: Path, sl: slice = slice(None)) -> Path:
+def write_gfs(a: Atmosphere, path: Path, sl: slice = slice(None), with_solar: bool = False) -> Path:
     """GFS via wgrib2 netCDF: one variable per level (UGRD_850mb ...), HGT in gpm,
     VVEL [Pa s-1], latitude ascending, longitude 0..360; surface HPBL, FRICV,
     SHTFL (W m-2 upward), PRATE (kg m-2 s-1), HGT_surface."""
@@ -148,6 +152,8 @@ def write_gfs(a: Atmosphere, path: Path, sl: slice = slice(None)) -> Path:
     data["FRICV_surface"] = (dims, a.ustar[..., order], {"units": "m/s"})
     data["SHTFL_surface"] = (dims, a.shf[..., order], {"units": "W/m^2"})
     data["PRATE_surface"] = (dims, a.precip[..., order] / np.float32(3600.0), {"units": "kg/m^2/s"})
+    if with_solar:
+        data["DSWRF_surface"] = (dims, a.solar[..., order], {"units": "W/m^2"})
     data["HGT_surface"] = (dims, np.broadcast_to(a.zs[..., order], a.u10.shape).copy(), {"units": "gpm"})
     xr.Dataset(data, coords={"time": a.times, "latitude": LAT, "longitude": lon360[order]}).to_netcdf(path)
     return path

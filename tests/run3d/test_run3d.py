@@ -254,6 +254,38 @@ def test_resistance_model_needs_the_met_boundary_layer_and_the_gas_constants():
         scenario_from_dict({**base, "agent": {k: v for k, v in mine.items() if k != "reactivity_f0"}})
 
 
+def test_solar_radiation_is_read_from_era5_and_gfs_files(tmp_path):
+    """ERA5's hourly accumulated ssrd [J m-2] and GFS's DSWRF [W m-2] of the same
+    weather give the same irradiance, beside the 2-m temperature in degC
+    (WindGrid.stomata); files without them give none."""
+    a = atmosphere(n_times=2)
+    era5 = write_era5(a, tmp_path / "pl.nc", tmp_path / "sl.nc", with_solar=True)
+    gfs = write_gfs(a, tmp_path / "gfs.nc", with_solar=True)
+    grids = [wind_grid_3d(open_met_3d([str(p) for p in paths])) for paths in (era5, [gfs])]
+    for g in grids:
+        assert g.stomata is not None and g.stomata.shape == (2, 2, g.nlat, g.nlon)
+        assert any("solar radiation at the ground" in line for line in g.provenance)
+    np.testing.assert_allclose(grids[0].stomata, grids[1].stomata, rtol=1e-5, atol=1e-3)
+    assert grids[0].stomata[:, 0].max() == pytest.approx(float(a.solar.max()), rel=1e-5)
+    assert grids[0].stomata[:, 1].max() == pytest.approx(float(a.t2m.max()) - 273.15, rel=1e-5)
+    plain = wind_grid_3d(open_met_3d([str(p) for p in write_era5(a, tmp_path / "p2.nc", tmp_path / "s2.nc")]))
+    assert plain.stomata is None and plain.surface is not None
+
+
+def test_resistance_model_takes_the_stomata_from_the_met(tmp_path):
+    """With the met's radiation the run says so and deposits more SO2 than the same
+    run with the declared night (closed stomata) on files without it."""
+    a = atmosphere(n_times=N_TIMES)
+    sunny = write_era5(a, tmp_path / "pl.nc", tmp_path / "sl.nc", with_solar=True)
+    plain = write_era5(a, tmp_path / "pl2.nc", tmp_path / "sl2.nc")
+    dep = {"land_use": "agricultural", "season": "midsummer"}
+    runs = [run(scenario(paths, agent="sulfur dioxide", deposition=dep)) for paths in (sunny, plain)]
+    lines = [x for x in runs[0].stats["met_provenance"] if "stomatal resistance from the met" in x]
+    assert len(lines) == 1
+    assert not any("stomatal resistance from the met" in x for x in runs[1].stats["met_provenance"])
+    assert runs[0].budget.deposited_dry > 1.1 * runs[1].budget.deposited_dry > 0.0
+
+
 def test_plumecast_run_prints_the_met_provenance_and_the_deposition(met_files, tmp_path):
     """The command's summary says where the met came from and how much was deposited."""
     import yaml

@@ -45,7 +45,9 @@ def surface_fields(
     u10: NDArray[np.float64] | None, v10: NDArray[np.float64] | None, where: str, tk: str,
     lat: NDArray[np.float64], lon: NDArray[np.float64],
 ) -> NDArray[np.float32]:
-    """The SURFACE_FIELDS of one record (see :func:`plumecast.met.levels.wind_grid_3d`)."""
+    """The SURFACE_FIELDS of one record (see :func:`plumecast.met.levels.wind_grid_3d`),
+    then, where the files have the solar radiation, it [W m-2] and the surface air
+    temperature [degC] (``WindGrid.stomata``)."""
     ny, nx = hb.shape
 
     def get(name: str) -> NDArray[np.float64]:
@@ -135,5 +137,7 @@ def surface_fields(
 
     wstar = np.where(H > 0.0, np.cbrt(np.maximum(G0 * H * hmix / (rho * CP * theta_s), 0.0)), 0.0)
     precip = get("precip") if "precip" in has else np.zeros((ny, nx))
-    out = np.stack([hmix, ustar, inv_l, wstar, np.maximum(precip, 0.0)]).astype(np.float32)
-    return out
+    rows = [hmix, ustar, inv_l, wstar, np.maximum(precip, 0.0)]
+    if "solar" in has:  # and, for the stomata, the surface air temperature [degC]
+        rows += [np.maximum(get("solar"), 0.0), t_s - 273.15]
+    return np.stack(rows).astype(np.float32)

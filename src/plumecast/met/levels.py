@@ -335,11 +335,16 @@ def wind_grid_3d(
         else:
             prov.append("1/L, w*: 0 (neutral; no heat flux and no temperature in the files)")
         prov.append("precipitation: " + (frm("precip") if "precip" in has else "none in the files: 0"))
+        if "solar" in has:
+            prov.append(f"solar radiation at the ground: {frm('solar')}; surface temperature: "
+                        + (frm("t2m") if "t2m" in has else "the lowest level's" if temp is not None
+                           else "none in the files: 15 degC (standard atmosphere)"))
 
     n_rec = i1 - i0
     vec = np.empty((n_rec, nz, 3, lat.size, lon.size), dtype=np.float32)
     w_out = np.empty((n_rec, nz, lat.size, lon.size), dtype=np.float32) if vert else None
     surf = np.empty((n_rec, len(SURFACE_FIELDS), lat.size, lon.size), dtype=np.float32) if with_surface else None
+    stomata = np.empty((n_rec, 2, lat.size, lon.size), dtype=np.float32) if with_surface and "solar" in has else None
     times = np.asarray(ds["time"].values).astype("datetime64[ns]")
     p_pa = levels[:, None, None] * 100.0 if level_type == "pressure" else None
 
@@ -410,8 +415,11 @@ def wind_grid_3d(
         if w_out is not None:
             w_out[r, :, js] = on_z[2]
         if surf is not None:
-            surf[r, :, js] = surface_fields(rec, has, h, kb, hb, ub, vb, T, p_pa, levels, z0, mixing_height_m,
-                                      u10 if has_10m else None, v10 if has_10m else None, file_k, tk, latb, lon)
+            vals = surface_fields(rec, has, h, kb, hb, ub, vb, T, p_pa, levels, z0, mixing_height_m,
+                                  u10 if has_10m else None, v10 if has_10m else None, file_k, tk, latb, lon)
+            surf[r, :, js] = vals[:len(SURFACE_FIELDS)]
+            if stomata is not None:
+                stomata[r, :, js] = vals[len(SURFACE_FIELDS):]
 
     # rows per block: float64 temporaries stay near BLOCK_VALUES values per 3-D field
     rows = max(1, min(lat.size, BLOCK_VALUES // max(1, nlev * lon.size)))
@@ -436,6 +444,7 @@ def wind_grid_3d(
         z_m=z_t,
         w=None if w_out is None else np.ascontiguousarray(w_out),
         surface=None if surf is None else np.ascontiguousarray(surf),
+        stomata=stomata,
         roughness_length_m=z0,
         provenance=tuple(prov),
     )

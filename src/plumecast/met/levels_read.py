@@ -16,7 +16,8 @@ The normalised 3-D dataset
   files have it;
 * on ``(time, lat, lon)``, when present: ``u10``, ``v10`` [m s-1]; ``t2m`` [K];
   ``blh`` mixing height [m]; ``ustar`` friction velocity [m s-1]; ``shf`` surface
-  sensible heat flux, upward positive [W m-2]; ``precip`` [mm h-1]; ``zs`` surface
+  sensible heat flux, upward positive [W m-2]; ``solar`` solar (short-wave)
+  radiation at the ground, downward [W m-2]; ``precip`` [mm h-1]; ``zs`` surface
   height (surface geopotential / g0, or orography) [m];
 * ``level`` is pressure [hPa] (ground first: descending) when ``attrs["level_type"]
   == "pressure"``, or height above ground [m] (ascending) when ``"height"``;
@@ -25,10 +26,10 @@ The normalised 3-D dataset
   it came from and how it was converted.
 
 Variables are found by CF ``standard_name`` first, then by the names the producers
-use: ERA5 (``u v w z t``, ``u10 v10 t2m blh zust sshf tp``, surface ``z``), GFS
+use: ERA5 (``u v w z t``, ``u10 v10 t2m blh zust sshf ssrd tp``, surface ``z``), GFS
 (``UGRD VGRD VVEL HGT TMP``, the wgrib2 per-level form ``UGRD_850mb``, ``HPBL FRICV
-SHTFL PRATE``, surface ``HGT``) and WRF post-processed onto pressure levels
-(``U V W GHT TT``, ``U10 V10 T2 PBLH UST HFX RAINNC HGT``). GRIB files come
+SHTFL DSWRF PRATE``, surface ``HGT``) and WRF post-processed onto pressure levels
+(``U V W GHT TT``, ``U10 V10 T2 PBLH UST HFX SWDOWN RAINNC HGT``). GRIB files come
 through cfgrib: each file's hypercubes (pressure levels, surface, 10 m) are read
 separately and merged. Files of a set are joined along time as for the
 single-level reader (:func:`plumecast.met.reader.join_on_time`): pressure-level
@@ -37,7 +38,8 @@ are joined separately, then matched record by record.
 
 Conversions, said in ``plumecast_from``: geopotential [m2 s-2] / g0; ERA5 ``sshf``
 is accumulated [J m-2] over the hour before the valid time and positive downward
-(ECMWF convention), so ``shf = -sshf / 3600 s``; ERA5 ``tp`` is accumulated [m]
+(ECMWF convention), so ``shf = -sshf / 3600 s``; ``ssrd`` likewise, ``solar = ssrd /
+3600 s``; ERA5 ``tp`` is accumulated [m]
 over the same hour, so ``precip = 1000 tp`` [mm h-1]; GFS ``PRATE`` [kg m-2 s-1]
 times 3600; WRF ``RAINNC`` (+ ``RAINC``) accumulated [mm] since the model start is
 differenced between records. (ERA5 hourly accumulations: Hersbach et al. 2020,
@@ -118,6 +120,8 @@ _SURFACE_SPECS: dict[str, _Spec] = {
     "ustar": _Spec((), ("zust", "fricv", "ust", "ustar", "friction_velocity"), r"^fricv"),
     "shf": _Spec(("surface_upward_sensible_heat_flux", "surface_downward_sensible_heat_flux"),
                  ("sshf", "ishf", "shtfl", "hfx", "hfss", "shf"), r"^shtfl"),
+    "solar": _Spec(("surface_downwelling_shortwave_flux_in_air",),
+                   ("ssrd", "dswrf", "sdswrf", "swdown", "rsds", "solar_radiation"), r"^dswrf"),
     "precip": _Spec(("precipitation_flux", "lwe_precipitation_rate", "precipitation_amount",
                      "lwe_thickness_of_precipitation_amount"),
                     ("tp", "prate", "pr", "precip", "rainnc", "precipitation"), r"^prate"),
@@ -132,6 +136,7 @@ _GRIB2_CODES: dict[tuple[int, int, int], tuple[str, str]] = {
     (0, 2, 30): ("fricv", "m s-1"),
     (0, 0, 11): ("shtfl", "W m-2"),
     (0, 1, 7): ("prate", "kg m-2 s-1"),
+    (0, 4, 7): ("dswrf", "W m-2"),
 }
 #: ECMWF fluxes are positive downward.
 _DOWNWARD_FLUX_NAMES = ("sshf", "ishf")
@@ -282,6 +287,13 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str) -> tuple[float, f
                                         + (", sign flipped (downward positive)" if down else ""))
         raise _err(path, f"{name!r} (sensible heat flux) has units {da.attrs.get('units')!r}; expected W m-2 "
                          "(or ERA5's hourly accumulated J m-2)")
+    if kind == "solar":
+        if units in _FLUX_W:
+            return 1.0, 0.0, ""
+        if units in _FLUX_J:
+            return 1.0 / 3600.0, 0.0, "accumulated J m-2 over the hour before the valid time / 3600 s"
+        raise _err(path, f"{name!r} (solar radiation at the ground) has units {da.attrs.get('units')!r}; expected "
+                         "W m-2 (or ERA5's hourly accumulated J m-2)")
     if kind == "precip":
         if units in _RATE_S:
             return 3600.0, 0.0, "kg m-2 s-1 to mm h-1"
@@ -373,7 +385,7 @@ def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Datase
             out = out * scale + offset
         units = {"u": "m s-1", "v": "m s-1", "geo": "m", "vert": "Pa s-1" if note.startswith("omega") else "m s-1",
                  "t": "K", "theta": "K", "u10": "m s-1", "v10": "m s-1", "t2m": "K", "blh": "m",
-                 "ustar": "m s-1", "shf": "W m-2", "precip": "mm" if note == "accumulated" else "mm h-1",
+                 "ustar": "m s-1", "shf": "W m-2", "solar": "W m-2", "precip": "mm" if note == "accumulated" else "mm h-1",
                  "zs": "m"}[key]
         what = f"{fname!r} [{da.attrs.get('units', 'no units')}] of {path.name}" + (f" ({note})" if note else "")
         out.attrs = {"units": units, "plumecast_from": what}
@@ -502,7 +514,7 @@ def _check_steps(ds: xr.Dataset, where: str) -> None:
 
 
 #: Fields a forecast's first step lacks (rates and fluxes over the step before).
-_INTERVAL_FIELDS = ("precip", "shf")
+_INTERVAL_FIELDS = ("precip", "shf", "solar")
 
 
 def _fill_step_zero(
