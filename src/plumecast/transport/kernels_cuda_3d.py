@@ -9,7 +9,9 @@ kernel. The arithmetic follows the numba kernel's 3-D path
 from the height at the start of the step through :meth:`WindGrid.level_params`'s
 lookup table, the log law below the lowest level, ``w`` at the midpoint, the
 boundary layer's :func:`~plumecast.transport.boundary_layer.vertical_step` and
-:func:`~plumecast.transport.boundary_layer.removal_factors` written out in C below
+:func:`~plumecast.transport.boundary_layer.removal_factors` (with the resistance model's
+:func:`~plumecast.transport.boundary_layer.dry_velocity` and
+:func:`~plumecast.transport.boundary_layer.surface_resistance_met`) written out in C below
 (their constants and profile table come from that module, not copied), with the
 same counter-based random numbers (:mod:`plumecast.transport.rng`).
 
@@ -21,7 +23,8 @@ contraction for the same reason); the single-level kernels keep contraction.
 Device layout: the wind and ``w`` of a node as one ``float4`` (vx, vy, vz, w) per
 level, the levels of a node adjacent, ``(time, lat, lon, nz)``, so that the level
 pair of a corner is 32 contiguous bytes; the boundary-layer fields as two ``float4``
-per node, ``(time, lat, lon, 2)`` (:data:`SURFACE_FIELDS`, then padding).
+per node, ``(time, lat, lon, 2)`` (:data:`SURFACE_FIELDS`, the solar irradiance and
+surface temperature of ``WindGrid.stomata``, then padding).
 """
 
 from __future__ import annotations
