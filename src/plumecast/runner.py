@@ -273,8 +273,8 @@ def run(
     if r_c > 0.0 and winds.first_grid().surface is None:
         raise ScenarioError("deposition.land_use: Wesely's resistance model needs the friction velocity and the "
                             "Obukhov length from the met (ERA5 zust and sshf, GFS FRICV and SHTFL); "
-                            f"{scenario.met.path or 'the climatological mean winds'} has none: give "
-                            "deposition.dry_velocity_m_s instead")
+                            f"{scenario.met.path or 'the climatological mean winds'} has none (or "
+                            "met.boundary_layer is constant): give deposition.dry_velocity_m_s instead")
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
                           decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed,
                           kz_free_m2_s=turb.kz_free_m2_s, dry_velocity_m_s=dry_v, scavenging_a_s=scav_a,
