@@ -169,3 +169,18 @@ def test_agent_spec_field_accepts_a_name_a_definition_or_table_overrides():
     with pytest.raises(ValidationError, match="unknown agent 'nerve'"):
         Case(agent="nerve")
     assert isinstance(Case(agent=get_agent("chlorine")).agent, Agent)
+
+
+def test_agents_command_says_which_removal_each_agent_allows(capsys, monkeypatch):
+    """`plumecast agents`: a deposition column, the resistance model for the agents with
+    Wesely constants, wet scavenging where the table has it, a dash where nothing."""
+    from tests.helpers import run_cli
+
+    monkeypatch.setenv("COLUMNS", "250")
+    rc, out = run_cli(["agents"], capsys, monkeypatch)
+    assert rc == 0 and "deposition" in out
+    rows = {line.split("│")[1].strip(): line.split("│")[-2].strip() for line in out.splitlines()
+            if line.startswith("│")}
+    assert rows["chlorine"] == "dry: resistance model"
+    assert rows["ammonia"] == "dry: resistance model, wet"
+    assert rows["phosgene"] == "—"

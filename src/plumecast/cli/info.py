@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -15,7 +17,8 @@ def register(app: typer.Typer) -> None:
         from plumecast.agents import get_agent, list_agents
 
         table = Table(title="shipped agents")
-        for col in ("agent", "MW [g/mol]", "AEGL-3 60 min [ppm]", "AEGL check", "probit sets", "LFL [% v/v]"):
+        for col in ("agent", "MW [g/mol]", "AEGL-3 60 min [ppm]", "AEGL check", "probit sets", "LFL [% v/v]",
+                    "deposition"):
             table.add_column(col)
         for name in list_agents():
             a = get_agent(name)
@@ -27,5 +30,19 @@ def register(app: typer.Typer) -> None:
                 a.aegl_check,
                 ", ".join(a.probits) or "—",
                 "—" if a.lfl_vol_pct is None else f"{a.lfl_vol_pct:g}",
+                _deposition(a),
             )
         console.print(table)
+
+
+def _deposition(a: Any) -> str:
+    """What removal the agent's own values allow: dry deposition (a velocity, or
+    Wesely's resistance model with ``deposition.land_use``) and wet scavenging."""
+    parts = []
+    if a.dry_velocity_m_s is not None:
+        parts.append(f"dry {a.dry_velocity_m_s:g} m/s")
+    elif a.henry_m_atm is not None:
+        parts.append("dry: resistance model")
+    if a.scavenging_a_s is not None:
+        parts.append("wet")
+    return ", ".join(parts) or "—"
