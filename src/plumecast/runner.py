@@ -37,6 +37,7 @@ from plumecast.receptors import Receptors, load_cities, points, read_receptor_cs
 from plumecast.release import ReleaseSchedule, births_and_groups, particles_for_mass, schedule
 from plumecast.run_winds import lowest_level, run_winds, scenario_winds
 from plumecast.scenario import PointRelease, Scenario
+from plumecast.scenario_deposition import deposition_values
 from plumecast.transport import kernels_numba, kernels_numpy
 from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
 from plumecast.transport.lagrangian import get_backend
@@ -261,11 +262,12 @@ def run(
         n_gtags = int(gbins.size * n_groups)
     per_out = scenario.steps_per_output
     turb = scenario.turbulence
-    dry_v, scav_a, scav_b, deposition_notes = scenario.deposition_values()
-    r_c, rb_u, resistance_notes = scenario.dry_deposition_resistance()
-    r_terms: tuple[float, ...] = ()
-    if r_c > 0.0 and winds.first_grid().stomata is not None:
-        r_terms = scenario.dry_deposition_terms()
+    resistance = scenario.dry_deposition_resistance()
+    dry_v, scav_a, scav_b, deposition_notes = deposition_values(scenario.deposition, scenario.agent, resistance)
+    r_c, rb_u, r_terms, resistance_notes = resistance
+    if r_c == 0.0 or winds.first_grid().stomata is None:
+        r_terms = ()  # r_c as declared
+    else:
         resistance_notes = [n.replace("solar radiation", "declared solar radiation", 1) for n in resistance_notes]
         resistance_notes.append("dry deposition: the stomatal resistance from the met's solar radiation and surface "
                                 "temperature at each particle (the declared ones and the r_c above are not used)")

@@ -30,17 +30,18 @@ from pydantic import (
     model_validator,
 )
 
-from plumecast.agents import (
-    MAX_DRY_VELOCITY_M_S,
-    MAX_SCAVENGING_A_S,
-    MAX_SCAVENGING_B,
-    Agent,
-    AgentSpec,
-)
+from plumecast.agents import Agent, AgentSpec
 from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
 from plumecast.nearfield.spec import LocalWeather, TankSpec, ZonesConfig
 from plumecast.plans.config import PlanConfig
+from plumecast.scenario_deposition import (
+    DEFAULT_SCAVENGING_B,
+    DepositionConfig,
+    Resistance,
+    deposition_values,
+    wesely_resistance,
+)
 from plumecast.scenario_modes import (
     COMPARE_ONLY_KEYS,
     ZONES_KEYS,
@@ -283,72 +284,6 @@ class TurbulenceConfig(_Model):
                                 "layer (free troposphere) [m2 s-1]")
 
 
-class DepositionConfig(_Model):
-    """Removal of the gas at the ground (dry deposition) and by rain (below-cloud
-    scavenging). Keys left out take the agent's values (``plumecast.agents``,
-    ``data/agents/deposition.csv``); where the agent has none, that removal is off
-    and the run says so. ``deposition: off`` turns both off."""
-
-    dry_velocity_m_s: float | None = Field(
-        None, ge=0, le=MAX_DRY_VELOCITY_M_S,
-        description="dry deposition velocity at the lowest level [m s-1] (default: the agent's)")
-    scavenging_a_s: float | None = Field(
-        None, ge=0, le=MAX_SCAVENGING_A_S,
-        description="below-cloud scavenging factor a of Lambda = a P^b, P in mm h-1 [s-1] (default: the agent's)")
-    scavenging_b: float | None = Field(
-        None, ge=0, le=MAX_SCAVENGING_B,
-        description="below-cloud scavenging exponent b of Lambda = a P^b [-] (default: the agent's, else 0.62)")
-    land_use: str | None = Field(
-        None, description="Wesely (1989) land use of the ground (urban, agricultural, range, deciduous_forest, "
-        "coniferous_forest, mixed_forest, water, barren, wetland, mixed_agricultural_range, rocky_open_shrubs): "
-        "dry deposition by his resistance model from the met's u* and 1/L, for agents with the gas constants it "
-        "needs, where no dry_velocity_m_s is given")
-    season: str | None = Field(
-        None, description="Wesely season (midsummer, autumn, late_autumn, winter_snow, spring); default from the "
-        "start month and the release latitude")
-    solar_radiation_w_m2: float = Field(
-        0.0, ge=0, le=1400, description="solar radiation at the ground for the stomata [W m-2]; 0: night, stomata "
-        "closed (the larger surface resistance: less deposition)")
-    surface_temperature_c: float = Field(15.0, ge=-60, le=60, description="surface air temperature [degC]")
-
-    @field_validator("land_use", "season")
-    @classmethod
-    def _wesely_name(cls, value: str | None, info: Any) -> str | None:
-        from plumecast.transport import drydep
-
-        if value is None:
-            return None
-        names = drydep.LAND_USES if info.field_name == "land_use" else drydep.SEASONS
-        v = value.strip().lower().replace(" ", "_").replace("-", "_")
-        if v not in names:
-            raise ValueError(f"{value!r} is not a Wesely (1989) {info.field_name.replace('_', ' ')}; expected one "
-                             f"of {', '.join(names)}")
-        return v
-
-    @model_validator(mode="before")
-    @classmethod
-    def _off(cls, data: Any) -> Any:
-        if data is False or (isinstance(data, str) and data.strip().lower() in ("off", "none", "false", "no")):
-            return {"dry_velocity_m_s": 0.0, "scavenging_a_s": 0.0, "scavenging_b": 0.0}
-        if data is True or (isinstance(data, str) and data.strip().lower() in ("on", "true", "yes", "agent")):
-            return {}
-        if not isinstance(data, dict):
-            raise ValueError("expected off, or a mapping with dry_velocity_m_s [m s-1], scavenging_a_s [s-1] "
-                             "and scavenging_b")
-        return data
-
-    @property
-    def off(self) -> bool:
-        """Both removals switched off explicitly."""
-        return self.dry_velocity_m_s == 0.0 and self.scavenging_a_s == 0.0
-
-
-#: scavenging exponent used when a scenario gives ``scavenging_a_s`` but neither it
-#: nor the agent gives ``b``: FLEXPART's value for every gas it lists (Pisso et al.
-#: 2019, Geosci. Model Dev. 12:4955, doi:10.5194/gmd-12-4955-2019)
-DEFAULT_SCAVENGING_B = 0.62
-
-
 class NearFieldConfig(_Model):
     """Gaussian plume near point releases, for the receptors' exposure (see
     :mod:`plumecast.exposure`): the same Briggs (1973) curves as ``plumecast zones``."""
@@ -581,81 +516,16 @@ class Scenario(_Model):
 
     def deposition_values(self) -> tuple[float, float, float, list[str]]:
         """Dry deposition velocity [m s-1], scavenging factor a [s-1] and exponent b [-]
-        of the run (the scenario's ``deposition`` keys, else the agent's; unknown
-        values are 0, removal off), and one line per value left at 0 for want of a
-        source."""
-        d, a = self.deposition, self.agent
-        notes: list[str] = []
-        vd = d.dry_velocity_m_s if d.dry_velocity_m_s is not None else a.dry_velocity_m_s
-        sa = d.scavenging_a_s if d.scavenging_a_s is not None else a.scavenging_a_s
-        sb = d.scavenging_b if d.scavenging_b is not None else a.scavenging_b
-        if vd is None and self.dry_deposition_resistance()[0] == 0.0:
-            how = ("give deposition.land_use for Wesely's resistance model, or deposition.dry_velocity_m_s"
-                   if self._wesely_gas() is not None else "give deposition.dry_velocity_m_s")
-            notes.append(f"{a.name}: no verified dry deposition velocity; dry deposition is off ({how} to include it)")
-        if sa is None:
-            notes.append(f"{a.name}: no verified wet scavenging parameters; wet scavenging is off "
-                         "(give deposition.scavenging_a_s to include it)")
-        if sb is None:
-            sb = DEFAULT_SCAVENGING_B if sa else 0.0
-        return float(vd or 0.0), float(sa or 0.0), float(sb), notes
+        of the run, and one line per removal left off
+        (:func:`plumecast.scenario_deposition.deposition_values`)."""
+        return deposition_values(self.deposition, self.agent, self.dry_deposition_resistance())
 
-    def _wesely_gas(self) -> Any:
-        from plumecast.transport import drydep
-
-        return drydep.gas_of(self.agent)
-
-    def _wesely_season(self) -> tuple[str, str]:
-        """The run's Wesely season and how it was chosen."""
-        from plumecast.transport import drydep
-
-        if self.deposition.season is not None:
-            return self.deposition.season, "as given"
-        lats = [r.lat for r in self.releases if isinstance(r, PointRelease)]
-        if not lats:
-            raise ScenarioError("deposition.season: give it (one of " + ", ".join(drydep.SEASONS) + "); "
-                                "city releases have no one latitude to take it from")
-        return (drydep.season_for(self.start.month, lats[0]),
-                f"from the start month {self.start.month} at latitude {lats[0]:.1f}")
-
-    def dry_deposition_terms(self) -> tuple[float, ...]:
-        """The parts of the resistance model's r_c that depend on neither the radiation
-        nor the temperature (:func:`plumecast.transport.drydep.resistance_terms`), for
-        a met that carries both; () where the model does not apply."""
-        from plumecast.transport import drydep
-
-        gas = self._wesely_gas()
-        d = self.deposition
-        if d.dry_velocity_m_s is not None or d.land_use is None or gas is None:
-            return ()
-        return drydep.resistance_terms(gas, d.land_use, self._wesely_season()[0])
-
-    def dry_deposition_resistance(self) -> tuple[float, float, list[str]]:
-        """The surface resistance r_c [s m-1] and ``u* r_b`` [-] of Wesely's (1989) resistance
-        model for this run's agent, land use and season (:mod:`plumecast.transport.drydep`),
-        with a line saying what was used; (0, 0, lines) where the model does not apply: a
-        ``dry_velocity_m_s`` is given, no ``land_use`` is, or the agent lacks the gas
-        constants (a line says so)."""
-        from plumecast.transport import drydep
-
-        d = self.deposition
-        if d.dry_velocity_m_s is not None or d.land_use is None:
-            return 0.0, 0.0, []
-        gas = self._wesely_gas()
-        if gas is None:
-            return 0.0, 0.0, [f"{self.agent.name}: no effective Henry's law constant and reactivity with a source; "
-                              "Wesely's resistance model cannot be used and dry deposition is off (give "
-                              "deposition.dry_velocity_m_s, or define the agent inline with henry_m_atm, "
-                              "reactivity_f0 and diffusivity_ratio)"]
-        season, why = self._wesely_season()
-        rc = drydep.surface_resistance(gas, d.land_use, season, solar_w_m2=d.solar_radiation_w_m2,
-                                       surface_temperature_c=d.surface_temperature_c)
-        rb_u = drydep.laminar_factor(gas.diffusivity_ratio)
-        stomata = ("night, stomata closed" if d.solar_radiation_w_m2 == 0.0
-                   else f"{d.solar_radiation_w_m2:g} W m-2 at {d.surface_temperature_c:g} degC")
-        return rc, rb_u, [f"dry deposition of {self.agent.name}: Wesely (1989) resistance model, land use "
-                          f"{d.land_use}, season {season} ({why}), solar radiation {stomata}: surface resistance "
-                          f"{rc:.3g} s m-1, u* r_b {rb_u:.3g}; r_a from the met's u* and 1/L"]
+    def dry_deposition_resistance(self) -> Resistance:
+        """Wesely's (1989) resistance model for this run's agent, land use and season
+        (:func:`plumecast.scenario_deposition.wesely_resistance`; the season from the start
+        month and the first point release's latitude unless given)."""
+        return wesely_resistance(self.deposition, self.agent, self.start.month,
+                                 [r.lat for r in self.releases if isinstance(r, PointRelease)])
 
     def replace(self, **changes: Any) -> Scenario:
         """A validated copy with some top-level keys changed (this one is unchanged).

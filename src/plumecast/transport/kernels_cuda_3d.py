@@ -96,7 +96,7 @@ __device__ __forceinline__ void wind3(const float4* __restrict__ wv, const Grid&
 
 /* boundary-layer fields (h, u*, 1/L, w*, precipitation) at the corners, linear in time */
 __device__ __forceinline__ void surface(const float4* __restrict__ sf, const Grid& g, int k, double w,
-                                        const Corners<double>& q, bool precip, double* o) {
+                                        const Corners<double>& q, bool precip, bool stomata, double* o) {
     size_t plane = (size_t)g.nlat * g.nlon;
     for (int r = 0; r < 2; ++r) {
         size_t kb = (size_t)(r == 0 ? k : min(k + 1, g.nt - 1)) * plane;
@@ -107,12 +107,15 @@ __device__ __forceinline__ void surface(const float4* __restrict__ sf, const Gri
         v[1] = bil(q, a00.y, a01.y, a10.y, a11.y);
         v[2] = bil(q, a00.z, a01.z, a10.z, a11.z);
         v[3] = bil(q, a00.w, a01.w, a10.w, a11.w);
-        /* precipitation (if asked), solar irradiance, surface temperature */
-        float4 b00 = __ldg(sf + (kb + q.o00) * 2 + 1), b01 = __ldg(sf + (kb + q.o01) * 2 + 1);
-        float4 b10 = __ldg(sf + (kb + q.o10) * 2 + 1), b11 = __ldg(sf + (kb + q.o11) * 2 + 1);
-        v[4] = precip ? bil(q, b00.x, b01.x, b10.x, b11.x) : 0.0;
-        v[5] = bil(q, b00.y, b01.y, b10.y, b11.y);
-        v[6] = bil(q, b00.z, b01.z, b10.z, b11.z);
+        /* precipitation, solar irradiance, surface temperature: read only where asked */
+        v[4] = v[5] = v[6] = 0.0;
+        if (precip || stomata) {
+            float4 b00 = __ldg(sf + (kb + q.o00) * 2 + 1), b01 = __ldg(sf + (kb + q.o01) * 2 + 1);
+            float4 b10 = __ldg(sf + (kb + q.o10) * 2 + 1), b11 = __ldg(sf + (kb + q.o11) * 2 + 1);
+            if (precip) v[4] = bil(q, b00.x, b01.x, b10.x, b11.x);
+            v[5] = bil(q, b00.y, b01.y, b10.y, b11.y);
+            v[6] = bil(q, b00.z, b01.z, b10.z, b11.z);
+        }
         if (r == 0) {
             for (int j = 0; j < 7; ++j) o[j] = v[j];
             if (!(w > 0.0)) return;
@@ -365,7 +368,7 @@ extern "C" __global__ void advance3d_f64(
             double v[4];
             wind3(wv, g, nz, k0[s], w0[s], lev, cz, fz, c1, false, v);
             double met[7] = {h, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met);
+            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met_rc != 0, met);
             double qx, qy, qz, lom, lam;
             midpoint(lo, la, px, py, pz, v[0], v[1], v[2], half, &qx, &qy, &qz, &lom, &lam);
             bool ok2 = corners<double>(g, lom, lam, &c2);

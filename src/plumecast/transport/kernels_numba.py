@@ -83,6 +83,12 @@ from plumecast.transport.kernels_numba_3d import (
     _vertical_step,
 )
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
+from plumecast.transport.locality import (
+    _NO_ORDER,
+    LOCALITY_MIN_BYTES,
+    LOCALITY_TILE,
+    _locality_order,
+)
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
 from plumecast.transport.rng import GOLDEN as _GOLDEN
 from plumecast.transport.rng import STEP_MULT as _STEP_MULT
@@ -542,7 +548,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
             dry = 0.0
             wet = 0.0
             if three_d:
-                # the 3-D step in stages over a batch of particles (see _BATCH)
+                # the 3-D step in stages over a batch of particles (see _BATCH); an else
+                # branch, not a continue: numba prunes the two-lane loop from the 3-D kernel
                 bxi = np.zeros((3, _BATCH * nsteps))
                 bbases = np.zeros(_BATCH * nsteps, np.uint64)
                 bidx = np.zeros(_BATCH, np.int64)
@@ -623,130 +630,67 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             st = (bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3], bst[b, 4], bst[b, 5], bst[b, 6],
                                   bfirst[b], bdone[b], bexit[b])
                             _lane_store(bidx[b], True, st, end, lon, lat, zarr, mass, status)
-                decayed_blocks[blk] = dec
-                removed_blocks[blk, 0] = dry
-                removed_blocks[blk, 1] = wet
-                continue
-            xi = np.zeros((3, _LANES * nsteps))
-            bases = np.zeros(_LANES * nsteps, np.uint64)
-            idx = np.empty(_LANES, np.int64)
-            # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
-            # sorted by birth step, and contiguous blocks would leave the threads holding
-            # the late-born ones idle for most of a run.
-            # _LANES particles per pass: each particle's steps are one chain of dependent
-            # operations (lookup -> midpoint -> lookup -> end point) whose latency, not the
-            # arithmetic, bounds a single particle; interleaving independent chains lets
-            # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
-            for chunk in range(blk, n_chunks, nblocks):
-                i_end = min(n, (chunk + 1) * _CHUNK)
-                for j in range(chunk * _CHUNK, i_end, _LANES):
-                    live1 = j + 1 < i_end
-                    # particle indices: in the order of the array, or in the order of
-                    # their place on the grid (_locality_order)
-                    i = porder[j] if reorder else j
-                    i1 = (porder[j + 1] if reorder else j + 1) if live1 else i
-                    s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
-                    s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
-                    first = min(s0[7], s1[7])
-                    if first >= end:
-                        continue
-                    if diffuse_h or vertical:
-                        idx[0] = i
-                        idx[1] = i1
-                        _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical)
-                    off1 = np.uint64(nsteps)
-                    g0 = gtag[i] if tagged else 0
-                    g1 = gtag[i1] if tagged else 0
-                    for step in range(first, end):
-                        s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
-                        n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
-                                        diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
-                        n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
-                                        diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
-                        s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
-                                                          sfpar, sipar, three_d, dep_on, dep)
-                        s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,
-                                                          sfpar, sipar, three_d, dep_on, dep)
-                        dec += d0 + d1
-                        if three_d:
-                            dry += dry0 + dry1
-                            wet += wet0 + wet1
-                        if rx_on:
-                            srel = step - step0
-                            if _rx_near(s0, step, rx_layer, rx_mask):
-                                _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                         nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
-                                         radii, rx_mass, rx_count)
-                            if live1 and _rx_near(s1, step, rx_layer, rx_mask):
-                                _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                         nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
-                                         radii, rx_mass, rx_count)
-                        if s0[8] and s1[8]:
-                            break
-                    _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
-                    _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
+            else:
+                xi = np.zeros((3, _LANES * nsteps))
+                bases = np.zeros(_LANES * nsteps, np.uint64)
+                idx = np.empty(_LANES, np.int64)
+                # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
+                # sorted by birth step, and contiguous blocks would leave the threads holding
+                # the late-born ones idle for most of a run.
+                # _LANES particles per pass: each particle's steps are one chain of dependent
+                # operations (lookup -> midpoint -> lookup -> end point) whose latency, not the
+                # arithmetic, bounds a single particle; interleaving independent chains lets
+                # the core overlap them. Lane states are tuples, which LLVM keeps in registers.
+                for chunk in range(blk, n_chunks, nblocks):
+                    i_end = min(n, (chunk + 1) * _CHUNK)
+                    for j in range(chunk * _CHUNK, i_end, _LANES):
+                        live1 = j + 1 < i_end
+                        # particle indices: in the order of the array, or in the order of
+                        # their place on the grid (_locality_order)
+                        i = porder[j] if reorder else j
+                        i1 = (porder[j + 1] if reorder else j + 1) if live1 else i
+                        s0 = _lane_load(i, True, step0, end, lon, lat, zarr, mass, birth, status)
+                        s1 = _lane_load(i1, live1, step0, end, lon, lat, zarr, mass, birth, status)
+                        first = min(s0[7], s1[7])
+                        if first >= end:
+                            continue
+                        if diffuse_h or vertical:
+                            idx[0] = i
+                            idx[1] = i1
+                            _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical)
+                        off1 = np.uint64(nsteps)
+                        g0 = gtag[i] if tagged else 0
+                        g1 = gtag[i1] if tagged else 0
+                        for step in range(first, end):
+                            s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
+                            n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
+                                            diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
+                            n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
+                                            diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
+                            s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
+                                                              sfpar, sipar, three_d, dep_on, dep)
+                            s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,
+                                                              sfpar, sipar, three_d, dep_on, dep)
+                            dec += d0 + d1  # no removal in the single-level physics
+                            if rx_on:
+                                srel = step - step0
+                                if _rx_near(s0, step, rx_layer, rx_mask):
+                                    _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                             nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                             radii, rx_mass, rx_count)
+                                if live1 and _rx_near(s1, step, rx_layer, rx_mask):
+                                    _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
+                                             nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                             radii, rx_mass, rx_count)
+                            if s0[8] and s1[8]:
+                                break
+                        _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
+                        _lane_store(i1, live1, s1, end, lon, lat, zarr, mass, status)
             decayed_blocks[blk] = dec
             removed_blocks[blk, 0] = dry
             removed_blocks[blk, 1] = wet
 
     return _advance
-
-
-#: Grids whose wind (as the kernel reads it) is larger than this get the particles in the
-#: order of their place on the grid (:func:`_locality_order`, about 28 ms per 10^6
-#: particles and call). Measured side by side at 10^6 particles, one thread, 36 steps: the
-#: single-level kernel on a 1 degree grid with two records (1.6 MB) ran no faster in grid
-#: order (99-122 against 104-126 ns per step), on a 0.25 degree grid with two records
-#: (25 MB) 94-103 against 125-129 ns; the 3-D benchmark's 25 MB, see
-#: :func:`_locality_order`. [bytes]
-LOCALITY_MIN_BYTES = 4 << 20
-#: Side of the tiles of grid nodes that :func:`_locality_order` sorts by. [nodes]
-LOCALITY_TILE = 4
-_NO_ORDER = np.zeros(1, np.int64)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _locality_order(lon, lat, status, fpar, ipar, tile):  # type: ignore[no-untyped-def]
-    """The particles' indices ordered by the tile of ``tile`` x ``tile`` grid nodes
-    that holds them (tiles row by row; within a tile in index order; particles no
-    longer active last): a counting sort, two passes over the particles.
-
-    The kernel runs all steps of a particle before the next: in this order the next
-    particle starts where the last one did, and finds that part of the wind in cache
-    instead of main memory. On the 3-D benchmark's 25 MB packed wind (1 degree, 12
-    levels, two records), at 10^6 particles, side by side: given sorted by 1 degree
-    cell, the particles ran 15-25 % faster on one thread (a first trial); this order
-    and the records side by side (:func:`kernels_numba_3d._records3`) together took the
-    step from 194-212 to 149-157 ns on one thread, 122-132 to 96-100 ns on two. Each particle
-    keeps its random numbers (they are keyed by its index); what changes is the order
-    of the blocks' sums, fixed for given particles and independent of the number of
-    threads. ``fpar``/``ipar``: :attr:`WindGrid.float_params`/``int_params``."""
-    n = lon.size
-    ntx = (ipar[0] + tile - 1) // tile
-    nty = (ipar[1] + tile - 1) // tile
-    ntiles = ntx * nty
-    keys = np.empty(n, np.int64)
-    counts = np.zeros(ntiles + 2, np.int64)
-    for p in range(n):
-        key = ntiles
-        if status[p] == 0:
-            fi = (lon[p] - fpar[0]) / fpar[1]
-            if ipar[2] == 1:
-                fi = fi - math.floor(fi / ipar[0]) * ipar[0]
-            fj = (lat[p] - fpar[2]) / fpar[3]
-            i = min(max(int(fi), 0), ipar[0] - 1)
-            jj = min(max(int(fj), 0), ipar[1] - 1)
-            key = (jj // tile) * ntx + i // tile
-        keys[p] = key
-        counts[key + 1] += 1
-    for t in range(1, ntiles + 2):
-        counts[t] += counts[t - 1]
-    order = np.empty(n, np.int64)
-    for p in range(n):
-        k = keys[p]
-        order[counts[k]] = p
-        counts[k] += 1
-    return order
 
 
 _STAMP = _source_stamp()

@@ -286,14 +286,7 @@ def interpolate_surface(
     """The boundary-layer fields of ``wind.surface`` (:data:`SURFACE_FIELDS` order)
     at the points, bilinear in space and linear in time: (5, n)."""
     assert wind.surface is not None
-    cn, _ = _corners(wind, lon, lat)
-    k1 = min(k + 1, wind.surface.shape[0] - 1)
-    out = np.empty((wind.surface.shape[1], lon.size))
-    for q in range(out.shape[0]):
-        v0 = _bilinear(wind.surface[k], q, cn)
-        v1 = _bilinear(wind.surface[k1], q, cn)
-        out[q] = (1.0 - w) * v0 + w * v1
-    return out
+    return _fields_at(wind, wind.surface, k, w, lon, lat)
 
 
 def interpolate_stomata(
@@ -302,11 +295,20 @@ def interpolate_stomata(
     """``wind.stomata`` (solar irradiance, surface temperature) at the points, as
     :func:`interpolate_surface`: (2, n)."""
     assert wind.stomata is not None
+    return _fields_at(wind, wind.stomata, k, w, lon, lat)
+
+
+def _fields_at(wind: WindGrid, fields: NDArray[np.float32], k: int, w: float, lon: NDArray[np.float64],
+               lat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(time, field, lat, lon) ``fields`` on the grid of ``wind`` at the points, bilinear
+    in space and linear in time between records ``k`` and ``k + 1`` (weight ``w``)."""
     cn, _ = _corners(wind, lon, lat)
-    k1 = min(k + 1, wind.stomata.shape[0] - 1)
-    out = np.empty((2, lon.size))
-    for q in range(2):
-        out[q] = (1.0 - w) * _bilinear(wind.stomata[k], q, cn) + w * _bilinear(wind.stomata[k1], q, cn)
+    k1 = min(k + 1, fields.shape[0] - 1)
+    out = np.empty((fields.shape[1], lon.size))
+    for q in range(out.shape[0]):
+        v0 = _bilinear(fields[k], q, cn)
+        v1 = _bilinear(fields[k1], q, cn)
+        out[q] = (1.0 - w) * v0 + w * v1
     return out
 
 
