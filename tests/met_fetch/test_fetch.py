@@ -124,6 +124,7 @@ class FakeGFS:
 
     def __init__(self) -> None:
         self.gets: list[tuple[str, str | None]] = []
+        self.drop = ""  # a variable left out of the .idx inventories
 
     def get(self, url: str, headers: dict[str, str] | None = None, timeout: Any = None) -> FakeResponse:
         rng = (headers or {}).get("Range")
@@ -135,6 +136,8 @@ class FakeGFS:
         if not url.startswith(prefix) or not path.is_file():
             return FakeResponse(url, 404)
         data = path.read_bytes()
+        if self.drop and path.suffix == ".txt":
+            data = b"".join(line for line in data.splitlines(keepends=True) if f":{self.drop}:".encode() not in line)
         if rng is None:
             return FakeResponse(url, 200, data)
         a, b = rng.removeprefix("bytes=").split("-")
@@ -230,6 +233,29 @@ def _check_form(ds: xr.Dataset) -> None:
     assert 1200 * G0 < z850 < 1700 * G0
 
 
+def _check_solar_and_mask(ds: xr.Dataset) -> None:
+    """rsds and lsm: names, units, dims, the mean convention said in the comment."""
+    assert ds.rsds.dims == ("time", "latitude", "longitude") and ds.rsds.dtype == np.float32
+    assert ds.rsds.attrs["units"] == "W m-2"
+    assert ds.rsds.attrs["standard_name"] == "surface_downwelling_shortwave_flux_in_air"
+    assert "mean over the interval" in ds.rsds.attrs["comment"]
+    assert float(ds.rsds.min()) >= 0.0 and float(ds.rsds.max()) > 100.0
+    assert ds.lsm.dims == ("latitude", "longitude") and ds.lsm.dtype == np.float32
+    assert ds.lsm.attrs["units"] == "1" and ds.lsm.attrs["standard_name"] == "land_area_fraction"
+    assert float(ds.lsm.min()) >= 0.0 and float(ds.lsm.max()) <= 1.0
+
+
+def _check_mask_against(ds: xr.Dataset, message: dict[str, Any]) -> None:
+    """The file's lsm equals the message's values (ecCodes' coordinates) in the area."""
+    assert message["codes"] == (2, 0, 0, 1)
+    want = _expected([message], lambda m: ("lsm", 1.0))[("lsm", 0, message["step"])]
+    lat, lon = ds.latitude.values, ds.longitude.values
+    assert len(want) == lat.size * lon.size
+    got = np.array([ds.lsm.values[np.searchsorted(lat, a), np.searchsorted(lon, o)] for a, o in want])
+    np.testing.assert_allclose(got, np.array(list(want.values()), dtype=np.float32), rtol=0, atol=1e-7)
+    assert 0.0 < float(ds.lsm.mean()) < 1.0  # land and sea in the area
+
+
 # --------------------------------------------------------------------------- ECMWF
 
 def test_ecmwf_fetch_writes_normalised_file(tmp_path: Path, ecmwf_service: FakeECMWF) -> None:
@@ -239,13 +265,22 @@ def test_ecmwf_fetch_writes_normalised_file(tmp_path: Path, ecmwf_service: FakeE
     assert not [p for p in tmp_path.iterdir() if p.name != "fc.nc"]  # no .part left
     with xr.open_dataset(out) as ds:
         _check_form(ds)
-        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "zs", "prate"}
+        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "zs", "prate", "rsds",
+                                     "lsm"}
         # precipitation: tp accumulated over 0-3 h [m] -> mean rate [kg m-2 s-1], also used at step 0
         (tp3,) = [m for m in ecmwf_service.messages if m["short"] == "tp" and m["step"] == 3]
         tp_rate = {k: v * 1000.0 / (3 * 3600.0) for k, v in _expected([dict(tp3, short="tp")],
                                                                      lambda m: ("prate", 1.0))[("prate", 0, 3)].items()}
         _check_against(ds, {("prate", 0, 3): tp_rate, ("prate", 0, 0): tp_rate})
         assert ds.prate.attrs["units"] == "kg m-2 s-1" and float(ds.prate.max()) > 0
+        # solar radiation: ssrd accumulated over 0-3 h [J m-2] / 10800 s, the 0-3 h mean, also at step 0
+        (ssrd3,) = [m for m in ecmwf_service.messages if m["short"] == "ssrd" and m["step"] == 3]
+        assert ssrd3["codes"] == (0, 4, 7, 1)
+        rsds = _expected([ssrd3], lambda m: ("rsds", 1.0 / (3 * 3600.0)))[("rsds", 0, 3)]
+        _check_against(ds, {("rsds", 0, 3): rsds, ("rsds", 0, 0): rsds})
+        _check_solar_and_mask(ds)
+        (lsm,) = [m for m in ecmwf_service.messages if m["short"] == "lsm"]
+        _check_mask_against(ds, lsm)
         assert ds.zs.attrs["units"] == "m2 s-2" and "diagnosed" in ds.zs.attrs["long_name"]
         # the fixture's surface pressure (993 to 1008 hPa) lies near the 1000 hPa surface
         np.testing.assert_allclose(ds.zs.values / G0, 0.0, atol=250.0)
@@ -256,8 +291,9 @@ def test_ecmwf_fetch_writes_normalised_file(tmp_path: Path, ecmwf_service: FakeE
         assert "ECMWF" in ds.attrs["source"] and "CC BY 4.0" in ds.attrs["licence"]
     assert "data.ecmwf.int" in lines[0] and lines[-1].startswith("written:")
     # what was asked of the client: one pressure-level and one surface request for the run
-    pl, sfc, tp = ecmwf_service.calls
-    assert tp["param"] == ["tp"] and tp["step"] == [3] and tp["levtype"] == "sfc"
+    pl, sfc, tp, lsm_call = ecmwf_service.calls
+    assert tp["param"] == ["tp", "ssrd"] and tp["step"] == [3] and tp["levtype"] == "sfc"
+    assert lsm_call["param"] == ["lsm"] and lsm_call["step"] == [0] and lsm_call["levtype"] == "sfc"
     assert pl["levtype"] == "pl" and pl["levelist"] == [1000, 850, 500]
     assert sorted(pl["param"]) == ["gh", "t", "u", "v", "w"]
     assert sfc["levtype"] == "sfc" and sorted(sfc["param"]) == ["10u", "10v", "2t", "sp"]
@@ -295,7 +331,8 @@ def test_gfs_fetch_writes_normalised_file(tmp_path: Path, gfs_service: FakeGFS) 
     out = mf.fetch(_request("gfs"), tmp_path / "gfs.nc")
     with xr.open_dataset(out) as ds:
         _check_form(ds)
-        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "blh", "orog", "prate"}
+        assert set(ds.data_vars) == {"u", "v", "w", "z", "t", "u10", "v10", "t2m", "sp", "blh", "orog", "prate",
+                                     "rsds", "lsm"}
         assert ds.blh.attrs["units"] == "m" and ds.orog.attrs["units"] == "m"
         messages = [m for s in (0, 3) for m in _messages(DATA / "gfs" / f"gfs.t00z.pgrb2.0p25.f{s:03d}")]
         expected = _expected(messages, lambda m: (_GFS_OUT.get(m["codes"]),
@@ -305,6 +342,15 @@ def test_gfs_fetch_writes_normalised_file(tmp_path: Path, gfs_service: FakeGFS) 
         _check_against(ds, expected)
         prate = _expected(messages, lambda m: ("prate", 1.0) if m["codes"] == (0, 1, 7, 1) else (None, 1.0))
         _check_against(ds, {("prate", 0, 0): prate[("prate", 0, 3)], **prate})
+        # solar radiation: DSWRF averaged over 0-3 h as sent (the window starts at the previous
+        # lead time, 0); step 0 takes the first interval's mean
+        dswrf = _expected(messages, lambda m: ("rsds", 1.0) if m["codes"] == (0, 4, 7, 1) else (None, 1.0))
+        assert list(dswrf) == [("rsds", 0, 3)]
+        _check_against(ds, {("rsds", 0, 0): dswrf[("rsds", 0, 3)], **dswrf})
+        _check_solar_and_mask(ds)
+        (land,) = [m for m in messages if m["codes"] == (2, 0, 0, 1) and m["step"] == 0]
+        _check_mask_against(ds, land)
+        assert set(np.unique(ds.lsm.values)) == {0.0, 1.0}
         # the GFS grid starts at 0 E: the area across Greenwich is joined in order
         assert 0.0 in ds.longitude.values and -10.0 in ds.longitude.values
     # only the wanted messages travelled: not RH nor PRMSL
@@ -333,10 +379,49 @@ def test_precipitation_of_a_first_step_after_0(tmp_path: Path, ecmwf_service: Fa
         (tp3,) = [m for m in ecmwf_service.messages if m["short"] == "tp" and m["step"] == 3]
         want = _expected([tp3], lambda m: ("prate", 1000.0 / (3 * 3600.0)))
         _check_against(ds, want)
+        # the solar radiation of the first step: its interval is 0-3 h too (ssrd(0) = 0)
+        (ssrd3,) = [m for m in ecmwf_service.messages if m["short"] == "ssrd" and m["step"] == 3]
+        _check_against(ds, _expected([ssrd3], lambda m: ("rsds", 1.0 / (3 * 3600.0))))
+        assert "lsm" in ds  # the mask comes from step 0, which was not asked for
     with xr.open_dataset(mf.fetch(_request("ecmwf", steps=(0,)), tmp_path / "b.nc")) as ds:
-        assert "prate" not in ds
+        assert "prate" not in ds and "rsds" not in ds and "lsm" in ds
     assert mf.precipitation_steps(_request("ecmwf", steps=(6, 12))) == (3, 6, 12)
     assert mf.precipitation_steps(_request("gfs", steps=(6, 12))) == (6, 12)
+    for steps in ((3,), (0, 3), (6, 12), (0, 6, 9, 24)):  # ECMWF: ssrd on the steps of tp
+        assert mf.solar_steps(_request("ecmwf", steps=steps)) == mf.precipitation_steps(_request("ecmwf", steps=steps))
+
+
+def test_gfs_solar_radiation_undoes_the_6_hour_averages() -> None:
+    """GFS DSWRF is a mean from the last 6 h boundary (0-3, 0-6, 6-9, 6-12 h ...): the
+    mean between two lead times comes from the integrals, e.g. 3-6 h = (6 A06 - 3 A03) / 3."""
+    one = np.ones((1, 2))
+    a03, a06, a09, a12 = 100.0 * one, 200.0 * one, 50.0 * one, 80.0 * one
+    req = _request("gfs", steps=(0, 3, 6, 9, 12))
+    assert mf.solar_steps(req) == (3, 6, 9, 12)
+    got = mf.solar_radiation(req, {3: (0, a03), 6: (0, a06), 9: (6, a09), 12: (6, a12)})
+    want = np.stack([a03, a03, (6 * a06 - 3 * a03) / 3, a09, (6 * a12 - 3 * a09) / 3])
+    np.testing.assert_allclose(got, want)
+    np.testing.assert_allclose(got[2], 300.0)
+    # an interval across a 6 h boundary needs that boundary's 0-6 h mean: 4-8 h
+    req = _request("gfs", steps=(0, 4, 8))
+    assert mf.solar_steps(req) == (4, 6, 8)
+    a04, a08 = 120.0 * one, 60.0 * one
+    got = mf.solar_radiation(req, {4: (0, a04), 6: (0, a06), 8: (6, a08)})
+    np.testing.assert_allclose(got[2], (2 * a08 + (6 * a06 - 4 * a04)) / 4)
+    np.testing.assert_allclose(got[0], a04)
+    # a first step after 0 starts at the published step before it (hourly GFS: 2 h)
+    assert mf.solar_steps(_request("gfs", steps=(3,))) == (2, 3)
+    assert mf.solar_steps(_request("gfs", steps=(0,))) == ()
+    with pytest.raises(mf.MetFetchError, match="lacks the solar radiation of step 6 h"):
+        mf.solar_radiation(_request("gfs", steps=(0, 3, 6, 9)), {3: (0, a03), 9: (6, a09)})
+
+
+def test_ecmwf_solar_radiation_differences_the_accumulation() -> None:
+    one = np.ones((2, 1))
+    acc = {3: 3 * 3600.0 * 150.0 * one, 6: (3 * 3600.0 * 150.0 + 3 * 3600.0 * 90.0) * one}
+    req = _request("ecmwf", steps=(0, 3, 6))
+    got = mf.solar_radiation(req, {s: (0, a / (3600.0 * s)) for s, a in acc.items()})
+    np.testing.assert_allclose(got[:, 0, 0], [150.0, 150.0, 90.0])
 
 
 def test_idx_ranges_merge_neighbours_and_name_missing_fields() -> None:
@@ -382,8 +467,30 @@ def test_output_is_read_by_the_3d_reader(tmp_path: Path, gfs_service: FakeGFS, e
         np.testing.assert_allclose(got, ds.u.sel(level=850.0).isel(time=1).values, rtol=1e-6)
     if hasattr(met, "wind_grid_3d"):  # every field is taken up: ground, omega, 10 m wind
         text = " ".join(met.wind_grid_3d(ds3, records=slice(0, 2)).provenance)
-        for needle in (ground, "omega 'w' [Pa s-1]", "'u10'", "'prate'") + (("'blh'",) if source == "gfs" else ()):
+        for needle in (ground, "omega 'w' [Pa s-1]", "'u10'", "'prate'", "'rsds'") + (
+                ("'blh'",) if source == "gfs" else ()):
             assert needle in text, text
+
+
+@pytest.mark.parametrize("source", ["ecmwf", "gfs"])
+def test_rsds_is_the_stomata_solar_radiation(tmp_path: Path, gfs_service: FakeGFS, ecmwf_service: FakeECMWF,
+                                             source: str) -> None:
+    """The 3-D reader takes rsds as the solar radiation at the ground (its 'solar'
+    field, W m-2 as it is): the first stomata slot of the WindGrid is rsds."""
+    import plumecast.met as met
+
+    if not (hasattr(met, "open_met_3d") and hasattr(met, "wind_grid_3d")):
+        pytest.skip("plumecast.met.open_met_3d / wind_grid_3d are not there yet")
+    out = mf.fetch(_request(source), tmp_path / "fc.nc")
+    ds3 = met.open_met_3d(out)
+    assert "solar" in ds3 and "'rsds'" in ds3["solar"].attrs["plumecast_from"]
+    grid = met.wind_grid_3d(ds3, records=slice(0, 2))
+    assert grid.stomata is not None and grid.stomata.shape[:2] == (2, 2)
+    with xr.open_dataset(out) as ds:
+        assert grid.stomata.shape[2:] == ds.rsds.shape[1:]
+        np.testing.assert_allclose(ds3["lat"].values, ds.latitude.values)
+        np.testing.assert_allclose(ds3["lon"].values, ds.longitude.values)
+        np.testing.assert_allclose(grid.stomata[:, 0], ds.rsds.values, rtol=1e-6)
 
 
 @pytest.mark.parametrize("source", ["ecmwf", "gfs"])
@@ -407,6 +514,49 @@ def test_missing_field_is_named_and_leaves_no_file(tmp_path: Path, monkeypatch: 
     _install(monkeypatch, FakeECMWF(drop={("t", 500)}))
     with pytest.raises(mf.MetFetchError, match="lacks t at 500 hPa, step 0 h"):
         mf.fetch(_request("ecmwf"), tmp_path / "fc.nc")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("drop", "needle"), [
+    (("ssrd", 0), "lacks the solar radiation of step 3 h; expected it for every lead time after 0"),
+    (("lsm", 0), "lacks the land-sea mask (lsm, step 0 h); expected it once for the area"),
+])
+def test_missing_solar_or_mask_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, online: None,
+                                        drop: tuple[str, int], needle: str) -> None:
+    _install(monkeypatch, FakeECMWF(drop={drop}))
+    with pytest.raises(mf.MetFetchError) as info:
+        mf.fetch(_request("ecmwf"), tmp_path / "fc.nc")
+    assert needle in str(info.value) and "\n" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ecmwf_service_without_lsm_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            online: None) -> None:
+    """A service whose index lists no lsm: ecmwf-opendata raises ValueError('Cannot find
+    index entries ...') for a request of lsm alone; the error names the mask."""
+    fake = FakeECMWF()
+
+    def retrieve(self: Any, request: Any = None, target: Any = None, **kw: Any) -> Any:
+        if kw.get("param") == ["lsm"]:
+            raise ValueError(f"Cannot find index entries matching {kw!r}")
+        return fake(self, request, target, **kw)
+
+    monkeypatch.setattr(opendata.Client, "retrieve", retrieve)
+    with pytest.raises(mf.MetFetchError) as info:
+        mf.fetch(_request("ecmwf"), tmp_path / "fc.nc")
+    assert str(info.value) == ("data.ecmwf.int lists no land-sea mask (lsm) for ECMWF IFS open data 2024-01-01 "
+                               "00 UTC (steps 0 h, levels 1000,850,500)")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("var", ["DSWRF", "LAND"])
+def test_gfs_missing_solar_or_mask_is_named(tmp_path: Path, gfs_service: FakeGFS, var: str) -> None:
+    gfs_service.drop = var
+    with pytest.raises(mf.MetFetchError) as info:
+        mf.fetch(_request("gfs"), tmp_path / "gfs.nc")
+    step = 3 if var == "DSWRF" else 0
+    assert str(info.value) == (f"{mf.GFS_MIRRORS['aws']}/gfs.20240101/00/atmos/gfs.t00z.pgrb2.0p25.f{step:03d}.idx: "
+                               f"lists no {var} at surface; expected every requested field in the GFS file")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -29,6 +29,10 @@ take:
 * ``prate`` precipitation rate [kg m-2 s-1], the mean over the interval that ends
   at each lead time (:func:`precipitation_rate`; none when only lead time 0 is
   fetched);
+* ``rsds`` solar (short-wave) radiation at the ground [W m-2], the mean over the
+  same intervals (:func:`plumecast.met.fetch_surface.solar_radiation`), and
+  ``lsm`` the land-sea mask [1] on ``(latitude, longitude)`` (time-invariant), see
+  :mod:`plumecast.met.fetch_surface`;
 * ``zs`` surface geopotential [m2 s-2] where the source sends no orography
   (ECMWF): diagnosed from ``sp`` and ``z`` (:func:`surface_geopotential`), when
   the levels include 1000 hPa;
@@ -44,7 +48,8 @@ the host.
 
 The parts: the request, its checks, the fields and the errors are in
 :mod:`plumecast.met.fetch_common`; the downloads of each service in
-:mod:`plumecast.met.fetch_ecmwf` and :mod:`plumecast.met.fetch_gfs`; the parsing
+:mod:`plumecast.met.fetch_ecmwf` and :mod:`plumecast.met.fetch_gfs`; solar
+radiation and the land-sea mask in :mod:`plumecast.met.fetch_surface`; the parsing
 of the command's values, the decoding, the writing and :func:`fetch` here. Every public
 name is importable from this module.
 """
@@ -89,6 +94,10 @@ from plumecast.met.fetch_gfs import _http_session as _http_session
 from plumecast.met.fetch_gfs import _idx_ranges as _idx_ranges
 from plumecast.met.fetch_gfs import download_gfs
 from plumecast.met.fetch_gfs import gfs_url as gfs_url
+from plumecast.met.fetch_surface import SurfaceFields, surface_kind
+from plumecast.met.fetch_surface import data_vars as _surface_vars
+from plumecast.met.fetch_surface import solar_radiation as solar_radiation
+from plumecast.met.fetch_surface import solar_steps as solar_steps
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -106,6 +115,8 @@ __all__ = [
     "parse_steps",
     "precipitation_rate",
     "precipitation_steps",
+    "solar_radiation",
+    "solar_steps",
     "surface_geopotential",
 ]
 
@@ -226,6 +237,15 @@ def _grid_of(ec: Any, h: Any, area: Area, path: Path) -> _Grid:
     return _Grid(lat, lon, rows, cols, (ni, nj, lat1, lon1, di, dj, j_pos, i_neg))
 
 
+def _grid_key(ec: Any, h: Any) -> tuple[Any, ...]:
+    return (int(ec.codes_get(h, "Ni")), int(ec.codes_get(h, "Nj")),
+            float(ec.codes_get(h, "latitudeOfFirstGridPointInDegrees")),
+            float(ec.codes_get(h, "longitudeOfFirstGridPointInDegrees")),
+            float(ec.codes_get(h, "iDirectionIncrementInDegrees")),
+            float(ec.codes_get(h, "jDirectionIncrementInDegrees")),
+            int(ec.codes_get(h, "jScansPositively")), int(ec.codes_get(h, "iScansNegatively")))
+
+
 def _messages(ec: Any, path: Path) -> Iterator[Any]:
     with open(path, "rb") as fh:
         while True:
@@ -259,6 +279,7 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
     precip_steps = set(precipitation_steps(req))
     precip: dict[int, tuple[int, np.ndarray]] = {}
     seen: set[tuple[str, int, int]] = set()
+    surface = SurfaceFields(req)  # solar radiation and land-sea mask
     ref_expected = (int(req.date.strftime("%Y%m%d")), req.cycle * 100)
     for path in paths:
         for h in _messages(ec, path):
@@ -276,6 +297,16 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
                         values = values * 1000.0  # m of water -> kg m-2 (water 1000 kg m-3)
                     start = int(ec.codes_get(h, "startStep", ktype=int))
                     precip[end] = (start, values)
+                continue
+            kind = surface_kind(ec, h, req.source, codes)
+            if kind:
+                if surface.wanted(ec, h, kind):
+                    if grid is None:
+                        grid = _grid_of(ec, h, req.area, path)
+                    elif _grid_key(ec, h) != grid.key:
+                        raise MetFetchError(f"{path}: the {'solar radiation' if kind == 'solar' else 'land-sea mask'}"
+                                            " is on another grid than the first message; expected one grid")
+                    surface.add(ec, h, kind, path, _subset_values(ec, h, grid))
                 continue
             if codes[3] == 100:
                 found = by_key.get(codes)
@@ -307,16 +338,9 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
                     arrays[g.name] = np.full((len(steps), len(levels), ny, nx), np.nan, np.float32)
                 for g in sfc_fields:
                     arrays[g.name] = np.full((len(steps), ny, nx), np.nan, np.float32)
-            else:
-                key = (int(ec.codes_get(h, "Ni")), int(ec.codes_get(h, "Nj")),
-                       float(ec.codes_get(h, "latitudeOfFirstGridPointInDegrees")),
-                       float(ec.codes_get(h, "longitudeOfFirstGridPointInDegrees")),
-                       float(ec.codes_get(h, "iDirectionIncrementInDegrees")),
-                       float(ec.codes_get(h, "jDirectionIncrementInDegrees")),
-                       int(ec.codes_get(h, "jScansPositively")), int(ec.codes_get(h, "iScansNegatively")))
-                if key != grid.key:
-                    raise MetFetchError(f"{path}: {f.name} at step {step} h is on another grid than the "
-                                        "first message; expected one grid for all fields")
+            elif _grid_key(ec, h) != grid.key:
+                raise MetFetchError(f"{path}: {f.name} at step {step} h is on another grid than the "
+                                    "first message; expected one grid for all fields")
             field2d = _subset_values(ec, h, grid) * f.factor
             k_step = steps.index(step)
             if k_level >= 0:
@@ -344,6 +368,7 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
             raise MetFetchError(f"the download of {req.describe()} lacks the precipitation of step "
                                 f"{missing[0]} h; expected it for every lead time after 0")
         arrays["prate"] = precipitation_rate(req, precip).astype(np.float32)
+    arrays.update(surface.arrays())
     return _dataset(arrays, grid, req)
 
 
@@ -462,6 +487,7 @@ def _dataset(arrays: dict[str, np.ndarray], grid: _Grid, req: FetchRequest) -> x
                               {"units": "kg m-2 s-1", "standard_name": "precipitation_flux",
                                "long_name": "Precipitation rate",
                                "comment": how + "; at lead time 0, the rate of the first interval"})
+    data_vars.update(_surface_vars(arrays, req))
     diagnosed = ""
     if "orog" not in arrays and 1000 in req.levels:
         zs = surface_geopotential(arrays["z"], arrays["t"], arrays["sp"], req.levels).astype(np.float32)

@@ -6,6 +6,7 @@ client from data.ecmwf.int or one of its cloud mirrors (see
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import logging
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from plumecast.met.fetch_common import (
     _require,
     precipitation_steps,
 )
+from plumecast.met.fetch_surface import solar_steps
 
 
 @contextlib.contextmanager
@@ -40,7 +42,8 @@ def _quiet_library() -> Iterator[None]:
 def download_ecmwf(req: FetchRequest, folder: Path) -> list[Path]:
     """Download the request's fields from ECMWF open data with ``ecmwf-opendata``
     into GRIB2 files in ``folder`` (requests for the pressure levels, the surface
-    fields and the accumulated precipitation)."""
+    fields, the fields accumulated since the start (precipitation ``tp`` and solar
+    radiation ``ssrd``) and the land-sea mask ``lsm`` at step 0)."""
     # looked up there at call time: the tests replace it in plumecast.met.fetch
     from plumecast.met.fetch import _reachable
 
@@ -59,9 +62,14 @@ def download_ecmwf(req: FetchRequest, folder: Path) -> list[Path]:
         target = folder / "ecmwf-sfc.grib2"
         client.retrieve(**common, levtype="sfc", param=[f.ecmwf for f in sfc_fields], target=str(target))
         out.append(target)
-        tp_steps = precipitation_steps(req)
-        if tp_steps:
+        acc_steps = sorted(set(precipitation_steps(req)) | set(solar_steps(req)))  # the same steps
+        if acc_steps:  # accumulated since the start: precipitation tp and solar radiation ssrd
             target = folder / "ecmwf-tp.grib2"
-            client.retrieve(**dict(common, step=list(tp_steps)), levtype="sfc", param=["tp"], target=str(target))
+            client.retrieve(**dict(common, step=acc_steps), levtype="sfc", param=["tp", "ssrd"],
+                            target=str(target))
             out.append(target)
+        target = folder / "ecmwf-lsm.grib2"  # time-invariant: once, at step 0
+        with _network_errors(dataclasses.replace(req, steps=(0,)), "land-sea mask (lsm)"):
+            client.retrieve(**dict(common, step=[0]), levtype="sfc", param=["lsm"], target=str(target))
+        out.append(target)
     return out

@@ -17,6 +17,7 @@ from plumecast.met.fetch_common import (
     _require,
     precipitation_steps,
 )
+from plumecast.met.fetch_surface import GFS_MASK, GFS_SOLAR, solar_steps
 
 
 def _http_session() -> Any:
@@ -69,7 +70,10 @@ def _idx_ranges(idx_text: str, wanted: set[tuple[str, str]], url: str,
 
 def download_gfs(req: FetchRequest, folder: Path) -> list[Path]:
     """Download the request's messages of each lead time's GFS file by HTTP range
-    requests located with the file's ``.idx`` inventory, into ``folder``."""
+    requests located with the file's ``.idx`` inventory, into ``folder``: the
+    fields, PRATE, DSWRF (also from the files of the steps that the 6-hourly
+    averaging windows need, :func:`plumecast.met.fetch_surface.solar_steps`) and,
+    from the first lead time's file, LAND."""
     # looked up there at call time: the tests replace them in plumecast.met.fetch
     from plumecast.met.fetch import _http_session, _reachable
 
@@ -77,15 +81,22 @@ def download_gfs(req: FetchRequest, folder: Path) -> list[Path]:
     wanted = {(f.gfs[0], f.gfs[1].format(level=lev)) for f in pl_fields if f.gfs for lev in req.levels}
     wanted |= {f.gfs for f in sfc_fields if f.gfs}
     _reachable(req.host)
+    solar = set(solar_steps(req))
     out = []
     with _network_errors(req, "GFS file"):
         session = _http_session()
-        for step in req.steps:
+        for step in sorted(set(req.steps) | solar):
             url = gfs_url(req, step)
             r = session.get(url + ".idx", timeout=(10, 60))
             r.raise_for_status()
-            precip = {("PRATE", "surface")} if step in precipitation_steps(req) else set()
-            ranges = _idx_ranges(r.text, wanted | precip, url, req)
+            want = set(wanted) if step in req.steps else set()
+            if step in precipitation_steps(req):
+                want.add(("PRATE", "surface"))
+            if step in solar:  # may be a step not requested: an average window's end
+                want.add(GFS_SOLAR)
+            if step == req.steps[0]:  # time-invariant: once
+                want.add(GFS_MASK)
+            ranges = _idx_ranges(r.text, want, url, req)
             target = folder / f"gfs.f{step:03d}.grib2"
             with open(target, "wb") as fh:
                 for start, end in ranges:

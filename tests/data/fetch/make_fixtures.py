@@ -34,7 +34,12 @@ G0 = 9.80665
 PL = {"u": (0, 2, 2), "v": (0, 2, 3), "w": (0, 2, 8), "gh": (0, 3, 5), "t": (0, 0, 0)}
 GFS_PL_NAMES = {"u": "UGRD", "v": "VGRD", "w": "VVEL", "gh": "HGT", "t": "TMP"}
 ECMWF_PARAM_ID = {"tp": 228, "u": 131, "v": 132, "w": 135, "gh": 156, "t": 130,
-                  "10u": 165, "10v": 166, "2t": 167, "sp": 134, "msl": 151}
+                  "10u": 165, "10v": 166, "2t": 167, "sp": 134, "msl": 151, "ssrd": 169, "lsm": 172}
+# GRIB2 codes (WMO code table 4.2) of the solar radiation at the ground (ECMWF ssrd,
+# GFS DSWRF: downward short-wave radiation flux) and of the land-sea mask (ECMWF lsm,
+# GFS LAND: land cover, 1 = land, 0 = sea); level type 1 (ground or water surface).
+SOLAR = (0, 4, 7)
+LAND = (2, 0, 0)
 
 
 def _grid(first_lon: float) -> tuple[np.ndarray, np.ndarray]:
@@ -81,6 +86,14 @@ def field(name: str, lat: np.ndarray, lon: np.ndarray, step: int, level: float, 
         return 1e-4 * (1.0 + np.sin(lam)) * np.cos(phi) ** 2
     if name == "r":
         return 60.0 + 30.0 * np.sin(lam)
+    if name == "dswrf":  # [W m-2]: mean downward solar flux, up to 400 W m-2
+        return 250.0 * np.cos(phi) ** 2 * (1.0 + 0.6 * np.sin(lam)) + 5.0 * step
+    if name == "ssrd":  # [J m-2] accumulated since the start: the mean flux x 3600 s h-1 x step
+        return 3600.0 * step * field("dswrf", lat, lon, step, 0.0, k)
+    if name == "lsm":  # land fraction of the grid box, 0 to 1, fractional near "coasts"
+        return np.clip(0.5 + 1.5 * np.sin(2 * lam) * np.cos(phi), 0.0, 1.0)
+    if name == "land":  # GFS land cover: 1 land, 0 sea
+        return (np.sin(2 * lam) * np.cos(phi) > 0.0).astype(np.float64)
     raise KeyError(name)
 
 
@@ -162,13 +175,20 @@ def ecmwf_messages() -> list[bytes]:
         if step > 0:  # total precipitation, accumulated from the start (none at step 0)
             out.append(_message("GRIB2", -180.0, "ecmf", step, (0, 1, 193), 1, 0,
                                 field("tp", lat, lon, step, 0.0, 0.0), "grid_ccsds", 228, stat=1))
+            # surface solar radiation downwards, accumulated from the start [J m-2]
+            out.append(_message("GRIB2", -180.0, "ecmf", step, SOLAR, 1, 0,
+                                field("ssrd", lat, lon, step, 0.0, 0.0), "grid_ccsds", 169, stat=1))
+        if step == 0:  # land-sea mask (time-invariant), at step 0
+            out.append(_message("GRIB2", -180.0, "ecmf", step, LAND, 1, 0,
+                                field("lsm", lat, lon, step, 0.0, 0.0), "grid_ccsds", 172))
     return out
 
 
 def gfs_file(step: int) -> tuple[bytes, str]:
     """A GFS pgrb2 file of one step and its wgrib2-style .idx inventory."""
     lat, lon = _grid(0.0)
-    when = "anl" if step == 0 else f"{step} hour fcst"
+    inst = "anl" if step == 0 else f"{step} hour fcst"  # an instantaneous field's entry
+    ave = f"0-{step} hour ave fcst"  # an average from the start of the 6 h window (steps 1 to 6)
     msgs: list[tuple[str, str, bytes]] = []
     msgs.append(("PRMSL", "mean sea level", _message("GRIB2", 0.0, "kwbc", step, (0, 3, 1), 101, 0,
                                                     field("msl", lat, lon, step, 0, 1.0),
@@ -192,11 +212,18 @@ def gfs_file(step: int) -> tuple[bytes, str]:
         msgs.append(("PRATE", "surface", _message("GRIB2", 0.0, "kwbc", step, (0, 1, 7), 1, 0,
                                                   field("prate", lat, lon, step, 0, 1.0),
                                                   "grid_complex_spatial_differencing", stat=0)))
+    # land cover (land-sea mask), in every file
+    msgs.append(("LAND", "surface", _message("GRIB2", 0.0, "kwbc", step, LAND, 1, 0,
+                                             field("land", lat, lon, step, 0, 1.0),
+                                             "grid_complex_spatial_differencing")))
+    if step > 0:  # downward short-wave radiation at the surface, averaged like PRATE
+        msgs.append(("DSWRF", "surface", _message("GRIB2", 0.0, "kwbc", step, SOLAR, 1, 0,
+                                                  field("dswrf", lat, lon, step, 0, 1.0),
+                                                  "grid_complex_spatial_differencing", stat=0)))
     data = b""
     lines = []
     for i, (var, lev_text, msg) in enumerate(msgs, start=1):
-        if var == "PRATE":
-            when = f"0-{step} hour ave fcst"
+        when = ave if var in ("PRATE", "DSWRF") else inst
         lines.append(f"{i}:{len(data)}:d={DATE}{CYCLE:02d}:{var}:{lev_text}:{when}:")
         data += msg
     return data, "\n".join(lines) + "\n"
