@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import NDArray
 
 from plumecast import met
 from plumecast.errors import MetDataError, ScenarioError
@@ -65,6 +66,8 @@ class RunWinds:
         self.records_read = 0
         self.window_records = 0
         self._first: WindGrid | None = None
+        #: a land fraction that replaces the met's on every record (use_land_mask)
+        self._land: NDArray[np.float32] | None = None
         first = self.first_grid()
         self._notes = tuple(notes)
         if self.boundary_layer == "met" and first.surface is None:
@@ -181,6 +184,32 @@ class RunWinds:
 
         return at
 
+    def use_land_mask(self, mode: str) -> str:
+        """Choose the land fraction of the land-water mosaic of dry deposition
+        (``deposition.land_mask``: auto, met or map; see
+        :mod:`plumecast.met.landmask`) and say which, in one line. Records read from
+        now on carry it."""
+        from plumecast.met.landmask import SAMPLES, land_fraction
+
+        first = self.first_grid()
+        if first.surface is None:
+            return ""
+        if first.land is not None and mode in ("auto", "met"):
+            src = next((p for p in first.provenance if p.startswith("land fraction:")), "land fraction: the met's")
+            return f"land and water for dry deposition: {src.removeprefix('land fraction: ')}"
+        if mode == "met":
+            raise ScenarioError(f"deposition.land_mask: met, but {self.source} has no land-sea mask; expected lsm "
+                                "(ERA5, ECMWF), LAND (GFS), LANDMASK or XLAND (WRF), or a variable with standard_name "
+                                "land_area_fraction; or use land_mask: auto or map (the shipped Natural Earth land)")
+        lon = first.lon0 + first.dlon * np.arange(first.nlon)
+        lat = first.lat0 + first.dlat * np.arange(first.nlat)
+        self._land = land_fraction(lon, lat, first.dlon, first.dlat)
+        self._first = dataclasses.replace(first, land=self._land)
+        self._window = None
+        why = "as asked (deposition.land_mask: map)" if mode == "map" else "the met has no land-sea mask"
+        return (f"land and water for dry deposition: Natural Earth 1:110m land polygons on the met grid ({why}; "
+                f"cells near a coast sampled at {SAMPLES}x{SAMPLES} points)")
+
     # ---- reading --------------------------------------------------------------------
 
     def _record(self, k: int) -> WindGrid:
@@ -196,7 +225,9 @@ class RunWinds:
             grid = wind_grid(one, start=self.start)
         grid = dataclasses.replace(grid, times_s=self.record_s[k:k + 1].copy())
         if self.boundary_layer == "constant" and grid.surface is not None:
-            grid = dataclasses.replace(grid, surface=None, stomata=None)
+            grid = dataclasses.replace(grid, surface=None, stomata=None, land=None)
+        elif self._land is not None and grid.surface is not None:
+            grid = dataclasses.replace(grid, land=self._land)
         self.records_read += 1
         return grid
 
@@ -215,7 +246,7 @@ def lowest_level(grid: WindGrid) -> WindGrid:
     if grid.nz == 1 and grid.w is None and grid.surface is None:
         return grid
     return dataclasses.replace(grid, vec=np.ascontiguousarray(grid.vec[:, :1]), z_m=np.asarray(grid.z_m[:1]),
-                               w=None, surface=None, stomata=None)
+                               w=None, surface=None, stomata=None, land=None)
 
 
 def run_winds(scenario: Any, wind: xr.Dataset | None = None) -> RunWinds:

@@ -12,12 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from plumecast.agents import MAX_DRY_VELOCITY_M_S, MAX_SCAVENGING_A_S, MAX_SCAVENGING_B, Agent
 from plumecast.errors import ScenarioError
 
-__all__ = ["DEFAULT_SCAVENGING_B", "DepositionConfig", "Resistance", "deposition_values", "wesely_resistance"]
+__all__ = ["DEFAULT_SCAVENGING_B", "LAND_MASKS", "DepositionConfig", "Resistance", "deposition_values", "wesely_resistance"]
 
 
 class _Model(BaseModel):
     # as plumecast.scenario's: unknown keys, NaN and inf refused
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+#: choices of ``deposition.land_mask``
+LAND_MASKS = ("auto", "met", "map", "off")
 
 
 class DepositionConfig(_Model):
@@ -47,6 +51,11 @@ class DepositionConfig(_Model):
         0.0, ge=0, le=1400, description="solar radiation at the ground for the stomata [W m-2]; 0: night, stomata "
         "closed (the larger surface resistance: less deposition)")
     surface_temperature_c: float = Field(15.0, ge=-60, le=60, description="surface air temperature [degC]")
+    land_mask: str = Field(
+        "auto", description="where land_use applies and where water's does (the resistance model's land-water "
+        "mosaic; not where land_use is water): auto (the met's land-sea mask, else the shipped Natural Earth "
+        "land), met (the met's; an error without one), map (the shipped Natural Earth 1:110m land), off "
+        "(land_use everywhere)")
 
     @field_validator("land_use", "season")
     @classmethod
@@ -60,6 +69,14 @@ class DepositionConfig(_Model):
         if v not in names:
             raise ValueError(f"{value!r} is not a Wesely (1989) {info.field_name.replace('_', ' ')}; expected one "
                              f"of {', '.join(names)}")
+        return v
+
+    @field_validator("land_mask")
+    @classmethod
+    def _mask_choice(cls, value: str) -> str:
+        v = value.strip().lower()
+        if v not in LAND_MASKS:
+            raise ValueError(f"{value!r} is not a land mask; expected one of {', '.join(LAND_MASKS)}")
         return v
 
     @model_validator(mode="before")
@@ -91,12 +108,15 @@ class Resistance(NamedTuple):
     [s m-1] at the declared radiation and temperature, ``u* r_b`` [-], the parts of r_c
     that depend on neither (:func:`plumecast.transport.drydep.resistance_terms`, for a
     met that carries both) and a line saying what was used; zeros and ``()`` where the
-    model does not apply."""
+    model does not apply. ``water_*``: the same of water, for the water fraction of the
+    land-water mosaic (``deposition.land_mask``); 0 and ``()`` without one."""
 
     surface_resistance_s_m: float
     laminar_factor: float
     terms: tuple[float, ...]
     notes: list[str]
+    water_resistance_s_m: float = 0.0
+    water_terms: tuple[float, ...] = ()
 
 
 def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: Sequence[float]) -> Resistance:
@@ -126,10 +146,18 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
     rb_u = drydep.laminar_factor(gas.diffusivity_ratio)
     stomata = ("night, stomata closed" if d.solar_radiation_w_m2 == 0.0
                else f"{d.solar_radiation_w_m2:g} W m-2 at {d.surface_temperature_c:g} degC")
-    return Resistance(rc, rb_u, drydep.resistance_terms(gas, d.land_use, season), [
-        f"dry deposition of {agent.name}: Wesely (1989) resistance model, land use {d.land_use}, season "
-        f"{season} ({why}), solar radiation {stomata}: surface resistance {rc:.3g} s m-1, u* r_b {rb_u:.3g}; "
-        "r_a from the met's u* and 1/L"])
+    notes = [f"dry deposition of {agent.name}: Wesely (1989) resistance model, land use {d.land_use}, season "
+             f"{season} ({why}), solar radiation {stomata}: surface resistance {rc:.3g} s m-1, u* r_b {rb_u:.3g}; "
+             "r_a from the met's u* and 1/L"]
+    rc_w: float = 0.0
+    terms_w: tuple[float, ...] = ()
+    if d.land_mask != "off" and d.land_use != "water":
+        rc_w = drydep.surface_resistance(gas, "water", season, solar_w_m2=d.solar_radiation_w_m2,
+                                         surface_temperature_c=d.surface_temperature_c)
+        terms_w = drydep.resistance_terms(gas, "water", season)
+        notes.append(f"dry deposition of {agent.name}: {d.land_use} on land, water (surface resistance "
+                     f"{rc_w:.3g} s m-1) on the water fraction of each cell (deposition.land_mask: {d.land_mask})")
+    return Resistance(rc, rb_u, drydep.resistance_terms(gas, d.land_use, season), notes, rc_w, terms_w)
 
 
 def deposition_values(d: DepositionConfig, agent: Agent, resistance: Resistance) -> tuple[float, float, float,

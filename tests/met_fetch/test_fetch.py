@@ -476,11 +476,10 @@ def test_output_is_read_by_the_3d_reader(tmp_path: Path, gfs_service: FakeGFS, e
 def test_rsds_is_the_stomata_solar_radiation(tmp_path: Path, gfs_service: FakeGFS, ecmwf_service: FakeECMWF,
                                              source: str) -> None:
     """The 3-D reader takes rsds as the solar radiation at the ground (its 'solar'
-    field, W m-2 as it is): the first stomata slot of the WindGrid is rsds."""
+    field, W m-2 as it is): the first stomata slot of the WindGrid is rsds; and lsm
+    as its land fraction (WindGrid.land, for the land-water mosaic of dry deposition)."""
     import plumecast.met as met
 
-    if not (hasattr(met, "open_met_3d") and hasattr(met, "wind_grid_3d")):
-        pytest.skip("plumecast.met.open_met_3d / wind_grid_3d are not there yet")
     out = mf.fetch(_request(source), tmp_path / "fc.nc")
     ds3 = met.open_met_3d(out)
     assert "solar" in ds3 and "'rsds'" in ds3["solar"].attrs["plumecast_from"]
@@ -491,6 +490,9 @@ def test_rsds_is_the_stomata_solar_radiation(tmp_path: Path, gfs_service: FakeGF
         np.testing.assert_allclose(ds3["lat"].values, ds.latitude.values)
         np.testing.assert_allclose(ds3["lon"].values, ds.longitude.values)
         np.testing.assert_allclose(grid.stomata[:, 0], ds.rsds.values, rtol=1e-6)
+        assert grid.land is not None and "'lsm'" in ds3["land"].attrs["plumecast_from"]
+        np.testing.assert_allclose(grid.land, ds.lsm.values, atol=1e-6)
+        assert 0.0 < float(grid.land.mean()) < 1.0
 
 
 @pytest.mark.parametrize("source", ["ecmwf", "gfs"])

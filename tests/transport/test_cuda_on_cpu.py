@@ -34,6 +34,8 @@ from tests.transport.test_kernel_3d import (
     _release,
     _sampler,
     _so2_terms,
+    _water_terms,
+    _with_land,
     _with_stomata,
 )
 
@@ -89,6 +91,10 @@ CASES_3D = {
     "met-boundary-layer-resistance-model-met-stomata": lambda: (
         _with_stomata(_met_3d()), StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_so2_terms(),
                                               **RESISTANCE)),
+    "met-boundary-layer-resistance-model-mosaic": lambda: (
+        _with_land(_with_stomata(_met_3d())), StepPhysics(
+            dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_so2_terms(), water_resistance_s_m=_water_terms()[0],
+            water_terms=_water_terms()[1], **RESISTANCE)),
     "levels-w-constant-kz": _levels_w_constant_kz,
     "one-level-deposition-only": _single_level_with_deposition,
 }

@@ -351,6 +351,85 @@ def test_numba_matches_numpy_with_the_met_radiation_for_the_stomata():
     assert dry[0] > 1.2 * dry[1] > 0.0
 
 
+def _with_land(grid):
+    """``grid`` with a land fraction: land west of 0 E, water east of 60 E, a ramp between."""
+    lon = grid.lon0 + grid.dlon * np.arange(grid.nlon)
+    land = np.clip(1.0 - lon / 60.0, 0.0, 1.0)
+    return dataclasses.replace(grid, land=np.ascontiguousarray(np.broadcast_to(
+        land[None, :], (grid.nlat, grid.nlon))).astype(np.float32))
+
+
+def _water_terms():
+    from plumecast.transport import drydep
+
+    gas = drydep.gas_constants("sulfur dioxide")
+    return drydep.surface_resistance(gas, "water", "midsummer", 0.0, 15.0), _so2_terms("water")
+
+
+@pytest.mark.parametrize("met_stomata", [False, True], ids=["declared-radiation", "met-radiation"])
+def test_numba_matches_numpy_with_the_land_water_mosaic(met_stomata):
+    """The water fraction of each cell deposits at water's surface resistance: both CPU
+    backends agree; SO2, which water takes up fast, deposits more over water than over
+    the land at night; a land fraction of 1 everywhere gives the run without the mosaic,
+    bit for bit."""
+    rc_w, w_terms = _water_terms()
+    grid = _with_land(_with_stomata(_met_3d()) if met_stomata else _met_3d())
+    terms = dict(resistance_terms=_so2_terms(), water_terms=w_terms) if met_stomata else {}
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, water_resistance_s_m=rc_w, **terms, **RESISTANCE)
+    out = {}
+    for backend in CPU_BACKENDS:
+        p = _release(3000, seed=3, lat=(-50.0, 50.0))
+        p.z[:] = np.minimum(p.z, 40.0)
+        p.birth_step[:] = 0
+        sampler = _sampler()
+        removed = np.zeros(2)
+        decayed = get_kernel(backend)(p, grid, physics, 0, 12, sampler, removed=removed)
+        out[backend] = (p, sampler, removed, decayed)
+    assert_matches_oracle(out["numpy"], out["numba"])
+    if met_stomata:
+        return
+    # all land, all water, and no mosaic (numba)
+    runs = {}
+    for name, land, phys in (("land", 1.0, physics), ("water", 0.0, physics),
+                             ("none", 1.0, dataclasses.replace(physics, water_resistance_s_m=0.0))):
+        p = _release(3000, seed=3, lat=(-50.0, 50.0))
+        p.z[:] = np.minimum(p.z, 40.0)
+        removed = np.zeros(2)
+        get_kernel("numba")(p, dataclasses.replace(grid, land=np.full_like(grid.land, land)), phys, 0, 12,
+                            removed=removed)
+        runs[name] = (p.mass.copy(), removed)
+    assert rc_w < 0.5 * RESISTANCE["surface_resistance_s_m"]
+    assert runs["water"][1][0] > 1.5 * runs["land"][1][0] > 0.0
+    np.testing.assert_array_equal(runs["land"][0], runs["none"][0])
+
+
+def test_dry_velocity_of_the_mosaic():
+    """Land fraction 1 and 0 give the land's and the water's 1 / (r_a + r_b + r_c); a
+    fraction between weighs the two velocities (FLEXPART's sum over land uses); the
+    NumPy twin agrees; fractions outside [0, 1] are clipped."""
+    from plumecast.transport import boundary_layer as bl
+
+    us, il, z0, rc, rcw, rbu = 0.35, -1.0 / 80.0, 0.1, 150.0, 12.0, 6.5
+    v_land, v_water = bl.dry_velocity(us, il, z0, rc, rbu), bl.dry_velocity(us, il, z0, rcw, rbu)
+    assert bl.dry_velocity_mosaic(us, il, z0, rc, rcw, 1.0, rbu) == v_land
+    assert bl.dry_velocity_mosaic(us, il, z0, rc, rcw, 0.0, rbu) == pytest.approx(v_water, rel=1e-15)
+    assert bl.dry_velocity_mosaic(us, il, z0, rc, rcw, 0.3, rbu) == pytest.approx(0.3 * v_land + 0.7 * v_water,
+                                                                                  rel=1e-14)
+    assert bl.dry_velocity_mosaic(us, il, z0, rc, rcw, 1.2, rbu) == v_land
+    assert bl.dry_velocity_mosaic(us, il, z0, rc, math.inf, 0.5, rbu) == pytest.approx(0.5 * v_land, rel=1e-15)
+    f = np.array([0.0, 0.25, 0.5, 1.0])
+    np.testing.assert_allclose(bl.dry_velocity_mosaic_array(us, il, z0, rc, rcw, f, rbu),
+                               [bl.dry_velocity_mosaic(us, il, z0, rc, rcw, x, rbu) for x in f], rtol=1e-14)
+
+
+def test_land_fraction_is_checked():
+    grid = _met_3d()
+    with pytest.raises(MetDataError, match="land fraction outside"):
+        dataclasses.replace(grid, land=np.full((grid.nlat, grid.nlon), 1.5, np.float32))
+    with pytest.raises(MetDataError, match="land fraction has shape"):
+        dataclasses.replace(grid, land=np.ones((3, 3), np.float32))
+
+
 def test_numba_matches_numpy_with_the_resistance_model_of_dry_deposition():
     """v_d from the met's u* and 1/L at each particle (boundary_layer.dry_velocity):
     the same particles, removed masses and deposition grid from both CPU backends."""

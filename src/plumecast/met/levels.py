@@ -340,6 +340,11 @@ def wind_grid_3d(
                         + (frm("t2m") if "t2m" in has else "the lowest level's" if temp is not None
                            else "none in the files: 15 degC (standard atmosphere)"))
 
+    land: NDArray[np.float32] | None = None
+    if with_surface and "land" in has:
+        prov.append(f"land fraction: {frm('land')}")
+        land = _land_fraction(ds, i0, lat, lon)
+
     n_rec = i1 - i0
     vec = np.empty((n_rec, nz, 3, lat.size, lon.size), dtype=np.float32)
     w_out = np.empty((n_rec, nz, lat.size, lon.size), dtype=np.float32) if vert else None
@@ -445,6 +450,22 @@ def wind_grid_3d(
         w=None if w_out is None else np.ascontiguousarray(w_out),
         surface=None if surf is None else np.ascontiguousarray(surf),
         stomata=stomata,
+        land=land,
         roughness_length_m=z0,
         provenance=tuple(prov),
     )
+
+
+def _land_fraction(ds: xr.Dataset, k: int, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.float32]:
+    """The dataset's land fraction (``land``, 0..1) at record ``k`` (or its only one)."""
+    da = ds["land"].isel(time=k) if "time" in ds["land"].dims else ds["land"]
+    file_k = _record_file(ds, k)
+    tk = np.datetime_as_string(np.asarray(ds["time"].values)[k], unit="s")
+    vals = np.asarray(da.values, dtype=np.float64)
+    _nan_check(vals, "land-sea mask", file_k, tk, lat, lon)
+    bad = (vals < -1e-3) | (vals > 1.0 + 1e-3)
+    if np.any(bad):
+        j, i = np.argwhere(bad)[0]
+        raise _err(file_k, f"land-sea mask {ds['land'].attrs.get('plumecast_from', 'land')} is {vals[j, i]:g} at "
+                           f"{lat[j]:g} N, {lon[i]:g} E; expected a land fraction from 0 (water) to 1 (land)")
+    return np.clip(vals, 0.0, 1.0).astype(np.float32)

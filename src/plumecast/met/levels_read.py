@@ -18,7 +18,9 @@ The normalised 3-D dataset
   ``blh`` mixing height [m]; ``ustar`` friction velocity [m s-1]; ``shf`` surface
   sensible heat flux, upward positive [W m-2]; ``solar`` solar (short-wave)
   radiation at the ground, downward [W m-2]; ``precip`` [mm h-1]; ``zs`` surface
-  height (surface geopotential / g0, or orography) [m];
+  height (surface geopotential / g0, or orography) [m]; ``land`` land fraction,
+  0 water to 1 land (ERA5 ``lsm``, GFS ``LAND``, WRF ``LANDMASK`` or ``XLAND``;
+  CF ``land_area_fraction``, ``land_binary_mask``), or on ``(lat, lon)``;
 * ``level`` is pressure [hPa] (ground first: descending) when ``attrs["level_type"]
   == "pressure"``, or height above ground [m] (ascending) when ``"height"``;
 * attrs ``source``, ``first_file``, ``level_type``, ``global_lon``, ``steady``,
@@ -91,6 +93,7 @@ _FLUX_J = {"j m-2", "j m**-2", "j/m2", "j m^-2"}
 _RATE_S = {"kg/m^2/s", "kg m-2 s-1", "kg m**-2 s**-1", "kg/m2/s", "kg m^-2 s^-1", "mm s-1", "mm/s", "kg/(m2 s)"}
 _RATE_H = {"mm h-1", "mm/h", "mm hr-1", "mm/hr", "mm h**-1"}
 _ACC_MM = {"mm", "kg m-2", "kg m**-2", "kg/m2"}
+_FRACTION_UNITS = {"", "1", "(0 - 1)", "0-1", "(0-1)", "fraction", "proportion", "dimensionless", "-", "~"}
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ _SURFACE_SPECS: dict[str, _Spec] = {
     "precip": _Spec(("precipitation_flux", "lwe_precipitation_rate", "precipitation_amount",
                      "lwe_thickness_of_precipitation_amount"),
                     ("tp", "prate", "pr", "precip", "rainnc", "precipitation"), r"^prate"),
+    "land": _Spec(("land_area_fraction", "land_binary_mask"),
+                  ("lsm", "landsea", "land", "landmask", "xland", "lsmask", "sftlf", "land_sea_mask"), r"^land_?(sfc|surface)"),
     "zs": _Spec(("surface_geopotential", "surface_altitude"),
                 ("z", "zs", "orog", "hgt", "hgtsfc", "geopotential_at_surface", "fis", "phis",
                  "surface_geopotential", "orography"), r"^hgt_?(sfc|surface)"),
@@ -137,6 +142,7 @@ _GRIB2_CODES: dict[tuple[int, int, int], tuple[str, str]] = {
     (0, 0, 11): ("shtfl", "W m-2"),
     (0, 1, 7): ("prate", "kg m-2 s-1"),
     (0, 4, 7): ("dswrf", "W m-2"),
+    (2, 0, 0): ("lsm", "(0 - 1)"),
 }
 #: ECMWF fluxes are positive downward.
 _DOWNWARD_FLUX_NAMES = ("sshf", "ishf")
@@ -305,6 +311,15 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str) -> tuple[float, f
             return 1.0, 0.0, "accumulated"
         raise _err(path, f"{name!r} (precipitation) has units {da.attrs.get('units')!r}; expected kg m-2 s-1, "
                          "mm h-1, m per hour (ERA5 tp) or mm accumulated since the start (WRF RAINNC)")
+    if kind == "land":
+        if low == "xland":  # WRF: 1 land, 2 water
+            return -1.0, 2.0, "WRF XLAND (1 land, 2 water) to a land fraction"
+        if units in ("%", "percent"):
+            return 0.01, 0.0, "% to a fraction"
+        if units in _FRACTION_UNITS:
+            return 1.0, 0.0, ""
+        raise _err(path, f"{name!r} (land-sea mask) has units {da.attrs.get('units')!r}; expected a fraction 0..1 "
+                         "(units 1, (0 - 1) or none) or %")
     raise AssertionError(kind)
 
 
@@ -386,7 +401,7 @@ def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Datase
         units = {"u": "m s-1", "v": "m s-1", "geo": "m", "vert": "Pa s-1" if note.startswith("omega") else "m s-1",
                  "t": "K", "theta": "K", "u10": "m s-1", "v10": "m s-1", "t2m": "K", "blh": "m",
                  "ustar": "m s-1", "shf": "W m-2", "solar": "W m-2", "precip": "mm" if note == "accumulated" else "mm h-1",
-                 "zs": "m"}[key]
+                 "zs": "m", "land": "1"}[key]
         what = f"{fname!r} [{da.attrs.get('units', 'no units')}] of {path.name}" + (f" ({note})" if note else "")
         out.attrs = {"units": units, "plumecast_from": what}
         return out.astype(np.float32) if out.dtype != np.float32 else out
@@ -513,6 +528,9 @@ def _check_steps(ds: xr.Dataset, where: str) -> None:
                              "records without gaps")
 
 
+#: Fields of a file that may hold one record for all times (orography, land-sea mask).
+_STATIC_FIELDS = {"zs", "land"}
+
 #: Fields a forecast's first step lacks (rates and fluxes over the step before).
 _INTERVAL_FIELDS = ("precip", "shf", "solar")
 
@@ -605,17 +623,24 @@ def normalise_met_3d(
         raise _err(str(lev_path), f"u has dims {lev_ds['u'].dims} but v has {lev_ds['v'].dims}; expected the same")
     _check_steps(lev_ds, str(lev_path))
     history: list[str] = []
+    l_t = np.asarray(lev_ds["time"].values)
+    # orography and land-sea mask files: one record for all times
+    statics = [s for s in surfs if l_t.size > 1 and s[1].sizes.get("time", 1) == 1
+               and set(s[1].data_vars) <= _STATIC_FIELDS]
+    surfs = [s for s in surfs if not any(s is t for t in statics)] or statics[:1]
+    statics = [s for s in statics if not any(s is t for t in surfs)]
     if surfs:
         surfs = _fill_step_zero(surfs, history)
         surf_ds = join_on_time(surfs) if len(surfs) > 1 else surfs[0][1]
         surf_path = surfs[0][0]
         for ax in ("lat", "lon"):
-            if not np.allclose(surf_ds[ax].values, lev_ds[ax].values, atol=1e-4) or surf_ds.sizes[ax] != lev_ds.sizes[ax]:
-                raise _err(str(surf_path), f"surface fields on another {ax} grid ({surf_ds.sizes[ax]} values) than the "
-                                           f"level fields of {lev_path.name} ({lev_ds.sizes[ax]}); expected one grid")
-        l_t, s_t = np.asarray(lev_ds["time"].values), np.asarray(surf_ds["time"].values)
-        static = s_t.size == 1 and l_t.size > 1 and "zs" in surf_ds and len(surf_ds.data_vars) == 1
-        if static:  # an orography file: one record for all times
+            for path, part in [(surf_path, surf_ds), *((p, d) for p, d, _ in statics)]:
+                if not np.allclose(part[ax].values, lev_ds[ax].values, atol=1e-4) or part.sizes[ax] != lev_ds.sizes[ax]:
+                    raise _err(str(path), f"surface fields on another {ax} grid ({part.sizes[ax]} values) than the "
+                                          f"level fields of {lev_path.name} ({lev_ds.sizes[ax]}); expected one grid")
+        s_t = np.asarray(surf_ds["time"].values)
+        static = s_t.size == 1 and l_t.size > 1 and set(surf_ds.data_vars) <= _STATIC_FIELDS
+        if static:
             surf_ds = surf_ds.isel(time=0, drop=True).drop_vars("met_file", errors="ignore")
         else:
             missing = np.setdiff1d(l_t, s_t)
@@ -624,6 +649,10 @@ def normalise_met_3d(
                                            f"{l_t.size} level times missing); expected the same times as the level "
                                            f"files ({lev_path.name} ..)")
             surf_ds = surf_ds.sel(time=l_t).drop_vars("met_file", errors="ignore")
+        for _p, part, _t in statics:
+            part = part.isel(time=0, drop=True).drop_vars("met_file", errors="ignore")
+            surf_ds = surf_ds.merge(part[[v for v in part.data_vars if v not in surf_ds]].assign_coords(
+                lat=surf_ds["lat"], lon=surf_ds["lon"]))
         surf_ds = surf_ds.assign_coords(lat=lev_ds["lat"], lon=lev_ds["lon"])
         lev_ds = xr.merge([lev_ds, surf_ds], join="left", compat="override", combine_attrs="override")
     ds = lev_ds

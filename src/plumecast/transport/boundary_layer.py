@@ -456,6 +456,16 @@ def _psi_h(zeta: float) -> float:
 
 
 @numba.njit(inline="always")
+def _ra_rb(ustar: float, inv_l: float, z0: float, rb_u: float) -> float:
+    """``r_a + r_b`` of :func:`dry_velocity`. [s m-1]"""
+    u = max(ustar, USTAR_MIN)
+    zr = DRY_REFERENCE_HEIGHT_M
+    z0c = min(z0, 0.5 * zr)
+    ra = (math.log(zr / z0c) - _psi_h(zr * inv_l) + _psi_h(z0c * inv_l)) / (VON_KARMAN * u)
+    return max(ra, 0.0) + rb_u / u
+
+
+@numba.njit(inline="always")
 def dry_velocity(ustar: float, inv_l: float, z0: float, rc: float, rb_u: float) -> float:
     """Dry deposition velocity of the resistance model, ``1 / (r_a + r_b + r_c)``. [m s-1]
 
@@ -471,11 +481,22 @@ def dry_velocity(ustar: float, inv_l: float, z0: float, rc: float, rb_u: float) 
     height ``z_r`` = DRY_REFERENCE_HEIGHT_M (Seinfeld & Pandis 2016, Atmospheric
     Chemistry and Physics, 3rd ed., eq. 19.13; FLEXPART's ``getra``), ``r_b = rb_u / u*``.
     """
-    u = max(ustar, USTAR_MIN)
-    zr = DRY_REFERENCE_HEIGHT_M
-    z0c = min(z0, 0.5 * zr)
-    ra = (math.log(zr / z0c) - _psi_h(zr * inv_l) + _psi_h(z0c * inv_l)) / (VON_KARMAN * u)
-    return 1.0 / (max(ra, 0.0) + rb_u / u + rc)
+    return 1.0 / (_ra_rb(ustar, inv_l, z0, rb_u) + rc)
+
+
+@numba.njit(inline="always")
+def dry_velocity_mosaic(ustar: float, inv_l: float, z0: float, rc: float, rc_water: float, land: float,
+                        rb_u: float) -> float:
+    """Dry deposition velocity over a cell that is partly land, partly water: the
+    land fraction ``land`` (clipped to [0, 1]) at the land's surface resistance ``rc``,
+    the rest at the water's ``rc_water``, both under the same ``r_a`` and ``r_b``
+    (:func:`dry_velocity`), ``land / (r_a + r_b + r_c) + (1 - land) / (r_a + r_b +
+    r_c,water)``: FLEXPART's sum of ``fraction / (r_a + r_b + r_c)`` over the land-use
+    classes of a cell (``getvdep.f90``; Stohl et al. 2005, sect. 5), which takes each
+    class's own roughness length for ``r_a``, where this takes the run's one. [m s-1]"""
+    rab = _ra_rb(ustar, inv_l, z0, rb_u)
+    f = min(max(land, 0.0), 1.0)
+    return f / (rab + rc) + (1.0 - f) / (rab + rc_water)
 
 
 #: Smallest bulk surface resistance of the resistance model (FLEXPART getrc.f90). [s m-1]
@@ -700,9 +721,9 @@ def surface_resistance_met_array(g: ArrayLike, t: ArrayLike, ri_d: float, r_m: f
         return np.where(cond == 0.0, np.inf, np.maximum(1.0 / cond, MIN_SURFACE_RESISTANCE_S_M))
 
 
-def dry_velocity_array(ustar: ArrayLike, inv_l: ArrayLike, z0: float, rc: ArrayLike, rb_u: float) -> NDArray[np.float64]:
-    """:func:`dry_velocity` of arrays (the same arithmetic; ``rc`` a number or an array). [m s-1]"""
-    ustar, inv_l, rc = _broadcast(ustar, inv_l, rc)
+def _ra_rb_array(ustar: NDArray[np.float64], inv_l: NDArray[np.float64], z0: float,
+                 rb_u: float) -> NDArray[np.float64]:
+    """:func:`_ra_rb` of arrays (the same arithmetic). [s m-1]"""
     u = np.maximum(ustar, USTAR_MIN)
     zr = DRY_REFERENCE_HEIGHT_M
     z0c = min(z0, 0.5 * zr)
@@ -712,7 +733,22 @@ def dry_velocity_array(ustar: ArrayLike, inv_l: ArrayLike, z0: float, rc: ArrayL
                         2.0 * np.log(0.5 * (1.0 + np.sqrt(1.0 - 16.0 * np.minimum(zeta, 0.0)))))
 
     ra = (math.log(zr / z0c) - psi(zr * inv_l) + psi(z0c * inv_l)) / (VON_KARMAN * u)
-    return 1.0 / (np.maximum(ra, 0.0) + rb_u / u + rc)
+    return np.maximum(ra, 0.0) + rb_u / u
+
+
+def dry_velocity_array(ustar: ArrayLike, inv_l: ArrayLike, z0: float, rc: ArrayLike, rb_u: float) -> NDArray[np.float64]:
+    """:func:`dry_velocity` of arrays (the same arithmetic; ``rc`` a number or an array). [m s-1]"""
+    ustar, inv_l, rc = _broadcast(ustar, inv_l, rc)
+    return 1.0 / (_ra_rb_array(ustar, inv_l, z0, rb_u) + rc)
+
+
+def dry_velocity_mosaic_array(ustar: ArrayLike, inv_l: ArrayLike, z0: float, rc: ArrayLike, rc_water: ArrayLike,
+                              land: ArrayLike, rb_u: float) -> NDArray[np.float64]:
+    """:func:`dry_velocity_mosaic` of arrays (the same arithmetic). [m s-1]"""
+    ustar, inv_l, rc, rc_water, land = _broadcast(ustar, inv_l, rc, rc_water, land)
+    rab = _ra_rb_array(ustar, inv_l, z0, rb_u)
+    f = np.minimum(np.maximum(land, 0.0), 1.0)
+    return f / (rab + rc) + (1.0 - f) / (rab + rc_water)
 
 
 def removal_factors_array(

@@ -644,8 +644,10 @@ class CudaBackend:
                 np.float64(physics.kz_free_m2_s), np.float64(physics.dry_velocity_m_s),
                 np.float64(physics.surface_resistance_s_m), np.float64(physics.laminar_factor),
                 np.int32(wind.stomata is not None and len(physics.resistance_terms) == 6),
-                cp.asarray(np.array(physics.resistance_terms if len(physics.resistance_terms) == 6
-                                    else (0.0,) * 6, np.float64)),
+                cp.asarray(np.array([*(physics.resistance_terms if len(physics.resistance_terms) == 6 else (0.0,) * 6),
+                                     *(physics.water_terms if len(physics.water_terms) == 6 else (0.0,) * 6)],
+                                    np.float64)),
+                np.float64(physics.water_resistance_s_m if wind.land is not None else 0.0),
                 np.float64(physics.scavenging_a_s), np.float64(physics.scavenging_b), tab,
                 *sample, np.int32(dep is not None), cp.zeros(1, cp.float64) if dep is None else dep, sums,
                 np.int64(n),

@@ -10,7 +10,8 @@ from the height at the start of the step through :meth:`WindGrid.level_params`'s
 lookup table, the log law below the lowest level, ``w`` at the midpoint, the
 boundary layer's :func:`~plumecast.transport.boundary_layer.vertical_step` and
 :func:`~plumecast.transport.boundary_layer.removal_factors` (with the resistance model's
-:func:`~plumecast.transport.boundary_layer.dry_velocity` and
+:func:`~plumecast.transport.boundary_layer.dry_velocity`,
+:func:`~plumecast.transport.boundary_layer.dry_velocity_mosaic` and
 :func:`~plumecast.transport.boundary_layer.surface_resistance_met`) written out in C below
 (their constants and profile table come from that module, not copied), with the
 same counter-based random numbers (:mod:`plumecast.transport.rng`).
@@ -24,7 +25,7 @@ Device layout: the wind and ``w`` of a node as one ``float4`` (vx, vy, vz, w) pe
 level, the levels of a node adjacent, ``(time, lat, lon, nz)``, so that the level
 pair of a corner is 32 contiguous bytes; the boundary-layer fields as two ``float4``
 per node, ``(time, lat, lon, 2)`` (:data:`SURFACE_FIELDS`, the solar irradiance and
-surface temperature of ``WindGrid.stomata``, then padding).
+surface temperature of ``WindGrid.stomata``, then the land fraction of ``WindGrid.land``).
 """
 
 from __future__ import annotations
@@ -96,31 +97,34 @@ __device__ __forceinline__ void wind3(const float4* __restrict__ wv, const Grid&
 
 /* boundary-layer fields (h, u*, 1/L, w*, precipitation) at the corners, linear in time */
 __device__ __forceinline__ void surface(const float4* __restrict__ sf, const Grid& g, int k, double w,
-                                        const Corners<double>& q, bool precip, bool stomata, double* o) {
+                                        const Corners<double>& q, bool precip, bool stomata, bool land,
+                                        double* o) {
     size_t plane = (size_t)g.nlat * g.nlon;
     for (int r = 0; r < 2; ++r) {
         size_t kb = (size_t)(r == 0 ? k : min(k + 1, g.nt - 1)) * plane;
         float4 a00 = __ldg(sf + (kb + q.o00) * 2), a01 = __ldg(sf + (kb + q.o01) * 2);
         float4 a10 = __ldg(sf + (kb + q.o10) * 2), a11 = __ldg(sf + (kb + q.o11) * 2);
-        double v[7];
+        double v[8];
         v[0] = bil(q, a00.x, a01.x, a10.x, a11.x);
         v[1] = bil(q, a00.y, a01.y, a10.y, a11.y);
         v[2] = bil(q, a00.z, a01.z, a10.z, a11.z);
         v[3] = bil(q, a00.w, a01.w, a10.w, a11.w);
-        /* precipitation, solar irradiance, surface temperature: read only where asked */
+        /* precipitation, solar irradiance, surface temperature, land fraction: read only where asked */
         v[4] = v[5] = v[6] = 0.0;
-        if (precip || stomata) {
+        v[7] = 1.0;
+        if (precip || stomata || land) {
             float4 b00 = __ldg(sf + (kb + q.o00) * 2 + 1), b01 = __ldg(sf + (kb + q.o01) * 2 + 1);
             float4 b10 = __ldg(sf + (kb + q.o10) * 2 + 1), b11 = __ldg(sf + (kb + q.o11) * 2 + 1);
             if (precip) v[4] = bil(q, b00.x, b01.x, b10.x, b11.x);
             v[5] = bil(q, b00.y, b01.y, b10.y, b11.y);
             v[6] = bil(q, b00.z, b01.z, b10.z, b11.z);
+            if (land) v[7] = bil(q, b00.w, b01.w, b10.w, b11.w);
         }
         if (r == 0) {
-            for (int j = 0; j < 7; ++j) o[j] = v[j];
+            for (int j = 0; j < 8; ++j) o[j] = v[j];
             if (!(w > 0.0)) return;
         } else {
-            for (int j = 0; j < 7; ++j) o[j] = (1.0 - w) * o[j] + w * v[j];
+            for (int j = 0; j < 8; ++j) o[j] = (1.0 - w) * o[j] + w * v[j];
         }
     }
 }
@@ -276,10 +280,19 @@ __device__ __forceinline__ double bl_psi_h(double zeta) {
     if (zeta >= 0.0) return -5.0 * zeta;
     return 2.0 * log(0.5 * (1.0 + sqrt(1.0 - 16.0 * zeta)));
 }
-__device__ __forceinline__ double bl_dry_velocity(double ustar, double inv_l, double z0, double rc, double rb_u) {
+__device__ __forceinline__ double bl_ra_rb(double ustar, double inv_l, double z0, double rb_u) {
     double u = fmax(ustar, BL_USTAR_MIN), zr = BL_DRY_REF, z0c = fmin(z0, 0.5 * zr);
     double ra = (log(zr / z0c) - bl_psi_h(zr * inv_l) + bl_psi_h(z0c * inv_l)) / (BL_KARMAN * u);
-    return 1.0 / (fmax(ra, 0.0) + rb_u / u + rc);
+    return fmax(ra, 0.0) + rb_u / u;
+}
+__device__ __forceinline__ double bl_dry_velocity(double ustar, double inv_l, double z0, double rc, double rb_u) {
+    return 1.0 / (bl_ra_rb(ustar, inv_l, z0, rb_u) + rc);
+}
+/* dry_velocity_mosaic: land fraction f at r_c, the rest at the water's r_c */
+__device__ __forceinline__ double bl_dry_velocity_mosaic(double ustar, double inv_l, double z0, double rc,
+                                                         double rcw, double land, double rb_u) {
+    double rab = bl_ra_rb(ustar, inv_l, z0, rb_u), f = fmin(fmax(land, 0.0), 1.0);
+    return f / (rab + rc) + (1.0 - f) / (rab + rcw);
 }
 
 /* surface_resistance_met: r_c at the solar irradiance g and surface temperature t; rt: its six terms */
@@ -344,7 +357,7 @@ extern "C" __global__ void advance3d_f64(
     int nz, const double* __restrict__ zm, const double* __restrict__ zinv, const int* __restrict__ ztab, int ntab,
     double zp0, double zp1, double zp2, STEP_ARGS,
     int has_w, int has_sfc, int deposits, double kz_free, double vd, double rc, double rb_u, int met_rc,
-    const double* __restrict__ rterms, double scav_a, double scav_b,
+    const double* __restrict__ rterms, double rcw, double scav_a, double scav_b,
     const double* __restrict__ tab, SAMPLE_ARGS, int do_dep, double* __restrict__ dep, double* __restrict__ sums,
     long long n) {
     THREAD_AND_GRID
@@ -367,8 +380,8 @@ extern "C" __global__ void advance3d_f64(
             bool ok1 = corners<double>(g, lo, la, &c1);
             double v[4];
             wind3(wv, g, nz, k0[s], w0[s], lev, cz, fz, c1, false, v);
-            double met[7] = {h, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met_rc != 0, met);
+            double met[8] = {h, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0};
+            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met_rc != 0, rcw > 0.0, met);
             double qx, qy, qz, lom, lam;
             midpoint(lo, la, px, py, pz, v[0], v[1], v[2], half, &qx, &qy, &qz, &lom, &lam);
             bool ok2 = corners<double>(g, lom, lam, &c2);
@@ -394,7 +407,15 @@ extern "C" __global__ void advance3d_f64(
             double fd = 1.0, fw = 1.0;
             if (deposits) {
                 double rcn = met_rc ? bl_surface_resistance(met[5], met[6], rterms) : rc;
-                double vdn = rc > 0.0 && has_sfc ? bl_dry_velocity(met[1], met[2], zp2, rcn, rb_u) : vd;
+                double vdn = vd;
+                if (rc > 0.0 && has_sfc) {
+                    if (rcw > 0.0) {  /* the land-water mosaic; rterms[6..11]: the water's terms */
+                        double rwn = met_rc ? bl_surface_resistance(met[5], met[6], rterms + 6) : rcw;
+                        vdn = bl_dry_velocity_mosaic(met[1], met[2], zp2, rcn, rwn, met[7], rb_u);
+                    } else {
+                        vdn = bl_dry_velocity(met[1], met[2], zp2, rcn, rb_u);
+                    }
+                }
                 bl_removal(zn, met[0], vdn, met[4], scav_a, scav_b, dt, &fd, &fw);
             }
             double nx, ny, nz_, lon_n, lat_n;

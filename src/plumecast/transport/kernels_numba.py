@@ -74,6 +74,7 @@ from plumecast.transport.kernels_numba_3d import (
     _NO_MET3,
     _corners,
     _dry_velocity,
+    _dry_velocity_mosaic,
     _interp3,
     _level,
     _met3_args,
@@ -158,8 +159,9 @@ def _inside(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
 def _step_a(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
             wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
     """The first half of :func:`_step`: the wind at the start and the midpoint. Returns
-    ``(lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st)`` for
-    :func:`_step_b` (``sg``, ``st``: solar irradiance and surface temperature)."""
+    ``(lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf)`` for
+    :func:`_step_b` (``sg``, ``st``: solar irradiance and surface temperature; ``lf``:
+    land fraction)."""
     half, full, sh, sig_z, h = kp
     has_w, has_sfc, deposit, met_rc = flags3
     lev = 0
@@ -172,11 +174,12 @@ def _step_a(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
     pr = 0.0
     sg = 0.0
     st = 0.0
+    lf = 1.0
     if three_d:
         lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
         vx, vy, vz, _vw, ok1, oc, wc = _interp3(wf, k0s, w0s, lev, cz, fz, lo, la, fpar, ipar)
         if has_sfc:
-            hs, us, il, ws, pr, sg, st = _surface(sf, k0s, w0s, oc, wc, ipar, p3[3] > 0.0)
+            hs, us, il, ws, pr, sg, st, lf = _surface(sf, k0s, w0s, oc, wc, ipar, p3[3] > 0.0)
     else:
         vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
     rh = math.sqrt(px * px + py * py)
@@ -200,7 +203,7 @@ def _step_a(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
         qz *= r
         lom = math.atan2(qy, qx) * _RAD
         lam_ = math.asin(min(max(qz, -1.0), 1.0)) * _RAD
-    return lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st
+    return lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -211,7 +214,7 @@ def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, i
     the removal factors."""
     half, full, sh, sig_z, h = kp
     has_w, has_sfc, deposit, met_rc = flags3
-    lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st = a
+    lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf = a
     fd = 1.0
     fw = 1.0
     vw = 0.0
@@ -262,8 +265,12 @@ def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, i
         if deposit:
             vd = p3[5]
             if p3[6] > 0.0 and has_sfc:  # the resistance model, from the met's u* and 1/L
-                rc = _surface_resistance_met(sg, st, p3) if met_rc else p3[6]
-                vd = _dry_velocity(us, il, zpar[2], rc, p3[7])
+                rc = _surface_resistance_met(sg, st, p3, 8) if met_rc else p3[6]
+                if p3[14] > 0.0:  # the land-water mosaic, from the met's (or the map's) land fraction
+                    rcw = _surface_resistance_met(sg, st, p3, 15) if met_rc else p3[14]
+                    vd = _dry_velocity_mosaic(us, il, zpar[2], rc, rcw, lf, p3[7])
+                else:
+                    vd = _dry_velocity(us, il, zpar[2], rc, p3[7])
             fd, fw = _removal_factors(z, hs, vd, pr, p3[3], p3[4], p3[2])
     nx = px + dx
     ny = py + dy
@@ -558,7 +565,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                 bdone = np.zeros(_BATCH, np.bool_)
                 bexit = np.zeros(_BATCH, np.bool_)
                 bgt = np.zeros(_BATCH, np.int64)
-                ba = np.zeros((_BATCH, 15))
+                ba = np.zeros((_BATCH, 16))
                 bok = np.zeros(_BATCH, np.bool_)
                 blev = np.zeros(_BATCH, np.int64)
                 for chunk in range(blk, n_chunks, nblocks):
@@ -595,6 +602,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 ba[b, 0], ba[b, 1], ba[b, 2], ba[b, 3], ba[b, 4] = a[1], a[2], a[4], a[5], a[6]
                                 ba[b, 5], ba[b, 6], ba[b, 7], ba[b, 8], ba[b, 9] = a[7], a[8], a[9], a[10], a[11]
                                 ba[b, 10], ba[b, 11], ba[b, 12], ba[b, 13], ba[b, 14] = a[12], a[13], a[14], a[15], a[16]
+                                ba[b, 15] = a[17]
                             live_any = False
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
@@ -603,7 +611,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 t = np.uint64(b) * np.uint64(nsteps) + s
                                 a = (blev[b], ba[b, 0], ba[b, 1], bok[b], ba[b, 2], ba[b, 3], ba[b, 4], ba[b, 5],
                                      ba[b, 6], ba[b, 7], ba[b, 8], ba[b, 9], ba[b, 10], ba[b, 11], ba[b, 12],
-                                     ba[b, 13], ba[b, 14])
+                                     ba[b, 13], ba[b, 14], ba[b, 15])
                                 new = _step_b(bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3], bst[b, 4], bst[b, 5],
                                               bxi[0, t], bxi[1, t], bxi[2, t], bbases[t], a, km[s], wm[s], vf, fpar,
                                               ipar, kp, diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar,

@@ -218,13 +218,13 @@ def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar):  # type: ignore[no-unty
 def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
     if ``precip``; then the solar irradiance and surface temperature, zero where the
-    grid has none) at the corners ``o`` of :func:`_corners` (weights ``wt``), linear
+    grid has none, and the land fraction, 1 where it has none) at the corners ``o`` of :func:`_corners` (weights ``wt``), linear
     in time. ``sf`` is the packed (lat, lon, nt, 8) array of :func:`_packed`: records
     ``k`` and ``k + 1`` of a corner are 64 contiguous bytes, read as one vector
     (:data:`_bil16`), without a branch (as in :func:`_records3`)."""
     e = np.uint64(max(ipar[5], 2) * 8)
     kb = np.uint64(k * 8)
-    h, us, il, ws, pr, g, t, _p7, h1, us1, il1, ws1, pr1, g1, t1, _q7 = _bil16(
+    h, us, il, ws, pr, g, t, f, h1, us1, il1, ws1, pr1, g1, t1, f1 = _bil16(
         sf, o[0] * e + kb, o[1] * e + kb, o[2] * e + kb, o[3] * e + kb, wt[0], wt[1], wt[2], wt[3])
     d = 1.0 - w
     h = d * h + w * h1
@@ -232,7 +232,7 @@ def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
     il = d * il + w * il1
     ws = d * ws + w * ws1
     pr = d * pr + w * pr1 if precip else 0.0
-    return h, us, il, ws, pr, d * g + w * g1, d * t + w * t1
+    return h, us, il, ws, pr, d * g + w * g1, d * t + w * t1, d * f + w * f1
 
 
 @numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
@@ -254,10 +254,16 @@ def _dry_velocity(ustar, inv_l, z0, rc, rb_u):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
-def _surface_resistance_met(g, t, p3):  # type: ignore[no-untyped-def]
+def _dry_velocity_mosaic(ustar, inv_l, z0, rc, rc_water, land, rb_u):  # type: ignore[no-untyped-def]
+    """:func:`plumecast.transport.boundary_layer.dry_velocity_mosaic` (see _HELPER)."""
+    return bl.dry_velocity_mosaic(ustar, inv_l, z0, rc, rc_water, land, rb_u)
+
+
+@numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
+def _surface_resistance_met(g, t, p3, i):  # type: ignore[no-untyped-def]
     """:func:`plumecast.transport.boundary_layer.surface_resistance_met` with the terms
-    in ``p3[8:14]`` (see _HELPER)."""
-    return bl.surface_resistance_met(g, t, p3[8], p3[9], p3[10], p3[11], p3[12], p3[13])
+    in ``p3[i:i + 6]`` (the land's at 8, the water's at 15; see _HELPER)."""
+    return bl.surface_resistance_met(g, t, p3[i], p3[i + 1], p3[i + 2], p3[i + 3], p3[i + 4], p3[i + 5])
 
 
 def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
@@ -267,9 +273,10 @@ def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
     wf, sf = _packed(wind)
     # an array, not a tuple: numba's parfor lowering refuses a tuple of floats
     terms = physics.resistance_terms if len(physics.resistance_terms) == 6 else (0.0,) * 6
+    wterms = physics.water_terms if len(physics.water_terms) == 6 else (0.0,) * 6
     p3 = np.array([physics.kz_m2_s, physics.kz_free_m2_s, physics.dt_s, physics.scavenging_a_s,
                    physics.scavenging_b, physics.dry_velocity_m_s, physics.surface_resistance_s_m,
-                   physics.laminar_factor, *terms], np.float64)
+                   physics.laminar_factor, *terms, physics.water_resistance_s_m, *wterms], np.float64)
     # r_c from the met's radiation and temperature at each particle
     met_rc = wind.stomata is not None and len(physics.resistance_terms) == 6
     return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, met_rc, p3)
@@ -278,7 +285,7 @@ def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
 _NO_FIELD = np.zeros(16, np.float32)
 #: ``met3`` of the single-level kernel, which does not read it
 _NO_MET3 = (_NO_FIELD, _NO_FIELD, np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, 0.1]),
-            False, False, False, False, np.zeros(14))
+            False, False, False, False, np.zeros(21))
 _PACKED: list[Any] = [None, None, None]  # the WindGrid last packed, and its two arrays
 
 

@@ -114,6 +114,12 @@ class StepPhysics:
     #: (:func:`plumecast.transport.drydep.resistance_terms`): where the met carries both
     #: (``WindGrid.stomata``), r_c is computed from them at each particle instead [s m-1]
     resistance_terms: tuple[float, ...] = ()
+    #: the land-water mosaic: where positive, the surface resistance of water [s m-1]
+    #: (and its ``resistance_terms``, for the met's radiation and temperature) applies to
+    #: the water fraction of the met's ``WindGrid.land``
+    #: (:func:`plumecast.transport.boundary_layer.dry_velocity_mosaic`)
+    water_resistance_s_m: float = 0.0
+    water_terms: tuple[float, ...] = ()
 
     @property
     def deposits(self) -> bool:
@@ -482,10 +488,20 @@ def advance(
             vd: Any = physics.dry_velocity_m_s
             if physics.surface_resistance_s_m > 0.0 and has_sfc:
                 rc: Any = physics.surface_resistance_s_m
-                if wind.stomata is not None and len(physics.resistance_terms) == 6:
+                rcw: Any = physics.water_resistance_s_m
+                met_rc = wind.stomata is not None and len(physics.resistance_terms) == 6
+                if met_rc:
                     g, t_s = interpolate_stomata(wind, int(k0[s]), float(w0[s]), lon, lat)
                     rc = bl.surface_resistance_met_array(g, t_s, *physics.resistance_terms)
-                vd = bl.dry_velocity_array(sfc[1], sfc[2], wind.roughness_length_m, rc, physics.laminar_factor)
+                if physics.water_resistance_s_m > 0.0:
+                    if met_rc:
+                        rcw = bl.surface_resistance_met_array(g, t_s, *physics.water_terms)
+                    land = (np.ones(lon.size) if wind.land is None else
+                            _fields_at(wind, wind.land[None, None], 0, float(w0[s]), lon, lat)[0])
+                    vd = bl.dry_velocity_mosaic_array(sfc[1], sfc[2], wind.roughness_length_m, rc, rcw, land,
+                                                      physics.laminar_factor)
+                else:
+                    vd = bl.dry_velocity_array(sfc[1], sfc[2], wind.roughness_length_m, rc, physics.laminar_factor)
             f_dry, f_wet = bl.removal_factors_array(
                 z, sfc[0] if has_sfc else np.full(z.shape, h), vd,
                 sfc[4] if has_sfc else np.zeros(z.shape), physics.scavenging_a_s, physics.scavenging_b, dt)

@@ -51,6 +51,10 @@ class WindGrid:
         surface air temperature [degC], for the stomatal resistance of dry deposition
         (:func:`plumecast.transport.boundary_layer.surface_resistance_met`), or None;
         only with ``surface``.
+    land : (lat, lon) float32 fraction of each node's cell that is land, 0 (water) to 1,
+        for the land-water mosaic of dry deposition
+        (:func:`plumecast.transport.boundary_layer.dry_velocity_mosaic`), or None (all land);
+        only with ``surface``. The same for every record.
     roughness_length_m : z0 of the log-law below the lowest level. [m]
     provenance : one line per field saying where it came from (read from the file,
         diagnosed, by which method), for the run's output attributes.
@@ -73,6 +77,7 @@ class WindGrid:
     roughness_length_m: float = 0.1
     provenance: tuple[str, ...] = ()
     stomata: NDArray[np.float32] | None = None
+    land: NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         src = self.provenance[0] if self.provenance else "WindGrid"
@@ -101,6 +106,12 @@ class WindGrid:
         if self.stomata is not None and (self.surface is None or self.stomata.shape != (nt, 2, self.nlat, self.nlon)):
             raise MetDataError(f"{src}: solar irradiance and surface temperature have shape {self.stomata.shape}; "
                                f"expected {(nt, 2, self.nlat, self.nlon)} beside the boundary-layer fields")
+        if self.land is not None:
+            if self.surface is None or self.land.shape != (self.nlat, self.nlon):
+                raise MetDataError(f"{src}: land fraction has shape {self.land.shape}; expected "
+                                   f"{(self.nlat, self.nlon)} beside the boundary-layer fields")
+            if not np.all((self.land >= 0.0) & (self.land <= 1.0)):
+                raise MetDataError(f"{src}: land fraction outside [0, 1] (or NaN); expected 0 (water) to 1 (land)")
 
     @property
     def nz(self) -> int:
@@ -279,7 +290,7 @@ def pack_wind(wind: WindGrid, records_inner: bool = False, min_records: int = 1)
 def pack_surface(wind: WindGrid, records_inner: bool = False, min_records: int = 1) -> NDArray[np.float32]:
     """The boundary-layer fields as float32, the fields of :data:`SURFACE_FIELDS`, then
     the solar irradiance and surface temperature (``WindGrid.stomata``, zeros without
-    them), then zeros, 8 per node and record: (time, lat, lon, 8), or (lat, lon, time, 8) with
+    them), then the land fraction (``WindGrid.land``, 1 without it), 8 per node and record: (time, lat, lon, 8), or (lat, lon, time, 8) with
     ``records_inner`` (a corner's records side by side); at least ``min_records``
     records (the last one repeated). A dummy node of zeros without them."""
     if wind.surface is None:
@@ -295,4 +306,5 @@ def pack_surface(wind: WindGrid, records_inner: bool = False, min_records: int =
         view[k, ..., :nf] = wind.surface[min(k, nt - 1)].transpose(1, 2, 0)
         if wind.stomata is not None:
             view[k, ..., nf:nf + 2] = wind.stomata[min(k, nt - 1)].transpose(1, 2, 0)
+        view[k, ..., nf + 2] = 1.0 if wind.land is None else wind.land
     return s
