@@ -532,10 +532,12 @@ def test_missing_solar_or_mask_is_named(tmp_path: Path, monkeypatch: pytest.Monk
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ecmwf_service_without_lsm_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            online: None) -> None:
+def test_ecmwf_service_without_lsm_gives_a_file_without_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             online: None) -> None:
     """A service whose index lists no lsm: ecmwf-opendata raises ValueError('Cannot find
-    index entries ...') for a request of lsm alone; the error names the mask."""
+    index entries ...') for a request of lsm alone; the file goes without a mask and says
+    so (runs then take the Natural Earth land); another failure of that request still
+    stops the download."""
     fake = FakeECMWF()
 
     def retrieve(self: Any, request: Any = None, target: Any = None, **kw: Any) -> Any:
@@ -544,11 +546,21 @@ def test_ecmwf_service_without_lsm_is_named(tmp_path: Path, monkeypatch: pytest.
         return fake(self, request, target, **kw)
 
     monkeypatch.setattr(opendata.Client, "retrieve", retrieve)
-    with pytest.raises(mf.MetFetchError) as info:
-        mf.fetch(_request("ecmwf"), tmp_path / "fc.nc")
-    assert str(info.value) == ("data.ecmwf.int lists no land-sea mask (lsm) for ECMWF IFS open data 2024-01-01 "
-                               "00 UTC (steps 0 h, levels 1000,850,500)")
-    assert list(tmp_path.iterdir()) == []
+    with xr.open_dataset(mf.fetch(_request("ecmwf"), tmp_path / "fc.nc")) as ds:
+        assert "lsm" not in ds and "rsds" in ds
+        assert ds.attrs["comment"] == ("data.ecmwf.int offered no land-sea mask (lsm) for this run: the file has "
+                                       "none, and plumecast runs take the shipped Natural Earth land for dry "
+                                       "deposition")
+
+    def refused(self: Any, request: Any = None, target: Any = None, **kw: Any) -> Any:
+        if kw.get("param") == ["lsm"]:
+            raise ConnectionError("connection reset by peer")
+        return fake(self, request, target, **kw)
+
+    monkeypatch.setattr(opendata.Client, "retrieve", refused)
+    with pytest.raises(mf.MetFetchError, match="cannot reach data.ecmwf.int"):
+        mf.fetch(_request("ecmwf"), tmp_path / "fc2.nc")
+    assert not (tmp_path / "fc2.nc").exists()
 
 
 @pytest.mark.parametrize("var", ["DSWRF", "LAND"])

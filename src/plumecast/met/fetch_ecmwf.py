@@ -68,8 +68,18 @@ def download_ecmwf(req: FetchRequest, folder: Path) -> list[Path]:
             client.retrieve(**dict(common, step=acc_steps), levtype="sfc", param=["tp", "ssrd"],
                             target=str(target))
             out.append(target)
-        target = folder / "ecmwf-lsm.grib2"  # time-invariant: once, at step 0
+        target = folder / LSM_FILE  # time-invariant: once, at step 0
         with _network_errors(dataclasses.replace(req, steps=(0,)), "land-sea mask (lsm)"):
-            client.retrieve(**dict(common, step=[0]), levtype="sfc", param=["lsm"], target=str(target))
-        out.append(target)
+            try:
+                client.retrieve(**dict(common, step=[0]), levtype="sfc", param=["lsm"], target=str(target))
+                out.append(target)
+            except ValueError as exc:
+                # a service whose index lists no lsm: the file goes without one (runs then take
+                # the shipped Natural Earth land, deposition.land_mask: auto); anything else fails
+                if "index entries" not in str(exc):
+                    raise
     return out
+
+
+#: the file of the land-sea mask in the download folder (absent where the service has none)
+LSM_FILE = "ecmwf-lsm.grib2"

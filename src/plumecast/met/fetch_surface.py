@@ -184,6 +184,8 @@ class SurfaceFields:
         self.mask_step = 0 if req.source == "ecmwf" else req.steps[0]
         self.solar: dict[int, tuple[int, np.ndarray]] = {}
         self.mask: np.ndarray | None = None
+        #: the service offered no land-sea mask (ECMWF open data without lsm): none is written
+        self.mask_unoffered = False
 
     def wanted(self, ec: Any, h: Any, kind: str) -> bool:
         ec.codes_set(h, "stepUnits", 1)
@@ -221,11 +223,12 @@ class SurfaceFields:
         """``rsds`` (time, lat, lon) and ``lsm`` (lat, lon); a missing message is a
         :class:`MetFetchError` naming it."""
         out: dict[str, np.ndarray] = {}
-        if self.mask is None:
+        if self.mask is None and not self.mask_unoffered:
             name = "lsm" if self.req.source == "ecmwf" else "LAND at the surface"
             raise MetFetchError(f"the download of {self.req.describe()} lacks the land-sea mask ({name}, step "
                                 f"{self.mask_step} h); expected it once for the area")
-        out["lsm"] = self.mask.astype(np.float32)
+        if self.mask is not None:
+            out["lsm"] = self.mask.astype(np.float32)
         if self.solar_steps:
             out["rsds"] = solar_radiation(self.req, self.solar).astype(np.float32)
         return out
