@@ -91,6 +91,13 @@ class DepositionConfig(_Model):
                              "and scavenging_b")
         return data
 
+    @model_validator(mode="after")
+    def _mask_needs_a_land_use(self) -> DepositionConfig:
+        if self.land_mask in ("met", "map") and (self.land_use is None or self.land_use == "water"):
+            raise ValueError(f"land_mask: {self.land_mask} splits land (land_use) from water for Wesely's resistance "
+                             "model; expected a land_use other than water with it (or land_mask: auto or off)")
+        return self
+
     @property
     def off(self) -> bool:
         """Both removals switched off explicitly."""

@@ -114,6 +114,9 @@ def test_runs_deposit_on_the_water_fraction_at_waters_resistance(era5, tmp_path)
         run(scenario(era5, deposition={**dep, "land_mask": "met"}))
     with pytest.raises(ScenarioError, match="'sea' is not a land mask; expected one of auto, met, map, off"):
         scenario(era5, deposition={**dep, "land_mask": "sea"})
+    for other in ({"land_use": "water"}, {"land_use": None}):
+        with pytest.raises(ScenarioError, match="land_mask: map splits land .* expected a land_use other than water"):
+            scenario(era5, deposition={**dep, **other, "land_mask": "map"})
 
 
 def test_numpy_and_numba_agree_with_the_mosaic(era5, tmp_path):
