@@ -285,7 +285,7 @@ def run(
                           kz_free_m2_s=turb.kz_free_m2_s, dry_velocity_m_s=dry_v, scavenging_a_s=scav_a,
                           scavenging_b=scav_b, surface_resistance_s_m=r_c, laminar_factor=rb_u,
                           resistance_terms=r_terms, water_resistance_s_m=rc_water if r_c > 0.0 else 0.0,
-                          water_terms=w_terms)
+                          water_terms=w_terms, resistance_bands=resistance.bands if r_c > 0.0 else ())
     # [dry, wet] mass removed so far [kg]; the kernels add to it in place
     removed = np.zeros(2, np.float64)
     removal: dict[str, Any] = {"removed": removed} if physics.deposits else {}

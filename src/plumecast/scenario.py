@@ -522,8 +522,9 @@ class Scenario(_Model):
 
     def dry_deposition_resistance(self) -> Resistance:
         """Wesely's (1989) resistance model for this run's agent, land use and season
-        (:func:`plumecast.scenario_deposition.wesely_resistance`; the season from the start
-        month and the first point release's latitude unless given)."""
+        (:func:`plumecast.scenario_deposition.wesely_resistance`; unless given, the season
+        of each latitude band from the start month, the first point release's band in the
+        summary values)."""
         return wesely_resistance(self.deposition, self.agent, self.start.month,
                                  [r.lat for r in self.releases if isinstance(r, PointRelease)])
 

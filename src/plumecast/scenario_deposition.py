@@ -10,7 +10,6 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from plumecast.agents import MAX_DRY_VELOCITY_M_S, MAX_SCAVENGING_A_S, MAX_SCAVENGING_B, Agent
-from plumecast.errors import ScenarioError
 
 __all__ = ["DEFAULT_SCAVENGING_B", "LAND_MASKS", "DepositionConfig", "Resistance", "deposition_values", "wesely_resistance"]
 
@@ -46,7 +45,7 @@ class DepositionConfig(_Model):
         "needs, where no dry_velocity_m_s is given")
     season: str | None = Field(
         None, description="Wesely season (midsummer, autumn, late_autumn, winter_snow, spring); default from the "
-        "start month and the release latitude")
+        "start month at each particle's latitude (north of 23.5 N, the tropics, south of 23.5 S); given, everywhere")
     solar_radiation_w_m2: float = Field(
         0.0, ge=0, le=1400, description="solar radiation at the ground for the stomata [W m-2]; 0: night, stomata "
         "closed (the larger surface resistance: less deposition)")
@@ -116,7 +115,10 @@ class Resistance(NamedTuple):
     that depend on neither (:func:`plumecast.transport.drydep.resistance_terms`, for a
     met that carries both) and a line saying what was used; zeros and ``()`` where the
     model does not apply. ``water_*``: the same of water, for the water fraction of the
-    land-water mosaic (``deposition.land_mask``); 0 and ``()`` without one."""
+    land-water mosaic (``deposition.land_mask``); 0 and ``()`` without one. These are the
+    values of the release's latitude band; ``bands``: those of every band
+    (:attr:`plumecast.transport.kernels_numpy.StepPhysics.resistance_bands`), each band with
+    its own season unless one is declared."""
 
     surface_resistance_s_m: float
     laminar_factor: float
@@ -124,11 +126,24 @@ class Resistance(NamedTuple):
     notes: list[str]
     water_resistance_s_m: float = 0.0
     water_terms: tuple[float, ...] = ()
+    bands: tuple[float, ...] = ()
+
+
+#: a latitude in each band of the seasons (boundary_layer.season_band), for drydep.season_for
+_BAND_LATITUDES = (45.0, 0.0, -45.0)
+#: the edge of the tropics (boundary_layer.TROPICS_EDGE_DEG) [deg]
+TROPICS = 23.5
+
+
+def season_band(lat: float) -> int:
+    """:func:`plumecast.transport.boundary_layer.season_band` (without importing numba)."""
+    return 0 if lat >= TROPICS else 2 if lat <= -TROPICS else 1
 
 
 def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: Sequence[float]) -> Resistance:
-    """The resistance model for the agent, land use and season of ``d``; the season
-    from ``month`` at the first of ``latitudes`` (the point releases') unless given.
+    """The resistance model for the agent, land use and season of ``d``; unless one is
+    given, the season of each latitude band from ``month`` (its values at the first of
+    ``latitudes``, the point releases', serve the notes).
     It does not apply where a ``dry_velocity_m_s`` is given, no ``land_use`` is, or the
     agent lacks the gas constants (a line says so)."""
     from plumecast.transport import drydep
@@ -141,30 +156,44 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
             f"{agent.name}: no effective Henry's law constant and reactivity with a source; Wesely's resistance "
             "model cannot be used and dry deposition is off (give deposition.dry_velocity_m_s, or define the "
             "agent inline with henry_m_atm, reactivity_f0 and diffusivity_ratio)"])
-    season, why = d.season, "as given"
-    if season is None:
-        if not latitudes:
-            raise ScenarioError("deposition.season: give it (one of " + ", ".join(drydep.SEASONS) + "); "
-                                "city releases have no one latitude to take it from")
-        season = drydep.season_for(month, latitudes[0])
-        why = f"from the start month {month} at latitude {latitudes[0]:.1f}"
-    rc = drydep.surface_resistance(gas, d.land_use, season, solar_w_m2=d.solar_radiation_w_m2,
-                                   surface_temperature_c=d.surface_temperature_c)
     rb_u = drydep.laminar_factor(gas.diffusivity_ratio)
+    # the seasons of the latitude bands (boundary_layer.season_band): north of the tropics, the
+    # tropics, south of them; a declared season everywhere
+    seasons = (d.season,) * 3 if d.season is not None else tuple(
+        drydep.season_for(month, lat) for lat in _BAND_LATITUDES)
+    mosaic = d.land_mask != "off" and d.land_use != "water"
+    rows = []
+    for season in seasons:
+        rc = drydep.surface_resistance(gas, d.land_use, season, solar_w_m2=d.solar_radiation_w_m2,
+                                       surface_temperature_c=d.surface_temperature_c)
+        rc_w = drydep.surface_resistance(gas, "water", season, solar_w_m2=d.solar_radiation_w_m2,
+                                         surface_temperature_c=d.surface_temperature_c) if mosaic else 0.0
+        rows.append((rc, drydep.resistance_terms(gas, d.land_use, season), rc_w,
+                     drydep.resistance_terms(gas, "water", season) if mosaic else (0.0,) * 6))
+    # the summary values: those of the release's band (the first point release), else the northern one
+    band = season_band(latitudes[0]) if latitudes else 0
+    if d.season is not None:
+        why = f"season {d.season} (as given)"
+    elif latitudes:
+        why = f"season {seasons[band]} (from the start month {month} at latitude {latitudes[0]:.1f})"
+    else:
+        why = f"season {seasons[0]} north of the tropics (from the start month {month})"
     stomata = ("night, stomata closed" if d.solar_radiation_w_m2 == 0.0
                else f"{d.solar_radiation_w_m2:g} W m-2 at {d.surface_temperature_c:g} degC")
-    notes = [f"dry deposition of {agent.name}: Wesely (1989) resistance model, land use {d.land_use}, season "
-             f"{season} ({why}), solar radiation {stomata}: surface resistance {rc:.3g} s m-1, u* r_b {rb_u:.3g}; "
+    rc, terms, rc_w, terms_w = rows[band]
+    notes = [f"dry deposition of {agent.name}: Wesely (1989) resistance model, land use {d.land_use}, {why}, "
+             f"solar radiation {stomata}: surface resistance {rc:.3g} s m-1, u* r_b {rb_u:.3g}; "
              "r_a from the met's u* and 1/L"]
-    rc_w: float = 0.0
-    terms_w: tuple[float, ...] = ()
-    if d.land_mask != "off" and d.land_use != "water":
-        rc_w = drydep.surface_resistance(gas, "water", season, solar_w_m2=d.solar_radiation_w_m2,
-                                         surface_temperature_c=d.surface_temperature_c)
-        terms_w = drydep.resistance_terms(gas, "water", season)
+    if d.season is None:
+        notes.append(f"dry deposition of {agent.name}: the season by the particle's latitude, from the start month "
+                     f"{month}: {seasons[0]} north of {TROPICS:g} N (surface resistance {rows[0][0]:.3g} s m-1), "
+                     f"{seasons[1]} in the tropics ({rows[1][0]:.3g} s m-1), {seasons[2]} south of {TROPICS:g} S "
+                     f"({rows[2][0]:.3g} s m-1)")
+    if mosaic:
         notes.append(f"dry deposition of {agent.name}: {d.land_use} on land, water (surface resistance "
                      f"{rc_w:.3g} s m-1) on the water fraction of each cell (deposition.land_mask: {d.land_mask})")
-    return Resistance(rc, rb_u, drydep.resistance_terms(gas, d.land_use, season), notes, rc_w, terms_w)
+    table = tuple(float(x) for r_c, t, r_w, t_w in rows for x in (r_c, *t, r_w, *t_w))
+    return Resistance(rc, rb_u, terms, notes, rc_w, terms_w if mosaic else (), table)
 
 
 def deposition_values(d: DepositionConfig, agent: Agent, resistance: Resistance) -> tuple[float, float, float,

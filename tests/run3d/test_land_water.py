@@ -126,3 +126,31 @@ def test_numpy_and_numba_agree_with_the_mosaic(era5, tmp_path):
     r = {b: run(scenario(paths, backend=b, deposition=dep, particles=1500)) for b in ("numpy", "numba")}
     assert r["numpy"].budget.deposited_dry > 0.0
     assert r["numba"].budget.deposited_dry == pytest.approx(r["numpy"].budget.deposited_dry, rel=1e-9)
+
+
+def test_each_latitude_band_takes_its_season():
+    """Without a declared season, each latitude band takes its own from the start month
+    (January: late autumn north of the tropics, midsummer in them and south of them); the
+    notes say which, with r_c per band; a city release needs no season; a declared
+    season serves everywhere."""
+    from plumecast.scenario import scenario_from_dict
+    from plumecast.transport import drydep
+
+    base = {"start": "2026-01-15T00:00:00Z", "duration_h": 1, "agent": "sulfur dioxide",
+            "deposition": {"land_use": "deciduous_forest"},
+            "releases": [{"type": "point", "lat": -34.0, "lon": 151.0, "rate_kg_s": 1}]}
+    res = scenario_from_dict(base).dry_deposition_resistance()
+    gas = drydep.gas_constants("sulfur dioxide")
+    want = [drydep.surface_resistance(gas, "deciduous_forest", season) for season in
+            ("late_autumn", "midsummer", "midsummer")]
+    table = np.array(res.bands).reshape(3, 14)
+    np.testing.assert_allclose(table[:, 0], want, rtol=1e-12)
+    assert res.surface_resistance_s_m == want[2]  # the release's band: south of the tropics
+    assert "season midsummer (from the start month 1 at latitude -34.0)" in res.notes[0]
+    assert any("late_autumn north of 23.5 N" in n and "midsummer south of 23.5 S" in n for n in res.notes)
+    assert table[0, 0] != table[2, 0]
+    city = scenario_from_dict({**base, "releases": [{"type": "cities", "names": ["Sydney"], "rate_kg_s_per_capita": 1e-6}]})
+    assert "north of the tropics (from the start month 1)" in city.dry_deposition_resistance().notes[0]
+    fixed = scenario_from_dict({**base, "deposition": {"land_use": "deciduous_forest", "season": "autumn"}})
+    table = np.array(fixed.dry_deposition_resistance().bands).reshape(3, 14)
+    assert np.all(table == table[0])

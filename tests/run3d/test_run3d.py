@@ -227,7 +227,7 @@ def test_resistance_model_of_dry_deposition_on_the_met(met_files, backend):
 def test_resistance_model_needs_the_met_boundary_layer_and_the_gas_constants():
     """Without u* and 1/L (the climatological mean winds) the run stops in one line;
     an agent without Henry's law constant keeps dry deposition off and says why; a bad
-    land use names the choices; city releases need the season."""
+    land use names the choices."""
     base = {"start": "2026-07-01T00:00:00Z", "duration_h": 1, "backend": "numpy", "particles": 200,
             "agent": "ammonia", "deposition": {"land_use": "range"},
             "releases": [{"type": "point", "lat": 45, "lon": 5, "rate_kg_s": 1}],
@@ -244,7 +244,7 @@ def test_resistance_model_needs_the_met_boundary_layer_and_the_gas_constants():
                                             ).dry_deposition_resistance()[:4]
     assert rc > 0.0 and rb_u > 0.0 and "season winter_snow (as given)" in notes[0]
     explicit = scenario_from_dict({**base, "deposition": {"land_use": "range", "dry_velocity_m_s": 0.004}})
-    assert explicit.dry_deposition_resistance() == (0.0, 0.0, (), [], 0.0, ())
+    assert explicit.dry_deposition_resistance() == (0.0, 0.0, (), [], 0.0, (), ())
     # an inline agent may carry the three constants, all or none
     mine = {"name": "my gas", "molecular_weight_g_mol": 50.0, "aegl_ppm": {3: {"60min": 10.0}},
             "henry_m_atm": 1.0e3, "reactivity_f0": 0.0, "diffusivity_ratio": 1.6}

@@ -29,6 +29,7 @@ from tests.transport.test_kernel_3d import (
     DEPOSITION,
     RESISTANCE,
     Z_LEVELS,
+    _bands,
     _grid,
     _met_3d,
     _release,
@@ -95,6 +96,10 @@ CASES_3D = {
         _with_land(_with_stomata(_met_3d())), StepPhysics(
             dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_so2_terms(), water_resistance_s_m=_water_terms()[0],
             water_terms=_water_terms()[1], **RESISTANCE)),
+    "met-boundary-layer-resistance-model-season-bands": lambda: (
+        _with_land(_with_stomata(_met_3d())), StepPhysics(
+            dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_bands()[1:7], water_resistance_s_m=450.0,
+            water_terms=_bands()[8:14], resistance_bands=_bands(), **{**RESISTANCE, "surface_resistance_s_m": 900.0})),
     "levels-w-constant-kz": _levels_w_constant_kz,
     "one-level-deposition-only": _single_level_with_deposition,
 }

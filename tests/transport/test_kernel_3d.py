@@ -399,6 +399,63 @@ def test_numba_matches_numpy_with_the_land_water_mosaic(met_stomata):
     np.testing.assert_array_equal(runs["land"][0], runs["none"][0])
 
 
+def _bands(rc=(900.0, 300.0, 40.0), mosaic=True):
+    """A resistance table whose three latitude bands differ (SO2 on farmland: late
+    autumn north, midsummer in the tropics, spring south; water beside each)."""
+    from plumecast.transport import drydep
+
+    gas = drydep.gas_constants("sulfur dioxide")
+    out = []
+    for r, season in zip(rc, ("late_autumn", "midsummer", "spring"), strict=True):
+        out += [r, *drydep.resistance_terms(gas, "agricultural", season), 0.5 * r if mosaic else 0.0,
+                *drydep.resistance_terms(gas, "water", season)]
+    return tuple(out)
+
+
+@pytest.mark.parametrize("met_stomata", [False, True], ids=["declared-radiation", "met-radiation"])
+def test_each_latitude_band_deposits_with_its_own_season(met_stomata):
+    """The resistance table has a row per latitude band (its season): both CPU backends
+    agree; lowering one band's surface resistance (900 s/m elsewhere) makes the particles
+    that start in that band lose more mass and leaves the others' exactly as they were."""
+    from plumecast.scenario_deposition import TROPICS
+    from plumecast.transport import boundary_layer as bl
+    from plumecast.transport import drydep
+
+    assert bl.TROPICS_EDGE_DEG == drydep.TROPICS_LATITUDE_DEG == TROPICS
+    assert [bl.season_band(x) for x in (60.0, 23.5, 23.49, -23.49, -23.5, -60.0)] == [0, 0, 1, 1, 2, 2]
+    np.testing.assert_array_equal(bl.season_band_array([60.0, 23.5, 0.0, -23.5]), [0, 0, 1, 2])
+    grid = _with_land(_with_stomata(_met_3d()) if met_stomata else _met_3d())
+    bands = _bands()
+    terms = dict(resistance_terms=bands[1:7], water_terms=bands[8:14]) if met_stomata else {}
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, water_resistance_s_m=450.0, resistance_bands=bands,
+                          **terms, **{**RESISTANCE, "surface_resistance_s_m": 900.0})
+    assert physics.resistance_table().shape == (3, 14)
+    _near_ground_on_both_backends(grid, physics)
+    if met_stomata:
+        return
+    lat0 = _release(3000, seed=3, lat=(-50.0, 50.0)).lat
+    inside = [lat0 > 30.0, np.abs(lat0) < 17.0, lat0 < -30.0]  # away from the edges: no band change in 6 steps
+
+    def mass(rc):
+        p = _release(3000, seed=3, lat=(-50.0, 50.0))
+        p.z[:] = np.minimum(p.z, 40.0)
+        phys = dataclasses.replace(physics, water_resistance_s_m=0.0, resistance_bands=_bands(rc, mosaic=False))
+        get_kernel("numba")(p, grid, phys, 0, 6, removed=np.zeros(2))
+        return p.mass
+
+    base = mass((900.0, 900.0, 900.0))
+    for band in range(3):
+        rc = [900.0] * 3
+        rc[band] = 40.0
+        m = mass(tuple(rc))
+        for other in range(3):
+            if other == band:
+                assert np.all(m[inside[band]] <= base[inside[band]])
+                assert m[inside[band]].sum() < 0.99 * base[inside[band]].sum()
+            else:
+                np.testing.assert_array_equal(m[inside[other]], base[inside[other]])
+
+
 def test_dry_velocity_of_the_mosaic():
     """Land fraction 1 and 0 give the land's and the water's 1 / (r_a + r_b + r_c); a
     fraction between weighs the two velocities (FLEXPART's sum over land uses); the

@@ -499,6 +499,33 @@ def dry_velocity_mosaic(ustar: float, inv_l: float, z0: float, rc: float, rc_wat
     return f / (rab + rc) + (1.0 - f) / (rab + rc_water)
 
 
+#: Latitude bands of the resistance model's seasons (:func:`season_band`): north of the
+#: tropics, the tropics, south of them; edge of the tropics (as
+#: :data:`plumecast.transport.drydep.TROPICS_LATITUDE_DEG`). [deg]
+SEASON_BANDS = 3
+TROPICS_EDGE_DEG = 23.5
+#: floats per band of the resistance table: r_c of the land, its six terms, r_c of water, its six terms
+BAND_WIDTH = 14
+
+
+@numba.njit(inline="always")
+def season_band(lat: float) -> int:
+    """The resistance model's latitude band of ``lat`` [deg]: 0 north of the tropics
+    (``lat >= 23.5``), 1 the tropics, 2 south of them (``lat <= -23.5``), as the seasons
+    of :func:`plumecast.transport.drydep.season_for` split the globe."""
+    if lat >= TROPICS_EDGE_DEG:
+        return 0
+    if lat <= -TROPICS_EDGE_DEG:
+        return 2
+    return 1
+
+
+def season_band_array(lat: ArrayLike) -> NDArray[np.int64]:
+    """:func:`season_band` of an array."""
+    lat = _f64(lat)
+    return np.where(lat >= TROPICS_EDGE_DEG, 0, np.where(lat <= -TROPICS_EDGE_DEG, 2, 1)).astype(np.int64)
+
+
 #: Smallest bulk surface resistance of the resistance model (FLEXPART getrc.f90). [s m-1]
 MIN_SURFACE_RESISTANCE_S_M = 10.0
 

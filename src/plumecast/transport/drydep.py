@@ -451,8 +451,9 @@ _NORTHERN_SEASON = (
     "late_autumn", "late_autumn", "spring", "spring", "spring", "midsummer",
     "midsummer", "midsummer", "autumn", "autumn", "late_autumn", "late_autumn",
 )
-#: Latitude below which (in magnitude) every month is midsummer. [deg]
-TROPICS_LATITUDE_DEG = 23.5
+#: Latitude below which (in magnitude) every month is midsummer (the kernels' latitude
+#: bands of the seasons, :func:`plumecast.transport.boundary_layer.season_band`). [deg]
+TROPICS_LATITUDE_DEG = bl.TROPICS_EDGE_DEG
 
 
 def season_for(month: int, latitude_deg: float) -> str:

@@ -41,7 +41,7 @@ _BL_CONSTANTS = ("SIGMA_W_FLOOR", "T_LW_MIN_S", "USTAR_MIN", "NEUTRAL", "UNSTABL
                  "SUBSTEP_RATIO", "MAX_SUBSTEPS", "FIRST_UNIFORM", "DRY_DEPOSITION_LAYER_M", "WET_COLUMN_TOP_M",
                  "TABLE_N", "TABLE_EXACT_BELOW", "F_UNSTABLE_MAX", "G_STABLE_MAX", "Y_NEUTRAL_PEAK",
                  "_E_NEUTRAL_PEAK", "_TWO_THIRDS", "DRY_REFERENCE_HEIGHT_M", "VON_KARMAN",
-                 "MIN_SURFACE_RESISTANCE_S_M")
+                 "MIN_SURFACE_RESISTANCE_S_M", "TROPICS_EDGE_DEG", "BAND_WIDTH")
 
 _SOURCE_3D = r"""
 /* ---------------- 3-D physics (float64): see kernels_cuda_3d ---------------- */
@@ -141,6 +141,8 @@ __device__ __forceinline__ void surface(const float4* __restrict__ sf, const Gri
 #define BL_INF __longlong_as_double(0x7ff0000000000000LL)
 #endif
 #define BL_KARMAN @VON_KARMAN@
+#define BL_TROPICS_EDGE_DEG @TROPICS_EDGE_DEG@
+#define BL_BAND_WIDTH @BAND_WIDTH@
 #define BL_NEUTRAL @NEUTRAL@
 #define BL_UNSTABLE @UNSTABLE@
 #define BL_STABLE @STABLE@
@@ -295,6 +297,11 @@ __device__ __forceinline__ double bl_dry_velocity_mosaic(double ustar, double in
     return f / (rab + rc) + (1.0 - f) / (rab + rcw);
 }
 
+/* season_band: 0 north of the tropics, 1 the tropics, 2 south of them */
+__device__ __forceinline__ int bl_season_band(double lat) {
+    return lat >= BL_TROPICS_EDGE_DEG ? 0 : (lat <= -BL_TROPICS_EDGE_DEG ? 2 : 1);
+}
+
 /* surface_resistance_met: r_c at the solar irradiance g and surface temperature t; rt: its six terms */
 __device__ __forceinline__ double bl_surface_resistance(double g, double t, const double* __restrict__ rt) {
     double r_s = BL_INF;
@@ -357,7 +364,7 @@ extern "C" __global__ void advance3d_f64(
     int nz, const double* __restrict__ zm, const double* __restrict__ zinv, const int* __restrict__ ztab, int ntab,
     double zp0, double zp1, double zp2, STEP_ARGS,
     int has_w, int has_sfc, int deposits, double kz_free, double vd, double rc, double rb_u, int met_rc,
-    const double* __restrict__ rterms, double rcw, double scav_a, double scav_b,
+    const double* __restrict__ rtab, double scav_a, double scav_b,
     const double* __restrict__ tab, SAMPLE_ARGS, int do_dep, double* __restrict__ dep, double* __restrict__ sums,
     long long n) {
     THREAD_AND_GRID
@@ -381,7 +388,7 @@ extern "C" __global__ void advance3d_f64(
             double v[4];
             wind3(wv, g, nz, k0[s], w0[s], lev, cz, fz, c1, false, v);
             double met[8] = {h, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0};
-            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met_rc != 0, rcw > 0.0, met);
+            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met_rc != 0, rc > 0.0 && rtab[7] > 0.0, met);
             double qx, qy, qz, lom, lam;
             midpoint(lo, la, px, py, pz, v[0], v[1], v[2], half, &qx, &qy, &qz, &lom, &lam);
             bool ok2 = corners<double>(g, lom, lam, &c2);
@@ -406,11 +413,14 @@ extern "C" __global__ void advance3d_f64(
             zn = (double)(float)zn;
             double fd = 1.0, fw = 1.0;
             if (deposits) {
-                double rcn = met_rc ? bl_surface_resistance(met[5], met[6], rterms) : rc;
                 double vdn = vd;
                 if (rc > 0.0 && has_sfc) {
-                    if (rcw > 0.0) {  /* the land-water mosaic; rterms[6..11]: the water's terms */
-                        double rwn = met_rc ? bl_surface_resistance(met[5], met[6], rterms + 6) : rcw;
+                    /* the row of the particle's latitude band (its season): r_c of the land, its
+                       terms, r_c of water, its terms (StepPhysics.resistance_table) */
+                    const double* row = rtab + BL_BAND_WIDTH * bl_season_band(la);
+                    double rcn = met_rc ? bl_surface_resistance(met[5], met[6], row + 1) : row[0];
+                    if (row[7] > 0.0) {  /* the land-water mosaic */
+                        double rwn = met_rc ? bl_surface_resistance(met[5], met[6], row + 8) : row[7];
                         vdn = bl_dry_velocity_mosaic(met[1], met[2], zp2, rcn, rwn, met[7], rb_u);
                     } else {
                         vdn = bl_dry_velocity(met[1], met[2], zp2, rcn, rb_u);

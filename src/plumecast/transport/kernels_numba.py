@@ -72,6 +72,7 @@ from plumecast.exposure import near_field_excluded, ring_add
 from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numba_3d import (
     _NO_MET3,
+    _band_offset,
     _corners,
     _dry_velocity,
     _dry_velocity_mosaic,
@@ -247,7 +248,8 @@ def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, i
             z = float(np.float32(z))  # the state is float32, as in the oracle
     if three_d:
         # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, surface resistance
-        # and u* r_b of the resistance model)
+        # (positive: the resistance model on) and u* r_b of the resistance model, then its table by
+        # latitude band, StepPhysics.resistance_table)
         if has_w:
             z = z + vw * p3[2]  # vertical advection, reflected at the ground
             if z < 0.0:
@@ -265,9 +267,10 @@ def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, i
         if deposit:
             vd = p3[5]
             if p3[6] > 0.0 and has_sfc:  # the resistance model, from the met's u* and 1/L
-                rc = _surface_resistance_met(sg, st, p3, 8) if met_rc else p3[6]
-                if p3[14] > 0.0:  # the land-water mosaic, from the met's (or the map's) land fraction
-                    rcw = _surface_resistance_met(sg, st, p3, 15) if met_rc else p3[14]
+                b = _band_offset(la)  # the row of the particle's latitude band (its season)
+                rc = _surface_resistance_met(sg, st, p3, b + 1) if met_rc else p3[b]
+                if p3[b + 7] > 0.0:  # the land-water mosaic, from the met's (or the map's) land fraction
+                    rcw = _surface_resistance_met(sg, st, p3, b + 8) if met_rc else p3[b + 7]
                     vd = _dry_velocity_mosaic(us, il, zpar[2], rc, rcw, lf, p3[7])
                 else:
                     vd = _dry_velocity(us, il, zpar[2], rc, p3[7])

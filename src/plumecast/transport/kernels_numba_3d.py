@@ -260,9 +260,17 @@ def _dry_velocity_mosaic(ustar, inv_l, z0, rc, rc_water, land, rb_u):  # type: i
 
 
 @numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
+def _band_offset(lat):  # type: ignore[no-untyped-def]
+    """Where the resistance table's row of the latitude band of ``lat`` starts in ``p3``
+    (:func:`plumecast.transport.boundary_layer.season_band`; see _met3_args)."""
+    return _P3_TABLE + bl.BAND_WIDTH * bl.season_band(lat)
+
+
+@numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
 def _surface_resistance_met(g, t, p3, i):  # type: ignore[no-untyped-def]
     """:func:`plumecast.transport.boundary_layer.surface_resistance_met` with the terms
-    in ``p3[i:i + 6]`` (the land's at 8, the water's at 15; see _HELPER)."""
+    in ``p3[i:i + 6]`` (a band's land terms at its row + 1, its water terms at + 8; see
+    _HELPER)."""
     return bl.surface_resistance_met(g, t, p3[i], p3[i + 1], p3[i + 2], p3[i + 3], p3[i + 4], p3[i + 5])
 
 
@@ -272,20 +280,20 @@ def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
     zm, zinv, ztab, zpar = wind.level_params()
     wf, sf = _packed(wind)
     # an array, not a tuple: numba's parfor lowering refuses a tuple of floats
-    terms = physics.resistance_terms if len(physics.resistance_terms) == 6 else (0.0,) * 6
-    wterms = physics.water_terms if len(physics.water_terms) == 6 else (0.0,) * 6
     p3 = np.array([physics.kz_m2_s, physics.kz_free_m2_s, physics.dt_s, physics.scavenging_a_s,
                    physics.scavenging_b, physics.dry_velocity_m_s, physics.surface_resistance_s_m,
-                   physics.laminar_factor, *terms, physics.water_resistance_s_m, *wterms], np.float64)
+                   physics.laminar_factor, *physics.resistance_table().ravel()], np.float64)
     # r_c from the met's radiation and temperature at each particle
     met_rc = wind.stomata is not None and len(physics.resistance_terms) == 6
     return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, met_rc, p3)
 
 
+#: where the resistance table (StepPhysics.resistance_table, 3 bands x 14) starts in ``p3``
+_P3_TABLE = 8
 _NO_FIELD = np.zeros(16, np.float32)
 #: ``met3`` of the single-level kernel, which does not read it
 _NO_MET3 = (_NO_FIELD, _NO_FIELD, np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, 0.1]),
-            False, False, False, False, np.zeros(21))
+            False, False, False, False, np.zeros(_P3_TABLE + bl.SEASON_BANDS * bl.BAND_WIDTH))
 _PACKED: list[Any] = [None, None, None]  # the WindGrid last packed, and its two arrays
 
 

@@ -120,6 +120,20 @@ class StepPhysics:
     #: (:func:`plumecast.transport.boundary_layer.dry_velocity_mosaic`)
     water_resistance_s_m: float = 0.0
     water_terms: tuple[float, ...] = ()
+    #: the values above per latitude band of the seasons (north of the tropics, the
+    #: tropics, south of them: :func:`plumecast.transport.boundary_layer.season_band`),
+    #: 14 floats a band (r_c of the land, its six terms, r_c of water, its six terms);
+    #: empty: the values above in every band
+    resistance_bands: tuple[float, ...] = ()
+
+    def resistance_table(self) -> NDArray[np.float64]:
+        """The (3, 14) table of :attr:`resistance_bands` (zeros for terms not given)."""
+        if len(self.resistance_bands) == bl.SEASON_BANDS * bl.BAND_WIDTH:
+            return np.array(self.resistance_bands, np.float64).reshape(bl.SEASON_BANDS, bl.BAND_WIDTH)
+        terms = self.resistance_terms if len(self.resistance_terms) == 6 else (0.0,) * 6
+        wterms = self.water_terms if len(self.water_terms) == 6 else (0.0,) * 6
+        row = [self.surface_resistance_s_m, *terms, self.water_resistance_s_m, *wterms]
+        return np.array([row] * bl.SEASON_BANDS, np.float64)
 
     @property
     def deposits(self) -> bool:
@@ -487,15 +501,16 @@ def advance(
         if physics.deposits:
             vd: Any = physics.dry_velocity_m_s
             if physics.surface_resistance_s_m > 0.0 and has_sfc:
-                rc: Any = physics.surface_resistance_s_m
-                rcw: Any = physics.water_resistance_s_m
+                tab = physics.resistance_table()[bl.season_band_array(lat)]  # the band's row per particle
+                rc: Any = tab[:, 0]
+                rcw: Any = tab[:, 7]
                 met_rc = wind.stomata is not None and len(physics.resistance_terms) == 6
                 if met_rc:
                     g, t_s = interpolate_stomata(wind, int(k0[s]), float(w0[s]), lon, lat)
-                    rc = bl.surface_resistance_met_array(g, t_s, *physics.resistance_terms)
+                    rc = bl.surface_resistance_met_array(g, t_s, *tab[:, 1:7].T)
                 if physics.water_resistance_s_m > 0.0:
                     if met_rc:
-                        rcw = bl.surface_resistance_met_array(g, t_s, *physics.water_terms)
+                        rcw = bl.surface_resistance_met_array(g, t_s, *tab[:, 8:14].T)
                     land = (np.ones(lon.size) if wind.land is None else
                             _fields_at(wind, wind.land[None, None], 0, float(w0[s]), lon, lat)[0])
                     vd = bl.dry_velocity_mosaic_array(sfc[1], sfc[2], wind.roughness_length_m, rc, rcw, land,
