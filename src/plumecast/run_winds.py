@@ -192,8 +192,8 @@ class RunWinds:
         from plumecast.met.landmask import SAMPLES, land_fraction
 
         first = self.first_grid()
-        if first.surface is None:
-            return ""
+        if first.surface is None:  # the resistance model stops the run before this (no u*, no 1/L)
+            raise ScenarioError(f"deposition.land_mask: {self.source} has no boundary-layer fields to deposit with")
         if first.land is not None and mode in ("auto", "met"):
             src = next((p for p in first.provenance if p.startswith("land fraction:")), "land fraction: the met's")
             return f"land and water for dry deposition: {src.removeprefix('land fraction: ')}"
