@@ -386,7 +386,9 @@ def test_precipitation_of_a_first_step_after_0(tmp_path: Path, ecmwf_service: Fa
     with xr.open_dataset(mf.fetch(_request("ecmwf", steps=(0,)), tmp_path / "b.nc")) as ds:
         assert "prate" not in ds and "rsds" not in ds and "lsm" in ds
     assert mf.precipitation_steps(_request("ecmwf", steps=(6, 12))) == (3, 6, 12)
-    assert mf.precipitation_steps(_request("gfs", steps=(6, 12))) == (6, 12)
+    # GFS PRATE is averaged as DSWRF: the first interval reaches back to the published step before
+    assert mf.precipitation_steps(_request("gfs", steps=(6, 12))) == mf.solar_steps(_request("gfs", steps=(6, 12)))
+    assert mf.precipitation_steps(_request("gfs", steps=(6, 12))) == (5, 6, 12)
     for steps in ((3,), (0, 3), (6, 12), (0, 6, 9, 24)):  # ECMWF: ssrd on the steps of tp
         assert mf.solar_steps(_request("ecmwf", steps=steps)) == mf.precipitation_steps(_request("ecmwf", steps=steps))
 
@@ -414,6 +416,19 @@ def test_gfs_solar_radiation_undoes_the_6_hour_averages() -> None:
     assert mf.solar_steps(_request("gfs", steps=(0,))) == ()
     with pytest.raises(mf.MetFetchError, match="lacks the solar radiation of step 6 h"):
         mf.solar_radiation(_request("gfs", steps=(0, 3, 6, 9)), {3: (0, a03), 9: (6, a09)})
+
+
+def test_gfs_precipitation_rate_undoes_the_6_hour_averages() -> None:
+    """GFS PRATE is averaged over the same 6-hourly windows as DSWRF: the rate at 6 h is
+    the 3-6 h mean (6 A06 - 3 A03) / 3, not the 0-6 h mean the f006 file holds."""
+    one = np.ones((1, 2))
+    a03, a06, a09, a12 = 1e-4 * one, 2e-4 * one, 0.5e-4 * one, 0.8e-4 * one
+    req = _request("gfs", steps=(0, 3, 6, 9, 12))
+    assert mf.precipitation_steps(req) == (3, 6, 9, 12)
+    got = mf.precipitation_rate(req, {3: (0, a03), 6: (0, a06), 9: (6, a09), 12: (6, a12)})
+    np.testing.assert_allclose(got, np.stack([a03, a03, 3e-4 * one, a09, 1.1e-4 * one]), rtol=1e-12)
+    with pytest.raises(mf.MetFetchError, match="lacks the precipitation of step 6 h"):
+        mf.precipitation_rate(req, {3: (0, a03), 9: (6, a09), 12: (6, a12)})
 
 
 def test_ecmwf_solar_radiation_differences_the_accumulation() -> None:

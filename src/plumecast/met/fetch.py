@@ -94,7 +94,7 @@ from plumecast.met.fetch_gfs import _http_session as _http_session
 from plumecast.met.fetch_gfs import _idx_ranges as _idx_ranges
 from plumecast.met.fetch_gfs import download_gfs
 from plumecast.met.fetch_gfs import gfs_url as gfs_url
-from plumecast.met.fetch_surface import SurfaceFields, surface_kind
+from plumecast.met.fetch_surface import SurfaceFields, interval_means, surface_kind
 from plumecast.met.fetch_surface import data_vars as _surface_vars
 from plumecast.met.fetch_surface import solar_radiation as solar_radiation
 from plumecast.met.fetch_surface import solar_steps as solar_steps
@@ -402,12 +402,16 @@ def precipitation_rate(req: FetchRequest, precip: dict[int, tuple[int, np.ndarra
 
     ECMWF sends total precipitation accumulated since the start of the run: the rate
     at lead time s_k is (tp(s_k) - tp(s_k-1)) / (s_k - s_k-1), with tp(0) = 0 and
-    s_-1 the published step before the first requested one. GFS sends PRATE, already
-    a mean rate over the model's averaging window that ends at the lead time (1 to
-    6 h; the windows restart every 6 h): it is taken as it is. At lead time 0 no
-    interval ends; the rate of the first interval is used. Small negative values
-    left by GRIB packing are set to 0.
+    s_-1 the published step before the first requested one. GFS sends PRATE, a mean
+    rate over an averaging window that ends at the lead time and restarts every 6 h
+    (0-3, 0-6, 6-9, 6-12 h ...), as DSWRF: it is taken back to the interval between two
+    lead times through the integrals over the windows
+    (:func:`plumecast.met.fetch_surface.interval_means`; 3-6 h: (6 A(0-6) - 3 A(0-3)) /
+    3). At lead time 0 no interval ends; the rate of the first interval is used. Small
+    negative values left by GRIB packing are set to 0.
     """
+    if req.source == "gfs":
+        return interval_means(req, precip, "precipitation")
     steps = list(req.steps)
     out = []
     for k, s in enumerate(steps):
@@ -424,10 +428,9 @@ def precipitation_rate(req: FetchRequest, precip: dict[int, tuple[int, np.ndarra
 
 
 def _rate_at(req: FetchRequest, precip: dict[int, tuple[int, np.ndarray]], s: int, prev: int) -> np.ndarray:
-    if req.source == "ecmwf":
-        acc_prev = 0.0 if prev == 0 else precip[prev][1]
-        return (precip[s][1] - acc_prev) / (3600.0 * (s - prev))
-    return precip[s][1]
+    """ECMWF's mean rate over (prev, s] from the accumulations."""
+    acc_prev = 0.0 if prev == 0 else precip[prev][1]
+    return (precip[s][1] - acc_prev) / (3600.0 * (s - prev))
 
 
 def surface_geopotential(z: np.ndarray, t: np.ndarray, sp: np.ndarray,
@@ -486,8 +489,9 @@ def _dataset(arrays: dict[str, np.ndarray], grid: _Grid, req: FetchRequest) -> x
         how = ("mean over the interval from the previous lead time (the published step before the first "
                "one) to this one, from the accumulated total precipitation tp (1 m = 1000 kg m-2)"
                if req.source == "ecmwf" else
-               "GFS PRATE: mean over the model's averaging window ending at this time (1 to 6 h, "
-               "restarting every 6 h)")
+               "mean over the interval from the previous lead time (the published step before the first one) "
+               "to this one, from GFS PRATE, averaged over windows restarting every 6 h, taken back to the "
+               "interval through the integral over each window (e.g. 3-6 h: (6 A(0-6) - 3 A(0-3)) / 3)")
         data_vars["prate"] = (("time", "latitude", "longitude"), arrays["prate"],
                               {"units": "kg m-2 s-1", "standard_name": "precipitation_flux",
                                "long_name": "Precipitation rate",

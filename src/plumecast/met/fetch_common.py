@@ -300,8 +300,14 @@ def _steps_text(steps: Sequence[int]) -> str:
 def precipitation_steps(req: FetchRequest) -> tuple[int, ...]:
     """Lead times [h] whose precipitation message is downloaded: every requested one
     after 0 and, for ECMWF (accumulated since the start), the published step before
-    the first requested one (the start of its interval). None when only lead time 0
-    is asked for (then no precipitation is written)."""
+    the first requested one (the start of its interval); for GFS (PRATE, averaged over
+    windows that restart every 6 h, as DSWRF) those of
+    :func:`plumecast.met.fetch_surface.solar_steps`. None when only lead time 0 is
+    asked for (then no precipitation is written)."""
+    if req.source == "gfs":
+        from plumecast.met.fetch_surface import solar_steps  # it imports this module
+
+        return solar_steps(req)
     need = {s for s in req.steps if s > 0}
     if not need:
         return ()

@@ -47,7 +47,7 @@ import numpy as np
 
 from plumecast.met.fetch_common import FetchRequest, MetFetchError, _allowed_steps
 
-__all__ = ["solar_radiation", "solar_steps"]
+__all__ = ["interval_means", "solar_radiation", "solar_steps"]
 
 #: GRIB2 (discipline, category, number, type of first fixed surface) of the downward
 #: short-wave radiation flux at the ground (WMO GRIB2 code table 4.2, 0/4/7).
@@ -127,6 +127,24 @@ def solar_steps(req: FetchRequest) -> tuple[int, ...]:
     return tuple(sorted(need))
 
 
+def interval_means(req: FetchRequest, means: dict[int, tuple[int, np.ndarray]], what: str) -> np.ndarray:
+    """The mean of a flux over the interval that ends at each requested lead time, from
+    the means over the services' windows (``means``: lead time [h] -> (window start
+    [h], mean over the window)), through the integrals of :func:`_integral`; ``what``
+    names the field in the error for a missing message. Small negative values left by
+    GRIB packing are set to 0."""
+    def start_of(step: int) -> int:
+        if step not in means:
+            raise MetFetchError(f"the download of {req.describe()} lacks the {what} of step {step} h; "
+                                "expected it for every lead time after 0")
+        return means[step][0]
+
+    out = [_integral(a, b, start_of, lambda s: means[s][1]) / float(b - a) for a, b in _intervals(req)]
+    if not out:
+        raise MetFetchError(f"{what} needs a lead time after 0")
+    return np.maximum(np.stack(out), 0.0)
+
+
 def solar_radiation(req: FetchRequest, means: dict[int, tuple[int, np.ndarray]]) -> np.ndarray:
     """Solar radiation at the ground [W m-2] at each requested lead time: the mean
     over the interval that ends there (module docstring).
@@ -150,16 +168,7 @@ def solar_radiation(req: FetchRequest, means: dict[int, tuple[int, np.ndarray]])
     MetFetchError
         A message an interval needs is not in ``means`` (naming its step).
     """
-    def start_of(step: int) -> int:
-        if step not in means:
-            raise MetFetchError(f"the download of {req.describe()} lacks the solar radiation of step {step} h; "
-                                "expected it for every lead time after 0")
-        return means[step][0]
-
-    out = [_integral(a, b, start_of, lambda s: means[s][1]) / float(b - a) for a, b in _intervals(req)]
-    if not out:
-        raise MetFetchError("solar radiation needs a lead time after 0")
-    return np.maximum(np.stack(out), 0.0)
+    return interval_means(req, means, "solar radiation")
 
 
 # --------------------------------------------------------------------------- decoding
