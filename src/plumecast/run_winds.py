@@ -189,7 +189,7 @@ class RunWinds:
         (``deposition.land_mask``: auto, met or map; see
         :mod:`plumecast.met.landmask`) and say which, in one line. Records read from
         now on carry it."""
-        from plumecast.met.landmask import SAMPLES, land_fraction
+        from plumecast.met.landmask import SAMPLES, land_fraction_on_grid
 
         first = self.first_grid()
         if first.surface is None:  # the resistance model stops the run before this (no u*, no 1/L)
@@ -201,9 +201,7 @@ class RunWinds:
             raise ScenarioError(f"deposition.land_mask: met, but {self.source} has no land-sea mask; expected lsm "
                                 "(ERA5, ECMWF), LAND (GFS), LANDMASK or XLAND (WRF), or a variable with standard_name "
                                 "land_area_fraction; or use land_mask: auto or map (the shipped Natural Earth land)")
-        lon = first.lon0 + first.dlon * np.arange(first.nlon)
-        lat = first.lat0 + first.dlat * np.arange(first.nlat)
-        self._land = land_fraction(lon, lat, first.dlon, first.dlat)
+        self._land = land_fraction_on_grid(first.lon0, first.dlon, first.nlon, first.lat0, first.dlat, first.nlat)
         self._first = dataclasses.replace(first, land=self._land)
         self._window = None
         why = "as asked (deposition.land_mask: map)" if mode == "map" else "the met has no land-sea mask"

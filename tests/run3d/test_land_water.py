@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from plumecast.errors import MetDataError, ScenarioError
-from plumecast.met.landmask import land_fraction
+from plumecast.met.landmask import land_fraction, land_fraction_on_grid
 from plumecast.met.levels import open_met_3d, wind_grid_3d
 from plumecast.runner import run
 from tests.met.style_files import LAT, LON, atmosphere, write_era5
@@ -59,6 +59,9 @@ def test_natural_earth_land_fraction():
     assert at[(2, 49)] == 1.0 and at[(-30, 40)] == 0.0 and 0.05 < at[(-1, 46)] < 0.95
     sub = land_fraction(lon[170:200], lat[120:150], 1.0, 1.0)
     np.testing.assert_array_equal(sub[1:-1, 1:-1], f[121:149, 171:199])
+    kept = land_fraction_on_grid(-180.0, 1.0, 360, -90.0, 1.0, 181)
+    np.testing.assert_array_equal(kept, f)
+    assert land_fraction_on_grid(-180.0, 1.0, 360, -90.0, 1.0, 181) is kept and not kept.flags.writeable
 
 
 def test_the_met_land_sea_mask_is_read(era5, tmp_path):

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from plumecast.errors import DataFileError
 
-__all__ = ["SAMPLES", "land_fraction"]
+__all__ = ["SAMPLES", "land_fraction", "land_fraction_on_grid"]
 
 #: sample points per cell side in the cells near a coast
 SAMPLES = 5
@@ -82,3 +82,14 @@ def land_fraction(lon: ArrayLike, lat: ArrayLike, dlon: float, dlat: float) -> N
         inside = shapely.contains_xy(land, wrap(sx), sy)
         frac[jj, ii] = inside.reshape(jj.size, -1).mean(axis=1)
     return frac
+
+
+@lru_cache(maxsize=4)
+def land_fraction_on_grid(lon0: float, dlon: float, nlon: int, lat0: float, dlat: float,
+                          nlat: int) -> NDArray[np.float32]:
+    """:func:`land_fraction` of the regular grid of ``nlon`` x ``nlat`` nodes from
+    (``lon0``, ``lat0``), kept for the next run on the same grid (the members of an
+    ensemble); read-only."""
+    out = land_fraction(lon0 + dlon * np.arange(nlon), lat0 + dlat * np.arange(nlat), dlon, dlat)
+    out.setflags(write=False)
+    return out
