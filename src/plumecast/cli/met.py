@@ -1,4 +1,5 @@
-"""``plumecast met``: meteorological data (``plumecast met fetch``: open forecast downloads)."""
+"""``plumecast met``: meteorological data (``plumecast met fetch``: open forecast downloads;
+``plumecast met check``: what a run would read from met files)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,21 @@ def fetch_command(
     fetch(req, output, force=force, say=say)
     if req.source == "ecmwf":
         say("data: ECMWF open data, CC BY 4.0 (attribute ECMWF)")
+
+
+@met_app.command("check")
+def check_command(
+    paths: Annotated[list[str], typer.Argument(help="met file(s), a folder or a glob pattern, as met.path takes")],
+    member: Annotated[int | None, typer.Option(help="member to read where the files hold several (0 ...)")] = None,
+) -> None:
+    """Read met files as a run would, without running: what was found (times, grid,
+    levels, members), how each field was read or diagnosed (the run's provenance
+    lines), and the first record converted for the kernels, so that a file a run
+    would refuse is refused here, in one line naming it."""
+    from plumecast.met.check import check_met
+
+    for line in check_met(paths[0] if len(paths) == 1 else paths, member=member):
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 def register(app: typer.Typer) -> None:
