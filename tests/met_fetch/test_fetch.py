@@ -291,8 +291,9 @@ def test_ecmwf_fetch_writes_normalised_file(tmp_path: Path, ecmwf_service: FakeE
         assert "ECMWF" in ds.attrs["source"] and "CC BY 4.0" in ds.attrs["licence"]
     assert "data.ecmwf.int" in lines[0] and lines[-1].startswith("written:")
     # what was asked of the client: one pressure-level and one surface request for the run
-    pl, sfc, tp, lsm_call = ecmwf_service.calls
-    assert tp["param"] == ["tp", "ssrd"] and tp["step"] == [3] and tp["levtype"] == "sfc"
+    pl, sfc, tp, ssrd, lsm_call = ecmwf_service.calls
+    assert tp["param"] == ["tp"] and tp["step"] == [3] and tp["levtype"] == "sfc"
+    assert ssrd["param"] == ["ssrd"] and ssrd["step"] == [3] and ssrd["levtype"] == "sfc"
     assert lsm_call["param"] == ["lsm"] and lsm_call["step"] == [0] and lsm_call["levtype"] == "sfc"
     assert pl["levtype"] == "pl" and pl["levelist"] == [1000, 850, 500]
     assert sorted(pl["param"]) == ["gh", "t", "u", "v", "w"]
@@ -547,25 +548,34 @@ def test_missing_solar_or_mask_is_named(tmp_path: Path, monkeypatch: pytest.Monk
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ecmwf_service_without_lsm_gives_a_file_without_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             online: None) -> None:
-    """A service whose index lists no lsm: ecmwf-opendata raises ValueError('Cannot find
-    index entries ...') for a request of lsm alone; the file goes without a mask and says
-    so (runs then take the Natural Earth land); another failure of that request still
+@pytest.mark.parametrize(("missing", "comment"), [
+    (("lsm",), "data.ecmwf.int offered no land-sea mask (lsm) for this run: the file has none, and plumecast "
+               "runs take the shipped Natural Earth land for dry deposition"),
+    (("ssrd",), "data.ecmwf.int offered no solar radiation (ssrd) for this run: the file has none, and plumecast "
+                "runs take the declared solar radiation for the stomata"),
+    (("lsm", "ssrd"), "data.ecmwf.int offered no land-sea mask (lsm) and no solar radiation (ssrd) for this run: "
+                      "the file has none, and plumecast runs take the shipped Natural Earth land for dry "
+                      "deposition and the declared solar radiation for the stomata"),
+])
+def test_ecmwf_service_without_lsm_or_ssrd_gives_a_file_without_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, online: None, missing: tuple[str, ...], comment: str) -> None:
+    """A service whose index lists no lsm (or no ssrd): ecmwf-opendata raises
+    ValueError('Cannot find index entries ...') for a request of that field alone; the
+    file goes without it and says so (runs then take the Natural Earth land, the declared
+    radiation), with the precipitation still there; another failure of that request still
     stops the download."""
     fake = FakeECMWF()
 
     def retrieve(self: Any, request: Any = None, target: Any = None, **kw: Any) -> Any:
-        if kw.get("param") == ["lsm"]:
+        if kw.get("param") in [[m] for m in missing]:
             raise ValueError(f"Cannot find index entries matching {kw!r}")
         return fake(self, request, target, **kw)
 
     monkeypatch.setattr(opendata.Client, "retrieve", retrieve)
     with xr.open_dataset(mf.fetch(_request("ecmwf"), tmp_path / "fc.nc")) as ds:
-        assert "lsm" not in ds and "rsds" in ds
-        assert ds.attrs["comment"] == ("data.ecmwf.int offered no land-sea mask (lsm) for this run: the file has "
-                                       "none, and plumecast runs take the shipped Natural Earth land for dry "
-                                       "deposition")
+        assert ("lsm" in ds) is ("lsm" not in missing) and ("rsds" in ds) is ("ssrd" not in missing)
+        assert "prate" in ds
+        assert ds.attrs["comment"] == comment
 
     def refused(self: Any, request: Any = None, target: Any = None, **kw: Any) -> Any:
         if kw.get("param") == ["lsm"]:

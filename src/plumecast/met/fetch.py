@@ -89,7 +89,7 @@ from plumecast.met.fetch_common import ECMWF_LEVELS as ECMWF_LEVELS
 from plumecast.met.fetch_common import G0 as G0
 from plumecast.met.fetch_common import GFS_LEVELS as GFS_LEVELS
 from plumecast.met.fetch_common import _reachable as _reachable
-from plumecast.met.fetch_ecmwf import LSM_FILE, download_ecmwf
+from plumecast.met.fetch_ecmwf import LSM_FILE, SSRD_FILE, download_ecmwf
 from plumecast.met.fetch_gfs import _http_session as _http_session
 from plumecast.met.fetch_gfs import _idx_ranges as _idx_ranges
 from plumecast.met.fetch_gfs import download_gfs
@@ -280,7 +280,9 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
     precip: dict[int, tuple[int, np.ndarray]] = {}
     seen: set[tuple[str, int, int]] = set()
     surface = SurfaceFields(req)  # solar radiation and land-sea mask
-    surface.mask_unoffered = req.source == "ecmwf" and all(Path(p).name != LSM_FILE for p in paths)
+    names = {Path(p).name for p in paths}
+    surface.mask_unoffered = req.source == "ecmwf" and LSM_FILE not in names
+    surface.solar_unoffered = req.source == "ecmwf" and bool(surface.solar_steps) and SSRD_FILE not in names
     ref_expected = (int(req.date.strftime("%Y%m%d")), req.cycle * 100)
     for path in paths:
         for h in _messages(ec, path):
@@ -371,9 +373,16 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
         arrays["prate"] = precipitation_rate(req, precip).astype(np.float32)
     arrays.update(surface.arrays())
     ds = _dataset(arrays, grid, req)
-    if surface.mask_unoffered:
-        ds.attrs["comment"] = (f"{req.host} offered no land-sea mask (lsm) for this run: the file has none, and "
-                               "plumecast runs take the shipped Natural Earth land for dry deposition")
+    lacking = [what for what, flag in (
+        ("land-sea mask (lsm)", surface.mask_unoffered),
+        ("solar radiation (ssrd)", surface.solar_unoffered)) if flag]
+    if lacking:
+        ds.attrs["comment"] = (f"{req.host} offered no {' and no '.join(lacking)} for this run: the file has none, "
+                               "and plumecast runs take " + " and ".join(
+                                   what for what, flag in (
+                                       ("the shipped Natural Earth land for dry deposition", surface.mask_unoffered),
+                                       ("the declared solar radiation for the stomata", surface.solar_unoffered))
+                                   if flag))
     return ds
 
 

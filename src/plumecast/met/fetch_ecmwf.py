@@ -43,7 +43,8 @@ def download_ecmwf(req: FetchRequest, folder: Path) -> list[Path]:
     """Download the request's fields from ECMWF open data with ``ecmwf-opendata``
     into GRIB2 files in ``folder`` (requests for the pressure levels, the surface
     fields, the fields accumulated since the start (precipitation ``tp`` and solar
-    radiation ``ssrd``) and the land-sea mask ``lsm`` at step 0)."""
+    radiation ``ssrd``, each its own request) and the land-sea mask ``lsm`` at step 0; the
+    last two are left out where the service has none)."""
     # looked up there at call time: the tests replace it in plumecast.met.fetch
     from plumecast.met.fetch import _reachable
 
@@ -65,21 +66,33 @@ def download_ecmwf(req: FetchRequest, folder: Path) -> list[Path]:
         acc_steps = sorted(set(precipitation_steps(req)) | set(solar_steps(req)))  # the same steps
         if acc_steps:  # accumulated since the start: precipitation tp and solar radiation ssrd
             target = folder / "ecmwf-tp.grib2"
-            client.retrieve(**dict(common, step=acc_steps), levtype="sfc", param=["tp", "ssrd"],
-                            target=str(target))
+            client.retrieve(**dict(common, step=acc_steps), levtype="sfc", param=["tp"], target=str(target))
             out.append(target)
+            target = folder / SSRD_FILE
+            if _optional_field(client, dict(common, step=acc_steps), "ssrd", target):
+                out.append(target)
         target = folder / LSM_FILE  # time-invariant: once, at step 0
         with _network_errors(dataclasses.replace(req, steps=(0,)), "land-sea mask (lsm)"):
-            try:
-                client.retrieve(**dict(common, step=[0]), levtype="sfc", param=["lsm"], target=str(target))
+            if _optional_field(client, dict(common, step=[0]), "lsm", target):
                 out.append(target)
-            except ValueError as exc:
-                # a service whose index lists no lsm: the file goes without one (runs then take
-                # the shipped Natural Earth land, deposition.land_mask: auto); anything else fails
-                if "index entries" not in str(exc):
-                    raise
     return out
 
 
-#: the file of the land-sea mask in the download folder (absent where the service has none)
+def _optional_field(client: Any, request: dict[str, Any], param: str, target: Path) -> bool:
+    """Download one surface field a run can do without (the solar radiation ``ssrd``,
+    the land-sea mask ``lsm``); False where the service's index lists none (the file then
+    goes without it and says so; runs take the declared radiation, the shipped Natural
+    Earth land). Any other failure is raised."""
+    try:
+        client.retrieve(**request, levtype="sfc", param=[param], target=str(target))
+    except ValueError as exc:
+        if "index entries" not in str(exc):
+            raise
+        return False
+    return True
+
+
+#: the files of the solar radiation and the land-sea mask in the download folder (absent
+#: where the service has none)
+SSRD_FILE = "ecmwf-ssrd.grib2"
 LSM_FILE = "ecmwf-lsm.grib2"

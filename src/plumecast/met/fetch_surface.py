@@ -193,8 +193,10 @@ class SurfaceFields:
         self.mask_step = 0 if req.source == "ecmwf" else req.steps[0]
         self.solar: dict[int, tuple[int, np.ndarray]] = {}
         self.mask: np.ndarray | None = None
-        #: the service offered no land-sea mask (ECMWF open data without lsm): none is written
+        #: the service offered no land-sea mask / no solar radiation (ECMWF open data without
+        #: lsm / ssrd): none is written
         self.mask_unoffered = False
+        self.solar_unoffered = False
 
     def wanted(self, ec: Any, h: Any, kind: str) -> bool:
         ec.codes_set(h, "stepUnits", 1)
@@ -238,7 +240,7 @@ class SurfaceFields:
                                 f"{self.mask_step} h); expected it once for the area")
         if self.mask is not None:
             out["lsm"] = self.mask.astype(np.float32)
-        if self.solar_steps:
+        if self.solar_steps and not self.solar_unoffered:
             out["rsds"] = solar_radiation(self.req, self.solar).astype(np.float32)
         return out
 
