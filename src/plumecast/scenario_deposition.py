@@ -131,14 +131,6 @@ class Resistance(NamedTuple):
 
 #: a latitude in each band of the seasons (boundary_layer.season_band), for drydep.season_for
 _BAND_LATITUDES = (45.0, 0.0, -45.0)
-#: the edge of the tropics (boundary_layer.TROPICS_EDGE_DEG) [deg]
-TROPICS = 23.5
-
-
-def season_band(lat: float) -> int:
-    """:func:`plumecast.transport.boundary_layer.season_band` (without importing numba)."""
-    return 0 if lat >= TROPICS else 2 if lat <= -TROPICS else 1
-
 
 def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: Sequence[float]) -> Resistance:
     """The resistance model for the agent, land use and season of ``d``; unless one is
@@ -146,6 +138,7 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
     ``latitudes``, the point releases', serve the notes).
     It does not apply where a ``dry_velocity_m_s`` is given, no ``land_use`` is, or the
     agent lacks the gas constants (a line says so)."""
+    from plumecast.transport import boundary_layer as bl
     from plumecast.transport import drydep
 
     if d.dry_velocity_m_s is not None or d.land_use is None:
@@ -171,7 +164,7 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
         rows.append((rc, drydep.resistance_terms(gas, d.land_use, season), rc_w,
                      drydep.resistance_terms(gas, "water", season) if mosaic else (0.0,) * 6))
     # the summary values: those of the release's band (the first point release), else the northern one
-    band = season_band(latitudes[0]) if latitudes else 0
+    band = int(bl.season_band_array(latitudes[0])) if latitudes else 0
     if d.season is not None:
         why = f"season {d.season} (as given)"
     elif latitudes:
@@ -186,8 +179,8 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
              "r_a from the met's u* and 1/L"]
     if d.season is None:
         notes.append(f"dry deposition of {agent.name}: the season by the particle's latitude, from the start month "
-                     f"{month}: {seasons[0]} north of {TROPICS:g} N (surface resistance {rows[0][0]:.3g} s m-1), "
-                     f"{seasons[1]} in the tropics ({rows[1][0]:.3g} s m-1), {seasons[2]} south of {TROPICS:g} S "
+                     f"{month}: {seasons[0]} north of {bl.TROPICS_EDGE_DEG:g} N (surface resistance {rows[0][0]:.3g} s m-1), "
+                     f"{seasons[1]} in the tropics ({rows[1][0]:.3g} s m-1), {seasons[2]} south of {bl.TROPICS_EDGE_DEG:g} S "
                      f"({rows[2][0]:.3g} s m-1)")
     if mosaic:
         notes.append(f"dry deposition of {agent.name}: {d.land_use} on land, water (surface resistance "

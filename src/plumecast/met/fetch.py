@@ -373,16 +373,14 @@ def normalise_grib(paths: Sequence[Path], req: FetchRequest) -> xr.Dataset:
         arrays["prate"] = precipitation_rate(req, precip).astype(np.float32)
     arrays.update(surface.arrays())
     ds = _dataset(arrays, grid, req)
-    lacking = [what for what, flag in (
-        ("land-sea mask (lsm)", surface.mask_unoffered),
-        ("solar radiation (ssrd)", surface.solar_unoffered)) if flag]
+    # (the field the service lacked, what runs take instead)
+    lacking = [pair for pair, flag in (
+        (("land-sea mask (lsm)", "the shipped Natural Earth land for dry deposition"), surface.mask_unoffered),
+        (("solar radiation (ssrd)", "the declared solar radiation for the stomata"), surface.solar_unoffered))
+        if flag]
     if lacking:
-        ds.attrs["comment"] = (f"{req.host} offered no {' and no '.join(lacking)} for this run: the file has none, "
-                               "and plumecast runs take " + " and ".join(
-                                   what for what, flag in (
-                                       ("the shipped Natural Earth land for dry deposition", surface.mask_unoffered),
-                                       ("the declared solar radiation for the stomata", surface.solar_unoffered))
-                                   if flag))
+        ds.attrs["comment"] = (f"{req.host} offered no {' and no '.join(w for w, _ in lacking)} for this run: the "
+                               f"file has none, and plumecast runs take {' and '.join(t for _, t in lacking)}")
     return ds
 
 
