@@ -264,28 +264,23 @@ def run(
     turb = scenario.turbulence
     resistance = scenario.dry_deposition_resistance()
     dry_v, scav_a, scav_b, deposition_notes = deposition_values(scenario.deposition, scenario.agent, resistance)
-    r_c, rb_u, r_terms, resistance_notes = resistance[:4]
-    rc_water, w_terms = resistance.water_resistance_s_m, resistance.water_terms
-    if r_c == 0.0 or winds.first_grid().stomata is None:
-        r_terms = w_terms = ()  # r_c as declared
-    else:
+    model, resistance_notes = resistance.model, resistance.notes
+    if model is not None and winds.first_grid().stomata is not None:
         resistance_notes = [n.replace("solar radiation", "declared solar radiation", 1) for n in resistance_notes]
         resistance_notes.append("dry deposition: the stomatal resistance from the met's solar radiation and surface "
                                 "temperature at each particle (the declared ones and the r_c above are not used)")
     deposition_notes = [*resistance_notes, *deposition_notes]
-    if r_c > 0.0 and winds.first_grid().surface is None:
+    if model is not None and winds.first_grid().surface is None:
         raise ScenarioError("deposition.land_use: Wesely's resistance model needs the friction velocity and the "
                             "Obukhov length from the met (ERA5 zust and sshf, GFS FRICV and SHTFL); "
                             f"{scenario.met.path or 'the climatological mean winds'} has none (or "
                             "met.boundary_layer is constant): give deposition.dry_velocity_m_s instead")
-    if r_c > 0.0 and rc_water > 0.0:  # the land-water mosaic: where its land fraction comes from
+    if model is not None and model.mosaic:  # the land-water mosaic: where its land fraction comes from
         deposition_notes.append(winds.use_land_mask(scenario.deposition.land_mask))
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
                           decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed,
                           kz_free_m2_s=turb.kz_free_m2_s, dry_velocity_m_s=dry_v, scavenging_a_s=scav_a,
-                          scavenging_b=scav_b, surface_resistance_s_m=r_c, laminar_factor=rb_u,
-                          resistance_terms=r_terms, water_resistance_s_m=rc_water if r_c > 0.0 else 0.0,
-                          water_terms=w_terms, resistance_bands=resistance.bands if r_c > 0.0 else ())
+                          scavenging_b=scav_b, resistance=model)
     # [dry, wet] mass removed so far [kg]; the kernels add to it in place
     removed = np.zeros(2, np.float64)
     removal: dict[str, Any] = {"removed": removed} if physics.deposits else {}
@@ -457,7 +452,7 @@ def _deposition_line(physics: StepPhysics) -> str:
     """One line saying which deposition the run applied."""
     if not physics.deposits:
         return "deposition: none (no dry deposition velocity or scavenging given or known)"
-    dry = (f"dry velocity {physics.dry_velocity_m_s:g} m s-1 at the lowest level" if physics.surface_resistance_s_m == 0.0
+    dry = (f"dry velocity {physics.dry_velocity_m_s:g} m s-1 at the lowest level" if physics.resistance is None
            else "dry velocity 1 / (r_a + r_b + r_c) of Wesely's resistance model")
     return (f"deposition: {dry}; wet scavenging "
             f"Lambda = {physics.scavenging_a_s:g} s-1 x (P / mm h-1)^{physics.scavenging_b:g}")

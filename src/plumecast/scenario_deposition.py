@@ -5,11 +5,14 @@ Wesely's (1989) resistance model, :mod:`plumecast.transport.drydep`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from plumecast.agents import MAX_DRY_VELOCITY_M_S, MAX_SCAVENGING_A_S, MAX_SCAVENGING_B, Agent
+
+if TYPE_CHECKING:
+    from plumecast.transport.kernels_numpy import ResistanceModel
 
 __all__ = ["DEFAULT_SCAVENGING_B", "LAND_MASKS", "DepositionConfig", "Resistance", "deposition_values", "wesely_resistance"]
 
@@ -110,23 +113,14 @@ DEFAULT_SCAVENGING_B = 0.62
 
 
 class Resistance(NamedTuple):
-    """What the run takes from Wesely's resistance model: the surface resistance r_c
-    [s m-1] at the declared radiation and temperature, ``u* r_b`` [-], the parts of r_c
-    that depend on neither (:func:`plumecast.transport.drydep.resistance_terms`, for a
-    met that carries both) and a line saying what was used; zeros and ``()`` where the
-    model does not apply. ``water_*``: the same of water, for the water fraction of the
-    land-water mosaic (``deposition.land_mask``); 0 and ``()`` without one. These are the
-    values of the release's latitude band; ``bands``: those of every band
-    (:attr:`plumecast.transport.kernels_numpy.StepPhysics.resistance_bands`), each band with
-    its own season unless one is declared."""
+    """What the run takes from Wesely's resistance model: the kernels' model (r_c per
+    latitude band, land and water, ``u* r_b``; None where it does not apply), lines
+    saying what was used, and the surface resistance r_c [s m-1] of the release's band
+    at the declared radiation and temperature (the notes' value; 0 without the model)."""
 
-    surface_resistance_s_m: float
-    laminar_factor: float
-    terms: tuple[float, ...]
+    model: ResistanceModel | None
     notes: list[str]
-    water_resistance_s_m: float = 0.0
-    water_terms: tuple[float, ...] = ()
-    bands: tuple[float, ...] = ()
+    surface_resistance_s_m: float = 0.0
 
 
 #: a latitude in each band of the seasons (boundary_layer.season_band), for drydep.season_for
@@ -140,12 +134,13 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
     agent lacks the gas constants (a line says so)."""
     from plumecast.transport import boundary_layer as bl
     from plumecast.transport import drydep
+    from plumecast.transport.kernels_numpy import ResistanceModel
 
     if d.dry_velocity_m_s is not None or d.land_use is None:
-        return Resistance(0.0, 0.0, (), [])
+        return Resistance(None, [])
     gas = drydep.gas_of(agent)
     if gas is None:
-        return Resistance(0.0, 0.0, (), [
+        return Resistance(None, [
             f"{agent.name}: no effective Henry's law constant and reactivity with a source; Wesely's resistance "
             "model cannot be used and dry deposition is off (give deposition.dry_velocity_m_s, or define the "
             "agent inline with henry_m_atm, reactivity_f0 and diffusivity_ratio)"])
@@ -173,7 +168,7 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
         why = f"season {seasons[0]} north of the tropics (from the start month {month})"
     stomata = ("night, stomata closed" if d.solar_radiation_w_m2 == 0.0
                else f"{d.solar_radiation_w_m2:g} W m-2 at {d.surface_temperature_c:g} degC")
-    rc, terms, rc_w, terms_w = rows[band]
+    rc, _terms, rc_w, _terms_w = rows[band]
     notes = [f"dry deposition of {agent.name}: Wesely (1989) resistance model, land use {d.land_use}, {why}, "
              f"solar radiation {stomata}: surface resistance {rc:.3g} s m-1, u* r_b {rb_u:.3g}; "
              "r_a from the met's u* and 1/L"]
@@ -186,7 +181,7 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
         notes.append(f"dry deposition of {agent.name}: {d.land_use} on land, water (surface resistance "
                      f"{rc_w:.3g} s m-1) on the water fraction of each cell (deposition.land_mask: {d.land_mask})")
     table = tuple(float(x) for r_c, t, r_w, t_w in rows for x in (r_c, *t, r_w, *t_w))
-    return Resistance(rc, rb_u, terms, notes, rc_w, terms_w if mosaic else (), table)
+    return Resistance(ResistanceModel(table, rb_u, met_stomata=True), notes, rc)
 
 
 def deposition_values(d: DepositionConfig, agent: Agent, resistance: Resistance) -> tuple[float, float, float,
@@ -202,7 +197,7 @@ def deposition_values(d: DepositionConfig, agent: Agent, resistance: Resistance)
     vd = d.dry_velocity_m_s if d.dry_velocity_m_s is not None else agent.dry_velocity_m_s
     sa = d.scavenging_a_s if d.scavenging_a_s is not None else agent.scavenging_a_s
     sb = d.scavenging_b if d.scavenging_b is not None else agent.scavenging_b
-    if vd is None and resistance.surface_resistance_s_m == 0.0:
+    if vd is None and resistance.model is None:
         how = ("give deposition.land_use for Wesely's resistance model, or deposition.dry_velocity_m_s"
                if drydep.gas_of(agent) is not None else "give deposition.dry_velocity_m_s")
         notes.append(f"{agent.name}: no verified dry deposition velocity; dry deposition is off ({how} to include it)")

@@ -146,7 +146,8 @@ def test_each_latitude_band_takes_its_season():
     gas = drydep.gas_constants("sulfur dioxide")
     want = [drydep.surface_resistance(gas, "deciduous_forest", season) for season in
             ("late_autumn", "midsummer", "midsummer")]
-    table = np.array(res.bands).reshape(3, 14)
+    assert res.model is not None
+    table = res.model.array()
     np.testing.assert_allclose(table[:, 0], want, rtol=1e-12)
     assert res.surface_resistance_s_m == want[2]  # the release's band: south of the tropics
     assert "season midsummer (from the start month 1 at latitude -34.0)" in res.notes[0]
@@ -155,5 +156,7 @@ def test_each_latitude_band_takes_its_season():
     city = scenario_from_dict({**base, "releases": [{"type": "cities", "names": ["Sydney"], "rate_kg_s_per_capita": 1e-6}]})
     assert "north of the tropics (from the start month 1)" in city.dry_deposition_resistance().notes[0]
     fixed = scenario_from_dict({**base, "deposition": {"land_use": "deciduous_forest", "season": "autumn"}})
-    table = np.array(fixed.dry_deposition_resistance().bands).reshape(3, 14)
+    fixed_model = fixed.dry_deposition_resistance().model
+    assert fixed_model is not None
+    table = fixed_model.array()
     assert np.all(table == table[0])

@@ -20,13 +20,14 @@ import pytest
 
 from plumecast.met import benchmark_wind
 from plumecast.transport import kernels_cuda, kernels_cuda_3d, kernels_numpy
-from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
+from plumecast.transport.kernels_numpy import OutputSampler, ResistanceModel, StepPhysics
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED
 from plumecast.transport.windgrid import wind_grid
 from tests.helpers import assert_matches_oracle
 from tests.transport.cuda_host import HostArrays, compiler
 from tests.transport.test_kernel_3d import (
     DEPOSITION,
+    REMOVAL,
     RESISTANCE,
     Z_LEVELS,
     _bands,
@@ -88,18 +89,18 @@ CASES_3D = {
     "met-boundary-layer-deposition": lambda: (_met_3d(), StepPhysics(dt_s=600.0, kh_m2_s=5e3, decay_rate_s=2e-5,
                                                                       seed=5, **DEPOSITION)),
     "met-boundary-layer-resistance-model": lambda: (_met_3d(), StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6,
-                                                                           **RESISTANCE)),
+                                                                           resistance=RESISTANCE, **REMOVAL)),
     "met-boundary-layer-resistance-model-met-stomata": lambda: (
-        _with_stomata(_met_3d()), StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_so2_terms(),
-                                              **RESISTANCE)),
+        _with_stomata(_met_3d()), StepPhysics(
+            dt_s=600.0, kh_m2_s=5e3, seed=6, resistance=ResistanceModel.uniform(120.0, 6.5, _so2_terms(), met_stomata=True),
+            **REMOVAL)),
     "met-boundary-layer-resistance-model-mosaic": lambda: (
         _with_land(_with_stomata(_met_3d())), StepPhysics(
-            dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_so2_terms(), water_resistance_s_m=_water_terms()[0],
-            water_terms=_water_terms()[1], **RESISTANCE)),
+            dt_s=600.0, kh_m2_s=5e3, seed=6,
+            resistance=ResistanceModel.uniform(120.0, 6.5, _so2_terms(), *_water_terms(), met_stomata=True), **REMOVAL)),
     "met-boundary-layer-resistance-model-season-bands": lambda: (
         _with_land(_with_stomata(_met_3d())), StepPhysics(
-            dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_bands()[1:7], water_resistance_s_m=450.0,
-            water_terms=_bands()[8:14], resistance_bands=_bands(), **{**RESISTANCE, "surface_resistance_s_m": 900.0})),
+            dt_s=600.0, kh_m2_s=5e3, seed=6, resistance=ResistanceModel(_bands(), 6.5, met_stomata=True), **REMOVAL)),
     "levels-w-constant-kz": _levels_w_constant_kz,
     "one-level-deposition-only": _single_level_with_deposition,
 }

@@ -12,7 +12,12 @@ import pytest
 
 from plumecast.errors import MetDataError
 from plumecast.met import benchmark_wind, uniform_wind
-from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics, lonlat_to_xyz
+from plumecast.transport.kernels_numpy import (
+    OutputSampler,
+    ResistanceModel,
+    StepPhysics,
+    lonlat_to_xyz,
+)
 from plumecast.transport.lagrangian import get_kernel
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
 from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, wind_grid
@@ -279,8 +284,25 @@ def test_mass_budget_with_deposition_decay_and_exits(backend):
 
 
 #: the resistance model of dry deposition instead of a constant velocity
-RESISTANCE = dict(kz_m2_s=30.0, kz_free_m2_s=0.5, surface_resistance_s_m=120.0, laminar_factor=6.5,
-                  scavenging_a_s=1e-4, scavenging_b=0.8)
+RESISTANCE = ResistanceModel.uniform(120.0, 6.5)
+#: the rest of the physics of the runs with the resistance model: turbulence and wet scavenging
+REMOVAL = dict(kz_m2_s=30.0, kz_free_m2_s=0.5, scavenging_a_s=1e-4, scavenging_b=0.8)
+
+
+def test_resistance_model_refuses_a_table_it_cannot_apply():
+    """The kernels' resistance table: 3 bands x 14, a positive land r_c in every band, a
+    water r_c in every band or none; one season everywhere repeats the row."""
+    row = RESISTANCE.array()
+    assert row.shape == (3, 14) and np.all(row == row[0]) and row[0, 0] == 120.0 and not RESISTANCE.mosaic
+    with pytest.raises(ValueError, match="holds 42 values"):
+        ResistanceModel((120.0,) * 14, 6.5)
+    for bad in (0.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="positive land r_c"):
+            ResistanceModel.uniform(bad, 6.5)
+    partial = list(ResistanceModel.uniform(120.0, 6.5, water_resistance_s_m=40.0).table)
+    partial[14 + 7] = 0.0  # no water in the tropics only
+    with pytest.raises(ValueError, match="in every band or in none"):
+        ResistanceModel(tuple(partial), 6.5)
 
 
 def _with_stomata(grid):
@@ -340,8 +362,8 @@ def test_numba_matches_numpy_with_the_met_radiation_for_the_stomata():
     """r_c from the met's solar irradiance and temperature at each particle: both CPU
     backends agree, and SO2 deposits more under the sun (open stomata) than at night."""
     grid = _with_stomata(_met_3d())
-    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance_terms=_so2_terms(),
-                          **{**RESISTANCE, "laminar_factor": 8.6})
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6,
+                          resistance=ResistanceModel.uniform(120.0, 8.6, _so2_terms(), met_stomata=True), **REMOVAL)
     _near_ground_on_both_backends(grid, physics)
     # the same particles under a sun everywhere and a night everywhere (20 degC)
     dry = []
@@ -379,22 +401,23 @@ def test_numba_matches_numpy_with_the_land_water_mosaic(met_stomata):
     bit for bit."""
     rc_w, w_terms = _water_terms()
     grid = _with_land(_with_stomata(_met_3d()) if met_stomata else _met_3d())
-    terms = dict(resistance_terms=_so2_terms(), water_terms=w_terms) if met_stomata else {}
-    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, water_resistance_s_m=rc_w, **terms, **RESISTANCE)
+    model = ResistanceModel.uniform(120.0, 6.5, _so2_terms(), rc_w, w_terms, met_stomata=met_stomata)
+    assert model.mosaic and not RESISTANCE.mosaic
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance=model, **REMOVAL)
     _near_ground_on_both_backends(grid, physics)
     if met_stomata:
         return
     # all land, all water, and no mosaic (numba)
     runs = {}
     for name, land, phys in (("land", 1.0, physics), ("water", 0.0, physics),
-                             ("none", 1.0, dataclasses.replace(physics, water_resistance_s_m=0.0))):
+                             ("none", 1.0, dataclasses.replace(physics, resistance=RESISTANCE))):
         p = _release(3000, seed=3, lat=(-50.0, 50.0))
         p.z[:] = np.minimum(p.z, 40.0)
         removed = np.zeros(2)
         get_kernel("numba")(p, dataclasses.replace(grid, land=np.full_like(grid.land, land)), phys, 0, 12,
                             removed=removed)
         runs[name] = (p.mass.copy(), removed)
-    assert rc_w < 0.5 * RESISTANCE["surface_resistance_s_m"]
+    assert rc_w < 0.5 * RESISTANCE.table[0]
     assert runs["water"][1][0] > 1.5 * runs["land"][1][0] > 0.0
     np.testing.assert_array_equal(runs["land"][0], runs["none"][0])
 
@@ -425,10 +448,9 @@ def test_each_latitude_band_deposits_with_its_own_season(met_stomata):
     np.testing.assert_array_equal(bl.season_band_array([60.0, 23.5, 0.0, -23.5]), [0, 0, 1, 2])
     grid = _with_land(_with_stomata(_met_3d()) if met_stomata else _met_3d())
     bands = _bands()
-    terms = dict(resistance_terms=bands[1:7], water_terms=bands[8:14]) if met_stomata else {}
-    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, water_resistance_s_m=450.0, resistance_bands=bands,
-                          **terms, **{**RESISTANCE, "surface_resistance_s_m": 900.0})
-    assert physics.resistance_table().shape == (3, 14)
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance=ResistanceModel(bands, 6.5, met_stomata),
+                          **REMOVAL)
+    assert physics.resistance is not None and physics.resistance.mosaic
     _near_ground_on_both_backends(grid, physics)
     if met_stomata:
         return
@@ -438,7 +460,7 @@ def test_each_latitude_band_deposits_with_its_own_season(met_stomata):
     def mass(rc):
         p = _release(3000, seed=3, lat=(-50.0, 50.0))
         p.z[:] = np.minimum(p.z, 40.0)
-        phys = dataclasses.replace(physics, water_resistance_s_m=0.0, resistance_bands=_bands(rc, mosaic=False))
+        phys = dataclasses.replace(physics, resistance=ResistanceModel(_bands(rc, mosaic=False), 6.5))
         get_kernel("numba")(p, grid, phys, 0, 6, removed=np.zeros(2))
         return p.mass
 
@@ -486,7 +508,7 @@ def test_numba_matches_numpy_with_the_resistance_model_of_dry_deposition():
     """v_d from the met's u* and 1/L at each particle (boundary_layer.dry_velocity):
     the same particles, removed masses and deposition grid from both CPU backends."""
     grid = _met_3d()
-    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, **RESISTANCE)
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance=RESISTANCE, **REMOVAL)
     assert physics.deposits
     out = {}
     for backend in CPU_BACKENDS:
@@ -536,7 +558,7 @@ def test_resistance_model_column_decays_as_exp_vd_t_over_h(backend):
     grid = _grid(0.0, 0.0, [10.0, 1000.0], surface=surface, res=10.0, z0=0.1)
     n = 40_000
     p = _particles(np.zeros(n), 0.0, (np.arange(n) + 0.5) / n * h)
-    physics = StepPhysics(dt_s=600.0, kz_free_m2_s=0.1, seed=2, surface_resistance_s_m=rc, laminar_factor=rb_u)
+    physics = StepPhysics(dt_s=600.0, kz_free_m2_s=0.1, seed=2, resistance=ResistanceModel.uniform(rc, rb_u))
     removed = np.zeros(2)
     get_kernel(backend)(p, grid, physics, 0, 144, removed=removed)
     vd = 1.0 / (math.log(15.0 / 0.1) / (0.4 * ustar) + rb_u / ustar + rc)

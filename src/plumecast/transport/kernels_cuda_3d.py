@@ -363,7 +363,7 @@ extern "C" __global__ void advance3d_f64(
     PARTICLE_ARGS, const float4* __restrict__ wv, const float4* __restrict__ sf, GRID_ARGS,
     int nz, const double* __restrict__ zm, const double* __restrict__ zinv, const int* __restrict__ ztab, int ntab,
     double zp0, double zp1, double zp2, STEP_ARGS,
-    int has_w, int has_sfc, int deposits, double kz_free, double vd, double rc, double rb_u, int met_rc,
+    int has_w, int has_sfc, int deposits, double kz_free, double vd, int res_on, double rb_u, int met_rc,
     const double* __restrict__ rtab, double scav_a, double scav_b,
     const double* __restrict__ tab, SAMPLE_ARGS, int do_dep, double* __restrict__ dep, double* __restrict__ sums,
     long long n) {
@@ -388,7 +388,7 @@ extern "C" __global__ void advance3d_f64(
             double v[4];
             wind3(wv, g, nz, k0[s], w0[s], lev, cz, fz, c1, false, v);
             double met[8] = {h, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0};
-            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met_rc != 0, rc > 0.0 && rtab[7] > 0.0, met);
+            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met_rc != 0, res_on && rtab[7] > 0.0, met);
             double qx, qy, qz, lom, lam;
             midpoint(lo, la, px, py, pz, v[0], v[1], v[2], half, &qx, &qy, &qz, &lom, &lam);
             bool ok2 = corners<double>(g, lom, lam, &c2);
@@ -414,9 +414,9 @@ extern "C" __global__ void advance3d_f64(
             double fd = 1.0, fw = 1.0;
             if (deposits) {
                 double vdn = vd;
-                if (rc > 0.0 && has_sfc) {
+                if (res_on && has_sfc) {
                     /* the row of the particle's latitude band (its season): r_c of the land, its
-                       terms, r_c of water, its terms (StepPhysics.resistance_table) */
+                       terms, r_c of water, its terms (ResistanceModel.table) */
                     const double* row = rtab + BL_BAND_WIDTH * bl_season_band(la);
                     double rcn = met_rc ? bl_surface_resistance(met[5], met[6], row + 1) : row[0];
                     if (row[7] > 0.0) {  /* the land-water mosaic */

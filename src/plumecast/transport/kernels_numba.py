@@ -247,9 +247,9 @@ def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, i
             z = min(max(z, 0.0), h)
             z = float(np.float32(z))  # the state is float32, as in the oracle
     if three_d:
-        # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, surface resistance
-        # (positive: the resistance model on) and u* r_b of the resistance model, then its table by
-        # latitude band, StepPhysics.resistance_table)
+        # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, 1 where the
+        # resistance model is on and its u* r_b, then its table by latitude band, ResistanceModel.table;
+        # kernels_numba_3d._met3_args)
         if has_w:
             z = z + vw * p3[2]  # vertical advection, reflected at the ground
             if z < 0.0:

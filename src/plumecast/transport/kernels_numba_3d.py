@@ -279,16 +279,18 @@ def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
     surface fields (:func:`_packed`), the level lookup, flags and constants."""
     zm, zinv, ztab, zpar = wind.level_params()
     wf, sf = _packed(wind)
+    res = physics.resistance
+    table = res.array() if res is not None else np.zeros((bl.SEASON_BANDS, bl.BAND_WIDTH))
     # an array, not a tuple: numba's parfor lowering refuses a tuple of floats
     p3 = np.array([physics.kz_m2_s, physics.kz_free_m2_s, physics.dt_s, physics.scavenging_a_s,
-                   physics.scavenging_b, physics.dry_velocity_m_s, physics.surface_resistance_s_m,
-                   physics.laminar_factor, *physics.resistance_table().ravel()], np.float64)
+                   physics.scavenging_b, physics.dry_velocity_m_s, float(res is not None),
+                   res.laminar_factor if res is not None else 0.0, *table.ravel()], np.float64)
     # r_c from the met's radiation and temperature at each particle
-    met_rc = wind.stomata is not None and len(physics.resistance_terms) == 6
+    met_rc = res is not None and res.uses_met_stomata(wind)
     return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, met_rc, p3)
 
 
-#: where the resistance table (StepPhysics.resistance_table, 3 bands x 14) starts in ``p3``
+#: where the resistance table (ResistanceModel.table, 3 bands x 14) starts in ``p3``
 _P3_TABLE = 8
 _NO_FIELD = np.zeros(16, np.float32)
 #: ``met3`` of the single-level kernel, which does not read it

@@ -104,41 +104,70 @@ class StepPhysics:
     #: wet scavenging coefficient Lambda = a P^b [s-1] (P in mm h-1): a [s-1] and b
     scavenging_a_s: float = 0.0
     scavenging_b: float = 0.0
-    #: dry deposition by the resistance model (instead of ``dry_velocity_m_s``) where
-    #: this surface resistance r_c is positive, with the gas's ``u* r_b``; it needs the
-    #: met's u* and 1/L (:func:`plumecast.transport.boundary_layer.dry_velocity`,
-    #: :mod:`plumecast.transport.drydep`) [s m-1], [-]
-    surface_resistance_s_m: float = 0.0
-    laminar_factor: float = 0.0
-    #: the parts of r_c that depend on neither the radiation nor the temperature
-    #: (:func:`plumecast.transport.drydep.resistance_terms`): where the met carries both
-    #: (``WindGrid.stomata``), r_c is computed from them at each particle instead [s m-1]
-    resistance_terms: tuple[float, ...] = ()
-    #: the land-water mosaic: where positive, the surface resistance of water [s m-1]
-    #: (and its ``resistance_terms``, for the met's radiation and temperature) applies to
-    #: the water fraction of the met's ``WindGrid.land``
-    #: (:func:`plumecast.transport.boundary_layer.dry_velocity_mosaic`)
-    water_resistance_s_m: float = 0.0
-    water_terms: tuple[float, ...] = ()
-    #: the values above per latitude band of the seasons (north of the tropics, the
-    #: tropics, south of them: :func:`plumecast.transport.boundary_layer.season_band`),
-    #: 14 floats a band (r_c of the land, its six terms, r_c of water, its six terms);
-    #: empty: the values above in every band
-    resistance_bands: tuple[float, ...] = ()
-
-    def resistance_table(self) -> NDArray[np.float64]:
-        """The (3, 14) table of :attr:`resistance_bands` (zeros for terms not given)."""
-        if len(self.resistance_bands) == bl.SEASON_BANDS * bl.BAND_WIDTH:
-            return np.array(self.resistance_bands, np.float64).reshape(bl.SEASON_BANDS, bl.BAND_WIDTH)
-        terms = self.resistance_terms if len(self.resistance_terms) == 6 else (0.0,) * 6
-        wterms = self.water_terms if len(self.water_terms) == 6 else (0.0,) * 6
-        row = [self.surface_resistance_s_m, *terms, self.water_resistance_s_m, *wterms]
-        return np.array([row] * bl.SEASON_BANDS, np.float64)
+    #: dry deposition by Wesely's resistance model from the met's u* and 1/L (instead of
+    #: ``dry_velocity_m_s``); None: off
+    resistance: ResistanceModel | None = None
 
     @property
     def deposits(self) -> bool:
         """Dry deposition or wet scavenging is on."""
-        return self.dry_velocity_m_s > 0.0 or self.scavenging_a_s > 0.0 or self.surface_resistance_s_m > 0.0
+        return self.dry_velocity_m_s > 0.0 or self.scavenging_a_s > 0.0 or self.resistance is not None
+
+
+@dataclass(frozen=True)
+class ResistanceModel:
+    """Wesely's (1989) resistance model as the kernels apply it: the dry deposition
+    velocity ``1 / (r_a + r_b + r_c)`` with r_a from the met's u* and 1/L at the particle
+    (:func:`plumecast.transport.boundary_layer.dry_velocity`), on the land-water mosaic
+    where the table has a water r_c (:func:`~plumecast.transport.boundary_layer.dry_velocity_mosaic`,
+    with the met's or the map's ``WindGrid.land``)."""
+
+    #: :data:`~plumecast.transport.boundary_layer.BAND_WIDTH` (14) floats for each latitude
+    #: band of the seasons (north of the tropics, the tropics, south of them:
+    #: :func:`plumecast.transport.boundary_layer.season_band`): r_c of the land use at the
+    #: declared radiation and temperature [s m-1], its six terms
+    #: (:func:`plumecast.transport.drydep.resistance_terms`), r_c of water (0 in every band:
+    #: no mosaic, the land use everywhere), its six terms
+    table: tuple[float, ...]
+    #: ``u* r_b`` of the gas (:func:`plumecast.transport.drydep.laminar_factor`) [-]
+    laminar_factor: float
+    #: r_c from the met's radiation and surface temperature at each particle (the terms)
+    #: where the met carries both (``WindGrid.stomata``); False: the declared r_c
+    met_stomata: bool = False
+
+    def __post_init__(self) -> None:
+        width = bl.SEASON_BANDS * bl.BAND_WIDTH
+        if len(self.table) != width:
+            raise ValueError(f"a resistance table holds {width} values (3 bands x 14), not {len(self.table)}")
+        t = self.array()
+        # the terms may be infinite (a path closed: drydep.resistance_terms), the two r_c may not
+        if np.isnan(t).any() or not (np.all(np.isfinite(t[:, 0])) and np.all(t[:, 0] > 0.0)):
+            raise ValueError(f"the resistance table needs a finite, positive land r_c in every band and no NaN: {t[:, 0]}")
+        if not np.all(np.isfinite(t[:, 7])):
+            raise ValueError(f"the water r_c of the mosaic is finite: {t[:, 7]}")
+        if not (np.all(t[:, 7] > 0.0) or np.all(t[:, 7] == 0.0)):
+            raise ValueError(f"the water r_c of the mosaic is positive in every band or in none: {t[:, 7]}")
+
+    @classmethod
+    def uniform(cls, surface_resistance_s_m: float, laminar_factor: float, terms: tuple[float, ...] = (0.0,) * 6,
+                water_resistance_s_m: float = 0.0, water_terms: tuple[float, ...] = (0.0,) * 6,
+                met_stomata: bool = False) -> ResistanceModel:
+        """The same values in every band (one season everywhere)."""
+        row = (surface_resistance_s_m, *terms, water_resistance_s_m, *water_terms)
+        return cls(tuple(float(x) for x in row) * bl.SEASON_BANDS, laminar_factor, met_stomata)
+
+    def array(self) -> NDArray[np.float64]:
+        """:attr:`table` as a (3, 14) array."""
+        return np.array(self.table, np.float64).reshape(bl.SEASON_BANDS, bl.BAND_WIDTH)
+
+    @property
+    def mosaic(self) -> bool:
+        """The land-water mosaic is on (a water r_c)."""
+        return self.table[7] > 0.0
+
+    def uses_met_stomata(self, wind: WindGrid) -> bool:
+        """r_c comes from ``wind``'s radiation and temperature at each particle."""
+        return self.met_stomata and wind.stomata is not None
 
 
 @dataclass
@@ -500,23 +529,24 @@ def advance(
         decayed += float(np.sum(np.where(ok, m - mn, 0.0)))
         if physics.deposits:
             vd: Any = physics.dry_velocity_m_s
-            if physics.surface_resistance_s_m > 0.0 and has_sfc:
-                tab = physics.resistance_table()[bl.season_band_array(lat)]  # the band's row per particle
+            res = physics.resistance
+            if res is not None and has_sfc:
+                tab = res.array()[bl.season_band_array(lat)]  # the band's row per particle
                 rc: Any = tab[:, 0]
                 rcw: Any = tab[:, 7]
-                met_rc = wind.stomata is not None and len(physics.resistance_terms) == 6
+                met_rc = res.uses_met_stomata(wind)
                 if met_rc:
                     g, t_s = interpolate_stomata(wind, int(k0[s]), float(w0[s]), lon, lat)
                     rc = bl.surface_resistance_met_array(g, t_s, *tab[:, 1:7].T)
-                if physics.water_resistance_s_m > 0.0:
+                if res.mosaic:
                     if met_rc:
                         rcw = bl.surface_resistance_met_array(g, t_s, *tab[:, 8:14].T)
                     land = (np.ones(lon.size) if wind.land is None else
                             _fields_at(wind, wind.land[None, None], 0, float(w0[s]), lon, lat)[0])
                     vd = bl.dry_velocity_mosaic_array(sfc[1], sfc[2], wind.roughness_length_m, rc, rcw, land,
-                                                      physics.laminar_factor)
+                                                      res.laminar_factor)
                 else:
-                    vd = bl.dry_velocity_array(sfc[1], sfc[2], wind.roughness_length_m, rc, physics.laminar_factor)
+                    vd = bl.dry_velocity_array(sfc[1], sfc[2], wind.roughness_length_m, rc, res.laminar_factor)
             f_dry, f_wet = bl.removal_factors_array(
                 z, sfc[0] if has_sfc else np.full(z.shape, h), vd,
                 sfc[4] if has_sfc else np.zeros(z.shape), physics.scavenging_a_s, physics.scavenging_b, dt)
