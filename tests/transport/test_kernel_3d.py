@@ -583,7 +583,7 @@ def test_no_deposition_without_removal_physics(backend):
 def test_level_lookup_table_finds_every_layer():
     """The kernels' table lookup gives the layer searchsorted gives, at and between
     the levels, for uneven spacings (including one far finer than the rest)."""
-    from plumecast.transport.kernels_numba import _level
+    from plumecast.transport.kernels_numba_3d import _level
     from plumecast.transport.kernels_numpy import level_weights
 
     z_m = np.array([10.0, 10.5, 60.0, 333.3, 1000.0, 1000.25, 7777.0])

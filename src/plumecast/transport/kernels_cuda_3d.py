@@ -5,7 +5,7 @@ what was tested).
 
 One thread per particle, all the steps of a call in registers, as the single-level
 kernel. The arithmetic follows the numba kernel's 3-D path
-(:func:`plumecast.transport.kernels_numba._step`) and the oracle: the pair of levels
+(:func:`plumecast.transport.kernels_numba_step._step`) and the oracle: the pair of levels
 from the height at the start of the step through :meth:`WindGrid.level_params`'s
 lookup table, the log law below the lowest level, ``w`` at the midpoint, the
 boundary layer's :func:`~plumecast.transport.boundary_layer.vertical_step` and

@@ -53,7 +53,9 @@ in the body of the ``prange`` loop: moved into a plain function that the loop ca
 it cost the single-level kernel 25-60 % (124-127 against 71-76 ns per step, 1 thread,
 measured side by side): numba compiles a parfor body with its arrays marked
 ``noalias``, a plain function without. The 3-D kernel steps a batch of particles stage
-by stage instead of two lanes (see _BATCH).
+by stage instead of two lanes (see _BATCH). One particle's step is in
+:mod:`kernels_numba_step`, compiled in two forms to keep the first compilation short
+(its _TWO_FORMS note).
 """
 
 from __future__ import annotations
@@ -70,20 +72,8 @@ from numpy.typing import NDArray
 
 from plumecast.exposure import near_field_excluded, ring_add
 from plumecast.transport import fastmath as fm
-from plumecast.transport.kernels_numba_3d import (
-    _NO_MET3,
-    _band_offset,
-    _corners,
-    _dry_velocity,
-    _dry_velocity_mosaic,
-    _interp3,
-    _level,
-    _met3_args,
-    _removal_factors,
-    _surface,
-    _surface_resistance_met,
-    _vertical_step,
-)
+from plumecast.transport.kernels_numba_3d import _NO_MET3, _met3_args
+from plumecast.transport.kernels_numba_step import _INV_360, _RAD, _step, _step_a, _step_b
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.locality import (
     _NO_ORDER,
@@ -97,234 +87,6 @@ from plumecast.transport.rng import STEP_MULT as _STEP_MULT
 from plumecast.transport.rng import mix64_scalar, seed_key, uniform_scalar
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
-
-_RAD = 180.0 / math.pi
-_INV_360 = 1.0 / 360.0
-_EXPANSION_MAX_LAT = 60.0  # as kernels_numpy.EXPANSION_MAX_LAT
-
-
-@numba.njit(inline="always", error_model="numpy")
-def _inv_sqrt_1p(e):  # type: ignore[no-untyped-def]
-    """``1 / sqrt(1 + e)``: for the small ``e`` of one step's renormalisation onto
-    the sphere (``|e| < 1e-4``) its Taylor series to e^3 (error below e^4 / 3, i.e.
-    under 1e-16), else the square root."""
-    if -1e-4 < e < 1e-4:
-        return 1.0 - e * (0.5 - e * (0.375 - 0.3125 * e))
-    return 1.0 / math.sqrt(1.0 + e)
-
-
-@numba.njit(inline="always", error_model="numpy")
-def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
-    """Bilinear, linear-in-time interpolation of the Cartesian node wind.
-
-    ``vf`` is the wind flattened from (time, 3, lat, lon); ``fpar`` holds
-    (lon0, dlon, lat0, dlat, 1/dlon, 1/dlat). Same arithmetic as the oracle's
-    ``interpolate_wind`` up to the rounding of a multiplication by 1/dlon."""
-    o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
-    plane = np.uint64(ipar[1] * ipar[0])
-    base = np.uint64(k * 3) * plane
-    vx = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-    base += plane
-    vy = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-    base += plane
-    vz = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-    if w > 0.0:
-        k1 = min(k + 1, ipar[5] - 1)
-        base = np.uint64(k1 * 3) * plane
-        ux = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-        base += plane
-        uy = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-        base += plane
-        uz = w00 * vf[base + o00] + w01 * vf[base + o01] + w10 * vf[base + o10] + w11 * vf[base + o11]
-        vx = (1.0 - w) * vx + w * ux
-        vy = (1.0 - w) * vy + w * uy
-        vz = (1.0 - w) * vz + w * uz
-    return vx, vy, vz, ok
-
-
-@numba.njit(inline="always")
-def _inside(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
-    if ipar[2] == 0:
-        fi = (lon - fpar[0]) / fpar[1]
-        if fi < 0.0 or fi > ipar[0] - 1:
-            return False
-    fj = (lat - fpar[2]) / fpar[3]
-    if fj < 0.0 and ipar[3] == 0:
-        return False
-    if fj > ipar[1] - 1 and ipar[4] == 0:
-        return False
-    return True
-
-
-@numba.njit(inline="always", error_model="numpy")
-def _step_a(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
-            wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
-    """The first half of :func:`_step`: the wind at the start and the midpoint. Returns
-    ``(lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf)`` for
-    :func:`_step_b` (``sg``, ``st``: solar irradiance and surface temperature; ``lf``:
-    land fraction)."""
-    half, full, sh, sig_z, h = kp
-    has_w, has_sfc, deposit, met_rc = flags3
-    lev = 0
-    cz = 0.0
-    fz = 1.0
-    hs = h
-    us = -1.0
-    il = 0.0
-    ws = 0.0
-    pr = 0.0
-    sg = 0.0
-    st = 0.0
-    lf = 1.0
-    if three_d:
-        lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
-        vx, vy, vz, _vw, ok1, oc, wc = _interp3(wf, k0s, w0s, lev, cz, fz, lo, la, fpar, ipar)
-        if has_sfc:
-            hs, us, il, ws, pr, sg, st, lf = _surface(sf, k0s, w0s, oc, wc, ipar, p3[3] > 0.0)
-    else:
-        vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
-    rh = math.sqrt(px * px + py * py)
-    if la < 80.0 and la > -80.0:
-        inv = 1.0 / rh
-        ue = (px * vy - py * vx) * inv
-        vn = vz * rh - (vx * px + vy * py) * pz * inv
-        lom = lo + ue * half * inv * _RAD
-        lam_ = la + vn * half * _RAD
-        qx = px
-        qy = py
-        qz = pz
-    else:
-        d = vx * px + vy * py + vz * pz
-        qx = px + (vx - d * px) * half
-        qy = py + (vy - d * py) * half
-        qz = pz + (vz - d * pz) * half
-        r = _inv_sqrt_1p(qx * qx + qy * qy + qz * qz - 1.0)
-        qx *= r
-        qy *= r
-        qz *= r
-        lom = math.atan2(qy, qx) * _RAD
-        lam_ = math.asin(min(max(qz, -1.0), 1.0)) * _RAD
-    return lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf
-
-
-@numba.njit(inline="always", error_model="numpy")
-def _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, ipar, kp,
-            diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
-    """The second half of :func:`_step`, from the first's results ``a``
-    (:func:`_step_a`): the wind at the midpoint, the end point, the vertical step and
-    the removal factors."""
-    half, full, sh, sig_z, h = kp
-    has_w, has_sfc, deposit, met_rc = flags3
-    lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf = a
-    fd = 1.0
-    fw = 1.0
-    vw = 0.0
-    if three_d:
-        vx, vy, vz, vw, ok2, _oc, _wc = _interp3(wf, kms, wms, lev, cz, fz, lom, lam_, fpar, ipar)
-    else:
-        vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
-    d = vx * qx + vy * qy + vz * qz
-    dx = (vx - d * qx) * full
-    dy = (vy - d * qy) * full
-    dz = (vz - d * qz) * full
-    if diffuse_h or diffuse_z:
-        if diffuse_h:
-            if rh > 1e-12:
-                inv = 1.0 / rh
-                dx += sh * (-py * inv * xi1 - pz * px * inv * xi2)
-                dy += sh * (px * inv * xi1 - pz * py * inv * xi2)
-                dz += sh * (rh * xi2)
-            else:
-                dy += sh * xi1
-                dx -= sh * xi2
-        if not three_d and diffuse_z and z <= h:
-            # reflect at 0 and h as often as needed (kernels_numpy.fold_into_layer)
-            two_h = 2.0 * h
-            z = z + sig_z * xi3
-            z = z - two_h * math.floor(z / two_h)
-            if z > h:
-                z = two_h - z
-            z = min(max(z, 0.0), h)
-            z = float(np.float32(z))  # the state is float32, as in the oracle
-    if three_d:
-        # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, 1 where the
-        # resistance model is on and its u* r_b, then its table by latitude band, ResistanceModel.table;
-        # kernels_numba_3d._met3_args)
-        if has_w:
-            z = z + vw * p3[2]  # vertical advection, reflected at the ground
-            if z < 0.0:
-                z = -z
-        if has_sfc:
-            z = _vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
-        elif diffuse_z and z <= h:
-            two_h = 2.0 * h
-            z = z + sig_z * xi3
-            z = z - two_h * math.floor(z / two_h)
-            if z > h:
-                z = two_h - z
-            z = min(max(z, 0.0), h)
-        z = float(np.float32(z))
-        if deposit:
-            vd = p3[5]
-            if p3[6] > 0.0 and has_sfc:  # the resistance model, from the met's u* and 1/L
-                b = _band_offset(la)  # the row of the particle's latitude band (its season)
-                rc = _surface_resistance_met(sg, st, p3, b + 1) if met_rc else p3[b]
-                if p3[b + 7] > 0.0:  # the land-water mosaic, from the met's (or the map's) land fraction
-                    rcw = _surface_resistance_met(sg, st, p3, b + 8) if met_rc else p3[b + 7]
-                    vd = _dry_velocity_mosaic(us, il, zpar[2], rc, rcw, lf, p3[7])
-                else:
-                    vd = _dry_velocity(us, il, zpar[2], rc, p3[7])
-            fd, fw = _removal_factors(z, hs, vd, pr, p3[3], p3[4], p3[2])
-    nx = px + dx
-    ny = py + dy
-    nz = pz + dz
-    r = _inv_sqrt_1p(nx * nx + ny * ny + nz * nz - 1.0)
-    nx *= r
-    ny *= r
-    nz *= r
-    if -_EXPANSION_MAX_LAT < la < _EXPANSION_MAX_LAT:
-        # lookup lon/lat by expansion (kernels_numpy.end_lonlat)
-        inv2 = 1.0 / rh
-        tphi = pz * inv2
-        de = (px * dy - py * dx) * inv2
-        dn = dz * rh - (dx * px + dy * py) * pz * inv2
-        lon_n = lo + (de + de * dn * tphi) * inv2 * _RAD
-        lat_n = la + (dn - 0.5 * de * de * tphi) * _RAD
-        if lon_n >= 180.0:
-            lon_n -= 360.0
-        elif lon_n < -180.0:
-            lon_n += 360.0
-    else:
-        lon_n = math.atan2(ny, nx) * _RAD
-        lat_n = math.asin(min(max(nz, -1.0), 1.0)) * _RAD
-    ok = ok1 and ok2 and _inside(lon_n, lat_n, fpar, ipar)
-    return nx, ny, nz, lon_n, lat_n, z, ok, fd, fw
-
-
-@numba.njit(inline="always", error_model="numpy")
-def _step(  # type: ignore[no-untyped-def]
-    px, py, pz, lo, la, z, xi1, xi2, xi3, base, k0s, w0s, kms, wms,
-    vf, fpar, ipar, kp, diffuse_h, diffuse_z, three_d,
-    wf, sf, zm, zinv, ztab, zpar, flags3, p3,
-):
-    """One midpoint step of one particle: the new unit vector, its lookup lon/lat,
-    height, whether the particle stayed inside the domain, and the dry and wet
-    removal factors of its mass. ``xi1``-``xi3`` are the step's standard normal
-    deviates (horizontal east/north-ish pair, vertical), ``base`` its counter.
-
-    ``three_d`` (a compile-time constant: numba prunes the other branches, so the
-    single-level kernel is the code it was) switches on winds on levels, vertical
-    advection, the boundary layer from the met and deposition, whose data are the
-    arguments from ``wf`` on (``met3`` of :func:`_make_advance`, unpacked there once:
-    taking the arrays out of the tuple here, once a step and lane, cost an atomic
-    reference-count increment and decrement per array that LLVM could not remove).
-    ``kp`` is (half, full, sh, sig_z, h) and ``flags3`` (has_w, has_sfc, deposit, met_rc): tuples of
-    scalars, which cost nothing, so that the call stays within 30 arguments (CPython 3.11
-    compiles a longer call as ``CALL_FUNCTION_EX``, which numba's inliner refuses)."""
-    a = _step_a(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d, wf, sf, zm, zinv, ztab, zpar,
-                flags3, p3)
-    return _step_b(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, ipar, kp,
-                   diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -511,7 +273,8 @@ def _source_stamp() -> str:
     instead of running stale cached code."""
     digest = hashlib.sha256()
     for name in ("plumecast.transport.fastmath", "plumecast.transport.rng", "plumecast.transport.boundary_layer",
-                 "plumecast.exposure", "plumecast.transport.kernels_numba_3d"):
+                 "plumecast.exposure", "plumecast.transport.kernels_numba_3d",
+                 "plumecast.transport.kernels_numba_step"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin is not None:
             digest.update(Path(spec.origin).read_bytes())
