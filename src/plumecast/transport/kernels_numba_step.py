@@ -260,8 +260,9 @@ def _step(  # type: ignore[no-untyped-def]
     removal factors of its mass. ``xi1``-``xi3`` are the step's standard normal
     deviates (horizontal east/north-ish pair, vertical), ``base`` its counter.
 
-    ``three_d`` (a compile-time constant: numba prunes the other branches, so the
-    single-level kernel is the code it was) switches on winds on levels, vertical
+    The single-level kernel's step (the 3-D kernel calls the halves itself). ``three_d``
+    (False here: the halves' LLVM form is compiled with it as an argument, and LLVM drops
+    the 3-D branches once it has inlined them into the kernel) switches on winds on levels, vertical
     advection, the boundary layer from the met and deposition, whose data are the
     arguments from ``wf`` on (``met3`` of :func:`_make_advance`, unpacked there once:
     taking the arrays out of the tuple here, once a step and lane, cost an atomic
@@ -272,4 +273,4 @@ def _step(  # type: ignore[no-untyped-def]
     a = _step_a_lane(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d, wf, sf, zm, zinv, ztab, zpar,
                      flags3, p3)
     return _step_b_lane(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, ipar, kp,
-                   diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
+                        diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
