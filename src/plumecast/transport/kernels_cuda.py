@@ -58,7 +58,6 @@ from typing import Any, cast
 import numpy as np
 
 from plumecast.errors import BackendUnavailableError
-from plumecast.transport import boundary_layer as bl
 from plumecast.transport import kernels_cuda_3d
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.particles import Particles
@@ -636,7 +635,7 @@ class CudaBackend:
                   np.float64(sp[5]), np.int32(sp[6]), np.float64(sp[7]), acc)
         if three_d:
             wv, sf, zm, zinv, ztab, zpar, tab = self._met3(wind)
-            res = physics.resistance
+            res_on, rb_u, met_rc, rtab = physics.resistance_args(wind)
             kernel = self._get_kernel_3d()
             args: tuple[Any, ...] = (
                 *head, wv, sf, *grid,
@@ -644,9 +643,7 @@ class CudaBackend:
                 k0, w0, km, wm, *steps,
                 np.int32(wind.w is not None), np.int32(wind.surface is not None), np.int32(physics.deposits),
                 np.float64(physics.kz_free_m2_s), np.float64(physics.dry_velocity_m_s),
-                np.int32(res is not None), np.float64(res.laminar_factor if res is not None else 0.0),
-                np.int32(res is not None and res.uses_met_stomata(wind)),
-                cp.asarray(res.array().ravel() if res is not None else np.zeros(bl.SEASON_BANDS * bl.BAND_WIDTH)),
+                np.int32(res_on), np.float64(rb_u), np.int32(met_rc), cp.asarray(rtab.ravel()),
                 np.float64(physics.scavenging_a_s), np.float64(physics.scavenging_b), tab,
                 *sample, np.int32(dep is not None), cp.zeros(1, cp.float64) if dep is None else dep, sums,
                 np.int64(n),

@@ -279,14 +279,11 @@ def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
     surface fields (:func:`_packed`), the level lookup, flags and constants."""
     zm, zinv, ztab, zpar = wind.level_params()
     wf, sf = _packed(wind)
-    res = physics.resistance
-    table = res.array() if res is not None else np.zeros((bl.SEASON_BANDS, bl.BAND_WIDTH))
+    # met_rc: r_c from the met's radiation and temperature at each particle
+    res_on, rb_u, met_rc, table = physics.resistance_args(wind)
     # an array, not a tuple: numba's parfor lowering refuses a tuple of floats
     p3 = np.array([physics.kz_m2_s, physics.kz_free_m2_s, physics.dt_s, physics.scavenging_a_s,
-                   physics.scavenging_b, physics.dry_velocity_m_s, float(res is not None),
-                   res.laminar_factor if res is not None else 0.0, *table.ravel()], np.float64)
-    # r_c from the met's radiation and temperature at each particle
-    met_rc = res is not None and res.uses_met_stomata(wind)
+                   physics.scavenging_b, physics.dry_velocity_m_s, float(res_on), rb_u, *table.ravel()], np.float64)
     return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, met_rc, p3)
 
 

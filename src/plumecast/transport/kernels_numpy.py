@@ -113,6 +113,15 @@ class StepPhysics:
         """Dry deposition or wet scavenging is on."""
         return self.dry_velocity_m_s > 0.0 or self.scavenging_a_s > 0.0 or self.resistance is not None
 
+    def resistance_args(self, wind: WindGrid) -> tuple[bool, float, bool, NDArray[np.float64]]:
+        """What the compiled kernels take of :attr:`resistance` on ``wind``: whether the
+        model is on, its ``u* r_b``, whether r_c comes from the met's radiation and
+        temperature, and its (3, 14) table; False, 0, False and zeros without it."""
+        res = self.resistance
+        if res is None:
+            return False, 0.0, False, np.zeros((bl.SEASON_BANDS, bl.BAND_WIDTH))
+        return True, res.laminar_factor, res.uses_met_stomata(wind), res.array()
+
 
 @dataclass(frozen=True)
 class ResistanceModel:
