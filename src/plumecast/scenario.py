@@ -524,9 +524,9 @@ class Scenario(_Model):
         """Wesely's (1989) resistance model for this run's agent, land use and season
         (:func:`plumecast.scenario_deposition.wesely_resistance`; unless given, the season
         of each latitude band from the start month, the first point release's band in the
-        summary values)."""
+        summary values; ``land_use: map``, the land use round the first point release)."""
         return wesely_resistance(self.deposition, self.agent, self.start.month,
-                                 [r.lat for r in self.releases if isinstance(r, PointRelease)])
+                                 [(r.lon, r.lat) for r in self.releases if isinstance(r, PointRelease)])
 
     def replace(self, **changes: Any) -> Scenario:
         """A validated copy with some top-level keys changed (this one is unchanged).

@@ -14,7 +14,7 @@ from plumecast.agents import MAX_DRY_VELOCITY_M_S, MAX_SCAVENGING_A_S, MAX_SCAVE
 if TYPE_CHECKING:
     from plumecast.transport.kernels_numpy import ResistanceModel
 
-__all__ = ["DEFAULT_SCAVENGING_B", "LAND_MASKS", "DepositionConfig", "Resistance", "deposition_values", "wesely_resistance"]
+__all__ = ["DEFAULT_SCAVENGING_B", "LAND_MASKS", "LAND_USE_FROM_MAP", "DepositionConfig", "Resistance", "deposition_values", "wesely_resistance"]
 
 
 class _Model(BaseModel):
@@ -24,6 +24,8 @@ class _Model(BaseModel):
 
 #: choices of ``deposition.land_mask``
 LAND_MASKS = ("auto", "met", "map", "off")
+#: ``deposition.land_use`` taken from the shipped land cover (plumecast.transport.landuse)
+LAND_USE_FROM_MAP = "map"
 
 
 class DepositionConfig(_Model):
@@ -43,9 +45,10 @@ class DepositionConfig(_Model):
         description="below-cloud scavenging exponent b of Lambda = a P^b [-] (default: the agent's, else 0.62)")
     land_use: str | None = Field(
         None, description="Wesely (1989) land use of the ground (urban, agricultural, range, deciduous_forest, "
-        "coniferous_forest, mixed_forest, water, barren, wetland, mixed_agricultural_range, rocky_open_shrubs): "
-        "dry deposition by his resistance model from the met's u* and 1/L, for agents with the gas constants it "
-        "needs, where no dry_velocity_m_s is given")
+        "coniferous_forest, mixed_forest, water, barren, wetland, mixed_agricultural_range, rocky_open_shrubs, "
+        "and FLEXPART's snow_ice and rainforest), or map: the most abundant land use round the first point "
+        "release in the shipped IGBP-DIS land cover: dry deposition by his resistance model from the met's u* "
+        "and 1/L, for agents with the gas constants it needs, where no dry_velocity_m_s is given")
     season: str | None = Field(
         None, description="Wesely season (midsummer, autumn, late_autumn, winter_snow, spring); default from the "
         "start month at each particle's latitude (north of 23.5 N, the tropics, south of 23.5 S); given, everywhere")
@@ -66,7 +69,7 @@ class DepositionConfig(_Model):
 
         if value is None:
             return None
-        names = drydep.LAND_USES if info.field_name == "land_use" else drydep.SEASONS
+        names = (*drydep.LAND_USES, LAND_USE_FROM_MAP) if info.field_name == "land_use" else drydep.SEASONS
         v = value.strip().lower().replace(" ", "_").replace("-", "_")
         if v not in names:
             raise ValueError(f"{value!r} is not a Wesely (1989) {info.field_name.replace('_', ' ')}; expected one "
@@ -126,14 +129,17 @@ class Resistance(NamedTuple):
 #: a latitude in each band of the seasons (boundary_layer.season_band), for drydep.season_for
 _BAND_LATITUDES = (45.0, 0.0, -45.0)
 
-def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: Sequence[float]) -> Resistance:
+def wesely_resistance(d: DepositionConfig, agent: Agent, month: int,
+                      points: Sequence[tuple[float, float]]) -> Resistance:
     """The resistance model for the agent, land use and season of ``d``; unless one is
     given, the season of each latitude band from ``month`` (its values at the first of
-    ``latitudes``, the point releases', serve the notes).
+    ``points``, the point releases' (lon, lat) [deg], serve the notes); ``land_use: map``
+    the land use round the first of them (:func:`plumecast.transport.landuse.release_land_use`).
     It does not apply where a ``dry_velocity_m_s`` is given, no ``land_use`` is, or the
     agent lacks the gas constants (a line says so)."""
+    from plumecast.errors import ScenarioError
     from plumecast.transport import boundary_layer as bl
-    from plumecast.transport import drydep
+    from plumecast.transport import drydep, landuse
     from plumecast.transport.kernels_numpy import ResistanceModel
 
     if d.dry_velocity_m_s is not None or d.land_use is None:
@@ -144,32 +150,45 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
             f"{agent.name}: no effective Henry's law constant and reactivity with a source; Wesely's resistance "
             "model cannot be used and dry deposition is off (give deposition.dry_velocity_m_s, or define the "
             "agent inline with henry_m_atm, reactivity_f0 and diffusivity_ratio)"])
+    land_use = d.land_use
+    map_notes = []
+    if land_use == LAND_USE_FROM_MAP:
+        if not points:
+            raise ScenarioError("deposition.land_use: map takes the land use round the first point release, and "
+                                "this scenario has none; expected a land use: " + ", ".join(drydep.LAND_USES))
+        lon, lat = points[0]
+        place = landuse.release_land_use(lon, lat)
+        land_use = place.land_use
+        lon_e = (lon + 180.0) % 360.0 - 180.0
+        where = f"{abs(lat):.2f} {'N' if lat >= 0 else 'S'}, {abs(lon_e):.2f} {'E' if lon_e >= 0 else 'W'}"
+        map_notes.append(f"dry deposition of {agent.name}: deposition.land_use: map, at the first point release "
+                         f"({where}): {place.how}")
     rb_u = drydep.laminar_factor(gas.diffusivity_ratio)
     # the seasons of the latitude bands (boundary_layer.season_band): north of the tropics, the
     # tropics, south of them; a declared season everywhere
     seasons = (d.season,) * 3 if d.season is not None else tuple(
         drydep.season_for(month, lat) for lat in _BAND_LATITUDES)
-    mosaic = d.land_mask != "off" and d.land_use != "water"
+    mosaic = d.land_mask != "off" and land_use != "water"
     rows = []
     for season in seasons:
-        rc = drydep.surface_resistance(gas, d.land_use, season, solar_w_m2=d.solar_radiation_w_m2,
+        rc = drydep.surface_resistance(gas, land_use, season, solar_w_m2=d.solar_radiation_w_m2,
                                        surface_temperature_c=d.surface_temperature_c)
         rc_w = drydep.surface_resistance(gas, "water", season, solar_w_m2=d.solar_radiation_w_m2,
                                          surface_temperature_c=d.surface_temperature_c) if mosaic else 0.0
-        rows.append((rc, drydep.resistance_terms(gas, d.land_use, season), rc_w,
+        rows.append((rc, drydep.resistance_terms(gas, land_use, season), rc_w,
                      drydep.resistance_terms(gas, "water", season) if mosaic else (0.0,) * 6))
     # the summary values: those of the release's band (the first point release), else the northern one
-    band = int(bl.season_band_array(latitudes[0])) if latitudes else 0
+    band = int(bl.season_band_array(points[0][1])) if points else 0
     if d.season is not None:
         why = f"season {d.season} (as given)"
-    elif latitudes:
-        why = f"season {seasons[band]} (from the start month {month} at latitude {latitudes[0]:.1f})"
+    elif points:
+        why = f"season {seasons[band]} (from the start month {month} at latitude {points[0][1]:.1f})"
     else:
         why = f"season {seasons[0]} north of the tropics (from the start month {month})"
     stomata = ("night, stomata closed" if d.solar_radiation_w_m2 == 0.0
                else f"{d.solar_radiation_w_m2:g} W m-2 at {d.surface_temperature_c:g} degC")
     rc, _terms, rc_w, _terms_w = rows[band]
-    notes = [f"dry deposition of {agent.name}: Wesely (1989) resistance model, land use {d.land_use}, {why}, "
+    notes = [f"dry deposition of {agent.name}: Wesely (1989) resistance model, land use {land_use}, {why}, "
              f"solar radiation {stomata}: surface resistance {rc:.3g} s m-1, u* r_b {rb_u:.3g}; "
              "r_a from the met's u* and 1/L"]
     if d.season is None:
@@ -178,10 +197,10 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int, latitudes: 
                      f"{seasons[1]} in the tropics ({rows[1][0]:.3g} s m-1), {seasons[2]} south of {bl.TROPICS_EDGE_DEG:g} S "
                      f"({rows[2][0]:.3g} s m-1)")
     if mosaic:
-        notes.append(f"dry deposition of {agent.name}: {d.land_use} on land, water (surface resistance "
+        notes.append(f"dry deposition of {agent.name}: {land_use} on land, water (surface resistance "
                      f"{rc_w:.3g} s m-1) on the water fraction of each cell (deposition.land_mask: {d.land_mask})")
     table = tuple(float(x) for r_c, t, r_w, t_w in rows for x in (r_c, *t, r_w, *t_w))
-    return Resistance(ResistanceModel(table, rb_u, met_stomata=True), notes, rc)
+    return Resistance(ResistanceModel(table, rb_u, met_stomata=True), [notes[0], *map_notes, *notes[1:]], rc)
 
 
 def deposition_values(d: DepositionConfig, agent: Agent, resistance: Resistance) -> tuple[float, float, float,
@@ -198,7 +217,8 @@ def deposition_values(d: DepositionConfig, agent: Agent, resistance: Resistance)
     sa = d.scavenging_a_s if d.scavenging_a_s is not None else agent.scavenging_a_s
     sb = d.scavenging_b if d.scavenging_b is not None else agent.scavenging_b
     if vd is None and resistance.model is None:
-        how = ("give deposition.land_use for Wesely's resistance model, or deposition.dry_velocity_m_s"
+        how = ("give deposition.land_use for Wesely's resistance model (a land use, or map: the shipped land "
+               "cover round the release), or deposition.dry_velocity_m_s"
                if drydep.gas_of(agent) is not None else "give deposition.dry_velocity_m_s")
         notes.append(f"{agent.name}: no verified dry deposition velocity; dry deposition is off ({how} to include it)")
     if sa is None:

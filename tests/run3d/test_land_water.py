@@ -122,6 +122,19 @@ def test_runs_deposit_on_the_water_fraction_at_waters_resistance(era5, tmp_path)
             scenario(era5, deposition={**dep, **other, "land_mask": "map"})
 
 
+def test_land_use_from_the_map_runs_as_the_land_use_it_names(era5):
+    """``deposition.land_use: map`` at the first release (45 N, 0 E: fields and some
+    mixed forest in the IGBP-DIS land cover) deposits what the run declaring that land
+    use deposits, and its notes say where the land use came from."""
+    dep = {"season": "spring", "scavenging_a_s": 1.0e-4}
+    mapped = run(scenario(era5, deposition={**dep, "land_use": "map"}))
+    declared = run(scenario(era5, deposition={**dep, "land_use": "agricultural"}))
+    assert mapped.budget.deposited_dry > 0.0
+    assert mapped.budget.deposited_dry == pytest.approx(declared.budget.deposited_dry, rel=1e-12)
+    line = next(x for x in mapped.stats["met_provenance"] if "deposition.land_use: map" in x)
+    assert "(45.00 N, 0.00 E): agricultural, 87 % of the land of its 0.3 degree cell" in line
+
+
 def test_numpy_and_numba_agree_with_the_mosaic(era5, tmp_path):
     """The same run on both CPU backends with the met's mask (a coast across the domain)."""
     paths = _with_mask(era5, tmp_path, tag="c")

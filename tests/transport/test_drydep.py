@@ -40,7 +40,7 @@ def _cold(t_c: float) -> float:
 def test_tables_are_land_use_by_season() -> None:
     for table in (drydep.R_I, drydep.R_LU, drydep.R_AC, drydep.R_GSS, drydep.R_GSO,
                   drydep.R_CLS, drydep.R_CLO):
-        assert table.shape == (len(LAND_USES), len(SEASONS)) == (11, 5)
+        assert table.shape == (len(LAND_USES), len(SEASONS)) == (13, 5)
         assert not table.flags.writeable
     lu, se = LAND_USES.index, SEASONS.index
     # CESM ri(4, 5) (season 4, land use 5) = 400: coniferous forest in winter

@@ -66,9 +66,11 @@ Quasi-laminar resistance
     changes by less than 1 % between 0 and 30 degC.
 
 Land use and season
-    Wesely's 11 land-use types (:data:`LAND_USES`) and 5 seasonal categories
-    (:data:`SEASONS`); :func:`season_for` gives a default season from the month and the
-    latitude.
+    Wesely's 11 land-use types and FLEXPART's snow and ice and rainforest
+    (:data:`LAND_USES`), and 5 seasonal categories (:data:`SEASONS`); :func:`season_for`
+    gives a default season from the month and the latitude. The land use at a place,
+    from the IGBP-DIS land cover that FLEXPART ships, is
+    :func:`plumecast.transport.landuse.release_land_use`.
 """
 
 from __future__ import annotations
@@ -99,7 +101,8 @@ __all__ = [
 #: urban land; agricultural land; range land; deciduous forest; coniferous forest;
 #: mixed forest including wetland; water, both salt and fresh; barren land, mostly
 #: desert; nonforested wetland; mixed agricultural and range land; rocky open areas
-#: with low-growing shrubs.
+#: with low-growing shrubs; then FLEXPART's two further classes (its ``surfdepo.t``):
+#: snow and ice; rainforest.
 LAND_USES: tuple[str, ...] = (
     "urban",
     "agricultural",
@@ -112,6 +115,8 @@ LAND_USES: tuple[str, ...] = (
     "wetland",
     "mixed_agricultural_range",
     "rocky_open_shrubs",
+    "snow_ice",
+    "rainforest",
 )
 #: Wesely's (1989) seasonal categories, in his order (the second index of the tables):
 #: midsummer with lush vegetation; autumn with unharvested cropland; late autumn
@@ -147,6 +152,9 @@ NU_AIR_M2_S = (1.718 + 0.0049 * (REFERENCE_TEMPERATURE_K - 273.15)) * 1e-5 / (
 # arrays are (season, land use), transposed here; its 1.e36 is written 9999) and
 # checked cell by cell against FLEXPART 10.4 options/surfdepo.t (flexpart/flexpart,
 # commit 3d7eebf7c4909f59db5ec32c524f88fb846e9fe5, columns 1-11): all 385 agree.
+# The last two rows, snow and ice and rainforest, are not Wesely's: they are FLEXPART's
+# classes 12 and 13 (surfdepo.t columns 12 and 13, the same values in every season), the
+# classes of its land-use inventory (plumecast.transport.landuse) beyond his eleven.
 # Columns: midsummer, autumn, late_autumn, winter_snow, spring.
 
 # r_i: minimum bulk canopy (stomatal) resistance for water vapour.
@@ -162,6 +170,8 @@ R_I: NDArray[np.float64] = np.array([
     [80, 9999, 9999, 9999, 160],
     [100, 9999, 9999, 9999, 200],
     [150, 9999, 9999, 9999, 300],
+    [9999, 9999, 9999, 9999, 9999],
+    [200, 200, 200, 200, 200],
 ], dtype=np.float64)
 
 # r_lu: leaf cuticles and other outer surfaces of the upper canopy.
@@ -177,6 +187,8 @@ R_LU: NDArray[np.float64] = np.array([
     [2500, 9000, 9000, 9000, 4000],
     [2000, 9000, 9000, 9000, 4000],
     [4000, 9000, 9000, 9000, 8000],
+    [9999, 9999, 9999, 9999, 9999],
+    [1000, 1000, 1000, 1000, 1000],
 ], dtype=np.float64)
 
 # r_ac: transfer into the lower canopy (canopy height and density).
@@ -192,6 +204,8 @@ R_AC: NDArray[np.float64] = np.array([
     [300, 200, 100, 50, 200],
     [150, 120, 50, 10, 60],
     [200, 140, 120, 50, 120],
+    [0, 0, 0, 0, 0],
+    [2000, 2000, 2000, 2000, 2000],
 ], dtype=np.float64)
 
 # r_gsS: ground (soil, litter, snow, water) resistance for SO2.
@@ -207,6 +221,8 @@ R_GSS: NDArray[np.float64] = np.array([
     [0, 0, 0, 100, 0],
     [220, 300, 200, 100, 250],
     [400, 400, 400, 50, 400],
+    [100, 100, 100, 100, 100],
+    [200, 200, 200, 200, 200],
 ], dtype=np.float64)
 
 # r_gsO: ground resistance for O3.
@@ -222,6 +238,8 @@ R_GSO: NDArray[np.float64] = np.array([
     [1000, 800, 1000, 3500, 1000],
     [180, 180, 180, 3500, 180],
     [200, 200, 200, 3500, 200],
+    [10000, 10000, 10000, 10000, 10000],
+    [200, 200, 200, 200, 200],
 ], dtype=np.float64)
 
 # r_clS: exposed surfaces of the lower canopy (leaves, bark, structures) for SO2.
@@ -237,6 +255,8 @@ R_CLS: NDArray[np.float64] = np.array([
     [2500, 9000, 9000, 9000, 4000],
     [2000, 9000, 9000, 9999, 4000],
     [4000, 9000, 9000, 9000, 8000],
+    [9999, 9999, 9999, 9999, 9999],
+    [9999, 9999, 9999, 9999, 9999],
 ], dtype=np.float64)
 
 # r_clO: lower-canopy resistance for O3.
@@ -252,6 +272,8 @@ R_CLO: NDArray[np.float64] = np.array([
     [1000, 400, 800, 800, 600],
     [1000, 400, 600, 1000, 800],
     [1000, 400, 600, 800, 800],
+    [9999, 9999, 9999, 9999, 9999],
+    [9999, 9999, 9999, 9999, 9999],
 ], dtype=np.float64)
 
 for _table in (R_I, R_LU, R_AC, R_GSS, R_GSO, R_CLS, R_CLO):
@@ -329,9 +351,10 @@ def _index(value: str, names: tuple[str, ...], what: str) -> int:
 
 
 def _table_value(table: NDArray[np.float64], lu: int, season: int) -> float:
-    """A table resistance [s m-1]; 9999 (no pathway) becomes infinity."""
+    """A table resistance [s m-1]; 9999 (no pathway) becomes infinity, a larger value
+    (FLEXPART's 10,000 s m-1 for ozone on snow) stays (FLEXPART readdepo.f90)."""
     value = float(table[lu, season])
-    return math.inf if value >= NO_PATHWAY else value
+    return math.inf if value == NO_PATHWAY else value
 
 
 def _reciprocal(x: float) -> float:
