@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -32,6 +32,9 @@ from numpy.typing import NDArray
 from plumecast import met
 from plumecast.errors import MetDataError, ScenarioError
 from plumecast.transport.windgrid import WindGrid, wind_grid
+
+if TYPE_CHECKING:
+    from plumecast.transport.deposition_cells import CellDeposition
 
 
 class RunWinds:
@@ -68,6 +71,8 @@ class RunWinds:
         self._first: WindGrid | None = None
         #: a land fraction that replaces the met's on every record (use_land_mask)
         self._land: NDArray[np.float32] | None = None
+        #: the dry deposition velocity of each node from its land uses (use_cell_deposition)
+        self._cells: CellDeposition | None = None
         first = self.first_grid()
         self._notes = tuple(notes)
         if self.boundary_layer == "met" and first.surface is None:
@@ -140,6 +145,9 @@ class RunWinds:
             if g.stomata is not None and new.stomata is not None:
                 g.stomata[:-1] = g.stomata[1:]
                 g.stomata[-1] = new.stomata[0]
+            if g.dry_velocity is not None and new.dry_velocity is not None:
+                g.dry_velocity[:-1] = g.dry_velocity[1:]
+                g.dry_velocity[-1] = new.dry_velocity[0]
             del new
             grid = dataclasses.replace(g, times_s=self.record_s[lo:hi + 1].copy())
         elif lo == hi:
@@ -155,6 +163,8 @@ class RunWinds:
                          else np.ascontiguousarray(np.concatenate([p.surface for p in parts]))),
                 stomata=(None if parts[0].stomata is None
                          else np.ascontiguousarray(np.concatenate([p.stomata for p in parts]))),
+                dry_velocity=(None if parts[0].dry_velocity is None
+                              else np.ascontiguousarray(np.concatenate([p.dry_velocity for p in parts]))),
             )
             del parts
         self._first = None
@@ -208,6 +218,26 @@ class RunWinds:
         return (f"land and water for dry deposition: Natural Earth 1:110m land polygons on the met grid ({why}; "
                 f"cells near a coast sampled at {SAMPLES}x{SAMPLES} points)")
 
+    def use_cell_deposition(self, cells: CellDeposition) -> str:
+        """Give every record read from now on the dry deposition velocity of each node
+        from its cell's mix of land uses (``deposition.land_use: map``;
+        :mod:`plumecast.transport.deposition_cells`) and say so, in one line."""
+        from plumecast.transport.deposition_cells import ROUGHNESS_LENGTH_M
+
+        first = self.first_grid()
+        if first.surface is None:  # the resistance model stops the run before this (no u*, no 1/L)
+            raise ScenarioError(f"deposition.land_use: map: {self.source} has no boundary-layer fields to deposit with")
+        self._cells = cells
+        self._first = dataclasses.replace(first, dry_velocity=cells.velocity(first))
+        self._window = None
+        radiation = ("the met's solar radiation and surface temperature" if first.stomata is not None else
+                     "the declared solar radiation and surface temperature")
+        return (f"dry deposition: v_d on the met grid from each cell's mix of the 13 land uses of the IGBP-DIS land "
+                f"cover as FLEXPART ships it, sum of share / (r_a + r_b + r_c) with each land use's roughness length "
+                f"({min(ROUGHNESS_LENGTH_M.values()):g}-{max(ROUGHNESS_LENGTH_M.values()):g} m, FLEXPART surfdata.t) "
+                f"and r_c at {radiation}, interpolated to the particles (FLEXPART getvdep); water from the land "
+                "cover, deposition.land_mask not used")
+
     # ---- reading --------------------------------------------------------------------
 
     def _record(self, k: int) -> WindGrid:
@@ -223,9 +253,12 @@ class RunWinds:
             grid = wind_grid(one, start=self.start)
         grid = dataclasses.replace(grid, times_s=self.record_s[k:k + 1].copy())
         if self.boundary_layer == "constant" and grid.surface is not None:
-            grid = dataclasses.replace(grid, surface=None, stomata=None, land=None)
-        elif self._land is not None and grid.surface is not None:
-            grid = dataclasses.replace(grid, land=self._land)
+            grid = dataclasses.replace(grid, surface=None, stomata=None, land=None, dry_velocity=None)
+        elif grid.surface is not None:
+            if self._land is not None:
+                grid = dataclasses.replace(grid, land=self._land)
+            if self._cells is not None:
+                grid = dataclasses.replace(grid, dry_velocity=self._cells.velocity(grid))
         self.records_read += 1
         return grid
 
@@ -244,7 +277,7 @@ def lowest_level(grid: WindGrid) -> WindGrid:
     if grid.nz == 1 and grid.w is None and grid.surface is None:
         return grid
     return dataclasses.replace(grid, vec=np.ascontiguousarray(grid.vec[:, :1]), z_m=np.asarray(grid.z_m[:1]),
-                               w=None, surface=None, stomata=None, land=None)
+                               w=None, surface=None, stomata=None, land=None, dry_velocity=None)
 
 
 def run_winds(scenario: Any, wind: xr.Dataset | None = None) -> RunWinds:

@@ -275,7 +275,9 @@ def run(
                             "Obukhov length from the met (ERA5 zust and sshf, GFS FRICV and SHTFL); "
                             f"{scenario.met.path or 'the climatological mean winds'} has none (or "
                             "met.boundary_layer is constant): give deposition.dry_velocity_m_s instead")
-    if model is not None and model.mosaic:  # the land-water mosaic: where its land fraction comes from
+    if model is not None and resistance.cells is not None:  # v_d of each cell's land uses (land_use: map)
+        deposition_notes.append(winds.use_cell_deposition(resistance.cells))
+    elif model is not None and model.mosaic:  # the land-water mosaic: where its land fraction comes from
         deposition_notes.append(winds.use_land_mask(scenario.deposition.land_mask))
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
                           decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed,

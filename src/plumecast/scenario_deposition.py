@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from plumecast.agents import MAX_DRY_VELOCITY_M_S, MAX_SCAVENGING_A_S, MAX_SCAVENGING_B, Agent
 
 if TYPE_CHECKING:
+    from plumecast.transport.deposition_cells import CellDeposition
     from plumecast.transport.kernels_numpy import ResistanceModel
 
 __all__ = ["DEFAULT_SCAVENGING_B", "LAND_MASKS", "LAND_USE_FROM_MAP", "DepositionConfig", "Resistance", "deposition_values", "wesely_resistance"]
@@ -46,8 +47,8 @@ class DepositionConfig(_Model):
     land_use: str | None = Field(
         None, description="Wesely (1989) land use of the ground (urban, agricultural, range, deciduous_forest, "
         "coniferous_forest, mixed_forest, water, barren, wetland, mixed_agricultural_range, rocky_open_shrubs, "
-        "and FLEXPART's snow_ice and rainforest), or map: the most abundant land use round the first point "
-        "release in the shipped IGBP-DIS land cover: dry deposition by his resistance model from the met's u* "
+        "and FLEXPART's snow_ice and rainforest), or map: each met cell's own mix of land uses from the shipped "
+        "IGBP-DIS land cover, as FLEXPART deposits: dry deposition by his resistance model from the met's u* "
         "and 1/L, for agents with the gas constants it needs, where no dry_velocity_m_s is given")
     season: str | None = Field(
         None, description="Wesely season (midsummer, autumn, late_autumn, winter_snow, spring); default from the "
@@ -124,6 +125,8 @@ class Resistance(NamedTuple):
     model: ResistanceModel | None
     notes: list[str]
     surface_resistance_s_m: float = 0.0
+    #: ``land_use: map``: what the dry deposition velocity of each met node takes
+    cells: CellDeposition | None = None
 
 
 #: a latitude in each band of the seasons (boundary_layer.season_band), for drydep.season_for
@@ -133,13 +136,16 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int,
                       points: Sequence[tuple[float, float]]) -> Resistance:
     """The resistance model for the agent, land use and season of ``d``; unless one is
     given, the season of each latitude band from ``month`` (its values at the first of
-    ``points``, the point releases' (lon, lat) [deg], serve the notes); ``land_use: map``
-    the land use round the first of them (:func:`plumecast.transport.landuse.release_land_use`).
+    ``points``, the point releases' (lon, lat) [deg], serve the notes); ``land_use: map``:
+    each met node's own mix of land uses (``cells``, :mod:`plumecast.transport.deposition_cells`),
+    the notes' values those of the land use round the first point
+    (:func:`plumecast.transport.landuse.release_land_use`).
     It does not apply where a ``dry_velocity_m_s`` is given, no ``land_use`` is, or the
     agent lacks the gas constants (a line says so)."""
     from plumecast.errors import ScenarioError
     from plumecast.transport import boundary_layer as bl
     from plumecast.transport import drydep, landuse
+    from plumecast.transport.deposition_cells import CellDeposition
     from plumecast.transport.kernels_numpy import ResistanceModel
 
     if d.dry_velocity_m_s is not None or d.land_use is None:
@@ -154,21 +160,24 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int,
     map_notes = []
     if land_use == LAND_USE_FROM_MAP:
         if not points:
-            raise ScenarioError("deposition.land_use: map takes the land use round the first point release, and "
-                                "this scenario has none; expected a land use: " + ", ".join(drydep.LAND_USES))
+            raise ScenarioError("deposition.land_use: map reports the land use round the first point release, and "
+                                "this scenario has none; expected a point release, or a land use: "
+                                + ", ".join(drydep.LAND_USES))
         lon, lat = points[0]
         place = landuse.release_land_use(lon, lat)
         land_use = place.land_use
         lon_e = (lon + 180.0) % 360.0 - 180.0
         where = f"{abs(lat):.2f} {'N' if lat >= 0 else 'S'}, {abs(lon_e):.2f} {'E' if lon_e >= 0 else 'W'}"
-        map_notes.append(f"dry deposition of {agent.name}: deposition.land_use: map, at the first point release "
-                         f"({where}): {place.how}")
+        map_notes.append(f"dry deposition of {agent.name}: deposition.land_use: map: each met cell deposits by its "
+                         "own mix of land uses (below); the surface resistance above is that of the land use round "
+                         f"the first point release ({where}): {place.how}")
     rb_u = drydep.laminar_factor(gas.diffusivity_ratio)
     # the seasons of the latitude bands (boundary_layer.season_band): north of the tropics, the
     # tropics, south of them; a declared season everywhere
     seasons = (d.season,) * 3 if d.season is not None else tuple(
         drydep.season_for(month, lat) for lat in _BAND_LATITUDES)
-    mosaic = d.land_mask != "off" and land_use != "water"
+    per_cell = d.land_use == LAND_USE_FROM_MAP
+    mosaic = d.land_mask != "off" and land_use != "water" and not per_cell
     rows = []
     for season in seasons:
         rc = drydep.surface_resistance(gas, land_use, season, solar_w_m2=d.solar_radiation_w_m2,
@@ -200,7 +209,10 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int,
         notes.append(f"dry deposition of {agent.name}: {land_use} on land, water (surface resistance "
                      f"{rc_w:.3g} s m-1) on the water fraction of each cell (deposition.land_mask: {d.land_mask})")
     table = tuple(float(x) for r_c, t, r_w, t_w in rows for x in (r_c, *t, r_w, *t_w))
-    return Resistance(ResistanceModel(table, rb_u, met_stomata=True), [notes[0], *map_notes, *notes[1:]], rc)
+    cells = (CellDeposition(gas, (seasons[0], seasons[1], seasons[2]), d.solar_radiation_w_m2,
+                            d.surface_temperature_c) if per_cell else None)
+    return Resistance(ResistanceModel(table, rb_u, met_stomata=True, per_cell=per_cell),
+                      [notes[0], *map_notes, *notes[1:]], rc, cells)
 
 
 def deposition_values(d: DepositionConfig, agent: Agent, resistance: Resistance) -> tuple[float, float, float,

@@ -122,17 +122,29 @@ def test_runs_deposit_on_the_water_fraction_at_waters_resistance(era5, tmp_path)
             scenario(era5, deposition={**dep, **other, "land_mask": "map"})
 
 
-def test_land_use_from_the_map_runs_as_the_land_use_it_names(era5):
-    """``deposition.land_use: map`` at the first release (45 N, 0 E: fields and some
-    mixed forest in the IGBP-DIS land cover) deposits what the run declaring that land
-    use deposits, and its notes say where the land use came from."""
-    dep = {"season": "spring", "scavenging_a_s": 1.0e-4}
-    mapped = run(scenario(era5, deposition={**dep, "land_use": "map"}))
-    declared = run(scenario(era5, deposition={**dep, "land_use": "agricultural"}))
-    assert mapped.budget.deposited_dry > 0.0
-    assert mapped.budget.deposited_dry == pytest.approx(declared.budget.deposited_dry, rel=1e-12)
-    line = next(x for x in mapped.stats["met_provenance"] if "deposition.land_use: map" in x)
-    assert "(45.00 N, 0.00 E): agricultural, 87 % of the land of its 0.3 degree cell" in line
+def test_land_use_from_the_map_deposits_by_each_cells_land_uses(era5, tmp_path):
+    """``deposition.land_use: map``: v_d on the met grid from each cell's mix of land uses
+    (the sea of the Bay of Biscay water, the land fields and forests), the same on both
+    CPU backends, the budget closed, the notes saying so; the met's land-sea mask does
+    not enter."""
+    dep = {"season": "spring", "scavenging_a_s": 1.0e-4, "land_use": "map"}
+    r = {b: run(scenario(era5, backend=b, deposition=dep, particles=1500)) for b in ("numpy", "numba")}
+    assert r["numpy"].budget.deposited_dry > 0.0
+    assert r["numba"].budget.deposited_dry == pytest.approx(r["numpy"].budget.deposited_dry, rel=1e-9)
+    for x in r.values():
+        assert abs(x.budget.residual) < 1e-9 * x.budget.released
+    notes = r["numpy"].stats["met_provenance"]
+    assert any("deposition.land_use: map: each met cell deposits by its own mix" in x
+               and "(45.00 N, 0.00 E): agricultural, 87 %" in x for x in notes)
+    assert any(x.startswith("dry deposition: v_d on the met grid from each cell's mix of the 13 land uses") for x in notes)
+    assert not any(x.startswith("land and water for dry deposition") for x in notes)
+    masked = run(scenario(_with_mask(era5, tmp_path, values=np.zeros((LAT.size, LON.size)), tag="m"),
+                          deposition=dep, particles=1500))
+    assert masked.budget.deposited_dry == pytest.approx(r["numpy"].budget.deposited_dry, rel=1e-12)
+    # water (ammonia dissolves) and the land between: more than the fields alone, less than all water
+    fields = run(scenario(era5, deposition={**dep, "land_use": "agricultural", "land_mask": "off"}, particles=1500))
+    water = run(scenario(era5, deposition={**dep, "land_use": "water"}, particles=1500))
+    assert fields.budget.deposited_dry < r["numpy"].budget.deposited_dry < water.budget.deposited_dry
 
 
 def test_numpy_and_numba_agree_with_the_mosaic(era5, tmp_path):

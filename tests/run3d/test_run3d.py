@@ -235,21 +235,21 @@ def test_resistance_model_needs_the_met_boundary_layer_and_the_gas_constants():
     with pytest.raises(ScenarioError, match="friction velocity and the Obukhov length"):
         run(scenario_from_dict(base))
     phosgene = scenario_from_dict({**base, "agent": "phosgene"})
-    model, notes, rc = phosgene.dry_deposition_resistance()
+    model, notes, rc, _ = phosgene.dry_deposition_resistance()
     assert model is None and rc == 0.0 and "phosgene: no effective Henry's law constant" in notes[0] and "cannot be used" in notes[0]
     assert phosgene.deposition_values()[0] == 0.0
     with pytest.raises(ScenarioError, match="'golf_course' is not a Wesely .*expected one of urban, agricultural"):
         scenario_from_dict({**base, "deposition": {"land_use": "golf_course"}})
-    model, notes, rc = scenario_from_dict({**base, "deposition": {"land_use": "range", "season": "Winter snow"}}
+    model, notes, rc, _ = scenario_from_dict({**base, "deposition": {"land_use": "range", "season": "Winter snow"}}
                                           ).dry_deposition_resistance()
     assert model is not None and rc > 0.0 and model.laminar_factor > 0.0 and np.all(model.array()[:, 0] == rc)
     assert "season winter_snow (as given)" in notes[0]
     explicit = scenario_from_dict({**base, "deposition": {"land_use": "range", "dry_velocity_m_s": 0.004}})
-    assert explicit.dry_deposition_resistance() == (None, [], 0.0)
+    assert explicit.dry_deposition_resistance() == (None, [], 0.0, None)
     # an inline agent may carry the three constants, all or none
     mine = {"name": "my gas", "molecular_weight_g_mol": 50.0, "aegl_ppm": {3: {"60min": 10.0}},
             "henry_m_atm": 1.0e3, "reactivity_f0": 0.0, "diffusivity_ratio": 1.6}
-    model, notes, rc = scenario_from_dict({**base, "agent": mine}).dry_deposition_resistance()
+    model, notes, rc, _ = scenario_from_dict({**base, "agent": mine}).dry_deposition_resistance()
     assert model is not None and rc > 0.0 and "dry deposition of my gas" in notes[0]
     with pytest.raises(ScenarioError, match="agent: henry_m_atm, diffusivity_ratio given without the rest"):
         scenario_from_dict({**base, "agent": {k: v for k, v in mine.items() if k != "reactivity_f0"}})

@@ -26,6 +26,7 @@ from plumecast.transport.windgrid import wind_grid
 from tests.helpers import assert_matches_oracle
 from tests.transport.cuda_host import HostArrays, compiler
 from tests.transport.test_kernel_3d import (
+    CELLS,
     DEPOSITION,
     REMOVAL,
     RESISTANCE,
@@ -37,6 +38,7 @@ from tests.transport.test_kernel_3d import (
     _sampler,
     _so2_terms,
     _water_terms,
+    _with_cells,
     _with_land,
     _with_stomata,
 )
@@ -101,6 +103,9 @@ CASES_3D = {
     "met-boundary-layer-resistance-model-season-bands": lambda: (
         _with_land(_with_stomata(_met_3d())), StepPhysics(
             dt_s=600.0, kh_m2_s=5e3, seed=6, resistance=ResistanceModel(_bands(), 6.5, met_stomata=True), **REMOVAL)),
+    "met-boundary-layer-velocity-of-the-cells": lambda: (
+        _with_cells(_with_stomata(_met_3d())), StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance=CELLS,
+                                                          **REMOVAL)),
     "levels-w-constant-kz": _levels_w_constant_kz,
     "one-level-deposition-only": _single_level_with_deposition,
 }

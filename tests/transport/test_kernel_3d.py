@@ -422,6 +422,42 @@ def test_numba_matches_numpy_with_the_land_water_mosaic(met_stomata):
     np.testing.assert_array_equal(runs["land"][0], runs["none"][0])
 
 
+def _with_cells(grid):
+    """``grid`` with SO2's dry deposition velocity from each cell's land uses
+    (:mod:`plumecast.transport.deposition_cells`)."""
+    from plumecast.transport import drydep
+    from plumecast.transport.deposition_cells import CellDeposition
+
+    cells = CellDeposition(drydep.gas_constants("sulfur dioxide"), ("midsummer", "midsummer", "late_autumn"))
+    return dataclasses.replace(grid, dry_velocity=cells.velocity(grid))
+
+
+#: the resistance model of the cells: v_d from the grid (the table serves the notes only)
+CELLS = dataclasses.replace(RESISTANCE, per_cell=True)
+
+
+def test_numba_matches_numpy_with_the_velocity_of_the_cells():
+    """v_d read from the grid (``deposition.land_use: map``): both CPU backends agree, and
+    a grid v_d of one value everywhere deposits what that value given as the run's
+    dry_velocity_m_s does (numba)."""
+    grid = _with_cells(_met_3d())
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance=CELLS, **REMOVAL)
+    _near_ground_on_both_backends(grid, physics)
+    vd = 2.0 ** -7  # exact in float32
+    runs = []
+    for g, phys in ((dataclasses.replace(grid, dry_velocity=np.full_like(grid.dry_velocity, vd)), physics),
+                    (_met_3d(), dataclasses.replace(physics, resistance=None, dry_velocity_m_s=vd))):
+        p = _release(3000, seed=3, lat=(-50.0, 50.0))
+        p.z[:] = np.minimum(p.z, 40.0)
+        removed = np.zeros(2)
+        get_kernel("numba")(p, g, phys, 0, 12, removed=removed)
+        runs.append((p.mass.copy(), removed))
+    assert runs[0][1][0] > 0.0
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-12)
+    with pytest.raises(ValueError, match="needs WindGrid.dry_velocity"):
+        get_kernel("numba")(_release(3000, seed=3), _met_3d(), physics, 0, 1, removed=np.zeros(2))
+
+
 def _bands(rc=(900.0, 300.0, 40.0), mosaic=True):
     """A resistance table whose three latitude bands differ (SO2 on farmland: late
     autumn north, midsummer in the tropics, spring south; water beside each)."""

@@ -114,18 +114,24 @@ def _scenario(lat, lon, **deposition):
 
 
 def test_land_use_map_in_a_scenario():
-    """``land_use: map`` becomes the land use round the first point release, with a line
-    saying so; it gives the model of the land use it found; without a point release it
-    stops in one line naming the land uses."""
+    """``land_use: map`` deposits by each met cell's mix of land uses (the run's
+    ``cells``), its notes giving the values of the land use round the first point
+    release, with a line saying so; without a point release it stops in one line naming
+    the land uses."""
     mapped = _scenario(-3.0, -60.0, land_use="Map").dry_deposition_resistance()
-    declared = _scenario(-3.0, -60.0, land_use="rainforest").dry_deposition_resistance()
-    assert mapped.model == declared.model and mapped.surface_resistance_s_m == declared.surface_resistance_s_m
+    declared = _scenario(-3.0, -60.0, land_use="rainforest", land_mask="off").dry_deposition_resistance()
+    assert mapped.model is not None and mapped.model.per_cell and not mapped.model.mosaic
+    assert mapped.model.table == declared.model.table
+    assert mapped.cells is not None and declared.cells is None
+    assert mapped.cells.seasons == ("midsummer", "midsummer", "late_autumn")
+    assert mapped.surface_resistance_s_m == declared.surface_resistance_s_m
     assert "land use rainforest" in mapped.notes[0]
     line = mapped.notes[1]
-    assert "deposition.land_use: map, at the first point release (3.00 S, 60.00 W): rainforest, 100 %" in line
+    assert "deposition.land_use: map: each met cell deposits by its own mix of land uses" in line
+    assert "(3.00 S, 60.00 W): rainforest, 100 %" in line
     sea = _scenario(30.0, -30.0, land_use="map").dry_deposition_resistance()
-    assert sea.model is not None and not sea.model.mosaic and "land use water" in sea.notes[0]
-    with pytest.raises(ScenarioError, match="land_use: map takes the land use round the first point release"):
+    assert sea.model is not None and sea.model.per_cell and "land use water" in sea.notes[0]
+    with pytest.raises(ScenarioError, match="land_use: map reports the land use round the first point release"):
         scenario_from_dict({"start": "2026-07-01T00:00:00Z", "duration_h": 1, "agent": "ammonia",
                             "deposition": {"land_use": "map"},
                             "releases": [{"type": "cities", "names": ["Paris"], "rate_kg_s_per_capita": 1e-6}]}

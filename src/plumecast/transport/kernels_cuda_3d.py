@@ -25,7 +25,8 @@ Device layout: the wind and ``w`` of a node as one ``float4`` (vx, vy, vz, w) pe
 level, the levels of a node adjacent, ``(time, lat, lon, nz)``, so that the level
 pair of a corner is 32 contiguous bytes; the boundary-layer fields as two ``float4``
 per node, ``(time, lat, lon, 2)`` (:data:`SURFACE_FIELDS`, the solar irradiance and
-surface temperature of ``WindGrid.stomata``, then the land fraction of ``WindGrid.land``).
+surface temperature of ``WindGrid.stomata``, then the land fraction of ``WindGrid.land``;
+``WindGrid.dry_velocity`` in the irradiance's place where the grid has it, ``res_on`` 2).
 """
 
 from __future__ import annotations
@@ -388,7 +389,9 @@ extern "C" __global__ void advance3d_f64(
             double v[4];
             wind3(wv, g, nz, k0[s], w0[s], lev, cz, fz, c1, false, v);
             double met[8] = {h, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0};
-            if (has_sfc) surface(sf, g, k0[s], w0[s], c1, precip, met_rc != 0, res_on && rtab[7] > 0.0, met);
+            if (has_sfc) {
+                surface(sf, g, k0[s], w0[s], c1, precip, met_rc != 0 || res_on == 2, res_on == 1 && rtab[7] > 0.0, met);
+            }
             double qx, qy, qz, lom, lam;
             midpoint(lo, la, px, py, pz, v[0], v[1], v[2], half, &qx, &qy, &qz, &lom, &lam);
             bool ok2 = corners<double>(g, lom, lam, &c2);
@@ -414,7 +417,9 @@ extern "C" __global__ void advance3d_f64(
             double fd = 1.0, fw = 1.0;
             if (deposits) {
                 double vdn = vd;
-                if (res_on && has_sfc) {
+                if (res_on == 2 && has_sfc) {
+                    vdn = met[5];  /* v_d of the cells' land uses, packed in the irradiance's slot */
+                } else if (res_on && has_sfc) {
                     /* the row of the particle's latitude band (its season): r_c of the land, its
                        terms, r_c of water, its terms (ResistanceModel.table) */
                     const double* row = rtab + BL_BAND_WIDTH * bl_season_band(la);

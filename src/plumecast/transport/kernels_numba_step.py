@@ -188,7 +188,8 @@ def _step_b_py(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar
             z = float(np.float32(z))  # the state is float32, as in the oracle
     if three_d:
         # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, 1 where the
-        # resistance model is on and its u* r_b, then its table by latitude band, ResistanceModel.table;
+        # resistance model is on (2: v_d from the grid's dry_velocity) and its u* r_b, then its table by
+        # latitude band, ResistanceModel.table;
         # kernels_numba_3d._met3_args)
         if has_w:
             z = z + vw * p3[2]  # vertical advection, reflected at the ground
@@ -206,7 +207,9 @@ def _step_b_py(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar
         z = float(np.float32(z))
         if deposit:
             vd = p3[5]
-            if p3[6] > 0.0 and has_sfc:  # the resistance model, from the met's u* and 1/L
+            if p3[6] > 1.5 and has_sfc:  # v_d of the cells' land uses, packed in the irradiance's slot
+                vd = sg
+            elif p3[6] > 0.0 and has_sfc:  # the resistance model, from the met's u* and 1/L
                 b = _band_offset(la)  # the row of the particle's latitude band (its season)
                 rc = _surface_resistance_met(sg, st, p3, b + 1) if met_rc else p3[b]
                 if p3[b + 7] > 0.0:  # the land-water mosaic, from the met's (or the map's) land fraction

@@ -113,14 +113,20 @@ class StepPhysics:
         """Dry deposition or wet scavenging is on."""
         return self.dry_velocity_m_s > 0.0 or self.scavenging_a_s > 0.0 or self.resistance is not None
 
-    def resistance_args(self, wind: WindGrid) -> tuple[bool, float, bool, NDArray[np.float64]]:
+    def resistance_args(self, wind: WindGrid) -> tuple[int, float, bool, NDArray[np.float64]]:
         """What the compiled kernels take of :attr:`resistance` on ``wind``: whether the
-        model is on, its ``u* r_b``, whether r_c comes from the met's radiation and
-        temperature, and its (3, 14) table; False, 0, False and zeros without it."""
+        model is on (1; 2: v_d from the grid's ``dry_velocity``, in the packed surface
+        fields' irradiance slot), its ``u* r_b``, whether r_c comes from the met's
+        radiation and temperature, and its (3, 14) table; 0, 0, False and zeros without it."""
         res = self.resistance
         if res is None:
-            return False, 0.0, False, np.zeros((bl.SEASON_BANDS, bl.BAND_WIDTH))
-        return True, res.laminar_factor, res.uses_met_stomata(wind), res.array()
+            return 0, 0.0, False, np.zeros((bl.SEASON_BANDS, bl.BAND_WIDTH))
+        if res.per_cell:
+            if wind.dry_velocity is None and wind.surface is not None:
+                raise ValueError("the resistance model of the cells needs WindGrid.dry_velocity "
+                                 "(RunWinds.use_cell_deposition)")
+            return 2, res.laminar_factor, False, res.array()
+        return 1, res.laminar_factor, res.uses_met_stomata(wind), res.array()
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,10 @@ class ResistanceModel:
     #: r_c from the met's radiation and surface temperature at each particle (the terms)
     #: where the met carries both (``WindGrid.stomata``); False: the declared r_c
     met_stomata: bool = False
+    #: v_d from each cell's mix of land uses on the met grid (``WindGrid.dry_velocity``,
+    #: :mod:`plumecast.transport.deposition_cells`) instead of the table; the table then
+    #: serves the notes only
+    per_cell: bool = False
 
     def __post_init__(self) -> None:
         width = bl.SEASON_BANDS * bl.BAND_WIDTH
@@ -539,7 +549,11 @@ def advance(
         if physics.deposits:
             vd: Any = physics.dry_velocity_m_s
             res = physics.resistance
-            if res is not None and has_sfc:
+            if res is not None and res.per_cell and has_sfc:
+                if wind.dry_velocity is None:
+                    raise ValueError("the resistance model of the cells needs WindGrid.dry_velocity")
+                vd = _fields_at(wind, wind.dry_velocity[:, None], int(k0[s]), float(w0[s]), lon, lat)[0]
+            elif res is not None and has_sfc:
                 tab = res.array()[bl.season_band_array(lat)]  # the band's row per particle
                 rc: Any = tab[:, 0]
                 rcw: Any = tab[:, 7]

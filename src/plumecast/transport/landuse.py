@@ -12,12 +12,11 @@ classes are Wesely's eleven land uses in his order, then snow and ice, then rain
 ``assignland.f90`` does, a cell's shares are those of its three classes, rescaled to
 sum to one.
 
-``deposition.land_use: map`` takes the land use of a run from here
-(:func:`release_land_use`): the most abundant land class (not water) of the cell of
-the first point release, or, where that cell holds no land, of the cells round it
-within :data:`SEARCH_DEG`. Water is left to the land-water mosaic (``deposition.land_mask``),
-which gives each cell's water fraction Wesely's water. One land use then serves all the
-land of a run, as a declared one does.
+``deposition.land_use: map`` deposits by each met cell's shares of these classes
+(:mod:`plumecast.transport.deposition_cells`); its notes give, for scale, the land use round
+the first point release (:func:`release_land_use`): the most abundant land class (not
+water) of that cell, or, where it holds no land, of the cells round it within
+:data:`SEARCH_DEG`.
 """
 
 from __future__ import annotations

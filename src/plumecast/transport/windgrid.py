@@ -55,6 +55,11 @@ class WindGrid:
         for the land-water mosaic of dry deposition
         (:func:`plumecast.transport.boundary_layer.dry_velocity_mosaic`), or None (all land);
         only with ``surface``. The same for every record.
+    dry_velocity : (time, lat, lon) float32 dry deposition velocity of the run's gas at
+        each node [m s-1], from each cell's mix of land uses
+        (:mod:`plumecast.transport.deposition_cells`, ``deposition.land_use: map``), or
+        None; only with ``surface``. The kernels then read it in place of the solar
+        irradiance (:func:`pack_surface`).
     roughness_length_m : z0 of the log-law below the lowest level. [m]
     provenance : one line per field saying where it came from (read from the file,
         diagnosed, by which method), for the run's output attributes.
@@ -78,6 +83,7 @@ class WindGrid:
     provenance: tuple[str, ...] = ()
     stomata: NDArray[np.float32] | None = None
     land: NDArray[np.float32] | None = None
+    dry_velocity: NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         src = self.provenance[0] if self.provenance else "WindGrid"
@@ -112,6 +118,12 @@ class WindGrid:
                                    f"{(self.nlat, self.nlon)} beside the boundary-layer fields")
             if not np.all((self.land >= 0.0) & (self.land <= 1.0)):
                 raise MetDataError(f"{src}: land fraction outside [0, 1] (or NaN); expected 0 (water) to 1 (land)")
+        if self.dry_velocity is not None:
+            if self.surface is None or self.dry_velocity.shape != (nt, self.nlat, self.nlon):
+                raise MetDataError(f"{src}: dry deposition velocity has shape {self.dry_velocity.shape}; expected "
+                                   f"{(nt, self.nlat, self.nlon)} beside the boundary-layer fields")
+            if not np.all(self.dry_velocity >= 0.0):
+                raise MetDataError(f"{src}: dry deposition velocity negative (or NaN); expected >= 0 m s-1")
 
     @property
     def nz(self) -> int:
@@ -290,7 +302,9 @@ def pack_wind(wind: WindGrid, records_inner: bool = False, min_records: int = 1)
 def pack_surface(wind: WindGrid, records_inner: bool = False, min_records: int = 1) -> NDArray[np.float32]:
     """The boundary-layer fields as float32, the fields of :data:`SURFACE_FIELDS`, then
     the solar irradiance and surface temperature (``WindGrid.stomata``, zeros without
-    them), then the land fraction (``WindGrid.land``, 1 without it), 8 per node and record: (time, lat, lon, 8), or (lat, lon, time, 8) with
+    them; ``WindGrid.dry_velocity`` in place of the irradiance where the grid has it),
+    then the land fraction (``WindGrid.land``, 1 without it), 8 per node and record:
+    (time, lat, lon, 8), or (lat, lon, time, 8) with
     ``records_inner`` (a corner's records side by side); at least ``min_records``
     records (the last one repeated). A dummy node of zeros without them."""
     if wind.surface is None:
@@ -306,5 +320,7 @@ def pack_surface(wind: WindGrid, records_inner: bool = False, min_records: int =
         view[k, ..., :nf] = wind.surface[min(k, nt - 1)].transpose(1, 2, 0)
         if wind.stomata is not None:
             view[k, ..., nf:nf + 2] = wind.stomata[min(k, nt - 1)].transpose(1, 2, 0)
+        if wind.dry_velocity is not None:
+            view[k, ..., nf] = wind.dry_velocity[min(k, nt - 1)]
         view[k, ..., nf + 2] = 1.0 if wind.land is None else wind.land
     return s
