@@ -13,7 +13,7 @@ from plumecast.met.landmask import land_fraction
 from plumecast.scenario import scenario_from_dict
 from plumecast.transport import drydep
 from plumecast.transport.drydep import LAND_USES, SEASONS, WeselyGas, surface_resistance
-from plumecast.transport.landuse import CELL_DEG, _inventory, cell_shares, release_land_use
+from plumecast.transport.landuse import CELL_DEG, cell_shares, inventory, release_land_use
 
 SO2 = WeselyGas(henry_m_atm=1.0e5, f0=0.0, diffusivity_ratio=2.0)
 O3 = WeselyGas(henry_m_atm=1.0e-2, f0=1.0, diffusivity_ratio=1.6)
@@ -21,7 +21,7 @@ O3 = WeselyGas(henry_m_atm=1.0e-2, f0=1.0, diffusivity_ratio=1.6)
 
 def _land_share() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Share of the classes other than water in each inventory cell, and the cells' centres."""
-    category, share = _inventory()
+    category, share = inventory()
     total = share.sum(-1)
     water = ((category == LAND_USES.index("water")) * share).sum(-1) / np.where(total > 0, total, 1.0)
     lat = -90.0 + CELL_DEG * (np.arange(category.shape[0]) + 0.5)

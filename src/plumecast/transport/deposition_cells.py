@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 from plumecast.transport import boundary_layer as bl
 from plumecast.transport import drydep
 from plumecast.transport.drydep import LAND_USES
-from plumecast.transport.landuse import CELL_DEG, _inventory
+from plumecast.transport.landuse import CELL_DEG, inventory
 from plumecast.transport.windgrid import WindGrid
 
 __all__ = ["ROUGHNESS_LENGTH_M", "CellDeposition", "class_fractions_on_grid"]
@@ -58,9 +58,7 @@ def class_fractions_on_grid(lon0: float, dlon: float, nlon: int, lat0: float, dl
     """Shares of the 13 classes in each node's cell of the regular grid of ``nlon`` x
     ``nlat`` nodes from (``lon0``, ``lat0``): (13, nlat, nlon), summing to 1 at each node;
     kept for the next run on the same grid; read-only."""
-    category, share = _inventory()
-    total = share.sum(-1, keepdims=True)
-    weight = np.divide(share, total, out=np.zeros_like(share), where=total > 0.0)
+    category, weight = inventory()
     n = int(min(max(2, math.ceil(2.0 * max(abs(dlon), abs(dlat)) / CELL_DEG)), 10))
     off = (np.arange(n) + 0.5) / n - 0.5
     lon = lon0 + dlon * np.arange(nlon)

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from plumecast.errors import DataFileError
 from plumecast.transport.drydep import LAND_USES
 
-__all__ = ["CELL_DEG", "SEARCH_DEG", "PlaceLandUse", "cell_shares", "release_land_use"]
+__all__ = ["CELL_DEG", "SEARCH_DEG", "PlaceLandUse", "cell_shares", "inventory", "release_land_use"]
 
 #: Side of an inventory cell. [deg]
 CELL_DEG = 0.3
@@ -45,8 +45,11 @@ _WATER = LAND_USES.index("water")
 
 
 @lru_cache(maxsize=1)
-def _inventory() -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
-    """(class index into LAND_USES, share) arrays of shape (600, 1200, 3)."""
+def inventory() -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The inventory: each cell's three classes (indices into LAND_USES) and their shares,
+    rescaled to sum to 1 in each cell (as FLEXPART's ``assignland.f90``; 0 where the
+    inventory has nothing), arrays of shape (600, 1200, 3), row 0 from 90 S, column 0
+    from 180 W."""
     try:
         raw = resources.files("plumecast").joinpath("data", "geo", _FILE).read_bytes()
         with np.load(io.BytesIO(raw)) as z:
@@ -59,7 +62,9 @@ def _inventory() -> tuple[NDArray[np.uint8], NDArray[np.float64]]:
     if category.shape != shape or share16.shape != shape or category.min() < 1 or category.max() > len(LAND_USES):
         raise DataFileError(f"plumecast/data/geo/{_FILE}: expected classes 1-{len(LAND_USES)} on a {shape} grid; "
                             "reinstall plumecast")
-    return (category - 1).astype(np.int64), share16.astype(np.float64)
+    share = share16.astype(np.float64)
+    total = share.sum(-1, keepdims=True)
+    return (category - 1).astype(np.int64), np.divide(share, total, out=np.zeros_like(share), where=total > 0.0)
 
 
 def _cell(lon: float, lat: float) -> tuple[int, int]:
@@ -75,11 +80,10 @@ def _cell(lon: float, lat: float) -> tuple[int, int]:
 def _shares_of(row: int, col: int) -> NDArray[np.float64]:
     """The shares of the 13 classes in one cell, summing to 1 (all 0 where the
     inventory has nothing there)."""
-    category, share16 = _inventory()
+    category, share = inventory()
     out = np.zeros(len(LAND_USES))
-    np.add.at(out, category[row, col], share16[row, col])
-    total = out.sum()
-    return out / total if total > 0.0 else out
+    np.add.at(out, category[row, col], share[row, col])
+    return out
 
 
 def cell_shares(lon: float, lat: float) -> dict[str, float]:
