@@ -130,7 +130,7 @@ def source_groups(scenario: Scenario) -> list[SourceGroup]:
                             rel.height_m, False, rel.start_h * 3600.0, stop, ph, pf)
             )
         elif isinstance(rel, CityRelease):
-            cities = _select_cities(rel, i)
+            cities = select_cities(rel, i)
             groups.append(
                 SourceGroup(name, cities.lat.astype(float), cities.lon.astype(float),
                             cities.population.astype(float) * rel.rate_kg_s_per_capita, rel.radius_km * 1000.0,
@@ -139,7 +139,8 @@ def source_groups(scenario: Scenario) -> list[SourceGroup]:
     return groups
 
 
-def _select_cities(rel: CityRelease, index: int) -> Receptors:
+def select_cities(rel: CityRelease, index: int) -> Receptors:
+    """The cities of city release ``index`` (its selection from the shipped table)."""
     cities = load_cities(min_population=rel.min_population, countries=rel.countries, bbox=rel.bbox)
     if rel.names:
         cities = cities.select(rel.names)

@@ -133,13 +133,13 @@ class Resistance(NamedTuple):
 _BAND_LATITUDES = (45.0, 0.0, -45.0)
 
 def wesely_resistance(d: DepositionConfig, agent: Agent, month: int,
-                      points: Sequence[tuple[float, float]]) -> Resistance:
+                      points: Sequence[tuple[float, float]], place: str = "the first point release") -> Resistance:
     """The resistance model for the agent, land use and season of ``d``; unless one is
     given, the season of each latitude band from ``month`` (its values at the first of
-    ``points``, the point releases' (lon, lat) [deg], serve the notes); ``land_use: map``:
-    each met node's own mix of land uses (``cells``, :mod:`plumecast.transport.deposition_cells`),
-    the notes' values those of the land use round the first point
-    (:func:`plumecast.transport.landuse.release_land_use`).
+    ``points``, the releases' reference places (lon, lat) [deg], serve the notes;
+    ``place`` names the first); ``land_use: map``: each met node's own mix of land uses
+    (``cells``, :mod:`plumecast.transport.deposition_cells`), the notes' values those of
+    the land use round the first point (:func:`plumecast.transport.landuse.release_land_use`).
     It does not apply where a ``dry_velocity_m_s`` is given, no ``land_use`` is, or the
     agent lacks the gas constants (a line says so)."""
     from plumecast.errors import ScenarioError
@@ -160,17 +160,17 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int,
     map_notes = []
     if land_use == LAND_USE_FROM_MAP:
         if not points:
-            raise ScenarioError("deposition.land_use: map reports the land use round the first point release, and "
-                                "this scenario has none; expected a point release, or a land use: "
+            raise ScenarioError("deposition.land_use: map reports the land use round the release, and this "
+                                "scenario has no release; expected a release, or a land use: "
                                 + ", ".join(drydep.LAND_USES))
         lon, lat = points[0]
-        place = landuse.release_land_use(lon, lat)
-        land_use = place.land_use
+        spot = landuse.release_land_use(lon, lat)
+        land_use = spot.land_use
         lon_e = (lon + 180.0) % 360.0 - 180.0
         where = f"{abs(lat):.2f} {'N' if lat >= 0 else 'S'}, {abs(lon_e):.2f} {'E' if lon_e >= 0 else 'W'}"
         map_notes.append(f"dry deposition of {agent.name}: deposition.land_use: map: each met cell deposits by its "
                          "own mix of land uses (below); the surface resistance above is that of the land use round "
-                         f"the first point release ({where}): {place.how}")
+                         f"{place} ({where}): {spot.how}")
     rb_u = drydep.laminar_factor(gas.diffusivity_ratio)
     # the seasons of the latitude bands (boundary_layer.season_band): north of the tropics, the
     # tropics, south of them; a declared season everywhere
@@ -186,12 +186,12 @@ def wesely_resistance(d: DepositionConfig, agent: Agent, month: int,
                                          surface_temperature_c=d.surface_temperature_c) if mosaic else 0.0
         rows.append((rc, drydep.resistance_terms(gas, land_use, season), rc_w,
                      drydep.resistance_terms(gas, "water", season) if mosaic else (0.0,) * 6))
-    # the summary values: those of the release's band (the first point release), else the northern one
+    # the summary values: those of the release's band (its reference place), else the northern one
     band = int(bl.season_band_array(points[0][1])) if points else 0
     if d.season is not None:
         why = f"season {d.season} (as given)"
     elif points:
-        why = f"season {seasons[band]} (from the start month {month} at latitude {points[0][1]:.1f})"
+        why = f"season {seasons[band]} (from the start month {month} at latitude {points[0][1]:.1f}, {place})"
     else:
         why = f"season {seasons[0]} north of the tropics (from the start month {month})"
     stomata = ("night, stomata closed" if d.solar_radiation_w_m2 == 0.0

@@ -159,8 +159,8 @@ def test_numpy_and_numba_agree_with_the_mosaic(era5, tmp_path):
 def test_each_latitude_band_takes_its_season():
     """Without a declared season, each latitude band takes its own from the start month
     (January: late autumn north of the tropics, midsummer in them and south of them); the
-    notes say which, with r_c per band; a city release needs no season; a declared
-    season serves everywhere."""
+    notes say which, with r_c per band; a city release takes its summary values at its most
+    populous city; a declared season serves everywhere."""
     from plumecast.scenario import scenario_from_dict
     from plumecast.transport import drydep
 
@@ -175,13 +175,29 @@ def test_each_latitude_band_takes_its_season():
     table = res.model.array()
     np.testing.assert_allclose(table[:, 0], want, rtol=1e-12)
     assert res.surface_resistance_s_m == want[2]  # the release's band: south of the tropics
-    assert "season midsummer (from the start month 1 at latitude -34.0)" in res.notes[0]
+    assert "season midsummer (from the start month 1 at latitude -34.0, the first point release)" in res.notes[0]
     assert any("late_autumn north of 23.5 N" in n and "midsummer south of 23.5 S" in n for n in res.notes)
     assert table[0, 0] != table[2, 0]
     city = scenario_from_dict({**base, "releases": [{"type": "cities", "names": ["Sydney"], "rate_kg_s_per_capita": 1e-6}]})
-    assert "north of the tropics (from the start month 1)" in city.dry_deposition_resistance().notes[0]
+    city_res = city.dry_deposition_resistance()
+    assert city_res.surface_resistance_s_m == want[2]  # Sydney: south of the tropics
+    assert "season midsummer (from the start month 1 at latitude -33.9, Sydney, the most populous city of release 0)" \
+        in city_res.notes[0]
     fixed = scenario_from_dict({**base, "deposition": {"land_use": "deciduous_forest", "season": "autumn"}})
     fixed_model = fixed.dry_deposition_resistance().model
     assert fixed_model is not None
     table = fixed_model.array()
     assert np.all(table == table[0])
+
+
+def test_land_use_from_the_map_with_a_city_release(era5):
+    """``land_use: map`` runs a city release too (area sources, no point): the cells' land
+    uses deposit, the budget closes, and the notes' reference land use is that round the
+    most populous city of the release."""
+    dep = {"season": "spring", "land_use": "map"}
+    cities = [{"type": "cities", "names": ["Bordeaux", "Toulouse"], "rate_kg_s_per_capita": 1e-6, "radius_km": 20}]
+    r = run(scenario(era5, deposition=dep, releases=cities, particles=1500))
+    assert r.budget.deposited_dry > 0.0
+    assert abs(r.budget.residual) < 1e-9 * r.budget.released
+    notes = r.stats["met_provenance"]
+    assert any("the land use round Toulouse, the most populous city of release 0 (43.6" in x for x in notes)

@@ -216,7 +216,7 @@ def test_resistance_model_of_dry_deposition_on_the_met(met_files, backend):
         r = run(sc)
         rc = drydep.surface_resistance(drydep.gas_constants("ammonia"), land, "spring")
         line = next(x for x in r.stats["met_provenance"] if "Wesely (1989) resistance model" in x)
-        assert f"land use {land}, season spring (from the start month 3 at latitude 45.0)" in line
+        assert f"land use {land}, season spring (from the start month 3 at latitude 45.0, the first point release)" in line
         assert f"surface resistance {rc:.3g} s m-1" in line
         assert r.budget.deposited_dry > 0.0
         assert abs(r.budget.residual) < 1e-9 * r.budget.released

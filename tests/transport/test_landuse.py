@@ -11,6 +11,7 @@ import pytest
 from plumecast.errors import ScenarioError
 from plumecast.met.landmask import land_fraction
 from plumecast.scenario import scenario_from_dict
+from plumecast.scenario_deposition import wesely_resistance
 from plumecast.transport import drydep
 from plumecast.transport.drydep import LAND_USES, SEASONS, WeselyGas, surface_resistance
 from plumecast.transport.landuse import CELL_DEG, cell_shares, inventory, release_land_use
@@ -116,8 +117,8 @@ def _scenario(lat, lon, **deposition):
 def test_land_use_map_in_a_scenario():
     """``land_use: map`` deposits by each met cell's mix of land uses (the run's
     ``cells``), its notes giving the values of the land use round the first point
-    release, with a line saying so; without a point release it stops in one line naming
-    the land uses."""
+    release (a city release: its most populous city), with a line saying so; with no
+    place at all it stops in one line naming the land uses."""
     mapped = _scenario(-3.0, -60.0, land_use="Map").dry_deposition_resistance()
     declared = _scenario(-3.0, -60.0, land_use="rainforest", land_mask="off").dry_deposition_resistance()
     assert mapped.model is not None and mapped.model.per_cell and not mapped.model.mosaic
@@ -131,10 +132,16 @@ def test_land_use_map_in_a_scenario():
     assert "(3.00 S, 60.00 W): rainforest, 100 %" in line
     sea = _scenario(30.0, -30.0, land_use="map").dry_deposition_resistance()
     assert sea.model is not None and sea.model.per_cell and "land use water" in sea.notes[0]
-    with pytest.raises(ScenarioError, match="land_use: map reports the land use round the first point release"):
-        scenario_from_dict({"start": "2026-07-01T00:00:00Z", "duration_h": 1, "agent": "ammonia",
-                            "deposition": {"land_use": "map"},
-                            "releases": [{"type": "cities", "names": ["Paris"], "rate_kg_s_per_capita": 1e-6}]}
-                           ).dry_deposition_resistance()
+    cities = scenario_from_dict({"start": "2026-07-01T00:00:00Z", "duration_h": 1, "agent": "ammonia",
+                                 "deposition": {"land_use": "map"},
+                                 "releases": [{"type": "cities", "names": ["Lyon", "Paris"],
+                                               "rate_kg_s_per_capita": 1e-6}]}).dry_deposition_resistance()
+    assert cities.model is not None and cities.model.per_cell and cities.cells is not None
+    assert "land use urban" in cities.notes[0]
+    assert "the land use round Paris, the most populous city of release 0 (48.8" in cities.notes[1]
+    sea_sc = _scenario(0.0, 0.0, land_use="map")
+    with pytest.raises(ScenarioError, match="land_use: map reports the land use round the release, and this "
+                                            "scenario has no release"):
+        wesely_resistance(sea_sc.deposition, sea_sc.agent, 7, [])
     with pytest.raises(ScenarioError, match="expected one of urban, .*rainforest, map"):
         _scenario(0.0, 0.0, land_use="moon")

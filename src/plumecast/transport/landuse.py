@@ -14,7 +14,8 @@ sum to one.
 
 ``deposition.land_use: map`` deposits by each met cell's shares of these classes
 (:mod:`plumecast.transport.deposition_cells`); its notes give, for scale, the land use round
-the first point release (:func:`release_land_use`): the most abundant land class (not
+the release (:func:`release_land_use`; the first point release, else the most populous
+city of the first city release): the most abundant land class (not
 water) of that cell, or, where it holds no land, of the cells round it within
 :data:`SEARCH_DEG`.
 """
