@@ -636,30 +636,42 @@ def test_level_lookup_table_finds_every_layer():
 
 
 def test_vector_corner_read_is_the_scalar_bilinear_form():
-    """``_bil8`` (one vector load of eight floats per corner) gives, value by value,
-    ``w00 f00 + w01 f01 + w10 f10 + w11 f11`` of the four corners' eight floats, also at
-    the last eight floats of the array; only contiguous float32 arrays are accepted."""
+    """``_wind3`` and ``_surface8`` (a vector load per corner and level, the blends in the
+    vector registers) give, value by value, the scalar form: ``w00 f00 + w01 f01 + w10 f10
+    + w11 f11`` of each corner's floats, then ``(1 - c) a + c b`` of the two levels, then
+    ``(1 - wt) r0 + wt r1`` of the two records; also at the last floats of the array; only
+    contiguous float32 arrays are accepted."""
     import numba
 
-    from plumecast.transport.kernels_numba_3d import _bil8
+    from plumecast.transport.kernels_numba_3d import _surface8, _wind3
 
     @numba.njit
-    def read(f, b, w):  # type: ignore[no-untyped-def]
-        return _bil8(f, b[0], b[1], b[2], b[3], w[0], w[1], w[2], w[3])
+    def wind(f, b, s, w, c, wt):  # type: ignore[no-untyped-def]
+        return _wind3(f, b[0], b[1], b[2], b[3], s, w[0], w[1], w[2], w[3], c, wt)
+
+    @numba.njit
+    def surface(f, b, w, wt):  # type: ignore[no-untyped-def]
+        return _surface8(f, b[0], b[1], b[2], b[3], np.uint64(0), w[0], w[1], w[2], w[3], 0.0, wt)
+
+    def bilinear(f, b, w, n):  # type: ignore[no-untyped-def]
+        rows = np.array([f[k:k + n] for k in b], np.float64)
+        return ((w[0] * rows[0] + w[1] * rows[1]) + w[2] * rows[2]) + w[3] * rows[3]
 
     rng = np.random.default_rng(5)
     f = rng.normal(size=64).astype(np.float32)
-    for b in ([0, 8, 16, 24], [3, 40, 11, 56], [56, 56, 0, 1]):
+    for b, c, wt in (([0, 16, 24, 32], 0.3, 0.0), ([3, 40, 11, 48], 0.0, 0.7), ([48, 48, 0, 1], 0.9, 1.0)):
         bu = np.array(b, np.uint64)
         w = rng.dirichlet(np.ones(4))
-        got = np.array(read(f, bu, w))
-        rows = np.array([f[k:k + 8] for k in b], np.float64)
-        want = ((w[0] * rows[0] + w[1] * rows[1]) + w[2] * rows[2]) + w[3] * rows[3]
-        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+        lev = (1.0 - c) * bilinear(f, b, w, 8) + c * bilinear(f, [k + 8 for k in b], w, 8)
+        want = (1.0 - wt) * lev[:4] + wt * lev[4:]
+        np.testing.assert_allclose(wind(f, bu, np.uint64(8), w, c, wt), want, rtol=1e-14, atol=1e-15)
+        both = bilinear(f, b, w, 16)
+        np.testing.assert_allclose(surface(f, bu, w, wt), (1.0 - wt) * both[:8] + wt * both[8:], rtol=1e-14,
+                                   atol=1e-15)
     with pytest.raises(numba.core.errors.TypingError):
-        read(f[::2], np.zeros(4, np.uint64), np.ones(4) / 4)
+        wind(f[::2], np.zeros(4, np.uint64), np.uint64(8), np.ones(4) / 4, 0.5, 0.5)
     with pytest.raises(numba.core.errors.TypingError):
-        read(f.astype(np.float64), np.zeros(4, np.uint64), np.ones(4) / 4)
+        surface(f.astype(np.float64), np.zeros(4, np.uint64), np.ones(4) / 4, 0.5)
 
 
 @pytest.mark.parametrize(

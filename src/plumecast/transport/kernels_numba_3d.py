@@ -112,42 +112,75 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     return lev, (z - zm[lev]) * zinv[lev], 1.0
 
 
-def _make_bil(width: int) -> Any:
-    """A numba intrinsic ``(arr, b00, b01, b10, b11, w00, w01, w10, w11)``: bilinear
-    interpolation of ``width`` consecutive float32 values after each corner's start
-    ``b..`` in the contiguous 1-D float32 array ``arr`` (weights ``w..``), a tuple of ``width``
-    float64, each ``w00 f00 + w01 f01 + w10 f10 + w11 f11`` in that order.
+def _make_blend(width: int, levels: int) -> Any:
+    """A numba intrinsic ``(arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt)``: ``width``
+    fields of records ``k`` and ``k + 1`` on one level (``levels`` 1) or on two (2), read,
+    interpolated and blended in vector registers from the loads to the result, a tuple
+    of ``width`` float64.
 
-    LLVM's SLP vectoriser did not combine the scalar form (the assembly of the 3-D
-    kernel showed 32 scalar loads and conversions a record); here each corner is one
-    vector load of ``width`` floats, a widening to doubles and a multiply-add by the
-    splat weight (contracted to FMA by the caller's ``fastmath={"contract"}``, which
-    numba applies to these instructions too). Lane by lane the same operations in the
-    same order as the scalar form."""
+    ``arr`` is a contiguous 1-D float32 array in which each corner's ``2 width`` floats
+    (the two records side by side) start at ``b..`` and, with two levels, those of the
+    level above at ``b.. + s``. Each is one vector load, widened to doubles and summed
+    with the splat bilinear weight: ``w00 f00 + w01 f01 + w10 f10 + w11 f11``, in that
+    order. Then the levels are blended, ``(1 - c) a + c b``, and the records, ``(1 - wt)
+    r0 + wt r1``, all lanes at once; only the ``width`` results leave the register. FMA
+    contraction comes from the caller's ``fastmath={"contract"}``, which numba applies to
+    these instructions too.
 
-    def typing(typingctx, arr, b00, b01, b10, b11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
+    Lane by lane these are the operations, in the order, of the scalar form (the oracle's
+    bilinear, level and time interpolation), and the kernel's results are bit-identical
+    to those of the form it replaced, which returned the 2 ``width`` sums of each level
+    as scalars for the blends: LLVM extracted them one by one (shuffles, on the same
+    execution port as the widening and the splats) and did the blends in scalar
+    arithmetic. On the 3-D benchmark's met, 10^6 particles, one thread, ns per
+    particle-step: one level with w 75 -> 64, twelve levels 83 -> 71, with the boundary
+    layer (whose eight fields of two records are read the same way) 115 -> 97
+    (benchmarks/README.md). Before, LLVM's SLP vectoriser had not combined the scalar form
+    at all (32 scalar loads and conversions a record)."""
+
+    def typing(typingctx, arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt):  # type: ignore[no-untyped-def]
         # contiguous only: the offsets are counted in elements from the data pointer
         if not (isinstance(arr, types.Array) and arr.dtype == types.float32 and arr.ndim == 1 and arr.layout == "C"):
             return None
-        sig = types.UniTuple(types.float64, width)(arr, b00, b01, b10, b11, types.float64, types.float64,
-                                                   types.float64, types.float64)
+        f64 = types.float64
+        sig = types.UniTuple(f64, width)(arr, b00, b01, b10, b11, s, f64, f64, f64, f64, f64, f64)
 
         def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
             data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
             i32 = ir.IntType(32)
-            vf = ir.VectorType(ir.FloatType(), width)
-            vd = ir.VectorType(ir.DoubleType(), width)
-            zero_mask = ir.Constant(ir.VectorType(i32, width), [0] * width)
-            acc = None
-            for b, bt, w in zip(args[1:5], signature.args[1:5], args[5:9], strict=True):
+            vf = ir.VectorType(ir.FloatType(), 2 * width)
+            vd = ir.VectorType(ir.DoubleType(), 2 * width)
+            vh = ir.VectorType(ir.DoubleType(), width)
+
+            def splat(x, vt):  # type: ignore[no-untyped-def]
+                v = builder.insert_element(ir.Constant(vt, ir.Undefined), x, ir.Constant(i32, 0))
+                return builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined),
+                                              ir.Constant(ir.VectorType(i32, vt.count), [0] * vt.count))
+
+            def record(v, first):  # type: ignore[no-untyped-def]
+                return builder.shuffle_vector(v, ir.Constant(vd, ir.Undefined),
+                                              ir.Constant(ir.VectorType(i32, width), list(range(first, first + width))))
+
+            step = context.cast(builder, args[5], signature.args[5], types.uint64)
+            acc: list[Any] = [None] * levels
+            for b, bt, w in zip(args[1:5], signature.args[1:5], args[6:10], strict=True):
                 idx = context.cast(builder, b, bt, types.uint64)  # an i64
-                ptr = builder.bitcast(builder.gep(data, [idx]), vf.as_pointer())
-                v = builder.fpext(builder.load(ptr, align=4), vd)
-                ws = builder.insert_element(ir.Constant(vd, ir.Undefined), w, ir.Constant(i32, 0))
-                ws = builder.shuffle_vector(ws, ir.Constant(vd, ir.Undefined), zero_mask)
-                prod = builder.fmul(ws, v)
-                acc = prod if acc is None else builder.fadd(acc, prod)
-            vals = [builder.extract_element(acc, ir.Constant(i32, i)) for i in range(width)]
+                ws = splat(w, vd)
+                for lev in range(levels):
+                    at = idx if lev == 0 else builder.add(idx, step)
+                    ptr = builder.bitcast(builder.gep(data, [at]), vf.as_pointer())
+                    prod = builder.fmul(ws, builder.fpext(builder.load(ptr, align=4), vd))
+                    acc[lev] = prod if acc[lev] is None else builder.fadd(acc[lev], prod)
+            one = ir.Constant(ir.DoubleType(), 1.0)
+            both = acc[0]
+            if levels == 2:
+                c = args[10]
+                both = builder.fadd(builder.fmul(splat(builder.fsub(one, c), vd), acc[0]),
+                                    builder.fmul(splat(c, vd), acc[1]))
+            wt = args[11]
+            out = builder.fadd(builder.fmul(splat(builder.fsub(one, wt), vh), record(both, 0)),
+                               builder.fmul(splat(wt, vh), record(both, width)))
+            vals = [builder.extract_element(out, ir.Constant(i32, i)) for i in range(width)]
             return context.make_tuple(builder, signature.return_type, vals)
 
         return sig, codegen
@@ -155,57 +188,38 @@ def _make_bil(width: int) -> Any:
     return intrinsic(typing)
 
 
-#: a corner's (vx, vy, vz, w) of two records on one level (the single-level kernel reads
-#: its three planes with scalar loads: a packed copy read with four-float vectors was
-#: tried, bit-identical and no faster, 70-81 against 62-87 ns per step at 10^6, 1 thread,
-#: side by side)
-_bil8: Any = _make_bil(8)
-#: a corner's eight boundary-layer fields of two records
-_bil16: Any = _make_bil(16)
-
-
-@_njit_no_nrt  # see _HELPER
-def _records3(vf, k, lev, c, nz, nt, o00, o01, o10, o11, w00, w01, w10, w11):  # type: ignore[no-untyped-def]
-    """Wind and vertical velocity of records ``k`` and ``k + 1`` at height weights (lev, c).
-
-    ``vf`` is the packed (lat, lon, nz, nt, 4) array of :func:`_packed`: a node's
-    (vx, vy, vz, w) of two consecutive records on one level are 32 contiguous bytes,
-    and those of the level above follow them when ``nt`` is 2 (the streamed met), so a
-    corner costs one cache line or two instead of the eight planes of the (time, nz, 3,
-    lat, lon) layout. Each level is read without a branch, as one vector per corner
-    (:data:`_bil8`): the level above is read even at ``c = 0``, where it weighs nothing
-    (the array is padded for the top level of the last node), and the second record
-    even where it weighs nothing. ``k <= nt - 2`` (:meth:`WindGrid.time_index`; a
-    single record is packed twice)."""
-    s = np.uint64(nt * 4)
-    node = np.uint64(nz) * s
-    off = np.uint64(lev) * s + np.uint64(k * 4)
-    b00 = o00 * node + off
-    b01 = o01 * node + off
-    b10 = o10 * node + off
-    b11 = o11 * node + off
-    ax, ay, az, aw, ux, uy, uz, uw = _bil8(vf, b00, b01, b10, b11, w00, w01, w10, w11)
-    bx, by, bz, bw, vx, vy, vz, vw = _bil8(vf, b00 + s, b01 + s, b10 + s, b11 + s, w00, w01, w10, w11)
-    d = 1.0 - c
-    return ((d * ax + c * bx, d * ay + c * by, d * az + c * bz, d * aw + c * bw),
-            (d * ux + c * vx, d * uy + c * vy, d * uz + c * vz, d * uw + c * vw))
+#: (vx, vy, vz, w) of two records on two levels (the single-level kernel reads its three
+#: planes with scalar loads: a packed copy read with four-float vectors was tried,
+#: bit-identical and no faster, 70-81 against 62-87 ns per step at 10^6, 1 thread, side
+#: by side)
+_wind3: Any = _make_blend(4, 2)
+#: the eight boundary-layer fields of two records
+_surface8: Any = _make_blend(8, 1)
 
 
 @_njit_no_nrt  # see _HELPER
 def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
-    """Wind on levels at (lon, lat): each record at the particle's height
-    (:func:`_records3`), then linear in time, then the log-law factor ``f`` (the
-    oracle's ``interpolate_wind`` with levels; w is 0 where the grid has none, as
-    packed); also the corners of
-    :func:`_corners`, for the boundary-layer fields, and whether the point is inside."""
+    """Wind on levels at (lon, lat): records ``k`` and ``k + 1`` at the particle's height
+    weights (lev, c), then linear in time (weight ``w``), then the log-law factor ``f``
+    (the oracle's ``interpolate_wind`` with levels; w is 0 where the grid has none, as
+    packed); also the corners of :func:`_corners`, for the boundary-layer fields, and
+    whether the point is inside.
+
+    ``vf`` is the packed (lat, lon, nz, nt, 4) array of :func:`_packed`: a node's (vx, vy,
+    vz, w) of two consecutive records on one level are 32 contiguous bytes, and those of
+    the level above follow them when ``nt`` is 2 (the streamed met), so a corner costs
+    one cache line or two instead of the eight planes of the (time, nz, 3, lat, lon)
+    layout. Both levels and both records are read without a branch (:data:`_wind3`):
+    the level above also at ``c = 0``, where it weighs nothing (the array is padded for
+    the top level of the last node), the second record also at ``w = 0`` (the same
+    result). ``k <= nt - 2`` (:meth:`WindGrid.time_index`; a single record is packed
+    twice)."""
     o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
-    # both records, without a branch (w = 0 weighs the second one nothing: the same result)
-    r0, r1 = _records3(vf, k, lev, c, ipar[6], max(ipar[5], 2), o00, o01, o10, o11, w00, w01, w10, w11)
-    d = 1.0 - w
-    vx = d * r0[0] + w * r1[0]
-    vy = d * r0[1] + w * r1[1]
-    vz = d * r0[2] + w * r1[2]
-    vw = d * r0[3] + w * r1[3]
+    s = np.uint64(max(ipar[5], 2) * 4)
+    node = np.uint64(ipar[6]) * s
+    off = np.uint64(lev) * s + np.uint64(k * 4)
+    vx, vy, vz, vw = _wind3(vf, o00 * node + off, o01 * node + off, o10 * node + off, o11 * node + off, s,
+                            w00, w01, w10, w11, c, w)
     if f != 1.0:
         vx *= f
         vy *= f
@@ -221,18 +235,12 @@ def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
     grid has none, and the land fraction, 1 where it has none) at the corners ``o`` of :func:`_corners` (weights ``wt``), linear
     in time. ``sf`` is the packed (lat, lon, nt, 8) array of :func:`_packed`: records
     ``k`` and ``k + 1`` of a corner are 64 contiguous bytes, read as one vector
-    (:data:`_bil16`), without a branch (as in :func:`_records3`)."""
+    (:data:`_surface8`), without a branch (as in :func:`_interp3`)."""
     e = np.uint64(max(ipar[5], 2) * 8)
     kb = np.uint64(k * 8)
-    h, us, il, ws, pr, g, t, f, h1, us1, il1, ws1, pr1, g1, t1, f1 = _bil16(
-        sf, o[0] * e + kb, o[1] * e + kb, o[2] * e + kb, o[3] * e + kb, wt[0], wt[1], wt[2], wt[3])
-    d = 1.0 - w
-    h = d * h + w * h1
-    us = d * us + w * us1
-    il = d * il + w * il1
-    ws = d * ws + w * ws1
-    pr = d * pr + w * pr1 if precip else 0.0
-    return h, us, il, ws, pr, d * g + w * g1, d * t + w * t1, d * f + w * f1
+    h, us, il, ws, pr, g, t, f = _surface8(sf, o[0] * e + kb, o[1] * e + kb, o[2] * e + kb, o[3] * e + kb,
+                                           np.uint64(0), wt[0], wt[1], wt[2], wt[3], 0.0, w)
+    return h, us, il, ws, pr if precip else 0.0, g, t, f
 
 
 @numba.njit(forceinline=True, error_model="numpy")  # see _HELPER
@@ -302,12 +310,12 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     the boundary-layer fields as (lat, lon, nt, 8) (:data:`SURFACE_FIELDS`, then
     padding); a single record is packed twice (``nt`` = 2; the kernel reads two). The
     records of a node are side by side: the kernel reads records ``k`` and ``k + 1`` at
-    once (:func:`_records3`). Made once per WindGrid (the last one is kept; the
+    once (:func:`_interp3`). Made once per WindGrid (the last one is kept; the
     reference is to the object, not its id, which a new grid could reuse)."""
     if _PACKED[0] is wind:
         return _PACKED[1], _PACKED[2]
     ntp = max(wind.vec.shape[0], 2)
-    # padded by one level: _records3 reads the level above the top one (weight 0)
+    # padded by one level: _interp3 reads the level above the top one (weight 0)
     wf = np.concatenate([pack_wind(wind, records_inner=True, min_records=2).ravel(), np.zeros(ntp * 4, np.float32)])
     # without boundary-layer fields, one node of zeros (as _NO_FIELD)
     sf = pack_surface(wind, records_inner=True, min_records=2).ravel()
