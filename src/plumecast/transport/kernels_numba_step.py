@@ -151,8 +151,10 @@ def _step_a_py(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
 def _step_b_py(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, ipar, kp,
             diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
     """The second half of :func:`_step`, from the first's results ``a``
-    (:func:`_step_a`): the wind at the midpoint, the end point, the vertical step and
-    the removal factors."""
+    (:func:`_step_a`): the wind at the midpoint, the end point and, in the single-level
+    physics, the vertical random walk; in the 3-D physics, the vertical advection (its
+    turbulence and the removal are :func:`_step_c`). The removal factors returned are
+    1."""
     half, full, sh, sig_z, h = kp
     has_w, has_sfc, deposit, met_rc = flags3
     lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf = a
@@ -186,38 +188,11 @@ def _step_b_py(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar
                 z = two_h - z
             z = min(max(z, 0.0), h)
             z = float(np.float32(z))  # the state is float32, as in the oracle
-    if three_d:
-        # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, 1 where the
-        # resistance model is on (2: v_d from the grid's dry_velocity) and its u* r_b, then its table by
-        # latitude band, ResistanceModel.table;
-        # kernels_numba_3d._met3_args)
-        if has_w:
-            z = z + vw * p3[2]  # vertical advection, reflected at the ground
-            if z < 0.0:
-                z = -z
-        if has_sfc:
-            z = _vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
-        elif diffuse_z and z <= h:
-            two_h = 2.0 * h
-            z = z + sig_z * xi3
-            z = z - two_h * math.floor(z / two_h)
-            if z > h:
-                z = two_h - z
-            z = min(max(z, 0.0), h)
-        z = float(np.float32(z))
-        if deposit:
-            vd = p3[5]
-            if p3[6] > 1.5 and has_sfc:  # v_d of the cells' land uses, packed in the irradiance's slot
-                vd = sg
-            elif p3[6] > 0.0 and has_sfc:  # the resistance model, from the met's u* and 1/L
-                b = _band_offset(la)  # the row of the particle's latitude band (its season)
-                rc = _surface_resistance_met(sg, st, p3, b + 1) if met_rc else p3[b]
-                if p3[b + 7] > 0.0:  # the land-water mosaic, from the met's (or the map's) land fraction
-                    rcw = _surface_resistance_met(sg, st, p3, b + 8) if met_rc else p3[b + 7]
-                    vd = _dry_velocity_mosaic(us, il, zpar[2], rc, rcw, lf, p3[7])
-                else:
-                    vd = _dry_velocity(us, il, zpar[2], rc, p3[7])
-            fd, fw = _removal_factors(z, hs, vd, pr, p3[3], p3[4], p3[2])
+    if three_d and has_w:
+        # p3[2] = dt (kernels_numba_3d._met3_args)
+        z = z + vw * p3[2]  # vertical advection, reflected at the ground
+        if z < 0.0:
+            z = -z
     nx = px + dx
     ny = py + dy
     nz = pz + dz
@@ -242,6 +217,47 @@ def _step_b_py(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar
         lat_n = math.asin(min(max(nz, -1.0), 1.0)) * _RAD
     ok = ok1 and ok2 and _inside(lon_n, lat_n, fpar, ipar)
     return nx, ny, nz, lon_n, lat_n, z, ok, fd, fw
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _step_c(z, la, xi3, base, a, kp, diffuse_z, zpar, flags3, p3):  # type: ignore[no-untyped-def]
+    """The 3-D step's vertical turbulence and removal (the 3-D kernel's third stage, see
+    its _BATCH): the height ``z`` after the vertical advection of :func:`_step_b` made
+    the new height, rounded to float32, and the dry and wet removal factors of the
+    particle's mass. ``la``: its latitude at the start of the step; ``a``: the results
+    of :func:`_step_a`."""
+    half, full, sh, sig_z, h = kp
+    has_w, has_sfc, deposit, met_rc = flags3
+    lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf = a
+    # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, 1 where the
+    # resistance model is on (2: v_d from the grid's dry_velocity) and its u* r_b, then its table by
+    # latitude band, ResistanceModel.table; kernels_numba_3d._met3_args)
+    if has_sfc:
+        z = _vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
+    elif diffuse_z and z <= h:
+        two_h = 2.0 * h
+        z = z + sig_z * xi3
+        z = z - two_h * math.floor(z / two_h)
+        if z > h:
+            z = two_h - z
+        z = min(max(z, 0.0), h)
+    z = float(np.float32(z))
+    fd = 1.0
+    fw = 1.0
+    if deposit:
+        vd = p3[5]
+        if p3[6] > 1.5 and has_sfc:  # v_d of the cells' land uses, packed in the irradiance's slot
+            vd = sg
+        elif p3[6] > 0.0 and has_sfc:  # the resistance model, from the met's u* and 1/L
+            b = _band_offset(la)  # the row of the particle's latitude band (its season)
+            rc = _surface_resistance_met(sg, st, p3, b + 1) if met_rc else p3[b]
+            if p3[b + 7] > 0.0:  # the land-water mosaic, from the met's (or the map's) land fraction
+                rcw = _surface_resistance_met(sg, st, p3, b + 8) if met_rc else p3[b + 7]
+                vd = _dry_velocity_mosaic(us, il, zpar[2], rc, rcw, lf, p3[7])
+            else:
+                vd = _dry_velocity(us, il, zpar[2], rc, p3[7])
+        fd, fw = _removal_factors(z, hs, vd, pr, p3[3], p3[4], p3[2])
+    return z, fd, fw
 
 
 #: the two halves of the step, inlined by numba into the 3-D kernel's batch stages and by
