@@ -16,6 +16,7 @@ scavenging.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 
@@ -32,8 +33,13 @@ from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, wind_grid
 LEVELS_M = (10.0, 50.0, 100.0, 200.0, 400.0, 700.0, 1000.0, 1500.0, 2000.0, 3000.0, 5000.0, 8000.0)
 
 
-def bench(backend: str, n: int, kh: float, steps: int, reps: int) -> float:
+def bench(backend: str, n: int, kh: float, steps: int, reps: int, records: int = 1) -> float:
+    """Particle-steps/s of the single-level kernel on the benchmark wind (``records`` 2:
+    two records a day apart, the second as in :func:`grid_3d`, linear in time)."""
     grid = wind_grid(benchmark_wind(1.0))
+    if records == 2:
+        vec = np.stack([grid.vec[0], 0.7 * grid.vec[0] + 0.3 * grid.vec[0, :, :, :, ::-1]])
+        grid = dataclasses.replace(grid, vec=vec, times_s=np.array([0.0, 86400.0]))
     rng = np.random.default_rng(0)
     lon = rng.uniform(-180, 180, n)
     lat = rng.uniform(-60, 60, n)
@@ -110,13 +116,16 @@ def main() -> None:
     print(f"memory per particle: {BYTES_PER_PARTICLE} bytes (state; the kernel adds no per-particle arrays)")
     if a.three_d:
         print(f"3-D: {len(LEVELS_M)} levels, 2 records, w, boundary layer from the met, K_h = 1e4; "
-              "each against the single-level kernel (K_h = 1e4) measured just before it")
+              "each against the single-level kernel (K_h = 1e4; steady, and two records a day apart) "
+              "measured just before it")
         for deposition in (False, True):
             for n in a.sizes:
                 single = bench("numba", n, 1e4, a.steps, a.reps)
+                single_2 = bench("numba", n, 1e4, a.steps, a.reps, records=2)
                 numba_rate = bench_3d("numba", n, a.steps, a.reps, deposition)
                 line = (f"deposition={deposition!s:5} n={n:>9d}  numba {numba_rate / 1e6:7.2f} M particle-steps/s"
-                        f"  (single level {single / 1e6:6.2f} M/s, 3-D/single {numba_rate / single:5.2f})")
+                        f"  (single level {single / 1e6:6.2f} M/s, 3-D/single {numba_rate / single:5.2f}; "
+                        f"single level, two records {single_2 / 1e6:6.2f} M/s, 3-D/that {numba_rate / single_2:5.2f})")
                 if n <= 100_000:
                     numpy_rate = bench_3d("numpy", n, a.steps, a.reps, deposition)
                     line += f"  numpy {numpy_rate / 1e6:7.2f} M/s  numba/numpy {numba_rate / numpy_rate:6.1f}x"
