@@ -73,8 +73,15 @@ from numpy.typing import NDArray
 
 from plumecast.exposure import near_field_excluded, ring_add
 from plumecast.transport import fastmath as fm
-from plumecast.transport.kernels_numba_3d import _NO_MET3, _met3_args
-from plumecast.transport.kernels_numba_step import _INV_360, _RAD, _step, _step_a, _step_b, _step_c
+from plumecast.transport.kernels_numba_3d import _NO_MET3, _interp3, _met3_args
+from plumecast.transport.kernels_numba_step import (
+    _INV_360,
+    _RAD,
+    _end_point,
+    _step,
+    _step_a,
+    _step_c,
+)
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
 from plumecast.transport.locality import (
     _NO_ORDER,
@@ -247,9 +254,10 @@ _BLOCKS = 8  # accumulation blocks, dealt to the threads by prange
 _LANES = 2
 #: Particles the 3-D kernel steps together, stage by stage: each step runs
 #: :func:`_step_a` (level, wind and boundary layer at the start, midpoint) for all of them,
-#: then :func:`_step_b` (wind at the midpoint, end point, vertical advection) for all of
-#: them, then :func:`_step_c` (vertical turbulence, removal) and the commit for all of
-#: them, their intermediate results in small arrays. The particles'
+#: then the wind at the midpoint (:func:`kernels_numba_3d._interp3`) for all of them, then
+#: :func:`_end_point` (end point, vertical advection) for all of them, then :func:`_step_c`
+#: (vertical turbulence, removal) and the commit for all of them, their intermediate
+#: results in small arrays. The particles'
 #: chains are independent within a stage, so the core overlaps them more than the two
 #: lanes of the single-level kernel, whose steps are too long (about 700 instructions
 #: in the 3-D physics) for the reorder window to reach from one lane into the other; the
@@ -265,6 +273,9 @@ _LANES = 2
 #: a stage of their own the core overlaps those of more particles; on the same met, 10^6
 #: particles, one thread, alternated with the two-stage kernel: 99 -> 91 ns per
 #: particle-step, particles in the boundary layer (0-300 m) 128 -> 108, bit-identical.
+#: The midpoint wind was then split from the end point for the same reason (the end
+#: point's chain: wind, displacement, renormalisation series): 90-92 -> 86-87 ns (two
+#: alternations), bit-identical.
 _BATCH = 16
 _CHUNK = 128 * _LANES  # particles dealt to a thread at a time
 # Two lanes: four ran 3 % faster on the benchmark workload, but numba's IR inlining of
@@ -342,7 +353,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                 bok = np.zeros(_BATCH, np.bool_)
                 blev = np.zeros(_BATCH, np.int64)
                 bnew = np.zeros((_BATCH, 6))  # the end point (nx, ny, nz, lon, lat) and z after advection
-                bend = np.zeros(_BATCH, np.bool_)  # still inside the domain at the end point
+                bend = np.zeros(_BATCH, np.bool_)  # inside at the midpoint, then at the end point
+                bwind = np.zeros((_BATCH, 4))  # the wind and w at the midpoint
                 for chunk in range(blk, n_chunks, nblocks):
                     i_end = min(n, (chunk + 1) * _CHUNK)
                     for j in range(chunk * _CHUNK, i_end, _BATCH):
@@ -381,14 +393,19 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
                                     continue
+                                wv = _interp3(wf, km[s], wm[s], blev[b], ba[b, 0], ba[b, 1], ba[b, 11], ba[b, 12],
+                                              fpar, ipar)
+                                bwind[b, 0], bwind[b, 1], bwind[b, 2], bwind[b, 3] = wv[0], wv[1], wv[2], wv[3]
+                                bend[b] = wv[4]
+                            for b in range(nb):
+                                if bdone[b] or step < bfirst[b]:
+                                    continue
                                 t = np.uint64(b) * np.uint64(nsteps) + s
-                                a = (blev[b], ba[b, 0], ba[b, 1], bok[b], ba[b, 2], ba[b, 3], ba[b, 4], ba[b, 5],
-                                     ba[b, 6], ba[b, 7], ba[b, 8], ba[b, 9], ba[b, 10], ba[b, 11], ba[b, 12],
-                                     ba[b, 13], ba[b, 14], ba[b, 15])
-                                new = _step_b(bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3], bst[b, 4], bst[b, 5],
-                                              bxi[0, t], bxi[1, t], bxi[2, t], bbases[t], a, km[s], wm[s], vf, fpar,
-                                              ipar, kp, diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar,
-                                              flags3, p3)
+                                new = _end_point(bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3], bst[b, 4], bst[b, 5],
+                                                 bxi[0, t], bxi[1, t], bxi[2, t], ba[b, 7], ba[b, 8], ba[b, 9],
+                                                 ba[b, 10], bok[b], bwind[b, 0], bwind[b, 1], bwind[b, 2],
+                                                 bwind[b, 3], bend[b], fpar, ipar, kp, diffuse_h, diffuse_z, three_d,
+                                                 flags3, p3)
                                 bnew[b, 0], bnew[b, 1], bnew[b, 2], bnew[b, 3] = new[0], new[1], new[2], new[3]
                                 bnew[b, 4], bnew[b, 5] = new[4], new[5]
                                 bend[b] = new[6]

@@ -3,8 +3,9 @@ the single-level wind lookup, the midpoint and end point on the sphere, horizont
 diffusion, and the 3-D physics of :mod:`plumecast.transport.kernels_numba_3d` (winds on
 levels, vertical advection, the boundary layer, removal), switched by ``three_d``.
 
-(_TWO_FORMS) The step's two halves are compiled in two forms. The 3-D kernel calls each
-once, in its batch stages, and numba inlines them into its IR (``inline="always"``). The
+(_TWO_FORMS) The step's two halves are compiled in two forms. The 3-D kernel calls the
+first, and the parts of the second, in its batch stages, and numba inlines them into its
+IR (``inline="always"``). The
 single-level kernel calls the whole step twice, once per lane: inlined by numba, each copy
 went through numba's parfor passes, whose copy propagation deep-copies its data block by
 block, and the kernel took 178 s to compile (2 cores, load 1); compiled once each and
@@ -102,7 +103,7 @@ def _step_a_py(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
             wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
     """The first half of :func:`_step`: the wind at the start and the midpoint. Returns
     ``(lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf)`` for
-    :func:`_step_b` (``sg``, ``st``: solar irradiance and surface temperature; ``lf``:
+    the second half (``sg``, ``st``: solar irradiance and surface temperature; ``lf``:
     land fraction)."""
     half, full, sh, sig_z, h = kp
     has_w, has_sfc, deposit, met_rc = flags3
@@ -151,20 +152,31 @@ def _step_a_py(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
 def _step_b_py(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, ipar, kp,
             diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
     """The second half of :func:`_step`, from the first's results ``a``
-    (:func:`_step_a`): the wind at the midpoint, the end point and, in the single-level
-    physics, the vertical random walk; in the 3-D physics, the vertical advection (its
-    turbulence and the removal are :func:`_step_c`). The removal factors returned are
-    1."""
-    half, full, sh, sig_z, h = kp
-    has_w, has_sfc, deposit, met_rc = flags3
+    (:func:`_step_a`): the wind at the midpoint, then :func:`_end_point`. The removal
+    factors returned are 1."""
     lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf = a
-    fd = 1.0
-    fw = 1.0
     vw = 0.0
     if three_d:
         vx, vy, vz, vw, ok2, _oc, _wc = _interp3(wf, kms, wms, lev, cz, fz, lom, lam_, fpar, ipar)
     else:
         vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
+    return _end_point(px, py, pz, lo, la, z, xi1, xi2, xi3, rh, qx, qy, qz, ok1, vx, vy, vz, vw, ok2, fpar, ipar,
+                      kp, diffuse_h, diffuse_z, three_d, flags3, p3)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _end_point(px, py, pz, lo, la, z, xi1, xi2, xi3, rh, qx, qy, qz, ok1, vx, vy, vz, vw, ok2, fpar, ipar,
+               kp, diffuse_h, diffuse_z, three_d, flags3, p3):  # type: ignore[no-untyped-def]
+    """The end point of a step from the wind at its midpoint (vx, vy, vz; vw the vertical
+    velocity, ok2 whether the midpoint is inside): the horizontal displacement and
+    diffusion, in the single-level physics the vertical random walk, in the 3-D physics
+    the vertical advection (its turbulence and the removal are :func:`_step_c`); the
+    new unit vector, lookup lon/lat, height, whether inside, and removal factors of 1.
+    ``rh``, ``q..``, ``ok1``: from :func:`_step_a`."""
+    half, full, sh, sig_z, h = kp
+    has_w, has_sfc, deposit, met_rc = flags3
+    fd = 1.0
+    fw = 1.0
     d = vx * qx + vy * qy + vz * qz
     dx = (vx - d * qx) * full
     dy = (vy - d * qy) * full
@@ -222,7 +234,7 @@ def _step_b_py(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar
 @numba.njit(inline="always", error_model="numpy")
 def _step_c(z, la, xi3, base, a, kp, diffuse_z, zpar, flags3, p3):  # type: ignore[no-untyped-def]
     """The 3-D step's vertical turbulence and removal (the 3-D kernel's third stage, see
-    its _BATCH): the height ``z`` after the vertical advection of :func:`_step_b` made
+    its _BATCH): the height ``z`` after the vertical advection of :func:`_end_point` made
     the new height, rounded to float32, and the dry and wet removal factors of the
     particle's mass. ``la``: its latitude at the start of the step; ``a``: the results
     of :func:`_step_a`."""
@@ -260,10 +272,10 @@ def _step_c(z, la, xi3, base, a, kp, diffuse_z, zpar, flags3, p3):  # type: igno
     return z, fd, fw
 
 
-#: the two halves of the step, inlined by numba into the 3-D kernel's batch stages and by
-#: LLVM into the single-level kernel's two lanes (see _TWO_FORMS)
+#: the two halves of the step: the first inlined by numba into the 3-D kernel's first batch
+#: stage (whose later stages call :func:`kernels_numba_3d._interp3`, :func:`_end_point` and
+#: :func:`_step_c`), both by LLVM into the single-level kernel's two lanes (see _TWO_FORMS)
 _step_a = numba.njit(inline="always", error_model="numpy")(_step_a_py)
-_step_b = numba.njit(inline="always", error_model="numpy")(_step_b_py)
 _step_a_lane = _njit_no_nrt(_step_a_py)
 _step_b_lane = _njit_no_nrt(_step_b_py)
 
