@@ -9,6 +9,7 @@ The kernel's cache key covers this module's source (``kernels_numba._source_stam
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, cast
 
 import numba
@@ -301,7 +302,10 @@ _NO_FIELD = np.zeros(16, np.float32)
 #: ``met3`` of the single-level kernel, which does not read it
 _NO_MET3 = (_NO_FIELD, _NO_FIELD, np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, 0.1]),
             False, False, False, False, np.zeros(_P3_TABLE + bl.SEASON_BANDS * bl.BAND_WIDTH))
-_PACKED: list[Any] = [None, None, None]  # the WindGrid last packed, and its two arrays
+#: per thread, the WindGrid last packed and its two arrays (a thread's kernel calls run one
+#: after the other, so the next window is packed into the same memory; two threads, e.g.
+#: two runs of the situation room, never share it)
+_PACKED = threading.local()
 
 
 def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -311,13 +315,18 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     padding); a single record is packed twice (``nt`` = 2; the kernel reads two). The
     records of a node are side by side: the kernel reads records ``k`` and ``k + 1`` at
     once (:func:`_interp3`). Made once per WindGrid (the last one is kept; the
-    reference is to the object, not its id, which a new grid could reuse)."""
-    if _PACKED[0] is wind:
-        return _PACKED[1], _PACKED[2]
+    reference is to the object, not its id, which a new grid could reuse), into the
+    memory of the last one where the shapes agree (streamed met: a new WindGrid every
+    met interval)."""
+    last = getattr(_PACKED, "last", None)
+    if last is not None and last[0] is wind:
+        return last[1], last[2]
     ntp = max(wind.vec.shape[0], 2)
+    _PACKED.last = None  # the old arrays are written over now
     # padded by one level: _interp3 reads the level above the top one (weight 0)
-    wf = np.concatenate([pack_wind(wind, records_inner=True, min_records=2).ravel(), np.zeros(ntp * 4, np.float32)])
+    wf = pack_wind(wind, records_inner=True, min_records=2, pad=ntp * 4, out=None if last is None else last[1])
     # without boundary-layer fields, one node of zeros (as _NO_FIELD)
-    sf = pack_surface(wind, records_inner=True, min_records=2).ravel()
-    _PACKED[:] = [wind, wf, sf]
-    return _PACKED[1], _PACKED[2]
+    s4 = pack_surface(wind, records_inner=True, min_records=2, out=None if last is None else last[3])
+    sf = s4.ravel()
+    _PACKED.last = (wind, wf, sf, s4)
+    return wf, sf

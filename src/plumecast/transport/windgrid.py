@@ -275,7 +275,8 @@ def grid_geometry(ds: xr.Dataset, lon: NDArray[np.float64], lat: NDArray[np.floa
     }
 
 
-def pack_wind(wind: WindGrid, records_inner: bool = False, min_records: int = 1) -> NDArray[np.float32]:
+def pack_wind(wind: WindGrid, records_inner: bool = False, min_records: int = 1,
+              pad: int = 0, out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
     """The wind and ``w`` as float32 (vx, vy, vz, w) per node, level and record (w = 0
     without it), the node-interleaved layouts of the 3-D kernels:
 
@@ -284,43 +285,45 @@ def pack_wind(wind: WindGrid, records_inner: bool = False, min_records: int = 1)
     * ``records_inner`` True (numba): (lat, lon, nz, time, 4), a corner's records side by
       side on each level (:func:`plumecast.transport.kernels_numba_3d._interp3`).
 
-    At least ``min_records`` records: the last one is repeated to fill them."""
+    At least ``min_records`` records: the last one is repeated to fill them. ``pad`` > 0:
+    the array flattened, followed by ``pad`` zeros (one allocation; the numba kernel's
+    form), written into ``out`` where it is a float32 array of that size (the memory of
+    the last window: fresh pages cost a page fault each, up to 0.4 s for a 0.25 degree
+    global window). Filled by compiled loops (:mod:`plumecast.transport.packing`)."""
+    from plumecast.transport.packing import fill_wind
+
     nt, nz, _, nlat, nlon = wind.vec.shape
     ntp = max(nt, min_records)
-    if records_inner:
-        v = np.zeros((nlat, nlon, nz, ntp, 4), np.float32)
-        view = v.transpose(3, 0, 1, 2, 4)  # indexed (time, lat, lon, nz, 4) like the other
-    else:
-        v = view = np.zeros((ntp, nlat, nlon, nz, 4), np.float32)
-    for k in range(ntp):  # one record at a time: no full-size temporaries
-        view[k, ..., :3] = wind.vec[min(k, nt - 1)].transpose(2, 3, 0, 1)
-        if wind.w is not None:
-            view[k, ..., 3] = wind.w[min(k, nt - 1)].transpose(1, 2, 0)
-    return v
+    shape = (nlat, nlon, nz, ntp, 4) if records_inner else (ntp, nlat, nlon, nz, 4)
+    size = nlat * nlon * nz * ntp * 4
+    reuse = out is not None and pad > 0 and out.dtype == np.float32 and out.shape == (size + pad,)
+    flat = out if reuse and out is not None else np.empty(size + pad, np.float32)
+    flat[size:] = 0.0
+    v = flat[:size].reshape(shape)
+    # indexed (time, lat, lon, nz, 4) in both layouts
+    fill_wind(v.transpose(3, 0, 1, 2, 4) if records_inner else v, wind.vec, wind.w)
+    return flat if pad > 0 else v
 
 
-def pack_surface(wind: WindGrid, records_inner: bool = False, min_records: int = 1) -> NDArray[np.float32]:
+def pack_surface(wind: WindGrid, records_inner: bool = False, min_records: int = 1,
+                 out: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
     """The boundary-layer fields as float32, the fields of :data:`SURFACE_FIELDS`, then
     the solar irradiance and surface temperature (``WindGrid.stomata``, zeros without
     them; ``WindGrid.dry_velocity`` in place of the irradiance where the grid has it),
     then the land fraction (``WindGrid.land``, 1 without it), 8 per node and record:
     (time, lat, lon, 8), or (lat, lon, time, 8) with
     ``records_inner`` (a corner's records side by side); at least ``min_records``
-    records (the last one repeated). A dummy node of zeros without them."""
+    records (the last one repeated). A dummy node of zeros without them. Filled by
+    compiled loops (:mod:`plumecast.transport.packing`), into ``out`` where it is a
+    float32 array of the same shape (as in :func:`pack_wind`)."""
+    from plumecast.transport.packing import fill_surface
+
     if wind.surface is None:
         return np.zeros((1, 1, min_records, 8) if records_inner else (min_records, 1, 1, 8), np.float32)
     nt, nf, nlat, nlon = wind.surface.shape
     ntp = max(nt, min_records)
-    if records_inner:
-        s = np.zeros((nlat, nlon, ntp, 8), np.float32)
-        view = s.transpose(2, 0, 1, 3)
-    else:
-        s = view = np.zeros((ntp, nlat, nlon, 8), np.float32)
-    for k in range(ntp):
-        view[k, ..., :nf] = wind.surface[min(k, nt - 1)].transpose(1, 2, 0)
-        if wind.stomata is not None:
-            view[k, ..., nf:nf + 2] = wind.stomata[min(k, nt - 1)].transpose(1, 2, 0)
-        if wind.dry_velocity is not None:
-            view[k, ..., nf] = wind.dry_velocity[min(k, nt - 1)]
-        view[k, ..., nf + 2] = 1.0 if wind.land is None else wind.land
+    shape = (nlat, nlon, ntp, 8) if records_inner else (ntp, nlat, nlon, 8)
+    s = out if out is not None and out.dtype == np.float32 and out.shape == shape else np.empty(shape, np.float32)
+    fill_surface(s.transpose(2, 0, 1, 3) if records_inner else s, wind.surface, wind.stomata, wind.dry_velocity,
+                 wind.land)
     return s
