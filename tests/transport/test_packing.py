@@ -112,3 +112,21 @@ def test_the_numba_kernel_packs_each_window_afresh():
     assert wf2 is wf  # the same memory
     np.testing.assert_array_equal(wf2[:-8], _wind_reference(h, True, 2).ravel())
     np.testing.assert_array_equal(sf2, _surface_reference(h, True, 2).ravel())
+
+
+def test_another_thread_never_gets_or_overwrites_a_threads_packed_met():
+    """The packed met is handed back, and packed over, only in the thread that made it:
+    a second thread with the same grid gets its own copy, so that the first thread's next
+    window, packed into the old memory, cannot change what the second one reads."""
+    import threading
+
+    from plumecast.transport.kernels_numba_3d import _packed
+
+    g = _grid(2, 3, w=True, stomata=False, dry=False, land=False)
+    wf, _ = _packed(g)
+    got = {}
+    t = threading.Thread(target=lambda: got.update(wf=_packed(g)[0]))
+    t.start()
+    t.join()
+    assert got["wf"] is not wf
+    np.testing.assert_array_equal(got["wf"], wf)

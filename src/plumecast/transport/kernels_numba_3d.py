@@ -302,10 +302,12 @@ _NO_FIELD = np.zeros(16, np.float32)
 #: ``met3`` of the single-level kernel, which does not read it
 _NO_MET3 = (_NO_FIELD, _NO_FIELD, np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, 0.1]),
             False, False, False, False, np.zeros(_P3_TABLE + bl.SEASON_BANDS * bl.BAND_WIDTH))
-#: per thread, the WindGrid last packed and its two arrays (a thread's kernel calls run one
-#: after the other, so the next window is packed into the same memory; two threads, e.g.
-#: two runs of the situation room, never share it)
-_PACKED = threading.local()
+#: the thread that packed last, the WindGrid it packed and its arrays: handed back only to
+#: that thread, whose kernel calls run one after the other, so that its next window can be
+#: packed into the same memory without another thread reading it; one such slot, so that a
+#: pool of threads (the situation room's) does not hold a packed met per thread
+_PACKED: list[Any] = [None]
+_PACKED_LOCK = threading.Lock()
 
 
 def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -314,19 +316,24 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     the boundary-layer fields as (lat, lon, nt, 8) (:data:`SURFACE_FIELDS`, then
     padding); a single record is packed twice (``nt`` = 2; the kernel reads two). The
     records of a node are side by side: the kernel reads records ``k`` and ``k + 1`` at
-    once (:func:`_interp3`). Made once per WindGrid (the last one is kept; the
+    once (:func:`_interp3`). Made once per WindGrid and thread (the last one is kept; the
     reference is to the object, not its id, which a new grid could reuse), into the
-    memory of the last one where the shapes agree (streamed met: a new WindGrid every
-    met interval)."""
-    last = getattr(_PACKED, "last", None)
-    if last is not None and last[0] is wind:
-        return last[1], last[2]
+    memory of the same thread's last one where the shapes agree (streamed met: a new
+    WindGrid every met interval)."""
+    me = threading.get_ident()
+    with _PACKED_LOCK:
+        last = _PACKED[0]
+        if last is not None and last[0] == me and last[1] is wind:
+            return last[2], last[3]
+        mine = last if last is not None and last[0] == me else None
+        if mine is not None:
+            _PACKED[0] = None  # its arrays are written over now
     ntp = max(wind.vec.shape[0], 2)
-    _PACKED.last = None  # the old arrays are written over now
     # padded by one level: _interp3 reads the level above the top one (weight 0)
-    wf = pack_wind(wind, records_inner=True, min_records=2, pad=ntp * 4, out=None if last is None else last[1])
+    wf = pack_wind(wind, records_inner=True, min_records=2, pad=ntp * 4, out=None if mine is None else mine[2])
     # without boundary-layer fields, one node of zeros (as _NO_FIELD)
-    s4 = pack_surface(wind, records_inner=True, min_records=2, out=None if last is None else last[3])
+    s4 = pack_surface(wind, records_inner=True, min_records=2, out=None if mine is None else mine[4])
     sf = s4.ravel()
-    _PACKED.last = (wind, wf, sf, s4)
+    with _PACKED_LOCK:
+        _PACKED[0] = (me, wind, wf, sf, s4)
     return wf, sf
