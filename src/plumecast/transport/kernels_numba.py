@@ -41,11 +41,11 @@ comes from a lookup table (:meth:`WindGrid.level_params`). Its helpers are marke
 structs through the stack, and hiding the two lanes' chains from each other); inlined,
 the 3-D benchmark step went from 4.1 to 4.8-5.7 M particle-steps/s per two CPU-seconds
 (1 thread, 10^5 particles, load 1.2-2.4). LLVM then still read each corner's eight
-values (vx, vy, vz, w on two levels) as 32 scalar loads and conversions a record: the
-numba intrinsic ``kernels_numba_3d._wind3`` reads them as one vector of 8 floats per
-corner and level (then ``_bil8``, which left the blends to scalar code; since, the blends
-too are done in the vector registers, 115 -> 97 ns per step), which took the 3-D step from 490 to 255-300 ns per particle-step (1 thread;
-3-D / single level 0.25-0.31 at 10^6). The step then still did atomic reference counting:
+values (vx, vy, vz, w on two levels) as 32 scalar loads and conversions a record: a
+numba intrinsic reading them as one vector of 8 floats per corner and level took the 3-D
+step from 490 to 255-300 ns per particle-step (1 thread; 3-D / single level 0.25-0.31 at
+10^6; it left the level and time blends to scalar code, which ``kernels_numba_3d._wind3``
+now does in the vector registers too, 115 -> 97 ns per step on a later machine). The step then still did atomic reference counting:
 the met arrays taken out of the ``met3`` tuple every step, and increfs/decrefs of the
 array arguments of every 3-D helper on each of its return paths (see
 ``kernels_numba_3d``); without them, 3-D / single level is 0.38-0.41 at 10^6

@@ -291,10 +291,12 @@ def _step(  # type: ignore[no-untyped-def]
     removal factors of its mass. ``xi1``-``xi3`` are the step's standard normal
     deviates (horizontal east/north-ish pair, vertical), ``base`` its counter.
 
-    The single-level kernel's step (the 3-D kernel calls the halves itself). ``three_d``
+    The single-level kernel's step (the 3-D kernel calls the parts of the halves itself,
+    in its batch stages, and the vertical turbulence and removal, :func:`_step_c`, which
+    this step does not). ``three_d``
     (False here: the halves' LLVM form is compiled with it as an argument, and LLVM drops
-    the 3-D branches once it has inlined them into the kernel) switches on winds on levels, vertical
-    advection, the boundary layer from the met and deposition, whose data are the
+    the 3-D branches once it has inlined them into the kernel) switches on winds on levels and vertical
+    advection, whose data are the
     arguments from ``wf`` on (``met3`` of :func:`_make_advance`, unpacked there once:
     taking the arrays out of the tuple here, once a step and lane, cost an atomic
     reference-count increment and decrement per array that LLVM could not remove).
