@@ -15,7 +15,7 @@ from typing import Any, cast
 import numba
 import numpy as np
 from llvmlite import ir
-from numba.core import types
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 from numpy.typing import NDArray
 
@@ -187,6 +187,33 @@ def _make_blend(width: int, levels: int) -> Any:
         return sig, codegen
 
     return intrinsic(typing)
+
+
+def _prefetch_typing(typingctx, arr, i):  # type: ignore[no-untyped-def]
+    """The typing of :data:`_prefetch`: ask the CPU to bring element ``i`` of the 1-D array ``arr`` into its caches
+    (``llvm.prefetch``, read, high locality, data): no load, no bounds check, no
+    effect on the results. The 3-D kernel prefetches the next batch's particles, which
+    it reads in the order of their place on the grid, at random places in the arrays."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 1):
+        return None
+    sig = types.void(arr, i)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ary = context.make_array(signature.args[0])(context, builder, value=args[0])
+        idx = context.cast(builder, args[1], signature.args[1], types.intp)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(builder.gep(ary.data, [idx]), i8p), ir.Constant(i32, 0),
+                          ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+#: ``_prefetch(arr, i)``: see :func:`_prefetch_typing`
+_prefetch: Any = intrinsic(_prefetch_typing)
 
 
 #: (vx, vy, vz, w) of two records on two levels (the single-level kernel reads its three
