@@ -526,26 +526,28 @@ class Scenario(_Model):
         of each latitude band from the start month, the first point release's band in the
         summary values; ``land_use: map``, the land use round the release's reference
         place, :meth:`reference_place`)."""
-        points, place = self.reference_place()
-        return wesely_resistance(self.deposition, self.agent, self.start.month, points, place)
+        d = self.deposition
+        # the place only serves the model's notes: the city table is not read where it does not apply
+        points, place = (self.reference_place() if d.land_use is not None and d.dry_velocity_m_s is None
+                         else ([], "the first point release"))
+        return wesely_resistance(d, self.agent, self.start.month, points, place)
 
     def reference_place(self) -> tuple[list[tuple[float, float]], str]:
         """Where the run's summary values of deposition are taken: the point releases'
-        (lon, lat) [deg], else the most populous city of each city release (its
+        (lon, lat) [deg], else the most populous city of the first city release (its
         selection read from the shipped city table), and a phrase naming the first."""
         points = [(r.lon, r.lat) for r in self.releases if isinstance(r, PointRelease)]
         if points:
             return points, "the first point release"
         from plumecast.release import select_cities
 
-        names = []
         for i, r in enumerate(self.releases):
             if isinstance(r, CityRelease):
                 cities = select_cities(r, i)
                 k = int(np.argmax(cities.population))
-                points.append((float(cities.lon[k]), float(cities.lat[k])))
-                names.append(f"{cities.name[k]}, the most populous city of {r.name or f'release {i}'}")
-        return points, names[0] if names else "the first point release"
+                return ([(float(cities.lon[k]), float(cities.lat[k]))],
+                        f"{cities.name[k]}, the most populous city of {r.name or f'release {i}'}")
+        return [], "the first point release"
 
     def replace(self, **changes: Any) -> Scenario:
         """A validated copy with some top-level keys changed (this one is unchanged).

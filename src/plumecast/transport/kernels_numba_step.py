@@ -57,6 +57,18 @@ def _inv_sqrt_1p(e):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", error_model="numpy")
+def _fold_walk(z, h, dz):  # type: ignore[no-untyped-def]
+    """``z + dz`` reflected at 0 and ``h`` as often as needed, in ``[0, h]``: the
+    constant-K vertical random walk in the mixed layer (kernels_numpy.fold_into_layer)."""
+    two_h = 2.0 * h
+    z = z + dz
+    z = z - two_h * math.floor(z / two_h)
+    if z > h:
+        z = two_h - z
+    return min(max(z, 0.0), h)
+
+
+@numba.njit(inline="always", error_model="numpy")
 def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     """Bilinear, linear-in-time interpolation of the Cartesian node wind.
 
@@ -192,14 +204,7 @@ def _end_point(px, py, pz, lo, la, z, xi1, xi2, xi3, rh, qx, qy, qz, ok1, vx, vy
                 dy += sh * xi1
                 dx -= sh * xi2
         if not three_d and diffuse_z and z <= h:
-            # reflect at 0 and h as often as needed (kernels_numpy.fold_into_layer)
-            two_h = 2.0 * h
-            z = z + sig_z * xi3
-            z = z - two_h * math.floor(z / two_h)
-            if z > h:
-                z = two_h - z
-            z = min(max(z, 0.0), h)
-            z = float(np.float32(z))  # the state is float32, as in the oracle
+            z = float(np.float32(_fold_walk(z, h, sig_z * xi3)))  # the state is float32, as in the oracle
     if three_d and has_w:
         # p3[2] = dt (kernels_numba_3d._met3_args)
         z = z + vw * p3[2]  # vertical advection, reflected at the ground
@@ -247,12 +252,7 @@ def _step_c(z, la, xi3, base, a, kp, diffuse_z, zpar, flags3, p3):  # type: igno
     if has_sfc:
         z = _vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
     elif diffuse_z and z <= h:
-        two_h = 2.0 * h
-        z = z + sig_z * xi3
-        z = z - two_h * math.floor(z / two_h)
-        if z > h:
-            z = two_h - z
-        z = min(max(z, 0.0), h)
+        z = _fold_walk(z, h, sig_z * xi3)
     z = float(np.float32(z))
     fd = 1.0
     fw = 1.0
