@@ -73,13 +73,28 @@ from numpy.typing import NDArray
 
 from plumecast.exposure import near_field_excluded, ring_add
 from plumecast.transport import fastmath as fm
-from plumecast.transport.kernels_numba_3d import _NO_MET3, _interp3, _met3_args, _prefetch
+from plumecast.transport.kernels_numba_3d import (
+    _NO_MET3,
+    _corners_v,
+    _grid_scalars,
+    _inside_v,
+    _level,
+    _met3_args,
+    _prefetch,
+    _read3,
+    _surface,
+)
 from plumecast.transport.kernels_numba_step import (
+    _EXPANSION_MAX_LAT,
     _INV_360,
     _RAD,
-    _end_point,
+    _displacement,
+    _expansion_lonlat,
+    _mid_sphere,
+    _mid_tangent,
+    _renormalised,
+    _sphere_lonlat,
     _step,
-    _step_a,
     _step_c,
 )
 from plumecast.transport.kernels_numpy import OutputSampler, StepPhysics
@@ -282,6 +297,81 @@ _LANES = 2
 #: steps alike; two threads 151 -> 111, 356 -> 334, 1588 -> 1538 ms.
 _BATCH = 16
 _CHUNK = 128 * _LANES  # particles dealt to a thread at a time
+
+# The 3-D batch's slots (see _BATCH): where each value of the batch's particles starts in
+# the flat array ``bf`` (_BATCH values a slot, one per particle)
+(_S_PX, _S_PY, _S_PZ, _S_LO, _S_LA, _S_Z, _S_M,  # the state
+ _S_CZ, _S_FZ,  # the level weight and log-law factor
+ _S_HS, _S_US, _S_IL, _S_WS, _S_PR, _S_SG, _S_ST, _S_LF,  # the boundary layer (_surface)
+ _S_RH, _S_QX, _S_QY, _S_QZ, _S_LOM, _S_LAM,  # the midpoint
+ _S_VX, _S_VY, _S_VZ, _S_VW,  # the wind at the start, then at the midpoint
+ _S_W00, _S_W01, _S_W10, _S_W11, _S_OK1, _S_OK2,  # the corners' weights, inside at the start and midpoint
+ _S_NX, _S_NY, _S_NZ, _S_LON, _S_LAT, _S_ZN, _S_OKN,  # the end point
+ ) = (k * _BATCH for k in range(40))
+_S_COUNT = 40
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _corner_slots(bf, bo, b, s_lon, s_lat, s_ok, gs):  # type: ignore[no-untyped-def]
+    """The corners round the point in slots ``s_lon``, ``s_lat`` of particle ``b``
+    (:func:`kernels_numba_3d._corners_v`): offsets into ``bo``, weights into their
+    slots, inside (1.0 or 0.0) into ``s_ok``."""
+    c = _corners_v(bf[s_lon + b], bf[s_lat + b], gs)
+    bo[b] = c[0]
+    bo[_BATCH + b] = c[1]
+    bo[2 * _BATCH + b] = c[2]
+    bo[3 * _BATCH + b] = c[3]
+    bf[_S_W00 + b] = c[4]
+    bf[_S_W01 + b] = c[5]
+    bf[_S_W10 + b] = c[6]
+    bf[_S_W11 + b] = c[7]
+    bf[s_ok + b] = 1.0 if c[8] else 0.0
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _midpoint_slots(bf, b, half):  # type: ignore[no-untyped-def]
+    """The midpoint in the tangent plane (:func:`kernels_numba_step._mid_tangent`) of
+    particle ``b``, its unit vector the start's; the 3-D kernel redoes it on the sphere
+    near the poles."""
+    px = bf[_S_PX + b]
+    py = bf[_S_PY + b]
+    pz = bf[_S_PZ + b]
+    rh, lom, lam_ = _mid_tangent(px, py, pz, bf[_S_LO + b], bf[_S_LA + b], bf[_S_VX + b], bf[_S_VY + b],
+                                 bf[_S_VZ + b], half)
+    bf[_S_RH + b] = rh
+    bf[_S_QX + b] = px
+    bf[_S_QY + b] = py
+    bf[_S_QZ + b] = pz
+    bf[_S_LOM + b] = lom
+    bf[_S_LAM + b] = lam_
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ignore[no-untyped-def]
+    """The end point of particle ``b`` (:func:`kernels_numba_step._end_point` in the 3-D
+    physics), its lookup lon/lat by expansion (the 3-D kernel redoes them from the unit
+    vector beyond 60 degrees), the height after the vertical advection, and whether it
+    stayed inside (1.0 or 0.0)."""
+    px = bf[_S_PX + b]
+    py = bf[_S_PY + b]
+    pz = bf[_S_PZ + b]
+    rh = bf[_S_RH + b]
+    dx, dy, dz = _displacement(px, py, pz, rh, bf[_S_QX + b], bf[_S_QY + b], bf[_S_QZ + b], bf[_S_VX + b],
+                               bf[_S_VY + b], bf[_S_VZ + b], xi1, xi2, full, sh, diffuse_h)
+    z = bf[_S_Z + b]
+    if has_w:
+        z = z + bf[_S_VW + b] * dt  # vertical advection, reflected at the ground
+        z = -z if z < 0.0 else z
+    nx, ny, nz = _renormalised(px, py, pz, dx, dy, dz)
+    lon_n, lat_n = _expansion_lonlat(px, py, pz, bf[_S_LO + b], bf[_S_LA + b], rh, dx, dy, dz)
+    bf[_S_NX + b] = nx
+    bf[_S_NY + b] = ny
+    bf[_S_NZ + b] = nz
+    bf[_S_LON + b] = lon_n
+    bf[_S_LAT + b] = lat_n
+    bf[_S_ZN + b] = z
+    ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and _inside_v(lon_n, lat_n, gs)
+    bf[_S_OKN + b] = 1.0 if ok else 0.0
 # Two lanes: four ran 3 % faster on the benchmark workload, but numba's IR inlining of
 # four copies of the step made the first compilation 124 s long instead of 35 s.
 
@@ -337,6 +427,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         full = dt / EARTH_RADIUS_M
         end = step0 + nsteps
         kp = (half, full, sh, sig_z, h)
+        gs = _grid_scalars(fpar, ipar)
         n_chunks = (n + _CHUNK - 1) // _CHUNK
         for blk in numba.prange(nblocks):
             dec = 0.0
@@ -348,17 +439,19 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                 bxi = np.zeros((3, _BATCH * nsteps))
                 bbases = np.zeros(_BATCH * nsteps, np.uint64)
                 bidx = np.zeros(_BATCH, np.int64)
-                bst = np.zeros((_BATCH, 7))  # px, py, pz, lon, lat, z, mass
                 bfirst = np.zeros(_BATCH, np.int64)
                 bdone = np.zeros(_BATCH, np.bool_)
                 bexit = np.zeros(_BATCH, np.bool_)
                 bgt = np.zeros(_BATCH, np.int64)
-                ba = np.zeros((_BATCH, 16))
-                bok = np.zeros(_BATCH, np.bool_)
                 blev = np.zeros(_BATCH, np.int64)
-                bnew = np.zeros((_BATCH, 6))  # the end point (nx, ny, nz, lon, lat) and z after advection
-                bend = np.zeros(_BATCH, np.bool_)  # inside at the midpoint, then at the end point
-                bwind = np.zeros((_BATCH, 4))  # the wind and w at the midpoint
+                # the batch's values, slot by slot (_S_..., see _BATCH), and its corners' offsets
+                bf = np.zeros(_S_COUNT * _BATCH)
+                bo = np.zeros(4 * _BATCH, np.uint64)
+                if not has_sfc:  # the boundary-layer slots of a met without one (as _step_a)
+                    for b in range(_BATCH):
+                        bf[_S_HS + b] = h
+                        bf[_S_US + b] = -1.0
+                        bf[_S_LF + b] = 1.0
                 for chunk in range(blk, n_chunks, nblocks):
                     i_end = min(n, (chunk + 1) * _CHUNK)
                     for j in range(chunk * _CHUNK, i_end, _BATCH):
@@ -380,8 +473,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             i = (porder[j + b] if reorder else j + b) if live else bidx[0]
                             bidx[b] = i
                             t = _lane_load(i, live, step0, end, lon, lat, zarr, mass, birth, status)
-                            bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3] = t[0], t[1], t[2], t[3]
-                            bst[b, 4], bst[b, 5], bst[b, 6] = t[4], t[5], t[6]
+                            bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b] = t[0], t[1], t[2]
+                            bf[_S_LO + b], bf[_S_LA + b], bf[_S_Z + b], bf[_S_M + b] = t[3], t[4], t[5], t[6]
                             bfirst[b] = t[7]
                             bdone[b] = t[8]
                             bexit[b] = False
@@ -393,58 +486,86 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             _fill_normals(bxi, bbases, bidx, seed_key, step0, nsteps, vertical)
                         for step in range(first, end):
                             s = np.uint64(step - step0)
+                            # the particle's pair of levels (a table lookup)
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
                                     continue
-                                a = _step_a(bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3], bst[b, 4], bst[b, 5],
-                                            k0[s], w0[s], vf, fpar, ipar, kp, three_d, wf, sf, zm, zinv, ztab,
-                                            zpar, flags3, p3)
-                                blev[b] = a[0]
-                                bok[b] = a[3]
-                                ba[b, 0], ba[b, 1], ba[b, 2], ba[b, 3], ba[b, 4] = a[1], a[2], a[4], a[5], a[6]
-                                ba[b, 5], ba[b, 6], ba[b, 7], ba[b, 8], ba[b, 9] = a[7], a[8], a[9], a[10], a[11]
-                                ba[b, 10], ba[b, 11], ba[b, 12], ba[b, 13], ba[b, 14] = a[12], a[13], a[14], a[15], a[16]
-                                ba[b, 15] = a[17]
+                                lev, cz, fz = _level(bf[_S_Z + b], zm, zinv, ztab, zpar, ipar[6])
+                                blev[b] = lev
+                                bf[_S_CZ + b] = cz
+                                bf[_S_FZ + b] = fz
+                            # the grid corners round the start (vectorised: every lane of the batch)
+                            for b in range(nb):
+                                _corner_slots(bf, bo, b, _S_LO, _S_LA, _S_OK1, gs)
+                            # the wind and the boundary layer there (vector reads of the packed met)
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
                                     continue
-                                wv = _interp3(wf, km[s], wm[s], blev[b], ba[b, 0], ba[b, 1], ba[b, 11], ba[b, 12],
-                                              fpar, ipar)
-                                bwind[b, 0], bwind[b, 1], bwind[b, 2], bwind[b, 3] = wv[0], wv[1], wv[2], wv[3]
-                                bend[b] = wv[4]
+                                o = (bo[b], bo[_BATCH + b], bo[2 * _BATCH + b], bo[3 * _BATCH + b])
+                                wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
+                                v = _read3(wf, k0[s], w0[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar)
+                                bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b] = v[0], v[1], v[2]
+                                if has_sfc:
+                                    u = _surface(sf, k0[s], w0[s], o, wt, ipar, p3[3] > 0.0)
+                                    bf[_S_HS + b], bf[_S_US + b], bf[_S_IL + b], bf[_S_WS + b] = u[0], u[1], u[2], u[3]
+                                    bf[_S_PR + b], bf[_S_SG + b], bf[_S_ST + b], bf[_S_LF + b] = u[4], u[5], u[6], u[7]
+                            # the midpoint (vectorised; near the poles on the sphere, below)
+                            for b in range(nb):
+                                _midpoint_slots(bf, b, half)
+                            for b in range(nb):
+                                la = bf[_S_LA + b]
+                                if not (la < 80.0 and la > -80.0):
+                                    m = _mid_sphere(bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b], bf[_S_VX + b],
+                                                    bf[_S_VY + b], bf[_S_VZ + b], half)
+                                    bf[_S_RH + b], bf[_S_QX + b], bf[_S_QY + b], bf[_S_QZ + b] = m[0], m[1], m[2], m[3]
+                                    bf[_S_LOM + b], bf[_S_LAM + b] = m[4], m[5]
+                            # the corners round the midpoint (vectorised) and the wind there
+                            for b in range(nb):
+                                _corner_slots(bf, bo, b, _S_LOM, _S_LAM, _S_OK2, gs)
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
                                     continue
+                                o = (bo[b], bo[_BATCH + b], bo[2 * _BATCH + b], bo[3 * _BATCH + b])
+                                wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
+                                v = _read3(wf, km[s], wm[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar)
+                                bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
+                            # the end point and the vertical advection (vectorised; its lon/lat
+                            # beyond 60 degrees from the unit vector, below)
+                            for b in range(nb):
                                 t = np.uint64(b) * np.uint64(nsteps) + s
-                                new = _end_point(bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3], bst[b, 4], bst[b, 5],
-                                                 bxi[0, t], bxi[1, t], bxi[2, t], ba[b, 7], ba[b, 8], ba[b, 9],
-                                                 ba[b, 10], bok[b], bwind[b, 0], bwind[b, 1], bwind[b, 2],
-                                                 bwind[b, 3], bend[b], fpar, ipar, kp, diffuse_h, diffuse_z, three_d,
-                                                 flags3, p3)
-                                bnew[b, 0], bnew[b, 1], bnew[b, 2], bnew[b, 3] = new[0], new[1], new[2], new[3]
-                                bnew[b, 4], bnew[b, 5] = new[4], new[5]
-                                bend[b] = new[6]
+                                _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs)
+                            for b in range(nb):
+                                la = bf[_S_LA + b]
+                                if not (-_EXPANSION_MAX_LAT < la < _EXPANSION_MAX_LAT):
+                                    lo_n, la_n = _sphere_lonlat(bf[_S_NX + b], bf[_S_NY + b], bf[_S_NZ + b])
+                                    bf[_S_LON + b] = lo_n
+                                    bf[_S_LAT + b] = la_n
+                                    ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and _inside_v(lo_n, la_n, gs)
+                                    bf[_S_OKN + b] = 1.0 if ok else 0.0
+                            # the vertical turbulence, the removal and the commit
                             live_any = False
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
                                     live_any = live_any or not bdone[b]
                                     continue
                                 t = np.uint64(b) * np.uint64(nsteps) + s
-                                a = (blev[b], ba[b, 0], ba[b, 1], bok[b], ba[b, 2], ba[b, 3], ba[b, 4], ba[b, 5],
-                                     ba[b, 6], ba[b, 7], ba[b, 8], ba[b, 9], ba[b, 10], ba[b, 11], ba[b, 12],
-                                     ba[b, 13], ba[b, 14], ba[b, 15])
-                                zc, fd, fw = _step_c(bnew[b, 5], bst[b, 4], bxi[2, t], bbases[t], a, kp, diffuse_z,
+                                a = (blev[b], bf[_S_CZ + b], bf[_S_FZ + b], bf[_S_OK1 + b] > 0.5, bf[_S_HS + b],
+                                     bf[_S_US + b], bf[_S_IL + b], bf[_S_WS + b], bf[_S_PR + b], bf[_S_RH + b],
+                                     bf[_S_QX + b], bf[_S_QY + b], bf[_S_QZ + b], bf[_S_LOM + b], bf[_S_LAM + b],
+                                     bf[_S_SG + b], bf[_S_ST + b], bf[_S_LF + b])
+                                zc, fd, fw = _step_c(bf[_S_ZN + b], bf[_S_LA + b], bxi[2, t], bbases[t], a, kp, diffuse_z,
                                                      zpar, flags3, p3)
-                                new = (bnew[b, 0], bnew[b, 1], bnew[b, 2], bnew[b, 3], bnew[b, 4], zc, bend[b], fd, fw)
-                                st = (bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3], bst[b, 4], bst[b, 5], bst[b, 6],
-                                      bfirst[b], False, False)
+                                new = (bf[_S_NX + b], bf[_S_NY + b], bf[_S_NZ + b], bf[_S_LON + b], bf[_S_LAT + b], zc,
+                                       bf[_S_OKN + b] > 0.5, fd, fw)
+                                st = (bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b], bf[_S_LO + b], bf[_S_LA + b],
+                                      bf[_S_Z + b], bf[_S_M + b], bfirst[b], False, False)
                                 st, d0, dry0, wet0 = _lane_commit(st, new, step, decay_factor, do_sample, acc, blk,
                                                                   bgt[b], sfpar, sipar, three_d, dep_on, dep)
                                 dec += d0
                                 dry += dry0
                                 wet += wet0
-                                bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3] = st[0], st[1], st[2], st[3]
-                                bst[b, 4], bst[b, 5], bst[b, 6] = st[4], st[5], st[6]
+                                bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b] = st[0], st[1], st[2]
+                                bf[_S_LO + b], bf[_S_LA + b], bf[_S_Z + b], bf[_S_M + b] = st[3], st[4], st[5], st[6]
                                 bdone[b] = st[8]
                                 bexit[b] = st[9]
                                 live_any = live_any or not st[8]
@@ -455,8 +576,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             if not live_any:
                                 break
                         for b in range(nb):
-                            st = (bst[b, 0], bst[b, 1], bst[b, 2], bst[b, 3], bst[b, 4], bst[b, 5], bst[b, 6],
-                                  bfirst[b], bdone[b], bexit[b])
+                            st = (bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b], bf[_S_LO + b], bf[_S_LA + b],
+                                  bf[_S_Z + b], bf[_S_M + b], bfirst[b], bdone[b], bexit[b])
                             _lane_store(bidx[b], True, st, end, lon, lat, zarr, mass, status)
             else:
                 xi = np.zeros((3, _LANES * nsteps))

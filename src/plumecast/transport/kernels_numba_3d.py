@@ -91,6 +91,56 @@ def _corners(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
             np.uint64(j1 * nlon + i1), (1.0 - a) * (1.0 - b), a * (1.0 - b), (1.0 - a) * b, a * b, ok)
 
 
+@numba.njit(inline="always", error_model="numpy")
+def _grid_scalars(fpar, ipar):  # type: ignore[no-untyped-def]
+    """The grid's parameters as scalars, for :func:`_corners_v` and :func:`_inside_v`:
+    (lon0, 1/dlon, lat0, 1/dlat, nlon, nlat, periodic in lon, open south, open north,
+    dlon, dlat), taken out of ``fpar`` and ``ipar`` once per call."""
+    return (fpar[0], fpar[4], fpar[2], fpar[5], ipar[0], ipar[1], ipar[2] == 1, ipar[3] == 1, ipar[4] == 1,
+            fpar[1], fpar[3])
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath={"contract"})
+def _corners_v(lon, lat, gs):  # type: ignore[no-untyped-def]
+    """:func:`_corners`, bit for bit, with the grid's parameters as scalars (``gs``, from
+    :func:`_grid_scalars`) and its branches as selects, so that LLVM vectorises a loop
+    of it over a batch of particles (the 3-D kernel's corner stages, see its _BATCH).
+    The corners' offsets are unsigned (see _corners); ``ok``: the point is inside."""
+    nlon = gs[4]
+    nlat = gs[5]
+    nlonf = float(nlon)
+    fi = (lon - gs[0]) * gs[1]
+    if gs[6]:
+        fi = fi + nlonf if fi < 0.0 else (fi - nlonf if fi >= nlonf else fi)
+        fi = fi - math.floor(fi / nlonf) * nlonf if (fi < 0.0 or fi >= nlonf) else fi
+        ok = True
+    else:
+        ok = not (fi < 0.0 or fi > nlonf - 1.0)
+        fi = min(max(fi, 0.0), nlonf - 1.0)
+    i0 = min(int(fi), nlon - 1)
+    a = fi - i0
+    i1 = i0 + 1
+    i1 = (0 if gs[6] else nlon - 1) if i1 >= nlon else i1
+    fj = (lat - gs[2]) * gs[3]
+    ok = ok and (gs[7] or fj >= 0.0) and (gs[8] or fj <= nlat - 1.0)
+    fj = min(max(fj, 0.0), nlat - 1.0)
+    j0 = min(int(fj), nlat - 1)
+    b = fj - j0
+    j1 = min(j0 + 1, nlat - 1)
+    return (np.uint64(j0 * nlon + i0), np.uint64(j0 * nlon + i1), np.uint64(j1 * nlon + i0),
+            np.uint64(j1 * nlon + i1), (1.0 - a) * (1.0 - b), a * (1.0 - b), (1.0 - a) * b, a * b, ok)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _inside_v(lon, lat, gs):  # type: ignore[no-untyped-def]
+    """Whether (lon, lat) is inside the grid (``kernels_numba_step._inside``, bit for
+    bit), branch-free on the scalars ``gs`` of :func:`_grid_scalars`."""
+    fi = (lon - gs[0]) / gs[9]
+    fj = (lat - gs[2]) / gs[10]
+    return ((gs[6] or not (fi < 0.0 or fi > gs[4] - 1)) and (gs[7] or not fj < 0.0)
+            and (gs[8] or not fj > gs[5] - 1))
+
+
 @_njit_no_nrt  # see _HELPER
 def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     """The particle's lower level, weight of the level above and log-law factor
@@ -243,17 +293,25 @@ def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar):  # type: ignore[no-unty
     result). ``k <= nt - 2`` (:meth:`WindGrid.time_index`; a single record is packed
     twice)."""
     o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
+    vx, vy, vz, vw = _read3(vf, k, w, lev, c, f, (o00, o01, o10, o11), (w00, w01, w10, w11), ipar)
+    return vx, vy, vz, vw, ok, (o00, o01, o10, o11), (w00, w01, w10, w11)
+
+
+@_njit_no_nrt  # see _HELPER
+def _read3(vf, k, w, lev, c, f, o, wt, ipar):  # type: ignore[no-untyped-def]
+    """The wind and w of :func:`_interp3` at the corners ``o`` (weights ``wt``) of
+    :func:`_corners` or :func:`_corners_v`."""
     s = np.uint64(max(ipar[5], 2) * 4)
     node = np.uint64(ipar[6]) * s
     off = np.uint64(lev) * s + np.uint64(k * 4)
-    vx, vy, vz, vw = _wind3(vf, o00 * node + off, o01 * node + off, o10 * node + off, o11 * node + off, s,
-                            w00, w01, w10, w11, c, w)
+    vx, vy, vz, vw = _wind3(vf, o[0] * node + off, o[1] * node + off, o[2] * node + off, o[3] * node + off, s,
+                            wt[0], wt[1], wt[2], wt[3], c, w)
     if f != 1.0:
         vx *= f
         vy *= f
         vz *= f
         vw *= f
-    return vx, vy, vz, vw, ok, (o00, o01, o10, o11), (w00, w01, w10, w11)
+    return vx, vy, vz, vw
 
 
 @_njit_no_nrt  # see _HELPER

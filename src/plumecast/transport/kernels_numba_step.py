@@ -69,6 +69,86 @@ def _fold_walk(z, h, dz):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", error_model="numpy")
+def _mid_tangent(px, py, pz, lo, la, vx, vy, vz, half):  # type: ignore[no-untyped-def]
+    """The midpoint of a step in the local tangent plane, away from the poles
+    (|lat| < 80; kernels_numpy.midpoint): ``rh`` (the distance from the axis) and the
+    midpoint's lookup lon/lat; the midpoint's unit vector is the start's."""
+    rh = math.sqrt(px * px + py * py)
+    inv = 1.0 / rh
+    ue = (px * vy - py * vx) * inv
+    vn = vz * rh - (vx * px + vy * py) * pz * inv
+    return rh, lo + ue * half * inv * _RAD, la + vn * half * _RAD
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _mid_sphere(px, py, pz, vx, vy, vz, half):  # type: ignore[no-untyped-def]
+    """The midpoint of a step near the poles, on the sphere: ``rh``, its unit vector
+    and lon/lat."""
+    rh = math.sqrt(px * px + py * py)
+    d = vx * px + vy * py + vz * pz
+    qx = px + (vx - d * px) * half
+    qy = py + (vy - d * py) * half
+    qz = pz + (vz - d * pz) * half
+    r = _inv_sqrt_1p(qx * qx + qy * qy + qz * qz - 1.0)
+    qx *= r
+    qy *= r
+    qz *= r
+    return rh, qx, qy, qz, math.atan2(qy, qx) * _RAD, math.asin(min(max(qz, -1.0), 1.0)) * _RAD
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _displacement(px, py, pz, rh, qx, qy, qz, vx, vy, vz, xi1, xi2, full, sh, diffuse_h):  # type: ignore[no-untyped-def]
+    """A step's displacement on the sphere (Cartesian, in Earth radii) from the wind
+    at its midpoint, plus the horizontal diffusion where ``diffuse_h``."""
+    d = vx * qx + vy * qy + vz * qz
+    dx = (vx - d * qx) * full
+    dy = (vy - d * qy) * full
+    dz = (vz - d * qz) * full
+    if diffuse_h:
+        if rh > 1e-12:
+            inv = 1.0 / rh
+            dx += sh * (-py * inv * xi1 - pz * px * inv * xi2)
+            dy += sh * (px * inv * xi1 - pz * py * inv * xi2)
+            dz += sh * (rh * xi2)
+        else:
+            dy += sh * xi1
+            dx -= sh * xi2
+    return dx, dy, dz
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _renormalised(px, py, pz, dx, dy, dz):  # type: ignore[no-untyped-def]
+    """The end point's unit vector: the start plus the displacement, back onto the sphere."""
+    nx = px + dx
+    ny = py + dy
+    nz = pz + dz
+    r = _inv_sqrt_1p(nx * nx + ny * ny + nz * nz - 1.0)
+    return nx * r, ny * r, nz * r
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _expansion_lonlat(px, py, pz, lo, la, rh, dx, dy, dz):  # type: ignore[no-untyped-def]
+    """The end point's lookup lon/lat by expansion below 60 degrees (kernels_numpy.end_lonlat)."""
+    inv2 = 1.0 / rh
+    tphi = pz * inv2
+    de = (px * dy - py * dx) * inv2
+    dn = dz * rh - (dx * px + dy * py) * pz * inv2
+    lon_n = lo + (de + de * dn * tphi) * inv2 * _RAD
+    lat_n = la + (dn - 0.5 * de * de * tphi) * _RAD
+    if lon_n >= 180.0:
+        lon_n -= 360.0
+    elif lon_n < -180.0:
+        lon_n += 360.0
+    return lon_n, lat_n
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _sphere_lonlat(nx, ny, nz):  # type: ignore[no-untyped-def]
+    """Lon/lat of a unit vector [deg]."""
+    return math.atan2(ny, nx) * _RAD, math.asin(min(max(nz, -1.0), 1.0)) * _RAD
+
+
+@numba.njit(inline="always", error_model="numpy")
 def _interp(vf, k, w, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     """Bilinear, linear-in-time interpolation of the Cartesian node wind.
 
@@ -137,27 +217,13 @@ def _step_a_py(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
             hs, us, il, ws, pr, sg, st, lf = _surface(sf, k0s, w0s, oc, wc, ipar, p3[3] > 0.0)
     else:
         vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
-    rh = math.sqrt(px * px + py * py)
     if la < 80.0 and la > -80.0:
-        inv = 1.0 / rh
-        ue = (px * vy - py * vx) * inv
-        vn = vz * rh - (vx * px + vy * py) * pz * inv
-        lom = lo + ue * half * inv * _RAD
-        lam_ = la + vn * half * _RAD
+        rh, lom, lam_ = _mid_tangent(px, py, pz, lo, la, vx, vy, vz, half)
         qx = px
         qy = py
         qz = pz
     else:
-        d = vx * px + vy * py + vz * pz
-        qx = px + (vx - d * px) * half
-        qy = py + (vy - d * py) * half
-        qz = pz + (vz - d * pz) * half
-        r = _inv_sqrt_1p(qx * qx + qy * qy + qz * qz - 1.0)
-        qx *= r
-        qy *= r
-        qz *= r
-        lom = math.atan2(qy, qx) * _RAD
-        lam_ = math.asin(min(max(qz, -1.0), 1.0)) * _RAD
+        rh, qx, qy, qz, lom, lam_ = _mid_sphere(px, py, pz, vx, vy, vz, half)
     return lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf
 
 
@@ -189,49 +255,19 @@ def _end_point(px, py, pz, lo, la, z, xi1, xi2, xi3, rh, qx, qy, qz, ok1, vx, vy
     has_w, has_sfc, deposit, met_rc = flags3
     fd = 1.0
     fw = 1.0
-    d = vx * qx + vy * qy + vz * qz
-    dx = (vx - d * qx) * full
-    dy = (vy - d * qy) * full
-    dz = (vz - d * qz) * full
-    if diffuse_h or diffuse_z:
-        if diffuse_h:
-            if rh > 1e-12:
-                inv = 1.0 / rh
-                dx += sh * (-py * inv * xi1 - pz * px * inv * xi2)
-                dy += sh * (px * inv * xi1 - pz * py * inv * xi2)
-                dz += sh * (rh * xi2)
-            else:
-                dy += sh * xi1
-                dx -= sh * xi2
-        if not three_d and diffuse_z and z <= h:
-            z = float(np.float32(_fold_walk(z, h, sig_z * xi3)))  # the state is float32, as in the oracle
+    dx, dy, dz = _displacement(px, py, pz, rh, qx, qy, qz, vx, vy, vz, xi1, xi2, full, sh, diffuse_h)
+    if not three_d and diffuse_z and z <= h:
+        z = float(np.float32(_fold_walk(z, h, sig_z * xi3)))  # the state is float32, as in the oracle
     if three_d and has_w:
         # p3[2] = dt (kernels_numba_3d._met3_args)
         z = z + vw * p3[2]  # vertical advection, reflected at the ground
         if z < 0.0:
             z = -z
-    nx = px + dx
-    ny = py + dy
-    nz = pz + dz
-    r = _inv_sqrt_1p(nx * nx + ny * ny + nz * nz - 1.0)
-    nx *= r
-    ny *= r
-    nz *= r
+    nx, ny, nz = _renormalised(px, py, pz, dx, dy, dz)
     if -_EXPANSION_MAX_LAT < la < _EXPANSION_MAX_LAT:
-        # lookup lon/lat by expansion (kernels_numpy.end_lonlat)
-        inv2 = 1.0 / rh
-        tphi = pz * inv2
-        de = (px * dy - py * dx) * inv2
-        dn = dz * rh - (dx * px + dy * py) * pz * inv2
-        lon_n = lo + (de + de * dn * tphi) * inv2 * _RAD
-        lat_n = la + (dn - 0.5 * de * de * tphi) * _RAD
-        if lon_n >= 180.0:
-            lon_n -= 360.0
-        elif lon_n < -180.0:
-            lon_n += 360.0
+        lon_n, lat_n = _expansion_lonlat(px, py, pz, lo, la, rh, dx, dy, dz)
     else:
-        lon_n = math.atan2(ny, nx) * _RAD
-        lat_n = math.asin(min(max(nz, -1.0), 1.0)) * _RAD
+        lon_n, lat_n = _sphere_lonlat(nx, ny, nz)
     ok = ok1 and ok2 and _inside(lon_n, lat_n, fpar, ipar)
     return nx, ny, nz, lon_n, lat_n, z, ok, fd, fw
 
