@@ -113,10 +113,13 @@ from plumecast.units import EARTH_RADIUS_M
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical):  # type: ignore[no-untyped-def]
+def _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical, lane_stride, step_stride):  # type: ignore[no-untyped-def]
     """The normal deviates of the particles ``idx`` (one per lane) for the steps
-    ``step0..step0+nsteps-1`` into ``xi[:, lane * nsteps + s]``: Box-Muller of their
-    counter-based uniforms, exactly as :func:`plumecast.transport.rng.normals3`.
+    ``step0..step0+nsteps-1`` into ``xi[:, lane * lane_stride + s * step_stride]``
+    (the two-lane kernel: ``nsteps``, 1; the 3-D kernel's batch: 1, ``_BATCH``, so that
+    its vectorised end point reads a step's deviates of the whole batch side by side):
+    Box-Muller of their counter-based uniforms, exactly as
+    :func:`plumecast.transport.rng.normals3`.
 
     They do not depend on the particles' positions, so they are made ahead of the
     steps in one flat loop over lanes and steps, which LLVM vectorises (the
@@ -128,9 +131,9 @@ def _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical):  # type: i
     negative signed indices round, and that select keeps LLVM from vectorising."""
     for lane in range(idx.size):
         key = mix64_scalar(seed_key ^ (np.uint64(idx[lane]) * _GOLDEN))
-        off = lane * nsteps
+        off = lane * lane_stride
         for s in range(nsteps):
-            bases[np.uint64(off + s)] = key + np.uint64(s + step0) * _STEP_MULT
+            bases[np.uint64(off + s * step_stride)] = key + np.uint64(s + step0) * _STEP_MULT
     for t in range(bases.size):
         ut = np.uint64(t)
         base = bases[ut]
@@ -483,7 +486,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                         if first >= end:
                             continue
                         if diffuse_h or vertical:
-                            _fill_normals(bxi, bbases, bidx, seed_key, step0, nsteps, vertical)
+                            _fill_normals(bxi, bbases, bidx, seed_key, step0, nsteps, vertical, 1, _BATCH)
                         for step in range(first, end):
                             s = np.uint64(step - step0)
                             # the particle's pair of levels (a table lookup)
@@ -532,7 +535,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             # the end point and the vertical advection (vectorised; its lon/lat
                             # beyond 60 degrees from the unit vector, below)
                             for b in range(nb):
-                                t = np.uint64(b) * np.uint64(nsteps) + s
+                                t = s * np.uint64(_BATCH) + np.uint64(b)
                                 _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs)
                             for b in range(nb):
                                 la = bf[_S_LA + b]
@@ -548,7 +551,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 if bdone[b] or step < bfirst[b]:
                                     live_any = live_any or not bdone[b]
                                     continue
-                                t = np.uint64(b) * np.uint64(nsteps) + s
+                                t = s * np.uint64(_BATCH) + np.uint64(b)
                                 a = (blev[b], bf[_S_CZ + b], bf[_S_FZ + b], bf[_S_OK1 + b] > 0.5, bf[_S_HS + b],
                                      bf[_S_US + b], bf[_S_IL + b], bf[_S_WS + b], bf[_S_PR + b], bf[_S_RH + b],
                                      bf[_S_QX + b], bf[_S_QY + b], bf[_S_QZ + b], bf[_S_LOM + b], bf[_S_LAM + b],
@@ -606,7 +609,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                         if diffuse_h or vertical:
                             idx[0] = i
                             idx[1] = i1
-                            _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical)
+                            _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical, nsteps, 1)
                         off1 = np.uint64(nsteps)
                         g0 = gtag[i] if tagged else 0
                         g1 = gtag[i1] if tagged else 0
