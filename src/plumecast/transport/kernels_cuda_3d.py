@@ -62,7 +62,7 @@ __device__ __forceinline__ void level_of(double z, const double* __restrict__ zm
     *lev = l; *c = (z - zm[l]) * zinv[l];
 }
 
-/* wind and w of record k at the level weights (kernels_numba_3d._interp3 reads the same for
+/* wind and w of record k at the level weights (kernels_numba_3d._read3 reads the same for
    records k and k + 1, from its own layout with the records side by side) */
 __device__ __forceinline__ void record3(const float4* __restrict__ wv, int k, size_t plane, int nz, int lev,
                                         double c, const Corners<double>& q, bool want_w, double* o) {
@@ -83,7 +83,7 @@ __device__ __forceinline__ void record3(const float4* __restrict__ wv, int k, si
     }
 }
 
-/* wind on levels: each record at the height, linear in time, then the log law (kernels_numba_3d._interp3) */
+/* wind on levels: each record at the height, linear in time, then the log law (kernels_numba_3d._read3) */
 __device__ __forceinline__ void wind3(const float4* __restrict__ wv, const Grid& g, int nz, int k, double w,
                                       int lev, double c, double f, const Corners<double>& q, bool want_w, double* o) {
     size_t plane = (size_t)g.nlat * g.nlon;

@@ -175,11 +175,9 @@ def _lane_load(i, live, step0, end, lon, lat, zarr, mass, birth, status):  # typ
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _lane_step(st, xi, bases, t, k0s, w0s, kms, wms, vf, fpar, ipar, kp,
-               diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
-    return _step(st[0], st[1], st[2], st[3], st[4], st[5], xi[0, t], xi[1, t], xi[2, t], bases[t],
-                 k0s, w0s, kms, wms, vf, fpar, ipar, kp, diffuse_h, diffuse_z, three_d,
-                 wf, sf, zm, zinv, ztab, zpar, flags3, p3)
+def _lane_step(st, xi, t, k0s, w0s, kms, wms, vf, fpar, ipar, kp, diffuse_h, diffuse_z):  # type: ignore[no-untyped-def]
+    return _step(st[0], st[1], st[2], st[3], st[4], st[5], xi[0, t], xi[1, t], xi[2, t],
+                 k0s, w0s, kms, wms, vf, fpar, ipar, kp, diffuse_h, diffuse_z)
 
 
 @numba.njit(inline="always")
@@ -270,12 +268,16 @@ def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf
 
 _BLOCKS = 8  # accumulation blocks, dealt to the threads by prange
 _LANES = 2
-#: Particles the 3-D kernel steps together, stage by stage: each step runs
-#: :func:`_step_a` (level, wind and boundary layer at the start, midpoint) for all of them,
-#: then the wind at the midpoint (:func:`kernels_numba_3d._interp3`) for all of them, then
-#: :func:`_end_point` (end point, vertical advection) for all of them, then :func:`_step_c`
-#: (vertical turbulence, removal) and the commit for all of them, their intermediate
-#: results in small arrays. The particles'
+#: Particles the 3-D kernel steps together, stage by stage: each step runs, for all of
+#: them, the level lookup; the grid corners round the start; the wind and the boundary
+#: layer there (kernels_numba_3d._read3, _surface); the midpoint; the corners round it;
+#: the wind there; the end point with the vertical advection; then the vertical
+#: turbulence and removal (:func:`_step_c`) and the commit. The values between the
+#: stages are in the slots of one flat array (_S_..., one value per particle side by
+#: side), and the stages of plain arithmetic (the corners, the midpoint, the end point)
+#: are loops without branches that LLVM vectorises; the particles near the poles (the
+#: midpoint on the sphere beyond 80 degrees, the lon/lat from the unit vector beyond 60)
+#: are redone one by one after them. The particles'
 #: chains are independent within a stage, so the core overlaps them more than the two
 #: lanes of the single-level kernel, whose steps are too long (about 700 instructions
 #: in the 3-D physics) for the reorder window to reach from one lane into the other; the
@@ -298,6 +300,17 @@ _LANES = 2
 #: per call of 10^6 particles, one thread, two alternations: 1 step 273-286 -> 213-220
 #: ms, 6 steps (an hour of 10-minute steps, a real run's call) 681-689 -> 633-666 ms, 36
 #: steps alike; two threads 151 -> 111, 356 -> 334, 1588 -> 1538 ms.
+#: The vectorised stages (before: one loop per stage over the particles, each step's
+#: arithmetic scalar): 10^6 particles, one thread, 82.0 -> 72.6 ns per particle-step,
+#: bit-identical; LLVM vectorises only loops over one array (bf) with offsets known at
+#: compile time (with the values in arrays of their own, the runtime checks that they do
+#: not overlap were too many, and the loop stayed scalar), and the batch's normal
+#: deviates step by step (_fill_normals' strides; with those of a particle side by side,
+#: the end point read them with a runtime stride and stayed scalar): 72.5 -> 65.9 ns.
+#: Tried and not kept: the level lookup vectorised (gathers from the table, the rest
+#: redone one by one): 66.1-66.4 against 66.8-67.8 ns, but one level 47.4-47.7 against
+#: 45.8-46.0; 512-bit vectors (the normal deviates 8.1 -> 6.3 ns a step, but the kernel
+#: 64.6 -> 67.0, the single-level one 41.5 -> 45.3).
 _BATCH = 16
 _CHUNK = 128 * _LANES  # particles dealt to a thread at a time
 
@@ -450,7 +463,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                 # the batch's values, slot by slot (_S_..., see _BATCH), and its corners' offsets
                 bf = np.zeros(_S_COUNT * _BATCH)
                 bo = np.zeros(4 * _BATCH, np.uint64)
-                if not has_sfc:  # the boundary-layer slots of a met without one (as _step_a)
+                if not has_sfc:  # the boundary-layer slots of a met without one
                     for b in range(_BATCH):
                         bf[_S_HS + b] = h
                         bf[_S_US + b] = -1.0
@@ -552,11 +565,9 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                     live_any = live_any or not bdone[b]
                                     continue
                                 t = s * np.uint64(_BATCH) + np.uint64(b)
-                                a = (blev[b], bf[_S_CZ + b], bf[_S_FZ + b], bf[_S_OK1 + b] > 0.5, bf[_S_HS + b],
-                                     bf[_S_US + b], bf[_S_IL + b], bf[_S_WS + b], bf[_S_PR + b], bf[_S_RH + b],
-                                     bf[_S_QX + b], bf[_S_QY + b], bf[_S_QZ + b], bf[_S_LOM + b], bf[_S_LAM + b],
-                                     bf[_S_SG + b], bf[_S_ST + b], bf[_S_LF + b])
-                                zc, fd, fw = _step_c(bf[_S_ZN + b], bf[_S_LA + b], bxi[2, t], bbases[t], a, kp, diffuse_z,
+                                bl3 = (bf[_S_HS + b], bf[_S_US + b], bf[_S_IL + b], bf[_S_WS + b], bf[_S_PR + b],
+                                       bf[_S_SG + b], bf[_S_ST + b], bf[_S_LF + b])
+                                zc, fd, fw = _step_c(bf[_S_ZN + b], bf[_S_LA + b], bxi[2, t], bbases[t], bl3, kp, diffuse_z,
                                                      zpar, flags3, p3)
                                 new = (bf[_S_NX + b], bf[_S_NY + b], bf[_S_NZ + b], bf[_S_LON + b], bf[_S_LAT + b], zc,
                                        bf[_S_OKN + b] > 0.5, fd, fw)
@@ -615,10 +626,10 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                         g1 = gtag[i1] if tagged else 0
                         for step in range(first, end):
                             s = np.uint64(step - step0)  # unsigned: no wrap-around select (see _interp)
-                            n0 = _lane_step(s0, xi, bases, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
-                                            diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
-                            n1 = _lane_step(s1, xi, bases, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
-                                            diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
+                            n0 = _lane_step(s0, xi, s, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
+                                            diffuse_h, diffuse_z)
+                            n1 = _lane_step(s1, xi, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
+                                            diffuse_h, diffuse_z)
                             s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
                                                               sfpar, sipar, three_d, dep_on, dep)
                             s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,

@@ -276,12 +276,12 @@ _surface8: Any = _make_blend(8, 1)
 
 
 @_njit_no_nrt  # see _HELPER
-def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
-    """Wind on levels at (lon, lat): records ``k`` and ``k + 1`` at the particle's height
-    weights (lev, c), then linear in time (weight ``w``), then the log-law factor ``f``
-    (the oracle's ``interpolate_wind`` with levels; w is 0 where the grid has none, as
-    packed); also the corners of :func:`_corners`, for the boundary-layer fields, and
-    whether the point is inside.
+def _read3(vf, k, w, lev, c, f, o, wt, ipar):  # type: ignore[no-untyped-def]
+    """Wind on levels at the corners ``o`` (bilinear weights ``wt``) of
+    :func:`_corners_v`: records ``k`` and ``k + 1`` at the particle's height weights
+    (lev, c), then linear in time (weight ``w``), then the log-law factor ``f`` (the
+    oracle's ``interpolate_wind`` with levels); (vx, vy, vz, w), w 0 where the grid has
+    none, as packed.
 
     ``vf`` is the packed (lat, lon, nz, nt, 4) array of :func:`_packed`: a node's (vx, vy,
     vz, w) of two consecutive records on one level are 32 contiguous bytes, and those of
@@ -292,15 +292,6 @@ def _interp3(vf, k, w, lev, c, f, lon, lat, fpar, ipar):  # type: ignore[no-unty
     the top level of the last node), the second record also at ``w = 0`` (the same
     result). ``k <= nt - 2`` (:meth:`WindGrid.time_index`; a single record is packed
     twice)."""
-    o00, o01, o10, o11, w00, w01, w10, w11, ok = _corners(lon, lat, fpar, ipar)
-    vx, vy, vz, vw = _read3(vf, k, w, lev, c, f, (o00, o01, o10, o11), (w00, w01, w10, w11), ipar)
-    return vx, vy, vz, vw, ok, (o00, o01, o10, o11), (w00, w01, w10, w11)
-
-
-@_njit_no_nrt  # see _HELPER
-def _read3(vf, k, w, lev, c, f, o, wt, ipar):  # type: ignore[no-untyped-def]
-    """The wind and w of :func:`_interp3` at the corners ``o`` (weights ``wt``) of
-    :func:`_corners` or :func:`_corners_v`."""
     s = np.uint64(max(ipar[5], 2) * 4)
     node = np.uint64(ipar[6]) * s
     off = np.uint64(lev) * s + np.uint64(k * 4)
@@ -318,10 +309,10 @@ def _read3(vf, k, w, lev, c, f, o, wt, ipar):  # type: ignore[no-untyped-def]
 def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
     if ``precip``; then the solar irradiance and surface temperature, zero where the
-    grid has none, and the land fraction, 1 where it has none) at the corners ``o`` of :func:`_corners` (weights ``wt``), linear
+    grid has none, and the land fraction, 1 where it has none) at the corners ``o`` of :func:`_corners_v` (weights ``wt``), linear
     in time. ``sf`` is the packed (lat, lon, nt, 8) array of :func:`_packed`: records
     ``k`` and ``k + 1`` of a corner are 64 contiguous bytes, read as one vector
-    (:data:`_surface8`), without a branch (as in :func:`_interp3`)."""
+    (:data:`_surface8`), without a branch (as in :func:`_read3`)."""
     e = np.uint64(max(ipar[5], 2) * 8)
     kb = np.uint64(k * 8)
     h, us, il, ws, pr, g, t, f = _surface8(sf, o[0] * e + kb, o[1] * e + kb, o[2] * e + kb, o[3] * e + kb,
@@ -401,7 +392,7 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     the boundary-layer fields as (lat, lon, nt, 8) (:data:`SURFACE_FIELDS`, then
     padding); a single record is packed twice (``nt`` = 2; the kernel reads two). The
     records of a node are side by side: the kernel reads records ``k`` and ``k + 1`` at
-    once (:func:`_interp3`). Made once per WindGrid and thread (the last one is kept; the
+    once (:func:`_read3`). Made once per WindGrid and thread (the last one is kept; the
     reference is to the object, not its id, which a new grid could reuse), into the
     memory of the same thread's last one where the shapes agree (streamed met: a new
     WindGrid every met interval)."""
@@ -414,7 +405,7 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         if mine is not None:
             _PACKED[0] = None  # its arrays are written over now
     ntp = max(wind.vec.shape[0], 2)
-    # padded by one level: _interp3 reads the level above the top one (weight 0)
+    # padded by one level: _read3 reads the level above the top one (weight 0)
     wf = pack_wind(wind, records_inner=True, min_records=2, pad=ntp * 4, out=None if mine is None else mine[2])
     # without boundary-layer fields, one node of zeros (as _NO_FIELD)
     s4 = pack_surface(wind, records_inner=True, min_records=2, out=None if mine is None else mine[4])

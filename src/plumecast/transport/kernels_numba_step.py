@@ -1,11 +1,11 @@
 """One particle's midpoint step, for the numba CPU kernel (:mod:`plumecast.transport.kernels_numba`):
-the single-level wind lookup, the midpoint and end point on the sphere, horizontal
-diffusion, and the 3-D physics of :mod:`plumecast.transport.kernels_numba_3d` (winds on
-levels, vertical advection, the boundary layer, removal), switched by ``three_d``.
+the single-level wind lookup, the midpoint and end point on the sphere and horizontal
+diffusion, which the 3-D kernel's batch stages share (their corner lookups and reads of
+the met are in :mod:`plumecast.transport.kernels_numba_3d`), and the 3-D vertical
+turbulence and removal (:func:`_step_c`).
 
-(_TWO_FORMS) The step's two halves are compiled in two forms. The 3-D kernel calls the
-first, and the parts of the second, in its batch stages, and numba inlines them into its
-IR (``inline="always"``). The
+(_TWO_FORMS) The single-level step's two halves are compiled once each and inlined by
+LLVM; the 3-D kernel's parts are inlined by numba into its IR (``inline="always"``). The
 single-level kernel calls the whole step twice, once per lane: inlined by numba, each copy
 went through numba's parfor passes, whose copy propagation deep-copies its data block by
 block, and the kernel took 178 s to compile (2 cores, load 1); compiled once each and
@@ -32,11 +32,8 @@ from plumecast.transport.kernels_numba_3d import (
     _corners,
     _dry_velocity,
     _dry_velocity_mosaic,
-    _interp3,
-    _level,
     _njit_no_nrt,
     _removal_factors,
-    _surface,
     _surface_resistance_met,
     _vertical_step,
 )
@@ -191,32 +188,10 @@ def _inside(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
     return True
 
 
-def _step_a_py(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
-            wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
+def _step_a_py(px, py, pz, lo, la, k0s, w0s, vf, fpar, ipar, half):  # type: ignore[no-untyped-def]
     """The first half of :func:`_step`: the wind at the start and the midpoint. Returns
-    ``(lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf)`` for
-    the second half (``sg``, ``st``: solar irradiance and surface temperature; ``lf``:
-    land fraction)."""
-    half, full, sh, sig_z, h = kp
-    has_w, has_sfc, deposit, met_rc = flags3
-    lev = 0
-    cz = 0.0
-    fz = 1.0
-    hs = h
-    us = -1.0
-    il = 0.0
-    ws = 0.0
-    pr = 0.0
-    sg = 0.0
-    st = 0.0
-    lf = 1.0
-    if three_d:
-        lev, cz, fz = _level(z, zm, zinv, ztab, zpar, ipar[6])
-        vx, vy, vz, _vw, ok1, oc, wc = _interp3(wf, k0s, w0s, lev, cz, fz, lo, la, fpar, ipar)
-        if has_sfc:
-            hs, us, il, ws, pr, sg, st, lf = _surface(sf, k0s, w0s, oc, wc, ipar, p3[3] > 0.0)
-    else:
-        vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
+    ``(ok1, rh, qx, qy, qz, lom, lam_)`` for the second half."""
+    vx, vy, vz, ok1 = _interp(vf, k0s, w0s, lo, la, fpar, ipar)
     if la < 80.0 and la > -80.0:
         rh, lom, lam_ = _mid_tangent(px, py, pz, lo, la, vx, vy, vz, half)
         qx = px
@@ -224,64 +199,52 @@ def _step_a_py(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d,
         qz = pz
     else:
         rh, qx, qy, qz, lom, lam_ = _mid_sphere(px, py, pz, vx, vy, vz, half)
-    return lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf
+    return ok1, rh, qx, qy, qz, lom, lam_
 
 
-def _step_b_py(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, ipar, kp,
-            diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3):  # type: ignore[no-untyped-def]
+def _step_b_py(px, py, pz, lo, la, z, xi1, xi2, xi3, a, kms, wms, vf, fpar, ipar, kp,
+               diffuse_h, diffuse_z):  # type: ignore[no-untyped-def]
     """The second half of :func:`_step`, from the first's results ``a``
-    (:func:`_step_a`): the wind at the midpoint, then :func:`_end_point`. The removal
-    factors returned are 1."""
-    lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf = a
-    vw = 0.0
-    if three_d:
-        vx, vy, vz, vw, ok2, _oc, _wc = _interp3(wf, kms, wms, lev, cz, fz, lom, lam_, fpar, ipar)
-    else:
-        vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
-    return _end_point(px, py, pz, lo, la, z, xi1, xi2, xi3, rh, qx, qy, qz, ok1, vx, vy, vz, vw, ok2, fpar, ipar,
-                      kp, diffuse_h, diffuse_z, three_d, flags3, p3)
+    (:func:`_step_a_py`): the wind at the midpoint, then :func:`_end_point`."""
+    ok1, rh, qx, qy, qz, lom, lam_ = a
+    vx, vy, vz, ok2 = _interp(vf, kms, wms, lom, lam_, fpar, ipar)
+    return _end_point(px, py, pz, lo, la, z, xi1, xi2, xi3, rh, qx, qy, qz, ok1, vx, vy, vz, ok2, fpar, ipar,
+                      kp, diffuse_h, diffuse_z)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _end_point(px, py, pz, lo, la, z, xi1, xi2, xi3, rh, qx, qy, qz, ok1, vx, vy, vz, vw, ok2, fpar, ipar,
-               kp, diffuse_h, diffuse_z, three_d, flags3, p3):  # type: ignore[no-untyped-def]
-    """The end point of a step from the wind at its midpoint (vx, vy, vz; vw the vertical
-    velocity, ok2 whether the midpoint is inside): the horizontal displacement and
-    diffusion, in the single-level physics the vertical random walk, in the 3-D physics
-    the vertical advection (its turbulence and the removal are :func:`_step_c`); the
-    new unit vector, lookup lon/lat, height, whether inside, and removal factors of 1.
-    ``rh``, ``q..``, ``ok1``: from :func:`_step_a`."""
+def _end_point(px, py, pz, lo, la, z, xi1, xi2, xi3, rh, qx, qy, qz, ok1, vx, vy, vz, ok2, fpar, ipar,
+               kp, diffuse_h, diffuse_z):  # type: ignore[no-untyped-def]
+    """The end point of a step from the wind at its midpoint (vx, vy, vz; ok2 whether
+    the midpoint is inside): the horizontal displacement and diffusion and the vertical
+    random walk in the mixed layer; the new unit vector, lookup lon/lat, height, whether
+    inside, and removal factors of 1 (the single-level physics removes nothing). ``rh``,
+    ``q..``, ``ok1``: from :func:`_step_a_py`. The 3-D kernel does the same, and the
+    vertical advection, in its batch stages (``kernels_numba._end_slots``)."""
     half, full, sh, sig_z, h = kp
-    has_w, has_sfc, deposit, met_rc = flags3
-    fd = 1.0
-    fw = 1.0
     dx, dy, dz = _displacement(px, py, pz, rh, qx, qy, qz, vx, vy, vz, xi1, xi2, full, sh, diffuse_h)
-    if not three_d and diffuse_z and z <= h:
+    if diffuse_z and z <= h:
         z = float(np.float32(_fold_walk(z, h, sig_z * xi3)))  # the state is float32, as in the oracle
-    if three_d and has_w:
-        # p3[2] = dt (kernels_numba_3d._met3_args)
-        z = z + vw * p3[2]  # vertical advection, reflected at the ground
-        if z < 0.0:
-            z = -z
     nx, ny, nz = _renormalised(px, py, pz, dx, dy, dz)
     if -_EXPANSION_MAX_LAT < la < _EXPANSION_MAX_LAT:
         lon_n, lat_n = _expansion_lonlat(px, py, pz, lo, la, rh, dx, dy, dz)
     else:
         lon_n, lat_n = _sphere_lonlat(nx, ny, nz)
     ok = ok1 and ok2 and _inside(lon_n, lat_n, fpar, ipar)
-    return nx, ny, nz, lon_n, lat_n, z, ok, fd, fw
+    return nx, ny, nz, lon_n, lat_n, z, ok, 1.0, 1.0
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_c(z, la, xi3, base, a, kp, diffuse_z, zpar, flags3, p3):  # type: ignore[no-untyped-def]
-    """The 3-D step's vertical turbulence and removal (the 3-D kernel's third stage, see
-    its _BATCH): the height ``z`` after the vertical advection of :func:`_end_point` made
-    the new height, rounded to float32, and the dry and wet removal factors of the
-    particle's mass. ``la``: its latitude at the start of the step; ``a``: the results
-    of :func:`_step_a`."""
+def _step_c(z, la, xi3, base, bl3, kp, diffuse_z, zpar, flags3, p3):  # type: ignore[no-untyped-def]
+    """The 3-D step's vertical turbulence and removal (the 3-D kernel's last stage, see
+    its _BATCH): from the height ``z`` after the vertical advection, the new height,
+    rounded to float32, and the dry and wet removal factors of the particle's mass.
+    ``la``: its latitude at the start of the step; ``bl3``: the boundary layer there,
+    (h, u*, 1/L, w*, precipitation, solar irradiance, surface temperature, land fraction;
+    :func:`kernels_numba_3d._surface`)."""
     half, full, sh, sig_z, h = kp
     has_w, has_sfc, deposit, met_rc = flags3
-    lev, cz, fz, ok1, hs, us, il, ws, pr, rh, qx, qy, qz, lom, lam_, sg, st, lf = a
+    hs, us, il, ws, pr, sg, st, lf = bl3
     # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, 1 where the
     # resistance model is on (2: v_d from the grid's dry_velocity) and its u* r_b, then its table by
     # latitude band, ResistanceModel.table; kernels_numba_3d._met3_args)
@@ -308,38 +271,20 @@ def _step_c(z, la, xi3, base, a, kp, diffuse_z, zpar, flags3, p3):  # type: igno
     return z, fd, fw
 
 
-#: the two halves of the step: the first inlined by numba into the 3-D kernel's first batch
-#: stage (whose later stages call :func:`kernels_numba_3d._interp3`, :func:`_end_point` and
-#: :func:`_step_c`), both by LLVM into the single-level kernel's two lanes (see _TWO_FORMS)
-_step_a = numba.njit(inline="always", error_model="numpy")(_step_a_py)
+#: the two halves of the single-level step, inlined by LLVM into the kernel's two lanes (see
+#: _TWO_FORMS)
 _step_a_lane = _njit_no_nrt(_step_a_py)
 _step_b_lane = _njit_no_nrt(_step_b_py)
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step(  # type: ignore[no-untyped-def]
-    px, py, pz, lo, la, z, xi1, xi2, xi3, base, k0s, w0s, kms, wms,
-    vf, fpar, ipar, kp, diffuse_h, diffuse_z, three_d,
-    wf, sf, zm, zinv, ztab, zpar, flags3, p3,
-):
-    """One midpoint step of one particle: the new unit vector, its lookup lon/lat,
-    height, whether the particle stayed inside the domain, and the dry and wet
-    removal factors of its mass. ``xi1``-``xi3`` are the step's standard normal
-    deviates (horizontal east/north-ish pair, vertical), ``base`` its counter.
-
-    The single-level kernel's step (the 3-D kernel calls the parts of the halves itself,
-    in its batch stages, and the vertical turbulence and removal, :func:`_step_c`, which
-    this step does not). ``three_d``
-    (False here: the halves' LLVM form is compiled with it as an argument, and LLVM drops
-    the 3-D branches once it has inlined them into the kernel) switches on winds on levels and vertical
-    advection, whose data are the
-    arguments from ``wf`` on (``met3`` of :func:`_make_advance`, unpacked there once:
-    taking the arrays out of the tuple here, once a step and lane, cost an atomic
-    reference-count increment and decrement per array that LLVM could not remove).
-    ``kp`` is (half, full, sh, sig_z, h) and ``flags3`` (has_w, has_sfc, deposit, met_rc): tuples of
-    scalars, which cost nothing, so that the call stays within 30 arguments (CPython 3.11
-    compiles a longer call as ``CALL_FUNCTION_EX``, which numba's inliner refuses)."""
-    a = _step_a_lane(px, py, pz, lo, la, z, k0s, w0s, vf, fpar, ipar, kp, three_d, wf, sf, zm, zinv, ztab, zpar,
-                     flags3, p3)
-    return _step_b_lane(px, py, pz, lo, la, z, xi1, xi2, xi3, base, a, kms, wms, vf, fpar, ipar, kp,
-                        diffuse_h, diffuse_z, three_d, wf, sf, zm, zinv, ztab, zpar, flags3, p3)
+def _step(px, py, pz, lo, la, z, xi1, xi2, xi3, k0s, w0s, kms, wms, vf, fpar, ipar, kp,
+          diffuse_h, diffuse_z):  # type: ignore[no-untyped-def]
+    """One midpoint step of one particle in the single-level physics: the new unit
+    vector, its lookup lon/lat, height, whether the particle stayed inside the domain,
+    and removal factors of 1. ``xi1``-``xi3`` are the step's standard normal deviates
+    (horizontal east/north-ish pair, vertical). ``kp`` is (half, full, sh, sig_z, h).
+    The 3-D kernel runs the same parts, and its own, stage by stage over a batch of
+    particles (``kernels_numba._BATCH``)."""
+    a = _step_a_lane(px, py, pz, lo, la, k0s, w0s, vf, fpar, ipar, kp[0])
+    return _step_b_lane(px, py, pz, lo, la, z, xi1, xi2, xi3, a, kms, wms, vf, fpar, ipar, kp, diffuse_h, diffuse_z)

@@ -33,7 +33,7 @@ def _locality_order(lon, lat, status, fpar, ipar, tile):  # type: ignore[no-unty
     instead of main memory. On the 3-D benchmark's 25 MB packed wind (1 degree, 12
     levels, two records), at 10^6 particles, side by side: given sorted by 1 degree
     cell, the particles ran 15-25 % faster on one thread (a first trial); this order
-    and the records side by side (:func:`kernels_numba_3d._interp3`) together took the
+    and the records side by side (:func:`kernels_numba_3d._read3`) together took the
     step from 194-212 to 149-157 ns on one thread, 122-132 to 96-100 ns on two. Each particle
     keeps its random numbers (they are keyed by its index); what changes is the order
     of the blocks' sums, fixed for given particles and independent of the number of

@@ -283,7 +283,7 @@ def pack_wind(wind: WindGrid, records_inner: bool = False, min_records: int = 1,
     * ``records_inner`` False (CUDA): (time, lat, lon, nz, 4), a corner's wind and w on
       two adjacent levels in 32 contiguous bytes;
     * ``records_inner`` True (numba): (lat, lon, nz, time, 4), a corner's records side by
-      side on each level (:func:`plumecast.transport.kernels_numba_3d._interp3`).
+      side on each level (:func:`plumecast.transport.kernels_numba_3d._read3`).
 
     At least ``min_records`` records: the last one is repeated to fill them. ``pad`` > 0:
     the array flattened, followed by ``pad`` zeros (one allocation; the numba kernel's
