@@ -744,3 +744,42 @@ def test_particles_in_grid_order_move_as_in_array_order(monkeypatch):
     np.testing.assert_allclose(sb.deposited, sa.deposited, rtol=1e-12, atol=1e-12 * sa.deposited.max())
     np.testing.assert_allclose(rb, ra, rtol=1e-12)
     np.testing.assert_allclose(db, da, rtol=1e-12)
+
+
+def test_batch_corner_lookup_is_the_scalar_one():
+    """The 3-D kernel's vectorised corner lookup and inside test (``_corners_v``,
+    ``_inside_v``: the grid's parameters as scalars, branches as selects) give, bit for
+    bit, the single-level kernel's ``_corners`` and ``_inside`` on a periodic global
+    grid and on a regional one, inside, on the edges, outside and far outside."""
+    import numba
+
+    from plumecast.transport.kernels_numba_3d import _corners, _corners_v, _grid_scalars, _inside_v
+    from plumecast.transport.kernels_numba_step import _inside
+
+    @numba.njit
+    def both(lon, lat, fpar, ipar):  # type: ignore[no-untyped-def]
+        gs = _grid_scalars(fpar, ipar)
+        return _corners(lon, lat, fpar, ipar), _corners_v(lon, lat, gs), _inside(lon, lat, fpar, ipar), \
+            _inside_v(lon, lat, gs)
+
+    rng = np.random.default_rng(11)
+    for lon0, dlon, nlon, periodic, lat0, dlat, nlat, south, north in (
+        (-180.0, 1.0, 360, 1, -90.0, 1.0, 181, 1, 1),
+        (-10.0, 0.25, 81, 0, 35.0, 0.25, 61, 0, 0),
+    ):
+        fpar = np.array([lon0, dlon, lat0, dlat, 1.0 / dlon, 1.0 / dlat])
+        ipar = np.array([nlon, nlat, periodic, south, north, 2, 12], np.int64)
+        lon_hi = lon0 + dlon * (nlon - 1)
+        lat_hi = lat0 + dlat * (nlat - 1)
+        lons = np.concatenate([rng.uniform(-400.0, 400.0, 2000), [lon0, lon_hi, np.nextafter(lon0, -1e9),
+                                                                   np.nextafter(lon_hi, 1e9), 180.0, -180.0, 540.0]])
+        lats = np.concatenate([rng.uniform(-95.0, 95.0, 2000), [lat0, lat_hi, np.nextafter(lat0, -1e9),
+                                                                np.nextafter(lat_hi, 1e9), 0.0, 90.0, -90.0]])
+        inside = 0
+        for lo, la in zip(lons, lats, strict=True):
+            c, cv, ins, ins_v = both(lo, la, fpar, ipar)
+            assert c == cv, (lo, la)
+            assert ins == ins_v, (lo, la)
+            inside += ins
+        # the global grid holds every point; the regional one points on both sides of its edges
+        assert inside == lons.size if periodic else 0 < inside < lons.size
