@@ -314,6 +314,7 @@ _LANES = 2
 _BATCH = 16
 _CHUNK = 128 * _LANES  # particles dealt to a thread at a time
 
+_S_COUNT = 40
 # The 3-D batch's slots (see _BATCH): where each value of the batch's particles starts in
 # the flat array ``bf`` (_BATCH values a slot, one per particle)
 (_S_PX, _S_PY, _S_PZ, _S_LO, _S_LA, _S_Z, _S_M,  # the state
@@ -323,8 +324,7 @@ _CHUNK = 128 * _LANES  # particles dealt to a thread at a time
  _S_VX, _S_VY, _S_VZ, _S_VW,  # the wind at the start, then at the midpoint
  _S_W00, _S_W01, _S_W10, _S_W11, _S_OK1, _S_OK2,  # the corners' weights, inside at the start and midpoint
  _S_NX, _S_NY, _S_NZ, _S_LON, _S_LAT, _S_ZN, _S_OKN,  # the end point
- ) = (k * _BATCH for k in range(40))
-_S_COUNT = 40
+ ) = (k * _BATCH for k in range(_S_COUNT))
 
 
 @numba.njit(inline="always", error_model="numpy")

@@ -105,7 +105,11 @@ def _corners_v(lon, lat, gs):  # type: ignore[no-untyped-def]
     """:func:`_corners`, bit for bit, with the grid's parameters as scalars (``gs``, from
     :func:`_grid_scalars`) and its branches as selects, so that LLVM vectorises a loop
     of it over a batch of particles (the 3-D kernel's corner stages, see its _BATCH).
-    The corners' offsets are unsigned (see _corners); ``ok``: the point is inside."""
+    The corners' offsets are unsigned (see _corners); ``ok``: the point is inside. The
+    single-level kernel keeps the branches of :func:`_corners` and :func:`kernels_numba_step._inside`:
+    through this form (one particle at a time) it ran 45.5 against 42.3 ns per step (1
+    thread, 10^6 particles, two alternations), and LLVM contracted its multiply-adds
+    otherwise (lon/lat 4e-14 degrees apart)."""
     nlon = gs[4]
     nlat = gs[5]
     nlonf = float(nlon)
