@@ -636,14 +636,15 @@ def test_level_lookup_table_finds_every_layer():
 
 
 def test_vector_corner_read_is_the_scalar_bilinear_form():
-    """``_wind3`` and ``_surface8`` (a vector load per corner and level, the blends in the
-    vector registers) give, value by value, the scalar form: ``w00 f00 + w01 f01 + w10 f10
-    + w11 f11`` of each corner's floats, then ``(1 - c) a + c b`` of the two levels, then
-    ``(1 - wt) r0 + wt r1`` of the two records; also at the last floats of the array; only
-    contiguous float32 arrays are accepted."""
+    """``_wind3``, ``_surface8`` and ``_surface4`` (a vector load per corner and level, two
+    joined for ``_surface4``, the blends in the vector registers) give, value by value, the
+    scalar form: ``w00 f00 + w01 f01 + w10 f10 + w11 f11`` of each corner's floats, then
+    ``(1 - c) a + c b`` of the two levels, then ``(1 - wt) r0 + wt r1`` of the two records;
+    ``_surface4`` the first four fields of ``_surface8``'s records, bit for bit; also at the
+    last floats of the array; only contiguous float32 arrays are accepted."""
     import numba
 
-    from plumecast.transport.kernels_numba_3d import _surface8, _wind3
+    from plumecast.transport.kernels_numba_3d import _surface4, _surface8, _wind3
 
     @numba.njit
     def wind(f, b, s, w, c, wt):  # type: ignore[no-untyped-def]
@@ -652,6 +653,10 @@ def test_vector_corner_read_is_the_scalar_bilinear_form():
     @numba.njit
     def surface(f, b, w, wt):  # type: ignore[no-untyped-def]
         return _surface8(f, b[0], b[1], b[2], b[3], np.uint64(0), w[0], w[1], w[2], w[3], 0.0, wt)
+
+    @numba.njit
+    def surface4(f, b, w, wt):  # type: ignore[no-untyped-def]
+        return _surface4(f, b[0], b[1], b[2], b[3], np.uint64(0), w[0], w[1], w[2], w[3], 0.0, wt)
 
     def bilinear(f, b, w, n):  # type: ignore[no-untyped-def]
         rows = np.array([f[k:k + n] for k in b], np.float64)
@@ -668,10 +673,13 @@ def test_vector_corner_read_is_the_scalar_bilinear_form():
         both = bilinear(f, b, w, 16)
         np.testing.assert_allclose(surface(f, bu, w, wt), (1.0 - wt) * both[:8] + wt * both[8:], rtol=1e-14,
                                    atol=1e-15)
+        assert surface4(f, bu, w, wt) == surface(f, bu, w, wt)[:4]
     with pytest.raises(numba.core.errors.TypingError):
         wind(f[::2], np.zeros(4, np.uint64), np.uint64(8), np.ones(4) / 4, 0.5, 0.5)
     with pytest.raises(numba.core.errors.TypingError):
         surface(f.astype(np.float64), np.zeros(4, np.uint64), np.ones(4) / 4, 0.5)
+    with pytest.raises(numba.core.errors.TypingError):
+        surface4(f[::2], np.zeros(4, np.uint64), np.ones(4) / 4, 0.5)
 
 
 @pytest.mark.parametrize(

@@ -522,7 +522,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 v = _read3(wf, k0[s], w0[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar)
                                 bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b] = v[0], v[1], v[2]
                                 if has_sfc:
-                                    u = _surface(sf, k0[s], w0[s], o, wt, ipar, p3[3] > 0.0)
+                                    u = _surface(sf, k0[s], w0[s], o, wt, ipar, p3[3] > 0.0, deposit)
                                     bf[_S_HS + b], bf[_S_US + b], bf[_S_IL + b], bf[_S_WS + b] = u[0], u[1], u[2], u[3]
                                     bf[_S_PR + b], bf[_S_SG + b], bf[_S_ST + b], bf[_S_LF + b] = u[4], u[5], u[6], u[7]
                             # the midpoint (vectorised; near the poles on the sphere, below)

@@ -167,7 +167,7 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     return lev, (z - zm[lev]) * zinv[lev], 1.0
 
 
-def _make_blend(width: int, levels: int) -> Any:
+def _make_blend(width: int, levels: int, gap: int = 0) -> Any:
     """A numba intrinsic ``(arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt)``: ``width``
     fields of records ``k`` and ``k + 1`` on one level (``levels`` 1) or on two (2), read,
     interpolated and blended in vector registers from the loads to the result, a tuple
@@ -177,7 +177,9 @@ def _make_blend(width: int, levels: int) -> Any:
     (the two records side by side) start at ``b..`` and, with two levels, those of the
     level above at ``b.. + s``. Each is one vector load, widened to doubles and summed
     with the splat bilinear weight: ``w00 f00 + w01 f01 + w10 f10 + w11 f11``, in that
-    order. Then the levels are blended, ``(1 - c) a + c b``, and the records, ``(1 - wt)
+    order. ``gap`` > 0: the second record's fields start ``gap`` floats after the first
+    one's instead of right after them (the first ``width`` of a wider record, two loads
+    of ``width`` floats joined in one register; :data:`_surface4`). Then the levels are blended, ``(1 - c) a + c b``, and the records, ``(1 - wt)
     r0 + wt r1``, all lanes at once; only the ``width`` results leave the register. FMA
     contraction comes from the caller's ``fastmath={"contract"}``, which numba applies to
     these instructions too.
@@ -223,8 +225,17 @@ def _make_blend(width: int, levels: int) -> Any:
                 ws = splat(w, vd)
                 for lev in range(levels):
                     at = idx if lev == 0 else builder.add(idx, step)
-                    ptr = builder.bitcast(builder.gep(data, [at]), vf.as_pointer())
-                    prod = builder.fmul(ws, builder.fpext(builder.load(ptr, align=4), vd))
+                    if gap:  # the two records' fields apart: two loads, joined
+                        vw = ir.VectorType(ir.FloatType(), width)
+                        r0 = builder.load(builder.bitcast(builder.gep(data, [at]), vw.as_pointer()), align=4)
+                        r1 = builder.load(builder.bitcast(builder.gep(data, [builder.add(at, ir.Constant(at.type, gap))]),
+                                                          vw.as_pointer()), align=4)
+                        rec = builder.shuffle_vector(r0, r1, ir.Constant(ir.VectorType(i32, 2 * width),
+                                                                         list(range(2 * width))))
+                    else:
+                        ptr = builder.bitcast(builder.gep(data, [at]), vf.as_pointer())
+                        rec = builder.load(ptr, align=4)
+                    prod = builder.fmul(ws, builder.fpext(rec, vd))
                     acc[lev] = prod if acc[lev] is None else builder.fadd(acc[lev], prod)
             one = ir.Constant(ir.DoubleType(), 1.0)
             both = acc[0]
@@ -277,6 +288,9 @@ _prefetch: Any = intrinsic(_prefetch_typing)
 _wind3: Any = _make_blend(4, 2)
 #: the eight boundary-layer fields of two records
 _surface8: Any = _make_blend(8, 1)
+#: the first four of them (mixing height, u*, 1/L, w*: the vertical turbulence's), all the
+#: 3-D step reads without deposition
+_surface4: Any = _make_blend(4, 1, gap=8)
 
 
 @_njit_no_nrt  # see _HELPER
@@ -310,15 +324,24 @@ def _read3(vf, k, w, lev, c, f, o, wt, ipar):  # type: ignore[no-untyped-def]
 
 
 @_njit_no_nrt  # see _HELPER
-def _surface(sf, k, w, o, wt, ipar, precip):  # type: ignore[no-untyped-def]
+def _surface(sf, k, w, o, wt, ipar, precip, deposit):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
     if ``precip``; then the solar irradiance and surface temperature, zero where the
-    grid has none, and the land fraction, 1 where it has none) at the corners ``o`` of :func:`_corners_v` (weights ``wt``), linear
-    in time. ``sf`` is the packed (lat, lon, nt, 8) array of :func:`_packed`: records
-    ``k`` and ``k + 1`` of a corner are 64 contiguous bytes, read as one vector
-    (:data:`_surface8`), without a branch (as in :func:`_read3`)."""
+    grid has none, and the land fraction, 1 where it has none) at the corners ``o`` of
+    :func:`_corners_v` (weights ``wt``), linear in time. ``sf`` is the packed (lat, lon,
+    nt, 8) array of :func:`_packed`: records ``k`` and ``k + 1`` of a corner are 64
+    contiguous bytes, read as one vector (:data:`_surface8`), without a branch (as in
+    :func:`_read3`). Without ``deposit`` only the first four, which the vertical
+    turbulence uses, are read (:data:`_surface4`; the same values), the others are
+    returned as 0 (the land fraction as 1): the read is as much arithmetic as the wind's
+    on two levels, and half of it was unused (10^6 particles, one thread, alternated:
+    see benchmarks/README.md, session 19)."""
     e = np.uint64(max(ipar[5], 2) * 8)
     kb = np.uint64(k * 8)
+    if not deposit:
+        h, us, il, ws = _surface4(sf, o[0] * e + kb, o[1] * e + kb, o[2] * e + kb, o[3] * e + kb,
+                                  np.uint64(0), wt[0], wt[1], wt[2], wt[3], 0.0, w)
+        return h, us, il, ws, 0.0, 0.0, 0.0, 1.0
     h, us, il, ws, pr, g, t, f = _surface8(sf, o[0] * e + kb, o[1] * e + kb, o[2] * e + kb, o[3] * e + kb,
                                            np.uint64(0), wt[0], wt[1], wt[2], wt[3], 0.0, w)
     return h, us, il, ws, pr if precip else 0.0, g, t, f
