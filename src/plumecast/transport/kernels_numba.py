@@ -388,6 +388,21 @@ def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ig
     bf[_S_ZN + b] = z
     ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and _inside_v(lon_n, lat_n, gs)
     bf[_S_OKN + b] = 1.0 if ok else 0.0
+@numba.njit(inline="always", error_model="numpy")
+def _lonlat_slots(bf, b):  # type: ignore[no-untyped-def]
+    """The lon/lat [deg] of particle ``b``'s unit vector into its end point's slots, by
+    the branch-free :func:`fastmath.atan2` (within 2 ulp of libm's atan2 and asin, which
+    the two-lane kernel's :func:`_lane_store` calls one particle at a time): a loop of
+    it over the batch is vectorised. The write-back is once per call, and a run calls
+    the kernel once per met interval (six 10-minute steps between hourly records): at
+    that length, 10^6 particles, 1 thread, two alternations of 7 calls, the median step
+    went 91.4 and 92.3 -> 89.9 and 89.9 ns (session 19, AMD EPYC); lon/lat move by up to
+    2 ulp, which the next call's steps carry on (1e-11 degrees after 18 more steps near
+    the poles)."""
+    px = bf[_S_PX + b]
+    py = bf[_S_PY + b]
+    bf[_S_LON + b] = fm.atan2(py, px) * _RAD
+    bf[_S_LAT + b] = fm.atan2(bf[_S_PZ + b], math.sqrt(px * px + py * py)) * _RAD
 # Two lanes: four ran 3 % faster on the benchmark workload, but numba's IR inlining of
 # four copies of the step made the first compilation 124 s long instead of 35 s.
 
@@ -589,10 +604,18 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                              rlon, band_w, max_r, radii, rx_mass, rx_count)
                             if not live_any:
                                 break
+                        # the exact lon/lat of the batch's unit vectors (vectorised), then its particles written back
+                        for b in range(_BATCH):
+                            _lonlat_slots(bf, b)
                         for b in range(nb):
-                            st = (bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b], bf[_S_LO + b], bf[_S_LA + b],
-                                  bf[_S_Z + b], bf[_S_M + b], bfirst[b], bdone[b], bexit[b])
-                            _lane_store(bidx[b], True, st, end, lon, lat, zarr, mass, status)
+                            if bfirst[b] < end:
+                                i = bidx[b]
+                                lon[i] = bf[_S_LON + b]
+                                lat[i] = bf[_S_LAT + b]
+                                zarr[i] = bf[_S_Z + b]
+                                mass[i] = bf[_S_M + b]
+                                if bexit[b]:
+                                    status[i] = 2
             else:
                 xi = np.zeros((3, _LANES * nsteps))
                 bases = np.zeros(_LANES * nsteps, np.uint64)
