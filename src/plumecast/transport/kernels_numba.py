@@ -389,6 +389,22 @@ def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ig
     ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and _inside_v(lon_n, lat_n, gs)
     bf[_S_OKN + b] = 1.0 if ok else 0.0
 @numba.njit(inline="always", error_model="numpy")
+def _unit_slots(bf, b):  # type: ignore[no-untyped-def]
+    """The unit vector of particle ``b``'s lon/lat into its slots (:func:`_unit_vector`):
+    a loop of it over the batch is vectorised, where :func:`_lane_load` makes one
+    particle's at a time. In the batch's load, each particle's sincos waited on its
+    lon/lat, read at a random place in grid order; now the loads only copy, all of them
+    in flight together, and the trigonometry follows. Bit-identical; 10^6 particles, 1
+    thread, two alternations of 7 calls (session 19): 6-step calls (a run's) 91.4-97.9
+    -> 83.6-86.8 ns per particle-step, 24-step calls 72.3-75.0 -> 70.4-73.4 (about 40 ns
+    per particle and call)."""
+    px, py, pz = _unit_vector(bf[_S_LO + b], bf[_S_LA + b])
+    bf[_S_PX + b] = px
+    bf[_S_PY + b] = py
+    bf[_S_PZ + b] = pz
+
+
+@numba.njit(inline="always", error_model="numpy")
 def _lonlat_slots(bf, b):  # type: ignore[no-untyped-def]
     """The lon/lat [deg] of particle ``b``'s unit vector into its end point's slots, by
     the branch-free :func:`fastmath.atan2` (within 2 ulp of libm's atan2 and asin, which
@@ -503,16 +519,24 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             live = b < nb
                             i = (porder[j + b] if reorder else j + b) if live else bidx[0]
                             bidx[b] = i
-                            t = _lane_load(i, live, step0, end, lon, lat, zarr, mass, birth, status)
-                            bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b] = t[0], t[1], t[2]
-                            bf[_S_LO + b], bf[_S_LA + b], bf[_S_Z + b], bf[_S_M + b] = t[3], t[4], t[5], t[6]
-                            bfirst[b] = t[7]
-                            bdone[b] = t[8]
+                            fb = end
+                            if live and status[i] == 0:
+                                fb = max(step0, birth[i])
+                            bf[_S_LO + b] = lon[i]
+                            bf[_S_LA + b] = lat[i]
+                            bf[_S_Z + b] = float(zarr[i])
+                            bf[_S_M + b] = mass[i]
+                            bfirst[b] = fb
+                            bdone[b] = fb >= end
                             bexit[b] = False
                             bgt[b] = gtag[i] if tagged else 0
-                            first = min(first, t[7])
+                            first = min(first, fb)
                         if first >= end:
                             continue
+                        # the batch's unit vectors (vectorised; those of the particles that do not
+                        # step in this call are not used)
+                        for b in range(_BATCH):
+                            _unit_slots(bf, b)
                         if diffuse_h or vertical:
                             _fill_normals(bxi, bbases, bidx, seed_key, step0, nsteps, vertical, 1, _BATCH)
                         for step in range(first, end):
