@@ -10,7 +10,10 @@ from 10 m to 8 km scaled with height, two records a day apart (linear in time),
 vertical velocity, and boundary-layer fields from the met (mixing height, u*, 1/L,
 w*, rain) varying in space and time; particles between 0 and 3 km, K_h = 1e4 m2/s,
 Hanna turbulence in the boundary layer, with and without dry deposition and wet
-scavenging.
+scavenging. ``--call-steps 6`` adds the 3-D kernel called as a run calls it, once per
+met interval (six 10-minute steps between hourly records; the work of each call, the
+particles' order on the grid and their loads and stores, counted; the met's reading
+not, see ``bench_met_window.py``).
 """
 
 from __future__ import annotations
@@ -80,7 +83,9 @@ def grid_3d(resolution_deg: float = 1.0) -> WindGrid:
                     polar_north=base.polar_north, z_m=np.array(LEVELS_M), w=w, surface=sfc, roughness_length_m=0.1)
 
 
-def bench_3d(backend: str, n: int, steps: int, reps: int, deposition: bool) -> float:
+def bench_3d(backend: str, n: int, steps: int, reps: int, deposition: bool, call_steps: int = 0) -> float:
+    """Particle-steps/s of the 3-D kernel: one call of ``steps`` steps, or calls of
+    ``call_steps`` each (``call_steps`` > 0)."""
     grid = grid_3d(1.0)
     rng = np.random.default_rng(0)
     lon = rng.uniform(-180, 180, n)
@@ -99,8 +104,10 @@ def bench_3d(backend: str, n: int, steps: int, reps: int, deposition: bool) -> f
     times = []
     for _ in range(reps):
         p = particles(n)
+        per = call_steps if call_steps > 0 else steps
         t0 = time.perf_counter()
-        kernel(p, grid, physics, 0, steps, removed=np.zeros(2))
+        for s0 in range(0, steps, per):
+            kernel(p, grid, physics, s0, min(per, steps - s0), removed=np.zeros(2))
         times.append(time.perf_counter() - t0)
     return n * steps / float(np.median(times))
 
@@ -111,6 +118,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=144)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--three-d", action="store_true", help="the 3-D workload (levels, w, boundary layer)")
+    ap.add_argument("--call-steps", type=int, default=0,
+                    help="with --three-d: also time the 3-D kernel called every this many steps (a run: 6)")
     a = ap.parse_args()
     print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f} steps={a.steps} reps={a.reps} (median)")
     print(f"memory per particle: {BYTES_PER_PARTICLE} bytes (state; the kernel adds no per-particle arrays)")
@@ -126,6 +135,10 @@ def main() -> None:
                 line = (f"deposition={deposition!s:5} n={n:>9d}  numba {numba_rate / 1e6:7.2f} M particle-steps/s"
                         f"  (single level {single / 1e6:6.2f} M/s, 3-D/single {numba_rate / single:5.2f}; "
                         f"single level, two records {single_2 / 1e6:6.2f} M/s, 3-D/that {numba_rate / single_2:5.2f})")
+                if a.call_steps > 0:
+                    calls = bench_3d("numba", n, a.steps, a.reps, deposition, a.call_steps)
+                    line += (f"  called every {a.call_steps} steps: {calls / 1e6:6.2f} M/s "
+                             f"(/single {calls / single:5.2f})")
                 if n <= 100_000:
                     numpy_rate = bench_3d("numpy", n, a.steps, a.reps, deposition)
                     line += f"  numpy {numpy_rate / 1e6:7.2f} M/s  numba/numpy {numba_rate / numpy_rate:6.1f}x"
