@@ -515,17 +515,27 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 _prefetch(birth, ip)
                                 _prefetch(status, ip)
                         first = end
+                        # the batch's particles: first every load, without a branch on what they
+                        # give and with unsigned indices (no wrap-around), so that the loads at
+                        # random places in grid order are in flight together; then their steps
+                        # (a load-dependent branch in the same loop, bit-identical: 10^6
+                        # particles, 1 thread, 6-step calls 84.9-86.2 -> 81.5-83.1 ns per
+                        # particle-step, three alternations)
                         for b in range(_BATCH):
                             live = b < nb
                             i = (porder[j + b] if reorder else j + b) if live else bidx[0]
                             bidx[b] = i
-                            fb = end
-                            if live and status[i] == 0:
-                                fb = max(step0, birth[i])
-                            bf[_S_LO + b] = lon[i]
-                            bf[_S_LA + b] = lat[i]
-                            bf[_S_Z + b] = float(zarr[i])
-                            bf[_S_M + b] = mass[i]
+                            ui = np.uint64(i)
+                            bf[_S_LO + b] = lon[ui]
+                            bf[_S_LA + b] = lat[ui]
+                            bf[_S_Z + b] = float(zarr[ui])
+                            bf[_S_M + b] = mass[ui]
+                            bfirst[b] = birth[ui]
+                            bexit[b] = status[ui] == 0
+                        for b in range(_BATCH):
+                            live = b < nb
+                            i = bidx[b]
+                            fb = max(step0, bfirst[b]) if (live and bexit[b]) else end
                             bfirst[b] = fb
                             bdone[b] = fb >= end
                             bexit[b] = False
