@@ -122,7 +122,9 @@ def main() -> None:
                     help="with --three-d: also time the 3-D kernel called every this many steps (a run: 6)")
     a = ap.parse_args()
     print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f} steps={a.steps} reps={a.reps} (median)")
-    print(f"memory per particle: {BYTES_PER_PARTICLE} bytes (state; the kernel adds no per-particle arrays)")
+    print(f"memory per particle: {BYTES_PER_PARTICLE} bytes of state; the numba kernel adds 16 bytes a particle "
+          "during a call where the met exceeds LOCALITY_MIN_BYTES (the particles' order on the grid and its keys, "
+          "int64; the 3-D workload here)")
     if a.three_d:
         print(f"3-D: {len(LEVELS_M)} levels, 2 records, w, boundary layer from the met, K_h = 1e4; "
               "each against the single-level kernel (K_h = 1e4; steady, and two records a day apart) "
