@@ -311,6 +311,15 @@ _LANES = 2
 #: redone one by one): 66.1-66.4 against 66.8-67.8 ns, but one level 47.4-47.7 against
 #: 45.8-46.0; 512-bit vectors (the normal deviates 8.1 -> 6.3 ns a step, but the kernel
 #: 64.6 -> 67.0, the single-level one 41.5 -> 45.3).
+#: A call's own work, once per particle and call (a run calls once per met interval, six
+#: 10-minute steps between hourly records): the batch's loads, all in flight before any
+#: arithmetic on them, then its unit vectors in a vectorised loop (_unit_slots), and its
+#: lon/lat written back by a vectorised atan2 (_lonlat_slots): 10^6 particles, 2 threads,
+#: 6-step calls 20.1-20.2 -> 23.3-24.1 M particle-steps/s (session 19, benchmarks/README.md;
+#: the boundary layer's read narrowed without deposition, _surface4, is in these too).
+#: Tried and not kept there: the particles staged in grid order by a parallel gather before
+#: the call (its 40 MB of fresh pages a call cost more than the random loads it saved: 95
+#: against 87-89 ns a step at 6 steps, 1 thread).
 _BATCH = 16
 _CHUNK = 128 * _LANES  # particles dealt to a thread at a time
 
