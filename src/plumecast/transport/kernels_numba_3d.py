@@ -179,8 +179,9 @@ def _make_blend(width: int, levels: int, gap: int = 0) -> Any:
     with the splat bilinear weight: ``w00 f00 + w01 f01 + w10 f10 + w11 f11``, in that
     order. ``gap`` > 0: the second record's fields start ``gap`` floats after the first
     one's instead of right after them (the first ``width`` of a wider record, two loads
-    of ``width`` floats joined in one register; :data:`_surface4`). Then the levels are blended, ``(1 - c) a + c b``, and the records, ``(1 - wt)
-    r0 + wt r1``, all lanes at once; only the ``width`` results leave the register. FMA
+    of ``width`` floats joined in one register; :data:`_surface4`). Then the levels are
+    blended, ``(1 - c) a + c b``, and the records, ``(1 - wt) r0 + wt r1``, all lanes at
+    once; only the ``width`` results leave the register. FMA
     contraction comes from the caller's ``fastmath={"contract"}``, which numba applies to
     these instructions too.
 
