@@ -104,7 +104,7 @@ def _grid_scalars(fpar, ipar):  # type: ignore[no-untyped-def]
 def _corners_v(lon, lat, gs):  # type: ignore[no-untyped-def]
     """:func:`_corners`, bit for bit, with the grid's parameters as scalars (``gs``, from
     :func:`_grid_scalars`) and its branches as selects, so that LLVM vectorises a loop
-    of it over a batch of particles (the 3-D kernel's corner stages, see its _BATCH).
+    of it over a batch of particles (the 3-D kernel's corner stages, see kernels_numba_batch._BATCH).
     The corners' offsets are unsigned (see _corners); ``ok``: the point is inside. The
     single-level kernel keeps the branches of :func:`_corners` and :func:`kernels_numba_step._inside`:
     through this form (one particle at a time) it ran 45.5 against 42.3 ns per step (1

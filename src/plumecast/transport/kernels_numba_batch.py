@@ -1,0 +1,187 @@
+"""The 3-D numba kernel's batch (:mod:`plumecast.transport.kernels_numba`): the size of
+the batch of particles it steps stage by stage, the slots of the flat array that holds
+the batch's values between the stages, and the stages of plain arithmetic over a slot
+(the corners, the midpoint, the end point, the unit vectors and lon/lat of a call's
+loads and write-back), written so that LLVM vectorises a loop of each over the batch.
+
+The kernel's cache key covers this module's source (``kernels_numba._source_stamp``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+
+from plumecast.transport import fastmath as fm
+from plumecast.transport.kernels_numba_3d import _corners_v, _inside_v
+from plumecast.transport.kernels_numba_step import (
+    _RAD,
+    _displacement,
+    _expansion_lonlat,
+    _mid_tangent,
+    _renormalised,
+    _unit_vector,
+)
+
+#: Particles the 3-D kernel steps together, stage by stage: each step runs, for all of
+#: them, the level lookup; the grid corners round the start; the wind and the boundary
+#: layer there (kernels_numba_3d._read3, _surface); the midpoint; the corners round it;
+#: the wind there; the end point with the vertical advection; then the vertical
+#: turbulence and removal (:func:`kernels_numba_step._step_c`) and the commit. The values between the
+#: stages are in the slots of one flat array (_S_..., one value per particle side by
+#: side), and the stages of plain arithmetic (the corners, the midpoint, the end point)
+#: are loops without branches that LLVM vectorises; the particles near the poles (the
+#: midpoint on the sphere beyond 80 degrees, the lon/lat from the unit vector beyond 60)
+#: are redone one by one after them. The particles'
+#: chains are independent within a stage, so the core overlaps them more than the two
+#: lanes of the single-level kernel, whose steps are too long (about 700 instructions
+#: in the 3-D physics) for the reorder window to reach from one lane into the other; the
+#: batch's particle loads, at random places in grid order, are issued together too.
+#: Measured side by side with the two-lane 3-D kernel (10^6 particles, 36 steps, 1
+#: degree 3-D benchmark met, best of 3, ns per particle-step): 1 thread 133-138 against
+#: 144-155, 2 threads 79-101 against 84-108 (the same noisy minutes); 16 and 64
+#: particles ran alike, 16 keeps the normal deviates of a 144-step call in 55 kB.
+#: The lon/lat that come out differ from the two-lane kernel's by up to 1e-13 degrees
+#: (LLVM contracts a few multiply-adds differently). The third stage was split from the
+#: second later: the boundary layer's Metropolis sub-steps are one chain of dependent
+#: operations (proposal, fold, division, table, square root, test) per particle, and in
+#: a stage of their own the core overlaps those of more particles; on the same met, 10^6
+#: particles, one thread, alternated with the two-stage kernel: 99 -> 91 ns per
+#: particle-step, particles in the boundary layer (0-300 m) 128 -> 108, bit-identical.
+#: The midpoint wind was then split from the end point for the same reason (the end
+#: point's chain: wind, displacement, renormalisation series): 90-92 -> 86-87 ns (two
+#: alternations), bit-identical. In grid order the batch's particles lie at random places
+#: in their arrays: each batch prefetches the next one's (kernels_numba_3d._prefetch);
+#: per call of 10^6 particles, one thread, two alternations: 1 step 273-286 -> 213-220
+#: ms, 6 steps (an hour of 10-minute steps, a real run's call) 681-689 -> 633-666 ms, 36
+#: steps alike; two threads 151 -> 111, 356 -> 334, 1588 -> 1538 ms.
+#: The vectorised stages (before: one loop per stage over the particles, each step's
+#: arithmetic scalar): 10^6 particles, one thread, 82.0 -> 72.6 ns per particle-step,
+#: bit-identical; LLVM vectorises only loops over one array (bf) with offsets known at
+#: compile time (with the values in arrays of their own, the runtime checks that they do
+#: not overlap were too many, and the loop stayed scalar), and the batch's normal
+#: deviates step by step (_fill_normals' strides; with those of a particle side by side,
+#: the end point read them with a runtime stride and stayed scalar): 72.5 -> 65.9 ns.
+#: Tried and not kept: the level lookup vectorised (gathers from the table, the rest
+#: redone one by one): 66.1-66.4 against 66.8-67.8 ns, but one level 47.4-47.7 against
+#: 45.8-46.0; 512-bit vectors (the normal deviates 8.1 -> 6.3 ns a step, but the kernel
+#: 64.6 -> 67.0, the single-level one 41.5 -> 45.3).
+#: A call's own work, once per particle and call (a run calls once per met interval, six
+#: 10-minute steps between hourly records): the batch's loads, all in flight before any
+#: arithmetic on them, then its unit vectors in a vectorised loop (_unit_slots), and its
+#: lon/lat written back by a vectorised atan2 (_lonlat_slots): 10^6 particles, 2 threads,
+#: 6-step calls 20.1-20.2 -> 23.3-24.1 M particle-steps/s (session 19, benchmarks/README.md;
+#: the boundary layer's read narrowed without deposition, _surface4, is in these too).
+#: Tried and not kept there: the particles staged in grid order by a parallel gather before
+#: the call (its 40 MB of fresh pages a call cost more than the random loads it saved: 95
+#: against 87-89 ns a step at 6 steps, 1 thread).
+_BATCH = 16
+
+_S_COUNT = 40
+# The 3-D batch's slots (see _BATCH): where each value of the batch's particles starts in
+# the flat array ``bf`` (_BATCH values a slot, one per particle)
+(_S_PX, _S_PY, _S_PZ, _S_LO, _S_LA, _S_Z, _S_M,  # the state
+ _S_CZ, _S_FZ,  # the level weight and log-law factor
+ _S_HS, _S_US, _S_IL, _S_WS, _S_PR, _S_SG, _S_ST, _S_LF,  # the boundary layer (_surface)
+ _S_RH, _S_QX, _S_QY, _S_QZ, _S_LOM, _S_LAM,  # the midpoint
+ _S_VX, _S_VY, _S_VZ, _S_VW,  # the wind at the start, then at the midpoint
+ _S_W00, _S_W01, _S_W10, _S_W11, _S_OK1, _S_OK2,  # the corners' weights, inside at the start and midpoint
+ _S_NX, _S_NY, _S_NZ, _S_LON, _S_LAT, _S_ZN, _S_OKN,  # the end point
+ ) = (k * _BATCH for k in range(_S_COUNT))
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _corner_slots(bf, bo, b, s_lon, s_lat, s_ok, gs):  # type: ignore[no-untyped-def]
+    """The corners round the point in slots ``s_lon``, ``s_lat`` of particle ``b``
+    (:func:`kernels_numba_3d._corners_v`): offsets into ``bo``, weights into their
+    slots, inside (1.0 or 0.0) into ``s_ok``."""
+    c = _corners_v(bf[s_lon + b], bf[s_lat + b], gs)
+    bo[b] = c[0]
+    bo[_BATCH + b] = c[1]
+    bo[2 * _BATCH + b] = c[2]
+    bo[3 * _BATCH + b] = c[3]
+    bf[_S_W00 + b] = c[4]
+    bf[_S_W01 + b] = c[5]
+    bf[_S_W10 + b] = c[6]
+    bf[_S_W11 + b] = c[7]
+    bf[s_ok + b] = 1.0 if c[8] else 0.0
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _midpoint_slots(bf, b, half):  # type: ignore[no-untyped-def]
+    """The midpoint in the tangent plane (:func:`kernels_numba_step._mid_tangent`) of
+    particle ``b``, its unit vector the start's; the 3-D kernel redoes it on the sphere
+    near the poles."""
+    px = bf[_S_PX + b]
+    py = bf[_S_PY + b]
+    pz = bf[_S_PZ + b]
+    rh, lom, lam_ = _mid_tangent(px, py, pz, bf[_S_LO + b], bf[_S_LA + b], bf[_S_VX + b], bf[_S_VY + b],
+                                 bf[_S_VZ + b], half)
+    bf[_S_RH + b] = rh
+    bf[_S_QX + b] = px
+    bf[_S_QY + b] = py
+    bf[_S_QZ + b] = pz
+    bf[_S_LOM + b] = lom
+    bf[_S_LAM + b] = lam_
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ignore[no-untyped-def]
+    """The end point of particle ``b`` (:func:`kernels_numba_step._end_point` in the 3-D
+    physics), its lookup lon/lat by expansion (the 3-D kernel redoes them from the unit
+    vector beyond 60 degrees), the height after the vertical advection, and whether it
+    stayed inside (1.0 or 0.0)."""
+    px = bf[_S_PX + b]
+    py = bf[_S_PY + b]
+    pz = bf[_S_PZ + b]
+    rh = bf[_S_RH + b]
+    dx, dy, dz = _displacement(px, py, pz, rh, bf[_S_QX + b], bf[_S_QY + b], bf[_S_QZ + b], bf[_S_VX + b],
+                               bf[_S_VY + b], bf[_S_VZ + b], xi1, xi2, full, sh, diffuse_h)
+    z = bf[_S_Z + b]
+    if has_w:
+        z = z + bf[_S_VW + b] * dt  # vertical advection, reflected at the ground
+        z = -z if z < 0.0 else z
+    nx, ny, nz = _renormalised(px, py, pz, dx, dy, dz)
+    lon_n, lat_n = _expansion_lonlat(px, py, pz, bf[_S_LO + b], bf[_S_LA + b], rh, dx, dy, dz)
+    bf[_S_NX + b] = nx
+    bf[_S_NY + b] = ny
+    bf[_S_NZ + b] = nz
+    bf[_S_LON + b] = lon_n
+    bf[_S_LAT + b] = lat_n
+    bf[_S_ZN + b] = z
+    ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and _inside_v(lon_n, lat_n, gs)
+    bf[_S_OKN + b] = 1.0 if ok else 0.0
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _unit_slots(bf, b):  # type: ignore[no-untyped-def]
+    """The unit vector of particle ``b``'s lon/lat into its slots (:func:`_unit_vector`):
+    a loop of it over the batch is vectorised, where ``kernels_numba._lane_load`` makes one
+    particle's at a time. In the batch's load, each particle's sincos waited on its
+    lon/lat, read at a random place in grid order; now the loads only copy, all of them
+    in flight together, and the trigonometry follows. Bit-identical; 10^6 particles, 1
+    thread, two alternations of 7 calls (session 19): 6-step calls (a run's) 91.4-97.9
+    -> 83.6-86.8 ns per particle-step, 24-step calls 72.3-75.0 -> 70.4-73.4 (about 40 ns
+    per particle and call)."""
+    px, py, pz = _unit_vector(bf[_S_LO + b], bf[_S_LA + b])
+    bf[_S_PX + b] = px
+    bf[_S_PY + b] = py
+    bf[_S_PZ + b] = pz
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _lonlat_slots(bf, b):  # type: ignore[no-untyped-def]
+    """The lon/lat [deg] of particle ``b``'s unit vector into its end point's slots, by
+    the branch-free :func:`fastmath.atan2` (within 2 ulp of libm's atan2 and asin, which
+    the two-lane kernel's ``kernels_numba._lane_store`` calls one particle at a time): a loop of
+    it over the batch is vectorised. The write-back is once per call, and a run calls
+    the kernel once per met interval (six 10-minute steps between hourly records): at
+    that length, 10^6 particles, 1 thread, two alternations of 7 calls, the median step
+    went 91.4 and 92.3 -> 89.9 and 89.9 ns (session 19, AMD EPYC); lon/lat move by up to
+    2 ulp, which the next call's steps carry on (1e-11 degrees after 18 more steps near
+    the poles)."""
+    px = bf[_S_PX + b]
+    py = bf[_S_PY + b]
+    bf[_S_LON + b] = fm.atan2(py, px) * _RAD
+    bf[_S_LAT + b] = fm.atan2(bf[_S_PZ + b], math.sqrt(px * px + py * py)) * _RAD
