@@ -75,14 +75,20 @@ def columns_to_heights(
     modes: NDArray[np.int64],
     z0: float,
     ref10: NDArray[np.float64] | None = None,
+    out: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
     """Interpolate ``vals`` (nv, nlev, ny, nx) given at heights above ground ``h``
     (nlev, ny, nx; ascending along levels, levels below ground ``<= 0``) onto the
     heights ``z`` (nz,). [m] ``modes`` (nv,): 0 horizontal wind, 1 vertical velocity;
     ``ref10`` (nv, ny, nx): 10 m values of the mode-0 fields, or None. Returns
-    (nv, nz, ny, nx) float32."""
+    (nv, nz, ny, nx) float32: ``out`` where given (contiguous, of that shape), else a new
+    array."""
     nv = vals.shape[0]
-    out = np.empty((nv, z.size) + h.shape[1:], dtype=np.float32)
+    shape = (nv, z.size) + h.shape[1:]
+    if out is None:
+        out = np.empty(shape, dtype=np.float32)
+    elif out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"columns_to_heights: out is {out.dtype}{out.shape}; expected contiguous float32{shape}")
     has10 = ref10 is not None
     r10 = ref10 if ref10 is not None else np.zeros((nv,) + h.shape[1:])
     _kernel(np.ascontiguousarray(h, dtype=np.float64), np.ascontiguousarray(vals, dtype=np.float64),

@@ -14,7 +14,9 @@ importable from this module too.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -156,6 +158,7 @@ def wind_grid_3d(
     *,
     mixing_height_m: float | None = None,
     standard_atmosphere: bool = False,
+    out: WindGrid | None = None,
 ) -> WindGrid:
     """Interpolate records of a normalised 3-D dataset onto fixed heights above ground.
 
@@ -179,6 +182,11 @@ def wind_grid_3d(
         give ``surface=None`` (the run's constant K_z and mixing height apply).
     standard_atmosphere : for pressure levels without geopotential, take the
         heights of the ICAO standard atmosphere instead of raising an error.
+    out : a WindGrid of the same records' shape whose arrays (``vec``, ``w``,
+        ``surface``, ``stomata``; those that are not None) the records are written
+        into, and which the result then holds, instead of new ones: a streamed run
+        reads every record into the same memory (:class:`plumecast.run_winds.RunWinds`;
+        fresh memory costs a page fault and the zeroing of each page).
 
     Returns
     -------
@@ -346,10 +354,12 @@ def wind_grid_3d(
         land = _land_fraction(ds, i0, lat, lon)
 
     n_rec = i1 - i0
-    vec = np.empty((n_rec, nz, 3, lat.size, lon.size), dtype=np.float32)
-    w_out = np.empty((n_rec, nz, lat.size, lon.size), dtype=np.float32) if vert else None
-    surf = np.empty((n_rec, len(SURFACE_FIELDS), lat.size, lon.size), dtype=np.float32) if with_surface else None
-    stomata = np.empty((n_rec, 2, lat.size, lon.size), dtype=np.float32) if with_surface and "solar" in has else None
+    vec = _out_array(out, "vec", (n_rec, nz, 3, lat.size, lon.size))
+    w_out = _out_array(out, "w", (n_rec, nz, lat.size, lon.size)) if vert else None
+    surf = _out_array(out, "surface", (n_rec, len(SURFACE_FIELDS), lat.size, lon.size)) if with_surface else None
+    stomata = _out_array(out, "stomata", (n_rec, 2, lat.size, lon.size)) if with_surface and "solar" in has else None
+    # the blocks' largest temporaries, made once for all blocks and records (see _scratch)
+    scratch: dict[str, NDArray[Any]] = {}
     times = np.asarray(ds["time"].values).astype("datetime64[ns]")
     p_pa = levels[:, None, None] * 100.0 if level_type == "pressure" else None
 
@@ -414,8 +424,12 @@ def wind_grid_3d(
             modes.append(1)
             if ref10 is not None:
                 ref10.append(np.zeros_like(u10))
-        stacked = np.stack([np.where(below, 0.0, f) for f in fields])  # below-ground values are never used
-        on_z = columns_to_heights(h, stacked, z_t, np.array(modes), z0, None if ref10 is None else np.stack(ref10))
+        stacked = _scratch(scratch, "vals", (len(fields),) + h.shape, np.float64)
+        for m, f in enumerate(fields):
+            np.copyto(stacked[m], f)
+            np.copyto(stacked[m], 0.0, where=below)  # below-ground values are never used
+        on_z = columns_to_heights(h, stacked, z_t, np.array(modes), z0, None if ref10 is None else np.stack(ref10),
+                                  out=_scratch(scratch, "on_z", (len(fields), nz) + h.shape[1:], np.float32))
         east_north_to_vectors(on_z, lon, latb, vec[r, :, :, js])
         if w_out is not None:
             w_out[r, :, js] = on_z[2]
@@ -454,6 +468,28 @@ def wind_grid_3d(
         roughness_length_m=z0,
         provenance=tuple(prov),
     )
+
+
+def _out_array(out: WindGrid | None, name: str, shape: tuple[int, ...]) -> NDArray[np.float32]:
+    """``out``'s array ``name`` to write records into (a float32 array of ``shape``),
+    or a new one where ``out`` has none."""
+    a = None if out is None else getattr(out, name)
+    if a is None:
+        return np.empty(shape, dtype=np.float32)
+    if a.shape != shape or a.dtype != np.float32 or not a.flags.c_contiguous:
+        raise ValueError(f"wind_grid_3d: out.{name} is {a.dtype}{a.shape}; expected contiguous float32{shape}")
+    return a  # type: ignore[no-any-return]
+
+
+def _scratch(bufs: dict[str, NDArray[Any]], name: str, shape: tuple[int, ...], dtype: Any) -> NDArray[Any]:
+    """A contiguous array of ``shape`` for a block's temporary ``name``: the start of one
+    buffer that all blocks share (the last block has fewer rows), so that its memory is
+    touched once, not once per block. Its values are those of the last use."""
+    size = math.prod(shape)
+    buf = bufs.get(name)
+    if buf is None or buf.size < size or buf.dtype != dtype:
+        buf = bufs[name] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
 
 
 def _land_fraction(ds: xr.Dataset, k: int, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.float32]:
