@@ -38,11 +38,18 @@ def _kernel(h, vals, ref10, has10, modes, z, z0, out):  # type: ignore[no-untype
             while kb < nlev - 1 and h[kb, j, i] <= 0.0:
                 kb += 1
             hb = h[kb, j, i]
+            # the log law's denominators, once per column (the same expressions per field before)
+            den10 = math.log(max(hb, 10.0 + 1e-3) / 10.0)
+            den0 = math.log(max(hb, 1.001 * z0) / z0)
             k = kb
             for iz in range(nz):
                 zz = z[iz]
                 while k < nlev - 1 and h[k + 1, j, i] <= zz:
                     k += 1
+                # below the lowest level: the factors of the log law, the same for every field
+                lz = 0.0
+                if zz < hb:
+                    lz = math.log(max(zz, z0) / 10.0) if (has10 and zz >= 10.0) else math.log(max(zz, z0) / z0)
                 for m in range(nv):
                     if zz < hb:
                         vb = vals[m, kb, j, i]
@@ -51,12 +58,11 @@ def _kernel(h, vals, ref10, has10, modes, z, z0, out):  # type: ignore[no-untype
                         elif has10:
                             v10 = ref10[m, j, i]
                             if zz >= 10.0:
-                                val = v10 + math.log(max(zz, z0) / 10.0) / math.log(max(hb, 10.0 + 1e-3) / 10.0) * (
-                                    vb - v10)
+                                val = v10 + lz / den10 * (vb - v10)
                             else:
-                                val = v10 * math.log(max(zz, z0) / z0) / log10z0
+                                val = v10 * lz / log10z0
                         else:
-                            val = vb * math.log(max(zz, z0) / z0) / math.log(max(hb, 1.001 * z0) / z0)
+                            val = vb * lz / den0
                     elif k >= nlev - 1:
                         val = vals[m, nlev - 1, j, i]
                     else:
