@@ -139,7 +139,10 @@ class RunWinds:
                 if x is not None:
                     x[:-1] = x[1:]
             self._read_into(hi, g, -1)
-            grid = dataclasses.replace(g, times_s=self.record_s[lo:hi + 1].copy())
+            # the same stream, one record on (its packing keeps the record the two share)
+            token = None if g.stream is None else g.stream[0]
+            grid = dataclasses.replace(g, times_s=self.record_s[lo:hi + 1].copy(),
+                                       stream=None if token is None else (token, lo))
         elif lo == hi:
             grid = self._record(lo)
         else:
@@ -156,6 +159,7 @@ class RunWinds:
             del first, arrays
             for r, k in enumerate(range(lo + 1, hi + 1), start=1):
                 self._read_into(k, grid, r)
+            grid = dataclasses.replace(grid, stream=(object(), lo))  # a new stream: nothing packed is reused
         self._first = None
         self._window = (span, grid)
         self.window_records = max(self.window_records, hi - lo + 1)
@@ -287,7 +291,7 @@ def lowest_level(grid: WindGrid) -> WindGrid:
     if grid.nz == 1 and grid.w is None and grid.surface is None:
         return grid
     return dataclasses.replace(grid, vec=np.ascontiguousarray(grid.vec[:, :1]), z_m=np.asarray(grid.z_m[:1]),
-                               w=None, surface=None, stomata=None, land=None, dry_velocity=None)
+                               w=None, surface=None, stomata=None, land=None, dry_velocity=None, stream=None)
 
 
 def run_winds(scenario: Any, wind: xr.Dataset | None = None) -> RunWinds:

@@ -641,22 +641,32 @@ def test_vector_corner_read_is_the_scalar_bilinear_form():
     scalar form: ``w00 f00 + w01 f01 + w10 f10 + w11 f11`` of each corner's floats, then
     ``(1 - c) a + c b`` of the two levels, then ``(1 - wt) r0 + wt r1`` of the two records;
     ``_surface4`` the first four fields of ``_surface8``'s records, bit for bit; also at the
-    last floats of the array; only contiguous float32 arrays are accepted."""
+    last floats of the array; with ``swap`` the records the other way round (the second
+    first), bit for bit the unswapped blend of the exchanged records; only contiguous
+    float32 arrays are accepted."""
     import numba
 
     from plumecast.transport.kernels_numba_3d import _surface4, _surface8, _wind3
 
     @numba.njit
-    def wind(f, b, s, w, c, wt):  # type: ignore[no-untyped-def]
-        return _wind3(f, b[0], b[1], b[2], b[3], s, w[0], w[1], w[2], w[3], c, wt)
+    def wind(f, b, s, w, c, wt, swap=False):  # type: ignore[no-untyped-def]
+        return _wind3(f, b[0], b[1], b[2], b[3], s, w[0], w[1], w[2], w[3], c, wt, swap)
 
     @numba.njit
-    def surface(f, b, w, wt):  # type: ignore[no-untyped-def]
-        return _surface8(f, b[0], b[1], b[2], b[3], np.uint64(0), w[0], w[1], w[2], w[3], 0.0, wt)
+    def surface(f, b, w, wt, swap=False):  # type: ignore[no-untyped-def]
+        return _surface8(f, b[0], b[1], b[2], b[3], np.uint64(0), w[0], w[1], w[2], w[3], 0.0, wt, swap)
 
     @numba.njit
-    def surface4(f, b, w, wt):  # type: ignore[no-untyped-def]
-        return _surface4(f, b[0], b[1], b[2], b[3], np.uint64(0), w[0], w[1], w[2], w[3], 0.0, wt)
+    def surface4(f, b, w, wt, swap=False):  # type: ignore[no-untyped-def]
+        return _surface4(f, b[0], b[1], b[2], b[3], np.uint64(0), w[0], w[1], w[2], w[3], 0.0, wt, swap)
+
+    def exchanged(f, b, n, gap=0):  # type: ignore[no-untyped-def]
+        """``f`` with the two records of ``n`` floats (``gap`` apart) at each offset of ``b`` exchanged."""
+        g = f.copy()
+        for k in b:
+            r0, r1 = f[k:k + n].copy(), f[k + (gap or n):k + (gap or n) + n].copy()
+            g[k:k + n], g[k + (gap or n):k + (gap or n) + n] = r1, r0
+        return g
 
     def bilinear(f, b, w, n):  # type: ignore[no-untyped-def]
         rows = np.array([f[k:k + n] for k in b], np.float64)
@@ -674,6 +684,16 @@ def test_vector_corner_read_is_the_scalar_bilinear_form():
         np.testing.assert_allclose(surface(f, bu, w, wt), (1.0 - wt) * both[:8] + wt * both[8:], rtol=1e-14,
                                    atol=1e-15)
         assert surface4(f, bu, w, wt) == surface(f, bu, w, wt)[:4]
+    # records exchanged in the array and read with swap: the same numbers (corners 16 floats apart)
+    b = [0, 32, 16, 48]
+    bu = np.array(b, np.uint64)
+    w = rng.dirichlet(np.ones(4))
+    for c, wt in ((0.3, 0.25), (0.0, 1.0)):
+        assert surface(exchanged(f, b, 8), bu, w, wt, True) == surface(f, bu, w, wt)
+        assert surface4(exchanged(f, b, 4, gap=8), bu, w, wt, True) == surface4(f, bu, w, wt)
+        lev_x = exchanged(exchanged(f, b, 4), [k + 8 for k in b], 4)
+        assert wind(lev_x, bu, np.uint64(8), w, c, wt, True) == wind(f, bu, np.uint64(8), w, c, wt)
+        assert wind(lev_x, bu, np.uint64(8), w, c, wt, True) != wind(lev_x, bu, np.uint64(8), w, c, wt)
     with pytest.raises(numba.core.errors.TypingError):
         wind(f[::2], np.zeros(4, np.uint64), np.uint64(8), np.ones(4) / 4, 0.5, 0.5)
     with pytest.raises(numba.core.errors.TypingError):

@@ -105,11 +105,11 @@ def test_the_numba_kernel_packs_each_window_afresh():
     from plumecast.transport.kernels_numba_3d import _packed
 
     g = _grid(2, 3, w=True, stomata=False, dry=False, land=False)
-    wf, sf = _packed(g)
-    assert _packed(g)[0] is wf
+    wf, sf, swap = _packed(g)
+    assert _packed(g)[0] is wf and not swap
     h = dataclasses.replace(g, vec=g.vec * np.float32(2.0), surface=g.surface + np.float32(1.0))
-    wf2, sf2 = _packed(h)
-    assert wf2 is wf  # the same memory
+    wf2, sf2, swap2 = _packed(h)
+    assert wf2 is wf and not swap2  # the same memory
     np.testing.assert_array_equal(wf2[:-8], _wind_reference(h, True, 2).ravel())
     np.testing.assert_array_equal(sf2, _surface_reference(h, True, 2).ravel())
 
@@ -123,10 +123,50 @@ def test_another_thread_never_gets_or_overwrites_a_threads_packed_met():
     from plumecast.transport.kernels_numba_3d import _packed
 
     g = _grid(2, 3, w=True, stomata=False, dry=False, land=False)
-    wf, _ = _packed(g)
+    wf, _, _ = _packed(g)
     got = {}
     t = threading.Thread(target=lambda: got.update(wf=_packed(g)[0]))
     t.start()
     t.join()
     assert got["wf"] is not wf
     np.testing.assert_array_equal(got["wf"], wf)
+
+
+@pytest.mark.parametrize("extras", [dict(w=True, stomata=True, dry=False, land=True),
+                                    dict(w=False, stomata=False, dry=True, land=False)])
+def test_a_streamed_window_one_record_on_packs_only_its_new_record(extras):
+    """A window one record on in the same stream (WindGrid.stream) shares a record with
+    the last one packed: only the new record is packed, over the oldest, and the packed
+    records are a ring (``swap`` alternates); read the right way round they are the
+    window's, value for value. Another stream, or a gap, packs the window afresh."""
+    from plumecast.transport.kernels_numba_3d import _packed
+
+    whole = _grid(6, 3, **extras)
+    token = object()
+
+    def window(k, tok=token):
+        pick = slice(k, k + 2)
+        return dataclasses.replace(
+            whole, vec=np.ascontiguousarray(whole.vec[pick]), times_s=whole.times_s[pick],
+            w=None if whole.w is None else np.ascontiguousarray(whole.w[pick]),
+            surface=np.ascontiguousarray(whole.surface[pick]),
+            stomata=None if whole.stomata is None else np.ascontiguousarray(whole.stomata[pick]),
+            dry_velocity=None if whole.dry_velocity is None else np.ascontiguousarray(whole.dry_velocity[pick]),
+            stream=(tok, k))
+
+    def unring(wf, sf, swap, g):
+        _, nz, _, nlat, nlon = g.vec.shape
+        order = [1, 0] if swap else [0, 1]
+        wind = wf[:-8].reshape(nlat, nlon, nz, 2, 4)[:, :, :, order]
+        return wind.ravel(), sf.reshape(nlat, nlon, 2, 8)[:, :, order].ravel()
+
+    seen = []
+    for k, tok in [(0, token), (1, token), (2, token), (3, token), (3, object()), (4, token), (2, token)]:
+        g = window(k, tok)
+        wf, sf, swap = _packed(g)
+        seen.append(swap)
+        wind, surface = unring(wf, sf, swap, g)
+        np.testing.assert_array_equal(wind, _wind_reference(g, True, 2).ravel())
+        np.testing.assert_array_equal(surface, _surface_reference(g, True, 2).ravel())
+    # a ring along the stream; afresh for another stream's window, after it and after a jump back
+    assert seen == [False, True, False, True, False, False, False]

@@ -352,7 +352,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         diffuse_h = kh > 0.0
         diffuse_z = kz > 0.0
         # the 3-D met, out of its tuple once (see _step)
-        wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, met_rc, p3 = met3
+        wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, met_rc, p3, swap = met3
         flags3 = (has_w, has_sfc, deposit, met_rc)
         vertical = diffuse_z
         if three_d:
@@ -455,10 +455,10 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                     continue
                                 o = (bo[b], bo[_BATCH + b], bo[2 * _BATCH + b], bo[3 * _BATCH + b])
                                 wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
-                                v = _read3(wf, k0[s], w0[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar)
+                                v = _read3(wf, k0[s], w0[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar, swap)
                                 bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b] = v[0], v[1], v[2]
                                 if has_sfc:
-                                    u = _surface(sf, k0[s], w0[s], o, wt, ipar, p3[3] > 0.0, deposit)
+                                    u = _surface(sf, k0[s], w0[s], o, wt, ipar, p3[3] > 0.0, deposit, swap)
                                     bf[_S_HS + b], bf[_S_US + b], bf[_S_IL + b], bf[_S_WS + b] = u[0], u[1], u[2], u[3]
                                     bf[_S_PR + b], bf[_S_SG + b], bf[_S_ST + b], bf[_S_LF + b] = u[4], u[5], u[6], u[7]
                             # the midpoint (vectorised; near the poles on the sphere, below)
@@ -479,7 +479,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                     continue
                                 o = (bo[b], bo[_BATCH + b], bo[2 * _BATCH + b], bo[3 * _BATCH + b])
                                 wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
-                                v = _read3(wf, km[s], wm[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar)
+                                v = _read3(wf, km[s], wm[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar, swap)
                                 bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
                             # the end point and the vertical advection (vectorised; its lon/lat
                             # beyond 60 degrees from the unit vector, below)

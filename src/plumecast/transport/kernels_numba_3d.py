@@ -168,7 +168,7 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
 
 
 def _make_blend(width: int, levels: int, gap: int = 0) -> Any:
-    """A numba intrinsic ``(arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt)``: ``width``
+    """A numba intrinsic ``(arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt, swap)``: ``width``
     fields of records ``k`` and ``k + 1`` on one level (``levels`` 1) or on two (2), read,
     interpolated and blended in vector registers from the loads to the result, a tuple
     of ``width`` float64.
@@ -181,7 +181,10 @@ def _make_blend(width: int, levels: int, gap: int = 0) -> Any:
     one's instead of right after them (the first ``width`` of a wider record, two loads
     of ``width`` floats joined in one register; :data:`_surface4`). Then the levels are
     blended, ``(1 - c) a + c b``, and the records, ``(1 - wt) r0 + wt r1``, all lanes at
-    once; only the ``width`` results leave the register. FMA
+    once; only the ``width`` results leave the register. ``swap`` True: the records lie
+    the other way round (the second first: a streamed window packed as a ring of two
+    records, :func:`_packed`); the two halves of the register are exchanged by selects
+    before the records' blend, so the arithmetic is the same. FMA
     contraction comes from the caller's ``fastmath={"contract"}``, which numba applies to
     these instructions too.
 
@@ -196,12 +199,12 @@ def _make_blend(width: int, levels: int, gap: int = 0) -> Any:
     (benchmarks/README.md). Before, LLVM's SLP vectoriser had not combined the scalar form
     at all (32 scalar loads and conversions a record)."""
 
-    def typing(typingctx, arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt):  # type: ignore[no-untyped-def]
+    def typing(typingctx, arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt, swap):  # type: ignore[no-untyped-def]
         # contiguous only: the offsets are counted in elements from the data pointer
         if not (isinstance(arr, types.Array) and arr.dtype == types.float32 and arr.ndim == 1 and arr.layout == "C"):
             return None
         f64 = types.float64
-        sig = types.UniTuple(f64, width)(arr, b00, b01, b10, b11, s, f64, f64, f64, f64, f64, f64)
+        sig = types.UniTuple(f64, width)(arr, b00, b01, b10, b11, s, f64, f64, f64, f64, f64, f64, types.boolean)
 
         def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
             data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
@@ -245,8 +248,9 @@ def _make_blend(width: int, levels: int, gap: int = 0) -> Any:
                 both = builder.fadd(builder.fmul(splat(builder.fsub(one, c), vd), acc[0]),
                                     builder.fmul(splat(c, vd), acc[1]))
             wt = args[11]
-            out = builder.fadd(builder.fmul(splat(builder.fsub(one, wt), vh), record(both, 0)),
-                               builder.fmul(splat(wt, vh), record(both, width)))
+            r0, r1 = record(both, 0), record(both, width)
+            r0, r1 = builder.select(args[12], r1, r0), builder.select(args[12], r0, r1)
+            out = builder.fadd(builder.fmul(splat(builder.fsub(one, wt), vh), r0), builder.fmul(splat(wt, vh), r1))
             vals = [builder.extract_element(out, ir.Constant(i32, i)) for i in range(width)]
             return context.make_tuple(builder, signature.return_type, vals)
 
@@ -295,7 +299,7 @@ _surface4: Any = _make_blend(4, 1, gap=8)
 
 
 @_njit_no_nrt  # see _HELPER
-def _read3(vf, k, w, lev, c, f, o, wt, ipar):  # type: ignore[no-untyped-def]
+def _read3(vf, k, w, lev, c, f, o, wt, ipar, swap):  # type: ignore[no-untyped-def]
     """Wind on levels at the corners ``o`` (bilinear weights ``wt``) of
     :func:`_corners_v`: records ``k`` and ``k + 1`` at the particle's height weights
     (lev, c), then linear in time (weight ``w``), then the log-law factor ``f`` (the
@@ -310,12 +314,13 @@ def _read3(vf, k, w, lev, c, f, o, wt, ipar):  # type: ignore[no-untyped-def]
     the level above also at ``c = 0``, where it weighs nothing (the array is padded for
     the top level of the last node), the second record also at ``w = 0`` (the same
     result). ``k <= nt - 2`` (:meth:`WindGrid.time_index`; a single record is packed
-    twice)."""
+    twice). ``swap``: records ``k`` and ``k + 1`` lie the other way round (see
+    :func:`_packed`)."""
     s = np.uint64(max(ipar[5], 2) * 4)
     node = np.uint64(ipar[6]) * s
     off = np.uint64(lev) * s + np.uint64(k * 4)
     vx, vy, vz, vw = _wind3(vf, o[0] * node + off, o[1] * node + off, o[2] * node + off, o[3] * node + off, s,
-                            wt[0], wt[1], wt[2], wt[3], c, w)
+                            wt[0], wt[1], wt[2], wt[3], c, w, swap)
     if f != 1.0:
         vx *= f
         vy *= f
@@ -325,7 +330,7 @@ def _read3(vf, k, w, lev, c, f, o, wt, ipar):  # type: ignore[no-untyped-def]
 
 
 @_njit_no_nrt  # see _HELPER
-def _surface(sf, k, w, o, wt, ipar, precip, deposit):  # type: ignore[no-untyped-def]
+def _surface(sf, k, w, o, wt, ipar, precip, deposit, swap):  # type: ignore[no-untyped-def]
     """Boundary-layer fields (mixing height, u*, 1/L, w*, precipitation; the last only
     if ``precip``; then the solar irradiance and surface temperature, zero where the
     grid has none, and the land fraction, 1 where it has none) at the corners ``o`` of
@@ -336,15 +341,15 @@ def _surface(sf, k, w, o, wt, ipar, precip, deposit):  # type: ignore[no-untyped
     turbulence uses, are read (:data:`_surface4`; the same values), the others are
     returned as 0 (the land fraction as 1): the read is as much arithmetic as the wind's
     on two levels, and half of it was unused (10^6 particles, one thread, alternated:
-    see benchmarks/README.md, session 19)."""
+    see benchmarks/README.md, session 19). ``swap``: as in :func:`_read3`."""
     e = np.uint64(max(ipar[5], 2) * 8)
     kb = np.uint64(k * 8)
     if not deposit:
         h, us, il, ws = _surface4(sf, o[0] * e + kb, o[1] * e + kb, o[2] * e + kb, o[3] * e + kb,
-                                  np.uint64(0), wt[0], wt[1], wt[2], wt[3], 0.0, w)
+                                  np.uint64(0), wt[0], wt[1], wt[2], wt[3], 0.0, w, swap)
         return h, us, il, ws, 0.0, 0.0, 0.0, 1.0
     h, us, il, ws, pr, g, t, f = _surface8(sf, o[0] * e + kb, o[1] * e + kb, o[2] * e + kb, o[3] * e + kb,
-                                           np.uint64(0), wt[0], wt[1], wt[2], wt[3], 0.0, w)
+                                           np.uint64(0), wt[0], wt[1], wt[2], wt[3], 0.0, w, swap)
     return h, us, il, ws, pr if precip else 0.0, g, t, f
 
 
@@ -389,15 +394,17 @@ def _surface_resistance_met(g, t, p3, i):  # type: ignore[no-untyped-def]
 
 def _met3_args(wind: WindGrid, physics: StepPhysics) -> tuple[Any, ...]:
     """The 3-D met and physics of :func:`_step` (``met3``): the packed wind and
-    surface fields (:func:`_packed`), the level lookup, flags and constants."""
+    surface fields (:func:`_packed`), the level lookup, flags and constants, and whether
+    the packed records lie the other way round."""
     zm, zinv, ztab, zpar = wind.level_params()
-    wf, sf = _packed(wind)
+    wf, sf, swap = _packed(wind)
     # met_rc: r_c from the met's radiation and temperature at each particle
     res_on, rb_u, met_rc, table = physics.resistance_args(wind)
     # an array, not a tuple: numba's parfor lowering refuses a tuple of floats
     p3 = np.array([physics.kz_m2_s, physics.kz_free_m2_s, physics.dt_s, physics.scavenging_a_s,
                    physics.scavenging_b, physics.dry_velocity_m_s, float(res_on), rb_u, *table.ravel()], np.float64)
-    return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, met_rc, p3)
+    return (wf, sf, zm, zinv, ztab, zpar, wind.w is not None, wind.surface is not None, physics.deposits, met_rc, p3,
+            swap)
 
 
 #: where the resistance table (ResistanceModel.table, 3 bands x 14) starts in ``p3``
@@ -405,7 +412,7 @@ _P3_TABLE = 8
 _NO_FIELD = np.zeros(16, np.float32)
 #: ``met3`` of the single-level kernel, which does not read it
 _NO_MET3 = (_NO_FIELD, _NO_FIELD, np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.array([1.0, 0.0, 0.1]),
-            False, False, False, False, np.zeros(_P3_TABLE + bl.SEASON_BANDS * bl.BAND_WIDTH))
+            False, False, False, False, np.zeros(_P3_TABLE + bl.SEASON_BANDS * bl.BAND_WIDTH), False)
 #: the thread that packed last, the WindGrid it packed and its arrays: handed back only to
 #: that thread, whose kernel calls run one after the other, so that its next window can be
 #: packed into the same memory without another thread reading it; one such slot, so that a
@@ -414,7 +421,7 @@ _PACKED: list[Any] = [None]
 _PACKED_LOCK = threading.Lock()
 
 
-def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32], bool]:
     """The 3-D kernel's node-interleaved copies of a grid's fields, flattened: the wind
     and vertical velocity as (lat, lon, nz, nt, 4) (vx, vy, vz, w; w = 0 without it),
     the boundary-layer fields as (lat, lon, nt, 8) (:data:`SURFACE_FIELDS`, then
@@ -423,21 +430,52 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     once (:func:`_read3`). Made once per WindGrid and thread (the last one is kept; the
     reference is to the object, not its id, which a new grid could reuse), into the
     memory of the same thread's last one where the shapes agree (streamed met: a new
-    WindGrid every met interval)."""
+    WindGrid every met interval).
+
+    The third value, ``swap``, says that the two records lie the other way round. A
+    streamed window one record on from the last one packed (:attr:`WindGrid.stream`)
+    shares its first record with the last one's second: only its second record is packed,
+    over the last one's first, and the two are a ring (``swap`` alternates). Packing the
+    whole window had taken 37-51 ms of each met interval's kernel call (0.25 degree
+    global, 9 levels, 2 threads), 14 % of the call at 10^6 particles."""
     me = threading.get_ident()
     with _PACKED_LOCK:
         last = _PACKED[0]
         if last is not None and last[0] == me and last[1] is wind:
-            return last[2], last[3]
+            return last[2], last[3], last[5]
         mine = last if last is not None and last[0] == me else None
         if mine is not None:
             _PACKED[0] = None  # its arrays are written over now
-    ntp = max(wind.vec.shape[0], 2)
-    # padded by one level: _read3 reads the level above the top one (weight 0)
-    wf = pack_wind(wind, records_inner=True, min_records=2, pad=ntp * 4, out=None if mine is None else mine[2])
-    # without boundary-layer fields, one node of zeros (as _NO_FIELD)
-    s4 = pack_surface(wind, records_inner=True, min_records=2, out=None if mine is None else mine[4])
-    sf = s4.ravel()
+    prev = None if mine is None else mine[1]
+    if (prev is not None and wind.stream is not None and prev.stream is not None
+            and wind.stream[0] is prev.stream[0] and wind.stream[1] == prev.stream[1] + 1
+            and wind.vec.shape[0] == 2 and prev.vec.shape == wind.vec.shape
+            and (wind.surface is None) == (prev.surface is None)):
+        assert mine is not None
+        wf, sf, s4, swap = mine[2], mine[3], mine[4], not mine[5]
+        _pack_second(wind, wf, s4, 0 if swap else 1)
+    else:
+        ntp = max(wind.vec.shape[0], 2)
+        # padded by one level: _read3 reads the level above the top one (weight 0)
+        wf = pack_wind(wind, records_inner=True, min_records=2, pad=ntp * 4, out=None if mine is None else mine[2])
+        # without boundary-layer fields, one node of zeros (as _NO_FIELD)
+        s4 = pack_surface(wind, records_inner=True, min_records=2, out=None if mine is None else mine[4])
+        sf = s4.ravel()
+        swap = False
     with _PACKED_LOCK:
-        _PACKED[0] = (me, wind, wf, sf, s4)
-    return wf, sf
+        _PACKED[0] = (me, wind, wf, sf, s4, swap)
+    return wf, sf, swap
+
+
+def _pack_second(wind: WindGrid, wf: NDArray[np.float32], s4: NDArray[np.float32], slot: int) -> None:
+    """Pack the second record of a two-record ``wind`` into record slot ``slot`` of the
+    packed arrays ``wf`` and ``s4`` of :func:`_packed` (the other slot is left as it is)."""
+    from plumecast.transport.packing import fill_surface, fill_wind
+
+    _, nz, _, nlat, nlon = wind.vec.shape
+    view = wf[:nlat * nlon * nz * 8].reshape(nlat, nlon, nz, 2, 4).transpose(3, 0, 1, 2, 4)
+    fill_wind(view[slot:slot + 1], wind.vec[1:], None if wind.w is None else wind.w[1:])
+    if wind.surface is not None:
+        fill_surface(s4.transpose(2, 0, 1, 3)[slot:slot + 1], wind.surface[1:],
+                     None if wind.stomata is None else wind.stomata[1:],
+                     None if wind.dry_velocity is None else wind.dry_velocity[1:], wind.land)

@@ -63,6 +63,12 @@ class WindGrid:
     roughness_length_m : z0 of the log-law below the lowest level. [m]
     provenance : one line per field saying where it came from (read from the file,
         diagnosed, by which method), for the run's output attributes.
+    stream : ``(token, k)``: the window of a streamed run
+        (:class:`plumecast.run_winds.RunWinds`) whose first record is the stream's
+        record ``k``, or None. Two grids with the same token (compared by identity)
+        and first records ``k`` and ``k + 1`` share a record, with the same values: the
+        numba kernel then packs only the new one (``kernels_numba_3d._packed``). A
+        stream gets a new token whenever its window is made afresh.
     """
 
     vec: NDArray[np.float32]
@@ -84,6 +90,7 @@ class WindGrid:
     stomata: NDArray[np.float32] | None = None
     land: NDArray[np.float32] | None = None
     dry_velocity: NDArray[np.float32] | None = None
+    stream: tuple[object, int] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         src = self.provenance[0] if self.provenance else "WindGrid"
