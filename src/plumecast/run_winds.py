@@ -65,6 +65,8 @@ class RunWinds:
         self.record_s = (np.zeros(1) if self.steady
                          else np.asarray((times - self.start) / np.timedelta64(1, "s"), dtype=np.float64))
         self._window: tuple[tuple[int, int], WindGrid] | None = None
+        #: the height levels of the 3-D records (those of the first one read)
+        self._heights: NDArray[np.float64] | None = None
         #: records read from the dataset so far, and the most held in one window
         self.records_read = 0
         self.window_records = 0
@@ -241,8 +243,11 @@ class RunWinds:
             return self._first
         ds = self.dataset
         if self.levels:
-            grid = met.wind_grid_3d(ds, start=self.start, records=slice(k, k + 1),
+            # the heights of the first record read for all (the default ones are the same for
+            # every record; worked out again they cost a read of record 0's ground each time)
+            grid = met.wind_grid_3d(ds, start=self.start, records=slice(k, k + 1), z_levels_m=self._heights,
                                     roughness_length_m=self.roughness_length_m, out=into)
+            self._heights = grid.z_m
         else:
             one = ds if self.steady else ds.isel(time=slice(k, k + 1))
             grid = wind_grid(one, start=self.start)

@@ -153,7 +153,7 @@ def wind_grid_3d(
     ds: xr.Dataset,
     start: np.datetime64 | None = None,
     records: slice | tuple[int, int] | None = None,
-    z_levels_m: Sequence[float] | None = None,
+    z_levels_m: Sequence[float] | NDArray[np.float64] | None = None,
     roughness_length_m: float = 0.1,
     *,
     mixing_height_m: float | None = None,
@@ -282,14 +282,16 @@ def wind_grid_3d(
 
     # --- target heights (fixed for the dataset) ------------------------------------------
     has_10m = "u10" in has and "v10" in has
-    if level_type == "pressure":
-        top = float(standard_atmosphere_height_m(levels[-1]))
-        if has_zs:
-            zmax = zs_static if zs_static is not None else np.asarray(ds["zs"].isel(time=0).values, np.float64)
-            top -= max(float(np.nanmax(zmax)), 0.0)
-    else:
-        top = float(levels[-1])
     if z_levels_m is None:
+        # (not when given: a streamed run passes the first record's, and the ground of
+        # record 0 would be read again from the files for every record)
+        if level_type == "pressure":
+            top = float(standard_atmosphere_height_m(levels[-1]))
+            if has_zs:
+                zmax = zs_static if zs_static is not None else np.asarray(ds["zs"].isel(time=0).values, np.float64)
+                top -= max(float(np.nanmax(zmax)), 0.0)
+        else:
+            top = float(levels[-1])
         z_t = np.array([z for z in DEFAULT_HEIGHTS_M if (z != 10.0 or has_10m) and z <= top], dtype=np.float64)
         if z_t.size == 0:
             z_t = np.array([max(top, 10.0)])
