@@ -28,6 +28,14 @@ def sigterm_self():
 """
 
 
+def sigint_default() -> None:
+    """``preexec_fn`` of a child that a test interrupts with SIGINT: the default action
+    (Python's KeyboardInterrupt) even where the tests run with SIGINT ignored, as a
+    background job without job control is, which the child would inherit (Python keeps an
+    inherited ignore)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def small_scenario(name: str, particles: int, *extra_lines: str) -> str:
     """The YAML of a small run: 2 h from 2026-01-10T00Z in 10-min steps, a uniform
     5 m s-1 westerly wind, one 1 kg s-1 point release at 50 N 8 E, a 0.5 deg grid over

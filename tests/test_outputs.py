@@ -16,7 +16,7 @@ import pytest
 
 from plumecast.errors import OutputPathError
 from plumecast.fileio import MARKER_NAME, OutputSet
-from tests.helpers import SMALL_ZONES_SCENARIO, run_until_sigterm, small_scenario
+from tests.helpers import SMALL_ZONES_SCENARIO, run_until_sigterm, sigint_default, small_scenario
 
 RUN = small_scenario("outputs", 500, "backend: numpy")
 
@@ -168,7 +168,8 @@ def test_ctrl_c_stops_a_numba_run_within_a_second(tmp_path):
     """One kernel call covers a 120-step output interval here (seconds); Ctrl-C must not wait for it."""
     (tmp_path / "big.yaml").write_text(BIG)
     p = subprocess.Popen([sys.executable, "-m", "plumecast", "run", "big.yaml", "-o", "o", "--no-map", "-q"],
-                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=sigint_default)
     t0 = time.monotonic()
     while not glob.glob(str(tmp_path / ".o.plumecast-staging-*")) and time.monotonic() - t0 < 120:
         time.sleep(0.02)

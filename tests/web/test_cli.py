@@ -18,13 +18,14 @@ import yaml
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
+from tests.helpers import sigint_default  # noqa: E402
 from tests.web.conftest import TINY  # noqa: E402
 
 
 def _start(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
     env = dict(os.environ, COLUMNS="200")
     proc = subprocess.Popen([sys.executable, "-m", "plumecast", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env)
+                            stderr=subprocess.STDOUT, text=True, env=env, preexec_fn=sigint_default)
     assert proc.stdout is not None
     t0 = time.monotonic()
     seen = []
