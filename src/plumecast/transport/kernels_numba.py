@@ -34,7 +34,9 @@ so the single-level kernel is unchanged, bit for bit). Its met is packed once pe
 WindGrid node by node (:func:`kernels_numba_3d._packed`: a corner's wind and w of two
 consecutive records side by side on each level, and the two levels round a particle one
 after the other where the grid holds two records, as the streamed met does; the
-boundary-layer fields of two records in one cache line), and the particle's pair of levels
+boundary-layer fields of two records in one cache line; a streamed window one record on
+from the last packs only its new record, the two packed records a ring that the reads
+take either way round), and the particle's pair of levels
 comes from a lookup table (:meth:`WindGrid.level_params`). Its helpers are marked
 ``forceinline`` (see the _HELPER note in :mod:`kernels_numba_3d`): they used to be plain calls that LLVM left as calls
 (the assembly showed 13 calls a step, each passing a dozen arguments and the arrays'

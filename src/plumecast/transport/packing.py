@@ -2,8 +2,9 @@
 (:func:`plumecast.transport.windgrid.pack_wind`, :func:`~plumecast.transport.windgrid.pack_surface`),
 made by compiled loops over the grid's rows, in parallel.
 
-A run on streamed met packs its window of records again at every met interval (a new
-WindGrid each time; :mod:`plumecast.run_winds`). NumPy's strided assignments of the
+A run on streamed met packs at every met interval (a new WindGrid each time;
+:mod:`plumecast.run_winds`): the numba kernel only the window's new record
+(``kernels_numba_3d._packed``), the CUDA kernels the whole window. NumPy's strided assignments of the
 transposed fields took 0.7-1.3 s per window of two records on a 0.25 degree global grid
 with 9 height levels (214 MB of wind, 2 cores), several times what the numba kernel then
 spent moving 10^6 particles through the hour; these loops read each source row once,
