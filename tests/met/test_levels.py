@@ -383,6 +383,26 @@ def test_numba_column_interpolation_matches_the_numpy_reference() -> None:
         np.testing.assert_allclose(fast, slow, rtol=1e-6, atol=1e-6)
 
 
+def test_take_level_is_take_along_axis() -> None:
+    """``take_level`` (the compiled gather of the lowest level above ground and the like)
+    gives np.take_along_axis's values, for float32 and broadcast input too, and refuses an
+    index outside the levels or a mismatched shape."""
+    from plumecast.met.columns import take_level
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(5, 7, 11))
+    k = rng.integers(0, 5, size=(7, 11))
+    want = np.take_along_axis(a, k[None], 0)[0]
+    np.testing.assert_array_equal(take_level(a, k), want)
+    np.testing.assert_array_equal(take_level(a.astype(np.float32), k), want.astype(np.float32).astype(np.float64))
+    p = np.broadcast_to(np.arange(5.0)[:, None, None], a.shape)
+    np.testing.assert_array_equal(take_level(p, k), k.astype(np.float64))
+    with pytest.raises(IndexError, match="outside 0..4"):
+        take_level(a, np.full((7, 11), 5))
+    with pytest.raises(ValueError, match="shape"):
+        take_level(a, k[:, :3])
+
+
 def test_a_quantity_split_over_two_level_sets_is_joined(tmp_path: Path) -> None:
     """GRIB files put levels below and above 1 hPa in two hypercubes (isobaricInhPa,
     isobaricInPa); each hypercube's u, v, z ... are joined along the levels."""

@@ -48,6 +48,8 @@ def surface_fields(
     """The SURFACE_FIELDS of one record (see :func:`plumecast.met.levels.wind_grid_3d`),
     then, where the files have the solar radiation, it [W m-2] and the surface air
     temperature [degC] (``WindGrid.stomata``)."""
+    from plumecast.met.columns import take_level  # numba: when first needed
+
     ny, nx = hb.shape
 
     def get(name: str) -> NDArray[np.float64]:
@@ -56,7 +58,7 @@ def surface_fields(
         return a
 
     def at_kb(a: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.take_along_axis(a, kb[None], 0)[0]
+        return take_level(a, kb)
 
     # reference (surface-layer) temperature, pressure, density
     if T is not None:
@@ -93,10 +95,10 @@ def surface_fields(
     elif theta is not None:
         # bulk Ri of the lowest layer: reference (2 m or lowest level) to the next level up
         k2 = np.minimum(kb + (0 if "t2m" in has else 1), h.shape[0] - 1)
-        z2 = np.take_along_axis(h, k2[None], 0)[0]
-        th2 = np.take_along_axis(theta, k2[None], 0)[0]
-        u2 = np.take_along_axis(np.asarray(rec["u"].values, np.float64), k2[None], 0)[0]
-        v2 = np.take_along_axis(np.asarray(rec["v"].values, np.float64), k2[None], 0)[0]
+        z2 = take_level(h, k2)
+        th2 = take_level(theta, k2)
+        u2 = take_level(np.asarray(rec["u"].values, np.float64), k2)
+        v2 = take_level(np.asarray(rec["v"].values, np.float64), k2)
         if "t2m" in has:  # from the ground (no wind) to the lowest level
             du2 = u2**2 + v2**2
         else:  # between the two lowest levels above ground

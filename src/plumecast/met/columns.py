@@ -23,7 +23,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["columns_to_heights", "east_north_to_vectors"]
+__all__ = ["columns_to_heights", "east_north_to_vectors", "take_level"]
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
@@ -126,3 +126,26 @@ def east_north_to_vectors(
     lam = np.deg2rad(np.asarray(lon_deg, dtype=np.float64))
     phi = np.deg2rad(np.asarray(lat_deg, dtype=np.float64))
     _to_vectors(uv, np.sin(lam), np.cos(lam), np.sin(phi), np.cos(phi), vec)
+
+
+@numba.njit(parallel=True, cache=True)
+def _take_level(a, k, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    for j in numba.prange(a.shape[1]):
+        for i in range(a.shape[2]):
+            out[j, i] = a[k[j, i], j, i]
+
+
+def take_level(a: NDArray[np.floating], k: NDArray[np.integer]) -> NDArray[np.float64]:
+    """``a[k[j, i], j, i]`` of a (nlev, ny, nx) array at every (j, i) of ``k`` (ny, nx),
+    as float64: ``np.take_along_axis(a, k[None], 0)[0]``, value for value, in one
+    compiled pass (take_along_axis builds an index array for each axis: about 4 ms a call
+    on a block of a 0.25 degree record, three to six calls per block)."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    k = np.ascontiguousarray(k, dtype=np.int64)
+    if a.ndim != 3 or k.shape != a.shape[1:]:
+        raise ValueError(f"take_level: levels of shape {k.shape} for an array of shape {a.shape}")
+    if k.size and (int(k.min()) < 0 or int(k.max()) >= a.shape[0]):
+        raise IndexError(f"take_level: level index outside 0..{a.shape[0] - 1}")
+    out = np.empty(k.shape, dtype=np.float64)
+    _take_level(a, k, out)
+    return out

@@ -237,6 +237,7 @@ def wind_grid_3d(
     from plumecast.met.columns import (  # numba: when first needed
         columns_to_heights,
         east_north_to_vectors,
+        take_level,
     )
 
     where = str(ds.attrs.get("first_file", ds.attrs.get("source", "met dataset")))
@@ -392,14 +393,14 @@ def wind_grid_3d(
         kb = np.sum(below, axis=0)
         if np.any(kb >= nlev):
             raise _err(file_k, f"every level is below ground somewhere at {tk}; expected levels above the ground")
-        hb = np.take_along_axis(h, kb[None], 0)[0]  # lowest level above ground
+        hb = take_level(h, kb)  # lowest level above ground
 
         u = get("u")
         v = get("v")
         _nan_check(u, "u", file_k, tk, latb, lon, below)
         _nan_check(v, "v", file_k, tk, latb, lon, below)
-        ub = np.take_along_axis(u, kb[None], 0)[0]
-        vb = np.take_along_axis(v, kb[None], 0)[0]
+        ub = take_level(u, kb)
+        vb = take_level(v, kb)
         if has_10m:
             u10, v10 = get("u10"), get("v10")
             _nan_check(u10, "u10", file_k, tk, latb, lon)
