@@ -77,10 +77,24 @@ def test_budget_closes_with_deposition_and_a_boundary_layer_from_the_met(met_fil
     assert on_grid == pytest.approx(b.deposited, rel=1e-5)
 
 
-def test_numpy_and_numba_agree_on_a_3d_run(met_files):
+def test_numpy_and_numba_agree_on_a_3d_run(met_files, monkeypatch):
+    """Also along the streamed windows, where the numba kernel packs only each window's
+    new record and reads its two records either way round (``kernels_numba_3d._packed``)."""
+    from plumecast.transport import kernels_numba_3d
+
+    swaps = []
+    packed = kernels_numba_3d._packed
+
+    def watched(wind):  # type: ignore[no-untyped-def]
+        out = packed(wind)
+        swaps.append(out[2])
+        return out
+
+    monkeypatch.setattr(kernels_numba_3d, "_packed", watched)
     sc = scenario(met_files["era5"])
     a = run(sc)
     b = run(sc.replace(backend="numba"))
+    assert False in swaps and True in swaps  # the windows were packed both ways round
     np.testing.assert_allclose(b.particles.lon, a.particles.lon, atol=1e-6)
     np.testing.assert_allclose(b.particles.lat, a.particles.lat, atol=1e-6)
     np.testing.assert_allclose(b.particles.z, a.particles.z, atol=1e-2)
