@@ -25,6 +25,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import dask
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
@@ -54,7 +55,11 @@ class RunWinds:
     def __init__(self, dataset: xr.Dataset, start: np.datetime64, *, levels: bool,
                  boundary_layer: str | None = None, roughness_length_m: float = 0.1,
                  notes: tuple[str, ...] = ()) -> None:
-        self.dataset = dataset
+        # the dataset's task graph optimised once (culled, fused): a record's read then starts
+        # from it, not from the graph of every file of the set, whose optimisation at every
+        # read grew with the number of files (one record of 49 hourly 0.25 degree files: 101
+        # -> 53 ms to load; benchmarks/README.md, session 20)
+        self.dataset = dask.optimize(dataset)[0]
         self.start: np.datetime64 = start.astype("datetime64[ns]")
         self.levels = bool(levels)
         self.boundary_layer = boundary_layer
