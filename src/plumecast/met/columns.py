@@ -138,8 +138,9 @@ def _take_level(a, k, out):  # type: ignore[no-untyped-def]  # pragma: no cover 
 def take_level(a: NDArray[np.floating], k: NDArray[np.integer]) -> NDArray[np.float64]:
     """``a[k[j, i], j, i]`` of a (nlev, ny, nx) array at every (j, i) of ``k`` (ny, nx),
     as float64: ``np.take_along_axis(a, k[None], 0)[0]``, value for value, in one
-    compiled pass (take_along_axis builds an index array for each axis: about 4 ms a call
-    on a block of a 0.25 degree record, three to six calls per block)."""
+    compiled pass (take_along_axis builds an index array for each axis: 0.30 against 0.05
+    ms a call on a block of a 0.25 degree record with 3 levels, three to six calls per
+    block)."""
     a = np.ascontiguousarray(a, dtype=np.float64)
     k = np.ascontiguousarray(k, dtype=np.int64)
     if a.ndim != 3 or k.shape != a.shape[1:]:
