@@ -346,6 +346,7 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     end = start + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
     window = (start, end)
     why_single = ""
+    levels_error: MetDataError | None = None
     if cfg.vertical != "single" and cfg.level_hpa is None:
         try:
             ds = one_member(met.open_met_3d(cfg.path, time_window=window))
@@ -353,6 +354,7 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
             if cfg.vertical == "levels":
                 raise
             why_single = str(exc)
+            levels_error = exc
         else:
             lacking = _levels_lacking(ds, one_level_ok=cfg.vertical == "levels")
             if not lacking:
@@ -364,11 +366,24 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     if cfg.boundary_layer == "met":
         raise ScenarioError(f"met.boundary_layer: 'met' needs the met's levels, but {cfg.path} is read as one level"
                             + (f" ({why_single})" if why_single else ""))
-    ds = met.open_wind(cfg.path, level_hpa=cfg.level_hpa, time_window=window)
+    ds = open_one_level(cfg.path, levels_error, level_hpa=cfg.level_hpa, time_window=window)
     note = f"winds: one level ({ds.attrs.get('level', '')}) at every height"
     if why_single:
         note += f"; not read on levels because {why_single}"
     return ds, False, note
+
+
+def open_one_level(path: Any, levels_error: MetDataError | None, **kwargs: Any) -> xr.Dataset:
+    """:func:`plumecast.met.open_wind` after the read on levels failed with
+    ``levels_error`` (None: it was not tried). If the files cannot be read as one
+    level either, the message gives both reasons: the reason on levels is often
+    the one the user needs (a file with levels that cannot be used)."""
+    try:
+        return met.open_wind(path, **kwargs)
+    except MetDataError as exc:
+        if levels_error is None or str(exc) == str(levels_error):
+            raise
+        raise MetDataError(f"{levels_error}; read as one level instead: {exc}") from exc
 
 
 def _releases_aloft(scenario: Any) -> str:

@@ -54,21 +54,22 @@ def check_met(path: MetPath, *, member: int | None = None) -> list[str]:
         What a run would refuse, naming the file (the same messages).
     """
     from plumecast.met.levels import open_met_3d, wind_grid_3d
-    from plumecast.met.reader import open_wind
-    from plumecast.run_winds import _levels_lacking
+    from plumecast.run_winds import _levels_lacking, open_one_level
     from plumecast.transport.windgrid import wind_grid
 
     # as a run with met.vertical unset chooses: on levels where the files allow it
     why_single = ""
+    levels_error: MetDataError | None = None
     try:
         ds = open_met_3d(path, member=member)
         lacking = _levels_lacking(ds)
         why_single = f"the met has {lacking}" if lacking else ""
     except MetDataError as exc:
         why_single = str(exc)
+        levels_error = exc
     three_d = not why_single
     if not three_d:
-        ds = open_wind(path, member=member)
+        ds = open_one_level(path, levels_error, member=member)
     lines = [f"source: {ds.attrs.get('source', path)}", f"times: {_times(ds)}", f"grid: {_grid(ds)}"]
     if "number" in ds.dims:
         lines.append(f"members: {ds.sizes['number']} on 'number' (met.member, or an ensemble over them); "

@@ -25,12 +25,14 @@ from plumecast.met.variables import (
     _U_NAMES,
     _V_NAMES,
     MEMBER_DIMS,
+    NoWindsError,
     _destagger,
     _err,
     _find_coord,
     _find_wind_vars,
     _horizontal_axes,
     _lower,
+    decoded_times,
 )
 
 #: File name endings read with the cfgrib engine.
@@ -175,12 +177,13 @@ def _on_time(ds: xr.Dataset, path: Path, winds: bool) -> tuple[xr.Dataset, np.nd
             f"(CF 'time' or 'valid_time'); found {[str(n) for n in ds.variables]}",
         )
     tc = ds[time_name]
-    times = np.asarray(tc.values).reshape(-1)
-    if not np.issubdtype(times.dtype, np.datetime64):
+    decoded = decoded_times(tc.values)
+    if decoded is None:
         raise _err(where, f"time {time_name!r} could not be decoded to dates; expected CF time units")
-    times = times.astype("datetime64[ns]")
-    if tc.ndim == 1 and tc.dims[0] in ref.dims:
-        tdim: str | None = str(tc.dims[0])
+    times = decoded.reshape(-1)
+    tdims = tc.dims[:decoded.ndim]  # a char array (WRF 'Times') loses its string dimension
+    if len(tdims) == 1 and tdims[0] in ref.dims:
+        tdim: str | None = str(tdims[0])
     elif tc.size == 1:
         tdim = None
     else:
@@ -322,8 +325,8 @@ def wind_file_domain(path: MetPath, *, level_hpa: float | None = None) -> tuple[
     Parameters
     ----------
     path : file, folder, glob pattern or list (see :func:`met_paths`); for several
-        files, the first one's grid (every file's grid is checked when the winds
-        are opened).
+        files, the grid of the first one that holds winds (every file's grid is
+        checked when the winds are opened).
     level_hpa : float, optional
         Unused for the grid; accepted for symmetry with :func:`open_wind`.
 
@@ -339,10 +342,16 @@ def wind_file_domain(path: MetPath, *, level_hpa: float | None = None) -> tuple[
         File missing or unreadable, no recognisable winds or coordinates.
     """
     del level_hpa
-    p = met_paths(path)[0]
-    ds = _open_lazy(p)
-    with ds:
-        return _grid_of(ds, str(p))
+    paths = met_paths(path)
+    first_error: NoWindsError | None = None
+    for p in paths:  # the first file with winds: a set may hold surface-only files too
+        try:
+            with _open_lazy(p) as ds:
+                return _grid_of(ds, str(p))
+        except NoWindsError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
 
 
 def _grid_of(ds: xr.Dataset, path: str) -> tuple[np.ndarray, np.ndarray]:

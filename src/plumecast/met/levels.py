@@ -39,7 +39,7 @@ from plumecast.met.boundary_layer import (
     surface_fields,
 )
 from plumecast.met.levels_read import _err, _nan_check, normalise_met_3d, open_met_3d
-from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, grid_geometry
+from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, across_dateline, grid_geometry
 
 __all__ = [
     "BLOCK_VALUES",
@@ -94,7 +94,8 @@ def _regular(values: NDArray[np.float64], name: str, where: str) -> float:
     step = float(np.median(steps))
     if step <= 0 or np.max(np.abs(steps - step)) > 1e-3 * abs(step):
         raise _err(where, f"coordinate {name!r} is not regularly spaced (steps {steps.min():g}..{steps.max():g} "
-                          "deg); plumecast needs a regular lon/lat grid")
+                          "deg); plumecast needs a regular lon/lat grid"
+                          + (across_dateline(values) if name == "lon" else ""))
     return step
 
 
@@ -147,6 +148,37 @@ def _columns_to_heights_numpy(
                 near = vb * np.log(max(z, z0) / z0) / np.log(np.maximum(hb, 1.001 * z0) / z0)
             out[m, iz] = _interp_columns(h, vals[m], z, kb, near)
     return out
+
+
+def _masked_below(gh: NDArray[np.float64]) -> NDArray[np.bool_] | None:
+    """Levels whose geopotential is missing from the lowest level of a column up
+    (levels under the ground, masked as ``wrf-python``'s ``vinterp(extrapolate=False)``
+    or a GFS/WRF post-processor leaves them): read as below ground. None if every
+    value is there. A missing value above a present one is not masked: it stays
+    an error."""
+    missing = ~np.isfinite(gh)
+    if not missing.any():
+        return None
+    return np.cumprod(missing, axis=0).astype(bool)
+
+
+def _check_geo_scale(gh: NDArray[np.float64], levels_hpa: NDArray[np.float64], where: str, tk: str) -> None:
+    """Refuse geopotential heights far from the standard atmosphere's at the
+    highest level (a geopotential in m2 s-2 labelled m is g0 = 9.8 times too high).
+    Levels below 1000 m in the standard atmosphere are not checked: the ground's
+    height dominates there."""
+    std = standard_atmosphere_height_m(levels_hpa)
+    k = int(np.argmax(std))
+    if std[k] < 1000.0:
+        return
+    top = gh[k][np.isfinite(gh[k])]
+    if top.size == 0:
+        return
+    mean = float(top.mean())
+    if not 0.5 * std[k] <= mean <= 2.0 * std[k]:
+        raise _err(where, f"geopotential height at {levels_hpa[k]:g} hPa averages {mean:,.0f} m at {tk}, where the "
+                          f"standard atmosphere puts that level at {std[k]:,.0f} m; expected geopotential height in m "
+                          "(a geopotential in m2 s-2 needs those units to be divided by g0)")
 
 
 def wind_grid_3d(
@@ -378,12 +410,18 @@ def wind_grid_3d(
         if level_type == "pressure":
             gh = get("gh") if "gh" in has else np.broadcast_to(
                 standard_atmosphere_height_m(levels)[:, None, None], (nlev, nyb, lon.size)).copy()
+            masked = None
             if "gh" in has:
-                _nan_check(gh, "geopotential", file_k, tk, latb, lon)
+                masked = _masked_below(gh)
+                _nan_check(gh, "geopotential", file_k, tk, latb, lon, masked)
+                _check_geo_scale(gh, levels, file_k, tk)
             zs = (zs_static[js] if zs_static is not None else get("zs")) if has_zs else np.zeros((nyb, lon.size))
             if has_zs:
                 _nan_check(zs, "surface height", file_k, tk, latb, lon)
             h = gh - zs[None]
+            if masked is not None:  # below ground and below the column's lowest level, rising upward
+                base = np.minimum(np.where(masked, np.inf, h).min(axis=0), 0.0)
+                h = np.where(masked, base[None] + (np.arange(nlev) - nlev)[:, None, None], h)
         else:
             h = np.broadcast_to(levels[:, None, None], (nlev, nyb, lon.size)).copy()
         if nlev > 1 and np.any(np.diff(h, axis=0) <= 0):

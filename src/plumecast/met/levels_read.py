@@ -78,6 +78,7 @@ from plumecast.met.reader import (
     join_on_time,
     met_paths,
 )
+from plumecast.met.variables import _HPA_UNITS, _PA_UNITS, pressure_levels_hpa
 
 __all__ = ["normalise_met_3d", "open_met_3d"]
 
@@ -86,6 +87,7 @@ _HPA_S = {"hpa s-1", "hpa/s", "mb/s", "hpa s**-1"}
 _GEOPOT_UNITS = {"m2 s-2", "m**2 s**-2", "m^2 s^-2", "m2/s2", "m^2/s^2", "m2 s**-2"}
 _METRE_UNITS = {"m", "gpm", "meter", "metre", "meters", "metres", "m above sea level", "gp m"}
 _KM_UNITS = {"km"}
+_DAM_UNITS = {"dam", "gpdam", "decameter", "decametre", "decameters", "decametres"}
 _KELVIN = {"k", "kelvin", "degk", "deg k"}
 _CELSIUS = {"degc", "c", "celsius", "deg c", "degrees_celsius", "degree_celsius"}
 _FLUX_W = {"w m-2", "w m**-2", "w/m2", "w/m^2", "w m^-2"}
@@ -205,15 +207,17 @@ def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -
         low, units, std = c.lower(), _units(var), var.attrs.get("standard_name", "")
         if var.ndim > 1 or low in _TIME_LIKE:
             continue
-        is_p = std == "air_pressure" or low in _PRESSURE_NAMES or units in ("hpa", "pa", "mb", "mbar", "millibar")
+        is_p = std == "air_pressure" or low in _PRESSURE_NAMES or units in _PA_UNITS | _HPA_UNITS | {"kpa"}
         is_h = std in ("height", "altitude") or low in _HEIGHT_NAMES
         if not (is_p or is_h):
             continue
         values = np.atleast_1d(np.asarray(var.values, dtype=np.float64))
         dim = str(var.dims[0]) if var.ndim == 1 and str(var.dims[0]) in da.dims else None
         if is_p:
-            if units == "pa" or low == "isobaricinpa":
+            if low == "isobaricinpa":
                 values = values / 100.0
+            else:
+                values = pressure_levels_hpa(values, str(var.attrs.get("units", "")), c, path)
             return _Vertical("pressure", dim, values, c)
         if units == "km":
             values = values * 1000.0
@@ -260,8 +264,10 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str) -> tuple[float, f
             return 1.0, 0.0, ""
         if units in _KM_UNITS:
             return 1000.0, 0.0, "km to m"
+        if units in _DAM_UNITS:
+            return 10.0, 0.0, "dam to m"
         raise _err(path, f"{name!r} (geopotential or height) has units {da.attrs.get('units')!r}; "
-                         "expected m2 s-2 (geopotential) or m (geopotential height, orography)")
+                         "expected m2 s-2 (geopotential), m or dam (geopotential height, orography)")
     if kind == "vert":
         if units in _PA_S or std == "lagrangian_tendency_of_air_pressure":
             return 1.0, 0.0, "omega"
@@ -323,13 +329,21 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str) -> tuple[float, f
     raise AssertionError(kind)
 
 
+def _extra_dim(where: str, name: str, dim: str, size: int) -> MetDataError:
+    hint = (" (ERA5 with final and preliminary ERA5T records: combine them first, e.g. with xarray "
+            "ds.sel(expver=1).combine_first(ds.sel(expver=5)))" if dim.lower() == "expver" else
+            f" (select one first, e.g. with xarray ds.isel({dim}=0))")
+    return _err(where, f"{name!r} has the dimension {dim!r} ({size} values) besides time, level, member, latitude "
+                       f"and longitude; expected none other{hint}")
+
+
 def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Dataset | None, str]:
     """One opened file or GRIB hypercube -> (level dataset, surface dataset, level type)."""
     where = str(path)
     ds = _stack_mb_variables(ds)
     lat_name = _find_coord(ds, ("lat", "latitude", "xlat", "xlat_m", "nav_lat"), "latitude", ())
     lon_name = _find_coord(ds, ("lon", "longitude", "xlong", "xlong_m", "nav_lon"), "longitude", ())
-    time_name = _find_coord(ds, ("time", "valid_time", "times", "xtime"), "time", ())
+    time_name = _find_coord(ds, ("valid_time", "time", "times", "xtime"), "time", ())
     skip = {n for n in (lat_name, lon_name, time_name) if n is not None}
     data = {str(n): _destagger(ds[n]) for n in ds.data_vars if str(n) not in skip and ds[n].ndim >= 2}
     for n in [n for n in data if n.lower() == "unknown"]:  # a GRIB field without a name in ecCodes' tables
@@ -370,6 +384,9 @@ def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Datase
                               "expected levels with a 1-D coordinate in hPa/Pa (standard_name air_pressure) or m "
                               "(standard_name height)")
     surf_match = _match(surf_vars, _SURFACE_SPECS)
+    for name, dim in others.items():
+        if dim.lower() == "expver":
+            raise _extra_dim(where, name, dim, int(data[name].sizes[dim]))
 
     def prepare(da: xr.DataArray, key: str, fname: str, vert: _Vertical | None) -> xr.DataArray:
         scale, offset, note = _factor(key, da, fname, where)
@@ -386,6 +403,11 @@ def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Datase
                 out = out.rename({vdim: "level"}) if vdim != "level" else out
             assert vert.values is not None
             out = out.assign_coords(level=("level", vert.values))
+            for d in [str(d) for d in out.dims if str(d) not in hdims and str(d) != "level"
+                      and str(d).lower() not in MEMBER_DIMS and str(d).lower() not in _TIME_LIKE]:
+                if out.sizes[d] > 1:
+                    raise _extra_dim(where, fname, d, out.sizes[d])
+                out = out.isel({d: 0}, drop=True)
         else:
             for d in [str(d) for d in out.dims if str(d) not in hdims and str(d).lower() not in MEMBER_DIMS
                       and str(d).lower() not in _TIME_LIKE]:
@@ -528,6 +550,45 @@ def _check_steps(ds: xr.Dataset, where: str) -> None:
                              "records without gaps")
 
 
+def _merge_same_times(
+    items: list[tuple[Path, xr.Dataset, NDArray[Any]]]
+) -> list[tuple[Path, xr.Dataset, NDArray[Any]]]:
+    """Files that hold the same records but different quantities, as one: the new
+    CDS delivers ERA5's single levels as a zip of an ``instant`` file (u10, blh ..)
+    and an ``accum`` file (precipitation, fluxes) with the same times; a set may
+    also have a file per quantity. Their grids must match; a quantity in two of
+    them is an error. Files with other times are left to be joined in time."""
+    groups: dict[bytes, list[int]] = {}
+    for i, (_p, _ds, t) in enumerate(items):
+        groups.setdefault(np.asarray(t).astype("datetime64[ns]").tobytes(), []).append(i)
+    if all(len(g) == 1 for g in groups.values()):
+        return items
+    out: list[tuple[Path, xr.Dataset, NDArray[Any]]] = []
+    for idx in groups.values():
+        base_path, base, times = items[idx[0]]
+        owner = {str(n): base_path for n in base.data_vars}
+        parts = [base]
+        for i in idx[1:]:
+            path, ds, _t = items[i]
+            for n in ds.data_vars:
+                if str(n) in owner:
+                    raise _err(str(path), f"{str(n)!r} at the same times as in {owner[str(n)].name}; expected each "
+                                          "quantity in one file")
+                owner[str(n)] = path
+            for ax in ("lat", "lon", "level", "number"):
+                if (ax in base.dims) != (ax in ds.dims) or ax in base.dims and not np.array_equal(
+                        np.asarray(base[ax].values), np.asarray(ds[ax].values)):
+                    raise _err(str(path), f"holds the same times as {base_path.name} but on another {ax} axis; "
+                                          "expected the files of one time on one grid")
+            parts.append(ds.drop_vars("met_file", errors="ignore"))
+        merged = xr.merge(parts, join="override", compat="override", combine_attrs="override")
+        for part in parts:
+            for n in part.data_vars:
+                merged[n].attrs = part[n].attrs
+        out.append((base_path, merged, times))
+    return out
+
+
 #: Fields of a file that may hold one record for all times (orography, land-sea mask).
 _STATIC_FIELDS = {"zs", "land"}
 
@@ -611,6 +672,7 @@ def normalise_met_3d(
         a, b = list(level_types.items())[:2]
         raise _err(str(b[1]), f"on {b[0]} levels while {a[1].name} is on {a[0]} levels; expected one kind")
     level_type = next(iter(level_types))
+    levs = _merge_same_times(levs)
     lev_ds = join_on_time(levs) if len(levs) > 1 else levs[0][1]
     lev_path = levs[0][0]
     for need in ("u", "v"):
@@ -630,7 +692,7 @@ def normalise_met_3d(
     surfs = [s for s in surfs if not any(s is t for t in statics)] or statics[:1]
     statics = [s for s in statics if not any(s is t for t in surfs)]
     if surfs:
-        surfs = _fill_step_zero(surfs, history)
+        surfs = _fill_step_zero(_merge_same_times(surfs), history)
         surf_ds = join_on_time(surfs) if len(surfs) > 1 else surfs[0][1]
         surf_path = surfs[0][0]
         for ax in ("lat", "lon"):

@@ -81,6 +81,7 @@ from plumecast.met.variables import (
     _level_hpa_values,
     _lower,
     _wind_units_factor,
+    decoded_times,
 )
 
 __all__ = [
@@ -336,7 +337,7 @@ def normalise_wind(
         level_text = f"{float(mb.group(1)):g} hPa"
     level_name = _find_coord(ds, _LEVEL_NAMES, "air_pressure", ())
     if level_name is not None and (level_name in u.dims or level_name in u.coords):
-        levels = np.atleast_1d(_level_hpa_values(ds[level_name]))
+        levels = np.atleast_1d(_level_hpa_values(ds[level_name], path))
         if level_hpa is None:
             pick = int(np.argmax(levels))
         else:
@@ -376,18 +377,19 @@ def normalise_wind(
             if _lower(d) in _TIME_NAMES:
                 time_dim = str(d)
     if time_dim is not None:
-        if time_name is not None and ds[time_name].dims == (time_dim,):
-            times = np.asarray(ds[time_name].values)
-        elif time_dim in ds.coords:
-            times = np.asarray(ds[time_dim].values)
-        else:
-            times = np.full(u.sizes[time_dim], STEADY_TIME)
-        if not np.issubdtype(times.dtype, np.datetime64):
+        tc = ds[time_name] if time_name is not None else None
+        chars = tc is not None and tc.ndim == 2 and tc.dims[0] == time_dim and tc.dtype.kind == "S" \
+            and tc.dtype.itemsize == 1  # WRF's 'Times'
+        raw = (np.asarray(tc.values) if tc is not None and (tc.dims == (time_dim,) or chars)
+               else np.asarray(ds[time_dim].values) if time_dim in ds.coords
+               else np.full(u.sizes[time_dim], STEADY_TIME))
+        decoded = decoded_times(raw)
+        if decoded is None:
             raise _err(
                 path,
                 f"time {time_name!r} could not be decoded to dates (units missing?); expected CF time units such as 'hours since 1970-01-01'",
             )
-        times = times.astype("datetime64[ns]")
+        times = decoded
     elif (
         time_name is not None
         and ds[time_name].size == 1

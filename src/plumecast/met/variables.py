@@ -31,7 +31,9 @@ _TEN_METRE = re.compile(r"(^u10|^v10|10m|^10[uv]$|10maboveground)", re.IGNORECAS
 
 _LAT_NAMES = ("lat", "latitude", "xlat", "xlat_m", "nav_lat", "y")
 _LON_NAMES = ("lon", "longitude", "xlong", "xlong_m", "nav_lon", "x")
-_TIME_NAMES = ("time", "valid_time", "times", "xtime", "t")
+# valid_time before time: in cfgrib's GRIB (and GFS files written from it) 'time' is
+# the forecast's reference time and 'valid_time' = time + step the time of the record
+_TIME_NAMES = ("valid_time", "time", "times", "xtime", "t")
 _LEVEL_NAMES = ("level", "pressure_level", "isobaricinhpa", "plev", "lev", "pressure", "lv_isbl0")
 _HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground")
 
@@ -61,6 +63,10 @@ def _err(path: str, message: str) -> MetDataError:
     return MetDataError(f"{path}: {message}")
 
 
+class NoWindsError(MetDataError):
+    """A met file without wind components (a surface-only file of a set, say)."""
+
+
 # ---------------------------------------------------------------------------
 # finding variables and coordinates
 # ---------------------------------------------------------------------------
@@ -87,8 +93,8 @@ def _find_wind_vars(ds: xr.Dataset, path: str) -> tuple[str, str]:
     u_names, v_names = by_name(_U_NAMES, _U_PATTERN), by_name(_V_NAMES, _V_PATTERN)
     if u_names and v_names:
         return u_names[0], v_names[0]
-    raise _err(
-        path,
+    raise NoWindsError(
+        f"{path}: "
         "no recognisable wind components; expected variables with standard_name "
         "'eastward_wind'/'northward_wind' or named u/v, u10/v10, UGRD/VGRD, ugrd10m/vgrd10m, "
         f"U/V, U10/V10; found variables {data_vars}",
@@ -184,12 +190,58 @@ def _destagger(da: xr.DataArray) -> xr.DataArray:
     return da
 
 
-def _level_hpa_values(coord: xr.DataArray) -> np.ndarray:
-    units = str(coord.attrs.get("units", "hPa")).strip().lower()
-    values = np.asarray(coord.values, dtype=float)
-    if units in _PA_UNITS:
+#: Highest pressure a pressure level can have [hPa]: above the highest surface
+#: pressure observed (1084 hPa, Agata, 1968); a level beyond it is in Pa.
+MAX_LEVEL_HPA = 1100.0
+
+
+def pressure_levels_hpa(values: np.ndarray, units: str, name: str, path: str) -> np.ndarray:
+    """Pressure levels [hPa] from a level coordinate's ``values`` and ``units``.
+
+    Pa (``Pa``, ``pascal``) are divided by 100 and kPa multiplied by 10; hPa,
+    mb and millibar are kept. Without units (or with units that say nothing of
+    pressure), levels above :data:`MAX_LEVEL_HPA` can only be Pa. Levels in hPa above it are refused: the
+    units say hPa but the values are Pa.
+    """
+    values = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    key = units.strip().lower()
+    top = float(np.nanmax(values)) if values.size else 0.0
+    if key in _PA_UNITS:
         return values / 100.0
+    if key == "kpa":
+        return values * 10.0
+    if key not in _HPA_UNITS:  # none, or none that says (a level number, '1')
+        return values / 100.0 if top > MAX_LEVEL_HPA else values
+    if top > MAX_LEVEL_HPA:
+        raise _err(path, f"pressure levels {name!r} go up to {top:g} {units}, beyond any surface pressure "
+                         f"({MAX_LEVEL_HPA:g} hPa); expected hPa (or the units 'Pa' if the values are in Pa)")
     return values
+
+
+def _level_hpa_values(coord: xr.DataArray, path: str = "") -> np.ndarray:
+    return pressure_levels_hpa(np.asarray(coord.values), str(coord.attrs.get("units", "")), str(coord.name), path)
+
+
+def decoded_times(values: np.ndarray) -> np.ndarray | None:
+    """Times as datetime64[ns]: CF-decoded ones as they are, and WRF's ``Times``
+    strings (``2026-01-15_06:00:00``, a char array that xarray leaves undecoded:
+    the last dimension is the string's); None if they are neither."""
+    values = np.asarray(values)
+    if np.issubdtype(values.dtype, np.datetime64):
+        return values.astype("datetime64[ns]")
+    if values.dtype.kind not in "SUO":
+        return None
+    if values.dtype.kind == "S" and values.dtype.itemsize == 1 and values.ndim >= 2:  # a char array
+        rows = values.reshape(-1, values.shape[-1])
+        values = np.array([b"".join(r) for r in rows]).reshape(values.shape[:-1])
+    out = []
+    for v in values.reshape(-1):
+        text = v.decode("ascii", "replace") if isinstance(v, bytes) else str(v)
+        text = text.strip().strip("\x00").replace("_", "T")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d*)?)?)?)?Z?", text):
+            return None
+        out.append(np.datetime64(text.rstrip("Z"), "ns"))
+    return np.array(out, dtype="datetime64[ns]").reshape(values.shape)
 
 
 def _wind_units_factor(da: xr.DataArray, path: str) -> float:

@@ -213,6 +213,24 @@ SURFACE_FIELDS = (
 )
 
 
+def across_dateline(lon: NDArray[np.float64]) -> str:
+    """If the longitudes (wrapped to [-180, 180) and sorted) are a regular regional
+    grid split by the 180th meridian, a sentence saying so and what to do; else ''.
+    The kernels read a regional grid from its western edge eastward without
+    wrapping, so such a grid cannot be read."""
+    steps = np.diff(lon)
+    if steps.size < 3:
+        return ""
+    k = int(np.argmax(steps))
+    rest = np.delete(steps, k)
+    step = float(np.median(rest))
+    if step <= 0 or np.max(np.abs(rest - step)) > 1e-3 * step or steps[k] < 2.0 * step:
+        return ""
+    return (f"; the grid is regional and crosses the 180th meridian ({lon[k + 1]:g}..{lon[k] + 360.0:g} deg east): "
+            "plumecast reads global grids and regional grids on one side of it: use a global file or a "
+            "domain that does not cross 180 deg")
+
+
 def _regular_spacing(values: NDArray[np.float64], name: str, source: str) -> float:
     if values.size < 2:
         raise MetDataError(f"{source}: coordinate '{name}' has {values.size} value(s); need at least 2")
@@ -222,6 +240,7 @@ def _regular_spacing(values: NDArray[np.float64], name: str, source: str) -> flo
         raise MetDataError(
             f"{source}: coordinate '{name}' is not regularly spaced and ascending "
             f"(steps from {steps.min():g} to {steps.max():g} deg); plumecast needs a regular lon/lat grid"
+            + (across_dateline(values) if name == "lon" else "")
         )
     return step
 
