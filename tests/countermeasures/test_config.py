@@ -74,3 +74,34 @@ def test_models_are_frozen() -> None:
     cfg = PLAN.validate_python([{"type": "termination", "at_h": 3}])[0]
     with pytest.raises(ValidationError):
         cfg.at_h = 4  # type: ignore[misc]
+
+
+_GOOD = {
+    "termination": {"type": "termination", "at_h": 1, "fraction": 0.5},
+    "shelter": {"type": "shelter", "start_h": 0.5, "end_h": 3, "compliance": 0.8, "air_changes_per_hour": 0.5,
+                "ventilation_air_changes_per_hour": 3, "pre_air_changes_per_hour": 1},
+    "evacuation": {"type": "evacuation", "order_h": 1, "clearance_h": 2, "compliance": 0.5},
+    "front": {"type": "front", "ignition_h": 1, "points": [[0, 0]], "speed_m_s": 10, "threshold_ppm": 5},
+}
+_NUMERIC = [(kind, key) for kind, m in _GOOD.items() for key, v in m.items() if isinstance(v, int | float)]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("kind, key", _NUMERIC)
+def test_nan_and_inf_are_refused_in_every_numeric_key(kind: str, key: str, bad: float) -> None:
+    """A NaN time or compliance would otherwise make a measure silently never (or always) apply."""
+    PLAN.validate_python([_GOOD[kind]])  # the good one parses
+    with pytest.raises(ValidationError) as info:
+        PLAN.validate_python([{**_GOOD[kind], key: bad}])
+    errors = info.value.errors()
+    assert len(errors) == 1 and errors[0]["loc"][-1] == key and "finite" in errors[0]["msg"]
+
+
+@pytest.mark.parametrize("where", ["points", "region"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")], ids=["nan", "inf"])
+def test_nan_and_inf_are_refused_in_points_and_boxes(where: str, bad: float) -> None:
+    m = ({**_GOOD["front"], "points": [[0.0, bad]]} if where == "points"
+         else {**_GOOD["shelter"], "region": [0.0, 0.0, bad, 1.0]})
+    with pytest.raises(ValidationError, match="finite number") as info:
+        PLAN.validate_python([m])
+    assert len(info.value.errors()) == 1 and where in [str(x) for x in info.value.errors()[0]["loc"]]

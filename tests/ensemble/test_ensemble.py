@@ -284,3 +284,117 @@ def test_front_plan_end_to_end_on_a_uniform_wind() -> None:
     b = res.budget
     assert b.neutralised > 0.1 * b.released
     assert abs(b.residual) <= 1e-6 * b.released
+
+
+# --------------------------------------------------------------------------- non-finite values
+
+
+_DISTS = {"normal": {"mean": 0.0, "sd": 10.0}, "lognormal": {"median": 1.0, "sigma": 0.2},
+          "uniform": {"low": 1.0, "high": 2.0}, "fixed": {"value": 1.0}}
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("dist, param", [(d, p) for d, ps in _DISTS.items() for p in ps])
+def test_nan_or_inf_in_a_distribution_is_refused_with_the_key(dist: str, param: str, bad: float) -> None:
+    """A NaN rotation ran a member on NaN winds to 0 fatalities in every plan; an infinite sd
+    ended in 'math domain error'. Each bad value is now one message naming its key."""
+    from plumecast.errors import ScenarioError
+
+    key = f"ensemble.wind_direction_deg.{param}"
+    with pytest.raises(ScenarioError, match=key.replace(".", r"\.")) as info:
+        _scenario(ensemble={"members": 2, "wind_direction_deg": {"dist": dist, **_DISTS[dist], param: bad}})
+    assert str(info.value).count("finite number") == 1
+
+
+@pytest.mark.parametrize("key, bad", [("grid_offset_fraction", float("nan")), ("members", float("inf")),
+                                      ("particles", float("nan"))])
+def test_nan_or_inf_in_the_other_ensemble_keys_is_refused(key: str, bad: float) -> None:
+    from plumecast.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=f"ensemble\\.{key}: Input should be a finite number"):
+        _scenario(ensemble={"members": 2, key: bad})
+
+
+def test_nan_in_an_ensemble_file_names_the_file_line_and_key(tmp_path) -> None:
+    from plumecast.errors import ScenarioError
+    from plumecast.scenario import load_scenario
+
+    f = tmp_path / "nan.yaml"
+    f.write_text("start: 2026-01-10T00:00:00Z\nduration_h: 2\n"
+                 "releases:\n  - {type: point, lat: 50, lon: 8, rate_kg_s: 50}\n"
+                 "ensemble:\n  members: 2\n  wind_direction_deg: {dist: normal, mean: .nan, sd: 10.0}\n",
+                 encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f)
+    msg = str(info.value)
+    assert str(f) in msg and "line 7" in msg and "ensemble.wind_direction_deg.mean" in msg
+    assert msg.count("finite number") == 1
+
+
+def test_a_draw_that_overflows_is_refused_not_run() -> None:
+    from plumecast.errors import ScenarioError
+
+    sc = _scenario(ensemble={"members": 3, "wind_speed_factor": {"dist": "lognormal", "median": 1e300,
+                                                                  "sigma": 50.0}})
+    with pytest.raises(ScenarioError, match=r"ensemble\.wind_speed_factor: member \d drew inf"):
+        member_specs(sc, sc.ensemble)
+
+
+def test_a_non_finite_member_never_becomes_a_silent_zero() -> None:
+    from plumecast.ensemble.members import member_scenario, rotate_and_scale, turn_winds
+    from plumecast.errors import ScenarioError
+
+    for field in ("wind_rotation_deg", "wind_speed_factor", "kh_m2_s", "source_rate_factor"):
+        with pytest.raises(ScenarioError, match=f"member 1: {field} is nan; expected a finite number"):
+            MemberSpec(1, 5, **{field: float("nan")})
+    with pytest.raises(ScenarioError, match="grid_offset_cells"):
+        MemberSpec(1, 5, grid_offset_cells=(float("inf"), 0.0))
+    with pytest.raises(ScenarioError, match="expected finite numbers"):
+        rotate_and_scale(np.ones(2), np.ones(2), float("nan"), 1.0)
+    sc = _scenario()
+    with pytest.raises(ScenarioError, match="makes the winds"):
+        turn_winds(uniform_wind(10.0, 0.0), 0.0, 1e308)
+    with pytest.raises(ScenarioError, match=r"releases\.0\.rate_kg_s"):
+        member_scenario(sc, MemberSpec(1, 5, source_rate_factor=1e305))
+
+
+def test_a_comparison_without_plans_or_ensemble_is_refused_with_what_to_add() -> None:
+    from plumecast.ensemble.compare import check_comparison
+    from plumecast.errors import ScenarioError
+
+    for plans in ([], [{"name": "nothing", "measures": []}]):
+        sc = _scenario(plans=plans)
+        setup = make_setup(sc, maps=False)
+        with pytest.raises(ScenarioError, match="nothing to compare") as info:
+            check_comparison(setup, len(member_specs(setup.scenario, sc.ensemble)), "s.yaml")
+        msg = str(info.value)
+        assert msg.startswith("s.yaml: plans:") and "measures:" in msg and "ensemble:" in msg
+        assert "docs/plans.md" in msg
+    # an ensemble without plans: the baseline's spread is still worth having, and said so
+    sc = _scenario(plans=[], ensemble={"members": 3})
+    setup = make_setup(sc, maps=False)
+    notice = check_comparison(setup, 3)
+    assert notice is not None and "only the do-nothing baseline over 3 members" in notice and "plans:" in notice
+    with pytest.raises(ScenarioError, match="nothing to compare"):
+        check_comparison(setup, 1)  # --members 1
+    assert check_comparison(make_setup(_scenario(), maps=False), 1) is None  # plans, one member: allowed
+
+
+def test_compare_command_refuses_no_plans_without_a_traceback_or_output(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    f = tmp_path / "base.yaml"
+    f.write_text("start: 2026-01-10T00:00:00Z\nduration_h: 2\n"
+                 "releases:\n  - {type: point, lat: 50, lon: 8, rate_kg_s: 50}\n"
+                 "receptors:\n  points:\n    - {name: Near, lat: 50.0, lon: 8.1, population: 100}\n",
+                 encoding="utf-8")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "plumecast", "compare", str(f), "-o", str(out), "--workers", "0",
+                        "--no-maps", "-q"], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "COLUMNS": "300"})
+    text = r.stdout + r.stderr
+    assert r.returncode == 2, text
+    assert "nothing to compare" in text and f.name in text and "Traceback" not in text
+    assert not out.exists()

@@ -187,7 +187,7 @@ def test_numbers_people_read_follow_plumecast_numbers() -> None:
     assert page.count("<table>") == 4 and "<script" not in page and "<style>" in page
 
 
-def test_csv_files_keep_full_plain_values_and_the_seeds(tmp_path) -> None:
+def test_csv_files_are_plain_numbers_no_more_precise_than_the_model_with_the_seeds(tmp_path) -> None:
     import csv
 
     s = summarise(_shown_raw(), ["a", "b"])
@@ -195,13 +195,92 @@ def test_csv_files_keep_full_plain_values_and_the_seeds(tmp_path) -> None:
     members = list(csv.DictReader((tmp_path / "members.csv").open(encoding="utf-8")))
     assert "np." not in (tmp_path / "members.csv").read_text(encoding="utf-8")
     assert [int(r["seed"]) for r in members] == [777, 888]
-    assert float(members[0][f"fatalities[{BASELINE_NAME}]"]) == 1_161_095.0
-    assert float(members[1]["fatalities[stop at 1 h]"]) == 4.5e-10  # full value in files
+    # people to two significant figures (the model is no more precise), tiny values kept (not 0)
+    assert members[0][f"fatalities[{BASELINE_NAME}]"] == "1200000.0"
+    assert float(members[1]["fatalities[stop at 1 h]"]) == 4.5e-10
+    assert float(members[0][f"lives_saved[{BASELINE_NAME}]"]) == 0.0  # an exact zero stays 0
     rows = list(csv.DictReader((tmp_path / "decision_table.csv").open(encoding="utf-8")))
     assert [r["baseline"] for r in rows] == ["true", "false", "false"]
     assert {r["particles_per_member"] for r in rows} == {"1234"} and {r["members"] for r in rows} == {"2"}
     assert {r["member_seeds"] for r in rows} == {"777;888"} and {r["scenario_seed"] for r in rows} == {"11"}
-    assert float(rows[0]["fatalities_median"]) == pytest.approx((1_161_095.0 + 900_000.0) / 2)
+    assert float(rows[0]["fatalities_median"]) == 1_000_000.0  # (1,161,095 + 900,000) / 2 to 2 s.f.
     cities = list(csv.DictReader((tmp_path / "cities.csv").open(encoding="utf-8")))
+    a = [r for r in cities if r["city"] == "a" and r["plan"] == BASELINE_NAME][0]
     b = [r for r in cities if r["city"] == "b"][0]
     assert b["fatalities_median"] == ""  # unknown stays empty, never 0
+    assert b["aegl2_arrival_h_min"] == ""  # never reached: empty
+    # arrivals rounded DOWN to the 600 s time step (a countdown never errs late), then to 0.01 h:
+    # 7.17 h -> 7 h 10 min (7.1667 h) -> 7.16; 6 h 29 min 59 s -> 6 h 20 min -> 6.33
+    assert (a["aegl2_arrival_h_min"], a["aegl2_arrival_h_max"]) == ("5.0", "7.16")
+    assert a["aegl3_arrival_h_min"] == "6.33"
+    assert float(a["fatalities_p5"]) <= float(a["fatalities_median"]) <= float(a["fatalities_p95"])
+    for f in ("members.csv", "cities.csv", "decision_table.csv"):
+        for cell in (tmp_path / f).read_text(encoding="utf-8").replace("\n", ",").split(","):
+            try:
+                float(cell)
+            except ValueError:
+                continue
+            assert len(cell.split(".")[-1].split("e")[0]) <= 6, (f, cell)  # no 1.2535772872942124
+
+
+def test_file_rows_round_people_and_floor_times() -> None:
+    from plumecast.ensemble.summary import file_rows, floor_hours
+
+    rows = file_rows([{"fatalities[x]": 1.2535772872942124, "lives_saved_median": -0.0347, "p_aegl2": 1 / 3,
+                       "aegl3_arrival_h_min": 1000.0 / 3600, "front_margin_h_median": -0.25, "members": 3,
+                       "fatalities_p5": float("nan"), "wall_s": 1.23456, "time_h": 1.0 / 3}], 600.0)
+    r = rows[0]
+    assert r["fatalities[x]"] == 1.3 and r["lives_saved_median"] == -0.035
+    assert r["p_aegl2"] == 1 / 3  # a fraction of members is exact
+    assert r["aegl3_arrival_h_min"] == 0.16  # 1000 s -> 600 s (down) -> 0.1666 h -> 0.16 h
+    assert r["front_margin_h_median"] == -0.34  # down: the front's lead over AEGL-3 is never overstated
+    assert np.isnan(r["fatalities_p5"]) and r["members"] == 3 and r["wall_s"] == 1.23
+    # every arrival on the step grid stays on or before itself
+    for k in range(0, 200):
+        for step in (60.0, 600.0, 900.0, 1200.0, 3600.0):
+            h = k * step / 3600.0
+            got = floor_hours(h, step)
+            assert h - max(step / 3600.0, 0.01) < got <= h + 1e-12
+
+
+def test_non_finite_concentration_on_the_grid_is_unknown_never_zero() -> None:
+    """NaN winds used to give zero concentrations and 0 fatalities; a NaN that reaches the
+    exposure series makes that receptor unknown, not an all-clear."""
+    exp = _exposure(pop=(1000.0, 2000.0, 500.0))
+    conc = exp.conc.copy()
+    conc[0, 3, 1] = np.nan
+    o = evaluate_plan(ReceptorExposure(**{**exp.__dict__, "conc": conc}), CL2, BASE, ["r"])
+    assert np.isnan(o.fatalities[1]) and np.isnan(o.exceed2[1]) and np.isnan(o.arrival2_s[1])
+    assert np.isfinite(o.fatalities[0]) and o.n_unknown == 1
+
+
+def _one_member_raw() -> RawComparison:
+    raw = _shown_raw()
+    return RawComparison(raw.setup, raw.specs[:1], raw.members[:1], None, None, None, 1.0, 0)
+
+
+def test_one_member_shows_no_probabilities_or_intervals(tmp_path) -> None:
+    """Without an ensemble the tables say so: whether that run reaches a level (not 100 %),
+    the run's figure without a 5-95 % interval, and what to add for an ensemble."""
+    import csv
+    import html
+
+    s = summarise(_one_member_raw(), ["a", "b"])
+    assert s.single
+    for text in (markdown(s), html.unescape(html_page(s))):
+        assert "one member: no ensemble spread" in text and "ensemble: key" in text
+        assert "%" not in text.replace("5–95 % intervals", "")  # no probability, no interval
+        assert "1.2 million" in text and "(1.2 million–" not in text
+        assert "| a | yes | yes |" in markdown(s) and "ensemble members" not in text
+    write_outputs(s, tmp_path, pngs=False)
+    rows = list(csv.DictReader((tmp_path / "decision_table.csv").open(encoding="utf-8")))
+    assert rows[0]["members"] == "1" and rows[0]["fatalities_median"] == "1200000.0"
+    assert rows[0]["fatalities_p5"] == rows[0]["fatalities_p95"] == ""  # no interval from one member
+    cities = list(csv.DictReader((tmp_path / "cities.csv").open(encoding="utf-8")))
+    assert cities[0]["fatalities_p5"] == cities[0]["fatalities_p95"] == "" and cities[0]["members"] == "1"
+
+
+def test_two_members_still_show_probabilities_and_intervals() -> None:
+    s = summarise(_shown_raw(), ["a", "b"])
+    md = markdown(s)
+    assert not s.single and "one member" not in md and "| a | 100 % | 100 % |" in md

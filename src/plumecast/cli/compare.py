@@ -83,7 +83,7 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
 
 def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, scheduler: str | None,
                   particles: int | None, maps: bool, quiet: bool, source: str, live: Any) -> dict[str, Any]:
-    from plumecast.ensemble.compare import make_setup, run_members
+    from plumecast.ensemble.compare import check_comparison, make_setup, run_members
     from plumecast.ensemble.members import member_specs
     from plumecast.ensemble.summary import console_tables, summarise, write_outputs
     from plumecast.errors import ScenarioError
@@ -92,9 +92,17 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
     t0 = time.perf_counter()
     setup = make_setup(sc, particles=particles, maps=maps)
     specs = member_specs(setup.scenario, sc.ensemble, members)
+    notice = check_comparison(setup, len(specs), source)  # no plans and no ensemble: refused here
     receptors = select_receptors(setup.scenario)
     if receptors is None or len(receptors) == 0:
         raise ScenarioError(f"{source}: receptors: a comparison needs receptors (cities, points or csv)")
+    if notice:
+        console.print(f"note: {notice}", highlight=False)
+    if len(specs) == 1:
+        why = "no 'ensemble:' key" if sc.ensemble is None else "one member asked for"
+        console.print(f"note: {why}: the comparison has one member, so there is no ensemble spread; the "
+                      "tables give that run's figures, not probabilities or 5-95 % intervals (add 'ensemble:', "
+                      "docs/plans.md)", highlight=False)
     columns = [TextColumn("[bold]members"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn()]
     with Progress(*columns, console=console, disable=quiet) as bar:
@@ -109,7 +117,8 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
     summary = summarise(raw, [str(n) for n in receptors.name])
     written = write_outputs(summary, outdir)
     print_tables(console_tables(summary))
-    console.print(f"{len(specs)} members x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "
+    who = "1 member (no ensemble spread)" if len(specs) == 1 else f"{len(specs)} members"
+    console.print(f"{who} x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "
                   f"member, {raw.workers or 'no'} Dask workers: members {raw.wall_s:.1f} s, "
                   f"end to end {time.perf_counter() - t0:.1f} s")
     return {"raw": raw, "summary": summary, "written": written}

@@ -44,7 +44,9 @@ __all__ = [
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .nan / .inf in a measure (a time, a compliance, a point) is
+    # refused with the key, as in plumecast.scenario
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 RegionSpec = Literal["all"] | tuple[float, float, float, float] | list[str]

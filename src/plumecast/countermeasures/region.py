@@ -15,6 +15,7 @@ A region is written in a scenario as one of
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -54,6 +55,9 @@ def check_region(region: Any, what: str = "region") -> Region:
         )
     if _is_bbox(region):
         lon_min, lat_min, lon_max, lat_max = (float(v) for v in region)
+        if not all(math.isfinite(v) for v in (lon_min, lat_min, lon_max, lat_max)):
+            raise ScenarioError(f"{what}: box {list(region)} has a value that is not a finite number; "
+                                "expected [lon_min, lat_min, lon_max, lat_max] in degrees")
         if not (-90.0 <= lat_min <= lat_max <= 90.0):
             raise ScenarioError(
                 f"{what}: box {list(region)} needs -90 <= lat_min <= lat_max <= 90 "

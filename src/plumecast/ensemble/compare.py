@@ -91,7 +91,8 @@ def default_tags_h(scenario: Scenario, plans: Sequence[PlanConfig], step_h: floa
 
 def make_setup(scenario: Scenario, plans: Sequence[PlanConfig] | None = None, *, particles: int | None = None,
                tag_step_h: float = 2.0, maps: bool = True, termination_maps: bool = True) -> CompareSetup:
-    """A comparison of ``plans`` (default: the scenario's) with the do-nothing baseline first."""
+    """A comparison of ``plans`` (default: the scenario's) with the do-nothing baseline first
+    (:func:`check_comparison` says whether it compares anything)."""
     plist = with_baseline(list(scenario.plans if plans is None else plans))
     if particles is None and scenario.ensemble is not None and scenario.ensemble.particles:
         particles = scenario.ensemble.particles
@@ -104,6 +105,40 @@ def make_setup(scenario: Scenario, plans: Sequence[PlanConfig] | None = None, *,
     tags = default_tags_h(sc, plist, tag_step_h)
     delay = tuple(t for t in tags if t < sc.run_hours)
     return CompareSetup(sc, tuple(plist), tags, delay, maps, termination_maps)
+
+
+ADD_PLANS = ("add a 'plans:' list with at least one plan that has measures, e.g.\n"
+             "  plans:\n"
+             "    - name: shelter now\n"
+             "      measures: [{type: shelter, start_h: 0.5, compliance: 0.8}]\n"
+             "(docs/plans.md)")
+
+
+def check_comparison(setup: CompareSetup, n_members: int, source: str | None = None) -> str | None:
+    """Refuse a comparison that compares nothing; a notice for one that only has a baseline.
+
+    Without a plan that has measures and with one member (no ``ensemble:``), there is
+    neither a plan to compare nor a spread to show: that is a single forecast, refused
+    with what to add. With an ensemble but no plans, the do-nothing baseline's spread
+    and exceedance probabilities are still worth having: the returned notice says
+    that no plan is compared (None when there are plans).
+
+    Raises
+    ------
+    ScenarioError
+        No plan and one member (``source``, the scenario file, starts the message).
+    """
+    if any(p.measures for p in setup.plans):
+        return None
+    where = f"{source}: " if source else ""
+    if n_members <= 1:
+        raise ScenarioError(
+            f"{where}plans: nothing to compare: the scenario has no response plan and one member (no "
+            "'ensemble:' key, or members: 1); "
+            f"{ADD_PLANS}, and an 'ensemble:' key for probabilities and 5-95 % intervals. "
+            "For a single forecast without plans use 'plumecast run'")
+    return (f"{where}no response plans: only the do-nothing baseline over {n_members} members "
+            "(its spread and exceedance probabilities); to compare plans, add a 'plans:' list (docs/plans.md)")
 
 
 # --------------------------------------------------------------------------- transports
@@ -454,4 +489,5 @@ def compare(scenario: Scenario, *, members: int | None = None, workers: int = 2,
     """Run the scenario's plans against its ensemble members (see :func:`run_members`)."""
     setup = make_setup(scenario, particles=particles, maps=maps)
     specs = member_specs(setup.scenario, getattr(scenario, "ensemble", None), members)
+    check_comparison(setup, len(specs))
     return run_members(setup, specs, workers=workers, scheduler=scheduler, serial=serial, progress=progress)

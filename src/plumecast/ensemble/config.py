@@ -28,7 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .nan / .inf in a distribution is refused with the key (a NaN
+    # rotation would otherwise run a member on NaN winds to zero concentrations, and an
+    # infinite sd fails deep inside the wind rotation); as in plumecast.scenario
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Distribution(_Model):

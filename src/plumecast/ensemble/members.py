@@ -43,6 +43,17 @@ class MemberSpec:
     source_rate_factor: float = 1.0
     source_timing_shift_h: float = 0.0
 
+    def __post_init__(self) -> None:
+        # a NaN or infinite perturbation would run the member on NaN winds (zero
+        # concentrations: a silent all-clear) or fail deep in the transport
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                  if f.name not in ("index", "seed", "met_number")}
+        for name, v in values.items():
+            for x in (v if isinstance(v, tuple) else (v,)):
+                if x is not None and not math.isfinite(float(x)):
+                    raise ScenarioError(f"ensemble member {self.index}: {name} is {v}; expected a finite number "
+                                        "(check the ensemble: distributions of the scenario)")
+
     def describe(self) -> str:
         parts = [f"member {self.index}", f"seed {self.seed}"]
         defaults = MemberSpec(0, 0)
@@ -94,8 +105,13 @@ def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | 
         for key in ("wind_speed_factor", "wind_direction_deg", "kh_m2_s", "mixing_height_m",
                     "source_rate_factor", "source_timing_shift_h"):
             dist = getattr(cfg, key)
-            value = dist.draw(rng) if dist is not None else None  # fixed order: always the same stream use
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = dist.draw(rng) if dist is not None else None  # fixed order: always the same stream use
             if value is not None:
+                if not math.isfinite(value):
+                    raise ScenarioError(
+                        f"ensemble.{key}: member {i} drew {value} from {_dist_text(dist)}; expected a finite "
+                        "number (the distribution's parameters overflow: give a smaller spread or centre)")
                 draws[key] = value
         control = cfg.control and i == 0
         offset = (0.0, 0.0)
@@ -116,6 +132,14 @@ def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | 
             source_timing_shift_h=draws.get("source_timing_shift_h", 0.0),
         ))
     return out
+
+
+def _dist_text(dist: Any) -> str:
+    """``{dist: normal, mean: 0, sd: 1e308}`` for an error message."""
+    parts = [f"dist: {dist.dist}"] + [f"{k}: {getattr(dist, k):g}" for k in
+                                      ("mean", "sd", "median", "sigma", "low", "high", "value")
+                                      if getattr(dist, k) is not None]
+    return "{" + ", ".join(parts) + "}"
 
 
 # --------------------------------------------------------------------------- scenario
@@ -165,6 +189,20 @@ def member_scenario(scenario: Scenario, spec: MemberSpec, particles: int | None 
     if spec.source_rate_factor != 1.0 or spec.source_timing_shift_h != 0.0:
         update["releases"] = [_shift_release(r, spec.source_timing_shift_h, spec.source_rate_factor)
                               for r in scenario.releases]
+        for k, (old, new) in enumerate(zip(scenario.releases, update["releases"], strict=True)):
+            profile = getattr(new, "profile", None) or []
+            bad_profile = [p for p in profile if not all(math.isfinite(float(x)) for x in p)]
+            if bad_profile:
+                raise ScenarioError(
+                    f"ensemble member {spec.index}: source_rate_factor {spec.source_rate_factor:g} makes "
+                    f"releases.{k}.profile {bad_profile[0]}; expected finite numbers")
+            for key in ("amount_kg", "rate_kg_s", "rate_kg_s_per_capita", "start_h", "stop_h"):
+                v = getattr(new, key, None)
+                if isinstance(v, float | int) and not math.isfinite(v):
+                    raise ScenarioError(
+                        f"ensemble member {spec.index}: source_rate_factor {spec.source_rate_factor:g} and "
+                        f"source_timing_shift_h {spec.source_timing_shift_h:g} make releases.{k}.{key} "
+                        f"{v} (was {getattr(old, key)}); expected a finite number")
     return scenario.model_copy(update=update)
 
 
@@ -177,6 +215,9 @@ def rotate_and_scale(u: np.ndarray, v: np.ndarray, rotation_deg: float, factor: 
     >>> [round(float(x), 6) for x in rotate_and_scale(np.array(0.0), np.array(1.0), 90.0, 2.0)]
     [2.0, 0.0]
     """
+    if not (math.isfinite(rotation_deg) and math.isfinite(factor)):
+        raise ScenarioError(f"ensemble: wind rotation {rotation_deg} deg and speed factor {factor}: expected "
+                            "finite numbers")
     th = math.radians(rotation_deg)
     c, s = math.cos(th), math.sin(th)
     return factor * (u * c + v * s), factor * (-u * s + v * c)
@@ -265,8 +306,13 @@ def turn_winds(ds: xr.Dataset, rotation_deg: float, factor: float) -> xr.Dataset
     ds = ds.copy()
     for un, vn in WIND_PAIRS:
         if un in ds and vn in ds:
-            u, v = rotate_and_scale(ds[un].values.astype(np.float64), ds[vn].values.astype(np.float64),
-                                    rotation_deg, factor)
+            u0, v0 = ds[un].values.astype(np.float64), ds[vn].values.astype(np.float64)
+            with np.errstate(over="ignore", invalid="ignore"):
+                u, v = rotate_and_scale(u0, v0, rotation_deg, factor)
+            finite = np.isfinite(u0) & np.isfinite(v0)
+            if not (np.isfinite(u.astype(np.float32)) & np.isfinite(v.astype(np.float32)))[finite].all():
+                raise ScenarioError(f"ensemble: wind speed factor {factor:g} makes the winds ({un}, {vn}) "
+                                    "infinite; expected a factor that keeps them finite numbers")
             ds[un] = (ds[un].dims, u.astype(np.float32), ds[un].attrs)
             ds[vn] = (ds[vn].dims, v.astype(np.float32), ds[vn].attrs)
     return ds

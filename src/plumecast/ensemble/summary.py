@@ -7,8 +7,15 @@ Intervals are empirical 5-95 % quantiles over members (linear interpolation
 between order statistics, numpy's default); lives saved are paired by member
 (``baseline[m] - plan[m]``), so the spread that both plans share cancels.
 
-Files keep full values; the Markdown and HTML tables show two significant
-figures with their interval (DESIGN.md, "Honest numbers").
+With one member (no ``ensemble:``) there is no spread: no interval is given (the
+5 % and 95 % figures are NaN, empty in the files) and the tables say so instead of
+showing probabilities of 0 or 100 %.
+
+The Markdown and HTML tables show two significant figures with their interval
+(DESIGN.md, "Honest numbers"). The CSV files stay machine-readable (plain numbers,
+empty for unknown) but are no more precise than the model either
+(:func:`file_rows`): people to two significant figures, arrival times rounded down
+to the transport time step.
 """
 
 from __future__ import annotations
@@ -27,18 +34,25 @@ from numpy.typing import NDArray
 
 from plumecast.ensemble.compare import LEVELS, RawComparison
 from plumecast.fileio import atomic_path
-from plumecast.numbers import UNKNOWN, clock, countdown, people_range, percent
+from plumecast.numbers import UNKNOWN, clock, countdown, people_range, percent, round_sig
 from plumecast.plans.config import measure_kind
 
 Q = (5.0, 50.0, 95.0)
 
 
 def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
-    """(5 %, median, 95 %) of the finite values; NaN if there are none."""
+    """(5 %, median, 95 %) of the finite values; NaN if there are none, and NaN
+    for the 5 % and 95 % figures of a single value (one member has no spread).
+
+    >>> quantiles(np.array([3.0]))
+    (nan, 3.0, nan)
+    """
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
     if x.size == 0:
         return (math.nan, math.nan, math.nan)
+    if x.size == 1:
+        return (math.nan, float(x[0]), math.nan)
     q = np.percentile(x, Q)
     return (float(q[0]), float(q[1]), float(q[2]))
 
@@ -70,6 +84,11 @@ class Summary:
     @property
     def n_members(self) -> int:
         return len(self.raw.members)
+
+    @property
+    def single(self) -> bool:
+        """One member: a single run, with no ensemble spread and no probabilities."""
+        return self.n_members == 1
 
 
 def _stack(raw: RawComparison, plan: str, attr: str) -> NDArray[np.float64]:
@@ -134,7 +153,8 @@ def summarise(raw: RawComparison, receptor_names: list[str]) -> Summary:
                     "lat": ("lat", raw.grid_lat, {"units": "degrees_north", "standard_name": "latitude"}),
                     "lon": ("lon", raw.grid_lon, {"units": "degrees_east", "standard_name": "longitude"})},
             attrs={"Conventions": "CF-1.8", "members": n,
-                   "title": f"plumecast comparison: probability of exceeding AEGL-2/3 ({n} members)"})
+                   "title": f"plumecast comparison: probability of exceeding AEGL-2/3 ({n} members)" if n != 1 else
+                   f"plumecast comparison: where AEGL-2/3 is exceeded ({ONE_MEMBER}: 0 or 1, not a probability)"})
     return Summary(raw, plans, totals, unknown, saved, receptor_names, rows, delay, prob)
 
 
@@ -158,7 +178,7 @@ def _particles(s: Summary) -> int | None:
 
 
 def decision_rows(s: Summary) -> list[dict[str, Any]]:
-    """One row per plan: full values, with how the ensemble was made (members,
+    """One row per plan (full values; :func:`file_rows` rounds them for the file), with how the ensemble was made (members,
     particles per member, scenario and member seeds) and which plan is the baseline."""
     sc = s.raw.setup.scenario
     seeds = ";".join(str(x) for x in _seeds(s))
@@ -175,7 +195,8 @@ def decision_rows(s: Summary) -> list[dict[str, Any]]:
 
 
 def member_rows(s: Summary) -> list[dict[str, Any]]:
-    """One row per member: its seed and perturbation, its runs and totals per plan (full values)."""
+    """One row per member: its seed and perturbation, its runs and totals per plan (full values;
+    :func:`file_rows` rounds them for the file)."""
     out = []
     for k, m in enumerate(s.raw.members):
         spec = s.raw.specs[k]
@@ -188,8 +209,63 @@ def member_rows(s: Summary) -> list[dict[str, Any]]:
     return out
 
 
+#: columns of people (expected fatalities, lives saved): two significant figures in files
+_PEOPLE_PREFIXES = ("fatalities", "lives_saved")
+#: columns of times people act on (arrivals, the front's margin): rounded down in files
+_TIME_MARKS = ("arrival_h", "margin_h")
+#: columns of measured run times [s]
+_SECONDS = ("wall_s", "cpu_user_s", "cpu_system_s")
+
+
+def floor_hours(h: float, step_s: float) -> float:
+    """Hours ``h`` rounded down to the model's time step ``step_s`` and then down to a
+    decimal that resolves it (at least 0.01 h): a time people act on errs early, never late.
+
+    >>> floor_hours(1000.0 / 3600, 600.0), floor_hours(1.3, 600.0), floor_hours(5.0, 600.0)
+    (0.16, 1.16, 5.0)
+    >>> floor_hours(0.3, 60.0), floor_hours(-0.25, 600.0), floor_hours(float("nan"), 600.0)
+    (0.3, -0.34, nan)
+    """
+    if not math.isfinite(h):
+        return h
+    # steps, with a tolerance of a millionth of a step for the float noise of k * step / 3600
+    t_s = math.floor(h * 3600.0 / step_s + 1e-6) * step_s
+    decimals = max(2, math.ceil(-math.log10(step_s / 3600.0)) + 1)
+    scale = 10 ** decimals
+    return float(round(t_s * scale, 6) // 3600.0) / scale
+
+
+def file_rows(rows: list[dict[str, Any]], step_s: float) -> list[dict[str, Any]]:
+    """Rows for a CSV file, no more precise than the model: people (``fatalities*``,
+    ``lives_saved*``) to two significant figures (:func:`plumecast.numbers.round_sig`),
+    arrival times and margins (``*arrival_h*``, ``*margin_h*``) rounded down to the time
+    step ``step_s`` (:func:`floor_hours`), run times to 0.01 s; the rest as it is
+    (fractions of members are exact). Unknown stays NaN (an empty cell), never 0."""
+    out = []
+    for r in rows:
+        row = dict(r)
+        for k, v in r.items():
+            if isinstance(v, bool) or not isinstance(v, float | np.floating):
+                continue
+            v = float(v)
+            if k.startswith(_PEOPLE_PREFIXES):
+                row[k] = round_sig(v, 2)
+            elif any(m in k for m in _TIME_MARKS):
+                row[k] = floor_hours(v, step_s)
+            elif k in _SECONDS and math.isfinite(v):
+                row[k] = round(v, 2)
+        out.append(row)
+    return out
+
+
+def _step_s(s: Summary) -> float:
+    """The model's time resolution: the transport step (the exposure series' step)."""
+    sc = s.raw.setup.scenario
+    return 60.0 if sc is None else float(sc.time_step_s)  # no scenario (tests): to the minute
+
+
 def _cell(v: Any) -> str:
-    """A CSV cell: plain numbers at full precision (``repr`` of a Python float round-trips),
+    """A CSV cell: a plain number (``repr`` of a Python float, after :func:`file_rows`),
     empty for NaN/None."""
     if isinstance(v, np.generic):
         v = v.item()
@@ -222,6 +298,15 @@ def _write_text(path: Path, text: str) -> Path:
 
 def _pct(p: float) -> str:
     return UNKNOWN if not math.isfinite(p) else percent(100.0 * p)
+
+
+def _yes_no(p: float) -> str:
+    """Whether the one member reaches it: 'yes', 'no' or 'unknown' (not a probability)."""
+    return UNKNOWN if not math.isfinite(p) else ("yes" if p > 0 else "no")
+
+
+#: what a comparison of one member says instead of probabilities and intervals
+ONE_MEMBER = "one member: no ensemble spread"
 
 
 def _hours(h: float) -> str:
@@ -274,6 +359,14 @@ def countdown_text(h: float, start: np.datetime64 | None, issued: np.datetime64 
 _CITY_HEAD = ["city", "P(AEGL-2)", "P(AEGL-3)", "AEGL-2 arrives, earliest–latest",
               "AEGL-3 countdown (earliest member)", "expected fatalities, median (5–95 %)"]
 _FRONT_HEAD = ["front arrives (earliest member)", "P(front before AEGL-3)"]
+# one member: whether that run reaches a level, never a probability; no intervals
+_CITY_HEAD_ONE = ["city", "AEGL-2 reached (one member)", "AEGL-3 reached (one member)", "AEGL-2 arrives",
+                  "AEGL-3 countdown", f"expected fatalities ({ONE_MEMBER})"]
+_FRONT_HEAD_ONE = ["front arrives", "front before AEGL-3 (one member)"]
+
+
+def _fatalities_head(s: Summary) -> str:
+    return f"expected fatalities ({ONE_MEMBER})" if s.single else "expected fatalities, median (5–95 %)"
 
 
 def _clock_base(s: Summary) -> tuple[np.datetime64 | None, np.datetime64 | None]:
@@ -289,8 +382,9 @@ def _plan_has_front(s: Summary, plan: str) -> bool:
 
 def decision_display(s: Summary) -> tuple[list[str], list[list[str]]]:
     """The decision table as people read it (two significant figures)."""
-    head = ["plan", "expected fatalities, median (5–95 %)", f"lives saved vs {s.plans[0]!r}, median (5–95 %)",
-            "receptors with unknown figures (most in a member)"]
+    saved = f"lives saved vs {s.plans[0]!r}, " + ("one member" if s.single else "median (5–95 %)")
+    head = ["plan", _fatalities_head(s), saved,
+            "receptors with unknown figures" + ("" if s.single else " (most in a member)")]
     body = []
     for r in decision_rows(s):
         body.append([r["plan"] + (" (baseline)" if r["baseline"] else ""),
@@ -305,18 +399,22 @@ def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tupl
     """The cities table of one plan as people read it."""
     start, issued = _clock_base(s)
     front = _plan_has_front(s, plan)
-    head = _CITY_HEAD + (_FRONT_HEAD if front else [])
+    if s.single:
+        head = _CITY_HEAD_ONE + (_FRONT_HEAD_ONE if front else [])
+    else:
+        head = _CITY_HEAD + (_FRONT_HEAD if front else [])
+    prob = _yes_no if s.single else _pct
     body = []
     for r in s.per_city:
         if r["plan"] != plan or (cities is not None and r["city"] not in cities):
             continue
-        row = [r["city"], _pct(r["p_aegl2"]), _pct(r["p_aegl3"]),
+        row = [r["city"], prob(r["p_aegl2"]), prob(r["p_aegl3"]),
                arrival_text(r["aegl2_arrival_h_min"], r["aegl2_arrival_h_max"], start),
                countdown_text(r["aegl3_arrival_h_min"], start, issued),
                with_interval((r["fatalities_p5"], r["fatalities_median"], r["fatalities_p95"]))]
         if front:
             row += [countdown_text(r["front_arrival_h_min"], start, issued).replace("not reached", "never"),
-                    _pct(r["p_front_before_aegl3"]) if math.isfinite(r["p_front_before_aegl3"]) else "—"]
+                    prob(r["p_front_before_aegl3"]) if math.isfinite(r["p_front_before_aegl3"]) else "—"]
         body.append(row)
     return head, body
 
@@ -347,15 +445,26 @@ def _notes(s: Summary) -> list[str]:
     particles = _particles(s)
     pp = f"{particles:,} particles per member" if particles is not None else "particles per member not recorded"
     seed = "" if sc is None else f"; scenario seed {sc.seed}, each member's seed in decision_table.csv and members.csv"
-    parts.append(f"{s.n_members} ensemble members, {pp}{seed}.")
+    if s.single:
+        parts.append(f"One member, so no ensemble spread: a single run of the scenario, {pp}{seed}. The figures "
+                     "are that run's, not probabilities or intervals: 'reached' says whether that run reaches "
+                     "the level. Add an ensemble: key (docs/plans.md) for probabilities and 5–95 % intervals.")
+    else:
+        parts.append(f"{s.n_members} ensemble members, {pp}{seed}.")
     base_plan = s.raw.setup.plans[0] if s.raw.setup.plans else None
     desc = "no countermeasures" if base_plan is None or not base_plan.measures else "see the scenario"
-    parts.append(f"Baseline: {s.plans[0]!r} ({desc}); lives saved = baseline − plan, paired member by member, "
-                 "so the spread both share cancels.")
-    parts.append("Intervals are 5–95 % over members. People are rounded to two significant figures "
+    if len(s.plans) == 1:
+        parts.append(f"No response plans: only the baseline {s.plans[0]!r} ({desc}); add a plans: list "
+                     "(docs/plans.md) to compare plans.")
+    else:
+        parts.append(f"Baseline: {s.plans[0]!r} ({desc}); lives saved = baseline − plan"
+                     + ("." if s.single else ", paired member by member, so the spread both share cancels."))
+    parts.append(("" if s.single else "Intervals are 5–95 % over members. ")
+                 + "People are rounded to two significant figures "
                  "(an expected count below one is '< 1'); times are UTC, rounded down (erring early); "
                  "countdowns run from the forecast's issue time"
-                 + ("" if sc is None else f" ({clock(sc.issued64)})") + ". Full values are in the CSV files.")
+                 + ("" if sc is None else f" ({clock(sc.issued64)})") + ". The CSV files hold the same figures "
+                 "as plain numbers (people to two significant figures, times rounded down to the time step).")
     return parts
 
 
@@ -408,8 +517,10 @@ def console_tables(s: Summary, cities: list[str] | None = None) -> list[Any]:
     from rich.table import Table
 
     out = []
-    for title, (h, b) in (("Which plan saves the most people", decision_display(s)),
-                          ("Cities: expected fatalities per plan, median (5–95 %); details per plan in "
+    spread = ONE_MEMBER if s.single else "median (5–95 %)"
+    for title, (h, b) in (("Which plan saves the most people" + (f" ({ONE_MEMBER})" if s.single else ""),
+                           decision_display(s)),
+                          (f"Cities: expected fatalities per plan, {spread}; details per plan in "
                            "decision_table.md", cities_by_plan_display(s, cities))):
         t = Table(title=title, title_justify="left")
         for i, c in enumerate(h):
@@ -430,15 +541,16 @@ def write_outputs(s: Summary, outdir: str | Path, *, cities: list[str] | None = 
     exceedance_probability.nc and one PNG map per plan and level."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    step = _step_s(s)
     written = [
-        _write_text(outdir / "decision_table.csv", _csv(decision_rows(s))),
+        _write_text(outdir / "decision_table.csv", _csv(file_rows(decision_rows(s), step))),
         _write_text(outdir / "decision_table.md", markdown(s, cities)),
         _write_text(outdir / "decision_table.html", html_page(s, cities)),
-        _write_text(outdir / "cities.csv", _csv(s.per_city)),
-        _write_text(outdir / "members.csv", _csv(member_rows(s))),
+        _write_text(outdir / "cities.csv", _csv(file_rows(s.per_city, step))),
+        _write_text(outdir / "members.csv", _csv(file_rows(member_rows(s), step))),
     ]
     if s.delay_rows:
-        written.append(_write_text(outdir / "cost_of_delay.csv", _csv(s.delay_rows)))
+        written.append(_write_text(outdir / "cost_of_delay.csv", _csv(file_rows(s.delay_rows, step))))
         if pngs:
             written.append(_plot_delay(s, outdir / "cost_of_delay.png"))
     if s.probability is not None:
@@ -484,8 +596,9 @@ def _plot_delay(s: Summary, path: Path) -> Path:
     base = quantiles(s.totals[s.plans[0]])
     ax.axhline(base[1], color="k", lw=1, ls="--", label=f"{s.plans[0]} (median)")
     ax.set_xlabel("hours after the release start")
-    ax.set_ylabel("expected fatalities (median, 5–95 %)")
-    ax.set_title(f"{s.raw.setup.scenario.name}: the cost of delay ({s.n_members} members)")
+    ax.set_ylabel(f"expected fatalities ({ONE_MEMBER})" if s.single else "expected fatalities (median, 5–95 %)")
+    ax.set_title(f"{s.raw.setup.scenario.name}: the cost of delay ("
+                 + (ONE_MEMBER if s.single else f"{s.n_members} members") + ")")
     ax.legend(fontsize=8)
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -506,7 +619,10 @@ def _plot_maps(s: Summary, outdir: Path) -> list[Path]:
                 continue
             safe = "".join(ch if ch.isalnum() else "_" for ch in p).strip("_")
             path = outdir / f"probability_{str(lv).replace('-', '').lower()}_{safe}.png"
+            if s.single:  # 0 or 1: where the one run reaches the level, not a probability
+                title, units = f"{p}: where {lv} is reached ({ONE_MEMBER})", "reached (1) or not (0)"
+            else:
+                title, units = f"{p}: probability of reaching {lv} ({s.n_members} members)", "fraction of members"
             out.append(plot_concentration_map(
-                field.drop_vars(["plan", "level"]), path, title=f"{p}: probability of reaching {lv} "
-                f"({s.n_members} members)", units_label="fraction of members", log_scale=False, vmin=1e-9))
+                field.drop_vars(["plan", "level"]), path, title=title, units_label=units, log_scale=False, vmin=1e-9))
     return out

@@ -18,7 +18,8 @@ BASELINE_NAME = "do nothing"
 class PlanConfig(BaseModel):
     """A named response plan: a set of countermeasures, each with its own time."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .nan / .inf (in ignition_delays_h) is refused with the key
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1, max_length=80)
     description: str = ""

@@ -202,7 +202,9 @@ def evaluate_plans(
     cohort_fn : ``countermeasures.cohorts`` (default) or a replacement with its signature.
     """
     c = np.asarray(exposure.conc, dtype=float)
-    on_grid = np.asarray(exposure.on_grid, bool)
+    # a receptor on the grid whose concentration is not a finite number (NaN winds, an
+    # overflow) has unknown figures: never an all-clear of zero
+    on_grid = np.asarray(exposure.on_grid, bool) & np.isfinite(c).all(axis=(0, 1))
     time = np.asarray(exposure.time).astype("datetime64[ns]")
     dt = float(exposure.dt_s)
     start = time[0] - np.timedelta64(int(round(dt * 1e9)), "ns")
