@@ -280,3 +280,40 @@ def test_deposited_mass_is_cf_and_adds_up_to_the_budget(tmp_path):
         assert total == pytest.approx(b.deposited_dry, rel=1e-5)
         assert ds.attrs["mass_deposited_dry_kg"] == pytest.approx(b.deposited_dry)
         assert "deposition: dry velocity 0.02 m s-1" in ds.attrs["met_provenance"]
+
+
+def test_a_failing_write_names_the_file_and_leaves_nothing(tmp_path):
+    """A full disk or a file size limit: one message naming the output file (not
+    the staging folder), exit 2, no traceback, nothing left behind."""
+    import resource
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    (tmp_path / "s.yaml").write_text(RUN)
+    env = {**os.environ, "COLUMNS": "200"}
+    r = subprocess.run([sys.executable, "-m", "plumecast", "run", "s.yaml", "-o", "out", "-q", "--no-map"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env, preexec_fn=small_files)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "out/" in r.stderr and ": could not be written (" in r.stderr and "plumecast-staging" not in r.stderr
+    assert not (tmp_path / "out").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_atomic_path_tells_file_system_failures_from_program_errors(tmp_path):
+    import errno
+
+    from plumecast.fileio import atomic_path
+
+    with pytest.raises(OutputPathError, match=r"x\.nc: could not be written \(No space left on device\)"):
+        with atomic_path(tmp_path / "x.nc") as tmp:
+            tmp.write_text("part")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    with pytest.raises(OutputPathError, match=r"x\.nc: could not be written \(NetCDF: HDF error\)"):
+        with atomic_path(tmp_path / "x.nc"):
+            raise RuntimeError("NetCDF: HDF error")
+    with pytest.raises(RuntimeError, match="a bug"):
+        with atomic_path(tmp_path / "x.nc"):
+            raise RuntimeError("a bug")
+    assert list(tmp_path.iterdir()) == []

@@ -178,3 +178,21 @@ def test_yaml_side_split_keeps_the_names_and_zones_reads_files_the_same_way(tmp_
             messages.append(str(err.value))
         assert all(words in m for m in messages), messages
         assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("particles: 1000", "particles: true", r"line 5: particles: true is not a number; expected a number"),
+    ("rate_kg_s: 2.0", "rate_kg_s: false", r"releases\.0\.rate_kg_s: false is not a number"),
+    ("rate_kg_s: 2.0", "rate_kg_s: 1.0e+300", r"releases\.0\.rate_kg_s: Input should be less than or equal to"),
+    ("height_m: 30", "height_m: yes", r"releases\.0\.height_m: true is not a number"),
+])
+def test_true_false_and_absurd_numbers_are_refused(tmp_path: Path, old: str, new: str, message: str) -> None:
+    """YAML's true/false (and yes/no) where a number is expected are refused, not
+    read as 1 and 0 (one particle, 1 kg/s); amounts beyond any release too."""
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(write(tmp_path, GOOD.replace(old, new)))
+
+
+def test_true_false_still_set_the_switches(tmp_path: Path) -> None:
+    sc = load_scenario(write(tmp_path, GOOD + "ensemble: {members: 2, control: false}\n"))
+    assert sc.ensemble is not None and sc.ensemble.control is False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,11 +58,31 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         if tmp_path.exists():
             os.chmod(tmp_path, new_file_mode())  # a writer may have replaced the file
         os.replace(tmp_path, path)
-    except BaseException:
+    except BaseException as exc:
         if tmp_path is not None:
             with contextlib.suppress(FileNotFoundError):
                 tmp_path.unlink()
+        if _write_failure(exc):
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise OutputPathError(f"{_final_name(path)}: could not be written ({reason}); expected a folder with room to "
+                                  "write in (a full disk or a file size limit?); nothing was left half-written"
+                                  ) from exc
         raise
+
+
+def _final_name(path: Path) -> Path:
+    """``path`` as the user will know it: in an :class:`OutputSet`'s staging folder,
+    the same file in the output folder."""
+    m = re.match(r"^\.(.+)\.plumecast-staging-", path.parent.name)
+    return path.parent.parent / m.group(1) / path.name if m else path
+
+
+def _write_failure(exc: BaseException) -> bool:
+    """A failure of the file system (full disk, file size limit, I/O error), not of
+    the program: an OSError, or the netCDF library's RuntimeError for the same."""
+    if isinstance(exc, OSError):
+        return True
+    return isinstance(exc, RuntimeError) and str(exc).startswith(("NetCDF:", "HDF"))
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:

@@ -20,8 +20,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     ValidationError,
@@ -31,6 +29,7 @@ from pydantic import (
 )
 
 from plumecast.agents import Agent, AgentSpec
+from plumecast.config_model import StrictModel
 from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
 from plumecast.nearfield.spec import LocalWeather, TankSpec, ZonesConfig
@@ -86,10 +85,9 @@ def _whole(x: float) -> bool:
     return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
 
 
-class _Model(BaseModel):
-    # allow_inf_nan=False: .nan / .inf anywhere in a scenario is refused (a NaN wind or
-    # diffusivity would otherwise run to an all-clear of zero concentrations)
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+class _Model(StrictModel):
+    """Unknown keys, NaN, infinity and true/false for a number refused
+    (:mod:`plumecast.config_model`)."""
 
 
 ProfileTable = list[tuple[float, float]]
@@ -149,8 +147,9 @@ class PointRelease(_ReleaseBase):
     lat: float = Field(ge=-90, le=90, description="[deg north]")
     lon: float = Field(ge=-180, le=360, description="[deg east]")
     height_m: float = Field(0.0, ge=0, le=20000, description="release height above ground [m]")
-    rate_kg_s: float | None = Field(None, gt=0, description="emission rate before the profile is applied [kg s-1]")
-    amount_kg: float | None = Field(None, gt=0, description="mass released evenly over duration_s [kg]")
+    rate_kg_s: float | None = Field(None, gt=0, le=1e12,
+                                    description="emission rate before the profile is applied [kg s-1]")
+    amount_kg: float | None = Field(None, gt=0, le=1e15, description="mass released evenly over duration_s [kg]")
     # exclude: a copy (Scenario.replace, a plan that stops the release, an ensemble
     # member) carries stop_h alone, which may then move without contradicting it
     duration_s: float | None = Field(
@@ -220,7 +219,7 @@ class CityRelease(_ReleaseBase):
     countries: list[str] | None = Field(None, min_length=1, description="ISO 3166 alpha-2 codes")
     names: list[str] | None = Field(None, min_length=1)
     bbox: tuple[float, float, float, float] | None = Field(None, description="lon_min, lat_min, lon_max, lat_max [deg]")
-    rate_kg_s_per_capita: float = Field(gt=0, description="emission per inhabitant [kg s-1]")
+    rate_kg_s_per_capita: float = Field(gt=0, le=1e3, description="emission per inhabitant [kg s-1]")
     radius_km: float = Field(10.0, gt=0, le=200, description="radius of the emitting disc [km]")
     height_m: float = Field(10.0, ge=0, le=5000, description="particles start uniformly between 0 and this height [m]")
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from plumecast.agents import MAX_DRY_VELOCITY_M_S, MAX_SCAVENGING_A_S, MAX_SCAVENGING_B, Agent
+from plumecast.config_model import StrictModel
 
 if TYPE_CHECKING:
     from plumecast.transport.deposition_cells import CellDeposition
@@ -18,9 +19,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_SCAVENGING_B", "LAND_MASKS", "LAND_USE_FROM_MAP", "DepositionConfig", "Resistance", "deposition_values", "wesely_resistance"]
 
 
-class _Model(BaseModel):
-    # as plumecast.scenario's: unknown keys, NaN and inf refused
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+class _Model(StrictModel):
+    """As plumecast.scenario's: unknown keys, NaN, inf and true/false for a number refused."""
 
 
 #: choices of ``deposition.land_mask``
