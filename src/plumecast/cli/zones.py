@@ -35,6 +35,20 @@ def sig2(value: float, unknown: str = "unknown") -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2g}"
 
 
+def _km(metres: float) -> str:
+    """A distance in km to two significant figures (the model supports no more)."""
+    from plumecast.nearfield.zones.export import sig_text
+
+    return sig_text(metres / 1000.0)
+
+
+def _minutes(seconds: float) -> str:
+    """A time in minutes to two significant figures; "—" when there is none (NaN)."""
+    from plumecast.nearfield.zones.export import sig_text
+
+    return "—" if not math.isfinite(seconds) else sig_text(seconds / 60.0)
+
+
 def _deaths(rec: Any, i: int, suffix: str) -> str:
     """Expected deaths to two significant figures, with the probit-set range where there is one."""
     mid = float(rec[f"fatalities{suffix}"][i])
@@ -50,7 +64,12 @@ def _deaths(rec: Any, i: int, suffix: str) -> str:
 def _zone_table(result: Any) -> Table:
     """The zone table; its thresholds, exposures and distances are written by the
     same functions as the map legend (:func:`plumecast.nearfield.zones.legend_labels`)."""
-    from plumecast.nearfield.zones.export import distance_text, exposure_text, threshold_text
+    from plumecast.nearfield.zones.export import (
+        distance_text,
+        exposure_text,
+        sig_text,
+        threshold_text,
+    )
 
     sc = result.scenario
     table = Table(
@@ -88,7 +107,7 @@ def _zone_table(result: Any) -> Table:
             threshold_text(row["threshold_ppm"]),
             exposure_text(row["exposure_duration_min"]),
             distance_text(row["max_distance_m"]),
-            f"{row['area_km2']:.3g}",
+            sig_text(row["area_km2"]),
             escape(people_text),
             escape(listed_text),
         )
@@ -119,7 +138,7 @@ def _receptor_table(rec: Any, zone_names: list[str]) -> Table:
             escape(zone_names[k]) if k >= 0 else "sector only",
             "plume axis*" if bool(rec.plume_axis_assumed[i]) else "its position",
             sig2(float(rec.population[i])),
-            f"{float(rec.x_m[i]) / 1000:.2f}",
+            _km(float(rec.x_m[i])),
             _fmt(float(rec.peak_concentration_ppm[i])),
             _fmt(float(rec.peak_percent_aegl3[i])),
             _fmt(float(rec.toxic_load[i])),
@@ -169,17 +188,31 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
         console.print(f"flammable mass (between LFL and UFL, steady plume): {result.flammable_mass_kg:.2g} kg",
                       highlight=False)
     if result.points is not None:
+        from plumecast.nearfield.zones.export import sig_text
         from plumecast.nearfield.zones.points import point_summary
+        from plumecast.nearfield.zones.setup import MAX_DISTANCE_M
 
         pt = Table(title="threat at a point (outdoor / indoor, single-zone building)")
         for col in ("point", "downwind [km]", "crosswind [km]", "peak outdoor [ppm]", "at [min]",
                     "peak indoor [ppm]", "at [min]"):
             pt.add_column(escape(col), justify="left" if col == "point" else "right")
+        far = []
         for row in point_summary(result.points):
-            pt.add_row(escape(str(row["point"])), f"{float(row['x_m']) / 1000:.2f}", f"{float(row['y_m']) / 1000:.2f}",
-                       f"{float(row['peak_outdoor_ppm']):.2g}", f"{float(row['time_peak_outdoor_s']) / 60:.1f}",
-                       f"{float(row['peak_indoor_ppm']):.2g}", f"{float(row['time_peak_indoor_s']) / 60:.1f}")
+            if not row["in_range"]:
+                far.append(str(row["point"]))
+                pt.add_row(escape(str(row["point"])), _km(float(row["x_m"])), _km(float(row["y_m"])),
+                           "out of range", "—", "out of range", "—")
+                continue
+            pt.add_row(escape(str(row["point"])), _km(float(row["x_m"])), _km(float(row["y_m"])),
+                       sig_text(float(row["peak_outdoor_ppm"])), _minutes(float(row["time_peak_outdoor_s"])),
+                       sig_text(float(row["peak_indoor_ppm"])), _minutes(float(row["time_peak_indoor_s"])))
         console.print(fold(pt))
+        if far:
+            console.print(
+                f"out of range: {escape(', '.join(far))} lie(s) more than {MAX_DISTANCE_M / 1000:.0f} km from the "
+                "release, beyond the local model's range: concentration unknown there (NaN in threat_points.csv)",
+                highlight=False,
+            )
     from plumecast.validation.schemes import zones_scheme_note
 
     console.print(escape(zones_scheme_note(sc.meteorology)), highlight=False)
@@ -231,6 +264,7 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
         from plumecast.fileio import atomic_path
 
         with atomic_path(out / "threat_points.csv") as tmp:
-            result.points[["outdoor_ppm", "indoor_ppm"]].to_dataframe().to_csv(tmp)
+            # points beyond the model's range: in_range False and empty (NaN) values, never 0
+            result.points[["outdoor_ppm", "indoor_ppm", "in_range"]].to_dataframe().to_csv(tmp, na_rep="NaN")
         written.append(out / "threat_points.csv")
     return written

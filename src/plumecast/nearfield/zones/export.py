@@ -31,13 +31,30 @@ def exposure_text(minutes: float) -> str:
     return "fixed level" if not math.isfinite(minutes) else f"{minutes:.1f}"
 
 
+def sig_text(value: float, digits: int = 2) -> str:
+    """``value`` to ``digits`` significant figures in plain notation (never ``1.07e+03``). ["n/a" for NaN]
+
+    What people read is never more precise than the model: its distances and areas
+    carry the errors of the Pasquill-Gifford sigmas (a factor of about 2, Briggs 1973;
+    the FAC2 scores of docs/validation.md), so two figures are all it supports.
+    Thousands get a separator (``1,100``); small values keep their figures (``0.35``).
+    """
+    if not math.isfinite(value):
+        return "n/a"
+    if value == 0:
+        return "0"
+    rounded = float(f"{value:.{digits}g}")
+    decimals = max(digits - 1 - math.floor(math.log10(abs(rounded))), 0)
+    return f"{rounded:,.{decimals}f}"
+
+
 def distance_text(dist_m: float) -> str:
-    """Maximum downwind distance as shown in the table and the legend [km]."""
+    """Maximum downwind distance as shown in the table and the legend, 2 significant figures. [km]"""
     if dist_m <= 0:
         return "not reached"
     if dist_m >= 99_000:
         return f"> {dist_m / 1000:.0f}"
-    return f"{dist_m / 1000:.2f}"
+    return sig_text(dist_m / 1000)
 
 
 def legend_labels(result: ThreatZones) -> list[str]:

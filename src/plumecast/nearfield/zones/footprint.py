@@ -58,6 +58,7 @@ from plumecast.nearfield.zones.setup import (
     dense_setup,
     exposure_duration,
     flammable_levels,
+    lateral_sigma_y,
     level_threshold,
     passive_transition_distance,
     plume_setup,
@@ -277,7 +278,7 @@ def compute_zones(
         lr_new = LevelRatio(w_new, ends, tab_arr, floor, ratio_only=True)
         r_n, _ = lr_new(np.ones(n_lv * new_x.size))
         r_g[:, ~on_grid] = r_n.reshape(n_lv, -1)
-    sy_g, _ = _sigmas(setup, xg)
+    sy_g = lateral_sigma_y(setup, xg)
     # boundary factors of all levels in one bisection (boundary_factor, column by column)
     f_star = np.full((n_lv, xg.size), np.nan)
     inside_lv, inside_pl = np.nonzero(r_g >= 1.0)

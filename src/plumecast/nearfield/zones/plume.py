@@ -22,6 +22,8 @@ from plumecast.nearfield.zones.setup import (
     PlumeSetup,
     _sigmas,
     dense_axis_parts,
+    dense_finite_parts,
+    lateral_sigma_y,
 )
 from plumecast.nearfield.zones.windowed import (
     LevelRatio,
@@ -62,7 +64,11 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
     dense = setup.dense is not None
     h = 0.0 if dense else setup.source_height_m
     q = setup.mass_kg / setup.duration_s
-    ff = peak_finite_duration_factor(u, setup.duration_s, sy)
+    if dense:
+        axis_d, sx, sy = dense_finite_parts(setup, x)
+        ff = peak_finite_duration_factor(u, setup.duration_s, sx)
+    else:
+        ff = peak_finite_duration_factor(u, setup.duration_s, sy)
     per_m = np.zeros(n_x)  # flammable mass per metre of plume [kg m-1]
     for i in range(n_x):
         y = np.linspace(0.0, 5.0 * sy[i], n_y)
@@ -70,7 +76,7 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
         vz = vertical_term(z, h, sz[i], setup.mixing_height_m)
         if dense:
             v0 = float(vertical_term(0.0, 0.0, sz[i], setup.mixing_height_m))
-            base = float(dense_axis_concentration(setup, x[i : i + 1])[0]) * ff[i] * vz / max(v0, 1e-300)
+            base = float(axis_d[i]) * ff[i] * vz / max(v0, 1e-300)
         else:
             base = q / (u * math.sqrt(2 * math.pi) * sy[i]) * vz * ff[i]
         c = base[None, :] * np.exp(-(y[:, None] ** 2) / (2 * sy[i] ** 2))
@@ -105,8 +111,10 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     """Peak concentration over time at (x, y) at the receptor height. [kg m-3]
 
     Continuous release of duration T: steady plume times Palazzi's peak factor
-    ``erf(u T / (2√2 σ_x))`` with ``σ_x = σ_y``; instantaneous release (T = 0):
-    puff peak ``M V(z) / (2π σ_x σ_y)``.
+    ``erf(u T / (2√2 σ_x))`` with ``σ_x = σ_y``; a dense release of duration T follows
+    the workbook's continuous/instantaneous rule
+    (:func:`~plumecast.nearfield.zones.setup.dense_finite_parts`); instantaneous
+    release (T = 0): puff peak ``M V(z) / (2π σ_x σ_y)``.
     """
     x = np.asarray(x_m, dtype=float)
     y = np.asarray(y_m, dtype=float)
@@ -116,10 +124,12 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     lateral = np.exp(-(y**2) / (2 * sy**2))
     u = setup.wind_speed_m_s
     if setup.dense is not None:
-        c = dense_axis_concentration(setup, xp)
         if setup.duration_s > 0:
-            c = c * peak_finite_duration_factor(u, setup.duration_s, sy)
-        return np.where(x > 0, c * lateral, 0.0)
+            axis, sx, sy_l = dense_finite_parts(setup, xp)
+            c = axis * peak_finite_duration_factor(u, setup.duration_s, sx) * np.exp(-(y**2) / (2 * sy_l**2))
+        else:
+            c = dense_axis_concentration(setup, xp) * lateral
+        return np.where(x > 0, c, 0.0)
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
         c = q / (u * np.sqrt(2 * np.pi) * sy) * v * peak_finite_duration_factor(u, setup.duration_s, sy)
@@ -145,10 +155,12 @@ def concentration_series(
     t = times_s[:, None]
     u = setup.wind_speed_m_s
     if setup.dense is not None:
-        axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
         if setup.duration_s > 0:
-            c = axis[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
+            a, sx, sy_l = dense_finite_parts(setup, xp)
+            axis = a * np.exp(-(y**2) / (2 * sy_l**2))
+            c = axis[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sx[None, :])
         else:
+            axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
             c = axis[None, :] * np.exp(-((xp[None, :] - u * t) ** 2) / (2 * sy[None, :] ** 2))
         return np.where(x[None, :] > 0, c, 0.0)
     if setup.duration_s > 0:
@@ -173,7 +185,7 @@ def footprint_halfwidth(
     ``threshold_kg_m3`` is a scalar or one value per ``x_m``.
     """
     c_cl = peak_concentration(setup, x_m, np.zeros_like(x_m))
-    sy, _ = _sigmas(setup, np.maximum(x_m, 1e-3))
+    sy = lateral_sigma_y(setup, np.maximum(x_m, 1e-3))
     with np.errstate(divide="ignore"):
         ratio = np.log(np.maximum(c_cl, 1e-300) / threshold_kg_m3)
     return np.where(ratio > 0, sy * np.sqrt(2.0 * np.maximum(ratio, 0.0)), 0.0)
@@ -199,6 +211,8 @@ def exposure_time_axis(setup: PlumeSetup) -> NDArray[np.float64]:
     0.9 % of the time since release) suits a puff at 10 m and a plume at 50 km alike.
     """
     sy, _ = _sigmas(setup, np.array([MAX_DISTANCE_M]))
+    if setup.instantaneous is not None:  # the puff of a dense release's instantaneous regime may be wider
+        sy = np.maximum(sy, _sigmas(setup.instantaneous, np.array([MAX_DISTANCE_M]))[0])
     t_end = setup.duration_s + (MAX_DISTANCE_M + 5.0 * float(sy[0])) / setup.wind_speed_m_s
     return np.geomspace(FIRST_INTERVAL_S, t_end, N_TIME_INTERVALS)
 
@@ -218,9 +232,12 @@ def exposure_windows(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.f
     ends = np.asarray(ends_s, dtype=float)
     alive = x > 0
     if setup.dense is not None:
+        if setup.duration_s > 0:
+            a, sx, sy_l = dense_finite_parts(setup, xp)
+            axis = a * np.exp(-(y**2) / (2 * sy_l**2))
+            return windowed_interval_means("palazzi", axis, xp, sx, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
         axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
-        kind = "palazzi" if setup.duration_s > 0 else "gauss"
-        return windowed_interval_means(kind, axis, xp, sy, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
+        return windowed_interval_means("gauss", axis, xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive)
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
         v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,9 +24,14 @@ def point_threat(result: Any) -> xr.Dataset | None:
     ``air_changes_per_hour``, else the scenario shelter's, else 0.5 h-1, closed
     for the whole series (no ventilation after the cloud: the worst case for the
     late hours, shown as such). Returns None when the scenario has no points.
+
+    A point farther from the source than the zones search
+    (:data:`~plumecast.nearfield.zones.setup.MAX_DISTANCE_M`) is beyond the local
+    model's range (its plane projection and its Gaussian and dense-gas plume are local
+    models): its series are NaN (unknown, never 0) and ``in_range`` is False.
     """
     from plumecast.nearfield.zones.plume import exposure_series, exposure_time_axis
-    from plumecast.nearfield.zones.setup import to_local
+    from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, to_local
     from plumecast.shelter import indoor_concentration
 
     sc, setup = result.scenario, result.setup
@@ -36,7 +42,10 @@ def point_threat(result: Any) -> xr.Dataset | None:
     lon = np.array([p.lon for p in sc.points])
     x, y = to_local(sc.source.lat, sc.source.lon, setup.downwind_bearing_deg, lon, lat)
     ends = exposure_time_axis(setup)
-    out = exposure_series(setup, x, y, ends)
+    in_range = np.hypot(x, y) <= MAX_DISTANCE_M
+    out = np.full((ends.size, x.size), np.nan)
+    if in_range.any():
+        out[:, in_range] = exposure_series(setup, x[in_range], y[in_range], ends)
     default_ach = sc.shelter.air_changes_per_hour if sc.shelter is not None else 0.5
     ach = np.array([p.air_changes_per_hour or default_ach for p in sc.points])
     dt = np.diff(np.concatenate([[0.0], ends]))
@@ -51,6 +60,8 @@ def point_threat(result: Any) -> xr.Dataset | None:
             "x_m": ("point", x, {"units": "m", "long_name": "downwind distance"}),
             "y_m": ("point", y, {"units": "m", "long_name": "crosswind offset (left of wind)"}),
             "air_changes_per_hour": ("point", ach, {"units": "h-1"}),
+            "in_range": ("point", in_range, {"long_name": "within the local model's range (else the series are NaN)",
+                                            "max_distance_m": MAX_DISTANCE_M}),
         },
         coords={
             "time": ("time", ends, {"units": "s", "long_name": "time since release start (interval end)"}),
@@ -62,16 +73,30 @@ def point_threat(result: Any) -> xr.Dataset | None:
     return ds
 
 
-def point_summary(ds: xr.Dataset) -> list[dict[str, float | str]]:
-    """Per point: peak outdoor/indoor ppm and the times they occur (s after release start)."""
-    rows: list[dict[str, float | str]] = []
+def point_summary(ds: xr.Dataset) -> list[dict[str, float | str | bool]]:
+    """Per point: peak outdoor/indoor ppm and the times they occur (s after release start).
+
+    A point beyond the local model's range (``in_range`` False) gets NaN peaks and
+    times (unknown), never 0. A point the cloud never reaches within the series gets
+    a peak of 0 and a NaN time (there is no time of a peak that did not happen).
+    """
+    rows: list[dict[str, float | str | bool]] = []
     t = ds["time"].values
+    in_range = ds["in_range"].values if "in_range" in ds else np.ones(ds.sizes["point"], dtype=bool)
     for i, name in enumerate(ds["point"].values):
-        o = ds["outdoor_ppm"].values[:, i]
-        n = ds["indoor_ppm"].values[:, i]
-        rows.append({
+        row: dict[str, float | str | bool] = {
             "point": str(name), "x_m": float(ds["x_m"].values[i]), "y_m": float(ds["y_m"].values[i]),
-            "peak_outdoor_ppm": float(o.max()), "time_peak_outdoor_s": float(t[int(o.argmax())]),
-            "peak_indoor_ppm": float(n.max()), "time_peak_indoor_s": float(t[int(n.argmax())]),
-        })
+            "in_range": bool(in_range[i]),
+        }
+        for where in ("outdoor", "indoor"):
+            c = ds[f"{where}_ppm"].values[:, i]
+            if not in_range[i] or not np.isfinite(c).any():
+                peak, when = math.nan, math.nan
+            else:
+                k = int(np.nanargmax(c))
+                peak = float(c[k])
+                when = float(t[k]) if peak > 0 else math.nan
+            row[f"peak_{where}_ppm"] = peak
+            row[f"time_peak_{where}_s"] = when
+        rows.append(row)
     return rows

@@ -65,6 +65,9 @@ class PlumeSetup:
     exposure_duration_s: float | None  # fixed by the scenario; None: cloud passage time
     dense: Any = None  # plumecast.nearfield.dense_gas.DenseSetup when the release is dense, else None
     release_profile: Any = None  # plumecast.nearfield.source_models.ReleaseProfile of a tank release, else None
+    # a dense release of finite duration: the same mass released at once (duration 0; its own regime, dense or
+    # passive), for Britter & McQuaid's continuous/instantaneous rule (:func:`dense_finite_parts`); else None
+    instantaneous: Any = None
 
 
 def plume_setup(scenario: LocalScenario) -> PlumeSetup:
@@ -104,7 +107,13 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
         return base
     from dataclasses import replace
 
-    return replace(base, dense=dense_setup(scenario, base))
+    dense = dense_setup(scenario, base)
+    twin = None
+    if dense is not None and dense.kind == "continuous":
+        # the whole release at once, for the workbook's rule on finite durations (dense_finite_parts)
+        puff = replace(base, duration_s=0.0, release_profile=None)
+        twin = replace(puff, dense=dense_setup(scenario, puff))
+    return replace(base, dense=dense, instantaneous=twin)
 
 
 def release_profile(scenario: LocalScenario) -> Any:
@@ -210,6 +219,7 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         return None
     # gravity spreading ends with the curves: the width's variance then grows at the ambient rate
     sy_c = float(probe.sigma_y_equivalent(np.array([x_curves]), u)[0])
+    _check_dense_scale(scenario, kind, x_curves, sy_c)
     sy_b = float(briggs_sigma_y(np.array([x_curves]), setup.pg_class, setup.terrain)[0]) * setup.sigma_y_factor
     probe = replace(probe, sigma_y2_offset_m2=max(sy_c * sy_c - sy_b * sy_b, 0.0))
     x_pass = _passive_takeover(replace(setup, dense=probe), x_first, notes)
@@ -230,6 +240,38 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         "release is the higher"
     ))
     return replace(probe, c_handover_kg_m3=c_h, notes=tuple(notes))
+
+
+def _check_dense_scale(scenario: LocalScenario, kind: str, x_curves_m: float, sigma_y_m: float) -> None:
+    """Refuse a dense release whose own workbook scales exceed the local model's range.
+
+    The workbook correlates ``C_m/C_0`` with ``x/D`` (``x/V0^(1/3)``) and spreads the
+    cloud crosswind to ``L_H = D + 8 l_b + 2.5 l_b^(1/3) x^(2/3)`` (puff radius ``R``;
+    Britter & McQuaid 1988). When its published curves end beyond
+    :data:`MAX_DISTANCE_M`, or the cloud is already wider than that where they end
+    (full width ``√(2π) σ_y`` of the plume's top hat, ``2√2 σ_y`` of the puff's disc),
+    the release is far outside the field trials the curves were fitted to (sources of
+    metres, ``l_b`` of metres to tens of metres) and larger than the whole area the
+    zones search: no local-scale answer exists, and a number would only look like one.
+    """
+    width = sigma_y_m * (math.sqrt(2.0 * math.pi) if kind == "continuous" else 2.0 * math.sqrt(2.0))
+    scale = max(x_curves_m, width)
+    if scale <= MAX_DISTANCE_M:
+        return
+    rel = scenario.release
+    if rel.amount_kg is not None:
+        key, value = "amount_kg", f"{rel.amount_kg:.3g} kg"
+    elif rel.rate_kg_s is not None:
+        key, value = "rate_kg_s", f"{rel.rate_kg_s:.3g} kg/s"
+    else:
+        key, value = "tank", "its source model's rate"
+    what = ("its workbook curves end" if x_curves_m >= width else "its cloud is already") + \
+        f" {scale / 1000.0:.2g} km {'downwind' if x_curves_m >= width else 'wide'}"
+    raise ScenarioError(
+        f"releases.{key}: {value} is beyond the range of the local dense-gas model: by the Britter & McQuaid "
+        f"(1988) workbook {what}, more than the {MAX_DISTANCE_M / 1000.0:.0f} km the zones cover; expected a "
+        "release whose dense cloud fits within that range (give a smaller amount or rate, or a longer duration)"
+    )
 
 
 def _passive_takeover(setup: PlumeSetup, x_first: float, notes: list[str]) -> float:
@@ -330,13 +372,14 @@ def exposure_duration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
     """Exposure duration an AEGL is read at, at downwind distance ``x_m``. [s]
 
     The scenario's ``exposure_duration_s`` when given; otherwise the cloud
-    passage time ``∫C dt / C_peak`` (:func:`cloud_passage_time`, σ_x = σ_y).
+    passage time ``∫C dt / C_peak`` (:func:`cloud_passage_time`, with the
+    along-wind σ_x of :func:`_sigma_x`).
     """
     x = np.asarray(x_m, dtype=float)
     if setup.exposure_duration_s is not None:
         return np.full(x.shape, setup.exposure_duration_s)
-    sy, _ = _sigmas(setup, np.maximum(x, 1e-3))
-    return cloud_passage_time(setup.wind_speed_m_s, setup.duration_s, sy)
+    sx = _sigma_x(setup, np.maximum(x, 1e-3))
+    return cloud_passage_time(setup.wind_speed_m_s, setup.duration_s, sx)
 
 
 def level_threshold(level: Level, agent: Agent, setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
@@ -439,6 +482,97 @@ def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.flo
         within = np.maximum(sy, d.sigma_y_equivalent(np.minimum(x, d.curves_end_m), setup.wind_speed_m_s))
         sy = np.where(x <= d.curves_end_m, within, np.sqrt(sy * sy + d.sigma_y2_offset_m2))
     return np.maximum(sy, 1e-3), np.maximum(sz, 1e-3)
+
+
+#: Britter & McQuaid (1988): a release of duration T is continuous at x where u T/x is at least this, ...
+BM_CONTINUOUS_MIN = 2.5
+#: ... instantaneous where u T/x is at most this, in between the lower of the two (plumecast: the lower below 2.5).
+BM_INSTANTANEOUS_MAX = 0.6
+
+
+def dense_finite_parts(
+    setup: PlumeSetup, x_m: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """A dense release of duration T at ``x_m``: axis value, σ_x and σ_y of its Palazzi plume. [kg m-3], [m], [m]
+
+    The zones write every finite release as ``A(x) · g(x, t) · exp(-y²/2σ_y²)`` with
+    Palazzi's time factor ``g`` (peak ``erf(u T/(2√2 σ_x))``; Palazzi et al. 1982).
+    For a dense release the workbook's own rule decides how (Britter & McQuaid 1988;
+    CCPS 1999 sec. 2.3.2): the release is *continuous* at x where ``u T/x >= 2.5``,
+    *instantaneous* where ``u T/x <= 0.6``, and in between both are computed and the
+    lower taken (each is an upper bound: a steady plume is the longest-lasting release
+    of that rate, a puff the most compact one of that mass). plumecast takes the lower
+    also where ``u T/x <= 0.6`` (its own choice, not the workbook's): the workbook
+    expects the puff to be the lower there, but its puff correlations (and the passive
+    puff after them, narrower than the gravity-widened plume) can exceed the steady
+    plume of the same rate, which a finite release cannot, and the peak then stepped
+    up with distance where the regimes met (2 kg/s chlorine, 1800 s, class F: about
+    5x at 9 km, an AEGL-3 island beyond the zone).
+
+    * continuous: ``A`` the steady workbook plume (:func:`dense_axis_parts`), σ_y its
+      crosswind width (:func:`_sigmas`), σ_x the ambient (Briggs) σ_y: gravity widens a
+      plume crosswind, and its steady value already carries that; its along-wind ends
+      are smeared by the ambient turbulence (the plume's ``L_H``, which grows like the
+      rate, made larger releases give lower peaks).
+    * instantaneous: the whole mass released at once (``setup.instantaneous``: the
+      workbook puff of volume ``V0 = q0 T``, or the passive puff where that is not
+      dense); σ_x = σ_y its Gaussian-equivalent radius (gravity slumping
+      ``R² = R0² + 1.2 sqrt(g0' V0) t``, or the ambient σ_y), and ``A`` that puff's
+      peak divided by ``erf(u T/(2√2 σ_x))``, so the peak is the puff's and the
+      passage that of a release of duration T with the puff's along-wind spread
+      (the puff's own shape when ``u T ≪ σ_x``).
+
+    Where the release is not dense and continuous (``setup.instantaneous`` None) the
+    continuous parts are returned. The regime depends on ``u T/x`` only, not on the
+    amount, so each part and the lower of the two stay non-decreasing in the amount.
+    """
+    from plumecast.nearfield.gaussian import peak_finite_duration_factor
+    from plumecast.nearfield.zones.plume import dense_axis_concentration, peak_concentration
+
+    xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
+    sy, _ = _sigmas(setup, xp)
+    axis = dense_axis_concentration(setup, xp)
+    amb = np.maximum(briggs_sigma_y(xp, setup.pg_class, setup.terrain) * setup.sigma_y_factor, 1e-3)
+    twin = setup.instantaneous
+    if twin is None:
+        return axis, np.asarray(amb, dtype=float), sy
+    u, t_d = setup.wind_speed_m_s, setup.duration_s
+    c_cont = axis * peak_finite_duration_factor(u, t_d, amb)
+    c_inst = peak_concentration(twin, xp, np.zeros_like(xp))
+    s_inst, _ = _sigmas(twin, xp)
+    f_inst = peak_finite_duration_factor(u, t_d, s_inst)
+    r = u * t_d / xp
+    # the lower of the two wherever the release is not continuous: the workbook's rule between 0.6 and 2.5, and
+    # beyond (where the workbook expects the puff to be the lower) too, so that the peak never exceeds the steady
+    # plume of the same rate nor steps up with distance where the regimes meet
+    inst = (r < BM_CONTINUOUS_MIN) & (c_inst < c_cont)
+    a_inst = c_inst / np.maximum(f_inst, 1e-300)
+    return (np.asarray(np.where(inst, a_inst, axis), dtype=float), np.asarray(np.where(inst, s_inst, amb), dtype=float),
+            np.asarray(np.where(inst, s_inst, sy), dtype=float))
+
+
+def lateral_sigma_y(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Crosswind σ_y of the peak's Gaussian profile at ``x_m``: :func:`_sigmas`, or for a dense
+    release of finite duration that of :func:`dense_finite_parts` (the puff's where it is instantaneous). [m]"""
+    if setup.instantaneous is None or setup.dense is None or setup.duration_s <= 0:
+        sy, _ = _sigmas(setup, x_m)
+        return sy
+    return dense_finite_parts(setup, x_m)[2]
+
+
+def _sigma_x(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Along-wind σ_x at ``x_m`` for the time dependence (Palazzi factor, puff passage). [m]
+
+    Palazzi et al. (1982): ``σ_x = σ_y``. A dense release of finite duration takes
+    the σ_x of :func:`dense_finite_parts` (the ambient σ_y where it is continuous, the
+    slumped puff's where it is instantaneous); a dense puff slumps radially, so its
+    along-wind σ is its Gaussian-equivalent radius, the σ_y of :func:`_sigmas`.
+    """
+    d = setup.dense
+    if d is None or d.kind == "instantaneous" or setup.duration_s <= 0:
+        sy, _ = _sigmas(setup, x_m)
+        return sy
+    return dense_finite_parts(setup, x_m)[1]
 
 
 def to_lonlat(
