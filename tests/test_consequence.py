@@ -16,7 +16,7 @@ from rich.console import Console
 
 from plumecast.agents import get_agent, resolve_agent
 from plumecast.consequence import assess, assess_grid, result_warnings, sample_bilinear
-from plumecast.errors import DataFileError
+from plumecast.errors import DataFileError, OutputPathError
 from plumecast.receptors import Receptors
 from plumecast.report_tables import format_countdown, print_casualty_table, write_consequence_table
 from plumecast.shelter import Shelter, indoor_concentration
@@ -316,7 +316,7 @@ def test_write_consequence_table_is_atomic(tmp_path: Path, monkeypatch):
 
     out = tmp_path / "fail"
     monkeypatch.setattr(xr.Dataset, "to_netcdf", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputPathError, match=r"fail/consequences\.nc: could not be written \(disk full\)"):
         write_consequence_table(res, out)
     assert sorted(p.name for p in out.iterdir()) == ["consequences.csv"]  # no partial .nc
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from plumecast.errors import OutputPathError
 from plumecast.met import build_wind_dataset, write_era5_style, write_gfs_style
 from plumecast.runner import run, write_outputs
 from plumecast.scenario import scenario_from_dict
@@ -159,7 +160,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputPathError, match=r"concentration\.nc: could not be written \(disk full\)"):
         write_outputs(r, tmp_path)
     assert list(tmp_path.iterdir()) == []
 

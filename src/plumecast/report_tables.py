@@ -99,7 +99,10 @@ def print_casualty_table(
         ref_s = float(now) if now is not None else 0.0
         return [countdown(float(s) - ref_s) for s in stamps]
 
-    to2, to3 = countdowns(2), countdowns(3)
+    # a receptor whose concentration is unknown (off the domain): its arrival is unknown too, not "never"
+    unknown_c = ~np.isfinite(pct)
+    to2, to3 = ([("unknown" if unknown_c[i] and t == "—" else t) for i, t in enumerate(col)]
+                for col in (countdowns(2), countdowns(3)))
     agent = result.attrs.get("agent", "?")
     table = Table(title=f"Expected casualties — {agent} (ranked by fatalities outdoors; "
                         "ranges over the published probit sets)")
@@ -146,7 +149,7 @@ def print_casualty_table(
            if n_unknown else "") + ".", highlight=False,
     )
     console.print("Times are the start of the first output step in which the level is reached (early, never "
-                  "late); '—' = not reached.", highlight=False)
+                  "late); '—' = not reached; 'unknown' = the concentration there is not known.", highlight=False)
     beyond = _column(result, "probit_beyond_fitted_range", n, 0).astype(int)
     listed_beyond = [str(names[i]) for i in order if beyond[i] and np.nan_to_num(fat[i]) > 0]
     if listed_beyond:

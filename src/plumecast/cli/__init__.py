@@ -32,6 +32,20 @@ def _register() -> None:
     compare_cmd.register(app)
     serve_cmd.register(app)
     met_cmd.register(app)
+    _one_line_summaries(app)
+
+
+def _one_line_summaries(typer_app: typer.Typer) -> None:
+    """Each command's summary in the command lists: its docstring's first paragraph
+    as one line for rich to wrap (typer keeps the docstring's own line breaks there,
+    which broke sentences in the middle)."""
+    for info in typer_app.registered_commands:
+        doc = (info.help or (info.callback.__doc__ if info.callback else None) or "").strip()
+        if info.short_help is None and doc:
+            info.short_help = " ".join(doc.split("\n\n")[0].split())
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _one_line_summaries(group.typer_instance)
 
 
 _register()
