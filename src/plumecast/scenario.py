@@ -124,7 +124,7 @@ class _ReleaseBase(_Model):
     @model_validator(mode="after")
     def _stop_after_start(self) -> _ReleaseBase:
         if self.stop_h is not None and self.stop_h <= self.start_h:
-            raise ValueError(f"stop_h ({self.stop_h}) must be after start_h ({self.start_h})")
+            raise ValueError(f"stop_h: {self.stop_h:g} h must be after start_h ({self.start_h:g} h)")
         return self
 
 
@@ -379,7 +379,7 @@ class ShelterConfig(_Model):
     @model_validator(mode="after")
     def _end_after_start(self) -> ShelterConfig:
         if self.end_h is not None and self.end_h <= self.start_h:
-            raise ValueError(f"end_h ({self.end_h}) must be after start_h ({self.start_h})")
+            raise ValueError(f"end_h: {self.end_h:g} h must be after start_h ({self.start_h:g} h)")
         return self
 
 
@@ -433,7 +433,7 @@ class Scenario(_Model):
         if self.duration_h is not None and self.end is not None:
             raise ValueError("give duration_h or end, not both")
         if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end ({self.end.isoformat()}) must be after start ({self.start.isoformat()})")
+            raise ValueError(f"end: {self.end.isoformat()} must be after start ({self.start.isoformat()})")
         if self.output.interval_min * 60.0 < self.time_step_s:
             raise ValueError(
                 f"output.interval_min ({self.output.interval_min} min) is shorter than time_step_s ({self.time_step_s} s)"

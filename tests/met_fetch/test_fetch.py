@@ -682,6 +682,9 @@ def test_cli_no_network(tmp_path: Path, capsys: pytest.CaptureFixture[str],
         errors = _error_lines(text)
         assert len(errors) == 1 and f"cannot reach {host}" in errors[0] and "(no network?)" in errors[0], text
         assert not (tmp_path / "fc.nc").exists()
+    # the folders the output would have gone into are not left behind, empty
+    rc, text = _cli(_args(tmp_path / "new" / "deeper" / "fc.nc"), capsys, monkeypatch)
+    assert rc == 2 and not (tmp_path / "new").exists(), text
 
 
 def test_cli_connection_lost_during_download(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -344,5 +344,17 @@ def _resume(folder: Path, scenario: Path | None, particles: int | None, backend:
 
 
 def _override(sc: Any, particles: int | None, backend: str | None, seed: int | None) -> Any:
+    """The scenario with the command line's --particles, --backend, --seed; a value
+    the scenario refuses is an error naming the option."""
+    from plumecast.errors import ScenarioError
+
     changes = {k: v for k, v in (("particles", particles), ("backend", backend), ("seed", seed)) if v is not None}
-    return sc.replace(**changes) if changes else sc
+    if not changes:
+        return sc
+    try:
+        return sc.replace(**changes)
+    except ScenarioError as exc:
+        text = str(exc).replace(f"{sc.name} (changed: {', '.join(changes)}): ", "")
+        for key, value in changes.items():
+            text = text.replace(f"\n  {key}: ", f"\n  --{key} {value}: ")
+        raise ScenarioError(text.replace("invalid scenario:", "invalid option:", 1)) from None

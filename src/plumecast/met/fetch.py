@@ -56,6 +56,7 @@ name is importable from this module.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -572,6 +573,17 @@ def _encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
     return enc
 
 
+def _new_folders(folder: Path) -> list[Path]:
+    """The folders of ``folder``'s path that do not exist yet, deepest first (those a
+    check of the output would create)."""
+    out = []
+    p = folder
+    while str(p) not in ("", ".") and not p.exists() and p != p.parent:
+        out.append(p)
+        p = p.parent
+    return out
+
+
 def check_output_file(output: str | Path, force: bool) -> Path:
     """Refuse, before any download, an output that exists (without ``force``), is a
     folder, or lies where no file can be written."""
@@ -620,19 +632,26 @@ def fetch(req: FetchRequest, output: str | Path, *, force: bool = False, say: Sa
     from plumecast.fileio import atomic_path
 
     req.check()
+    created = _new_folders(Path(output).parent)
     out = check_output_file(output, force)
     say = say or (lambda _line: None)
     say(f"downloading {req.describe()}: steps {_steps_text(req.steps)}, {len(req.levels)} pressure levels, "
         f"area {req.area} (N,W,S,E), from {req.host}")
-    with tempfile.TemporaryDirectory(prefix="plumecast-fetch-", dir=workdir) as tmp:
-        folder = Path(tmp)
-        if req.source == "ecmwf":
-            paths = download_ecmwf(req, folder)
-        else:
-            paths = download_gfs(req, folder)
-        size = sum(p.stat().st_size for p in paths)
-        say(f"downloaded {size / 1e6:.1f} MB of GRIB2; cutting out the area")
-        ds = normalise_grib(paths, req)
+    try:
+        with tempfile.TemporaryDirectory(prefix="plumecast-fetch-", dir=workdir) as tmp:
+            folder = Path(tmp)
+            if req.source == "ecmwf":
+                paths = download_ecmwf(req, folder)
+            else:
+                paths = download_gfs(req, folder)
+            size = sum(p.stat().st_size for p in paths)
+            say(f"downloaded {size / 1e6:.1f} MB of GRIB2; cutting out the area")
+            ds = normalise_grib(paths, req)
+    except BaseException:
+        for made in created:  # a failed download leaves no empty folders behind
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise
     with atomic_path(out) as part:
         ds.to_netcdf(part, engine="netcdf4", format="NETCDF4", encoding=_encoding(ds))
     say(f"written: {out} ({ds.sizes['time']} times, {ds.sizes['level']} levels, "

@@ -32,6 +32,7 @@ from plumecast.met.variables import (
     _find_wind_vars,
     _horizontal_axes,
     _lower,
+    _when,
     decoded_times,
 )
 
@@ -285,7 +286,7 @@ def join_on_time(files: Sequence[tuple[Path, xr.Dataset, np.ndarray]]) -> xr.Dat
         if tb[0] <= ta[-1]:
             raise _err(
                 str(pb),
-                f"times {tb[0]} .. {tb[-1]} overlap those of {pa} ({ta[0]} .. {ta[-1]}); expected "
+                f"times {_when(tb[0])} .. {_when(tb[-1])} overlap those of {pa} ({_when(ta[0])} .. {_when(ta[-1])}); expected "
                 "each time in one file only",
             )
     all_t = np.concatenate([x[3] for x in parts])
@@ -297,7 +298,7 @@ def join_on_time(files: Sequence[tuple[Path, xr.Dataset, np.ndarray]]) -> xr.Dat
             pa, pb = parts[k][1], parts[k + 1][1]
             raise _err(
                 str(pb),
-                f"starts at {all_t[i + 1]}, {steps[i] / 3600:g} h after {pa.name} ends ({all_t[i]}), while the "
+                f"starts at {_when(all_t[i + 1])}, {steps[i] / 3600:g} h after {pa.name} ends ({_when(all_t[i])}), while the "
                 f"records around are {max(around) / 3600:g} h apart: a gap in the met (a missing file?); "
                 "expected consecutive records without gaps",
             )

@@ -78,7 +78,7 @@ from plumecast.met.reader import (
     join_on_time,
     met_paths,
 )
-from plumecast.met.variables import _HPA_UNITS, _PA_UNITS, pressure_levels_hpa
+from plumecast.met.variables import _HPA_UNITS, _PA_UNITS, _when, pressure_levels_hpa
 
 __all__ = ["normalise_met_3d", "open_met_3d"]
 
@@ -545,7 +545,7 @@ def _check_steps(ds: xr.Dataset, where: str) -> None:
         around = [steps[j] for j in (i - 1, i + 1) if 0 <= j < steps.size]
         if steps[i] > 1.5 * max(around):
             name = str(ds["met_file"].values[i + 1]) if "met_file" in ds.coords else where
-            raise _err(name, f"records {t[i]} and {t[i + 1]} are {steps[i] / 3600:g} h apart while the records "
+            raise _err(name, f"records {_when(t[i])} and {_when(t[i + 1])} are {steps[i] / 3600:g} h apart while the records "
                              f"around are {max(around) / 3600:g} h apart: a gap in the met; expected consecutive "
                              "records without gaps")
 
@@ -707,7 +707,7 @@ def normalise_met_3d(
         else:
             missing = np.setdiff1d(l_t, s_t)
             if missing.size:
-                raise _err(str(surf_path), f"the surface fields have no record at {missing[0]} ({missing.size} of "
+                raise _err(str(surf_path), f"the surface fields have no record at {_when(missing[0])} ({missing.size} of "
                                            f"{l_t.size} level times missing); expected the same times as the level "
                                            f"files ({lev_path.name} ..)")
             surf_ds = surf_ds.sel(time=l_t).drop_vars("met_file", errors="ignore")
@@ -754,10 +754,10 @@ def normalise_met_3d(
         start = np.asarray(time_window[0]).astype("datetime64[ns]")
         end = np.asarray(time_window[1]).astype("datetime64[ns]")
         if end < start:
-            raise _err(str(lev_path), f"time window ends ({end}) before it starts ({start})")
+            raise _err(str(lev_path), f"time window ends ({_when(end)}) before it starts ({_when(start)})")
         if start < times[0] or end > times[-1]:
-            raise _err(str(lev_path), f"times {times[0]} .. {times[-1]} do not cover the requested window "
-                                      f"{start} .. {end}; expected met data that span the whole run")
+            raise _err(str(lev_path), f"times {_when(times[0])} .. {_when(times[-1])} do not cover the requested window "
+                                      f"{_when(start)} .. {_when(end)}; expected met data that span the whole run")
         i0 = int(np.searchsorted(times, start, side="right")) - 1
         i1 = int(np.searchsorted(times, end, side="left"))
         if i1 - i0 + 1 < times.size:

@@ -80,6 +80,7 @@ from plumecast.met.variables import (
     _horizontal_axes,
     _level_hpa_values,
     _lower,
+    _when,
     _wind_units_factor,
     decoded_times,
 )
@@ -433,13 +434,13 @@ def normalise_wind(
         start = np.asarray(time_window[0]).astype("datetime64[ns]")
         end = np.asarray(time_window[1]).astype("datetime64[ns]")
         if end < start:
-            raise _err(path, f"time window ends ({end}) before it starts ({start})")
+            raise _err(path, f"time window ends ({_when(end)}) before it starts ({_when(start)})")
         t_sorted = np.sort(times)
         if start < t_sorted[0] or end > t_sorted[-1]:
             raise _err(
                 path,
-                f"times {t_sorted[0]} .. {t_sorted[-1]} do not cover the requested window "
-                f"{start} .. {end}; expected met data that span the whole run",
+                f"times {_when(t_sorted[0])} .. {_when(t_sorted[-1])} do not cover the requested window "
+                f"{_when(start)} .. {_when(end)}; expected met data that span the whole run",
             )
         i0 = int(np.searchsorted(t_sorted, start, side="right")) - 1
         i1 = int(np.searchsorted(t_sorted, end, side="left"))

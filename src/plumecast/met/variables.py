@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -220,6 +221,12 @@ def pressure_levels_hpa(values: np.ndarray, units: str, name: str, path: str) ->
 
 def _level_hpa_values(coord: xr.DataArray, path: str = "") -> np.ndarray:
     return pressure_levels_hpa(np.asarray(coord.values), str(coord.attrs.get("units", "")), str(coord.name), path)
+
+
+def _when(t: Any) -> str:
+    """A time for a message: ISO 8601 to the second, UTC (numpy prints datetime64[ns]
+    to the nanosecond)."""
+    return f"{np.datetime_as_string(np.datetime64(t, 's'))} UTC"
 
 
 def decoded_times(values: np.ndarray) -> np.ndarray | None:
