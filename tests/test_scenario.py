@@ -196,3 +196,21 @@ def test_true_false_and_absurd_numbers_are_refused(tmp_path: Path, old: str, new
 def test_true_false_still_set_the_switches(tmp_path: Path) -> None:
     sc = load_scenario(write(tmp_path, GOOD + "ensemble: {members: 2, control: false}\n"))
     assert sc.ensemble is not None and sc.ensemble.control is False
+
+
+@pytest.mark.parametrize(("start", "noted"), [
+    ("2026-01-15T06:00:00Z", False), ("2026-01-15T07:00:00+01:00", False), ("'2026-01-15T06:00:00Z'", False),
+    ("2026-01-15T06:00:00", True), ("'2026-01-15 06:00'", True), ("2026-01-15", True),
+])
+def test_a_start_without_time_zone_is_noted(tmp_path: Path, start: str, noted: bool) -> None:
+    sc = load_scenario(write(tmp_path, GOOD.replace("start: 2026-01-15T06:00:00Z", f"start: {start}")))
+    notes = [n for n in sc.notes() if "no time zone" in n]
+    assert bool(notes) is noted
+    assert bool([n for n in sc.replace(particles=10).notes() if "no time zone" in n]) is noted
+
+
+def test_a_release_outside_the_output_grid_is_noted(tmp_path: Path) -> None:
+    assert load_scenario(write(tmp_path, GOOD)).notes() == []
+    sc = load_scenario(write(tmp_path, GOOD.replace("lon: 10.0\n    height_m", "lon: 35.0\n    height_m")))
+    (note,) = sc.notes()
+    assert "releases.0 at 50 N, 35 E is outside output.grid (40..60 N, 0..30 E)" in note

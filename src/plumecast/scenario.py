@@ -15,12 +15,14 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
     Field,
+    PrivateAttr,
     SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
@@ -416,6 +418,20 @@ class Scenario(_Model):
     reference: dict[str, Any] | None = Field(
         None, description="what was observed in a real case, kept with the scenario (no mode reads it)")
 
+    #: whether ``start`` was given with its time zone (a ``Z`` or an offset); set on validation
+    _start_zone_given: bool = PrivateAttr(default=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _note_start_zone(cls, data: Any, handler: Any) -> Any:
+        model = handler(data)
+        if isinstance(data, dict) and isinstance(model, Scenario):
+            raw = data.get("start")
+            naive = (isinstance(raw, _dt.date) and getattr(raw, "tzinfo", None) is None) or (
+                isinstance(raw, str) and not re.search(r"(Z|[+-]\d{2}(:?\d{2})?)$", raw.strip(), re.IGNORECASE))
+            model._start_zone_given = not naive
+        return model
+
     @field_validator("start", "end", "issued_at")
     @classmethod
     def _utc(cls, v: _dt.datetime | None) -> _dt.datetime | None:
@@ -557,7 +573,33 @@ class Scenario(_Model):
         """
         data = self.model_dump(mode="python")
         data.update(changes)
-        return scenario_from_dict(data, source=f"{self.name} (changed: {', '.join(changes)})")
+        out = scenario_from_dict(data, source=f"{self.name} (changed: {', '.join(changes)})")
+        if "start" not in changes:
+            out._start_zone_given = self._start_zone_given
+        return out
+
+    def notes(self) -> list[str]:
+        """What a person running this scenario should know that is not an error: a
+        ``start`` read as UTC for want of a time zone, a release outside the output
+        grid (its gas is moved but not mapped there)."""
+        out = []
+        if not self._start_zone_given:
+            out.append(f"start {self.start.isoformat(timespec='minutes')} has no time zone and is read as UTC; "
+                       "write it with Z or an offset (e.g. +01:00) so that clock times and countdowns are not off "
+                       "by the difference")
+        g = self.output.grid
+        for i, rel in enumerate(self.releases):
+            lat, lon = getattr(rel, "lat", None), getattr(rel, "lon", None)
+            if lat is None or lon is None:
+                continue
+            x = (float(lon) - g.lon_min) % 360.0 if g.lon_max - g.lon_min >= 360.0 else float(lon) - g.lon_min
+            inside = g.lat_min <= float(lat) <= g.lat_max and 0.0 <= x <= g.lon_max - g.lon_min
+            if not inside:
+                name = getattr(rel, "name", None) or f"releases.{i}"
+                out.append(f"{name} at {float(lat):g} N, {float(lon):g} E is outside output.grid "
+                           f"({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}..{g.lon_max:g} E): concentration.nc "
+                           "and the map show its gas only where it enters the grid")
+        return out
 
 
 # ---------------------------------------------------------------------------

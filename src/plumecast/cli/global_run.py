@@ -108,6 +108,8 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
     summary.add_row("wall time", f"{result.wall_s:.1f} s ("
                     + ", ".join(f"{k} {v:.2f} s" for k, v in result.stats["phases_s"].items()) + ")")
     console.print(summary)
+    for note in scenario.notes():
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     lines = result.stats.get("met_provenance", [])
     if lines:
         console.print("[bold]met and removal[/] (also in concentration.nc, attribute met_provenance):\n  "
