@@ -3,7 +3,10 @@
 A figure people act on is never more precise than the model: casualties and
 people are shown to two significant figures, with a range where one exists;
 unknown is shown as "unknown", never as 0; countdowns err early, never late.
-Files keep full values; these functions are only for what people read.
+The netCDF files keep full values (for further computation); the CSV tables,
+which people open, are written to what the model supports as well: people and
+concentrations to two significant figures, times rounded down
+(:func:`plumecast.report_tables.write_consequence_table`, the comparison's tables).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from plumecast.consequence import result_warnings
 from plumecast.fileio import atomic_path
-from plumecast.numbers import clock, countdown, people, people_range, percent
+from plumecast.numbers import clock, countdown, people, people_range, percent, round_sig
 
 __all__ = ["format_countdown", "print_casualty_table", "write_consequence_table"]
 
@@ -206,11 +206,24 @@ _CSV_COLUMNS = (
 )
 
 
-def _csv_cell(value: Any) -> str:
+#: Columns written as they are (positions and the population of the data); every
+#: other number is a model result, written to what the model supports.
+_CSV_EXACT = ("lat", "lon", "population")
+#: Times from the release or the issue [h]: rounded down to 0.01 h (36 s), so that a
+#: file read as a countdown is never late.
+_CSV_HOURS = ("hours_to_", "lead_time_")
+
+
+def _csv_cell(value: Any, column: str = "") -> str:
     if isinstance(value, np.datetime64):
-        return "" if np.isnat(value) else str(np.datetime_as_string(value, unit="s"))
+        return "" if np.isnat(value) else f"{np.datetime_as_string(value, unit='s')}Z"
     if isinstance(value, (float, np.floating)):
-        return "" if math.isnan(value) else repr(float(value))
+        x = float(value)
+        if math.isnan(x):
+            return ""
+        if column.startswith(_CSV_HOURS) and math.isfinite(x):
+            return repr(math.floor(x * 100.0 + 1e-9) / 100.0)
+        return repr(x if column in _CSV_EXACT else round_sig(x, 2))
     return str(value)
 
 
@@ -218,7 +231,7 @@ def _csv_text(result: xr.Dataset) -> str:
     cols = [c for c in _CSV_COLUMNS if c in result.coords or c in result.data_vars]
     header = []
     for c in cols:
-        units = result[c].attrs.get("units", "")
+        units = "UTC" if np.issubdtype(result[c].dtype, np.datetime64) else result[c].attrs.get("units", "")
         header.append(f"{c} [{units}]" if units and units != "1" else c)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -227,7 +240,7 @@ def _csv_text(result: xr.Dataset) -> str:
     writer.writerow(header)
     arrays = [np.asarray(result[c].values) for c in cols]
     for i in range(int(result.sizes.get("receptor", 0))):
-        writer.writerow([_csv_cell(a[i]) for a in arrays])
+        writer.writerow([_csv_cell(a[i], c) for a, c in zip(arrays, cols, strict=True)])
     return buf.getvalue()
 
 
