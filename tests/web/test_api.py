@@ -344,3 +344,57 @@ def test_live_members_of_a_comparison(run_copy: Path) -> None:
     live = client_for(run_copy).get("/api/summary").json()["live"]
     assert live["state"] == "running" and live["step"] == 3 and live["n_steps"] == 20
     assert live["message"] == "3 of 20 ensemble members done"
+
+
+# ------------------------------------------------------------------ audit: unknown is never "not reached"
+
+
+def test_plan_table_city_unknown_in_every_member_is_unknown(tmp_path: Path, compare_dir: Path) -> None:
+    """A city whose concentration no member knows (off the met domain) has empty p_aegl2/p_aegl3
+    in cities.csv: the plan's table view marks it unknown (the page then says 'unknown', not
+    '—' = not reached, and draws the open 'unknown' ring)."""
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    lines = (folder / "cities.csv").read_text().splitlines()
+    out = [lines[0]]
+    for ln in lines[1:]:
+        f = ln.split(",")
+        if f[0] == "Lighthouse":
+            f[3:6] = ["", "", "4"]  # p_aegl2, p_aegl3 empty, members_unknown = members
+            f[6:12] = [""] * 6
+        out.append(",".join(f))
+    (folder / "cities.csv").write_text("\n".join(out) + "\n")
+    v = client_for(folder).get("/api/view/plan0").json()  # the baseline: no run folder of its own
+    rec = {r["name"]: r for r in v["receptors"]}
+    assert rec["Lighthouse"]["known"] is False
+    assert rec["Tokyo"]["known"] is True
+
+
+def test_receptor_csv_column_without_values_is_unknown(run_copy: Path) -> None:
+    """Without consequences.nc, a receptors.csv column that is not finite at every step (off
+    the domain) is unknown, as plumecast.consequence says, not a known receptor at zero."""
+    (run_copy / "consequences.nc").unlink()
+    rows = (run_copy / "receptors.csv").read_text().splitlines()
+    head = rows[0].split(",")
+    j = head.index("Lighthouse")
+    body = []
+    for r in rows[1:]:
+        f = r.split(",")
+        f[j] = ""
+        body.append(",".join(f))
+    (run_copy / "receptors.csv").write_text("\n".join([rows[0], *body]) + "\n")
+    v = client_for(run_copy).get("/api/view/run").json()
+    rec = {r["name"]: r for r in v["receptors"]}
+    assert rec["Lighthouse"]["known"] is False and rec["Tokyo"]["known"] is True
+    assert all(not a for a in rec["Tokyo"]["aegl_available"].values())  # countdowns: unknown, not "—"
+
+
+def test_unreadable_comparison_page_says_why(tmp_path: Path, compare_dir: Path) -> None:
+    """A comparison folder whose decision table is corrupt: the page names the file and the
+    reason, not only 'the folder holds no results'."""
+    folder = tmp_path / "cmp"
+    folder.mkdir()
+    (folder / "decision_table.csv").write_text('plan,members,fatalities_p5\n"do nothing",4\n')
+    r = client_for(folder).get("/")
+    assert r.status_code == 200 and "decision_table.csv: cannot be read" in r.text, r.text
+    assert "Traceback" not in r.text

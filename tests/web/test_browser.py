@@ -246,3 +246,131 @@ def test_live_progress_reaches_the_page(browser: Any, tmp_path: Path, artefact_d
         p.close()
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ audit: honest countdowns, one member
+
+
+def _first_s(run_dir: Path, city: str, level: int) -> float:
+    import numpy as np
+    import xarray as xr
+
+    with xr.open_dataset(run_dir / "consequences.nc") as ds:
+        names = [str(n) for n in ds["name"].values]
+        t = ds[f"first_exceedance_aegl{level}"].values[names.index(city)]
+    return float((t - np.datetime64("2026-03-01T00:00")) / np.timedelta64(1, "s"))
+
+
+def _serve_copy(run_dir: Path, folder: Path, issued: str | None = None) -> DashboardServer:
+    import json
+    import shutil
+
+    shutil.copytree(run_dir, folder)
+    if issued is not None:
+        meta = json.loads((folder / "dashboard.json").read_text())
+        meta["scenario"]["issued"] = issued
+        (folder / "dashboard.json").write_text(json.dumps(meta))
+    return DashboardServer(folder, "127.0.0.1", 0).start()
+
+
+def test_countdowns_run_from_the_issue_time(browser: Any, run_dir: Path, tmp_path: Path) -> None:
+    """Issued 2 h after the release start: at the first slider time (00:30) a countdown from
+    the slider would be 1 h 30 min late; the page counts from the issue time and says so."""
+    first2 = _first_s(run_dir, "Tokyo", 2)
+    server = _serve_copy(run_dir, tmp_path / "issued", issued="2026-03-01T02:00:00Z")
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        _slide(page, 0)
+        cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
+        assert cd == numbers.countdown(first2 - 7200.0), cd
+        assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
+        assert "issue time (03-01 02:00 UTC)" in page.inner_text("#monitors-note")
+        # a slider time after the issue time: a look ahead, counted from the slider
+        _slide(page, 5)  # 03:00
+        cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
+        assert cd == numbers.countdown(first2 - 3 * 3600.0), cd
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+
+
+def test_live_countdown_follows_the_clock(browser: Any, run_dir: Path, tmp_path: Path) -> None:
+    """While the clock is within the forecast, countdowns run from the clock (never from an
+    earlier slider time, which would err late), rounded down, and tick as the clock moves."""
+    import datetime as dt
+
+    first2 = _first_s(run_dir, "Tokyo", 2)
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    now = start + dt.timedelta(hours=1, minutes=17, seconds=30)
+    server = _serve_copy(run_dir, tmp_path / "live")
+    try:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.clock.install(time=now)
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        _slide(page, 0)  # 00:30, before the clock
+        cell = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2")
+        expected = numbers.countdown(first2 - (now - start).total_seconds())
+        assert cell.inner_text() == expected, (cell.inner_text(), expected)
+        assert page.get_attribute("#monitors", "data-countdown-from") == "clock"
+        assert "the clock" in page.inner_text("#monitors-note")
+        page.clock.run_for(5 * 60 * 1000)  # five minutes later, without touching the page
+        later = numbers.countdown(first2 - (now - start).total_seconds() - 300.0)
+        page.wait_for_function("(t) => document.querySelector(\"#monitors tr.monitor[data-name='Tokyo'] "
+                               ".countdown-aegl2\").innerText === t", arg=later, timeout=5_000)
+        page.close()
+    finally:
+        server.stop()
+
+
+def _one_member(compare_dir: Path, folder: Path) -> Path:
+    """The comparison folder as `plumecast compare` writes it for plans without an ensemble:
+    members = 1, the 5-95 % columns empty, p_aegl2/3 0 or 1."""
+    import csv
+    import io
+    import shutil
+
+    shutil.copytree(compare_dir, folder)
+    for name in ("decision_table.csv", "cities.csv", "cost_of_delay.csv"):
+        rows = list(csv.DictReader(io.StringIO((folder / name).read_text())))
+        for r in rows:
+            for k in list(r):
+                if k == "members":
+                    r[k] = "1"
+                elif k.endswith(("_p5", "_p95")):
+                    r[k] = ""
+                elif k in ("p_aegl2", "p_aegl3") and r[k]:
+                    r[k] = "1.0" if float(r[k]) > 0 else "0.0"
+        out = io.StringIO()
+        w = csv.DictWriter(out, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+        (folder / name).write_text(out.getvalue())
+    return folder
+
+
+def test_one_member_comparison_shows_no_probabilities(browser: Any, compare_dir: Path, tmp_path: Path,
+                                                      artefact_dir: Path) -> None:
+    folder = _one_member(compare_dir, tmp_path / "one")
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        page.click("#monitors tr.monitor[data-name='Tokyo']")
+        page.wait_for_selector("#detail:not([hidden])")
+        page.screenshot(path=str(artefact_dir / "one_member.png"), full_page=True)
+        shown = "\n".join(page.inner_text(s) for s in ("#plans", "#monitors", "#monitors-note", "#totals-box",
+                                                        "#detail-facts", "#legend-note", "#map-note"))
+        shown += "\n" + "\n".join(page.locator("#prob-level option").all_inner_texts())
+        for bad in ("P(AEGL", "5–95", "ensemble members", "median", "any member", "share of", "of members",
+                    "probability of exceedance", "100 %"):
+            assert bad not in shown, (bad, shown)
+        assert "one member" in page.inner_text("#plans")
+        assert page.inner_text("#mon-metric") == "AEGL-3 reached"
+        assert page.locator("#monitors tr.monitor[data-name='Tokyo'] .metric").inner_text() in ("yes", "no")
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()

@@ -192,7 +192,9 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
         snap = snapshot()
         live = read_live(data.root)
         if not snap.usable and live is None:
-            return _problem_page("No results to show yet", snap.problems or ["the folder holds no results"])
+            # say why: a comparison's or run's unreadable file, not only "no results"
+            problems = views.summary(snap, None)["problems"]
+            return _problem_page("No results to show yet", problems or ["the folder holds no results"])
         return HTMLResponse(static_text("index.html"))
 
     @app.api_route("/static/{name}", methods=["GET", "HEAD"])

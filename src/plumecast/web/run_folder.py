@@ -351,11 +351,15 @@ def _load_receptor_csv(path: Path, rd: RunData) -> None:
     rd.conc = conc
     table = city_lookup()
     rd.receptors = []
+    # as plumecast.consequence: a receptor whose series is not finite at every step is unknown
+    # (off the met domain or missing data), never "not reached"
+    known = np.isfinite(conc).all(axis=0) if conc.size else np.ones(len(header) - 1, bool)
+    conc[:, ~known] = np.nan
     for i, name in enumerate(header[1:]):
         hit = table.get(fold(name))
         rd.receptors.append({
             "id": i, "name": name, "country": hit["country"] if hit else "", "lat": hit["lat"] if hit else None,
-            "lon": hit["lon"] if hit else None, "population": math.nan, "known": True,
+            "lon": hit["lon"] if hit else None, "population": math.nan, "known": bool(known[i]),
             "first": {str(lv): None for lv in AEGL_LEVELS}, "aegl_available": {str(lv): False for lv in AEGL_LEVELS},
             "fatalities": math.nan, "fatalities_low": math.nan, "fatalities_high": math.nan,
             "fatalities_sheltered": math.nan, "peak_percent_aegl3": math.nan, "note": "",

@@ -184,6 +184,10 @@ def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]]
             "front_arrival_h_median": parse_float(row.get("front_arrival_h_median")),
             "p_front_before_aegl3": parse_float(row.get("p_front_before_aegl3")),
         }
+        if table_only and not (math.isfinite(rec["ensemble"]["p_aegl2"]) or math.isfinite(rec["ensemble"]["p_aegl3"])):
+            # no member knows the concentration there (off the met domain, missing data): unknown,
+            # never "not reached"
+            rec["known"] = False
         if table_only:
             # the earliest member's arrival: countdowns err early (DESIGN.md, "Honest numbers")
             rec["first"] = dict(rec.get("first") or {}) | {

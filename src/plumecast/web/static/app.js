@@ -11,7 +11,7 @@ const PLAY_MS = 450;
 const state = {
   summary: null, vid: null, view: null, k: 0, frameUrls: new Map(), playing: false, timer: null,
   selected: null, pin: null, series: null, probLevel: null, probUrl: null, frontHours: null,
-  viewBox: [0, 0, 360, 180], reloadTimer: null, lastSignature: null,
+  viewBox: [0, 0, 360, 180], reloadTimer: null, lastSignature: null, probEmpty: false,
 };
 
 // ------------------------------------------------------------------ helpers
@@ -129,6 +129,39 @@ function tNow() {
   return v.times_s[Math.min(state.k, v.times_s.length - 1)];
 }
 
+// One member (a comparison without an ensemble): no probabilities, no 5-95 % intervals.
+function single() { return Boolean(state.summary && state.summary.members === 1); }
+
+// The wall clock in seconds after the view's release start (NaN without calendar times).
+function clockS() {
+  const v = state.view;
+  if (!v || !v.start) return NaN;
+  return (Date.now() - Date.parse(v.start)) / 1000;
+}
+
+// The moment countdowns run from: the forecast's issue time, or the clock once it is past
+// the issue time and within the forecast; the slider time when that is later (a look ahead).
+// Never earlier than the issue time or the clock: a countdown never errs late.
+function countdownRef(t) {
+  const v = state.view;
+  const issued = v && fin(v.issued_s) ? v.issued_s : 0;
+  const last = v && v.times_s.length ? v.times_s[v.times_s.length - 1] : NaN;
+  const c = clockS();
+  const now = fin(c) && c > issued && c <= last ? c : issued;
+  const useClock = now === c;
+  const slider = fin(t) && t > now;
+  return { s: slider ? t : now, from: slider ? "slider" : useClock ? "clock" : "issued" };
+}
+
+function refText(ref) {
+  const v = state.view;
+  const when = v && v.start ? N.clock(new Date(Date.parse(v.start) + ref.s * 1000).toISOString()) : N.hours(ref.s);
+  if (ref.from === "clock") return `now (${when}, the clock)`;
+  if (ref.from === "slider") return `the slider time (${when})`;
+  return v && v.start ? `the forecast's issue time (${when})`
+    : `${when} after the release start (the comparison's files do not give its issue time; see decision_table.md)`;
+}
+
 function timeText(t) {
   const v = state.view;
   if (v && v.start) {
@@ -162,11 +195,17 @@ function metricAt(r) {
   return null;
 }
 
-function countdownCell(r, seconds, t) {
+// a countdown from ref.s (countdownRef); `level` "2"/"3" (null for the front)
+function countdownCell(r, seconds, ref, level = null) {
   if (!r.known) return { text: N.UNKNOWN, passed: false };
+  // the level was not assessed (no consequences.nc, no AEGL value): unknown, not "not reached"
+  if (level && r.aegl_available && r.aegl_available[level] === false) return { text: N.UNKNOWN, passed: false };
   if (!fin(seconds)) return { text: N.countdown(null), passed: false };
-  return { text: N.countdown(seconds - t), passed: seconds - t < 0 };
+  return { text: N.countdown(seconds - ref.s), passed: seconds - ref.s < 0 };
 }
+
+// whether a one-member comparison's run reaches a level there: "yes", "no", "unknown"
+function reached(p) { return fin(p) ? (p > 0 ? "yes" : "no") : N.UNKNOWN; }
 
 // ------------------------------------------------------------------ map
 
@@ -227,6 +266,8 @@ async function drawProbability() {
   const bytes = await getBytes(`/api/view/${v.id}/layer/${encodeURIComponent(level)}`);
   const url = bytesToUrl(bytes, v.prob_grid.nlon, v.prob_grid.nlat, PROB_LUT);
   state.probUrl = { key, url };
+  const empty = !bytes.some((b) => b > 0);
+  if (empty !== state.probEmpty) { state.probEmpty = empty; drawLegend(); }
   place(img, v.prob_grid);
   img.setAttribute("href", url);
 }
@@ -257,7 +298,10 @@ function drawLegend() {
   const note = $("legend-note");
   if (!v || !v.scale) {
     if (v && v.layers && v.layers.probability && v.layers.probability.length) {
-      note.textContent = "Blue: share of ensemble members in which the cell reaches the chosen AEGL (darker: more members).";
+      note.textContent = single()
+        ? "Blue: cells where the one member reaches the chosen AEGL (no ensemble: not a probability)."
+        : "Blue: share of ensemble members in which the cell reaches the chosen AEGL (darker: more members).";
+      if (state.probEmpty) note.textContent += " No cell of the output grid reaches it: a grid-cell mean understates the exposure in a city (see the monitors).";
     } else {
       note.textContent = v && v.n_frames ? "The concentration is zero everywhere." : "";
     }
@@ -287,8 +331,10 @@ function drawLegend() {
       const above = c > v.scale.vmax, below = c < v.scale.vmin;
       const x = above ? x1 : below ? x0 : X(c);
       const label = above ? `AEGL-${lv} ${N.concentration(c)} ›` : below ? `‹ AEGL-${lv}` : `AEGL-${lv}`;
+      // near an end the label is anchored inside the scale (it was cut off at the right edge)
+      const anchor = above || x > x1 - 30 ? "end" : below || x < x0 + 30 ? "start" : "middle";
       s.appendChild(svg("line", { x1: x, x2: x, y1: 0, y2: 22, stroke: colours[lv], "stroke-width": 2.5 }));
-      s.appendChild(svg("text", { x: x, y: 32, class: "tick", "text-anchor": above ? "end" : below ? "start" : "middle", fill: colours[lv] }, label));
+      s.appendChild(svg("text", { x: x, y: 32, class: "tick", "text-anchor": anchor, fill: colours[lv] }, label));
     }
   }
   note.textContent = `Near-surface concentration, ${N.roundSig((v.interval_s || 3600) / 60)}-min mean on the output grid, log scale. ` +
@@ -339,8 +385,11 @@ function drawMonitors() {
   const body = emptyBody("monitors");
   if (!v) return;
   const t = tNow();
+  const ref = countdownRef(t);
   const plan = v.kind === "plan" && !v.pct3;
-  $("mon-metric").textContent = plan ? "P(AEGL-3)" : "% AEGL-3";
+  const one = plan && single();
+  $("mon-metric").textContent = one ? "AEGL-3 reached" : plan ? "P(AEGL-3)" : "% AEGL-3";
+  $("monitors").dataset.countdownFrom = ref.from;
   const rows = v.receptors.map((r) => ({ r, m: metricAt(r) }));
   rows.sort((a, b) => {
     const am = fin(a.m) ? a.m : -1, bm = fin(b.m) ? b.m : -1;
@@ -356,8 +405,8 @@ function drawMonitors() {
     name.appendChild(el("span", { class: `chip l${lv}` }));
     name.appendChild(document.createTextNode(placeName(r)));
     tr.appendChild(name);
-    const metric = el("td", { class: "metric" }, r.known ? N.percent(m) : N.UNKNOWN);
-    if (fin(m)) {
+    const metric = el("td", { class: "metric" }, !r.known ? N.UNKNOWN : one ? reached(m) : N.percent(m));
+    if (fin(m) && !one) {
       const bar = el("span", { class: "bar" });
       bar.style.width = `${Math.min(m, 100)}%`;
       metric.appendChild(bar);
@@ -365,16 +414,19 @@ function drawMonitors() {
     tr.appendChild(metric);
     for (const [cls, sec] of [["countdown-aegl2", r.first && r.first["2"]], ["countdown-aegl3", r.first && r.first["3"]],
       ["countdown-front", r.front_s]]) {
-      const c = countdownCell(r, sec, t);
+      const c = countdownCell(r, sec, ref, cls === "countdown-aegl2" ? "2" : cls === "countdown-aegl3" ? "3" : null);
       tr.appendChild(el("td", { class: cls + (c.passed ? " passed" : "") }, c.text));
     }
     tr.addEventListener("click", () => selectReceptor(r.id));
     body.appendChild(tr);
   }
   const more = v.receptors.length - Math.min(v.receptors.length, MONITOR_ROWS);
-  $("monitors-note").textContent = (plan
-    ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
-    : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the start of the interval in which a level is first reached (they err early).")
+  $("monitors-note").textContent = (one
+    ? "One member (no ensemble): whether that run reaches AEGL-3, not a probability; countdowns to that run's arrival (they err early)."
+    : plan
+      ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
+      : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the start of the interval in which a level is first reached (they err early).")
+    + ` Countdowns run from ${refText(ref)}; times UTC.`
     + (more > 0 ? ` ${more} more receptors: use the search.` : "");
 }
 
@@ -402,15 +454,20 @@ function drawTotals() {
       }
     }
     const extra = unknownPop ? ` + ${unknownPop} with unknown population` : "";
-    row(`total-aegl${lv}`, `in cities past AEGL-${lv}${v.kind === "plan" && !v.pct3 ? " (any member)" : ""}`,
+    row(`total-aegl${lv}`, `in cities past AEGL-${lv}${v.kind === "plan" && !v.pct3 && !single() ? " (any member)" : ""}`,
       `${N.people(pop)} (${cities} ${cities === 1 ? "city" : "cities"}${extra})`);
   }
   const tt = v.totals || {};
   if (tt.plan_fatalities) {
     const f = tt.plan_fatalities;
-    row("total-fatalities", "expected fatalities (whole forecast), median (5–95 %)", N.peopleRange(f[1], f[0], f[2]));
     const s = tt.plan_lives_saved;
-    if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline", N.peopleRange(s[1], s[0], s[2]));
+    if (single()) {  // one member: that run's figure, no interval
+      row("total-fatalities", "expected fatalities (whole forecast, one member)", N.people(f[1]));
+      if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline (one member)", N.people(s[1]));
+    } else {
+      row("total-fatalities", "expected fatalities (whole forecast), median (5–95 %)", N.peopleRange(f[1], f[0], f[2]));
+      if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline", N.peopleRange(s[1], s[0], s[2]));
+    }
   } else if ("fatalities" in tt) {
     row("total-fatalities", "expected fatalities (whole forecast)", N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high));
     if (fin(tt.fatalities_sheltered)) row("total-sheltered", "with shelter-in-place", N.people(tt.fatalities_sheltered));
@@ -473,6 +530,7 @@ function drawDetail() {
   const facts = $("detail-facts");
   clear(facts);
   const t = tNow();
+  const ref = countdownRef(t);
   const add = (label, value) => {
     const p = el("div");
     p.appendChild(el("b", {}, `${label}: `));
@@ -486,14 +544,20 @@ function drawDetail() {
     add("level at the slider time", lv === "u" ? N.UNKNOWN : lv === "0" ? "below AEGL-1" : `AEGL-${lv} reached`);
     if (v.pct3) add("% of AEGL-3 now", N.percent(metricAt(r)));
     for (const lv2 of ["2", "3"]) {
-      const c = countdownCell(r, r.first && r.first[lv2], t);
+      const c = countdownCell(r, r.first && r.first[lv2], ref, lv2);
       add(`AEGL-${lv2}`, c.text === "—" ? "not reached in the forecast" : c.text);
     }
-    if (fin(r.front_s)) add("front (median member)", N.countdown(r.front_s - t));
+    add("countdowns from", refText(ref));
+    if (fin(r.front_s)) add(single() ? "front (one member)" : "front (median member)", N.countdown(r.front_s - ref.s));
     if ("fatalities" in r) add("expected fatalities", N.peopleRange(r.fatalities, r.fatalities_low, r.fatalities_high));
-    if (r.ensemble) {
+    if (r.ensemble && single()) {  // one member: whether that run reaches a level, its figure without interval
       const e = r.ensemble;
-      add("P(AEGL-2) / P(AEGL-3)", `${N.percent(100 * e.p_aegl2)} / ${N.percent(100 * e.p_aegl3)} of members`);
+      add("AEGL-2 / AEGL-3 reached (one member)", `${reached(e.p_aegl2)} / ${reached(e.p_aegl3)}`);
+      add("expected fatalities (one member)", N.people(e.fatalities[1]));
+    } else if (r.ensemble) {
+      const e = r.ensemble;
+      const pct = (p) => (fin(p) ? N.percent(100 * p) : N.UNKNOWN);
+      add("P(AEGL-2) / P(AEGL-3)", `${pct(e.p_aegl2)} / ${pct(e.p_aegl3)} of members`);
       add("fatalities over members, median (5–95 %)", N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
     }
     if (r.note) add("note", r.note);
@@ -568,7 +632,10 @@ function drawPlans() {
   const box = $("plans");
   if (!sm.plans.length) { box.hidden = true; return; }
   box.hidden = false;
-  $("plans-members").textContent = sm.members ? `(${sm.members} ensemble members)` : "";
+  const one = single();
+  $("plans-members").textContent = one ? "(one member: no ensemble spread)" : sm.members ? `(${sm.members} ensemble members)` : "";
+  $("plans-fat-head").textContent = one ? "expected fatalities (one member)" : "expected fatalities, median (5–95 %)";
+  $("plans-saved-head").textContent = one ? "lives saved vs baseline (one member)" : "lives saved vs baseline (5–95 %)";
   const body = emptyBody("plans-table");
   for (const p of sm.plans) {
     const tr = el("tr", { class: "plan-row" + (state.vid === p.view ? " active" : ""), "data-view": p.view });
@@ -578,8 +645,9 @@ function drawPlans() {
     pick.appendChild(b);
     tr.appendChild(pick);
     tr.appendChild(el("td", {}, p.name + (p.baseline ? " (baseline)" : "")));
-    tr.appendChild(el("td", { class: "plan-fatalities" }, N.peopleRange(p.fatalities[1], p.fatalities[0], p.fatalities[2])));
-    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : N.peopleRange(p.lives_saved[1], p.lives_saved[0], p.lives_saved[2])));
+    const range = (x) => (one ? N.people(x[1]) : N.peopleRange(x[1], x[0], x[2]));
+    tr.appendChild(el("td", { class: "plan-fatalities" }, range(p.fatalities)));
+    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : range(p.lives_saved)));
     tr.appendChild(el("td", {}, fin(p.receptors_unknown) ? String(p.receptors_unknown) : N.UNKNOWN));
     body.appendChild(tr);
   }
@@ -626,9 +694,11 @@ function drawDelay() {
   if (base && fin(base.fatalities[1])) {
     const y = Y(base.fatalities[1]);
     s.appendChild(svg("line", { x1: L, x2: W - R, y1: y, y2: y, stroke: "#000", "stroke-dasharray": "6 4" }));
-    s.appendChild(svg("text", { x: W - R - 4, y: y - 4, class: "label", "text-anchor": "end" }, `${base.name} (median)`));
+    s.appendChild(svg("text", { x: W - R - 4, y: y - 4, class: "label", "text-anchor": "end" }, single() ? base.name : `${base.name} (median)`));
   }
-  $("delay-note").textContent = "Expected fatalities (median over members, band 5–95 %) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.";
+  $("delay-note").textContent = single()
+    ? "Expected fatalities of the one member (no ensemble spread) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv."
+    : "Expected fatalities (median over members, band 5–95 %) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.";
 }
 
 // ------------------------------------------------------------------ views
@@ -651,6 +721,7 @@ async function switchView(vid) {
   state.view = view;
   state.frameUrls = new Map();
   state.probUrl = null;
+  state.probEmpty = false;
   state.frontHours = null;
   if (!sameGrid) state.viewBox = fitBox(view);
   $("map").setAttribute("viewBox", state.viewBox.join(" "));
@@ -661,12 +732,14 @@ async function switchView(vid) {
   const sel = $("prob-level");
   clear(sel);
   const levels = (view.layers && view.layers.probability) || [];
-  for (const lv of levels) sel.appendChild(el("option", { value: lv }, `P(${lv})`));
+  for (const lv of levels) sel.appendChild(el("option", { value: lv }, single() ? `${lv} reached (one member)` : `P(${lv})`));
   if (levels.length) sel.value = levels[levels.length - 1];
   $("show-prob").parentElement.hidden = !levels.length;
   $("show-front").parentElement.hidden = !(view.layers && view.layers.front);
   $("show-field").parentElement.hidden = !view.n_frames;
-  $("map-note").textContent = view.n_frames ? "" : levels.length ? "This plan has no concentration forecast of its own: the map shows its probability of exceedance." : "No concentration map in this view.";
+  $("map-note").textContent = view.n_frames ? "" : levels.length ? (single()
+    ? "This plan has no concentration forecast of its own: the map shows where its one member reaches the chosen AEGL (not a probability)."
+    : "This plan has no concentration forecast of its own: the map shows its probability of exceedance.") : "No concentration map in this view.";
   addProblems(view.problems || []);
   drawViews();
   drawPlans();
@@ -836,6 +909,12 @@ function setup() {
   setupPanZoom();
   setupSearch();
   setupLive();
+  // live countdowns: while they run from the clock, they are redrawn as it moves
+  setInterval(() => {
+    if (!state.view || countdownRef(tNow()).from !== "clock") return;
+    drawMonitors();
+    if (state.selected) drawDetail();
+  }, 10000);
 }
 
 setup();
