@@ -126,6 +126,14 @@ class RunWinds:
             s += n
         return out
 
+    @property
+    def top_m(self) -> float | None:
+        """The highest height of the kernels' met [m above ground] (on levels, once
+        a record has been read); above it the top level's winds and w hold."""
+        if not self.levels or self._heights is None or len(self._heights) < 2:
+            return None
+        return float(self._heights[-1])
+
     def grid_for(self, step0: int, nsteps: int, dt_s: float) -> WindGrid:
         """The WindGrid of the records steps ``step0 .. step0 + nsteps - 1`` need
         (a new object whenever the records change; records the run has passed are
@@ -376,14 +384,18 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
 def open_one_level(path: Any, levels_error: MetDataError | None, **kwargs: Any) -> xr.Dataset:
     """:func:`plumecast.met.open_wind` after the read on levels failed with
     ``levels_error`` (None: it was not tried). If the files cannot be read as one
-    level either, the message gives both reasons: the reason on levels is often
-    the one the user needs (a file with levels that cannot be used)."""
+    level either, the error is the reason on levels, unless the files simply have
+    no winds on levels: files with levels that cannot be used (a gap, a NaN, a
+    window not covered) are refused for that reason, not for what the one-level
+    reader then finds."""
+    from plumecast.met.variables import NoLevelsError
+
     try:
         return met.open_wind(path, **kwargs)
     except MetDataError as exc:
-        if levels_error is None or str(exc) == str(levels_error):
+        if levels_error is None or isinstance(levels_error, NoLevelsError):
             raise
-        raise MetDataError(f"{levels_error}; read as one level instead: {exc}") from exc
+        raise levels_error from exc
 
 
 def _releases_aloft(scenario: Any) -> str:

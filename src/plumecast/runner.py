@@ -33,6 +33,7 @@ from plumecast.exposure import (
     tag_bins,
 )
 from plumecast.fileio import atomic_path
+from plumecast.numbers import round_sig
 from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
 from plumecast.release import ReleaseSchedule, births_and_groups, particles_for_mass, schedule
 from plumecast.run_winds import lowest_level, run_winds, scenario_winds
@@ -402,6 +403,7 @@ def run(
     exposure = sampler_x.result() if sampler_x is not None else None
     series = exposure.to_dataarray() if exposure is not None else None
     released_mask = particles.birth_step < n_steps
+    above_top = _above_the_met(scenario, particles, released_mask, winds.top_m)
     budget = MassBudget(
         released=float(np.count_nonzero(released_mask)) * sched_mass(sched, n_particles, particle_mass_kg),
         airborne=float(particles.mass[released_mask & (particles.status == STATUS_ACTIVE)].sum()),
@@ -427,11 +429,38 @@ def run(
                "particle_mass_kg": sched_mass(sched, n_particles, particle_mass_kg), "n_particles": n_particles,
                "wind_source": str(wds.attrs.get("source", "")),
                "wind_level": "levels" if winds.levels else str(wds.attrs.get("level", "")),
-               "met_provenance": [*winds.provenance, _deposition_line(physics), *deposition_notes],
+               "met_provenance": [*winds.provenance, _deposition_line(physics), *deposition_notes, *above_top],
                "release_provenance": source_lines(sched),
                "met_records_read": winds.records_read, "met_window_records": winds.window_records},
         exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag, deposited=deposited,
     )
+
+
+def _above_the_met(scenario: Scenario, particles: Particles, released: NDArray[np.bool_],
+                   top_m: float | None) -> list[str]:
+    """Lines saying that releases start, or particles end, above the highest height
+    of the met (the kernels hold the top level's winds and w there): a stratospheric
+    release, or an updraft lifting the gas out of the met, is moved by winds the
+    files do not hold."""
+    if top_m is None:
+        return []
+    out = []
+    for i, rel in enumerate(scenario.releases):
+        height = float(getattr(rel, "height_m", 0.0) or 0.0)
+        if height > top_m:
+            name = getattr(rel, "name", None) or f"releases.{i}"
+            out.append(f"above the met: {name} starts at {height:,.0f} m, above the met's highest height "
+                       f"({top_m:,.0f} m above ground), where the top level's winds and vertical motion are held; "
+                       "give met with levels up to the release")
+    live = released & (particles.status == STATUS_ACTIVE)
+    n_live = int(np.count_nonzero(live))
+    n_above = int(np.count_nonzero(live & (particles.z > top_m)))
+    if n_above:
+        share = round_sig(100.0 * n_above / n_live, 2)
+        out.append(f"above the met: {n_above:,} of {n_live:,} airborne particles ({share:g} %) end above the met's "
+                   f"highest height ({top_m:,.0f} m above ground), where the top level's winds and vertical motion "
+                   "are held")
+    return out
 
 
 def source_lines(sched: ReleaseSchedule) -> list[str]:
@@ -595,7 +624,8 @@ def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:
     ds = result.concentration.to_dataset()
     ds.attrs.update({
         "Conventions": "CF-1.8",
-        "title": f"plumecast forecast: {sc.name}",
+        "title": (f"plumecast run on climatological mean winds (not a forecast): {sc.name}"
+                  if sc.met.source == "climatology" else f"plumecast forecast: {sc.name}"),
         "institution": "plumecast",
         "source": f"plumecast Lagrangian particle model, backend {sc.backend}, {sc.particles} particles, seed {sc.seed}",
         "history": f"created by plumecast from scenario '{sc.name}'",

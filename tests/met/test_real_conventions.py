@@ -122,8 +122,8 @@ def test_expver_dimension_is_refused_with_the_way_out(tmp_path: Path) -> None:
     two.transpose("valid_time", "expver", ...).to_netcdf(tmp_path / "era5t.nc")
     with pytest.raises(MetDataError, match=r"era5t\.nc: 'u' has the dimension 'expver' \(2 values\).*combine_first"):
         open_met_3d(tmp_path / "era5t.nc")
-    # read as one level, it fails too: both reasons, the levels' first
-    with pytest.raises(MetDataError, match=r"'u' has the dimension 'expver'.*; read as one level instead: .*expver"):
+    # read as one level, it fails too: the reason on levels is the one given
+    with pytest.raises(MetDataError, match=r"'u' has the dimension 'expver' \(2 values\).*combine_first.*\)$"):
         check_met(tmp_path / "era5t.nc")
 
 
@@ -196,10 +196,27 @@ def test_valid_time_is_preferred_to_the_reference_time(tmp_path: Path) -> None:
     np.testing.assert_array_equal(ds["time"].values, pl["valid_time"].values)
 
 
-def test_the_same_error_on_levels_and_as_one_level_is_said_once(tmp_path: Path) -> None:
+def test_files_with_unusable_levels_are_refused_for_that_reason(tmp_path: Path) -> None:
     pl, _ = _era5(tmp_path)
     _levels_as(pl, pl["pressure_level"].values * 100.0, {"units": "hPa"}).to_netcdf(tmp_path / "pl.nc")
     with pytest.raises(MetDataError, match=r"pl\.nc: pressure levels 'pressure_level' go up to 100000 hPa, beyond "
                                            r"any surface pressure \(1100 hPa\); expected hPa \(or the units 'Pa' if the "
                                            r"values are in Pa\)$"):
         check_met(tmp_path / "pl.nc")
+
+
+def test_a_window_past_the_files_is_refused_for_that_reason(tmp_path: Path) -> None:
+    """ERA5 levels and single levels: a run past the last record is refused because
+    of the window, not for what the one-level fallback then finds in the set."""
+    from plumecast.run_winds import scenario_winds
+    from plumecast.scenario import scenario_from_dict
+
+    a = atmosphere(3)
+    write_era5(a, tmp_path / "pl.nc", tmp_path / "sl.nc")
+    sc = scenario_from_dict({
+        "name": "past the end", "start": "2026-03-01T00:00:00Z", "duration_h": 3, "time_step_s": 600,
+        "particles": 10, "agent": "chlorine", "met": {"source": "file", "path": str(tmp_path)},
+        "releases": [{"type": "point", "lat": 45, "lon": 0, "rate_kg_s": 1, "stop_h": 1}],
+        "output": {"grid": {"lon_min": -5, "lon_max": 5, "lat_min": 41, "lat_max": 49, "resolution_deg": 1}}})
+    with pytest.raises(MetDataError, match=r"do not cover the requested window .*the whole run$"):
+        scenario_winds(sc)

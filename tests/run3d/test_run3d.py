@@ -364,3 +364,25 @@ def test_gpu_runs_read_the_levels_as_the_cpu_backends_do(met_files):
     assert levels
     _, levels_gpu, note_gpu = scenario_winds(scenario(levels_file, deposition="off", backend="cuda"))
     assert levels_gpu and note_gpu == note
+
+
+def test_a_release_above_the_met_is_said_and_so_are_particles_ending_there():
+    """Above the met's highest height the kernels hold the top level's winds and w:
+    a run says so for a release that starts there and for particles that end there;
+    a run inside the met says nothing."""
+    def scenario(height_m: float) -> dict:
+        return {"name": "aloft", "start": "2026-01-15T00:00:00Z", "duration_h": 1, "time_step_s": 600,
+                "particles": 500, "backend": "numpy", "agent": "chlorine",
+                "met": {"source": "climatology", "vertical": "levels"},
+                "releases": [{"type": "point", "lat": 50, "lon": 8, "height_m": height_m, "rate_kg_s": 1,
+                              "stop_h": 0.5}],
+                "output": {"grid": {"lon_min": 0, "lon_max": 30, "lat_min": 40, "lat_max": 60,
+                                    "resolution_deg": 1}}}
+
+    high = [line for line in run(scenario_from_dict(scenario(15000))).stats["met_provenance"]
+            if line.startswith("above the met:")]
+    assert len(high) == 2
+    assert "releases.0 starts at 15,000 m, above the met's highest height (10,000 m above ground)" in high[0]
+    assert "500 of 500 airborne particles (100 %) end above" in high[1]
+    low = run(scenario_from_dict(scenario(3000))).stats["met_provenance"]
+    assert not [line for line in low if line.startswith("above the met:")]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -109,15 +110,15 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
                     + ", ".join(f"{k} {v:.2f} s" for k, v in result.stats["phases_s"].items()) + ")")
     console.print(summary)
     for note in scenario.notes():
-        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
     lines = result.stats.get("met_provenance", [])
     if lines:
         console.print("[bold]met and removal[/] (also in concentration.nc, attribute met_provenance):\n  "
-                      + "\n  ".join(str(line) for line in lines), highlight=False)
+                      + "\n  ".join(escape(str(line)) for line in lines), highlight=False)
     lines = result.stats.get("release_provenance", [])
     if lines:  # releases given as a tank or an amount: which source model made their rate
         console.print("[bold]release[/] (also in concentration.nc, attribute release_provenance):\n  "
-                      + "\n  ".join(str(line) for line in lines), highlight=False)
+                      + "\n  ".join(escape(str(line)) for line in lines), highlight=False)
 
     consequences = None
     if result.receptor_series is not None:
@@ -203,8 +204,6 @@ def register(app: typer.Typer) -> None:
                                      param_hint="SCENARIO")
         else:
             sc = load_scenario(scenario)
-            from rich.markup import escape
-
             from plumecast.scenario import ignored_keys, ignored_line
 
             line = ignored_line(ignored_keys(sc, "run"), "run")

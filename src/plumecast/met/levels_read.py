@@ -78,7 +78,7 @@ from plumecast.met.reader import (
     join_on_time,
     met_paths,
 )
-from plumecast.met.variables import _HPA_UNITS, _PA_UNITS, _when, pressure_levels_hpa
+from plumecast.met.variables import _HPA_UNITS, _PA_UNITS, NoLevelsError, _when, pressure_levels_hpa
 
 __all__ = ["normalise_met_3d", "open_met_3d"]
 
@@ -666,7 +666,7 @@ def normalise_met_3d(
             surfs.append((path, *_with_time(surf, path)))
     first = files[0][0]
     if not levs:
-        raise _err(str(first), "no winds on pressure or height levels; expected u, v on levels (a single-level "
+        raise NoLevelsError(f"{first}: " "no winds on pressure or height levels; expected u, v on levels (a single-level "
                                "file is read with plumecast.met.open_wind)")
     if len(level_types) > 1:
         a, b = list(level_types.items())[:2]

@@ -68,6 +68,10 @@ class NoWindsError(MetDataError):
     """A met file without wind components (a surface-only file of a set, say)."""
 
 
+class NoLevelsError(MetDataError):
+    """Met files without winds on levels: they are for the one-level reader."""
+
+
 # ---------------------------------------------------------------------------
 # finding variables and coordinates
 # ---------------------------------------------------------------------------
