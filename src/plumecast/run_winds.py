@@ -74,6 +74,7 @@ class RunWinds:
         self._heights: NDArray[np.float64] | None = None
         #: records read from the dataset so far, and the most held in one window
         self.records_read = 0
+        self._read_span: tuple[int, int] | None = None  # first and last record read
         self.window_records = 0
         self._first: WindGrid | None = None
         #: a land fraction that replaces the met's on every record (use_land_mask)
@@ -88,7 +89,23 @@ class RunWinds:
                 "could not be diagnosed from the profile; expected blh/hpbl (or temperature on the levels), or "
                 "met.boundary_layer: constant"
             )
-        self.provenance: tuple[str, ...] = self._notes + tuple(first.provenance) + self._bl_note(first)
+        self._provenance: tuple[str, ...] = self._notes + tuple(first.provenance) + self._bl_note(first)
+
+    @property
+    def provenance(self) -> tuple[str, ...]:
+        """How the met was read, line by line (the first record's account), with the
+        records the run has read so far in place of that record's own range."""
+        if self._read_span is None:
+            return self._provenance
+        from plumecast.met.variables import _when
+
+        lo, hi = self._read_span
+        t_lo, t_hi = (self.start + np.timedelta64(int(round(self.record_s[i])), "s") for i in (lo, hi))
+        held = f", at most {self.window_records} held at a time" if self.window_records > 1 else ""
+        line = (f"met: {self.source}, one steady record" if self.steady else
+                f"met: {self.source}, {hi - lo + 1} record(s) read, {_when(t_lo)}"
+                + (f" to {_when(t_hi)}" if hi > lo else "") + held)
+        return tuple(line if str(p).startswith("met: ") else p for p in self._provenance)
 
     # ---- what the run loop asks -------------------------------------------------
 
@@ -273,6 +290,8 @@ class RunWinds:
             if self._cells is not None:
                 grid = dataclasses.replace(grid, dry_velocity=self._cells.velocity(grid))
         self.records_read += 1
+        lo, hi = self._read_span if self._read_span is not None else (k, k)
+        self._read_span = (min(lo, k), max(hi, k))
         return grid
 
     def _read_into(self, k: int, g: WindGrid, r: int) -> None:

@@ -386,3 +386,12 @@ def test_a_release_above_the_met_is_said_and_so_are_particles_ending_there():
     assert "500 of 500 airborne particles (100 %) end above" in high[1]
     low = run(scenario_from_dict(scenario(3000))).stats["met_provenance"]
     assert not [line for line in low if line.startswith("above the met:")]
+
+
+def test_the_provenance_names_the_records_the_run_read(met_files):
+    """The met line of the provenance gives the records the run read, not the
+    first record's own range."""
+    sc = scenario(met_files["era5"], duration_h=2)
+    line = next(x for x in run(sc).stats["met_provenance"] if x.startswith("met: "))
+    assert line.endswith(", 3 record(s) read, 2026-03-01T00:00:00 UTC to 2026-03-01T02:00:00 UTC, at most 2 held "
+                         "at a time"), line
