@@ -79,3 +79,24 @@ def test_run_counts_people_from_a_population_raster(tmp_path):
     for r in rows:
         assert float(r["people"]) == pytest.approx(400.0 * int(r["cells"]))
     assert int(by_level["AEGL-1"]["cells"]) >= int(by_level["AEGL-3"]["cells"]) >= 1
+
+
+def test_people_above_with_a_raster_covering_part_of_the_cells():
+    # flagged: a cell at the equator (raster covers its west half, one nodata raster cell there)
+    # and a cell at 60 N beyond the raster; hand sums
+    lon_e = np.array([0.0, 1.0])
+    lat_e = np.array([0.0, 1.0, 59.0, 60.0, 61.0])
+    v = np.full((2, 1), 50.0)
+    v[1, 0] = np.nan  # nodata
+    raster = PopulationRaster(v, np.array([0.0, 0.5]), np.array([0.0, 0.5, 1.0]))
+    flags = np.zeros((3, 4, 1), np.uint32)
+    flags[0, 0, 0] = 1
+    flags[0, 3, 0] = 1
+    got = people_above(flags, lon_e, lat_e, raster)
+    assert got.people[0] == pytest.approx(50.0) and got.cells[0] == 2
+    # area without data: ~3/4 of the equator cell + the whole 60 N cell, by area (sin-lat weights)
+    a0 = np.sin(np.radians(1.0))
+    a1 = np.sin(np.radians(61.0)) - np.sin(np.radians(60.0))
+    u0 = 1.0 - 0.5 * np.sin(np.radians(0.5)) / a0  # known: west half, south half (in sin-lat)
+    assert got.unknown_fraction[0] == pytest.approx((u0 * a0 + a1) / (a0 + a1), rel=1e-9)
+    assert got.people[1] == 0.0 and got.unknown_fraction[1] == 0.0  # no cell reached: 0 people, known

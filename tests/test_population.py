@@ -242,3 +242,150 @@ def test_netcdf_projected_and_density_rejected(tmp_path):
         PopulationRaster.load(tmp_path / "dens.nc")
     with pytest.raises(DataFileError, match=r"missing\.tif.*not found"):
         PopulationRaster.load(tmp_path / "missing.tif")
+
+
+# --------------------------------------------------------------------------- real products (audit)
+
+
+def _tif(path, data_north_first, transform, *, crs="EPSG:4326", dtype="float32", nodata=None, count=1,
+         units=None, tags=None, **kw):
+    rasterio = pytest.importorskip("rasterio")
+    with rasterio.open(path, "w", driver="GTiff", height=data_north_first.shape[0], width=data_north_first.shape[1],
+                       count=count, dtype=dtype, crs=crs, transform=transform, nodata=nodata, **kw) as dst:
+        for b in range(1, count + 1):
+            dst.write(np.asarray(data_north_first, dtype=dtype), b)
+        if units is not None:
+            dst.units = (units,) * count
+        if tags is not None:
+            dst.update_tags(**tags)
+    return path
+
+
+def test_worldpop_and_landscan_sums_match_the_file(tmp_path):
+    from affine import Affine
+
+    d = 3.0 / 3600.0  # WorldPop 3 arc-s, float32, nodata -99999
+    a = np.random.default_rng(2).uniform(0.0, 20.0, (60, 80)).astype(np.float32)
+    a[:5, :5] = -99999.0
+    r = PopulationRaster.load(_tif(tmp_path / "wp.tif", a, Affine(d, 0, 10.0, 0, -d, 50.0), nodata=-99999.0))
+    assert r.total == pytest.approx(float(a[a > -1].astype(float).sum()), rel=1e-9)
+    assert r.unknown_cells == 25 and not r.notes
+    # a polygon over the nodata corner: the unknown part is area, never 0 people
+    c = r.count_in_polygon(shapely.box(10.0, 50.0 - 10 * d, 10.0 + 10 * d, 50.0))
+    assert c.unknown_cells == pytest.approx(25.0) and c.unknown_area_km2 > 0
+    assert c.people == pytest.approx(float(a[:10, :10][a[:10, :10] > -1].astype(float).sum()), rel=1e-9)
+    d30 = 30.0 / 3600.0  # LandScan 30 arc-s, int32, nodata -2147483647
+    ls = np.random.default_rng(3).integers(0, 1000, (40, 40)).astype(np.int32)
+    ls[0, :] = -2147483647
+    r = PopulationRaster.load(_tif(tmp_path / "ls.tif", ls, Affine(d30, 0, 10.0, 0, -d30, 50.0), dtype="int32",
+                                   nodata=-2147483647))
+    assert r.total == float(ls[ls >= 0].sum()) and r.unknown_cells == 40
+    # aggregated onto a coarser grid: people conserved, the nodata row is unknown area
+    people, unknown = r.count_in_cells(np.linspace(10.0, 10.0 + 40 * d30, 5), np.linspace(50.0 - 40 * d30, 50.0, 5))
+    assert np.nansum(people) == pytest.approx(r.total, rel=1e-9)
+    assert np.all(unknown[-1] > 0) and np.all(unknown[:-1] == 0)
+
+
+def test_bottom_up_geotiff_is_read_south_to_north(tmp_path):
+    from affine import Affine
+
+    v = _values()  # rows south -> north, as a bottom-up GeoTIFF stores them
+    lon_e, lat_e = _edges()
+    path = _tif(tmp_path / "bu.tif", v, Affine(D, 0, LON0, 0, D, LAT0))
+    r = PopulationRaster.load(path)
+    np.testing.assert_allclose(r.lat_edges, lat_e, atol=1e-9)
+    np.testing.assert_allclose(r.values, v.astype(np.float32), rtol=1e-6)
+    win = PopulationRaster.load(path, bbox=(5.101, 45.051, 5.149, 45.079))
+    np.testing.assert_allclose(win.values, v[5:8, 10:15].astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(win.lat_edges, lat_e[5:9], atol=1e-9)
+
+
+@pytest.mark.parametrize("units", ["people/km2", "Persons per square kilometer", "inhabitants per sq km"])
+def test_geotiff_density_units_rejected(tmp_path, units):
+    from affine import Affine
+
+    path = _tif(tmp_path / "dens.tif", np.full((10, 10), 100.0), Affine(0.01, 0, 10, 0, -0.01, 50), units=units)
+    with pytest.raises(DataFileError, match=r"dens\.tif.*density.*persons per cell"):
+        PopulationRaster.load(path)
+    tagged = _tif(tmp_path / "tag.tif", np.full((10, 10), 100.0), Affine(0.01, 0, 10, 0, -0.01, 50),
+                  tags={"units": units})
+    with pytest.raises(DataFileError, match=r"tag\.tif.*density"):
+        PopulationRaster.load(tagged)
+
+
+@pytest.mark.parametrize("units", ["Persons per square kilometer", "inhabitants/sq km", "persons km-2"])
+def test_netcdf_density_units_as_real_products_write_them(tmp_path, units):
+    lon_e, lat_e = _edges()
+    _write_netcdf(tmp_path / "gpw.nc", _values(), lon_e, lat_e, units=units)  # GPW v4: "Persons per square kilometer"
+    with pytest.raises(DataFileError, match=r"gpw\.nc.*density"):
+        PopulationRaster.load(tmp_path / "gpw.nc")
+
+
+def test_multiband_geotiff_rejected(tmp_path):
+    from affine import Affine
+
+    path = _tif(tmp_path / "mb.tif", np.ones((10, 10)), Affine(0.01, 0, 10, 0, -0.01, 50), count=2)
+    with pytest.raises(DataFileError, match=r"mb\.tif: 2 bands; expected one band"):
+        PopulationRaster.load(path)
+
+
+def test_scale_offset_and_compressed_tiled_window(tmp_path):
+    from affine import Affine
+
+    rasterio = pytest.importorskip("rasterio")
+    with rasterio.open(tmp_path / "so.tif", "w", driver="GTiff", height=10, width=10, count=1, dtype="int16",
+                       crs="EPSG:4326", transform=Affine(0.01, 0, 10, 0, -0.01, 50), nodata=-1) as dst:
+        arr = np.full((10, 10), 100, np.int16)
+        arr[0, 0] = -1
+        dst.write(arr, 1)
+        dst.scales, dst.offsets = (0.5,), (1.0,)
+    r = PopulationRaster.load(tmp_path / "so.tif")
+    assert r.unknown_cells == 1 and r.total == pytest.approx(99 * 51.0)  # nodata masked before scaling
+    big = np.random.default_rng(4).uniform(0.0, 5.0, (512, 512)).astype(np.float32)
+    d = 3.0 / 3600.0
+    path = _tif(tmp_path / "tiled.tif", big, Affine(d, 0, 10, 0, -d, 50), nodata=-99999.0, compress="deflate",
+                tiled=True, blockxsize=256, blockysize=256)
+    win = PopulationRaster.load(path, bbox=(10.1, 49.9, 10.12, 49.92))
+    rows = slice(int(round(0.08 / d)), int(round(0.1 / d)))
+    cols = slice(int(round(0.1 / d)), int(round(0.12 / d)))
+    assert win.total == pytest.approx(float(big[rows, cols].astype(float).sum()), rel=1e-9)
+
+
+def test_huge_window_refused_before_reading(tmp_path, monkeypatch):
+    from affine import Affine
+
+    import plumecast.population as pop
+
+    path = _tif(tmp_path / "big.tif", np.ones((100, 100)), Affine(0.01, 0, 10, 0, -0.01, 50))
+    monkeypatch.setattr(pop, "MAX_CELLS", 5000)
+    with pytest.raises(DataFileError, match=r"big\.tif: .*10,000 cells.*more than 5,000.*crop"):
+        PopulationRaster.load(path)
+    assert PopulationRaster.load(path, bbox=(10.0, 49.5, 10.5, 50.0)).values.shape == (50, 50)
+
+
+def test_longitudes_0_360_and_across_the_dateline(tmp_path):
+    from affine import Affine
+
+    # a global CF netCDF on 0..360: a window west of Greenwich is read in the caller's frame
+    lon_c = np.arange(0.05, 360.0, 0.1)
+    lat_c = np.arange(-0.95, 1.0, 0.1)
+    vals = np.tile(np.arange(lon_c.size, dtype=float), (lat_c.size, 1))
+    ds = xr.Dataset({"pop": (("lat", "lon"), vals)},
+                    coords={"lat": ("lat", lat_c, {"units": "degrees_north"}),
+                            "lon": ("lon", lon_c, {"units": "degrees_east"})})
+    ds.to_netcdf(tmp_path / "g360.nc")
+    r = PopulationRaster.load(tmp_path / "g360.nc", bbox=(-9.96, -0.46, -9.04, 0.46))
+    np.testing.assert_allclose(r.lon_edges, np.linspace(-10.0, -9.0, 11), atol=1e-9)
+    np.testing.assert_allclose(r.values[0], np.arange(3500, 3510), atol=1e-9)
+    # a box across 180 on a global -180..180 GeoTIFF: both sides are read, nothing twice
+    g = np.tile(np.arange(3600, dtype=np.float32), (20, 1))
+    path = _tif(tmp_path / "g180.tif", g, Affine(0.1, 0, -180.0, 0, -0.1, 1.0))
+    r = PopulationRaster.load(path, bbox=(179.54, -0.46, 180.46, 0.46))
+    np.testing.assert_allclose(r.lon_edges, np.linspace(179.5, 180.5, 11), atol=1e-9)
+    np.testing.assert_allclose(r.values[0], [3595, 3596, 3597, 3598, 3599, 0, 1, 2, 3, 4])
+    c = r.count_in_polygon(shapely.box(179.5, -0.5, 180.5, 0.5))
+    assert c.complete and c.people == pytest.approx(10 * (5 * 3597 + 10))
+    # a box west of -180 (same place): the same cells
+    r2 = PopulationRaster.load(path, bbox=(-180.46, -0.46, -179.54, 0.46))
+    np.testing.assert_allclose(r2.values, r.values)
+    np.testing.assert_allclose(r2.lon_edges, r.lon_edges - 360.0, atol=1e-9)

@@ -122,3 +122,30 @@ def test_receptor_csv_errors_name_line_and_column(tmp_path: Path, text: str, pat
 def test_missing_receptor_file(tmp_path: Path) -> None:
     with pytest.raises(DataFileError, match=r"none\.csv: file not found"):
         read_receptor_csv(tmp_path / "none.csv")
+
+
+def test_receptor_csv_as_spreadsheets_write_it(tmp_path: Path) -> None:
+    # BOM, extra columns, semicolons (European Excel), trailing empty fields
+    path = tmp_path / "r.csv"
+    path.write_text("\ufeffName;Lat;Lon;Population;note\nA;51.5;-0.1;1200;x\nB;51.6;-0.2;;\n", encoding="utf-8")
+    r = read_receptor_csv(path)
+    assert r.name.tolist() == ["A", "B"] and r.population[0] == 1200.0 and np.isnan(r.population[1])
+    path.write_text("name\tlat\tlon\nA\t1\t2\n", encoding="utf-8")
+    assert read_receptor_csv(path).lon.tolist() == [2.0]
+    path.write_text("name,lat,lon,population,,\nA,1,2,3,,\n", encoding="utf-8")
+    assert read_receptor_csv(path).population.tolist() == [3.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        # an unquoted thousands separator splits the population: never read as 116
+        ("name,lat,lon,population\nSpringfield,39.8,-89.6,116,250\n", r"line 2: 5 fields; expected 4"),
+        ("name;lat;lon\nA;51,5;7,1\n", r"line 2, column 'lat': '51,5' is not a number.*decimal point"),
+        ("name,lat,lon\nA,-95.2,29.8\n", r"line 2, column 'lat': -95.2 is out of range.*lat and lon swapped"),
+        ("name,lat,lon,population\nA,1,2,10\nB,3,4,5\nA,1.0,2.00,10\n", r"line 4: 'A' at 1, 2 repeats line 2"),
+    ],
+)
+def test_receptor_csv_silent_misreads_refused(tmp_path: Path, text: str, pattern: str) -> None:
+    with pytest.raises(DataFileError, match=r"receptors\.csv: " + pattern):
+        read_receptor_csv(_csv(tmp_path, text))

@@ -62,7 +62,7 @@ class PeopleAbove:
     level: tuple[int, ...]
     people: tuple[float, ...]  # NaN: no known raster cell among them
     cells: tuple[int, ...]
-    unknown_fraction: tuple[float, ...]  # of the area of those cells with no raster value
+    unknown_fraction: tuple[float, ...]  # of the area of those cells with no raster value (area-weighted)
     source: str
 
     def rows(self) -> list[dict[str, Any]]:
@@ -75,11 +75,14 @@ def people_above(flags: NDArray[np.uint32], lon_edges: NDArray[np.float64], lat_
     """People (from a :class:`plumecast.population.PopulationRaster`) in the cells
     flagged by :func:`cells_reaching_aegl`."""
     people, unknown = raster.count_in_cells(lon_edges, lat_edges)
+    # cell areas on the sphere (up to a constant): cells at different latitudes weigh by their area
+    area = np.outer(np.abs(np.diff(np.sin(np.radians(np.asarray(lat_edges, dtype=float))))),
+                    np.abs(np.diff(np.asarray(lon_edges, dtype=float))))
     out_p, out_c, out_u = [], [], []
     for k in range(len(levels)):
         m = flags[k].astype(bool)
         known = m & np.isfinite(people)
         out_c.append(int(m.sum()))
         out_p.append(float(people[known].sum()) if known.any() or not m.any() else float("nan"))
-        out_u.append(float(unknown[m].mean()) if m.any() else 0.0)
+        out_u.append(float((unknown[m] * area[m]).sum() / area[m].sum()) if m.any() else 0.0)
     return PeopleAbove(tuple(levels), tuple(out_p), tuple(out_c), tuple(out_u), raster.describe())

@@ -40,7 +40,14 @@ BBox = tuple[float, float, float, float]
 _INSTALL_HINT = "pip install 'plumecast[raster]'"
 _NETCDF_SUFFIXES = {".nc", ".nc4", ".netcdf", ".cdf"}
 _TIFF_SUFFIXES = {".tif", ".tiff", ".gtif", ".geotiff"}
-_DENSITY_UNITS = ("km-2", "km^-2", "km2", "/km", "m-2", "m^-2", "/m2", "per km", "per m", "/ha", "ha-1")
+_DENSITY_UNITS = (
+    "km-2", "km^-2", "km2", "km²", "km⁻²", "/km", "m-2", "m^-2", "/m2", "m²", "per km", "per m2", "/ha", "ha-1",
+    "per ha", "hectare", "square", "sq km", "sq. km", "sqkm", "sq mi", "density",
+)
+
+#: Most cells :meth:`PopulationRaster.load` reads at once (8 bytes each in memory, about
+#: twice that while reading); a larger window is refused before anything is read.
+MAX_CELLS = 200_000_000
 
 
 @dataclass(frozen=True)
@@ -317,6 +324,7 @@ class PopulationRaster:
         known_area = ay @ known.astype(float) @ ax.T
         total_area = np.outer(np.diff(np.sin(np.radians(lat_s))), np.diff(np.radians(lon_s)))
         unknown = np.clip(1.0 - known_area / total_area, 0.0, 1.0)
+        unknown[unknown < 1e-9] = 0.0  # rounding of the overlap sums, not missing data
         people = np.where(known_area > 0, people, np.nan)
         if flip_y:
             people, unknown = people[::-1], unknown[::-1]
@@ -381,6 +389,49 @@ def _window(edges: NDArray[np.float64], lo: float, hi: float) -> tuple[int, int]
     return i0, i1
 
 
+def _lon_pieces(
+    path: Path, edges: NDArray[np.float64], lo: float | None, hi: float | None
+) -> tuple[list[tuple[int, int]], NDArray[np.float64]]:
+    """Column ranges of increasing ``edges`` covering [lo, hi], and their edges in the frame of lo/hi.
+
+    Longitudes are taken modulo 360°: a 0..360 raster serves a window at -10..-9, and a
+    window across the raster's seam (179.5..180.5 on a -180..180 raster) is read as two
+    pieces side by side. Without a window: all columns, as stored.
+    """
+    if lo is None or hi is None:
+        return [(0, edges.size - 1)], edges
+    pieces: list[tuple[int, int]] = []
+    out: list[NDArray[np.float64]] = []
+    for k in (-1, 0, 1):
+        e = edges + 360.0 * k
+        if hi <= e[0] or lo >= e[-1]:
+            continue
+        i0, i1 = _window(e, lo, hi)
+        if i1 <= i0:
+            continue
+        if out and abs(e[i0] - out[-1][-1]) > 1e-6 * max(abs(float(edges[1] - edges[0])), 1e-12) + 1e-9:
+            raise DataFileError(
+                f"{path}: longitudes {edges[0]:g}..{edges[-1]:g} do not join up across 360° at "
+                f"{out[-1][-1]:g}; expected a grid spanning at most 360° (crop the extra columns)"
+            )
+        pieces.append((i0, i1))
+        out.append(e[i0 : i1 + 1] if not out else e[i0 + 1 : i1 + 1])
+    if not pieces:
+        return [], edges[:1]
+    return pieces, np.concatenate(out)
+
+
+def _check_size(path: Path, ny: int, nx: int, box: BBox | None) -> None:
+    n = ny * nx
+    if n > MAX_CELLS:
+        where = "the whole raster" if box is None else f"the window {box}"
+        raise DataFileError(
+            f"{path}: {where} holds {n:,} cells ({ny:,} x {nx:,}, ~{8 * n / 1e9:.1f} GB), more than {MAX_CELLS:,} "
+            "read at once; crop the raster to the area of interest (gdal_translate -projwin) or aggregate it "
+            "(gdalwarp -tr ... -r sum)"
+        )
+
+
 def _check_bbox(path: Path, bbox: BBox | None) -> BBox | None:
     if bbox is None:
         return None
@@ -388,6 +439,18 @@ def _check_bbox(path: Path, bbox: BBox | None) -> BBox | None:
     if not (lon_min < lon_max and lat_min < lat_max):
         raise DataFileError(f"{path}: bbox {tuple(bbox)}; expected (lon_min, lat_min, lon_max, lat_max)")
     return lon_min, lat_min, lon_max, lat_max
+
+
+def _density_error(path: Path, what: str, value: str) -> DataFileError:
+    return DataFileError(
+        f"{path}: {what} is {value!r}, a density; expected persons per cell (WorldPop 'ppp', GHS-POP, LandScan "
+        "counts). Convert it to counts first (density x cell area), or use the count product"
+    )
+
+
+def _is_density(text: str) -> bool:
+    t = " ".join(str(text).lower().split())
+    return any(u in t for u in _DENSITY_UNITS)
 
 
 def _load_geotiff(path: Path, bbox: BBox | None) -> PopulationRaster:
@@ -414,31 +477,49 @@ def _load_geotiff(path: Path, bbox: BBox | None) -> PopulationRaster:
                 "Reproject it first, e.g. gdalwarp -t_srs EPSG:4326 -r sum IN.tif OUT.tif"
             )
         t = src.transform
-        if t.b != 0 or t.d != 0 or t.a <= 0 or t.e >= 0:
+        if t.b != 0 or t.d != 0 or t.a <= 0 or t.e == 0:
             raise DataFileError(
                 f"{path}: rotated or flipped geotransform {tuple(t)[:6]}; expected a north-up lon/lat grid"
             )
-        if src.count < 1:
-            raise DataFileError(f"{path}: no raster band")
-        dx, dy = float(t.a), float(-t.e)
-        west, north = float(t.c), float(t.f)
-        lon_all = west + dx * np.arange(src.width + 1)
-        lat_desc = north - dy * np.arange(src.height + 1)
-        c0, c1, r0, r1 = 0, src.width, 0, src.height
-        if box is not None:
-            c0, c1 = _window(lon_all, box[0], box[2])
-            lo_r, hi_r = _window(lat_desc[::-1], box[1], box[3])  # ascending rows from the south
-            r0, r1 = src.height - hi_r, src.height - lo_r
-            if c1 <= c0 or r1 <= r0:
-                raise DataFileError(
-                    f"{path}: no population cell in bbox {box}; the raster covers "
-                    f"lon {lon_all[0]:g}..{lon_all[-1]:g}, lat {lat_desc[-1]:g}..{lat_desc[0]:g}"
-                )
-        data = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
+        if src.count != 1:
+            raise DataFileError(f"{path}: {src.count} bands; expected one band of persons per cell")
+        units = src.units[0] if src.units else None
+        if units and _is_density(units):
+            raise _density_error(path, "the band's unit", units)
+        for scope, tags in (("band tag", src.tags(1)), ("tag", src.tags())):
+            for key, val in tags.items():
+                if key.lower() in ("units", "unit") and _is_density(val):
+                    raise _density_error(path, f"{scope} {key}", val)
+        bottom_up = t.e > 0  # row 0 is the southernmost
+        dx, dy = float(t.a), abs(float(t.e))
+        lon_all = float(t.c) + dx * np.arange(src.width + 1)
+        lat_asc = float(t.f) + dy * np.arange(src.height + 1) if bottom_up else \
+            (float(t.f) - dy * np.arange(src.height + 1))[::-1]
+        pieces, lon_e = _lon_pieces(path, lon_all, None if box is None else box[0], None if box is None else box[2])
+        j0, j1 = (0, src.height) if box is None else _window(lat_asc, box[1], box[3])
+        if box is not None and (not pieces or j1 <= j0):
+            raise DataFileError(
+                f"{path}: no population cell in bbox {box}; the raster covers "
+                f"lon {lon_all[0]:g}..{lon_all[-1]:g}, lat {lat_asc[0]:g}..{lat_asc[-1]:g}"
+            )
+        _check_size(path, j1 - j0, sum(i1 - i0 for i0, i1 in pieces), box)
+        r0 = j0 if bottom_up else src.height - j1
+        parts = []
+        for i0, i1 in pieces:
+            data = src.read(1, window=Window(i0, r0, i1 - i0, j1 - j0), masked=True, out_dtype="float64")
+            parts.append(np.ma.filled(data, np.nan))
+            del data
+        values = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        del parts
         scale = float(src.scales[0]) if src.scales else 1.0
         offset = float(src.offsets[0]) if src.offsets else 0.0
-    values = np.ma.filled(data.astype(np.float64), np.nan) * scale + offset
-    return _finish(values[::-1], lon_all[c0 : c1 + 1], lat_desc[r0 : r1 + 1][::-1], str(path))
+    if scale != 1.0:
+        values *= scale
+    if offset != 0.0:
+        values += offset
+    if not bottom_up:
+        values = values[::-1]
+    return _finish(values, lon_e, lat_asc[j0 : j1 + 1], str(path))
 
 
 def _coord_name(ds: Any, kind: str) -> str | None:
@@ -494,12 +575,9 @@ def _load_netcdf(path: Path, bbox: BBox | None, variable: str | None) -> Populat
                     f"{path}: variable {variable!r} uses grid mapping {name!r}; expected EPSG:4326 "
                     "lon/lat ('latitude_longitude'). Reproject it first"
                 )
-        units = str(da.attrs.get("units", "")).lower()
-        if any(u in units for u in _DENSITY_UNITS):
-            raise DataFileError(
-                f"{path}: variable {variable!r} has units {da.attrs.get('units')!r}, a density; "
-                "expected persons per cell (WorldPop 'ppp', GHS-POP, LandScan counts)"
-            )
+        units = str(da.attrs.get("units", ""))
+        if _is_density(units):
+            raise _density_error(path, f"the unit of variable {variable!r}", units)
         extra_dims = [d for d in da.dims if d not in (lat_name, lon_name)]
         for dim in extra_dims:
             if da.sizes[dim] != 1:
@@ -523,21 +601,22 @@ def _load_netcdf(path: Path, bbox: BBox | None, variable: str | None) -> Populat
         lat_e = lat_e[::-1] if flip_y else lat_e
         lon_e = lon_e[::-1] if flip_x else lon_e
         ny, nx = lat_e.size - 1, lon_e.size - 1
-        j0, j1, i0, i1 = 0, ny, 0, nx
-        if box is not None:
-            i0, i1 = _window(lon_e, box[0], box[2])
-            j0, j1 = _window(lat_e, box[1], box[3])
-            if i1 <= i0 or j1 <= j0:
-                raise DataFileError(
-                    f"{path}: no population cell in bbox {box}; the raster covers "
-                    f"lon {lon_e[0]:g}..{lon_e[-1]:g}, lat {lat_e[0]:g}..{lat_e[-1]:g}"
-                )
+        pieces, lon_out = _lon_pieces(path, lon_e, None if box is None else box[0], None if box is None else box[2])
+        j0, j1 = (0, ny) if box is None else _window(lat_e, box[1], box[3])
+        if box is not None and (not pieces or j1 <= j0):
+            raise DataFileError(
+                f"{path}: no population cell in bbox {box}; the raster covers "
+                f"lon {lon_e[0]:g}..{lon_e[-1]:g}, lat {lat_e[0]:g}..{lat_e[-1]:g}"
+            )
+        _check_size(path, j1 - j0, sum(i1 - i0 for i0, i1 in pieces), box)
         # read only the window (indices in the file's own order)
         rows = slice(ny - j1, ny - j0) if flip_y else slice(j0, j1)
-        cols = slice(nx - i1, nx - i0) if flip_x else slice(i0, i1)
-        values = np.asarray(da.isel({lat_name: rows, lon_name: cols}).values, dtype=np.float64)
+        parts = []
+        for i0, i1 in pieces:
+            cols = slice(nx - i1, nx - i0) if flip_x else slice(i0, i1)
+            part = np.asarray(da.isel({lat_name: rows, lon_name: cols}).values, dtype=np.float64)
+            parts.append(part[:, ::-1] if flip_x else part)
+        values = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
         if flip_y:
             values = values[::-1]
-        if flip_x:
-            values = values[:, ::-1]
-    return _finish(values, lon_e[i0 : i1 + 1], lat_e[j0 : j1 + 1], str(path))
+    return _finish(values, lon_out, lat_e[j0 : j1 + 1], str(path))

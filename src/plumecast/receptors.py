@@ -294,8 +294,18 @@ _RANGES = {
 }
 
 
+def _delimiter(text: str) -> str:
+    """',' unless the header line has none and uses ';' (spreadsheets with a decimal comma) or a tab."""
+    first = text.split("\n", 1)[0]
+    if "," not in first:
+        for d in (";", "\t"):
+            if d in first:
+                return d
+    return ","
+
+
 def _parse_rows(text: str, source: str) -> Receptors:
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
     try:
         header = next(reader)
     except StopIteration:
@@ -313,12 +323,14 @@ def _parse_rows(text: str, source: str) -> Receptors:
     names: list[str] = []
     values: dict[str, list[float]] = {"lat": [], "lon": [], "population": []}
     countries: list[str] = []
+    seen: dict[tuple[str, float, float], int] = {}
     for line_no, row in enumerate(reader, start=2):
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) < len(cols):
+        if len(row) < len(cols) or any(c.strip() for c in row[len(cols):]):
+            hint = " (a value with a comma, e.g. 1,000, must be quoted or written 1000)" if len(row) > len(cols) else ""
             raise DataFileError(
-                f"{source}: line {line_no}: {len(row)} fields; expected {len(cols)} ({', '.join(cols)})"
+                f"{source}: line {line_no}: {len(row)} fields; expected {len(cols)} ({', '.join(cols)}){hint}"
             )
         name = row[ix["name"]].strip()
         if not name:
@@ -335,22 +347,34 @@ def _parse_rows(text: str, source: str) -> Receptors:
             try:
                 val = float(raw)
             except ValueError:
+                comma = "," in raw and _is_number(raw.replace(",", ".", 1))
                 raise DataFileError(
                     f"{source}: line {line_no}, column {col!r}: {raw!r} is not a number; expected "
                     + (f"{_RANGES[col][2]}" if col in _RANGES else "a population >= 0")
+                    + (" written with a decimal point ('.') and no thousands separator" if comma else "")
                 ) from None
             if col in _RANGES:
                 lo, hi, what = _RANGES[col]
                 ok = math.isfinite(val) and lo <= val <= hi
                 if not ok:
+                    other = _number_or_nan(row[ix["lon"]]) if col == "lat" else math.nan
+                    swapped = "; lat and lon swapped?" if abs(other) <= 90.0 else ""
                     raise DataFileError(
-                        f"{source}: line {line_no}, column {col!r}: {raw} is out of range; expected {what} ({lo:g}..{hi:g})"
+                        f"{source}: line {line_no}, column {col!r}: {raw} is out of range; expected {what} "
+                        f"({lo:g}..{hi:g}){swapped}"
                     )
             elif not (math.isfinite(val) and val >= 0):
                 raise DataFileError(
                     f"{source}: line {line_no}, column 'population': {raw} is negative or not finite; expected >= 0"
                 )
             values[col].append(val)
+        key = (name, values["lat"][-1], values["lon"][-1] % 360.0)
+        if key in seen:
+            raise DataFileError(
+                f"{source}: line {line_no}: {name!r} at {values['lat'][-1]:g}, {values['lon'][-1]:g} repeats line "
+                f"{seen[key]}; expected each receptor once (its people would be counted twice)"
+            )
+        seen[key] = line_no
     if not names:
         raise DataFileError(f"{source}: no receptor rows after the header; expected at least one")
     return Receptors(
@@ -362,15 +386,30 @@ def _parse_rows(text: str, source: str) -> Receptors:
     )
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _number_or_nan(text: str) -> float:
+    return float(text) if _is_number(text) else math.nan
+
+
 def read_receptor_csv(path: str | Path) -> Receptors:
     """Read a user receptor list.
 
     Parameters
     ----------
     path : str or Path
-        UTF-8 CSV with a header line and columns ``name``, ``lat`` [deg N],
-        ``lon`` [deg E, -180..180 or 0..360, wrapped to -180..180], optionally
-        ``population`` [people, >= 0; empty or absent -> 0] and ``country``.
+        UTF-8 CSV (a byte-order mark is allowed) with a header line and columns
+        ``name``, ``lat`` [deg N], ``lon`` [deg E, -180..180 or 0..360, wrapped to
+        -180..180], optionally ``population`` [people, >= 0; empty or absent: unknown
+        (NaN), never 0] and ``country``; other columns are ignored. Fields are
+        separated by commas, or by semicolons or tabs when the header line has no
+        comma; numbers use a decimal point.
 
     Returns
     -------
@@ -379,8 +418,10 @@ def read_receptor_csv(path: str | Path) -> Receptors:
     Raises
     ------
     DataFileError
-        File missing, a column missing, or a value that is not a number or out of
-        range; the message names the file, line and column.
+        File missing, a column missing, a row with more or fewer fields than the
+        header (an unquoted ``1,000``), the same name at the same position twice, or a
+        value that is not a number or out of range; the message names the file,
+        line and column.
     """
     p = Path(path)
     try:
