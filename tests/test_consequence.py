@@ -335,3 +335,84 @@ def test_user_defined_agent_runs_through_assess():
     pr = -10.0 + math.log(12.0**2 * 60.0)
     assert float(res.lethal_fraction[0]) == pytest.approx(phi(pr - 5.0), rel=1e-9)
     assert any("AEGL-1 missing" in w for w in result_warnings(res))
+
+
+# --- audit: published constants, receptor blocks, indoor air after the series ---------
+
+
+@pytest.mark.parametrize("name", ["chlorine", "ammonia", "hydrogen sulfide", "hydrogen cyanide", "phosgene",
+                                  "sulfur dioxide", "carbon monoxide", "hydrogen fluoride", "nitrogen dioxide",
+                                  "acrolein", "hydrogen chloride", "ethylene oxide", "methyl isocyanate"])
+def test_every_shipped_probit_set_matches_a_hand_calculation_in_its_own_units(name):
+    # Pr = a + b ln(C^n t): Purple Book (CPR 18E 1999, Table 5.2) with C in mg/m3, Lees (2005)
+    # with C in ppm, t in min; mg/m3 = ppm MW / V_m with V_m = R T / P at 25 degC, 1 atm
+    agent = get_agent(name)
+    v_m = 8.314462618 * 298.15 / 101325.0 * 1000.0  # L/mol (24.465)
+    ppm, minutes = 150.0, 20
+    res_by_set = {}
+    for set_name, ps in agent.probits.items():
+        c = ppm if ps.conc_unit == "ppm" else ppm * agent.molecular_weight_g_mol / v_m
+        assert ps.time_unit == "min"
+        pr = ps.a + ps.b * math.log(c**ps.n * minutes)
+        res = assess(series(np.full(minutes, ppm), step_s=60.0), agent, [1e6], probit_set=set_name)
+        assert float(res.probit[0]) == pytest.approx(pr, abs=1e-9)
+        # Phi(Pr - 5) via erfc (no cancellation far in the tail)
+        assert float(res.fatalities[0]) == pytest.approx(1e6 * 0.5 * math.erfc(-(pr - 5.0) / math.sqrt(2.0)), rel=1e-9)
+        res_by_set[set_name] = float(res.fatalities[0])
+    # the range is the lowest and highest over the published sets
+    full = assess(series(np.full(minutes, ppm), step_s=60.0), agent, [1e6])
+    assert float(full.fatalities_low[0]) == pytest.approx(min(res_by_set.values()), rel=1e-12, abs=1e-12)
+    assert float(full.fatalities_high[0]) == pytest.approx(max(res_by_set.values()), rel=1e-12, abs=1e-12)
+
+
+def test_results_do_not_depend_on_how_receptors_are_split_in_blocks(monkeypatch):
+    # more than one receptor block (large runs: 34,000 receptors x 432 steps) used to
+    # crash while joining the per-set lethal fractions of the blocks
+    import plumecast.consequence_metrics as cm
+
+    rng = np.random.default_rng(3)
+    ppm = rng.uniform(0.0, 400.0, (10, 25))
+    one = assess(series(ppm, step_s=60.0), CL, np.full(25, 1e4))
+    monkeypatch.setattr(cm, "_CHUNK_ELEMENTS", 100)  # blocks of 10, 10 and 5 receptors
+    split = assess(series(ppm, step_s=60.0), CL, np.full(25, 1e4))
+    for name in ("fatalities", "fatalities_low", "fatalities_high", "fatalities_sheltered",
+                 "fatalities_sheltered_low", "fatalities_sheltered_high", "hours_to_aegl3"):
+        np.testing.assert_array_equal(split[name].values, one[name].values)
+
+
+def test_sheltered_load_counts_the_gas_still_indoors_when_the_series_ends():
+    # 1 h of 100 ppm chlorine, 0.5 ACH, Lees set (C ppm, t min, n = 2). Hand calculation of
+    # the single-zone model: int_0^60 (C0 (1 - e^-lt))^2 dt + C_60^2 / (2 l), l = 0.5/60 min-1
+    lam = 0.5 / 60.0
+    c0 = 100.0
+    c60 = c0 * (1 - math.exp(-lam * 60))
+    inside = c0**2 * (60 - 2 * (1 - math.exp(-lam * 60)) / lam + (1 - math.exp(-2 * lam * 60)) / (2 * lam))
+    hand = inside + c60**2 / (2 * lam)
+    loads = []
+    for minutes in (60, 120, 720):  # the series ends with the cloud, 1 h and 11 h after it
+        ppm = np.zeros(minutes)
+        ppm[:60] = c0
+        res = assess(series(ppm, step_s=60.0), CL, [1e6], probit_set="lees",
+                     shelter=Shelter(air_changes_per_hour=0.5))
+        loads.append(float(res.toxic_load_sheltered[0]))
+    # interval-mean indoor values slightly understate the load while the level rises
+    np.testing.assert_allclose(loads, hand, rtol=2e-3)
+    # the people inside still breathe the gas in the house: where the series is cut does not matter
+    assert max(loads) / min(loads) < 1 + 1e-4
+
+
+def test_ventilating_after_the_cloud_airs_the_house_out_faster():
+    ppm = np.zeros(60)
+    ppm[:30] = 200.0
+    stay = assess(series(ppm, step_s=60.0), CL, [1e6], shelter=Shelter(air_changes_per_hour=0.5))
+    vent = assess(series(ppm, step_s=60.0), CL, [1e6],
+                  shelter=Shelter(air_changes_per_hour=0.5, end=1800.0, ventilation_air_changes_per_hour=4.0))
+    assert float(vent.toxic_load_sheltered[0]) < float(stay.toxic_load_sheltered[0])
+    assert float(vent.fatalities_sheltered[0]) < float(stay.fatalities_sheltered[0])
+
+
+def test_a_series_that_ends_with_gas_present_says_its_figures_are_a_lower_bound():
+    ppm = np.array([[0.0, 50.0], [10.0, 50.0], [30.0, 0.0]])  # receptor 0: gas at the end
+    res = assess(series(ppm), CL, [1e4, 1e4])
+    assert "still present at the end of the series" in str(res.note.values[0])
+    assert "still present" not in str(res.note.values[1])

@@ -23,6 +23,9 @@ Conventions
   ``fatalities_sheltered = population (c f_indoor + (1 - c) f_outdoor)`` with
   compliance ``c``. For ``n > 1`` the load uses interval-mean indoor
   concentrations (a slight underestimate while the indoor level is rising fast).
+  People inside at the end of the series go on breathing the indoor air while it
+  decays (outdoor air clean afterwards): ``C_end^n / (n lambda)`` is added to the
+  sheltered load, so it does not depend on where the series is cut.
 * ppm <-> mass conversions use one stated temperature and pressure (default
   25 degC, 1 atm, the AEGL reference state).
 * Missing AEGL or probit values never become zeros: the affected figures are
@@ -200,7 +203,10 @@ def assess(
     if unknown.any():
         mask_unknown(ds, unknown)
         outdoor["exposed_s"] = np.where(unknown, np.nan, outdoor["exposed_s"])
-    add_receptor_flags(ds, unknown, outdoor["exposed_s"], pop)
+    last = values[-1] if values.shape[0] else np.zeros(nrec)
+    still_present = (last >= floor if floor > 0 else last > 0) & ~unknown
+    add_receptor_flags(ds, unknown, outdoor["exposed_s"], pop, still_present)
+
     ds = xr.Dataset(ds.vars, coords={"receptor": receptor_ids,
                                      **{name: ("receptor", coord) for name, coord in rec_coords.items()}})
     if keep_timeseries:
@@ -227,6 +233,9 @@ def assess(
             "shelter_air_changes_per_hour": shelter.air_changes_per_hour,
             "shelter_compliance_fraction": comp,
             "shelter_start": "release start" if shelter.start is None else str(shelter.start),
+            "shelter_after_series": "people inside at the end of the series go on breathing the indoor air "
+            "while it decays at the air-exchange rate then in effect (outdoor air clean afterwards): "
+            "toxic load C_end^n / (n lambda) added to the sheltered load",
             "ppm_reference_state": f"T = {temperature_k:g} K, P = {pressure_pa:g} Pa",
             "total_fatalities": total(ds["fatalities"].values),
             "total_fatalities_sheltered": total(ds["fatalities_sheltered"].values),

@@ -29,7 +29,7 @@ from plumecast.toxicology import (
     power_exponent,
     probit_from_load,
 )
-from plumecast.units import P_STANDARD_PA, T_STANDARD_K, ppm_to_kg_m3
+from plumecast.units import P_STANDARD_PA, SECONDS_PER_HOUR, T_STANDARD_K, ppm_to_kg_m3
 
 _CHUNK_ELEMENTS = 1 << 20  # time x receptor values per block (~8 MB float64 arrays)
 #: The onset floor as a fraction of the agent's lowest 8-h AEGL.
@@ -91,8 +91,34 @@ def time_sum(dt: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np
     return np.asarray(np.asfortranarray(dt[:, None] * values).sum(axis=0), dtype=np.float64)
 
 
-def series_metrics(e: NDArray[np.float64], ctx: ExposureContext) -> dict[str, NDArray[Any]]:
-    """Per-receptor figures for one exposure series ``e`` (time, receptor) [kg m-3]."""
+def tail_load(c_end: NDArray[np.float64], rate_per_s: Any, factor: float, ps: ProbitSet) -> NDArray[np.float64]:
+    """Toxic load breathed indoors after the end of the series, in ``ps``'s units.
+
+    With clean outdoor air after the series the single-zone indoor level decays as
+    ``C(t) = C_end exp(-lambda t)`` (:mod:`plumecast.shelter`), so
+    ``int_0^inf C^n dt = C_end^n / (n lambda)`` exactly.
+
+    Parameters
+    ----------
+    c_end : (receptor,) indoor concentration at the end of the series. [kg m-3]
+    rate_per_s : air-exchange rate in effect at the end, scalar or (receptor,). [s-1]
+    factor : kg m-3 -> the set's concentration unit.
+    ps : the probit set (its ``n`` and time unit).
+    """
+    lam = np.asarray(rate_per_s, dtype=float) * ps.seconds_per_time_unit  # per probit time unit
+    return np.asarray(power_exponent(c_end * factor, ps.n) / (ps.n * lam), dtype=float)
+
+
+def series_metrics(
+    e: NDArray[np.float64], ctx: ExposureContext, tail: tuple[NDArray[np.float64], Any] | None = None
+) -> dict[str, NDArray[Any]]:
+    """Per-receptor figures for one exposure series ``e`` (time, receptor) [kg m-3].
+
+    ``tail``: ``(C_end [kg m-3], lambda [s-1])`` of people who stay indoors after the
+    series ends; their toxic load then includes :func:`tail_load` (the gas still in
+    the building, breathed while it airs out; outdoor air taken as clean after the
+    series, so a lower bound of what is breathed afterwards).
+    """
     ntime, nrec = e.shape
     pos = e >= ctx.floor if ctx.floor > 0 else e > 0
     onset = np.argmax(pos, axis=0)
@@ -123,12 +149,16 @@ def series_metrics(e: NDArray[np.float64], ctx: ExposureContext) -> dict[str, ND
     if ctx.probit is not None:
         scaled = e * ctx.conc_factor
         out["load"] = time_sum(ctx.dt_probit, power_exponent(scaled, ctx.probit.n))
+        if tail is not None:
+            out["load"] = out["load"] + tail_load(tail[0], tail[1], ctx.conc_factor, ctx.probit)
     else:
         out["load"] = np.full(nrec, np.nan)
     fracs = []
     for ps, factor in zip(ctx.extra_probits, ctx.extra_factors, strict=True):
         dtp = (ctx.end_s - ctx.begin_s) / ps.seconds_per_time_unit
         load = time_sum(dtp, power_exponent(e * factor, ps.n))
+        if tail is not None:
+            load = load + tail_load(tail[0], tail[1], factor, ps)
         fracs.append(lethal_fraction_from_probit(probit_from_load(load, ps.a, ps.b)))
     out["frac_sets"] = np.array(fracs) if fracs else np.zeros((0, nrec))
     return out
@@ -177,6 +207,14 @@ def exposure_context(
     )
 
 
+def _join(key: str, parts: list[NDArray[Any]]) -> NDArray[Any]:
+    """The receptor blocks of one figure put back together along the receptor axis
+    (the last axis: ``frac_sets`` is (probit set, receptor))."""
+    if not parts:
+        return np.zeros(0)
+    return np.concatenate(parts, axis=-1)
+
+
 def block_metrics(
     values: NDArray[np.float64],
     ctx: ExposureContext,
@@ -207,15 +245,22 @@ def block_metrics(
     res_in: dict[str, list[NDArray[Any]]] = {}
     for lo in range(0, nrec, block):
         c_out = np.ascontiguousarray(values[:, lo : lo + block])
-        c_in, _ = indoor_concentration(c_out, dt, ach if np.ndim(ach) == 0 else ach[:, lo : lo + block])
+        ach_b = ach if np.ndim(ach) == 0 else ach[:, lo : lo + block]
+        c_in, c_in_end = indoor_concentration(c_out, dt, ach_b)
         if indoor is not None:
             indoor[:, lo : lo + block] = c_in
         exposure_in = (
             c_in if all_inside else (1.0 - weights)[:, None] * c_out + weights[:, None] * c_in
         )
-        for store, series in ((res_out, c_out), (res_in, exposure_in)):
-            for key, arr in series_metrics(series, ctx).items():
+        # people inside at the end of the series keep breathing the building's air
+        # while it airs out (at the rate in effect at the end): the load of that tail
+        tail = None
+        if ntime and weights[-1] > 0:
+            rate_end = (ach_b if np.ndim(ach_b) == 0 else ach_b[-1]) / SECONDS_PER_HOUR
+            tail = (c_in_end[-1], rate_end)
+        for store, series, tl in ((res_out, c_out, None), (res_in, exposure_in, tail)):
+            for key, arr in series_metrics(series, ctx, tl).items():
                 store.setdefault(key, []).append(arr)
-    outdoor = {k: np.concatenate(v) if v else np.zeros(0) for k, v in res_out.items()}
-    sheltered = {k: np.concatenate(v) if v else np.zeros(0) for k, v in res_in.items()}
+    outdoor = {k: _join(k, v) for k, v in res_out.items()}
+    sheltered = {k: _join(k, v) for k, v in res_in.items()}
     return outdoor, sheltered, indoor

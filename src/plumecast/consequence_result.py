@@ -61,9 +61,10 @@ class _Var:
 
 
 def receptor_notes(ds: Any, exposed_h: NDArray[np.float64], beyond: NDArray[np.bool_],
-                    pop: NDArray[np.float64]) -> NDArray[np.str_]:
+                    pop: NDArray[np.float64], still_present: NDArray[np.bool_] | None = None) -> NDArray[np.str_]:
     """A short reason wherever the AEGL countdown, the % of AEGL-3 and the
-    fatalities seem to disagree, or the figure is an extrapolation."""
+    fatalities seem to disagree, the figure is an extrapolation, or the series ends
+    while the gas is still there (``still_present``: the figures are a lower bound)."""
     frac = np.asarray(ds["lethal_fraction"].values, float)
     hit3 = np.isfinite(np.asarray(ds["hours_to_aegl3"].values, float))
     notes = []
@@ -80,6 +81,9 @@ def receptor_notes(ds: Any, exposed_h: NDArray[np.float64], beyond: NDArray[np.b
         if beyond[i] and np.isfinite(frac[i]) and frac[i] > 0:
             parts.append(f"exposure of {exposed_h[i]:.2g} h is beyond the {PROBIT_FITTED_DURATION_MIN[0]:g}-"
                          f"{PROBIT_FITTED_DURATION_MIN[1]:g} min the probits were fitted for: fatalities extrapolated")
+        if still_present is not None and still_present[i] and known[i]:
+            parts.append("gas still present at the end of the series: figures cover the series only "
+                         "(fatalities a lower bound; not reached = not reached within it)")
         notes.append("; ".join(parts))
     return np.asarray(notes, dtype=str)
 
@@ -164,7 +168,8 @@ def add_figures(
     ds[f"toxic_load{suffix}"] = (
         "receptor",
         load,
-        {"units": ps.load_units if ps else "n/a", "long_name": f"toxic load sum C^n dt {where}"},
+        {"units": ps.load_units if ps else "n/a", "long_name": f"toxic load sum C^n dt {where}"
+         + (" (with the gas breathed indoors after the series while the building airs out)" if suffix else "")},
     )
     if ps is None:
         pr = np.full_like(load, np.nan)
@@ -246,10 +251,12 @@ def mask_unknown(ds: Any, unknown: NDArray[np.bool_]) -> None:
 
 
 def add_receptor_flags(
-    ds: Any, unknown: NDArray[np.bool_], exposed_s: NDArray[np.float64], pop: NDArray[np.float64]
+    ds: Any, unknown: NDArray[np.bool_], exposed_s: NDArray[np.float64], pop: NDArray[np.float64],
+    still_present: NDArray[np.bool_] | None = None,
 ) -> None:
     """Whether the concentration is known, the exposure duration, whether it is longer
-    than the probits were fitted for, and a note where figures seem to disagree."""
+    than the probits were fitted for, and a note where figures seem to disagree or
+    the gas is still there at the end of the series (``still_present``)."""
     ds["concentration_known"] = ("receptor", (~unknown).astype(np.int8), {
         "units": "1", "flag_values": np.array([0, 1], np.int8), "flag_meanings": "unknown known",
         "long_name": "whether the receptor's concentration is known (0: off the model domain or missing)"})
@@ -262,7 +269,7 @@ def add_receptor_flags(
         "units": "1", "flag_values": np.array([0, 1], np.int8), "flag_meanings": "within beyond",
         "long_name": f"exposure longer than the {fit_lo:g}-{fit_hi:g} min the probits were fitted for "
         "(the fatality figure is an extrapolation)"})
-    ds["note"] = ("receptor", receptor_notes(ds, exposed_h, beyond, pop), {
+    ds["note"] = ("receptor", receptor_notes(ds, exposed_h, beyond, pop, still_present), {
         "long_name": "why figures that seem to disagree do"})
 
 
