@@ -416,3 +416,17 @@ def test_a_series_that_ends_with_gas_present_says_its_figures_are_a_lower_bound(
     res = assess(series(ppm), CL, [1e4, 1e4])
     assert "still present at the end of the series" in str(res.note.values[0])
     assert "still present" not in str(res.note.values[1])
+
+
+def test_casualty_table_says_unknown_where_the_concentration_is_unknown():
+    """A receptor off the domain (NaN concentration) has an unknown arrival, not the
+    '—' of a level never reached; a known receptor that never reaches it keeps '—'."""
+    c = np.array([np.linspace(0, 300, 12), np.zeros(12), np.full(12, np.nan)]).T
+    da = series(c, datetime=True).assign_coords(
+        name=("receptor", ["Alpha", "Zero", "Off"]), country=("receptor", ["AA", "BB", "CC"]))
+    res = assess(da, CL, [1e6, 5e5, 1e5])
+    console = Console(record=True, width=200)
+    print_casualty_table(res, console, top=3)
+    rows = {line.split("│")[1].strip(): line for line in console.export_text().splitlines() if line.count("│") > 5}
+    assert rows["Off"].count("unknown") >= 4  # % of AEGL-3, both arrivals, fatalities
+    assert "unknown" not in rows["Zero"] and rows["Zero"].count("—") == 2
