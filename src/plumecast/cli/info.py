@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from plumecast.cli.common import console
@@ -19,7 +20,7 @@ def register(app: typer.Typer) -> None:
         table = Table(title="shipped agents")
         for col in ("agent", "MW [g/mol]", "AEGL-3 60 min [ppm]", "AEGL check", "probit sets", "LFL [% v/v]",
                     "deposition"):
-            table.add_column(col)
+            table.add_column(escape(col), overflow="fold")  # units in brackets are not markup; fold, never cut
         for name in list_agents():
             a = get_agent(name)
             aegl3 = a.aegl_ppm_at(3, 3600.0)
