@@ -177,6 +177,21 @@ def test_single_forecast_demo_runs_end_to_end(tmp_path):
     header = (out / "receptors.csv").read_text().splitlines()[0].split(",")
     assert len(header) == 21 and "Shanghai" in header
     assert "Total expected fatalities" in proc.stdout
+    # the README's command can simply be run again: the demo replaces its own earlier results
+    again = subprocess.run([sys.executable, "-m", "plumecast", "demo", "--single", "--particles", "2000", "-o",
+                            str(out), "-q"], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "replacing the earlier demo results" in again.stdout
+    # but not the results of another command
+    other = tmp_path / "other"
+    write_outputs(run(base()), other)
+    from plumecast.fileio import OutputSet
+
+    with OutputSet(other, command="run", force=True) as o:
+        (o.path / "x.txt").write_text("x")
+    refused = subprocess.run([sys.executable, "-m", "plumecast", "demo", "--single", "--particles", "2000", "-o",
+                              str(other), "-q"], capture_output=True, text=True, timeout=600)
+    assert refused.returncode == 2 and "already holds plumecast results" in refused.stderr
 
 
 def test_numba_result_does_not_depend_on_the_thread_count():

@@ -156,7 +156,8 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(rc == 0)
 
 
-def _read_marker(folder: Path) -> dict[str, object] | None:
+def read_marker(folder: Path) -> dict[str, object] | None:
+    """The marker of the plumecast results in ``folder`` (command, created, files), or None."""
     import json
 
     try:
@@ -249,7 +250,7 @@ class OutputSet:
 
     # ---- checks
     def _check_target(self) -> None:
-        marker = _read_marker(self.final) if self.final.is_dir() else None
+        marker = read_marker(self.final) if self.final.is_dir() else None
         if self.force or self.resume or not self.final.is_dir():
             return
         if marker is not None:
@@ -315,7 +316,7 @@ class OutputSet:
         marker = {"command": self.command, "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                   "pid": os.getpid(), "files": files}
         write_bytes_atomic(self.path / MARKER_NAME, json.dumps(marker, indent=1).encode("utf-8"))
-        old = _read_marker(self.final) or {}
+        old = read_marker(self.final) or {}
         listed = old.get("files")
         old_files = {str(f) for f in listed} if isinstance(listed, list) else set()
         ours = old_files | {MARKER_NAME, CHECKPOINT_NAME, *TRANSIENT_NAMES}

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
 def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, workers: int = 2,
                     scheduler: str | None = None, particles: int | None = None, maps: bool = True,
                     quiet: bool = False, source: str = "scenario", live: Any = None,
-                    force: bool = False) -> dict[str, Any]:
+                    force: bool = False, command: str = "compare") -> dict[str, Any]:
     """Run a comparison with a progress bar counting members, print its tables and write
     its outputs as one set (:class:`plumecast.fileio.OutputSet`; ``plumecast compare``
     and ``plumecast demo``)."""
@@ -67,7 +67,7 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
     from plumecast.fileio import OutputSet
 
     kept.clear()
-    with OutputSet(outdir, command="compare", force=force) as out:
+    with OutputSet(outdir, command=command, force=force) as out:
         kept["outdir"] = f"no results were written; {outdir} was left as it was"
         res = _compare_into(sc, out.path, members=members, workers=workers, scheduler=scheduler,
                             particles=particles, maps=maps, quiet=quiet, source=source, live=live)

@@ -25,7 +25,7 @@ def _fmt_mass(kg: float) -> str:
 
 def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bool = False,
             live: Any = None, force: bool = False, checkpoint_h: float | None = None,
-            resume: Any = None) -> dict[str, Any]:
+            resume: Any = None, command: str = "run") -> dict[str, Any]:
     """Run a scenario with a progress bar, print the summary and write the outputs as
     one set (:class:`plumecast.fileio.OutputSet`: all files or none, ``force`` to
     replace earlier results); ``checkpoint_h``: a checkpoint every so many simulated
@@ -35,7 +35,7 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
     from plumecast.fileio import OutputSet
 
     kept.clear()
-    with OutputSet(outdir, command="run", force=force, resume=resume is not None) as out:
+    with OutputSet(outdir, command=command, force=force, resume=resume is not None) as out:
         kept["outdir"] = f"no results were written; {outdir} was left as it was"
         res = _execute_into(scenario, out.path, outdir, title=title, map_png=map_png, quiet=quiet, live=live,
                             checkpoint_h=checkpoint_h, resume=resume)
@@ -220,7 +220,7 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_command(
         outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs")] = Path("plumecast-demo"),
-        particles: Annotated[int | None, typer.Option(min=1, help="number of particles (default: the scenario's 1,000,000)")] = None,
+        particles: Annotated[int | None, typer.Option(min=1, help="number of particles (default: 20,000 per member for the comparison, 1,000,000 with --single)")] = None,
         backend: Annotated[str | None, typer.Option(help="numba (CPU, default), numpy (reference), cuda or cuda-mixed (GPU)")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
         serve: Annotated[bool, typer.Option("--serve", help="serve the dashboard (plumecast serve) during and after the run")] = False,
@@ -236,9 +236,13 @@ def register(app: typer.Typer) -> None:
         story faced: four response plans compared over a 20-member ensemble (plumecast
         compare); with --single, one forecast with the casualty table of the 20 largest
         cities and a map."""
+        from plumecast.fileio import read_marker
         from plumecast.scenario import demo_plans_scenario_path, demo_scenario_path, load_scenario
 
         t0 = time.perf_counter()
+        if not force and outdir.is_dir() and (read_marker(outdir) or {}).get("command") == "demo":
+            force = True  # the demo's own earlier results: the README's command can simply be run again
+            console.print(f"replacing the earlier demo results in {outdir}", highlight=False)
         if not single:
             from plumecast.cli.compare import execute_compare
 
@@ -246,7 +250,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"[bold]plumecast demo[/]: {psc.description}")
             job = lambda live=None: execute_compare(psc, outdir, members=members, workers=workers,  # noqa: E731
                                                     particles=particles, quiet=quiet, source="poison sky",
-                                                    live=live, force=force)
+                                                    live=live, force=force, command="demo")
             if serve:
                 _serve_while(outdir, port, "poison sky: plans", job)
             else:
@@ -259,9 +263,9 @@ def register(app: typer.Typer) -> None:
         if serve:
             _serve_while(outdir, port, "poison sky",
                          lambda live: execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet, live=live,
-                                              force=force))
+                                              force=force, command="demo"))
         else:
-            execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet, force=force)
+            execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet, force=force, command="demo")
         console.print(f"demo finished in {time.perf_counter() - t0:.1f} s (end to end)")
 
 

@@ -31,7 +31,9 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free port)")] = 8765,
     ) -> None:
         """Serve the dashboard of OUTDIR (read-only): map with time slider, city monitors with
-        countdowns, plans side by side, live progress while a run writes the folder."""
+        countdowns, plans side by side, live progress while a run writes the folder.
+
+        Needs the web extra: pip install "plumecast\\[web]" (FastAPI and uvicorn)."""
         from plumecast.errors import DataFileError
 
         require_web()

@@ -459,6 +459,16 @@ def _notes(s: Summary) -> list[str]:
     else:
         parts.append(f"Baseline: {s.plans[0]!r} ({desc}); lives saved = baseline − plan"
                      + ("." if s.single else ", paired member by member, so the spread both share cancels."))
+    if sc is not None:
+        if sc.met.source == "climatology":
+            parts.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
+        elif sc.met.source == "file":
+            parts.append(f"Winds: the met files of met.path ({sc.met.path}).")
+    parts.append(f"{pp.capitalize()}: a city's figures come from the particles near it (docs/exposure.md); where "
+                 "they are sparse the estimate spreads over a wider disc and understates the exposure, so rerun "
+                 "with more particles (--particles) before acting on a figure that matters. Deaths can occur where "
+                 "AEGL-3 is not reached: they come from the toxic load over the whole exposure "
+                 "(docs/consequence.md).")
     parts.append(("" if s.single else "Intervals are 5–95 % over members. ")
                  + "People are rounded to two significant figures "
                  "(an expected count below one is '< 1'); times are UTC, rounded down (erring early); "
