@@ -138,6 +138,7 @@ def _draw(
     log_scale: bool,
     vmin: float | None,
     extent: Extent | None,
+    vmax_fixed: float | None = None,
 ) -> Figure:
     da = _field_2d(field)
     values = np.asarray(da.values, dtype=np.float64)
@@ -165,7 +166,7 @@ def _draw(
         shown = np.ma.masked_where(~np.isfinite(values) | (values < lo_v), values)
     else:
         lo_v = float(vmin) if vmin is not None else 0.0
-        hi_v = vmax if vmax > lo_v else lo_v + 1.0
+        hi_v = float(vmax_fixed) if vmax_fixed is not None else vmax if vmax > lo_v else lo_v + 1.0
         norm = Normalize(vmin=lo_v, vmax=hi_v)
         shown = np.ma.masked_where(~np.isfinite(values) | (values <= lo_v), values)
     mesh = ax.pcolormesh(
@@ -231,6 +232,7 @@ def plot_concentration_map(
     log_scale: bool = True,
     vmin: float | None = None,
     extent: Extent | None = None,
+    vmax: float | None = None,
 ) -> Path:
     """Draw a (lat, lon) concentration field as a PNG map.
 
@@ -254,6 +256,9 @@ def plot_concentration_map(
         ``DEFAULT_LOG_DECADES`` decades below the maximum.
     vmin : float, optional
         Lowest value coloured, in the field's units.
+    vmax : float, optional
+        Top of a linear colour scale (default: the field's maximum), so that maps of
+        probabilities share one scale (0..1).
     extent : (lon_min, lon_max, lat_min, lat_max), optional
         Map window (matplotlib/cartopy order). [deg] Default: the field's domain
         (the whole globe if it spans more than 300 deg of longitude).
@@ -278,6 +283,7 @@ def plot_concentration_map(
         log_scale=log_scale,
         vmin=vmin,
         extent=extent,
+        vmax_fixed=vmax,
     )
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         fig.savefig(fh, format="png", bbox_inches="tight")

@@ -469,6 +469,13 @@ def _notes(s: Summary) -> list[str]:
                  "with more particles (--particles) before acting on a figure that matters. Deaths can occur where "
                  "AEGL-3 is not reached: they come from the toxic load over the whole exposure "
                  "(docs/consequence.md).")
+    if s.probability is not None:
+        peak = s.probability["probability"].max(dim=("lat", "lon"))
+        none = [f"{p} / {lv}" for p in s.plans for lv in s.probability["level"].values
+                if float(peak.sel(plan=p, level=lv)) <= 0]
+        parts.append("Maps: the outdoor air of grid cells (cell means understate what a city's own disc sees, so a "
+                     "city in the tables can reach a level its cell does not)"
+                     + (f"; no map where no cell reaches the level: {', '.join(none)}." if none else "."))
     parts.append(("" if s.single else "Intervals are 5–95 % over members. ")
                  + "People are rounded to two significant figures "
                  "(an expected count below one is '< 1'); times are UTC, rounded down (erring early); "
@@ -630,9 +637,12 @@ def _plot_maps(s: Summary, outdir: Path) -> list[Path]:
             safe = "".join(ch if ch.isalnum() else "_" for ch in p).strip("_")
             path = outdir / f"probability_{str(lv).replace('-', '').lower()}_{safe}.png"
             if s.single:  # 0 or 1: where the one run reaches the level, not a probability
-                title, units = f"{p}: where {lv} is reached ({ONE_MEMBER})", "reached (1) or not (0)"
+                title, units = f"{p}: where {lv} is reached outdoors ({ONE_MEMBER})", "reached (1) or not (0)"
             else:
-                title, units = f"{p}: probability of reaching {lv} ({s.n_members} members)", "fraction of members"
+                title, units = (f"{p}: probability of reaching {lv} outdoors ({s.n_members} members)",
+                                "fraction of members")
+            units += ", grid-cell means"
             out.append(plot_concentration_map(
-                field.drop_vars(["plan", "level"]), path, title=title, units_label=units, log_scale=False, vmin=1e-9))
+                field.drop_vars(["plan", "level"]), path, title=title, units_label=units, log_scale=False, vmin=1e-9,
+                vmax=1.0))
     return out
