@@ -109,14 +109,67 @@ def met_paths(path: MetPath) -> list[Path]:
 
 
 def _read_error(path: Path, exc: Exception) -> MetDataError:
-    return _err(
-        str(path), f"cannot read as netCDF/GRIB ({type(exc).__name__}: {exc}); expected a CF netCDF file"
-    )
+    expected = "expected a readable GRIB file" if is_grib(path) else "expected a CF netCDF file"
+    return _err(str(path), f"cannot read as netCDF/GRIB ({type(exc).__name__}: {exc}); {expected}")
 
 
-def _open_grib(path: Path, winds: bool) -> xr.Dataset:
-    """A GRIB file, lazily, through cfgrib; the hypercubes that hold the winds merged
-    on their common coordinates (u and v are often on different level sets)."""
+#: GRIB grids the readers take: rows of constant latitude, columns of constant longitude.
+GRIB_GRIDS = ("regular_ll", "regular_gg")
+
+_GRIB_GRID_WORDS = {
+    "reduced_gg": "a reduced Gaussian grid (rows of different lengths)",
+    "reduced_ll": "a reduced lat/lon grid (rows of different lengths)",
+    "reduced_rotated_gg": "a rotated reduced Gaussian grid",
+    "rotated_ll": "a rotated lat/lon grid (winds along the rotated axes)",
+    "rotated_gg": "a rotated Gaussian grid (winds along the rotated axes)",
+    "lambert": "a Lambert conformal grid (winds along the grid axes)",
+    "lambert_azimuthal_equal_area": "a Lambert azimuthal equal-area grid",
+    "mercator": "a Mercator grid",
+    "polar_stereographic": "a polar stereographic grid (winds along the grid axes)",
+    "sh": "spherical harmonics (spectral coefficients, not a grid)",
+    "unstructured_grid": "an unstructured grid (ICON-type)",
+    "healpix": "a HEALPix grid",
+    "space_view": "a satellite view",
+}
+
+
+def _grib_grid_check(parts: list[xr.Dataset], path: Path) -> list[xr.Dataset]:
+    """The hypercubes on grids the readers take (:data:`GRIB_GRIDS`); a clear error
+    when the winds, or all fields, are on another grid (reduced Gaussian, rotated,
+    Lambert, spectral...), which the readers would otherwise refuse with a puzzling
+    message or not at all (WMO FM 92 GRIB, grid definition templates)."""
+    grid_of = {str(n): str(d[n].attrs.get("GRIB_gridType", "regular_ll")) for d in parts for n in d.data_vars}
+    bad = {n: g for n, g in grid_of.items() if g not in GRIB_GRIDS}
+    if not bad:
+        return parts
+    wind_names = set(_U_NAMES) | set(_V_NAMES)
+    winds = [n for n in bad if n.lower() in wind_names]
+    if winds or len(bad) == len(grid_of):
+        names = winds or list(bad)
+        g = bad[names[0]]
+        words = _GRIB_GRID_WORDS.get(g, "a grid other than regular lat/lon")
+        raise _err(str(path), f"{', '.join(names)} on {words}, GRIB gridType {g!r}: not supported; expected a "
+                              "regular lat/lon or regular Gaussian grid (regrid first, e.g. cdo remapbil or "
+                              "ECMWF MIR/earthkit-regrid)")
+    return [d for d in parts
+            if all(str(d[n].attrs.get("GRIB_gridType", "regular_ll")) in GRIB_GRIDS for n in d.data_vars)]
+
+
+def open_grib_parts(path: Path, **backend_kwargs: object) -> list[xr.Dataset]:
+    """A GRIB file as cfgrib's hypercubes, lazily (``chunks={}``), on the grids the
+    readers take (see :func:`_grib_grid_check`).
+
+    No ``.idx`` file is written next to the data (folders may be read-only). cfgrib's
+    log records are kept off the console: a message cfgrib skips as corrupted (it
+    logs a traceback and reads on) refuses the file, since its records would be
+    missing silently.
+
+    Raises
+    ------
+    MetDataError
+        Naming the file: cfgrib not installed, unreadable, a corrupted message, no
+        message, or fields on an unsupported grid.
+    """
     try:
         import cfgrib
     except ImportError as exc:
@@ -125,23 +178,67 @@ def _open_grib(path: Path, winds: bool) -> xr.Dataset:
             'GRIB files need the optional cfgrib reader: pip install "plumecast[grib]" '
             "(or convert the file to netCDF)",
         ) from exc
+    import logging
     import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        # indexpath "": no .idx file is written next to the data (folders may be read-only)
-        parts = cfgrib.open_datasets(str(path), backend_kwargs={"indexpath": ""}, chunks={})
-        if not parts:
-            raise _err(str(path), "no GRIB message could be read; expected a GRIB file of winds")
-        if len(parts) == 1:
-            return parts[0]
-        keep = parts
-        if winds:
-            names = set(_U_NAMES) | set(_V_NAMES)
-            keep = [d for d in parts if any(str(n).lower() in names for n in d.data_vars)] or parts
-        drop = [c for c in ("heightAboveGround", "surface", "meanSea") if len(keep) > 1]
-        keep = [d.drop_vars([c for c in drop if c in d.coords and d[c].ndim == 0]) for d in keep]
+    class _Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.WARNING)
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    log = logging.getLogger("cfgrib")
+    keep, propagate = _Keep(), log.propagate
+    log.addHandler(keep)
+    log.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            parts = list(cfgrib.open_datasets(str(path), backend_kwargs={"indexpath": "", **backend_kwargs},
+                                              chunks={}))
+    except MetDataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
+        raise _read_error(path, exc) from exc
+    finally:
+        log.removeHandler(keep)
+        log.propagate = propagate
+    corrupted = [r for r in keep.records if "corrupted" in r.getMessage()]
+    if corrupted:
+        exc_info = corrupted[0].exc_info
+        why = f" ({type(exc_info[1]).__name__}: {exc_info[1]})" if exc_info and exc_info[1] is not None else ""
+        raise _err(str(path), f"{len(corrupted)} corrupted GRIB message(s){why}: the file is damaged or cut short "
+                              "(an incomplete download?); expected whole GRIB messages")
+    if not parts:
+        raise _err(str(path), "no GRIB message could be read; expected a GRIB file of winds")
+    return _grib_grid_check(parts, path)
+
+
+def _open_grib(path: Path, winds: bool) -> xr.Dataset:
+    """A GRIB file, lazily, through cfgrib; the hypercubes that hold the winds merged
+    on their common coordinates (u and v are often on different level sets).
+
+    A file of several forecasts each with several steps (an ERA5 or MARS forecast
+    retrieval: reference times x steps, which cfgrib gives as dims ``time`` and
+    ``step``) is read again with the valid time as its one time dimension (cfgrib
+    ``time_dims``), as the level reader reads it: a series of records."""
+    parts = open_grib_parts(path)
+    if any(d.sizes.get("time", 1) > 1 and d.sizes.get("step", 1) > 1 for d in parts):
+        parts = open_grib_parts(path, time_dims=["valid_time"])
+    if len(parts) == 1:
+        return parts[0]
+    keep = parts
+    if winds:
+        names = set(_U_NAMES) | set(_V_NAMES)
+        keep = [d for d in parts if any(str(n).lower() in names for n in d.data_vars)] or parts
+    drop = [c for c in ("heightAboveGround", "surface", "meanSea") if len(keep) > 1]
+    keep = [d.drop_vars([c for c in drop if c in d.coords and d[c].ndim == 0]) for d in keep]
+    try:
         return xr.merge(keep, join="inner", compat="override", combine_attrs="drop_conflicts")
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
+        raise _read_error(path, exc) from exc
 
 
 def _open_lazy(path: Path, winds: bool = True) -> xr.Dataset:

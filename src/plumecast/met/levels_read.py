@@ -63,6 +63,7 @@ from numpy.typing import NDArray
 
 from plumecast.errors import MetDataError
 from plumecast.met.atmosphere import G0
+from plumecast.met.files import open_grib_parts
 from plumecast.met.reader import (
     MEMBER_DIMS,
     MetPath,
@@ -72,7 +73,6 @@ from plumecast.met.reader import (
     _horizontal_axes,
     _on_time,
     _open_lazy,
-    _read_error,
     _wind_units_factor,
     is_grib,
     join_on_time,
@@ -470,27 +470,11 @@ def _open_parts(path: Path) -> list[xr.Dataset]:
     """One file as datasets: a netCDF file whole; a GRIB file as cfgrib's hypercubes."""
     if not is_grib(path):
         return [_open_lazy(path, winds=False)]
-    try:
-        import cfgrib
-    except ImportError as exc:
-        raise _err(str(path), 'GRIB files need the optional cfgrib reader: pip install "plumecast[grib]" '
-                              "(or convert the file to netCDF)") from exc
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            # read_keys: the GRIB 2 codes of fields that ecCodes cannot name (see _GRIB2_CODES)
-            keys = ["discipline", "parameterCategory", "parameterNumber"]
-            # time_dims valid_time: ERA5 accumulations (base 06/18 UTC + steps 1..12 h) and
-            # forecast steps come on one time axis of valid times
-            kwargs = {"indexpath": "", "read_keys": keys, "time_dims": ["valid_time"]}
-            parts = cfgrib.open_datasets(str(path), backend_kwargs=kwargs, chunks={})
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
-        raise _read_error(path, exc) from exc
-    if not parts:
-        raise _err(str(path), "no GRIB message could be read; expected pressure-level GRIB messages")
-    return list(parts)
+    # read_keys: the GRIB 2 codes of fields that ecCodes cannot name (see _GRIB2_CODES)
+    keys = ["discipline", "parameterCategory", "parameterNumber"]
+    # time_dims valid_time: ERA5 accumulations (base 06/18 UTC + steps 1..12 h) and
+    # forecast steps come on one time axis of valid times
+    return open_grib_parts(path, read_keys=keys, time_dims=["valid_time"])
 
 
 def _merge_kind(pieces: list[xr.Dataset], where: str) -> xr.Dataset:
