@@ -220,3 +220,37 @@ def test_a_window_past_the_files_is_refused_for_that_reason(tmp_path: Path) -> N
         "output": {"grid": {"lon_min": -5, "lon_max": 5, "lat_min": 41, "lat_max": 49, "resolution_deg": 1}}})
     with pytest.raises(MetDataError, match=r"do not cover the requested window .*the whole run$"):
         scenario_winds(sc)
+
+
+def test_ensemble_control_and_perturbed_hypercubes_join_as_members(tmp_path: Path) -> None:
+    """An ECMWF ENS GRIB file comes out of cfgrib as two hypercubes: the perturbed
+    members (a number dimension) and the control (a scalar number 0). They join as
+    members 0..n, the control first; a deterministic file's scalar number 0 is a
+    single member that the run drops."""
+    from plumecast.met.levels_read import normalise_met_3d
+
+    a = atmosphere(2)
+    lev = LEVELS_HPA[::-1]
+
+    def cube(members: list[int] | None) -> xr.Dataset:
+        shape = (len(members),) if members is not None else ()
+        dims = (("number",) if members is not None else ()) + ("isobaricInhPa", "latitude", "longitude")
+        k = np.asarray(members) if members is not None else np.array(0)
+        fields = {}
+        for name, values, units in (("u", a.u, "m s**-1"), ("v", a.v, "m s**-1"), ("gh", a.gh, "gpm")):
+            base = values[0][::-1, ::-1]  # levels ascending in pressure order of the file, latitude descending
+            data = base[None] + np.reshape(k, shape + (1, 1, 1)) if members is not None else base
+            fields[name] = (dims, data.astype(np.float32), {"units": units})
+        coords = {"isobaricInhPa": ("isobaricInhPa", lev, {"units": "hPa"}), "latitude": LAT[::-1],
+                  "longitude": LON, "time": a.times[0], "step": np.timedelta64(0, "ns"), "valid_time": a.times[0]}
+        coords["number"] = ("number", members) if members is not None else 0
+        return xr.Dataset(fields, coords=coords)
+
+    ds = normalise_met_3d([(tmp_path / "ens.grib", [cube([1, 2]), cube(None)])], source="ens")
+    assert list(ds["number"].values) == [0, 1, 2]
+    np.testing.assert_allclose(ds["u"].isel(number=2).values - ds["u"].isel(number=0).values, 2.0, atol=1e-5)
+    temp = cube(None)[["gh"]].rename(gh="t")
+    temp["t"] = temp["t"] * 0 + np.float32(280.0)
+    temp["t"].attrs = {"units": "K"}
+    one = normalise_met_3d([(tmp_path / "hres.grib", [cube(None), temp])], source="hres")
+    assert "number" not in one.dims

@@ -337,8 +337,12 @@ def _extra_dim(where: str, name: str, dim: str, size: int) -> MetDataError:
                        f"and longitude; expected none other{hint}")
 
 
-def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Dataset | None, str]:
-    """One opened file or GRIB hypercube -> (level dataset, surface dataset, level type)."""
+def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
+               ) -> tuple[xr.Dataset | None, xr.Dataset | None, str]:
+    """One opened file or GRIB hypercube -> (level dataset, surface dataset, level type).
+    ``is_grib_piece``: one of several hypercubes of a GRIB file (a scalar member
+    number is then kept as a member dimension, so that an ensemble's control and
+    perturbed members join)."""
     where = str(path)
     ds = _stack_mb_variables(ds)
     lat_name = _find_coord(ds, ("lat", "latitude", "xlat", "xlat_m", "nav_lat"), "latitude", ())
@@ -412,6 +416,12 @@ def _canonical(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset | None, xr.Datase
             for d in [str(d) for d in out.dims if str(d) not in hdims and str(d).lower() not in MEMBER_DIMS
                       and str(d).lower() not in _TIME_LIKE]:
                 out = out.isel({d: 0}, drop=True)
+        scalar_member = next((str(c) for c in out.coords if str(c).lower() in MEMBER_DIMS and out[c].ndim == 0
+                              and not any(str(d).lower() in MEMBER_DIMS for d in out.dims)), None)
+        if scalar_member is not None and is_grib_piece:
+            # one member of an ensemble file (ECMWF ENS: the control, number 0, is a hypercube of its own
+            # beside the perturbed members): kept as a member so that the pieces join along it
+            out = out.expand_dims({"number": [int(out[scalar_member].values)]})
         drop = [c for c in out.coords if str(c) not in out.dims and str(c).lower() not in _TIME_LIKE]
         out = out.drop_vars(drop + [c for c in (lat_dim, lon_dim) if c in out.coords])
         out = out.rename({d: n for d, n in ((lat_dim, "lat"), (lon_dim, "lon")) if d != n})
@@ -489,6 +499,14 @@ def _merge_kind(pieces: list[xr.Dataset], where: str) -> xr.Dataset:
             by_var.setdefault(str(n), []).append(p[n])
     merged: list[xr.DataArray] = []
     for n, das in by_var.items():
+        members = [set(np.asarray(d["number"].values).tolist()) if "number" in d.dims else None for d in das]
+        if len(das) > 1 and all(m is not None for m in members) and sum(len(m) for m in members if m) == len(
+                set().union(*[m for m in members if m])):
+            # an ensemble's members in several hypercubes (ECMWF ENS: control and perturbed): joined by number
+            attrs = das[0].attrs
+            merged.append(xr.concat(das, dim="number", coords="minimal", compat="override", join="inner")
+                          .sortby("number").assign_attrs(attrs).rename(n))
+            continue
         if len(das) > 1:
             sets = [set(np.asarray(d["level"].values).tolist()) if "level" in d.dims else set() for d in das]
             if any(not s for s in sets) or any(sets[i] & sets[j] for i in range(len(sets))
@@ -635,7 +653,7 @@ def normalise_met_3d(
     level_types: dict[str, Path] = {}
     for path, opened in files:
         if isinstance(opened, list):
-            pieces = [_canonical(p, path) for p in opened]
+            pieces = [_canonical(p, path, is_grib_piece=True) for p in opened]
             lev = _merge_kind([p[0] for p in pieces if p[0] is not None], str(path)) if any(
                 p[0] is not None for p in pieces) else None
             surf = _merge_kind([p[1] for p in pieces if p[1] is not None], str(path)) if any(
