@@ -270,7 +270,7 @@ def test_missing_and_unreadable_file(tmp_path: Path) -> None:
         open_wind(tmp_path / "nope.nc")
     junk = tmp_path / "junk.nc"
     junk.write_bytes(b"this is not netCDF")
-    with pytest.raises(MetDataError, match=r"junk\.nc: cannot read"):
+    with pytest.raises(MetDataError, match=r"junk\.nc: is not a netCDF or GRIB file"):
         open_wind(junk)
 
 

@@ -254,3 +254,11 @@ def test_ensemble_control_and_perturbed_hypercubes_join_as_members(tmp_path: Pat
     temp["t"].attrs = {"units": "K"}
     one = normalise_met_3d([(tmp_path / "hres.grib", [cube(None), temp])], source="hres")
     assert "number" not in one.dims
+
+
+def test_a_file_that_is_not_netcdf_or_grib_says_what_it_begins_with(tmp_path: Path) -> None:
+    (tmp_path / "era5.nc").write_text("<html><body>Service unavailable</body></html>")
+    with pytest.raises(MetDataError, match=r"era5\.nc: is not a netCDF or GRIB file \(it begins with '<html><b'"):
+        open_met_3d(tmp_path / "era5.nc")
+    with pytest.raises(MetDataError, match=r"era5\.nc: is not a netCDF or GRIB file"):
+        open_wind(tmp_path / "era5.nc")

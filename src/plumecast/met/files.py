@@ -108,9 +108,23 @@ def met_paths(path: MetPath) -> list[Path]:
     return sorted(unique)
 
 
+#: How the formats' files begin: netCDF classic and 64-bit offset, netCDF-4 (HDF5), GRIB.
+_SIGNATURES = (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n", b"GRIB")
+
+
 def _read_error(path: Path, exc: Exception) -> MetDataError:
     expected = "expected a readable GRIB file" if is_grib(path) else "expected a CF netCDF file"
-    return _err(str(path), f"cannot read as netCDF/GRIB ({type(exc).__name__}: {exc}); {expected}")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        head = None
+    if head is not None and not any(head.startswith(sig) for sig in _SIGNATURES):
+        shown = head.decode("ascii", "replace").encode("unicode_escape").decode("ascii")
+        return _err(str(path), f"is not a netCDF or GRIB file (it begins with {shown!r}: a web page or a text "
+                               f"file?); {expected}")
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return _err(str(path), f"cannot read as netCDF/GRIB ({type(exc).__name__}: {first}); {expected}")
 
 
 #: GRIB grids the readers take: rows of constant latitude, columns of constant longitude.
