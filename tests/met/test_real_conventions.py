@@ -262,3 +262,13 @@ def test_a_file_that_is_not_netcdf_or_grib_says_what_it_begins_with(tmp_path: Pa
         open_met_3d(tmp_path / "era5.nc")
     with pytest.raises(MetDataError, match=r"era5\.nc: is not a netCDF or GRIB file"):
         open_wind(tmp_path / "era5.nc")
+
+
+def test_a_field_named_t_is_not_taken_for_the_time(tmp_path: Path) -> None:
+    """'t' is a time name in some files and the temperature in many: a field of
+    several dimensions named t is never read as the time."""
+    pl, _ = _era5(tmp_path, n=1)
+    one = pl.isel(valid_time=0, drop=True)  # no time coordinate at all, a 't' field on levels
+    one.to_netcdf(tmp_path / "no_time.nc")
+    with pytest.raises(MetDataError, match=r"no_time\.nc: no time coordinate; .*found \[.*'t'"):
+        open_met_3d(tmp_path / "no_time.nc")  # not: time 't' could not be decoded

@@ -34,6 +34,7 @@ from plumecast.met.variables import (
     _lower,
     _when,
     decoded_times,
+    find_time_coord,
 )
 
 #: File name endings read with the cfgrib engine.
@@ -281,7 +282,7 @@ def _on_time(ds: xr.Dataset, path: Path, winds: bool) -> tuple[xr.Dataset, np.nd
     else:
         keep = [str(n) for n in ds.data_vars]
     ref = ds[keep[0]]
-    time_name = _find_coord(ds, _TIME_NAMES, "time", ())
+    time_name = find_time_coord(ds)
     if time_name is None:
         raise _err(
             where,

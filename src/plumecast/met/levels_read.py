@@ -78,7 +78,14 @@ from plumecast.met.reader import (
     join_on_time,
     met_paths,
 )
-from plumecast.met.variables import _HPA_UNITS, _PA_UNITS, NoLevelsError, _when, pressure_levels_hpa
+from plumecast.met.variables import (
+    _HPA_UNITS,
+    _PA_UNITS,
+    NoLevelsError,
+    _when,
+    find_time_coord,
+    pressure_levels_hpa,
+)
 
 __all__ = ["normalise_met_3d", "open_met_3d"]
 
@@ -347,7 +354,7 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
     ds = _stack_mb_variables(ds)
     lat_name = _find_coord(ds, ("lat", "latitude", "xlat", "xlat_m", "nav_lat"), "latitude", ())
     lon_name = _find_coord(ds, ("lon", "longitude", "xlong", "xlong_m", "nav_lon"), "longitude", ())
-    time_name = _find_coord(ds, ("valid_time", "time", "times", "xtime"), "time", ())
+    time_name = find_time_coord(ds, ("valid_time", "time", "times", "xtime"))
     skip = {n for n in (lat_name, lon_name, time_name) if n is not None}
     data = {str(n): _destagger(ds[n]) for n in ds.data_vars if str(n) not in skip and ds[n].ndim >= 2}
     for n in [n for n in data if n.lower() == "unknown"]:  # a GRIB field without a name in ecCodes' tables

@@ -83,6 +83,7 @@ from plumecast.met.variables import (
     _when,
     _wind_units_factor,
     decoded_times,
+    find_time_coord,
 )
 
 __all__ = [
@@ -368,7 +369,7 @@ def normalise_wind(
             level_text = f"{float(ds[h_name].values.ravel()[0]):g} m"
 
     # --- time ---------------------------------------------------------------
-    time_name = _find_coord(ds, _TIME_NAMES, "time", ())
+    time_name = find_time_coord(ds)
     time_dim: str | None = None
     if time_name is not None and ds[time_name].ndim == 1 and ds[time_name].dims[0] in u.dims:
         time_dim = str(ds[time_name].dims[0])

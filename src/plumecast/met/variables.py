@@ -131,6 +131,15 @@ def _find_coord(
     return None
 
 
+def find_time_coord(ds: xr.Dataset, names: Sequence[str] = _TIME_NAMES) -> str | None:
+    """The time coordinate of ``ds`` (by standard_name ``time``, then by name): among
+    variables of at most one dimension, or a character array (WRF's ``Times``), so
+    that a field named like a time (``t``, the temperature of many files) is never
+    taken for one."""
+    ok = [n for n in ds.variables if ds[n].ndim <= 1 or (ds[n].ndim == 2 and ds[n].dtype.kind == "S")]
+    return _find_coord(ds[ok] if len(ok) < len(ds.variables) else ds, names, "time", ())
+
+
 def _horizontal_axes(
     ds: xr.Dataset, da: xr.DataArray, path: str
 ) -> tuple[str, np.ndarray, str, np.ndarray]:
