@@ -284,3 +284,107 @@ def test_two_members_still_show_probabilities_and_intervals() -> None:
     s = summarise(_shown_raw(), ["a", "b"])
     md = markdown(s)
     assert not s.single and "one member" not in md and "| a | 100 % | 100 % |" in md
+
+
+# --------------------------------------------------------------------------- physics of the plans (hand cases)
+
+
+def _cloud(n_steps: int, ppm: float = 200.0, first: int = 12, last: int = 18, n_rec: int = 1) -> ReceptorExposure:
+    """One tag, 10-min steps; outdoor ``ppm`` over steps [first, last) (2-3 h by default), clean otherwise."""
+    conc = np.zeros((1, n_steps, n_rec))
+    conc[0, first:last] = ppm_to_kg_m3(ppm, CL2.molecular_weight_g_mol)
+    rec = Receptors(np.array([f"r{i}" for i in range(n_rec)], dtype=object), np.zeros(n_rec),
+                    np.arange(n_rec, dtype=float), np.full(n_rec, 1.0e6))
+    time = np.datetime64("2026-01-01T00:00", "ns") + np.arange(1, n_steps + 1) * np.timedelta64(600, "s")
+    return ReceptorExposure(time=time, dt_s=600.0, conc=conc, tag_start_h=np.array([0.0]),
+                            tag_end_h=np.array([1.0e3]), tag_group=np.array([0]), group_names=("r",),
+                            on_grid=np.ones(n_rec, bool), receptors=rec, near_field=np.zeros(n_rec, bool),
+                            kernel_radius_m=np.full(n_rec, 1000.0))
+
+
+def _deaths(exp: ReceptorExposure, *measure_lists: list) -> list[float]:
+    plans = [(PlanConfig(name=f"p{i}", measures=m), None) for i, m in enumerate(measure_lists)]
+    return [o.total_fatalities for o in evaluate_plans(exp, CL2, plans, ["r"])]
+
+
+@pytest.mark.parametrize("end_h", [None, 3.5, 12.0])
+def test_gas_left_in_buildings_when_the_run_ends_is_still_breathed(end_h) -> None:
+    # the same cloud (2-3 h) in a 4-h run and in a 24-h run: people sheltering from it
+    # breathe the gas their building took in for hours after it has passed, run or no run
+    # (before the fix the 4-h run dropped the indoor air after 4 h: 20 % fewer deaths)
+    shelter = [{"type": "shelter", "start_h": 0.0, "end_h": end_h, "air_changes_per_hour": 0.5}]
+    short = _deaths(_cloud(24), [], shelter)
+    long = _deaths(_cloud(144), [], shelter)
+    assert short[0] == pytest.approx(long[0], rel=1e-12)  # outdoors: nothing after the cloud
+    assert short[1] == pytest.approx(long[1], rel=1e-6)
+
+
+def test_the_clean_air_extension_leaves_outdoor_figures_unchanged() -> None:
+    rng = np.random.default_rng(5)
+    exp = _exposure(ppm=(300.0, 100.0, 300.0))
+    exp = ReceptorExposure(**{**exp.__dict__, "conc": exp.conc * rng.uniform(0.2, 1.0, exp.conc.shape)})
+    alone = evaluate_plan(exp, CL2, BASE, ["r"])
+    with_shelter = evaluate_plans(exp, CL2, [(BASE, None), (PlanConfig(
+        name="in", measures=[{"type": "shelter", "region": ["b"], "start_h": 0.5}]), None)], ["r"])
+    for got in with_shelter:  # the baseline, and receptors a and c, outside the order
+        for f in ("fatalities", "arrival2_s", "arrival3_s", "exceed2", "exceed3"):
+            a, b = getattr(alone, f), getattr(got, f)
+            np.testing.assert_array_equal(a[[0, 2]], b[[0, 2]])
+            if got is with_shelter[0]:
+                np.testing.assert_array_equal(a, b)
+
+
+def test_a_shelter_order_after_the_cloud_has_passed_saves_nobody_and_says_what_it_costs() -> None:
+    # cloud 2-3 h; an order at 3 h or later sends people into buildings still holding gas
+    # (single-zone air, Chan et al. 2007): it saves nobody, and the extra deaths are
+    # reported, never hidden; once the buildings have aired out it changes nothing
+    exp = _cloud(288)
+    base, at3, at4, at40 = _deaths(exp, [], *([{"type": "shelter", "start_h": h}] for h in (3.0, 4.0, 40.0)))
+    assert at3 > base and at4 > base  # indoor air worse than the clean outdoor air
+    assert at40 == pytest.approx(base, rel=1e-9)
+    # an order before the cloud saves people; later orders save fewer
+    saved = [base - d for d in _deaths(exp, *([{"type": "shelter", "start_h": h}] for h in (0.0, 2.0, 2.5, 3.0)))]
+    assert saved[0] > 0.5 * base and saved[0] == pytest.approx(saved[1], rel=1e-12)
+    assert saved[1] > saved[2] > 0 > saved[3]
+
+
+def test_evacuation_saves_fewer_the_later_it_is_ordered_and_none_after_the_cloud() -> None:
+    exp = _cloud(144)
+    base = _deaths(exp, [])[0]
+    orders = [0.0, 1.0, 1.5, 2.0, 2.25, 2.5, 2.75, 3.0, 6.0]
+    saved = [base - d for d in _deaths(exp, *([{"type": "evacuation", "order_h": h, "clearance_h": 1.0}]
+                                             for h in orders))]
+    assert all(a >= b - 1e-9 for a, b in zip(saved, saved[1:], strict=False))
+    assert saved[0] == pytest.approx(base, rel=1e-12)  # gone before the cloud
+    assert saved[-2] == 0.0 and saved[-1] == 0.0
+
+
+def test_termination_and_shelter_combine_without_double_counting() -> None:
+    # six 2-h emission tags, each over the receptor 2 h after it is emitted: a stop at T
+    # with a shelter order is the shelter order on the tags emitted before T, exactly
+    n = 144
+    conc = np.zeros((6, n, 1))
+    for k in range(6):
+        conc[k, (2 * k + 2) * 6:(2 * k + 4) * 6] = ppm_to_kg_m3(80.0 + 5.0 * k, CL2.molecular_weight_g_mol)
+    exp = _cloud(n)
+    exp = ReceptorExposure(**{**exp.__dict__, "conc": conc, "tag_start_h": 2.0 * np.arange(6),
+                              "tag_end_h": 2.0 * np.arange(6) + 2.0, "tag_group": np.zeros(6, np.int64)})
+    shelter = {"type": "shelter", "start_h": 3.0, "end_h": 9.0, "compliance": 0.7}
+    prev = 0.0
+    for at in (2.0, 4.0, 8.0, 12.0):
+        both = _deaths(exp, [{"type": "termination", "at_h": at}, shelter])[0]
+        keep = 2.0 * np.arange(6) < at
+        cut = ReceptorExposure(**{**exp.__dict__, "conc": conc[keep], "tag_start_h": exp.tag_start_h[keep],
+                                  "tag_end_h": exp.tag_end_h[keep], "tag_group": exp.tag_group[keep]})
+        assert both == pytest.approx(_deaths(cut, [shelter])[0], rel=1e-12)
+        assert both >= prev  # the later the stop, the more deaths
+        prev = both
+
+
+def test_a_release_named_like_an_index_is_cut_by_name_as_termination_does() -> None:
+    from plumecast.countermeasures import Termination
+    from plumecast.plans.evaluate import release_groups
+
+    names = ["tank", "2", "stack"]
+    assert release_groups(["2"], names).tolist() == Termination(1.0, releases=("2",)).groups(names).tolist() == [1]
+    assert release_groups([2], names).tolist() == [2]

@@ -13,7 +13,8 @@ Until they leave, evacuees breathe what they would have breathed anyway (outdoor
 air, or the shelter's indoor air where a shelter order applies and they follow it;
 see :func:`plumecast.countermeasures.cohorts`); after leaving they breathe clean
 air (they are out of the gas: this is the order's intent, and the model does not
-follow them along the road). Within the step in which a group leaves, the step's
+follow them along the road; an evacuation through the cloud is therefore
+optimistic). Within the step in which a group leaves, the step's
 mean concentration is counted pro rata for the time before departure (exact for
 outdoor air, which is constant over a transport step). People who do not comply
 stay.

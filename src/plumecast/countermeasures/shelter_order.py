@@ -1,6 +1,7 @@
 """Shelter-in-place orders: stay inside from a start time, ventilate at the end.
 
-People covered by the order who comply are indoors from ``start_h``. The building
+People covered by the order who comply are indoors from ``start_h`` (the time they
+are inside: any warning and response delay is the caller's to add). The building
 is one well-mixed zone exchanging air with the outside (Chan et al. 2007, eq. 1):
 
     dC_in/dt = lambda(t) (C_out - C_in)

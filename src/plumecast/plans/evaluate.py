@@ -15,6 +15,21 @@ Given the per-step, per-emission-tag concentration at each receptor
    reached (the earliest over cohorts), and expected fatalities
    ``population * sum_c weight_c * lethal_fraction_c``.
 
+Gas left indoors when the run ends. A building that took in gas still holds it
+when the transport series ends, and people sheltering in it go on breathing it
+while it airs out. :func:`plumecast.consequence.assess` counts that for its own
+sheltered figure (the tail load ``C_end^n / (n lambda)``, outdoor air clean after
+the series); here the cohorts' series are assessed as plain series, so when a plan
+has a shelter order the series are extended with clean outdoor steps
+(:func:`shelter_tail_steps`: until the slowest air exchange of the plans' buildings
+has removed all but ``e^-10`` of the indoor gas, at most
+:data:`MAX_SHELTER_TAIL_H`). The cohorts then carry on as they would: sheltered
+people breathe the decaying indoor air, ventilate at ``end_h`` and evacuees leave
+at their departure times, even after the series. Without it, a cloud that passes
+late in the run looked far less deadly to people sheltering from it than it is
+(tested: a 4-h series lost 20 % of the sheltered deaths of the same cloud in a
+24-h series).
+
 Unknown stays unknown: a receptor off the transport grid has NaN for every figure,
 a receptor with unknown population has NaN fatalities, and totals count them.
 """
@@ -36,6 +51,12 @@ from plumecast.errors import ScenarioError
 from plumecast.plans.config import PlanConfig, measure_kind
 
 CohortFn = Callable[[NDArray[np.float64], NDArray[np.float64], float, Any, list[Any]], list[Any]]
+
+
+#: Longest clean-air extension of the series for the gas left in buildings. [h]
+MAX_SHELTER_TAIL_H = 240.0
+#: The extension lasts until the indoor gas has fallen to ``e^-SHELTER_TAIL_E_FOLDS`` of its end value.
+SHELTER_TAIL_E_FOLDS = 10.0
 
 
 class NotOnTagEdge(ScenarioError):
@@ -75,7 +96,9 @@ def release_groups(spec: Sequence[str | int] | None, release_names: Sequence[str
         return np.arange(len(release_names), dtype=np.int64)
     out = []
     for item in spec:
-        if isinstance(item, int) or (isinstance(item, str) and item.isdigit()):
+        if isinstance(item, str) and item in release_names:  # a name first, as Termination.groups
+            out.append(list(release_names).index(item))
+        elif isinstance(item, int) or (isinstance(item, str) and item.isdigit()):
             i = int(item)
             if not 0 <= i < len(release_names):
                 raise ScenarioError(f"plans: release index {i} out of range (the scenario has {len(release_names)})")
@@ -145,6 +168,33 @@ def has_termination(plan: PlanConfig) -> bool:
 # --------------------------------------------------------------------------- assessment
 
 
+def shelter_tail_steps(plans: Sequence[PlanConfig], dt_s: float) -> int:
+    """Clean-air steps to append to the series so that the gas left in the buildings
+    of the plans' shelter orders when the run ends is breathed, as it would be.
+
+    Enough steps for the slowest air exchange of any such building (before, during
+    or after the order) to remove all but ``e^-SHELTER_TAIL_E_FOLDS`` of its indoor
+    gas, at most :data:`MAX_SHELTER_TAIL_H`; 0 when no plan shelters anyone.
+
+    >>> shelter_tail_steps([PlanConfig(name="in", measures=[{"type": "shelter", "start_h": 0}])], 600.0)
+    120
+    """
+    rates = []
+    for plan in plans:
+        for m in plan.measures:
+            if measure_kind(m) != "shelter" or float(getattr(m, "compliance", 1.0)) <= 0:
+                continue
+            ach = float(getattr(m, "air_changes_per_hour"))  # noqa: B009
+            pre = getattr(m, "pre_air_changes_per_hour", None)
+            rates += [ach, ach if pre is None else float(pre)]
+            if getattr(m, "end_h", None) is not None:
+                rates.append(float(getattr(m, "ventilation_air_changes_per_hour")))  # noqa: B009
+    if not rates:
+        return 0
+    hours = min(SHELTER_TAIL_E_FOLDS / min(rates), MAX_SHELTER_TAIL_H)
+    return int(np.ceil(hours * 3600.0 / float(dt_s) - 1e-9))
+
+
 def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.datetime64,
                   agent: Any) -> dict[str, NDArray[np.float64]]:
     """Lethal fraction and first AEGL-2/3 times (s after start) of each column."""
@@ -208,8 +258,13 @@ def evaluate_plans(
     time = np.asarray(exposure.time).astype("datetime64[ns]")
     dt = float(exposure.dt_s)
     start = time[0] - np.timedelta64(int(round(dt * 1e9)), "ns")
-    time_end_s = (time - start) / np.timedelta64(1, "s")
     n_rec = c.shape[2]
+    # clean outdoor air after the series, for the gas still in the buildings (module doc)
+    n_pad = shelter_tail_steps([plan for plan, _ in variants], dt)
+    if n_pad:
+        step = np.timedelta64(int(round(dt * 1e9)), "ns")
+        time = np.concatenate([time, time[-1] + step * np.arange(1, n_pad + 1)])
+    time_end_s = (time - start) / np.timedelta64(1, "s")
     pop = np.asarray(getattr(exposure.receptors, "population", np.full(n_rec, np.nan)), dtype=float)
     ts, te, tg = (np.asarray(exposure.tag_start_h, float), np.asarray(exposure.tag_end_h, float),
                   np.asarray(exposure.tag_group, np.int64))
@@ -218,6 +273,8 @@ def evaluate_plans(
         w = tag_weights(ts, te, tg, plan_cuts(plan, release_names, term_h))
         outdoor = np.einsum("t,tsr->sr", w, c)
         outdoor = np.where(np.isfinite(outdoor) & on_grid[None, :], np.maximum(outdoor, 0.0), 0.0)
+        if n_pad:
+            outdoor = np.concatenate([outdoor, np.zeros((n_pad, n_rec))])
         measures = [m for m in plan.measures if measure_kind(m) in ("shelter", "evacuation")]
         if measures:
             groups = list((cohort_fn or _cohorts)(outdoor, time_end_s, dt, exposure.receptors, measures))
