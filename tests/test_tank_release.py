@@ -140,6 +140,14 @@ def test_rate_release_keeps_its_quadrature_and_an_equal_amount_runs_the_same():
     ({**TANK, "fill_fraction": 1.5}, "chlorine", "releases.0.tank.fill_fraction", "less than or equal to 1"),
     ({**TANK, "volume": 2.0}, "chlorine", "releases.0.tank.volume", "unknown key"),
     (TANK, "{name: gas, molecular_weight_g_mol: 70, decay_rate_s: 0}", "releases.0.tank", "thermodynamic"),
+    # physically impossible tanks (source-model audit): each refused naming its key, not run
+    ({**TANK, "hole_diameter_m": 3.0}, "chlorine", "releases.0.tank.hole_diameter_m", "larger than the tank"),
+    ({**TANK, "hole_height_m": 5.0}, "chlorine", "releases.0.tank.hole_height_m", "above the top of the tank"),
+    ({**TANK, "pressure_bar": 1.0}, "chlorine", "releases.0.tank.pressure_bar", "not above the ambient"),
+    ({**TANK, "pressure_bar": 10.0}, "chlorine", "releases.0.tank.pressure_bar", "would be liquid"),
+    ({**TANK, "temperature_c": -110.0}, "chlorine", "releases.0.tank.temperature_c", "triple point"),
+    ({**TANK, "temperature_c": 160.0}, "chlorine", "releases.0.tank.temperature_c", "critical temperature"),
+    ({**TANK, "fill_fraction": 0.0}, "chlorine", "releases.0.tank.fill_fraction", "without liquid"),
 ])
 def test_a_bad_tank_is_one_message_naming_the_key(tmp_path, capsys, monkeypatch, tank, agent, key, words):
     path = _write(tmp_path, _tank_yaml(tank).replace("agent: chlorine", f"agent: {agent}"))
@@ -167,7 +175,8 @@ def test_what_run_needs_of_a_tank_or_amount_is_named():
 
 
 def test_gas_tank_blowdown_feeds_the_run_too():
-    gas = {"volume_m3": 1.0, "temperature_c": 20.0, "hole_diameter_m": 0.01, "pressure_bar": 10.0}
+    # 5 bar: below chlorine's 6.8-bar vapour pressure at 20 °C (at 10 bar it would be liquid, refused above)
+    gas = {"volume_m3": 1.0, "temperature_c": 20.0, "hole_diameter_m": 0.01, "pressure_bar": 5.0}
     sched = schedule(scenario_from_dict(_scenario({"tank": gas})))
     prof = _profile(gas)
     assert sched.groups[0].source_model == prof.method == "gas tank blowdown (adiabatic, choked/unchoked orifice)"

@@ -85,7 +85,7 @@ def test_butane_example_no_flashing_in_a_hole() -> None:
         flux = flashing_mass_flux(p_head, T_REL, rho_l, rho_v, h_fg, cp, pipe_length_m=0.0,
                                   discharge_coefficient=0.61, ambient_pressure_pa=P_AMB)
         assert flux * AREA == pytest.approx(56.31092763613714, rel=1e-12)
-    # past the equilibration length the flux is the ERM's, below the liquid flow
+    # past the equilibration length (L/L_e capped at 1) the flux is G_ERM/sqrt(1 + first term), below the liquid flow
     rho_v = P_TANK * MW / 1000.0 / (R_GAS * T_REL)
     erm = flashing_mass_flux(p_head, T_REL, rho_l, rho_v, h_fg, cp, pipe_length_m=1.0,
                              discharge_coefficient=0.61, ambient_pressure_pa=P_AMB)

@@ -162,3 +162,85 @@ def test_adiabatic_choked_blowdown_has_the_closed_form_solution() -> None:
     expect = p0 * (1.0 + 0.5 * (k - 1.0) * time / tau) ** (-2.0 * k / (k - 1.0))
     assert choked.sum() > 10
     assert np.allclose(p[choked], expect[choked], rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- physical bounds (audit)
+
+
+def test_pool_spreading_stops_at_the_minimum_thickness_whatever_the_time_step() -> None:
+    # 100 kg of a hexane-like liquid (655 kg/m3, 16.2 kPa at 20 °C) spilled over 100 s, 5 mm minimum
+    # thickness: the pool can cover at most 100/655/0.005 = 30.5 m2 (Shaw & Briscoe 1980: spreading stops
+    # at the minimum thickness). One explicit step of dr = sqrt(2 g h) dt used to overshoot that area
+    # many times, so the pool evaporated its whole inflow each step (1 kg/s at dt = 5 s, 8x the rate).
+    spill_t, spill_q = np.array([0.0, 100.0]), np.array([1.0, 0.0])
+    runs = {}
+    for dt in (5.0, 1.0, 0.2):
+        t, ev, area = pool_evaporation(spill_t, spill_q, 655.0, 0.08618, 341.9, 3.35e5, 16.2e3, 293.15, 3.0,
+                                       min_thickness_m=0.005, duration_s=3000.0, dt_s=dt)
+        assert np.all(ev >= 0)
+        assert area.max() <= 100.0 / 655.0 / 0.005 + 1e-9
+        assert float(np.sum(ev[1:] * np.diff(t))) == pytest.approx(100.0, rel=1e-9)  # all of it, no more
+        runs[dt] = ev.max()
+    assert runs[5.0] == pytest.approx(runs[0.2], rel=0.02)
+    assert runs[1.0] == pytest.approx(runs[0.2], rel=0.01)
+
+
+def test_rates_grow_with_hole_and_pressure_and_never_go_negative() -> None:
+    k, m, t = 1.33, 0.0709, 293.15
+    pressures = np.linspace(0.5e5, 30e5, 200)
+    q = np.array([gas_orifice_mass_rate(p, t, m, k, 5e-4) for p in pressures])
+    assert np.all(q >= 0) and np.all(np.diff(q) >= 0) and q[pressures <= P_ATM_PA].max() == 0.0
+    liquid = [liquid_orifice_mass_rate(p, 1400.0, 5e-4) for p in pressures]
+    assert np.all(np.diff(liquid) >= 0) and min(liquid) == 0.0
+    th = load_thermo("chlorine", 70.906)
+    peaks = []
+    for d in (0.005, 0.01, 0.02, 0.05):
+        prof = liquefied_gas_tank(th, 2.0, 0.8, 293.15, d, 0.0)
+        assert np.all(prof.rate_kg_s >= 0)
+        assert prof.released_kg <= 2.0 * 0.8 * th.liquid_density_kg_m3(293.15) * (1 + 1e-9)
+        peaks.append(prof.rate_kg_s[0])
+        gas = gas_tank(1.0, 5e5, 293.15, m, k, d)
+        inventory = 5e5 * m / (R_GAS * 293.15)
+        assert 0 < gas.released_kg <= inventory and np.all(gas.rate_kg_s >= 0)
+    assert np.all(np.diff(peaks) > 0)
+
+
+def test_rainout_pool_returns_no_more_than_rained_out() -> None:
+    th = load_thermo("chlorine", 70.906)
+    pool = {"min_thickness_m": 0.01, "ground_temperature_k": 288.15, "ground_conductivity_w_m_k": 1.0,
+            "ground_diffusivity_m2_s": 5e-7}
+    dry = liquefied_gas_tank(th, 2.0, 0.8, 293.15, 0.02, 0.0)
+    wet = liquefied_gas_tank(th, 2.0, 0.8, 293.15, 0.02, 0.0, pool=pool, wind_speed_m_s=2.0)
+    from_pool = wet.mass_kg - dry.mass_kg
+    assert 0 < from_pool <= wet.rainout_kg * (1 + 1e-6)
+    assert wet.mass_kg <= wet.released_kg and np.all(wet.rate_kg_s >= 0)
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    ({"hole_diameter_m": 3.0}, "hole_diameter_m", "larger than the tank"),
+    ({"hole_height_m": 5.0}, "hole_height_m", "above the top"),
+    ({"pressure_bar": 0.9}, "pressure_bar", "not above the ambient"),
+    ({"pressure_bar": 10.0}, "pressure_bar", "would be liquid"),
+    ({"pressure_bar": 3.0, "temperature_c": -120.0}, "temperature_c", "triple point"),
+    ({"temperature_c": -110.0}, "temperature_c", "triple point"),
+    ({"temperature_c": 150.0}, "temperature_c", "critical temperature"),
+    ({"fill_fraction": 0.0}, "fill_fraction", "without liquid"),
+])
+def test_an_impossible_tank_is_refused_naming_its_key(change: dict, key: str, words: str) -> None:
+    from plumecast.nearfield.source_models import tank_release_profile
+    from plumecast.nearfield.spec import TankSpec
+
+    tank = {"volume_m3": 2.0, "fill_fraction": 0.8, "temperature_c": 20.0, "hole_diameter_m": 0.02, **change}
+    with pytest.raises(ValueError, match=rf"^{key}: .*{words}") as err:
+        tank_release_profile(TankSpec(**tank), "chlorine", 70.906)
+    assert "\n" not in str(err.value)
+
+
+def test_tanks_just_inside_the_limits_run() -> None:
+    from plumecast.nearfield.source_models import tank_release_profile
+    from plumecast.nearfield.spec import TankSpec
+
+    tank = {"volume_m3": 2.0, "fill_fraction": 0.8, "temperature_c": 20.0, "hole_diameter_m": 0.02}
+    # gas at 5 bar, below chlorine's 6.8-bar vapour pressure at 20 °C; liquid at 140 °C, below T_c = 144 °C
+    assert tank_release_profile(TankSpec(**tank, pressure_bar=5.0), "chlorine", 70.906).mass_kg > 0
+    assert tank_release_profile(TankSpec(**{**tank, "temperature_c": 140.0}), "chlorine", 70.906).mass_kg > 0

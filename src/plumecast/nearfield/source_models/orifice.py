@@ -101,7 +101,8 @@ class Orifice:
 
         ``A G`` with ``G = G_ERM / sqrt(N)``, ``N = G_ERM²/(2 Δp ρ_l C_d²) + L/L_e``,
         which is Fauske's ``N = h_fg²/(2 Δp ρ_l C_d² v_fg² T c_p) + L/L_e``; Δp = p - p_a,
-        and ``L/L_e`` capped at 1 (beyond the equilibration length the flow is the ERM's).
+        and ``L/L_e`` capped at 1 (beyond the equilibration length ``G = G_ERM/sqrt(1 + first term)``,
+        continuous in L and slightly below the bare ERM; :mod:`.two_phase`).
         """
         dp = pressure_pa - self.ambient_pressure_pa
         if dp <= 0:

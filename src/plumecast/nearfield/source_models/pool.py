@@ -129,7 +129,10 @@ def pool_evaporation(
             a = math.pi * r * r
         h = mass / liquid_density_kg_m3 / a if a > 0 else 0.0
         if h > min_thickness_m and a < a_max:
-            r = min(r + math.sqrt(2.0 * G * h) * dt_s, math.sqrt(a_max / math.pi))
+            # an explicit step may not spread the pool thinner than min_thickness_m (Shaw & Briscoe's
+            # spreading stops there): without this cap one step of sqrt(2 g h) dt overshot it many times
+            a_cap = min(a_max, mass / liquid_density_kg_m3 / min_thickness_m)
+            r = min(r + math.sqrt(2.0 * G * h) * dt_s, math.sqrt(a_cap / math.pi))
             a = math.pi * r * r
         wetted_at += ti * max(a - a_old, 0.0)
         if boiling:

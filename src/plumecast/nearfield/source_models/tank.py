@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from plumecast.errors import DataFileError
 from plumecast.nearfield.source_models.gas import blowdown
 from plumecast.nearfield.source_models.orifice import G, Orifice
 from plumecast.nearfield.source_models.pool import pool_evaporation
@@ -230,6 +231,80 @@ def gas_tank(
                                             "adiabatic expansion in the tank"])
 
 
+def _phase_limits_k(thermo: AgentThermo) -> tuple[float | None, float | None]:
+    """(triple point, critical temperature) of the agent as far as ``thermo.csv`` knows them. [K]
+
+    The triple point is the lower limit of Perry's (2008) Table 2-8 vapour-pressure
+    correlation (DIPPR eq. 101; Table 2-8 states its range from the triple point to the
+    critical point), the critical temperature DIPPR eq. 106's T_c (Perry's Table 2-150).
+    ``None`` where the table has no value.
+    """
+    row = thermo.row
+
+    def num(key: str) -> float | None:
+        v = row.get(key, "").strip()
+        return float(v) if v else None
+
+    return num("psat101_tmin_k"), num("hvap106_tc_k") or num("psat101_tmax_k")
+
+
+def check_tank_inputs(tank: TankSpec, thermo: AgentThermo) -> None:
+    """Refuse a tank the source models cannot describe, naming the key to blame.
+
+    Raises ``ValueError("key: problem; expected ...")`` for: a hole larger than the tank
+    (wider than both the diameter and the height of a vertical cylinder of ``volume_m3``
+    and ``height_m``, default as high as wide), or a hole above its top; a gas tank
+    (``pressure_bar``) not above the ambient 1 atm (nothing flows out; the pressure is
+    absolute), or above the agent's vapour pressure at ``temperature_c`` (the agent would
+    be liquid there: a liquefied gas, not a gas), or below the triple point at more than
+    the triple-point pressure (solid); a liquefied-gas tank below the triple point (the
+    liquid would be frozen), at or above the critical temperature (no liquid phase
+    exists), or without liquid (``fill_fraction`` 0).
+    """
+    t_k = tank.temperature_c + 273.15
+    name = thermo.agent
+    height = tank.height_m if tank.height_m is not None else (4.0 * tank.volume_m3 / math.pi) ** (1.0 / 3.0)
+    diameter = math.sqrt(4.0 * tank.volume_m3 / (math.pi * height))
+    shape = (f"a vertical cylinder {diameter:.3g} m wide and {height:.3g} m high"
+             + ("" if tank.height_m is not None else " (height_m not given: as high as wide)"))
+    if tank.hole_diameter_m > max(diameter, height):
+        raise ValueError(f"hole_diameter_m: a {tank.hole_diameter_m:g} m hole is larger than the tank, {shape}; "
+                         "expected a hole smaller than the tank (the orifice models need one; a tank torn open "
+                         "is a catastrophic rupture, an instantaneous release: give amount_kg)")
+    if tank.hole_height_m > height:
+        raise ValueError(f"hole_height_m: {tank.hole_height_m:g} m is above the top of the tank, {shape}; "
+                         "expected a hole in the tank (give height_m for a taller tank)")
+    t_triple, t_crit = _phase_limits_k(thermo)
+    if t_triple is not None and t_k < t_triple and (
+            tank.pressure_bar is None or tank.pressure_bar * 1e5 > thermo.vapour_pressure_pa(t_triple)):
+        raise ValueError(f"temperature_c: {tank.temperature_c:g} °C is below the triple point of {name} "
+                         f"({t_triple - 273.15:.1f} °C, Perry's Table 2-8): it would be solid; expected a warmer tank")
+    if tank.pressure_bar is not None:
+        p_pa = tank.pressure_bar * 1e5
+        if p_pa <= P_ATM_PA:
+            raise ValueError(f"pressure_bar: {tank.pressure_bar:g} bar is not above the ambient "
+                             f"{P_ATM_PA / 1e5:.6g} bar, so nothing flows out; pressure_bar is absolute (gauge + 1.013)")
+        if t_crit is not None and t_k < t_crit:
+            try:
+                p_sat = thermo.vapour_pressure_pa(t_k)
+            except DataFileError:
+                p_sat = math.inf  # no vapour pressure at this temperature: cannot tell, trust the input
+            if p_pa > p_sat:
+                raise ValueError(
+                    f"pressure_bar: {tank.pressure_bar:g} bar is above the vapour pressure of {name} at "
+                    f"{tank.temperature_c:g} °C ({p_sat / 1e5:.3g} bar): the agent would be liquid there, and the "
+                    "gas-tank blowdown would understate the inventory; expected a pressure below the vapour "
+                    "pressure, or a liquefied-gas tank (leave out pressure_bar, give fill_fraction)")
+        return
+    if t_crit is not None and t_k >= t_crit:
+        raise ValueError(f"temperature_c: {tank.temperature_c:g} °C is at or above the critical temperature of "
+                         f"{name} ({t_crit - 273.15:.1f} °C, Perry's Table 2-150): no liquid can exist; expected a "
+                         "colder liquefied-gas tank, or pressure_bar for a gas-filled tank")
+    if tank.fill_fraction <= 0.0:
+        raise ValueError("fill_fraction: 0 leaves the liquefied-gas tank without liquid, so it releases nothing; "
+                         "expected a fill above 0, or pressure_bar for a gas-filled tank")
+
+
 def tank_release_profile(
     tank: TankSpec, agent_name: str, molecular_weight_g_mol: float, wind_speed_m_s: float | None = None
 ) -> ReleaseProfile:
@@ -253,6 +328,7 @@ def tank_release_profile(
     """
     thermo = load_thermo(agent_name, molecular_weight_g_mol)
     t_k = tank.temperature_c + 273.15
+    check_tank_inputs(tank, thermo)
     if tank.pressure_bar is not None:
         return gas_tank(tank.volume_m3, tank.pressure_bar * 1e5, t_k, thermo.molecular_weight_kg_mol,
                         thermo.heat_capacity_ratio(t_k), tank.hole_diameter_m)

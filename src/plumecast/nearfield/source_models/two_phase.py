@@ -16,8 +16,11 @@ References
 * Non-equilibrium (Fauske 1985, Plant/Oper. Prog. 4, 132-134; Crowl & Louvar
   2011 eqs. 4-98, 4-99): ``G = G_ERM / sqrt(N)``,
   ``N = h_fg² / (2 Δp ρ_l C_d² v_fg² T c_p) + L/L_e``, ``L_e = 0.1 m``:
-  for ``L = 0`` this is the liquid orifice flow, for ``L >= L_e`` the ERM. The orifice equations are in
-  :mod:`.orifice`.
+  for ``L = 0`` this is the liquid orifice flow. ``L/L_e`` is capped at 1, so for
+  ``L >= L_e`` the flux is ``G_ERM/sqrt(1 + G_ERM²/(2 Δp ρ_l C_d²))``: continuous in L and
+  below the ERM by the first term (a few to ~10 % for a saturated liquefied gas at
+  5-10 bar), not the bare ERM that Crowl & Louvar (2011) advise beyond 0.1 m. The
+  orifice equations are in :mod:`.orifice`.
 * Rain-out: the CCPS rule of thumb that the airborne fraction is twice the
   flash fraction (the rest rains out to a pool), ``f_air = min(2 f_v, 1)``
   (CCPS 1999 sec. 2.2.1, after Kletz), a screening rule, named as such.
@@ -82,7 +85,8 @@ def flashing_mass_flux(
 
     ``G = G_ERM / sqrt(N)`` with ``N = G_ERM²/(2 Δp ρ_l C_d²) + L/L_e``, which is
     Fauske's ``N = h_fg²/(2 Δp ρ_l C_d² v_fg² T c_p) + L/L_e``; Δp = p - p_a, and
-    ``L/L_e`` capped at 1 (beyond the equilibration length the flow is the ERM's).
+    ``L/L_e`` capped at 1 (beyond the equilibration length the flux is ``G_ERM/sqrt(1 + first
+    term)``, continuous in L, within the first term of the bare ERM; see the module docstring).
     """
     unit_hole = Orifice(1.0, discharge_coefficient, ambient_pressure_pa)  # 1 m2: the rate is the flux
     return unit_hole.two_phase_rate(pressure_pa, temperature_k, liquid_density_kg_m3, vapour_density_kg_m3,
