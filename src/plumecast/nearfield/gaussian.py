@@ -308,6 +308,19 @@ def vertical_term(
     ``V = 1/H`` (Turner 1970 §5). Without a lid (H = inf) only the ground image
     is kept. The crosswind-integrated concentration is ``Q V / u``.
 
+    The lid is a boundary the material does not cross, from either side:
+
+    * a release in the mixed layer (``h <= H``) puts nothing above the lid:
+      ``V = 0`` for receptors at ``z > H`` (the image sum alone would leak
+      material there);
+    * a release above the lid (``h > H``) fully penetrates the capping
+      inversion and nothing reaches the mixed layer: ``V = 0`` for ``z <= H``
+      (US EPA 1995, *User's Guide for the ISC3 Dispersion Models* Vol. II,
+      EPA-454/B-95-003b, §1.1.6: ground-level concentration set to zero when
+      the effective release height exceeds the mixing height); above the lid
+      the plume is reflected by it from above, ``exp[-(z-h)²/2σ_z²] +
+      exp[-(z+h-2H)²/2σ_z²]``, and the well-mixed limit does not apply.
+
     Parameters
     ----------
     z_m : array_like
@@ -328,12 +341,16 @@ def vertical_term(
     if not np.isfinite(mixing_height_m):
         return norm * (np.exp(-((z - h) ** 2) / (2 * sz**2)) + np.exp(-((z + h) ** 2) / (2 * sz**2)))
     big_h = mixing_height_m
+    if h > big_h:
+        # above the lid: penetrates the inversion, nothing below it (ISC3 §1.1.6); reflected by the lid from above
+        above = norm * (np.exp(-((z - h) ** 2) / (2 * sz**2)) + np.exp(-((z + h - 2 * big_h) ** 2) / (2 * sz**2)))
+        return np.asarray(np.where(z > big_h, above, 0.0), dtype=float)
     total = np.zeros(np.broadcast(z, sz).shape)
     for n in range(-n_images, n_images + 1):
         total = total + np.exp(-((z - h + 2 * n * big_h) ** 2) / (2 * sz**2))
         total = total + np.exp(-((z + h + 2 * n * big_h) ** 2) / (2 * sz**2))
-    v = norm * total
-    return np.where(sz > 1.6 * big_h, 1.0 / big_h, v)
+    v = np.where(sz > 1.6 * big_h, 1.0 / big_h, norm * total)
+    return np.asarray(np.where(z > big_h, 0.0, v), dtype=float)
 
 
 def plume_concentration(

@@ -220,3 +220,50 @@ SIGMA_THETA_DEG: dict[PGClass, float] = {
     "E": 5.6,
     "F": 3.0,
 }
+
+
+#: Wind-profile power-law exponents p per PG class (Irwin, J.S. 1979, A theoretical
+#: variation of the wind profile power-law exponent as a function of surface
+#: roughness and stability, Atmos. Environ. 13, 191–194), as used by ISC3 (US EPA
+#: 1995, EPA-454/B-95-003b, Vol. II §1.1.5) for rural and urban terrain. [-]
+WIND_PROFILE_EXPONENT: dict[str, dict[PGClass, float]] = {
+    "rural": {"A": 0.07, "B": 0.07, "C": 0.10, "D": 0.15, "E": 0.35, "F": 0.55},
+    "urban": {"A": 0.15, "B": 0.15, "C": 0.20, "D": 0.25, "E": 0.30, "F": 0.30},
+}
+
+#: Height of the wind speed the PG classes and the Briggs curves are read with. [m]
+PG_REFERENCE_HEIGHT_M = 10.0
+
+
+def power_law_wind_speed(
+    wind_speed_ref: float,
+    height_m: float,
+    pg_class: PGClass,
+    terrain: str = "rural",
+    z_ref_m: float = PG_REFERENCE_HEIGHT_M,
+) -> float:
+    """Wind speed at a release height by the power law ``u = u_ref (z / z_ref)^p``. [m s-1]
+
+    Exponent ``p`` per class and terrain from :data:`WIND_PROFILE_EXPONENT`
+    (Irwin 1979; ISC3 §1.1.5). Heights below ``z_ref_m`` keep the reference
+    speed: Turner's classes and the Pasquill–Gifford/Briggs curves are defined
+    with the 10-m wind, which is what a ground-level release is read with (ISC3
+    likewise does not extrapolate below the measurement height).
+
+    Parameters
+    ----------
+    wind_speed_ref : float
+        Wind speed measured at ``z_ref_m``. [m s-1]
+    height_m : float
+        Release (stack) height. [m]
+    pg_class : {"A", ..., "F"}
+        Pasquill–Gifford class.
+    terrain : {"rural", "urban"}
+        Exponent set.
+    z_ref_m : float
+        Measurement height. [m]
+    """
+    if terrain not in WIND_PROFILE_EXPONENT:
+        raise ValueError(f"terrain must be 'rural' or 'urban', got {terrain!r}")
+    p = WIND_PROFILE_EXPONENT[terrain][pg_class]
+    return float(wind_speed_ref * (max(height_m, z_ref_m) / z_ref_m) ** p)

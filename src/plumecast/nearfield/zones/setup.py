@@ -22,6 +22,7 @@ from plumecast.nearfield.gaussian import (
 )
 from plumecast.nearfield.stability import (
     PGClass,
+    power_law_wind_speed,
 )
 from plumecast.nearfield.zones.scenario import (
     LocalScenario,
@@ -104,16 +105,34 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
         release_profile=profile,
     )
     if scenario.release.dense_gas == "off":
-        return base
+        return passive_at_release_height(base)
     from dataclasses import replace
 
     dense = dense_setup(scenario, base)
+    if dense is None:
+        return passive_at_release_height(base)
     twin = None
     if dense is not None and dense.kind == "continuous":
         # the whole release at once, for the workbook's rule on finite durations (dense_finite_parts)
         puff = replace(base, duration_s=0.0, release_profile=None)
         twin = replace(puff, dense=dense_setup(scenario, puff))
     return replace(base, dense=dense, instantaneous=twin)
+
+
+def passive_at_release_height(setup: PlumeSetup) -> PlumeSetup:
+    """A passive plume's setup with the transport wind at the release height.
+
+    The scenario's wind is the 10-m wind the stability class is read with; an
+    elevated passive release is carried (and diluted, ``C ∝ 1/u``) by the wind
+    at its own height, the power law ``u (h/10 m)^p`` with Irwin's (1979)
+    exponents per class and terrain (:func:`~plumecast.nearfield.stability.power_law_wind_speed`;
+    ISC3 §1.1.5). Releases at or below 10 m keep the 10-m wind. The dense-gas
+    path (ground-level clouds) is not changed.
+    """
+    from dataclasses import replace
+
+    u = power_law_wind_speed(setup.wind_speed_m_s, setup.source_height_m, setup.pg_class, setup.terrain)
+    return setup if u == setup.wind_speed_m_s else replace(setup, wind_speed_m_s=u)
 
 
 def release_profile(scenario: LocalScenario) -> Any:
