@@ -34,7 +34,7 @@ from plumecast.agents import Agent, AgentSpec
 from plumecast.config_model import StrictModel
 from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
-from plumecast.nearfield.spec import LocalWeather, TankSpec, ZonesConfig
+from plumecast.nearfield.spec import LocalWeather, StackSpec, TankSpec, ZonesConfig
 from plumecast.plans.config import PlanConfig
 from plumecast.scenario_deposition import (
     DEFAULT_SCAVENGING_B,
@@ -47,10 +47,10 @@ from plumecast.scenario_modes import (
     COMPARE_ONLY_KEYS,
     ZONES_KEYS,
     Mode,
-    ignored_keys,
     ignored_line,
     readers,
 )
+from plumecast.scenario_modes import ignored_keys as _section_ignored_keys
 from plumecast.scenario_yaml import (
     MAX_ERRORS_SHOWN,
     MAX_YAML_BYTES,
@@ -142,7 +142,9 @@ class PointRelease(_ReleaseBase):
     ``amount_kg``, a ``stop_h`` before the end of ``duration_s`` stops the release
     early (a termination: less than the amount is emitted). ``temperature_c`` and
     ``dense_gas`` are read by ``plumecast zones`` (the dense-gas model); ``run`` and
-    ``compare`` follow the gas as passive.
+    ``compare`` follow the gas as passive. A ``stack`` (diameter, exit velocity and
+    temperature; its height is ``height_m``) raises the plume of ``plumecast zones``
+    by Briggs's plume rise; ``run`` and ``compare`` ignore it (and say so).
     """
 
     type: Literal["point"]
@@ -162,6 +164,9 @@ class PointRelease(_ReleaseBase):
         None, ge=-273.15, le=2000, description="temperature of the released vapour (zones, dense gas) [degC]")
     dense_gas: Literal["auto", "off"] = Field(
         "auto", description="auto: the Britter-McQuaid criterion decides; off: passive Gaussian (zones)")
+    stack: StackSpec | None = Field(
+        None, description="the stack the gas leaves from (its height is height_m): diameter_m, exit_velocity_m_s, "
+        "exit_temperature_c; zones raise the passive plume by Briggs's plume rise (run and compare ignore it)")
 
     @model_validator(mode="before")
     @classmethod
@@ -191,6 +196,10 @@ class PointRelease(_ReleaseBase):
         if self.rate_kg_s is not None and self.duration_s == 0:
             raise ValueError("duration_s: a release rate needs duration_s > 0 (amount_kg with duration_s: 0 is "
                              "an instantaneous release)")
+        if self.stack is not None and self.duration_s == 0:
+            raise ValueError("stack: a stack emits a continuous plume (Briggs's plume rise is that of a steady "
+                             "plume), but duration_s: 0 is an instantaneous release; expected duration_s > 0, or "
+                             "no stack")
         return self
 
     @model_serializer(mode="wrap")
@@ -600,6 +609,19 @@ class Scenario(_Model):
                            f"({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}..{g.lon_max:g} E): concentration.nc "
                            "and the map show its gas only where it enters the grid")
         return out
+
+
+def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str]:
+    """The sections (and release / receptor keys) of ``sc`` that ``mode`` does not
+    read, each with the modes that read it
+    (:func:`plumecast.scenario_modes.ignored_keys`), and each point release's
+    ``stack``, whose plume rise only ``zones`` models: the particle forecast
+    starts its particles at ``height_m``."""
+    out = _section_ignored_keys(sc, mode)
+    for i, rel in enumerate(sc.releases):
+        if isinstance(rel, PointRelease) and rel.stack is not None:
+            out[f"releases.{i}.stack"] = "zones"
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -295,7 +295,7 @@ def surface_layer_sigma_z(
 
 def vertical_term(
     z_m: ArrayLike,
-    source_height_m: float,
+    source_height_m: float | ArrayLike,
     sigma_z_m: ArrayLike,
     mixing_height_m: float = np.inf,
     n_images: int = 3,
@@ -325,8 +325,10 @@ def vertical_term(
     ----------
     z_m : array_like
         Receptor height above ground. [m]
-    source_height_m : float
-        Effective release height h. [m]
+    source_height_m : float or array_like
+        Effective release height h; an array (broadcast with ``z_m`` and
+        ``sigma_z_m``) gives one height per receptor, e.g. a rising plume's
+        ``h(x)`` (:mod:`plumecast.nearfield.plume_rise`), each treated as above. [m]
     sigma_z_m : array_like
         Vertical dispersion coefficient. [m]
     mixing_height_m : float
@@ -334,9 +336,12 @@ def vertical_term(
     n_images : int
         Number N of image pairs each side when a lid is present.
     """
+    if np.ndim(source_height_m) > 0:
+        return _vertical_term_heights(z_m, np.asarray(source_height_m, dtype=float), sigma_z_m, mixing_height_m,
+                                      n_images)
     z = np.asarray(z_m, dtype=float)
     sz = np.maximum(np.asarray(sigma_z_m, dtype=float), 1e-9)
-    h = source_height_m
+    h = float(source_height_m)  # type: ignore[arg-type]
     norm = 1.0 / (np.sqrt(2.0 * np.pi) * sz)
     if not np.isfinite(mixing_height_m):
         return norm * (np.exp(-((z - h) ** 2) / (2 * sz**2)) + np.exp(-((z + h) ** 2) / (2 * sz**2)))
@@ -351,6 +356,27 @@ def vertical_term(
         total = total + np.exp(-((z + h + 2 * n * big_h) ** 2) / (2 * sz**2))
     v = np.where(sz > 1.6 * big_h, 1.0 / big_h, norm * total)
     return np.asarray(np.where(z > big_h, 0.0, v), dtype=float)
+
+
+def _vertical_term_heights(
+    z_m: ArrayLike, h: FloatArray, sigma_z_m: ArrayLike, mixing_height_m: float, n_images: int
+) -> FloatArray:
+    """:func:`vertical_term` with one source height per receptor (broadcast). [m-1]"""
+    z = np.asarray(z_m, dtype=float)
+    sz = np.maximum(np.asarray(sigma_z_m, dtype=float), 1e-9)
+    norm = 1.0 / (np.sqrt(2.0 * np.pi) * sz)
+    if not np.isfinite(mixing_height_m):
+        return np.asarray(norm * (np.exp(-((z - h) ** 2) / (2 * sz**2)) + np.exp(-((z + h) ** 2) / (2 * sz**2))),
+                          dtype=float)
+    big_h = mixing_height_m
+    above = norm * (np.exp(-((z - h) ** 2) / (2 * sz**2)) + np.exp(-((z + h - 2 * big_h) ** 2) / (2 * sz**2)))
+    above = np.where(z > big_h, above, 0.0)
+    total = np.zeros(np.broadcast(z, h, sz).shape)
+    for n in range(-n_images, n_images + 1):
+        total = total + np.exp(-((z - h + 2 * n * big_h) ** 2) / (2 * sz**2))
+        total = total + np.exp(-((z + h + 2 * n * big_h) ** 2) / (2 * sz**2))
+    below = np.where(z > big_h, 0.0, np.where(sz > 1.6 * big_h, 1.0 / big_h, norm * total))
+    return np.asarray(np.where(h > big_h, above, below), dtype=float)
 
 
 def plume_concentration(

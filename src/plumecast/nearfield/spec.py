@@ -2,7 +2,7 @@
 
 These models are part of the one scenario language (:mod:`plumecast.scenario`,
 ``docs/scenario.md``): a point release may state a ``tank`` (with its rain-out
-``pool``) instead of a rate, the ``local_weather`` section holds the one set of
+``pool``) instead of a rate and the ``stack`` it leaves from (plume rise), the ``local_weather`` section holds the one set of
 observations at the release that ``plumecast zones`` needs, and the ``zones``
 section its levels of concern. ``plumecast run`` and ``plumecast compare`` read
 the ``tank`` too (its source model's rate becomes their particle release) and
@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from plumecast.config_model import StrictModel
 from plumecast.nearfield.stability import (
     PGClass,
     pasquill_gifford_class,
@@ -72,6 +73,21 @@ class TankSpec(BaseModel):
             raise ValueError(f"hole_height_m: {self.hole_height_m:g} m is above the tank's height_m "
                              f"{self.height_m:g} m; expected a hole in the tank (hole_height_m <= height_m)")
         return self
+
+
+class StackSpec(StrictModel):
+    """A stack at the top of which a point release leaves as a hot or fast plume.
+
+    The stack height is the release's ``height_m``. ``plumecast zones`` raises the
+    passive plume by Briggs's plume rise (:mod:`plumecast.nearfield.plume_rise`:
+    Briggs 1969, 1975, 1984 with the ISC3 constants, US EPA 1995 §1.1.4; stack-tip
+    downwash, Briggs 1974); ``run`` and ``compare`` ignore it (they say so).
+    Unknown keys, NaN/infinity and true/false for a number are refused.
+    """
+
+    diameter_m: float = Field(gt=0, le=30, description="inner diameter at the stack top [m]")
+    exit_velocity_m_s: float = Field(gt=0, le=200, description="exit velocity of the exhaust [m s-1]")
+    exit_temperature_c: float = Field(ge=-100, le=2000, description="exit temperature of the exhaust [degC]")
 
 
 class MeteorologySpec(BaseModel):

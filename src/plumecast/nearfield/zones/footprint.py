@@ -60,6 +60,7 @@ from plumecast.nearfield.zones.setup import (
     flammable_levels,
     lateral_sigma_y,
     level_threshold,
+    lid_crossing_m,
     passive_transition_distance,
     plume_setup,
     release_profile,
@@ -128,6 +129,10 @@ class ThreatZones:
     def model_name(self) -> str:
         """The concentration model, in words (printed by the CLI)."""
         d = self.setup.dense
+        rise = self.setup.plume_rise
+        if d is None and rise is not None:
+            return (f"passive Gaussian from a stack with Briggs plume rise (final rise {rise.final_rise_m:.0f} m, "
+                    f"effective height up to {rise.stack_height_m + rise.final_rise_m:.0f} m)")
         if d is None:
             return ("passive Gaussian (neutrally buoyant: Britter-McQuaid criterion not met, or the cloud passive "
                     "before the first workbook curve, or dense_gas: off)")
@@ -363,6 +368,14 @@ def compute_zones(
                 f"{z.level.name} reaches {z.max_distance_m / 1000:.1f} km: beyond 10 km the Briggs "
                 "curves are extrapolated and a steady, straight wind is unlikely"
             )
+    x_lid = lid_crossing_m(setup)
+    if not any(z.max_distance_m > 0 for z in zones) and x_lid is not None:
+        why = ("because the release's effective height is above the mixing height" if x_lid == 0.0 else
+               f"because the plume rises through the mixing lid {x_lid:.0f} m downwind, beyond which no gas reaches "
+               "the ground (before it, the ground concentration stays below every level)")
+        warnings.append(
+            f"no zone is drawn {why}, not because the release is harmless: gas brought down when the mixed layer "
+            "grows (fumigation) is not modelled")
     result = ThreatZones(scenario, agent, setup, zones, half, lines, sector, None, warnings)
     result.flammable_mass_kg = flammable_mass_kg(setup, agent) if flammable_levels(scenario, agent) else math.nan
     from plumecast.nearfield.zones.points import point_threat
@@ -448,6 +461,17 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
         )
     if setup.pg_class in ("E", "F"):
         w.append(f"stable class {setup.pg_class}: meander and terrain channelling are not modelled")
+    w.extend(setup.notes)
+    x_lid = lid_crossing_m(setup)
+    if x_lid is not None:
+        top = (setup.plume_rise.stack_height_m + setup.plume_rise.final_rise_m if setup.plume_rise is not None
+               else setup.source_height_m)
+        where = ("from the source on, so no gas reaches the ground anywhere" if x_lid == 0.0 else
+                 f"beyond {x_lid:.0f} m downwind, where it rises through the lid, so no gas reaches the ground "
+                 "there and the zones end there at the latest")
+        w.append(
+            f"the plume's effective height ({top:.0f} m) is above the mixing height "
+            f"({setup.mixing_height_m:g} m): it stays above the lid {where} (US EPA 1995, ISC3 §1.1.6)")
     prof = setup.release_profile
     if prof is not None:
         w.append(
@@ -460,7 +484,7 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
         w.extend(setup.dense.notes)
         w.append("dense gas: slumping is modelled with the Britter-McQuaid workbook correlations (flat terrain); "
                  "pooling in low ground and flow down slopes are not")
-    elif scenario.release.dense_gas == "off" and scenario.agent.molecular_weight_g_mol > 34 and setup.mass_kg > 1000:
+    elif scenario.release.dense_gas == "off" and scenario.release.stack is None and scenario.agent.molecular_weight_g_mol > 34 and setup.mass_kg > 1000:
         w.append(
             f"{scenario.agent.name} (M = {scenario.agent.molecular_weight_g_mol:g} g/mol) released in "
             "bulk may behave as a dense gas: near-source spreading, slumping and pooling in low "

@@ -23,6 +23,7 @@ from plumecast.nearfield.zones.setup import (
     _sigmas,
     dense_axis_parts,
     dense_finite_parts,
+    effective_height,
     lateral_sigma_y,
 )
 from plumecast.nearfield.zones.windowed import (
@@ -40,7 +41,7 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
 
     ``∫ dx/u ∫∫ C dy dz`` over the points where ``LFL <= C <= UFL`` (UFL: the
     agent's, else no upper bound), on a grid in x (log), y and z (linear, to 5σ
-    and the source height + 5σ_z), for the peak (Palazzi) plume; a dense
+    and the plume's height at x + 5σ_z), for the peak (Palazzi) plume; a dense
     release uses its ground-level cloud (:func:`dense_axis_concentration`) with
     a ground-level vertical profile. ALOHA reports the same quantity for
     vapour cloud explosion screening.
@@ -62,7 +63,8 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
     x = np.geomspace(0.1, x_end, n_x)
     sy, sz = _sigmas(setup, x)
     dense = setup.dense is not None
-    h = 0.0 if dense else setup.source_height_m
+    # the plume's centre line at each x (a stack's rises with x; 0 for the dense cloud on the ground)
+    heights = np.zeros(n_x) if dense else np.broadcast_to(np.asarray(effective_height(setup, x), dtype=float), (n_x,))
     q = setup.mass_kg / setup.duration_s
     if dense:
         axis_d, sx, sy = dense_finite_parts(setup, x)
@@ -72,6 +74,7 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
     per_m = np.zeros(n_x)  # flammable mass per metre of plume [kg m-1]
     for i in range(n_x):
         y = np.linspace(0.0, 5.0 * sy[i], n_y)
+        h = float(heights[i])
         z = np.linspace(0.0, h + 5.0 * sz[i], n_z)
         vz = vertical_term(z, h, sz[i], setup.mixing_height_m)
         if dense:
@@ -120,7 +123,7 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     y = np.asarray(y_m, dtype=float)
     xp = np.maximum(x, 1e-3)
     sy, sz = _sigmas(setup, xp)
-    v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+    v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
     lateral = np.exp(-(y**2) / (2 * sy**2))
     u = setup.wind_speed_m_s
     if setup.dense is not None:
@@ -165,13 +168,13 @@ def concentration_series(
         return np.where(x[None, :] > 0, c, 0.0)
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
-        v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+        v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
         steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
         c = steady[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
     else:
         c = puff_concentration(
             setup.mass_kg, u, xp[None, :], y[None, :], setup.receptor_height_m, t,
-            setup.source_height_m, sy[None, :], sy[None, :], sz[None, :], setup.mixing_height_m,
+            effective_height(setup, xp), sy[None, :], sy[None, :], sz[None, :], setup.mixing_height_m,
         )
     return np.where(x[None, :] > 0, c, 0.0)
 
@@ -240,13 +243,13 @@ def exposure_windows(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.f
         return windowed_interval_means("gauss", axis, xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive)
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
-        v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+        v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
         steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
         return windowed_interval_means("palazzi", steady, xp, sy, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
     # puff: M along(x, t) across(y) V(z), as plumecast.nearfield.gaussian.puff_concentration
     s = np.maximum(sy, 1e-9)
     across = np.exp(-(y**2) / (2 * s**2)) / (np.sqrt(2 * np.pi) * s)
-    v = vertical_term(setup.receptor_height_m, setup.source_height_m, sz, setup.mixing_height_m)
+    v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
     return windowed_interval_means(
         "puff", np.full(x.size, setup.mass_kg), xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive, factors=(across, v)
     )

@@ -25,6 +25,7 @@ from plumecast.nearfield.spec import (
     LocalWeather,
     MeteorologySpec,
     PoolSpec,
+    StackSpec,
     TankSpec,
     ZonesConfig,
 )
@@ -45,7 +46,7 @@ from plumecast.shelter import Shelter
 __all__ = [
     "AUTO_STABILITY_ORDER", "LOCAL_WEATHER_NEEDS", "OLD_FORMAT_KEYS", "LevelSpec", "LocalScenario", "LocalWeather",
     "MeteorologySpec", "PointSpec", "PopulationSpec", "PoolSpec", "ReceptorSpec", "ReleaseSpec", "SourceSpec",
-    "TankSpec", "ZonesConfig", "ZonesInput", "load_local_scenario", "read_zones_scenario", "zones_from_dict",
+    "StackSpec", "TankSpec", "ZonesConfig", "ZonesInput", "load_local_scenario", "read_zones_scenario", "zones_from_dict",
 ]
 
 # --------------------------------------------------------------------------- scenario
@@ -69,6 +70,9 @@ class ReleaseSpec(BaseModel):
     the agent's boiling point when that is below the air temperature, i.e. a
     liquefied gas flashing to 1 atm, else the air temperature). ``dense_gas``:
     ``auto`` (Britter-McQuaid criterion decides) or ``off`` (passive Gaussian).
+    ``stack``: the stack the gas leaves from (its height is the source's
+    ``height_m``): the passive plume is raised by Briggs's plume rise
+    (:mod:`plumecast.nearfield.plume_rise`) and the dense-gas criterion is not applied.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -79,6 +83,7 @@ class ReleaseSpec(BaseModel):
     tank: TankSpec | None = None
     temperature_c: float | None = Field(default=None, ge=-273.15, le=2000)
     dense_gas: Literal["auto", "off"] = "auto"
+    stack: StackSpec | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> ReleaseSpec:
@@ -86,6 +91,9 @@ class ReleaseSpec(BaseModel):
             raise ValueError("give exactly one of rate_kg_s, amount_kg or tank")
         if self.rate_kg_s is not None and self.duration_s <= 0:
             raise ValueError("a release rate needs duration_s > 0")
+        if self.stack is not None and self.tank is None and self.duration_s <= 0:
+            raise ValueError("stack: a stack emits a continuous plume, but duration_s: 0 is an instantaneous "
+                             "release; expected duration_s > 0, or no stack")
         return self
 
     @property
@@ -414,7 +422,7 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         release=ReleaseSpec(
             rate_kg_s=rel.rate_kg_s, amount_kg=rel.amount_kg, tank=rel.tank,
             duration_s=duration if duration is not None else ReleaseSpec.model_fields["duration_s"].default,
-            temperature_c=rel.temperature_c, dense_gas=rel.dense_gas,
+            temperature_c=rel.temperature_c, dense_gas=rel.dense_gas, stack=rel.stack,
         ),
         agent=sec.agent,
         meteorology=sec.local_weather,
