@@ -14,7 +14,7 @@ from rich.table import Table
 from plumecast.cli.common import console, fold
 
 
-def _fmt(value: float, spec: str = ".3g") -> str:
+def _fmt(value: float, spec: str = ".2g") -> str:
     """A number, or "n/a" for NaN (a missing AEGL or probit is never shown as 0)."""
     return "n/a" if not math.isfinite(value) else format(value, spec)
 

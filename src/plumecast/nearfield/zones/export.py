@@ -28,7 +28,7 @@ def threshold_text(ppm: float) -> str:
 def exposure_text(minutes: float) -> str:
     """The AEGL exposure duration a threshold is read at [min]; "fixed level" for a
     level that has none (ppm, mg/m3, LFL)."""
-    return "fixed level" if not math.isfinite(minutes) else f"{minutes:.1f}"
+    return "fixed level" if not math.isfinite(minutes) else sig_text(minutes)
 
 
 def sig_text(value: float, digits: int = 2) -> str:
