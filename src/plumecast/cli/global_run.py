@@ -309,13 +309,25 @@ def _people_above_levels(result: Any, scenario: Any, outdir: Path) -> list[Path]
 
 
 def _serve_while(outdir: Path, port: int, title: str, job: Any) -> None:
-    """Run ``job(live_feed)`` with the dashboard served on 127.0.0.1:port, then keep serving."""
+    """Run ``job(live_feed)`` with the dashboard served on 127.0.0.1:port, then keep serving.
+
+    Once the job has written its results, Ctrl-C or SIGTERM only stops the dashboard:
+    what :func:`plumecast.cli.common.run_app` then says (``kept``) is where the results
+    are, not that nothing was written."""
+    from plumecast.cli.common import kept
     from plumecast.cli.serve import require_web
 
     require_web()
     from plumecast.web.server import run_with_dashboard
 
-    run_with_dashboard(outdir, job, port=port, title=title, announce=lambda s: console.print(s, highlight=False))
+    def job_then_say_where(live: Any) -> Any:
+        result = job(live)
+        kept.clear()
+        kept["outdir"] = f"the results are in {outdir}; the dashboard stopped"
+        return result
+
+    run_with_dashboard(outdir, job_then_say_where, port=port, title=title,
+                       announce=lambda s: console.print(s, highlight=False))
 
 
 def _let_dashboard_see(out: Any) -> None:

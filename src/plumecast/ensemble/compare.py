@@ -36,7 +36,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.ensemble.members import MemberSpec, member_scenario, member_specs, member_wind
-from plumecast.errors import ScenarioError
+from plumecast.errors import PlumecastError, ScenarioError
 from plumecast.plans.config import PlanConfig, measure_kind, with_baseline
 from plumecast.plans.evaluate import (
     PlanOutcome,
@@ -300,11 +300,13 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
                         cpu_s=(ru1.ru_utime - ru0.ru_utime, ru1.ru_stime - ru0.ru_stime))
 
 
-def _small(result: MemberResult) -> MemberResult:
-    return replace(result, grids=None)
+def _small(result: Any) -> Any:
+    return replace(result, grids=None) if isinstance(result, MemberResult) else result
 
 
-def _grids(result: MemberResult | dict[str, NDArray[np.uint32]] | None) -> dict[str, NDArray[np.uint32]] | None:
+def _grids(result: Any) -> dict[str, NDArray[np.uint32]] | None:
+    if isinstance(result, MemberFailure):
+        return None
     return result.grids if isinstance(result, MemberResult) else result
 
 
@@ -363,7 +365,11 @@ def run_members(
     counts: dict[str, NDArray[np.uint32]] | None = None
     if serial:
         for k, spec in enumerate(specs):
-            r = member_task(setup, spec)
+            try:
+                r = member_task(setup, spec)
+            except PlumecastError as exc:
+                raise type(exc)(_member_message(spec.index, str(exc))) if type(exc).__init__ is Exception.__init__ \
+                    else ScenarioError(_member_message(spec.index, str(exc))) from None
             counts = add_grids(counts, r) if counts is not None else _grids(r)
             results[k] = _small(r)
             if progress:
@@ -376,9 +382,128 @@ def run_members(
     return RawComparison(setup, specs, done, counts, lat, lon, time.perf_counter() - t0, used)
 
 
+#: seconds to wait for an external scheduler to answer (``--scheduler``), and for it to have a worker
+CONNECT_TIMEOUT_S = 15.0
+WORKERS_TIMEOUT_S = 30.0
+#: seconds between checks that the scheduler is still there while members run
+POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class MemberFailure:
+    """A member that failed on a user error (a :class:`PlumecastError`): returned as a
+    value, not raised, so that Dask neither retries it (the same input fails again)
+    nor logs the worker's traceback."""
+
+    index: int
+    message: str
+
+
+def _member_or_failure(setup: CompareSetup, spec: MemberSpec) -> MemberResult | MemberFailure:
+    try:
+        return member_task(setup, spec)
+    except PlumecastError as exc:
+        return MemberFailure(spec.index, str(exc))
+
+
+def _member_message(index: int, message: str) -> str:
+    """``ensemble member N: ...`` (the member named once)."""
+    return message if message.startswith(f"ensemble member {index}:") else f"ensemble member {index}: {message}"
+
+
+def _lost(scheduler: str | None) -> ScenarioError:
+    where = f"the Dask scheduler at {scheduler}" if scheduler else "the local Dask scheduler"
+    return ScenarioError(f"lost the connection to {where} during the run (it stopped or became unreachable); "
+                         "no results were written: start the scheduler again (or leave out --scheduler for a "
+                         "local cluster) and rerun")
+
+
+def _result(future: Any, scheduler: str | None) -> Any:
+    """``future.result()``; a connection lost on the way (the scheduler or the worker
+    holding it went away) is :func:`_lost`, an exception of the task itself is raised."""
+    import asyncio
+    import concurrent.futures
+
+    try:
+        return future.result()
+    except (OSError, asyncio.CancelledError, concurrent.futures.CancelledError):
+        if future.status == "error":
+            raise
+        raise _lost(scheduler) from None
+
+
+def _connect(scheduler: str) -> Any:
+    """A Client of the scheduler at ``scheduler``, or a ScenarioError saying what was expected."""
+    from distributed import Client
+
+    expected = ("expected the address of a running Dask scheduler, tcp://HOST:PORT (what 'dask scheduler' "
+                "prints, e.g. tcp://10.0.0.5:8786)")
+    import re
+
+    # checked before a Client exists: a Client that fails on a malformed address waits 30 s
+    # in its finaliser and prints a traceback at exit
+    if not scheduler.startswith("inproc://") and not re.fullmatch(
+            r"((tcp|tls|ucx|ws|wss)://)?(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+):\d{1,5}/?", scheduler):
+        raise ScenarioError(f"--scheduler {scheduler}: not a Dask scheduler address; {expected}")
+    try:
+        with _quiet_distributed():
+            return Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, ValueError, TypeError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, (OSError, TimeoutError)):
+            raise ScenarioError(f"--scheduler {scheduler}: no Dask scheduler answered within "
+                                f"{CONNECT_TIMEOUT_S:g} s ({reason}); {expected}") from None
+        raise ScenarioError(f"--scheduler {scheduler}: not a Dask scheduler address ({reason}); {expected}") from None
+
+
+class _quiet_distributed:
+    """distributed's loggers (or those of ``names``) at CRITICAL for the block: its
+    reconnection tracebacks, cancellation and nanny warnings are not the user's
+    business when plumecast says in one line what happened."""
+
+    def __init__(self, names: tuple[str, ...] = ("distributed", "tornado")) -> None:
+        self.names = names
+
+    def __enter__(self) -> None:
+        import logging
+
+        self.loggers = [logging.getLogger(n) for n in self.names]
+        self.levels = [lg.level for lg in self.loggers]
+        for lg in self.loggers:
+            lg.setLevel(logging.CRITICAL)
+
+    def __exit__(self, *exc: object) -> None:
+        for lg, level in zip(self.loggers, self.levels, strict=True):
+            lg.setLevel(level)
+
+
+def _stop_local_workers(cluster: Any) -> None:
+    """Kill the local worker processes at once (after an error or an interrupt: a worker
+    busy in a transport would otherwise take the nanny's 4 s grace time). The nanny is
+    told it is closing first, so it does not start a new worker in its place."""
+    import signal
+
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        pid = getattr(nanny, "pid", None)
+        try:
+            nanny.close_gracefully(reason="plumecast-stop")
+        except Exception:  # noqa: BLE001 - best effort: cluster.close() still stops it
+            continue
+        if pid:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, scheduler: str | None,
               progress: Callable[[int, int], None] | None, retries: int, worker_threads: int | None = None
               ) -> tuple[dict[str, NDArray[np.uint32]] | None, list[MemberResult | None], int]:
+    """Run the members on Dask. A member that fails on a user error stops the run with
+    ``ensemble member N: ...`` (the lowest failing index: the message does not depend on
+    the workers); ``retries`` only re-run tasks that failed otherwise (a lost worker is
+    rescheduled by Dask itself). A lost scheduler is an error within about the polling
+    interval, not a hang."""
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
@@ -386,48 +511,91 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
     cluster = None
     environ = dict(os.environ)
     if scheduler:
-        client = Client(scheduler)
+        client = _connect(scheduler)
     else:
         cluster = local_cluster(workers, worker_threads)
-        client = Client(cluster)
+        client = Client(cluster, set_as_default=False)
     n = len(specs)
     results: list[MemberResult | None] = [None] * n
     token = uuid.uuid4().hex[:12]
+    ok = False
+    # the client's own log of a lost scheduler (a traceback per reconnection attempt)
+    quiet_client = _quiet_distributed(("distributed.client", "distributed.comm", "distributed.core", "tornado"))
+    quiet_client.__enter__()
     try:
+        if scheduler:
+            try:
+                client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+            except (TimeoutError, OSError):
+                if client.status != "running":
+                    raise _lost(scheduler) from None
+                raise ScenarioError(
+                    f"--scheduler {scheduler}: the Dask scheduler has no workers (waited {WORKERS_TIMEOUT_S:g} s); "
+                    f"start some with 'dask worker {scheduler}', or leave out --scheduler for a local cluster"
+                    ) from None
         used = len(client.scheduler_info().get("workers", {}))
         setup_f = client.scatter(setup, broadcast=True)
-        ac = as_completed()
+        ac = as_completed(loop=client.loop)
         small: dict[Any, int] = {}
         member_keys: set[Any] = set()
         for k, spec in enumerate(specs):
-            f = client.submit(member_task, setup_f, spec, key=f"plumecast-member-{spec.index}-{token}",
+            f = client.submit(_member_or_failure, setup_f, spec, key=f"plumecast-member-{spec.index}-{token}",
                               retries=retries, pure=False)
-            small[client.submit(_small, f, key=f"plumecast-small-{spec.index}-{token}", retries=retries)] = k
+            sf = client.submit(_small, f, key=f"plumecast-small-{spec.index}-{token}", retries=retries)
+            small[sf.key] = k
             member_keys.add(f.key)
             ac.add(f)
-            del f  # only as_completed and the reduction hold members, so they leave worker memory once summed
+            ac.add(sf)
+            del f, sf  # only as_completed and the reduction hold members, so they leave worker memory once summed
         queue: list[Any] = []
+        failed: dict[int, str] = {}
+        pending = set(range(n))
         done = 0
-        for f in ac:
-            if f.key in member_keys:
-                done += 1
-                if progress:
-                    progress(done, n)
-            if not setup.maps:
+        while not ac.is_empty():
+            if failed and not any(j < min(failed) for j in pending):
+                break  # every member before the first failing one has finished: its error is the one
+            batch = ac.next_batch(block=False)
+            if not batch:
+                if client.status != "running":
+                    raise _lost(scheduler)
+                time.sleep(POLL_S)
                 continue
-            queue.append(f)
-            if len(queue) >= 2:
-                a, b = queue.pop(0), queue.pop(0)
-                ac.add(client.submit(add_grids, a, b, retries=retries, pure=False))
-                del a, b
-        counts = _grids(queue[0].result()) if queue else None
+            for f in batch:
+                if f.status == "cancelled" or client.status != "running":
+                    raise _lost(scheduler)
+                if f.key in small:
+                    k = small[f.key]
+                    r = _result(f, scheduler)
+                    pending.discard(k)
+                    if isinstance(r, MemberFailure):
+                        failed[k] = _member_message(r.index, r.message)
+                    else:
+                        results[k] = r
+                        done += 1
+                        if progress and not failed:
+                            progress(done, n)
+                    continue
+                if not setup.maps or failed:
+                    continue
+                queue.append(f)
+                if len(queue) >= 2:
+                    a, b = queue.pop(0), queue.pop(0)
+                    ac.add(client.submit(add_grids, a, b, retries=retries, pure=False))
+                    del a, b
+            del batch
+        if failed:
+            raise ScenarioError(failed[min(failed)])
+        counts = _grids(_result(queue[0], scheduler)) if queue else None
         queue.clear()
-        for sf, k in small.items():
-            results[k] = sf.result()
+        ok = True
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        with _quiet_distributed():
+            if cluster is not None and not ok:
+                _stop_local_workers(cluster)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        quiet_client.__exit__()
         _restore_environ(environ)
     return counts, results, used
 
@@ -447,10 +615,12 @@ def worker_environ(workers: int, threads: int | None = None) -> dict[str, str | 
       not oversubscribe the cores (or ``threads`` each where given); set before the
       process starts, so it holds even where numba is imported while the worker
       unpickles its first task.
+    * ``DASK_LOGGING__DISTRIBUTED=error``: the workers' own log lines (a task cancelled
+      by Ctrl-C, a worker closing) are not shown; plumecast reports what happened.
     """
     n = str(max(1, (os.cpu_count() or 1) // max(workers, 1)) if threads is None else max(1, int(threads)))
     return {"MALLOC_TRIM_THRESHOLD_": None, "NUMBA_NUM_THREADS": n, "OMP_NUM_THREADS": n,
-            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "DASK_LOGGING__DISTRIBUTED": "error"}
 
 
 def local_cluster(workers: int, threads: int | None = None) -> Any:

@@ -25,6 +25,13 @@ from plumecast.scenario import Scenario
 OFFSET_PATTERN: tuple[tuple[int, int], ...] = (
     (0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1),
 )
+#: the largest wind speed factor a member may draw. Ten times the met's winds is beyond
+#: any observed wind (850 hPa winds of 10-30 m/s would become 100-300 m/s, above jet-stream
+#: cores of about 100 m/s and near the speed of sound), so such a draw means a mistaken
+#: distribution (a median of 1e36 instead of 1), and running it would report a plume
+#: blown off the grid as "no fatalities". Small factors are kept (from 0, the lower clip):
+#: near-calm air is a real weather situation and the worst case of a local release.
+MAX_WIND_SPEED_FACTOR = 10.0
 _MEMBER_DIMS = ("number", "member", "realization", "ensemble", "ens")
 
 
@@ -112,6 +119,12 @@ def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | 
                     raise ScenarioError(
                         f"ensemble.{key}: member {i} drew {value} from {_dist_text(dist)}; expected a finite "
                         "number (the distribution's parameters overflow: give a smaller spread or centre)")
+                if key == "wind_speed_factor" and value > MAX_WIND_SPEED_FACTOR and not (cfg.control and i == 0):
+                    raise ScenarioError(
+                        f"ensemble.wind_speed_factor: member {i} drew {value:.4g} from {_dist_text(dist)}; "
+                        f"expected a factor of at most {MAX_WIND_SPEED_FACTOR:g} (winds {MAX_WIND_SPEED_FACTOR:g} "
+                        "times the met's are beyond any observed wind; give a median near 1 and a sigma of "
+                        "at most about 0.5)")
                 draws[key] = value
         control = cfg.control and i == 0
         offset = (0.0, 0.0)
@@ -309,8 +322,9 @@ def turn_winds(ds: xr.Dataset, rotation_deg: float, factor: float) -> xr.Dataset
             u0, v0 = ds[un].values.astype(np.float64), ds[vn].values.astype(np.float64)
             with np.errstate(over="ignore", invalid="ignore"):
                 u, v = rotate_and_scale(u0, v0, rotation_deg, factor)
-            finite = np.isfinite(u0) & np.isfinite(v0)
-            if not (np.isfinite(u.astype(np.float32)) & np.isfinite(v.astype(np.float32)))[finite].all():
+                finite = np.isfinite(u0) & np.isfinite(v0)
+                ok = (np.isfinite(u.astype(np.float32)) & np.isfinite(v.astype(np.float32)))[finite].all()
+            if not ok:
                 raise ScenarioError(f"ensemble: wind speed factor {factor:g} makes the winds ({un}, {vn}) "
                                     "infinite; expected a factor that keeps them finite numbers")
             ds[un] = (ds[un].dims, u.astype(np.float32), ds[un].attrs)
