@@ -388,3 +388,31 @@ def test_a_release_named_like_an_index_is_cut_by_name_as_termination_does() -> N
     names = ["tank", "2", "stack"]
     assert release_groups(["2"], names).tolist() == Termination(1.0, releases=("2",)).groups(names).tolist() == [1]
     assert release_groups([2], names).tolist() == [2]
+
+
+def test_comparison_record_gives_the_release_start_and_the_issue_time(tmp_path) -> None:
+    """comparison.json: the release start and the issue time (UTC, ISO 8601 with Z), written as part
+    of the output set, and read by the dashboard so its countdowns run from the issue time."""
+    import json
+
+    from plumecast.fileio import MARKER_NAME, OutputSet
+    from plumecast.web.compare_folder import load_compare
+
+    s = summarise(_shown_raw(), ["a", "b"])  # start 07-01 00:00 UTC, issued 01:00 UTC
+    out = tmp_path / "cmp"
+    with OutputSet(out, command="compare") as o:
+        written = write_outputs(s, o.path, pngs=False)
+    assert any(p.name == "comparison.json" for p in written)
+    rec = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
+    assert rec["release_start"] == "2026-07-01T00:00:00Z" and rec["issued_at"] == "2026-07-01T01:00:00Z"
+    assert rec["duration_h"] == 12.0 and rec["members"] == 2 and rec["plans"][0] == BASELINE_NAME
+    assert "comparison.json" in json.loads((out / MARKER_NAME).read_text(encoding="utf-8"))["files"]
+    cd = load_compare(out)
+    assert cd is not None and cd.issued_s == 3600.0 and cd.issued_unknown is None
+    # no scenario (as in programs' own comparisons): the times are null, never guessed
+    s0 = summarise(_raw({BASELINE_NAME: [1.0, 2.0], "stop": [0.5, 1.0]}), ["a"])
+    write_outputs(s0, tmp_path / "none", pngs=False)
+    rec0 = json.loads((tmp_path / "none" / "comparison.json").read_text(encoding="utf-8"))
+    assert rec0["release_start"] is None and rec0["issued_at"] is None
+    cd0 = load_compare(tmp_path / "none")
+    assert cd0 is not None and cd0.issued_s is None and "comparison.json gives no release start" in str(cd0.issued_unknown)

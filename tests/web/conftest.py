@@ -43,11 +43,26 @@ def build_run(outdir: Path) -> Path:
     return outdir
 
 
+def write_record(outdir: Path, issued: str | None = "2026-03-01T00:00:00Z") -> Path:
+    """``comparison.json`` as ``plumecast.ensemble.summary.write_record`` writes it for the
+    tiny scenario (release start 2026-03-01 00:00 UTC, issued at ``issued``)."""
+    import json
+
+    rec = {"format": "plumecast-comparison/1", "scenario": TINY["name"], "release_start": TINY["start"],
+           "issued_at": issued, "duration_h": float(TINY["duration_h"]), "time_step_s": 600.0, "members": 4,
+           "plans": PLANS, "baseline": PLANS[0]}
+    path = outdir / "comparison.json"
+    path.write_text(json.dumps(rec, indent=1) + "\n")
+    return path
+
+
 def build_compare(run_dir: Path, outdir: Path) -> Path:
     """A comparison folder in the format of ``plumecast.ensemble.summary.write_outputs``
-    (decision table, per-city table, cost of delay, probability maps) with one plan
-    folder, built around the tiny run (the dashboard's input, not model results)."""
+    (decision table, per-city table, cost of delay, probability maps, comparison.json)
+    with one plan folder, built around the tiny run (the dashboard's input, not model
+    results)."""
     outdir.mkdir(parents=True, exist_ok=True)
+    write_record(outdir)
     cons = xr.open_dataset(run_dir / "consequences.nc")
     names = [str(n) for n in cons["name"].values]
     fat = np.nan_to_num(np.asarray(cons["fatalities"].values, float), nan=0.0)

@@ -398,3 +398,97 @@ def test_unreadable_comparison_page_says_why(tmp_path: Path, compare_dir: Path) 
     r = client_for(folder).get("/")
     assert r.status_code == 200 and "decision_table.csv: cannot be read" in r.text, r.text
     assert "Traceback" not in r.text
+
+
+# ------------------------------------------------------------------ audit: countdowns of a comparison never err late
+
+
+def _tokyo_aegl2_s(folder: Path, plan: str = "do nothing") -> float:
+    import csv
+
+    row = next(r for r in csv.DictReader((folder / "cities.csv").open()) if r["city"] == "Tokyo" and r["plan"] == plan)
+    return float(row["aegl2_arrival_h_min"]) * 3600.0
+
+
+def test_comparison_countdowns_run_from_the_issue_time(tmp_path: Path, compare_dir: Path) -> None:
+    """Issued 2 h after the release start: a plan shown from its table gets the release start and
+    the issue time from comparison.json, so its countdowns run from the issue time, not the start."""
+    from tests.web.conftest import write_record
+
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    write_record(folder, issued="2026-03-01T02:00:00Z")
+    c = client_for(folder)
+    v = c.get("/api/view/plan0").json()  # the baseline: no run folder of its own
+    assert v["start"] == "2026-03-01T00:00:00Z"
+    assert v["issued_s"] == 7200.0 and v["issued_unknown"] is None
+    assert v["times_s"][0] == 0.0 and v["times_s"][-1] >= 6 * 3600.0  # the run's 6 h at least
+    tokyo = next(r for r in v["receptors"] if r["name"] == "Tokyo")
+    assert tokyo["first"]["2"] == pytest.approx(_tokyo_aegl2_s(folder))  # hours after the release start
+    assert not [p for p in c.get("/api/summary").json()["problems"] if "comparison.json" in p]
+    # the plan with a run folder of its own keeps its dashboard.json's times
+    v1 = c.get("/api/view/plan1").json()
+    assert v1["start"] == "2026-03-01T00:00:00Z" and "issued_unknown" not in v1
+
+
+def test_comparison_issued_at_the_start_counts_from_the_start(compare_dir: Path) -> None:
+    v = client_for(compare_dir).get("/api/view/plan0").json()
+    assert v["start"] == "2026-03-01T00:00:00Z" and v["issued_s"] == 0.0 and v["issued_unknown"] is None
+
+
+def test_comparison_without_record_still_loads_and_says_why(tmp_path: Path, compare_dir: Path) -> None:
+    """A comparison written before comparison.json: it loads as before, its table plans count from
+    the release start, and the view and the problems say the issue time is unknown."""
+    folder = tmp_path / "old"
+    shutil.copytree(compare_dir, folder)
+    (folder / "comparison.json").unlink()
+    c = client_for(folder)
+    s = c.get("/api/summary").json()
+    assert s["usable"] and [p["name"] for p in s["plans"]][0] == "do nothing"
+    assert any(p.startswith("comparison.json: missing") and "release start" in p for p in s["problems"]), s["problems"]
+    v = c.get("/api/view/plan0").json()
+    assert v["start"] is None and v["issued_s"] == 0.0
+    assert "issue time" in v["issued_unknown"] and "decision_table.md" in v["issued_unknown"]
+    assert len(v["times_s"]) == 73  # the default 72 h, as before
+    assert c.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("text", ["{not json", '["a list"]', '{"release_start": "yesterday", "issued_at": null}',
+                                  '{"release_start": "2026-03-01T00:00:00+05:00", "issued_at": "2026-03-01T02:00:00Z"}'])
+def test_unreadable_comparison_record_is_a_problem_not_a_guess(tmp_path: Path, compare_dir: Path, text: str) -> None:
+    folder = tmp_path / "bad"
+    shutil.copytree(compare_dir, folder)
+    (folder / "comparison.json").write_text(text)
+    c = client_for(folder)
+    problems = c.get("/api/summary").json()["problems"]
+    assert any(p.startswith("comparison.json: cannot be read") for p in problems), problems
+    v = c.get("/api/view/plan0").json()
+    assert v["issued_s"] == 0.0 and "issue time" in v["issued_unknown"]
+
+
+def test_comparison_record_without_issue_time(tmp_path: Path, compare_dir: Path) -> None:
+    """A record with the start but no issue time (a comparison without a scenario): times from the start,
+    the issue time unknown, said."""
+    from tests.web.conftest import write_record
+
+    folder = tmp_path / "noissue"
+    shutil.copytree(compare_dir, folder)
+    write_record(folder, issued=None)
+    c = client_for(folder)
+    v = c.get("/api/view/plan0").json()
+    assert v["start"] == "2026-03-01T00:00:00Z" and v["issued_s"] == 0.0 and "no issue time" in v["issued_unknown"]
+    assert any(p.startswith("comparison.json: incomplete") for p in c.get("/api/summary").json()["problems"])
+
+
+def test_a_new_record_reloads_the_folder(tmp_path: Path, compare_dir: Path) -> None:
+    import plumecast.web.loader as loader
+    from tests.web.conftest import write_record
+
+    folder = tmp_path / "reload"
+    shutil.copytree(compare_dir, folder)
+    c = client_for(folder)
+    assert c.get("/api/view/plan0").json()["issued_s"] == 0.0
+    path = write_record(folder, issued="2026-03-01T02:00:00Z")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    c.app.state.folder._checked = -loader.RESTAT_S  # type: ignore[attr-defined]
+    assert c.get("/api/view/plan0").json()["issued_s"] == 7200.0

@@ -374,3 +374,85 @@ def test_one_member_comparison_shows_no_probabilities(browser: Any, compare_dir:
         p.close()
     finally:
         server.stop()
+
+
+def _open_at(browser: Any, url: str, now: str) -> Any:
+    """A page whose clock stands at ``now`` (outside the forecast: countdowns do not follow the clock)."""
+    import datetime as dt
+
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.clock.install(time=dt.datetime.fromisoformat(now))
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    page.wait_for_selector("#monitors tr.monitor[data-name='Tokyo']")
+    return page
+
+
+def _plan_tokyo_aegl2_s(folder: Path) -> float:
+    import csv
+
+    row = next(r for r in csv.DictReader((folder / "cities.csv").open())
+               if r["city"] == "Tokyo" and r["plan"] == "do nothing")
+    return float(row["aegl2_arrival_h_min"]) * 3600.0
+
+
+def test_comparison_countdowns_run_from_the_issue_time(browser: Any, compare_dir: Path, tmp_path: Path,
+                                                       artefact_dir: Path) -> None:
+    """A comparison issued 2 h after the release start: the baseline (shown from its table) counts
+    from the issue time (comparison.json), not from the release start plus the slider time."""
+    import shutil
+
+    from tests.web.conftest import write_record
+
+    folder = tmp_path / "cmp_issued"
+    shutil.copytree(compare_dir, folder)
+    write_record(folder, issued="2026-03-01T02:00:00Z")
+    first2 = _plan_tokyo_aegl2_s(folder)
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        page = _open_at(browser, server.url, "2026-01-01T00:00:00+00:00")
+        assert page.locator("#plans-table tr.active[data-view='plan0']").count() == 1
+        cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
+        assert cd == numbers.countdown(first2 - 7200.0), cd  # from the release start it would be 2 h late
+        assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
+        assert "issue time (03-01 02:00 UTC)" in page.inner_text("#monitors-note")
+        page.screenshot(path=str(artefact_dir / "compare_issued.png"), full_page=True)
+        page.close()
+        # inside the forecast the clock takes over, as on a run's page
+        page = _open_at(browser, server.url, "2026-03-01T02:30:30+00:00")  # mid-minute: robust to the clock's drift
+        cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
+        assert cd == numbers.countdown(first2 - 9030.0), cd
+        assert page.get_attribute("#monitors", "data-countdown-from") == "clock"
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_comparison_without_record_counts_from_the_start_and_says_so(browser: Any, compare_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    """A comparison written before comparison.json still loads; its table plans count from the
+    release start and the page says the issue time is unknown."""
+    import shutil
+
+    folder = tmp_path / "cmp_old"
+    shutil.copytree(compare_dir, folder)
+    (folder / "comparison.json").unlink()
+    first2 = _plan_tokyo_aegl2_s(folder)
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        page.wait_for_selector("#monitors tr.monitor[data-name='Tokyo']")
+        cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
+        assert cd == numbers.countdown(first2), cd
+        assert page.get_attribute("#monitors", "data-countdown-from") == "start"
+        note = page.inner_text("#monitors-note")
+        assert "after the release start" in note and "issue time is unknown" in note, note
+        assert "comparison.json" in page.inner_text("#problems")
+        page.click("#monitors tr.monitor[data-name='Tokyo']")
+        page.wait_for_selector("#detail:not([hidden])")
+        assert "issue time is unknown" in page.inner_text("#detail-facts")
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()

@@ -33,7 +33,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.ensemble.compare import LEVELS, RawComparison
-from plumecast.fileio import atomic_path
+from plumecast.fileio import atomic_path, write_bytes_atomic
 from plumecast.numbers import UNKNOWN, clock, countdown, people_range, percent, round_sig
 from plumecast.plans.config import measure_kind
 
@@ -553,13 +553,54 @@ def console_tables(s: Summary, cities: list[str] | None = None) -> list[Any]:
 # --------------------------------------------------------------------------- files
 
 
+#: The comparison's times for programs (the dashboard): release start and issue time.
+RECORD_FILE = "comparison.json"
+RECORD_FORMAT = "plumecast-comparison/1"
+
+
+def _iso_z(t: np.datetime64 | None) -> str | None:
+    """A datetime64 as UTC ISO 8601 with ``Z``, to the second; None for None/NaT."""
+    if t is None or np.isnat(t):
+        return None
+    return str(np.asarray(t).astype("datetime64[s]")) + "Z"
+
+
+def comparison_record(s: Summary) -> dict[str, Any]:
+    """What ``comparison.json`` holds: the release start and the forecast's issue time
+    (UTC, ISO 8601 with ``Z``; null when the comparison has no scenario), the run's
+    length, the members and the plans. The hours of ``cities.csv`` and
+    ``cost_of_delay.csv`` count from ``release_start``; countdowns run from ``issued_at``
+    (the scenario's ``issued_at``, default its start)."""
+    sc = s.raw.setup.scenario
+    return {
+        "format": RECORD_FORMAT,
+        "scenario": None if sc is None else sc.name,
+        "release_start": None if sc is None else _iso_z(sc.start64),
+        "issued_at": None if sc is None else _iso_z(sc.issued64),
+        "duration_h": None if sc is None else float(sc.run_hours),
+        "time_step_s": _step_s(s),
+        "members": s.n_members,
+        "plans": list(s.plans),
+        "baseline": s.plans[0] if s.plans else None,
+    }
+
+
+def write_record(s: Summary, path: Path) -> Path:
+    """Write ``comparison.json`` (:func:`comparison_record`) atomically."""
+    import json
+
+    return write_bytes_atomic(path, (json.dumps(comparison_record(s), indent=1) + "\n").encode("utf-8"))
+
+
 def write_outputs(s: Summary, outdir: str | Path, *, cities: list[str] | None = None, pngs: bool = True) -> list[Path]:
     """decision_table.csv/.md/.html, cities.csv, members.csv, cost_of_delay.csv/.png,
-    exceedance_probability.nc and one PNG map per plan and level."""
+    exceedance_probability.nc, one PNG map per plan and level, and comparison.json (the
+    release start and the issue time, for programs such as the dashboard)."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     step = _step_s(s)
     written = [
+        write_record(s, outdir / RECORD_FILE),
         _write_text(outdir / "decision_table.csv", _csv(file_rows(decision_rows(s), step))),
         _write_text(outdir / "decision_table.md", markdown(s, cities)),
         _write_text(outdir / "decision_table.html", html_page(s, cities)),

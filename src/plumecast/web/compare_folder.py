@@ -1,7 +1,9 @@
 """Read the files of ``plumecast compare`` (:mod:`plumecast.ensemble.summary`):
 ``decision_table.csv`` (one row per plan), ``cities.csv`` (one row per city and
 plan), ``cost_of_delay.csv``, ``exceedance_probability.nc`` (plan, level, lat,
-lon) and, optionally, one run-like folder per plan (``<root>/<plan>/`` or
+lon), ``comparison.json`` (the release start and the forecast's issue time; a
+comparison written before it has none, and its countdowns can then only run from the
+release start) and, optionally, one run-like folder per plan (``<root>/<plan>/`` or
 ``<root>/plans/<plan>/``, matched by name). What cannot be read becomes a problem.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,12 @@ from plumecast.web.encode import fraction_bytes, grid_box, north_up, parse_float
 from plumecast.web.run_folder import RunData, has_run_files, load_run
 
 COMPARE_FILES = ("decision_table.csv", "cities.csv", "cost_of_delay.csv", "exceedance_probability.nc")
+#: The comparison's times (``plumecast.ensemble.summary.RECORD_FILE``); not in
+#: :data:`COMPARE_FILES`: alone it is no comparison.
+RECORD_FILE = "comparison.json"
+#: Why a plan shown from its table counts from the release start (no issue time recorded).
+NO_ISSUE_TIME = ("the comparison's files do not record the forecast's issue time (no comparison.json: written "
+                 "before plumecast recorded it); see decision_table.md for it")
 
 
 @dataclass
@@ -37,6 +46,19 @@ class CompareData:
     members: int | None = None
     plan_runs: dict[str, RunData] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: the release start and the forecast's issue time (``comparison.json``); None: not recorded
+    start: np.datetime64 | None = None
+    issued: np.datetime64 | None = None
+    duration_h: float | None = None
+    #: why the issue time is unknown (None: it is known)
+    issued_unknown: str | None = NO_ISSUE_TIME
+
+    @property
+    def issued_s(self) -> float | None:
+        """The issue time in seconds after the release start; None when not recorded."""
+        if self.start is None or self.issued is None:
+            return None
+        return float((self.issued - self.start) / np.timedelta64(1, "s"))
 
     @property
     def usable(self) -> bool:
@@ -121,11 +143,61 @@ def load_compare(root: Path) -> CompareData | None:
                     cd.members = int(ds.attrs["members"])
         except Exception as exc:
             cd.problems.append(f"exceedance_probability.nc: cannot be read ({type(exc).__name__}: {exc})")
+    readable = _load_record(root / RECORD_FILE, cd)
     for plan in cd.plans:
         d = _plan_dir(root, plan["name"])
         if d is not None:
             cd.plan_runs[plan["name"]] = load_run(d, plan["name"])
+    if readable and cd.issued_unknown is not None and any(p["name"] not in cd.plan_runs for p in cd.plans):
+        cd.problems.append(f"{RECORD_FILE}: {'missing' if not (root / RECORD_FILE).is_file() else 'incomplete'}; "
+                           "the countdowns of plans shown from their tables run from the release start, not "
+                           "from the forecast's issue time, which is unknown (see decision_table.md)")
     return cd
+
+
+def _utc(value: Any) -> np.datetime64 | None:
+    """An ISO 8601 UTC time (``...Z`` or ``+00:00``) as datetime64[ns]; None for null;
+    ValueError for anything else."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.endswith("Z"):
+        text = text[:-1]
+    elif text.endswith("+00:00"):
+        text = text[:-6]
+    else:
+        raise ValueError(f"{value!r} is not a UTC time (expected ISO 8601 ending in Z)")
+    t = np.datetime64(text, "ns")
+    if np.isnat(t):
+        raise ValueError(f"{value!r} is not a time")
+    return t
+
+
+def _load_record(path: Path, cd: CompareData) -> bool:
+    """The release start and the issue time of ``comparison.json``, when it has them;
+    False when the file is there but cannot be read (a problem, said here)."""
+    if not path.is_file():
+        return True
+    try:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(rec, dict):
+            raise ValueError("expected a JSON object")
+        start, issued = _utc(rec.get("release_start")), _utc(rec.get("issued_at"))
+        dur = parse_float(rec.get("duration_h"))
+    except (OSError, ValueError) as exc:
+        cd.issued_unknown = f"{RECORD_FILE} cannot be read; see decision_table.md for the issue time"
+        cd.problems.append(f"{RECORD_FILE}: cannot be read ({exc}); the countdowns of plans shown from their "
+                           "tables run from the release start, not from the forecast's issue time")
+        return False
+    cd.start = start
+    cd.duration_h = dur if math.isfinite(dur) and dur > 0 else None
+    if start is not None and issued is not None:
+        cd.issued = issued
+        cd.issued_unknown = None
+    else:
+        cd.issued_unknown = (f"{RECORD_FILE} gives no " + ("release start" if start is None else "issue time")
+                             + "; see decision_table.md for the issue time")
+    return True
 
 
 def _plan_dir(root: Path, plan: str) -> Path | None:

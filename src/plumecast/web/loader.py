@@ -18,7 +18,8 @@ What a folder may hold (every file is optional; what is missing is reported as a
 ``compare`` (:mod:`plumecast.ensemble.summary`; read by :mod:`plumecast.web.compare_folder`)
     ``decision_table.csv`` (one row per plan), ``cities.csv`` (one row per city
     and plan), ``cost_of_delay.csv``, ``exceedance_probability.nc``
-    (plan, level, lat, lon) and, optionally, one run-like folder per plan
+    (plan, level, lat, lon), ``comparison.json`` (the release start and the
+    forecast's issue time; absent in older folders) and, optionally, one run-like folder per plan
     (``<root>/<plan>/`` or ``<root>/plans/<plan>/``, matched by name).
 
 The "% of AEGL-3" of a city follows :mod:`plumecast.consequence` (see
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plumecast.web.compare_folder import COMPARE_FILES, CompareData, load_compare
+from plumecast.web.compare_folder import COMPARE_FILES, RECORD_FILE, CompareData, load_compare
 from plumecast.web.run_folder import RUN_FILES, RunData, has_run_files, load_run
 
 __all__ = ["LIVE_FILE", "RESTAT_S", "Folder", "FolderProblem", "Snapshot"]
@@ -81,7 +82,7 @@ class Folder:
         self._checked = 0.0
 
     def signature(self) -> tuple[Any, ...]:
-        names = list(RUN_FILES) + list(COMPARE_FILES)
+        names = [*RUN_FILES, *COMPARE_FILES, RECORD_FILE]
         sig: list[Any] = []
         for base in self._run_dirs():
             for n in names:

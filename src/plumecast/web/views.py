@@ -153,14 +153,22 @@ def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
              for h in (parse_float(r.get("aegl2_arrival_h_max")), parse_float(r.get("aegl3_arrival_h_max")))
              if math.isfinite(h)]
     hours += [d["time_h"] for d in snap.compare.delay if math.isfinite(d["time_h"])]
-    if base is not None and base.frame_s is not None and base.frame_s.size:
+    cd = snap.compare
+    # the comparison's own times (comparison.json); an older folder has none: the folder's run's start, if any
+    start = cd.start
+    if base is not None and base.frame_s is not None and base.frame_s.size and (start is None or start == base.start):
         times = list(base.frame_s)
         start = base.start
     else:
-        top = max([DEFAULT_HOURS] + [int(math.ceil(h)) for h in hours])
+        length = int(math.ceil(cd.duration_h)) if cd.duration_h is not None else DEFAULT_HOURS
+        top = max([length] + [int(math.ceil(h)) for h in hours])
         times = [3600.0 * h for h in range(0, top + 1)]
-        start = None
-    return {"start": iso_utc(start), "issued_s": 0.0, "times_s": times, "interval_s": 3600.0, "n_frames": 0,
+    # countdowns run from the issue time (never from the release start when the forecast is issued
+    # later: that would err late); without it, from the release start, and the page says why
+    issued_s = cd.issued_s
+    return {"start": iso_utc(start), "issued_s": 0.0 if issued_s is None else issued_s,
+            "issued_unknown": cd.issued_unknown if issued_s is None else None,
+            "times_s": times, "interval_s": 3600.0, "n_frames": 0,
             "grid": None, "scale": None, "agent": None, "aegl": None, "receptors": receptors, "pct3": None,
             "layers": {"concentration": False, "front": False, "probability": []}, "totals": {},
             "problems": [], "has_series": False}

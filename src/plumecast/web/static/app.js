@@ -150,7 +150,9 @@ function countdownRef(t) {
   const now = fin(c) && c > issued && c <= last ? c : issued;
   const useClock = now === c;
   const slider = fin(t) && t > now;
-  return { s: slider ? t : now, from: slider ? "slider" : useClock ? "clock" : "issued" };
+  // "start": the issue time is unknown, so the release start stands in for it (the page says so)
+  const known = v && !v.issued_unknown && v.start;
+  return { s: slider ? t : now, from: slider ? "slider" : useClock ? "clock" : known ? "issued" : "start" };
 }
 
 function refText(ref) {
@@ -158,8 +160,13 @@ function refText(ref) {
   const when = v && v.start ? N.clock(new Date(Date.parse(v.start) + ref.s * 1000).toISOString()) : N.hours(ref.s);
   if (ref.from === "clock") return `now (${when}, the clock)`;
   if (ref.from === "slider") return `the slider time (${when})`;
-  return v && v.start ? `the forecast's issue time (${when})`
-    : `${when} after the release start (the comparison's files do not give its issue time; see decision_table.md)`;
+  // the issue time is unknown (a comparison written before comparison.json): from the release start,
+  // which errs late if the forecast was issued after it, so the page says so
+  if (ref.from === "start") {
+    const at = v.start ? `the release start (${when})` : `${when} after the release start`;
+    return `${at}, because the forecast's issue time is unknown (${(v && v.issued_unknown) || "the folder does not give it"})`;
+  }
+  return `the forecast's issue time (${when})`;
 }
 
 function timeText(t) {
