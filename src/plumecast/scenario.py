@@ -47,10 +47,10 @@ from plumecast.scenario_modes import (
     COMPARE_ONLY_KEYS,
     ZONES_KEYS,
     Mode,
+    ignored_keys,
     ignored_line,
     readers,
 )
-from plumecast.scenario_modes import ignored_keys as _section_ignored_keys
 from plumecast.scenario_yaml import (
     MAX_ERRORS_SHOWN,
     MAX_YAML_BYTES,
@@ -609,19 +609,6 @@ class Scenario(_Model):
                            f"({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}..{g.lon_max:g} E): concentration.nc "
                            "and the map show its gas only where it enters the grid")
         return out
-
-
-def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str]:
-    """The sections (and release / receptor keys) of ``sc`` that ``mode`` does not
-    read, each with the modes that read it
-    (:func:`plumecast.scenario_modes.ignored_keys`), and each point release's
-    ``stack``, whose plume rise only ``zones`` models: the particle forecast
-    starts its particles at ``height_m``."""
-    out = _section_ignored_keys(sc, mode)
-    for i, rel in enumerate(sc.releases):
-        if isinstance(rel, PointRelease) and rel.stack is not None:
-            out[f"releases.{i}.stack"] = "zones"
-    return out
 
 
 # ---------------------------------------------------------------------------

@@ -56,6 +56,8 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
                 out[f"releases.{i}.temperature_c"] = "zones"
             if rel.dense_gas != "auto":
                 out[f"releases.{i}.dense_gas"] = "zones"
+            if getattr(rel, "stack", None) is not None:  # plume rise: the particles start at height_m
+                out[f"releases.{i}.stack"] = "zones"
     for k, p in enumerate(sc.receptors.points):
         if p.air_changes_per_hour is not None:
             out[f"receptors.points.{k}.air_changes_per_hour"] = "zones"
