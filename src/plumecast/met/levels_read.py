@@ -64,6 +64,14 @@ from numpy.typing import NDArray
 from plumecast.errors import MetDataError
 from plumecast.met.atmosphere import G0
 from plumecast.met.files import open_grib_parts
+from plumecast.met.levels_join import (
+    _STATIC_FIELDS,
+    _check_steps,
+    _fill_step_zero,
+    _merge_kind,
+    _merge_same_times,
+    _with_time,
+)
 from plumecast.met.reader import (
     MEMBER_DIMS,
     MetPath,
@@ -71,7 +79,6 @@ from plumecast.met.reader import (
     _find_coord,
     _global_lon,
     _horizontal_axes,
-    _on_time,
     _open_lazy,
     _wind_units_factor,
     is_grib,
@@ -82,6 +89,7 @@ from plumecast.met.variables import (
     _HPA_UNITS,
     _PA_UNITS,
     NoLevelsError,
+    _err,
     _when,
     find_time_coord,
     pressure_levels_hpa,
@@ -160,10 +168,6 @@ _PRESSURE_NAMES = ("level", "pressure_level", "isobaricinhpa", "isobaricinpa", "
                    "lv_isbl0", "pres", "interp_level", "num_press_levels")
 _HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground", "altitude")
 _TIME_LIKE = ("time", "valid_time", "times", "xtime", "t", "step")
-
-
-def _err(path: str, message: str) -> MetDataError:
-    return MetDataError(f"{path}: {message}")
 
 
 def _units(da: xr.DataArray) -> str:
@@ -494,143 +498,9 @@ def _open_parts(path: Path) -> list[xr.Dataset]:
     return open_grib_parts(path, read_keys=keys, time_dims=["valid_time"])
 
 
-def _merge_kind(pieces: list[xr.Dataset], where: str) -> xr.Dataset:
-    """Merge the canonical datasets of one file's GRIB hypercubes. A quantity on two
-    sets of levels (GFS: ``isobaricInhPa`` and, above 1 hPa, ``isobaricInPa``) is
-    joined along ``level``; the quantities are then aligned on their common levels."""
-    if len(pieces) == 1:
-        return pieces[0]
-    by_var: dict[str, list[xr.DataArray]] = {}
-    for p in pieces:
-        for n in p.data_vars:
-            by_var.setdefault(str(n), []).append(p[n])
-    merged: list[xr.DataArray] = []
-    for n, das in by_var.items():
-        members = [set(np.asarray(d["number"].values).tolist()) if "number" in d.dims else None for d in das]
-        if len(das) > 1 and all(m is not None for m in members) and sum(len(m) for m in members if m) == len(
-                set().union(*[m for m in members if m])):
-            # an ensemble's members in several hypercubes (ECMWF ENS: control and perturbed): joined by number
-            attrs = das[0].attrs
-            merged.append(xr.concat(das, dim="number", coords="minimal", compat="override", join="inner")
-                          .sortby("number").assign_attrs(attrs).rename(n))
-            continue
-        if len(das) > 1:
-            sets = [set(np.asarray(d["level"].values).tolist()) if "level" in d.dims else set() for d in das]
-            if any(not s for s in sets) or any(sets[i] & sets[j] for i in range(len(sets))
-                                                for j in range(i + 1, len(sets))):
-                raise _err(where, f"variable {n!r} found twice (in two GRIB hypercubes) on the same levels; "
-                                  "expected each quantity once")
-            attrs = das[0].attrs
-            merged.append(xr.concat(das, dim="level", coords="minimal", compat="override").assign_attrs(attrs)
-                          .rename(n))
-        else:
-            merged.append(das[0].rename(n))
-    out = xr.merge(merged, join="inner", compat="override", combine_attrs="drop_conflicts")
-    for da in merged:
-        out[str(da.name)].attrs = da.attrs
-    return out
-
-
 # ---------------------------------------------------------------------------
 # the joined, normalised dataset
 # ---------------------------------------------------------------------------
-
-
-def _with_time(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset, NDArray[Any]]:
-    sub, times = _on_time(ds, path, winds=False)
-    sub = sub.drop_vars([c for c in sub.coords if str(c) not in sub.dims and str(c) != "met_file"])
-    return sub, times
-
-
-def _check_steps(ds: xr.Dataset, where: str) -> None:
-    """A gap inside the records: a step more than 1.5 times the steps on either side
-    (as between files, :func:`plumecast.met.reader.join_on_time`; a forecast going
-    from hourly to 3-hourly steps is not a gap)."""
-    t = np.asarray(ds["time"].values)
-    if t.size < 3:
-        return
-    steps = np.diff(t).astype("timedelta64[s]").astype(np.float64)
-    for i in range(steps.size):
-        around = [steps[j] for j in (i - 1, i + 1) if 0 <= j < steps.size]
-        if steps[i] > 1.5 * max(around):
-            name = str(ds["met_file"].values[i + 1]) if "met_file" in ds.coords else where
-            raise _err(name, f"records {_when(t[i])} and {_when(t[i + 1])} are {steps[i] / 3600:g} h apart while the records "
-                             f"around are {max(around) / 3600:g} h apart: a gap in the met; expected consecutive "
-                             "records without gaps")
-
-
-def _merge_same_times(
-    items: list[tuple[Path, xr.Dataset, NDArray[Any]]]
-) -> list[tuple[Path, xr.Dataset, NDArray[Any]]]:
-    """Files that hold the same records but different quantities, as one: the new
-    CDS delivers ERA5's single levels as a zip of an ``instant`` file (u10, blh ..)
-    and an ``accum`` file (precipitation, fluxes) with the same times; a set may
-    also have a file per quantity. Their grids must match; a quantity in two of
-    them is an error. Files with other times are left to be joined in time."""
-    groups: dict[bytes, list[int]] = {}
-    for i, (_p, _ds, t) in enumerate(items):
-        groups.setdefault(np.asarray(t).astype("datetime64[ns]").tobytes(), []).append(i)
-    if all(len(g) == 1 for g in groups.values()):
-        return items
-    out: list[tuple[Path, xr.Dataset, NDArray[Any]]] = []
-    for idx in groups.values():
-        base_path, base, times = items[idx[0]]
-        owner = {str(n): base_path for n in base.data_vars}
-        parts = [base]
-        for i in idx[1:]:
-            path, ds, _t = items[i]
-            for n in ds.data_vars:
-                if str(n) in owner:
-                    raise _err(str(path), f"{str(n)!r} at the same times as in {owner[str(n)].name}; expected each "
-                                          "quantity in one file")
-                owner[str(n)] = path
-            for ax in ("lat", "lon", "level", "number"):
-                if (ax in base.dims) != (ax in ds.dims) or ax in base.dims and not np.array_equal(
-                        np.asarray(base[ax].values), np.asarray(ds[ax].values)):
-                    raise _err(str(path), f"holds the same times as {base_path.name} but on another {ax} axis; "
-                                          "expected the files of one time on one grid")
-            parts.append(ds.drop_vars("met_file", errors="ignore"))
-        merged = xr.merge(parts, join="override", compat="override", combine_attrs="override")
-        for part in parts:
-            for n in part.data_vars:
-                merged[n].attrs = part[n].attrs
-        out.append((base_path, merged, times))
-    return out
-
-
-#: Fields of a file that may hold one record for all times (orography, land-sea mask).
-_STATIC_FIELDS = {"zs", "land"}
-
-#: Fields a forecast's first step lacks (rates and fluxes over the step before).
-_INTERVAL_FIELDS = ("precip", "shf", "solar")
-
-
-def _fill_step_zero(
-    surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]], history: list[str]
-) -> list[tuple[Path, xr.Dataset, NDArray[Any]]]:
-    """A forecast's step 0 (GFS ``f000``) has no precipitation rate or flux (they
-    are means over the step before): the earliest file may lack them; its records
-    take the next file's first values (said in ``plumecast_from``)."""
-    if len(surfs) < 2:
-        return surfs
-    order = sorted(range(len(surfs)), key=lambda i: np.min(surfs[i][2]))
-    first, second = surfs[order[0]], surfs[order[1]]
-    missing = [n for n in _INTERVAL_FIELDS if n not in first[1] and n in second[1]
-               and all(n in surfs[i][1] for i in order[1:])]
-    if not missing:
-        return surfs
-    ds = first[1].copy()
-    n_t = ds.sizes["time"]
-    for n in missing:
-        nxt = second[1][n].isel(time=[0] * n_t).drop_vars("met_file", errors="ignore")
-        ds[n] = nxt.assign_coords(time=ds["time"]).assign_attrs(
-            plumecast_from=str(second[1][n].attrs.get("plumecast_from", n))
-            + f"; {first[0].name} has none (forecast step 0): its records take the next record's value")
-        history.append(f"{n} of {first[0].name} from {second[0].name} (forecast step 0 has none)")
-    ds = ds[[v for v in second[1].data_vars]]
-    out = list(surfs)
-    out[order[0]] = (first[0], ds, first[2])
-    return out
 
 
 def normalise_met_3d(
@@ -675,7 +545,7 @@ def normalise_met_3d(
             surfs.append((path, *_with_time(surf, path)))
     first = files[0][0]
     if not levs:
-        raise NoLevelsError(f"{first}: " "no winds on pressure or height levels; expected u, v on levels (a single-level "
+        raise NoLevelsError(f"{first}: no winds on pressure or height levels; expected u, v on levels (a single-level "
                                "file is read with plumecast.met.open_wind)")
     if len(level_types) > 1:
         a, b = list(level_types.items())[:2]
