@@ -50,6 +50,7 @@ from plumecast.scenario_modes import (
     ignored_keys,
     ignored_line,
     readers,
+    run_notes,
 )
 from plumecast.scenario_yaml import (
     MAX_ERRORS_SHOWN,
@@ -588,27 +589,9 @@ class Scenario(_Model):
         return out
 
     def notes(self) -> list[str]:
-        """What a person running this scenario should know that is not an error: a
-        ``start`` read as UTC for want of a time zone, a release outside the output
-        grid (its gas is moved but not mapped there)."""
-        out = []
-        if not self._start_zone_given:
-            out.append(f"start {self.start.isoformat(timespec='minutes')} has no time zone and is read as UTC; "
-                       "write it with Z or an offset (e.g. +01:00) so that clock times and countdowns are not off "
-                       "by the difference")
-        g = self.output.grid
-        for i, rel in enumerate(self.releases):
-            lat, lon = getattr(rel, "lat", None), getattr(rel, "lon", None)
-            if lat is None or lon is None:
-                continue
-            x = (float(lon) - g.lon_min) % 360.0 if g.lon_max - g.lon_min >= 360.0 else float(lon) - g.lon_min
-            inside = g.lat_min <= float(lat) <= g.lat_max and 0.0 <= x <= g.lon_max - g.lon_min
-            if not inside:
-                name = getattr(rel, "name", None) or f"releases.{i}"
-                out.append(f"{name} at {float(lat):g} N, {float(lon):g} E is outside output.grid "
-                           f"({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}..{g.lon_max:g} E): concentration.nc "
-                           "and the map show its gas only where it enters the grid")
-        return out
+        """What a person running this scenario should know that is not an error
+        (:func:`plumecast.scenario_modes.run_notes`)."""
+        return run_notes(self, self._start_zone_given)
 
 
 # ---------------------------------------------------------------------------

@@ -73,3 +73,26 @@ def ignored_line(ignored: dict[str, str], mode: Mode) -> str | None:
     for key, who in ignored.items():
         by.setdefault(who, []).append(key)
     return f"{mode} ignored: " + "; ".join(f"{', '.join(keys)} (read by {who})" for who, keys in by.items())
+
+
+def run_notes(sc: Scenario, start_zone_given: bool) -> list[str]:
+    """What a person running ``sc`` should know that is not an error: a ``start``
+    read as UTC for want of a time zone (``start_zone_given`` False), a release
+    outside the output grid (its gas is moved but not mapped there)."""
+    out = []
+    if not start_zone_given:
+        out.append(f"start {sc.start.isoformat(timespec='minutes')} has no time zone and is read as UTC; "
+                   "write it with Z or an offset (e.g. +01:00) so that clock times and countdowns are not off "
+                   "by the difference")
+    g = sc.output.grid
+    for i, rel in enumerate(sc.releases):
+        lat, lon = getattr(rel, "lat", None), getattr(rel, "lon", None)
+        if lat is None or lon is None:
+            continue
+        x = (float(lon) - g.lon_min) % 360.0 if g.lon_max - g.lon_min >= 360.0 else float(lon) - g.lon_min
+        if not (g.lat_min <= float(lat) <= g.lat_max and 0.0 <= x <= g.lon_max - g.lon_min):
+            name = getattr(rel, "name", None) or f"releases.{i}"
+            out.append(f"{name} at {float(lat):g} N, {float(lon):g} E is outside output.grid "
+                       f"({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}..{g.lon_max:g} E): concentration.nc "
+                       "and the map show its gas only where it enters the grid")
+    return out
