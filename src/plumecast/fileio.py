@@ -70,10 +70,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+#: An OutputSet's staging folder beside ``folder`` is ``.<folder>.<STAGING_INFIX><random>``.
+STAGING_INFIX = "plumecast-staging-"
+
+
 def _final_name(path: Path) -> Path:
     """``path`` as the user will know it: in an :class:`OutputSet`'s staging folder,
     the same file in the output folder."""
-    m = re.match(r"^\.(.+)\.plumecast-staging-", path.parent.name)
+    m = re.match(rf"^\.(.+)\.{re.escape(STAGING_INFIX)}", path.parent.name)
     return path.parent.parent / m.group(1) / path.name if m else path
 
 
@@ -276,9 +280,9 @@ class OutputSet:
             if self.final.exists():
                 check_output_dir(self.final, self.option)
             # staging folders of a run killed with SIGKILL: ours to remove, we hold the lock
-            for old in self.final.parent.glob(f".{self.final.name}.plumecast-staging-*"):
+            for old in self.final.parent.glob(f".{self.final.name}.{STAGING_INFIX}*"):
                 shutil.rmtree(old, ignore_errors=True)
-            self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.plumecast-staging-",
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.{STAGING_INFIX}",
                                               dir=self.final.parent))
             os.chmod(self.path, 0o777 & ~current_umask())
             self._stage = self.path
