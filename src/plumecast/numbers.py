@@ -112,3 +112,21 @@ def clock(stamp: Any) -> str:
     if np.isnat(t):
         return "—"
     return str(t)[5:16].replace("T", " ") + " UTC"
+
+
+def floor_hours(h: float, step_s: float) -> float:
+    """Hours ``h`` rounded down to the model's time step ``step_s`` and then down to a
+    decimal that resolves it (at least 0.01 h): a time people act on errs early, never late.
+
+    >>> floor_hours(1000.0 / 3600, 600.0), floor_hours(1.3, 600.0), floor_hours(5.0, 600.0)
+    (0.16, 1.16, 5.0)
+    >>> floor_hours(0.3, 60.0), floor_hours(-0.25, 600.0), floor_hours(float("nan"), 600.0)
+    (0.3, -0.34, nan)
+    """
+    if not math.isfinite(h):
+        return h
+    # steps, with a tolerance of a millionth of a step for the float noise of k * step / 3600
+    t_s = math.floor(h * 3600.0 / step_s + 1e-6) * step_s
+    decimals = max(2, math.ceil(-math.log10(step_s / 3600.0)) + 1)
+    scale = 10 ** decimals
+    return float(round(t_s * scale, 6) // 3600.0) / scale

@@ -20,7 +20,15 @@ from rich.table import Table
 
 from plumecast.consequence import result_warnings
 from plumecast.fileio import atomic_path
-from plumecast.numbers import clock, countdown, people, people_range, percent, round_sig
+from plumecast.numbers import (
+    clock,
+    countdown,
+    floor_hours,
+    people,
+    people_range,
+    percent,
+    round_sig,
+)
 
 __all__ = ["format_countdown", "print_casualty_table", "write_consequence_table"]
 
@@ -223,8 +231,8 @@ def _csv_cell(value: Any, column: str = "") -> str:
         x = float(value)
         if math.isnan(x):
             return ""
-        if column.startswith(_CSV_HOURS) and math.isfinite(x):
-            return repr(math.floor(x * 100.0 + 1e-9) / 100.0)
+        if column.startswith(_CSV_HOURS):
+            return repr(floor_hours(x, 36.0))  # down to 0.01 h
         return repr(x if column in _CSV_EXACT else round_sig(x, 2))
     return str(value)
 

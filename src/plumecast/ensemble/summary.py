@@ -34,7 +34,15 @@ from numpy.typing import NDArray
 
 from plumecast.ensemble.compare import LEVELS, RawComparison
 from plumecast.fileio import atomic_path, write_bytes_atomic
-from plumecast.numbers import UNKNOWN, clock, countdown, people_range, percent, round_sig
+from plumecast.numbers import (
+    UNKNOWN,
+    clock,
+    countdown,
+    floor_hours,
+    people_range,
+    percent,
+    round_sig,
+)
 from plumecast.plans.config import measure_kind
 
 Q = (5.0, 50.0, 95.0)
@@ -215,24 +223,6 @@ _PEOPLE_PREFIXES = ("fatalities", "lives_saved")
 _TIME_MARKS = ("arrival_h", "margin_h")
 #: columns of measured run times [s]
 _SECONDS = ("wall_s", "cpu_user_s", "cpu_system_s")
-
-
-def floor_hours(h: float, step_s: float) -> float:
-    """Hours ``h`` rounded down to the model's time step ``step_s`` and then down to a
-    decimal that resolves it (at least 0.01 h): a time people act on errs early, never late.
-
-    >>> floor_hours(1000.0 / 3600, 600.0), floor_hours(1.3, 600.0), floor_hours(5.0, 600.0)
-    (0.16, 1.16, 5.0)
-    >>> floor_hours(0.3, 60.0), floor_hours(-0.25, 600.0), floor_hours(float("nan"), 600.0)
-    (0.3, -0.34, nan)
-    """
-    if not math.isfinite(h):
-        return h
-    # steps, with a tolerance of a millionth of a step for the float noise of k * step / 3600
-    t_s = math.floor(h * 3600.0 / step_s + 1e-6) * step_s
-    decimals = max(2, math.ceil(-math.log10(step_s / 3600.0)) + 1)
-    scale = 10 ** decimals
-    return float(round(t_s * scale, 6) // 3600.0) / scale
 
 
 def file_rows(rows: list[dict[str, Any]], step_s: float) -> list[dict[str, Any]]:
