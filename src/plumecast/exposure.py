@@ -36,6 +36,14 @@ Near field: Gaussian plume around point sources
     closer to their source than the near-field distance, so no mass is counted
     twice. Beyond it the particles take over.
 
+Near field: area-source plume around emitting cities
+    The discs of a ``cities`` release are treated alike (:mod:`plumecast.exposure_area`,
+    :mod:`plumecast.nearfield.area_source`): a receptor within ``near_field.distance_km``
+    of a disc's edge gets that disc's air as the urban area-source plume (Gifford &
+    Hanna 1973), and leaves the disc's young particles out of its kernel estimate
+    while they are within that reach. A city's own air then does not depend on how
+    many of its particles happen to sit in its disc.
+
 Emission tags
     Every particle carries a tag: its release group and the emission-time bin of
     its birth. Concentrations are kept per tag, so that a termination (or any
@@ -66,6 +74,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.concentration import receptor_coords
+from plumecast.exposure_area import AreaNearField, no_area_kernel
 from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
 from plumecast.receptors import Receptors
 from plumecast.units import EARTH_RADIUS_M
@@ -220,6 +229,7 @@ class ExposureSampler:
         self.group_names = group_names
         self.bin_starts = bin_starts
         bin_of_step = np.searchsorted(bin_starts, np.arange(n_steps), side="right") - 1
+        self.bin_of_step = bin_of_step.astype(np.int64)
         self.tag = (bin_of_step[np.minimum(birth_step, n_steps - 1)] * n_groups + group_of_particle).astype(np.int32)
         self.n_tags = int(bin_starts.size * n_groups)
         self.group_of_particle = group_of_particle
@@ -248,8 +258,19 @@ class ExposureSampler:
             self.nf_lon[src.group] = src.lon
         self.nf_max_age_steps = int(math.ceil(self.nf_distance / NEAR_FIELD_MIN_WIND_M_S / self.dt_s))
         self.wind_at: Any = None  # (lon, lat, t_s) -> (u, v), set by the runner for the near field
+        # area sources (city discs) whose air the receptors near them get as a plume (use_area_plumes)
+        self.area: AreaNearField | None = None
+        self.area_kernel = no_area_kernel()
         self._kmass: NDArray[np.float64] | None = None  # the kernels' ring-shell buffers, reused call after call
         self._kcount: NDArray[np.int64] | None = None
+
+    def use_area_plumes(self, area: AreaNearField | None) -> None:
+        """Give the receptors near area sources those sources' air as a plume
+        (:mod:`plumecast.exposure_area`), leaving their young particles out there."""
+        self.area = area
+        self.area_kernel = no_area_kernel() if area is None else area.kernel
+        self._kmass = None  # kernel buffers are re-made with the arguments
+        self._kcount = None
 
     def _host_shells(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         nrec = len(self.receptors)
@@ -262,7 +283,7 @@ class ExposureSampler:
         shell_mass, shell_count = self._host_shells()
         _ring_sums(lon, lat, z, mass, birth_step, status, self.tag, self.group_of_particle, int(step),
                    self.layer, self.nf_group, self.nf_lat, self.nf_lon, self.nf_distance, self.nf_max_age_steps,
-                   self.index.band_start, self.index.order, self.index.lat, self.index.lon,
+                   self.area_kernel, self.index.band_start, self.index.order, self.index.lat, self.index.lon,
                    self.index.band_width_rad, self.index.max_radius_m, self.radii, shell_mass, shell_count)
         self._add_shells(shell_mass[None], shell_count[None], step, wind_at)
 
@@ -281,7 +302,7 @@ class ExposureSampler:
             self._kcount[:, :nsteps] = 0
         ix = self.index
         return (True, self.layer, self.mask, self.tag, self.group_of_particle, self.nf_group, self.nf_lat, self.nf_lon,
-                self.nf_distance, self.nf_max_age_steps, ix.band_start, ix.order, ix.lat, ix.lon,
+                self.nf_distance, self.nf_max_age_steps, self.area_kernel, ix.band_start, ix.order, ix.lat, ix.lon,
                 ix.band_width_rad, ix.max_radius_m, self.radii, self._kmass, self._kcount)
 
     def add_kernel_sums(self, step0: int, nsteps: int) -> None:
@@ -301,6 +322,9 @@ class ExposureSampler:
         if self.near:
             for k in range(nsteps):
                 self._near_field_step(step0 + k, wind_at)
+        if self.area is not None:
+            for k in range(nsteps):
+                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at, _DISC)
 
     def _near_field_step(self, step: int, wind_at: Any) -> None:
         t_end_s = (step + 1) * self.dt_s
@@ -437,9 +461,11 @@ def near_field_excluded(phi, lam, age_steps, g, nf_group, nf_lat, nf_lon, nf_dis
 
 @numba.njit(cache=True, error_model="numpy")
 def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
-             shell_count):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+             shell_count, skip, skip_lo, skip_hi):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add one near-surface particle (lat ``phi``, lon ``lam`` [rad], mass ``m``, tag)
-    to the ring shells ``(ring, tag, receptor)`` of the receptors within ``max_r``."""
+    to the ring shells ``(ring, tag, receptor)`` of the receptors within ``max_r``,
+    except the receptors ``skip[skip_lo:skip_hi]`` (those whose air from this
+    particle's source an area-source plume gives; see :func:`area_skip`)."""
     nb = band_start.size - 1
     nrings = radii.shape[1]
     b = int((phi + 0.5 * math.pi) / band_w)
@@ -479,6 +505,12 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
                 if d >= max_r:
                     continue
                 rec = order[s]
+                skipped = False
+                for q in range(skip_lo, skip_hi):
+                    if skip[q] == rec:
+                        skipped = True
+                if skipped:
+                    continue
                 for k in range(nrings):
                     if d < radii[rec, k]:
                         shell_mass[k, tag, rec] += m
@@ -486,9 +518,29 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
                         break
 
 
+@numba.njit(cache=True, error_model="numpy")
+def area_skip(phi, lam, j, age_steps, area):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The receptors that leave particle ``j`` out, as a range ``(lo, hi)`` of
+    ``area``'s receptor list: those whose air from the particle's area source the
+    area-source plume gives (:class:`AreaNearField`), while the particle is younger
+    than the plume's reach in time and within its reach in space; ``(0, 0)``
+    otherwise."""
+    a_src, a_lat, a_lon, a_reach, a_age, a_ptr, a_rec = area
+    if a_src.size == 0:
+        return 0, 0
+    s = a_src[j]
+    if s < 0 or age_steps >= a_age[s]:
+        return 0, 0
+    lo = a_ptr[s]
+    hi = a_ptr[s + 1]
+    if lo == hi or _haversine_m(phi, lam, a_lat[s], a_lon[s], 6371000.0) >= a_reach[s]:
+        return 0, 0
+    return lo, hi
+
+
 @numba.njit(cache=True)
 def _ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer, nf_group, nf_lat, nf_lon,
-               nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
+               nf_dist, nf_max_age, area, band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
                shell_count):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Mass and count of near-surface particles in the ring shells round each receptor."""
     deg = math.pi / 180.0
@@ -500,8 +552,9 @@ def _ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer
         if near_field_excluded(phi, lam, step - pbirth[j], pgroup[j], nf_group, nf_lat, nf_lon, nf_dist,
                                nf_max_age):
             continue
+        lo, hi = area_skip(phi, lam, j, step - pbirth[j], area)
         ring_add(phi, lam, pmass[j], ptag[j], band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
-                 shell_count)
+                 shell_count, area[6], lo, hi)
 
 
 # --------------------------------------------------------------------------- near field

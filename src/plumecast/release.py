@@ -292,7 +292,18 @@ def births_and_groups(
     sched: ReleaseSchedule, n_particles: int, seed: int, particle_mass_kg: float | None = None
 ) -> tuple[Particles, NDArray[np.int32]]:
     """Create the run's particles with their birth step, source position and mass,
-    and the index of the release group (``scenario.releases``) of each.
+    and the index of the release group (``scenario.releases``) of each (see
+    :func:`births_groups_sources`)."""
+    p, group, _ = births_groups_sources(sched, n_particles, seed, particle_mass_kg)
+    return p, group
+
+
+def births_groups_sources(
+    sched: ReleaseSchedule, n_particles: int, seed: int, particle_mass_kg: float | None = None
+) -> tuple[Particles, NDArray[np.int32], NDArray[np.int32]]:
+    """Create the run's particles with their birth step, source position and mass,
+    the index of the release group (``scenario.releases``) of each, and of its
+    source among all the groups' sources in order (a city of a ``cities`` release).
 
     Systematic sampling: particle ``j`` sits at ``(j + u) M / N`` on the cumulative
     emitted mass ``M`` (``u`` uniform, drawn once from the seed), which picks its
@@ -328,14 +339,15 @@ def births_and_groups(
     spacing = total / n_particles if particle_mass_kg is None else float(particle_mass_kg)
     p.mass[:] = spacing
     group = np.zeros(n_particles, np.int32)
+    source = np.zeros(n_particles, np.int32)
     _place(n_particles, u0, spacing, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
-           key, EARTH_RADIUS_M, p.birth_step, p.lat, p.lon, p.z, group)
-    return p, group
+           key, EARTH_RADIUS_M, p.birth_step, p.lat, p.lon, p.z, group, source)
+    return p, group, source
 
 
 @numba.njit(parallel=True, cache=True)
 def _place(n, u0, spacing, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
-           key, r_earth, birth, lat, lon, z, group):  # type: ignore[no-untyped-def]
+           key, r_earth, birth, lat, lon, z, group, source):  # type: ignore[no-untyped-def]
     deg = math.pi / 180.0
     for j in numba.prange(n):
         q = (j + u0) * spacing
@@ -349,6 +361,7 @@ def _place(n, u0, spacing, cum, cell_mass, n_groups, offsets, src_lat, src_lon, 
         lo = offsets[g]
         hi = offsets[g + 1]
         s = lo + min(np.searchsorted(cumw[lo:hi], within, side="right"), hi - lo - 1)
+        source[j] = s
         la = src_lat[s]
         ln = src_lon[s]
         base = rng.mix64_scalar(key ^ (np.uint64(j) * rng.GOLDEN))

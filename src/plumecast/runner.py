@@ -26,16 +26,19 @@ from plumecast.concentration import (
 )
 from plumecast.errors import ScenarioError
 from plumecast.exposure import (
+    BREATHING_HEIGHT_M,
+    NEAR_FIELD_MIN_WIND_M_S,
     ExposureSampler,
     NearFieldSource,
     ReceptorExposure,
     receptor_radius_m,
     tag_bins,
 )
+from plumecast.exposure_area import AreaNearField
 from plumecast.fileio import atomic_path
 from plumecast.numbers import round_sig
 from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
-from plumecast.release import ReleaseSchedule, births_and_groups, particles_for_mass, schedule
+from plumecast.release import ReleaseSchedule, births_groups_sources, particles_for_mass, schedule
 from plumecast.run_winds import lowest_level, run_winds, scenario_winds
 from plumecast.scenario import PointRelease, Scenario
 from plumecast.scenario_deposition import deposition_values
@@ -140,17 +143,22 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
     return Receptors.concat(parts), np.concatenate(extents)
 
 
-def wind_sampler(grid: WindGrid) -> Callable[[float, float, float], tuple[float, float]]:
+def wind_sampler(grid: WindGrid) -> Callable[[Any, Any, float], Any]:
     """``(lon, lat, t_s) -> (u_east, v_north)`` [m s-1] from the kernels' wind grid
-    (the same interpolation the particles see)."""
+    (the same interpolation the particles see): floats for a point, arrays for
+    arrays of points."""
 
-    def at(lon: float, lat: float, t_s: float) -> tuple[float, float]:
+    def at(lon: Any, lat: Any, t_s: float) -> Any:
         k, w = grid.time_index(np.array([t_s], np.float64))
-        v, _ = interpolate_wind(grid, int(k[0]), float(w[0]), np.array([lon]), np.array([lat]))
-        lam, phi = np.deg2rad(lon), np.deg2rad(lat)
-        e = np.array([-np.sin(lam), np.cos(lam), 0.0])
-        n = np.array([-np.sin(phi) * np.cos(lam), -np.sin(phi) * np.sin(lam), np.cos(phi)])
-        return float(e @ v[:, 0]), float(n @ v[:, 0])
+        lon_a = np.atleast_1d(np.asarray(lon, np.float64))
+        lat_a = np.atleast_1d(np.asarray(lat, np.float64))
+        v, _ = interpolate_wind(grid, int(k[0]), float(w[0]), lon_a, lat_a)
+        lam, phi = np.deg2rad(lon_a), np.deg2rad(lat_a)
+        u_e = -np.sin(lam) * v[0] + np.cos(lam) * v[1]
+        v_n = -np.sin(phi) * np.cos(lam) * v[0] - np.sin(phi) * np.sin(lam) * v[1] + np.cos(phi) * v[2]
+        if np.ndim(lon) == 0:
+            return float(u_e[0]), float(v_n[0])
+        return u_e, v_n
 
     return at
 
@@ -223,7 +231,7 @@ def run(
         n_particles = particles_for_mass(sched, particle_mass_kg, scenario.seed)
         if n_particles < 1:
             raise ScenarioError(f"particle mass {particle_mass_kg:g} kg exceeds the emitted mass {sched.total_kg:g} kg")
-    host_particles, group = births_and_groups(sched, n_particles, scenario.seed, particle_mass_kg)
+    host_particles, group, source = births_groups_sources(sched, n_particles, scenario.seed, particle_mass_kg)
     t = lap("release", t)
     # births are sorted by step: how many particles are out at each step, counted once
     born_by_step = np.searchsorted(host_particles.birth_step, np.arange(n_steps, dtype=np.int32), side="right")
@@ -244,6 +252,7 @@ def run(
             near_field_distance_m=scenario.near_field.distance_km * 1000.0, extent_m=extent,
         )
         sampler_x.wind_at = wind_at
+        sampler_x.use_area_plumes(_area_plumes(scenario, sched, agent, source, sampler_x))
     particles = backend.to_device(host_particles)
     t = lap("to device", t)
     out_grid = OutputGrid.from_config(scenario.output.grid)
@@ -614,6 +623,19 @@ def _near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any) 
             decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate,
         ))
     return out
+
+
+def _area_plumes(scenario: Scenario, sched: ReleaseSchedule, agent: Any, source: NDArray[np.int32],
+                 sampler_x: ExposureSampler) -> AreaNearField | None:
+    """The area releases (city discs) whose air the receptors near them get as a plume
+    (:mod:`plumecast.exposure_area`); None without a near field or an area release."""
+    nf = scenario.near_field
+    r = sampler_x.receptors
+    return AreaNearField.build(
+        sched.groups, sched.emitted_kg, scenario.time_step_s, source, np.asarray(r.lat, float),
+        np.asarray(r.lon, float), sampler_x.extent, sampler_x.bin_of_step, distance_m=nf.distance_km * 1000.0, stability=nf.stability,
+        mixing_height_m=scenario.turbulence.mixing_height_m, min_wind_m_s=NEAR_FIELD_MIN_WIND_M_S,
+        breathing_height_m=BREATHING_HEIGHT_M, decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)))
 
 
 def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:

@@ -296,14 +296,18 @@ class TurbulenceConfig(_Model):
 
 
 class NearFieldConfig(_Model):
-    """Gaussian plume near point releases, for the receptors' exposure (see
-    :mod:`plumecast.exposure`): the same Briggs (1973) curves as ``plumecast zones``."""
+    """Plumes near the releases, for the receptors' exposure (see :mod:`plumecast.exposure`,
+    docs/exposure.md): a Gaussian plume round each point release (the same Briggs (1973)
+    curves as ``plumecast zones``) and an area-source plume round each city disc of a
+    ``cities`` release (:mod:`plumecast.nearfield.area_source`, Briggs's urban curves)."""
 
     distance_km: float = Field(30.0, ge=0, le=100,
-                               description="radius round each point release modelled as a plume (0: off) [km]")
+                               description="reach of the plumes: round each point release, and beyond the edge of "
+                               "each city disc (0: off, the particles alone) [km]")
     stability: Literal["A", "B", "C", "D", "E", "F"] = Field(
-        "D", description="Pasquill-Gifford class of the near-field plume (D: neutral, overcast or windy)")
-    terrain: Literal["rural", "urban"] = "rural"
+        "D", description="Pasquill-Gifford class of the near-field plumes (D: neutral, overcast or windy)")
+    terrain: Literal["rural", "urban"] = Field(
+        "rural", description="sigma curves of the point releases' plumes (city discs always use the urban ones)")
 
 
 class GridConfig(_Model):

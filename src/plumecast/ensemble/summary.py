@@ -454,9 +454,10 @@ def _notes(s: Summary) -> list[str]:
             parts.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
         elif sc.met.source == "file":
             parts.append(f"Winds: the met files of met.path ({sc.met.path}).")
-    parts.append(f"{pp.capitalize()}: a city's figures come from the particles near it (docs/exposure.md); where "
-                 "they are sparse the estimate spreads over a wider disc and understates the exposure, so rerun "
-                 "with more particles (--particles) before acting on a figure that matters. Deaths can occur where "
+    parts.append(f"{pp.capitalize()}: a city's figures come from the plumes of the sources within the near field "
+                 "(near_field.distance_km) and from the particles beyond it (docs/exposure.md); where the particles "
+                 "are sparse their part is spread over a wider disc, so rerun with more particles (--particles) "
+                 "before acting on a figure that matters. Deaths can occur where "
                  "AEGL-3 is not reached: they come from the toxic load over the whole exposure "
                  "(docs/consequence.md).")
     if s.probability is not None:

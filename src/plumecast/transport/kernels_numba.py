@@ -73,7 +73,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.exposure import near_field_excluded, ring_add
+from plumecast.exposure import area_skip, near_field_excluded, ring_add
+from plumecast.exposure_area import no_area_kernel
 from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numba_3d import (
     _NO_MET3,
@@ -290,7 +291,7 @@ def _rx_near(st, step, rx_layer, rx_mask):  # type: ignore[no-untyped-def]
 
 @numba.njit(error_model="numpy")
 def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
-             band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count):  # type: ignore[no-untyped-def]
+             area, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count):  # type: ignore[no-untyped-def]
     """Add a lane's particle after ``step`` to the receptors' ring shells
     (:func:`plumecast.exposure.ring_add`) if it is alive and near the surface."""
     if st[8] or step < st[7] or st[5] >= rx_layer:
@@ -299,8 +300,9 @@ def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf
     lam = math.atan2(st[1], st[0])
     if near_field_excluded(phi, lam, step - birth[i], pgroup[i], nf_group, nf_lat, nf_lon, nf_dist, nf_max_age):
         return
+    lo, hi = area_skip(phi, lam, i, step - birth[i], area)
     ring_add(phi, lam, st[6], ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
-             rx_count[blk, srel])
+             rx_count[blk, srel], area[6], lo, hi)
 
 
 _BLOCKS = 8  # accumulation blocks, dealt to the threads by prange
@@ -344,7 +346,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         k0, w0, km, wm,
         step0, nsteps, dt, kh, kz, h, decay_factor, seed_key,
         do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on, dep, removed_blocks,
-        rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
+        rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area,
         band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count,
     ):  # type: ignore[no-untyped-def]
         n = lon.size + 0 * len(stamp)  # the stamp is a closure variable: part of the cache key
@@ -523,8 +525,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 live_any = live_any or not st[8]
                                 if rx_on and _rx_near(st, step, rx_layer, rx_mask):
                                     _rx_lane(st, bidx[b], step, step - step0, blk, birth, rx_layer, ptag, pgroup,
-                                             nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, band_start, order, rlat,
-                                             rlon, band_w, max_r, radii, rx_mass, rx_count)
+                                             nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order,
+                                             rlat, rlon, band_w, max_r, radii, rx_mass, rx_count)
                             if not live_any:
                                 break
                         # the exact lon/lat of the batch's unit vectors (vectorised), then its particles written back
@@ -585,11 +587,11 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 srel = step - step0
                                 if _rx_near(s0, step, rx_layer, rx_mask):
                                     _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                             nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                             nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon, band_w, max_r,
                                              radii, rx_mass, rx_count)
                                 if live1 and _rx_near(s1, step, rx_layer, rx_mask):
                                     _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                             nf_lon, nf_dist, nf_max_age, band_start, order, rlat, rlon, band_w, max_r,
+                                             nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon, band_w, max_r,
                                              radii, rx_mass, rx_count)
                             if s0[8] and s1[8]:
                                 break
@@ -681,7 +683,7 @@ def advance(
 
 _NO_RECEPTORS = (
     False, 0.0, np.zeros((360, 720), np.bool_), np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.bool_), np.zeros(1), np.zeros(1), 0.0, 0,
-    np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(1), np.zeros(1), 1.0, 0.0, np.zeros((1, 1)),
+    no_area_kernel(), np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(1), np.zeros(1), 1.0, 0.0, np.zeros((1, 1)),
     np.zeros((1, 1, 1, 1, 1)), np.zeros((1, 1, 1, 1, 1), np.int64),
 )
 

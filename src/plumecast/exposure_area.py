@@ -1,0 +1,189 @@
+"""The receptors' air from nearby area sources (city discs), as a plume, not particles.
+
+Orchestration of :mod:`plumecast.nearfield.area_source` for
+:class:`plumecast.exposure.ExposureSampler`: which (area source, receptor) pairs
+are near each other, the plume's concentration at each pair's receptor after
+every step, and the arrays the ring sums use to leave those sources' young
+particles out of those receptors (:func:`plumecast.exposure.area_skip`).
+
+A pair is an area source ``s`` (centre, radius ``R``) and a receptor whose disc
+comes within ``R + L`` of the centre, ``L`` being ``near_field.distance_km``. For
+such a pair the receptor's air from ``s`` is the plume's wherever its sample
+points lie within ``R + L`` of the centre; the particles of ``s`` are left out of
+that receptor's ring sums while they are within ``R + L`` of the centre and
+younger than ``(2 R + L) / u_min`` (the longest travel time the plume covers at
+the near field's wind floor), so no air is counted twice. Elsewhere, and for
+every other receptor, the particles carry it as before.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from plumecast.nearfield.area_source import area_plume_step, emission_runs, travel_integral
+from plumecast.units import EARTH_RADIUS_M
+
+#: σ_z curves of the city discs: built-up land (McElroy & Pooler 1968, St. Louis, in
+#: Briggs's 1973 urban fits), whatever ``near_field.terrain`` gives the point releases.
+CITY_TERRAIN = "urban"
+
+
+def _unit(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64]) -> NDArray[np.float64]:
+    phi, lam = np.deg2rad(lat_deg), np.deg2rad(lon_deg)
+    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1)
+
+
+def _gc_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> NDArray[np.float64]:
+    p1, p2 = np.deg2rad(lat1), np.deg2rad(lat2)
+    a = np.sin(0.5 * (p2 - p1)) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(0.5 * np.deg2rad(lon2 - lon1)) ** 2
+    return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a))), dtype=float)
+
+
+@dataclass
+class AreaNearField:
+    """The area sources' plumes at the receptors near them (see the module docstring).
+
+    ``kernel`` is the tuple the ring sums take (:func:`plumecast.exposure.area_skip`):
+    per particle its source, per source its centre [rad], reach [m], age limit
+    [steps] and the list (CSR) of receptors whose air from it the plume gives.
+    """
+
+    kernel: tuple[Any, ...]
+    pair_src: NDArray[np.int64]
+    pair_rec: NDArray[np.int64]
+    pair_de: NDArray[np.float64]
+    pair_dn: NDArray[np.float64]
+    pair_ext: NDArray[np.float64]
+    src_lat: NDArray[np.float64]
+    src_lon: NDArray[np.float64]
+    src_row: NDArray[np.int64]
+    src_q: NDArray[np.float64]
+    src_radius: NDArray[np.float64]
+    src_reach: NDArray[np.float64]
+    src_group: NDArray[np.int64]
+    near_sources: NDArray[np.int64]
+    tab_d: NDArray[np.float64]
+    tab_g: NDArray[np.float64]
+    factor: NDArray[np.float64]
+    bin_of_step: NDArray[np.int64]
+    run_start: NDArray[np.int64]
+    dt_s: float
+    min_wind_m_s: float
+    decay_rate_s: float
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.pair_src.size)
+
+    @classmethod
+    def build(
+        cls, groups: list[Any], emitted_kg: NDArray[np.float64], dt_s: float,
+        source_of_particle: NDArray[np.int32], rec_lat: NDArray[np.float64], rec_lon: NDArray[np.float64],
+        rec_extent_m: NDArray[np.float64], bin_of_step: NDArray[np.int64], *, distance_m: float, stability: str, mixing_height_m: float,
+        min_wind_m_s: float, breathing_height_m: float, decay_rate_s: float,
+    ) -> AreaNearField | None:
+        """The pairs and tables of a run; None when it has no area source near a receptor.
+
+        ``groups``: the run's :class:`plumecast.release.SourceGroup` list;
+        ``emitted_kg``: ``(step, group)`` mass emitted [kg] (the particles' own);
+        ``source_of_particle``: each particle's index in the concatenated sources;
+        ``bin_of_step``: the emission-tag bin of each step.
+        """
+        if distance_m <= 0.0 or not any(g.area for g in groups):
+            return None
+        sizes = [g.rate_kg_s.size for g in groups]
+        n_src = int(sum(sizes))
+        src_group = np.repeat(np.arange(len(groups)), sizes).astype(np.int64)
+        lat = np.concatenate([g.lat for g in groups]).astype(float)
+        lon = np.concatenate([g.lon for g in groups]).astype(float)
+        radius = np.concatenate([np.full(n, g.radius_m if g.area else 0.0) for g, n in zip(groups, sizes, strict=True)])
+        is_area = radius > 0.0
+        reach = np.where(is_area, radius + distance_m, 0.0)
+        q = np.zeros(n_src)
+        q[is_area] = np.concatenate([g.rate_kg_s / (math.pi * g.radius_m ** 2) for g in groups if g.area])
+        # each group's rate in each emission step over its base rate: the particles' emitted mass
+        base = np.array([float(g.rate_kg_s.sum()) for g in groups])
+        factor = np.ascontiguousarray((emitted_kg / (dt_s * np.maximum(base, 1e-300))).T)
+        # the travel-distance tables, one per area group
+        rows: dict[int, int] = {}
+        tables: list[NDArray[np.float64]] = []
+        max_d = float(np.max(2.0 * radius + distance_m)) * 1.01
+        for gi, g in enumerate(groups):
+            if g.area:
+                rows[gi] = len(tables)
+                d, gt = travel_integral(max_d, g.height_m, breathing_height_m, stability, CITY_TERRAIN,
+                                        mixing_height_m)
+                tables.append(gt)
+        src_row = np.array([rows.get(int(gi), 0) for gi in src_group], np.int64)
+        # pairs: a receptor's disc within the reach of an area source
+        rlat = np.asarray(rec_lat, float)
+        rlon = np.asarray(rec_lon, float)
+        ext = np.asarray(rec_extent_m, float)
+        area_idx = np.flatnonzero(is_area)
+        tree = cKDTree(_unit(lat[area_idx], lon[area_idx]))
+        pair_src_l: list[NDArray[np.int64]] = []
+        pair_rec_l: list[NDArray[np.int64]] = []
+        max_reach = float(reach[area_idx].max())
+        for r in np.flatnonzero(np.isfinite(rlat) & np.isfinite(rlon)):
+            ang = min((max_reach + ext[r]) / EARTH_RADIUS_M, math.pi)
+            near = area_idx[np.asarray(tree.query_ball_point(_unit(rlat[r:r + 1], rlon[r:r + 1])[0],
+                                                             2.0 * math.sin(0.5 * ang) * 1.0001), np.int64)]
+            if near.size:
+                near = near[_gc_m(rlat[r], rlon[r], lat[near], lon[near]) < reach[near] + ext[r]]
+            pair_src_l.append(np.sort(near))
+            pair_rec_l.append(np.full(near.size, r, np.int64))
+        pair_src = np.concatenate(pair_src_l) if pair_src_l else np.zeros(0, np.int64)
+        if pair_src.size == 0:
+            return None
+        pair_rec = np.concatenate(pair_rec_l)
+        order = np.argsort(pair_src, kind="stable")
+        pair_src, pair_rec = pair_src[order], pair_rec[order]
+        # receptor centres east and north of the source centre (its tangent plane)
+        dlon = ((rlon[pair_rec] - lon[pair_src] + 180.0) % 360.0) - 180.0
+        pair_de = np.deg2rad(dlon) * EARTH_RADIUS_M * np.cos(np.deg2rad(lat[pair_src]))
+        pair_dn = np.deg2rad(rlat[pair_rec] - lat[pair_src]) * EARTH_RADIUS_M
+        ptr = np.zeros(n_src + 1, np.int64)
+        np.add.at(ptr, pair_src + 1, 1)
+        ptr = np.cumsum(ptr)
+        max_age = np.where(is_area, np.ceil((2.0 * radius + distance_m) / min_wind_m_s / dt_s), 0).astype(np.int64)
+        kernel = (np.ascontiguousarray(source_of_particle, np.int32), np.deg2rad(lat), np.deg2rad(lon), reach,
+                  max_age, ptr, np.ascontiguousarray(pair_rec, np.int64))
+        return cls(
+            kernel=kernel, pair_src=pair_src, pair_rec=pair_rec, pair_de=pair_de, pair_dn=pair_dn,
+            pair_ext=ext[pair_rec], src_lat=lat, src_lon=lon, src_row=src_row, src_q=q, src_radius=radius,
+            src_reach=reach, src_group=src_group, near_sources=np.unique(pair_src), tab_d=d,
+            tab_g=np.ascontiguousarray(np.stack(tables)), factor=factor,
+            bin_of_step=np.ascontiguousarray(bin_of_step, np.int64),
+            run_start=emission_runs(factor, bin_of_step, dt_s, decay_rate_s), dt_s=float(dt_s),
+            min_wind_m_s=float(min_wind_m_s), decay_rate_s=float(decay_rate_s),
+        )
+
+    def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any,
+                 disc: NDArray[np.float64]) -> None:
+        """Add the plumes at the end of step ``step`` to ``conc`` ``(tag, receptor)``
+        (a view of that step's concentrations) [kg m-3]; ``winds_at(lon, lat, t_s)``:
+        the wind at many points [m s-1]; ``disc``: the receptors' sample points on
+        the unit disc, (2, n)."""
+        t_s = (step + 1) * self.dt_s
+        u_e = np.zeros(self.src_lat.size)
+        v_n = np.zeros(self.src_lat.size)
+        s = self.near_sources
+        u, v = winds_at(self.src_lon[s], self.src_lat[s], t_s)
+        u_e[s], v_n[s] = u, v
+        area_plume_step(t_s, self.dt_s, self.pair_src, self.pair_rec, self.pair_de, self.pair_dn, self.pair_ext,
+                        np.ascontiguousarray(disc[0]), np.ascontiguousarray(disc[1]), self.src_row, self.src_q,
+                        self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
+                        self.tab_g, self.factor, self.bin_of_step, self.run_start, self.factor.shape[0],
+                        self.decay_rate_s, conc, hit)
+
+
+def no_area_kernel() -> tuple[Any, ...]:
+    """The ring sums' area tuple of a run without area-source plumes (nothing left out)."""
+    return (np.zeros(0, np.int32), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int64),
+            np.zeros(1, np.int64), np.zeros(0, np.int64))
