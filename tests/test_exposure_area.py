@@ -120,3 +120,18 @@ def test_the_plume_is_what_particles_give_with_steps_short_enough_to_resolve_the
     assert cloud == pytest.approx(plume, rel=0.15)
     coarse_steps = run(sc.replace(particles=60000, near_field={"distance_km": 0}, time_step_s=600))
     assert coarse_steps.exposure.total()[6:, 0].mean() < 0.8 * plume
+
+
+def test_a_city_off_a_regional_wind_grid_adds_no_plume_and_no_nan():
+    from plumecast.met import build_wind_dataset
+
+    # the grid starts at 4.45 E: The Hague and Delft, west of it, are off the grid (their
+    # particles leave at once); Leiden, within their plumes' reach, is on it
+    lat = np.arange(50.0, 54.001, 0.05)
+    lon = np.arange(4.45, 9.001, 0.05)
+    u = np.full((1, lat.size, lon.size), 4.0, np.float32)
+    wind = build_wind_dataset(u, np.full_like(u, 0.5), np.array(["2026-03-02"], dtype="datetime64[ns]"), lat, lon,
+                              source="regional test", level="10 m", steady=True)
+    r = run(_scenario(), wind=wind)
+    leiden = r.exposure.total()[:, 2]
+    assert r.exposure.on_grid[2] and np.isfinite(leiden).all() and leiden.max() > 0

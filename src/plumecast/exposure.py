@@ -75,6 +75,7 @@ from numpy.typing import NDArray
 
 from plumecast.concentration import receptor_coords
 from plumecast.exposure_area import AreaNearField, no_area_kernel
+from plumecast.nearfield.area_source import sunflower
 from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
 from plumecast.receptors import Receptors
 from plumecast.units import EARTH_RADIUS_M
@@ -324,7 +325,7 @@ class ExposureSampler:
                 self._near_field_step(step0 + k, wind_at)
         if self.area is not None:
             for k in range(nsteps):
-                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at, _DISC)
+                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at)
 
     def _near_field_step(self, step: int, wind_at: Any) -> None:
         t_end_s = (step + 1) * self.dt_s
@@ -613,17 +614,9 @@ class NearFieldSource:
         return c, emitted
 
 
-def _sunflower(n: int) -> NDArray[np.float64]:
-    """``n`` points of equal area on the unit disc (Vogel's spiral), shape (2, n)."""
-    k = np.arange(n) + 0.5
-    r = np.sqrt(k / n)
-    theta = k * math.pi * (3.0 - math.sqrt(5.0))
-    return np.stack([r * np.cos(theta), r * np.sin(theta)])
-
-
 #: Equal-area sample points of a receptor's disc for the near-field plume.
 N_DISC_SAMPLES = 64
-_DISC = _sunflower(N_DISC_SAMPLES)
+_DISC = sunflower(N_DISC_SAMPLES)
 
 
 def local_xy(

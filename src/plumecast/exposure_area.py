@@ -26,7 +26,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from plumecast.nearfield.area_source import area_plume_step, emission_runs, travel_integral
+from plumecast.nearfield.area_source import (
+    area_plume_step,
+    emission_runs,
+    sunflower,
+    travel_integral,
+)
 from plumecast.units import EARTH_RADIUS_M
 
 #: σ_z curves of the city discs: built-up land (McElroy & Pooler 1968, St. Louis, in
@@ -55,11 +60,13 @@ class AreaNearField:
     """
 
     kernel: tuple[Any, ...]
+    rec_ptr: NDArray[np.int64]
     pair_src: NDArray[np.int64]
-    pair_rec: NDArray[np.int64]
     pair_de: NDArray[np.float64]
     pair_dn: NDArray[np.float64]
     pair_ext: NDArray[np.float64]
+    pair_k0: NDArray[np.int64]
+    pair_nk: NDArray[np.int64]
     src_lat: NDArray[np.float64]
     src_lon: NDArray[np.float64]
     src_row: NDArray[np.int64]
@@ -142,21 +149,23 @@ class AreaNearField:
         if pair_src.size == 0:
             return None
         pair_rec = np.concatenate(pair_rec_l)
-        order = np.argsort(pair_src, kind="stable")
-        pair_src, pair_rec = pair_src[order], pair_rec[order]
+        # the plumes are summed receptor by receptor (pairs in receptor order, one thread each)
+        rec_ptr = np.concatenate([[0], np.cumsum(np.bincount(pair_rec, minlength=rlat.size))]).astype(np.int64)
         # receptor centres east and north of the source centre (its tangent plane)
         dlon = ((rlon[pair_rec] - lon[pair_src] + 180.0) % 360.0) - 180.0
         pair_de = np.deg2rad(dlon) * EARTH_RADIUS_M * np.cos(np.deg2rad(lat[pair_src]))
         pair_dn = np.deg2rad(rlat[pair_rec] - lat[pair_src]) * EARTH_RADIUS_M
-        ptr = np.zeros(n_src + 1, np.int64)
-        np.add.at(ptr, pair_src + 1, 1)
-        ptr = np.cumsum(ptr)
+        pair_k0, pair_nk = _sample_sets(ext[pair_rec], radius[pair_src])
+        # the ring sums' lists: for each source, the receptors its plume covers (source order)
+        order = np.argsort(pair_src, kind="stable")
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(pair_src, minlength=n_src))]).astype(np.int64)
         max_age = np.where(is_area, np.ceil((2.0 * radius + distance_m) / min_wind_m_s / dt_s), 0).astype(np.int64)
         kernel = (np.ascontiguousarray(source_of_particle, np.int32), np.deg2rad(lat), np.deg2rad(lon), reach,
-                  max_age, ptr, np.ascontiguousarray(pair_rec, np.int64))
+                  max_age, ptr, np.ascontiguousarray(pair_rec[order], np.int64))
         return cls(
-            kernel=kernel, pair_src=pair_src, pair_rec=pair_rec, pair_de=pair_de, pair_dn=pair_dn,
-            pair_ext=ext[pair_rec], src_lat=lat, src_lon=lon, src_row=src_row, src_q=q, src_radius=radius,
+            kernel=kernel, rec_ptr=rec_ptr, pair_src=pair_src, pair_de=pair_de, pair_dn=pair_dn,
+            pair_ext=ext[pair_rec], pair_k0=pair_k0, pair_nk=pair_nk, src_lat=lat, src_lon=lon, src_row=src_row,
+            src_q=q, src_radius=radius,
             src_reach=reach, src_group=src_group, near_sources=np.unique(pair_src), tab_d=d,
             tab_g=np.ascontiguousarray(np.stack(tables)), factor=factor,
             bin_of_step=np.ascontiguousarray(bin_of_step, np.int64),
@@ -164,23 +173,41 @@ class AreaNearField:
             min_wind_m_s=float(min_wind_m_s), decay_rate_s=float(decay_rate_s),
         )
 
-    def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any,
-                 disc: NDArray[np.float64]) -> None:
+    def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any) -> None:
         """Add the plumes at the end of step ``step`` to ``conc`` ``(tag, receptor)``
         (a view of that step's concentrations) [kg m-3]; ``winds_at(lon, lat, t_s)``:
-        the wind at many points [m s-1]; ``disc``: the receptors' sample points on
-        the unit disc, (2, n)."""
+        the wind at many points [m s-1]."""
         t_s = (step + 1) * self.dt_s
         u_e = np.zeros(self.src_lat.size)
         v_n = np.zeros(self.src_lat.size)
         s = self.near_sources
         u, v = winds_at(self.src_lon[s], self.src_lat[s], t_s)
         u_e[s], v_n[s] = u, v
-        area_plume_step(t_s, self.dt_s, self.pair_src, self.pair_rec, self.pair_de, self.pair_dn, self.pair_ext,
-                        np.ascontiguousarray(disc[0]), np.ascontiguousarray(disc[1]), self.src_row, self.src_q,
+        area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
+                        self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], self.src_row, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
                         self.tab_g, self.factor, self.bin_of_step, self.run_start, self.factor.shape[0],
                         self.decay_rate_s, conc, hit)
+
+
+#: Sample points of a receptor's disc for an area-source plume: the centre, then 4, 16 and 64
+#: equal-area points (Vogel's spiral of half of them and its mirror through the centre, so
+#: that each set is centred), concatenated; :func:`_sample_sets` picks one per pair.
+_SET_SIZES = (1, 4, 16, 64)
+_SAMPLES = np.ascontiguousarray(np.concatenate(
+    [np.zeros((2, 1)), *(np.concatenate([sunflower(n // 2), -sunflower(n // 2)], axis=1) for n in _SET_SIZES[1:])],
+    axis=1))
+_SET_START = np.concatenate([[0], np.cumsum(_SET_SIZES)[:-1]]).astype(np.int64)
+
+
+def _sample_sets(extent_m: NDArray[np.float64], radius_m: NDArray[np.float64]) -> tuple[NDArray[np.int64],
+                                                                                         NDArray[np.int64]]:
+    """First point and number of points of each pair's sample set: a receptor whose disc
+    is small beside the source's is sampled at fewer points (the plume varies over the
+    source's scale): its centre up to R/8, 4 points up to R/4, 16 up to R/2, else 64."""
+    ratio = np.asarray(extent_m, float) / np.maximum(np.asarray(radius_m, float), 1e-9)
+    which = np.searchsorted(np.array([0.125, 0.25, 0.5]), ratio, side="left")
+    return _SET_START[which], np.asarray(_SET_SIZES, np.int64)[which]
 
 
 def no_area_kernel() -> tuple[Any, ...]:

@@ -146,19 +146,19 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
 def wind_sampler(grid: WindGrid) -> Callable[[Any, Any, float], Any]:
     """``(lon, lat, t_s) -> (u_east, v_north)`` [m s-1] from the kernels' wind grid
     (the same interpolation the particles see): floats for a point, arrays for
-    arrays of points."""
+    arrays of points (NaN outside the wind domain)."""
 
     def at(lon: Any, lat: Any, t_s: float) -> Any:
         k, w = grid.time_index(np.array([t_s], np.float64))
         lon_a = np.atleast_1d(np.asarray(lon, np.float64))
         lat_a = np.atleast_1d(np.asarray(lat, np.float64))
-        v, _ = interpolate_wind(grid, int(k[0]), float(w[0]), lon_a, lat_a)
+        v, inside = interpolate_wind(grid, int(k[0]), float(w[0]), lon_a, lat_a)
         lam, phi = np.deg2rad(lon_a), np.deg2rad(lat_a)
         u_e = -np.sin(lam) * v[0] + np.cos(lam) * v[1]
         v_n = -np.sin(phi) * np.cos(lam) * v[0] - np.sin(phi) * np.sin(lam) * v[1] + np.cos(phi) * v[2]
         if np.ndim(lon) == 0:
             return float(u_e[0]), float(v_n[0])
-        return u_e, v_n
+        return np.where(inside, u_e, np.nan), np.where(inside, v_n, np.nan)
 
     return at
 

@@ -19,8 +19,9 @@ def _one_pair(radius_m, q, u, *, t_s, dt_s, factor, bins, table, de=0.0, dn=0.0,
     n_tags = int(bins.max() + 1) * n_groups
     conc = np.zeros((n_tags, 1))
     hit = np.zeros(1, np.bool_)
-    area_plume_step(t_s, dt_s, np.array([0]), np.array([0]), np.array([de]), np.array([dn]), np.array([0.0]),
-                    np.zeros(4), np.zeros(4), np.array([0]), np.array([q]), np.array([radius_m]),
+    area_plume_step(t_s, dt_s, np.array([0, 1]), np.array([0]), np.array([de]), np.array([dn]), np.array([0.0]),
+                    np.array([0]), np.array([1]), np.zeros(1), np.zeros(1), np.array([0]), np.array([q]),
+                    np.array([radius_m]),
                     np.array([radius_m + 30e3]), np.array([0]), np.array([u]), np.array([v]), 1.0, d, g[None, :],
                     np.asarray(factor, float)[None, :], np.asarray(bins, np.int64),
                     emission_runs(np.asarray(factor, float)[None, :], np.asarray(bins, np.int64), dt_s, decay_s),
@@ -137,3 +138,14 @@ def test_the_layer_average_keeps_the_lid_reflections():
     # a layer reaching above the lid: only the part below it is seen under it
     half = layer_vertical_term(1.5, 200.0, np.array([400.0]), 100.0)
     assert half[0] == pytest.approx(0.5 / 100.0)
+
+
+def test_a_small_receptor_beside_a_large_disc_is_sampled_at_fewer_points():
+    from plumecast.exposure_area import _SAMPLES, _sample_sets
+
+    k0, nk = _sample_sets(np.array([0.0, 1e3, 3e3, 6e3, 20e3]), np.full(5, 15e3))
+    assert nk.tolist() == [1, 1, 4, 16, 64]
+    for a, n in zip(k0, nk, strict=True):
+        pts = _SAMPLES[:, a:a + n]
+        # each set is centred on the receptor and inside its disc
+        assert np.hypot(*pts.mean(axis=1)) < 1e-12 and np.hypot(*pts).max() <= 1.0

@@ -127,17 +127,18 @@ def _table(d, g, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
     return g[i] + f * (g[i + 1] - g[i])
 
 
-@numba.njit(cache=True, error_model="numpy")
-def area_plume_step(t_s, dt_s, pair_src, pair_rec, pair_de, pair_dn, pair_ext, disc_x, disc_y, src_row, src_q,
-                    src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g, factor, bin_of_step,
-                    run_start, n_groups, decay_s, conc, hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+@numba.njit(cache=True, error_model="numpy", parallel=True)
+def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
+                    src_row, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g, factor,
+                    bin_of_step, run_start, n_groups, decay_s, conc,
+                    hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add the area sources' plumes at time ``t_s`` to ``conc`` ``(tag, receptor)``.
 
-    Each pair ``p`` is an area source ``pair_src[p]`` and a receptor
-    ``pair_rec[p]`` whose centre lies ``(pair_de[p], pair_dn[p])`` east and north
-    of the source's centre [m] and whose sample points are that centre plus
-    ``pair_ext[p]`` times ``(disc_x[k], disc_y[k])`` (the mean over the points is
-    added).
+    The pairs of receptor ``r`` are ``rec_ptr[r] .. rec_ptr[r + 1]`` (one thread per
+    receptor). Pair ``p`` is area source ``pair_src[p]`` and a receptor whose
+    centre lies ``(pair_de[p], pair_dn[p])`` east and north of the source's centre
+    [m], sampled at the centre plus ``pair_ext[p]`` times the ``pair_nk[p]`` points
+    of ``(disc_x, disc_y)`` from ``pair_k0[p]`` on (the mean over them is added).
     ``src_q``: base emission per unit area [kg m-2 s-1]; ``factor[g, k]``: group
     ``g``'s rate in emission step ``k`` over its base rate; ``bin_of_step[k]``: the
     emission-tag bin of step ``k`` (tag ``bin * n_groups + g``); ``run_start[g, k]``:
@@ -147,60 +148,70 @@ def area_plume_step(t_s, dt_s, pair_src, pair_rec, pair_de, pair_dn, pair_ext, d
     wind at each source [m s-1]. Points beyond ``src_reach`` from the centre get
     nothing (the particles cover them). ``hit[r]`` is set where a plume reached.
     """
-    n_samples = disc_x.size
     n_steps = factor.shape[1]
-    for p in range(pair_src.size):
-        s = pair_src[p]
-        r = pair_rec[p]
-        g = src_group[s]
-        row = src_row[s]
-        radius = src_radius[s]
-        speed = math.hypot(u_e[s], v_n[s])
-        if speed > 0.0:
-            ex = u_e[s] / speed
-            ey = v_n[s] / speed
-        else:
-            ex = 1.0
-            ey = 0.0
-        speed = max(speed, min_wind)
-        step_len = speed * dt_s  # travel distance of one emission step
-        for k in range(n_samples):
-            e = pair_de[p] + pair_ext[p] * disc_x[k]
-            n = pair_dn[p] + pair_ext[p] * disc_y[k]
-            if math.hypot(e, n) >= src_reach[s]:
-                continue
-            x = e * ex + n * ey
-            y = -e * ey + n * ex
-            if abs(y) >= radius:
-                continue
-            c = math.sqrt(radius * radius - y * y)
-            d_hi = x + c
-            if d_hi <= 0.0:
-                continue
-            d = max(0.0, x - c)
-            g_prev = _table(tab_d, tab_g[row], d)
-            while d < d_hi:
-                # the air at travel distance d left the source at t - d / u, in emission step ks
-                t_emit = t_s - d / speed
-                ks = int(math.floor(t_emit / dt_s - 1e-9))
-                if ks < 0:
-                    break  # emitted before the run: nothing
-                # the part emitted during step ks and the steps before it at the same rate and
-                # tag: travel distances up to the start of that stretch
-                d_next = min(d_hi, (t_s - run_start[g, min(ks, n_steps - 1)] * dt_s) * speed)
-                if d_next <= d:
-                    d_next = min(d_hi, d + 1e-6 * step_len + 1e-9)
-                g_next = _table(tab_d, tab_g[row], d_next)
-                if ks < n_steps:
-                    f = factor[g, ks]
-                    if f > 0.0:
-                        mid = 0.5 * (d + d_next) / speed
-                        val = src_q[s] * f * (g_next - g_prev) / speed * math.exp(-decay_s * mid)
-                        if val > 0.0:
-                            conc[bin_of_step[ks] * n_groups + g, r] += val / n_samples
-                            hit[r] = True
-                d = d_next
-                g_prev = g_next
+    for r in numba.prange(rec_ptr.size - 1):
+        for p in range(rec_ptr[r], rec_ptr[r + 1]):
+            s = pair_src[p]
+            g = src_group[s]
+            row = src_row[s]
+            radius = src_radius[s]
+            speed = math.hypot(u_e[s], v_n[s])
+            if not math.isfinite(speed):
+                continue  # a source off the wind domain: no plume (its particles leave at once)
+            if speed > 0.0:
+                ex = u_e[s] / speed
+                ey = v_n[s] / speed
+            else:
+                ex = 1.0
+                ey = 0.0
+            speed = max(speed, min_wind)
+            step_len = speed * dt_s  # travel distance of one emission step
+            n_samples = pair_nk[p]
+            for k in range(pair_k0[p], pair_k0[p] + n_samples):
+                e = pair_de[p] + pair_ext[p] * disc_x[k]
+                n = pair_dn[p] + pair_ext[p] * disc_y[k]
+                if math.hypot(e, n) >= src_reach[s]:
+                    continue
+                x = e * ex + n * ey
+                y = -e * ey + n * ex
+                if abs(y) >= radius:
+                    continue
+                c = math.sqrt(radius * radius - y * y)
+                d_hi = x + c
+                if d_hi <= 0.0:
+                    continue
+                d = max(0.0, x - c)
+                g_prev = _table(tab_d, tab_g[row], d)
+                while d < d_hi:
+                    # the air at travel distance d left the source at t - d / u, in emission step ks
+                    t_emit = t_s - d / speed
+                    ks = int(math.floor(t_emit / dt_s - 1e-9))
+                    if ks < 0:
+                        break  # emitted before the run: nothing
+                    # the part emitted during step ks and the steps before it at the same rate and
+                    # tag: travel distances up to the start of that stretch
+                    d_next = min(d_hi, (t_s - run_start[g, min(ks, n_steps - 1)] * dt_s) * speed)
+                    if d_next <= d:
+                        d_next = min(d_hi, d + 1e-6 * step_len + 1e-9)
+                    g_next = _table(tab_d, tab_g[row], d_next)
+                    if ks < n_steps:
+                        f = factor[g, ks]
+                        if f > 0.0:
+                            mid = 0.5 * (d + d_next) / speed
+                            val = src_q[s] * f * (g_next - g_prev) / speed * math.exp(-decay_s * mid)
+                            if val > 0.0:
+                                conc[bin_of_step[ks] * n_groups + g, r] += val / n_samples
+                                hit[r] = True
+                    d = d_next
+                    g_prev = g_next
+
+
+def sunflower(n: int) -> NDArray[np.float64]:
+    """``n`` points of equal area on the unit disc (Vogel's spiral), shape (2, n)."""
+    k = np.arange(n) + 0.5
+    r = np.sqrt(k / n)
+    theta = k * math.pi * (3.0 - math.sqrt(5.0))
+    return np.stack([r * np.cos(theta), r * np.sin(theta)])
 
 
 def emission_runs(factor: NDArray[np.float64], bin_of_step: NDArray[np.int64], dt_s: float,
