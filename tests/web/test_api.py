@@ -428,7 +428,7 @@ def test_comparison_countdowns_run_from_the_issue_time(tmp_path: Path, compare_d
     assert not [p for p in c.get("/api/summary").json()["problems"] if "comparison.json" in p]
     # the plan with a run folder of its own keeps its dashboard.json's times
     v1 = c.get("/api/view/plan1").json()
-    assert v1["start"] == "2026-03-01T00:00:00Z" and "issued_unknown" not in v1
+    assert v1["start"] == "2026-03-01T00:00:00Z" and v1.get("issued_unknown") is None
 
 
 def test_comparison_issued_at_the_start_counts_from_the_start(compare_dir: Path) -> None:
@@ -492,3 +492,22 @@ def test_a_new_record_reloads_the_folder(tmp_path: Path, compare_dir: Path) -> N
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     c.app.state.folder._checked = -loader.RESTAT_S  # type: ignore[attr-defined]
     assert c.get("/api/view/plan0").json()["issued_s"] == 7200.0
+
+
+def test_a_run_folder_without_an_issue_time_says_its_countdowns_run_from_the_start(tmp_path: Path,
+                                                                                    run_dir: Path) -> None:
+    import json
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    v = client_for(folder).get("/api/view/run").json()
+    assert v["issued_unknown"] is None  # dashboard.json gives the issue time
+    meta = json.loads((folder / "dashboard.json").read_text())
+    del meta["scenario"]["issued"]
+    (folder / "dashboard.json").write_text(json.dumps(meta))
+    v = client_for(folder).get("/api/view/run").json()
+    assert v["issued_s"] == 0.0 and "no issue time" in v["issued_unknown"]
+    meta["scenario"]["issued"] = "tomorrow"
+    (folder / "dashboard.json").write_text(json.dumps(meta))
+    v = client_for(folder).get("/api/view/run").json()
+    assert "'tomorrow' is not a date" in v["issued_unknown"]

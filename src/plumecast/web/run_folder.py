@@ -76,6 +76,8 @@ class RunData:
     meta: dict[str, Any] | None = None
     start: np.datetime64 | None = None
     issued_s: float = 0.0
+    #: why the issue time is unknown (countdowns then run from the release start); None: known
+    issued_unknown: str | None = None
     agent: Any = None
     agent_name: str | None = None
     # map
@@ -136,7 +138,9 @@ def load_run(path: Path, label: str) -> RunData:
             issued = np.datetime64(str(scen["issued"]).replace("Z", "").replace("+00:00", ""), "ns")
             rd.issued_s = float(seconds_since(np.array([issued]), rd.start)[0])
         except ValueError:
-            pass
+            rd.issued_unknown = f"{META_FILE}: scenario.issued {scen['issued']!r} is not a date"
+    elif rd.start is not None:
+        rd.issued_unknown = f"{META_FILE} gives no issue time (scenario.issued)"
     agent, why = agent_from_meta(rd.meta, rd.agent_name)
     rd.agent = agent
     if agent is not None:

@@ -119,7 +119,7 @@ def _run_part(rd: RunData) -> dict[str, Any]:
     scen = (rd.meta or {}).get("scenario") or {}
     return {
         "label": rd.label if rd.label != "this run" else (scen.get("name") or "forecast"),
-        "start": iso_utc(rd.start), "issued_s": rd.issued_s,
+        "start": iso_utc(rd.start), "issued_s": rd.issued_s, "issued_unknown": rd.issued_unknown,
         "times_s": [] if rd.frame_s is None else list(rd.frame_s),
         "interval_s": rd.interval_s, "n_frames": frames_n, "grid": rd.grid,
         "scale": None if rd.scale is None else {"vmin": rd.scale[0], "vmax": rd.scale[1], "units": "kg m-3"},
