@@ -33,6 +33,7 @@ from plumecast.met.variables import (
     _horizontal_axes,
     _lower,
     _when,
+    _wind_components,
     decoded_times,
     find_time_coord,
 )
@@ -321,7 +322,7 @@ def _on_time(ds: xr.Dataset, path: Path, winds: bool) -> tuple[xr.Dataset, np.nd
 
 def _check_same_grid(first: xr.Dataset, first_path: Path, other: xr.Dataset, path: Path) -> None:
     a_vars, b_vars = list(first.data_vars), list(other.data_vars)
-    if a_vars != b_vars:
+    if set(a_vars) != set(b_vars):  # in any order: files merged per quantity list them in their files' order
         raise _err(
             str(path),
             f"has variables {b_vars} but {first_path.name} has {a_vars}; expected the same variables in every file",
@@ -354,19 +355,116 @@ def open_met_dataset(path: MetPath, *, winds: bool = True) -> xr.Dataset:
         One file: the file as xarray decodes it (dask-backed). Several files: the
         wind variables with the valid time as dimension ``time`` (a coordinate
         ``met_file`` names each record's file), the member dimension kept. Nothing
-        but metadata has been read.
+        but metadata has been read. Files that hold different quantities for the
+        same times (a file per variable: ``u10.nc`` and ``v10.nc``) are merged
+        first, then joined along time (:func:`_join_by_quantity`).
 
     Raises
     ------
     MetDataError
         Naming the file: unreadable, no winds or no time, another grid, levels
         or members than the first file, a time overlap with another file, or a gap
-        (a step between files more than 1.5 times the steps around it).
+        (a step between files more than 1.5 times the steps around it); for files
+        of the same times, a quantity in two of them, another grid, or one wind
+        component in none of them.
     """
     paths = met_paths(path)
     if len(paths) == 1:
         return _open_lazy(paths[0], winds)
-    return join_on_time([(p, *_on_time(_open_lazy(p, winds), p, winds)) for p in paths])
+    opened = [(p, _open_lazy(p, winds)) for p in paths]
+    if winds and all(_has_winds(ds) for _, ds in opened):
+        return join_on_time([(p, *_on_time(ds, p, winds)) for p, ds in opened])
+    return _join_by_quantity(opened, winds)
+
+
+def _has_winds(ds: xr.Dataset) -> bool:
+    try:
+        _find_wind_vars(ds, "")
+    except NoWindsError:
+        return False
+    return True
+
+
+def _fields(ds: xr.Dataset) -> xr.Dataset:
+    """A file's gridded fields as data variables, for merging with other files of the
+    same times: latitudes, longitudes and times written as variables (WRF ``XLAT``,
+    ``Times``) made coordinates, and CF cell bounds (``lat_bnds``..) and variables
+    of fewer than two dimensions dropped."""
+    named = [_find_coord(ds, _LAT_NAMES, "latitude", ()), _find_coord(ds, _LON_NAMES, "longitude", ()),
+             find_time_coord(ds)]
+    ds = ds.set_coords([n for n in named if n is not None and n in ds.data_vars])
+    bounds = {str(ds[n].attrs["bounds"]) for n in ds.variables if "bounds" in ds[n].attrs}
+    drop = [str(n) for n in ds.data_vars if ds[n].ndim < 2 or str(n) in bounds]
+    return ds.drop_vars(drop) if len(drop) < len(ds.data_vars) else ds
+
+
+def _times_key(times: np.ndarray) -> bytes:
+    return np.asarray(times).astype("datetime64[ns]").tobytes()
+
+
+def _join_by_quantity(opened: Sequence[tuple[Path, xr.Dataset]], winds: bool) -> xr.Dataset:
+    """Files of a set that hold different quantities for the same times (a file per
+    variable: CDS requests of ``u10`` and ``v10``, the NOMADS filter, ECMWF open data
+    or MARS GRIB per parameter) merged into one per time
+    (:func:`plumecast.met.levels_join._merge_same_times`: the same grid, each
+    quantity in one file), then joined along time (:func:`join_on_time`). With
+    ``winds``, every merged file holds both wind components (kept alone, as by
+    :func:`_on_time`), or a MetDataError names its files and what they hold."""
+    from plumecast.met.levels_join import _merge_same_times
+
+    items = [(p, *_on_time(_fields(ds), p, winds=False)) for p, ds in opened]
+    files_of: dict[bytes, list[Path]] = {}
+    for p, _sub, t in items:
+        files_of.setdefault(_times_key(t), []).append(p)
+    found = {p: [str(n) for n in sub.data_vars] for p, sub, _ in items}
+    joined: list[tuple[Path, xr.Dataset, np.ndarray]] = []
+    for base, ds, times in _merge_same_times(items):
+        group = files_of[_times_key(times)]
+        if len(group) > 1:
+            ds = ds.assign_coords(met_file=("time", np.full(times.size, " + ".join(p.name for p in group))))
+        if winds:
+            ds = _winds_of(ds, group, dict(opened), found, times)
+        joined.append((base, ds, times))
+    out = join_on_time(joined) if len(joined) > 1 else joined[0][1]
+    out.attrs["source"] = _describe_paths([p for p, _ in opened])
+    return out
+
+
+def _winds_of(ds: xr.Dataset, group: list[Path], opened: dict[Path, xr.Dataset], found: dict[Path, list[str]],
+              times: np.ndarray) -> xr.Dataset:
+    """The wind components of the merged files ``group`` of the same ``times``
+    (with the latitudes and longitudes written as variables), or a MetDataError
+    naming the files: the existing message when none holds a wind component, else
+    which component is in which file and that the other is in none."""
+    u_name, v_name = _wind_components(ds)
+    if u_name is None or v_name is None:
+        if u_name is None and v_name is None:
+            # the message of a file without winds, naming the file(s) and their variables
+            _find_wind_vars(opened[group[0]] if len(group) == 1 else ds, _group_text(group))
+        has, lacks = ("eastward", "northward") if v_name is None else ("northward", "eastward")
+        name = u_name if v_name is None else v_name
+        assert name is not None
+        holder = next(p for p in group if name in found[p])
+        names = ("v, v10, VGRD, vgrd10m, V, V10" if v_name is None else "u, u10, UGRD, ugrd10m, U, U10")
+        when = _when(times[0]) + (f" .. {_when(times[-1])}" if times.size > 1 else "")
+        what = "; ".join(f"{p.name}: {found[p]}" for p in group)
+        raise NoWindsError(
+            f"{_group_text(group)}: no recognisable wind components; the {has} wind {name!r} (in {holder.name}) but "
+            f"no {lacks} wind in {'the file' if len(group) == 1 else 'these files'} or in any other file of the same "
+            f"times ({when}); "
+            f"found {what}; expected the {lacks} component too, with standard_name '{lacks}_wind' or named "
+            f"{names} (a file of its own at the same times is merged)")
+    lat_lon = [n for n in (_find_coord(ds, _LAT_NAMES, "latitude", ()), _find_coord(ds, _LON_NAMES, "longitude", ()))
+               if n is not None and n in ds.data_vars]
+    out = ds[[u_name, v_name] + [n for n in lat_lon if n not in (u_name, v_name)]]
+    for n in (u_name, v_name):
+        out[n].attrs = ds[n].attrs
+    return out
+
+
+def _group_text(group: Sequence[Path]) -> str:
+    """Files in a message: the first with its folder, the others by name."""
+    return str(group[0]) if len(group) == 1 else f"{group[0]} and {', '.join(p.name for p in group[1:])}"
 
 
 def join_on_time(files: Sequence[tuple[Path, xr.Dataset, np.ndarray]]) -> xr.Dataset:
@@ -439,7 +537,9 @@ def wind_file_domain(path: MetPath, *, level_hpa: float | None = None) -> tuple[
     ----------
     path : file, folder, glob pattern or list (see :func:`met_paths`); for several
         files, the grid of the first one that holds winds (every file's grid is
-        checked when the winds are opened).
+        checked when the winds are opened), or, when no file holds both components
+        (a file per quantity), that of the files merged as :func:`open_met_dataset`
+        merges them.
     level_hpa : float, optional
         Unused for the grid; accepted for symmetry with :func:`open_wind`.
 
@@ -464,6 +564,10 @@ def wind_file_domain(path: MetPath, *, level_hpa: float | None = None) -> tuple[
         except NoWindsError as exc:
             first_error = first_error or exc
     assert first_error is not None
+    if len(paths) > 1:
+        # a file per quantity (u10.nc, v10.nc): the grid of the files merged as open_wind merges them
+        with open_met_dataset(paths) as ds:
+            return _grid_of(ds, str(ds.attrs.get("source", paths[0])))
     raise first_error
 
 

@@ -2,7 +2,8 @@
 GRIB file, files that hold the same times (different quantities), the files of a
 set along time, and a forecast's step 0 that lacks the interval fields.
 
-Used by :func:`plumecast.met.levels_read.normalise_met_3d`.
+Used by :func:`plumecast.met.levels_read.normalise_met_3d`; the merge of files of
+the same times also by the single-level reader (:mod:`plumecast.met.files`).
 """
 
 from __future__ import annotations
@@ -83,8 +84,11 @@ def _merge_same_times(
     """Files that hold the same records but different quantities, as one: the new
     CDS delivers ERA5's single levels as a zip of an ``instant`` file (u10, blh ..)
     and an ``accum`` file (precipitation, fluxes) with the same times; a set may
-    also have a file per quantity. Their grids must match; a quantity in two of
-    them is an error. Files with other times are left to be joined in time."""
+    also have a file per quantity. Their grids must match (:func:`_other_axis`); a
+    quantity in two of them is an error. Files with other times are left to be
+    joined in time. The single-level reader merges a set's files per quantity with
+    it too (:func:`plumecast.met.files._join_by_quantity`), on the files' own
+    dimension names."""
     groups: dict[bytes, list[int]] = {}
     for i, (_p, _ds, t) in enumerate(items):
         groups.setdefault(np.asarray(t).astype("datetime64[ns]").tobytes(), []).append(i)
@@ -102,11 +106,11 @@ def _merge_same_times(
                     raise _err(str(path), f"{str(n)!r} at the same times as in {owner[str(n)].name}; expected each "
                                           "quantity in one file")
                 owner[str(n)] = path
-            for ax in ("lat", "lon", "level", "number"):
-                if (ax in base.dims) != (ax in ds.dims) or ax in base.dims and not np.array_equal(
-                        np.asarray(base[ax].values), np.asarray(ds[ax].values)):
-                    raise _err(str(path), f"holds the same times as {base_path.name} but on another {ax} axis; "
-                                          "expected the files of one time on one grid")
+            ax = _other_axis(base, ds)
+            if ax is not None:
+                raise _err(str(path), f"holds the same times as {base_path.name} but on another {ax} axis "
+                                      f"({_axis_text(ds, ax)} against {_axis_text(base, ax)}); expected the files "
+                                      "of one time on one grid")
             parts.append(ds.drop_vars("met_file", errors="ignore"))
         merged = xr.merge(parts, join="override", compat="override", combine_attrs="override")
         for part in parts:
@@ -114,6 +118,48 @@ def _merge_same_times(
                 merged[n].attrs = part[n].attrs
         out.append((base_path, merged, times))
     return out
+
+
+#: Axes every file of one time must have alike (those of the canonical 3-D datasets).
+_SAME_AXES = ("lat", "lon", "level", "number")
+
+
+def _other_axis(base: xr.Dataset, ds: xr.Dataset) -> str | None:
+    """The first axis (dimension but time) on which two datasets of the same times
+    differ, or None: one of :data:`_SAME_AXES` that only one has, or a dimension both
+    have with other values (the files' own names: ``latitude``, ``isobaricInhPa``, ..
+    when they are read as they are, for the single-level reader)."""
+    for ax in [*_SAME_AXES, *(str(d) for d in base.dims if str(d) not in _SAME_AXES)]:
+        if ax == "time" or (ax not in base.dims and ax not in ds.dims):
+            continue
+        if (ax in base.dims) != (ax in ds.dims):
+            if ax in _SAME_AXES:
+                return ax
+            continue
+        if base.sizes[ax] != ds.sizes[ax]:
+            return ax
+        if ax in base.coords and ax in ds.coords:
+            a, b = np.asarray(base[ax].values), np.asarray(ds[ax].values)
+            same = (np.allclose(a, b, rtol=0.0, atol=1e-6) if a.dtype.kind == "f" and b.dtype.kind == "f"
+                    else np.array_equal(a, b))
+            if not same:
+                return ax
+    return None
+
+
+def _axis_text(ds: xr.Dataset, ax: str) -> str:
+    """An axis in words: ``9 values 80..-80 step -20``."""
+    if ax not in ds.dims:
+        return f"no {ax}"
+    n = int(ds.sizes[ax])
+    x = np.asarray(ds[ax].values) if ax in ds.coords else np.array([])
+    if x.size == 0 or x.dtype.kind not in "fiu":
+        return f"{n} values"
+    if n == 1:
+        return f"1 value {x[0]:g}"
+    step = np.diff(x.astype(np.float64))
+    regular = np.allclose(step, step[0], rtol=1e-6, atol=0.0)
+    return f"{n} values {x[0]:g}..{x[-1]:g}" + (f" step {step[0]:g}" if regular else "")
 
 
 #: Fields of a file that may hold one record for all times (orography, land-sea mask).

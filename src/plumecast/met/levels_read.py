@@ -63,7 +63,7 @@ from numpy.typing import NDArray
 
 from plumecast.errors import MetDataError
 from plumecast.met.atmosphere import G0
-from plumecast.met.files import open_grib_parts
+from plumecast.met.files import _group_text, open_grib_parts
 from plumecast.met.levels_join import (
     _STATIC_FIELDS,
     _check_steps,
@@ -551,15 +551,22 @@ def normalise_met_3d(
         a, b = list(level_types.items())[:2]
         raise _err(str(b[1]), f"on {b[0]} levels while {a[1].name} is on {a[0]} levels; expected one kind")
     level_type = next(iter(level_types))
+    unmerged = levs
     levs = _merge_same_times(levs)
     lev_ds = join_on_time(levs) if len(levs) > 1 else levs[0][1]
     lev_path = levs[0][0]
     for need in ("u", "v"):
         if need not in lev_ds:
-            raise _err(str(lev_path), f"no {'eastward' if need == 'u' else 'northward'} wind on levels; expected "
-                                      f"a variable with standard_name {'eastward_wind' if need == 'u' else 'northward_wind'}"
-                                      f" or named {need}, {need.upper()}GRD, {need.upper()}; found "
-                                      f"{sorted(str(n) for n in lev_ds.data_vars)}")
+            # the files merged into the first record(s), each with what it holds (a file per quantity)
+            first_t = np.asarray(levs[0][2]).astype("datetime64[ns]")
+            group = [(p, d) for p, d, t in unmerged if np.array_equal(np.asarray(t).astype("datetime64[ns]"), first_t)]
+            where, found = str(lev_path), f"{sorted(str(n) for n in lev_ds.data_vars)}"
+            if len(group) > 1:
+                where = _group_text([p for p, _ in group])
+                found = "; ".join(f"{p.name}: {sorted(str(n) for n in d.data_vars)}" for p, d in group)
+            raise _err(where, f"no {'eastward' if need == 'u' else 'northward'} wind on levels; expected "
+                              f"a variable with standard_name {'eastward_wind' if need == 'u' else 'northward_wind'}"
+                              f" or named {need}, {need.upper()}GRD, {need.upper()}; found {found}")
     if lev_ds["u"].dims != lev_ds["v"].dims:
         raise _err(str(lev_path), f"u has dims {lev_ds['u'].dims} but v has {lev_ds['v'].dims}; expected the same")
     _check_steps(lev_ds, str(lev_path))

@@ -32,7 +32,11 @@ Many files: the path may be one file, a list of files, a glob pattern
 (``era5/*.nc``) or a folder (every netCDF/GRIB file in it). The files are opened
 lazily (xarray + dask) and joined along time (:func:`open_met_dataset`); a gap,
 an overlap, a file on another grid or a file without winds is an error naming the
-file. Only the records of the run's time window (and the two that bracket it) are
+file. Files that hold different variables for the same times (a file per
+variable, as CDS, NOMADS-filter and ECMWF open-data downloads often are: ``u10.nc``,
+``v10.nc``) are merged before the winds are looked for, then joined along time;
+the same variable in two of them, grids that differ, or a wind component in none
+of them is an error naming the files. Only the records of the run's time window (and the two that bracket it) are
 read from disk. A member dimension (``number`` in ERA5/ENS/GEFS files) is kept
 in the joined dataset; :func:`open_wind` takes one member with ``member=``.
 

@@ -83,19 +83,10 @@ def _lower(name: Hashable) -> str:
 
 def _find_wind_vars(ds: xr.Dataset, path: str) -> tuple[str, str]:
     data_vars = [str(n) for n in ds.data_vars]
-
-    def by_standard_name(std: str) -> list[str]:
-        return [n for n in data_vars if ds[n].attrs.get("standard_name") == std]
-
-    u_std, v_std = by_standard_name("eastward_wind"), by_standard_name("northward_wind")
+    u_std, v_std = _by_standard_name(ds, "eastward_wind"), _by_standard_name(ds, "northward_wind")
     if u_std and v_std:
         return _prefer(u_std, _U_NAMES), _prefer(v_std, _V_NAMES)
-
-    def by_name(names: Sequence[str], pattern: re.Pattern[str]) -> list[str]:
-        exact = [n for key in names for n in data_vars if n.lower() == key]
-        return exact or [n for n in data_vars if pattern.match(n)]
-
-    u_names, v_names = by_name(_U_NAMES, _U_PATTERN), by_name(_V_NAMES, _V_PATTERN)
+    u_names, v_names = _by_name(ds, _U_NAMES, _U_PATTERN), _by_name(ds, _V_NAMES, _V_PATTERN)
     if u_names and v_names:
         return u_names[0], v_names[0]
     raise NoWindsError(
@@ -104,6 +95,25 @@ def _find_wind_vars(ds: xr.Dataset, path: str) -> tuple[str, str]:
         "'eastward_wind'/'northward_wind' or named u/v, u10/v10, UGRD/VGRD, ugrd10m/vgrd10m, "
         f"U/V, U10/V10; found variables {data_vars}",
     )
+
+
+def _by_standard_name(ds: xr.Dataset, std: str) -> list[str]:
+    return [str(n) for n in ds.data_vars if ds[n].attrs.get("standard_name") == std]
+
+
+def _by_name(ds: xr.Dataset, names: Sequence[str], pattern: re.Pattern[str]) -> list[str]:
+    data_vars = [str(n) for n in ds.data_vars]
+    exact = [n for key in names for n in data_vars if n.lower() == key]
+    return exact or [n for n in data_vars if pattern.match(n)]
+
+
+def _wind_components(ds: xr.Dataset) -> tuple[str | None, str | None]:
+    """The eastward and northward wind variables of ``ds`` each on its own (None for
+    one that is absent), found as :func:`_find_wind_vars` finds the pair: to say
+    which of the two a file (or a set of files of the same times) lacks."""
+    u = _by_standard_name(ds, "eastward_wind") or _by_name(ds, _U_NAMES, _U_PATTERN)
+    v = _by_standard_name(ds, "northward_wind") or _by_name(ds, _V_NAMES, _V_PATTERN)
+    return (_prefer(u, _U_NAMES) if u else None), (_prefer(v, _V_NAMES) if v else None)
 
 
 def _prefer(candidates: list[str], order: Sequence[str]) -> str:
