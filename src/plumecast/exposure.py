@@ -510,6 +510,7 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
                 for q in range(skip_lo, skip_hi):
                     if skip[q] == rec:
                         skipped = True
+                        break
                 if skipped:
                     continue
                 for k in range(nrings):

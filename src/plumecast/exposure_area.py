@@ -28,7 +28,7 @@ from scipy.spatial import cKDTree
 
 from plumecast.nearfield.area_source import (
     area_plume_step,
-    emission_runs,
+    emission_integral,
     sunflower,
     travel_integral,
 )
@@ -77,12 +77,13 @@ class AreaNearField:
     near_sources: NDArray[np.int64]
     tab_d: NDArray[np.float64]
     tab_g: NDArray[np.float64]
-    factor: NDArray[np.float64]
+    cum: NDArray[np.float64]
     bin_of_step: NDArray[np.int64]
-    run_start: NDArray[np.int64]
+    bin_first: NDArray[np.int64]
     dt_s: float
     min_wind_m_s: float
     decay_rate_s: float
+    dry_velocity_m_s: float
 
     @property
     def n_pairs(self) -> int:
@@ -93,7 +94,7 @@ class AreaNearField:
         cls, groups: list[Any], emitted_kg: NDArray[np.float64], dt_s: float,
         source_of_particle: NDArray[np.int32], rec_lat: NDArray[np.float64], rec_lon: NDArray[np.float64],
         rec_extent_m: NDArray[np.float64], bin_of_step: NDArray[np.int64], *, distance_m: float, stability: str, mixing_height_m: float,
-        min_wind_m_s: float, breathing_height_m: float, decay_rate_s: float,
+        min_wind_m_s: float, breathing_height_m: float, decay_rate_s: float, dry_velocity_m_s: float = 0.0,
     ) -> AreaNearField | None:
         """The pairs and tables of a run; None when it has no area source near a receptor.
 
@@ -167,10 +168,11 @@ class AreaNearField:
             pair_ext=ext[pair_rec], pair_k0=pair_k0, pair_nk=pair_nk, src_lat=lat, src_lon=lon, src_row=src_row,
             src_q=q, src_radius=radius,
             src_reach=reach, src_group=src_group, near_sources=np.unique(pair_src), tab_d=d,
-            tab_g=np.ascontiguousarray(np.stack(tables)), factor=factor,
+            tab_g=np.ascontiguousarray(np.stack(tables)), cum=emission_integral(factor, dt_s),
             bin_of_step=np.ascontiguousarray(bin_of_step, np.int64),
-            run_start=emission_runs(factor, bin_of_step, dt_s, decay_rate_s), dt_s=float(dt_s),
-            min_wind_m_s=float(min_wind_m_s), decay_rate_s=float(decay_rate_s),
+            bin_first=np.searchsorted(bin_of_step, np.arange(int(bin_of_step.max()) + 1)).astype(np.int64),
+            dt_s=float(dt_s), min_wind_m_s=float(min_wind_m_s), decay_rate_s=float(decay_rate_s),
+            dry_velocity_m_s=float(dry_velocity_m_s),
         )
 
     def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any) -> None:
@@ -186,8 +188,8 @@ class AreaNearField:
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], self.src_row, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
-                        self.tab_g, self.factor, self.bin_of_step, self.run_start, self.factor.shape[0],
-                        self.decay_rate_s, conc, hit)
+                        self.tab_g, self.cum, self.bin_of_step, self.bin_first, self.cum.shape[0],
+                        self.decay_rate_s, self.dry_velocity_m_s, conc, hit)
 
 
 #: Sample points of a receptor's disc for an area-source plume: the centre, then 4, 16 and 64

@@ -252,7 +252,6 @@ def run(
             near_field_distance_m=scenario.near_field.distance_km * 1000.0, extent_m=extent,
         )
         sampler_x.wind_at = wind_at
-        sampler_x.use_area_plumes(_area_plumes(scenario, sched, agent, source, sampler_x))
     particles = backend.to_device(host_particles)
     t = lap("to device", t)
     out_grid = OutputGrid.from_config(scenario.output.grid)
@@ -289,6 +288,10 @@ def run(
         deposition_notes.append(winds.use_cell_deposition(resistance.cells))
     elif model is not None and model.mosaic:  # the land-water mosaic: where its land fraction comes from
         deposition_notes.append(winds.use_land_mask(scenario.deposition.land_mask))
+    if sampler_x is not None:
+        # the dry deposition the plumes deplete by: the run's constant velocity (0 with the resistance model)
+        sampler_x.use_area_plumes(_area_plumes(scenario, sched, agent, source, sampler_x,
+                                               dry_v if model is None else 0.0))
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
                           decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed,
                           kz_free_m2_s=turb.kz_free_m2_s, dry_velocity_m_s=dry_v, scavenging_a_s=scav_a,
@@ -626,7 +629,7 @@ def _near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any) 
 
 
 def _area_plumes(scenario: Scenario, sched: ReleaseSchedule, agent: Any, source: NDArray[np.int32],
-                 sampler_x: ExposureSampler) -> AreaNearField | None:
+                 sampler_x: ExposureSampler, dry_velocity_m_s: float) -> AreaNearField | None:
     """The area releases (city discs) whose air the receptors near them get as a plume
     (:mod:`plumecast.exposure_area`); None without a near field or an area release."""
     nf = scenario.near_field
@@ -635,7 +638,8 @@ def _area_plumes(scenario: Scenario, sched: ReleaseSchedule, agent: Any, source:
         sched.groups, sched.emitted_kg, scenario.time_step_s, source, np.asarray(r.lat, float),
         np.asarray(r.lon, float), sampler_x.extent, sampler_x.bin_of_step, distance_m=nf.distance_km * 1000.0, stability=nf.stability,
         mixing_height_m=scenario.turbulence.mixing_height_m, min_wind_m_s=NEAR_FIELD_MIN_WIND_M_S,
-        breathing_height_m=BREATHING_HEIGHT_M, decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)))
+        breathing_height_m=BREATHING_HEIGHT_M, decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)),
+        dry_velocity_m_s=dry_velocity_m_s)
 
 
 def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:

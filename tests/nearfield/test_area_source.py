@@ -8,24 +8,24 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from plumecast.nearfield.area_source import area_plume_step, emission_runs, travel_integral
+from plumecast.nearfield.area_source import area_plume_step, emission_integral, travel_integral
 from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
 
 
 def _one_pair(radius_m, q, u, *, t_s, dt_s, factor, bins, table, de=0.0, dn=0.0, decay_s=0.0, n_groups=1,
-              v=0.0):
+              v=0.0, v_dep=0.0):
     """The plume of one disc at one point (``de``, ``dn`` from its centre), per tag."""
     d, g = table
+    bins = np.asarray(bins, np.int64)
     n_tags = int(bins.max() + 1) * n_groups
     conc = np.zeros((n_tags, 1))
     hit = np.zeros(1, np.bool_)
+    first = np.searchsorted(bins, np.arange(int(bins.max()) + 1)).astype(np.int64)
     area_plume_step(t_s, dt_s, np.array([0, 1]), np.array([0]), np.array([de]), np.array([dn]), np.array([0.0]),
                     np.array([0]), np.array([1]), np.zeros(1), np.zeros(1), np.array([0]), np.array([q]),
-                    np.array([radius_m]),
-                    np.array([radius_m + 30e3]), np.array([0]), np.array([u]), np.array([v]), 1.0, d, g[None, :],
-                    np.asarray(factor, float)[None, :], np.asarray(bins, np.int64),
-                    emission_runs(np.asarray(factor, float)[None, :], np.asarray(bins, np.int64), dt_s, decay_s),
-                    n_groups, decay_s, conc, hit)
+                    np.array([radius_m]), np.array([radius_m + 30e3]), np.array([0]), np.array([u]), np.array([v]),
+                    1.0, d, g[None, :], emission_integral(np.asarray(factor, float)[None, :], dt_s), bins, first,
+                    n_groups, decay_s, v_dep, conc, hit)
     return conc[:, 0], bool(hit[0])
 
 
@@ -124,6 +124,27 @@ def test_decay_over_the_travel_time():
     decayed, _ = _one_pair(radius, q, u, decay_s=1e-3, **kw)
     # the air reaching the centre travelled 0 .. R / u = 1000 s: it lost between 0 and 63 %
     assert math.exp(-1.0) * plain.sum() < decayed.sum() < plain.sum()
+    # dry deposition by source depletion: the column keeps exp(-v_d G(d) / u) of its mass after d
+    d, g = kw["table"]
+    deposited, _ = _one_pair(radius, q, u, v_dep=0.05, **kw)
+    assert math.exp(-0.05 * float(np.interp(radius, d, g)) / u) * plain.sum() < deposited.sum() < plain.sum()
+
+
+def test_a_ramped_rate_is_taken_per_piece_exactly():
+    # a rate that changes every step (a ramp): the air carries the mean rate of the times it left
+    # in, exactly as the steps' own rates give it (pieces no longer follow each step)
+    radius, q, u, dt = 10e3, 1e-9, 2.0, 600.0
+    table = travel_integral(60e3, 0.0, 1.5, "D", "urban", 1000.0)
+    n = 72
+    ramp = np.linspace(0.05, 1.0, n)
+    conc, _ = _one_pair(radius, q, u, t_s=30 * dt, dt_s=dt, factor=ramp, bins=np.zeros(n), table=table)
+    # the same from the steps one by one: each step's emission at its own rate
+    total = 0.0
+    for k in range(30):
+        one, _ = _one_pair(radius, q, u, t_s=30 * dt, dt_s=dt, factor=np.where(np.arange(n) == k, ramp, 0.0),
+                           bins=np.zeros(n), table=table)
+        total += one.sum()
+    assert conc.sum() == pytest.approx(total, rel=1e-9)
 
 
 def test_the_layer_average_keeps_the_lid_reflections():

@@ -129,8 +129,8 @@ def _table(d, g, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)
 def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
-                    src_row, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g, factor,
-                    bin_of_step, run_start, n_groups, decay_s, conc,
+                    src_row, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g, cum,
+                    bin_of_step, bin_first, n_groups, decay_s, v_dep, conc,
                     hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add the area sources' plumes at time ``t_s`` to ``conc`` ``(tag, receptor)``.
 
@@ -139,16 +139,22 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
     centre lies ``(pair_de[p], pair_dn[p])`` east and north of the source's centre
     [m], sampled at the centre plus ``pair_ext[p]`` times the ``pair_nk[p]`` points
     of ``(disc_x, disc_y)`` from ``pair_k0[p]`` on (the mean over them is added).
-    ``src_q``: base emission per unit area [kg m-2 s-1]; ``factor[g, k]``: group
-    ``g``'s rate in emission step ``k`` over its base rate; ``bin_of_step[k]``: the
-    emission-tag bin of step ``k`` (tag ``bin * n_groups + g``); ``run_start[g, k]``:
-    the first emission step of the stretch taken with ``k`` as one piece
-    (:func:`emission_runs`); ``tab_d``, ``tab_g[row]``: the table
+    ``src_q``: base emission per unit area [kg m-2 s-1]; ``cum[g, k]``: group ``g``'s
+    emission before step ``k`` over its base rate (:func:`emission_integral`): each
+    piece of travel distance carries the group's mean rate over the emission times it
+    spans; ``bin_of_step[k]``: the emission-tag bin of step ``k`` (tag ``bin *
+    n_groups + g``), ``bin_first[b]`` the first step of bin ``b``: pieces are cut
+    where the tag changes, and are at most ``0.01 / λ`` of travel time long, so that
+    the decay ``exp(-λ d/u)`` and the dry deposition ``exp(-v_dep G(d)/u)`` (source
+    depletion: the column loses ``v_dep`` times its ground-level share, Chamberlain
+    1953) are taken at their middle; ``tab_d``, ``tab_g[row]``: the table
     :func:`travel_integral` of the source's group (``src_row``); ``u_e``, ``v_n``:
-    wind at each source [m s-1]. Points beyond ``src_reach`` from the centre get
-    nothing (the particles cover them). ``hit[r]`` is set where a plume reached.
+    wind at each source [m s-1] (NaN: off the wind domain, no plume). Points beyond
+    ``src_reach`` from the centre get nothing (the particles cover them). ``hit[r]``
+    is set where a plume reached.
     """
-    n_steps = factor.shape[1]
+    n_steps = cum.shape[1] - 1
+    longest = 0.01 / decay_s if decay_s > 0.0 else 1e30  # travel time of a piece [s]
     for r in numba.prange(rec_ptr.size - 1):
         for p in range(rec_ptr[r], rec_ptr[r + 1]):
             s = pair_src[p]
@@ -183,28 +189,49 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
                 d = max(0.0, x - c)
                 g_prev = _table(tab_d, tab_g[row], d)
                 while d < d_hi:
-                    # the air at travel distance d left the source at t - d / u, in emission step ks
+                    # the air at travel distance d left the source at t - d / u; the piece runs to the
+                    # start of that time's tag bin (or a decay length)
                     t_emit = t_s - d / speed
-                    ks = int(math.floor(t_emit / dt_s - 1e-9))
-                    if ks < 0:
+                    if t_emit <= 0.0:
                         break  # emitted before the run: nothing
-                    # the part emitted during step ks and the steps before it at the same rate and
-                    # tag: travel distances up to the start of that stretch
-                    d_next = min(d_hi, (t_s - run_start[g, min(ks, n_steps - 1)] * dt_s) * speed)
+                    ks = max(min(int(math.floor(t_emit / dt_s - 1e-9)), n_steps - 1), 0)
+                    bn = bin_of_step[ks]
+                    d_next = min(d_hi, (t_s - bin_first[bn] * dt_s) * speed, d + longest * speed)
                     if d_next <= d:
                         d_next = min(d_hi, d + 1e-6 * step_len + 1e-9)
                     g_next = _table(tab_d, tab_g[row], d_next)
-                    if ks < n_steps:
-                        f = factor[g, ks]
-                        if f > 0.0:
-                            mid = 0.5 * (d + d_next) / speed
-                            val = src_q[s] * f * (g_next - g_prev) / speed * math.exp(-decay_s * mid)
-                            if val > 0.0:
-                                conc[bin_of_step[ks] * n_groups + g, r] += val / n_samples
-                                hit[r] = True
+                    emitted = _emitted(cum, g, t_emit, dt_s) - _emitted(cum, g, t_s - d_next / speed, dt_s)
+                    if emitted > 0.0:
+                        mid = 0.5 * (d + d_next)
+                        loss = math.exp(-decay_s * mid / speed - v_dep * _table(tab_d, tab_g[row], mid) / speed)
+                        val = src_q[s] * emitted / ((d_next - d) / speed) * (g_next - g_prev) / speed * loss
+                        if val > 0.0:
+                            conc[bn * n_groups + g, r] += val / n_samples
+                            hit[r] = True
                     d = d_next
                     g_prev = g_next
 
+
+@numba.njit(cache=True, error_model="numpy")
+def _emitted(cum, g, t, dt_s):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Group ``g``'s emission from the run start to ``t`` over its base rate [s], from
+    ``cum`` (:func:`emission_integral`; rates are constant within a step)."""
+    n = cum.shape[1] - 1
+    if t <= 0.0:
+        return 0.0
+    k = int(t / dt_s)
+    if k >= n:
+        return cum[g, n]
+    return cum[g, k] + (t - k * dt_s) / dt_s * (cum[g, k + 1] - cum[g, k])
+
+
+def emission_integral(factor: NDArray[np.float64], dt_s: float) -> NDArray[np.float64]:
+    """``cum[g, k]``: group ``g``'s emission over its base rate from the run start to
+    the start of step ``k`` [s] (``factor[g, k]``: its rate in step ``k`` over the base
+    rate), shape ``(n_groups, n_steps + 1)``."""
+    cum = np.zeros((factor.shape[0], factor.shape[1] + 1))
+    cum[:, 1:] = np.cumsum(factor * dt_s, axis=1)
+    return cum
 
 def sunflower(n: int) -> NDArray[np.float64]:
     """``n`` points of equal area on the unit disc (Vogel's spiral), shape (2, n)."""
@@ -213,21 +240,3 @@ def sunflower(n: int) -> NDArray[np.float64]:
     theta = k * math.pi * (3.0 - math.sqrt(5.0))
     return np.stack([r * np.cos(theta), r * np.sin(theta)])
 
-
-def emission_runs(factor: NDArray[np.float64], bin_of_step: NDArray[np.int64], dt_s: float,
-                  decay_rate_s: float) -> NDArray[np.int64]:
-    """``run_start[g, k]``: the first emission step of the stretch ending at ``k`` over
-    which group ``g``'s rate and the tag bin stay the same, at most ``0.01 / (λ dt)``
-    steps long (the decay over a stretch is taken at its middle: within 1e-5 of the
-    exact mean). :func:`area_plume_step` takes such a stretch in one piece."""
-    n_groups, n_steps = factor.shape
-    longest = n_steps if decay_rate_s <= 0.0 else max(1, int(0.01 / (decay_rate_s * dt_s)))
-    out = np.zeros((n_groups, n_steps), np.int64)
-    for g in range(n_groups):
-        start = 0
-        for k in range(n_steps):
-            if k > 0 and (factor[g, k] != factor[g, k - 1] or bin_of_step[k] != bin_of_step[k - 1]
-                          or k - start >= longest):
-                start = k
-            out[g, k] = start
-    return out
