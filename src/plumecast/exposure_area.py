@@ -9,11 +9,15 @@ particles out of those receptors (:func:`plumecast.exposure.area_skip`).
 A pair is an area source ``s`` (centre, radius ``R``) and a receptor whose disc
 comes within ``R + L`` of the centre, ``L`` being ``near_field.distance_km``. For
 such a pair the receptor's air from ``s`` is the plume's wherever its sample
-points lie within ``R + L`` of the centre; the particles of ``s`` are left out of
-that receptor's ring sums while they are within ``R + L`` of the centre and
-younger than ``(2 R + L) / u_min`` (the longest travel time the plume covers at
-the near field's wind floor), so no air is counted twice. Elsewhere, and for
-every other receptor, the particles carry it as before.
+points lie within ``R + L`` of the centre; while the receptor lies in the plume's
+band for the current wind (within ``R`` plus its own extent across the wind, not
+wholly upwind; :meth:`AreaNearField.set_bands`, at the first step of each kernel
+call), the particles of ``s`` are left out of its ring sums while they are within
+``R + L`` of the centre and younger than ``(2 R + L) / u_min`` (the longest travel
+time the plume covers at the near field's wind floor), so no air is counted twice.
+The plume has no crosswind spread, so a receptor beside the band keeps the
+particles, which carry the air that spreads to it. Elsewhere, and for every other
+receptor, the particles carry the air as before.
 """
 
 from __future__ import annotations
@@ -84,6 +88,10 @@ class AreaNearField:
     min_wind_m_s: float
     decay_rate_s: float
     dry_velocity_m_s: float
+    csr_src: NDArray[np.int64]
+    csr_de: NDArray[np.float64]
+    csr_dn: NDArray[np.float64]
+    csr_ext: NDArray[np.float64]
 
     @property
     def n_pairs(self) -> int:
@@ -161,8 +169,9 @@ class AreaNearField:
         order = np.argsort(pair_src, kind="stable")
         ptr = np.concatenate([[0], np.cumsum(np.bincount(pair_src, minlength=n_src))]).astype(np.int64)
         max_age = np.where(is_area, np.ceil((2.0 * radius + distance_m) / min_wind_m_s / dt_s), 0).astype(np.int64)
+        # which of those receptors lie in the source's plume band now (set_bands); all at first
         kernel = (np.ascontiguousarray(source_of_particle, np.int32), np.deg2rad(lat), np.deg2rad(lon), reach,
-                  max_age, ptr, np.ascontiguousarray(pair_rec[order], np.int64))
+                  max_age, ptr, np.ascontiguousarray(pair_rec[order], np.int64), np.ones(pair_src.size, np.uint8))
         return cls(
             kernel=kernel, rec_ptr=rec_ptr, pair_src=pair_src, pair_de=pair_de, pair_dn=pair_dn,
             pair_ext=ext[pair_rec], pair_k0=pair_k0, pair_nk=pair_nk, src_lat=lat, src_lon=lon, src_row=src_row,
@@ -172,8 +181,32 @@ class AreaNearField:
             bin_of_step=np.ascontiguousarray(bin_of_step, np.int64),
             bin_first=np.searchsorted(bin_of_step, np.arange(int(bin_of_step.max()) + 1)).astype(np.int64),
             dt_s=float(dt_s), min_wind_m_s=float(min_wind_m_s), decay_rate_s=float(decay_rate_s),
-            dry_velocity_m_s=float(dry_velocity_m_s),
+            dry_velocity_m_s=float(dry_velocity_m_s), csr_src=pair_src[order], csr_de=pair_de[order],
+            csr_dn=pair_dn[order], csr_ext=ext[pair_rec][order],
         )
+
+    def set_bands(self, t_s: float, winds_at: Any) -> None:
+        """Mark, for the ring sums, the pairs whose receptor disc lies in the source's
+        plume band for the wind at ``t_s`` (within ``R`` + its extent across the wind,
+        not wholly upwind): only those receptors leave the source's young particles
+        out. The plume has no crosswind spread; a receptor beside the band keeps the
+        particles, which carry the air that spreads to it (no air is lost there)."""
+        on = self.kernel[7]
+        if winds_at is None or on.size == 0:
+            return
+        s = self.near_sources
+        u = np.zeros(self.src_lat.size)
+        v = np.zeros(self.src_lat.size)
+        u[s], v[s] = winds_at(self.src_lon[s], self.src_lat[s], t_s)
+        uu, vv = u[self.csr_src], v[self.csr_src]
+        speed = np.hypot(uu, vv)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ex = np.where(speed > 0, uu / speed, 1.0)
+            ey = np.where(speed > 0, vv / speed, 0.0)
+        x = self.csr_de * ex + self.csr_dn * ey
+        y = -self.csr_de * ey + self.csr_dn * ex
+        reach = self.src_radius[self.csr_src] + self.csr_ext
+        on[:] = (np.isfinite(speed) & (np.abs(y) < reach) & (x > -reach)).astype(np.uint8)
 
     def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any) -> None:
         """Add the plumes at the end of step ``step`` to ``conc`` ``(tag, receptor)``
@@ -215,4 +248,4 @@ def _sample_sets(extent_m: NDArray[np.float64], radius_m: NDArray[np.float64]) -
 def no_area_kernel() -> tuple[Any, ...]:
     """The ring sums' area tuple of a run without area-source plumes (nothing left out)."""
     return (np.zeros(0, np.int32), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int64),
-            np.zeros(1, np.int64), np.zeros(0, np.int64))
+            np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8))

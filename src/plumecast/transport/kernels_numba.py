@@ -302,7 +302,7 @@ def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf
         return
     lo, hi = area_skip(phi, lam, i, step - birth[i], area)
     ring_add(phi, lam, st[6], ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
-             rx_count[blk, srel], area[6], lo, hi)
+             rx_count[blk, srel], area[6], area[7], lo, hi)
 
 
 _BLOCKS = 8  # accumulation blocks, dealt to the threads by prange
@@ -667,7 +667,7 @@ def advance(
         math.exp(-physics.decay_rate_s * dt), seed_key(physics.seed),
         sampler is not None, sfpar, sipar, acc, decayed_blocks, gtag, gtag.size == particles.lon.size,
         dep_on, dep, removed_blocks,
-        *(_NO_RECEPTORS if receptors is None else receptors.kernel_args(nblocks, nsteps)),
+        *(_NO_RECEPTORS if receptors is None else receptors.kernel_args(nblocks, nsteps, step0)),
     )
     if sampler is not None:
         sampler.acc += acc.sum(axis=0) if sampler.particle_tag is not None else acc[:, 0].sum(axis=0)
