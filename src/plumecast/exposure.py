@@ -261,15 +261,19 @@ class ExposureSampler:
         self.wind_at: Any = None  # (lon, lat, t_s) -> (u, v), set by the runner for the near field
         # area sources (city discs) whose air the receptors near them get as a plume (use_area_plumes)
         self.area: AreaNearField | None = None
-        self.area_kernel = no_area_kernel()
+        self._no_area = no_area_kernel()
         self._kmass: NDArray[np.float64] | None = None  # the kernels' ring-shell buffers, reused call after call
         self._kcount: NDArray[np.int64] | None = None
+
+    @property
+    def area_kernel(self) -> tuple[Any, ...]:
+        """The ring sums' area tuple (:func:`area_skip`): the plumes' arrays, or empty ones."""
+        return self._no_area if self.area is None else self.area.kernel
 
     def use_area_plumes(self, area: AreaNearField | None) -> None:
         """Give the receptors near area sources those sources' air as a plume
         (:mod:`plumecast.exposure_area`), leaving their young particles out there."""
         self.area = area
-        self.area_kernel = no_area_kernel() if area is None else area.kernel
         self._kmass = None  # kernel buffers are re-made with the arguments
         self._kcount = None
 
@@ -282,7 +286,7 @@ class ExposureSampler:
                wind_at: Any = None) -> None:
         """Add the concentrations after step ``step`` (particle state at its end), on the host."""
         if self.area is not None:
-            self.area.set_bands(step * self.dt_s, wind_at if wind_at is not None else self.wind_at)
+            self.area.set_bands(step, 1, wind_at if wind_at is not None else self.wind_at)
         shell_mass, shell_count = self._host_shells()
         _ring_sums(lon, lat, z, mass, birth_step, status, self.tag, self.group_of_particle, int(step),
                    self.layer, self.nf_group, self.nf_lat, self.nf_lon, self.nf_distance, self.nf_max_age_steps,
@@ -293,8 +297,8 @@ class ExposureSampler:
     def kernel_args(self, nblocks: int, nsteps: int, step0: int = 0) -> tuple[Any, ...]:
         """The arguments of the compiled kernels' receptor sampling (see
         ``kernels_numba._advance``), with fresh per-block ring-shell accumulators."""
-        if self.area is not None:  # the plumes' bands at the call's first step
-            self.area.set_bands(step0 * self.dt_s, self.wind_at)
+        if self.area is not None:  # the plumes' bands at each step of the call
+            self.area.set_bands(step0, nsteps, self.wind_at)
         nrec = len(self.receptors)
         shape = (nblocks, nsteps, N_RINGS, self.n_tags, nrec)
         if (self._kmass is None or self._kcount is None
@@ -532,7 +536,7 @@ def area_skip(phi, lam, j, age_steps, area):  # type: ignore[no-untyped-def]  # 
     area-source plume gives (:class:`AreaNearField`), while the particle is younger
     than the plume's reach in time and within its reach in space; ``(0, 0)``
     otherwise."""
-    a_src, a_lat, a_lon, a_reach, a_age, a_ptr, a_rec, a_on = area
+    a_src, a_lat, a_lon, a_reach, a_age, a_ptr, a_rec, a_on = area  # a_on: (step of the call, pair)
     if a_src.size == 0:
         return 0, 0
     s = a_src[j]
@@ -561,7 +565,7 @@ def _ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer
             continue
         lo, hi = area_skip(phi, lam, j, step - pbirth[j], area)
         ring_add(phi, lam, pmass[j], ptag[j], band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
-                 shell_count, area[6], area[7], lo, hi)
+                 shell_count, area[6], area[7][0], lo, hi)
 
 
 # --------------------------------------------------------------------------- near field

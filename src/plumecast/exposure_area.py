@@ -10,9 +10,8 @@ A pair is an area source ``s`` (centre, radius ``R``) and a receptor whose disc
 comes within ``R + L`` of the centre, ``L`` being ``near_field.distance_km``. For
 such a pair the receptor's air from ``s`` is the plume's wherever its sample
 points lie within ``R + L`` of the centre; while the receptor lies in the plume's
-band for the current wind (within ``R`` plus its own extent across the wind, not
-wholly upwind; :meth:`AreaNearField.set_bands`, at the first step of each kernel
-call), the particles of ``s`` are left out of its ring sums while they are within
+band for the wind at that step (within ``R`` plus its own extent across the wind,
+not wholly upwind; :meth:`AreaNearField.set_bands`), the particles of ``s`` are left out of its ring sums while they are within
 ``R + L`` of the centre and younger than ``(2 R + L) / u_min`` (the longest travel
 time the plume covers at the near field's wind floor), so no air is counted twice.
 The plume has no crosswind spread, so a receptor beside the band keeps the
@@ -171,7 +170,7 @@ class AreaNearField:
         max_age = np.where(is_area, np.ceil((2.0 * radius + distance_m) / min_wind_m_s / dt_s), 0).astype(np.int64)
         # which of those receptors lie in the source's plume band now (set_bands); all at first
         kernel = (np.ascontiguousarray(source_of_particle, np.int32), np.deg2rad(lat), np.deg2rad(lon), reach,
-                  max_age, ptr, np.ascontiguousarray(pair_rec[order], np.int64), np.ones(pair_src.size, np.uint8))
+                  max_age, ptr, np.ascontiguousarray(pair_rec[order], np.int64), np.ones((1, pair_src.size), np.uint8))
         return cls(
             kernel=kernel, rec_ptr=rec_ptr, pair_src=pair_src, pair_de=pair_de, pair_dn=pair_dn,
             pair_ext=ext[pair_rec], pair_k0=pair_k0, pair_nk=pair_nk, src_lat=lat, src_lon=lon, src_row=src_row,
@@ -185,28 +184,32 @@ class AreaNearField:
             csr_dn=pair_dn[order], csr_ext=ext[pair_rec][order],
         )
 
-    def set_bands(self, t_s: float, winds_at: Any) -> None:
-        """Mark, for the ring sums, the pairs whose receptor disc lies in the source's
-        plume band for the wind at ``t_s`` (within ``R`` + its extent across the wind,
-        not wholly upwind): only those receptors leave the source's young particles
-        out. The plume has no crosswind spread; a receptor beside the band keeps the
-        particles, which carry the air that spreads to it (no air is lost there)."""
-        on = self.kernel[7]
-        if winds_at is None or on.size == 0:
+    def set_bands(self, step0: int, nsteps: int, winds_at: Any) -> None:
+        """Mark, for the ring sums of steps ``step0 .. step0 + nsteps - 1``, the pairs
+        whose receptor disc lies in the source's plume band for the wind at the end of
+        each step (the plume's own time: within ``R`` + the receptor's extent across
+        the wind, not wholly upwind): only those receptors leave the source's young
+        particles out at that step. The plume has no crosswind spread; a receptor
+        beside the band keeps the particles, which carry the air that spreads to it."""
+        n_pairs = self.csr_src.size
+        if winds_at is None or n_pairs == 0:
             return
+        on = np.zeros((nsteps, n_pairs), np.uint8)
         s = self.near_sources
-        u = np.zeros(self.src_lat.size)
-        v = np.zeros(self.src_lat.size)
-        u[s], v[s] = winds_at(self.src_lon[s], self.src_lat[s], t_s)
-        uu, vv = u[self.csr_src], v[self.csr_src]
-        speed = np.hypot(uu, vv)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ex = np.where(speed > 0, uu / speed, 1.0)
-            ey = np.where(speed > 0, vv / speed, 0.0)
-        x = self.csr_de * ex + self.csr_dn * ey
-        y = -self.csr_de * ey + self.csr_dn * ex
         reach = self.src_radius[self.csr_src] + self.csr_ext
-        on[:] = (np.isfinite(speed) & (np.abs(y) < reach) & (x > -reach)).astype(np.uint8)
+        for k in range(nsteps):
+            u = np.zeros(self.src_lat.size)
+            v = np.zeros(self.src_lat.size)
+            u[s], v[s] = winds_at(self.src_lon[s], self.src_lat[s], (step0 + k + 1) * self.dt_s)
+            uu, vv = u[self.csr_src], v[self.csr_src]
+            speed = np.hypot(uu, vv)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ex = np.where(speed > 0, uu / speed, 1.0)
+                ey = np.where(speed > 0, vv / speed, 0.0)
+            x = self.csr_de * ex + self.csr_dn * ey
+            y = -self.csr_de * ey + self.csr_dn * ex
+            on[k] = np.isfinite(speed) & (np.abs(y) < reach) & (x > -reach)
+        self.kernel = (*self.kernel[:7], on)
 
     def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any) -> None:
         """Add the plumes at the end of step ``step`` to ``conc`` ``(tag, receptor)``
@@ -248,4 +251,4 @@ def _sample_sets(extent_m: NDArray[np.float64], radius_m: NDArray[np.float64]) -
 def no_area_kernel() -> tuple[Any, ...]:
     """The ring sums' area tuple of a run without area-source plumes (nothing left out)."""
     return (np.zeros(0, np.int32), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, np.int64),
-            np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8))
+            np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros((1, 0), np.uint8))

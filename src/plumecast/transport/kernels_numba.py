@@ -302,7 +302,7 @@ def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf
         return
     lo, hi = area_skip(phi, lam, i, step - birth[i], area)
     ring_add(phi, lam, st[6], ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
-             rx_count[blk, srel], area[6], area[7], lo, hi)
+             rx_count[blk, srel], area[6], area[7][srel], lo, hi)
 
 
 _BLOCKS = 8  # accumulation blocks, dealt to the threads by prange
