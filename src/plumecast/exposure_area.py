@@ -22,35 +22,26 @@ receptor, the particles carry the air as before.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from plumecast.countermeasures.front import great_circle_m
 from plumecast.nearfield.area_source import (
     area_plume_step,
     emission_integral,
     sunflower,
     travel_integral,
 )
+from plumecast.transport.kernels_numpy import lonlat_to_xyz
 from plumecast.units import EARTH_RADIUS_M
 
 #: σ_z curves of the city discs: built-up land (McElroy & Pooler 1968, St. Louis, in
 #: Briggs's 1973 urban fits), whatever ``near_field.terrain`` gives the point releases.
 CITY_TERRAIN = "urban"
-
-
-def _unit(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64]) -> NDArray[np.float64]:
-    phi, lam = np.deg2rad(lat_deg), np.deg2rad(lon_deg)
-    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1)
-
-
-def _gc_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> NDArray[np.float64]:
-    p1, p2 = np.deg2rad(lat1), np.deg2rad(lat2)
-    a = np.sin(0.5 * (p2 - p1)) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(0.5 * np.deg2rad(lon2 - lon1)) ** 2
-    return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a))), dtype=float)
 
 
 @dataclass
@@ -87,14 +78,11 @@ class AreaNearField:
     min_wind_m_s: float
     decay_rate_s: float
     dry_velocity_m_s: float
-    csr_src: NDArray[np.int64]
-    csr_de: NDArray[np.float64]
-    csr_dn: NDArray[np.float64]
-    csr_ext: NDArray[np.float64]
-
-    @property
-    def n_pairs(self) -> int:
-        return int(self.pair_src.size)
+    #: the pairs in source order (the ring sums' lists, ``kernel[6]``), as indices of the pair arrays
+    csr_order: NDArray[np.int64]
+    #: the winds read for the steps of the current kernel call, by (time, sampler) (``_winds``)
+    _winds_held: dict[tuple[float, int], tuple[NDArray[np.float64], NDArray[np.float64]]] = field(
+        default_factory=dict, repr=False)
 
     @classmethod
     def build(
@@ -141,16 +129,16 @@ class AreaNearField:
         rlon = np.asarray(rec_lon, float)
         ext = np.asarray(rec_extent_m, float)
         area_idx = np.flatnonzero(is_area)
-        tree = cKDTree(_unit(lat[area_idx], lon[area_idx]))
+        tree = cKDTree(lonlat_to_xyz(lon[area_idx], lat[area_idx]).T)
         pair_src_l: list[NDArray[np.int64]] = []
         pair_rec_l: list[NDArray[np.int64]] = []
         max_reach = float(reach[area_idx].max())
         for r in np.flatnonzero(np.isfinite(rlat) & np.isfinite(rlon)):
             ang = min((max_reach + ext[r]) / EARTH_RADIUS_M, math.pi)
-            near = area_idx[np.asarray(tree.query_ball_point(_unit(rlat[r:r + 1], rlon[r:r + 1])[0],
+            near = area_idx[np.asarray(tree.query_ball_point(lonlat_to_xyz(rlon[r:r + 1], rlat[r:r + 1])[:, 0],
                                                              2.0 * math.sin(0.5 * ang) * 1.0001), np.int64)]
             if near.size:
-                near = near[_gc_m(rlat[r], rlon[r], lat[near], lon[near]) < reach[near] + ext[r]]
+                near = near[great_circle_m(rlat[r], rlon[r], lat[near], lon[near]) < reach[near] + ext[r]]
             pair_src_l.append(np.sort(near))
             pair_rec_l.append(np.full(near.size, r, np.int64))
         pair_src = np.concatenate(pair_src_l) if pair_src_l else np.zeros(0, np.int64)
@@ -180,8 +168,7 @@ class AreaNearField:
             bin_of_step=np.ascontiguousarray(bin_of_step, np.int64),
             bin_first=np.searchsorted(bin_of_step, np.arange(int(bin_of_step.max()) + 1)).astype(np.int64),
             dt_s=float(dt_s), min_wind_m_s=float(min_wind_m_s), decay_rate_s=float(decay_rate_s),
-            dry_velocity_m_s=float(dry_velocity_m_s), csr_src=pair_src[order], csr_de=pair_de[order],
-            csr_dn=pair_dn[order], csr_ext=ext[pair_rec][order],
+            dry_velocity_m_s=float(dry_velocity_m_s), csr_order=order,
         )
 
     def set_bands(self, step0: int, nsteps: int, winds_at: Any) -> None:
@@ -191,36 +178,45 @@ class AreaNearField:
         the wind, not wholly upwind): only those receptors leave the source's young
         particles out at that step. The plume has no crosswind spread; a receptor
         beside the band keeps the particles, which carry the air that spreads to it."""
-        n_pairs = self.csr_src.size
-        if winds_at is None or n_pairs == 0:
+        o = self.csr_order
+        if winds_at is None or o.size == 0:
             return
-        on = np.zeros((nsteps, n_pairs), np.uint8)
-        s = self.near_sources
-        reach = self.src_radius[self.csr_src] + self.csr_ext
+        self._winds_held = {}
+        on = np.zeros((nsteps, o.size), np.uint8)
+        src = self.pair_src[o]
+        de, dn = self.pair_de[o], self.pair_dn[o]
+        reach = self.src_radius[src] + self.pair_ext[o]
         for k in range(nsteps):
-            u = np.zeros(self.src_lat.size)
-            v = np.zeros(self.src_lat.size)
-            u[s], v[s] = winds_at(self.src_lon[s], self.src_lat[s], (step0 + k + 1) * self.dt_s)
-            uu, vv = u[self.csr_src], v[self.csr_src]
+            u, v = self._winds((step0 + k + 1) * self.dt_s, winds_at)
+            uu, vv = u[src], v[src]
             speed = np.hypot(uu, vv)
             with np.errstate(invalid="ignore", divide="ignore"):
                 ex = np.where(speed > 0, uu / speed, 1.0)
                 ey = np.where(speed > 0, vv / speed, 0.0)
-            x = self.csr_de * ex + self.csr_dn * ey
-            y = -self.csr_de * ey + self.csr_dn * ex
+            x = de * ex + dn * ey
+            y = -de * ey + dn * ex
             on[k] = np.isfinite(speed) & (np.abs(y) < reach) & (x > -reach)
         self.kernel = (*self.kernel[:7], on)
+
+    def _winds(self, t_s: float, winds_at: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The wind at every source near a receptor at ``t_s`` (0 at the others) [m s-1],
+        read once per step: the bands of a kernel call's steps read it before the call,
+        the plumes after it (the same records are held in between)."""
+        key = (t_s, id(winds_at))
+        if key not in self._winds_held:
+            u = np.zeros(self.src_lat.size)
+            v = np.zeros(self.src_lat.size)
+            s = self.near_sources
+            u[s], v[s] = winds_at(self.src_lon[s], self.src_lat[s], t_s)
+            self._winds_held[key] = (u, v)
+        return self._winds_held[key]
 
     def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any) -> None:
         """Add the plumes at the end of step ``step`` to ``conc`` ``(tag, receptor)``
         (a view of that step's concentrations) [kg m-3]; ``winds_at(lon, lat, t_s)``:
         the wind at many points [m s-1]."""
         t_s = (step + 1) * self.dt_s
-        u_e = np.zeros(self.src_lat.size)
-        v_n = np.zeros(self.src_lat.size)
-        s = self.near_sources
-        u, v = winds_at(self.src_lon[s], self.src_lat[s], t_s)
-        u_e[s], v_n[s] = u, v
+        u_e, v_n = self._winds(t_s, winds_at)
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], self.src_row, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
