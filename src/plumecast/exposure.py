@@ -274,8 +274,6 @@ class ExposureSampler:
         """Give the receptors near area sources those sources' air as a plume
         (:mod:`plumecast.exposure_area`), leaving their young particles out there."""
         self.area = area
-        self._kmass = None  # kernel buffers are re-made with the arguments
-        self._kcount = None
 
     def _host_shells(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         nrec = len(self.receptors)
