@@ -77,6 +77,7 @@ from plumecast.concentration import receptor_coords
 from plumecast.exposure_area import AreaNearField, no_area_kernel
 from plumecast.nearfield.area_source import sunflower
 from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
+from plumecast.nearfield.stability import PG_CLASSES, pasquill_gifford_index_from_inverse_obukhov
 from plumecast.receptors import Receptors
 from plumecast.units import EARTH_RADIUS_M
 
@@ -576,6 +577,10 @@ class NearFieldSource:
     ``rate_at(t_s)`` gives the emission rate [kg s-1] at ``t_s`` seconds after the
     run start; ``pg_class``/``terrain`` choose the Briggs (1973) σ curves (the ones
     ``plumecast zones`` uses); ``decay_rate_s`` is applied over the travel time.
+    With ``boundary_at`` (``(lon, lat, t_s) -> (h, 1/L)``, the met's boundary layer)
+    the class is that of the met's Obukhov length at the source and time (Golder 1972,
+    roughness :data:`TERRAIN_ROUGHNESS_M` of ``terrain``) and the lid the met's mixing
+    height, in place of ``pg_class`` and ``mixing_height_m``.
     """
 
     group: int
@@ -587,6 +592,16 @@ class NearFieldSource:
     mixing_height_m: float
     decay_rate_s: float
     rate_at: Any  # Callable[[NDArray], NDArray]
+    boundary_at: Any = None
+
+    def class_and_lid(self, t_s: float) -> tuple[str, float]:
+        """The plume's Pasquill-Gifford class and mixing height [m] at ``t_s``."""
+        if self.boundary_at is not None:
+            h, inv_l = self.boundary_at(np.array([self.lon]), np.array([self.lat]), t_s)
+            if np.isfinite(h[0]) and h[0] > 0.0:
+                i = int(pasquill_gifford_index_from_inverse_obukhov(inv_l, TERRAIN_ROUGHNESS_M[self.terrain])[0])
+                return PG_CLASSES[i], float(h[0])
+        return self.pg_class, self.mixing_height_m
 
     def concentration(
         self, receptors: Receptors, t_s: float, distance_m: float, wind_at: Any,
@@ -614,13 +629,19 @@ class NearFieldSource:
         travel = xs / speed
         q = np.where(ok, self.rate_at((t_s - travel).ravel()).reshape(xs.shape), 0.0) * np.exp(
             -self.decay_rate_s * travel)
-        sy = briggs_sigma_y(xs, self.pg_class, self.terrain)  # type: ignore[arg-type]
-        sz = briggs_sigma_z(xs, self.pg_class, self.terrain)  # type: ignore[arg-type]
+        pg_class, lid_m = self.class_and_lid(t_s)
+        sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
+        sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         c[near] = np.where(ok, plume_concentration(1.0, speed, xs, y, BREATHING_HEIGHT_M, self.height_m, sy, sz,
-                                                   self.mixing_height_m) * q, 0.0)
+                                                   lid_m) * q, 0.0)
         emitted[near] = np.where(ok, t_s - travel, t_s)
         return c, emitted
 
+
+#: Roughness length [m] of the point releases' ``near_field.terrain`` for their stability
+#: class from the met's Obukhov length (Golder 1972): open country 0.1 m (the ``zones``
+#: default), built-up land 1 m (:data:`plumecast.exposure_area.CITY_ROUGHNESS_M`).
+TERRAIN_ROUGHNESS_M = {"rural": 0.1, "urban": 1.0}
 
 #: Equal-area sample points of a receptor's disc for the near-field plume.
 N_DISC_SAMPLES = 64

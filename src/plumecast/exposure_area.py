@@ -36,12 +36,23 @@ from plumecast.nearfield.area_source import (
     sunflower,
     travel_integral,
 )
+from plumecast.nearfield.stability import PG_CLASSES, pasquill_gifford_index_from_inverse_obukhov
 from plumecast.transport.kernels_numpy import lonlat_to_xyz
 from plumecast.units import EARTH_RADIUS_M
 
 #: σ_z curves of the city discs: built-up land (McElroy & Pooler 1968, St. Louis, in
 #: Briggs's 1973 urban fits), whatever ``near_field.terrain`` gives the point releases.
 CITY_TERRAIN = "urban"
+
+#: Roughness length of the city discs for their stability class from the met's Obukhov
+#: length (Golder 1972): 1 m, "skimming" regular large obstacles, the lower end of town
+#: centres, in the Davenport classification as revised by Wieringa (1992, J. Wind Eng.
+#: Ind. Aerodyn. 41, 357-368). [m]
+CITY_ROUGHNESS_M = 1.0
+
+#: Mixing heights of the travel-distance tables a plume interpolates between (linearly in
+#: ln H) when its lid comes from the met's boundary layer; outside them the nearest. [m]
+LID_TABLE_M = np.geomspace(10.0, 10000.0, 37)
 
 
 @dataclass
@@ -70,6 +81,7 @@ class AreaNearField:
     src_group: NDArray[np.int64]
     near_sources: NDArray[np.int64]
     tab_d: NDArray[np.float64]
+    #: the travel-distance tables ``(row, point)`` made so far (``_row``), on the points ``tab_d``
     tab_g: NDArray[np.float64]
     cum: NDArray[np.float64]
     bin_of_step: NDArray[np.int64]
@@ -80,9 +92,23 @@ class AreaNearField:
     dry_velocity_m_s: float
     #: the pairs in source order (the ring sums' lists, ``kernel[6]``), as indices of the pair arrays
     csr_order: NDArray[np.int64]
+    #: per area group: release top [m]; the receptors' breathing height [m]; the fixed class
+    #: (index into PG_CLASSES, or -1: from the met's boundary layer) and mixing height [m]
+    group_top: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    breathing_height_m: float = 1.5
+    class_index: int = 3
+    mixing_height_m: float = math.inf
+    #: ``(lon, lat, t_s) -> (mixing height [m], 1/L [m-1])`` at many points, from the met's
+    #: boundary layer (``class_index`` -1), or None
+    boundary_at: Any = None
     #: the winds read for the steps of the current kernel call, by (time, sampler) (``_winds``)
     _winds_held: dict[tuple[float, int], tuple[NDArray[np.float64], NDArray[np.float64]]] = field(
         default_factory=dict, repr=False)
+    #: row of ``tab_g`` of each (group, class index, mixing height) made so far
+    _rows: dict[tuple[int, int, float], int] = field(default_factory=dict, repr=False)
+    #: each source's table rows and weight at the step last asked for (``_tables_at``)
+    _rows_held: tuple[float, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] | None = field(
+        default=None, repr=False)
 
     @classmethod
     def build(
@@ -90,13 +116,18 @@ class AreaNearField:
         source_of_particle: NDArray[np.int32], rec_lat: NDArray[np.float64], rec_lon: NDArray[np.float64],
         rec_extent_m: NDArray[np.float64], bin_of_step: NDArray[np.int64], *, distance_m: float, stability: str, mixing_height_m: float,
         min_wind_m_s: float, breathing_height_m: float, decay_rate_s: float, dry_velocity_m_s: float = 0.0,
+        boundary_at: Any = None,
     ) -> AreaNearField | None:
         """The pairs and tables of a run; None when it has no area source near a receptor.
 
         ``groups``: the run's :class:`plumecast.release.SourceGroup` list;
         ``emitted_kg``: ``(step, group)`` mass emitted [kg] (the particles' own);
         ``source_of_particle``: each particle's index in the concatenated sources;
-        ``bin_of_step``: the emission-tag bin of each step.
+        ``bin_of_step``: the emission-tag bin of each step. ``stability``: a Pasquill-Gifford
+        class, or ``auto``: with ``boundary_at`` (``(lon, lat, t_s) -> (h, 1/L)``, the
+        met's boundary layer) each source's class at each step from the met's Obukhov
+        length (Golder 1972, :data:`CITY_ROUGHNESS_M`) under a lid at the met's mixing
+        height; without it class D under ``mixing_height_m``.
         """
         if distance_m <= 0.0 or not any(g.area for g in groups):
             return None
@@ -113,17 +144,13 @@ class AreaNearField:
         # each group's rate in each emission step over its base rate: the particles' emitted mass
         base = np.array([float(g.rate_kg_s.sum()) for g in groups])
         factor = np.ascontiguousarray((emitted_kg / (dt_s * np.maximum(base, 1e-300))).T)
-        # the travel-distance tables, one per area group
-        rows: dict[int, int] = {}
-        tables: list[NDArray[np.float64]] = []
+        # the travel-distance tables: one per area group for a fixed class and lid, else made
+        # as the steps ask for them (_row)
         max_d = float(np.max(2.0 * radius + distance_m)) * 1.01
-        for gi, g in enumerate(groups):
-            if g.area:
-                rows[gi] = len(tables)
-                d, gt = travel_integral(max_d, g.height_m, breathing_height_m, stability, CITY_TERRAIN,
-                                        mixing_height_m)
-                tables.append(gt)
-        src_row = np.array([rows.get(int(gi), 0) for gi in src_group], np.int64)
+        from_met = stability == "auto" and boundary_at is not None
+        class_index = -1 if from_met else PG_CLASSES.index("D" if stability == "auto" else stability)  # type: ignore[arg-type]
+        group_top = np.array([float(g.height_m) for g in groups])
+        d, _ = travel_integral(max_d, 0.0, breathing_height_m, "D", CITY_TERRAIN, math.inf)
         # pairs: a receptor's disc within the reach of an area source
         rlat = np.asarray(rec_lat, float)
         rlon = np.asarray(rec_lon, float)
@@ -159,17 +186,68 @@ class AreaNearField:
         # which of those receptors lie in the source's plume band now (set_bands); all at first
         kernel = (np.ascontiguousarray(source_of_particle, np.int32), np.deg2rad(lat), np.deg2rad(lon), reach,
                   max_age, ptr, np.ascontiguousarray(pair_rec[order], np.int64), np.ones((1, pair_src.size), np.uint8))
-        return cls(
+        out = cls(
             kernel=kernel, rec_ptr=rec_ptr, pair_src=pair_src, pair_de=pair_de, pair_dn=pair_dn,
-            pair_ext=ext[pair_rec], pair_k0=pair_k0, pair_nk=pair_nk, src_lat=lat, src_lon=lon, src_row=src_row,
-            src_q=q, src_radius=radius,
+            pair_ext=ext[pair_rec], pair_k0=pair_k0, pair_nk=pair_nk, src_lat=lat, src_lon=lon,
+            src_row=np.zeros(n_src, np.int64), src_q=q, src_radius=radius,
             src_reach=reach, src_group=src_group, near_sources=np.unique(pair_src), tab_d=d,
-            tab_g=np.ascontiguousarray(np.stack(tables)), cum=emission_integral(factor, dt_s),
+            tab_g=np.zeros((0, d.size)), cum=emission_integral(factor, dt_s),
             bin_of_step=np.ascontiguousarray(bin_of_step, np.int64),
             bin_first=np.searchsorted(bin_of_step, np.arange(int(bin_of_step.max()) + 1)).astype(np.int64),
             dt_s=float(dt_s), min_wind_m_s=float(min_wind_m_s), decay_rate_s=float(decay_rate_s),
-            dry_velocity_m_s=float(dry_velocity_m_s), csr_order=order,
+            dry_velocity_m_s=float(dry_velocity_m_s), csr_order=order, group_top=group_top,
+            breathing_height_m=float(breathing_height_m), class_index=class_index,
+            mixing_height_m=float(mixing_height_m), boundary_at=boundary_at if from_met else None,
         )
+        if not from_met:
+            # each area source's group table (the class and lid of the whole run)
+            for s in out.near_sources:
+                out.src_row[s] = out._row(int(src_group[s]), class_index, float(mixing_height_m))
+        return out
+
+    def _row(self, group: int, class_index: int, mixing_height_m: float) -> int:
+        """The row of ``tab_g`` of the travel-distance table of area group ``group`` under
+        class ``PG_CLASSES[class_index]`` and a lid at ``mixing_height_m``, made the first
+        time it is asked for."""
+        key = (group, class_index, mixing_height_m)
+        row = self._rows.get(key)
+        if row is None:
+            d, g = travel_integral(float(self.tab_d[-1]), float(self.group_top[group]), self.breathing_height_m,
+                                   PG_CLASSES[class_index], CITY_TERRAIN, mixing_height_m)
+            row = self._rows[key] = self.tab_g.shape[0]
+            self.tab_g = np.ascontiguousarray(np.concatenate([self.tab_g, g[None, :]]))
+        return row
+
+    def _tables_at(self, t_s: float) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """Each source's two table rows and the weight of the second at ``t_s``: its group's
+        table for a fixed class and lid; from the met's boundary layer, the class of its
+        Obukhov length (Golder 1972) and the two tables of :data:`LID_TABLE_M` round its
+        mixing height, weighted linearly in ln H."""
+        if self.boundary_at is None:
+            return self.src_row, self.src_row, np.zeros(self.src_row.size)
+        if self._rows_held is not None and self._rows_held[0] == t_s:
+            return self._rows_held[1]
+        s = self.near_sources
+        h, inv_l = self.boundary_at(self.src_lon[s], self.src_lat[s], t_s)
+        h = np.where(np.isfinite(h) & (h > 0.0), h, self.mixing_height_m if math.isfinite(self.mixing_height_m)
+                     else LID_TABLE_M[-1])
+        cls_i = pasquill_gifford_index_from_inverse_obukhov(inv_l, CITY_ROUGHNESS_M)
+        pos = np.interp(np.log(h), np.log(LID_TABLE_M), np.arange(LID_TABLE_M.size, dtype=float))
+        lo = np.minimum(np.floor(pos).astype(np.int64), LID_TABLE_M.size - 2)
+        row_a = np.zeros(self.src_lat.size, np.int64)
+        row_b = np.zeros(self.src_lat.size, np.int64)
+        w_b = np.zeros(self.src_lat.size)
+        n_lid = LID_TABLE_M.size
+        for rows, lid in ((row_a, lo), (row_b, lo + 1)):
+            # one table per (group, class, lid) the sources need, made once
+            key = (self.src_group[s] * len(PG_CLASSES) + cls_i) * n_lid + lid
+            uniq, inverse = np.unique(key, return_inverse=True)
+            made = np.array([self._row(int(k // (len(PG_CLASSES) * n_lid)), int(k // n_lid % len(PG_CLASSES)),
+                                       float(LID_TABLE_M[k % n_lid])) for k in uniq], np.int64)
+            rows[s] = made[inverse]
+        w_b[s] = pos - lo
+        self._rows_held = (t_s, (row_a, row_b, w_b))
+        return row_a, row_b, w_b
 
     def set_bands(self, step0: int, nsteps: int, winds_at: Any) -> None:
         """Mark, for the ring sums of steps ``step0 .. step0 + nsteps - 1``, the pairs
@@ -217,8 +295,9 @@ class AreaNearField:
         the wind at many points [m s-1]."""
         t_s = (step + 1) * self.dt_s
         u_e, v_n = self._winds(t_s, winds_at)
+        row_a, row_b, w_b = self._tables_at(t_s)
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
-                        self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], self.src_row, self.src_q,
+                        self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
                         self.tab_g, self.cum, self.bin_of_step, self.bin_first, self.cum.shape[0],
                         self.decay_rate_s, self.dry_velocity_m_s, conc, hit)

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from plumecast import met
 from plumecast.errors import MetDataError, ScenarioError
-from plumecast.transport.windgrid import WindGrid, wind_grid
+from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, wind_grid
 
 if TYPE_CHECKING:
     from plumecast.transport.deposition_cells import CellDeposition
@@ -82,6 +82,8 @@ class RunWinds:
         #: the dry deposition velocity of each node from its land uses (use_cell_deposition)
         self._cells: CellDeposition | None = None
         first = self.first_grid()
+        #: the records carry a boundary layer from the met (not for met.boundary_layer: constant)
+        self.has_boundary_layer = first.surface is not None
         self._notes = tuple(notes)
         if self.boundary_layer == "met" and first.surface is None:
             raise MetDataError(
@@ -216,6 +218,28 @@ class RunWinds:
                 # one 2-D copy per window (the arrays of a window shift in place)
                 cache.update(grid=grid, times=grid.times_s, sample=wind_sampler(lowest_level(grid)))
             return cache["sample"](lon, lat, t_s)  # type: ignore[no-any-return]
+
+        return at
+
+    def boundary_at(self) -> Callable[[Any, Any, float], tuple[NDArray[np.float64], NDArray[np.float64]]] | None:
+        """``(lon, lat, t_s) -> (mixing height [m], 1/L [m-1])`` at many points from the
+        met's boundary layer in the records the run holds now (bilinear, linear in time,
+        as the particles see it; NaN off the met's domain), or None when the run has no
+        boundary layer from the met (the near-field plumes then keep the scenario's)."""
+        if not self.has_boundary_layer:
+            return None
+        from plumecast.transport.kernels_numpy import surface_inside
+
+        h_i = SURFACE_FIELDS.index("mixing_height_m")
+        l_i = SURFACE_FIELDS.index("inverse_obukhov_length_m")
+
+        def at(lon: Any, lat: Any, t_s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+            grid = self._window[1] if self._window is not None else self.first_grid()
+            lon_a = np.atleast_1d(np.asarray(lon, np.float64))
+            lat_a = np.atleast_1d(np.asarray(lat, np.float64))
+            k, w = grid.time_index(np.array([t_s], np.float64))
+            f, inside = surface_inside(grid, int(k[0]), float(w[0]), lon_a, lat_a)
+            return np.where(inside, f[h_i], np.nan), np.where(inside, f[l_i], np.nan)
 
         return at
 

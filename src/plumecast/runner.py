@@ -248,7 +248,7 @@ def run(
             receptors, start64=scenario.start64, dt_s=dt, n_steps=n_steps, layer_depth_m=scenario.output.layer_depth_m,
             bin_starts=bins, group_of_particle=group, birth_step=host_particles.birth_step,
             group_names=tuple(g.name for g in sched.groups), on_grid=_on_wind_domain(winds.first_grid(), receptors),
-            near_field=_near_field_sources(scenario, sched, agent),
+            near_field=_near_field_sources(scenario, sched, agent, winds.boundary_at()),
             near_field_distance_m=scenario.near_field.distance_km * 1000.0, extent_m=extent,
         )
         sampler_x.wind_at = wind_at
@@ -291,7 +291,7 @@ def run(
     if sampler_x is not None:
         # the dry deposition the plumes deplete by: the run's constant velocity (0 with the resistance model)
         sampler_x.use_area_plumes(_area_plumes(scenario, sched, agent, source, sampler_x,
-                                               dry_v if model is None else 0.0))
+                                               dry_v if model is None else 0.0, winds.boundary_at()))
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
                           decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed,
                           kz_free_m2_s=turb.kz_free_m2_s, dry_velocity_m_s=dry_v, scavenging_a_s=scav_a,
@@ -441,7 +441,8 @@ def run(
                "particle_mass_kg": sched_mass(sched, n_particles, particle_mass_kg), "n_particles": n_particles,
                "wind_source": str(wds.attrs.get("source", "")),
                "wind_level": "levels" if winds.levels else str(wds.attrs.get("level", "")),
-               "met_provenance": [*winds.provenance, _deposition_line(physics), *deposition_notes, *above_top],
+               "met_provenance": [*winds.provenance, _deposition_line(physics), *deposition_notes, *above_top,
+                                  *_near_field_line(scenario, sampler_x, winds.has_boundary_layer)],
                "release_provenance": source_lines(sched),
                "met_records_read": winds.records_read, "met_window_records": winds.window_records},
         exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag, deposited=deposited,
@@ -611,8 +612,11 @@ def _neutralise(p: Particles, burnt: NDArray[np.bool_], grid: OutputGrid, step: 
     return removed
 
 
-def _near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any) -> list[NearFieldSource]:
-    """The point releases whose first kilometres the receptors see as a Gaussian plume."""
+def _near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
+                        boundary_at: Any = None) -> list[NearFieldSource]:
+    """The point releases whose first kilometres the receptors see as a Gaussian plume;
+    ``boundary_at``: the met's boundary layer (:meth:`plumecast.run_winds.RunWinds.boundary_at`),
+    which gives their class and lid under ``near_field.stability: auto``."""
     nf = scenario.near_field
     if nf.distance_km <= 0:
         return []
@@ -622,16 +626,36 @@ def _near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any) 
             continue
         out.append(NearFieldSource(
             group=g, lat=float(grp.lat[0]), lon=float(grp.lon[0]), height_m=float(rel.height_m),
-            pg_class=nf.stability, terrain=nf.terrain, mixing_height_m=scenario.turbulence.mixing_height_m,
+            pg_class="D" if nf.stability == "auto" else nf.stability, terrain=nf.terrain,
+            mixing_height_m=scenario.turbulence.mixing_height_m,
             decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate,
+            boundary_at=boundary_at if nf.stability == "auto" else None,
         ))
     return out
 
 
+def _near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_bl: bool) -> list[str]:
+    """How the near-field plumes of the receptors' exposure took their stability and
+    lid, in one line (none without near-field plumes)."""
+    if sampler_x is None or not (sampler_x.near or sampler_x.area is not None):
+        return []
+    nf = scenario.near_field
+    lid = f"{scenario.turbulence.mixing_height_m:g} m (turbulence.mixing_height_m)"
+    if nf.stability == "auto" and met_bl:
+        how = ("Pasquill-Gifford class from the met's Obukhov length at each source and step (Golder 1972), lid at "
+               "the met's mixing height")
+    elif nf.stability == "auto":
+        how = f"class D (the met gives no boundary layer), lid {lid}"
+    else:
+        how = f"class {nf.stability} (near_field.stability), lid {lid}"
+    return [f"near-field plumes (within {nf.distance_km:g} km): {how}"]
+
+
 def _area_plumes(scenario: Scenario, sched: ReleaseSchedule, agent: Any, source: NDArray[np.int32],
-                 sampler_x: ExposureSampler, dry_velocity_m_s: float) -> AreaNearField | None:
+                 sampler_x: ExposureSampler, dry_velocity_m_s: float, boundary_at: Any = None) -> AreaNearField | None:
     """The area releases (city discs) whose air the receptors near them get as a plume
-    (:mod:`plumecast.exposure_area`); None without a near field or an area release."""
+    (:mod:`plumecast.exposure_area`); None without a near field or an area release.
+    ``boundary_at``: the met's boundary layer, for ``near_field.stability: auto``."""
     nf = scenario.near_field
     r = sampler_x.receptors
     return AreaNearField.build(
@@ -639,7 +663,7 @@ def _area_plumes(scenario: Scenario, sched: ReleaseSchedule, agent: Any, source:
         np.asarray(r.lon, float), sampler_x.extent, sampler_x.bin_of_step, distance_m=nf.distance_km * 1000.0, stability=nf.stability,
         mixing_height_m=scenario.turbulence.mixing_height_m, min_wind_m_s=NEAR_FIELD_MIN_WIND_M_S,
         breathing_height_m=BREATHING_HEIGHT_M, decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)),
-        dry_velocity_m_s=dry_velocity_m_s)
+        dry_velocity_m_s=dry_velocity_m_s, boundary_at=boundary_at)
 
 
 def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:

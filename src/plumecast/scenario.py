@@ -304,8 +304,11 @@ class NearFieldConfig(_Model):
     distance_km: float = Field(30.0, ge=0, le=100,
                                description="reach of the plumes: round each point release, and beyond the edge of "
                                "each city disc (0: off, the particles alone) [km]")
-    stability: Literal["A", "B", "C", "D", "E", "F"] = Field(
-        "D", description="Pasquill-Gifford class of the near-field plumes (D: neutral, overcast or windy)")
+    stability: Literal["auto", "A", "B", "C", "D", "E", "F"] = Field(
+        "auto", description="Pasquill-Gifford class of the near-field plumes; auto: where the run has a boundary "
+        "layer from the met, each plume's class from the met's Obukhov length at its source and step (Golder 1972) "
+        "under a lid at the met's mixing height, else D (neutral) under turbulence.mixing_height_m; a class A-F: "
+        "that class everywhere, under turbulence.mixing_height_m")
     terrain: Literal["rural", "urban"] = Field(
         "rural", description="sigma curves of the point releases' plumes (city discs always use the urban ones)")
 

@@ -127,10 +127,18 @@ def _table(d, g, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compi
     return g[i] + f * (g[i + 1] - g[i])
 
 
+@numba.njit(cache=True, error_model="numpy")
+def _table2(d, ga, gb, wb, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``(1 - wb) G_a(x) + wb G_b(x)`` from two tables on the same points ``d``."""
+    if wb == 0.0:
+        return _table(d, ga, x)
+    return (1.0 - wb) * _table(d, ga, x) + wb * _table(d, gb, x)
+
+
 @numba.njit(cache=True, error_model="numpy", parallel=True)
 def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
-                    src_row, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g, cum,
-                    bin_of_step, bin_first, n_groups, decay_s, v_dep, conc,
+                    row_a, row_b, w_b, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g,
+                    cum, bin_of_step, bin_first, n_groups, decay_s, v_dep, conc,
                     hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add the area sources' plumes at time ``t_s`` to ``conc`` ``(tag, receptor)``.
 
@@ -147,8 +155,10 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
     where the tag changes, and are at most ``0.01 / λ`` of travel time long, so that
     the decay ``exp(-λ d/u)`` and the dry deposition ``exp(-v_dep G(d)/u)`` (source
     depletion: the column loses ``v_dep`` times its ground-level share, Chamberlain
-    1953) are taken at their middle; ``tab_d``, ``tab_g[row]``: the table
-    :func:`travel_integral` of the source's group (``src_row``); ``u_e``, ``v_n``:
+    1953) are taken at their middle; ``tab_d``, ``tab_g``: tables of
+    :func:`travel_integral` on the points ``tab_d``: source ``s`` uses
+    ``(1 - w_b[s]) tab_g[row_a[s]] + w_b[s] tab_g[row_b[s]]`` (its group's table, or
+    the two that bracket its mixing height at this step); ``u_e``, ``v_n``:
     wind at each source [m s-1] (NaN: off the wind domain, no plume). Points beyond
     ``src_reach`` from the centre get nothing (the particles cover them). ``hit[r]``
     is set where a plume reached.
@@ -159,7 +169,9 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
         for p in range(rec_ptr[r], rec_ptr[r + 1]):
             s = pair_src[p]
             g = src_group[s]
-            row = src_row[s]
+            ga = tab_g[row_a[s]]
+            gb = tab_g[row_b[s]]
+            wb = w_b[s]
             radius = src_radius[s]
             speed = math.hypot(u_e[s], v_n[s])
             if not math.isfinite(speed):
@@ -187,7 +199,7 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
                 if d_hi <= 0.0:
                     continue
                 d = max(0.0, x - c)
-                g_prev = _table(tab_d, tab_g[row], d)
+                g_prev = _table2(tab_d, ga, gb, wb, d)
                 while d < d_hi:
                     # the air at travel distance d left the source at t - d / u; the piece runs to the
                     # start of that time's tag bin (or a decay length)
@@ -199,11 +211,11 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
                     d_next = min(d_hi, (t_s - bin_first[bn] * dt_s) * speed, d + longest * speed)
                     if d_next <= d:
                         d_next = min(d_hi, d + 1e-6 * step_len + 1e-9)
-                    g_next = _table(tab_d, tab_g[row], d_next)
+                    g_next = _table2(tab_d, ga, gb, wb, d_next)
                     emitted = _emitted(cum, g, t_emit, dt_s) - _emitted(cum, g, t_s - d_next / speed, dt_s)
                     if emitted > 0.0:
                         mid = 0.5 * (d + d_next)
-                        loss = math.exp(-decay_s * mid / speed - v_dep * _table(tab_d, tab_g[row], mid) / speed)
+                        loss = math.exp(-decay_s * mid / speed - v_dep * _table2(tab_d, ga, gb, wb, mid) / speed)
                         val = src_q[s] * emitted / ((d_next - d) / speed) * (g_next - g_prev) / speed * loss
                         if val > 0.0:
                             conc[bn * n_groups + g, r] += val / n_samples

@@ -149,6 +149,16 @@ def pasquill_gifford_class_from_obukhov(
     return PG_CLASSES[int(np.argmin(np.abs(centres - inv_l)))]
 
 
+def pasquill_gifford_index_from_inverse_obukhov(inv_l_m: ArrayLike, roughness_length_m: float) -> NDArray[np.int64]:
+    """:func:`pasquill_gifford_class_from_obukhov` for many inverse Obukhov lengths
+    (``1/L`` [m-1], 0 neutral) at once: the index into :data:`PG_CLASSES` of the class
+    whose Golder (1972) line is nearest (non-finite ``1/L``: neutral, D)."""
+    inv_l = np.asarray(inv_l_m, dtype=float)
+    inv_l = np.where(np.isfinite(inv_l), inv_l, 0.0)
+    centres = np.array([inverse_obukhov_golder(c, roughness_length_m) for c in PG_CLASSES])
+    return np.asarray(np.argmin(np.abs(inv_l[..., None] - centres), axis=-1), dtype=np.int64)
+
+
 def psi_m(zeta: ArrayLike) -> NDArray[np.float64]:
     """Integrated stability function for momentum ψ_m(z/L). [-]
 

@@ -357,6 +357,14 @@ def interpolate_surface(
     return _fields_at(wind, wind.surface, k, w, lon, lat)
 
 
+def surface_inside(
+    wind: WindGrid, k: int, w: float, lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """:func:`interpolate_surface` and a mask of the points inside the domain."""
+    assert wind.surface is not None
+    return _fields_at(wind, wind.surface, k, w, lon, lat), _corners(wind, lon, lat)[1]
+
+
 def interpolate_stomata(
     wind: WindGrid, k: int, w: float, lon: NDArray[np.float64], lat: NDArray[np.float64]
 ) -> NDArray[np.float64]:
