@@ -358,3 +358,18 @@ def test_map_legend_shows_the_table_thresholds():
     for lab, z in zip(legend_labels(res), res.zones, strict=True):
         if not z.polygon.is_empty:
             assert f"<description>{escape(lab)}</description>" in kml
+
+
+def test_zones_count_the_people_of_the_named_places_in_its_zones(tmp_path):
+    # a place with its population 400 m downwind of a chlorine release: inside AEGL-3, so among
+    # the receptors counted (its population was read by run only, and the zone table said 0)
+    data = _doc_example()
+    data["receptors"] = {"points": [{"name": "town", "lat": 51.45, "lon": 6.75 + 0.4 / 69.5, "population": 2600},
+                                    {"name": "farm", "lat": 51.45, "lon": 6.75 + 0.8 / 69.5}]}
+    zin = read_zones_scenario(_write(tmp_path, data))
+    assert not any("population" in k for k in zin.ignored)
+    res = compute_zones(zin.scenario)
+    rec = res.receptors
+    assert rec is not None and set(rec["receptor"].values) == {"town", "farm"}
+    aegl3 = res.table()[-1]
+    assert aegl3["receptor_people_inside"] == 2600.0 and aegl3["receptors_unknown_population"] == 1

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # xarray is imported where receptors are assessed
 
 
 def _load_receptors(scenario: LocalScenario, reach_m: float) -> Any:
-    from plumecast.receptors import Receptors, load_cities, read_receptor_csv
+    from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
 
     spec = scenario.receptors
     lat0, lon0 = scenario.source.lat, scenario.source.lon
@@ -38,6 +38,10 @@ def _load_receptors(scenario: LocalScenario, reach_m: float) -> Any:
         parts.append(load_cities(min_population=spec.min_population, bbox=bbox))
     if spec.csv is not None:
         parts.append(read_receptor_csv(spec.csv).filter(bbox=bbox))
+    if scenario.points:  # the named places are receptors too (population unknown unless given)
+        pts = scenario.points
+        parts.append(points([p.name for p in pts], [p.lat for p in pts], [p.lon for p in pts],
+                            [math.nan if p.population is None else p.population for p in pts]))
     if not parts:
         return None
     return Receptors.concat(parts)

@@ -384,7 +384,7 @@ def compute_zones(
     _count_people(result, population)
     spec = scenario.receptors
     result.receptors_searched = consequences and (
-        receptors is not None or spec.cities or spec.csv is not None
+        receptors is not None or spec.cities or spec.csv is not None or bool(scenario.points)
     )
     if result.receptors_searched and reach > 0:
         result.receptors = assess_receptors(result, receptors)

@@ -139,6 +139,8 @@ class PointSpec(BaseModel):
     lat: float = Field(ge=-89.0, le=89.0)
     lon: float = Field(ge=-180.0, le=180.0)
     air_changes_per_hour: float | None = Field(default=None, gt=0, description="default: the shelter's, else 0.5 h-1")
+    population: float | None = Field(default=None, ge=0, description="people there (counted among the receptors "
+                                     "inside the zones); None: unknown")
 
 
 class LocalScenario(BaseModel):
@@ -394,11 +396,10 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
     for k, pt in enumerate(rc.points):
         if abs(pt.lat) > 89.0:
             raise ScenarioError(f"{where('receptors', 'points', k, 'lat')}: {pt.lat:g}; expected |lat| <= 89")
-        for key in ("population", "radius_km"):
-            if getattr(pt, key) is not None:
-                ignored[f"receptors.points.{k}.{key}"] = "run and compare"
+        if pt.radius_km is not None:
+            ignored[f"receptors.points.{k}.radius_km"] = "run and compare"
         points.append(PointSpec(name=pt.name, lat=pt.lat, lon=_lon180(pt.lon),
-                                air_changes_per_hour=pt.air_changes_per_hour))
+                                air_changes_per_hour=pt.air_changes_per_hour, population=pt.population))
     csv = None if rc.csv is None else existing_path(
         rc.csv, ("receptors", "csv"), "a CSV with columns name, lat, lon, population", source, lines, base_dir)
     population = None if rc.population_raster is None else PopulationSpec(raster=existing_path(
