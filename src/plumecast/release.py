@@ -95,13 +95,13 @@ class SourceGroup:
         return np.where(on, f, 0.0) * table
 
     def exact_per_step(self, dt_s: float, n_steps: int) -> NDArray[np.float64]:
-        """Mass the rate table emits in each step [kg], integrated exactly: between
-        consecutive knots (table edges, profile hours, start, stop, step edges) the
-        rate is constant and the profile factor linear, so rate x factor at the
+        """Mass the group emits in each step [kg], integrated exactly: between
+        consecutive knots (rate-table edges, profile hours, start, stop, step edges)
+        the rate is constant and the profile factor linear, so rate x factor at the
         mid-point times the length is the integral."""
-        assert self.rate_edges_s is not None
         edges = np.arange(n_steps + 1) * dt_s
-        knots = np.concatenate([edges, self.rate_edges_s, self.profile_h * 3600.0, [self.start_s, self.stop_s]])
+        table = np.zeros(0) if self.rate_edges_s is None else self.rate_edges_s
+        knots = np.concatenate([edges, table, self.profile_h * 3600.0, [self.start_s, self.stop_s]])
         knots = np.unique(knots[np.isfinite(knots) & (knots >= 0.0) & (knots <= edges[-1])])
         mass = self.group_rate(0.5 * (knots[:-1] + knots[1:])) * np.diff(knots)
         cum = np.concatenate([[0.0], np.cumsum(mass)])
@@ -149,21 +149,13 @@ def select_cities(rel: CityRelease, index: int) -> Receptors:
     return cities
 
 
-def emitted_per_step(groups: list[SourceGroup], dt_s: float, n_steps: int, substeps: int = 8) -> NDArray[np.float64]:
-    """Mass emitted by each group in each step, ``(step, group)``. [kg]
-
-    The profile is integrated with the midpoint rule on ``substeps`` sub-intervals
-    per step (exact for a piecewise-linear profile whose knots fall on sub-interval
-    edges, and to second order otherwise).
-    """
+def emitted_per_step(groups: list[SourceGroup], dt_s: float, n_steps: int) -> NDArray[np.float64]:
+    """Mass emitted by each group in each step, ``(step, group)``, integrated exactly
+    (:meth:`SourceGroup.exact_per_step`: a start, a stop or a profile knot inside a
+    step counts the part of the step on its side). [kg]"""
     out = np.zeros((n_steps, len(groups)))
-    frac = (np.arange(substeps) + 0.5) / substeps
-    t = (np.arange(n_steps)[:, None] + frac[None, :]) * dt_s
     for g, grp in enumerate(groups):
-        if grp.rate_edges_s is None:
-            out[:, g] = grp.group_rate(t).mean(axis=1) * dt_s
-        else:
-            out[:, g] = grp.exact_per_step(dt_s, n_steps)
+        out[:, g] = grp.exact_per_step(dt_s, n_steps)
     return out
 
 

@@ -102,8 +102,10 @@ def _check_profile(profile: ProfileTable | None) -> ProfileTable | None:
     if len(profile) < 1:
         raise ValueError("a time profile needs at least one [hour, factor] pair")
     hours = [h for h, _ in profile]
-    if any(b <= a for a, b in zip(hours, hours[1:], strict=False)):
-        raise ValueError(f"profile hours must increase strictly, got {hours}")
+    if any(b < a for a, b in zip(hours, hours[1:], strict=False)) or any(
+            a == c for a, c in zip(hours, hours[2:], strict=False)):
+        raise ValueError(f"profile hours must increase (an hour given twice in a row is a step in the rate, "
+                         f"three times is not allowed), got {hours}")
     if any(f < 0 for _, f in profile):
         raise ValueError("profile factors must be >= 0")
     return profile

@@ -37,8 +37,6 @@ __all__ = ["TAG_EDGE_TOL_H", "Termination", "combined_tag_weights"]
 
 #: Tolerance for "on a tag edge". [h] (3.6 ms; tag edges are transport-step edges)
 TAG_EDGE_TOL_H = 1e-6
-#: Width of the ramp that stands for a step in a piecewise-linear profile. [h]
-_PROFILE_STEP_H = 1e-6
 
 
 def _release_label(rel: Any, index: int) -> str:
@@ -179,10 +177,9 @@ class Termination:
 
         A full stop sets ``stop_h = min(stop_h, at_h)``; a partial cut (or a stop at
         or before the release's own start) multiplies the release's piecewise-linear
-        profile by ``1 - fraction`` from ``at_h`` on. The step is written as a ramp
-        of 1e-6 h (3.6 ms) ending at ``at_h``, which the release's emission
-        quadrature (8 mid-points per transport step) never samples when ``at_h`` is
-        on a step edge: the rerun is then exact.
+        profile by ``1 - fraction`` from ``at_h`` on (a step in the profile: ``at_h``
+        given twice); the release's emission is integrated exactly, so the rerun
+        emits what the tag weights say.
         """
         names = [_release_label(r, i) for i, r in enumerate(scenario.releases)]
         groups = set(self.groups(names).tolist())
@@ -203,23 +200,24 @@ def cut_profile(
     profile: Sequence[tuple[float, float]] | None, at_h: float, multiplier: float
 ) -> list[tuple[float, float]]:
     """A piecewise-linear profile ``[[hour, factor], ...]`` equal to ``profile`` before
-    ``at_h - 1e-6 h`` and to ``multiplier x profile`` from ``at_h`` on.
+    ``at_h`` and to ``multiplier x profile`` after it: ``at_h`` appears twice, the
+    factor before the step and the one after it.
 
     ``None`` is the constant profile 1. Profiles are constant beyond their ends
     (``numpy.interp``), so the result is too.
 
     >>> cut_profile([(0, 0.0), (10, 1.0)], 5.0, 0.5)
-    [(0.0, 0.0), (4.999999, 0.4999999), (5.0, 0.25), (10.0, 0.5)]
+    [(0.0, 0.0), (5.0, 0.5), (5.0, 0.25), (10.0, 0.5)]
     """
     pts = [(0.0, 1.0)] if profile is None else [(float(h), float(f)) for h, f in profile]
     hours = np.array([h for h, _ in pts])
     facs = np.array([f for _, f in pts])
-    before = at_h - _PROFILE_STEP_H
-    knots = sorted({*hours.tolist(), before, at_h})
-    out = []
-    for h in knots:
-        f = float(np.interp(h, hours, facs))
-        out.append((h, f * multiplier if h >= at_h else f))
+    out = [(h, f) for h, f in pts if h < at_h]
+    # the factor just before the cut: the left limit where the profile itself steps at at_h
+    left = [f for h, f in pts if h == at_h]
+    out.append((at_h, left[0] if left else float(np.interp(at_h, hours, facs))))
+    out.append((at_h, multiplier * (left[-1] if left else float(np.interp(at_h, hours, facs)))))
+    out += [(h, multiplier * f) for h, f in pts if h > at_h]
     return out
 
 
