@@ -311,6 +311,16 @@ def test_write_consequence_table_is_atomic(tmp_path: Path, monkeypatch):
     np.testing.assert_allclose(back.fatalities.values, res.fatalities.values)
     back.close()
 
+    # warnings lead the CSV as '# warning:' lines that comment-aware readers skip, commas and quotes included
+    res.attrs["warnings"] = 'phosgene: AEGL-1 missing, so "never" is n/a\nsecond, with a comma'
+    path = write_consequence_table(res, tmp_path / "warned")[0]
+    head = path.read_text().splitlines()
+    assert head[:2] == ['# warning: phosgene: AEGL-1 missing, so "never" is n/a', "# warning: second, with a comma"]
+    import pandas as pd
+
+    table = pd.read_csv(path, comment="#")
+    assert list(table["name"]) == ["Alpha", "Beta", "Gamma"]
+
     def boom(*args, **kwargs):
         raise OSError("disk full")
 

@@ -246,7 +246,9 @@ def _csv_text(result: xr.Dataset) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     for line in result_warnings(result):
-        writer.writerow([f"# warning: {line}"])
+        # written as is, never quoted (a quote before the '#' would hide it from comment='#' readers);
+        # one line each
+        buf.write("# warning: " + " ".join(str(line).split()) + "\n")
     writer.writerow(header)
     arrays = [np.asarray(result[c].values) for c in cols]
     for i in range(int(result.sizes.get("receptor", 0))):
