@@ -373,3 +373,17 @@ def test_zones_count_the_people_of_the_named_places_in_its_zones(tmp_path):
     assert rec is not None and set(rec["receptor"].values) == {"town", "farm"}
     aegl3 = res.table()[-1]
     assert aegl3["receptor_people_inside"] == 2600.0 and aegl3["receptors_unknown_population"] == 1
+
+
+def test_a_stability_given_but_overridden_by_another_route_is_said(tmp_path):
+    data = _doc_example()
+    data["local_weather"] |= {"stability": "F", "obukhov_length_m": -5}  # F given, but L says A
+    res = compute_zones(read_zones_scenario(_write(tmp_path, data)).scenario, consequences=False)
+    assert res.setup.pg_class == "A"
+    said = [w for w in res.warnings if "given but not used" in w]
+    assert said == ["stability F given but not used: class A comes from obukhov_length_m (stability_from: auto); "
+                    "set stability_from: stability to use it"]
+    data["local_weather"]["obukhov_length_m"] = 1e6  # near neutral: L gives D, still not F
+    data["local_weather"]["stability"] = "D"
+    res = compute_zones(read_zones_scenario(_write(tmp_path, data)).scenario, consequences=False)
+    assert not [w for w in res.warnings if "given but not used" in w]  # the routes agree: nothing to say

@@ -156,6 +156,24 @@ class MeteorologySpec(BaseModel):
         given = self._routes()
         return next(r for r in AUTO_STABILITY_ORDER if r in given)
 
+    def unused_classes(self) -> list[str]:
+        """The routes given but not used that imply another class than the one used,
+        each in words (``stability F given but not used: ...``); empty when they agree."""
+        used, route = self.pg_class(), self.stability_route()
+        names = {"stability": "stability", "obukhov_length": "obukhov_length_m",
+                 "observations": "the Turner observations"}
+        out = []
+        for other in self._routes():
+            alt = self.model_copy(update={"stability_from": other}).pg_class()
+            if other == route or alt == used:
+                continue
+            given = (f"stability {alt}" if other == "stability" else
+                     f"obukhov_length_m {self.obukhov_length_m:g} (class {alt})" if other == "obukhov_length" else
+                     f"the Turner observations (class {alt})")
+            out.append(f"{given} given but not used: class {used} comes from {names[route]} "
+                       f"(stability_from: {self.stability_from}); set stability_from: {other} to use it")
+        return out
+
     def pg_class(self) -> PGClass:
         """The Pasquill–Gifford class this meteorology implies (by :meth:`stability_route`)."""
         route = self.stability_route()

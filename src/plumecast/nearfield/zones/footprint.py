@@ -459,6 +459,7 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
             f"wind {met.wind_speed_m_s:g} m/s is below 1.5 m/s: Gaussian models (and ALOHA) are "
             "unreliable in near-calm air; the model used 1 m/s at least"
         )
+    w.extend(met.unused_classes())
     if setup.pg_class in ("E", "F"):
         w.append(f"stable class {setup.pg_class}: meander and terrain channelling are not modelled")
     w.extend(setup.notes)
