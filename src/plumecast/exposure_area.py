@@ -85,7 +85,6 @@ class AreaNearField:
     tab_g: NDArray[np.float64]
     cum: NDArray[np.float64]
     bin_of_step: NDArray[np.int64]
-    bin_first: NDArray[np.int64]
     dt_s: float
     min_wind_m_s: float
     decay_rate_s: float
@@ -193,7 +192,6 @@ class AreaNearField:
             src_reach=reach, src_group=src_group, near_sources=np.unique(pair_src), tab_d=d,
             tab_g=np.zeros((0, d.size)), cum=emission_integral(factor, dt_s),
             bin_of_step=np.ascontiguousarray(bin_of_step, np.int64),
-            bin_first=np.searchsorted(bin_of_step, np.arange(int(bin_of_step.max()) + 1)).astype(np.int64),
             dt_s=float(dt_s), min_wind_m_s=float(min_wind_m_s), decay_rate_s=float(decay_rate_s),
             dry_velocity_m_s=float(dry_velocity_m_s), csr_order=order, group_top=group_top,
             breathing_height_m=float(breathing_height_m), class_index=class_index,
@@ -299,7 +297,7 @@ class AreaNearField:
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
-                        self.tab_g, self.cum, self.bin_of_step, self.bin_first, self.cum.shape[0],
+                        self.tab_g, self.cum, self.bin_of_step, self.cum.shape[0],
                         self.decay_rate_s, self.dry_velocity_m_s, conc, hit)
 
 

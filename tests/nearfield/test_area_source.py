@@ -20,12 +20,11 @@ def _one_pair(radius_m, q, u, *, t_s, dt_s, factor, bins, table, de=0.0, dn=0.0,
     n_tags = int(bins.max() + 1) * n_groups
     conc = np.zeros((n_tags, 1))
     hit = np.zeros(1, np.bool_)
-    first = np.searchsorted(bins, np.arange(int(bins.max()) + 1)).astype(np.int64)
     area_plume_step(t_s, dt_s, np.array([0, 1]), np.array([0]), np.array([de]), np.array([dn]), np.array([0.0]),
                     np.array([0]), np.array([1]), np.zeros(1), np.zeros(1), np.array([0]), np.array([0]), np.zeros(1),
                     np.array([q]),
                     np.array([radius_m]), np.array([radius_m + 30e3]), np.array([0]), np.array([u]), np.array([v]),
-                    1.0, d, g[None, :], emission_integral(np.asarray(factor, float)[None, :], dt_s), bins, first,
+                    1.0, d, g[None, :], emission_integral(np.asarray(factor, float)[None, :], dt_s), bins,
                     n_groups, decay_s, v_dep, conc, hit)
     return conc[:, 0], bool(hit[0])
 

@@ -138,9 +138,10 @@ def _table2(d, ga, gb, wb, x):  # type: ignore[no-untyped-def]  # pragma: no cov
 @numba.njit(cache=True, error_model="numpy", parallel=True)
 def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
                     row_a, row_b, w_b, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g,
-                    cum, bin_of_step, bin_first, n_groups, decay_s, v_dep, conc,
+                    cum, bin_of_step, n_groups, decay_s, v_dep, conc,
                     hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Add the area sources' plumes at time ``t_s`` to ``conc`` ``(tag, receptor)``.
+    """Add the area sources' plumes at time ``t_s`` (the end of a step) to ``conc``
+    ``(tag, receptor)``.
 
     The pairs of receptor ``r`` are ``rec_ptr[r] .. rec_ptr[r + 1]`` (one thread per
     receptor). Pair ``p`` is area source ``pair_src[p]`` and a receptor whose
@@ -148,42 +149,74 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
     [m], sampled at the centre plus ``pair_ext[p]`` times the ``pair_nk[p]`` points
     of ``(disc_x, disc_y)`` from ``pair_k0[p]`` on (the mean over them is added).
     ``src_q``: base emission per unit area [kg m-2 s-1]; ``cum[g, k]``: group ``g``'s
-    emission before step ``k`` over its base rate (:func:`emission_integral`): each
-    piece of travel distance carries the group's mean rate over the emission times it
-    spans; ``bin_of_step[k]``: the emission-tag bin of step ``k`` (tag ``bin *
-    n_groups + g``), ``bin_first[b]`` the first step of bin ``b``: pieces are cut
-    where the tag changes, and are at most ``0.01 / λ`` of travel time long, so that
-    the decay ``exp(-λ d/u)`` and the dry deposition ``exp(-v_dep G(d)/u)`` (source
-    depletion: the column loses ``v_dep`` times its ground-level share, Chamberlain
-    1953) are taken at their middle; ``tab_d``, ``tab_g``: tables of
-    :func:`travel_integral` on the points ``tab_d``: source ``s`` uses
-    ``(1 - w_b[s]) tab_g[row_a[s]] + w_b[s] tab_g[row_b[s]]`` (its group's table, or
-    the two that bracket its mixing height at this step); ``u_e``, ``v_n``:
-    wind at each source [m s-1] (NaN: off the wind domain, no plume). Points beyond
-    ``src_reach`` from the centre get nothing (the particles cover them). ``hit[r]``
-    is set where a plume reached.
+    emission before step ``k`` over its base rate (:func:`emission_integral`);
+    ``bin_of_step[k]``: the emission-tag bin of step ``k`` (tag ``bin * n_groups + g``);
+    ``tab_d``, ``tab_g``: tables of :func:`travel_integral` on the points ``tab_d``:
+    source ``s`` uses ``(1 - w_b[s]) tab_g[row_a[s]] + w_b[s] tab_g[row_b[s]]`` (its
+    group's table, or the two that bracket its mixing height at this step); ``u_e``,
+    ``v_n``: wind at each source [m s-1] (NaN: off the wind domain, no plume). Points
+    beyond ``src_reach`` from the centre get nothing (the particles cover them).
+    ``hit[r]`` is set where a plume reached.
+
+    Travel distance is cut into bins of one emission step (or ``m`` equal parts of one,
+    so that a bin is at most ``0.01 / λ`` of travel time): within a bin the emission
+    rate and tag are those of one step, so each bin's share is exact, and the decay
+    ``exp(-λ d/u)`` and the dry deposition ``exp(-v_dep G(d)/u)`` (source depletion: the
+    column loses ``v_dep`` times its ground-level share, Chamberlain 1953) are taken at
+    its middle. The bins' weights and their running sums are made once per source
+    (:func:`_source_bins`); a sample point then costs two table lookups and a sum over
+    the tags its travel distances span.
     """
-    n_steps = cum.shape[1] - 1
-    longest = 0.01 / decay_s if decay_s > 0.0 else 1e30  # travel time of a piece [s]
+    n_src = src_q.size
+    m = max(1, int(math.ceil(decay_s * dt_s / 0.01 - 1e-12))) if decay_s > 0.0 else 1
+    tau = dt_s / m  # travel time of a bin [s]
+    # bins per source: up to its farthest sample point, and no further back than the run start
+    used = np.zeros(n_src, np.bool_)
+    for p in range(pair_src.size):
+        used[pair_src[p]] = True
+    speed = np.zeros(n_src)
+    n_bins = np.zeros(n_src, np.int64)
+    for s in range(n_src):
+        sp = math.hypot(u_e[s], v_n[s])
+        if not used[s] or not math.isfinite(sp):
+            continue
+        sp = max(sp, min_wind)
+        speed[s] = sp
+        far = (src_reach[s] + src_radius[s]) / (sp * tau)
+        n_bins[s] = max(min(int(math.ceil(far)), int(math.floor(t_s / tau + 1e-9))), 0)
+    ptr = np.zeros(n_src + 1, np.int64)
+    for s in range(n_src):
+        ptr[s + 1] = ptr[s] + n_bins[s] + 1
+    g_edge = np.zeros(ptr[n_src])  # G at the bins' edges
+    run_sum = np.zeros(ptr[n_src])  # running sum of weight x (G(e_k+1) - G(e_k)) up to each edge
+    weight = np.zeros(ptr[n_src])  # per bin: q x mean rate factor x loss / u
+    tag_of = np.zeros(ptr[n_src], np.int64)  # per bin: its tag
+    tag_end = np.zeros(ptr[n_src], np.int64)  # per bin: the first bin (local index) of the next tag
+    for s in numba.prange(n_src):
+        if n_bins[s] > 0:
+            _source_bins(s, t_s, dt_s, tau, speed[s], n_bins[s], ptr[s], src_q[s], src_group[s], n_groups,
+                         tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], cum, bin_of_step, decay_s, v_dep, g_edge,
+                         run_sum, weight, tag_of, tag_end)
     for r in numba.prange(rec_ptr.size - 1):
         for p in range(rec_ptr[r], rec_ptr[r + 1]):
             s = pair_src[p]
-            g = src_group[s]
+            nb = n_bins[s]
+            if nb == 0:
+                continue  # off the wind domain, or nothing emitted yet
+            o = ptr[s]
             ga = tab_g[row_a[s]]
             gb = tab_g[row_b[s]]
             wb = w_b[s]
             radius = src_radius[s]
-            speed = math.hypot(u_e[s], v_n[s])
-            if not math.isfinite(speed):
-                continue  # a source off the wind domain: no plume (its particles leave at once)
-            if speed > 0.0:
-                ex = u_e[s] / speed
-                ey = v_n[s] / speed
+            sp = math.hypot(u_e[s], v_n[s])
+            if sp > 0.0:
+                ex = u_e[s] / sp
+                ey = v_n[s] / sp
             else:
                 ex = 1.0
                 ey = 0.0
-            speed = max(speed, min_wind)
-            step_len = speed * dt_s  # travel distance of one emission step
+            length = speed[s] * tau  # travel distance of a bin
+            d_end = nb * length
             n_samples = pair_nk[p]
             for k in range(pair_k0[p], pair_k0[p] + n_samples):
                 e = pair_de[p] + pair_ext[p] * disc_x[k]
@@ -195,33 +228,63 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
                 if abs(y) >= radius:
                     continue
                 c = math.sqrt(radius * radius - y * y)
-                d_hi = x + c
-                if d_hi <= 0.0:
+                d_lo = max(0.0, x - c)
+                d_hi = min(x + c, d_end)
+                if d_hi <= d_lo:
                     continue
-                d = max(0.0, x - c)
-                g_prev = _table2(tab_d, ga, gb, wb, d)
-                while d < d_hi:
-                    # the air at travel distance d left the source at t - d / u; the piece runs to the
-                    # start of that time's tag bin (or a decay length)
-                    t_emit = t_s - d / speed
-                    if t_emit <= 0.0:
-                        break  # emitted before the run: nothing
-                    ks = max(min(int(math.floor(t_emit / dt_s - 1e-9)), n_steps - 1), 0)
-                    bn = bin_of_step[ks]
-                    d_next = min(d_hi, (t_s - bin_first[bn] * dt_s) * speed, d + longest * speed)
-                    if d_next <= d:
-                        d_next = min(d_hi, d + 1e-6 * step_len + 1e-9)
-                    g_next = _table2(tab_d, ga, gb, wb, d_next)
-                    emitted = _emitted(cum, g, t_emit, dt_s) - _emitted(cum, g, t_s - d_next / speed, dt_s)
-                    if emitted > 0.0:
-                        mid = 0.5 * (d + d_next)
-                        loss = math.exp(-decay_s * mid / speed - v_dep * _table2(tab_d, ga, gb, wb, mid) / speed)
-                        val = src_q[s] * emitted / ((d_next - d) / speed) * (g_next - g_prev) / speed * loss
-                        if val > 0.0:
-                            conc[bn * n_groups + g, r] += val / n_samples
-                            hit[r] = True
-                    d = d_next
-                    g_prev = g_next
+                k_lo = min(int(d_lo / length), nb - 1)
+                k_hi = min(int(d_hi / length), nb - 1)
+                g_lo = _table2(tab_d, ga, gb, wb, d_lo)
+                g_hi = _table2(tab_d, ga, gb, wb, d_hi)
+                if k_lo == k_hi:
+                    _add(conc, hit, r, tag_of[o + k_lo], weight[o + k_lo] * (g_hi - g_lo) / n_samples)
+                    continue
+                _add(conc, hit, r, tag_of[o + k_lo], weight[o + k_lo] * (g_edge[o + k_lo + 1] - g_lo) / n_samples)
+                _add(conc, hit, r, tag_of[o + k_hi], weight[o + k_hi] * (g_hi - g_edge[o + k_hi]) / n_samples)
+                j = k_lo + 1
+                while j < k_hi:  # the whole bins between, tag by tag
+                    j_end = min(tag_end[o + j], k_hi)
+                    _add(conc, hit, r, tag_of[o + j], (run_sum[o + j_end] - run_sum[o + j]) / n_samples)
+                    j = j_end
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _add(conc, hit, r, tag, val):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    if val > 0.0:
+        conc[tag, r] += val
+        hit[r] = True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _source_bins(s, t_s, dt_s, tau, speed, nb, o, q, g, n_groups, tab_d, ga, gb, wb, cum, bin_of_step, decay_s, v_dep,
+                 g_edge, run_sum, weight, tag_of, tag_end):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The travel-distance bins of source ``s`` at ``t_s`` (see :func:`area_plume_step`),
+    from ``o`` on in the flat arrays: G at the ``nb + 1`` edges, each bin's weight and
+    tag, the running sum of weight x ΔG, and where each bin's tag run ends."""
+    n_steps = cum.shape[1] - 1
+    length = speed * tau
+    g_edge[o] = _table2(tab_d, ga, gb, wb, 0.0)
+    run_sum[o] = 0.0
+    for k in range(nb):
+        d0 = k * length
+        d1 = (k + 1) * length
+        g_edge[o + k + 1] = _table2(tab_d, ga, gb, wb, d1)
+        t_hi = t_s - k * tau  # the bin's air left the source between t_lo and t_hi
+        t_lo = t_s - (k + 1) * tau
+        factor = (_emitted(cum, g, t_hi, dt_s) - _emitted(cum, g, t_lo, dt_s)) / tau
+        mid = 0.5 * (d0 + d1)
+        arg = -decay_s * mid / speed
+        if v_dep > 0.0:
+            arg -= v_dep * _table2(tab_d, ga, gb, wb, mid) / speed
+        weight[o + k] = q * factor * math.exp(arg) / speed
+        step = max(min(int(math.floor(0.5 * (t_lo + t_hi) / dt_s)), n_steps - 1), 0)
+        tag_of[o + k] = bin_of_step[step] * n_groups + g
+        run_sum[o + k + 1] = run_sum[o + k] + weight[o + k] * (g_edge[o + k + 1] - g_edge[o + k])
+    end = nb
+    for k in range(nb - 1, -1, -1):
+        if k < nb - 1 and tag_of[o + k] != tag_of[o + k + 1]:
+            end = k + 1
+        tag_end[o + k] = end
 
 
 @numba.njit(cache=True, error_model="numpy")
