@@ -143,7 +143,7 @@ def test_resume_without_a_checkpoint_is_one_clear_error(tmp_path):
     r = subprocess.run([sys.executable, "-m", "plumecast", "run", "--resume", "empty"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "empty/.checkpoint/state.npz: no checkpoint there" in r.stderr
+    assert "--resume empty: no checkpoint there (empty/.checkpoint/state.npz is missing" in r.stderr
 
 
 # --------------------------------------------------------------------------- deposition on 3-D met

@@ -178,6 +178,14 @@ def _carry_transients(src: Path, dst: Path) -> None:
             os.replace(src / name, dst / name)
 
 
+def _is_cwd(folder: Path) -> bool:
+    """Whether ``folder`` is the current folder of this process."""
+    try:
+        return os.path.samefile(folder, os.getcwd())
+    except OSError:
+        return False
+
+
 class OutputSet:
     """Write a command's outputs as one complete set, or not at all.
 
@@ -205,16 +213,19 @@ class OutputSet:
 
     def __init__(self, folder: str | Path, *, command: str, force: bool = False, resume: bool = False,
                  option: str = "-o/--output") -> None:
-        self.final = Path(folder)
+        self.final = Path(folder)  # as the user gave it: in messages and the paths of the files written
+        # the folder itself, resolved: ``-o .`` is the current folder, whose parent gets the lock and the
+        # staging folder (not ``./..plumecast-lock`` inside the folder to be written)
+        self._dir = Path(os.path.abspath(self.final)).resolve()
         self.command = command
         self.force = force
         self.resume = resume
         self.option = option
-        self.path = self.final  # the staging folder once entered
-        self._stage = self.final
+        self.path = self._dir  # the staging folder once entered
+        self._stage = self._dir
         self.committed: list[Path] = []
         self._lock_fd: int | None = None
-        self._lock_path = self.final.parent / f".{self.final.name}.plumecast-lock"
+        self._lock_path = self._dir.parent / f".{self._dir.name}.plumecast-lock"
 
     # ---- lock
     def _acquire_lock(self) -> None:
@@ -230,7 +241,7 @@ class OutputSet:
                 finally:
                     os.close(fd)
                 raise OutputPathError(
-                    f"{self.option} {self.final}: another plumecast run (pid {pid}) is writing this folder; "
+                    f"{self.option} {self._shown()}: another plumecast run (pid {pid}) is writing this folder; "
                     "wait for it to finish or choose another folder") from None
             # the holder before us may have removed the lock file: lock the file that is there now
             try:
@@ -253,37 +264,46 @@ class OutputSet:
         self._lock_fd = None
 
     # ---- checks
+    def _shown(self) -> str:
+        """The folder as the user gave it, and where it is when that is not plain (``.``, ``..``)."""
+        plain = self.final.name not in ("", "..") or str(self.final) == str(self._dir)
+        return str(self.final) if plain else f"{self.final} ({self._dir})"
+
     def _check_target(self) -> None:
-        marker = read_marker(self.final) if self.final.is_dir() else None
-        if self.force or self.resume or not self.final.is_dir():
+        marker = read_marker(self._dir) if self._dir.is_dir() else None
+        if self.force or self.resume or not self._dir.is_dir():
             return
         if marker is not None:
             raise OutputPathError(
-                f"{self.option} {self.final}: already holds plumecast results (of `plumecast "
+                f"{self.option} {self._shown()}: already holds plumecast results (of `plumecast "
                 f"{marker.get('command', '?')}`, {marker.get('created', '?')}); give --force to replace them "
                 "or choose another folder")
-        entries = sorted(e.name for e in self.final.iterdir() if e.name not in (CHECKPOINT_NAME, *TRANSIENT_NAMES))
+        entries = sorted(e.name for e in self._dir.iterdir() if e.name not in (CHECKPOINT_NAME, *TRANSIENT_NAMES))
         if entries:
             shown = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
             raise OutputPathError(
-                f"{self.option} {self.final}: is not empty ({shown}); expected a new or empty folder for the "
+                f"{self.option} {self._shown()}: is not empty ({shown}); expected a new or empty folder for the "
                 "results, or --force to write into it (files of the same name are replaced, others kept)")
 
     def __enter__(self) -> OutputSet:
         import shutil
 
+        if self._dir.parent == self._dir:
+            raise OutputPathError(
+                f"{self.option} {self._shown()}: is the root of the file system; expected a folder for the "
+                "results (e.g. -o results)")
         _no_file_in_the_way(self.final, self.option)
-        check_output_dir(self.final.parent if self.final.parent != self.final else self.final, self.option)
+        check_output_dir(self._dir.parent, self.option)
         self._acquire_lock()
         try:
             self._check_target()
-            if self.final.exists():
-                check_output_dir(self.final, self.option)
+            if self._dir.exists():
+                check_output_dir(self._dir, self.option)
             # staging folders of a run killed with SIGKILL: ours to remove, we hold the lock
-            for old in self.final.parent.glob(f".{self.final.name}.{STAGING_INFIX}*"):
+            for old in self._dir.parent.glob(f".{self._dir.name}.{STAGING_INFIX}*"):
                 shutil.rmtree(old, ignore_errors=True)
-            self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.{STAGING_INFIX}",
-                                              dir=self.final.parent))
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self._dir.name}.{STAGING_INFIX}",
+                                              dir=self._dir.parent))
             os.chmod(self.path, 0o777 & ~current_umask())
             self._stage = self.path
         except BaseException:
@@ -298,7 +318,7 @@ class OutputSet:
             if exc_type is None:
                 self._commit()
         finally:
-            if self.path != self.final:
+            if self.path != self._dir:
                 shutil.rmtree(self.path, ignore_errors=True)
             self._release_lock()
 
@@ -320,39 +340,40 @@ class OutputSet:
         marker = {"command": self.command, "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                   "pid": os.getpid(), "files": files}
         write_bytes_atomic(self.path / MARKER_NAME, json.dumps(marker, indent=1).encode("utf-8"))
-        old = read_marker(self.final) or {}
+        old = read_marker(self._dir) or {}
         listed = old.get("files")
         old_files = {str(f) for f in listed} if isinstance(listed, list) else set()
         ours = old_files | {MARKER_NAME, CHECKPOINT_NAME, *TRANSIENT_NAMES}
         top_old = {f.split("/")[0] for f in ours}
-        entries = {e.name for e in self.final.iterdir()} if self.final.is_dir() else set()
-        if entries <= top_old:
+        entries = {e.name for e in self._dir.iterdir()} if self._dir.is_dir() else set()
+        if entries <= top_old and not _is_cwd(self._dir):
             # nothing but an earlier set (or nothing): swap the folders in one step
             if entries & set(TRANSIENT_NAMES):
-                _carry_transients(self.final, self.path)
+                _carry_transients(self._dir, self.path)
                 entries -= set(TRANSIENT_NAMES)
-            if not self.final.exists():
-                os.rename(self.path, self.final)
+            if not self._dir.exists():
+                os.rename(self.path, self._dir)
             elif not entries:
-                os.rename(self.path, self.final)  # POSIX: renaming onto an empty folder replaces it
-            elif _exchange(self.path, self.final):
+                os.rename(self.path, self._dir)  # POSIX: renaming onto an empty folder replaces it
+            elif _exchange(self.path, self._dir):
                 pass  # self.path now holds the earlier set; removed in __exit__
             else:
-                trash = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.plumecast-old-", dir=self.final.parent))
-                os.rename(self.final, trash / "set")
-                os.rename(self.path, self.final)
+                trash = Path(tempfile.mkdtemp(prefix=f".{self._dir.name}.plumecast-old-", dir=self._dir.parent))
+                os.rename(self._dir, trash / "set")
+                os.rename(self.path, self._dir)
                 shutil.rmtree(trash, ignore_errors=True)
             if not self.path.exists():
-                self.path = self.final  # nothing left to clean
+                self.path = self._dir  # nothing left to clean
         else:
-            # the folder holds other files too: move ours in one by one, marker last
+            # the folder holds other files too, or is the current folder (``-o .``: the shell there must
+            # not be left in a folder swapped away): move ours in one by one, marker last
             for rel in files:
-                dst = self.final / rel
+                dst = self._dir / rel
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.path / rel, dst)
             for rel in sorted(old_files - set(files)):
                 with contextlib.suppress(OSError):
-                    (self.final / rel).unlink()
-            shutil.rmtree(self.final / CHECKPOINT_NAME, ignore_errors=True)
-            os.replace(self.path / MARKER_NAME, self.final / MARKER_NAME)
+                    (self._dir / rel).unlink()
+            shutil.rmtree(self._dir / CHECKPOINT_NAME, ignore_errors=True)
+            os.replace(self.path / MARKER_NAME, self._dir / MARKER_NAME)
         self.committed = [self.final / f for f in files]

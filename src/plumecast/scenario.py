@@ -57,6 +57,7 @@ from plumecast.scenario_yaml import (
     MAX_YAML_BYTES,
     MAX_YAML_NODES,
     read_scenario_text,
+    top_level_got,
     where,
 )
 from plumecast.scenario_yaml import existing_path as _existing_path
@@ -315,6 +316,51 @@ class NearFieldConfig(_Model):
         "rural", description="sigma curves of the point releases' plumes (city discs always use the urban ones)")
 
 
+def _grid_divides(span: float, res: float) -> bool:
+    """Whether ``span`` is a whole number of cells of ``res`` (to 1e-6 of a cell), as the grid needs."""
+    cells = span / res
+    return abs(cells - round(cells)) <= 1e-6
+
+
+def _cells_text(cells: float) -> str:
+    """A number of cells that is not whole, with the digits that show it is not."""
+    text = f"{cells:.6g}"
+    return f"{cells:.10g}" if float(text) == round(cells) else text
+
+
+def _grid_resolutions_near(res: float, spans: list[float]) -> list[str]:
+    """Resolutions of at most 3 significant digits that divide every span into at least 2 cells,
+    the nearest below ``res`` and the nearest above (within a factor 4), as written in YAML."""
+    found: dict[float, str] = {}
+    top = math.floor(math.log10(res))
+    for exp in range(top - 3, top + 2):
+        for mant in range(1, 1000):
+            text = f"{mant}e{exp}"
+            v = float(text)
+            if (res / 4 <= v <= min(4 * res, 10.0) and v != res
+                    and all(_grid_divides(sp, v) and round(sp / v) >= 2 for sp in spans)):
+                found[v] = f"{v:g}"
+    below = [v for v in found if v < res]
+    above = [v for v in found if v > res]
+    return [found[v] for v in ([max(below)] if below else []) + ([min(above)] if above else [])]
+
+
+def _grid_bound_near(axis: str, lo: float, hi: float, res: float) -> str:
+    """``<axis>_max: value`` that makes ``lo .. value`` a whole number of cells of ``res``, the
+    next whole number up (down where up leaves the globe), in the fewest digits that do."""
+    limit = 180.0 if axis == "lon" else 90.0
+    cells = (hi - lo) / res
+    n = round(cells) if abs(cells - round(cells)) < 0.01 else math.ceil(cells)
+    if lo + n * res > limit + 1e-9:
+        n = max(2, math.floor((hi - lo) / res))
+    value = lo + n * res
+    for digits in range(6, 18):
+        text = f"{value:.{digits}g}"
+        if _grid_divides(float(text) - lo, res):
+            break
+    return f"{axis}_max: {text} ({n} cells)"
+
+
 class GridConfig(_Model):
     lon_min: float = Field(-180.0, ge=-180, le=180)
     lon_max: float = Field(180.0, ge=-180, le=180)
@@ -329,18 +375,23 @@ class GridConfig(_Model):
         if self.lat_max <= self.lat_min:
             raise ValueError(f"lat_max ({self.lat_max}) must exceed lat_min ({self.lat_min})")
         res = self.resolution_deg
-        for axis, lo, hi in (("lon", self.lon_min, self.lon_max), ("lat", self.lat_min, self.lat_max)):
-            cells = (hi - lo) / res
-            if abs(cells - round(cells)) > 1e-6:
-                n = max(1, round(cells))
+        spans = {"lon": (self.lon_min, self.lon_max), "lat": (self.lat_min, self.lat_max)}
+        bad = [axis for axis, (lo, hi) in spans.items() if not _grid_divides(hi - lo, res)]
+        if bad:
+            said = [f"{axis}_max - {axis}_min ({spans[axis][1] - spans[axis][0]:g} deg)" for axis in bad]
+            cells = [f"{_cells_text((spans[axis][1] - spans[axis][0]) / res)} cells" for axis in bad]
+            what = f"{said[0]} is not a whole number of cells of resolution_deg ({res:g} deg): {cells[0]}"
+            if len(bad) == 2:
+                what += f"; nor is {said[1]}: {cells[1]}"
+            tried = _grid_resolutions_near(res, [hi - lo for lo, hi in spans.values()])
+            use = f"use a resolution that divides both spans (e.g. {' or '.join(tried)}) or " if tried else ""
+            bounds = ", ".join(_grid_bound_near(axis, *spans[axis], res) for axis in bad)
+            raise ValueError(f"resolution_deg: {what}; {use}move the bounds (e.g. {bounds})")
+        for axis, (lo, hi) in spans.items():
+            n = round((hi - lo) / res)
+            if n < 2:
                 raise ValueError(
-                    f"resolution_deg: {axis}_max - {axis}_min ({hi - lo:g} deg) is not a whole number of cells of resolution_deg "
-                    f"({res:g} deg): {cells:.6g} cells; use a resolution that divides it (e.g. {(hi - lo) / n:.6g}) "
-                    f"or move the bounds"
-                )
-            if round(cells) < 2:
-                raise ValueError(
-                    f"resolution_deg: {res:g} deg gives {round(cells)} cell(s) between {axis}_min and {axis}_max "
+                    f"resolution_deg: {res:g} deg gives {n} cell(s) between {axis}_min and {axis}_max "
                     f"({hi - lo:g} deg); expected at least 2 cells in each direction (use a finer resolution_deg)"
                 )
         return self
@@ -639,7 +690,8 @@ def _validate(
     data: Any, source: str, lines: dict[tuple[str | int, ...], int], base_dir: Path | None
 ) -> Scenario:
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: expected a mapping of keys (name, start, releases, ...) at the top level")
+        raise ScenarioError(f"{source}: expected a mapping of keys (name, start, releases, ...) at the top level, "
+                            f"got {top_level_got(data)}")
     if "releases" not in data and "source" in data and "meteorology" in data:
         raise ScenarioError(
             f"{source}: this is a local scenario in the old format of `plumecast zones` (source, release, "

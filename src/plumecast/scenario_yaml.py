@@ -116,7 +116,8 @@ def check_yaml_tree(root: yaml.Node, source: str) -> None:
 
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
     """The document of ``text`` and its key-path -> line index; ScenarioError if the
-    text is not YAML, too large, has duplicate keys or expands through aliases."""
+    text is empty (no document), not YAML, too large, has duplicate keys or expands
+    through aliases."""
     if len(text) > MAX_YAML_BYTES:
         raise ScenarioError(f"{source}: the file has {len(text):,} characters; expected a scenario of at most "
                             f"{MAX_YAML_BYTES:,}")
@@ -124,7 +125,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...],
     try:
         root = loader.get_single_node()
         if root is None:
-            return None, {}
+            what = "0 bytes" if not text else "only blank lines or comments"
+            raise ScenarioError(f"{source}: the file is empty ({what}); expected a scenario: a mapping of keys "
+                                "(name, agent, releases, ...), see docs/scenario.md")
         check_yaml_tree(root, source)
         data = loader.construct_document(root)
     except yaml.YAMLError as exc:
@@ -137,6 +140,14 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...],
     finally:
         loader.dispose()
     return data, line_index(root)
+
+
+def top_level_got(data: Any) -> str:
+    """What a scenario file holds instead of a mapping, for a message: ``the text 'garbage'``."""
+    if isinstance(data, list):
+        return f"a list of {len(data)} item(s)"
+    shown = repr(data) if len(repr(data)) <= 40 else repr(data)[:37] + "..."
+    return f"the text {shown}" if isinstance(data, str) else f"the single value {shown}"
 
 
 def line_index(root: yaml.Node | None) -> dict[tuple[str | int, ...], int]:

@@ -344,6 +344,7 @@ def _resume(folder: Path, scenario: Path | None, particles: int | None, backend:
     """The scenario and state of the checkpointed run in ``folder``; only the backend
     may be changed (numba and numpy give the same particles)."""
     from plumecast.checkpoint import checkpoint_path, load_checkpoint
+    from plumecast.errors import DataFileError
     from plumecast.scenario import scenario_from_dict
 
     if scenario is not None:
@@ -351,6 +352,8 @@ def _resume(folder: Path, scenario: Path | None, particles: int | None, backend:
                                  param_hint="SCENARIO")
     if particles is not None or seed is not None:
         raise typer.BadParameter("--particles and --seed cannot change a checkpointed run", param_hint="--resume")
+    if not checkpoint_path(folder).is_file():
+        raise DataFileError(_no_checkpoint(folder))
     state = load_checkpoint(checkpoint_path(folder))
     sc = scenario_from_dict(state.scenario, source=f"{checkpoint_path(folder)} (scenario)")
     if backend is not None:
@@ -358,6 +361,29 @@ def _resume(folder: Path, scenario: Path | None, particles: int | None, backend:
     console.print(f"resuming {sc.name!r} at +{state.step * sc.time_step_s / 3600:g} h of {sc.run_hours:g} h "
                   f"from {checkpoint_path(folder)}", highlight=False)
     return sc, state, folder
+
+
+def _no_checkpoint(folder: Path) -> str:
+    """Why ``--resume folder`` finds no checkpoint to continue, as far as the folder tells."""
+    from plumecast.checkpoint import checkpoint_path
+    from plumecast.fileio import read_marker
+
+    expected = ("expected the output folder of an unfinished run started with "
+                "`plumecast run SCENARIO -o OUTDIR --checkpoint-h N`")
+    if not folder.exists():
+        return f"--resume {folder}: no such folder; {expected}"
+    if not folder.is_dir():
+        return f"--resume {folder}: is a file, not a folder; {expected}"
+    marker = read_marker(folder)
+    if marker is not None and marker.get("command") == "run":
+        return (f"--resume {folder}: holds the finished results of `plumecast run` ({marker.get('created', '?')}) "
+                "and no checkpoint: a run removes its checkpoint once its results are in place, so there is "
+                f"nothing to resume; to run it again: plumecast run SCENARIO -o {folder} --force")
+    if marker is not None:
+        return (f"--resume {folder}: holds the results of `plumecast {marker.get('command', '?')}`, not a "
+                f"checkpointed run; {expected}")
+    return (f"--resume {folder}: no checkpoint there ({checkpoint_path(folder)} is missing: the run was stopped "
+            f"before its first checkpoint, or was not started with --checkpoint-h); {expected}")
 
 
 def _override(sc: Any, particles: int | None, backend: str | None, seed: int | None) -> Any:

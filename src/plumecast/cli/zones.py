@@ -261,10 +261,10 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
         console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     written = list(write_outputs(result, out))
     if result.points is not None:
-        from plumecast.fileio import atomic_path
+        from plumecast.fileio import write_bytes_atomic
+        from plumecast.nearfield.zones.export import threat_points_csv
 
-        with atomic_path(out / "threat_points.csv") as tmp:
-            # points beyond the model's range: in_range False and empty (NaN) values, never 0
-            result.points[["outdoor_ppm", "indoor_ppm", "in_range"]].to_dataframe().to_csv(tmp, na_rep="NaN")
-        written.append(out / "threat_points.csv")
+        # points beyond the model's range: in_range False and NaN values, never 0
+        written.append(write_bytes_atomic(out / "threat_points.csv",
+                                          threat_points_csv(result.points).encode("utf-8")))
     return written

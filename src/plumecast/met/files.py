@@ -121,9 +121,11 @@ def _read_error(path: Path, exc: Exception) -> MetDataError:
             head = fh.read(8)
     except OSError:
         head = None
+    if head == b"":
+        return _err(str(path), f"is empty (0 bytes: a download or copy that did not finish?); {expected}")
     if head is not None and not any(head.startswith(sig) for sig in _SIGNATURES):
-        shown = head.decode("ascii", "replace").encode("unicode_escape").decode("ascii")
-        return _err(str(path), f"is not a netCDF or GRIB file (it begins with {shown!r}: a web page or a text "
+        shown = repr(head)[1:]  # the bytes as Python writes them, escaped once: 'garbage\n'
+        return _err(str(path), f"is not a netCDF or GRIB file (it begins with {shown}: a web page or a text "
                                f"file?); {expected}")
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return _err(str(path), f"cannot read as netCDF/GRIB ({type(exc).__name__}: {first}); {expected}")

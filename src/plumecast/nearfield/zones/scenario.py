@@ -39,7 +39,13 @@ from plumecast.scenario import (
     ignored_line,
     readers,
 )
-from plumecast.scenario_yaml import existing_path, format_errors, parse_yaml, read_scenario_text
+from plumecast.scenario_yaml import (
+    existing_path,
+    format_errors,
+    parse_yaml,
+    read_scenario_text,
+    top_level_got,
+)
 from plumecast.scenario_yaml import where as _where
 from plumecast.shelter import Shelter
 
@@ -273,7 +279,7 @@ def zones_from_dict(
     lines = lines or {}
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping of keys (name, agent, releases, local_weather, ...) at "
-                            f"the top level, got {type(data).__name__}")
+                            f"the top level, got {top_level_got(data)}")
     old = [k for k in OLD_FORMAT_KEYS if k in data]
     if old and "releases" in data:
         line = lines.get((old[0],))

@@ -1,0 +1,187 @@
+"""User-facing messages and outputs of the command line (user-workflow audit): ``-o .``,
+grid resolution suggestions, threat_points.csv, empty and garbage input files, and
+``--resume`` on a finished run."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from plumecast.errors import MetDataError, OutputPathError, ScenarioError
+from plumecast.fileio import MARKER_NAME, OutputSet
+from plumecast.met.reader import open_wind
+from plumecast.nearfield.zones.export import distinct_times
+from plumecast.scenario import load_scenario
+from tests.helpers import SMALL_ZONES_SCENARIO, run_cli, small_scenario
+
+ZONES_WITH_POINTS = SMALL_ZONES_SCENARIO + "points: [{name: school, lat: 45.0, lon: 5.01}, {name: far, lat: 45, lon: 8}]\n"
+
+
+# --------------------------------------------------------------------------- -o . and -o /
+
+
+def test_the_empty_current_folder_is_accepted_and_stays_the_same_folder(tmp_path, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    inode = here.stat().st_ino
+    monkeypatch.chdir(here)
+    with OutputSet(".", command="t") as out:
+        assert out.path.parent == tmp_path  # staging beside the folder, not in it
+        (out.path / "a.nc").write_text("1")
+    assert out.committed == [Path("a.nc")]  # the paths as the user gave the folder
+    assert sorted(p.name for p in here.iterdir()) == [MARKER_NAME, "a.nc"]
+    assert here.stat().st_ino == inode  # moved in, not swapped: a shell in it still sees the files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here"]  # no lock or staging folder left
+    with pytest.raises(OutputPathError, match=r"^-o/--output \. \(.*here\): already holds plumecast results"):
+        OutputSet(".", command="t").__enter__()
+    with OutputSet(".", command="t", force=True) as out:
+        (out.path / "b.nc").write_text("2")
+    assert sorted(p.name for p in here.iterdir()) == [MARKER_NAME, "b.nc"]  # the old set's a.nc is gone
+    assert here.stat().st_ino == inode
+
+
+def test_zones_into_the_empty_current_folder_and_the_root_refused(tmp_path, monkeypatch, capsys):
+    (tmp_path / "s.yaml").write_text(ZONES_WITH_POINTS)
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    rc, out = run_cli(["zones", "../s.yaml", "-o", "."], capsys, monkeypatch)
+    assert rc == 0, out
+    assert "is not empty" not in out
+    assert {"zones.geojson", "threat_points.csv", MARKER_NAME} <= {p.name for p in here.iterdir()}
+    rc, out = run_cli(["zones", "../s.yaml", "-o", "/"], capsys, monkeypatch)
+    assert rc == 2
+    assert "error: -o/--output /: is the root of the file system; expected a folder for the results" in out
+    assert "Traceback" not in out
+
+
+# --------------------------------------------------------------------------- grid resolution
+
+
+GRID_RUN = small_scenario("grid", 100).replace(
+    "{lon_min: 0, lon_max: 20, lat_min: 40, lat_max: 60, resolution_deg: 0.5}",
+    "{lon_min: -84, lon_max: -79, lat_min: 32, lat_max: 36, resolution_deg: RES}").replace(
+    "lat: 50, lon: 8", "lat: 33.56, lon: -81.81")
+
+
+def _grid_error(tmp_path: Path, text: str) -> str:
+    (tmp_path / "g.yaml").write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "g.yaml")
+    return str(info.value)
+
+
+@pytest.mark.parametrize("res", ["0.03", "0.0299401"])
+def test_the_suggested_resolutions_and_bounds_are_accepted(tmp_path, res):
+    msg = _grid_error(tmp_path, GRID_RUN.replace("RES", res))
+    assert f"resolution_deg ({res} deg)" in msg and "lon_max - lon_min (5 deg) is not a whole number" in msg
+    assert "lat_max - lat_min (4 deg)" in msg  # both spans are named, so the suggestions suit both
+    suggested = re.search(r"divides both spans \(e\.g\. ([0-9.]+) or ([0-9.]+)\)", msg)
+    assert suggested is not None, msg
+    assert suggested.groups() == ("0.025", "0.04")
+    for value in suggested.groups():
+        (tmp_path / "ok.yaml").write_text(GRID_RUN.replace("RES", value))
+        assert load_scenario(tmp_path / "ok.yaml").output.grid.resolution_deg == float(value)
+    bounds = dict(re.findall(r"(l[ao][nt]_max): (-?[0-9.]+) \(\d+ cells\)", msg))
+    assert set(bounds) == {"lon_max", "lat_max"}, msg
+    text = GRID_RUN.replace("RES", res).replace("lon_max: -79", f"lon_max: {bounds['lon_max']}").replace(
+        "lat_max: 36", f"lat_max: {bounds['lat_max']}")
+    (tmp_path / "moved.yaml").write_text(text)
+    assert load_scenario(tmp_path / "moved.yaml").output.grid.lon_max == float(bounds["lon_max"])
+
+
+def test_a_resolution_that_divides_one_span_gets_a_suggestion_for_the_other(tmp_path):
+    msg = _grid_error(tmp_path, GRID_RUN.replace("RES", "0.5").replace("lat_max: 36", "lat_max: 35.25"))
+    assert "lat_max - lat_min (3.25 deg) is not a whole number of cells of resolution_deg (0.5 deg): 6.5 cells" in msg
+    assert "lon_max - lon_min" not in msg
+    assert "(e.g. 0.25)" in msg and "lat_max: 35.5 (7 cells)" in msg
+
+
+# --------------------------------------------------------------------------- threat_points.csv
+
+
+def test_threat_points_csv_has_units_and_rounded_values(tmp_path, monkeypatch, capsys):
+    (tmp_path / "s.yaml").write_text(ZONES_WITH_POINTS)
+    rc, out = run_cli(["zones", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "z")], capsys, monkeypatch)
+    assert rc == 0, out
+    with open(tmp_path / "z" / "threat_points.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["time [s]", "point", "outdoor_ppm [ppm]", "indoor_ppm [ppm]", "in_range", "lat", "lon"]
+    body = rows[1:]
+    times = [float(r[0]) for r in body[::2]]
+    assert len(set(times)) == len(times) and times == sorted(times)  # one row per time and point
+    for r in body:
+        assert len(r[0].replace(".", "").replace("-", "").strip("0")) <= 4, r  # 3 figures (4 where needed)
+    school = [r for r in body if r[1] == "school"]
+    far = [r for r in body if r[1] == "far"]
+    assert any(float(r[2]) > 0 for r in school)
+    for r in school:
+        for cell in r[2:4]:
+            mantissa = f"{float(cell):e}".split("e")[0].rstrip("0").rstrip(".").replace(".", "").lstrip("-")
+            assert len(mantissa) <= 2, cell  # two significant figures, as in consequences.csv
+    assert all(r[2] == "NaN" and r[3] == "NaN" and r[4] == "False" for r in far)  # unknown, never 0
+    assert school[0][5:] == ["45.0", "5.01"]
+
+
+def test_times_are_rounded_but_kept_distinct():
+    assert distinct_times([1.0, 1.00914661110774, 235.80861343101452]) == [1.0, 1.01, 236.0]
+    assert distinct_times([1.1, 1.104, 1.108]) == [1.1, 1.104, 1.108]  # 3 figures would make 1.1 twice
+
+
+# --------------------------------------------------------------------------- empty and garbage inputs
+
+
+@pytest.mark.parametrize(("text", "what"), [("", "0 bytes"), ("# nothing yet\n\n", "only blank lines or comments")])
+@pytest.mark.parametrize("command", ["run", "zones"])
+def test_an_empty_scenario_file_is_said_to_be_empty(tmp_path, monkeypatch, capsys, command, text, what):
+    (tmp_path / "s.yaml").write_text(text)
+    rc, out = run_cli([command, str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o")], capsys, monkeypatch)
+    assert rc == 2
+    assert f"s.yaml: the file is empty ({what}); expected a scenario" in out
+    assert "NoneType" not in out and "Traceback" not in out
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "zones"])
+def test_a_scenario_that_is_one_word_says_what_it_holds(tmp_path, monkeypatch, capsys, command):
+    (tmp_path / "s.yaml").write_text("garbage\n")
+    rc, out = run_cli([command, str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o")], capsys, monkeypatch)
+    assert rc == 2
+    assert "at the top level, got the text 'garbage'" in " ".join(out.split())
+    assert "got str" not in out
+
+
+def test_met_files_that_are_empty_or_text_are_named_plainly(tmp_path):
+    (tmp_path / "empty.nc").write_bytes(b"")
+    with pytest.raises(MetDataError) as info:
+        open_wind(tmp_path / "empty.nc")
+    assert "empty.nc: is empty (0 bytes" in str(info.value) and "begins with" not in str(info.value)
+    (tmp_path / "fake.nc").write_text("garbage\n")
+    with pytest.raises(MetDataError) as info:
+        open_wind(tmp_path / "fake.nc")
+    assert "it begins with 'garbage\\n':" in str(info.value)  # escaped once, as Python writes it
+    assert "\\\\n" not in str(info.value)
+
+
+# --------------------------------------------------------------------------- --resume a finished run
+
+
+def test_resume_of_a_finished_run_says_it_finished(tmp_path, monkeypatch, capsys):
+    (tmp_path / "s.yaml").write_text(small_scenario("ck", 200, "backend: numpy"))
+    monkeypatch.chdir(tmp_path)
+    rc, out = run_cli(["run", "s.yaml", "-o", "ck1", "--checkpoint-h", "1", "-q", "--no-map"], capsys, monkeypatch)
+    assert rc == 0, out
+    before = sorted(os.listdir("ck1"))
+    rc, out = run_cli(["run", "--resume", "ck1"], capsys, monkeypatch)
+    assert rc == 2
+    flat = " ".join(out.split())
+    assert "--resume ck1: holds the finished results of `plumecast run`" in flat
+    assert "nothing to resume" in flat and "plumecast run SCENARIO -o ck1 --force" in flat
+    assert "expected a folder written by" not in flat
+    assert sorted(os.listdir("ck1")) == before  # left as it was
+    rc, out = run_cli(["run", "--resume", "nowhere"], capsys, monkeypatch)
+    assert rc == 2 and "--resume nowhere: no such folder" in " ".join(out.split())
