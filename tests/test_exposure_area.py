@@ -169,3 +169,23 @@ def test_numba_and_numpy_agree_when_the_wind_turns():
     ref = run(_scenario(backend="numpy"), wind=wind)
     np.testing.assert_allclose(fast.exposure.conc, ref.exposure.conc, rtol=1e-9, atol=1e-300)
     assert fast.exposure.near_field[:3].all()
+
+
+def test_steady_winds_reuse_the_pairs_geometry_and_give_the_same_plumes(monkeypatch):
+    # a uniform wind is the same at every step: from the second step on, each pair's share of each
+    # travel-distance bin is made once and a step is a sum over bins; the plumes are those of the
+    # sample points at every step, to the rounding of the sums' order
+    import plumecast.exposure_area as ea
+
+    sc = _scenario(particles=500)
+    applied = []
+    apply = ea.area_plume_apply
+    monkeypatch.setattr(ea, "area_plume_apply", lambda *a: applied.append(a[0]) or apply(*a))
+    reused = run(sc)
+    assert len(applied) == sc.n_steps - 1  # every step but the first
+    monkeypatch.setattr(ea, "MAX_OVERLAPS", 0)  # every step from the sample points
+    direct = run(sc)
+    assert len(applied) == sc.n_steps - 1
+    a, b = reused.exposure.conc, direct.exposure.conc
+    assert reused.exposure.near_field[:3].all() and (b > 0).any()
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * float(np.abs(b).max()))

@@ -31,7 +31,10 @@ from scipy.spatial import cKDTree
 
 from plumecast.countermeasures.front import great_circle_m
 from plumecast.nearfield.area_source import (
+    area_plume_apply,
+    area_plume_overlaps,
     area_plume_step,
+    bin_time,
     emission_integral,
     sunflower,
     travel_integral,
@@ -108,6 +111,9 @@ class AreaNearField:
     #: each source's table rows and weight at the step last asked for (``_tables_at``)
     _rows_held: tuple[float, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] | None = field(
         default=None, repr=False)
+    #: the winds and tables of the last step, and the overlaps made for them (``area_plume_overlaps``)
+    _last_key: tuple[NDArray[Any], ...] | None = field(default=None, repr=False)
+    _overlaps: tuple[NDArray[np.float64], NDArray[np.int64]] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -287,6 +293,14 @@ class AreaNearField:
             self._winds_held[key] = (u, v)
         return self._winds_held[key]
 
+    def _overlap_size(self, u_e: NDArray[np.float64], v_n: NDArray[np.float64]) -> int:
+        """The number of (pair, bin) overlaps :func:`area_plume_overlaps` would hold."""
+        speed = np.maximum(np.hypot(u_e, v_n), self.min_wind_m_s)[self.pair_src]
+        far = (self.src_reach + self.src_radius)[self.pair_src]
+        with np.errstate(invalid="ignore"):
+            bins = np.ceil(far / (speed * bin_time(self.dt_s, self.decay_rate_s)))
+        return int(np.nansum(bins))
+
     def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any) -> None:
         """Add the plumes at the end of step ``step`` to ``conc`` ``(tag, receptor)``
         (a view of that step's concentrations) [kg m-3]; ``winds_at(lon, lat, t_s)``:
@@ -294,12 +308,36 @@ class AreaNearField:
         t_s = (step + 1) * self.dt_s
         u_e, v_n = self._winds(t_s, winds_at)
         row_a, row_b, w_b = self._tables_at(t_s)
+        key = (u_e, v_n, row_a, row_b, w_b)
+        steady = self._last_key is not None and all(
+            np.array_equal(a, b, equal_nan=True) for a, b in zip(key, self._last_key, strict=True))
+        self._last_key = key
+        if not steady:
+            self._overlaps = None
+        elif self._overlap_size(u_e, v_n) <= MAX_OVERLAPS:
+            # the same winds and tables as the step before: each pair's share of each travel-distance bin
+            # is the same too, made once from the sample points; a step is then a sum over bins
+            if self._overlaps is None:
+                self._overlaps = area_plume_overlaps(
+                    self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0,
+                    self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_radius, self.src_reach, u_e,
+                    v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.decay_rate_s)
+            overlap, pair_ptr = self._overlaps
+            area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, row_a, row_b, w_b,
+                             self.src_q, self.src_radius, self.src_reach, self.src_group, u_e, v_n,
+                             self.min_wind_m_s, self.tab_d, self.tab_g, self.cum, self.bin_of_step,
+                             self.cum.shape[0], self.decay_rate_s, self.dry_velocity_m_s, conc, hit)
+            return
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
                         self.tab_g, self.cum, self.bin_of_step, self.cum.shape[0],
                         self.decay_rate_s, self.dry_velocity_m_s, conc, hit)
 
+
+#: Most (pair, bin) overlaps kept for steady winds (``AreaNearField.add_step``; 8 bytes each):
+#: more, and every step is made from the sample points (0: always).
+MAX_OVERLAPS = 20_000_000
 
 #: Sample points of a receptor's disc for an area-source plume: the centre, then 4, 16 and 64
 #: equal-area points (Vogel's spiral of half of them and its mirror through the centre, so

@@ -167,36 +167,19 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
     (:func:`_source_bins`); a sample point then costs two table lookups and a sum over
     the tags its travel distances span.
     """
-    n_src = src_q.size
-    m = max(1, int(math.ceil(decay_s * dt_s / 0.01 - 1e-12))) if decay_s > 0.0 else 1
-    tau = dt_s / m  # travel time of a bin [s]
-    # bins per source: up to its farthest sample point, and no further back than the run start
-    used = np.zeros(n_src, np.bool_)
-    for p in range(pair_src.size):
-        used[pair_src[p]] = True
-    speed = np.zeros(n_src)
-    n_bins = np.zeros(n_src, np.int64)
-    for s in range(n_src):
-        sp = math.hypot(u_e[s], v_n[s])
-        if not used[s] or not math.isfinite(sp):
-            continue
-        sp = max(sp, min_wind)
-        speed[s] = sp
-        far = (src_reach[s] + src_radius[s]) / (sp * tau)
-        n_bins[s] = max(min(int(math.ceil(far)), int(math.floor(t_s / tau + 1e-9))), 0)
-    ptr = np.zeros(n_src + 1, np.int64)
-    for s in range(n_src):
-        ptr[s + 1] = ptr[s] + n_bins[s] + 1
-    g_edge = np.zeros(ptr[n_src])  # G at the bins' edges
-    run_sum = np.zeros(ptr[n_src])  # running sum of weight x (G(e_k+1) - G(e_k)) up to each edge
-    weight = np.zeros(ptr[n_src])  # per bin: q x mean rate factor x loss / u
-    tag_of = np.zeros(ptr[n_src], np.int64)  # per bin: its tag
-    tag_end = np.zeros(ptr[n_src], np.int64)  # per bin: the first bin (local index) of the next tag
-    for s in numba.prange(n_src):
+    tau = bin_time(dt_s, decay_s)
+    speed, n_bins, ptr = _bin_layout(t_s, tau, pair_src, src_q.size, u_e, v_n, min_wind, src_reach, src_radius, True)
+    g_edge = np.zeros(ptr[-1])  # G at the bins' edges
+    run_sum = np.zeros(ptr[-1])  # running sum of weight x (G(e_k+1) - G(e_k)) up to each edge
+    weight = np.zeros(ptr[-1])  # per bin: q x mean rate factor x loss / u
+    tag_of = np.zeros(ptr[-1], np.int64)  # per bin: its tag
+    tag_end = np.zeros(ptr[-1], np.int64)  # per bin: the first bin (local index) of the next tag
+    for s in numba.prange(src_q.size):
         if n_bins[s] > 0:
-            _source_bins(s, t_s, dt_s, tau, speed[s], n_bins[s], ptr[s], src_q[s], src_group[s], n_groups,
-                         tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], cum, bin_of_step, decay_s, v_dep, g_edge,
-                         run_sum, weight, tag_of, tag_end)
+            _edges(speed[s] * tau, n_bins[s], ptr[s], tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], g_edge)
+            _bin_weights(t_s, dt_s, tau, speed[s], n_bins[s], ptr[s], src_q[s], src_group[s], n_groups, tab_d,
+                         tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], cum, bin_of_step, decay_s, v_dep, weight, tag_of)
+            _tag_runs(n_bins[s], ptr[s], g_edge, weight, tag_of, run_sum, tag_end)
     for r in numba.prange(rec_ptr.size - 1):
         for p in range(rec_ptr[r], rec_ptr[r + 1]):
             s = pair_src[p]
@@ -207,29 +190,14 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
             ga = tab_g[row_a[s]]
             gb = tab_g[row_b[s]]
             wb = w_b[s]
-            radius = src_radius[s]
-            sp = math.hypot(u_e[s], v_n[s])
-            if sp > 0.0:
-                ex = u_e[s] / sp
-                ey = v_n[s] / sp
-            else:
-                ex = 1.0
-                ey = 0.0
+            ex, ey = _unit(u_e[s], v_n[s])
             length = speed[s] * tau  # travel distance of a bin
             d_end = nb * length
             n_samples = pair_nk[p]
             for k in range(pair_k0[p], pair_k0[p] + n_samples):
-                e = pair_de[p] + pair_ext[p] * disc_x[k]
-                n = pair_dn[p] + pair_ext[p] * disc_y[k]
-                if math.hypot(e, n) >= src_reach[s]:
-                    continue
-                x = e * ex + n * ey
-                y = -e * ey + n * ex
-                if abs(y) >= radius:
-                    continue
-                c = math.sqrt(radius * radius - y * y)
-                d_lo = max(0.0, x - c)
-                d_hi = min(x + c, d_end)
+                d_lo, d_hi = _span(pair_de[p] + pair_ext[p] * disc_x[k], pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey,
+                                   src_radius[s], src_reach[s])
+                d_hi = min(d_hi, d_end)
                 if d_hi <= d_lo:
                     continue
                 k_lo = min(int(d_lo / length), nb - 1)
@@ -248,6 +216,147 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
                     j = j_end
 
 
+@numba.njit(cache=True, error_model="numpy", parallel=True)
+def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
+                        row_a, row_b, w_b, src_radius, src_reach, u_e, v_n, min_wind, tab_d, tab_g,
+                        decay_s):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The geometry of every pair for winds and tables that stay as they are:
+    ``overlap[pair_ptr[p] + k]``, the mean over pair ``p``'s sample points of the part
+    ``ΔG`` of the travel integral that falls in its source's bin ``k`` (the bins of
+    :func:`area_plume_step`, to the farthest sample point whatever the time). Then
+    :func:`area_plume_apply` gives a step's plumes as the sum over bins of weight x
+    overlap: the sums of :func:`area_plume_step` in another order, without the sample
+    points. Returns ``(overlap, pair_ptr)``."""
+    tau = bin_time(dt_s, decay_s)
+    speed, n_bins, ptr = _bin_layout(0.0, tau, pair_src, src_radius.size, u_e, v_n, min_wind, src_reach, src_radius,
+                                     False)
+    g_edge = np.zeros(ptr[-1])
+    for s in numba.prange(src_radius.size):
+        if n_bins[s] > 0:
+            _edges(speed[s] * tau, n_bins[s], ptr[s], tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], g_edge)
+    pair_ptr = np.zeros(pair_src.size + 1, np.int64)
+    for p in range(pair_src.size):
+        pair_ptr[p + 1] = pair_ptr[p] + n_bins[pair_src[p]]
+    overlap = np.zeros(pair_ptr[-1])
+    for r in numba.prange(rec_ptr.size - 1):
+        for p in range(rec_ptr[r], rec_ptr[r + 1]):
+            s = pair_src[p]
+            nb = n_bins[s]
+            if nb == 0:
+                continue
+            o = ptr[s]
+            a = pair_ptr[p]
+            ga = tab_g[row_a[s]]
+            gb = tab_g[row_b[s]]
+            wb = w_b[s]
+            ex, ey = _unit(u_e[s], v_n[s])
+            length = speed[s] * tau
+            d_end = nb * length
+            n_samples = pair_nk[p]
+            for k in range(pair_k0[p], pair_k0[p] + n_samples):
+                d_lo, d_hi = _span(pair_de[p] + pair_ext[p] * disc_x[k], pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey,
+                                   src_radius[s], src_reach[s])
+                d_hi = min(d_hi, d_end)
+                if d_hi <= d_lo:
+                    continue
+                k_lo = min(int(d_lo / length), nb - 1)
+                k_hi = min(int(d_hi / length), nb - 1)
+                g_lo = _table2(tab_d, ga, gb, wb, d_lo)
+                g_hi = _table2(tab_d, ga, gb, wb, d_hi)
+                if k_lo == k_hi:
+                    overlap[a + k_lo] += (g_hi - g_lo) / n_samples
+                    continue
+                overlap[a + k_lo] += (g_edge[o + k_lo + 1] - g_lo) / n_samples
+                overlap[a + k_hi] += (g_hi - g_edge[o + k_hi]) / n_samples
+                for j in range(k_lo + 1, k_hi):
+                    overlap[a + j] += (g_edge[o + j + 1] - g_edge[o + j]) / n_samples
+    return overlap, pair_ptr
+
+
+@numba.njit(cache=True, error_model="numpy", parallel=True)
+def area_plume_apply(t_s, dt_s, rec_ptr, pair_src, overlap, pair_ptr, row_a, row_b, w_b, src_q, src_radius, src_reach,
+                     src_group, u_e, v_n, min_wind, tab_d, tab_g, cum, bin_of_step, n_groups, decay_s, v_dep, conc,
+                     hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """:func:`area_plume_step` from the overlaps of :func:`area_plume_overlaps` (made for
+    the same winds and tables): each pair's plume is the sum over its source's bins of
+    the bin's weight at ``t_s`` times the pair's overlap with it."""
+    tau = bin_time(dt_s, decay_s)
+    speed, n_bins, ptr = _bin_layout(t_s, tau, pair_src, src_q.size, u_e, v_n, min_wind, src_reach, src_radius, True)
+    weight = np.zeros(ptr[-1])
+    tag_of = np.zeros(ptr[-1], np.int64)
+    for s in numba.prange(src_q.size):
+        if n_bins[s] > 0:
+            _bin_weights(t_s, dt_s, tau, speed[s], n_bins[s], ptr[s], src_q[s], src_group[s], n_groups, tab_d,
+                         tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], cum, bin_of_step, decay_s, v_dep, weight, tag_of)
+    for r in numba.prange(rec_ptr.size - 1):
+        for p in range(rec_ptr[r], rec_ptr[r + 1]):
+            s = pair_src[p]
+            o = ptr[s]
+            a = pair_ptr[p]
+            for k in range(min(n_bins[s], pair_ptr[p + 1] - a)):
+                _add(conc, hit, r, tag_of[o + k], weight[o + k] * overlap[a + k])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def bin_time(dt_s, decay_s):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Travel time of a bin: one step, or ``dt_s / m`` with ``m`` the fewest parts of a
+    step that keep a bin within ``0.01 / λ``. [s]"""
+    m = max(1, int(math.ceil(decay_s * dt_s / 0.01 - 1e-12))) if decay_s > 0.0 else 1
+    return dt_s / m
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _bin_layout(t_s, tau, pair_src, n_src, u_e, v_n, min_wind, src_reach, src_radius,
+                by_time):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Each source's wind speed (floored), number of bins (up to its farthest sample
+    point and, ``by_time``, no further back than the run start) and offset of its
+    ``n + 1`` bin edges in the flat arrays; sources in no pair or off the wind domain
+    have none."""
+    used = np.zeros(n_src, np.bool_)
+    for p in range(pair_src.size):
+        used[pair_src[p]] = True
+    speed = np.zeros(n_src)
+    n_bins = np.zeros(n_src, np.int64)
+    for s in range(n_src):
+        sp = math.hypot(u_e[s], v_n[s])
+        if not used[s] or not math.isfinite(sp):
+            continue
+        sp = max(sp, min_wind)
+        speed[s] = sp
+        nb = int(math.ceil((src_reach[s] + src_radius[s]) / (sp * tau)))
+        if by_time:
+            nb = min(nb, int(math.floor(t_s / tau + 1e-9)))
+        n_bins[s] = max(nb, 0)
+    ptr = np.zeros(n_src + 1, np.int64)
+    for s in range(n_src):
+        ptr[s + 1] = ptr[s] + n_bins[s] + 1
+    return speed, n_bins, ptr
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _unit(u, v):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The wind's direction (east, north); east when calm."""
+    sp = math.hypot(u, v)
+    if sp > 0.0:
+        return u / sp, v / sp
+    return 1.0, 0.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _span(e, n, ex, ey, radius, reach):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The travel distances ``(d_lo, d_hi)`` upwind of the point ``(e, n)`` [m] from a
+    disc's centre that lie in the disc (wind direction ``(ex, ey)``); ``d_hi <= d_lo``
+    where none do or the point is beyond ``reach``."""
+    if math.hypot(e, n) >= reach:
+        return 0.0, -1.0
+    x = e * ex + n * ey
+    y = -e * ey + n * ex
+    if abs(y) >= radius:
+        return 0.0, -1.0
+    c = math.sqrt(radius * radius - y * y)
+    return max(0.0, x - c), x + c
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _add(conc, hit, r, tag, val):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     if val > 0.0:
@@ -256,29 +365,38 @@ def _add(conc, hit, r, tag, val):  # type: ignore[no-untyped-def]  # pragma: no 
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _source_bins(s, t_s, dt_s, tau, speed, nb, o, q, g, n_groups, tab_d, ga, gb, wb, cum, bin_of_step, decay_s, v_dep,
-                 g_edge, run_sum, weight, tag_of, tag_end):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """The travel-distance bins of source ``s`` at ``t_s`` (see :func:`area_plume_step`),
-    from ``o`` on in the flat arrays: G at the ``nb + 1`` edges, each bin's weight and
-    tag, the running sum of weight x ΔG, and where each bin's tag run ends."""
+def _edges(length, nb, o, tab_d, ga, gb, wb, g_edge):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """G at the ``nb + 1`` edges of a source's bins of ``length`` [m], from ``o`` on."""
+    for k in range(nb + 1):
+        g_edge[o + k] = _table2(tab_d, ga, gb, wb, k * length)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _bin_weights(t_s, dt_s, tau, speed, nb, o, q, g, n_groups, tab_d, ga, gb, wb, cum, bin_of_step, decay_s, v_dep,
+                 weight, tag_of):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Each of a source's ``nb`` bins at ``t_s``: its weight ``q x mean rate factor x loss
+    / u`` (decay and depletion at its middle) and its tag, from ``o`` on."""
     n_steps = cum.shape[1] - 1
     length = speed * tau
-    g_edge[o] = _table2(tab_d, ga, gb, wb, 0.0)
-    run_sum[o] = 0.0
     for k in range(nb):
-        d0 = k * length
-        d1 = (k + 1) * length
-        g_edge[o + k + 1] = _table2(tab_d, ga, gb, wb, d1)
         t_hi = t_s - k * tau  # the bin's air left the source between t_lo and t_hi
         t_lo = t_s - (k + 1) * tau
         factor = (_emitted(cum, g, t_hi, dt_s) - _emitted(cum, g, t_lo, dt_s)) / tau
-        mid = 0.5 * (d0 + d1)
+        mid = (k + 0.5) * length
         arg = -decay_s * mid / speed
         if v_dep > 0.0:
             arg -= v_dep * _table2(tab_d, ga, gb, wb, mid) / speed
         weight[o + k] = q * factor * math.exp(arg) / speed
         step = max(min(int(math.floor(0.5 * (t_lo + t_hi) / dt_s)), n_steps - 1), 0)
         tag_of[o + k] = bin_of_step[step] * n_groups + g
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _tag_runs(nb, o, g_edge, weight, tag_of, run_sum, tag_end):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The running sum of weight x ΔG over a source's bins, and where each bin's run of
+    one tag ends (local index)."""
+    run_sum[o] = 0.0
+    for k in range(nb):
         run_sum[o + k + 1] = run_sum[o + k] + weight[o + k] * (g_edge[o + k + 1] - g_edge[o + k])
     end = nb
     for k in range(nb - 1, -1, -1):
