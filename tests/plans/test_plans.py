@@ -416,3 +416,116 @@ def test_comparison_record_gives_the_release_start_and_the_issue_time(tmp_path) 
     assert rec0["release_start"] is None and rec0["issued_at"] is None
     cd0 = load_compare(tmp_path / "none")
     assert cd0 is not None and cd0.issued_s is None and "comparison.json gives no release start" in str(cd0.issued_unknown)
+
+
+# --------------------------------------------------------------------------- what the tables leave unsaid
+
+CITIES = ["reached", "below", "tiny", "unknown"]
+
+
+def _marked_raw(setup: CompareSetup | None = None) -> RawComparison:
+    """Two members; the baseline reaches AEGL-3 in 'reached' only, yet kills in 'below' too
+    (deaths without AEGL-3), 'tiny' has less than one death, 'unknown' is off the grid. On the
+    grid, only the baseline reaches AEGL-3: the second plan has no AEGL-3 map, though its table
+    has 'reached' at AEGL-3 (a city's own disc, which cell means understate)."""
+    if setup is None:
+        setup = CompareSetup(scenario=None, plans=(BASE, STOP), tags_h=(), delay_h=(), maps=True)  # type: ignore[arg-type]
+    names = [p.name for p in setup.plans]
+    nan = np.nan
+    members = []
+    for m in range(2):
+        outs = {}
+        for k, p in enumerate(names):
+            fat = [5e5, 5e5, 0.2, nan] if k == 0 else [1e3, 10.0 + m, 0.1, nan]
+            outs[p] = PlanOutcome(p, np.array([1.0, 1.0, 1.0, nan]), np.array([1.0, 0.0, 0.0, nan]),
+                                  np.full(4, 3600.0) * [1, 1, 1, nan], np.array([7200.0, nan, nan, nan]),
+                                  np.array(fat), np.full(4, nan))
+        members.append(MemberResult(m, outs, {}, {}, None, 0.0, 1))
+    counts = {}
+    for k, p in enumerate(names):
+        c = np.zeros((2, 3, 4), np.uint32)
+        c[0, 1, 1:3] = 2  # AEGL-2 in every member
+        if k == 0:
+            c[1, 1, 1] = 2  # AEGL-3: the baseline only
+        counts[p] = c
+    lat, lon = np.array([-1.0, 0.0, 1.0]), np.array([-1.0, 0.0, 1.0, 2.0])
+    return RawComparison(setup, [MemberSpec(0, 1), MemberSpec(1, 2)], members, counts, lat, lon, 0.0, 0)
+
+
+def _rendered(tables: list) -> str:
+    from rich.console import Console
+
+    con = Console(width=400, record=True, file=__import__("io").StringIO())
+    for t in tables:
+        con.print(t)
+    return con.export_text()
+
+
+def test_deaths_without_aegl3_are_marked_and_explained() -> None:
+    """The console showed 'not reached' next to 500,000 deaths with no word why; the single
+    run's table explains it ('deaths without AEGL-3'): so do the comparison's tables."""
+    from plumecast.ensemble.summary import (
+        NO_AEGL3_MARK,
+        console_notes,
+        console_tables,
+        deaths_without_aegl3,
+    )
+
+    s = summarise(_marked_raw(), CITIES)
+    marked = {(r["city"], r["plan"]) for r in s.per_city if deaths_without_aegl3(r)}
+    # not where AEGL-3 is reached, not below one death, never where the concentration is unknown
+    assert marked == {("below", BASELINE_NAME), ("below", STOP.name)}
+    text = _rendered(console_tables(s))
+    row = next(line for line in text.splitlines() if line.startswith("│ below"))
+    assert "not reached" in row and row.count(NO_AEGL3_MARK) == 2 and "500,000" in row
+    for name in ("reached", "tiny", "unknown"):
+        assert NO_AEGL3_MARK not in next(line for line in text.splitlines() if line.startswith(f"│ {name}"))
+    notes = console_notes(s)
+    assert notes[0].startswith(f"{NO_AEGL3_MARK} deaths without AEGL-3")
+    assert "the toxic load adds up over the whole exposure" in notes[0] and "elapsed duration" in notes[0]
+    md = markdown(s)  # the same mark and words in decision_table.md
+    assert "| below | 100 % | 0 % |" in md and f"500,000 {NO_AEGL3_MARK} |" in md
+    assert f"marked {NO_AEGL3_MARK} in the cities tables" in md and "the toxic load adds up" in md
+    # no such city shown: no footnote
+    assert not any(n.startswith(NO_AEGL3_MARK) for n in console_notes(s, cities=["reached", "tiny"]))
+
+
+def test_missing_probability_maps_are_explained(tmp_path) -> None:
+    """The AEGL-3 maps of plans where no grid cell reaches AEGL-3 are not written (an empty map
+    beside a table with AEGL-3 reached would mislead); the console and decision_table.md say so
+    and why, naming the cities the table shows reaching it."""
+    from plumecast.ensemble.summary import console_notes, missing_maps_text
+
+    s = summarise(_marked_raw(), CITIES)
+    written = {p.name for p in write_outputs(s, tmp_path)}
+    assert {"probability_aegl2_do_nothing.png", "probability_aegl3_do_nothing.png",
+            "probability_aegl2_stop_at_1_h.png"} <= written
+    assert "probability_aegl3_stop_at_1_h.png" not in written
+    text = missing_maps_text(s)
+    assert text is not None and "no AEGL-3 map for 'stop at 1 h'" in text and "AEGL-2 map" not in text
+    assert "no grid cell's air reaches AEGL-3 in any member" in text and "AEGL-3 reached in reached" in text
+    assert console_notes(s)[-1] == text
+    md = (tmp_path / "decision_table.md").read_text(encoding="utf-8")
+    assert "no AEGL-3 map for 'stop at 1 h'" in md and "AEGL-3 reached in reached" in md
+
+
+def test_compare_console_prints_the_notes(tmp_path, monkeypatch, capsys) -> None:
+    """plumecast compare / demo print the notes below their tables (execute_compare)."""
+    import plumecast.ensemble.compare as ec
+    from plumecast.cli.common import console
+    from plumecast.cli.compare import execute_compare
+    from plumecast.ensemble.summary import NO_AEGL3_MARK
+
+    sc = scenario_from_dict(dict(
+        name="marks", start="2026-07-01T00:00:00", duration_h=2, particles=100,
+        releases=[{"type": "point", "lat": 0, "lon": 0, "rate_kg_s": 1}],
+        output={"grid": {"lon_min": -1, "lon_max": 2, "lat_min": -1, "lat_max": 1, "resolution_deg": 1.0}},
+        receptors={"points": [{"name": n, "lat": 0.0, "lon": 0.1 * i, "population": 1e6}
+                              for i, n in enumerate(CITIES)]},
+        plans=[{"name": "stop at 1 h", "measures": [{"type": "termination", "at_h": 1.0}]}]))
+    monkeypatch.setattr(ec, "run_members", lambda setup, specs, **kw: _marked_raw(setup))
+    monkeypatch.setattr(console, "width", 300)
+    execute_compare(sc, tmp_path / "out", workers=0, quiet=True)
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"{NO_AEGL3_MARK} deaths without AEGL-3" in out and "no AEGL-3 map for 'stop at 1 h'" in out
+    assert not (tmp_path / "out" / "probability_aegl3_stop_at_1_h.png").exists()

@@ -125,6 +125,38 @@ def test_point_series_for_a_city_that_is_not_a_receptor(run_dir: Path) -> None:
     assert r.status_code == 404 and "outside the forecast domain" in r.json()["error"]
 
 
+def test_point_at_a_receptor_is_that_receptor(run_dir: Path) -> None:
+    """A point query at a receptor's position (exact, or a few hundred metres off) answers with
+    that receptor's own series, not "not a receptor" (longitudes west of 0 given as 0..360: the
+    doctest of receptor_at)."""
+    c = client_for(run_dir)
+    recs = c.get("/api/view/run").json()["receptors"]
+    for want in ("Tokyo", "Lighthouse"):  # a city receptor and a point of receptors.points
+        r = next(x for x in recs if x["name"] == want)
+        own = c.get(f"/api/view/run/receptor/{r['id']}").json()
+        for lat, lon in ((r["lat"], r["lon"]), (r["lat"], r["lon"] + 0.003), (r["lat"] + 0.003, r["lon"])):
+            d = c.get("/api/view/run/point", params={"lat": lat, "lon": lon, "name": want}).json()
+            assert d["receptor"]["id"] == r["id"] and d["receptor"]["name"] == want, (want, lat, lon)
+            assert "not a receptor" not in d["source"] and f"receptor {want!r} of this run" in d["source"]
+            assert d["conc"] == own["conc"] and d["aegl"] == own["aegl"]
+    # 0.1° away (about 10 km) is no longer the receptor: the grid cell, said to be one
+    tokyo = next(x for x in recs if x["name"] == "Tokyo")
+    d = c.get("/api/view/run/point", params={"lat": tokyo["lat"] + 0.1, "lon": tokyo["lon"]}).json()
+    assert "id" not in d["receptor"] and "not a receptor of this run" in d["source"]
+
+
+def test_point_at_a_receptor_without_series_says_it_is_one(run_copy: Path) -> None:
+    with xr.open_dataset(run_copy / "consequences.nc") as ds:
+        slim = ds.drop_vars([v for v in ("concentration", "concentration_indoor") if v in ds]).load()
+    slim.to_netcdf(run_copy / "consequences.nc")
+    (run_copy / "receptors.csv").unlink()
+    c = client_for(run_copy)
+    tokyo = next(x for x in c.get("/api/view/run").json()["receptors"] if x["name"] == "Tokyo")
+    d = c.get("/api/view/run/point", params={"lat": tokyo["lat"], "lon": tokyo["lon"]}).json()
+    assert d["receptor"]["id"] == tokyo["id"] and "receptor 'Tokyo' of this run" in d["source"]
+    assert "output cell" in d["source"] and "not a receptor" not in d["source"]
+
+
 def test_geo_is_the_shipped_natural_earth(run_dir: Path) -> None:
     g = client_for(run_dir).get("/api/geo").json()
     assert g["land"].startswith("M") and g["land"].count("Z") > 100

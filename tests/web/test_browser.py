@@ -146,6 +146,31 @@ def test_city_search_finds_tokyo(browser: Any, compare_url: str, run_url: str, a
         p.close()
 
 
+def test_a_place_at_a_receptors_position_opens_that_receptor(browser: Any, run_url: str) -> None:
+    """A search hit the page does not know as a receptor (another name) but at a receptor's
+    position opens the receptor's monitor, with its figures, not "not a receptor"."""
+    import json
+
+    p = Page(browser, run_url)
+    page = p.page
+    view = json.loads(page.evaluate("fetch('/api/view/run').then((r) => r.text())"))
+    tokyo = next(r for r in view["receptors"] if r["name"] == "Tokyo")
+    hit = {"name": "Tokyo station", "country": "JP", "lat": tokyo["lat"] + 0.002, "lon": tokyo["lon"],
+           "population": None, "receptor": None}
+    page.route("**/api/search?*", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps({"query": "x", "results": [hit]})))
+    page.fill("#search", "Tokyo station")
+    page.wait_for_selector("#search-results li[data-name='Tokyo station']")
+    page.locator("#search-results li[data-name='Tokyo station']").first.click()
+    page.wait_for_selector("#chart path.series")
+    playwright_api.expect(page.locator("#detail-facts")).to_contain_text("expected fatalities")
+    assert page.inner_text("#detail-name").startswith("Tokyo")
+    assert "Tokyo station" not in page.inner_text("#detail-name")
+    assert "not a receptor" not in page.inner_text("#detail-facts")
+    assert p.errors == []
+    p.close()
+
+
 def test_selecting_a_plan_changes_the_totals(browser: Any, compare_url: str, artefact_dir: Path) -> None:
     p = Page(browser, compare_url)
     page = p.page

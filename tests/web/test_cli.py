@@ -74,6 +74,41 @@ def test_serve_refuses_a_missing_folder(tmp_path: Path) -> None:
     assert "not a folder" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_serve_refuses_a_folder_without_results(tmp_path: Path) -> None:
+    """``plumecast serve /tmp`` used to serve an empty page; a folder that plumecast did not
+    write is refused at start with one line naming it and what was expected."""
+    (tmp_path / "notes.txt").write_text("not a result")
+    (tmp_path / "sub").mkdir()
+    r = subprocess.run([sys.executable, "-m", "plumecast", "serve", str(tmp_path), "--port", "0"],
+                       capture_output=True, text=True, timeout=120, env=dict(os.environ, COLUMNS="400"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    line = " ".join(r.stderr.split())
+    assert f"{tmp_path}: holds no plumecast results" in line
+    assert "plumecast run or demo" in line and "plumecast compare" in line and "--wait" in line
+
+
+def test_serve_wait_serves_a_folder_before_its_results(tmp_path: Path) -> None:
+    folder = tmp_path / "later"
+    folder.mkdir()
+    proc, url = _start(["serve", str(folder), "--port", "0", "--wait"], tmp_path)
+    try:
+        status, body = _get(url)
+        assert status == 200 and b"No results to show yet" in body
+    finally:
+        _stop(proc)
+
+
+def test_not_a_result_folder(run_dir: Path, compare_dir: Path, tmp_path: Path) -> None:
+    from plumecast.web.loader import not_a_result_folder
+
+    assert not_a_result_folder(run_dir) is None and not_a_result_folder(compare_dir) is None
+    assert "not a folder" in str(not_a_result_folder(tmp_path / "nope"))
+    assert "holds no plumecast results" in str(not_a_result_folder(tmp_path))
+    assert not_a_result_folder(run_dir.parent) is not None  # the parent of a run folder is none
+    (tmp_path / "live.json").write_text("{}")  # a run writing it with --serve
+    assert not_a_result_folder(tmp_path) is None
+
+
 def test_serve_refuses_a_busy_port(run_dir: Path, tmp_path: Path) -> None:
     import socket
 

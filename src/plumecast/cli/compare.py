@@ -85,7 +85,7 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
                   particles: int | None, maps: bool, quiet: bool, source: str, live: Any) -> dict[str, Any]:
     from plumecast.ensemble.compare import check_comparison, make_setup, run_members
     from plumecast.ensemble.members import member_specs
-    from plumecast.ensemble.summary import console_tables, summarise, write_outputs
+    from plumecast.ensemble.summary import console_notes, console_tables, summarise, write_outputs
     from plumecast.errors import ScenarioError
     from plumecast.runner import select_receptors
 
@@ -117,6 +117,8 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
     summary = summarise(raw, [str(n) for n in receptors.name])
     written = write_outputs(summary, outdir)
     print_tables(console_tables(summary))
+    for note in console_notes(summary):  # the marks of the tables and the maps not written: as decision_table.md
+        console.print(note, highlight=False, markup=False)
     who = "1 member (no ensemble spread)" if len(specs) == 1 else f"{len(specs)} members"
     console.print(f"{who} x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "
                   f"member, {raw.workers or 'no'} Dask workers: members {raw.wall_s:.1f} s, "

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
         outdir: Annotated[Path, typer.Argument(help="a folder written by plumecast run, demo or compare")],
         host: Annotated[str, typer.Option(help="address to listen on; the default serves this machine only")] = "127.0.0.1",
         port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free port)")] = 8765,
+        wait: Annotated[bool, typer.Option("--wait", help="serve OUTDIR even if it holds no results yet (a run elsewhere will write them); the page says what is missing until then")] = False,
     ) -> None:
         """Serve the dashboard of OUTDIR (read-only): map with time slider, city monitors with
         countdowns, plans side by side, live progress while a run writes the folder.
@@ -39,6 +40,11 @@ def register(app: typer.Typer) -> None:
         require_web()
         if not outdir.is_dir():
             raise DataFileError(f"{outdir}: not a folder; expected the output folder of plumecast run, demo or compare")
+        from plumecast.web.loader import not_a_result_folder
+
+        why = None if wait else not_a_result_folder(outdir)
+        if why:
+            raise DataFileError(why)
         from plumecast.web.server import serve_forever
 
         serve_forever(outdir, host=host, port=port, announce=lambda s: console.print(s, highlight=False))

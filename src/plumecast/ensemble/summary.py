@@ -298,6 +298,30 @@ def _yes_no(p: float) -> str:
 #: what a comparison of one member says instead of probabilities and intervals
 ONE_MEMBER = "one member: no ensemble spread"
 
+#: marks a city's expected fatalities under a plan in which no member reaches AEGL-3 there
+NO_AEGL3_MARK = "†"
+#: why people can die where AEGL-3 is not reached (as the single run's table says it:
+#: plumecast.consequence_result.receptor_notes)
+DEATHS_WITHOUT_AEGL3 = ("the toxic load adds up over the whole exposure, while AEGL-3 is read for the elapsed "
+                        "duration (tabulated to 8 h), so a long exposure below AEGL-3 can still kill "
+                        "(docs/consequence.md)")
+
+
+def deaths_without_aegl3(row: dict[str, Any]) -> bool:
+    """Whether a row of :attr:`Summary.per_city` has expected deaths (one or more: median or
+    95 %) while AEGL-3 is reached there in no member whose concentration is known."""
+    if math.isfinite(row["aegl3_arrival_h_min"]) or not math.isfinite(row["p_aegl3"]):
+        return False
+    top = [v for v in (row["fatalities_median"], row["fatalities_p95"]) if math.isfinite(v)]
+    return bool(top) and max(top) >= 1.0
+
+
+def _fatalities_cell(row: dict[str, Any]) -> str:
+    """A city's expected fatalities, marked with :data:`NO_AEGL3_MARK` where they come
+    without AEGL-3 being reached."""
+    text = with_interval((row["fatalities_p5"], row["fatalities_median"], row["fatalities_p95"]))
+    return f"{text} {NO_AEGL3_MARK}" if deaths_without_aegl3(row) else text
+
 
 def _hours(h: float) -> str:
     """Hours after the start, rounded down to 0.1 h (a time people act on errs early)."""
@@ -400,8 +424,7 @@ def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tupl
             continue
         row = [r["city"], prob(r["p_aegl2"]), prob(r["p_aegl3"]),
                arrival_text(r["aegl2_arrival_h_min"], r["aegl2_arrival_h_max"], start),
-               countdown_text(r["aegl3_arrival_h_min"], start, issued),
-               with_interval((r["fatalities_p5"], r["fatalities_median"], r["fatalities_p95"]))]
+               countdown_text(r["aegl3_arrival_h_min"], start, issued), _fatalities_cell(r)]
         if front:
             row += [countdown_text(r["front_arrival_h_min"], start, issued).replace("not reached", "never"),
                     prob(r["p_front_before_aegl3"]) if math.isfinite(r["p_front_before_aegl3"]) else "—"]
@@ -423,9 +446,55 @@ def cities_by_plan_display(s: Summary, cities: list[str] | None = None) -> tuple
         b = by[(name, base)]
         body.append([name, arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start),
                      countdown_text(b["aegl3_arrival_h_min"], start, issued)]
-                    + [with_interval((by[(name, p)]["fatalities_p5"], by[(name, p)]["fatalities_median"],
-                                      by[(name, p)]["fatalities_p95"])) for p in s.plans])
+                    + [_fatalities_cell(by[(name, p)]) for p in s.plans])
     return head, body
+
+
+def _missing_maps(s: Summary) -> dict[str, list[str]]:
+    """Level -> the plans that have no map of it (no grid cell reaches it in any member)."""
+    if s.probability is None:
+        return {}
+    peak = s.probability["probability"].max(dim=("lat", "lon"))
+    out: dict[str, list[str]] = {}
+    for lv in s.probability["level"].values:
+        plans = [p for p in s.plans if float(peak.sel(plan=p, level=lv)) <= 0]
+        if plans:
+            out[str(lv)] = plans
+    return out
+
+
+def missing_maps_text(s: Summary) -> str | None:
+    """Which maps are not written and why, naming the cities the tables still show reaching
+    the level (a city's own disc and near-field plumes, which grid-cell means understate);
+    None when every plan has its maps (or no maps were made)."""
+    parts = []
+    for lv, plans in _missing_maps(s).items():
+        key = "p_aegl3" if lv == "AEGL-3" else "p_aegl2"
+        reach = list(dict.fromkeys(r["city"] for r in s.per_city
+                                   if r["plan"] in plans and math.isfinite(r[key]) and r[key] > 0))
+        names = ", ".join(reach[:3]) + (f" and {len(reach) - 3} more" if len(reach) > 3 else "")
+        text = (f"no {lv} map for {', '.join(repr(p) for p in plans)}: no grid cell's air reaches {lv} "
+                + ("in that run" if s.single else "in any member"))
+        if reach:
+            text += (f", though the cities tables show {lv} reached in {names}: a city's figures come from its "
+                     "own disc and the near-field plumes of nearby sources, which the grid-cell means over "
+                     "the output interval understate")
+        parts.append(text)
+    return ("Maps: " + "; ".join(parts) + ".") if parts else None
+
+
+def console_notes(s: Summary, cities: list[str] | None = None) -> list[str]:
+    """What the console tables leave to decision_table.md: the meaning of
+    :data:`NO_AEGL3_MARK` (when a shown city has it) and the maps that are not written."""
+    out = []
+    shown = [r for r in s.per_city if cities is None or r["city"] in cities]
+    if any(deaths_without_aegl3(r) for r in shown):
+        out.append(f"{NO_AEGL3_MARK} deaths without AEGL-3: under that plan no member reaches AEGL-3 in the city "
+                   f"(the AEGL-3 column is the baseline's), yet people die: {DEATHS_WITHOUT_AEGL3}.")
+    maps = missing_maps_text(s)
+    if maps:
+        out.append(maps)
+    return out
 
 
 def _notes(s: Summary) -> list[str]:
@@ -457,16 +526,14 @@ def _notes(s: Summary) -> list[str]:
     parts.append(f"{pp.capitalize()}: a city's figures come from the plumes of the sources within the near field "
                  "(near_field.distance_km) and from the particles beyond it (docs/exposure.md); where the particles "
                  "are sparse their part is spread over a wider disc, so rerun with more particles (--particles) "
-                 "before acting on a figure that matters. Deaths can occur where "
-                 "AEGL-3 is not reached: they come from the toxic load over the whole exposure "
-                 "(docs/consequence.md).")
+                 "before acting on a figure that matters. Deaths can occur where AEGL-3 is not reached "
+                 f"(marked {NO_AEGL3_MARK} in the cities tables: no member reaches AEGL-3 there under that "
+                 f"plan): {DEATHS_WITHOUT_AEGL3}.")
     if s.probability is not None:
-        peak = s.probability["probability"].max(dim=("lat", "lon"))
-        none = [f"{p} / {lv}" for p in s.plans for lv in s.probability["level"].values
-                if float(peak.sel(plan=p, level=lv)) <= 0]
+        missing = missing_maps_text(s)
         parts.append("Maps: the outdoor air of grid cells (cell means understate what a city's own disc sees, so a "
                      "city in the tables can reach a level its cell does not)"
-                     + (f"; no map where no cell reaches the level: {', '.join(none)}." if none else "."))
+                     + (f"; {missing.removeprefix('Maps: ')}" if missing else "."))
     parts.append(("" if s.single else "Intervals are 5–95 % over members. ")
                  + "People are rounded to two significant figures "
                  "(an expected count below one is '< 1'); times are UTC, rounded down (erring early); "

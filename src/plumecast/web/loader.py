@@ -37,7 +37,7 @@ from typing import Any
 from plumecast.web.compare_folder import COMPARE_FILES, RECORD_FILE, CompareData, load_compare
 from plumecast.web.run_folder import RUN_FILES, RunData, has_run_files, load_run
 
-__all__ = ["LIVE_FILE", "RESTAT_S", "Folder", "FolderProblem", "Snapshot"]
+__all__ = ["LIVE_FILE", "RESTAT_S", "Folder", "FolderProblem", "Snapshot", "not_a_result_folder"]
 
 LIVE_FILE = "live.json"
 #: Seconds a folder's signature is trusted before its files are stat'ed again.
@@ -70,6 +70,28 @@ class Snapshot:
     @property
     def usable(self) -> bool:
         return bool((self.run and self.run.usable) or (self.compare and self.compare.usable))
+
+
+def not_a_result_folder(root: str | Path) -> str | None:
+    """Why ``root`` is no folder of plumecast results, in one line (None when it is one).
+
+    A result folder holds, in itself, at least one file the dashboard reads
+    (``RUN_FILES``, ``COMPARE_FILES``, ``comparison.json``), a live run's ``live.json``
+    or the marker plumecast writes with every output set (a comparison's plan folders
+    count only beside its tables, so the parent of a run folder is none).
+    ``plumecast serve`` refuses any other folder at start (``/tmp``, the parent of the
+    results) instead of serving a page with nothing on it."""
+    from plumecast.fileio import MARKER_NAME
+
+    path = Path(root)
+    if not path.is_dir():
+        return f"{root}: not a folder; expected the output folder of plumecast run, demo or compare"
+    if any((path / n).is_file() for n in (*RUN_FILES, *COMPARE_FILES, RECORD_FILE, LIVE_FILE, MARKER_NAME)):
+        return None
+    return (f"{root}: holds no plumecast results: expected a folder written by plumecast run or demo "
+            f"({', '.join(RUN_FILES[:2])}, {RUN_FILES[-1]}) or by plumecast compare "
+            f"({', '.join(COMPARE_FILES[:2])}); with --wait it is served anyway and shows the results "
+            "once a run writes them")
 
 
 class Folder:

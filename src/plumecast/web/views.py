@@ -251,11 +251,50 @@ def receptor_series(snap: Snapshot, vid: str, i: int) -> dict[str, Any]:
     })
 
 
+#: A point at most this far from a receptor of the view is that receptor [km] (a position
+#: typed or rounded to about 0.01°; receptors closer to each other than this are rare).
+RECEPTOR_MATCH_KM = 1.0
+
+
+def receptor_at(receptors: list[dict[str, Any]], lat: float, lon: float,
+                max_km: float = RECEPTOR_MATCH_KM) -> int | None:
+    """The id of the receptor nearest to (``lat``, ``lon``) within ``max_km`` (great-circle
+    distance, so -81.8° and 278.2° east are the same longitude), or None.
+
+    >>> receptor_at([{"id": 0, "lat": 33.5635, "lon": -81.8087}], 33.5635, 278.1913)
+    0
+    >>> receptor_at([{"id": 0, "lat": 33.5635, "lon": -81.8087}], 33.60, -81.80) is None
+    True
+    """
+    from plumecast.countermeasures.front import great_circle_m
+
+    best, best_km = None, max_km
+    for r in receptors:
+        rlat, rlon = parse_float(r.get("lat")), parse_float(r.get("lon"))
+        if not (math.isfinite(rlat) and math.isfinite(rlon)):
+            continue  # a receptor without a position (receptors.csv name not in the cities table)
+        km = float(great_circle_m(lat, lon, rlat, rlon)) / 1000.0
+        if km <= best_km:
+            best, best_km = int(r["id"]), km
+    return best
+
+
 def point_series(snap: Snapshot, vid: str, lat: float, lon: float, name: str = "") -> dict[str, Any]:
-    """The map's grid-cell value at a point through time (a city that is not a receptor)."""
+    """A point's series through time: a receptor's own series when the point lies within
+    :data:`RECEPTOR_MATCH_KM` of a receptor of the view (with ``receptor.id``, so that the
+    page opens its monitor); else the map's grid-cell value there (no consequence figures)."""
     rd = get_view(snap, vid)
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 360):
         raise FolderProblem(f"lat={lat}, lon={lon}: expected -90..90 and -180..360 degrees")
+    hit = None if rd is None else receptor_at(rd.receptors, lat, lon)
+    if rd is not None and hit is not None:
+        rec = rd.receptors[hit]
+        at = f"receptor {rec['name']!r} of this run (within {RECEPTOR_MATCH_KM:g} km of the point)"
+        if rd.conc is not None and rd.series_end_s is not None:
+            out = receptor_series(snap, vid, hit)
+            return out | {"source": f"{at}: {out['source']}"}
+    else:
+        at = ""
     if rd is None or rd.frames is None or rd.grid is None or rd.frame_s is None:
         raise FolderProblem(f"view {vid!r} has no concentration map to read a point from")
     g = rd.grid
@@ -271,13 +310,19 @@ def point_series(snap: Snapshot, vid: str, lat: float, lon: float, name: str = "
     curves: dict[int, NDArray[np.float64]] = {}
     if rd.agent is not None:
         curves = aegl_curves(series[:, None], end, end - interval, rd.agent)
+    cell = (f"mean over the {(g['lat1'] - g['lat0']) / g['nlat']:.3g}° output cell and the "
+            f"{interval / 60:.3g}-min output interval: it understates the exposure in a city")
+    if hit is not None:  # a receptor without per-step series: its figures are in its monitor
+        receptor = rd.receptors[hit]
+        source = f"{at}; no per-step series in the folder, so the {cell}"
+    else:
+        receptor = {"name": name or f"{lat:.2f}, {lon:.2f}", "lat": lat, "lon": lon, "population": None}
+        source = f"{cell} (not a receptor of this run: no consequence figures)"
     return clean({
-        "receptor": {"name": name or f"{lat:.2f}, {lon:.2f}", "lat": lat, "lon": lon, "population": None},
+        "receptor": receptor,
         "time_s": list(end), "start": iso_utc(rd.start), "conc": compact(series), "indoor": None,
         "aegl": {str(lv): compact(c[:, 0]) for lv, c in curves.items()},
-        "source": (f"mean over the {(g['lat1'] - g['lat0']) / g['nlat']:.3g}° output cell and the "
-                   f"{interval / 60:.3g}-min output interval: it understates the exposure in a city "
-                   "(not a receptor of this run: no consequence figures)"),
+        "source": source,
     })
 
 
@@ -300,5 +345,5 @@ def geo_paths() -> dict[str, str]:
             "credit": "Made with Natural Earth (1:110m land and coastlines, public domain)"}
 
 
-__all__ = ["AEGL_LEVELS", "frame_bytes", "geo_paths", "get_view", "layer_bytes", "point_series",
-           "receptor_series", "summary", "view_json"]
+__all__ = ["AEGL_LEVELS", "RECEPTOR_MATCH_KM", "frame_bytes", "geo_paths", "get_view", "layer_bytes",
+           "point_series", "receptor_at", "receptor_series", "summary", "view_json"]

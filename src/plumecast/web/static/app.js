@@ -513,10 +513,15 @@ async function selectReceptor(id) {
 async function selectPoint(hit) {
   const v = state.view;
   openDetail({ receptor: null, name: hit.name }, hit, hit);
-  if (v.n_frames) {
+  if (v.n_frames || v.has_series) {
     const q = new URLSearchParams({ lat: hit.lat, lon: hit.lon, name: hit.name });
     const r = await fetch(`/api/view/${v.id}/point?${q}`);
     const data = await r.json();
+    // a point at a receptor's position is that receptor: open its monitor and its figures
+    if (r.ok && data.receptor && Number.isInteger(data.receptor.id) && v.receptors[data.receptor.id]) {
+      await selectReceptor(data.receptor.id);
+      return;
+    }
     if (r.ok) state.series = data; else state.series = { error: data.error };
     drawDetail();
   }
