@@ -260,6 +260,9 @@ class ExposureSampler:
             self.nf_lon[src.group] = src.lon
         self.nf_max_age_steps = int(math.ceil(self.nf_distance / NEAR_FIELD_MIN_WIND_M_S / self.dt_s))
         self.wind_at: Any = None  # (lon, lat, t_s) -> (u, v), set by the runner for the near field
+        # when a neutralisation front burnt each receptor's air [s] (inf: not yet), set by the runner: from
+        # then on the near-field plumes carry only the air emitted since (the particles it burnt are removed)
+        self.burn_s = np.full(len(receptors), np.inf)
         # area sources (city discs) whose air the receptors near them get as a plume (use_area_plumes)
         self.area: AreaNearField | None = None
         self._no_area = no_area_kernel()
@@ -332,12 +335,15 @@ class ExposureSampler:
                 self._near_field_step(step0 + k, wind_at)
         if self.area is not None:
             for k in range(nsteps):
-                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at)
+                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at, self.burn_s)
 
     def _near_field_step(self, step: int, wind_at: Any) -> None:
         t_end_s = (step + 1) * self.dt_s
         for src in self.near:
             c, emitted_s = src.concentration(self.receptors, t_end_s, self.nf_distance, wind_at, self.extent)
+            burnt = self.burn_s < t_end_s
+            if burnt.any():  # a front burnt these receptors' air: only what left the source since is there
+                c[burnt] = np.where(emitted_s[burnt] >= self.burn_s[burnt, None], c[burnt], 0.0)
             rec, smp = np.nonzero(c > 0)
             if rec.size:
                 # the air at each sample point left the source x/u earlier: it belongs to the tag

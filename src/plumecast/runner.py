@@ -376,6 +376,9 @@ def run(
             host = backend.to_host(particles)
             burnt = front.advance(field_now.astype(np.float64), (step - n) * dt, step * dt)
             neutralised += _neutralise(host, burnt, out_grid, step)
+            if sampler_x is not None:  # the near-field plumes of burnt receptors restart from the burn
+                sampler_x.burn_s = front.arrival_at(np.asarray(sampler_x.receptors.lat, float),
+                                                    np.asarray(sampler_x.receptors.lon, float))
             particles = backend.to_device(host)
         fields.append(field_now)
         times.append(scenario.start64 + np.timedelta64(int(round(step * dt)), "s"))

@@ -138,7 +138,7 @@ def _table2(d, ga, gb, wb, x):  # type: ignore[no-untyped-def]  # pragma: no cov
 @numba.njit(cache=True, error_model="numpy", parallel=True)
 def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
                     row_a, row_b, w_b, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g,
-                    cum, bin_of_step, n_groups, decay_s, v_dep, conc,
+                    cum, bin_of_step, n_groups, decay_s, v_dep, rec_burn_s, conc,
                     hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add the area sources' plumes at time ``t_s`` (the end of a step) to ``conc``
     ``(tag, receptor)``.
@@ -156,7 +156,9 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
     group's table, or the two that bracket its mixing height at this step); ``u_e``,
     ``v_n``: wind at each source [m s-1] (NaN: off the wind domain, no plume). Points
     beyond ``src_reach`` from the centre get nothing (the particles cover them).
-    ``hit[r]`` is set where a plume reached.
+    ``rec_burn_s[r]``: when a neutralisation front burnt receptor ``r``'s air (``inf``:
+    not yet): from then on its plumes carry only the air emitted after it (travel
+    distances below ``u (t_s - rec_burn_s[r])``). ``hit[r]`` is set where a plume reached.
 
     Travel distance is cut into bins of one emission step (or ``m`` equal parts of one,
     so that a bin is at most ``0.01 / λ`` of travel time): within a bin the emission
@@ -193,6 +195,8 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
             ex, ey = _unit(u_e[s], v_n[s])
             length = speed[s] * tau  # travel distance of a bin
             d_end = nb * length
+            if t_s > rec_burn_s[r]:  # burnt: only the air emitted since
+                d_end = min(d_end, (t_s - rec_burn_s[r]) * speed[s])
             n_samples = pair_nk[p]
             for k in range(pair_k0[p], pair_k0[p] + n_samples):
                 d_lo, d_hi = _span(pair_de[p] + pair_ext[p] * disc_x[k], pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey,
