@@ -311,14 +311,13 @@ class AreaNearField:
         u_e, v_n = self._winds(t_s, winds_at)
         row_a, row_b, w_b = self._tables_at(t_s)
         burn = np.full(self.rec_ptr.size - 1, np.inf) if burn_s is None else np.asarray(burn_s, np.float64)
-        burnt = burn < t_s
         key = (u_e, v_n, row_a, row_b, w_b)
         steady = self._last_key is not None and all(
             np.array_equal(a, b, equal_nan=True) for a, b in zip(key, self._last_key, strict=True))
         self._last_key = key
         if not steady:
             self._overlaps = None
-        elif not burnt.any() and self._overlap_size(u_e, v_n) <= MAX_OVERLAPS:
+        elif self._overlap_size(u_e, v_n) <= MAX_OVERLAPS:
             # the same winds and tables as the step before: each pair's share of each travel-distance bin
             # is the same too, made once from the sample points; a step is then a sum over bins
             if self._overlaps is None:
@@ -330,7 +329,7 @@ class AreaNearField:
             area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, row_a, row_b, w_b,
                              self.src_q, self.src_radius, self.src_reach, self.src_group, u_e, v_n,
                              self.min_wind_m_s, self.tab_d, self.tab_g, self.cum, self.bin_of_step,
-                             self.cum.shape[0], self.decay_rate_s, self.dry_velocity_m_s, conc, hit)
+                             self.cum.shape[0], self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit)
             return
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,

@@ -157,8 +157,8 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
     ``v_n``: wind at each source [m s-1] (NaN: off the wind domain, no plume). Points
     beyond ``src_reach`` from the centre get nothing (the particles cover them).
     ``rec_burn_s[r]``: when a neutralisation front burnt receptor ``r``'s air (``inf``:
-    not yet): from then on its plumes carry only the air emitted after it (travel
-    distances below ``u (t_s - rec_burn_s[r])``). ``hit[r]`` is set where a plume reached.
+    not yet): from then on its plumes carry only the air of the bins emitted wholly
+    after it (:func:`_burn_bins`). ``hit[r]`` is set where a plume reached.
 
     Travel distance is cut into bins of one emission step (or ``m`` equal parts of one,
     so that a bin is at most ``0.01 / λ`` of travel time): within a bin the emission
@@ -195,8 +195,7 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
             ex, ey = _unit(u_e[s], v_n[s])
             length = speed[s] * tau  # travel distance of a bin
             d_end = nb * length
-            if t_s > rec_burn_s[r]:  # burnt: only the air emitted since
-                d_end = min(d_end, (t_s - rec_burn_s[r]) * speed[s])
+            d_end = min(d_end, _burn_bins(t_s, tau, rec_burn_s[r], nb) * length)  # burnt: only the air since
             n_samples = pair_nk[p]
             for k in range(pair_k0[p], pair_k0[p] + n_samples):
                 d_lo, d_hi = _span(pair_de[p] + pair_ext[p] * disc_x[k], pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey,
@@ -279,8 +278,8 @@ def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pai
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)
 def area_plume_apply(t_s, dt_s, rec_ptr, pair_src, overlap, pair_ptr, row_a, row_b, w_b, src_q, src_radius, src_reach,
-                     src_group, u_e, v_n, min_wind, tab_d, tab_g, cum, bin_of_step, n_groups, decay_s, v_dep, conc,
-                     hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+                     src_group, u_e, v_n, min_wind, tab_d, tab_g, cum, bin_of_step, n_groups, decay_s, v_dep,
+                     rec_burn_s, conc, hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """:func:`area_plume_step` from the overlaps of :func:`area_plume_overlaps` (made for
     the same winds and tables): each pair's plume is the sum over its source's bins of
     the bin's weight at ``t_s`` times the pair's overlap with it."""
@@ -297,8 +296,18 @@ def area_plume_apply(t_s, dt_s, rec_ptr, pair_src, overlap, pair_ptr, row_a, row
             s = pair_src[p]
             o = ptr[s]
             a = pair_ptr[p]
-            for k in range(min(n_bins[s], pair_ptr[p + 1] - a)):
+            for k in range(min(_burn_bins(t_s, tau, rec_burn_s[r], n_bins[s]), pair_ptr[p + 1] - a)):
                 _add(conc, hit, r, tag_of[o + k], weight[o + k] * overlap[a + k])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _burn_bins(t_s, tau, burn_s, nb):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """How many of ``nb`` bins a receptor whose air a front burnt at ``burn_s`` keeps at
+    ``t_s``: those emitted wholly after the burn (all ``nb`` before it). The front itself
+    burns at the end of an output interval, so the cut is at a bin's edge too."""
+    if not t_s > burn_s:
+        return nb
+    return min(nb, int(math.floor((t_s - burn_s) / tau + 1e-9)))
 
 
 @numba.njit(cache=True, error_model="numpy")
