@@ -194,19 +194,14 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
             wb = w_b[s]
             ex, ey = _unit(u_e[s], v_n[s])
             length = speed[s] * tau  # travel distance of a bin
-            d_end = nb * length
-            d_end = min(d_end, _burn_bins(t_s, tau, rec_burn_s[r], nb) * length)  # burnt: only the air since
+            d_end = _burn_bins(t_s, tau, rec_burn_s[r], nb) * length  # burnt: only the air emitted since
             n_samples = pair_nk[p]
             for k in range(pair_k0[p], pair_k0[p] + n_samples):
-                d_lo, d_hi = _span(pair_de[p] + pair_ext[p] * disc_x[k], pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey,
-                                   src_radius[s], src_reach[s])
-                d_hi = min(d_hi, d_end)
-                if d_hi <= d_lo:
+                k_lo, k_hi, g_lo, g_hi = _sample_bins(pair_de[p] + pair_ext[p] * disc_x[k],
+                                                      pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey, src_radius[s],
+                                                      src_reach[s], d_end, length, nb, tab_d, ga, gb, wb)
+                if k_lo < 0:
                     continue
-                k_lo = min(int(d_lo / length), nb - 1)
-                k_hi = min(int(d_hi / length), nb - 1)
-                g_lo = _table2(tab_d, ga, gb, wb, d_lo)
-                g_hi = _table2(tab_d, ga, gb, wb, d_hi)
                 if k_lo == k_hi:
                     _add(conc, hit, r, tag_of[o + k_lo], weight[o + k_lo] * (g_hi - g_lo) / n_samples)
                     continue
@@ -257,15 +252,11 @@ def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pai
             d_end = nb * length
             n_samples = pair_nk[p]
             for k in range(pair_k0[p], pair_k0[p] + n_samples):
-                d_lo, d_hi = _span(pair_de[p] + pair_ext[p] * disc_x[k], pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey,
-                                   src_radius[s], src_reach[s])
-                d_hi = min(d_hi, d_end)
-                if d_hi <= d_lo:
+                k_lo, k_hi, g_lo, g_hi = _sample_bins(pair_de[p] + pair_ext[p] * disc_x[k],
+                                                      pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey, src_radius[s],
+                                                      src_reach[s], d_end, length, nb, tab_d, ga, gb, wb)
+                if k_lo < 0:
                     continue
-                k_lo = min(int(d_lo / length), nb - 1)
-                k_hi = min(int(d_hi / length), nb - 1)
-                g_lo = _table2(tab_d, ga, gb, wb, d_lo)
-                g_hi = _table2(tab_d, ga, gb, wb, d_hi)
                 if k_lo == k_hi:
                     overlap[a + k_lo] += (g_hi - g_lo) / n_samples
                     continue
@@ -353,6 +344,20 @@ def _unit(u, v):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     if sp > 0.0:
         return u / sp, v / sp
     return 1.0, 0.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _sample_bins(e, n, ex, ey, radius, reach, d_end, length, nb, tab_d, ga, gb,
+                 wb):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The first and last bin of the travel distances upwind of the point ``(e, n)`` that
+    lie in the disc and below ``d_end``, and G at their two ends; ``(-1, -1, 0, 0)``
+    where there are none."""
+    d_lo, d_hi = _span(e, n, ex, ey, radius, reach)
+    d_hi = min(d_hi, d_end)
+    if d_hi <= d_lo:
+        return -1, -1, 0.0, 0.0
+    return (min(int(d_lo / length), nb - 1), min(int(d_hi / length), nb - 1), _table2(tab_d, ga, gb, wb, d_lo),
+            _table2(tab_d, ga, gb, wb, d_hi))
 
 
 @numba.njit(cache=True, error_model="numpy")
