@@ -524,7 +524,7 @@ def test_compare_console_prints_the_notes(tmp_path, monkeypatch, capsys) -> None
                               for i, n in enumerate(CITIES)]},
         plans=[{"name": "stop at 1 h", "measures": [{"type": "termination", "at_h": 1.0}]}]))
     monkeypatch.setattr(ec, "run_members", lambda setup, specs, **kw: _marked_raw(setup))
-    monkeypatch.setattr(console, "width", 300)
+    monkeypatch.setattr(console, "_width", 300)  # restored to None (auto), not to the width it had
     execute_compare(sc, tmp_path / "out", workers=0, quiet=True)
     out = " ".join(capsys.readouterr().out.split())
     assert f"{NO_AEGL3_MARK} deaths without AEGL-3" in out and "no AEGL-3 map for 'stop at 1 h'" in out
