@@ -323,13 +323,13 @@ class AreaNearField:
             if self._overlaps is None:
                 self._overlaps = area_plume_overlaps(
                     self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0,
-                    self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_radius, self.src_reach, u_e,
-                    v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.decay_rate_s)
+                    self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q, self.src_radius,
+                    self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.decay_rate_s,
+                    self.dry_velocity_m_s)
             overlap, pair_ptr = self._overlaps
-            area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, row_a, row_b, w_b,
-                             self.src_q, self.src_radius, self.src_reach, self.src_group, u_e, v_n,
-                             self.min_wind_m_s, self.tab_d, self.tab_g, self.cum, self.bin_of_step,
-                             self.cum.shape[0], self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit)
+            area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, self.src_group,
+                             np.diff(self.cum, axis=1) / self.dt_s, self.bin_of_step, self.cum.shape[0],
+                             self.decay_rate_s, burn, conc, hit)
             return
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,

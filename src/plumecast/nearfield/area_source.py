@@ -216,15 +216,16 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)
 def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
-                        row_a, row_b, w_b, src_radius, src_reach, u_e, v_n, min_wind, tab_d, tab_g,
-                        decay_s):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """The geometry of every pair for winds and tables that stay as they are:
+                        row_a, row_b, w_b, src_q, src_radius, src_reach, u_e, v_n, min_wind, tab_d, tab_g, decay_s,
+                        v_dep):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """What stays the same from step to step while the winds and tables do:
     ``overlap[pair_ptr[p] + k]``, the mean over pair ``p``'s sample points of the part
     ``ΔG`` of the travel integral that falls in its source's bin ``k`` (the bins of
-    :func:`area_plume_step`, to the farthest sample point whatever the time). Then
-    :func:`area_plume_apply` gives a step's plumes as the sum over bins of weight x
-    overlap: the sums of :func:`area_plume_step` in another order, without the sample
-    points. Returns ``(overlap, pair_ptr)``."""
+    :func:`area_plume_step`, to the farthest sample point whatever the time), times the
+    source's ``q`` and the bin's decay and depletion over ``u``. Then
+    :func:`area_plume_apply` gives a step's plumes as the sum over bins of the emission
+    rate of each bin's step times the overlap: the sums of :func:`area_plume_step` in
+    another order, without the sample points. Returns ``(overlap, pair_ptr)``."""
     tau = bin_time(dt_s, decay_s)
     speed, n_bins, ptr = _bin_layout(0.0, tau, pair_src, src_radius.size, u_e, v_n, min_wind, src_reach, src_radius,
                                      False)
@@ -264,31 +265,31 @@ def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pai
                 overlap[a + k_hi] += (g_hi - g_edge[o + k_hi]) / n_samples
                 for j in range(k_lo + 1, k_hi):
                     overlap[a + j] += (g_edge[o + j + 1] - g_edge[o + j]) / n_samples
+            for k in range(nb):  # the emission per unit area, decay and depletion, as _bin_weights
+                arg = -decay_s * (k + 0.5) * length / speed[s]
+                if v_dep > 0.0:
+                    arg -= v_dep * _table2(tab_d, ga, gb, wb, (k + 0.5) * length) / speed[s]
+                overlap[a + k] *= src_q[s] * math.exp(arg) / speed[s]
     return overlap, pair_ptr
 
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)
-def area_plume_apply(t_s, dt_s, rec_ptr, pair_src, overlap, pair_ptr, row_a, row_b, w_b, src_q, src_radius, src_reach,
-                     src_group, u_e, v_n, min_wind, tab_d, tab_g, cum, bin_of_step, n_groups, decay_s, v_dep,
+def area_plume_apply(t_s, dt_s, rec_ptr, pair_src, overlap, pair_ptr, src_group, rate, bin_of_step, n_groups, decay_s,
                      rec_burn_s, conc, hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """:func:`area_plume_step` from the overlaps of :func:`area_plume_overlaps` (made for
     the same winds and tables): each pair's plume is the sum over its source's bins of
-    the bin's weight at ``t_s`` times the pair's overlap with it."""
+    the overlap times ``rate[g, j]``, the group's emission rate in bin ``k``'s step ``j``
+    over its base rate, credited to that step's tag."""
     tau = bin_time(dt_s, decay_s)
-    speed, n_bins, ptr = _bin_layout(t_s, tau, pair_src, src_q.size, u_e, v_n, min_wind, src_reach, src_radius, True)
-    weight = np.zeros(ptr[-1])
-    tag_of = np.zeros(ptr[-1], np.int64)
-    for s in numba.prange(src_q.size):
-        if n_bins[s] > 0:
-            _bin_weights(t_s, dt_s, tau, speed[s], n_bins[s], ptr[s], src_q[s], src_group[s], n_groups, tab_d,
-                         tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], cum, bin_of_step, decay_s, v_dep, weight, tag_of)
+    n_steps = rate.shape[1]
     for r in numba.prange(rec_ptr.size - 1):
         for p in range(rec_ptr[r], rec_ptr[r + 1]):
-            s = pair_src[p]
-            o = ptr[s]
+            g = src_group[pair_src[p]]
             a = pair_ptr[p]
-            for k in range(min(_burn_bins(t_s, tau, rec_burn_s[r], n_bins[s]), pair_ptr[p + 1] - a)):
-                _add(conc, hit, r, tag_of[o + k], weight[o + k] * overlap[a + k])
+            nb = min(pair_ptr[p + 1] - a, int(math.floor(t_s / tau + 1e-9)))  # no further back than the start
+            for k in range(_burn_bins(t_s, tau, rec_burn_s[r], nb)):
+                step = max(min(int(math.floor((t_s - (k + 0.5) * tau) / dt_s)), n_steps - 1), 0)
+                _add(conc, hit, r, bin_of_step[step] * n_groups + g, overlap[a + k] * rate[g, step])
 
 
 @numba.njit(cache=True, error_model="numpy")
