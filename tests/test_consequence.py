@@ -293,6 +293,43 @@ def test_casualty_table_ranks_and_prints_totals():
     assert "05-01 00:10 UTC (in 5 min)" in console.export_text()
 
 
+def test_casualty_table_never_ranks_unknown_behind_a_known_zero():
+    """A receptor of unknown population breathing a lethal dose is listed before known
+    zero deaths (its deaths are unknown, possibly many), and the totals name the
+    receptors left out of them (unknown population, off the domain)."""
+    n = 12
+    c = np.array([np.full(n, 200.0),  # Many: deaths
+                  np.full(n, 20.0),  # NearUnknown: a lethal fraction > 0, population unknown
+                  np.full(n, 0.01),  # Faint: known, about no deaths
+                  np.zeros(n),  # Zero: nothing
+                  np.full(n, np.nan)]).T  # Off: off the domain
+    da = series(c, datetime=True).assign_coords(
+        name=("receptor", ["Many", "NearUnknown", "Faint", "Zero", "Off"]),
+        country=("receptor", ["AA"] * 5))
+    res = assess(da, CL, [1e5, np.nan, 1e6, 1e6, 5e4])
+    assert float(res.lethal_fraction[1]) > 0 and np.isnan(float(res.fatalities[1]))
+    console = Console(record=True, width=250)
+    print_casualty_table(res, console, top=3)
+    text = console.export_text()
+    rows = [line.split("│")[1].strip() for line in text.splitlines() if line.count("│") > 5]
+    assert rows == ["NearUnknown", "Many", "Faint"]  # before: Many, Faint, Zero (NearUnknown ranked below 0)
+    assert "lethal fraction > 0 first" in text  # the title says the rule
+    total = " ".join(text[text.index("Total expected"):].split())
+    assert "at 3 of 5 receptors" in total
+    assert "population unknown at NearUnknown" in total
+    assert "concentration unknown (off the model domain) at Off" in total
+
+
+def test_casualty_table_names_at_most_three_unknown_receptors():
+    from plumecast.report_tables import unknown_receptors_text
+
+    c = np.array([np.full(6, 20.0)] * 5).T
+    da = series(c, datetime=True).assign_coords(name=("receptor", list("ABCDE")))
+    res = assess(da, CL, [np.nan] * 5)
+    assert unknown_receptors_text(res) == "population unknown at A, B, C and 2 more"
+    assert unknown_receptors_text(assess(da, CL, [1.0] * 5)) == ""
+
+
 def test_format_countdown():
     assert format_countdown(5 * 3600 + 20 * 60) == "in 5 h 20 min"
     assert format_countdown(-40 * 60) == "passed 40 min ago"
@@ -329,6 +366,27 @@ def test_write_consequence_table_is_atomic(tmp_path: Path, monkeypatch):
     with pytest.raises(OutputPathError, match=r"fail/consequences\.nc: could not be written \(disk full\)"):
         write_consequence_table(res, out)
     assert sorted(p.name for p in out.iterdir()) == ["consequences.csv"]  # no partial .nc
+
+
+def test_docs_say_what_the_consequence_files_hold(tmp_path: Path):
+    """docs/consequence.md said "The CSV and netCDF files keep full values"; the CSV is
+    written to two significant figures (hours rounded down), the netCDF keeps full values."""
+    import csv as csv_module
+
+    from plumecast.numbers import round_sig
+
+    res = _small_result()
+    csv_path, nc_path = write_consequence_table(res, tmp_path)
+    row = next(csv_module.DictReader(line for line in csv_path.open() if not line.startswith("#")))
+    full = float(res.fatalities.values[0])
+    assert round_sig(full, 2) != full  # the test means something: the full value has more digits
+    assert float(row["fatalities"]) == round_sig(full, 2)
+    with xr.open_dataset(nc_path) as back:
+        assert float(back.fatalities.values[0]) == full
+    doc = " ".join((Path(__file__).resolve().parents[1] / "docs" / "consequence.md").read_text().split())
+    assert "CSV and netCDF files keep full values" not in doc
+    assert "`consequences.csv` holds what people may read" in doc and "**two significant figures**" in doc
+    assert "`consequences.nc` keeps the full values" in doc
 
 
 def test_user_defined_agent_runs_through_assess():

@@ -228,3 +228,39 @@ def test_demo_compares_the_four_plans_of_the_story(tmp_path):
     for plan in ("do nothing", "stay inside", "destroy the controller", "converter"):
         assert plan in table
     assert "Tokyo" in (out / "cities.csv").read_text()
+
+
+def test_people_counted_line_describes_the_scenarios_own_receptors(tmp_path, capsys, monkeypatch):
+    """Without a population raster the run says where people are counted: the scenario's
+    receptors (the 20 largest cities, cities of >= 150,000 in a box, ...), never a fixed
+    'cities of >= 15,000 inhabitants'."""
+    from types import SimpleNamespace
+
+    from plumecast.cli.common import console
+    from plumecast.cli.global_run import _people_above_levels
+    from plumecast.runner import select_receptors
+
+    monkeypatch.setattr(console, "_width", 400)
+    cases = [
+        ({"cities": {"largest": 20}, "points": [{"name": "Tokyo", "lat": 35.69, "lon": 139.69}]},
+         "the 21 receptors (the 20 largest cities and 1 point given (Tokyo))"),
+        ({"cities": {"min_population": 150000, "bbox": [5, 50, 10, 53]},
+          "points": [{"name": n, "lat": 51.5, "lon": 6.8} for n in ("NearKnown", "NearUnknown", "OffDomain", "Far")]},
+         "receptors (cities of >= 150,000 inhabitants within 5°E–10°E, 50°N–53°N and 4 points given "
+         "(NearKnown, NearUnknown, OffDomain and 1 more))"),
+    ]
+    for receptors, expected in cases:
+        sc = base(receptors=receptors)
+        rec = select_receptors(sc)
+        assert _people_above_levels(SimpleNamespace(receptors=rec), sc, tmp_path) == []
+        out = " ".join(capsys.readouterr().out.split())
+        assert expected in out, out
+        assert "15,000" not in out  # before: "(cities of >= 15,000 inhabitants and the points given)"
+    from plumecast.cli.global_run import describe_receptors
+
+    (tmp_path / "list.csv").write_text("name,lat,lon\nA,45,5\n")
+    assert describe_receptors(base(receptors={"csv": str(tmp_path / "list.csv")}).receptors) == \
+        "the places listed in list.csv"
+    sc = base(receptors={})
+    _people_above_levels(SimpleNamespace(receptors=None), sc, tmp_path)
+    assert "No people are counted: the scenario has no receptors" in capsys.readouterr().out

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from plumecast.consequence import result_warnings
@@ -30,7 +31,8 @@ from plumecast.numbers import (
     round_sig,
 )
 
-__all__ = ["format_countdown", "print_casualty_table", "write_consequence_table"]
+__all__ = ["casualty_order", "format_countdown", "print_casualty_table", "unknown_receptors_text",
+           "write_consequence_table"]
 
 CSV_NAME = "consequences.csv"
 NETCDF_NAME = "consequences.nc"
@@ -55,13 +57,85 @@ def _column(result: xr.Dataset, name: str, n: int, fill: Any = "") -> np.ndarray
     return np.full(n, fill, dtype=object)
 
 
+#: How :func:`casualty_order` ranks the receptors, as the table's title says it.
+RANK_RULE = ("ranked: unknown population with a lethal fraction > 0 first, then fatalities outdoors, "
+             "then peak % of AEGL-3; unknown concentration last")
+
+
+def casualty_order(result: xr.Dataset) -> np.ndarray:
+    """Receptor indices in the order the casualty table lists them (:data:`RANK_RULE`):
+    unknown is never ranked behind a known zero.
+
+    1. population unknown, concentration known and a lethal fraction > 0: their deaths
+       are unknown and may be many (by lethal fraction, highest first);
+    2. known expected fatalities > 0, highest first;
+    3. the rest (no deaths, or unknown with a lethal fraction of 0) by peak % of AEGL-3,
+       highest first;
+    4. concentration unknown (off the model domain): nothing is known to rank them by.
+    """
+    n = int(result.sizes.get("receptor", 0))
+    fat = np.asarray(result["fatalities"].values, dtype=float)
+    pop = np.asarray(result["population"].values, dtype=float)
+    pct = np.asarray(result["peak_percent_aegl3"].values, dtype=float)
+    frac = _column(result, "lethal_fraction", n, np.nan).astype(float)
+    known_c = _concentration_known(result, n)
+    group = np.full(n, 2, dtype=int)
+    key = np.where(np.isfinite(pct), pct, -np.inf)
+    lethal_unknown = known_c & ~np.isfinite(pop) & np.isfinite(frac) & (frac > 0)
+    group[lethal_unknown] = 0
+    key = np.where(lethal_unknown, frac, key)
+    killed = np.isfinite(fat) & (fat > 0) & ~lethal_unknown
+    group[killed] = 1
+    key = np.where(killed, fat, key)
+    group[~known_c] = 3
+    key = np.where(known_c, key, 0.0)
+    return np.lexsort((-key, group))  # stable: ties keep the receptors' order
+
+
+def _concentration_known(result: xr.Dataset, n: int) -> np.ndarray:
+    """Whether each receptor's concentration is known (not off the model domain)."""
+    if "concentration_known" in result:
+        return np.asarray(result["concentration_known"].values).astype(bool)
+    if "peak_concentration" in result:
+        return np.isfinite(np.asarray(result["peak_concentration"].values, dtype=float))
+    return np.isfinite(np.asarray(result["peak_percent_aegl3"].values, dtype=float))
+
+
+def _some(names: list[str], most: int = 3) -> str:
+    """Up to ``most`` names, then how many more: ``"A, B, C and 4 more"``."""
+    text = ", ".join(names[:most])
+    return text + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def unknown_receptors_text(result: xr.Dataset, names: Any = None) -> str:
+    """Which receptors have unknown fatalities and why, naming up to three of each kind:
+    ``"population unknown at NearUnknown; concentration unknown (off the model domain)
+    at OffDomain"``; ``""`` when every receptor's fatalities are known."""
+    n = int(result.sizes.get("receptor", 0))
+    if names is None:
+        names = _column(result, "name", n)
+        if not any(str(x) for x in names):
+            names = np.asarray([str(r) for r in result["receptor"].values], dtype=object)
+    fat = np.asarray(result["fatalities"].values, dtype=float)
+    pop = np.asarray(result["population"].values, dtype=float)
+    unknown = ~np.isfinite(fat)
+    known_c = _concentration_known(result, n)
+    kinds = (("concentration unknown (off the model domain)", unknown & ~known_c),
+             ("population unknown", unknown & known_c & ~np.isfinite(pop)),
+             ("lethal fraction unknown (no probit)", unknown & known_c & np.isfinite(pop)))
+    parts = [f"{what} at {_some([str(names[i]) for i in np.flatnonzero(mask)])}"
+             for what, mask in kinds if mask.any()]
+    return "; ".join(parts)
+
+
 def print_casualty_table(
     result: xr.Dataset,
     console: Console,
     top: int = 20,
     now: Any = None,
 ) -> None:
-    """Print cities ranked by expected fatalities, the totals and the warnings.
+    """Print the receptors in :func:`casualty_order` (unknown never behind a known zero), the
+    totals (naming the receptors left out of them) and the warnings.
 
     People and fatalities are shown to two significant figures with the range
     over the agent's published probit sets; countdowns as a UTC clock time and as
@@ -82,7 +156,7 @@ def print_casualty_table(
     n = int(result.sizes.get("receptor", 0))
     fat = np.asarray(result["fatalities"].values, dtype=float)
     fat_sh = np.asarray(result["fatalities_sheltered"].values, dtype=float)
-    order = np.argsort(-np.nan_to_num(fat, nan=-1.0), kind="stable")[: max(top, 0)]
+    order = casualty_order(result)[: max(top, 0)]
     names = _column(result, "name", n)
     if not any(str(x) for x in names):
         names = np.asarray([str(r) for r in result["receptor"].values], dtype=object)
@@ -114,8 +188,9 @@ def print_casualty_table(
     to2, to3 = ([("unknown" if unknown_c[i] and t == "—" else t) for i, t in enumerate(col)]
                 for col in (countdowns(2), countdowns(3)))
     agent = result.attrs.get("agent", "?")
-    table = Table(title=f"Expected casualties — {agent} (ranked by fatalities outdoors; "
-                        "ranges over the published probit sets)")
+    shown = f"; the first {len(order)} of {n} receptors" if len(order) < n else ""
+    table = Table(title=f"Expected casualties — {agent} ({RANK_RULE}{shown}; ranges over the published "
+                        "probit sets)")
     for col, just in (
         ("city", "left"),
         ("country", "left"),
@@ -155,8 +230,8 @@ def print_casualty_table(
         f"[/bold] without shelter-in-place, [bold]"
         f"{people_range(total_sh, tot('fatalities_sheltered_low'), tot('fatalities_sheltered_high'))}[/bold] "
         f"with shelter-in-place ({ach} air changes/h, {comp} compliance), at {n - n_unknown} of {n} receptors"
-        + (f"; [bold]{n_unknown}[/bold] receptor(s) with unknown population or position are not in the totals"
-           if n_unknown else "") + ".", highlight=False,
+        + (f"; [bold]{n_unknown}[/bold] receptor(s) with unknown figures are not in the totals: "
+           + escape(unknown_receptors_text(result, names)) if n_unknown else "") + ".", highlight=False,
     )
     console.print("Times are the start of the first output step in which the level is reached (early, never "
                   "late); '—' = not reached; 'unknown' = the concentration there is not known.", highlight=False)
@@ -166,10 +241,10 @@ def print_casualty_table(
         console.print(f"[bold]Extrapolated:[/bold] {len(listed_beyond)} of the listed receptors were exposed "
                       "longer than the 10-60 min the lethality probits were fitted for; their fatalities are "
                       "extrapolations (probit_beyond_fitted_range in consequences.csv).", highlight=False)
-    shown = [(names[i], str(notes[i]).split("; exposure of")[0]) for i in order if "deaths without" in str(notes[i])]
-    if shown:
+    noted = [(names[i], str(notes[i]).split("; exposure of")[0]) for i in order if "deaths without" in str(notes[i])]
+    if noted:
         console.print("[bold]Notes:[/bold]")
-        for name, note in shown:
+        for name, note in noted:
             console.print(f"  {name}: {note}", markup=False, highlight=False)
     warnings = result_warnings(result)
     if warnings:

@@ -443,9 +443,43 @@ def test_cli_zones_units_people_and_files(tmp_path):
                    "people inside [people]", "peak [ppm]", "peak % of AEGL-3", "deaths outdoors [people]",
                    "deaths sheltered [people]", "toxic load ["):
         assert header in r.output, header
-    assert "school" in r.output and "expected deaths, all receptors" in r.output
+    assert "school" in r.output and "expected deaths at 1 of the 1 receptor(s) in the zones" in r.output
     listed = sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))  # .plumecast-results.json
     assert listed == ["zones.geojson", "zones.kml", "zones.png"]
+
+
+RAILCAR = """\
+name: railcar
+agent: chlorine
+start: 2026-01-20T06:00:00Z
+releases:
+  - {type: point, name: tank car, lat: 51.45, lon: 6.75, height_m: 1, rate_kg_s: 90, duration_s: 600}
+local_weather: {wind_speed_m_s: 3, wind_from_deg: 240, stability: D, terrain: urban}
+receptors:
+  points:
+    - {name: NearKnown, lat: 51.46, lon: 6.80, population: 12345}
+    - {name: NearUnknown, lat: 51.47, lon: 6.78}
+    - {name: OffGrid, lat: 48.0, lon: 2.0, population: 50000}
+"""
+
+
+def test_cli_zones_totals_give_the_range_and_the_receptors_left_out(tmp_path):
+    """The totals line gives the probit-set range the receptor cells show ("610 (580–610)",
+    was "610") and names the receptors whose figures are unknown: a population not given,
+    a point beyond the model's range (was left out of "all receptors" without a word)."""
+    path = tmp_path / "railcar.yaml"
+    path.write_text(RAILCAR)
+    r = _invoke(["zones", str(path), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    known = next(ln for ln in lines if ln.startswith("│ NearKnown") and ln.count("│") > 9).split("│")
+    outdoors, sheltered = known[-3].strip(), known[-2].strip()
+    assert "(" in outdoors and "(" in sheltered  # the cells carry a range: the totals must too
+    total = " ".join(r.output[r.output.index("expected deaths"):].split("warning:")[0].split())
+    assert f": {outdoors} outdoors; {sheltered} with shelter-in-place" in total, total
+    assert "at 1 of the 2 receptor(s) in the zones or the uncertainty sector" in total
+    assert "1 with population unknown (NearUnknown)" in total
+    assert "1 beyond the local model's 100 km range, concentration unknown (OffGrid)" in total
 
 
 def test_cli_zones_people_unknown_without_raster(tmp_path):

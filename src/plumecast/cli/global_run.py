@@ -269,13 +269,65 @@ def register(app: typer.Typer) -> None:
         console.print(f"demo finished in {time.perf_counter() - t0:.1f} s (end to end)")
 
 
+def _some(names: list[str], most: int = 3) -> str:
+    text = ", ".join(names[:most])
+    return text + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _box(bbox: Any) -> str:
+    lon0, lat0, lon1, lat1 = (float(v) for v in bbox)
+
+    def lon(v: float) -> str:
+        return f"{abs(v):g}°{'W' if v < 0 else 'E'}"
+
+    def lat(v: float) -> str:
+        return f"{abs(v):g}°{'S' if v < 0 else 'N'}"
+
+    return f"{lon(lon0)}–{lon(lon1)}, {lat(lat0)}–{lat(lat1)}"
+
+
+def describe_receptors(cfg: Any) -> str:
+    """The scenario's receptors in words, as ``scenario.receptors`` selects them
+    (:func:`plumecast.runner.select_receptors_with_extent`): ``"the 20 largest cities
+    of >= 15,000 inhabitants and 1 point given (Tokyo)"``; ``"no receptors"``."""
+    parts = []
+    c = cfg.cities
+    if c is not None:
+        if c.largest is None:
+            text = "cities"
+        else:
+            text = "the largest city" if c.largest == 1 else f"the {c.largest:,} largest cities"
+        if c.min_population and (c.largest is None or c.min_population > 15000):  # the table's own floor
+            text += f" of >= {c.min_population:,} inhabitants"
+        if c.countries:
+            text += f" in {', '.join(c.countries)}"
+        if c.bbox is not None:
+            text += f" within {_box(c.bbox)}"
+        if c.names:
+            text += f" named {_some(list(c.names))}"
+        parts.append("every city of the shipped GeoNames table" if text == "cities" else text)
+    if cfg.points:
+        names = [p.name for p in cfg.points]
+        parts.append(f"{len(names)} point{'s' if len(names) > 1 else ''} given ({_some(names)})")
+    if cfg.csv is not None:
+        parts.append(f"the places listed in {Path(cfg.csv).name}")
+    if not parts:
+        return "no receptors"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def _people_above_levels(result: Any, scenario: Any, outdir: Path) -> list[Path]:
     """People in the output cells that reach each AEGL, from the scenario's population
-    raster; without one, say that only the receptor cities are counted."""
+    raster; without one, say which receptors alone are counted (the scenario's)."""
     raster_path = scenario.receptors.population_raster
     if raster_path is None:
-        console.print("People are counted only at the receptors (cities of >= 15,000 inhabitants and the "
-                      "points given); give receptors.population_raster (WorldPop, GHS-POP, LandScan) to count "
+        n = None if getattr(result, "receptors", None) is None else len(result.receptors)
+        what = describe_receptors(scenario.receptors)
+        if not n:
+            head = "No people are counted: the scenario has no receptors"
+        else:
+            head = f"People are counted only at the {n:,} receptor{'s' if n > 1 else ''} ({what})"
+        console.print(escape(head) + "; give receptors.population_raster (WorldPop, GHS-POP, LandScan) to count "
                       "everyone in the cells that reach each AEGL.", highlight=False)
         return []
     import csv

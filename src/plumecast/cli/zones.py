@@ -49,16 +49,69 @@ def _minutes(seconds: float) -> str:
     return "—" if not math.isfinite(seconds) else sig_text(seconds / 60.0)
 
 
+def _with_range(mid: float, lo: float, hi: float) -> str:
+    """``mid`` to two significant figures, then ``(lo–hi)`` where they differ at two."""
+    text = sig2(mid)
+    if math.isfinite(mid) and math.isfinite(lo) and math.isfinite(hi) and sig2(lo) != sig2(hi):
+        text += f" ({sig2(lo)}–{sig2(hi)})"
+    return text
+
+
 def _deaths(rec: Any, i: int, suffix: str) -> str:
     """Expected deaths to two significant figures, with the probit-set range where there is one."""
     mid = float(rec[f"fatalities{suffix}"][i])
-    text = sig2(mid)
     lo_name, hi_name = f"fatalities{suffix}_low", f"fatalities{suffix}_high"
-    if lo_name in rec and hi_name in rec and math.isfinite(mid):
-        lo, hi = float(rec[lo_name][i]), float(rec[hi_name][i])
-        if sig2(lo) != sig2(hi):
-            text += f" ({sig2(lo)}–{sig2(hi)})"
-    return text
+    if lo_name not in rec or hi_name not in rec:
+        return sig2(mid)
+    return _with_range(mid, float(rec[lo_name][i]), float(rec[hi_name][i]))
+
+
+def _total_deaths(rec: Any, suffix: str) -> str:
+    """The expected deaths summed over the receptors whose figures are known, with the
+    sums of the probit-set ranges (as each receptor's cell shows them)."""
+    def total(name: str) -> float:
+        if name not in rec:
+            return math.nan
+        v = np.asarray(rec[name].values, dtype=float)
+        return float(v[np.isfinite(v)].sum()) if np.isfinite(v).any() else math.nan
+
+    return _with_range(total(f"fatalities{suffix}"), total(f"fatalities{suffix}_low"),
+                       total(f"fatalities{suffix}_high"))
+
+
+def _names(names: list[str], most: int = 3) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def unknown_receptors_note(rec: Any, points: Any = None) -> str:
+    """The receptors whose deaths are unknown and so not in the totals, by kind, named:
+    population unknown; concentration unknown at a receptor of the table; a point given
+    beyond the local model's range (not in the table: its concentration is unknown,
+    never 0). ``""`` when there are none."""
+    from plumecast.nearfield.zones.setup import MAX_DISTANCE_M
+
+    parts = []
+    if rec is not None:
+        names = [str(n) for n in rec["receptor"].values]
+        fat = np.asarray(rec["fatalities"].values, dtype=float)
+        pop = np.asarray(rec["population"].values, dtype=float)
+        known_c = (np.asarray(rec["concentration_known"].values).astype(bool) if "concentration_known" in rec
+                   else np.isfinite(np.asarray(rec["peak_concentration"].values, dtype=float)))
+        no_conc = [names[i] for i in np.flatnonzero(~np.isfinite(fat) & ~known_c)]
+        no_pop = [names[i] for i in np.flatnonzero(~np.isfinite(fat) & known_c & ~np.isfinite(pop))]
+        other = [names[i] for i in np.flatnonzero(~np.isfinite(fat) & known_c & np.isfinite(pop))]
+        for what, which in (("population unknown", no_pop), ("concentration unknown", no_conc),
+                            ("lethal fraction unknown", other)):
+            if which:
+                parts.append(f"{len(which)} with {what} ({_names(which)})")
+    if points is not None and "in_range" in points:
+        listed = set() if rec is None else {str(n) for n in rec["receptor"].values}
+        far = [str(n) for n, ok in zip(points["point"].values, points["in_range"].values, strict=True)
+               if not ok and str(n) not in listed]
+        if far:
+            parts.append(f"{len(far)} beyond the local model's {MAX_DISTANCE_M / 1000:.0f} km range, concentration "
+                         f"unknown ({_names(far)})")
+    return "; ".join(parts)
 
 
 def _zone_table(result: Any) -> Table:
@@ -238,22 +291,23 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
         shelter = sc.shelter
         ach = shelter.air_changes_per_hour if shelter else 0.5
         comp = shelter.compliance_fraction if shelter else 1.0
-        unknown = int(np.isnan(rec["population"].values).sum())
-        unknown_text = (
-            f"; {unknown} of {rec.sizes['receptor']} receptor(s) with unknown population not counted"
-            if unknown else ""
-        )
+        n = rec.sizes["receptor"]
+        n_known = int(np.isfinite(np.asarray(rec["fatalities"].values, dtype=float)).sum())
+        unknown = unknown_receptors_note(rec, result.points)
         console.print(
-            f"expected deaths, all receptors (2 significant figures): "
-            f"{sig2(float(rec.attrs['total_fatalities']))} outdoors; "
-            f"{sig2(float(rec.attrs['total_fatalities_sheltered']))} with shelter-in-place "
-            f"({ach:g} air changes/h, {comp:.0%} compliance, until the cloud has passed){unknown_text}",
+            f"expected deaths at {n_known} of the {n} receptor(s) in the zones or the uncertainty sector "
+            "(2 significant figures, range over the published probit sets): "
+            f"{_total_deaths(rec, '')} outdoors; {_total_deaths(rec, '_sheltered')} with shelter-in-place "
+            f"({ach:g} air changes/h, {comp:.0%} compliance, until the cloud has passed)"
+            + (f"; not in the totals, figures unknown: {escape(unknown)}" if unknown else ""),
             highlight=False,
         )
     elif result.receptors_searched:
+        unknown = unknown_receptors_note(None, result.points)
         console.print(
             "receptors: no city or listed receptor inside the zones or the uncertainty sector "
-            "(this is not a count of people)"
+            "(this is not a count of people)" + (f"; figures unknown: {escape(unknown)}" if unknown else ""),
+            highlight=False,
         )
     else:
         console.print("receptors: not searched (--no-receptors or none configured)")

@@ -334,22 +334,44 @@ def _stamp(start: np.datetime64 | None, h: float) -> np.datetime64:
     return start + np.timedelta64(int(round(h * 3600.0)), "s")
 
 
-def arrival_text(lo_h: float, hi_h: float, start: np.datetime64 | None) -> str:
-    """An arrival-time range over members, earliest–latest, as UTC clock time and hours
-    after the start: ``"07-01 05:00–07:10 UTC (5.0–7.1 h)"``; 'not reached' for NaN.
+def _relative_range(lo_s: float, hi_s: float) -> str:
+    """Seconds from the issue time to the earliest and the latest arrival as one phrase,
+    each end erring early (:func:`plumecast.numbers.countdown`): ``"in 1 h 20 min – 2 h
+    00 min"``, ``"passed 1 h 57 min – 1 h 17 min ago"``, ``"passed 37 min ago – in 3 min"``."""
+    a, b = countdown(lo_s), countdown(hi_s)
+    if a == b:
+        return a
+    if a.startswith("in ") and b.startswith("in "):
+        return f"in {a.removeprefix('in ')} – {b.removeprefix('in ')}"
+    if a.startswith("passed ") and b.startswith("passed "):
+        return f"passed {a.removeprefix('passed ').removesuffix(' ago')} – {b.removeprefix('passed ')}"
+    return f"{a} – {b}"
 
-    >>> arrival_text(5.0, 7.17, np.datetime64("2026-07-01T00:00"))
-    '07-01 05:00–07:10 UTC (5.0–7.1 h)'
-    >>> arrival_text(20.0, 30.0, np.datetime64("2026-07-01T00:00"))
-    '07-01 20:00–07-02 06:00 UTC (20.0–30.0 h)'
-    >>> arrival_text(5.0, 5.0, np.datetime64("2026-07-01T00:00")), arrival_text(float("nan"), float("nan"), None)
-    ('07-01 05:00 UTC (5.0 h)', 'not reached')
+
+def arrival_text(lo_h: float, hi_h: float, start: np.datetime64 | None,
+                 issued: np.datetime64 | None = None) -> str:
+    """An arrival-time range over members, earliest–latest, as UTC clock time and as time
+    from the forecast's issue time ``issued``, like the countdowns (erring early: clock
+    times and time left rounded down, time passed rounded up); 'not reached' for NaN.
+    Without an issue time the hours count from the release start, and say so.
+
+    >>> t0 = np.datetime64("2026-07-01T00:00")
+    >>> arrival_text(5.0, 7.17, t0, t0 + np.timedelta64(1, "h"))
+    '07-01 05:00–07:10 UTC (in 4 h 00 min – 6 h 10 min)'
+    >>> arrival_text(1.33, 2.0, t0, np.datetime64("2026-07-01T03:17"))
+    '07-01 01:19–02:00 UTC (passed 1 h 58 min – 1 h 17 min ago)'
+    >>> arrival_text(2.5, 3.5, t0, np.datetime64("2026-07-01T03:17"))
+    '07-01 02:30–03:30 UTC (passed 47 min ago – in 13 min)'
+    >>> arrival_text(20.0, 30.0, t0)
+    '07-01 20:00–07-02 06:00 UTC (20.0–30.0 h after release start)'
+    >>> arrival_text(5.0, 5.0, t0, t0), arrival_text(float("nan"), float("nan"), None)
+    ('07-01 05:00 UTC (in 5 h 00 min)', 'not reached')
     """
     if not math.isfinite(lo_h):
         return "not reached"
     hours = _hours(lo_h) if _hours(lo_h) == _hours(hi_h) else f"{_hours(lo_h)}–{_hours(hi_h)}"
     if start is None:
-        return f"{hours} h"
+        return f"{hours} h after release start"
     a, b = clock(_stamp(start, lo_h)), clock(_stamp(start, hi_h))
     if a == b:
         text = a
@@ -357,7 +379,10 @@ def arrival_text(lo_h: float, hi_h: float, start: np.datetime64 | None) -> str:
         text = f"{a.removesuffix(' UTC')}–{b[6:]}"
     else:
         text = f"{a.removesuffix(' UTC')}–{b}"
-    return f"{text} ({hours} h)"
+    if issued is None or np.isnat(issued):
+        return f"{text} ({hours} h after release start)"
+    lo_s, hi_s = ((_stamp(start, h) - issued) / np.timedelta64(1, "s") for h in (lo_h, hi_h))
+    return f"{text} ({_relative_range(float(lo_s), float(hi_s))})"
 
 
 def countdown_text(h: float, start: np.datetime64 | None, issued: np.datetime64 | None) -> str:
@@ -365,7 +390,7 @@ def countdown_text(h: float, start: np.datetime64 | None, issued: np.datetime64 
     if not math.isfinite(h):
         return "not reached"
     if start is None or issued is None:
-        return f"{_hours(h)} h after start"
+        return f"{_hours(h)} h after release start"
     left = float((_stamp(start, h) - issued) / np.timedelta64(1, "s"))
     return f"{countdown(left)} ({clock(_stamp(start, h))})"
 
@@ -423,7 +448,7 @@ def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tupl
         if r["plan"] != plan or (cities is not None and r["city"] not in cities):
             continue
         row = [r["city"], prob(r["p_aegl2"]), prob(r["p_aegl3"]),
-               arrival_text(r["aegl2_arrival_h_min"], r["aegl2_arrival_h_max"], start),
+               arrival_text(r["aegl2_arrival_h_min"], r["aegl2_arrival_h_max"], start, issued),
                countdown_text(r["aegl3_arrival_h_min"], start, issued), _fatalities_cell(r)]
         if front:
             row += [countdown_text(r["front_arrival_h_min"], start, issued).replace("not reached", "never"),
@@ -444,7 +469,7 @@ def cities_by_plan_display(s: Summary, cities: list[str] | None = None) -> tuple
         if cities is not None and name not in cities:
             continue
         b = by[(name, base)]
-        body.append([name, arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start),
+        body.append([name, arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start, issued),
                      countdown_text(b["aegl3_arrival_h_min"], start, issued)]
                     + [_fatalities_cell(by[(name, p)]) for p in s.plans])
     return head, body
@@ -483,14 +508,28 @@ def missing_maps_text(s: Summary) -> str | None:
     return ("Maps: " + "; ".join(parts) + ".") if parts else None
 
 
+def times_note(s: Summary) -> str | None:
+    """What the arrivals and countdowns of the cities tables count from: the forecast's
+    issue time (None without a scenario: the tables then give hours after the release start)."""
+    start, issued = _clock_base(s)
+    if start is None or issued is None:
+        return None
+    return (f"Times: UTC clock times, rounded down; 'in …' and 'passed … ago' count from the forecast's issue "
+            f"time ({clock(issued)}; release start {clock(start)}), erring early.")
+
+
 def console_notes(s: Summary, cities: list[str] | None = None) -> list[str]:
     """What the console tables leave to decision_table.md: the meaning of
-    :data:`NO_AEGL3_MARK` (when a shown city has it) and the maps that are not written."""
+    :data:`NO_AEGL3_MARK` (when a shown city has it), what the times count from
+    (:func:`times_note`) and the maps that are not written."""
     out = []
     shown = [r for r in s.per_city if cities is None or r["city"] in cities]
     if any(deaths_without_aegl3(r) for r in shown):
         out.append(f"{NO_AEGL3_MARK} deaths without AEGL-3: under that plan no member reaches AEGL-3 in the city "
                    f"(the AEGL-3 column is the baseline's), yet people die: {DEATHS_WITHOUT_AEGL3}.")
+    times = times_note(s)
+    if times:
+        out.append(times)
     maps = missing_maps_text(s)
     if maps:
         out.append(maps)
@@ -537,9 +576,10 @@ def _notes(s: Summary) -> list[str]:
     parts.append(("" if s.single else "Intervals are 5–95 % over members. ")
                  + "People are rounded to two significant figures "
                  "(an expected count below one is '< 1'); times are UTC, rounded down (erring early); "
-                 "countdowns run from the forecast's issue time"
+                 "arrivals and countdowns ('in …', 'passed … ago') run from the forecast's issue time"
                  + ("" if sc is None else f" ({clock(sc.issued64)})") + ". The CSV files hold the same figures "
-                 "as plain numbers (people to two significant figures, times rounded down to the time step).")
+                 "as plain numbers (people to two significant figures, times in hours after the release start, "
+                 "rounded down to the time step).")
     return parts
 
 
@@ -598,6 +638,10 @@ def console_tables(s: Summary, cities: list[str] | None = None) -> list[Any]:
                           (f"Cities: expected fatalities per plan, {spread}; details per plan in "
                            "decision_table.md", cities_by_plan_display(s, cities))):
         t = Table(title=title, title_justify="left")
+        # an arrival range: its clock times on one line, the time from the issue on the next (where
+        # the terminal is wide enough, each line whole: not "in 23 min – 1" then "h 03 min")
+        arrival = [i for i, c in enumerate(h) if c.startswith("AEGL-2 arrives")]
+        b = [[c.replace(" (", "\n(", 1) if i in arrival else c for i, c in enumerate(row)] for row in b]
         for i, c in enumerate(h):
             # wrap between words only: a number is never cut in two
             widest = max((len(w) for row in b for w in row[i].split()), default=1)
