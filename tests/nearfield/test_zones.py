@@ -176,7 +176,7 @@ def test_receptors_and_consequences():
     rows = res.table()
     assert rows[0]["receptor_people_inside"] == 2000.0 and rows[2]["receptor_people_inside"] == 1000.0
     assert all(np.isnan(r["people_inside"]) for r in rows)  # no raster: unknown, not 0
-    assert all("15,000" in r["people_basis"] for r in rows)
+    assert all("only the receptors given are counted" in r["people_basis"] for r in rows)
 
 
 def test_zone_series_matches_direct_assess():
@@ -491,7 +491,7 @@ def test_cli_zones_people_unknown_without_raster(tmp_path):
     assert searched.exit_code == 0, searched.output
     rows = [ln for ln in searched.output.splitlines() if ln.startswith("│ AEGL-")]
     assert len(rows) == 3 and all("unknown (no raster)" in ln for ln in rows), rows
-    assert "only GeoNames cities of >= 15,000 people" in searched.output
+    assert "only the receptors of people.csv are counted" in searched.output  # what this scenario searched
     assert "this is not a count of people" in searched.output
     skipped = _invoke(["zones", str(_write_scenario(tmp_path, {"cities": False, "csv": "people.csv"})),
                        "-o", str(tmp_path / "b"), "--no-receptors"])

@@ -121,6 +121,7 @@ class ThreatZones:
     receptors: xr.Dataset | None = None
     warnings: list[str] = field(default_factory=list)
     receptors_searched: bool = False  # True when receptors were looked for (even if none found)
+    receptors_given: bool = False  # True when compute_zones was handed its receptors (not the scenario's)
     population_source: str | None = None  # the raster people were counted from (None: no raster)
     flammable_mass_kg: float = math.nan  # between LFL and UFL in the steady plume (NaN: not flammable / a puff)
     points: xr.Dataset | None = None  # threat at the scenario's points (plumecast.nearfield.zones.points)
@@ -146,10 +147,21 @@ class ThreatZones:
         """What ``people inside`` counts, in words."""
         if self.population_source is not None:
             return f"population raster {self.population_source} (persons per cell, area-weighted)"
-        return (
-            "no population raster: only GeoNames cities of >= 15,000 people (and listed receptors) "
-            "are counted; people elsewhere are unknown"
-        )
+        spec = self.scenario.receptors
+        parts = []
+        if self.receptors_given:
+            parts.append("the receptors given")
+        elif spec.cities:  # the shipped GeoNames table holds cities of >= 15,000 people
+            parts.append(f"GeoNames cities of >= {max(spec.min_population, 15000.0):,.0f} people")
+        if spec.csv is not None and not self.receptors_given:
+            parts.append(f"the receptors of {spec.csv.name}")
+        if self.scenario.points and not self.receptors_given:
+            n = len(self.scenario.points)
+            parts.append(f"{n} named place{'s' if n > 1 else ''} (receptors.points)")
+        if not parts:
+            return "no population raster and no receptors: nobody is counted; people everywhere are unknown"
+        listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+        return f"no population raster: only {listed} are counted; people elsewhere are unknown"
 
     def table(self) -> list[dict[str, Any]]:
         """One row per level: threshold, maximum downwind distance, area, people inside.
@@ -383,6 +395,7 @@ def compute_zones(
     result.points = point_threat(result)
     _count_people(result, population)
     spec = scenario.receptors
+    result.receptors_given = receptors is not None
     result.receptors_searched = consequences and (
         receptors is not None or spec.cities or spec.csv is not None or bool(scenario.points)
     )
