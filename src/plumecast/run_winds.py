@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from plumecast import met
 from plumecast.errors import MetDataError, ScenarioError
+from plumecast.met.reader import STEADY_TIME
 from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, wind_grid
 
 if TYPE_CHECKING:
@@ -50,11 +51,14 @@ class RunWinds:
     boundary_layer : ``"met"``, ``"constant"`` or None (met when the met gives it).
     roughness_length_m : z0 of the log-law below the lowest level. [m]
     notes : lines on how the met was chosen, added to :attr:`provenance`.
+    end : the run's end (default: its start): a dataset of one record (steady winds)
+        valid more than :data:`STEADY_DATE_MARGIN` before the start or after the end
+        gets a warning line in :attr:`provenance` (winds of another date).
     """
 
     def __init__(self, dataset: xr.Dataset, start: np.datetime64, *, levels: bool,
                  boundary_layer: str | None = None, roughness_length_m: float = 0.1,
-                 notes: tuple[str, ...] = ()) -> None:
+                 notes: tuple[str, ...] = (), end: np.datetime64 | None = None) -> None:
         # the dataset's task graph optimised once (culled, fused): a record's read then starts
         # from it, not from the graph of every file of the set, whose optimisation at every
         # read grew with the number of files (one record of 49 hourly 0.25 degree files: 101
@@ -67,6 +71,11 @@ class RunWinds:
         self.source = str(dataset.attrs.get("source", "wind dataset"))
         times = np.asarray(dataset["time"].values, dtype="datetime64[ns]")
         self.steady = bool(dataset.attrs.get("steady", 0)) or times.size == 1
+        self.end: np.datetime64 = self.start if end is None else end.astype("datetime64[ns]")
+        #: the valid time of a steady dataset's record (None: it has none, as the
+        #: climatology and uniform winds)
+        self.steady_time: np.datetime64 | None = (
+            times[0] if self.steady and times.size and times[0] != STEADY_TIME else None)
         self.record_s = (np.zeros(1) if self.steady
                          else np.asarray((times - self.start) / np.timedelta64(1, "s"), dtype=np.float64))
         self._window: tuple[tuple[int, int], WindGrid] | None = None
@@ -91,7 +100,7 @@ class RunWinds:
                 "could not be diagnosed from the profile; expected blh/hpbl (or temperature on the levels), or "
                 "met.boundary_layer: constant"
             )
-        self._provenance: tuple[str, ...] = self._notes + tuple(first.provenance) + self._bl_note(first)
+        self._provenance: tuple[str, ...] = self._notes + self._bl_lines(first)
 
     @property
     def provenance(self) -> tuple[str, ...]:
@@ -104,10 +113,46 @@ class RunWinds:
         lo, hi = self._read_span
         t_lo, t_hi = (self.start + np.timedelta64(int(round(self.record_s[i])), "s") for i in (lo, hi))
         held = f", at most {self.window_records} held at a time" if self.window_records > 1 else ""
-        line = (f"met: {self.source}, one steady record" if self.steady else
-                f"met: {self.source}, {hi - lo + 1} record(s) read, {_when(t_lo)}"
-                + (f" to {_when(t_hi)}" if hi > lo else "") + held)
-        return tuple(line if str(p).startswith("met: ") else p for p in self._provenance)
+        if not self.steady:
+            line = (f"met: {self.source}, {hi - lo + 1} record(s) read, {_when(t_lo)}"
+                    + (f" to {_when(t_hi)}" if hi > lo else "") + held)
+        elif self.steady_time is None:
+            line = f"met: {self.source}, one steady record (without a valid time), held for the whole run"
+        else:
+            line = f"met: {self.source}, one record, valid {_when(self.steady_time)}, held for the whole run (steady)"
+        warning = self._steady_date_warning()
+        out: list[str] = []
+        for p in self._provenance:
+            if not str(p).startswith("met: "):
+                out.append(p)
+                continue
+            out.append(line)
+            if warning:
+                out.append(warning)
+        if self.steady_time is not None and line not in out:
+            # the single-level reader gives no met line: the record's date is said all the same
+            out[len(self._notes):len(self._notes)] = [line, *([warning] if warning else [])]
+        return tuple(out)
+
+    def _steady_date_warning(self) -> str:
+        """A warning line when the one record of steady winds is valid far from the run
+        (more than :data:`STEADY_DATE_MARGIN` before its start or after its end); ''
+        otherwise."""
+        if self.steady_time is None:
+            return ""
+        from plumecast.met.variables import _when
+
+        t = self.steady_time
+        if t < self.start - STEADY_DATE_MARGIN:
+            gap, side, ref = self.start - t, "before the run starts", self.start
+        elif t > self.end + STEADY_DATE_MARGIN:
+            gap, side, ref = t - self.end, "after the run ends", self.end
+        else:
+            return ""
+        hours = float(gap / np.timedelta64(1, "s")) / 3600.0
+        span = f"{hours / 24.0:,.3g} days" if hours >= 48.0 else f"{hours:,.3g} h"
+        return (f"WARNING: the met has one record, valid {_when(t)}, {span} {side} ({_when(ref)}): winds of another "
+                "date are held steady for the whole run; give met files whose times cover the run for a forecast")
 
     # ---- what the run loop asks -------------------------------------------------
 
@@ -333,14 +378,40 @@ class RunWinds:
             if a is not None and b is not None and not np.may_share_memory(a, b):
                 a[r] = b[0]
 
-    def _bl_note(self, grid: WindGrid) -> tuple[str, ...]:
+    def _bl_lines(self, grid: WindGrid) -> tuple[str, ...]:
+        """The first record's provenance with the boundary-layer lines as the run uses
+        them: with ``met.boundary_layer: constant``, the met's boundary-layer fields and
+        rain (read by :func:`plumecast.met.wind_grid_3d`) are not used, and the lines
+        say so instead of naming them."""
+        lines = tuple(grid.provenance)
         if grid.surface is not None:
-            return ()
+            return lines
         if self.boundary_layer == "constant":
-            return ("boundary layer: constant mixing height and K_z from the scenario (met.boundary_layer: constant)",)
-        if any("boundary layer" in line for line in grid.provenance):
-            return ()  # the reader has said why there is none
-        return ("boundary layer: constant mixing height and K_z from the scenario (the met gives none)",)
+            unused = [line for line in lines if line.startswith(_MET_BL_LINES)]
+            kept = tuple(line for line in lines if not line.startswith(_MET_BL_LINES))
+            if not unused:
+                return (*kept, "boundary layer: constant mixing height and K_z from the scenario "
+                               "(met.boundary_layer: constant)")
+            fields = [line.split(":", 1)[0].replace("1/L, w*", "1/L and w*") for line in unused
+                      if not line.startswith("precipitation:")]
+            rain = any(line.startswith("precipitation:") for line in unused)
+            return (*kept,
+                    "boundary layer: constant mixing height and K_z from the scenario (met.boundary_layer: constant)"
+                    + (f"; not used from the met: {', '.join(fields)}" if fields else ""),
+                    *(["precipitation: not used with met.boundary_layer: constant (rain is read only with the met's "
+                       "boundary layer): no wet scavenging in this run, whatever scavenging coefficients are given"]
+                      if rain else []))
+        if any("boundary layer" in line for line in lines):
+            return lines  # the reader has said why there is none
+        return (*lines, "boundary layer: constant mixing height and K_z from the scenario (the met gives none)")
+
+
+#: How the met's boundary-layer lines of :func:`plumecast.met.wind_grid_3d`'s provenance start.
+_MET_BL_LINES = ("mixing height:", "u*:", "1/L, w*:", "precipitation:", "solar radiation at the ground:",
+                 "land fraction:")
+
+#: A steady met record valid further than this from the run is winds of another date.
+STEADY_DATE_MARGIN = np.timedelta64(1, "D")
 
 
 #: the WindGrid arrays that hold one record per time (shifted along a streamed window)
@@ -366,8 +437,9 @@ def run_winds(scenario: Any, wind: xr.Dataset | None = None) -> RunWinds:
         if cfg.vertical == "single" and levels:
             raise ScenarioError("met.vertical is 'single' but the wind dataset given to the run has several levels")
         note = _vertical_note(wind, levels)
+    end = scenario.start64 + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
     return RunWinds(ds, scenario.start64, levels=levels, boundary_layer=cfg.boundary_layer,
-                    roughness_length_m=cfg.roughness_length_m, notes=(note,))
+                    roughness_length_m=cfg.roughness_length_m, notes=(note,), end=end)
 
 
 def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:

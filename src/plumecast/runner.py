@@ -444,7 +444,8 @@ def run(
                "particle_mass_kg": sched_mass(sched, n_particles, particle_mass_kg), "n_particles": n_particles,
                "wind_source": str(wds.attrs.get("source", "")),
                "wind_level": "levels" if winds.levels else str(wds.attrs.get("level", "")),
-               "met_provenance": [*winds.provenance, _deposition_line(physics), *deposition_notes, *above_top,
+               "met_provenance": [*winds.provenance, _deposition_line(physics, winds.has_boundary_layer),
+                                  *deposition_notes, *above_top,
                                   *_near_field_line(scenario, sampler_x, winds.has_boundary_layer)],
                "release_provenance": source_lines(sched),
                "met_records_read": winds.records_read, "met_window_records": winds.window_records},
@@ -495,12 +496,16 @@ def source_lines(sched: ReleaseSchedule) -> list[str]:
     return out
 
 
-def _deposition_line(physics: StepPhysics) -> str:
-    """One line saying which deposition the run applied."""
+def _deposition_line(physics: StepPhysics, rain: bool = True) -> str:
+    """One line saying which deposition the run applied; ``rain``: the met's
+    precipitation reaches the particles (a boundary layer from the met)."""
     if not physics.deposits:
         return "deposition: none (no dry deposition velocity or scavenging given or known)"
     dry = (f"dry velocity {physics.dry_velocity_m_s:g} m s-1 at the lowest level" if physics.resistance is None
            else "dry velocity 1 / (r_a + r_b + r_c) of Wesely's resistance model")
+    if not rain:
+        return (f"deposition: {dry}; no wet scavenging (the run reads no precipitation: no boundary layer "
+                "from the met)")
     return (f"deposition: {dry}; wet scavenging "
             f"Lambda = {physics.scavenging_a_s:g} s-1 x (P / mm h-1)^{physics.scavenging_b:g}")
 

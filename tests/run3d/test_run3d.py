@@ -395,3 +395,38 @@ def test_the_provenance_names_the_records_the_run_read(met_files):
     line = next(x for x in run(sc).stats["met_provenance"] if x.startswith("met: "))
     assert line.endswith(", 3 record(s) read, 2026-03-01T00:00:00 UTC to 2026-03-01T02:00:00 UTC, at most 2 held "
                          "at a time"), line
+
+
+def test_a_run_on_one_record_of_another_date_says_so(tmp_path):
+    """One record valid 2026-03-01T00 drives a run four days later, on levels and on one
+    level: the run goes on (steady winds) and its provenance names the record's valid
+    time and warns that these are winds of another date."""
+    a = atmosphere(n_times=1)
+    paths = write_era5(a, tmp_path / "pl.nc", tmp_path / "sl.nc")
+    with xr.open_dataset(paths[0]) as ds:
+        ds.sel(pressure_level=850.0).load().to_netcdf(tmp_path / "pl850.nc")
+    for met in ({"source": "file", "path": [str(p) for p in paths]},
+                {"source": "file", "path": str(tmp_path / "pl850.nc")}):
+        prov = run(scenario(paths, start="2026-03-05T00:00:00Z", duration_h=1, particles=500, deposition="off",
+                            met=met)).stats["met_provenance"]
+        assert any("one record, valid 2026-03-01T00:00:00 UTC, held for the whole run (steady)" in p for p in prov), prov
+        warn = [p for p in prov if p.startswith("WARNING: ")]
+        assert len(warn) == 1 and "4 days before the run starts" in warn[0] and "another date" in warn[0], prov
+    # the same record for a run of its day: named, no warning
+    prov = run(scenario(paths, duration_h=1, particles=500, deposition="off")).stats["met_provenance"]
+    assert any("valid 2026-03-01T00:00:00 UTC" in p for p in prov) and not any(p.startswith("WARNING") for p in prov)
+
+
+def test_constant_boundary_layer_says_that_rain_is_not_used(met_files):
+    """With met.boundary_layer: constant the met's rain is not read: no wet deposition,
+    and the provenance says so rather than naming 'tp'."""
+    r = run(scenario(met_files["era5"], met={"source": "file", "path": [str(p) for p in met_files["era5"]],
+                                             "boundary_layer": "constant"}))
+    prov = r.stats["met_provenance"]
+    assert r.budget.deposited_wet == 0.0
+    assert not any(p.startswith(("precipitation: 'tp'", "mixing height: 'blh'", "u*:")) for p in prov), prov
+    assert any(p.startswith("precipitation: not used with met.boundary_layer: constant") and "no wet scavenging" in p
+               for p in prov), prov
+    # and the deposition line names no scavenging coefficient the run cannot apply
+    dep = [p for p in prov if p.startswith("deposition:")]
+    assert dep and "Lambda" not in dep[0] and "no wet scavenging" in dep[0], dep

@@ -8,12 +8,14 @@ docstring of :func:`plumecast.met.levels.wind_grid_3d`, which calls it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.met.atmosphere import _ISA_T0, CP, G0, KAPPA_AIR, R_D
-from plumecast.met.levels_read import _nan_check
+from plumecast.met.levels_read import _check_field
 
 __all__ = [
     "MIXING_HEIGHT_BOUNDS_M",
@@ -42,19 +44,22 @@ def surface_fields(
     rec: xr.Dataset, has: set[str], h: NDArray[np.float64], kb: NDArray[np.int64], hb: NDArray[np.float64],
     ub: NDArray[np.float64], vb: NDArray[np.float64], T: NDArray[np.float64] | None,
     p_pa: NDArray[np.float64] | None, levels: NDArray[np.float64], z0: float, mixing_height_m: float | None,
-    u10: NDArray[np.float64] | None, v10: NDArray[np.float64] | None, where: str, tk: str,
+    u10: NDArray[np.float64] | None, v10: NDArray[np.float64] | None, where: str | Mapping[str, str], tk: str,
     lat: NDArray[np.float64], lon: NDArray[np.float64],
 ) -> NDArray[np.float32]:
     """The SURFACE_FIELDS of one record (see :func:`plumecast.met.levels.wind_grid_3d`),
     then, where the files have the solar radiation, it [W m-2] and the surface air
-    temperature [degC] (``WindGrid.stomata``)."""
+    temperature [degC] (``WindGrid.stomata``). ``where``: the file (or the file of each
+    field) named in messages; a field read is refused if NaN or outside
+    :data:`~plumecast.met.levels_read.PLAUSIBLE_RANGES`."""
     from plumecast.met.columns import take_level  # numba: when first needed
 
     ny, nx = hb.shape
 
     def get(name: str) -> NDArray[np.float64]:
         a = np.asarray(rec[name].values, dtype=np.float64)
-        _nan_check(a, name, where, tk, lat, lon)
+        file = where if isinstance(where, str) else where[name]
+        _check_field(a, name, rec[name], file, tk, lat, lon)
         return a
 
     def at_kb(a: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -5,8 +5,10 @@ allow it, else as one level (:func:`plumecast.met.reader.open_wind`), as a run w
 ``met.vertical`` unset chooses (:func:`plumecast.run_winds.scenario_winds`). The first record is then converted for the
 kernels (:func:`plumecast.met.levels.wind_grid_3d` or
 :func:`plumecast.transport.windgrid.wind_grid`), which runs every check a run makes on
-it (NaN inside the domain, level heights, units) and gives the provenance lines a
-run prints. Every other record is checked by a run when it reads it.
+it (NaN inside the domain, values outside the plausible ranges of
+:data:`plumecast.met.levels_read.PLAUSIBLE_RANGES` such as an undeclared fill value,
+level heights, units) and gives the provenance lines a run prints. Every other record
+is checked by a run when it reads it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from plumecast.errors import MetDataError
-from plumecast.met.reader import MetPath
+from plumecast.met.reader import STEADY_TIME, MetPath
 
 __all__ = ["check_met"]
 
@@ -28,7 +30,10 @@ def _when(t: Any) -> str:
 def _times(ds: xr.Dataset) -> str:
     t = np.asarray(ds["time"].values).astype("datetime64[s]")
     if t.size == 1 or bool(ds.attrs.get("steady", 0)):
-        return "steady (one record for all times)"
+        if t[0] == STEADY_TIME:
+            return "steady (one record without a valid time, for all times)"
+        return (f"one record, valid {_when(t[0])}, held steady for all times (a run more than a day from it is "
+                "warned: winds of another date)")
     steps = np.unique(np.diff(t).astype(np.int64)) / 3600.0
     step = f"every {steps[0]:g} h" if steps.size == 1 else f"every {steps.min():g} to {steps.max():g} h"
     return f"{t.size} records, {_when(t[0])} to {_when(t[-1])}, {step}"

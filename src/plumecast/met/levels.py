@@ -38,7 +38,16 @@ from plumecast.met.boundary_layer import (
     VON_KARMAN,
     surface_fields,
 )
-from plumecast.met.levels_read import _err, _nan_check, normalise_met_3d, open_met_3d
+from plumecast.met.levels_join import FIELD_FILE
+from plumecast.met.levels_read import (
+    PLAUSIBLE_RANGES,
+    _check_field,
+    _check_winds,
+    _err,
+    _nan_check,
+    normalise_met_3d,
+    open_met_3d,
+)
 from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, across_dateline, grid_geometry
 
 __all__ = [
@@ -48,6 +57,7 @@ __all__ = [
     "G0",
     "KAPPA_AIR",
     "MIXING_HEIGHT_BOUNDS_M",
+    "PLAUSIBLE_RANGES",
     "RI_CRITICAL",
     "RI_USTAR_WEIGHT",
     "R_D",
@@ -100,9 +110,21 @@ def _regular(values: NDArray[np.float64], name: str, where: str) -> float:
 
 
 def _record_file(ds: xr.Dataset, k: int) -> str:
+    """The file of record ``k`` (of the winds on levels), for messages."""
     if "met_file" in ds.coords and ds["met_file"].ndim == 1:
         return f"{ds['met_file'].values[k]} (of {ds.attrs.get('source', '')})"
     return str(ds.attrs.get("first_file", ds.attrs.get("source", "met dataset")))
+
+
+def _field_file(ds: xr.Dataset, name: str, k: int) -> str:
+    """The file that holds field ``name`` at record ``k`` (its ``met_file_<name>``
+    coordinate where it is another file than the winds', e.g. the single-level file of
+    ERA5), for messages."""
+    coord = f"{FIELD_FILE}{name}"
+    if coord in ds.coords:
+        files = np.asarray(ds[coord].values)
+        return f"{files.item() if files.ndim == 0 else files[k]} (of {ds.attrs.get('source', '')})"
+    return _record_file(ds, k)
 
 
 def _interp_columns(h: NDArray[np.float64], val: NDArray[np.float64], z: float, kb: NDArray[np.int64],
@@ -262,9 +284,11 @@ def wind_grid_3d(
     Raises
     ------
     MetDataError
-        Naming the file: no geopotential (unless ``standard_atmosphere``), NaN
-        inside the domain (below-ground levels excepted), levels not ascending in
-        height, records out of range.
+        Naming the file that holds the field: no geopotential (unless
+        ``standard_atmosphere``), NaN inside the domain or a value outside
+        :data:`~plumecast.met.levels_read.PLAUSIBLE_RANGES` (a wind speed above
+        :data:`~plumecast.met.reader.MAX_WIND_M_S`; below-ground levels excepted),
+        levels not ascending in height, records out of range.
     """
     from plumecast.met.columns import (  # numba: when first needed
         columns_to_heights,
@@ -398,10 +422,20 @@ def wind_grid_3d(
     times = np.asarray(ds["time"].values).astype("datetime64[ns]")
     p_pa = levels[:, None, None] * 100.0 if level_type == "pressure" else None
 
-    def _block(rec: xr.Dataset, js: slice, r: int, file_k: str, tk: str) -> None:
-        """Rows ``js`` of record ``r``: heights, interpolation, boundary layer."""
+    lv_unit = "hPa" if level_type == "pressure" else "m above ground"
+
+    def _block(rec: xr.Dataset, js: slice, r: int, files: dict[str, str], tk: str) -> None:
+        """Rows ``js`` of record ``r``: heights, interpolation, boundary layer; ``files``:
+        the file of each field at this record, for messages."""
         latb = lat[js]
         nyb = latb.size
+        file_k = files["u"]
+
+        def check(name: str, a: NDArray[np.float64], allowed: NDArray[np.bool_] | None = None,
+                  nan_name: str | None = None) -> None:
+            """NaN, then a value outside PLAUSIBLE_RANGES (an undeclared fill value)."""
+            lv = levels if a.ndim == 3 else None
+            _check_field(a, name, rec[name], files[name], tk, latb, lon, allowed, lv, lv_unit, nan_name)
 
         def get(name: str, rec: xr.Dataset = rec) -> NDArray[np.float64]:
             return np.asarray(rec[name].values, dtype=np.float64)
@@ -413,40 +447,41 @@ def wind_grid_3d(
             masked = None
             if "gh" in has:
                 masked = _masked_below(gh)
-                _nan_check(gh, "geopotential", file_k, tk, latb, lon, masked)
-                _check_geo_scale(gh, levels, file_k, tk)
+                check("gh", gh, masked, "geopotential")
+                _check_geo_scale(gh, levels, files["gh"], tk)
             zs = (zs_static[js] if zs_static is not None else get("zs")) if has_zs else np.zeros((nyb, lon.size))
             if has_zs:
-                _nan_check(zs, "surface height", file_k, tk, latb, lon)
+                check("zs", zs, None, "surface height")
             h = gh - zs[None]
             if masked is not None:  # below ground and below the column's lowest level, rising upward
                 base = np.minimum(np.where(masked, np.inf, h).min(axis=0), 0.0)
                 h = np.where(masked, base[None] + (np.arange(nlev) - nlev)[:, None, None], h)
         else:
             h = np.broadcast_to(levels[:, None, None], (nlev, nyb, lon.size)).copy()
+        file_h = files.get("gh", file_k)  # the heights' file
         if nlev > 1 and np.any(np.diff(h, axis=0) <= 0):
-            raise _err(file_k, f"level heights do not increase upward at {tk}; expected geopotential rising "
+            raise _err(file_h, f"level heights do not increase upward at {tk}; expected geopotential rising "
                                "with decreasing pressure")
         below = h <= 0.0
         kb = np.sum(below, axis=0)
         if np.any(kb >= nlev):
-            raise _err(file_k, f"every level is below ground somewhere at {tk}; expected levels above the ground")
+            raise _err(file_h, f"every level is below ground somewhere at {tk}; expected levels above the ground")
         hb = take_level(h, kb)  # lowest level above ground
 
         u = get("u")
         v = get("v")
-        _nan_check(u, "u", file_k, tk, latb, lon, below)
-        _nan_check(v, "v", file_k, tk, latb, lon, below)
+        _check_winds(u, v, ("u", "v"), (rec["u"], rec["v"]), (files["u"], files["v"]), tk, latb, lon, below, levels,
+                     lv_unit)
         ub = take_level(u, kb)
         vb = take_level(v, kb)
         if has_10m:
             u10, v10 = get("u10"), get("v10")
-            _nan_check(u10, "u10", file_k, tk, latb, lon)
-            _nan_check(v10, "v10", file_k, tk, latb, lon)
+            _check_winds(u10, v10, ("u10", "v10"), (rec["u10"], rec["v10"]), (files["u10"], files["v10"]), tk, latb,
+                         lon)
         T: NDArray[np.float64] | None = None
         if temp is not None:
             T = get(temp)
-            _nan_check(T, temp, file_k, tk, latb, lon, below)
+            check(temp, T, below)
             if temp == "theta":  # theta -> T where pressure known
                 if p_pa is not None:
                     T = T * (p_pa / 1e5) ** KAPPA_AIR
@@ -455,7 +490,7 @@ def wind_grid_3d(
         fields, modes, ref10 = [u, v], [0, 0], [u10, v10] if has_10m else None
         if vert is not None and w_out is not None:
             wv = get(vert)
-            _nan_check(wv, vert, file_k, tk, latb, lon, below)
+            check(vert, wv, below)
             if vert == "omega":
                 if p_pa is None:
                     raise _err(file_k, "omega [Pa s-1] on height levels; expected w [m s-1]")
@@ -476,7 +511,7 @@ def wind_grid_3d(
             w_out[r, :, js] = on_z[2]
         if surf is not None:
             vals = surface_fields(rec, has, h, kb, hb, ub, vb, T, p_pa, levels, z0, mixing_height_m,
-                                  u10 if has_10m else None, v10 if has_10m else None, file_k, tk, latb, lon)
+                                  u10 if has_10m else None, v10 if has_10m else None, files, tk, latb, lon)
             surf[r, :, js] = vals[:len(SURFACE_FIELDS)]
             if stomata is not None:
                 stomata[r, :, js] = vals[len(SURFACE_FIELDS):]
@@ -485,11 +520,11 @@ def wind_grid_3d(
     rows = max(1, min(lat.size, BLOCK_VALUES // max(1, nlev * lon.size)))
     for r, k in enumerate(range(i0, i1)):
         rec_all = ds.isel(time=k).load()  # the only read from disk: one record, as stored (float32)
-        file_k = _record_file(ds, k)
+        files = {name: _field_file(ds, name, k) for name in has}
         tk = np.datetime_as_string(times[k], unit="s")
         for j0 in range(0, lat.size, rows):
             js = slice(j0, min(j0 + rows, lat.size))
-            _block(rec_all.isel(lat=js), js, r, file_k, tk)
+            _block(rec_all.isel(lat=js), js, r, files, tk)
 
     if steady or n_all == 1:
         times_s = np.zeros(n_rec)
@@ -536,7 +571,7 @@ def _scratch(bufs: dict[str, NDArray[Any]], name: str, shape: tuple[int, ...], d
 def _land_fraction(ds: xr.Dataset, k: int, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.float32]:
     """The dataset's land fraction (``land``, 0..1) at record ``k`` (or its only one)."""
     da = ds["land"].isel(time=k) if "time" in ds["land"].dims else ds["land"]
-    file_k = _record_file(ds, k)
+    file_k = _field_file(ds, "land", k)
     tk = np.datetime_as_string(np.asarray(ds["time"].values)[k], unit="s")
     vals = np.asarray(da.values, dtype=np.float64)
     _nan_check(vals, "land-sea mask", file_k, tk, lat, lon)

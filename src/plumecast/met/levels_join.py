@@ -55,9 +55,18 @@ def _merge_kind(pieces: list[xr.Dataset], where: str) -> xr.Dataset:
     return out
 
 
+#: Prefix of the coordinate that names, per record, the file a field came from
+#: (``met_file_blh``); the normalised dataset keeps those that differ from ``met_file``.
+FIELD_FILE = "met_file_"
+
+
 def _with_time(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset, NDArray[Any]]:
+    """One file's canonical dataset on ``time``, with ``met_file`` and, for each field,
+    ``met_file_<field>`` naming the file per record (kept through the merges and joins,
+    so that a message names the file that holds the field)."""
     sub, times = _on_time(ds, path, winds=False)
     sub = sub.drop_vars([c for c in sub.coords if str(c) not in sub.dims and str(c) != "met_file"])
+    sub = sub.assign_coords({f"{FIELD_FILE}{n}": sub["met_file"] for n in sub.data_vars})
     return sub, times
 
 
