@@ -185,3 +185,21 @@ def test_resume_of_a_finished_run_says_it_finished(tmp_path, monkeypatch, capsys
     assert sorted(os.listdir("ck1")) == before  # left as it was
     rc, out = run_cli(["run", "--resume", "nowhere"], capsys, monkeypatch)
     assert rc == 2 and "--resume nowhere: no such folder" in " ".join(out.split())
+
+
+def test_a_release_outside_the_met_names_the_files_as_written(tmp_path):
+    """The files of met.path read as a person wrote them, not as a Python list of PosixPath."""
+    import pytest
+
+    from plumecast.errors import ScenarioError
+    from plumecast.scenario import scenario_from_dict
+    from tests.met.style_files import atmosphere, write_era5
+
+    files = write_era5(atmosphere(n_times=2), tmp_path / "pl.nc", tmp_path / "sl.nc")
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict({"start": "2026-03-01T00:00:00Z", "duration_h": 1,
+                            "met": {"source": "file", "path": [str(p) for p in files]},
+                            "releases": [{"type": "point", "lat": -30.0, "lon": 100.0, "rate_kg_s": 1.0}]})
+    text = str(err.value)
+    assert "outside the winds of met.path" in text and f"{files[0]}, {files[1]}" in text
+    assert "PosixPath" not in text and "[" not in text.split("met.path", 1)[1].split("(lat", 1)[0]

@@ -498,3 +498,14 @@ def test_casualty_table_says_unknown_where_the_concentration_is_unknown():
     rows = {line.split("│")[1].strip(): line for line in console.export_text().splitlines() if line.count("│") > 5}
     assert rows["Off"].count("unknown") >= 4  # % of AEGL-3, both arrivals, fatalities
     assert "unknown" not in rows["Zero"] and rows["Zero"].count("—") == 2
+
+
+def test_the_file_says_when_the_forecast_was_issued_and_in_which_zone():
+    """lead_time_to_aeglN counts from the issue time: consequences.nc says what it was."""
+    c = np.array([np.linspace(0, 300, 12), np.linspace(0, 30, 12), np.zeros(12)]).T
+    da = series(c, datetime=True)
+    start = np.datetime64(str(da["time"].values[0])[:19]) - np.timedelta64(10, "m")
+    res = assess(da, CL, [1e6, 5e5, 1e5], issued_at=start + np.timedelta64(25, "m"))
+    assert res.attrs["issued_at"].endswith("Z") and res.attrs["issued_at"][:16] == str(start + np.timedelta64(25, "m"))[:16]
+    assert res.attrs["time_zone"].startswith("UTC")
+    assert assess(da, CL, [1e6, 5e5, 1e5]).attrs["issued_at"] == "the release start (no issue time given)"

@@ -228,6 +228,11 @@ def assess(
             "release_start": str(axis.release_start)
             if axis.is_datetime
             else f"{axis.release_start:g} s",
+            # when the forecast was issued: what lead_time_to_aeglN counts from
+            "issued_at": ("the release start (no issue time given)" if issued_at is None else
+                          f"{str(axis.release_start + np.timedelta64(int(round(issued_s * 1e9)), 'ns'))[:19]}Z"
+                          if axis.is_datetime else f"{issued_s:g} s after the release start"),
+            "time_zone": "UTC (every date-time of this file, written without a zone)" if axis.is_datetime else "n/a",
             "time_convention": "each value is the mean over the interval ending at its timestamp",
             "shelter_model": "single zone dC_in/dt = lambda (C_out - C_in), exact per interval (Chan et al. 2007)",
             "shelter_air_changes_per_hour": shelter.air_changes_per_hour,

@@ -536,8 +536,8 @@ def one_member(ds: xr.Dataset) -> xr.Dataset:
     if n == 1:
         return ds.isel(number=0)
     raise MetDataError(f"{ds.attrs.get('source', 'met')}: the files hold {n} ensemble members (dimension 'number'); "
-                       "a single run reads one: run them as an ensemble (ensemble.met_members in the scenario, "
-                       "plumecast compare), or give files of one member")
+                       "a single run reads one: run them as an ensemble (ensemble: {met_members: file} in the "
+                       "scenario, plumecast compare), or give files of one member")
 
 
 def _levels_lacking(ds: xr.Dataset, one_level_ok: bool = False) -> str:

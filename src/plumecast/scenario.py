@@ -805,6 +805,13 @@ def _check_tanks(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], i
                 raise ScenarioError(f"{where(source, lines, *path)}: {msg}") from None
 
 
+def _paths_text(path: Any) -> str:
+    """``met.path`` as a person writes it: one path, or the paths joined by commas."""
+    if isinstance(path, list | tuple):
+        return ", ".join(str(p) for p in path)
+    return str(path)
+
+
 def _check_releases_in_met_domain(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
     """A point release outside the winds of a met file would leave the domain at once
     and give an all-clear: refuse it, naming the release and the file's domain."""
@@ -820,7 +827,7 @@ def _check_releases_in_met_domain(sc: Scenario, source: str, lines: dict[tuple[s
             name = f" ({rel.name})" if rel.name else ""
             raise ScenarioError(
                 f"{source}{f', line {line}' if line else ''}: releases.{i}{name} at lat {rel.lat:g}, lon {rel.lon:g} "
-                f"is outside the winds of met.path {sc.met.path} (lat {lat.min():g}..{lat.max():g}, "
+                f"is outside the winds of met.path {_paths_text(sc.met.path)} (lat {lat.min():g}..{lat.max():g}, "
                 f"lon {lon.min():g}..{lon.max():g}); expected a met file whose domain contains every release"
             )
 

@@ -77,8 +77,8 @@ def check_met(path: MetPath, *, member: int | None = None) -> list[str]:
         ds = open_one_level(path, levels_error, member=member)
     lines = [f"source: {ds.attrs.get('source', path)}", f"times: {_times(ds)}", f"grid: {_grid(ds)}"]
     if "number" in ds.dims:
-        lines.append(f"members: {ds.sizes['number']} on 'number' (met.member, or an ensemble over them); "
-                     "member 0 checked")
+        lines.append(f"members: {ds.sizes['number']} on 'number' (plumecast compare runs each with ensemble: "
+                     "{met_members: file}; plumecast run needs files of one member); member 0 checked")
         ds = ds.isel(number=0, drop=True)
     if three_d:
         lev = np.asarray(ds["level"].values, dtype=np.float64)
