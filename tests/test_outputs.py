@@ -317,3 +317,15 @@ def test_atomic_path_tells_file_system_failures_from_program_errors(tmp_path):
         with atomic_path(tmp_path / "x.nc"):
             raise RuntimeError("a bug")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_in_the_place_of_an_output_file_leaves_the_folder_as_it_was(tmp_path):
+    """--force into a folder holding a sub-folder named like one of the outputs: one clear
+    refusal (it was an IsADirectoryError traceback after part of the set had been moved in)."""
+    out = tmp_path / "o"
+    (out / "b.csv").mkdir(parents=True)
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputPathError, match=r"b\.csv there is a folder, where this command writes a file"):
+        _set(out, {"a.nc": "new a", "b.csv": "new b"}, force=True)
+    assert sorted(p.name for p in out.iterdir()) == ["b.csv", "notes.txt"]  # nothing of the set moved in
+    assert _leftovers(tmp_path) == []

@@ -366,7 +366,14 @@ class OutputSet:
                 self.path = self._dir  # nothing left to clean
         else:
             # the folder holds other files too, or is the current folder (``-o .``: the shell there must
-            # not be left in a folder swapped away): move ours in one by one, marker last
+            # not be left in a folder swapped away): move ours in one by one, marker last; first make sure
+            # each can take its place, so that a refusal leaves the folder as it was, not half replaced
+            for rel in files:
+                dst = self._dir / rel
+                if dst.is_dir() and not (self.path / rel).is_dir():
+                    raise OutputPathError(
+                        f"{self.option} {self._shown()}: {rel} there is a folder, where this command writes a file; "
+                        "expected a folder without it (remove or rename it), or choose another output folder")
             for rel in files:
                 dst = self._dir / rel
                 dst.parent.mkdir(parents=True, exist_ok=True)
