@@ -277,7 +277,8 @@ def test_missing_and_unreadable_file(tmp_path: Path) -> None:
 def test_level_on_surface_file_is_refused(tmp_path: Path) -> None:
     path = _write_simple(tmp_path / "sfc.nc", names=("u10", "v10"))
     with pytest.raises(
-        MetDataError, match=r"level_hpa=850 asked for.*not on pressure levels \(level 10 m\)"
+        MetDataError, match=r"level_hpa=850 asked for but the winds 'u10' are at one level \(10 m\), not on pressure "
+                            r"levels; expected winds on pressure levels"
     ):
         open_wind(path, level_hpa=850)
 

@@ -498,19 +498,28 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
 
 def open_one_level(path: Any, levels_error: MetDataError | None, **kwargs: Any) -> xr.Dataset:
     """:func:`plumecast.met.open_wind` after the read on levels failed with
-    ``levels_error`` (None: it was not tried). If the files cannot be read as one
-    level either, the error is the reason on levels, unless the files simply have
-    no winds on levels: files with levels that cannot be used (a gap, a NaN, a
-    window not covered) are refused for that reason, not for what the one-level
-    reader then finds."""
+    ``levels_error`` (None: it was not tried). Unless the files simply have no winds
+    on levels (:class:`~plumecast.met.variables.NoLevelsError`), files with levels
+    that cannot be used (a gap, a NaN, a window not covered, a field in wrong units, a
+    10 m wind component without the other) are refused for that reason: when the
+    one-level reader cannot read them either, and when it could only by taking one of
+    their levels (ERA5's pressure-level and single-level files, a GFS or WRF file of
+    several levels), which would put every particle at one level in place of the
+    levels the run was to read."""
     from plumecast.met.variables import NoLevelsError
 
+    refused = levels_error is not None and not isinstance(levels_error, NoLevelsError)
     try:
-        return met.open_wind(path, **kwargs)
+        ds = met.open_wind(path, **kwargs)
     except MetDataError as exc:
-        if levels_error is None or isinstance(levels_error, NoLevelsError):
+        if not refused:
             raise
+        assert levels_error is not None
         raise levels_error from exc
+    if refused and int(ds.attrs.get("levels_in_files", 1)) > 1:
+        assert levels_error is not None
+        raise levels_error
+    return ds
 
 
 def _releases_aloft(scenario: Any) -> str:

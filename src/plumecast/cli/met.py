@@ -66,8 +66,9 @@ def check_command(
 ) -> None:
     """Read met files as a run would, without running: what was found (times, grid,
     levels, members), how each field was read or diagnosed (the run's provenance
-    lines), and the first record converted for the kernels, so that a file a run
-    would refuse is refused here, in one line naming it."""
+    lines), and every record converted for the kernels as a run converts it (evenly
+    spaced records of a set over 4 GiB, named), so that a file a run would refuse is
+    refused here, in one line naming it."""
     from plumecast.met.check import check_met
 
     for line in check_met(paths[0] if len(paths) == 1 else paths, member=member):

@@ -32,8 +32,10 @@ from plumecast.met.variables import (
     _find_wind_vars,
     _horizontal_axes,
     _lower,
+    _stack_mb_variables,
     _when,
     _wind_components,
+    _wind_variables,
     decoded_times,
     find_time_coord,
 )
@@ -374,8 +376,14 @@ def open_met_dataset(path: MetPath, *, winds: bool = True) -> xr.Dataset:
     if len(paths) == 1:
         return _open_lazy(paths[0], winds)
     opened = [(p, _open_lazy(p, winds)) for p in paths]
+    if winds:  # wgrib2's UGRD_850mb, UGRD_500mb ...: UGRD on 'level', as the 3-D reader reads them
+        opened = [(p, _stack_mb_variables(ds)) for p, ds in opened]
     if winds and all(_has_winds(ds) for _, ds in opened):
-        return join_on_time([(p, *_on_time(ds, p, winds)) for p, ds in opened])
+        items = [(p, *_on_time(ds, p, winds)) for p, ds in opened]
+        if len({_times_key(t) for _, _, t in items}) == len(items):
+            return join_on_time(items)
+        # files of the same times with winds each (ERA5's pressure-level and single-level
+        # files): merged per time as files per quantity are
     return _join_by_quantity(opened, winds)
 
 
@@ -407,11 +415,14 @@ def _times_key(times: np.ndarray) -> bytes:
 def _join_by_quantity(opened: Sequence[tuple[Path, xr.Dataset]], winds: bool) -> xr.Dataset:
     """Files of a set that hold different quantities for the same times (a file per
     variable: CDS requests of ``u10`` and ``v10``, the NOMADS filter, ECMWF open data
-    or MARS GRIB per parameter) merged into one per time
-    (:func:`plumecast.met.levels_join._merge_same_times`: the same grid, each
-    quantity in one file), then joined along time (:func:`join_on_time`). With
-    ``winds``, every merged file holds both wind components (kept alone, as by
-    :func:`_on_time`), or a MetDataError names its files and what they hold."""
+    or MARS GRIB per parameter; ERA5's pressure-level and single-level files) merged
+    into one per time (:func:`plumecast.met.levels_join._merge_same_times`: the same
+    grid, each quantity in one file), then joined along time (:func:`join_on_time`).
+    With ``winds``, only the files' wind variables are merged where the files of a
+    time have any (their other fields are the 3-D reader's: ERA5's two files both
+    hold a ``z``), and every merged file holds both wind components (kept alone, as
+    by :func:`_on_time`; of pressure-level and 10 m winds, those on levels, as in one
+    file that holds both), or a MetDataError names its files and what they hold."""
     from plumecast.met.levels_join import _merge_same_times
 
     items = [(p, *_on_time(_fields(ds), p, winds=False)) for p, ds in opened]
@@ -419,16 +430,37 @@ def _join_by_quantity(opened: Sequence[tuple[Path, xr.Dataset]], winds: bool) ->
     for p, _sub, t in items:
         files_of.setdefault(_times_key(t), []).append(p)
     found = {p: [str(n) for n in sub.data_vars] for p, sub, _ in items}
+    if winds:
+        items = _wind_items(items)
     joined: list[tuple[Path, xr.Dataset, np.ndarray]] = []
-    for base, ds, times in _merge_same_times(items):
+    for base, ds, times in _merge_same_times(items, one_sided=winds):
         group = files_of[_times_key(times)]
-        if len(group) > 1:
-            ds = ds.assign_coords(met_file=("time", np.full(times.size, " + ".join(p.name for p in group))))
         if winds:
             ds = _winds_of(ds, group, dict(opened), found, times)
+            held = [p for p in group if any(str(n) in found[p] for n in ds.data_vars)]
+            if len(group) > 1 and held and held != [base]:
+                # the files of the winds read (not ERA5's single-level file beside its pressure levels)
+                ds = ds.assign_coords(met_file=("time", np.full(times.size, " + ".join(p.name for p in held))))
+        elif len(group) > 1:
+            ds = ds.assign_coords(met_file=("time", np.full(times.size, " + ".join(p.name for p in group))))
         joined.append((base, ds, times))
     out = join_on_time(joined) if len(joined) > 1 else joined[0][1]
     out.attrs["source"] = _describe_paths([p for p, _ in opened])
+    return out
+
+
+def _wind_items(items: list[tuple[Path, xr.Dataset, np.ndarray]]) -> list[tuple[Path, xr.Dataset, np.ndarray]]:
+    """``items`` (path, dataset on time, times) with each file's wind variables only,
+    where the files of its times hold any (:func:`plumecast.met.variables._wind_variables`;
+    a file of those times without any left out); the files of times without winds as
+    they are, for the message that says so."""
+    with_winds = {_times_key(t) for _, ds, t in items if _wind_variables(ds)}
+    out = []
+    for p, ds, t in items:
+        if _times_key(t) not in with_winds:
+            out.append((p, ds, t))
+        elif names := _wind_variables(ds):
+            out.append((p, ds[names], t))
     return out
 
 

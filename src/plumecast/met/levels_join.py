@@ -88,7 +88,7 @@ def _check_steps(ds: xr.Dataset, where: str) -> None:
 
 
 def _merge_same_times(
-    items: list[tuple[Path, xr.Dataset, NDArray[Any]]]
+    items: list[tuple[Path, xr.Dataset, NDArray[Any]]], *, one_sided: bool = False
 ) -> list[tuple[Path, xr.Dataset, NDArray[Any]]]:
     """Files that hold the same records but different quantities, as one: the new
     CDS delivers ERA5's single levels as a zip of an ``instant`` file (u10, blh ..)
@@ -97,7 +97,8 @@ def _merge_same_times(
     quantity in two of them is an error. Files with other times are left to be
     joined in time. The single-level reader merges a set's files per quantity with
     it too (:func:`plumecast.met.files._join_by_quantity`), on the files' own
-    dimension names."""
+    dimension names, with ``one_sided``: an axis that only one file has (the levels
+    of ERA5's pressure-level file beside its single-level file) is not refused."""
     groups: dict[bytes, list[int]] = {}
     for i, (_p, _ds, t) in enumerate(items):
         groups.setdefault(np.asarray(t).astype("datetime64[ns]").tobytes(), []).append(i)
@@ -115,7 +116,7 @@ def _merge_same_times(
                     raise _err(str(path), f"{str(n)!r} at the same times as in {owner[str(n)].name}; expected each "
                                           "quantity in one file")
                 owner[str(n)] = path
-            ax = _other_axis(base, ds)
+            ax = _other_axis(base, ds, one_sided)
             if ax is not None:
                 raise _err(str(path), f"holds the same times as {base_path.name} but on another {ax} axis "
                                       f"({_axis_text(ds, ax)} against {_axis_text(base, ax)}); expected the files "
@@ -133,16 +134,17 @@ def _merge_same_times(
 _SAME_AXES = ("lat", "lon", "level", "number")
 
 
-def _other_axis(base: xr.Dataset, ds: xr.Dataset) -> str | None:
+def _other_axis(base: xr.Dataset, ds: xr.Dataset, one_sided: bool = False) -> str | None:
     """The first axis (dimension but time) on which two datasets of the same times
-    differ, or None: one of :data:`_SAME_AXES` that only one has, or a dimension both
-    have with other values (the files' own names: ``latitude``, ``isobaricInhPa``, ..
-    when they are read as they are, for the single-level reader)."""
+    differ, or None: one of :data:`_SAME_AXES` that only one has (unless
+    ``one_sided``), or a dimension both have with other values (the files' own names:
+    ``latitude``, ``isobaricInhPa``, .. when they are read as they are, for the
+    single-level reader)."""
     for ax in [*_SAME_AXES, *(str(d) for d in base.dims if str(d) not in _SAME_AXES)]:
         if ax == "time" or (ax not in base.dims and ax not in ds.dims):
             continue
         if (ax in base.dims) != (ax in ds.dims):
-            if ax in _SAME_AXES:
+            if ax in _SAME_AXES and not one_sided:
                 return ax
             continue
         if base.sizes[ax] != ds.sizes[ax]:

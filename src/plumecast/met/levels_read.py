@@ -102,6 +102,7 @@ from plumecast.met.variables import (
     _PA_UNITS,
     NoLevelsError,
     _err,
+    _stack_mb_variables,
     _when,
     find_time_coord,
     pressure_levels_hpa,
@@ -175,7 +176,6 @@ _GRIB2_CODES: dict[tuple[int, int, int], tuple[str, str]] = {
 }
 #: ECMWF fluxes are positive downward.
 _DOWNWARD_FLUX_NAMES = ("sshf", "ishf")
-_MB_SUFFIX = re.compile(r"^(.+?)_(\d+(?:\.\d+)?)mb$", re.IGNORECASE)
 _PRESSURE_NAMES = ("level", "pressure_level", "isobaricinhpa", "isobaricinpa", "plev", "lev", "pressure",
                    "lv_isbl0", "pres", "interp_level", "num_press_levels")
 _HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground", "altitude")
@@ -189,25 +189,6 @@ def _units(da: xr.DataArray) -> str:
 # ---------------------------------------------------------------------------
 # one file (or GRIB hypercube) -> canonical level / surface datasets
 # ---------------------------------------------------------------------------
-
-
-def _stack_mb_variables(ds: xr.Dataset) -> xr.Dataset:
-    """wgrib2 netCDF: ``UGRD_850mb``, ``UGRD_500mb`` ... -> ``UGRD`` on a ``level`` dim [hPa]."""
-    groups: dict[str, list[tuple[float, str]]] = {}
-    for name in ds.data_vars:
-        m = _MB_SUFFIX.match(str(name))
-        if m:
-            groups.setdefault(m.group(1), []).append((float(m.group(2)), str(name)))
-    if not groups:
-        return ds
-    out = ds.drop_vars([n for g in groups.values() for _, n in g])
-    for prefix, members in groups.items():
-        members.sort(reverse=True)
-        stacked = xr.concat([ds[n] for _, n in members], dim="level", coords="minimal", compat="override")
-        stacked = stacked.assign_coords(level=("level", [p for p, _ in members], {"units": "hPa"}))
-        stacked.attrs = dict(ds[members[0][1]].attrs)
-        out[prefix] = stacked
-    return out
 
 
 @dataclass
@@ -777,11 +758,12 @@ def open_met_3d(
 #: Plausible ranges of the fields of the normalised 3-D dataset, in its units (lower,
 #: upper, what): a value outside is an undeclared fill value (1e20, 9.999e20, -9999,
 #: -32767 ...) or wrong units, and the record is refused when it is read
-#: (:func:`plumecast.met.levels.wind_grid_3d`: every record a run reads, the first one
-#: in ``plumecast met check``). Each is a generous physical bound, far beyond what the
-#: atmosphere does, so that no real ERA5, GFS or WRF field comes near it; values under
-#: the ground (extrapolated by ERA5 and GFS, anything in other products) are never
-#: used and not checked, as NaN there is not. Winds: :data:`MAX_WIND_M_S` on the speed.
+#: (:func:`plumecast.met.levels.wind_grid_3d`: every record a run reads, and every
+#: record in ``plumecast met check`` up to :data:`plumecast.met.check.CHECK_BYTES`).
+#: Each is a generous physical bound, far beyond what the atmosphere does, so that no
+#: real ERA5, GFS or WRF field comes near it; values under the ground (extrapolated by
+#: ERA5 and GFS, anything in other products) are never used and not checked, as NaN
+#: there is not. Winds: :data:`MAX_WIND_M_S` on the speed.
 PLAUSIBLE_RANGES: dict[str, tuple[float, float, str]] = {
     # geopotential height above sea level [m]: the 1000 hPa level lies at most about 1,100 m
     # below sea level (870 hPa at sea level, Typhoon Tip 1979, the lowest observed); GFS's

@@ -9,7 +9,9 @@ shape (see ``docs/architecture.md``):
 * attrs ``source`` (file or description), ``level`` (text such as ``"850 hPa"`` or
   ``"10 m"``), ``global_lon`` (1 if the longitudes cover the whole circle, else 0),
   ``steady`` (1 if the field has one time record that applies to all times) and
-  ``history`` (what the reader changed to get there).
+  ``history`` (what the reader changed to get there); :func:`normalise_wind` adds
+  ``levels_in_files`` (the number of levels the files hold the winds on, one of
+  which was taken).
 
 :func:`open_wind` reads CF-convention netCDF written by the usual producers:
 
@@ -30,7 +32,8 @@ when it is installed (``pip install "plumecast[grib]"``); without it a
 
 Many files: the path may be one file, a list of files, a glob pattern
 (``era5/*.nc``) or a folder (every netCDF/GRIB file in it). The files are opened
-lazily (xarray + dask) and joined along time (:func:`open_met_dataset`); a gap,
+lazily (xarray + dask) and joined along time (:func:`open_met_dataset`); a gap
+(between files or inside one, as the 3-D reader finds it),
 an overlap, a file on another grid or a file without winds is an error naming the
 file. Files that hold different variables for the same times (a file per
 variable, as CDS, NOMADS-filter and ECMWF open-data downloads often are: ``u10.nc``,
@@ -70,6 +73,7 @@ from plumecast.met.files import (
 from plumecast.met.files import _on_time as _on_time
 from plumecast.met.files import _open_lazy as _open_lazy
 from plumecast.met.files import _read_error as _read_error
+from plumecast.met.levels_join import _check_steps
 from plumecast.met.variables import (
     _HEIGHT_NAMES,
     _LEVEL_NAMES,
@@ -84,6 +88,7 @@ from plumecast.met.variables import (
     _horizontal_axes,
     _level_hpa_values,
     _lower,
+    _stack_mb_variables,
     _when,
     _wind_units_factor,
     decoded_times,
@@ -319,6 +324,8 @@ def normalise_wind(
     """
     path = source
     history: list[str] = []
+    ds_in = ds
+    ds = _stack_mb_variables(ds)  # wgrib2's UGRD_850mb, UGRD_500mb ...: UGRD on 'level' [hPa]
     u_name, v_name = _find_wind_vars(ds, path)
     u = _destagger(ds[u_name])
     v = _destagger(ds[v_name])
@@ -341,9 +348,10 @@ def normalise_wind(
     mb = _MB_IN_NAME.search(u_name)
     if mb:
         level_text = f"{float(mb.group(1)):g} hPa"
-    level_name = _find_coord(ds, _LEVEL_NAMES, "air_pressure", ())
-    if level_name is not None and (level_name in u.dims or level_name in u.coords):
-        levels = np.atleast_1d(_level_hpa_values(ds[level_name], path))
+    kind, levels, level_dim = _wind_levels(ds, u, {lat_dim, lon_dim}, path)
+    n_levels = int(levels.size) if levels is not None and kind in ("pressure", "height") else 1
+    if kind == "pressure":
+        assert levels is not None
         if level_hpa is None:
             pick = int(np.argmax(levels))
         else:
@@ -355,18 +363,37 @@ def normalise_wind(
                     f"{sorted(levels.tolist())} hPa",
                 )
             pick = int(matches[0])
-        if level_name in u.dims:
-            u = u.isel({level_name: pick})
-            v = v.isel({level_name: pick})
+        if level_dim is not None:
+            u = u.isel({level_dim: pick})
+            v = v.isel({level_dim: pick})
         level_text = f"{levels[pick]:g} hPa"
+        one_var = f"{u_name}_{levels[pick]:g}mb"  # wgrib2's one variable per level (UGRD_850mb)
+        if u_name not in ds_in and one_var in ds_in:
+            history[-1] = f"winds from {one_var!r}/{f'{v_name}_{levels[pick]:g}mb'!r}"
         if levels.size > 1:
             history.append(f"took level {level_text} of {sorted(levels.tolist())} hPa")
     elif level_hpa is not None:
+        if kind == "height":
+            assert levels is not None
+            where_now = f"on height levels ({', '.join(f'{h:g}' for h in sorted(levels.tolist()))} m)"
+        elif kind == "other":
+            where_now = f"on the dimension {level_dim!r}, which has no pressure coordinate"
+        else:
+            where_now = f"at one level ({level_text}), not on pressure levels"
         raise _err(
             path,
-            f"level_hpa={level_hpa:g} asked for but the winds {u_name!r} are not on pressure "
-            f"levels (level {level_text}); leave level_hpa unset for this file",
+            f"level_hpa={level_hpa:g} asked for but the winds {u_name!r} are {where_now}; expected winds on "
+            "pressure levels (a coordinate in hPa or Pa), or leave level_hpa unset for this file",
         )
+    elif kind == "height":
+        assert levels is not None
+        pick = int(np.argmin(levels))  # the level nearest the ground
+        if level_dim is not None:
+            u = u.isel({level_dim: pick})
+            v = v.isel({level_dim: pick})
+        level_text = f"{levels[pick]:g} m"
+        if levels.size > 1:
+            history.append(f"took the lowest level, {level_text}, of {sorted(levels.tolist())} m")
     else:
         h_name = _find_coord(ds, _HEIGHT_NAMES, "height", ())
         if h_name is not None and ds[h_name].size == 1 and level_text == "unspecified":
@@ -434,6 +461,12 @@ def normalise_wind(
     # --- time window: select before reading ---------------------------------
     if times.size > 1 and np.unique(times).size != times.size:
         raise _err(path, "repeated time stamps; expected each time once")
+    if times.size > 2:  # a gap inside the records (between files: join_on_time), as the 3-D reader refuses it
+        order_t = np.argsort(times)
+        probe = xr.Dataset(coords={"time": times[order_t]})
+        if "met_file" in ds.coords and time_dim is not None and ds["met_file"].dims == (time_dim,):
+            probe = probe.assign_coords(met_file=("time", np.asarray(ds["met_file"].values)[order_t]))
+        _check_steps(probe, path)
     steady = times.size == 1
     if time_window is not None and not steady:
         start = np.asarray(time_window[0]).astype("datetime64[ns]")
@@ -556,8 +589,35 @@ def normalise_wind(
         steady=steady,
         history="; ".join(history),
     )
+    out.attrs["levels_in_files"] = n_levels
     log.info("%s: normalised winds (%s)", source, out.attrs["history"])
     return out
+
+
+def _wind_levels(
+    ds: xr.Dataset, u: xr.DataArray, hdims: set[str], path: str
+) -> tuple[str, np.ndarray | None, str | None]:
+    """The vertical coordinate of the winds ``u``: ``(kind, values, dim)`` with kind
+    ``"pressure"`` (values in hPa), ``"height"`` (several heights, m), ``"other"`` (a
+    dimension without a vertical coordinate) or ``""`` (none: one level); ``dim`` is
+    the winds' dimension to select along (None for a scalar coordinate). A level
+    coordinate by name or ``standard_name`` first; else the 3-D reader's discovery
+    (:func:`plumecast.met.levels_read._vertical_of`: WRF post's ``PRES`` [Pa] on
+    ``num_press_levels``, a coordinate in Pa or hPa, height levels)."""
+    level_name = _find_coord(ds, _LEVEL_NAMES, "air_pressure", ())
+    if level_name is not None and (level_name in u.dims or level_name in u.coords):
+        coord = ds[level_name]
+        dim = level_name if level_name in u.dims else (
+            str(coord.dims[0]) if coord.ndim == 1 and coord.dims[0] in u.dims else None)
+        return "pressure", np.atleast_1d(_level_hpa_values(coord, path)), dim
+    from plumecast.met.levels_read import _vertical_of  # (levels_read imports this module)
+
+    vert = _vertical_of(ds, u, hdims, path)
+    if vert.kind in ("pressure", "height") and vert.values is not None:
+        return vert.kind, np.atleast_1d(vert.values), vert.dim
+    if vert.kind == "other":
+        return "other", None, vert.dim
+    return "", None, None
 
 
 def _as_float32(values: Any, factor: float) -> np.ndarray:
@@ -612,7 +672,7 @@ def open_wind(
     MetDataError
         File missing or unreadable, GRIB without cfgrib, no recognisable winds,
         level not present, NaNs inside the domain, time window not covered, a gap
-        or an overlap between files, member missing or not chosen.
+        or an overlap between files, a gap inside the records, member missing or not chosen.
     """
     ds = open_met_dataset(path)
     source = str(ds.attrs.get("source", "")) if "met_file" in ds.coords else str(met_paths(path)[0])

@@ -28,6 +28,7 @@ _V_NAMES = ("v", "vgrd", "va", "vwnd", "v_component_of_wind", "v10", "v10m", "vg
 _U_PATTERN = re.compile(r"^ugrd", re.IGNORECASE)
 _V_PATTERN = re.compile(r"^vgrd", re.IGNORECASE)
 _MB_IN_NAME = re.compile(r"_(\d+(?:\.\d+)?)mb$", re.IGNORECASE)
+_MB_SUFFIX = re.compile(r"^(.+?)_(\d+(?:\.\d+)?)mb$", re.IGNORECASE)
 _TEN_METRE = re.compile(r"(^u10|^v10|10m|^10[uv]$|10maboveground)", re.IGNORECASE)
 
 _LAT_NAMES = ("lat", "latitude", "xlat", "xlat_m", "nav_lat", "y")
@@ -77,6 +78,27 @@ class NoLevelsError(MetDataError):
 # ---------------------------------------------------------------------------
 
 
+def _stack_mb_variables(ds: xr.Dataset) -> xr.Dataset:
+    """wgrib2 netCDF: ``UGRD_850mb``, ``UGRD_500mb`` ... -> ``UGRD`` on a ``level`` dim [hPa]
+    (lazily), for both readers: the 3-D one reads the levels, the single-level one
+    picks one of them (``level_hpa``, else the highest pressure)."""
+    groups: dict[str, list[tuple[float, str]]] = {}
+    for name in ds.data_vars:
+        m = _MB_SUFFIX.match(str(name))
+        if m:
+            groups.setdefault(m.group(1), []).append((float(m.group(2)), str(name)))
+    if not groups:
+        return ds
+    out = ds.drop_vars([n for g in groups.values() for _, n in g])
+    for prefix, members in groups.items():
+        members.sort(reverse=True)
+        stacked = xr.concat([ds[n] for _, n in members], dim="level", coords="minimal", compat="override")
+        stacked = stacked.assign_coords(level=("level", [p for p, _ in members], {"units": "hPa"}))
+        stacked.attrs = dict(ds[members[0][1]].attrs)
+        out[prefix] = stacked
+    return out
+
+
 def _lower(name: Hashable) -> str:
     return str(name).lower()
 
@@ -114,6 +136,17 @@ def _wind_components(ds: xr.Dataset) -> tuple[str | None, str | None]:
     u = _by_standard_name(ds, "eastward_wind") or _by_name(ds, _U_NAMES, _U_PATTERN)
     v = _by_standard_name(ds, "northward_wind") or _by_name(ds, _V_NAMES, _V_PATTERN)
     return (_prefer(u, _U_NAMES) if u else None), (_prefer(v, _V_NAMES) if v else None)
+
+
+def _wind_variables(ds: xr.Dataset) -> list[str]:
+    """Every variable of ``ds`` that :func:`_find_wind_vars` could take for a wind
+    component (by ``standard_name``, by name or by the GFS pattern), on levels or at
+    10 m: what the single-level reader needs of a file."""
+    names = set(_by_standard_name(ds, "eastward_wind") + _by_standard_name(ds, "northward_wind"))
+    for n in map(str, ds.data_vars):
+        if n.lower() in _U_NAMES or n.lower() in _V_NAMES or _U_PATTERN.match(n) or _V_PATTERN.match(n):
+            names.add(n)
+    return [str(n) for n in ds.data_vars if str(n) in names]
 
 
 def _prefer(candidates: list[str], order: Sequence[str]) -> str:
