@@ -47,6 +47,44 @@ def test_a_scheduler_that_does_not_answer_is_one_error_naming_the_address(monkey
     assert address in str(info.value) and "running Dask scheduler" in str(info.value)
 
 
+@pytest.mark.parametrize("greeting", [b"", b"SSH-2.0-OpenSSH_9.6\r\n"], ids=["silent", "ssh"])
+def test_something_else_on_the_port_is_one_error_in_bounded_time(monkeypatch: pytest.MonkeyPatch,
+                                                                  greeting: bytes) -> None:
+    """A port that answers but does not speak Dask (the scheduler's dashboard, a web server that
+    waits for a request, ssh's banner read as a frame of exabytes) hung or ended in a traceback."""
+    import threading
+
+    monkeypatch.setattr(cmp, "CONNECT_TIMEOUT_S", 2.0)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if greeting:
+                conn.sendall(greeting)
+
+    threading.Thread(target=serve, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(ScenarioError) as info:
+            cmp._connect(address)
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert time.perf_counter() - t0 < 10
+    msg = str(info.value)
+    assert address in msg and "\n" not in msg and "running Dask scheduler" in msg
+
+
 def test_a_scheduler_without_workers_is_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from distributed import LocalCluster
 

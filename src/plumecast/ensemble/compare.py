@@ -445,15 +445,36 @@ def _connect(scheduler: str) -> Any:
     if not scheduler.startswith("inproc://") and not re.fullmatch(
             r"((tcp|tls|ucx|ws|wss)://)?(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+):\d{1,5}/?", scheduler):
         raise ScenarioError(f"--scheduler {scheduler}: not a Dask scheduler address; {expected}")
-    try:
-        with _quiet_distributed():
-            return Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except (OSError, ValueError, TypeError, TimeoutError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if isinstance(exc, (OSError, TimeoutError)):
-            raise ScenarioError(f"--scheduler {scheduler}: no Dask scheduler answered within "
-                                f"{CONNECT_TIMEOUT_S:g} s ({reason}); {expected}") from None
-        raise ScenarioError(f"--scheduler {scheduler}: not a Dask scheduler address ({reason}); {expected}") from None
+    # the Client is made in a daemon thread with a deadline of its own: something other than a
+    # scheduler on that port (its dashboard, a web server, ssh) can leave Client() waiting for a
+    # handshake that never comes, or feed it bytes that it reads as a frame of exabytes
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def make() -> None:
+        try:
+            with _quiet_distributed():
+                box["client"] = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except BaseException as exc:  # noqa: BLE001 - reported below as one line
+            box["error"] = exc
+
+    maker = threading.Thread(target=make, name="plumecast-connect", daemon=True)
+    maker.start()
+    maker.join(CONNECT_TIMEOUT_S + 5.0)
+    if "client" in box:
+        return box["client"]
+    exc = box.get("error")
+    if exc is None:
+        raise ScenarioError(f"--scheduler {scheduler}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:g} s "
+                            f"(something is listening there but does not speak Dask's protocol: a dashboard or web "
+                            f"port?); {expected}")
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, (OSError, TimeoutError)):
+        raise ScenarioError(f"--scheduler {scheduler}: no Dask scheduler answered within "
+                            f"{CONNECT_TIMEOUT_S:g} s ({reason}); {expected}") from None
+    raise ScenarioError(f"--scheduler {scheduler}: not a Dask scheduler ({type(exc).__name__}: {reason[:120]}); "
+                        f"{expected}") from None
 
 
 class _quiet_distributed:
