@@ -50,6 +50,9 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
             out["plans"] = "compare"
         if sc.ensemble is not None:
             out["ensemble"] = "compare"
+    elif sc.shelter is not None:
+        # compare's shelter orders are plan measures (type: shelter), with their own air changes and compliance
+        out["shelter (compare: give a plan a shelter measure)"] = "run and zones"
     for i, rel in enumerate(sc.releases):
         if rel.type == "point":
             if rel.temperature_c is not None:

@@ -387,3 +387,15 @@ def test_a_stability_given_but_overridden_by_another_route_is_said(tmp_path):
     data["local_weather"]["stability"] = "D"
     res = compute_zones(read_zones_scenario(_write(tmp_path, data)).scenario, consequences=False)
     assert not [w for w in res.warnings if "given but not used" in w]  # the routes agree: nothing to say
+
+
+def test_compare_says_it_does_not_read_the_scenarios_shelter():
+    """compare's shelter orders are plan measures: a scenario shelter section changed nothing
+    there without a word (plans audit)."""
+    from plumecast.scenario import demo_plans_scenario_path
+
+    data = yaml.safe_load(demo_plans_scenario_path().read_text())
+    data["shelter"] = {"air_changes_per_hour": 3.0, "compliance_fraction": 0.1, "start_h": 2}
+    sc = scenario_from_dict(data)
+    assert ignored_keys(sc, "compare") == {"shelter (compare: give a plan a shelter measure)": "run and zones"}
+    assert "shelter" not in " ".join(ignored_keys(sc, "run"))
