@@ -562,3 +562,21 @@ def test_compare_console_prints_the_notes(tmp_path, monkeypatch, capsys) -> None
     out = " ".join(capsys.readouterr().out.split())
     assert f"{NO_AEGL3_MARK} deaths without AEGL-3" in out and "no AEGL-3 map for 'stop at 1 h'" in out
     assert not (tmp_path / "out" / "probability_aegl3_stop_at_1_h.png").exists()
+
+
+def test_measures_that_can_change_nothing_are_said() -> None:
+    """A termination after the run's end, or ignition delays on a plan without a front, ran
+    silently and were reported as saving nothing (plans audit)."""
+    from plumecast.ensemble.compare import plan_notes
+
+    sc = scenario_from_dict(dict(
+        name="late", start="2026-07-01T00:00:00", duration_h=6, particles=100,
+        releases=[{"type": "point", "lat": 0, "lon": 0, "rate_kg_s": 1}],
+        receptors={"points": [{"name": "A", "lat": 0.0, "lon": 0.1, "population": 1e3}]},
+        plans=[{"name": "too late", "measures": [{"type": "termination", "at_h": 50}]},
+               {"name": "no front", "measures": [{"type": "termination", "at_h": 2}], "ignition_delays_h": [3]},
+               {"name": "fine", "measures": [{"type": "termination", "at_h": 1}]}]))
+    notes = plan_notes(sc)
+    assert len(notes) == 2
+    assert notes[0].startswith("plan 'too late': termination at at_h 50 h, at or after the end of the run (6 h)")
+    assert notes[1] == "plan 'no front': ignition_delays_h is ignored: the plan has no front to light later"

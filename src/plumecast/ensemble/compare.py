@@ -141,6 +141,23 @@ def check_comparison(setup: CompareSetup, n_members: int, source: str | None = N
             "(its spread and exceedance probabilities); to compare plans, add a 'plans:' list (docs/plans.md)")
 
 
+def plan_notes(scenario: Scenario) -> list[str]:
+    """Measures that can change nothing, each in one line: a time at or after the end
+    of the run, cost-of-delay ignition times on a plan without a front."""
+    end_h = float(scenario.run_hours)
+    out = []
+    for plan in scenario.plans:
+        for m in plan.measures:
+            for key in ("at_h", "start_h", "order_h", "ignition_h"):
+                t = getattr(m, key, None)
+                if isinstance(t, int | float) and t >= end_h:
+                    out.append(f"plan {plan.name!r}: {m.type} at {key} {t:g} h, at or after the end of the run "
+                               f"({end_h:g} h): it changes nothing in this comparison")
+        if getattr(plan, "ignition_delays_h", None) and not any(m.type == "front" for m in plan.measures):
+            out.append(f"plan {plan.name!r}: ignition_delays_h is ignored: the plan has no front to light later")
+    return out
+
+
 # --------------------------------------------------------------------------- transports
 
 
