@@ -580,3 +580,25 @@ def test_measures_that_can_change_nothing_are_said() -> None:
     assert len(notes) == 2
     assert notes[0].startswith("plan 'too late': termination at at_h 50 h, at or after the end of the run (6 h)")
     assert notes[1] == "plan 'no front': ignition_delays_h is ignored: the plan has no front to light later"
+
+
+@pytest.mark.parametrize("measure, said", [
+    ({"type": "termination", "at_h": 1.01}, "measures.0.at_h 1.01 h is not on a time-step boundary"),
+    ({"type": "front", "ignition_h": 1, "points": [[40.0, 10.0]], "speed_m_s": 10, "threshold_kg_m3": 1e-9},
+     "measures.0.points [40, 10] is outside output.grid"),
+])
+def test_plan_errors_of_the_run_are_found_before_any_member_runs(measure, said) -> None:
+    """They were found inside member 0 after its transport, as 'ensemble member 0: exposure
+    tags: emission tag at 1.01 h ...', without the plan or key (plans audit)."""
+    from plumecast.ensemble.compare import make_setup
+    from plumecast.errors import ScenarioError
+
+    sc = scenario_from_dict(dict(
+        name="early", start="2026-07-01T00:00:00", duration_h=3, particles=100,
+        releases=[{"type": "point", "lat": 0, "lon": 0, "rate_kg_s": 1}],
+        output={"grid": {"lon_min": -1, "lon_max": 2, "lat_min": -1, "lat_max": 1, "resolution_deg": 0.5}},
+        receptors={"points": [{"name": "A", "lat": 0.0, "lon": 0.1, "population": 1e3}]},
+        plans=[{"name": "bad", "measures": [measure]}]))
+    with pytest.raises(ScenarioError, match="plans: 'bad': ") as info:
+        make_setup(sc, maps=False)
+    assert said in str(info.value) and "\n" not in str(info.value)

@@ -23,6 +23,7 @@ number of workers or the order in which tasks finish.
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import time
@@ -102,9 +103,37 @@ def make_setup(scenario: Scenario, plans: Sequence[PlanConfig] | None = None, *,
         for m in p.measures:
             if measure_kind(m) == "termination":
                 release_groups(getattr(m, "releases", None), names)  # bad names fail here, before any run
+    _check_plans_on_the_run(sc, plist)
     tags = default_tags_h(sc, plist, tag_step_h)
     delay = tuple(t for t in tags if t < sc.run_hours)
     return CompareSetup(sc, tuple(plist), tags, delay, maps, termination_maps)
+
+
+def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig]) -> None:
+    """What the run's grid and steps refuse in a plan, said before any member runs and
+    naming the plan and key (found inside member 0, after its transport, before): a
+    termination off a time-step boundary (its emission tag would split a step), a
+    front lit outside the output grid."""
+    dt_h = sc.time_step_s / 3600.0
+    g = sc.output.grid
+    for plan in plans:
+        for j, m in enumerate(plan.measures):
+            at = getattr(m, "at_h", None)
+            if measure_kind(m) == "termination" and at is not None and 0 <= at <= sc.run_hours:
+                steps = at / dt_h
+                if abs(steps - round(steps)) > 1e-6:
+                    raise ScenarioError(
+                        f"plans: {plan.name!r}: measures.{j}.at_h {at:g} h is not on a time-step boundary "
+                        f"(time_step_s {sc.time_step_s:g} s = {dt_h:.4g} h); expected a multiple of it, e.g. "
+                        f"{math.floor(steps) * dt_h:.4g} or {math.ceil(steps) * dt_h:.4g}")
+            if measure_kind(m) == "front":
+                for lat, lon in getattr(m, "points", []):
+                    x = (float(lon) - g.lon_min) % 360.0 if g.lon_max - g.lon_min >= 360.0 else float(lon) - g.lon_min
+                    if not (g.lat_min <= float(lat) <= g.lat_max and 0.0 <= x <= g.lon_max - g.lon_min):
+                        raise ScenarioError(
+                            f"plans: {plan.name!r}: measures.{j}.points [{float(lat):g}, {float(lon):g}] is outside "
+                            f"output.grid (lat {g.lat_min:g}..{g.lat_max:g}, lon {g.lon_min:g}..{g.lon_max:g}); "
+                            "expected ignition points on the grid the front burns")
 
 
 ADD_PLANS = ("add a 'plans:' list with at least one plan that has measures, e.g.\n"
