@@ -15,7 +15,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.met.atmosphere import _ISA_T0, CP, G0, KAPPA_AIR, R_D
-from plumecast.met.levels_read import _check_field
+from plumecast.met.plausible import check_field
 
 __all__ = [
     "MIXING_HEIGHT_BOUNDS_M",
@@ -51,7 +51,7 @@ def surface_fields(
     then, where the files have the solar radiation, it [W m-2] and the surface air
     temperature [degC] (``WindGrid.stomata``). ``where``: the file (or the file of each
     field) named in messages; a field read is refused if NaN or outside
-    :data:`~plumecast.met.levels_read.PLAUSIBLE_RANGES`."""
+    :data:`~plumecast.met.plausible.PLAUSIBLE_RANGES`."""
     from plumecast.met.columns import take_level  # numba: when first needed
 
     ny, nx = hb.shape
@@ -59,7 +59,7 @@ def surface_fields(
     def get(name: str) -> NDArray[np.float64]:
         a = np.asarray(rec[name].values, dtype=np.float64)
         file = where if isinstance(where, str) else where[name]
-        _check_field(a, name, rec[name], file, tk, lat, lon)
+        check_field(a, name, rec[name], file, tk, lat, lon)
         return a
 
     def at_kb(a: NDArray[np.float64]) -> NDArray[np.float64]:

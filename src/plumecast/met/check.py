@@ -7,7 +7,7 @@ record is then converted for the kernels as a run converts the records it reads
 (:func:`plumecast.met.levels.wind_grid_3d`, one record at a time, or
 :func:`plumecast.transport.windgrid.wind_grid`), which runs every check a run makes on
 it (NaN inside the domain, values outside the plausible ranges of
-:data:`plumecast.met.levels_read.PLAUSIBLE_RANGES` such as an undeclared fill value,
+:data:`plumecast.met.plausible.PLAUSIBLE_RANGES` such as an undeclared fill value,
 level heights, units), and the first record gives the provenance lines a run prints.
 On levels, sets larger than :data:`CHECK_BYTES` are checked at records spread evenly
 over them (the first and the last among them), and the output says which; the

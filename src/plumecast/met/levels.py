@@ -40,14 +40,11 @@ from plumecast.met.boundary_layer import (
 )
 from plumecast.met.levels_join import FIELD_FILE
 from plumecast.met.levels_read import (
-    PLAUSIBLE_RANGES,
-    _check_field,
-    _check_winds,
     _err,
-    _nan_check,
     normalise_met_3d,
     open_met_3d,
 )
+from plumecast.met.plausible import PLAUSIBLE_RANGES, check_field, check_winds, nan_check
 from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, across_dateline, grid_geometry
 
 __all__ = [
@@ -286,7 +283,7 @@ def wind_grid_3d(
     MetDataError
         Naming the file that holds the field: no geopotential (unless
         ``standard_atmosphere``), NaN inside the domain or a value outside
-        :data:`~plumecast.met.levels_read.PLAUSIBLE_RANGES` (a wind speed above
+        :data:`~plumecast.met.plausible.PLAUSIBLE_RANGES` (a wind speed above
         :data:`~plumecast.met.reader.MAX_WIND_M_S`; below-ground levels excepted),
         levels not ascending in height, records out of range.
     """
@@ -435,7 +432,7 @@ def wind_grid_3d(
                   nan_name: str | None = None) -> None:
             """NaN, then a value outside PLAUSIBLE_RANGES (an undeclared fill value)."""
             lv = levels if a.ndim == 3 else None
-            _check_field(a, name, rec[name], files[name], tk, latb, lon, allowed, lv, lv_unit, nan_name)
+            check_field(a, name, rec[name], files[name], tk, latb, lon, allowed, lv, lv_unit, nan_name)
 
         def get(name: str, rec: xr.Dataset = rec) -> NDArray[np.float64]:
             return np.asarray(rec[name].values, dtype=np.float64)
@@ -470,13 +467,13 @@ def wind_grid_3d(
 
         u = get("u")
         v = get("v")
-        _check_winds(u, v, ("u", "v"), (rec["u"], rec["v"]), (files["u"], files["v"]), tk, latb, lon, below, levels,
+        check_winds(u, v, ("u", "v"), (rec["u"], rec["v"]), (files["u"], files["v"]), tk, latb, lon, below, levels,
                      lv_unit)
         ub = take_level(u, kb)
         vb = take_level(v, kb)
         if has_10m:
             u10, v10 = get("u10"), get("v10")
-            _check_winds(u10, v10, ("u10", "v10"), (rec["u10"], rec["v10"]), (files["u10"], files["v10"]), tk, latb,
+            check_winds(u10, v10, ("u10", "v10"), (rec["u10"], rec["v10"]), (files["u10"], files["v10"]), tk, latb,
                          lon)
         T: NDArray[np.float64] | None = None
         if temp is not None:
@@ -574,7 +571,7 @@ def _land_fraction(ds: xr.Dataset, k: int, lat: NDArray[np.float64], lon: NDArra
     file_k = _field_file(ds, "land", k)
     tk = np.datetime_as_string(np.asarray(ds["time"].values)[k], unit="s")
     vals = np.asarray(da.values, dtype=np.float64)
-    _nan_check(vals, "land-sea mask", file_k, tk, lat, lon)
+    nan_check(vals, "land-sea mask", file_k, tk, lat, lon)
     bad = (vals < -1e-3) | (vals > 1.0 + 1e-3)
     if np.any(bad):
         j, i = np.argwhere(bad)[0]
