@@ -92,8 +92,7 @@ def run_notes(sc: Scenario, start_zone_given: bool) -> list[str]:
         lat, lon = getattr(rel, "lat", None), getattr(rel, "lon", None)
         if lat is None or lon is None:
             continue
-        x = (float(lon) - g.lon_min) % 360.0 if g.lon_max - g.lon_min >= 360.0 else float(lon) - g.lon_min
-        if not (g.lat_min <= float(lat) <= g.lat_max and 0.0 <= x <= g.lon_max - g.lon_min):
+        if not g.contains(float(lat), float(lon)):
             name = getattr(rel, "name", None) or f"releases.{i}"
             out.append(f"{name} at {float(lat):g} N, {float(lon):g} E is outside output.grid "
                        f"({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}..{g.lon_max:g} E): concentration.nc "

@@ -128,8 +128,7 @@ def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig]) -> None:
                         f"{math.floor(steps) * dt_h:.4g} or {math.ceil(steps) * dt_h:.4g}")
             if measure_kind(m) == "front":
                 for lat, lon in getattr(m, "points", []):
-                    x = (float(lon) - g.lon_min) % 360.0 if g.lon_max - g.lon_min >= 360.0 else float(lon) - g.lon_min
-                    if not (g.lat_min <= float(lat) <= g.lat_max and 0.0 <= x <= g.lon_max - g.lon_min):
+                    if not g.contains(float(lat), float(lon)):
                         raise ScenarioError(
                             f"plans: {plan.name!r}: measures.{j}.points [{float(lat):g}, {float(lon):g}] is outside "
                             f"output.grid (lat {g.lat_min:g}..{g.lat_max:g}, lon {g.lon_min:g}..{g.lon_max:g}); "
