@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -293,6 +294,11 @@ class AreaNearField:
             self._winds_held[key] = (u, v)
         return self._winds_held[key]
 
+    @cached_property
+    def _rates(self) -> NDArray[np.float64]:
+        """``(group, step)``: each group's emission rate in each step over its base rate."""
+        return np.ascontiguousarray(np.diff(self.cum, axis=1) / self.dt_s)
+
     def _overlap_size(self, u_e: NDArray[np.float64], v_n: NDArray[np.float64]) -> int:
         """The number of (pair, bin) overlaps :func:`area_plume_overlaps` would hold."""
         speed = np.maximum(np.hypot(u_e, v_n), self.min_wind_m_s)[self.pair_src]
@@ -317,19 +323,18 @@ class AreaNearField:
         self._last_key = key
         if not steady:
             self._overlaps = None
-        elif self._overlap_size(u_e, v_n) <= MAX_OVERLAPS:
+        elif self._overlaps is None and self._overlap_size(u_e, v_n) <= MAX_OVERLAPS:
             # the same winds and tables as the step before: each pair's share of each travel-distance bin
-            # is the same too, made once from the sample points; a step is then a sum over bins
-            if self._overlaps is None:
-                self._overlaps = area_plume_overlaps(
-                    self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0,
-                    self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q, self.src_radius,
-                    self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.decay_rate_s,
-                    self.dry_velocity_m_s)
+            # is the same too, made once from the sample points for the steps they stay so
+            self._overlaps = area_plume_overlaps(
+                self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0,
+                self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q, self.src_radius,
+                self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.decay_rate_s,
+                self.dry_velocity_m_s)
+        if steady and self._overlaps is not None:  # a step is then a sum over bins
             overlap, pair_ptr = self._overlaps
             area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, self.src_group,
-                             np.diff(self.cum, axis=1) / self.dt_s, self.bin_of_step, self.cum.shape[0],
-                             self.decay_rate_s, burn, conc, hit)
+                             self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, burn, conc, hit)
             return
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,

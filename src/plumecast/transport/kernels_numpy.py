@@ -362,7 +362,8 @@ def surface_inside(
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """:func:`interpolate_surface` and a mask of the points inside the domain."""
     assert wind.surface is not None
-    return _fields_at(wind, wind.surface, k, w, lon, lat), _corners(wind, lon, lat)[1]
+    cn, inside = _corners(wind, lon, lat)
+    return _fields_at(wind, wind.surface, k, w, lon, lat, cn), inside
 
 
 def interpolate_stomata(
@@ -375,10 +376,12 @@ def interpolate_stomata(
 
 
 def _fields_at(wind: WindGrid, fields: NDArray[np.float32], k: int, w: float, lon: NDArray[np.float64],
-               lat: NDArray[np.float64]) -> NDArray[np.float64]:
+               lat: NDArray[np.float64], cn: tuple[Any, ...] | None = None) -> NDArray[np.float64]:
     """(time, field, lat, lon) ``fields`` on the grid of ``wind`` at the points, bilinear
-    in space and linear in time between records ``k`` and ``k + 1`` (weight ``w``)."""
-    cn, _ = _corners(wind, lon, lat)
+    in space and linear in time between records ``k`` and ``k + 1`` (weight ``w``);
+    ``cn``: the points' corners (:func:`_corners`), when the caller has them."""
+    if cn is None:
+        cn, _ = _corners(wind, lon, lat)
     k1 = min(k + 1, fields.shape[0] - 1)
     out = np.empty((fields.shape[1], lon.size))
     for q in range(out.shape[0]):
