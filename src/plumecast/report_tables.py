@@ -182,9 +182,7 @@ def print_casualty_table(
         return [countdown(float(s) - ref_s) for s in stamps]
 
     # a receptor whose concentration is unknown (off the domain): its arrival is unknown too, not "never"
-    known_c = _column(result, "peak_concentration", n, np.nan).astype(float) if "peak_concentration" in result \
-        else pct
-    unknown_c = ~np.isfinite(known_c)
+    unknown_c = ~_concentration_known(result, n)
     to2, to3 = ([("unknown" if unknown_c[i] and t == "—" else t) for i, t in enumerate(col)]
                 for col in (countdowns(2), countdowns(3)))
     agent = result.attrs.get("agent", "?")
