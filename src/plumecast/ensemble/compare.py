@@ -114,18 +114,22 @@ def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig]) -> None:
     naming the plan and key (found inside member 0, after its transport, before): a
     termination off a time-step boundary (its emission tag would split a step), a
     front lit outside the output grid."""
+    from plumecast.exposure import tag_bins
+
     dt_h = sc.time_step_s / 3600.0
     g = sc.output.grid
     for plan in plans:
         for j, m in enumerate(plan.measures):
             at = getattr(m, "at_h", None)
             if measure_kind(m) == "termination" and at is not None and 0 <= at <= sc.run_hours:
-                steps = at / dt_h
-                if abs(steps - round(steps)) > 1e-6:
+                try:
+                    tag_bins(sc.n_steps, sc.time_step_s, [at])  # the run's own test of a tag's edge
+                except ValueError:
+                    steps = at / dt_h
                     raise ScenarioError(
                         f"plans: {plan.name!r}: measures.{j}.at_h {at:g} h is not on a time-step boundary "
                         f"(time_step_s {sc.time_step_s:g} s = {dt_h:.4g} h); expected a multiple of it, e.g. "
-                        f"{math.floor(steps) * dt_h:.4g} or {math.ceil(steps) * dt_h:.4g}")
+                        f"{math.floor(steps) * dt_h:.4g} or {math.ceil(steps) * dt_h:.4g}") from None
             if measure_kind(m) == "front":
                 for lat, lon in getattr(m, "points", []):
                     if not g.contains(float(lat), float(lon)):
