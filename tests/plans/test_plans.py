@@ -602,3 +602,30 @@ def test_plan_errors_of_the_run_are_found_before_any_member_runs(measure, said) 
     with pytest.raises(ScenarioError, match="plans: 'bad': ") as info:
         make_setup(sc, maps=False)
     assert said in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("measures, said", [
+    ([{"type": "shelter", "start_h": 0.5, "compliance": 0.8, "region": ["Aa"]}],
+     "plans: 'bad': measures.0.region: city 'Aa' is not among the 2 receptors of this run"),
+    ([{"type": "termination", "at_h": 1},
+      {"type": "evacuation", "order_h": 0.5, "clearance_h": 2, "region": "all"},
+      {"type": "evacuation", "order_h": 1, "clearance_h": 2, "region": ["B"]}],
+     "plans: 'bad': receptor 'B' is covered by two evacuations (measures.1 and measures.2)"),
+])
+def test_plan_region_errors_are_found_before_any_member_runs(measures, said) -> None:
+    """An unknown city in a region, and a city under two evacuations, were found inside
+    member 0 after its transport, as 'ensemble member 0: shelter.region: ...' without the
+    plan or the measure's index (plans audit, left in session 23)."""
+    from plumecast.ensemble.compare import make_setup
+    from plumecast.errors import ScenarioError
+
+    sc = scenario_from_dict(dict(
+        name="early", start="2026-07-01T00:00:00", duration_h=3, particles=100,
+        releases=[{"type": "point", "lat": 0, "lon": 0, "rate_kg_s": 1}],
+        receptors={"points": [{"name": "A", "lat": 0.0, "lon": 0.1, "population": 1e3},
+                              {"name": "B", "lat": 0.0, "lon": 0.3, "population": 1e3}]},
+        plans=[{"name": "fine", "measures": [{"type": "shelter", "start_h": 0.5, "region": ["a"]}]},
+               {"name": "bad", "measures": measures}]))
+    with pytest.raises(ScenarioError) as info:
+        make_setup(sc, maps=False)
+    assert str(info.value).startswith(said) and "\n" not in str(info.value)

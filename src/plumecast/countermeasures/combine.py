@@ -37,7 +37,7 @@ from plumecast.countermeasures.shelter_order import ShelterOrder, step_edges
 from plumecast.errors import ScenarioError
 from plumecast.units import SECONDS_PER_HOUR
 
-__all__ = ["Cohort", "cohorts"]
+__all__ = ["Cohort", "check_people_measures", "cohorts"]
 
 
 @dataclass(frozen=True)
@@ -69,20 +69,46 @@ def _as_measure(m: Any) -> Any:
     return m
 
 
-def _owner(masks: list[NDArray[np.bool_]], receptors: Any, kind: str) -> NDArray[np.int64]:
-    """Index of the measure covering each receptor (-1: none); two -> error."""
+def _owner(masks: list[NDArray[np.bool_]], receptors: Any, kind: str,
+           where: Sequence[int] | None = None) -> NDArray[np.int64]:
+    """Index of the measure covering each receptor (-1: none); two -> error. ``where``:
+    the measures' indices in the plan's list, named in the error (else their indices
+    among the measures of that kind)."""
     n = len(np.asarray(receptors.lat))
     owner = np.full(n, -1, dtype=np.int64)
     for i, mask in enumerate(masks):
         clash = mask & (owner >= 0)
         if clash.any():
             r = int(np.flatnonzero(clash)[0])
+            which = (f"measures.{where[int(owner[r])]} and measures.{where[i]}" if where is not None
+                     else f"measures {owner[r]} and {i} of that kind")
             raise ScenarioError(
-                f"plan: receptor {receptors.name[r]!r} is covered by two {kind}s (measures {owner[r]} and {i} of "
-                f"that kind); give at most one {kind} per city"
+                f"plan: receptor {receptors.name[r]!r} is covered by two {kind}s ({which}); give at most one "
+                f"{kind} per city"
             )
         owner[mask] = i
     return owner
+
+
+def check_people_measures(receptors: Any, measures: Sequence[Any], plan: str) -> None:
+    """Refuse what :func:`cohorts` would refuse in a plan's shelter orders and evacuations,
+    from the receptor table alone (before any transport): a region naming a city that is
+    not a receptor, a receptor covered by two orders of one kind. The messages name the
+    plan and the measure's key (``plans: 'P': measures.1.region: ...``).
+
+    Raises
+    ------
+    ScenarioError
+    """
+    built = [(j, _as_measure(m)) for j, m in enumerate(measures)]
+    try:
+        for kind, cls in (("shelter order", ShelterOrder), ("evacuation", Evacuation)):
+            mine = [(j, m) for j, m in built if isinstance(m, cls)]
+            masks = [m.mask(receptors, f"measures.{j}.region") for j, m in mine]
+            _owner(masks, receptors, kind, [j for j, _ in mine])
+    except ScenarioError as exc:
+        text = str(exc).removeprefix("plan: ")
+        raise ScenarioError(f"plans: {plan!r}: {text}") from None
 
 
 def cohorts(

@@ -106,9 +106,9 @@ class Evacuation:
     def label(self) -> str:
         return f"evacuated from {self.order_h:g} h over {self.clearance_h:g} h ({region_label(self.region)})"
 
-    def mask(self, receptors: object) -> NDArray[np.bool_]:
-        """Receptors covered by the order."""
-        return region_mask(self.region, receptors, "evacuation.region")
+    def mask(self, receptors: object, what: str = "evacuation.region") -> NDArray[np.bool_]:
+        """Receptors covered by the order (``what``: the region's key in error messages)."""
+        return region_mask(self.region, receptors, what)
 
     def exposure(
         self, breathing: ArrayLike, time_end_s: ArrayLike, dt_s: ArrayLike, group: int

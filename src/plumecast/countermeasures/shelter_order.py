@@ -182,9 +182,9 @@ class ShelterOrder:
         end = "" if self.end_h is None else f"-{self.end_h:g}"
         return f"sheltered {self.start_h:g}{end} h ({region_label(self.region)})"
 
-    def mask(self, receptors: object) -> NDArray[np.bool_]:
-        """Receptors covered by the order."""
-        return region_mask(self.region, receptors, "shelter.region")
+    def mask(self, receptors: object, what: str = "shelter.region") -> NDArray[np.bool_]:
+        """Receptors covered by the order (``what``: the region's key in error messages)."""
+        return region_mask(self.region, receptors, what)
 
     def exposure(self, outdoor: ArrayLike, time_end_s: ArrayLike, dt_s: ArrayLike) -> NDArray[np.float64]:
         """What a complying person breathes at every receptor, ``(time, receptor)``

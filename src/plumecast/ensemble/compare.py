@@ -110,11 +110,20 @@ def make_setup(scenario: Scenario, plans: Sequence[PlanConfig] | None = None, *,
 
 
 def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig]) -> None:
-    """What the run's grid and steps refuse in a plan, said before any member runs and
-    naming the plan and key (found inside member 0, after its transport, before): a
-    termination off a time-step boundary (its emission tag would split a step), a
-    front lit outside the output grid."""
+    """What the run's grid, steps and receptors refuse in a plan, said before any member
+    runs and naming the plan and key (found inside member 0, after its transport,
+    before): a termination off a time-step boundary (its emission tag would split a
+    step), a front lit outside the output grid, a shelter or evacuation region naming a
+    city that is not a receptor, a city under two orders of one kind."""
+    from plumecast.countermeasures.combine import check_people_measures
     from plumecast.exposure import tag_bins
+    from plumecast.runner import select_receptors
+
+    if any(measure_kind(m) in ("shelter", "evacuation") for p in plans for m in p.measures):
+        receptors = select_receptors(sc)
+        if receptors is not None:
+            for plan in plans:
+                check_people_measures(receptors, plan.measures, plan.name)
 
     dt_h = sc.time_step_s / 3600.0
     g = sc.output.grid
