@@ -398,3 +398,32 @@ def test_compare_command_refuses_no_plans_without_a_traceback_or_output(tmp_path
     assert r.returncode == 2, text
     assert "nothing to compare" in text and f.name in text and "Traceback" not in text
     assert not out.exists()
+
+
+def test_timing_shifts_before_the_start_are_said() -> None:
+    """A negative source_timing_shift_h cuts the part of a release moved before the run's
+    start (docs/plans.md); the comparison ran without saying so (session 23's note)."""
+    from plumecast.ensemble.members import timing_shift_note
+
+    def note(start_h: float, shifts: list[float]) -> str | None:
+        sc = scenario_from_dict(dict(
+            name="shift", start="2026-07-01T00:00:00", duration_h=6, particles=100,
+            releases=[{"type": "point", "lat": 0, "lon": 0, "rate_kg_s": 1, "start_h": start_h},
+                      {"type": "point", "lat": 0, "lon": 1, "rate_kg_s": 1, "start_h": 3.0}]))
+        return timing_shift_note(sc, [MemberSpec(i, i, source_timing_shift_h=s) for i, s in enumerate(shifts)])
+
+    said = note(0.5, [0.0, -0.2, -1.3, -0.7, 2.0])
+    assert said is not None
+    assert "in 2 of 5 members (by up to 0.8 h)" in said and "at least 1 h earlier" in said
+    assert note(2.0, [0.0, -1.9, 1.0]) is None  # moved earlier, still after the start
+    assert note(0.0, [0.0, 0.5]) is None
+
+
+def test_the_demo_comparison_says_its_timing_shifts_cut_emissions() -> None:
+    """The shipped poison-sky plans draw shifts of sd 1 h on releases that start with the run."""
+    from plumecast.ensemble.members import timing_shift_note
+    from plumecast.scenario import demo_plans_scenario_path, load_scenario
+
+    sc = load_scenario(demo_plans_scenario_path())
+    said = timing_shift_note(sc, member_specs(sc, sc.ensemble))
+    assert said is not None and "members lose that emission (their figures are lower" in said

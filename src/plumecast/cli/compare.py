@@ -84,7 +84,7 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
 def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, scheduler: str | None,
                   particles: int | None, maps: bool, quiet: bool, source: str, live: Any) -> dict[str, Any]:
     from plumecast.ensemble.compare import check_comparison, make_setup, plan_notes, run_members
-    from plumecast.ensemble.members import member_specs
+    from plumecast.ensemble.members import member_specs, timing_shift_note
     from plumecast.ensemble.summary import console_notes, console_tables, summarise, write_outputs
     from plumecast.errors import ScenarioError
     from plumecast.runner import select_receptors
@@ -98,8 +98,9 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
         raise ScenarioError(f"{source}: receptors: a comparison needs receptors (cities, points or csv)")
     if notice:
         console.print(f"note: {notice}", highlight=False)
-    for line in plan_notes(setup.scenario):
-        console.print(f"note: {line}", highlight=False, markup=False)
+    for line in [*plan_notes(setup.scenario), timing_shift_note(setup.scenario, specs)]:
+        if line:
+            console.print(f"note: {line}", highlight=False, markup=False)
     if len(specs) == 1:
         why = "no 'ensemble:' key" if sc.ensemble is None else "one member asked for"
         console.print(f"note: {why}: the comparison has one member, so there is no ensemble spread; the "

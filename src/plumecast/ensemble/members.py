@@ -155,6 +155,27 @@ def _dist_text(dist: Any) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def timing_shift_note(scenario: Scenario, specs: list[MemberSpec]) -> str | None:
+    """One line when ``source_timing_shift_h`` moves a release's start before the run's
+    start in some members (None otherwise): the transport cannot carry air emitted
+    before it starts, so those members lose that emission (:func:`_shift_release`
+    keeps only what falls after the start; docs/plans.md)."""
+    lost = []
+    for spec in specs:
+        if spec.source_timing_shift_h < 0.0:
+            before = max((-(float(r.start_h) + spec.source_timing_shift_h) for r in scenario.releases), default=0.0)
+            if before > 0.0:
+                lost.append(before)
+    if not lost:
+        return None
+    worst = max(lost)
+    return (f"ensemble.source_timing_shift_h moves releases before the run's start in {len(lost)} of {len(specs)} "
+            f"members (by up to {worst:.2g} h): the transport cannot carry air emitted before it starts, so those "
+            f"members lose that emission (their figures are lower than if it were carried); to keep it, give the "
+            f"scenario a start at least "
+            f"{math.ceil(worst):g} h earlier, with the releases' start_h that much later (docs/plans.md)")
+
+
 # --------------------------------------------------------------------------- scenario
 
 

@@ -558,6 +558,11 @@ def _notes(s: Summary) -> list[str]:
         parts.append(f"Baseline: {s.plans[0]!r} ({desc}); lives saved = baseline − plan"
                      + ("." if s.single else ", paired member by member, so the spread both share cancels."))
     if sc is not None:
+        from plumecast.ensemble.members import timing_shift_note
+
+        shift = timing_shift_note(sc, s.raw.specs)
+        if shift:
+            parts.append(shift[0].upper() + shift[1:] + ".")
         if sc.met.source == "climatology":
             parts.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
         elif sc.met.source == "file":
