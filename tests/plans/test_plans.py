@@ -629,3 +629,16 @@ def test_plan_region_errors_are_found_before_any_member_runs(measures, said) -> 
     with pytest.raises(ScenarioError) as info:
         make_setup(sc, maps=False)
     assert str(info.value).startswith(said) and "\n" not in str(info.value)
+
+
+def test_the_early_plan_checks_pass_the_shipped_demo_plans() -> None:
+    """The early region check built every measure without the agent, and a front whose
+    threshold comes from the agent's LFL refused the demo itself ('front: the threshold
+    needs the agent'; web audit, session 24)."""
+    from plumecast.ensemble.compare import make_setup
+    from plumecast.scenario import demo_plans_scenario_path, load_scenario
+
+    sc = load_scenario(demo_plans_scenario_path())
+    kinds = {m.type for p in sc.plans for m in p.measures}
+    assert {"shelter", "front"} <= kinds
+    assert len(make_setup(sc, maps=False).plans) == len(sc.plans) + 1

@@ -100,7 +100,9 @@ def check_people_measures(receptors: Any, measures: Sequence[Any], plan: str) ->
     ------
     ScenarioError
     """
-    built = [(j, _as_measure(m)) for j, m in enumerate(measures)]
+    # only the orders that act on people are built: a front may need the agent for its threshold
+    built = [(j, _as_measure(m)) for j, m in enumerate(measures)
+             if isinstance(m, ShelterOrder | Evacuation) or getattr(m, "type", None) in ("shelter", "evacuation")]
     try:
         for kind, cls in (("shelter order", ShelterOrder), ("evacuation", Evacuation)):
             mine = [(j, m) for j, m in built if isinstance(m, cls)]
