@@ -203,3 +203,95 @@ def test_a_release_outside_the_met_names_the_files_as_written(tmp_path):
     text = str(err.value)
     assert "outside the winds of met.path" in text and f"{files[0]}, {files[1]}" in text
     assert "PosixPath" not in text and "[" not in text.split("met.path", 1)[1].split("(lat", 1)[0]
+
+
+# --------------------------------------------------------------------------- zones: what the output says
+
+
+def test_zones_point_table_rounds_the_axis_and_the_gaussian_tail(tmp_path, monkeypatch, capsys):
+    """A point on the plume axis has crosswind 0 (was -0.00000000000000010 km, the lon/lat
+    projection's rounding); a peak below the onset floor reads "< 0.005" with no time
+    (was 0.0000000000010 ppm at 40 min); the shelter line says when people go in and out."""
+    text = (SMALL_ZONES_SCENARIO + "points: [{name: school, lat: 45.0, lon: 5.01}, {name: aside, lat: 45.004, "
+            "lon: 5.01}]\nshelter: {air_changes_per_hour: 0.5, start: 300, end: 1200}\n")
+    (tmp_path / "s.yaml").write_text(text)
+    rc, out = run_cli(["zones", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o")], capsys, monkeypatch)
+    assert rc == 0, out
+    table = out[out.index("threat at a point"):out.index("dispersion:")]  # the point table only
+    cells = {ln.split("│")[1].strip(): [c.strip() for c in ln.split("│")[2:-1]]
+             for ln in table.splitlines() if ln.startswith(("│ school", "│ aside"))}
+    assert cells["school"][1] == "0", cells  # crosswind [km]
+    assert cells["aside"][2:] == ["< 0.005", "—", "< 0.005", "—"], cells
+    said = " ".join(out.split())
+    assert ("with shelter-in-place (0.5 air changes/h, 100% compliance, from 5 min after the release start until "
+            "20 min after the release start, then ventilated at 4 air changes/h)") in said, said
+
+
+def test_zones_shelter_words_follow_start_and_end():
+    """The shelter summary says the scenario's start and end (was always "until the cloud
+    has passed", even with shelter.start_h / end_h set)."""
+    from plumecast.cli.zones import shelter_words
+    from plumecast.shelter import Shelter
+
+    assert shelter_words(None) == ("0.5 air changes/h, 100% compliance, from the release start until the cloud "
+                                   "has passed")
+    assert shelter_words(Shelter(start=1800.0)) == ("0.5 air changes/h, 100% compliance, from 30 min after the "
+                                                    "release start until the cloud has passed")
+    assert shelter_words(Shelter(compliance_fraction=0.8, end=1080.0)) == (
+        "0.5 air changes/h, 80% compliance, from the release start until 18 min after the release start, then "
+        "ventilated at 4 air changes/h")
+
+
+ZONES_LANGUAGE = """\
+name: t
+agent: chlorine
+releases:
+  - type: point
+    lat: 40.0
+    lon: -75.0
+    height_m: 1
+    amount_kg: 1000
+    duration_s: 600
+local_weather: {wind_speed_m_s: 3, wind_from_deg: 270, stability: D}
+"""
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ("    amount_kg: 1000\n", "    tank: {volume_m3: 2, temperature_c: 20, hole_diameter_m: 3}\n",
+     "s.yaml, line 8: releases.0.tank.hole_diameter_m: a 3 m hole is larger than the tank"),
+    ("amount_kg: 1000", "amount_kg: 5.0e7", "s.yaml, line 8: releases.0.amount_kg: 5e+07 kg is beyond the range"),
+])
+def test_zones_source_and_dense_model_errors_name_file_line_and_key(tmp_path, monkeypatch, capsys, old, new, said):
+    """The tank's source model and the dense-gas range check refuse a release once they run;
+    the message names the file, the line and the key as the file spells it (was
+    "error: release.tank.hole_diameter_m: ..." and "error: releases.amount_kg: ...")."""
+    (tmp_path / "s.yaml").write_text(ZONES_LANGUAGE.replace(old, new))
+    rc, out = run_cli(["zones", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o")], capsys, monkeypatch)
+    assert rc == 2 and said in " ".join(out.split()), out
+    assert "Traceback" not in out
+
+
+def test_zones_old_format_tank_error_names_file_line_and_key(tmp_path, monkeypatch, capsys):
+    (tmp_path / "s.yaml").write_text(SMALL_ZONES_SCENARIO.replace(
+        "release: {amount_kg: 500, duration_s: 0}",
+        "release:\n  tank: {volume_m3: 2, temperature_c: 20, hole_diameter_m: 3}"))
+    rc, out = run_cli(["zones", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o")], capsys, monkeypatch)
+    assert rc == 2 and "s.yaml, line 4: release.tank.hole_diameter_m: a 3 m hole" in " ".join(out.split()), out
+
+
+def test_zones_misspelt_duration_is_named_with_the_missing_one(tmp_path, monkeypatch, capsys):
+    """duration_min instead of duration_s: the unknown key is named beside the missing
+    duration (was: only "needs how long releases.0 lasts")."""
+    (tmp_path / "s.yaml").write_text(ZONES_LANGUAGE.replace("duration_s: 600", "duration_min: 10"))
+    rc, out = run_cli(["zones", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o")], capsys, monkeypatch)
+    said = " ".join(out.split())
+    assert rc == 2 and "needs how long releases.0 lasts" in said, out
+    assert "releases.0.duration_min (line 9): unknown key (check its spelling)" in said, out
+
+
+def test_zones_says_the_agent_it_assumed(tmp_path, monkeypatch, capsys):
+    """Without agent: the default (chlorine) is said, not used silently."""
+    (tmp_path / "s.yaml").write_text(ZONES_LANGUAGE.replace("agent: chlorine\n", ""))
+    rc, out = run_cli(["zones", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o")], capsys, monkeypatch)
+    assert rc == 0, out
+    assert "zones: no agent given: chlorine is assumed (the default); give agent: NAME" in " ".join(out.split())

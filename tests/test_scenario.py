@@ -193,6 +193,26 @@ def test_true_false_and_absurd_numbers_are_refused(tmp_path: Path, old: str, new
         load_scenario(write(tmp_path, GOOD.replace(old, new)))
 
 
+def test_unquoted_off_is_the_word_for_a_choice_of_words(tmp_path: Path) -> None:
+    """``dense_gas: off`` unquoted (YAML reads false) is the choice ``off``, in the
+    language and the old local format (was refused as "false is not a number"); a
+    true where no choice is on/yes/true is refused naming the choices, not as a number."""
+    from plumecast.nearfield.zones import read_zones_scenario
+
+    off = GOOD.replace("    stop_h: 3", "    stop_h: 3\n    dense_gas: off")
+    assert load_scenario(write(tmp_path, off)).releases[0].dense_gas == "off"
+    zones = off + "local_weather: {wind_speed_m_s: 3, wind_from_deg: 270, stability: D}\n"
+    assert read_zones_scenario(write(tmp_path, zones)).scenario.release.dense_gas == "off"
+    old = ("source: {lat: 45, lon: 5}\nrelease: {amount_kg: 500, duration_s: 0, dense_gas: off}\nagent: chlorine\n"
+           "meteorology: {wind_speed_m_s: 3, wind_from_deg: 270, stability: D}\n")
+    assert read_zones_scenario(write(tmp_path, old)).scenario.release.dense_gas == "off"
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, off.replace("dense_gas: off", "dense_gas: on")))
+    assert ("line 16: releases.0.dense_gas: true is not one of the choices; expected auto or off (YAML reads an "
+            "unquoted on, yes or true as true; quote the word)") in str(err.value)
+    assert "not a number" not in str(err.value)
+
+
 def test_true_false_still_set_the_switches(tmp_path: Path) -> None:
     sc = load_scenario(write(tmp_path, GOOD + "ensemble: {members: 2, control: false}\n"))
     assert sc.ensemble is not None and sc.ensemble.control is False

@@ -3,6 +3,9 @@
 Unknown keys, NaN and infinity are refused, and so are ``true``/``false`` where a
 number is expected: pydantic's lax mode would read ``particles: true`` as one
 particle and ``rate_kg_s: true`` as 1 kg s-1, a YAML slip that would run silently.
+Where one of a few words is expected, YAML's reading of an unquoted ``off``, ``no``
+(false) or ``on``, ``yes`` (true) is taken back as the word when exactly one of the
+choices is such a word (``dense_gas: off``), and refused naming the choices otherwise.
 """
 
 from __future__ import annotations
@@ -28,6 +31,22 @@ def _takes_bool(annotation: Any) -> bool:
     return annotation not in (int, float, type(None))
 
 
+def _words(annotation: Any) -> tuple[str, ...]:
+    """The strings a field of this annotation accepts as ``Literal`` choices (empty if none)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _words(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return tuple(w for a in typing.get_args(annotation) for w in _words(a))
+    if origin is typing.Literal:
+        return tuple(a for a in typing.get_args(annotation) if isinstance(a, str))
+    return ()
+
+
+#: The words PyYAML (YAML 1.1) reads as true / false when unquoted.
+_YAML_BOOL_WORDS = {True: ("on", "yes", "true"), False: ("off", "no", "false")}
+
+
 class StrictModel(BaseModel):
     # allow_inf_nan=False: .nan / .inf anywhere in a scenario is refused (a NaN wind or
     # diffusivity would otherwise run to an all-clear of zero concentrations)
@@ -36,9 +55,21 @@ class StrictModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_bool_for_numbers(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key, value in data.items():
-                field = cls.model_fields.get(key) if isinstance(key, str) else None
-                if isinstance(value, bool) and field is not None and not _takes_bool(field.annotation):
-                    raise ValueError(f"{key}: {str(value).lower()} is not a number; expected a number")
-        return data
+        if not isinstance(data, dict):
+            return data
+        out = data
+        for key, value in data.items():
+            field = cls.model_fields.get(key) if isinstance(key, str) else None
+            if not isinstance(value, bool) or field is None or _takes_bool(field.annotation):
+                continue
+            words = _words(field.annotation)
+            if not words:
+                raise ValueError(f"{key}: {str(value).lower()} is not a number; expected a number")
+            back = [w for w in words if w.lower() in _YAML_BOOL_WORDS[value]]
+            if len(back) != 1:
+                choices = " or ".join(words) if len(words) < 3 else "one of " + ", ".join(words)
+                raise ValueError(
+                    f"{key}: {str(value).lower()} is not one of the choices; expected {choices} (YAML reads an "
+                    f"unquoted {', '.join(_YAML_BOOL_WORDS[value][:2])} or {_YAML_BOOL_WORDS[value][2]} as {str(value).lower()}; quote the word)")
+            out = {**out, key: back[0]}  # the word YAML turned into a bool
+        return out

@@ -291,3 +291,67 @@ def test_zones_release_profile_is_the_shared_tank_model() -> None:
     cold = sc.release.model_copy(update={"tank": sc.release.tank.model_copy(update={"temperature_c": -50.0})})
     with pytest.raises(ScenarioError, match=r"^release\.tank\.temperature_c: "):  # below the boiling point
         release_profile(sc.model_copy(update={"release": cold}))
+
+
+def test_a_finite_dense_release_has_no_waist_in_its_zones() -> None:
+    """Graniteville (55 t of chlorine over 10 min, class F, 1.5 m/s): where the whole-mass puff
+    gave the lower axis value (0.6-1.2 km) its narrower width was taken too, and on a line 1.5
+    km to the side the peak read 6,700 ppm at 0.5 km, 13 ppm at 1.0 km and 790 ppm at 1.6 km
+    (zones audit): an evacuation map with a safe gap."""
+    from plumecast.nearfield.zones import plume_setup
+    from plumecast.nearfield.zones.plume import peak_concentration
+
+    setup = plume_setup(load_local_scenario(EXAMPLE))
+    assert setup.dense is not None and setup.instantaneous is not None
+    x = np.linspace(300.0, 3000.0, 28)
+    side = peak_concentration(setup, x, np.full(x.size, 1500.0))
+    assert np.all(np.diff(side) <= 1e-12 * side[:-1])  # falls with distance, never rises again
+
+
+def test_a_dense_cloud_has_a_flat_core_and_keeps_its_crosswind_integral() -> None:
+    """A dense cloud's crosswind profile is the workbook's top-hat with edges of the ambient
+    spread (HEGADAS), of the Gaussian-equivalent's crosswind integral; the Gaussian had put
+    Graniteville's AEGL-3 4.1 km to the side 14 m from the source, 3.4 times the cloud's L_H
+    (zones audit)."""
+    from plumecast.nearfield.zones import plume_setup
+    from plumecast.nearfield.zones.plume import footprint_halfwidth
+    from plumecast.nearfield.zones.setup import lateral_factor, lateral_shape, lateral_sigma_y
+
+    setup = plume_setup(load_local_scenario(EXAMPLE))
+    x = np.array([14.0, 300.0, 3000.0, 30000.0])
+    b, s = lateral_shape(setup, x)
+    sig = lateral_sigma_y(setup, x)
+    assert np.all(b > 0) and np.all(s < sig)
+    for xi, si in zip(x, sig, strict=True):
+        y = np.linspace(-8 * si, 8 * si, 40001)
+        integral = np.trapezoid(lateral_factor(setup, np.full(y.size, xi), y), y)
+        assert integral == pytest.approx(math.sqrt(2 * math.pi) * si, rel=1e-6)
+    # the AEGL-3 (10 min: 50 ppm) zone 14 m from the source: within the cloud's half-width L_H
+    # (the top-hat of the Gaussian-equivalent) and its edges
+    from plumecast.units import ppm_to_kg_m3
+
+    aegl3 = float(ppm_to_kg_m3(50.0, 70.9))
+    half = float(footprint_halfwidth(setup, x[:1], aegl3)[0])
+    l_h = float(sig[0]) * math.sqrt(2 * math.pi) / 2
+    assert l_h < half < l_h + 6 * float(s[0])
+    # a passive plume keeps its Gaussian
+    passive = plume_setup(_scenario(dense_gas="off"))
+    assert passive.dense is None
+    b0, s0 = lateral_shape(passive, x)
+    assert np.all(b0 == 0) and np.array_equal(s0, lateral_sigma_y(passive, x))
+
+
+def test_the_flammable_mass_never_exceeds_what_is_released_or_what_the_plume_carries() -> None:
+    """100 kg/s of ammonia for 60 s (6,000 kg) printed 9,100 kg between the LFL and the UFL; 5
+    kg/s of H2S taken as dense printed 7,800 kg, its section holding 7-160 times the rate
+    (zones audit)."""
+    nh3 = _scenario(rate_kg_s=100.0, duration_s=60.0).model_copy(update={
+        "agent": _agent("ammonia"),
+        "meteorology": _scenario().meteorology.model_copy(update={"wind_speed_m_s": 1.5, "stability": "F"})})
+    res = compute_zones(nh3, consequences=False)
+    assert 0 < res.flammable_mass_kg <= 6000.0
+    # a long release: at most the rate times the travel time to the end of the LFL zone
+    long = nh3.model_copy(update={"release": nh3.release.model_copy(update={"duration_s": 3600.0})})
+    res = compute_zones(long, consequences=False)
+    lfl = next(z for z in res.zones if z.level.name == "LFL")
+    assert 0 < res.flammable_mass_kg <= 100.0 * lfl.max_distance_m / 1.5

@@ -365,7 +365,7 @@ def test_zones_count_the_people_of_the_named_places_in_its_zones(tmp_path):
     # the receptors counted (its population was read by run only, and the zone table said 0)
     data = _doc_example()
     data["receptors"] = {"points": [{"name": "town", "lat": 51.45, "lon": 6.75 + 0.4 / 69.5, "population": 2600},
-                                    {"name": "farm", "lat": 51.45, "lon": 6.75 + 0.8 / 69.5}]}
+                                    {"name": "farm", "lat": 51.45, "lon": 6.75 + 0.5 / 69.5}]}
     zin = read_zones_scenario(_write(tmp_path, data))
     assert not any("population" in k for k in zin.ignored)
     res = compute_zones(zin.scenario)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from plumecast.errors import ScenarioError
 from plumecast.nearfield.zones import (
     LocalScenario,
     compute_zones,
+    legend_labels,
     load_local_scenario,
     peak_concentration,
     plume_setup,
@@ -26,6 +28,7 @@ from plumecast.nearfield.zones import (
     to_lonlat,
     write_outputs,
 )
+from plumecast.nearfield.zones.export import distance_text
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "graniteville_2005.yaml"
 
@@ -581,3 +584,103 @@ def test_tip_refinement_brackets_each_crossing_and_reuses_exact_series():
     fresh = exposure_windows(setup, x_eval, np.zeros_like(x_eval), ends)
     np.testing.assert_array_equal(fresh.values, w_eval.values)
     np.testing.assert_array_equal(fresh.offsets, w_eval.offsets)
+
+
+def test_an_aegl_never_reached_is_not_called_a_fixed_level():
+    """An AEGL whose zone is empty has no exposure duration: the table and the legend
+    say "not reached" (the table said "fixed level", which is for ppm/LFL levels)."""
+    from rich.console import Console
+
+    from plumecast.cli.zones import _zone_table
+    from plumecast.nearfield.zones.export import exposure_text
+
+    data = _scenario().model_dump()
+    data["release"] = {"rate_kg_s": 2e-4, "duration_s": 1800}
+    res = compute_zones(LocalScenario.model_validate(data), consequences=False)
+    row = res.table()[-1]
+    assert row["level"] == "AEGL-3" and row["max_distance_m"] == 0.0 and not row["fixed_level"]
+    assert exposure_text(row["exposure_duration_min"], row["fixed_level"]) == "not reached"
+    assert exposure_text(float("nan")) == "fixed level"
+    console = Console(width=250, record=True)
+    console.print(_zone_table(res))
+    line = next(ln for ln in console.export_text().splitlines() if "AEGL-3" in ln)
+    assert "fixed level" not in line and line.count("not reached") == 2, line
+    assert legend_labels(res)[-1] == "AEGL-3 (28 ppm): not reached"  # was "...: not reached km"
+
+
+def test_geojson_says_when_a_zone_reaches_beyond_the_search_limit():
+    """A zone cut at the 100 km search limit carries beyond_search_limit: true in the
+    GeoJSON (max_distance_m alone read as if the zone ended at 100 km)."""
+    from plumecast.nearfield.zones import MAX_DISTANCE_M
+
+    res = compute_zones(_scenario(), consequences=False)
+    res.zones[0].max_distance_m = MAX_DISTANCE_M  # as compute_zones leaves a zone cut at the limit
+    props = [f["properties"] for f in to_geojson(res)["features"] if f["properties"]["kind"] == "threat_zone"]
+    assert [p["beyond_search_limit"] for p in props] == [True, False, False]
+    assert props[0]["max_distance_m"] == MAX_DISTANCE_M
+    assert legend_labels(res)[0].endswith(": > 100 km")
+
+
+def _variant(release, agent="chlorine", **top):
+    data = _scenario().model_dump()
+    data.update(release=release, agent=agent, **top)
+    return LocalScenario.model_validate(data)
+
+
+def test_the_passive_model_says_why_it_is_passive():
+    """The regime line names the reason that applies (was "criterion not met, or ..., or
+    dense_gas: off" for every passive release)."""
+    from plumecast.nearfield.zones.footprint import ThreatZones, passive_reason
+
+    cases = {
+        "dense_gas: off in the scenario": _variant({"rate_kg_s": 2.0, "duration_s": 1800, "dense_gas": "off"}),
+        "lighter than air: the vapour (M = 17.031 g/mol at -33 °C) is no denser than the air at 15 °C, reduced "
+        "gravity g0' = -2.9 m/s² <= 0": _variant({"rate_kg_s": 2.0, "duration_s": 1800}, "ammonia"),
+        "Britter-McQuaid criterion 0.093 is below the 0.15 a dense continuous release needs": _variant(
+            {"rate_kg_s": 0.01, "duration_s": 1800, "temperature_c": 15}, "hydrogen sulfide",
+            meteorology={"wind_speed_m_s": 8.0, "wind_from_deg": 270.0, "stability": "D"}),
+        "Britter-McQuaid criterion 0.40 met (>= 0.15), but the cloud turns passive within the workbook's near "
+        "field": _variant({"rate_kg_s": 0.01, "duration_s": 1800}),
+    }
+    for said, sc in cases.items():
+        setup = plume_setup(sc)
+        assert setup.dense is None
+        assert passive_reason(sc, setup).startswith(said), passive_reason(sc, setup)
+        name = ThreatZones(sc, sc.agent, setup, [], 0.0, [], None).model_name  # type: ignore[arg-type]
+        assert name.startswith(f"passive Gaussian ({said}") and " or " not in name, name
+
+
+def test_dense_model_line_and_reach_warnings_keep_two_figures():
+    """The dense model's distances and a zone's reach in the warnings are shown to two
+    significant figures, as in the table (were "passive Gaussian from 26552 m" and
+    "reaches 12.0 km" beside a table's 12)."""
+    sc = _variant({"amount_kg": 1000.0, "duration_s": 600})
+    res = compute_zones(sc, consequences=False)
+    assert res.setup.dense is not None
+    handover = re.search(r"passive Gaussian from ([\d,.]+) m", res.model_name)
+    curves = re.search(r"workbook curves to ([\d,.]+) m", res.model_name)
+    assert handover and curves, res.model_name
+    for text in (handover.group(1), curves.group(1)):
+        digits = text.replace(",", "").replace(".", "").strip("0")
+        assert len(digits) <= 2, res.model_name
+    reach = [w for w in res.warnings if " reaches " in w and "search limit" not in w]
+    assert reach and all(re.search(r"reaches \d+(\.\d)? km", w) for w in reach), reach
+    table = {row["level"]: distance_text(row["max_distance_m"]) for row in res.table()}
+    for w in reach:
+        level, km = re.match(r"(\S+) reaches (\S+) km", w).groups()
+        assert table[level] == km, (w, table)
+
+
+def test_assumptions_are_said():
+    """A liquefied gas given by its rate is taken at its boiling point, and a receptor
+    height is not read by the dense-gas model: both are said (were silent)."""
+    flash = "release temperature_c not given: the vapour is assumed to leave at chlorine's boiling point, -34 °C"
+    height = "receptor height: 10 m is not used by the dense-gas model"
+    res = compute_zones(_variant({"rate_kg_s": 2.0, "duration_s": 1800}, receptor_height_m=10.0), consequences=False)
+    assert res.setup.dense is not None
+    assert any(w.startswith(flash) for w in res.warnings), res.warnings
+    assert any(w.startswith(height) for w in res.warnings), res.warnings
+    given = compute_zones(_variant({"rate_kg_s": 2.0, "duration_s": 1800, "temperature_c": -34.0}),
+                          consequences=False)
+    assert given.setup.dense is not None
+    assert not any("temperature_c not given" in w or "receptor height" in w for w in given.warnings)

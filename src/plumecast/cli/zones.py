@@ -36,10 +36,23 @@ def sig2(value: float, unknown: str = "unknown") -> str:
 
 
 def _km(metres: float) -> str:
-    """A distance in km to two significant figures (the model supports no more)."""
+    """A distance in km to two significant figures (the model supports no more);
+    under 1 cm it is 0 (a point on the plume axis comes back from the lon/lat
+    projection 1e-13 m off it, rounding, not an offset)."""
     from plumecast.nearfield.zones.export import sig_text
 
-    return sig_text(metres / 1000.0)
+    return "0" if abs(metres) < 0.01 else sig_text(metres / 1000.0)
+
+
+def _peak_ppm(ppm: float, floor_ppm: float) -> str:
+    """A peak concentration at a point to two significant figures; below the agent's
+    onset floor (1 % of its lowest 8-h AEGL, where exposure has not begun) it is
+    ``< floor``: a Gaussian tail of 1e-12 ppm is not a figure the model supports."""
+    from plumecast.nearfield.zones.export import sig_text, threshold_text
+
+    if 0 < ppm < floor_ppm:
+        return f"< {threshold_text(floor_ppm)}"
+    return sig_text(ppm)
 
 
 def _minutes(seconds: float) -> str:
@@ -47,6 +60,30 @@ def _minutes(seconds: float) -> str:
     from plumecast.nearfield.zones.export import sig_text
 
     return "—" if not math.isfinite(seconds) else sig_text(seconds / 60.0)
+
+
+def _after_release(when: Any) -> str:
+    """A shelter time in words: seconds after the release start, or a date and time."""
+    if isinstance(when, int | float):
+        return "the release start" if when <= 0 else f"{when / 60.0:.3g} min after the release start"
+    return str(when)
+
+
+def shelter_words(shelter: Any) -> str:
+    """The shelter-in-place the sheltered deaths assume, in words: air changes,
+    compliance, and when people go inside and come out (the scenario's
+    ``shelter.start_h`` / ``end_h``; by default from the release start until the
+    cloud has passed each place), as the figures use them."""
+    from plumecast.shelter import Shelter
+
+    s = shelter if shelter is not None else Shelter()
+    start = "from " + _after_release(0.0 if s.start is None else s.start)
+    if s.end is None or isinstance(s.end, list):  # a list: each place's end, when its cloud has passed
+        end = "until the cloud has passed"
+    else:
+        end = (f"until {_after_release(s.end)}, then ventilated at {s.ventilation_air_changes_per_hour:g} "
+               "air changes/h")
+    return f"{s.air_changes_per_hour:g} air changes/h, {s.compliance_fraction:.0%} compliance, {start} {end}"
 
 
 def _with_range(mid: float, lo: float, hi: float) -> str:
@@ -158,7 +195,7 @@ def _zone_table(result: Any) -> Table:
         table.add_row(
             escape(row["level"]),
             threshold_text(row["threshold_ppm"]),
-            exposure_text(row["exposure_duration_min"]),
+            exposure_text(row["exposure_duration_min"], row["fixed_level"]),
             distance_text(row["max_distance_m"]),
             sig_text(row["area_km2"]),
             escape(people_text),
@@ -217,6 +254,7 @@ def register(app: typer.Typer) -> None:
                                            help="name or index of the point release to model when releases has several"),
     ) -> None:
         """Footprint of each level of concern, its maximum downwind distance, who is inside and how many may die."""
+        from plumecast.errors import ScenarioError
         from plumecast.fileio import OutputSet
         from plumecast.nearfield.zones import read_zones_scenario
 
@@ -225,7 +263,10 @@ def register(app: typer.Typer) -> None:
             console.print(escape(note), highlight=False)
         sc = read.scenario
         with OutputSet(out, command="zones", force=force) as outset:
-            written = _zones_into(sc, outset.path, no_receptors)
+            try:
+                written = _zones_into(sc, outset.path, no_receptors)
+            except ScenarioError as exc:  # the source or dense-gas model refused the release: name file and line
+                raise ScenarioError(read.locate(str(exc))) from None
         for p in written:
             console.print(f"wrote {escape(str(outset.final_path(p)))}", highlight=False)
 
@@ -238,12 +279,15 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
     console.print(fold(_zone_table(result)))
     console.print(f"concentration model: {escape(result.model_name)}", highlight=False)
     if math.isfinite(result.flammable_mass_kg):
-        console.print(f"flammable mass (between LFL and UFL, steady plume): {result.flammable_mass_kg:.2g} kg",
+        console.print(f"flammable mass (between LFL and UFL, the most at one time): {result.flammable_mass_kg:.2g} kg",
                       highlight=False)
     if result.points is not None:
-        from plumecast.nearfield.zones.export import sig_text
+        from plumecast.consequence import onset_floor
         from plumecast.nearfield.zones.points import point_summary
         from plumecast.nearfield.zones.setup import MAX_DISTANCE_M
+        from plumecast.units import kg_m3_to_ppm
+
+        floor_ppm = float(kg_m3_to_ppm(onset_floor(result.agent), result.agent.molecular_weight_g_mol))
 
         pt = Table(title="threat at a point (outdoor / indoor, single-zone building)")
         for col in ("point", "downwind [km]", "crosswind [km]", "peak outdoor [ppm]", "at [min]",
@@ -256,9 +300,12 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
                 pt.add_row(escape(str(row["point"])), _km(float(row["x_m"])), _km(float(row["y_m"])),
                            "out of range", "—", "out of range", "—")
                 continue
-            pt.add_row(escape(str(row["point"])), _km(float(row["x_m"])), _km(float(row["y_m"])),
-                       sig_text(float(row["peak_outdoor_ppm"])), _minutes(float(row["time_peak_outdoor_s"])),
-                       sig_text(float(row["peak_indoor_ppm"])), _minutes(float(row["time_peak_indoor_s"])))
+            cells = []
+            for where in ("outdoor", "indoor"):
+                peak = float(row[f"peak_{where}_ppm"])
+                when = float(row[f"time_peak_{where}_s"]) if not 0 < peak < floor_ppm else math.nan
+                cells += [_peak_ppm(peak, floor_ppm), _minutes(when)]
+            pt.add_row(escape(str(row["point"])), _km(float(row["x_m"])), _km(float(row["y_m"])), *cells)
         console.print(fold(pt))
         if far:
             console.print(
@@ -288,9 +335,6 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
                 "(the wind may swing onto it)",
                 highlight=False,
             )
-        shelter = sc.shelter
-        ach = shelter.air_changes_per_hour if shelter else 0.5
-        comp = shelter.compliance_fraction if shelter else 1.0
         n = rec.sizes["receptor"]
         n_known = int(np.isfinite(np.asarray(rec["fatalities"].values, dtype=float)).sum())
         unknown = unknown_receptors_note(rec, result.points)
@@ -298,7 +342,7 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
             f"expected deaths at {n_known} of the {n} receptor(s) in the zones or the uncertainty sector "
             "(2 significant figures, range over the published probit sets): "
             f"{_total_deaths(rec, '')} outdoors; {_total_deaths(rec, '_sheltered')} with shelter-in-place "
-            f"({ach:g} air changes/h, {comp:.0%} compliance, until the cloud has passed)"
+            f"({shelter_words(sc.shelter)})"
             + (f"; not in the totals, figures unknown: {escape(unknown)}" if unknown else ""),
             highlight=False,
         )

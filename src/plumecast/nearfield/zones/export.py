@@ -25,10 +25,13 @@ def threshold_text(ppm: float) -> str:
     return "n/a" if not math.isfinite(ppm) else f"{round_sig(ppm):,.10g}"
 
 
-def exposure_text(minutes: float) -> str:
+def exposure_text(minutes: float, fixed: bool = True) -> str:
     """The AEGL exposure duration a threshold is read at [min]; "fixed level" for a
-    level that has none (ppm, mg/m3, LFL)."""
-    return "fixed level" if not math.isfinite(minutes) else sig_text(minutes)
+    level that has none (ppm, mg/m3, LFL: ``fixed``), "not reached" for an AEGL
+    whose zone is empty (NaN minutes: no place is exposed to it)."""
+    if math.isfinite(minutes):
+        return sig_text(minutes)
+    return "fixed level" if fixed else "not reached"
 
 
 def sig_text(value: float, digits: int = 2) -> str:
@@ -63,10 +66,11 @@ def legend_labels(result: ThreatZones) -> list[str]:
     duration and the distance), so that map and table show the same numbers."""
     out = []
     for row in result.table():
-        exposure = exposure_text(row["exposure_duration_min"])
-        at = "" if exposure == "fixed level" else f" at {exposure} min"
+        minutes = row["exposure_duration_min"]
+        at = f" at {exposure_text(minutes)} min" if math.isfinite(minutes) else ""
+        dist = distance_text(row["max_distance_m"])
         out.append(f"{row['level']} ({threshold_text(row['threshold_ppm'])} ppm{at}): "
-                   f"{distance_text(row['max_distance_m'])} km")
+                   f"{dist}{'' if dist == 'not reached' else ' km'}")
     return out
 
 
@@ -93,7 +97,10 @@ def to_geojson(result: ThreatZones) -> dict[str, Any]:
                     "threshold_ppm": _num(row["threshold_ppm"]),
                     "threshold_mg_m3": _num(row["threshold_mg_m3"]),
                     "exposure_duration_min": _num(row["exposure_duration_min"]),
+                    # beyond_search_limit: the zone reaches past the search limit, which
+                    # max_distance_m then holds (the real reach is farther, unknown)
                     "max_distance_m": z.max_distance_m,
+                    "beyond_search_limit": z.beyond_search_limit,
                     "area_km2": z.area_m2 / 1e6,
                     # null = unknown (no population raster); never 0 for "not counted"
                     "people_inside": None if z.people is None else _num(z.people.people),

@@ -58,7 +58,8 @@ from plumecast.nearfield.zones.setup import (
     dense_setup,
     exposure_duration,
     flammable_levels,
-    lateral_sigma_y,
+    lateral_halfwidth,
+    lateral_shape,
     level_threshold,
     lid_crossing_m,
     passive_transition_distance,
@@ -85,7 +86,7 @@ __all__ = [
     "default_direction_uncertainty_deg", "dense_axis_concentration", "dense_setup", "exposure_duration",
     "exposure_series", "exposure_time_axis", "exposure_windows", "flammable_levels", "flammable_mass_kg",
     "footprint_halfwidth", "level_ratio", "level_table_kg_m3", "level_threshold", "passive_transition_distance",
-    "peak_concentration", "plume_setup", "receptor_shelter", "release_profile", "release_temperature_k",
+    "passive_reason", "peak_concentration", "plume_setup", "receptor_shelter", "release_profile", "release_temperature_k",
     "resolve_levels", "to_local", "to_lonlat",
 ]
 
@@ -105,6 +106,12 @@ class Zone:
     threshold_at_tip_kg_m3: float = math.nan  # threshold at the farthest point [kg m-3]
     exposure_duration_at_tip_s: float = math.nan  # AEGL exposure duration there [s] (NaN: fixed level)
     people: Any = None  # plumecast.population.PopulationCount from a raster; None: no raster
+
+    @property
+    def beyond_search_limit(self) -> bool:
+        """True when the zone reaches the :data:`MAX_DISTANCE_M` search limit: it
+        extends beyond it, and ``max_distance_m`` is the limit, not its real reach."""
+        return self.max_distance_m >= 0.99 * MAX_DISTANCE_M
 
 
 @dataclass
@@ -135,12 +142,13 @@ class ThreatZones:
             return (f"passive Gaussian from a stack with Briggs plume rise (final rise {rise.final_rise_m:.0f} m, "
                     f"effective height up to {rise.stack_height_m + rise.final_rise_m:.0f} m)")
         if d is None:
-            return ("passive Gaussian (neutrally buoyant: Britter-McQuaid criterion not met, or the cloud passive "
-                    "before the first workbook curve, or dense_gas: off)")
-        passive = (f", passive Gaussian from {d.handover_m:.0f} m" if math.isfinite(d.handover_m)
+            return f"passive Gaussian ({passive_reason(self.scenario, self.setup)})"
+        from plumecast.nearfield.zones.export import sig_text
+
+        passive = (f", passive Gaussian from {sig_text(d.handover_m)} m" if math.isfinite(d.handover_m)
                    else " (the passive plume stays below it)")
-        return (f"dense gas: Britter & McQuaid (1988) {d.kind} release, workbook curves to {d.curves_end_m:.0f} m "
-                f"and far-field decay beyond{passive}")
+        return (f"dense gas: Britter & McQuaid (1988) {d.kind} release, workbook curves to "
+                f"{sig_text(d.curves_end_m)} m and far-field decay beyond{passive}")
 
     @property
     def people_basis(self) -> str:
@@ -168,7 +176,8 @@ class ThreatZones:
 
         ``threshold_ppm`` / ``threshold_mg_m3`` are the threshold at the zone's
         tip, for an AEGL read at the exposure duration there
-        (``exposure_duration_min``, elapsed since the onset floor was reached).
+        (``exposure_duration_min``, elapsed since the onset floor was reached;
+        NaN for a fixed level, ``fixed_level`` True, and for an AEGL never reached).
         People inside the zone's polygon (inner zones included):
 
         * ``people_inside``: from the population raster; NaN (unknown) without one.
@@ -188,6 +197,7 @@ class ThreatZones:
                 "threshold_ppm": float(kg_m3_to_ppm(thr, mw)),
                 "threshold_mg_m3": thr * 1e6,
                 "exposure_duration_min": z.exposure_duration_at_tip_s / 60.0,
+                "fixed_level": z.level.aegl is None,  # no exposure duration (ppm, mg/m3, LFL)
                 "max_distance_m": z.max_distance_m,
                 "area_km2": z.area_m2 / 1e6,
                 "people_inside": math.nan if z.people is None else float(z.people.people),
@@ -207,6 +217,38 @@ class ThreatZones:
                 row["receptors_unknown_population"] = 0
             rows.append(row)
         return rows
+
+
+def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
+    """Why a release without a stack is modelled as a passive (neutrally buoyant)
+    plume, in words: ``dense_gas: off``, a vapour no denser than the air, a
+    Britter-McQuaid criterion below the threshold, or a cloud passive before the
+    first workbook curve (the tests of :func:`dense_setup`, in its order)."""
+    from plumecast.nearfield import dense_gas as dg
+    from plumecast.nearfield.zones.export import sig_text
+
+    if scenario.release.dense_gas == "off":
+        return "dense_gas: off in the scenario"
+    m = scenario.agent.molecular_weight_g_mol / 1000.0
+    t0 = release_temperature_k(scenario, setup)
+    ta = scenario.meteorology.air_temperature_c + 273.15
+    g0p = dg.reduced_gravity(m, t0, ta)
+    if g0p <= 0:
+        return (f"lighter than air: the vapour (M = {scenario.agent.molecular_weight_g_mol:g} g/mol at "
+                f"{t0 - 273.15:.0f} °C) is no denser than the air at {ta - 273.15:.0f} °C, reduced gravity "
+                f"g0' = {g0p:.2g} m/s² <= 0")
+    u = max(scenario.meteorology.wind_speed_m_s, MIN_WIND_SPEED_M_S)  # the 10-m wind dense_setup reads
+    if setup.duration_s > 0:
+        crit = dg.continuous_criterion(g0p, dg.release_volume(setup.mass_kg / setup.duration_s, m, t0), u)
+        threshold, kind = dg.CRITERION_CONTINUOUS, "continuous"
+    else:
+        crit = dg.instantaneous_criterion(g0p, dg.release_volume(setup.mass_kg, m, t0), u)
+        threshold, kind = dg.CRITERION_INSTANTANEOUS, "instantaneous"
+    if crit < threshold:
+        return f"Britter-McQuaid criterion {sig_text(crit)} is below the {threshold:g} a dense {kind} release needs"
+    return (f"Britter-McQuaid criterion {sig_text(crit)} met (>= {threshold:g}), but the cloud turns passive "
+            "within the workbook's near field, before its first published curve: its own Richardson number "
+            "falls below the criterion there, so dense effects are left out")
 
 
 def default_direction_uncertainty_deg(pg_class: PGClass, wind_speed_m_s: float) -> float:
@@ -295,7 +337,7 @@ def compute_zones(
         lr_new = LevelRatio(w_new, ends, tab_arr, floor, ratio_only=True)
         r_n, _ = lr_new(np.ones(n_lv * new_x.size))
         r_g[:, ~on_grid] = r_n.reshape(n_lv, -1)
-    sy_g = lateral_sigma_y(setup, xg)
+    b_g, s_g = lateral_shape(setup, xg)
     # boundary factors of all levels in one bisection (boundary_factor, column by column)
     f_star = np.full((n_lv, xg.size), np.nan)
     inside_lv, inside_pl = np.nonzero(r_g >= 1.0)
@@ -324,7 +366,7 @@ def compute_zones(
     zones = []
     for k, (lv, tab) in enumerate(zip(levels, tables, strict=True)):
         fk = f_star[k]
-        hw = np.where(np.isfinite(fk), sy_g * np.sqrt(2.0 * np.log(1.0 / np.where(np.isfinite(fk), fk, 1.0))), 0.0)
+        hw = np.where(np.isfinite(fk), lateral_halfwidth(b_g, s_g, np.where(np.isfinite(fk), fk, 1.0)), 0.0)
         inside = np.nonzero(np.isfinite(fk))[0]
         if inside.size == 0:
             zones.append(Zone(lv, Polygon(), Polygon(), 0.0, 0.0, 0.0))
@@ -368,16 +410,18 @@ def compute_zones(
     reach = max((z.max_distance_m for z in zones), default=0.0)
     lines, sector = _uncertainty(lat0, lon0, bearing, half, reach)
 
+    from plumecast.nearfield.zones.export import sig_text
+
     warnings = _warnings(scenario, setup)
     for z in zones:
-        if z.max_distance_m >= 0.99 * MAX_DISTANCE_M:
+        if z.beyond_search_limit:
             warnings.append(
                 f"{z.level.name} reaches the {MAX_DISTANCE_M / 1000:g} km search limit: report it as "
                 "'beyond'; the steady local model is not meant for such distances"
             )
         elif z.max_distance_m > 10_000:
             warnings.append(
-                f"{z.level.name} reaches {z.max_distance_m / 1000:.1f} km: beyond 10 km the Briggs "
+                f"{z.level.name} reaches {sig_text(z.max_distance_m / 1000)} km: beyond 10 km the Briggs "
                 "curves are extrapolated and a steady, straight wind is unlikely"
             )
     x_lid = lid_crossing_m(setup)
@@ -464,6 +508,30 @@ def _uncertainty(
     return lines, sector
 
 
+def _assumption_notes(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
+    """What the model took for granted without a word in the scenario: the vapour of a
+    rate or amount of a liquefied gas at its boiling point, and a receptor height
+    the dense-gas model does not read."""
+    out = []
+    rel = scenario.release
+    t0 = release_temperature_k(scenario, setup)
+    air_c = scenario.meteorology.air_temperature_c
+    if (rel.temperature_c is None and rel.stack is None and rel.dense_gas == "auto"
+            and (setup.release_profile is None or not math.isfinite(setup.release_profile.release_temperature_k))
+            and t0 < air_c + 273.15):
+        out.append(
+            f"release temperature_c not given: the vapour is assumed to leave at {scenario.agent.name}'s boiling "
+            f"point, {t0 - 273.15:.0f} °C (a liquefied gas flashing to 1 atm; denser than at the air's {air_c:g} °C); "
+            "for a gas that leaves warmer (a gas-phase leak, a heated vessel) give the release's temperature_c [°C]")
+    default_height = LocalScenario.model_fields["receptor_height_m"].default
+    if setup.dense is not None and scenario.receptor_height_m != default_height:
+        out.append(
+            f"receptor height: {scenario.receptor_height_m:g} m is not used by the dense-gas model, which gives the "
+            "ground-level concentration of the cloud (the workbook correlates ground-level maxima only) at any "
+            "height, also where the passive plume takes over")
+    return out
+
+
 def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
     w = []
     met = scenario.meteorology
@@ -494,6 +562,7 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
             f"for {setup.duration_s / 60:.3g} min"
         )
         w.extend(f"source model: {n}" for n in prof.notes)
+    w.extend(_assumption_notes(scenario, setup))
     if setup.dense is not None:
         w.extend(setup.dense.notes)
         w.append("dense gas: slumping is modelled with the Britter-McQuaid workbook correlations (flat terrain); "

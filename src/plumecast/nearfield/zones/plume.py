@@ -24,7 +24,9 @@ from plumecast.nearfield.zones.setup import (
     dense_axis_parts,
     dense_finite_parts,
     effective_height,
-    lateral_sigma_y,
+    lateral_factor,
+    lateral_halfwidth,
+    lateral_shape,
 )
 from plumecast.nearfield.zones.windowed import (
     LevelRatio,
@@ -37,14 +39,22 @@ from plumecast.units import ppm_to_kg_m3
 
 
 def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int = 48, n_z: int = 48) -> float:
-    """Mass of agent between the LFL and the UFL in the steady plume. [kg] (NaN: no LFL, or a puff)
+    """Largest mass of agent between the LFL and the UFL in the cloud at one time. [kg] (NaN: no LFL, or a puff)
 
-    ``∫ dx/u ∫∫ C dy dz`` over the points where ``LFL <= C <= UFL`` (UFL: the
-    agent's, else no upper bound), on a grid in x (log), y and z (linear, to 5σ
-    and the plume's height at x + 5σ_z), for the peak (Palazzi) plume; a dense
-    release uses its ground-level cloud (:func:`dense_axis_concentration`) with
-    a ground-level vertical profile. ALOHA reports the same quantity for
-    vapour cloud explosion screening.
+    Each cross-section of the peak (Palazzi) plume holds ``q/u erf(u T/(2√2 σ_x))`` kilograms
+    per metre, spread as its profile: Gaussian in y and z (a stack's centre line rising with
+    x); a dense cloud's flat-cored crosswind profile (:func:`lateral_shape`) on the ground,
+    with a half-Gaussian depth that holds that mass at its ground-level concentration (the
+    workbook gives no depth). The share of each section between ``LFL <= C <= UFL`` (UFL: the
+    agent's, else no upper bound), on a grid in x (log), y and z (linear, to 5 widths), times
+    its mass, is integrated along the wind over the stretch ``u T`` the release fills at once
+    (the largest over the plume), and the sum kept below the mass released. ALOHA reports
+    the same quantity for vapour cloud explosion screening.
+
+    Before (zones audit), a dense cloud's section held its ground-level value over the
+    ambient σ_z and its Gaussian-equivalent width (7-160 times the release rate for 5 kg/s of
+    H2S), and the steady plume was integrated to the LFL distance whatever the duration: 100
+    kg/s of ammonia for 60 s gave 9,100 kg, more than the 6,000 kg released.
     """
     lfl = getattr(agent, "lfl_vol_pct", None)
     if lfl is None or setup.duration_s <= 0:
@@ -66,26 +76,43 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
     # the plume's centre line at each x (a stack's rises with x; 0 for the dense cloud on the ground)
     heights = np.zeros(n_x) if dense else np.broadcast_to(np.asarray(effective_height(setup, x), dtype=float), (n_x,))
     q = setup.mass_kg / setup.duration_s
+    b, s = lateral_shape(setup, x)
     if dense:
-        axis_d, sx, sy = dense_finite_parts(setup, x)
+        axis_d, sx, _ = dense_finite_parts(setup, x)
         ff = peak_finite_duration_factor(u, setup.duration_s, sx)
     else:
         ff = peak_finite_duration_factor(u, setup.duration_s, sy)
+    section = q / u * ff  # mass per metre of each cross-section [kg m-1]
     per_m = np.zeros(n_x)  # flammable mass per metre of plume [kg m-1]
     for i in range(n_x):
-        y = np.linspace(0.0, 5.0 * sy[i], n_y)
+        y = np.linspace(0.0, b[i] + 5.0 * s[i], n_y)
+        across = np.exp(-(np.maximum(y - b[i], 0.0) ** 2) / (2 * s[i] ** 2))
         h = float(heights[i])
-        z = np.linspace(0.0, h + 5.0 * sz[i], n_z)
-        vz = vertical_term(z, h, sz[i], setup.mixing_height_m)
         if dense:
-            v0 = float(vertical_term(0.0, 0.0, sz[i], setup.mixing_height_m))
-            base = float(axis_d[i]) * ff[i] * vz / max(v0, 1e-300)
+            # the depth at which the section's mass sits at the ground-level value: a half-Gaussian of σ_d
+            lateral_integral = 2.0 * b[i] + math.sqrt(2 * math.pi) * s[i]
+            peak = float(axis_d[i]) * ff[i]
+            if peak <= 0.0:
+                continue
+            sd = section[i] / (peak * lateral_integral * math.sqrt(0.5 * math.pi))
+            z = np.linspace(0.0, 5.0 * sd, n_z)
+            c = peak * across[:, None] * np.exp(-(z[None, :] ** 2) / (2 * sd**2))
         else:
-            base = q / (u * math.sqrt(2 * math.pi) * sy[i]) * vz * ff[i]
-        c = base[None, :] * np.exp(-(y[:, None] ** 2) / (2 * sy[i] ** 2))
-        c = np.where((c >= c_lfl) & (c <= c_ufl), c, 0.0)
-        per_m[i] = 2.0 * np.trapezoid(np.trapezoid(c, z, axis=1), y)
-    return float(np.trapezoid(per_m, x))
+            z = np.linspace(0.0, h + 5.0 * sz[i], n_z)
+            vz = vertical_term(z, h, sz[i], setup.mixing_height_m)
+            c = (q / (u * math.sqrt(2 * math.pi) * sy[i]) * ff[i]) * across[:, None] * vz[None, :]
+        total = 2.0 * np.trapezoid(np.trapezoid(c, z, axis=1), y)
+        if total <= 0.0:
+            continue
+        held = 2.0 * np.trapezoid(np.trapezoid(np.where((c >= c_lfl) & (c <= c_ufl), c, 0.0), z, axis=1), y)
+        per_m[i] = section[i] * held / total  # the share of the section's own mass, not the grid's sum
+    # the largest mass over a stretch u T of the plume (a release of duration T fills no more at once)
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (per_m[1:] + per_m[:-1]) * np.diff(x))])
+    length = u * setup.duration_s
+    starts = np.concatenate([[0.0], x])
+    at_start = np.concatenate([[0.0], cum])
+    at_end = np.interp(starts + length, x, cum, left=0.0, right=float(cum[-1]))
+    return float(min(np.max(at_end - at_start), setup.mass_kg))
 
 
 
@@ -128,10 +155,10 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     u = setup.wind_speed_m_s
     if setup.dense is not None:
         if setup.duration_s > 0:
-            axis, sx, sy_l = dense_finite_parts(setup, xp)
-            c = axis * peak_finite_duration_factor(u, setup.duration_s, sx) * np.exp(-(y**2) / (2 * sy_l**2))
+            axis, sx, _ = dense_finite_parts(setup, xp)
+            c = axis * peak_finite_duration_factor(u, setup.duration_s, sx) * lateral_factor(setup, xp, y)
         else:
-            c = dense_axis_concentration(setup, xp) * lateral
+            c = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
         return np.where(x > 0, c, 0.0)
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
@@ -159,11 +186,11 @@ def concentration_series(
     u = setup.wind_speed_m_s
     if setup.dense is not None:
         if setup.duration_s > 0:
-            a, sx, sy_l = dense_finite_parts(setup, xp)
-            axis = a * np.exp(-(y**2) / (2 * sy_l**2))
+            a, sx, _ = dense_finite_parts(setup, xp)
+            axis = a * lateral_factor(setup, xp, y)
             c = axis[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sx[None, :])
         else:
-            axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
+            axis = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
             c = axis[None, :] * np.exp(-((xp[None, :] - u * t) ** 2) / (2 * sy[None, :] ** 2))
         return np.where(x[None, :] > 0, c, 0.0)
     if setup.duration_s > 0:
@@ -184,14 +211,15 @@ def footprint_halfwidth(
 ) -> NDArray[np.float64]:
     """Crosswind half-width where the peak exceeds a threshold. [m] (0 where it does not)
 
-    ``y = σ_y sqrt(2 ln(C_cl / C_L))`` from the Gaussian crosswind profile;
+    ``y = b + s sqrt(2 ln(C_cl / C_L))`` from the crosswind profile of
+    :func:`~plumecast.nearfield.zones.setup.lateral_shape` (``b = 0``, ``s = σ_y``: a Gaussian);
     ``threshold_kg_m3`` is a scalar or one value per ``x_m``.
     """
     c_cl = peak_concentration(setup, x_m, np.zeros_like(x_m))
-    sy = lateral_sigma_y(setup, np.maximum(x_m, 1e-3))
+    b, s = lateral_shape(setup, np.maximum(x_m, 1e-3))
     with np.errstate(divide="ignore"):
-        ratio = np.log(np.maximum(c_cl, 1e-300) / threshold_kg_m3)
-    return np.where(ratio > 0, sy * np.sqrt(2.0 * np.maximum(ratio, 0.0)), 0.0)
+        ratio = np.maximum(c_cl, 1e-300) / threshold_kg_m3
+    return np.where(ratio > 1.0, lateral_halfwidth(b, s, 1.0 / np.maximum(ratio, 1.0)), 0.0)
 
 
 
@@ -236,10 +264,10 @@ def exposure_windows(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.f
     alive = x > 0
     if setup.dense is not None:
         if setup.duration_s > 0:
-            a, sx, sy_l = dense_finite_parts(setup, xp)
-            axis = a * np.exp(-(y**2) / (2 * sy_l**2))
+            a, sx, _ = dense_finite_parts(setup, xp)
+            axis = a * lateral_factor(setup, xp, y)
             return windowed_interval_means("palazzi", axis, xp, sx, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
-        axis = dense_axis_concentration(setup, xp) * np.exp(-(y**2) / (2 * sy**2))
+        axis = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
         return windowed_interval_means("gauss", axis, xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive)
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s

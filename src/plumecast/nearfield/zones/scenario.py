@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from plumecast.agents import AgentSpec
+from plumecast.config_model import StrictModel
 from plumecast.errors import ScenarioError
 from plumecast.nearfield.spec import (
     AUTO_STABILITY_ORDER,
@@ -67,7 +68,7 @@ class SourceSpec(BaseModel):
     height_m: float = Field(default=0.0, ge=0.0)
 
 
-class ReleaseSpec(BaseModel):
+class ReleaseSpec(StrictModel):
     """How much is released: ``rate_kg_s`` [kg s-1] or ``amount_kg`` [kg] with
     ``duration_s`` [s], or a ``tank`` (the source model gives the rate).
 
@@ -221,7 +222,8 @@ class ZonesInput:
     the deprecated local keys (source, release, meteorology); ``release_index``:
     which of ``releases`` was modelled (None for the old format); ``derived``: a
     line for each value zones took from another section (``local_weather.daytime``
-    from ``start`` when only cloud cover or insolation is given).
+    from ``start`` when only cloud cover or insolation is given, the default agent);
+    ``source`` and ``lines``: the file and the line of each key, for :meth:`locate`.
     """
 
     scenario: LocalScenario
@@ -229,6 +231,21 @@ class ZonesInput:
     old_format: bool = False
     release_index: int | None = None
     derived: list[str] = field(default_factory=list)
+    source: str = "<scenario>"
+    lines: dict[tuple[str | int, ...], int] = field(default_factory=dict)
+
+    def locate(self, message: str) -> str:
+        """A message of the zones model about the release (``release.tank.temperature_c:
+        ...``, ``releases.amount_kg: ...``, raised once the source model or the dense-gas
+        model has run) started with the file, the line and the key path as the file spells
+        it (``releases.0.tank.temperature_c`` in the scenario language); any other
+        message unchanged (it names its own file, a receptor CSV or a raster)."""
+        key, sep, rest = message.partition(": ")
+        parts = key.split(".")
+        if not sep or parts[0] not in ("release", "releases") or not all(p.isidentifier() for p in parts):
+            return message
+        head: tuple[str | int, ...] = ("release",) if self.release_index is None else ("releases", self.release_index)
+        return f"{_where(self.source, self.lines, *head, *parts[1:])}: {rest}"
 
     def notes(self) -> list[str]:
         """Lines to show the user: the deprecation note and what zones ignored."""
@@ -292,7 +309,7 @@ def zones_from_dict(
         if release is not None:
             raise ScenarioError(f"{source}: --release {release!r} picks one of releases, but this file is in the old "
                                 "local format (one release, under release); leave --release out")
-        return ZonesInput(_old_format(data, source, lines, base_dir), old_format=True)
+        return ZonesInput(_old_format(data, source, lines, base_dir), old_format=True, source=source, lines=lines)
     return _from_language(data, source, lines, base_dir, release)
 
 
@@ -353,8 +370,13 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
     elif index is not None:
         raw = data["releases"][index]
         if raw.get("tank") is None and raw.get("duration_s") is None and raw.get("stop_h") is None:
+            # a misspelt duration (duration_min) is the likely cause: name the keys no release has
+            unknown = [(k, lines.get(("releases", index, k))) for k in raw
+                       if isinstance(k, str) and k not in PointRelease.model_fields]
             needs.append(f"how long releases.{index} lasts: duration_s [s] or stop_h [h after start] (run takes a "
-                         "release without them as lasting the whole run; zones needs the duration)")
+                         "release without them as lasting the whole run; zones needs the duration)"
+                         + "".join(f"; releases.{index}.{k}{f' (line {ln})' if ln else ''}: unknown key (check its "
+                                   "spelling)" for k, ln in unknown))
     if needs:
         forecast = [k for k in ("start", "met") if k in data]
         raise ScenarioError(
@@ -363,6 +385,10 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
                if forecast else "")
         )
     derived = []
+    if "agent" not in data:
+        default = _ZonesSections.model_fields["agent"].default
+        derived.append(f"zones: no agent given: {default} is assumed (the default); give agent: NAME (e.g. agent: "
+                       "ammonia) or an inline agent (docs/scenario.md)")
     lw = data.get("local_weather")
     if (isinstance(lw, dict) and lw.get("daytime") is None and lw.get("stability") is None
             and lw.get("obukhov_length_m") is None and index is not None and "start" in data
@@ -443,7 +469,7 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         points=points,
         reference=dict(sec.reference or {}),
     )
-    return ZonesInput(local, ignored=ignored, release_index=index, derived=derived)
+    return ZonesInput(local, ignored=ignored, release_index=index, derived=derived, source=source, lines=lines)
 
 
 def _daytime_at_release(data: dict[str, Any], index: int) -> tuple[bool, str] | None:

@@ -307,6 +307,7 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     from dataclasses import replace
 
     from plumecast.nearfield import dense_gas as dg
+    from plumecast.nearfield.zones.export import sig_text
 
     m = scenario.agent.molecular_weight_g_mol / 1000.0
     t0 = release_temperature_k(scenario, setup)
@@ -358,15 +359,15 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     if x_p < x_curves:
         notes.append(
             f"the cloud's own Richardson number (workbook criterion with the cloud's "
-            f"{'width' if kind == 'continuous' else 'plan area'}) falls below the threshold at {x_p:.2g} m; the "
-            f"workbook curves, fitted to whole field trials, are followed to their end ({x_curves:.2g} m)"
+            f"{'width' if kind == 'continuous' else 'plan area'}) falls below the threshold at {sig_text(x_p)} m; the "
+            f"workbook curves, fitted to whole field trials, are followed to their end ({sig_text(x_curves)} m)"
         )
-    passive_text = f"passive Gaussian from {x_pass:.0f} m" if math.isfinite(x_pass) else "no passive part"
+    passive_text = f"passive Gaussian from {sig_text(x_pass)} m" if math.isfinite(x_pass) else "no passive part"
     notes.insert(0, (
         f"dense gas ({kind}, Britter & McQuaid 1988): criterion {crit:.2g} "
         f"(dense ≥ {dg.CRITERION_CONTINUOUS if kind == 'continuous' else dg.CRITERION_INSTANTANEOUS:g}), "
         f"α = {alpha:.2f}, vapour at {t0 - 273.15:.0f} °C, g0' = {g0p:.2g} m/s²; workbook curves to "
-        f"{x_curves:.0f} m, far-field decay C ∝ x⁻² beyond; {passive_text}, where the passive plume of the "
+        f"{sig_text(x_curves)} m, far-field decay C ∝ x⁻² beyond; {passive_text}, where the passive plume of the "
         "release is the higher"
     ))
     return replace(probe, c_handover_kg_m3=c_h, notes=tuple(notes))
@@ -384,6 +385,8 @@ def _check_dense_scale(scenario: LocalScenario, kind: str, x_curves_m: float, si
     metres, ``l_b`` of metres to tens of metres) and larger than the whole area the
     zones search: no local-scale answer exists, and a number would only look like one.
     """
+    from plumecast.nearfield.zones.export import sig_text
+
     width = sigma_y_m * (math.sqrt(2.0 * math.pi) if kind == "continuous" else 2.0 * math.sqrt(2.0))
     scale = max(x_curves_m, width)
     if scale <= MAX_DISTANCE_M:
@@ -396,7 +399,7 @@ def _check_dense_scale(scenario: LocalScenario, kind: str, x_curves_m: float, si
     else:
         key, value = "tank", "its source model's rate"
     what = ("its workbook curves end" if x_curves_m >= width else "its cloud is already") + \
-        f" {scale / 1000.0:.2g} km {'downwind' if x_curves_m >= width else 'wide'}"
+        f" {sig_text(scale / 1000.0)} km {'downwind' if x_curves_m >= width else 'wide'}"
     raise ScenarioError(
         f"releases.{key}: {value} is beyond the range of the local dense-gas model: by the Britter & McQuaid "
         f"(1988) workbook {what}, more than the {MAX_DISTANCE_M / 1000.0:.0f} km the zones cover; expected a "
@@ -677,17 +680,59 @@ def dense_finite_parts(
     # plume of the same rate nor steps up with distance where the regimes meet
     inst = (r < BM_CONTINUOUS_MIN) & (c_inst < c_cont)
     a_inst = c_inst / np.maximum(f_inst, 1e-300)
+    # crosswind: the wider of the two clouds at every distance, whichever gives the axis value. The
+    # puff's own width where it is the lower (as before) narrowed the zones to a waist wherever the
+    # regimes alternated along the axis (Graniteville, class F: AEGL-3 5.2 km wide on each side at
+    # 0.57 km, 1.2-1.4 km at 0.67-1.2 km, 5.1 km at 1.46 km; zones audit)
     return (np.asarray(np.where(inst, a_inst, axis), dtype=float), np.asarray(np.where(inst, s_inst, amb), dtype=float),
-            np.asarray(np.where(inst, s_inst, sy), dtype=float))
+            np.asarray(np.maximum(s_inst, sy), dtype=float))
 
 
 def lateral_sigma_y(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Crosswind σ_y of the peak's Gaussian profile at ``x_m``: :func:`_sigmas`, or for a dense
-    release of finite duration that of :func:`dense_finite_parts` (the puff's where it is instantaneous). [m]"""
+    """Crosswind σ_y of the peak's profile at ``x_m`` (a Gaussian's; for a dense cloud that of
+    the Gaussian with the same crosswind integral, see :func:`lateral_shape`): :func:`_sigmas`,
+    or for a dense release of finite duration that of :func:`dense_finite_parts`. [m]"""
     if setup.instantaneous is None or setup.dense is None or setup.duration_s <= 0:
         sy, _ = _sigmas(setup, x_m)
         return sy
     return dense_finite_parts(setup, x_m)[2]
+
+
+def lateral_shape(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The crosswind profile at ``x_m`` as ``(b, s)``: the concentration is the axis value over
+    ``|y| <= b`` and falls as ``exp(-(|y| - b)^2 / 2 s^2)`` beyond (:func:`lateral_factor`). [m]
+
+    A passive plume is Gaussian: ``b = 0``, ``s = σ_y``. A dense cloud has a flat core of
+    half-width ``b`` with edges smeared by the ambient turbulence, ``s`` the ambient (Briggs)
+    σ_y, as in HEGADAS (Colenbrander 1980; Witlox 1994, J. Loss Prev. Process Ind. 7, 499)
+    and SLAB (Ermak 1990, UCRL-MA-105607): the workbook's cloud is a top-hat of half-width
+    ``L_H`` (or radius ``R``), which a Gaussian of the same crosswind integral had widened
+    to 3.4 L_H where the centre is 10⁴ times a threshold (Graniteville, class F: AEGL-3
+    4.1 km to the side 14 m from the source, the cloud's L_H 1.2 km; zones audit). The
+    core keeps the integral of :func:`lateral_sigma_y`'s Gaussian, ``σ_eq``: ``2 b + √(2π) s
+    = √(2π) σ_eq``, i.e. ``b = √(π/2) (σ_eq - s)``, 0 (a Gaussian of σ_eq) where the
+    ambient spread is the wider.
+    """
+    x = np.asarray(x_m, dtype=float)
+    sy = lateral_sigma_y(setup, x)
+    if setup.dense is None:
+        return np.zeros_like(sy), sy
+    amb = np.maximum(briggs_sigma_y(np.maximum(x, 1e-3), setup.pg_class, setup.terrain) * setup.sigma_y_factor,
+                     1e-3)
+    s = np.minimum(amb, sy)
+    return np.sqrt(0.5 * np.pi) * (sy - s), s
+
+
+def lateral_factor(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.float64]:
+    """The crosswind profile of :func:`lateral_shape` at (x, y): 1 on the axis. [-]"""
+    b, s = lateral_shape(setup, np.asarray(x_m, dtype=float))
+    off = np.maximum(np.abs(np.asarray(y_m, dtype=float)) - b, 0.0)
+    return np.asarray(np.exp(-(off**2) / (2 * s**2)), dtype=float)
+
+
+def lateral_halfwidth(b: NDArray[np.float64], s: NDArray[np.float64], factor: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Where the profile ``(b, s)`` of :func:`lateral_shape` falls to ``factor`` (in (0, 1]). [m]"""
+    return np.asarray(b + s * np.sqrt(2.0 * np.log(1.0 / factor)), dtype=float)
 
 
 def _sigma_x(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
