@@ -121,8 +121,10 @@ def test_point_series_for_a_city_that_is_not_a_receptor(run_dir: Path) -> None:
     c = client_for(run_dir)
     d = c.get("/api/view/run/point", params={"lat": 35.33, "lon": 139.4, "name": "Fujisawa"}).json()
     assert len(d["conc"]) == 12 and "output cell" in d["source"]
+    # outside the domain: an answer about the place (unknown, and why), not a failed request
     r = c.get("/api/view/run/point", params={"lat": 48.85, "lon": 2.35, "name": "Paris"})
-    assert r.status_code == 404 and "outside the forecast domain" in r.json()["error"]
+    assert r.status_code == 200 and r.json()["known"] is False and r.json()["outside"] is True
+    assert "outside the forecast domain" in r.json()["source"] and r.json()["conc"] == []
 
 
 def test_point_at_a_receptor_is_that_receptor(run_dir: Path) -> None:
@@ -543,3 +545,171 @@ def test_a_run_folder_without_an_issue_time_says_its_countdowns_run_from_the_sta
     (folder / "dashboard.json").write_text(json.dumps(meta))
     v = client_for(folder).get("/api/view/run").json()
     assert "'tomorrow' is not a date" in v["issued_unknown"]
+
+
+# ------------------------------------------------------------------ audit 2: the figures of damaged or partial folders
+
+
+def test_run_without_map_steps_through_the_series(run_copy: Path) -> None:
+    """No concentration.nc: the slider steps through the scenario's output intervals over the
+    receptors' series (consequences.nc), one row of % of AEGL-3 per interval, whose peaks are
+    the file's; never the per-step rows read as frames with no time (which showed 0.39 % for a
+    city at 200 %, every city grey and "0 (0 cities)")."""
+    (run_copy / "concentration.nc").unlink()
+    v = client_for(run_copy).get("/api/view/run").json()
+    assert v["n_frames"] == 0 and v["interval_s"] == 1800.0
+    assert v["times_s"] == [1800.0 * k for k in range(1, 13)]  # 6 h of 30-min intervals
+    assert len(v["pct3"]) == len(v["times_s"])
+    with xr.open_dataset(run_copy / "consequences.nc") as cons:
+        peak = cons["peak_percent_aegl3"].values
+    pct = np.array([[np.nan if x is None else x for x in row] for row in v["pct3"]])
+    np.testing.assert_allclose(np.nanmax(pct, axis=0), peak, rtol=1e-3)
+    # a point that is not a receptor: unknown (no map), said, and no failed request
+    r = client_for(run_copy).get("/api/view/run/point", params={"lat": 35.33, "lon": 139.4})
+    assert r.status_code == 200 and r.json()["known"] is False and "no concentration map" in r.json()["source"]
+
+
+@pytest.mark.parametrize("scenario", ['"poison-sky"', "[1, 2]", "42", '{"start": 5, "issued": [1], "name": 7}',
+                                      '{"start": "2026-03-01T00:00:00Z", "issued": {"a": 1}, "interval_min": "x"}'])
+def test_dashboard_json_with_wrong_types_is_a_note_not_a_500(run_copy: Path, scenario: str) -> None:
+    """A dashboard.json whose parts have the wrong type (e.g. {"scenario": "poison-sky"}):
+    treated as missing, with a note; never a 5xx."""
+    meta = json.loads((run_copy / "dashboard.json").read_text())
+    (run_copy / "dashboard.json").write_text(json.dumps(meta | {"scenario": json.loads(scenario)}))
+    codes = _all_below_500(run_copy)
+    assert codes["/"] == 200 and codes["/api/view/run"] == 200
+    s = client_for(run_copy).get("/api/summary").json()
+    assert s["title"] == "plumecast"
+    if not scenario.startswith("{"):
+        assert any("dashboard.json: 'scenario' is" in p for p in s["problems"]), s["problems"]
+    v = client_for(run_copy).get("/api/view/run").json()
+    assert v["label"] == "forecast" and len(v["receptors"]) == 6
+
+
+def test_percent_of_aegl3_follows_the_consequence_kernel_for_trace_series(tmp_path: Path) -> None:
+    """A city whose series never reaches the onset floor (a trace): plumecast.consequence reads
+    the AEGL for the time since the series' start; the page does the same, so its peak % of
+    AEGL-3 is the file's (it used the 10-min AEGL: 0.0042 % on the page, 0.03 % in the file)."""
+    from plumecast.agents import get_agent
+    from plumecast.consequence import assess, onset_floor
+
+    agent = get_agent("chlorine")
+    floor = onset_floor(agent)
+    n = 36
+    t = np.datetime64("2026-03-01T00:00") + np.arange(1, n + 1) * np.timedelta64(600, "s")
+    ramp = np.linspace(0.0, 1.0, n)
+    values = np.stack([0.6 * floor * ramp,  # a trace: never at the floor
+                       50 * floor * np.exp(-((ramp - 0.5) ** 2) / 0.01),  # the cloud passes
+                       0.2 * floor * np.ones(n)], axis=1)
+    conc = xr.DataArray(values, dims=("time", "receptor"), coords={"time": t}, attrs={"units": "kg m-3"})
+    cons = assess(conc, agent, [1000.0, 2000.0, 3000.0], start=np.datetime64("2026-03-01T00:00"))
+    folder = tmp_path / "trace"
+    folder.mkdir()
+    cons.to_netcdf(folder / "consequences.nc")
+    v = client_for(folder).get("/api/view/run").json()
+    pct = np.array([[np.nan if x is None else x for x in row] for row in v["pct3"]])
+    np.testing.assert_allclose(np.nanmax(pct, axis=0), cons["peak_percent_aegl3"].values, rtol=1e-3)
+    # the curves themselves are the kernel's: every step, not only the peak
+    from plumecast.web.aegl import aegl_curves
+
+    end = np.arange(1, n + 1) * 600.0
+    curves = aegl_curves(values, end, end - 600.0, agent)
+    np.testing.assert_allclose(np.max(100 * values / curves[3], axis=0), cons["peak_percent_aegl3"].values, rtol=1e-12)
+
+
+def test_point_longitudes_wrap_to_a_regional_grid(run_copy: Path) -> None:
+    """-180..360 is accepted on a regional grid too: on a grid west of 0, 359.4 is -0.6 (it
+    answered 404 "outside the forecast domain")."""
+    with xr.open_dataset(run_copy / "concentration.nc") as ds:
+        shifted = ds.assign_coords(lon=ds["lon"] - 140.0).load()  # the grid: -4..4 degrees east
+    shifted.to_netcdf(run_copy / "concentration.nc")
+    c = client_for(run_copy)
+    west = c.get("/api/view/run/point", params={"lat": 35.33, "lon": -0.6})
+    wrapped = c.get("/api/view/run/point", params={"lat": 35.33, "lon": 359.4})
+    assert west.status_code == wrapped.status_code == 200
+    assert west.json()["known"] and wrapped.json()["known"] and wrapped.json()["conc"] == west.json()["conc"]
+    assert max(x for x in west.json()["conc"] if x is not None) > 0
+    far = c.get("/api/view/run/point", params={"lat": 35.33, "lon": 139.4})  # now outside the grid
+    assert far.status_code == 200 and far.json()["known"] is False and far.json()["outside"] is True
+
+
+def test_links_out_of_the_folder_tell_nothing_and_are_not_listed(run_copy: Path) -> None:
+    """Through a link to a folder outside, a file that exists there and one that does not get
+    the same answer (403; a 404 told which exist), and the footer lists no link leading out."""
+    c = client_for(run_copy)
+    there, absent = c.get("/files/linkdir/secret.csv"), c.get("/files/linkdir/no_such_file.csv")
+    assert there.status_code == absent.status_code == 403 and there.text == absent.text
+    assert c.get("/files/linkdir/sub/no_such_file.csv").status_code == 403
+    os.symlink("receptors.csv", run_copy / "alias.csv")  # a link inside the folder is a result file
+    os.symlink(run_copy.parent / "nowhere.csv", run_copy / "dangling.csv")
+    files = client_for(run_copy).get("/api/summary").json()["files"]
+    assert "link.csv" not in files and "dangling.csv" not in files and "alias.csv" in files
+    assert c.get("/files/alias.csv").status_code == 200 and c.get("/files/dangling.csv").status_code == 403
+    assert c.get("/files/no_such_file.csv").status_code == 404  # inside the folder: 404 as before
+
+
+def test_comparison_title_is_its_scenario(compare_dir: Path) -> None:
+    assert client_for(compare_dir).get("/api/summary").json()["title"] == "tokyo-bay-test"
+
+
+def _set_city_hours(folder: Path, city: str, plan: str, **hours: str) -> None:
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO((folder / "cities.csv").read_text())))
+    for r in rows:
+        if r["city"] == city and r["plan"] == plan:
+            for k, v in hours.items():
+                r[k] = v
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    (folder / "cities.csv").write_text(out.getvalue())
+
+
+def test_comparison_countdowns_are_those_of_the_decision_table(tmp_path: Path, compare_dir: Path) -> None:
+    """cities.csv writes hours rounded down to the time step and to 0.01 h (40 min: 0.66 h). The
+    page takes them back to the step (comparison.json's time_step_s), so its countdowns are the
+    decision table's: "passed 2 h 20 min ago", not "2 h 21 min" from 0.66 h = 39.6 min."""
+    import json as _json
+
+    from plumecast import numbers
+    from plumecast.ensemble.summary import countdown_text
+    from tests.web.conftest import write_record
+
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    write_record(folder, issued="2026-03-01T03:00:00Z")
+    _set_city_hours(folder, "Tokyo", "do nothing", aegl2_arrival_h_min="0.66", aegl3_arrival_h_min="4.83",
+                    front_arrival_h_median="1.16")
+    v = client_for(folder).get("/api/view/plan0").json()
+    tokyo = next(r for r in v["receptors"] if r["name"] == "Tokyo")
+    assert tokyo["first"]["2"] == 2400.0 and tokyo["first"]["3"] == 17400.0 and tokyo["front_s"] == 4200.0
+    t0, issued = np.datetime64("2026-03-01T00:00"), np.datetime64("2026-03-01T03:00")
+    for level, hours in (("2", 40 / 60), ("3", 4 + 50 / 60)):
+        page = numbers.countdown(tokyo["first"][level] - v["issued_s"])
+        assert countdown_text(hours, t0, issued).startswith(page), (level, page)
+    assert numbers.countdown(tokyo["first"]["2"] - v["issued_s"]) == "passed 2 h 20 min ago"
+    # without the step (an older comparison.json) the written figure, rounded down: it errs early
+    rec = _json.loads((folder / "comparison.json").read_text())
+    del rec["time_step_s"]
+    (folder / "comparison.json").write_text(_json.dumps(rec))
+    tokyo = next(r for r in client_for(folder).get("/api/view/plan0").json()["receptors"] if r["name"] == "Tokyo")
+    assert tokyo["first"]["2"] == pytest.approx(0.66 * 3600.0)
+
+
+def test_truncated_csv_names_the_fields_it_has(tmp_path: Path) -> None:
+    """csv.DictReader fills a short line with None: the message counts the real fields ("line 4
+    has 2 fields, expected 3", not "3 fields, expected 3"), with the file's own line number."""
+    from plumecast.web.compare_folder import read_csv_rows
+
+    f = tmp_path / "t.csv"
+    f.write_text("# a comment\na,b,c\n1,2,3\n4,5\n")
+    with pytest.raises(ValueError, match=r"line 4 has 2 fields, expected 3"):
+        read_csv_rows(f)
+    f.write_text("a,b,c\n1,2,3,4\n")
+    with pytest.raises(ValueError, match=r"line 2 has 4 fields, expected 3"):
+        read_csv_rows(f)
+    f.write_text("a,b,c\n1,2,3\n")
+    assert read_csv_rows(f) == [{"a": "1", "b": "2", "c": "3"}]

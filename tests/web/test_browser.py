@@ -481,3 +481,216 @@ def test_comparison_without_record_counts_from_the_start_and_says_so(browser: An
         p.close()
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ audit 2: first load, unknown totals, plan tables
+
+
+def _slide_to(page: Any, k: int) -> None:
+    """Move the slider to frame k (a view without a map has no frame image to wait for)."""
+    page.eval_on_selector("#time-slider", "(e, k) => { e.value = String(k); e.dispatchEvent(new Event('input')); }", k)
+    page.wait_for_function("(k) => document.querySelector('#time-slider').value === String(k)", arg=k)
+    page.wait_for_timeout(200)
+
+
+def _cell(page: Any, city: str, cls: str) -> str:
+    return page.locator(f"#monitors tr.monitor[data-name='{city}'] .{cls}").inner_text()
+
+
+def test_first_load_counts_from_the_issue_time(browser: Any, run_dir: Path, tmp_path: Path) -> None:
+    """The page opens on the frame holding the issue time and counts from the issue time, not
+    from the end of that frame (which made "in 1 h 00 min" of the CLI's "in 2 h 00 min")."""
+    first2 = _first_s(run_dir, "Tokyo", 2)
+    server = _serve_copy(run_dir, tmp_path / "at_start")
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        assert page.input_value("#time-slider") == "0"
+        assert _cell(page, "Tokyo", "countdown-aegl2") == numbers.countdown(first2)
+        assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
+        _slide(page, 1)  # the next frame lies wholly after the issue time: a look ahead, from 01:00
+        assert _cell(page, "Tokyo", "countdown-aegl2") == numbers.countdown(first2 - 3600.0)
+        assert page.get_attribute("#monitors", "data-countdown-from") == "slider"
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+    server = _serve_copy(run_dir, tmp_path / "issued_later", issued="2026-03-01T02:00:00Z")
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        assert page.input_value("#time-slider") == "3"  # the frame ending at 02:00
+        assert "03-01 02:00 UTC" in page.inner_text("#time-label")
+        assert _cell(page, "Tokyo", "countdown-aegl2") == numbers.countdown(first2 - 7200.0)
+        assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+
+
+def test_run_without_map_shows_the_files_figures(browser: Any, run_dir: Path, tmp_path: Path) -> None:
+    """No concentration.nc: the time label, levels and totals come from consequences.nc at
+    the slider time (they were "—", all grey and "0 (0 cities)")."""
+    folder = tmp_path / "nomap"
+    import shutil
+
+    shutil.copytree(run_dir, folder)
+    (folder / "concentration.nc").unlink()
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        assert "03-01 00:30 UTC" in page.inner_text("#time-label")
+        _slide_to(page, 11)  # 06:00: Tokyo has passed AEGL-2 (03:50)
+        assert page.get_attribute("#markers circle[data-name='Tokyo']", "data-level") in ("2", "3")
+        assert _cell(page, "Tokyo", "metric") not in ("0 %", "unknown")
+        assert not page.inner_text("#total-aegl2").startswith("0 ")
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+
+
+def test_folder_without_time_steps_shows_the_whole_forecast(browser: Any, run_dir: Path, tmp_path: Path) -> None:
+    """consequences.nc without its per-step series and no map: no slider time exists, so the
+    levels and % of AEGL-3 are the whole forecast's (from the file), said so, never 0."""
+    import shutil
+
+    import xarray as xr
+
+    folder = tmp_path / "no_steps"
+    shutil.copytree(run_dir, folder)
+    for name in ("concentration.nc", "receptors.csv"):
+        (folder / name).unlink()
+    with xr.open_dataset(folder / "consequences.nc") as ds:
+        slim = ds.drop_vars([v for v in ("concentration", "concentration_indoor") if v in ds]).load()
+        peak = float(ds["peak_percent_aegl3"].values[[str(n) for n in ds["name"].values].index("Tokyo")])
+    slim.to_netcdf(folder / "consequences.nc")
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        assert "whole forecast" in page.inner_text("#time-label")
+        assert page.get_attribute("#markers circle[data-name='Tokyo']", "data-level") in ("2", "3")
+        assert _cell(page, "Tokyo", "metric") == numbers.percent(peak)
+        assert not page.inner_text("#total-aegl2").startswith("0 ")
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+
+
+def test_totals_say_unknown_when_no_level_is_known(browser: Any, run_dir: Path, tmp_path: Path) -> None:
+    """Only receptors.csv (no consequences.nc): no level is assessed, so the totals say how many
+    cities are unknown, never "0 (0 cities)"."""
+    import shutil
+
+    folder = tmp_path / "csv_only"
+    shutil.copytree(run_dir, folder)
+    (folder / "consequences.nc").unlink()
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        for lv in ("2", "3"):
+            text = page.inner_text(f"#total-aegl{lv}")
+            assert "unknown (6 cities unknown)" in text and "0 (0 cities)" not in text, text
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+
+
+def test_plan_table_opens_at_the_issue_time_with_levels_that_agree(browser: Any, compare_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    """A plan shown from cities.csv, issued 5 h after the release start: the slider opens at the
+    issue time (not the release start), every city whose AEGL-2 countdown has passed is marked
+    past AEGL-2 and counted in the totals, and AEGL-1 (not in the table) is unknown, never
+    "below AEGL-1"."""
+    import shutil
+
+    from tests.web.conftest import write_record
+
+    folder = tmp_path / "cmp_issued5"
+    shutil.copytree(compare_dir, folder)
+    write_record(folder, issued="2026-03-01T05:00:00Z")
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        page = _open_at(browser, server.url, "2026-01-01T00:00:00+00:00")
+        assert "03-01 05:00 UTC" in page.inner_text("#time-label")
+        passed = [r.get_attribute("data-name") for r in page.locator("#monitors tr.monitor").all()
+                  if r.locator(".countdown-aegl2").inner_text().startswith("passed")]
+        assert passed
+        for name in passed:
+            assert page.get_attribute(f"#markers circle[data-name='{name}']", "data-level") in ("2", "3"), name
+        assert f"({len(passed)} cit" in page.inner_text("#total-aegl2")
+        titles = page.eval_on_selector_all("#markers circle title", "ts => ts.map((t) => t.textContent)")
+        assert titles and not [t for t in titles if "below AEGL-1" in t], titles
+        page.click("#monitors tr.monitor[data-name='Lighthouse']")
+        page.wait_for_selector("#detail:not([hidden])")
+        facts = page.inner_text("#detail-facts")
+        assert "below AEGL-1" not in facts and "AEGL-1 unknown" in facts, facts
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_compare_page_fits_its_width_and_has_a_probability_scale(browser: Any, compare_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    """Long file names in the footer (the comparison's probability_*.png) wrap: the page is no
+    wider than the window; the title names the scenario; the probability layer has a colour scale."""
+    import shutil
+
+    folder = tmp_path / "cmp_wide"
+    shutil.copytree(compare_dir, folder)
+    png = b"\x89PNG\r\n\x1a\n"
+    for k in range(8):
+        (folder / f"probability_aegl{2 + k % 2}_controller_at_hour_12___converter_at_hour_14_plan_{k}.png").write_bytes(png)
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        for width in (1280, 1920):
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            page.goto(server.url)
+            page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert page.title() == "tokyo-bay-test: plumecast situation room"
+            assert page.locator("#legend-svg rect.prob-scale").count() == 1
+            assert "100 % of members" in page.locator("#legend-svg").text_content()
+            page.close()
+    finally:
+        server.stop()
+
+
+def test_search_outside_the_domain_is_unknown_without_errors(browser: Any, run_url: str) -> None:
+    """A city outside the forecast domain: "unknown" and why, with no failed request in the console."""
+    p = Page(browser, run_url)
+    page = p.page
+    page.fill("#search", "Paris")
+    page.wait_for_selector("#search-results li[data-name='Paris']")
+    page.locator("#search-results li[data-name='Paris']").first.click()
+    playwright_api.expect(page.locator("#detail-source")).to_contain_text("outside the forecast domain")
+    assert p.errors == []  # it was a 404, which Chromium logs as a failed resource
+    assert "concentration: unknown" in page.inner_text("#detail-facts")
+    p.close()
+
+
+def test_numbers_follow_plumecast_numbers_at_ties(browser: Any, run_url: str) -> None:
+    """Python rounds the double's exact value, half to even: people(2.5) is "2" and
+    percent(9.95) "9.9 %" (9.95 is 9.9499…); numbers.js does the same."""
+    import random
+
+    rnd = random.Random(5)
+    values = [2.5, 0.5 + 1, 3.5, 4.5, 9.95, 0.0125, 1.05, 1.85, 2.675, 99.5, 999.5, 1250.0, 2.5e6, 1.25e9, 0.125]
+    values += [k / 8 for k in range(1, 200)] + [k * 0.05 for k in range(1, 200)]
+    values += [10 ** rnd.uniform(-6, 10) for _ in range(500)]
+    values += [-v for v in values[:20]]
+    p = Page(browser, run_url)
+    got = p.page.evaluate("(v) => { const N = window.plumecastNumbers; return {people: v.map((x) => N.people(x)),"
+                          " pct: v.map((x) => N.percent(x)), round: v.map((x) => N.roundSig(x))}; }", values)
+    assert [(v, g) for v, g in zip(values, got["people"], strict=True) if g != numbers.people(v)] == []
+    assert [(v, g) for v, g in zip(values, got["pct"], strict=True) if g != numbers.percent(v)] == []
+    assert [(v, g) for v, g in zip(values, got["round"], strict=True) if g != numbers.round_sig(v)] == []
+    assert got["people"][0] == "2" and got["pct"][4] == "9.9 %"
+    assert p.errors == []
+    p.close()

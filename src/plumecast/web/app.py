@@ -77,7 +77,8 @@ def resolve_result_file(root: Path, relpath: str) -> Path:
     Refused (403): empty names, NUL or backslash, absolute paths, ``.``/``..``
     components, hidden files (``.name``, which includes half-written ``.part``
     files), suffixes outside :data:`RESULT_SUFFIXES`, and anything that resolves
-    (following symlinks) outside ``root``. Missing files: 404.
+    (following symlinks) outside ``root``, whether or not it exists there (a 404
+    would tell what exists outside the folder). Missing files inside ``root``: 404.
     """
     if not relpath or "\x00" in relpath or "\\" in relpath or len(relpath) > 512:
         raise Refused(403, "refused: not a plain relative file name")
@@ -91,12 +92,19 @@ def resolve_result_file(root: Path, relpath: str) -> Path:
     base = root.resolve()
     candidate = base.joinpath(*pure.parts)
     try:
+        # where the path leads, following every link, whether or not its end exists
+        real = candidate.resolve(strict=False)
+    except (OSError, RuntimeError):
+        raise Refused(403, "refused: the path cannot be resolved") from None
+    if not real.is_relative_to(base):
+        raise Refused(403, "refused: the path leads outside the result folder")
+    try:
         real = candidate.resolve(strict=True)
     except (FileNotFoundError, NotADirectoryError):
         raise Refused(404, f"{relpath}: no such result file") from None
     except (OSError, RuntimeError):
         raise Refused(403, "refused: the path cannot be resolved") from None
-    if not real.is_relative_to(base):
+    if not real.is_relative_to(base):  # changed between the two looks
         raise Refused(403, "refused: the path leads outside the result folder")
     if not real.is_file():
         raise Refused(404, f"{relpath}: not a file")

@@ -50,6 +50,11 @@ class CompareData:
     start: np.datetime64 | None = None
     issued: np.datetime64 | None = None
     duration_h: float | None = None
+    #: the model's time step (``comparison.json``'s ``time_step_s``): the hours of ``cities.csv``
+    #: are rounded down to it and then to a decimal that resolves it; None: not recorded
+    step_s: float | None = None
+    #: the scenario's name (``comparison.json``), for the page's title
+    scenario: str | None = None
     #: why the issue time is unknown (None: it is known)
     issued_unknown: str | None = NO_ISSUE_TIME
 
@@ -75,11 +80,17 @@ def read_csv_rows(path: Path) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO("\n".join(lines)))
     if not reader.fieldnames:
         raise ValueError("no header line")
-    rows = list(reader)
-    for k, row in enumerate(rows):
+    kept = [k + 1 for k, ln in enumerate(text.splitlines()) if not ln.startswith("#")]  # line numbers in the file
+    rows = []
+    for row in reader:
         if None in row or any(v is None for v in row.values()):
-            raise ValueError(f"line {k + 2} has {len(row) - (1 if None in row else 0)} fields, "
-                             f"expected {len(reader.fieldnames)} (truncated or being written?)")
+            # DictReader fills a short line with None and puts a long line's extra fields under None:
+            # count the fields the line really has
+            n = sum(1 for k, v in row.items() if k is not None and v is not None) + len(row.get(None) or [])
+            line = kept[min(reader.line_num, len(kept)) - 1]
+            raise ValueError(f"line {line} has {n} fields, expected {len(reader.fieldnames)} "
+                             "(truncated or being written?)")
+        rows.append(row)
     return rows
 
 
@@ -155,6 +166,32 @@ def load_compare(root: Path) -> CompareData | None:
     return cd
 
 
+def table_seconds(h: float, step_s: float | None) -> float:
+    """Seconds after the release start of an hour figure of ``cities.csv``.
+
+    The tables write times rounded down to the model's time step and then down to a
+    decimal that resolves it (:func:`plumecast.numbers.floor_hours`); with the step known
+    this gives back the step's time itself, the figure ``decision_table.md`` counts from
+    (``0.66`` h with 600-s steps is 40 min, not 39.6 min, which would show "passed 2 h 21
+    min ago" where the table says "2 h 20 min"). Without the step, the written figure as
+    it is (rounded down: countdowns err early). NaN stays NaN.
+
+    >>> table_seconds(0.66, 600.0), table_seconds(4.83, 600.0), table_seconds(0.66, None)
+    (2400.0, 17400.0, 2376.0)
+    >>> table_seconds(5.0, 600.0), table_seconds(-0.34, 600.0), math.isnan(table_seconds(math.nan, 600.0))
+    (18000.0, -1200.0, True)
+    """
+    if not math.isfinite(h):
+        return math.nan
+    if step_s is None or not step_s > 0:
+        return h * 3600.0
+    from plumecast.numbers import floor_hours
+
+    t = math.ceil(h * 3600.0 / step_s - 1e-6) * step_s
+    # only where the written figure is that step's, rounded as the tables round it
+    return float(t) if floor_hours(t / 3600.0, step_s) == h else h * 3600.0
+
+
 def _utc(value: Any) -> np.datetime64 | None:
     """An ISO 8601 UTC time (``...Z`` or ``+00:00``) as datetime64[ns]; None for null;
     ValueError for anything else."""
@@ -191,6 +228,10 @@ def _load_record(path: Path, cd: CompareData) -> bool:
         return False
     cd.start = start
     cd.duration_h = dur if math.isfinite(dur) and dur > 0 else None
+    step = parse_float(rec.get("time_step_s")) if not isinstance(rec.get("time_step_s"), bool) else math.nan
+    cd.step_s = step if math.isfinite(step) and step > 0 else None
+    name = rec.get("scenario")
+    cd.scenario = (name.strip() or None) if isinstance(name, str) else None
     if start is not None and issued is not None:
         cd.issued = issued
         cd.issued_unknown = None

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,8 @@ class RunData:
     indoor: NDArray[np.float64] | None = None
     curves: dict[int, NDArray[np.float64]] = field(default_factory=dict)
     pct3_frames: NDArray[np.float64] | None = None  # (frame, receptor) highest % of AEGL-3 in the interval
+    #: (T [K], P [Pa]) of the ppm <-> kg m-3 conversion of consequences.nc; None: the standard state
+    reference_state: tuple[float, float] | None = None
     totals: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -122,10 +125,10 @@ def load_run(path: Path, label: str) -> RunData:
         except (OSError, ValueError) as exc:
             rd.problems.append(f"{META_FILE}: cannot be read ({exc}); the AEGL table and times come from the "
                                "other files where they can")
-    scen = (rd.meta or {}).get("scenario") or {}
+    scen = meta_scenario(rd)
     if scen.get("start"):
         try:
-            rd.start = np.datetime64(str(scen["start"]).replace("Z", "").replace("+00:00", ""), "ns")
+            rd.start = _meta_time(scen["start"])
         except ValueError:
             rd.problems.append(f"{META_FILE}: scenario.start {scen['start']!r} is not a date")
     cons = _load_consequences(path, rd)
@@ -135,7 +138,7 @@ def load_run(path: Path, label: str) -> RunData:
     _load_front(path, rd)
     if rd.start is not None and scen.get("issued"):
         try:
-            issued = np.datetime64(str(scen["issued"]).replace("Z", "").replace("+00:00", ""), "ns")
+            issued = _meta_time(scen["issued"])
             rd.issued_s = float(seconds_since(np.array([issued]), rd.start)[0])
         except ValueError:
             rd.issued_unknown = f"{META_FILE}: scenario.issued {scen['issued']!r} is not a date"
@@ -146,11 +149,14 @@ def load_run(path: Path, label: str) -> RunData:
     if agent is not None:
         rd.agent_name = agent.name
     if rd.conc is not None and rd.series_end_s is not None and rd.series_begin_s is not None:
+        if rd.frame_s is None:
+            _frames_from_series(rd, scen)
         if agent is None:
             if why:
                 rd.problems.append(why)
         else:
-            rd.curves = aegl_curves(np.nan_to_num(rd.conc, nan=0.0), rd.series_end_s, rd.series_begin_s, agent)
+            rd.curves = aegl_curves(np.nan_to_num(rd.conc, nan=0.0), rd.series_end_s, rd.series_begin_s, agent,
+                                    rd.reference_state)
             if 3 in rd.curves:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     pct = 100.0 * rd.conc / rd.curves[3]
@@ -163,11 +169,63 @@ def load_run(path: Path, label: str) -> RunData:
     return rd
 
 
+def meta_scenario(rd: RunData) -> dict[str, Any]:
+    """``dashboard.json``'s ``scenario`` object; ``{}`` (and a problem, said once) when it is
+    missing or not an object: a wrong type counts as missing, never as a server error."""
+    scen = (rd.meta or {}).get("scenario")
+    if isinstance(scen, dict):
+        return scen
+    if scen is not None:
+        why = (f"{META_FILE}: 'scenario' is {type(scen).__name__} {str(scen)[:60]!r}, not an object; the "
+               "scenario's name and times come from the other files where they can")
+        if why not in rd.problems:
+            rd.problems.append(why)
+    return {}
+
+
+def _meta_time(value: Any) -> np.datetime64:
+    """A UTC time of ``dashboard.json`` as datetime64[ns]; ValueError for anything else."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a date")
+    try:
+        t = np.datetime64(value.strip().replace("Z", "").replace("+00:00", ""), "ns")
+    except (TypeError, OverflowError) as exc:
+        raise ValueError(f"{value!r} is not a date") from exc
+    if np.isnat(t):
+        raise ValueError(f"{value!r} is not a date")
+    return t
+
+
+def _frames_from_series(rd: RunData, scen: dict[str, Any]) -> None:
+    """Without a map (``concentration.nc`` missing or unreadable), the slider steps through
+    the output intervals of the scenario (``dashboard.json``'s ``interval_min`` when it is a
+    whole number of the series' steps, else each step) over the receptor series, so that
+    levels, % of AEGL-3 and totals at the slider time come from the files, never a zero."""
+    end = rd.series_end_s
+    if end is None or end.size == 0 or not np.isfinite(end).all():
+        return
+    step = float(end[0] - rd.series_begin_s[0]) if rd.series_begin_s is not None else float("nan")
+    given = scen.get("interval_min")
+    interval = math.nan if isinstance(given, bool) else parse_float(given) * 60.0
+    if not (math.isfinite(step) and step > 0):
+        step = float(np.diff(end)[0]) if end.size > 1 else 3600.0
+    ratio = interval / step if math.isfinite(interval) and interval > 0 else math.nan
+    if not (math.isfinite(ratio) and ratio >= 1 and abs(ratio - round(ratio)) < 1e-6):
+        interval = step
+    pick = np.abs((end / interval) - np.round(end / interval)) < 1e-6
+    frames = end[pick]
+    if frames.size == 0 or frames[-1] < end[-1] - 1e-6:
+        frames = np.append(frames, end[-1])
+    rd.frame_s = np.asarray(frames, dtype=np.float64)
+    rd.interval_s = float(interval)
+
+
 def _per_frame_max(pct: NDArray[np.float64], end_s: NDArray[np.float64], frame_s: NDArray[np.float64] | None,
-                   interval_s: float | None) -> NDArray[np.float64]:
-    """Highest value of each receptor within each output interval ``(t - interval, t]``."""
+                   interval_s: float | None) -> NDArray[np.float64] | None:
+    """Highest value of each receptor within each output interval ``(t - interval, t]``;
+    None without output intervals (never the per-step rows, which are no frames)."""
     if frame_s is None or interval_s is None or frame_s.size == 0:
-        return pct
+        return None
     out = np.full((frame_s.size, pct.shape[1]), np.nan)
     for k, t in enumerate(frame_s):
         sel = (end_s > t - interval_s - 1e-6) & (end_s <= t + 1e-6)
@@ -276,6 +334,11 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
             rd.start = np.asarray(ds["time"].values).astype("datetime64[ns]")[0]
     assert rd.start is not None
     rd.agent_name = str(ds.attrs.get("agent", "")) or rd.agent_name
+    state = re.fullmatch(r"\s*T = (\S+) K, P = (\S+) Pa\s*", str(ds.attrs.get("ppm_reference_state", "")))
+    if state:
+        t_k, p_pa = parse_float(state.group(1)), parse_float(state.group(2))
+        if math.isfinite(t_k) and t_k > 0 and math.isfinite(p_pa) and p_pa > 0:
+            rd.reference_state = (t_k, p_pa)
 
     def col(name: str, default: float = math.nan) -> NDArray[Any]:
         return np.asarray(ds[name].values) if name in ds else np.full(n, default)

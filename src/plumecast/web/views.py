@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 
 from plumecast.web.aegl import AEGL_LEVELS, aegl_curves, aegl_tables_kg_m3
 from plumecast.web.cities import city_position
+from plumecast.web.compare_folder import table_seconds
 from plumecast.web.encode import clean, compact, fold, iso_utc, parse_float
 from plumecast.web.loader import FolderProblem, Snapshot
 from plumecast.web.run_folder import RunData
@@ -53,18 +55,38 @@ def summary(snap: Snapshot, live: dict[str, Any] | None) -> dict[str, Any]:
             problems += [f"plan {name!r}: {p}" for p in rd.problems]
     title = "plumecast"
     meta = snap.run.meta if snap.run is not None else None
-    if meta and isinstance(meta.get("scenario"), dict):
-        title = str(meta["scenario"].get("name") or title)
-    try:
-        files = sorted(p.name for p in snap.root.iterdir() if p.is_file() and not p.name.startswith(".")
-                       and p.suffix in RESULT_SUFFIXES)
-    except OSError:
-        files = []
+    if meta and isinstance(meta.get("scenario"), dict) and isinstance(meta["scenario"].get("name"), str) \
+            and meta["scenario"]["name"].strip():
+        title = meta["scenario"]["name"].strip()
+    elif snap.compare is not None and snap.compare.scenario:
+        title = snap.compare.scenario  # comparison.json's scenario name
     return clean({
-        "title": title, "folder": snap.root.name, "files": files, "usable": snap.usable, "views": views, "plans": plans,
+        "title": title, "folder": snap.root.name, "files": result_files(snap.root), "usable": snap.usable,
+        "views": views, "plans": plans,
         "members": members, "delay": delay, "problems": problems, "live": live,
         "signature": _sig_hash(snap), "loaded_at": snap.loaded_at,
     })
+
+
+def result_files(root: Path) -> list[str]:
+    """The result files the footer links to: plain names in ``root`` with a served suffix
+    that resolve (following links) to a file inside ``root``; a link that leads out of the
+    folder is not listed (the server refuses it)."""
+    try:
+        base = root.resolve()
+        out = []
+        for p in root.iterdir():
+            if p.name.startswith(".") or p.suffix not in RESULT_SUFFIXES:
+                continue
+            try:
+                real = p.resolve(strict=True)
+            except (OSError, RuntimeError):
+                continue
+            if real.is_relative_to(base) and real.is_file():
+                out.append(p.name)
+        return sorted(out)
+    except OSError:
+        return []
 
 
 def _sig_hash(snap: Snapshot) -> str:
@@ -95,7 +117,8 @@ def view_json(snap: Snapshot, vid: str) -> dict[str, Any]:
     else:
         out |= _table_part(snap, plan)
     if plan is not None and snap.compare is not None:
-        _merge_city_rows(out["receptors"], snap.compare.cities.get(plan["name"], []), table_only=rd is None)
+        _merge_city_rows(out["receptors"], snap.compare.cities.get(plan["name"], []), table_only=rd is None,
+                         step_s=snap.compare.step_s)
         out["totals"] = (out.get("totals") or {}) | {
             "plan_fatalities": plan["fatalities"], "plan_lives_saved": plan["lives_saved"],
             "members": snap.compare.members}
@@ -116,9 +139,10 @@ def _run_part(rd: RunData) -> dict[str, Any]:
         aegl = {str(lv): (None if t is None else {"10min": t[0], "60min": t[2], "8h": t[4]}) for lv, t in tabs.items()}
     elif rd.agent_name:
         agent = {"name": rd.agent_name, "check": "unknown", "note": ""}
-    scen = (rd.meta or {}).get("scenario") or {}
+    scen = (rd.meta or {}).get("scenario")
+    name = scen.get("name") if isinstance(scen, dict) else None
     return {
-        "label": rd.label if rd.label != "this run" else (scen.get("name") or "forecast"),
+        "label": rd.label if rd.label != "this run" else (name if isinstance(name, str) and name else "forecast"),
         "start": iso_utc(rd.start), "issued_s": rd.issued_s, "issued_unknown": rd.issued_unknown,
         "times_s": [] if rd.frame_s is None else list(rd.frame_s),
         "interval_s": rd.interval_s, "n_frames": frames_n, "grid": rd.grid,
@@ -156,9 +180,11 @@ def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
     cd = snap.compare
     # the comparison's own times (comparison.json); an older folder has none: the folder's run's start, if any
     start = cd.start
+    interval = 3600.0
     if base is not None and base.frame_s is not None and base.frame_s.size and (start is None or start == base.start):
         times = list(base.frame_s)
         start = base.start
+        interval = base.interval_s or interval
     else:
         length = int(math.ceil(cd.duration_h)) if cd.duration_h is not None else DEFAULT_HOURS
         top = max([length] + [int(math.ceil(h)) for h in hours])
@@ -168,21 +194,26 @@ def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
     issued_s = cd.issued_s
     return {"start": iso_utc(start), "issued_s": 0.0 if issued_s is None else issued_s,
             "issued_unknown": cd.issued_unknown if issued_s is None else None,
-            "times_s": times, "interval_s": 3600.0, "n_frames": 0,
+            "times_s": times, "interval_s": interval, "n_frames": 0,
             "grid": None, "scale": None, "agent": None, "aegl": None, "receptors": receptors, "pct3": None,
             "layers": {"concentration": False, "front": False, "probability": []}, "totals": {},
             "problems": [], "has_series": False}
 
 
-def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]], *, table_only: bool) -> None:
-    """Add a plan's ensemble figures (cities.csv) to the receptors of a view, by name."""
+def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]], *, table_only: bool,
+                     step_s: float | None = None) -> None:
+    """Add a plan's ensemble figures (cities.csv) to the receptors of a view, by name.
+
+    The table's hours are rounded down to the model's time step ``step_s`` and a decimal
+    (:func:`~plumecast.web.compare_folder.table_seconds` gives back the step's time): the
+    countdowns are then those of ``decision_table.md``."""
     by = {fold(r.get("city", "")): r for r in rows}
     for rec in receptors:
         row = by.get(fold(rec["name"]))
         if row is None:
             continue
-        arr2 = parse_float(row.get("aegl2_arrival_h_min"))
-        arr3 = parse_float(row.get("aegl3_arrival_h_min"))
+        arr2 = table_seconds(parse_float(row.get("aegl2_arrival_h_min")), step_s)  # [s]
+        arr3 = table_seconds(parse_float(row.get("aegl3_arrival_h_min")), step_s)
         rec["ensemble"] = {
             "p_aegl2": parse_float(row.get("p_aegl2")), "p_aegl3": parse_float(row.get("p_aegl3")),
             "members_unknown": parse_float(row.get("members_unknown")),
@@ -199,11 +230,11 @@ def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]]
         if table_only:
             # the earliest member's arrival: countdowns err early (DESIGN.md, "Honest numbers")
             rec["first"] = dict(rec.get("first") or {}) | {
-                "2": arr2 * 3600.0 if math.isfinite(arr2) else None,
-                "3": arr3 * 3600.0 if math.isfinite(arr3) else None}
-        front = rec["ensemble"]["front_arrival_h_median"]
+                "2": arr2 if math.isfinite(arr2) else None,
+                "3": arr3 if math.isfinite(arr3) else None}
+        front = table_seconds(rec["ensemble"]["front_arrival_h_median"], step_s)
         if math.isfinite(front):
-            rec["front_s"] = front * 3600.0
+            rec["front_s"] = front
 
 
 # --------------------------------------------------------------------------- binary layers
@@ -282,7 +313,9 @@ def receptor_at(receptors: list[dict[str, Any]], lat: float, lon: float,
 def point_series(snap: Snapshot, vid: str, lat: float, lon: float, name: str = "") -> dict[str, Any]:
     """A point's series through time: a receptor's own series when the point lies within
     :data:`RECEPTOR_MATCH_KM` of a receptor of the view (with ``receptor.id``, so that the
-    page opens its monitor); else the map's grid-cell value there (no consequence figures)."""
+    page opens its monitor); else the map's grid-cell value there (no consequence figures),
+    the longitude taken to the grid's own range (-4.5 and 355.5 are one place); outside the
+    domain, or without a map, ``known: false`` with the reason (:func:`unknown_point`)."""
     rd = get_view(snap, vid)
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 360):
         raise FolderProblem(f"lat={lat}, lon={lon}: expected -90..90 and -180..360 degrees")
@@ -295,15 +328,18 @@ def point_series(snap: Snapshot, vid: str, lat: float, lon: float, name: str = "
             return out | {"source": f"{at}: {out['source']}"}
     else:
         at = ""
+    place = {"name": name or f"{lat:.2f}, {lon:.2f}", "lat": lat, "lon": lon, "population": None}
     if rd is None or rd.frames is None or rd.grid is None or rd.frame_s is None:
-        raise FolderProblem(f"view {vid!r} has no concentration map to read a point from")
+        return unknown_point(rd, place, f"view {vid!r} has no concentration map (concentration.nc missing or "
+                                        "unreadable): the concentration there is unknown", outside=False)
     g = rd.grid
-    lon = ((lon - g["lon0"]) % 360.0) + g["lon0"] if g["lon1"] - g["lon0"] >= 359.0 else lon
-    if not (g["lat0"] <= lat <= g["lat1"] and g["lon0"] <= lon <= g["lon1"]):
-        raise FolderProblem(f"{name or 'the point'} ({lat:.2f}, {lon:.2f}) lies outside the forecast domain: "
-                            "its concentration is unknown")
+    # to the grid's own longitude range (a regional grid west of 0 takes 355.5 as -4.5)
+    glon = ((lon - g["lon0"]) % 360.0) + g["lon0"]
+    if not (g["lat0"] <= lat <= g["lat1"] and g["lon0"] <= glon <= g["lon1"]):
+        return unknown_point(rd, place, f"{name or 'the point'} ({lat:.2f}, {lon:.2f}) lies outside the forecast "
+                                        "domain: its concentration is unknown", outside=True)
     j = min(int((g["lat1"] - lat) / (g["lat1"] - g["lat0"]) * g["nlat"]), g["nlat"] - 1)
-    i = min(int((lon - g["lon0"]) / (g["lon1"] - g["lon0"]) * g["nlon"]), g["nlon"] - 1)
+    i = min(int((glon - g["lon0"]) / (g["lon1"] - g["lon0"]) * g["nlon"]), g["nlon"] - 1)
     series = np.asarray(rd.frames[:, j, i], dtype=float)
     end = np.asarray(rd.frame_s, dtype=float)
     interval = rd.interval_s or 3600.0
@@ -316,14 +352,23 @@ def point_series(snap: Snapshot, vid: str, lat: float, lon: float, name: str = "
         receptor = rd.receptors[hit]
         source = f"{at}; no per-step series in the folder, so the {cell}"
     else:
-        receptor = {"name": name or f"{lat:.2f}, {lon:.2f}", "lat": lat, "lon": lon, "population": None}
+        receptor = place
         source = f"{cell} (not a receptor of this run: no consequence figures)"
     return clean({
-        "receptor": receptor,
+        "receptor": receptor, "known": True, "outside": False,
         "time_s": list(end), "start": iso_utc(rd.start), "conc": compact(series), "indoor": None,
         "aegl": {str(lv): compact(c[:, 0]) for lv, c in curves.items()},
         "source": source,
     })
+
+
+def unknown_point(rd: RunData | None, place: dict[str, Any], why: str, *, outside: bool) -> dict[str, Any]:
+    """The answer for a point whose concentration the view does not know (outside the
+    forecast domain, or no map): 200 with ``known: false`` and the reason, no series. It is
+    an answer about the place, not a failed request (the page shows "unknown")."""
+    return clean({"receptor": place, "known": False, "outside": outside, "time_s": [],
+                  "start": iso_utc(rd.start) if rd is not None else None, "conc": [], "indoor": None,
+                  "aegl": {}, "source": why})
 
 
 @lru_cache(maxsize=1)

@@ -139,9 +139,28 @@ function clockS() {
   return (Date.now() - Date.parse(v.start)) / 1000;
 }
 
+// The frame holding the moment s (seconds after the start): the first output interval ending
+// at or after it; times_s.length when s lies after the last one.
+function frameAt(s) {
+  const ts = (state.view && state.view.times_s) || [];
+  for (let k = 0; k < ts.length; k++) if (ts[k] >= s - 1e-6) return k;
+  return ts.length;
+}
+
+// Where the slider opens: the frame holding the issue time (the page opens on the forecast as
+// issued; its levels then agree with the countdowns); a view without an issue time, at the start.
+function openingFrame(v) {
+  const n = v.times_s.length;
+  if (!n) return 0;
+  return Math.min(frameAt(fin(v.issued_s) ? v.issued_s : 0), n - 1);
+}
+
 // The moment countdowns run from: the forecast's issue time, or the clock once it is past
-// the issue time and within the forecast; the slider time when that is later (a look ahead).
-// Never earlier than the issue time or the clock: a countdown never errs late.
+// the issue time and within the forecast; the slider time when the slider stands on a later
+// frame than the one holding that moment (a look ahead). The frame holding the issue time
+// ends after it, so counting from its end would shorten every countdown: from that frame (and
+// any earlier one) the page counts from the issue time. Never earlier than the issue time or
+// the clock: a countdown never errs late.
 function countdownRef(t) {
   const v = state.view;
   const issued = v && fin(v.issued_s) ? v.issued_s : 0;
@@ -149,7 +168,8 @@ function countdownRef(t) {
   const c = clockS();
   const now = fin(c) && c > issued && c <= last ? c : issued;
   const useClock = now === c;
-  const slider = fin(t) && t > now;
+  const k = v ? Math.min(state.k, v.times_s.length - 1) : -1;
+  const slider = fin(t) && t > now && k > frameAt(now);
   // "start": the issue time is unknown, so the release start stands in for it (the page says so)
   const known = v && !v.issued_unknown && v.start;
   return { s: slider ? t : now, from: slider ? "slider" : useClock ? "clock" : known ? "issued" : "start" };
@@ -169,6 +189,9 @@ function refText(ref) {
   return `the forecast's issue time (${when})`;
 }
 
+// Without time steps (no map and no per-step series) every figure is the whole forecast's.
+function wholeForecast() { return Boolean(state.view && !state.view.times_s.length); }
+
 function timeText(t) {
   const v = state.view;
   if (v && v.start) {
@@ -180,20 +203,38 @@ function timeText(t) {
 
 // ------------------------------------------------------------------ levels
 
+// The highest AEGL reached by the slider time t ("0": none of the assessed levels; "u":
+// unknown). Without a time (no time steps in the folder), over the whole forecast.
 function levelAt(r, t) {
   if (!r.known) return "u";
   const avail = r.aegl_available || {};
   if (!["1", "2", "3"].some((lv) => avail[lv])) return "u";
+  const until = fin(t) ? t : Infinity;
   let level = 0;
   for (const lv of [1, 2, 3]) {
     const f = r.first ? r.first[String(lv)] : null;
-    if (fin(f) && f <= t) level = lv;
+    if (fin(f) && f <= until) level = lv;
   }
   return String(level);
 }
 
+// A level in words. Below the lowest assessed level, the levels under it are unknown, never
+// "below" (a comparison's table does not assess AEGL-1: "below AEGL-2; AEGL-1 unknown").
+function levelText(r, lv) {
+  if (lv === "u") return N.UNKNOWN;
+  const avail = r.aegl_available || {};
+  const missing = ["1", "2", "3"].filter((x) => Number(x) > Number(lv) && avail[x] === false);
+  if (lv === "0") {
+    const lowest = ["1", "2", "3"].find((x) => avail[x]);
+    const under = ["1", "2"].filter((x) => Number(x) < Number(lowest));
+    return `below AEGL-${lowest}` + (under.length ? `; ${under.map((x) => "AEGL-" + x).join(", ")} ${N.UNKNOWN}` : "");
+  }
+  return `AEGL-${lv} reached` + (missing.length ? `; ${missing.map((x) => "AEGL-" + x).join(", ")} ${N.UNKNOWN}` : "");
+}
+
 function metricAt(r) {
   const v = state.view;
+  if (wholeForecast() && !r.ensemble) return fin(r.peak_percent_aegl3) ? r.peak_percent_aegl3 : null;
   if (v.pct3) {
     const row = v.pct3[Math.min(state.k, v.pct3.length - 1)];
     return row ? row[r.id] : null;
@@ -239,7 +280,7 @@ function drawMarkers() {
       class: `marker l${lv}${state.selected && state.selected.receptor === r.id ? " selected" : ""}`,
       "data-name": r.name, "data-level": lv,
     });
-    c.appendChild(svg("title", {}, `${r.name}: ${lv === "u" ? "unknown" : lv === "0" ? "below AEGL-1" : "AEGL-" + lv + " reached"}; ${N.people(r.population)} people`));
+    c.appendChild(svg("title", {}, `${r.name}: ${levelText(r, lv)}; ${N.people(r.population)} people`));
     c.addEventListener("click", () => selectReceptor(r.id));
     g.appendChild(c);
   }
@@ -305,6 +346,7 @@ function drawLegend() {
   const note = $("legend-note");
   if (!v || !v.scale) {
     if (v && v.layers && v.layers.probability && v.layers.probability.length) {
+      drawProbLegend(s);
       note.textContent = single()
         ? "Blue: cells where the one member reaches the chosen AEGL (no ensemble: not a probability)."
         : "Blue: share of ensemble members in which the cell reaches the chosen AEGL (darker: more members).";
@@ -347,6 +389,33 @@ function drawLegend() {
   note.textContent = `Near-surface concentration, ${N.roundSig((v.interval_s || 3600) / 60)}-min mean on the output grid, log scale. ` +
     (v.aegl ? "AEGL marks: the 1-h values; a city's level uses the AEGL for its elapsed exposure. " : "AEGL values unknown. ") +
     (v.agent ? `Agent: ${v.agent.name} (AEGL values: ${v.agent.check}).` : "");
+}
+
+// The probability layer's colour scale: the share of members (PROB_LUT), or the one member's
+// "reached" colour.
+function drawProbLegend(s) {
+  const colour = (b) => `rgb(${PROB_LUT[4 * b]},${PROB_LUT[4 * b + 1]},${PROB_LUT[4 * b + 2]})`;
+  const opacity = (b) => (PROB_LUT[4 * b + 3] / 255).toFixed(3);
+  const x0 = 10, x1 = 590;
+  if (single()) {
+    s.appendChild(svg("rect", { x: x0, y: 4, width: 40, height: 14, fill: colour(255), "fill-opacity": opacity(255), class: "prob-scale" }));
+    s.appendChild(svg("text", { x: x0 + 48, y: 16, class: "tick" }, "the one member reaches the chosen AEGL"));
+    return;
+  }
+  const defs = svg("defs");
+  const grad = svg("linearGradient", { id: "pg", x1: "0", x2: "1", y1: "0", y2: "0" });
+  for (let i = 0; i <= 10; i++) {
+    const b = Math.max(1, Math.ceil(255 * i / 10));
+    grad.appendChild(svg("stop", { offset: `${i * 10}%`, "stop-color": colour(b), "stop-opacity": opacity(b) }));
+  }
+  defs.appendChild(grad);
+  s.appendChild(defs);
+  s.appendChild(svg("rect", { x: x0, y: 4, width: x1 - x0, height: 14, fill: "url(#pg)", class: "prob-scale" }));
+  for (const [p, anchor, label] of [[0, "start", "> 0 %"], [0.5, "middle", "50 %"], [1, "end", "100 % of members"]]) {
+    const x = x0 + (x1 - x0) * p;
+    s.appendChild(svg("line", { x1: x, x2: x, y1: 18, y2: 24, stroke: "#555" }));
+    s.appendChild(svg("text", { x, y: 36, class: "tick", "text-anchor": anchor }, label));
+  }
 }
 
 function setupPanZoom() {
@@ -432,7 +501,9 @@ function drawMonitors() {
     ? "One member (no ensemble): whether that run reaches AEGL-3, not a probability; countdowns to that run's arrival (they err early)."
     : plan
       ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
-      : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the start of the interval in which a level is first reached (they err early).")
+      : wholeForecast()
+        ? "The folder has no time steps: ranked by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the start of the interval in which a level is first reached (they err early)."
+        : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the start of the interval in which a level is first reached (they err early).")
     + ` Countdowns run from ${refText(ref)}; times UTC.`
     + (more > 0 ? ` ${more} more receptors: use the search.` : "");
 }
@@ -442,7 +513,7 @@ function drawTotals() {
   const body = emptyBody("totals");
   if (!v) return;
   const t = tNow();
-  $("totals-time").textContent = fin(t) ? `at ${timeText(t)}` : "";
+  $("totals-time").textContent = fin(t) ? `at ${timeText(t)}` : wholeForecast() ? "over the whole forecast" : "";
   const row = (id, label, value) => {
     const tr = el("tr", { id });
     tr.appendChild(el("td", {}, label));
@@ -450,19 +521,29 @@ function drawTotals() {
     body.appendChild(tr);
   };
   const anyAegl1 = v.receptors.some((r) => r.aegl_available && r.aegl_available["1"]);
+  const citiesText = (n) => `${n} ${n === 1 ? "city" : "cities"}`;
   for (const lv of [1, 2, 3]) {
     if (lv === 1 && !anyAegl1) continue;
-    let pop = 0, cities = 0, unknownPop = 0;
+    // a city whose level is unknown (off the domain, or the level not assessed) is counted
+    // apart: never as a city below the level
+    let pop = 0, cities = 0, unknownPop = 0, unknownCities = 0;
     for (const r of v.receptors) {
       const l = levelAt(r, t);
       if (l !== "u" && Number(l) >= lv) {
         cities += 1;
         if (fin(r.population)) pop += r.population; else unknownPop += 1;
+      } else if (l === "u" || (r.aegl_available && r.aegl_available[String(lv)] === false)) {
+        unknownCities += 1;
       }
     }
-    const extra = unknownPop ? ` + ${unknownPop} with unknown population` : "";
-    row(`total-aegl${lv}`, `in cities past AEGL-${lv}${v.kind === "plan" && !v.pct3 && !single() ? " (any member)" : ""}`,
-      `${N.people(pop)} (${cities} ${cities === 1 ? "city" : "cities"}${extra})`);
+    const extra = (unknownPop ? ` + ${unknownPop} with unknown population` : "") +
+      (unknownCities ? `; ${citiesText(unknownCities)} unknown` : "");
+    // nothing known: "unknown", never a known 0 (no city figures at all: unknown too)
+    const value = !v.receptors.length ? `${N.UNKNOWN} (no city figures in the folder)`
+      : cities === 0 && unknownCities === v.receptors.length
+        ? `${N.UNKNOWN} (${citiesText(unknownCities)} unknown)`
+        : `${N.people(pop)} (${citiesText(cities)}${extra})`;
+    row(`total-aegl${lv}`, `in cities past AEGL-${lv}${v.kind === "plan" && !v.pct3 && !single() ? " (any member)" : ""}`, value);
   }
   const tt = v.totals || {};
   if (tt.plan_fatalities) {
@@ -522,7 +603,9 @@ async function selectPoint(hit) {
       await selectReceptor(data.receptor.id);
       return;
     }
-    if (r.ok) state.series = data; else state.series = { error: data.error };
+    // outside the forecast domain (or no map): an answer, "unknown" with the reason
+    if (r.ok && data.known === false) state.series = { error: data.source, unknown: true };
+    else if (r.ok) state.series = data; else state.series = { error: data.error };
     drawDetail();
   }
 }
@@ -553,8 +636,9 @@ function drawDetail() {
     const r = v.receptors[sel.receptor];
     const lv = levelAt(r, t);
     add("people", N.people(r.population));
-    add("level at the slider time", lv === "u" ? N.UNKNOWN : lv === "0" ? "below AEGL-1" : `AEGL-${lv} reached`);
+    add(wholeForecast() ? "highest level in the forecast" : "level at the slider time", levelText(r, lv));
     if (v.pct3) add("% of AEGL-3 now", N.percent(metricAt(r)));
+    else if (wholeForecast() && !r.ensemble && "peak_percent_aegl3" in r) add("highest % of AEGL-3 in the forecast", N.percent(metricAt(r)));
     for (const lv2 of ["2", "3"]) {
       const c = countdownCell(r, r.first && r.first[lv2], ref, lv2);
       add(`AEGL-${lv2}`, c.text === "—" ? "not reached in the forecast" : c.text);
@@ -577,6 +661,7 @@ function drawDetail() {
   } else {
     add("people", N.people(state.pin && state.pin.population));
     add("receptor", "not a receptor of this forecast: no consequence figures");
+    if (state.series && state.series.unknown) add("concentration", N.UNKNOWN);
   }
   drawChart();
 }
@@ -729,6 +814,7 @@ async function switchView(vid) {
   stop();
   const view = await getJSON(`/api/view/${vid}`);
   const sameGrid = state.view && JSON.stringify(state.view.grid) === JSON.stringify(view.grid);
+  const before = state.view ? tNow() : NaN;  // the time shown so far (another view, or a reload)
   state.vid = vid;
   state.view = view;
   state.frameUrls = new Map();
@@ -739,7 +825,8 @@ async function switchView(vid) {
   $("map").setAttribute("viewBox", state.viewBox.join(" "));
   const slider = $("time-slider");
   slider.max = String(Math.max(view.times_s.length - 1, 0));
-  if (state.k > view.times_s.length - 1) state.k = 0;
+  // first load: the frame holding the issue time; then the same time in the new view
+  state.k = fin(before) && view.times_s.length ? Math.min(frameAt(before), view.times_s.length - 1) : openingFrame(view);
   slider.value = String(state.k);
   const sel = $("prob-level");
   clear(sel);
@@ -765,7 +852,7 @@ async function switchView(vid) {
 
 async function render() {
   const t = tNow();
-  $("time-label").textContent = fin(t) ? timeText(t) : "—";
+  $("time-label").textContent = fin(t) ? timeText(t) : wholeForecast() ? "whole forecast (no time steps in the folder)" : "—";
   drawMarkers();
   drawMonitors();
   drawTotals();

@@ -9,15 +9,47 @@ function finite(x) {
   return typeof x === "number" && Number.isFinite(x);
 }
 
-// Python's round(x, digits): round half to even on exact ties.
+// The double x exactly: |x| = mant * 2^exp (BigInt mant).
+function exactParts(x) {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const hi = view.getUint32(0), lo = view.getUint32(4);
+  const e = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (e === 0) return { mant, exp: -1074 };
+  mant |= 1n << 52n;
+  return { mant, exp: e - 1075 };
+}
+
+// |x| * 10^digits rounded to an integer (a BigInt), from the double's exact binary value,
+// half to even on exact ties: what Python's round() and format(x, ".Nf") do. (x * 10^d in
+// floating point is not exact: 9.95 * 10 gives 99.5, a tie, where 9.95 is 9.9499999…)
+function scaledInt(x, digits) {
+  const { mant, exp } = exactParts(x);
+  let num = mant, den = 1n;
+  if (exp >= 0) num <<= BigInt(exp); else den <<= BigInt(-exp);
+  if (digits >= 0) num *= 10n ** BigInt(digits); else den *= 10n ** BigInt(-digits);
+  const q = num / den, twice = 2n * (num % den);
+  return twice > den || (twice === den && (q & 1n) === 1n) ? q + 1n : q;
+}
+
+// Python's round(x, digits) for a float: the double nearest to the correctly rounded decimal.
 function pyRound(x, digits) {
-  const f = Math.pow(10, Math.abs(digits));
-  const scaled = digits >= 0 ? x * f : x / f;
-  let r = Math.round(scaled);
-  if (Math.abs(scaled - Math.trunc(scaled)) === 0.5) {
-    r = 2 * Math.round(scaled / 2); // tie: to even
+  if (!finite(x) || x === 0) return x;
+  return Number(`${x < 0 ? "-" : ""}${scaledInt(x, digits)}e${-digits}`);
+}
+
+// Python's format(x, ".{d}f") (with comma groups: ",.{d}f"); digits rounded as Python does.
+function fixed(x, d, group = false) {
+  let s = scaledInt(x, d).toString();
+  let frac = "";
+  if (d > 0) {
+    s = s.padStart(d + 1, "0");
+    frac = "." + s.slice(-d);
+    s = s.slice(0, -d);
   }
-  return digits >= 0 ? r / f : r * f;
+  if (group) s = s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${x < 0 || Object.is(x, -0) ? "-" : ""}${s}${frac}`;
 }
 
 export function roundSig(x, sig = 2) {
@@ -31,7 +63,7 @@ function decimals(v, sig) {
 }
 
 function grouped(v, d) {
-  return v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+  return fixed(v, d, true);
 }
 
 export function people(x, sig = 2) {
@@ -39,8 +71,8 @@ export function people(x, sig = 2) {
   if (x === 0) return "0";
   if (Math.abs(x) < 1) return "< 1";
   const r = roundSig(x, sig);
-  if (Math.abs(r) >= 1e9) return `${(r / 1e9).toFixed(decimals(r / 1e9, sig))} billion`;
-  if (Math.abs(r) >= 1e6) return `${(r / 1e6).toFixed(decimals(r / 1e6, sig))} million`;
+  if (Math.abs(r) >= 1e9) return `${fixed(r / 1e9, decimals(r / 1e9, sig))} billion`;
+  if (Math.abs(r) >= 1e6) return `${fixed(r / 1e6, decimals(r / 1e6, sig))} million`;
   return grouped(r, 0);
 }
 
