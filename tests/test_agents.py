@@ -184,3 +184,17 @@ def test_agents_command_says_which_removal_each_agent_allows(capsys, monkeypatch
     assert rows["chlorine"] == "dry: resistance model"
     assert rows["ammonia"] == "dry: resistance model, wet"
     assert rows["phosgene"] == "—"
+
+
+def test_the_agents_provenance_hashes_are_those_of_the_shipped_files():
+    """PROVENANCE.md gave SOURCES.md a SHA-256 from before its deposition section was added
+    (audit, session 24): each shipped file's hash, the table's last column, must be its own."""
+    import hashlib
+    import re
+    from importlib import resources
+
+    folder = resources.files("plumecast") / "data" / "agents"
+    rows = re.findall(r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", (folder / "PROVENANCE.md").read_text(), re.M)
+    assert {name for name, _ in rows} >= {"agents.csv", "SOURCES.md"}
+    for name, digest in rows:
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name

@@ -628,18 +628,41 @@ def _near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
     nf = scenario.near_field
     if nf.distance_km <= 0:
         return []
+    pg_class, lid, _ = _point_plume_weather(scenario, boundary_at is not None)
     out = []
     for g, (rel, grp) in enumerate(zip(scenario.releases, sched.groups, strict=True)):
         if not isinstance(rel, PointRelease):
             continue
         out.append(NearFieldSource(
             group=g, lat=float(grp.lat[0]), lon=float(grp.lon[0]), height_m=float(rel.height_m),
-            pg_class="D" if nf.stability == "auto" else nf.stability, terrain=nf.terrain,
-            mixing_height_m=scenario.turbulence.mixing_height_m,
+            pg_class=pg_class, terrain=nf.terrain, mixing_height_m=lid,
             decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate,
             boundary_at=boundary_at if nf.stability == "auto" else None,
         ))
     return out
+
+
+def _point_plume_weather(scenario: Scenario, met_bl: bool) -> tuple[Any, float, str]:
+    """The Pasquill-Gifford class and lid of the point releases' near-field plumes where
+    the met does not give them (``met_bl`` False, or a class given), and where they come
+    from, in words. ``near_field.stability: auto`` without a boundary layer from the met
+    takes the weather observed at the release, ``local_weather`` (its class by the same
+    route as ``plumecast zones``, and its ``mixing_height_m`` when given), else class D
+    under ``turbulence.mixing_height_m``: one scenario file then gives ``zones`` and
+    ``run`` the same plume. (Before, ``run`` kept class D and listed ``local_weather``
+    as ignored: class F in ``zones``, D in ``run``, 6-7 times less air at 1-10 km; audit.)"""
+    nf = scenario.near_field
+    lid = scenario.turbulence.mixing_height_m
+    lid_text = f"lid {lid:g} m (turbulence.mixing_height_m)"
+    if nf.stability != "auto":
+        return nf.stability, lid, f"class {nf.stability} (near_field.stability), {lid_text}"
+    lw = scenario.local_weather
+    if met_bl or lw is None:
+        return "D", lid, f"class D (the met gives no boundary layer), {lid_text}"
+    if lw.mixing_height_m is not None:
+        lid, lid_text = lw.mixing_height_m, f"lid {lw.mixing_height_m:g} m (local_weather.mixing_height_m)"
+    return lw.pg_class(), lid, (f"class {lw.pg_class()} from local_weather (the met gives no boundary layer), "
+                                f"{lid_text}")
 
 
 def _near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_bl: bool) -> list[str]:
@@ -654,6 +677,10 @@ def _near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_
                "the met's mixing height")
     elif nf.stability == "auto":
         how = f"class D (the met gives no boundary layer), lid {lid}"
+        if sampler_x.near and scenario.local_weather is not None:
+            point = _point_plume_weather(scenario, met_bl)[2]
+            how = (f"point releases {point}; city discs {how}" if sampler_x.area is not None
+                   else point)
     else:
         how = f"class {nf.stability} (near_field.stability), lid {lid}"
     return [f"near-field plumes (within {nf.distance_km:g} km): {how}"]

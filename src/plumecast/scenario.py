@@ -311,7 +311,8 @@ class NearFieldConfig(_Model):
     stability: Literal["auto", "A", "B", "C", "D", "E", "F"] = Field(
         "auto", description="Pasquill-Gifford class of the near-field plumes; auto: where the run has a boundary "
         "layer from the met, each plume's class from the met's Obukhov length at its source and step (Golder 1972) "
-        "under a lid at the met's mixing height, else D (neutral) under turbulence.mixing_height_m; a class A-F: "
+        "under a lid at the met's mixing height, else for the point releases local_weather's class (and "
+        "mixing_height_m) when given, else D (neutral) under turbulence.mixing_height_m; a class A-F: "
         "that class everywhere, under turbulence.mixing_height_m")
     terrain: Literal["rural", "urban"] = Field(
         "rural", description="sigma curves of the point releases' plumes (city discs always use the urban ones)")
@@ -397,7 +398,9 @@ class Scenario(_Model):
     plans: list[PlanConfig] = Field(default_factory=list, description="response plans to compare (plumecast compare)")
     ensemble: EnsembleConfig | None = Field(None, description="ensemble members for plumecast compare")
     local_weather: LocalWeather | None = Field(
-        None, description="the weather observed at the release (plumecast zones; run and compare ignore it)")
+        None, description="the weather observed at the release (plumecast zones; run and compare read its wind for "
+        "a tank's pool, and its stability and mixing height for the point releases' near-field plumes where the met "
+        "gives no boundary layer)")
     zones: ZonesConfig | None = Field(None, description="levels of concern of plumecast zones (run ignores it)")
     reference: dict[str, Any] | None = Field(
         None, description="what was observed in a real case, kept with the scenario (no mode reads it)")

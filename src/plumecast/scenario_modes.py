@@ -40,9 +40,20 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
     """
     out: dict[str, str] = {}
     if sc.local_weather is not None:
-        # run reads the wind at the release for a tank's rain-out pool (plumecast.release)
+        # run reads the wind at the release for a tank's rain-out pool (plumecast.release), and the stability and
+        # mixing height for the point releases' near-field plumes where the met gives no boundary layer
+        # (runner._point_plume_weather)
         pool = any(r.type == "point" and r.tank is not None and r.tank.pool is not None for r in sc.releases)
-        out["local_weather (all but wind_speed_m_s, read for the tank's pool)" if pool else "local_weather"] = "zones"
+        read = ["wind_speed_m_s, read for the tank's pool"] if pool else []
+        nf = sc.near_field
+        if nf.stability == "auto" and nf.distance_km > 0 and any(r.type == "point" for r in sc.releases):
+            m = sc.met
+            if m.source != "file" or m.boundary_layer == "constant" or m.vertical == "single" or m.level_hpa is not None:
+                read.append("the stability and mixing_height_m, read for the near-field plumes")
+            else:
+                read.append("the stability and mixing_height_m, read for the near-field plumes if the met gives no "
+                            "boundary layer")
+        out[f"local_weather (all but {'; '.join(read)})" if read else "local_weather"] = "zones"
     if sc.zones is not None:
         out["zones"] = "zones"
     if mode == "run":

@@ -82,7 +82,12 @@ def test_doc_example_drives_zones_and_run(tmp_path):
     r = run(sc.replace(particles=2000, backend="numpy", duration_h=1))
     # the forecast emits the mass zones models: 20 kg/s for 600 s
     assert r.stats["emitted_kg"] == pytest.approx(rel.rate_kg_s * rel.duration_s, rel=1e-9)
-    assert ignored_line(ignored_keys(sc, "run"), "run") == "run ignored: local_weather, zones (read by zones)"
+    # the climatology gives no boundary layer: the point release's plume takes local_weather's class
+    assert ignored_line(ignored_keys(sc, "run"), "run") == (
+        "run ignored: local_weather (all but the stability and mixing_height_m, read for the near-field plumes), "
+        "zones (read by zones)")
+    assert any(line.endswith("class D from local_weather (the met gives no boundary layer), lid 1000 m "
+                             "(turbulence.mixing_height_m)") for line in r.stats["met_provenance"])
 
 
 def test_rhine_example_drives_zones_and_run():
@@ -111,7 +116,9 @@ def test_compare_file_with_local_weather_drives_zones(tmp_path):
     data["local_weather"] = {"wind_speed_m_s": 5, "wind_from_deg": 270, "stability": "D"}
     path = _write(tmp_path, data)
     sc = load_scenario(path)  # what compare reads
-    assert "plans" not in ignored_keys(sc, "compare") and ignored_keys(sc, "compare")["local_weather"] == "zones"
+    assert "plans" not in ignored_keys(sc, "compare")
+    assert ignored_keys(sc, "compare")["local_weather (all but the stability and mixing_height_m, read for the "
+                                       "near-field plumes)"] == "zones"
     assert ignored_keys(sc, "run")["plans"] == "compare"
     zin = read_zones_scenario(path)
     assert zin.release_index == len(data["releases"]) - 1
