@@ -127,7 +127,7 @@ def test_a_run_on_met_with_a_boundary_layer_says_where_its_plumes_took_their_sta
     assert not np.allclose(a, b, rtol=0.05)
 
 
-def _uniform_run(local_weather=None, **near_field):
+def _uniform_run(local_weather=None, receptors_km=(1, 3, 10), **near_field):
     d = {
         "name": "one file for zones and run", "start": "2026-03-01T00:00:00Z", "duration_h": 2, "time_step_s": 300,
         "particles": 500, "seed": 3, "backend": "numpy", "agent": "ammonia",
@@ -135,7 +135,7 @@ def _uniform_run(local_weather=None, **near_field):
         "releases": [{"type": "point", "lat": 40.0, "lon": -100.0, "height_m": 1, "rate_kg_s": 50.0, "stop_h": 0.5,
                       "dense_gas": "off"}],
         "receptors": {"points": [{"name": f"{k} km", "lat": 40.0, "lon": -100.0 + k / 85.1, "population": 1000}
-                                 for k in (1, 3, 10)]},
+                                 for k in receptors_km]},
         "near_field": near_field,
     }
     if local_weather is not None:
@@ -160,3 +160,15 @@ def test_without_a_met_boundary_layer_the_point_plume_takes_the_local_weather_of
     line = [p for p in auto.stats["met_provenance"] if p.startswith("near-field plumes")][0]
     assert line.endswith("class F from local_weather (the met gives no boundary layer), lid 400 m "
                          "(local_weather.mixing_height_m)")
+
+
+def test_receptors_just_beyond_the_near_field_are_named():
+    """The particles' spread (K_h 1e4 m2/s) is far wider than a plume at 30 km: a city at 31 km
+    read 170 times less than one at 29 km (cross-model audit). A run names such receptors."""
+    res = _uniform_run(receptors_km=(10, 40, 95))
+    lines = [p for p in res.stats["met_provenance"] if p.startswith("beyond the near field")]
+    assert len(lines) == 1
+    assert lines[0].startswith("beyond the near field: 40 km (40 km) lie within 3 x near_field.distance_km (30 km) "
+                               "of releases.0")
+    assert "95 km" not in lines[0] and "10 km" not in lines[0]
+    assert not [p for p in _uniform_run().stats["met_provenance"] if p.startswith("beyond the near field")]

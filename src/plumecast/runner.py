@@ -446,7 +446,8 @@ def run(
                "wind_level": "levels" if winds.levels else str(wds.attrs.get("level", "")),
                "met_provenance": [*winds.provenance, _deposition_line(physics, winds.has_boundary_layer),
                                   *deposition_notes, *above_top,
-                                  *_near_field_line(scenario, sampler_x, winds.has_boundary_layer)],
+                                  *_near_field_line(scenario, sampler_x, winds.has_boundary_layer),
+                                  *_beyond_near_field_lines(scenario, sampler_x)],
                "release_provenance": source_lines(sched),
                "met_records_read": winds.records_read, "met_window_records": winds.window_records},
         exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag, deposited=deposited,
@@ -684,6 +685,43 @@ def _near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_
     else:
         how = f"class {nf.stability} (near_field.stability), lid {lid}"
     return [f"near-field plumes (within {nf.distance_km:g} km): {how}"]
+
+
+#: receptors up to this many times near_field.distance_km from a point release are named when they lie beyond it
+BEYOND_NEAR_FIELD_FACTOR = 3.0
+
+
+def _beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | None) -> list[str]:
+    """One line per point release with receptors just beyond the near field (between
+    ``near_field.distance_km`` and :data:`BEYOND_NEAR_FIELD_FACTOR` times it): their air
+    comes from the particles alone, whose spread by ``turbulence.kh_m2_s`` is far wider
+    than the plume's at that range, so their figures can be far lower than just inside
+    (docs/exposure.md; an audit measured 170 times at 31 km against 29 km)."""
+    if sampler_x is None or not sampler_x.near:
+        return []
+    from plumecast.countermeasures.front import great_circle_m
+
+    d_m = scenario.near_field.distance_km * 1000.0
+    r = sampler_x.receptors
+    names = [str(n) for n in r.name]
+    out = []
+    for src in sampler_x.near:
+        dist = great_circle_m(src.lat, src.lon, np.asarray(r.lat, float), np.asarray(r.lon, float))
+        near = np.nonzero((dist > d_m) & (dist <= BEYOND_NEAR_FIELD_FACTOR * d_m))[0]
+        if near.size == 0:
+            continue
+        near = near[np.argsort(dist[near])]
+        shown = ", ".join(f"{names[i]} ({dist[i] / 1000:.0f} km)" for i in near[:3])
+        more = f" and {near.size - 3} more" if near.size > 3 else ""
+        rel = scenario.releases[src.group]
+        what = getattr(rel, "name", None) or f"releases.{src.group}"
+        out.append(
+            f"beyond the near field: {shown}{more} lie within {BEYOND_NEAR_FIELD_FACTOR:g} x "
+            f"near_field.distance_km ({scenario.near_field.distance_km:g} km) of {what}, so their air comes from the "
+            f"particles alone, spread by turbulence.kh_m2_s ({scenario.turbulence.kh_m2_s:g} m2/s) far wider than "
+            "a plume at that range: their figures can be far lower than a place just inside it (docs/exposure.md); "
+            "to keep them in the plume raise near_field.distance_km (at most 100)")
+    return out
 
 
 def _area_plumes(scenario: Scenario, sched: ReleaseSchedule, agent: Any, source: NDArray[np.int32],
