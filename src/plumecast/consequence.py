@@ -233,7 +233,9 @@ def assess(
                           f"{str(axis.release_start + np.timedelta64(int(round(issued_s * 1e9)), 'ns'))[:19]}Z"
                           if axis.is_datetime else f"{issued_s:g} s after the release start"),
             "time_zone": "UTC (every date-time of this file, written without a zone)" if axis.is_datetime else "n/a",
-            "time_convention": "each value is the mean over the interval ending at its timestamp",
+            "time_convention": ("each value holds through the interval ending at its timestamp (plumecast run: "
+                                "the transport step, the particles as they stand at its end and the near-field "
+                                "plumes of that step's emissions, docs/exposure.md; zones: the interval's mean)"),
             "shelter_model": "single zone dC_in/dt = lambda (C_out - C_in), exact per interval (Chan et al. 2007)",
             "shelter_air_changes_per_hour": shelter.air_changes_per_hour,
             "shelter_compliance_fraction": comp,

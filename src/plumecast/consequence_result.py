@@ -292,7 +292,7 @@ def add_timeseries(
         values,
         {
             "units": "kg m-3",
-            "long_name": "outdoor concentration (interval mean ending at time)",
+            "long_name": "outdoor concentration over the interval ending at time (see time_convention)",
             "standard_name": "mass_concentration_in_air",
         },
     )

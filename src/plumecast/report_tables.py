@@ -401,7 +401,7 @@ def cf_consequences(result: xr.Dataset) -> xr.Dataset:
                 ds[name].attrs[k] = int(np.int32(a))
     described = {"lat": ("latitude", "degrees_north", "receptor latitude"),
                  "lon": ("longitude", "degrees_east", "receptor longitude"),
-                 "time": ("time", None, "end of the output interval")}
+                 "time": ("time", None, "end of the transport step (the series' interval)")}
     for name, (sn, unit, long_name) in described.items():
         if name in ds.variables:
             ds[name].attrs.update({"standard_name": sn, "long_name": long_name})
