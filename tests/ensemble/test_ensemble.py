@@ -427,3 +427,40 @@ def test_the_demo_comparison_says_its_timing_shifts_cut_emissions() -> None:
     sc = load_scenario(demo_plans_scenario_path())
     said = timing_shift_note(sc, member_specs(sc, sc.ensemble))
     assert said is not None and "members lose that emission (their figures are lower" in said
+
+
+def test_the_cost_of_delay_chart_reads_in_people_and_marks_the_plan_and_the_issue(tmp_path) -> None:
+    """The chart's linear axis with a '1e8' offset drew 680,000 deaths on its zero line and
+    hours 0-10 as free; nothing marked the plan's own time or the issue time, and the tables
+    never explained the chart (decision audit)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from plumecast.ensemble.summary import _notes, _plot_delay
+
+    sc = _scenario().replace(issued_at="2026-07-01T01:00:00")
+    setup = make_setup(sc, maps=False, tag_step_h=1.0)
+    raw = run_members(setup, member_specs(sc, sc.ensemble, 2), workers=0, serial=True)
+    s = summarise(raw, ["A", "B"])
+    assert s.delay_rows
+    seen = {}
+    real_savefig = plt.Figure.savefig
+
+    def spy(fig, *a, **k):  # type: ignore[no-untyped-def]
+        ax = fig.axes[0]
+        seen["yscale"] = ax.get_yscale()
+        seen["labels"] = [t.get_text() for t in ax.get_legend().get_texts()]
+        return real_savefig(fig, *a, **k)
+
+    plt.Figure.savefig = spy  # type: ignore[method-assign]
+    try:
+        _plot_delay(s, tmp_path / "cost_of_delay.png")
+    finally:
+        plt.Figure.savefig = real_savefig  # type: ignore[method-assign]
+    assert seen["yscale"] == "log"
+    assert any("its own termination time (1 h)" in t for t in seen["labels"])
+    assert any(t.startswith("forecast issued (07-01 01:00") for t in seen["labels"])
+    assert any("already past" in t for t in seen["labels"])
+    assert any(n.startswith("Cost of delay (cost_of_delay.csv and .png, for 'stop at 1 h')") for n in _notes(s))

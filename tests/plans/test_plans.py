@@ -642,3 +642,47 @@ def test_the_early_plan_checks_pass_the_shipped_demo_plans() -> None:
     kinds = {m.type for p in sc.plans for m in p.measures}
     assert {"shelter", "front"} <= kinds
     assert len(make_setup(sc, maps=False).plans) == len(sc.plans) + 1
+
+
+def test_console_tables_never_drop_a_plan_or_cut_a_figure_in_a_narrow_terminal() -> None:
+    """At 80 columns (a log, a narrow terminal) rich dropped the columns beyond the edge: the
+    converter plan was gone and Mexico City read '(25,000' (decision audit). The tables are
+    split into parts that fit, each with the row names."""
+    from rich.console import Console
+
+    from plumecast.ensemble.summary import cities_by_plan_display, console_tables, decision_display
+
+    s = summarise(_shown_raw(), ["a", "b"])
+    con = Console(width=56, record=True, file=__import__("io").StringIO())
+    for t in console_tables(s, width=56):
+        con.print(t)
+    text = con.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 56
+    flat = " ".join(text.split())
+    for h, b in (decision_display(s), cities_by_plan_display(s, ["a", "b"])):
+        for cell in [*h, *(c for row in b for c in row)]:
+            for word in cell.split():  # every word of every cell is shown whole
+                assert word in flat, word
+    assert "(1 of " in text  # split, and said so
+    # wide enough: one table each, as before
+    assert len(console_tables(s, width=400)) == 2 == len(console_tables(s))
+
+
+def test_p_front_before_aegl3_counts_only_members_where_both_arrive() -> None:
+    """A member where AEGL-3 never reaches the city counted as 'the front first': Tokyo read
+    10 % where the front beat the gas in no member (decision audit)."""
+    import dataclasses
+
+    raw = _shown_raw()
+    members = []
+    for m in raw.members:
+        o = m.outcomes["burn"]
+        a3 = o.arrival3_s.copy()
+        if m.index == 1:
+            a3[0] = np.nan  # no AEGL-3 in city a in member 1
+        burn = dataclasses.replace(o, arrival3_s=a3, front_arrival_s=np.array([8.0 * 3600.0, np.nan]))
+        members.append(dataclasses.replace(m, outcomes={**m.outcomes, "burn": burn}))
+    s = summarise(dataclasses.replace(raw, members=members), ["a", "b"])
+    row = next(r for r in s.per_city if r["city"] == "a" and r["plan"] == "burn")
+    assert row["p_front_before_aegl3"] == 0.0  # member 0: AEGL-3 at 6.5 h, the front at 8 h; member 1 not counted
+    assert "P(front before AEGL-3): among the members in which both" in markdown(s)

@@ -119,7 +119,7 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
                           progress=on_member)
     summary = summarise(raw, [str(n) for n in receptors.name])
     written = write_outputs(summary, outdir)
-    print_tables(console_tables(summary))
+    print_tables(console_tables(summary, width=console.width))
     for note in console_notes(summary):  # the marks of the tables and the maps not written: as decision_table.md
         console.print(note, highlight=False, markup=False)
     who = "1 member (no ensemble spread)" if len(specs) == 1 else f"{len(specs)} members"

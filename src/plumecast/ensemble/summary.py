@@ -120,7 +120,9 @@ def summarise(raw: RawComparison, receptor_names: list[str]) -> Summary:
         for r, name in enumerate(receptor_names):
             known = np.isfinite(ex2[:, r])
             k3 = np.isfinite(ex3[:, r])
-            both = np.isfinite(front[:, r])
+            # the members where the front and AEGL-3 both reach the city: a member without AEGL-3 there needs
+            # no front, and counting it as "the front first" gave Tokyo 10 % where no front beat the gas
+            both = np.isfinite(front[:, r]) & np.isfinite(a3[:, r])
             margin = a3[:, r] - front[:, r]  # > 0: the front arrives before AEGL-3
             rows.append({
                 "city": name, "plan": p, "members": n,
@@ -131,8 +133,7 @@ def summarise(raw: RawComparison, receptor_names: list[str]) -> Summary:
                 **{f"aegl3_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(a3[:, r]), strict=True)},
                 **{f"fatalities_{k}": v for k, v in zip(("p5", "median", "p95"), quantiles(fat[:, r]), strict=True)},
                 **{f"front_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(front[:, r]), strict=True)},
-                "p_front_before_aegl3": (float(np.mean(np.where(np.isfinite(a3[both, r]), margin[both] > 0, True)))
-                                         if both.any() else math.nan),
+                "p_front_before_aegl3": float(np.mean(margin[both] > 0)) if both.any() else math.nan,
                 "front_margin_h_median": quantiles(margin)[1],
             })
     delay: list[dict[str, Any]] = []
@@ -573,6 +574,17 @@ def _notes(s: Summary) -> list[str]:
                  "before acting on a figure that matters. Deaths can occur where AEGL-3 is not reached "
                  f"(marked {NO_AEGL3_MARK} in the cities tables: no member reaches AEGL-3 there under that "
                  f"plan): {DEATHS_WITHOUT_AEGL3}.")
+    if s.delay_rows:
+        varied = sorted({r["plan"] for r in s.delay_rows})
+        parts.append("Cost of delay (cost_of_delay.csv and .png, for " + ", ".join(repr(v) for v in varied) + "): the "
+                     "expected fatalities had the plan's termination been taken at each time on the axis (all its "
+                     "terminations at that one time), or its front lit then (ignition_delays_h); hours after the "
+                     "release start, times before the forecast's issue already past. A plan with a front is not "
+                     "varied in its termination (each variant would need a transport of its own).")
+    if any(m.type == "front" for p in s.raw.setup.plans for m in p.measures):
+        parts.append("P(front before AEGL-3): among the members in which both the front and AEGL-3 reach the city, "
+                     "the share in which the front comes first ('—': no member in which both do; a member without "
+                     "AEGL-3 there does not need the front and is not counted).")
     if s.probability is not None:
         missing = missing_maps_text(s)
         parts.append("Maps: the outdoor air of grid cells (cell means understate what a city's own disc sees, so a "
@@ -632,8 +644,9 @@ def html_page(s: Summary, cities: list[str] | None = None) -> str:
     return "".join(parts)
 
 
-def console_tables(s: Summary, cities: list[str] | None = None) -> list[Any]:
-    """Rich tables for the terminal: the decision table and the compact cities table."""
+def console_tables(s: Summary, cities: list[str] | None = None, width: int | None = None) -> list[Any]:
+    """Rich tables for the terminal: the decision table and the compact cities table, each
+    split into parts whose columns fit ``width`` characters (the console's; None: not split)."""
     from rich.table import Table
 
     out = []
@@ -642,19 +655,44 @@ def console_tables(s: Summary, cities: list[str] | None = None) -> list[Any]:
                            decision_display(s)),
                           (f"Cities: expected fatalities per plan, {spread}; details per plan in "
                            "decision_table.md", cities_by_plan_display(s, cities))):
-        t = Table(title=title, title_justify="left")
         # an arrival range: its clock times on one line, the time from the issue on the next (where
         # the terminal is wide enough, each line whole: not "in 23 min – 1" then "h 03 min")
         arrival = [i for i, c in enumerate(h) if c.startswith("AEGL-2 arrives")]
         b = [[c.replace(" (", "\n(", 1) if i in arrival else c for i, c in enumerate(row)] for row in b]
-        for i, c in enumerate(h):
-            # wrap between words only: a number is never cut in two
-            widest = max((len(w) for row in b for w in row[i].split()), default=1)
-            t.add_column(c, justify="left" if i == 0 else "right", overflow="fold", min_width=widest)
-        for row in b:
-            t.add_row(*row)
-        out.append(t)
+        # wrap between words only: a number is never cut in two
+        widest = [max([len(w) for row in b for w in row[i].split()] + [len(w) for w in c.split()] or [1])
+                  for i, c in enumerate(h)]
+        parts = _column_parts(widest, width)
+        for k, cols in enumerate(parts):
+            more = "" if len(parts) == 1 else f" ({k + 1} of {len(parts)}: the columns that fit the terminal)"
+            t = Table(title=title + more, title_justify="left")
+            for i in cols:
+                t.add_column(h[i], justify="left" if i == 0 else "right", overflow="fold", min_width=widest[i])
+            for row in b:
+                t.add_row(*[row[i] for i in cols])
+            out.append(t)
     return out
+
+
+def _column_parts(widest: list[int], width: int | None) -> list[list[int]]:
+    """The columns of a table in groups that fit ``width`` characters (each group starts
+    with column 0, the row names): rich drops the columns beyond the terminal's edge when
+    their narrowest widths do not fit (an 80-column log lost a whole plan, and a figure was
+    cut to '(25,000'; decision audit). One group when they fit or ``width`` is None."""
+    cost = [w + 3 for w in widest]  # a cell's padding and its border
+    if width is None or sum(cost) + 1 <= width or len(widest) <= 2:
+        return [list(range(len(widest)))]
+    parts: list[list[int]] = []
+    cur = [0]
+    used = cost[0] + 1
+    for i in range(1, len(widest)):
+        if len(cur) > 1 and used + cost[i] > width:
+            parts.append(cur)
+            cur, used = [0], cost[0] + 1
+        cur.append(i)
+        used += cost[i]
+    parts.append(cur)
+    return parts
 
 
 # --------------------------------------------------------------------------- files
@@ -747,24 +785,57 @@ def write_probability(prob: xr.Dataset, path: Path) -> Path:
 
 
 def _plot_delay(s: Summary, path: Path) -> Path:
+    """cost_of_delay.png: each varied plan's expected fatalities against the time of its
+    termination (or ignition), on a log axis in people (values below one drawn at one and
+    labelled "< 1"), with the forecast's issue time and the plan's own time marked and the
+    times already past at the issue shaded. A linear axis with an "1e8" offset had drawn the
+    demo's 680,000 deaths on its zero line and hours 0-10 as free (decision audit)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    from plumecast.numbers import people
+
+    def floor1(v: Any) -> Any:
+        return np.maximum(np.asarray(v, dtype=float), 1.0)
+
+    fig, ax = plt.subplots(figsize=(8.5, 4.8))
+    sc = s.raw.setup.scenario
+    plans = {pl.name: pl for pl in s.raw.setup.plans}
     for key in sorted({(r["plan"], r["varied"]) for r in s.delay_rows}):
         rows = [r for r in s.delay_rows if (r["plan"], r["varied"]) == key]
-        h = [r["time_h"] for r in rows]
-        ax.plot(h, [r["fatalities_median"] for r in rows], marker="o", ms=3, label=f"{key[0]}: {key[1]} time")
-        ax.fill_between(h, [r["fatalities_p5"] for r in rows], [r["fatalities_p95"] for r in rows], alpha=0.2)
+        h = np.array([r["time_h"] for r in rows], dtype=float)
+        med = floor1([r["fatalities_median"] for r in rows])
+        line, = ax.plot(h, med, marker="o", ms=3, label=f"{key[0]}: {key[1]} at the time on the axis")
+        ax.fill_between(h, floor1([r["fatalities_p5"] for r in rows]), floor1([r["fatalities_p95"] for r in rows]),
+                        alpha=0.2, color=line.get_color())
+        plan = plans.get(key[0])
+        kind = "termination" if key[1] == "termination" else "front"
+        own = [float(getattr(m, "at_h" if kind == "termination" else "ignition_h", math.nan))
+               for m in (plan.measures if plan is not None else []) if getattr(m, "type", None) == kind]
+        for t in own[:1]:
+            if math.isfinite(t) and h.size and h.min() <= t <= h.max():
+                ax.plot([t], [float(np.interp(t, h, med))], marker="*", ms=12, color=line.get_color(),
+                        label=f"{key[0]}: its own {key[1]} time ({t:g} h)")
     base = quantiles(s.totals[s.plans[0]])
-    ax.axhline(base[1], color="k", lw=1, ls="--", label=f"{s.plans[0]} (median)")
-    ax.set_xlabel("hours after the release start")
+    ax.axhline(max(base[1], 1.0), color="k", lw=1, ls="--", label=f"{s.plans[0]} (median)")
+    if sc is not None:
+        issued_h = float((sc.issued64 - sc.start64) / np.timedelta64(1, "s")) / 3600.0
+        lo = min([r["time_h"] for r in s.delay_rows] + [0.0])
+        if issued_h > lo:
+            ax.axvspan(lo, issued_h, color="0.85", zorder=0, label="already past at the forecast's issue")
+        ax.axvline(issued_h, color="0.3", lw=1, ls=":", label=f"forecast issued ({clock(sc.issued64)})")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: "< 1" if v <= 1.0 else people(v)))
+    ax.set_ylim(bottom=0.8)
+    ax.set_xlabel("hours after the release start (the time the plan's measure is taken)")
     ax.set_ylabel(f"expected fatalities ({ONE_MEMBER})" if s.single else "expected fatalities (median, 5–95 %)")
-    ax.set_title(f"{s.raw.setup.scenario.name}: the cost of delay ("
+    ax.set_title(f"{sc.name if sc is not None else 'comparison'}: the cost of delay ("
                  + (ONE_MEMBER if s.single else f"{s.n_members} members") + ")")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
