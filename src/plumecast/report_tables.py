@@ -239,6 +239,15 @@ def print_casualty_table(
         console.print(f"[bold]Extrapolated:[/bold] {len(listed_beyond)} of the listed receptors were exposed "
                       "longer than the 10-60 min the lethality probits were fitted for; their fatalities are "
                       "extrapolations (probit_beyond_fitted_range in consequences.csv).", highlight=False)
+    parts = _column(result, "disc_parts", n, 0).astype(int)
+    split = [str(names[i]) for i in range(n) if parts[i] > 0]
+    if split:
+        shown = ", ".join(split[:5]) + (f" and {len(split) - 5} more" if len(split) > 5 else "")
+        console.print(f"[bold]Cities a plume crosses:[/bold] {escape(shown)}: their deaths are summed over the "
+                      f"{int(parts.max())} equal parts of each city's disc the point release's plume can cross, their "
+                      "arrivals are the earliest part's, their peak and % of AEGL-3 the worst part's (averaged over "
+                      "the disc first, a narrow plume reads far lower than the air its people breathe; "
+                      "docs/exposure.md).", highlight=False)
     noted = [(names[i], str(notes[i]).split("; exposure of")[0]) for i in order if "deaths without" in str(notes[i])]
     if noted:
         console.print("[bold]Notes:[/bold]")
@@ -276,6 +285,7 @@ _CSV_COLUMNS = (
     "fatalities_high",
     "exposure_duration_h",
     "probit_beyond_fitted_range",
+    "disc_parts",
     "note",
     "peak_concentration_sheltered",
     "peak_percent_aegl3_sheltered",

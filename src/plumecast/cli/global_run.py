@@ -122,7 +122,7 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
 
     consequences = None
     if result.receptor_series is not None:
-        from plumecast.consequence import assess
+        from plumecast.city_parts import assess_exposure
         from plumecast.report_tables import print_casualty_table, write_consequence_table
         from plumecast.shelter import Shelter
 
@@ -134,9 +134,10 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
                               start=sh.start_h * 3600.0,
                               end=None if sh.end_h is None else sh.end_h * 3600.0,
                               ventilation_air_changes_per_hour=sh.ventilation_air_changes_per_hour)
-        assert result.receptors is not None  # receptor series come with their receptors
-        consequences = assess(result.receptor_series, result.agent, result.receptors, shelter=shelter,
-                              start=scenario.start64, issued_at=scenario.issued64)
+        assert result.receptors is not None and result.exposure is not None  # series come with their receptors
+        # the cities a point release's plume crosses: their deaths from the parts of their disc (city_parts)
+        consequences = assess_exposure(result.exposure, result.agent, shelter=shelter,
+                                       start=scenario.start64, issued_at=scenario.issued64)
         print_casualty_table(consequences, console, top=20, now=scenario.issued64)
         written += write_consequence_table(consequences, outdir)
     written += _people_above_levels(result, scenario, outdir)

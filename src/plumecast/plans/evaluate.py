@@ -251,6 +251,14 @@ def evaluate_plans(
     front_arrival_s : front arrival at each receptor. [s after start]
     cohort_fn : ``countermeasures.cohorts`` (default) or a replacement with its signature.
     """
+    from plumecast.exposure import by_part
+
+    # the cities a point release's plume can cross are assessed part by part of their disc, and their
+    # figures gathered back at the end (plumecast.city_parts): the disc's mean air understates the deaths
+    n_city = int(np.asarray(exposure.conc).shape[2])
+    exposure, parent = by_part(exposure)
+    if front_arrival_s is not None:
+        front_arrival_s = np.asarray(front_arrival_s, dtype=float)[parent]
     c = np.asarray(exposure.conc, dtype=float)
     # a receptor on the grid whose concentration is not a finite number (NaN winds, an
     # overflow) has unknown figures: never an all-clear of zero
@@ -307,9 +315,30 @@ def evaluate_plans(
             out[f"exceed{level}"] = np.where(on_grid, exceed, np.nan)
             out[f"arrival{level}"] = np.where(on_grid, arrival, np.nan)
         fatalities = np.where(on_grid, fatalities, np.nan)
-        outcomes.append(PlanOutcome(plan.name, out["exceed2"], out["exceed3"], out["arrival2"], out["arrival3"],
-                                    fatalities, fa))
+        outcomes.append(_by_city(PlanOutcome(plan.name, out["exceed2"], out["exceed3"], out["arrival2"],
+                                             out["arrival3"], fatalities, fa), parent, n_city))
     return outcomes
+
+
+def _by_city(o: PlanOutcome, parent: NDArray[np.int64], n_city: int) -> PlanOutcome:
+    """A plan's outcome gathered from the parts of the city discs back to their cities
+    (``parent``: each column's city): deaths summed, a level reached where any part
+    reaches it, at the earliest part's time (plumecast.city_parts)."""
+    if parent.size == n_city:
+        return o
+    first = np.flatnonzero(np.diff(parent, prepend=-1))  # the parts of a city are consecutive columns
+
+    def gather(v: NDArray[np.float64], how: str) -> NDArray[np.float64]:
+        v = np.asarray(v, dtype=float)
+        unknown = np.add.reduceat(np.isnan(v).astype(np.int64), first) > 0
+        if how == "sum":
+            return np.where(unknown, np.nan, np.add.reduceat(np.nan_to_num(v), first))
+        if how == "any":
+            return np.where(unknown, np.nan, np.maximum.reduceat(np.nan_to_num(v), first))
+        return np.asarray(np.fmin.reduceat(v, first), dtype=float)  # the earliest; NaN only if none
+
+    return PlanOutcome(o.plan, gather(o.exceed2, "any"), gather(o.exceed3, "any"), gather(o.arrival2_s, "min"),
+                       gather(o.arrival3_s, "min"), gather(o.fatalities, "sum"), o.front_arrival_s[first])
 
 
 def front_arrival_at(front_arrival: xr.DataArray | None, lat: NDArray[np.float64], lon: NDArray[np.float64],
