@@ -686,3 +686,21 @@ def test_p_front_before_aegl3_counts_only_members_where_both_arrive() -> None:
     row = next(r for r in s.per_city if r["city"] == "a" and r["plan"] == "burn")
     assert row["p_front_before_aegl3"] == 0.0  # member 0: AEGL-3 at 6.5 h, the front at 8 h; member 1 not counted
     assert "P(front before AEGL-3): among the members in which both" in markdown(s)
+
+
+def test_the_decision_table_says_which_plan_has_the_fewest_deaths_and_how_clearly() -> None:
+    """The table asked which plan saves the most and nothing answered it; two plans read the
+    same to two figures (decision audit). A sentence now names the plan with the fewest
+    deaths and, member by member, how it stands against the next one."""
+    from plumecast.ensemble.summary import console_notes, ranking_text
+
+    clear = summarise(_raw({BASELINE_NAME: [100.0] * 10, "stop": [50.0 + m for m in range(10)],
+                            "burn": [60.0 + m for m in range(10)]}), ["a"])
+    text = ranking_text(clear)
+    assert text is not None and text.startswith("Fewest expected deaths: 'stop' (54).")
+    assert "Against the next, 'burn', it saves 10 more" in text and "in 10 of 10 members." in text
+    assert text in console_notes(clear) and text in markdown(clear)
+    tied = summarise(_raw({BASELINE_NAME: [100.0] * 10, "stop": [50.0 + (m % 2) for m in range(10)],
+                           "burn": [50.5] * 10}), ["a"])
+    t2 = ranking_text(tied)
+    assert t2 is not None and "cannot be told apart" in t2 and "fewer deaths in 5 of 10 members" in t2

@@ -39,6 +39,7 @@ from plumecast.numbers import (
     clock,
     countdown,
     floor_hours,
+    people,
     people_range,
     percent,
     round_sig,
@@ -519,11 +520,50 @@ def times_note(s: Summary) -> str | None:
             f"time ({clock(issued)}; release start {clock(start)}), erring early.")
 
 
+#: the share of members in which the plan with the fewest deaths must have fewer than the next one for the
+#: ranking to call it better (below it: the two cannot be told apart on this ensemble)
+CLEAR_SHARE = 0.8
+
+
+def ranking_text(s: Summary) -> str | None:
+    """One sentence for the decision maker: the plan with the fewest expected deaths (median
+    over the members), and, member by member, how it stands against the next one: how many
+    more it saves (median, 5-95 %) and in how many members it has fewer deaths; below
+    :data:`CLEAR_SHARE` of them the two cannot be told apart. None without two plans. The
+    table's title asked which plan saves the most and nothing answered it, while two plans
+    read the same to two figures (decision audit)."""
+    if len(s.plans) < 2:
+        return None
+    known = [p for p in s.plans if np.isfinite(quantiles(s.totals[p])[1])]
+    if len(known) < 2:
+        return None
+    order = sorted(known, key=lambda p: (quantiles(s.totals[p])[1], s.plans.index(p)))
+    best, nxt = order[0], order[1]
+    med = quantiles(s.totals[best])[1]
+    if s.single:
+        return (f"Fewest expected deaths: {best!r} ({people(med)}), then {nxt!r} "
+                f"({people(quantiles(s.totals[nxt])[1])}); one member, so no ranking beyond this run.")
+    d = np.asarray(s.totals[nxt], dtype=float) - np.asarray(s.totals[best], dtype=float)
+    ok = np.isfinite(d)
+    wins, n = int(np.count_nonzero(d[ok] > 0)), int(np.count_nonzero(ok))
+    lo, mid, hi = quantiles(d[ok])
+    text = (f"Fewest expected deaths: {best!r} ({people(med)}). Against the next, {nxt!r}, it saves "
+            f"{people_range(mid, lo, hi)} more (median, 5–95 % over the members, paired) and has fewer deaths in "
+            f"{wins} of {n} members")
+    if n and wins >= CLEAR_SHARE * n:
+        return text + "."
+    return text + (f": the two cannot be told apart on this ensemble (fewer than {CLEAR_SHARE:.0%} of the members "
+                   "favour either); weigh what else sets them apart.")
+
+
 def console_notes(s: Summary, cities: list[str] | None = None) -> list[str]:
     """What the console tables leave to decision_table.md: the meaning of
     :data:`NO_AEGL3_MARK` (when a shown city has it), what the times count from
     (:func:`times_note`) and the maps that are not written."""
     out = []
+    rank = ranking_text(s)
+    if rank:
+        out.append(rank)
     shown = [r for r in s.per_city if cities is None or r["city"] in cities]
     if any(deaths_without_aegl3(r) for r in shown):
         out.append(f"{NO_AEGL3_MARK} deaths without AEGL-3: under that plan no member reaches AEGL-3 in the city "
@@ -541,6 +581,9 @@ def _notes(s: Summary) -> list[str]:
     """What the reader must know to trust the table: the ensemble, the seeds, the baseline."""
     sc = s.raw.setup.scenario
     parts = []
+    rank = ranking_text(s)
+    if rank:
+        parts.append(rank)
     particles = _particles(s)
     pp = f"{particles:,} particles per member" if particles is not None else "particles per member not recorded"
     seed = "" if sc is None else f"; scenario seed {sc.seed}, each member's seed in decision_table.csv and members.csv"
@@ -795,8 +838,6 @@ def _plot_delay(s: Summary, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator
-
-    from plumecast.numbers import people
 
     def floor1(v: Any) -> Any:
         return np.maximum(np.asarray(v, dtype=float), 1.0)
