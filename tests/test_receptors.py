@@ -149,3 +149,21 @@ def test_receptor_csv_as_spreadsheets_write_it(tmp_path: Path) -> None:
 def test_receptor_csv_silent_misreads_refused(tmp_path: Path, text: str, pattern: str) -> None:
     with pytest.raises(DataFileError, match=r"receptors\.csv: " + pattern):
         read_receptor_csv(_csv(tmp_path, text))
+
+
+def test_districts_inside_a_larger_citys_disc_are_named():
+    """GeoNames lists Hamburg's boroughs as places of their own: a comparison over German cities
+    counted Hamburg (2.0 million) and Wandsbek, Altona, ... twice in its totals (decision audit)."""
+    from plumecast.exposure import receptor_radius_m
+    from plumecast.receptors import load_cities, nested_note, nested_receptors
+
+    r = load_cities(min_population=150000, bbox=(8.0, 52.0, 12.0, 55.0))
+    pairs = nested_receptors(r, receptor_radius_m(r.population))
+    names = {(str(r.name[i]), str(r.name[o])) for i, o in pairs}
+    assert ("Wandsbek", "Hamburg") in names and ("Altona", "Hamburg") in names
+    assert not any(i == "Hamburg" for i, _ in names)  # the larger is never the inner one
+    note = nested_note(r, receptor_radius_m(r.population))
+    assert note is not None and "may count their people twice" in note
+    # two cities far apart, or across a border, are not nested
+    far = load_cities().select(["Hamburg", "Munich"])
+    assert nested_receptors(far, receptor_radius_m(far.population)) == []

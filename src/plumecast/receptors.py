@@ -486,3 +486,45 @@ def load_cities(
     ['Shanghai', 'Beijing']
     """
     return _all_cities().filter(min_population=min_population, countries=countries, bbox=bbox)
+
+
+def nested_receptors(receptors: Receptors, radius_m: ArrayLike) -> list[tuple[int, int]]:
+    """``(inner, outer)`` pairs: a receptor whose centre lies inside the disc of a more
+    populous receptor of the same country (``radius_m``: each one's disc, e.g.
+    :func:`plumecast.exposure.receptor_radius_m`). GeoNames lists some city districts as
+    places of their own (Hamburg's Wandsbek and Altona, Paris's arrondissements), so
+    totals over such pairs may count their people twice (decision audit). Pairs are found
+    among neighbours within the largest radius (a k-d tree on unit vectors)."""
+    from scipy.spatial import cKDTree
+
+    n = len(receptors)
+    r = np.asarray(radius_m, dtype=float)
+    if n < 2 or not np.isfinite(r).any() or np.nanmax(r) <= 0:
+        return []
+    lat, lon = np.radians(receptors.lat), np.radians(receptors.lon)
+    xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+    from plumecast.units import EARTH_RADIUS_M
+
+    pairs = cKDTree(xyz).query_pairs(float(np.nanmax(r)) / EARTH_RADIUS_M, output_type="ndarray")
+    out = []
+    pop = np.nan_to_num(receptors.population, nan=-1.0)
+    for a, b in pairs:
+        outer, inner = (a, b) if pop[a] > pop[b] else (b, a)
+        if pop[outer] <= pop[inner] or receptors.country[a] != receptors.country[b]:
+            continue
+        d = 2.0 * EARTH_RADIUS_M * math.asin(min(1.0, float(np.linalg.norm(xyz[a] - xyz[b])) / 2.0))
+        if d < r[outer]:
+            out.append((int(inner), int(outer)))
+    return sorted(out)
+
+
+def nested_note(receptors: Receptors, radius_m: ArrayLike) -> str | None:
+    """One line naming the receptors of :func:`nested_receptors` (up to three), or None."""
+    pairs = nested_receptors(receptors, radius_m)
+    if not pairs:
+        return None
+    shown = ", ".join(f"{receptors.name[i]} in {receptors.name[o]}" for i, o in pairs[:3])
+    more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    return (f"{len(pairs)} receptor(s) lie inside the disc of a larger one of the same country ({shown}{more}): "
+            "GeoNames lists some city districts as places of their own, so the totals may count their people "
+            "twice; leave districts out (receptors.cities.names, min_population) where they are")

@@ -98,6 +98,12 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
         raise ScenarioError(f"{source}: receptors: a comparison needs receptors (cities, points or csv)")
     if notice:
         console.print(f"note: {notice}", highlight=False)
+    from plumecast.exposure import receptor_radius_m
+    from plumecast.receptors import nested_note
+
+    nested = nested_note(receptors, receptor_radius_m(receptors.population))
+    if nested:
+        console.print(f"note: {nested}", highlight=False, markup=False)
     for line in [*plan_notes(setup.scenario), timing_shift_note(setup.scenario, specs)]:
         if line:
             console.print(f"note: {line}", highlight=False, markup=False)

@@ -139,6 +139,12 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         consequences = assess_exposure(result.exposure, result.agent, shelter=shelter,
                                        start=scenario.start64, issued_at=scenario.issued64)
         print_casualty_table(consequences, console, top=20, now=scenario.issued64)
+        from plumecast.exposure import receptor_radius_m
+        from plumecast.receptors import nested_note
+
+        nested = nested_note(result.receptors, receptor_radius_m(result.receptors.population))
+        if nested:
+            console.print(f"note: {nested}", highlight=False, markup=False)
         written += write_consequence_table(consequences, outdir)
     written += _people_above_levels(result, scenario, outdir)
     if map_png:

@@ -603,6 +603,14 @@ def _notes(s: Summary) -> list[str]:
                      + ("." if s.single else ", paired member by member, so the spread both share cancels."))
     if sc is not None:
         from plumecast.ensemble.members import timing_shift_note
+        from plumecast.exposure import receptor_radius_m
+        from plumecast.receptors import nested_note
+        from plumecast.runner import select_receptors
+
+        rec = select_receptors(sc)
+        nested = None if rec is None else nested_note(rec, receptor_radius_m(rec.population))
+        if nested:
+            parts.append(nested[0].upper() + nested[1:] + ".")
 
         shift = timing_shift_note(sc, s.raw.specs)
         if shift:
