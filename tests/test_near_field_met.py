@@ -172,3 +172,18 @@ def test_receptors_just_beyond_the_near_field_are_named():
                                "of releases.0")
     assert "95 km" not in lines[0] and "10 km" not in lines[0]
     assert not [p for p in _uniform_run().stats["met_provenance"] if p.startswith("beyond the near field")]
+
+
+def test_a_city_whose_disc_reaches_into_the_near_field_is_not_called_beyond_it():
+    """Bochum (32 km) was named 'beyond the near field' while the plume reached the parts of its
+    disc inside 30 km (regression audit)."""
+    sc = scenario_from_dict({
+        "name": "edge", "start": "2026-03-01T00:00:00Z", "duration_h": 1, "time_step_s": 600, "particles": 200,
+        "seed": 3, "backend": "numpy", "agent": "ammonia", "met": {"source": "uniform", "u_m_s": 2.0},
+        "releases": [{"type": "point", "lat": 40.0, "lon": -100.0, "rate_kg_s": 1.0, "dense_gas": "off"}],
+        "receptors": {"points": [
+            {"name": "edge city", "lat": 40.0, "lon": -100.0 + 32 / 85.1, "population": 1e5, "radius_km": 5},
+            {"name": "small town", "lat": 40.0, "lon": -100.0 + 33 / 85.1, "population": 1e3}]},
+    })
+    lines = [p for p in run(sc).stats["met_provenance"] if p.startswith("beyond the near field")]
+    assert len(lines) == 1 and "small town" in lines[0] and "edge city" not in lines[0]

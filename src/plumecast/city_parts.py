@@ -12,15 +12,16 @@ people under the plume breathe thousands of ppm (decision audit, session 24).
 The city's row is then made of its parts (:func:`assess_exposure`):
 
 * people: the deaths (outdoors, sheltered, and the probit sets' range) are the sums over
-  the parts, the lethal fractions their means;
+  the parts, the lethal fractions their means weighted by the parts' shares of the people;
 * arrival: the first time any part reaches a level (hours to it, lead time): the
   earliest, so a countdown errs early;
-* place: the peak, % of AEGL-3, toxic load, probit, exposure duration and the
-  concentration timelines are those of the city's worst part (the largest toxic load),
+* place: the peak, % of AEGL-3, toxic load, probit, exposure duration, the concentration
+  timelines and the note are those of the city's worst part (the largest toxic load),
   the air the most exposed of its people breathe.
 
-``disc_parts`` in the result says how many parts a row was made of (0: the city's disc
-mean, or a point).
+The parts the plume never reaches breathe the same air and are assessed as one, with their
+share of the people. ``disc_parts`` in the result says how many such receptors a row was
+made of (0: the city's disc mean, or a point).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.consequence_result import total
-from plumecast.exposure import ReceptorExposure, by_part
+from plumecast.exposure import ReceptorExposure, by_part_shares
 
 #: variables summed over the parts (people)
 _SUMMED = ("fatalities", "fatalities_sheltered", "fatalities_low", "fatalities_high", "fatalities_sheltered_low",
@@ -42,8 +43,9 @@ _MEAN = ("lethal_fraction", "lethal_fraction_sheltered")
 #: the earliest over the parts
 _EARLIEST = tuple(f"{kind}_aegl{level}{suffix}" for kind in ("first_exceedance", "hours_to", "lead_time")
                   for level in (1, 2, 3) for suffix in ("", "_sheltered"))
-#: the city's people and what is known of it: the city's own
-_CITY = ("population", "concentration_known", "note")
+#: the city's people and what is known of it: the city's own (its note, like its exposure duration and probit
+#: flag, is its worst part's)
+_CITY = ("population", "concentration_known")
 
 
 def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr.Dataset:
@@ -53,19 +55,21 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
     from plumecast.consequence import assess
 
     ds = assess(exposure.to_dataarray(), agent, exposure.receptors, **kwargs)
-    expanded, parent = by_part(exposure)
+    expanded, parent, share = by_part_shares(exposure)
     if expanded is not exposure:
         parts = assess(expanded.to_dataarray(), agent, expanded.receptors, **kwargs)
-        ds = _made_of_parts(ds, parts, parent)
+        ds = _made_of_parts(ds, parts, parent, share)
     else:
         ds["disc_parts"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int16))
     ds["disc_parts"].attrs["long_name"] = (
-        "parts of the city's disc its row is made of (0: the disc's mean air, or a point): deaths summed over "
-        "them, arrivals the earliest, the place figures and timelines its worst part's")
+        "receptors its row is made of: the parts of the city's disc a point release's plume reaches, one each, "
+        "and the rest of the disc as one (0: the disc's mean air, or a point); deaths summed over them, arrivals "
+        "the earliest, the place figures, timelines and note its worst part's")
     return ds
 
 
-def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64]) -> xr.Dataset:
+def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64],
+                   share: NDArray[np.float64]) -> xr.Dataset:
     """``parts`` (the assessment of every part, ``parent``: each part's city) gathered to
     the rows of ``city`` (the cities' own assessment, whose attributes and warnings are
     kept): each city's worst part's row, with its people figures summed or averaged over
@@ -87,8 +91,8 @@ def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64
         for name in _SUMMED:
             v = np.asarray(parts[name].values[span], dtype=float)
             out[name].values[r] = np.nan if np.isnan(v).any() else float(v.sum())
-        for name in _MEAN:
-            out[name].values[r] = float(np.mean(np.asarray(parts[name].values[span], dtype=float)))
+        for name in _MEAN:  # weighted by the parts' shares of the people
+            out[name].values[r] = float(np.sum(np.asarray(parts[name].values[span], dtype=float) * share[span]))
         for name in _EARLIEST:
             if name in out.data_vars:
                 out[name].values[r] = _earliest(np.asarray(parts[name].values[span]))

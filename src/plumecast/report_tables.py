@@ -244,10 +244,10 @@ def print_casualty_table(
     if split:
         shown = ", ".join(split[:5]) + (f" and {len(split) - 5} more" if len(split) > 5 else "")
         console.print(f"[bold]Cities a plume crosses:[/bold] {escape(shown)}: their deaths are summed over the "
-                      f"{int(parts.max())} equal parts of each city's disc the point release's plume can cross, their "
-                      "arrivals are the earliest part's, their peak and % of AEGL-3 the worst part's (averaged over "
-                      "the disc first, a narrow plume reads far lower than the air its people breathe; "
-                      "docs/exposure.md).", highlight=False)
+                      "parts of each city's disc (of 64 equal ones) that a point release's plume reaches and the rest "
+                      "of the disc, their arrivals are the earliest part's, their peak and % of AEGL-3 the worst "
+                      "part's (averaged over the disc first, a narrow plume reads far lower than the air its people "
+                      "breathe; docs/exposure.md).", highlight=False)
     noted = [(names[i], str(notes[i]).split("; exposure of")[0]) for i in order if "deaths without" in str(notes[i])]
     if noted:
         console.print("[bold]Notes:[/bold]")

@@ -724,7 +724,9 @@ def _beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | No
     out = []
     for src in sampler_x.near:
         dist = great_circle_m(src.lat, src.lon, np.asarray(r.lat, float), np.asarray(r.lon, float))
-        near = np.nonzero((dist > d_m) & (dist <= BEYOND_NEAR_FIELD_FACTOR * d_m))[0]
+        # a city whose disc reaches into the near field gets the plume there (its parts, city_parts)
+        edge = dist - np.asarray(sampler_x.extent, dtype=float)
+        near = np.nonzero((edge > d_m) & (dist <= BEYOND_NEAR_FIELD_FACTOR * d_m))[0]
         if near.size == 0:
             continue
         near = near[np.argsort(dist[near])]

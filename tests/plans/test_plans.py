@@ -704,3 +704,11 @@ def test_the_decision_table_says_which_plan_has_the_fewest_deaths_and_how_clearl
                            "burn": [50.5] * 10}), ["a"])
     t2 = ranking_text(tied)
     assert t2 is not None and "cannot be told apart" in t2 and "fewer deaths in 5 of 10 members" in t2
+
+
+def test_the_ranking_says_little_between_tolls_below_one() -> None:
+    """At 0.001 kg/s every plan read '< 1' and the sentence still declared a winner (regression audit)."""
+    from plumecast.ensemble.summary import ranking_text
+
+    tiny = summarise(_raw({BASELINE_NAME: [1e-3] * 4, "stop": [1e-5] * 4, "burn": [2e-5] * 4}), ["a"])
+    assert "both expected tolls are below one death" in (ranking_text(tiny) or "")

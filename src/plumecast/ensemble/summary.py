@@ -550,6 +550,8 @@ def ranking_text(s: Summary) -> str | None:
     text = (f"Fewest expected deaths: {best!r} ({people(med)}). Against the next, {nxt!r}, it saves "
             f"{people_range(mid, lo, hi)} more (median, 5–95 % over the members, paired) and has fewer deaths in "
             f"{wins} of {n} members")
+    if not quantiles(s.totals[nxt])[1] >= 1.0:
+        return text + ": both expected tolls are below one death, so the ranking between them says little."
     if n and wins >= CLEAR_SHARE * n:
         return text + "."
     return text + (f": the two cannot be told apart on this ensemble (fewer than {CLEAR_SHARE:.0%} of the members "
@@ -713,35 +715,53 @@ def console_tables(s: Summary, cities: list[str] | None = None, width: int | Non
         # wrap between words only: a number is never cut in two
         widest = [max([len(w) for row in b for w in row[i].split()] + [len(w) for w in c.split()] or [1])
                   for i, c in enumerate(h)]
-        parts = _column_parts(widest, width)
-        for k, cols in enumerate(parts):
-            more = "" if len(parts) == 1 else f" ({k + 1} of {len(parts)}: the columns that fit the terminal)"
-            t = Table(title=title + more, title_justify="left")
+
+        def table(cols: list[int], title_text: str, h: list[str] = h, b: list[list[str]] = b,
+                  widest: list[int] = widest) -> Any:
+            t = Table(title=title_text, title_justify="left")
             for i in cols:
                 t.add_column(h[i], justify="left" if i == 0 else "right", overflow="fold", min_width=widest[i])
             for row in b:
                 t.add_row(*[row[i] for i in cols])
-            out.append(t)
+            return t
+
+        parts = _column_parts(len(h), width, lambda cols: table(cols, ""))
+        for k, cols in enumerate(parts):
+            more = "" if len(parts) == 1 else f" ({k + 1} of {len(parts)}: the columns that fit the terminal)"
+            out.append(table(cols, title + more))
     return out
 
 
-def _column_parts(widest: list[int], width: int | None) -> list[list[int]]:
-    """The columns of a table in groups that fit ``width`` characters (each group starts
-    with column 0, the row names): rich drops the columns beyond the terminal's edge when
-    their narrowest widths do not fit (an 80-column log lost a whole plan, and a figure was
-    cut to '(25,000'; decision audit). One group when they fit or ``width`` is None."""
-    cost = [w + 3 for w in widest]  # a cell's padding and its border
-    if width is None or sum(cost) + 1 <= width or len(widest) <= 2:
-        return [list(range(len(widest)))]
+def _fits(table: Any, width: int) -> bool:
+    """Whether rich draws ``table`` within ``width`` characters (rendered, not estimated:
+    rich may draw a column wider than its narrowest words, and then crops the table)."""
+    import io
+
+    from rich.console import Console
+
+    con = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    con.print(table)
+    lines = [line.rstrip() for line in con.export_text().splitlines()]
+    top = next((line for line in lines if line.startswith("┏")), "")
+    return top.endswith("┓") and max((len(line) for line in lines), default=0) <= width  # cropped: no corner
+
+
+def _column_parts(n_cols: int, width: int | None, make: Any) -> list[list[int]]:
+    """The columns of a table in groups that rich draws within ``width`` characters (each
+    group starts with column 0, the row names; ``make(cols)`` builds the table of a group):
+    rich drops the columns beyond the terminal's edge when they do not fit (an 80-column log
+    lost a whole plan, and a figure was cut to '(25,000'; decision audit). One group when
+    they fit or ``width`` is None."""
+    every = list(range(n_cols))
+    if width is None or n_cols <= 2 or _fits(make(every), width):
+        return [every]
     parts: list[list[int]] = []
     cur = [0]
-    used = cost[0] + 1
-    for i in range(1, len(widest)):
-        if len(cur) > 1 and used + cost[i] > width:
+    for i in range(1, n_cols):
+        if len(cur) > 1 and not _fits(make([*cur, i]), width):
             parts.append(cur)
-            cur, used = [0], cost[0] + 1
+            cur = [0]
         cur.append(i)
-        used += cost[i]
     parts.append(cur)
     return parts
 
