@@ -680,12 +680,18 @@ def dense_finite_parts(
     # plume of the same rate nor steps up with distance where the regimes meet
     inst = (r < BM_CONTINUOUS_MIN) & (c_inst < c_cont)
     a_inst = c_inst / np.maximum(f_inst, 1e-300)
-    # crosswind: the wider of the two clouds at every distance, whichever gives the axis value. The
-    # puff's own width where it is the lower (as before) narrowed the zones to a waist wherever the
-    # regimes alternated along the axis (Graniteville, class F: AEGL-3 5.2 km wide on each side at
-    # 0.57 km, 1.2-1.4 km at 0.67-1.2 km, 5.1 km at 1.46 km; zones audit)
+    # crosswind: the steady plume's width where the release is continuous (u T/x >= 2.5), the whole-mass
+    # puff's where it is instantaneous (<= 0.6), between them geometric in u T/x: continuous in x, and
+    # whichever gives the axis value. The puff's own width wherever its axis value was the lower made a
+    # waist where the two alternated (Graniteville, class F: AEGL-3 5.2 km wide on each side at 0.57 km,
+    # 1.2-1.4 km at 0.67-1.2 km, 5.1 km at 1.46 km; zones audit); the wider of the two everywhere then gave
+    # a 30-s release the steady plume's width of its 1,830 kg/s rate, 48 km across at 100 m (regression
+    # audit)
+    f = np.clip(np.log(np.maximum(r, 1e-300) / BM_INSTANTANEOUS_MAX) / math.log(BM_CONTINUOUS_MIN / BM_INSTANTANEOUS_MAX),
+                0.0, 1.0)
+    width = np.exp(f * np.log(sy) + (1.0 - f) * np.log(np.maximum(s_inst, 1e-3)))
     return (np.asarray(np.where(inst, a_inst, axis), dtype=float), np.asarray(np.where(inst, s_inst, amb), dtype=float),
-            np.asarray(np.maximum(s_inst, sy), dtype=float))
+            np.asarray(width, dtype=float))
 
 
 def lateral_sigma_y(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
