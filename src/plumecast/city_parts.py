@@ -33,7 +33,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.consequence_result import total
-from plumecast.exposure import ReceptorExposure, by_part_shares
+from plumecast.exposure import ReceptorExposure, by_part_shares, part_starts
 
 #: variables summed over the parts (people)
 _SUMMED = ("fatalities", "fatalities_sheltered", "fatalities_low", "fatalities_high", "fatalities_sheltered_low",
@@ -75,7 +75,7 @@ def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64
     kept): each city's worst part's row, with its people figures summed or averaged over
     its parts and its arrivals the earliest (module docstring)."""
     load = np.asarray(parts["toxic_load"].values, dtype=float)
-    first = np.flatnonzero(np.diff(parent, prepend=-1))  # the parts of a city are consecutive rows
+    first = part_starts(parent)
     counts = np.diff(np.append(first, parent.size))
     rows = first.copy()
     for r in np.flatnonzero(counts > 1):

@@ -75,6 +75,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.concentration import receptor_coords
+from plumecast.countermeasures.front import great_circle_m
 from plumecast.exposure_area import AreaNearField, no_area_kernel
 from plumecast.nearfield.area_source import sunflower
 from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
@@ -189,6 +190,12 @@ class ReceptorExposure:
 PART_TOLERANCE = 1e-3
 #: ... and more than this concentration (1e-9 mg/m3, far below any agent's AEGL-1) [kg m-3]
 PART_FLOOR_KG_M3 = 1e-15
+
+
+def part_starts(parent: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Where each city's columns start in :func:`by_part_shares`'s expansion (a city's
+    parts are consecutive columns, cities in order)."""
+    return np.flatnonzero(np.diff(parent, prepend=-1))
 
 
 def by_part(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray[np.int64]]:
@@ -350,10 +357,7 @@ class ExposureSampler:
         # plume averaged over a city before the toxic load understates the deaths (docs/exposure.md)
         split = np.zeros(nrec, bool)
         for src in near_field:
-            p1, p2 = math.radians(src.lat), np.radians(lat)
-            h = (np.sin((p2 - p1) / 2.0) ** 2
-                 + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lon - src.lon) / 2.0) ** 2)
-            d = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+            d = great_circle_m(src.lat, src.lon, lat, lon)
             split |= (self.extent > 0.0) & (d < self.nf_distance + self.extent)
         self.part_receptors = np.flatnonzero(split).astype(np.int64)
         self.part_slot = np.full(nrec, -1, np.int64)

@@ -97,15 +97,21 @@ class SourceGroup:
         table = np.where((i >= 0) & (i < q.size), q[np.clip(i, 0, q.size - 1)], 0.0)
         return np.where(on, f, 0.0) * table
 
+    def _knots(self, dt_s: float, n_steps: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The step edges, and every time within the run at which the rate or the profile's
+        slope may change (rate-table edges, profile hours, start, stop, step edges). [s]"""
+        edges = np.arange(n_steps + 1, dtype=np.float64) * dt_s
+        table = np.zeros(0) if self.rate_edges_s is None else self.rate_edges_s
+        knots = np.concatenate([edges, table, self.profile_h * 3600.0, [self.start_s, self.stop_s]])
+        return edges, np.asarray(np.unique(knots[np.isfinite(knots) & (knots >= 0.0) & (knots <= edges[-1])]),
+                                 dtype=np.float64)
+
     def exact_per_step(self, dt_s: float, n_steps: int) -> NDArray[np.float64]:
         """Mass the group emits in each step [kg], integrated exactly: between
         consecutive knots (rate-table edges, profile hours, start, stop, step edges)
         the rate is constant and the profile factor linear, so rate x factor at the
         mid-point times the length is the integral."""
-        edges = np.arange(n_steps + 1) * dt_s
-        table = np.zeros(0) if self.rate_edges_s is None else self.rate_edges_s
-        knots = np.concatenate([edges, table, self.profile_h * 3600.0, [self.start_s, self.stop_s]])
-        knots = np.unique(knots[np.isfinite(knots) & (knots >= 0.0) & (knots <= edges[-1])])
+        edges, knots = self._knots(dt_s, n_steps)
         mass = self.group_rate(0.5 * (knots[:-1] + knots[1:])) * np.diff(knots)
         cum = np.concatenate([[0.0], np.cumsum(mass)])
         return np.diff(cum[np.searchsorted(knots, edges)])
@@ -129,10 +135,7 @@ class SourceGroup:
             if step_mass[s0] > 0.0:
                 out[s0] = math.exp(k * (self.instant_s - s0 * dt_s))
             return out
-        edges = np.arange(n_steps + 1) * dt_s
-        table = np.zeros(0) if self.rate_edges_s is None else self.rate_edges_s
-        knots = np.concatenate([edges, table, self.profile_h * 3600.0, [self.start_s, self.stop_s]])
-        knots = np.unique(knots[np.isfinite(knots) & (knots >= 0.0) & (knots <= edges[-1])])
+        edges, knots = self._knots(dt_s, n_steps)
         a, b = knots[:-1], knots[1:]
         x, w = np.polynomial.legendre.leggauss(5)
         t = 0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * x[None, :]

@@ -326,7 +326,9 @@ def _by_city(o: PlanOutcome, parent: NDArray[np.int64], n_city: int) -> PlanOutc
     reaches it, at the earliest part's time (plumecast.city_parts)."""
     if parent.size == n_city:
         return o
-    first = np.flatnonzero(np.diff(parent, prepend=-1))  # the parts of a city are consecutive columns
+    from plumecast.exposure import part_starts
+
+    first = part_starts(parent)
 
     def gather(v: NDArray[np.float64], how: str) -> NDArray[np.float64]:
         v = np.asarray(v, dtype=float)
