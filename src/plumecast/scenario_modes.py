@@ -42,7 +42,7 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
     if sc.local_weather is not None:
         # run reads the wind at the release for a tank's rain-out pool (plumecast.release), and the stability and
         # mixing height for the point releases' near-field plumes where the met gives no boundary layer
-        # (runner._point_plume_weather)
+        # (run_near_field.point_plume_weather)
         pool = any(r.type == "point" and r.tank is not None and r.tank.pool is not None for r in sc.releases)
         read = ["wind_speed_m_s, read for the tank's pool"] if pool else []
         nf = sc.near_field

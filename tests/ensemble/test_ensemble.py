@@ -438,7 +438,8 @@ def test_the_cost_of_delay_chart_reads_in_people_and_marks_the_plan_and_the_issu
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from plumecast.ensemble.summary import _notes, _plot_delay
+    from plumecast.ensemble.summary import _notes
+    from plumecast.ensemble.summary_views import plot_delay
 
     sc = _scenario().replace(issued_at="2026-07-01T01:00:00")
     setup = make_setup(sc, maps=False, tag_step_h=1.0)
@@ -456,7 +457,7 @@ def test_the_cost_of_delay_chart_reads_in_people_and_marks_the_plan_and_the_issu
 
     plt.Figure.savefig = spy  # type: ignore[method-assign]
     try:
-        _plot_delay(s, tmp_path / "cost_of_delay.png")
+        plot_delay(s, tmp_path / "cost_of_delay.png")
     finally:
         plt.Figure.savefig = real_savefig  # type: ignore[method-assign]
     assert seen["yscale"] == "log"

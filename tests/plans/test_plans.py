@@ -195,7 +195,8 @@ def test_arrivals_count_from_the_issue_time_and_say_when_they_have_passed() -> N
     import dataclasses
     import html
 
-    from plumecast.ensemble.summary import console_notes, console_tables
+    from plumecast.ensemble.summary import console_notes
+    from plumecast.ensemble.summary_views import console_tables
 
     raw = _shown_raw()  # AEGL-2 at 05:00 and 07:10; issued here at 06:00
     sc = raw.setup.scenario.replace(issued_at="2026-07-01T06:00:00")
@@ -500,9 +501,9 @@ def test_deaths_without_aegl3_are_marked_and_explained() -> None:
     from plumecast.ensemble.summary import (
         NO_AEGL3_MARK,
         console_notes,
-        console_tables,
         deaths_without_aegl3,
     )
+    from plumecast.ensemble.summary_views import console_tables
 
     s = summarise(_marked_raw(), CITIES)
     marked = {(r["city"], r["plan"]) for r in s.per_city if deaths_without_aegl3(r)}
@@ -650,7 +651,8 @@ def test_console_tables_never_drop_a_plan_or_cut_a_figure_in_a_narrow_terminal()
     split into parts that fit, each with the row names."""
     from rich.console import Console
 
-    from plumecast.ensemble.summary import cities_by_plan_display, console_tables, decision_display
+    from plumecast.ensemble.summary import cities_by_plan_display, decision_display
+    from plumecast.ensemble.summary_views import console_tables
 
     s = summarise(_shown_raw(), ["a", "b"])
     con = Console(width=56, record=True, file=__import__("io").StringIO())

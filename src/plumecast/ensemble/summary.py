@@ -697,75 +697,6 @@ def html_page(s: Summary, cities: list[str] | None = None) -> str:
     return "".join(parts)
 
 
-def console_tables(s: Summary, cities: list[str] | None = None, width: int | None = None) -> list[Any]:
-    """Rich tables for the terminal: the decision table and the compact cities table, each
-    split into parts whose columns fit ``width`` characters (the console's; None: not split)."""
-    from rich.table import Table
-
-    out = []
-    spread = ONE_MEMBER if s.single else "median (5–95 %)"
-    for title, (h, b) in (("Which plan saves the most people" + (f" ({ONE_MEMBER})" if s.single else ""),
-                           decision_display(s)),
-                          (f"Cities: expected fatalities per plan, {spread}; details per plan in "
-                           "decision_table.md", cities_by_plan_display(s, cities))):
-        # an arrival range: its clock times on one line, the time from the issue on the next (where
-        # the terminal is wide enough, each line whole: not "in 23 min – 1" then "h 03 min")
-        arrival = [i for i, c in enumerate(h) if c.startswith("AEGL-2 arrives")]
-        b = [[c.replace(" (", "\n(", 1) if i in arrival else c for i, c in enumerate(row)] for row in b]
-        # wrap between words only: a number is never cut in two
-        widest = [max([len(w) for row in b for w in row[i].split()] + [len(w) for w in c.split()] or [1])
-                  for i, c in enumerate(h)]
-
-        def table(cols: list[int], title_text: str, h: list[str] = h, b: list[list[str]] = b,
-                  widest: list[int] = widest) -> Any:
-            t = Table(title=title_text, title_justify="left")
-            for i in cols:
-                t.add_column(h[i], justify="left" if i == 0 else "right", overflow="fold", min_width=widest[i])
-            for row in b:
-                t.add_row(*[row[i] for i in cols])
-            return t
-
-        parts = _column_parts(len(h), width, lambda cols: table(cols, ""))
-        for k, cols in enumerate(parts):
-            more = "" if len(parts) == 1 else f" ({k + 1} of {len(parts)}: the columns that fit the terminal)"
-            out.append(table(cols, title + more))
-    return out
-
-
-def _fits(table: Any, width: int) -> bool:
-    """Whether rich draws ``table`` within ``width`` characters (rendered, not estimated:
-    rich may draw a column wider than its narrowest words, and then crops the table)."""
-    import io
-
-    from rich.console import Console
-
-    con = Console(width=width, file=io.StringIO(), record=True, color_system=None)
-    con.print(table)
-    lines = [line.rstrip() for line in con.export_text().splitlines()]
-    top = next((line for line in lines if line.startswith("┏")), "")
-    return top.endswith("┓") and max((len(line) for line in lines), default=0) <= width  # cropped: no corner
-
-
-def _column_parts(n_cols: int, width: int | None, make: Any) -> list[list[int]]:
-    """The columns of a table in groups that rich draws within ``width`` characters (each
-    group starts with column 0, the row names; ``make(cols)`` builds the table of a group):
-    rich drops the columns beyond the terminal's edge when they do not fit (an 80-column log
-    lost a whole plan, and a figure was cut to '(25,000'; decision audit). One group when
-    they fit or ``width`` is None."""
-    every = list(range(n_cols))
-    if width is None or n_cols <= 2 or _fits(make(every), width):
-        return [every]
-    parts: list[list[int]] = []
-    cur = [0]
-    for i in range(1, n_cols):
-        if len(cur) > 1 and not _fits(make([*cur, i]), width):
-            parts.append(cur)
-            cur = [0]
-        cur.append(i)
-    parts.append(cur)
-    return parts
-
-
 # --------------------------------------------------------------------------- files
 
 
@@ -812,6 +743,8 @@ def write_outputs(s: Summary, outdir: str | Path, *, cities: list[str] | None = 
     """decision_table.csv/.md/.html, cities.csv, members.csv, cost_of_delay.csv/.png,
     exceedance_probability.nc, one PNG map per plan and level, and comparison.json (the
     release start and the issue time, for programs such as the dashboard)."""
+    from plumecast.ensemble.summary_views import plot_delay, plot_maps
+
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     step = _step_s(s)
@@ -826,11 +759,11 @@ def write_outputs(s: Summary, outdir: str | Path, *, cities: list[str] | None = 
     if s.delay_rows:
         written.append(_write_text(outdir / "cost_of_delay.csv", _csv(file_rows(s.delay_rows, step))))
         if pngs:
-            written.append(_plot_delay(s, outdir / "cost_of_delay.png"))
+            written.append(plot_delay(s, outdir / "cost_of_delay.png"))
     if s.probability is not None:
         written.append(write_probability(s.probability, outdir / "exceedance_probability.nc"))
         if pngs:
-            written += _plot_maps(s, outdir)
+            written += plot_maps(s, outdir)
     return written
 
 
@@ -853,84 +786,3 @@ def write_probability(prob: xr.Dataset, path: Path) -> Path:
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4")
     return path
-
-
-def _plot_delay(s: Summary, path: Path) -> Path:
-    """cost_of_delay.png: each varied plan's expected fatalities against the time of its
-    termination (or ignition), on a log axis in people (values below one drawn at one and
-    labelled "< 1"), with the forecast's issue time and the plan's own time marked and the
-    times already past at the issue shaded. A linear axis with an "1e8" offset had drawn the
-    demo's 680,000 deaths on its zero line and hours 0-10 as free (decision audit)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator
-
-    def floor1(v: Any) -> Any:
-        return np.maximum(np.asarray(v, dtype=float), 1.0)
-
-    fig, ax = plt.subplots(figsize=(8.5, 4.8))
-    sc = s.raw.setup.scenario
-    plans = {pl.name: pl for pl in s.raw.setup.plans}
-    for key in sorted({(r["plan"], r["varied"]) for r in s.delay_rows}):
-        rows = [r for r in s.delay_rows if (r["plan"], r["varied"]) == key]
-        h = np.array([r["time_h"] for r in rows], dtype=float)
-        med = floor1([r["fatalities_median"] for r in rows])
-        line, = ax.plot(h, med, marker="o", ms=3, label=f"{key[0]}: {key[1]} at the time on the axis")
-        ax.fill_between(h, floor1([r["fatalities_p5"] for r in rows]), floor1([r["fatalities_p95"] for r in rows]),
-                        alpha=0.2, color=line.get_color())
-        plan = plans.get(key[0])
-        kind = "termination" if key[1] == "termination" else "front"
-        own = [float(getattr(m, "at_h" if kind == "termination" else "ignition_h", math.nan))
-               for m in (plan.measures if plan is not None else []) if getattr(m, "type", None) == kind]
-        for t in own[:1]:
-            if math.isfinite(t) and h.size and h.min() <= t <= h.max():
-                ax.plot([t], [float(np.interp(t, h, med))], marker="*", ms=12, color=line.get_color(),
-                        label=f"{key[0]}: its own {key[1]} time ({t:g} h)")
-    base = quantiles(s.totals[s.plans[0]])
-    ax.axhline(max(base[1], 1.0), color="k", lw=1, ls="--", label=f"{s.plans[0]} (median)")
-    if sc is not None:
-        issued_h = float((sc.issued64 - sc.start64) / np.timedelta64(1, "s")) / 3600.0
-        lo = min([r["time_h"] for r in s.delay_rows] + [0.0])
-        if issued_h > lo:
-            ax.axvspan(lo, issued_h, color="0.85", zorder=0, label="already past at the forecast's issue")
-        ax.axvline(issued_h, color="0.3", lw=1, ls=":", label=f"forecast issued ({clock(sc.issued64)})")
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: "< 1" if v <= 1.0 else people(v)))
-    ax.set_ylim(bottom=0.8)
-    ax.set_xlabel("hours after the release start (the time the plan's measure is taken)")
-    ax.set_ylabel(f"expected fatalities ({ONE_MEMBER})" if s.single else "expected fatalities (median, 5–95 %)")
-    ax.set_title(f"{sc.name if sc is not None else 'comparison'}: the cost of delay ("
-                 + (ONE_MEMBER if s.single else f"{s.n_members} members") + ")")
-    ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _plot_maps(s: Summary, outdir: Path) -> list[Path]:
-    from plumecast.maps import plot_concentration_map
-
-    assert s.probability is not None
-    out = []
-    for p in s.plans:
-        for lv in s.probability["level"].values:
-            field = s.probability["probability"].sel(plan=p, level=lv)
-            if float(field.max()) <= 0:
-                continue
-            safe = "".join(ch if ch.isalnum() else "_" for ch in p).strip("_")
-            path = outdir / f"probability_{str(lv).replace('-', '').lower()}_{safe}.png"
-            if s.single:  # 0 or 1: where the one run reaches the level, not a probability
-                title, units = f"{p}: where {lv} is reached outdoors ({ONE_MEMBER})", "reached (1) or not (0)"
-            else:
-                title, units = (f"{p}: probability of reaching {lv} outdoors ({s.n_members} members)",
-                                "fraction of members")
-            units += ", grid-cell means"
-            out.append(plot_concentration_map(
-                field.drop_vars(["plan", "level"]), path, title=title, units_label=units, log_scale=False, vmin=1e-9,
-                vmax=1.0))
-    return out

@@ -1,0 +1,143 @@
+"""The receptors' near field of a run (:func:`plumecast.runner.run`): the point releases'
+Gaussian plumes and the city discs' area plumes that the receptors near them breathe
+(docs/exposure.md), the stability and lid they take where the met gives none, and the
+lines of the run's provenance that say how they were made and which receptors lie just
+beyond them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.exposure import (
+    BREATHING_HEIGHT_M,
+    NEAR_FIELD_MIN_WIND_M_S,
+    ExposureSampler,
+    NearFieldSource,
+)
+from plumecast.exposure_area import AreaNearField
+from plumecast.release import ReleaseSchedule
+from plumecast.scenario import PointRelease, Scenario
+
+
+def near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
+                        boundary_at: Any = None) -> list[NearFieldSource]:
+    """The point releases whose first kilometres the receptors see as a Gaussian plume;
+    ``boundary_at``: the met's boundary layer (:meth:`plumecast.run_winds.RunWinds.boundary_at`),
+    which gives their class and lid under ``near_field.stability: auto``."""
+    nf = scenario.near_field
+    if nf.distance_km <= 0:
+        return []
+    pg_class, lid, _ = point_plume_weather(scenario, boundary_at is not None)
+    out = []
+    for g, (rel, grp) in enumerate(zip(scenario.releases, sched.groups, strict=True)):
+        if not isinstance(rel, PointRelease):
+            continue
+        out.append(NearFieldSource(
+            group=g, lat=float(grp.lat[0]), lon=float(grp.lon[0]), height_m=float(rel.height_m),
+            pg_class=pg_class, terrain=nf.terrain, mixing_height_m=lid,
+            decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate,
+            boundary_at=boundary_at if nf.stability == "auto" else None,
+        ))
+    return out
+
+
+def point_plume_weather(scenario: Scenario, met_bl: bool) -> tuple[Any, float, str]:
+    """The Pasquill-Gifford class and lid of the point releases' near-field plumes where
+    the met does not give them (``met_bl`` False, or a class given), and where they come
+    from, in words. ``near_field.stability: auto`` without a boundary layer from the met
+    takes the weather observed at the release, ``local_weather`` (its class by the same
+    route as ``plumecast zones``, and its ``mixing_height_m`` when given), else class D
+    under ``turbulence.mixing_height_m``: one scenario file then gives ``zones`` and
+    ``run`` the same plume. (Before, ``run`` kept class D and listed ``local_weather``
+    as ignored: class F in ``zones``, D in ``run``, 6-7 times less air at 1-10 km; audit.)"""
+    nf = scenario.near_field
+    lid = scenario.turbulence.mixing_height_m
+    lid_text = f"lid {lid:g} m (turbulence.mixing_height_m)"
+    if nf.stability != "auto":
+        return nf.stability, lid, f"class {nf.stability} (near_field.stability), {lid_text}"
+    lw = scenario.local_weather
+    if met_bl or lw is None:
+        return "D", lid, f"class D (the met gives no boundary layer), {lid_text}"
+    if lw.mixing_height_m is not None:
+        lid, lid_text = lw.mixing_height_m, f"lid {lw.mixing_height_m:g} m (local_weather.mixing_height_m)"
+    return lw.pg_class(), lid, (f"class {lw.pg_class()} from local_weather (the met gives no boundary layer), "
+                                f"{lid_text}")
+
+
+def near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_bl: bool) -> list[str]:
+    """How the near-field plumes of the receptors' exposure took their stability and
+    lid, in one line (none without near-field plumes)."""
+    if sampler_x is None or not (sampler_x.near or sampler_x.area is not None):
+        return []
+    nf = scenario.near_field
+    lid = f"{scenario.turbulence.mixing_height_m:g} m (turbulence.mixing_height_m)"
+    if nf.stability == "auto" and met_bl:
+        how = ("Pasquill-Gifford class from the met's Obukhov length at each source and step (Golder 1972), lid at "
+               "the met's mixing height")
+    elif nf.stability == "auto":
+        how = f"class D (the met gives no boundary layer), lid {lid}"
+        if sampler_x.near and scenario.local_weather is not None:
+            point = point_plume_weather(scenario, met_bl)[2]
+            how = (f"point releases {point}; city discs {how}" if sampler_x.area is not None
+                   else point)
+    else:
+        how = f"class {nf.stability} (near_field.stability), lid {lid}"
+    return [f"near-field plumes (within {nf.distance_km:g} km): {how}"]
+
+
+#: receptors up to this many times near_field.distance_km from a point release are named when they lie beyond it
+BEYOND_NEAR_FIELD_FACTOR = 3.0
+
+
+def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | None) -> list[str]:
+    """One line per point release with receptors just beyond the near field (between
+    ``near_field.distance_km`` and :data:`BEYOND_NEAR_FIELD_FACTOR` times it): their air
+    comes from the particles alone, whose spread by ``turbulence.kh_m2_s`` is far wider
+    than the plume's at that range, so their figures can be far lower than just inside
+    (docs/exposure.md; an audit measured 170 times at 31 km against 29 km)."""
+    if sampler_x is None or not sampler_x.near:
+        return []
+    from plumecast.countermeasures.front import great_circle_m
+
+    d_m = scenario.near_field.distance_km * 1000.0
+    r = sampler_x.receptors
+    names = [str(n) for n in r.name]
+    out = []
+    for src in sampler_x.near:
+        dist = great_circle_m(src.lat, src.lon, np.asarray(r.lat, float), np.asarray(r.lon, float))
+        # a city whose disc reaches into the near field gets the plume there (its parts, city_parts)
+        edge = dist - np.asarray(sampler_x.extent, dtype=float)
+        near = np.nonzero((edge > d_m) & (dist <= BEYOND_NEAR_FIELD_FACTOR * d_m))[0]
+        if near.size == 0:
+            continue
+        near = near[np.argsort(dist[near])]
+        shown = ", ".join(f"{names[i]} ({dist[i] / 1000:.0f} km)" for i in near[:3])
+        more = f" and {near.size - 3} more" if near.size > 3 else ""
+        rel = scenario.releases[src.group]
+        what = getattr(rel, "name", None) or f"releases.{src.group}"
+        out.append(
+            f"beyond the near field: {shown}{more} lie within {BEYOND_NEAR_FIELD_FACTOR:g} x "
+            f"near_field.distance_km ({scenario.near_field.distance_km:g} km) of {what}, so their air comes from the "
+            f"particles alone, spread by turbulence.kh_m2_s ({scenario.turbulence.kh_m2_s:g} m2/s) far wider than "
+            "a plume at that range: their figures can be far lower than a place just inside it (docs/exposure.md); "
+            "to keep them in the plume raise near_field.distance_km (at most 100)")
+    return out
+
+
+def area_plumes(scenario: Scenario, sched: ReleaseSchedule, agent: Any, source: NDArray[np.int32],
+                 sampler_x: ExposureSampler, dry_velocity_m_s: float, boundary_at: Any = None) -> AreaNearField | None:
+    """The area releases (city discs) whose air the receptors near them get as a plume
+    (:mod:`plumecast.exposure_area`); None without a near field or an area release.
+    ``boundary_at``: the met's boundary layer, for ``near_field.stability: auto``."""
+    nf = scenario.near_field
+    r = sampler_x.receptors
+    return AreaNearField.build(
+        sched.groups, sched.emitted_kg, scenario.time_step_s, source, np.asarray(r.lat, float),
+        np.asarray(r.lon, float), sampler_x.extent, sampler_x.bin_of_step, distance_m=nf.distance_km * 1000.0, stability=nf.stability,
+        mixing_height_m=scenario.turbulence.mixing_height_m, min_wind_m_s=NEAR_FIELD_MIN_WIND_M_S,
+        breathing_height_m=BREATHING_HEIGHT_M, decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)),
+        dry_velocity_m_s=dry_velocity_m_s, boundary_at=boundary_at)
