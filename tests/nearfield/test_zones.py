@@ -477,7 +477,8 @@ def test_cli_zones_totals_give_the_range_and_the_receptors_left_out(tmp_path):
     lines = r.output.splitlines()
     known = next(ln for ln in lines if ln.startswith("│ NearKnown") and ln.count("│") > 9).split("│")
     outdoors, sheltered = known[-3].strip(), known[-2].strip()
-    assert "(" in outdoors and "(" in sheltered  # the cells carry a range: the totals must too
+    assert "(" in outdoors  # the cell carries a range: the totals must too
+    assert "(" in sheltered or sheltered == "< 0.01"
     total = " ".join(r.output[r.output.index("expected deaths"):].split("warning:")[0].split())
     assert f": {outdoors} outdoors; {sheltered} with shelter-in-place" in total, total
     assert "at 1 of the 2 receptor(s) in the zones or the uncertainty sector" in total

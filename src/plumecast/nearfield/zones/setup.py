@@ -403,7 +403,9 @@ def _check_dense_scale(scenario: LocalScenario, kind: str, x_curves_m: float, si
     raise ScenarioError(
         f"releases.{key}: {value} is beyond the range of the local dense-gas model: by the Britter & McQuaid "
         f"(1988) workbook {what}, more than the {MAX_DISTANCE_M / 1000.0:.0f} km the zones cover; expected a "
-        "release whose dense cloud fits within that range (give a smaller amount or rate, or a longer duration)"
+        "release whose dense cloud fits within that range (give a smaller amount or rate, or a longer duration"
+        + ("; a release over seconds is released at once for anything beyond u T/0.6 of the source: give it "
+           "duration_s: 0" if kind == "continuous" and rel.amount_kg is not None else "") + ")"
     )
 
 
@@ -619,7 +621,7 @@ def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.flo
 
 #: Britter & McQuaid (1988): a release of duration T is continuous at x where u T/x is at least this, ...
 BM_CONTINUOUS_MIN = 2.5
-#: ... instantaneous where u T/x is at most this, in between the lower of the two (plumecast: the lower below 2.5).
+#: ... instantaneous where u T/x is at most this; in between the lower of the two (plumecast: geometric in u T/x).
 BM_INSTANTANEOUS_MAX = 0.6
 
 
@@ -630,34 +632,33 @@ def dense_finite_parts(
 
     The zones write every finite release as ``A(x) · g(x, t) · exp(-y²/2σ_y²)`` with
     Palazzi's time factor ``g`` (peak ``erf(u T/(2√2 σ_x))``; Palazzi et al. 1982).
-    For a dense release the workbook's own rule decides how (Britter & McQuaid 1988;
-    CCPS 1999 sec. 2.3.2): the release is *continuous* at x where ``u T/x >= 2.5``,
-    *instantaneous* where ``u T/x <= 0.6``, and in between both are computed and the
-    lower taken (each is an upper bound: a steady plume is the longest-lasting release
-    of that rate, a puff the most compact one of that mass). plumecast takes the lower
-    also where ``u T/x <= 0.6`` (its own choice, not the workbook's): the workbook
-    expects the puff to be the lower there, but its puff correlations (and the passive
-    puff after them, narrower than the gravity-widened plume) can exceed the steady
-    plume of the same rate, which a finite release cannot, and the peak then stepped
-    up with distance where the regimes met (2 kg/s chlorine, 1800 s, class F: about
-    5x at 9 km, an AEGL-3 island beyond the zone).
+    For a dense release the workbook's regimes decide how (Britter & McQuaid 1988;
+    CCPS 1999 sec. 2.3.2): the release is *continuous* at x where ``u T/x >= 2.5`` and
+    *instantaneous* where ``u T/x <= 0.6``. In between the workbook takes the lower of
+    the two; plumecast goes from the one to the other geometrically in ``u T/x``
+    (weight ``f = ln(r/0.6)/ln(2.5/0.6)`` on the continuous part), so the peak, σ_x and
+    σ_y are continuous in x (the lower stepped up by 1.1-1.9x where the release turned
+    instantaneous and the puff was the higher). The peak is never above the whole
+    mass released at once (the puff's peak): a release over T is a sum of puffs of its
+    parts (exact for a passive cloud).
 
     * continuous: ``A`` the steady workbook plume (:func:`dense_axis_parts`), σ_y its
       crosswind width (:func:`_sigmas`), σ_x the ambient (Briggs) σ_y: gravity widens a
       plume crosswind, and its steady value already carries that; its along-wind ends
       are smeared by the ambient turbulence (the plume's ``L_H``, which grows like the
       rate, made larger releases give lower peaks).
-    * instantaneous: the whole mass released at once (``setup.instantaneous``: the
-      workbook puff of volume ``V0 = q0 T``, or the passive puff where that is not
-      dense); σ_x = σ_y its Gaussian-equivalent radius (gravity slumping
-      ``R² = R0² + 1.2 sqrt(g0' V0) t``, or the ambient σ_y), and ``A`` that puff's
-      peak divided by ``erf(u T/(2√2 σ_x))``, so the peak is the puff's and the
-      passage that of a release of duration T with the puff's along-wind spread
-      (the puff's own shape when ``u T ≪ σ_x``).
+    * instantaneous: the whole mass (``setup.instantaneous``: the workbook puff of
+      volume ``V0 = q0 T``, or the passive puff where that is not dense), released
+      over T: its line density spread over the segment ``u T`` with the puff's
+      Gaussian-equivalent radius as σ_x = σ_y (gravity slumping
+      ``R² = R0² + 1.2 sqrt(g0' V0) t``, or the ambient σ_y). The peak is the puff's
+      times ``erf(u T/(2√2 σ_x)) √(2π) σ_x/(u T)``: the puff's own while
+      ``u T ≪ σ_x``, lower as the release lengthens, so a longer release of the same
+      mass is never the higher.
 
     Where the release is not dense and continuous (``setup.instantaneous`` None) the
-    continuous parts are returned. The regime depends on ``u T/x`` only, not on the
-    amount, so each part and the lower of the two stay non-decreasing in the amount.
+    continuous parts are returned. The weights depend on ``u T/x`` only, not on the
+    amount, so the peak stays non-decreasing in the amount where each part is.
     """
     from plumecast.nearfield.gaussian import peak_finite_duration_factor
     from plumecast.nearfield.zones.plume import dense_axis_concentration, peak_concentration
@@ -671,27 +672,40 @@ def dense_finite_parts(
         return axis, np.asarray(amb, dtype=float), sy
     u, t_d = setup.wind_speed_m_s, setup.duration_s
     c_cont = axis * peak_finite_duration_factor(u, t_d, amb)
-    c_inst = peak_concentration(twin, xp, np.zeros_like(xp))
     s_inst, _ = _sigmas(twin, xp)
     f_inst = peak_finite_duration_factor(u, t_d, s_inst)
+    # the whole mass, released over T: the puff's line density spread over the segment u T (Palazzi with the
+    # puff's along-wind sigma), i.e. the steady plume of the rate with the puff's width and depth times the
+    # time factor. Its peak is the puff's while u T << sigma_x and falls as the release lengthens, so a longer
+    # release of the same mass is never the higher; the puff's own peak had been taken whatever T (a 600-s
+    # release as high as the same mass at once at 10 km and beyond)
+    c_puff = peak_concentration(twin, xp, np.zeros_like(xp))
+    c_inst = c_puff * np.sqrt(2.0 * np.pi) * s_inst / (u * t_d) * f_inst
     r = u * t_d / xp
-    # the lower of the two wherever the release is not continuous: the workbook's rule between 0.6 and 2.5, and
-    # beyond (where the workbook expects the puff to be the lower) too, so that the peak never exceeds the steady
-    # plume of the same rate nor steps up with distance where the regimes meet
-    inst = (r < BM_CONTINUOUS_MIN) & (c_inst < c_cont)
-    a_inst = c_inst / np.maximum(f_inst, 1e-300)
-    # crosswind: the steady plume's width where the release is continuous (u T/x >= 2.5), the whole-mass
-    # puff's where it is instantaneous (<= 0.6), between them geometric in u T/x: continuous in x, and
-    # whichever gives the axis value. The puff's own width wherever its axis value was the lower made a
-    # waist where the two alternated (Graniteville, class F: AEGL-3 5.2 km wide on each side at 0.57 km,
-    # 1.2-1.4 km at 0.67-1.2 km, 5.1 km at 1.46 km; zones audit); the wider of the two everywhere then gave
-    # a 30-s release the steady plume's width of its 1,830 kg/s rate, 48 km across at 100 m (regression
-    # audit)
+    # the workbook's regimes: continuous where u T/x >= 2.5, instantaneous where <= 0.6 (Britter & McQuaid 1988).
+    # Between them plumecast goes geometrically in u T/x from the one to the other (the workbook takes the lower
+    # of the two there; that steps the peak up with distance where the release turns instantaneous and the puff
+    # is the higher, 1.1-1.9x). The lower had been taken at every u T/x < 2.5: the steady plume of a short
+    # release's high rate, widened by gravity as only a release lasting for ever could be, was then the lower
+    # far downwind (55 t of chlorine over 30 s, class F: AEGL-3 to 7 km, against > 100 km at once and 62 km
+    # over 600 s). Width and along-wind sigma go the same way: the steady plume's where the release is
+    # continuous, the puff's where it is instantaneous, continuous in x in between (the puff's width wherever
+    # its value was the lower had made a waist, Graniteville class F, zones audit)
     f = np.clip(np.log(np.maximum(r, 1e-300) / BM_INSTANTANEOUS_MAX) / math.log(BM_CONTINUOUS_MIN / BM_INSTANTANEOUS_MAX),
                 0.0, 1.0)
-    width = np.exp(f * np.log(sy) + (1.0 - f) * np.log(np.maximum(s_inst, 1e-3)))
-    return (np.asarray(np.where(inst, a_inst, axis), dtype=float), np.asarray(np.where(inst, s_inst, amb), dtype=float),
-            np.asarray(width, dtype=float))
+
+    def between(cont: NDArray[np.float64], inst: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(np.exp(f * np.log(np.maximum(cont, 1e-300)) + (1.0 - f) * np.log(np.maximum(inst, 1e-300))),
+                          dtype=float)
+
+    # and never above the whole mass released at once: a release over T is a sum of puffs of its parts, none
+    # higher than its share of that puff's peak (exact for a passive cloud; the workbook's steady plume of a
+    # short release's rate can exceed its puff near the source: 55 t over 120 s, class F, 100 m: 5e5 against
+    # 2e5 ppm)
+    peak = np.minimum(between(c_cont, c_inst), c_puff)
+    sigma_x = between(amb, np.maximum(s_inst, 1e-3))
+    amplitude = peak / np.maximum(peak_finite_duration_factor(u, t_d, sigma_x), 1e-300)
+    return amplitude, sigma_x, between(sy, np.maximum(s_inst, 1e-3))
 
 
 def lateral_sigma_y(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
