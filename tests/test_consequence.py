@@ -224,7 +224,7 @@ def test_more_exposure_never_gives_fewer_fatalities(ppm, factor):
 # --- grids and receptors --------------------------------------------------------
 
 
-def test_assess_grid_samples_bilinearly_and_drops_receptors_off_the_grid():
+def test_assess_grid_samples_bilinearly_and_keeps_receptors_off_the_grid_as_unknown():
     lat = np.arange(-10.0, 10.1, 2.0)
     lon = np.arange(20.0, 40.1, 2.0)
     t = np.arange(1, 4) * 600.0
@@ -246,9 +246,11 @@ def test_assess_grid_samples_bilinearly_and_drops_receptors_off_the_grid():
         country=["X", "Y", "Z"],
     )
     res = assess_grid(field, rec, CL)
-    assert res.name.values.tolist() == ["A", "B"]
-    assert res.population.values.tolist() == [10.0, 20.0]
-    assert any("1 receptor(s) outside" in w for w in result_warnings(res))
+    # audit 25: C, off the grid, stays as a row of unknown concentration (was left out)
+    assert res.name.values.tolist() == ["A", "B", "C"]
+    assert res.population.values.tolist() == [10.0, 20.0, 30.0]
+    assert res.concentration_known.values.tolist() == [1, 1, 0] and np.isnan(float(res.fatalities[2]))
+    assert any("1 receptor(s) outside the concentration grid (C)" in w for w in result_warnings(res))
 
 
 def test_global_grid_wraps_in_longitude():
@@ -313,7 +315,8 @@ def test_casualty_table_never_ranks_unknown_behind_a_known_zero():
     text = console.export_text()
     rows = [line.split("│")[1].strip() for line in text.splitlines() if line.count("│") > 5]
     assert rows == ["NearUnknown", "Many", "Faint"]  # before: Many, Faint, Zero (NearUnknown ranked below 0)
-    assert "lethal fraction > 0 first" in text  # the title says the rule
+    # the title says the rule (audit 25: a negligible lethal fraction no longer ranks first)
+    assert "lethal fraction of 1e-06 or more first" in text
     total = " ".join(text[text.index("Total expected"):].split())
     assert "at 3 of 5 receptors" in total
     assert "population unknown at NearUnknown" in total

@@ -208,6 +208,11 @@ class Agent(BaseModel):
         three or none. ``None``: no verified values (no resistance model).
     deposition_source : str
         Where the deposition values come from.
+    from_scenario : tuple of str
+        For a shipped agent a scenario overrode (``{name: chlorine, ...}``): which of
+        its values came from the scenario instead of the table (``"AEGL-3"``,
+        ``"probit"``, field names); set by the scenario reader, empty otherwise. Those
+        values were not verified; :meth:`data_warnings` names them.
     description : str
         Free text.
     cas, formula : str
@@ -232,6 +237,7 @@ class Agent(BaseModel):
     reactivity_f0: float | None = Field(default=None, ge=0, le=1)
     diffusivity_ratio: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     deposition_source: str = ""
+    from_scenario: tuple[str, ...] = ()
     description: str = ""
     cas: str = ""
     formula: str = ""
@@ -445,18 +451,28 @@ class Agent(BaseModel):
         """Data-quality flags to show next to any result for this agent."""
         out: list[str] = []
         for level, gaps in self.missing_aegl().items():
-            which = "all durations" if len(gaps) == len(AEGL_DURATIONS_S) else ", ".join(gaps)
+            if len(gaps) == len(AEGL_DURATIONS_S):
+                out.append(
+                    f"{self.name}: AEGL-{level} missing (all durations); exceedance of AEGL-{level}"
+                    + (" and % of lethal level" if level == 3 else "")
+                    + " not computed (reported as n/a, not as 'never')"
+                )
+                continue
+            spans = " or ".join(unreadable_spans(self.aegl_table_ppm(level)))
             out.append(
-                f"{self.name}: AEGL-{level} missing ({which}); exceedance of AEGL-{level}"
-                + (" and % of lethal level" if level == 3 else "")
-                + " not computed (reported as n/a, not as 'never')"
+                f"{self.name}: AEGL-{level} missing at {', '.join(gaps)}: it cannot be read for exposures "
+                f"lasting {spans}, so where the first exceedance of AEGL-{level} may fall there it"
+                + (" and the % of lethal level are" if level == 3 else " is")
+                + " reported as n/a, not as 'never'"
             )
         if self.aegl_check not in ("primary-summary+secondary", "user-defined"):
             where = " (see plumecast/data/agents/SOURCES.md)" if self.name.lower() in _table() else ""
             out.append(f"{self.name}: AEGL values verification status '{self.aegl_check}'{where}")
         if self.aegl_note:
             out.append(f"{self.name}: {self.aegl_note}")
-        if self.aegl_check == "user-defined" and self.aegl_ppm:
+        if self.from_scenario:
+            out.append(self._override_warning())
+        elif self.aegl_check == "user-defined" and self.aegl_ppm:
             out.append(
                 f"{self.name}: user-defined agent; AEGL and probit values come from the scenario"
             )
@@ -466,6 +482,52 @@ class Agent(BaseModel):
                 "lethal fraction and fatalities not computed (NaN, not zero)"
             )
         return out
+
+
+    def _override_warning(self) -> str:
+        """What a scenario changed in a shipped agent (:attr:`from_scenario`)."""
+        shipped = _table().get(self.name.strip().lower())
+        what = []
+        for item in self.from_scenario:
+            if item == "probit":
+                had = ", ".join(shipped.probits) if shipped is not None and shipped.probits else "none"
+                what.append(f"probit ({', '.join(self.probits) or 'none'}; replaces the shipped sets: {had})")
+            elif item == "molecular_weight_g_mol" and shipped is not None:
+                what.append(f"molecular_weight_g_mol ({self.molecular_weight_g_mol:g} g/mol; table "
+                            f"{shipped.molecular_weight_g_mol:g}, used for every ppm <-> mass conversion)")
+            else:
+                what.append(item)
+        return (f"{self.name}: values from the scenario, not the shipped table (not verified by plumecast): "
+                f"{'; '.join(what)}; every other value as shipped")
+
+
+def unreadable_spans(table_ppm: Any) -> list[str]:
+    """The exposure durations for which an AEGL row with gaps cannot be read
+    (:func:`plumecast.toxicology.aegl_loglog_interpolate` gives NaN there), as text:
+    ``["between 10min and 60min", "over 4h"]``. Empty for a full row."""
+    labels = list(AEGL_DURATIONS_S)
+    missing = np.isnan(np.asarray(table_ppm, dtype=float))
+    out: list[str] = []
+    i = 0
+    while i < len(labels):
+        if not missing[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(labels) and missing[j + 1]:
+            j += 1
+        lo = labels[i - 1] if i > 0 else None
+        hi = labels[j + 1] if j + 1 < len(labels) else None
+        if lo is None and hi is None:
+            out.append("of any duration")
+        elif lo is None:
+            out.append(f"under {hi}")
+        elif hi is None:
+            out.append(f"over {lo}")
+        else:
+            out.append(f"between {lo} and {hi}")
+        i = j + 1
+    return out
 
 
 # --- the shipped table ----------------------------------------------------
@@ -569,29 +631,104 @@ def get_agent(name: str) -> Agent:
 
 
 def _coerce_agent(value: Any) -> Any:
-    """Pydantic pre-validator: table name -> Agent; partial dict -> table + overrides."""
+    """Pydantic pre-validator: table name -> Agent; a mapping whose ``name`` is in the
+    table -> the table entry with the given values over it (:func:`_override`)."""
     if isinstance(value, str):
         try:
             return get_agent(value)
         except ScenarioError as exc:
             raise ValueError(str(exc).removeprefix("agent: ")) from None
-    if isinstance(value, Mapping) and "molecular_weight_g_mol" not in value and "name" in value:
-        key = str(value["name"]).strip().lower()
-        if key in _table():
-            base = _table()[key].model_dump()
-            base.update(value)
-            if "probit" in value:
-                base.pop("probits", None)
-            return base
+    if isinstance(value, Mapping):
+        value = {k: v for k, v in value.items() if k != "from_scenario"}  # recomputed, never taken as given
+        if "name" in value:
+            key = str(value["name"]).strip().lower()
+            if key in _table():
+                return _override(_table()[key], value)
     return value
+
+
+def _probits_dump(value: Any) -> Any:
+    """Probit sets as plain mappings, to compare a scenario's with the table's (the value
+    itself when it is not a valid set: the model's validation then says why)."""
+    if not isinstance(value, Mapping):
+        return value
+    try:
+        return {str(k): ProbitSet.model_validate(v).model_dump() for k, v in value.items()}
+    except (ValueError, TypeError):
+        return value
+
+
+def _override(shipped: Agent, value: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``shipped`` with a scenario's ``value`` over them.
+
+    * ``aegl_ppm``: each level given replaces that level's row (durations left out of it
+      are missing, never the table's); the levels not given keep the table's values.
+    * ``probit`` / ``probits``: replace the table's sets (the range over sets is then
+      over the scenario's only).
+    * any other field replaces the table's (``molecular_weight_g_mol`` too).
+
+    Only values that differ from the table's count as the scenario's: they are listed
+    in ``from_scenario`` (so an agent read back from its own dump is unchanged).
+    ``aegl_check`` says which AEGL levels came from the scenario (``"user-defined"`` when
+    all that have values did), unless the scenario gives its own.
+    """
+    data = dict(value)
+    if "probit" in data:
+        if "probits" in data:
+            raise ValueError("give either 'probit' (one set) or 'probits' (named sets), not both")
+        single = data.pop("probit")
+        data["probits"] = {} if single is None else {"user": single}
+    base = shipped.model_dump()
+    merged = dict(base)
+    changed: list[str] = []
+    aegl_levels: list[int] = []
+    for key, given in data.items():
+        if key in ("name", "aegl_check", "aegl_note"):
+            continue
+        if key == "aegl_ppm":
+            rows = Agent._normalise_aegl(given)  # type: ignore[operator]
+            aegl = dict(base["aegl_ppm"])
+            for level, row in rows.items():
+                if row != base["aegl_ppm"].get(level):
+                    aegl_levels.append(level)
+                aegl[level] = row
+            merged["aegl_ppm"] = aegl
+        elif key == "probits":
+            merged["probits"] = given
+            if _probits_dump(given) != base["probits"]:
+                changed.append("probit")
+        else:
+            merged[key] = given
+            if key not in base or given != base[key]:
+                changed.append(key)
+    aegl_levels.sort()
+    check, note = base["aegl_check"], base["aegl_note"]
+    if aegl_levels:
+        rest = [lv for lv in AEGL_LEVELS if lv not in aegl_levels
+                and any(v is not None for v in merged["aegl_ppm"].get(lv, {}).values())]
+        ours = ", ".join(f"AEGL-{lv}" for lv in aegl_levels)
+        check = ("user-defined" if not rest else
+                 f"mixed: {ours} from the scenario (not verified), "
+                 f"{', '.join(f'AEGL-{lv}' for lv in rest)} {base['aegl_check']}")
+        if not rest:
+            note = ""  # the table's note was about the table's values
+    for key, derived in (("aegl_check", check), ("aegl_note", note)):
+        given = data.get(key, derived)
+        merged[key] = given
+        if given not in (derived, base[key]):
+            changed.append(key)
+    merged["name"] = data.get("name", base["name"])
+    merged["from_scenario"] = tuple([f"AEGL-{lv}" for lv in aegl_levels] + changed)
+    return merged
 
 
 AgentSpec = Annotated[Agent, BeforeValidator(_coerce_agent)]
 """Pydantic field type for scenarios: a table name or an inline agent definition.
 
-An inline mapping without ``molecular_weight_g_mol`` whose ``name`` is in the
-shipped table starts from the table entry and overrides the given fields
-(e.g. ``{name: chlorine, decay_rate_s: 1.0e-5}``).
+An inline mapping whose ``name`` is in the shipped table starts from the table
+entry and overrides the given fields (e.g. ``{name: chlorine, decay_rate_s: 1.0e-5}``;
+an ``aegl_ppm`` level given replaces that level only): the values that differ from
+the table's are listed in ``Agent.from_scenario`` and in the warnings.
 """
 
 

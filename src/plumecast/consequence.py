@@ -207,7 +207,9 @@ def assess(
     still_present = (last >= floor if floor > 0 else last > 0) & ~unknown
     add_receptor_flags(ds, unknown, outdoor["exposed_s"], pop, still_present)
 
-    ds = xr.Dataset(ds.vars, coords={"receptor": receptor_ids,
+    set_coord = {"probit_set": ("probit_set", np.asarray(list(agent.probits), dtype=str),
+                                {"long_name": "the agent's published probit sets"})} if ctx.extra_probits else {}
+    ds = xr.Dataset(ds.vars, coords={"receptor": receptor_ids, **set_coord,
                                      **{name: ("receptor", coord) for name, coord in rec_coords.items()}})
     if keep_timeseries:
         ds = add_timeseries(ds, axis, values, indoor, unknown)
@@ -220,6 +222,8 @@ def assess(
             "agent_molecular_weight_g_mol": mw,
             "agent_aegl_check": agent.aegl_check,
             "agent_aegl_note": agent.aegl_note,
+            # a shipped agent's values that the scenario replaced (not verified)
+            "agent_values_from_scenario": ", ".join(agent.from_scenario) or "none",
             "probit_set": agent.probit_set_name(probit_set) or f"none ({probit_set})",
             "probit_equation": ps.equation if ps else "n/a",
             "probit_source": ps.source if ps else "n/a",
@@ -286,20 +290,22 @@ def assess_grid(
     Returns
     -------
     xarray.Dataset
-        As :func:`assess`, for the receptors on the grid; receptors off the grid
-        are left out and counted in the warnings.
+        As :func:`assess`, one row per receptor: a receptor off the grid (more than
+        half a cell beyond its outermost centres) has an unknown concentration (NaN,
+        ``concentration_known = 0``) and every figure unknown, so the totals leave it
+        out and say so; the warnings name it.
     """
     lat = np.asarray(receptors.lat, dtype=float)
     lon = np.asarray(receptors.lon, dtype=float)
     values, inside = sample_bilinear(field, lat, lon)
-    keep = np.flatnonzero(inside)
-    coords: dict[str, Any] = {"time": field["time"].values, "receptor": keep}
+    values = np.where(inside[None, :], values, np.nan)  # unknown, never zero
+    coords: dict[str, Any] = {"time": field["time"].values, "receptor": np.arange(lat.size)}
     for name in ("name", "country", "lat", "lon", "population"):
         arr = getattr(receptors, name, None)
         if arr is not None:
-            coords[name] = ("receptor", np.asarray(arr)[keep])
+            coords[name] = ("receptor", np.asarray(arr))
     da = xr.DataArray(
-        values[:, keep],
+        values,
         dims=("time", "receptor"),
         coords=coords,
         attrs={"units": field.attrs.get("units")},
@@ -307,10 +313,14 @@ def assess_grid(
     if da.attrs["units"] is None:
         del da.attrs["units"]
     result = assess(da, agent, kwargs.pop("population", None), **kwargs)
-    dropped = lat.size - keep.size
-    if dropped:
+    off = np.flatnonzero(~inside)
+    if off.size:
+        names = getattr(receptors, "name", None)
+        label = [str(np.asarray(names)[i]) if names is not None else str(i) for i in off]
+        shown = ", ".join(label[:5]) + (f" and {len(label) - 5} more" if len(label) > 5 else "")
         lines = result_warnings(result) + [
-            f"{dropped} receptor(s) outside the concentration grid were not assessed"
+            f"{off.size} receptor(s) outside the concentration grid ({shown}): concentration unknown, "
+            "their figures unknown and left out of the totals"
         ]
         result = result.assign_attrs(warnings="\n".join(lines))
     return result

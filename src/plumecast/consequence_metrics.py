@@ -145,7 +145,21 @@ def series_metrics(
             out["pct3"] = 100.0 * np.fmax.reduce(ratio, axis=0)
         else:
             exceed = e >= thr
-        out[f"first{level}"] = np.where(exceed.any(axis=0), np.argmax(exceed, axis=0), -1)
+        hit = exceed.any(axis=0)
+        first = np.where(hit, np.argmax(exceed, axis=0), -1)
+        # where the AEGL cannot be read for the duration elapsed (a gap in the agent's
+        # table) while the gas is there, it may be exceeded unseen: a first exceedance
+        # after such a step (or none) is n/a (-2), never "never" (-1) nor a time that
+        # may be late; the peak % of AEGL-3 is then unknown too
+        gaps = ctx.aegl_tables[level]
+        blind = pos & np.isnan(thr) if gaps is not None and np.isnan(gaps).any() else None
+        if blind is not None and blind.any():
+            seen = blind.any(axis=0)
+            unread = seen & (~hit | (np.argmax(blind, axis=0) < first))
+            first = np.where(unread, -2, first)
+            if level == 3:
+                out["pct3"] = np.where(seen, np.nan, out["pct3"])
+        out[f"first{level}"] = first
     if ctx.probit is not None:
         scaled = e * ctx.conc_factor
         out["load"] = time_sum(ctx.dt_probit, power_exponent(scaled, ctx.probit.n))

@@ -63,28 +63,54 @@ class _Var:
 def receptor_notes(ds: Any, exposed_h: NDArray[np.float64], beyond: NDArray[np.bool_],
                     pop: NDArray[np.float64], still_present: NDArray[np.bool_] | None = None) -> NDArray[np.str_]:
     """A short reason wherever the AEGL countdown, the % of AEGL-3 and the
-    fatalities seem to disagree, the figure is an extrapolation, or the series ends
-    while the gas is still there (``still_present``: the figures are a lower bound)."""
+    fatalities seem to disagree, an AEGL is n/a, the figure is an extrapolation, or
+    the series ends while the gas is still there (``still_present``: the figures are a
+    lower bound). Parts are joined by ``"; "`` and hold no ``";"`` themselves."""
     frac = np.asarray(ds["lethal_fraction"].values, float)
     hit3 = np.isfinite(np.asarray(ds["hours_to_aegl3"].values, float))
-    notes = []
     known = np.asarray(ds["concentration_known"].values, bool)
-    for i in range(frac.size):
+    # per level: whether the agent has it at all, and where it could not be read here
+    has = {lv: bool(ds[f"hours_to_aegl{lv}"].attrs.get("aegl_in_table", 1)) for lv in AEGL_LEVELS}
+    unread = {lv: has[lv] & known & ~np.asarray(ds[f"aegl{lv}_known"].values, bool) for lv in AEGL_LEVELS}
+    fit_lo, fit_hi = PROBIT_FITTED_DURATION_MIN
+    with np.errstate(invalid="ignore"):
+        deadly = np.isfinite(frac) & (frac >= 1e-4) & ~hit3
+        extrapolated = beyond & np.isfinite(frac) & (frac > 0)
+    present = still_present & known if still_present is not None else np.zeros(frac.size, bool)
+    pop_unknown = ~np.isfinite(pop)
+    anything = ~known | pop_unknown | deadly | extrapolated | present
+    for lv in AEGL_LEVELS:
+        anything |= unread[lv]
+    notes = np.full(frac.size, "", dtype=object)
+    for i in np.flatnonzero(anything):  # a Python loop over the receptors with something to say only
         parts = []
         if not known[i]:
             parts.append("concentration unknown (off the model domain)")
-        if not np.isfinite(pop[i]):
+        if pop_unknown[i]:
             parts.append("population unknown")
-        if np.isfinite(frac[i]) and frac[i] >= 1e-4 and not hit3[i]:
-            parts.append(f"deaths without AEGL-3: the toxic load adds up over {exposed_h[i]:.2g} h of exposure, "
-                         "while AEGL-3 is read for the elapsed duration (tabulated to 8 h)")
-        if beyond[i] and np.isfinite(frac[i]) and frac[i] > 0:
-            parts.append(f"exposure of {exposed_h[i]:.2g} h is beyond the {PROBIT_FITTED_DURATION_MIN[0]:g}-"
-                         f"{PROBIT_FITTED_DURATION_MIN[1]:g} min the probits were fitted for: fatalities extrapolated")
-        if still_present is not None and still_present[i] and known[i]:
+        gaps = [lv for lv in AEGL_LEVELS if unread[lv][i]]
+        if gaps:
+            names = ", ".join(f"AEGL-{lv}" for lv in gaps)
+            parts.append(f"{names} n/a, not never: the agent's table lacks {names} for an exposure duration reached "
+                         "here" + (", so the % of AEGL-3 is n/a too" if 3 in gaps else ""))
+        if deadly[i]:
+            if not has[3]:
+                parts.append("deaths, no AEGL-3 time: the agent has no AEGL-3 in the table (n/a, not never), "
+                             "the deaths come from the probit")
+            elif 3 not in gaps:
+                parts.append(f"deaths without AEGL-3: the toxic load adds up over {exposed_h[i]:.2g} h of exposure, "
+                             "while AEGL-3 is read for the elapsed duration (tabulated to 8 h)")
+        if extrapolated[i]:
+            if exposed_h[i] * 60.0 < fit_lo:
+                parts.append(f"exposure of {exposed_h[i] * 60.0:.2g} min is shorter than the {fit_lo:g}-{fit_hi:g} "
+                             "min the probits were fitted for: fatalities extrapolated")
+            else:
+                parts.append(f"exposure of {exposed_h[i]:.2g} h is beyond the {fit_lo:g}-{fit_hi:g} min the probits "
+                             "were fitted for: fatalities extrapolated")
+        if present[i]:
             parts.append("gas still present at the end of the series: figures cover the series only "
-                         "(fatalities a lower bound; not reached = not reached within it)")
-        notes.append("; ".join(parts))
+                         "(fatalities a lower bound, 'not reached' = not reached within it)")
+        notes[i] = "; ".join(parts)
     return np.asarray(notes, dtype=str)
 
 
@@ -148,7 +174,15 @@ def add_figures(
                 "units": "h",
                 "long_name": f"hours from release start to AEGL-{level} {where} (start of the interval)",
                 "aegl_available": int(np.all(idx != -2)),
+                "aegl_in_table": int(np.isfinite(agent.aegl_table_ppm(level)).any()),
             },
+        )
+        ds[f"aegl{level}_known{suffix}"] = (
+            "receptor",
+            (idx != -2).astype(np.int8),
+            {"units": "1", "flag_values": np.array([0, 1], np.int8), "flag_meanings": "not_available known",
+             "long_name": f"whether the first exceedance of AEGL-{level} {where} is known, as a time or as never "
+             "(0: n/a, the agent's AEGL is missing for an exposure duration reached before it)"},
         )
         ds[f"lead_time_aegl{level}{suffix}"] = (
             "receptor",
@@ -222,6 +256,12 @@ def add_fatalities(
             if suffix:
                 sets = comp * sets + (1.0 - comp) * outdoor["frac_sets"]
             lo_f, hi_f = sets.min(axis=0), sets.max(axis=0)
+            # each set's own figures, so that a total can be given per set (the range of the
+            # totals over the sets is not the sum of each receptor's lowest and highest)
+            ds[f"fatalities{suffix}_by_probit_set"] = (
+                ("receptor", "probit_set"), (pop * sets).T,
+                {"units": "1", "long_name": f"expected fatalities{' with shelter-in-place' if suffix else ''} "
+                 "under each of the agent's published probit sets"})
         else:
             base = f_out if not suffix else comp * f_in + (1.0 - comp) * f_out
             lo_f = hi_f = base
@@ -238,12 +278,12 @@ def mask_unknown(ds: Any, unknown: NDArray[np.bool_]) -> None:
     """Per-receptor figures of receptors whose concentration is unknown become NaN/NaT
     (the population stays)."""
     for name in [str(k) for k in ds.data_vars]:
-        if ds[name].dims == ("receptor",) and name not in ("population",):
+        if ds[name].dims[:1] == ("receptor",) and name not in ("population",):
             v = ds[name].values
             if np.issubdtype(v.dtype, np.floating):
                 v = v.copy()
                 v[unknown] = np.nan
-                ds[name] = ("receptor", v, ds[name].attrs)
+                ds[name] = (ds[name].dims, v, ds[name].attrs)
             elif np.issubdtype(v.dtype, np.datetime64):
                 v = v.copy()
                 v[unknown] = np.datetime64("NaT")
@@ -264,10 +304,12 @@ def add_receptor_flags(
     ds["exposure_duration_h"] = ("receptor", exposed_h, {
         "units": "h", "long_name": "time outdoors at or above the onset floor"})
     fit_lo, fit_hi = PROBIT_FITTED_DURATION_MIN
-    beyond = exposed_h * 60.0 > fit_hi
+    with np.errstate(invalid="ignore"):
+        minutes = exposed_h * 60.0
+        beyond = (minutes > fit_hi) | ((minutes > 0) & (minutes < fit_lo))
     ds["probit_beyond_fitted_range"] = ("receptor", beyond.astype(np.int8), {
         "units": "1", "flag_values": np.array([0, 1], np.int8), "flag_meanings": "within beyond",
-        "long_name": f"exposure longer than the {fit_lo:g}-{fit_hi:g} min the probits were fitted for "
+        "long_name": f"exposure shorter or longer than the {fit_lo:g}-{fit_hi:g} min the probits were fitted for "
         "(the fatality figure is an extrapolation)"})
     ds["note"] = ("receptor", receptor_notes(ds, exposed_h, beyond, pop, still_present), {
         "long_name": "why figures that seem to disagree do"})

@@ -57,20 +57,26 @@ def _column(result: xr.Dataset, name: str, n: int, fill: Any = "") -> np.ndarray
     return np.full(n, fill, dtype=object)
 
 
+#: The lethal fraction from which a receptor of unknown population is ranked first: one in
+#: a million, one death in a city of a million (below it its deaths are negligible
+#: whatever its population, and it ranks with the receptors without deaths).
+LETHAL_FRACTION_MAY_KILL = 1e-6
+
 #: How :func:`casualty_order` ranks the receptors, as the table's title says it.
-RANK_RULE = ("ranked: unknown population with a lethal fraction > 0 first, then fatalities outdoors, "
-             "then peak % of AEGL-3; unknown concentration last")
+RANK_RULE = (f"ranked: unknown population with a lethal fraction of {LETHAL_FRACTION_MAY_KILL:g} or more first, "
+             "then fatalities outdoors, then peak % of AEGL-3; unknown concentration last")
 
 
 def casualty_order(result: xr.Dataset) -> np.ndarray:
     """Receptor indices in the order the casualty table lists them (:data:`RANK_RULE`):
     unknown is never ranked behind a known zero.
 
-    1. population unknown, concentration known and a lethal fraction > 0: their deaths
-       are unknown and may be many (by lethal fraction, highest first);
+    1. population unknown, concentration known and a lethal fraction of at least
+       :data:`LETHAL_FRACTION_MAY_KILL`: their deaths are unknown and may be many (by
+       lethal fraction, highest first);
     2. known expected fatalities > 0, highest first;
-    3. the rest (no deaths, or unknown with a lethal fraction of 0) by peak % of AEGL-3,
-       highest first;
+    3. the rest (no deaths, or unknown population with a negligible lethal fraction) by
+       peak % of AEGL-3, highest first;
     4. concentration unknown (off the model domain): nothing is known to rank them by.
     """
     n = int(result.sizes.get("receptor", 0))
@@ -81,7 +87,7 @@ def casualty_order(result: xr.Dataset) -> np.ndarray:
     known_c = _concentration_known(result, n)
     group = np.full(n, 2, dtype=int)
     key = np.where(np.isfinite(pct), pct, -np.inf)
-    lethal_unknown = known_c & ~np.isfinite(pop) & np.isfinite(frac) & (frac > 0)
+    lethal_unknown = known_c & ~np.isfinite(pop) & np.isfinite(frac) & (frac >= LETHAL_FRACTION_MAY_KILL)
     group[lethal_unknown] = 0
     key = np.where(lethal_unknown, frac, key)
     killed = np.isfinite(fat) & (fat > 0) & ~lethal_unknown
@@ -172,6 +178,11 @@ def print_casualty_table(
     def countdowns(level: int) -> list[str]:
         if not int(result.attrs.get(f"aegl{level}_available", 1)):
             return ["n/a"] * n
+        # n/a where the agent's AEGL could not be read for a duration reached there
+        readable = _column(result, f"aegl{level}_known", n, 1).astype(int)
+        return [("n/a" if not readable[i] else t) for i, t in enumerate(_arrivals(level))]
+
+    def _arrivals(level: int) -> list[str]:
         stamps = result[f"first_exceedance_aegl{level}"].values
         if np.issubdtype(stamps.dtype, np.datetime64):
             ref = np.datetime64(now if now is not None else result.attrs.get("release_start"), "ns")
@@ -218,26 +229,38 @@ def print_casualty_table(
     comp = result.attrs.get("shelter_compliance_fraction", "?")
     ach = result.attrs.get("shelter_air_changes_per_hour", "?")
     n_unknown = int(np.count_nonzero(~np.isfinite(fat)))
-
-    def tot(name: str) -> float:
-        v = _column(result, name, n, np.nan).astype(float)
-        return float(np.nansum(v)) if np.isfinite(v).any() else float("nan")
-
+    out_lo, out_hi, exact = total_range(result, "")
+    sh_lo, sh_hi, exact_sh = total_range(result, "_sheltered")
     console.print(
-        f"Total expected fatalities: [bold]{people_range(total, tot('fatalities_low'), tot('fatalities_high'))}"
+        f"Total expected fatalities: [bold]{people_range(total, out_lo, out_hi)}"
         f"[/bold] without shelter-in-place, [bold]"
-        f"{people_range(total_sh, tot('fatalities_sheltered_low'), tot('fatalities_sheltered_high'))}[/bold] "
+        f"{people_range(total_sh, sh_lo, sh_hi)}[/bold] "
         f"with shelter-in-place ({ach} air changes/h, {comp} compliance), at {n - n_unknown} of {n} receptors"
         + (f"; [bold]{n_unknown}[/bold] receptor(s) with unknown figures are not in the totals: "
            + escape(unknown_receptors_text(result, names)) if n_unknown else "") + ".", highlight=False,
     )
+    if not (exact and exact_sh):
+        console.print("The totals' ranges add up each receptor's lowest and highest probit set (the per-set "
+                      "figures of some receptors are not in this result), so they are wider than the range of the "
+                      "totals over the sets.", highlight=False)
+    present = [str(names[i]) for i in order if _STILL_PRESENT in str(notes[i])]
+    na = any("n/a" in (to2[i], to3[i]) for i in order)
     console.print("Times are the start of the first output step in which the level is reached (early, never "
-                  "late); '—' = not reached; 'unknown' = the concentration there is not known.", highlight=False)
+                  "late); '—' = not reached within the forecast; "
+                  + ("'n/a' = the agent's AEGL is missing (for the exposure duration reached there); " if na else "")
+                  + "'unknown' = the concentration there is not known.", highlight=False)
+    if present:
+        console.print(f"[bold]Gas still present at the end of the forecast[/bold] at {escape(_some(present, 5))}: "
+                      "their figures cover the forecast only (fatalities a lower bound; '—' there = not reached "
+                      "yet, it may still be).", highlight=False)
     beyond = _column(result, "probit_beyond_fitted_range", n, 0).astype(int)
-    listed_beyond = [str(names[i]) for i in order if beyond[i] and np.nan_to_num(fat[i]) > 0]
+    exposed_min = _column(result, "exposure_duration_h", n, np.nan).astype(float) * 60.0
+    listed_beyond = [i for i in order if beyond[i] and np.nan_to_num(fat[i]) > 0]
     if listed_beyond:
+        short = sum(1 for i in listed_beyond if exposed_min[i] < 10.0)
+        how = ("shorter" if short == len(listed_beyond) else "longer" if not short else "shorter or longer")
         console.print(f"[bold]Extrapolated:[/bold] {len(listed_beyond)} of the listed receptors were exposed "
-                      "longer than the 10-60 min the lethality probits were fitted for; their fatalities are "
+                      f"{how} than the 10-60 min the lethality probits were fitted for; their fatalities are "
                       "extrapolations (probit_beyond_fitted_range in consequences.csv).", highlight=False)
     parts = _column(result, "disc_parts", n, 0).astype(int)
     split = [str(names[i]) for i in range(n) if parts[i] > 0]
@@ -248,7 +271,11 @@ def print_casualty_table(
                       "of the disc, their arrivals are the earliest part's, their peak and % of AEGL-3 the worst "
                       "part's (averaged over the disc first, a narrow plume reads far lower than the air its people "
                       "breathe; docs/exposure.md).", highlight=False)
-    noted = [(names[i], str(notes[i]).split("; exposure of")[0]) for i in order if "deaths without" in str(notes[i])]
+    # the notes the lines above do not already say (unknowns: the totals line; extrapolated,
+    # gas still present: their own lines)
+    noted = [(names[i], "; ".join(p for p in str(notes[i]).split("; ") if p.startswith(_NOTE_SHOWN)))
+             for i in order]
+    noted = [(name, text) for name, text in noted if text]
     if noted:
         console.print("[bold]Notes:[/bold]")
         for name, note in noted:
@@ -258,6 +285,41 @@ def print_casualty_table(
         console.print("[yellow]Warnings:[/yellow]")
         for line in warnings:
             console.print(f"  [yellow]•[/yellow] {line}", markup=True, highlight=False)
+
+
+#: The start of the receptor note of a series that ends with the gas still there.
+_STILL_PRESENT = "gas still present at the end of the series"
+#: The receptor notes (:func:`plumecast.consequence_result.receptor_notes`) the table lists
+#: under "Notes": why a countdown and the deaths seem to disagree, an AEGL that is n/a.
+_NOTE_SHOWN = ("deaths without AEGL-3", "deaths, no AEGL-3", "AEGL-1", "AEGL-2", "AEGL-3")
+
+
+def total_range(result: xr.Dataset, suffix: str = "") -> tuple[float, float, bool]:
+    """The range of the total expected fatalities (``suffix`` ``""`` outdoors,
+    ``"_sheltered"``) over the agent's published probit sets: the total under each set,
+    lowest and highest, over the receptors whose fatalities are known. Where the result
+    lacks the per-set figures (one set only, or rows made of parts) and the receptors'
+    ranges are not all single values, the sum of each receptor's lowest and highest is
+    returned instead, with ``False`` (then the range is wider than the one over the sets).
+    """
+    n = int(result.sizes.get("receptor", 0))
+    fat = _column(result, f"fatalities{suffix}", n, np.nan).astype(float)
+    lo = _column(result, f"fatalities{suffix}_low", n, np.nan).astype(float)
+    hi = _column(result, f"fatalities{suffix}_high", n, np.nan).astype(float)
+    counted = np.isfinite(fat)
+    if not counted.any():
+        return float("nan"), float("nan"), True
+    name = f"fatalities{suffix}_by_probit_set"
+    if name in result.data_vars and result[name].dims == ("receptor", "probit_set"):
+        sets = np.asarray(result[name].values, dtype=float)[counted]
+        # the per-set figures must be the ones the receptors' ranges come from (a row
+        # summed over a city's parts later keeps one part's per-set figures)
+        if (np.isfinite(sets).all() and np.allclose(sets.min(axis=1), lo[counted], rtol=1e-9, atol=0.0)
+                and np.allclose(sets.max(axis=1), hi[counted], rtol=1e-9, atol=0.0)):
+            totals = sets.sum(axis=0)
+            return float(totals.min()), float(totals.max()), True
+    lo_sum, hi_sum = float(np.nansum(lo[counted])), float(np.nansum(hi[counted]))
+    return lo_sum, hi_sum, bool(np.allclose(lo[counted], hi[counted], rtol=1e-12, atol=0.0, equal_nan=True))
 
 
 _CSV_COLUMNS = (
