@@ -2,8 +2,9 @@
 
 A receptor city is a disc (its built-up area, :func:`plumecast.exposure.receptor_radius_m`).
 Where a point release's near-field plume can cross it, the exposure keeps the plume's air
-at each of the disc's :data:`plumecast.exposure.N_DISC_SAMPLES` equal-area parts
-(:func:`plumecast.exposure.by_part`), each holding an equal share of the city's people.
+at each of the disc's parts, the cells of a polar grid round the release
+(:mod:`plumecast.disc_samples`, :func:`plumecast.exposure.by_part`), each holding its
+share of the city's people.
 The toxic load is convex in the concentration, so a narrow plume averaged over a wide
 disc before the load understates the deaths (DESIGN "Honest numbers"): 10 kg/s of
 chlorine for 3 h released inside Duisburg read "< 1" death from the disc mean, while the
@@ -38,7 +39,9 @@ from plumecast.exposure import ReceptorExposure, by_part_shares, part_starts
 #: variables summed over the parts (people)
 _SUMMED = ("fatalities", "fatalities_sheltered", "fatalities_low", "fatalities_high", "fatalities_sheltered_low",
            "fatalities_sheltered_high")
-#: variables averaged over the parts (equal shares of the people)
+#: ... and those per probit set (receptor, probit_set)
+_SUMMED_PER_SET = ("fatalities_by_probit_set", "fatalities_sheltered_by_probit_set")
+#: variables averaged over the parts (weighted by their shares of the people)
 _MEAN = ("lethal_fraction", "lethal_fraction_sheltered")
 #: the earliest over the parts
 _EARLIEST = tuple(f"{kind}_aegl{level}{suffix}" for kind in ("first_exceedance", "hours_to", "lead_time")
@@ -91,6 +94,16 @@ def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64
         for name in _SUMMED:
             v = np.asarray(parts[name].values[span], dtype=float)
             out[name].values[r] = np.nan if np.isnan(v).any() else float(v.sum())
+        for name in _SUMMED_PER_SET:  # (receptor, probit_set): each set's deaths summed over the parts
+            if name in parts.data_vars:
+                v = np.asarray(parts[name].values[span], dtype=float)
+                per_set = np.where(np.isnan(v).any(axis=0), np.nan, v.sum(axis=0))
+                out[name].values[r] = per_set
+                # the city's range is over the sets' totals, not the sum of each part's lowest and highest
+                if np.isfinite(per_set).all():
+                    stem = name.removesuffix("_by_probit_set")
+                    out[f"{stem}_low"].values[r] = float(per_set.min())
+                    out[f"{stem}_high"].values[r] = float(per_set.max())
         for name in _MEAN:  # weighted by the parts' shares of the people
             out[name].values[r] = float(np.sum(np.asarray(parts[name].values[span], dtype=float) * share[span]))
         for name in _EARLIEST:

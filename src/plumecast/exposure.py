@@ -76,8 +76,8 @@ from numpy.typing import NDArray
 
 from plumecast.concentration import receptor_coords
 from plumecast.countermeasures.front import great_circle_m
+from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
-from plumecast.nearfield.area_source import sunflower
 from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
 from plumecast.nearfield.stability import PG_CLASSES, pasquill_gifford_index_from_inverse_obukhov
 from plumecast.receptors import Receptors
@@ -142,11 +142,16 @@ class ReceptorExposure:
     receptors: Receptors
     near_field: NDArray[np.bool_]
     kernel_radius_m: NDArray[np.float64]
-    #: the city discs a point release's plume can cross (receptor indices), and the plume's air
-    #: at each of their :data:`N_DISC_SAMPLES` equal-area parts, (n_tags, n_steps, n_split, K)
-    #: [kg m-3]; their ``conc`` holds the mean over the parts (see :func:`by_part`)
+    #: the city discs a point release's plume can cross (receptor indices), their parts (the cells of
+    #: :func:`plumecast.disc_samples.disc_samples`: where each disc's start and end, ``part_ptr``, and each
+    #: one's share of its disc's people, ``part_weight``), and the plume's air at each part after each step
+    #: from each near-field release, ``part_c`` (n_steps, n_sources, n_parts) [kg m-3], with the emission tag
+    #: that air belongs to, ``part_tag``; the discs' ``conc`` holds the parts' mean (see :func:`by_part`)
     part_receptors: NDArray[np.int64] | None = None
-    parts: NDArray[np.float64] | None = None
+    part_ptr: NDArray[np.int64] | None = None
+    part_weight: NDArray[np.float64] | None = None
+    part_c: NDArray[np.float64] | None = None
+    part_tag: NDArray[np.int32] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -206,69 +211,87 @@ def by_part(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray[np.in
 
 def by_part_shares(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray[np.int64], NDArray[np.float64]]:
     """The exposure with each city disc that a point release's plume can cross split into
-    its :data:`N_DISC_SAMPLES` equal-area parts, each with an equal share of the city's
-    people, each part's receptor index in ``exposure`` (its city) and its share of the
-    city's people.
+    its parts (:mod:`plumecast.disc_samples`), each with its share of the city's people,
+    each column's receptor index in ``exposure`` (its city) and its share of the city's
+    people.
 
     A part breathes the city's air from the particles (their disc estimate) and the plume's
     air at its own point; the city's ``conc`` holds the plume's mean over the parts. The
     toxic load is convex in the concentration, so the deaths of a narrow plume that
     crosses a wide city are those of the parts it crosses, not of its mean over the disc
     (DESIGN "Honest numbers"; 108 t of chlorine released inside Duisburg read '< 1' death
-    from the disc mean; decision audit). The parts the plume never reaches breathe the same
-    air: they are one receptor, with their share of the people (all 64 as separate ones had
-    taken compare's memory from 0.8 to 22 GB on 45 Ruhr cities; regression audit). Without
-    a disc the plume reaches, ``exposure`` itself."""
+    from the disc mean; decision audit). The parts the plume never reaches (or reaches
+    below a thousandth of their air) breathe the same air: they are one receptor, with
+    their share of the people (regression audit: one column each had taken compare's
+    memory from 0.8 to 22 GB on 45 Ruhr cities). Without a disc the plume reaches,
+    ``exposure`` itself."""
     n_rec = int(exposure.conc.shape[2])
     split = exposure.part_receptors
-    if split is None or exposure.parts is None or split.size == 0:
+    if (split is None or split.size == 0 or exposure.part_c is None or exposure.part_tag is None
+            or exposure.part_ptr is None or exposure.part_weight is None):
         return exposure, np.arange(n_rec, dtype=np.int64), np.ones(n_rec)
-    parts = exposure.parts
-    k = int(parts.shape[3])
+    ptr, weight, part_c, part_tag = exposure.part_ptr, exposure.part_weight, exposure.part_c, exposure.part_tag
+    n_tags, n_steps = int(exposure.conc.shape[0]), int(exposure.conc.shape[1])
+    steps = np.arange(n_steps)[:, None]
+    total = exposure.conc.sum(axis=0)  # (step, receptor)
     slot = np.full(n_rec, -1, np.int64)
     slot[split] = np.arange(split.size)
-    # (n_split, K): the parts the plume reaches: where it is ever more than a thousandth of the part's own air
-    # (a far Gaussian tail under the particles' air changes nothing) and more than PART_FLOOR_KG_M3
-    plume = parts.sum(axis=0)  # (step, split, K)
-    own_air = exposure.conc.sum(axis=0)[:, split][:, :, None] - plume.mean(axis=2, keepdims=True) + plume
-    touched = np.asarray(((plume > PART_TOLERANCE * own_air) & (plume > PART_FLOOR_KG_M3)).any(axis=0), dtype=bool)
-    # columns: a receptor not split (or whose parts the plume never reached) as it is; a split one as
-    # its parts the plume reached, one each, and the rest of its disc, all alike (no plume), as one
-    parent_l: list[int] = []
-    part_l: list[int] = []  # the part, -1: the receptor as it is, -2: the disc's untouched parts together
+    cols: list[tuple[int, int]] = []  # (receptor, part): part -1 the receptor as it is, -2 its untouched parts
     share_l: list[float] = []
+    plume_cols: list[NDArray[np.float64]] = []  # (tag, step) the plume's air of each column that has one
+    mean_by_disc: dict[int, NDArray[np.float64]] = {}
     for rec in range(n_rec):
         j = int(slot[rec])
-        hit = np.flatnonzero(touched[j]) if j >= 0 else np.zeros(0, np.int64)
-        if hit.size == 0:
-            parent_l.append(rec)
-            part_l.append(-1)
+        if j < 0 or ptr[j + 1] == ptr[j]:
+            cols.append((rec, -1))
             share_l.append(1.0)
             continue
-        parent_l += [rec] * int(hit.size)
-        part_l += hit.tolist()
-        share_l += [1.0 / k] * int(hit.size)
-        if hit.size < k:
-            parent_l.append(rec)
-            part_l.append(-2)
-            share_l.append((k - hit.size) / k)
-    parent = np.asarray(parent_l, np.int64)
-    part = np.asarray(part_l, np.int64)
-    share = np.asarray(share_l)
-    if part.max() == -1:
+        sl = slice(int(ptr[j]), int(ptr[j + 1]))
+        w = weight[sl]
+        c = part_c[:, :, sl]  # (step, source, part)
+        plume = c.sum(axis=1)  # (step, part)
+        # the parts the plume reaches: where it is ever more than a thousandth of the part's own air (a far
+        # Gaussian tail under the particles' air changes nothing) and more than PART_FLOOR_KG_M3
+        own_air = total[:, rec][:, None] - (plume @ w)[:, None] + plume
+        hit = np.flatnonzero(((plume > PART_TOLERANCE * own_air) & (plume > PART_FLOOR_KG_M3)).any(axis=0))
+        if hit.size == 0:
+            cols.append((rec, -1))
+            share_l.append(1.0)
+            continue
+        mean = np.zeros((n_tags, n_steps))  # the parts' people-weighted mean, per tag: what conc holds
+        for src in range(c.shape[1]):
+            np.add.at(mean, (part_tag[:, src, sl], np.broadcast_to(steps, c.shape[::2])), c[:, src, :] * w)
+        mean_by_disc[rec] = mean
+        for k in hit:
+            one = np.zeros((n_tags, n_steps))
+            for src in range(c.shape[1]):
+                np.add.at(one, (part_tag[:, src, sl.start + k], np.arange(n_steps)), c[:, src, k])
+            cols.append((rec, int(k)))
+            share_l.append(float(w[k]))
+            plume_cols.append(one)
+        rest = 1.0 - float(w[hit].sum())
+        if rest > 1e-12:
+            cols.append((rec, -2))
+            share_l.append(rest)
+    if all(p == -1 for _, p in cols):
         return exposure, np.arange(n_rec, dtype=np.int64), np.ones(n_rec)
+    parent = np.asarray([r for r, _ in cols], np.int64)
+    share = np.asarray(share_l)
     conc = exposure.conc[:, :, parent].copy()
-    cols = np.flatnonzero(part != -1)
-    sl = slot[parent[cols]]
-    plume = np.where(part[cols] >= 0, parts[:, :, sl, np.maximum(part[cols], 0)], 0.0)
-    conc[:, :, cols] += plume - parts[:, :, sl, :].mean(axis=3)
+    it = iter(plume_cols)
+    for col, (rec, part) in enumerate(cols):
+        if part == -1:
+            continue
+        conc[:, :, col] -= mean_by_disc[rec]
+        if part >= 0:
+            conc[:, :, col] += next(it)
     np.maximum(conc, 0.0, out=conc)  # rounding of the mean's difference
     r = exposure.receptors.take(parent)
     receptors = Receptors(name=r.name, lat=r.lat, lon=r.lon, population=r.population * share, country=r.country)
     expanded = dataclasses.replace(
         exposure, conc=conc, on_grid=np.asarray(exposure.on_grid)[parent], receptors=receptors,
         near_field=np.asarray(exposure.near_field)[parent], kernel_radius_m=np.asarray(exposure.kernel_radius_m)[parent],
-        part_receptors=None, parts=None)
+        part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None)
     return expanded, parent, share
 
 
@@ -360,9 +383,14 @@ class ExposureSampler:
             d = great_circle_m(src.lat, src.lon, lat, lon)
             split |= (self.extent > 0.0) & (d < self.nf_distance + self.extent)
         self.part_receptors = np.flatnonzero(split).astype(np.int64)
-        self.part_slot = np.full(nrec, -1, np.int64)
-        self.part_slot[self.part_receptors] = np.arange(self.part_receptors.size)
-        self.parts = np.zeros((self.n_tags, n_steps, self.part_receptors.size, N_DISC_SAMPLES))
+        self.samples = disc_samples(lat, lon, self.extent, self.part_receptors, [(s.lat, s.lon) for s in near_field],
+                                    self.nf_distance)
+        n_parts = int(self.samples.weight.size)
+        self.part_parent = self.part_receptors[self.samples.disc_of_sample]  # each part's receptor
+        self.part_c = np.zeros((n_steps, len(near_field), n_parts))
+        self.part_tag = np.zeros((n_steps, len(near_field), n_parts), np.int32)
+        # the receptors the near-field plume reaches at their centre: points (a disc's air is its parts')
+        self.point_receptors = np.flatnonzero(self.extent <= 0.0).astype(np.int64)
         self.wind_at: Any = None  # (lon, lat, t_s) -> (u, v), set by the runner for the near field
         # when a neutralisation front burnt each receptor's air [s] (inf: not yet), set by the runner: from
         # then on the near-field plumes carry only the air emitted since (the particles it burnt are removed)
@@ -443,24 +471,29 @@ class ExposureSampler:
 
     def _near_field_step(self, step: int, wind_at: Any) -> None:
         t_end_s = (step + 1) * self.dt_s
-        for src in self.near:
-            c, emitted_s = src.concentration(self.receptors, t_end_s, self.nf_distance, wind_at, self.extent)
-            burnt = self.burn_s < t_end_s
+        lat, lon = np.asarray(self.receptors.lat, float), np.asarray(self.receptors.lon, float)
+        pts = self.point_receptors
+        # where the plume is sampled: the points' centres, then the discs' parts (module disc_samples)
+        where_lat = np.concatenate([lat[pts], self.samples.lat])
+        where_lon = np.concatenate([lon[pts], self.samples.lon])
+        owner = np.concatenate([pts, self.part_parent])
+        weight = np.concatenate([np.ones(pts.size), self.samples.weight])
+        for si, src in enumerate(self.near):
+            c, emitted_s = src.concentration_at(where_lat, where_lon, t_end_s, self.nf_distance, wind_at)
+            burn = self.burn_s[owner]
+            burnt = burn < t_end_s
             if burnt.any():  # a front burnt these receptors' air: only what left the source since is there
-                c[burnt] = np.where(emitted_s[burnt] >= self.burn_s[burnt, None], c[burnt], 0.0)
-            rec, smp = np.nonzero(c > 0)
-            if rec.size:
-                # the air at each sample point left the source x/u earlier: it belongs to the tag
-                # of its emission time, so that a termination removes it exactly
-                b = np.searchsorted(self.bin_starts * self.dt_s, emitted_s[rec, smp], side="right") - 1
-                tags = (np.maximum(b, 0) * self.n_groups + src.group).astype(np.int64)
-                np.add.at(self.conc, (tags, np.full(rec.size, step), rec), c[rec, smp] / c.shape[1])
-                self.near_hit[rec] = True
-                slot = self.part_slot[rec]
-                own = slot >= 0
-                if own.any():
-                    np.add.at(self.parts, (tags[own], np.full(int(own.sum()), step), slot[own], smp[own]),
-                              c[rec[own], smp[own]])
+                c = np.where(burnt & (emitted_s < burn), 0.0, c)
+            # the air at each sample point left the source x/u earlier: it belongs to the tag of its emission
+            # time, so that a termination removes it exactly
+            b = np.searchsorted(self.bin_starts * self.dt_s, emitted_s, side="right") - 1
+            tags = (np.maximum(b, 0) * self.n_groups + src.group).astype(np.int64)
+            self.part_c[step, si] = c[pts.size:]
+            self.part_tag[step, si] = tags[pts.size:]
+            hit = np.flatnonzero(c > 0)
+            if hit.size:
+                np.add.at(self.conc, (tags[hit], np.full(hit.size, step), owner[hit]), c[hit] * weight[hit])
+                self.near_hit[owner[hit]] = True
 
     def result(self) -> ReceptorExposure:
         times = self.start64 + (np.arange(1, self.n_steps + 1) * np.timedelta64(int(round(self.dt_s * 1e9)), "ns"))
@@ -477,7 +510,8 @@ class ExposureSampler:
             time=times.astype("datetime64[ns]"), dt_s=self.dt_s, conc=self.conc, tag_start_h=tag_start,
             tag_end_h=tag_end, tag_group=tag_group.astype(np.int64), group_names=self.group_names,
             on_grid=self.on_grid, receptors=self.receptors, near_field=self.near_hit, kernel_radius_m=used,
-            part_receptors=self.part_receptors, parts=self.parts,
+            part_receptors=self.part_receptors, part_ptr=self.samples.ptr, part_weight=self.samples.weight,
+            part_c=self.part_c, part_tag=self.part_tag,
         )
 
 
@@ -719,38 +753,31 @@ class NearFieldSource:
                 return PG_CLASSES[i], float(h[0])
         return self.pg_class, self.mixing_height_m
 
-    def concentration(
-        self, receptors: Receptors, t_s: float, distance_m: float, wind_at: Any,
-        extent_m: NDArray[np.float64] | None = None,
+    def concentration_at(
+        self, lat: NDArray[np.float64], lon: NDArray[np.float64], t_s: float, distance_m: float, wind_at: Any,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Plume concentration over each receptor's disc at time ``t_s``, at
-        :data:`N_DISC_SAMPLES` equal-area points (all at the centre for a point,
-        ``extent_m`` 0), shape (receptor, sample) [kg m-3] (0 outside the near field or
-        upwind), and the time the air at each sample left the source [s after start]."""
-        n = len(receptors)
-        ext = np.zeros(n) if extent_m is None else np.asarray(extent_m, dtype=float)
+        """Plume concentration at the points (``lat``, ``lon`` [deg]) at time ``t_s``,
+        at breathing height [kg m-3] (0 outside the near field or upwind), and the time
+        the air there left the source [s after start]."""
+        n = int(np.asarray(lat).size)
+        c = np.zeros(n)
+        emitted = np.full(n, t_s)
+        if n == 0:
+            return c, emitted
         u_e, v_n = wind_at(self.lon, self.lat, t_s)
         speed = max(math.hypot(u_e, v_n), NEAR_FIELD_MIN_WIND_M_S)
-        x0, y0 = local_xy(receptors.lat, receptors.lon, self.lat, self.lon, u_e, v_n)
-        c = np.zeros((n, N_DISC_SAMPLES))
-        emitted = np.full((n, N_DISC_SAMPLES), t_s)
-        near = (x0 + ext > 0) & (np.hypot(x0, y0) < distance_m + ext)
-        if not near.any():
-            return c, emitted
-        dx, dy = _DISC[0], _DISC[1]
-        x = x0[near, None] + ext[near, None] * dx[None, :]
-        y = y0[near, None] + ext[near, None] * dy[None, :]
+        x, y = local_xy(lat, lon, self.lat, self.lon, u_e, v_n)
         ok = (x > 0) & (np.hypot(x, y) < distance_m)
-        xs = np.where(ok, x, 1.0)
+        if not ok.any():
+            return c, emitted
+        xs, ys = x[ok], y[ok]
         travel = xs / speed
-        q = np.where(ok, self.rate_at((t_s - travel).ravel()).reshape(xs.shape), 0.0) * np.exp(
-            -self.decay_rate_s * travel)
+        q = self.rate_at(t_s - travel) * np.exp(-self.decay_rate_s * travel)
         pg_class, lid_m = self.class_and_lid(t_s)
         sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
-        c[near] = np.where(ok, plume_concentration(1.0, speed, xs, y, BREATHING_HEIGHT_M, self.height_m, sy, sz,
-                                                   lid_m) * q, 0.0)
-        emitted[near] = np.where(ok, t_s - travel, t_s)
+        c[ok] = plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, self.height_m, sy, sz, lid_m) * q
+        emitted[ok] = t_s - travel
         return c, emitted
 
 
@@ -758,11 +785,6 @@ class NearFieldSource:
 #: class from the met's Obukhov length (Golder 1972): open country 0.1 m (the ``zones``
 #: default), built-up land 1 m (:data:`plumecast.exposure_area.CITY_ROUGHNESS_M`).
 TERRAIN_ROUGHNESS_M = {"rural": 0.1, "urban": 1.0}
-
-#: Equal-area sample points of a receptor's disc for the near-field plume.
-N_DISC_SAMPLES = 64
-_DISC = sunflower(N_DISC_SAMPLES)
-
 
 def local_xy(
     lat: NDArray[np.float64], lon: NDArray[np.float64], lat0: float, lon0: float, u_e: float, v_n: float
