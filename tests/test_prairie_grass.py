@@ -265,3 +265,18 @@ def test_zones_stability_route_can_be_forced_and_checked():
     assert "cannot test a class given directly" in zones_scheme_note(
         MeteorologySpec(wind_speed_m_s=4.0, wind_from_deg=0.0, stability="D")
     )
+
+
+def test_zones_note_quotes_the_scores_of_the_roughness_used():
+    """The Golder route's class depends on z0: zones quoted the site's (0.006 m) FAC2 0.65,
+    FB +0.46 for a scenario at the default 0.1 m, whose scores are FAC2 0.58, FB +0.50 (docs audit)."""
+    from plumecast.nearfield.spec import MeteorologySpec
+    from plumecast.validation.schemes import zones_scheme_note
+
+    met = MeteorologySpec(wind_speed_m_s=3.0, wind_from_deg=270.0, obukhov_length_m=-50.0)
+    text = zones_scheme_note(met)
+    assert "FAC2 0.65, FB +0.46 on arc maxima with the site's roughness, 0.006 m" in text
+    assert "FAC2 0.58, FB +0.50 with 0.1 m" in text
+    site = zones_scheme_note(MeteorologySpec(wind_speed_m_s=3.0, wind_from_deg=270.0, obukhov_length_m=-50.0,
+                                             roughness_length_m=0.006))
+    assert "with 0.1 m" not in site

@@ -33,8 +33,9 @@ from importlib import resources
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from plumecast.config_model import NoBoolForNumbers
 from plumecast.errors import DataFileError, ScenarioError
 from plumecast.toxicology import (
     AEGL_DURATIONS_S,
@@ -88,7 +89,7 @@ MAX_SCAVENGING_A_S = 1.0e-2
 MAX_SCAVENGING_B = 2.0
 
 
-class ProbitSet(BaseModel):
+class ProbitSet(NoBoolForNumbers):
     """One published lethality probit ``Pr = a + b ln(sum C^n dt)``.
 
     Parameters
@@ -166,7 +167,7 @@ def _level_key(key: Any) -> int:
     return level
 
 
-class Agent(BaseModel):
+class Agent(NoBoolForNumbers):
     """A toxic agent (shipped or user-defined).
 
     Parameters
@@ -285,6 +286,9 @@ class Agent(BaseModel):
                     raise ValueError(
                         f"aegl_ppm[{key!r}]: duration {label!r} is not one of {list(AEGL_DURATIONS_S)}"
                     )
+                if isinstance(ppm, bool):  # YAML's true is not 1 ppm
+                    raise ValueError(f"AEGL-{level} {label}: {str(ppm).lower()} is not a number; expected a "
+                                     "positive number [ppm] or null")
                 if ppm is not None:
                     ppm = float(ppm)
                     if not (ppm > 0 and math.isfinite(ppm)):

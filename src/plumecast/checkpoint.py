@@ -82,7 +82,7 @@ class RunState:
         if sampler_x is not None:
             exposure = {"conc": sampler_x.conc.copy(), "radius_used": sampler_x.radius_used.copy(),
                         "near_hit": sampler_x.near_hit.copy(), "part_c": sampler_x.part_c.copy(),
-                        "part_tag": sampler_x.part_tag.copy()}
+                        "part_tag": sampler_x.part_tag.copy(), "part_early": sampler_x.part_early.copy()}
         if (deposited is None) != (removed is None):
             raise ValueError("deposited and removed go together: give both (a run with deposition) or neither")
         return cls(step=int(step), particles=particles.copy(), fields=list(fields), tag_fields=list(tag_fields),
@@ -122,8 +122,8 @@ class RunState:
         if not self.exposure:
             raise DataFileError("checkpoint: it holds no receptor exposure, but the run has receptors; "
                                 "expected a checkpoint of the same scenario")
-        for name in ("conc", "radius_used", "near_hit", "part_c", "part_tag"):
-            if name in ("part_c", "part_tag") and name not in self.exposure and not getattr(sampler_x, name).size:
+        for name in ("conc", "radius_used", "near_hit", "part_c", "part_tag", "part_early"):
+            if name in ("part_c", "part_tag", "part_early") and name not in self.exposure and not getattr(sampler_x, name).size:
                 continue  # written before the city discs' parts were kept, and the run has none
             if name not in self.exposure:
                 raise DataFileError(f"checkpoint: it holds no receptor {name}; rerun from the start")

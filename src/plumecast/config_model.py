@@ -47,10 +47,11 @@ def _words(annotation: Any) -> tuple[str, ...]:
 _YAML_BOOL_WORDS = {True: ("on", "yes", "true"), False: ("off", "no", "false")}
 
 
-class StrictModel(BaseModel):
-    # allow_inf_nan=False: .nan / .inf anywhere in a scenario is refused (a NaN wind or
-    # diffusivity would otherwise run to an all-clear of zero concentrations)
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+class NoBoolForNumbers(BaseModel):
+    """A model whose number fields refuse ``true``/``false`` (``rate_kg_s: true`` is not
+    1 kg s-1), with no other change to its configuration: :class:`StrictModel`, and the
+    toxic agents (:class:`plumecast.agents.Agent`, whose ``molecular_weight_g_mol: true``
+    had run as 1 g/mol)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -73,3 +74,9 @@ class StrictModel(BaseModel):
                     f"unquoted {', '.join(_YAML_BOOL_WORDS[value][:2])} or {_YAML_BOOL_WORDS[value][2]} as {str(value).lower()}; quote the word)")
             out = {**out, key: back[0]}  # the word YAML turned into a bool
         return out
+
+
+class StrictModel(NoBoolForNumbers):
+    # allow_inf_nan=False: .nan / .inf anywhere in a scenario is refused (a NaN wind or
+    # diffusivity would otherwise run to an all-clear of zero concentrations)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

@@ -35,7 +35,7 @@ from plumecast.units import EARTH_RADIUS_M
 SECTOR_DEG = 1.5
 #: ratio of a ring's outer to inner radius: the plume falls by about 1.4x across a ring (x^-2)
 RING_RATIO = 1.2
-#: inner radius of the innermost ring round the release [m]; the people closer are counted with no plume
+#: inner radius of the innermost ring round the release [m]; the people closer are one part at the release
 INNER_RADIUS_M = 25.0
 #: sub-points per cell, per direction, for the share of its area inside the disc
 _SUB = 4
@@ -48,8 +48,7 @@ class DiscSamples:
     ``receptors`` (n_split,) the receptor index of each split disc; ``ptr`` (n_split + 1,)
     where each disc's samples start and end; ``lat``, ``lon`` (n_samples,) [deg];
     ``weight`` (n_samples,) each sample's share of its disc's area (its people), summing to
-    at most 1 per disc (the rest of the disc lies beyond the near field or within
-    :data:`INNER_RADIUS_M` of the release).
+    at most 1 per disc (the rest of the disc lies beyond the near field).
     """
 
     receptors: NDArray[np.int64]
@@ -86,8 +85,15 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
         d = math.hypot(cx, cy)
         r_lo = max(INNER_RADIUS_M, d - radius)
         r_hi = min(d + radius, reach_m)
+        # the people within INNER_RADIUS_M of the release: one part at the release itself (the plume's axis
+        # value at that distance, plumecast.exposure.NearFieldSource.step_mean_at)
+        inner = _lens_m2(INNER_RADIUS_M, radius, d)
+        if inner > 0.0:
+            out_w.append(np.array([inner / (math.pi * radius * radius)]))
+            out_lat.append(np.array([s_lat]))
+            out_lon.append(np.array([s_lon]))
         if r_hi <= r_lo:
-            ptr.append(ptr[-1])
+            ptr.append(ptr[-1] + int(inner > 0.0))
             continue
         n_ring = max(1, math.ceil(math.log(r_hi / r_lo) / math.log(RING_RATIO) - 1e-9))
         edges = r_lo * (r_hi / r_lo) ** (np.arange(n_ring + 1) / n_ring)
@@ -121,7 +127,7 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
         out_w.append(area[keep] * (exact / total if total > 0 else 0.0) / (math.pi * radius * radius))
         out_lat.append(s_lat + np.degrees(my[keep] / EARTH_RADIUS_M))
         out_lon.append(s_lon + np.degrees(mx[keep] / (EARTH_RADIUS_M * cos0)))
-        ptr.append(ptr[-1] + int(keep.sum()))
+        ptr.append(ptr[-1] + int(keep.sum()) + int(inner > 0.0))
     lon_all = (_cat(out_lon) + 180.0) % 360.0 - 180.0
     return DiscSamples(receptors=split, ptr=np.asarray(ptr, dtype=np.int64), lat=_cat(out_lat), lon=lon_all,
                        weight=_cat(out_w))

@@ -74,6 +74,41 @@ def people_range(central: float, low: float, high: float) -> str:
     return f"{text} ({lo}–{hi})"
 
 
+def lives_saved(x: float) -> str:
+    """Lives a plan saves (baseline − plan), as :func:`people` shows them, with the sign
+    kept: a plan with more deaths than the baseline ``"costs 5"``, ``"costs < 1"`` (people
+    says ``"< 1"`` for either sign, and a plan that cost lives read as saving some).
+
+    >>> lives_saved(13.2), lives_saved(0.3), lives_saved(-0.0022), lives_saved(-5.0), lives_saved(0.0)
+    ('13', '< 1', 'costs < 1', 'costs 5', '0')
+    """
+    if x is not None and math.isfinite(x) and x < 0:
+        return f"costs {people(-x)}"
+    return people(x)
+
+
+def lives_saved_range(central: float, low: float, high: float) -> str:
+    """:func:`lives_saved` with its range (5–95 %), as :func:`people_range` does: a range
+    that straddles zero names both ends (``"costs 2 – saves 3"``), one wholly below zero
+    reads as lives lost (``"costs 5 (2–8)"``); left out where it collapses.
+
+    >>> lives_saved_range(25.0, 4.1, 45.4), lives_saved_range(-0.0022, -0.003, -0.001)
+    ('25 (4–45)', 'costs < 1')
+    >>> lives_saved_range(-5.0, -8.0, -2.0), lives_saved_range(0.4, -2.0, 3.0)
+    ('costs 5 (2–8)', '< 1 (costs 2 – saves 3)')
+    """
+    if not (math.isfinite(low) and math.isfinite(high)) or not math.isfinite(central):
+        return lives_saved(central)
+    if low >= 0:
+        return people_range(central, low, high)
+    if high <= 0 and central <= 0:
+        return lives_saved(central) if central < 0 and people_range(-central, -high, -low) == people(-central) \
+            else f"{lives_saved(central)} ({people(-high)}–{people(-low)})"
+    text = lives_saved(central)
+    return f"{text} (costs {people(-low)} – saves {people(high)})" if high > 0 else \
+        f"{text} (costs {people(-low)} – {people(-high)})"
+
+
 def percent(x: float) -> str:
     """A percentage to two significant figures (``"46 %"``, ``"0.31 %"``), ``"unknown"`` for NaN."""
     if not math.isfinite(x):

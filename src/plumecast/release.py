@@ -97,6 +97,21 @@ class SourceGroup:
         table = np.where((i >= 0) & (i < q.size), q[np.clip(i, 0, q.size - 1)], 0.0)
         return np.where(on, f, 0.0) * table
 
+    def emitted_by(self, t_s: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Mass the group has emitted from the run start (or its start, if earlier) until
+        ``t_s`` [kg], exactly: between the knots of the rate (rate-table edges, profile
+        hours, start, stop) the rate is constant and the profile factor linear, so the
+        rate at the mid-point times the length is the integral of any part."""
+        table = np.zeros(0) if self.rate_edges_s is None else self.rate_edges_s
+        knots = np.concatenate([table, self.profile_h * 3600.0, [self.start_s, self.stop_s, 0.0]])
+        knots = np.unique(knots[np.isfinite(knots)])
+        cum = np.concatenate([[0.0], np.cumsum(self.group_rate(0.5 * (knots[:-1] + knots[1:])) * np.diff(knots))])
+        t = np.asarray(t_s, dtype=float)
+        k = np.clip(np.searchsorted(knots, t, side="right") - 1, 0, knots.size - 1)
+        before = t <= knots[0]
+        tail = np.where(before, 0.0, self.group_rate(0.5 * (knots[k] + t)) * (t - knots[k]))
+        return np.asarray(np.where(before, 0.0, cum[k] + tail), dtype=float)
+
     def _knots(self, dt_s: float, n_steps: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The step edges, and every time within the run at which the rate or the profile's
         slope may change (rate-table edges, profile hours, start, stop, step edges). [s]"""
@@ -122,9 +137,14 @@ class SourceGroup:
         step, leaves what the emissions keep of it: ``∫ q(t) exp(k (t - t_s)) dt / ∫ q dt``
         over the step ``[t_s, t_s + Δt]``, i.e. ``(exp(k Δt) - 1)/(k Δt)`` for a constant
         rate and ``exp(k (t0 - t_s))`` for an instantaneous release at ``t0``; 1 where the
-        step emits nothing or ``k`` is 0. The integral: between the knots of
-        :meth:`exact_per_step` the rate is linear, integrated against the exponential by
-        5-point Gauss-Legendre (error below 1e-12 for ``k Δt <= 1``)."""
+        step emits nothing or ``k`` is 0.
+
+        The integral is exact for any ``k`` (:func:`linear_exp_moment`): between the knots
+        of :meth:`exact_per_step` the rate is linear in time, and a linear function times an
+        exponential has a closed-form integral (the 5-point Gauss-Legendre rule used before
+        was accurate for ``k Δt <= 1`` only). How large ``k Δt`` may be is the scenario's
+        check (:data:`plumecast.scenario.MAX_DECAY_PER_STEP`): the factor grows as
+        ``exp(k Δt) / (k Δt)``, and the mass budget subtracts it again."""
         out = np.ones(n_steps)
         if decay_rate_s <= 0.0:
             return out
@@ -137,15 +157,45 @@ class SourceGroup:
             return out
         edges, knots = self._knots(dt_s, n_steps)
         a, b = knots[:-1], knots[1:]
-        x, w = np.polynomial.legendre.leggauss(5)
-        t = 0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * x[None, :]
-        step = np.minimum(np.searchsorted(edges, 0.5 * (a + b), side="right") - 1, n_steps - 1)
-        q = self.group_rate(t.ravel()).reshape(t.shape)
-        moment = np.sum(q * np.exp(k * (t - edges[step][:, None])) * w[None, :], axis=1) * 0.5 * (b - a)
+        h = b - a
+        m = 0.5 * (a + b)
+        step = np.minimum(np.searchsorted(edges, m, side="right") - 1, n_steps - 1)
+        # the rate is linear within (a, b): its mid value and slope from two inner points (never the knots,
+        # where a rate table, a start or a stop may jump)
+        q1, qm, q2 = (self.group_rate(m + f * h) for f in (-0.25, 0.0, 0.25))
+        slope = (q2 - q1) / np.where(h > 0, 0.5 * h, 1.0)
+        moment = linear_exp_moment(qm, slope, m - edges[step], h, k)
         per_step = np.bincount(step, weights=moment, minlength=n_steps)
         on = step_mass > 0.0
         out[on] = per_step[on] / step_mass[on]
         return out
+
+
+def linear_exp_moment(q_mid: NDArray[np.float64], slope: NDArray[np.float64], mid_s: NDArray[np.float64],
+                      length_s: NDArray[np.float64], k: float) -> NDArray[np.float64]:
+    """``∫ (q_mid + slope (t - mid)) exp(k t) dt`` over ``[mid - L/2, mid + L/2]``, exactly,
+    with ``t`` counted from the step's start (``mid_s``: the interval's middle, ``L``:
+    ``length_s``). With ``x = k L / 2``: ``exp(k mid) L (q_mid sinh(x)/x + slope L φ(x)/2)``,
+    ``φ(x) = (x cosh x - sinh x) / x²`` (its series ``x/3 + x³/30 + x⁵/840 + x⁷/45360``
+    below ``x = 0.1``, where the difference loses digits). [rate unit x s]
+
+    >>> round(float(linear_exp_moment(np.array([2.0]), np.array([0.0]), np.array([0.5]), np.array([1.0]), 1e-12)[0]), 9)
+    2.0
+    >>> k = 3.0; exact = (math.exp(k) - 1) / k
+    >>> abs(float(linear_exp_moment(np.array([1.0]), np.array([0.0]), np.array([0.5]), np.array([1.0]), k)[0]) - exact) < 1e-12
+    True
+    """
+    x = 0.5 * k * np.asarray(length_s, dtype=float)
+    small = np.abs(x) < 0.1
+    xs = np.where(small, 1.0, x)  # no division by zero where the series is used
+    x2 = x * x
+    sinhc = np.where(small, 1.0 + x2 / 6.0 * (1.0 + x2 / 20.0 * (1.0 + x2 / 42.0)), np.sinh(xs) / xs)
+    phi = np.where(small, x * (1.0 / 3.0 + x2 * (1.0 / 30.0 + x2 * (1.0 / 840.0 + x2 / 45360.0))),
+                   (xs * np.cosh(xs) - np.sinh(xs)) / (xs * xs))
+    length = np.asarray(length_s, dtype=float)
+    return np.asarray(np.exp(k * np.asarray(mid_s, dtype=float)) * length
+                      * (np.asarray(q_mid, dtype=float) * sinhc + np.asarray(slope, dtype=float) * length * phi * 0.5),
+                      dtype=np.float64)
 
 
 def source_groups(scenario: Scenario) -> list[SourceGroup]:
@@ -309,9 +359,22 @@ def schedule(scenario: Scenario, groups: list[SourceGroup] | None = None) -> Rel
 
 def first_step_decay(sched: ReleaseSchedule, dt_s: float, n_steps: int,
                      decay_rate_s: float) -> NDArray[np.float64] | None:
-    """(step, group) factors of :meth:`SourceGroup.first_step_decay`; None when ``k`` is 0."""
+    """(step, group) factors of :meth:`SourceGroup.first_step_decay`; None when ``k`` is 0.
+
+    Raises
+    ------
+    ScenarioError
+        ``k dt`` above :data:`plumecast.scenario.MAX_DECAY_PER_STEP` (a scenario read from a
+        file is refused before, with its file and line)."""
     if decay_rate_s <= 0.0:
         return None
+    from plumecast.scenario import MAX_DECAY_PER_STEP
+
+    if decay_rate_s * dt_s > MAX_DECAY_PER_STEP:
+        raise ScenarioError(
+            f"agent.decay_rate_s: {decay_rate_s:g} s-1 with time_step_s {dt_s:g} s decays the gas by "
+            f"exp(-{decay_rate_s * dt_s:.3g}) within one time step; expected decay_rate_s x time_step_s <= "
+            f"{MAX_DECAY_PER_STEP:g}, a time_step_s of at most {MAX_DECAY_PER_STEP / decay_rate_s:.3g} s")
     return np.stack([g.first_step_decay(dt_s, n_steps, decay_rate_s) for g in sched.groups], axis=1)
 
 

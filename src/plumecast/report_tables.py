@@ -267,7 +267,8 @@ def print_casualty_table(
     if split:
         shown = ", ".join(split[:5]) + (f" and {len(split) - 5} more" if len(split) > 5 else "")
         console.print(f"[bold]Cities a plume crosses:[/bold] {escape(shown)}: their deaths are summed over the "
-                      "parts of each city's disc (of 64 equal ones) that a point release's plume reaches and the rest "
+                      "parts of each city's disc (cells of a polar grid round the release) that a point release's plume "
+                      "reaches and the rest "
                       "of the disc, their arrivals are the earliest part's, their peak and % of AEGL-3 the worst "
                       "part's (averaged over the disc first, a narrow plume reads far lower than the air its people "
                       "breathe; docs/exposure.md).", highlight=False)

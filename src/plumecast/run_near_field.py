@@ -39,10 +39,40 @@ def near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
         out.append(NearFieldSource(
             group=g, lat=float(grp.lat[0]), lon=float(grp.lon[0]), height_m=float(rel.height_m),
             pg_class=pg_class, terrain=nf.terrain, mixing_height_m=lid,
-            decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate,
+            decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate, emitted_by=grp.emitted_by,
             boundary_at=boundary_at if nf.stability == "auto" else None,
+            stack=stack_exhaust(scenario, rel, agent, float(np.sum(grp.rate_kg_s))),
         ))
     return out
+
+
+#: the air temperature a stack's plume rise takes without local_weather [°C] (the zones default)
+DEFAULT_AIR_TEMPERATURE_C = 15.0
+
+
+def stack_exhaust(scenario: Scenario, rel: PointRelease, agent: Any,
+                  rate_kg_s: float) -> tuple[float, float, float, float] | None:
+    """A point release's stack as :attr:`plumecast.exposure.NearFieldSource.stack`: its
+    diameter, exit velocity, the exhaust's virtual temperature (air carrying the agent at
+    ``rate_kg_s``, as ``plumecast zones`` takes it: :func:`plumecast.nearfield.zones.setup.stack_plume`)
+    and the air temperature (``local_weather.air_temperature_c``, else 15 °C); None without
+    a stack."""
+    stack = getattr(rel, "stack", None)
+    if stack is None:
+        return None
+    import math
+
+    from plumecast.nearfield.zones.setup import M_AIR_G_MOL
+
+    lw = scenario.local_weather
+    t_air = (lw.air_temperature_c if lw is not None else DEFAULT_AIR_TEMPERATURE_C) + 273.15
+    t_s = stack.exit_temperature_c + 273.15
+    m_agent = float(agent.molecular_weight_g_mol)
+    flow = math.pi / 4.0 * stack.diameter_m**2 * stack.exit_velocity_m_s  # [m3 s-1]
+    agent_flow = rate_kg_s / (m_agent / 1000.0 * 101325.0 / (8.314462618 * t_s))  # [m3 s-1] at 1 atm and T_s
+    share = min(agent_flow / flow, 1.0)
+    t_v = t_s * M_AIR_G_MOL / (share * m_agent + (1.0 - share) * M_AIR_G_MOL)
+    return float(stack.diameter_m), float(stack.exit_velocity_m_s), float(t_v), float(t_air)
 
 
 def point_plume_weather(scenario: Scenario, met_bl: bool) -> tuple[Any, float, str]:
@@ -86,7 +116,13 @@ def near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_b
                    else point)
     else:
         how = f"class {nf.stability} (near_field.stability), lid {lid}"
-    return [f"near-field plumes (within {nf.distance_km:g} km): {how}"]
+    lines = [f"near-field plumes (within {nf.distance_km:g} km): {how}"]
+    for src in sampler_x.near:
+        if src.stack is not None:
+            lines.append(f"near-field plume of {scenario.releases[src.group].name or f'releases.{src.group}'}: raised "
+                         f"by its stack's plume rise from {src.height_m:g} m (Briggs 1975/1984 with the ISC3 constants, "
+                         "as zones, with each step's wind and class); its particles start at the stack top")
+    return lines
 
 
 #: receptors up to this many times near_field.distance_km from a point release are named when they lie beyond it

@@ -110,6 +110,28 @@ class RunResult:
     #: (time, lat, lon) [kg m-2]; None when the run has no deposition
     deposited: xr.DataArray | None = None
 
+    def consequences(self) -> xr.Dataset:
+        """Who is hurt at the receptors: what ``plumecast run`` writes to consequences.csv.
+
+        :func:`plumecast.city_parts.assess_exposure` of the run's exposure with the
+        scenario's shelter, start and issue time: the cities a point release's plume
+        crosses are assessed part by part of their disc. ``plumecast.assess`` on
+        ``receptor_series`` (each city's disc-mean air) understates their deaths: the
+        toxic load is convex in the concentration (docs/exposure.md)."""
+        if self.exposure is None:
+            raise ValueError("this run has no receptors: give receptors in the scenario")
+        from plumecast.city_parts import assess_exposure
+        from plumecast.shelter import Shelter
+
+        sc = self.scenario
+        shelter = None
+        if sc.shelter is not None:
+            sh = sc.shelter
+            shelter = Shelter(air_changes_per_hour=sh.air_changes_per_hour, compliance_fraction=sh.compliance_fraction,
+                              start=sh.start_h * 3600.0, end=None if sh.end_h is None else sh.end_h * 3600.0,
+                              ventilation_air_changes_per_hour=sh.ventilation_air_changes_per_hour)
+        return assess_exposure(self.exposure, self.agent, shelter=shelter, start=sc.start64, issued_at=sc.issued64)
+
 
 def load_wind(scenario: Scenario) -> xr.Dataset:
     """The normalised (lazy) met dataset a scenario asks for: 3-D when it is read on
@@ -667,11 +689,22 @@ def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:
     if result.deposited is not None:
         ds["deposited_mass"] = result.deposited
         ds["deposited_mass"].encoding.update({"zlib": True, "complevel": 1, "shuffle": True})
-    # CF cell boundaries: each value is the mean over (time - interval, time] on its cell
-    interval = np.timedelta64(int(round(sc.steps_per_output * sc.time_step_s)), "s")
-    t_end = ds["time"].values
-    ds["time_bnds"] = (("time", "nv"), np.stack([t_end - interval, t_end], axis=1))
+    # CF cell boundaries: each row is the mean over the steps since the row before (the release start for the
+    # first): the last interval of a run that is not a whole number of intervals is shorter, and one interval
+    # longer than the run is the run (every row had been given (time - interval, time]: a window starting
+    # before the release start, or overlapping the row before; audit)
+    t_end = np.asarray(ds["time"].values).astype("datetime64[ns]")
+    t_begin = np.concatenate([[sc.start64], t_end[:-1]]).astype("datetime64[ns]")
+    ds["time_bnds"] = (("time", "nv"), np.stack([t_begin, t_end], axis=1))
     ds["time"].attrs["bounds"] = "time_bnds"
+    widths_min = sorted({float((e - b) / np.timedelta64(1, "s")) / 60.0 for b, e in zip(t_begin, t_end, strict=True)})
+    if widths_min:
+        first_min = float((t_end[0] - t_begin[0]) / np.timedelta64(1, "s")) / 60.0
+        last_min = float((t_end[-1] - t_begin[-1]) / np.timedelta64(1, "s")) / 60.0
+        method = f"time: mean (interval: {first_min:g} minutes"
+        if len(widths_min) > 1:
+            method += f" comment: the last interval {last_min:g} minutes; time_bnds gives each row's"
+        ds["concentration"].attrs["cell_methods"] = method + ")"
     half_lon = 0.5 * float(sc.output.grid.resolution_deg)
     ds["lat_bnds"] = (("lat", "nv"), np.stack([ds["lat"].values - half_lon, ds["lat"].values + half_lon], axis=1))
     ds["lon_bnds"] = (("lon", "nv"), np.stack([ds["lon"].values - half_lon, ds["lon"].values + half_lon], axis=1))

@@ -53,6 +53,9 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
             else:
                 read.append("the stability and mixing_height_m, read for the near-field plumes if the met gives no "
                             "boundary layer")
+        if nf.distance_km > 0 and any(r.type == "point" and getattr(r, "stack", None) is not None
+                                      for r in sc.releases):
+            read.append("air_temperature_c, read for the stacks' plume rise")
         out[f"local_weather (all but {'; '.join(read)})" if read else "local_weather"] = "zones"
     if sc.zones is not None:
         out["zones"] = "zones"
@@ -70,8 +73,6 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
                 out[f"releases.{i}.temperature_c"] = "zones"
             if rel.dense_gas != "auto":
                 out[f"releases.{i}.dense_gas"] = "zones"
-            if getattr(rel, "stack", None) is not None:  # plume rise: the particles start at height_m
-                out[f"releases.{i}.stack"] = "zones"
     for k, p in enumerate(sc.receptors.points):
         if p.air_changes_per_hour is not None:
             out[f"receptors.points.{k}.air_changes_per_hour"] = "zones"

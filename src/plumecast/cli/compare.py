@@ -85,7 +85,7 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
                   particles: int | None, maps: bool, quiet: bool, source: str, live: Any) -> dict[str, Any]:
     from plumecast.ensemble.compare import check_comparison, make_setup, plan_notes, run_members
     from plumecast.ensemble.members import member_specs, timing_shift_note
-    from plumecast.ensemble.summary import console_notes, summarise, write_outputs
+    from plumecast.ensemble.summary import console_notes, receptor_labels, summarise, write_outputs
     from plumecast.ensemble.summary_views import console_tables
     from plumecast.errors import ScenarioError
     from plumecast.runner import select_receptors
@@ -105,7 +105,9 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
     nested = nested_note(receptors, receptor_radius_m(receptors.population))
     if nested:
         console.print(f"note: {nested}", highlight=False, markup=False)
-    for line in [*plan_notes(setup.scenario), timing_shift_note(setup.scenario, specs)]:
+    # the scenario's own notes (a start or issued_at read as UTC, a release off the grid), as run prints them
+    for line in [*setup.scenario.notes("compare"), *plan_notes(setup.scenario),
+                 timing_shift_note(setup.scenario, specs)]:
         if line:
             console.print(f"note: {line}", highlight=False, markup=False)
     if len(specs) == 1:
@@ -124,7 +126,9 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
 
         raw = run_members(setup, specs, workers=workers, scheduler=scheduler, serial=workers == 0 and not scheduler,
                           progress=on_member)
-    summary = summarise(raw, [str(n) for n in receptors.name])
+    names = [str(n) for n in receptors.name]
+    summary = summarise(raw, names, receptor_labels(names, receptors.lat, receptors.lon,
+                                                    getattr(receptors, "country", None)))
     written = write_outputs(summary, outdir)
     print_tables(console_tables(summary, width=console.width))
     for note in console_notes(summary):  # the marks of the tables and the maps not written: as decision_table.md

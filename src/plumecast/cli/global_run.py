@@ -58,9 +58,11 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
     if checkpoint_h is not None:
         from plumecast.checkpoint import CheckpointWriter
 
+        resume_dir = outdir  # the user's folder, the one --resume accepts (outdir is rebound to stage below)
+
         def saved(path: Path, hours: float) -> None:
             kept["checkpoint"] = (f"the checkpoint at +{hours:g} h is kept in {path.parent}: continue with "
-                                  f"`plumecast run --resume {outdir}`")
+                                  f"`plumecast run --resume {resume_dir}`")
 
         hook = CheckpointWriter(outdir, checkpoint_h, scenario.time_step_s,
                                 scenario=scenario.model_dump(mode="json"), on_save=saved)
@@ -122,22 +124,11 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
 
     consequences = None
     if result.receptor_series is not None:
-        from plumecast.city_parts import assess_exposure
         from plumecast.report_tables import print_casualty_table, write_consequence_table
-        from plumecast.shelter import Shelter
 
-        shelter = None
-        if scenario.shelter is not None:
-            sh = scenario.shelter
-            shelter = Shelter(air_changes_per_hour=sh.air_changes_per_hour,
-                              compliance_fraction=sh.compliance_fraction,
-                              start=sh.start_h * 3600.0,
-                              end=None if sh.end_h is None else sh.end_h * 3600.0,
-                              ventilation_air_changes_per_hour=sh.ventilation_air_changes_per_hour)
         assert result.receptors is not None and result.exposure is not None  # series come with their receptors
         # the cities a point release's plume crosses: their deaths from the parts of their disc (city_parts)
-        consequences = assess_exposure(result.exposure, result.agent, shelter=shelter,
-                                       start=scenario.start64, issued_at=scenario.issued64)
+        consequences = result.consequences()
         print_casualty_table(consequences, console, top=20, now=scenario.issued64)
         from plumecast.exposure import receptor_radius_m
         from plumecast.receptors import nested_note
@@ -187,7 +178,7 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[Path | None, typer.Argument(help="scenario file (YAML), see docs/scenario.md (not with --resume)")] = None,
         outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs (created if needed)")] = Path("plumecast-output"),
         particles: Annotated[int | None, typer.Option(min=1, help="override the scenario's number of particles")] = None,
-        backend: Annotated[str | None, typer.Option(help="override the backend: numba (CPU), numpy (reference), cuda (GPU, float64) or cuda-mixed (GPU, single-precision lookups)")] = None,
+        backend: Annotated[str | None, typer.Option(help="override the backend: numba (CPU), numpy (reference), cuda (GPU, float64) or cuda-mixed (GPU, double-precision positions with single-precision steps; float64 on the 3-D met path)")] = None,
         seed: Annotated[int | None, typer.Option(min=0, help="override the random seed")] = None,
         map_png: Annotated[bool, typer.Option("--map/--no-map", help="also draw a PNG map of the highest interval-mean concentration of the run")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
@@ -197,7 +188,8 @@ def register(app: typer.Typer) -> None:
         checkpoint_h: Annotated[float | None, typer.Option("--checkpoint-h", help="write a checkpoint every N simulated hours to OUTDIR/.checkpoint (see --resume)")] = None,
         resume: Annotated[Path | None, typer.Option("--resume", help="continue the checkpointed run in this output folder (no SCENARIO); same results as an uninterrupted run")] = None,
     ) -> None:
-        """Run SCENARIO and write concentration.nc, receptors.csv, consequences.csv/.nc and a map to OUTDIR."""
+        """Run SCENARIO and write concentration.nc, receptors.csv, consequences.csv/.nc, dashboard.json, a map
+        and an animation (--map) to OUTDIR; people_above_aegl.csv with receptors.population_raster."""
         from plumecast.scenario import load_scenario
 
         state = None
@@ -240,8 +232,8 @@ def register(app: typer.Typer) -> None:
         """Run the built-in "poison sky" scenario: a fictional gas emitted in every city of
         >= 15,000 people, 72 h on climatological mean winds (the shipped ERA-Interim seasonal
         means, not a forecast). By default the decision the
-        story faced: four response plans compared over a 20-member ensemble (plumecast
-        compare); with --single, one forecast with the casualty table of the 20 largest
+        story faced: three response plans and the do-nothing baseline compared over a
+        20-member ensemble (plumecast compare); with --single, one forecast with the casualty table of the 20 largest
         cities and a map."""
         from plumecast.fileio import read_marker
         from plumecast.scenario import demo_plans_scenario_path, demo_scenario_path, load_scenario

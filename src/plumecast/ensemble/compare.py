@@ -124,10 +124,12 @@ def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig]) -> None:
         if receptors is not None:
             for plan in plans:
                 check_people_measures(receptors, plan.measures, plan.name)
+                _check_boxes(receptors, plan)
 
     dt_h = sc.time_step_s / 3600.0
     g = sc.output.grid
     for plan in plans:
+        _check_cuts_with_front(plan)
         for j, m in enumerate(plan.measures):
             at = getattr(m, "at_h", None)
             if measure_kind(m) == "termination" and at is not None and 0 <= at <= sc.run_hours:
@@ -146,6 +148,49 @@ def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig]) -> None:
                             f"plans: {plan.name!r}: measures.{j}.points [{float(lat):g}, {float(lon):g}] is outside "
                             f"output.grid (lat {g.lat_min:g}..{g.lat_max:g}, lon {g.lon_min:g}..{g.lon_max:g}); "
                             "expected ignition points on the grid the front burns")
+
+
+def _check_boxes(receptors: Any, plan: PlanConfig) -> None:
+    """Refuse a shelter or evacuation box that holds none of the run's receptors, as an
+    unknown city name is refused: the order would cover no one and the plan read as
+    saving nothing, silently (an evacuation box over the wrong continent; audit)."""
+    from plumecast.countermeasures.region import check_region, region_mask
+
+    n = len(np.asarray(receptors.lat))
+    for j, m in enumerate(plan.measures):
+        region = getattr(m, "region", None)
+        if measure_kind(m) not in ("shelter", "evacuation") or region is None:
+            continue
+        what = f"measures.{j}.region"
+        try:
+            region = check_region(region, what)
+            mask = region_mask(region, receptors, what)
+        except ScenarioError:
+            continue  # check_people_measures names it
+        box_given = isinstance(region, tuple) and len(region) == 4 and all(isinstance(v, float) for v in region)
+        if box_given and not mask.any():
+            box = ", ".join(f"{float(v):g}" for v in region)
+            raise ScenarioError(
+                f"plans: {plan.name!r}: {what}: the box [{box}] (lon_min, lat_min, lon_max, lat_max) holds none of "
+                f"the {n} receptors of this run; expected a box round receptors of the scenario (a region names "
+                "receptors of the scenario), or their names")
+
+
+def _check_cuts_with_front(plan: PlanConfig) -> None:
+    """Refuse an emission cut (fraction < 1) in a plan with a front before any member runs:
+    the front's transport is rerun with the plan's terminations written into the releases
+    (:func:`_apply_cuts`), which only stops them; it was refused inside member 0 after a
+    minute of transport (docs/countermeasures.md's own example; audit)."""
+    if not has_front(plan):
+        return
+    for j, m in enumerate(plan.measures):
+        fraction = getattr(m, "fraction", 1.0)
+        if measure_kind(m) == "termination" and fraction is not None and float(fraction) < 1.0:
+            raise ScenarioError(
+                f"plans: {plan.name!r}: measures.{j}.fraction {float(fraction):g}: an emission cut (fraction < 1) "
+                "cannot be combined with a front in one plan (the front's transport is rerun with the plan's "
+                "terminations as full stops); expected fraction 1 (a full stop) in this plan, or the cut in a plan "
+                "of its own without the front")
 
 
 ADD_PLANS = ("add a 'plans:' list with at least one plan that has measures, e.g.\n"
@@ -192,6 +237,15 @@ def plan_notes(scenario: Scenario) -> list[str]:
             for key in ("at_h", "start_h", "order_h", "ignition_h"):
                 t = getattr(m, key, None)
                 if isinstance(t, int | float) and t >= end_h:
+                    if m.type == "shelter":
+                        # the series goes on in clean air for the gas left indoors (plans.evaluate): people who go
+                        # inside then breathe what the buildings took in during the run, which may cost lives
+                        # (-0.0022 lives "saved" read as "< 1" beside "it changes nothing"; audit)
+                        out.append(f"plan {plan.name!r}: shelter at {key} {t:g} h, at or after the end of the run "
+                                   f"({end_h:g} h): it protects no one from the run's gas; people then go indoors "
+                                   "into buildings that took in gas during the run, and the figures count what they "
+                                   "breathe there, so the plan can cost lives")
+                        continue
                     out.append(f"plan {plan.name!r}: {m.type} at {key} {t:g} h, at or after the end of the run "
                                f"({end_h:g} h): it changes nothing in this comparison")
         if getattr(plan, "ignition_delays_h", None) and not any(m.type == "front" for m in plan.measures):

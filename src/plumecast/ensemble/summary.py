@@ -39,6 +39,7 @@ from plumecast.numbers import (
     clock,
     countdown,
     floor_hours,
+    lives_saved_range,
     people,
     people_range,
     percent,
@@ -89,6 +90,9 @@ class Summary:
     per_city: list[dict[str, Any]]  # rows: one per (city, plan)
     delay_rows: list[dict[str, Any]]
     probability: xr.Dataset | None
+    #: how the tables name each receptor (``receptor_names`` where None): receptors that share a name are told
+    #: apart by their position (:func:`receptor_labels`)
+    receptor_labels: list[str] | None = None
 
     @property
     def n_members(self) -> int:
@@ -99,13 +103,49 @@ class Summary:
         """One member: a single run, with no ensemble spread and no probabilities."""
         return self.n_members == 1
 
+    def label(self, r: int) -> str:
+        """How the tables name receptor ``r``."""
+        return (self.receptor_labels or self.receptor_names)[r]
+
+    def rows_of(self, plan: str) -> list[dict[str, Any]]:
+        """The rows of :attr:`per_city` of one plan, one per receptor in receptor order
+        (indexed by receptor, never by name: two receptors may share a name)."""
+        return [r for r in self.per_city if r["plan"] == plan]
+
+
+def receptor_labels(names: list[str], lat: Any, lon: Any, country: Any = None) -> list[str]:
+    """The names of the receptors as the tables show them: a name that two or more
+    receptors share gets the country code where that tells them apart, else the position
+    (two "Annino" near Moscow read as one city, each row with the other's figures).
+
+    >>> receptor_labels(["school", "school", "hall"], [50.0, 50.0, 51.0], [0.07, 0.28, 1.0])
+    ['school (50.00 N, 0.07 E)', 'school (50.00 N, 0.28 E)', 'hall']
+    """
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    codes = ([""] * len(names) if country is None or len(country) != len(names)
+             else ["" if c is None else str(c).strip() for c in country])
+    out = list(names)
+    for name in {n for n in names if names.count(n) > 1}:
+        idx = [i for i, n in enumerate(names) if n == name]
+        by_code = [codes[i] for i in idx]
+        if all(by_code) and len(set(by_code)) == len(idx):
+            for i in idx:
+                out[i] = f"{name}, {codes[i]}"
+            continue
+        for i in idx:
+            ns, ew = ("N" if lat[i] >= 0 else "S"), ("E" if lon[i] >= 0 else "W")
+            out[i] = f"{name} ({abs(lat[i]):.2f} {ns}, {abs(lon[i]):.2f} {ew})"
+    return out
+
 
 def _stack(raw: RawComparison, plan: str, attr: str) -> NDArray[np.float64]:
     return np.stack([np.asarray(getattr(m.outcomes[plan], attr), dtype=float) for m in raw.members])
 
 
-def summarise(raw: RawComparison, receptor_names: list[str]) -> Summary:
-    """Statistics over members for every plan (the baseline is the first plan)."""
+def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] | None = None) -> Summary:
+    """Statistics over members for every plan (the baseline is the first plan); ``labels``:
+    how the tables name the receptors (:func:`receptor_labels`; default their names)."""
     plans = [p.name for p in raw.setup.plans]
     base = plans[0]
     totals = {p: np.array([m.outcomes[p].total_fatalities for m in raw.members]) for p in plans}
@@ -165,7 +205,7 @@ def summarise(raw: RawComparison, receptor_names: list[str]) -> Summary:
             attrs={"Conventions": "CF-1.8", "members": n,
                    "title": f"plumecast comparison: probability of exceeding AEGL-2/3 ({n} members)" if n != 1 else
                    f"plumecast comparison: where AEGL-2/3 is exceeded ({ONE_MEMBER}: 0 or 1, not a probability)"})
-    return Summary(raw, plans, totals, unknown, saved, receptor_names, rows, delay, prob)
+    return Summary(raw, plans, totals, unknown, saved, receptor_names, rows, delay, prob, labels)
 
 
 def _range(x: NDArray[np.float64]) -> tuple[float, float, float]:
@@ -431,13 +471,13 @@ def decision_display(s: Summary) -> tuple[list[str], list[list[str]]]:
         body.append([r["plan"] + (" (baseline)" if r["baseline"] else ""),
                      with_interval((r["fatalities_p5"], r["fatalities_median"], r["fatalities_p95"])),
                      "— (baseline)" if r["baseline"] else
-                     with_interval((r["lives_saved_p5"], r["lives_saved_median"], r["lives_saved_p95"])),
+                     lives_saved_range(r["lives_saved_median"], r["lives_saved_p5"], r["lives_saved_p95"]),
                      str(r["receptors_unknown_max"])])
     return head, body
 
 
 def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
-    """The cities table of one plan as people read it."""
+    """The cities table of one plan as people read it, every receptor, in :func:`city_order`."""
     start, issued = _clock_base(s)
     front = _plan_has_front(s, plan)
     if s.single:
@@ -446,10 +486,12 @@ def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tupl
         head = _CITY_HEAD + (_FRONT_HEAD if front else [])
     prob = _yes_no if s.single else _pct
     body = []
-    for r in s.per_city:
-        if r["plan"] != plan or (cities is not None and r["city"] not in cities):
+    rows = s.rows_of(plan)
+    for k in city_order(s):
+        r = rows[k]
+        if cities is not None and r["city"] not in cities:
             continue
-        row = [r["city"], prob(r["p_aegl2"]), prob(r["p_aegl3"]),
+        row = [s.label(k), prob(r["p_aegl2"]), prob(r["p_aegl3"]),
                arrival_text(r["aegl2_arrival_h_min"], r["aegl2_arrival_h_max"], start, issued),
                countdown_text(r["aegl3_arrival_h_min"], start, issued), _fatalities_cell(r)]
         if front:
@@ -459,22 +501,88 @@ def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tupl
     return head, body
 
 
-def cities_by_plan_display(s: Summary, cities: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
-    """A compact table for the console: cities as rows, each plan's expected fatalities as a
-    column, with the baseline's AEGL-2 arrival and AEGL-3 countdown."""
+#: How :func:`city_order` ranks the receptors of the cities tables, as the tables say it
+#: (the run's casualty table ranks alike: plumecast.report_tables.RANK_RULE).
+CITY_RANK_RULE = ("ranked by the baseline: unknown deaths (population unknown) where AEGL-3 is reached first, "
+                  "then expected deaths, then P(AEGL-3), then P(AEGL-2), unknown deaths before a known zero; "
+                  "unknown concentration last")
+
+#: Rows of the console's cities table; the rest are in cities.csv and decision_table.md.
+CONSOLE_CITIES = 20
+
+
+def _finite_or(x: float, default: float) -> float:
+    return float(x) if math.isfinite(x) else default
+
+
+def city_order(s: Summary) -> list[int]:
+    """Receptor indices in the order the cities tables list them (:data:`CITY_RANK_RULE`),
+    from the baseline's figures; unknown is never ranked behind a known zero:
+
+    0. deaths unknown (population unknown) where AEGL-3 is reached in some member:
+       they may be many (by P(AEGL-3), then P(AEGL-2));
+    1. expected deaths (median or 95 %) above zero, most first (median, then 95 %);
+    2. the other receptors whose deaths are unknown while their concentration is known;
+    3. known zero deaths, by P(AEGL-3), P(AEGL-2), then the earliest AEGL-2 arrival;
+    4. concentration unknown (off the model domain in every member).
+
+    Ties keep the receptors' order. The console showed some 175 cities in population order,
+    the one city with deaths at row 75 (audit).
+    """
+    rows = s.rows_of(s.plans[0])
+    keys = []
+    for k, r in enumerate(rows):
+        p2, p3 = r["p_aegl2"], r["p_aegl3"]
+        med, hi = r["fatalities_median"], r["fatalities_p95"]
+        deaths = max(_finite_or(med, 0.0), _finite_or(hi, 0.0))
+        probs = (-_finite_or(p3, -1.0), -_finite_or(p2, -1.0))
+        if not (math.isfinite(p2) or math.isfinite(p3)):
+            keys.append((4, 0.0, 0.0, 0.0, k))
+        elif not math.isfinite(med) and _finite_or(p3, 0.0) > 0:
+            keys.append((0, *probs, 0.0, k))
+        elif math.isfinite(med) and deaths > 0:
+            keys.append((1, -_finite_or(med, 0.0), -_finite_or(hi, 0.0), 0.0, k))
+        elif not math.isfinite(med):
+            keys.append((2, *probs, 0.0, k))
+        else:
+            keys.append((3, *probs, _finite_or(r["aegl2_arrival_h_min"], math.inf), k))
+    return [int(key[-1]) for key in sorted(keys)]
+
+
+def cities_by_plan_display(s: Summary, cities: list[str] | None = None,
+                           top: int | None = None) -> tuple[list[str], list[list[str]]]:
+    """A compact table for the console: cities as rows in :func:`city_order` (the first
+    ``top`` of them; None: all), each plan's expected fatalities as a column, with the
+    baseline's AEGL-2 arrival and AEGL-3 countdown. Rows are taken by receptor, never by
+    name: two receptors that share a name had each shown the other's figures (audit)."""
     start, issued = _clock_base(s)
     base = s.plans[0]
     head = ["city", f"AEGL-2 arrives ({base})", f"AEGL-3 countdown ({base})"] + list(s.plans)
-    by = {(r["city"], r["plan"]): r for r in s.per_city}
+    rows = {p: s.rows_of(p) for p in s.plans}
     body = []
-    for name in s.receptor_names:
-        if cities is not None and name not in cities:
-            continue
-        b = by[(name, base)]
-        body.append([name, arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start, issued),
+    for k in _shown(s, cities, top):
+        b = rows[base][k]
+        body.append([s.label(k), arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start, issued),
                      countdown_text(b["aegl3_arrival_h_min"], start, issued)]
-                    + [_fatalities_cell(by[(name, p)]) for p in s.plans])
+                    + [_fatalities_cell(rows[p][k]) for p in s.plans])
     return head, body
+
+
+def _shown(s: Summary, cities: list[str] | None, top: int | None) -> list[int]:
+    """The receptors a cities table shows: those named in ``cities`` (None: all), in
+    :func:`city_order`, the first ``top`` of them (None: all)."""
+    order = [k for k in city_order(s) if cities is None or s.receptor_names[k] in cities]
+    return order if top is None else order[:max(top, 0)]
+
+
+def cities_left_out_text(s: Summary, cities: list[str] | None = None, top: int | None = CONSOLE_CITIES) -> str | None:
+    """What the console's cities table leaves out: ``"Cities: the first 20 of 175 receptors
+    (ranked ...); all of them in cities.csv and decision_table.md."``; None when it shows all."""
+    every = _shown(s, cities, None)
+    if top is None or len(every) <= top:
+        return None
+    return (f"Cities: the first {top} of {len(every)} receptors ({CITY_RANK_RULE}); the other {len(every) - top} "
+            "are in cities.csv and decision_table.md.")
 
 
 def _missing_maps(s: Summary) -> dict[str, list[str]]:
@@ -497,8 +605,8 @@ def missing_maps_text(s: Summary) -> str | None:
     parts = []
     for lv, plans in _missing_maps(s).items():
         key = "p_aegl3" if lv == "AEGL-3" else "p_aegl2"
-        reach = list(dict.fromkeys(r["city"] for r in s.per_city
-                                   if r["plan"] in plans and math.isfinite(r[key]) and r[key] > 0))
+        reach = list(dict.fromkeys(s.label(k) for p in s.plans if p in plans for k, r in enumerate(s.rows_of(p))
+                                   if math.isfinite(r[key]) and r[key] > 0))
         names = ", ".join(reach[:3]) + (f" and {len(reach) - 3} more" if len(reach) > 3 else "")
         text = (f"no {lv} map for {', '.join(repr(p) for p in plans)}: no grid cell's air reaches {lv} "
                 + ("in that run" if s.single else "in any member"))
@@ -541,8 +649,10 @@ def ranking_text(s: Summary) -> str | None:
     best, nxt = order[0], order[1]
     med = quantiles(s.totals[best])[1]
     if s.single:
+        left = unknown_deaths_text(s, (best, nxt))
         return (f"Fewest expected deaths: {best!r} ({people(med)}), then {nxt!r} "
-                f"({people(quantiles(s.totals[nxt])[1])}); one member, so no ranking beyond this run.")
+                f"({people(quantiles(s.totals[nxt])[1])}); one member, so no ranking beyond this run"
+                + (f"; {left}." if left else "."))
     d = np.asarray(s.totals[nxt], dtype=float) - np.asarray(s.totals[best], dtype=float)
     ok = np.isfinite(d)
     wins, n = int(np.count_nonzero(d[ok] > 0)), int(np.count_nonzero(ok))
@@ -550,23 +660,55 @@ def ranking_text(s: Summary) -> str | None:
     text = (f"Fewest expected deaths: {best!r} ({people(med)}). Against the next, {nxt!r}, it saves "
             f"{people_range(mid, lo, hi)} more (median, 5–95 % over the members, paired) and has fewer deaths in "
             f"{wins} of {n} members")
+    left = unknown_deaths_text(s, (best, nxt))
     if not quantiles(s.totals[nxt])[1] >= 1.0:
+        if left:
+            return text + f": both expected tolls are below one death, but {left}, so the ranking says little."
         return text + ": both expected tolls are below one death, so the ranking between them says little."
     if n and wins >= CLEAR_SHARE * n:
-        return text + "."
+        return text + (f"; {left}." if left else ".")
     return text + (f": the two cannot be told apart on this ensemble (fewer than {CLEAR_SHARE:.0%} of the members "
-                   "favour either); weigh what else sets them apart.")
+                   "favour either); weigh what else sets them apart" + (f"; {left}." if left else "."))
 
 
-def console_notes(s: Summary, cities: list[str] | None = None) -> list[str]:
-    """What the console tables leave to decision_table.md: the meaning of
-    :data:`NO_AEGL3_MARK` (when a shown city has it), what the times count from
-    (:func:`times_note`) and the maps that are not written."""
+def unknown_deaths_at_aegl3(s: Summary, plans: tuple[str, ...] | list[str] | None = None) -> list[int]:
+    """Receptors whose deaths are unknown (population unknown) while AEGL-3 is reached there
+    in some member under one of ``plans`` (None: any plan): the expected tolls leave them out."""
+    out = []
+    for plan in (s.plans if plans is None else plans):
+        for k, r in enumerate(s.rows_of(plan)):
+            if not math.isfinite(r["fatalities_median"]) and _finite_or(r["p_aegl3"], 0.0) > 0 and k not in out:
+                out.append(k)
+    return sorted(out)
+
+
+def unknown_deaths_text(s: Summary, plans: tuple[str, ...] | list[str] | None = None) -> str | None:
+    """``"the tolls leave out 1 receptor of unknown population where AEGL-3 is reached
+    (r5km), whose deaths are unknown"``; None when there is none. The ranking sentence had
+    called both tolls below one death beside a city of unknown population under AEGL-3."""
+    ks = unknown_deaths_at_aegl3(s, plans)
+    if not ks:
+        return None
+    names = [s.label(k) for k in ks]
+    some = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"the tolls leave out {len(ks)} receptor{'s' if len(ks) > 1 else ''} of unknown population where "
+            f"AEGL-3 is reached ({some}), whose deaths are unknown")
+
+
+def console_notes(s: Summary, cities: list[str] | None = None, top: int | None = CONSOLE_CITIES) -> list[str]:
+    """What the console tables leave to decision_table.md: the ranking of the plans, how
+    many cities the cities table leaves out (it shows the first ``top``,
+    :func:`cities_left_out_text`), the meaning of :data:`NO_AEGL3_MARK` (when a shown city
+    has it), what the times count from (:func:`times_note`) and the maps that are not written."""
     out = []
     rank = ranking_text(s)
     if rank:
         out.append(rank)
-    shown = [r for r in s.per_city if cities is None or r["city"] in cities]
+    left_out = cities_left_out_text(s, cities, top)
+    if left_out:
+        out.append(left_out)
+    ks = set(_shown(s, cities, top))
+    shown = [r for p in s.plans for k, r in enumerate(s.rows_of(p)) if k in ks]
     if any(deaths_without_aegl3(r) for r in shown):
         out.append(f"{NO_AEGL3_MARK} deaths without AEGL-3: under that plan no member reaches AEGL-3 in the city "
                    f"(the AEGL-3 column is the baseline's), yet people die: {DEATHS_WITHOUT_AEGL3}.")
@@ -602,7 +744,8 @@ def _notes(s: Summary) -> list[str]:
                      "(docs/plans.md) to compare plans.")
     else:
         parts.append(f"Baseline: {s.plans[0]!r} ({desc}); lives saved = baseline − plan"
-                     + ("." if s.single else ", paired member by member, so the spread both share cancels."))
+                     + ("" if s.single else ", paired member by member, so the spread both share cancels")
+                     + "; a plan with more deaths than the baseline reads 'costs …' (lives lost, not saved).")
     if sc is not None:
         from plumecast.ensemble.members import timing_shift_note
         from plumecast.exposure import receptor_radius_m
@@ -621,6 +764,10 @@ def _notes(s: Summary) -> list[str]:
             parts.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
         elif sc.met.source == "file":
             parts.append(f"Winds: the met files of met.path ({sc.met.path}).")
+    parts.append(f"The cities tables are {CITY_RANK_RULE}.")
+    left = unknown_deaths_text(s)
+    if left:
+        parts.append(left[0].upper() + left[1:] + ": no expected toll counts them.")
     parts.append(f"{pp.capitalize()}: a city's figures come from the plumes of the sources within the near field "
                  "(near_field.distance_km) and from the particles beyond it (docs/exposure.md); where the particles "
                  "are sparse their part is spread over a wider disc, so rerun with more particles (--particles) "

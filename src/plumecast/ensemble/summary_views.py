@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from plumecast.ensemble.summary import (
+    CONSOLE_CITIES,
     ONE_MEMBER,
     Summary,
     cities_by_plan_display,
@@ -22,17 +23,22 @@ from plumecast.fileio import atomic_path
 from plumecast.numbers import clock, people
 
 
-def console_tables(s: Summary, cities: list[str] | None = None, width: int | None = None) -> list[Any]:
-    """Rich tables for the terminal: the decision table and the compact cities table, each
+def console_tables(s: Summary, cities: list[str] | None = None, width: int | None = None,
+                   top: int | None = CONSOLE_CITIES) -> list[Any]:
+    """Rich tables for the terminal: the decision table and the compact cities table (the
+    first ``top`` cities in :func:`plumecast.ensemble.summary.city_order`; None: all), each
     split into parts whose columns fit ``width`` characters (the console's; None: not split)."""
     from rich.table import Table
 
     out = []
     spread = ONE_MEMBER if s.single else "median (5–95 %)"
+    cities_table = cities_by_plan_display(s, cities, top)
+    n_all = len(cities_by_plan_display(s, cities)[1]) if top is not None else len(cities_table[1])
+    shown = (f"the first {len(cities_table[1])} of {n_all}, ranked; all in cities.csv and decision_table.md"
+             if len(cities_table[1]) < n_all else "ranked; details per plan in decision_table.md")
     for title, (h, b) in (("Which plan saves the most people" + (f" ({ONE_MEMBER})" if s.single else ""),
                            decision_display(s)),
-                          (f"Cities: expected fatalities per plan, {spread}; details per plan in "
-                           "decision_table.md", cities_by_plan_display(s, cities))):
+                          (f"Cities: expected fatalities per plan, {spread}; {shown}", cities_table)):
         # an arrival range: its clock times on one line, the time from the issue on the next (where
         # the terminal is wide enough, each line whole: not "in 23 min – 1" then "h 03 min")
         arrival = [i for i, c in enumerate(h) if c.startswith("AEGL-2 arrives")]

@@ -81,7 +81,8 @@ class StackSpec(StrictModel):
     The stack height is the release's ``height_m``. ``plumecast zones`` raises the
     passive plume by Briggs's plume rise (:mod:`plumecast.nearfield.plume_rise`:
     Briggs 1969, 1975, 1984 with the ISC3 constants, US EPA 1995 §1.1.4; stack-tip
-    downwash, Briggs 1974); ``run`` and ``compare`` ignore it (they say so).
+    downwash, Briggs 1974); ``run`` and ``compare`` raise the near-field plume of the
+    release alike, with each step's wind and class (their particles start at the stack top).
     Unknown keys, NaN/infinity and true/false for a number are refused.
     """
 

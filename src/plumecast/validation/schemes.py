@@ -265,6 +265,10 @@ def zones_predictor(
 #: Overall arc-maximum (FAC2, FB) of each scheme on the shipped Prairie Grass runs,
 #: as stated in ``docs/validation.md`` and printed by ``plumecast zones``;
 #: ``tests/test_prairie_grass.py`` recomputes them from the measurements.
+#: The Golder route's arc-maximum scores with the zones' default roughness (0.1 m) for the class from
+#: L instead of the site's 0.006 m (docs/validation.md)
+GOLDER_SCORES_AT_0_1_M: dict[str, tuple[float, float]] = {"briggs-rural-golder": (0.58, 0.50)}
+
 DOCUMENTED_ARC_MAX_SCORES: dict[str, tuple[float, float]] = {
     "similarity": (0.93, 0.09),
     "briggs-rural-golder": (0.65, 0.46),
@@ -306,6 +310,12 @@ def zones_scheme_note(met: Any) -> str:
     else:
         fac2, fb = DOCUMENTED_ARC_MAX_SCORES[name]
         text += f"On Project Prairie Grass this scheme ({name}) scores FAC2 {fac2:.2f}, FB {fb:+.2f} on arc maxima"
+        if route == "obukhov_length":
+            # the class from L depends on z0: the scores are those at the site's own roughness
+            text += f" with the site's roughness, {SITE_ROUGHNESS_M:g} m"
+            if name in GOLDER_SCORES_AT_0_1_M and abs(met.roughness_length_m - SITE_ROUGHNESS_M) > 1e-9:
+                f01, b01 = GOLDER_SCORES_AT_0_1_M[name]
+                text += f" (FAC2 {f01:.2f}, FB {b01:+.2f} with 0.1 m, the zones default; docs/validation.md)"
         text += " (FB > 0.3: it under-predicts on average). " if fb > 0.3 else ". "
         if met.terrain == "urban":
             text += "(Prairie Grass is open country: a poor test of the urban curves.) "

@@ -83,6 +83,9 @@ class RunData:
     agent_name: str | None = None
     # map
     frame_s: NDArray[np.float64] | None = None  # (frame,) end of each output interval, s after start
+    #: (frame,) start of each output interval, s after start (concentration.nc's time_bnds: the last interval of
+    #: a run may be shorter than the others); None: each frame is ``interval_s`` long
+    frame_begin_s: NDArray[np.float64] | None = None
     interval_s: float | None = None
     grid: dict[str, Any] | None = None
     frames: NDArray[np.float32] | None = None  # (frame, lat north->south, lon) [kg m-3]
@@ -160,7 +163,8 @@ def load_run(path: Path, label: str) -> RunData:
             if 3 in rd.curves:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     pct = 100.0 * rd.conc / rd.curves[3]
-                rd.pct3_frames = _per_frame_max(pct, rd.series_end_s, rd.frame_s, rd.interval_s)
+                rd.pct3_frames = _per_frame_max(pct, rd.series_end_s, rd.frame_s, rd.interval_s,
+                                                rd.frame_begin_s)
     if rd.frames is not None and rd.frame_s is not None:
         _set_scale(rd)
     if not rd.usable and not rd.problems:
@@ -217,18 +221,22 @@ def _frames_from_series(rd: RunData, scen: dict[str, Any]) -> None:
     if frames.size == 0 or frames[-1] < end[-1] - 1e-6:
         frames = np.append(frames, end[-1])
     rd.frame_s = np.asarray(frames, dtype=np.float64)
+    rd.frame_begin_s = np.concatenate([[rd.frame_s[0] - interval], rd.frame_s[:-1]])  # a last, shorter frame too
     rd.interval_s = float(interval)
 
 
 def _per_frame_max(pct: NDArray[np.float64], end_s: NDArray[np.float64], frame_s: NDArray[np.float64] | None,
-                   interval_s: float | None) -> NDArray[np.float64] | None:
-    """Highest value of each receptor within each output interval ``(t - interval, t]``;
-    None without output intervals (never the per-step rows, which are no frames)."""
+                   interval_s: float | None, begin_s: NDArray[np.float64] | None = None) -> NDArray[np.float64] | None:
+    """Highest value of each receptor within each output interval ``(begin, t]`` (``begin_s``:
+    each frame's start, from concentration.nc's time_bnds; None: ``t - interval_s``); None
+    without output intervals (never the per-step rows, which are no frames)."""
     if frame_s is None or interval_s is None or frame_s.size == 0:
         return None
+    if begin_s is None or begin_s.shape != frame_s.shape:
+        begin_s = frame_s - interval_s
     out = np.full((frame_s.size, pct.shape[1]), np.nan)
     for k, t in enumerate(frame_s):
-        sel = (end_s > t - interval_s - 1e-6) & (end_s <= t + 1e-6)
+        sel = (end_s > begin_s[k] - 1e-6) & (end_s <= t + 1e-6)
         if sel.any():
             out[k] = np.fmax.reduce(pct[sel], axis=0)
     return out
@@ -275,10 +283,12 @@ def _load_concentration(path: Path, rd: RunData) -> None:
             times = np.asarray(ds["time"].values).astype("datetime64[ns]")
             lat = np.asarray(ds["lat"].values, float)
             lon = np.asarray(ds["lon"].values, float)
+            begins = None
             if "time_bnds" in ds and ds["time_bnds"].shape == (times.size, 2):
                 bnds = np.asarray(ds["time_bnds"].values).astype("datetime64[ns]")
                 rd.interval_s = float((bnds[0, 1] - bnds[0, 0]) / np.timedelta64(1, "s"))
                 first_begin = bnds[0, 0]
+                begins = bnds[:, 0]
             else:
                 step = (times[1] - times[0]) if times.size > 1 else np.timedelta64(3600, "s")
                 rd.interval_s = float(step / np.timedelta64(1, "s"))
@@ -298,6 +308,12 @@ def _load_concentration(path: Path, rd: RunData) -> None:
     rd.frames = north_up(values[:, :, order], lat)
     rd.grid = grid_box(lat, lon)
     rd.frame_s = seconds_since(times, rd.start)
+    if begins is not None:
+        # each frame's own window; never before the frame before it ends (files written before the bounds were
+        # fixed gave every row (time - interval, time], overlapping the row before after a shorter last interval)
+        b = seconds_since(begins, rd.start)
+        b[1:] = np.fmax(b[1:], rd.frame_s[:-1])
+        rd.frame_begin_s = b
 
 
 def _load_consequences(path: Path, rd: RunData) -> xr.Dataset | None:
