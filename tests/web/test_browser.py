@@ -202,21 +202,28 @@ def test_numbers_follow_plumecast_numbers(browser: Any, run_url: str) -> None:
     pct = [0.0, 0.0347, 0.31, 5.0, 9.96, 46.2, 100.0, 1234.5, float("nan")]
     cds = [0.0, 59.0, 60.0, 5 * 3600 + 29 * 60 + 59, -1.0, -39 * 60 - 1, 86400.0 * 3, None]
     ranges = [(1_161_095, 900_000, 1_600_000), (35_000, 35_000, 35_000), (10.0, float("nan"), 20.0)]
+    saved = [(13.2, 4.1, 45.4), (-0.0022, -0.003, -0.001), (-5.0, -8.0, -2.0), (0.4, -2.0, 3.0), (-3.0, -5.0, 0.0),
+             (0.0, 0.0, 0.0), (float("nan"), 1.0, 2.0)]
 
     def js(v: float | None) -> Any:
         return None if v is None else ("NaN" if isinstance(v, float) and math.isnan(v) else v)
 
     got = p.page.evaluate(
-        """([people, pct, cds, ranges]) => {
+        """([people, pct, cds, ranges, saved]) => {
              const N = window.plumecastNumbers, num = (v) => v === "NaN" ? NaN : v;
              return {people: people.map((v) => N.people(num(v))), pct: pct.map((v) => N.percent(num(v))),
                      cds: cds.map((v) => N.countdown(v)), round: people.map((v) => N.roundSig(num(v))),
-                     ranges: ranges.map(([c, l, h]) => N.peopleRange(num(c), num(l), num(h)))};
-           }""", [[js(v) for v in people], [js(v) for v in pct], cds, [[js(x) for x in r] for r in ranges]])
+                     ranges: ranges.map(([c, l, h]) => N.peopleRange(num(c), num(l), num(h))),
+                     saved: saved.map(([c, l, h]) => N.livesSavedRange(num(c), num(l), num(h))),
+                     saved1: saved.map(([c]) => N.livesSaved(num(c)))};
+           }""", [[js(v) for v in people], [js(v) for v in pct], cds, [[js(x) for x in r] for r in ranges],
+                  [[js(x) for x in r] for r in saved]])
     assert got["people"] == [numbers.people(v) for v in people]
     assert got["pct"] == [numbers.percent(v) for v in pct]
     assert got["cds"] == [numbers.countdown(v) for v in cds]
     assert got["ranges"] == [numbers.people_range(*r) for r in ranges]
+    assert got["saved"] == [numbers.lives_saved_range(*r) for r in saved]
+    assert got["saved1"] == [numbers.lives_saved(r[0]) for r in saved]
     for g, v in zip(got["round"], people, strict=True):
         r = numbers.round_sig(v)
         assert (math.isnan(r) and (g is None or math.isnan(g))) or g == r, (v, g, r)

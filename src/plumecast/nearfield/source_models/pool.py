@@ -117,11 +117,15 @@ def pool_evaporation(
     r = 0.0
     wetted_at = 0.0  # ∫ t dA: when each part of the area was wetted
     a_max = bund_area_m2 if bund_area_m2 is not None else math.inf
+    # the spill's mass by time (rate j over [time j, time j+1)): each step takes in exactly what was spilled in it
+    # (the rate at the step's start, held over the step, had put 0.17 % more into a pool than was spilled)
+    m_spill = min(spill_rate_kg_s.size, spill_time_s.size - 1)
+    knots = np.asarray(spill_time_s[:m_spill + 1], dtype=float)
+    spilled = np.concatenate([[0.0], np.cumsum(np.asarray(spill_rate_kg_s[:m_spill], dtype=float) * np.diff(knots))])
+    inflow = np.diff(np.interp(t, knots, spilled, left=0.0, right=float(spilled[-1])))
     for i in range(n):
         ti = t[i]
-        j = np.searchsorted(spill_time_s, ti, side="right") - 1
-        q_in = float(spill_rate_kg_s[j]) if 0 <= j < spill_rate_kg_s.size else 0.0
-        mass += q_in * dt_s
+        mass += float(inflow[i])
         a = math.pi * r * r
         a_old = a
         if mass > 0 and a == 0:
@@ -150,5 +154,6 @@ def pool_evaporation(
         evap[i + 1] = e
         area[i + 1] = a if mass > 0 else 0.0
         if mass <= 0 and ti > float(spill_time_s[-1]):
-            r = 0.0
+            # the spill is over and the pool gone: nothing more evaporates
+            return np.asarray(t[:i + 2], dtype=float), evap[:i + 2], area[:i + 2]
     return np.asarray(t, dtype=float), evap, area

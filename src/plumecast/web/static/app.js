@@ -551,10 +551,10 @@ function drawTotals() {
     const s = tt.plan_lives_saved;
     if (single()) {  // one member: that run's figure, no interval
       row("total-fatalities", "expected fatalities (whole forecast, one member)", N.people(f[1]));
-      if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline (one member)", N.people(s[1]));
+      if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline (one member)", N.livesSaved(s[1]));
     } else {
       row("total-fatalities", "expected fatalities (whole forecast), median (5–95 %)", N.peopleRange(f[1], f[0], f[2]));
-      if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline", N.peopleRange(s[1], s[0], s[2]));
+      if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline", N.livesSavedRange(s[1], s[0], s[2]));
     }
   } else if ("fatalities" in tt) {
     row("total-fatalities", "expected fatalities (whole forecast)", N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high));
@@ -744,7 +744,8 @@ function drawPlans() {
     tr.appendChild(el("td", {}, p.name + (p.baseline ? " (baseline)" : "")));
     const range = (x) => (one ? N.people(x[1]) : N.peopleRange(x[1], x[0], x[2]));
     tr.appendChild(el("td", { class: "plan-fatalities" }, range(p.fatalities)));
-    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : range(p.lives_saved)));
+    const saved = (x) => (one ? N.livesSaved(x[1]) : N.livesSavedRange(x[1], x[0], x[2]));
+    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : saved(p.lives_saved)));
     tr.appendChild(el("td", {}, fin(p.receptors_unknown) ? String(p.receptors_unknown) : N.UNKNOWN));
     body.appendChild(tr);
   }

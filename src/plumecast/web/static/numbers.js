@@ -85,6 +85,24 @@ export function peopleRange(central, low, high) {
   return `${text} (${lo}–${hi})`;
 }
 
+// plumecast.numbers.lives_saved: the sign kept ("costs 5"; people() says "< 1" for either sign)
+export function livesSaved(x) {
+  if (x !== null && x !== undefined && finite(x) && x < 0) return `costs ${people(-x)}`;
+  return people(x);
+}
+
+// plumecast.numbers.lives_saved_range
+export function livesSavedRange(central, low, high) {
+  if (!(finite(low) && finite(high)) || !finite(central)) return livesSaved(central);
+  if (low >= 0) return peopleRange(central, low, high);
+  if (high <= 0 && central <= 0) {
+    return central < 0 && peopleRange(-central, -high, -low) === people(-central)
+      ? livesSaved(central) : `${livesSaved(central)} (${people(-high)}–${people(-low)})`;
+  }
+  const text = livesSaved(central);
+  return high > 0 ? `${text} (costs ${people(-low)} – saves ${people(high)})` : `${text} (costs ${people(-low)} – ${people(-high)})`;
+}
+
 export function percent(x) {
   if (x === null || x === undefined || !finite(x)) return UNKNOWN;
   if (x === 0) return "0 %";
@@ -138,5 +156,6 @@ export function hours(seconds) {
 }
 
 if (typeof window !== "undefined") {
-  window.plumecastNumbers = { roundSig, people, peopleRange, percent, countdown, clock, concentration, hours };
+  window.plumecastNumbers = { roundSig, people, peopleRange, livesSaved, livesSavedRange, percent, countdown, clock, concentration,
+    hours };
 }
