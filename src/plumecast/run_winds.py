@@ -12,6 +12,14 @@ passed them, so at most three are resident: the two of the window and the one
 being read. The record times of every grid stay seconds after the run start, so a
 kernel's linear interpolation in time gives the same weights as on the whole set.
 
+Quantities over intervals (precipitation, heat flux, solar radiation whose value at a
+record is the mean over the interval ending there: :mod:`plumecast.met.intervals`)
+are held constant over their interval: the first record of each window carries the
+interval that begins at it (:func:`plumecast.met.wind_grid_3d`'s ``interval_starts``),
+so that both records of a window hold the same rain, radiation and heat flux, where
+the kernels' linear interpolation in time would otherwise spread half of each
+interval's rain into the next one.
+
 Which reader is used is the scenario's choice (``met.vertical``): ``levels`` reads
 u, v, w and geopotential on the file's levels and interpolates them to heights
 above ground (:func:`plumecast.met.wind_grid_3d`); ``single`` reads one level whose
@@ -32,6 +40,7 @@ from numpy.typing import NDArray
 
 from plumecast import met
 from plumecast.errors import MetDataError, ScenarioError
+from plumecast.met.intervals import INTERVAL, INTERVAL_FIELDS
 from plumecast.met.reader import STEADY_TIME
 from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, wind_grid
 
@@ -90,6 +99,11 @@ class RunWinds:
         self._land: NDArray[np.float32] | None = None
         #: the dry deposition velocity of each node from its land uses (use_cell_deposition)
         self._cells: CellDeposition | None = None
+        #: quantities over intervals in the met (held constant over each interval), and the
+        #: boundary-layer fields of the records read with the interval after each
+        self._interval = self.levels and boundary_layer != "constant" and any(
+            str(dataset[n].attrs.get(INTERVAL, "")) == "1" for n in INTERVAL_FIELDS if n in dataset)
+        self._starts: dict[int, NDArray[np.float32] | MetDataError] = {}
         first = self.first_grid()
         #: the records carry a boundary layer from the met (not for met.boundary_layer: constant)
         self.has_boundary_layer = first.surface is not None
@@ -218,8 +232,10 @@ class RunWinds:
                 if x is not None:
                     x[:-1] = x[1:]
             self._read_into(hi, g, -1)
-            # the same stream, one record on (its packing keeps the record the two share)
+            # the same stream, one record on: its packing keeps the record the two share (its wind; its
+            # boundary-layer fields, which may now hold the next interval's quantities, are packed again)
             token = None if g.stream is None else g.stream[0]
+            self._hold_intervals(g, lo)
             grid = dataclasses.replace(g, times_s=self.record_s[lo:hi + 1].copy(),
                                        stream=None if token is None else (token, lo))
         elif lo == hi:
@@ -238,11 +254,37 @@ class RunWinds:
             del first, arrays
             for r, k in enumerate(range(lo + 1, hi + 1), start=1):
                 self._read_into(k, grid, r)
+            self._hold_intervals(grid, lo)
             grid = dataclasses.replace(grid, stream=(object(), lo))  # a new stream: nothing packed is reused
         self._first = None
         self._window = (span, grid)
         self.window_records = max(self.window_records, hi - lo + 1)
         return grid
+
+    def _hold_intervals(self, grid: WindGrid, lo: int) -> bool:
+        """Give the first record of a window (record ``lo``, in place) the quantities of
+        the interval that begins at it, so that the window holds them constant (the
+        record read alone holds the interval that ends at it). True if a value changed."""
+        for k in [k for k in self._starts if k < lo]:
+            del self._starts[k]
+        start = self._starts.get(lo)
+        if isinstance(start, MetDataError):
+            raise start  # the next record's values, refused when it was read
+        if start is None or grid.surface is None:
+            return False
+        n = grid.surface.shape[1]
+        changed = not np.array_equal(grid.surface[0], start[:n])
+        grid.surface[0] = start[:n]
+        if grid.stomata is not None:
+            changed = changed or not np.array_equal(grid.stomata[0], start[n:])
+            grid.stomata[0] = start[n:]
+        if changed and self._cells is not None and grid.dry_velocity is not None:
+            one = dataclasses.replace(grid, vec=grid.vec[:1], times_s=grid.times_s[:1],
+                                      w=None if grid.w is None else grid.w[:1], surface=grid.surface[:1],
+                                      stomata=None if grid.stomata is None else grid.stomata[:1],
+                                      dry_velocity=None, stream=None)
+            grid.dry_velocity[0] = self._cells.velocity(one)[0]
+        return changed
 
     def first_grid(self) -> WindGrid:
         """The grid of the first record (domain checks before the run)."""
@@ -345,7 +387,8 @@ class RunWinds:
             # the heights of the first record read for all (the default ones are the same for
             # every record; worked out again they cost a read of record 0's ground each time)
             grid = met.wind_grid_3d(ds, start=self.start, records=slice(k, k + 1), z_levels_m=self._heights,
-                                    roughness_length_m=self.roughness_length_m, out=into)
+                                    roughness_length_m=self.roughness_length_m, out=into,
+                                    interval_starts=self._starts if self._interval else None)
             self._heights = grid.z_m
         else:
             one = ds if self.steady else ds.isel(time=slice(k, k + 1))
@@ -401,8 +444,8 @@ class RunWinds:
                     *(["precipitation: not used with met.boundary_layer: constant (rain is read only with the met's "
                        "boundary layer): no wet scavenging in this run, whatever scavenging coefficients are given"]
                       if rain else []))
-        if any("boundary layer" in line for line in lines):
-            return lines  # the reader has said why there is none
+        if any("boundary layer" in line for line in (*lines, *self._notes)):
+            return lines  # the reader (or how the met was chosen) has said why there is none
         return (*lines, "boundary layer: constant mixing height and K_z from the scenario (the met gives none)")
 
 
@@ -439,12 +482,23 @@ def run_winds(scenario: Any, wind: xr.Dataset | None = None) -> RunWinds:
         note = _vertical_note(wind, levels)
     end = scenario.start64 + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
     return RunWinds(ds, scenario.start64, levels=levels, boundary_layer=cfg.boundary_layer,
-                    roughness_length_m=cfg.roughness_length_m, notes=(note,), end=end)
+                    roughness_length_m=cfg.roughness_length_m, notes=tuple(note.split("\n")), end=end)
 
 
 def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     """The normalised (lazy) met dataset a scenario's ``met`` asks for, whether it is
-    read on levels (3-D) or as one level, and a line saying which and why."""
+    read on levels (3-D) or as one level, and a line saying which and why (with, read
+    at one level, lines saying that the files' boundary layer and rain are not used:
+    lines apart by newlines).
+
+    Raises
+    ------
+    MetDataError
+        Files with winds on several pressure levels but no geopotential (unless
+        ``met.vertical: single``), naming the file: their levels' heights are unknown,
+        and reading one level of them instead would drop the files' boundary layer
+        and rain silently (docs/met.md).
+    """
     cfg = scenario.met
     start = scenario.start64
     if cfg.source == "uniform":
@@ -470,6 +524,7 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     window = (start, end)
     why_single = ""
     levels_error: MetDataError | None = None
+    unused: tuple[str, ...] = ()
     if cfg.vertical != "single" and cfg.level_hpa is None:
         try:
             ds = one_member(met.open_met_3d(cfg.path, time_window=window))
@@ -478,6 +533,7 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
                 raise
             why_single = str(exc)
             levels_error = exc
+            unused = tuple(getattr(exc, "unused", ()))
         else:
             lacking = _levels_lacking(ds, one_level_ok=cfg.vertical == "levels")
             if not lacking:
@@ -485,7 +541,11 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
             if cfg.vertical == "levels":
                 raise MetDataError(f"{ds.attrs.get('source', cfg.path)}: met.vertical is 'levels' but the met has "
                                    f"{lacking}; expected several levels with geopotential, or met.vertical: single")
+            refused = no_geopotential_error(ds)
+            if refused is not None:
+                raise refused
             why_single = f"the met has {lacking}"
+            unused = unused_at_one_level(ds)
     if cfg.boundary_layer == "met":
         raise ScenarioError(f"met.boundary_layer: 'met' needs the met's levels, but {cfg.path} is read as one level"
                             + (f" ({why_single})" if why_single else ""))
@@ -493,7 +553,51 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     note = f"winds: one level ({ds.attrs.get('level', '')}) at every height"
     if why_single:
         note += f"; not read on levels because {why_single}"
+    if cfg.vertical == "single" or cfg.level_hpa is not None:
+        note += ("\nboundary layer: constant mixing height and K_z from the scenario (met.vertical: single: the "
+                 "boundary layer and the precipitation of the met files, if any, are not read; no wet scavenging)")
+    elif unused:
+        note += ("\nboundary layer: constant mixing height and K_z from the scenario"
+                 f"\n{unused_warning(unused, str(ds.attrs.get('level', 'one level')))}")
     return ds, False, note
+
+
+def unused_warning(unused: tuple[str, ...], level: str) -> str:
+    """A warning line: the files hold these boundary-layer fields and this rain
+    (``'blh' of sl.nc``), which a read at one level does not use."""
+    return (f"WARNING: the met files hold {', '.join(unused)}, not used: the winds are read at one level ({level}), "
+            "so the mixing height and K_z are the scenario's and no rain reaches the particles (no wet scavenging); "
+            "give winds on pressure levels with their geopotential (ERA5: the pressure-levels data set) to use them")
+
+
+def no_geopotential_error(ds: xr.Dataset) -> MetDataError | None:
+    """The error of a 3-D dataset with winds on several pressure levels but no
+    geopotential (None for any other): the heights of its levels are unknown, and the
+    one-level fallback would silently drop its boundary layer and rain."""
+    if str(ds.attrs.get("level_type", "pressure")) != "pressure" or "gh" in ds or int(ds.sizes.get("level", 1)) < 2:
+        return None
+    where = str(ds.attrs.get("first_file", ds.attrs.get("source", "met")))
+    unused = unused_at_one_level(ds)
+    return MetDataError(
+        f"{where}: winds on {int(ds.sizes['level'])} pressure levels but no geopotential (z, gh, HGT or GHT) on them: "
+        "the heights of the levels above the ground are unknown; expected the geopotential with the winds (ERA5: add "
+        "'geopotential' (z) to the pressure-level request), or met.vertical: single to move every particle with the "
+        "wind of one level" + (f" (the files' {', '.join(unused)} are then not used)" if unused else ""))
+
+
+def unused_at_one_level(ds: xr.Dataset) -> tuple[str, ...]:
+    """The boundary-layer fields and precipitation of a 3-D dataset, in words
+    (``'blh' of sl.nc``): what a read at one level leaves unused."""
+    from plumecast.met.levels_read import BOUNDARY_FIELDS, boundary_field_text
+
+    out = []
+    for n in BOUNDARY_FIELDS:
+        if n in ds:
+            coord = f"met_file_{n}"
+            where = (str(np.asarray(ds[coord].values).ravel()[0]) if coord in ds.coords else
+                     str(np.asarray(ds["met_file"].values).ravel()[0]) if "met_file" in ds.coords else "the files")
+            out.append(boundary_field_text(n, str(ds[n].attrs.get("plumecast_var", n)), where))
+    return tuple(out)
 
 
 def open_one_level(path: Any, levels_error: MetDataError | None, **kwargs: Any) -> xr.Dataset:

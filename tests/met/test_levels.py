@@ -363,7 +363,8 @@ def test_gfs_and_ecmwf_open_data_grib2_files_are_read() -> None:
     ecmwf = open_met_3d(sorted((FETCH / "ecmwf").glob("*.grib2")))
     g2 = wind_grid_3d(ecmwf)
     assert g2.w is not None and np.isfinite(g2.w).all() and np.abs(g2.w).max() < 5.0
-    assert any("no surface geopotential" in line for line in g2.provenance)
+    # the open data carry no orography: the ground comes from the surface pressure (audit 25)
+    assert any(line.startswith("ground: diagnosed from the surface pressure 'sp'") for line in g2.provenance)
 
 
 def test_numba_column_interpolation_matches_the_numpy_reference() -> None:

@@ -77,9 +77,20 @@ def test_budget_closes_with_deposition_and_a_boundary_layer_from_the_met(met_fil
     assert on_grid == pytest.approx(b.deposited, rel=1e-5)
 
 
-def test_numpy_and_numba_agree_on_a_3d_run(met_files, monkeypatch):
+def _without_intervals(paths, folder):
+    """The ERA5-style pair without its quantities over intervals (tp, sshf): a window
+    then shares its first record with the last one unchanged."""
+    folder.mkdir()
+    sl = xr.load_dataset(paths[1]).drop_vars(["tp", "sshf"])
+    sl.to_netcdf(folder / "era5_sl.nc")
+    return [paths[0], folder / "era5_sl.nc"]
+
+
+def test_numpy_and_numba_agree_on_a_3d_run(met_files, monkeypatch, tmp_path):
     """Also along the streamed windows, where the numba kernel packs only each window's
-    new record and reads its two records either way round (``kernels_numba_3d._packed``)."""
+    new record and reads its two records either way round (``kernels_numba_3d._packed``).
+    With rain and heat flux (held over each interval: the first record of a window
+    holds the interval after it, audit 25) the window is packed afresh each time."""
     from plumecast.transport import kernels_numba_3d
 
     swaps = []
@@ -91,13 +102,17 @@ def test_numpy_and_numba_agree_on_a_3d_run(met_files, monkeypatch):
         return out
 
     monkeypatch.setattr(kernels_numba_3d, "_packed", watched)
-    sc = scenario(met_files["era5"])
-    a = run(sc)
-    b = run(sc.replace(backend="numba"))
-    assert False in swaps and True in swaps  # the windows were packed both ways round
-    np.testing.assert_allclose(b.particles.lon, a.particles.lon, atol=1e-6)
-    np.testing.assert_allclose(b.particles.lat, a.particles.lat, atol=1e-6)
-    np.testing.assert_allclose(b.particles.z, a.particles.z, atol=1e-2)
+    for paths in (met_files["era5"], _without_intervals(met_files["era5"], tmp_path / "no_intervals")):
+        swaps.clear()
+        sc = scenario(paths)
+        a = run(sc)
+        b = run(sc.replace(backend="numba"))
+        if paths is not met_files["era5"]:
+            assert False in swaps and True in swaps  # the windows were packed both ways round
+        np.testing.assert_allclose(b.particles.lon, a.particles.lon, atol=1e-6)
+        np.testing.assert_allclose(b.particles.lat, a.particles.lat, atol=1e-6)
+        np.testing.assert_allclose(b.particles.z, a.particles.z, atol=1e-2)
+        assert b.budget.deposited_wet == pytest.approx(a.budget.deposited_wet, rel=1e-4)
     for name in ("airborne", "deposited_dry", "deposited_wet", "exited"):
         assert getattr(b.budget, name) == pytest.approx(getattr(a.budget, name), rel=1e-6, abs=1e-9 * a.budget.released)
     peak = float(a.concentration.max())
@@ -114,9 +129,18 @@ def test_hourly_files_give_the_forecast_of_one_file(met_files):
     assert many.budget == one.budget
 
 
-def test_era5_and_gfs_files_of_the_same_weather_give_the_same_forecast(met_files):
+def test_era5_and_gfs_files_of_the_same_weather_give_the_same_forecast(met_files, tmp_path):
+    """ERA5's tp and sshf are the hour before each record (held over that hour by the
+    run, audit 25); wgrib2's netCDF of GFS keeps no averaging window, so its PRATE and
+    SHTFL read as instantaneous: here they say, as ``met fetch``'s file does, that they
+    are the mean over the interval from the previous record, the same weather."""
+    gfs_path = tmp_path / "gfs_means.nc"
+    ds = xr.load_dataset(met_files["gfs"][0])
+    for name in ("PRATE_surface", "SHTFL_surface"):
+        ds[name].attrs["comment"] = "mean over the interval from the previous lead time to this one"
+    ds.to_netcdf(gfs_path)
     era5 = run(scenario(met_files["era5"]))
-    gfs = run(scenario(met_files["gfs"]))
+    gfs = run(scenario([gfs_path]))
     # the same numbers in other units (geopotential vs gpm, J m-2 accumulated vs W m-2,
     # m vs kg m-2 s-1): float32 rounding apart, the particles go the same way
     np.testing.assert_allclose(gfs.particles.lon, era5.particles.lon, atol=1e-4)
@@ -126,17 +150,20 @@ def test_era5_and_gfs_files_of_the_same_weather_give_the_same_forecast(met_files
         assert getattr(gfs.budget, name) == pytest.approx(getattr(era5.budget, name), rel=1e-4)
 
 
-def test_the_run_holds_two_records_at_a_time_and_matches_the_whole_grid(met_files):
+def test_the_run_holds_two_records_at_a_time_and_matches_the_whole_grid(met_files, tmp_path):
     """The rolling window reads each record once (record 0 reused) and gives the
     particles the winds of the whole set: the same run done in one kernel call on
-    all records agrees to the rounding of the lookups at the call boundaries."""
-    sc = scenario(met_files["era5"], deposition="off", particles=500,
+    all records agrees to the rounding of the lookups at the call boundaries. (Without
+    tp and sshf: quantities over intervals are held over each interval by the windows,
+    which one call on all records cannot do; audit 25.)"""
+    paths = _without_intervals(met_files["era5"], tmp_path / "no_intervals")
+    sc = scenario(paths, deposition="off", particles=500,
                   releases=[{"type": "point", "lat": 45.0, "lon": 0.0, "height_m": 300, "rate_kg_s": 1.0,
                              "stop_h": 0.1666666}])
     r = run(sc)
     assert r.stats["met_window_records"] == 2
     assert r.stats["met_records_read"] == N_TIMES
-    ds = open_met_3d([str(p) for p in met_files["era5"]])
+    ds = open_met_3d([str(p) for p in paths])
     whole = wind_grid_3d(ds, start=sc.start64)
     assert whole.times_s.size == N_TIMES
     from plumecast.release import births_and_groups, schedule

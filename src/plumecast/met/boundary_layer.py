@@ -15,6 +15,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.met.atmosphere import _ISA_T0, CP, G0, KAPPA_AIR, R_D
+from plumecast.met.intervals import check_negative
 from plumecast.met.plausible import check_field
 
 __all__ = [
@@ -59,6 +60,7 @@ def surface_fields(
     def get(name: str) -> NDArray[np.float64]:
         a = np.asarray(rec[name].values, dtype=np.float64)
         file = where if isinstance(where, str) else where[name]
+        check_negative(a, name, rec[name], file, tk, lat, lon)  # a differenced accumulation that decreases
         check_field(a, name, rec[name], file, tk, lat, lon)
         return a
 

@@ -77,19 +77,32 @@ def check_met(path: MetPath, *, member: int | None = None, max_bytes: int = CHEC
         What a run would refuse, naming the file (the same messages).
     """
     from plumecast.met.levels import open_met_3d, wind_grid_3d
-    from plumecast.run_winds import _levels_lacking, open_one_level
+    from plumecast.run_winds import (
+        _levels_lacking,
+        no_geopotential_error,
+        open_one_level,
+        unused_at_one_level,
+    )
     from plumecast.transport.windgrid import wind_grid
 
     # as a run with met.vertical unset chooses: on levels where the files allow it
     why_single = ""
     levels_error: MetDataError | None = None
+    refused: MetDataError | None = None
+    unused: tuple[str, ...] = ()  # the boundary layer and rain of files read at one level
     try:
         ds = open_met_3d(path, member=member)
         lacking = _levels_lacking(ds)
         why_single = f"the met has {lacking}" if lacking else ""
+        if lacking:
+            refused = no_geopotential_error(ds)
+            unused = unused_at_one_level(ds)
     except MetDataError as exc:
         why_single = str(exc)
         levels_error = exc
+        unused = tuple(getattr(exc, "unused", ()))
+    if refused is not None:  # winds on pressure levels without geopotential: as a run, refused
+        raise refused
     three_d = not why_single
     if not three_d:
         ds = open_one_level(path, levels_error, member=member)
@@ -127,16 +140,22 @@ def check_met(path: MetPath, *, member: int | None = None, max_bytes: int = CHEC
         ("vertical motion", grid.w is not None), ("boundary layer", grid.surface is not None),
         ("solar radiation (stomata)", grid.stomata is not None), ("land-sea mask", grid.land is not None))
         if present]
+    held = " ".join(unused)
     missing = [what for what, present in (
-        ("boundary layer (the scenario's constant K_z and mixing height serve)", grid.surface is not None),
+        ("boundary layer (the scenario's constant K_z and mixing height serve)", grid.surface is not None or
+         "(mixing height)" in held or "(friction velocity)" in held or "(heat flux)" in held),
         ("solar radiation (the resistance model's stomata take deposition.solar_radiation_w_m2)",
-         grid.stomata is not None),
+         grid.stomata is not None or "(solar radiation)" in held),
         ("land-sea mask (dry deposition takes the shipped Natural Earth land)", grid.land is not None)) if not present]
     how = "read and converted as a run reads them, each checked" if three_d else "read as a run reads them, each checked"
     lines.append(f"records {how} (NaN, {'plausible values' if three_d else 'wind speed'}): {checked}")
     lines.append(f"in the records: {', '.join(has)}")
     if missing:
         lines.append(f"not in the files: {'; '.join(missing)}")
+    if unused and not three_d:
+        lines.append(f"in the files but not used, the winds being read at one level: {', '.join(unused)} (the "
+                     "scenario's constant K_z and mixing height serve, no rain reaches the particles, the stomata "
+                     "take deposition.solar_radiation_w_m2)")
     return lines
 
 

@@ -261,16 +261,60 @@ def _open_grib(path: Path, winds: bool) -> xr.Dataset:
         raise _read_error(path, exc) from exc
 
 
+#: Attribute set on a netCDF file of forecast steps read as one series of valid times
+#: (:func:`_forecast_steps_to_valid_times`).
+FORECAST_STEPS = "plumecast_forecast_steps"
+
+
 def _open_lazy(path: Path, winds: bool = True) -> xr.Dataset:
     """One met file, opened lazily (dask-backed; nothing read but the metadata)."""
     try:
         if is_grib(path):
             return _open_grib(path, winds)
-        return xr.open_dataset(path, chunks={})
+        ds = xr.open_dataset(path, chunks={})
     except MetDataError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
         raise _read_error(path, exc) from exc
+    return _forecast_steps_to_valid_times(ds, path)
+
+
+def _forecast_steps_to_valid_times(ds: xr.Dataset, path: Path) -> xr.Dataset:
+    """A netCDF copy of cfgrib's forecast layout (dims reference ``time`` x ``step``,
+    ``valid_time`` on both, as ``xarray.open_dataset(engine="cfgrib").to_netcdf()``
+    writes a MARS or ERA5 forecast retrieval) as one series of valid times, lazily: the
+    two dimensions stacked, ordered by valid time (valid_time = time + step), the
+    reference time and the step kept as ``forecast_reference_time`` and
+    ``forecast_period``. Other files are returned as they are.
+
+    Raises
+    ------
+    MetDataError
+        Two forecasts with the same valid time (overlapping runs), naming both.
+    """
+    vt = ds.variables.get("valid_time")
+    if vt is None or vt.ndim != 2 or not all(d in ds.dims for d in vt.dims):
+        return ds
+    ref_dim, step_dim = (str(d) for d in vt.dims)
+    stacked = ds.stack(_record=(ref_dim, step_dim)).reset_index("_record")
+    stacked = stacked.rename({c: n for c, n in ((ref_dim, "forecast_reference_time"), (step_dim, "forecast_period"))
+                              if c in stacked.variables})
+    times = np.asarray(stacked["valid_time"].values)
+    keep = np.flatnonzero(~np.isnat(times))
+    order = keep[np.argsort(times[keep], kind="stable")]
+    sorted_t = times[order]
+    same = np.flatnonzero(sorted_t[1:] == sorted_t[:-1])
+    if same.size:
+        i, j = order[same[0]], order[same[0] + 1]
+        refs = np.asarray(stacked["forecast_reference_time"].values)
+        steps = np.asarray(stacked["forecast_period"].values).astype("timedelta64[m]")
+        raise _err(str(path), f"valid time {_when(sorted_t[same[0]])} comes from two forecasts ({_when(refs[i])} + "
+                              f"{steps[i]} and {_when(refs[j])} + {steps[j]}); expected each valid time once (select "
+                              "the steps of each forecast that the next one does not cover)")
+    out = stacked.isel(_record=order).swap_dims({"_record": "valid_time"})
+    out = out.transpose("valid_time", ...)
+    out.attrs[FORECAST_STEPS] = 1
+    return out
 
 
 def _open_dataset(path: Path) -> xr.Dataset:

@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from plumecast.errors import MetDataError
 from plumecast.met.atmosphere import (
     CP,
     G0,
@@ -38,6 +39,7 @@ from plumecast.met.boundary_layer import (
     VON_KARMAN,
     surface_fields,
 )
+from plumecast.met.intervals import INTERVAL, INTERVAL_FIELDS
 from plumecast.met.levels_join import FIELD_FILE
 from plumecast.met.levels_read import (
     _err,
@@ -181,6 +183,43 @@ def _masked_below(gh: NDArray[np.float64]) -> NDArray[np.bool_] | None:
     return np.cumprod(missing, axis=0).astype(bool)
 
 
+def ground_from_surface_pressure(gh: NDArray[np.float64], t: NDArray[np.float64] | None, sp: NDArray[np.float64],
+                                 levels_hpa: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Height of the ground [m above sea level] from the surface pressure ``sp`` [Pa]
+    and the geopotential height ``gh`` [m] (and temperature ``t`` [K], else the ICAO
+    standard atmosphere's) on pressure levels (ground first), for files without
+    orography: linear in ln p between the two levels around ``sp`` (the hypsometric
+    equation for a layer of uniform temperature); below the lowest level with a value
+    and above the highest, the hypsometric equation with that level's temperature,
+    z_s = z_k + R_d T_k ln(p_k / p_s) / g0 (Wallace & Hobbs 2006, Atmospheric Science,
+    2nd ed., eq. 3.24), as ``plumecast met fetch`` diagnoses ECMWF's ground
+    (:func:`plumecast.met.fetch.surface_geopotential`). A level without a value (NaN,
+    masked under the ground) is never used."""
+    nlev = levels_hpa.size
+    p = levels_hpa[:, None, None] * 100.0
+    lnp = np.log(p)
+    lnsp = np.log(np.maximum(sp, 1.0))[None]
+    t_use = standard_atmosphere_temperature_k(levels_hpa)[:, None, None] * np.ones_like(gh) if t is None else \
+        np.where(np.isfinite(t), t, standard_atmosphere_temperature_k(levels_hpa)[:, None, None])
+    ok = np.isfinite(gh)
+    # the highest level at or under the ground (p >= sp) with a value, and the lowest above it
+    under = (p >= sp[None]) & ok
+    k_lo = np.where(under.any(axis=0), nlev - 1 - np.argmax(under[::-1], axis=0), -1)
+    above = (p < sp[None]) & ok
+    k_hi = np.where(above.any(axis=0), np.argmax(above, axis=0), -1)
+
+    def at(a: NDArray[np.float64], k: NDArray[np.int64]) -> NDArray[np.float64]:
+        return np.take_along_axis(a, np.clip(k, 0, nlev - 1)[None], 0)[0]
+
+    z_lo, z_hi = at(gh, k_lo), at(gh, k_hi)
+    l_lo, l_hi = at(lnp * np.ones_like(gh), k_lo), at(lnp * np.ones_like(gh), k_hi)
+    hyps_hi = z_hi + R_D * at(t_use, k_hi) / G0 * (l_hi - lnsp[0])  # from the level above, downward
+    hyps_lo = z_lo + R_D * at(t_use, k_lo) / G0 * (l_lo - lnsp[0])  # from the level under, upward
+    frac = (l_lo - lnsp[0]) / np.where(l_lo > l_hi, l_lo - l_hi, 1.0)
+    between = z_lo + frac * (z_hi - z_lo)
+    return np.where((k_lo >= 0) & (k_hi >= 0), between, np.where(k_hi >= 0, hyps_hi, hyps_lo))
+
+
 def _check_geo_scale(gh: NDArray[np.float64], levels_hpa: NDArray[np.float64], where: str, tk: str) -> None:
     """Refuse geopotential heights far from the standard atmosphere's at the
     highest level (a geopotential in m2 s-2 labelled m is g0 = 9.8 times too high).
@@ -210,6 +249,7 @@ def wind_grid_3d(
     mixing_height_m: float | None = None,
     standard_atmosphere: bool = False,
     out: WindGrid | None = None,
+    interval_starts: dict[int, NDArray[np.float32] | MetDataError] | None = None,
 ) -> WindGrid:
     """Interpolate records of a normalised 3-D dataset onto fixed heights above ground.
 
@@ -238,6 +278,16 @@ def wind_grid_3d(
         into, and which the result then holds, instead of new ones: a streamed run
         reads every record into the same memory (:class:`plumecast.run_winds.RunWinds`;
         fresh memory costs a page fault and the zeroing of each page).
+    interval_starts : a dict that, where the dataset has quantities over intervals
+        (precipitation, heat flux, solar radiation whose value at a record is the mean
+        over the interval ending there; :mod:`plumecast.met.intervals`), receives for
+        each record ``k`` read its boundary-layer fields (``surface``, then ``stomata``
+        where there are, stacked: (fields, lat, lon) float32) with the quantities of the
+        interval that *begins* at ``k`` (record ``k + 1``'s; the last record's own):
+        what the start of a run's window from ``k`` holds, so that a run keeps them
+        constant over each interval (:class:`plumecast.run_winds.RunWinds`). Where record
+        ``k + 1``'s values are refused, the error is stored in their place, for the run
+        to raise when it reaches that interval (not one window early).
 
     Returns
     -------
@@ -248,8 +298,10 @@ def wind_grid_3d(
     Notes
     -----
     Height of a pressure level above ground: ``(Φ - Φ_s) / g0`` (geopotential
-    heights ``gh - zs``); without surface geopotential the height above sea level
-    (said in the provenance). Levels below ground are skipped. Between the ground
+    heights ``gh - zs``); without surface geopotential or orography, the ground is
+    diagnosed from the surface pressure ``sp`` where the files have it
+    (:func:`ground_from_surface_pressure`), else the height above sea level is used
+    (both said in the provenance). Levels below ground are skipped. Between the ground
     and the lowest level above ground: linear in ln z from the 10 m wind when the
     files have it, else the neutral log law ``u(z) = u_1 ln(z/z0) / ln(z_1/z0)``;
     ``w`` goes linearly to 0 at the ground. Above a column's top level the top
@@ -314,6 +366,7 @@ def wind_grid_3d(
 
     # --- heights of the levels -------------------------------------------------------
     has_zs = "zs" in has
+    has_sp = level_type == "pressure" and not has_zs and "sp" in has and "gh" in has
     if level_type == "pressure" and "gh" not in has:
         if not standard_atmosphere:
             raise _err(where, "no geopotential (or geopotential height) on the pressure levels; expected z, gh, "
@@ -330,9 +383,13 @@ def wind_grid_3d(
             prov.append(f"ground: {frm('zs')}; heights above ground = (Φ − Φ_s) / g0")
             if "time" not in ds["zs"].dims:
                 zs_static = np.asarray(ds["zs"].values, dtype=np.float64)
+        elif has_sp:
+            prov.append(f"ground: diagnosed from the surface pressure {frm('sp')} and the geopotential on the levels "
+                        "(linear in ln p between levels, hypsometric below the lowest; no orography in the files); "
+                        "heights above ground = (Φ − Φ_s) / g0")
         else:
-            prov.append("ground: no surface geopotential or orography in the files; heights above sea level are "
-                        "used as heights above ground")
+            prov.append("ground: no surface geopotential or orography (nor surface pressure) in the files; heights "
+                        "above sea level are used as heights above ground")
 
     # --- target heights (fixed for the dataset) ------------------------------------------
     has_10m = "u10" in has and "v10" in has
@@ -344,6 +401,9 @@ def wind_grid_3d(
             if has_zs:
                 zmax = zs_static if zs_static is not None else np.asarray(ds["zs"].isel(time=0).values, np.float64)
                 top -= max(float(np.nanmax(zmax)), 0.0)
+            elif has_sp:  # the highest ground from the lowest surface pressure, in the standard atmosphere
+                sp0 = np.asarray(ds["sp"].isel(time=0).values, np.float64)
+                top -= max(float(standard_atmosphere_height_m(np.nanmin(sp0) / 100.0)), 0.0)
         else:
             top = float(levels[-1])
         z_t = np.array([z for z in DEFAULT_HEIGHTS_M if (z != 10.0 or has_10m) and z <= top], dtype=np.float64)
@@ -421,7 +481,9 @@ def wind_grid_3d(
 
     lv_unit = "hPa" if level_type == "pressure" else "m above ground"
 
-    def _block(rec: xr.Dataset, js: slice, r: int, files: dict[str, str], tk: str) -> None:
+    def _block(rec: xr.Dataset, js: slice, r: int, files: dict[str, str], tk: str, nxt: xr.Dataset | None = None,
+               start_out: NDArray[np.float32] | None = None, nxt_files: dict[str, str] | None = None,
+               tk_next: str = "") -> None:
         """Rows ``js`` of record ``r``: heights, interpolation, boundary layer; ``files``:
         the file of each field at this record, for messages."""
         latb = lat[js]
@@ -437,6 +499,7 @@ def wind_grid_3d(
         def get(name: str, rec: xr.Dataset = rec) -> NDArray[np.float64]:
             return np.asarray(rec[name].values, dtype=np.float64)
 
+        T_read = get(temp) if temp is not None else None
         # heights above ground (nlev, ny, nx)
         if level_type == "pressure":
             gh = get("gh") if "gh" in has else np.broadcast_to(
@@ -446,9 +509,17 @@ def wind_grid_3d(
                 masked = _masked_below(gh)
                 check("gh", gh, masked, "geopotential")
                 _check_geo_scale(gh, levels, files["gh"], tk)
-            zs = (zs_static[js] if zs_static is not None else get("zs")) if has_zs else np.zeros((nyb, lon.size))
             if has_zs:
+                zs = zs_static[js] if zs_static is not None else get("zs")
                 check("zs", zs, None, "surface height")
+            elif has_sp:
+                sp = get("sp")
+                check("sp", sp, None, "surface pressure")
+                t_k = None if T_read is None else (T_read * (p_pa / 1e5) ** KAPPA_AIR if temp == "theta"
+                                                   and p_pa is not None else T_read)
+                zs = ground_from_surface_pressure(gh, t_k, sp, levels)
+            else:
+                zs = np.zeros((nyb, lon.size))
             h = gh - zs[None]
             if masked is not None:  # below ground and below the column's lowest level, rising upward
                 base = np.minimum(np.where(masked, np.inf, h).min(axis=0), 0.0)
@@ -476,8 +547,8 @@ def wind_grid_3d(
             check_winds(u10, v10, ("u10", "v10"), (rec["u10"], rec["v10"]), (files["u10"], files["v10"]), tk, latb,
                          lon)
         T: NDArray[np.float64] | None = None
-        if temp is not None:
-            T = get(temp)
+        if temp is not None and T_read is not None:
+            T = T_read
             check(temp, T, below)
             if temp == "theta":  # theta -> T where pressure known
                 if p_pa is not None:
@@ -512,16 +583,41 @@ def wind_grid_3d(
             surf[r, :, js] = vals[:len(SURFACE_FIELDS)]
             if stomata is not None:
                 stomata[r, :, js] = vals[len(SURFACE_FIELDS):]
+            if nxt is not None and start_out is not None and nxt_files is not None and not start_error:
+                # the same record with the next interval's quantities: the start of a window from it
+                rec_s = rec.copy()
+                for n in interval_names:
+                    rec_s[n] = (rec[n].dims, np.asarray(nxt[n].values), rec[n].attrs)
+                try:
+                    start_out[:, js] = surface_fields(rec_s, has, h, kb, hb, ub, vb, T, p_pa, levels, z0,
+                                                      mixing_height_m, u10 if has_10m else None,
+                                                      v10 if has_10m else None, nxt_files, tk_next, latb, lon)
+                except MetDataError as exc:  # the next record's values: raised when the run gets there
+                    start_error.append(exc)
 
     # rows per block: float64 temporaries stay near BLOCK_VALUES values per 3-D field
     rows = max(1, min(lat.size, BLOCK_VALUES // max(1, nlev * lon.size)))
+    interval_names = [n for n in INTERVAL_FIELDS if n in has and ds[n].attrs.get(INTERVAL) == "1"]
     for r, k in enumerate(range(i0, i1)):
         rec_all = ds.isel(time=k).load()  # the only read from disk: one record, as stored (float32)
         files = {name: _field_file(ds, name, k) for name in has}
         tk = np.datetime_as_string(times[k], unit="s")
+        nxt = start_arr = nxt_files = None
+        tk_next = tk
+        start_error: list[MetDataError] = []
+        if interval_starts is not None and interval_names and surf is not None:
+            kn = min(k + 1, n_all - 1)  # the interval after record k: record k + 1's (2-D fields only)
+            nxt = ds[interval_names].isel(time=kn).load()
+            nxt_files = {**files, **{n: _field_file(ds, n, kn) for n in interval_names}}
+            tk_next = np.datetime_as_string(times[kn], unit="s")
+            start_arr = np.empty((surf.shape[1] + (0 if stomata is None else stomata.shape[1]), lat.size, lon.size),
+                             np.float32)
         for j0 in range(0, lat.size, rows):
             js = slice(j0, min(j0 + rows, lat.size))
-            _block(rec_all.isel(lat=js), js, r, files, tk)
+            _block(rec_all.isel(lat=js), js, r, files, tk, None if nxt is None else nxt.isel(lat=js), start_arr,
+                   nxt_files, tk_next)
+        if interval_starts is not None and start_arr is not None:
+            interval_starts[k] = start_error[0] if start_error else start_arr
 
     if steady or n_all == 1:
         times_s = np.zeros(n_rec)

@@ -16,6 +16,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.met.files import _on_time
+from plumecast.met.intervals import INSTANT, TIMING, WINDOW
 from plumecast.met.variables import _err, _when
 
 
@@ -55,6 +56,43 @@ def _merge_kind(pieces: list[xr.Dataset], where: str) -> xr.Dataset:
     return out
 
 
+def _pad_step_zero(parts: list[xr.Dataset], where: str) -> list[xr.Dataset]:
+    """The surface hypercubes of one GRIB file, those of quantities over intervals
+    (:mod:`plumecast.met.intervals`) that lack the file's first valid times (a
+    forecast's step 0, where no interval ends: GFS, ECMWF open data) given them, with an
+    empty window (an amount of 0 over no time). A valid time lacking after the first
+    one is refused, naming the file and the fields."""
+    def times(d: xr.Dataset) -> NDArray[Any]:
+        return np.atleast_1d(np.asarray(d["valid_time"].values)) if "valid_time" in d.coords else np.array([])
+
+    every = np.unique(np.concatenate([times(d) for d in parts])) if parts else np.array([])
+    out = []
+    for d in parts:
+        have = times(d)
+        windowed = bool(d.data_vars) and all(d[n].attrs.get(TIMING, INSTANT) != INSTANT for n in d.data_vars)
+        lacking = np.setdiff1d(every, have)
+        if not windowed or have.size == 0 or lacking.size == 0:
+            out.append(d)
+            continue
+        if np.any(lacking > have.min()):
+            raise _err(where, f"{', '.join(repr(str(d[n].attrs.get('plumecast_var', n))) for n in d.data_vars)} "
+                              f"lack(s) a message at {_when(lacking[lacking > have.min()][0])}, which the file's other "
+                              "fields have; expected every field at every step (but step 0)")
+        if "valid_time" not in d.dims:
+            d = d.expand_dims("valid_time")
+            d = d.assign_coords({c: ("valid_time", np.atleast_1d(np.asarray(d[c].values)))
+                                 for c in d.coords if str(c).startswith(WINDOW) and d[c].ndim == 0})
+        zero = (d.isel(valid_time=[0] * lacking.size) * np.float32(0.0)).assign_coords(valid_time=lacking)
+        zero = zero.assign_coords({c: ("valid_time", np.zeros(lacking.size)) for c in d.coords
+                                   if str(c).startswith(WINDOW)})
+        padded = xr.concat([zero, d], dim="valid_time", coords="minimal", compat="override",
+                           combine_attrs="override")
+        for n in d.data_vars:
+            padded[n].attrs = d[n].attrs
+        out.append(padded)
+    return out
+
+
 #: Prefix of the coordinate that names, per record, the file a field came from
 #: (``met_file_blh``); the normalised dataset keeps those that differ from ``met_file``.
 FIELD_FILE = "met_file_"
@@ -65,7 +103,8 @@ def _with_time(ds: xr.Dataset, path: Path) -> tuple[xr.Dataset, NDArray[Any]]:
     ``met_file_<field>`` naming the file per record (kept through the merges and joins,
     so that a message names the file that holds the field)."""
     sub, times = _on_time(ds, path, winds=False)
-    sub = sub.drop_vars([c for c in sub.coords if str(c) not in sub.dims and str(c) != "met_file"])
+    sub = sub.drop_vars([c for c in sub.coords if str(c) not in sub.dims and str(c) != "met_file"
+                         and not str(c).startswith(WINDOW)])
     sub = sub.assign_coords({f"{FIELD_FILE}{n}": sub["met_file"] for n in sub.data_vars})
     return sub, times
 
@@ -184,8 +223,11 @@ def _fill_step_zero(
     surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]], history: list[str]
 ) -> list[tuple[Path, xr.Dataset, NDArray[Any]]]:
     """A forecast's step 0 (GFS ``f000``) has no precipitation rate or flux (they
-    are means over the step before): the earliest file may lack them; its records
-    take the next file's first values (said in ``plumecast_from``)."""
+    are means over the step before): the earliest file may lack them. A quantity over
+    intervals (GRIB step ranges, :mod:`plumecast.met.intervals`) gets an empty window
+    there (an amount of 0 over no time: the first record then takes the first
+    interval's mean); an instantaneous one takes the next file's first values (said in
+    ``plumecast_from``)."""
     if len(surfs) < 2:
         return surfs
     order = sorted(range(len(surfs)), key=lambda i: np.min(surfs[i][2]))
@@ -197,10 +239,20 @@ def _fill_step_zero(
     ds = first[1].copy()
     n_t = ds.sizes["time"]
     for n in missing:
-        nxt = second[1][n].isel(time=[0] * n_t).drop_vars("met_file", errors="ignore")
-        ds[n] = nxt.assign_coords(time=ds["time"]).assign_attrs(
-            plumecast_from=str(second[1][n].attrs.get("plumecast_from", n))
-            + f"; {first[0].name} has none (forecast step 0): its records take the next record's value")
+        src = second[1][n]
+        # its own coordinates only (a field of a dataset carries those of the others on time too)
+        src = src.drop_vars([c for c in src.coords if str(c) not in src.dims
+                             and str(c) not in (f"{WINDOW}{n}", f"{FIELD_FILE}{n}")])
+        nxt = src.isel(time=[0] * n_t)
+        frm = str(second[1][n].attrs.get("plumecast_from", n))
+        if second[1][n].attrs.get(TIMING, INSTANT) != INSTANT:
+            nxt = (nxt * np.float32(0.0)).assign_coords({f"{WINDOW}{n}": ("time", np.zeros(n_t)),
+                                                         f"{FIELD_FILE}{n}": ("time", np.full(n_t, first[0].name))})
+            frm += (f"; {first[0].name} has none (forecast step 0: no interval ends there; the first record takes "
+                    "the first interval's mean)")
+        else:
+            frm += f"; {first[0].name} has none (forecast step 0): its records take the next record's value"
+        ds[n] = nxt.assign_coords(time=ds["time"]).assign_attrs(plumecast_from=frm)
         history.append(f"{n} of {first[0].name} from {second[0].name} (forecast step 0 has none)")
     ds = ds[[v for v in second[1].data_vars]]
     out = list(surfs)

@@ -17,7 +17,9 @@ The normalised 3-D dataset
 * on ``(time, lat, lon)``, when present: ``u10``, ``v10`` [m s-1]; ``t2m`` [K];
   ``blh`` mixing height [m]; ``ustar`` friction velocity [m s-1]; ``shf`` surface
   sensible heat flux, upward positive [W m-2]; ``solar`` solar (short-wave)
-  radiation at the ground, downward [W m-2]; ``precip`` [mm h-1]; ``zs`` surface
+  radiation at the ground, downward [W m-2]; ``precip`` [mm h-1] (these three, where
+  they are quantities over intervals, the mean over the interval from the previous
+  record: attr ``plumecast_interval``); ``sp`` surface pressure [Pa]; ``zs`` surface
   height (surface geopotential / g0, or orography) [m]; ``land`` land fraction,
   0 water to 1 land (ERA5 ``lsm``, GFS ``LAND``, WRF ``LANDMASK`` or ``XLAND``;
   CF ``land_area_fraction``, ``land_binary_mask``), or on ``(lat, lon)``;
@@ -37,9 +39,9 @@ refused when a record is read (:func:`plumecast.met.levels.wind_grid_3d`), as ar
 NaN inside the domain; a 10 m wind component without the other is refused here.
 
 Variables are found by CF ``standard_name`` first, then by the names the producers
-use: ERA5 (``u v w z t``, ``u10 v10 t2m blh zust sshf ssrd tp``, surface ``z``), GFS
+use: ERA5 (``u v w z t``, ``u10 v10 t2m blh zust sshf ssrd tp sp``, surface ``z``), GFS
 (``UGRD VGRD VVEL HGT TMP``, the wgrib2 per-level form ``UGRD_850mb``, ``HPBL FRICV
-SHTFL DSWRF PRATE``, surface ``HGT``) and WRF post-processed onto pressure levels
+SHTFL DSWRF PRATE APCP``, surface ``HGT`` and ``PRES``) and WRF post-processed onto pressure levels
 (``U V W GHT TT``, ``U10 V10 T2 PBLH UST HFX SWDOWN RAINNC HGT``). GRIB files come
 through cfgrib: each file's hypercubes (pressure levels, surface, 10 m) are read
 separately and merged. Files of a set are joined along time as for the
@@ -47,14 +49,16 @@ single-level reader (:func:`plumecast.met.reader.join_on_time`): pressure-level
 files and single-level files (ERA5's two CDS data sets) may be given together and
 are joined separately, then matched record by record.
 
-Conversions, said in ``plumecast_from``: geopotential [m2 s-2] / g0; ERA5 ``sshf``
-is accumulated [J m-2] over the hour before the valid time and positive downward
-(ECMWF convention), so ``shf = -sshf / 3600 s``; ``ssrd`` likewise, ``solar = ssrd /
-3600 s``; ERA5 ``tp`` is accumulated [m]
-over the same hour, so ``precip = 1000 tp`` [mm h-1]; GFS ``PRATE`` [kg m-2 s-1]
-times 3600; WRF ``RAINNC`` (+ ``RAINC``) accumulated [mm] since the model start is
-differenced between records. (ERA5 hourly accumulations: Hersbach et al. 2020,
-Q. J. R. Meteorol. Soc. 146, 1999, doi:10.1002/qj.3803, and the ERA5 data
+Conversions, said in ``plumecast_from``: geopotential [m2 s-2] / g0; a sensible heat
+flux positive downward (ECMWF's ``sshf``, ``ishf``; by the GRIB centre ``ecmf``, or by
+those names) has its sign flipped, NCEP's SHTFL (centre ``kwbc``, which ecCodes also
+names ``ishf``, averaged ``avg_ishf``) is positive upward; GFS ``PRATE`` [kg m-2 s-1]
+times 3600; precipitation amounts in m x 1000. Precipitation, heat flux and solar
+radiation over intervals (accumulated since a forecast's start, in GFS's 6-h buckets
+or averages, over ERA5's hour, since WRF's start) are taken to the mean over the
+interval between records through their GRIB step ranges or their producers'
+conventions: :mod:`plumecast.met.intervals`. (ERA5 hourly accumulations: Hersbach et
+al. 2020, Q. J. R. Meteorol. Soc. 146, 1999, doi:10.1002/qj.3803, and the ERA5 data
 documentation.)
 """
 
@@ -72,7 +76,19 @@ from numpy.typing import NDArray
 
 from plumecast.errors import MetDataError
 from plumecast.met.atmosphere import G0
-from plumecast.met.files import _group_text, open_grib_parts
+from plumecast.met.files import FORECAST_STEPS, _group_text, open_grib_parts
+from plumecast.met.intervals import (
+    GRIB_WINDOW,
+    INSTANT,
+    INTERVAL_FIELDS,
+    SUM,
+    TIMING,
+    WINDOW,
+    attach_grib_windows,
+    interval_means,
+    timing,
+    window_coords,
+)
 from plumecast.met.levels_join import (
     _STATIC_FIELDS,
     FIELD_FILE,
@@ -80,6 +96,7 @@ from plumecast.met.levels_join import (
     _fill_step_zero,
     _merge_kind,
     _merge_same_times,
+    _pad_step_zero,
     _with_time,
 )
 from plumecast.met.reader import (
@@ -149,13 +166,18 @@ _SURFACE_SPECS: dict[str, _Spec] = {
     "blh": _Spec(("atmosphere_boundary_layer_thickness",), ("blh", "hpbl", "pblh", "zmla", "mixing_height"),
                  r"^hpbl"),
     "ustar": _Spec((), ("zust", "fricv", "ust", "ustar", "friction_velocity"), r"^fricv"),
+    # ecCodes names NCEP's SHTFL (GRIB 2 0/0/11) ishf when instantaneous, avg_ishf when averaged,
+    # and DSWRF (0/4/7) averaged avg_sdswrf; ECMWF's time-mean rates are avg_<name> too
     "shf": _Spec(("surface_upward_sensible_heat_flux", "surface_downward_sensible_heat_flux"),
-                 ("sshf", "ishf", "shtfl", "hfx", "hfss", "shf"), r"^shtfl"),
+                 ("sshf", "ishf", "avg_ishf", "shtfl", "hfx", "hfss", "shf"), r"^shtfl"),
     "solar": _Spec(("surface_downwelling_shortwave_flux_in_air",),
-                   ("ssrd", "dswrf", "sdswrf", "swdown", "rsds", "solar_radiation"), r"^dswrf"),
+                   ("ssrd", "dswrf", "sdswrf", "avg_sdswrf", "swdown", "rsds", "solar_radiation"), r"^dswrf"),
     "precip": _Spec(("precipitation_flux", "lwe_precipitation_rate", "precipitation_amount",
                      "lwe_thickness_of_precipitation_amount"),
-                    ("tp", "prate", "pr", "precip", "rainnc", "precipitation"), r"^prate"),
+                    ("tp", "prate", "avg_prate", "tprate", "avg_tprate", "pr", "precip", "rainnc", "precipitation"),
+                    r"^prate"),
+    "sp": _Spec(("surface_air_pressure",), ("sp", "ps", "psfc", "pres_sfc", "pressfc", "surface_pressure"),
+                r"^pres_?(sfc|surface)"),
     "land": _Spec(("land_area_fraction", "land_binary_mask"),
                   ("lsm", "landsea", "land", "landmask", "xland", "lsmask", "sftlf", "land_sea_mask"), r"^land_?(sfc|surface)"),
     "zs": _Spec(("surface_geopotential", "surface_altitude"),
@@ -172,8 +194,13 @@ _GRIB2_CODES: dict[tuple[int, int, int], tuple[str, str]] = {
     (0, 4, 7): ("dswrf", "W m-2"),
     (2, 0, 0): ("lsm", "(0 - 1)"),
 }
-#: ECMWF fluxes are positive downward.
-_DOWNWARD_FLUX_NAMES = ("sshf", "ishf")
+#: ECMWF's names of its sensible heat flux, positive downward (ECMWF's convention for
+#: every flux); NCEP's SHTFL, which ecCodes decodes under the same names (GRIB 2 0/0/11),
+#: is positive upward: the GRIB centre decides (:func:`_flux_downward`).
+_DOWNWARD_FLUX_NAMES = ("sshf", "ishf", "avg_ishf")
+#: GRIB centres whose fluxes are positive upward (NCEP: GFS, GEFS, NAM, HRRR) and downward (ECMWF).
+_UPWARD_CENTRES = ("kwbc",)
+_DOWNWARD_CENTRES = ("ecmf",)
 _PRESSURE_NAMES = ("level", "pressure_level", "isobaricinhpa", "isobaricinpa", "plev", "lev", "pressure",
                    "lv_isbl0", "pres", "interp_level", "num_press_levels")
 _HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground", "altitude")
@@ -251,8 +278,25 @@ def _match(names: dict[str, xr.DataArray], specs: dict[str, _Spec]) -> dict[str,
     return out
 
 
-def _factor(kind: str, da: xr.DataArray, name: str, path: str) -> tuple[float, float, str]:
-    """(scale, offset, note) converting the file variable to the canonical unit."""
+def _flux_downward(low: str, std: str, centre: str) -> tuple[bool, str]:
+    """Whether a sensible heat flux is positive downward, and why: by the GRIB centre
+    where the file names one (NCEP ``kwbc``: upward, its SHTFL; ECMWF ``ecmf``:
+    downward), else by ECMWF's names, else by the CF standard_name."""
+    if centre in _UPWARD_CENTRES:
+        return False, f"positive upward: NCEP, GRIB centre {centre}"
+    if centre in _DOWNWARD_CENTRES:
+        return True, f"downward positive in the file: ECMWF, GRIB centre {centre}"
+    if low in _DOWNWARD_FLUX_NAMES:
+        return True, "downward positive in the file: ECMWF's name"
+    if std == "surface_downward_sensible_heat_flux":
+        return True, "downward positive in the file: its standard_name"
+    return False, ""
+
+
+def _factor(kind: str, da: xr.DataArray, name: str, path: str, centre: str = "") -> tuple[float, float, str]:
+    """(scale, offset, note) converting the file variable to the canonical unit; for
+    the quantities over intervals an amount stays an amount (mm, J m-2), taken to a
+    rate by :func:`plumecast.met.intervals.interval_means`."""
     units = _units(da)
     low = name.lower()
     std = str(da.attrs.get("standard_name", ""))
@@ -271,11 +315,17 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str) -> tuple[float, f
         raise _err(path, f"{name!r} (geopotential or height) has units {da.attrs.get('units')!r}; "
                          "expected m2 s-2 (geopotential), m or dam (geopotential height, orography)")
     if kind == "vert":
-        if units in _PA_S or std == "lagrangian_tendency_of_air_pressure":
+        is_w = units in ("m s-1", "m/s", "m s**-1")
+        if (is_w and std == "lagrangian_tendency_of_air_pressure") or (
+                (units in _PA_S or units in _HPA_S) and std == "upward_air_velocity"):
+            raise _err(path, f"{name!r} (vertical motion) has standard_name {std!r} but units "
+                             f"{da.attrs.get('units')!r}; expected units that agree with it (Pa s-1 for omega, "
+                             "lagrangian_tendency_of_air_pressure; m s-1 for w, upward_air_velocity)")
+        if units in _PA_S or (std == "lagrangian_tendency_of_air_pressure" and not is_w):
             return 1.0, 0.0, "omega"
         if units in _HPA_S:
             return 100.0, 0.0, "omega, hPa s-1 to Pa s-1"
-        if units in ("m s-1", "m/s", "m s**-1") or std == "upward_air_velocity":
+        if is_w or std == "upward_air_velocity":
             return 1.0, 0.0, ""
         raise _err(path, f"{name!r} (vertical motion) has units {da.attrs.get('units')!r}; expected Pa s-1 "
                          "(omega) or m s-1 (w)")
@@ -292,33 +342,39 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str) -> tuple[float, f
             return 1000.0, 0.0, "km to m"
         raise _err(path, f"{name!r} (mixing height) has units {da.attrs.get('units')!r}; expected m")
     if kind == "shf":
-        down = low in _DOWNWARD_FLUX_NAMES or std == "surface_downward_sensible_heat_flux"
+        down, why = _flux_downward(low, std, centre)
         sign = -1.0 if down else 1.0
+        turned = f"sign flipped ({why})" if down else why
         if units in _FLUX_W:
-            return sign, 0.0, "sign flipped (downward positive in the file)" if down else ""
+            return sign, 0.0, turned
         if units in _FLUX_J:
-            return sign / 3600.0, 0.0, ("accumulated J m-2 over the hour before the valid time / 3600 s"
-                                        + (", sign flipped (downward positive)" if down else ""))
+            return sign, 0.0, turned
         raise _err(path, f"{name!r} (sensible heat flux) has units {da.attrs.get('units')!r}; expected W m-2 "
-                         "(or ERA5's hourly accumulated J m-2)")
+                         "(or an accumulation in J m-2)")
     if kind == "solar":
         if units in _FLUX_W:
             return 1.0, 0.0, ""
         if units in _FLUX_J:
-            return 1.0 / 3600.0, 0.0, "accumulated J m-2 over the hour before the valid time / 3600 s"
+            return 1.0, 0.0, ""
         raise _err(path, f"{name!r} (solar radiation at the ground) has units {da.attrs.get('units')!r}; expected "
-                         "W m-2 (or ERA5's hourly accumulated J m-2)")
+                         "W m-2 (or an accumulation in J m-2)")
     if kind == "precip":
         if units in _RATE_S:
             return 3600.0, 0.0, "kg m-2 s-1 to mm h-1"
         if units in _RATE_H:
             return 1.0, 0.0, ""
         if units == "m":
-            return 1000.0, 0.0, "accumulated m over the hour before the valid time to mm h-1"
+            return 1000.0, 0.0, "m to mm"
         if units in _ACC_MM:
-            return 1.0, 0.0, "accumulated"
+            return 1.0, 0.0, ""
         raise _err(path, f"{name!r} (precipitation) has units {da.attrs.get('units')!r}; expected kg m-2 s-1, "
-                         "mm h-1, m per hour (ERA5 tp) or mm accumulated since the start (WRF RAINNC)")
+                         "mm h-1, or an accumulation in m (ECMWF tp), mm or kg m-2")
+    if kind == "sp":
+        if units in _PA_UNITS:
+            return 1.0, 0.0, ""
+        if units in _HPA_UNITS:
+            return 100.0, 0.0, "hPa to Pa"
+        raise _err(path, f"{name!r} (surface pressure) has units {da.attrs.get('units')!r}; expected Pa or hPa")
     if kind == "land":
         if low == "xland":  # WRF: 1 land, 2 water
             return -1.0, 2.0, "WRF XLAND (1 land, 2 water) to a land fraction"
@@ -394,8 +450,29 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
         if dim.lower() == "expver":
             raise _extra_dim(where, name, dim, int(data[name].sizes[dim]))
 
+    centre = str(ds.attrs.get("GRIB_centre", "")).strip().lower()
+    forecast_steps = bool(ds.attrs.get(FORECAST_STEPS, 0))
+
     def prepare(da: xr.DataArray, key: str, fname: str, vert: _Vertical | None) -> xr.DataArray:
-        scale, offset, note = _factor(key, da, fname, where)
+        scale, offset, note = _factor(key, da, fname, where, str(da.attrs.get("GRIB_centre", centre)).lower())
+        when, window, when_note = INSTANT, None, ""
+        if key in INTERVAL_FIELDS:
+            amount = _units(da) in _FLUX_J | _ACC_MM | {"m"}
+            when, window, when_note = timing(key, da, fname, amount, where, forecast_steps,
+                                             str(da.attrs.get("GRIB_centre", centre)).lower())
+            if when == SUM:
+                shown = ("J m-2" if _units(da) in _FLUX_J else "m" if _units(da) == "m" else
+                         "mm" if _units(da) == "mm" else "kg m-2")
+                era5_m = _units(da) == "m" and isinstance(window, float) and window == 3600.0
+                note = f"accumulated {shown} {when_note}" + (" to mm h-1" if era5_m else f", {note}" if note else "")
+            elif when_note:
+                note = f"{note}; {when_note}" if note else when_note
+        own_window = f"{GRIB_WINDOW}{fname}"
+        da = da.drop_vars([c for c in da.coords if str(c).startswith(GRIB_WINDOW) and str(c) != own_window])
+        if when != INSTANT and own_window not in da.coords:
+            tdim = next((str(d) for d in da.dims if str(d).lower() in _TIME_LIKE), None)
+            win = np.full(da.sizes[tdim], window, np.float64) if tdim is not None else np.float64(window)
+            da = da.assign_coords({own_window: ((tdim,), win) if tdim is not None else ((), win)})
         out = da
         if vert is not None:
             if vert.dim is None:
@@ -424,8 +501,11 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
             # one member of an ensemble file (ECMWF ENS: the control, number 0, is a hypercube of its own
             # beside the perturbed members): kept as a member so that the pieces join along it
             out = out.expand_dims({"number": [int(out[scalar_member].values)]})
-        drop = [c for c in out.coords if str(c) not in out.dims and str(c).lower() not in _TIME_LIKE]
+        drop = [c for c in out.coords if str(c) not in out.dims and str(c).lower() not in _TIME_LIKE
+                and not str(c).startswith(GRIB_WINDOW)]
         out = out.drop_vars(drop + [c for c in (lat_dim, lon_dim) if c in out.coords])
+        if own_window in out.coords:
+            out = out.rename({own_window: f"{WINDOW}{key}"})
         out = out.rename({d: n for d, n in ((lat_dim, "lat"), (lon_dim, "lon")) if d != n})
         mdim = next((str(d) for d in out.dims if str(d).lower() in MEMBER_DIMS), None)
         if mdim is not None and mdim != "number":
@@ -434,10 +514,14 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
             out = out * scale + offset
         units = {"u": "m s-1", "v": "m s-1", "geo": "m", "vert": "Pa s-1" if note.startswith("omega") else "m s-1",
                  "t": "K", "theta": "K", "u10": "m s-1", "v10": "m s-1", "t2m": "K", "blh": "m",
-                 "ustar": "m s-1", "shf": "W m-2", "solar": "W m-2", "precip": "mm" if note == "accumulated" else "mm h-1",
-                 "zs": "m", "land": "1"}[key]
+                 "ustar": "m s-1", "shf": "J m-2" if when == SUM else "W m-2",
+                 "solar": "J m-2" if when == SUM else "W m-2", "precip": "mm" if when == SUM else "mm h-1",
+                 "zs": "m", "land": "1", "sp": "Pa"}[key]
         what = f"{fname!r} [{da.attrs.get('units', 'no units')}] of {path.name}" + (f" ({note})" if note else "")
-        out.attrs = {"units": units, "plumecast_from": what, "plumecast_var": fname, "plumecast_conversion": note}
+        out.attrs = {"units": units, "plumecast_from": what, "plumecast_var": fname, "plumecast_conversion": note,
+                     "plumecast_units": str(da.attrs.get("units", "no units"))}
+        if when != INSTANT:
+            out.attrs[TIMING] = when
         return out.astype(np.float32) if out.dtype != np.float32 else out
 
     levels: dict[str, xr.DataArray] = {}
@@ -454,8 +538,8 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
     if "precip" in surface and surface["precip"].attrs["units"] == "mm" and "rainc" in {n.lower() for n in surf_vars}:
         rainc = next(n for n in surf_vars if n.lower() == "rainc")
         extra = prepare(surf_vars[rainc], "precip", rainc, None)
-        surface["precip"] = (surface["precip"] + extra).assign_attrs(
-            units="mm", plumecast_from=surface["precip"].attrs["plumecast_from"] + f" + {rainc!r}")
+        both = surface["precip"].copy(data=surface["precip"].data + extra.data)
+        surface["precip"] = both.assign_attrs(plumecast_from=surface["precip"].attrs["plumecast_from"] + f" + {rainc!r}")
     coords = {"lat": ("lat", lat, {"units": "degrees_north"}), "lon": ("lon", lon, {"units": "degrees_east"})}
     lev_ds = None
     if levels:
@@ -498,6 +582,90 @@ def _one_10m_component(merged: list[tuple[Path, xr.Dataset, NDArray[Any]]],
                           "gives the wind near the ground)")
 
 
+#: The normalised fields a read at one level does not use (the boundary layer, the rain,
+#: the radiation), in words.
+BOUNDARY_FIELDS = {"blh": "mixing height", "ustar": "friction velocity", "shf": "heat flux",
+                   "precip": "precipitation", "solar": "solar radiation"}
+
+
+def boundary_field_text(name: str, var: str, file: str) -> str:
+    """One such field in words: ``'blh' (mixing height) of sl.nc``."""
+    return f"{var!r} ({BOUNDARY_FIELDS[name]}) of {file}"
+
+
+def _boundary_fields(items: list[tuple[Path, xr.Dataset, NDArray[Any]]]) -> tuple[str, ...]:
+    """The boundary-layer fields, precipitation and radiation that files hold, in words
+    (:func:`boundary_field_text`), each once."""
+    out: dict[str, str] = {}
+    for p, d, _ in items:
+        for n in BOUNDARY_FIELDS:
+            if n in d and n not in out:
+                out[n] = boundary_field_text(n, str(d[n].attrs.get("plumecast_var", n)), p.name)
+    return tuple(out[n] for n in BOUNDARY_FIELDS if n in out)
+
+
+def _one_vertical_form(levs: list[tuple[Path, xr.Dataset, NDArray[Any]]]) -> None:
+    """Refuse a set whose files give the vertical motion in different forms: omega
+    [Pa s-1] in some, w [m s-1] in others (the units decide the form, so this is a
+    question of units, not of a missing variable)."""
+    forms = [(p, d, "omega" if "omega" in d else "w") for p, d, _ in levs if "omega" in d or "w" in d]
+    if len({f for _, _, f in forms}) < 2:
+        return
+    first = forms[0]
+    odd = next(x for x in forms if x[2] != first[2])
+
+    def said(p: Path, d: xr.Dataset, form: str) -> str:
+        a = d[form].attrs
+        unit = "Pa s-1" if form == "omega" else "m s-1"
+        return (f"{a.get('plumecast_var', form)!r} in {a.get('plumecast_units', unit)} (read as {form}, {unit})"
+                if p is odd[0] else f"{p.name} has {a.get('plumecast_var', form)!r} in "
+                f"{a.get('plumecast_units', unit)} ({form}, {unit})")
+
+    raise _err(str(odd[0]), f"vertical motion {said(*odd)}, while {said(*first)}: the units decide whether it is "
+                            "omega or w; expected the same units in every file of the set (check this file's units: "
+                            "omega = -rho g w)")
+
+
+def _one_timing(surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]]) -> None:
+    """Refuse a set whose files give a quantity over intervals at an instant in some
+    and over intervals in others (:mod:`plumecast.met.intervals`)."""
+    seen: dict[str, tuple[Path, str, str]] = {}
+    for p, d, _ in surfs:
+        for n in INTERVAL_FIELDS:
+            if n not in d:
+                continue
+            kind = "instantaneous" if d[n].attrs.get(TIMING, INSTANT) == INSTANT else "over intervals"
+            var = str(d[n].attrs.get("plumecast_var", n))
+            first = seen.setdefault(n, (p, kind, var))
+            if first[1] != kind:
+                raise _err(str(p), f"{var!r} is {kind} while {first[2]!r} of {first[0].name} is {first[1]}; "
+                                   "expected each quantity in one form in every file of the set")
+
+
+def _from_per_file(items: list[tuple[Path, xr.Dataset, NDArray[Any]]]) -> dict[str, str]:
+    """The ``plumecast_from`` of each field that the files of a set hold in different
+    units or forms, naming each file's (``'tp' [mm] of sl_0.nc; 'tp' [m] of sl_1.nc ..``);
+    fields alike in every file are left out."""
+    groups: dict[str, dict[tuple[str, str, str], list[Path]]] = {}
+    for p, d, _t in sorted(items, key=lambda x: np.min(np.asarray(x[2]))):
+        for n in d.data_vars:
+            a = d[n].attrs
+            sig = (str(a.get("plumecast_var", n)), str(a.get("plumecast_units", "")),
+                   str(a.get("plumecast_conversion", "")))
+            groups.setdefault(str(n), {}).setdefault(sig, []).append(p)
+    out: dict[str, str] = {}
+    for n, by in groups.items():
+        if len(by) < 2:
+            continue
+        parts = []
+        for (var, units, conv), paths in by.items():
+            names = [q.name for q in dict.fromkeys(paths)]
+            shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]} ({len(names)} files)"
+            parts.append(f"{var!r} [{units}] of {shown}" + (f" ({conv})" if conv else ""))
+        out[n] = "; ".join(parts)
+    return out
+
+
 def _field_files(ds: xr.Dataset) -> xr.Dataset:
     """Keep the ``met_file_<field>`` coordinates of the fields there are, where they
     differ from ``met_file`` (the file of the winds on levels): a surface file, a file
@@ -520,7 +688,7 @@ def _open_parts(path: Path) -> list[xr.Dataset]:
     keys = ["discipline", "parameterCategory", "parameterNumber"]
     # time_dims valid_time: ERA5 accumulations (base 06/18 UTC + steps 1..12 h) and
     # forecast steps come on one time axis of valid times
-    return open_grib_parts(path, read_keys=keys, time_dims=["valid_time"])
+    return attach_grib_windows(path, open_grib_parts(path, read_keys=keys, time_dims=["valid_time"]))
 
 
 # ---------------------------------------------------------------------------
@@ -558,8 +726,8 @@ def normalise_met_3d(
             pieces = [_canonical(p, path, is_grib_piece=True) for p in opened]
             lev = _merge_kind([p[0] for p in pieces if p[0] is not None], str(path)) if any(
                 p[0] is not None for p in pieces) else None
-            surf = _merge_kind([p[1] for p in pieces if p[1] is not None], str(path)) if any(
-                p[1] is not None for p in pieces) else None
+            surf = _merge_kind(_pad_step_zero([p[1] for p in pieces if p[1] is not None], str(path)),
+                               str(path)) if any(p[1] is not None for p in pieces) else None
             lt = next((p[2] for p in pieces if p[2]), "")
         else:
             lev, surf, lt = _canonical(opened, path)
@@ -567,15 +735,19 @@ def normalise_met_3d(
             level_types.setdefault(lt, path)
             levs.append((path, *_with_time(lev, path)))
         if surf is not None:
-            surfs.append((path, *_with_time(surf, path)))
+            sub, sub_t = _with_time(surf, path)
+            surfs.append((path, window_coords(sub), sub_t))
     first = files[0][0]
     if not levs:
         raise NoLevelsError(f"{first}: no winds on pressure or height levels; expected u, v on levels (a single-level "
-                               "file is read with plumecast.met.open_wind)")
+                               "file is read with plumecast.met.open_wind)", _boundary_fields(surfs))
     if len(level_types) > 1:
         a, b = list(level_types.items())[:2]
         raise _err(str(b[1]), f"on {b[0]} levels while {a[1].name} is on {a[0]} levels; expected one kind")
     level_type = next(iter(level_types))
+    _one_vertical_form(levs)
+    _one_timing(surfs)
+    from_of = {**_from_per_file(levs), **_from_per_file(surfs)}
     unmerged = levs
     levs = _merge_same_times(levs)
     lev_ds = join_on_time(levs) if len(levs) > 1 else levs[0][1]
@@ -623,7 +795,19 @@ def normalise_met_3d(
                 raise _err(str(surf_path), f"the surface fields have no record at {_when(missing[0])} ({missing.size} of "
                                            f"{l_t.size} level times missing); expected the same times as the level "
                                            f"files ({lev_path.name} ..)")
+            # quantities over intervals: the mean over the interval between level records, from
+            # every surface record (their windows may begin at records the levels lack)
+            means = {}
+            for field in INTERVAL_FIELDS:
+                if field in surf_ds and surf_ds[field].attrs.get(TIMING, INSTANT) != INSTANT:
+                    da, note = interval_means(surf_ds[field], field, l_t, str(surf_path))
+                    frm = from_of.get(field, str(da.attrs.get("plumecast_from", field)))
+                    means[field] = da.assign_attrs(plumecast_from=f"{frm}; {note}")
             surf_ds = surf_ds.sel(time=l_t).drop_vars("met_file", errors="ignore")
+            surf_ds = surf_ds.drop_vars([c for c in surf_ds.coords if str(c).startswith(WINDOW)])
+            for field, da in means.items():
+                surf_ds[field] = da.drop_vars([c for c in da.coords if str(c) not in da.dims
+                                               and not str(c).startswith(FIELD_FILE)])
         for _p, part, _t in statics:
             part = part.isel(time=0, drop=True).drop_vars("met_file", errors="ignore")
             surf_ds = surf_ds.merge(part[[v for v in part.data_vars if v not in surf_ds]].assign_coords(
@@ -634,20 +818,9 @@ def normalise_met_3d(
     ds = ds.drop_vars([c for c in ds.coords if str(c) not in ("time", "level", "lat", "lon", "number", "met_file")
                        and not str(c).startswith(FIELD_FILE)])
     ds = _field_files(ds)
-
-    # accumulated precipitation (WRF RAINNC): difference between records
-    if "precip" in ds and ds["precip"].attrs.get("units") == "mm":
-        frm = ds["precip"].attrs["plumecast_from"]
-        acc = ds["precip"]
-        if ds.sizes["time"] < 2:
-            raise _err(str(lev_path), "precipitation accumulated since the model start needs at least 2 records "
-                                      "to form a rate")
-        dt_h = (ds["time"].diff("time") / np.timedelta64(1, "h")).astype(np.float32)
-        rate = (acc.diff("time", label="upper") / dt_h).clip(min=0.0)
-        rate = xr.concat([rate.isel(time=[0]).assign_coords(time=ds["time"][:1]), rate], dim="time")
-        ds["precip"] = rate.astype(np.float32).assign_attrs(
-            units="mm h-1", plumecast_from=frm + ", differenced between records (the first record takes the "
-                                                "first interval's rate)")
+    for field, frm in from_of.items():  # fields converted differently in different files: each named
+        if field in ds and field not in INTERVAL_FIELDS:
+            ds[field].attrs["plumecast_from"] = frm
 
     # members
     if "number" in ds.dims and ds.sizes["number"] == 1 and member in (None, 0):

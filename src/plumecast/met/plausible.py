@@ -58,6 +58,10 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float, str]] = {
     # solar radiation at the ground [W m-2]: at most the total solar irradiance (above);
     # ERA5's hourly accumulations may hold tiny negatives (read as 0)
     "solar": (-10.0, 2_000.0, "solar radiation at the ground"),
+    # surface pressure [Pa]: sea-level extremes 870 hPa (Typhoon Tip, 1979) and 1,084 hPa
+    # (Agata, Siberia, 1968; WMO Archive of Weather and Climate Extremes); some 330 hPa
+    # on the summit of Everest
+    "sp": (25_000.0, 110_000.0, "surface pressure"),
     # precipitation [mm h-1]: the world record, 305 mm in 42 min (Holt, Missouri, 1947;
     # WMO Archive of Weather and Climate Extremes); tiny negatives (read as 0) pass
     "precip": (-1.0, 1_000.0, "precipitation"),

@@ -70,7 +70,13 @@ class NoWindsError(MetDataError):
 
 
 class NoLevelsError(MetDataError):
-    """Met files without winds on levels: they are for the one-level reader."""
+    """Met files without winds on levels: they are for the one-level reader. ``unused``:
+    the boundary-layer fields and precipitation the files hold (``'blh' of sl.nc``),
+    which a read at one level does not use (the run says so)."""
+
+    def __init__(self, message: str, unused: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.unused = unused
 
 
 # ---------------------------------------------------------------------------

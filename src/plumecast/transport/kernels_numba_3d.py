@@ -454,6 +454,10 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32], b
         assert mine is not None
         wf, sf, s4, swap = mine[2], mine[3], mine[4], not mine[5]
         _pack_second(wind, wf, s4, 0 if swap else 1)
+        if wind.surface is not None:
+            # the shared record's boundary-layer fields may hold the next interval's rain, radiation and
+            # heat flux now (run_winds holds interval quantities over their interval): refilled (2-D, cheap)
+            _pack_surface(wind, s4, 1 if swap else 0, record=0)
     else:
         ntp = max(wind.vec.shape[0], 2)
         # padded by one level: _read3 reads the level above the top one (weight 0)
@@ -465,6 +469,18 @@ def _packed(wind: WindGrid) -> tuple[NDArray[np.float32], NDArray[np.float32], b
     with _PACKED_LOCK:
         _PACKED[0] = (me, wind, wf, sf, s4, swap)
     return wf, sf, swap
+
+
+def _pack_surface(wind: WindGrid, s4: NDArray[np.float32], slot: int, record: int) -> None:
+    """Pack the boundary-layer fields of record ``record`` of ``wind`` into record slot
+    ``slot`` of the packed surface array ``s4`` of :func:`_packed`."""
+    from plumecast.transport.packing import fill_surface
+
+    assert wind.surface is not None
+    r = slice(record, record + 1)
+    fill_surface(s4.transpose(2, 0, 1, 3)[slot:slot + 1], wind.surface[r],
+                 None if wind.stomata is None else wind.stomata[r],
+                 None if wind.dry_velocity is None else wind.dry_velocity[r], wind.land)
 
 
 def _pack_second(wind: WindGrid, wf: NDArray[np.float32], s4: NDArray[np.float32], slot: int) -> None:

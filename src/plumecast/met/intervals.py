@@ -1,0 +1,389 @@
+"""Quantities over intervals: precipitation, sensible heat flux, solar radiation.
+
+Producers give these not at an instant but over an interval that ends at the valid
+time, in one of three ways:
+
+* **accumulated since a start**: ECMWF forecasts (open data, MARS forecast
+  retrievals: ``tp`` [m], ``ssrd``, ``sshf`` [J m-2] since the forecast start), WRF
+  (``RAINNC``, ``RAINC`` [mm] since the model start);
+* **accumulated or averaged over a window that restarts**: GFS (``APCP`` in 6-h
+  buckets, 0-3, 0-6, 6-9, 6-12 h ...; ``PRATE``, ``DSWRF``, ``SHTFL`` averaged over
+  windows restarting every 6 h, "0-3 hour ave", "0-6 hour ave", "6-9 hour ave"; NCEP
+  GFS product inventory, https://www.nco.ncep.noaa.gov/pmb/products/gfs/, and wgrib2
+  ``-ncep_norm``); ERA5 (``tp``, ``sshf``, ``ssrd`` over the hour that ends at the valid
+  time; Hersbach et al. 2020, doi:10.1002/qj.3803);
+* **the mean over the interval from the previous record**: the file of
+  ``plumecast met fetch`` (``prate``, ``rsds``; docs/fetch.md).
+
+A GRIB message says which: its step range (``startStep``-``endStep``, "0-6", "6-9")
+and type of statistical processing (cfgrib's ``GRIB_stepType`` ``accum`` or ``avg``).
+:func:`attach_grib_windows` reads the step range of every such message with ecCodes
+(cfgrib keeps only the end step) and puts the length of each record's window on the
+field as the coordinate ``plumecast_win_<variable>``; netCDF files carry no step range,
+and the producers' conventions above stand in for it (:func:`timing`). The
+window of each record then travels with the field, as the coordinate ``win_<field>``
+on ``time``, through the merges and joins of a set, and :func:`interval_means` takes
+every record back to **the mean over the interval from the previous record to it**,
+through the integrals over the windows (the method of ``met fetch``,
+:func:`plumecast.met.fetch_surface._integral`): 3-6 h of ECMWF is
+``(A(0-6) - A(0-3)) / 3 h``, of a GFS average ``(6 M(0-6) - 3 M(0-3)) / 3``, 6-9 h of a
+GFS bucket ``A(6-9) / 3 h``; ERA5's hour is read as it is. A window that begins at no
+record (nor at the forecast start) cannot be taken back: the mean over the window
+stands for the interval where the window lies inside it (ERA5's last hour of a
+3-hourly set), else it is an error naming the file and the variable. The first record,
+whose interval lies before the set, keeps the mean over its own window, or, where it
+has none (a forecast's step 0), takes the first interval's. The units never decide
+the convention.
+
+A run holds each such mean **constant over its interval**
+(:class:`plumecast.run_winds.RunWinds`): the rain, radiation and heat flux of the
+interval ending at a record apply from the previous record to it, as a mass- (and
+energy-) conserving reading of interval data must (FLEXPART's reason for its
+precipitation scheme: Hittmeir, Philipp & Seibert 2018, Geosci. Model Dev. 11, 2503,
+doi:10.5194/gmd-11-2503-2018; interpolating the means linearly between records, as if
+they were instantaneous, moves half of each interval's rain into the next one). A
+difference of accumulations that is negative beyond GRIB packing noise
+(:data:`NEGATIVE_TOLERANCE`) is not a bucket reset (the step ranges say where those
+are) and is refused when the record is read, naming the file and the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from plumecast.met.variables import _err, _when
+
+__all__ = [
+    "INTERVAL",
+    "INTERVAL_FIELDS",
+    "NEGATIVE_TOLERANCE",
+    "attach_grib_windows",
+    "interval_means",
+    "timing",
+]
+
+#: Normalised fields that may be quantities over intervals.
+INTERVAL_FIELDS = ("precip", "shf", "solar")
+#: Attribute of a normalised field (``"1"``) whose value at a record is the mean over
+#: the interval from the previous record to it: a run holds it constant there.
+INTERVAL = "plumecast_interval"
+#: Attribute (``"1"``) of a field formed by differencing accumulations (or window
+#: integrals): a value below ``-NEGATIVE_TOLERANCE`` is refused when read.
+DIFFERENCED = "plumecast_differenced"
+#: Negative means of differenced fields taken for GRIB packing noise (and read as 0):
+#: precipitation [mm h-1], solar radiation [W m-2]. Packing a 10-day ECMWF ``tp`` of
+#: 0.2 m in 16 bits leaves 3e-6 m, a GFS ``APCP`` bucket about 0.05 kg m-2: far below.
+NEGATIVE_TOLERANCE = {"precip": 0.1, "solar": 10.0}
+#: Timing of a field: an instantaneous value, an amount over a window, a mean over one.
+INSTANT, SUM, MEAN = "instant", "sum", "mean"
+#: The field attribute holding its timing (INSTANT, SUM or MEAN).
+TIMING = "plumecast_timing"
+#: Coordinate prefix of the window lengths [s] of each record of a field, on time:
+#: a length >= 0, or :data:`SINCE_START` (since a start common to the set, WRF) or
+#: :data:`SINCE_PREVIOUS` (since the previous record, ``met fetch``).
+WINDOW = "win_"
+#: The GRIB hypercube's coordinate of a variable's window lengths (``plumecast_win_tp``).
+GRIB_WINDOW = "plumecast_win_"
+SINCE_START = float("nan")
+SINCE_PREVIOUS = -1.0
+#: Seconds of each field's rate unit: mm h-1, W m-2 (J m-2 s-1).
+RATE_SECONDS = {"precip": 3600.0, "shf": 1.0, "solar": 1.0}
+#: ERA5/ECMWF names of hourly accumulations on netCDF files without step ranges.
+_ECMWF_HOURLY = ("tp", "lsp", "cp", "sshf", "ssrd")
+#: WRF's accumulations since the model start.
+_SINCE_START_NAMES = ("rainnc", "rainc", "rainsh")
+_STATISTICAL = ("accum", "avg")
+
+
+# --------------------------------------------------------------------------- GRIB step ranges
+
+
+def _window_seconds(ec: Any, h: Any) -> float:
+    """endStep - startStep of a message [s]."""
+    try:
+        ec.codes_set(h, "stepUnits", "m")
+        return 60.0 * float(ec.codes_get_long(h, "endStep") - ec.codes_get_long(h, "startStep"))
+    except Exception:  # noqa: BLE001 - a GRIB 1 message without minutes: its own step units (hours)
+        factor = {0: 60.0, 1: 3600.0, 2: 86400.0, 10: 3 * 3600.0, 11: 6 * 3600.0, 12: 12 * 3600.0, 13: 1.0}
+        unit = factor.get(int(ec.codes_get(h, "stepUnits")), 3600.0)
+        return unit * float(ec.codes_get_long(h, "endStep") - ec.codes_get_long(h, "startStep"))
+
+
+def grib_windows(path: Path) -> dict[tuple[int, str, str], dict[int, float]]:
+    """The step ranges of a GRIB file's accumulated and averaged messages:
+    ``(paramId, typeOfLevel, stepType) -> {valid time [s since 1970]: window [s]}``,
+    the first message of each valid time (the one cfgrib reads when two share it, as
+    GFS's 0-9 and 6-9 h ``APCP``). Headers only are read."""
+    import eccodes
+
+    out: dict[tuple[int, str, str], dict[int, float]] = {}
+    with open(path, "rb") as fh:
+        while True:
+            h = eccodes.codes_grib_new_from_file(fh, headers_only=True)
+            if h is None:
+                return out
+            try:
+                step_type = str(eccodes.codes_get(h, "stepType"))
+                if step_type not in _STATISTICAL:
+                    continue
+                key = (int(eccodes.codes_get(h, "paramId")), str(eccodes.codes_get(h, "typeOfLevel")), step_type)
+                date, hhmm = int(eccodes.codes_get(h, "validityDate")), int(eccodes.codes_get(h, "validityTime"))
+                valid = np.datetime64(f"{date // 10000:04d}-{date // 100 % 100:02d}-{date % 100:02d}T"
+                                      f"{hhmm // 100:02d}:{hhmm % 100:02d}", "s").astype(np.int64)
+                out.setdefault(key, {}).setdefault(int(valid), _window_seconds(eccodes, h))
+            finally:
+                eccodes.codes_release(h)
+
+
+def attach_grib_windows(path: Path, parts: list[xr.Dataset]) -> list[xr.Dataset]:
+    """``parts`` (cfgrib's hypercubes of ``path``) with, for each accumulated or averaged
+    variable, its window length [s] at each valid time as the coordinate
+    ``plumecast_win_<variable>`` (NaN where no message was found)."""
+    table: dict[tuple[int, str, str], dict[int, float]] | None = None
+    out = []
+    for part in parts:
+        for n in list(part.data_vars):
+            a = part[n].attrs
+            step_type = str(a.get("GRIB_stepType", "instant"))
+            if step_type not in _STATISTICAL or "valid_time" not in part.coords:
+                continue
+            if table is None:
+                table = grib_windows(path)
+            found = table.get((int(a.get("GRIB_paramId", 0)), str(a.get("GRIB_typeOfLevel", "")), step_type), {})
+            vt = part["valid_time"]
+            secs = np.atleast_1d(np.asarray(vt.values).astype("datetime64[s]").astype(np.int64))
+            lengths = np.array([found.get(int(s), np.nan) for s in secs], dtype=np.float64)
+            coord = (vt.dims, lengths.reshape(vt.shape)) if vt.ndim else ((), lengths[0])
+            part = part.assign_coords({f"{GRIB_WINDOW}{n}": coord})
+        out.append(part)
+    return out
+
+
+# --------------------------------------------------------------------------- the timing of one file's field
+
+
+def timing(key: str, da: xr.DataArray, fname: str, amount: bool, where: str, forecast_steps: bool,
+           centre: str = "") -> tuple[str, Any, str]:
+    """When the values of an interval field of one file apply: ``(kind, window, note)``,
+    kind :data:`INSTANT`, :data:`SUM` (an amount over the window) or :data:`MEAN`;
+    window the lengths [s] of the records' windows (an array on the field's time, from
+    the GRIB step ranges), or one length for all (:data:`SINCE_START`,
+    :data:`SINCE_PREVIOUS`, 3600 s), or None for INSTANT; ``amount``: the units are an
+    amount (m, mm, kg m-2, J m-2), not a rate; ``forecast_steps``: a netCDF file on
+    forecast steps (reference time x step, stacked into valid times); ``centre`` the
+    GRIB centre the file names (``ecmf``: an ERA5 mean rate, ``avg_tprate``,
+    ``avg_ishf``, averages the hour before the valid time).
+
+    Raises
+    ------
+    MetDataError
+        A GRIB message without a step range; an accumulated field of a netCDF copy of a
+        forecast on steps (its step ranges are lost).
+    """
+    low = fname.lower()
+    step_type = str(da.attrs.get("GRIB_stepType", "")).lower()
+    coord = f"{GRIB_WINDOW}{fname}"
+    if coord in da.coords:
+        win = np.asarray(da[coord].values, dtype=np.float64)
+        if np.isnan(win).any():
+            raise _err(where, f"{fname!r} ({step_type}): no step range found for some of its messages; expected "
+                              "GRIB messages with startStep and endStep")
+        kind = SUM if amount else MEAN
+        return kind, win, ("" if kind == SUM else "averaged ") + "over each message's GRIB step range"
+    if forecast_steps and (amount or step_type in _STATISTICAL):
+        raise _err(where, f"{fname!r} is {'accumulated' if amount else 'averaged'} over forecast steps, but this "
+                          "netCDF copy of a forecast (reference time x step) keeps no step ranges: whether a value "
+                          "covers the time since the forecast start or the last step is unknown; expected the GRIB "
+                          "file itself (its step ranges say it), or a netCDF file on valid times")
+    comment = str(da.attrs.get("comment", "")).lower()
+    if "mean over the interval from the previous lead time" in comment:
+        return MEAN, SINCE_PREVIOUS, "the mean over the interval from the previous lead time (plumecast met fetch)"
+    if not amount:
+        if step_type == "avg" and centre == "ecmf":
+            return MEAN, 3600.0, "the mean over the hour before the valid time (ERA5 mean rate)"
+        return INSTANT, None, ""
+    if low in _SINCE_START_NAMES or (key == "precip" and low not in _ECMWF_HOURLY
+                                     and str(da.attrs.get("units", "")).strip().lower() != "m"):
+        return SUM, SINCE_START, "since the model start"
+    return SUM, 3600.0, "over the hour before the valid time (ERA5)"
+
+
+# --------------------------------------------------------------------------- back to the intervals
+
+
+def _integral(a: int, b: int, index: dict[int, int], start: NDArray[np.float64], kind: str, rate_s: float,
+              n: int) -> dict[int, float] | None:
+    """Coefficients (record -> weight) of the amount over (a, b] [rate unit x
+    ``rate_s`` s] from the records' windows (record k covers (start[k], t_k]), or None
+    where a window begins at no record. With st the start of b's window:
+    I(a, b) = W(b) + I(a, st) when st >= a, and W(b) - I(st, a) when it begins before a
+    (:func:`plumecast.met.fetch_surface._integral`)."""
+    coeffs: dict[int, float] = {}
+    sign = 1.0
+    for _ in range(2 * n + 2):
+        if a == b:
+            return coeffs
+        k = index.get(b)
+        if k is None:
+            return None
+        st = float(start[k])
+        if not st < b:
+            return None  # an empty window (step 0) at b
+        w = 1.0 if kind == SUM else (b - st) / rate_s
+        coeffs[k] = coeffs.get(k, 0.0) + sign * w
+        if st >= a:
+            b = int(round(st))
+        else:
+            sign = -sign
+            a, b = int(round(st)), a
+    return None
+
+
+def _starts(t: NDArray[np.int64], win: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Start [s] of each record's window from its length (NaN: a start common to all,
+    before every record; -1: the previous record)."""
+    start = t.astype(np.float64) - win
+    origin = float(t.min()) - 1e12
+    start[np.isnan(win)] = origin
+    prev = win == SINCE_PREVIOUS
+    if prev.any():
+        before = np.concatenate([[t[0] - (t[1] - t[0] if t.size > 1 else 1)], t[:-1]]).astype(np.float64)
+        start[prev] = before[prev]
+    return start
+
+
+def interval_means(da: xr.DataArray, name: str, targets: NDArray[Any], where: str
+                   ) -> tuple[xr.DataArray, str]:
+    """A field over intervals (``da`` on its own times, with the coordinate
+    ``win_<name>`` and attr :data:`TIMING`) as the mean over the interval from the
+    previous target time to each of ``targets`` (times of ``da``): lazily, each record
+    a combination of a few of ``da``'s. Returns it (attrs ``units`` the rate, ``INTERVAL``
+    and, where records were differenced, ``DIFFERENCED``) and a note for the provenance.
+
+    Raises
+    ------
+    MetDataError
+        Naming the file of the record and the variable: a window that begins before the
+        previous record at no record; an accumulation since the start with one record.
+    """
+    kind = str(da.attrs.get(TIMING, MEAN))
+    rate_s = RATE_SECONDS[name]
+    t = np.asarray(da["time"].values).astype("datetime64[s]").astype(np.int64)
+    start = _starts(t, np.asarray(da[f"{WINDOW}{name}"].values, dtype=np.float64))
+    index = {int(x): k for k, x in enumerate(t)}
+    tg = np.asarray(targets).astype("datetime64[s]").astype(np.int64)
+    files = np.asarray(da[f"met_file_{name}"].values) if f"met_file_{name}" in da.coords else None
+    var = str(da.attrs.get("plumecast_var", name))
+
+    def file_of(k: int) -> str:
+        return str(files[k]) if files is not None else where
+
+    def own(k: int) -> dict[int, float] | None:
+        """The mean over record k's own window, or None where it has none."""
+        st = float(start[k])
+        if not st < t[k] or np.isnan(da[f"{WINDOW}{name}"].values[k]):
+            return None
+        return {k: 1.0} if kind == MEAN else {k: rate_s / (t[k] - st)}
+
+    rows: list[dict[int, float] | None] = []
+    approximated = 0
+    for i, b in enumerate(tg):
+        k = index[int(b)]
+        if i == 0:
+            rows.append(own(k))
+            continue
+        a = int(tg[i - 1])
+        coeffs = _integral(a, int(b), index, start, kind, rate_s, t.size)
+        if coeffs is not None:
+            rows.append({j: c * rate_s / (b - a) for j, c in coeffs.items()})
+        elif a <= start[k] < b:
+            rows.append(own(k))  # the window lies inside the interval: its mean stands for the interval's
+            approximated += 1
+        else:
+            st = np.datetime64(int(start[k]), "s") if np.isfinite(start[k]) and start[k] > t.min() - 1e11 else None
+            span = f"{_when(st)} to {_when(np.datetime64(int(b), 's'))}" if st is not None else "its window"
+            raise _err(file_of(k), f"{var!r} at {_when(np.datetime64(int(b), 's'))} covers {span}, which begins "
+                                   f"{'at no record' if st is None or st < a else 'after the previous record'} "
+                                   f"of the set, so the interval from {_when(np.datetime64(a, 's'))} cannot be "
+                                   "taken from it; expected the records whose step ranges begin there (e.g. GFS "
+                                   "f006 for the 6-9 h bucket of f009)")
+    first_own = rows[0] is not None
+    if rows[0] is None:
+        if len(rows) > 1:
+            rows[0] = rows[1]
+        elif kind == SUM and np.isnan(da[f"{WINDOW}{name}"].values[0]):
+            raise _err(file_of(0), f"{var!r} is accumulated since the model start: at least 2 records are needed "
+                                   "to form a rate")
+        else:
+            rows[0] = {}
+    full: list[dict[int, float]] = [r if r is not None else {} for r in rows]
+
+    x = da.transpose("time", ...)
+    data = x.data
+    if all(len(r) == 1 for r in full):
+        idx = [next(iter(r)) for r in full]
+        coef = np.array([next(iter(r.values())) for r in full], dtype=np.float64)
+        out = data[idx] * coef.reshape((-1,) + (1,) * (data.ndim - 1)).astype(np.float32)
+    else:
+        pieces = [sum((np.float32(c) * data[j] for j, c in r.items()), start=data[0] * np.float32(0.0))
+                  for r in full]
+        stack = _stack_of(data)
+        out = stack(pieces)
+    coords: dict[str, Any] = {str(d): x[d] for d in x.dims if d != "time" and d in x.coords}
+    pick = [index[int(b)] for b in tg]
+    coords["time"] = ("time", np.asarray(targets))
+    if files is not None:
+        coords[f"met_file_{name}"] = ("time", files[pick])
+    res = xr.DataArray(out, dims=x.dims, coords=coords).astype(np.float32)
+    differenced = any(len(r) > 1 for r in full)
+    attrs = {k: v for k, v in da.attrs.items() if k != TIMING}
+    attrs.update({"units": "mm h-1" if name == "precip" else "W m-2", INTERVAL: "1"})
+    if differenced:
+        attrs[DIFFERENCED] = "1"
+    res.attrs = attrs
+    note = ("the mean over the interval from the previous record to each record (the first record: "
+            + ("the mean over its own window" if first_own else "the first interval's") + ")")
+    if approximated:
+        note += (f"; at {approximated} record(s) the window is shorter than the interval between records "
+                 "and its mean stands for the interval's")
+    return res, note
+
+
+def _stack_of(data: Any) -> Any:
+    """``stack`` for the array kind of ``data`` (dask or NumPy)."""
+    try:
+        import dask.array as dsk
+    except ImportError:  # pragma: no cover - dask comes with the package
+        return np.stack
+    return dsk.stack if isinstance(data, dsk.Array) else np.stack
+
+
+def window_coords(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` (one file's canonical dataset on ``time``) with each ``win_<field>``
+    coordinate on ``time`` (a scalar one, of a file of one record, broadcast)."""
+    n = ds.sizes.get("time", 1)
+    for c in [str(c) for c in ds.coords if str(c).startswith(WINDOW)]:
+        if ds[c].dims != ("time",):
+            ds = ds.assign_coords({c: ("time", np.broadcast_to(np.asarray(ds[c].values, np.float64), (n,)).copy())})
+    return ds
+
+
+def check_negative(a: NDArray[np.float64], name: str, da: xr.DataArray, where: str, time: Any,
+                   lat: NDArray[np.float64], lon: NDArray[np.float64]) -> None:
+    """Refuse a differenced field below ``-NEGATIVE_TOLERANCE``: an accumulation that
+    decreases inside its window (no bucket reset: the step ranges say where those are)."""
+    tol = NEGATIVE_TOLERANCE.get(name)
+    if tol is None or da.attrs.get(DIFFERENCED) != "1" or not a.size or float(a.min()) >= -tol:
+        return
+    j, i = np.unravel_index(int(np.argmin(a)), a.shape)[-2:]
+    var = str(da.attrs.get("plumecast_var", name))
+    unit = str(da.attrs.get("units", ""))
+    raise _err(where, f"{var!r} gives {float(a[..., j, i].min()):.3g} {unit} over the interval ending at {time}, at "
+                      f"lat={lat[j]:g}, lon={lon[i]:g}: the accumulation decreases from the previous record although "
+                      "no step range restarts there (not a bucket reset, not GRIB packing noise); expected "
+                      "accumulations that grow within their window")
