@@ -103,7 +103,7 @@ def test_the_parts_resolve_a_narrow_plume(stability, offset_km, rate, terrain):
     from scipy.special import ndtr
 
     from plumecast.disc_samples import disc_samples
-    from plumecast.exposure import NearFieldSource
+    from plumecast.near_field_plume import NearFieldSource
 
     lat0, lon0, radius = 51.45, 6.95, 6000.0
     m_per_deg_lon = 111_195.0 * np.cos(np.radians(lat0))

@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from plumecast.exposure import NearFieldSource
 from plumecast.exposure_area import CITY_ROUGHNESS_M, LID_TABLE_M, AreaNearField
+from plumecast.near_field_plume import NearFieldSource
 from plumecast.nearfield.stability import inverse_obukhov_golder
 from plumecast.release import SourceGroup
 from plumecast.runner import run

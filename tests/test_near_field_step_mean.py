@@ -1,5 +1,5 @@
 """The near-field plume over a step carries the mass that left the source in the step's
-emission window (exposure.NearFieldSource.step_mean_at): a release shorter than a step, or
+emission window (near_field_plume.NearFieldSource.step_mean_at): a release shorter than a step, or
 one starting within a step, reaches every place it passes with its whole dose. Sampling the
 rate at one emission time per step had missed places ("not reached" at 6.5-7.5 km between
 17 % and 12 % of AEGL-3) or doubled their dose (scenario audit)."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plumecast.exposure import BREATHING_HEIGHT_M
+from plumecast.near_field_plume import BREATHING_HEIGHT_M
 from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
 from plumecast.runner import run
 from plumecast.scenario import scenario_from_dict

@@ -86,7 +86,7 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
         r_lo = max(INNER_RADIUS_M, d - radius)
         r_hi = min(d + radius, reach_m)
         # the people within INNER_RADIUS_M of the release: one part at the release itself (the plume's axis
-        # value at that distance, plumecast.exposure.NearFieldSource.step_mean_at)
+        # value at that distance, plumecast.near_field_plume.NearFieldSource.step_mean_at)
         inner = _lens_m2(INNER_RADIUS_M, radius, d)
         if inner > 0.0:
             out_w.append(np.array([inner / (math.pi * radius * radius)]))

@@ -77,10 +77,9 @@ from numpy.typing import NDArray
 
 from plumecast.concentration import receptor_coords
 from plumecast.countermeasures.front import great_circle_m
-from plumecast.disc_samples import INNER_RADIUS_M, disc_samples
+from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
-from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
-from plumecast.nearfield.stability import PG_CLASSES, pasquill_gifford_index_from_inverse_obukhov
+from plumecast.near_field_plume import NEAR_FIELD_MIN_WIND_M_S, NearFieldSource
 from plumecast.receptors import Receptors
 from plumecast.units import EARTH_RADIUS_M
 
@@ -94,10 +93,6 @@ MAX_RADIUS_M = 100_000.0
 N_RINGS = 8
 #: Particles a disc must hold before its estimate is used.
 MIN_PARTICLES = 16
-#: Wind speed floor of the near-field plume (ALOHA's own floor is 1 m/s). [m s-1]
-NEAR_FIELD_MIN_WIND_M_S = 1.0
-#: Height at which people breathe, for the near-field plume. [m]
-BREATHING_HEIGHT_M = 1.5
 
 CONC_UNITS = "kg m-3"
 
@@ -734,171 +729,3 @@ def _ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer
         lo, hi = area_skip(phi, lam, j, step - pbirth[j], area)
         ring_add(phi, lam, pmass[j], ptag[j], band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
                  shell_count, area[6], area[7][0], lo, hi)
-
-
-# --------------------------------------------------------------------------- near field
-
-
-@dataclass(frozen=True)
-class NearFieldSource:
-    """A point release whose first ``distance`` is modelled as a Gaussian plume.
-
-    ``rate_at(t_s)`` gives the emission rate [kg s-1] at ``t_s`` seconds after the
-    run start; ``pg_class``/``terrain`` choose the Briggs (1973) σ curves (the ones
-    ``plumecast zones`` uses); ``decay_rate_s`` is applied over the travel time.
-    With ``boundary_at`` (``(lon, lat, t_s) -> (h, 1/L)``, the met's boundary layer)
-    the class is that of the met's Obukhov length at the source and time (Golder 1972,
-    roughness :data:`TERRAIN_ROUGHNESS_M` of ``terrain``) and the lid the met's mixing
-    height, in place of ``pg_class`` and ``mixing_height_m``.
-    """
-
-    group: int
-    lat: float
-    lon: float
-    height_m: float
-    pg_class: str
-    terrain: str
-    mixing_height_m: float
-    decay_rate_s: float
-    rate_at: Any  # Callable[[NDArray], NDArray]
-    boundary_at: Any = None
-    #: ``emitted_by(t_s)``: mass emitted until ``t_s`` [kg] (:meth:`plumecast.release.SourceGroup.emitted_by`),
-    #: for the step means of :meth:`step_mean_at`; None: the rate at one emission time per step
-    emitted_by: Any = None
-    #: a stack's plume rise: (diameter [m], exit velocity [m s-1], the exhaust's virtual temperature [K], the
-    #: air's [K]); the plume's height is then ``height_m`` raised by Briggs's rise with the step's wind and
-    #: class (:func:`plumecast.nearfield.plume_rise.briggs_plume_rise`, as ``plumecast zones``); None: no stack
-    stack: tuple[float, float, float, float] | None = None
-
-    def plume_height(self, x_m: NDArray[np.float64], speed_m_s: float, pg_class: str) -> Any:
-        """Height of the plume's centre line at downwind distance ``x_m`` [m]: ``height_m``,
-        or for a stack the stack height after downwash plus Briggs's rise at ``x_m``."""
-        if self.stack is None:
-            return self.height_m
-        from plumecast.nearfield.plume_rise import briggs_plume_rise
-
-        d, v_s, t_v, t_a = self.stack
-        rise = briggs_plume_rise(self.height_m, d, v_s, t_v, t_a, speed_m_s, pg_class)  # type: ignore[arg-type]
-        return rise.effective_height(x_m, speed_m_s)
-
-    def class_and_lid(self, t_s: float) -> tuple[str, float]:
-        """The plume's Pasquill-Gifford class and mixing height [m] at ``t_s``."""
-        if self.boundary_at is not None:
-            h, inv_l = self.boundary_at(np.array([self.lon]), np.array([self.lat]), t_s)
-            if np.isfinite(h[0]) and h[0] > 0.0:
-                i = int(pasquill_gifford_index_from_inverse_obukhov(inv_l, TERRAIN_ROUGHNESS_M[self.terrain])[0])
-                return PG_CLASSES[i], float(h[0])
-        return self.pg_class, self.mixing_height_m
-
-    def concentration_at(
-        self, lat: NDArray[np.float64], lon: NDArray[np.float64], t_s: float, distance_m: float, wind_at: Any,
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Plume concentration at the points (``lat``, ``lon`` [deg]) at time ``t_s``,
-        at breathing height [kg m-3] (0 outside the near field or upwind), and the time
-        the air there left the source [s after start]."""
-        n = int(np.asarray(lat).size)
-        c = np.zeros(n)
-        emitted = np.full(n, t_s)
-        if n == 0:
-            return c, emitted
-        u_e, v_n = wind_at(self.lon, self.lat, t_s)
-        speed = max(math.hypot(u_e, v_n), NEAR_FIELD_MIN_WIND_M_S)
-        x, y = local_xy(lat, lon, self.lat, self.lon, u_e, v_n)
-        ok = (x > 0) & (np.hypot(x, y) < distance_m)
-        if not ok.any():
-            return c, emitted
-        xs, ys = x[ok], y[ok]
-        travel = xs / speed
-        q = self.rate_at(t_s - travel) * np.exp(-self.decay_rate_s * travel)
-        pg_class, lid_m = self.class_and_lid(t_s)
-        sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
-        sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
-        height = self.plume_height(xs, speed, pg_class)
-        c[ok] = plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, height, sy, sz, lid_m) * q
-        emitted[ok] = t_s - travel
-        return c, emitted
-
-    def step_mean_at(
-        self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
-        wind_at: Any, edges_s: NDArray[np.float64], since_s: NDArray[np.float64] | None = None,
-    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
-        """Mean plume concentration over the step ``[t0_s, t1_s]`` at the points (``lat``,
-        ``lon`` [deg]), at breathing height [kg m-3], with the emission-time bin of the air
-        (index into ``edges_s``, the bins' starts [s]) and the share of it from the bin
-        before (``early``).
-
-        The steady plume of the wind at the step's middle carries, at downwind distance x,
-        the mass that left the source in the window ``[t0 - x/u, t1 - x/u]`` (from
-        :attr:`emitted_by`, exactly) spread over the step: a release shorter than a step,
-        or one starting within a step, reaches every place it passes, and its dose (the
-        integral of the concentration over time) is exact. The rate at one emission time
-        per step, held over the step, had missed places or doubled their dose (5 t over
-        300 s with 600-s steps: "not reached" at 6.5-7.5 km between 17 % and 12 % of
-        AEGL-3; scenario audit). A window straddles at most one bin edge (bins are whole
-        steps). ``since_s``: per point, the earliest emission time that counts (a front
-        burnt the air emitted before). Within :data:`plumecast.disc_samples.INNER_RADIUS_M`
-        of the source a point gets the plume's axis value at that distance: the model does
-        not reach closer, and a place at the source itself had read "not reached"."""
-        n = int(np.asarray(lat).size)
-        c = np.zeros(n)
-        bins = np.zeros(n, np.int64)
-        early = np.zeros(n)
-        if n == 0:
-            return c, bins, early
-        t_mid = 0.5 * (t0_s + t1_s)
-        u_e, v_n = wind_at(self.lon, self.lat, t_mid)
-        speed = max(math.hypot(u_e, v_n), NEAR_FIELD_MIN_WIND_M_S)
-        x, y = local_xy(lat, lon, self.lat, self.lon, u_e, v_n)
-        at_source = np.hypot(x, y) < INNER_RADIUS_M
-        x = np.where(at_source, INNER_RADIUS_M, x)
-        y = np.where(at_source, 0.0, y)
-        ok = (x > 0) & (np.hypot(x, y) < distance_m)
-        if not ok.any():
-            return c, bins, early
-        xs, ys = x[ok], y[ok]
-        travel = xs / speed
-        a, b = t0_s - travel, t1_s - travel
-        if since_s is not None:
-            a = np.minimum(np.maximum(a, np.asarray(since_s, dtype=float)[ok]), b)
-        k = np.clip(np.searchsorted(edges_s, b, side="right") - 1, 0, edges_s.size - 1)
-        if self.emitted_by is not None:
-            m_a, m_b = self.emitted_by(a), self.emitted_by(b)
-            e = edges_s[k]
-            split = (k > 0) & (e > a)
-            m_e = np.where(split, self.emitted_by(np.clip(e, a, b)), m_a)
-            mass = np.maximum(m_b - m_a, 0.0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(mass > 0.0, np.clip((m_e - m_a) / mass, 0.0, 1.0), 0.0)
-        else:
-            mass = self.rate_at(b) * (t1_s - t0_s) * (b > a)
-            share = np.zeros(xs.size)
-        q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
-        pg_class, lid_m = self.class_and_lid(t_mid)
-        sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
-        sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
-        height = self.plume_height(xs, speed, pg_class)
-        c[ok] = plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, height, sy, sz, lid_m) * q
-        bins[ok] = k
-        early[ok] = share
-        return c, bins, early
-
-
-#: Roughness length [m] of the point releases' ``near_field.terrain`` for their stability
-#: class from the met's Obukhov length (Golder 1972): open country 0.1 m (the ``zones``
-#: default), built-up land 1 m (:data:`plumecast.exposure_area.CITY_ROUGHNESS_M`).
-TERRAIN_ROUGHNESS_M = {"rural": 0.1, "urban": 1.0}
-
-def local_xy(
-    lat: NDArray[np.float64], lon: NDArray[np.float64], lat0: float, lon0: float, u_e: float, v_n: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Downwind ``x`` and crosswind ``y`` (left of the wind) of points from a source,
-    in the source's tangent plane (equirectangular; fine within ~50 km). [m]"""
-    dx = np.deg2rad(((np.asarray(lon, float) - lon0 + 180.0) % 360.0) - 180.0) * EARTH_RADIUS_M * math.cos(
-        math.radians(lat0))
-    dy = np.deg2rad(np.asarray(lat, float) - lat0) * EARTH_RADIUS_M
-    speed = math.hypot(u_e, v_n)
-    if speed == 0.0:
-        ex, ey = 1.0, 0.0
-    else:
-        ex, ey = u_e / speed, v_n / speed
-    return dx * ex + dy * ey, -dx * ey + dy * ex

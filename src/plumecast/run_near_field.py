@@ -12,13 +12,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.exposure import (
-    BREATHING_HEIGHT_M,
-    NEAR_FIELD_MIN_WIND_M_S,
-    ExposureSampler,
-    NearFieldSource,
-)
+from plumecast.exposure import ExposureSampler
 from plumecast.exposure_area import AreaNearField
+from plumecast.near_field_plume import BREATHING_HEIGHT_M, NEAR_FIELD_MIN_WIND_M_S, NearFieldSource
 from plumecast.release import ReleaseSchedule
 from plumecast.scenario import PointRelease, Scenario
 
@@ -52,7 +48,7 @@ DEFAULT_AIR_TEMPERATURE_C = 15.0
 
 def stack_exhaust(scenario: Scenario, rel: PointRelease, agent: Any,
                   rate_kg_s: float) -> tuple[float, float, float, float] | None:
-    """A point release's stack as :attr:`plumecast.exposure.NearFieldSource.stack`: its
+    """A point release's stack as :attr:`plumecast.near_field_plume.NearFieldSource.stack`: its
     diameter, exit velocity, the exhaust's virtual temperature (air carrying the agent at
     ``rate_kg_s``, as ``plumecast zones`` takes it: :func:`plumecast.nearfield.zones.setup.stack_plume`)
     and the air temperature (``local_weather.air_temperature_c``, else 15 °C); None without
