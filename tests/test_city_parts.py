@@ -142,3 +142,27 @@ def test_a_split_city_keeps_its_deaths_per_probit_set(result):
     assert per_set.size >= 2
     assert per_set.min() == pytest.approx(float(ds["fatalities_low"][0]), rel=1e-9)
     assert per_set.max() == pytest.approx(float(ds["fatalities_high"][0]), rel=1e-9)
+
+
+def test_a_city_is_reached_no_later_than_its_edge():
+    """A part breathes the air at the centre of its area, up to half a ring inside the disc's
+    edge: the city's AEGL countdown was 5-14 min later than a point 10 m inside its upwind edge
+    (regression audit). The edge is sampled too (parts of no people)."""
+    lat0, lon0 = 51.0, 7.0
+    km = 111.195 * np.cos(np.radians(lat0))
+    d = dict(
+        name="edge", start="2026-01-20T06:00:00Z", duration_h=2, time_step_s=60, particles=2000, seed=5,
+        backend="numpy", agent="chlorine", met={"source": "uniform", "u_m_s": 2.0, "v_m_s": 0.0},
+        turbulence={"kh_m2_s": 2000.0, "mixing_height_m": 400.0},
+        releases=[{"type": "point", "name": "B", "lat": lat0, "lon": lon0 - 12.0 / km, "height_m": 1.0,
+                   "rate_kg_s": 5.0, "stop_h": 1.0}],
+        receptors={"points": [
+            {"name": "City", "lat": lat0, "lon": lon0, "population": 565_000, "radius_km": 6.0},
+            {"name": "Edge", "lat": lat0, "lon": lon0 - 5.99 / km, "population": 100}]},
+        near_field={"stability": "F"},
+    )
+    ds = run(scenario_from_dict(d)).consequences()
+    for level in (1, 2, 3):
+        city, edge = ds[f"first_exceedance_aegl{level}"].values[:2]
+        assert not np.isnat(edge)
+        assert city <= edge, (level, city, edge)

@@ -92,3 +92,20 @@ def test_a_stack_raises_the_near_field_plume_as_zones_does():
     want = plume_concentration(10.0, U, x, np.zeros(1), BREATHING_HEIGHT_M, h, briggs_sigma_y(x, "D", "rural"),
                                briggs_sigma_z(x, "D", "rural"), 800.0)
     np.testing.assert_allclose(c_raised[DISTANCES_KM.index(5.0)], want[0], rtol=2e-3)
+
+
+def test_near_field_off_is_said_for_receptors_near_a_release():
+    """near_field.distance_km: 0 left the receptors near a point release with the particles'
+    air alone without a word (< 1 death at the centre of a city of 565,000; regression audit)."""
+    from plumecast.run_near_field import beyond_near_field_lines
+
+    res = _run({"rate_kg_s": 10.0, "stop_h": 0.5}, near_field={"distance_km": 0})
+
+    class _S:  # the sampler's receptors and extents, as the runner hands them over
+        receptors = res.receptors
+        extent = np.zeros(len(res.receptors))
+        near: list = []
+
+    lines = beyond_near_field_lines(res.scenario, _S())  # type: ignore[arg-type]
+    assert len(lines) == 1 and lines[0].startswith("near field off (near_field.distance_km: 0): r4 (4 km)")
+    assert beyond_near_field_lines(_run({"rate_kg_s": 10.0, "stop_h": 0.5}).scenario, _S()) == []  # type: ignore[arg-type]

@@ -48,7 +48,8 @@ class DiscSamples:
     ``receptors`` (n_split,) the receptor index of each split disc; ``ptr`` (n_split + 1,)
     where each disc's samples start and end; ``lat``, ``lon`` (n_samples,) [deg];
     ``weight`` (n_samples,) each sample's share of its disc's area (its people), summing to
-    at most 1 per disc (the rest of the disc lies beyond the near field).
+    at most 1 per disc (the rest of the disc lies beyond the near field); 0 for the points
+    of the disc's edge, which time the arrivals only.
     """
 
     receptors: NDArray[np.int64]
@@ -127,7 +128,17 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
         out_w.append(area[keep] * (exact / total if total > 0 else 0.0) / (math.pi * radius * radius))
         out_lat.append(s_lat + np.degrees(my[keep] / EARTH_RADIUS_M))
         out_lon.append(s_lon + np.degrees(mx[keep] / (EARTH_RADIUS_M * cos0)))
-        ptr.append(ptr[-1] + int(keep.sum()) + int(inner > 0.0))
+        # the disc's edge within the near field, as parts of no people: a cell breathes the air at the centre of
+        # its area, up to half a ring inside the edge, and the plume reaches the edge first (arrivals are the
+        # earliest part's: without these, a city's AEGL-3 countdown was 5-14 min later than at its edge;
+        # regression audit)
+        a_edge = np.radians(np.arange(0.0, 360.0, SECTOR_DEG))
+        ex, ey = cx + radius * np.cos(a_edge), cy + radius * np.sin(a_edge)
+        on = np.hypot(ex, ey) < reach_m
+        out_w.append(np.zeros(int(on.sum())))
+        out_lat.append(s_lat + np.degrees(ey[on] / EARTH_RADIUS_M))
+        out_lon.append(s_lon + np.degrees(ex[on] / (EARTH_RADIUS_M * cos0)))
+        ptr.append(ptr[-1] + int(keep.sum()) + int(inner > 0.0) + int(on.sum()))
     lon_all = (_cat(out_lon) + 180.0) % 360.0 - 180.0
     return DiscSamples(receptors=split, ptr=np.asarray(ptr, dtype=np.int64), lat=_cat(out_lat), lon=lon_all,
                        weight=_cat(out_w))

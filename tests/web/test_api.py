@@ -73,6 +73,11 @@ def test_summary_and_view_of_a_run(run_dir: Path) -> None:
     cmax, a3 = float(conc["concentration"].max()), v["aegl"]["3"]["60min"]
     expected = 1.2 * a3 if cmax < a3 <= 100 * cmax else cmax
     assert v["scale"]["vmax"] == pytest.approx(expected, rel=1e-6)
+    # the totals' range is the range of the totals over the probit sets, as the console's (regression audit:
+    # the page summed each receptor's lowest and highest set)
+    per_set = np.nansum(cons["fatalities_by_probit_set"].values, axis=0)
+    assert v["totals"]["fatalities_low"] == pytest.approx(float(per_set.min()), rel=1e-9)
+    assert v["totals"]["fatalities_high"] == pytest.approx(float(per_set.max()), rel=1e-9)
 
 
 def test_frames_are_log_quantised_and_change_with_time(run_dir: Path) -> None:

@@ -399,13 +399,24 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
     rd.totals = {
         "fatalities": parse_float(ds.attrs.get("total_fatalities")),
         "fatalities_sheltered": parse_float(ds.attrs.get("total_fatalities_sheltered")),
-        "fatalities_low": float(np.nansum(lo)) if np.isfinite(lo).any() else math.nan,
-        "fatalities_high": float(np.nansum(hi)) if np.isfinite(hi).any() else math.nan,
+        # the range of the totals over the probit sets, as the console gives it (not the sum of each
+        # receptor's lowest and highest set; regression audit: 2,100-3,800 against 2,600-3,400)
+        "fatalities_low": _total_range(ds)[0],
+        "fatalities_high": _total_range(ds)[1],
         "receptors_unknown": int(np.count_nonzero(~np.isfinite(fat))),
         "shelter": {k: ds.attrs.get(k) for k in ("shelter_air_changes_per_hour", "shelter_compliance_fraction")
                     if k in ds.attrs},
         "warnings": str(ds.attrs.get("warnings", "")),
     }
+
+
+def _total_range(ds: xr.Dataset) -> tuple[float, float]:
+    """The lowest and highest total expected fatalities over the probit sets
+    (:func:`plumecast.report_tables.total_range`)."""
+    from plumecast.report_tables import total_range
+
+    lo, hi, _ = total_range(ds, "")
+    return lo, hi
 
 
 def _load_receptor_csv(path: Path, rd: RunData) -> None:
