@@ -166,3 +166,44 @@ def test_a_city_is_reached_no_later_than_its_edge():
         city, edge = ds[f"first_exceedance_aegl{level}"].values[:2]
         assert not np.isnat(edge)
         assert city <= edge, (level, city, edge)
+
+
+@pytest.mark.parametrize("second_km", [(3.0, -2.0), (3.0, -1.88), (1.0, 0.0)])
+def test_two_releases_near_one_city_are_both_resolved(second_km):
+    """With two point releases near a city, each one's grid covers the part of the disc nearer
+    to it: the cells had centred on the nearest release only, and two releases of 30 kg/s read
+    1.55 times a fine grid's deaths, 0.71 times after moving one by 60 m (regression audit)."""
+    from scipy.special import ndtr
+
+    from plumecast.disc_samples import disc_samples
+    from plumecast.near_field_plume import NearFieldSource
+
+    lat0, lon0, radius = 51.45, 6.95, 6000.0
+    m_lon = 111_195.0 * np.cos(np.radians(lat0))
+
+    def source(g, east_km, north_km, rate):
+        return NearFieldSource(group=g, lat=lat0 + north_km / 111.195, lon=lon0 + east_km * 1000.0 / m_lon,
+                               height_m=2.0, pg_class="D", terrain="rural", mixing_height_m=800.0, decay_rate_s=0.0,
+                               rate_at=lambda t: np.full(np.shape(t), rate))
+
+    srcs = [source(0, -3.0, 2.0, 30.0), source(1, *second_km, 30.0)]
+
+    def wind(lon, lat, t):
+        return 3.0, 0.4
+
+    def lethal(c):
+        return ndtr((np.log(np.maximum(c, 1e-30) * 1e6) - np.log(430.0)) * 2.75 * 0.5)
+
+    def air(la, lo):
+        return sum(s.concentration_at(la, lo, 3600.0, 30_000.0, wind)[0] for s in srcs)
+
+    samples = disc_samples(np.array([lat0]), np.array([lon0]), np.array([radius]), np.array([0]),
+                           [(s.lat, s.lon) for s in srcs], 30_000.0)
+    assert samples.weight.sum() == pytest.approx(1.0, abs=2e-3)
+    by_parts = float(np.sum(samples.weight * lethal(air(samples.lat, samples.lon))))
+    g = np.arange(-radius + 5.0, radius, 10.0)
+    x, y = np.meshgrid(g, g)
+    inside = x * x + y * y <= radius * radius
+    fine = float(np.mean(lethal(air(lat0 + y[inside] / 111_195.0, lon0 + x[inside] / m_lon))))
+    assert fine > 5e-4
+    assert by_parts == pytest.approx(fine, rel=0.05)
