@@ -109,3 +109,16 @@ def test_near_field_off_is_said_for_receptors_near_a_release():
     lines = beyond_near_field_lines(res.scenario, _S())  # type: ignore[arg-type]
     assert len(lines) == 1 and lines[0].startswith("near field off (near_field.distance_km: 0): r4 (4 km)")
     assert beyond_near_field_lines(_run({"rate_kg_s": 10.0, "stop_h": 0.5}).scenario, _S()) == []  # type: ignore[arg-type]
+
+
+def test_a_release_within_one_step_is_said():
+    """A release shorter than a step keeps its dose, but its peak and toxic load are spread
+    over the step: the run says so (deaths 16 times apart between 60-s and 3,600-s steps for
+    20 t at once; regression audit)."""
+    short = _run({"amount_kg": 5000.0, "duration_s": 300})
+    lines = short.stats["met_provenance"]
+    assert any(ln.startswith("tank is released over 300 s, within one 600-s time step") for ln in lines)
+    once = _run({"amount_kg": 5000.0, "duration_s": 0, "start_h": 0.25})
+    assert any("tank is released at once, within one 600-s time step" in ln for ln in once.stats["met_provenance"])
+    long = _run({"rate_kg_s": 10.0, "stop_h": 0.5})
+    assert not any("within one" in ln for ln in long.stats["met_provenance"])

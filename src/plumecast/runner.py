@@ -46,6 +46,7 @@ from plumecast.run_near_field import (
     beyond_near_field_lines,
     near_field_line,
     near_field_sources,
+    short_release_lines,
 )
 from plumecast.run_winds import lowest_level, run_winds, scenario_winds
 from plumecast.scenario import Scenario
@@ -488,7 +489,8 @@ def run(
                "met_provenance": [*winds.provenance, _deposition_line(physics, winds.has_boundary_layer),
                                   *deposition_notes, *above_top,
                                   *near_field_line(scenario, sampler_x, winds.has_boundary_layer),
-                                  *beyond_near_field_lines(scenario, sampler_x)],
+                                  *beyond_near_field_lines(scenario, sampler_x),
+                                  *(short_release_lines(scenario, sched) if sampler_x is not None else [])],
                "release_provenance": source_lines(sched),
                "met_records_read": winds.records_read, "met_window_records": winds.window_records},
         exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag, deposited=deposited,
