@@ -80,9 +80,13 @@ def test_series_peak_is_the_peak(stability: str) -> None:
 
 
 @pytest.mark.parametrize("stability", ["A", "D", "F"])
-@pytest.mark.parametrize(("amount", "duration", "wind"), [(3600.0, 1800.0, 3.0), (54_915.0, 1800.0, 1.5),
-                                                          (3600.0, 3600.0, 3.0)])
-def test_peak_never_steps_up_downwind(stability: str, amount: float, duration: float, wind: float) -> None:
+@pytest.mark.parametrize(("amount", "duration", "wind", "tol"), [
+    (3600.0, 1800.0, 3.0, 1e-12), (54_915.0, 1800.0, 1.5, 1e-12), (3600.0, 3600.0, 3.0, 1e-12),
+    # where the blend from plume to puff rises (class A: up to 23 %, an island in the zones; regression audit)
+    # the peak is held to its running minimum on a log grid of 200 points a decade: below 0.5 % between them
+    (133.0, 1800.0, 3.0, 5e-3), (237.0, 3600.0, 3.0, 5e-3)])
+def test_peak_never_steps_up_downwind(stability: str, amount: float, duration: float, wind: float,
+                                      tol: float) -> None:
     # 2 kg/s for 30 min at 3 m/s (tests/nearfield/test_zones.py): the BM puff exceeded the steady plume beyond
     # u T/0.6 = 9 km in class F, and the peak jumped up about 5x there before the lower was taken below 2.5;
     # the workbook's own rule (the puff below 0.6, the lower between) steps up 1.1-1.9x at u T/x = 0.6 in the
@@ -90,4 +94,5 @@ def test_peak_never_steps_up_downwind(stability: str, amount: float, duration: f
     s = _setup(stability, amount=amount, duration=duration, wind=wind)
     x = np.geomspace(200.0, 90_000.0, 400)
     c = peak_concentration(s, x, np.zeros_like(x))
-    assert np.all(np.diff(c) <= 1e-12 * c[:-1])
+    assert np.all(np.diff(c) <= tol * c[:-1])
+    assert max(c[j:].max() / c[j] for j in range(c.size)) <= 1.0 + tol
