@@ -73,7 +73,7 @@ def _fatalities_column(body: list[list[str]], plan_col: int) -> dict[str, str]:
 def test_receptors_that_share_a_name_keep_their_own_figures() -> None:
     """compare's console table keyed rows by (city, plan): of two 'school' receptors the last
     won, and the row of the school with 13 deaths showed the other's '< 1' (c18, two 'Annino')."""
-    from plumecast.ensemble.summary import receptor_labels
+    from plumecast.ensemble.summary_text import receptor_labels
 
     raw = _raw({BASELINE_NAME: [[13.0, 0.2]] * 3, "evacuate": [[0.4, 0.0]] * 3})
     names = ["school", "school"]

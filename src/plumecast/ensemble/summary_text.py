@@ -1,0 +1,152 @@
+"""The text of a comparison's figures: quantiles over members with their interval, arrival
+ranges and countdowns from the issue time (erring early), receptor labels that tell
+same-named receptors apart (:mod:`plumecast.ensemble.summary` builds the tables from
+them)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.numbers import UNKNOWN, clock, countdown, people_range, percent
+
+Q = (5.0, 50.0, 95.0)
+
+
+def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
+    """(5 %, median, 95 %) of the finite values; NaN if there are none, and NaN
+    for the 5 % and 95 % figures of a single value (one member has no spread).
+
+    >>> quantiles(np.array([3.0]))
+    (nan, 3.0, nan)
+    """
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return (math.nan, math.nan, math.nan)
+    if x.size == 1:
+        return (math.nan, float(x[0]), math.nan)
+    q = np.percentile(x, Q)
+    return (float(q[0]), float(q[1]), float(q[2]))
+
+
+def with_interval(q: tuple[float, float, float]) -> str:
+    """A count of people as 'median (5 %–95 %)', two significant figures
+    (:func:`plumecast.numbers.people_range`); 'unknown' when there is no median.
+
+    >>> with_interval((0.2, 3.4e-10, 0.9)), with_interval((4.1, 25.0, 45.4))
+    ('< 1', '25 (4–45)')
+    """
+    if not math.isfinite(q[1]):
+        return UNKNOWN
+    return people_range(q[1], q[0], q[2])
+
+
+def receptor_labels(names: list[str], lat: Any, lon: Any, country: Any = None) -> list[str]:
+    """The names of the receptors as the tables show them: a name that two or more
+    receptors share gets the country code where that tells them apart, else the position
+    (two "Annino" near Moscow read as one city, each row with the other's figures).
+
+    >>> receptor_labels(["school", "school", "hall"], [50.0, 50.0, 51.0], [0.07, 0.28, 1.0])
+    ['school (50.00 N, 0.07 E)', 'school (50.00 N, 0.28 E)', 'hall']
+    """
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    codes = ([""] * len(names) if country is None or len(country) != len(names)
+             else ["" if c is None else str(c).strip() for c in country])
+    out = list(names)
+    for name in {n for n in names if names.count(n) > 1}:
+        idx = [i for i, n in enumerate(names) if n == name]
+        by_code = [codes[i] for i in idx]
+        if all(by_code) and len(set(by_code)) == len(idx):
+            for i in idx:
+                out[i] = f"{name}, {codes[i]}"
+            continue
+        for i in idx:
+            ns, ew = ("N" if lat[i] >= 0 else "S"), ("E" if lon[i] >= 0 else "W")
+            out[i] = f"{name} ({abs(lat[i]):.2f} {ns}, {abs(lon[i]):.2f} {ew})"
+    return out
+
+
+def _pct(p: float) -> str:
+    return UNKNOWN if not math.isfinite(p) else percent(100.0 * p)
+
+
+def _yes_no(p: float) -> str:
+    """Whether the one member reaches it: 'yes', 'no' or 'unknown' (not a probability)."""
+    return UNKNOWN if not math.isfinite(p) else ("yes" if p > 0 else "no")
+
+
+def _hours(h: float) -> str:
+    """Hours after the start, rounded down to 0.1 h (a time people act on errs early)."""
+    return f"{math.floor(h * 10.0 + 1e-9) / 10.0:.1f}"
+
+
+def _stamp(start: np.datetime64 | None, h: float) -> np.datetime64:
+    if start is None or not math.isfinite(h):
+        return np.datetime64("NaT")
+    return start + np.timedelta64(int(round(h * 3600.0)), "s")
+
+
+def _relative_range(lo_s: float, hi_s: float) -> str:
+    """Seconds from the issue time to the earliest and the latest arrival as one phrase,
+    each end erring early (:func:`plumecast.numbers.countdown`): ``"in 1 h 20 min – 2 h
+    00 min"``, ``"passed 1 h 57 min – 1 h 17 min ago"``, ``"passed 37 min ago – in 3 min"``."""
+    a, b = countdown(lo_s), countdown(hi_s)
+    if a == b:
+        return a
+    if a.startswith("in ") and b.startswith("in "):
+        return f"in {a.removeprefix('in ')} – {b.removeprefix('in ')}"
+    if a.startswith("passed ") and b.startswith("passed "):
+        return f"passed {a.removeprefix('passed ').removesuffix(' ago')} – {b.removeprefix('passed ')}"
+    return f"{a} – {b}"
+
+
+def arrival_text(lo_h: float, hi_h: float, start: np.datetime64 | None,
+                 issued: np.datetime64 | None = None) -> str:
+    """An arrival-time range over members, earliest–latest, as UTC clock time and as time
+    from the forecast's issue time ``issued``, like the countdowns (erring early: clock
+    times and time left rounded down, time passed rounded up); 'not reached' for NaN.
+    Without an issue time the hours count from the release start, and say so.
+
+    >>> t0 = np.datetime64("2026-07-01T00:00")
+    >>> arrival_text(5.0, 7.17, t0, t0 + np.timedelta64(1, "h"))
+    '07-01 05:00–07:10 UTC (in 4 h 00 min – 6 h 10 min)'
+    >>> arrival_text(1.33, 2.0, t0, np.datetime64("2026-07-01T03:17"))
+    '07-01 01:19–02:00 UTC (passed 1 h 58 min – 1 h 17 min ago)'
+    >>> arrival_text(2.5, 3.5, t0, np.datetime64("2026-07-01T03:17"))
+    '07-01 02:30–03:30 UTC (passed 47 min ago – in 13 min)'
+    >>> arrival_text(20.0, 30.0, t0)
+    '07-01 20:00–07-02 06:00 UTC (20.0–30.0 h after release start)'
+    >>> arrival_text(5.0, 5.0, t0, t0), arrival_text(float("nan"), float("nan"), None)
+    ('07-01 05:00 UTC (in 5 h 00 min)', 'not reached')
+    """
+    if not math.isfinite(lo_h):
+        return "not reached"
+    hours = _hours(lo_h) if _hours(lo_h) == _hours(hi_h) else f"{_hours(lo_h)}–{_hours(hi_h)}"
+    if start is None:
+        return f"{hours} h after release start"
+    a, b = clock(_stamp(start, lo_h)), clock(_stamp(start, hi_h))
+    if a == b:
+        text = a
+    elif a[:5] == b[:5]:  # the same day: "07-01 05:00–07:10 UTC"
+        text = f"{a.removesuffix(' UTC')}–{b[6:]}"
+    else:
+        text = f"{a.removesuffix(' UTC')}–{b}"
+    if issued is None or np.isnat(issued):
+        return f"{text} ({hours} h after release start)"
+    lo_s, hi_s = ((_stamp(start, h) - issued) / np.timedelta64(1, "s") for h in (lo_h, hi_h))
+    return f"{text} ({_relative_range(float(lo_s), float(hi_s))})"
+
+
+def countdown_text(h: float, start: np.datetime64 | None, issued: np.datetime64 | None) -> str:
+    """Countdown from the issue time to the earliest member's arrival (erring early)."""
+    if not math.isfinite(h):
+        return "not reached"
+    if start is None or issued is None:
+        return f"{_hours(h)} h after release start"
+    left = float((_stamp(start, h) - issued) / np.timedelta64(1, "s"))
+    return f"{countdown(left)} ({clock(_stamp(start, h))})"
