@@ -167,8 +167,8 @@ def _round_one(src: tuple[float, float], la: float, lo: float, radius: float, re
     s_lat, s_lon = src
     cos0 = math.cos(math.radians(s_lat))
     # the disc's centre in the release's tangent plane (east, north) [m]
-    cx = math.radians(((lo - s_lon + 180.0) % 360.0) - 180.0) * EARTH_RADIUS_M * cos0
-    cy = math.radians(la - s_lat) * EARTH_RADIUS_M
+    ce, cn = _plane(np.array([la]), np.array([lo]), s_lat, s_lon)
+    cx, cy = float(ce[0]), float(cn[0])
     d = math.hypot(cx, cy)
     r_lo = max(INNER_RADIUS_M, d - radius)
     r_hi = min(d + radius, reach_m)

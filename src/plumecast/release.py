@@ -97,15 +97,22 @@ class SourceGroup:
         table = np.where((i >= 0) & (i < q.size), q[np.clip(i, 0, q.size - 1)], 0.0)
         return np.where(on, f, 0.0) * table
 
+    @functools.cached_property
+    def _emitted_knots(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The knots of the rate (rate-table edges, profile hours, start, stop) and the mass
+        emitted up to each, for :meth:`emitted_by` (made once: the near field asks every step)."""
+        table = np.zeros(0) if self.rate_edges_s is None else self.rate_edges_s
+        knots = np.concatenate([table, self.profile_h * 3600.0, [self.start_s, self.stop_s, 0.0]])
+        knots = np.unique(knots[np.isfinite(knots)])
+        cum = np.concatenate([[0.0], np.cumsum(self.group_rate(0.5 * (knots[:-1] + knots[1:])) * np.diff(knots))])
+        return knots, cum
+
     def emitted_by(self, t_s: NDArray[np.float64]) -> NDArray[np.float64]:
         """Mass the group has emitted from the run start (or its start, if earlier) until
         ``t_s`` [kg], exactly: between the knots of the rate (rate-table edges, profile
         hours, start, stop) the rate is constant and the profile factor linear, so the
         rate at the mid-point times the length is the integral of any part."""
-        table = np.zeros(0) if self.rate_edges_s is None else self.rate_edges_s
-        knots = np.concatenate([table, self.profile_h * 3600.0, [self.start_s, self.stop_s, 0.0]])
-        knots = np.unique(knots[np.isfinite(knots)])
-        cum = np.concatenate([[0.0], np.cumsum(self.group_rate(0.5 * (knots[:-1] + knots[1:])) * np.diff(knots))])
+        knots, cum = self._emitted_knots
         t = np.asarray(t_s, dtype=float)
         k = np.clip(np.searchsorted(knots, t, side="right") - 1, 0, knots.size - 1)
         before = t <= knots[0]

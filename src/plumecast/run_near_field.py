@@ -56,18 +56,11 @@ def stack_exhaust(scenario: Scenario, rel: PointRelease, agent: Any,
     stack = getattr(rel, "stack", None)
     if stack is None:
         return None
-    import math
-
-    from plumecast.nearfield.zones.setup import M_AIR_G_MOL
+    from plumecast.nearfield.zones.setup import exhaust_mixture
 
     lw = scenario.local_weather
     t_air = (lw.air_temperature_c if lw is not None else DEFAULT_AIR_TEMPERATURE_C) + 273.15
-    t_s = stack.exit_temperature_c + 273.15
-    m_agent = float(agent.molecular_weight_g_mol)
-    flow = math.pi / 4.0 * stack.diameter_m**2 * stack.exit_velocity_m_s  # [m3 s-1]
-    agent_flow = rate_kg_s / (m_agent / 1000.0 * 101325.0 / (8.314462618 * t_s))  # [m3 s-1] at 1 atm and T_s
-    share = min(agent_flow / flow, 1.0)
-    t_v = t_s * M_AIR_G_MOL / (share * m_agent + (1.0 - share) * M_AIR_G_MOL)
+    t_v = exhaust_mixture(stack, float(agent.molecular_weight_g_mol), rate_kg_s)[0]
     return float(stack.diameter_m), float(stack.exit_velocity_m_s), float(t_v), float(t_air)
 
 

@@ -396,13 +396,14 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
             ind = np.asarray(ds["concentration_indoor"].values, dtype=float)
             ind[:, ~known] = np.nan
             rd.indoor = ind
+    total_lo, total_hi = _total_range(ds)
     rd.totals = {
         "fatalities": parse_float(ds.attrs.get("total_fatalities")),
         "fatalities_sheltered": parse_float(ds.attrs.get("total_fatalities_sheltered")),
         # the range of the totals over the probit sets, as the console gives it (not the sum of each
         # receptor's lowest and highest set; regression audit: 2,100-3,800 against 2,600-3,400)
-        "fatalities_low": _total_range(ds)[0],
-        "fatalities_high": _total_range(ds)[1],
+        "fatalities_low": total_lo,
+        "fatalities_high": total_hi,
         "receptors_unknown": int(np.count_nonzero(~np.isfinite(fat))),
         "shelter": {k: ds.attrs.get(k) for k in ("shelter_air_changes_per_hour", "shelter_compliance_fraction")
                     if k in ds.attrs},

@@ -147,6 +147,21 @@ M_AIR_G_MOL = 28.97
 STACK_AGENT_NOTE_FRACTION = 0.01
 
 
+def exhaust_mixture(stack: Any, molecular_weight_g_mol: float,
+                    rate_kg_s: float) -> tuple[float, float, float, float]:
+    """A stack's exhaust taken as air carrying the agent at ``rate_kg_s``: its virtual
+    temperature ``T_v = T_s M_air / (f M + (1 - f) M_air)`` [K], the agent's volume share
+    ``f`` of the stack's flow at the exit temperature (ideal gas, 1 atm), the agent's flow
+    and the stack's ``π d²/4 v_s`` [m3 s-1] (:func:`stack_plume`; ``run``'s near-field
+    plume takes the same)."""
+    t_s = stack.exit_temperature_c + 273.15
+    flow = math.pi / 4.0 * stack.diameter_m**2 * stack.exit_velocity_m_s  # [m3 s-1]
+    agent_flow = rate_kg_s / (molecular_weight_g_mol / 1000.0 * 101325.0 / (8.314462618 * t_s))  # [m3 s-1]
+    share = min(agent_flow / flow, 1.0)
+    t_v = t_s * M_AIR_G_MOL / (share * molecular_weight_g_mol + (1.0 - share) * M_AIR_G_MOL)
+    return float(t_v), float(share), float(agent_flow), float(flow)
+
+
 def stack_plume(scenario: LocalScenario, setup: PlumeSetup) -> PlumeSetup:
     """The passive plume of a release from a stack, raised by Briggs's plume rise.
 
@@ -171,11 +186,8 @@ def stack_plume(scenario: LocalScenario, setup: PlumeSetup) -> PlumeSetup:
     t_air = scenario.meteorology.air_temperature_c + 273.15
     t_s = stack.exit_temperature_c + 273.15
     m_agent = scenario.agent.molecular_weight_g_mol
-    flow = math.pi / 4.0 * stack.diameter_m**2 * stack.exit_velocity_m_s  # [m3 s-1]
     rate = setup.mass_kg / setup.duration_s if setup.duration_s > 0 else 0.0
-    agent_flow = rate / (m_agent / 1000.0 * 101325.0 / (8.314462618 * t_s))  # [m3 s-1] at 1 atm and T_s
-    share = min(agent_flow / flow, 1.0)
-    t_v = t_s * M_AIR_G_MOL / (share * m_agent + (1.0 - share) * M_AIR_G_MOL)
+    t_v, share, agent_flow, flow = exhaust_mixture(stack, m_agent, rate)
     rise = briggs_plume_rise(h, stack.diameter_m, stack.exit_velocity_m_s, t_v, t_air, u, setup.pg_class)
     kind = "buoyancy" if rise.buoyancy_dominated else "momentum"
     reach = (f"reached {rise.distance_to_final_m:.0f} m downwind (transitional rise 1.6 F^(1/3) x^(2/3)/u before)"
