@@ -158,6 +158,12 @@ def test_compare_prints_the_ranked_table_first_20(tmp_path, monkeypatch, capsys)
     rows = [line for line in out.splitlines() if re.match(r"^│ p\d+ ", line)]
     assert len(rows) == 20 and rows[0].startswith("│ p22 ")
     assert "the first 20 of 25" in out and "the other 5 are in cities.csv" in " ".join(out.split())
+    # cities.csv gives each receptor's position (receptors may share a name; the dashboard matches on it)
+    import csv
+
+    got = [(r["city"], float(r["lat"]), float(r["lon"])) for r in
+           csv.DictReader((tmp_path / "out" / "cities.csv").open(encoding="utf-8")) if r["plan"] == "stop"]
+    assert got == [(p["name"], 50.0, p["lon"]) for p in pts]
 
 
 # --------------------------------------------------------------------------- 3. lives lost

@@ -45,6 +45,7 @@ from plumecast.met.reader import STEADY_TIME
 from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, wind_grid
 
 if TYPE_CHECKING:
+    from plumecast.stack_wind import SourceWind
     from plumecast.transport.deposition_cells import CellDeposition
 
 
@@ -292,21 +293,28 @@ class RunWinds:
             self._first = self._record(0)
         return self._first
 
-    def wind_at(self) -> Callable[[float, float, float], tuple[float, float]]:
+    def wind_at(self) -> SourceWind:
         """``(lon, lat, t_s) -> (u_east, v_north)`` [m s-1] of the lowest level, from
-        the records the run holds now (the same interpolation the particles see)."""
+        the records the run holds now (the same interpolation the particles see), with
+        :meth:`~plumecast.stack_wind.SourceWind.at_stack`, the wind at a stack's top
+        (on levels, the particles' wind at that height; with one level, ``zones``' power
+        law from it taken as the 10 m wind) for the near-field plume of a stack."""
         from plumecast.runner import wind_sampler
+        from plumecast.stack_wind import SourceWind
 
         cache: dict[str, Any] = {}
 
+        def grid_now() -> WindGrid:
+            return self._window[1] if self._window is not None else self.first_grid()
+
         def at(lon: float, lat: float, t_s: float) -> tuple[float, float]:
-            grid = self._window[1] if self._window is not None else self.first_grid()
+            grid = grid_now()
             if cache.get("grid") is not grid or cache.get("times") is not grid.times_s:
                 # one 2-D copy per window (the arrays of a window shift in place)
                 cache.update(grid=grid, times=grid.times_s, sample=wind_sampler(lowest_level(grid)))
             return cache["sample"](lon, lat, t_s)  # type: ignore[no-any-return]
 
-        return at
+        return SourceWind(at, grid_now, one_level=not self.levels)
 
     def boundary_at(self) -> Callable[[Any, Any, float], tuple[NDArray[np.float64], NDArray[np.float64]]] | None:
         """``(lon, lat, t_s) -> (mixing height [m], 1/L [m-1])`` at many points from the

@@ -765,5 +765,7 @@ def test_missing_optional_package_is_one_line(tmp_path: Path, capsys: pytest.Cap
     assert rc == 2
     (line,) = _error_lines(text)
     assert "'ecmwf'" in line and 'pip install "plumecast[fetch]"' in line
+    assert "downloading" not in text  # said before announcing a download it cannot make
+    assert not (tmp_path / "fc.nc").exists()
     with pytest.raises(OutputPathError):
         mf.check_output_file(tmp_path, force=False)  # a folder is not an output file

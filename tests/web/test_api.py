@@ -718,3 +718,56 @@ def test_truncated_csv_names_the_fields_it_has(tmp_path: Path) -> None:
         read_csv_rows(f)
     f.write_text("a,b,c\n1,2,3\n")
     assert read_csv_rows(f) == [{"a": "1", "b": "2", "c": "3"}]
+
+
+# ------------------------------------------------------------------ receptors that share a name
+
+
+def test_plan_table_tells_receptors_of_one_name_apart(tmp_path: Path, compare_dir: Path) -> None:
+    """Two receptors called the same (GeoNames has two 'Annino'): cities.csv gives each row its
+    position, and the plan's table view shows each its own figures at its own place; matched by
+    name alone, both had shown one row's figures."""
+    import csv
+    import io
+
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    rows = list(csv.DictReader(io.StringIO((folder / "cities.csv").read_text())))
+    fields = ["city", "lat", "lon"] + [k for k in rows[0] if k != "city"]
+    out = []
+    for r in rows:
+        if r["city"] == "Lighthouse":  # a second "Tokyo" at the lighthouse's place
+            r = dict(r, city="Tokyo", lat="35.2", lon="141.5", fatalities_median="7.0")
+        elif r["city"] == "Tokyo":
+            r = dict(r, lat="35.6895", lon="139.6917", fatalities_median="900.0")
+        out.append(r)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields)
+    w.writeheader()
+    w.writerows(out)
+    (folder / "cities.csv").write_text(buf.getvalue())
+    v = client_for(folder).get("/api/view/plan0").json()  # the baseline: shown from its table
+    tokyo = sorted((r for r in v["receptors"] if r["name"] == "Tokyo"), key=lambda r: r["lon"])
+    assert [(r["lat"], r["lon"]) for r in tokyo] == [(35.6895, 139.6917), (35.2, 141.5)]
+    assert [r["ensemble"]["fatalities"][1] for r in tokyo] == [900.0, 7.0]
+
+
+def test_merged_city_rows_follow_position() -> None:
+    """The ensemble figures merged into a view's receptors: by name and position, so two
+    receptors of one name each get their own row; an older cities.csv without positions gives
+    a shared name to neither (it cannot tell which row is which)."""
+    from plumecast.web.views import _merge_city_rows
+
+    def row(name: str, lat: str, lon: str, fat: str) -> dict[str, str]:
+        return {"city": name, "lat": lat, "lon": lon, "p_aegl2": "0.5", "p_aegl3": "0.25",
+                "fatalities_median": fat}
+
+    recs = [{"name": "Annino", "lat": 59.77, "lon": 29.89}, {"name": "Annino", "lat": 55.61, "lon": 37.59},
+            {"name": "Kursk", "lat": 51.73, "lon": 36.19}]
+    rows = [row("Annino", "55.61", "37.59", "12.0"), row("Annino", "59.77", "29.89", "3.0"),
+            row("Kursk", "51.73", "36.19", "1.0")]
+    _merge_city_rows(recs, rows, table_only=False)
+    assert [r["ensemble"]["fatalities"][1] for r in recs] == [3.0, 12.0, 1.0]
+    old = [{"name": r["name"], "lat": r["lat"], "lon": r["lon"]} for r in recs]
+    _merge_city_rows(old, [dict(r, lat="", lon="") for r in rows], table_only=False)
+    assert ["ensemble" in r for r in old] == [False, False, True]

@@ -91,9 +91,12 @@ def _stack(raw: RawComparison, plan: str, attr: str) -> NDArray[np.float64]:
     return np.stack([np.asarray(getattr(m.outcomes[plan], attr), dtype=float) for m in raw.members])
 
 
-def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] | None = None) -> Summary:
+def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] | None = None,
+              positions: tuple[Any, Any] | None = None) -> Summary:
     """Statistics over members for every plan (the baseline is the first plan); ``labels``:
-    how the tables name the receptors (:func:`receptor_labels`; default their names)."""
+    how the tables name the receptors (:func:`receptor_labels`; default their names);
+    ``positions``: the receptors' (lat, lon) [deg], written into each row (``cities.csv``
+    then tells receptors that share a name apart)."""
     plans = [p.name for p in raw.setup.plans]
     base = plans[0]
     totals = {p: np.array([m.outcomes[p].total_fatalities for m in raw.members]) for p in plans}
@@ -101,6 +104,9 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
     saved = {p: totals[base] - totals[p] for p in plans}
     rows: list[dict[str, Any]] = []
     n = len(raw.members)
+    rlat = rlon = None
+    if positions is not None:
+        rlat, rlon = (np.asarray(a, dtype=float) for a in positions)
     for p in plans:
         ex2, ex3 = _stack(raw, p, "exceed2"), _stack(raw, p, "exceed3")
         a2, a3 = _stack(raw, p, "arrival2_s") / 3600.0, _stack(raw, p, "arrival3_s") / 3600.0
@@ -113,8 +119,9 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
             # no front, and counting it as "the front first" gave Tokyo 10 % where no front beat the gas
             both = np.isfinite(front[:, r]) & np.isfinite(a3[:, r])
             margin = a3[:, r] - front[:, r]  # > 0: the front arrives before AEGL-3
+            where = {} if rlat is None or rlon is None else {"lat": float(rlat[r]), "lon": float(rlon[r])}
             rows.append({
-                "city": name, "plan": p, "members": n,
+                "city": name, **where, "plan": p, "members": n,
                 "p_aegl2": float(ex2[known, r].mean()) if known.any() else math.nan,
                 "p_aegl3": float(ex3[k3, r].mean()) if k3.any() else math.nan,
                 "members_unknown": int(n - known.sum()),

@@ -632,6 +632,12 @@ def fetch(req: FetchRequest, output: str | Path, *, force: bool = False, say: Sa
     from plumecast.fileio import atomic_path
 
     req.check()
+    # the optional packages first: a missing one is said before anything is announced or made
+    if req.source == "ecmwf":
+        _require("ecmwf.opendata", "--source ecmwf (ECMWF open data)")
+    else:
+        _require("requests", "--source gfs (GFS download)")
+    _require("eccodes", "decoding the downloaded GRIB")
     created = _new_folders(Path(output).parent)
     out = check_output_file(output, force)
     say = say or (lambda _line: None)

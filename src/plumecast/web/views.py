@@ -155,17 +155,48 @@ def _run_part(rd: RunData) -> dict[str, Any]:
     }
 
 
+def _named(receptors: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Receptors by folded name (several where they share it)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in receptors:
+        out.setdefault(fold(str(r.get("name", ""))), []).append(r)
+    return out
+
+
+def _matching(named: dict[str, list[dict[str, Any]]], name: str, lat: float, lon: float) -> dict[str, Any] | None:
+    """The receptor called ``name`` at (lat, lon): the nearest of that name within 0.01 degrees
+    where both sides have positions, else the only one of that name (none when several: an
+    older folder's ``cities.csv`` without positions cannot tell them apart)."""
+    cands = named.get(fold(name), [])
+    placed = [(parse_float(r.get("lat")), parse_float(r.get("lon")), r) for r in cands]
+    placed = [(a, b, r) for a, b, r in placed if math.isfinite(a) and math.isfinite(b)]
+    if not (math.isfinite(lat) and math.isfinite(lon) and placed):
+        return cands[0] if len(cands) == 1 else None
+    best, dist = None, 0.01
+    for a, b, r in placed:
+        d = max(abs(a - lat), abs(b - lon))
+        if d <= dist:
+            best, dist = r, d
+    return best
+
+
 def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
-    """A plan without a run of its own: its per-city table, positioned by name."""
+    """A plan without a run of its own: its per-city table, positioned by the rows' lat/lon
+    (``cities.csv`` since it has them: two receptors may share a name), else by name."""
     assert plan is not None and snap.compare is not None
     rows = snap.compare.cities.get(plan["name"], [])
     base = snap.run
-    by_name = {fold(r["name"]): r for r in (base.receptors if base is not None else [])}
+    named = _named(base.receptors if base is not None else [])
     receptors = []
     for i, row in enumerate(rows):
         name = row.get("city", "")
-        hit = by_name.get(fold(name))
-        pos = hit or city_position(name)
+        lat, lon = parse_float(row.get("lat")), parse_float(row.get("lon"))
+        hit = _matching(named, name, lat, lon)
+        pos: dict[str, Any] | None
+        if math.isfinite(lat) and math.isfinite(lon):
+            pos = hit or {"lat": lat, "lon": lon}
+        else:  # a folder written before cities.csv had positions
+            pos = hit or city_position(name)
         receptors.append({
             "id": i, "name": name, "country": (pos or {}).get("country", ""),
             "lat": (pos or {}).get("lat"), "lon": (pos or {}).get("lon"),
@@ -202,16 +233,18 @@ def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
 
 def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]], *, table_only: bool,
                      step_s: float | None = None) -> None:
-    """Add a plan's ensemble figures (cities.csv) to the receptors of a view, by name.
+    """Add a plan's ensemble figures (cities.csv) to the receptors of a view, by name and,
+    where the rows have them, position (two receptors may share a name).
 
     The table's hours are rounded down to the model's time step ``step_s`` and a decimal
     (:func:`~plumecast.web.compare_folder.table_seconds` gives back the step's time): the
     countdowns are then those of ``decision_table.md``."""
-    by = {fold(r.get("city", "")): r for r in rows}
+    named = _named([{"name": r.get("city", ""), "lat": r.get("lat"), "lon": r.get("lon"), "row": r} for r in rows])
     for rec in receptors:
-        row = by.get(fold(rec["name"]))
-        if row is None:
+        hit = _matching(named, rec["name"], parse_float(rec.get("lat")), parse_float(rec.get("lon")))
+        if hit is None:
             continue
+        row = hit["row"]
         arr2 = table_seconds(parse_float(row.get("aegl2_arrival_h_min")), step_s)  # [s]
         arr3 = table_seconds(parse_float(row.get("aegl3_arrival_h_min")), step_s)
         rec["ensemble"] = {
