@@ -187,3 +187,27 @@ def test_a_city_whose_disc_reaches_into_the_near_field_is_not_called_beyond_it()
     })
     lines = [p for p in run(sc).stats["met_provenance"] if p.startswith("beyond the near field")]
     assert len(lines) == 1 and "small town" in lines[0] and "edge city" not in lines[0]
+
+
+def test_a_release_above_a_constant_mixing_height_is_said():
+    """A release at 800 m under a constant 500-m mixing height (the met gives no boundary
+    layer): nothing brings it down, and the run's tables read plain zeros; the run says why,
+    and says nothing for a release inside the layer."""
+    def run_at(height_m: float) -> list[str]:
+        sc = scenario_from_dict({
+            "name": "aloft", "start": "2026-03-01T00:00:00Z", "duration_h": 2, "time_step_s": 600, "particles": 300,
+            "seed": 3, "backend": "numpy", "agent": "chlorine", "met": {"source": "uniform", "u_m_s": 5.0},
+            "turbulence": {"mixing_height_m": 500},
+            "releases": [{"type": "point", "name": "flare", "lat": 50.0, "lon": 8.0, "height_m": height_m,
+                          "rate_kg_s": 50.0, "stop_h": 1}],
+            "receptors": {"points": [{"name": "A", "lat": 50.0, "lon": 8.1, "population": 1e4}]},
+            "output": {"grid": {"lon_min": 7, "lon_max": 10, "lat_min": 49, "lat_max": 51, "resolution_deg": 0.1}}})
+        res = run(sc)
+        if height_m >= 500:
+            assert float(res.concentration.max()) == 0.0  # what the note explains
+        return [p for p in res.stats["met_provenance"] if p.startswith("above the mixed layer")]
+
+    (line,) = run_at(800.0)
+    assert line.startswith("above the mixed layer: flare starts at 800 m, at or above the mixing height (500 m, "
+                           "turbulence.mixing_height_m, constant")
+    assert run_at(400.0) == []

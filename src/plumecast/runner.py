@@ -49,7 +49,7 @@ from plumecast.run_near_field import (
     short_release_lines,
 )
 from plumecast.run_winds import lowest_level, run_winds, scenario_winds
-from plumecast.scenario import Scenario
+from plumecast.scenario import PointRelease, Scenario
 from plumecast.scenario_deposition import deposition_values
 from plumecast.transport import kernels_numba, kernels_numpy
 from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
@@ -461,6 +461,8 @@ def run(
     series = exposure.to_dataarray() if exposure is not None else None
     released_mask = particles.birth_step < n_steps
     above_top = _above_the_met(scenario, particles, released_mask, winds.top_m)
+    if not winds.has_boundary_layer:
+        above_top += above_the_mixed_layer(scenario)
     budget = MassBudget(
         released=float(np.count_nonzero(released_mask)) * sched_mass(sched, n_particles, particle_mass_kg),
         airborne=float(particles.mass[released_mask & (particles.status == STATUS_ACTIVE)].sum()),
@@ -521,6 +523,27 @@ def _above_the_met(scenario: Scenario, particles: Particles, released: NDArray[n
         out.append(f"above the met: {n_above:,} of {n_live:,} airborne particles ({share:g} %) end above the met's "
                    f"highest height ({top_m:,.0f} m above ground), where the top level's winds and vertical motion "
                    "are held")
+    return out
+
+
+def above_the_mixed_layer(scenario: Scenario) -> list[str]:
+    """Lines naming the point releases that start at or above a constant mixing height
+    (``turbulence.mixing_height_m``, where the met gives no boundary layer): no turbulence
+    carries their gas down, so the ground air from them stays zero through the run, which
+    the tables would show as plain zeros."""
+    h = float(scenario.turbulence.mixing_height_m)
+    out = []
+    for i, rel in enumerate(scenario.releases):
+        if not isinstance(rel, PointRelease):
+            continue
+        height = float(rel.height_m)
+        if height >= h:
+            name = rel.name or f"releases.{i}"
+            out.append(f"above the mixed layer: {name} starts at {height:,.0f} m, at or above the mixing height "
+                       f"({h:,.0f} m, turbulence.mixing_height_m, constant: the met gives no boundary layer), so no "
+                       "turbulence brings its gas down and the ground air from it stays zero throughout the run; "
+                       "give met with a boundary layer (ERA5 blh, GFS hpbl), which can grow into it, or a mixing "
+                       "height above the release if that is what the day holds")
     return out
 
 
