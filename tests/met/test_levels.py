@@ -238,6 +238,25 @@ def test_winds_are_linear_in_height_between_levels_and_log_law_below() -> None:
     assert any("(Φ − Φ_s) / g0" in line for line in grid.provenance)
 
 
+def test_default_heights_follow_the_surface_layer_log_profile() -> None:
+    """The kernels interpolate linearly in height between the grid's heights: with the default
+    heights the wind between the 10 m wind (2 m/s) and the lowest level (10 m/s at 111 m) stays
+    within 3 % of the ln z profile the met describes; with 10, 50 and 100 m alone a particle at
+    19 m had moved 22 % slow (physics audit)."""
+    ds = normalise_met_3d([(Path("c.nc"), _column_dataset(lambda h: 10.0 + 0 * h,
+                                                          surface={"u10": (2.0, "m s-1"), "v10": (0.0, "m s-1")}))],
+                          source="c")
+    grid = wind_grid_3d(ds)
+    z_m = np.asarray(grid.z_m, float)
+    u_grid = np.array([_east_north(grid, 0, iz)[0][0, 0] for iz in range(z_m.size)])
+    lowest = float(standard_atmosphere_height_m(LEVELS_HPA)[0])  # 1000 hPa, 111 m
+    z = np.linspace(10.0, lowest, 400)
+    profile = 2.0 + 8.0 * np.log(z / 10.0) / np.log(lowest / 10.0)
+    felt = np.interp(z, z_m, u_grid)  # what the kernels' linear interpolation in height gives
+    assert np.min(felt / profile) > 0.97 and np.max(felt / profile) < 1.0 + 1e-6
+    assert z_m[0] == 10.0
+
+
 def test_omega_becomes_w_by_the_hydrostatic_relation() -> None:
     t = 260.0
     ds = normalise_met_3d([(Path("c.nc"), _column_dataset(lambda h: 5.0 + 0 * h, t=t, omega=-0.5))], source="c")

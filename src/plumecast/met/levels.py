@@ -76,9 +76,13 @@ BLOCK_VALUES = 250_000
 #: Default heights above ground of the WindGrid levels [m]: dense in the boundary
 #: layer, coarser aloft, like FLEXPART's output/terrain-following levels. 10 m is
 #: used only when the files have 10 m winds; heights above the files' top level are
-#: cut (see :func:`wind_grid_3d`).
-DEFAULT_HEIGHTS_M = (10.0, 50.0, 100.0, 200.0, 350.0, 500.0, 750.0, 1000.0, 1500.0, 2000.0,
-                     3000.0, 4000.0, 5000.0, 6500.0, 8000.0, 10000.0, 12000.0)
+#: cut (see :func:`wind_grid_3d`). The kernels interpolate linearly in height between
+#: them; in the surface layer, where the wind follows ln z, consecutive heights are at
+#: most 1.5 times apart up to 200 m, so that the linear interpolation stays within 3 %
+#: of the log profile (10 m wind 2 m/s, 10 m/s at 111 m: 2.6 % at 12 m; with 10, 50 and
+#: 100 m alone it had read 22 % slow at 19 m, physics audit).
+DEFAULT_HEIGHTS_M = (10.0, 15.0, 20.0, 30.0, 50.0, 75.0, 100.0, 150.0, 200.0, 350.0, 500.0, 750.0, 1000.0, 1500.0,
+                     2000.0, 3000.0, 4000.0, 5000.0, 6500.0, 8000.0, 10000.0, 12000.0)
 
 
 def _records(n: int, records: slice | tuple[int, int] | None, where: str) -> tuple[int, int]:
