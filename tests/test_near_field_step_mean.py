@@ -86,10 +86,13 @@ def test_a_stack_raises_the_near_field_plume_as_zones_does():
 
     sc = raised.scenario
     d, v_s, t_v, t_a = stack_exhaust(sc, sc.releases[0], raised.agent, 10.0)
-    rise = briggs_plume_rise(40.0, d, v_s, t_v, t_a, U, "D")
+    from plumecast.nearfield.stability import power_law_wind_speed
+
+    u_top = power_law_wind_speed(U, 40.0, "D", "rural")  # the one-level wind as the 10 m wind, at the stack top
+    rise = briggs_plume_rise(40.0, d, v_s, t_v, t_a, u_top, "D")
     x = np.array([5000.0])
-    h = rise.effective_height(x, U)
-    want = plume_concentration(10.0, U, x, np.zeros(1), BREATHING_HEIGHT_M, h, briggs_sigma_y(x, "D", "rural"),
+    h = rise.effective_height(x, u_top)
+    want = plume_concentration(10.0, u_top, x, np.zeros(1), BREATHING_HEIGHT_M, h, briggs_sigma_y(x, "D", "rural"),
                                briggs_sigma_z(x, "D", "rural"), 800.0)
     np.testing.assert_allclose(c_raised[DISTANCES_KM.index(5.0)], want[0], rtol=2e-3)
 

@@ -70,7 +70,7 @@ class NearFieldSource:
         rise = briggs_plume_rise(self.height_m, d, v_s, t_v, t_a, speed_m_s, pg_class)  # type: ignore[arg-type]
         return rise.effective_height(x_m, speed_m_s)
 
-    def source_wind(self, wind_at: Any, t_s: float, pg_class: str) -> tuple[float, float, float]:
+    def source_wind(self, wind_at: Any, t_s: float) -> tuple[float, float, float]:
         """The wind that carries, dilutes (and for a stack raises) the plume at ``t_s``:
         ``(u_east, v_north, speed)`` [m s-1], the speed at least
         :data:`NEAR_FIELD_MIN_WIND_M_S`. Without a stack, ``wind_at``'s wind at the
@@ -81,6 +81,7 @@ class NearFieldSource:
         2-3 km for the same 40 m stack in a 4 m/s wind; regression audit.)"""
         at_stack = getattr(wind_at, "at_stack", None) if self.stack is not None else None
         if at_stack is not None:
+            pg_class = self.class_and_lid(t_s)[0]  # the power law's exponent is the plume's class's
             u_e, v_n, speed = at_stack(self.lon, self.lat, t_s, self.height_m, pg_class, self.terrain)
             return float(u_e), float(v_n), float(speed)
         u_e, v_n = wind_at(self.lon, self.lat, t_s)
@@ -106,8 +107,7 @@ class NearFieldSource:
         emitted = np.full(n, t_s)
         if n == 0:
             return c, emitted
-        pg_class, lid_m = self.class_and_lid(t_s)
-        u_e, v_n, speed = self.source_wind(wind_at, t_s, pg_class)
+        u_e, v_n, speed = self.source_wind(wind_at, t_s)
         x, y = local_xy(lat, lon, self.lat, self.lon, u_e, v_n)
         ok = (x > 0) & (np.hypot(x, y) < distance_m)
         if not ok.any():
@@ -115,6 +115,7 @@ class NearFieldSource:
         xs, ys = x[ok], y[ok]
         travel = xs / speed
         q = self.rate_at(t_s - travel) * np.exp(-self.decay_rate_s * travel)
+        pg_class, lid_m = self.class_and_lid(t_s)
         sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         height = self.plume_height(xs, speed, pg_class)
@@ -150,8 +151,7 @@ class NearFieldSource:
         if n == 0:
             return c, bins, early
         t_mid = 0.5 * (t0_s + t1_s)
-        pg_class, lid_m = self.class_and_lid(t_mid)
-        u_e, v_n, speed = self.source_wind(wind_at, t_mid, pg_class)
+        u_e, v_n, speed = self.source_wind(wind_at, t_mid)
         x, y = local_xy(lat, lon, self.lat, self.lon, u_e, v_n)
         at_source = np.hypot(x, y) < INNER_RADIUS_M
         x = np.where(at_source, INNER_RADIUS_M, x)
@@ -177,6 +177,7 @@ class NearFieldSource:
             mass = self.rate_at(b) * (t1_s - t0_s) * (b > a)
             share = np.zeros(xs.size)
         q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
+        pg_class, lid_m = self.class_and_lid(t_mid)
         sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         height = self.plume_height(xs, speed, pg_class)

@@ -106,11 +106,14 @@ def near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_b
     else:
         how = f"class {nf.stability} (near_field.stability), lid {lid}"
     lines = [f"near-field plumes (within {nf.distance_km:g} km): {how}"]
+    wind_words = getattr(sampler_x.wind_at, "words", None)
+    top = f"its wind at the stack top ({wind_words})" if wind_words else "the wind at the source"
     for src in sampler_x.near:
         if src.stack is not None:
             lines.append(f"near-field plume of {scenario.releases[src.group].name or f'releases.{src.group}'}: raised "
                          f"by its stack's plume rise from {src.height_m:g} m (Briggs 1975/1984 with the ISC3 constants, "
-                         "as zones, with each step's wind and class); its particles start at the stack top")
+                         f"as zones, with each step's class), carried, diluted and raised by {top}; its particles "
+                         "start at the stack top")
     return lines
 
 

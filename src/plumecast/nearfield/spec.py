@@ -82,7 +82,8 @@ class StackSpec(StrictModel):
     passive plume by Briggs's plume rise (:mod:`plumecast.nearfield.plume_rise`:
     Briggs 1969, 1975, 1984 with the ISC3 constants, US EPA 1995 §1.1.4; stack-tip
     downwash, Briggs 1974); ``run`` and ``compare`` raise the near-field plume of the
-    release alike, with each step's wind and class (their particles start at the stack top).
+    release alike, with each step's class and the wind at the stack top (their particles
+    start at the stack top).
     Unknown keys, NaN/infinity and true/false for a number are refused.
     """
 
