@@ -27,11 +27,10 @@ from plumecast.ensemble.summary import (
     cities_by_plan_display,
     console_notes,
     decision_display,
-    html_page,
-    markdown,
     ranking_text,
     summarise,
 )
+from plumecast.ensemble.summary_files import html_page, markdown
 from plumecast.errors import ScenarioError
 from plumecast.plans.config import BASELINE_NAME, PlanConfig
 from plumecast.plans.evaluate import PlanOutcome

@@ -14,6 +14,7 @@ import pytest
 import xarray as xr
 
 from plumecast import scenario as scenario_mod
+from plumecast import scenario_checks
 from plumecast.errors import DataFileError, MetDataError, PlumecastError, ScenarioError
 from plumecast.fileio import atomic_path, check_output_dir, new_file_mode
 from plumecast.met import open_wind
@@ -150,17 +151,17 @@ def test_inline_agent_with_a_list_for_a_number(tmp_path, capsys, monkeypatch):
 
 
 def test_too_many_particles_for_the_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(scenario_mod, "available_memory_bytes", lambda: 8 * 2**30)
+    monkeypatch.setattr(scenario_checks, "available_memory_bytes", lambda: 8 * 2**30)
     msg = _refused(tmp_path, BASE.replace("particles: 1000", "particles: 2000000000"),
                    "line 5: particles", "120 GiB", "8 GiB")
     assert "reduce particles" in msg
     # the same count fits a machine with enough memory
-    monkeypatch.setattr(scenario_mod, "available_memory_bytes", lambda: 2**40)
+    monkeypatch.setattr(scenario_checks, "available_memory_bytes", lambda: 2**40)
     assert load_scenario(_write(tmp_path, BASE.replace("particles: 1000", "particles: 2000000000"), "b.yaml"))
 
 
 def test_too_fine_an_output_grid_for_the_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(scenario_mod, "available_memory_bytes", lambda: 64 * 2**30)
+    monkeypatch.setattr(scenario_checks, "available_memory_bytes", lambda: 64 * 2**30)
     _refused(tmp_path, BASE.replace("resolution_deg: 0.5", "resolution_deg: 0.000001"),
              "output.grid.resolution_deg", "400,000,000,000,000 cells", "TiB", "64 GiB")
 

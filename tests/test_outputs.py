@@ -208,7 +208,7 @@ def test_every_netcdf_file_passes_the_cf_checker(tmp_path):
     import xarray as xr
 
     from plumecast.consequence import assess
-    from plumecast.ensemble.summary import write_probability
+    from plumecast.ensemble.summary_files import write_probability
     from plumecast.report_tables import write_consequence_table
     from plumecast.runner import run, write_outputs
     from plumecast.scenario import load_scenario

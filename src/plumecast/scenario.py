@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +35,13 @@ from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
 from plumecast.nearfield.spec import LocalWeather, StackSpec, TankSpec, ZonesConfig
 from plumecast.plans.config import PlanConfig
+from plumecast.scenario_checks import (
+    _check_decay_per_step,
+    _check_emission_in_run,
+    _check_memory,
+    _check_releases_in_met_domain,
+    _check_tanks,
+)
 from plumecast.scenario_deposition import (
     DEFAULT_SCAVENGING_B,
     DepositionConfig,
@@ -59,19 +65,18 @@ from plumecast.scenario_yaml import (
     MAX_YAML_NODES,
     read_scenario_text,
     top_level_got,
-    where,
 )
 from plumecast.scenario_yaml import existing_path as _existing_path
 from plumecast.scenario_yaml import format_errors as _format_errors
 from plumecast.scenario_yaml import parse_yaml as _parse_yaml
 
 __all__ = [
-    "BYTES_PER_PARTICLE", "COMPARE_ONLY_KEYS", "DEFAULT_SCAVENGING_B", "MAX_ERRORS_SHOWN", "MAX_WIND_M_S",
+    "COMPARE_ONLY_KEYS", "DEFAULT_SCAVENGING_B", "MAX_ERRORS_SHOWN", "MAX_WIND_M_S",
     "MAX_YAML_BYTES", "MAX_YAML_NODES", "ZONES_KEYS", "CityRelease", "CitySelection", "DepositionConfig", "GridConfig",
     "MetConfig", "Mode", "NearFieldConfig", "OutputConfig", "PointRelease", "ProfileTable", "ReceptorConfig",
-    "ReceptorPoint", "Release", "Scenario", "ShelterConfig", "TurbulenceConfig", "available_memory_bytes",
+    "ReceptorPoint", "Release", "Scenario", "ShelterConfig", "TurbulenceConfig",
     "demo_plans_scenario_path", "demo_scenario_path", "ignored_keys", "ignored_line", "load_scenario",
-    "memory_estimate", "readers", "scenario_from_dict",
+    "readers", "scenario_from_dict",
 ]
 
 #: Largest wind speed accepted anywhere [m s-1]: above any measured on Earth (the
@@ -669,159 +674,6 @@ def _validate(
     if sc.met.source == "file":
         _check_releases_in_met_domain(sc, source, lines)
     return sc
-
-
-#: Host memory a run needs per particle [bytes]: the 33-byte particle state
-#: (:mod:`plumecast.transport.particles`), its release group and the temporaries of
-#: the release sampling, rounded up.
-BYTES_PER_PARTICLE = 64
-
-
-def available_memory_bytes() -> int | None:
-    """Memory this machine can give a new allocation now [bytes] (Linux MemAvailable,
-    else the physical memory); None if unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def memory_estimate(sc: Scenario) -> dict[str, int]:
-    """Host memory [bytes] the largest arrays of a run of ``sc`` need, by the key that
-    sets their size: ``particles`` and ``output.grid.resolution_deg`` (the output
-    fields, one float64 grid per output interval, held twice while the result is
-    assembled)."""
-    n_out = -(-sc.n_steps // sc.steps_per_output)
-    return {
-        "particles": sc.particles * BYTES_PER_PARTICLE,
-        "output.grid.resolution_deg": sc.output.grid.n_cells * 8 * 2 * (n_out + 2),
-    }
-
-
-def _gib(n: float) -> str:
-    """Bytes as two significant figures in MiB, GiB or TiB."""
-    from plumecast.numbers import round_sig
-
-    for unit, size in (("TiB", 2**40), ("GiB", 2**30)):
-        if n >= size:
-            return f"{round_sig(n / size):,.10g} {unit}"
-    return f"{round_sig(n / 2**20):,.10g} MiB"
-
-
-def _check_memory(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
-    need = memory_estimate(sc)
-    total = sum(need.values())
-    have = available_memory_bytes()
-    if have is None or total <= have:
-        return
-    key = max(need, key=lambda k: need[k])
-    line = lines.get(tuple(key.split(".")))
-    if key == "particles":
-        what = f"particles = {sc.particles:,} need about {_gib(need[key])} ({BYTES_PER_PARTICLE} bytes each)"
-    else:
-        g = sc.output.grid
-        what = (f"resolution_deg = {g.resolution_deg:g} gives {g.n_cells:,} cells per output field, about "
-                f"{_gib(need[key])} for the {-(-sc.n_steps // sc.steps_per_output):,} output intervals")
-    raise ScenarioError(
-        f"{source}{f', line {line}' if line else ''}: {key}: {what}; the whole run needs about {_gib(total)} "
-        f"but this machine has {_gib(have)} of memory available; "
-        + ("reduce particles" if key == "particles" else
-           "coarsen resolution_deg, shrink the grid bounds or lengthen output.interval_min")
-    )
-
-
-def _check_emission_in_run(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
-    """Refuse a scenario in which no release emits during the run, naming the file, the
-    release and the key: a release that starts at or after the end of the run, or a
-    ``termination_h`` at or before its start. (It failed as 'releases: nothing is emitted
-    during the run' without file, line or release, after the progress bar had started;
-    audit.) Profile factors of zero are left to the run, which says the same."""
-    run_h = float(sc.run_hours)
-    key = "duration_h" if sc.duration_h is not None else "end"
-    term = sc.termination_h
-    why: list[str] = []
-    for i, rel in enumerate(sc.releases):
-        label = f"release {rel.name!r}" if rel.name else f"releases.{i}"
-        if rel.start_h >= run_h:
-            why.append(f"{where(source, lines, 'releases', i, 'start_h')}: {rel.start_h:g} h is at or after the end "
-                       f"of the run ({key}: {run_h:g} h), so {label} emits nothing and nothing is emitted during "
-                       f"the run; expected a start_h before {run_h:g} h, or a longer run")
-        elif term is not None and term <= rel.start_h:
-            why.append(f"{where(source, lines, 'termination_h')}: {term:g} h stops every release before {label} "
-                       f"starts (releases.{i}.start_h {rel.start_h:g} h): nothing is emitted during the run; "
-                       f"expected a termination_h after {rel.start_h:g} h, or none")
-        else:
-            return  # this release emits within the run
-    if why:
-        more = len(why) - 1
-        raise ScenarioError(why[0] + (f" (and the same for {more} other release{'s' if more > 1 else ''})"
-                                      if more else ""))
-
-
-def _check_decay_per_step(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
-    """Refuse a decay faster than the time step can follow (:data:`MAX_DECAY_PER_STEP`),
-    naming ``agent.decay_rate_s`` and the longest time step that would do."""
-    k = float(sc.agent.decay_rate_s or 0.0)
-    dt = float(sc.time_step_s)
-    if not k * dt > MAX_DECAY_PER_STEP:
-        return
-    given = ("agent", "decay_rate_s") in lines or "decay_rate_s" in sc.agent.from_scenario
-    head = (f"{where(source, lines, 'agent', 'decay_rate_s')}: {k:g} s-1 with time_step_s {dt:g} s" if given else
-            f"{where(source, lines, 'time_step_s')}: {dt:g} s with agent.decay_rate_s {k:g} s-1")
-    raise ScenarioError(
-        f"{head} decays the gas by "
-        f"exp(-{k * dt:.3g}) within one time step; plumecast follows the decay within a step up to "
-        f"decay_rate_s x time_step_s = {MAX_DECAY_PER_STEP:g} (beyond it the mass budget cannot be kept); expected "
-        f"a time_step_s of at most {MAX_DECAY_PER_STEP / k:.3g} s (or a smaller decay_rate_s)")
-
-
-def _check_tanks(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
-    """Run each tank's source model now (it is cached for the run), so that a tank
-    it cannot turn into a release profile is named with its file and line."""
-    for i, rel in enumerate(sc.releases):
-        if isinstance(rel, PointRelease) and rel.tank is not None:
-            from plumecast.release import tank_profile
-
-            try:
-                tank_profile(sc, i)
-            except ScenarioError as exc:
-                key, _, msg = str(exc).partition(": ")
-                path = tuple(int(k) if k.isdigit() else k for k in key.split("."))
-                raise ScenarioError(f"{where(source, lines, *path)}: {msg}") from None
-
-
-def _paths_text(path: Any) -> str:
-    """``met.path`` as a person writes it: one path, or the paths joined by commas."""
-    if isinstance(path, list | tuple):
-        return ", ".join(str(p) for p in path)
-    return str(path)
-
-
-def _check_releases_in_met_domain(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
-    """A point release outside the winds of a met file would leave the domain at once
-    and give an all-clear: refuse it, naming the release and the file's domain."""
-    from plumecast.met.reader import inside_wind_domain, wind_file_domain
-
-    assert sc.met.path is not None
-    lat, lon = wind_file_domain(sc.met.path, level_hpa=sc.met.level_hpa)
-    for i, rel in enumerate(sc.releases):
-        if not isinstance(rel, PointRelease):
-            continue
-        if not inside_wind_domain(lat, lon, rel.lat, rel.lon):
-            line = lines.get(("releases", i))
-            name = f" ({rel.name})" if rel.name else ""
-            raise ScenarioError(
-                f"{source}{f', line {line}' if line else ''}: releases.{i}{name} at lat {rel.lat:g}, lon {rel.lon:g} "
-                f"is outside the winds of met.path {_paths_text(sc.met.path)} (lat {lat.min():g}..{lat.max():g}, "
-                f"lon {lon.min():g}..{lon.max():g}); expected a met file whose domain contains every release"
-            )
 
 
 def demo_plans_scenario_path() -> Path:

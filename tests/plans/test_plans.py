@@ -9,7 +9,8 @@ from plumecast.agents import get_agent
 from plumecast.countermeasures import Cohort
 from plumecast.ensemble.compare import CompareSetup, MemberResult, RawComparison
 from plumecast.ensemble.members import MemberSpec
-from plumecast.ensemble.summary import html_page, markdown, quantiles, summarise, write_outputs
+from plumecast.ensemble.summary import quantiles, summarise
+from plumecast.ensemble.summary_files import html_page, markdown, write_outputs
 from plumecast.errors import ScenarioError
 from plumecast.exposure import ReceptorExposure
 from plumecast.plans.config import BASELINE_NAME, PlanConfig, with_baseline

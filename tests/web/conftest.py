@@ -44,7 +44,7 @@ def build_run(outdir: Path) -> Path:
 
 
 def write_record(outdir: Path, issued: str | None = "2026-03-01T00:00:00Z") -> Path:
-    """``comparison.json`` as ``plumecast.ensemble.summary.write_record`` writes it for the
+    """``comparison.json`` as ``plumecast.ensemble.summary_files.write_record`` writes it for the
     tiny scenario (release start 2026-03-01 00:00 UTC, issued at ``issued``)."""
     import json
 
@@ -57,7 +57,7 @@ def write_record(outdir: Path, issued: str | None = "2026-03-01T00:00:00Z") -> P
 
 
 def build_compare(run_dir: Path, outdir: Path) -> Path:
-    """A comparison folder in the format of ``plumecast.ensemble.summary.write_outputs``
+    """A comparison folder in the format of ``plumecast.ensemble.summary_files.write_outputs``
     (decision table, per-city table, cost of delay, probability maps, comparison.json)
     with one plan folder, built around the tiny run (the dashboard's input, not model
     results)."""

@@ -85,7 +85,8 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
                   particles: int | None, maps: bool, quiet: bool, source: str, live: Any) -> dict[str, Any]:
     from plumecast.ensemble.compare import check_comparison, make_setup, plan_notes, run_members
     from plumecast.ensemble.members import member_specs, timing_shift_note
-    from plumecast.ensemble.summary import console_notes, summarise, write_outputs
+    from plumecast.ensemble.summary import console_notes, summarise
+    from plumecast.ensemble.summary_files import write_outputs
     from plumecast.ensemble.summary_text import receptor_labels
     from plumecast.ensemble.summary_views import console_tables
     from plumecast.errors import ScenarioError

@@ -2,7 +2,8 @@
 
 :mod:`plumecast.ensemble.config` (the ``ensemble:`` scenario key),
 :mod:`plumecast.ensemble.members` (member seeds and perturbations),
-:mod:`plumecast.ensemble.compare` (member tasks, Dask, reductions) and
-:mod:`plumecast.ensemble.summary` (statistics over members, output files).
+:mod:`plumecast.ensemble.compare` (member tasks, Dask, reductions),
+:mod:`plumecast.ensemble.summary` (statistics over members, tables) and
+:mod:`plumecast.ensemble.summary_files` (output files).
 Nothing heavy is imported here: :mod:`plumecast.scenario` imports the config module.
 """

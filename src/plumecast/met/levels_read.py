@@ -60,13 +60,14 @@ interval between records through their GRIB step ranges or their producers'
 conventions: :mod:`plumecast.met.intervals`. (ERA5 hourly accumulations: Hersbach et
 al. 2020, Q. J. R. Meteorol. Soc. 146, 1999, doi:10.1002/qj.3803, and the ERA5 data
 documentation.)
+
+The conversions are made in :mod:`plumecast.met.levels_units`; the variables and their
+vertical coordinates are found in :mod:`plumecast.met.levels_variables`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,6 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.errors import MetDataError
-from plumecast.met.atmosphere import G0
 from plumecast.met.files import FORECAST_STEPS, _group_text, open_grib_parts
 from plumecast.met.intervals import (
     GRIB_WINDOW,
@@ -99,6 +99,16 @@ from plumecast.met.levels_join import (
     _pad_step_zero,
     _with_time,
 )
+from plumecast.met.levels_units import _ACC_MM, _FLUX_J, _factor, _units
+from plumecast.met.levels_variables import (
+    _GRIB2_CODES,
+    _LEVEL_SPECS,
+    _SURFACE_SPECS,
+    _TIME_LIKE,
+    _match,
+    _Vertical,
+    _vertical_of,
+)
 from plumecast.met.reader import (
     MEMBER_DIMS,
     MetPath,
@@ -107,284 +117,24 @@ from plumecast.met.reader import (
     _global_lon,
     _horizontal_axes,
     _open_lazy,
-    _wind_units_factor,
     is_grib,
     join_on_time,
     met_paths,
 )
 from plumecast.met.variables import (
-    _HPA_UNITS,
-    _PA_UNITS,
     NoLevelsError,
     _err,
     _stack_mb_variables,
     _when,
     find_time_coord,
-    pressure_levels_hpa,
 )
 
 __all__ = ["normalise_met_3d", "open_met_3d"]
-
-_PA_S = {"pa s-1", "pa/s", "pa s**-1", "pa s^-1", "pascal/s", "pa.s-1"}
-_HPA_S = {"hpa s-1", "hpa/s", "mb/s", "hpa s**-1"}
-_GEOPOT_UNITS = {"m2 s-2", "m**2 s**-2", "m^2 s^-2", "m2/s2", "m^2/s^2", "m2 s**-2"}
-_METRE_UNITS = {"m", "gpm", "meter", "metre", "meters", "metres", "m above sea level", "gp m"}
-_KM_UNITS = {"km"}
-_DAM_UNITS = {"dam", "gpdam", "decameter", "decametre", "decameters", "decametres"}
-_KELVIN = {"k", "kelvin", "degk", "deg k"}
-_CELSIUS = {"degc", "c", "celsius", "deg c", "degrees_celsius", "degree_celsius"}
-_FLUX_W = {"w m-2", "w m**-2", "w/m2", "w/m^2", "w m^-2"}
-_FLUX_J = {"j m-2", "j m**-2", "j/m2", "j m^-2"}
-_RATE_S = {"kg/m^2/s", "kg m-2 s-1", "kg m**-2 s**-1", "kg/m2/s", "kg m^-2 s^-1", "mm s-1", "mm/s", "kg/(m2 s)"}
-_RATE_H = {"mm h-1", "mm/h", "mm hr-1", "mm/hr", "mm h**-1"}
-_ACC_MM = {"mm", "kg m-2", "kg m**-2", "kg/m2"}
-_FRACTION_UNITS = {"", "1", "(0 - 1)", "0-1", "(0-1)", "fraction", "proportion", "dimensionless", "-", "~"}
-
-
-@dataclass(frozen=True)
-class _Spec:
-    standard_names: tuple[str, ...]
-    names: tuple[str, ...]
-    pattern: str = ""
-
-
-_LEVEL_SPECS: dict[str, _Spec] = {
-    "u": _Spec(("eastward_wind",), ("u", "ugrd", "ua", "uwnd", "u_component_of_wind", "uu"), r"^ugrd"),
-    "v": _Spec(("northward_wind",), ("v", "vgrd", "va", "vwnd", "v_component_of_wind", "vv"), r"^vgrd"),
-    "geo": _Spec(("geopotential", "geopotential_height"),
-                 ("z", "gh", "hgt", "ght", "zg", "geopotential", "geopotential_height", "phi", "hgtprs"), r"^hgt"),
-    "vert": _Spec(("upward_air_velocity", "lagrangian_tendency_of_air_pressure"),
-                  ("w", "wa", "dzdt", "omega", "vvel", "wap", "vertical_velocity"), r"^(vvel|dzdt)"),
-    "t": _Spec(("air_temperature",), ("t", "tmp", "ta", "tt", "tk", "temp", "temperature", "air_temperature"),
-               r"^tmp"),
-    "theta": _Spec(("air_potential_temperature",), ("theta", "pt", "th"), ""),
-}
-_SURFACE_SPECS: dict[str, _Spec] = {
-    "u10": _Spec((), ("u10", "10u", "ugrd10m", "u10m", "uas"), r"^ugrd.*10m"),
-    "v10": _Spec((), ("v10", "10v", "vgrd10m", "v10m", "vas"), r"^vgrd.*10m"),
-    "t2m": _Spec((), ("t2m", "2t", "tmp2m", "t2", "tas"), r"^tmp.*2m"),
-    "blh": _Spec(("atmosphere_boundary_layer_thickness",), ("blh", "hpbl", "pblh", "zmla", "mixing_height"),
-                 r"^hpbl"),
-    "ustar": _Spec((), ("zust", "fricv", "ust", "ustar", "friction_velocity"), r"^fricv"),
-    # ecCodes names NCEP's SHTFL (GRIB 2 0/0/11) ishf when instantaneous, avg_ishf when averaged,
-    # and DSWRF (0/4/7) averaged avg_sdswrf; ECMWF's time-mean rates are avg_<name> too
-    "shf": _Spec(("surface_upward_sensible_heat_flux", "surface_downward_sensible_heat_flux"),
-                 ("sshf", "ishf", "avg_ishf", "shtfl", "hfx", "hfss", "shf"), r"^shtfl"),
-    "solar": _Spec(("surface_downwelling_shortwave_flux_in_air",),
-                   ("ssrd", "dswrf", "sdswrf", "avg_sdswrf", "swdown", "rsds", "solar_radiation"), r"^dswrf"),
-    "precip": _Spec(("precipitation_flux", "lwe_precipitation_rate", "precipitation_amount",
-                     "lwe_thickness_of_precipitation_amount"),
-                    ("tp", "prate", "avg_prate", "tprate", "avg_tprate", "pr", "precip", "rainnc", "precipitation"),
-                    r"^prate"),
-    "sp": _Spec(("surface_air_pressure",), ("sp", "ps", "psfc", "pres_sfc", "pressfc", "surface_pressure"),
-                r"^pres_?(sfc|surface)"),
-    "land": _Spec(("land_area_fraction", "land_binary_mask"),
-                  ("lsm", "landsea", "land", "landmask", "xland", "lsmask", "sftlf", "land_sea_mask"), r"^land_?(sfc|surface)"),
-    "zs": _Spec(("surface_geopotential", "surface_altitude"),
-                ("z", "zs", "orog", "hgt", "hgtsfc", "geopotential_at_surface", "fis", "phis",
-                 "surface_geopotential", "orography"), r"^hgt_?(sfc|surface)"),
-}
-#: GRIB 2 (discipline, category, number) of fields that ecCodes may decode as
-#: "unknown" (NCEP local tables), with their units: HPBL is NCEP-local 0/3/196.
-_GRIB2_CODES: dict[tuple[int, int, int], tuple[str, str]] = {
-    (0, 3, 196): ("hpbl", "m"),
-    (0, 2, 30): ("fricv", "m s-1"),
-    (0, 0, 11): ("shtfl", "W m-2"),
-    (0, 1, 7): ("prate", "kg m-2 s-1"),
-    (0, 4, 7): ("dswrf", "W m-2"),
-    (2, 0, 0): ("lsm", "(0 - 1)"),
-}
-#: ECMWF's names of its sensible heat flux, positive downward (ECMWF's convention for
-#: every flux); NCEP's SHTFL, which ecCodes decodes under the same names (GRIB 2 0/0/11),
-#: is positive upward: the GRIB centre decides (:func:`_flux_downward`).
-_DOWNWARD_FLUX_NAMES = ("sshf", "ishf", "avg_ishf")
-#: GRIB centres whose fluxes are positive upward (NCEP: GFS, GEFS, NAM, HRRR) and downward (ECMWF).
-_UPWARD_CENTRES = ("kwbc",)
-_DOWNWARD_CENTRES = ("ecmf",)
-_PRESSURE_NAMES = ("level", "pressure_level", "isobaricinhpa", "isobaricinpa", "plev", "lev", "pressure",
-                   "lv_isbl0", "pres", "interp_level", "num_press_levels")
-_HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground", "altitude")
-_TIME_LIKE = ("time", "valid_time", "times", "xtime", "t", "step")
-
-
-def _units(da: xr.DataArray) -> str:
-    return str(da.attrs.get("units", "")).strip().lower()
 
 
 # ---------------------------------------------------------------------------
 # one file (or GRIB hypercube) -> canonical level / surface datasets
 # ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Vertical:
-    kind: str  # "pressure" | "height" | "surface"
-    dim: str | None  # the variable's vertical dim (None: scalar or none)
-    values: NDArray[np.float64] | None  # hPa or m
-    coord: str | None
-
-
-def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -> _Vertical:
-    """Which vertical coordinate ``da`` is on (pressure, height levels, or none)."""
-    extra = [str(d) for d in da.dims if str(d) not in hdims and str(d).lower() not in MEMBER_DIMS
-             and str(d).lower() not in _TIME_LIKE]
-    candidates = [str(c) for c in da.coords if str(c) not in hdims] + [
-        str(n) for n in ds.variables if ds[n].ndim == 1 and str(ds[n].dims[0]) in extra and str(n) not in da.coords
-    ]
-    for c in candidates:
-        var = ds[c] if c in ds.variables else da[c]
-        low, units, std = c.lower(), _units(var), var.attrs.get("standard_name", "")
-        if var.ndim > 1 or low in _TIME_LIKE:
-            continue
-        is_p = std == "air_pressure" or low in _PRESSURE_NAMES or units in _PA_UNITS | _HPA_UNITS | {"kpa"}
-        is_h = std in ("height", "altitude") or low in _HEIGHT_NAMES
-        if not (is_p or is_h):
-            continue
-        values = np.atleast_1d(np.asarray(var.values, dtype=np.float64))
-        dim = str(var.dims[0]) if var.ndim == 1 and str(var.dims[0]) in da.dims else None
-        if is_p:
-            if low == "isobaricinpa":
-                values = values / 100.0
-            else:
-                values = pressure_levels_hpa(values, str(var.attrs.get("units", "")), c, path)
-            return _Vertical("pressure", dim, values, c)
-        if units == "km":
-            values = values * 1000.0
-        if dim is not None and values.size > 1:
-            return _Vertical("height", dim, values, c)
-        return _Vertical("surface", dim, values, c)
-    big = [d for d in extra if da.sizes[d] > 1]
-    if big:  # soil layers, model levels without a coordinate ...: not read
-        return _Vertical("other", big[0], None, None)
-    return _Vertical("surface", None, None, None)
-
-
-def _match(names: dict[str, xr.DataArray], specs: dict[str, _Spec]) -> dict[str, str]:
-    """Canonical name -> file variable, by standard_name, then name, then pattern."""
-    out: dict[str, str] = {}
-    # WRF's 'T' is the perturbation potential temperature, not the temperature
-    used: set[str] = {n for n, da in names.items()
-                      if "perturbation" in str(da.attrs.get("description", da.attrs.get("long_name", ""))).lower()}
-    for key, spec in specs.items():
-        found = next((n for n, da in names.items() if n not in used
-                      and da.attrs.get("standard_name") in spec.standard_names), None)
-        if found is None:
-            found = next((n for k in spec.names for n in names if n not in used and n.lower() == k), None)
-        if found is None and spec.pattern:
-            found = next((n for n in names if n not in used and re.match(spec.pattern, n, re.IGNORECASE)), None)
-        if found is not None:
-            out[key] = found
-            used.add(found)
-    return out
-
-
-def _flux_downward(low: str, std: str, centre: str) -> tuple[bool, str]:
-    """Whether a sensible heat flux is positive downward, and why: by the GRIB centre
-    where the file names one (NCEP ``kwbc``: upward, its SHTFL; ECMWF ``ecmf``:
-    downward), else by ECMWF's names, else by the CF standard_name."""
-    if centre in _UPWARD_CENTRES:
-        return False, f"positive upward: NCEP, GRIB centre {centre}"
-    if centre in _DOWNWARD_CENTRES:
-        return True, f"downward positive in the file: ECMWF, GRIB centre {centre}"
-    if low in _DOWNWARD_FLUX_NAMES:
-        return True, "downward positive in the file: ECMWF's name"
-    if std == "surface_downward_sensible_heat_flux":
-        return True, "downward positive in the file: its standard_name"
-    return False, ""
-
-
-def _factor(kind: str, da: xr.DataArray, name: str, path: str, centre: str = "") -> tuple[float, float, str]:
-    """(scale, offset, note) converting the file variable to the canonical unit; for
-    the quantities over intervals an amount stays an amount (mm, J m-2), taken to a
-    rate by :func:`plumecast.met.intervals.interval_means`."""
-    units = _units(da)
-    low = name.lower()
-    std = str(da.attrs.get("standard_name", ""))
-    if kind in ("u", "v", "u10", "v10", "ustar"):
-        f = _wind_units_factor(da, path)
-        return f, 0.0, "" if f == 1.0 else "knots to m s-1"
-    if kind in ("geo", "zs"):
-        if units in _GEOPOT_UNITS or std in ("geopotential", "surface_geopotential"):
-            return 1.0 / G0, 0.0, "geopotential / g0"
-        if units in _METRE_UNITS or units == "" and std in ("geopotential_height", "surface_altitude"):
-            return 1.0, 0.0, ""
-        if units in _KM_UNITS:
-            return 1000.0, 0.0, "km to m"
-        if units in _DAM_UNITS:
-            return 10.0, 0.0, "dam to m"
-        raise _err(path, f"{name!r} (geopotential or height) has units {da.attrs.get('units')!r}; "
-                         "expected m2 s-2 (geopotential), m or dam (geopotential height, orography)")
-    if kind == "vert":
-        is_w = units in ("m s-1", "m/s", "m s**-1")
-        if (is_w and std == "lagrangian_tendency_of_air_pressure") or (
-                (units in _PA_S or units in _HPA_S) and std == "upward_air_velocity"):
-            raise _err(path, f"{name!r} (vertical motion) has standard_name {std!r} but units "
-                             f"{da.attrs.get('units')!r}; expected units that agree with it (Pa s-1 for omega, "
-                             "lagrangian_tendency_of_air_pressure; m s-1 for w, upward_air_velocity)")
-        if units in _PA_S or (std == "lagrangian_tendency_of_air_pressure" and not is_w):
-            return 1.0, 0.0, "omega"
-        if units in _HPA_S:
-            return 100.0, 0.0, "omega, hPa s-1 to Pa s-1"
-        if is_w or std == "upward_air_velocity":
-            return 1.0, 0.0, ""
-        raise _err(path, f"{name!r} (vertical motion) has units {da.attrs.get('units')!r}; expected Pa s-1 "
-                         "(omega) or m s-1 (w)")
-    if kind in ("t", "theta", "t2m"):
-        if units in _KELVIN or units == "":
-            return 1.0, 0.0, ""
-        if units in _CELSIUS:
-            return 1.0, 273.15, "degC to K"
-        raise _err(path, f"{name!r} (temperature) has units {da.attrs.get('units')!r}; expected K")
-    if kind == "blh":
-        if units in _METRE_UNITS or units == "":
-            return 1.0, 0.0, ""
-        if units in _KM_UNITS:
-            return 1000.0, 0.0, "km to m"
-        raise _err(path, f"{name!r} (mixing height) has units {da.attrs.get('units')!r}; expected m")
-    if kind == "shf":
-        down, why = _flux_downward(low, std, centre)
-        sign = -1.0 if down else 1.0
-        turned = f"sign flipped ({why})" if down else why
-        if units in _FLUX_W:
-            return sign, 0.0, turned
-        if units in _FLUX_J:
-            return sign, 0.0, turned
-        raise _err(path, f"{name!r} (sensible heat flux) has units {da.attrs.get('units')!r}; expected W m-2 "
-                         "(or an accumulation in J m-2)")
-    if kind == "solar":
-        if units in _FLUX_W:
-            return 1.0, 0.0, ""
-        if units in _FLUX_J:
-            return 1.0, 0.0, ""
-        raise _err(path, f"{name!r} (solar radiation at the ground) has units {da.attrs.get('units')!r}; expected "
-                         "W m-2 (or an accumulation in J m-2)")
-    if kind == "precip":
-        if units in _RATE_S:
-            return 3600.0, 0.0, "kg m-2 s-1 to mm h-1"
-        if units in _RATE_H:
-            return 1.0, 0.0, ""
-        if units == "m":
-            return 1000.0, 0.0, "m to mm"
-        if units in _ACC_MM:
-            return 1.0, 0.0, ""
-        raise _err(path, f"{name!r} (precipitation) has units {da.attrs.get('units')!r}; expected kg m-2 s-1, "
-                         "mm h-1, or an accumulation in m (ECMWF tp), mm or kg m-2")
-    if kind == "sp":
-        if units in _PA_UNITS:
-            return 1.0, 0.0, ""
-        if units in _HPA_UNITS:
-            return 100.0, 0.0, "hPa to Pa"
-        raise _err(path, f"{name!r} (surface pressure) has units {da.attrs.get('units')!r}; expected Pa or hPa")
-    if kind == "land":
-        if low == "xland":  # WRF: 1 land, 2 water
-            return -1.0, 2.0, "WRF XLAND (1 land, 2 water) to a land fraction"
-        if units in ("%", "percent"):
-            return 0.01, 0.0, "% to a fraction"
-        if units in _FRACTION_UNITS:
-            return 1.0, 0.0, ""
-        raise _err(path, f"{name!r} (land-sea mask) has units {da.attrs.get('units')!r}; expected a fraction 0..1 "
-                         "(units 1, (0 - 1) or none) or %")
-    raise AssertionError(kind)
 
 
 def _extra_dim(where: str, name: str, dim: str, size: int) -> MetDataError:

@@ -602,7 +602,7 @@ def _wind_levels(
     dimension without a vertical coordinate) or ``""`` (none: one level); ``dim`` is
     the winds' dimension to select along (None for a scalar coordinate). A level
     coordinate by name or ``standard_name`` first; else the 3-D reader's discovery
-    (:func:`plumecast.met.levels_read._vertical_of`: WRF post's ``PRES`` [Pa] on
+    (:func:`plumecast.met.levels_variables._vertical_of`: WRF post's ``PRES`` [Pa] on
     ``num_press_levels``, a coordinate in Pa or hPa, height levels)."""
     level_name = _find_coord(ds, _LEVEL_NAMES, "air_pressure", ())
     if level_name is not None and (level_name in u.dims or level_name in u.coords):
@@ -610,7 +610,7 @@ def _wind_levels(
         dim = level_name if level_name in u.dims else (
             str(coord.dims[0]) if coord.ndim == 1 and coord.dims[0] in u.dims else None)
         return "pressure", np.atleast_1d(_level_hpa_values(coord, path)), dim
-    from plumecast.met.levels_read import _vertical_of  # (levels_read imports this module)
+    from plumecast.met.levels_variables import _vertical_of  # (it imports this module)
 
     vert = _vertical_of(ds, u, hdims, path)
     if vert.kind in ("pressure", "height") and vert.values is not None:

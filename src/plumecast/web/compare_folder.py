@@ -1,4 +1,4 @@
-"""Read the files of ``plumecast compare`` (:mod:`plumecast.ensemble.summary`):
+"""Read the files of ``plumecast compare`` (:mod:`plumecast.ensemble.summary_files`):
 ``decision_table.csv`` (one row per plan), ``cities.csv`` (one row per city and
 plan), ``cost_of_delay.csv``, ``exceedance_probability.nc`` (plan, level, lat,
 lon), ``comparison.json`` (the release start and the forecast's issue time; a
@@ -25,7 +25,7 @@ from plumecast.web.encode import fraction_bytes, grid_box, north_up, parse_float
 from plumecast.web.run_folder import RunData, has_run_files, load_run
 
 COMPARE_FILES = ("decision_table.csv", "cities.csv", "cost_of_delay.csv", "exceedance_probability.nc")
-#: The comparison's times (``plumecast.ensemble.summary.RECORD_FILE``); not in
+#: The comparison's times (``plumecast.ensemble.summary_files.RECORD_FILE``); not in
 #: :data:`COMPARE_FILES`: alone it is no comparison.
 RECORD_FILE = "comparison.json"
 #: Why a plan shown from its table counts from the release start (no issue time recorded).

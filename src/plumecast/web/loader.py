@@ -15,7 +15,7 @@ What a folder may hold (every file is optional; what is missing is reported as a
     and indoor series), ``receptors.csv`` (per-step series only),
     ``dashboard.json`` (:mod:`plumecast.web.export`: the agent's AEGL table and
     the scenario's times), ``front_arrival.nc`` (neutralisation front).
-``compare`` (:mod:`plumecast.ensemble.summary`; read by :mod:`plumecast.web.compare_folder`)
+``compare`` (:mod:`plumecast.ensemble.summary_files`; read by :mod:`plumecast.web.compare_folder`)
     ``decision_table.csv`` (one row per plan), ``cities.csv`` (one row per city
     and plan), ``cost_of_delay.csv``, ``exceedance_probability.nc``
     (plan, level, lat, lon), ``comparison.json`` (the release start and the
