@@ -50,13 +50,13 @@ def stack_exhaust(scenario: Scenario, rel: PointRelease, agent: Any,
                   rate_kg_s: float) -> tuple[float, float, float, float] | None:
     """A point release's stack as :attr:`plumecast.near_field_plume.NearFieldSource.stack`: its
     diameter, exit velocity, the exhaust's virtual temperature (air carrying the agent at
-    ``rate_kg_s``, as ``plumecast zones`` takes it: :func:`plumecast.nearfield.zones.setup.stack_plume`)
+    ``rate_kg_s``, as ``plumecast zones`` takes it: :func:`plumecast.nearfield.zones.stack.stack_plume`)
     and the air temperature (``local_weather.air_temperature_c``, else 15 °C); None without
     a stack."""
     stack = getattr(rel, "stack", None)
     if stack is None:
         return None
-    from plumecast.nearfield.zones.setup import exhaust_mixture
+    from plumecast.nearfield.zones.stack import exhaust_mixture
 
     lw = scenario.local_weather
     t_air = (lw.air_temperature_c if lw is not None else DEFAULT_AIR_TEMPERATURE_C) + 273.15

@@ -1,5 +1,5 @@
 """A dense release of finite duration follows Britter & McQuaid's (1988) continuous/instantaneous regimes
-(``setup.dense_finite_parts``): the steady plume where u T/x >= 2.5, the whole mass spread over u T where
+(``dense_finite.dense_finite_parts``): the steady plume where u T/x >= 2.5, the whole mass spread over u T where
 u T/x <= 0.6, geometric in u T/x between, never above the whole mass at once; the peak and the time series
 agree; the peak never steps up with distance, and a longer release of the same mass is never the higher."""
 
@@ -10,13 +10,14 @@ import pytest
 from scipy.special import erf
 
 from plumecast.nearfield.gaussian import briggs_sigma_y, peak_finite_duration_factor
+from plumecast.nearfield.zones.dense_finite import dense_finite_parts
 from plumecast.nearfield.zones.plume import (
     concentration_series,
     dense_axis_concentration,
     peak_concentration,
 )
 from plumecast.nearfield.zones.scenario import LocalScenario
-from plumecast.nearfield.zones.setup import dense_finite_parts, plume_setup
+from plumecast.nearfield.zones.setup import plume_setup
 
 
 def _setup(stability: str, amount: float = 54_915.0, duration: float = 600.0, wind: float = 1.5):  # type: ignore[no-untyped-def]

@@ -364,8 +364,8 @@ def test_a_short_dense_release_takes_the_puffs_width_not_its_rates():
     made the AEGL-3 zone 48 km across 100 m from the source (regression audit). Between u T/x =
     2.5 and 0.6 the width goes from the plume's to the puff's."""
     from plumecast.nearfield.zones import plume_setup
+    from plumecast.nearfield.zones.dense_finite import dense_finite_parts
     from plumecast.nearfield.zones.plume import footprint_halfwidth
-    from plumecast.nearfield.zones.setup import dense_finite_parts
     from plumecast.units import ppm_to_kg_m3
 
     sc = load_local_scenario(EXAMPLE)

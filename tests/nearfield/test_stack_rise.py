@@ -25,7 +25,7 @@ from plumecast.nearfield.zones import (
     zones_from_dict,
 )
 from plumecast.nearfield.zones.plume import flammable_mass_kg
-from plumecast.nearfield.zones.setup import effective_height, lid_crossing_m
+from plumecast.nearfield.zones.stack import effective_height, lid_crossing_m
 from plumecast.scenario import ignored_keys, ignored_line, load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]

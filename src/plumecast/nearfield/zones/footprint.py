@@ -1,7 +1,9 @@
 """Threat zones of a local release: the zone polygons of each level of concern, the
 wind-direction uncertainty sector and the result (:func:`compute_zones`; see the package
 docstring). The physics lives in :mod:`~plumecast.nearfield.zones.setup` (plume setup,
-dense-gas regime, levels), :mod:`~plumecast.nearfield.zones.plume` (concentrations,
+dense-gas regime, levels), :mod:`~plumecast.nearfield.zones.stack` (a stack's plume rise),
+:mod:`~plumecast.nearfield.zones.dense_finite` (a finite dense release),
+:mod:`~plumecast.nearfield.zones.plume` (concentrations,
 exposure series, level ratio), :mod:`~plumecast.nearfield.zones.boundary` (tips and
 polygon edges) and :mod:`~plumecast.nearfield.zones.assessment` (receptors); their names
 stay importable from here."""
@@ -61,7 +63,6 @@ from plumecast.nearfield.zones.setup import (
     lateral_halfwidth,
     lateral_shape,
     level_threshold,
-    lid_crossing_m,
     passive_transition_distance,
     plume_setup,
     release_profile,
@@ -69,6 +70,9 @@ from plumecast.nearfield.zones.setup import (
     resolve_levels,
     to_local,
     to_lonlat,
+)
+from plumecast.nearfield.zones.stack import (
+    lid_crossing_m,
 )
 from plumecast.nearfield.zones.windowed import (
     LevelRatio,

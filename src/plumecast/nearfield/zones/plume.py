@@ -16,17 +16,21 @@ from plumecast.nearfield.gaussian import (
     peak_finite_duration_factor,
     vertical_term,
 )
+from plumecast.nearfield.zones.dense_finite import (
+    dense_finite_parts,
+)
 from plumecast.nearfield.zones.setup import (
     MAX_DISTANCE_M,
     Level,
     PlumeSetup,
     _sigmas,
     dense_axis_parts,
-    dense_finite_parts,
-    effective_height,
     lateral_factor,
     lateral_halfwidth,
     lateral_shape,
+)
+from plumecast.nearfield.zones.stack import (
+    effective_height,
 )
 from plumecast.nearfield.zones.windowed import (
     LevelRatio,
@@ -143,7 +147,7 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     Continuous release of duration T: steady plume times Palazzi's peak factor
     ``erf(u T / (2√2 σ_x))`` with ``σ_x = σ_y``; a dense release of duration T follows
     the workbook's continuous/instantaneous rule
-    (:func:`~plumecast.nearfield.zones.setup.dense_finite_parts`); instantaneous
+    (:func:`~plumecast.nearfield.zones.dense_finite.dense_finite_parts`); instantaneous
     release (T = 0): puff peak ``M V(z) / (2π σ_x σ_y)``.
     """
     x = np.asarray(x_m, dtype=float)

@@ -1,6 +1,8 @@
 """The plume setup of a zones scenario: wind, stability, source model, dense-gas regime
 (Britter & McQuaid 1988 hand-over to the passive plume), the dispersion coefficients and
-the levels of concern with their thresholds (see the package docstring)."""
+the levels of concern with their thresholds (see the package docstring). A stack's plume
+rise is in :mod:`~plumecast.nearfield.zones.stack`, a finite dense release's parts in
+:mod:`~plumecast.nearfield.zones.dense_finite`."""
 
 from __future__ import annotations
 
@@ -26,6 +28,9 @@ from plumecast.nearfield.stability import (
 )
 from plumecast.nearfield.zones.scenario import (
     LocalScenario,
+)
+from plumecast.nearfield.zones.stack import (
+    stack_plume,
 )
 from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
 
@@ -67,10 +72,10 @@ class PlumeSetup:
     dense: Any = None  # plumecast.nearfield.dense_gas.DenseSetup when the release is dense, else None
     release_profile: Any = None  # plumecast.nearfield.source_models.ReleaseProfile of a tank release, else None
     # a dense release of finite duration: the same mass released at once (duration 0; its own regime, dense or
-    # passive), for Britter & McQuaid's continuous/instantaneous rule (:func:`dense_finite_parts`); else None
+    # passive), for Britter & McQuaid's continuous/instantaneous rule (``dense_finite.dense_finite_parts``); else None
     instantaneous: Any = None
     # plumecast.nearfield.plume_rise.PlumeRise of a release from a stack (its effective height rises with x,
-    # :func:`effective_height`); None: the plume stays at source_height_m
+    # :func:`~plumecast.nearfield.zones.stack.effective_height`); None: the plume stays at source_height_m
     plume_rise: Any = None
     notes: tuple[str, ...] = ()  # what the zones output says of the setup (the plume rise, its inputs)
 
@@ -139,123 +144,6 @@ def passive_at_release_height(setup: PlumeSetup) -> PlumeSetup:
 
     u = power_law_wind_speed(setup.wind_speed_m_s, setup.source_height_m, setup.pg_class, setup.terrain)
     return setup if u == setup.wind_speed_m_s else replace(setup, wind_speed_m_s=u)
-
-
-#: Molar mass of dry air. [g mol-1]
-M_AIR_G_MOL = 28.97
-#: Share of the agent in a stack's exhaust (by volume) from which the zones say it weighs on the rise. [-]
-STACK_AGENT_NOTE_FRACTION = 0.01
-
-
-def exhaust_mixture(stack: Any, molecular_weight_g_mol: float,
-                    rate_kg_s: float) -> tuple[float, float, float, float]:
-    """A stack's exhaust taken as air carrying the agent at ``rate_kg_s``: its virtual
-    temperature ``T_v = T_s M_air / (f M + (1 - f) M_air)`` [K], the agent's volume share
-    ``f`` of the stack's flow at the exit temperature (ideal gas, 1 atm), the agent's flow
-    and the stack's ``π d²/4 v_s`` [m3 s-1] (:func:`stack_plume`; ``run``'s near-field
-    plume takes the same)."""
-    t_s = stack.exit_temperature_c + 273.15
-    flow = math.pi / 4.0 * stack.diameter_m**2 * stack.exit_velocity_m_s  # [m3 s-1]
-    agent_flow = rate_kg_s / (molecular_weight_g_mol / 1000.0 * 101325.0 / (8.314462618 * t_s))  # [m3 s-1]
-    share = min(agent_flow / flow, 1.0)
-    t_v = t_s * M_AIR_G_MOL / (share * molecular_weight_g_mol + (1.0 - share) * M_AIR_G_MOL)
-    return float(t_v), float(share), float(agent_flow), float(flow)
-
-
-def stack_plume(scenario: LocalScenario, setup: PlumeSetup) -> PlumeSetup:
-    """The passive plume of a release from a stack, raised by Briggs's plume rise.
-
-    ``setup`` carries the wind at the stack top (:func:`passive_at_release_height`);
-    the rise is :func:`plumecast.nearfield.plume_rise.briggs_plume_rise` (ISC3
-    §1.1.4 constants, stack-tip downwash, transitional rise up to the final rise)
-    with the air temperature of the local weather. The exhaust is taken as air
-    carrying the agent: its density (ideal gas, the agent's volume share ``f`` of
-    the stack's flow ``π d²/4 v_s`` at the exit temperature) enters Briggs's fluxes
-    as the virtual temperature ``T_v = T_s M_air / (f M + (1 - f) M_air)`` (exact
-    for ``F_b = g v_s d² (1 - ρ_s/ρ_a)/4`` and ``F_m``). The dense-gas criterion is
-    not applied: a stack's gas leaves mixed in its exhaust.
-    """
-    from dataclasses import replace
-
-    from plumecast.nearfield.plume_rise import briggs_plume_rise
-
-    stack = scenario.release.stack
-    assert stack is not None
-    h = setup.source_height_m
-    u = setup.wind_speed_m_s
-    t_air = scenario.meteorology.air_temperature_c + 273.15
-    t_s = stack.exit_temperature_c + 273.15
-    m_agent = scenario.agent.molecular_weight_g_mol
-    rate = setup.mass_kg / setup.duration_s if setup.duration_s > 0 else 0.0
-    t_v, share, agent_flow, flow = exhaust_mixture(stack, m_agent, rate)
-    rise = briggs_plume_rise(h, stack.diameter_m, stack.exit_velocity_m_s, t_v, t_air, u, setup.pg_class)
-    kind = "buoyancy" if rise.buoyancy_dominated else "momentum"
-    reach = (f"reached {rise.distance_to_final_m:.0f} m downwind (transitional rise 1.6 F^(1/3) x^(2/3)/u before)"
-             if rise.buoyancy_dominated else "taken at once (momentum rise)")
-    notes = [
-        f"plume rise applied (Briggs 1975/1984 with the ISC3 constants, US EPA 1995 §1.1.4): stack {h:g} m, "
-        f"{stack.diameter_m:g} m wide, exhaust {stack.exit_velocity_m_s:g} m/s at {stack.exit_temperature_c:g} °C, "
-        f"air {scenario.meteorology.air_temperature_c:g} °C, wind at the stack top {u:.3g} m/s, class "
-        f"{setup.pg_class}: {kind} dominated (F_b = {rise.buoyancy_flux:.3g} m⁴/s³, F_m = {rise.momentum_flux:.3g} "
-        f"m⁴/s²), final rise {rise.final_rise_m:.0f} m {reach}; effective height "
-        f"{rise.stack_height_m:.0f} m + Δh(x), {rise.stack_height_m + rise.final_rise_m:.0f} m at the final rise"
-    ]
-    if rise.stack_height_m < h:
-        notes.append(f"plume rise: stack-tip downwash (Briggs 1974; exit velocity below 1.5 x the wind) lowers the "
-                     f"stack height from {h:g} m to {rise.stack_height_m:.1f} m")
-    if share >= 1.0:
-        notes.append(
-            f"plume rise: the agent alone ({rate:.3g} kg/s, {agent_flow:.3g} m³/s at {stack.exit_temperature_c:g} °C) "
-            f"fills more than the stack's exhaust ({flow:.3g} m³/s): the exhaust is taken as pure "
-            f"{scenario.agent.name}; check releases.stack and the rate")
-    elif share >= STACK_AGENT_NOTE_FRACTION:
-        notes.append(f"plume rise: the agent is {100 * share:.2g} % of the exhaust by volume; its molar mass "
-                     f"({m_agent:g} g/mol) is counted in the exhaust's density")
-    if t_v <= t_air:
-        notes.append(
-            "plume rise: the exhaust is not lighter than the air (" + (
-                "colder" if t_s <= t_air else f"the {scenario.agent.name} in it outweighs its heat") +
-            "): no buoyant rise, only the momentum rise; a plume that sinks is not modelled")
-    notes.append("plume rise: the dense-gas criterion is not applied to a release from a stack (its gas leaves "
-                 "mixed in the exhaust); the plume is passive")
-    return replace(setup, plume_rise=rise, notes=tuple(notes))
-
-
-def effective_height(setup: PlumeSetup, x_m: Any) -> Any:
-    """Height of the plume's centre line at downwind distance ``x_m``. [m]
-
-    The release height (a float, as given) when there is no stack; for a stack
-    ``h' + Δh(x)``, the stack height after downwash plus Briggs's transitional
-    rise up to the final rise (:meth:`plumecast.nearfield.plume_rise.PlumeRise.effective_height`),
-    one value per distance.
-    """
-    if setup.plume_rise is None:
-        return setup.source_height_m
-    return setup.plume_rise.effective_height(x_m, setup.wind_speed_m_s)
-
-
-def lid_crossing_m(setup: PlumeSetup) -> float | None:
-    """Downwind distance beyond which the passive plume's centre is above the mixing lid. [m]
-
-    0 when the release (after downwash) is already above it; None when the plume
-    stays below (or there is no lid). Beyond it nothing reaches the ground
-    (:func:`plumecast.nearfield.gaussian.vertical_term`, ISC3 §1.1.6).
-    """
-    lid = setup.mixing_height_m
-    if not math.isfinite(lid) or setup.dense is not None:
-        return None
-    rise = setup.plume_rise
-    if rise is None:
-        return 0.0 if setup.source_height_m > lid else None
-    if rise.stack_height_m > lid:
-        return 0.0
-    if rise.stack_height_m + rise.final_rise_m <= lid:
-        return None
-    if not rise.buoyancy_dominated:
-        return 0.0
-    # transitional rise 1.6 F^(1/3) x^(2/3) / u reaches lid - h'
-    need = lid - rise.stack_height_m
-    return float((need * setup.wind_speed_m_s / (1.6 * rise.buoyancy_flux ** (1.0 / 3.0))) ** 1.5)
 
 
 def release_profile(scenario: LocalScenario) -> Any:
@@ -631,140 +519,13 @@ def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.flo
     return np.maximum(sy, 1e-3), np.maximum(sz, 1e-3)
 
 
-#: Britter & McQuaid (1988): a release of duration T is continuous at x where u T/x is at least this, ...
-BM_CONTINUOUS_MIN = 2.5
-#: ... instantaneous where u T/x is at most this; in between the lower of the two (plumecast: geometric in u T/x).
-BM_INSTANTANEOUS_MAX = 0.6
-
-
-def dense_finite_parts(
-    setup: PlumeSetup, x_m: NDArray[np.float64], envelope: bool = True
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """A dense release of duration T at ``x_m``: axis value, σ_x and σ_y of its Palazzi plume. [kg m-3], [m], [m]
-
-    The zones write every finite release as ``A(x) · g(x, t) · exp(-y²/2σ_y²)`` with
-    Palazzi's time factor ``g`` (peak ``erf(u T/(2√2 σ_x))``; Palazzi et al. 1982).
-    For a dense release the workbook's regimes decide how (Britter & McQuaid 1988;
-    CCPS 1999 sec. 2.3.2): the release is *continuous* at x where ``u T/x >= 2.5`` and
-    *instantaneous* where ``u T/x <= 0.6``. In between the workbook takes the lower of
-    the two; plumecast goes from the one to the other geometrically in ``u T/x``
-    (weight ``f = ln(r/0.6)/ln(2.5/0.6)`` on the continuous part), so the peak, σ_x and
-    σ_y are continuous in x (the lower stepped up by 1.1-1.9x where the release turned
-    instantaneous and the puff was the higher). The peak is never above the whole
-    mass released at once (the puff's peak): a release over T is a sum of puffs of its
-    parts (exact for a passive cloud); and it never grows downwind (``envelope``: held to
-    its running minimum from the source out, :func:`_finite_peak_envelope`).
-
-    * continuous: ``A`` the steady workbook plume (:func:`dense_axis_parts`), σ_y its
-      crosswind width (:func:`_sigmas`), σ_x the ambient (Briggs) σ_y: gravity widens a
-      plume crosswind, and its steady value already carries that; its along-wind ends
-      are smeared by the ambient turbulence (the plume's ``L_H``, which grows like the
-      rate, made larger releases give lower peaks).
-    * instantaneous: the whole mass (``setup.instantaneous``: the workbook puff of
-      volume ``V0 = q0 T``, or the passive puff where that is not dense), released
-      over T: its line density spread over the segment ``u T`` with the puff's
-      Gaussian-equivalent radius as σ_x = σ_y (gravity slumping
-      ``R² = R0² + 1.2 sqrt(g0' V0) t``, or the ambient σ_y). The peak is the puff's
-      times ``erf(u T/(2√2 σ_x)) √(2π) σ_x/(u T)``: the puff's own while
-      ``u T ≪ σ_x``, lower as the release lengthens, so a longer release of the same
-      mass is never the higher.
-
-    Where the release is not dense and continuous (``setup.instantaneous`` None) the
-    continuous parts are returned. The weights depend on ``u T/x`` only, not on the
-    amount, so the peak stays non-decreasing in the amount where each part is.
-    """
-    from plumecast.nearfield.gaussian import peak_finite_duration_factor
-    from plumecast.nearfield.zones.plume import dense_axis_concentration, peak_concentration
-
-    xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
-    sy, _ = _sigmas(setup, xp)
-    axis = dense_axis_concentration(setup, xp)
-    amb = np.maximum(briggs_sigma_y(xp, setup.pg_class, setup.terrain) * setup.sigma_y_factor, 1e-3)
-    twin = setup.instantaneous
-    if twin is None:
-        return axis, np.asarray(amb, dtype=float), sy
-    u, t_d = setup.wind_speed_m_s, setup.duration_s
-    c_cont = axis * peak_finite_duration_factor(u, t_d, amb)
-    s_inst, _ = _sigmas(twin, xp)
-    f_inst = peak_finite_duration_factor(u, t_d, s_inst)
-    # the whole mass, released over T: the puff's line density spread over the segment u T (Palazzi with the
-    # puff's along-wind sigma), i.e. the steady plume of the rate with the puff's width and depth times the
-    # time factor. Its peak is the puff's while u T << sigma_x and falls as the release lengthens, so a longer
-    # release of the same mass is never the higher; the puff's own peak had been taken whatever T (a 600-s
-    # release as high as the same mass at once at 10 km and beyond)
-    c_puff = peak_concentration(twin, xp, np.zeros_like(xp))
-    c_inst = c_puff * np.sqrt(2.0 * np.pi) * s_inst / (u * t_d) * f_inst
-    r = u * t_d / xp
-    # the workbook's regimes: continuous where u T/x >= 2.5, instantaneous where <= 0.6 (Britter & McQuaid 1988).
-    # Between them plumecast goes geometrically in u T/x from the one to the other (the workbook takes the lower
-    # of the two there; that steps the peak up with distance where the release turns instantaneous and the puff
-    # is the higher, 1.1-1.9x). The lower had been taken at every u T/x < 2.5: the steady plume of a short
-    # release's high rate, widened by gravity as only a release lasting for ever could be, was then the lower
-    # far downwind (55 t of chlorine over 30 s, class F: AEGL-3 to 7 km, against > 100 km at once and 62 km
-    # over 600 s). Width and along-wind sigma go the same way: the steady plume's where the release is
-    # continuous, the puff's where it is instantaneous, continuous in x in between (the puff's width wherever
-    # its value was the lower had made a waist, Graniteville class F, zones audit)
-    f = np.clip(np.log(np.maximum(r, 1e-300) / BM_INSTANTANEOUS_MAX) / math.log(BM_CONTINUOUS_MIN / BM_INSTANTANEOUS_MAX),
-                0.0, 1.0)
-
-    def between(cont: NDArray[np.float64], inst: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray(np.exp(f * np.log(np.maximum(cont, 1e-300)) + (1.0 - f) * np.log(np.maximum(inst, 1e-300))),
-                          dtype=float)
-
-    # and never above the whole mass released at once: a release over T is a sum of puffs of its parts, none
-    # higher than its share of that puff's peak (exact for a passive cloud; the workbook's steady plume of a
-    # short release's rate can exceed its puff near the source: 55 t over 120 s, class F, 100 m: 5e5 against
-    # 2e5 ppm)
-    peak = np.minimum(between(c_cont, c_inst), c_puff)
-    if envelope:
-        # the peak of one cloud on flat ground in a steady wind does not grow downwind: where the blend
-        # from plume to puff rose (the workbook's puff far above the plume in unstable air: up to 23 %, class A,
-        # at u T/x = 0.6, an island in the zones; regression audit), the peak is held at its value nearer the
-        # source (the running minimum from the source out, on a log grid)
-        peak = peak * _finite_peak_envelope(setup, xp)
-    sigma_x = between(amb, np.maximum(s_inst, 1e-3))
-    amplitude = peak / np.maximum(peak_finite_duration_factor(u, t_d, sigma_x), 1e-300)
-    return amplitude, sigma_x, between(sy, np.maximum(s_inst, 1e-3))
-
-
-#: the log grid of :func:`_finite_peak_envelope`: from 1 m, this many points per decade
-_ENVELOPE_PER_DECADE = 200
-
-
-def _finite_peak_envelope(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The factor (<= 1) that holds a finite dense release's axis peak (:func:`dense_finite_parts`
-    without it) at ``x_m`` to its running minimum from the source out: on a log grid from
-    1 m to the farthest ``x_m``, the running minimum over the value, interpolated in ``ln x``;
-    exactly 1 wherever the peak does not rise. [-]"""
-    from plumecast.nearfield.gaussian import peak_finite_duration_factor
-
-    x = np.asarray(x_m, dtype=float)
-    if x.size == 0:
-        return np.ones_like(x)
-    top = max(float(np.max(x)), MAX_DISTANCE_M)
-    # once per setup (zones ask for its peak many times): the last few kept, by identity
-    hit = next((e for e in _ENVELOPES if e[0] is setup and e[1] >= top), None)
-    if hit is None:
-        grid = np.geomspace(1.0, top, max(int(math.ceil(math.log10(top) * _ENVELOPE_PER_DECADE)), 2))
-        a, sx, _ = dense_finite_parts(setup, grid, envelope=False)
-        c = np.maximum(a * peak_finite_duration_factor(setup.wind_speed_m_s, setup.duration_s, sx), 1e-300)
-        held = np.minimum.accumulate(c) / c
-        hit = (setup, top, grid, None if np.all(held >= 1.0) else held)
-        _ENVELOPES.insert(0, hit)
-        del _ENVELOPES[8:]
-    if hit[3] is None:
-        return np.ones_like(x)
-    return np.asarray(np.interp(np.log(np.maximum(x, 1.0)), np.log(hit[2]), hit[3]), dtype=float)
-
-
-#: the envelopes of the last setups asked for: (setup, grid top [m], grid [m], factors or None if all 1)
-_ENVELOPES: list[tuple[Any, float, NDArray[np.float64], NDArray[np.float64] | None]] = []
-
-
 def lateral_sigma_y(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
     """Crosswind σ_y of the peak's profile at ``x_m`` (a Gaussian's; for a dense cloud that of
     the Gaussian with the same crosswind integral, see :func:`lateral_shape`): :func:`_sigmas`,
-    or for a dense release of finite duration that of :func:`dense_finite_parts`. [m]"""
+    or for a dense release of finite duration that of
+    :func:`~plumecast.nearfield.zones.dense_finite.dense_finite_parts`. [m]"""
+    from plumecast.nearfield.zones.dense_finite import dense_finite_parts
+
     if setup.instantaneous is None or setup.dense is None or setup.duration_s <= 0:
         sy, _ = _sigmas(setup, x_m)
         return sy
@@ -812,10 +573,13 @@ def _sigma_x(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]
     """Along-wind σ_x at ``x_m`` for the time dependence (Palazzi factor, puff passage). [m]
 
     Palazzi et al. (1982): ``σ_x = σ_y``. A dense release of finite duration takes
-    the σ_x of :func:`dense_finite_parts` (the ambient σ_y where it is continuous, the
-    slumped puff's where it is instantaneous); a dense puff slumps radially, so its
-    along-wind σ is its Gaussian-equivalent radius, the σ_y of :func:`_sigmas`.
+    the σ_x of :func:`~plumecast.nearfield.zones.dense_finite.dense_finite_parts` (the
+    ambient σ_y where it is continuous, the slumped puff's where it is instantaneous); a
+    dense puff slumps radially, so its along-wind σ is its Gaussian-equivalent radius, the
+    σ_y of :func:`_sigmas`.
     """
+    from plumecast.nearfield.zones.dense_finite import dense_finite_parts
+
     d = setup.dense
     if d is None or d.kind == "instantaneous" or setup.duration_s <= 0:
         sy, _ = _sigmas(setup, x_m)

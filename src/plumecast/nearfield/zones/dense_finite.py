@@ -1,0 +1,152 @@
+"""A dense release of finite duration in the zones: Britter & McQuaid's (1988)
+continuous/instantaneous rule on ``u T/x`` (:func:`dense_finite_parts`: the axis value,
+σ_x and σ_y of its Palazzi plume, from the steady workbook plume to the whole mass
+released at once) and the running-minimum envelope that keeps its peak from growing
+downwind (:func:`_finite_peak_envelope`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.nearfield.gaussian import (
+    briggs_sigma_y,
+)
+from plumecast.nearfield.zones.setup import (
+    MAX_DISTANCE_M,
+    PlumeSetup,
+    _sigmas,
+)
+
+#: Britter & McQuaid (1988): a release of duration T is continuous at x where u T/x is at least this, ...
+BM_CONTINUOUS_MIN = 2.5
+#: ... instantaneous where u T/x is at most this; in between the lower of the two (plumecast: geometric in u T/x).
+BM_INSTANTANEOUS_MAX = 0.6
+
+
+def dense_finite_parts(
+    setup: PlumeSetup, x_m: NDArray[np.float64], envelope: bool = True
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """A dense release of duration T at ``x_m``: axis value, σ_x and σ_y of its Palazzi plume. [kg m-3], [m], [m]
+
+    The zones write every finite release as ``A(x) · g(x, t) · exp(-y²/2σ_y²)`` with
+    Palazzi's time factor ``g`` (peak ``erf(u T/(2√2 σ_x))``; Palazzi et al. 1982).
+    For a dense release the workbook's regimes decide how (Britter & McQuaid 1988;
+    CCPS 1999 sec. 2.3.2): the release is *continuous* at x where ``u T/x >= 2.5`` and
+    *instantaneous* where ``u T/x <= 0.6``. In between the workbook takes the lower of
+    the two; plumecast goes from the one to the other geometrically in ``u T/x``
+    (weight ``f = ln(r/0.6)/ln(2.5/0.6)`` on the continuous part), so the peak, σ_x and
+    σ_y are continuous in x (the lower stepped up by 1.1-1.9x where the release turned
+    instantaneous and the puff was the higher). The peak is never above the whole
+    mass released at once (the puff's peak): a release over T is a sum of puffs of its
+    parts (exact for a passive cloud); and it never grows downwind (``envelope``: held to
+    its running minimum from the source out, :func:`_finite_peak_envelope`).
+
+    * continuous: ``A`` the steady workbook plume
+      (:func:`~plumecast.nearfield.zones.setup.dense_axis_parts`), σ_y its crosswind width
+      (:func:`~plumecast.nearfield.zones.setup._sigmas`), σ_x the ambient (Briggs) σ_y: gravity widens a
+      plume crosswind, and its steady value already carries that; its along-wind ends
+      are smeared by the ambient turbulence (the plume's ``L_H``, which grows like the
+      rate, made larger releases give lower peaks).
+    * instantaneous: the whole mass (``setup.instantaneous``: the workbook puff of
+      volume ``V0 = q0 T``, or the passive puff where that is not dense), released
+      over T: its line density spread over the segment ``u T`` with the puff's
+      Gaussian-equivalent radius as σ_x = σ_y (gravity slumping
+      ``R² = R0² + 1.2 sqrt(g0' V0) t``, or the ambient σ_y). The peak is the puff's
+      times ``erf(u T/(2√2 σ_x)) √(2π) σ_x/(u T)``: the puff's own while
+      ``u T ≪ σ_x``, lower as the release lengthens, so a longer release of the same
+      mass is never the higher.
+
+    Where the release is not dense and continuous (``setup.instantaneous`` None) the
+    continuous parts are returned. The weights depend on ``u T/x`` only, not on the
+    amount, so the peak stays non-decreasing in the amount where each part is.
+    """
+    from plumecast.nearfield.gaussian import peak_finite_duration_factor
+    from plumecast.nearfield.zones.plume import dense_axis_concentration, peak_concentration
+
+    xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
+    sy, _ = _sigmas(setup, xp)
+    axis = dense_axis_concentration(setup, xp)
+    amb = np.maximum(briggs_sigma_y(xp, setup.pg_class, setup.terrain) * setup.sigma_y_factor, 1e-3)
+    twin = setup.instantaneous
+    if twin is None:
+        return axis, np.asarray(amb, dtype=float), sy
+    u, t_d = setup.wind_speed_m_s, setup.duration_s
+    c_cont = axis * peak_finite_duration_factor(u, t_d, amb)
+    s_inst, _ = _sigmas(twin, xp)
+    f_inst = peak_finite_duration_factor(u, t_d, s_inst)
+    # the whole mass, released over T: the puff's line density spread over the segment u T (Palazzi with the
+    # puff's along-wind sigma), i.e. the steady plume of the rate with the puff's width and depth times the
+    # time factor. Its peak is the puff's while u T << sigma_x and falls as the release lengthens, so a longer
+    # release of the same mass is never the higher; the puff's own peak had been taken whatever T (a 600-s
+    # release as high as the same mass at once at 10 km and beyond)
+    c_puff = peak_concentration(twin, xp, np.zeros_like(xp))
+    c_inst = c_puff * np.sqrt(2.0 * np.pi) * s_inst / (u * t_d) * f_inst
+    r = u * t_d / xp
+    # the workbook's regimes: continuous where u T/x >= 2.5, instantaneous where <= 0.6 (Britter & McQuaid 1988).
+    # Between them plumecast goes geometrically in u T/x from the one to the other (the workbook takes the lower
+    # of the two there; that steps the peak up with distance where the release turns instantaneous and the puff
+    # is the higher, 1.1-1.9x). The lower had been taken at every u T/x < 2.5: the steady plume of a short
+    # release's high rate, widened by gravity as only a release lasting for ever could be, was then the lower
+    # far downwind (55 t of chlorine over 30 s, class F: AEGL-3 to 7 km, against > 100 km at once and 62 km
+    # over 600 s). Width and along-wind sigma go the same way: the steady plume's where the release is
+    # continuous, the puff's where it is instantaneous, continuous in x in between (the puff's width wherever
+    # its value was the lower had made a waist, Graniteville class F, zones audit)
+    f = np.clip(np.log(np.maximum(r, 1e-300) / BM_INSTANTANEOUS_MAX) / math.log(BM_CONTINUOUS_MIN / BM_INSTANTANEOUS_MAX),
+                0.0, 1.0)
+
+    def between(cont: NDArray[np.float64], inst: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(np.exp(f * np.log(np.maximum(cont, 1e-300)) + (1.0 - f) * np.log(np.maximum(inst, 1e-300))),
+                          dtype=float)
+
+    # and never above the whole mass released at once: a release over T is a sum of puffs of its parts, none
+    # higher than its share of that puff's peak (exact for a passive cloud; the workbook's steady plume of a
+    # short release's rate can exceed its puff near the source: 55 t over 120 s, class F, 100 m: 5e5 against
+    # 2e5 ppm)
+    peak = np.minimum(between(c_cont, c_inst), c_puff)
+    if envelope:
+        # the peak of one cloud on flat ground in a steady wind does not grow downwind: where the blend
+        # from plume to puff rose (the workbook's puff far above the plume in unstable air: up to 23 %, class A,
+        # at u T/x = 0.6, an island in the zones; regression audit), the peak is held at its value nearer the
+        # source (the running minimum from the source out, on a log grid)
+        peak = peak * _finite_peak_envelope(setup, xp)
+    sigma_x = between(amb, np.maximum(s_inst, 1e-3))
+    amplitude = peak / np.maximum(peak_finite_duration_factor(u, t_d, sigma_x), 1e-300)
+    return amplitude, sigma_x, between(sy, np.maximum(s_inst, 1e-3))
+
+
+#: the log grid of :func:`_finite_peak_envelope`: from 1 m, this many points per decade
+_ENVELOPE_PER_DECADE = 200
+
+
+def _finite_peak_envelope(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The factor (<= 1) that holds a finite dense release's axis peak (:func:`dense_finite_parts`
+    without it) at ``x_m`` to its running minimum from the source out: on a log grid from
+    1 m to the farthest ``x_m``, the running minimum over the value, interpolated in ``ln x``;
+    exactly 1 wherever the peak does not rise. [-]"""
+    from plumecast.nearfield.gaussian import peak_finite_duration_factor
+
+    x = np.asarray(x_m, dtype=float)
+    if x.size == 0:
+        return np.ones_like(x)
+    top = max(float(np.max(x)), MAX_DISTANCE_M)
+    # once per setup (zones ask for its peak many times): the last few kept, by identity
+    hit = next((e for e in _ENVELOPES if e[0] is setup and e[1] >= top), None)
+    if hit is None:
+        grid = np.geomspace(1.0, top, max(int(math.ceil(math.log10(top) * _ENVELOPE_PER_DECADE)), 2))
+        a, sx, _ = dense_finite_parts(setup, grid, envelope=False)
+        c = np.maximum(a * peak_finite_duration_factor(setup.wind_speed_m_s, setup.duration_s, sx), 1e-300)
+        held = np.minimum.accumulate(c) / c
+        hit = (setup, top, grid, None if np.all(held >= 1.0) else held)
+        _ENVELOPES.insert(0, hit)
+        del _ENVELOPES[8:]
+    if hit[3] is None:
+        return np.ones_like(x)
+    return np.asarray(np.interp(np.log(np.maximum(x, 1.0)), np.log(hit[2]), hit[3]), dtype=float)
+
+
+#: the envelopes of the last setups asked for: (setup, grid top [m], grid [m], factors or None if all 1)
+_ENVELOPES: list[tuple[Any, float, NDArray[np.float64], NDArray[np.float64] | None]] = []
