@@ -160,9 +160,9 @@ def test_compare_prints_the_ranked_table_first_20(tmp_path, monkeypatch, capsys)
     # cities.csv gives each receptor's position (receptors may share a name; the dashboard matches on it)
     import csv
 
-    got = [(r["city"], float(r["lat"]), float(r["lon"])) for r in
+    got = [(r["city"], float(r["lat"]), float(r["lon"]), float(r["population"])) for r in
            csv.DictReader((tmp_path / "out" / "cities.csv").open(encoding="utf-8")) if r["plan"] == "stop"]
-    assert got == [(p["name"], 50.0, p["lon"]) for p in pts]
+    assert got == [(p["name"], 50.0, p["lon"], 1000.0) for p in pts]
 
 
 # --------------------------------------------------------------------------- 3. lives lost

@@ -4,6 +4,7 @@ path traversal, malformed folders."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -78,6 +79,11 @@ def test_summary_and_view_of_a_run(run_dir: Path) -> None:
     per_set = np.nansum(cons["fatalities_by_probit_set"].values, axis=0)
     assert v["totals"]["fatalities_low"] == pytest.approx(float(per_set.min()), rel=1e-9)
     assert v["totals"]["fatalities_high"] == pytest.approx(float(per_set.max()), rel=1e-9)
+    # and the sheltered total's range likewise (the page had shown it without one: web audit)
+    shel = np.nansum(cons["fatalities_sheltered_by_probit_set"].values, axis=0)
+    assert v["totals"]["fatalities_sheltered_low"] == pytest.approx(float(shel.min()), rel=1e-9)
+    assert v["totals"]["fatalities_sheltered_high"] == pytest.approx(float(shel.max()), rel=1e-9)
+    assert shel.max() > shel.min()  # the tiny run's probit sets differ (a range to show)
 
 
 def test_frames_are_log_quantised_and_change_with_time(run_dir: Path) -> None:
@@ -422,10 +428,14 @@ def test_receptor_csv_column_without_values_is_unknown(run_copy: Path) -> None:
         f[j] = ""
         body.append(",".join(f))
     (run_copy / "receptors.csv").write_text("\n".join([rows[0], *body]) + "\n")
-    v = client_for(run_copy).get("/api/view/run").json()
+    c = client_for(run_copy)
+    v = c.get("/api/view/run").json()
     rec = {r["name"]: r for r in v["receptors"]}
     assert rec["Lighthouse"]["known"] is False and rec["Tokyo"]["known"] is True
     assert all(not a for a in rec["Tokyo"]["aegl_available"].values())  # countdowns: unknown, not "—"
+    # disc means: the page says its % of AEGL-3 are lower bounds (web audit: 120 % against 7,000 %)
+    assert any(p.startswith("receptors.csv: each city's air is its mean over its disc") and "lower bounds" in p
+               for p in c.get("/api/summary").json()["problems"])
 
 
 def test_unreadable_comparison_page_says_why(tmp_path: Path, compare_dir: Path) -> None:
@@ -535,21 +545,34 @@ def test_a_new_record_reloads_the_folder(tmp_path: Path, compare_dir: Path) -> N
 
 def test_a_run_folder_without_an_issue_time_says_its_countdowns_run_from_the_start(tmp_path: Path,
                                                                                     run_dir: Path) -> None:
+    """dashboard.json's issue time first; without it (missing, or not a date) consequences.nc's
+    issued_at (the page had counted from the release start, 1 h late for a forecast issued 1 h
+    after it: web audit); with neither, the countdowns run from the start and the top of the
+    page says so."""
     import json
 
     folder = tmp_path / "run"
     shutil.copytree(run_dir, folder)
     v = client_for(folder).get("/api/view/run").json()
     assert v["issued_unknown"] is None  # dashboard.json gives the issue time
+    with xr.open_dataset(folder / "consequences.nc") as ds:
+        cons = ds.load()
+    cons.attrs["issued_at"] = "2026-03-01T01:00:00Z"  # the tiny run's start is 00:00 UTC
+    cons.to_netcdf(folder / "consequences.nc")
     meta = json.loads((folder / "dashboard.json").read_text())
     del meta["scenario"]["issued"]
     (folder / "dashboard.json").write_text(json.dumps(meta))
     v = client_for(folder).get("/api/view/run").json()
-    assert v["issued_s"] == 0.0 and "no issue time" in v["issued_unknown"]
+    assert v["issued_unknown"] is None and v["issued_s"] == 3600.0  # from consequences.nc
     meta["scenario"]["issued"] = "tomorrow"
     (folder / "dashboard.json").write_text(json.dumps(meta))
-    v = client_for(folder).get("/api/view/run").json()
-    assert "'tomorrow' is not a date" in v["issued_unknown"]
+    (folder / "consequences.nc").unlink()
+    cons.attrs.pop("issued_at")
+    cons.to_netcdf(folder / "consequences.nc")
+    c = client_for(folder)
+    v = c.get("/api/view/run").json()
+    assert v["issued_s"] == 0.0 and "'tomorrow' is not a date" in v["issued_unknown"]
+    assert any("countdowns run from the release start" in p for p in c.get("/api/summary").json()["problems"])
 
 
 # ------------------------------------------------------------------ audit 2: the figures of damaged or partial folders
@@ -733,13 +756,14 @@ def test_plan_table_tells_receptors_of_one_name_apart(tmp_path: Path, compare_di
     folder = tmp_path / "cmp"
     shutil.copytree(compare_dir, folder)
     rows = list(csv.DictReader(io.StringIO((folder / "cities.csv").read_text())))
-    fields = ["city", "lat", "lon"] + [k for k in rows[0] if k != "city"]
+    fields = ["city", "lat", "lon", "country", "population"] + [k for k in rows[0] if k != "city"]
     out = []
     for r in rows:
-        if r["city"] == "Lighthouse":  # a second "Tokyo" at the lighthouse's place
-            r = dict(r, city="Tokyo", lat="35.2", lon="141.5", fatalities_median="7.0")
+        if r["city"] == "Lighthouse":  # a second "Tokyo" at the lighthouse's place, people unknown
+            r = dict(r, city="Tokyo", lat="35.2", lon="141.5", country="", population="", fatalities_median="7.0")
         elif r["city"] == "Tokyo":
-            r = dict(r, lat="35.6895", lon="139.6917", fatalities_median="900.0")
+            r = dict(r, lat="35.6895", lon="139.6917", country="JP", population="9000000.0",
+                     fatalities_median="900.0")
         out.append(r)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=fields)
@@ -750,6 +774,10 @@ def test_plan_table_tells_receptors_of_one_name_apart(tmp_path: Path, compare_di
     tokyo = sorted((r for r in v["receptors"] if r["name"] == "Tokyo"), key=lambda r: r["lon"])
     assert [(r["lat"], r["lon"]) for r in tokyo] == [(35.6895, 139.6917), (35.2, 141.5)]
     assert [r["ensemble"]["fatalities"][1] for r in tokyo] == [900.0, 7.0]
+    # the comparison's own people and country: never the shipped table's by name, never a known 0
+    assert tokyo[0]["population"] == 9e6 and tokyo[0]["country"] == "JP"
+    assert tokyo[1]["population"] is None or math.isnan(tokyo[1]["population"])
+    assert all(r["position_from"] == "comparison" for r in tokyo)
 
 
 def test_merged_city_rows_follow_position() -> None:

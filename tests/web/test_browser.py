@@ -280,6 +280,36 @@ def test_live_progress_reaches_the_page(browser: Any, tmp_path: Path, artefact_d
         server.stop()
 
 
+def test_a_failed_run_is_not_waited_for(browser: Any, tmp_path: Path) -> None:
+    """A run that failed before writing results: the map's note says so; it had kept saying
+    'Waiting for the first results of the run' under the header's 'failed' (web audit)."""
+    import numpy as np
+
+    from plumecast.web.live import LiveFeed
+
+    feed = LiveFeed(tmp_path, title="poison sky")
+
+    class P:
+        n_steps, alive, particle_steps_per_s, step = 432, 480_000, 1.25e7, 6
+        sim_time = np.datetime64("2026-07-01T01:00")
+
+    server = DashboardServer(tmp_path, "127.0.0.1", 0).start()
+    try:
+        feed.progress(P())
+        p = Page(browser, server.url)
+        page = p.page
+        page.wait_for_function("() => document.querySelector('#map-note').innerText.includes('Waiting')")
+        feed.failed("SystemExit: 143")
+        page.reload()
+        page.wait_for_function("() => document.querySelector('#live-state').innerText.includes('failed')",
+                               timeout=10_000)
+        note = page.inner_text("#map-note")
+        assert "failed" in note and "Waiting" not in note, note
+        p.close()
+    finally:
+        server.stop()
+
+
 # ------------------------------------------------------------------ audit: honest countdowns, one member
 
 

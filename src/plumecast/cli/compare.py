@@ -131,7 +131,9 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
     names = [str(n) for n in receptors.name]
     summary = summarise(raw, names, receptor_labels(names, receptors.lat, receptors.lon,
                                                     getattr(receptors, "country", None)),
-                        positions=(receptors.lat, receptors.lon))
+                        places={"lat": receptors.lat, "lon": receptors.lon,
+                                "country": getattr(receptors, "country", None),
+                                "population": getattr(receptors, "population", None)})
     written = write_outputs(summary, outdir)
     print_tables(console_tables(summary, width=console.width))
     for note in console_notes(summary):  # the marks of the tables and the maps not written: as decision_table.md

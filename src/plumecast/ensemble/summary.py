@@ -83,16 +83,26 @@ class Summary:
         return [r for r in self.per_city if r["plan"] == plan]
 
 
+def _place_value(v: Any) -> Any:
+    """A receptor's place column as a plain value: a float for numbers (NaN: unknown), else text."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, bool) or v is None:
+        return v
+    return float(v) if isinstance(v, int | float) else str(v)
+
+
 def _stack(raw: RawComparison, plan: str, attr: str) -> NDArray[np.float64]:
     return np.stack([np.asarray(getattr(m.outcomes[plan], attr), dtype=float) for m in raw.members])
 
 
 def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] | None = None,
-              positions: tuple[Any, Any] | None = None) -> Summary:
+              places: dict[str, Any] | None = None) -> Summary:
     """Statistics over members for every plan (the baseline is the first plan); ``labels``:
     how the tables name the receptors (:func:`receptor_labels`; default their names);
-    ``positions``: the receptors' (lat, lon) [deg], written into each row (``cities.csv``
-    then tells receptors that share a name apart)."""
+    ``places``: columns about each receptor (``lat``, ``lon``, ``country``, ``population``;
+    arrays in receptor order) written into each row: ``cities.csv`` then tells receptors
+    that share a name apart, and the dashboard shows where they are and how many live there."""
     plans = [p.name for p in raw.setup.plans]
     base = plans[0]
     totals = {p: np.array([m.outcomes[p].total_fatalities for m in raw.members]) for p in plans}
@@ -100,9 +110,7 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
     saved = {p: totals[base] - totals[p] for p in plans}
     rows: list[dict[str, Any]] = []
     n = len(raw.members)
-    rlat = rlon = None
-    if positions is not None:
-        rlat, rlon = (np.asarray(a, dtype=float) for a in positions)
+    place_cols = {k: np.asarray(v) for k, v in (places or {}).items() if v is not None}
     for p in plans:
         ex2, ex3 = _stack(raw, p, "exceed2"), _stack(raw, p, "exceed3")
         a2, a3 = _stack(raw, p, "arrival2_s") / 3600.0, _stack(raw, p, "arrival3_s") / 3600.0
@@ -115,7 +123,7 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
             # no front, and counting it as "the front first" gave Tokyo 10 % where no front beat the gas
             both = np.isfinite(front[:, r]) & np.isfinite(a3[:, r])
             margin = a3[:, r] - front[:, r]  # > 0: the front arrives before AEGL-3
-            where = {} if rlat is None or rlon is None else {"lat": float(rlat[r]), "lon": float(rlon[r])}
+            where = {k: _place_value(v[r]) for k, v in place_cols.items()}
             rows.append({
                 "city": name, **where, "plan": p, "members": n,
                 "p_aegl2": float(ex2[known, r].mean()) if known.any() else math.nan,

@@ -79,6 +79,8 @@ class RunData:
     issued_s: float = 0.0
     #: why the issue time is unknown (countdowns then run from the release start); None: known
     issued_unknown: str | None = None
+    #: consequences.nc's issue time (its ``issued_at``), where dashboard.json gives none
+    issued_in_file: str | None = None
     agent: Any = None
     agent_name: str | None = None
     # map
@@ -139,14 +141,8 @@ def load_run(path: Path, label: str) -> RunData:
     if cons is None:
         _load_receptor_csv(path, rd)
     _load_front(path, rd)
-    if rd.start is not None and scen.get("issued"):
-        try:
-            issued = _meta_time(scen["issued"])
-            rd.issued_s = float(seconds_since(np.array([issued]), rd.start)[0])
-        except ValueError:
-            rd.issued_unknown = f"{META_FILE}: scenario.issued {scen['issued']!r} is not a date"
-    elif rd.start is not None:
-        rd.issued_unknown = f"{META_FILE} gives no issue time (scenario.issued)"
+    if rd.start is not None:
+        _issue_time(rd, scen)
     agent, why = agent_from_meta(rd.meta, rd.agent_name)
     rd.agent = agent
     if agent is not None:
@@ -171,6 +167,30 @@ def load_run(path: Path, label: str) -> RunData:
         rd.problems.append(f"{path.name or path}: no run results (expected concentration.nc, consequences.nc "
                            "or receptors.csv)")
     return rd
+
+
+def _issue_time(rd: RunData, scen: dict[str, Any]) -> None:
+    """The issue time the countdowns run from: dashboard.json's ``scenario.issued``, else
+    consequences.nc's ``issued_at`` (a folder whose dashboard.json is missing or wrong: the
+    run wrote it last). Unknown in both: the countdowns run from the release start, later
+    than the issue time's would (they err late), so it is listed at the top of the page."""
+    assert rd.start is not None
+    why = None
+    for where, value in ((f"{META_FILE}: scenario.issued", scen.get("issued")),
+                         ("consequences.nc: issued_at", rd.issued_in_file)):
+        if not value:
+            continue
+        try:
+            issued = _meta_time(value)
+        except ValueError:
+            why = why or f"{where} {value!r} is not a date"
+            continue
+        rd.issued_s = float(seconds_since(np.array([issued]), rd.start)[0])
+        rd.issued_unknown = None
+        return
+    rd.issued_unknown = why or f"neither {META_FILE} (scenario.issued) nor consequences.nc (issued_at) gives the issue time"
+    rd.problems.append(f"{rd.issued_unknown}: the countdowns run from the release start, and are late by as much as "
+                       "the forecast was issued after it")
 
 
 def meta_scenario(rd: RunData) -> dict[str, Any]:
@@ -349,6 +369,7 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
         else:
             rd.start = np.asarray(ds["time"].values).astype("datetime64[ns]")[0]
     assert rd.start is not None
+    rd.issued_in_file = str(ds.attrs.get("issued_at") or "") or None
     rd.agent_name = str(ds.attrs.get("agent", "")) or rd.agent_name
     state = re.fullmatch(r"\s*T = (\S+) K, P = (\S+) Pa\s*", str(ds.attrs.get("ppm_reference_state", "")))
     if state:
@@ -397,6 +418,7 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
             ind[:, ~known] = np.nan
             rd.indoor = ind
     total_lo, total_hi = _total_range(ds)
+    shel_lo, shel_hi = _total_range(ds, "_sheltered")
     rd.totals = {
         "fatalities": parse_float(ds.attrs.get("total_fatalities")),
         "fatalities_sheltered": parse_float(ds.attrs.get("total_fatalities_sheltered")),
@@ -404,6 +426,8 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
         # receptor's lowest and highest set; regression audit: 2,100-3,800 against 2,600-3,400)
         "fatalities_low": total_lo,
         "fatalities_high": total_hi,
+        "fatalities_sheltered_low": shel_lo,
+        "fatalities_sheltered_high": shel_hi,
         "receptors_unknown": int(np.count_nonzero(~np.isfinite(fat))),
         "shelter": {k: ds.attrs.get(k) for k in ("shelter_air_changes_per_hour", "shelter_compliance_fraction")
                     if k in ds.attrs},
@@ -411,12 +435,12 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
     }
 
 
-def _total_range(ds: xr.Dataset) -> tuple[float, float]:
-    """The lowest and highest total expected fatalities over the probit sets
-    (:func:`plumecast.report_tables.total_range`)."""
+def _total_range(ds: xr.Dataset, suffix: str = "") -> tuple[float, float]:
+    """The lowest and highest total expected fatalities over the probit sets, outdoors
+    (``suffix`` ``""``) or sheltered (``"_sheltered"``; :func:`plumecast.report_tables.total_range`)."""
     from plumecast.report_tables import total_range
 
-    lo, hi, _ = total_range(ds, "")
+    lo, hi, _ = total_range(ds, suffix)
     return lo, hi
 
 
@@ -460,6 +484,10 @@ def _load_receptor_csv(path: Path, rd: RunData) -> None:
             "fatalities_sheltered": math.nan, "peak_percent_aegl3": math.nan, "note": "",
         })
     rd.totals = {"fatalities": math.nan, "receptors_unknown": len(rd.receptors)}
+    rd.problems.append("receptors.csv: each city's air is its mean over its disc (consequences.nc, which holds its "
+                       "most exposed part, is not read), far lower where a plume crosses part of it (120 % of "
+                       "AEGL-3 against 7,000 % in an audit): % of AEGL-3 and the cities past each level are lower "
+                       "bounds")
 
 
 def _load_front(path: Path, rd: RunData) -> None:

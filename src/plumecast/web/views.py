@@ -193,15 +193,21 @@ def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
         lat, lon = parse_float(row.get("lat")), parse_float(row.get("lon"))
         hit = _matching(named, name, lat, lon)
         pos: dict[str, Any] | None
+        source: str | None
         if math.isfinite(lat) and math.isfinite(lon):
-            pos = hit or {"lat": lat, "lon": lon}
+            # the comparison's own receptor (cities.csv gives its place and people; an empty
+            # population cell is unknown, never 0)
+            pos = hit or {"lat": lat, "lon": lon, "country": row.get("country", ""),
+                          "population": parse_float(row.get("population"))}
+            source = "run" if hit else "comparison"
         else:  # a folder written before cities.csv had positions
             pos = hit or city_position(name)
+            source = "run" if hit else ("shipped cities table" if pos else None)
         receptors.append({
             "id": i, "name": name, "country": (pos or {}).get("country", ""),
             "lat": (pos or {}).get("lat"), "lon": (pos or {}).get("lon"),
             "population": (pos or {}).get("population", math.nan) if pos else math.nan,
-            "position_from": "run" if hit else ("shipped cities table" if pos else None),
+            "position_from": source,
             "known": True, "first": {"1": None}, "aegl_available": {"1": False, "2": True, "3": True},
         })
     hours = [h for r in rows

@@ -536,13 +536,18 @@ function drawTotals() {
         unknownCities += 1;
       }
     }
-    const extra = (unknownPop ? ` + ${unknownPop} with unknown population` : "") +
+    // the cities counted include those of unknown population: "n cities, k of them ...", not "+ k"
+    const unknownText = unknownPop === cities ? (cities === 1 ? ", its population unknown" : ", all of unknown population")
+      : `, ${unknownPop} of them of unknown population`;
+    const extra = (unknownPop ? unknownText : "") +
       (unknownCities ? `; ${citiesText(unknownCities)} unknown` : "");
     // nothing known: "unknown", never a known 0 (no city figures at all: unknown too)
     const value = !v.receptors.length ? `${N.UNKNOWN} (no city figures in the folder)`
       : cities === 0 && unknownCities === v.receptors.length
         ? `${N.UNKNOWN} (${citiesText(unknownCities)} unknown)`
-        : `${N.people(pop)} (${citiesText(cities)}${extra})`;
+        // people of unknown number among them: the known sum is a lower bound ("at least"), and
+        // none known is unknown, never a known 0
+        : `${unknownPop ? (pop > 0 ? `at least ${N.people(pop)}` : N.UNKNOWN) : N.people(pop)} (${citiesText(cities)}${extra})`;
     row(`total-aegl${lv}`, `in cities past AEGL-${lv}${v.kind === "plan" && !v.pct3 && !single() ? " (any member)" : ""}`, value);
   }
   const tt = v.totals || {};
@@ -558,7 +563,11 @@ function drawTotals() {
     }
   } else if ("fatalities" in tt) {
     row("total-fatalities", "expected fatalities (whole forecast)", N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high));
-    if (fin(tt.fatalities_sheltered)) row("total-sheltered", "with shelter-in-place", N.people(tt.fatalities_sheltered));
+    if (fin(tt.fatalities_sheltered)) {
+      // with its range over the probit sets, as the console gives it
+      row("total-sheltered", "with shelter-in-place",
+        N.peopleRange(tt.fatalities_sheltered, tt.fatalities_sheltered_low, tt.fatalities_sheltered_high));
+    }
   }
   const unknown = v.receptors.filter((r) => !r.known).length;
   $("totals-note").textContent = `${v.receptors.length} receptor cities` +
@@ -987,7 +996,12 @@ async function load() {
   const ids = sm.views.map((v) => v.id);
   $("layer-toggles").hidden = !ids.length;
   if (!ids.length) {
-    $("map-note").textContent = sm.live ? "Waiting for the first results of the run…" : "No results in this folder.";
+    const liveState = sm.live && sm.live.state;
+    $("map-note").textContent = !sm.live ? "No results in this folder."
+      : liveState === "failed" ? "The run failed before writing results (see the state above)."
+        : liveState === "stale" ? "The run has made no progress for a while and has written no results yet."
+          : liveState === "done" ? "The run has finished; its results are being read…"
+            : "Waiting for the first results of the run…";
     drawPlans();
     return;
   }
