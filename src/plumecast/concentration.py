@@ -29,7 +29,11 @@ CONC_UNITS = "kg m-3"
 
 @dataclass(frozen=True)
 class OutputGrid:
-    """A regular lon/lat output grid given by its south-west corner and cell size."""
+    """A regular lon/lat output grid given by its south-west corner and cell size.
+
+    Cells run east from ``lon0``; on a grid across the antimeridian their longitudes
+    continue beyond 180 (170.5 .. 189.5), increasing as CF asks of a coordinate, and a
+    particle at -175 falls in the cell of 185 (:meth:`wrap_lon`)."""
 
     lon0: float
     lat0: float
@@ -40,7 +44,7 @@ class OutputGrid:
 
     @classmethod
     def from_config(cls, cfg: GridConfig) -> OutputGrid:
-        nlon = max(1, int(round((cfg.lon_max - cfg.lon_min) / cfg.resolution_deg)))
+        nlon = max(1, int(round(cfg.lon_span / cfg.resolution_deg)))
         nlat = max(1, int(round((cfg.lat_max - cfg.lat_min) / cfg.resolution_deg)))
         return cls(cfg.lon_min, cfg.lat_min, cfg.resolution_deg, cfg.resolution_deg, nlon, nlat)
 
@@ -48,6 +52,21 @@ class OutputGrid:
     def lon(self) -> NDArray[np.float64]:
         """Cell-centre longitudes. [deg]"""
         return np.asarray(self.lon0 + (np.arange(self.nlon) + 0.5) * self.dlon, dtype=np.float64)
+
+    @property
+    def lon_edges(self) -> NDArray[np.float64]:
+        """Cell-edge longitudes, increasing (beyond 180 on a grid across the antimeridian). [deg]"""
+        return np.asarray(self.lon0 + np.arange(self.nlon + 1) * self.dlon, dtype=np.float64)
+
+    @property
+    def lat_edges(self) -> NDArray[np.float64]:
+        """Cell-edge latitudes, increasing. [deg]"""
+        return np.asarray(self.lat0 + np.arange(self.nlat + 1) * self.dlat, dtype=np.float64)
+
+    def wrap_lon(self, lon: Any) -> NDArray[np.float64]:
+        """Longitudes [deg] taken modulo 360 into ``lon0 .. lon0 + 360``, the frame of the
+        grid's cells (-175 becomes 185 on a grid from 170)."""
+        return np.asarray(self.lon0 + np.mod(np.asarray(lon, dtype=np.float64) - self.lon0, 360.0), dtype=np.float64)
 
     @property
     def lat(self) -> NDArray[np.float64]:
@@ -105,7 +124,9 @@ def sample_bilinear(
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Bilinear interpolation of a ``(time, lat, lon)`` field between cell centres.
 
-    Longitude wraps when the grid covers the whole circle. Points within half a
+    Longitude wraps when the grid covers the whole circle; on a regional grid it is
+    taken modulo 360 into the grid's frame (a receptor at -175 on a grid of centres
+    170.5 .. 189.5, across the antimeridian, is read at 185). Points within half a
     cell outside the outermost centres take the edge values; points farther out
     are reported outside.
 
@@ -145,6 +166,9 @@ def sample_bilinear(
         glon = np.concatenate([glon, [glon[0] + 360.0]])
         data = np.concatenate([data, data[:, :, :1]], axis=2)
         rlon = glon[0] + np.mod(rlon - glon[0], 360.0)
+    else:  # into the 360 degrees that start half a cell west of the first centre
+        west = glon[0] - 0.5 * dlon
+        rlon = west + np.mod(rlon - west, 360.0)
     half_lat = 0.5 * float(np.median(np.diff(glat)))
     inside = (rlat >= glat[0] - half_lat) & (rlat <= glat[-1] + half_lat)
     if not periodic:

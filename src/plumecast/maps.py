@@ -125,7 +125,52 @@ def _field_2d(field: xr.DataArray) -> xr.DataArray:
         raise PlumecastError(
             f"plot_concentration_map: field {field.name!r} has dims {field.dims}; expected ('lat', 'lon')"
         )
-    return da.transpose("lat", "lon").sortby("lat").sortby("lon")
+    return _continuous_lon(da.transpose("lat", "lon").sortby("lat"))
+
+
+def _continuous_lon(da: xr.DataArray) -> xr.DataArray:
+    """``da`` sorted by longitude so that a regional field across the antimeridian is one
+    piece: longitudes already beyond 180 (170.5 .. 189.5, as ``concentration.nc`` writes a
+    grid across 180) are kept; a field given in -180..180 whose widest gap between
+    neighbouring longitudes is inside it (170.5 .. 179.5, -179.5 .. -170.5) has its western
+    part moved 360 degrees east (to 180.5 .. 189.5)."""
+    da = da.sortby("lon")
+    lon = np.asarray(da["lon"].values, dtype=np.float64)
+    if lon.size < 2:
+        return da
+    gaps = np.diff(lon)
+    k = int(np.argmax(gaps))
+    wrap_gap = lon[0] + 360.0 - lon[-1]
+    if gaps[k] > max(wrap_gap, 1.5 * float(np.median(gaps))):
+        new = np.where(np.arange(lon.size) <= k, lon + 360.0, lon)
+        da = da.assign_coords(lon=("lon", new, da["lon"].attrs)).sortby("lon")
+    return da
+
+
+def _view_pairs(pairs: tuple[LonLat, ...], x0: float, x1: float) -> list[LonLat]:
+    """Land or coastline lines for a map window ``x0 .. x1`` [deg E]: the lines as
+    shipped (-180..180) and, where the window reaches past 180 or -180, copies 360
+    degrees east or west, so that a map across the antimeridian is drawn in one piece."""
+    out = list(pairs)
+    for k, needed in ((1, x1 > 180.0), (-1, x0 < -180.0)):
+        if needed:
+            out += [(lo + 360.0 * k, la) for lo, la in pairs]
+    return out
+
+
+def _receptors_in_view(receptors: Receptors, x0: float, y0: float, x1: float, y1: float,
+                       n: int) -> tuple[Receptors, NDArray[np.float64]]:
+    """The ``n`` most populous receptors inside the window and their longitudes in its
+    frame (a city at -175 drawn at 185 on a map of 170 .. 190)."""
+    if x1 - x0 >= 360.0:
+        box = (-180.0, y0, 180.0, y1)
+    else:  # the window's longitudes as -180..180, lon_min > lon_max across the antimeridian
+        box = (((x0 + 180.0) % 360.0) - 180.0, y0, ((x1 + 180.0) % 360.0) - 180.0, y1)
+        if box[2] == -180.0 and x1 > x0:
+            box = (box[0], y0, 180.0, y1)
+    inside = receptors.filter(bbox=box).largest(n)
+    lon = x0 + np.mod(np.asarray(inside.lon, dtype=np.float64) - x0, 360.0)
+    return inside, lon
 
 
 def _draw(
@@ -151,7 +196,20 @@ def _draw(
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     ax.set_facecolor("#dfe9f2")  # sea
-    for lo, la in _land():
+    if extent is None:
+        x0, x1 = float(lon.min()), float(lon.max())
+        y0, y1 = float(lat.min()), float(lat.max())
+        if x1 - x0 > 300:  # the whole globe, centred where the field is
+            mid = 0.5 * (x0 + x1)
+            x0, x1 = mid - 180.0, mid + 180.0
+    else:
+        x0, x1, y0, y1 = (float(e) for e in extent)
+        if not (x0 < x1 and y0 < y1):
+            raise PlumecastError(
+                f"plot_concentration_map: extent={extent!r}; expected (lon_min, lon_max, lat_min, lat_max) "
+                "with min < max [deg] (lon_max beyond 180 for a map across the antimeridian, e.g. 170, 190)"
+            )
+    for lo, la in _view_pairs(_land(), x0, x1):
         ax.fill(lo, la, color="#f2efe6", lw=0, zorder=0)
 
     norm: Normalize
@@ -179,27 +237,15 @@ def _draw(
             0.5, 0.02, "field is zero everywhere", transform=ax.transAxes, ha="center", fontsize=9
         )
 
-    for lo, la in _coastlines():
+    for lo, la in _view_pairs(_coastlines(), x0, x1):
         ax.plot(lo, la, color="#333333", lw=0.6, zorder=2, path_effects=_HALO_THIN)
 
-    if extent is None:
-        x0, x1, y0, y1 = float(lon.min()), float(lon.max()), float(lat.min()), float(lat.max())
-        if x1 - x0 > 300:
-            x0, x1 = -180.0, 180.0
-    else:
-        x0, x1, y0, y1 = (float(e) for e in extent)
-        if not (x0 < x1 and y0 < y1):
-            raise PlumecastError(
-                f"plot_concentration_map: extent={extent!r}; expected (lon_min, lon_max, lat_min, lat_max) "
-                "with min < max [deg]"
-            )
-
     if receptors is not None and len(receptors) and label_n > 0:
-        inside = receptors.filter(bbox=(x0, y0, x1, y1)).largest(label_n)
+        inside, in_lon = _receptors_in_view(receptors, x0, y0, x1, y1, label_n)
         ax.scatter(
-            inside.lon, inside.lat, s=10, c="#1f4e9a", edgecolors="white", linewidths=0.5, zorder=3
+            in_lon, inside.lat, s=10, c="#1f4e9a", edgecolors="white", linewidths=0.5, zorder=3
         )
-        for name, lo1, la1 in zip(inside.name, inside.lon, inside.lat, strict=True):
+        for name, lo1, la1 in zip(inside.name, in_lon, inside.lat, strict=True):
             ax.annotate(
                 str(name),
                 (lo1, la1),
@@ -342,7 +388,7 @@ def animate_concentration(
         raise PlumecastError(
             f"animate_concentration: field {field.name!r} has dims {field.dims}; expected (time, lat, lon)"
         )
-    da = field.transpose("time", "lat", "lon").sortby("lat").sortby("lon")
+    da = _continuous_lon(field.transpose("time", "lat", "lon").sortby("lat"))
     if da.sizes["time"] == 0:
         raise PlumecastError("animate_concentration: the field has no time step")
     target = Path(path)
@@ -367,8 +413,12 @@ def animate_concentration(
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_axes((0.04, 0.08, 0.8, 0.8))
     ax.set_facecolor("#dfe9f2")
-    ax.add_collection(PolyCollection([np.column_stack(p) for p in _land()], facecolors="#f2efe6",
-                                     edgecolors="none", zorder=0))
+    x0, x1, y0, y1 = extent
+    if x1 - x0 > 300:  # the whole globe, centred where the field is
+        mid = 0.5 * (x0 + x1)
+        x0, x1 = mid - 180.0, mid + 180.0
+    ax.add_collection(PolyCollection([np.column_stack(p) for p in _view_pairs(_land(), x0, x1)],
+                                     facecolors="#f2efe6", edgecolors="none", zorder=0))
     # colours of every frame at once (one vectorised pass, not one normalisation per frame)
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
@@ -380,14 +430,12 @@ def animate_concentration(
     rgba[..., 3] = np.where(values >= lo_v, 217, 0).astype(np.uint8)
     image = ax.imshow(rgba[0], extent=extent, origin="lower", interpolation="nearest", zorder=1, aspect="auto")
     overlay: list[Any] = [image, ax.add_collection(LineCollection(
-        [np.column_stack(p) for p in _coastlines()], colors="#333333", linewidths=0.5, zorder=2))]
-    x0, x1, y0, y1 = extent
-    if x1 - x0 > 300:
-        x0, x1 = -180.0, 180.0
+        [np.column_stack(p) for p in _view_pairs(_coastlines(), x0, x1)], colors="#333333", linewidths=0.5,
+        zorder=2))]
     if receptors is not None and len(receptors) and label_n > 0:
-        inside = receptors.filter(bbox=(x0, y0, x1, y1)).largest(label_n)
-        overlay.append(ax.scatter(inside.lon, inside.lat, s=6, c="#1f4e9a", zorder=3))
-        for name, lo1, la1 in zip(inside.name, inside.lon, inside.lat, strict=True):
+        inside, in_lon = _receptors_in_view(receptors, x0, y0, x1, y1, label_n)
+        overlay.append(ax.scatter(in_lon, inside.lat, s=6, c="#1f4e9a", zorder=3))
+        for name, lo1, la1 in zip(inside.name, in_lon, inside.lat, strict=True):
             overlay.append(ax.annotate(str(name), (lo1, la1), xytext=(2, 2), textcoords="offset points",
                                        fontsize=6, color="#10264d", zorder=4, path_effects=_HALO))
     ax.set_xlim(x0, x1)

@@ -315,7 +315,11 @@ class PopulationRaster:
             raise DataFileError("people_in_cells: cell edges must be strictly monotonic")
         lam_f = np.radians(self.lon_edges)
         sin_f = np.sin(np.radians(self.lat_edges))
-        ax = _overlap_matrix(np.radians(lon_s), lam_f)  # (tx, fx) [rad]
+        # longitudes modulo 360: a target grid at 170..190 (across the antimeridian) overlaps a
+        # -180..180 raster's columns at -180..-170 too (the raster spans at most 360 deg: no cell twice)
+        lam_t = np.radians(lon_s)
+        ax = (_overlap_matrix(lam_t, lam_f - 2.0 * np.pi) + _overlap_matrix(lam_t, lam_f)
+              + _overlap_matrix(lam_t, lam_f + 2.0 * np.pi))  # (tx, fx) [rad]
         ay = _overlap_matrix(np.sin(np.radians(lat_s)), sin_f)  # (ty, fy) [-]
         wx = ax / np.diff(lam_f)[None, :]
         wy = ay / np.diff(sin_f)[None, :]

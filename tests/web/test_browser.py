@@ -731,3 +731,41 @@ def test_numbers_follow_plumecast_numbers_at_ties(browser: Any, run_url: str) ->
     assert got["people"][0] == "2" and got["pct"][4] == "9.9 %"
     assert p.errors == []
     p.close()
+
+
+def test_grid_across_the_antimeridian_draws_in_one_piece(browser: Any, tmp_path: Path, artefact_dir: Path) -> None:
+    """A run on the grid 170 E .. 170 W: the field's image spans x 350..370 (lon 170..190), the
+    cities on either side of 180 are drawn beside it (a city at -175 at lon 185, not at the far
+    side of the map), the land is repeated east of the world map, and the view fits the grid."""
+    from plumecast.cli.global_run import execute
+    from plumecast.scenario import scenario_from_dict
+
+    sc = scenario_from_dict({
+        "name": "across-the-line", "start": "2026-03-01T00:00:00Z", "duration_h": 3, "time_step_s": 600,
+        "particles": 2000, "seed": 3, "agent": "chlorine", "met": {"source": "uniform", "u_m_s": 10.0, "v_m_s": 0.0},
+        "releases": [{"type": "point", "lat": 52.0, "lon": 179.5, "height_m": 10, "rate_kg_s": 3000.0, "stop_h": 1}],
+        "output": {"grid": {"lon_min": 170, "lon_max": -170, "lat_min": 45, "lat_max": 60, "resolution_deg": 0.5}},
+        "receptors": {"points": [{"name": "West", "lat": 52.0, "lon": 175.0, "population": 1000},
+                                 {"name": "East", "lat": 52.0, "lon": -178.5, "population": 1000}]},
+    })
+    folder = tmp_path / "across"
+    folder.mkdir()
+    execute(sc, folder, title="across", map_png=False, quiet=True)
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        page.wait_for_selector("#field[data-frame='0']")
+        field = page.locator("#field")
+        assert float(field.get_attribute("x")) == pytest.approx(350.0)
+        assert float(field.get_attribute("width")) == pytest.approx(20.0)
+        cx = {c.get_attribute("data-name"): float(c.get_attribute("cx")) for c in page.locator("#markers circle").all()}
+        assert cx == pytest.approx({"West": 355.0, "East": 361.5})
+        assert page.locator("use[href='#land']").count() == 2 and page.locator("use[href='#coast']").count() == 2
+        box = [float(x) for x in page.locator("#map").get_attribute("viewBox").split()]
+        assert box[0] < 350.0 and box[0] + box[2] > 370.0 and box[0] + box[2] / 2 == pytest.approx(360.0)
+        page.screenshot(path=str(artefact_dir / "across_the_line.png"), full_page=True)
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()

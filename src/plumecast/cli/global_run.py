@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -338,8 +337,7 @@ def _people_above_levels(result: Any, scenario: Any, outdir: Path) -> list[Path]
     from plumecast.population import PopulationRaster
 
     g = OutputGrid.from_config(scenario.output.grid)
-    lon_edges = np.asarray(g.lon0 + np.arange(g.nlon + 1) * g.dlon, dtype=np.float64)
-    lat_edges = np.asarray(g.lat0 + np.arange(g.nlat + 1) * g.dlat, dtype=np.float64)
+    lon_edges, lat_edges = g.lon_edges, g.lat_edges  # increasing, beyond 180 on a grid across the antimeridian
     raster = PopulationRaster.load(raster_path, bbox=(float(lon_edges[0]), float(lat_edges[0]),
                                                      float(lon_edges[-1]), float(lat_edges[-1])))
     flags = cells_reaching_aegl(result.concentration, result.agent, scenario.start64)

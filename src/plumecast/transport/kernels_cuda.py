@@ -214,7 +214,9 @@ __device__ __forceinline__ void vertical(double* z, double h, double sig_z, doub
 /* add m to the cell of (lo, la) of an output grid, if the point is on it */
 __device__ __forceinline__ void add_to_cell(double* out, double lo, double la, double slon0, double sdlon, int snlon,
                                             double slat0, double sdlat, int snlat, double m) {
-    int ci = (int)floor((lo - slon0) / sdlon);
+    double x = lo - slon0; /* degrees east of the grid's west edge, in 0..360 (a grid across 180 deg) */
+    if (x < 0.0) x += 360.0; else if (x >= 360.0) x -= 360.0;
+    int ci = (int)floor(x / sdlon);
     int cj = (int)floor((la - slat0) / sdlat);
     if (ci >= 0 && ci < snlon && cj >= 0 && cj < snlat) atomicAdd(out + (size_t)cj * snlon + ci, m);
 }

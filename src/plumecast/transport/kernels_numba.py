@@ -261,7 +261,12 @@ def _lane_store(i, live, st, end, lon, lat, zarr, mass, status):  # type: ignore
 @numba.njit(inline="always")
 def _add_cell(acc, blk, g, lo, la, m, sfpar, sipar):  # type: ignore[no-untyped-def]
     """Add ``m`` to the output-grid cell of (lo, la), if there is one."""
-    ci = int(math.floor((lo - sfpar[0]) / sfpar[1]))
+    x = lo - sfpar[0]  # degrees east of the grid's west edge, in 0..360 (a grid across 180 deg)
+    if x < 0.0:
+        x += 360.0
+    elif x >= 360.0:
+        x -= 360.0
+    ci = int(math.floor(x / sfpar[1]))
     cj = int(math.floor((la - sfpar[2]) / sfpar[3]))
     if ci >= 0 and ci < sipar[0] and cj >= 0 and cj < sipar[1]:
         acc[blk, g, cj, ci] += m

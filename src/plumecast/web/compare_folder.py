@@ -21,7 +21,14 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from plumecast.web.encode import fraction_bytes, grid_box, north_up, parse_float, safe_name
+from plumecast.web.encode import (
+    fraction_bytes,
+    grid_box,
+    lon_order,
+    north_up,
+    parse_float,
+    safe_name,
+)
 from plumecast.web.run_folder import RunData, has_run_files, load_run
 
 COMPARE_FILES = ("decision_table.csv", "cities.csv", "cost_of_delay.csv", "exceedance_probability.nc")
@@ -144,7 +151,7 @@ def load_compare(root: Path) -> CompareData | None:
             with xr.open_dataset(f) as ds:
                 da = ds["probability"].transpose("plan", "level", "lat", "lon")
                 lat, lon = np.asarray(ds["lat"].values, float), np.asarray(ds["lon"].values, float)
-                order = np.argsort(lon)
+                order = lon_order(lon)[0]  # west to east, in one piece across 180
                 for i, plan in enumerate(np.asarray(ds["plan"].values)):
                     for j, level in enumerate(np.asarray(ds["level"].values)):
                         grid = north_up(np.asarray(da.values[i, j], float)[:, order], lat)

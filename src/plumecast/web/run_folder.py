@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from plumecast.web.aegl import AEGL_LEVELS, aegl_curves, aegl_tables_kg_m3
 from plumecast.web.cities import city_lookup
-from plumecast.web.encode import fold, grid_box, log_bytes, north_up, parse_float
+from plumecast.web.encode import fold, grid_box, log_bytes, lon_order, north_up, parse_float
 
 #: The folder's metadata: the agent's AEGL table and the scenario's times (:mod:`plumecast.web.export`).
 META_FILE = "dashboard.json"
@@ -324,7 +324,7 @@ def _load_concentration(path: Path, rd: RunData) -> None:
         return
     if rd.start is None:
         rd.start = first_begin
-    order = np.argsort(lon)
+    order = lon_order(lon)[0]  # west to east, in one piece across 180
     rd.frames = north_up(values[:, :, order], lat)
     rd.grid = grid_box(lat, lon)
     rd.frame_s = seconds_since(times, rd.start)
@@ -507,7 +507,7 @@ def _load_front(path: Path, rd: RunData) -> None:
     except Exception as exc:
         rd.problems.append(f"front_arrival.nc: cannot be read ({type(exc).__name__}: {exc})")
         return
-    order = np.argsort(lon)
+    order = lon_order(lon)[0]  # west to east, in one piece across 180
     rd.front_h = north_up(hours[:, order], lat).astype(np.float32)
     rd.front_grid = grid_box(lat, lon)
 

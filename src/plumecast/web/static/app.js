@@ -106,6 +106,22 @@ function bytesToUrl(bytes, nlon, nlat, lut) {
   return c.toDataURL("image/png");
 }
 
+// The longitude the map centres its markers on: 0, or the middle of a grid that reaches
+// past 180 (a grid across the antimeridian, lon0 170 .. lon1 190), so that a city at
+// -175 is drawn at 185, beside the field, not at the far side of the map.
+function mapCentre() {
+  const v = state.view;
+  const g = v && (v.grid || v.prob_grid);
+  if (!g || g.lon1 - g.lon0 > 300 || (g.lon1 <= 180 && g.lon0 >= -180)) return 0;
+  return (g.lon0 + g.lon1) / 2;
+}
+
+// x of a longitude on the map (x = lon + 180), within 180 degrees of mapCentre()
+function mapX(lon) {
+  const c = mapCentre();
+  return ((((lon - c + 180) % 360) + 360) % 360) + c;
+}
+
 function place(image, grid) {
   image.setAttribute("x", grid.lon0 + 180);
   image.setAttribute("y", 90 - grid.lat1);
@@ -276,7 +292,7 @@ function drawMarkers() {
     if (!fin(r.lat) || !fin(r.lon)) continue;
     const lv = levelAt(r, t);
     const c = svg("circle", {
-      cx: ((r.lon + 540) % 360), cy: 90 - r.lat, r: markerRadius(r.population, maxPop),
+      cx: mapX(r.lon), cy: 90 - r.lat, r: markerRadius(r.population, maxPop),
       class: `marker l${lv}${state.selected && state.selected.receptor === r.id ? " selected" : ""}`,
       "data-name": r.name, "data-level": lv,
     });
@@ -624,7 +640,7 @@ function drawPin() {
   clear(g);
   if (!state.pin || !fin(state.pin.lat)) return;
   const rr = 2.2 * Math.max(state.viewBox[2] / 360, 0.05);
-  g.appendChild(svg("circle", { cx: (state.pin.lon + 540) % 360, cy: 90 - state.pin.lat, r: rr, class: "search-pin" }));
+  g.appendChild(svg("circle", { cx: mapX(state.pin.lon), cy: 90 - state.pin.lat, r: rr, class: "search-pin" }));
 }
 
 function drawDetail() {
