@@ -68,6 +68,8 @@ def test_handover_is_continuous() -> None:
     d = r.setup.dense
     assert d is not None and d.kind == "continuous"
     for x_j in (d.curves_end_m, d.handover_m):
+        if not math.isfinite(x_j):  # the passive plume of the source need not take over (far field above it)
+            continue
         x = np.array([x_j * (1 - 1e-9), x_j * (1 + 1e-9)])
         c = dense_axis_concentration(r.setup, x)
         sy, _ = _sigmas(r.setup, x)
@@ -109,8 +111,9 @@ STEEPEST = min(min(_segment_slopes(a, k)) for a in np.linspace(-1, 1, 201) for k
 
 
 def test_curves_end_slope_changes_by_at_most_1_2() -> None:
-    # beyond the last curve the far-field decay is x^-2: the last published segment is within 1.2 of it
-    # (1.11 at worst)
+    # beyond the last curve the workbook extension (bm_scaled_concentration, GasDispersion.jl's) is x^-2: the last
+    # published segment is within 1.2 of it (1.11 at worst). The zones no longer use that extension (they go
+    # over to the passive far field there, zones.setup.far_field_match)
     for kind in ("continuous", "instantaneous"):
         for a in np.linspace(-1.0, 1.0, 201):
             assert abs(_segment_slopes(a, kind)[-1] + 2.0) <= 1.2
@@ -135,10 +138,13 @@ def _log_slope(setup, x: float, side: int) -> float:  # type: ignore[no-untyped-
     ],
 )
 def test_dense_axis_has_no_cliff(agent: str, release: dict, met: dict) -> None:  # type: ignore[type-arg]
-    # value continuous at every join; at the end of the curves the log slope changes by at most 1.2 (to the
-    # far-field -2); where the passive plume takes over the decay becomes slower, never steeper; and nowhere
-    # beyond the first curve does the concentration fall faster than the steepest published segment
-    # (the old σ_z virtual source fell 4-7x within 5-15 % of the hand-over distance)
+    # value continuous at every join; where the passive plume of the source takes over the decay becomes
+    # slower, never steeper; and within the curves (from the first one to their end) the concentration never
+    # falls faster than the steepest published segment (session 10's σ_z virtual source at the
+    # Richardson-number distance fell 4-7x within 5-15 % of that distance). Beyond the curves the passive
+    # far field from virtual sources (tests/nearfield/test_dense_far_field.py) falls as fast as the ambient
+    # turbulence deepens the cloud from its mass-consistent depth: steeply at first where that depth is far
+    # below the ambient σ_z (unstable air), so the slope bound applies within the curves only
     sc = _scenario().model_dump(exclude_none=True)
     sc["release"] = release
     sc["meteorology"] = {**sc["meteorology"], **met}
@@ -154,14 +160,14 @@ def test_dense_axis_has_no_cliff(agent: str, release: dict, met: dict) -> None: 
     for x_j in joins:
         c = dense_axis_concentration(r.setup, np.array([x_j * (1 - 1e-9), x_j * (1 + 1e-9)]))
         assert c[1] == pytest.approx(c[0], rel=1e-6)
-    s_before, s_after = _log_slope(r.setup, d.curves_end_m, -1), _log_slope(r.setup, d.curves_end_m, +1)
-    assert abs(s_after - s_before) <= 1.2
     if math.isfinite(d.handover_m):
         assert _log_slope(r.setup, d.handover_m, +1) >= _log_slope(r.setup, d.handover_m, -1) - 1e-3
-    xs = np.geomspace(x_first, 50_000.0, 600)
+    xs = np.geomspace(x_first, d.curves_end_m, 600)
     c = dense_axis_concentration(r.setup, xs)
     step = math.log(xs[1] / xs[0])
     assert np.all(np.diff(np.log(c)) >= STEEPEST * step - 1e-9)
+    far = dense_axis_concentration(r.setup, np.geomspace(d.curves_end_m, 50_000.0, 600))
+    assert np.all(np.diff(far) <= 0.0)
 
 
 def test_dense_gas_shortens_graniteville() -> None:

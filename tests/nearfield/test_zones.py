@@ -658,10 +658,12 @@ def test_dense_model_line_and_reach_warnings_keep_two_figures():
     sc = _variant({"amount_kg": 1000.0, "duration_s": 600})
     res = compute_zones(sc, consequences=False)
     assert res.setup.dense is not None
+    # (the source's passive plume need not take over: beyond the curves the passive far field from virtual
+    # sources is the higher, so the hand-over figure is shown only where there is one)
     handover = re.search(r"passive Gaussian from ([\d,.]+) m", res.model_name)
     curves = re.search(r"workbook curves to ([\d,.]+) m", res.model_name)
-    assert handover and curves, res.model_name
-    for text in (handover.group(1), curves.group(1)):
+    assert curves and "passive Gaussian plume from virtual sources" in res.model_name, res.model_name
+    for text in ([handover.group(1)] if handover else []) + [curves.group(1)]:
         digits = text.replace(",", "").replace(".", "").strip("0")
         assert len(digits) <= 2, res.model_name
     reach = [w for w in res.warnings if " reaches " in w and "search limit" not in w]

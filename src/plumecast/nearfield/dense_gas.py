@@ -5,11 +5,13 @@ criteria (not by molecular weight alone); a dense release follows the
 workbook's correlations of the maximum ground concentration ``C_m/C_0`` with
 distance (its nomograms, as digitised piecewise-linear in ``log10`` in CCPS
 1999, sec. 2.3.2, and TSCREEN, as reproduced in GasDispersion.jl), with the
-workbook's near-field correlation before the first published curve and the
-far-field decay ``C ∝ x⁻²`` beyond the last one (the extensions GasDispersion.jl
-uses). The zones model (:mod:`plumecast.nearfield.zones.setup`) hands over to the
-passive Gaussian plume (or puff) of :mod:`plumecast.nearfield.gaussian` where that
-passive plume of the release becomes the higher of the two.
+workbook's near-field correlation before the first published curve (the
+extension GasDispersion.jl uses). Beyond the last curve the zones model
+(:mod:`plumecast.nearfield.zones.setup`) goes over to the passive Gaussian plume
+(or puff) of the release from virtual sources matched to the cloud where the
+curves end, and to the passive plume of the source wherever that is the higher.
+:func:`bm_scaled_concentration` keeps GasDispersion.jl's far-field decay
+``C ∝ x⁻²`` beyond the last curve (to reproduce its values); the zones no longer use it.
 
 Choices, and why
 ----------------
@@ -36,21 +38,35 @@ Choices, and why
   first curve (puff) it is held at 0.1, as GasDispersion.jl's puff does: continuous
   everywhere (GasDispersion.jl's plume leaves a jump in that case).
 * **Far field** (beyond the last published curve, C_m/C_0 = 0.002 plume, 0.001
-  puff): ``C ∝ x⁻²`` from the last point (GasDispersion.jl ``xff``, ``A =
-  C_last xff²``; Farrell 2023). Its log slope differs from the last published
-  segment's by at most 1.11 (α in [-1, 1], tested).
-* **Hand-over to passive**: the zones take the workbook value (with both
-  extensions) until, beyond the first published curve, the passive Gaussian
-  plume (puff) of a ground-level source reaches it, and the larger of the two
-  after that; the passive plume's σ_y is the cloud's (the larger of its gravity
-  spreading, ``L_H``, and the ambient σ_y within the curves; beyond them the
-  variance grows at the ambient rate), its σ_z the ambient one of a ground-level
-  source. The concentration is continuous in value at every distance and, at the
-  hand-over, its decay becomes slower, never steeper; no virtual source is
-  fitted. The passive plume may never take over (unstable classes: the workbook
-  has no stability dependence and its far field stays above the Gaussian plume
-  there): a known limitation, the workbook over-predicts in unstable air (LNG
-  trials, docs/validation.md).
+  puff, at ``x_c``): the passive Gaussian plume (puff) of the release's own rate
+  (mass) from virtual sources (:func:`plumecast.nearfield.zones.setup.far_field_match`):
+  ``σ_y(x) = σ_y,B(x + x_vy)`` with ``x_vy`` such that it equals the cloud's
+  Gaussian-equivalent width at ``x_c``, ``σ_z(x) = σ_z,B(x + x_vz)`` with ``x_vz``
+  such that the ground value equals the workbook's there (σ_z is then the cloud's
+  mass-consistent depth, Farrell 2023), the Briggs σ's of the scenario's class and
+  terrain. The curves end where the workbook's cloud has become passive (its
+  field trials: beyond them no dense-gas effect was measured), and past them the
+  references go over to the ambient Gaussian (the virtual source method, CCPS
+  process-safety glossary; DEGADIS, ALOHA's heavy gas model and HEGADAS do so once
+  the cloud is passive, from memory: their manuals were not found in the stored
+  sources), so the cloud dilutes at the ambient, stability-dependent rate: in
+  unstable air the workbook's cloud at ``x_c`` is 0.1-0.2 m deep where an ambient
+  plume is 10-15 m deep, and it is mixed up within tens of metres (class A,
+  100 kg of chlorine over 600 s: 2.3x lower one metre past ``x_c``, 11x at 10 m),
+  after which it is within 2x of the passive plume of the source. Until this
+  change the decay ``C ∝ x⁻²`` of GasDispersion.jl (``xff``, ``A = C_last xff²``)
+  was continued from ``x_c``, which stays above the Gaussian plume in unstable and
+  neutral air and put class A zones 24x beyond the passive model's.
+* **Hand-over to passive**: the zones take the value above until, beyond the first
+  published curve, the passive Gaussian plume (puff) of a ground-level source
+  reaches it, and the larger of the two after that; that passive plume's σ_y is
+  the cloud's (the larger of its gravity spreading, ``L_H``, and the ambient σ_y
+  within the curves; beyond them the far field's), its σ_z the ambient one of a
+  ground-level source. The concentration is continuous in value at every distance
+  and never rises beyond the near field; at the hand-over its decay becomes slower,
+  never steeper. Beyond ``x_c`` the far field is always the higher of the two (it
+  has the same width and a shallower cloud, ``x_vz < 0``), so the hand-over, where
+  there is one, lies within the curves.
 * **Non-isothermal correction** (workbook sec. 5.5): ``C' = C/(C + (1 - C) T0/Ta)``,
   applied to every value read from the curves and extensions. It is the mole
   fraction of an adiabatic, ideal-gas mixture of one volume of source gas at T0
@@ -61,6 +77,16 @@ Choices, and why
   (tests/nearfield/test_dense_gas.py). It ignores heat from the ground or water
   (which would warm an LNG cloud towards isothermal); whether to drop it was
   not decided on the LNG field data (that would be fitting to them).
+* **Stable air**: the ambient σ's grow more slowly than ``x`` in classes E and F
+  (Briggs σ_z levels off at 100 m and 53 m), so the far field decays more slowly
+  than ``x⁻²`` there. That is kept (the ambient rate is the references' far field;
+  ``x⁻²`` has no stability dependence and would be the less cautious in stable
+  air): the zones of the cases tested are no longer than before (class F, 100 kg
+  of chlorine over 600 s: AEGL-1 10.3 km, was 10.7 km) because the cloud's width
+  at ``x_c`` keeps the far field below the old extension; Graniteville (F, a finite
+  release) reads up to 16 % higher at 3-4 km (the old model had handed over to the
+  source's passive plume at 5 km; the far field's cloud is shallower) 9 % lower at 1-2 km and
+  1-11 % lower from 6 to 100 km.
 
 References
 ----------
@@ -81,6 +107,10 @@ References
 * A.E. Farrell (2023) "Taking a second look at the Britter-McQuaid model",
   aefarrell.github.io (notebook ``posts/Britter-McQuaid/index.ipynb`` @ 0e1ba7c):
   the near- and far-field extensions, and the mass-consistent cloud depth.
+* CCPS process-safety glossary, "Virtual source method"
+  (aiche.org/ccps/glossary/process-safety-glossary/virtual-source-method): a virtual
+  distance upwind so that the dispersion coefficient is continuous where the
+  dispersion conditions change.
 """
 
 from __future__ import annotations
@@ -308,12 +338,15 @@ class DenseSetup:
     release_temperature_k: float
     air_temperature_k: float
     molecular_weight_kg_mol: float
-    curves_end_m: float  # end of the last published curve: far-field decay C ∝ x^-2 beyond
+    curves_end_m: float  # end of the last published curve: the passive far field beyond (zones.setup)
     handover_m: float = math.inf  # where the passive plume takes over (inf: never within the search) [m]
     c_handover_kg_m3: float = math.nan  # the concentration there [kg m-3]
     notes: tuple[str, ...] = ()
-    # beyond the curves σ_y² = σ_B(x)² + this (the cloud's width there less the ambient σ_y², >= 0) [m2]
-    sigma_y2_offset_m2: float = 0.0
+    # beyond the curves, the passive far field from virtual sources (zones.setup.far_field_match):
+    # σ_y(x) = σ_y,B(x + far_shift_y_m), σ_z(x) = σ_z,B(x + far_shift_z_m) (inf: held at far_sigma_z_m) [m]
+    far_shift_y_m: float = 0.0
+    far_shift_z_m: float = 0.0
+    far_sigma_z_m: float = math.nan  # σ_z at the curves' end: the cloud's mass-consistent depth [m]
 
     def mole_fraction(self, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
         """Maximum ground mole fraction at ``x_m`` from the workbook curve (non-isothermal corrected). [-]

@@ -149,10 +149,11 @@ class ThreatZones:
             return f"passive Gaussian ({passive_reason(self.scenario, self.setup)})"
         from plumecast.nearfield.zones.export import sig_text
 
-        passive = (f", passive Gaussian from {sig_text(d.handover_m)} m" if math.isfinite(d.handover_m)
-                   else " (the passive plume stays below it)")
+        passive = (f"; the source's passive Gaussian from {sig_text(d.handover_m)} m" if math.isfinite(d.handover_m)
+                   else "")
         return (f"dense gas: Britter & McQuaid (1988) {d.kind} release, workbook curves to "
-                f"{sig_text(d.curves_end_m)} m and far-field decay beyond{passive}")
+                f"{sig_text(d.curves_end_m)} m, then passive Gaussian {'plume' if d.kind == 'continuous' else 'puff'}"
+                f" from virtual sources{passive}")
 
     @property
     def people_basis(self) -> str:

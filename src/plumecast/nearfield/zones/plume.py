@@ -123,14 +123,16 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
 def dense_axis_concentration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
     """Steady plume (or puff-peak) concentration on the axis at the receptor height, dense release. [kg m-3]
 
-    The Britter-McQuaid maximum ground concentration (the workbook curve, its near
-    field, and beyond the last published curve the far-field decay ``C ∝ x⁻²``) up
-    to the hand-over, the first distance beyond the first published curve where the
-    passive Gaussian plume (puff) of a ground-level source, at ground level with the
-    σ's of :func:`_sigmas`, reaches it; the larger of the two beyond
+    The Britter-McQuaid maximum ground concentration (the workbook curve and its near
+    field; beyond the last published curve the passive Gaussian plume (puff) of the
+    release from virtual sources matched there,
+    :func:`~plumecast.nearfield.zones.setup.far_field_match`) up to the hand-over, the
+    first distance beyond the first published curve where the passive Gaussian plume
+    (puff) of a ground-level source, at ground level with the σ's of :func:`_sigmas`,
+    reaches it; the larger of the two beyond
     (:func:`~plumecast.nearfield.zones.setup.dense_axis_parts`). Continuous at
-    every distance, and the decay becomes slower, never steeper, where the passive
-    plume takes over.
+    every distance and non-increasing beyond the near field; where the passive plume of
+    the source takes over the decay becomes slower, never steeper.
     The ground-level value is kept at the receptor height: a mass-consistent
     top-hat depth (``L_V = q0 C0/(2 u L_H C)``) is a few decimetres for most
     releases and would put breathing height above the cloud, which the

@@ -248,11 +248,11 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         # 0.1): the dense phase lies within the workbook's near field, short against any distance of interest
         # -> dense effects ignored (this keeps Project Prairie Grass's small SO2 releases passive)
         return None
-    # gravity spreading ends with the curves: the width's variance then grows at the ambient rate
     sy_c = float(probe.sigma_y_equivalent(np.array([x_curves]), u)[0])
     _check_dense_scale(scenario, kind, x_curves, sy_c)
-    sy_b = float(briggs_sigma_y(np.array([x_curves]), setup.pg_class, setup.terrain)[0]) * setup.sigma_y_factor
-    probe = replace(probe, sigma_y2_offset_m2=max(sy_c * sy_c - sy_b * sy_b, 0.0))
+    # beyond the curves: the passive Gaussian plume (puff) of the release from virtual sources matched to the
+    # cloud's width and (by mass) depth where the curves end (far_field_match)
+    probe = far_field_match(setup, probe)
     x_pass = _passive_takeover(replace(setup, dense=probe), x_first, notes)
     probe = replace(probe, handover_m=x_pass)
     c_h = float(probe.concentration_kg_m3(np.array([x_pass]))[0]) if math.isfinite(x_pass) else 0.0
@@ -262,13 +262,15 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
             f"{'width' if kind == 'continuous' else 'plan area'}) falls below the threshold at {sig_text(x_p)} m; the "
             f"workbook curves, fitted to whole field trials, are followed to their end ({sig_text(x_curves)} m)"
         )
-    passive_text = f"passive Gaussian from {sig_text(x_pass)} m" if math.isfinite(x_pass) else "no passive part"
+    passive_text = (f"the source's passive Gaussian from {sig_text(x_pass)} m, where it is the higher"
+                    if math.isfinite(x_pass) else "the source's passive Gaussian is nowhere the higher")
     notes.insert(0, (
         f"dense gas ({kind}, Britter & McQuaid 1988): criterion {crit:.2g} "
         f"(dense ≥ {dg.CRITERION_CONTINUOUS if kind == 'continuous' else dg.CRITERION_INSTANTANEOUS:g}), "
         f"α = {alpha:.2f}, vapour at {t0 - 273.15:.0f} °C, g0' = {g0p:.2g} m/s²; workbook curves to "
-        f"{sig_text(x_curves)} m, far-field decay C ∝ x⁻² beyond; {passive_text}, where the passive plume of the "
-        "release is the higher"
+        f"{sig_text(x_curves)} m, beyond them the passive Gaussian {'plume' if kind == 'continuous' else 'puff'} "
+        f"from virtual sources matched there (σ_z {probe.far_sigma_z_m:.2g} m, the cloud's mass-consistent depth); "
+        f"{passive_text}"
     ))
     return replace(probe, c_handover_kg_m3=c_h, notes=tuple(notes))
 
@@ -309,6 +311,86 @@ def _check_dense_scale(scenario: LocalScenario, kind: str, x_curves_m: float, si
     )
 
 
+def _inverse_increasing(f: Any, target: float, lo: float, hi: float, rtol: float = 1e-14) -> float:
+    """The smallest ``x`` in ``[lo, hi]`` with ``f(x) >= target`` for an increasing ``f``, by bisection in
+    ``ln x`` to ``rtol`` (``lo`` if ``f(lo) >= target``, ``inf`` if ``f(hi) < target``). [m]"""
+    if f(lo) >= target:
+        return lo
+    if f(hi) < target:
+        return math.inf
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        if f(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+        if hi / lo < 1.0 + rtol:
+            break
+    return hi
+
+
+def far_field_match(setup: PlumeSetup, dense: Any) -> Any:
+    """The dense release's far field: virtual sources of the passive plume (puff) at the curves' end.
+
+    Where the workbook's curves end (C_m/C_0 = 0.002 plume, 0.001 puff; ``x_c``) the cloud
+    goes over to the passive Gaussian plume (puff) of the release, from virtual sources
+    (the virtual source method, CCPS process safety glossary; as DEGADIS, ALOHA's heavy gas
+    model and HEGADAS go over to a Gaussian far field, see :mod:`plumecast.nearfield.dense_gas`):
+
+    * σ_y: ``σ_y(x) = σ_y,B(x + x_vy)`` (the ambient Briggs σ_y of the scenario's class and
+      terrain, with the averaging-time factor), ``x_vy >= 0`` such that it equals the
+      cloud's Gaussian-equivalent width at ``x_c`` (the larger of its gravity spreading and
+      the ambient σ_y);
+    * σ_z: ``σ_z(x) = σ_z,B(x + x_vz)``, ``x_vz`` such that the ground-level value of the
+      passive plume of the release rate (puff: its mass) with those σ's equals the workbook
+      value at ``x_c``: σ_z there is the cloud's mass-consistent depth (Farrell 2023), and
+      ``x_vz`` is negative where the cloud is shallower than an ambient plume that far out
+      (all cases tried). Where the Briggs σ_z never reaches that depth (E, F level off at
+      100 m, 53 m) the depth is held (``far_shift_z_m`` inf).
+
+    Returns ``dense`` with ``far_shift_y_m``, ``far_shift_z_m`` and ``far_sigma_z_m`` set.
+    """
+    from dataclasses import replace
+
+    x_c = float(dense.curves_end_m)
+    u = setup.wind_speed_m_s
+    xa = np.array([x_c])
+    c_c = float(dense.concentration_kg_m3(xa)[0])
+    sy_b = float(briggs_sigma_y(xa, setup.pg_class, setup.terrain)[0]) * setup.sigma_y_factor
+    sy_c = max(float(dense.sigma_y_equivalent(xa, u)[0]), sy_b, 1e-3)
+
+    def sy_at(x: float) -> float:
+        return float(briggs_sigma_y(np.array([x]), setup.pg_class, setup.terrain)[0]) * setup.sigma_y_factor
+
+    x_y = _inverse_increasing(sy_at, sy_c, x_c, 1e12)
+    shift_y = max(x_y - x_c, 0.0) if math.isfinite(x_y) else 0.0
+    # the vertical factor V(σ_z) that gives the workbook value with the cloud's width
+    if dense.kind == "continuous":
+        v_target = c_c * u * math.sqrt(2.0 * math.pi) * sy_c / (setup.mass_kg / setup.duration_s)
+    else:
+        v_target = c_c * 2.0 * math.pi * sy_c * sy_c / setup.mass_kg
+
+    def minus_v(sz: float) -> float:  # increasing in σ_z
+        return -float(vertical_term(0.0, 0.0, np.array([sz]), setup.mixing_height_m)[0])
+
+    sz_c = _inverse_increasing(minus_v, -v_target, 1e-6, 1e7)
+    sz_c = 1e7 if not math.isfinite(sz_c) else sz_c
+    x_z = _inverse_increasing(lambda x: float(briggs_sigma_z(np.array([x]), setup.pg_class, setup.terrain)[0]),
+                              sz_c, 1e-9, 1e12)
+    return replace(dense, far_shift_y_m=shift_y, far_shift_z_m=x_z - x_c if math.isfinite(x_z) else math.inf,
+                   far_sigma_z_m=sz_c)
+
+
+def far_sigma_z(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """σ_z of a dense release's passive far field (:func:`far_field_match`) at ``x_m`` beyond the curves. [m]"""
+    d = setup.dense
+    x = np.asarray(x_m, dtype=float)
+    if not math.isfinite(d.far_shift_z_m):
+        return np.full(x.shape, d.far_sigma_z_m)
+    sz = briggs_sigma_z(np.maximum(x + d.far_shift_z_m, 1e-9), setup.pg_class, setup.terrain)
+    return np.asarray(np.maximum(sz, 1e-3), dtype=float)
+
+
 def _passive_takeover(setup: PlumeSetup, x_first: float, notes: list[str]) -> float:
     """First distance beyond the first published curve where the passive plume reaches the dense one. [m]
 
@@ -342,22 +424,29 @@ def _passive_takeover(setup: PlumeSetup, x_first: float, notes: list[str]) -> fl
 def dense_axis_parts(setup: PlumeSetup, x_m: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The two candidates of a dense release's axis concentration at ground level. [kg m-3]
 
-    ``(dense, passive)``: the workbook curve with its near- and far-field
-    extensions (:meth:`~plumecast.nearfield.dense_gas.DenseSetup.concentration_kg_m3`),
-    and the passive Gaussian plume (puff) of a ground-level source with the σ's of
-    :func:`_sigmas`. The zones take the larger (see the module docstring of
+    ``(dense, passive)``: the workbook curve with its near-field extension
+    (:meth:`~plumecast.nearfield.dense_gas.DenseSetup.concentration_kg_m3`) to the end of
+    the curves and beyond it the passive Gaussian plume (puff) of the release from the
+    virtual sources of :func:`far_field_match` (continuous there); and the passive
+    Gaussian plume (puff) of a ground-level source with the σ's of :func:`_sigmas`. The
+    zones take the larger beyond the hand-over (see the module docstring of
     :mod:`plumecast.nearfield.dense_gas`).
     """
     d = setup.dense
     x = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
     sy, sz = _sigmas(setup, x)
-    v = vertical_term(0.0, 0.0, sz, setup.mixing_height_m)
     u = setup.wind_speed_m_s
-    if d.kind == "continuous":
-        passive = setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v
-    else:
-        passive = setup.mass_kg * v / (2 * np.pi * sy * sy)
-    return d.concentration_kg_m3(x), np.asarray(passive, dtype=float)
+
+    def ground(sigma_z: NDArray[np.float64]) -> NDArray[np.float64]:
+        v = vertical_term(0.0, 0.0, sigma_z, setup.mixing_height_m)
+        if d.kind == "continuous":
+            return np.asarray(setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v, dtype=float)
+        return np.asarray(setup.mass_kg * v / (2 * np.pi * sy * sy), dtype=float)
+
+    beyond = x > d.curves_end_m
+    workbook = d.concentration_kg_m3(np.where(beyond, d.curves_end_m, x))
+    dense = np.where(beyond, ground(far_sigma_z(setup, x)), workbook) if np.any(beyond) else workbook
+    return np.asarray(dense, dtype=float), ground(sz)
 
 
 def passive_transition_distance(setup: PlumeSetup, dense: Any) -> float:
@@ -387,20 +476,7 @@ def passive_transition_distance(setup: PlumeSetup, dense: Any) -> float:
         s_amb = float(briggs_sigma_y(xa, setup.pg_class, setup.terrain)[0]) * setup.sigma_y_factor
         return max(s_dense, s_amb)
 
-    lo, hi = 1e-3, float(MAX_DISTANCE_M)
-    if size(lo) >= sigma_p:
-        return lo
-    if size(hi) < sigma_p:
-        return math.inf
-    for _ in range(60):
-        mid = math.sqrt(lo * hi)
-        if size(mid) >= sigma_p:
-            hi = mid
-        else:
-            lo = mid
-        if hi / lo < 1.0 + 1e-6:
-            break
-    return hi
+    return _inverse_increasing(size, sigma_p, 1e-3, float(MAX_DISTANCE_M), rtol=1e-6)
 
 
 def exposure_duration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
@@ -505,17 +581,20 @@ def flammable_levels(scenario: LocalScenario, agent: Agent) -> list[Level]:
 def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """σ_y, σ_z at ``x_m``: Briggs; for a dense release σ_y is, within the workbook
     curves, the larger of the dense cloud's Gaussian-equivalent width and the Briggs
-    σ_y, and beyond them ``sqrt(σ_B² + offset)``, continuous at the curves' end. [m]"""
+    σ_y, and beyond them the Briggs σ_y from the virtual source of :func:`far_field_match`,
+    ``σ_B(x + x_vy)``, continuous at the curves' end. [m]"""
     d = setup.dense
     sy = briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor
     sz = briggs_sigma_z(x_m, setup.pg_class, setup.terrain)
     if d is not None:
         # within the curves the cloud is as wide as its gravity spreading or the ambient spread, whichever is
-        # wider; beyond them its variance grows at the ambient rate. It lies on the ground, so σ_z is that of
-        # a ground-level source (used by the passive candidate only)
+        # wider; beyond them it spreads at the ambient rate from a virtual source (far_field_match; until this
+        # change its variance grew at the ambient rate). It lies on the ground, so σ_z is that of a
+        # ground-level source (used by the passive candidate only)
         x = np.asarray(x_m, dtype=float)
         within = np.maximum(sy, d.sigma_y_equivalent(np.minimum(x, d.curves_end_m), setup.wind_speed_m_s))
-        sy = np.where(x <= d.curves_end_m, within, np.sqrt(sy * sy + d.sigma_y2_offset_m2))
+        far = briggs_sigma_y(np.maximum(x, d.curves_end_m) + d.far_shift_y_m, setup.pg_class, setup.terrain)
+        sy = np.where(x <= d.curves_end_m, within, far * setup.sigma_y_factor)
     return np.maximum(sy, 1e-3), np.maximum(sz, 1e-3)
 
 
