@@ -170,6 +170,42 @@ def line_index(root: yaml.Node | None) -> dict[tuple[str | int, ...], int]:
     return index
 
 
+#: pydantic's error types for a value that is not a number
+_NUMBER_ERRORS = ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float")
+#: keys of a time in hours after the scenario's start
+_HOURS_AFTER_START = ("at_h", "start_h", "end_h", "stop_h", "order_h", "ignition_h", "ignition_delays_h")
+
+
+def _written(value: Any) -> str:
+    """A date or time as the file gives it (ISO 8601, ``Z`` for UTC), not as Python's repr.
+
+    >>> import datetime as dt
+    >>> _written(dt.datetime(2026, 1, 20, 6, 30, tzinfo=dt.timezone.utc)), _written(dt.date(2026, 1, 20))
+    ('2026-01-20T06:30:00Z', '2026-01-20')
+    """
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _number_message(loc: tuple[Any, ...], msg: str, got: Any, got_txt: str) -> tuple[str, str]:
+    """The message and ``(got ...)`` of a value that is not a number: a time of a plan or
+    release (``at_h``, ``start_h`` ...) says hours after the scenario's start are expected;
+    a date or clock time (YAML reads ``2026-01-20T06:30:00Z`` as a timestamp) is shown as
+    written, not as ``datetime.datetime(2026, ...)``."""
+    import datetime as dt
+
+    hours = any(isinstance(k, str) and k in _HOURS_AFTER_START for k in loc[-2:])
+    if isinstance(got, dt.date | dt.time):
+        what = "a date and time" if isinstance(got, dt.datetime) else ("a time" if isinstance(got, dt.time)
+                                                                        else "a date")
+        expected = ("a number of hours after the scenario's start (e.g. 0.5), not a clock time" if hours
+                    else "a number")
+        return f"got {what}, {_written(got)}; expected {expected}", ""
+    if hours:
+        got_txt += "; expected a number of hours after the scenario's start (e.g. 0.5)"
+    return msg, got_txt
+
+
 def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
                    reference: str = "docs/scenario.md") -> str:
     msgs = []
@@ -198,6 +234,8 @@ def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int
             msg = "required key is missing"
         got = err.get("input")
         got_txt = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict | list) else f" (got {got!r})"
+        if err["type"] in _NUMBER_ERRORS:
+            msg, got_txt = _number_message(loc, msg, got, got_txt)
         if len(got_txt) > 200:
             got_txt = got_txt[:190] + "...)"
         msgs.append(f"{where}: {key}: {msg}{got_txt}")

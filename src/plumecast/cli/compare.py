@@ -39,14 +39,18 @@ def register(app: typer.Typer) -> None:
         from rich.markup import escape
 
         from plumecast.scenario import ignored_keys, ignored_line, load_scenario
+        from plumecast.scenario_yaml import parse_yaml, read_scenario_text
 
         sc = load_scenario(scenario)
+        # the file's key -> line index: what the comparison refuses in the plans names the line (make_setup)
+        lines = parse_yaml(read_scenario_text(scenario), str(scenario))[1]
         line = ignored_line(ignored_keys(sc, "compare"), "compare")
         if line:
             console.print(escape(line), highlight=False)
         def job(live: Any = None) -> None:
             execute_compare(sc, outdir, members=members, workers=workers, scheduler=scheduler, particles=particles,
-                            maps=maps, quiet=quiet, source=str(scenario), live=live, force=force)
+                            maps=maps, quiet=quiet, source=str(scenario), live=live, force=force,
+                            lines=lines)
 
         if serve:
             from plumecast.cli.global_run import _serve_while
@@ -59,10 +63,12 @@ def register(app: typer.Typer) -> None:
 def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, workers: int = 2,
                     scheduler: str | None = None, particles: int | None = None, maps: bool = True,
                     quiet: bool = False, source: str = "scenario", live: Any = None,
-                    force: bool = False, command: str = "compare") -> dict[str, Any]:
+                    force: bool = False, command: str = "compare",
+                    lines: dict[tuple[str | int, ...], int] | None = None) -> dict[str, Any]:
     """Run a comparison with a progress bar counting members, print its tables and write
     its outputs as one set (:class:`plumecast.fileio.OutputSet`; ``plumecast compare``
-    and ``plumecast demo``)."""
+    and ``plumecast demo``). ``source``: the scenario file and ``lines`` its key -> line
+    index, named by what the plans' checks refuse."""
     from plumecast.cli.common import kept
     from plumecast.fileio import OutputSet
 
@@ -70,7 +76,7 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
     with OutputSet(outdir, command=command, force=force) as out:
         kept["outdir"] = f"no results were written; {outdir} was left as it was"
         res = _compare_into(sc, out.path, members=members, workers=workers, scheduler=scheduler,
-                            particles=particles, maps=maps, quiet=quiet, source=source, live=live)
+                            particles=particles, maps=maps, quiet=quiet, source=source, live=live, lines=lines)
     kept.clear()
     if live is not None:
         from plumecast.cli.global_run import _let_dashboard_see
@@ -82,7 +88,8 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
 
 
 def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, scheduler: str | None,
-                  particles: int | None, maps: bool, quiet: bool, source: str, live: Any) -> dict[str, Any]:
+                  particles: int | None, maps: bool, quiet: bool, source: str, live: Any,
+                  lines: dict[tuple[str | int, ...], int] | None = None) -> dict[str, Any]:
     from plumecast.ensemble.compare import check_comparison, make_setup, plan_notes, run_members
     from plumecast.ensemble.members import member_specs, timing_shift_note
     from plumecast.ensemble.summary import console_notes, summarise
@@ -93,7 +100,7 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
     from plumecast.runner import select_receptors
 
     t0 = time.perf_counter()
-    setup = make_setup(sc, particles=particles, maps=maps)
+    setup = make_setup(sc, particles=particles, maps=maps, source=source, lines=lines)
     specs = member_specs(setup.scenario, sc.ensemble, members)
     notice = check_comparison(setup, len(specs), source)  # no plans and no ensemble: refused here
     receptors = select_receptors(setup.scenario)

@@ -28,7 +28,7 @@ import os
 import resource
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from plumecast.ensemble.members import MemberSpec, member_scenario, member_specs, member_wind
 from plumecast.errors import PlumecastError, ScenarioError
-from plumecast.plans.config import PlanConfig, measure_kind, with_baseline
+from plumecast.plans.config import PlanConfig, PlanKeys, measure_kind, with_baseline
 from plumecast.plans.evaluate import (
     PlanOutcome,
     evaluate_plan,
@@ -91,45 +91,59 @@ def default_tags_h(scenario: Scenario, plans: Sequence[PlanConfig], step_h: floa
 
 
 def make_setup(scenario: Scenario, plans: Sequence[PlanConfig] | None = None, *, particles: int | None = None,
-               tag_step_h: float = 2.0, maps: bool = True, termination_maps: bool = True) -> CompareSetup:
+               tag_step_h: float = 2.0, maps: bool = True, termination_maps: bool = True,
+               source: str | None = None, lines: Mapping[tuple[str | int, ...], int] | None = None) -> CompareSetup:
     """A comparison of ``plans`` (default: the scenario's) with the do-nothing baseline first
-    (:func:`check_comparison` says whether it compares anything)."""
-    plist = with_baseline(list(scenario.plans if plans is None else plans))
+    (:func:`check_comparison` says whether it compares anything). ``source`` and ``lines``:
+    the scenario file and its key-path -> line index
+    (:func:`plumecast.scenario_yaml.parse_yaml`), so that what is refused here names the
+    file, line and key (``plans.0.measures.1.region``) as the schema's errors do."""
+    given = list(scenario.plans if plans is None else plans)
+    keys = PlanKeys(source, (lines or {}) if plans is None else {}, tuple(p.name for p in given))
+    plist = with_baseline(given, keys)
     if particles is None and scenario.ensemble is not None and scenario.ensemble.particles:
         particles = scenario.ensemble.particles
     sc = scenario.replace(particles=particles) if particles is not None else scenario
     names = [r.name or f"release {i}" for i, r in enumerate(sc.releases)]
     for p in plist:
-        for m in p.measures:
+        for j, m in enumerate(p.measures):
             if measure_kind(m) == "termination":
-                release_groups(getattr(m, "releases", None), names)  # bad names fail here, before any run
-    _check_plans_on_the_run(sc, plist)
+                try:
+                    release_groups(getattr(m, "releases", None), names)  # bad names fail here, before any run
+                except ScenarioError as exc:
+                    raise ScenarioError(keys.message(p.name, ("measures", j, "releases"),
+                                                     str(exc).removeprefix("plans: "))) from None
+    _check_plans_on_the_run(sc, plist, keys)
     tags = default_tags_h(sc, plist, tag_step_h)
     delay = tuple(t for t in tags if t < sc.run_hours)
     return CompareSetup(sc, tuple(plist), tags, delay, maps, termination_maps)
 
 
-def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig]) -> None:
+def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig], keys: PlanKeys | None = None) -> None:
     """What the run's grid, steps and receptors refuse in a plan, said before any member
-    runs and naming the plan and key (found inside member 0, after its transport,
-    before): a termination off a time-step boundary (its emission tag would split a
-    step), a front lit outside the output grid, a shelter or evacuation region naming a
-    city that is not a receptor, a city under two orders of one kind."""
+    runs and naming the plan and key (``keys``: the file and line too; found inside member
+    0, after its transport, before): a termination off a time-step boundary (its emission
+    tag would split a step), a front lit outside the output grid, a shelter or evacuation
+    region naming a city that is not a receptor, a city under two orders of one kind."""
     from plumecast.countermeasures.combine import check_people_measures
     from plumecast.exposure import tag_bins
     from plumecast.runner import select_receptors
 
+    keys = keys or PlanKeys()
     if any(measure_kind(m) in ("shelter", "evacuation") for p in plans for m in p.measures):
         receptors = select_receptors(sc)
         if receptors is not None:
             for plan in plans:
-                check_people_measures(receptors, plan.measures, plan.name)
-                _check_boxes(receptors, plan)
+                try:
+                    check_people_measures(receptors, plan.measures, plan.name)
+                except ScenarioError as exc:
+                    raise ScenarioError(_people_message(str(exc), plan.name, keys)) from None
+                _check_boxes(receptors, plan, keys)
 
     dt_h = sc.time_step_s / 3600.0
     g = sc.output.grid
     for plan in plans:
-        _check_cuts_with_front(plan)
+        _check_cuts_with_front(plan, keys)
         for j, m in enumerate(plan.measures):
             at = getattr(m, "at_h", None)
             if measure_kind(m) == "termination" and at is not None and 0 <= at <= sc.run_hours:
@@ -137,25 +151,45 @@ def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig]) -> None:
                     tag_bins(sc.n_steps, sc.time_step_s, [at])  # the run's own test of a tag's edge
                 except ValueError:
                     steps = at / dt_h
-                    raise ScenarioError(
-                        f"plans: {plan.name!r}: measures.{j}.at_h {at:g} h is not on a time-step boundary "
-                        f"(time_step_s {sc.time_step_s:g} s = {dt_h:.4g} h); expected a multiple of it, e.g. "
-                        f"{math.floor(steps) * dt_h:.4g} or {math.ceil(steps) * dt_h:.4g}") from None
+                    raise ScenarioError(keys.message(
+                        plan.name, ("measures", j, "at_h"),
+                        f"{at:g} h is not on a time-step boundary (time_step_s {sc.time_step_s:g} s = {dt_h:.4g} h); "
+                        f"expected a multiple of it, e.g. {math.floor(steps) * dt_h:.4g} or "
+                        f"{math.ceil(steps) * dt_h:.4g}", sep=" ")) from None
             if measure_kind(m) == "front":
                 for lat, lon in getattr(m, "points", []):
                     if not g.contains(float(lat), float(lon)):
-                        raise ScenarioError(
-                            f"plans: {plan.name!r}: measures.{j}.points [{float(lat):g}, {float(lon):g}] is outside "
-                            f"output.grid (lat {g.lat_min:g}..{g.lat_max:g}, lon {g.lon_min:g}..{g.lon_max:g}); "
-                            "expected ignition points on the grid the front burns")
+                        raise ScenarioError(keys.message(
+                            plan.name, ("measures", j, "points"),
+                            f"[{float(lat):g}, {float(lon):g}] is outside output.grid (lat {g.lat_min:g}.."
+                            f"{g.lat_max:g}, lon {g.lon_min:g}..{g.lon_max:g}); expected ignition points on the grid "
+                            "the front burns", sep=" "))
 
 
-def _check_boxes(receptors: Any, plan: PlanConfig) -> None:
+def _people_message(text: str, plan: str, keys: PlanKeys) -> str:
+    """A message of :func:`plumecast.countermeasures.combine.check_people_measures`
+    (``"plans: 'P': measures.0.region: city ..."``, ``"plans: 'P': receptor 'B' is covered
+    by two evacuations (measures.1 and measures.2); ..."``) starting with the file, line and
+    key of the measure it names (the later of two)."""
+    import re
+
+    text = text.removeprefix(f"plans: {plan!r}: ")
+    named = re.match(r"measures\.(\d+)\.(\w+): (.*)$", text, re.S)
+    if named:
+        return keys.message(plan, ("measures", int(named.group(1)), named.group(2)), named.group(3))
+    both = re.findall(r"measures\.(\d+)", text)
+    if both and keys.source is not None:  # the later of the two orders, where the clash is found
+        return keys.message(plan, ("measures", int(both[-1]), "region"), text)
+    return keys.message(plan, (), text)
+
+
+def _check_boxes(receptors: Any, plan: PlanConfig, keys: PlanKeys | None = None) -> None:
     """Refuse a shelter or evacuation box that holds none of the run's receptors, as an
     unknown city name is refused: the order would cover no one and the plan read as
     saving nothing, silently (an evacuation box over the wrong continent; audit)."""
     from plumecast.countermeasures.region import check_region, region_mask
 
+    keys = keys or PlanKeys()
     n = len(np.asarray(receptors.lat))
     for j, m in enumerate(plan.measures):
         region = getattr(m, "region", None)
@@ -170,27 +204,29 @@ def _check_boxes(receptors: Any, plan: PlanConfig) -> None:
         box_given = isinstance(region, tuple) and len(region) == 4 and all(isinstance(v, float) for v in region)
         if box_given and not mask.any():
             box = ", ".join(f"{float(v):g}" for v in region)
-            raise ScenarioError(
-                f"plans: {plan.name!r}: {what}: the box [{box}] (lon_min, lat_min, lon_max, lat_max) holds none of "
-                f"the {n} receptors of this run; expected a box round receptors of the scenario (a region names "
-                "receptors of the scenario), or their names")
+            raise ScenarioError(keys.message(
+                plan.name, ("measures", j, "region"),
+                f"the box [{box}] (lon_min, lat_min, lon_max, lat_max) holds none of the {n} receptors of this run; "
+                "expected a box round receptors of the scenario (a region names receptors of the scenario), or "
+                "their names"))
 
 
-def _check_cuts_with_front(plan: PlanConfig) -> None:
+def _check_cuts_with_front(plan: PlanConfig, keys: PlanKeys | None = None) -> None:
     """Refuse an emission cut (fraction < 1) in a plan with a front before any member runs:
     the front's transport is rerun with the plan's terminations written into the releases
     (:func:`_apply_cuts`), which only stops them; it was refused inside member 0 after a
     minute of transport (docs/countermeasures.md's own example; audit)."""
     if not has_front(plan):
         return
+    keys = keys or PlanKeys()
     for j, m in enumerate(plan.measures):
         fraction = getattr(m, "fraction", 1.0)
         if measure_kind(m) == "termination" and fraction is not None and float(fraction) < 1.0:
-            raise ScenarioError(
-                f"plans: {plan.name!r}: measures.{j}.fraction {float(fraction):g}: an emission cut (fraction < 1) "
-                "cannot be combined with a front in one plan (the front's transport is rerun with the plan's "
-                "terminations as full stops); expected fraction 1 (a full stop) in this plan, or the cut in a plan "
-                "of its own without the front")
+            raise ScenarioError(keys.message(
+                plan.name, ("measures", j, "fraction"),
+                f"{float(fraction):g}: an emission cut (fraction < 1) cannot be combined with a front in one plan (the "
+                "front's transport is rerun with the plan's terminations as full stops); expected fraction 1 (a full "
+                "stop) in this plan, or the cut in a plan of its own without the front", sep=" "))
 
 
 ADD_PLANS = ("add a 'plans:' list with at least one plan that has measures, e.g.\n"

@@ -43,7 +43,6 @@ from plumecast.numbers import (
     floor_hours,
     lives_saved_range,
     people,
-    people_range,
     round_sig,
 )
 from plumecast.plans.config import measure_kind
@@ -194,13 +193,88 @@ def decision_rows(s: Summary) -> list[dict[str, Any]]:
     rows = []
     for p in s.plans:
         f, sv = quantiles(s.totals[p]), quantiles(s.saved[p])
+        changed = unknown_changes(s, p)
         rows.append({"plan": p, "baseline": p == s.plans[0], "members": s.n_members,
                      "particles_per_member": _particles(s),
                      "fatalities_p5": f[0], "fatalities_median": f[1], "fatalities_p95": f[2],
                      "lives_saved_p5": sv[0], "lives_saved_median": sv[1], "lives_saved_p95": sv[2],
                      "receptors_unknown_max": int(s.unknown[p].max()) if s.unknown[p].size else 0,
+                     "receptors_saved_unknown_max": int(changed.max()) if changed.size else 0,
                      "scenario_seed": None if sc is None else int(sc.seed), "member_seeds": seeds})
     return rows
+
+
+#: a lethal fraction this close to another's (relative) is the same: float noise of the tags' sums
+SAME_FRACTION_RTOL = 1e-9
+
+
+def _changed_where_unknown(a: Any, b: Any) -> NDArray[np.bool_]:
+    """Receptors whose deaths are unknown under plan outcome ``a`` or ``b`` (population or
+    concentration unknown) where the two plans differ: the lethal fraction (known without
+    the population) differs, or, where the concentration is unknown, a shelter or
+    evacuation of either covers the receptor. Outcomes without lethal fractions (older
+    or hand-made ones) compare their AEGL figures instead."""
+    fa, fb = np.asarray(a.fatalities, dtype=float), np.asarray(b.fatalities, dtype=float)
+    unknown = ~np.isfinite(fa) | ~np.isfinite(fb)
+    if a.lethal_fraction is None or b.lethal_fraction is None:
+        differ = np.zeros(fa.shape, bool)
+        for attr in ("exceed2", "exceed3", "arrival2_s", "arrival3_s"):
+            x, y = np.asarray(getattr(a, attr), dtype=float), np.asarray(getattr(b, attr), dtype=float)
+            differ |= ~((x == y) | (np.isnan(x) & np.isnan(y)))
+        return unknown & differ
+    la, lb = np.asarray(a.lethal_fraction, dtype=float), np.asarray(b.lethal_fraction, dtype=float)
+    both = np.isfinite(la) & np.isfinite(lb)
+    with np.errstate(invalid="ignore"):
+        differ = both & ~np.isclose(la, lb, rtol=SAME_FRACTION_RTOL, atol=0.0)
+    differ |= np.isfinite(la) != np.isfinite(lb)
+    covered = np.zeros(fa.shape, bool)
+    for o in (a, b):
+        if o.covered is not None:
+            covered |= np.asarray(o.covered, dtype=float) > 0
+    differ |= ~np.isfinite(la) & ~np.isfinite(lb) & covered
+    return unknown & differ
+
+
+def unknown_changes(s: Summary, plan: str, other: str | None = None) -> NDArray[np.int64]:
+    """Per member, the receptors where ``plan`` changes the exposure against ``other``
+    (default: the baseline) while the deaths there are unknown (population unknown, or
+    concentration unknown under a shelter or evacuation of either plan): its lives saved
+    leave them out, and a known figure of 0 would read as "changes nothing" (DESIGN.md:
+    unknown is never zero; audit 26: an evacuation of a town of unknown population read
+    "0")."""
+    other = s.plans[0] if other is None else other
+    if plan == other:
+        return np.zeros(s.n_members, dtype=np.int64)
+    return np.array([int(np.count_nonzero(_changed_where_unknown(m.outcomes[plan], m.outcomes[other])))
+                     for m in s.raw.members], dtype=np.int64)
+
+
+def unknown_receptors(s: Summary, plan: str, other: str | None = None) -> list[int]:
+    """The receptors of :func:`unknown_changes` in any member, in receptor order."""
+    other = s.plans[0] if other is None else other
+    if plan == other:
+        return []
+    hit = np.zeros(len(s.receptor_names), bool)
+    for m in s.raw.members:
+        hit |= _changed_where_unknown(m.outcomes[plan], m.outcomes[other])
+    return [int(k) for k in np.flatnonzero(hit)]
+
+
+def saved_unknown_text(n: int) -> str:
+    """What a lives-saved figure leaves out: ``"; unknown at 2 receptors"`` ('' for none)."""
+    return f"; unknown at {n} receptor{'s' if n != 1 else ''}" if n > 0 else ""
+
+
+def saved_cell(median: float, p5: float, p95: float, n_unknown: int) -> str:
+    """A lives-saved cell: :func:`plumecast.numbers.lives_saved_range`, and where the plan
+    changes the exposure at receptors whose deaths are unknown, ``"0 known; unknown at 1
+    receptor"`` (never a bare 0: unknown is not zero).
+
+    >>> saved_cell(0.0, 0.0, 0.0, 1), saved_cell(15.0, 10.0, 20.0, 0)
+    ('0 known; unknown at 1 receptor', '15 (10–20)')
+    """
+    text = lives_saved_range(median, p5, p95)
+    return f"{text} known{saved_unknown_text(n_unknown)}" if n_unknown > 0 else text
 
 
 def member_rows(s: Summary) -> list[dict[str, Any]]:
@@ -311,7 +385,8 @@ def decision_display(s: Summary) -> tuple[list[str], list[list[str]]]:
         body.append([r["plan"] + (" (baseline)" if r["baseline"] else ""),
                      with_interval((r["fatalities_p5"], r["fatalities_median"], r["fatalities_p95"])),
                      "— (baseline)" if r["baseline"] else
-                     lives_saved_range(r["lives_saved_median"], r["lives_saved_p5"], r["lives_saved_p95"]),
+                     saved_cell(r["lives_saved_median"], r["lives_saved_p5"], r["lives_saved_p95"],
+                                r["receptors_saved_unknown_max"]),
                      str(r["receptors_unknown_max"])])
     return head, body
 
@@ -468,16 +543,46 @@ def times_note(s: Summary) -> str | None:
             f"time ({clock(issued)}; release start {clock(start)}), erring early.")
 
 
-#: the share of members in which the plan with the fewest deaths must have fewer than the next one for the
-#: ranking to call it better (below it: the two cannot be told apart on this ensemble)
+#: the share of the members in which the two differ (not a tie, :data:`TIE_DEATHS`) that must favour the plan
+#: with the fewest deaths for the ranking to call it better (below it: the two cannot be told apart on this
+#: ensemble)
 CLEAR_SHARE = 0.8
+#: a member in which two plans' expected deaths differ by less than this is a tie: a thousandth of an expected
+#: death is below anything the tables show ('< 1') or anyone can act on, and a member in which nobody dies
+#: under either plan (tolls of 1e-31 and 3e-35) had decided the verdict (audit 26)
+TIE_DEATHS = 1e-3
+
+
+def member_tally(d: NDArray[np.float64]) -> tuple[int, int, int]:
+    """(members the first plan wins, ties, members it loses) from the paired differences
+    ``d`` (the other plan's deaths − its own; NaN left out): a difference below
+    :data:`TIE_DEATHS` in size is a tie.
+
+    >>> member_tally(np.array([3.0, 1e-31, 11.0, -0.5, np.nan]))
+    (2, 1, 1)
+    """
+    d = np.asarray(d, dtype=float)
+    d = d[np.isfinite(d)]
+    tie = np.abs(d) < TIE_DEATHS
+    return int(np.count_nonzero(~tie & (d > 0))), int(np.count_nonzero(tie)), int(np.count_nonzero(~tie & (d < 0)))
+
+
+def _more_text(mid: float, lo: float, hi: float) -> str:
+    """How many more lives one plan saves than another (:func:`lives_saved_range`, sign
+    kept): ``"saves 10 (4–12) more"``, ``"saves 1 (costs 5 – saves 6) more"``, ``"costs 2
+    (1–3) more"``."""
+    text = lives_saved_range(mid, lo, hi)
+    return f"{text} more" if text.startswith("costs ") else f"saves {text} more"
 
 
 def ranking_text(s: Summary) -> str | None:
     """One sentence for the decision maker: the plan with the fewest expected deaths (median
     over the members), and, member by member, how it stands against the next one: how many
-    more it saves (median, 5-95 %) and in how many members it has fewer deaths; below
-    :data:`CLEAR_SHARE` of them the two cannot be told apart. None without two plans. The
+    more it saves (median, 5-95 %, sign kept: :func:`plumecast.numbers.lives_saved_range`)
+    and in how many members it has fewer deaths, and in how many the same
+    (:func:`member_tally`); when fewer than :data:`CLEAR_SHARE` of the members in which they
+    differ favour it, the two cannot be told apart. Where the two differ at receptors whose
+    deaths are unknown (:func:`unknown_changes`) it says so. None without two plans. The
     table's title asked which plan saves the most and nothing answered it, while two plans
     read the same to two figures (decision audit)."""
     if len(s.plans) < 2:
@@ -488,27 +593,40 @@ def ranking_text(s: Summary) -> str | None:
     order = sorted(known, key=lambda p: (quantiles(s.totals[p])[1], s.plans.index(p)))
     best, nxt = order[0], order[1]
     med = quantiles(s.totals[best])[1]
+    changed = unknown_receptors(s, nxt, best)
+    where_unknown = ""
+    if changed:
+        names = [s.label(k) for k in changed]
+        some = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        where_unknown = (f"; the two also differ at {len(changed)} receptor{'s' if len(changed) > 1 else ''} whose "
+                         f"deaths are unknown ({some}), which these figures leave out")
     if s.single:
         left = unknown_deaths_text(s, (best, nxt))
         return (f"Fewest expected deaths: {best!r} ({people(med)}), then {nxt!r} "
                 f"({people(quantiles(s.totals[nxt])[1])}); one member, so no ranking beyond this run"
-                + (f"; {left}." if left else "."))
+                + where_unknown + (f"; {left}." if left else "."))
     d = np.asarray(s.totals[nxt], dtype=float) - np.asarray(s.totals[best], dtype=float)
     ok = np.isfinite(d)
-    wins, n = int(np.count_nonzero(d[ok] > 0)), int(np.count_nonzero(ok))
+    wins, ties, losses = member_tally(d)
+    n = wins + ties + losses
     lo, mid, hi = quantiles(d[ok])
-    text = (f"Fewest expected deaths: {best!r} ({people(med)}). Against the next, {nxt!r}, it saves "
-            f"{people_range(mid, lo, hi)} more (median, 5–95 % over the members, paired) and has fewer deaths in "
-            f"{wins} of {n} members")
+    tally = (f"the same deaths in all {n} members" if ties == n else
+             f"fewer deaths in {wins} of {n} members" + (f", the same in {ties}" if ties else ""))
+    text = (f"Fewest expected deaths: {best!r} ({people(med)}). Against the next, {nxt!r}, it "
+            f"{_more_text(mid, lo, hi)} (median, 5–95 % over the members, paired) and has {tally}")
     left = unknown_deaths_text(s, (best, nxt))
     if not quantiles(s.totals[nxt])[1] >= 1.0:
         if left:
-            return text + f": both expected tolls are below one death, but {left}, so the ranking says little."
-        return text + ": both expected tolls are below one death, so the ranking between them says little."
-    if n and wins >= CLEAR_SHARE * n:
-        return text + (f"; {left}." if left else ".")
-    return text + (f": the two cannot be told apart on this ensemble (fewer than {CLEAR_SHARE:.0%} of the members "
-                   "favour either); weigh what else sets them apart" + (f"; {left}." if left else "."))
+            return (text + f": both expected tolls are below one death, but {left}, so the ranking says little"
+                    + where_unknown + ".")
+        return (text + ": both expected tolls are below one death, so the ranking between them says little"
+                + where_unknown + ".")
+    differ = wins + losses
+    if differ and wins >= CLEAR_SHARE * differ:
+        return text + where_unknown + (f"; {left}." if left else ".")
+    why = "" if not differ else f" (fewer than {CLEAR_SHARE:.0%} of the members in which they differ favour either)"
+    return text + (f": the two cannot be told apart on this ensemble{why}; weigh what else sets them apart"
+                   + where_unknown + (f"; {left}." if left else "."))
 
 
 def unknown_deaths_at_aegl3(s: Summary, plans: tuple[str, ...] | list[str] | None = None) -> list[int]:

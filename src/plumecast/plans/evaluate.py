@@ -74,6 +74,11 @@ class PlanOutcome:
     arrival3_s: NDArray[np.float64]
     fatalities: NDArray[np.float64]  # expected fatalities (NaN: unknown population or off grid)
     front_arrival_s: NDArray[np.float64]  # s after start (NaN: no front or it never arrives)
+    #: expected fraction of the receptor's people who die (known where its population is not; NaN: off grid or
+    #: concentration unknown): tells whether a plan changes anything where the deaths are unknown
+    lethal_fraction: NDArray[np.float64] | None = None
+    #: 1 where a shelter order or evacuation of the plan covers some of the receptor's people, else 0
+    covered: NDArray[np.float64] | None = None
 
     @property
     def total_fatalities(self) -> float:
@@ -251,12 +256,12 @@ def evaluate_plans(
     front_arrival_s : front arrival at each receptor. [s after start]
     cohort_fn : ``countermeasures.cohorts`` (default) or a replacement with its signature.
     """
-    from plumecast.exposure import by_part
+    from plumecast.exposure import by_part_shares
 
     # the cities a point release's plume can cross are assessed part by part of their disc, and their
     # figures gathered back at the end (plumecast.city_parts): the disc's mean air understates the deaths
     n_city = int(np.asarray(exposure.conc).shape[2])
-    exposure, parent = by_part(exposure)
+    exposure, parent, share = by_part_shares(exposure)
     if front_arrival_s is not None:
         front_arrival_s = np.asarray(front_arrival_s, dtype=float)[parent]
     c = np.asarray(exposure.conc, dtype=float)
@@ -302,8 +307,12 @@ def evaluate_plans(
         lf = res["lethal_fraction"][sl].reshape(k, n_rec)
         present = weights > 0
         with np.errstate(invalid="ignore"):
-            fatalities = pop * np.where(present, weights * lf, 0.0).sum(axis=0)
-        fatalities = np.where((np.isnan(lf) & present).any(axis=0), np.nan, fatalities)
+            dying = np.where(present, weights * lf, 0.0).sum(axis=0)  # the fraction of the people who die
+        dying = np.where((np.isnan(lf) & present).any(axis=0), np.nan, dying)
+        fatalities = pop * dying
+        covered = np.stack([np.asarray(g.weight, dtype=float) > 0 if g.name != "outdoors" else np.zeros(n_rec, bool)
+                            for g in groups]).any(axis=0)
+        dying = np.where(on_grid, dying, np.nan) * np.asarray(share, dtype=float)  # the city's share (summed back)
         out: dict[str, NDArray[np.float64]] = {}
         for level in (2, 3):
             first = np.where(present, res[f"first{level}_s"][sl].reshape(k, n_rec), np.nan)
@@ -316,7 +325,8 @@ def evaluate_plans(
             out[f"arrival{level}"] = np.where(on_grid, arrival, np.nan)
         fatalities = np.where(on_grid, fatalities, np.nan)
         outcomes.append(_by_city(PlanOutcome(plan.name, out["exceed2"], out["exceed3"], out["arrival2"],
-                                             out["arrival3"], fatalities, fa), parent, n_city))
+                                             out["arrival3"], fatalities, fa, dying, covered.astype(float)),
+                                 parent, n_city))
     return outcomes
 
 
@@ -340,7 +350,9 @@ def _by_city(o: PlanOutcome, parent: NDArray[np.int64], n_city: int) -> PlanOutc
         return np.asarray(np.fmin.reduceat(v, first), dtype=float)  # the earliest; NaN only if none
 
     return PlanOutcome(o.plan, gather(o.exceed2, "any"), gather(o.exceed3, "any"), gather(o.arrival2_s, "min"),
-                       gather(o.arrival3_s, "min"), gather(o.fatalities, "sum"), o.front_arrival_s[first])
+                       gather(o.arrival3_s, "min"), gather(o.fatalities, "sum"), o.front_arrival_s[first],
+                       None if o.lethal_fraction is None else gather(o.lethal_fraction, "sum"),
+                       None if o.covered is None else gather(o.covered, "any"))
 
 
 def front_arrival_at(front_arrival: xr.DataArray | None, lat: NDArray[np.float64], lon: NDArray[np.float64],
