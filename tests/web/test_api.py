@@ -799,3 +799,25 @@ def test_merged_city_rows_follow_position() -> None:
     old = [{"name": r["name"], "lat": r["lat"], "lon": r["lon"]} for r in recs]
     _merge_city_rows(old, [dict(r, lat="", lon="") for r in rows], table_only=False)
     assert ["ensemble" in r for r in old] == [False, False, True]
+
+
+def test_a_plan_saving_where_deaths_are_unknown_is_not_a_known_0(tmp_path: Path, compare_dir: Path) -> None:
+    """decision_table.csv's receptors_saved_unknown_max (a plan that changes the exposure where
+    the deaths are unknown) reaches the page's plan list and the plan's totals (the page had
+    shown a bare '0' lives saved where the tables say '0 known; unknown at 1 receptor')."""
+    import csv
+    import io
+
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    rows = list(csv.DictReader(io.StringIO((folder / "decision_table.csv").read_text())))
+    fields = list(rows[0]) + ["receptors_saved_unknown_max"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields)
+    w.writeheader()
+    w.writerows([dict(r, receptors_saved_unknown_max=str(k)) for k, r in enumerate(rows)])
+    (folder / "decision_table.csv").write_text(buf.getvalue())
+    c = client_for(folder)
+    plans = c.get("/api/summary").json()["plans"]
+    assert [p["saved_unknown"] for p in plans] == [0, 1, 2]
+    assert c.get("/api/view/plan1").json()["totals"]["plan_saved_unknown"] == 1

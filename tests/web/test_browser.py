@@ -769,3 +769,30 @@ def test_grid_across_the_antimeridian_draws_in_one_piece(browser: Any, tmp_path:
         p.close()
     finally:
         server.stop()
+
+
+def test_lives_saved_where_deaths_are_unknown_read_as_such(browser: Any, compare_dir: Path, tmp_path: Path) -> None:
+    """A plan that changes the exposure where deaths are unknown (decision_table.csv's
+    receptors_saved_unknown_max): its lives saved read '... known; unknown at 1 receptor' in
+    the plan list, as in decision_table.md, never a bare figure."""
+    import csv
+    import io
+    import shutil
+
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    rows = list(csv.DictReader(io.StringIO((folder / "decision_table.csv").read_text())))
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]) + ["receptors_saved_unknown_max"])
+    w.writeheader()
+    w.writerows([dict(r, receptors_saved_unknown_max="1" if k == 1 else "0") for k, r in enumerate(rows)])
+    (folder / "decision_table.csv").write_text(out.getvalue())
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        saved = p.page.locator("#plans-table td.plan-saved").all_inner_texts()
+        assert saved[1].endswith(" known; unknown at 1 receptor") and "unknown" not in saved[2], saved
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()

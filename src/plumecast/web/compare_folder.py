@@ -117,6 +117,9 @@ def load_compare(root: Path) -> CompareData | None:
                     "fatalities": [parse_float(r.get(f"fatalities_{k}")) for k in ("p5", "median", "p95")],
                     "lives_saved": [parse_float(r.get(f"lives_saved_{k}")) for k in ("p5", "median", "p95")],
                     "receptors_unknown": parse_float(r.get("receptors_unknown_max")),
+                    # receptors where the plan changes the exposure but the deaths are unknown: its lives
+                    # saved leave them out (never a bare 0 there)
+                    "saved_unknown": parse_float(r.get("receptors_saved_unknown_max")),
                     "baseline": (str(r["baseline"]).strip().lower() in ("true", "1", "yes")) if "baseline" in r
                     else not cd.plans,  # older tables: the baseline is the first row
                     "particles_per_member": parse_float(r.get("particles_per_member")),

@@ -121,6 +121,7 @@ def view_json(snap: Snapshot, vid: str) -> dict[str, Any]:
                          step_s=snap.compare.step_s)
         out["totals"] = (out.get("totals") or {}) | {
             "plan_fatalities": plan["fatalities"], "plan_lives_saved": plan["lives_saved"],
+            "plan_saved_unknown": plan.get("saved_unknown"),
             "members": snap.compare.members}
         probs = snap.compare.probability.get(plan["name"], {})
         out["layers"]["probability"] = sorted(probs)

@@ -524,6 +524,12 @@ function drawMonitors() {
     + (more > 0 ? ` ${more} more receptors: use the search.` : "");
 }
 
+// what a plan's lives saved leave out, as decision_table.md says it: " known; unknown at 1 receptor"
+// where the plan changes the exposure at receptors whose deaths are unknown (never a bare 0 there)
+function savedUnknown(n) {
+  return fin(n) && n > 0 ? ` known; unknown at ${n} receptor${n === 1 ? "" : "s"}` : "";
+}
+
 function drawTotals() {
   const v = state.view;
   const body = emptyBody("totals");
@@ -572,10 +578,14 @@ function drawTotals() {
     const s = tt.plan_lives_saved;
     if (single()) {  // one member: that run's figure, no interval
       row("total-fatalities", "expected fatalities (whole forecast, one member)", N.people(f[1]));
-      if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline (one member)", N.livesSaved(s[1]));
+      if (v.plan && !v.plan.baseline && s) {
+        row("total-saved", "lives saved vs baseline (one member)", N.livesSaved(s[1]) + savedUnknown(tt.plan_saved_unknown));
+      }
     } else {
       row("total-fatalities", "expected fatalities (whole forecast), median (5–95 %)", N.peopleRange(f[1], f[0], f[2]));
-      if (v.plan && !v.plan.baseline && s) row("total-saved", "lives saved vs baseline", N.livesSavedRange(s[1], s[0], s[2]));
+      if (v.plan && !v.plan.baseline && s) {
+        row("total-saved", "lives saved vs baseline", N.livesSavedRange(s[1], s[0], s[2]) + savedUnknown(tt.plan_saved_unknown));
+      }
     }
   } else if ("fatalities" in tt) {
     row("total-fatalities", "expected fatalities (whole forecast)", N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high));
@@ -770,7 +780,7 @@ function drawPlans() {
     const range = (x) => (one ? N.people(x[1]) : N.peopleRange(x[1], x[0], x[2]));
     tr.appendChild(el("td", { class: "plan-fatalities" }, range(p.fatalities)));
     const saved = (x) => (one ? N.livesSaved(x[1]) : N.livesSavedRange(x[1], x[0], x[2]));
-    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : saved(p.lives_saved)));
+    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : saved(p.lives_saved) + savedUnknown(p.saved_unknown)));
     tr.appendChild(el("td", {}, fin(p.receptors_unknown) ? String(p.receptors_unknown) : N.UNKNOWN));
     body.appendChild(tr);
   }
