@@ -20,9 +20,9 @@ from plumecast.ensemble.compare import (
     MemberResult,
     RawComparison,
     make_setup,
-    plan_notes,
 )
 from plumecast.ensemble.members import MemberSpec
+from plumecast.ensemble.plan_checks import plan_notes
 from plumecast.ensemble.summary import (
     cities_by_plan_display,
     console_notes,

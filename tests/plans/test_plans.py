@@ -569,7 +569,7 @@ def test_compare_console_prints_the_notes(tmp_path, monkeypatch, capsys) -> None
 def test_measures_that_can_change_nothing_are_said() -> None:
     """A termination after the run's end, or ignition delays on a plan without a front, ran
     silently and were reported as saving nothing (plans audit)."""
-    from plumecast.ensemble.compare import plan_notes
+    from plumecast.ensemble.plan_checks import plan_notes
 
     sc = scenario_from_dict(dict(
         name="late", start="2026-07-01T00:00:00", duration_h=6, particles=100,

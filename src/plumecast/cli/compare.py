@@ -90,8 +90,9 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
 def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, scheduler: str | None,
                   particles: int | None, maps: bool, quiet: bool, source: str, live: Any,
                   lines: dict[tuple[str | int, ...], int] | None = None) -> dict[str, Any]:
-    from plumecast.ensemble.compare import check_comparison, make_setup, plan_notes, run_members
+    from plumecast.ensemble.compare import check_comparison, make_setup, run_members
     from plumecast.ensemble.members import member_specs, timing_shift_note
+    from plumecast.ensemble.plan_checks import plan_notes
     from plumecast.ensemble.summary import console_notes, summarise
     from plumecast.ensemble.summary_files import write_outputs
     from plumecast.ensemble.summary_text import receptor_labels

@@ -3,6 +3,7 @@
 :mod:`plumecast.ensemble.config` (the ``ensemble:`` scenario key),
 :mod:`plumecast.ensemble.members` (member seeds and perturbations),
 :mod:`plumecast.ensemble.compare` (member tasks, Dask, reductions),
+:mod:`plumecast.ensemble.plan_checks` (checks of the plans against the run),
 :mod:`plumecast.ensemble.summary` (statistics over members, tables) and
 :mod:`plumecast.ensemble.summary_files` (output files).
 Nothing heavy is imported here: :mod:`plumecast.scenario` imports the config module.

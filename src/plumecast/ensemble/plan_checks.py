@@ -1,0 +1,161 @@
+"""Checks of a comparison's plans against the run, before any member runs.
+
+:func:`_check_plans_on_the_run` (called by
+:func:`plumecast.ensemble.compare.make_setup`) refuses what the run's grid, time
+steps and receptors cannot carry out in a plan, naming the plan, key and (with
+:class:`plumecast.plans.config.PlanKeys`) the file and line: a termination off a
+time-step boundary, a front lit outside the output grid, a shelter or evacuation
+region naming no receptor of the run (:func:`_check_boxes`, :func:`_people_message`),
+an emission cut combined with a front (:func:`_check_cuts_with_front`).
+:func:`plan_notes` lists, one line each, the measures that can change nothing
+(times at or after the end of the run, ignition delays without a front).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from plumecast.errors import ScenarioError
+from plumecast.plans.config import PlanConfig, PlanKeys, measure_kind
+from plumecast.plans.evaluate import has_front
+from plumecast.scenario import Scenario
+
+
+def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig], keys: PlanKeys | None = None) -> None:
+    """What the run's grid, steps and receptors refuse in a plan, said before any member
+    runs and naming the plan and key (``keys``: the file and line too; found inside member
+    0, after its transport, before): a termination off a time-step boundary (its emission
+    tag would split a step), a front lit outside the output grid, a shelter or evacuation
+    region naming a city that is not a receptor, a city under two orders of one kind."""
+    from plumecast.countermeasures.combine import check_people_measures
+    from plumecast.exposure import tag_bins
+    from plumecast.runner import select_receptors
+
+    keys = keys or PlanKeys()
+    if any(measure_kind(m) in ("shelter", "evacuation") for p in plans for m in p.measures):
+        receptors = select_receptors(sc)
+        if receptors is not None:
+            for plan in plans:
+                try:
+                    check_people_measures(receptors, plan.measures, plan.name)
+                except ScenarioError as exc:
+                    raise ScenarioError(_people_message(str(exc), plan.name, keys)) from None
+                _check_boxes(receptors, plan, keys)
+
+    dt_h = sc.time_step_s / 3600.0
+    g = sc.output.grid
+    for plan in plans:
+        _check_cuts_with_front(plan, keys)
+        for j, m in enumerate(plan.measures):
+            at = getattr(m, "at_h", None)
+            if measure_kind(m) == "termination" and at is not None and 0 <= at <= sc.run_hours:
+                try:
+                    tag_bins(sc.n_steps, sc.time_step_s, [at])  # the run's own test of a tag's edge
+                except ValueError:
+                    steps = at / dt_h
+                    raise ScenarioError(keys.message(
+                        plan.name, ("measures", j, "at_h"),
+                        f"{at:g} h is not on a time-step boundary (time_step_s {sc.time_step_s:g} s = {dt_h:.4g} h); "
+                        f"expected a multiple of it, e.g. {math.floor(steps) * dt_h:.4g} or "
+                        f"{math.ceil(steps) * dt_h:.4g}", sep=" ")) from None
+            if measure_kind(m) == "front":
+                for lat, lon in getattr(m, "points", []):
+                    if not g.contains(float(lat), float(lon)):
+                        raise ScenarioError(keys.message(
+                            plan.name, ("measures", j, "points"),
+                            f"[{float(lat):g}, {float(lon):g}] is outside output.grid (lat {g.lat_min:g}.."
+                            f"{g.lat_max:g}, lon {g.lon_min:g}..{g.lon_max:g}); expected ignition points on the grid "
+                            "the front burns", sep=" "))
+
+
+def _people_message(text: str, plan: str, keys: PlanKeys) -> str:
+    """A message of :func:`plumecast.countermeasures.combine.check_people_measures`
+    (``"plans: 'P': measures.0.region: city ..."``, ``"plans: 'P': receptor 'B' is covered
+    by two evacuations (measures.1 and measures.2); ..."``) starting with the file, line and
+    key of the measure it names (the later of two)."""
+    import re
+
+    text = text.removeprefix(f"plans: {plan!r}: ")
+    named = re.match(r"measures\.(\d+)\.(\w+): (.*)$", text, re.S)
+    if named:
+        return keys.message(plan, ("measures", int(named.group(1)), named.group(2)), named.group(3))
+    both = re.findall(r"measures\.(\d+)", text)
+    if both and keys.source is not None:  # the later of the two orders, where the clash is found
+        return keys.message(plan, ("measures", int(both[-1]), "region"), text)
+    return keys.message(plan, (), text)
+
+
+def _check_boxes(receptors: Any, plan: PlanConfig, keys: PlanKeys | None = None) -> None:
+    """Refuse a shelter or evacuation box that holds none of the run's receptors, as an
+    unknown city name is refused: the order would cover no one and the plan read as
+    saving nothing, silently (an evacuation box over the wrong continent; audit)."""
+    from plumecast.countermeasures.region import check_region, region_mask
+
+    keys = keys or PlanKeys()
+    n = len(np.asarray(receptors.lat))
+    for j, m in enumerate(plan.measures):
+        region = getattr(m, "region", None)
+        if measure_kind(m) not in ("shelter", "evacuation") or region is None:
+            continue
+        what = f"measures.{j}.region"
+        try:
+            region = check_region(region, what)
+            mask = region_mask(region, receptors, what)
+        except ScenarioError:
+            continue  # check_people_measures names it
+        box_given = isinstance(region, tuple) and len(region) == 4 and all(isinstance(v, float) for v in region)
+        if box_given and not mask.any():
+            box = ", ".join(f"{float(v):g}" for v in region)
+            raise ScenarioError(keys.message(
+                plan.name, ("measures", j, "region"),
+                f"the box [{box}] (lon_min, lat_min, lon_max, lat_max) holds none of the {n} receptors of this run; "
+                "expected a box round receptors of the scenario (a region names receptors of the scenario), or "
+                "their names"))
+
+
+def _check_cuts_with_front(plan: PlanConfig, keys: PlanKeys | None = None) -> None:
+    """Refuse an emission cut (fraction < 1) in a plan with a front before any member runs:
+    the front's transport is rerun with the plan's terminations written into the releases
+    (:func:`_apply_cuts`), which only stops them; it was refused inside member 0 after a
+    minute of transport (docs/countermeasures.md's own example; audit)."""
+    if not has_front(plan):
+        return
+    keys = keys or PlanKeys()
+    for j, m in enumerate(plan.measures):
+        fraction = getattr(m, "fraction", 1.0)
+        if measure_kind(m) == "termination" and fraction is not None and float(fraction) < 1.0:
+            raise ScenarioError(keys.message(
+                plan.name, ("measures", j, "fraction"),
+                f"{float(fraction):g}: an emission cut (fraction < 1) cannot be combined with a front in one plan (the "
+                "front's transport is rerun with the plan's terminations as full stops); expected fraction 1 (a full "
+                "stop) in this plan, or the cut in a plan of its own without the front", sep=" "))
+
+
+def plan_notes(scenario: Scenario) -> list[str]:
+    """Measures that can change nothing, each in one line: a time at or after the end
+    of the run, cost-of-delay ignition times on a plan without a front."""
+    end_h = float(scenario.run_hours)
+    out = []
+    for plan in scenario.plans:
+        for m in plan.measures:
+            for key in ("at_h", "start_h", "order_h", "ignition_h"):
+                t = getattr(m, key, None)
+                if isinstance(t, int | float) and t >= end_h:
+                    if m.type == "shelter":
+                        # the series goes on in clean air for the gas left indoors (plans.evaluate): people who go
+                        # inside then breathe what the buildings took in during the run, which may cost lives
+                        # (-0.0022 lives "saved" read as "< 1" beside "it changes nothing"; audit)
+                        out.append(f"plan {plan.name!r}: shelter at {key} {t:g} h, at or after the end of the run "
+                                   f"({end_h:g} h): it protects no one from the run's gas; people then go indoors "
+                                   "into buildings that took in gas during the run, and the figures count what they "
+                                   "breathe there, so the plan can cost lives")
+                        continue
+                    out.append(f"plan {plan.name!r}: {m.type} at {key} {t:g} h, at or after the end of the run "
+                               f"({end_h:g} h): it changes nothing in this comparison")
+        if getattr(plan, "ignition_delays_h", None) and not any(m.type == "front" for m in plan.measures):
+            out.append(f"plan {plan.name!r}: ignition_delays_h is ignored: the plan has no front to light later")
+    return out
