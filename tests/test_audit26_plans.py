@@ -277,3 +277,22 @@ def test_unknown_population_under_a_changed_lethal_fraction_is_counted() -> None
     cells = {row[0]: row[2] for row in decision_display(s)[1]}
     assert cells["alone"] == "0"  # it changes the air where the deaths are known only
     assert cells["acts"] == "0 known; unknown at 2 receptors"
+
+
+def test_negligible_fractions_where_the_population_is_unknown_are_no_change() -> None:
+    """Lethal fractions of 4.4e-53 against 1.2e-66 at a receptor of unknown population had marked
+    both plans' lives saved 'unknown at 1 receptor' (regression audit): no population makes so
+    small a difference a thousandth of a death (the tie rule's), so they read as the same."""
+    one, f = np.ones(2), np.array([5.0, nan])
+    base = PlanOutcome(BASELINE_NAME, one, one, one, one, f, np.full(2, nan), np.array([0.1, 4.4e-53]), np.zeros(2))
+    tiny = PlanOutcome("tiny", one, one, one, one, f * 0.5, np.full(2, nan), np.array([0.05, 1.2e-66]), np.zeros(2))
+    real = PlanOutcome("real", one, one, one, one, f * 0.5, np.full(2, nan), np.array([0.05, 1e-6]), np.zeros(2))
+    members = [MemberResult(m, {p.plan: p for p in (base, tiny, real)}, {}, {}, None, 0.0, 1) for m in range(2)]
+    plans = (PlanConfig(name=BASELINE_NAME), PlanConfig(name="tiny", measures=[{"type": "termination", "at_h": 1}]),
+             PlanConfig(name="real", measures=[{"type": "termination", "at_h": 1}]))
+    setup = CompareSetup(scenario=None, plans=plans, tags_h=(), delay_h=(), maps=False)  # type: ignore[arg-type]
+    s = summarise(RawComparison(setup, [MemberSpec(0, 1), MemberSpec(1, 2)], members, None, None, None, 0.0, 0),
+                  ["a", "b"])
+    cells = {row[0]: row[2] for row in decision_display(s)[1]}
+    assert "unknown" not in cells["tiny"]
+    assert cells["real"].endswith(" known; unknown at 1 receptor")

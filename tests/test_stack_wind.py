@@ -108,13 +108,17 @@ def test_on_levels_the_stack_wind_is_the_mets_profile_at_the_stack_height(met_pa
     for t_s in (0.0, 1500.0, 5400.0):
         grid = winds.grid_for(int(t_s // DT), 1, DT)
         u_e, v_n, speed = wind_at.at_stack(LON0, LAT0, t_s, height_m, "D", terrain)
-        want = _profile_by_hand(grid, t_s, height_m, TERRAIN_ROUGHNESS_M[terrain])
+        # not below the 10-m reference height (zones' power law, ISC3): a stack lower than that takes
+        # the 10-m wind, as a ground release does (regression audit: 5 m had read the log law's slower wind)
+        want = _profile_by_hand(grid, t_s, max(height_m, 10.0), TERRAIN_ROUGHNESS_M[terrain])
         np.testing.assert_allclose((u_e, v_n), want, rtol=1e-6, atol=1e-9)
         assert speed == pytest.approx(max(math.hypot(*want), 1.0), rel=1e-6)
     # the lowest level (10 m) is what the plume had taken: far slower than at a 40 m stack top
     lowest = math.hypot(*wind_at(LON0, LAT0, 0.0))
     if height_m == 40.0:
         assert wind_at.at_stack(LON0, LAT0, 0.0, height_m, "D", terrain)[2] > 1.4 * lowest
+    if height_m == 5.0:
+        assert wind_at.at_stack(LON0, LAT0, 0.0, height_m, "D", terrain)[2] == pytest.approx(lowest, rel=1e-9)
 
 
 @pytest.mark.parametrize("met", [{"source": "uniform", "u_m_s": 3.0, "v_m_s": -2.0}, {"source": "climatology"}])

@@ -10,7 +10,8 @@ before (every plume without a stack, the city discs); its :meth:`SourceWind.at_s
 gives the wind at a stack's top:
 
 * met on levels (heights above ground, the 10 m wind as its lowest where the files have
-  it): the wind the particles see at that height, from the same functions as the
+  it): the wind the particles see at that height (at 10 m for a stack lower than that,
+  as the power law keeps the reference speed below it), from the same functions as the
   transport kernels (:func:`plumecast.transport.kernels_numpy.level_weights` and
   :func:`~plumecast.transport.kernels_numpy.interpolate_wind`: linear in height between
   levels, the neutral log law below the lowest one), with the roughness length of the
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from plumecast.near_field_plume import NEAR_FIELD_MIN_WIND_M_S, TERRAIN_ROUGHNESS_M
-from plumecast.nearfield.stability import power_law_wind_speed
+from plumecast.nearfield.stability import PG_REFERENCE_HEIGHT_M, power_law_wind_speed
 from plumecast.transport.kernels_numpy import interpolate_wind, level_weights
 from plumecast.transport.windgrid import WindGrid
 
@@ -125,5 +126,8 @@ class SourceWind:
         if c.get("grid") is not grid or c.get("times") is not grid.times_s or c.get("z0") != z0:
             # one grid per window (its arrays shared; those of a window shift in place)
             c.update(grid=grid, times=grid.times_s, z0=z0, rough=with_roughness(grid, z0))
-        u_e, v_n = wind_at_height(c["rough"], lon, lat, t_s, height_m)
+        # not below the 10-m reference height, as zones' power law and ISC3 (the classes and the
+        # Briggs curves are read with the 10-m wind): a 5-m stack had moved with the log law's
+        # slower wind, 1.2-1.4x above a ground release of the same height (regression audit)
+        u_e, v_n = wind_at_height(c["rough"], lon, lat, t_s, max(height_m, PG_REFERENCE_HEIGHT_M))
         return u_e, v_n, max(math.hypot(u_e, v_n), NEAR_FIELD_MIN_WIND_M_S)

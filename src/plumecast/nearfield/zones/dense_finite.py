@@ -112,7 +112,7 @@ def dense_finite_parts(
         # from plume to puff rose (the workbook's puff far above the plume in unstable air: up to 23 %, class A,
         # at u T/x = 0.6, an island in the zones; regression audit), the peak is held at its value nearer the
         # source (the running minimum from the source out, on a log grid)
-        peak = peak * _finite_peak_envelope(setup, xp)
+        peak = peak * _finite_peak_envelope(setup, xp, peak)
     sigma_x = between(amb, np.maximum(s_inst, 1e-3))
     amplitude = peak / np.maximum(peak_finite_duration_factor(u, t_d, sigma_x), 1e-300)
     return amplitude, sigma_x, between(sy, np.maximum(s_inst, 1e-3))
@@ -122,16 +122,23 @@ def dense_finite_parts(
 _ENVELOPE_PER_DECADE = 200
 
 
-def _finite_peak_envelope(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
+def _finite_peak_envelope(setup: PlumeSetup, x_m: NDArray[np.float64],
+                          peak: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
     """The factor (<= 1) that holds a finite dense release's axis peak (:func:`dense_finite_parts`
-    without it) at ``x_m`` to its running minimum from the source out: on a log grid from
-    1 m to the farthest ``x_m``, the running minimum over the value, interpolated in ``ln x``;
-    exactly 1 wherever the peak does not rise. [-]"""
+    without it; ``peak``, at ``x_m``, computed here when not given) to its running minimum from
+    the source out: ``min(peak(x), R(x)) / peak(x)``, with ``R(x)`` the lowest peak at the points
+    of a log grid from 1 m up to ``x`` (no interpolation between them: a knee of the value between
+    two grid points, such as the steep fall past the workbook curves' end, had let the peak rise
+    5 % within 22 m through a factor interpolated in ``ln x``; regression audit); exactly 1
+    wherever the peak is not above any value nearer the source on the grid. [-]"""
     from plumecast.nearfield.gaussian import peak_finite_duration_factor
 
     x = np.asarray(x_m, dtype=float)
     if x.size == 0:
         return np.ones_like(x)
+    if peak is None:
+        a, sx, _ = dense_finite_parts(setup, x, envelope=False)
+        peak = a * peak_finite_duration_factor(setup.wind_speed_m_s, setup.duration_s, sx)
     top = max(float(np.max(x)), MAX_DISTANCE_M)
     # once per setup (zones ask for its peak many times): the last few kept, by identity
     hit = next((e for e in _ENVELOPES if e[0] is setup and e[1] >= top), None)
@@ -139,14 +146,14 @@ def _finite_peak_envelope(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArra
         grid = np.geomspace(1.0, top, max(int(math.ceil(math.log10(top) * _ENVELOPE_PER_DECADE)), 2))
         a, sx, _ = dense_finite_parts(setup, grid, envelope=False)
         c = np.maximum(a * peak_finite_duration_factor(setup.wind_speed_m_s, setup.duration_s, sx), 1e-300)
-        held = np.minimum.accumulate(c) / c
-        hit = (setup, top, grid, None if np.all(held >= 1.0) else held)
+        hit = (setup, top, grid, np.minimum.accumulate(c))
         _ENVELOPES.insert(0, hit)
         del _ENVELOPES[8:]
-    if hit[3] is None:
-        return np.ones_like(x)
-    return np.asarray(np.interp(np.log(np.maximum(x, 1.0)), np.log(hit[2]), hit[3]), dtype=float)
+    k = np.searchsorted(hit[2], x, side="right") - 1
+    lowest = np.where(k >= 0, hit[3][np.maximum(k, 0)], np.inf)
+    c_x = np.maximum(np.asarray(peak, dtype=float), 1e-300)
+    return np.asarray(np.where(c_x > lowest, lowest / c_x, 1.0), dtype=float)
 
 
-#: the envelopes of the last setups asked for: (setup, grid top [m], grid [m], factors or None if all 1)
-_ENVELOPES: list[tuple[Any, float, NDArray[np.float64], NDArray[np.float64] | None]] = []
+#: the envelopes of the last setups asked for: (setup, grid top [m], grid [m], running minimum of the peak there)
+_ENVELOPES: list[tuple[Any, float, NDArray[np.float64], NDArray[np.float64]]] = []
