@@ -18,10 +18,19 @@ uninterrupted run: its results are bitwise identical on the CPU backends.
 The state is one ``.npz`` file (plain arrays, no pickles) written atomically to
 ``OUTDIR/.checkpoint/state.npz``; it holds the scenario as JSON too, so a resumed
 run needs nothing but the folder.
+
+The files the scenario names are read again on resume (the receptor CSV, the
+population raster, the met files), so the checkpoint also records what the run
+started with (format 3, :func:`input_record`): a fingerprint of each of those
+files and the receptors themselves (name, position, population, radius). A resume
+whose files or receptors differ is refused, naming the file and the receptor:
+the particles and the exposure so far belong to the inputs the run started with
+(audit: a receptor moved in the CSV kept the exposure of its old place).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import zipfile
@@ -37,12 +46,18 @@ from plumecast.errors import DataFileError
 from plumecast.fileio import CHECKPOINT_NAME, atomic_path
 from plumecast.transport.particles import Particles
 
-__all__ = ["CheckpointWriter", "RunState", "checkpoint_path", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CheckpointWriter", "RunState", "checkpoint_path", "input_record", "load_checkpoint", "save_checkpoint"]
 
-#: 2: may hold the deposition state (``d_fields``, ``d_removed``); 1 has none and is
-#: still read (a run with deposition then refuses it with one line)
-FORMAT_VERSION = 2
-_READABLE_VERSIONS = (1, 2)
+#: 3: records the run's input files and receptors (``inputs``); 2: may hold the deposition
+#: state (``d_fields``, ``d_removed``); 1 has none and is still read (a run with deposition
+#: then refuses it with one line); 1 and 2 resume without the check of the inputs
+FORMAT_VERSION = 3
+_READABLE_VERSIONS = (1, 2, 3)
+#: an input file up to this size is hashed whole; a larger one (met files) by its size and
+#: :data:`_SAMPLES` blocks of :data:`_BLOCK` bytes spread evenly over it
+WHOLE_HASH_BYTES = 64 << 20
+_SAMPLES = 16
+_BLOCK = 1 << 20
 STATE_FILE = "state.npz"
 _PARTICLE_FIELDS = ("lon", "lat", "z", "mass", "birth_step", "status")
 
@@ -50,6 +65,93 @@ _PARTICLE_FIELDS = ("lon", "lat", "z", "mass", "birth_step", "status")
 def checkpoint_path(outdir: str | Path) -> Path:
     """The checkpoint file of an output folder."""
     return Path(outdir) / CHECKPOINT_NAME / STATE_FILE
+
+
+def file_fingerprint(path: Path) -> dict[str, Any]:
+    """The size and SHA-256 of a file: of all of it up to :data:`WHOLE_HASH_BYTES`, of
+    :data:`_SAMPLES` blocks spread over it above (a met file of many GB)."""
+    size = path.stat().st_size
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        if size <= WHOLE_HASH_BYTES:
+            for chunk in iter(lambda: fh.read(_BLOCK), b""):
+                h.update(chunk)
+        else:
+            for k in range(_SAMPLES):
+                fh.seek((size - _BLOCK) * k // (_SAMPLES - 1))
+                h.update(fh.read(_BLOCK))
+    return {"size": size, "sha256": h.hexdigest()}
+
+
+def input_record(scenario: Any, receptors: Any = None, extent_m: Any = None) -> dict[str, Any]:
+    """What a run of ``scenario`` reads besides the scenario itself, as a checkpoint keeps
+    it: ``files`` (key -> {path: fingerprint}) for ``receptors.csv``,
+    ``receptors.population_raster`` and the met files of ``met.path``; ``receptors``
+    (name, lat, lon, population, radius_m of each, as the run selected them; None
+    without receptors)."""
+    from plumecast.met.files import met_paths
+
+    named: dict[str, list[Path]] = {}
+    rc = scenario.receptors
+    if rc.csv is not None:
+        named["receptors.csv"] = [Path(rc.csv)]
+    if rc.population_raster is not None:
+        named["receptors.population_raster"] = [Path(rc.population_raster)]
+    if scenario.met.source == "file" and scenario.met.path is not None:
+        named["met.path"] = met_paths(scenario.met.path)
+    files = {key: {str(p): file_fingerprint(p) for p in paths} for key, paths in named.items()}
+    table = None
+    if receptors is not None and len(receptors):
+        table = {"name": [str(n) for n in receptors.name], "lat": [float(v) for v in receptors.lat],
+                 "lon": [float(v) for v in receptors.lon], "population": [float(v) for v in receptors.population],
+                 "radius_m": [float(v) for v in np.asarray(extent_m, np.float64)]}
+    return {"files": files, "receptors": table}
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def _receptor_changes(then: dict[str, Any] | None, now: dict[str, Any] | None) -> list[str]:
+    """The receptors that differ between two :func:`input_record` tables, in words."""
+    then = then or {"name": [], "lat": [], "lon": [], "population": [], "radius_m": []}
+    now = now or {"name": [], "lat": [], "lon": [], "population": [], "radius_m": []}
+    out: list[str] = []
+    for i in range(min(len(then["name"]), len(now["name"]))):
+        name = then["name"][i]
+        if now["name"][i] != name:
+            out.append(f"receptor {i + 1} was {name!r}, is now {now['name'][i]!r}")
+            continue
+        if not (_same(then["lat"][i], now["lat"][i]) and _same(then["lon"][i], now["lon"][i])):
+            out.append(f"receptor {name!r} was at {then['lat'][i]:g} N {then['lon'][i]:g} E, is now at "
+                       f"{now['lat'][i]:g} N {now['lon'][i]:g} E")
+        if not _same(then["population"][i], now["population"][i]):
+            out.append(f"receptor {name!r} had population {then['population'][i]:g}, now "
+                       f"{now['population'][i]:g}")
+        if not _same(then["radius_m"][i], now["radius_m"][i]):
+            out.append(f"receptor {name!r} had radius {then['radius_m'][i]:g} m, now {now['radius_m'][i]:g} m")
+    gone, new = then["name"][len(now["name"]):], now["name"][len(then["name"]):]
+    if gone:
+        out.append("receptor(s) " + ", ".join(repr(n) for n in gone) + " no longer there")
+    if new:
+        out.append("receptor(s) " + ", ".join(repr(n) for n in new) + " added")
+    return out
+
+
+def _file_changes(then: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -> list[str]:
+    """The input files that differ between two :func:`input_record` file lists, in words."""
+    out: list[str] = []
+    for key in sorted(set(then) | set(now)):
+        a, b = then.get(key, {}), now.get(key, {})
+        for path in sorted(set(a) | set(b)):
+            if path not in b:
+                out.append(f"{path} ({key}) is no longer there")
+            elif path not in a:
+                out.append(f"{path} ({key}) is new")
+            elif a[path] != b[path]:
+                out.append(f"{path} ({key}) changed ({a[path].get('size')} bytes then, {b[path].get('size')} now)"
+                           if a[path].get("size") != b[path].get("size") else f"{path} ({key}) changed")
+    return out
 
 
 @dataclass
@@ -70,14 +172,18 @@ class RunState:
     #: [kg m-2], and the [dry, wet] mass removed so far [kg]; None without
     deposited: list[NDArray[np.float32]] | None = None
     removed: NDArray[np.float64] | None = None
+    #: the input files and receptors the run started with (:func:`input_record`); None in a
+    #: checkpoint written before plumecast recorded them (format 1 and 2)
+    inputs: dict[str, Any] | None = None
 
     @classmethod
     def capture(cls, step: int, particles: Particles, fields: list[Any], tag_fields: list[Any],
                 times: list[np.datetime64], decayed: float, neutralised: float, particle_steps: int,
                 sampler_x: Any = None, deposited: list[Any] | None = None,
-                removed: NDArray[np.float64] | None = None) -> RunState:
+                removed: NDArray[np.float64] | None = None, inputs: dict[str, Any] | None = None) -> RunState:
         """Copy the loop's state (``particles`` on the host) after step ``step``;
-        ``deposited`` and ``removed`` only for a run with deposition."""
+        ``deposited`` and ``removed`` only for a run with deposition; ``inputs``: the
+        run's :func:`input_record`."""
         exposure: dict[str, NDArray[Any]] = {}
         if sampler_x is not None:
             exposure = {"conc": sampler_x.conc.copy(), "radius_used": sampler_x.radius_used.copy(),
@@ -89,7 +195,22 @@ class RunState:
                    times=list(times), decayed=float(decayed), neutralised=float(neutralised),
                    particle_steps=int(particle_steps), exposure=exposure,
                    deposited=None if deposited is None else list(deposited),
-                   removed=None if removed is None else np.array(removed, dtype=np.float64))
+                   removed=None if removed is None else np.array(removed, dtype=np.float64), inputs=inputs)
+
+    def check_inputs(self, now: dict[str, Any]) -> None:
+        """Refuse to resume with other input files or receptors than the run started with
+        (``now``: the :func:`input_record` of the resumed run); a checkpoint that has no
+        record (format 1, 2) is not checked."""
+        if self.inputs is None:
+            return
+        changes = [*_file_changes(self.inputs.get("files") or {}, now.get("files") or {}),
+                   *_receptor_changes(self.inputs.get("receptors"), now.get("receptors"))]
+        if changes:
+            shown = "; ".join(changes[:6]) + (f"; and {len(changes) - 6} more" if len(changes) > 6 else "")
+            raise DataFileError(
+                f"checkpoint: the run started with other inputs than it would resume with: {shown}. Its particles "
+                "and receptor exposure so far belong to the inputs it started with: put them back as they were, "
+                "or start the run again from its scenario file (plumecast run SCENARIO -o OUTDIR)")
 
     def restore_deposition(self, removed: NDArray[np.float64] | None) -> list[NDArray[np.float32]]:
         """The deposited-mass fields so far, with the [dry, wet] totals put back into
@@ -161,7 +282,7 @@ def save_checkpoint(state: RunState, path: str | Path) -> Path:
             arrays["d_fields"] = np.stack(state.deposited)
     meta = {"version": FORMAT_VERSION, "step": state.step, "decayed": state.decayed.hex(),
             "neutralised": state.neutralised.hex(), "particle_steps": state.particle_steps,
-            "scenario": state.scenario}
+            "scenario": state.scenario, "inputs": state.inputs}
     arrays["meta"] = np.array(json.dumps(meta, default=str))
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
@@ -198,7 +319,8 @@ def load_checkpoint(path: str | Path) -> RunState:
         return RunState(step=int(meta["step"]), particles=parts, fields=fields, tag_fields=tag_fields, times=times,
                         decayed=float.fromhex(meta["decayed"]), neutralised=float.fromhex(meta["neutralised"]),
                         particle_steps=int(meta["particle_steps"]), exposure=exposure,
-                        scenario=dict(meta.get("scenario") or {}), deposited=deposited, removed=removed)
+                        scenario=dict(meta.get("scenario") or {}), deposited=deposited, removed=removed,
+                        inputs=meta.get("inputs") if isinstance(meta.get("inputs"), dict) else None)
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
         raise DataFileError(f"{path}: not a readable plumecast checkpoint ({exc}); expected the file written "
                             "by `plumecast run --checkpoint-h N`") from None
@@ -208,7 +330,7 @@ class CheckpointWriter:
     """The runner's checkpoint hook: saves the state every ``every_h`` simulated hours
     (at the end of the output interval that reaches it), never at the end of the run.
 
-    ``scenario`` (a JSON-able dict, :meth:`Scenario.model_dump` with ``mode="json"``)
+    ``scenario`` (a JSON-able dict, :meth:`Scenario.checkpoint_dict`)
     is stored with the state so that ``--resume`` needs only the folder;
     ``on_save(path, sim_hours)`` is told of every checkpoint written.
     """

@@ -10,6 +10,7 @@ line raises on SIGTERM (:func:`plumecast.cli.common.run_app`).
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import re
 import tempfile
@@ -143,6 +144,13 @@ CHECKPOINT_NAME = ".checkpoint"
 #: into the new set when it is moved into place.
 TRANSIENT_NAMES = ("live.json",)
 _RENAME_EXCHANGE = 2  # linux/fs.h
+#: Files (glob patterns) and folders that ``run``, ``demo`` and ``compare`` write: those of them a
+#: new set leaves beside itself (results of an earlier command without a marker that lists them)
+#: are named in :attr:`OutputSet.left_results`, so that ``--force`` can say it kept them.
+RESULT_PATTERNS = ("concentration.nc", "consequences.nc", "consequences.csv", "receptors.csv", "front_arrival.nc",
+                   "dashboard.json", "concentration_map.png", "concentration_animation.gif", "people_above_aegl.csv",
+                   "decision_table.*", "cities.csv", "cost_of_delay.*", "exceedance_probability.nc",
+                   "comparison.json", "members.csv", "probability_*.png", "plans")
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -224,6 +232,9 @@ class OutputSet:
         self.path = self._dir  # the staging folder once entered
         self._stage = self._dir
         self.committed: list[Path] = []
+        #: files and folders in the folder named like plumecast results (:data:`RESULT_PATTERNS`) that
+        #: the new set did not replace: kept, as every file not of an earlier set is (set on commit)
+        self.left_results: list[str] = []
         self._lock_fd: int | None = None
         self._lock_path = self._dir.parent / f".{self._dir.name}.plumecast-lock"
 
@@ -383,4 +394,7 @@ class OutputSet:
                     (self._dir / rel).unlink()
             shutil.rmtree(self._dir / CHECKPOINT_NAME, ignore_errors=True)
             os.replace(self.path / MARKER_NAME, self._dir / MARKER_NAME)
+            new_top = {f.split("/")[0] for f in files}
+            self.left_results = sorted(e.name for e in self._dir.iterdir() if e.name not in new_top
+                                       and any(fnmatch.fnmatchcase(e.name, p) for p in RESULT_PATTERNS))
         self.committed = [self.final / f for f in files]

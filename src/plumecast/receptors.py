@@ -15,6 +15,7 @@ import difflib
 import gzip
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,7 +31,7 @@ from plumecast.errors import DataFileError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["CITIES_FILE", "Receptors", "load_cities", "points", "read_receptor_csv"]
+__all__ = ["CITIES_FILE", "CSV_COLUMNS", "Receptors", "csv_note", "load_cities", "points", "read_receptor_csv"]
 
 #: Package resource holding the city table (relative to ``plumecast``).
 CITIES_FILE = "data/cities/cities15000.csv.gz"
@@ -304,6 +305,46 @@ def _delimiter(text: str) -> str:
     return ","
 
 
+#: The columns of a receptor CSV that are read (others are ignored, and named in a note).
+CSV_COLUMNS = ("name", "lat", "lon", "population", "country")
+#: Column names taken for a population under another name (refused without a ``population`` column).
+_POPULATION_LIKE = re.compile(r"^pop|population|inhabitant|^people|^persons|^residents|einwohner", re.IGNORECASE)
+
+
+def ignored_columns(header: Sequence[str]) -> list[str]:
+    """The non-empty columns of a receptor CSV header that are not read (:data:`CSV_COLUMNS`)."""
+    return [h.strip() for h in header if h.strip() and h.strip().lower() not in CSV_COLUMNS]
+
+
+def csv_header(path: str | Path) -> list[str] | None:
+    """The header line of a receptor CSV as its columns; None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next(csv.reader([first], delimiter=_delimiter(first)), None)
+
+
+def csv_note(path: str | Path) -> str | None:
+    """What a run should say about the columns of the receptor CSV ``path``: those it
+    ignores, and that it has no population column (every population there unknown)."""
+    header = csv_header(path)
+    if header is None:
+        return None
+    ignored = ignored_columns(header)
+    no_pop = "population" not in [h.strip().lower() for h in header]
+    if not ignored and not no_pop:
+        return None
+    parts = []
+    if ignored:
+        parts.append(f"column(s) {', '.join(repr(c) for c in ignored)} ignored (read: {', '.join(CSV_COLUMNS)})")
+    if no_pop:
+        parts.append("no 'population' column: the population at its receptors is unknown (their fatalities too); "
+                     "add one to count them")
+    return f"receptors.csv {path}: " + "; ".join(parts)
+
+
 def _parse_rows(text: str, source: str) -> Receptors:
     reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
     try:
@@ -319,6 +360,14 @@ def _parse_rows(text: str, source: str) -> Receptors:
             f"{source}: line 1: missing column(s) {missing}; expected columns name, lat, lon "
             f"(population, country optional); found {header}"
         )
+    if "population" not in cols:
+        # a population under another name would leave every population unknown without a word (audit)
+        for col in ignored_columns(header):
+            if _POPULATION_LIKE.search(col):
+                raise DataFileError(
+                    f"{source}: line 1, column {col!r}: not read; the people at each receptor go in a column "
+                    f"named 'population' (the columns read: {', '.join(CSV_COLUMNS)}; others are ignored): "
+                    "rename it population, or remove it to leave the population unknown")
     ix = {c: cols.index(c) for c in ("name", "lat", "lon", "population", "country") if c in cols}
     names: list[str] = []
     values: dict[str, list[float]] = {"lat": [], "lon": [], "population": []}
@@ -407,7 +456,9 @@ def read_receptor_csv(path: str | Path) -> Receptors:
         UTF-8 CSV (a byte-order mark is allowed) with a header line and columns
         ``name``, ``lat`` [deg N], ``lon`` [deg E, -180..180 or 0..360, wrapped to
         -180..180], optionally ``population`` [people, >= 0; empty or absent: unknown
-        (NaN), never 0] and ``country``; other columns are ignored. Fields are
+        (NaN), never 0] and ``country``; other columns are ignored (a run names them,
+        :func:`csv_note`), but a population under another name (``pop``,
+        ``population_2020``) without a ``population`` column is refused. Fields are
         separated by commas, or by semicolons or tabs when the header line has no
         comma; numbers use a decimal point.
 
@@ -419,7 +470,8 @@ def read_receptor_csv(path: str | Path) -> Receptors:
     ------
     DataFileError
         File missing, a column missing, a row with more or fewer fields than the
-        header (an unquoted ``1,000``), the same name at the same position twice, or a
+        header (an unquoted ``1,000``), a population column under another name, the
+        same name at the same position twice, or a
         value that is not a number or out of range; the message names the file,
         line and column.
     """

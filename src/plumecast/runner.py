@@ -355,9 +355,17 @@ def run(
     step = 0
     if (checkpoint is not None or resume_from is not None) and front is not None:
         raise ScenarioError("checkpoints: a run with a neutralisation front cannot be checkpointed or resumed")
+    inputs = None
+    if checkpoint is not None or resume_from is not None:
+        from plumecast.checkpoint import input_record
+
+        # the files the scenario names and the receptors read from them: a resume must find them as they were
+        inputs = input_record(scenario, receptors, extent)
     if resume_from is not None:
         # the random numbers depend only on (seed, particle, step): this state is all the loop carries
         resume_from.check_matches(n_particles, n_steps, per_out)
+        assert inputs is not None
+        resume_from.check_inputs(inputs)
         particles = backend.to_device(resume_from.particles)
         step, decayed, neutralised = resume_from.step, resume_from.decayed, resume_from.neutralised
         particle_steps = resume_from.particle_steps
@@ -433,7 +441,7 @@ def run(
             checkpoint.save(RunState.capture(step, backend.to_host(particles), fields, tag_fields, times, decayed,
                                              neutralised, particle_steps, sampler_x,
                                              deposited=dep_fields if physics.deposits else None,
-                                             removed=removed if physics.deposits else None))
+                                             removed=removed if physics.deposits else None, inputs=inputs))
     t = lap("transport loop", t)
     phases["receptor exposure (in loop)"] = t_exposure
     phases["met records (in loop)"] = t_met

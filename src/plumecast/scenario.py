@@ -587,6 +587,16 @@ class Scenario(_Model):
             out._issued_zone_given = self._issued_zone_given
         return out
 
+    def checkpoint_dict(self) -> dict[str, Any]:
+        """The scenario as JSON values, as a checkpoint keeps it (``plumecast run --resume``):
+        ``start`` and ``issued_at`` (held in UTC) end in ``Z`` where the file gave them a time
+        zone, so that the scenario read back gives the notes the run gave (not "no time zone")."""
+        data = self.model_dump(mode="json")
+        for key, given in (("start", self._start_zone_given), ("issued_at", self._issued_zone_given)):
+            if given and isinstance(data.get(key), str):
+                data[key] += "Z"
+        return data
+
     def notes(self, mode: Mode = "run") -> list[str]:
         """What a person running this scenario (``mode``: run or compare) should know that is
         not an error (:func:`plumecast.scenario_modes.run_notes`), and an ``issued_at`` read as

@@ -93,7 +93,11 @@ def ignored_line(ignored: dict[str, str], mode: Mode) -> str | None:
 def run_notes(sc: Scenario, start_zone_given: bool) -> list[str]:
     """What a person running ``sc`` should know that is not an error: a ``start``
     read as UTC for want of a time zone (``start_zone_given`` False), a release
-    outside the output grid (its gas is moved but not mapped there)."""
+    outside the output grid (its gas is moved but not mapped there), the columns of
+    the receptor CSV that are not read and a CSV without population
+    (:func:`plumecast.receptors.csv_note`)."""
+    from plumecast.receptors import csv_note
+
     out = []
     if not start_zone_given:
         out.append(f"start {sc.start.isoformat(timespec='minutes')} has no time zone and is read as UTC; "
@@ -109,4 +113,7 @@ def run_notes(sc: Scenario, start_zone_given: bool) -> list[str]:
             out.append(f"{name} at {float(lat):g} N, {float(lon):g} E is outside output.grid "
                        f"({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}..{g.lon_max:g} E): concentration.nc "
                        "and the map show its gas only where it enters the grid")
+    note = csv_note(sc.receptors.csv) if sc.receptors.csv is not None else None
+    if note:
+        out.append(note)
     return out

@@ -84,6 +84,9 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
         _let_dashboard_see(out)
     res["written"] = [out.final_path(p) for p in res["written"]]
     console.print("written: " + ", ".join(str(p) for p in res["written"]), highlight=False)
+    from plumecast.cli.global_run import say_left_results
+
+    say_left_results(out, outdir, command)
     return res
 
 

@@ -44,8 +44,19 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
     written = [out.final_path(p) for p in res["written"]]
     console.print("written: " + ", ".join(str(p) for p in written)
                   + f" (outputs, tables and map: {res['output_s']:.1f} s)", highlight=False)
+    say_left_results(out, outdir, command)
     res["written"] = written
     return res
+
+
+def say_left_results(out: Any, outdir: Path, command: str) -> None:
+    """The line naming the result-like files ``--force`` kept in ``outdir`` that this
+    ``command`` did not write (:attr:`plumecast.fileio.OutputSet.left_results`; none: nothing)."""
+    if out.left_results:
+        console.print(f"kept in {outdir}: {', '.join(out.left_results)}, named like plumecast results but not "
+                      f"written by this {command} (earlier results; the folder's record of its latest results does "
+                      "not list them, so the dashboard does not show them): remove them, or keep each set of "
+                      "results in its own folder", highlight=False, markup=False)
 
 
 def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_png: bool, quiet: bool,
@@ -64,7 +75,7 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
                                   f"`plumecast run --resume {resume_dir}`")
 
         hook = CheckpointWriter(outdir, checkpoint_h, scenario.time_step_s,
-                                scenario=scenario.model_dump(mode="json"), on_save=saved)
+                                scenario=scenario.checkpoint_dict(), on_save=saved)
     outdir = stage  # every file of the set goes to the staging folder
     columns = [
         TextColumn("[bold]{task.description}"),
@@ -201,13 +212,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("give a scenario file, or --resume OUTDIR to continue a checkpointed run",
                                      param_hint="SCENARIO")
         else:
-            sc = load_scenario(scenario)
-            from plumecast.scenario import ignored_keys, ignored_line
-
-            line = ignored_line(ignored_keys(sc, "run"), "run")
-            if line:
-                console.print(escape(line), highlight=False)
-            sc = _override(sc, particles, backend, seed)
+            sc = _override(load_scenario(scenario), particles, backend, seed)
+            _print_ignored(sc)
         kw: dict[str, Any] = dict(title=sc.name, map_png=map_png, quiet=quiet, force=force,
                                   checkpoint_h=checkpoint_h, resume=state)
         if serve:
@@ -388,6 +394,15 @@ def _let_dashboard_see(out: Any) -> None:
     time.sleep(RESTAT_S + 0.05)
 
 
+def _print_ignored(sc: Any) -> None:
+    """The line naming the sections of ``sc`` that run does not read (none: nothing)."""
+    from plumecast.scenario import ignored_keys, ignored_line
+
+    line = ignored_line(ignored_keys(sc, "run"), "run")
+    if line:
+        console.print(escape(line), highlight=False)
+
+
 def _resume(folder: Path, scenario: Path | None, particles: int | None, backend: str | None,
             seed: int | None) -> tuple[Any, Any, Path]:
     """The scenario and state of the checkpointed run in ``folder``; only the backend
@@ -407,8 +422,13 @@ def _resume(folder: Path, scenario: Path | None, particles: int | None, backend:
     sc = scenario_from_dict(state.scenario, source=f"{checkpoint_path(folder)} (scenario)")
     if backend is not None:
         sc = sc.replace(backend=backend)
+    _print_ignored(sc)
     console.print(f"resuming {sc.name!r} at +{state.step * sc.time_step_s / 3600:g} h of {sc.run_hours:g} h "
                   f"from {checkpoint_path(folder)}", highlight=False)
+    if state.inputs is None:
+        console.print("note: this checkpoint was written before plumecast recorded the run's input files and "
+                      "receptors, so they are not checked: the receptor CSV, population raster and met files "
+                      "must be those the run started with", highlight=False, markup=False)
     return sc, state, folder
 
 

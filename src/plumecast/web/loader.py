@@ -22,14 +22,27 @@ What a folder may hold (every file is optional; what is missing is reported as a
     forecast's issue time; absent in older folders) and, optionally, one run-like folder per plan
     (``<root>/<plan>/`` or ``<root>/plans/<plan>/``, matched by name).
 
+Where the folder holds plumecast's marker (:data:`plumecast.fileio.MARKER_NAME`), only
+the files it lists are read: the latest set written there; a file the dashboard reads
+that the marker does not list (left from earlier results: a comparison copied in
+without its marker, or written before plumecast kept one) is not shown, and is named
+as a problem ("not part of the latest results"). Without a marker, a run and a
+comparison of different scenarios or release starts side by side are said to be so,
+first among the problems.
+
 The "% of AEGL-3" of a city follows :mod:`plumecast.consequence` (see
 :mod:`plumecast.web.aegl`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,7 +117,9 @@ class Folder:
         self._checked = 0.0
 
     def signature(self) -> tuple[Any, ...]:
-        names = [*RUN_FILES, *COMPARE_FILES, RECORD_FILE]
+        from plumecast.fileio import MARKER_NAME
+
+        names = [*RUN_FILES, *COMPARE_FILES, RECORD_FILE, MARKER_NAME]
         sig: list[Any] = []
         for base in self._run_dirs():
             for n in names:
@@ -141,16 +156,29 @@ class Folder:
             return self._snap
 
     def _load(self, sig: tuple[Any, ...]) -> Snapshot:
+        from plumecast.fileio import MARKER_NAME, read_marker
+
         problems: list[str] = []
         if not self.root.is_dir():
             problems.append(f"{self.root}: is not a folder (moved or deleted?)")
             return Snapshot(self.root, sig, None, None, problems, time.time())
-        run = load_run(self.root, "this run") if has_run_files(self.root) else None
-        try:
-            compare = load_compare(self.root)
-        except OSError as exc:
-            compare = None
-            problems.append(f"comparison files cannot be read ({exc})")
+        marker = read_marker(self.root)
+        listed = marker.get("files") if marker is not None else None
+        if isinstance(listed, list):
+            assert marker is not None
+            shown, stray = _shown_and_stray(self.root, self._run_dirs(), {str(f) for f in listed})
+            if stray:
+                problems.append(
+                    f"{', '.join(stray)}: not part of the latest results (those of plumecast "
+                    f"{marker.get('command', '?')}, {marker.get('created', '?')}, listed in {MARKER_NAME}): left "
+                    "from earlier results and not shown; remove them, or keep each set of results in its own folder")
+            with _listed_only(self.root, shown if stray else None) as base:
+                run, compare = self._read(base, problems)
+        else:
+            run, compare = self._read(self.root, problems)
+            mixed = _mixed(run, compare)
+            if mixed:
+                problems.insert(0, mixed)
         if run is None and compare is None:
             problems.append(
                 f"{self.root}: holds no plumecast results yet: expected the files of 'plumecast run'/'demo' "
@@ -163,3 +191,88 @@ class Folder:
             for k, plan in enumerate(compare.plans):
                 snap.views[f"plan{k}"] = compare.plan_runs.get(plan["name"])
         return snap
+
+    def _read(self, base: Path, problems: list[str]) -> tuple[RunData | None, CompareData | None]:
+        """The run and the comparison of the folder, read from ``base`` (the folder, or a
+        view of it holding only the files its marker lists)."""
+        run = load_run(base, "this run") if has_run_files(base) else None
+        try:
+            compare = load_compare(base)
+        except OSError as exc:
+            compare = None
+            problems.append(f"comparison files cannot be read ({exc})")
+        if base != self.root:  # the paths as they are in the folder, not in the view
+            for rd in [run, *(compare.plan_runs.values() if compare is not None else [])]:
+                if rd is not None:
+                    rd.path = self.root / rd.path.relative_to(base)
+            for obj in (run, compare, *(compare.plan_runs.values() if compare is not None else [])):
+                if obj is not None:
+                    obj.problems[:] = [p.replace(str(base), str(self.root)).replace(base.name, self.root.name)
+                                       for p in obj.problems]
+        return run, compare
+
+
+def _shown_and_stray(root: Path, dirs: list[Path], listed: set[str]) -> tuple[set[str], list[str]]:
+    """The files the dashboard reads in ``dirs`` (the folder and its plan folders), relative
+    to ``root``: those to show and those the marker's list ``listed`` does not name. A plan
+    folder the list says nothing of is judged by its own marker (a run written there), and
+    shown whole without one (a plan folder put there by hand)."""
+    from plumecast.fileio import read_marker
+
+    shown: set[str] = set()
+    stray: list[str] = []
+    for base in dirs:
+        sub = "" if base == root else f"{base.relative_to(root).as_posix()}/"
+        allowed: set[str] | None = listed
+        if sub and not any(f.startswith(sub) for f in listed):
+            own = read_marker(base)
+            files = own.get("files") if own is not None else None
+            allowed = {f"{sub}{f}" for f in files} if isinstance(files, list) else None
+        for name in (*RUN_FILES, *COMPARE_FILES, RECORD_FILE):
+            rel = f"{sub}{name}"
+            if not (base / name).is_file():
+                continue
+            if allowed is None or rel in allowed:
+                shown.add(rel)
+            else:
+                stray.append(rel)
+    return shown, stray
+
+
+@contextlib.contextmanager
+def _listed_only(root: Path, listed: set[str] | None) -> Iterator[Path]:
+    """``root`` itself (``listed`` None), or a temporary folder that holds links to the
+    files of ``root`` named in ``listed`` only (in their sub-folders), removed afterwards."""
+    if listed is None:
+        yield root
+        return
+    view = Path(tempfile.mkdtemp(prefix=".plumecast-view-"))
+    try:
+        for rel in sorted(listed):
+            src, dst = root / rel, view / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):
+                os.symlink(src, dst)
+        yield view
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
+
+
+def _mixed(run: RunData | None, compare: CompareData | None) -> str | None:
+    """A warning when a folder without a marker holds a run and a comparison of
+    different scenarios or release starts (None when it does not, or cannot tell)."""
+    if run is None or compare is None:
+        return None
+    scen = run.meta.get("scenario") if isinstance(run.meta, dict) else None
+    name = scen.get("name") if isinstance(scen, dict) else None
+    differ = []
+    if isinstance(name, str) and compare.scenario is not None and name != compare.scenario:
+        differ.append(f"scenario {name!r} and {compare.scenario!r}")
+    if run.start is not None and compare.start is not None and run.start != compare.start:
+        differ.append(f"release start {str(run.start)[:16].replace('T', ' ')} UTC and "
+                      f"{str(compare.start)[:16].replace('T', ' ')} UTC")
+    if not differ:
+        return None
+    return ("this folder holds the results of two different cases side by side, a run and a plan comparison ("
+            + "; ".join(differ) + "), and no record (.plumecast-results.json) of which is the latest: the plan "
+            "table is not that of the run's map; keep each set of results in its own folder")
