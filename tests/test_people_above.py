@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 
@@ -79,6 +80,37 @@ def test_run_counts_people_from_a_population_raster(tmp_path):
     for r in rows:
         assert float(r["people"]) == pytest.approx(400.0 * int(r["cells"]))
     assert int(by_level["AEGL-1"]["cells"]) >= int(by_level["AEGL-3"]["cells"]) >= 1
+
+
+def test_run_says_a_count_from_a_raster_covering_part_of_the_cells_is_a_lower_bound(tmp_path):
+    """The raster covers the release's west only: the cells the plume reaches eastward have no
+    data, and the run's table reads '≥ ...' with a warning (it had read a plain count; audit)."""
+    rasterio = pytest.importorskip("rasterio")
+    from affine import Affine
+
+    tif = tmp_path / "pop.tif"
+    with rasterio.open(tif, "w", driver="GTiff", height=200, width=104, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=Affine(0.05, 0.0, 5.0, 0.0, -0.05, 55.0)) as dst:  # 5 .. 10.2 E
+        dst.write(np.full((200, 104), 100.0, np.float32), 1)
+    scenario = {
+        "name": "raster part", "start": "2026-03-02T12:00:00Z", "duration_h": 3, "time_step_s": 300,
+        "particles": 5000, "seed": 1, "backend": "numpy", "agent": "chlorine",
+        "met": {"source": "uniform", "u_m_s": 5.0, "v_m_s": 0.0},
+        "turbulence": {"kh_m2_s": 50.0, "kz_m2_s": 10.0, "mixing_height_m": 800.0},
+        "releases": [{"type": "point", "lat": 50.1, "lon": 10.1, "height_m": 2.0, "rate_kg_s": 3000.0}],
+        "output": {"grid": {"lon_min": 5, "lon_max": 20, "lat_min": 45, "lat_max": 55, "resolution_deg": 0.1},
+                   "interval_min": 30},
+        "receptors": {"points": [{"name": "x", "lat": 50.1, "lon": 10.5, "population": 100}],
+                      "population_raster": "pop.tif"},
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    proc = subprocess.run([sys.executable, "-m", "plumecast", "run", str(path), "-o", str(tmp_path / "out"),
+                           "--no-map"], capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    table = proc.stdout[proc.stdout.index("People living in output cells"):]
+    assert "│ AEGL-1 │" in table and "≥ " in table.split("│ AEGL-1 │", 1)[1].splitlines()[0], table
+    assert "the population raster has no data on part of the area" in " ".join(proc.stdout.split())
 
 
 def test_people_above_with_a_raster_covering_part_of_the_cells():

@@ -206,6 +206,8 @@ def assess(
     last = values[-1] if values.shape[0] else np.zeros(nrec)
     still_present = (last >= floor if floor > 0 else last > 0) & ~unknown
     add_receptor_flags(ds, unknown, outdoor["exposed_s"], pop, still_present)
+    if ctx.aegl_tables[3] is not None:
+        _note_unread_percent(ds)
 
     set_coord = {"probit_set": ("probit_set", np.asarray(list(agent.probits), dtype=str),
                                 {"long_name": "the agent's published probit sets"})} if ctx.extra_probits else {}
@@ -256,6 +258,29 @@ def assess(
     for level in AEGL_LEVELS:
         ds.attrs[f"aegl{level}_available"] = int(ctx.aegl_tables[level] is not None)
     return ds
+
+
+#: the note of a receptor whose peak % of AEGL-3 is n/a though no AEGL time is (a trace
+#: below the onset floor where the agent's table has gaps: consequence_metrics.series_metrics)
+UNREAD_PERCENT_NOTE = ("% of AEGL-3 n/a, not 0: the agent's table lacks AEGL-3 for an exposure duration the gas "
+                       "reached here (below the onset floor too)")
+
+
+def _note_unread_percent(ds: Any) -> None:
+    """Say why the peak % of AEGL-3 is n/a at a receptor whose concentration is known and
+    whose note does not already say so (receptor_notes speaks of the AEGL times only)."""
+    notes = np.asarray(ds["note"].values, dtype=object)
+    dims, _, attrs = ds.vars["note"]
+    known = np.asarray(ds["concentration_known"].values, bool)
+    changed = False
+    for suffix in ("", "_sheltered"):
+        pct = np.asarray(ds[f"peak_percent_aegl3{suffix}"].values, float)
+        for i in np.flatnonzero(known & np.isnan(pct)):
+            if "% of AEGL-3" not in str(notes[i]):
+                notes[i] = f"{notes[i]}; {UNREAD_PERCENT_NOTE}" if notes[i] else UNREAD_PERCENT_NOTE
+                changed = True
+    if changed:
+        ds["note"] = (dims, np.asarray(notes, dtype=str), attrs)
 
 
 def result_warnings(result: xr.Dataset) -> list[str]:

@@ -157,8 +157,16 @@ def series_metrics(
             seen = blind.any(axis=0)
             unread = seen & (~hit | (np.argmax(blind, axis=0) < first))
             first = np.where(unread, -2, first)
-            if level == 3:
-                out["pct3"] = np.where(seen, np.nan, out["pct3"])
+        if level == 3 and gaps is not None and np.isnan(gaps).any():
+            # the peak % of AEGL-3 is n/a wherever some step with gas (at or above the onset
+            # floor or not: a trace below it too) has an AEGL-3 the table cannot give for the
+            # duration reached there: that step's % is unknown and may be the peak. (Taking the
+            # peak over the readable steps only reported 4.9e-48 % for a trace whose one
+            # readable step, at exactly the table's 60 min, came after the cloud had passed,
+            # where the trace's own peak was about 0.03 % of the 60-min AEGL-3.)
+            with np.errstate(invalid="ignore"):
+                gas = e > 0
+            out["pct3"] = np.where((gas & np.isnan(thr)).any(axis=0), np.nan, out["pct3"])
         out[f"first{level}"] = first
     if ctx.probit is not None:
         scaled = e * ctx.conc_factor

@@ -109,12 +109,28 @@ def lives_saved_range(central: float, low: float, high: float) -> str:
         f"{text} (costs {people(-low)} – {people(-high)})"
 
 
+#: the smallest percentage shown as a number: below it a known positive value reads
+#: ``"< 0.01 %"``. A % of AEGL-3 that small is a trace (below the consequence stage's
+#: onset floor, 1 % of the agent's lowest AEGL, for every published agent) whose digits
+#: the model does not resolve, and an exceedance probability over members is at least
+#: 1/10000 = 0.01 % (ensemble.members is at most 10000).
+PERCENT_FLOOR = 0.01
+
+
 def percent(x: float) -> str:
-    """A percentage to two significant figures (``"46 %"``, ``"0.31 %"``), ``"unknown"`` for NaN."""
+    """A percentage to two significant figures (``"46 %"``, ``"0.31 %"``), ``"< 0.01 %"``
+    for a known positive value below :data:`PERCENT_FLOOR` (not forty digits, nor 0),
+    ``"unknown"`` for NaN.
+
+    >>> percent(46.2), percent(0.0031), percent(4.9e-48), percent(0.0), percent(float("nan"))
+    ('46 %', '< 0.01 %', '< 0.01 %', '0 %', 'unknown')
+    """
     if not math.isfinite(x):
         return UNKNOWN
     if x == 0:
         return "0 %"
+    if 0 < x < PERCENT_FLOOR:
+        return f"< {PERCENT_FLOOR:g} %"
     r = round_sig(x, 2)
     return f"{r:,.{_decimals(r, 2)}f} %" if abs(r) < 10 else f"{r:,.0f} %"
 

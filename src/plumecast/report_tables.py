@@ -217,7 +217,9 @@ def print_casualty_table(
             str(names[i]),
             str(countries[i]),
             people(pop[i]),
-            percent(pct[i]),
+            # NaN with a known concentration: the agent's AEGL-3 cannot be read (n/a, as the
+            # legend below says), not an unknown concentration
+            "n/a" if np.isnan(pct[i]) and not unknown_c[i] else percent(pct[i]),
             to2[i],
             to3[i],
             people_range(fat[i], lo[i], hi[i]),
@@ -292,7 +294,7 @@ def print_casualty_table(
 _STILL_PRESENT = "gas still present at the end of the series"
 #: The receptor notes (:func:`plumecast.consequence_result.receptor_notes`) the table lists
 #: under "Notes": why a countdown and the deaths seem to disagree, an AEGL that is n/a.
-_NOTE_SHOWN = ("deaths without AEGL-3", "deaths, no AEGL-3", "AEGL-1", "AEGL-2", "AEGL-3")
+_NOTE_SHOWN = ("deaths without AEGL-3", "deaths, no AEGL-3", "AEGL-1", "AEGL-2", "AEGL-3", "% of AEGL-3")
 
 
 def total_range(result: xr.Dataset, suffix: str = "") -> tuple[float, float, bool]:
@@ -495,3 +497,64 @@ def cf_consequences(result: xr.Dataset) -> xr.Dataset:
     ds.attrs["history"] = (str(ds.attrs.get("history", "")) + "\n" if ds.attrs.get("history") else "") \
         + f"{now} plumecast: consequence assessment written"
     return ds
+
+
+# --------------------------------------------------------------------------- people in cells
+
+
+def people_lower_bound(x: float, sig: int = 2) -> str:
+    """A count that is a lower bound (part of the area has no population data), as
+    :func:`plumecast.numbers.people` shows counts but rounded **down** to ``sig``
+    significant figures, after ``"≥ "``: rounding 1,051 to "1,100" would claim more
+    than was counted. ``"unknown"`` for NaN.
+
+    >>> people_lower_bound(1051.0), people_lower_bound(1000.0), people_lower_bound(0.3), people_lower_bound(0.0)
+    ('≥ 1,000', '≥ 1,000', '≥ 0', '≥ 0')
+    """
+    if x is None or not math.isfinite(x):
+        return "unknown"
+    if x < 1:
+        return "≥ 0"
+    step = 10.0 ** (int(math.floor(math.log10(x))) - sig + 1)
+    down = math.floor(x / step + 1e-9) * step
+    return f"≥ {people(down, sig)}"
+
+
+def people_above_cells(row: dict[str, Any]) -> str:
+    """The ``people`` cell of a row of :meth:`plumecast.grid_consequence.PeopleAbove.rows`:
+    :func:`people`, or :func:`people_lower_bound` where part of the cells' area has no
+    raster data (``unknown_area_fraction`` > 0; the docs call the count a lower bound)."""
+    p = float(row["people"])
+    return people_lower_bound(p) if float(row["unknown_area_fraction"]) > 0 else people(p)
+
+
+def people_above_warnings(rows: list[dict[str, Any]]) -> list[str]:
+    """One line when the population raster leaves part of the cells reaching an AEGL
+    without data (nodata cells, or the raster ends): the counts there are lower bounds."""
+    part = [(r["level"], float(r["unknown_area_fraction"])) for r in rows if float(r["unknown_area_fraction"]) > 0]
+    if not part:
+        return []
+    shares = ", ".join(f"{100 * u:.2g} % for {level}" for level, u in part)
+    return [f"the population raster has no data on part of the area of the cells that reach the AEGLs ({shares}; "
+            "nodata cells or beyond the raster's extent): the people counted there are a lower bound (≥), not the "
+            "number living there; give a raster that covers the plume"]
+
+
+def print_people_above(rows: list[dict[str, Any]], console: Console, title: str) -> None:
+    """The run's table of people living in the output cells that reach each AEGL (rows of
+    :meth:`plumecast.grid_consequence.PeopleAbove.rows`), with a lower-bound count ("≥
+    1,000") where part of the cells' area has no raster data, and then the warning that
+    says so (:func:`people_above_warnings`)."""
+    table = Table(title=title)
+    for col in ("level", "cells", "people", "area without raster data"):
+        table.add_column(col, justify="right")
+    for row in rows:
+        u = float(row["unknown_area_fraction"])
+        table.add_row(row["level"], f"{row['cells']:,}", people_above_cells(row),
+                      "< 1 %" if 0 < u < 0.005 else f"{100 * u:.0f} %")
+    console.print(table)
+    warnings = people_above_warnings(rows)
+    if warnings:
+        console.print("[yellow]Warnings:[/yellow]")
+        for line in warnings:
+            console.print(f"  [yellow]•[/yellow] {escape(line)}", markup=True, highlight=False)

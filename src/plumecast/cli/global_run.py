@@ -339,8 +339,8 @@ def _people_above_levels(result: Any, scenario: Any, outdir: Path) -> list[Path]
     from plumecast.concentration import OutputGrid
     from plumecast.fileio import atomic_path
     from plumecast.grid_consequence import cells_reaching_aegl, people_above
-    from plumecast.numbers import people
     from plumecast.population import PopulationRaster
+    from plumecast.report_tables import print_people_above
 
     g = OutputGrid.from_config(scenario.output.grid)
     lon_edges, lat_edges = g.lon_edges, g.lat_edges  # increasing, beyond 180 on a grid across the antimeridian
@@ -348,13 +348,10 @@ def _people_above_levels(result: Any, scenario: Any, outdir: Path) -> list[Path]
                                                      float(lon_edges[-1]), float(lat_edges[-1])))
     flags = cells_reaching_aegl(result.concentration, result.agent, scenario.start64)
     counted = people_above(flags, lon_edges, lat_edges, raster)
-    table = Table(title="People living in output cells that reach each AEGL (from the population raster; "
-                        f"{scenario.output.interval_min:g}-min means over {g.dlon:g} deg cells understate local peaks)")
-    for col in ("level", "cells", "people", "area without raster data"):
-        table.add_column(col, justify="right")
-    for row in counted.rows():
-        table.add_row(row["level"], f"{row['cells']:,}", people(row["people"]), f"{100 * row['unknown_area_fraction']:.0f} %")
-    console.print(table)
+    # a count where part of the cells has no raster data is a lower bound ("≥ 1,000", and a warning)
+    print_people_above(counted.rows(), console,
+                       "People living in output cells that reach each AEGL (from the population raster; "
+                       f"{scenario.output.interval_min:g}-min means over {g.dlon:g} deg cells understate local peaks)")
     path = outdir / "people_above_aegl.csv"
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(counted.rows()[0]))

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from plumecast.ensemble.config import EnsembleConfig
+from plumecast.ensemble.config import MAX_WIND_SPEED_FACTOR, PERTURBATION_RANGES, EnsembleConfig
 from plumecast.errors import ScenarioError
 from plumecast.scenario import Scenario
 
@@ -25,13 +25,6 @@ from plumecast.scenario import Scenario
 OFFSET_PATTERN: tuple[tuple[int, int], ...] = (
     (0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1),
 )
-#: the largest wind speed factor a member may draw. Ten times the met's winds is beyond
-#: any observed wind (850 hPa winds of 10-30 m/s would become 100-300 m/s, above jet-stream
-#: cores of about 100 m/s and near the speed of sound), so such a draw means a mistaken
-#: distribution (a median of 1e36 instead of 1), and running it would report a plume
-#: blown off the grid as "no fatalities". Small factors are kept (from 0, the lower clip):
-#: near-calm air is a real weather situation and the worst case of a local release.
-MAX_WIND_SPEED_FACTOR = 10.0
 _MEMBER_DIMS = ("number", "member", "realization", "ensemble", "ens")
 
 
@@ -49,12 +42,16 @@ class MemberSpec:
     mixing_height_m: float | None = None
     source_rate_factor: float = 1.0
     source_timing_shift_h: float = 0.0
+    #: (key, value as drawn) of the member's draws of the bounded perturbations
+    #: (config.PERTURBATION_RANGES); a draw outside the range runs clipped to its edge
+    #: (the field above), and describe() and clip_notes() say so
+    drawn: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         # a NaN or infinite perturbation would run the member on NaN winds (zero
         # concentrations: a silent all-clear) or fail deep in the transport
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                  if f.name not in ("index", "seed", "met_number")}
+                  if f.name not in ("index", "seed", "met_number", "drawn")}
         for name, v in values.items():
             for x in (v if isinstance(v, tuple) else (v,)):
                 if x is not None and not math.isfinite(float(x)):
@@ -64,12 +61,16 @@ class MemberSpec:
     def describe(self) -> str:
         parts = [f"member {self.index}", f"seed {self.seed}"]
         defaults = MemberSpec(0, 0)
+        drawn = dict(self.drawn)
         for f in dataclasses.fields(self):
-            if f.name in ("index", "seed"):
+            if f.name in ("index", "seed", "drawn"):
                 continue
             v = getattr(self, f.name)
-            if v != getattr(defaults, f.name):
-                parts.append(f"{f.name}={v:.4g}" if isinstance(v, float) else f"{f.name}={v}")
+            if v != getattr(defaults, f.name) or (f.name in drawn and drawn[f.name] != v):
+                text = f"{f.name}={v:.4g}" if isinstance(v, float) else f"{f.name}={v}"
+                if f.name in drawn and drawn[f.name] != v:  # clipped to the allowed range
+                    text += f" (drawn {drawn[f.name]:.4g})"
+                parts.append(text)
         return ", ".join(parts)
 
 
@@ -133,18 +134,56 @@ def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | 
             offset = (ox * cfg.grid_offset_fraction, oy * cfg.grid_offset_fraction)
         if control:
             draws = {}
+        # a draw outside its allowed range (a normal's tail) runs at the range's edge; the
+        # draw is kept beside it (members.csv, clip_notes). The config refused the values
+        # and distributions that no member, or not most members, could run with.
+        bounded = {k: v for k, v in draws.items() if k in PERTURBATION_RANGES}
+        used = {k: PERTURBATION_RANGES[k].clip(v) for k, v in bounded.items()}
         out.append(MemberSpec(
             index=i, seed=seed,
             met_number=i if cfg.met_members == "file" else None,
             grid_offset_cells=offset,
-            wind_speed_factor=max(draws.get("wind_speed_factor", 1.0), 0.0),
+            wind_speed_factor=used.get("wind_speed_factor", 1.0),
             wind_rotation_deg=draws.get("wind_direction_deg", 0.0),
-            kh_m2_s=max(draws["kh_m2_s"], 0.0) if "kh_m2_s" in draws else None,
-            mixing_height_m=min(max(draws["mixing_height_m"], 10.0), 10000.0) if "mixing_height_m" in draws else None,
-            source_rate_factor=max(draws.get("source_rate_factor", 1.0), 1e-6),
+            kh_m2_s=used.get("kh_m2_s"),
+            mixing_height_m=used.get("mixing_height_m"),
+            source_rate_factor=used.get("source_rate_factor", 1.0),
             source_timing_shift_h=draws.get("source_timing_shift_h", 0.0),
+            drawn=tuple(bounded.items()),
         ))
     return out
+
+
+def clip_notes(specs: list[MemberSpec]) -> list[str]:
+    """One line per bounded perturbation some member drew outside its allowed range
+    (config.PERTURBATION_RANGES), which that member ran with clipped to the range's edge:
+    how many members, the extreme draw, the value used, and how the clipping moves the
+    members' mean (clipping a normal K_h at 0 raises it). Empty when no draw was clipped."""
+    notes = []
+    for key, r in PERTURBATION_RANGES.items():
+        pairs = [(d[key], float(getattr(s, key))) for s in specs for d in [dict(s.drawn)] if key in d]
+        clipped = [(x, y) for x, y in pairs if x != y]
+        if not clipped:
+            continue
+        low = [x for x, y in clipped if x < y]
+        high = [x for x, y in clipped if x > y]
+        sides = []
+        if low:
+            edge = r.clip(min(low))
+            sides.append(f"{len(low)} below it (lowest draw {min(low):.4g}) with {edge:.4g}"
+                         + (" (practically no release)" if r.low_open else ""))
+        if high:
+            sides.append(f"{len(high)} above it (highest draw {max(high):.4g}) with {r.high:.4g}")
+        mean_drawn = sum(x for x, _ in pairs) / len(pairs)
+        mean_used = sum(y for _, y in pairs) / len(pairs)
+        fix = ("a lognormal keeps it above 0 unclipped" if low and not high and r.low == 0.0
+               else "a narrower distribution (a uniform within the range) avoids it")
+        notes.append(
+            f"in {len(clipped)} of {len(pairs)} perturbed members ensemble.{key} drew outside its allowed range "
+            f"({r.text}) and ran clipped: {' and '.join(sides)}; this moves the members' mean from "
+            f"{mean_drawn:.4g} (drawn) to {mean_used:.4g} (run), so the spread is not the distribution's; {fix} "
+            "(each member's draw beside the value used: members.csv; docs/plans.md)")
+    return notes
 
 
 def _dist_text(dist: Any) -> str:
@@ -156,6 +195,20 @@ def _dist_text(dist: Any) -> str:
 
 
 def timing_shift_note(scenario: Scenario, specs: list[MemberSpec]) -> str | None:
+    """The notes on the members that ``compare`` shows (console and ``decision_table.md``),
+    as one text, or None: the draws clipped to their allowed range (:func:`clip_notes`) and
+    the releases moved before the run's start (:func:`member_notes`)."""
+    notes = member_notes(scenario, specs)
+    return ". ".join(n if k == 0 else n[0].upper() + n[1:] for k, n in enumerate(notes)) or None
+
+
+def member_notes(scenario: Scenario, specs: list[MemberSpec]) -> list[str]:
+    """The notes on the members, one line each: :func:`clip_notes` and :func:`_shift_note`."""
+    shift = _shift_note(scenario, specs)
+    return [*clip_notes(specs), *([shift] if shift else [])]
+
+
+def _shift_note(scenario: Scenario, specs: list[MemberSpec]) -> str | None:
     """One line when ``source_timing_shift_h`` moves a release's start before the run's
     start in some members (None otherwise): the transport cannot carry air emitted
     before it starts, so those members lose that emission (:func:`_shift_release`

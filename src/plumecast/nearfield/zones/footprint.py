@@ -66,6 +66,7 @@ from plumecast.nearfield.zones.setup import (
     passive_transition_distance,
     plume_setup,
     release_profile,
+    release_temperature,
     release_temperature_k,
     resolve_levels,
     to_local,
@@ -519,15 +520,20 @@ def _assumption_notes(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
     the dense-gas model does not read."""
     out = []
     rel = scenario.release
-    t0 = release_temperature_k(scenario, setup)
+    t0, how, why = release_temperature(scenario, setup)
     air_c = scenario.meteorology.air_temperature_c
-    if (rel.temperature_c is None and rel.stack is None and rel.dense_gas == "auto"
-            and (setup.release_profile is None or not math.isfinite(setup.release_profile.release_temperature_k))
-            and t0 < air_c + 273.15):
+    if rel.stack is None and rel.dense_gas == "auto" and how == "boiling point" and t0 < air_c + 273.15:
         out.append(
             f"release temperature_c not given: the vapour is assumed to leave at {scenario.agent.name}'s boiling "
             f"point, {t0 - 273.15:.0f} °C (a liquefied gas flashing to 1 atm; denser than at the air's {air_c:g} °C); "
             "for a gas that leaves warmer (a gas-phase leak, a heated vessel) give the release's temperature_c [°C]")
+    elif rel.stack is None and rel.dense_gas == "auto" and how == "air, boiling point unknown":
+        reason = why.split(": ", 1)[-1].split(";")[0] if why else "no boiling point"
+        out.append(
+            f"release temperature_c not given and {scenario.agent.name}'s boiling point is unknown ({reason}): the "
+            f"vapour is assumed to leave at the air's {air_c:g} °C; a liquefied gas flashing to 1 atm leaves at its "
+            "boiling point, colder and denser (its dense-gas zones reach further): give the release's "
+            "temperature_c [°C]")
     default_height = LocalScenario.model_fields["receptor_height_m"].default
     if setup.dense is not None and scenario.receptor_height_m != default_height:
         out.append(

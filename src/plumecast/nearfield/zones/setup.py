@@ -172,25 +172,41 @@ def release_profile(scenario: LocalScenario) -> Any:
 
 
 def release_temperature_k(scenario: LocalScenario, setup: PlumeSetup) -> float:
-    """Temperature of the released vapour. [K]
+    """Temperature of the released vapour (:func:`release_temperature`). [K]"""
+    return release_temperature(scenario, setup)[0]
+
+
+#: how :func:`release_temperature` found the vapour's temperature: given, from a tank's
+#: source model, the agent's boiling point, the air above the boiling point, or the air
+#: for want of a boiling point (an inline agent, or one the thermo table has none for)
+TemperatureSource = Literal["release", "tank", "boiling point", "air", "air, boiling point unknown"]
+
+
+def release_temperature(scenario: LocalScenario, setup: PlumeSetup) -> tuple[float, TemperatureSource, str]:
+    """Temperature of the released vapour [K], how it was found, and why (the reason the
+    boiling point is unknown, for a note; else "").
 
     ``release.temperature_c`` when given; a tank's source-model temperature; else
     the agent's normal boiling point when it is below the air temperature (a
-    liquefied gas flashing to 1 atm leaves at its boiling point), else the air.
+    liquefied gas flashing to 1 atm leaves at its boiling point), else the air. An
+    agent without a boiling point in the shipped thermo table (an inline agent, or a
+    blank cell) takes the air's temperature: the zones say so
+    (:func:`plumecast.nearfield.zones.footprint`), since a liquefied gas would leave
+    colder and denser.
     """
     air = scenario.meteorology.air_temperature_c + 273.15
     if scenario.release.temperature_c is not None:
-        return scenario.release.temperature_c + 273.15
+        return scenario.release.temperature_c + 273.15, "release", ""
     prof = setup.release_profile
     if prof is not None and math.isfinite(prof.release_temperature_k):
-        return float(prof.release_temperature_k)
-    try:
-        from plumecast.nearfield.source_models import load_thermo
+        return float(prof.release_temperature_k), "tank", ""
+    from plumecast.nearfield.source_models import load_thermo
 
+    try:
         tb = load_thermo(scenario.agent.name, scenario.agent.molecular_weight_g_mol).boiling_point_k
-    except Exception:  # an inline agent or one without a boiling point: take the air temperature
-        return air
-    return tb if tb < air else air
+    except DataFileError as exc:  # not in thermo.csv, or its boiling point left blank there
+        return air, "air, boiling point unknown", str(exc)
+    return (tb, "boiling point", "") if tb < air else (air, "air", "")
 
 
 def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:

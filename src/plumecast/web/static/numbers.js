@@ -103,9 +103,13 @@ export function livesSavedRange(central, low, high) {
   return high > 0 ? `${text} (costs ${people(-low)} – saves ${people(high)})` : `${text} (costs ${people(-low)} – ${people(-high)})`;
 }
 
+// plumecast.numbers.PERCENT_FLOOR: a known positive percentage below it reads "< 0.01 %"
+export const PERCENT_FLOOR = 0.01;
+
 export function percent(x) {
   if (x === null || x === undefined || !finite(x)) return UNKNOWN;
   if (x === 0) return "0 %";
+  if (x > 0 && x < PERCENT_FLOOR) return "< 0.01 %";
   const r = roundSig(x, 2);
   return Math.abs(r) < 10 ? `${grouped(r, decimals(r, 2))} %` : `${grouped(r, 0)} %`;
 }
