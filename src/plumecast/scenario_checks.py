@@ -12,6 +12,7 @@ its met file.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from plumecast.errors import ScenarioError
@@ -20,7 +21,7 @@ from plumecast.scenario_yaml import where
 if TYPE_CHECKING:
     from plumecast.scenario import Scenario
 
-__all__ = ["BYTES_PER_PARTICLE", "available_memory_bytes", "memory_estimate"]
+__all__ = ["BYTES_PER_PARTICLE", "available_memory_bytes", "check_members_memory", "memory_estimate"]
 
 
 #: Host memory a run needs per particle [bytes]: the 33-byte particle state
@@ -67,26 +68,57 @@ def _gib(n: float) -> str:
     return f"{round_sig(n / 2**20):,.10g} MiB"
 
 
-def _check_memory(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
-    need = memory_estimate(sc)
+def _check_memory(sc: Scenario, source: str, lines: Mapping[tuple[str | int, ...], int], at_once: int = 1,
+                  why: str = "") -> None:
+    """Refuse a run whose arrays need more memory than this machine has available now:
+    ``at_once`` copies of the run at the same time (the members that run at once;
+    ``why``, what runs them, says so in the message)."""
+    need = {k: v * at_once for k, v in memory_estimate(sc).items()}
     total = sum(need.values())
     have = available_memory_bytes()
     if have is None or total <= have:
         return
     key = max(need, key=lambda k: need[k])
     line = lines.get(tuple(key.split(".")))
+    one = need[key] // at_once
     if key == "particles":
-        what = f"particles = {sc.particles:,} need about {_gib(need[key])} ({BYTES_PER_PARTICLE} bytes each)"
+        what = f"particles = {sc.particles:,} need about {_gib(one)} ({BYTES_PER_PARTICLE} bytes each)"
     else:
         g = sc.output.grid
         what = (f"resolution_deg = {g.resolution_deg:g} gives {g.n_cells:,} cells per output field, about "
-                f"{_gib(need[key])} for the {-(-sc.n_steps // sc.steps_per_output):,} output intervals")
-    raise ScenarioError(
-        f"{source}{f', line {line}' if line else ''}: {key}: {what}; the whole run needs about {_gib(total)} "
-        f"but this machine has {_gib(have)} of memory available; "
-        + ("reduce particles" if key == "particles" else
+                f"{_gib(one)} for the {-(-sc.n_steps // sc.steps_per_output):,} output intervals")
+    if at_once > 1:
+        what += f" per member, and {why} runs {at_once} members at once"
+        whole = f"together they need about {_gib(total)}"
+    else:
+        whole = f"the whole run needs about {_gib(total)}"
+    fix = ("reduce particles" if key == "particles" else
            "coarsen resolution_deg, shrink the grid bounds or lengthen output.interval_min")
+    fit = int(have // max(total // at_once, 1))  # members that fit at once
+    if at_once > 1 and fit >= 1 and why.startswith("--workers"):
+        fix += f", or run fewer members at once (--workers {fit}{'' if fit > 1 else ' or 0'})"
+    raise ScenarioError(
+        f"{source}{f', line {line}' if line else ''}: {key}: {what}; {whole} "
+        f"but this machine has {_gib(have)} of memory available; {fix}"
     )
+
+
+def check_members_memory(sc: Scenario, at_once: int, source: str | None = None,
+                         lines: Mapping[tuple[str | int, ...], int] | None = None, *, workers: int | None = None) -> None:
+    """Refuse a comparison whose members that run at once on this machine need more memory
+    than it has available now: ``at_once`` members (a local cluster of W workers runs
+    min(W, members) at once; serially, one). Loading the scenario checked one member
+    (:func:`_check_memory`); the members of an external cluster (``--scheduler``) run on its
+    workers' machines, which this check cannot see. (It counted one member whatever the
+    workers: --workers 2 with 10^7 particles passed with 1 GiB available; audit.)
+
+    Raises
+    ------
+    ScenarioError
+        naming the key, the members at once and what to reduce (``--workers``, particles).
+    """
+    why = f"--workers {workers}" if workers is not None else "the cluster"
+    _check_memory(sc, source or sc.name, lines or {}, max(1, int(at_once)), why)
 
 
 def _check_emission_in_run(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:

@@ -135,3 +135,52 @@ def _terminate_as_exit() -> Any:
         return signal.signal(signal.SIGTERM, handler)
     except ValueError:  # not the main thread
         return None
+
+
+def progress_columns(kind: str, width: int, title: str = "", most: int = 0) -> list[Any]:
+    """The columns of a progress line that fit ``width`` characters (the console's), so
+    that rich never cuts one with "…": the elapsed and remaining time always show, then
+    (``kind`` "run") the simulated time, a bar, the particles alive, the title and the
+    particle-steps per second, or (``kind`` "members") a bar, the members done and the
+    title, in that order of priority, each only if it fits whole. (At 80 columns the
+    full set cut the times to "0… left 0:0…"; audit.) The task's fields: ``simtime``,
+    ``alive`` and ``rate`` [M particle-steps/s] for "run"."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Column
+
+    name = title[:24]
+    digits = max(9, len(f"{most:,}"))
+    # (display order, width, column); rich puts one space between columns
+    parts: list[tuple[int, int, Any]] = [(7, 8, TimeElapsedColumn()), (8, 4, TextColumn("left")),
+                                         (9, 8, TimeRemainingColumn())]
+    budget = max(width, 40) - 1 - sum(w + 1 for _, w, _ in parts)
+    bar: tuple[int, int, Any] = (2, 10, None)
+    wanted: list[tuple[int, int, Any]]
+    if kind == "run":
+        wanted = [(3, 20, TextColumn("{task.fields[simtime]}")), bar,
+                  (4, 6 + digits, TextColumn(f"alive {{task.fields[alive]:>{digits},}}")),
+                  (1, len(name), TextColumn("[bold]{task.description}",
+                                            table_column=Column(no_wrap=True, max_width=24))),
+                  (5, 15, TextColumn("{task.fields[rate]:>5.1f} M steps/s"))]
+    else:
+        wanted = [bar, (3, 2 * len(str(max(most, 1))) + 1, MofNCompleteColumn()),
+                  (1, len(name), TextColumn("[bold]{task.description}",
+                                            table_column=Column(no_wrap=True, max_width=24)))]
+    bar_width = 0
+    for order, w, col in wanted:
+        if w and w + 1 <= budget:
+            budget -= w + 1
+            if col is None:
+                bar_width = w
+            else:
+                parts.append((order, w, col))
+    if bar_width:
+        bar_width += min(budget, 10)  # a longer bar where room is left
+        parts.append((2, bar_width, BarColumn(bar_width=bar_width)))
+    return [col for _, _, col in sorted(parts, key=lambda p: p[0])]

@@ -7,16 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 
-from plumecast.cli.common import console, print_tables
+from plumecast.cli.common import console, print_tables, progress_columns
 
 
 def register(app: typer.Typer) -> None:
@@ -128,8 +121,13 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
         console.print(f"note: {why}: the comparison has one member, so there is no ensemble spread; the "
                       "tables give that run's figures, not probabilities or 5-95 % intervals (add 'ensemble:', "
                       "docs/plans.md)", highlight=False)
-    columns = [TextColumn("[bold]members"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("left"), TimeRemainingColumn()]
+    if workers and not scheduler:  # before the bar: the members that run at once fit this machine's memory
+        from plumecast.scenario_checks import check_members_memory
+
+        own = particles is None and not getattr(sc.ensemble, "particles", None)  # the key 'particles' of the file
+        check_members_memory(setup.scenario, min(workers, len(specs)), source, lines if own else None,
+                             workers=workers)
+    columns = progress_columns("members", console.width, "members", most=len(specs))
     with Progress(*columns, console=console, disable=quiet) as bar:
         task = bar.add_task("members", total=len(specs))
         def on_member(k: int, n: int) -> None:
@@ -138,7 +136,11 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
                 live.members(k, n)
 
         raw = run_members(setup, specs, workers=workers, scheduler=scheduler, serial=workers == 0 and not scheduler,
-                          progress=on_member)
+                          progress=on_member, source=source, lines=lines)
+    if raw.dask_log:
+        console.print(f"note: Dask logged warnings during the run (a worker that died is restarted and its "
+                      f"members are rerun; the results do not depend on it): {raw.dask_log}",
+                      highlight=False, markup=False)
     names = [str(n) for n in receptors.name]
     summary = summarise(raw, names, receptor_labels(names, receptors.lat, receptors.lon,
                                                     getattr(receptors, "country", None)),

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 
-from plumecast.cli.common import console
+from plumecast.cli.common import console, progress_columns
 
 
 def _fmt_mass(kg: float) -> str:
@@ -77,16 +77,8 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         hook = CheckpointWriter(outdir, checkpoint_h, scenario.time_step_s,
                                 scenario=scenario.checkpoint_dict(), on_save=saved)
     outdir = stage  # every file of the set goes to the staging folder
-    columns = [
-        TextColumn("[bold]{task.description}"),
-        BarColumn(bar_width=20),
-        TextColumn("{task.fields[simtime]}"),
-        TextColumn("alive {task.fields[alive]:>9,}"),
-        TextColumn("{task.fields[rate]:>6.1f} M steps/s"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    ]
+    # what fits the console's width, the time left first (progress_columns)
+    columns = progress_columns("run", console.width, title, most=scenario.particles)
     with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
         task = bar.add_task(title, total=scenario.n_steps, simtime="", alive=0, rate=0.0,
                             completed=0 if resume is None else resume.step)

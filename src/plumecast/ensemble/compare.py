@@ -345,6 +345,9 @@ class RawComparison:
     grid_lon: NDArray[np.float64] | None
     wall_s: float
     workers: int
+    #: the file Dask's own log lines of the run went to (warnings: a worker that died and was
+    #: restarted, its members rerun), or None where Dask logged nothing worth keeping
+    dask_log: str | None = None
 
 
 def _grid_coords(sc: Scenario) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -364,12 +367,18 @@ def run_members(
     progress: Callable[[int, int], None] | None = None,
     retries: int = 2,
     worker_threads: int | None = None,
+    source: str | None = None,
+    lines: Mapping[tuple[str | int, ...], int] | None = None,
 ) -> RawComparison:
     """Run the member tasks (serially in this process, on a LocalCluster of
     ``workers`` processes, or on the cluster at ``scheduler``) and reduce them.
 
     ``worker_threads``: numba threads of each local worker (default: the cores
-    divided among the workers, :func:`worker_environ`)."""
+    divided among the workers, :func:`worker_environ`). A local cluster is refused
+    before it starts where the members that run at once (one per worker) need more
+    memory than this machine has available
+    (:func:`plumecast.scenario_checks.check_members_memory`; ``source`` and ``lines``,
+    the scenario file and its key -> line index, are named in that message)."""
     t0 = time.perf_counter()
     specs = list(specs)
     n = len(specs)
@@ -386,12 +395,16 @@ def run_members(
             results[k] = _small(r)
             if progress:
                 progress(k + 1, n)
-        used = 0
+        used, log = 0, None
     else:
-        counts, results, used = _run_dask(setup, specs, workers, scheduler, progress, retries, worker_threads)
+        from plumecast.scenario_checks import check_members_memory
+
+        if not scheduler:  # the members that run at once on this machine: one per local worker
+            check_members_memory(setup.scenario, min(workers, n), source, lines, workers=workers)
+        counts, results, used, log = _run_dask(setup, specs, workers, scheduler, progress, retries, worker_threads)
     lat, lon = _grid_coords(setup.scenario) if setup.maps else (None, None)
     done = [r for r in results if r is not None]
-    return RawComparison(setup, specs, done, counts, lat, lon, time.perf_counter() - t0, used)
+    return RawComparison(setup, specs, done, counts, lat, lon, time.perf_counter() - t0, used, log)
 
 
 #: seconds to wait for an external scheduler to answer (``--scheduler``), and for it to have a worker
@@ -424,24 +437,123 @@ def _member_message(index: int, message: str) -> str:
 
 
 def _lost(scheduler: str | None) -> ScenarioError:
-    where = f"the Dask scheduler at {scheduler}" if scheduler else "the local Dask scheduler"
-    return ScenarioError(f"lost the connection to {where} during the run (it stopped or became unreachable); "
-                         "no results were written: start the scheduler again (or leave out --scheduler for a "
-                         "local cluster) and rerun")
+    """The scheduler went away (not its workers: :func:`_no_workers`)."""
+    if scheduler:
+        return ScenarioError(f"lost the connection to the Dask scheduler at {scheduler} during the run (it stopped "
+                             "or became unreachable); no results were written: start the scheduler again (or leave "
+                             "out --scheduler for a local cluster) and rerun")
+    return ScenarioError("lost the connection to the scheduler of the local Dask cluster (in this process) during "
+                         "the run; no results were written: rerun (--workers 0 runs the members in this process, "
+                         "without Dask)")
 
 
-def _result(future: Any, scheduler: str | None) -> Any:
-    """``future.result()``; a connection lost on the way (the scheduler or the worker
-    holding it went away) is :func:`_lost`, an exception of the task itself is raised."""
+def _no_workers(scheduler: str | None, workers: int, waited_s: float | None = None) -> ScenarioError:
+    """Every worker left during the run and none came back within ``waited_s`` (the
+    scheduler still answers: it is not :func:`_lost`)."""
+    if scheduler:
+        waited = f", without a worker for {waited_s:g} s" if waited_s else ", without a worker"
+        return ScenarioError(f"--scheduler {scheduler}: every worker of the Dask scheduler left during the run (it "
+                             f"is still running{waited}); no results were written: "
+                             f"start workers again ('dask worker {scheduler}') and rerun")
+    back = f" and none was back within {waited_s:g} s" if waited_s else ""
+    return ScenarioError(f"the {workers} worker process{'es' if workers != 1 else ''} of the local Dask cluster "
+                         f"died during the run{back}; no results were written: "
+                         "rerun (with fewer particles or --workers if they ran out of memory; --workers 0 runs the "
+                         "members in this process)")
+
+
+def _killed(key: Any, allowed: int, scheduler: str | None) -> ScenarioError:
+    """A task whose workers kept dying while they ran it (``distributed.KilledWorker``)."""
+    import re
+
+    m = re.match(r"plumecast-(?:member|small)-(\d+)-", str(key))
+    who = f"ensemble member {m.group(1)}" if m else "a task of the comparison"
+    where = f"workers of the Dask scheduler at {scheduler}" if scheduler else "local Dask workers"
+    return ScenarioError(f"{who}: {allowed + 1} {where} died while running it (killed, e.g. for want of memory); "
+                         "no results were written: rerun with fewer particles"
+                         + ("" if scheduler else " or --workers, or --workers 0 to run in this process"))
+
+
+def _result(future: Any, scheduler: str | None, watch: _WorkerWatch | None = None) -> Any:
+    """``future.result()``; a connection lost on the way (the scheduler went away) is
+    :func:`_lost`, a task cancelled while the scheduler still answers is what ``watch``
+    makes of it (:meth:`_WorkerWatch.cancelled`), a task whose workers kept dying is
+    :func:`_killed`, an exception of the task itself is raised."""
     import asyncio
     import concurrent.futures
 
     try:
+        while watch is not None:
+            # a task done on a worker that then died is computed again, on a worker that may
+            # never come: wait in steps, watching the workers (before, this waited forever)
+            try:
+                return future.result(timeout=WORKER_CHECK_S)
+            except TimeoutError:
+                if watch.client.status != "running":
+                    raise _lost(scheduler) from None
+                watch.check()
         return future.result()
     except (OSError, asyncio.CancelledError, concurrent.futures.CancelledError):
         if future.status == "error":
             raise
+        if watch is not None and watch.client.status == "running":
+            raise watch.cancelled() from None
         raise _lost(scheduler) from None
+    except Exception as exc:
+        if type(exc).__name__ == "KilledWorker":
+            raise _killed(getattr(exc, "task", future.key), int(getattr(exc, "allowed_failures", 3)),
+                          scheduler) from None
+        raise
+
+
+def _setup_task(setup: CompareSetup) -> CompareSetup:
+    """The setup as a task's result: Dask recomputes it from the graph when the workers
+    holding it die (scattered data it could not, so their members were cancelled)."""
+    return setup
+
+
+class _DaskLog:
+    """Dask's own log lines (its ``distributed`` and ``tornado`` loggers) go to a file
+    while members run, not to the console: a worker that died, the nanny restarting it,
+    its tasks rescheduled are Dask's business, and plumecast says in one line what it
+    means for the run. The file (in the temporary folder) is made at the first warning;
+    :attr:`path` is None while nothing was written to it."""
+
+    #: asyncio's: the gathers of :func:`_result` given up at a timeout end with an
+    #: exception nobody retrieves when the client closes ("Task exception was never retrieved")
+    NAMES = ("distributed", "tornado", "asyncio")
+
+    def __init__(self, token: str) -> None:
+        import tempfile
+
+        self.file = os.path.join(tempfile.gettempdir(), f"plumecast-dask-{token}.log")
+
+    def __enter__(self) -> _DaskLog:
+        import logging
+
+        self.handler = logging.FileHandler(self.file, delay=True, encoding="utf-8")
+        self.handler.setLevel(logging.WARNING)
+        self.handler.setFormatter(logging.Formatter("%(asctime)s - %(name)s - %(levelname)s - %(message)s"))
+        self.saved = []
+        for name in self.NAMES:
+            lg = logging.getLogger(name)
+            self.saved.append((lg, lg.handlers[:], lg.propagate))
+            lg.handlers = [self.handler]
+            lg.propagate = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import gc
+
+        gc.collect()  # the client's abandoned tasks are finalised (and log) while their lines go to the file
+        for lg, handlers, propagate in self.saved:
+            lg.handlers = handlers
+            lg.propagate = propagate
+        self.handler.close()
+
+    @property
+    def path(self) -> str | None:
+        return self.file if os.path.exists(self.file) else None
 
 
 def _connect(scheduler: str) -> Any:
@@ -465,11 +577,16 @@ def _connect(scheduler: str) -> Any:
     box: dict[str, Any] = {}
 
     def make() -> None:
+        # made in two steps so that a Client whose start fails can be closed here: left to its
+        # finaliser at exit, it waited 2 x the timeout and printed a traceback (audit: ssh's banner)
+        client = box["half"] = Client.__new__(Client)
         try:
             with _quiet_distributed():
-                box["client"] = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+                client.__init__(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)  # type: ignore[misc]
+            box["client"] = client
         except BaseException as exc:  # noqa: BLE001 - reported below as one line
             box["error"] = exc
+            _close_quietly(client)
 
     maker = threading.Thread(target=make, name="plumecast-connect", daemon=True)
     maker.start()
@@ -478,6 +595,7 @@ def _connect(scheduler: str) -> Any:
         return box["client"]
     exc = box.get("error")
     if exc is None:
+        _close_quietly(box.get("half"))
         raise ScenarioError(f"--scheduler {scheduler}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:g} s "
                             f"(something is listening there but does not speak Dask's protocol: a dashboard or web "
                             f"port?); {expected}")
@@ -487,6 +605,22 @@ def _connect(scheduler: str) -> Any:
                             f"{CONNECT_TIMEOUT_S:g} s ({reason}); {expected}") from None
     raise ScenarioError(f"--scheduler {scheduler}: not a Dask scheduler ({type(exc).__name__}: {reason[:120]}); "
                         f"{expected}") from None
+
+
+def _close_quietly(client: Any, timeout_s: float = 2.0) -> None:
+    """Close a Client that never got going, within ``timeout_s`` and without a word; marked
+    closed in any case, so that its finaliser does not try again at exit."""
+    if client is None:
+        return
+    with _quiet_distributed():
+        try:
+            client.close(timeout=timeout_s)
+        except BaseException:  # noqa: BLE001, S110 - best effort: it is being given up
+            pass
+    try:
+        client.status = "closed"
+    except Exception:  # noqa: BLE001, S110 - a Client without a status has nothing to close
+        pass
 
 
 class _quiet_distributed:
@@ -531,26 +665,37 @@ def _stop_local_workers(cluster: Any) -> None:
 
 def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, scheduler: str | None,
               progress: Callable[[int, int], None] | None, retries: int, worker_threads: int | None = None
-              ) -> tuple[dict[str, NDArray[np.uint32]] | None, list[MemberResult | None], int]:
+              ) -> tuple[dict[str, NDArray[np.uint32]] | None, list[MemberResult | None], int, str | None]:
     """Run the members on Dask. A member that fails on a user error stops the run with
     ``ensemble member N: ...`` (the lowest failing index: the message does not depend on
-    the workers); ``retries`` only re-run tasks that failed otherwise (a lost worker is
-    rescheduled by Dask itself). A lost scheduler is an error within about the polling
-    interval, not a hang."""
+    the workers); ``retries`` only re-run tasks that failed otherwise. A lost worker is
+    rescheduled by Dask itself, on the workers left or on the one the local cluster's
+    nanny starts in its place: the setup goes in as a task, which Dask recomputes, not as
+    scattered data, which it cannot (its loss cancelled every member). A lost scheduler
+    is an error within about the polling interval, not a hang; a scheduler left without
+    workers for :data:`WORKERS_TIMEOUT_S` says so (:func:`_no_workers`). Dask's own log
+    lines go to a file (:class:`_DaskLog`), returned last (None: nothing logged)."""
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - dask[distributed] is a dependency
         raise ScenarioError('plumecast compare needs dask.distributed: pip install "dask[distributed]"') from exc
     cluster = None
     environ = dict(os.environ)
-    if scheduler:
-        client = _connect(scheduler)
-    else:
-        cluster = local_cluster(workers, worker_threads)
-        client = Client(cluster, set_as_default=False)
+    token = uuid.uuid4().hex[:12]
+    log = _DaskLog(token)
+    log.__enter__()
+    try:
+        if scheduler:
+            client = _connect(scheduler)
+        else:
+            cluster = local_cluster(workers, worker_threads)
+            client = Client(cluster, set_as_default=False)
+    except BaseException:
+        log.__exit__()
+        _restore_environ(environ)
+        raise
     n = len(specs)
     results: list[MemberResult | None] = [None] * n
-    token = uuid.uuid4().hex[:12]
     ok = False
     # the client's own log of a lost scheduler (a traceback per reconnection attempt)
     quiet_client = _quiet_distributed(("distributed.client", "distributed.comm", "distributed.core", "tornado"))
@@ -567,16 +712,14 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
                     f"start some with 'dask worker {scheduler}', or leave out --scheduler for a local cluster"
                     ) from None
         used = len(client.scheduler_info().get("workers", {}))
-        setup_f = client.scatter(setup, broadcast=True)
+        setup_f = client.submit(_setup_task, setup, key=f"plumecast-setup-{token}", pure=False)
         ac = as_completed(loop=client.loop)
         small: dict[Any, int] = {}
-        member_keys: set[Any] = set()
         for k, spec in enumerate(specs):
             f = client.submit(_member_or_failure, setup_f, spec, key=f"plumecast-member-{spec.index}-{token}",
                               retries=retries, pure=False)
             sf = client.submit(_small, f, key=f"plumecast-small-{spec.index}-{token}", retries=retries)
             small[sf.key] = k
-            member_keys.add(f.key)
             ac.add(f)
             ac.add(sf)
             del f, sf  # only as_completed and the reduction hold members, so they leave worker memory once summed
@@ -584,6 +727,7 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
         failed: dict[int, str] = {}
         pending = set(range(n))
         done = 0
+        watch = _WorkerWatch(client, scheduler, workers)
         while not ac.is_empty():
             if failed and not any(j < min(failed) for j in pending):
                 break  # every member before the first failing one has finished: its error is the one
@@ -591,14 +735,17 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
             if not batch:
                 if client.status != "running":
                     raise _lost(scheduler)
+                watch.check()
                 time.sleep(POLL_S)
                 continue
             for f in batch:
-                if f.status == "cancelled" or client.status != "running":
+                if client.status != "running":
                     raise _lost(scheduler)
+                if f.status == "cancelled":
+                    raise watch.cancelled()
                 if f.key in small:
                     k = small[f.key]
-                    r = _result(f, scheduler)
+                    r = _result(f, scheduler, watch)
                     pending.discard(k)
                     if isinstance(r, MemberFailure):
                         failed[k] = _member_message(r.index, r.message)
@@ -608,6 +755,8 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
                         if progress and not failed:
                             progress(done, n)
                     continue
+                if f.status == "error":
+                    _result(f, scheduler, watch)  # a member whose workers kept dying: _killed
                 if not setup.maps or failed:
                     continue
                 queue.append(f)
@@ -618,9 +767,15 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
             del batch
         if failed:
             raise ScenarioError(failed[min(failed)])
-        counts = _grids(_result(queue[0], scheduler)) if queue else None
+        counts = _grids(_result(queue[0], scheduler, watch)) if queue else None
         queue.clear()
+        del setup_f
         ok = True
+    except ScenarioError as exc:
+        path = log.path
+        if path is None:
+            raise
+        raise ScenarioError(f"{exc} (Dask's log of the run: {path})") from None
     finally:
         with _quiet_distributed():
             if cluster is not None and not ok:
@@ -629,8 +784,54 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
             if cluster is not None:
                 cluster.close()
         quiet_client.__exit__()
+        log.__exit__()
         _restore_environ(environ)
-    return counts, results, used
+    return counts, results, used, log.path
+
+
+#: seconds between checks, while no task finishes, that the scheduler still has a worker
+WORKER_CHECK_S = 1.0
+
+
+class _WorkerWatch:
+    """Whether the scheduler still has workers, asked at most every :data:`WORKER_CHECK_S`
+    while no task finishes: Dask keeps a task whose workers all left waiting for a new one
+    (the local cluster's nanny restarts a worker that died within seconds); none for
+    :data:`WORKERS_TIMEOUT_S` is :func:`_no_workers`."""
+
+    def __init__(self, client: Any, scheduler: str | None, workers: int) -> None:
+        self.client, self.scheduler, self.workers = client, scheduler, workers
+        self.last = time.monotonic()
+        self.none_since: float | None = None
+
+    def count(self) -> int:
+        try:
+            info = self.client.scheduler_info(n_workers=0)
+        except (OSError, TimeoutError):
+            raise _lost(self.scheduler) from None
+        return int(info.get("n_workers", len(info.get("workers", {}))))
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if now - self.last < WORKER_CHECK_S:
+            return
+        self.last = now
+        if self.count() > 0:
+            self.none_since = None
+        elif self.none_since is None:
+            self.none_since = now
+        elif now - self.none_since >= WORKERS_TIMEOUT_S:
+            raise _no_workers(self.scheduler, self.workers, WORKERS_TIMEOUT_S)
+
+    def cancelled(self) -> ScenarioError:
+        """What a task cancelled by the scheduler (not by this process) means."""
+        if self.client.status != "running":
+            return _lost(self.scheduler)
+        if self.count() == 0:
+            return _no_workers(self.scheduler, self.workers)
+        where = f"the Dask scheduler at {self.scheduler}" if self.scheduler else "the local Dask scheduler"
+        return ScenarioError(f"{where} cancelled the comparison's tasks during the run (restarted, or another "
+                             "client cancelled them?); no results were written: rerun")
 
 
 def worker_environ(workers: int, threads: int | None = None) -> dict[str, str | None]:
