@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from plumecast.ensemble import compare as cmp
+from plumecast.ensemble import dask_run as dr
 from plumecast.ensemble.compare import make_setup, run_members
 from plumecast.ensemble.members import MemberSpec
 from plumecast.errors import ScenarioError
@@ -34,14 +35,14 @@ def test_a_local_worker_killed_mid_run_is_restarted_and_its_members_rerun(monkey
     comparison finishes with the serial numbers. (The setup was scattered: data Dask cannot
     recompute, so the members were cancelled and the run stopped, blaming the scheduler.)"""
     clusters: list = []
-    real = cmp.local_cluster
+    real = dr.local_cluster
 
     def keep(*a, **k):
         c = real(*a, **k)
         clusters.append(c)
         return c
 
-    monkeypatch.setattr(cmp, "local_cluster", keep)
+    monkeypatch.setattr(dr, "local_cluster", keep)
     setup = make_setup(_scenario(duration_h=6, particles=1500), maps=True)
     specs = [MemberSpec(i, 20 + i) for i in range(5)]
     killed: list[int] = []
@@ -75,7 +76,7 @@ def test_every_worker_of_an_external_scheduler_gone_says_so_not_that_the_schedul
     wait for a result whose worker died could last forever)."""
     from distributed import LocalCluster
 
-    monkeypatch.setattr(cmp, "WORKERS_TIMEOUT_S", 3.0)
+    monkeypatch.setattr(dr, "WORKERS_TIMEOUT_S", 3.0)
     dask = os.path.join(os.path.dirname(sys.executable), "dask")
     with LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=":0") \
             as cluster, \
@@ -110,9 +111,9 @@ def test_every_worker_of_an_external_scheduler_gone_says_so_not_that_the_schedul
 
 
 def test_the_local_scheduler_lost_does_not_advise_leaving_out_scheduler() -> None:
-    local = str(cmp._lost(None))
+    local = str(dr._lost(None))
     assert "--scheduler" not in local and "local" in local
-    remote = str(cmp._lost("tcp://10.0.0.5:8786"))
+    remote = str(dr._lost("tcp://10.0.0.5:8786"))
     assert "tcp://10.0.0.5:8786" in remote and "--scheduler" in remote
 
 
@@ -148,11 +149,11 @@ def test_a_port_that_sends_a_banner_is_one_line_and_the_process_exits_at_once(tm
                     return
                 held.append(c); c.sendall(b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\\r\\n")
         threading.Thread(target=serve, daemon=True).start()
-        from plumecast.ensemble import compare as cmp
+        from plumecast.ensemble import dask_run as dr
         from plumecast.errors import ScenarioError
-        cmp.CONNECT_TIMEOUT_S = 4.0
+        dr.CONNECT_TIMEOUT_S = 4.0
         try:
-            cmp._connect(f"tcp://127.0.0.1:{server.getsockname()[1]}")
+            dr._connect(f"tcp://127.0.0.1:{server.getsockname()[1]}")
         except ScenarioError as exc:
             print("error:", exc, flush=True)
     """))
@@ -181,7 +182,7 @@ def test_the_memory_check_counts_the_members_that_run_at_once(monkeypatch: pytes
         started.append(1)
         raise AssertionError("the cluster started")
 
-    monkeypatch.setattr(cmp, "local_cluster", no_cluster)
+    monkeypatch.setattr(dr, "local_cluster", no_cluster)
     specs = [MemberSpec(i, i) for i in range(4)]
     with pytest.raises(ScenarioError) as info:
         run_members(setup, specs, workers=2)

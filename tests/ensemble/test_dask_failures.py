@@ -15,7 +15,7 @@ import warnings
 
 import pytest
 
-from plumecast.ensemble import compare as cmp
+from plumecast.ensemble import dask_run as dr
 from plumecast.ensemble.compare import make_setup, run_members
 from plumecast.ensemble.members import MemberSpec, member_specs, turn_winds
 from plumecast.errors import ScenarioError
@@ -27,14 +27,14 @@ from tests.ensemble.test_ensemble import _scenario
 def test_a_malformed_scheduler_address_is_refused_at_once(address: str) -> None:
     t0 = time.perf_counter()
     with pytest.raises(ScenarioError, match="not a Dask scheduler address") as info:
-        cmp._connect(address)
+        dr._connect(address)
     assert time.perf_counter() - t0 < 2
     msg = str(info.value)
     assert address in msg and "tcp://HOST:PORT" in msg and "\n" not in msg
 
 
 def test_a_scheduler_that_does_not_answer_is_one_error_naming_the_address(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cmp, "CONNECT_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(dr, "CONNECT_TIMEOUT_S", 2.0)
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -54,7 +54,7 @@ def test_something_else_on_the_port_is_one_error_in_bounded_time(monkeypatch: py
     waits for a request, ssh's banner read as a frame of exabytes) hung or ended in a traceback."""
     import threading
 
-    monkeypatch.setattr(cmp, "CONNECT_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(dr, "CONNECT_TIMEOUT_S", 2.0)
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(4)
@@ -75,7 +75,7 @@ def test_something_else_on_the_port_is_one_error_in_bounded_time(monkeypatch: py
     t0 = time.perf_counter()
     try:
         with pytest.raises(ScenarioError) as info:
-            cmp._connect(address)
+            dr._connect(address)
     finally:
         server.close()
         for conn in held:
@@ -88,7 +88,7 @@ def test_something_else_on_the_port_is_one_error_in_bounded_time(monkeypatch: py
 def test_a_scheduler_without_workers_is_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from distributed import LocalCluster
 
-    monkeypatch.setattr(cmp, "WORKERS_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(dr, "WORKERS_TIMEOUT_S", 1.0)
     setup = make_setup(_scenario(), maps=False)
     with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster:
         with pytest.raises(ScenarioError, match="has no workers") as info:
@@ -152,8 +152,8 @@ def test_a_member_that_fails_on_its_input_is_named_and_not_retried() -> None:
     bad = 1e308  # makes the winds infinite: refused inside the member task
     specs = [MemberSpec(0, 1), MemberSpec(1, 2, wind_speed_factor=bad), MemberSpec(2, 3),
              MemberSpec(3, 4, wind_speed_factor=bad)]
-    failure = cmp._member_or_failure(setup, specs[1])
-    assert isinstance(failure, cmp.MemberFailure) and failure.index == 1
+    failure = dr._member_or_failure(setup, specs[1])
+    assert isinstance(failure, dr.MemberFailure) and failure.index == 1
     messages = []
     for kw in ({"serial": True}, {"workers": 2}):
         with pytest.raises(ScenarioError) as info:
@@ -182,7 +182,7 @@ def test_winds_that_overflow_float32_raise_without_a_numpy_warning() -> None:
 
 
 def test_local_workers_do_not_log_distributed_warnings() -> None:
-    assert cmp.worker_environ(2)["DASK_LOGGING__DISTRIBUTED"] == "error"
+    assert dr.worker_environ(2)["DASK_LOGGING__DISTRIBUTED"] == "error"
 
 
 def test_stopping_the_dashboard_after_the_results_says_where_they_are(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

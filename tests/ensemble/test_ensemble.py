@@ -159,7 +159,7 @@ def test_local_workers_keep_glibc_malloc_dynamic_and_share_the_cores(monkeypatch
 
     from distributed import Client
 
-    from plumecast.ensemble.compare import _restore_environ, local_cluster, worker_environ
+    from plumecast.ensemble.dask_run import _restore_environ, local_cluster, worker_environ
 
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)

@@ -2,7 +2,8 @@
 
 :mod:`plumecast.ensemble.config` (the ``ensemble:`` scenario key),
 :mod:`plumecast.ensemble.members` (member seeds and perturbations),
-:mod:`plumecast.ensemble.compare` (member tasks, Dask, reductions),
+:mod:`plumecast.ensemble.compare` (member tasks, reductions),
+:mod:`plumecast.ensemble.dask_run` (running the members on Dask),
 :mod:`plumecast.ensemble.plan_checks` (checks of the plans against the run),
 :mod:`plumecast.ensemble.summary` (statistics over members, tables) and
 :mod:`plumecast.ensemble.summary_files` (output files).
