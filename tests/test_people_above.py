@@ -48,17 +48,10 @@ def test_a_cell_follows_the_receptor_convention():
     assert flags[:, 0, 0].tolist() == [1, 1, 1] and flags[:, 0, 1].tolist() == [0, 0, 0]
 
 
-def test_run_counts_people_from_a_population_raster(tmp_path):
-    rasterio = pytest.importorskip("rasterio")
-    from affine import Affine
-
-    tif = tmp_path / "pop.tif"
-    data = np.full((200, 300), 100.0, np.float32)  # 0.05 deg cells, 100 people each, over 5..20 E, 45..55 N
-    with rasterio.open(tif, "w", driver="GTiff", height=200, width=300, count=1, dtype="float32", crs="EPSG:4326",
-                       transform=Affine(0.05, 0.0, 5.0, 0.0, -0.05, 55.0)) as dst:
-        dst.write(data, 1)
-    scenario = {
-        "name": "raster count", "start": "2026-03-02T12:00:00Z", "duration_h": 3, "time_step_s": 300,
+def _raster_scenario(name: str) -> dict:
+    """A 3-h chlorine release at 50.1 N 10.1 E on a uniform 5 m/s wind, counting people from pop.tif."""
+    return {
+        "name": name, "start": "2026-03-02T12:00:00Z", "duration_h": 3, "time_step_s": 300,
         "particles": 5000, "seed": 1, "backend": "numpy", "agent": "chlorine",
         "met": {"source": "uniform", "u_m_s": 5.0, "v_m_s": 0.0},
         "turbulence": {"kh_m2_s": 50.0, "kz_m2_s": 10.0, "mixing_height_m": 800.0},
@@ -68,6 +61,18 @@ def test_run_counts_people_from_a_population_raster(tmp_path):
         "receptors": {"points": [{"name": "x", "lat": 50.1, "lon": 10.5, "population": 100}],
                       "population_raster": "pop.tif"},
     }
+
+
+def test_run_counts_people_from_a_population_raster(tmp_path):
+    rasterio = pytest.importorskip("rasterio")
+    from affine import Affine
+
+    tif = tmp_path / "pop.tif"
+    data = np.full((200, 300), 100.0, np.float32)  # 0.05 deg cells, 100 people each, over 5..20 E, 45..55 N
+    with rasterio.open(tif, "w", driver="GTiff", height=200, width=300, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=Affine(0.05, 0.0, 5.0, 0.0, -0.05, 55.0)) as dst:
+        dst.write(data, 1)
+    scenario = _raster_scenario("raster count")
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(scenario))
     out = tmp_path / "out"
@@ -92,17 +97,7 @@ def test_run_says_a_count_from_a_raster_covering_part_of_the_cells_is_a_lower_bo
     with rasterio.open(tif, "w", driver="GTiff", height=200, width=104, count=1, dtype="float32", crs="EPSG:4326",
                        transform=Affine(0.05, 0.0, 5.0, 0.0, -0.05, 55.0)) as dst:  # 5 .. 10.2 E
         dst.write(np.full((200, 104), 100.0, np.float32), 1)
-    scenario = {
-        "name": "raster part", "start": "2026-03-02T12:00:00Z", "duration_h": 3, "time_step_s": 300,
-        "particles": 5000, "seed": 1, "backend": "numpy", "agent": "chlorine",
-        "met": {"source": "uniform", "u_m_s": 5.0, "v_m_s": 0.0},
-        "turbulence": {"kh_m2_s": 50.0, "kz_m2_s": 10.0, "mixing_height_m": 800.0},
-        "releases": [{"type": "point", "lat": 50.1, "lon": 10.1, "height_m": 2.0, "rate_kg_s": 3000.0}],
-        "output": {"grid": {"lon_min": 5, "lon_max": 20, "lat_min": 45, "lat_max": 55, "resolution_deg": 0.1},
-                   "interval_min": 30},
-        "receptors": {"points": [{"name": "x", "lat": 50.1, "lon": 10.5, "population": 100}],
-                      "population_raster": "pop.tif"},
-    }
+    scenario = _raster_scenario("raster part")
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(scenario))
     proc = subprocess.run([sys.executable, "-m", "plumecast", "run", str(path), "-o", str(tmp_path / "out"),
