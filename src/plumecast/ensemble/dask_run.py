@@ -16,6 +16,8 @@ worker processes :func:`worker_environ`, undone in this process by
 from __future__ import annotations
 
 import os
+import re
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -415,6 +417,8 @@ def _run_dask(setup: CompareSetup, specs: list[MemberSpec], workers: int, schedu
 
 #: seconds between checks, while no task finishes, that the scheduler still has a worker
 WORKER_CHECK_S = 1.0
+#: how long a cancelled task's scheduler is watched for going away before the cancellation is said to be its own [s]
+CANCEL_SETTLE_S = 5.0
 
 
 class _WorkerWatch:
@@ -427,6 +431,14 @@ class _WorkerWatch:
         self.client, self.scheduler, self.workers = client, scheduler, workers
         self.last = time.monotonic()
         self.none_since: float | None = None
+        #: checks in a row at which the scheduler's port did not answer
+        self.unanswered = 0
+
+    @property
+    def address(self) -> str | None:
+        """The scheduler's address (the local cluster's too)."""
+        a = getattr(getattr(self.client, "scheduler", None), "address", None) or self.scheduler
+        return str(a) if a else None
 
     def count(self) -> int:
         try:
@@ -440,6 +452,17 @@ class _WorkerWatch:
         if now - self.last < WORKER_CHECK_S:
             return
         self.last = now
+        # the scheduler gone: its port refuses (two checks in a row, against a moment's hiccup). The
+        # client takes a while to notice, and meanwhile calls itself running with its cached view of
+        # the scheduler: on a loaded machine a killed scheduler's cancelled tasks had read as the
+        # scheduler cancelling them itself (CI)
+        gone = self.address is not None and not _answers(self.address)
+        if gone:
+            self.unanswered += 1
+            if self.unanswered >= 2:
+                raise _lost(self.scheduler)
+        else:
+            self.unanswered = 0
         if self.count() > 0:
             self.none_since = None
         elif self.none_since is None:
@@ -448,14 +471,37 @@ class _WorkerWatch:
             raise _no_workers(self.scheduler, self.workers, WORKERS_TIMEOUT_S)
 
     def cancelled(self) -> ScenarioError:
-        """What a task cancelled by the scheduler (not by this process) means."""
-        if self.client.status != "running":
-            return _lost(self.scheduler)
+        """What a task cancelled by the scheduler (not by this process) means: the scheduler
+        gone (the client may still call itself running while it reconnects, and its scheduler
+        information is a cached copy: the scheduler's port is asked), no workers, or the
+        scheduler cancelling them itself."""
+        # a scheduler that is going away cancels its tasks before it closes its port: asked for a few
+        # seconds before the cancellation is put down to the scheduler itself
+        deadline = time.monotonic() + CANCEL_SETTLE_S
+        while True:
+            if self.client.status != "running" or (self.address is not None and not _answers(self.address)):
+                return _lost(self.scheduler)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
         if self.count() == 0:
             return _no_workers(self.scheduler, self.workers)
         where = f"the Dask scheduler at {self.scheduler}" if self.scheduler else "the local Dask scheduler"
         return ScenarioError(f"{where} cancelled the comparison's tasks during the run (restarted, or another "
                              "client cancelled them?); no results were written: rerun")
+
+
+def _answers(address: str, timeout_s: float = 2.0) -> bool:
+    """Whether a TCP (or TLS) scheduler address accepts a connection within ``timeout_s``;
+    True for an address that is not host:port (in-process: nothing to ask)."""
+    m = re.match(r"^(?:tcp|tls)://\[?([^\]]+?)\]?:(\d+)$", address.strip())
+    if m is None:
+        return True
+    try:
+        socket.create_connection((m.group(1), int(m.group(2))), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
 
 
 def worker_environ(workers: int, threads: int | None = None) -> dict[str, str | None]:
