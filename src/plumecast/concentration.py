@@ -27,6 +27,24 @@ from plumecast.units import EARTH_RADIUS_M
 CONC_UNITS = "kg m-3"
 
 
+def lon_order(lon: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """The column order that draws a lon grid west to east in one piece, and the longitudes
+    in that order [deg]: sorted, except that a regional grid written in -180..180 across
+    the antimeridian (170.5 .. 179.5, -179.5 .. -170.5: its widest gap inside the range)
+    starts at its western edge, the part past 180 moved 360 degrees east (180.5 .. 189.5).
+    A grid written beyond 180 (170.5 .. 189.5, as plumecast writes one) is only sorted."""
+    lon = np.asarray(lon, dtype=float)
+    order = np.argsort(lon, kind="stable")
+    s = lon[order]
+    if s.size > 1:
+        gaps = np.diff(s)
+        k = int(np.argmax(gaps))
+        if gaps[k] > max(s[0] + 360.0 - s[-1], 1.5 * float(np.median(gaps))):
+            order = np.concatenate([order[k + 1:], order[: k + 1]])
+            s = np.concatenate([s[k + 1:], s[: k + 1] + 360.0])
+    return order, s
+
+
 @dataclass(frozen=True)
 class OutputGrid:
     """A regular lon/lat output grid given by its south-west corner and cell size.

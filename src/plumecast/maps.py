@@ -27,6 +27,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
+from plumecast.concentration import lon_order
 from plumecast.errors import DataFileError, PlumecastError
 from plumecast.fileio import atomic_path
 from plumecast.receptors import Receptors
@@ -129,22 +130,13 @@ def _field_2d(field: xr.DataArray) -> xr.DataArray:
 
 
 def _continuous_lon(da: xr.DataArray) -> xr.DataArray:
-    """``da`` sorted by longitude so that a regional field across the antimeridian is one
-    piece: longitudes already beyond 180 (170.5 .. 189.5, as ``concentration.nc`` writes a
-    grid across 180) are kept; a field given in -180..180 whose widest gap between
-    neighbouring longitudes is inside it (170.5 .. 179.5, -179.5 .. -170.5) has its western
-    part moved 360 degrees east (to 180.5 .. 189.5)."""
-    da = da.sortby("lon")
-    lon = np.asarray(da["lon"].values, dtype=np.float64)
-    if lon.size < 2:
-        return da
-    gaps = np.diff(lon)
-    k = int(np.argmax(gaps))
-    wrap_gap = lon[0] + 360.0 - lon[-1]
-    if gaps[k] > max(wrap_gap, 1.5 * float(np.median(gaps))):
-        new = np.where(np.arange(lon.size) <= k, lon + 360.0, lon)
-        da = da.assign_coords(lon=("lon", new, da["lon"].attrs)).sortby("lon")
-    return da
+    """``da`` in longitude order, in one piece across the antimeridian
+    (:func:`plumecast.concentration.lon_order`, as the dashboard draws it): longitudes
+    already beyond 180 (170.5 .. 189.5, as ``concentration.nc`` writes a grid across 180)
+    are only sorted; a field given in -180..180 across 180 (170.5 .. 179.5, -179.5 ..
+    -170.5) has its part past 180 moved 360 degrees east (to 180.5 .. 189.5)."""
+    order, lon = lon_order(np.asarray(da["lon"].values, dtype=np.float64))
+    return da.isel(lon=order).assign_coords(lon=("lon", lon, da["lon"].attrs))
 
 
 def _view_pairs(pairs: tuple[LonLat, ...], x0: float, x1: float) -> list[LonLat]:

@@ -685,9 +685,8 @@ def _neutralise(p: Particles, burnt: NDArray[np.bool_], grid: OutputGrid, step: 
     if not np.any(burnt):
         return 0.0
     live = (p.birth_step < step) & (p.status == STATUS_ACTIVE) & (p.mass > 0)
-    east = p.lon - grid.lon0
-    east = np.where(east < 0.0, east + 360.0, east)  # a grid across the antimeridian: -175 is 185
-    i = np.floor(east / grid.dlon).astype(np.int64)
+    # the particles' cells as the gridding finds them (a grid across the antimeridian: -175 is 185)
+    i = np.floor(kernels_numpy.east_of(p.lon, grid.lon0) / grid.dlon).astype(np.int64)
     j = np.floor((p.lat - grid.lat0) / grid.dlat).astype(np.int64)
     ok = live & (i >= 0) & (i < grid.nlon) & (j >= 0) & (j < grid.nlat)
     hit = np.zeros(p.mass.size, bool)

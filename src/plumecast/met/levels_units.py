@@ -113,16 +113,12 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str, centre: str = "")
         down, why = _flux_downward(low, std, centre)
         sign = -1.0 if down else 1.0
         turned = f"sign flipped ({why})" if down else why
-        if units in _FLUX_W:
-            return sign, 0.0, turned
-        if units in _FLUX_J:
+        if units in _FLUX_W or units in _FLUX_J:  # J m-2: an accumulation, made a rate by met/intervals.py
             return sign, 0.0, turned
         raise _err(path, f"{name!r} (sensible heat flux) has units {da.attrs.get('units')!r}; expected W m-2 "
                          "(or an accumulation in J m-2)")
     if kind == "solar":
-        if units in _FLUX_W:
-            return 1.0, 0.0, ""
-        if units in _FLUX_J:
+        if units in _FLUX_W or units in _FLUX_J:
             return 1.0, 0.0, ""
         raise _err(path, f"{name!r} (solar radiation at the ground) has units {da.attrs.get('units')!r}; expected "
                          "W m-2 (or an accumulation in J m-2)")

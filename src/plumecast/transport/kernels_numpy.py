@@ -614,7 +614,7 @@ def advance(
     return decayed
 
 
-def _east_of(lon: NDArray[np.float64], lon0: float) -> NDArray[np.float64]:
+def east_of(lon: NDArray[np.float64], lon0: float) -> NDArray[np.float64]:
     """Degrees east of ``lon0`` of longitudes in -180..180, in 0..360: a point west of
     ``lon0`` is 360 degrees less that far east (so that a particle at -175 lands in a
     grid from 170 across the antimeridian; on a grid that does not cross it, such a point
@@ -626,7 +626,7 @@ def _east_of(lon: NDArray[np.float64], lon0: float) -> NDArray[np.float64]:
 def _add_to_grid(sampler: OutputSampler, grid: NDArray[np.float64], lon: NDArray[np.float64],
                  lat: NDArray[np.float64], mass: NDArray[np.float64]) -> None:
     """Add ``mass`` to the (lat, lon) cells of the sampler's grid ``grid``."""
-    i = np.floor(_east_of(lon, sampler.lon0) / sampler.dlon).astype(np.int64)
+    i = np.floor(east_of(lon, sampler.lon0) / sampler.dlon).astype(np.int64)
     j = np.floor((lat - sampler.lat0) / sampler.dlat).astype(np.int64)
     keep = (i >= 0) & (i < sampler.nlon) & (j >= 0) & (j < sampler.nlat)
     grid += np.bincount(j[keep] * sampler.nlon + i[keep], weights=mass[keep],
@@ -635,7 +635,7 @@ def _add_to_grid(sampler: OutputSampler, grid: NDArray[np.float64], lon: NDArray
 
 def _sample(sampler: OutputSampler, lon: NDArray[np.float64], lat: NDArray[np.float64], mass: NDArray[np.float64],
             tags: NDArray[np.int32] | None = None) -> None:
-    fi = _east_of(lon, sampler.lon0) / sampler.dlon
+    fi = east_of(lon, sampler.lon0) / sampler.dlon
     fj = (lat - sampler.lat0) / sampler.dlat
     i = np.floor(fi).astype(np.int64)
     j = np.floor(fj).astype(np.int64)

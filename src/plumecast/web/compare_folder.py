@@ -21,14 +21,8 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from plumecast.web.encode import (
-    fraction_bytes,
-    grid_box,
-    lon_order,
-    north_up,
-    parse_float,
-    safe_name,
-)
+from plumecast.concentration import lon_order
+from plumecast.web.encode import fraction_bytes, grid_box, north_up, parse_float, safe_name
 from plumecast.web.run_folder import RunData, has_run_files, load_run
 
 COMPARE_FILES = ("decision_table.csv", "cities.csv", "cost_of_delay.csv", "exceedance_probability.nc")

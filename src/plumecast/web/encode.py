@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from plumecast.concentration import lon_order
+
 
 def clean(value: Any) -> Any:
     """JSON-safe copy: NaN/inf -> None, numpy scalars/arrays -> Python."""
@@ -77,27 +79,9 @@ def north_up(values: NDArray[Any], lat: NDArray[np.float64]) -> NDArray[Any]:
     return np.asarray(values)[..., order, :]
 
 
-def lon_order(lon: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-    """The column order that draws a lon grid west to east in one piece, and the longitudes
-    in that order [deg]: sorted, except that a regional grid written in -180..180 across
-    the antimeridian (170.5 .. 179.5, -179.5 .. -170.5: its widest gap inside the range)
-    starts at its western edge, the part past 180 moved 360 degrees east (180.5 .. 189.5).
-    A grid written beyond 180 (170.5 .. 189.5, as plumecast writes one) is only sorted."""
-    lon = np.asarray(lon, dtype=float)
-    order = np.argsort(lon, kind="stable")
-    s = lon[order]
-    if s.size > 1:
-        gaps = np.diff(s)
-        k = int(np.argmax(gaps))
-        if gaps[k] > max(s[0] + 360.0 - s[-1], 1.5 * float(np.median(gaps))):
-            order = np.concatenate([order[k + 1:], order[: k + 1]])
-            s = np.concatenate([s[k + 1:], s[: k + 1] + 360.0])
-    return order, s
-
-
 def grid_box(lat: NDArray[np.float64], lon: NDArray[np.float64]) -> dict[str, float | int]:
     """Outer cell edges of a regular lat/lon grid of cell centres [deg]; ``lon1`` beyond 180
-    for a grid across the antimeridian (:func:`lon_order`), so that ``lon0 .. lon1`` is
+    for a grid across the antimeridian (:func:`plumecast.concentration.lon_order`), so that ``lon0 .. lon1`` is
     the grid's box, west to east, in one piece."""
     lat = np.sort(np.asarray(lat, dtype=float))
     lon = lon_order(lon)[1]

@@ -25,9 +25,10 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from plumecast.concentration import lon_order
 from plumecast.web.aegl import AEGL_LEVELS, aegl_curves, aegl_tables_kg_m3
 from plumecast.web.cities import city_lookup
-from plumecast.web.encode import fold, grid_box, log_bytes, lon_order, north_up, parse_float
+from plumecast.web.encode import fold, grid_box, log_bytes, north_up, parse_float
 
 #: The folder's metadata: the agent's AEGL table and the scenario's times (:mod:`plumecast.web.export`).
 META_FILE = "dashboard.json"
