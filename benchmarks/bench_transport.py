@@ -83,16 +83,19 @@ def grid_3d(resolution_deg: float = 1.0) -> WindGrid:
                     polar_north=base.polar_north, z_m=np.array(LEVELS_M), w=w, surface=sfc, roughness_length_m=0.1)
 
 
-def bench_3d(backend: str, n: int, steps: int, reps: int, deposition: bool, call_steps: int = 0) -> float:
+def bench_3d(backend: str, n: int, steps: int, reps: int, deposition: bool, call_steps: int = 0,
+             time_scale_s: float = 0.0) -> float:
     """Particle-steps/s of the 3-D kernel: one call of ``steps`` steps, or calls of
-    ``call_steps`` each (``call_steps`` > 0)."""
+    ``call_steps`` each (``call_steps`` > 0); ``time_scale_s``: the horizontal Lagrangian
+    time scale (``turbulence.kh_time_scale_s``; 0: the random walk from the release)."""
     grid = grid_3d(1.0)
     rng = np.random.default_rng(0)
     lon = rng.uniform(-180, 180, n)
     lat = rng.uniform(-60, 60, n)
     z = rng.uniform(0.0, 3000.0, n).astype(np.float32)
     extra = dict(dry_velocity_m_s=0.005, scavenging_a_s=1e-4, scavenging_b=0.8) if deposition else {}
-    physics = StepPhysics(dt_s=600.0, kh_m2_s=1e4, kz_m2_s=10.0, kz_free_m2_s=0.1, seed=1, **extra)
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=1e4, kz_m2_s=10.0, kz_free_m2_s=0.1, seed=1,
+                          kh_time_scale_s=time_scale_s, **extra)
     kernel = get_kernel(backend)
 
     def particles(m: int) -> Particles:
@@ -120,29 +123,33 @@ def main() -> None:
     ap.add_argument("--three-d", action="store_true", help="the 3-D workload (levels, w, boundary layer)")
     ap.add_argument("--call-steps", type=int, default=0,
                     help="with --three-d: also time the 3-D kernel called every this many steps (a run: 6)")
+    ap.add_argument("--kh-time-scale", type=float, default=10800.0,
+                    help="with --three-d: the horizontal Lagrangian time scale of the 3-D workload [s] (a run's "
+                         "default, turbulence.kh_time_scale_s: 10800; 0: the random walk from the release)")
     a = ap.parse_args()
     print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.2f} steps={a.steps} reps={a.reps} (median)")
     print(f"memory per particle: {BYTES_PER_PARTICLE} bytes of state; the numba kernel adds 16 bytes a particle "
           "during a call where the met exceeds LOCALITY_MIN_BYTES (the particles' order on the grid and its keys, "
           "int64; the 3-D workload here)")
     if a.three_d:
-        print(f"3-D: {len(LEVELS_M)} levels, 2 records, w, boundary layer from the met, K_h = 1e4; "
+        print(f"3-D: {len(LEVELS_M)} levels, 2 records, w, boundary layer from the met, K_h = 1e4, "
+              f"horizontal time scale {a.kh_time_scale:g} s (the particles all released at step 0); "
               "each against the single-level kernel (K_h = 1e4; steady, and two records a day apart) "
               "measured just before it")
         for deposition in (False, True):
             for n in a.sizes:
                 single = bench("numba", n, 1e4, a.steps, a.reps)
                 single_2 = bench("numba", n, 1e4, a.steps, a.reps, records=2)
-                numba_rate = bench_3d("numba", n, a.steps, a.reps, deposition)
+                numba_rate = bench_3d("numba", n, a.steps, a.reps, deposition, time_scale_s=a.kh_time_scale)
                 line = (f"deposition={deposition!s:5} n={n:>9d}  numba {numba_rate / 1e6:7.2f} M particle-steps/s"
                         f"  (single level {single / 1e6:6.2f} M/s, 3-D/single {numba_rate / single:5.2f}; "
                         f"single level, two records {single_2 / 1e6:6.2f} M/s, 3-D/that {numba_rate / single_2:5.2f})")
                 if a.call_steps > 0:
-                    calls = bench_3d("numba", n, a.steps, a.reps, deposition, a.call_steps)
+                    calls = bench_3d("numba", n, a.steps, a.reps, deposition, a.call_steps, a.kh_time_scale)
                     line += (f"  called every {a.call_steps} steps: {calls / 1e6:6.2f} M/s "
                              f"(/single {calls / single:5.2f})")
                 if n <= 100_000:
-                    numpy_rate = bench_3d("numpy", n, a.steps, a.reps, deposition)
+                    numpy_rate = bench_3d("numpy", n, a.steps, a.reps, deposition, time_scale_s=a.kh_time_scale)
                     line += f"  numpy {numpy_rate / 1e6:7.2f} M/s  numba/numpy {numba_rate / numpy_rate:6.1f}x"
                 print(line, flush=True)
         return

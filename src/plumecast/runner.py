@@ -337,7 +337,7 @@ def run(
     physics = StepPhysics(dt_s=dt, kh_m2_s=turb.kh_m2_s, kz_m2_s=turb.kz_m2_s, mixing_height_m=turb.mixing_height_m,
                           decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), seed=scenario.seed,
                           kz_free_m2_s=turb.kz_free_m2_s, dry_velocity_m_s=dry_v, scavenging_a_s=scav_a,
-                          scavenging_b=scav_b, resistance=model)
+                          scavenging_b=scav_b, resistance=model, kh_time_scale_s=turb.kh_time_scale_s)
     # [dry, wet] mass removed so far [kg]; the kernels add to it in place
     removed = np.zeros(2, np.float64)
     removal: dict[str, Any] = {"removed": removed} if physics.deposits else {}

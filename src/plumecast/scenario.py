@@ -312,6 +312,10 @@ class MetConfig(_Model):
 
 class TurbulenceConfig(_Model):
     kh_m2_s: float = Field(1.0e4, ge=0, description="horizontal eddy diffusivity [m2 s-1]")
+    kh_time_scale_s: float = Field(
+        10800.0, ge=0, le=86400, description="horizontal Lagrangian time scale [s]: a particle younger than it "
+        "spreads as sigma_v t (sigma_v^2 = kh_m2_s / kh_time_scale_s), an older one as the random walk with kh_m2_s "
+        "(Taylor 1921; 10800 s is HYSPLIT's default); 0: the random walk with kh_m2_s from the release")
     kz_m2_s: float = Field(50.0, ge=0, description="vertical eddy diffusivity in the mixed layer [m2 s-1]")
     mixing_height_m: float = Field(1000.0, gt=0, le=10000, description="boundary-layer (mixing) height [m]")
     kz_free_m2_s: float = Field(0.1, ge=0, le=100, description="vertical eddy diffusivity above the boundary "

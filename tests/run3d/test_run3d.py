@@ -171,7 +171,7 @@ def test_the_run_holds_two_records_at_a_time_and_matches_the_whole_grid(met_file
     p, _ = births_and_groups(schedule(sc), sc.particles, sc.seed, None)
     t = sc.turbulence
     physics = StepPhysics(dt_s=sc.time_step_s, kh_m2_s=t.kh_m2_s, kz_m2_s=t.kz_m2_s, mixing_height_m=t.mixing_height_m,
-                          seed=sc.seed, kz_free_m2_s=t.kz_free_m2_s)
+                          seed=sc.seed, kz_free_m2_s=t.kz_free_m2_s, kh_time_scale_s=t.kh_time_scale_s)
     get_kernel("numpy")(p, whole, physics, 0, sc.n_steps)
     np.testing.assert_allclose(r.particles.lon, p.lon, atol=1e-5)
     np.testing.assert_allclose(r.particles.lat, p.lat, atol=1e-5)

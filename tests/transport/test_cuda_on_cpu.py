@@ -107,6 +107,8 @@ CASES_3D = {
         _with_cells(_with_stomata(_met_3d())), StepPhysics(dt_s=600.0, kh_m2_s=5e3, seed=6, resistance=CELLS,
                                                           **REMOVAL)),
     "levels-w-constant-kz": _levels_w_constant_kz,
+    "met-boundary-layer-horizontal-time-scale": lambda: (_met_3d(), StepPhysics(
+        dt_s=600.0, kh_m2_s=5e3, seed=5, kh_time_scale_s=3600.0, **DEPOSITION)),
     "one-level-deposition-only": _single_level_with_deposition,
 }
 
@@ -182,6 +184,26 @@ def test_cuda_single_level_kernels_match_the_oracle(backends, variant):
     if variant == "float64":
         np.testing.assert_array_equal(a.z, b.z)
         np.testing.assert_allclose(sb.acc, sa.acc, rtol=1e-9, atol=1e-12 * sa.acc.max())
+
+
+@pytest.mark.parametrize("variant", kernels_cuda.VARIANTS)
+def test_cuda_single_level_kernels_spread_by_age_as_the_oracle(backends, variant):
+    """The horizontal time scale (kernels_numpy.horizontal_gain) on particles born at
+    different steps, through calls that do not start at their births."""
+    grid = wind_grid(benchmark_wind(2.0))
+    physics = StepPhysics(dt_s=600.0, kh_m2_s=1e4, seed=7, kh_time_scale_s=5400.0)
+
+    def sampler():
+        return OutputSampler(-180.0, 2.0, 180, -90.0, 2.0, 90, 200.0, np.zeros((90, 180)))
+
+    (a, _, _, _), (b, _, _, _) = _both(backends[variant].advance, grid, physics, ((0, 5), (5, 19)),
+                                       lambda: _release(400, seed=6), sampler)
+    tol = 1e-6 if variant == "float64" else 1e-3
+    assert _dlon(a.lon, b.lon).max() < tol
+    assert np.abs(a.lat - b.lat).max() < tol
+    plain = _release(400, seed=6)
+    kernels_numpy.advance(plain, grid, dataclasses.replace(physics, kh_time_scale_s=0.0), 0, 24)
+    assert np.abs(plain.lat - a.lat).max() > 1e-3  # the ages act
 
 
 def test_cuda_three_d_grid_with_one_level_of_the_same_wind_matches_single_level(backends):

@@ -169,7 +169,8 @@ __device__ __forceinline__ bool inside(const Grid& g, double lon, double lat) {
     double g_dlat
 #define STEP_ARGS \
     const int* __restrict__ k0, const double* __restrict__ w0, const int* __restrict__ km, const double* __restrict__ wm, \
-    int step0, int nsteps, double dt, double kh, double kz, double h, double decay_factor, u64 seed_key
+    int step0, int nsteps, double dt, double kh, double kz, double h, double decay_factor, u64 seed_key, \
+    const double* __restrict__ hgain, int ngain
 #define SAMPLE_ARGS \
     int do_sample, double slon0, double sdlon, int snlon, double slat0, double sdlat, int snlat, double layer, \
     double* __restrict__ acc
@@ -293,15 +294,23 @@ __device__ __forceinline__ void midpoint(double lo, double la, double px, double
     }
 }
 
-/* horizontal diffusion (K_h > 0): two normals from uniforms 1 and 2 of the step (Box-Muller), east and
-   north at p, times sig_h, added to the step d */
-__device__ __forceinline__ void horizontal_diffusion(u64 base, double kh, double sig_h, double px, double py,
-                                                     double pz, double* dx, double* dy, double* dz) {
+/* the factor on the horizontal deviates of a particle born at step b, in step `step` (the oracle's
+   horizontal_gain table: its last entry beyond its end; [1] for the plain random walk) */
+__device__ __forceinline__ double age_gain(const double* hgain, int ngain, int step, int b) {
+    int a = step - b;
+    a = a < 0 ? 0 : (a > ngain - 1 ? ngain - 1 : a);
+    return hgain[a];
+}
+
+/* horizontal diffusion (K_h > 0): two normals from uniforms 1 and 2 of the step (Box-Muller) times the
+   particle's age factor ga, east and north at p, times sig_h, added to the step d */
+__device__ __forceinline__ void horizontal_diffusion(u64 base, double kh, double sig_h, double ga, double px,
+                                                     double py, double pz, double* dx, double* dy, double* dz) {
     if (!(kh > 0.0)) return;
     double rr = sqrt(-2.0 * log(uniform53(base, 1)));
     double sn, cs;
     sincos(TWO_PI * uniform53(base, 2), &sn, &cs);
-    double xi1 = rr * cs, xi2 = rr * sn;
+    double xi1 = rr * cs * ga, xi2 = rr * sn * ga;
     double rh = sqrt(px * px + py * py);
     if (rh > 1e-12) {
         double inv = 1.0 / rh;
@@ -363,7 +372,8 @@ extern "C" __global__ void advance_f64(KERNEL_ARGS) {
             double dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
             if (kh > 0.0 || kz > 0.0) {
                 u64 base = key + (u64)step * STEP_MULT;
-                horizontal_diffusion(base, kh, sig_h, px, py, pz, &dx, &dy, &dz);
+                horizontal_diffusion(base, kh, sig_h, age_gain(hgain, ngain, step, birth[i]), px, py, pz, &dx, &dy,
+                                     &dz);
                 if (kz > 0.0 && z <= h) vertical(&zn, h, sig_z, normal_z(base));
             }
             double nx, ny, nz, lon_n, lat_n;
@@ -430,7 +440,8 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
                 float rr = sqrtf(-2.f * __logf(uniform24(base, 1)));
                 float sn, cs;
                 __sincosf((float)TWO_PI * uniform24(base, 2), &sn, &cs);
-                float xi1 = rr * cs, xi2 = rr * sn;
+                const float ga = (float)age_gain(hgain, ngain, step, birth[i]);
+                float xi1 = rr * cs * ga, xi2 = rr * sn * ga;
                 if (kh > 0.0) {
                     float rh2 = fx * fx + fy * fy;
                     if (rh2 > 1e-12f) {
@@ -629,10 +640,12 @@ class CudaBackend:
             if three_d and physics.deposits and sampler.deposited is not None:
                 dep = self._device_grid(sampler.deposited)
         n = len(dev)
+        gain = physics.horizontal_gain()
         head = (dev.lon, dev.lat, dev.z, dev.mass, dev.birth_step, dev.status, dev.pid)
         steps = (np.int32(step0), np.int32(nsteps), np.float64(dt), np.float64(physics.kh_m2_s),
                  np.float64(physics.kz_m2_s), np.float64(physics.mixing_height_m),
-                 np.float64(math.exp(-physics.decay_rate_s * dt)), seed_key(physics.seed))
+                 np.float64(math.exp(-physics.decay_rate_s * dt)), seed_key(physics.seed),
+                 cp.asarray(gain), np.int32(gain.size))
         sample = (np.int32(sp[0]), np.float64(sp[1]), np.float64(sp[2]), np.int32(sp[3]), np.float64(sp[4]),
                   np.float64(sp[5]), np.int32(sp[6]), np.float64(sp[7]), acc)
         if three_d:

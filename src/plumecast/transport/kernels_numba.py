@@ -196,6 +196,23 @@ def _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical, lane_stride
             xi[2, ut] = rr * fm.sincos_2pi(uniform_scalar(base, 4))[0]
 
 
+@numba.njit(inline="always", error_model="numpy")
+def _scale_by_age(xi, idx, birth, nl, step0, nsteps, gain, lane_stride, step_stride):  # type: ignore[no-untyped-def]
+    """Multiply the horizontal pair of deviates that :func:`_fill_normals` made for the
+    first ``nl`` particles ``idx`` by the factor of each particle's age in steps
+    (``gain``, :func:`plumecast.transport.kernels_numpy.horizontal_gain`; its last entry
+    beyond its end, its first before a birth, unused), as the oracle does."""
+    top = gain.size - 1
+    for lane in range(nl):
+        b = birth[idx[lane]]
+        off = lane * lane_stride
+        for s in range(nsteps):
+            g = gain[min(max(step0 + s - b, 0), top)]
+            t = np.uint64(off + s * step_stride)
+            xi[0, t] *= g
+            xi[1, t] *= g
+
+
 @numba.njit(inline="always")
 def _lane_load(i, live, step0, end, lon, lat, zarr, mass, birth, status):  # type: ignore[no-untyped-def]
     """A lane's state: (px, py, pz, lon, lat, z, mass, first step, done, exited).
@@ -303,10 +320,11 @@ def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf
         return
     phi = math.asin(min(max(st[2], -1.0), 1.0))
     lam = math.atan2(st[1], st[0])
-    if near_field_excluded(phi, lam, step - birth[i], pgroup[i], nf_group, nf_lat, nf_lon, nf_dist, nf_max_age):
-        return
+    # counted without its mass where the near-field plume stands for it (see near_field_excluded)
+    m = 0.0 if near_field_excluded(phi, lam, step - birth[i], pgroup[i], nf_group, nf_lat, nf_lon, nf_dist,
+                                   nf_max_age) else st[6]
     lo, hi = area_skip(phi, lam, i, step - birth[i], area)
-    ring_add(phi, lam, st[6], ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
+    ring_add(phi, lam, m, ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
              rx_count[blk, srel], area[6], area[7][srel], lo, hi)
 
 
@@ -349,7 +367,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         lon, lat, zarr, mass, birth, status, reorder, porder,
         vf, fpar, ipar, met3,
         k0, w0, km, wm,
-        step0, nsteps, dt, kh, kz, h, decay_factor, seed_key,
+        step0, nsteps, dt, kh, kz, h, decay_factor, seed_key, hgain,
         do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on, dep, removed_blocks,
         rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area,
         band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count,
@@ -359,6 +377,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         sh = math.sqrt(2.0 * kh * dt) / EARTH_RADIUS_M
         sig_z = math.sqrt(2.0 * kz * dt)
         diffuse_h = kh > 0.0
+        by_age = diffuse_h and hgain.size > 1  # the horizontal deviates by age (_scale_by_age)
         diffuse_z = kz > 0.0
         # the 3-D met, out of its tuple once (see _step)
         wf, sf, zm, zinv, ztab, zpar, has_w, has_sfc, deposit, met_rc, p3, swap = met3
@@ -445,6 +464,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             _unit_slots(bf, b)
                         if diffuse_h or vertical:
                             _fill_normals(bxi, bbases, bidx, seed_key, step0, nsteps, vertical, 1, _BATCH)
+                            if by_age:
+                                _scale_by_age(bxi, bidx, birth, nb, step0, nsteps, hgain, 1, _BATCH)
                         for step in range(first, end):
                             s = np.uint64(step - step0)
                             # the particle's pair of levels (a table lookup)
@@ -574,6 +595,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             idx[0] = i
                             idx[1] = i1
                             _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical, nsteps, 1)
+                            if by_age:
+                                _scale_by_age(xi, idx, birth, 2, step0, nsteps, hgain, nsteps, 1)
                         off1 = np.uint64(nsteps)
                         g0 = gtag[i] if tagged else 0
                         g1 = gtag[i1] if tagged else 0
@@ -669,7 +692,7 @@ def advance(
         met3,
         k0, w0, km, wm,
         step0, nsteps, dt, physics.kh_m2_s, physics.kz_m2_s, physics.mixing_height_m,
-        math.exp(-physics.decay_rate_s * dt), seed_key(physics.seed),
+        math.exp(-physics.decay_rate_s * dt), seed_key(physics.seed), physics.horizontal_gain(),
         sampler is not None, sfpar, sipar, acc, decayed_blocks, gtag, gtag.size == particles.lon.size,
         dep_on, dep, removed_blocks,
         *(_NO_RECEPTORS if receptors is None else receptors.kernel_args(nblocks, nsteps, step0)),

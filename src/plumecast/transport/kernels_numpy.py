@@ -59,6 +59,7 @@ bit for bit):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,49 @@ def fold_into_layer(z: NDArray[np.float64], h: float) -> NDArray[np.float64]:
     return np.clip(r, 0.0, h)
 
 
+#: the largest table of :func:`horizontal_gain` [entries]
+HORIZONTAL_GAIN_MAX = 1 << 21
+#: where :func:`horizontal_gain` ends: the factor left out beyond is 1 within this
+HORIZONTAL_GAIN_TOLERANCE = 1e-9
+
+
+@functools.lru_cache(maxsize=8)
+def horizontal_gain(dt_s: float, time_scale_s: float) -> NDArray[np.float64]:
+    """The factor ``g[j]`` on the horizontal random walk's deviates in the step that a
+    particle makes ``j`` steps after its birth, for a Lagrangian time scale ``T``:
+    ``g[j]^2 = 1 - c q^j`` with ``q = exp(-dt/T)``, ``c = (T/dt)(1 - q)``.
+
+    With ``sigma_h = sqrt(2 K dt)`` per step, the variance of a particle's position
+    after ``J`` steps (``t = J dt``) is then exactly Taylor's (1921) spread for an
+    exponential velocity autocorrelation of time scale ``T`` and variance
+    ``sigma_v^2 = K / T``::
+
+        sum_j 2 K dt (1 - c q^j) = 2 K [t - T (1 - exp(-t / T))]
+
+    which grows as ``sigma_v t`` while ``t << T`` and as the random walk ``2 K t`` once
+    ``t >> T`` (Taylor 1921, Proc. London Math. Soc. 20, 196; the form of HYSPLIT's
+    horizontal turbulence, whose default time scale is 10800 s: HYSPLIT's ``HSCALE``,
+    Draxler & Hess 1998, Aust. Met. Mag. 47, 295). Each step's deviates stay independent,
+    so the one-particle statistics (the mean concentration) are Taylor's, not the
+    velocity memory of a Langevin model. The table ends where ``1 - g`` falls below
+    :data:`HORIZONTAL_GAIN_TOLERANCE` (at most :data:`HORIZONTAL_GAIN_MAX` entries);
+    older particles take its last entry. ``T = 0``: ``[1.0]``, the plain random walk.
+    The table is cached by (dt, T) and read-only."""
+    if not time_scale_s > 0.0:
+        one = np.ones(1)
+        one.setflags(write=False)
+        return one
+    r = dt_s / time_scale_s
+    c = -np.expm1(-r) / r  # (T/dt)(1 - q), in (0, 1); q^j = exp(-r j)
+    # c q^j < 2 tol <=> 1 - g < tol (to first order)
+    n = int(np.ceil(np.log(2.0 * HORIZONTAL_GAIN_TOLERANCE / c) / -r)) + 1 if c > 2.0 * HORIZONTAL_GAIN_TOLERANCE else 1
+    n = min(max(n, 1), HORIZONTAL_GAIN_MAX)
+    j = np.arange(n, dtype=np.float64)
+    gain = np.sqrt(-np.expm1(np.log(c) - r * j))
+    gain.setflags(write=False)
+    return gain
+
+
 @dataclass
 class StepPhysics:
     """Constants of one kernel call (SI units)."""
@@ -107,6 +151,15 @@ class StepPhysics:
     #: dry deposition by Wesely's resistance model from the met's u* and 1/L (instead of
     #: ``dry_velocity_m_s``); None: off
     resistance: ResistanceModel | None = None
+    #: horizontal Lagrangian time scale T_L [s]: a particle's horizontal random walk grows
+    #: as Taylor's (1921) spread for an exponential autocorrelation (see
+    #: :func:`horizontal_gain`); 0: the plain random walk with ``kh_m2_s`` from birth
+    kh_time_scale_s: float = 0.0
+
+    def horizontal_gain(self) -> NDArray[np.float64]:
+        """The factor on the horizontal random walk's deviates by a particle's age in
+        steps (:func:`horizontal_gain`; ``[1.0]`` for the plain random walk)."""
+        return horizontal_gain(self.dt_s, self.kh_time_scale_s)
 
     @property
     def deposits(self) -> bool:
@@ -497,6 +550,7 @@ def advance(
     k0, w0, km, wm = wind.step_weights(dt, step0, nsteps)
     decay_factor = np.exp(-physics.decay_rate_s * dt)
     sig_h = np.sqrt(2.0 * physics.kh_m2_s * dt)
+    gain = physics.horizontal_gain() if physics.kh_m2_s > 0.0 else np.ones(1)
     sig_z = np.sqrt(2.0 * physics.kz_m2_s * dt)
     h = physics.mixing_height_m
     three_d = wind.three_d or physics.deposits
@@ -532,6 +586,10 @@ def advance(
         keys = keys_all[idx]
         if physics.kh_m2_s > 0.0 or physics.kz_m2_s > 0.0 or has_sfc:
             xi1, xi2, xi3 = rng.normals3(keys, step)
+            if gain.size > 1:  # the horizontal pair by the particles' ages (horizontal_gain)
+                g = gain[np.clip(step - particles.birth_step[idx], 0, gain.size - 1)]
+                xi1 = xi1 * g
+                xi2 = xi2 * g
         if physics.kh_m2_s > 0.0:
             rh = np.sqrt(p[0] * p[0] + p[1] * p[1])
             safe = rh > 1e-12

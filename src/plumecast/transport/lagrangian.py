@@ -127,6 +127,7 @@ def trajectories(
     dt_s: float,
     n_steps: int,
     kh_m2_s: float = 0.0,
+    kh_time_scale_s: float = 0.0,
     backend: str = "numba",
     seed: int = 0,
     callback: Callable[[int], None] | None = None,
@@ -145,6 +146,9 @@ def trajectories(
     dt_s : time step. [s]
     n_steps : number of steps.
     kh_m2_s : horizontal eddy diffusivity of the random walk. [m2 s-1]
+    kh_time_scale_s : horizontal Lagrangian time scale: particles spread as Taylor's
+        (1921) ``2 K [t - T (1 - exp(-t/T))]`` (:func:`plumecast.transport.kernels_numpy.horizontal_gain`);
+        0 (default, as in OpenDrift's and Parcels' random walks): ``2 K t``. [s]
     backend : ``"numpy"`` (reference), ``"numba"`` (CPU, default) or ``"cuda"``.
     seed : random seed of the diffusion.
 
@@ -161,7 +165,8 @@ def trajectories(
     p.lon[:] = lon
     p.lat[:] = lat
     p.mass[:] = 1.0
-    physics = StepPhysics(dt_s=float(dt_s), kh_m2_s=float(kh_m2_s), seed=int(seed))
+    physics = StepPhysics(dt_s=float(dt_s), kh_m2_s=float(kh_m2_s), seed=int(seed),
+                          kh_time_scale_s=float(kh_time_scale_s))
     kernel(p, grid, physics, 0, int(n_steps))
     if callback is not None:
         callback(int(n_steps))
