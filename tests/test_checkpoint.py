@@ -83,6 +83,10 @@ def test_resume_in_process_is_bitwise(tmp_path, backend, every_h):
     assert whole.budget == again.budget and whole.particle_steps == again.particle_steps
     for name in ("lon", "lat", "z", "mass", "status"):
         assert np.array_equal(getattr(whole.particles, name), getattr(again.particles, name)), name
+    # the provenance too: the near-field plume's wind at the source over the whole release (kept in the
+    # checkpoint; a resumed run had left out the line of the steps before the resume)
+    assert whole.stats["met_provenance"] == again.stats["met_provenance"]
+    assert any("near-field plumes" in line and "m/s from" in line for line in again.stats["met_provenance"])
 
 
 def test_a_damaged_checkpoint_is_one_clear_error(tmp_path):

@@ -158,8 +158,9 @@ def test_without_a_met_boundary_layer_the_point_plume_takes_the_local_weather_of
     np.testing.assert_allclose(a, given.exposure.total(), rtol=1e-9)
     assert a.max(axis=0)[0] > 3.0 * plain.exposure.total().max(axis=0)[0]
     line = [p for p in auto.stats["met_provenance"] if p.startswith("near-field plumes")][0]
-    assert line.endswith("class F from local_weather (the met gives no boundary layer), lid 400 m "
-                         "(local_weather.mixing_height_m)")
+    assert ("class F from local_weather (the met gives no boundary layer), lid 400 m "
+            "(local_weather.mixing_height_m), Briggs rural sigmas (local_weather.terrain); wind at the source: "
+            "releases.0 2.0 m/s from 270° at the release start" in line)
 
 
 def test_receptors_just_beyond_the_near_field_are_named():

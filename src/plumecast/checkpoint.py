@@ -52,6 +52,10 @@ __all__ = ["CheckpointWriter", "RunState", "checkpoint_path", "input_record", "l
 #: state (``d_fields``, ``d_removed``); 1 has none and is still read (a run with deposition
 #: then refuses it with one line); 1 and 2 resume without the check of the inputs
 FORMAT_VERSION = 3
+#: what the near-field sources' provenance lines read of the steps (the wind at each source, the
+#: receptors where a plume was held at the pure vapour's density; plumecast.exposure.ExposureSampler),
+#: kept so that a resumed run says what an uninterrupted one says
+_NOTED = ("source_wind", "capped", "capped_reach_m")
 _READABLE_VERSIONS = (1, 2, 3)
 #: an input file up to this size is hashed whole; a larger one (met files) by its size and
 #: :data:`_SAMPLES` blocks of :data:`_BLOCK` bytes spread evenly over it
@@ -188,7 +192,8 @@ class RunState:
         if sampler_x is not None:
             exposure = {"conc": sampler_x.conc.copy(), "radius_used": sampler_x.radius_used.copy(),
                         "near_hit": sampler_x.near_hit.copy(), "part_c": sampler_x.part_c.copy(),
-                        "part_tag": sampler_x.part_tag.copy(), "part_early": sampler_x.part_early.copy()}
+                        "part_tag": sampler_x.part_tag.copy(), "part_early": sampler_x.part_early.copy(),
+                        **{name: getattr(sampler_x, name).copy() for name in _NOTED}}
         if (deposited is None) != (removed is None):
             raise ValueError("deposited and removed go together: give both (a run with deposition) or neither")
         return cls(step=int(step), particles=particles.copy(), fields=list(fields), tag_fields=list(tag_fields),
@@ -243,9 +248,11 @@ class RunState:
         if not self.exposure:
             raise DataFileError("checkpoint: it holds no receptor exposure, but the run has receptors; "
                                 "expected a checkpoint of the same scenario")
-        for name in ("conc", "radius_used", "near_hit", "part_c", "part_tag", "part_early"):
+        for name in ("conc", "radius_used", "near_hit", "part_c", "part_tag", "part_early", *_NOTED):
             if name in ("part_c", "part_tag", "part_early") and name not in self.exposure and not getattr(sampler_x, name).size:
                 continue  # written before the city discs' parts were kept, and the run has none
+            if name in _NOTED and name not in self.exposure:
+                continue  # written before they were kept: the lines they feed miss the steps before the resume
             if name not in self.exposure:
                 raise DataFileError(f"checkpoint: it holds no receptor {name}; rerun from the start")
             saved = self.exposure[name]

@@ -80,6 +80,8 @@ from plumecast.countermeasures.front import great_circle_m
 from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
 from plumecast.near_field_plume import NEAR_FIELD_MIN_WIND_M_S, NearFieldSource
+from plumecast.nearfield.gaussian import at_pure_vapour
+from plumecast.nearfield.stability import PG_CLASSES
 from plumecast.receptors import Receptors
 from plumecast.units import EARTH_RADIUS_M
 
@@ -398,6 +400,15 @@ class ExposureSampler:
         self.part_early = np.zeros((n_steps, len(near_field), n_parts))  # the share of part_c from the bin before
         # the receptors the near-field plume reaches at their centre: points (a disc's air is its parts')
         self.point_receptors = np.flatnonzero(self.extent <= 0.0).astype(np.int64)
+        # per near-field source and step: the met's wind at the source (u, v) [m s-1], the speed that
+        # carries its plume [m s-1] (a stack's at its top) and its Pasquill-Gifford class (index into
+        # PG_CLASSES), at the step's middle (NaN: not yet sampled), for the lines that say which wind and
+        # class the plume took (plumecast.run_near_field)
+        self.source_wind = np.full((len(near_field), n_steps, 4), np.nan)
+        # per near-field source and receptor: whether its plume was held at the pure vapour's density
+        # there (NearFieldSource.pure_vapour_kg_m3) in some step, and the farthest such sample [m]
+        self.capped = np.zeros((len(near_field), nrec), bool)
+        self.capped_reach_m = np.zeros(len(near_field))
         self.wind_at: Any = None  # (lon, lat, t_s) -> (u, v), set by the runner for the near field
         # when a neutralisation front burnt each receptor's air [s] (inf: not yet), set by the runner: from
         # then on the near-field plumes carry only the air emitted since (the particles it burnt are removed)
@@ -492,6 +503,7 @@ class ExposureSampler:
         for si, src in enumerate(self.near):
             c, bins, early = src.step_mean_at(where_lat, where_lon, t0_s, t_end_s, self.nf_distance, wind_at, edges_s,
                                               since if np.isfinite(since).any() else None)
+            self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
             # the air at each sample point left the source x/u earlier: it belongs to the tags of its emission
             # times, so that a termination removes it exactly (the bin of the window's end, and its share from
             # the bin before)
@@ -508,6 +520,22 @@ class ExposureSampler:
                     np.add.at(self.conc, (tags[hit][two] - self.n_groups, np.full(int(two.sum()), step),
                                           owner[hit][two]), cw[two] * early[hit][two])
                 self.near_hit[owner[hit]] = True
+
+    def _note_source(self, si: int, src: NearFieldSource, step: int, c: NDArray[np.float64],
+                     lat: NDArray[np.float64], lon: NDArray[np.float64], wind_at: Any, t_mid_s: float,
+                     owner: NDArray[np.int64]) -> None:
+        """Keep what the provenance says of a near-field source's step: the met's wind at the
+        source and the speed that carried its plume (:attr:`source_wind`), and the receptors
+        where its plume was held at the pure vapour (:attr:`capped`, :attr:`capped_reach_m`)."""
+        if wind_at is not None:
+            u_e, v_n = wind_at(src.lon, src.lat, t_mid_s)
+            self.source_wind[si, step] = (float(u_e), float(v_n), src.source_wind(wind_at, t_mid_s)[2],
+                                          PG_CLASSES.index(src.class_and_lid(t_mid_s)[0]))  # type: ignore[arg-type]
+        at_cap = at_pure_vapour(c, src.pure_vapour_kg_m3)
+        if at_cap.any():
+            self.capped[si, owner[at_cap]] = True
+            d = great_circle_m(src.lat, src.lon, lat[at_cap], lon[at_cap])
+            self.capped_reach_m[si] = max(self.capped_reach_m[si], float(np.max(d)))
 
     def result(self) -> ReceptorExposure:
         times = self.start64 + (np.arange(1, self.n_steps + 1) * np.timedelta64(int(round(self.dt_s * 1e9)), "ns"))

@@ -337,8 +337,9 @@ class NearFieldConfig(_Model):
         "under a lid at the met's mixing height, else for the point releases local_weather's class (and "
         "mixing_height_m) when given, else D (neutral) under turbulence.mixing_height_m; a class A-F: "
         "that class everywhere, under turbulence.mixing_height_m")
-    terrain: Literal["rural", "urban"] = Field(
-        "rural", description="sigma curves of the point releases' plumes (city discs always use the urban ones)")
+    terrain: Literal["rural", "urban"] | None = Field(
+        None, description="sigma curves of the point releases' plumes (city discs always use the urban ones); "
+        "default: local_weather.terrain when local_weather is given (as zones), else rural")
 
 
 class OutputConfig(_Model):

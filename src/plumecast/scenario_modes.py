@@ -53,9 +53,15 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
             else:
                 read.append("the stability and mixing_height_m, read for the near-field plumes if the met gives no "
                             "boundary layer")
-        if nf.distance_km > 0 and any(r.type == "point" and getattr(r, "stack", None) is not None
-                                      for r in sc.releases):
-            read.append("air_temperature_c, read for the stacks' plume rise")
+        # the point releases' near-field plumes also take local_weather's terrain (when near_field gives
+        # none) and its air temperature (a stack's plume rise; the pure vapour's density, their ceiling)
+        points = nf.distance_km > 0 and any(r.type == "point" for r in sc.releases)
+        if points and nf.terrain is None:
+            read.append("terrain, read for the near-field plumes' sigma curves")
+        if points:
+            stacks = any(r.type == "point" and getattr(r, "stack", None) is not None for r in sc.releases)
+            read.append("air_temperature_c, read for " + ("the stacks' plume rise and " if stacks else "")
+                        + "the near-field plumes' pure-vapour ceiling")
         out[f"local_weather (all but {'; '.join(read)})" if read else "local_weather"] = "zones"
     if sc.zones is not None:
         out["zones"] = "zones"

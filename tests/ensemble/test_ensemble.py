@@ -51,7 +51,7 @@ def test_direction_rotation_and_speed_factor_move_the_plume_by_the_expected_dist
     base = run(sc, wind=member_wind(sc, MemberSpec(0, sc.seed)))
     lat0, lon0 = _centroid(base.concentration)
     assert abs(lat0) < 0.02 and lon0 > 0.3
-    turned = run(sc, wind=member_wind(sc, MemberSpec(0, sc.seed, wind_rotation_deg=90.0)))
+    turned = run(sc, wind=member_wind(sc, MemberSpec(0, sc.seed, wind_direction_deg=90.0)))
     lat1, lon1 = _centroid(turned.concentration)  # a westerly veered by 90 deg blows to the south
     assert lat1 == pytest.approx(-lon0, abs=0.02) and abs(lon1) < 0.02
     faster = run(sc, wind=member_wind(sc, MemberSpec(0, sc.seed, wind_speed_factor=1.5)))
@@ -345,7 +345,7 @@ def test_a_non_finite_member_never_becomes_a_silent_zero() -> None:
     from plumecast.ensemble.members import member_scenario, rotate_and_scale, turn_winds
     from plumecast.errors import ScenarioError
 
-    for field in ("wind_rotation_deg", "wind_speed_factor", "kh_m2_s", "source_rate_factor"):
+    for field in ("wind_direction_deg", "wind_speed_factor", "kh_m2_s", "source_rate_factor"):
         with pytest.raises(ScenarioError, match=f"member 1: {field} is nan; expected a finite number"):
             MemberSpec(1, 5, **{field: float("nan")})
     with pytest.raises(ScenarioError, match="grid_offset_cells"):
@@ -466,3 +466,29 @@ def test_the_cost_of_delay_chart_reads_in_people_and_marks_the_plan_and_the_issu
     assert any(t.startswith("forecast issued (07-01 01:00") for t in seen["labels"])
     assert any("already past" in t for t in seen["labels"])
     assert any(n.startswith("Cost of delay (cost_of_delay.csv and .png, for 'stop at 1 h')") for n in _notes(s))
+
+
+def test_members_csv_names_the_wind_direction_by_the_scenarios_key(tmp_path) -> None:
+    """members.csv wrote wind_rotation_deg= while the scenario's key is ensemble.wind_direction_deg (cell
+    audit): a member's perturbation is named by the key that drew it."""
+    import csv
+
+    from plumecast.ensemble.compare import CompareSetup, MemberResult, RawComparison
+    from plumecast.ensemble.summary import summarise
+    from plumecast.ensemble.summary_files import write_outputs
+    from plumecast.plans.config import PlanConfig
+    from plumecast.plans.evaluate import PlanOutcome
+
+    sc = _scenario(ensemble={"members": 3, "control": True,
+                             "wind_direction_deg": {"dist": "normal", "mean": 0, "sd": 10}})
+    specs = member_specs(sc, sc.ensemble)
+    assert [s.wind_direction_deg != 0.0 for s in specs] == [False, True, True]
+    assert "wind_direction_deg=" in specs[1].describe() and "rotation" not in specs[1].describe()
+    one = np.ones(2)
+    members = [MemberResult(k, {"do nothing": PlanOutcome("do nothing", one, one, one, one, one, np.full(2, np.nan))},
+                            {}, {}, None, 0.1, 1) for k in range(3)]
+    setup = CompareSetup(scenario=sc, plans=(PlanConfig(name="do nothing"),), tags_h=(), delay_h=(), maps=False)
+    write_outputs(summarise(RawComparison(setup, specs, members, None, None, None, 0.3, 0), ["A", "B"]), tmp_path,
+                  pngs=False)
+    rows = list(csv.DictReader((tmp_path / "members.csv").open(encoding="utf-8")))
+    assert "wind_direction_deg=" in rows[1]["spec"] and "wind_rotation" not in (tmp_path / "members.csv").read_text()

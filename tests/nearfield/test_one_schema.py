@@ -84,10 +84,14 @@ def test_doc_example_drives_zones_and_run(tmp_path):
     assert r.stats["emitted_kg"] == pytest.approx(rel.rate_kg_s * rel.duration_s, rel=1e-9)
     # the climatology gives no boundary layer: the point release's plume takes local_weather's class
     assert ignored_line(ignored_keys(sc, "run"), "run") == (
-        "run ignored: local_weather (all but the stability and mixing_height_m, read for the near-field plumes), "
-        "zones (read by zones)")
-    assert any(line.endswith("class D from local_weather (the met gives no boundary layer), lid 1000 m "
-                             "(turbulence.mixing_height_m)") for line in r.stats["met_provenance"])
+        "run ignored: local_weather (all but the stability and mixing_height_m, read for the near-field plumes; "
+        "terrain, read for the near-field plumes' sigma curves; air_temperature_c, read for the near-field plumes' "
+        "pure-vapour ceiling), zones (read by zones)")
+    # ... and its terrain (local_weather's, by default rural), and the line names the wind at the source
+    assert any("class D from local_weather (the met gives no boundary layer), lid 1000 m "
+               "(turbulence.mixing_height_m), Briggs rural sigmas (local_weather.terrain); wind at the "
+               "source: releases.0 7.3 m/s from 268° at the release start" in line
+               for line in r.stats["met_provenance"])
 
 
 def test_rhine_example_drives_zones_and_run():
@@ -118,7 +122,8 @@ def test_compare_file_with_local_weather_drives_zones(tmp_path):
     sc = load_scenario(path)  # what compare reads
     assert "plans" not in ignored_keys(sc, "compare")
     assert ignored_keys(sc, "compare")["local_weather (all but the stability and mixing_height_m, read for the "
-                                       "near-field plumes)"] == "zones"
+                                       "near-field plumes; terrain, read for the near-field plumes' sigma curves; "
+                                       "air_temperature_c, read for the near-field plumes' pure-vapour ceiling)"] == "zones"
     assert ignored_keys(sc, "run")["plans"] == "compare"
     zin = read_zones_scenario(path)
     assert zin.release_index == len(data["releases"]) - 1

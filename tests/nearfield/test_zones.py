@@ -237,8 +237,17 @@ def test_aegl_read_from_onset_floor_and_fixed_duration_rejected():
     s = LocalScenario.model_validate(data)
     res = compute_zones(s, consequences=False)
     agent = get_agent("chlorine")
+    from plumecast.nearfield.zones.setup import _sigmas, plume_setup
+    from plumecast.nearfield.zones.windowed import FRONT_LEAD_SIGMAS
+
+    setup = plume_setup(s)
     for z in res.zones:
-        assert z.exposure_duration_at_tip_s >= 600.0  # at least the release duration
+        # from the onset (at the advective front, FRONT_LEAD_SIGMAS sigma_x ahead of the release's first air: the
+        # Gaussian tail further ahead is not air, windowed.front_time_s) to at least the first air's arrival, where
+        # the concentration nears its peak (the duration had been at least the release's while that tail, far
+        # ahead of the cloud, started the clock; cell audit)
+        sx = float(_sigmas(setup, np.array([z.max_distance_m]))[0][0])
+        assert z.exposure_duration_at_tip_s >= 0.99 * FRONT_LEAD_SIGMAS * sx / setup.wind_speed_m_s
         assert z.threshold_at_tip_kg_m3 == pytest.approx(agent.aegl_kg_m3(z.level.aegl, z.exposure_duration_at_tip_s),
                                                          rel=1e-3)
     with pytest.raises(ValueError, match="exposure_duration_s is no longer used"):

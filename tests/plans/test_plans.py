@@ -715,3 +715,43 @@ def test_the_ranking_says_little_between_tolls_below_one() -> None:
 
     tiny = summarise(_raw({BASELINE_NAME: [1e-3] * 4, "stop": [1e-5] * 4, "burn": [2e-5] * 4}), ["a"])
     assert "both expected tolls are below one death" in (ranking_text(tiny) or "")
+
+
+def test_console_countdowns_carry_the_probability_within_80_columns() -> None:
+    """The compare console gave 'AEGL-3 countdown in 1 h 41 min' with no P(AEGL-3), which was 50 % in
+    decision_table.md (cell audit): each countdown and arrival has the members' share reaching the level
+    beside it, and the tables still fit 80 columns."""
+    import dataclasses
+
+    from rich.console import Console
+
+    from plumecast.ensemble.summary import cities_by_plan_display
+    from plumecast.ensemble.summary_views import console_tables
+    from plumecast.plans.evaluate import PlanOutcome
+
+    raw = _shown_raw()
+    # member 1 reaches neither AEGL-3 nor AEGL-2 at city a: P(AEGL-2) = P(AEGL-3) = 50 %
+    m1 = raw.members[1]
+    nan2 = np.full(2, np.nan)
+    outs = {p: PlanOutcome(o.plan, np.array([0.0, 0.0]), np.array([0.0, 0.0]), nan2, nan2, o.fatalities,
+                           o.front_arrival_s) for p, o in m1.outcomes.items()}
+    raw = dataclasses.replace(raw, members=[raw.members[0], dataclasses.replace(m1, outcomes=outs)])
+    s = summarise(raw, ["a", "b"])
+    head, body = cities_by_plan_display(s)
+    assert head[1].startswith("AEGL-2 arrives; P(AEGL-2)") and head[2].startswith("AEGL-3 countdown; P(AEGL-3)")
+    row = next(r for r in body if r[0] == "a")
+    assert row[1].endswith("\nP 50 %") and row[2].endswith("\nP 50 %")
+    assert row[2].startswith("in 5 h 29 min")
+    b = next(r for r in body if r[0] == "b")
+    assert "P(" not in b[1] + b[2]  # unknown there, and not reached: no probability to show
+    con = Console(width=80, record=True, file=__import__("io").StringIO())
+    for t in console_tables(s, width=80):
+        con.print(t)
+    text = con.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # each P on one line in its cell, below the time: "P 50 %" twice on the city's rows
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("│ a "))
+    cells = [c.strip() for ln in lines[k:k + 8] for c in ln.split("│")[2:4]]
+    assert cells.count("P 50 %") == 2, lines[k:k + 8]
+    assert "P(AEGL-2)" in text and "P(AEGL-3)" in text

@@ -137,6 +137,10 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
 
         raw = run_members(setup, specs, workers=workers, scheduler=scheduler, serial=workers == 0 and not scheduler,
                           progress=on_member, source=source, lines=lines)
+    from plumecast.ensemble.compare import member_warnings
+
+    for line in member_warnings(raw):  # as run prints them among its provenance (also in decision_table.md)
+        console.print(f"note: {line}", highlight=False, markup=False)
     if raw.dask_log:
         console.print(f"note: Dask logged warnings during the run (a worker that died is restarted and its "
                       f"members are rerun; the results do not depend on it): {raw.dask_log}",

@@ -245,6 +245,12 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     want_grid_tags = setup.maps and setup.termination_maps and bool(cuts_h) and sc.backend in ("numba", "numpy")
     base_res, base_exp = _run(sc, wind, setup.tags_h, grid_tags_h=cuts_h if want_grid_tags else None)
     runs = 1
+    from plumecast.run_near_field import WARNING_PREFIXES
+
+    # what the member's near-field plumes must say (a dense release modelled passive, a class its wind does
+    # not allow, the pure-vapour cap): compare shows them as run does (member_warnings)
+    provenance_notes = [str(line) for line in base_res.stats.get("met_provenance", [])
+                        if str(line).startswith(WARNING_PREFIXES)]
     mass = base_res.stats.get("particle_mass_kg")
     lat = np.asarray(base_exp.receptors.lat, float)
     lon = np.asarray(base_exp.receptors.lon, float)
@@ -252,7 +258,7 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     grids: dict[str, NDArray[np.uint32]] = {}
     delay_term: dict[str, NDArray[np.float64]] = {}
     delay_ign: dict[str, dict[float, float]] = {}
-    notes: list[str] = []
+    notes: list[str] = provenance_notes
     base_grid = grid_exceedance(base_res.concentration, agent, sc.start64) if setup.maps else None
     plain = [p for p in setup.plans if not has_front(p)]
     # every plan without a front, and the cost of delay of those with a termination, from the
@@ -310,6 +316,27 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     return MemberResult(spec.index, outcomes, delay_term, delay_ign, grids if setup.maps else None,
                         time.perf_counter() - t0, runs, notes,
                         cpu_s=(ru1.ru_utime - ru0.ru_utime, ru1.ru_stime - ru0.ru_stime))
+
+
+def member_warnings(raw: RawComparison) -> list[str]:
+    """The near-field lines of the members' runs the user must know
+    (:data:`plumecast.run_near_field.WARNING_PREFIXES`: a dense release modelled as a
+    passive plume, a class the wind at the source does not allow, the pure-vapour cap),
+    one per kind: the first member's, with how many members have one (the members'
+    winds differ, so their figures may)."""
+    from plumecast.run_near_field import WARNING_PREFIXES
+
+    n = len(raw.members)
+    out = []
+    for prefix in WARNING_PREFIXES:
+        found = [(m.index, line) for m in raw.members for line in m.notes if line.startswith(prefix)]
+        if not found:
+            continue
+        index, line = found[0]
+        members = len({i for i, _ in found})
+        same = len({text for _, text in found}) == 1 and members == n
+        out.append(line if same or n == 1 else f"{line} [member {index}; {members} of {n} members have such a line]")
+    return out
 
 
 def _small(result: Any) -> Any:

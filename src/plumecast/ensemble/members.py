@@ -37,7 +37,7 @@ class MemberSpec:
     met_number: int | None = None  # member of the met file's ensemble dimension
     grid_offset_cells: tuple[float, float] = (0.0, 0.0)  # (lon, lat) shift of the met grid [cells]
     wind_speed_factor: float = 1.0
-    wind_rotation_deg: float = 0.0  # clockwise
+    wind_direction_deg: float = 0.0  # clockwise
     kh_m2_s: float | None = None
     mixing_height_m: float | None = None
     source_rate_factor: float = 1.0
@@ -144,7 +144,7 @@ def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | 
             met_number=i if cfg.met_members == "file" else None,
             grid_offset_cells=offset,
             wind_speed_factor=used.get("wind_speed_factor", 1.0),
-            wind_rotation_deg=draws.get("wind_direction_deg", 0.0),
+            wind_direction_deg=draws.get("wind_direction_deg", 0.0),
             kh_m2_s=used.get("kh_m2_s"),
             mixing_height_m=used.get("mixing_height_m"),
             source_rate_factor=used.get("source_rate_factor", 1.0),
@@ -381,8 +381,8 @@ def member_wind(scenario: Scenario, spec: MemberSpec) -> xr.Dataset:
         ds = _BASE_WIND[key]
     if spec.grid_offset_cells != (0.0, 0.0):
         ds = offset_grid(ds, *spec.grid_offset_cells)
-    if spec.wind_rotation_deg != 0.0 or spec.wind_speed_factor != 1.0:
-        ds = turn_winds(ds, spec.wind_rotation_deg, spec.wind_speed_factor)
+    if spec.wind_direction_deg != 0.0 or spec.wind_speed_factor != 1.0:
+        ds = turn_winds(ds, spec.wind_direction_deg, spec.wind_speed_factor)
     return ds
 
 

@@ -472,19 +472,38 @@ def cities_by_plan_display(s: Summary, cities: list[str] | None = None,
                            top: int | None = None) -> tuple[list[str], list[list[str]]]:
     """A compact table for the console: cities as rows in :func:`city_order` (the first
     ``top`` of them; None: all), each plan's expected fatalities as a column, with the
-    baseline's AEGL-2 arrival and AEGL-3 countdown. Rows are taken by receptor, never by
-    name: two receptors that share a name had each shown the other's figures (audit)."""
+    baseline's AEGL-2 arrival and AEGL-3 countdown, each with the share of the members
+    that reach the level below it (``P 75 %``, the head naming ``P(AEGL-2)``; not with one
+    member, whose times say it, nor where no member reaches it). Rows are taken by receptor, never by
+    name: two receptors that share a name had each shown the other's figures (audit).
+    (The countdowns had stood without P(AEGL-2/3), which only decision_table.md and
+    cities.csv gave: "in 1 h 41 min" read as certain where half the members reach AEGL-3;
+    cell audit.)"""
     start, issued = _clock_base(s)
     base = s.plans[0]
-    head = ["city", f"AEGL-2 arrives ({base})", f"AEGL-3 countdown ({base})"] + list(s.plans)
+    p2, p3 = ("", "") if s.single else ("; P(AEGL-2)", "; P(AEGL-3)")
+    head = ["city", f"AEGL-2 arrives{p2} ({base})", f"AEGL-3 countdown{p3} ({base})"] + list(s.plans)
     rows = {p: s.rows_of(p) for p in s.plans}
     body = []
     for k in _shown(s, cities, top):
         b = rows[base][k]
-        body.append([s.label(k), arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start, issued),
-                     countdown_text(b["aegl3_arrival_h_min"], start, issued)]
+        body.append([s.label(k),
+                     arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start, issued)
+                     + _p_beside(s, b["p_aegl2"], b["aegl2_arrival_h_min"]),
+                     countdown_text(b["aegl3_arrival_h_min"], start, issued)
+                     + _p_beside(s, b["p_aegl3"], b["aegl3_arrival_h_min"])]
                     + [_fatalities_cell(rows[p][k]) for p in s.plans])
     return head, body
+
+
+def _p_beside(s: Summary, p: float, arrival_h: float) -> str:
+    """``"\\nP 50 %"``: the share of the members reaching the level (the column's head names
+    it), for the line below its arrival or countdown in the console's cities table (short,
+    so that a narrow column does not break it); "" with one member (no probability) and
+    where no member reaches it (the cell says "not reached")."""
+    if s.single or not math.isfinite(p) or not math.isfinite(arrival_h):
+        return ""
+    return f"\nP {_pct(p)}"
 
 
 def _shown(s: Summary, cities: list[str] | None, top: int | None) -> list[int]:
@@ -726,6 +745,9 @@ def _notes(s: Summary) -> list[str]:
             parts.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
         elif sc.met.source == "file":
             parts.append(f"Winds: the met files of met.path ({sc.met.path}).")
+    from plumecast.ensemble.compare import member_warnings
+
+    parts.extend(line[0].upper() + line[1:] + ("" if line.endswith(".") else ".") for line in member_warnings(s.raw))
     parts.append(f"The cities tables are {CITY_RANK_RULE}.")
     left = unknown_deaths_text(s)
     if left:

@@ -35,6 +35,7 @@ References
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -48,6 +49,44 @@ FloatArray = NDArray[np.float64]
 
 #: Averaging time the Briggs / Pasquill–Gifford curves represent. [s]
 BRIGGS_REFERENCE_AVERAGING_S = 600.0
+#: Molar gas constant [J mol-1 K-1] and the pressure of the pure-vapour cap [Pa] (1 atm; the
+#: ground-level pressure the plumes and the dense-gas workbook take).
+_R_GAS = 8.314462618
+PURE_VAPOUR_PRESSURE_PA = 101_325.0
+
+
+def pure_vapour_kg_m3(molecular_weight_g_mol: float, temperature_k: float,
+                      pressure_pa: float = PURE_VAPOUR_PRESSURE_PA) -> float:
+    """Density of the pure vapour, ``ρ = P M / (R T)``: the most a concentration in air can be. [kg m-3]
+
+    A mole fraction of 1 (10⁶ ppm by volume) at the ambient temperature and pressure
+    (ideal gas). Chlorine at 2 °C and 1 atm: 3.14 kg m-3.
+    """
+    return float(pressure_pa * molecular_weight_g_mol * 1e-3 / (_R_GAS * temperature_k))
+
+
+def cap_at_pure_vapour(c_kg_m3: ArrayLike, cap_kg_m3: float = math.inf) -> FloatArray:
+    """Concentrations held at or below the pure vapour's density ``cap_kg_m3``
+    (:func:`pure_vapour_kg_m3`; ``inf``: no cap). [kg m-3]
+
+    The one place every modelled air concentration of the Gaussian plumes and puffs (and
+    the zones' dense cloud) is capped: a Gaussian plume grows as ``1/(σ_y σ_z)`` towards
+    its source without bound, and near a large release it gave more agent per cubic
+    metre than the pure gas holds (54 t of chlorine over 600 s, class F, 30 m downwind:
+    9.6 kg m-3, 3,300,000 ppm, against 3.14 kg m-3 for pure chlorine at 2 °C; cell audit).
+    """
+    c = np.asarray(c_kg_m3, dtype=float)
+    if not math.isfinite(cap_kg_m3):
+        return c
+    return np.asarray(np.minimum(c, cap_kg_m3), dtype=float)
+
+
+def at_pure_vapour(c_kg_m3: ArrayLike, cap_kg_m3: float) -> NDArray[np.bool_]:
+    """Where :func:`cap_at_pure_vapour` has held a concentration at its cap (to rounding)."""
+    c = np.asarray(c_kg_m3, dtype=float)
+    if not math.isfinite(cap_kg_m3):
+        return np.zeros(c.shape, dtype=bool)
+    return np.asarray(c >= cap_kg_m3 * (1.0 - 1e-12), dtype=bool)
 
 # Briggs (1973) open-country: sigma_y = ay x (1 + 1e-4 x)^-1/2;
 # sigma_z = az x (1 + bz x)^cz.
@@ -380,7 +419,7 @@ def _vertical_term_heights(
 
 
 def plume_concentration(
-    release_rate_kg_s: float,
+    release_rate_kg_s: ArrayLike,
     wind_speed_m_s: float,
     x_m: ArrayLike,
     y_m: ArrayLike,
@@ -389,17 +428,19 @@ def plume_concentration(
     sigma_y_m: ArrayLike,
     sigma_z_m: ArrayLike,
     mixing_height_m: float = np.inf,
+    cap_kg_m3: float = math.inf,
 ) -> FloatArray:
     """Steady Gaussian plume concentration from a continuous point source. [kg m-3]
 
     ``C = Q / (sqrt(2π) σ_y u) exp(-y²/2σ_y²) V(z; h, σ_z, H)``, i.e. Turner
-    (1970) eq. 3.1 with ground and lid reflection (:func:`vertical_term`).
+    (1970) eq. 3.1 with ground and lid reflection (:func:`vertical_term`),
+    at most ``cap_kg_m3`` (:func:`cap_at_pure_vapour`: the pure vapour's density).
     Zero upwind (``x <= 0``).
 
     Parameters
     ----------
-    release_rate_kg_s : float
-        Emission rate Q. [kg s-1]
+    release_rate_kg_s : float or array_like
+        Emission rate Q (one per receptor: the rate that reaches it). [kg s-1]
     wind_speed_m_s : float
         Transport wind speed u. [m s-1]
     x_m, y_m, z_m : array_like
@@ -410,14 +451,16 @@ def plume_concentration(
         Dispersion coefficients at ``x_m``. [m]
     mixing_height_m : float
         Mixing height H. [m]
+    cap_kg_m3 : float
+        The pure vapour's density (:func:`pure_vapour_kg_m3`); ``inf``: no cap. [kg m-3]
     """
     x = np.asarray(x_m, dtype=float)
     y = np.asarray(y_m, dtype=float)
     sy = np.maximum(np.asarray(sigma_y_m, dtype=float), 1e-9)
     lateral = np.exp(-(y**2) / (2 * sy**2)) / (np.sqrt(2 * np.pi) * sy)
     v = vertical_term(z_m, source_height_m, sigma_z_m, mixing_height_m)
-    c = release_rate_kg_s / wind_speed_m_s * lateral * v
-    return np.where(x > 0, c, 0.0)
+    c = np.asarray(release_rate_kg_s, dtype=float) / wind_speed_m_s * lateral * v
+    return np.where(x > 0, cap_at_pure_vapour(c, cap_kg_m3), 0.0)
 
 
 def crosswind_integrated_concentration(
@@ -449,11 +492,13 @@ def puff_concentration(
     sigma_y_m: ArrayLike,
     sigma_z_m: ArrayLike,
     mixing_height_m: float = np.inf,
+    cap_kg_m3: float = math.inf,
 ) -> FloatArray:
     """Instantaneous Gaussian puff concentration. [kg m-3]
 
     ``C = M / ((2π) σ_x σ_y) exp[-(x - u t)²/2σ_x²] exp[-y²/2σ_y²] V(z)``
-    (Turner 1970 eq. 3.2 / Seinfeld & Pandis 2006 eq. 18.45 with reflections).
+    (Turner 1970 eq. 3.2 / Seinfeld & Pandis 2006 eq. 18.45 with reflections),
+    at most ``cap_kg_m3`` (:func:`cap_at_pure_vapour`).
     The sigmas are those at the puff's travel distance ``u t``; pass
     ``sigma_x = sigma_y`` if nothing better is known (the usual assumption).
 
@@ -473,6 +518,8 @@ def puff_concentration(
         Puff dispersion coefficients. [m]
     mixing_height_m : float
         Mixing height H. [m]
+    cap_kg_m3 : float
+        The pure vapour's density; ``inf``: no cap. [kg m-3]
     """
     x = np.asarray(x_m, dtype=float)
     y = np.asarray(y_m, dtype=float)
@@ -483,7 +530,7 @@ def puff_concentration(
     across = np.exp(-(y**2) / (2 * sy**2)) / (np.sqrt(2 * np.pi) * sy)
     v = vertical_term(z_m, source_height_m, sigma_z_m, mixing_height_m)
     c = mass_kg * along * across * v
-    return np.where(t > 0, c, 0.0)
+    return np.where(t > 0, cap_at_pure_vapour(c, cap_kg_m3), 0.0)
 
 
 def finite_duration_factor(

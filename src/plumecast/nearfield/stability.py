@@ -51,6 +51,23 @@ _TURNER_ROWS: tuple[tuple[float, tuple[PGClass, PGClass, PGClass, PGClass, PGCla
 )
 
 
+def turner_wind_limit_m_s(pg_class: PGClass) -> float:
+    """The 10-m wind speed from which Turner's (1970) key (:data:`_TURNER_ROWS`, the table
+    :func:`pasquill_gifford_class` reads) no longer gives ``pg_class`` in any column:
+    3 m/s for F, 5 m/s for E and B, 2 m/s for A; ``inf`` for C and D (any wind). [m s-1]
+
+    A class given with a stronger wind is not one the key defines: the stable classes need
+    light winds (strong wind mixes the surface layer towards D), the most unstable ones too.
+    """
+    if pg_class not in PG_CLASSES:
+        raise ValueError(f"Pasquill-Gifford class must be one of A-F, got {pg_class!r}")
+    limit = 0.0
+    for upper, classes in _TURNER_ROWS:
+        if pg_class in classes:
+            limit = upper
+    return float(limit)
+
+
 def pasquill_gifford_class(
     wind_speed_10m: float,
     daytime: bool,

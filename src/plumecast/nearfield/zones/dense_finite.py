@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from plumecast.nearfield.gaussian import (
     briggs_sigma_y,
+    cap_at_pure_vapour,
 )
 from plumecast.nearfield.zones.setup import (
     MAX_DISTANCE_M,
@@ -106,7 +107,7 @@ def dense_finite_parts(
     # higher than its share of that puff's peak (exact for a passive cloud; the workbook's steady plume of a
     # short release's rate can exceed its puff near the source: 55 t over 120 s, class F, 100 m: 5e5 against
     # 2e5 ppm)
-    peak = np.minimum(between(c_cont, c_inst), c_puff)
+    peak = cap_at_pure_vapour(np.minimum(between(c_cont, c_inst), c_puff), setup.pure_vapour_kg_m3)
     if envelope:
         # the peak of one cloud on flat ground in a steady wind does not grow downwind: where the blend
         # from plume to puff rose (the workbook's puff far above the plume in unstable air: up to 23 %, class A,

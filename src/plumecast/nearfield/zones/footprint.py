@@ -455,7 +455,50 @@ def compute_zones(
             result.warnings.extend(
                 f"consequences: {w}" for w in str(result.receptors.attrs.get("warnings", "")).splitlines() if w
             )
+    held = pure_vapour_note(result)
+    if held:
+        result.warnings.append(held)
     return result
+
+
+def pure_vapour_note(result: ThreatZones) -> str | None:
+    """Where the zones' concentration was held at the pure vapour's density
+    (``setup.pure_vapour_kg_m3``, :func:`plumecast.nearfield.gaussian.cap_at_pure_vapour`):
+    how far along the axis, and which points and receptors; None where it was not.
+    (A passive plume of 54 t of chlorine had read 3,300,000 ppm outdoors 30 m from the
+    source, more agent than the pure gas holds; cell audit.)"""
+    from plumecast.nearfield.gaussian import at_pure_vapour
+
+    setup = result.setup
+    cap = setup.pure_vapour_kg_m3
+    if not math.isfinite(cap):
+        return None
+    xs = np.geomspace(0.1, MAX_DISTANCE_M, 2000)
+    held = at_pure_vapour(peak_concentration(setup, xs, np.zeros_like(xs)), cap)
+    if not held.any():
+        return None
+    places = []
+    if result.points is not None:
+        peak = np.nanmax(np.where(np.isfinite(result.points["outdoor_kg_m3"].values),
+                                  result.points["outdoor_kg_m3"].values, 0.0), axis=0)
+        places += [str(n) for n, hit in zip(result.points["point"].values, at_pure_vapour(peak, cap), strict=True)
+                   if hit]
+    rec = result.receptors
+    if rec is not None and "peak_concentration" in rec:
+        names = rec["name"].values if "name" in rec.coords else rec["receptor"].values
+        peak = np.asarray(rec["peak_concentration"].values, dtype=float)
+        places += [str(n) for n, hit in zip(names, at_pure_vapour(np.nan_to_num(peak), cap), strict=True) if hit]
+    places = list(dict.fromkeys(places))  # a point is also among the receptors
+    agent = result.agent
+    shown = ", ".join(str(p) for p in places[:4]) + (f" and {len(places) - 4} more" if len(places) > 4 else "")
+    where = (f"; held there at {len(places)} of the points and receptors ({shown})" if places
+             else "; no point or receptor lies there")
+    return (f"pure vapour: the concentration is held at the density of pure {agent.name} vapour, {cap:.3g} kg m-3 "
+            f"(a mole fraction of 1 at the air's {result.scenario.meteorology.air_temperature_c:g} °C and 1 atm; "
+            f"{float(kg_m3_to_ppm(cap, agent.molecular_weight_g_mol)):,.0f} ppm as the ppm figures convert, at "
+            f"25 °C), on the plume axis up to {float(xs[held].max()):,.3g} m from the source, where the "
+            f"{'Gaussian plume' if setup.dense is None else 'model'} gives more agent per cubic metre than the pure "
+            f"gas holds{where}")
 
 
 def _count_people(result: ThreatZones, population: Any | None) -> None:

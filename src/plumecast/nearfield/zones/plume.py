@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from plumecast.agents import Agent
 from plumecast.nearfield.gaussian import (
+    cap_at_pure_vapour,
     peak_finite_duration_factor,
     vertical_term,
 )
@@ -140,7 +141,8 @@ def dense_axis_concentration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]
     """
     dense, passive = dense_axis_parts(setup, x_m)
     x = np.asarray(x_m, dtype=float)
-    return np.asarray(np.where(x < setup.dense.handover_m, dense, np.maximum(dense, passive)), dtype=float)
+    return cap_at_pure_vapour(np.where(x < setup.dense.handover_m, dense, np.maximum(dense, passive)),
+                              setup.pure_vapour_kg_m3)
 
 
 def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.float64]:
@@ -150,7 +152,9 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     ``erf(u T / (2√2 σ_x))`` with ``σ_x = σ_y``; a dense release of duration T follows
     the workbook's continuous/instantaneous rule
     (:func:`~plumecast.nearfield.zones.dense_finite.dense_finite_parts`); instantaneous
-    release (T = 0): puff peak ``M V(z) / (2π σ_x σ_y)``.
+    release (T = 0): puff peak ``M V(z) / (2π σ_x σ_y)``. The steady plume (the puff's
+    peak) is held at the pure vapour's density (``setup.pure_vapour_kg_m3``), as in the
+    series (:func:`concentration_series`).
     """
     x = np.asarray(x_m, dtype=float)
     y = np.asarray(y_m, dtype=float)
@@ -166,12 +170,17 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
         else:
             c = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
         return np.where(x > 0, c, 0.0)
+    cap = setup.pure_vapour_kg_m3
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
-        c = q / (u * np.sqrt(2 * np.pi) * sy) * v * peak_finite_duration_factor(u, setup.duration_s, sy)
+        steady = q / (u * np.sqrt(2 * np.pi) * sy) * v
+        ff = peak_finite_duration_factor(u, setup.duration_s, sy)
+        c = steady * ff * lateral
+        # the steady plume held at the pure vapour, then the finite release's factor (as the series)
+        c = np.where(steady * lateral > cap, cap * ff, c)
     else:
-        c = setup.mass_kg * v / (2 * np.pi * sy * sy)
-    return np.where(x > 0, c * lateral, 0.0)
+        c = cap_at_pure_vapour(setup.mass_kg * v / (2 * np.pi * sy * sy) * lateral, cap)
+    return np.where(x > 0, c, 0.0)
 
 
 def concentration_series(
@@ -180,9 +189,13 @@ def concentration_series(
     """Concentration at (x, y) over time, shape (time, receptor). [kg m-3]
 
     Palazzi et al. (1982) finite-duration plume (or a puff for T = 0), using the
-    sigmas at the receptor's downwind distance.
+    sigmas at the receptor's downwind distance; zero before the advective front
+    (:func:`~plumecast.nearfield.zones.windowed.front_time_s`: the spread at the place
+    held at every time put its Gaussian tail at 2 km 1 s after the release start);
+    at most the pure vapour's density (``setup.pure_vapour_kg_m3``).
     """
     from plumecast.nearfield.gaussian import finite_duration_factor, puff_concentration
+    from plumecast.nearfield.zones.windowed import front_time_s
 
     x = np.atleast_1d(np.asarray(x_m, dtype=float))
     y = np.atleast_1d(np.asarray(y_m, dtype=float))
@@ -196,19 +209,24 @@ def concentration_series(
             axis = a * lateral_factor(setup, xp, y)
             c = axis[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sx[None, :])
         else:
+            sx = sy
             axis = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
             c = axis[None, :] * np.exp(-((xp[None, :] - u * t) ** 2) / (2 * sy[None, :] ** 2))
+        c = np.where(t >= front_time_s(xp, np.maximum(sx, 1e-9), u)[None, :], c, 0.0)
         return np.where(x[None, :] > 0, c, 0.0)
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
         v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
         steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
+        steady = cap_at_pure_vapour(steady, setup.pure_vapour_kg_m3)
         c = steady[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
     else:
         c = puff_concentration(
             setup.mass_kg, u, xp[None, :], y[None, :], setup.receptor_height_m, t,
             effective_height(setup, xp), sy[None, :], sy[None, :], sz[None, :], setup.mixing_height_m,
+            cap_kg_m3=setup.pure_vapour_kg_m3,
         )
+    c = np.where(t >= front_time_s(xp, np.maximum(sy, 1e-9), u)[None, :], c, 0.0)
     return np.where(x[None, :] > 0, c, 0.0)
 
 
@@ -279,13 +297,15 @@ def exposure_windows(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.f
         q = setup.mass_kg / setup.duration_s
         v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
         steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
+        steady = cap_at_pure_vapour(steady, setup.pure_vapour_kg_m3)
         return windowed_interval_means("palazzi", steady, xp, sy, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
     # puff: M along(x, t) across(y) V(z), as plumecast.nearfield.gaussian.puff_concentration
     s = np.maximum(sy, 1e-9)
     across = np.exp(-(y**2) / (2 * s**2)) / (np.sqrt(2 * np.pi) * s)
     v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
     return windowed_interval_means(
-        "puff", np.full(x.size, setup.mass_kg), xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive, factors=(across, v)
+        "puff", np.full(x.size, setup.mass_kg), xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive, factors=(across, v),
+        cap_kg_m3=setup.pure_vapour_kg_m3,
     )
 
 

@@ -452,11 +452,7 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         name=sec.name if sec.name is not None else "local release",
         description=sec.description,
         source=SourceSpec(lat=rel.lat, lon=_lon180(rel.lon), height_m=rel.height_m),
-        release=ReleaseSpec(
-            rate_kg_s=rel.rate_kg_s, amount_kg=rel.amount_kg, tank=rel.tank,
-            duration_s=duration if duration is not None else ReleaseSpec.model_fields["duration_s"].default,
-            temperature_c=rel.temperature_c, dense_gas=rel.dense_gas, stack=rel.stack,
-        ),
+        release=release_spec(rel, duration),
         agent=sec.agent,
         meteorology=sec.local_weather,
         levels=list(zc.levels),
@@ -470,6 +466,17 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         reference=dict(sec.reference or {}),
     )
     return ZonesInput(local, ignored=ignored, release_index=index, derived=derived, source=source, lines=lines)
+
+
+def release_spec(rel: PointRelease, duration_s: float | None) -> ReleaseSpec:
+    """A point release of the scenario language as the zones' :class:`ReleaseSpec` (its duration
+    ``duration_s``, None: the zones' default); ``plumecast run`` asks the zones' dense-gas
+    criterion of its point releases with it (:mod:`plumecast.run_near_field`)."""
+    return ReleaseSpec(
+        rate_kg_s=rel.rate_kg_s, amount_kg=rel.amount_kg, tank=rel.tank,
+        duration_s=duration_s if duration_s is not None else ReleaseSpec.model_fields["duration_s"].default,
+        temperature_c=rel.temperature_c, dense_gas=rel.dense_gas, stack=rel.stack,
+    )
 
 
 def _daytime_at_release(data: dict[str, Any], index: int) -> tuple[bool, str] | None:

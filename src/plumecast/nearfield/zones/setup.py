@@ -20,6 +20,7 @@ from plumecast.nearfield.gaussian import (
     briggs_sigma_y,
     briggs_sigma_z,
     cloud_passage_time,
+    pure_vapour_kg_m3,
     vertical_term,
 )
 from plumecast.nearfield.stability import (
@@ -78,6 +79,9 @@ class PlumeSetup:
     # :func:`~plumecast.nearfield.zones.stack.effective_height`); None: the plume stays at source_height_m
     plume_rise: Any = None
     notes: tuple[str, ...] = ()  # what the zones output says of the setup (the plume rise, its inputs)
+    # the pure agent's vapour density at the air's temperature and 1 atm: no concentration is above it
+    # (plumecast.nearfield.gaussian.cap_at_pure_vapour); inf: no cap [kg m-3]
+    pure_vapour_kg_m3: float = math.inf
 
 
 def plume_setup(scenario: LocalScenario) -> PlumeSetup:
@@ -112,6 +116,7 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
         duration_s=duration,
         exposure_duration_s=scenario.exposure_duration_s,
         release_profile=profile,
+        pure_vapour_kg_m3=pure_vapour_kg_m3(scenario.agent.molecular_weight_g_mol, met.air_temperature_c + 273.15),
     )
     if scenario.release.stack is not None:
         return stack_plume(scenario, passive_at_release_height(base))

@@ -1,0 +1,157 @@
+"""What run's near-field plumes say of themselves (cell audit): the pure-vapour cap, a
+release zones calls dense, the terrain local_weather gives, and a class the wind at the
+source does not allow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, plume_concentration
+from plumecast.runner import run
+from plumecast.scenario import scenario_from_dict
+
+#: pure chlorine vapour at 2 °C and 1 atm [kg m-3]
+CHLORINE_2C = 101_325.0 * 0.070906 / (8.314462618 * 275.15)
+LAT0, LON0 = 33.5648, -81.8076
+M_PER_DEG_LON = 111_195.0 * np.cos(np.radians(LAT0))
+
+
+def _chlorine(points_m=(30.0, 100.0, 2000.0), met=None, local_weather=None, near_field=None, **release):
+    """54 t of chlorine over 600 s (Graniteville), the receptors ``points_m`` downwind in a wind from 270°."""
+    rel = {"type": "point", "name": "tank car", "lat": LAT0, "lon": LON0, "height_m": 1.0, "amount_kg": 54000.0,
+           "duration_s": 600.0, **release}
+    d = {
+        "name": "cap", "start": "2005-01-06T07:39:00Z", "duration_h": 1, "time_step_s": 60, "particles": 400,
+        "seed": 1, "backend": "numpy", "agent": "chlorine",
+        "met": met or {"source": "uniform", "u_m_s": 1.5, "v_m_s": 0.0},
+        "turbulence": {"mixing_height_m": 200},
+        "releases": [rel],
+        "local_weather": {"wind_speed_m_s": 1.5, "wind_from_deg": 270, "stability": "F", "mixing_height_m": 200,
+                          "terrain": "rural", "air_temperature_c": 2, **(local_weather or {})},
+        "receptors": {"points": [{"name": f"{x:g} m", "lat": LAT0, "lon": LON0 + x / M_PER_DEG_LON, "population": 20}
+                                 for x in points_m]},
+    }
+    if near_field is not None:
+        d["near_field"] = near_field
+    return scenario_from_dict(d)
+
+
+def _lines(res, prefix):
+    return [p for p in res.stats["met_provenance"] if p.startswith(prefix)]
+
+
+def test_pure_vapour_density_and_the_plume_cap():
+    """rho = P M / (R T): 3.14 kg m-3 of chlorine at 2 °C; a Gaussian plume of 90 kg/s at 30 m in class
+    F gives three times that uncapped, and the cap holds it there (and leaves a dilute plume as it is)."""
+    from plumecast.nearfield.gaussian import pure_vapour_kg_m3
+
+    cap = pure_vapour_kg_m3(70.906, 275.15)
+    assert cap == pytest.approx(CHLORINE_2C, rel=1e-4) and cap == pytest.approx(3.14, abs=0.01)
+    x = np.array([30.0, 100.0, 2000.0])
+    sy, sz = briggs_sigma_y(x, "F"), briggs_sigma_z(x, "F")
+    free = plume_concentration(90.0, 1.5, x, 0.0 * x, 1.5, 1.0, sy, sz, 200.0)
+    held = plume_concentration(90.0, 1.5, x, 0.0 * x, 1.5, 1.0, sy, sz, 200.0, cap_kg_m3=cap)
+    assert free[0] > 2.5 * cap
+    assert held[0] == cap and held.max() <= cap
+    np.testing.assert_array_equal(held[1:], np.minimum(free[1:], cap))
+
+
+def test_run_never_gives_more_than_the_pure_gas_and_says_where():
+    """54 t of chlorine in class F: 9.6 kg m-3 (3,300,000 ppm) 30 m downwind (cell audit). The receptor's
+    air is at most the pure vapour's, its figures (consequences) follow, and the provenance says so once,
+    naming it."""
+    res = run(_chlorine())
+    c = res.exposure.total()
+    assert np.nanmax(c) <= CHLORINE_2C * (1 + 1e-9)
+    assert np.nanmax(c[:, 0]) == pytest.approx(CHLORINE_2C, rel=1e-4)  # 30 m: at the cap
+    assert 0.3 * CHLORINE_2C < np.nanmax(c[:, 1]) < CHLORINE_2C  # 100 m: below it, untouched
+    lines = _lines(res, "pure vapour:")
+    assert len(lines) == 1
+    assert "at 1 receptor (30 m)" in lines[0] and "3.14 kg m-3" in lines[0] and "2 °C" in lines[0]
+    assert "100 m" not in lines[0].split("receptor")[1].split(")")[0]
+    cons = res.consequences()  # what consequences.csv holds
+    peak = np.asarray(cons["peak_concentration"].values, dtype=float)
+    assert peak[0] == pytest.approx(CHLORINE_2C, rel=1e-4) and np.nanmax(peak) <= CHLORINE_2C * (1 + 1e-9)
+
+
+def test_run_says_zones_would_model_a_dense_cloud_and_keeps_its_passive_plume():
+    """run and compare modelled 54 t of chlorine, dense by zones' criterion (3.2 >= 0.15), as a passive
+    plume without a word (cell audit). The provenance says so, names zones, compares the two at the
+    receptors; run's physics is unchanged (dense_gas: off gives the same air)."""
+    auto = run(_chlorine(points_m=(2000.0, 5000.0)))
+    off = run(_chlorine(points_m=(2000.0, 5000.0), dense_gas="off"))
+    np.testing.assert_array_equal(auto.exposure.total(), off.exposure.total())
+    lines = _lines(auto, "dense release:")
+    assert len(lines) == 1
+    line = lines[0]
+    assert "tank car is dense by zones' criterion (Britter & McQuaid 1988, continuous: 3.2 >= 0.15 with the " \
+           "1.5 m/s wind and class F" in line
+    assert "passive Gaussian plume" in line and "`plumecast zones`" in line
+    # which way it goes at the receptors (zones' own figures): lower peaks, earlier arrivals on the axis
+    assert "peaks lower than this passive plume at 2" in line and "2000 m (2 km downwind): 570 ppm against 4,500 ppm, first 7 min earlier" \
+           in line
+    assert not _lines(off, "dense release:")
+
+
+def test_run_takes_local_weathers_terrain_when_near_field_gives_none():
+    """local_weather terrain: urban was ignored: run used the rural curves, 3.7-5.8 times zones' urban plume
+    (nh3.yaml; cell audit). Now the terrain follows local_weather as the class does, and is named."""
+    lw = {"stability": "D", "wind_speed_m_s": 3.0, "terrain": "urban"}
+    met = {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0}
+    follows = run(_chlorine(points_m=(1000.0, 3000.0), met=met, local_weather=lw, dense_gas="off"))
+    given = run(_chlorine(points_m=(1000.0, 3000.0), met=met, local_weather=lw, dense_gas="off",
+                          near_field={"terrain": "urban"}))
+    rural = run(_chlorine(points_m=(1000.0, 3000.0), met=met, local_weather=lw, dense_gas="off",
+                          near_field={"terrain": "rural"}))
+    np.testing.assert_array_equal(follows.exposure.total(), given.exposure.total())
+    assert np.nanmax(rural.exposure.total()[:, 0]) > 2.0 * np.nanmax(follows.exposure.total()[:, 0])
+    line = _lines(follows, "near-field plumes")[0]
+    assert "Briggs urban sigmas (local_weather.terrain)" in line
+    assert "Briggs urban sigmas (near_field.terrain)" in _lines(given, "near-field plumes")[0]
+
+
+def test_turner_key_bounds():
+    """The wind bounds of the classes are those of the code's own Turner (1970) table."""
+    from plumecast.nearfield.stability import turner_wind_limit_m_s
+
+    assert turner_wind_limit_m_s("F") == 3.0 and turner_wind_limit_m_s("E") == 5.0
+    assert turner_wind_limit_m_s("A") == 2.0 and turner_wind_limit_m_s("B") == 5.0
+    assert turner_wind_limit_m_s("C") == np.inf and turner_wind_limit_m_s("D") == np.inf
+
+
+def test_a_class_the_wind_at_the_source_does_not_allow_is_warned_and_the_wind_is_named():
+    """On the climatology run paired local_weather's class F with the 8.2 m/s mean wind at the source, with
+    no word, and printed that wind nowhere (cell audit)."""
+    strong = run(_chlorine(points_m=(2000.0,), met={"source": "uniform", "u_m_s": 8.16, "v_m_s": 0.95},
+                           dense_gas="off"))
+    warn = _lines(strong, "warning: near-field class")
+    assert len(warn) == 1
+    assert "class F (local_weather)" in warn[0] and "8.2 m/s from 263°" in warn[0]
+    assert "only below 3 m/s" in warn[0] and "1.5 m/s from 270°" in warn[0]  # both winds named
+    assert "wind at the source: tank car 8.2 m/s from 263° at the release start" in _lines(
+        strong, "near-field plumes")[0]
+    light = run(_chlorine(points_m=(2000.0,), dense_gas="off"))
+    assert not _lines(light, "warning: near-field class")
+    assert "wind at the source: tank car 1.5 m/s from 270° at the release start" in _lines(
+        light, "near-field plumes")[0]
+
+
+def test_compare_shows_the_members_near_field_warnings():
+    """compare runs the members as run does; their near-field warnings reach its notes."""
+    from plumecast.ensemble.compare import (
+        CompareSetup,
+        MemberResult,
+        RawComparison,
+        member_warnings,
+    )
+    from plumecast.ensemble.members import MemberSpec
+
+    sc = _chlorine()
+    line = "dense release: tank car is dense by zones' criterion"
+    members = [MemberResult(k, {}, {}, {}, None, 0.0, 1, notes=[line] if k else [line, "pure vapour: x"])
+               for k in range(3)]
+    raw = RawComparison(CompareSetup(sc, (), (), ()), [MemberSpec(k, k) for k in range(3)], members, None, None,
+                        None, 0.0, 0)
+    out = member_warnings(raw)
+    assert out == [line, "pure vapour: x [member 0; 1 of 3 members have such a line]"]
