@@ -384,6 +384,9 @@ class ExposureSampler:
             self.nf_lat[src.group] = src.lat
             self.nf_lon[src.group] = src.lon
         self.nf_max_age_steps = int(math.ceil(self.nf_distance / NEAR_FIELD_MIN_WIND_M_S / self.dt_s))
+        # the largest disc of each tag at each receptor inside a near field (near_field_rings; per tag count)
+        self.rec_lat, self.rec_lon = lat, lon
+        self._max_ring: NDArray[np.int64] | None = None
         # the city discs a point release's plume can cross keep its air per part of the disc: a narrow
         # plume averaged over a city before the toxic load understates the deaths (docs/exposure.md)
         split = np.zeros(nrec, bool)
@@ -477,7 +480,11 @@ class ExposureSampler:
         """Concentrations of steps ``step0 ..`` from their ring shells ``(step, ring, tag,
         receptor)``, all steps at once, then the near-field plumes of those steps."""
         nsteps = mass.shape[0]
-        conc, used = kernel_estimate(mass, count, self.radii, self.layer)  # (step, tag, rec), (step, rec)
+        if self._max_ring is None or self._max_ring.shape[0] != mass.shape[-2]:
+            self._max_ring = near_field_rings(self.radii, self.rec_lat, self.rec_lon, self.nf_group, self.nf_lat,
+                                              self.nf_lon, self.nf_distance, mass.shape[-2])
+        conc, used = kernel_estimate(mass, count, self.radii, self.layer,
+                                     self._max_ring)  # (step, tag, rec), (step, rec)
         self.conc[:, step0:step0 + nsteps, :] = np.moveaxis(conc, 0, 1)
         self.radius_used[step0:step0 + nsteps] = np.where(conc.sum(axis=1) > 0, used, np.nan)
         if self.near:
@@ -586,7 +593,8 @@ def ring_radii(r0_m: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def kernel_estimate(
-    shell_mass: NDArray[np.float64], shell_count: NDArray[np.int64], radii: NDArray[np.float64], layer_m: float
+    shell_mass: NDArray[np.float64], shell_count: NDArray[np.int64], radii: NDArray[np.float64], layer_m: float,
+    max_ring: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Concentration per tag and receptor from the mass and count in each ring shell.
 
@@ -594,14 +602,17 @@ def kernel_estimate(
     e.g. steps, are kept). Each tag uses the smallest disc holding at least
     :data:`MIN_PARTICLES` of its own particles (the largest when none has that many):
     the estimate of a tag never depends on the other tags, so dropping a tag (a
-    termination) gives exactly what a run without its emissions gives. Returns
-    ``(conc (..., tag, receptor) [kg m-3], radius used (..., receptor) [m],
+    termination) gives exactly what a run without its emissions gives. ``max_ring``
+    (tag, receptor): the largest disc a tag may use there (:func:`near_field_rings`).
+    Returns ``(conc (..., tag, receptor) [kg m-3], radius used (..., receptor) [m],
     count-weighted over the tags)``.
     """
     cum_mass = np.cumsum(shell_mass, axis=-3)  # mass inside disc k
     cum_count = np.cumsum(shell_count, axis=-3)
     enough = cum_count >= MIN_PARTICLES
     k = np.where(enough.any(axis=-3), np.argmax(enough, axis=-3), N_RINGS - 1)  # (..., tag, receptor)
+    if max_ring is not None:
+        k = np.minimum(k, max_ring)
     nrec = radii.shape[0]
     r = radii[np.arange(nrec), k]  # (..., tag, receptor)
     mass = np.take_along_axis(cum_mass, k[..., None, :, :], axis=-3)[..., 0, :, :]
@@ -611,6 +622,40 @@ def kernel_estimate(
     with np.errstate(invalid="ignore", divide="ignore"):
         used = np.where(wsum > 0, (r * weight).sum(axis=-2) / wsum, r.max(axis=-2))
     return conc, used
+
+
+def near_field_rings(radii: NDArray[np.float64], rec_lat: NDArray[np.float64], rec_lon: NDArray[np.float64],
+                     nf_group: NDArray[np.bool_], nf_lat: NDArray[np.float64], nf_lon: NDArray[np.float64],
+                     nf_distance_m: float, n_tags: int) -> NDArray[np.int64] | None:
+    """The largest disc (ring index) each tag may use at each receptor, ``(tag, receptor)``
+    (tag ``t`` belongs to group ``t % n_groups``), or None where no receptor lies in a near field.
+
+    Inside the near field of a point release (within ``nf_distance_m`` of it) the young
+    particles of that release are left out of the discs (:func:`near_field_excluded`):
+    its Gaussian plume stands for them. A receptor there that grew its disc until it held
+    16 of that release's particles reached past the near field's edge and read a cloud
+    tens of kilometres away as its own air (an audit: 54 t of chlorine, 1.5 m/s, class F:
+    a point 5 km downwind read 1e-8 kg m-3 for hours after the plume had passed, a city
+    upwind read gas, one at 20 km started its exposure clock 69 min before the plume
+    arrived). Its disc for that release's tags now stays inside the near field: at most
+    ``nf_distance_m - d`` (d: the receptor's distance from the release), the smallest disc
+    where even that one is wider."""
+    n_groups = nf_group.size
+    if n_groups == 0 or not nf_group.any() or n_tags == 0:
+        return None
+    cap = np.full((n_groups, radii.shape[0]), N_RINGS - 1, np.int64)
+    inside_any = False
+    for g in np.flatnonzero(nf_group):
+        d = great_circle_m(float(nf_lat[g]), float(nf_lon[g]), rec_lat, rec_lon)
+        room = nf_distance_m - d
+        inside = room > 0.0
+        if inside.any():
+            inside_any = True
+            fits = radii <= room[:, None]  # (receptor, ring), rings increasing
+            cap[g] = np.where(inside, np.maximum(fits.sum(axis=1) - 1, 0), N_RINGS - 1)
+    if not inside_any:
+        return None
+    return np.ascontiguousarray(cap[np.arange(n_tags) % n_groups])
 
 
 @dataclass(frozen=True)
@@ -652,13 +697,9 @@ def _haversine_m(phi1: float, lam1: float, phi2: float, lam2: float, r: float) -
 def near_field_excluded(phi, lam, age_steps, g, nf_group, nf_lat, nf_lon, nf_dist,
                         nf_max_age):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Whether a particle (lat ``phi``, lon ``lam`` [rad]) lies in the near field of
-    its point source, where the Gaussian plume stands in for it. Such a particle adds no
-    mass to the receptors' discs but is counted in them: the plume's particles are there,
-    so a receptor inside the near field keeps a disc of the particles' own spacing instead
-    of growing it past the near field's edge, where it read the mean air of a cloud tens of
-    kilometres away as its own (an audit: a receptor 5 km from a chlorine release, passed
-    by the plume, read 1e-8 kg m-3 for hours afterwards, and one at 20 km started its
-    exposure clock 69 min before the plume arrived)."""
+    its point source, where the Gaussian plume stands in for it (left out of the
+    receptors' discs; a receptor inside that near field keeps its disc inside it,
+    :func:`near_field_rings`)."""
     if not nf_group[g] or age_steps >= nf_max_age:
         return False
     deg = math.pi / 180.0
@@ -757,10 +798,9 @@ def _ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer
             continue
         phi = plat[j] * deg
         lam = plon[j] * deg
-        # a particle the near-field plume stands for counts for the disc's size, without its mass (see
-        # near_field_excluded)
-        m = 0.0 if near_field_excluded(phi, lam, step - pbirth[j], pgroup[j], nf_group, nf_lat, nf_lon, nf_dist,
-                                       nf_max_age) else pmass[j]
+        if near_field_excluded(phi, lam, step - pbirth[j], pgroup[j], nf_group, nf_lat, nf_lon, nf_dist,
+                               nf_max_age):
+            continue
         lo, hi = area_skip(phi, lam, j, step - pbirth[j], area)
-        ring_add(phi, lam, m, ptag[j], band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
+        ring_add(phi, lam, pmass[j], ptag[j], band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
                  shell_count, area[6], area[7][0], lo, hi)

@@ -320,11 +320,10 @@ def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf
         return
     phi = math.asin(min(max(st[2], -1.0), 1.0))
     lam = math.atan2(st[1], st[0])
-    # counted without its mass where the near-field plume stands for it (see near_field_excluded)
-    m = 0.0 if near_field_excluded(phi, lam, step - birth[i], pgroup[i], nf_group, nf_lat, nf_lon, nf_dist,
-                                   nf_max_age) else st[6]
+    if near_field_excluded(phi, lam, step - birth[i], pgroup[i], nf_group, nf_lat, nf_lon, nf_dist, nf_max_age):
+        return
     lo, hi = area_skip(phi, lam, i, step - birth[i], area)
-    ring_add(phi, lam, m, ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
+    ring_add(phi, lam, st[6], ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
              rx_count[blk, srel], area[6], area[7][srel], lo, hi)
 
 
