@@ -539,6 +539,9 @@ class CudaBackend:
         self._kernel = self._module.get_function("advance_f64" if variant == "float64" else "advance_mixed")
         self._kernel_3d: Any = None  # compiled at the first 3-D call
         self._met3_cache: tuple[WindGrid, tuple[Any, ...]] | None = None
+        #: the horizontal age table on the device and the host table it came from (cached by
+        #: horizontal_gain per (dt, T): the same object while they stay the same)
+        self._gain: tuple[Any, Any] | None = None
         self._wind_cache: tuple[WindGrid, Any] | None = None
         self._tw_cache: dict[tuple[int, float, int, int], tuple[WindGrid, tuple[Any, Any, Any, Any]]] = {}
 
@@ -640,12 +643,15 @@ class CudaBackend:
             if three_d and physics.deposits and sampler.deposited is not None:
                 dep = self._device_grid(sampler.deposited)
         n = len(dev)
-        gain = physics.horizontal_gain()
+        host_gain = physics.horizontal_gain()
+        if self._gain is None or self._gain[0] is not host_gain:  # copied once per (dt, T), not every call
+            self._gain = (host_gain, cp.asarray(host_gain))
+        gain = self._gain[1]
         head = (dev.lon, dev.lat, dev.z, dev.mass, dev.birth_step, dev.status, dev.pid)
         steps = (np.int32(step0), np.int32(nsteps), np.float64(dt), np.float64(physics.kh_m2_s),
                  np.float64(physics.kz_m2_s), np.float64(physics.mixing_height_m),
                  np.float64(math.exp(-physics.decay_rate_s * dt)), seed_key(physics.seed),
-                 cp.asarray(gain), np.int32(gain.size))
+                 gain, np.int32(gain.size))
         sample = (np.int32(sp[0]), np.float64(sp[1]), np.float64(sp[2]), np.int32(sp[3]), np.float64(sp[4]),
                   np.float64(sp[5]), np.int32(sp[6]), np.float64(sp[7]), acc)
         if three_d:
