@@ -18,6 +18,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.errors import MetDataError
+from plumecast.met.grib_layout import quiet_eccodes, replay, select_level_types
 from plumecast.met.variables import (
     _LAT_NAMES,
     _LON_NAMES,
@@ -95,9 +96,12 @@ def met_paths(path: MetPath) -> list[Path]:
         if p.is_file():
             out.append(p)
         elif p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and (f.suffix.lower() in MET_SUFFIXES or is_grib(f)))
+            found = _folder_files(p)
             if not found:
-                raise _err(str(p), f"folder holds no met file; expected files ending in {', '.join(MET_SUFFIXES)}")
+                held = "; ".join(text for text, _ in folder_notes(p))
+                raise _err(str(p), "folder holds no met file; expected netCDF or GRIB files (ending in "
+                                   f"{', '.join(MET_SUFFIXES)}, or beginning as those formats do)"
+                                   + (f"; {held}" if held else ""))
             out.extend(found)
         elif _GLOB_CHARS.search(str(item)):
             anchor = Path(p.anchor) if p.is_absolute() else Path(".")
@@ -114,6 +118,69 @@ def met_paths(path: MetPath) -> list[Path]:
 
 #: How the formats' files begin: netCDF classic and 64-bit offset, netCDF-4 (HDF5), GRIB.
 _SIGNATURES = (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n", b"GRIB")
+#: How a ZIP archive begins (a local file header, or the end record of an empty one).
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _head(path: Path) -> bytes | None:
+    """The first 8 bytes of a file (None where it cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8)
+    except OSError:
+        return None
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The met files of a folder (not of its subfolders): netCDF and GRIB files by their
+    name ending (:data:`MET_SUFFIXES`), or by how they begin (WRF's ``wrfout_d01_2026-03-01_00:00:00``
+    and NCEP's ``gfs.t00z.pgrb2.0p25.f003`` have no ending)."""
+    def met(f: Path) -> bool:
+        if f.suffix.lower() in MET_SUFFIXES:
+            return True
+        head = _head(f)
+        return head is not None and any(head.startswith(sig) for sig in _SIGNATURES)
+
+    return sorted(f for f in folder.iterdir() if f.is_file() and met(f))
+
+
+def folder_notes(path: MetPath) -> list[tuple[str, Path]]:
+    """What the folders of ``path`` hold beside their met files that is not read, in
+    words, with the folder: subfolders holding met files (folders are not searched
+    recursively) and ZIP archives (the CDS's ``data.zip``: unzip it)."""
+    items = [path] if isinstance(path, (str, Path)) else list(path)
+    out: list[tuple[str, Path]] = []
+    for item in items:
+        p = Path(item)
+        if not p.is_dir():
+            continue
+        subs = sorted(f"{d.name}/" for d in p.iterdir() if d.is_dir() and not d.name.startswith(".")
+                      and _folder_files(d))
+        if subs:
+            out.append((f"subfolder(s) {', '.join(subs)} of {p} hold met files, which are not read (folders are not "
+                        f"searched recursively: give them in a list, or a glob pattern such as {p / '*' / '*.nc'})",
+                        p))
+        zips = sorted(f.name for f in p.iterdir() if f.is_file() and (_head(f) or b"").startswith(_ZIP_SIGNATURES))
+        if zips:
+            out.append((f"ZIP archive(s) {', '.join(zips)} in {p}, which are not read: unzip them into the folder "
+                        "(the CDS delivers ERA5's single levels in one)", p))
+    return out
+
+
+def _zip_text(path: Path) -> str:
+    """A ZIP archive given as a met file, in words: what it holds and to unzip it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = [i.filename for i in z.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError):
+        names = []
+    inside = (f"it holds {', '.join(names[:4])}{' ..' if len(names) > 4 else ''}; " if names else "")
+    return (f"is a ZIP archive, not a netCDF or GRIB file ({inside}the CDS delivers ERA5's single levels as a zip, "
+            "data.zip or under the name asked for, of data_stream-oper_stepType-instant.nc (u10, v10, blh ...) and "
+            "data_stream-oper_stepType-accum.nc (tp, sshf ...)); unzip it (unzip FILE -d FOLDER) and give the "
+            "files inside, or their folder")
 
 
 def _read_error(path: Path, exc: Exception) -> MetDataError:
@@ -125,6 +192,8 @@ def _read_error(path: Path, exc: Exception) -> MetDataError:
         head = None
     if head == b"":
         return _err(str(path), f"is empty (0 bytes: a download or copy that did not finish?); {expected}")
+    if head is not None and head.startswith(_ZIP_SIGNATURES):
+        return _err(str(path), _zip_text(path))
     if head is not None and not any(head.startswith(sig) for sig in _SIGNATURES):
         shown = repr(head)[1:]  # the bytes as Python writes them, escaped once: 'garbage\n'
         return _err(str(path), f"is not a netCDF or GRIB file (it begins with {shown}: a web page or a text "
@@ -214,7 +283,7 @@ def open_grib_parts(path: Path, **backend_kwargs: object) -> list[xr.Dataset]:
     log.addHandler(keep)
     log.propagate = False
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), quiet_eccodes() as held:
             warnings.simplefilter("ignore", FutureWarning)
             parts = list(cfgrib.open_datasets(str(path), backend_kwargs={"indexpath": "", **backend_kwargs},
                                               chunks={}))
@@ -233,7 +302,9 @@ def open_grib_parts(path: Path, **backend_kwargs: object) -> list[xr.Dataset]:
                               "(an incomplete download?); expected whole GRIB messages")
     if not parts:
         raise _err(str(path), "no GRIB message could be read; expected a GRIB file of winds")
-    return _grib_grid_check(parts, path)
+    parts = select_level_types(_grib_grid_check(parts, path))
+    replay(held)  # ecCodes' complaints about a file read after all
+    return parts
 
 
 def _open_grib(path: Path, winds: bool) -> xr.Dataset:

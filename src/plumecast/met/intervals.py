@@ -19,7 +19,10 @@ A GRIB message says which: its step range (``startStep``-``endStep``, "0-6", "6-
 and type of statistical processing (cfgrib's ``GRIB_stepType`` ``accum`` or ``avg``).
 :func:`attach_grib_windows` reads the step range of every such message with ecCodes
 (cfgrib keeps only the end step) and puts the length of each record's window on the
-field as the coordinate ``plumecast_win_<variable>``; netCDF files carry no step range,
+field as the coordinate ``plumecast_win_<variable>``; a netCDF copy of a forecast GRIB
+file made with cfgrib keeps the steps and ``GRIB_stepType`` but no step range, and gets
+the windows rebuilt from its steps by the producer's convention, or a refusal where they
+cannot be told (:func:`attach_copy_windows`); other netCDF files carry no step range,
 and the producers' conventions above stand in for it (:func:`timing`). The
 window of each record then travels with the field, as the coordinate ``win_<field>``
 on ``time``, through the merges and joins of a set, and :func:`interval_means` takes
@@ -62,6 +65,8 @@ __all__ = [
     "INTERVAL",
     "INTERVAL_FIELDS",
     "NEGATIVE_TOLERANCE",
+    "accumulated_since_start",
+    "attach_copy_windows",
     "attach_grib_windows",
     "interval_means",
     "timing",
@@ -89,6 +94,10 @@ TIMING = "plumecast_timing"
 WINDOW = "win_"
 #: The GRIB hypercube's coordinate of a variable's window lengths (``plumecast_win_tp``).
 GRIB_WINDOW = "plumecast_win_"
+#: Attribute of a variable whose windows were not read from GRIB step ranges: how they were found.
+WINDOWS_FROM = "plumecast_windows"
+#: ... or why they cannot be told (a netCDF copy of a GRIB file): the field is refused with it.
+WINDOWS_UNKNOWN = "plumecast_windows_unknown"
 SINCE_START = float("nan")
 SINCE_PREVIOUS = -1.0
 #: Seconds of each field's rate unit: mm h-1, W m-2 (J m-2 s-1).
@@ -140,6 +149,20 @@ def grib_windows(path: Path) -> dict[tuple[int, str, str], dict[int, float]]:
                 eccodes.codes_release(h)
 
 
+def _with_windows(part: xr.Dataset, name: str, lengths: NDArray[np.float64], how: str = "") -> xr.Dataset:
+    """``part`` with the window lengths [s] of its variable ``name`` at each valid time
+    (``lengths``, in the order of ``valid_time``'s values) as the coordinate
+    ``plumecast_win_<name>`` on ``valid_time``'s dimensions, and, where ``how`` is given,
+    how they were found in the variable's attribute :data:`WINDOWS_FROM` (for the
+    provenance; without it, the GRIB step ranges)."""
+    vt = part["valid_time"]
+    coord = (vt.dims, lengths.reshape(vt.shape)) if vt.ndim else ((), lengths.reshape(-1)[0])
+    part = part.assign_coords({f"{GRIB_WINDOW}{name}": coord})
+    if how:
+        part[name].attrs[WINDOWS_FROM] = how
+    return part
+
+
 def attach_grib_windows(path: Path, parts: list[xr.Dataset]) -> list[xr.Dataset]:
     """``parts`` (cfgrib's hypercubes of ``path``) with, for each accumulated or averaged
     variable, its window length [s] at each valid time as the coordinate
@@ -155,13 +178,132 @@ def attach_grib_windows(path: Path, parts: list[xr.Dataset]) -> list[xr.Dataset]
             if table is None:
                 table = grib_windows(path)
             found = table.get((int(a.get("GRIB_paramId", 0)), str(a.get("GRIB_typeOfLevel", "")), step_type), {})
-            vt = part["valid_time"]
-            secs = np.atleast_1d(np.asarray(vt.values).astype("datetime64[s]").astype(np.int64))
-            lengths = np.array([found.get(int(s), np.nan) for s in secs], dtype=np.float64)
-            coord = (vt.dims, lengths.reshape(vt.shape)) if vt.ndim else ((), lengths[0])
-            part = part.assign_coords({f"{GRIB_WINDOW}{n}": coord})
+            secs = np.atleast_1d(np.asarray(part["valid_time"].values).astype("datetime64[s]").astype(np.int64))
+            part = _with_windows(part, str(n), np.array([found.get(int(s), np.nan) for s in secs], np.float64))
         out.append(part)
     return out
+
+
+# --------------------------------------------------------------------------- netCDF copies of GRIB files
+
+#: Steps [h] beyond ERA5's: the CDS's ERA5 accumulations come from the forecasts of 06 and
+#: 18 UTC over the hour before steps 1 to 12 (Hersbach et al. 2020; ERA5 data documentation).
+_ERA5_LAST_STEP_H = 12
+_ERA5_RUNS_H = (6, 18)
+
+
+def _copy_steps(ds: xr.Dataset) -> tuple[NDArray[np.float64], NDArray[Any]] | None:
+    """The forecast step [s] and reference time of each valid time of a netCDF copy of
+    cfgrib's layout (``step`` or, stacked, ``forecast_period``; ``time`` or
+    ``forecast_reference_time``), in the shape of ``valid_time``; None for another file."""
+    step_name = next((c for c in ("forecast_period", "step") if c in ds.variables), None)
+    if step_name is None or "valid_time" not in ds.variables:
+        return None
+    vt = ds["valid_time"]
+    step = ds[step_name]
+    if not np.issubdtype(step.dtype, np.timedelta64) or not set(step.dims) <= set(vt.dims):
+        return None
+    secs = step.broadcast_like(vt).transpose(*vt.dims).values.astype("timedelta64[s]").astype(np.float64)
+    ref_name = next((c for c in ("forecast_reference_time", "time") if c in ds.variables), None)
+    ref: NDArray[Any] = np.full(vt.shape, np.datetime64("NaT"), "datetime64[s]")
+    if ref_name is not None and set(ds[ref_name].dims) <= set(vt.dims):
+        ref = ds[ref_name].broadcast_like(vt).transpose(*vt.dims).values.astype("datetime64[s]")
+    return np.asarray(secs, np.float64), ref
+
+
+def _accumulations(ds: xr.Dataset) -> list[str]:
+    """The accumulated and averaged variables of a netCDF copy of cfgrib's layout whose
+    windows are still to be found."""
+    return [str(n) for n in ds.data_vars if str(ds[n].attrs.get("GRIB_stepType", "")).lower() in _STATISTICAL
+            and f"{GRIB_WINDOW}{n}" not in ds.coords]
+
+
+def accumulated_since_start(copies: list[xr.Dataset]) -> frozenset[int]:
+    """The reference times [s since 1970] of the ECMWF forecasts whose accumulations some
+    netCDF copy of the set holds at step 0 or beyond 12 h: since the forecast start,
+    not ERA5's hour (a forecast copied a file per step, step 0 in a file of its own)."""
+    out: set[int] = set()
+    for ds in copies:
+        if str(ds.attrs.get("GRIB_centre", "")).strip().lower() != "ecmf" or not any(
+                str(ds[n].attrs.get("GRIB_stepType", "")).lower() == "accum" for n in _accumulations(ds)):
+            continue
+        found = _copy_steps(ds)
+        if found is not None:
+            secs, ref = found
+            sure = ((secs == 0) | (secs > 3600.0 * _ERA5_LAST_STEP_H)) & ~np.isnat(ref)
+            out.update(int(r) for r in ref[sure].astype(np.int64))
+    return frozenset(out)
+
+
+def attach_copy_windows(path: Path, ds: xr.Dataset, since_start: frozenset[int] = frozenset()) -> xr.Dataset:
+    """A netCDF copy of a forecast GRIB file made with cfgrib (``xarray.open_dataset(...,
+    engine="cfgrib").to_netcdf()``: a ``step`` coordinate, scalar or a dimension, or
+    stacked reference times x steps, and the variables' ``GRIB_*`` attributes) with the
+    windows of its accumulated and averaged variables (``GRIB_stepType`` ``accum``,
+    ``avg``) rebuilt from the steps by the producer's convention, as the coordinate that
+    :func:`attach_grib_windows` gives a GRIB file's (the copy lost the step ranges):
+    ECMWF (``GRIB_centre`` ``ecmf``) accumulates since the forecast start; GFS (``kwbc``)
+    accumulates and averages over windows restarting every 6 h
+    (:func:`plumecast.met.fetch_surface._window_start`, as ``met fetch`` plans them).
+    Other files are returned as they are.
+
+    ``since_start``: the reference times [s] of ECMWF forecasts that other copies of the
+    set show to accumulate since the start (:func:`accumulated_since_start`).
+
+    Where the windows cannot be told from the copy (ECMWF accumulations on steps 1-12 h
+    of 06 or 18 UTC forecasts without step 0 in the set: ERA5 from the CDS covers the
+    hour before each step there; ECMWF averages; other centres) the windows are NaN and the
+    variable's attribute :data:`WINDOWS_UNKNOWN` says why: :func:`timing` refuses the
+    field with it, naming the file, when the field is read (a variable that is not read,
+    ``sf`` or ``ro``, is not refused).
+    """
+    from plumecast.met.fetch_surface import GFS_AVERAGE_RESET_H, _window_start
+
+    names = _accumulations(ds)
+    found = _copy_steps(ds) if names else None
+    if found is None:
+        return ds
+    secs, ref = found
+    centre = str(ds.attrs.get("GRIB_centre", "")).strip().lower()
+    hours = secs / 3600.0
+    for n in names:
+        step_type = str(ds[n].attrs["GRIB_stepType"]).lower()
+        shown = ", ".join(f"{h:g}" for h in np.unique(hours)[:8]) + (" .." if np.unique(hours).size > 8 else "")
+        what = (f"{n!r} ({'accumulated' if step_type == 'accum' else 'averaged'}, GRIB_stepType {step_type}, "
+                f"centre {centre or 'not given'}) on forecast steps {shown} h")
+        ask = ("expected the GRIB file itself (its step ranges say each value's window), or a netCDF file on valid "
+               "times holding the mean over the interval before each")
+        lengths, how, why = np.full(secs.shape, np.nan), "", ""
+        if centre == "kwbc":
+            if np.any(hours != np.round(hours)):
+                why = (f"{what}: GFS's windows restart every {GFS_AVERAGE_RESET_H} h of whole-hour steps; this "
+                       f"netCDF copy keeps no step ranges; {ask}")
+            else:
+                start = np.array([_window_start("gfs", int(h)) if h > 0 else 0 for h in hours.reshape(-1)])
+                lengths = secs - 3600.0 * start.reshape(secs.shape).astype(np.float64)
+                how = (f"over windows rebuilt from its forecast steps by GFS's convention (centre kwbc: windows "
+                       f"restarting every {GFS_AVERAGE_RESET_H} h, 0-1 .. 0-6 h, 6-7 .. 6-12 h; the netCDF copy "
+                       "keeps no step ranges)")
+        elif centre == "ecmf" and step_type == "accum":
+            runs = ref[~np.isnat(ref)].astype("datetime64[h]").astype(np.int64) % 24
+            shown_elsewhere = not np.isnat(ref).any() and np.isin(ref.astype(np.int64), list(since_start)).all()
+            if (np.any(hours == 0) or np.any(hours > _ERA5_LAST_STEP_H) or np.any(~np.isin(runs, _ERA5_RUNS_H))
+                    or shown_elsewhere):
+                lengths = secs
+                how = ("since the forecast start (ECMWF's accumulations, centre ecmf; the windows rebuilt from its "
+                       "forecast steps: the netCDF copy keeps no step ranges)")
+            else:
+                why = (f"{what} of forecasts from 06 or 18 UTC without step 0: this netCDF copy keeps no step ranges, "
+                       "and there ECMWF forecasts accumulate since the forecast start while ERA5 from the CDS "
+                       "accumulates over the hour before each step; " + ask)
+        else:
+            why = (f"{what}: this netCDF copy keeps no step ranges, and the windows of this producer cannot be told "
+                   "from its steps (plumecast rebuilds those of ECMWF accumulations, since the forecast start, and "
+                   "of GFS, centre kwbc); " + ask)
+        ds = _with_windows(ds, n, np.asarray(lengths, np.float64), how)
+        if why:
+            ds[n].attrs[WINDOWS_UNKNOWN] = why
+    return ds
 
 
 # --------------------------------------------------------------------------- the timing of one file's field
@@ -172,7 +314,8 @@ def timing(key: str, da: xr.DataArray, fname: str, amount: bool, where: str, for
     """When the values of an interval field of one file apply: ``(kind, window, note)``,
     kind :data:`INSTANT`, :data:`SUM` (an amount over the window) or :data:`MEAN`;
     window the lengths [s] of the records' windows (an array on the field's time, from
-    the GRIB step ranges), or one length for all (:data:`SINCE_START`,
+    the GRIB step ranges or, in a netCDF copy of a GRIB file, rebuilt from its steps by
+    :func:`attach_copy_windows`), or one length for all (:data:`SINCE_START`,
     :data:`SINCE_PREVIOUS`, 3600 s), or None for INSTANT; ``amount``: the units are an
     amount (m, mm, kg m-2, J m-2), not a rate; ``forecast_steps``: a netCDF file on
     forecast steps (reference time x step, stacked into valid times); ``centre`` the
@@ -182,19 +325,24 @@ def timing(key: str, da: xr.DataArray, fname: str, amount: bool, where: str, for
     Raises
     ------
     MetDataError
-        A GRIB message without a step range; an accumulated field of a netCDF copy of a
-        forecast on steps (its step ranges are lost).
+        A GRIB message without a step range; a field of a netCDF copy of a GRIB file
+        whose windows cannot be told from its steps (:func:`attach_copy_windows`); an
+        accumulated field of a netCDF file on forecast steps without GRIB attributes
+        (its step ranges are lost).
     """
     low = fname.lower()
     step_type = str(da.attrs.get("GRIB_stepType", "")).lower()
     coord = f"{GRIB_WINDOW}{fname}"
     if coord in da.coords:
         win = np.asarray(da[coord].values, dtype=np.float64)
+        if np.isnan(win).any() and WINDOWS_UNKNOWN in da.attrs:  # a netCDF copy's (attach_copy_windows)
+            raise _err(where, str(da.attrs[WINDOWS_UNKNOWN]))
         if np.isnan(win).any():
             raise _err(where, f"{fname!r} ({step_type}): no step range found for some of its messages; expected "
                               "GRIB messages with startStep and endStep")
         kind = SUM if amount else MEAN
-        return kind, win, ("" if kind == SUM else "averaged ") + "over each message's GRIB step range"
+        how = str(da.attrs.get(WINDOWS_FROM, "")) or "over each message's GRIB step range"
+        return kind, win, ("" if kind == SUM else "averaged ") + how
     if forecast_steps and (amount or step_type in _STATISTICAL):
         raise _err(where, f"{fname!r} is {'accumulated' if amount else 'averaged'} over forecast steps, but this "
                           "netCDF copy of a forecast (reference time x step) keeps no step ranges: whether a value "

@@ -422,6 +422,8 @@ def wind_grid_3d(
                 f"onto {nz} heights {z_t[0]:g}..{z_t[-1]:g} m above ground"
                 + (f"; 10 m wind {frm('u10')} / {frm('v10')}, ln z between it and the lowest level" if has_10m
                    else f"; below the lowest level the neutral log law with z0 = {roughness_length_m:g} m"))
+    if ds.attrs.get("unread"):  # level types left out, fields that cannot be identified
+        prov.append(f"not read from the files: {ds.attrs['unread']}")
     z0 = float(roughness_length_m)
     if not z0 > 0:
         raise _err(where, f"roughness_length_m={roughness_length_m!r}; expected > 0 m")

@@ -41,10 +41,13 @@ def _merge_kind(pieces: list[xr.Dataset], where: str) -> xr.Dataset:
             continue
         if len(das) > 1:
             sets = [set(np.asarray(d["level"].values).tolist()) if "level" in d.dims else set() for d in das]
-            if any(not s for s in sets) or any(sets[i] & sets[j] for i in range(len(sets))
-                                                for j in range(i + 1, len(sets))):
-                raise _err(where, f"variable {n!r} found twice (in two GRIB hypercubes) on the same levels; "
-                                  "expected each quantity once")
+            shared = next((sets[i] & sets[j] for i in range(len(sets)) for j in range(i + 1, len(sets))
+                           if sets[i] & sets[j]), set())
+            if any(not s for s in sets) or shared:
+                said = (f"on the same levels ({', '.join(f'{x:g}' for x in sorted(shared, reverse=True))})" if shared
+                        else "once on levels and once without")
+                raise _err(where, f"variable {n!r} found twice (in two GRIB hypercubes) {said}; expected each "
+                                  "quantity once")
             attrs = das[0].attrs
             merged.append(xr.concat(das, dim="level", coords="minimal", compat="override").assign_attrs(attrs)
                           .rename(n))
@@ -78,18 +81,49 @@ def _pad_step_zero(parts: list[xr.Dataset], where: str) -> list[xr.Dataset]:
             raise _err(where, f"{', '.join(repr(str(d[n].attrs.get('plumecast_var', n))) for n in d.data_vars)} "
                               f"lack(s) a message at {_when(lacking[lacking > have.min()][0])}, which the file's other "
                               "fields have; expected every field at every step (but step 0)")
-        if "valid_time" not in d.dims:
-            d = d.expand_dims("valid_time")
-            d = d.assign_coords({c: ("valid_time", np.atleast_1d(np.asarray(d[c].values)))
-                                 for c in d.coords if str(c).startswith(WINDOW) and d[c].ndim == 0})
-        zero = (d.isel(valid_time=[0] * lacking.size) * np.float32(0.0)).assign_coords(valid_time=lacking)
-        zero = zero.assign_coords({c: ("valid_time", np.zeros(lacking.size)) for c in d.coords
-                                   if str(c).startswith(WINDOW)})
-        padded = xr.concat([zero, d], dim="valid_time", coords="minimal", compat="override",
-                           combine_attrs="override")
-        for n in d.data_vars:
-            padded[n].attrs = d[n].attrs
-        out.append(padded)
+        out.append(_with_empty_windows(d, lacking, "valid_time"))
+    return out
+
+
+def _with_empty_windows(d: xr.Dataset, lacking: NDArray[Any], dim: str) -> xr.Dataset:
+    """``d`` (quantities over intervals on ``dim``) with records at the earlier times
+    ``lacking`` put first: an empty window (an amount of 0 over no time), as a forecast's
+    step 0 has."""
+    if dim not in d.dims:
+        d = d.expand_dims(dim)
+        d = d.assign_coords({c: (dim, np.atleast_1d(np.asarray(d[c].values)))
+                             for c in d.coords if str(c).startswith(WINDOW) and d[c].ndim == 0})
+    zero = (d.isel({dim: [0] * lacking.size}) * np.float32(0.0)).assign_coords({dim: lacking})
+    zero = zero.assign_coords({c: (dim, np.zeros(lacking.size)) for c in d.coords if str(c).startswith(WINDOW)})
+    padded = xr.concat([zero, d], dim=dim, coords="minimal", compat="override", combine_attrs="override")
+    for n in d.data_vars:
+        padded[n].attrs = d[n].attrs
+    return padded
+
+
+def _pad_interval_files(surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]],
+                        others: list[tuple[Path, xr.Dataset, NDArray[Any]]]
+                        ) -> list[tuple[Path, xr.Dataset, NDArray[Any]]]:
+    """The files of a set that hold quantities over intervals only and lack the first
+    times of another file of the set (a netCDF copy of the hypercube of GFS's averages,
+    ``step`` 1..n h beside the others' 0..n h: a forecast's step 0 has none) given those
+    times with an empty window, as :func:`_pad_step_zero` does for the hypercubes of one
+    GRIB file, so that they merge with the files of the same times."""
+    out = []
+    for path, d, t in surfs:
+        windowed = bool(d.data_vars) and all(d[n].attrs.get(TIMING, INSTANT) != INSTANT for n in d.data_vars)
+        lacking = None
+        if windowed and t.size:
+            for p, _o, other in [*surfs, *others]:
+                extra = np.setdiff1d(other, t)
+                if p != path and extra.size and np.all(extra < t.min()) and np.isin(t, other).all():
+                    lacking = extra
+                    break
+        if lacking is None:
+            out.append((path, d, t))
+            continue
+        padded = _with_empty_windows(d, lacking, "time")  # its records name this file (met_file..)
+        out.append((path, padded, np.asarray(padded["time"].values)))
     return out
 
 

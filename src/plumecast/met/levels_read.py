@@ -26,9 +26,11 @@ The normalised 3-D dataset
 * ``level`` is pressure [hPa] (ground first: descending) when ``attrs["level_type"]
   == "pressure"``, or height above ground [m] (ascending) when ``"height"``;
 * attrs ``source``, ``first_file``, ``level_type``, ``global_lon``, ``steady``,
-  ``history``; each variable's attr ``plumecast_from`` says which file variable
-  it came from and how it was converted (``plumecast_var``, ``plumecast_conversion``:
-  the same apart);
+  ``history`` and, where the files hold what is not read (GRIB level types left out,
+  fields that cannot be identified, a folder's subfolders), ``unread`` saying so (in
+  the provenance of :func:`plumecast.met.levels.wind_grid_3d`); each variable's attr
+  ``plumecast_from`` says which file variable it came from and how it was converted
+  (``plumecast_var``, ``plumecast_conversion``: the same apart);
 * coordinates ``met_file`` (on ``time``: the file of each record's winds on levels)
   and ``met_file_<field>`` (on ``time``, or scalar for an orography file) for each
   field held in another file (ERA5's single-level file, a file per quantity), so that
@@ -76,7 +78,8 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.errors import MetDataError
-from plumecast.met.files import FORECAST_STEPS, _group_text, open_grib_parts
+from plumecast.met.files import FORECAST_STEPS, _group_text, folder_notes, open_grib_parts
+from plumecast.met.grib_layout import UNREAD, unread_text
 from plumecast.met.intervals import (
     GRIB_WINDOW,
     INSTANT,
@@ -84,6 +87,8 @@ from plumecast.met.intervals import (
     SUM,
     TIMING,
     WINDOW,
+    accumulated_since_start,
+    attach_copy_windows,
     attach_grib_windows,
     interval_means,
     timing,
@@ -96,18 +101,20 @@ from plumecast.met.levels_join import (
     _fill_step_zero,
     _merge_kind,
     _merge_same_times,
+    _pad_interval_files,
     _pad_step_zero,
     _with_time,
 )
 from plumecast.met.levels_units import _ACC_MM, _FLUX_J, _factor, _units
 from plumecast.met.levels_variables import (
-    _GRIB2_CODES,
     _LEVEL_SPECS,
     _SURFACE_SPECS,
     _TIME_LIKE,
     _match,
     _Vertical,
     _vertical_of,
+    identify_unknown,
+    other_levels_text,
 )
 from plumecast.met.reader import (
     MEMBER_DIMS,
@@ -145,12 +152,15 @@ def _extra_dim(where: str, name: str, dim: str, size: int) -> MetDataError:
                        f"and longitude; expected none other{hint}")
 
 
-def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
+def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False,
+               unread: list[tuple[str, Path]] | None = None
                ) -> tuple[xr.Dataset | None, xr.Dataset | None, str]:
     """One opened file or GRIB hypercube -> (level dataset, surface dataset, level type).
     ``is_grib_piece``: one of several hypercubes of a GRIB file (a scalar member
     number is then kept as a member dimension, so that an ensemble's control and
-    perturbed members join)."""
+    perturbed members join). ``unread`` gets the fields plumecast cannot identify (a
+    GRIB field ecCodes could not name and the file gives no codes for), in words, with
+    the file."""
     where = str(path)
     ds = _stack_mb_variables(ds)
     lat_name = _find_coord(ds, ("lat", "latitude", "xlat", "xlat_m", "nav_lat"), "latitude", ())
@@ -158,13 +168,9 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
     time_name = find_time_coord(ds, ("valid_time", "time", "times", "xtime"))
     skip = {n for n in (lat_name, lon_name, time_name) if n is not None}
     data = {str(n): _destagger(ds[n]) for n in ds.data_vars if str(n) not in skip and ds[n].ndim >= 2}
-    for n in [n for n in data if n.lower() == "unknown"]:  # a GRIB field without a name in ecCodes' tables
-        a = data[n].attrs
-        code = (a.get("GRIB_discipline"), a.get("GRIB_parameterCategory"), a.get("GRIB_parameterNumber"))
-        known = _GRIB2_CODES.get(code)  # type: ignore[arg-type]
-        del data[n]
-        if known is not None:
-            data[known[0]] = data.get(known[0], ds[n].assign_attrs(units=known[1]).rename(known[0]))
+    for text in identify_unknown(data):  # GRIB fields without a name in ecCodes' tables
+        if unread is not None:
+            unread.append((text, path))
     if not data:
         raise _err(where, f"no gridded variables; found {[str(n) for n in ds.variables]}")
     ref = next(iter(data.values()))
@@ -192,9 +198,7 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
         winds = _match({n: data[n] for n in others}, {"u": _LEVEL_SPECS["u"]})
         if winds:
             n = winds["u"]
-            raise _err(where, f"{n!r} has the dimension {others[n]!r} without a pressure or height coordinate; "
-                              "expected levels with a 1-D coordinate in hPa/Pa (standard_name air_pressure) or m "
-                              "(standard_name height)")
+            raise _err(where, other_levels_text(ds, data[n], n, others[n]))
     surf_match = _match(surf_vars, _SURFACE_SPECS)
     for name, dim in others.items():
         if dim.lower() == "expver":
@@ -310,6 +314,30 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False
         if part is not None and time_name is not None and time_name not in part.variables and time_name in ds:
             part.coords[time_name] = ds[time_name]
     return lev_ds, surf_ds, level_type
+
+
+def _pressure_over_heights(pieces: list[tuple[xr.Dataset | None, xr.Dataset | None, str]],
+                           parts: list[xr.Dataset], path: Path, unread: list[tuple[str, Path]]
+                           ) -> list[tuple[xr.Dataset | None, xr.Dataset | None, str]]:
+    """The canonical pieces of one GRIB file, those on heights above ground left out
+    where others are on pressure levels (not both: the winds on several heights above
+    ground of a whole GFS file beside its pressure levels, where
+    :func:`plumecast.met.grib_layout.select_level_types` has not left them out already),
+    said in ``unread``."""
+    if {kind for lev, _s, kind in pieces if lev is not None} != {"pressure", "height"}:
+        return pieces
+    out: list[tuple[xr.Dataset | None, xr.Dataset | None, str]] = []
+    for (lev, surf, kind), part in zip(pieces, parts, strict=True):
+        if lev is None or kind != "height":
+            out.append((lev, surf, kind))
+            continue
+        x = np.asarray(lev["level"].values, np.float64)
+        grib = next((str(part[n].attrs.get("GRIB_typeOfLevel", "")) for n in part.data_vars), "")
+        unread.append((f"heights above ground left out, the winds being read on pressure levels: "
+                       f"{', '.join(sorted(map(str, lev.data_vars)))} on {x.min():g}..{x.max():g} m"
+                       + (f" (GRIB {grib})" if grib else ""), path))
+        out.append((None, surf, ""))
+    return out
 
 
 def _one_10m_component(merged: list[tuple[Path, xr.Dataset, NDArray[Any]]],
@@ -430,10 +458,15 @@ def _field_files(ds: xr.Dataset) -> xr.Dataset:
     return ds.drop_vars(drop)
 
 
-def _open_parts(path: Path) -> list[xr.Dataset]:
-    """One file as datasets: a netCDF file whole; a GRIB file as cfgrib's hypercubes."""
+def _open_parts(path: Path, opened: xr.Dataset | None = None, since_start: frozenset[int] = frozenset()
+                ) -> list[xr.Dataset]:
+    """One file as datasets: a netCDF file whole (``opened``, where it is); a GRIB file
+    as cfgrib's hypercubes. ``since_start``: ECMWF forecasts whose accumulations the
+    set's netCDF copies show to be since the start (:func:`accumulated_since_start`)."""
     if not is_grib(path):
-        return [_open_lazy(path, winds=False)]
+        # a netCDF copy of cfgrib's forecast layout: the windows rebuilt from its steps
+        ds = opened if opened is not None else _open_lazy(path, winds=False)
+        return [attach_copy_windows(path, ds, since_start)]
     # read_keys: the GRIB 2 codes of fields that ecCodes cannot name (see _GRIB2_CODES)
     keys = ["discipline", "parameterCategory", "parameterNumber"]
     # time_dims valid_time: ERA5 accumulations (base 06/18 UTC + steps 1..12 h) and
@@ -452,6 +485,7 @@ def normalise_met_3d(
     source: str,
     time_window: tuple[np.datetime64, np.datetime64] | None = None,
     member: int | None = None,
+    notes: Sequence[tuple[str, Path]] = (),
 ) -> xr.Dataset:
     """Normalise opened met datasets (one per file) into the 3-D dataset.
 
@@ -461,6 +495,10 @@ def normalise_met_3d(
         list of its cfgrib hypercubes. The path names the file in messages.
     source : description for the ``source`` attribute.
     time_window, member : as for :func:`open_met_3d`.
+    notes : what the files hold that is not read, in words, each with its file (a
+        folder's subfolders): joined, with the fields that cannot be identified and the
+        GRIB level types left out, into the attribute ``unread``
+        (:func:`plumecast.met.grib_layout.unread_text`) that the provenance gives.
 
     Returns
     -------
@@ -471,16 +509,21 @@ def normalise_met_3d(
     levs: list[tuple[Path, xr.Dataset, NDArray[Any]]] = []
     surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]] = []
     level_types: dict[str, Path] = {}
+    unread: list[tuple[str, Path]] = [(str(n), Path(str(p))) for n, p in notes]
     for path, opened in files:
+        for part in opened if isinstance(opened, list) else [opened]:
+            if part.attrs.get(UNREAD):  # GRIB level types left out (plumecast.met.grib_layout)
+                unread.append((str(part.attrs[UNREAD]), path))
         if isinstance(opened, list):
-            pieces = [_canonical(p, path, is_grib_piece=True) for p in opened]
+            pieces = [_canonical(p, path, is_grib_piece=True, unread=unread) for p in opened]
+            pieces = _pressure_over_heights(pieces, opened, path, unread)
             lev = _merge_kind([p[0] for p in pieces if p[0] is not None], str(path)) if any(
                 p[0] is not None for p in pieces) else None
             surf = _merge_kind(_pad_step_zero([p[1] for p in pieces if p[1] is not None], str(path)),
                                str(path)) if any(p[1] is not None for p in pieces) else None
             lt = next((p[2] for p in pieces if p[2]), "")
         else:
-            lev, surf, lt = _canonical(opened, path)
+            lev, surf, lt = _canonical(opened, path, unread=unread)
         if lev is not None:
             level_types.setdefault(lt, path)
             levs.append((path, *_with_time(lev, path)))
@@ -525,7 +568,7 @@ def normalise_met_3d(
     surfs = [s for s in surfs if not any(s is t for t in statics)] or statics[:1]
     statics = [s for s in statics if not any(s is t for t in surfs)]
     if surfs:
-        merged = _merge_same_times(surfs)
+        merged = _merge_same_times(_pad_interval_files(surfs, levs))
         _one_10m_component(merged, surfs)
         surfs = _fill_step_zero(merged, history)
         surf_ds = join_on_time(surfs) if len(surfs) > 1 else surfs[0][1]
@@ -631,6 +674,8 @@ def normalise_met_3d(
         "steady": int(steady),
         "history": "; ".join(history),
     }
+    if unread:
+        ds.attrs[UNREAD] = unread_text(unread)
     return ds
 
 
@@ -668,9 +713,11 @@ def open_met_3d(
         covered; member missing.
     """
     paths = met_paths(path)
+    plain = {p: _open_lazy(p, winds=False) for p in paths if not is_grib(p)}
+    since_start = accumulated_since_start(list(plain.values()))  # ECMWF forecasts copied a file per step
     files: list[tuple[Path, xr.Dataset | list[xr.Dataset]]] = []
     for p in paths:
-        parts = _open_parts(p)
+        parts = _open_parts(p, plain.get(p), since_start)
         files.append((p, parts if len(parts) > 1 else parts[0]))
     source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} met files {paths[0]} .. {paths[-1].name}"
-    return normalise_met_3d(files, source=source, time_window=time_window, member=member)
+    return normalise_met_3d(files, source=source, time_window=time_window, member=member, notes=folder_notes(path))

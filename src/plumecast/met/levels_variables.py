@@ -77,6 +77,46 @@ _GRIB2_CODES: dict[tuple[int, int, int], tuple[str, str]] = {
     (0, 4, 7): ("dswrf", "W m-2"),
     (2, 0, 0): ("lsm", "(0 - 1)"),
 }
+#: ecCodes' short names of those fields (a netCDF copy may keep the name without the codes).
+_GRIB2_SHORT_NAMES = {v[0]: v for v in _GRIB2_CODES.values()}
+
+
+def _unknown_grib_field(da: xr.DataArray, name: str) -> bool:
+    """A field that ecCodes could not name (cfgrib calls it ``unknown``, with paramId 0):
+    GFS's HPBL, other NCEP-local parameters."""
+    a = da.attrs
+    return (name.lower() == "unknown" or str(a.get("GRIB_shortName", "")).lower() == "unknown"
+            or ("GRIB_paramId" in a and str(a["GRIB_paramId"]).strip() == "0"))
+
+
+def identify_unknown(data: dict[str, xr.DataArray]) -> list[str]:
+    """The fields of ``data`` (name -> variable, changed in place) that ecCodes could not
+    name, taken by their GRIB 2 codes (``GRIB_discipline``, ``GRIB_parameterCategory``,
+    ``GRIB_parameterNumber``: :data:`_GRIB2_CODES`) or their ``GRIB_shortName``
+    (``hpbl``) under the name plumecast reads (``hpbl``), as the GRIB reader reads them
+    (it asks cfgrib for the codes); the others are dropped and returned in words
+    (``'unknown' (no GRIB codes kept)``), so that the provenance names what was not read
+    (a netCDF copy made with cfgrib keeps no codes: GFS's HPBL is then a nameless field)."""
+    unread = []
+    for n in [n for n, da in data.items() if _unknown_grib_field(da, n)]:
+        a = data[n].attrs
+        code = tuple(a.get(k) for k in ("GRIB_discipline", "GRIB_parameterCategory", "GRIB_parameterNumber"))
+        known = _GRIB2_CODES.get(code) if None not in code else None  # type: ignore[arg-type]
+        known = known or _GRIB2_SHORT_NAMES.get(str(a.get("GRIB_shortName", "")).lower())
+        da = data.pop(n)
+        if known is not None:
+            data.setdefault(known[0], da.assign_attrs(units=known[1]).rename(known[0]))
+            continue
+        level = str(a.get("GRIB_typeOfLevel", ""))
+        why = (f"GRIB 2 code {'/'.join(str(c) for c in code)}, not a field plumecast reads" if None not in code
+               else "ecCodes gave it no name and the file keeps no GRIB codes (GRIB_discipline, "
+                    "GRIB_parameterCategory, GRIB_parameterNumber) to tell what it is: GFS's mixing height HPBL, "
+                    "0/3/196, comes so in a cfgrib copy; give the GRIB file, or copy it with cfgrib's backend_kwargs "
+                    "read_keys=['discipline', 'parameterCategory', 'parameterNumber']")
+        unread.append(f"{n!r}{f' on {level}' if level else ''} ({why})")
+    return unread
+
+
 _PRESSURE_NAMES = ("level", "pressure_level", "isobaricinhpa", "isobaricinpa", "plev", "lev", "pressure",
                    "lv_isbl0", "pres", "interp_level", "num_press_levels")
 _HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground", "altitude")
@@ -98,6 +138,10 @@ def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -
     candidates = [str(c) for c in da.coords if str(c) not in hdims] + [
         str(n) for n in ds.variables if ds[n].ndim == 1 and str(ds[n].dims[0]) in extra and str(n) not in da.coords
     ]
+    # a coordinate along one of the variable's dimensions before a scalar one: cfgrib's
+    # hypercubes merged into one netCDF copy give every variable the others' scalar
+    # levels (heightAboveGround = 10 of the 10 m wind beside u on isobaricInhPa)
+    candidates.sort(key=lambda c: not (c in ds.variables and ds[c].ndim == 1 and ds[c].dims[0] in da.dims))
     for c in candidates:
         var = ds[c] if c in ds.variables else da[c]
         low, units, std = c.lower(), _units(var), var.attrs.get("standard_name", "")
@@ -124,6 +168,38 @@ def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -
     if big:  # soil layers, model levels without a coordinate ...: not read
         return _Vertical("other", big[0], None, None)
     return _Vertical("surface", None, None, None)
+
+
+#: How to get winds on pressure levels out of a whole GRIB file (GFS pgrb2 ...).
+EXTRACT_PRESSURE_LEVELS = (
+    "extract the pressure levels and the 10 m wind, e.g. wgrib2 FILE -match "
+    "':(UGRD|VGRD|HGT|TMP|VVEL):([0-9.]+ mb|10 m above ground):' -grib out.grib2, or grib_copy -w "
+    "typeOfLevel=isobaricInhPa FILE out.grib2, or the NOMADS filter (filter_gfs_0p25.pl) with the lev_..._mb "
+    "levels and var_UGRD, var_VGRD, var_HGT")
+
+
+def other_levels_text(ds: xr.Dataset, da: xr.DataArray, name: str, dim: str) -> str:
+    """Why the winds ``name`` on dimension ``dim`` (not pressure levels, not heights
+    above ground) are not read, and what to do, for a message: WRF's model levels, a
+    GRIB level type such as ``heightAboveSea``, or a dimension without a coordinate."""
+    if dim.lower().startswith("bottom_top"):
+        return (f"{name!r} is on WRF's model levels {dim!r} (terrain-following eta levels, without a pressure or "
+                "height coordinate); expected winds on pressure levels: interpolate the wrfout file to pressure "
+                "levels first (p_interp, or wrf-python's vinterp or interplevel with the pressure P + PB and the "
+                "geopotential PH + PHB)")
+    kind = str(da.attrs.get("GRIB_typeOfLevel", ""))
+    coord = ds[dim] if dim in ds.variables and ds[dim].ndim == 1 else None
+    if coord is None and not kind:
+        return (f"{name!r} has the dimension {dim!r} without a pressure or height coordinate; expected levels with a "
+                "1-D coordinate in hPa/Pa (standard_name air_pressure) or m (standard_name height)")
+    shown = ""
+    if coord is not None and np.issubdtype(coord.dtype, np.number):
+        x = np.asarray(coord.values, np.float64)
+        shown = " (" + (", ".join(f"{v:g}" for v in x) if x.size <= 4 else f"{x.min():g}..{x.max():g}") + ")"
+    level_type = f", GRIB level type {kind}" if kind else ""
+    text = (f"{name!r} is on {dim!r}{shown}{level_type}, which is neither pressure (hPa/Pa, standard_name "
+            "air_pressure) nor height above ground (m, standard_name height): plumecast does not read it as levels")
+    return text + (f"; {EXTRACT_PRESSURE_LEVELS}" if kind else "; expected winds on pressure levels or heights above ground")
 
 
 def _match(names: dict[str, xr.DataArray], specs: dict[str, _Spec]) -> dict[str, str]:

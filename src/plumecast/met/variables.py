@@ -189,6 +189,16 @@ def find_time_coord(ds: xr.Dataset, names: Sequence[str] = _TIME_NAMES) -> str |
     return _find_coord(ds[ok] if len(ok) < len(ds.variables) else ds, names, "time", ())
 
 
+#: What a WRF file on its own projection (Lambert conformal, polar stereographic, Mercator)
+#: needs besides regridding: its winds are along the grid's axes; COSALPHA and SINALPHA
+#: (wrfout variables) are the cosine and sine of the local rotation of the grid from
+#: east-north, turned back as wrf-python's ``uvmet`` turns them.
+WRF_GRID_RELATIVE = (
+    "; WRF's U and V (also after p_interp) are grid-relative, along the grid's x and y: rotate them to east and "
+    "north with COSALPHA and SINALPHA when regridding (u_east = U COSALPHA - V SINALPHA, v_north = V COSALPHA + "
+    "U SINALPHA, as wrf-python's uvmet does)")
+
+
 def _horizontal_axes(
     ds: xr.Dataset, da: xr.DataArray, path: str
 ) -> tuple[str, np.ndarray, str, np.ndarray]:
@@ -227,11 +237,13 @@ def _horizontal_axes(
             np.allclose(lat2, lat1[:, None], atol=1e-4)
             and np.allclose(lon2, lon1[None, :], atol=1e-4)
         ):
+            wrf = lat_name.lower().startswith("xlat") or "COSALPHA" in ds.variables or "MAP_PROJ" in ds.attrs
             raise _err(
                 path,
                 f"{lat_name}/{lon_name} are 2-D and not a regular lon/lat grid (a projected "
                 "WRF grid?); expected latitude constant along each row and longitude constant "
-                "along each column — regrid to lon/lat first",
+                "along each column — regrid to lon/lat first"
+                + (WRF_GRID_RELATIVE if wrf else ""),
             )
         return ydim, lat1, xdim, lon1
     raise _err(
