@@ -384,9 +384,9 @@ class ExposureSampler:
             self.nf_lat[src.group] = src.lat
             self.nf_lon[src.group] = src.lon
         self.nf_max_age_steps = int(math.ceil(self.nf_distance / NEAR_FIELD_MIN_WIND_M_S / self.dt_s))
-        # the largest disc of each tag at each receptor inside a near field (near_field_rings; per tag count)
-        self.rec_lat, self.rec_lon = lat, lon
-        self._max_ring: NDArray[np.int64] | None = None
+        # the largest disc of each tag at each receptor inside a near field (near_field_rings)
+        self.max_ring = near_field_rings(self.radii, lat, lon, self.nf_group, self.nf_lat, self.nf_lon,
+                                         self.nf_distance, self.n_tags)
         # the city discs a point release's plume can cross keep its air per part of the disc: a narrow
         # plume averaged over a city before the toxic load understates the deaths (docs/exposure.md)
         split = np.zeros(nrec, bool)
@@ -480,11 +480,7 @@ class ExposureSampler:
         """Concentrations of steps ``step0 ..`` from their ring shells ``(step, ring, tag,
         receptor)``, all steps at once, then the near-field plumes of those steps."""
         nsteps = mass.shape[0]
-        if self._max_ring is None or self._max_ring.shape[0] != mass.shape[-2]:
-            self._max_ring = near_field_rings(self.radii, self.rec_lat, self.rec_lon, self.nf_group, self.nf_lat,
-                                              self.nf_lon, self.nf_distance, mass.shape[-2])
-        conc, used = kernel_estimate(mass, count, self.radii, self.layer,
-                                     self._max_ring)  # (step, tag, rec), (step, rec)
+        conc, used = kernel_estimate(mass, count, self.radii, self.layer, self.max_ring)  # (step, tag, rec), (step, rec)
         self.conc[:, step0:step0 + nsteps, :] = np.moveaxis(conc, 0, 1)
         self.radius_used[step0:step0 + nsteps] = np.where(conc.sum(axis=1) > 0, used, np.nan)
         if self.near:
@@ -630,16 +626,11 @@ def near_field_rings(radii: NDArray[np.float64], rec_lat: NDArray[np.float64], r
     """The largest disc (ring index) each tag may use at each receptor, ``(tag, receptor)``
     (tag ``t`` belongs to group ``t % n_groups``), or None where no receptor lies in a near field.
 
-    Inside the near field of a point release (within ``nf_distance_m`` of it) the young
-    particles of that release are left out of the discs (:func:`near_field_excluded`):
-    its Gaussian plume stands for them. A receptor there that grew its disc until it held
-    16 of that release's particles reached past the near field's edge and read a cloud
-    tens of kilometres away as its own air (an audit: 54 t of chlorine, 1.5 m/s, class F:
-    a point 5 km downwind read 1e-8 kg m-3 for hours after the plume had passed, a city
-    upwind read gas, one at 20 km started its exposure clock 69 min before the plume
-    arrived). Its disc for that release's tags now stays inside the near field: at most
-    ``nf_distance_m - d`` (d: the receptor's distance from the release), the smallest disc
-    where even that one is wider."""
+    The young particles of a point release are left out of the discs within its near field
+    (:func:`near_field_excluded`), so a receptor there keeps its disc for that release's tags
+    inside the near field, at most ``nf_distance_m - d`` (d: its distance from the release;
+    the smallest disc where even that is wider), instead of reaching a cloud tens of km away
+    past the edge (docs/exposure.md, "Near field")."""
     n_groups = nf_group.size
     if n_groups == 0 or not nf_group.any() or n_tags == 0:
         return None
