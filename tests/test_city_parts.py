@@ -20,7 +20,7 @@ def _scenario(**extra):
         met={"source": "uniform", "u_m_s": 2.0, "v_m_s": 0.0},
         turbulence={"kh_m2_s": 2000.0, "mixing_height_m": 400.0},
         releases=[{"type": "point", "name": "rail car", "lat": 51.43, "lon": 6.76, "height_m": 1, "rate_kg_s": 10.0,
-                   "stop_h": 2}],
+                   "stop_h": 2, "dense_gas": "off"}],  # the narrow Gaussian plume (zones' dense cloud is wider)
         receptors={"points": [
             # a city whose disc (5.6 km) holds the release 1 km west of its centre
             {"name": "Town", "lat": 51.43, "lon": 6.76 + 1.0 / 69.4, "population": 500_000, "radius_km": 5.6},

@@ -60,8 +60,8 @@ def test_pure_vapour_density_and_the_plume_cap():
 def test_run_never_gives_more_than_the_pure_gas_and_says_where():
     """54 t of chlorine in class F: 9.6 kg m-3 (3,300,000 ppm) 30 m downwind (cell audit). The receptor's
     air is at most the pure vapour's, its figures (consequences) follow, and the provenance says so once,
-    naming it."""
-    res = run(_chlorine())
+    naming it. (The Gaussian plume: ``dense_gas: off``; zones' dense cloud is 2.2 kg m-3 there.)"""
+    res = run(_chlorine(dense_gas="off"))
     c = res.exposure.total()
     assert np.nanmax(c) <= CHLORINE_2C * (1 + 1e-9)
     assert np.nanmax(c[:, 0]) == pytest.approx(CHLORINE_2C, rel=1e-4)  # 30 m: at the cap
@@ -75,23 +75,92 @@ def test_run_never_gives_more_than_the_pure_gas_and_says_where():
     assert peak[0] == pytest.approx(CHLORINE_2C, rel=1e-4) and np.nanmax(peak) <= CHLORINE_2C * (1 + 1e-9)
 
 
-def test_run_says_zones_would_model_a_dense_cloud_and_keeps_its_passive_plume():
-    """run and compare modelled 54 t of chlorine, dense by zones' criterion (3.2 >= 0.15), as a passive
-    plume without a word (cell audit). The provenance says so, names zones, compares the two at the
-    receptors; run's physics is unchanged (dense_gas: off gives the same air)."""
+def _zones_cloud(points_m, duration_s, agent):
+    """zones' setup of the 54 t release over ``duration_s`` in run's weather (1.5 m/s from 270°, F, lid 200 m,
+    2 °C), its peak, its dose (the integral over its time axis) and when it first reaches the onset floor
+    [s after the release start] on the axis at ``points_m``."""
+    from plumecast.consequence_metrics import onset_floor
+    from plumecast.nearfield.zones.plume import (
+        exposure_series,
+        exposure_time_axis,
+        peak_concentration,
+    )
+    from plumecast.nearfield.zones.scenario import LocalScenario
+    from plumecast.nearfield.zones.setup import plume_setup
+
+    local = LocalScenario.model_validate({
+        "source": {"lat": LAT0, "lon": LON0, "height_m": 1.0},
+        "release": {"amount_kg": 54000.0, "duration_s": duration_s},
+        "agent": "chlorine",
+        "meteorology": {"wind_speed_m_s": 1.5, "wind_from_deg": 270, "stability": "F", "mixing_height_m": 200,
+                        "terrain": "rural", "air_temperature_c": 2}})
+    setup = plume_setup(local)
+    x = np.asarray(points_m, float)
+    ends = exposure_time_axis(setup)
+    series = exposure_series(setup, x, 0 * x, ends)
+    dose = (series * np.diff(np.concatenate([[0.0], ends]))[:, None]).sum(axis=0)
+    first = ends[np.argmax(series >= onset_floor(agent), axis=0)]
+    return setup, peak_concentration(setup, x, 0 * x), dose, first
+
+
+@pytest.mark.parametrize("duration_s", [600.0, 7200.0])
+def test_run_breathes_zones_dense_cloud(duration_s):
+    """run and compare modelled 54 t of chlorine, dense by zones' criterion (3.2 >= 0.15), as a passive plume
+    (cell audit: 4,500 ppm at 2 km against zones' 570 ppm). Its near field is now zones' dense cloud at each
+    step's weather, zones' dose per kilogram released spread over the steps: a receptor's dose is zones'
+    (zones leave out the tail ahead of their front, at most 8 % of a puff's), and over a release longer than
+    a step its step mean is zones' steady peak. ``dense_gas: off`` keeps the Gaussian plume."""
+    pts = (300.0, 2000.0, 5000.0, 20000.0)
+    step = 600.0
+    sc = _chlorine(points_m=pts, duration_s=duration_s)
+    sc = sc.model_copy(update={"time_step_s": step, "duration_h": 6})
+    dense = run(sc).exposure.total()
+    passive = run(sc.model_copy(update={"releases": [sc.releases[0].model_copy(update={"dense_gas": "off"})]}))
+    passive_c = passive.exposure.total()
+    setup, peak, dose, t_zones = _zones_cloud(pts, duration_s, sc.resolved_agent())
+    assert setup.dense is not None
+    # its air arrives with zones' front, in the step in which zones' cloud first reaches the onset floor (the
+    # wind's air, x/u, was 9 min later at 5 km): the countdown errs early
+    from plumecast.consequence_metrics import onset_floor
+
+    t_run = np.argmax(dense >= onset_floor(sc.resolved_agent()), axis=0) * step
+    assert np.all(t_run <= t_zones) and np.all(t_zones < t_run + step)
+    assert t_zones[2] < 5000.0 / 1.5 - 60.0
+    run_dose = dense.sum(axis=0) * step
+    assert np.all(run_dose >= dose * (1 - 1e-6)) and np.all(run_dose <= dose * 1.08)
+    # the passive plume gives 2-6 times the dose at these distances: not what runs now
+    assert np.all(passive_c.sum(axis=0) * step > 1.6 * run_dose)
+    if duration_s > step:  # full steps inside the release: the step mean is the steady cloud's peak
+        np.testing.assert_allclose(dense.max(axis=0), peak, rtol=1e-4)  # receptors placed in lon: x to 1e-6
+
+
+def test_run_says_its_near_field_is_zones_dense_cloud():
+    """The provenance names the criterion at the release start and the model."""
     auto = run(_chlorine(points_m=(2000.0, 5000.0)))
     off = run(_chlorine(points_m=(2000.0, 5000.0), dense_gas="off"))
-    np.testing.assert_array_equal(auto.exposure.total(), off.exposure.total())
     lines = _lines(auto, "dense release:")
     assert len(lines) == 1
     line = lines[0]
     assert "tank car is dense by zones' criterion (Britter & McQuaid 1988, continuous: 3.2 >= 0.15 with the " \
-           "1.5 m/s wind and class F" in line
-    assert "passive Gaussian plume" in line and "`plumecast zones`" in line
-    # which way it goes at the receptors (zones' own figures): lower peaks, earlier arrivals on the axis
-    assert "peaks lower than this passive plume at 2" in line and "2000 m (2 km downwind): 570 ppm against 4,500 ppm, first 7 min earlier" \
-           in line
+           "1.5 m/s wind and class F this run has at the source at the release start)" in line
+    assert "run's near field gives its receptors zones' dense cloud at each step's wind and class" in line
+    assert "arriving with zones' front" in line
+    assert "made it passive" not in line and "could not be applied" not in line  # one weather, dense throughout
     assert not _lines(off, "dense release:")
+
+
+def test_a_steps_weather_can_make_the_release_passive():
+    """The criterion is zones' at each step's weather: 1 kg/s of chlorine is dense in a 1.5 m/s wind and
+    passive in a 12 m/s one (the Gaussian plume then: no setup)."""
+    sc = _chlorine(points_m=(2000.0,), amount_kg=600.0)
+    from plumecast.near_field_dense import DenseCloud, local_scenario
+
+    cloud = DenseCloud(local_scenario(sc, sc.releases[0], "rural", 200.0, 1.5, 270.0, "D"))
+    assert cloud.setup_at(1.5, "F", 200.0) is not None
+    assert cloud.setup_at(12.0, "D", 200.0) is None
+    per_kg = cloud.dose_per_kg(np.array([2000.0]), np.array([0.0]), 1.5, "F", 200.0)
+    assert per_kg is not None and per_kg[0] > 0
+    assert cloud.dose_per_kg(np.array([2000.0]), np.array([0.0]), 12.0, "D", 200.0) is None
 
 
 def test_run_takes_local_weathers_terrain_when_near_field_gives_none():

@@ -3,7 +3,9 @@
 :class:`NearFieldSource` gives the steady plume of a point release (Briggs σ curves, the
 same as ``plumecast zones``; raised by a stack's plume rise) at breathing height, over a
 transport step as the step's mean of the mass that left the source in the step's
-emission window (:meth:`NearFieldSource.step_mean_at`). :mod:`plumecast.exposure` samples
+emission window (:meth:`NearFieldSource.step_mean_at`); a release zones' criterion calls
+dense at a step's weather gets zones' dense cloud there instead
+(:mod:`plumecast.near_field_dense`). :mod:`plumecast.exposure` samples
 it at point receptors and at the parts of city discs (:mod:`plumecast.disc_samples`).
 """
 
@@ -67,6 +69,10 @@ class NearFieldSource:
     #: (:func:`plumecast.nearfield.gaussian.pure_vapour_kg_m3`): the plume is held at or below it
     #: (:func:`~plumecast.nearfield.gaussian.cap_at_pure_vapour`); inf: no cap [kg m-3]
     pure_vapour_kg_m3: float = math.inf
+    #: a release zones' criterion calls dense: its cloud as zones model it, at each step's weather
+    #: (:class:`plumecast.near_field_dense.DenseCloud`; a step whose weather makes it passive takes the
+    #: Gaussian plume); None: the Gaussian plume always (a stack, ``dense_gas: off``, a lighter gas)
+    dense: Any = None
 
     def plume_height(self, x_m: NDArray[np.float64], speed_m_s: float, pg_class: str) -> Any:
         """Height of the plume's centre line at downwind distance ``x_m`` [m]: ``height_m``,
@@ -125,14 +131,36 @@ class NearFieldSource:
         travel = xs / speed
         q = self.rate_at(t_s - travel) * np.exp(-self.decay_rate_s * travel)
         pg_class, lid_m = self.class_and_lid(t_s)
+        per_rate, arrive = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        if arrive is not None:  # the dense cloud's air: it left when its front did
+            q = self.rate_at(t_s - arrive) * np.exp(-self.decay_rate_s * travel)
+            travel = arrive
+        c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
+        emitted[ok] = t_s - travel
+        return c, emitted
+
+    def _per_rate(self, xs: NDArray[np.float64], ys: NDArray[np.float64], speed: float, pg_class: str,
+                  lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+        """The concentration at breathing height per unit emission rate [s m-3] at downwind
+        ``xs``, crosswind ``ys`` [m] in this wind, class and lid, and when its air arrives
+        there [s after it left the source] where that is not ``xs / speed`` (None). Where the
+        release is dense at this weather: the dense cloud's dose per kilogram released
+        (:meth:`plumecast.near_field_dense.DenseCloud.dose_per_kg`; times a window's rate it is
+        the step's mean), arriving with zones' front, which gravity's along-wind spread puts
+        ahead of the wind's air (:func:`plumecast.nearfield.zones.windowed.front_time_s`: the
+        countdowns err early, never late); else the Gaussian plume's (raised by a stack)."""
+        if self.dense is not None:
+            cloud = self.dense.dose_per_kg(xs, ys, speed, pg_class, lid_m)
+            if cloud is not None:
+                from plumecast.nearfield.zones.windowed import front_time_s
+
+                per_kg, sigma_x = cloud
+                return np.asarray(per_kg, dtype=float), front_time_s(xs, sigma_x, speed)
         sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         height = self.plume_height(xs, speed, pg_class)
-        c[ok] = cap_at_pure_vapour(
-            plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, height, sy, sz, lid_m) * q,
-            self.pure_vapour_kg_m3)
-        emitted[ok] = t_s - travel
-        return c, emitted
+        return np.asarray(plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, height, sy, sz, lid_m),
+                          dtype=float), None
 
     def step_mean_at(
         self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
@@ -156,7 +184,10 @@ class NearFieldSource:
         of the source a point gets the plume's axis value at that distance: the model does
         not reach closer, and a place at the source itself had read "not reached". The step's
         mean is held at or below :attr:`pure_vapour_kg_m3` (the pure gas: 3,300,000 ppm of
-        chlorine had been given 30 m from 54 t released over 600 s; cell audit)."""
+        chlorine had been given 30 m from 54 t released over 600 s; cell audit). A release
+        zones' criterion calls dense at the step's weather gets zones' dense cloud
+        (:meth:`_per_rate`), its air in the window of its front: ``x/u`` less the front's
+        lead, so that its arrival is zones' and its dose the same."""
         n = int(np.asarray(lat).size)
         c = np.zeros(n)
         bins = np.zeros(n, np.int64)
@@ -174,7 +205,11 @@ class NearFieldSource:
             return c, bins, early
         xs, ys = x[ok], y[ok]
         travel = xs / speed
-        a, b = t0_s - travel, t1_s - travel
+        pg_class, lid_m = self.class_and_lid(t_mid)
+        per_rate, arrive = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        if arrive is None:
+            arrive = travel
+        a, b = t0_s - arrive, t1_s - arrive
         if since_s is not None:
             a = np.minimum(np.maximum(a, np.asarray(since_s, dtype=float)[ok]), b)
         k = np.clip(np.searchsorted(edges_s, b, side="right") - 1, 0, edges_s.size - 1)
@@ -190,13 +225,7 @@ class NearFieldSource:
             mass = self.rate_at(b) * (t1_s - t0_s) * (b > a)
             share = np.zeros(xs.size)
         q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
-        pg_class, lid_m = self.class_and_lid(t_mid)
-        sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
-        sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
-        height = self.plume_height(xs, speed, pg_class)
-        c[ok] = cap_at_pure_vapour(
-            plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, height, sy, sz, lid_m) * q,
-            self.pure_vapour_kg_m3)
+        c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
         bins[ok] = k
         early[ok] = share
         return c, bins, early

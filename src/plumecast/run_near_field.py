@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.errors import ScenarioError
 from plumecast.exposure import ExposureSampler
 from plumecast.exposure_area import AreaNearField
 from plumecast.near_field_plume import BREATHING_HEIGHT_M, NEAR_FIELD_MIN_WIND_M_S, NearFieldSource
@@ -42,9 +41,28 @@ def near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
             decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate, emitted_by=grp.emitted_by,
             boundary_at=boundary_at if nf.stability == "auto" else None,
             stack=stack_exhaust(scenario, rel, agent, float(np.sum(grp.rate_kg_s))),
-            pure_vapour_kg_m3=cap,
+            pure_vapour_kg_m3=cap, dense=dense_cloud(scenario, rel, terrain, lid),
         ))
     return out
+
+
+def dense_cloud(scenario: Scenario, rel: PointRelease, terrain: str, lid_m: float) -> Any:
+    """The point release as zones' dense cloud for run's near field
+    (:class:`plumecast.near_field_dense.DenseCloud`: zones' criterion and model at each step's
+    weather; a lighter gas is never dense there), or None: ``dense_gas: off``, or a stack (a
+    buoyant, raised plume, which zones do not model as dense either)."""
+    if rel.dense_gas == "off" or rel.stack is not None:
+        return None
+    from plumecast.near_field_dense import DenseCloud, local_scenario
+
+    lw = scenario.local_weather
+    met = scenario.met
+    # the zones' wind of the scenario, for a tank's rain-out pool (as release.tank_profile): each step's
+    # weather replaces it in the cloud's setup
+    speed = (float(lw.wind_speed_m_s) if lw is not None
+             else float(np.hypot(met.u_m_s, met.v_m_s)) if met.source == "uniform" else NEAR_FIELD_MIN_WIND_M_S)
+    local = local_scenario(scenario, rel, terrain, lid_m, max(speed, NEAR_FIELD_MIN_WIND_M_S), 270.0, "D")
+    return DenseCloud(local)
 
 
 #: the air temperature a stack's plume rise and the pure-vapour cap take without local_weather [°C] (the zones
@@ -304,145 +322,48 @@ def src_reach_text(sampler_x: ExposureSampler, si: int) -> str:
 
 
 def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[str]:
-    """One line per point source that ``plumecast zones`` would model as a dense cloud (its
-    Britter & McQuaid 1988 criterion, :func:`plumecast.nearfield.zones.setup.plume_setup`,
-    at the wind and class the run's near-field plume took at the release start): run's near
-    field stays the passive Gaussian plume; the line says so, names ``zones`` for the
-    slumping cloud, and how zones' dense cloud compares with the passive plume at the
-    receptors within the near field (peak and first arrival at the onset floor, both from
-    zones' own model). The run had modelled 54 t of chlorine as passive without a word:
-    4,500 ppm at 2 km against zones' 570 ppm, and AEGL countdowns later than zones'
-    (cell audit)."""
+    """One line per point source that zones' criterion (Britter & McQuaid 1988,
+    :func:`plumecast.nearfield.zones.setup.plume_setup`) calls dense at the wind and class
+    the run's near-field plume took at some step it emitted: run's near field gave its
+    receptors zones' dense cloud at those steps (:mod:`plumecast.near_field_dense`), the
+    Gaussian plume at the others. The line says so, with the criterion at the release start,
+    the steps whose weather made the release passive or that zones refused. (Until session 28
+    run modelled such a release as a passive plume and only said so: 4,500 ppm at 2 km where
+    zones gave 570 ppm for 54 t of chlorine; cell audit.)"""
     out = []
     for si, src in enumerate(sampler_x.near):
         rel = scenario.releases[src.group]
-        if not isinstance(rel, PointRelease) or rel.dense_gas == "off":
+        cloud = src.dense
+        if cloud is None or not isinstance(rel, PointRelease):
             continue
         w = _release_winds(sampler_x, si)
         if w.shape[0] == 0:
             continue
-        try:
-            dense, passive, speed, cls = _zones_setups(scenario, rel, src, w[0])
-        except (ScenarioError, ValueError) as exc:  # the zones refuse what they cannot model (a cloud wider than
-            # their whole range): say so, the run goes on with its passive plume
-            out.append(f"dense release: zones' dense-gas model could not be applied to "
-                       f"{_release_name(scenario, src.group)} ({' '.join(str(exc).split())}); run's near-field plume "
-                       "is the passive Gaussian plume, whatever the release's density")
+        from plumecast.nearfield.stability import PG_CLASSES
+
+        dense_at = [cloud.setup_at(float(row[2]), PG_CLASSES[int(row[3])], src.mixing_height_m) for row in w]
+        name = _release_name(scenario, src.group)
+        refused = (f"; zones' dense-gas model could not be applied at the weather of {len(cloud.refused)} "
+                   f"step(s) ({cloud.refused[0]}), which took the passive plume" if cloud.refused else "")
+        first = next((d for d in dense_at if d is not None), None)
+        if first is None:
+            if refused:
+                out.append(f"dense release: {name}: run's near-field plume is the passive Gaussian plume{refused}")
             continue
-        if dense is None or dense.dense is None:
-            continue
-        d = dense.dense
+        d = first.dense
+        at = int(next(i for i, x in enumerate(dense_at) if x is not None))
         crit = f"{d.criterion:.2g} >= {0.15 if d.kind == 'continuous' else 0.20:g}"
+        passive = sum(x is None for x in dense_at)
+        steps = (f"; the weather of {passive} of the {len(dense_at)} steps it emitted made it passive (the Gaussian "
+                 "plume there)" if passive else "")
         out.append(
-            f"dense release: {_release_name(scenario, src.group)} is dense by zones' criterion (Britter & McQuaid "
-            f"1988, {d.kind}: {crit} with the {speed:.1f} m/s wind and class {cls} this run has at the source at "
-            f"the release start), but run's near-field plume is the passive Gaussian plume, not a slumping cloud: "
-            "`plumecast zones` models the dense cloud (docs/dense_gas.md)"
-            + _dense_comparison(scenario, sampler_x, src, dense, passive, w[0]))
+            f"dense release: {name} is dense by zones' criterion (Britter & McQuaid 1988, {d.kind}: {crit} with the "
+            f"{first.wind_speed_m_s:.1f} m/s wind and class {first.pg_class} this run has at the source "
+            f"{'at the release start' if at == 0 else f'at its step {at + 1} of emission'}): run's near field gives "
+            "its receptors zones' dense cloud at each step's wind and class, zones' dose per kilogram released "
+            "spread over the steps as the air leaves the source, arriving with zones' front (gravity's along-wind "
+            f"spread runs it ahead of the wind; docs/dense_gas.md){steps}{refused}")
     return out
-
-
-def _zones_setups(scenario: Scenario, rel: PointRelease, src: NearFieldSource,
-                  wind: NDArray[np.float64]) -> tuple[Any, Any, float, str]:
-    """The zones' plume setups of a point release (dense as the zones take it, and with
-    ``dense_gas: off``) at the wind and class of the run's near-field plume at the release
-    start (``wind``, a row of :func:`_release_winds`), the wind speed and the class."""
-    from plumecast.nearfield.spec import MeteorologySpec
-    from plumecast.nearfield.stability import PG_CLASSES
-    from plumecast.nearfield.zones.scenario import LocalScenario, SourceSpec, release_spec
-    from plumecast.nearfield.zones.setup import MIN_WIND_SPEED_M_S, plume_setup
-
-    speed = max(float(np.hypot(wind[0], wind[1])), MIN_WIND_SPEED_M_S)
-    cls = PG_CLASSES[int(wind[3])]
-    update = {"wind_speed_m_s": speed, "wind_from_deg": _from_deg(wind[0], wind[1]), "stability": cls,
-              "stability_from": "stability", "mixing_height_m": src.mixing_height_m, "terrain": src.terrain}
-    lw = scenario.local_weather
-    weather = (lw.model_copy(update=update) if lw is not None
-               else MeteorologySpec(air_temperature_c=DEFAULT_AIR_TEMPERATURE_C, **update))
-    duration = rel.duration_known_s
-    if duration is None:
-        duration = max(scenario.run_hours - rel.start_h, 0.0) * 3600.0
-    lon = ((float(rel.lon) + 180.0) % 360.0) - 180.0
-    local = LocalScenario(source=SourceSpec(lat=rel.lat, lon=lon, height_m=rel.height_m),
-                          release=release_spec(rel, duration), agent=scenario.agent, meteorology=weather)
-    dense = plume_setup(local)
-    if dense.dense is None:
-        return dense, None, speed, cls
-    off = local.model_copy(update={"release": local.release.model_copy(update={"dense_gas": "off"})})
-    return dense, plume_setup(off), speed, cls
-
-
-def _dense_comparison(scenario: Scenario, sampler_x: ExposureSampler, src: NearFieldSource, dense: Any,
-                      passive: Any, wind: NDArray[np.float64]) -> str:
-    """How zones' dense cloud differs from the passive plume at the receptors downwind within
-    the near field that either reaches (the onset floor): which peaks higher and which first
-    reaches the floor, with the figures of a few (the most different), both from zones' own
-    model (its passive plume is run's near-field plume in the same wind, class and terrain)."""
-    from plumecast.consequence_metrics import onset_floor
-    from plumecast.nearfield.zones.plume import (
-        exposure_series,
-        exposure_time_axis,
-        peak_concentration,
-    )
-    from plumecast.nearfield.zones.setup import to_local
-    from plumecast.units import kg_m3_to_ppm
-
-    r = sampler_x.receptors
-    x, y = to_local(src.lat, src.lon, (_from_deg(wind[0], wind[1]) + 180.0) % 360.0, np.asarray(r.lon, float),
-                    np.asarray(r.lat, float))
-    near = np.flatnonzero((x > 0) & (np.hypot(x, y) <= scenario.near_field.distance_km * 1000.0))
-    if near.size == 0:
-        return ""
-    agent = scenario.resolved_agent()
-    floor = max(onset_floor(agent), 1e-300)
-    xs, ys = x[near], y[near]
-    c_d, c_p = peak_concentration(dense, xs, ys), peak_concentration(passive, xs, ys)
-    seen = (c_d >= floor) | (c_p >= floor)
-    if not seen.any():
-        return ""
-
-    def first(setup: Any) -> NDArray[np.float64]:
-        ends = exposure_time_axis(setup)
-        above = exposure_series(setup, xs, ys, ends) >= floor
-        return np.where(above.any(axis=0), ends[np.argmax(above, axis=0)], np.inf)
-
-    t_d, t_p = first(dense), first(passive)
-    with np.errstate(invalid="ignore"):
-        early = t_p - t_d  # > 0: the dense cloud first
-    lower = int(np.count_nonzero(seen & (c_d < c_p)))
-    higher = int(np.count_nonzero(seen & (c_d > c_p)))
-    sooner = int(np.count_nonzero(seen & (early >= 60.0)))
-    names = [str(n) for n in r.name]
-    mw = agent.molecular_weight_g_mol
-    log_ratio = np.log(np.maximum(c_d, 1e-300)) - np.log(np.maximum(c_p, 1e-300))
-    idx = np.flatnonzero(seen)
-    by_ratio = idx[np.argsort(log_ratio[idx])]
-    by_early = idx[np.argsort(-np.where(np.isfinite(early[idx]), early[idx], -np.inf))]
-    pick = list(dict.fromkeys([int(by_ratio[0]), int(by_ratio[-1]), int(by_early[0])]))
-
-    def ppm(c: float) -> str:
-        if c < floor:
-            return "below the onset floor"
-        v = float(f"{float(kg_m3_to_ppm(c, mw)):.2g}")
-        return f"{v:,.0f} ppm" if v >= 10 else f"{v:g} ppm"
-
-    def one(i: int) -> str:
-        text = f"{names[near[i]]} ({_km_text(xs[i])} downwind): {ppm(c_d[i])} against {ppm(c_p[i])}"
-        if np.isfinite(early[i]) and abs(early[i]) >= 60.0:
-            text += f", first {int(abs(early[i]) // 60)} min {'earlier' if early[i] > 0 else 'later'}"
-        elif np.isfinite(t_d[i]) and not np.isfinite(t_p[i]):
-            text += ", reached only by the dense cloud"
-        return text
-
-    peaks = " and ".join(t for t in (f"lower at {lower}" if lower else "", f"higher at {higher}" if higher else "")
-                         if t)
-    counts = [f"peaks {peaks.replace(' at', ' than this passive plume at', 1)}" if peaks else "",
-              f"first reaches the onset floor a minute or more earlier at {sooner} (gravity spreads it ahead of "
-              "the wind)" if sooner else ""]
-    return (f". Of the {int(seen.sum())} receptors downwind within the near field that either reaches at its "
-            f"centre (in this wind), zones' dense cloud {', and '.join(c for c in counts if c)}; dense against "
-            f"passive peak (zones): {'; '.join(one(i) for i in pick)}. Where the dense cloud is the higher or the "
-            "earlier, this run's figures and countdowns are low or late: read zones' there")
 
 
 def _km_text(x_m: float) -> str:

@@ -122,13 +122,23 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
         return stack_plume(scenario, passive_at_release_height(base))
     if scenario.release.dense_gas == "off":
         return passive_at_release_height(base)
+    return with_dense_regime(scenario, base)
+
+
+def with_dense_regime(scenario: LocalScenario, base: PlumeSetup) -> PlumeSetup:
+    """``base`` (a setup without a stack, its ``dense`` and ``instantaneous`` unset) with the
+    Britter-McQuaid regime of its release at its wind, class and lid (:func:`dense_setup`), and
+    for a dense release of finite duration the whole mass at once beside it (the workbook's
+    rule on finite durations, :func:`~plumecast.nearfield.zones.dense_finite.dense_finite_parts`);
+    the passive setup (:func:`passive_at_release_height`) where the release is not dense. ``run``
+    calls it at each step's weather (:mod:`plumecast.near_field_dense`)."""
     from dataclasses import replace
 
     dense = dense_setup(scenario, base)
     if dense is None:
         return passive_at_release_height(base)
     twin = None
-    if dense is not None and dense.kind == "continuous":
+    if dense.kind == "continuous":
         # the whole release at once, for the workbook's rule on finite durations (dense_finite_parts)
         puff = replace(base, duration_s=0.0, release_profile=None)
         twin = replace(puff, dense=dense_setup(scenario, puff))

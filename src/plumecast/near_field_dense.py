@@ -1,0 +1,138 @@
+"""The dense cloud of a point release in a run's near field: the model of ``plumecast zones``
+(Britter & McQuaid 1988 with its near and far fields, the workbook's rule on finite
+durations, the slumped cloud's flat crosswind core; :mod:`plumecast.nearfield.zones`), at
+each step's wind, class and lid, as the receptors breathe it.
+
+A passive Gaussian plume overstates how far a dense gas goes (docs/dense_gas.md). Until
+session 28 ``run`` and ``compare`` modelled every point release so, and only said where
+zones' criterion called it dense: 54 t of chlorine gave 4,500 ppm at 2 km where zones gave
+570 ppm (cell audit).
+
+How a step's air is made (:meth:`DenseCloud.dose_per_kg`): the near field of a run gives a
+receptor, over a step, the mass that left the source in the step's emission window
+(:meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`). For a passive plume the
+step's mean is the steady plume of that mass spread over the step. For a dense cloud the
+concentration is not proportional to the rate, so the receptor is given zones' *dose* of the
+whole release per kilogram released, times the mass of its window, spread over the step:
+its dose over the release is then zones' dose at the same weather exactly, and its mean
+over a full step zones' axis value (the steady plume's, or the workbook's puff spread over
+the release; its peak where the release is shorter than a step: a step's mean is a top hat
+where zones smear the cloud's ends along the wind). Its air arrives with zones' front,
+which gravity's along-wind spread runs ahead of the wind's air (the window is moved earlier
+by that lead, :meth:`plumecast.near_field_plume.NearFieldSource._per_rate`), so that the
+countdowns are zones', early by less than a step. The cloud is zones' for the whole
+release (its mass, its duration; a tank's maximum 60-s average rate over its airborne time,
+ALOHA's convention, as zones), set up at the step's weather: a step in which the criterion is
+not met (a stronger wind) gets the passive plume, as zones would.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.errors import ScenarioError
+
+#: the wind speed of a step's setup is taken to this many m/s (setups are cached by it) [m s-1]
+SPEED_RESOLUTION_M_S = 0.01
+#: and the lid to this many metres [m]
+LID_RESOLUTION_M = 1.0
+
+
+def local_scenario(scenario: Any, rel: Any, terrain: str, mixing_height_m: float, speed_m_s: float,
+                   from_deg: float, pg_class: str) -> Any:
+    """The zones' scenario (:class:`plumecast.nearfield.zones.scenario.LocalScenario`) of a
+    run's point release ``rel`` at the given wind, class, lid and terrain, with the air
+    temperature of ``local_weather`` (15 °C without it) and the release's duration (a
+    release without one lasts to the run's end)."""
+    from plumecast.nearfield.spec import MeteorologySpec
+    from plumecast.nearfield.zones.scenario import LocalScenario, SourceSpec, release_spec
+    from plumecast.run_near_field import DEFAULT_AIR_TEMPERATURE_C
+
+    update = {"wind_speed_m_s": speed_m_s, "wind_from_deg": from_deg, "stability": pg_class,
+              "stability_from": "stability", "mixing_height_m": mixing_height_m, "terrain": terrain}
+    lw = scenario.local_weather
+    weather = (lw.model_copy(update=update) if lw is not None
+               else MeteorologySpec(air_temperature_c=DEFAULT_AIR_TEMPERATURE_C, **update))
+    duration = rel.duration_known_s
+    if duration is None:
+        duration = max(scenario.run_hours - rel.start_h, 0.0) * 3600.0
+    lon = ((float(rel.lon) + 180.0) % 360.0) - 180.0
+    return LocalScenario(source=SourceSpec(lat=rel.lat, lon=lon, height_m=rel.height_m),
+                         release=release_spec(rel, duration), agent=scenario.agent, meteorology=weather)
+
+
+@dataclass
+class DenseCloud:
+    """A point release modelled as zones' dense cloud in a run's near field.
+
+    ``local``: the release as zones' scenario (:func:`local_scenario`); ``base``: its
+    zones setup (:func:`plumecast.nearfield.zones.setup.plume_setup`, made at the first
+    step: a tank's source model runs once), whose wind, class and lid each step replaces."""
+
+    local: Any
+    base: Any = None
+    _setups: dict[tuple[float, str, float], Any] = field(default_factory=dict, repr=False)
+    #: the messages of zones' refusals (a cloud wider than zones' range) at some step's weather: those steps
+    #: took the passive plume
+    refused: list[str] = field(default_factory=list, repr=False)
+
+    def setup_at(self, speed_m_s: float, pg_class: str, lid_m: float) -> Any:
+        """zones' setup of the release at this weather (the speed at least zones' floor, to
+        :data:`SPEED_RESOLUTION_M_S`; the lid to :data:`LID_RESOLUTION_M`), or None where the
+        release is not dense there (or zones refuse its cloud: :attr:`refused`)."""
+        from plumecast.nearfield.zones.setup import MIN_WIND_SPEED_M_S, with_dense_regime
+
+        speed = round(max(float(speed_m_s), MIN_WIND_SPEED_M_S) / SPEED_RESOLUTION_M_S) * SPEED_RESOLUTION_M_S
+        lid = float(lid_m) if not math.isfinite(lid_m) else round(float(lid_m) / LID_RESOLUTION_M) * LID_RESOLUTION_M
+        key = (speed, str(pg_class), lid)
+        if key not in self._setups:
+            if self.base is None:  # made at the first step (a tank's source model runs then, once)
+                from plumecast.nearfield.zones.setup import plume_setup
+
+                off = self.local.model_copy(update={"release": self.local.release.model_copy(
+                    update={"dense_gas": "off"})})  # the setup without its regime, which each step's weather sets
+                self.base = replace(plume_setup(off), dense=None, instantaneous=None)
+            step = replace(self.base, wind_speed_m_s=speed, pg_class=pg_class, mixing_height_m=lid)
+            try:
+                made = with_dense_regime(self.local, step)
+            except (ScenarioError, ValueError) as exc:  # zones refuse a cloud wider than their range
+                self.refused.append(" ".join(str(exc).split()))
+                made = None
+            self._setups[key] = made if made is not None and made.dense is not None else None
+        return self._setups[key]
+
+    def dose_per_kg(self, x_m: NDArray[np.float64], y_m: NDArray[np.float64], speed_m_s: float, pg_class: str,
+                    lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """zones' dose at the receptor height (the time integral of its concentration
+        [kg s m-3]) at downwind ``x_m``, crosswind ``y_m`` [m], per kilogram released
+        [s m-3], at this weather; None where the release is not dense there (the caller's
+        passive plume then). A release of duration T: the amplitude of the workbook's
+        finite release times the crosswind profile, times T (the integral of Palazzi's time
+        factor), over the mass; at once: the puff's axis peak times the profile times its
+        passage, ``√(2π) σ_x / u``, over the mass. Second: the cloud's along-wind spread σ_x
+        there [m] (zones' front runs :data:`~plumecast.nearfield.zones.windowed.FRONT_LEAD_SIGMAS`
+        of them ahead of the wind's air)."""
+        from plumecast.nearfield.zones.dense_finite import dense_finite_parts
+        from plumecast.nearfield.zones.plume import dense_axis_concentration
+        from plumecast.nearfield.zones.setup import _sigmas, lateral_factor
+
+        setup = self.setup_at(speed_m_s, pg_class, lid_m)
+        if setup is None:
+            return None
+        xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
+        y = np.asarray(y_m, dtype=float)
+        if xp.size == 0:
+            return np.zeros(0), np.zeros(0)
+        across = lateral_factor(setup, xp, y)
+        if setup.duration_s > 0:
+            amplitude, sigma_x, _ = dense_finite_parts(setup, xp)
+            return np.asarray(amplitude * across * setup.duration_s / setup.mass_kg, dtype=float), sigma_x
+        sigma_x = _sigmas(setup, xp)[0]
+        passage = math.sqrt(2.0 * math.pi) * sigma_x / setup.wind_speed_m_s
+        return (np.asarray(dense_axis_concentration(setup, xp) * across * passage / setup.mass_kg, dtype=float),
+                sigma_x)
