@@ -224,3 +224,35 @@ def test_compare_shows_the_members_near_field_warnings():
                         None, 0.0, 0)
     out = member_warnings(raw)
     assert out == [line, "pure vapour: x [member 0; 1 of 3 members have such a line]"]
+
+
+@pytest.mark.parametrize(("stability", "wind"), [("F", 1.5), ("D", 3.0), ("B", 2.0)])
+def test_the_gaussian_plumes_air_arrives_with_zones_front(stability, wind):
+    """The countdowns err early: run's near-field air had arrived at x/u, after zones' plume (the same
+    Briggs curves, Palazzi's along-wind spread) had reached the onset floor (class B, 2 m/s: 21 min later at
+    20 km). Its travel time is now zones' front's: its first step above the floor is the one in which zones'
+    plume first reaches it, or the one before."""
+    from plumecast.consequence_metrics import onset_floor
+    from plumecast.nearfield.zones.plume import exposure_series, exposure_time_axis
+    from plumecast.nearfield.zones.scenario import LocalScenario
+    from plumecast.nearfield.zones.setup import plume_setup
+
+    pts = np.array([300.0, 2000.0, 5000.0, 20000.0])
+    step = 60.0
+    sc = _chlorine(points_m=tuple(pts), duration_s=7200.0, dense_gas="off",
+                   met={"source": "uniform", "u_m_s": wind, "v_m_s": 0.0},
+                   local_weather={"stability": stability, "wind_speed_m_s": wind})
+    c = run(sc.model_copy(update={"time_step_s": step, "duration_h": 6})).exposure.total()
+    floor = onset_floor(sc.resolved_agent())
+    local = LocalScenario.model_validate({
+        "source": {"lat": LAT0, "lon": LON0, "height_m": 1.0},
+        "release": {"amount_kg": 54000.0, "duration_s": 7200.0, "dense_gas": "off"}, "agent": "chlorine",
+        "meteorology": {"wind_speed_m_s": wind, "wind_from_deg": 270, "stability": stability, "mixing_height_m": 200,
+                        "terrain": "rural", "air_temperature_c": 2, "averaging_time_s": 600}})
+    setup = plume_setup(local)
+    ends = exposure_time_axis(setup)
+    series = exposure_series(setup, pts, 0 * pts, ends)
+    t_zones = ends[np.argmax(series >= floor, axis=0)]
+    t_run = np.argmax(c >= floor, axis=0) * step
+    assert np.all(t_run <= t_zones) and np.all(t_zones < t_run + 2 * step)
+    assert t_zones[-1] < pts[-1] / wind - 60.0  # the wind's air, x/u, a minute or more after zones' plume

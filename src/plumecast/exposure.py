@@ -31,7 +31,8 @@ Near field: Gaussian plume around point sources
     there get the steady Gaussian plume of :mod:`plumecast.nearfield.gaussian`
     (the same Briggs σ curves as ``plumecast zones``), driven by the wind at the
     source at the step's middle, carrying over a step the mass that left the source
-    in the window ``[t0 - x/u, t1 - x/u]`` (:meth:`NearFieldSource.step_mean_at`);
+    in the window ``[t0 - tau, t1 - tau]``, ``tau`` the travel time of zones' front
+    (:meth:`NearFieldSource.step_mean_at`);
     the particles of that release are left out of the kernel estimate while they
     are younger than ``distance / 1 m s-1`` and
     closer to their source than the near-field distance, so no mass is counted
@@ -507,7 +508,7 @@ class ExposureSampler:
             c, bins, early = src.step_mean_at(where_lat, where_lon, t0_s, t_end_s, self.nf_distance, wind_at, edges_s,
                                               since if np.isfinite(since).any() else None)
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
-            # the air at each sample point left the source x/u earlier: it belongs to the tags of its emission
+            # the air at each sample point left the source its travel time earlier: it belongs to the tags of its emission
             # times, so that a termination removes it exactly (the bin of the window's end, and its share from
             # the bin before)
             tags = (bins * self.n_groups + src.group).astype(np.int64)

@@ -116,7 +116,8 @@ class NearFieldSource:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Plume concentration at the points (``lat``, ``lon`` [deg]) at time ``t_s``,
         at breathing height [kg m-3] (0 outside the near field or upwind), and the time
-        the air there left the source [s after start]."""
+        the air there left the source [s after start] (its travel time that of zones'
+        front, :meth:`_per_rate`)."""
         n = int(np.asarray(lat).size)
         c = np.zeros(n)
         emitted = np.full(n, t_s)
@@ -129,26 +130,24 @@ class NearFieldSource:
             return c, emitted
         xs, ys = x[ok], y[ok]
         travel = xs / speed
-        q = self.rate_at(t_s - travel) * np.exp(-self.decay_rate_s * travel)
         pg_class, lid_m = self.class_and_lid(t_s)
         per_rate, arrive = self._per_rate(xs, ys, speed, pg_class, lid_m)
-        if arrive is not None:  # the dense cloud's air: it left when its front did
-            q = self.rate_at(t_s - arrive) * np.exp(-self.decay_rate_s * travel)
-            travel = arrive
+        q = self.rate_at(t_s - arrive) * np.exp(-self.decay_rate_s * travel)  # the air of the front's time
         c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
-        emitted[ok] = t_s - travel
+        emitted[ok] = t_s - arrive
         return c, emitted
 
     def _per_rate(self, xs: NDArray[np.float64], ys: NDArray[np.float64], speed: float, pg_class: str,
-                  lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+                  lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The concentration at breathing height per unit emission rate [s m-3] at downwind
         ``xs``, crosswind ``ys`` [m] in this wind, class and lid, and when its air arrives
-        there [s after it left the source] where that is not ``xs / speed`` (None). Where the
-        release is dense at this weather: the dense cloud's dose per kilogram released
+        there [s after it left the source]: with zones' front, which the along-wind spread
+        σ_x puts ahead of the wind's air (:func:`plumecast.nearfield.zones.windowed.front_time_s`:
+        the countdowns err early, never late). Where the release is dense at this weather: the
+        dense cloud's dose per kilogram released
         (:meth:`plumecast.near_field_dense.DenseCloud.dose_per_kg`; times a window's rate it is
-        the step's mean), arriving with zones' front, which gravity's along-wind spread puts
-        ahead of the wind's air (:func:`plumecast.nearfield.zones.windowed.front_time_s`: the
-        countdowns err early, never late); else the Gaussian plume's (raised by a stack)."""
+        the step's mean), σ_x the cloud's; else the Gaussian plume's (raised by a stack), σ_x =
+        σ_y (Palazzi et al. 1982, as zones)."""
         if self.dense is not None:
             cloud = self.dense.dose_per_kg(xs, ys, speed, pg_class, lid_m)
             if cloud is not None:
@@ -156,11 +155,13 @@ class NearFieldSource:
 
                 per_kg, sigma_x = cloud
                 return np.asarray(per_kg, dtype=float), front_time_s(xs, sigma_x, speed)
+        from plumecast.nearfield.zones.windowed import front_time_s
+
         sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         height = self.plume_height(xs, speed, pg_class)
         return np.asarray(plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, height, sy, sz, lid_m),
-                          dtype=float), None
+                          dtype=float), front_time_s(xs, sy, speed)
 
     def step_mean_at(
         self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
@@ -172,7 +173,7 @@ class NearFieldSource:
         before (``early``).
 
         The steady plume of the wind at the step's middle carries, at downwind distance x,
-        the mass that left the source in the window ``[t0 - x/u, t1 - x/u]`` (from
+        the mass that left the source in the window ``[t0 - tau, t1 - tau]`` (from
         :attr:`emitted_by`, exactly) spread over the step: a release shorter than a step,
         or one starting within a step, reaches every place it passes, and its dose (the
         integral of the concentration over time) is exact. The rate at one emission time
@@ -184,10 +185,13 @@ class NearFieldSource:
         of the source a point gets the plume's axis value at that distance: the model does
         not reach closer, and a place at the source itself had read "not reached". The step's
         mean is held at or below :attr:`pure_vapour_kg_m3` (the pure gas: 3,300,000 ppm of
-        chlorine had been given 30 m from 54 t released over 600 s; cell audit). A release
-        zones' criterion calls dense at the step's weather gets zones' dense cloud
-        (:meth:`_per_rate`), its air in the window of its front: ``x/u`` less the front's
-        lead, so that its arrival is zones' and its dose the same."""
+        chlorine had been given 30 m from 54 t released over 600 s; cell audit). ``tau`` is
+        the travel time of zones' front, ``max(x - sqrt(2) sigma_x, 0) / u``
+        (:meth:`_per_rate`; sigma_x = sigma_y for the Gaussian plume): along-wind spread
+        brings the first air ahead of the wind's, and the countdowns err early (``x/u`` had
+        come after zones' plume reached the onset floor: 21 min at 20 km, class B, 2 m/s).
+        A release zones' criterion calls dense at the step's weather gets zones' dense cloud
+        (:meth:`_per_rate`), its front that of the cloud's own sigma_x."""
         n = int(np.asarray(lat).size)
         c = np.zeros(n)
         bins = np.zeros(n, np.int64)
@@ -207,8 +211,6 @@ class NearFieldSource:
         travel = xs / speed
         pg_class, lid_m = self.class_and_lid(t_mid)
         per_rate, arrive = self._per_rate(xs, ys, speed, pg_class, lid_m)
-        if arrive is None:
-            arrive = travel
         a, b = t0_s - arrive, t1_s - arrive
         if since_s is not None:
             a = np.minimum(np.maximum(a, np.asarray(since_s, dtype=float)[ok]), b)
