@@ -256,3 +256,18 @@ def test_the_gaussian_plumes_air_arrives_with_zones_front(stability, wind):
     t_run = np.argmax(c >= floor, axis=0) * step
     assert np.all(t_run <= t_zones) and np.all(t_zones < t_run + 2 * step)
     assert t_zones[-1] < pts[-1] / wind - 60.0  # the wind's air, x/u, a minute or more after zones' plume
+
+
+def test_run_reads_the_keys_of_its_dense_cloud():
+    """run listed releases.0.dense_gas, releases.0.temperature_c and local_weather's averaging_time_s as
+    ignored, while each changes its near-field doses now (dense-cloud audit: dense_gas: off 2.0-4.8x)."""
+    from plumecast.scenario_modes import ignored_keys, ignored_line
+
+    line = ignored_line(ignored_keys(_chlorine(dense_gas="off", temperature_c=-60.0), "run"), "run") or ""
+    assert "releases.0.dense_gas" not in line and "releases.0.temperature_c" not in line
+    assert "averaging_time_s" not in line.split("(all but")[1].split(")")[0]  # no cloud with dense_gas: off
+    auto = ignored_line(ignored_keys(_chlorine(), "run"), "run") or ""
+    assert "averaging_time_s, read for the near-field dense clouds' width" in auto
+    # a far-field-only run (no near field) does not read them
+    far = _chlorine(dense_gas="off", temperature_c=-60.0, near_field={"distance_km": 0})
+    assert "releases.0.dense_gas" in (ignored_line(ignored_keys(far, "run"), "run") or "")

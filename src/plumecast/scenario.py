@@ -165,10 +165,10 @@ class PointRelease(_ReleaseBase):
     ends when it is empty, and ``stop_h`` then only cuts it short. With
     ``amount_kg``, a ``stop_h`` before the end of ``duration_s`` stops the release
     early (a termination: less than the amount is emitted). ``temperature_c`` and
-    ``dense_gas`` are read by ``plumecast zones`` (the dense-gas model); ``run`` and
-    ``compare`` follow the gas as passive. A ``stack`` (diameter, exit velocity and
-    temperature; its height is ``height_m``) raises the plume of ``plumecast zones``
-    by Briggs's plume rise; ``run`` and ``compare`` ignore it (and say so).
+    ``dense_gas`` set the dense-gas model of ``plumecast zones``, and of the near field of
+    ``run`` and ``compare`` (zones' dense cloud where the criterion calls the release
+    dense). A ``stack`` (diameter, exit velocity and temperature; its height is
+    ``height_m``) raises the plume by Briggs's plume rise, in every mode.
     """
 
     type: Literal["point"]

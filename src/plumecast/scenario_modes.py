@@ -61,7 +61,10 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
         if points:
             stacks = any(r.type == "point" and getattr(r, "stack", None) is not None for r in sc.releases)
             read.append("air_temperature_c, read for " + ("the stacks' plume rise and " if stacks else "")
-                        + "the near-field plumes' pure-vapour ceiling")
+                        + "the near-field plumes' pure-vapour ceiling"
+                        + (" and dense clouds" if _dense_capable(sc) else ""))
+            if _dense_capable(sc):
+                read.append("averaging_time_s, read for the near-field dense clouds' width")
         out[f"local_weather (all but {'; '.join(read)})" if read else "local_weather"] = "zones"
     if sc.zones is not None:
         out["zones"] = "zones"
@@ -74,7 +77,8 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
         # compare's shelter orders are plan measures (type: shelter), with their own air changes and compliance
         out["shelter (compare: give a plan a shelter measure)"] = "run and zones"
     for i, rel in enumerate(sc.releases):
-        if rel.type == "point":
+        # a point release's vapour temperature and dense_gas set its near-field dense cloud (run_near_field.dense_cloud)
+        if rel.type == "point" and (sc.near_field.distance_km <= 0 or getattr(rel, "stack", None) is not None):
             if rel.temperature_c is not None:
                 out[f"releases.{i}.temperature_c"] = "zones"
             if rel.dense_gas != "auto":
@@ -83,6 +87,13 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
         if p.air_changes_per_hour is not None:
             out[f"receptors.points.{k}.air_changes_per_hour"] = "zones"
     return out
+
+
+def _dense_capable(sc: Scenario) -> bool:
+    """Whether a point release of ``sc`` may be a dense cloud in the near field of ``run`` and
+    ``compare`` (:func:`plumecast.run_near_field.dense_cloud`: no stack, ``dense_gas`` not off)."""
+    return sc.near_field.distance_km > 0 and any(
+        r.type == "point" and getattr(r, "stack", None) is None and r.dense_gas != "off" for r in sc.releases)
 
 
 def ignored_line(ignored: dict[str, str], mode: Mode) -> str | None:

@@ -86,7 +86,8 @@ def test_doc_example_drives_zones_and_run(tmp_path):
     assert ignored_line(ignored_keys(sc, "run"), "run") == (
         "run ignored: local_weather (all but the stability and mixing_height_m, read for the near-field plumes; "
         "terrain, read for the near-field plumes' sigma curves; air_temperature_c, read for the near-field plumes' "
-        "pure-vapour ceiling), zones (read by zones)")
+        "pure-vapour ceiling and dense clouds; averaging_time_s, read for the near-field dense clouds' width), "
+        "zones (read by zones)")
     # ... and its terrain (local_weather's, by default rural), and the line names the wind at the source
     assert any("class D from local_weather (the met gives no boundary layer), lid 1000 m "
                "(turbulence.mixing_height_m), Briggs rural sigmas (local_weather.terrain); wind at the "
@@ -123,7 +124,9 @@ def test_compare_file_with_local_weather_drives_zones(tmp_path):
     assert "plans" not in ignored_keys(sc, "compare")
     assert ignored_keys(sc, "compare")["local_weather (all but the stability and mixing_height_m, read for the "
                                        "near-field plumes; terrain, read for the near-field plumes' sigma curves; "
-                                       "air_temperature_c, read for the near-field plumes' pure-vapour ceiling)"] == "zones"
+                                       "air_temperature_c, read for the near-field plumes' pure-vapour ceiling and "
+                                       "dense clouds; averaging_time_s, read for the near-field dense clouds' width)"
+                                       ] == "zones"
     assert ignored_keys(sc, "run")["plans"] == "compare"
     zin = read_zones_scenario(path)
     assert zin.release_index == len(data["releases"]) - 1
