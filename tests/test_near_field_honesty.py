@@ -271,3 +271,15 @@ def test_run_reads_the_keys_of_its_dense_cloud():
     # a far-field-only run (no near field) does not read them
     far = _chlorine(dense_gas="off", temperature_c=-60.0, near_field={"distance_km": 0})
     assert "releases.0.dense_gas" in (ignored_line(ignored_keys(far, "run"), "run") or "")
+
+
+def test_the_line_counts_the_steps_zones_refused():
+    """5e5 kg/s of chlorine for 1 h: zones refuse the cloud (wider than their range) at every step's
+    weather, and the run takes the passive plume there. The line had counted the distinct weathers (1 step)
+    instead of the steps (dense-cloud audit)."""
+    sc = _chlorine(points_m=(2000.0,), amount_kg=5e5 * 3600.0, duration_s=3600.0)
+    res = run(sc.model_copy(update={"time_step_s": 600, "duration_h": 2}))
+    line = _lines(res, "dense release:")
+    assert len(line) == 1
+    assert "run's near-field plume is the passive Gaussian plume; zones' dense-gas model could not be applied at " \
+           "the weather of 6 of the 6 steps it emitted (releases.amount_kg:" in line[0]

@@ -257,6 +257,9 @@ class RunState:
                 raise DataFileError(f"checkpoint: it holds no receptor {name}; rerun from the start")
             saved = self.exposure[name]
             current = getattr(sampler_x, name)
+            if name == "source_wind" and saved.ndim == 3 and saved.shape[2] == 4 and current.shape[2] == 5:
+                # written before the lid was kept (session 28): the dense clouds' lines take the source's own
+                saved = np.concatenate([saved, np.full(saved.shape[:2] + (1,), np.nan)], axis=2)
             if saved.shape != current.shape:
                 raise DataFileError(f"checkpoint: receptor {name} has shape {saved.shape}, the run "
                                     f"{current.shape}; expected a checkpoint of the same scenario")

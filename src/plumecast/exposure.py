@@ -405,10 +405,10 @@ class ExposureSampler:
         # the receptors the near-field plume reaches at their centre: points (a disc's air is its parts')
         self.point_receptors = np.flatnonzero(self.extent <= 0.0).astype(np.int64)
         # per near-field source and step: the met's wind at the source (u, v) [m s-1], the speed that
-        # carries its plume [m s-1] (a stack's at its top) and its Pasquill-Gifford class (index into
-        # PG_CLASSES), at the step's middle (NaN: not yet sampled), for the lines that say which wind and
-        # class the plume took (plumecast.run_near_field)
-        self.source_wind = np.full((len(near_field), n_steps, 4), np.nan)
+        # carries its plume [m s-1] (a stack's at its top), its Pasquill-Gifford class (index into
+        # PG_CLASSES) and its lid [m], at the step's middle (NaN: not yet sampled), for the lines that say
+        # which wind and class the plume took and whether a dense cloud was one (plumecast.run_near_field)
+        self.source_wind = np.full((len(near_field), n_steps, 5), np.nan)
         # per near-field source and receptor: whether its plume was held at the pure vapour's density
         # there (NearFieldSource.pure_vapour_kg_m3) in some step, and the farthest such sample [m]
         self.capped = np.zeros((len(near_field), nrec), bool)
@@ -533,8 +533,9 @@ class ExposureSampler:
         where its plume was held at the pure vapour (:attr:`capped`, :attr:`capped_reach_m`)."""
         if wind_at is not None:
             u_e, v_n = wind_at(src.lon, src.lat, t_mid_s)
+            pg_class, lid_m = src.class_and_lid(t_mid_s)
             self.source_wind[si, step] = (float(u_e), float(v_n), src.source_wind(wind_at, t_mid_s)[2],
-                                          PG_CLASSES.index(src.class_and_lid(t_mid_s)[0]))  # type: ignore[arg-type]
+                                          PG_CLASSES.index(pg_class), lid_m)  # type: ignore[arg-type]
         at_cap = at_pure_vapour(c, src.pure_vapour_kg_m3)
         if at_cap.any():
             self.capped[si, owner[at_cap]] = True

@@ -77,19 +77,17 @@ class DenseCloud:
     local: Any
     base: Any = None
     _setups: dict[tuple[float, str, float], Any] = field(default_factory=dict, repr=False)
-    #: the messages of zones' refusals (a cloud wider than zones' range) at some step's weather: those steps
-    #: took the passive plume
-    refused: list[str] = field(default_factory=list, repr=False)
+    #: zones' refusals (a cloud wider than zones' range) by the weather they were met at (the key of
+    #: :meth:`setup_at`): those steps took the passive plume
+    refused: dict[tuple[float, str, float], str] = field(default_factory=dict, repr=False)
 
     def setup_at(self, speed_m_s: float, pg_class: str, lid_m: float) -> Any:
         """zones' setup of the release at this weather (the speed at least zones' floor, to
         :data:`SPEED_RESOLUTION_M_S`; the lid to :data:`LID_RESOLUTION_M`), or None where the
         release is not dense there (or zones refuse its cloud: :attr:`refused`)."""
-        from plumecast.nearfield.zones.setup import MIN_WIND_SPEED_M_S, with_dense_regime
+        from plumecast.nearfield.zones.setup import with_dense_regime
 
-        speed = round(max(float(speed_m_s), MIN_WIND_SPEED_M_S) / SPEED_RESOLUTION_M_S) * SPEED_RESOLUTION_M_S
-        lid = float(lid_m) if not math.isfinite(lid_m) else round(float(lid_m) / LID_RESOLUTION_M) * LID_RESOLUTION_M
-        key = (speed, str(pg_class), lid)
+        key = self._key(speed_m_s, pg_class, lid_m)
         if key not in self._setups:
             if self.base is None:  # made at the first step (a tank's source model runs then, once)
                 from plumecast.nearfield.zones.setup import plume_setup
@@ -97,14 +95,31 @@ class DenseCloud:
                 off = self.local.model_copy(update={"release": self.local.release.model_copy(
                     update={"dense_gas": "off"})})  # the setup without its regime, which each step's weather sets
                 self.base = replace(plume_setup(off), dense=None, instantaneous=None)
-            step = replace(self.base, wind_speed_m_s=speed, pg_class=pg_class, mixing_height_m=lid)
+            step = replace(self.base, wind_speed_m_s=key[0], pg_class=pg_class, mixing_height_m=key[2])
             try:
                 made = with_dense_regime(self.local, step)
             except (ScenarioError, ValueError) as exc:  # zones refuse a cloud wider than their range
-                self.refused.append(" ".join(str(exc).split()))
+                self.refused[key] = " ".join(str(exc).split())
                 made = None
             self._setups[key] = made if made is not None and made.dense is not None else None
         return self._setups[key]
+
+    @staticmethod
+    def _key(speed_m_s: float, pg_class: str, lid_m: float) -> tuple[float, str, float]:
+        """The weather a setup is made at and cached by (:meth:`setup_at`)."""
+        from plumecast.nearfield.zones.setup import MIN_WIND_SPEED_M_S
+
+        speed = round(max(float(speed_m_s), MIN_WIND_SPEED_M_S) / SPEED_RESOLUTION_M_S) * SPEED_RESOLUTION_M_S
+        lid = float(lid_m) if not math.isfinite(lid_m) else round(float(lid_m) / LID_RESOLUTION_M) * LID_RESOLUTION_M
+        return speed, str(pg_class), lid
+
+    def kind_at(self, speed_m_s: float, pg_class: str, lid_m: float) -> str:
+        """What the release is at this weather: ``"dense"`` (zones' cloud), ``"passive"`` (the
+        criterion is not met: the Gaussian plume) or ``"refused"`` (zones refuse the cloud, wider
+        than their range: the Gaussian plume too)."""
+        if self.setup_at(speed_m_s, pg_class, lid_m) is not None:
+            return "dense"
+        return "refused" if self._key(speed_m_s, pg_class, lid_m) in self.refused else "passive"
 
     def dose_per_kg(self, x_m: NDArray[np.float64], y_m: NDArray[np.float64], speed_m_s: float, pg_class: str,
                     lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:

@@ -197,15 +197,16 @@ def _emitting_steps(src: NearFieldSource, n_steps: int, dt_s: float) -> NDArray[
 
 
 def _release_winds(sampler_x: ExposureSampler, si: int) -> NDArray[np.float64]:
-    """The winds a near-field source's plume took while it emitted, ``(step, 4)``: the met's
-    wind at the source (u, v) [m s-1], the speed carrying the plume [m s-1] and the class
-    index (:attr:`plumecast.exposure.ExposureSampler.source_wind`); the first sampled step
+    """The winds a near-field source's plume took while it emitted, ``(step, 5)``: the met's
+    wind at the source (u, v) [m s-1], the speed carrying the plume [m s-1], the class
+    index and the lid [m] (:attr:`plumecast.exposure.ExposureSampler.source_wind`; NaN in a
+    checkpoint written before it was kept); the first sampled step
     when it emitted in none (empty when none was sampled)."""
     rec = sampler_x.source_wind[si]
     sampled = np.isfinite(rec[:, 0])
     emitting = _emitting_steps(sampler_x.near[si], sampler_x.n_steps, sampler_x.dt_s)
     if emitting.any() and not sampled[int(np.argmax(emitting))]:
-        return np.zeros((0, 4))  # a run resumed after the release began: its first winds are not known here
+        return np.zeros((0, 5))  # a run resumed after the release began: its first winds are not known here
     on = emitting & sampled
     if not on.any():
         on = sampled & (np.cumsum(sampled) == 1)
@@ -341,20 +342,26 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
             continue
         from plumecast.nearfield.stability import PG_CLASSES
 
-        dense_at = [cloud.setup_at(float(row[2]), PG_CLASSES[int(row[3])], src.mixing_height_m) for row in w]
+        # what each step it emitted got, at the weather the step's plume took (its lid: the met's, else the
+        # source's own)
+        weather = [(float(row[2]), PG_CLASSES[int(row[3])],
+                    float(row[4]) if row.size > 4 and np.isfinite(row[4]) else src.mixing_height_m) for row in w]
+        kinds = [cloud.kind_at(*wx) for wx in weather]
         name = _release_name(scenario, src.group)
-        refused = (f"; zones' dense-gas model could not be applied at the weather of {len(cloud.refused)} "
-                   f"step(s) ({cloud.refused[0]}), which took the passive plume" if cloud.refused else "")
-        first = next((d for d in dense_at if d is not None), None)
-        if first is None:
+        n_refused = kinds.count("refused")
+        refused = (f"; zones' dense-gas model could not be applied at the weather of {n_refused} of the {len(kinds)} "
+                   f"steps it emitted ({next(iter(cloud.refused.values()))}), which took the passive plume"
+                   if n_refused else "")
+        if "dense" not in kinds:
             if refused:
                 out.append(f"dense release: {name}: run's near-field plume is the passive Gaussian plume{refused}")
             continue
+        at = kinds.index("dense")
+        first = cloud.setup_at(*weather[at])
         d = first.dense
-        at = int(next(i for i, x in enumerate(dense_at) if x is not None))
         crit = f"{d.criterion:.2g} >= {0.15 if d.kind == 'continuous' else 0.20:g}"
-        passive = sum(x is None for x in dense_at)
-        steps = (f"; the weather of {passive} of the {len(dense_at)} steps it emitted made it passive (the Gaussian "
+        passive = kinds.count("passive")
+        steps = (f"; the weather of {passive} of the {len(kinds)} steps it emitted made it passive (the Gaussian "
                  "plume there)" if passive else "")
         out.append(
             f"dense release: {name} is dense by zones' criterion (Britter & McQuaid 1988, {d.kind}: {crit} with the "
