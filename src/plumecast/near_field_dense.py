@@ -47,8 +47,9 @@ def local_scenario(scenario: Any, rel: Any, terrain: str, mixing_height_m: float
                    from_deg: float, pg_class: str) -> Any:
     """The zones' scenario (:class:`plumecast.nearfield.zones.scenario.LocalScenario`) of a
     run's point release ``rel`` at the given wind, class, lid and terrain, with the air
-    temperature of ``local_weather`` (15 °C without it) and the release's duration (a
-    release without one lasts to the run's end)."""
+    temperature of ``local_weather`` (15 °C without it) and the release's duration (to its
+    ``stop_h`` where that comes first, an amount's share then; a release without one lasts to
+    the run's end)."""
     from plumecast.nearfield.spec import MeteorologySpec
     from plumecast.nearfield.zones.scenario import LocalScenario, SourceSpec, release_spec
     from plumecast.run_near_field import DEFAULT_AIR_TEMPERATURE_C
@@ -58,12 +59,17 @@ def local_scenario(scenario: Any, rel: Any, terrain: str, mixing_height_m: float
     lw = scenario.local_weather
     weather = (lw.model_copy(update=update) if lw is not None
                else MeteorologySpec(air_temperature_c=DEFAULT_AIR_TEMPERATURE_C, **update))
-    duration = rel.duration_known_s
-    if duration is None:
-        duration = max(scenario.run_hours - rel.start_h, 0.0) * 3600.0
+    # how long it emits: a stop_h before the end of duration_s stops it early (a plan's termination, rerun
+    # by compare), and an amount then emits its share
+    lasts = [d for d in (rel.duration_known_s,
+                         None if rel.stop_h is None else max(rel.stop_h - rel.start_h, 0.0) * 3600.0) if d is not None]
+    duration = min(lasts) if lasts else max(scenario.run_hours - rel.start_h, 0.0) * 3600.0
+    spec = release_spec(rel, duration)
+    if rel.amount_kg is not None and rel.duration_s is not None and 0.0 < duration < rel.duration_s:
+        spec = spec.model_copy(update={"amount_kg": rel.amount_kg * duration / rel.duration_s})
     lon = ((float(rel.lon) + 180.0) % 360.0) - 180.0
     return LocalScenario(source=SourceSpec(lat=rel.lat, lon=lon, height_m=rel.height_m),
-                         release=release_spec(rel, duration), agent=scenario.agent, meteorology=weather)
+                         release=spec, agent=scenario.agent, meteorology=weather)
 
 
 @dataclass

@@ -340,12 +340,7 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
         w = _release_winds(sampler_x, si)
         if w.shape[0] == 0:
             continue
-        from plumecast.nearfield.stability import PG_CLASSES
-
-        # what each step it emitted got, at the weather the step's plume took (its lid: the met's, else the
-        # source's own)
-        weather = [(float(row[2]), PG_CLASSES[int(row[3])],
-                    float(row[4]) if row.size > 4 and np.isfinite(row[4]) else src.mixing_height_m) for row in w]
+        weather = _step_weather(src, w)
         kinds = [cloud.kind_at(*wx) for wx in weather]
         name = _release_name(scenario, src.group)
         n_refused = kinds.count("refused")
@@ -370,6 +365,30 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
             "its receptors zones' dense cloud at each step's wind and class, zones' dose per kilogram released "
             "spread over the steps as the air leaves the source, arriving with zones' front (gravity's along-wind "
             f"spread runs it ahead of the wind; docs/dense_gas.md){steps}{refused}")
+    return out
+
+
+def _step_weather(src: NearFieldSource, w: NDArray[np.float64]) -> list[tuple[float, str, float]]:
+    """The weather of each step a source emitted (``w``, :func:`_release_winds`) as its dense
+    cloud is set up at it: the speed carrying the plume, the class and the lid (the met's, else
+    the source's own)."""
+    from plumecast.nearfield.stability import PG_CLASSES
+
+    return [(float(row[2]), PG_CLASSES[int(row[3])],
+             float(row[4]) if row.size > 4 and np.isfinite(row[4]) else src.mixing_height_m) for row in w]
+
+
+def dense_groups(sampler_x: ExposureSampler | None) -> list[int]:
+    """The release groups whose near field was zones' dense cloud at some step they emitted
+    (:mod:`plumecast.near_field_dense`): their receptors' air is not linear in their emissions,
+    so ``compare`` reruns a plan that terminates them instead of dropping emission tags."""
+    if sampler_x is None:
+        return []
+    out = []
+    for si, src in enumerate(sampler_x.near):
+        w = _release_winds(sampler_x, si)
+        if src.dense is not None and any(src.dense.kind_at(*wx) == "dense" for wx in _step_weather(src, w)):
+            out.append(int(src.group))
     return out
 
 

@@ -44,6 +44,7 @@ from plumecast.release import (
 from plumecast.run_near_field import (
     area_plumes,
     beyond_near_field_lines,
+    dense_groups,
     near_field_line,
     near_field_sources,
     short_release_lines,
@@ -502,6 +503,7 @@ def run(
                                   *beyond_near_field_lines(scenario, sampler_x),
                                   *(short_release_lines(scenario, sched) if sampler_x is not None else [])],
                "release_provenance": source_lines(sched),
+               "near_field_dense_groups": dense_groups(sampler_x),
                "met_records_read": winds.records_read, "met_window_records": winds.window_records},
         exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag, deposited=deposited,
     )
