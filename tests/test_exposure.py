@@ -182,8 +182,10 @@ def test_kernel_estimate_picks_the_smallest_disc_with_enough_particles():
 
 
 def test_termination_by_tags_equals_a_direct_rerun():
+    # the Gaussian plume (linear in the emissions); zones' dense cloud of a cut release is another cloud, and
+    # compare reruns its terminations (tests/plans/test_dense_termination.py)
     sc = _scenario(duration_h=3, releases=[{"type": "point", "name": "tank", "lat": LAT0, "lon": LON0,
-                                            "height_m": 2.0, "rate_kg_s": 20.0}])
+                                            "height_m": 2.0, "rate_kg_s": 20.0, "dense_gas": "off"}])
     full = run(sc, exposure_tags_h=[1.0], particle_mass_kg=2.0)
     cut = run(sc.replace(termination_h=1.0), exposure_tags_h=[1.0], particle_mass_kg=2.0)
     x = full.exposure

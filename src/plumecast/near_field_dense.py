@@ -13,16 +13,15 @@ receptor, over a step, the mass that left the source in the step's emission wind
 (:meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`). For a passive plume the
 step's mean is the steady plume of that mass spread over the step. For a dense cloud the
 concentration is not proportional to the rate, so the receptor is given zones' *dose* of the
-whole release per kilogram released, times the mass of its window, spread over the step:
-its dose over the release is then zones' dose at the same weather exactly, and its mean
-over a full step zones' axis value (the steady plume's, or the workbook's puff spread over
-the release; its peak where the release is shorter than a step: a step's mean is a top hat
-where zones smear the cloud's ends along the wind). Its air arrives with zones' front,
-which gravity's along-wind spread runs ahead of the wind's air (the window is moved earlier
-by that lead, :meth:`plumecast.near_field_plume.NearFieldSource._per_rate`), so that the
-countdowns are zones', early by less than a step. The cloud is zones' for the whole
+whole release per kilogram released, times the mass that reaches it in the step: its dose
+over the release is then zones' dose at the same weather (and its mean over a step within a
+long release zones' steady axis value). Each kilogram's arrival is spread over the cloud's
+passage as zones spread it, Gaussian in time with sigma_x/u and nothing ahead of zones'
+front (:mod:`plumecast.near_field_smear`), so that the countdowns are zones', early by less
+than a step, and a short release is not a top hat over one step. The cloud is zones' for the whole
 release (its mass, its duration; a tank's maximum 60-s average rate over its airborne time,
-ALOHA's convention, as zones), set up at the step's weather: a step in which the criterion is
+ALOHA's convention, as zones: a rate profile, or an ensemble's rate factor on a tank, scales
+the dose per kilogram of that cloud, not the cloud), set up at the step's weather: a step in which the criterion is
 not met (a stronger wind) gets the passive plume, as zones would.
 """
 
@@ -48,8 +47,8 @@ def local_scenario(scenario: Any, rel: Any, terrain: str, mixing_height_m: float
     """The zones' scenario (:class:`plumecast.nearfield.zones.scenario.LocalScenario`) of a
     run's point release ``rel`` at the given wind, class, lid and terrain, with the air
     temperature of ``local_weather`` (15 °C without it) and the release's duration (to its
-    ``stop_h`` where that comes first, an amount's share then; a release without one lasts to
-    the run's end)."""
+    ``stop_h`` or the scenario's ``termination_h`` where that comes first, an amount's share
+    then; a release without one lasts to the run's end)."""
     from plumecast.nearfield.spec import MeteorologySpec
     from plumecast.nearfield.zones.scenario import LocalScenario, SourceSpec, release_spec
     from plumecast.run_near_field import DEFAULT_AIR_TEMPERATURE_C
@@ -61,8 +60,10 @@ def local_scenario(scenario: Any, rel: Any, terrain: str, mixing_height_m: float
                else MeteorologySpec(air_temperature_c=DEFAULT_AIR_TEMPERATURE_C, **update))
     # how long it emits: a stop_h before the end of duration_s stops it early (a plan's termination, rerun
     # by compare), and an amount then emits its share
+    term = scenario.termination_h
     lasts = [d for d in (rel.duration_known_s,
-                         None if rel.stop_h is None else max(rel.stop_h - rel.start_h, 0.0) * 3600.0) if d is not None]
+                         None if rel.stop_h is None else max(rel.stop_h - rel.start_h, 0.0) * 3600.0,
+                         None if term is None else max(term - rel.start_h, 0.0) * 3600.0) if d is not None]
     duration = min(lasts) if lasts else max(scenario.run_hours - rel.start_h, 0.0) * 3600.0
     spec = release_spec(rel, duration)
     if rel.amount_kg is not None and rel.duration_s is not None and 0.0 < duration < rel.duration_s:

@@ -73,6 +73,10 @@ class NearFieldSource:
     #: (:class:`plumecast.near_field_dense.DenseCloud`; a step whose weather makes it passive takes the
     #: Gaussian plume); None: the Gaussian plume always (a stack, ``dense_gas: off``, a lighter gas)
     dense: Any = None
+    #: the knots of the emitted mass and the mass emitted by each, ``(t [s], E [kg])``, thinned
+    #: (:func:`plumecast.near_field_smear.thin_knots`), for the dense cloud's spread of arrivals; None: the
+    #: cloud's air arrives as a top hat at its front
+    emitted_knots: Any = None
 
     def plume_height(self, x_m: NDArray[np.float64], speed_m_s: float, pg_class: str) -> Any:
         """Height of the plume's centre line at downwind distance ``x_m`` [m]: ``height_m``,
@@ -131,14 +135,14 @@ class NearFieldSource:
         xs, ys = x[ok], y[ok]
         travel = xs / speed
         pg_class, lid_m = self.class_and_lid(t_s)
-        per_rate, arrive = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        per_rate, arrive, _ = self._per_rate(xs, ys, speed, pg_class, lid_m)
         q = self.rate_at(t_s - arrive) * np.exp(-self.decay_rate_s * travel)  # the air of the front's time
         c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
         emitted[ok] = t_s - arrive
         return c, emitted
 
     def _per_rate(self, xs: NDArray[np.float64], ys: NDArray[np.float64], speed: float, pg_class: str,
-                  lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+                  lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]:
         """The concentration at breathing height per unit emission rate [s m-3] at downwind
         ``xs``, crosswind ``ys`` [m] in this wind, class and lid, and when its air arrives
         there [s after it left the source]: with zones' front, which the along-wind spread
@@ -147,21 +151,23 @@ class NearFieldSource:
         dense cloud's dose per kilogram released
         (:meth:`plumecast.near_field_dense.DenseCloud.dose_per_kg`; times a window's rate it is
         the step's mean), σ_x the cloud's; else the Gaussian plume's (raised by a stack), σ_x =
-        σ_y (Palazzi et al. 1982, as zones)."""
+        σ_y (Palazzi et al. 1982, as zones). Third: for the dense cloud, the spread of its air's
+        arrival times [s], σ_x/u (:meth:`step_mean_at` spreads each window's mass over it); None
+        for the Gaussian plume."""
         if self.dense is not None:
             cloud = self.dense.dose_per_kg(xs, ys, speed, pg_class, lid_m)
             if cloud is not None:
                 from plumecast.nearfield.zones.windowed import front_time_s
 
                 per_kg, sigma_x = cloud
-                return np.asarray(per_kg, dtype=float), front_time_s(xs, sigma_x, speed)
+                return np.asarray(per_kg, dtype=float), front_time_s(xs, sigma_x, speed), sigma_x / speed
         from plumecast.nearfield.zones.windowed import front_time_s
 
         sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         height = self.plume_height(xs, speed, pg_class)
         return np.asarray(plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, height, sy, sz, lid_m),
-                          dtype=float), front_time_s(xs, sy, speed)
+                          dtype=float), front_time_s(xs, sy, speed), None
 
     def step_mean_at(
         self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
@@ -191,7 +197,10 @@ class NearFieldSource:
         brings the first air ahead of the wind's, and the countdowns err early (``x/u`` had
         come after zones' plume reached the onset floor: 21 min at 20 km, class B, 2 m/s).
         A release zones' criterion calls dense at the step's weather gets zones' dense cloud
-        (:meth:`_per_rate`), its front that of the cloud's own sigma_x."""
+        (:meth:`_per_rate`), each kilogram's arrival spread over the cloud's passage
+        (:mod:`plumecast.near_field_smear`, from :attr:`emitted_knots`): the tag of the air is
+        then that of the window ``[t0 - x/u, t1 - x/u]``'s end, with all that left before that
+        bin counted as the bin before's."""
         n = int(np.asarray(lat).size)
         c = np.zeros(n)
         bins = np.zeros(n, np.int64)
@@ -210,7 +219,31 @@ class NearFieldSource:
         xs, ys = x[ok], y[ok]
         travel = xs / speed
         pg_class, lid_m = self.class_and_lid(t_mid)
-        per_rate, arrive = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        per_rate, arrive, spread_s = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        if spread_s is not None and self.emitted_knots is not None:
+            # the dense cloud: each kilogram's arrival spread over its passage (module near_field_smear), the
+            # window the wind's; its tag that of the window's end, with all that left before that bin's start
+            # counted as the bin before's
+            from plumecast.near_field_smear import also_before, window_mass
+
+            knots, cum = self.emitted_knots
+            a, b = t0_s - travel, t1_s - travel
+            since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
+            k = np.clip(np.searchsorted(edges_s, b, side="right") - 1, 0, edges_s.size - 1)
+            mass = window_mass(knots, cum, a, b, spread_s, since)
+            first = np.full(xs.size, -np.inf) if since is None else since
+            split = (k > 0) & (edges_s[k] > first)
+            before = np.zeros(xs.size)
+            if split.any():
+                before[split] = also_before(knots, cum, a[split], b[split], spread_s[split], edges_s[k][split],
+                                            None if since is None else since[split])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(mass > 0.0, np.clip(before / mass, 0.0, 1.0), 0.0)
+            q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
+            c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
+            bins[ok] = k
+            early[ok] = share
+            return c, bins, early
         a, b = t0_s - arrive, t1_s - arrive
         if since_s is not None:
             a = np.minimum(np.maximum(a, np.asarray(since_s, dtype=float)[ok]), b)

@@ -41,9 +41,28 @@ def near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
             decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate, emitted_by=grp.emitted_by,
             boundary_at=boundary_at if nf.stability == "auto" else None,
             stack=stack_exhaust(scenario, rel, agent, float(np.sum(grp.rate_kg_s))),
-            pure_vapour_kg_m3=cap, dense=dense_cloud(scenario, rel, terrain, lid),
+            pure_vapour_kg_m3=cap, dense=(cloud := dense_cloud(scenario, rel, terrain, lid)),
+            emitted_knots=None if cloud is None else _thinned_knots(grp),
         ))
     return out
+
+
+def _thinned_knots(grp: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A release group's emitted mass at its knots (:meth:`plumecast.release.SourceGroup.emitted_by`),
+    with knots added every :data:`KNOT_SPACING_S` where a profile's factor changes linearly between
+    them (the smear takes the mass linear between knots), thinned once
+    (:func:`plumecast.near_field_smear.thin_knots`)."""
+    from plumecast.near_field_smear import thin_knots
+
+    knots = np.asarray(grp._emitted_knots[0], dtype=float)
+    if np.ptp(grp.profile_f) > 0 and knots.size > 1:  # a profile that varies: E is quadratic between knots
+        fine = np.arange(knots[0], knots[-1], KNOT_SPACING_S)
+        knots = np.unique(np.concatenate([knots, fine]))
+    return thin_knots(knots, np.asarray(grp.emitted_by(knots), dtype=float))
+
+
+#: the spacing of the knots added where a release's profile varies, for the dense cloud's smear [s]
+KNOT_SPACING_S = 300.0
 
 
 def dense_cloud(scenario: Scenario, rel: PointRelease, terrain: str, lid_m: float) -> Any:

@@ -62,3 +62,18 @@ def test_a_termination_of_a_dense_release_is_the_cut_release(dense_gas):
     else:  # the Gaussian plume is linear in the emissions: the tags give the cut release (no rerun)
         assert r.runs == 1
         np.testing.assert_allclose(plan.fatalities, cut.fatalities, rtol=1e-6, atol=1e-9)
+
+
+def test_the_dense_cloud_lasts_to_the_cut():
+    """The cloud is set up for the release as emitted: to its stop_h, or the scenario's termination_h, where
+    that comes before the end of its duration (an amount's share then)."""
+    from plumecast.near_field_dense import local_scenario
+
+    sc = _scenario(plans=False)
+    rel = sc.releases[0]
+    assert local_scenario(sc, rel, "rural", 200.0, 1.5, 270.0, "F").release.duration_s == pytest.approx(7200.0)
+    cut = sc.replace(termination_h=0.5)
+    assert local_scenario(cut, rel, "rural", 200.0, 1.5, 270.0, "F").release.duration_s == pytest.approx(1800.0)
+    amount = rel.model_copy(update={"rate_kg_s": None, "amount_kg": 72000.0, "stop_h": 0.25})
+    spec = local_scenario(sc, amount, "rural", 200.0, 1.5, 270.0, "F").release
+    assert spec.duration_s == pytest.approx(900.0) and spec.amount_kg == pytest.approx(9000.0)
