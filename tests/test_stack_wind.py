@@ -168,7 +168,9 @@ def test_run_carries_dilutes_and_raises_a_stack_plume_with_the_profile_wind_at_i
     want = plume_concentration(RATE, u, x, y, BREATHING_HEIGHT_M, h, briggs_sigma_y(x, "D", "rural"),
                                briggs_sigma_z(x, "D", "rural"), LID)
     assert (want > 0).all()
-    np.testing.assert_allclose(got, want, rtol=1e-3)
+    # to 2 %: the step's emission window starts where the last step's ended, and the wind's travel time
+    # changed between them (the 10 m wind's plume differs 1.6-fold)
+    np.testing.assert_allclose(got, want, rtol=0.02)
     lines = res.stats["met_provenance"]
     assert any("near-field plume of stack:" in ln and "its wind at the stack top (the met's wind at the stack top"
                in ln for ln in lines), lines

@@ -54,8 +54,9 @@ __all__ = ["CheckpointWriter", "RunState", "checkpoint_path", "input_record", "l
 FORMAT_VERSION = 3
 #: what the near-field sources' provenance lines read of the steps (the wind at each source, the
 #: receptors where a plume was held at the pure vapour's density; plumecast.exposure.ExposureSampler),
-#: kept so that a resumed run says what an uninterrupted one says
-_NOTED = ("source_wind", "capped", "capped_reach_m")
+#: kept so that a resumed run says what an uninterrupted one says, and the emission time up to which
+#: each sample point's near-field air has come (``nf_delivered``), so that it breathes what it would
+_NOTED = ("source_wind", "capped", "capped_reach_m", "nf_delivered")
 _READABLE_VERSIONS = (1, 2, 3)
 #: an input file up to this size is hashed whole; a larger one (met files) by its size and
 #: :data:`_SAMPLES` blocks of :data:`_BLOCK` bytes spread evenly over it

@@ -409,6 +409,9 @@ class ExposureSampler:
         # PG_CLASSES) and its lid [m], at the step's middle (NaN: not yet sampled), for the lines that say
         # which wind and class the plume took and whether a dense cloud was one (plumecast.run_near_field)
         self.source_wind = np.full((len(near_field), n_steps, 5), np.nan)
+        # per near-field source and sample point (the points' centres, then the discs' parts): the emission
+        # time up to which its air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
+        self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)
         # per near-field source and receptor: whether its plume was held at the pure vapour's density
         # there (NearFieldSource.pure_vapour_kg_m3) in some step, and the farthest such sample [m]
         self.capped = np.zeros((len(near_field), nrec), bool)
@@ -506,7 +509,8 @@ class ExposureSampler:
         edges_s = np.asarray(self.bin_starts * self.dt_s, dtype=np.float64)
         for si, src in enumerate(self.near):
             c, bins, early = src.step_mean_at(where_lat, where_lon, t0_s, t_end_s, self.nf_distance, wind_at, edges_s,
-                                              since if np.isfinite(since).any() else None)
+                                              since if np.isfinite(since).any() else None,
+                                              delivered=self.nf_delivered[si])
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
             # the air at each sample point left the source its travel time earlier: it belongs to the tags of its emission
             # times, so that a termination removes it exactly (the bin of the window's end, and its share from
