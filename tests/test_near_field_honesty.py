@@ -264,10 +264,13 @@ def test_run_reads_the_keys_of_its_dense_cloud():
     from plumecast.scenario_modes import ignored_keys, ignored_line
 
     line = ignored_line(ignored_keys(_chlorine(dense_gas="off", temperature_c=-60.0), "run"), "run") or ""
-    assert "releases.0.dense_gas" not in line and "releases.0.temperature_c" not in line
-    assert "averaging_time_s" not in line.split("(all but")[1].split(")")[0]  # no cloud with dense_gas: off
-    auto = ignored_line(ignored_keys(_chlorine(), "run"), "run") or ""
+    assert "releases.0.dense_gas" not in line
+    # with dense_gas: off there is no cloud: the vapour's temperature and the averaging time change nothing
+    assert "releases.0.temperature_c" in line
+    assert "averaging_time_s" not in line.split("(all but")[1].split(")")[0]
+    auto = ignored_line(ignored_keys(_chlorine(temperature_c=-60.0), "run"), "run") or ""
     assert "averaging_time_s, read for the near-field dense clouds' width" in auto
+    assert "releases.0.temperature_c" not in auto
     # a far-field-only run (no near field) does not read them
     far = _chlorine(dense_gas="off", temperature_c=-60.0, near_field={"distance_km": 0})
     assert "releases.0.dense_gas" in (ignored_line(ignored_keys(far, "run"), "run") or "")

@@ -41,7 +41,7 @@ def near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
             decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate, emitted_by=grp.emitted_by,
             boundary_at=boundary_at if nf.stability == "auto" else None,
             stack=stack_exhaust(scenario, rel, agent, float(np.sum(grp.rate_kg_s))),
-            pure_vapour_kg_m3=cap, dense=(cloud := dense_cloud(scenario, rel, terrain, lid)),
+            pure_vapour_kg_m3=cap, dense=(cloud := dense_cloud(scenario, rel, terrain, lid, grp)),
             emitted_knots=None if cloud is None else _thinned_knots(grp),
         ))
     return out
@@ -65,14 +65,27 @@ def _thinned_knots(grp: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
 KNOT_SPACING_S = 300.0
 
 
-def dense_cloud(scenario: Scenario, rel: PointRelease, terrain: str, lid_m: float) -> Any:
+def dense_cloud(scenario: Scenario, rel: PointRelease, terrain: str, lid_m: float, grp: Any = None) -> Any:
     """The point release as zones' dense cloud for run's near field
     (:class:`plumecast.near_field_dense.DenseCloud`: zones' criterion and model at each step's
     weather; a lighter gas is never dense there), or None: ``dense_gas: off``, or a stack (a
-    buoyant, raised plume, which zones do not model as dense either)."""
+    buoyant, raised plume, which zones do not model as dense either). A tank cut before it is
+    empty (``stop_h``, the scenario's ``termination_h``: a plan's termination, rerun by
+    compare) is the mass its group (``grp``) emitted until then, released evenly over that
+    time: zones' tank is the whole tank (the cut tank's dose per kilogram had been the uncut
+    one's; regression audit)."""
     if rel.dense_gas == "off" or rel.stack is not None:
         return None
     from plumecast.near_field_dense import DenseCloud, local_scenario
+
+    ends = [h for h in (rel.stop_h, scenario.termination_h) if h is not None]
+    if rel.tank is not None and grp is not None and ends:
+        end_s = min(ends) * 3600.0
+        emitted = float(grp.emitted_by(np.array([end_s]))[0])
+        # still emitting when cut (the group's rate is the cut tank's)
+        if emitted > 0.0 and end_s > rel.start_h * 3600.0 and float(grp.group_rate(np.array([end_s - 1e-3]))[0]) > 0:
+            rel = rel.model_copy(update={"tank": None, "amount_kg": emitted, "rate_kg_s": None,
+                                         "duration_s": end_s - rel.start_h * 3600.0, "stop_h": None})
 
     lw = scenario.local_weather
     met = scenario.met

@@ -78,9 +78,11 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
         out["shelter (compare: give a plan a shelter measure)"] = "run and zones"
     for i, rel in enumerate(sc.releases):
         # a point release's vapour temperature and dense_gas set its near-field dense cloud (run_near_field.dense_cloud)
-        if rel.type == "point" and (sc.near_field.distance_km <= 0 or getattr(rel, "stack", None) is not None):
-            if rel.temperature_c is not None:
+        no_cloud = sc.near_field.distance_km <= 0 or getattr(rel, "stack", None) is not None
+        if rel.type == "point" and (no_cloud or rel.dense_gas == "off"):
+            if rel.temperature_c is not None:  # the vapour's temperature sets only the dense cloud's criterion
                 out[f"releases.{i}.temperature_c"] = "zones"
+        if rel.type == "point" and no_cloud:
             if rel.dense_gas != "auto":
                 out[f"releases.{i}.dense_gas"] = "zones"
     for k, p in enumerate(sc.receptors.points):

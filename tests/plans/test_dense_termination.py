@@ -77,3 +77,69 @@ def test_the_dense_cloud_lasts_to_the_cut():
     amount = rel.model_copy(update={"rate_kg_s": None, "amount_kg": 72000.0, "stop_h": 0.25})
     spec = local_scenario(sc, amount, "rural", 200.0, 1.5, 270.0, "F").release
     assert spec.duration_s == pytest.approx(900.0) and spec.amount_kg == pytest.approx(9000.0)
+
+
+def _two_releases(plans, stop_h=None):
+    sc = _scenario(stop_h=stop_h, plans=False)
+    vent = {"type": "point", "name": "vent", "lat": LAT0 + 0.001, "lon": LON0, "height_m": 1.0, "rate_kg_s": 5.0,
+            "duration_s": 7200.0, "dense_gas": "off"}
+    d = sc.model_dump(mode="json", exclude_none=True)
+    d["releases"].append(vent)
+    d["plans"] = plans
+    return scenario_from_dict(d)
+
+
+def test_a_plan_that_stops_the_dense_release_and_halves_another_reruns_the_stop():
+    """The regression audit's mixed plan: a full stop of the dense release and half of a passive one had not been
+    rerun (1,825 deaths against 2,249). The full stop is applied to the sources, the half cut by tags."""
+    from plumecast.ensemble.compare import CompareSetup, RawComparison, member_warnings  # noqa: F401
+
+    cut_h = 1.0 / 6.0
+    plans = [{"name": "stop and halve", "measures": [
+        {"type": "termination", "at_h": cut_h, "releases": ["tank car"]},
+        {"type": "termination", "at_h": cut_h, "releases": ["vent"], "fraction": 0.5}]}]
+    sc = _two_releases(plans)
+    setup = make_setup(sc, maps=False)
+    r = member_task(setup, MemberSpec(0, sc.seed))
+    assert r.runs == 1 + 1 + len(setup.delay_h)
+    # by hand: the tank car cut at the source, the vent halved by its tags after the cut
+    direct = _two_releases(plans)
+    rel = list(direct.releases)
+    rel[0] = rel[0].model_copy(update={"stop_h": cut_h})
+    direct = direct.model_copy(update={"releases": rel})
+    res = run(direct, exposure_tags_h=list(setup.tags_h))
+    half = PlanConfig.model_validate({"name": "half", "measures": [plans[0]["measures"][1]]})
+    want = evaluate_plans(res.exposure, sc.resolved_agent(), [(half, None)], ["tank car", "vent"])[0]
+    np.testing.assert_allclose(r.outcomes["stop and halve"].fatalities, want.fatalities, rtol=1e-9)
+    assert not any(n.startswith("plans:") for n in r.notes)
+    # a fraction of the dense release itself keeps the linear estimate, and the user is told
+    frac = _two_releases([{"name": "halve the tank", "measures": [
+        {"type": "termination", "at_h": cut_h, "releases": ["tank car"], "fraction": 0.5}]}])
+    fr = member_task(make_setup(frac, maps=False), MemberSpec(0, frac.seed))
+    assert fr.runs == 1
+    line = [n for n in fr.notes if n.startswith("plans:")]
+    assert len(line) == 1 and "'halve the tank' cuts a release whose near field is zones' dense cloud" in line[0]
+    raw = RawComparison(CompareSetup(frac, (), (), ()), [MemberSpec(0, 0)], [fr], None, None, None, 0.0, 0)
+    assert line[0] in member_warnings(raw)
+
+
+def test_a_tank_cut_before_it_is_empty_is_the_mass_it_let_out():
+    """zones' tank is the whole tank: a tank stopped after 10 min had kept the uncut tank's cloud (its dose per
+    kilogram identical; regression audit). Cut, it is the mass its source model let out by then, released
+    evenly over those 10 min."""
+    from plumecast.release import schedule
+    from plumecast.run_near_field import near_field_sources
+
+    tank = {"volume_m3": 2.0, "fill_fraction": 0.8, "temperature_c": 20.0, "hole_diameter_m": 0.005}
+    d = _scenario(plans=False).model_dump(mode="json", exclude_none=True)
+    d["releases"] = [{"type": "point", "name": "tank", "lat": LAT0, "lon": LON0, "height_m": 1.0, "tank": tank,
+                      "stop_h": 1.0 / 6.0}]
+    cut = scenario_from_dict(d)
+    sched = schedule(cut)
+    src = near_field_sources(cut, sched, cut.resolved_agent())[0]
+    spec = src.dense.local.release
+    assert spec.tank is None and spec.duration_s == pytest.approx(600.0)
+    assert spec.amount_kg == pytest.approx(sched.total_kg, rel=1e-9)
+    del d["releases"][0]["stop_h"]
+    whole = scenario_from_dict(d)
+    assert near_field_sources(whole, schedule(whole), whole.resolved_agent())[0].dense.local.release.tank is not None

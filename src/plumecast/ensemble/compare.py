@@ -226,6 +226,17 @@ def _front_on_grid(spec: Any, sc: Scenario) -> Any:
     return spec.on_output_grid(OutputGrid.from_config(sc.output.grid))
 
 
+def _split_terminations(plan: PlanConfig) -> tuple[PlanConfig, PlanConfig]:
+    """The plan's full terminations alone, and the plan without them (its other measures and its
+    partial cuts): the first applied to the sources of a rerun (:func:`_apply_cuts`), the
+    second by tags on it."""
+    def full(m: Any) -> bool:
+        return measure_kind(m) == "termination" and float(getattr(m, "fraction", 1.0)) >= 1.0
+
+    return (plan.model_copy(update={"measures": [m for m in plan.measures if full(m)]}),
+            plan.model_copy(update={"measures": [m for m in plan.measures if not full(m)]}))
+
+
 def _without(plan: PlanConfig, kinds: tuple[str, ...]) -> PlanConfig:
     return plan.model_copy(update={"measures": [m for m in plan.measures if measure_kind(m) not in kinds]})
 
@@ -314,20 +325,27 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
         cuts = plan_cuts(p, names) if has_termination(p) else []
         if not any(dense & {int(g) for g in groups} for _, _, groups in cuts):
             continue
-        if any(fraction < 1.0 for _, fraction, _ in cuts):
+        if any(fraction < 1.0 and dense & {int(g) for g in groups} for _, fraction, groups in cuts):
             notes.append(f"plans: {p.name!r} cuts a release whose near field is zones' dense cloud by a fraction: "
                          "its receptors keep the whole release's dose per kilogram (the dense cloud is not linear "
                          "in its emissions); a full termination is rerun exactly")
             continue
-        outcomes[p.name] = evaluate_plan(_cut_run(_apply_cuts(sc, p), wind, setup.tags_h, mass), agent,
-                                         _without(p, ("termination",)), names)
+        # the full terminations applied to the sources, the partial ones (of other releases) by tags on that run
+        full, partial = _split_terminations(p)
+        outcomes[p.name] = evaluate_plans(_cut_run(_apply_cuts(sc, full), wind, setup.tags_h, mass), agent,
+                                          [(partial, None)], names)[0]
         runs += 1
         totals_t = []
         for h in setup.delay_h:
-            dexp = _cut_run(_apply_cuts(sc, p, termination_h=h), wind, setup.tags_h, mass)
+            dexp = _cut_run(_apply_cuts(sc, full, termination_h=h), wind, setup.tags_h, mass)
             runs += 1
-            totals_t.append(evaluate_plan(dexp, agent, _without(p, ("termination",)), names).total_fatalities)
+            totals_t.append(evaluate_plans(dexp, agent, [(partial, h)], names)[0].total_fatalities)
         delay_term[p.name] = np.array(totals_t)
+        if np.any(np.diff(delay_term[p.name]) < 0.0):
+            notes.append(f"plans: {p.name!r}: stopping later reads fewer deaths at some delays of its cost-of-delay "
+                         "curve: zones' dense cloud of a short release is the more concentrated near the source (the "
+                         "workbook's puff against its plume, docs/dense_gas.md), so the curve is the model's, not a "
+                         "reason to wait")
     for plan in setup.plans:
         if not has_front(plan):
             continue
@@ -355,15 +373,21 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
 
 
 def member_warnings(raw: RawComparison) -> list[str]:
-    """The near-field lines of the members' runs the user must know
-    (:data:`plumecast.run_near_field.WARNING_PREFIXES`: a dense release modelled as a
-    passive plume, a class the wind at the source does not allow, the pure-vapour cap),
-    one per kind: the first member's, with how many members have one (the members'
-    winds differ, so their figures may)."""
+    """The lines of the members the user must know: what the plans' own work says (lines
+    starting "plans:", each distinct one once: a dense release cut by a fraction, a cost of
+    delay to read with care), then the near-field lines of their runs
+    (:data:`plumecast.run_near_field.WARNING_PREFIXES`: a dense release, a class the wind at
+    the source does not allow, the pure-vapour cap), one per kind: the first member's, with
+    how many members have one (the members' winds differ, so their figures may)."""
     from plumecast.run_near_field import WARNING_PREFIXES
 
     n = len(raw.members)
     out = []
+    # what the plans' own work says (a dense release cut by a fraction, a cost of delay to read with care):
+    # each distinct line once, with how many members have it
+    for line in dict.fromkeys(text for m in raw.members for text in m.notes if text.startswith("plans:")):
+        members = sum(line in m.notes for m in raw.members)
+        out.append(line if members == n or n == 1 else f"{line} [{members} of {n} members]")
     for prefix in WARNING_PREFIXES:
         found = [(m.index, line) for m in raw.members for line in m.notes if line.startswith(prefix)]
         if not found:
