@@ -200,3 +200,40 @@ def test_every_kilogram_reaches_a_place_once_when_the_class_and_wind_change(dens
     # the dense cloud's arrival spread (sigma_x/u) changes with the step's weather too, and its windows' smears
     # then do not join exactly: within 3 % (2 % here)
     np.testing.assert_allclose(got, 2400.0, rtol=0.03 if dense else 1e-9)
+
+
+def test_air_blown_elsewhere_is_not_delivered_when_the_wind_turns_back(monkeypatch):
+    """While the wind blows away from a place its plume reaches none of its receptors; when it turns back, the
+    place's window starts afresh (the air emitted meanwhile went elsewhere), not where its last one ended."""
+    from plumecast import near_field_plume as nfp
+    from plumecast.release import schedule
+
+    sc = scenario_from_dict(dict(
+        name="turn", start="2026-01-20T06:00:00Z", duration_h=3, time_step_s=600, particles=100, seed=1,
+        backend="numpy", agent="chlorine", met={"source": "uniform", "u_m_s": 2.5, "v_m_s": 0.0},
+        releases=[{"type": "point", "name": "tank", "lat": 51.0, "lon": 7.0, "height_m": 1.0, "rate_kg_s": 1.0,
+                   "stop_h": 2.0, "dense_gas": "off"}]))
+    grp = schedule(sc).groups[0]
+    src = NearFieldSource(group=0, lat=51.0, lon=7.0, height_m=1.0, pg_class="D", terrain="rural",
+                          mixing_height_m=800.0, decay_rate_s=0.0, rate_at=grp.group_rate, emitted_by=grp.emitted_by)
+    orig = nfp.NearFieldSource._per_rate
+
+    def unit(self, xs, ys, speed, pg_class, lid):  # type: ignore[no-untyped-def]
+        pr, arrive, spread = orig(self, xs, ys, speed, pg_class, lid)
+        return np.ones_like(pr), arrive, spread
+
+    monkeypatch.setattr(nfp.NearFieldSource, "_per_rate", unit)
+
+    def wind(lon, lat, t):  # type: ignore[no-untyped-def]
+        return (-2.5 if 2400.0 <= t < 3600.0 else 2.5), 0.0  # away from the place for two steps
+
+    lat = np.array([51.0])
+    lon = np.array([7.0 + 1.0 / (111.195 * np.cos(np.radians(51.0)))])
+    delivered = np.full(1, np.nan)
+    got = 0.0
+    for k in range(sc.n_steps):
+        c, _, _ = src.step_mean_at(lat, lon, k * 600.0, (k + 1) * 600.0, 30_000.0, wind, np.array([0.0]),
+                                   delivered=delivered)
+        got += float(c[0]) * 600.0
+    # the 7,200 kg less what left while the wind blew away (about 1,200 kg)
+    assert 5500.0 < got < 6500.0

@@ -223,6 +223,8 @@ class NearFieldSource:
         y = np.where(at_source, 0.0, y)
         ok = (x > 0) & (np.hypot(x, y) < distance_m)
         if not ok.any():
+            if delivered is not None:
+                delivered[:] = np.nan  # the plume reaches none of them: each starts afresh when it does
             return c, bins, early
         xs, ys = x[ok], y[ok]
         travel = xs / speed
