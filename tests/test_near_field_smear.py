@@ -261,3 +261,33 @@ def test_bad_input_is_refused() -> None:
         window_mass(knots[::-1], cum, one, one + 1.0, one)
     with pytest.raises(ValueError, match="start at 0"):
         window_mass(knots, cum + 1.0, one, one + 1.0, one)
+
+
+@pytest.mark.parametrize("name", sorted(RELEASES))
+@pytest.mark.parametrize("lead", [0.0, 120.0, 300.0])
+def test_a_lead_capped_near_the_source_is_the_quadrature_and_keeps_the_mass(name: str, lead: float) -> None:
+    """Near the source the front may lead the wind's air by at most x/u (no air arrives before it left): the
+    truncation moves to -min(sqrt 2 sigma, lead), renormalised, and the mass is still all delivered."""
+    knots, cum = RELEASES[name]
+    sigma = 300.0
+    s0 = -min(FRONT_LEAD_SIGMAS * sigma, lead)
+    kept = 1.0 - 0.5 * math.erfc(-s0 / (sigma * math.sqrt(2.0)))
+
+    def g(s: float) -> float:
+        return 0.0 if s < s0 else math.exp(-0.5 * (s / sigma) ** 2) / (sigma * math.sqrt(2.0 * math.pi) * kept)
+
+    a = np.array([-200.0, -50.0, 0.0, 250.0, 900.0, 2500.0])
+    b = a + 60.0
+    got = window_mass(knots, cum, a, b, np.full(a.size, sigma), lead_s=np.full(a.size, lead))
+    for x, y, v in zip(a, b, got, strict=True):
+        want = quad(lambda s, x=x, y=y: g(s) * (float(_e(knots, cum, np.array([y - s]))[0])
+                                                - float(_e(knots, cum, np.array([x - s]))[0])),
+                    s0, 40.0 * sigma, points=sorted(p for p in {x - k for k in knots} | {y - k for k in knots}
+                                                    if s0 < p < 40.0 * sigma), limit=800, epsabs=0.0,
+                    epsrel=1e-12)[0]
+        assert v == pytest.approx(want, rel=1e-9, abs=1e-12 * cum[-1])
+    edges = np.arange(knots[0] - 400.0, knots[-1] + 40.0 * sigma, 60.0)
+    tiles = window_mass(knots, cum, edges[:-1], edges[1:], np.full(edges.size - 1, sigma),
+                        lead_s=np.full(edges.size - 1, lead))
+    assert tiles.sum() == pytest.approx(cum[-1], rel=1e-9)
+    assert tiles[edges[1:] <= knots[0] + s0].sum() == 0.0  # nothing before its emission, less the lead

@@ -242,15 +242,15 @@ class NearFieldSource:
             k = np.clip(np.searchsorted(edges_s, b, side="right") - 1, 0, edges_s.size - 1)
             some = b > a
             mass = np.zeros(xs.size)
-            if some.any():
+            if some.any():  # no air arrives before it left: the front leads the wind's air by at most x/u
                 mass[some] = window_mass(knots, cum, a[some], b[some], spread_s[some],
-                                         None if since is None else since[some])
+                                         None if since is None else since[some], lead_s=travel[some])
             first = np.full(xs.size, -np.inf) if since is None else since
             split = some & (k > 0) & (edges_s[k] > first)
             before = np.zeros(xs.size)
             if split.any():
                 before[split] = also_before(knots, cum, a[split], b[split], spread_s[split], edges_s[k][split],
-                                            None if since is None else since[split])
+                                            None if since is None else since[split], lead_s=travel[split])
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(mass > 0.0, np.clip(before / mass, 0.0, 1.0), 0.0)
             q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)

@@ -49,9 +49,6 @@ _ARRIVED = 40.0
 #: Points x knots computed at once (temporaries of a few MB).
 _CHUNK = 1 << 17
 
-_PHI0 = float(ndtr(-FRONT_LEAD_SIGMAS))  # the Gaussian's mass ahead of the front, cut off
-_KEPT = 1.0 - _PHI0  # the mass the truncated density is renormalised by
-_PDF_FRONT = math.exp(-0.5 * FRONT_LEAD_SIGMAS**2) / math.sqrt(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 if ndtr(_ARRIVED) != 1.0 or ndtr(-_ARRIVED) != 0.0 or math.exp(-0.5 * _ARRIVED**2) != 0.0:  # pragma: no cover
@@ -131,7 +128,7 @@ def _top_hat(knots: FloatArray, cum: FloatArray, a: FloatArray, b: FloatArray, l
                       dtype=np.float64)
 
 
-def _ramp_ends(z: FloatArray, after: NDArray[np.bool_], sigma: FloatArray) -> FloatArray:
+def _ramp_ends(z: FloatArray, after: NDArray[np.bool_], sigma: FloatArray, w0: FloatArray) -> FloatArray:
     """A unit ramp ``max(t, 0)`` [s] smeared by the truncated Gaussian ``g`` of ``sigma`` [s], at ``z``
     [s] after the ramp's start, in one of two forms whose differences across a window are its mass.
 
@@ -143,30 +140,35 @@ def _ramp_ends(z: FloatArray, after: NDArray[np.bool_], sigma: FloatArray) -> Fl
     ``R(z) = z - mean + T(z)``: ``R`` long after the ramp's start is a large number whose window
     differences are the window's length and a small tail that ``R``'s difference would lose.
     Both are exactly 0 where nothing has arrived (``w <= -sqrt 2``) or, after, all has (``w >= 40``,
-    where ``phi`` and ``Phi(-w)`` are exactly 0): only the others are evaluated (most, in a long run)."""
+    where ``phi`` and ``Phi(-w)`` are exactly 0): only the others are evaluated (most, in a long run).
+    ``w0`` (broadcast like ``sigma``): the front in ``sigma`` [-], ``-sqrt 2`` or, nearer the source,
+    less far ahead (:func:`window_mass`'s ``lead_s``); ``sqrt 2`` above stands for ``-w0``."""
     sig = np.broadcast_to(sigma, z.shape)
+    front = np.broadcast_to(w0, z.shape)
     w = z / sig
     aft = np.broadcast_to(after, z.shape)
-    live = (w > -FRONT_LEAD_SIGMAS) & ~(aft & (w >= _ARRIVED))
+    live = (w > front) & ~(aft & (w >= _ARRIVED))
     out = np.zeros(z.shape)
-    w, zl, sl, al = w[live], z[live], sig[live], aft[live]
+    w, zl, sl, al, fl = w[live], z[live], sig[live], aft[live], front[live]
     pdf = np.exp(-0.5 * np.square(np.minimum(w, _ARRIVED))) * _INV_SQRT_2PI
     p = ndtr(np.where(al, -w, w))
-    out[live] = np.where(al, sl * (pdf - w * p), zl * (p - _PHI0) + sl * (pdf - _PDF_FRONT)) / _KEPT
+    phi0 = ndtr(fl)
+    pdf0 = np.exp(-0.5 * np.square(fl)) * _INV_SQRT_2PI
+    out[live] = np.where(al, sl * (pdf - w * p), zl * (p - phi0) + sl * (pdf - pdf0)) / (1.0 - phi0)
     return out
 
 
-def _ramp_window(za: FloatArray, zb: FloatArray, sigma: FloatArray) -> FloatArray:
+def _ramp_window(za: FloatArray, zb: FloatArray, sigma: FloatArray, w0: FloatArray) -> FloatArray:
     """A unit ramp's smeared mass arriving in a window whose ends are ``za < zb`` [s] after the ramp's
     start [kg per kg s-1 of slope]: ``R(zb) - R(za)`` where the window starts before the ramp
     (``za <= 0``); where it starts after, ``T(zb) - T(za)``, the window's length ``zb - za`` to be
     added (:func:`_smeared` adds the sum of those ramps' slopes times it, exactly)."""
     after = za > 0.0
-    return _ramp_ends(zb, after, sigma) - _ramp_ends(za, after, sigma)
+    return _ramp_ends(zb, after, sigma, w0) - _ramp_ends(za, after, sigma, w0)
 
 
 def _smeared(knots: FloatArray, cum: FloatArray, a: FloatArray, b: FloatArray, sigma: FloatArray,
-             lo: FloatArray, hi: FloatArray) -> FloatArray:
+             lo: FloatArray, hi: FloatArray, w0: FloatArray) -> FloatArray:
     """The smeared mass arriving in ``[a, b]`` of the emissions in ``[lo, hi]`` [kg], per point
     (all (n,), ``sigma > 0``). ``E`` restricted to emissions in ``[lo, hi]`` is
     ``r(lo) max(t - lo, 0) + sum over lo < t_k <= hi of dr_k max(t - t_k, 0) - r(hi) max(t - hi, 0)``
@@ -182,13 +184,13 @@ def _smeared(knots: FloatArray, cum: FloatArray, a: FloatArray, b: FloatArray, s
     r_lo = s[np.searchsorted(t, lo, side="right")]
     r_hi = s[np.searchsorted(t, hi, side="right")]
     slope_before_a = np.where((a > lo) & (a <= hi), s[np.searchsorted(t, a, side="left")], 0.0)
-    out = ((b - a) * slope_before_a + r_lo * _ramp_window(a - lo, b - lo, sigma)
-           - r_hi * _ramp_window(a - hi, b - hi, sigma))
+    out = ((b - a) * slope_before_a + r_lo * _ramp_window(a - lo, b - lo, sigma, w0)
+           - r_hi * _ramp_window(a - hi, b - hi, sigma, w0))
     step = max(1, _CHUNK // t.size)
     for i in range(0, a.size, step):
         j = slice(i, i + step)
         weight = np.where((t[None, :] > lo[j, None]) & (t[None, :] <= hi[j, None]), dr[None, :], 0.0)
-        ramps = _ramp_window(a[j, None] - t[None, :], b[j, None] - t[None, :], sigma[j, None])
+        ramps = _ramp_window(a[j, None] - t[None, :], b[j, None] - t[None, :], sigma[j, None], w0[j, None])
         out[j] += np.sum(weight * ramps, axis=1)
     return np.asarray(out, dtype=np.float64)
 
@@ -217,19 +219,22 @@ def _per_point(x: FloatArray | None, n: int, default: float) -> FloatArray:
 
 
 def _window(knots: FloatArray, cum: FloatArray, a: FloatArray, b: FloatArray, sigma: FloatArray,
-            lo: FloatArray, hi: FloatArray) -> FloatArray:
+            lo: FloatArray, hi: FloatArray, lead: FloatArray) -> FloatArray:
     """The mass arriving in ``[a, b]`` of the emissions in ``[lo, hi]`` [kg]: the top hat where
-    ``sigma`` is at most :data:`TOP_HAT_SIGMA` of the window, the smear elsewhere; never negative."""
+    ``sigma`` is at most :data:`TOP_HAT_SIGMA` of the window, the smear elsewhere (its front
+    ``min(sqrt 2 sigma, lead)`` ahead); never negative."""
     hi = np.maximum(hi, lo)
     out = _top_hat(knots, cum, a, b, lo, hi)
     smear = sigma > TOP_HAT_SIGMA * (b - a)
     if np.any(smear):
-        out[smear] = np.maximum(_smeared(knots, cum, a[smear], b[smear], sigma[smear], lo[smear], hi[smear]), 0.0)
+        w0 = -np.minimum(FRONT_LEAD_SIGMAS, lead[smear] / sigma[smear])
+        out[smear] = np.maximum(_smeared(knots, cum, a[smear], b[smear], sigma[smear], lo[smear], hi[smear], w0),
+                                0.0)
     return out
 
 
 def window_mass(knots: FloatArray, cum: FloatArray, a: FloatArray, b: FloatArray, sigma_t: FloatArray,
-                since: FloatArray | None = None) -> FloatArray:
+                since: FloatArray | None = None, lead_s: FloatArray | None = None) -> FloatArray:
     """Mass reaching each point in its step [kg], (n,): of the emissions whose wind-carried arrival
     falls in the emission window ``[a, b]`` (``[t0 - x/u, t1 - x/u]``, seconds on the release's clock;
     ``b > a``), each kilogram's arrival smeared by ``s ~ N(0, sigma_t^2)`` truncated at
@@ -248,14 +253,21 @@ def window_mass(knots: FloatArray, cum: FloatArray, a: FloatArray, b: FloatArray
     the top hat ``E(max(b, since)) - E(max(a, since))`` of the whole ``E``.
 
     ``since`` (n,), one time, or None: per point, the earliest emission time that counts [s] (a neutralisation
-    front burnt the older air): ``E`` is replaced by ``max(E(t) - E(since), 0)``."""
+    front burnt the older air): ``E`` is replaced by ``max(E(t) - E(since), 0)``.
+
+    ``lead_s`` (n,), one value, or None: per point, the most an arrival may lead the wind's [s]
+    (``x/u``: no air arrives before it was emitted; near the source the front's ``sqrt(2) sigma_t``
+    lead had let a puff's air arrive before the release, in steps not sampled, and 3-7 % of its
+    mass was lost within 100 m; regression audit): the truncation is at ``-min(sqrt 2 sigma_t,
+    lead_s)``, renormalised alike. None: ``sqrt(2) sigma_t``."""
     a, b, sigma = _points(a, b, sigma_t)
     t, e = _checked(knots, cum)
-    return _window(t, e, a, b, sigma, _per_point(since, a.size, -np.inf), np.full(a.size, np.inf))
+    return _window(t, e, a, b, sigma, _per_point(since, a.size, -np.inf), np.full(a.size, np.inf),
+                   _per_point(lead_s, a.size, np.inf))
 
 
 def also_before(knots: FloatArray, cum: FloatArray, a: FloatArray, b: FloatArray, sigma_t: FloatArray,
-                edge: FloatArray, since: FloatArray | None = None) -> FloatArray:
+                edge: FloatArray, since: FloatArray | None = None, lead_s: FloatArray | None = None) -> FloatArray:
     """The part of :func:`window_mass` emitted before ``edge`` [s] (n,): the mass [kg] of the emissions
     in ``[since, edge)`` (``since`` None: from the release's start) that arrives in the window, smeared
     alike; for the emission-tag shares of a step whose window straddles a tag bin's start. 0 where
@@ -263,4 +275,5 @@ def also_before(knots: FloatArray, cum: FloatArray, a: FloatArray, b: FloatArray
     The rest of the window's mass is ``window_mass(..., since=max(since, edge))``."""
     a, b, sigma = _points(a, b, sigma_t)
     t, e = _checked(knots, cum)
-    return _window(t, e, a, b, sigma, _per_point(since, a.size, -np.inf), _per_point(edge, a.size, np.inf))
+    return _window(t, e, a, b, sigma, _per_point(since, a.size, -np.inf), _per_point(edge, a.size, np.inf),
+                   _per_point(lead_s, a.size, np.inf))
