@@ -284,8 +284,9 @@ def test_the_line_counts_the_steps_zones_refused():
     res = run(sc.model_copy(update={"time_step_s": 600, "duration_h": 2}))
     line = _lines(res, "dense release:")
     assert len(line) == 1
+    # the 6 steps it emits and the 6 after, while its air crosses the 30-km near field at 1.5 m/s
     assert "run's near-field plume is the passive Gaussian plume; zones' dense-gas model could not be applied at " \
-           "the weather of 6 of the 6 steps it emitted (releases.amount_kg:" in line[0]
+           "the weather of 12 of the 12 steps its near-field air was out (releases.amount_kg:" in line[0]
 
 
 def test_a_short_dense_release_is_spread_over_the_clouds_passage():
@@ -319,3 +320,27 @@ def test_a_short_dense_release_is_spread_over_the_clouds_passage():
     assert np.all((peak > 0.95) & (peak < 1.1))
     ratio = (c**2.75).sum(axis=0) * step / toxic
     assert np.all((ratio > 0.9) & (ratio < 1.3))
+
+
+def test_the_dense_line_looks_at_every_step_the_near_field_air_is_out():
+    """A release passive while it emits may be dense while its air crosses the near field in a lull; the line and
+    compare's dense groups had looked only at the steps it emitted (regression audit). The steps after each
+    emitting stretch count until its last air has travelled the near field's distance."""
+    from types import SimpleNamespace
+
+    from plumecast.near_field_plume import NearFieldSource
+    from plumecast.run_near_field import _near_field_winds
+
+    def emitted(t):  # type: ignore[no-untyped-def]
+        return np.clip(np.asarray(t, float), 0.0, 1200.0)  # 1 kg/s over the first two steps
+
+    src = NearFieldSource(group=0, lat=0.0, lon=0.0, height_m=1.0, pg_class="D", terrain="rural",
+                          mixing_height_m=800.0, decay_rate_s=0.0, rate_at=lambda t: (np.asarray(t) < 1200.0) * 1.0,
+                          emitted_by=emitted)
+    rec = np.full((1, 10, 5), np.nan)
+    rec[0, :, 0], rec[0, :, 1], rec[0, :, 2], rec[0, :, 3] = 2.0, 0.0, 2.0, 3.0
+    rec[0, :, 2] += np.arange(10) * 1e-3  # tell the steps apart
+    sampler = SimpleNamespace(source_wind=rec, near=[src], n_steps=10, dt_s=600.0)
+    w = _near_field_winds(sampler, 0, 3000.0)  # type: ignore[arg-type]
+    # the two emitting steps, then three while the last air travels 1.2, 2.4 and 3.6 km
+    np.testing.assert_allclose(w[:, 2], 2.0 + np.arange(5) * 1e-3)

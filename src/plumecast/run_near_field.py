@@ -228,6 +228,29 @@ def _emitting_steps(src: NearFieldSource, n_steps: int, dt_s: float) -> NDArray[
     return np.asarray(src.rate_at(0.5 * (t0 + t1)) > 0.0, dtype=bool)
 
 
+def _near_field_winds(sampler_x: ExposureSampler, si: int, distance_m: float) -> NDArray[np.float64]:
+    """The winds (rows of :func:`_release_winds`) of the steps in which a source's near-field air was
+    out: those it emitted, and those after each emitting stretch until its last air has travelled
+    ``distance_m`` (the speeds carrying the plume, step by step). A dense cloud decides at each of
+    them (a release passive while it emitted may be dense while its air crosses the near field in a
+    lull; regression audit)."""
+    rec = sampler_x.source_wind[si]
+    sampled = np.isfinite(rec[:, 0])
+    emitting = _emitting_steps(sampler_x.near[si], sampler_x.n_steps, sampler_x.dt_s)
+    out_ = emitting.copy()
+    travelled = np.inf
+    for k in range(sampler_x.n_steps):
+        if emitting[k]:
+            travelled = 0.0
+        elif travelled < distance_m:
+            out_[k] = True
+            travelled += float(rec[k, 2]) * sampler_x.dt_s if sampled[k] else np.inf
+    on = out_ & sampled
+    if not on.any():
+        return _release_winds(sampler_x, si)
+    return np.asarray(rec[on], dtype=float)
+
+
 def _release_winds(sampler_x: ExposureSampler, si: int) -> NDArray[np.float64]:
     """The winds a near-field source's plume took while it emitted, ``(step, 5)``: the met's
     wind at the source (u, v) [m s-1], the speed carrying the plume [m s-1], the class
@@ -369,7 +392,7 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
         cloud = src.dense
         if cloud is None or not isinstance(rel, PointRelease):
             continue
-        w = _release_winds(sampler_x, si)
+        w = _near_field_winds(sampler_x, si, scenario.near_field.distance_km * 1000.0)
         if w.shape[0] == 0:
             continue
         weather = _step_weather(src, w)
@@ -377,7 +400,8 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
         name = _release_name(scenario, src.group)
         n_refused = kinds.count("refused")
         refused = (f"; zones' dense-gas model could not be applied at the weather of {n_refused} of the {len(kinds)} "
-                   f"steps it emitted ({next(iter(cloud.refused.values()))}), which took the passive plume"
+                   f"steps its near-field air was out ({next(iter(cloud.refused.values()))}), which took the "
+                   "passive plume"
                    if n_refused else "")
         if "dense" not in kinds:
             if refused:
@@ -388,12 +412,13 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
         d = first.dense
         crit = f"{d.criterion:.2g} >= {0.15 if d.kind == 'continuous' else 0.20:g}"
         passive = kinds.count("passive")
-        steps = (f"; the weather of {passive} of the {len(kinds)} steps it emitted made it passive (the Gaussian "
-                 "plume there)" if passive else "")
+        steps = (f"; the weather of {passive} of the {len(kinds)} steps its near-field air was out made it passive "
+                 "(the Gaussian plume there)" if passive else "")
         out.append(
             f"dense release: {name} is dense by zones' criterion (Britter & McQuaid 1988, {d.kind}: {crit} with the "
             f"{first.wind_speed_m_s:.1f} m/s wind and class {first.pg_class} this run has at the source "
-            f"{'at the release start' if at == 0 else f'at its step {at + 1} of emission'}): run's near field gives "
+            f"{'at the release start' if at == 0 else f'at step {at + 1} of those its near-field air was out'}): "
+            "run's near field gives "
             "its receptors zones' dense cloud at each step's wind and class, zones' dose per kilogram released "
             "spread over the steps as the air leaves the source, arriving with zones' front (gravity's along-wind "
             f"spread runs it ahead of the wind; docs/dense_gas.md){steps}{refused}")
@@ -411,14 +436,15 @@ def _step_weather(src: NearFieldSource, w: NDArray[np.float64]) -> list[tuple[fl
 
 
 def dense_groups(sampler_x: ExposureSampler | None) -> list[int]:
-    """The release groups whose near field was zones' dense cloud at some step they emitted
-    (:mod:`plumecast.near_field_dense`): their receptors' air is not linear in their emissions,
-    so ``compare`` reruns a plan that terminates them instead of dropping emission tags."""
+    """The release groups whose near field was zones' dense cloud at some step their near-field
+    air was out (:func:`_near_field_winds`; :mod:`plumecast.near_field_dense`): their receptors'
+    air is not linear in their emissions, so ``compare`` reruns a plan that terminates them
+    instead of dropping emission tags."""
     if sampler_x is None:
         return []
     out = []
     for si, src in enumerate(sampler_x.near):
-        w = _release_winds(sampler_x, si)
+        w = _near_field_winds(sampler_x, si, sampler_x.nf_distance)
         if src.dense is not None and any(src.dense.kind_at(*wx) == "dense" for wx in _step_weather(src, w)):
             out.append(int(src.group))
     return out
