@@ -178,6 +178,13 @@ def test_nothing_arrives_before_the_front() -> None:
     assert np.all(window_mass(knots, cum, since + s0 - 59.0, since + s0 + 1.0, sigma, since) > 0.0)
 
 
+def _random_windows(seed: int, knots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """300 windows of 60 s [s] round a release, and a sigma_t [s] for each."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-1000.0, knots[-1] + 3000.0, 300)
+    return a, a + 60.0, rng.uniform(30.0, 900.0, a.size)
+
+
 @pytest.mark.parametrize("name", sorted(RELEASES))
 def test_since_leaves_out_the_older_emissions(name: str) -> None:
     knots, cum = RELEASES[name]
@@ -186,10 +193,7 @@ def test_since_leaves_out_the_older_emissions(name: str) -> None:
     later = knots > since
     knots_late = np.concatenate([[since], knots[later]])
     cum_late = np.concatenate([[0.0], cum[later] - e_since])  # a release that starts at since
-    rng = np.random.default_rng(2)
-    a = rng.uniform(-1000.0, knots[-1] + 3000.0, 300)
-    b = a + 60.0
-    s = rng.uniform(30.0, 900.0, a.size)
+    a, b, s = _random_windows(2, knots)
     got = window_mass(knots, cum, a, b, s, np.full(a.size, since))
     np.testing.assert_allclose(got, window_mass(knots_late, cum_late, a, b, s), rtol=1e-11, atol=1e-13 * cum[-1])
     assert np.all(got <= window_mass(knots, cum, a, b, s) + 1e-12 * cum[-1])
@@ -207,10 +211,7 @@ def test_also_before_is_the_release_cut_at_the_edge(name: str) -> None:
     early = knots < edge
     knots_cut = np.concatenate([knots[early], [edge]])
     cum_cut = np.concatenate([cum[early], [e_edge]])  # a release that stops at edge
-    rng = np.random.default_rng(3)
-    a = rng.uniform(-1000.0, knots[-1] + 3000.0, 300)
-    b = a + 60.0
-    s = rng.uniform(30.0, 900.0, a.size)
+    a, b, s = _random_windows(3, knots)
     got = also_before(knots, cum, a, b, s, np.full(a.size, edge))
     np.testing.assert_allclose(got, window_mass(knots_cut, cum_cut, a, b, s), rtol=1e-11, atol=1e-13 * cum[-1])
     assert np.all(also_before(knots, cum, a, b, s, np.full(a.size, 5.0), np.full(a.size, 5.0)) == 0.0)

@@ -29,13 +29,12 @@ Near field: Gaussian plume around point sources
     few thousand particles cannot resolve a plume tens of metres wide, and the
     particles' constant eddy diffusivity is meant for synoptic scales. Receptors
     there get the steady Gaussian plume of :mod:`plumecast.nearfield.gaussian`
-    (the same Briggs σ curves as ``plumecast zones``), driven by the wind at the
-    source at the step's middle, carrying over a step the mass that left the source
-    in the window ``[t0 - tau, t1 - tau]``, ``tau`` the travel time of zones' front
-    (:meth:`NearFieldSource.step_mean_at`);
-    the particles of that release are left out of the kernel estimate while they
-    are younger than ``distance / 1 m s-1`` and
-    closer to their source than the near-field distance, so no mass is counted
+    (the same Briggs σ curves as ``plumecast zones``; a dense release, zones' dense
+    cloud), driven by the wind at the source at the step's middle, carrying over a
+    step the mass that left the source in its emission window
+    (:meth:`NearFieldSource.step_mean_at`); the particles of that release are left
+    out of the kernel estimate while they are younger than ``distance / 1 m s-1``
+    and closer to their source than the near-field distance, so no mass is counted
     twice. Beyond it the particles take over.
 
 Near field: area-source plume around emitting cities
@@ -404,13 +403,12 @@ class ExposureSampler:
         self.part_early = np.zeros((n_steps, len(near_field), n_parts))  # the share of part_c from the bin before
         # the receptors the near-field plume reaches at their centre: points (a disc's air is its parts')
         self.point_receptors = np.flatnonzero(self.extent <= 0.0).astype(np.int64)
-        # per near-field source and step: the met's wind at the source (u, v) [m s-1], the speed that
-        # carries its plume [m s-1] (a stack's at its top), its Pasquill-Gifford class (index into
-        # PG_CLASSES) and its lid [m], at the step's middle (NaN: not yet sampled), for the lines that say
-        # which wind and class the plume took and whether a dense cloud was one (plumecast.run_near_field)
+        # per near-field source and step (NaN: not yet sampled), at the step's middle: the met's wind at the
+        # source (u, v), the speed carrying its plume (a stack's at its top) [m s-1], its class (index into
+        # PG_CLASSES) and lid [m], for the lines on its wind, class and dense cloud (plumecast.run_near_field)
         self.source_wind = np.full((len(near_field), n_steps, 5), np.nan)
-        # per near-field source and sample point (the points' centres, then the discs' parts): the emission
-        # time up to which its air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
+        # per near-field source and sample point (points, then disc parts): the emission time up to which its
+        # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
         self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)
         # per near-field source and receptor: whether its plume was held at the pure vapour's density
         # there (NearFieldSource.pure_vapour_kg_m3) in some step, and the farthest such sample [m]
@@ -512,9 +510,8 @@ class ExposureSampler:
                                               since if np.isfinite(since).any() else None,
                                               delivered=self.nf_delivered[si])
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
-            # the air at each sample point left the source its travel time earlier: it belongs to the tags of its emission
-            # times, so that a termination removes it exactly (the bin of the window's end, and its share from
-            # the bin before)
+            # the air at each sample point belongs to the tags of its emission times, so that a termination
+            # removes it exactly (the bin of the window's end, and its share from the bin before)
             tags = (bins * self.n_groups + src.group).astype(np.int64)
             self.part_c[step, si] = c[pts.size:]
             self.part_tag[step, si] = tags[pts.size:]

@@ -154,15 +154,13 @@ class NearFieldSource:
         σ_y (Palazzi et al. 1982, as zones). Third: for the dense cloud, the spread of its air's
         arrival times [s], σ_x/u (:meth:`step_mean_at` spreads each window's mass over it); None
         for the Gaussian plume."""
+        from plumecast.nearfield.zones.windowed import front_time_s
+
         if self.dense is not None:
             cloud = self.dense.dose_per_kg(xs, ys, speed, pg_class, lid_m)
             if cloud is not None:
-                from plumecast.nearfield.zones.windowed import front_time_s
-
                 per_kg, sigma_x = cloud
                 return np.asarray(per_kg, dtype=float), front_time_s(xs, sigma_x, speed), sigma_x / speed
-        from plumecast.nearfield.zones.windowed import front_time_s
-
         sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         height = self.plume_height(xs, speed, pg_class)
@@ -253,26 +251,22 @@ class NearFieldSource:
                                             None if since is None else since[split], lead_s=travel[split])
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(mass > 0.0, np.clip(before / mass, 0.0, 1.0), 0.0)
-            q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
-            c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
-            bins[ok] = k
-            early[ok] = share
-            return c, bins, early
-        a, b = _window(t0_s - arrive, t1_s - arrive, ok, delivered)
-        if since_s is not None:
-            a = np.minimum(np.maximum(a, np.asarray(since_s, dtype=float)[ok]), b)
-        k = np.clip(np.searchsorted(edges_s, b, side="right") - 1, 0, edges_s.size - 1)
-        if self.emitted_by is not None:
-            m_a, m_b = self.emitted_by(a), self.emitted_by(b)
-            e = edges_s[k]
-            split = (k > 0) & (e > a)
-            m_e = np.where(split, self.emitted_by(np.clip(e, a, b)), m_a)
-            mass = np.maximum(m_b - m_a, 0.0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(mass > 0.0, np.clip((m_e - m_a) / mass, 0.0, 1.0), 0.0)
         else:
-            mass = self.rate_at(b) * (t1_s - t0_s) * (b > a)
-            share = np.zeros(xs.size)
+            a, b = _window(t0_s - arrive, t1_s - arrive, ok, delivered)
+            if since_s is not None:
+                a = np.minimum(np.maximum(a, np.asarray(since_s, dtype=float)[ok]), b)
+            k = np.clip(np.searchsorted(edges_s, b, side="right") - 1, 0, edges_s.size - 1)
+            if self.emitted_by is not None:
+                m_a, m_b = self.emitted_by(a), self.emitted_by(b)
+                e = edges_s[k]
+                split = (k > 0) & (e > a)
+                m_e = np.where(split, self.emitted_by(np.clip(e, a, b)), m_a)
+                mass = np.maximum(m_b - m_a, 0.0)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    share = np.where(mass > 0.0, np.clip((m_e - m_a) / mass, 0.0, 1.0), 0.0)
+            else:
+                mass = self.rate_at(b) * (t1_s - t0_s) * (b > a)
+                share = np.zeros(xs.size)
         q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
         c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
         bins[ok] = k

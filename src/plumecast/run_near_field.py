@@ -392,11 +392,9 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
         cloud = src.dense
         if cloud is None or not isinstance(rel, PointRelease):
             continue
-        w = _near_field_winds(sampler_x, si, scenario.near_field.distance_km * 1000.0)
-        if w.shape[0] == 0:
+        weather, kinds = _dense_kinds(sampler_x, si)
+        if not kinds:
             continue
-        weather = _step_weather(src, w)
-        kinds = [cloud.kind_at(*wx) for wx in weather]
         name = _release_name(scenario, src.group)
         n_refused = kinds.count("refused")
         refused = (f"; zones' dense-gas model could not be applied at the weather of {n_refused} of the {len(kinds)} "
@@ -425,14 +423,18 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
     return out
 
 
-def _step_weather(src: NearFieldSource, w: NDArray[np.float64]) -> list[tuple[float, str, float]]:
-    """The weather of each step a source emitted (``w``, :func:`_release_winds`) as its dense
-    cloud is set up at it: the speed carrying the plume, the class and the lid (the met's, else
-    the source's own)."""
+def _dense_kinds(sampler_x: ExposureSampler, si: int) -> tuple[list[tuple[float, str, float]], list[str]]:
+    """The weather of each step the near-field air of dense-capable source ``si`` was out
+    (:func:`_near_field_winds`) as its cloud is set up at it (the speed carrying the plume, the
+    class and the lid: the met's, else the source's own), and what the release was there
+    (:meth:`plumecast.near_field_dense.DenseCloud.kind_at`)."""
     from plumecast.nearfield.stability import PG_CLASSES
 
-    return [(float(row[2]), PG_CLASSES[int(row[3])],
-             float(row[4]) if row.size > 4 and np.isfinite(row[4]) else src.mixing_height_m) for row in w]
+    src = sampler_x.near[si]
+    weather: list[tuple[float, str, float]] = [(float(row[2]), str(PG_CLASSES[int(row[3])]),
+                float(row[4]) if row.size > 4 and np.isfinite(row[4]) else src.mixing_height_m)
+               for row in _near_field_winds(sampler_x, si, sampler_x.nf_distance)]
+    return weather, [src.dense.kind_at(*wx) for wx in weather]
 
 
 def dense_groups(sampler_x: ExposureSampler | None) -> list[int]:
@@ -442,18 +444,8 @@ def dense_groups(sampler_x: ExposureSampler | None) -> list[int]:
     instead of dropping emission tags."""
     if sampler_x is None:
         return []
-    out = []
-    for si, src in enumerate(sampler_x.near):
-        w = _near_field_winds(sampler_x, si, sampler_x.nf_distance)
-        if src.dense is not None and any(src.dense.kind_at(*wx) == "dense" for wx in _step_weather(src, w)):
-            out.append(int(src.group))
-    return out
-
-
-def _km_text(x_m: float) -> str:
-    """A distance in km to two significant figures, without an exponent ("0.03 km", "20 km")."""
-    km = float(x_m) / 1000.0
-    return f"{km:.2g} km" if km < 10 else f"{km:.0f} km"
+    return [int(src.group) for si, src in enumerate(sampler_x.near)
+            if src.dense is not None and "dense" in _dense_kinds(sampler_x, si)[1]]
 
 
 #: receptors up to this many times near_field.distance_km from a point release are named when they lie beyond it

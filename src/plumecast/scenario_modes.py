@@ -60,10 +60,10 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
             read.append("terrain, read for the near-field plumes' sigma curves")
         if points:
             stacks = any(r.type == "point" and getattr(r, "stack", None) is not None for r in sc.releases)
+            dense = _dense_capable(sc)
             read.append("air_temperature_c, read for " + ("the stacks' plume rise and " if stacks else "")
-                        + "the near-field plumes' pure-vapour ceiling"
-                        + (" and dense clouds" if _dense_capable(sc) else ""))
-            if _dense_capable(sc):
+                        + "the near-field plumes' pure-vapour ceiling" + (" and dense clouds" if dense else ""))
+            if dense:
                 read.append("averaging_time_s, read for the near-field dense clouds' width")
         out[f"local_weather (all but {'; '.join(read)})" if read else "local_weather"] = "zones"
     if sc.zones is not None:
