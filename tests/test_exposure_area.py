@@ -231,3 +231,52 @@ def test_a_front_burns_the_air_of_the_cities_plumes_too(monkeypatch):
     direct = run(sc, front=spec.on_output_grid(OutputGrid.from_config(sc.output.grid)))
     np.testing.assert_allclose(burn.exposure.conc, direct.exposure.conc, rtol=1e-12,
                                atol=1e-12 * float(np.abs(direct.exposure.conc).max()))
+
+
+@pytest.mark.parametrize(("stability", "wind"), [("B", 2.0), ("D", 3.0), ("F", 5.0)])
+def test_a_citys_air_arrives_with_zones_front(stability, wind):
+    """The countdowns err early: a receptor downwind of an emitting city had its first air at x/u
+    (travel distance over wind speed) from the disc's nearest element, after the same plume with
+    zones' along-wind spread (sigma_x = sigma_y, Palazzi; as the point releases' plumes) had reached
+    the onset floor: 17 min at 10 km beyond a 6-km disc in class B, 2 m/s (60-s steps). Each element's
+    air now arrives at max(d - sqrt2 sigma_y(d), 0)/u: the run's first step at or above the floor is
+    the one in which that plume first reaches it, or the one before."""
+    import math
+
+    from plumecast.consequence_metrics import onset_floor
+    from plumecast.nearfield.area_source import travel_integral
+    from plumecast.nearfield.gaussian import briggs_sigma_y
+    from plumecast.receptors import load_cities
+
+    cities = load_cities()
+    k = [i for i, n in enumerate(cities.name) if n == "Utrecht"][0]
+    lat, lon, r = float(cities.lat[k]), float(cities.lon[k]), 6000.0
+    beyond = np.array([1000.0, 5000.0, 10000.0])
+    x = r + beyond
+    pts = [{"name": f"+{b:g} m", "lat": lat, "lon": lon + math.degrees(xx / (6371000.0 * math.cos(math.radians(lat))))}
+           for b, xx in zip(beyond, x, strict=True)]
+    one = {"type": "cities", "name": "fleet", "names": ["Utrecht"], "rate_kg_s_per_capita": 1e-6, "radius_km": 6,
+           "height_m": 10}
+    step = 60.0
+    sc = _scenario(releases=[one], receptors={"points": pts}, duration_h=3, time_step_s=step, particles=500,
+                   met={"source": "uniform", "u_m_s": wind, "v_m_s": 0.0}, near_field={"stability": stability})
+    c = run(sc).exposure.total()
+    floor = onset_floor(sc.resolved_agent())
+    t_run = np.argmax(c >= floor, axis=0) * step  # the countdown: the start of that step
+    # the reference: each element d of the fetch [x - R, x + R] on the axis adds (q/u) dG(d) once zones' front
+    # max(d - sqrt2 sigma_y(d), 0)/u has passed (release constant from the start; q from the steady value)
+    d_tab, g_tab = travel_integral(2 * r + 31000.0, 10.0, 1.5, stability, "urban", 800.0)
+    t = np.arange(0.0, 3 * 3600.0, 5.0)
+    for j, xx in enumerate(x):
+        d = np.linspace(xx - r, xx + r, 2001)
+        dm = 0.5 * (d[1:] + d[:-1])
+        dg = np.diff(np.interp(d, d_tab, g_tab))
+        front = np.maximum(dm - math.sqrt(2.0) * briggs_sigma_y(dm, stability, "urban"), 0.0) / wind
+        share = (t[:, None] >= front[None, :]).astype(float) @ dg / dg.sum()
+        t_ref = t[np.argmax(share * c[-1, j] >= floor)]
+        assert t_run[j] <= t_ref < t_run[j] + 2 * step, (j, t_run[j], t_ref)
+        wind_air = (t[:, None] >= dm[None, :] / wind).astype(float) @ dg / dg.sum()  # x/u, as before
+        t_wind = t[np.argmax(wind_air * c[-1, j] >= floor)]
+        assert t_wind >= t_ref
+    if stability != "F":
+        assert t_wind > t_ref + 2 * step  # at 10 km the wind's air came two steps or more after zones' front

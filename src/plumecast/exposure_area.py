@@ -37,6 +37,7 @@ from plumecast.nearfield.area_source import (
     area_plume_step,
     bin_time,
     emission_integral,
+    front_distance,
     sunflower,
     travel_integral,
 )
@@ -87,6 +88,8 @@ class AreaNearField:
     tab_d: NDArray[np.float64]
     #: the travel-distance tables ``(row, point)`` made so far (``_row``), on the points ``tab_d``
     tab_g: NDArray[np.float64]
+    #: per row of ``tab_g``: the front distance S(d) of its class on the points ``tab_d`` (front_distance)
+    tab_s: NDArray[np.float64]
     cum: NDArray[np.float64]
     bin_of_step: NDArray[np.int64]
     dt_s: float
@@ -197,7 +200,7 @@ class AreaNearField:
             pair_ext=ext[pair_rec], pair_k0=pair_k0, pair_nk=pair_nk, src_lat=lat, src_lon=lon,
             src_row=np.zeros(n_src, np.int64), src_q=q, src_radius=radius,
             src_reach=reach, src_group=src_group, near_sources=np.unique(pair_src), tab_d=d,
-            tab_g=np.zeros((0, d.size)), cum=emission_integral(factor, dt_s),
+            tab_g=np.zeros((0, d.size)), tab_s=np.zeros((0, d.size)), cum=emission_integral(factor, dt_s),
             bin_of_step=np.ascontiguousarray(bin_of_step, np.int64),
             dt_s=float(dt_s), min_wind_m_s=float(min_wind_m_s), decay_rate_s=float(decay_rate_s),
             dry_velocity_m_s=float(dry_velocity_m_s), csr_order=order, group_top=group_top,
@@ -221,6 +224,8 @@ class AreaNearField:
                                    PG_CLASSES[class_index], CITY_TERRAIN, mixing_height_m)
             row = self._rows[key] = self.tab_g.shape[0]
             self.tab_g = np.ascontiguousarray(np.concatenate([self.tab_g, g[None, :]]))
+            fr = front_distance(self.tab_d, PG_CLASSES[class_index], CITY_TERRAIN)
+            self.tab_s = np.ascontiguousarray(np.concatenate([self.tab_s, fr[None, :]]))
         return row
 
     def _tables_at(self, t_s: float) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
@@ -329,8 +334,8 @@ class AreaNearField:
             self._overlaps = area_plume_overlaps(
                 self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0,
                 self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q, self.src_radius,
-                self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.decay_rate_s,
-                self.dry_velocity_m_s)
+                self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.tab_s,
+                self.decay_rate_s, self.dry_velocity_m_s)
         if steady and self._overlaps is not None:  # a step is then a sum over bins
             overlap, pair_ptr = self._overlaps
             area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, self.src_group,
@@ -339,7 +344,7 @@ class AreaNearField:
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
-                        self.tab_g, self.cum, self.bin_of_step, self.cum.shape[0],
+                        self.tab_g, self.tab_s, self.cum, self.bin_of_step, self.cum.shape[0],
                         self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit)
 
 

@@ -24,7 +24,7 @@ def _one_pair(radius_m, q, u, *, t_s, dt_s, factor, bins, table, de=0.0, dn=0.0,
                     np.array([0]), np.array([1]), np.zeros(1), np.zeros(1), np.array([0]), np.array([0]), np.zeros(1),
                     np.array([q]),
                     np.array([radius_m]), np.array([radius_m + 30e3]), np.array([0]), np.array([u]), np.array([v]),
-                    1.0, d, g[None, :], emission_integral(np.asarray(factor, float)[None, :], dt_s), bins,
+                    1.0, d, g[None, :], d[None, :], emission_integral(np.asarray(factor, float)[None, :], dt_s), bins,
                     n_groups, decay_s, v_dep, np.full(1, np.inf), conc, hit)
     return conc[:, 0], bool(hit[0])
 

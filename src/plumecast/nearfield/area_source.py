@@ -90,6 +90,37 @@ def layer_vertical_term(z_m: float, top_m: float, sigma_z_m: NDArray[np.float64]
     return np.asarray(np.where(sz > 1.6 * big_h, t / (top_m * big_h), total / top_m), dtype=float)
 
 
+def front_distance(d_m: NDArray[np.float64], pg_class: str, terrain: str) -> NDArray[np.float64]:
+    """The wind's distance ``S(d) = d - sqrt(2) sigma_y(d)`` [m] whose travel time ``S/u`` is that of
+    zones' front at travel distance ``d`` (:func:`plumecast.nearfield.zones.windowed.front_time_s`,
+    sigma_x = sigma_y, Palazzi et al. 1982): the air from an element ``d`` upwind arrives ``S(d)/u``
+    after it left, not ``d/u``, so that the countdowns err early as the point releases' plumes do.
+    Strictly increasing for Briggs's curves (``sqrt(2) d sigma_y/dd <= sqrt(2) 0.32 < 1``)."""
+    from plumecast.nearfield.gaussian import briggs_sigma_y
+
+    d = np.asarray(d_m, dtype=float)
+    sy = np.asarray(briggs_sigma_y(d, pg_class, terrain), dtype=np.float64)  # type: ignore[arg-type]
+    out = d - math.sqrt(2.0) * sy
+    if np.any(np.diff(out) <= 0.0) or out[0] < 0.0:
+        raise ValueError("front distance not increasing from 0: the sigma_y curve grows too fast")
+    return np.ascontiguousarray(out)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _from_front(d, s_tab, s):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The travel distance ``d`` [m] whose front distance is ``s`` (inverse of ``S`` by linear
+    interpolation in the table; the table's end beyond it)."""
+    n = d.size
+    if s <= 0.0:
+        return 0.0
+    if s >= s_tab[n - 1]:
+        return d[n - 1]
+    i = np.searchsorted(s_tab, s) - 1
+    i = min(max(i, 0), n - 2)
+    f = (s - s_tab[i]) / (s_tab[i + 1] - s_tab[i])
+    return d[i] + f * (d[i + 1] - d[i])
+
+
 def travel_integral(
     max_distance_m: float, top_m: float, receptor_height_m: float, pg_class: str, terrain: str,
     mixing_height_m: float,
@@ -138,7 +169,7 @@ def _table2(d, ga, gb, wb, x):  # type: ignore[no-untyped-def]  # pragma: no cov
 @numba.njit(cache=True, error_model="numpy", parallel=True)
 def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
                     row_a, row_b, w_b, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g,
-                    cum, bin_of_step, n_groups, decay_s, v_dep, rec_burn_s, conc,
+                    tab_s, cum, bin_of_step, n_groups, decay_s, v_dep, rec_burn_s, conc,
                     hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add the area sources' plumes at time ``t_s`` (the end of a step) to ``conc``
     ``(tag, receptor)``.
@@ -178,9 +209,11 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
     tag_end = np.zeros(ptr[-1], np.int64)  # per bin: the first bin (local index) of the next tag
     for s in numba.prange(src_q.size):
         if n_bins[s] > 0:
-            _edges(speed[s] * tau, n_bins[s], ptr[s], tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], g_edge)
+            _edges(speed[s] * tau, n_bins[s], ptr[s], tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s],
+                   tab_s[row_a[s]], g_edge)
             _bin_weights(t_s, dt_s, tau, speed[s], n_bins[s], ptr[s], src_q[s], src_group[s], n_groups, tab_d,
-                         tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], cum, bin_of_step, decay_s, v_dep, weight, tag_of)
+                         tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], tab_s[row_a[s]], cum, bin_of_step, decay_s, v_dep,
+                         weight, tag_of)
             _tag_runs(n_bins[s], ptr[s], g_edge, weight, tag_of, run_sum, tag_end)
     for r in numba.prange(rec_ptr.size - 1):
         for p in range(rec_ptr[r], rec_ptr[r + 1]):
@@ -199,7 +232,8 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
             for k in range(pair_k0[p], pair_k0[p] + n_samples):
                 k_lo, k_hi, g_lo, g_hi = _sample_bins(pair_de[p] + pair_ext[p] * disc_x[k],
                                                       pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey, src_radius[s],
-                                                      src_reach[s], d_end, length, nb, tab_d, ga, gb, wb)
+                                                      src_reach[s], d_end, length, nb, tab_d, ga, gb, wb,
+                                                      tab_s[row_a[s]])
                 if k_lo < 0:
                     continue
                 if k_lo == k_hi:
@@ -216,8 +250,8 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)
 def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
-                        row_a, row_b, w_b, src_q, src_radius, src_reach, u_e, v_n, min_wind, tab_d, tab_g, decay_s,
-                        v_dep):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+                        row_a, row_b, w_b, src_q, src_radius, src_reach, u_e, v_n, min_wind, tab_d, tab_g, tab_s,
+                        decay_s, v_dep):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """What stays the same from step to step while the winds and tables do:
     ``overlap[pair_ptr[p] + k]``, the mean over pair ``p``'s sample points of the part
     ``ΔG`` of the travel integral that falls in its source's bin ``k`` (the bins of
@@ -232,7 +266,8 @@ def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pai
     g_edge = np.zeros(ptr[-1])
     for s in numba.prange(src_radius.size):
         if n_bins[s] > 0:
-            _edges(speed[s] * tau, n_bins[s], ptr[s], tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], g_edge)
+            _edges(speed[s] * tau, n_bins[s], ptr[s], tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s],
+                   tab_s[row_a[s]], g_edge)
     pair_ptr = np.zeros(pair_src.size + 1, np.int64)
     for p in range(pair_src.size):
         pair_ptr[p + 1] = pair_ptr[p] + n_bins[pair_src[p]]
@@ -255,7 +290,8 @@ def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pai
             for k in range(pair_k0[p], pair_k0[p] + n_samples):
                 k_lo, k_hi, g_lo, g_hi = _sample_bins(pair_de[p] + pair_ext[p] * disc_x[k],
                                                       pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey, src_radius[s],
-                                                      src_reach[s], d_end, length, nb, tab_d, ga, gb, wb)
+                                                      src_reach[s], d_end, length, nb, tab_d, ga, gb, wb,
+                                                      tab_s[row_a[s]])
                 if k_lo < 0:
                     continue
                 if k_lo == k_hi:
@@ -266,9 +302,10 @@ def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pai
                 for j in range(k_lo + 1, k_hi):
                     overlap[a + j] += (g_edge[o + j + 1] - g_edge[o + j]) / n_samples
             for k in range(nb):  # the emission per unit area, decay and depletion, as _bin_weights
-                arg = -decay_s * (k + 0.5) * length / speed[s]
+                mid = _from_front(tab_d, tab_s[row_a[s]], (k + 0.5) * length)
+                arg = -decay_s * mid / speed[s]
                 if v_dep > 0.0:
-                    arg -= v_dep * _table2(tab_d, ga, gb, wb, (k + 0.5) * length) / speed[s]
+                    arg -= v_dep * _table2(tab_d, ga, gb, wb, mid) / speed[s]
                 overlap[a + k] *= src_q[s] * math.exp(arg) / speed[s]
     return overlap, pair_ptr
 
@@ -348,16 +385,23 @@ def _unit(u, v):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _sample_bins(e, n, ex, ey, radius, reach, d_end, length, nb, tab_d, ga, gb,
-                 wb):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _sample_bins(e, n, ex, ey, radius, reach, s_end, length, nb, tab_d, ga, gb,
+                 wb, s_tab):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The first and last bin of the travel distances upwind of the point ``(e, n)`` that
-    lie in the disc and below ``d_end``, and G at their two ends; ``(-1, -1, 0, 0)``
-    where there are none."""
+    lie in the disc and whose front distance (:func:`front_distance`, the table ``s_tab``)
+    is below ``s_end``, and G at their two ends; ``(-1, -1, 0, 0)`` where there are none.
+    Bins are in front distance: bin k holds the air that left ``k`` to ``k + 1`` bin times ago."""
     d_lo, d_hi = _span(e, n, ex, ey, radius, reach)
-    d_hi = min(d_hi, d_end)
     if d_hi <= d_lo:
         return -1, -1, 0.0, 0.0
-    return (min(int(d_lo / length), nb - 1), min(int(d_hi / length), nb - 1), _table2(tab_d, ga, gb, wb, d_lo),
+    s_lo = _table(tab_d, s_tab, d_lo)
+    s_hi = _table(tab_d, s_tab, d_hi)
+    if s_hi > s_end:
+        s_hi = s_end
+        d_hi = _from_front(tab_d, s_tab, s_end)
+    if s_hi <= s_lo or d_hi <= d_lo:
+        return -1, -1, 0.0, 0.0
+    return (min(int(s_lo / length), nb - 1), min(int(s_hi / length), nb - 1), _table2(tab_d, ga, gb, wb, d_lo),
             _table2(tab_d, ga, gb, wb, d_hi))
 
 
@@ -384,15 +428,15 @@ def _add(conc, hit, r, tag, val):  # type: ignore[no-untyped-def]  # pragma: no 
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _edges(length, nb, o, tab_d, ga, gb, wb, g_edge):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """G at the ``nb + 1`` edges of a source's bins of ``length`` [m], from ``o`` on."""
+def _edges(length, nb, o, tab_d, ga, gb, wb, s_tab, g_edge):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """G at the ``nb + 1`` edges of a source's bins of ``length`` [m] of front distance, from ``o`` on."""
     for k in range(nb + 1):
-        g_edge[o + k] = _table2(tab_d, ga, gb, wb, k * length)
+        g_edge[o + k] = _table2(tab_d, ga, gb, wb, _from_front(tab_d, s_tab, k * length))
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _bin_weights(t_s, dt_s, tau, speed, nb, o, q, g, n_groups, tab_d, ga, gb, wb, cum, bin_of_step, decay_s, v_dep,
-                 weight, tag_of):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _bin_weights(t_s, dt_s, tau, speed, nb, o, q, g, n_groups, tab_d, ga, gb, wb, s_tab, cum, bin_of_step, decay_s,
+                 v_dep, weight, tag_of):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Each of a source's ``nb`` bins at ``t_s``: its weight ``q x mean rate factor x loss
     / u`` (decay and depletion at its middle) and its tag, from ``o`` on."""
     n_steps = cum.shape[1] - 1
@@ -401,7 +445,7 @@ def _bin_weights(t_s, dt_s, tau, speed, nb, o, q, g, n_groups, tab_d, ga, gb, wb
         t_hi = t_s - k * tau  # the bin's air left the source between t_lo and t_hi
         t_lo = t_s - (k + 1) * tau
         factor = (_emitted(cum, g, t_hi, dt_s) - _emitted(cum, g, t_lo, dt_s)) / tau
-        mid = (k + 0.5) * length
+        mid = _from_front(tab_d, s_tab, (k + 0.5) * length)  # decay over the wind's travel time d/u
         arg = -decay_s * mid / speed
         if v_dep > 0.0:
             arg -= v_dep * _table2(tab_d, ga, gb, wb, mid) / speed
