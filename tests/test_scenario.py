@@ -234,3 +234,21 @@ def test_a_release_outside_the_output_grid_is_noted(tmp_path: Path) -> None:
     sc = load_scenario(write(tmp_path, GOOD.replace("lon: 10.0\n    height_m", "lon: 35.0\n    height_m")))
     (note,) = sc.notes()
     assert "releases.0 at 50 N, 35 E is outside output.grid (40..60 N, 0..30 E)" in note
+
+
+def test_a_release_that_outlasts_the_run_is_said():
+    """A 1-h run of a 1.5-h release reported 43 t released of 65 t without a word (honest-numbers
+    audit): the release's end after the run's is a note naming both, with the amount's share left out."""
+    from plumecast.scenario import scenario_from_dict
+
+    def notes(**release: object) -> list[str]:
+        sc = scenario_from_dict(dict(name="t", start="2026-10-03T22:00:00Z", duration_h=1, particles=100,
+                                     releases=[{"type": "point", "name": "tanker", "lat": 51.4, "lon": 6.7,
+                                                **release}]))
+        return [n for n in sc.notes() if "after the end of the run" in n]
+
+    (line,) = notes(rate_kg_s=12.0, stop_h=1.5)
+    assert line.startswith("tanker emits until 1.5 h, after the end of the run (duration_h: 1 h)")
+    (line,) = notes(amount_kg=64_800.0, duration_s=5400.0)
+    assert "(33% of its amount)" in line
+    assert notes(rate_kg_s=12.0, stop_h=1.0) == [] and notes(rate_kg_s=12.0) == []  # ends with the run; no end

@@ -238,7 +238,8 @@ def receptor_population(
             raise DataFileError("population: negative values")
         if np.isnan(pop).any():
             notes.append(
-                f"population unknown at {int(np.isnan(pop).sum())} receptor(s): fatalities NaN there"
+                f"population unknown at {int(np.isnan(pop).sum())} receptor(s): their fatalities unknown, left "
+                "out of the totals"
             )
     for name, arr in coords.items():
         if arr.shape != (nrec,):

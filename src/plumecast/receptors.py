@@ -541,8 +541,9 @@ def load_cities(
 
 
 def nested_receptors(receptors: Receptors, radius_m: ArrayLike) -> list[tuple[int, int]]:
-    """``(inner, outer)`` pairs: a receptor whose centre lies inside the disc of a more
-    populous receptor of the same country (``radius_m``: each one's disc, e.g.
+    """``(inner, outer)`` pairs: a receptor of known people whose centre lies inside the disc
+    of a more populous receptor of the same country (both with a country code, as GeoNames places
+    have; ``radius_m``: each one's disc, e.g.
     :func:`plumecast.exposure.receptor_radius_m`). GeoNames lists some city districts as
     places of their own (Hamburg's Wandsbek and Altona, Paris's arrondissements), so
     totals over such pairs may count their people twice (decision audit). Pairs are found
@@ -562,7 +563,11 @@ def nested_receptors(receptors: Receptors, radius_m: ArrayLike) -> list[tuple[in
     pop = np.nan_to_num(receptors.population, nan=-1.0)
     for a, b in pairs:
         outer, inner = (a, b) if pop[a] > pop[b] else (b, a)
-        if pop[outer] <= pop[inner] or receptors.country[a] != receptors.country[b]:
+        # GeoNames places only (a country code; a user's point has none), and an inner one whose people
+        # are known: an unknown population is left out of the totals, so nothing is counted twice (a
+        # caravan park of unknown people beside a user's "houses" had been named; honest-numbers audit)
+        if (pop[outer] <= pop[inner] or pop[inner] <= 0 or receptors.country[a] != receptors.country[b]
+                or not str(receptors.country[a]).strip()):
             continue
         d = 2.0 * EARTH_RADIUS_M * math.asin(min(1.0, float(np.linalg.norm(xyz[a] - xyz[b])) / 2.0))
         if d < r[outer]:

@@ -247,8 +247,8 @@ def print_casualty_table(
                       "totals over the sets.", highlight=False)
     present = [str(names[i]) for i in order if _STILL_PRESENT in str(notes[i])]
     na = any("n/a" in (to2[i], to3[i]) for i in order)
-    console.print("Times are the start of the first output step in which the level is reached (early, never "
-                  "late); '—' = not reached within the forecast; "
+    console.print("Times are the start of the first step of the series (the time step) in which the level is "
+                  "reached (early, never late); '—' = not reached within the forecast; "
                   + ("'n/a' = the agent's AEGL is missing (for the exposure duration reached there); " if na else "")
                   + "'unknown' = the concentration there is not known.", highlight=False)
     if present:

@@ -484,7 +484,8 @@ def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | Non
             f"beyond the near field: {shown}{more} lie within {BEYOND_NEAR_FIELD_FACTOR:g} x "
             f"near_field.distance_km ({scenario.near_field.distance_km:g} km) of {what}, so their air comes from the "
             f"particles alone, spread by turbulence.kh_m2_s ({scenario.turbulence.kh_m2_s:g} m2/s) far wider than "
-            "a plume at that range: their figures can be far lower than a place just inside it (docs/exposure.md); "
+            "a plume at that range: their figures can be far lower than a place just inside it, and their countdowns "
+            "later or never where a small release's plume would reach them in hours (docs/exposure.md); "
             "to keep them in the plume raise near_field.distance_km (at most 100)")
     return out
 

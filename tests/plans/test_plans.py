@@ -755,3 +755,48 @@ def test_console_countdowns_carry_the_probability_within_80_columns() -> None:
     cells = [c.strip() for ln in lines[k:k + 8] for c in ln.split("│")[2:4]]
     assert cells.count("P 50 %") == 2, lines[k:k + 8]
     assert "P(AEGL-2)" in text and "P(AEGL-3)" in text
+
+
+def test_an_aegl_missing_for_a_duration_reached_is_unknown_not_never() -> None:
+    """compare showed 0 % and "not reached" where the agent's AEGL-3 is missing for an exposure
+    duration reached before it (run says n/a there; honest-numbers audit): AEGL-3 given to 30 min
+    only, a receptor exposed for 2 h (3 then 6 ppm) below it is unknown; one that reaches it within 10 min is known."""
+    from plumecast.agents import resolve_agent
+    from plumecast.ensemble.summary import city_display
+
+    gaps = resolve_agent({"name": "chlorine", "aegl_ppm": {2: {"10min": 2.8, "30min": 2.8},
+                                                          3: {"10min": 50.0, "30min": 28.0}}})
+    exp = _exposure(pop=(1000.0, 2000.0, 10.0), ppm=(300.0, 3.0, 0.0))
+    o = evaluate_plan(exp, gaps, BASE, ["r"])
+    assert o.exceed3[0] == 1.0 and np.isfinite(o.arrival3_s[0])  # reached in the first step: known
+    assert np.isnan(o.exceed3[1]) and np.isnan(o.arrival3_s[1])  # 2 h of gas: AEGL-3 after 30 min unknown
+    assert o.exceed2[1] == 1.0  # AEGL-2 (2.8 ppm) is reached at once there
+    assert o.exceed3[2] == 0.0  # no gas at all: never, known
+    # the full table: the same receptor is a known "never" (6 ppm stays below chlorine's 8-h AEGL-3, 7.1)
+    assert evaluate_plan(exp, CL2, BASE, ["r"]).exceed3[1] == 0.0
+    members = [MemberResult(m, {BASELINE_NAME: o}, {}, {}, None, 0.0, 1) for m in range(2)]
+    setup = CompareSetup(scenario=None, plans=(BASE,), tags_h=(), delay_h=(), maps=False)  # type: ignore[arg-type]
+    s = summarise(RawComparison(setup, [MemberSpec(i, i) for i in range(2)], members, None, None, None, 0.0, 0),
+                  ["a", "b", "c"])
+    _, body = city_display(s, BASELINE_NAME)
+    row = {r[0]: r for r in body}
+    assert row["b"][2] == "unknown" and row["b"][4] == "n/a"  # P(AEGL-3) and its countdown: not 0 %, not never
+    assert row["c"][2] == "0 %" and row["c"][4] == "not reached"
+
+
+def test_a_probability_over_some_members_says_over_how_many() -> None:
+    """A member in which AEGL-3 is unknown is left out of P(AEGL-3), and the cell says so."""
+    from plumecast.ensemble.summary import city_display
+
+    def outcome(e3: float) -> PlanOutcome:
+        return PlanOutcome(BASELINE_NAME, np.ones(1), np.array([e3]), np.zeros(1), np.full(1, np.nan), np.ones(1),
+                           np.full(1, np.nan))
+
+    members = [MemberResult(m, {BASELINE_NAME: outcome(e3)}, {}, {}, None, 0.0, 1)
+               for m, e3 in enumerate([0.0, np.nan, 0.0])]
+    setup = CompareSetup(scenario=None, plans=(BASE,), tags_h=(), delay_h=(), maps=False)  # type: ignore[arg-type]
+    s = summarise(RawComparison(setup, [MemberSpec(i, i) for i in range(3)], members, None, None, None, 0.0, 0), ["a"])
+    assert s.per_city[0]["members_unknown_aegl3"] == 1 and s.per_city[0]["members_unknown"] == 0
+    _, body = city_display(s, BASELINE_NAME)
+    assert body[0][2] == "0 % of 2 known"
+    assert body[0][4] == "not reached (n/a in 1 of 3 members)"

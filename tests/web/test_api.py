@@ -821,3 +821,26 @@ def test_a_plan_saving_where_deaths_are_unknown_is_not_a_known_0(tmp_path: Path,
     plans = c.get("/api/summary").json()["plans"]
     assert [p["saved_unknown"] for p in plans] == [0, 1, 2]
     assert c.get("/api/view/plan1").json()["totals"]["plan_saved_unknown"] == 1
+
+
+def test_plan_table_aegl3_unknown_in_every_member_has_no_countdown(tmp_path: Path, compare_dir: Path) -> None:
+    """A city where AEGL-3 is unknown in every member (the agent's AEGL-3 missing for a duration
+    reached there) but AEGL-2 is known: the page marks AEGL-3 unavailable there (its countdown
+    'unknown', not '—' = not reached) and keeps AEGL-2."""
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    lines = (folder / "cities.csv").read_text().splitlines()
+    head = lines[0].split(",")
+    out = [lines[0]]
+    for ln in lines[1:]:
+        f = ln.split(",")
+        if f[0] == "Tokyo":
+            f[head.index("p_aegl3")] = ""
+            for k in ("min", "median", "max"):
+                f[head.index(f"aegl3_arrival_h_{k}")] = ""
+        out.append(",".join(f))
+    (folder / "cities.csv").write_text("\n".join(out) + "\n")
+    v = client_for(folder).get("/api/view/plan0").json()
+    rec = {r["name"]: r for r in v["receptors"]}
+    assert rec["Tokyo"]["known"] is True
+    assert rec["Tokyo"]["aegl_available"]["3"] is False and rec["Tokyo"]["aegl_available"]["2"] is True

@@ -283,6 +283,18 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     delay_term: dict[str, NDArray[np.float64]] = {}
     delay_ign: dict[str, dict[float, float]] = {}
     notes: list[str] = provenance_notes
+    # the forecast ends with gas still at some places: their deaths, and what a plan saves there, cover the
+    # forecast only, and a plan that acts later may rank otherwise over a longer one (run said so, compare
+    # had not: a 1-h forecast of a 1.5-h release ranked shelter first, 5 h ranked the valve; honest-numbers audit)
+    from plumecast.consequence_metrics import onset_floor
+
+    series = base_exp.total()
+    last = np.nan_to_num(series[-1]) if series.shape[0] else np.zeros(0)
+    floor = onset_floor(agent)
+    if np.any(last >= floor if floor > 0 else last > 0):
+        notes.append(f"plans: gas is still present at the end of the forecast ({sc.run_hours:g} h) at some "
+                     "receptors: their deaths and the lives each plan saves cover the forecast only (lower bounds), "
+                     "and the plans may rank otherwise over a longer one; lengthen duration_h before deciding")
     base_grid = grid_exceedance(base_res.concentration, agent, sc.start64) if setup.maps else None
     plain = [p for p in setup.plans if not has_front(p)]
     # every plan without a front, and the cost of delay of those with a termination, from the

@@ -128,6 +128,7 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
                 "p_aegl2": float(ex2[known, r].mean()) if known.any() else math.nan,
                 "p_aegl3": float(ex3[k3, r].mean()) if k3.any() else math.nan,
                 "members_unknown": int(n - known.sum()),
+                "members_unknown_aegl3": int(n - k3.sum()),
                 **{f"aegl2_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(a2[:, r]), strict=True)},
                 **{f"aegl3_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(a3[:, r]), strict=True)},
                 **{f"fatalities_{k}": v for k, v in zip(("p5", "median", "p95"), quantiles(fat[:, r]), strict=True)},
@@ -339,6 +340,27 @@ DEATHS_WITHOUT_AEGL3 = ("the toxic load adds up over the whole exposure, while A
                         "(docs/consequence.md)")
 
 
+def _of_known(row: dict[str, Any], level: int, text: str) -> str:
+    """A P(AEGL-``level``) cell, naming the members it is over where some are unknown there
+    ("67 % of 2 known")."""
+    unknown = int(row["members_unknown" if level == 2 else "members_unknown_aegl3"])
+    if not unknown or not math.isfinite(row[f"p_aegl{level}"]):
+        return text
+    return f"{text} of {row['members'] - unknown} known"
+
+
+def _unread(row: dict[str, Any], level: int, text: str) -> str:
+    """An arrival cell where no known member reaches AEGL-``level``: "n/a" where it is unknown in
+    every member (the agent's AEGL missing for a duration reached there, the concentration off the
+    domain: not never), "not reached" with the members where it is unknown named; else ``text``."""
+    if text != "not reached":
+        return text
+    unknown = int(row["members_unknown" if level == 2 else "members_unknown_aegl3"])
+    if not math.isfinite(row[f"p_aegl{level}"]):
+        return "n/a"
+    return f"not reached (n/a in {unknown} of {row['members']} members)" if unknown else text
+
+
 def deaths_without_aegl3(row: dict[str, Any]) -> bool:
     """Whether a row of :attr:`Summary.per_city` has expected deaths (one or more: median or
     95 %) while AEGL-3 is reached there in no member whose concentration is known."""
@@ -410,9 +432,9 @@ def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tupl
         r = rows[k]
         if cities is not None and r["city"] not in cities:
             continue
-        row = [s.label(k), prob(r["p_aegl2"]), prob(r["p_aegl3"]),
-               arrival_text(r["aegl2_arrival_h_min"], r["aegl2_arrival_h_max"], start, issued),
-               countdown_text(r["aegl3_arrival_h_min"], start, issued), _fatalities_cell(r)]
+        row = [s.label(k), _of_known(r, 2, prob(r["p_aegl2"])), _of_known(r, 3, prob(r["p_aegl3"])),
+               _unread(r, 2, arrival_text(r["aegl2_arrival_h_min"], r["aegl2_arrival_h_max"], start, issued)),
+               _unread(r, 3, countdown_text(r["aegl3_arrival_h_min"], start, issued)), _fatalities_cell(r)]
         if front:
             row += [countdown_text(r["front_arrival_h_min"], start, issued).replace("not reached", "never"),
                     prob(r["p_front_before_aegl3"]) if math.isfinite(r["p_front_before_aegl3"]) else "—"]
@@ -488,22 +510,22 @@ def cities_by_plan_display(s: Summary, cities: list[str] | None = None,
     for k in _shown(s, cities, top):
         b = rows[base][k]
         body.append([s.label(k),
-                     arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start, issued)
-                     + _p_beside(s, b["p_aegl2"], b["aegl2_arrival_h_min"]),
-                     countdown_text(b["aegl3_arrival_h_min"], start, issued)
-                     + _p_beside(s, b["p_aegl3"], b["aegl3_arrival_h_min"])]
+                     _unread(b, 2, arrival_text(b["aegl2_arrival_h_min"], b["aegl2_arrival_h_max"], start, issued))
+                     + _p_beside(s, b, 2),
+                     _unread(b, 3, countdown_text(b["aegl3_arrival_h_min"], start, issued)) + _p_beside(s, b, 3)]
                     + [_fatalities_cell(rows[p][k]) for p in s.plans])
     return head, body
 
 
-def _p_beside(s: Summary, p: float, arrival_h: float) -> str:
+def _p_beside(s: Summary, row: dict[str, Any], level: int) -> str:
     """``"\\nP 50 %"``: the share of the members reaching the level (the column's head names
-    it), for the line below its arrival or countdown in the console's cities table (short,
-    so that a narrow column does not break it); "" with one member (no probability) and
-    where no member reaches it (the cell says "not reached")."""
+    it; "of 2 known" where it is unknown in some), for the line below its arrival or countdown
+    in the console's cities table (short, so that a narrow column does not break it); "" with
+    one member (no probability) and where no member reaches it (the cell says "not reached")."""
+    p, arrival_h = row[f"p_aegl{level}"], row[f"aegl{level}_arrival_h_min"]
     if s.single or not math.isfinite(p) or not math.isfinite(arrival_h):
         return ""
-    return f"\nP {_pct(p)}"
+    return f"\nP {_of_known(row, level, _pct(p))}"
 
 
 def _shown(s: Summary, cities: list[str] | None, top: int | None) -> list[int]:

@@ -209,6 +209,8 @@ def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.dat
     for level in (2, 3):
         t = np.asarray(res[f"first_exceedance_aegl{level}"].values)
         out[f"first{level}_s"] = np.where(np.isnat(t), np.nan, (t - start) / np.timedelta64(1, "s"))
+        # n/a, not never: the agent's AEGL is missing for an exposure duration reached before it was
+        out[f"unread{level}"] = (~np.asarray(res[f"aegl{level}_known"].values, bool)).astype(float)
         if not int(res.attrs.get(f"aegl{level}_available", 1)):
             out[f"first{level}_s"] = np.full(series.shape[1], np.nan)
             out[f"no_aegl{level}"] = np.ones(series.shape[1])
@@ -318,7 +320,10 @@ def evaluate_plans(
             first = np.where(present, res[f"first{level}_s"][sl].reshape(k, n_rec), np.nan)
             hit = np.isfinite(first).any(axis=0)
             arrival = np.where(hit, np.min(np.where(np.isfinite(first), first, np.inf), axis=0), np.nan)
-            exceed = hit.astype(float)
+            # a cohort whose AEGL could not be read for a duration it reached: unknown, not "not reached"
+            # (compare had shown 0 % and "not reached" where run says n/a; honest-numbers audit)
+            unread = (present & (res[f"unread{level}"][sl].reshape(k, n_rec) > 0)).any(axis=0)
+            exceed = np.where(hit, 1.0, np.where(unread, np.nan, 0.0))
             if f"no_aegl{level}" in res:
                 exceed[:] = np.nan
             out[f"exceed{level}"] = np.where(on_grid, exceed, np.nan)
@@ -345,8 +350,9 @@ def _by_city(o: PlanOutcome, parent: NDArray[np.int64], n_city: int) -> PlanOutc
         unknown = np.add.reduceat(np.isnan(v).astype(np.int64), first) > 0
         if how == "sum":
             return np.where(unknown, np.nan, np.add.reduceat(np.nan_to_num(v), first))
-        if how == "any":
-            return np.where(unknown, np.nan, np.maximum.reduceat(np.nan_to_num(v), first))
+        if how == "any":  # reached in a part: reached, whatever the others; else unknown if one is
+            top = np.maximum.reduceat(np.nan_to_num(v), first)
+            return np.where(top > 0, top, np.where(unknown, np.nan, top))
         return np.asarray(np.fmin.reduceat(v, first), dtype=float)  # the earliest; NaN only if none
 
     return PlanOutcome(o.plan, gather(o.exceed2, "any"), gather(o.exceed3, "any"), gather(o.arrival2_s, "min"),

@@ -272,6 +272,10 @@ def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]]
             rec["first"] = dict(rec.get("first") or {}) | {
                 "2": arr2 if math.isfinite(arr2) else None,
                 "3": arr3 if math.isfinite(arr3) else None}
+            # a level unknown in every member (the agent's AEGL missing for a duration reached there):
+            # its countdown is unknown, not "not reached"
+            rec["aegl_available"] = dict(rec.get("aegl_available") or {}) | {
+                lv: math.isfinite(rec["ensemble"][f"p_aegl{lv}"]) for lv in ("2", "3")}
         front = table_seconds(rec["ensemble"]["front_arrival_h_median"], step_s)
         if math.isfinite(front):
             rec["front_s"] = front
