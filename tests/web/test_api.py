@@ -844,3 +844,43 @@ def test_plan_table_aegl3_unknown_in_every_member_has_no_countdown(tmp_path: Pat
     rec = {r["name"]: r for r in v["receptors"]}
     assert rec["Tokyo"]["known"] is True
     assert rec["Tokyo"]["aegl_available"]["3"] is False and rec["Tokyo"]["aegl_available"]["2"] is True
+
+
+def test_run_receptor_whose_aegl_cannot_be_read_is_not_never(run_copy: Path) -> None:
+    """consequences.nc says AEGL-3 is n/a at a receptor (the agent's AEGL-3 missing for a duration
+    reached before it): the page had shown "not reached in the forecast" above a note saying
+    "n/a, not never" (situation-room audit); the level is now unavailable there, and only there."""
+    import xarray as xr
+
+    path = run_copy / "consequences.nc"
+    with xr.open_dataset(path) as ds:
+        ds = ds.load()
+    names = [str(n) for n in ds["name"].values]
+    k = names.index("Tokyo")
+    known = ds["aegl3_known"].values.copy()
+    known[k] = 0
+    ds["aegl3_known"] = (ds["aegl3_known"].dims, known, ds["aegl3_known"].attrs)
+    first = ds["first_exceedance_aegl3"].values.copy()
+    first[k] = np.datetime64("NaT")
+    ds["first_exceedance_aegl3"] = (ds["first_exceedance_aegl3"].dims, first, ds["first_exceedance_aegl3"].attrs)
+    path.unlink()
+    ds.to_netcdf(path)
+    rec = {r["name"]: r for r in client_for(run_copy).get("/api/view/run").json()["receptors"]}
+    assert rec["Tokyo"]["aegl_available"] == {"1": True, "2": True, "3": False}
+    assert rec["Tokyo"]["first"]["3"] is None
+    others = [r for n, r in rec.items() if n != "Tokyo"]
+    assert others and all(r["aegl_available"]["3"] for r in others)
+
+
+def test_a_frame_with_a_step_of_unknown_percent_is_unknown() -> None:
+    """The highest % of AEGL-3 in an output interval is unknown where a step of it is (the agent's
+    AEGL-3 cannot be read there with gas about): the highest of the other steps had read 230 %
+    where the file's peak was n/a (and 263 % without the agent's gaps)."""
+    from plumecast.web.run_folder import _per_frame_max
+
+    pct = np.array([[10.0, 0.0], [np.nan, 0.0], [230.0, 5.0], [40.0, 7.0]])
+    end_s = np.array([600.0, 1200.0, 1800.0, 2400.0])
+    out = _per_frame_max(pct, end_s, np.array([1200.0, 2400.0]), 1200.0)
+    assert out is not None
+    assert np.isnan(out[0, 0]) and out[0, 1] == 0.0
+    assert out[1, 0] == 230.0 and out[1, 1] == 7.0

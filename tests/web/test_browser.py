@@ -323,6 +323,18 @@ def _first_s(run_dir: Path, city: str, level: int) -> float:
     return float((t - np.datetime64("2026-03-01T00:00")) / np.timedelta64(1, "s"))
 
 
+def _cd(left_s: float, at_s: float) -> str:
+    """A countdown cell as the page writes it: the time left and the clock time of the event
+    (``at_s`` after the fixtures' start, 2026-03-01 00:00 UTC), rounded down."""
+    import numpy as np
+
+    return f"{numbers.countdown(left_s)} ({numbers.clock(np.datetime64('2026-03-01T00:00') + np.timedelta64(int(at_s), 's'))})"
+
+
+#: live countdowns count from the page's next redraw (app.js LIVE_REDRAW_MS), so they never stand late [s]
+REDRAW_S = 10.0
+
+
 def _serve_copy(run_dir: Path, folder: Path, issued: str | None = None) -> DashboardServer:
     import json
     import shutil
@@ -345,13 +357,13 @@ def test_countdowns_run_from_the_issue_time(browser: Any, run_dir: Path, tmp_pat
         page = p.page
         _slide(page, 0)
         cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
-        assert cd == numbers.countdown(first2 - 7200.0), cd
+        assert cd == _cd(first2 - 7200.0, first2), cd
         assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
         assert "issue time (03-01 02:00 UTC)" in page.inner_text("#monitors-note")
         # a slider time after the issue time: a look ahead, counted from the slider
         _slide(page, 5)  # 03:00
         cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
-        assert cd == numbers.countdown(first2 - 3 * 3600.0), cd
+        assert cd == _cd(first2 - 3 * 3600.0, first2), cd
         assert p.errors == []
         p.close()
     finally:
@@ -374,14 +386,47 @@ def test_live_countdown_follows_the_clock(browser: Any, run_dir: Path, tmp_path:
         page.wait_for_selector("body[data-ready='1']", timeout=20_000)
         _slide(page, 0)  # 00:30, before the clock
         cell = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2")
-        expected = numbers.countdown(first2 - (now - start).total_seconds())
+        expected = _cd(first2 - (now - start).total_seconds() - REDRAW_S, first2)
         assert cell.inner_text() == expected, (cell.inner_text(), expected)
         assert page.get_attribute("#monitors", "data-countdown-from") == "clock"
         assert "the clock" in page.inner_text("#monitors-note")
         page.clock.run_for(5 * 60 * 1000)  # five minutes later, without touching the page
-        later = numbers.countdown(first2 - (now - start).total_seconds() - 300.0)
+        later = _cd(first2 - (now - start).total_seconds() - 300.0 - REDRAW_S, first2)
         page.wait_for_function("(t) => document.querySelector(\"#monitors tr.monitor[data-name='Tokyo'] "
                                ".countdown-aegl2\").innerText === t", arg=later, timeout=5_000)
+        page.close()
+    finally:
+        server.stop()
+
+
+
+def test_a_live_page_opens_and_stays_at_the_clock(browser: Any, run_dir: Path, tmp_path: Path) -> None:
+    """Opened while the clock is within the forecast, the page had shown the map, levels and totals
+    of the issue time's frame while its countdowns ran from the clock (situation-room audit): it now
+    opens on the frame holding the clock and follows it, until the user moves the slider."""
+    import datetime as dt
+
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    now = start + dt.timedelta(hours=1, minutes=17, seconds=30)
+    server = _serve_copy(run_dir, tmp_path / "live_frame")
+    try:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.clock.install(time=now)
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        times = page.evaluate("() => fetch('/api/view/run').then((r) => r.json()).then((v) => v.times_s)")
+        holding = next(k for k, t in enumerate(times) if t >= (now - start).total_seconds())
+        assert page.input_value("#time-slider") == str(holding)
+        # each countdown gives the clock time of its event, as decision_table.md does
+        cell = _cell(page, "Tokyo", "countdown-aegl2")
+        assert cell.endswith(" UTC)") and " (03-01 " in cell, cell
+        page.clock.run_for(20 * 60 * 1000)  # 01:37:30: the next frame holds the clock
+        page.wait_for_function("(k) => document.querySelector('#time-slider').value === String(k)",
+                               arg=holding + 1, timeout=5_000)
+        _slide(page, 0)  # the user's own choice: no longer followed
+        page.clock.run_for(40 * 60 * 1000)
+        page.wait_for_timeout(200)
+        assert page.input_value("#time-slider") == "0"
         page.close()
     finally:
         server.stop()
@@ -475,7 +520,7 @@ def test_comparison_countdowns_run_from_the_issue_time(browser: Any, compare_dir
         page = _open_at(browser, server.url, "2026-01-01T00:00:00+00:00")
         assert page.locator("#plans-table tr.active[data-view='plan0']").count() == 1
         cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
-        assert cd == numbers.countdown(first2 - 7200.0), cd  # from the release start it would be 2 h late
+        assert cd == _cd(first2 - 7200.0, first2), cd  # from the release start it would be 2 h late
         assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
         assert "issue time (03-01 02:00 UTC)" in page.inner_text("#monitors-note")
         page.screenshot(path=str(artefact_dir / "compare_issued.png"), full_page=True)
@@ -483,7 +528,7 @@ def test_comparison_countdowns_run_from_the_issue_time(browser: Any, compare_dir
         # inside the forecast the clock takes over, as on a run's page
         page = _open_at(browser, server.url, "2026-03-01T02:30:30+00:00")  # mid-minute: robust to the clock's drift
         cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
-        assert cd == numbers.countdown(first2 - 9030.0), cd
+        assert cd == _cd(first2 - 9030.0 - REDRAW_S, first2), cd
         assert page.get_attribute("#monitors", "data-countdown-from") == "clock"
         page.close()
     finally:
@@ -506,7 +551,7 @@ def test_comparison_without_record_counts_from_the_start_and_says_so(browser: An
         page = p.page
         page.wait_for_selector("#monitors tr.monitor[data-name='Tokyo']")
         cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
-        assert cd == numbers.countdown(first2), cd
+        assert cd.startswith(f"{numbers.countdown(first2)} (T+"), cd  # no calendar: hours after the start
         assert page.get_attribute("#monitors", "data-countdown-from") == "start"
         note = page.inner_text("#monitors-note")
         assert "after the release start" in note and "issue time is unknown" in note, note
@@ -543,10 +588,10 @@ def test_first_load_counts_from_the_issue_time(browser: Any, run_dir: Path, tmp_
         p = Page(browser, server.url)
         page = p.page
         assert page.input_value("#time-slider") == "0"
-        assert _cell(page, "Tokyo", "countdown-aegl2") == numbers.countdown(first2)
+        assert _cell(page, "Tokyo", "countdown-aegl2") == _cd(first2, first2)
         assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
         _slide(page, 1)  # the next frame lies wholly after the issue time: a look ahead, from 01:00
-        assert _cell(page, "Tokyo", "countdown-aegl2") == numbers.countdown(first2 - 3600.0)
+        assert _cell(page, "Tokyo", "countdown-aegl2") == _cd(first2 - 3600.0, first2)
         assert page.get_attribute("#monitors", "data-countdown-from") == "slider"
         assert p.errors == []
         p.close()
@@ -558,7 +603,7 @@ def test_first_load_counts_from_the_issue_time(browser: Any, run_dir: Path, tmp_
         page = p.page
         assert page.input_value("#time-slider") == "3"  # the frame ending at 02:00
         assert "03-01 02:00 UTC" in page.inner_text("#time-label")
-        assert _cell(page, "Tokyo", "countdown-aegl2") == numbers.countdown(first2 - 7200.0)
+        assert _cell(page, "Tokyo", "countdown-aegl2") == _cd(first2 - 7200.0, first2)
         assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
         assert p.errors == []
         p.close()

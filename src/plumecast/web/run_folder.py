@@ -159,7 +159,9 @@ def load_run(path: Path, label: str) -> RunData:
                                     rd.reference_state)
             if 3 in rd.curves:
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    pct = 100.0 * rd.conc / rd.curves[3]
+                    # no gas: 0 % whatever the AEGL; gas where the agent's AEGL-3 cannot be read for the
+                    # elapsed duration: unknown (NaN), and so is the frame's highest (_per_frame_max)
+                    pct = np.where(rd.conc == 0.0, 0.0, 100.0 * rd.conc / rd.curves[3])
                 rd.pct3_frames = _per_frame_max(pct, rd.series_end_s, rd.frame_s, rd.interval_s,
                                                 rd.frame_begin_s)
     if rd.frames is not None and rd.frame_s is not None:
@@ -249,17 +251,19 @@ def _frames_from_series(rd: RunData, scen: dict[str, Any]) -> None:
 def _per_frame_max(pct: NDArray[np.float64], end_s: NDArray[np.float64], frame_s: NDArray[np.float64] | None,
                    interval_s: float | None, begin_s: NDArray[np.float64] | None = None) -> NDArray[np.float64] | None:
     """Highest value of each receptor within each output interval ``(begin, t]`` (``begin_s``:
-    each frame's start, from concentration.nc's time_bnds; None: ``t - interval_s``); None
-    without output intervals (never the per-step rows, which are no frames)."""
+    each frame's start, from concentration.nc's time_bnds; None: ``t - interval_s``), unknown
+    (NaN) where a step of it is (the highest of the others had shown 230 % where the file's
+    peak was n/a, and 263 % without the agent's gaps; situation-room audit); None without
+    output intervals (never the per-step rows, which are no frames)."""
     if frame_s is None or interval_s is None or frame_s.size == 0:
         return None
     if begin_s is None or begin_s.shape != frame_s.shape:
         begin_s = frame_s - interval_s
     out = np.full((frame_s.size, pct.shape[1]), np.nan)
     for k, t in enumerate(frame_s):
-        sel = (end_s > begin_s[k] - 1e-6) & (end_s <= t + 1e-6)
+        sel = (end_s > begin_s[k] + 1e-6) & (end_s <= t + 1e-6)  # the step ending at the begin is the frame before's
         if sel.any():
-            out[k] = np.fmax.reduce(pct[sel], axis=0)
+            out[k] = np.max(pct[sel], axis=0)
     return out
 
 
@@ -384,6 +388,9 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
     first = {lv: seconds_since(col(f"first_exceedance_aegl{lv}").astype("datetime64[ns]"), rd.start)
              if f"first_exceedance_aegl{lv}" in ds else np.full(n, np.nan) for lv in AEGL_LEVELS}
     available = {lv: int(ds.attrs.get(f"aegl{lv}_available", 1)) == 1 for lv in AEGL_LEVELS}
+    # per receptor: n/a where the agent's AEGL is missing for an exposure duration reached before the level
+    # (the page had shown "not reached" above a note saying "n/a, not never"; situation-room audit)
+    readable = {lv: col(f"aegl{lv}_known", 1).astype(bool) for lv in AEGL_LEVELS}
     known = col("concentration_known", 1).astype(bool)
     pop = col("population").astype(float)
     fat, lo, hi = (col(k).astype(float) for k in ("fatalities", "fatalities_low", "fatalities_high"))
@@ -395,8 +402,8 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
     rd.receptors = [{
         "id": i, "name": names[i], "country": country[i], "lat": lat[i], "lon": lon[i],
         "population": pop[i], "known": bool(known[i]),
-        "first": {str(lv): (first[lv][i] if available[lv] else None) for lv in AEGL_LEVELS},
-        "aegl_available": {str(lv): available[lv] for lv in AEGL_LEVELS},
+        "first": {str(lv): (first[lv][i] if available[lv] and readable[lv][i] else None) for lv in AEGL_LEVELS},
+        "aegl_available": {str(lv): bool(available[lv] and readable[lv][i]) for lv in AEGL_LEVELS},
         "fatalities": fat[i], "fatalities_low": lo[i], "fatalities_high": hi[i], "fatalities_sheltered": fsh[i],
         "peak_percent_aegl3": float(col("peak_percent_aegl3")[i]), "note": notes[i],
     } for i in range(n)]

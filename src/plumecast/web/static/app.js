@@ -12,7 +12,14 @@ const state = {
   summary: null, vid: null, view: null, k: 0, frameUrls: new Map(), playing: false, timer: null,
   selected: null, pin: null, series: null, probLevel: null, probUrl: null, frontHours: null,
   viewBox: [0, 0, 360, 180], reloadTimer: null, lastSignature: null, probEmpty: false,
+  // the slider follows the clock (live countdowns) until the user moves it or plays
+  follow: true, lastFrom: null,
 };
+
+// Live countdowns are redrawn this often [ms]; they count from the next redraw, so that what
+// stands on the page until then is never late (a countdown read 9 s after its minute had passed
+// had still said "in 5 min" where 4 min 59 s were left; situation-room audit).
+const LIVE_REDRAW_MS = 10000;
 
 // ------------------------------------------------------------------ helpers
 
@@ -163,25 +170,33 @@ function frameAt(s) {
   return ts.length;
 }
 
-// Where the slider opens: the frame holding the issue time (the page opens on the forecast as
-// issued; its levels then agree with the countdowns); a view without an issue time, at the start.
+// Where the slider opens: the frame holding the moment the countdowns run from (countdownRef),
+// the clock while it is within the forecast past the issue time (the map, the levels and the
+// totals had stood at the issue time while the countdowns ran from the clock; situation-room
+// audit), else the issue time; a view without an issue time, at the start. Its levels then
+// agree with the countdowns.
 function openingFrame(v) {
   const n = v.times_s.length;
   if (!n) return 0;
-  return Math.min(frameAt(fin(v.issued_s) ? v.issued_s : 0), n - 1);
+  const issued = fin(v.issued_s) ? v.issued_s : 0;
+  const c = clockS();
+  return Math.min(frameAt(fin(c) && c > issued && c <= v.times_s[n - 1] ? c : issued), n - 1);
 }
 
 // The moment countdowns run from: the forecast's issue time, or the clock once it is past
-// the issue time and within the forecast; the slider time when the slider stands on a later
-// frame than the one holding that moment (a look ahead). The frame holding the issue time
-// ends after it, so counting from its end would shorten every countdown: from that frame (and
-// any earlier one) the page counts from the issue time. Never earlier than the issue time or
-// the clock: a countdown never errs late.
+// the issue time and within the forecast, taken at the next live redraw (LIVE_REDRAW_MS); the
+// slider time when the slider stands on a later frame than the one holding that moment (a look
+// ahead). The frame holding the issue time ends after it, so counting from its end would
+// shorten every countdown: from that frame (and any earlier one) the page counts from the issue
+// time. Never earlier than the issue time or the clock within the forecast: a countdown never
+// errs late. A forecast whose time has passed is read from its issue time, and the page says
+// so (each countdown with its clock time; the note names the moment it counts from, redrawn as
+// that changes: it had gone on saying "from now" after the forecast's end).
 function countdownRef(t) {
   const v = state.view;
   const issued = v && fin(v.issued_s) ? v.issued_s : 0;
   const last = v && v.times_s.length ? v.times_s[v.times_s.length - 1] : NaN;
-  const c = clockS();
+  const c = clockS() + LIVE_REDRAW_MS / 1000;
   const now = fin(c) && c > issued && c <= last ? c : issued;
   const useClock = now === c;
   const k = v ? Math.min(state.k, v.times_s.length - 1) : -1;
@@ -265,7 +280,16 @@ function countdownCell(r, seconds, ref, level = null) {
   // the level was not assessed (no consequences.nc, no AEGL value): unknown, not "not reached"
   if (level && r.aegl_available && r.aegl_available[level] === false) return { text: N.UNKNOWN, passed: false };
   if (!fin(seconds)) return { text: N.countdown(null), passed: false };
-  return { text: N.countdown(seconds - ref.s), passed: seconds - ref.s < 0 };
+  // time left and the clock time it ends at (rounded down), as decision_table.md gives them: "in 12 min"
+  // alone could be read from another moment than the one the page counts from
+  return { text: `${N.countdown(seconds - ref.s)} (${clockAt(seconds)})`, passed: seconds - ref.s < 0 };
+}
+
+// The clock time of a moment s seconds after the view's start ("03-01 00:50 UTC", rounded down);
+// the hours after the start without calendar times.
+function clockAt(s) {
+  const v = state.view;
+  return v && v.start ? N.clock(new Date(Date.parse(v.start) + s * 1000).toISOString()) : N.hours(s);
 }
 
 // whether a one-member comparison's run reaches a level there: "yes", "no", "unknown"
@@ -516,7 +540,7 @@ function drawMonitors() {
   $("monitors-note").textContent = (one
     ? "One member (no ensemble): whether that run reaches AEGL-3, not a probability; countdowns to that run's arrival (they err early)."
     : plan
-      ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
+      ? "Ranked by the share of ensemble members reaching AEGL-3; AEGL countdowns to the earliest member's arrival (they err early), the front's to the median member's."
       : wholeForecast()
         ? "The folder has no time steps: ranked by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the start of the interval in which a level is first reached (they err early)."
         : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the start of the interval in which a level is first reached (they err early).")
@@ -672,14 +696,15 @@ function drawDetail() {
     const lv = levelAt(r, t);
     add("people", N.people(r.population));
     add(wholeForecast() ? "highest level in the forecast" : "level at the slider time", levelText(r, lv));
-    if (v.pct3) add("% of AEGL-3 now", N.percent(metricAt(r)));
+    if (v.pct3) add("% of AEGL-3 at the slider time", N.percent(metricAt(r)));
     else if (wholeForecast() && !r.ensemble && "peak_percent_aegl3" in r) add("highest % of AEGL-3 in the forecast", N.percent(metricAt(r)));
     for (const lv2 of ["2", "3"]) {
       const c = countdownCell(r, r.first && r.first[lv2], ref, lv2);
       add(`AEGL-${lv2}`, c.text === "—" ? "not reached in the forecast" : c.text);
     }
     add("countdowns from", refText(ref));
-    if (fin(r.front_s)) add(single() ? "front (one member)" : "front (median member)", N.countdown(r.front_s - ref.s));
+    if (fin(r.front_s)) add(single() ? "front (one member)" : "front (median member)",
+      `${N.countdown(r.front_s - ref.s)} (${clockAt(r.front_s)})`);
     if ("fatalities" in r) add("expected fatalities", N.peopleRange(r.fatalities, r.fatalities_low, r.fatalities_high));
     if (r.ensemble && single()) {  // one member: whether that run reaches a level, its figure without interval
       const e = r.ensemble;
@@ -1035,8 +1060,8 @@ async function load() {
 }
 
 function setup() {
-  $("time-slider").addEventListener("input", (ev) => { stop(); setFrame(Number(ev.target.value)).catch(showError); });
-  $("play").addEventListener("click", () => (state.playing ? stop() : play()));
+  $("time-slider").addEventListener("input", (ev) => { stop(); state.follow = false; setFrame(Number(ev.target.value)).catch(showError); });
+  $("play").addEventListener("click", () => { state.follow = false; return state.playing ? stop() : play(); });
   for (const id of ["show-field", "show-prob", "show-front"]) $(id).addEventListener("change", () => render().catch(showError));
   $("prob-level").addEventListener("change", () => { state.probUrl = null; render().catch(showError); });
   $("detail-close").addEventListener("click", () => { state.selected = null; state.pin = null; $("detail").hidden = true; drawMarkers(); drawPin(); });
@@ -1044,17 +1069,27 @@ function setup() {
     if (ev.target.tagName === "INPUT" && ev.target.type !== "range") return;
     const v = state.view;
     if (!v) return;
-    if (ev.key === " ") { ev.preventDefault(); state.playing ? stop() : play(); }
+    if (ev.key === " ") { ev.preventDefault(); state.follow = false; state.playing ? stop() : play(); }
   });
   setupPanZoom();
   setupSearch();
   setupLive();
-  // live countdowns: while they run from the clock, they are redrawn as it moves
+  // live countdowns: while they run from the clock, they are redrawn as it moves, and the slider
+  // follows the clock (its frame's map, levels and totals) until the user moves it or plays
   setInterval(() => {
-    if (!state.view || countdownRef(tNow()).from !== "clock") return;
+    if (!state.view) return;
+    const from = countdownRef(tNow()).from;
+    const changed = from !== state.lastFrom;
+    state.lastFrom = from;
+    if (from !== "clock" && !changed) return;
+    const k = openingFrame(state.view);
+    if (state.follow && !state.playing && k !== state.k) {
+      setFrame(k).catch(showError);  // redraws the monitors and the detail too
+      return;
+    }
     drawMonitors();
     if (state.selected) drawDetail();
-  }, 10000);
+  }, LIVE_REDRAW_MS);
 }
 
 setup();
