@@ -884,3 +884,22 @@ def test_a_frame_with_a_step_of_unknown_percent_is_unknown() -> None:
     assert out is not None
     assert np.isnan(out[0, 0]) and out[0, 1] == 0.0
     assert out[1, 0] == 230.0 and out[1, 1] == 7.0
+
+
+def test_plan_table_totals_count_the_receptors_of_unknown_deaths(tmp_path: Path, compare_dir: Path) -> None:
+    """A plan shown from its table: its totals say at how many receptors the deaths are unknown
+    (decision_table.csv's receptors_unknown_max), as the plans table does; the totals' note had
+    said only "10 receptor cities" (situation-room audit)."""
+    import csv
+    import io
+
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    rows = list(csv.DictReader(io.StringIO((folder / "decision_table.csv").read_text())))
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows([dict(r, receptors_unknown_max="2") for r in rows])
+    (folder / "decision_table.csv").write_text(out.getvalue())
+    v = client_for(folder).get("/api/view/plan0").json()
+    assert v["totals"]["receptors_unknown"] == 2

@@ -123,6 +123,8 @@ def view_json(snap: Snapshot, vid: str) -> dict[str, Any]:
             "plan_fatalities": plan["fatalities"], "plan_lives_saved": plan["lives_saved"],
             "plan_saved_unknown": plan.get("saved_unknown"),
             "members": snap.compare.members}
+        if rd is None:  # from the table: the receptors of unknown deaths (the most in a member), as it says
+            out["totals"]["receptors_unknown"] = plan.get("receptors_unknown")
         probs = snap.compare.probability.get(plan["name"], {})
         out["layers"]["probability"] = sorted(probs)
         if probs and snap.compare.prob_grid is not None:

@@ -622,7 +622,8 @@ function drawTotals() {
   const unknown = v.receptors.filter((r) => !r.known).length;
   $("totals-note").textContent = `${v.receptors.length} receptor cities` +
     (unknown ? `; ${unknown} outside the forecast domain (unknown)` : "") +
-    (fin(tt.receptors_unknown) && tt.receptors_unknown ? `; fatalities unknown at ${tt.receptors_unknown}` : "") + ".";
+    (fin(tt.receptors_unknown) && tt.receptors_unknown ? `; fatalities unknown at ${tt.receptors_unknown}` +
+      (v.kind === "plan" && !single() ? " (the most in a member)" : "") : "") + ".";
 }
 
 // ------------------------------------------------------------------ detail chart
