@@ -169,21 +169,17 @@ def test_districts_inside_a_larger_citys_disc_are_named():
     assert nested_receptors(far, receptor_radius_m(far.population)) == []
 
 
-def test_a_users_points_are_not_named_as_districts():
-    """Two of a user's points (no country code) were named as a district inside a town, and so was
-    a point of unknown people, whose people are not in the totals (honest-numbers audit): only
-    GeoNames places with known people can be counted twice."""
+def test_points_without_a_disc_and_people_unknown_are_not_named_as_districts():
+    """A user's point without radius_km is a point (no disc holds another), and a receptor of
+    unknown people is left out of the totals, so neither is counted twice (a caravan park of
+    unknown people beside a user's "houses" point had been named; honest-numbers audit); a user's
+    district inside the disc its town is given is named."""
     import numpy as np
 
-    from plumecast.exposure import receptor_radius_m
     from plumecast.receptors import Receptors, nested_receptors
 
     lat, lon = np.array([51.43, 51.4305, 51.431]), np.array([6.7432, 6.7434, 6.7436])
-
-    def pairs(pop: list[float], country: list[str]) -> list[tuple[int, int]]:
-        r = Receptors(np.array(["houses", "caravans", "flats"], dtype=object), lat, lon, np.asarray(pop),
-                      np.array(country, dtype=object))
-        return nested_receptors(r, receptor_radius_m(r.population))
-
-    assert pairs([400.0, np.nan, 50.0], ["", "", ""]) == []  # a user's points: no country code
-    assert pairs([400.0, np.nan, 50.0], ["DE", "DE", "DE"]) == [(2, 0)]  # the caravans' unknown people: not named
+    r = Receptors(np.array(["houses", "caravans", "flats"], dtype=object), lat, lon, np.array([400.0, np.nan, 50.0]),
+                  np.array(["", "", ""], dtype=object))
+    assert nested_receptors(r, np.zeros(3)) == []  # points: no disc
+    assert nested_receptors(r, np.array([2000.0, 0.0, 0.0])) == [(2, 0)]  # houses given a 2-km disc: flats named

@@ -542,9 +542,9 @@ def load_cities(
 
 def nested_receptors(receptors: Receptors, radius_m: ArrayLike) -> list[tuple[int, int]]:
     """``(inner, outer)`` pairs: a receptor of known people whose centre lies inside the disc
-    of a more populous receptor of the same country (both with a country code, as GeoNames places
-    have; ``radius_m``: each one's disc, e.g.
-    :func:`plumecast.exposure.receptor_radius_m`). GeoNames lists some city districts as
+    of a more populous receptor of the same country (``radius_m``: each one's disc as the run
+    uses it, :func:`plumecast.runner.select_receptors_with_extent`: a city's built-up disc,
+    a user's point's ``radius_km``, none for a point without it). GeoNames lists some city districts as
     places of their own (Hamburg's Wandsbek and Altona, Paris's arrondissements), so
     totals over such pairs may count their people twice (decision audit). Pairs are found
     among neighbours within the largest radius (a k-d tree on unit vectors)."""
@@ -563,11 +563,10 @@ def nested_receptors(receptors: Receptors, radius_m: ArrayLike) -> list[tuple[in
     pop = np.nan_to_num(receptors.population, nan=-1.0)
     for a, b in pairs:
         outer, inner = (a, b) if pop[a] > pop[b] else (b, a)
-        # GeoNames places only (a country code; a user's point has none), and an inner one whose people
-        # are known: an unknown population is left out of the totals, so nothing is counted twice (a
-        # caravan park of unknown people beside a user's "houses" had been named; honest-numbers audit)
-        if (pop[outer] <= pop[inner] or pop[inner] <= 0 or receptors.country[a] != receptors.country[b]
-                or not str(receptors.country[a]).strip()):
+        # an inner one whose people are known: an unknown population is left out of the totals, so nothing
+        # is counted twice (a caravan park of unknown people beside a user's "houses" had been named;
+        # honest-numbers audit)
+        if pop[outer] <= pop[inner] or pop[inner] <= 0 or receptors.country[a] != receptors.country[b]:
             continue
         d = 2.0 * EARTH_RADIUS_M * math.asin(min(1.0, float(np.linalg.norm(xyz[a] - xyz[b])) / 2.0))
         if d < r[outer]:
@@ -575,8 +574,11 @@ def nested_receptors(receptors: Receptors, radius_m: ArrayLike) -> list[tuple[in
     return sorted(out)
 
 
-def nested_note(receptors: Receptors, radius_m: ArrayLike) -> str | None:
-    """One line naming the receptors of :func:`nested_receptors` (up to three), or None."""
+def nested_note(receptors: Receptors, radius_m: ArrayLike | None) -> str | None:
+    """One line naming the receptors of :func:`nested_receptors` (up to three), or None (also
+    without discs, ``radius_m`` None)."""
+    if radius_m is None:
+        return None
     pairs = nested_receptors(receptors, radius_m)
     if not pairs:
         return None

@@ -781,6 +781,7 @@ def test_an_aegl_missing_for_a_duration_reached_is_unknown_not_never() -> None:
     _, body = city_display(s, BASELINE_NAME)
     row = {r[0]: r for r in body}
     assert row["b"][2] == "unknown" and row["b"][4] == "n/a"  # P(AEGL-3) and its countdown: not 0 %, not never
+    assert [r["members_off_domain"] for r in s.per_city] == [0, 0, 0]  # the air itself is known everywhere
     assert row["c"][2] == "0 %" and row["c"][4] == "not reached"
 
 
@@ -800,3 +801,18 @@ def test_a_probability_over_some_members_says_over_how_many() -> None:
     _, body = city_display(s, BASELINE_NAME)
     assert body[0][2] == "0 % of 2 known"
     assert body[0][4] == "not reached (n/a in 1 of 3 members)"
+
+
+def test_a_comparison_names_the_agents_missing_aegls() -> None:
+    """An agent whose AEGL-2/3 table has gaps, or none: compare says why its P(AEGL) cells and
+    countdowns read n/a and what the maps count (regression audit); a full table says nothing."""
+    from plumecast.agents import resolve_agent
+    from plumecast.ensemble.plan_checks import aegl_gap_note
+
+    gaps = aegl_gap_note(resolve_agent({"name": "chlorine", "aegl_ppm": {3: {"10min": 50.0, "30min": 28.0}}}))
+    assert gaps is not None and "AEGL-3 only for 10min, 30min" in gaps and "unknown, not never" in gaps
+    assert "AEGL-2" not in gaps  # chlorine's own AEGL-2 table stays whole
+    none = aegl_gap_note(resolve_agent({"name": "my gas", "molecular_weight_g_mol": 100.0,
+                                        "aegl_ppm": {1: {"60min": 1.0}}}))
+    assert none is not None and "no AEGL-2" in none and "no AEGL-3" in none
+    assert aegl_gap_note(CL2) is None

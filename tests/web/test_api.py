@@ -903,3 +903,29 @@ def test_plan_table_totals_count_the_receptors_of_unknown_deaths(tmp_path: Path,
     (folder / "decision_table.csv").write_text(out.getvalue())
     v = client_for(folder).get("/api/view/plan0").json()
     assert v["totals"]["receptors_unknown"] == 2
+
+
+def test_plan_table_city_with_known_air_and_unknown_aegl_is_known(tmp_path: Path, compare_dir: Path) -> None:
+    """P(AEGL-2) and P(AEGL-3) are unknown in every member where the agent's AEGL is missing for a
+    duration reached there, while the air is known (cities.csv's members_off_domain 0): the page
+    had called such a city "outside the forecast domain" (regression audit); one whose air no member
+    knows stays unknown."""
+    import csv
+    import io
+
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    rows = list(csv.DictReader(io.StringIO((folder / "cities.csv").read_text())))
+    for r in rows:
+        r["members_off_domain"] = r["members"] if r["city"] == "Lighthouse" else "0"
+        if r["city"] in ("Tokyo", "Lighthouse"):
+            r["p_aegl2"] = r["p_aegl3"] = ""
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    (folder / "cities.csv").write_text(out.getvalue())
+    rec = {r["name"]: r for r in client_for(folder).get("/api/view/plan0").json()["receptors"]}
+    assert rec["Tokyo"]["known"] is True
+    assert rec["Tokyo"]["aegl_available"]["2"] is False and rec["Tokyo"]["aegl_available"]["3"] is False
+    assert rec["Lighthouse"]["known"] is False

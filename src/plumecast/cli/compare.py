@@ -94,21 +94,20 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
     from plumecast.ensemble.summary_text import receptor_labels
     from plumecast.ensemble.summary_views import console_tables
     from plumecast.errors import ScenarioError
-    from plumecast.runner import select_receptors
+    from plumecast.runner import select_receptors_with_extent
 
     t0 = time.perf_counter()
     setup = make_setup(sc, particles=particles, maps=maps, source=source, lines=lines)
     specs = member_specs(setup.scenario, sc.ensemble, members)
     notice = check_comparison(setup, len(specs), source)  # no plans and no ensemble: refused here
-    receptors = select_receptors(setup.scenario)
+    receptors, extent = select_receptors_with_extent(setup.scenario)
     if receptors is None or len(receptors) == 0:
         raise ScenarioError(f"{source}: receptors: a comparison needs receptors (cities, points or csv)")
     if notice:
         console.print(f"note: {notice}", highlight=False)
-    from plumecast.exposure import receptor_radius_m
     from plumecast.receptors import nested_note
 
-    nested = nested_note(receptors, receptor_radius_m(receptors.population))
+    nested = nested_note(receptors, extent)
     if nested:
         console.print(f"note: {nested}", highlight=False, markup=False)
     # the scenario's own notes (a start or issued_at read as UTC, a release off the grid), as run prints them

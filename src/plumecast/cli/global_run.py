@@ -134,10 +134,10 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         # the cities a point release's plume crosses: their deaths from the parts of their disc (city_parts)
         consequences = result.consequences()
         print_casualty_table(consequences, console, top=20, now=scenario.issued64)
-        from plumecast.exposure import receptor_radius_m
         from plumecast.receptors import nested_note
+        from plumecast.runner import select_receptors_with_extent
 
-        nested = nested_note(result.receptors, receptor_radius_m(result.receptors.population))
+        nested = nested_note(result.receptors, select_receptors_with_extent(scenario)[1])
         if nested:
             console.print(f"note: {nested}", highlight=False, markup=False)
         written += write_consequence_table(consequences, outdir)

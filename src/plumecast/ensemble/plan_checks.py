@@ -158,4 +158,29 @@ def plan_notes(scenario: Scenario) -> list[str]:
                                f"({end_h:g} h): it changes nothing in this comparison")
         if getattr(plan, "ignition_delays_h", None) and not any(m.type == "front" for m in plan.measures):
             out.append(f"plan {plan.name!r}: ignition_delays_h is ignored: the plan has no front to light later")
+    gaps = aegl_gap_note(scenario.resolved_agent())
+    if gaps:
+        out.append(gaps)
     return out
+
+
+def aegl_gap_note(agent: Any) -> str | None:
+    """One line where the agent's AEGL-2 or AEGL-3 table has gaps or is missing: what the
+    comparison then cannot say (the cities tables' "n/a", the maps counting only the cells where
+    a level is known to be reached), or None (regression audit: a planner saw P(AEGL-3) "unknown"
+    beside 44 deaths, and maps with no cell reaching AEGL-3, with no reason given)."""
+    from plumecast.toxicology import AEGL_DURATIONS_S
+
+    lacks = []
+    for level in (2, 3):
+        table = agent.aegl_table_ppm(level)
+        given = [lab for lab, v in zip(AEGL_DURATIONS_S, table, strict=True) if np.isfinite(v)]
+        if not given:
+            lacks.append(f"no AEGL-{level}, so P(AEGL-{level}) and its countdowns are n/a everywhere")
+        elif len(given) < len(table):
+            lacks.append(f"AEGL-{level} only for {', '.join(given)}, so where the gas lasts longer before AEGL-{level} "
+                         f"is reached P(AEGL-{level}) and its countdown are n/a")
+    if not lacks:
+        return None
+    return (f"the agent's table has {'; '.join(lacks)} (unknown, not never); the probability maps count only the "
+            "cells where a level is known to be reached")

@@ -114,6 +114,10 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
         ex2, ex3 = _stack(raw, p, "exceed2"), _stack(raw, p, "exceed3")
         a2, a3 = _stack(raw, p, "arrival2_s") / 3600.0, _stack(raw, p, "arrival3_s") / 3600.0
         fat = _stack(raw, p, "fatalities")
+        # the members where the receptor's air itself is unknown (off the model domain): its lethal fraction
+        # (whatever its people) is; without it, whether it reaches AEGL-2 (also unknown where the AEGL is missing)
+        air = (np.stack([np.asarray(m.outcomes[p].lethal_fraction, dtype=float) for m in raw.members])
+               if all(m.outcomes[p].lethal_fraction is not None for m in raw.members) else ex2)
         front = _stack(raw, p, "front_arrival_s") / 3600.0
         for r, name in enumerate(receptor_names):
             known = np.isfinite(ex2[:, r])
@@ -129,6 +133,7 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
                 "p_aegl3": float(ex3[k3, r].mean()) if k3.any() else math.nan,
                 "members_unknown": int(n - known.sum()),
                 "members_unknown_aegl3": int(n - k3.sum()),
+                "members_off_domain": int(n - np.isfinite(air[:, r]).sum()),
                 **{f"aegl2_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(a2[:, r]), strict=True)},
                 **{f"aegl3_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(a3[:, r]), strict=True)},
                 **{f"fatalities_{k}": v for k, v in zip(("p5", "median", "p95"), quantiles(fat[:, r]), strict=True)},
@@ -751,18 +756,22 @@ def _notes(s: Summary) -> list[str]:
                      + "; a plan with more deaths than the baseline reads 'costs …' (lives lost, not saved).")
     if sc is not None:
         from plumecast.ensemble.members import timing_shift_note
-        from plumecast.exposure import receptor_radius_m
         from plumecast.receptors import nested_note
-        from plumecast.runner import select_receptors
+        from plumecast.runner import select_receptors_with_extent
 
-        rec = select_receptors(sc)
-        nested = None if rec is None else nested_note(rec, receptor_radius_m(rec.population))
+        rec, extent = select_receptors_with_extent(sc)
+        nested = None if rec is None else nested_note(rec, extent)
         if nested:
             parts.append(nested[0].upper() + nested[1:] + ".")
 
         shift = timing_shift_note(sc, s.raw.specs)
         if shift:
             parts.append(shift[0].upper() + shift[1:] + ".")
+        from plumecast.ensemble.plan_checks import aegl_gap_note
+
+        gaps = aegl_gap_note(sc.resolved_agent())
+        if gaps:
+            parts.append(gaps[0].upper() + gaps[1:] + ".")
         if sc.met.source == "climatology":
             parts.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
         elif sc.met.source == "file":

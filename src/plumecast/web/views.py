@@ -265,9 +265,14 @@ def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]]
             "front_arrival_h_median": parse_float(row.get("front_arrival_h_median")),
             "p_front_before_aegl3": parse_float(row.get("p_front_before_aegl3")),
         }
-        if table_only and not (math.isfinite(rec["ensemble"]["p_aegl2"]) or math.isfinite(rec["ensemble"]["p_aegl3"])):
-            # no member knows the concentration there (off the met domain, missing data): unknown,
-            # never "not reached"
+        off = parse_float(row.get("members_off_domain"))
+        members = parse_float(row.get("members"))
+        # no member knows the concentration there (off the met domain, missing data): unknown, never "not
+        # reached". cities.csv counts such members since session 29; an older one has only the P columns,
+        # which are unknown too where the agent's AEGL is missing for a duration reached (the air known)
+        blind = (off >= members if math.isfinite(off) and math.isfinite(members)
+                 else not (math.isfinite(rec["ensemble"]["p_aegl2"]) or math.isfinite(rec["ensemble"]["p_aegl3"])))
+        if table_only and blind:
             rec["known"] = False
         if table_only:
             # the earliest member's arrival: countdowns err early (DESIGN.md, "Honest numbers")
