@@ -48,11 +48,24 @@ def _one_line_summaries(typer_app: typer.Typer) -> None:
             _one_line_summaries(group.typer_instance)
 
 
-_register()
+def _starting_interrupted() -> None:
+    """Ctrl-C while the commands' modules load (numpy, xarray, numba: a few seconds): one line,
+    not a 30-line traceback (zones audit); nothing has been written yet."""
+    sys.stderr.write("interrupted (Ctrl-C) while plumecast was starting: nothing was written\n")
+    raise SystemExit(130) from None
+
+
+try:
+    _register()
+except KeyboardInterrupt:
+    _starting_interrupted()
 
 
 def main() -> None:
     """Entry point of the ``plumecast`` script."""
-    from plumecast.cli.common import run_app
-
+    try:
+        from plumecast.cli.common import run_app
+        from plumecast.runner import run as _loaded  # noqa: F401  (run_app's first import, here under the guard)
+    except KeyboardInterrupt:
+        _starting_interrupted()
     sys.exit(run_app(app, leave_at_once=True))

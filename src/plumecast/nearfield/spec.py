@@ -104,7 +104,9 @@ class MeteorologySpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    wind_speed_m_s: float = Field(gt=0, description="wind speed at 10 m [m s-1]")
+    # a 10-m wind above 100 m/s is no weather (a wind in km/h, 250, had run and shrunk the zones tenfold;
+    # zones audit)
+    wind_speed_m_s: float = Field(gt=0, le=100, description="wind speed at 10 m [m s-1]")
     wind_from_deg: float = Field(ge=0, le=360, description="direction the wind blows from [deg]")
     stability: Literal["A", "B", "C", "D", "E", "F"] | None = None
     obukhov_length_m: float | None = None

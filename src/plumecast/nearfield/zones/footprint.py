@@ -308,11 +308,11 @@ def compute_zones(
     ends = exposure_time_axis(setup)
     floor = onset_floor(agent)
     tables = [level_table_kg_m3(lv, agent) for lv in levels]
-    for lv, tab in zip(levels, tables, strict=True):
-        if not np.all(np.isfinite(tab)):
+    for k_lv, (lv, tab) in enumerate(zip(levels, tables, strict=True)):
+        if not np.all(np.isfinite(tab)):  # levels.N.aegl: ZonesInput.locate names the file and line
             raise ScenarioError(
-                f"level {lv.name}: agent {agent.name!r} lacks some of the 10 min - 8 h AEGL values the "
-                "onset convention reads; give a threshold with ppm or mg_m3 instead"
+                f"levels.{int(order[k_lv])}.aegl: level {lv.name}: agent {agent.name!r} lacks some of the 10 min - 8 h "
+                "AEGL values the onset convention reads; give a threshold with ppm or mg_m3 instead"
             )
     n_lv = len(levels)
     tab_arr = np.array(tables) if tables else np.zeros((0, 5))
@@ -621,6 +621,12 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
         w.extend(setup.dense.notes)
         w.append("dense gas: slumping is modelled with the Britter-McQuaid workbook correlations (flat terrain); "
                  "pooling in low ground and flow down slopes are not")
+        if setup.source_height_m > 2.0:  # the workbook's clouds start on the ground (zones audit: 1, 50 and
+            # 300 m, the last above the lid, gave the same zones with no word)
+            w.append(f"dense gas: the workbook's cloud starts on the ground: the release height "
+                     f"({setup.source_height_m:g} m) and the mixing lid are not used, so the zones are those of "
+                     "a ground release (on the safe side near the source; an elevated dense jet's fall is not "
+                     "modelled)")
     elif scenario.release.dense_gas == "off" and scenario.release.stack is None and scenario.agent.molecular_weight_g_mol > 34 and setup.mass_kg > 1000:
         w.append(
             f"{scenario.agent.name} (M = {scenario.agent.molecular_weight_g_mol:g} g/mol) released in "

@@ -242,6 +242,15 @@ class ZonesInput:
         message unchanged (it names its own file, a receptor CSV or a raster)."""
         key, sep, rest = message.partition(": ")
         parts = key.split(".")
+        if sep and len(parts) == 2 and parts[0] == "levels" and parts[1].isdigit():
+            # a level the agent's table cannot give (levels.1.aegl): under zones in the scenario language
+            # (the message had named neither the file nor zones.; zones audit)
+            at: tuple[str | int, ...] = ("levels", int(parts[1])) if self.old_format else ("zones", "levels",
+                                                                                          int(parts[1]))
+            return f"{_where(self.source, self.lines, *at)}: {rest}"
+        if sep and len(parts) == 3 and parts[0] == "levels" and parts[1].isdigit():
+            at = (("levels",) if self.old_format else ("zones", "levels")) + (int(parts[1]), parts[2])
+            return f"{_where(self.source, self.lines, *at)}: {rest}"
         if not sep or parts[0] not in ("release", "releases") or not all(p.isidentifier() for p in parts):
             return message
         head: tuple[str | int, ...] = ("release",) if self.release_index is None else ("releases", self.release_index)
@@ -447,6 +456,21 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
             end=None if s.end_h is None else max(0.0, (s.end_h - rel.start_h) * 3600.0),
             ventilation_air_changes_per_hour=s.ventilation_air_changes_per_hour,
         )
+    lw = sec.local_weather
+    if lw is not None and lw.stability is not None:
+        from plumecast.nearfield.stability import turner_wind_limit_m_s
+
+        limit = turner_wind_limit_m_s(lw.stability)
+        if lw.wind_speed_m_s >= limit:  # as run warns (run_near_field.class_wind_lines); zones had said nothing
+            stable = lw.stability in ("E", "F")
+            derived.append(
+                f"warning: local_weather.stability {lw.stability} does not go with local_weather.wind_speed_m_s "
+                f"{lw.wind_speed_m_s:g} m/s: Turner's (1970) key (plumecast.nearfield.stability) has class "
+                f"{lw.stability} only below {limit:g} m/s; "
+                + ("a stable plume in a strong wind is diluted far too little: the zones are too large"
+                   if stable else "an unstable plume in a strong wind is diluted far too much: the zones are too "
+                   "small") + ". Give the class of the observed weather, or let zones derive it (cloud cover, "
+                "daytime)")
     zc = sec.zones
     local = LocalScenario(
         name=sec.name if sec.name is not None else "local release",
@@ -500,7 +524,8 @@ def _daytime_at_release(data: dict[str, Any], index: int) -> tuple[bool, str] | 
         start_h = float(rel.get("start_h", 0.0) or 0.0)
     except (ValidationError, KeyError, TypeError, ValueError):
         return None
-    if t.tzinfo is not None:
+    naive = t.tzinfo is None
+    if not naive:
         t = t.astimezone(_dt.UTC).replace(tzinfo=None)
     try:
         t = t + _dt.timedelta(hours=start_h)
@@ -509,9 +534,14 @@ def _daytime_at_release(data: dict[str, Any], index: int) -> tuple[bool, str] | 
     hours = t.hour + t.minute / 60.0 + t.second / 3600.0
     day, _ = turner_day_and_insolation(t.date(), hours, lat, _lon180(lon), 0.0)
     el = solar_elevation_deg(t.date(), hours, lat, _lon180(lon), 0.0)
+    # a start without its offset is read as UTC: 22:30 in Osaka read so is 07:30 there, day instead of night,
+    # class B instead of F and zones 5-40 times smaller (zones audit); run says so in a note, and so does zones
+    zone = (f"; start {data['start']} has no time zone and is read as UTC: if it is local time, write it with its "
+            "offset (e.g. +09:00) or give local_weather.daytime, since day or night sets the stability class and "
+            "the zones") if naive else ""
     return day, (f"zones: local_weather.daytime taken as {str(day).lower()} from start ({t.isoformat()} UTC at the "
                  f"release: sun {el:.0f}° above the horizon; Turner 1970: day from 1 h after sunrise to 1 h before "
-                 "sunset)")
+                 f"sunset){zone}")
 
 
 def _lon180(lon: float) -> float:

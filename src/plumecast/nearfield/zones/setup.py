@@ -564,8 +564,9 @@ def resolve_levels(scenario: LocalScenario, agent: Agent, setup: PlumeSetup) -> 
             kg = agent.aegl_kg_m3(spec.aegl, exposure_duration_s)
             if kg is None:
                 raise ScenarioError(
-                    f"levels.{i}.aegl: agent {agent.name!r} has no AEGL-{spec.aegl} for "
-                    f"{exposure_duration_s:g} s; give a threshold with ppm or mg_m3 instead"
+                    f"levels.{i}.aegl: agent {agent.name!r} has no AEGL-{spec.aegl} for an exposure of "
+                    f"{exposure_duration_s / 60.0:.3g} min (the release's passage near the source); give a threshold "
+                    "with ppm or mg_m3 instead, or the agent's AEGL for that duration"
                 )
             name = spec.name or f"AEGL-{spec.aegl}"
         elif spec.ppm is not None:

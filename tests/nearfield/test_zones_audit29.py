@@ -1,0 +1,86 @@
+"""What zones says about inputs that change its zones silently (zones audit, session 29): a start
+without a time zone that sets day or night, a class the wind does not allow, a wind in km/h, a dense
+release above the ground, a level the agent's AEGL table cannot give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from plumecast.errors import ScenarioError
+from plumecast.nearfield.zones import compute_zones
+from plumecast.nearfield.zones.scenario import read_zones_scenario
+
+
+def _file(tmp_path: Path, **over: object) -> Path:
+    data: dict = {
+        "name": "osaka valve", "agent": "chlorine", "start": "2026-07-01T22:30:00+09:00",
+        "releases": [{"type": "point", "name": "valve", "lat": 34.65, "lon": 135.43, "height_m": 1,
+                      "rate_kg_s": 5, "duration_s": 1200}],
+        "local_weather": {"wind_speed_m_s": 2.5, "wind_from_deg": 200, "cloud_cover_octas": 2},
+        "receptors": {"points": [{"name": "pier", "lat": 34.66, "lon": 135.44, "population": 100}]},
+    }
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    path = tmp_path / "sc.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_a_start_without_its_offset_is_said_where_it_sets_day_or_night(tmp_path: Path) -> None:
+    """22:30 in Osaka written without +09:00 is read as 22:30 UTC, 07:30 there: day, class B instead
+    of F and zones 5-40 times smaller; zones said only "daytime taken as true"."""
+    naive = read_zones_scenario(_file(tmp_path, start="2026-07-01T22:30:00"))
+    line = [n for n in naive.notes() if "daytime taken as" in n]
+    assert len(line) == 1 and "has no time zone and is read as UTC" in line[0]
+    assert naive.scenario.meteorology.daytime is True
+    given = read_zones_scenario(_file(tmp_path))
+    assert given.scenario.meteorology.daytime is False
+    assert not [n for n in given.notes() if "no time zone" in n]
+
+
+def test_a_class_the_wind_does_not_allow_is_warned(tmp_path: Path) -> None:
+    lines = read_zones_scenario(_file(tmp_path, local_weather={"stability": "F", "wind_speed_m_s": 10.0,
+                                                                "cloud_cover_octas": None})).notes()
+    warn = [n for n in lines if n.startswith("warning: local_weather.stability F")]
+    assert len(warn) == 1 and "only below 3 m/s" in warn[0] and "too large" in warn[0]
+    ok = read_zones_scenario(_file(tmp_path, local_weather={"stability": "F", "wind_speed_m_s": 2.0,
+                                                              "cloud_cover_octas": None})).notes()
+    assert not [n for n in ok if n.startswith("warning: local_weather.stability")]
+
+
+def test_a_wind_in_km_per_h_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"sc\.yaml, line \d+: local_weather\.wind_speed_m_s.*less than or "
+                                            r"equal to 100"):
+        read_zones_scenario(_file(tmp_path, local_weather={"wind_speed_m_s": 250.0}))
+
+
+def test_a_dense_release_above_the_ground_says_its_height_is_not_used(tmp_path: Path) -> None:
+    def warnings(height: float) -> list[str]:
+        rel = {"type": "point", "name": "valve", "lat": 34.65, "lon": 135.43, "height_m": height, "rate_kg_s": 20,
+               "duration_s": 600}
+        sc = read_zones_scenario(_file(tmp_path, releases=[rel], local_weather={
+            "stability": "F", "wind_speed_m_s": 2.0, "cloud_cover_octas": None})).scenario
+        res = compute_zones(sc, consequences=False)
+        return [w for w in res.warnings if "starts on the ground" in w]
+
+    assert warnings(1.0) == []
+    (line,) = warnings(50.0)
+    assert "release height (50 m)" in line
+
+
+def test_a_level_the_agents_table_cannot_give_names_the_file_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers import run_cli
+
+    agent = {"name": "my gas", "molecular_weight_g_mol": 70.9, "aegl_ppm": {1: {"10min": 0.5, "30min": 0.5}}}
+    path = _file(tmp_path, agent=agent, zones={"levels": [{"aegl": 1}, {"ppm": 20}]})
+    rc, out = run_cli(["zones", str(path), "-o", str(tmp_path / "out")], capsys, monkeypatch)
+    text = " ".join(out.split())
+    assert rc == 2 and "sc.yaml, line" in text and "zones.levels.0.aegl" in text, text
+    assert "Traceback" not in text
