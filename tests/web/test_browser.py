@@ -370,28 +370,36 @@ def test_countdowns_run_from_the_issue_time(browser: Any, run_dir: Path, tmp_pat
         server.stop()
 
 
+#: the live pages' clock: 01:17:30 after the fixtures' start (2026-03-01 00:00 UTC), within the forecast [s]
+LIVE_S = 3600.0 + 17 * 60.0 + 30.0
+
+
+def _live_page(browser: Any, url: str) -> Any:
+    """A page whose clock stands at :data:`LIVE_S` after the start, loaded."""
+    import datetime as dt
+
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.clock.install(time=dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=LIVE_S))
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    return page
+
+
 def test_live_countdown_follows_the_clock(browser: Any, run_dir: Path, tmp_path: Path) -> None:
     """While the clock is within the forecast, countdowns run from the clock (never from an
     earlier slider time, which would err late), rounded down, and tick as the clock moves."""
-    import datetime as dt
-
     first2 = _first_s(run_dir, "Tokyo", 2)
-    start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-    now = start + dt.timedelta(hours=1, minutes=17, seconds=30)
     server = _serve_copy(run_dir, tmp_path / "live")
     try:
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        page.clock.install(time=now)
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        page = _live_page(browser, server.url)
         _slide(page, 0)  # 00:30, before the clock
         cell = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2")
-        expected = _cd(first2 - (now - start).total_seconds() - REDRAW_S, first2)
+        expected = _cd(first2 - LIVE_S - REDRAW_S, first2)
         assert cell.inner_text() == expected, (cell.inner_text(), expected)
         assert page.get_attribute("#monitors", "data-countdown-from") == "clock"
         assert "the clock" in page.inner_text("#monitors-note")
         page.clock.run_for(5 * 60 * 1000)  # five minutes later, without touching the page
-        later = _cd(first2 - (now - start).total_seconds() - 300.0 - REDRAW_S, first2)
+        later = _cd(first2 - LIVE_S - 300.0 - REDRAW_S, first2)
         page.wait_for_function("(t) => document.querySelector(\"#monitors tr.monitor[data-name='Tokyo'] "
                                ".countdown-aegl2\").innerText === t", arg=later, timeout=5_000)
         page.close()
@@ -399,23 +407,15 @@ def test_live_countdown_follows_the_clock(browser: Any, run_dir: Path, tmp_path:
         server.stop()
 
 
-
 def test_a_live_page_opens_and_stays_at_the_clock(browser: Any, run_dir: Path, tmp_path: Path) -> None:
     """Opened while the clock is within the forecast, the page had shown the map, levels and totals
     of the issue time's frame while its countdowns ran from the clock (situation-room audit): it now
     opens on the frame holding the clock and follows it, until the user moves the slider."""
-    import datetime as dt
-
-    start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-    now = start + dt.timedelta(hours=1, minutes=17, seconds=30)
     server = _serve_copy(run_dir, tmp_path / "live_frame")
     try:
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        page.clock.install(time=now)
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        page = _live_page(browser, server.url)
         times = page.evaluate("() => fetch('/api/view/run').then((r) => r.json()).then((v) => v.times_s)")
-        holding = next(k for k, t in enumerate(times) if t >= (now - start).total_seconds())
+        holding = next(k for k, t in enumerate(times) if t >= LIVE_S)
         assert page.input_value("#time-slider") == str(holding)
         # each countdown gives the clock time of its event, as decision_table.md does
         cell = _cell(page, "Tokyo", "countdown-aegl2")
