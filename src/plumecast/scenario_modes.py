@@ -111,10 +111,12 @@ def _past_the_end(sc: Scenario) -> list[str]:
         if lasts is None or (term is not None and term <= run_h):
             continue
         ends_h = float(rel.start_h) + float(lasts) / 3600.0
+        if term is not None:
+            ends_h = min(ends_h, float(term))
         if ends_h > run_h + 1e-9:
             name = getattr(rel, "name", None) or f"releases.{i}"
             amount = getattr(rel, "amount_kg", None)
-            share = (f" ({1.0 - (run_h - rel.start_h) * 3600.0 / float(lasts):.0%} of its amount)"
+            share = (f" ({(ends_h - run_h) * 3600.0 / float(lasts):.0%} of its amount)"
                      if amount is not None and lasts > 0 else "")
             out.append(f"{name} emits until {ends_h:g} h, after the end of the run ({key}: {run_h:g} h): what it "
                        f"emits after that{share} is not modelled, and the figures cover the run only; lengthen "

@@ -154,7 +154,12 @@ def test_a_forecast_that_ends_with_gas_about_says_so() -> None:
     where the air is clean at the end."""
     sc = _scenario(dense_gas="off", plans=False).replace(duration_h=1)
     r = member_task(make_setup(sc, maps=False), MemberSpec(0, sc.seed))
-    assert [n for n in r.notes if n.startswith("plans: gas is still present at the end of the forecast (1 h)")]
+    (line,) = [n for n in r.notes if n.startswith("plans: gas is still present at the end of the forecast (1 h)")]
+    assert "(a release still emits then)" in line and "lengthen" not in line  # a longer forecast ends so too
+    ended = _scenario(stop_h=0.5, dense_gas="off", plans=False).replace(duration_h=1)
+    r = member_task(make_setup(ended, maps=False), MemberSpec(0, ended.seed))
+    (line,) = [n for n in r.notes if "still present" in n]
+    assert "still emits" not in line and line.endswith("lengthen duration_h before deciding")
     clean = _scenario(stop_h=0.25, dense_gas="off", plans=False).replace(duration_h=3)
     r = member_task(make_setup(clean, maps=False), MemberSpec(0, clean.seed))
     assert not [n for n in r.notes if "still present" in n]

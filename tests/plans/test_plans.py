@@ -782,6 +782,12 @@ def test_an_aegl_missing_for_a_duration_reached_is_unknown_not_never() -> None:
     row = {r[0]: r for r in body}
     assert row["b"][2] == "unknown" and row["b"][4] == "n/a"  # P(AEGL-3) and its countdown: not 0 %, not never
     assert [r["members_off_domain"] for r in s.per_city] == [0, 0, 0]  # the air itself is known everywhere
+    # nor is an agent without a probit (its lethal fraction unknown) read as off the domain; off the grid it is
+    noprobit = resolve_agent({"name": "my gas", "molecular_weight_g_mol": 70.9,
+                              "aegl_ppm": {3: {"10min": 50.0, "30min": 28.0, "60min": 20.0, "4h": 10.0, "8h": 7.1}}})
+    q = evaluate_plan(_exposure(on_grid=(True, False, True)), noprobit, BASE, ["r"])
+    assert np.all(np.isnan(q.lethal_fraction)) and q.air_known is not None
+    np.testing.assert_array_equal(q.air_known, [1.0, np.nan, 1.0])
     assert row["c"][2] == "0 %" and row["c"][4] == "not reached"
 
 

@@ -292,9 +292,14 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     last = np.nan_to_num(series[-1]) if series.shape[0] else np.zeros(0)
     floor = onset_floor(agent)
     if np.any(last >= floor if floor > 0 else last > 0):
+        from plumecast.release import schedule
+
+        emitted = schedule(sc).emitted_kg
+        emitting = bool(emitted.shape[0]) and float(emitted[-1].sum()) > 0.0  # in the forecast's last step
         notes.append(f"plans: gas is still present at the end of the forecast ({sc.run_hours:g} h) at some "
-                     "receptors: their deaths and the lives each plan saves cover the forecast only (lower bounds), "
-                     "and the plans may rank otherwise over a longer one; lengthen duration_h before deciding")
+                     "receptors" + (" (a release still emits then)" if emitting else "") + ": their deaths and "
+                     "the lives each plan saves cover the forecast only (lower bounds), and the plans may rank "
+                     "otherwise over a longer one" + ("" if emitting else "; lengthen duration_h before deciding"))
     base_grid = grid_exceedance(base_res.concentration, agent, sc.start64) if setup.maps else None
     plain = [p for p in setup.plans if not has_front(p)]
     # every plan without a front, and the cost of delay of those with a termination, from the

@@ -114,10 +114,10 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
         ex2, ex3 = _stack(raw, p, "exceed2"), _stack(raw, p, "exceed3")
         a2, a3 = _stack(raw, p, "arrival2_s") / 3600.0, _stack(raw, p, "arrival3_s") / 3600.0
         fat = _stack(raw, p, "fatalities")
-        # the members where the receptor's air itself is unknown (off the model domain): its lethal fraction
-        # (whatever its people) is; without it, whether it reaches AEGL-2 (also unknown where the AEGL is missing)
-        air = (np.stack([np.asarray(m.outcomes[p].lethal_fraction, dtype=float) for m in raw.members])
-               if all(m.outcomes[p].lethal_fraction is not None for m in raw.members) else ex2)
+        # the members where the receptor's air itself is unknown (off the model domain); without that record,
+        # whether it reaches AEGL-2 (unknown also where only the agent's AEGL is missing)
+        air = (np.stack([np.asarray(m.outcomes[p].air_known, dtype=float) for m in raw.members])
+               if all(m.outcomes[p].air_known is not None for m in raw.members) else ex2)
         front = _stack(raw, p, "front_arrival_s") / 3600.0
         for r, name in enumerate(receptor_names):
             known = np.isfinite(ex2[:, r])

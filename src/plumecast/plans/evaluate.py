@@ -79,6 +79,9 @@ class PlanOutcome:
     lethal_fraction: NDArray[np.float64] | None = None
     #: 1 where a shelter order or evacuation of the plan covers some of the receptor's people, else 0
     covered: NDArray[np.float64] | None = None
+    #: 1 where the receptor's air is known, NaN where it is not (off the model domain, not a finite number):
+    #: unlike the P(AEGL) cells, not unknown where only the agent's AEGL or probit is missing
+    air_known: NDArray[np.float64] | None = None
 
     @property
     def total_fatalities(self) -> float:
@@ -330,7 +333,8 @@ def evaluate_plans(
             out[f"arrival{level}"] = np.where(on_grid, arrival, np.nan)
         fatalities = np.where(on_grid, fatalities, np.nan)
         outcomes.append(_by_city(PlanOutcome(plan.name, out["exceed2"], out["exceed3"], out["arrival2"],
-                                             out["arrival3"], fatalities, fa, dying, covered.astype(float)),
+                                             out["arrival3"], fatalities, fa, dying, covered.astype(float),
+                                             np.where(on_grid, 1.0, np.nan)),
                                  parent, n_city))
     return outcomes
 
@@ -358,7 +362,9 @@ def _by_city(o: PlanOutcome, parent: NDArray[np.int64], n_city: int) -> PlanOutc
     return PlanOutcome(o.plan, gather(o.exceed2, "any"), gather(o.exceed3, "any"), gather(o.arrival2_s, "min"),
                        gather(o.arrival3_s, "min"), gather(o.fatalities, "sum"), o.front_arrival_s[first],
                        None if o.lethal_fraction is None else gather(o.lethal_fraction, "sum"),
-                       None if o.covered is None else gather(o.covered, "any"))
+                       None if o.covered is None else gather(o.covered, "any"),
+                       None if o.air_known is None else gather(o.air_known, "sum") / np.add.reduceat(
+                           np.ones(parent.size), first))
 
 
 def front_arrival_at(front_arrival: xr.DataArray | None, lat: NDArray[np.float64], lon: NDArray[np.float64],
