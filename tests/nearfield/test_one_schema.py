@@ -173,7 +173,8 @@ def test_old_and_new_format_identical_with_tank_shelter_points(tmp_path):
     b = read_zones_scenario(_write(tmp_path, new, "new.yaml"))
     assert a.scenario.model_dump(exclude={"shelter"}) == b.scenario.model_dump(exclude={"shelter"})
     assert b.scenario.shelter.start == pytest.approx(600.0, rel=1e-9)
-    assert b.ignored == {"start": "run and compare", "duration_h": "run and compare", "met": "run and compare"}
+    # start is read for the receptors' countdowns (zones.scenario.zones_clock)
+    assert b.ignored == {"duration_h": "run and compare", "met": "run and compare"}
     za = compute_zones(a.scenario, consequences=False)
     zb = compute_zones(b.scenario.model_copy(update={"shelter": a.scenario.shelter}), consequences=False)
     _same_zones(za, zb)
@@ -212,7 +213,7 @@ def test_zones_cli_prints_ignored_keys_line(tmp_path):
     ignored = re.match(r"zones ignored: (.*) \(read by run and compare\)$", lines[0]).group(1).split(", ")
     data = yaml.safe_load(RHINE.read_text())
     expected = [k for k in data if k not in ("name", "description", "agent", "releases", "local_weather",
-                                             "receptors", "shelter")]
+                                             "receptors", "shelter", "start", "issued_at")]
     assert ignored == [*expected, "receptors.cities.bbox"]
     assert "note: this file uses the old local format" not in r.output
 
@@ -333,7 +334,7 @@ def test_daytime_from_start_when_only_cloud_cover_is_given(start, day):
     data["local_weather"]["stability"] = "D"
     zin = zones_from_dict(data)
     assert zin.scenario.meteorology.daytime is None and zin.scenario.meteorology.pg_class() == "D"
-    assert zin.ignored["start"] == "run and compare"
+    assert "start" not in zin.ignored and zin.release_start is not None  # read for the countdowns
 
 
 # --------------------------------------------------------------------------- legend = table

@@ -442,7 +442,7 @@ def _invoke(args):
 
     from plumecast.cli import app
 
-    return CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    return CliRunner().invoke(app, args, env={"COLUMNS": "330"})
 
 
 def test_cli_zones_units_people_and_files(tmp_path):

@@ -84,3 +84,28 @@ def test_a_level_the_agents_table_cannot_give_names_the_file_and_key(tmp_path: P
     text = " ".join(out.split())
     assert rc == 2 and "sc.yaml, line" in text and "zones.levels.0.aegl" in text, text
     assert "Traceback" not in text
+
+
+def test_zones_gives_countdowns_from_the_issue_time(tmp_path: Path) -> None:
+    """zones read neither start nor issued_at and gave no countdown (zones audit): each receptor's
+    AEGL-2/3 now has its time left from the issue and its UTC clock time, erring early."""
+    import numpy as np
+    import xarray as xr
+
+    from plumecast.cli.zones import _arrival
+
+    rel = {"type": "point", "name": "valve", "lat": 34.65, "lon": 135.43, "height_m": 1, "rate_kg_s": 5,
+           "duration_s": 1200, "start_h": 0.5}
+    read = read_zones_scenario(_file(tmp_path, releases=[rel], issued_at="2026-07-01T13:40:00Z"))
+    assert read.release_start == np.datetime64("2026-07-01T14:00:00")  # 22:30+09:00 is 13:30 UTC, + 0.5 h
+    assert read.issued == np.datetime64("2026-07-01T13:40:00")
+    assert "start" not in read.ignored and "issued_at" not in read.ignored
+    rec = xr.Dataset({"hours_to_aegl2": ("receptor", [0.25, np.nan, np.nan]),
+                      "aegl2_known": ("receptor", [1, 1, 0])})
+    clock = (read.release_start, read.issued)
+    assert _arrival(rec, 0, 2, clock) == "in 35 min (07-01 14:15 UTC)"
+    assert _arrival(rec, 1, 2, clock) == "—" and _arrival(rec, 2, 2, clock) == "n/a"
+    assert _arrival(rec, 0, 2, (read.release_start, None)) == "07-01 14:15 UTC"
+    assert _arrival(rec, 0, 2, (None, None)) == "15 min after the release starts"
+    naive = read_zones_scenario(_file(tmp_path, issued_at="2026-07-01T13:40:00"))
+    assert [n for n in naive.notes() if "issued_at 2026-07-01" in n and "no time zone" in n]

@@ -204,7 +204,28 @@ def _zone_table(result: Any) -> Table:
     return table
 
 
-def _receptor_table(rec: Any, zone_names: list[str]) -> Table:
+def _arrival(rec: Any, i: int, level: int, clock: tuple[Any, Any]) -> str:
+    """When AEGL-``level`` is first reached at receptor ``i``, erring early (the start of the
+    interval in which it is): time left from the forecast's issue and the UTC clock time where
+    the scenario gives ``issued_at`` and ``start`` (``clock``), else the time after the release
+    starts; "—" never, "n/a" where the agent's AEGL is missing for a duration reached there."""
+    from plumecast.numbers import clock as clock_text
+    from plumecast.numbers import countdown
+
+    h = float(rec[f"hours_to_aegl{level}"].values[i])
+    if not math.isfinite(h):
+        known = f"aegl{level}_known" not in rec or int(rec[f"aegl{level}_known"].values[i]) == 1
+        return "—" if known else "n/a"
+    start, issued = clock
+    if start is None:
+        return f"{math.floor(h * 60.0 + 1e-9):g} min after the release starts"
+    at = start + np.timedelta64(int(math.floor(h * 3600.0 + 1e-6)), "s")
+    if issued is None:
+        return clock_text(at)
+    return f"{countdown(float((at - issued) / np.timedelta64(1, 's')))} ({clock_text(at)})"
+
+
+def _receptor_table(rec: Any, zone_names: list[str], clock: tuple[Any, Any] = (None, None)) -> Table:
     load_units = str(rec["toxic_load"].attrs.get("units", "n/a"))
     rt = Table(title="receptors in the zones or the wind-direction uncertainty sector")
     for col in (
@@ -213,6 +234,8 @@ def _receptor_table(rec: Any, zone_names: list[str]) -> Table:
         "figures for",
         "population [people]",
         "downwind [km]",
+        "AEGL-2 from",
+        "AEGL-3 from",
         "peak [ppm]",
         "peak % of AEGL-3",
         f"toxic load [{load_units}]",
@@ -229,6 +252,8 @@ def _receptor_table(rec: Any, zone_names: list[str]) -> Table:
             "plume axis*" if bool(rec.plume_axis_assumed[i]) else "its position",
             sig2(float(rec.population[i])),
             _km(float(rec.x_m[i])),
+            _arrival(rec, i, 2, clock),
+            _arrival(rec, i, 3, clock),
             _fmt(float(rec.peak_concentration_ppm[i])),
             _fmt(float(rec.peak_percent_aegl3[i])),
             _fmt(float(rec.toxic_load[i])),
@@ -264,15 +289,16 @@ def register(app: typer.Typer) -> None:
         sc = read.scenario
         with OutputSet(out, command="zones", force=force) as outset:
             try:
-                written = _zones_into(sc, outset.path, no_receptors)
+                written = _zones_into(sc, outset.path, no_receptors, (read.release_start, read.issued))
             except ScenarioError as exc:  # the source or dense-gas model refused the release: name file and line
                 raise ScenarioError(read.locate(str(exc))) from None
         for p in written:
             console.print(f"wrote {escape(str(outset.final_path(p)))}", highlight=False)
 
 
-def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
-    """Compute the zones of ``sc``, print the tables and write the files to ``out``."""
+def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] = (None, None)) -> list[Path]:
+    """Compute the zones of ``sc``, print the tables and write the files to ``out``; ``clock``:
+    the release's start and the forecast's issue time (UTC, or None) for the countdowns."""
     from plumecast.nearfield.zones import compute_zones, write_outputs
 
     result = compute_zones(sc, consequences=not no_receptors)
@@ -328,7 +354,18 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool) -> list[Path]:
         )
     rec = result.receptors
     if rec is not None:
-        console.print(fold(_receptor_table(rec, [z.level.name for z in result.zones])))
+        from plumecast.numbers import clock as clock_text
+
+        console.print(fold(_receptor_table(rec, [z.level.name for z in result.zones], clock)))
+        start, issued = clock
+        console.print(
+            "AEGL-2/3 from: the start of the interval in which the level is first reached (early, never late)"
+            + (f"; time left from the forecast's issue ({clock_text(issued)}) and the UTC clock time"
+               if start is not None and issued is not None else
+               "; UTC clock times (give issued_at for the time left)" if start is not None else
+               "; give start (and issued_at) for clock times and time left")
+            + "; '—' not reached; 'n/a' the agent's AEGL is missing for a duration reached there",
+            highlight=False)
         if bool(rec["plume_axis_assumed"].any()):
             console.print(
                 "* in the wind-direction uncertainty sector: figures on the plume axis at that distance "

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from plumecast.agents import AgentSpec
@@ -233,6 +234,10 @@ class ZonesInput:
     derived: list[str] = field(default_factory=list)
     source: str = "<scenario>"
     lines: dict[tuple[str | int, ...], int] = field(default_factory=dict)
+    #: the modelled release's start (``start`` + its ``start_h``) and the forecast's issue time
+    #: (``issued_at``, else None), UTC, for the receptors' countdowns (:func:`zones_clock`)
+    release_start: np.datetime64 | None = None
+    issued: np.datetime64 | None = None
 
     def locate(self, message: str) -> str:
         """A message of the zones model about the release (``release.tank.temperature_c:
@@ -489,7 +494,48 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         points=points,
         reference=dict(sec.reference or {}),
     )
-    return ZonesInput(local, ignored=ignored, release_index=index, derived=derived, source=source, lines=lines)
+    release_start, issued = zones_clock(data, index, derived)
+    for key, used in (("start", release_start), ("issued_at", issued)):
+        if used is not None:
+            ignored.pop(key, None)  # read for the countdowns
+    return ZonesInput(local, ignored=ignored, release_index=index, derived=derived, source=source, lines=lines,
+                      release_start=release_start, issued=issued)
+
+
+def zones_clock(data: dict[str, Any], index: int | None,
+                derived: list[str]) -> tuple[np.datetime64 | None, np.datetime64 | None]:
+    """The modelled release's start (``start`` + its ``start_h``) and ``issued_at``, UTC, for the
+    receptors' countdowns (zones had read neither and gave no countdown; zones audit); None where
+    the file does not give them. A time without a zone is read as UTC and ``derived`` says so
+    (once: the daytime line may have said it for ``start``)."""
+    import datetime as _dt
+
+    from pydantic import TypeAdapter
+
+    def utc(key: str) -> np.datetime64 | None:
+        raw = data.get(key)
+        if raw is None:
+            return None
+        try:
+            t = TypeAdapter(_dt.datetime).validate_python(raw)
+        except ValidationError:
+            return None  # the scenario's own validation names it (run and compare read it)
+        if t.tzinfo is None:
+            if not any(f"{key} {raw}" in line and "no time zone" in line for line in derived):
+                derived.append(f"zones: {key} {raw} has no time zone and is read as UTC for the countdowns; write "
+                               "it with Z or an offset (e.g. +01:00)")
+        else:
+            t = t.astimezone(_dt.UTC).replace(tzinfo=None)
+        return np.datetime64(t, "s")
+
+    start, issued = utc("start"), utc("issued_at")
+    if start is not None and index is not None:
+        try:
+            start_h = float(data["releases"][index].get("start_h", 0.0) or 0.0)
+        except (TypeError, ValueError, AttributeError):
+            start_h = 0.0
+        start = start + np.timedelta64(int(round(start_h * 3600.0)), "s")
+    return start, issued
 
 
 def release_spec(rel: PointRelease, duration_s: float | None) -> ReleaseSpec:
