@@ -56,9 +56,11 @@ def test_a_termination_of_a_dense_release_is_the_cut_release(dense_gas):
     plan = r.outcomes["stop at 10 min"]
     cut = _do_nothing_deaths(_scenario(stop_h=1.0 / 6.0, dense_gas=dense_gas, plans=False))
     if dense_gas == "auto":
-        # the baseline, the plan, each delay of its termination after the release's start (before it, nothing of
-        # the release is left: the tags' figure, exactly 0 here, not a rerun of a millisecond's release)
-        assert r.runs == 1 + 1 + sum(h > 0.0 for h in setup.delay_h)
+        # the baseline, then one transport per distinct cut: the plan's own and each delay of its termination
+        # after the release's start (before it, nothing of the release is left: the tags' figure, exactly 0
+        # here, not a rerun of a millisecond's release); the plan's own cut is also on the delay axis
+        assert 1.0 / 6.0 in setup.delay_h
+        assert r.runs == 1 + sum(h > 0.0 for h in setup.delay_h)
         assert 0.0 in setup.delay_h and r.delay_termination["stop at 10 min"][list(setup.delay_h).index(0.0)] == 0.0
         np.testing.assert_allclose(plan.fatalities, cut.fatalities, rtol=1e-9)
         assert plan.total_fatalities > 10.0
@@ -104,7 +106,7 @@ def test_a_plan_that_stops_the_dense_release_and_halves_another_reruns_the_stop(
     sc = _two_releases(plans)
     setup = make_setup(sc, maps=False)
     r = member_task(setup, MemberSpec(0, sc.seed))
-    assert r.runs == 1 + 1 + sum(h > 0.0 for h in setup.delay_h)
+    assert cut_h in setup.delay_h and r.runs == 1 + sum(h > 0.0 for h in setup.delay_h)  # one per distinct cut
     # by hand: the tank car cut at the source, the vent halved by its tags after the cut
     direct = _two_releases(plans)
     rel = list(direct.releases)
@@ -163,3 +165,28 @@ def test_a_forecast_that_ends_with_gas_about_says_so() -> None:
     clean = _scenario(stop_h=0.25, dense_gas="off", plans=False).replace(duration_h=3)
     r = member_task(make_setup(clean, maps=False), MemberSpec(0, clean.seed))
     assert not [n for n in r.notes if "still present" in n]
+
+
+def test_plans_that_stop_the_same_dense_release_share_their_reruns():
+    """Each distinct cut of a dense release is one transport, whichever plans and delays ask for it
+    (compare had run 16 transports where 5 distinct cuts would do; dense-cloud audit), and a plan's
+    figures are those it gets alone."""
+    plans = [{"name": "stop at 10 min", "measures": [{"type": "termination", "at_h": 1.0 / 6.0}]},
+             {"name": "stop at 30 min", "measures": [{"type": "termination", "at_h": 0.5}]}]
+    sc = _scenario().model_copy(update={"plans": [PlanConfig.model_validate(p) for p in plans]})
+    setup = make_setup(sc, maps=False)
+    both = member_task(setup, MemberSpec(0, sc.seed))
+    cuts = {h for h in setup.delay_h if h > 0.0} | {1.0 / 6.0, 0.5}
+    assert both.runs == 1 + len(cuts)  # not 1 + 2 x (1 + the delays)
+    for p in plans:
+        alone = _scenario().model_copy(update={"plans": [PlanConfig.model_validate(p)]})
+        one = member_task(make_setup(alone, maps=False), MemberSpec(0, alone.seed))
+        np.testing.assert_allclose(both.outcomes[p["name"]].fatalities, one.outcomes[p["name"]].fatalities,
+                                   rtol=1e-12)
+        # its cost of delay at the hours both axes hold (each axis holds the plans' own cut times)
+        alone_h = list(make_setup(alone, maps=False).delay_h)
+        common = [h for h in setup.delay_h if h in alone_h and h > 0.0]
+        assert len(common) >= 2
+        a = [both.delay_termination[p["name"]][list(setup.delay_h).index(h)] for h in common]
+        b = [one.delay_termination[p["name"]][alone_h.index(h)] for h in common]
+        np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -338,6 +338,11 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     # the release cut, as a front's is; dropping the emission tags had kept the whole release's dose per
     # kilogram (10 kg/s over 2 h cut at 10 min: 0.62-0.68 of the cut release's dose; dense-cloud audit)
     dense = set(base_res.stats.get("near_field_dense_groups", ()))
+    # each distinct cut (the releases' stops) is one transport, whatever plans and delays ask for it: two
+    # plans that stop the same release share its cost-of-delay reruns (16 transports had been run where 5
+    # distinct cuts would do; dense-cloud audit). key -> (the cut scenario, [(plan, partial, delay or None, j)])
+    cut_runs: dict[tuple[float | None, ...], tuple[Scenario, list[tuple[str, PlanConfig, float | None, int]]]] = {}
+    dense_plans: list[str] = []
     for p in plain:
         cuts = plan_cuts(p, names) if has_termination(p) else []
         if not any(dense & {int(g) for g in groups} for _, _, groups in cuts):
@@ -347,26 +352,33 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
                          "its receptors keep the whole release's dose per kilogram (the dense cloud is not linear "
                          "in its emissions); a full termination is rerun exactly")
             continue
+        dense_plans.append(p.name)
         # the full terminations applied to the sources, the partial ones (of other releases) by tags on that run
         full, partial = _split_terminations(p)
-        outcomes[p.name] = evaluate_plans(_cut_run(_apply_cuts(sc, full), wind, setup.tags_h, mass), agent,
-                                          [(partial, None)], names)[0]
-        runs += 1
-        totals_t = []
         # a cut before a release starts leaves nothing of it: the tags' figure is then exact (a rerun keeps a
         # release of a millisecond, _apply_cuts, and printed 9e-46 deaths)
         linear = delay_term.get(p.name)
         starts = [sc.releases[int(g)].start_h for _, fraction, groups in plan_cuts(full, names) for g in groups]
-        for j, h in enumerate(setup.delay_h):
-            if linear is not None and starts and h <= min(starts):
-                totals_t.append(float(linear[j]))
+        delay_term[p.name] = np.full(len(setup.delay_h), np.nan)
+        for j, h in [(-1, None), *enumerate(setup.delay_h)]:
+            if h is not None and linear is not None and starts and h <= min(starts):
+                delay_term[p.name][j] = float(linear[j])
                 continue
-            dexp = _cut_run(_apply_cuts(sc, full, termination_h=h), wind, setup.tags_h, mass)
-            runs += 1
-            totals_t.append(evaluate_plans(dexp, agent, [(partial, h)], names)[0].total_fatalities)
-        delay_term[p.name] = np.array(totals_t)
-        if np.any(np.diff(delay_term[p.name]) < 0.0):
-            notes.append(f"plans: {p.name!r}: stopping later reads fewer deaths at some delays of its cost-of-delay "
+            cut = _apply_cuts(sc, full, termination_h=h)
+            key = tuple(r.stop_h for r in cut.releases)
+            cut_runs.setdefault(key, (cut, []))[1].append((p.name, partial, h, j))
+    for cut, asks in cut_runs.values():
+        dexp = _cut_run(cut, wind, setup.tags_h, mass)
+        runs += 1
+        for (name, _, h, j), o in zip(asks, evaluate_plans(dexp, agent, [(partial, h) for _, partial, h, _ in asks],
+                                                            names), strict=True):
+            if h is None:
+                outcomes[name] = o
+            else:
+                delay_term[name][j] = o.total_fatalities
+    for name in dense_plans:
+        if np.any(np.diff(delay_term[name]) < 0.0):
+            notes.append(f"plans: {name!r}: stopping later reads fewer deaths at some delays of its cost-of-delay "
                          "curve: zones' dense cloud of a short release is the more concentrated near the source (the "
                          "workbook's puff against its plume, docs/dense_gas.md), so the curve is the model's, not a "
                          "reason to wait")
