@@ -31,7 +31,9 @@ from numpy.typing import NDArray
 
 from plumecast.ensemble.compare import LEVELS, RawComparison
 from plumecast.ensemble.summary_text import (
+    _of_known,
     _pct,
+    _unread,
     _yes_no,
     arrival_text,
     countdown_text,
@@ -343,27 +345,6 @@ NO_AEGL3_MARK = "†"
 DEATHS_WITHOUT_AEGL3 = ("the toxic load adds up over the whole exposure, while AEGL-3 is read for the elapsed "
                         "duration (tabulated to 8 h), so a long exposure below AEGL-3 can still kill "
                         "(docs/consequence.md)")
-
-
-def _of_known(row: dict[str, Any], level: int, text: str) -> str:
-    """A P(AEGL-``level``) cell, naming the members it is over where some are unknown there
-    ("67 % of 2 known")."""
-    unknown = int(row["members_unknown" if level == 2 else "members_unknown_aegl3"])
-    if not unknown or not math.isfinite(row[f"p_aegl{level}"]):
-        return text
-    return f"{text} of {row['members'] - unknown} known"
-
-
-def _unread(row: dict[str, Any], level: int, text: str) -> str:
-    """An arrival cell where no known member reaches AEGL-``level``: "n/a" where it is unknown in
-    every member (the agent's AEGL missing for a duration reached there, the concentration off the
-    domain: not never), "not reached" with the members where it is unknown named; else ``text``."""
-    if text != "not reached":
-        return text
-    unknown = int(row["members_unknown" if level == 2 else "members_unknown_aegl3"])
-    if not math.isfinite(row[f"p_aegl{level}"]):
-        return "n/a"
-    return f"not reached (n/a in {unknown} of {row['members']} members)" if unknown else text
 
 
 def deaths_without_aegl3(row: dict[str, Any]) -> bool:

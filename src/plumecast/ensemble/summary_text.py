@@ -150,3 +150,29 @@ def countdown_text(h: float, start: np.datetime64 | None, issued: np.datetime64 
         return f"{_hours(h)} h after release start"
     left = float((_stamp(start, h) - issued) / np.timedelta64(1, "s"))
     return f"{countdown(left)} ({clock(_stamp(start, h))})"
+
+
+def _members_unknown(row: dict[str, Any], level: int) -> int:
+    """The members of a cities row in which whether AEGL-``level`` is reached is unknown."""
+    return int(row["members_unknown" if level == 2 else "members_unknown_aegl3"])
+
+
+def _of_known(row: dict[str, Any], level: int, text: str) -> str:
+    """A P(AEGL-``level``) cell, naming the members it is over where some are unknown there
+    ("67 % of 2 known")."""
+    unknown = _members_unknown(row, level)
+    if not unknown or not math.isfinite(row[f"p_aegl{level}"]):
+        return text
+    return f"{text} of {row['members'] - unknown} known"
+
+
+def _unread(row: dict[str, Any], level: int, text: str) -> str:
+    """An arrival cell where no known member reaches AEGL-``level``: "n/a" where it is unknown in
+    every member (the agent's AEGL missing for a duration reached there, the concentration off the
+    domain: not never), "not reached" with the members where it is unknown named; else ``text``."""
+    if text != "not reached":
+        return text
+    if not math.isfinite(row[f"p_aegl{level}"]):
+        return "n/a"
+    unknown = _members_unknown(row, level)
+    return f"not reached (n/a in {unknown} of {row['members']} members)" if unknown else text

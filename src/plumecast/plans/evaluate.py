@@ -363,8 +363,7 @@ def _by_city(o: PlanOutcome, parent: NDArray[np.int64], n_city: int) -> PlanOutc
                        gather(o.arrival3_s, "min"), gather(o.fatalities, "sum"), o.front_arrival_s[first],
                        None if o.lethal_fraction is None else gather(o.lethal_fraction, "sum"),
                        None if o.covered is None else gather(o.covered, "any"),
-                       None if o.air_known is None else gather(o.air_known, "sum") / np.add.reduceat(
-                           np.ones(parent.size), first))
+                       None if o.air_known is None else np.where(np.isnan(gather(o.air_known, "sum")), np.nan, 1.0))
 
 
 def front_arrival_at(front_arrival: xr.DataArray | None, lat: NDArray[np.float64], lon: NDArray[np.float64],

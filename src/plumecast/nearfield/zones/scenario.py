@@ -494,7 +494,7 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         points=points,
         reference=dict(sec.reference or {}),
     )
-    release_start, issued = zones_clock(data, index, derived)
+    release_start, issued = zones_clock(data, index, derived, start_said="start" not in ignored)
     for key, used in (("start", release_start), ("issued_at", issued)):
         if used is not None:
             ignored.pop(key, None)  # read for the countdowns
@@ -502,12 +502,12 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
                       release_start=release_start, issued=issued)
 
 
-def zones_clock(data: dict[str, Any], index: int | None,
-                derived: list[str]) -> tuple[np.datetime64 | None, np.datetime64 | None]:
+def zones_clock(data: dict[str, Any], index: int | None, derived: list[str],
+                start_said: bool = False) -> tuple[np.datetime64 | None, np.datetime64 | None]:
     """The modelled release's start (``start`` + its ``start_h``) and ``issued_at``, UTC, for the
     receptors' countdowns (zones had read neither and gave no countdown; zones audit); None where
     the file does not give them. A time without a zone is read as UTC and ``derived`` says so
-    (once: the daytime line may have said it for ``start``)."""
+    (for ``start`` not where ``start_said``: the daytime line taken from it says so already)."""
     import datetime as _dt
 
     from pydantic import TypeAdapter
@@ -521,7 +521,7 @@ def zones_clock(data: dict[str, Any], index: int | None,
         except ValidationError:
             return None  # the scenario's own validation names it (run and compare read it)
         if t.tzinfo is None:
-            if not any(f"{key} {raw}" in line and "no time zone" in line for line in derived):
+            if not (key == "start" and start_said):
                 derived.append(f"zones: {key} {raw} has no time zone and is read as UTC for the countdowns; write "
                                "it with Z or an offset (e.g. +01:00)")
         else:

@@ -178,9 +178,15 @@ function frameAt(s) {
 function openingFrame(v) {
   const n = v.times_s.length;
   if (!n) return 0;
-  const issued = fin(v.issued_s) ? v.issued_s : 0;
-  const c = clockS();
-  return Math.min(frameAt(fin(c) && c > issued && c <= v.times_s[n - 1] ? c : issued), n - 1);
+  return Math.min(frameAt(liveMoment(v, clockS())), n - 1);
+}
+
+// The moment c (seconds after the start, the clock) where it lies within the view's forecast after
+// its issue time, else the issue time (the release start without one).
+function liveMoment(v, c) {
+  const issued = v && fin(v.issued_s) ? v.issued_s : 0;
+  const last = v && v.times_s.length ? v.times_s[v.times_s.length - 1] : NaN;
+  return fin(c) && c > issued && c <= last ? c : issued;
 }
 
 // The moment countdowns run from: the forecast's issue time, or the clock once it is past
@@ -194,10 +200,8 @@ function openingFrame(v) {
 // that changes: it had gone on saying "from now" after the forecast's end).
 function countdownRef(t) {
   const v = state.view;
-  const issued = v && fin(v.issued_s) ? v.issued_s : 0;
-  const last = v && v.times_s.length ? v.times_s[v.times_s.length - 1] : NaN;
   const c = clockS() + LIVE_REDRAW_MS / 1000;
-  const now = fin(c) && c > issued && c <= last ? c : issued;
+  const now = liveMoment(v, c);
   const useClock = now === c;
   const k = v ? Math.min(state.k, v.times_s.length - 1) : -1;
   const slider = fin(t) && t > now && k > frameAt(now);
