@@ -493,11 +493,13 @@ def run_winds(scenario: Any, wind: xr.Dataset | None = None) -> RunWinds:
                     roughness_length_m=cfg.roughness_length_m, notes=tuple(note.split("\n")), end=end)
 
 
-def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
+def scenario_winds(scenario: Any, member: int | None = None) -> tuple[xr.Dataset, bool, str]:
     """The normalised (lazy) met dataset a scenario's ``met`` asks for, whether it is
     read on levels (3-D) or as one level, and a line saying which and why (with, read
     at one level, lines saying that the files' boundary layer and rain are not used:
-    lines apart by newlines).
+    lines apart by newlines). ``member``: the index along the files' member dimension
+    (``number``) to read, the same way (an ensemble's ``met_members: file``); None: the
+    files must hold one member.
 
     Raises
     ------
@@ -535,7 +537,7 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     unused: tuple[str, ...] = ()
     if cfg.vertical != "single" and cfg.level_hpa is None:
         try:
-            ds = one_member(met.open_met_3d(cfg.path, time_window=window))
+            ds = one_member(met.open_met_3d(cfg.path, time_window=window), member)
         except MetDataError as exc:
             if cfg.vertical == "levels":
                 raise
@@ -557,7 +559,7 @@ def scenario_winds(scenario: Any) -> tuple[xr.Dataset, bool, str]:
     if cfg.boundary_layer == "met":
         raise ScenarioError(f"met.boundary_layer: 'met' needs the met's levels, but {cfg.path} is read as one level"
                             + (f" ({why_single})" if why_single else ""))
-    ds = open_one_level(cfg.path, levels_error, level_hpa=cfg.level_hpa, time_window=window)
+    ds = open_one_level(cfg.path, levels_error, level_hpa=cfg.level_hpa, time_window=window, member=member)
     note = f"winds: one level ({ds.attrs.get('level', '')}) at every height"
     if why_single:
         note += f"; not read on levels because {why_single}"
@@ -647,16 +649,26 @@ def _releases_aloft(scenario: Any) -> str:
     return ""
 
 
-def one_member(ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` without its member dimension (``number``) when it holds one member; a
-    MetDataError naming the source when it holds several (a single run needs one:
-    choose it, or run the members as an ensemble)."""
+def one_member(ds: xr.Dataset, member: int | None = None) -> xr.Dataset:
+    """``ds`` without its member dimension (``number``): member ``member`` of it (an
+    ensemble's), else its one member; a MetDataError naming the source when it holds
+    several and none is chosen (a single run needs one: choose it, or run the members
+    as an ensemble) or the chosen one is not there."""
+    src = ds.attrs.get("source", "met")
+    if member is not None:
+        n = int(ds.sizes.get("number", 1))
+        if not 0 <= member < n:
+            raise MetDataError(f"{src}: member {member} asked for but the files hold {n} ensemble member"
+                               f"{'s' if n != 1 else ''} (dimension 'number'); ask for at most {n} members")
+        if "number" not in ds.dims:
+            return ds
+        return ds.isel(number=member)
     if "number" not in ds.dims:
         return ds
     n = int(ds.sizes["number"])
     if n == 1:
         return ds.isel(number=0)
-    raise MetDataError(f"{ds.attrs.get('source', 'met')}: the files hold {n} ensemble members (dimension 'number'); "
+    raise MetDataError(f"{src}: the files hold {n} ensemble members (dimension 'number'); "
                        "a single run reads one: run them as an ensemble (ensemble: {met_members: file} in the "
                        "scenario, plumecast compare), or give files of one member")
 

@@ -103,8 +103,8 @@ def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | 
     n = cfg.members if members is None else members
     if n < 1:
         raise ScenarioError(f"ensemble: members must be >= 1, got {n}")
-    if cfg.met_members == "file" and scenario.met.source != "file":
-        raise ScenarioError("ensemble.met_members: 'file' needs met.source: file (an ensemble met file)")
+    if cfg.met_members == "file":
+        _check_file_members(scenario, n)
     out = []
     for i in range(n):
         seed = member_seed(scenario.seed, i)
@@ -356,15 +356,47 @@ WIND_PAIRS: tuple[tuple[str, str], ...] = (("u", "v"), ("u10", "v10"))
 _BASE_WIND: dict[str, xr.Dataset] = {}
 
 
-def _met_file_member(scenario: Scenario, number: int) -> xr.Dataset:
-    """Member ``number`` of the met file(s) (file, list, glob or folder): read lazily,
-    only this member's records of the run's window (plumecast.met.open_wind)."""
-    from plumecast.met import open_wind
+def _check_file_members(scenario: Scenario, n: int) -> None:
+    """Refuse, before any member runs, an ensemble of ``n`` members from the met files'
+    members (``met_members: file``) that the files cannot give: no met files, no member
+    dimension, or fewer members than asked for (read from the files' metadata)."""
+    from plumecast.met import met_members
 
-    cfg = scenario.met
-    assert cfg.path is not None
-    end = scenario.start64 + np.timedelta64(int(round(scenario.run_hours * 3600)), "s")
-    return open_wind(cfg.path, level_hpa=cfg.level_hpa, time_window=(scenario.start64, end), member=number)
+    if scenario.met.source != "file" or scenario.met.path is None:
+        raise ScenarioError("ensemble.met_members: 'file' needs met.source: file (an ensemble met file)")
+    numbers = met_members(scenario.met.path)
+    if numbers is None:
+        raise ScenarioError(f"ensemble.met_members: 'file' but the met files ({scenario.met.path}) have no member "
+                            "dimension ('number'); expected files of an ensemble (ERA5 EDA, ECMWF ENS, GEFS), or "
+                            "met_members: perturb")
+    if n > numbers.size:
+        raise ScenarioError(f"ensemble: {n} members asked for but the met files ({scenario.met.path}) hold "
+                            f"{numbers.size} (dimension 'number'); ask for at most {numbers.size}")
+
+
+def file_members_text(scenario: Scenario, n: int) -> str:
+    """`` (members 0-2 of the files' 5 ...)``: which of the met files' members an ensemble
+    of ``n`` members drawn from them (``met_members: file``) ran, '' otherwise."""
+    ens = getattr(scenario, "ensemble", None)
+    if ens is None or ens.met_members != "file" or scenario.met.path is None:
+        return ""
+    from plumecast.met import met_members
+
+    numbers = met_members(scenario.met.path)
+    total = 0 if numbers is None else numbers.size
+    which = "member 0" if n == 1 else f"members 0-{n - 1}"
+    left = f"; the other {total - n} not run" if total > n else ""
+    return f", {which} of the files' {total} (dimension 'number'), each read as plumecast run reads its files{left}"
+
+
+def _met_file_member(scenario: Scenario, number: int) -> xr.Dataset:
+    """Member ``number`` of the met file(s) (file, list, glob or folder), read as a run
+    reads its files (:func:`plumecast.run_winds.scenario_winds`: on their levels with
+    their boundary layer where they can be, else one level, by the same rules and with
+    the same refusals): lazily, only this member's records of the run's window."""
+    from plumecast.run_winds import scenario_winds
+
+    return scenario_winds(scenario, member=number)[0]
 
 
 def member_wind(scenario: Scenario, spec: MemberSpec) -> xr.Dataset:

@@ -669,8 +669,10 @@ def join_on_time(files: Sequence[tuple[Path, xr.Dataset, np.ndarray]]) -> xr.Dat
 
 def met_members(path: MetPath) -> NDArray[np.int64] | None:
     """Member numbers of the met file(s) (the ``number`` coordinate of ERA5/ENS/GEFS
-    files, or 0..n-1), or None without a member dimension. Reads metadata only."""
-    ds = open_met_dataset(path, winds=False)
+    files, or 0..n-1), or None without a member dimension. Reads metadata only (the
+    files joined as the winds are: ERA5's pressure-level and single-level files both
+    hold a ``z``)."""
+    ds = open_met_dataset(path)
     dim = next((str(d) for d in ds.dims if _lower(d) in MEMBER_DIMS), None)
     if dim is None:
         return None
