@@ -128,3 +128,22 @@ def test_cli_dense_gas_prints_lng_trials() -> None:
     cells = [c.strip() for c in rows[0].split("│") if c.strip()]
     assert cells[1:7] == [str(s.n), f"{s.fac2:.2f}", f"{s.fb:+.2f}", f"{s.nmse:.2f}", f"{s.mg:.2f}", f"{s.vg:.2f}"]
     assert "Falcon" in r.output
+
+
+def test_cli_dense_gas_on_a_users_table_does_not_describe_the_shipped_one(tmp_path) -> None:
+    """The shipped table's caveat ("two trials only") is not printed under a user's table of
+    three trials (docs audit, session 30)."""
+    from typer.testing import CliRunner
+
+    from plumecast.cli import app
+    from plumecast.validation.dense_gas import data_path
+
+    rows = data_path().read_text().splitlines()
+    mine = tmp_path / "mine.csv"
+    mine.write_text("\n".join([*rows, rows[1].replace("Burro 7", "My trial", 1)]) + "\n")
+    r = CliRunner().invoke(app, ["validate", "dense-gas", str(mine)], env={"COLUMNS": "250"})
+    assert r.exit_code == 0, r.output
+    assert "two trials only" not in r.output
+    assert f"{len(rows)} trials of" in r.output and "My trial" in r.output
+    shipped = CliRunner().invoke(app, ["validate", "dense-gas"], env={"COLUMNS": "250"})
+    assert "two trials only" in shipped.output

@@ -212,3 +212,33 @@ def test_a_release_above_a_constant_mixing_height_is_said():
     assert line.startswith("above the mixed layer: flare starts at 800 m, at or above the mixing height (500 m, "
                            "turbulence.mixing_height_m, constant")
     assert run_at(400.0) == []
+
+
+def test_a_raised_dense_release_says_its_cloud_starts_on_the_ground() -> None:
+    """A dense release at 1,000 m above a 500-m lid: the near field gives zones' dense cloud,
+    which starts on the ground (as zones says); the run had said its ground air "stays zero"
+    beside a city at 1,500,000 % of AEGL-3 (docs audit, session 30). The lines now say which
+    air is which; a release at 1 m gets no such words."""
+    def run_at(height_m: float) -> tuple[list[str], float]:
+        sc = scenario_from_dict({
+            "name": "aloft", "start": "2026-03-02T14:00:00Z", "duration_h": 2, "time_step_s": 600, "particles": 300,
+            "seed": 3, "backend": "numpy", "agent": "chlorine", "met": {"source": "uniform", "u_m_s": 3.0},
+            "turbulence": {"mixing_height_m": 500},
+            "local_weather": {"wind_speed_m_s": 3, "wind_from_deg": 270, "stability": "D"},
+            "releases": [{"type": "point", "name": "valve", "lat": 50.0, "lon": 8.0, "height_m": height_m,
+                          "rate_kg_s": 3.0, "stop_h": 1}],
+            "receptors": {"points": [{"name": "A", "lat": 50.0, "lon": 8.05, "population": 1e4}]},
+            "output": {"grid": {"lon_min": 7, "lon_max": 10, "lat_min": 49, "lat_max": 51, "resolution_deg": 0.1}}})
+        res = run(sc)
+        lines = [p for p in res.stats["met_provenance"] if p.startswith(("above the mixed layer", "dense release"))]
+        return lines, float(res.receptor_series.max())
+
+    lines, peak = run_at(1000.0)
+    assert peak > 0.0  # the dense cloud's air, from the ground
+    above = next(x for x in lines if x.startswith("above the mixed layer"))
+    dense = next(x for x in lines if x.startswith("dense release"))
+    assert "ground air from its particles stays zero" in above and "dense cloud is modelled from the ground" in above
+    assert "the workbook's cloud starts on the ground: the release height (1,000 m, above the 500 m" in dense
+    assert "particles, which carry the air beyond 30 km, start at 1,000 m" in dense
+    lines, _ = run_at(1.0)
+    assert not any("starts on the ground" in x or x.startswith("above the mixed layer") for x in lines)

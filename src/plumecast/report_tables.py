@@ -198,8 +198,11 @@ def print_casualty_table(
                 for col in (countdowns(2), countdowns(3)))
     agent = result.attrs.get("agent", "?")
     shown = f"; the first {len(order)} of {n} receptors" if len(order) < n else ""
-    table = Table(title=f"Expected casualties — {agent} ({RANK_RULE}{shown}; ranges over the published "
-                        "probit sets)")
+    n_sets = int(result.sizes.get("probit_set", 0))
+    sets = ("ranges over the published probit sets" if n_sets > 1 else
+            "no probit: deaths unknown" if result.attrs.get("probit_equation", "n/a") == "n/a" else
+            "the agent's one probit set: no range over sets")
+    table = Table(title=f"Expected casualties — {agent} ({RANK_RULE}{shown}; {sets})")
     for col, just in (
         ("city", "left"),
         ("country", "left"),

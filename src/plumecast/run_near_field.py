@@ -419,8 +419,29 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
             "run's near field gives "
             "its receptors zones' dense cloud at each step's wind and class, zones' dose per kilogram released "
             "spread over the steps as the air leaves the source, arriving with zones' front (gravity's along-wind "
-            f"spread runs it ahead of the wind; docs/dense_gas.md){steps}{refused}")
+            f"spread runs it ahead of the wind; docs/dense_gas.md){steps}{refused}{_raised_dense_text(scenario, rel)}")
     return out
+
+
+#: a dense release above this height [m] is said to be modelled from the ground (zones' own rule)
+DENSE_GROUND_HEIGHT_M = 2.0
+
+
+def _raised_dense_text(scenario: Scenario, rel: PointRelease) -> str:
+    """What the dense cloud's line says of a release above :data:`DENSE_GROUND_HEIGHT_M`: the
+    workbook's cloud starts on the ground (as ``plumecast zones`` says), while the release's
+    particles start at its height (docs audit, session 30: a release at 1,000 m above a 500-m
+    lid was said to give no ground air, and its near field gave a city 1,500,000 % of AEGL-3)."""
+    height = float(rel.height_m)
+    if height <= DENSE_GROUND_HEIGHT_M:
+        return ""
+    lid = float(scenario.turbulence.mixing_height_m)
+    above = (f", above the {lid:,.0f} m mixing height (turbulence.mixing_height_m)" if height >= lid else "")
+    km = f"{float(scenario.near_field.distance_km):g} km"
+    return (f"; the workbook's cloud starts on the ground: the release height ({height:,.0f} m{above}) and the "
+            f"mixing lid are not used in the near field, whose air within {km} (near_field.distance_km) is a ground "
+            "release's (on the safe side near the source; an elevated dense jet's fall is not modelled), while its "
+            f"particles, which carry the air beyond {km}, start at {height:,.0f} m")
 
 
 def _dense_kinds(sampler_x: ExposureSampler, si: int) -> tuple[list[tuple[float, str, float]], list[str]]:

@@ -471,7 +471,7 @@ def run(
     released_mask = particles.birth_step < n_steps
     above_top = _above_the_met(scenario, particles, released_mask, winds.top_m)
     if not winds.has_boundary_layer:
-        above_top += above_the_mixed_layer(scenario)
+        above_top += above_the_mixed_layer(scenario, dense_groups(sampler_x))
     budget = MassBudget(
         released=float(np.count_nonzero(released_mask)) * sched_mass(sched, n_particles, particle_mass_kg),
         airborne=float(particles.mass[released_mask & (particles.status == STATUS_ACTIVE)].sum()),
@@ -536,11 +536,13 @@ def _above_the_met(scenario: Scenario, particles: Particles, released: NDArray[n
     return out
 
 
-def above_the_mixed_layer(scenario: Scenario) -> list[str]:
+def above_the_mixed_layer(scenario: Scenario, dense: list[int] | None = None) -> list[str]:
     """Lines naming the point releases that start at or above a constant mixing height
     (``turbulence.mixing_height_m``, where the met gives no boundary layer): no turbulence
     carries their gas down, so the ground air from them stays zero through the run, which
-    the tables would show as plain zeros."""
+    the tables would show as plain zeros. For a release whose near field was zones' dense
+    cloud (``dense``: release indices, :func:`plumecast.run_near_field.dense_groups`), only
+    its particles' air: the cloud is modelled from the ground (its own line says so)."""
     h = float(scenario.turbulence.mixing_height_m)
     out = []
     for i, rel in enumerate(scenario.releases):
@@ -549,9 +551,13 @@ def above_the_mixed_layer(scenario: Scenario) -> list[str]:
         height = float(rel.height_m)
         if height >= h:
             name = rel.name or f"releases.{i}"
+            where = ("the ground air from it stays zero throughout the run" if i not in (dense or ()) else
+                     "the ground air from its particles stays zero throughout the run, while within "
+                     f"{float(scenario.near_field.distance_km):g} km (near_field.distance_km) its dense cloud is "
+                     "modelled from the ground (see the dense release line)")
             out.append(f"above the mixed layer: {name} starts at {height:,.0f} m, at or above the mixing height "
                        f"({h:,.0f} m, turbulence.mixing_height_m, constant: the met gives no boundary layer), so no "
-                       "turbulence brings its gas down and the ground air from it stays zero throughout the run; "
+                       f"turbulence brings its gas down and {where}; "
                        "give met with a boundary layer (ERA5 blh, GFS hpbl), which can grow into it, or a mixing "
                        "height above the release if that is what the day holds")
     return out

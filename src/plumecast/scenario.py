@@ -190,7 +190,8 @@ class PointRelease(_ReleaseBase):
         "auto", description="auto: the Britter-McQuaid criterion decides; off: passive Gaussian (zones)")
     stack: StackSpec | None = Field(
         None, description="the stack the gas leaves from (its height is height_m): diameter_m, exit_velocity_m_s, "
-        "exit_temperature_c; zones raise the passive plume by Briggs's plume rise (run and compare ignore it)")
+        "exit_temperature_c; the passive plume is raised by Briggs's plume rise (zones, and run and compare's "
+        "near field)")
 
     @model_validator(mode="before")
     @classmethod

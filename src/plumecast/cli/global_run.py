@@ -103,7 +103,10 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
     summary.add_row("particles", f"{scenario.particles:,} ({scenario.backend} backend, seed {scenario.seed})")
     summary.add_row("released", _fmt_mass(b.released))
     summary.add_row("airborne / decayed / left domain", f"{_fmt_mass(b.airborne)} / {_fmt_mass(b.decayed)} / {_fmt_mass(b.exited)}")
-    summary.add_row("deposited (dry / wet)", f"{_fmt_mass(b.deposited_dry)} / {_fmt_mass(b.deposited_wet)}")
+    # not modelled is not a zero (docs audit: "0 kg / 0 kg" for an agent without deposition values)
+    summary.add_row("deposited (dry / wet)", f"{_fmt_mass(b.deposited_dry)} / {_fmt_mass(b.deposited_wet)}"
+                    if result.deposited is not None else "not modelled (no dry deposition or wet scavenging: see "
+                    "'met and removal')")
     if b.neutralised:
         summary.add_row("neutralised", _fmt_mass(b.neutralised))
     summary.add_row("mass balance residual", f"{abs(b.residual) / max(b.released, 1e-300):.1e} of released")
