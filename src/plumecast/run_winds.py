@@ -614,12 +614,13 @@ def open_one_level(path: Any, levels_error: MetDataError | None, **kwargs: Any) 
     """:func:`plumecast.met.open_wind` after the read on levels failed with
     ``levels_error`` (None: it was not tried). Unless the files simply have no winds
     on levels (:class:`~plumecast.met.variables.NoLevelsError`), files with levels
-    that cannot be used (a gap, a NaN, a window not covered, a field in wrong units, a
-    10 m wind component without the other) are refused for that reason: when the
-    one-level reader cannot read them either, and when it could only by taking one of
-    their levels (ERA5's pressure-level and single-level files, a GFS or WRF file of
-    several levels), which would put every particle at one level in place of the
-    levels the run was to read."""
+    that cannot be used (a gap, a NaN, a window not covered, a field in wrong units or
+    without units, a 10 m wind component without the other) are refused for that
+    reason, whether the one-level reader cannot read them either or could, at one of
+    their levels or, where a field on levels is refused, at their 10 m wind (ERA5's
+    pressure-level and single-level files, a GFS or WRF file of several levels): that
+    would put every particle at one level in place of the levels the run was to read. A
+    file of one level whose surface fields the level reader refuses is read at that level."""
     from plumecast.met.variables import NoLevelsError
 
     refused = levels_error is not None and not isinstance(levels_error, NoLevelsError)
@@ -630,7 +631,10 @@ def open_one_level(path: Any, levels_error: MetDataError | None, **kwargs: Any) 
             raise
         assert levels_error is not None
         raise levels_error from exc
-    if refused and int(ds.attrs.get("levels_in_files", 1)) > 1:
+    if refused and (int(ds.attrs.get("levels_in_files", 1)) > 1 or getattr(levels_error, "on_levels", False)):
+        # the one-level reader could read them, at one of their levels or at their 10 m wind (a NOMADS
+        # OpenDAP file whose level fields have no units attribute had run on its 10 m wind at every height
+        # and without its boundary layer, saying so only in the winds line; met audit, session 30)
         assert levels_error is not None
         raise levels_error
     return ds

@@ -116,6 +116,35 @@ def test_nan_below_the_ground_is_not_an_error(tmp_path: Path) -> None:
     assert np.isfinite(grid.vec).all()
 
 
+def test_masked_levels_under_the_ground_pass_and_above_it_are_refused(tmp_path: Path) -> None:
+    """Levels masked (u, v and geopotential NaN) from the bottom up are under the ground
+    where the file's orography says so; the same masked level where the ground is at sea
+    level is a gap in the file, named (met audit, session 30: it had been read as under
+    the ground and its wind dropped)."""
+    a = atmosphere(2)
+    a.zs[:] = 900.0  # 1000 and 925 hPa under the ground
+    for f in (a.u, a.v, a.gh):
+        f[:, :2] = np.nan
+    write_era5(a, tmp_path / "pl.nc", tmp_path / "sl.nc")
+    grid = wind_grid_3d(open_met_3d([tmp_path / "pl.nc", tmp_path / "sl.nc"]))
+    assert np.isfinite(grid.vec).all()
+    a.zs[:] = 0.0
+    a.zs[3, 4] = 900.0  # one column's ground is high: the others' 1000 hPa is above the ground
+    write_era5(a, tmp_path / "pl2.nc", tmp_path / "sl2.nc")
+    with pytest.raises(MetDataError, match=r"pl2\.nc .*geopotential missing \(NaN\) at 1000 hPa at .*where the "
+                                           r"ground there is at 0 m: that level is above the ground"):
+        wind_grid_3d(open_met_3d([tmp_path / "pl2.nc", tmp_path / "sl2.nc"]))
+    # the ground from the surface pressure instead of the orography
+    with xr.open_dataset(tmp_path / "sl2.nc") as ds:
+        sl = ds.drop_vars("z").load()
+    sl["sp"] = sl["t2m"] * 0 + 101300.0
+    sl["sp"].attrs = {"units": "Pa", "standard_name": "surface_air_pressure"}
+    sl.to_netcdf(tmp_path / "sl3.nc")
+    with pytest.raises(MetDataError, match=r"geopotential missing \(NaN\) at 1000 hPa .*where the surface pressure "
+                                           r"there is 1013 hPa"):
+        wind_grid_3d(open_met_3d([tmp_path / "pl2.nc", tmp_path / "sl3.nc"]))
+
+
 def test_bad_record_range_and_heights_are_refused(tmp_path: Path) -> None:
     ds = open_met_3d(write_gfs(atmosphere(3), tmp_path / "gfs.nc"))
     with pytest.raises(MetDataError, match=r"gfs\.nc: records 2\.\.5 .* outside the 3 record"):

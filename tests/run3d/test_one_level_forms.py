@@ -87,3 +87,43 @@ def test_levels_the_level_reader_refuses_are_not_read_at_one_level_instead(tmp_p
     ds.to_netcdf(tmp_path / "sl_only.nc")
     one, levels, note = scenario_winds(_scenario([tmp_path / "sl_only.nc"]))
     assert not levels and one.attrs["level"] == "10 m" and "not read on levels because" in note
+
+
+def test_levels_without_units_are_refused_not_read_at_the_10_m_wind(tmp_path: Path) -> None:
+    """A GFS file as NOMADS' OpenDAP (GrADS-DODS) gives it: the fields on levels
+    (``ugrdprs`` ... on ``lev``) with their units only in their long names. The level
+    reader refuses the geopotential without units; the run had then read the file's 10 m
+    wind at every height, without its boundary layer (met audit, session 30). It is now
+    refused, naming the field and its long name."""
+    from plumecast.errors import MetDataError
+    from tests.met.style_files import LAT, LEVELS_HPA, LON
+
+    a = atmosphere(n_times=4)
+    lon360 = LON % 360.0
+    order = np.argsort(lon360)
+    dims3, dims2 = ("time", "lev", "lat", "lon"), ("time", "lat", "lon")
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return x[..., order]
+
+    ds = xr.Dataset(
+        {"ugrdprs": (dims3, f(a.u), {"long_name": "** (1000 850 ..) u-component of wind [m/s]"}),
+         "vgrdprs": (dims3, f(a.v), {"long_name": "** (1000 850 ..) v-component of wind [m/s]"}),
+         "hgtprs": (dims3, f(a.gh), {"long_name": "** (1000 850 ..) geopotential height [gpm]"}),
+         "tmpprs": (dims3, f(a.t), {"long_name": "** (1000 850 ..) temperature [k]"}),
+         "ugrd10m": (dims2, f(a.u10), {"long_name": "** 10 m above ground u-component of wind [m/s]"}),
+         "vgrd10m": (dims2, f(a.v10), {"long_name": "** 10 m above ground v-component of wind [m/s]"}),
+         "hpblsfc": (dims2, f(a.blh), {"long_name": "** surface planetary boundary layer height [m]"})},
+        coords={"time": a.times, "lev": ("lev", LEVELS_HPA, {"units": "millibar"}), "lat": LAT,
+                "lon": lon360[order]})
+    ds.to_netcdf(tmp_path / "gfs_dods.nc")
+    with pytest.raises(MetDataError, match=r"gfs_dods\.nc: 'hgtprs' \(geopotential or height\) has no units attribute "
+                                           r"\(long_name '\*\* \(1000 850 \.\.\) geopotential height \[gpm\]'"):
+        scenario_winds(_scenario([tmp_path / "gfs_dods.nc"]))
+    # with the units given the same file is read on its levels
+    for name, units in (("ugrdprs", "m/s"), ("vgrdprs", "m/s"), ("hgtprs", "gpm"), ("tmpprs", "K"),
+                        ("ugrd10m", "m/s"), ("vgrd10m", "m/s"), ("hpblsfc", "m")):
+        ds[name].attrs["units"] = units
+    ds.to_netcdf(tmp_path / "gfs_dods_units.nc")
+    _, levels, _ = scenario_winds(_scenario([tmp_path / "gfs_dods_units.nc"]))
+    assert levels

@@ -208,7 +208,13 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False,
     forecast_steps = bool(ds.attrs.get(FORECAST_STEPS, 0))
 
     def prepare(da: xr.DataArray, key: str, fname: str, vert: _Vertical | None) -> xr.DataArray:
-        scale, offset, note = _factor(key, da, fname, where, str(da.attrs.get("GRIB_centre", centre)).lower())
+        try:
+            scale, offset, note = _factor(key, da, fname, where, str(da.attrs.get("GRIB_centre", centre)).lower())
+        except MetDataError as exc:
+            # a field on levels in units that cannot be read (none, as NOMADS' OpenDAP gives): the files do
+            # hold fields on levels, which a read at one level would drop (run_winds.open_one_level)
+            exc.on_levels = vert is not None  # type: ignore[attr-defined]
+            raise
         when, window, when_note = INSTANT, None, ""
         if key in INTERVAL_FIELDS:
             amount = _units(da) in _FLUX_J | _ACC_MM | {"m"}

@@ -80,7 +80,7 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str, centre: str = "")
             return 1000.0, 0.0, "km to m"
         if units in _DAM_UNITS:
             return 10.0, 0.0, "dam to m"
-        raise _err(path, f"{name!r} (geopotential or height) has units {da.attrs.get('units')!r}; "
+        raise _err(path, f"{name!r} (geopotential or height) has {_units_text(da)}; "
                          "expected m2 s-2 (geopotential), m or dam (geopotential height, orography)")
     if kind == "vert":
         is_w = units in ("m s-1", "m/s", "m s**-1")
@@ -95,32 +95,32 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str, centre: str = "")
             return 100.0, 0.0, "omega, hPa s-1 to Pa s-1"
         if is_w or std == "upward_air_velocity":
             return 1.0, 0.0, ""
-        raise _err(path, f"{name!r} (vertical motion) has units {da.attrs.get('units')!r}; expected Pa s-1 "
+        raise _err(path, f"{name!r} (vertical motion) has {_units_text(da)}; expected Pa s-1 "
                          "(omega) or m s-1 (w)")
     if kind in ("t", "theta", "t2m"):
         if units in _KELVIN or units == "":
             return 1.0, 0.0, ""
         if units in _CELSIUS:
             return 1.0, 273.15, "degC to K"
-        raise _err(path, f"{name!r} (temperature) has units {da.attrs.get('units')!r}; expected K")
+        raise _err(path, f"{name!r} (temperature) has {_units_text(da)}; expected K")
     if kind == "blh":
         if units in _METRE_UNITS or units == "":
             return 1.0, 0.0, ""
         if units in _KM_UNITS:
             return 1000.0, 0.0, "km to m"
-        raise _err(path, f"{name!r} (mixing height) has units {da.attrs.get('units')!r}; expected m")
+        raise _err(path, f"{name!r} (mixing height) has {_units_text(da)}; expected m")
     if kind == "shf":
         down, why = _flux_downward(low, std, centre)
         sign = -1.0 if down else 1.0
         turned = f"sign flipped ({why})" if down else why
         if units in _FLUX_W or units in _FLUX_J:  # J m-2: an accumulation, made a rate by met/intervals.py
             return sign, 0.0, turned
-        raise _err(path, f"{name!r} (sensible heat flux) has units {da.attrs.get('units')!r}; expected W m-2 "
+        raise _err(path, f"{name!r} (sensible heat flux) has {_units_text(da)}; expected W m-2 "
                          "(or an accumulation in J m-2)")
     if kind == "solar":
         if units in _FLUX_W or units in _FLUX_J:
             return 1.0, 0.0, ""
-        raise _err(path, f"{name!r} (solar radiation at the ground) has units {da.attrs.get('units')!r}; expected "
+        raise _err(path, f"{name!r} (solar radiation at the ground) has {_units_text(da)}; expected "
                          "W m-2 (or an accumulation in J m-2)")
     if kind == "precip":
         if units in _RATE_S:
@@ -131,14 +131,14 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str, centre: str = "")
             return 1000.0, 0.0, "m to mm"
         if units in _ACC_MM:
             return 1.0, 0.0, ""
-        raise _err(path, f"{name!r} (precipitation) has units {da.attrs.get('units')!r}; expected kg m-2 s-1, "
+        raise _err(path, f"{name!r} (precipitation) has {_units_text(da)}; expected kg m-2 s-1, "
                          "mm h-1, or an accumulation in m (ECMWF tp), mm or kg m-2")
     if kind == "sp":
         if units in _PA_UNITS:
             return 1.0, 0.0, ""
         if units in _HPA_UNITS:
             return 100.0, 0.0, "hPa to Pa"
-        raise _err(path, f"{name!r} (surface pressure) has units {da.attrs.get('units')!r}; expected Pa or hPa")
+        raise _err(path, f"{name!r} (surface pressure) has {_units_text(da)}; expected Pa or hPa")
     if kind == "land":
         if low == "xland":  # WRF: 1 land, 2 water
             return -1.0, 2.0, "WRF XLAND (1 land, 2 water) to a land fraction"
@@ -146,6 +146,18 @@ def _factor(kind: str, da: xr.DataArray, name: str, path: str, centre: str = "")
             return 0.01, 0.0, "% to a fraction"
         if units in _FRACTION_UNITS:
             return 1.0, 0.0, ""
-        raise _err(path, f"{name!r} (land-sea mask) has units {da.attrs.get('units')!r}; expected a fraction 0..1 "
+        raise _err(path, f"{name!r} (land-sea mask) has {_units_text(da)}; expected a fraction 0..1 "
                          "(units 1, (0 - 1) or none) or %")
     raise AssertionError(kind)
+
+
+def _units_text(da: xr.DataArray) -> str:
+    """``units 'km'``, or, without a units attribute, that it has none and what its long
+    name says (NOMADS' OpenDAP files give the units only there: ``'** geopotential height
+    [gpm]'``), for the messages of the unit checks."""
+    units = da.attrs.get("units")
+    if units is not None:
+        return f"units {units!r}"
+    long = da.attrs.get("long_name")
+    return "no units attribute" + (f" (long_name {str(long).strip()!r}; give the units as a CF 'units' attribute)"
+                                   if long else "")
