@@ -150,6 +150,44 @@ def test_resume_without_a_checkpoint_is_one_clear_error(tmp_path):
     assert "--resume empty: no checkpoint there (empty/.checkpoint/state.npz is missing" in r.stderr
 
 
+def test_a_checkpoint_is_not_dropped_by_a_rerun_and_a_resume_names_an_edited_scenario(tmp_path, capsys,
+                                                                                         monkeypatch):
+    """Outputs audit, session 30: running the same command again into the folder of an
+    interrupted run started from zero and deleted its checkpoint without a word; and a
+    resume after the scenario file was edited continued the old scenario silently. The
+    rerun is refused naming the checkpoint (``--force`` starts again); the resume says
+    the file changed and that its edits are not used."""
+    from plumecast.scenario import load_scenario
+    from tests.helpers import run_cli
+
+    monkeypatch.setenv("COLUMNS", "300")
+    path = _scenario(tmp_path, "numpy", hours=3, particles=300)
+    sc = load_scenario(path)
+    writer = CheckpointWriter(tmp_path / "cut", 1.0, sc.time_step_s, scenario=sc.checkpoint_dict(),
+                              scenario_file=path)
+    save = writer.save
+
+    def save_then_stop(state):  # type: ignore[no-untyped-def]
+        save(state)
+        raise _Stop
+
+    writer.save = save_then_stop  # type: ignore[method-assign]
+    with pytest.raises(_Stop):
+        run(sc, checkpoint=writer)
+    rc, out = run_cli(["run", str(path), "-o", str(tmp_path / "cut"), "-q", "--no-map"], capsys, monkeypatch)
+    assert rc == 2, out
+    assert "holds the checkpoint of an interrupted run ('checkpointed' at +1 h of 3 h); continue it with " \
+           f"`plumecast run --resume {tmp_path / 'cut'}`, or give --force" in " ".join(out.split())
+    assert checkpoint_path(tmp_path / "cut").is_file()
+    path.write_text(path.read_text().replace("rate_kg_s: 2", "rate_kg_s: 0.2"))
+    rc, out = run_cli(["run", "--resume", str(tmp_path / "cut"), "-q", "--no-map"], capsys, monkeypatch)
+    assert rc == 0, out
+    said = " ".join(out.split())
+    assert f"note: {path.resolve()} has changed since the run started; --resume continues the scenario as it was " \
+           "then" in said
+    assert not checkpoint_path(tmp_path / "cut").exists()
+
+
 # --------------------------------------------------------------------------- deposition on 3-D met
 # The synthetic ERA5-style files of tests/met/style_files.py (hourly records over hills,
 # a boundary layer and rain): the run reads its met a record window at a time, so a

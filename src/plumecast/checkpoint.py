@@ -337,6 +337,34 @@ def load_checkpoint(path: str | Path) -> RunState:
                             "by `plumecast run --checkpoint-h N`") from None
 
 
+def checkpoint_brief(path: str | Path) -> str:
+    """``'rhine' at +18 h of 24 h``: whose checkpoint ``path`` is and how far its run got,
+    from its metadata alone; ``unreadable`` where that cannot be read."""
+    try:
+        with np.load(Path(path), allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+        sc = meta.get("scenario") or {}
+        hours = int(meta["step"]) * float(sc["time_step_s"]) / 3600.0
+        return f"{sc.get('name', '?')!r} at +{hours:g} h of {float(sc['duration_h']):g} h"
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError):
+        return "unreadable"
+
+
+def scenario_file_changed(state: RunState) -> str | None:
+    """The path of the scenario file a checkpointed run was started from, where that file
+    has changed since (its edits are not in the checkpoint's scenario, which ``--resume``
+    continues); None where it has not, is gone, or was not recorded."""
+    rec = (state.inputs or {}).get("scenario_file")
+    if not isinstance(rec, dict) or "path" not in rec:
+        return None
+    path = Path(str(rec["path"]))
+    try:
+        now = file_fingerprint(path)
+    except OSError:
+        return None
+    return None if now == {"size": rec.get("size"), "sha256": rec.get("sha256")} else str(path)
+
+
 class CheckpointWriter:
     """The runner's checkpoint hook: saves the state every ``every_h`` simulated hours
     (at the end of the output interval that reaches it), never at the end of the run.
@@ -347,7 +375,8 @@ class CheckpointWriter:
     """
 
     def __init__(self, outdir: str | Path, every_h: float, dt_s: float, *, scenario: dict[str, Any] | None = None,
-                 on_save: Callable[[Path, float], None] | None = None) -> None:
+                 on_save: Callable[[Path, float], None] | None = None,
+                 scenario_file: Path | dict[str, Any] | None = None) -> None:
         if not (math.isfinite(every_h) and every_h > 0):
             raise ValueError(f"checkpoint interval {every_h!r} h; expected a positive number of hours")
         self.path = checkpoint_path(outdir)
@@ -356,6 +385,10 @@ class CheckpointWriter:
         self.scenario = scenario or {}
         self.on_save = on_save
         self._last = 0
+        # the scenario file the run was started from, as it was then: --resume says when it has changed since
+        # (a dict: the record of the checkpoint a resumed run continues)
+        self.scenario_file = (scenario_file if scenario_file is None or isinstance(scenario_file, dict) else
+                              {"path": str(Path(scenario_file).resolve()), **file_fingerprint(Path(scenario_file))})
 
     def start_at(self, step: int) -> None:
         """Count the next checkpoint from ``step`` (a resumed run)."""
@@ -366,6 +399,8 @@ class CheckpointWriter:
 
     def save(self, state: RunState) -> Path:
         state.scenario = self.scenario
+        if self.scenario_file is not None:
+            state.inputs = {**(state.inputs or {}), "scenario_file": self.scenario_file}
         save_checkpoint(state, self.path)
         self._last = state.step
         if self.on_save is not None:

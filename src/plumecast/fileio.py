@@ -284,6 +284,14 @@ class OutputSet:
         marker = read_marker(self._dir) if self._dir.is_dir() else None
         if self.force or self.resume or not self._dir.is_dir():
             return
+        state = self._dir / CHECKPOINT_NAME / "state.npz"
+        if state.is_file():  # a rerun had started again and dropped the checkpoint (outputs audit, session 30)
+            from plumecast.checkpoint import checkpoint_brief
+
+            raise OutputPathError(
+                f"{self.option} {self._shown()}: holds the checkpoint of an interrupted run "
+                f"({checkpoint_brief(state)}); continue it with `plumecast run --resume {self.final}`, or give "
+                "--force to start again (the checkpoint is then replaced)")
         if marker is not None:
             raise OutputPathError(
                 f"{self.option} {self._shown()}: already holds plumecast results (of `plumecast "

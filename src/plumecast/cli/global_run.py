@@ -24,12 +24,13 @@ def _fmt_mass(kg: float) -> str:
 
 def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bool = False,
             live: Any = None, force: bool = False, checkpoint_h: float | None = None,
-            resume: Any = None, command: str = "run") -> dict[str, Any]:
+            resume: Any = None, command: str = "run", scenario_file: Any = None) -> dict[str, Any]:
     """Run a scenario with a progress bar, print the summary and write the outputs as
     one set (:class:`plumecast.fileio.OutputSet`: all files or none, ``force`` to
     replace earlier results); ``checkpoint_h``: a checkpoint every so many simulated
     hours in ``outdir/.checkpoint``; ``resume``: a :class:`plumecast.checkpoint.RunState`
-    to continue from."""
+    to continue from; ``scenario_file``: the scenario's file (or a resumed checkpoint's record
+    of it), kept with the checkpoints."""
     from plumecast.cli.common import kept
     from plumecast.fileio import OutputSet
 
@@ -37,7 +38,7 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
     with OutputSet(outdir, command=command, force=force, resume=resume is not None) as out:
         kept["outdir"] = f"no results were written; {outdir} was left as it was"
         res = _execute_into(scenario, out.path, outdir, title=title, map_png=map_png, quiet=quiet, live=live,
-                            checkpoint_h=checkpoint_h, resume=resume)
+                            checkpoint_h=checkpoint_h, resume=resume, scenario_file=scenario_file)
     kept.clear()
     if live is not None:
         _let_dashboard_see(out)
@@ -60,7 +61,7 @@ def say_left_results(out: Any, outdir: Path, command: str) -> None:
 
 
 def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_png: bool, quiet: bool,
-                  live: Any, checkpoint_h: float | None, resume: Any) -> dict[str, Any]:
+                  live: Any, checkpoint_h: float | None, resume: Any, scenario_file: Any = None) -> dict[str, Any]:
     from plumecast.cli.common import kept
     from plumecast.runner import run, write_outputs
 
@@ -75,7 +76,7 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
                                   f"`plumecast run --resume {resume_dir}`")
 
         hook = CheckpointWriter(outdir, checkpoint_h, scenario.time_step_s,
-                                scenario=scenario.checkpoint_dict(), on_save=saved)
+                                scenario=scenario.checkpoint_dict(), on_save=saved, scenario_file=scenario_file)
     outdir = stage  # every file of the set goes to the staging folder
     # what fits the console's width, the time left first (progress_columns)
     columns = progress_columns("run", console.width, title, most=scenario.particles)
@@ -212,7 +213,8 @@ def register(app: typer.Typer) -> None:
             sc = _override(load_scenario(scenario), particles, backend, seed)
             _print_ignored(sc)
         kw: dict[str, Any] = dict(title=sc.name, map_png=map_png, quiet=quiet, force=force,
-                                  checkpoint_h=checkpoint_h, resume=state)
+                                  checkpoint_h=checkpoint_h, resume=state,
+                                  scenario_file=scenario if state is None else (state.inputs or {}).get("scenario_file"))
         if serve:
             _serve_while(outdir, port, sc.name, lambda live: execute(sc, outdir, live=live, **kw))
         else:
@@ -401,7 +403,7 @@ def _resume(folder: Path, scenario: Path | None, particles: int | None, backend:
             seed: int | None) -> tuple[Any, Any, Path]:
     """The scenario and state of the checkpointed run in ``folder``; only the backend
     may be changed (numba and numpy give the same particles)."""
-    from plumecast.checkpoint import checkpoint_path, load_checkpoint
+    from plumecast.checkpoint import checkpoint_path, load_checkpoint, scenario_file_changed
     from plumecast.errors import DataFileError
     from plumecast.scenario import scenario_from_dict
 
@@ -419,6 +421,11 @@ def _resume(folder: Path, scenario: Path | None, particles: int | None, backend:
     _print_ignored(sc)
     console.print(f"resuming {sc.name!r} at +{state.step * sc.time_step_s / 3600:g} h of {sc.run_hours:g} h "
                   f"from {checkpoint_path(folder)}", highlight=False)
+    changed = scenario_file_changed(state)
+    if changed is not None:  # outputs audit, session 30: a resume had used the old rate without a word
+        console.print(f"note: {changed} has changed since the run started; --resume continues the scenario as it "
+                      "was then (kept in the checkpoint), without the edits: to run them, start again with "
+                      f"`plumecast run {changed} -o {folder} --force`", highlight=False, markup=False)
     if state.inputs is None:
         console.print("note: this checkpoint was written before plumecast recorded the run's input files and "
                       "receptors, so they are not checked: the receptor CSV, population raster and met files "

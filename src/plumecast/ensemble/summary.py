@@ -4,8 +4,9 @@
 Everything here works on the small per-member results gathered by
 :func:`plumecast.ensemble.compare.run_members` (arrays of one value per member,
 plan and receptor) and on the exceedance counts already summed on the workers.
-Intervals are empirical 5-95 % quantiles over members (linear interpolation
-between order statistics, numpy's default); lives saved are paired by member
+Intervals are empirical 5-95 % quantiles over members, each a member's own value
+rounded outward (:func:`plumecast.ensemble.summary_text.quantiles`: the lowest and
+highest member below 21 members); lives saved are paired by member
 (``baseline[m] - plan[m]``), so the spread that both plans share cancels.
 
 With one member (no ``ensemble:``) there is no spread: no interval is given (the
@@ -37,6 +38,7 @@ from plumecast.ensemble.summary_text import (
     _yes_no,
     arrival_text,
     countdown_text,
+    intervals_text,
     quantiles,
     with_interval,
 )
@@ -788,7 +790,7 @@ def _notes(s: Summary) -> list[str]:
         parts.append("Maps: the outdoor air of grid cells (cell means understate what a city's own disc sees, so a "
                      "city in the tables can reach a level its cell does not)"
                      + (f"; {missing.removeprefix('Maps: ')}" if missing else "."))
-    parts.append(("" if s.single else "Intervals are 5–95 % over members. ")
+    parts.append(("" if s.single else intervals_text(len(s.raw.members)))
                  + "People are rounded to two significant figures "
                  "(an expected count below one is '< 1'); times are UTC, rounded down (erring early); "
                  "arrivals and countdowns ('in …', 'passed … ago') run from the forecast's issue time"

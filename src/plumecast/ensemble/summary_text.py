@@ -14,14 +14,24 @@ from numpy.typing import NDArray
 from plumecast.numbers import UNKNOWN, clock, countdown, people_range, percent
 
 Q = (5.0, 50.0, 95.0)
+#: below this many members the 5 % and 95 % figures of :func:`quantiles` are the lowest and highest member
+SPREAD_MEMBERS = 21
 
 
 def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
     """(5 %, median, 95 %) of the finite values; NaN if there are none, and NaN
     for the 5 % and 95 % figures of a single value (one member has no spread).
 
+    The 5 % and 95 % figures are members' own values, rounded outward (numpy's
+    ``lower`` and ``higher`` methods): with fewer than 21 members they are the lowest
+    and the highest member. Interpolated between order statistics they had been
+    figures no member gave, inside the members' range (3 members of 2,500, 1,600 and
+    2,400 deaths read "2,400 (1,700–2,500)"; outputs audit, session 30).
+
     >>> quantiles(np.array([3.0]))
     (nan, 3.0, nan)
+    >>> quantiles(np.array([2500.0, 1600.0, 2400.0]))
+    (1600.0, 2400.0, 2500.0)
     """
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
@@ -29,8 +39,16 @@ def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
         return (math.nan, math.nan, math.nan)
     if x.size == 1:
         return (math.nan, float(x[0]), math.nan)
-    q = np.percentile(x, Q)
-    return (float(q[0]), float(q[1]), float(q[2]))
+    lo = np.percentile(x, Q[0], method="lower")
+    hi = np.percentile(x, Q[2], method="higher")
+    return (float(lo), float(np.median(x)), float(hi))
+
+
+def intervals_text(n_members: int) -> str:
+    """The notes' sentence on the intervals of a comparison of ``n_members`` (> 1)."""
+    return "Intervals are 5–95 % over members" + (
+        f" (with {n_members} members, the lowest and the highest member). " if n_members < SPREAD_MEMBERS
+        else ", each bound a member's own figure. ")
 
 
 def with_interval(q: tuple[float, float, float]) -> str:
