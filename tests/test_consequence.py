@@ -350,6 +350,13 @@ def test_write_consequence_table_is_atomic(tmp_path: Path, monkeypatch):
     back = xr.open_dataset(paths[1])
     np.testing.assert_allclose(back.fatalities.values, res.fatalities.values)
     back.close()
+    # an empty time is never where aeglN_known is 1, n/a where it is 0 (outputs audit, session 30: the CSV
+    # had no way to tell them apart)
+    import pandas as pd
+
+    table = pd.read_csv(paths[0], comment="#")
+    for col in ("aegl1_known", "aegl2_known", "aegl3_known", "concentration_known"):
+        assert table[col].tolist() == [int(v) for v in res[col].values], col
 
     # warnings lead the CSV as '# warning:' lines that comment-aware readers skip, commas and quotes included
     res.attrs["warnings"] = 'phosgene: AEGL-1 missing, so "never" is n/a\nsecond, with a comma'

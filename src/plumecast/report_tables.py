@@ -343,6 +343,12 @@ _CSV_COLUMNS = (
     "hours_to_aegl1",
     "hours_to_aegl2",
     "hours_to_aegl3",
+    # 1: the time to the level is known (a time, or empty for never); 0: n/a, the agent's AEGL is missing for a
+    # duration reached (an empty cell meant never, n/a and unknown alike; outputs audit, session 30)
+    "aegl1_known",
+    "aegl2_known",
+    "aegl3_known",
+    "concentration_known",
     "toxic_load",
     "probit",
     "lethal_fraction",

@@ -77,6 +77,31 @@ def test_budget_closes_with_deposition_and_a_boundary_layer_from_the_met(met_fil
     assert on_grid == pytest.approx(b.deposited, rel=1e-5)
 
 
+def test_deposition_outside_the_output_grid_is_said_and_counted(met_files, tmp_path):
+    """A grid smaller than the deposit: the field maps what fell on it, its attribute and a
+    provenance line give the rest, and dashboard.json's budget adds up (outputs audit,
+    session 30: the cells held about half the budget's deposit without a word, and the
+    dashboard's budget left the deposited terms out)."""
+    import json
+
+    from plumecast.concentration import OutputGrid
+    from plumecast.web.export import write_dashboard_files
+
+    r = run(scenario(met_files["era5"], particles=1500,
+                     output={"grid": {"lon_min": -1, "lon_max": 1, "lat_min": 44.5, "lat_max": 45.5,
+                                      "resolution_deg": 0.25}, "interval_min": 60}))
+    b = r.budget
+    assert r.deposited is not None
+    area = OutputGrid.from_config(r.scenario.output.grid).cell_area_m2()
+    on_grid = float((r.deposited.values.astype(np.float64) * area).sum())
+    off = r.deposited.attrs["deposited_outside_grid_kg"]
+    assert off > 0.1 * b.deposited and on_grid + off == pytest.approx(b.deposited, rel=1e-5)
+    assert any(line.startswith("deposition outside the output grid:") for line in r.stats["met_provenance"])
+    write_dashboard_files(r, tmp_path)
+    kg = json.loads((tmp_path / "dashboard.json").read_text())["budget_kg"]
+    assert kg["released"] == pytest.approx(sum(v for k, v in kg.items() if k != "released"), rel=1e-9)
+
+
 def _without_intervals(paths, folder):
     """The ERA5-style pair without its quantities over intervals (tp, sshf): a window
     then shares its first record with the last one unchanged."""

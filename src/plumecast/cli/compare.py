@@ -71,6 +71,9 @@ def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, worker
         res = _compare_into(sc, out.path, members=members, workers=workers, scheduler=scheduler,
                             particles=particles, maps=maps, quiet=quiet, source=source, live=live, lines=lines)
     kept.clear()
+    # an interrupt from here on comes after the set is in place (it had ended the command with status 130 and no
+    # word, or with "nothing was written"; outputs audit, session 30)
+    kept["outdir"] = f"the results had been written in full to {outdir} before the interrupt"
     if live is not None:
         from plumecast.cli.global_run import _let_dashboard_see
 

@@ -40,6 +40,9 @@ def execute(scenario: Any, outdir: Path, *, title: str, map_png: bool, quiet: bo
         res = _execute_into(scenario, out.path, outdir, title=title, map_png=map_png, quiet=quiet, live=live,
                             checkpoint_h=checkpoint_h, resume=resume, scenario_file=scenario_file)
     kept.clear()
+    # an interrupt from here on comes after the set is in place (it had ended the command with status 130 and no
+    # word, or with "nothing was written"; outputs audit, session 30)
+    kept["outdir"] = f"the results had been written in full to {outdir} before the interrupt"
     if live is not None:
         _let_dashboard_see(out)
     written = [out.final_path(p) for p in res["written"]]

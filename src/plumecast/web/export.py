@@ -37,8 +37,9 @@ def write_dashboard_files(result: Any, outdir: str | Path) -> list[Path]:
             "particles": int(result.stats.get("n_particles", sc.particles)), "backend": sc.backend,
         },
         "agent": result.agent.model_dump(mode="json"),
+        # every term of the budget, so that it adds up (the deposited ones had been left out; outputs audit)
         "budget_kg": {k: float(getattr(result.budget, k)) for k in ("released", "airborne", "decayed", "exited",
-                                                                     "neutralised")},
+                                                                     "neutralised", "deposited_dry", "deposited_wet")},
         "wall_s": float(result.wall_s),
     }
     written = [write_bytes_atomic(outdir / META_FILE, json.dumps(meta, indent=1).encode("utf-8"))]
