@@ -38,6 +38,17 @@ def test_gap_in_time_inside_one_file_names_the_file(tmp_path: Path) -> None:
         open_met_3d(tmp_path / "gfs_gap.nc")
 
 
+def test_a_repeated_or_unsorted_time_is_named_not_called_a_gap(tmp_path: Path) -> None:
+    path = write_gfs(atmosphere(4), tmp_path / "gfs.nc")
+    with xr.open_dataset(path) as ds:
+        ds.isel(time=[0, 1, 1, 2, 3]).load().to_netcdf(tmp_path / "twice.nc")
+        ds.isel(time=[0, 2, 1, 3]).load().to_netcdf(tmp_path / "unsorted.nc")
+    with pytest.raises(MetDataError, match=r"twice\.nc: record .* follows record .*: a time given twice"):
+        open_met_3d(tmp_path / "twice.nc")
+    with pytest.raises(MetDataError, match=r"unsorted\.nc: record .* follows record .*: times out of order"):
+        open_met_3d(tmp_path / "unsorted.nc")
+
+
 def test_overlapping_files_name_the_file(tmp_path: Path) -> None:
     a = atmosphere(4)
     write_gfs(a, tmp_path / "a.nc", sl=slice(0, 3))

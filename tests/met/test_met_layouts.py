@@ -400,6 +400,6 @@ def test_eccodes_errors_on_stderr_are_kept_off_before_the_one_line_refusal(tmp_p
     data[ni:ni + 4] = struct.pack(">I", 70)
     (tmp_path / "bad.grib2").write_bytes(bytes(data))
     capfd.readouterr()
-    with pytest.raises(MetDataError, match=r"bad\.grib2: cannot read as netCDF/GRIB"):
+    with pytest.raises(MetDataError, match=r"bad\.grib2: begins as a netCDF or GRIB file but cannot be read"):
         open_met_3d(tmp_path / "bad.grib2")
     assert "ECCODES ERROR" not in capfd.readouterr().err

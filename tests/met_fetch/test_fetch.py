@@ -319,11 +319,11 @@ def test_ecmwf_request_is_one_the_real_client_accepts() -> None:
 
 def test_mirror_goes_to_the_client(tmp_path: Path, ecmwf_service: FakeECMWF) -> None:
     req = mf.FetchRequest(source="ecmwf", date=dt.date(2024, 1, 1), cycle=0, steps=(3,),
-                          area=mf.parse_area(AREA), levels=(850,), mirror="aws")
+                          area=mf.parse_area(AREA), levels=(1000, 850), mirror="aws")
     mf.fetch(req, tmp_path / "a.nc")
     assert {c["source"] for c in ecmwf_service.calls} == {"aws"}
     with xr.open_dataset(tmp_path / "a.nc") as ds:
-        assert ds.sizes["time"] == 1 and list(ds.level.values) == [850.0]
+        assert ds.sizes["time"] == 1 and sorted(ds.level.values) == [850.0, 1000.0]
 
 
 # --------------------------------------------------------------------------- GFS
@@ -631,7 +631,13 @@ def test_parse_steps_levels() -> None:
 def test_request_checks() -> None:
     with pytest.raises(mf.MetFetchError, match="--levels: 975 hPa not in the ECMWF files"):
         mf.FetchRequest("ecmwf", dt.date(2024, 1, 1), 0, (0,), mf.parse_area(AREA), (975,)).check()
-    mf.FetchRequest("gfs", dt.date(2024, 1, 1), 0, (1, 2), mf.parse_area(AREA), (975,)).check()
+    mf.FetchRequest("gfs", dt.date(2024, 1, 1), 0, (1, 2), mf.parse_area(AREA), (975, 850)).check()
+    # refused before any download (met audit, session 30): one level; an area of fewer than 2 x 2 grid points
+    with pytest.raises(mf.MetFetchError, match="--levels 850: one pressure level; expected at least two"):
+        mf.FetchRequest("gfs", dt.date(2024, 1, 1), 0, (1,), mf.parse_area(AREA), (850,)).check()
+    with pytest.raises(mf.MetFetchError, match=r"--area 50.1,5,50,5.1: holds 1 x 1 points of the 0.25 degree grid"):
+        mf.FetchRequest("gfs", dt.date(2024, 1, 1), 0, (1,), mf.parse_area("50.1,5,50,5.1")).check()
+    mf.FetchRequest("gfs", dt.date(2024, 1, 1), 0, (1,), mf.parse_area("50.25,5,50,5.25")).check()  # 2 x 2
     with pytest.raises(mf.MetFetchError, match="93 h not produced"):
         mf.FetchRequest("ecmwf", dt.date(2024, 1, 1), 6, (93,), mf.parse_area(AREA)).check()
     with pytest.raises(mf.MetFetchError, match="--cycle 3"):
@@ -728,7 +734,7 @@ def test_gfs_step_not_on_the_server(tmp_path: Path, gfs_service: FakeGFS) -> Non
     ("--area", "35,-10,60,30", "expected latitudes -90 <= S < N <= 90"),
     ("--area", "60,30,35,-10", "expected longitudes -180 <= W < E <= 180"),
     ("--area", "60,-10,35,200", "expected longitudes -180 <= W < E <= 180"),
-    ("--area", "50.2,0.1,50.1,0.2", "holds 0 x 0 points of the 5 x 5 degree grid; expected at least 2 x 2"),
+    ("--area", "50.2,0.1,50.1,0.2", "holds 0 x 0 points of the 0.25 degree grid of ECMWF IFS open data 2024-01-01 00 UTC; expected at least 2 x 2"),
     ("--steps", "0,4", "--steps: 4 h not produced"),
     ("--source", "icon", "--source 'icon': expected one of ecmwf, gfs"),
 ])

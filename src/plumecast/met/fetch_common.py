@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import re
 import socket
 import urllib.request
@@ -114,6 +115,10 @@ def _fields(source: str) -> tuple[tuple[_Field, ...], tuple[_Field, ...]]:
 
 # --------------------------------------------------------------------------- request
 
+#: the grid spacing of both services' files (GFS pgrb2.0p25, ECMWF open data 0p25) [degrees]
+SOURCE_GRID_DEG = 0.25
+
+
 @dataclass(frozen=True)
 class Area:
     """A latitude-longitude box, given as MARS does: north, west, south, east [degrees]."""
@@ -182,6 +187,20 @@ class FetchRequest:
         if bad or not self.levels:
             raise MetFetchError(f"--levels: {', '.join(map(str, bad)) or 'none'} hPa not in the "
                                 f"{self.source.upper()} files; expected some of {', '.join(map(str, levels))}")
+        if len(set(self.levels)) < 2:  # a run reads one level at every height then (met audit, session 30)
+            raise MetFetchError(f"--levels {','.join(map(str, self.levels))}: one pressure level; expected at least "
+                                "two (a run interpolates the winds between the levels; with one it would read that "
+                                "level's wind at every height)")
+        # both services' grids are 0.25 degree, nodes at multiples of it: refused before any download (the
+        # check of the GRIB grid had come after "downloaded 0.2 MB"; met audit, session 30)
+        rows = math.floor(self.area.north / SOURCE_GRID_DEG + 1e-9) - math.ceil(self.area.south / SOURCE_GRID_DEG - 1e-9) + 1
+        span = self.area.east - self.area.west
+        cols = math.floor(span / SOURCE_GRID_DEG + 1e-9) + 1 if span >= 360.0 - SOURCE_GRID_DEG else (
+            math.floor(self.area.east / SOURCE_GRID_DEG + 1e-9) - math.ceil(self.area.west / SOURCE_GRID_DEG - 1e-9) + 1)
+        if rows < 2 or cols < 2:
+            raise MetFetchError(f"--area {self.area}: holds {max(rows, 0)} x {max(cols, 0)} points of the "
+                                f"{SOURCE_GRID_DEG:g} degree grid of {self.describe()}; expected at least 2 x 2 (a "
+                                "larger area)")
 
 
 def _allowed_steps(source: str, cycle: int) -> set[int]:

@@ -199,7 +199,8 @@ def _read_error(path: Path, exc: Exception) -> MetDataError:
         return _err(str(path), f"is not a netCDF or GRIB file (it begins with {shown}: a web page or a text "
                                f"file?); {expected}")
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return _err(str(path), f"cannot read as netCDF/GRIB ({type(exc).__name__}: {first}); {expected}")
+    return _err(str(path), f"begins as a netCDF or GRIB file but cannot be read ({type(exc).__name__}: {first}): "
+                           f"truncated or damaged (a download or copy that did not finish?); {expected}")
 
 
 #: GRIB grids the readers take: rows of constant latitude, columns of constant longitude.

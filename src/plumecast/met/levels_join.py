@@ -148,9 +148,18 @@ def _check_steps(ds: xr.Dataset, where: str) -> None:
     (as between files, :func:`plumecast.met.reader.join_on_time`; a forecast going
     from hourly to 3-hourly steps is not a gap)."""
     t = np.asarray(ds["time"].values)
-    if t.size < 3:
+    if t.size < 2:
         return
     steps = np.diff(t).astype("timedelta64[s]").astype(np.float64)
+    back = np.flatnonzero(steps <= 0)
+    if back.size:  # a repeated or unsorted time (had been called a gap of 3 or of -3 h; met audit, session 30)
+        i = int(back[0])
+        name = str(ds["met_file"].values[i + 1]) if "met_file" in ds.coords else where
+        what = "a time given twice" if steps[i] == 0 else "times out of order"
+        raise _err(name, f"record {_when(t[i + 1])} follows record {_when(t[i])}: {what}; expected times that "
+                         "increase from record to record")
+    if t.size < 3:
+        return
     for i in range(steps.size):
         around = [steps[j] for j in (i - 1, i + 1) if 0 <= j < steps.size]
         if steps[i] > 1.5 * max(around):
