@@ -188,6 +188,37 @@ def test_a_checkpoint_is_not_dropped_by_a_rerun_and_a_resume_names_an_edited_sce
     assert not checkpoint_path(tmp_path / "cut").exists()
 
 
+@pytest.mark.parametrize("fail_at", [1, 2])
+def test_a_checkpoint_that_cannot_be_written_says_what_is_kept(tmp_path, capsys, monkeypatch, fail_at):
+    """A full disk at a checkpoint (outputs audit, session 30): the error names the last
+    checkpoint written, which stays; a first checkpoint that fails leaves no empty folder."""
+    import plumecast.checkpoint as ck
+    from plumecast.errors import OutputPathError
+    from tests.helpers import run_cli
+
+    monkeypatch.setenv("COLUMNS", "300")
+    path = _scenario(tmp_path, "numpy", hours=3, particles=200)
+    real = ck.save_checkpoint
+    calls = []
+
+    def full_disk(state, where):  # type: ignore[no-untyped-def]
+        calls.append(state.step)
+        if len(calls) == fail_at:
+            raise OutputPathError(f"{where}: could not be written (No space left on device)")
+        return real(state, where)
+
+    monkeypatch.setattr(ck, "save_checkpoint", full_disk)
+    rc, out = run_cli(["run", str(path), "-o", str(tmp_path / "out"), "-q", "--no-map", "--checkpoint-h", "1"],
+                      capsys, monkeypatch)
+    said = " ".join(out.split())
+    assert rc == 2 and "No space left on device" in said, out
+    if fail_at == 1:
+        assert not (tmp_path / "out" / ".checkpoint").exists() and "note: the checkpoint" not in said
+    else:
+        assert checkpoint_path(tmp_path / "out").is_file()
+        assert "note: the checkpoint at +1 h is kept in" in said and "plumecast run --resume" in said
+
+
 # --------------------------------------------------------------------------- deposition on 3-D met
 # The synthetic ERA5-style files of tests/met/style_files.py (hourly records over hills,
 # a boundary layer and rain): the run reads its met a record window at a time, so a

@@ -30,6 +30,7 @@ the particles and the exposure so far belong to the inputs the run started with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -401,7 +402,13 @@ class CheckpointWriter:
         state.scenario = self.scenario
         if self.scenario_file is not None:
             state.inputs = {**(state.inputs or {}), "scenario_file": self.scenario_file}
-        save_checkpoint(state, self.path)
+        try:
+            save_checkpoint(state, self.path)
+        except BaseException:
+            # the first checkpoint failed (a full disk): no empty .checkpoint folder left (outputs audit)
+            with contextlib.suppress(OSError):
+                self.path.parent.rmdir()  # only if empty: an earlier checkpoint stays
+            raise
         self._last = state.step
         if self.on_save is not None:
             self.on_save(self.path, state.step * self.dt_s / 3600.0)

@@ -76,6 +76,8 @@ def run_app(app: typer.Typer, *, leave_at_once: bool = False) -> int:
         app(prog_name="plumecast")
     except PlumecastError as exc:
         report_user_error(exc)
+        if "checkpoint" in kept:  # a run that fails after a checkpoint (a full disk at the next): it is kept
+            err_console.print(f"note: {kept['checkpoint']}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return _interrupted(leave_at_once)
