@@ -186,6 +186,15 @@ def test_a_checkpoint_is_not_dropped_by_a_rerun_and_a_resume_names_an_edited_sce
     assert f"note: {path.resolve()} has changed since the run started; --resume continues the scenario as it was " \
            "then" in said
     assert not checkpoint_path(tmp_path / "cut").exists()
+    # a damaged checkpoint cannot be resumed: the refusal says so, and --force starts again
+    damaged = checkpoint_path(tmp_path / "bad")
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"PK\x03\x04 not a whole checkpoint")
+    rc, out = run_cli(["run", str(path), "-o", str(tmp_path / "bad"), "-q", "--no-map"], capsys, monkeypatch)
+    assert rc == 2 and "holds a damaged checkpoint" in " ".join(out.split()), out
+    rc, out = run_cli(["run", str(path), "-o", str(tmp_path / "bad"), "-q", "--no-map", "--force"], capsys,
+                      monkeypatch)
+    assert rc == 0, out
 
 
 @pytest.mark.parametrize("fail_at", [1, 2])

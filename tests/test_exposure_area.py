@@ -91,15 +91,23 @@ def test_numba_kernel_and_numpy_reference_leave_out_the_same_particles(coarse):
     assert not ref.exposure.near_field[3] and ref.exposure.total()[:, 3].max() > 0
 
 
-def test_termination_by_tags_equals_a_direct_rerun_with_city_plumes():
+def test_tags_add_up_to_the_untagged_run_and_a_termination_is_near_a_rerun_with_city_plumes():
+    """The tags share each receptor's disc (exposure.kernel_estimate): their sum is the run
+    without tags to rounding, whatever the cuts (plans audit, session 30: the baseline had
+    changed with the plans' termination times). Dropping the later tag is then close to a
+    rerun stopped there, not equal: the rerun's particles alone choose its discs."""
     sc = _scenario(duration_h=4, particles=3000)
     mass = 4.0
     full = run(sc, exposure_tags_h=[2.0], particle_mass_kg=mass)
+    untagged = run(sc, particle_mass_kg=mass)
     cut = run(sc.replace(termination_h=2.0), exposure_tags_h=[2.0], particle_mass_kg=mass)
     x = full.exposure
     assert x.near_field[:3].all()
+    np.testing.assert_allclose(x.total(), untagged.exposure.total(), rtol=1e-12, atol=1e-300)
     keep = (x.tag_start_h < 2.0).astype(float)
-    np.testing.assert_allclose(x.total(keep), cut.exposure.total(), rtol=1e-9, atol=1e-300)
+    dose, rerun = x.total(keep).sum(axis=0), cut.exposure.total().sum(axis=0)
+    assert rerun[:3].min() > 0
+    np.testing.assert_allclose(dose[:3], rerun[:3], rtol=0.1)
     # the later tag holds the air emitted after 2 h, and it reaches the receptors
     assert x.total(1.0 - keep)[13:, :3].min() > 0
 

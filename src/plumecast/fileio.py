@@ -288,10 +288,15 @@ class OutputSet:
         if state.is_file():  # a rerun had started again and dropped the checkpoint (outputs audit, session 30)
             from plumecast.checkpoint import checkpoint_brief
 
+            brief = checkpoint_brief(state)
+            if brief == "unreadable":
+                raise OutputPathError(
+                    f"{self.option} {self._shown()}: holds a damaged checkpoint ({state} cannot be read, so the run "
+                    "cannot be resumed); give --force to start again (the checkpoint is then dropped)")
             raise OutputPathError(
-                f"{self.option} {self._shown()}: holds the checkpoint of an interrupted run "
-                f"({checkpoint_brief(state)}); continue it with `plumecast run --resume {self.final}`, or give "
-                "--force to start again (the checkpoint is then replaced)")
+                f"{self.option} {self._shown()}: holds the checkpoint of an interrupted run ({brief}); continue it "
+                f"with `plumecast run --resume {self.final}`, or give --force to start again (the checkpoint is then "
+                "dropped)")
         if marker is not None:
             raise OutputPathError(
                 f"{self.option} {self._shown()}: already holds plumecast results (of `plumecast "

@@ -205,7 +205,7 @@ def near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_b
                          f"as zones, with each step's class), carried, diluted and raised by {top}; its particles "
                          "start at the stack top")
     lines += class_wind_lines(scenario, sampler_x, met_bl)
-    lines += dense_release_lines(scenario, sampler_x)
+    lines += dense_release_lines(scenario, sampler_x, met_bl)
     lines += pure_vapour_lines(scenario, sampler_x)
     return lines
 
@@ -377,7 +377,7 @@ def src_reach_text(sampler_x: ExposureSampler, si: int) -> str:
     return f"{d:,.0f} m" if d < 10_000 else f"{d / 1000:.0f} km"
 
 
-def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[str]:
+def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler, met_bl: bool = False) -> list[str]:
     """One line per point source that zones' criterion (Britter & McQuaid 1988,
     :func:`plumecast.nearfield.zones.setup.plume_setup`) calls dense at the wind and class
     the run's near-field plume took at some step it emitted: run's near field gave its
@@ -419,7 +419,7 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
             "run's near field gives "
             "its receptors zones' dense cloud at each step's wind and class, zones' dose per kilogram released "
             "spread over the steps as the air leaves the source, arriving with zones' front (gravity's along-wind "
-            f"spread runs it ahead of the wind; docs/dense_gas.md){steps}{refused}{_raised_dense_text(scenario, rel)}")
+            f"spread runs it ahead of the wind; docs/dense_gas.md){steps}{refused}{_raised_dense_text(scenario, rel, met_bl)}")
     return out
 
 
@@ -427,7 +427,7 @@ def dense_release_lines(scenario: Scenario, sampler_x: ExposureSampler) -> list[
 DENSE_GROUND_HEIGHT_M = 2.0
 
 
-def _raised_dense_text(scenario: Scenario, rel: PointRelease) -> str:
+def _raised_dense_text(scenario: Scenario, rel: PointRelease, met_bl: bool = False) -> str:
     """What the dense cloud's line says of a release above :data:`DENSE_GROUND_HEIGHT_M`: the
     workbook's cloud starts on the ground (as ``plumecast zones`` says), while the release's
     particles start at its height (docs audit, session 30: a release at 1,000 m above a 500-m
@@ -436,12 +436,15 @@ def _raised_dense_text(scenario: Scenario, rel: PointRelease) -> str:
     if height <= DENSE_GROUND_HEIGHT_M:
         return ""
     lid = float(scenario.turbulence.mixing_height_m)
-    above = (f", above the {lid:,.0f} m mixing height (turbulence.mixing_height_m)" if height >= lid else "")
+    # the scenario's constant lid only where the met gives no boundary layer (regression audit)
+    above = (f", above the {lid:,.0f} m mixing height (turbulence.mixing_height_m)" if height >= lid and not met_bl
+             else "")
     km = f"{float(scenario.near_field.distance_km):g} km"
-    return (f"; the workbook's cloud starts on the ground: the release height ({height:,.0f} m{above}) and the "
+    shown = f"{height:,.0f} m" if height >= 10.0 else f"{height:.3g} m"  # 2.5 m, not "2 m"
+    return (f"; the workbook's cloud starts on the ground: the release height ({shown}{above}) and the "
             f"mixing lid are not used in the near field, whose air within {km} (near_field.distance_km) is a ground "
             "release's (on the safe side near the source; an elevated dense jet's fall is not modelled), while its "
-            f"particles, which carry the air beyond {km}, start at {height:,.0f} m")
+            f"particles, which carry the air beyond {km}, start at {shown}")
 
 
 def _dense_kinds(sampler_x: ExposureSampler, si: int) -> tuple[list[tuple[float, str, float]], list[str]]:

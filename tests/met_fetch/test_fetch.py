@@ -638,6 +638,8 @@ def test_request_checks() -> None:
     with pytest.raises(mf.MetFetchError, match=r"--area 50.1,5,50,5.1: holds 1 x 1 points of the 0.25 degree grid"):
         mf.FetchRequest("gfs", dt.date(2024, 1, 1), 0, (1,), mf.parse_area("50.1,5,50,5.1")).check()
     mf.FetchRequest("gfs", dt.date(2024, 1, 1), 0, (1,), mf.parse_area("50.25,5,50,5.25")).check()  # 2 x 2
+    with pytest.raises(mf.MetFetchError, match=r"holds 2 x 1 points"):  # 180 is -180 to the decoder
+        mf.FetchRequest("gfs", dt.date(2024, 1, 1), 0, (1,), mf.parse_area("50.25,179.75,50,180")).check()
     with pytest.raises(mf.MetFetchError, match="93 h not produced"):
         mf.FetchRequest("ecmwf", dt.date(2024, 1, 1), 6, (93,), mf.parse_area(AREA)).check()
     with pytest.raises(mf.MetFetchError, match="--cycle 3"):

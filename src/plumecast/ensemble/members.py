@@ -366,27 +366,47 @@ def _check_file_members(scenario: Scenario, n: int) -> None:
         raise ScenarioError("ensemble.met_members: 'file' needs met.source: file (an ensemble met file)")
     numbers = met_members(scenario.met.path)
     if numbers is None:
-        raise ScenarioError(f"ensemble.met_members: 'file' but the met files ({scenario.met.path}) have no member "
-                            "dimension ('number'); expected files of an ensemble (ERA5 EDA, ECMWF ENS, GEFS), or "
-                            "met_members: perturb")
+        raise ScenarioError(f"ensemble.met_members: 'file' but the met files ({paths_text(scenario.met.path)}) have no "
+                            "member dimension ('number'); expected files of an ensemble (ERA5 EDA, ECMWF ENS, GEFS), "
+                            "or met_members: perturb")
     if n > numbers.size:
-        raise ScenarioError(f"ensemble: {n} members asked for but the met files ({scenario.met.path}) hold "
+        raise ScenarioError(f"ensemble: {n} members asked for but the met files ({paths_text(scenario.met.path)}) hold "
                             f"{numbers.size} (dimension 'number'); ask for at most {numbers.size}")
 
 
 def file_members_text(scenario: Scenario, n: int) -> str:
-    """`` (members 0-2 of the files' 5 ...)``: which of the met files' members an ensemble
-    of ``n`` members drawn from them (``met_members: file``) ran, '' otherwise."""
+    """`` (files), members 0-2 of the files' 5 ...``: the met files and which of their
+    members an ensemble of ``n`` members drawn from them (``met_members: file``) ran and
+    how they were read; the files alone otherwise."""
     ens = getattr(scenario, "ensemble", None)
+    shown = f" ({paths_text(scenario.met.path)})"
     if ens is None or ens.met_members != "file" or scenario.met.path is None:
-        return ""
+        return shown
     from plumecast.met import met_members
+    from plumecast.run_winds import scenario_winds
 
     numbers = met_members(scenario.met.path)
     total = 0 if numbers is None else numbers.size
     which = "member 0" if n == 1 else f"members 0-{n - 1}"
+    if numbers is not None and not np.array_equal(numbers, np.arange(total)):  # the files' own numbers
+        ran = numbers[:n]
+        which += f" ('number' {ran[0]}" + (f"-{ran[-1]})" if n > 1 else ")")
     left = f"; the other {total - n} not run" if total > n else ""
-    return f", {which} of the files' {total} (dimension 'number'), each read as plumecast run reads its files{left}"
+    # how the members were read, as run says it: on the levels, or at one level and what that leaves unused
+    _, levels, note = scenario_winds(scenario, member=0)
+    how = "on their levels" if levels else "at one level: " + "; ".join(
+        line.removeprefix("winds: ") for line in note.split("\n") if line.startswith(("winds:", "WARNING")))
+    return (f"{shown}, {which} of the files' {total} (dimension 'number'), each read as plumecast run reads its "
+            f"files, {how}{left}")
+
+
+def paths_text(path: object) -> str:
+    """A met path as a person reads it: a file, folder or pattern as given; a list as its
+    files joined (the first and last of many), not Python's list of PosixPath."""
+    if isinstance(path, (list, tuple)):
+        names = [str(p) for p in path]
+        return ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]} ({len(names)} files)"
+    return str(path)
 
 
 def _met_file_member(scenario: Scenario, number: int) -> xr.Dataset:

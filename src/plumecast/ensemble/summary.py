@@ -760,7 +760,7 @@ def _notes(s: Summary) -> list[str]:
         elif sc.met.source == "file":
             from plumecast.ensemble.members import file_members_text
 
-            parts.append(f"Winds: the met files of met.path ({sc.met.path}){file_members_text(sc, len(s.raw.specs))}.")
+            parts.append(f"Winds: the met files of met.path{file_members_text(sc, len(s.raw.specs))}.")
     from plumecast.ensemble.compare import member_warnings
 
     parts.extend(line[0].upper() + line[1:] + ("" if line.endswith(".") else ".") for line in member_warnings(s.raw))

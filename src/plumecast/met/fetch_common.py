@@ -194,9 +194,11 @@ class FetchRequest:
         # both services' grids are 0.25 degree, nodes at multiples of it: refused before any download (the
         # check of the GRIB grid had come after "downloaded 0.2 MB"; met audit, session 30)
         rows = math.floor(self.area.north / SOURCE_GRID_DEG + 1e-9) - math.ceil(self.area.south / SOURCE_GRID_DEG - 1e-9) + 1
-        span = self.area.east - self.area.west
-        cols = math.floor(span / SOURCE_GRID_DEG + 1e-9) + 1 if span >= 360.0 - SOURCE_GRID_DEG else (
-            math.floor(self.area.east / SOURCE_GRID_DEG + 1e-9) - math.ceil(self.area.west / SOURCE_GRID_DEG - 1e-9) + 1)
+        # the longitudes of the nodes inside, told apart as the decoder does (180 is -180)
+        first = math.ceil(self.area.west / SOURCE_GRID_DEG - 1e-9)
+        nodes = np.arange(first, math.floor(self.area.east / SOURCE_GRID_DEG + 1e-9) + 1) * SOURCE_GRID_DEG
+        lon = np.round((nodes + 180.0) % 360.0 - 180.0, 6)
+        cols = int(np.unique(lon[(lon >= self.area.west - 1e-6) & (lon <= self.area.east + 1e-6)]).size)
         if rows < 2 or cols < 2:
             raise MetFetchError(f"--area {self.area}: holds {max(rows, 0)} x {max(cols, 0)} points of the "
                                 f"{SOURCE_GRID_DEG:g} degree grid of {self.describe()}; expected at least 2 x 2 (a "

@@ -199,8 +199,11 @@ def _read_error(path: Path, exc: Exception) -> MetDataError:
         return _err(str(path), f"is not a netCDF or GRIB file (it begins with {shown}: a web page or a text "
                                f"file?); {expected}")
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return _err(str(path), f"begins as a netCDF or GRIB file but cannot be read ({type(exc).__name__}: {first}): "
-                           f"truncated or damaged (a download or copy that did not finish?); {expected}")
+    # the library's I/O error (netCDF's "HDF error"): the bytes themselves are bad; another error (a time
+    # unit xarray cannot decode, GRIB pieces that do not merge) is about what the file holds
+    damaged = ": truncated or damaged (a download or copy that did not finish?)" if isinstance(exc, OSError) else ""
+    return _err(str(path), f"begins as a netCDF or GRIB file but cannot be read ({type(exc).__name__}: {first})"
+                           f"{damaged}; {expected}")
 
 
 #: GRIB grids the readers take: rows of constant latitude, columns of constant longitude.

@@ -200,8 +200,9 @@ def _masked_above_ground(masked: NDArray[np.bool_], gh: NDArray[np.float64], t: 
     """Refuse a missing geopotential (:func:`_masked_below`) at a level that the file's own
     ground puts above the ground: its surface pressure ``sp`` [Pa] is higher than the
     level's (by :data:`MASKED_PRESSURE_MARGIN`), or, with the orography ``zs`` [m] alone,
-    the level's height from the lowest level with a value (hypsometric, that level's
-    temperature, else the standard atmosphere's) is more than
+    the level's height from the lowest level with a value (hypsometric, with the dry
+    adiabat's temperature from that level's, else the standard atmosphere's: the height
+    errs low) is more than
     :data:`MASKED_HEIGHT_MARGIN_M` above it. Such a level is not under the ground but a
     gap in the file (met audit, session 30: u, v and z missing at 1000 hPa everywhere
     under a surface pressure of 1013 hPa had been read as under the ground, and the
@@ -217,14 +218,20 @@ def _masked_above_ground(masked: NDArray[np.bool_], gh: NDArray[np.float64], t: 
         t0 = (standard_atmosphere_temperature_k(levels_hpa)[k0] if t is None
               else np.take_along_axis(t, k0[None], 0)[0])
         t0 = np.where(np.isfinite(t0), t0, standard_atmosphere_temperature_k(levels_hpa)[k0])
-        z_est = z0[None] + R_D * t0[None] / G0 * np.log(p0[None] / p)
+        # the layer's temperature taken as the dry adiabat's at the masked level, the warmest a layer under
+        # it holds outside a superadiabatic surface layer: its thickness is then the largest and the level's
+        # height errs low (taken at the level above, it had put a level 5 m under a plateau 120 m above it;
+        # regression audit, session 30)
+        t_layer = t0[None] * (p / p0[None]) ** KAPPA_AIR
+        z_est = z0[None] + R_D * np.maximum(t_layer, t0[None]) / G0 * np.log(p0[None] / p)
         some: NDArray[np.bool_] = np.asarray(present.any(axis=0), dtype=bool)
         bad = masked & some[None] & (z_est - zs[None] > MASKED_HEIGHT_MARGIN_M)
     if not bad.any():
         return
     k, j, i = (int(x[0]) for x in np.nonzero(bad))
     ground = (f"the surface pressure there is {sp[j, i] / 100.0:.0f} hPa" if sp is not None
-              else f"the ground there is at {zs[j, i]:.0f} m")
+              else f"the ground there is at {zs[j, i]:.0f} m and the level at least at {z_est[k, j, i]:.0f} m "
+                   "(hypsometric from the level above, along a dry adiabat)")
     raise MetDataError(f"{where}: geopotential missing (NaN) at {levels_hpa[k]:g} hPa at {tk}, lat {float(lat[j]):g}, "
                        f"lon {float(lon[i]):g} ({int(bad.sum())} value{'s' if int(bad.sum()) != 1 else ''} of that record), where {ground}: that level is "
                        "above the ground, not under it; expected a value at every level above the ground (a file "
@@ -571,8 +578,10 @@ def wind_grid_3d(
             else:
                 zs = np.zeros((nyb, lon.size))
             if masked is not None and (has_zs or has_sp):
-                _masked_above_ground(masked, gh, T_read if temp != "theta" else None, levels, zs,
-                                     sp if has_sp and not has_zs else None, files["gh"], tk, latb, lon)
+                # the surface pressure where the files give it (a direct test), else the orography's height
+                sp_m = sp if has_sp else (get("sp") if "sp" in has and level_type == "pressure" else None)
+                _masked_above_ground(masked, gh, T_read if temp != "theta" else None, levels, zs, sp_m,
+                                     files["gh"], tk, latb, lon)
             h = gh - zs[None]
             if masked is not None:  # below ground and below the column's lowest level, rising upward
                 base = np.minimum(np.where(masked, np.inf, h).min(axis=0), 0.0)

@@ -204,6 +204,12 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False,
         if dim.lower() == "expver":
             raise _extra_dim(where, name, dim, int(data[name].sizes[dim]))
 
+    # winds on more than one level: a field of the file refused for its units drops them if the file is read
+    # at one level instead (run_winds.open_one_level); a file of one level of winds loses nothing
+    wind_levels = 0
+    if "u" in lev_match:
+        u_da, u_vert = level_vars[lev_match["u"]]
+        wind_levels = int(u_da.sizes.get(u_vert.dim, 1)) if u_vert.dim else 1
     centre = str(ds.attrs.get("GRIB_centre", "")).strip().lower()
     forecast_steps = bool(ds.attrs.get(FORECAST_STEPS, 0))
 
@@ -213,7 +219,7 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False,
         except MetDataError as exc:
             # a field on levels in units that cannot be read (none, as NOMADS' OpenDAP gives): the files do
             # hold fields on levels, which a read at one level would drop (run_winds.open_one_level)
-            exc.on_levels = vert is not None  # type: ignore[attr-defined]
+            exc.on_levels = vert is not None and wind_levels > 1  # type: ignore[attr-defined]
             raise
         when, window, when_note = INSTANT, None, ""
         if key in INTERVAL_FIELDS:

@@ -38,8 +38,11 @@ def write_dashboard_files(result: Any, outdir: str | Path) -> list[Path]:
         },
         "agent": result.agent.model_dump(mode="json"),
         # every term of the budget, so that it adds up (the deposited ones had been left out; outputs audit)
-        "budget_kg": {k: float(getattr(result.budget, k)) for k in ("released", "airborne", "decayed", "exited",
-                                                                     "neutralised", "deposited_dry", "deposited_wet")},
+        # (deposition not modelled: null, not 0)
+        "budget_kg": {k: (None if k.startswith("deposited") and result.deposited is None
+                          else float(getattr(result.budget, k)))
+                      for k in ("released", "airborne", "decayed", "exited", "neutralised", "deposited_dry",
+                                "deposited_wet")},
         "wall_s": float(result.wall_s),
     }
     written = [write_bytes_atomic(outdir / META_FILE, json.dumps(meta, indent=1).encode("utf-8"))]
