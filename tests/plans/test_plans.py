@@ -606,6 +606,29 @@ def test_plan_errors_of_the_run_are_found_before_any_member_runs(measure, said) 
     assert said in str(info.value) and "\n" not in str(info.value)
 
 
+def test_the_termination_times_suggested_are_accepted() -> None:
+    """600-s steps, at_h 0.25: the suggestion '0.1667' had been refused in turn (plans audit,
+    session 30); the suggested values are now accepted as written."""
+    import re
+
+    from plumecast.ensemble.compare import make_setup
+    from plumecast.errors import ScenarioError
+
+    def setup(at_h: float) -> object:
+        return make_setup(scenario_from_dict(dict(
+            name="steps", start="2026-07-01T00:00:00", duration_h=3, particles=100, time_step_s=600,
+            releases=[{"type": "point", "lat": 0, "lon": 0, "rate_kg_s": 1}],
+            receptors={"points": [{"name": "A", "lat": 0.0, "lon": 0.1, "population": 1e3}]},
+            plans=[{"name": "stop", "measures": [{"type": "termination", "at_h": at_h}]}])), maps=False)
+
+    with pytest.raises(ScenarioError) as info:
+        setup(0.25)
+    said = re.search(r"e\.g\. ([0-9.]+) or ([0-9.]+) \(10 or 20 min\)", str(info.value))
+    assert said is not None, str(info.value)
+    for value in said.groups():
+        setup(float(value))
+
+
 @pytest.mark.parametrize("measures, said", [
     ([{"type": "shelter", "start_h": 0.5, "compliance": 0.8, "region": ["Aa"]}],
      "plans: 'bad': measures.0.region: city 'Aa' is not among the 2 receptors of this run"),

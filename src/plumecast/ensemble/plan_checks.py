@@ -60,8 +60,10 @@ def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig], keys: Pla
                     raise ScenarioError(keys.message(
                         plan.name, ("measures", j, "at_h"),
                         f"{at:g} h is not on a time-step boundary (time_step_s {sc.time_step_s:g} s = {dt_h:.4g} h); "
-                        f"expected a multiple of it, e.g. {math.floor(steps) * dt_h:.4g} or "
-                        f"{math.ceil(steps) * dt_h:.4g}", sep=" ")) from None
+                        # to 10 figures: '0.1667' had been suggested and refused in turn (plans audit)
+                        f"expected a multiple of it, e.g. {math.floor(steps) * dt_h:.10g} or "
+                        f"{math.ceil(steps) * dt_h:.10g} ({math.floor(steps) * sc.time_step_s / 60:g} or "
+                        f"{math.ceil(steps) * sc.time_step_s / 60:g} min)", sep=" ")) from None
             if measure_kind(m) == "front":
                 for lat, lon in getattr(m, "points", []):
                     if not g.contains(float(lat), float(lon)):

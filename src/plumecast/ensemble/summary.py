@@ -39,6 +39,7 @@ from plumecast.ensemble.summary_text import (
     arrival_text,
     countdown_text,
     intervals_text,
+    later_releases_text,
     quantiles,
     with_interval,
 )
@@ -567,13 +568,12 @@ def missing_maps_text(s: Summary) -> str | None:
 
 
 def times_note(s: Summary) -> str | None:
-    """What the arrivals and countdowns of the cities tables count from: the forecast's
-    issue time (None without a scenario: the tables then give hours after the release start)."""
+    """What the cities tables' arrivals and countdowns count from (None without a scenario)."""
     start, issued = _clock_base(s)
     if start is None or issued is None:
         return None
-    return (f"Times: UTC clock times, rounded down; 'in …' and 'passed … ago' count from the forecast's issue "
-            f"time ({clock(issued)}; release start {clock(start)}), erring early.")
+    return (f"Times: UTC clock times, rounded down; 'in …' and 'passed … ago' count from the forecast's issue time "
+            f"({clock(issued)}; release start {clock(start)}{later_releases_text(s.raw.setup.scenario)}), erring early.")
 
 
 #: the share of the members in which the two differ (not a tie, :data:`TIE_DEATHS`) that must favour the plan

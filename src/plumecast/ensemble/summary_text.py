@@ -44,6 +44,19 @@ def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
     return (float(lo), float(np.median(x)), float(hi))
 
 
+def later_releases_text(scenario: Any) -> str:
+    """``, the scenario's start: the releases begin 30 min after it``: what the comparison's
+    "release start" (the scenario's ``start``, which its hours count from) is where no
+    release begins then (plans audit, session 30: "release start 06:00" where the gas
+    left at 06:30); '' where one does."""
+    first = min((float(getattr(r, "start_h", 0.0) or 0.0) for r in scenario.releases), default=0.0)
+    if first <= 0.0:
+        return ""
+    from plumecast.numbers import _hm
+
+    return f", the scenario's start: the releases begin {_hm(int(round(first * 60.0)))} after it"
+
+
 def intervals_text(n_members: int) -> str:
     """The notes' sentence on the intervals of a comparison of ``n_members`` (> 1)."""
     return "Intervals are 5–95 % over members" + (

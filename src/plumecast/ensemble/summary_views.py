@@ -19,6 +19,7 @@ from plumecast.ensemble.summary import (
     decision_display,
     quantiles,
 )
+from plumecast.ensemble.summary_text import later_releases_text
 from plumecast.fileio import atomic_path
 from plumecast.numbers import clock, people
 
@@ -112,7 +113,7 @@ def plot_delay(s: Summary, path: Path) -> Path:
     def floor1(v: Any) -> Any:
         return np.maximum(np.asarray(v, dtype=float), 1.0)
 
-    fig, ax = plt.subplots(figsize=(8.5, 4.8))
+    fig, ax = plt.subplots(figsize=(12.0, 5.2))
     sc = s.raw.setup.scenario
     plans = {pl.name: pl for pl in s.raw.setup.plans}
     for key in sorted({(r["plan"], r["varied"]) for r in s.delay_rows}):
@@ -142,11 +143,13 @@ def plot_delay(s: Summary, path: Path) -> Path:
     ax.yaxis.set_major_locator(LogLocator(base=10))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: "< 1" if v <= 1.0 else people(v)))
     ax.set_ylim(bottom=0.8)
-    ax.set_xlabel("hours after the release start (the time the plan's measure is taken)")
+    start = "" if sc is None else f" ({clock(sc.start64)}{later_releases_text(sc)})"
+    ax.set_xlabel(f"hours after the release start{start}:\nwhen the plan's measure is taken")
     ax.set_ylabel(f"expected fatalities ({ONE_MEMBER})" if s.single else "expected fatalities (median, 5–95 %)")
     ax.set_title(f"{sc.name if sc is not None else 'comparison'}: the cost of delay ("
                  + (ONE_MEMBER if s.single else f"{s.n_members} members") + ")")
-    ax.legend(fontsize=7, loc="best")
+    # beside the axes: inside, it had covered a plan's star (plans audit)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
