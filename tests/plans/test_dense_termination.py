@@ -116,13 +116,14 @@ def test_a_plan_that_stops_the_dense_release_and_halves_another_reruns_the_stop(
     half = PlanConfig.model_validate({"name": "half", "measures": [plans[0]["measures"][1]]})
     want = evaluate_plans(res.exposure, sc.resolved_agent(), [(half, None)], ["tank car", "vent"])[0]
     np.testing.assert_allclose(r.outcomes["stop and halve"].fatalities, want.fatalities, rtol=1e-9)
-    assert not any(n.startswith("plans:") and "still present" not in n for n in r.notes)  # no fraction note
+    # no fraction note (an earlier arrival of the rerun cut cloud may be said: its own note)
+    assert not any(n.startswith("plans:") and "still present" not in n and "comes earlier" not in n for n in r.notes)
     # a fraction of the dense release itself keeps the linear estimate, and the user is told
     frac = _two_releases([{"name": "halve the tank", "measures": [
         {"type": "termination", "at_h": cut_h, "releases": ["tank car"], "fraction": 0.5}]}])
     fr = member_task(make_setup(frac, maps=False), MemberSpec(0, frac.seed))
     assert fr.runs == 1
-    line = [n for n in fr.notes if n.startswith("plans:") and "still present" not in n]
+    line = [n for n in fr.notes if n.startswith("plans:") and "still present" not in n and "comes earlier" not in n]
     assert len(line) == 1 and "'halve the tank' cuts a release whose near field is zones' dense cloud" in line[0]
     raw = RawComparison(CompareSetup(frac, (), (), ()), [MemberSpec(0, 0)], [fr], None, None, None, 0.0, 0)
     assert line[0] in member_warnings(raw)
@@ -190,3 +191,20 @@ def test_plans_that_stop_the_same_dense_release_share_their_reruns():
         a = [both.delay_termination[p["name"]][list(setup.delay_h).index(h)] for h in common]
         b = [one.delay_termination[p["name"]][alone_h.index(h)] for h in common]
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_an_earlier_arrival_under_a_dense_cut_is_said() -> None:
+    """Stopping the dense release at 10 min brings AEGL-2 at 1 km 5 min earlier (zones' cloud of
+    the shorter release): the member's notes say so, where the arrivals say it (plans audit,
+    session 30: without a word)."""
+    sc = _scenario()
+    r = member_task(make_setup(sc, maps=False), MemberSpec(0, sc.seed))
+    base, plan = r.outcomes["do nothing"], r.outcomes["stop at 10 min"]
+    for level in (2, 3):
+        got, ref = getattr(plan, f"arrival{level}_s"), getattr(base, f"arrival{level}_s")
+        early = int((np.isfinite(got) & ~(got >= ref)).sum())
+        said = [n for n in r.notes if n.startswith(f"plans: 'stop at 10 min': AEGL-{level} comes earlier")]
+        assert len(said) == (1 if early else 0)
+        if early:
+            assert f"at {early} receptor(s)" in said[0]
+    assert np.nanmin(plan.arrival2_s - base.arrival2_s) < 0  # the case itself

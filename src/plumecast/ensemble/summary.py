@@ -14,10 +14,9 @@ With one member (no ``ensemble:``) there is no spread: no interval is given (the
 showing probabilities of 0 or 100 %.
 
 The Markdown and HTML tables show two significant figures with their interval
-(DESIGN.md, "Honest numbers"). The CSV files stay machine-readable (plain numbers,
-empty for unknown) but are no more precise than the model either
-(:func:`file_rows`): people to two significant figures, arrival times rounded down
-to the transport time step.
+(DESIGN.md, "Honest numbers"). The CSV files (:func:`file_rows`) are plain numbers, empty
+for unknown, no more precise than the model: people to two significant figures, arrival
+times rounded down to the transport time step.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from numpy.typing import NDArray
 
 from plumecast.ensemble.compare import LEVELS, RawComparison
 from plumecast.ensemble.summary_text import (
+    PEOPLE_THERE,
     _of_known,
     _pct,
     _unread,
@@ -764,7 +764,7 @@ def _notes(s: Summary) -> list[str]:
     from plumecast.ensemble.compare import member_warnings
 
     parts.extend(line[0].upper() + line[1:] + ("" if line.endswith(".") else ".") for line in member_warnings(s.raw))
-    parts.append(f"The cities tables are {CITY_RANK_RULE}.")
+    parts.append(f"The cities tables are {CITY_RANK_RULE}; {PEOPLE_THERE}.")
     left = unknown_deaths_text(s)
     if left:
         parts.append(left[0].upper() + left[1:] + ": no expected toll counts them.")

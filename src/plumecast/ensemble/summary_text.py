@@ -44,6 +44,12 @@ def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
     return (float(lo), float(np.median(x)), float(hi))
 
 
+#: what a plan's P(AEGL) and arrivals in the cities tables are (plans audit: "not reached" under a full evacuation
+#: where the outdoor air reached AEGL-2 in 3 of 4 members)
+PEOPLE_THERE = ("a plan's P(AEGL) and arrivals are those of the people who are there under it: a city its evacuation "
+                "has emptied before the gas comes reads 'not reached' though its outdoor air may reach the level")
+
+
 def later_releases_text(scenario: Any) -> str:
     """``, the scenario's start: the releases begin 30 min after it``: what the comparison's
     "release start" (the scenario's ``start``, which its hours count from) is where no

@@ -444,7 +444,8 @@ def wind_grid_3d(
                         "heights above ground = (Φ − Φ_s) / g0")
         else:
             prov.append("ground: no surface geopotential or orography (nor surface pressure) in the files; heights "
-                        "above sea level are used as heights above ground")
+                        "above sea level are used as heights above ground, and levels without geopotential from the "
+                        "bottom up (masked) are taken as under the ground, which the files cannot confirm")
 
     # --- target heights (fixed for the dataset) ------------------------------------------
     has_10m = "u10" in has and "v10" in has
