@@ -51,9 +51,13 @@ class _Stop(Exception):
     pass
 
 
-def _stop_at_first_checkpoint(sc, outdir: Path, every_h: float):  # type: ignore[no-untyped-def]
-    """Run ``sc`` until its first checkpoint (every ``every_h`` h) and return the state read back."""
-    writer = CheckpointWriter(outdir, every_h, sc.time_step_s, scenario=sc.model_dump(mode="json"))
+def _stop_at_first_checkpoint(sc, outdir: Path, every_h: float, scenario=None,  # type: ignore[no-untyped-def]
+                              scenario_file=None):
+    """Run ``sc`` until its first checkpoint (every ``every_h`` h) and return the state read back
+    (``scenario``, ``scenario_file``: what the writer keeps of them, as the command line gives)."""
+    writer = CheckpointWriter(outdir, every_h, sc.time_step_s,
+                              scenario=sc.model_dump(mode="json") if scenario is None else scenario,
+                              scenario_file=scenario_file)
     save = writer.save
 
     def save_then_stop(state):  # type: ignore[no-untyped-def]
@@ -163,17 +167,7 @@ def test_a_checkpoint_is_not_dropped_by_a_rerun_and_a_resume_names_an_edited_sce
     monkeypatch.setenv("COLUMNS", "300")
     path = _scenario(tmp_path, "numpy", hours=3, particles=300)
     sc = load_scenario(path)
-    writer = CheckpointWriter(tmp_path / "cut", 1.0, sc.time_step_s, scenario=sc.checkpoint_dict(),
-                              scenario_file=path)
-    save = writer.save
-
-    def save_then_stop(state):  # type: ignore[no-untyped-def]
-        save(state)
-        raise _Stop
-
-    writer.save = save_then_stop  # type: ignore[method-assign]
-    with pytest.raises(_Stop):
-        run(sc, checkpoint=writer)
+    _stop_at_first_checkpoint(sc, tmp_path / "cut", 1.0, scenario=sc.checkpoint_dict(), scenario_file=path)
     rc, out = run_cli(["run", str(path), "-o", str(tmp_path / "cut"), "-q", "--no-map"], capsys, monkeypatch)
     assert rc == 2, out
     assert "holds the checkpoint of an interrupted run ('checkpointed' at +1 h of 3 h); continue it with " \
