@@ -295,3 +295,25 @@ def test_zones_says_the_agent_it_assumed(tmp_path, monkeypatch, capsys):
     rc, out = run_cli(["zones", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o")], capsys, monkeypatch)
     assert rc == 0, out
     assert "zones: no agent given: chlorine is assumed (the default); give agent: NAME" in " ".join(out.split())
+
+
+def test_sigterm_while_the_commands_load_is_one_line() -> None:
+    """The script's entry point (pyproject, python -m plumecast) sets a SIGTERM handler before the
+    commands' modules load: one line and status 143 (the interpreter's default had ended the
+    process without a word; outputs audit, session 30)."""
+    import subprocess
+    import sys
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["plumecast"] == "plumecast.cli.entry:main"
+    assert "plumecast.cli.entry" in (root / "src" / "plumecast" / "__main__.py").read_text()
+    body = ("import os, signal, time\n"
+            "from plumecast.cli import entry\n"
+            "signal.signal(signal.SIGTERM, entry._terminated_starting)\n"
+            "os.kill(os.getpid(), signal.SIGTERM)\n"
+            "time.sleep(30)\n")
+    r = subprocess.run([sys.executable, "-c", body], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 143
+    assert r.stderr == "terminated (SIGTERM) while plumecast was starting: nothing was written\n"

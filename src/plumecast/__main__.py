@@ -1,3 +1,3 @@
-from plumecast.cli import main
+from plumecast.cli.entry import main
 
 main()
