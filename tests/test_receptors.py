@@ -154,8 +154,10 @@ def test_receptor_csv_silent_misreads_refused(tmp_path: Path, text: str, pattern
 def test_districts_inside_a_larger_citys_disc_are_named():
     """GeoNames lists Hamburg's boroughs as places of their own: a comparison over German cities
     counted Hamburg (2.0 million) and Wandsbek, Altona, ... twice in its totals (decision audit)."""
+    import numpy as np
+
     from plumecast.exposure import receptor_radius_m
-    from plumecast.receptors import load_cities, nested_note, nested_receptors
+    from plumecast.receptors import Receptors, load_cities, nested_note, nested_receptors
 
     r = load_cities(min_population=150000, bbox=(8.0, 52.0, 12.0, 55.0))
     pairs = nested_receptors(r, receptor_radius_m(r.population))
@@ -164,6 +166,13 @@ def test_districts_inside_a_larger_citys_disc_are_named():
     assert not any(i == "Hamburg" for i, _ in names)  # the larger is never the inner one
     note = nested_note(r, receptor_radius_m(r.population))
     assert note is not None and "may count their people twice" in note
+    # each inner receptor counted once, not each pair (e2e audit, session 30: "445" of 430 receptors)
+    assert note.startswith(f"{len({i for i, _ in pairs})} receptor(s) lie inside")
+    ring = Receptors(np.array(["big", "mid", "small"], dtype=object), np.array([50.0, 50.001, 50.002]),
+                     np.array([8.0, 8.0, 8.0]), np.array([1e6, 1e5, 1e3]), np.array(["DE"] * 3, dtype=object))
+    assert len(nested_receptors(ring, np.array([9000.0, 5000.0, 1000.0]))) == 3  # small in mid and in big
+    said = nested_note(ring, np.array([9000.0, 5000.0, 1000.0]))
+    assert said is not None and said.startswith("2 receptor(s)") and "small in big" in said
     # two cities far apart, or across a border, are not nested
     far = load_cities().select(["Hamburg", "Munich"])
     assert nested_receptors(far, receptor_radius_m(far.population)) == []
@@ -183,3 +192,24 @@ def test_points_without_a_disc_and_people_unknown_are_not_named_as_districts():
                   np.array(["", "", ""], dtype=object))
     assert nested_receptors(r, np.zeros(3)) == []  # points: no disc
     assert nested_receptors(r, np.array([2000.0, 0.0, 0.0])) == [(2, 0)]  # houses given a 2-km disc: flats named
+
+
+def test_a_city_named_twice_is_refused_and_a_missing_one_names_the_key() -> None:
+    """e2e audit, session 30: 'Le Havre' named three times was three receptors and its deaths three times
+    in the totals; a name not in the table was 'not found among 6 receptors' without the key or why."""
+    from plumecast.errors import ScenarioError
+    from plumecast.runner import select_receptors
+    from plumecast.scenario import scenario_from_dict
+
+    def sc(names: list[str]) -> object:
+        return scenario_from_dict({"name": "n", "start": "2026-03-01T00:00:00Z", "duration_h": 1, "particles": 10,
+                                   "releases": [{"type": "point", "lat": 49.49, "lon": 0.11, "rate_kg_s": 1}],
+                                   "receptors": {"cities": {"names": names}}})
+
+    with pytest.raises(ScenarioError, match=r"receptors\.cities\.names: 'Le Havre' is named 2 times; expected each "
+                                            r"city once"):
+        sc(["Le Havre", "Paris", "le  havre"])
+    with pytest.raises(ScenarioError, match=r"receptors\.cities\.names: name 'Harfleur' not found .* 15,000 people or "
+                                            r"more .* receptors\.points"):
+        select_receptors(sc(["Le Havre", "Harfleur"]))
+    assert list(select_receptors(sc(["Le Havre", "Paris"])).name) == ["Le Havre", "Paris"]

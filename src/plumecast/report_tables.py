@@ -250,8 +250,11 @@ def print_casualty_table(
                       "totals over the sets.", highlight=False)
     present = [str(names[i]) for i in order if _STILL_PRESENT in str(notes[i])]
     na = any("n/a" in (to2[i], to3[i]) for i in order)
-    console.print("Times are the start of the first step of the series (the time step) in which the level is "
-                  "reached (early, never late); '—' = not reached within the forecast; "
+    # the step's mean reaches a level after the air itself can, a rising plume's air up to a step earlier
+    # (e2e audit, session 30: 5-6 min late against the air at 600-s steps); said, not hidden
+    console.print("Times are the start of the first time step whose mean air reaches the level; where the air "
+                  "rises through the level within a step, it can reach it up to one time step earlier (shorter "
+                  "time steps tell it closer); '—' = not reached within the forecast; "
                   + ("'n/a' = the agent's AEGL is missing (for the exposure duration reached there); " if na else "")
                   + "'unknown' = the concentration there is not known.", highlight=False)
     if present:

@@ -24,7 +24,7 @@ from plumecast.concentration import (
     concentration_dataarray,
     mean_concentration,
 )
-from plumecast.errors import ScenarioError
+from plumecast.errors import DataFileError, ScenarioError
 from plumecast.exposure import (
     ExposureSampler,
     ReceptorExposure,
@@ -51,7 +51,7 @@ from plumecast.run_near_field import (
 )
 from plumecast.run_winds import lowest_level, run_winds, scenario_winds
 from plumecast.scenario import PointRelease, Scenario
-from plumecast.scenario_deposition import deposition_values
+from plumecast.scenario_deposition import deposited_off_grid, deposition_values
 from plumecast.transport import kernels_numba, kernels_numpy
 from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
 from plumecast.transport.lagrangian import get_backend
@@ -157,7 +157,7 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
         c = cfg.cities
         cities = load_cities(min_population=c.min_population, countries=c.countries, bbox=c.bbox)
         if c.names:
-            cities = cities.select(c.names)
+            cities = _named_cities(cities, c.names)
         if c.largest is not None:
             cities = cities.largest(c.largest)
         parts.append(cities)
@@ -173,6 +173,17 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
     if not parts:
         return None, None
     return Receptors.concat(parts), np.concatenate(extents)
+
+
+def _named_cities(cities: Receptors, names: list[str]) -> Receptors:
+    """``receptors.cities.names`` out of the cities the other filters selected; a name not there
+    is refused with the key and why a town can be missing (e2e audit, session 30)."""
+    try:
+        return cities.select(names)
+    except DataFileError as exc:
+        raise ScenarioError(f"receptors.cities.names: {str(exc).removeprefix('receptors: ')} (the shipped GeoNames "
+                            "table holds places of 15,000 people or more and seats of administration, after "
+                            "min_population, countries and bbox; give a smaller place under receptors.points)") from None
 
 
 def wind_sampler(grid: WindGrid) -> Callable[[Any, Any, float], Any]:
@@ -481,7 +492,7 @@ def run(
         deposited_dry=float(removed[0]),
         deposited_wet=float(removed[1]),
     )
-    off_grid = _deposited_off_grid(deposited, out_grid, budget)
+    off_grid = deposited_off_grid(deposited, out_grid, budget.deposited)
     front_arrival = None
     if front is not None:
         arrival = np.asarray(front.arrival_s, dtype=float)
@@ -592,22 +603,6 @@ def _deposition_line(physics: StepPhysics, rain: bool = True) -> str:
                 "from the met)")
     return (f"deposition: {dry}; wet scavenging "
             f"Lambda = {physics.scavenging_a_s:g} s-1 x (P / mm h-1)^{physics.scavenging_b:g}")
-
-
-def _deposited_off_grid(deposited: xr.DataArray | None, grid: Any, budget: MassBudget) -> list[str]:
-    """A line, and the field's attribute ``deposited_outside_grid_kg``, for the mass that
-    deposited outside the output grid, which ``deposited_mass`` does not hold (outputs
-    audit, session 30: the cells summed to 45 t of the budget's 85 t without a word)."""
-    if deposited is None:
-        return []
-    on_grid = float((np.asarray(deposited.values, np.float64) * grid.cell_area_m2()).sum())
-    off = max(budget.deposited - on_grid, 0.0)
-    deposited.attrs["deposited_outside_grid_kg"] = off
-    if off <= 1e-4 * budget.deposited:  # the float32 field's rounding
-        return []
-    return [f"deposition outside the output grid: {round_sig(off, 2):,g} kg of the {round_sig(budget.deposited, 2):,g} "
-            "kg deposited fell outside output.grid, which deposited_mass (concentration.nc) does not map; the mass "
-            "budget counts it; widen output.grid to map it"]
 
 
 def deposited_dataarray(fields: NDArray[np.float32], conc: xr.DataArray, interval_s: float) -> xr.DataArray:

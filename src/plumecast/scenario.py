@@ -362,12 +362,29 @@ class ReceptorPoint(_Model):
         "threat at a point (default: the shelter's, else 0.5) [h-1]")
 
 
+def _names_once(names: list[str] | None) -> list[str] | None:
+    """A list of city names in which each city is named once (e2e audit, session 30: a city named three
+    times was three receptors, its deaths counted three times in the totals)."""
+    if names:
+        seen: dict[str, int] = {}
+        for n in names:
+            key = " ".join(str(n).split()).lower()
+            seen[key] = seen.get(key, 0) + 1
+        twice = [n for n in dict.fromkeys(names) if seen[" ".join(str(n).split()).lower()] > 1]
+        if twice:
+            raise ValueError(f"{twice[0]!r} is named {seen[' '.join(str(twice[0]).split()).lower()]} times; expected "
+                             "each city once (a city named twice is counted twice)")
+    return names
+
+
 class CitySelection(_Model):
     largest: int | None = Field(None, gt=0, description="the N most populous selected cities")
     names: list[str] | None = Field(None, min_length=1)
     min_population: int = Field(15000, ge=0)
     countries: list[str] | None = Field(None, min_length=1)
     bbox: tuple[float, float, float, float] | None = None
+
+    _names = field_validator("names")(_names_once)
 
 
 class ReceptorConfig(_Model):
