@@ -481,8 +481,9 @@ def run(
     series = exposure.to_dataarray() if exposure is not None else None
     released_mask = particles.birth_step < n_steps
     above_top = _above_the_met(scenario, particles, released_mask, winds.top_m)
+    dense = dense_groups(sampler_x)  # each near-field source's cloud at each step's weather: once
     if not winds.has_boundary_layer:
-        above_top += above_the_mixed_layer(scenario, dense_groups(sampler_x))
+        above_top += above_the_mixed_layer(scenario, dense)
     budget = MassBudget(
         released=float(np.count_nonzero(released_mask)) * sched_mass(sched, n_particles, particle_mass_kg),
         airborne=float(particles.mass[released_mask & (particles.status == STATUS_ACTIVE)].sum()),
@@ -515,7 +516,7 @@ def run(
                                   *beyond_near_field_lines(scenario, sampler_x),
                                   *(short_release_lines(scenario, sched) if sampler_x is not None else [])],
                "release_provenance": source_lines(sched),
-               "near_field_dense_groups": dense_groups(sampler_x),
+               "near_field_dense_groups": dense,
                "met_records_read": winds.records_read, "met_window_records": winds.window_records},
         exposure=exposure, front_arrival=front_arrival, concentration_by_tag=by_tag, deposited=deposited,
     )

@@ -365,15 +365,14 @@ class ReceptorPoint(_Model):
 def _names_once(names: list[str] | None) -> list[str] | None:
     """A list of city names in which each city is named once (e2e audit, session 30: a city named three
     times was three receptors, its deaths counted three times in the totals)."""
-    if names:
-        seen: dict[str, int] = {}
-        for n in names:
-            key = " ".join(str(n).split()).lower()
-            seen[key] = seen.get(key, 0) + 1
-        twice = [n for n in dict.fromkeys(names) if seen[" ".join(str(n).split()).lower()] > 1]
-        if twice:
-            raise ValueError(f"{twice[0]!r} is named {seen[' '.join(str(twice[0]).split()).lower()]} times; expected "
-                             "each city once (a city named twice is counted twice)")
+    from collections import Counter
+
+    counts = Counter(" ".join(str(n).split()).lower() for n in names or ())
+    for n in names or ():
+        times = counts[" ".join(str(n).split()).lower()]
+        if times > 1:
+            raise ValueError(f"{n!r} is named {times} times; expected each city once (a city named twice is counted "
+                             "twice)")
     return names
 
 

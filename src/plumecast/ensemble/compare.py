@@ -376,13 +376,13 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
                 outcomes[name] = o
             else:
                 delay_term[name][j] = o.total_fatalities
-    base_out = outcomes.get(setup.plans[0].name)
+    base_out = outcomes[setup.plans[0].name]  # the do-nothing plan, first and without a front
     for name in dense_plans:
         # a shorter dense release's cloud can arrive earlier than the whole one's (plans audit: AEGL-2 at 25 km
         # 10 min earlier under a stop at 1 h, without a word)
         for level in (2, 3):
             got = getattr(outcomes[name], f"arrival{level}_s")
-            ref = np.full(got.shape, np.nan) if base_out is None else getattr(base_out, f"arrival{level}_s")
+            ref = getattr(base_out, f"arrival{level}_s")
             early = np.isfinite(got) & ~(got >= ref)
             if early.any():
                 notes.append(f"plans: {name!r}: AEGL-{level} comes earlier than doing nothing at {int(early.sum())} "

@@ -401,12 +401,13 @@ def file_members_text(scenario: Scenario, n: int) -> str:
 
 
 def paths_text(path: object) -> str:
-    """A met path as a person reads it: a file, folder or pattern as given; a list as its
-    files joined (the first and last of many), not Python's list of PosixPath."""
-    if isinstance(path, (list, tuple)):
-        names = [str(p) for p in path]
-        return ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]} ({len(names)} files)"
-    return str(path)
+    """A met path as a person reads it: a file, folder or pattern as given; a list as the
+    met readers name one (:func:`plumecast.met.files.describe_paths`), not Python's list of PosixPath."""
+    from pathlib import Path
+
+    from plumecast.met.files import describe_paths
+
+    return describe_paths([Path(str(p)) for p in path]) if isinstance(path, (list, tuple)) else str(path)
 
 
 def _met_file_member(scenario: Scenario, number: int) -> xr.Dataset:

@@ -67,7 +67,8 @@ MetPath = str | Path | Sequence[str | Path]
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
-def _describe_paths(paths: Sequence[Path]) -> str:
+def describe_paths(paths: Sequence[Path]) -> str:
+    """Met files as messages and the ``source`` attribute name them: a file, or how many and the first and last."""
     if len(paths) == 1:
         return str(paths[0])
     return f"{len(paths)} met files {paths[0]} .. {paths[-1].name}"
@@ -564,7 +565,7 @@ def _join_by_quantity(opened: Sequence[tuple[Path, xr.Dataset]], winds: bool) ->
             ds = ds.assign_coords(met_file=("time", np.full(times.size, " + ".join(p.name for p in group))))
         joined.append((base, ds, times))
     out = join_on_time(joined) if len(joined) > 1 else joined[0][1]
-    out.attrs["source"] = _describe_paths([p for p, _ in opened])
+    out.attrs["source"] = describe_paths([p for p, _ in opened])
     return out
 
 
@@ -667,7 +668,7 @@ def join_on_time(files: Sequence[tuple[Path, xr.Dataset, np.ndarray]]) -> xr.Dat
             )
     ds = xr.concat([x[2] for x in parts], dim="time", data_vars="minimal", coords="minimal",
                    compat="override", join="override", combine_attrs="override")
-    ds.attrs["source"] = _describe_paths([x[1] for x in parts])
+    ds.attrs["source"] = describe_paths([x[1] for x in parts])
     return ds
 
 
