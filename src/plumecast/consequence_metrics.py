@@ -109,6 +109,37 @@ def tail_load(c_end: NDArray[np.float64], rate_per_s: Any, factor: float, ps: Pr
     return np.asarray(power_exponent(c_end * factor, ps.n) / (ps.n * lam), dtype=float)
 
 
+def _lead_s(e: NDArray[np.float64], thr: NDArray[np.float64], first: NDArray[np.intp],
+            ctx: ExposureContext) -> NDArray[np.float64]:
+    """How long before the start of step ``first`` the air itself can reach the level. [s]
+
+    A step's mean reaches the level ``L`` after the air does: air rising through ``L``
+    at ``t*`` inside the step before (``k - 1``) and staying above it adds at least
+    ``(end[k-1] - t*) L`` to that step's integral, so ``t* >= end[k-1] - dt[k-1] m[k-1] / L``
+    with ``m[k-1]`` the step's mean. The countdown is that bound, never later than the air
+    (DESIGN.md, "Honest numbers"): the start of step ``k`` when the step before held no gas,
+    up to a whole step earlier when its mean was near the level. ``L`` is the level at the
+    end of step ``k - 1`` (an AEGL read for the duration elapsed then, no higher than at any
+    earlier moment of the step; step ``k``'s where it cannot be read), so the bound holds for
+    a level that falls with the duration too; an unknown mean before (NaN) takes the whole
+    step.
+    """
+    lead = np.zeros(first.shape, dtype=np.float64)
+    late = first >= 1
+    if not late.any():
+        return lead
+    cols = np.nonzero(late)[0]
+    k = first[cols]
+    level = thr[k - 1, cols]
+    level = np.where(np.isfinite(level) & (level > 0), level, thr[k, cols])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = e[k - 1, cols] / level
+    frac = np.where(np.isfinite(frac), np.clip(frac, 0.0, 1.0), 1.0)
+    span = ctx.end_s[k - 1] - ctx.begin_s[k - 1]
+    lead[cols] = np.maximum(ctx.begin_s[k] - (ctx.end_s[k - 1] - span * frac), 0.0)
+    return lead
+
+
 def series_metrics(
     e: NDArray[np.float64], ctx: ExposureContext, tail: tuple[NDArray[np.float64], Any] | None = None
 ) -> dict[str, NDArray[Any]]:
@@ -135,6 +166,7 @@ def series_metrics(
         thr = aegl_threshold(ctx, level, lag, onset)
         if thr is None:
             out[f"first{level}"] = np.full(nrec, -2, dtype=np.intp)
+            out[f"lead{level}"] = np.zeros(nrec)
             if level == 3:
                 out["pct3"] = np.full(nrec, np.nan)
             continue
@@ -168,6 +200,7 @@ def series_metrics(
                 gas = e > 0
             out["pct3"] = np.where((gas & np.isnan(thr)).any(axis=0), np.nan, out["pct3"])
         out[f"first{level}"] = first
+        out[f"lead{level}"] = _lead_s(e, thr, first, ctx)
     if ctx.probit is not None:
         scaled = e * ctx.conc_factor
         out["load"] = time_sum(ctx.dt_probit, power_exponent(scaled, ctx.probit.n))

@@ -149,21 +149,22 @@ def add_figures(
         idx = m[f"first{level}"]
         hit = idx >= 0
         safe = np.where(hit, idx, 0)
-        # the start of the interval in which the level is reached: a countdown errs early
-        begin = axis.begin_s[safe]
+        # the earliest the air can reach the level, given the means of the step that reaches
+        # it and the one before (consequence_metrics._lead_s): a countdown errs early, never late
+        begin = axis.begin_s[safe] - m[f"lead{level}"]
         if axis.is_datetime:
             when = np.where(hit, axis.release_start + (begin * 1e9).astype("timedelta64[ns]"),
                             np.datetime64("NaT", "ns"))
             tattrs = {
-                "long_name": f"first time AEGL-{level} may be reached {where}: start of the interval in "
-                "which it is (NaT: never or n/a)"
+                "long_name": f"first time AEGL-{level} may be reached {where}: the earliest the air can "
+                "reach it given the means of the first interval that does and the one before (NaT: never or n/a)"
             }
         else:
             when = np.where(hit, axis.release_start + begin, np.nan)
             tattrs = {
                 "units": "s",
-                "long_name": f"first time AEGL-{level} may be reached {where}: start of the interval in "
-                "which it is (NaN: never or n/a)",
+                "long_name": f"first time AEGL-{level} may be reached {where}: the earliest the air can "
+                "reach it given the means of the first interval that does and the one before (NaN: never or n/a)",
             }
         ds[f"first_exceedance_aegl{level}{suffix}"] = ("receptor", when, tattrs)
         hours = np.where(hit, begin / 3600.0, np.nan)
@@ -172,7 +173,7 @@ def add_figures(
             hours,
             {
                 "units": "h",
-                "long_name": f"hours from release start to AEGL-{level} {where} (start of the interval)",
+                "long_name": f"hours from release start to AEGL-{level} {where} (the earliest the air can reach it)",
                 "aegl_available": int(np.all(idx != -2)),
                 "aegl_in_table": int(np.isfinite(agent.aegl_table_ppm(level)).any()),
             },

@@ -250,11 +250,12 @@ def print_casualty_table(
                       "totals over the sets.", highlight=False)
     present = [str(names[i]) for i in order if _STILL_PRESENT in str(notes[i])]
     na = any("n/a" in (to2[i], to3[i]) for i in order)
-    # the step's mean reaches a level after the air itself can, a rising plume's air up to a step earlier
-    # (e2e audit, session 30: 5-6 min late against the air at 600-s steps); said, not hidden
-    console.print("Times are the start of the first time step whose mean air reaches the level; where the air "
-                  "rises through the level within a step, it can reach it up to one time step earlier (shorter "
-                  "time steps tell it closer); '—' = not reached within the forecast; "
+    # a step's mean reaches a level after the air can: the times are the earliest the air can reach it given
+    # the means of that step and the one before (consequence_metrics._lead_s; the start of the step alone had
+    # been 5-6 min late against the air at 600-s steps, e2e audit of session 30)
+    console.print("Times are the earliest the air can reach the level, given the mean air of the first time step "
+                  "that reaches it and of the step before (early, never late, for air rising through the level); "
+                  "'—' = not reached within the forecast; "
                   + ("'n/a' = the agent's AEGL is missing (for the exposure duration reached there); " if na else "")
                   + "'unknown' = the concentration there is not known.", highlight=False)
     if present:

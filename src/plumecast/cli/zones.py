@@ -359,7 +359,8 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
         console.print(fold(_receptor_table(rec, [z.level.name for z in result.zones], clock)))
         start, issued = clock
         console.print(
-            "AEGL-2/3 from: the start of the interval in which the level is first reached (early, never late)"
+            "AEGL-2/3 from: the earliest the air can reach the level, given the means of the first interval that "
+            "reaches it and the one before (early, never late)"
             + (f"; time left from the forecast's issue ({clock_text(issued)}) and the UTC clock time"
                if start is not None and issued is not None else
                "; UTC clock times (give issued_at for the time left)" if start is not None else

@@ -546,8 +546,8 @@ function drawMonitors() {
     : plan
       ? "Ranked by the share of ensemble members reaching AEGL-3; AEGL countdowns to the earliest member's arrival (they err early), the front's to the median member's."
       : wholeForecast()
-        ? "The folder has no time steps: ranked by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the start of the interval in which a level is first reached (they err early)."
-        : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the start of the interval in which a level is first reached (they err early).")
+        ? "The folder has no time steps: ranked by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
+        : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
     + ` Countdowns run from ${refText(ref)}; times UTC.`
     + (more > 0 ? ` ${more} more receptors: use the search.` : "");
 }
