@@ -35,7 +35,9 @@ def _tank_yaml(tank: dict[str, float], extra: str = "") -> str:
 
 
 def _scenario(release: dict, **top: object) -> dict:
-    return {"name": "t", "start": "2026-01-10T00:00:00Z", "duration_h": 2, "time_step_s": 600, "particles": 500,
+    # 3 h: the slow tank's profile (its liquid, then its vapour blown down to 1 atm) lasts 1 h 48 min, shifted
+    # by up to 0.5 h
+    return {"name": "t", "start": "2026-01-10T00:00:00Z", "duration_h": 3, "time_step_s": 600, "particles": 500,
             "backend": "numpy", "agent": "chlorine", "met": {"source": "uniform", "u_m_s": 5, "v_m_s": 0},
             "releases": [{"type": "point", "name": "tank", "lat": 50, "lon": 8, **release}],
             "output": {"grid": {"lon_min": 0, "lon_max": 20, "lat_min": 40, "lat_max": 60,
@@ -65,7 +67,7 @@ def test_a_tank_scenario_runs_through_plumecast_run(tmp_path, capsys, monkeypatc
     with xr.open_dataset(tmp_path / "out" / "concentration.nc") as ds:
         assert prof.method in ds.attrs["release_provenance"]
         assert "source model" not in ds.attrs["met_provenance"]
-        # the whole profile (5 min, from 0.1 h) falls in the 2-h run: all of it is released
+        # the whole profile (7 min, from 0.1 h) falls in the run: all of it is released
         assert ds.attrs["mass_released_kg"] == pytest.approx(prof.mass_kg, rel=1e-9)
 
 

@@ -31,6 +31,20 @@ def round_sig(x: float, sig: int = 2) -> float:
     return float(round(x, digits))
 
 
+def plain(value: float, sig: int = 2, trim: bool = False) -> str:
+    """``value`` to ``sig`` significant figures in plain notation, never ``1.07e+03``
+    (``"1,070"``; small values keep their figures, ``0.00012``); "n/a" for NaN.
+    ``trim``: without trailing zeros after the point (``"5"``, not ``"5.00"``)."""
+    if not math.isfinite(value):
+        return "n/a"
+    if value == 0:
+        return "0"
+    rounded = float(f"{value:.{sig}g}")
+    decimals = max(sig - 1 - math.floor(math.log10(abs(rounded))), 0)
+    text = f"{rounded:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if trim and "." in text else text
+
+
 def people(x: float, sig: int = 2) -> str:
     """A count of people to two significant figures: ``"1.2 million"``, ``"35,000"``,
     ``"< 1"`` for an expected value below one, ``"0"`` only for an exact zero,

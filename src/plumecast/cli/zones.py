@@ -12,11 +12,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from plumecast.cli.common import console, fold
+from plumecast.numbers import plain
 
 
-def _fmt(value: float, spec: str = ".2g") -> str:
-    """A number, or "n/a" for NaN (a missing AEGL or probit is never shown as 0)."""
-    return "n/a" if not math.isfinite(value) else format(value, spec)
+def _fmt(value: float, spec: str = "") -> str:
+    """A number to two significant figures in plain notation (``spec``: a format instead),
+    or "n/a" for NaN (a missing AEGL or probit is never shown as 0)."""
+    if not math.isfinite(value):
+        return "n/a"
+    return format(value, spec) if spec else plain(value, 2)
 
 
 def sig2(value: float, unknown: str = "unknown") -> str:
@@ -65,7 +69,7 @@ def _minutes(seconds: float) -> str:
 def _after_release(when: Any) -> str:
     """A shelter time in words: seconds after the release start, or a date and time."""
     if isinstance(when, int | float):
-        return "the release start" if when <= 0 else f"{when / 60.0:.3g} min after the release start"
+        return "the release start" if when <= 0 else f"{plain(when / 60.0, 3, trim=True)} min after the release start"
     return str(when)
 
 
@@ -184,7 +188,7 @@ def _zone_table(result: Any) -> Table:
         else:
             people_text = sig2(people)
             if row["people_unknown_area_km2"] > 0:
-                people_text += f" + unknown on {row['people_unknown_area_km2']:.2g} km²"
+                people_text += f" + unknown on {plain(row['people_unknown_area_km2'], 2)} km²"
         listed = row.get("receptor_people_inside")
         if listed is None:
             listed_text = "—"
@@ -305,7 +309,7 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
     console.print(fold(_zone_table(result)))
     console.print(f"concentration model: {escape(result.model_name)}", highlight=False)
     if math.isfinite(result.flammable_mass_kg):
-        console.print(f"flammable mass (between LFL and UFL, the most at one time): {result.flammable_mass_kg:.2g} kg",
+        console.print(f"flammable mass (between LFL and UFL, the most at one time): {plain(result.flammable_mass_kg, 2)} kg",
                       highlight=False)
     if result.points is not None:
         from plumecast.consequence import onset_floor

@@ -133,14 +133,22 @@ _GOLDER_AB: dict[PGClass, tuple[float, float]] = {
 }
 
 
+#: Largest roughness length the Golder lines are read at. [m] Past 1.29 m the line of class C
+#: turns positive (stable) and past 1.67 m that of E negative, so the nearest line gave
+#: unstable air (L = -200 m, z0 = 2 m) class E and stable air class C (dense audit);
+#: a rougher surface (a city centre, 1.5-3 m) reads its class at 1 m, the roughest the
+#: lines keep in order (CITY_ROUGHNESS_M of the city discs' plumes).
+GOLDER_MAX_ROUGHNESS_M = 1.0
+
+
 def inverse_obukhov_golder(pg_class: PGClass, roughness_length_m: float) -> float:
     """Representative inverse Obukhov length of a PG class (Golder 1972). [m-1]
 
     ``1/L = a + b log10(z0)`` with the line fits tabulated by Seinfeld & Pandis
-    (2006), Table 18.4.
+    (2006), Table 18.4, read at ``z0`` no larger than :data:`GOLDER_MAX_ROUGHNESS_M`.
     """
     a, b = _GOLDER_AB[pg_class]
-    return a + b * float(np.log10(roughness_length_m))
+    return a + b * float(np.log10(min(roughness_length_m, GOLDER_MAX_ROUGHNESS_M)))
 
 
 def pasquill_gifford_class_from_obukhov(

@@ -29,6 +29,7 @@ from plumecast.nearfield.source_models.two_phase import (
     airborne_fraction_twice_flash,
     flash_fraction,
 )
+from plumecast.numbers import plain
 
 if TYPE_CHECKING:
     from plumecast.nearfield.spec import TankSpec
@@ -152,14 +153,14 @@ def liquefied_gas_tank(
     f_v = flash_fraction(temperature_k, tb, cp_l, hvap_tb)
     f_air = airborne_fraction_twice_flash(f_v)
     notes = [
-        f"tank at {temperature_k - 273.15:.1f} °C, vapour pressure {p_sat / 1e5:.3g} bar (thermo.csv), "
-        f"liquid {rho_l:.4g} kg/m3; flash fraction {f_v:.3g}, airborne fraction min(2 f_v, 1) = {f_air:.3g} "
+        f"tank at {temperature_k - 273.15:.1f} °C, vapour pressure {plain(p_sat / 1e5, 3)} bar (thermo.csv), "
+        f"liquid {rho_l:.4g} kg/m3; flash fraction {plain(f_v, 3)}, airborne fraction min(2 f_v, 1) = {plain(f_air, 3)} "
         "(CCPS twice-flash rule)",
         "liquid kept at storage temperature while draining (no auto-refrigeration): the release is too fast "
         "for a large breach, on the safe side for the first minutes",
     ]
     if tank_height_m is None:
-        notes.append(f"tank taken as a vertical cylinder as high as wide ({height:.3g} m)")
+        notes.append(f"tank taken as a vertical cylinder as high as wide ({plain(height, 3)} m)")
     if p_sat <= ambient_pressure_pa:
         raise ValueError(
             f"{thermo.agent} at {temperature_k:.1f} K is below its boiling point: not a pressurised liquefied gas"
@@ -170,6 +171,7 @@ def liquefied_gas_tank(
     t_pts = [0.0]
     out_pts: list[float] = []
     air_pts: list[float] = []
+    liquid_pts: list[bool] = []  # whether each interval's outflow is the liquid (part of it rains out)
     liquid_out = 0.0
     rain = 0.0
     m_liq = liquid_kg
@@ -189,6 +191,7 @@ def liquefied_gas_tank(
             step = min(dt, (m_liq - m_stop) / max(q, 1e-12))
             out_pts.append(q)
             air_pts.append(q * f_air)
+            liquid_pts.append(True)
             m_liq -= q * step
             liquid_out += q * step
             rain += q * step * (1.0 - f_air)
@@ -200,19 +203,41 @@ def liquefied_gas_tank(
         t_pts.append(t_pts[-1] + t_vap)
         out_pts.append(vapour_rate)
         air_pts.append(vapour_rate)
+        liquid_pts.append(False)
         liquid_out += m_liq
         notes.append(
-            f"vapour space: {vapour_rate:.3g} kg/s choked vapour for {t_vap / 60:.3g} min until the remaining "
-            f"{m_liq:.3g} kg have boiled off (heat to boil it assumed available)"
+            f"vapour space: {plain(vapour_rate, 3)} kg/s choked vapour for {plain(t_vap / 60, 3, trim=True)} min until the remaining "
+            f"{plain(m_liq, 3)} kg have boiled off (heat to boil it assumed available)"
         )
+    # then the saturated vapour filling the tank blows down to 1 atm (adiabatic, gas.blowdown): it had never left
+    # (dense audit: 349 kg of chlorine at 15 °C in a 20-m3 tank, a third of a 2 %-full tank's inventory)
+    if vapour_rate > 0:
+        b_t, b_q, b_m = blowdown(vapour_hole, volume_m3, p_sat, temperature_k, m_kg,
+                                 thermo.heat_capacity_ratio(temperature_k))
+        b_rate = 0.5 * (b_q[:-1] + b_q[1:])  # interval means, as gas_tank's _edges
+        # what is left of the inventory (the liquid and the vapour above it) but the vapour that stays at 1 atm:
+        # the vapour filling the space the liquid left had boiled from the liquid, which the outflow counted
+        inventory = liquid_kg + max(volume_m3 - liquid_kg / rho_l, 0.0) * rho_v
+        left = inventory - liquid_out - float(b_m[-1])
+        raw = float(np.sum(b_rate * np.diff(b_t)))
+        b_rate = b_rate * (max(left, 0.0) / raw) if raw > 0 else b_rate * 0.0
+        blown = float(np.sum(b_rate * np.diff(b_t)))
+        if blown > 0:
+            t_pts.extend((t_pts[-1] + b_t[1:]).tolist())
+            out_pts.extend(b_rate.tolist())
+            air_pts.extend(b_rate.tolist())
+            liquid_pts.extend([False] * b_rate.size)
+            liquid_out += blown
+            notes.append(f"then the vapour left in the tank blows down to 1 atm: {plain(blown, 3)} kg "
+                         f"(adiabatic; what stays in the tank at 1 atm is not released)")
     time = np.array(t_pts)
     air = np.array(air_pts)
     airborne = float(np.sum(air * np.diff(time)))
     if rain > 0:
         if pool is None:
-            notes.append(f"rain-out {rain:.3g} kg forms a pool whose evaporation is not included (give pool: ground data)")
+            notes.append(f"rain-out {plain(rain, 3)} kg forms a pool whose evaporation is not included (give pool: ground data)")
         else:
-            spill_rate = np.array(out_pts) * (1.0 - f_air) * (np.array(out_pts) != vapour_rate)
+            spill_rate = np.array(out_pts) * (1.0 - f_air) * np.array(liquid_pts)
             tp, ev, _ = pool_evaporation(
                 time, spill_rate, thermo.liquid_density_kg_m3(tb), m_kg, tb, hvap_tb,
                 ambient_pressure_pa, tb, wind_speed_m_s,
@@ -233,10 +258,10 @@ def liquefied_gas_tank(
             time, air = grid, base + ev_mid
             airborne = float(np.sum(air * np.diff(time)))
             evaporated = airborne - float(np.sum(base * np.diff(time)))
-            notes.append(f"pool: rain-out {rain:.3g} kg, evaporated {evaporated:.3g} kg "
+            notes.append(f"pool: rain-out {plain(rain, 3)} kg, evaporated {plain(evaporated, 3)} kg "
                          f"within {tp[-1] / 60:.0f} min (boiling pool, heat from the ground)")
             if rain - evaporated > 1e-6 * rain:
-                notes.append(f"pool: {rain - evaporated:.3g} kg still in the pool after {tp[-1] / 3600:.3g} h (the "
+                notes.append(f"pool: {plain(rain - evaporated, 3)} kg still in the pool after {plain(tp[-1] / 3600, 3, trim=True)} h (the "
                              "longest the source model follows it): not released")
     return ReleaseProfile(
         time_s=time, rate_kg_s=air, method="liquefied gas tank (Fauske 1985 two-phase / choked vapour)",
@@ -262,7 +287,7 @@ def gas_tank(
     released = float(m[0] - m[-1])
     t_gas = temperature_k * (ambient_pressure_pa / pressure_pa) ** ((k - 1.0) / k)
     return ReleaseProfile(time, rate, "gas tank blowdown (adiabatic, choked/unchoked orifice)", released, released,
-                          0.0, 0.0, t_gas, [f"gas at {pressure_pa / 1e5:.3g} bar, {temperature_k - 273.15:.1f} °C; "
+                          0.0, 0.0, t_gas, [f"gas at {plain(pressure_pa / 1e5, 3)} bar, {temperature_k - 273.15:.1f} °C; "
                                             "adiabatic expansion in the tank"])
 
 
@@ -300,7 +325,7 @@ def check_tank_inputs(tank: TankSpec, thermo: AgentThermo) -> None:
     name = thermo.agent
     height = tank.height_m if tank.height_m is not None else (4.0 * tank.volume_m3 / math.pi) ** (1.0 / 3.0)
     diameter = math.sqrt(4.0 * tank.volume_m3 / (math.pi * height))
-    shape = (f"a vertical cylinder {diameter:.3g} m wide and {height:.3g} m high"
+    shape = (f"a vertical cylinder {plain(diameter, 3)} m wide and {plain(height, 3)} m high"
              + ("" if tank.height_m is not None else " (height_m not given: as high as wide)"))
     if tank.hole_diameter_m > max(diameter, height):
         raise ValueError(f"hole_diameter_m: a {tank.hole_diameter_m:g} m hole is larger than the tank, {shape}; "
@@ -327,7 +352,7 @@ def check_tank_inputs(tank: TankSpec, thermo: AgentThermo) -> None:
             if p_pa > p_sat:
                 raise ValueError(
                     f"pressure_bar: {tank.pressure_bar:g} bar is above the vapour pressure of {name} at "
-                    f"{tank.temperature_c:g} °C ({p_sat / 1e5:.3g} bar): the agent would be liquid there, and the "
+                    f"{tank.temperature_c:g} °C ({plain(p_sat / 1e5, 3)} bar): the agent would be liquid there, and the "
                     "gas-tank blowdown would understate the inventory; expected a pressure below the vapour "
                     "pressure, or a liquefied-gas tank (leave out pressure_bar, give fill_fraction)")
         return

@@ -14,7 +14,8 @@ from shapely.geometry import mapping
 
 from plumecast.fileio import write_bytes_atomic
 from plumecast.nearfield.zones.footprint import ThreatZones
-from plumecast.numbers import round_sig
+from plumecast.nearfield.zones.setup import MAX_DISTANCE_M
+from plumecast.numbers import plain, round_sig
 
 # --------------------------------------------------------------------------- export
 
@@ -42,21 +43,15 @@ def sig_text(value: float, digits: int = 2) -> str:
     the FAC2 scores of docs/validation.md), so two figures are all it supports.
     Thousands get a separator (``1,100``); small values keep their figures (``0.35``).
     """
-    if not math.isfinite(value):
-        return "n/a"
-    if value == 0:
-        return "0"
-    rounded = float(f"{value:.{digits}g}")
-    decimals = max(digits - 1 - math.floor(math.log10(abs(rounded))), 0)
-    return f"{rounded:,.{decimals}f}"
+    return plain(value, digits)
 
 
 def distance_text(dist_m: float) -> str:
     """Maximum downwind distance as shown in the table and the legend, 2 significant figures. [km]"""
     if dist_m <= 0:
         return "not reached"
-    if dist_m >= 99_000:
-        return f"> {dist_m / 1000:.0f}"
+    if dist_m >= MAX_DISTANCE_M * (1.0 - 1e-9):  # Zone.beyond_search_limit: the search stopped there
+        return f"> {MAX_DISTANCE_M / 1000:.0f}"
     return sig_text(dist_m / 1000)
 
 

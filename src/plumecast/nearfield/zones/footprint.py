@@ -22,6 +22,7 @@ from plumecast.agents import Agent
 from plumecast.consequence import onset_floor
 from plumecast.errors import ScenarioError
 from plumecast.nearfield.stability import (
+    GOLDER_MAX_ROUGHNESS_M,
     SIGMA_THETA_DEG,
     PGClass,
 )
@@ -79,6 +80,7 @@ from plumecast.nearfield.zones.windowed import (
     LevelRatio,
     WindowSeries,
 )
+from plumecast.numbers import plain
 from plumecast.units import kg_m3_to_ppm
 
 if TYPE_CHECKING:  # xarray is imported where receptors are assessed
@@ -115,8 +117,10 @@ class Zone:
     @property
     def beyond_search_limit(self) -> bool:
         """True when the zone reaches the :data:`MAX_DISTANCE_M` search limit: it
-        extends beyond it, and ``max_distance_m`` is the limit, not its real reach."""
-        return self.max_distance_m >= 0.99 * MAX_DISTANCE_M
+        extends beyond it, and ``max_distance_m`` is the limit, not its real reach. A zone whose
+        last place inside is short of the limit (99.05 km: it ends before the next, at 100 km)
+        is not (a 1 % margin had flagged it, dense audit)."""
+        return self.max_distance_m >= MAX_DISTANCE_M * (1.0 - 1e-9)
 
 
 @dataclass
@@ -239,19 +243,40 @@ def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
     t0 = release_temperature_k(scenario, setup)
     ta = scenario.meteorology.air_temperature_c + 273.15
     g0p = dg.reduced_gravity(m, t0, ta)
+    u = max(scenario.meteorology.wind_speed_m_s, MIN_WIND_SPEED_M_S)  # the 10-m wind dense_setup reads
+    if setup.duration_s > 0:
+        threshold, kind = dg.CRITERION_CONTINUOUS, "continuous"
+    else:
+        threshold, kind = dg.CRITERION_INSTANTANEOUS, "instantaneous"
+
+    def criterion(g0: float, mass: float) -> float:
+        if setup.duration_s > 0:
+            return dg.continuous_criterion(g0, dg.release_volume(mass / setup.duration_s, m, t0), u)
+        return dg.instantaneous_criterion(g0, dg.release_volume(mass, m, t0), u)
+
+    # a flashing liquefied gas's airborne mass is part droplets (the twice-flash rule): the density counts the
+    # vapour alone (docs/dense_gas.md); say what the droplets' weight would make of it (dense audit: a flashing
+    # ammonia tank read "lighter than air" without a word, where ALOHA and SLAB take a heavy two-phase cloud)
+    prof = setup.release_profile
+    droplets = ""
+    if prof is not None and 0 < prof.flash_fraction < 1:
+        laden = min(2.0 * prof.flash_fraction, 1.0) / prof.flash_fraction  # airborne / vapour mass
+        g0_laden = dg.reduced_gravity(laden * m, t0, ta)  # the droplets' mass in the vapour's volume
+        if laden > 1 and g0_laden > 0 and criterion(g0_laden, setup.mass_kg / laden) >= threshold:
+            droplets = (f"; {plain(100 * (1 - 1 / laden), 2)} % of the airborne mass is liquid droplets (flash "
+                        f"fraction {plain(prof.flash_fraction, 2)}, twice-flash rule), not counted in the density: "
+                        "counted, the cloud would be dense "
+                        f"(g0' = {plain(g0_laden, 2)} m/s², Britter-McQuaid criterion "
+                        f"{sig_text(criterion(g0_laden, setup.mass_kg / laden))}), as heavy-gas models (ALOHA, SLAB) "
+                        "treat such a two-phase release; these zones are the passive vapour's")
     if g0p <= 0:
         return (f"lighter than air: the vapour (M = {scenario.agent.molecular_weight_g_mol:g} g/mol at "
                 f"{t0 - 273.15:.0f} °C) is no denser than the air at {ta - 273.15:.0f} °C, reduced gravity "
-                f"g0' = {g0p:.2g} m/s² <= 0")
-    u = max(scenario.meteorology.wind_speed_m_s, MIN_WIND_SPEED_M_S)  # the 10-m wind dense_setup reads
-    if setup.duration_s > 0:
-        crit = dg.continuous_criterion(g0p, dg.release_volume(setup.mass_kg / setup.duration_s, m, t0), u)
-        threshold, kind = dg.CRITERION_CONTINUOUS, "continuous"
-    else:
-        crit = dg.instantaneous_criterion(g0p, dg.release_volume(setup.mass_kg, m, t0), u)
-        threshold, kind = dg.CRITERION_INSTANTANEOUS, "instantaneous"
+                f"g0' = {plain(g0p, 2)} m/s² <= 0{droplets}")
+    crit = criterion(g0p, setup.mass_kg)
     if crit < threshold:
-        return f"Britter-McQuaid criterion {sig_text(crit)} is below the {threshold:g} a dense {kind} release needs"
+        return (f"Britter-McQuaid criterion {sig_text(crit)} is below the {threshold:g} a dense {kind} release "
+                f"needs{droplets}")
     return (f"Britter-McQuaid criterion {sig_text(crit)} met (>= {threshold:g}), but the cloud turns passive "
             "within the workbook's near field, before its first published curve: its own Richardson number "
             "falls below the criterion there, so dense effects are left out")
@@ -493,10 +518,10 @@ def pure_vapour_note(result: ThreatZones) -> str | None:
     shown = ", ".join(str(p) for p in places[:4]) + (f" and {len(places) - 4} more" if len(places) > 4 else "")
     where = (f"; held there at {len(places)} of the points and receptors ({shown})" if places
              else "; no point or receptor lies there")
-    return (f"pure vapour: the concentration is held at the density of pure {agent.name} vapour, {cap:.3g} kg m-3 "
+    return (f"pure vapour: the concentration is held at the density of pure {agent.name} vapour, {plain(cap, 3)} kg m-3 "
             f"(a mole fraction of 1 at the air's {result.scenario.meteorology.air_temperature_c:g} °C and 1 atm; "
             f"{float(kg_m3_to_ppm(cap, agent.molecular_weight_g_mol)):,.0f} ppm as the ppm figures convert, at "
-            f"25 °C), on the plume axis up to {float(xs[held].max()):,.3g} m from the source, where the "
+            f"25 °C), on the plume axis up to {plain(float(xs[held].max()), 3)} m from the source, where the "
             f"{'Gaussian plume' if setup.dense is None else 'model'} gives more agent per cubic metre than the pure "
             f"gas holds{where}")
 
@@ -527,8 +552,8 @@ def _count_people(result: ThreatZones, population: Any | None) -> None:
         z.people = PopulationCount(0.0, 0.0, 0.0, 0.0) if z.polygon.is_empty else population.count_in_polygon(z.polygon)
         if z.people.unknown_area_km2 > 0:
             result.warnings.append(
-                f"{z.level.name}: population unknown on {z.people.unknown_area_km2:.2g} km² of "
-                f"{z.people.area_km2:.2g} km² ({z.people.unknown_cells:.3g} nodata cells, or beyond the raster); "
+                f"{z.level.name}: population unknown on {plain(z.people.unknown_area_km2, 2)} km² of "
+                f"{plain(z.people.area_km2, 2)} km² ({plain(z.people.unknown_cells, 3)} nodata cells, or beyond the raster); "
                 "people inside is a lower bound"
             )
 
@@ -595,6 +620,10 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
             "unreliable in near-calm air; the model used 1 m/s at least"
         )
     w.extend(met.unused_classes())
+    if met.stability_route() == "obukhov_length" and met.roughness_length_m > GOLDER_MAX_ROUGHNESS_M:
+        w.append(f"class {setup.pg_class} from obukhov_length_m read on Golder's lines at roughness "
+                 f"{GOLDER_MAX_ROUGHNESS_M:g} m, not the {met.roughness_length_m:g} m given: past about 1.3 m "
+                 "the lines no longer keep the classes in order")
     if setup.pg_class in ("E", "F"):
         w.append(f"stable class {setup.pg_class}: meander and terrain channelling are not modelled")
     w.extend(setup.notes)
@@ -611,9 +640,9 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
     prof = setup.release_profile
     if prof is not None:
         w.append(
-            f"source model: {prof.method}; airborne {prof.airborne_kg:.3g} kg of {prof.released_kg:.3g} kg released; "
-            f"zones use the maximum 60-s average rate {setup.mass_kg / max(setup.duration_s, 1e-9):.3g} kg/s "
-            f"for {setup.duration_s / 60:.3g} min"
+            f"source model: {prof.method}; airborne {plain(prof.airborne_kg, 3)} kg of {plain(prof.released_kg, 3)} kg released; "
+            f"zones use the maximum 60-s average rate {plain(setup.mass_kg / max(setup.duration_s, 1e-9), 3)} kg/s "
+            f"for {plain(setup.duration_s / 60, 3, trim=True)} min"
         )
         w.extend(f"source model: {n}" for n in prof.notes)
     w.extend(_assumption_notes(scenario, setup))
