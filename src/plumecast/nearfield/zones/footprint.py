@@ -520,7 +520,7 @@ def pure_vapour_note(result: ThreatZones) -> str | None:
              else "; no point or receptor lies there")
     return (f"pure vapour: the concentration is held at the density of pure {agent.name} vapour, {plain(cap, 3)} kg m-3 "
             f"(a mole fraction of 1 at the air's {result.scenario.meteorology.air_temperature_c:g} °C and 1 atm; "
-            f"{float(kg_m3_to_ppm(cap, agent.molecular_weight_g_mol)):,.0f} ppm as the ppm figures convert, at "
+            f"{plain(float(kg_m3_to_ppm(cap, agent.molecular_weight_g_mol)), 3)} ppm as the ppm figures convert, at "
             f"25 °C), on the plume axis up to {plain(float(xs[held].max()), 3)} m from the source, where the "
             f"{'Gaussian plume' if setup.dense is None else 'model'} gives more agent per cubic metre than the pure "
             f"gas holds{where}")
