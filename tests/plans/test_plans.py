@@ -244,10 +244,10 @@ def test_csv_files_are_plain_numbers_no_more_precise_than_the_model_with_the_see
     b = [r for r in cities if r["city"] == "b"][0]
     assert b["fatalities_median"] == ""  # unknown stays empty, never 0
     assert b["aegl2_arrival_h_min"] == ""  # never reached: empty
-    # arrivals rounded DOWN to the 600 s time step (a countdown never errs late), then to 0.01 h:
-    # 7.17 h -> 7 h 10 min (7.1667 h) -> 7.16; 6 h 29 min 59 s -> 6 h 20 min -> 6.33
-    assert (a["aegl2_arrival_h_min"], a["aegl2_arrival_h_max"]) == ("5.0", "7.16")
-    assert a["aegl3_arrival_h_min"] == "6.33"
+    # arrivals rounded DOWN to 0.01 h (a countdown never errs late; they are the earliest the air can
+    # reach the level, off the step grid): 7.17 h stays; 6 h 29 min 59 s (6.49997 h) -> 6.49
+    assert (a["aegl2_arrival_h_min"], a["aegl2_arrival_h_max"]) == ("5.0", "7.17")
+    assert a["aegl3_arrival_h_min"] == "6.49"
     assert float(a["fatalities_p5"]) <= float(a["fatalities_median"]) <= float(a["fatalities_p95"])
     for f in ("members.csv", "cities.csv", "decision_table.csv"):
         for cell in (tmp_path / f).read_text(encoding="utf-8").replace("\n", ",").split(","):
@@ -263,12 +263,13 @@ def test_file_rows_round_people_and_floor_times() -> None:
 
     rows = file_rows([{"fatalities[x]": 1.2535772872942124, "lives_saved_median": -0.0347, "p_aegl2": 1 / 3,
                        "aegl3_arrival_h_min": 1000.0 / 3600, "front_margin_h_median": -0.25, "members": 3,
-                       "fatalities_p5": float("nan"), "wall_s": 1.23456, "time_h": 1.0 / 3}], 600.0)
+                       "fatalities_p5": float("nan"), "wall_s": 1.23456, "time_h": 1.0 / 3}])
     r = rows[0]
     assert r["fatalities[x]"] == 1.3 and r["lives_saved_median"] == -0.035
     assert r["p_aegl2"] == 1 / 3  # a fraction of members is exact
-    assert r["aegl3_arrival_h_min"] == 0.16  # 1000 s -> 600 s (down) -> 0.1666 h -> 0.16 h
-    assert r["front_margin_h_median"] == -0.34  # down: the front's lead over AEGL-3 is never overstated
+    assert r["aegl3_arrival_h_min"] == 0.27  # 1000 s = 0.2777 h -> 0.27 h (down)
+    assert r["front_margin_h_median"] == -0.25  # down: the front's lead over AEGL-3 is never overstated
+    assert file_rows([{"front_margin_h_median": -0.251}])[0]["front_margin_h_median"] == -0.26
     assert np.isnan(r["fatalities_p5"]) and r["members"] == 3 and r["wall_s"] == 1.23
     # every arrival on the step grid stays on or before itself
     for k in range(0, 200):

@@ -684,6 +684,76 @@ def test_totals_say_unknown_when_no_level_is_known(browser: Any, run_dir: Path, 
         server.stop()
 
 
+def test_run_totals_are_a_lower_bound_where_deaths_are_unknown(browser: Any, run_dir: Path, tmp_path: Path) -> None:
+    """A receptor whose deaths are unknown (its population unknown): the run's total is the sum
+    over the others, so it reads "at least ..." or "unknown", never a bare figure or a bold 0
+    (web audit: "expected fatalities (whole forecast): 0" beside a city at 220 % of AEGL-3)."""
+    import shutil
+
+    import numpy as np
+    import xarray as xr
+
+    folder = tmp_path / "unknown_deaths"
+    shutil.copytree(run_dir, folder)
+    with xr.open_dataset(run_dir / "consequences.nc") as ds:
+        ds = ds.load()
+    known = float(ds.attrs["total_fatalities"])
+    for k in ("fatalities", "fatalities_low", "fatalities_high", "fatalities_sheltered"):
+        ds[k].values[0] = np.nan
+    (folder / "consequences.nc").unlink()
+    ds.to_netcdf(folder / "consequences.nc")
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        page.wait_for_selector("#total-fatalities")
+        for key in ("#total-fatalities", "#total-sheltered"):
+            text = page.inner_text(key)
+            assert ("at least " in text) if known > 0 else text.endswith("unknown"), (key, text)
+        unknown = int(np.count_nonzero(~np.isfinite(ds["fatalities"].values)))
+        assert f"fatalities unknown at {unknown}" in page.inner_text("#totals-note")
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+
+
+def test_plan_monitors_break_ties_by_deaths(browser: Any, compare_dir: Path, tmp_path: Path) -> None:
+    """Cities tied on P(AEGL-3) (no member reaches it) are ranked by their expected deaths: the
+    wall had shown cities of < 1 death and left off one of 1,500 (web audit)."""
+    import csv
+    import io
+    import shutil
+
+    folder = tmp_path / "ties"
+    shutil.copytree(compare_dir, folder)
+    rows = list(csv.DictReader((folder / "cities.csv").open(encoding="utf-8")))
+    plan = rows[0]["plan"]
+    mine = [r for r in rows if r["plan"] == plan]
+    deaths = {r["city"]: float(k * 37 % len(mine)) for k, r in enumerate(mine)}  # not the table's order
+    for r in mine:
+        r.update(p_aegl3="0.0", aegl3_arrival_h_min="", aegl3_arrival_h_median="", aegl3_arrival_h_max="",
+                 fatalities_median=repr(deaths[r["city"]]))
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    (folder / "cities.csv").write_text(out.getvalue())
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        page.wait_for_selector("#monitors tr.monitor")
+        shown = [page.locator("#monitors tr.monitor").nth(i).get_attribute("data-name")
+                 for i in range(page.locator("#monitors tr.monitor").count())]
+        got = [deaths[n] for n in shown if n in deaths]
+        assert len(got) == len(mine) and got == sorted(got, reverse=True), (shown, deaths)
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+
+
 def test_plan_table_opens_at_the_issue_time_with_levels_that_agree(browser: Any, compare_dir: Path,
                                                                     tmp_path: Path) -> None:
     """A plan shown from cities.csv, issued 5 h after the release start: the slider opens at the

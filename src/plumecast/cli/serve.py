@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from plumecast.cli.common import console
+from plumecast.cli.common import console, kept
 
 WEB_EXTRA_HINT = "the dashboard needs the [web] extra: pip install 'plumecast[web]' (FastAPI and uvicorn)"
 
@@ -47,4 +47,7 @@ def register(app: typer.Typer) -> None:
             raise DataFileError(why)
         from plumecast.web.server import serve_forever
 
+        # what a stop says was kept: the server reads the folder and writes nothing (it had said "half-written
+        # files were removed"; web audit)
+        kept["serve"] = f"the dashboard server stopped; it writes nothing, {outdir} is as it was"
         serve_forever(outdir, host=host, port=port, announce=lambda s: console.print(s, highlight=False))

@@ -16,7 +16,7 @@ showing probabilities of 0 or 100 %.
 The Markdown and HTML tables show two significant figures with their interval
 (DESIGN.md, "Honest numbers"). The CSV files (:func:`file_rows`) are plain numbers, empty
 for unknown, no more precise than the model: people to two significant figures, arrival
-times rounded down to the transport time step.
+times rounded down to 0.01 h.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from plumecast.ensemble.summary_text import (
     intervals_text,
     later_releases_text,
     quantiles,
+    saved_cell,
     with_interval,
 )
 from plumecast.numbers import (
@@ -275,23 +276,6 @@ def unknown_receptors(s: Summary, plan: str, other: str | None = None) -> list[i
     return [int(k) for k in np.flatnonzero(hit)]
 
 
-def saved_unknown_text(n: int) -> str:
-    """What a lives-saved figure leaves out: ``"; unknown at 2 receptors"`` ('' for none)."""
-    return f"; unknown at {n} receptor{'s' if n != 1 else ''}" if n > 0 else ""
-
-
-def saved_cell(median: float, p5: float, p95: float, n_unknown: int) -> str:
-    """A lives-saved cell: :func:`plumecast.numbers.lives_saved_range`, and where the plan
-    changes the exposure at receptors whose deaths are unknown, ``"0 known; unknown at 1
-    receptor"`` (never a bare 0: unknown is not zero).
-
-    >>> saved_cell(0.0, 0.0, 0.0, 1), saved_cell(15.0, 10.0, 20.0, 0)
-    ('0 known; unknown at 1 receptor', '15 (10–20)')
-    """
-    text = lives_saved_range(median, p5, p95)
-    return f"{text} known{saved_unknown_text(n_unknown)}" if n_unknown > 0 else text
-
-
 def member_rows(s: Summary) -> list[dict[str, Any]]:
     """One row per member: its seed and perturbation, its runs and totals per plan (full values;
     :func:`file_rows` rounds them for the file)."""
@@ -311,16 +295,20 @@ def member_rows(s: Summary) -> list[dict[str, Any]]:
 _PEOPLE_PREFIXES = ("fatalities", "lives_saved")
 #: columns of times people act on (arrivals, the front's margin): rounded down in files
 _TIME_MARKS = ("arrival_h", "margin_h")
+#: what arrival hours are rounded down to in the files and the tables (0.01 h) [s]
+ARRIVAL_RESOLUTION_S = 36.0
 #: columns of measured run times [s]
 _SECONDS = ("wall_s", "cpu_user_s", "cpu_system_s")
 
 
-def file_rows(rows: list[dict[str, Any]], step_s: float) -> list[dict[str, Any]]:
+def file_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows for a CSV file, no more precise than the model: people (``fatalities*``,
     ``lives_saved*``) to two significant figures (:func:`plumecast.numbers.round_sig`),
-    arrival times and margins (``*arrival_h*``, ``*margin_h*``) rounded down to the time
-    step ``step_s`` (:func:`floor_hours`), run times to 0.01 s; the rest as it is
-    (fractions of members are exact). Unknown stays NaN (an empty cell), never 0."""
+    arrival times and margins (``*arrival_h*``, ``*margin_h*``) rounded down to 0.01 h
+    (:data:`ARRIVAL_RESOLUTION_S`, as run's ``consequences.csv``; the arrivals are the
+    earliest the air can reach a level, no longer on the step grid: rounded down to the step
+    they had been up to a step earlier than ``decision_table.md``), run times to 0.01 s; the
+    rest as it is (fractions of members are exact). Unknown stays NaN (an empty cell), never 0."""
     out = []
     for r in rows:
         row = dict(r)
@@ -331,7 +319,7 @@ def file_rows(rows: list[dict[str, Any]], step_s: float) -> list[dict[str, Any]]
             if k.startswith(_PEOPLE_PREFIXES):
                 row[k] = round_sig(v, 2)
             elif any(m in k for m in _TIME_MARKS):
-                row[k] = floor_hours(v, step_s)
+                row[k] = floor_hours(v, ARRIVAL_RESOLUTION_S)
             elif k in _SECONDS and math.isfinite(v):
                 row[k] = round(v, 2)
         out.append(row)
@@ -796,5 +784,5 @@ def _notes(s: Summary) -> list[str]:
                  "arrivals and countdowns ('in …', 'passed … ago') run from the forecast's issue time"
                  + ("" if sc is None else f" ({clock(sc.issued64)})") + ". The CSV files hold the same figures "
                  "as plain numbers (people to two significant figures, times in hours after the release start, "
-                 "rounded down to the time step).")
+                 "rounded down to 0.01 h).")
     return parts

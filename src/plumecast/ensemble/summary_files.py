@@ -164,17 +164,16 @@ def write_outputs(s: Summary, outdir: str | Path, *, cities: list[str] | None = 
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    step = _step_s(s)
     written = [
         write_record(s, outdir / RECORD_FILE),
-        _write_text(outdir / "decision_table.csv", _csv(file_rows(decision_rows(s), step))),
+        _write_text(outdir / "decision_table.csv", _csv(file_rows(decision_rows(s)))),
         _write_text(outdir / "decision_table.md", markdown(s, cities)),
         _write_text(outdir / "decision_table.html", html_page(s, cities)),
-        _write_text(outdir / "cities.csv", _csv(file_rows(s.per_city, step))),
-        _write_text(outdir / "members.csv", _csv(file_rows(member_rows(s), step))),
+        _write_text(outdir / "cities.csv", _csv(file_rows(s.per_city))),
+        _write_text(outdir / "members.csv", _csv(file_rows(member_rows(s)))),
     ]
     if s.delay_rows:
-        written.append(_write_text(outdir / "cost_of_delay.csv", _csv(file_rows(s.delay_rows, step))))
+        written.append(_write_text(outdir / "cost_of_delay.csv", _csv(file_rows(s.delay_rows))))
         if pngs:
             written.append(plot_delay(s, outdir / "cost_of_delay.png"))
     if s.probability is not None:

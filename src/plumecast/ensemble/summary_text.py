@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.numbers import UNKNOWN, clock, countdown, people_range, percent
+from plumecast.numbers import UNKNOWN, clock, countdown, lives_saved_range, people_range, percent
 
 Q = (5.0, 50.0, 95.0)
 #: below this many members the 5 % and 95 % figures of :func:`quantiles` are the lowest and highest member
@@ -123,9 +123,11 @@ def _hours(h: float) -> str:
 
 
 def _stamp(start: np.datetime64 | None, h: float) -> np.datetime64:
+    """The clock time ``h`` hours after ``start``, rounded down to 0.01 h as the files'
+    hours are (``summary.file_rows``), so the tables and the page count from one time."""
     if start is None or not math.isfinite(h):
         return np.datetime64("NaT")
-    return start + np.timedelta64(int(round(h * 3600.0)), "s")
+    return start + np.timedelta64(int(math.floor(h * 100.0 + 1e-6)) * 36, "s")
 
 
 def _relative_range(lo_s: float, hi_s: float) -> str:
@@ -213,3 +215,24 @@ def _unread(row: dict[str, Any], level: int, text: str) -> str:
         return "n/a"
     unknown = _members_unknown(row, level)
     return f"not reached (n/a in {unknown} of {row['members']} members)" if unknown else text
+
+
+def saved_unknown_text(n: int) -> str:
+    """What a lives-saved figure leaves out: ``"; unknown at 2 receptors"`` ('' for none)."""
+    return f"; unknown at {n} receptor{'s' if n != 1 else ''}" if n > 0 else ""
+
+
+def saved_cell(median: float, p5: float, p95: float, n_unknown: int) -> str:
+    """A lives-saved cell: :func:`plumecast.numbers.lives_saved_range`, and where the plan
+    changes the exposure at receptors whose deaths are unknown, ``"0 known; unknown at 1
+    receptor"`` (never a bare 0: unknown is not zero).
+
+    >>> saved_cell(0.0, 0.0, 0.0, 1), saved_cell(15.0, 10.0, 20.0, 0)
+    ('0 known; unknown at 1 receptor', '15 (10–20)')
+    >>> saved_cell(float("nan"), float("nan"), float("nan"), 2)
+    'unknown (deaths unknown at 2 receptors)'
+    """
+    text = lives_saved_range(median, p5, p95)
+    if n_unknown > 0 and text == UNKNOWN:  # not "unknown known; unknown at 2 receptors" (web audit)
+        return f"{UNKNOWN} (deaths unknown at {n_unknown} receptor{'s' if n_unknown != 1 else ''})"
+    return f"{text} known{saved_unknown_text(n_unknown)}" if n_unknown > 0 else text

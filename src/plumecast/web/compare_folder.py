@@ -51,9 +51,6 @@ class CompareData:
     start: np.datetime64 | None = None
     issued: np.datetime64 | None = None
     duration_h: float | None = None
-    #: the model's time step (``comparison.json``'s ``time_step_s``): the hours of ``cities.csv``
-    #: are rounded down to it and then to a decimal that resolves it; None: not recorded
-    step_s: float | None = None
     #: the scenario's name (``comparison.json``), for the page's title
     scenario: str | None = None
     #: why the issue time is unknown (None: it is known)
@@ -170,30 +167,22 @@ def load_compare(root: Path) -> CompareData | None:
     return cd
 
 
-def table_seconds(h: float, step_s: float | None) -> float:
+def table_seconds(h: float) -> float:
     """Seconds after the release start of an hour figure of ``cities.csv``.
 
-    The tables write times rounded down to the model's time step and then down to a
-    decimal that resolves it (:func:`plumecast.numbers.floor_hours`); with the step known
-    this gives back the step's time itself, the figure ``decision_table.md`` counts from
-    (``0.66`` h with 600-s steps is 40 min, not 39.6 min, which would show "passed 2 h 21
-    min ago" where the table says "2 h 20 min"). Without the step, the written figure as
-    it is (rounded down: countdowns err early). NaN stays NaN.
+    The tables write arrival hours rounded down to 0.01 h
+    (:func:`plumecast.ensemble.summary.file_rows`), and ``decision_table.md`` counts from the
+    same rounded time, so the page's countdowns are the table's. (Until session 31 the hours
+    were rounded down to the time step and read back as the step's time; the arrivals are
+    now the earliest the air can reach a level, off the step grid, and the page read 1-3 min
+    earlier than the table.) NaN stays NaN.
 
-    >>> table_seconds(0.66, 600.0), table_seconds(4.83, 600.0), table_seconds(0.66, None)
-    (2400.0, 17400.0, 2376.0)
-    >>> table_seconds(5.0, 600.0), table_seconds(-0.34, 600.0), math.isnan(table_seconds(math.nan, 600.0))
-    (18000.0, -1200.0, True)
+    >>> table_seconds(0.66), table_seconds(-0.34), math.isnan(table_seconds(math.nan))
+    (2376.0, -1224.0, True)
     """
     if not math.isfinite(h):
         return math.nan
-    if step_s is None or not step_s > 0:
-        return h * 3600.0
-    from plumecast.numbers import floor_hours
-
-    t = math.ceil(h * 3600.0 / step_s - 1e-6) * step_s
-    # only where the written figure is that step's, rounded as the tables round it
-    return float(t) if floor_hours(t / 3600.0, step_s) == h else h * 3600.0
+    return round(h * 3600.0, 6)
 
 
 def _utc(value: Any) -> np.datetime64 | None:
@@ -232,8 +221,6 @@ def _load_record(path: Path, cd: CompareData) -> bool:
         return False
     cd.start = start
     cd.duration_h = dur if math.isfinite(dur) and dur > 0 else None
-    step = parse_float(rec.get("time_step_s")) if not isinstance(rec.get("time_step_s"), bool) else math.nan
-    cd.step_s = step if math.isfinite(step) and step > 0 else None
     name = rec.get("scenario")
     cd.scenario = (name.strip() or None) if isinstance(name, str) else None
     if start is not None and issued is not None:

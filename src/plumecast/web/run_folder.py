@@ -55,8 +55,9 @@ def agent_from_meta(meta: dict[str, Any] | None, name: str | None) -> tuple[Any,
         try:
             return get_agent(name), None
         except Exception:
-            return None, (f"the AEGL values of agent {name!r} are not in the shipped table and the folder has "
-                          f"no {META_FILE}: % of AEGL and AEGL curves are unknown")
+            # "no dashboard.json" had contradicted the line saying the folder's one cannot be read (web audit)
+            return None, (f"the AEGL values of agent {name!r} are not in the shipped table and no readable "
+                          f"{META_FILE} gives them: % of AEGL and AEGL curves are unknown")
     return None, "the agent is not named in the folder: % of AEGL and AEGL curves are unknown"
 
 
@@ -345,7 +346,8 @@ def _load_consequences(path: Path, rd: RunData) -> xr.Dataset | None:
     f = path / "consequences.nc"
     if not f.is_file():
         if (path / "concentration.nc").is_file() or (path / "receptors.csv").is_file():
-            rd.problems.append("consequences.nc: missing; no population, AEGL arrival or fatality figures")
+            rd.problems.append("consequences.nc: missing; no population, AEGL arrival or fatality figures on the "
+                               "page (consequences.csv, rounded for people to read, is not read back)")
         return None
     try:
         with xr.open_dataset(f) as ds:

@@ -4,6 +4,7 @@ background thread while a forecast runs (``plumecast run/demo --serve``)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import socket
 import threading
@@ -38,8 +39,12 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind((host.strip("[]"), port))
     except OSError as exc:
         sock.close()
-        raise PlumecastError(f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --port "
-                             "(or --port 0 for any free one)") from None
+        # what to change: the port where it is taken (or reserved), the host where it is not this machine's
+        # (a --host problem had been answered "choose another --port"; web audit)
+        hint = ("--host must be an address of this machine (127.0.0.1: this machine only; 0.0.0.0: every "
+                "interface)" if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) else
+                "choose another --port (or --port 0 for any free one)")
+        raise PlumecastError(f"cannot serve on {host}:{port}: {exc.strerror or exc}; {hint}") from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
@@ -108,8 +113,15 @@ def run_with_dashboard(outdir: str | Path, job: Callable[[Any], Any], *, host: s
     from plumecast.fileio import check_output_dir
     from plumecast.web.live import LiveFeed
 
+    existed = Path(outdir).exists()
     check_output_dir(outdir)
-    server = DashboardServer(outdir, host, port).start()
+    try:
+        server = DashboardServer(outdir, host, port).start()
+    except BaseException:
+        if not existed:  # a port in use: the folder this call made, still empty, goes too (web audit)
+            with contextlib.suppress(OSError):
+                Path(outdir).rmdir()
+        raise
     announce(f"dashboard: {server.url} (follow the run live; Ctrl-C stops serving)")
     if not is_loopback(host):
         announce(f"warning: serving on {host}: anyone who can reach this address can read the results")

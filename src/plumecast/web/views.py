@@ -117,8 +117,7 @@ def view_json(snap: Snapshot, vid: str) -> dict[str, Any]:
     else:
         out |= _table_part(snap, plan)
     if plan is not None and snap.compare is not None:
-        _merge_city_rows(out["receptors"], snap.compare.cities.get(plan["name"], []), table_only=rd is None,
-                         step_s=snap.compare.step_s)
+        _merge_city_rows(out["receptors"], snap.compare.cities.get(plan["name"], []), table_only=rd is None)
         out["totals"] = (out.get("totals") or {}) | {
             "plan_fatalities": plan["fatalities"], "plan_lives_saved": plan["lives_saved"],
             "plan_saved_unknown": plan.get("saved_unknown"),
@@ -240,22 +239,20 @@ def _table_part(snap: Snapshot, plan: dict[str, Any] | None) -> dict[str, Any]:
             "problems": [], "has_series": False}
 
 
-def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]], *, table_only: bool,
-                     step_s: float | None = None) -> None:
+def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]], *, table_only: bool) -> None:
     """Add a plan's ensemble figures (cities.csv) to the receptors of a view, by name and,
     where the rows have them, position (two receptors may share a name).
 
-    The table's hours are rounded down to the model's time step ``step_s`` and a decimal
-    (:func:`~plumecast.web.compare_folder.table_seconds` gives back the step's time): the
-    countdowns are then those of ``decision_table.md``."""
+    The table's hours are rounded down to 0.01 h, the time ``decision_table.md`` counts from
+    (:func:`~plumecast.web.compare_folder.table_seconds`): the countdowns are the table's."""
     named = _named([{"name": r.get("city", ""), "lat": r.get("lat"), "lon": r.get("lon"), "row": r} for r in rows])
     for rec in receptors:
         hit = _matching(named, rec["name"], parse_float(rec.get("lat")), parse_float(rec.get("lon")))
         if hit is None:
             continue
         row = hit["row"]
-        arr2 = table_seconds(parse_float(row.get("aegl2_arrival_h_min")), step_s)  # [s]
-        arr3 = table_seconds(parse_float(row.get("aegl3_arrival_h_min")), step_s)
+        arr2 = table_seconds(parse_float(row.get("aegl2_arrival_h_min")))  # [s]
+        arr3 = table_seconds(parse_float(row.get("aegl3_arrival_h_min")))
         rec["ensemble"] = {
             "p_aegl2": parse_float(row.get("p_aegl2")), "p_aegl3": parse_float(row.get("p_aegl3")),
             "members_unknown": parse_float(row.get("members_unknown")),
@@ -283,7 +280,7 @@ def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]]
             # its countdown is unknown, not "not reached"
             rec["aegl_available"] = dict(rec.get("aegl_available") or {}) | {
                 lv: math.isfinite(rec["ensemble"][f"p_aegl{lv}"]) for lv in ("2", "3")}
-        front = table_seconds(rec["ensemble"]["front_arrival_h_median"], step_s)
+        front = table_seconds(rec["ensemble"]["front_arrival_h_median"])
         if math.isfinite(front):
             rec["front_s"] = front
 

@@ -510,13 +510,25 @@ function drawMonitors() {
   const one = plan && single();
   $("mon-metric").textContent = one ? "AEGL-3 reached" : plan ? "P(AEGL-3)" : "% AEGL-3";
   $("monitors").dataset.countdownFrom = ref.from;
+  // a front column only where the view has a neutralisation front (a run without one had shown a
+  // column of "—" and "unknown"; web audit)
+  const hasFront = v.receptors.some((r) => fin(r.front_s)) || !!(v.layers && v.layers.front);
+  $("mon-front").hidden = !hasFront;
   const rows = v.receptors.map((r) => ({ r, m: metricAt(r) }));
+  // ties (the same P(AEGL-3), or "no" in one member) fall to the earlier AEGL-3, then to the more
+  // deaths, then to the earlier AEGL-2: the wall had shown three cities of < 1 death each and left
+  // off one of 1,500 deaths whose AEGL-2 had passed (web audit); decision_table.md ranks by deaths
+  const deaths = (r) => {
+    const d = plan ? (r.ensemble && r.ensemble.fatalities ? r.ensemble.fatalities[1] : NaN) : r.fatalities;
+    return fin(d) ? d : -1;
+  };
+  const at = (r, lv) => (fin(r.first && r.first[lv]) ? r.first[lv] : Infinity);
   rows.sort((a, b) => {
     const am = fin(a.m) ? a.m : -1, bm = fin(b.m) ? b.m : -1;
     if (bm !== am) return bm - am;
-    const af = fin(a.r.first && a.r.first["3"]) ? a.r.first["3"] : Infinity;
-    const bf = fin(b.r.first && b.r.first["3"]) ? b.r.first["3"] : Infinity;
-    return af - bf;
+    if (at(a.r, "3") !== at(b.r, "3")) return at(a.r, "3") - at(b.r, "3");
+    if (deaths(b.r) !== deaths(a.r)) return deaths(b.r) - deaths(a.r);
+    return at(a.r, "2") - at(b.r, "2");
   });
   for (const { r, m } of rows.slice(0, MONITOR_ROWS)) {
     const lv = levelAt(r, t);
@@ -532,8 +544,9 @@ function drawMonitors() {
       metric.appendChild(bar);
     }
     tr.appendChild(metric);
-    for (const [cls, sec] of [["countdown-aegl2", r.first && r.first["2"]], ["countdown-aegl3", r.first && r.first["3"]],
-      ["countdown-front", r.front_s]]) {
+    const cells = [["countdown-aegl2", r.first && r.first["2"]], ["countdown-aegl3", r.first && r.first["3"]]];
+    if (hasFront) cells.push(["countdown-front", r.front_s]);
+    for (const [cls, sec] of cells) {
       const c = countdownCell(r, sec, ref, cls === "countdown-aegl2" ? "2" : cls === "countdown-aegl3" ? "3" : null);
       tr.appendChild(el("td", { class: cls + (c.passed ? " passed" : "") }, c.text));
     }
@@ -554,8 +567,12 @@ function drawMonitors() {
 
 // what a plan's lives saved leave out, as decision_table.md says it: " known; unknown at 1 receptor"
 // where the plan changes the exposure at receptors whose deaths are unknown (never a bare 0 there)
-function savedUnknown(n) {
-  return fin(n) && n > 0 ? ` known; unknown at ${n} receptor${n === 1 ? "" : "s"}` : "";
+// a lives-saved figure and what it leaves out: "15 known; unknown at 2 receptors", and
+// "unknown (deaths unknown at 2 receptors)" where nothing is known (summary_text.saved_cell)
+function savedText(text, n) {
+  if (!(fin(n) && n > 0)) return text;
+  const where = `${n} receptor${n === 1 ? "" : "s"}`;
+  return text === N.UNKNOWN ? `${N.UNKNOWN} (deaths unknown at ${where})` : `${text} known; unknown at ${where}`;
 }
 
 function drawTotals() {
@@ -607,20 +624,25 @@ function drawTotals() {
     if (single()) {  // one member: that run's figure, no interval
       row("total-fatalities", "expected fatalities (whole forecast, one member)", N.people(f[1]));
       if (v.plan && !v.plan.baseline && s) {
-        row("total-saved", "lives saved vs baseline (one member)", N.livesSaved(s[1]) + savedUnknown(tt.plan_saved_unknown));
+        row("total-saved", "lives saved vs baseline (one member)", savedText(N.livesSaved(s[1]), tt.plan_saved_unknown));
       }
     } else {
       row("total-fatalities", "expected fatalities (whole forecast), median (5–95 %)", N.peopleRange(f[1], f[0], f[2]));
       if (v.plan && !v.plan.baseline && s) {
-        row("total-saved", "lives saved vs baseline", N.livesSavedRange(s[1], s[0], s[2]) + savedUnknown(tt.plan_saved_unknown));
+        row("total-saved", "lives saved vs baseline", savedText(N.livesSavedRange(s[1], s[0], s[2]), tt.plan_saved_unknown));
       }
     }
   } else if ("fatalities" in tt) {
-    row("total-fatalities", "expected fatalities (whole forecast)", N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high));
+    // the sum over the receptors whose deaths are known: with some unknown it is a lower bound
+    // ("at least"), and with none known above zero it is unknown, never a bold 0 (web audit)
+    const missing = fin(tt.receptors_unknown) && tt.receptors_unknown > 0;
+    const bound = (central, text) => !missing ? text : fin(central) && central > 0 ? `at least ${text}` : N.UNKNOWN;
+    row("total-fatalities", "expected fatalities (whole forecast)",
+      bound(tt.fatalities, N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high)));
     if (fin(tt.fatalities_sheltered)) {
       // with its range over the probit sets, as the console gives it
-      row("total-sheltered", "with shelter-in-place",
-        N.peopleRange(tt.fatalities_sheltered, tt.fatalities_sheltered_low, tt.fatalities_sheltered_high));
+      row("total-sheltered", "with shelter-in-place", bound(tt.fatalities_sheltered,
+        N.peopleRange(tt.fatalities_sheltered, tt.fatalities_sheltered_low, tt.fatalities_sheltered_high)));
     }
   }
   const unknown = v.receptors.filter((r) => !r.known).length;
@@ -810,7 +832,7 @@ function drawPlans() {
     const range = (x) => (one ? N.people(x[1]) : N.peopleRange(x[1], x[0], x[2]));
     tr.appendChild(el("td", { class: "plan-fatalities" }, range(p.fatalities)));
     const saved = (x) => (one ? N.livesSaved(x[1]) : N.livesSavedRange(x[1], x[0], x[2]));
-    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : saved(p.lives_saved) + savedUnknown(p.saved_unknown)));
+    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : savedText(saved(p.lives_saved), p.saved_unknown)));
     tr.appendChild(el("td", {}, fin(p.receptors_unknown) ? String(p.receptors_unknown) : N.UNKNOWN));
     body.appendChild(tr);
   }
