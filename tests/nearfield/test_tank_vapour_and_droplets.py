@@ -52,3 +52,17 @@ def test_a_flashing_ammonia_tank_says_its_droplets_would_make_it_dense(tmp_path)
     reason = passive_reason(res.scenario, res.setup)
     assert reason.startswith("lighter than air")
     assert "droplets" in reason and "would be dense" in reason
+
+
+def test_a_gas_tank_blowdown_vapour_is_no_colder_than_its_boiling_point():
+    # chlorine at 5 bar and 20 °C: the ideal gas's adiabatic end state is -75 °C, 41 K below the
+    # boiling point, where the vapour at 1 atm would condense (dense audit)
+    tank = TankSpec(volume_m3=1.0, temperature_c=20.0, hole_diameter_m=0.01, pressure_bar=5.0)
+    prof = tank_release_profile(tank, "chlorine", 70.906)
+    tb = load_thermo("chlorine", 70.906).boiling_point_k
+    assert prof.release_temperature_k == pytest.approx(tb)
+    assert any("below the boiling point" in n for n in prof.notes)
+    # a warm blowdown (1.5 bar) ends above it and keeps its own temperature
+    warm = tank_release_profile(TankSpec(volume_m3=1.0, temperature_c=20.0, hole_diameter_m=0.01,
+                                         pressure_bar=1.5), "chlorine", 70.906)
+    assert warm.release_temperature_k > tb and not any("boiling point" in n for n in warm.notes)

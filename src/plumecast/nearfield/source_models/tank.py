@@ -287,7 +287,7 @@ def gas_tank(
     released = float(m[0] - m[-1])
     t_gas = temperature_k * (ambient_pressure_pa / pressure_pa) ** ((k - 1.0) / k)
     return ReleaseProfile(time, rate, "gas tank blowdown (adiabatic, choked/unchoked orifice)", released, released,
-                          0.0, 0.0, t_gas, [f"gas at {plain(pressure_pa / 1e5, 3)} bar, {temperature_k - 273.15:.1f} °C; "
+                          0.0, 0.0, t_gas, [f"gas at {plain(pressure_pa / 1e5, 3, trim=True)} bar, {temperature_k - 273.15:.1f} °C; "
                                             "adiabatic expansion in the tank"])
 
 
@@ -325,7 +325,7 @@ def check_tank_inputs(tank: TankSpec, thermo: AgentThermo) -> None:
     name = thermo.agent
     height = tank.height_m if tank.height_m is not None else (4.0 * tank.volume_m3 / math.pi) ** (1.0 / 3.0)
     diameter = math.sqrt(4.0 * tank.volume_m3 / (math.pi * height))
-    shape = (f"a vertical cylinder {plain(diameter, 3)} m wide and {plain(height, 3)} m high"
+    shape = (f"a vertical cylinder {plain(diameter, 3, trim=True)} m wide and {plain(height, 3, trim=True)} m high"
              + ("" if tank.height_m is not None else " (height_m not given: as high as wide)"))
     if tank.hole_diameter_m > max(diameter, height):
         raise ValueError(f"hole_diameter_m: a {tank.hole_diameter_m:g} m hole is larger than the tank, {shape}; "
@@ -390,8 +390,19 @@ def tank_release_profile(
     t_k = tank.temperature_c + 273.15
     check_tank_inputs(tank, thermo)
     if tank.pressure_bar is not None:
-        return gas_tank(tank.volume_m3, tank.pressure_bar * 1e5, t_k, thermo.molecular_weight_kg_mol,
+        prof = gas_tank(tank.volume_m3, tank.pressure_bar * 1e5, t_k, thermo.molecular_weight_kg_mol,
                         thermo.heat_capacity_ratio(t_k), tank.hole_diameter_m)
+        try:
+            tb = thermo.boiling_point_k
+        except DataFileError:  # no boiling point in thermo.csv: the ideal gas's end state stands
+            return prof
+        if prof.release_temperature_k < tb:
+            # colder than its boiling point the vapour at 1 atm condenses: the gas that leaves is no colder than
+            # that (dense audit: chlorine at 5 bar and 20 °C read 'vapour at -75 °C', 41 K below it)
+            prof.notes.append(f"the ideal gas's adiabatic end state, {prof.release_temperature_k - 273.15:.0f} °C, "
+                              f"lies below the boiling point: the vapour is taken at {tb - 273.15:.0f} °C")
+            prof.release_temperature_k = tb
+        return prof
     if thermo.vapour_pressure_pa(t_k) <= P_ATM_PA:
         raise ValueError(
             f"temperature_c: {agent_name} at {tank.temperature_c:g} °C is at or below its normal boiling point "
