@@ -24,16 +24,15 @@ from plumecast.concentration import (
     concentration_dataarray,
     mean_concentration,
 )
-from plumecast.errors import DataFileError, ScenarioError
+from plumecast.errors import ScenarioError
 from plumecast.exposure import (
     ExposureSampler,
     ReceptorExposure,
-    receptor_radius_m,
     tag_bins,
 )
 from plumecast.fileio import atomic_path
 from plumecast.numbers import round_sig
-from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
+from plumecast.receptors import Receptors
 from plumecast.release import (
     ReleaseSchedule,
     births_groups_sources,
@@ -52,6 +51,7 @@ from plumecast.run_near_field import (
 from plumecast.run_winds import lowest_level, run_winds, scenario_winds
 from plumecast.scenario import PointRelease, Scenario
 from plumecast.scenario_deposition import deposited_off_grid, deposition_values
+from plumecast.scenario_receptors import select_receptors, select_receptors_with_extent  # noqa: F401 (the API's place)
 from plumecast.transport import kernels_numba, kernels_numpy
 from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
 from plumecast.transport.lagrangian import get_backend
@@ -139,51 +139,6 @@ def load_wind(scenario: Scenario) -> xr.Dataset:
     """The normalised (lazy) met dataset a scenario asks for: 3-D when it is read on
     levels, else one level (see :func:`plumecast.run_winds.scenario_winds`)."""
     return scenario_winds(scenario)[0]
-
-
-def select_receptors(scenario: Scenario) -> Receptors | None:
-    """The receptors a scenario names (cities, points, a CSV), or None."""
-    return select_receptors_with_extent(scenario)[0]
-
-
-def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, NDArray[np.float64] | None]:
-    """The receptors a scenario names and the radius of each one's area [m]: a city's
-    built-up disc (from its population, :func:`plumecast.exposure.receptor_radius_m`),
-    a point's ``radius_km`` (0: a point), 0 for CSV rows."""
-    cfg = scenario.receptors
-    parts: list[Receptors] = []
-    extents: list[NDArray[np.float64]] = []
-    if cfg.cities is not None:
-        c = cfg.cities
-        cities = load_cities(min_population=c.min_population, countries=c.countries, bbox=c.bbox)
-        if c.names:
-            cities = _named_cities(cities, c.names)
-        if c.largest is not None:
-            cities = cities.largest(c.largest)
-        parts.append(cities)
-        extents.append(receptor_radius_m(cities.population))
-    if cfg.points:
-        parts.append(points([p.name for p in cfg.points], [p.lat for p in cfg.points], [p.lon for p in cfg.points],
-                            [np.nan if p.population is None else p.population for p in cfg.points]))
-        extents.append(np.array([1000.0 * (p.radius_km or 0.0) for p in cfg.points]))
-    if cfg.csv is not None:
-        rows = read_receptor_csv(cfg.csv)
-        parts.append(rows)
-        extents.append(np.zeros(len(rows)))
-    if not parts:
-        return None, None
-    return Receptors.concat(parts), np.concatenate(extents)
-
-
-def _named_cities(cities: Receptors, names: list[str]) -> Receptors:
-    """``receptors.cities.names`` out of the cities the other filters selected; a name not there
-    is refused with the key and why a town can be missing (e2e audit, session 30)."""
-    try:
-        return cities.select(names)
-    except DataFileError as exc:
-        raise ScenarioError(f"receptors.cities.names: {str(exc).removeprefix('receptors: ')} (the shipped GeoNames "
-                            "table holds places of 15,000 people or more and seats of administration, after "
-                            "min_population, countries and bbox; give a smaller place under receptors.points)") from None
 
 
 def wind_sampler(grid: WindGrid) -> Callable[[Any, Any, float], Any]:

@@ -255,6 +255,12 @@ class CityRelease(_ReleaseBase):
     countries: list[str] | None = Field(None, min_length=1, description="ISO 3166 alpha-2 codes")
     names: list[str] | None = Field(None, min_length=1)
     bbox: tuple[float, float, float, float] | None = Field(None, description="lon_min, lat_min, lon_max, lat_max [deg]")
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, codes: list[str] | None) -> list[str] | None:
+        return _known_countries(codes)
+
     rate_kg_s_per_capita: float = Field(gt=0, le=1e3, description="emission per inhabitant [kg s-1]")
     radius_km: float = Field(10.0, gt=0, le=200, description="radius of the emitting disc [km]")
     height_m: float = Field(10.0, ge=0, le=5000, description="particles start uniformly between 0 and this height [m]")
@@ -294,6 +300,16 @@ class MetConfig(_Model):
                              f"{MAX_WIND_M_S:g} m/s, beyond any wind observed on Earth")
         if self.source == "file" and self.path is None:
             raise ValueError("met.source is 'file' but no met.path is given")
+        # a uniform wind is given, never assumed calm; its components are read with source: uniform alone (they had
+        # been dropped without a word with the default climatology, and source: uniform alone ran in calm air;
+        # badinput audit)
+        given = sorted(k for k in ("u_m_s", "v_m_s") if k in self.model_fields_set)
+        if self.source == "uniform" and not given:
+            raise ValueError("met.source is 'uniform' but neither u_m_s nor v_m_s is given; expected the wind's "
+                             "eastward u_m_s and northward v_m_s [m s-1]")
+        if self.source != "uniform" and given:
+            raise ValueError(f"{' and '.join(given)} given but source is {self.source!r}: they are read "
+                             "only with source: uniform; set source: uniform or remove them")
         if self.source != "file" and self.path is not None:
             raise ValueError(f"met.path is given but met.source is {self.source!r}; set source: file")
         if self.vertical == "levels" and self.level_hpa is not None:
@@ -318,7 +334,8 @@ class TurbulenceConfig(_Model):
         "spreads as sigma_v t (sigma_v^2 = kh_m2_s / kh_time_scale_s), an older one as the random walk with kh_m2_s "
         "(Taylor 1921; 10800 s is HYSPLIT's default); 0: the random walk with kh_m2_s from the release")
     kz_m2_s: float = Field(50.0, ge=0, description="vertical eddy diffusivity in the mixed layer [m2 s-1]")
-    mixing_height_m: float = Field(1000.0, gt=0, le=10000, description="boundary-layer (mixing) height [m]")
+    mixing_height_m: float = Field(1000.0, ge=10, le=10000, description="boundary-layer (mixing) height [m]; "
+                                   "thinner than 10 m is not modelled")
     kz_free_m2_s: float = Field(0.1, ge=0, le=100, description="vertical eddy diffusivity above the boundary "
                                 "layer (free troposphere) [m2 s-1]")
 
@@ -376,6 +393,21 @@ def _names_once(names: list[str] | None) -> list[str] | None:
     return names
 
 
+def _known_countries(codes: list[str] | None) -> list[str] | None:
+    """Country codes the cities table holds: an unknown one (``XX``, ``Germany``) had selected no city and run
+    without a word (badinput audit)."""
+    if codes is None:
+        return None
+    from plumecast.receptors import load_cities
+
+    known = set(np.char.upper(load_cities(min_population=None).country.astype(str)).tolist())
+    bad = [c for c in codes if c.strip().upper() not in known]
+    if bad:
+        raise ValueError(f"{', '.join(repr(c) for c in bad)} not a country code of the cities table; expected ISO "
+                         "3166 alpha-2 codes such as DE, FR, JP (not country names)")
+    return codes
+
+
 class CitySelection(_Model):
     largest: int | None = Field(None, gt=0, description="the N most populous selected cities")
     names: list[str] | None = Field(None, min_length=1)
@@ -384,6 +416,7 @@ class CitySelection(_Model):
     bbox: tuple[float, float, float, float] | None = None
 
     _names = field_validator("names")(_names_once)
+    _countries = field_validator("countries")(_known_countries)
 
 
 class ReceptorConfig(_Model):
@@ -460,6 +493,31 @@ class Scenario(_Model):
             issued = data.get("issued_at")
             model._issued_zone_given = issued is None or not _naive_time(issued)
         return model
+
+    @field_validator("releases")
+    @classmethod
+    def _names_once(cls, releases: list[Any]) -> list[Any]:
+        # plans (releases: [tank]) and zones --release pick a release by its name: two of one name had been
+        # taken one for the other without a word (badinput audit)
+        where: dict[str, list[int]] = {}
+        for k, rel in enumerate(releases):
+            if rel.name is not None:
+                where.setdefault(rel.name.strip().casefold(), []).append(k)
+        twice = [(releases[ks[0]].name, ks) for ks in where.values() if len(ks) > 1]
+        if twice:
+            name, ks = twice[0]
+            raise ValueError(f"the name {name!r} is given to releases {', '.join(str(k) for k in ks)}; expected "
+                             "each release's name once (plans and zones --release pick a release by its name)")
+        return releases
+
+    @field_validator("start", "end", "issued_at", mode="before")
+    @classmethod
+    def _a_date(cls, v: Any, info: Any) -> Any:
+        # a number had been read as seconds since 1970 (start: 20260120 ran in August 1970; badinput audit)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            raise ValueError(f"{v!r} is a number, not a date; expected an ISO 8601 date-time in UTC such as "
+                             "2026-01-20T06:00:00Z")
+        return v
 
     @field_validator("start", "end", "issued_at")
     @classmethod

@@ -110,33 +110,35 @@ def register(app: typer.Typer) -> None:
                 f"{scheme!r} is not a scheme; expected all or one of {', '.join(SCHEMES)}", param_hint="--scheme"
             )
         names = list(SCHEMES) if scheme == "all" else [scheme]
-        results = evaluate_schemes(data_dir, so2_correction, names, night_cloud_octas)
-        first = next(iter(results.values()))
-        console.print(
-            f"Project Prairie Grass: {len(first.runs_used)} runs with meteorology, "
-            f"{first.run_id.size} arcs; skipped (no meteorology): "
-            f"{', '.join(map(str, first.runs_skipped)) or 'none'}",
-            highlight=False,
-        )
-        for name in names:
-            console.print(f"  {name}: {escape(SCHEMES[name].description)}; inputs: {escape(SCHEMES[name].inputs)}",
-                          highlight=False)
-        if len(results) == 1:
-            for table in _distance_tables(first):
-                console.print(fold(table))
-        else:
-            ranking = rank_schemes(results)
-            for table in _scheme_tables(results, ranking):
-                console.print(fold(table))
-            usable = [n for n in ranking if SCHEMES[n].zones_usable]
-            console.print(
-                f"best validated: {ranking[0]}; best that plumecast zones can run: "
-                f"{usable[0] if usable else 'none'}",
-                highlight=False,
-            )
         from plumecast.fileio import OutputSet
 
+        # the output folder is checked (and locked) before the scores are computed: a file given as -o had been
+        # refused after the whole table was printed (badinput audit)
         with OutputSet(out, command="validate prairie-grass", force=force) as outset:
+            results = evaluate_schemes(data_dir, so2_correction, names, night_cloud_octas)
+            first = next(iter(results.values()))
+            console.print(
+                f"Project Prairie Grass: {len(first.runs_used)} runs with meteorology, "
+                f"{first.run_id.size} arcs; skipped (no meteorology): "
+                f"{', '.join(map(str, first.runs_skipped)) or 'none'}",
+                highlight=False,
+            )
+            for name in names:
+                console.print(f"  {name}: {escape(SCHEMES[name].description)}; inputs: {escape(SCHEMES[name].inputs)}",
+                              highlight=False)
+            if len(results) == 1:
+                for table in _distance_tables(first):
+                    console.print(fold(table))
+            else:
+                ranking = rank_schemes(results)
+                for table in _scheme_tables(results, ranking):
+                    console.print(fold(table))
+                usable = [n for n in ranking if SCHEMES[n].zones_usable]
+                console.print(
+                    f"best validated: {ranking[0]}; best that plumecast zones can run: "
+                    f"{usable[0] if usable else 'none'}",
+                    highlight=False,
+                )
             written = write_outputs(results, outset.path, plots=plots)
         for p in written:
             console.print(f"wrote {escape(str(outset.final_path(p)))}", highlight=False)

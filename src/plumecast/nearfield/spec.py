@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from plumecast.config_model import StrictModel
 from plumecast.nearfield.stability import (
@@ -114,12 +114,22 @@ class MeteorologySpec(BaseModel):
     daytime: bool | None = None
     insolation: Literal["strong", "moderate", "slight"] | None = None
     cloud_cover_octas: float | None = Field(default=None, ge=0, le=8)
-    mixing_height_m: float | None = Field(default=None, gt=0)
+    # thinner than 10 m is not modelled (docs/plans.md; under 1 m it had divided by zero, badinput audit)
+    mixing_height_m: float | None = Field(default=None, ge=10, le=10000)
     terrain: Literal["rural", "urban"] = "rural"
     averaging_time_s: float = Field(default=600.0, gt=0)
     direction_uncertainty_deg: float | None = Field(default=None, ge=0, le=180)
     stability_from: Literal["auto", "stability", "obukhov_length", "observations"] = "auto"
     air_temperature_c: float = Field(default=15.0, ge=-80, le=60, description="air temperature [°C] (dense gas)")
+
+    @field_validator("obukhov_length_m")
+    @classmethod
+    def _not_zero(cls, value: float | None) -> float | None:
+        # 1/L = 1/0 had been a ZeroDivisionError traceback (badinput audit)
+        if value is not None and value == 0:
+            raise ValueError("0 is not an Obukhov length: negative for unstable air, positive for stable, and a "
+                             "large |L| (say 100000 m) for neutral air")
+        return value
 
     @model_validator(mode="after")
     def _has_stability(self) -> MeteorologySpec:

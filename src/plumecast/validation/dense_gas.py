@@ -60,10 +60,12 @@ def read_trials(path: Path | str | None = None) -> list[Trial]:
     """Trials from the CSV; a missing column or a non-number is a :class:`DataFileError` naming it."""
     p = data_path() if path is None else Path(path)
     try:
-        with p.open(newline="") as fh:
+        with p.open(newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
     except OSError as exc:
         raise DataFileError(f"{p}: cannot read ({exc})") from None
+    except UnicodeDecodeError:  # a binary or UTF-16 file had been a traceback (badinput audit)
+        raise DataFileError(f"{p}: not UTF-8 text; expected a CSV table saved as UTF-8") from None
     out = []
     for line, row in enumerate(rows, start=2):
         missing = [c for c in _COLUMNS if c not in row]
@@ -79,16 +81,37 @@ def read_trials(path: Path | str | None = None) -> list[Trial]:
                 raise DataFileError(f"{p}: line {line}: {key} = {row[key]!r} is not finite")
             return v
 
-        out.append(Trial(
+        trial = Trial(
             name=row["trial"], rate_kg_s=num("rate_kg_s"), duration_s=num("duration_s"),
             wind_speed_m_s=num("wind_speed_m_s"), wind_height_m=num("wind_height_m"),
             stability=row["stability"].strip(), release_temperature_c=num("release_temperature_c"),
             air_temperature_c=num("air_temperature_c"),
             observed_m={"PHMSA 2023": num("lfl_distance_phmsa_m"), "Witlox 2013": num("lfl_distance_witlox_m")},
-        ))
+        )
+        _check_trial(p, line, trial)
+        out.append(trial)
     if not out:
         raise DataFileError(f"{p}: no trials")
     return out
+
+
+def _check_trial(path: Path, line: int, trial: Trial) -> None:
+    """Refuse a row the zones model cannot take (a stability Z, a negative rate, no wind), naming the line and
+    the value, before any trial is computed (pydantic's own error had been a traceback; badinput audit)."""
+    from pydantic import ValidationError
+
+    from plumecast.nearfield.zones import LocalScenario
+
+    if not (trial.wind_height_m > BURRO_ROUGHNESS_M):
+        raise DataFileError(f"{path}: line {line}: wind_height_m = {trial.wind_height_m:g} is not above the "
+                            f"ground's roughness ({BURRO_ROUGHNESS_M:g} m); expected the height of the wind measured")
+    try:
+        LocalScenario.model_validate(zones_scenario(trial))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(k) for k in err["loc"])
+        raise DataFileError(f"{path}: line {line} (trial {trial.name!r}): {err['msg']} (the zones scenario's "
+                            f"{where}, got {err.get('input')!r})") from None
 
 
 def wind_at_10m(speed_m_s: float, height_m: float, z0_m: float = BURRO_ROUGHNESS_M) -> float:

@@ -161,16 +161,19 @@ class ValidationResult:
 def _read_csv(path: Path, required: Iterable[str]) -> list[dict[str, str]]:
     if not path.is_file():
         raise DataFileError(f"{path}: file not found (expected a Prairie Grass {path.name})")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise DataFileError(
-                f"{path}: missing column(s) {', '.join(missing)}; "
-                f"expected at least {', '.join(required)}"
-            )
-        return list(reader)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise DataFileError(
+                    f"{path}: missing column(s) {', '.join(missing)}; "
+                    f"expected at least {', '.join(required)}"
+                )
+            return list(reader)
+    except UnicodeDecodeError:  # a binary or UTF-16 file had been a traceback (badinput audit)
+        raise DataFileError(f"{path}: not UTF-8 text; expected a CSV table saved as UTF-8") from None
 
 
 def _num(path: Path, line: int, row: dict[str, str], key: str) -> float:
