@@ -85,3 +85,30 @@ def test_validate_prairie_grass_refuses_its_output_path_before_scoring(tmp_path,
     rc, out = run_cli(["validate", "prairie-grass", "-o", str(afile)], capsys, monkeypatch)
     assert rc == 2 and "is an existing file" in out
     assert "Project Prairie Grass" not in out  # refused before the scores were computed and printed
+
+
+def test_run_reads_the_population_raster_before_the_transport(tmp_path, capsys, monkeypatch):
+    from tests.helpers import run_cli, small_scenario
+
+    raster = tmp_path / "people.tif"
+    raster.write_text("not a raster")
+    text = small_scenario("raster", 200, "backend: numpy") + f"receptors: {{population_raster: {raster}}}\n"
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    rc, out = run_cli(["run", str(path), "-o", str(tmp_path / "out"), "-q"], capsys, monkeypatch)
+    assert rc == 2 and "people.tif" in out
+    assert "run summary" not in out  # refused before the transport and its tables
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_compare_says_it_does_not_read_the_population_raster(tmp_path):
+    from plumecast.scenario_modes import ignored_keys
+    from tests.helpers import small_scenario
+
+    raster = tmp_path / "people.tif"
+    raster.write_text("x")
+    path = tmp_path / "s.yaml"
+    path.write_text(small_scenario("raster", 200) + f"receptors: {{population_raster: {raster}}}\n")
+    sc = load_scenario(path)
+    assert "receptors.population_raster" in ignored_keys(sc, "compare")
+    assert "receptors.population_raster" not in ignored_keys(sc, "run")

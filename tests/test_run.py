@@ -252,7 +252,7 @@ def test_people_counted_line_describes_the_scenarios_own_receptors(tmp_path, cap
     for receptors, expected in cases:
         sc = base(receptors=receptors)
         rec = select_receptors(sc)
-        assert _people_above_levels(SimpleNamespace(receptors=rec), sc, tmp_path) == []
+        assert _people_above_levels(SimpleNamespace(receptors=rec), sc, tmp_path, None) == []
         out = " ".join(capsys.readouterr().out.split())
         assert expected in out, out
         assert "15,000" not in out  # before: "(cities of >= 15,000 inhabitants and the points given)"
@@ -262,7 +262,7 @@ def test_people_counted_line_describes_the_scenarios_own_receptors(tmp_path, cap
     assert describe_receptors(base(receptors={"csv": str(tmp_path / "list.csv")}).receptors) == \
         "the places listed in list.csv"
     sc = base(receptors={})
-    _people_above_levels(SimpleNamespace(receptors=None), sc, tmp_path)
+    _people_above_levels(SimpleNamespace(receptors=None), sc, tmp_path, None)
     assert "No people are counted: the scenario has no receptors" in capsys.readouterr().out
 
 

@@ -73,9 +73,14 @@ def ignored_keys(sc: Scenario, mode: Literal["run", "compare"]) -> dict[str, str
             out["plans"] = "compare"
         if sc.ensemble is not None:
             out["ensemble"] = "compare"
-    elif sc.shelter is not None:
-        # compare's shelter orders are plan measures (type: shelter), with their own air changes and compliance
-        out["shelter (compare: give a plan a shelter measure)"] = "run and zones"
+    else:
+        if sc.shelter is not None:
+            # compare's shelter orders are plan measures (type: shelter), with their own air changes and compliance
+            out["shelter (compare: give a plan a shelter measure)"] = "run and zones"
+        if sc.receptors.population_raster is not None:
+            # compare counts people at its receptors; the raster's people in the cells past each AEGL are run's
+            # (people_above_aegl.csv) and zones' (it had been read by neither compare nor its ignored line; badinput)
+            out["receptors.population_raster"] = "run and zones"
     for i, rel in enumerate(sc.releases):
         # a point release's vapour temperature and dense_gas set its near-field dense cloud (run_near_field.dense_cloud)
         no_cloud = sc.near_field.distance_km <= 0 or getattr(rel, "stack", None) is not None

@@ -81,6 +81,9 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         hook = CheckpointWriter(outdir, checkpoint_h, scenario.time_step_s,
                                 scenario=scenario.checkpoint_dict(), on_save=saved, scenario_file=scenario_file)
     outdir = stage  # every file of the set goes to the staging folder
+    # the population raster is read before the transport: a file that cannot be read had been refused only after
+    # the whole run and its tables (badinput audit; zones reads it first too)
+    raster = _population_raster(scenario)
     # what fits the console's width, the time left first (progress_columns)
     columns = progress_columns("run", console.width, title, most=scenario.particles)
     with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
@@ -148,7 +151,7 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         if nested:
             console.print(f"note: {nested}", highlight=False, markup=False)
         written += write_consequence_table(consequences, outdir)
-    written += _people_above_levels(result, scenario, outdir)
+    written += _people_above_levels(result, scenario, outdir, raster)
     if map_png:
         from plumecast.maps import plot_concentration_map
 
@@ -322,11 +325,26 @@ def describe_receptors(cfg: Any) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _people_above_levels(result: Any, scenario: Any, outdir: Path) -> list[Path]:
+def _population_raster(scenario: Any) -> Any:
+    """The scenario's population raster over its output grid (``plumecast.population.PopulationRaster``),
+    or None without one."""
+    if scenario.receptors.population_raster is None:
+        return None
+    from plumecast.concentration import OutputGrid
+    from plumecast.population import PopulationRaster
+
+    g = OutputGrid.from_config(scenario.output.grid)
+    lon_edges, lat_edges = g.lon_edges, g.lat_edges  # increasing, beyond 180 on a grid across the antimeridian
+    return PopulationRaster.load(scenario.receptors.population_raster,
+                                 bbox=(float(lon_edges[0]), float(lat_edges[0]), float(lon_edges[-1]),
+                                       float(lat_edges[-1])))
+
+
+def _people_above_levels(result: Any, scenario: Any, outdir: Path, raster: Any) -> list[Path]:
     """People in the output cells that reach each AEGL, from the scenario's population
-    raster; without one, say which receptors alone are counted (the scenario's)."""
-    raster_path = scenario.receptors.population_raster
-    if raster_path is None:
+    raster (read before the run, :func:`_population_raster`); without one, say which
+    receptors alone are counted (the scenario's)."""
+    if raster is None:
         n = None if getattr(result, "receptors", None) is None else len(result.receptors)
         what = describe_receptors(scenario.receptors)
         if not n:
@@ -341,13 +359,10 @@ def _people_above_levels(result: Any, scenario: Any, outdir: Path) -> list[Path]
     from plumecast.concentration import OutputGrid
     from plumecast.fileio import atomic_path
     from plumecast.grid_consequence import cells_reaching_aegl, people_above
-    from plumecast.population import PopulationRaster
     from plumecast.report_tables import print_people_above
 
     g = OutputGrid.from_config(scenario.output.grid)
-    lon_edges, lat_edges = g.lon_edges, g.lat_edges  # increasing, beyond 180 on a grid across the antimeridian
-    raster = PopulationRaster.load(raster_path, bbox=(float(lon_edges[0]), float(lat_edges[0]),
-                                                     float(lon_edges[-1]), float(lat_edges[-1])))
+    lon_edges, lat_edges = g.lon_edges, g.lat_edges
     flags = cells_reaching_aegl(result.concentration, result.agent, scenario.start64)
     counted = people_above(flags, lon_edges, lat_edges, raster)
     # a count where part of the cells has no raster data is a lower bound ("≥ 1,000", and a warning)
