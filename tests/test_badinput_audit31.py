@@ -112,3 +112,20 @@ def test_compare_says_it_does_not_read_the_population_raster(tmp_path):
     sc = load_scenario(path)
     assert "receptors.population_raster" in ignored_keys(sc, "compare")
     assert "receptors.population_raster" not in ignored_keys(sc, "run")
+
+
+def test_pressure_levels_in_units_of_something_else_are_refused():
+    import numpy as np
+
+    from plumecast.errors import MetDataError
+    from plumecast.met.variables import pressure_levels_hpa
+
+    levels = np.array([1000.0, 850.0, 500.0])
+    for units in ("hPa", "millibars", "mb", ""):
+        assert np.array_equal(pressure_levels_hpa(levels, units, "level", "f.nc"), levels)
+    assert np.array_equal(pressure_levels_hpa(levels * 100, "Pa", "level", "f.nc"), levels)
+    # kPa under its UDUNITS name had been read as hPa (100, 85, 50 'hPa')
+    assert np.array_equal(pressure_levels_hpa(levels / 10, "kilopascal", "level", "f.nc"), levels)
+    for units in ("K", "furlongs"):
+        with pytest.raises(MetDataError, match=rf"f.nc: .*pressure levels 'level' have the units '{units}'"):
+            pressure_levels_hpa(levels, units, "level", "f.nc")

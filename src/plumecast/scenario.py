@@ -303,10 +303,11 @@ class MetConfig(_Model):
         # a uniform wind is given, never assumed calm; its components are read with source: uniform alone (they had
         # been dropped without a word with the default climatology, and source: uniform alone ran in calm air;
         # badinput audit)
-        given = sorted(k for k in ("u_m_s", "v_m_s") if k in self.model_fields_set)
-        if self.source == "uniform" and not given:
+        if self.source == "uniform" and not {"u_m_s", "v_m_s"} & self.model_fields_set:
             raise ValueError("met.source is 'uniform' but neither u_m_s nor v_m_s is given; expected the wind's "
                              "eastward u_m_s and northward v_m_s [m s-1]")
+        # by value: a scenario changed with Scenario.replace is validated again with every field set
+        given = [k for k in ("u_m_s", "v_m_s") if getattr(self, k) != 0.0]
         if self.source != "uniform" and given:
             raise ValueError(f"{' and '.join(given)} given but source is {self.source!r}: they are read "
                              "only with source: uniform; set source: uniform or remove them")

@@ -59,6 +59,9 @@ _KNOT_M_S = 0.514444  # 1 international knot [m s-1] (1852 m / 3600 s)
 
 _PA_UNITS = {"pa", "pascal", "pascals"}
 _HPA_UNITS = {"hpa", "mb", "mbar", "millibar", "millibars", "hectopascal", "hectopascals"}
+_KPA_UNITS = {"kpa", "kilopascal", "kilopascals"}
+#: level units that say nothing of the values' scale: read by their size (hPa up to MAX_LEVEL_HPA, else Pa)
+_NO_UNITS = {"", "1", "level", "levels", "none", "unknown", "isobaric", "isobaric level", "pressure level"}
 
 
 def _err(path: str, message: str) -> MetDataError:
@@ -283,10 +286,14 @@ def pressure_levels_hpa(values: np.ndarray, units: str, name: str, path: str) ->
     top = float(np.nanmax(values)) if values.size else 0.0
     if key in _PA_UNITS:
         return values / 100.0
-    if key == "kpa":
+    if key in _KPA_UNITS:
         return values * 10.0
-    if key not in _HPA_UNITS:  # none, or none that says (a level number, '1')
-        return values / 100.0 if top > MAX_LEVEL_HPA else values
+    if key not in _HPA_UNITS:
+        if key in _NO_UNITS:  # none, or none that says (a level number, '1')
+            return values / 100.0 if top > MAX_LEVEL_HPA else values
+        # units of something else ('K', 'furlongs') had been read as hPa without a word (badinput audit)
+        raise _err(path, f"pressure levels {name!r} have the units {units!r}, not a pressure; expected hPa "
+                         "(mb, millibar), Pa or kPa")
     if top > MAX_LEVEL_HPA:
         raise _err(path, f"pressure levels {name!r} go up to {top:g} {units}, beyond any surface pressure "
                          f"({MAX_LEVEL_HPA:g} hPa); expected hPa (or the units 'Pa' if the values are in Pa)")
