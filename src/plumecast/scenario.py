@@ -13,6 +13,7 @@ in the file is in hours after ``start`` (keys ending in ``_h``).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 from pathlib import Path
@@ -394,15 +395,19 @@ def _names_once(names: list[str] | None) -> list[str] | None:
     return names
 
 
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    """The shipped cities table's country codes, upper case (made once: every member is validated)."""
+    from plumecast.receptors import load_cities
+    return frozenset(np.char.upper(load_cities(min_population=None).country.astype(str)).tolist())
+
+
 def _known_countries(codes: list[str] | None) -> list[str] | None:
     """Country codes the cities table holds: an unknown one (``XX``, ``Germany``) had selected no city and run
     without a word (badinput audit)."""
     if codes is None:
         return None
-    from plumecast.receptors import load_cities
-
-    known = set(np.char.upper(load_cities(min_population=None).country.astype(str)).tolist())
-    bad = [c for c in codes if c.strip().upper() not in known]
+    bad = [c for c in codes if c.strip().upper() not in _country_codes()]
     if bad:
         raise ValueError(f"{', '.join(repr(c) for c in bad)} not a country code of the cities table; expected ISO "
                          "3166 alpha-2 codes such as DE, FR, JP (not country names)")
@@ -497,7 +502,7 @@ class Scenario(_Model):
 
     @field_validator("releases")
     @classmethod
-    def _names_once(cls, releases: list[Any]) -> list[Any]:
+    def _release_names_once(cls, releases: list[Any]) -> list[Any]:
         # plans (releases: [tank]) and zones --release pick a release by its name: two of one name had been
         # taken one for the other without a word (badinput audit)
         where: dict[str, list[int]] = {}
@@ -513,7 +518,7 @@ class Scenario(_Model):
 
     @field_validator("start", "end", "issued_at", mode="before")
     @classmethod
-    def _a_date(cls, v: Any, info: Any) -> Any:
+    def _a_date(cls, v: Any) -> Any:
         # a number had been read as seconds since 1970 (start: 20260120 ran in August 1970; badinput audit)
         if isinstance(v, int | float) and not isinstance(v, bool):
             raise ValueError(f"{v!r} is a number, not a date; expected an ISO 8601 date-time in UTC such as "

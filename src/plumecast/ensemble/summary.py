@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from plumecast.ensemble.compare import LEVELS, RawComparison
 from plumecast.ensemble.summary_text import (
+    ARRIVAL_RESOLUTION_S,
     PEOPLE_THERE,
     _of_known,
     _pct,
@@ -295,8 +296,6 @@ def member_rows(s: Summary) -> list[dict[str, Any]]:
 _PEOPLE_PREFIXES = ("fatalities", "lives_saved")
 #: columns of times people act on (arrivals, the front's margin): rounded down in files
 _TIME_MARKS = ("arrival_h", "margin_h")
-#: what arrival hours are rounded down to in the files and the tables (0.01 h) [s]
-ARRIVAL_RESOLUTION_S = 36.0
 #: columns of measured run times [s]
 _SECONDS = ("wall_s", "cpu_user_s", "cpu_system_s")
 

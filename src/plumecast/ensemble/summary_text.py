@@ -11,7 +11,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.numbers import UNKNOWN, clock, countdown, lives_saved_range, people_range, percent
+from plumecast.numbers import (
+    UNKNOWN,
+    clock,
+    countdown,
+    floor_hours,
+    lives_saved_range,
+    people_range,
+    percent,
+)
+
+#: what arrival hours are rounded down to in the comparison's files and tables (0.01 h) [s]
+ARRIVAL_RESOLUTION_S = 36.0
 
 Q = (5.0, 50.0, 95.0)
 #: below this many members the 5 % and 95 % figures of :func:`quantiles` are the lowest and highest member
@@ -127,7 +138,7 @@ def _stamp(start: np.datetime64 | None, h: float) -> np.datetime64:
     hours are (``summary.file_rows``), so the tables and the page count from one time."""
     if start is None or not math.isfinite(h):
         return np.datetime64("NaT")
-    return start + np.timedelta64(int(math.floor(h * 100.0 + 1e-6)) * 36, "s")
+    return start + np.timedelta64(round(floor_hours(h, ARRIVAL_RESOLUTION_S) * 3600.0), "s")
 
 
 def _relative_range(lo_s: float, hi_s: float) -> str:

@@ -220,9 +220,9 @@ def liquefied_gas_tank(
         inventory = liquid_kg + max(volume_m3 - liquid_kg / rho_l, 0.0) * rho_v
         left = inventory - liquid_out - float(b_m[-1])
         raw = float(np.sum(b_rate * np.diff(b_t)))
-        b_rate = b_rate * (max(left, 0.0) / raw) if raw > 0 else b_rate * 0.0
-        blown = float(np.sum(b_rate * np.diff(b_t)))
-        if blown > 0:
+        if left > 0 and raw > 0:
+            b_rate = b_rate * (left / raw)
+            blown = float(np.sum(b_rate * np.diff(b_t)))
             t_pts.extend((t_pts[-1] + b_t[1:]).tolist())
             out_pts.extend(b_rate.tolist())
             air_pts.extend(b_rate.tolist())

@@ -14,7 +14,7 @@ from shapely.geometry import mapping
 
 from plumecast.fileio import write_bytes_atomic
 from plumecast.nearfield.zones.footprint import ThreatZones
-from plumecast.nearfield.zones.setup import MAX_DISTANCE_M
+from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, at_search_limit
 from plumecast.numbers import plain, round_sig
 
 # --------------------------------------------------------------------------- export
@@ -50,7 +50,7 @@ def distance_text(dist_m: float) -> str:
     """Maximum downwind distance as shown in the table and the legend, 2 significant figures. [km]"""
     if dist_m <= 0:
         return "not reached"
-    if dist_m >= MAX_DISTANCE_M * (1.0 - 1e-9):  # Zone.beyond_search_limit: the search stopped there
+    if at_search_limit(dist_m):  # Zone.beyond_search_limit: the search stopped there
         return f"> {MAX_DISTANCE_M / 1000:.0f}"
     return sig_text(dist_m / 1000)
 

@@ -58,6 +58,7 @@ from plumecast.nearfield.zones.setup import (
     Level,
     PlumeSetup,
     _sigmas,
+    at_search_limit,
     dense_setup,
     exposure_duration,
     flammable_levels,
@@ -117,10 +118,8 @@ class Zone:
     @property
     def beyond_search_limit(self) -> bool:
         """True when the zone reaches the :data:`MAX_DISTANCE_M` search limit: it
-        extends beyond it, and ``max_distance_m`` is the limit, not its real reach. A zone whose
-        last place inside is short of the limit (99.05 km: it ends before the next, at 100 km)
-        is not (a 1 % margin had flagged it, dense audit)."""
-        return self.max_distance_m >= MAX_DISTANCE_M * (1.0 - 1e-9)
+        extends beyond it, and ``max_distance_m`` is the limit, not its real reach (:func:`at_search_limit`)."""
+        return at_search_limit(self.max_distance_m)
 
 
 @dataclass
@@ -262,12 +261,13 @@ def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
     if prof is not None and 0 < prof.flash_fraction < 1:
         laden = min(2.0 * prof.flash_fraction, 1.0) / prof.flash_fraction  # airborne / vapour mass
         g0_laden = dg.reduced_gravity(laden * m, t0, ta)  # the droplets' mass in the vapour's volume
-        if laden > 1 and g0_laden > 0 and criterion(g0_laden, setup.mass_kg / laden) >= threshold:
+        crit_laden = criterion(g0_laden, setup.mass_kg / laden) if laden > 1 and g0_laden > 0 else 0.0
+        if crit_laden >= threshold:
             droplets = (f"; {plain(100 * (1 - 1 / laden), 2)} % of the airborne mass is liquid droplets (flash "
                         f"fraction {plain(prof.flash_fraction, 2)}, twice-flash rule), not counted in the density: "
                         "counted, the cloud would be dense "
                         f"(g0' = {plain(g0_laden, 2)} m/s², Britter-McQuaid criterion "
-                        f"{sig_text(criterion(g0_laden, setup.mass_kg / laden))}), as heavy-gas models (ALOHA, SLAB) "
+                        f"{sig_text(crit_laden)}), as heavy-gas models (ALOHA, SLAB) "
                         "treat such a two-phase release; these zones are the passive vapour's")
     if g0p <= 0:
         return (f"lighter than air: the vapour (M = {scenario.agent.molecular_weight_g_mol:g} g/mol at "

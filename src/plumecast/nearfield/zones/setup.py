@@ -41,6 +41,13 @@ MIN_WIND_SPEED_M_S = 1.0
 MAX_DISTANCE_M = 100_000.0
 
 
+def at_search_limit(distance_m: float) -> bool:
+    """Whether a zone's farthest place inside is the :data:`MAX_DISTANCE_M` search limit itself (the
+    zone extends beyond it); a last place short of it (99.05 km: the zone ends before the next, at
+    100 km) is not (a 1 % margin had flagged it, dense audit)."""
+    return distance_m >= MAX_DISTANCE_M * (1.0 - 1e-9)
+
+
 # --------------------------------------------------------------------------- physics
 
 
