@@ -1,5 +1,5 @@
 """A city crossed by a point release's plume is assessed part by part of its disc
-(plumecast.city_parts, exposure.by_part): the disc's mean air understated the deaths."""
+(plumecast.city_parts, exposure_parts.by_part): the disc's mean air understated the deaths."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from plumecast.city_parts import assess_exposure
 from plumecast.consequence import assess
-from plumecast.exposure import by_part
+from plumecast.exposure_parts import by_part
 from plumecast.runner import run
 from plumecast.scenario import scenario_from_dict
 
@@ -38,7 +38,7 @@ def result():
 
 
 def test_only_the_discs_the_plume_can_cross_are_split(result):
-    from plumecast.exposure import by_part_shares
+    from plumecast.exposure_parts import by_part_shares
 
     exp = result.exposure
     assert exp.part_receptors.tolist() == [0]  # Town; Far is beyond the near field, Spot is a point

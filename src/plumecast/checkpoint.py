@@ -195,6 +195,7 @@ class RunState:
             exposure = {"conc": sampler_x.conc.copy(), "radius_used": sampler_x.radius_used.copy(),
                         "near_hit": sampler_x.near_hit.copy(), "part_c": sampler_x.part_c.copy(),
                         "part_tag": sampler_x.part_tag.copy(), "part_early": sampler_x.part_early.copy(),
+                        "spot_extra": sampler_x.spot_extra.copy(),
                         **{name: getattr(sampler_x, name).copy() for name in _NOTED}}
         if (deposited is None) != (removed is None):
             raise ValueError("deposited and removed go together: give both (a run with deposition) or neither")
@@ -250,9 +251,10 @@ class RunState:
         if not self.exposure:
             raise DataFileError("checkpoint: it holds no receptor exposure, but the run has receptors; "
                                 "expected a checkpoint of the same scenario")
-        for name in ("conc", "radius_used", "near_hit", "part_c", "part_tag", "part_early", *_NOTED):
-            if name in ("part_c", "part_tag", "part_early") and name not in self.exposure and not getattr(sampler_x, name).size:
-                continue  # written before the city discs' parts were kept, and the run has none
+        for name in ("conc", "radius_used", "near_hit", "part_c", "part_tag", "part_early", "spot_extra", *_NOTED):
+            if (name in ("part_c", "part_tag", "part_early", "spot_extra") and name not in self.exposure
+                    and not getattr(sampler_x, name).size):
+                continue  # written before the city discs' parts (spots) were kept, and the run has none
             if name in _NOTED and name not in self.exposure:
                 continue  # written before they were kept: the lines they feed miss the steps before the resume
             if name not in self.exposure:

@@ -3,8 +3,10 @@
 A receptor city is a disc (its built-up area, :func:`plumecast.exposure.receptor_radius_m`).
 Where a point release's near-field plume can cross it, the exposure keeps the plume's air
 at each of the disc's parts, the cells of a polar grid round the release
-(:mod:`plumecast.disc_samples`, :func:`plumecast.exposure.by_part`), each holding its
-share of the city's people.
+(:mod:`plumecast.disc_samples`, :func:`plumecast.exposure_parts.by_part`), each holding its
+share of the city's people. Where an area source's plume (a city's own emission) reaches
+the disc, the disc's most exposed sample point of that plume is one more part, of no
+people (its *spot*, :mod:`plumecast.exposure_parts`).
 The toxic load is convex in the concentration, so a narrow plume averaged over a wide
 disc before the load understates the deaths (DESIGN "Honest numbers"): 10 kg/s of
 chlorine for 3 h released inside Duisburg read "< 1" death from the disc mean, while the
@@ -22,7 +24,7 @@ The city's row is then made of its parts (:func:`assess_exposure`):
 
 The parts the plume never reaches breathe the same air and are assessed as one, with their
 share of the people. ``disc_parts`` in the result says how many such receptors a row was
-made of (0: the city's disc mean, or a point).
+made of (0: the city's disc mean, or a point), ``area_spot`` whether a spot was one.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.consequence_result import total
-from plumecast.exposure import ReceptorExposure, by_part_shares, part_starts
+from plumecast.exposure import ReceptorExposure
+from plumecast.exposure_parts import KIND_SPOT, by_part_kinds, part_starts
 
 #: variables summed over the parts (people)
 _SUMMED = ("fatalities", "fatalities_sheltered", "fatalities_low", "fatalities_high", "fatalities_sheltered_low",
@@ -58,21 +61,26 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
     from plumecast.consequence import assess
 
     ds = assess(exposure.to_dataarray(), agent, exposure.receptors, **kwargs)
-    expanded, parent, share = by_part_shares(exposure)
+    expanded, parent, share, kind = by_part_kinds(exposure)
     if expanded is not exposure:
         parts = assess(expanded.to_dataarray(), agent, expanded.receptors, **kwargs)
-        ds = _made_of_parts(ds, parts, parent, share)
+        ds = _made_of_parts(ds, parts, parent, share, kind)
     else:
         ds["disc_parts"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int16))
+        ds["area_spot"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int8))
     ds["disc_parts"].attrs["long_name"] = (
         "receptors its row is made of: the parts of the city's disc a point release's plume reaches, one each, "
         "and the rest of the disc as one (0: the disc's mean air, or a point); deaths summed over them, arrivals "
         "the earliest, the place figures, timelines and note its worst part's")
+    ds["area_spot"].attrs["long_name"] = (
+        "1: an area source's plume reaches the city's disc, and its row is made with the disc's most exposed sample "
+        "point of that plume too (no people): its arrivals are the earliest of that point and the disc, its place "
+        "figures, timelines and note the worse's; deaths from the disc's people")
     return ds
 
 
 def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64],
-                   share: NDArray[np.float64]) -> xr.Dataset:
+                   share: NDArray[np.float64], kind: NDArray[np.int8]) -> xr.Dataset:
     """``parts`` (the assessment of every part, ``parent``: each part's city) gathered to
     the rows of ``city`` (the cities' own assessment, whose attributes and warnings are
     kept): each city's worst part's row, with its people figures summed or averaged over
@@ -109,7 +117,10 @@ def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64
         for name in _EARLIEST:
             if name in out.data_vars:
                 out[name].values[r] = _earliest(np.asarray(parts[name].values[span]))
-    out["disc_parts"] = ("receptor", np.where(counts > 1, counts, 0).astype(np.int16))
+    spots = np.add.reduceat((kind == KIND_SPOT).astype(np.int64), first)
+    people_cols = counts - spots
+    out["disc_parts"] = ("receptor", np.where(people_cols > 1, people_cols, 0).astype(np.int16))
+    out["area_spot"] = ("receptor", (spots > 0).astype(np.int8))
     out.attrs = dict(city.attrs)
     out.attrs["total_fatalities"] = total(np.asarray(out["fatalities"].values, dtype=float))
     out.attrs["total_fatalities_sheltered"] = total(np.asarray(out["fatalities_sheltered"].values, dtype=float))

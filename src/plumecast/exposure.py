@@ -65,7 +65,6 @@ References
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -153,6 +152,11 @@ class ReceptorExposure:
     #: the share of ``part_c`` that left the source in the emission-time bin before ``part_tag``'s (the
     #: plume's air over a step left in a window of one step, which may straddle a bin edge)
     part_early: NDArray[np.float64] | None = None
+    #: the receptors some area source's plume gives air to, and per tag, step and such receptor how much
+    #: more those plumes give at its disc's most exposed sample point than over the disc (its *spot*,
+    #: :func:`plumecast.exposure_parts.by_part_kinds`; negative in some tags, never in their sum) [kg m-3]
+    spot_receptors: NDArray[np.int64] | None = None
+    spot_extra: NDArray[np.float64] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -189,118 +193,6 @@ class ReceptorExposure:
                 "cell_methods": f"time: point (interval: {self.dt_s / 60:g} minutes)",
             },
         )
-
-
-#: a part of a disc is assessed on its own where the plume's air there is ever more than this share of the part's
-#: air; below it, with the parts the plume does not reach (the change in its load is below 0.3 % for n <= 3)
-PART_TOLERANCE = 1e-3
-#: ... and more than this concentration (1e-9 mg/m3, far below any agent's AEGL-1) [kg m-3]
-PART_FLOOR_KG_M3 = 1e-15
-
-
-def part_starts(parent: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Where each city's columns start in :func:`by_part_shares`'s expansion (a city's
-    parts are consecutive columns, cities in order)."""
-    return np.flatnonzero(np.diff(parent, prepend=-1))
-
-
-def by_part(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray[np.int64]]:
-    """:func:`by_part_shares` without the shares."""
-    expanded, parent, _ = by_part_shares(exposure)
-    return expanded, parent
-
-
-def by_part_shares(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray[np.int64], NDArray[np.float64]]:
-    """The exposure with each city disc that a point release's plume can cross split into
-    its parts (:mod:`plumecast.disc_samples`), each with its share of the city's people,
-    each column's receptor index in ``exposure`` (its city) and its share of the city's
-    people.
-
-    A part breathes the city's air from the particles (their disc estimate) and the plume's
-    air at its own point; the city's ``conc`` holds the plume's mean over the parts. The
-    toxic load is convex in the concentration, so the deaths of a narrow plume that
-    crosses a wide city are those of the parts it crosses, not of its mean over the disc
-    (DESIGN "Honest numbers"; 108 t of chlorine released inside Duisburg read '< 1' death
-    from the disc mean; decision audit). The parts the plume never reaches (or reaches
-    below a thousandth of their air) breathe the same air: they are one receptor, with
-    their share of the people (regression audit: one column each had taken compare's
-    memory from 0.8 to 22 GB on 45 Ruhr cities). Without a disc the plume reaches,
-    ``exposure`` itself."""
-    n_rec = int(exposure.conc.shape[2])
-    split = exposure.part_receptors
-    if (split is None or split.size == 0 or exposure.part_c is None or exposure.part_tag is None
-            or exposure.part_ptr is None or exposure.part_weight is None):
-        return exposure, np.arange(n_rec, dtype=np.int64), np.ones(n_rec)
-    ptr, weight, part_c, part_tag = exposure.part_ptr, exposure.part_weight, exposure.part_c, exposure.part_tag
-    part_early = exposure.part_early if exposure.part_early is not None else np.zeros_like(part_c)
-    n_groups = len(exposure.group_names)
-    n_tags, n_steps = int(exposure.conc.shape[0]), int(exposure.conc.shape[1])
-    steps = np.arange(n_steps)[:, None]
-    total = exposure.conc.sum(axis=0)  # (step, receptor)
-    slot = np.full(n_rec, -1, np.int64)
-    slot[split] = np.arange(split.size)
-    cols: list[tuple[int, int]] = []  # (receptor, part): part -1 the receptor as it is, -2 its untouched parts
-    share_l: list[float] = []
-    plume_cols: list[NDArray[np.float64]] = []  # (tag, step) the plume's air of each column that has one
-    mean_by_disc: dict[int, NDArray[np.float64]] = {}
-    for rec in range(n_rec):
-        j = int(slot[rec])
-        if j < 0 or ptr[j + 1] == ptr[j]:
-            cols.append((rec, -1))
-            share_l.append(1.0)
-            continue
-        sl = slice(int(ptr[j]), int(ptr[j + 1]))
-        w = weight[sl]
-        c = part_c[:, :, sl]  # (step, source, part)
-        plume = c.sum(axis=1)  # (step, part)
-        # the parts the plume reaches: where it is ever more than a thousandth of the part's own air (a far
-        # Gaussian tail under the particles' air changes nothing) and more than PART_FLOOR_KG_M3
-        own_air = total[:, rec][:, None] - (plume @ w)[:, None] + plume
-        hit = np.flatnonzero(((plume > PART_TOLERANCE * own_air) & (plume > PART_FLOOR_KG_M3)).any(axis=0))
-        if hit.size == 0:
-            cols.append((rec, -1))
-            share_l.append(1.0)
-            continue
-        mean = np.zeros((n_tags, n_steps))  # the parts' people-weighted mean, per tag: what conc holds
-        every = np.broadcast_to(steps, (n_steps, sl.stop - sl.start))
-        for src in range(c.shape[1]):
-            tag, early = part_tag[:, src, sl], part_early[:, src, sl]
-            np.add.at(mean, (tag, every), c[:, src, :] * w * (1.0 - early))
-            np.add.at(mean, (np.maximum(tag - n_groups, 0), every), c[:, src, :] * w * early)
-        mean_by_disc[rec] = mean
-        for k in hit:
-            one = np.zeros((n_tags, n_steps))
-            for src in range(c.shape[1]):
-                tag, early = part_tag[:, src, sl.start + k], part_early[:, src, sl.start + k]
-                np.add.at(one, (tag, np.arange(n_steps)), c[:, src, k] * (1.0 - early))
-                np.add.at(one, (np.maximum(tag - n_groups, 0), np.arange(n_steps)), c[:, src, k] * early)
-            cols.append((rec, int(k)))
-            share_l.append(float(w[k]))
-            plume_cols.append(one)
-        rest = 1.0 - float(w[hit].sum())
-        if rest > 1e-12:
-            cols.append((rec, -2))
-            share_l.append(rest)
-    if all(p == -1 for _, p in cols):
-        return exposure, np.arange(n_rec, dtype=np.int64), np.ones(n_rec)
-    parent = np.asarray([r for r, _ in cols], np.int64)
-    share = np.asarray(share_l)
-    conc = exposure.conc[:, :, parent].copy()
-    it = iter(plume_cols)
-    for col, (rec, part) in enumerate(cols):
-        if part == -1:
-            continue
-        conc[:, :, col] -= mean_by_disc[rec]
-        if part >= 0:
-            conc[:, :, col] += next(it)
-    np.maximum(conc, 0.0, out=conc)  # rounding of the mean's difference
-    r = exposure.receptors.take(parent)
-    receptors = Receptors(name=r.name, lat=r.lat, lon=r.lon, population=r.population * share, country=r.country)
-    expanded = dataclasses.replace(
-        exposure, conc=conc, on_grid=np.asarray(exposure.on_grid)[parent], receptors=receptors,
-        near_field=np.asarray(exposure.near_field)[parent], kernel_radius_m=np.asarray(exposure.kernel_radius_m)[parent],
-        part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None, part_early=None)
-    return expanded, parent, share
 
 
 # --------------------------------------------------------------------------- tags
@@ -420,6 +312,7 @@ class ExposureSampler:
         self.burn_s = np.full(len(receptors), np.inf)
         # area sources (city discs) whose air the receptors near them get as a plume (use_area_plumes)
         self.area: AreaNearField | None = None
+        self.spot_extra = np.zeros((self.n_tags, n_steps, 0))
         self._no_area = no_area_kernel()
         self._kmass: NDArray[np.float64] | None = None  # the kernels' ring-shell buffers, reused call after call
         self._kcount: NDArray[np.int64] | None = None
@@ -431,8 +324,11 @@ class ExposureSampler:
 
     def use_area_plumes(self, area: AreaNearField | None) -> None:
         """Give the receptors near area sources those sources' air as a plume
-        (:mod:`plumecast.exposure_area`), leaving their young particles out there."""
+        (:mod:`plumecast.exposure_area`), leaving their young particles out there, and keep
+        the plumes' air at those receptors' most exposed points (:attr:`spot_extra`)."""
         self.area = area
+        n = 0 if area is None else area.spot_receptors.size
+        self.spot_extra = np.zeros((self.n_tags, self.n_steps, n))
 
     def _host_shells(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         nrec = len(self.receptors)
@@ -489,8 +385,13 @@ class ExposureSampler:
             for k in range(nsteps):
                 self._near_field_step(step0 + k, wind_at)
         if self.area is not None:
+            cols = self.area.spot_receptors
             for k in range(nsteps):
-                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at, self.burn_s)
+                before = self.conc[:, step0 + k, cols]  # a copy (fancy index)
+                spot = np.zeros((self.n_tags, cols.size))
+                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at, self.burn_s, spot)
+                # the spot's air beyond the plumes' mean over the disc
+                self.spot_extra[:, step0 + k, :] = spot - (self.conc[:, step0 + k, cols] - before)
 
     def _near_field_step(self, step: int, wind_at: Any) -> None:
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
@@ -560,6 +461,7 @@ class ExposureSampler:
             on_grid=self.on_grid, receptors=self.receptors, near_field=self.near_hit, kernel_radius_m=used,
             part_receptors=self.part_receptors, part_ptr=self.samples.ptr, part_weight=self.samples.weight,
             part_c=self.part_c, part_tag=self.part_tag, part_early=self.part_early,
+            spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
         )
 
 

@@ -312,12 +312,26 @@ class AreaNearField:
             bins = np.ceil(far / (speed * bin_time(self.dt_s, self.decay_rate_s)))
         return int(np.nansum(bins))
 
+    @cached_property
+    def spot_receptors(self) -> NDArray[np.int64]:
+        """The receptors some area source's plume gives air to (those with pairs)."""
+        return np.flatnonzero(np.diff(self.rec_ptr) > 0).astype(np.int64)
+
+    @cached_property
+    def _spot_col(self) -> NDArray[np.int64]:
+        col = np.full(self.rec_ptr.size - 1, -1, np.int64)
+        col[self.spot_receptors] = np.arange(self.spot_receptors.size)
+        return col
+
     def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any,
-                 burn_s: NDArray[np.float64] | None = None) -> None:
+                 burn_s: NDArray[np.float64] | None = None, spot: NDArray[np.float64] | None = None) -> None:
         """Add the plumes at the end of step ``step`` to ``conc`` ``(tag, receptor)``
         (a view of that step's concentrations) [kg m-3]; ``winds_at(lon, lat, t_s)``:
         the wind at many points [m s-1]; ``burn_s``: when a neutralisation front burnt
-        each receptor's air [s] (``inf``: not yet; None: no front)."""
+        each receptor's air [s] (``inf``: not yet; None: no front). ``spot``: ``(tag,
+        receptor of spot_receptors)`` (zeros) gets the plumes' air at each of those discs'
+        most exposed sample point (per pair, the point whose air summed over the tags is
+        the largest; several pairs' summed) [kg m-3]."""
         t_s = (step + 1) * self.dt_s
         u_e, v_n = self._winds(t_s, winds_at)
         row_a, row_b, w_b = self._tables_at(t_s)
@@ -336,16 +350,21 @@ class AreaNearField:
                 self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q, self.src_radius,
                 self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.tab_s,
                 self.decay_rate_s, self.dry_velocity_m_s)
+        with_mean = True
         if steady and self._overlaps is not None:  # a step is then a sum over bins
             overlap, pair_ptr = self._overlaps
             area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, self.src_group,
                              self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, burn, conc, hit)
-            return
+            if spot is None:
+                return
+            with_mean = False  # the sample points for the most exposed one only
+        spot_col = self._spot_col if spot is not None else np.full(self.rec_ptr.size - 1, -1, np.int64)
+        spot_out = spot if spot is not None else np.zeros((1, 1))
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
                         self.tab_g, self.tab_s, self.cum, self.bin_of_step, self.cum.shape[0],
-                        self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit)
+                        self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit, spot_out, spot_col, with_mean)
 
 
 #: Most (pair, bin) overlaps kept for steady winds (``AreaNearField.add_step``; 8 bytes each):

@@ -281,6 +281,14 @@ def print_casualty_table(
                       "of the disc, their arrivals are the earliest part's, their peak and % of AEGL-3 the worst "
                       "part's (averaged over the disc first, a narrow plume reads far lower than the air its people "
                       "breathe; docs/exposure.md).", highlight=False)
+    spot = _column(result, "area_spot", n, 0).astype(int)
+    in_own = [str(names[i]) for i in range(n) if spot[i] > 0]
+    if in_own:
+        shown = ", ".join(in_own[:5]) + (f" and {len(in_own) - 5} more" if len(in_own) > 5 else "")
+        console.print(f"[bold]Cities in an emitting city's plume:[/bold] {escape(shown)}: their arrivals, peak and % "
+                      "of AEGL-3 are those of the most exposed point of their disc (an area source's plume grows "
+                      "across the disc; its mean is reached later), their deaths are the disc's mean air's "
+                      "(docs/exposure.md).", highlight=False)
     # the notes the lines above do not already say (unknowns: the totals line; extrapolated,
     # gas still present: their own lines)
     noted = [(names[i], "; ".join(p for p in str(notes[i]).split("; ") if p.startswith(_NOTE_SHOWN)))
@@ -364,6 +372,7 @@ _CSV_COLUMNS = (
     "exposure_duration_h",
     "probit_beyond_fitted_range",
     "disc_parts",
+    "area_spot",
     "note",
     "peak_concentration_sheltered",
     "peak_percent_aegl3_sheltered",

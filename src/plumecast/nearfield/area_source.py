@@ -170,9 +170,11 @@ def _table2(d, ga, gb, wb, x):  # type: ignore[no-untyped-def]  # pragma: no cov
 def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
                     row_a, row_b, w_b, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g,
                     tab_s, cum, bin_of_step, n_groups, decay_s, v_dep, rec_burn_s, conc,
-                    hit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+                    hit, spot, spot_col, with_mean):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add the area sources' plumes at time ``t_s`` (the end of a step) to ``conc``
-    ``(tag, receptor)``.
+    ``(tag, receptor)`` (``with_mean`` False: not, only ``spot``), and to ``spot``
+    ``(tag, spot_col[r])`` the air of each pair at its most exposed sample point, for the
+    receptors with ``spot_col[r] >= 0`` (the largest sum over the tags; its air by tag).
 
     The pairs of receptor ``r`` are ``rec_ptr[r] .. rec_ptr[r + 1]`` (one thread per
     receptor). Pair ``p`` is area source ``pair_src[p]`` and a receptor whose
@@ -229,6 +231,8 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
             length = speed[s] * tau  # travel distance of a bin
             d_end = _burn_bins(t_s, tau, rec_burn_s[r], nb) * length  # burnt: only the air emitted since
             n_samples = pair_nk[p]
+            best = 0.0  # the most exposed sample point's air so far, and its bins
+            b_lo, b_hi, bg_lo, bg_hi = -1, -1, 0.0, 0.0
             for k in range(pair_k0[p], pair_k0[p] + n_samples):
                 k_lo, k_hi, g_lo, g_hi = _sample_bins(pair_de[p] + pair_ext[p] * disc_x[k],
                                                       pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey, src_radius[s],
@@ -236,16 +240,15 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
                                                       tab_s[row_a[s]])
                 if k_lo < 0:
                     continue
-                if k_lo == k_hi:
-                    _add(conc, hit, r, tag_of[o + k_lo], weight[o + k_lo] * (g_hi - g_lo) / n_samples)
-                    continue
-                _add(conc, hit, r, tag_of[o + k_lo], weight[o + k_lo] * (g_edge[o + k_lo + 1] - g_lo) / n_samples)
-                _add(conc, hit, r, tag_of[o + k_hi], weight[o + k_hi] * (g_hi - g_edge[o + k_hi]) / n_samples)
-                j = k_lo + 1
-                while j < k_hi:  # the whole bins between, tag by tag
-                    j_end = min(tag_end[o + j], k_hi)
-                    _add(conc, hit, r, tag_of[o + j], (run_sum[o + j_end] - run_sum[o + j]) / n_samples)
-                    j = j_end
+                air = _sample_air(conc, r, n_samples, with_mean, k_lo, k_hi, g_lo, g_hi, o, weight, tag_of, g_edge,
+                                  run_sum, tag_end)
+                if air > 0.0 and with_mean:
+                    hit[r] = True
+                if air > best:
+                    best, b_lo, b_hi, bg_lo, bg_hi = air, k_lo, k_hi, g_lo, g_hi
+            if spot_col[r] >= 0 and b_lo >= 0:
+                _sample_air(spot, spot_col[r], 1.0, True, b_lo, b_hi, bg_lo, bg_hi, o, weight, tag_of, g_edge,
+                            run_sum, tag_end)
 
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)
@@ -418,6 +421,34 @@ def _span(e, n, ex, ey, radius, reach):  # type: ignore[no-untyped-def]  # pragm
         return 0.0, -1.0
     c = math.sqrt(radius * radius - y * y)
     return max(0.0, x - c), x + c
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _sample_air(out, col, n_samples, write, k_lo, k_hi, g_lo, g_hi, o, weight, tag_of, g_edge, run_sum,
+                tag_end):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The air of one sample point (its bins ``k_lo .. k_hi`` of a source's bins from ``o``
+    on, G ``g_lo`` and ``g_hi`` at its ends) over ``n_samples``, added tag by tag to
+    ``out[tag, col]`` where ``write``; returns its sum over the tags."""
+    if k_lo == k_hi:
+        return _put(out, col, write, tag_of[o + k_lo], weight[o + k_lo] * (g_hi - g_lo) / n_samples)
+    air = _put(out, col, write, tag_of[o + k_lo], weight[o + k_lo] * (g_edge[o + k_lo + 1] - g_lo) / n_samples)
+    air += _put(out, col, write, tag_of[o + k_hi], weight[o + k_hi] * (g_hi - g_edge[o + k_hi]) / n_samples)
+    j = k_lo + 1
+    while j < k_hi:  # the whole bins between, tag by tag
+        j_end = min(tag_end[o + j], k_hi)
+        air += _put(out, col, write, tag_of[o + j], (run_sum[o + j_end] - run_sum[o + j]) / n_samples)
+        j = j_end
+    return air
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _put(out, col, write, tag, val):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``val`` added to ``out[tag, col]`` where it is positive and ``write``; its positive part."""
+    if val > 0.0:
+        if write:
+            out[tag, col] += val
+        return val
+    return 0.0
 
 
 @numba.njit(cache=True, error_model="numpy")

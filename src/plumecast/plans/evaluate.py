@@ -261,7 +261,7 @@ def evaluate_plans(
     front_arrival_s : front arrival at each receptor. [s after start]
     cohort_fn : ``countermeasures.cohorts`` (default) or a replacement with its signature.
     """
-    from plumecast.exposure import by_part_shares
+    from plumecast.exposure_parts import by_part_shares
 
     # the cities a point release's plume can cross are assessed part by part of their disc, and their
     # figures gathered back at the end (plumecast.city_parts): the disc's mean air understates the deaths
@@ -345,7 +345,7 @@ def _by_city(o: PlanOutcome, parent: NDArray[np.int64], n_city: int) -> PlanOutc
     reaches it, at the earliest part's time (plumecast.city_parts)."""
     if parent.size == n_city:
         return o
-    from plumecast.exposure import part_starts
+    from plumecast.exposure_parts import part_starts
 
     first = part_starts(parent)
 
