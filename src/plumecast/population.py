@@ -564,8 +564,9 @@ def _load_netcdf(path: Path, bbox: BBox | None, variable: str | None) -> Populat
             cands = [str(n) for n, v in ds.data_vars.items() if lat_name in v.dims and lon_name in v.dims]
             if len(cands) != 1:
                 raise DataFileError(
-                    f"{path}: {len(cands)} variables on ({lat_name}, {lon_name}) {cands}; "
-                    "name one with population.variable"
+                    f"{path}: {len(cands)} variables on ({lat_name}, {lon_name}) {cands}; expected the "
+                    "population alone (zones: name it with population.variable; run and compare read a "
+                    "file with one such variable: extract it, e.g. cdo selname,NAME IN OUT.nc)"
                 )
             variable = cands[0]
         if variable not in ds.data_vars:

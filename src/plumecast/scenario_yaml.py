@@ -206,13 +206,47 @@ def _number_message(loc: tuple[Any, ...], msg: str, got: Any, got_txt: str) -> t
     return msg, got_txt
 
 
+#: a step of pydantic's error path that names a branch of a union or a validator, not a key
+#: (``lax-or-strict[...]``, ``list[...]``, ``function-after[...]``, ``str``, ``float``)
+_BRANCH = re.compile(r"[\[\](),<>]|^(str|int|float|bool|list|dict|Path|none|function-\w+|lax-or-strict)$")
+
+
+def _plain_msg(msg: str) -> str:
+    """pydantic's wording of a union branch's error without its class names: 'Input is not
+    a valid path for <class 'pathlib.Path'>' -> 'expected a file path'."""
+    msg = re.sub(r"^Input is not a valid path for <class '[\w.]+'>$", "expected a file path", msg)
+    if msg == "Input should be a valid list":
+        return "expected a list of them"
+    return re.sub(r"^Input should be ", "expected ", msg)
+
+
+def _merge_branches(entries: list[tuple[str, str, str, str, bool]]) -> list[str]:
+    """One line per key: the errors of a union's branches at one key (``branch`` True)
+    joined as 'expected X or Y'."""
+    out: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    for where, key, msg, got_txt, branch in entries:
+        if branch and (key, got_txt) in seen:
+            i = seen[(key, got_txt)]
+            out[i] = out[i].removesuffix(got_txt) + " or " + _plain_msg(msg).removeprefix("expected ") + got_txt
+            continue
+        if branch:
+            seen[(key, got_txt)] = len(out)
+            msg = _plain_msg(msg)
+        out.append(f"{where}: {key}: {msg}{got_txt}")
+    return out
+
+
 def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
                    reference: str = "docs/scenario.md") -> str:
-    msgs = []
+    entries: list[tuple[str, str, str, str, bool]] = []
     for err in exc.errors():
         # drop the release type tag pydantic puts in the path: releases.0.point.lat -> releases.0.lat
         loc = tuple(p for i, p in enumerate(err["loc"])
                     if not (i == 2 and err["loc"][0] == "releases" and p in ("point", "cities")))
+        # ... and the union's branch: met.path.list[...] -> met.path
+        branch = any(isinstance(p, str) and _BRANCH.search(p) for p in loc)
+        loc = tuple(p for p in loc if not (isinstance(p, str) and _BRANCH.search(p)))
         msg = err["msg"]
         if err["type"] == "value_error":
             msg = str(err.get("ctx", {}).get("error", msg))
@@ -238,7 +272,8 @@ def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int
             msg, got_txt = _number_message(loc, msg, got, got_txt)
         if len(got_txt) > 200:
             got_txt = got_txt[:190] + "...)"
-        msgs.append(f"{where}: {key}: {msg}{got_txt}")
+        entries.append((where, key, msg, got_txt, branch))
+    msgs = _merge_branches(entries)
     if len(msgs) > MAX_ERRORS_SHOWN:
         msgs = [*msgs[:MAX_ERRORS_SHOWN], f"... and {len(msgs) - MAX_ERRORS_SHOWN:,} more problem(s) not shown"]
     return "invalid scenario:\n  " + "\n  ".join(msgs)
