@@ -93,3 +93,47 @@ def test_a_resumed_run_keeps_the_spots_of_the_steps_before(utrecht, tmp_path):
     np.testing.assert_allclose(again.exposure.spot_extra, whole.exposure.spot_extra, rtol=1e-9, atol=1e-12 * top)
     for key in ("hours_to_aegl1", "hours_to_aegl2"):
         assert float(again.consequences()[key].values[0]) == float(whole.consequences()[key].values[0])
+
+
+def test_steady_winds_give_the_spots_the_sample_points_give(utrecht, monkeypatch):
+    # a uniform wind: after the first step the spots come from the points that can be the most
+    # exposed (spans in no other's) and their overlaps made once; every step from all sample points
+    # gives the same, to the rounding of the sums' order
+    import plumecast.exposure_area as ea
+
+    sc, reused = utrecht
+    monkeypatch.setattr(ea, "MAX_OVERLAPS", 0)
+    direct = run(sc)
+    a, b = reused.exposure.spot_extra, direct.exposure.spot_extra
+    assert np.abs(b).max() > 0
+    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * float(np.abs(b).max()))
+
+
+def test_a_front_cuts_the_spots_as_the_means(monkeypatch):
+    # the Randstad's fleets stop at 2 h and a front lit at 3 h in Amsterdam burns their air: the
+    # cities' spots keep only what was emitted since, from the reused overlaps as from the points
+    import plumecast.exposure_area as ea
+    from plumecast.concentration import OutputGrid
+    from plumecast.countermeasures.config import build_measure
+    from tests.test_exposure_area import BBOX, RECEPTORS
+
+    front = {"type": "front", "ignition_h": 3.0, "points": [[52.374, 4.8897]], "speed_m_s": 50.0,
+             "threshold_kg_m3": 1e-12}
+    discs = [{**r, "radius_km": 4.0} for r in RECEPTORS[:3]]
+    sc = _scenario(duration_h=8, met={"source": "uniform", "u_m_s": 1.2, "v_m_s": 0.2}, receptors={"points": discs},
+                   releases=[{"type": "cities", "name": "fleets", "bbox": list(BBOX), "rate_kg_s_per_capita": 1e-6,
+                              "radius_km": 6, "height_m": 10, "stop_h": 2}],
+                   plans=[{"name": "burn", "measures": [front]}])
+    def on_grid():  # type: ignore[no-untyped-def]  # a front is used by one run
+        return build_measure(sc.plans[0].measures[0], sc.resolved_agent()).on_output_grid(
+            OutputGrid.from_config(sc.output.grid))
+
+    burn = run(sc, front=on_grid())
+    base = run(sc)
+    late = slice(4 * 6, None)  # after 4 h: the front has passed Amsterdam and Leiden
+    assert np.abs(base.exposure.spot_extra[:, late, :2]).max() > 0
+    assert np.abs(burn.exposure.spot_extra[:, late, :2]).max() < 0.05 * np.abs(base.exposure.spot_extra[:, late, :2]).max()
+    monkeypatch.setattr(ea, "MAX_OVERLAPS", 0)
+    direct = run(sc, front=on_grid())
+    top = float(np.abs(direct.exposure.spot_extra).max())
+    np.testing.assert_allclose(burn.exposure.spot_extra, direct.exposure.spot_extra, rtol=1e-9, atol=1e-9 * top)

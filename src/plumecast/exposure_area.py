@@ -35,9 +35,11 @@ from plumecast.nearfield.area_source import (
     area_plume_apply,
     area_plume_overlaps,
     area_plume_step,
+    area_spot_apply,
     bin_time,
     emission_integral,
     front_distance,
+    spot_candidates,
     sunflower,
     travel_integral,
 )
@@ -118,6 +120,9 @@ class AreaNearField:
     #: the winds and tables of the last step, and the overlaps made for them (``area_plume_overlaps``)
     _last_key: tuple[NDArray[Any], ...] | None = field(default=None, repr=False)
     _overlaps: tuple[NDArray[np.float64], NDArray[np.int64]] | None = field(default=None, repr=False)
+    #: under those winds, the points each pair's most exposed one is searched among and their overlaps
+    #: (_steady_spots)
+    _candidates: tuple[Any, ...] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -342,6 +347,7 @@ class AreaNearField:
         self._last_key = key
         if not steady:
             self._overlaps = None
+            self._candidates = None
         elif self._overlaps is None and self._overlap_size(u_e, v_n) <= MAX_OVERLAPS:
             # the same winds and tables as the step before: each pair's share of each travel-distance bin
             # is the same too, made once from the sample points for the steps they stay so
@@ -350,22 +356,71 @@ class AreaNearField:
                 self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q, self.src_radius,
                 self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.tab_s,
                 self.decay_rate_s, self.dry_velocity_m_s)
-        with_mean = True
         if steady and self._overlaps is not None:  # a step is then a sum over bins
             overlap, pair_ptr = self._overlaps
             area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, self.src_group,
                              self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, burn, conc, hit)
-            if spot is None:
+            if spot is None or self._steady_spots(t_s, u_e, v_n, row_a, row_b, w_b, burn, spot):
                 return
-            with_mean = False  # the sample points for the most exposed one only
-        spot_col = self._spot_col if spot is not None else np.full(self.rec_ptr.size - 1, -1, np.int64)
-        spot_out = spot if spot is not None else np.zeros((1, 1))
+            conc = np.zeros_like(conc)  # the mean is made: the sample points for the spot alone
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
                         self.tab_g, self.tab_s, self.cum, self.bin_of_step, self.cum.shape[0],
-                        self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit, spot_out, spot_col, with_mean)
+                        self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit,
+                        spot if spot is not None else _NO_SPOT,
+                        self._spot_col if spot is not None else np.full(self.rec_ptr.size - 1, -1, np.int64))
 
+    def _steady_spots(self, t_s: float, u_e: NDArray[np.float64], v_n: NDArray[np.float64], row_a: NDArray[np.int64],
+                      row_b: NDArray[np.int64], w_b: NDArray[np.float64], burn: NDArray[np.float64],
+                      spot: NDArray[np.float64]) -> bool:
+        """:meth:`add_step`'s ``spot`` under steady winds and tables; False where there are
+        too many points to keep (:data:`MAX_OVERLAPS`: the sample points make it then).
+
+        Each pair's points that can be its most exposed one (:func:`spot_candidates`) are
+        made pairs of one point each, whose overlaps (:func:`area_plume_overlaps`, each bin's
+        share of the point's air but for the emission rate) are made once for the steps the
+        winds stay so; a step's air at each point is then a sum over the few bins it comes
+        from (:func:`area_spot_apply`: the sums of :func:`area_plume_apply`).
+        """
+        if self._candidates == ():
+            return False
+        if self._candidates is None:
+            cand_ptr, cand_k = spot_candidates(self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0,
+                                               self.pair_nk, _SAMPLES[0], _SAMPLES[1], self.src_radius,
+                                               self.src_reach, u_e, v_n)
+            pair = np.repeat(np.arange(self.pair_src.size), np.diff(cand_ptr))
+            speed = np.maximum(np.hypot(u_e, v_n), self.min_wind_m_s)[self.pair_src[pair]]
+            far = (self.src_reach + self.src_radius)[self.pair_src[pair]]
+            with np.errstate(invalid="ignore"):
+                n_max = int(np.nanmax(np.ceil(far / (speed * bin_time(self.dt_s, self.decay_rate_s))), initial=0))
+            if pair.size * n_max > MAX_OVERLAPS:
+                self._candidates = ()  # for as long as the winds stay so
+                return False
+            ones = np.arange(cand_k.size + 1, dtype=np.int64)  # one point, one "receptor"
+            overlap, ov_ptr = area_plume_overlaps(
+                self.dt_s, ones, self.pair_src[pair], self.pair_de[pair], self.pair_dn[pair], self.pair_ext[pair],
+                cand_k, np.ones(cand_k.size, np.int64), _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
+                self.src_radius, self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.tab_s,
+                self.decay_rate_s, self.dry_velocity_m_s)
+            # each point's bins whose overlap is not 0, lo .. hi - 1 (none: 0 .. -1)
+            nz = np.flatnonzero(overlap > 0.0)
+            owner = np.searchsorted(ov_ptr, nz, side="right") - 1
+            first_nz = np.zeros(pair.size, np.int64)
+            last_nz = np.zeros(pair.size, np.int64)
+            if nz.size:
+                new_owner = np.concatenate([[True], owner[1:] != owner[:-1]])
+                ends = np.concatenate([owner[1:] != owner[:-1], [True]])
+                first_nz[owner[new_owner]] = (nz - ov_ptr[owner])[new_owner]
+                last_nz[owner[ends]] = (nz - ov_ptr[owner])[ends] + 1
+            self._candidates = (cand_ptr, overlap, ov_ptr, first_nz, last_nz)
+        cand_ptr, overlap, ov_ptr, lo, hi = self._candidates
+        area_spot_apply(t_s, self.dt_s, self.rec_ptr, cand_ptr, overlap, ov_ptr, lo, hi, self.src_group[self.pair_src],
+                        burn, self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, spot, self._spot_col)
+        return True
+
+
+_NO_SPOT = np.zeros((1, 1))
 
 #: Most (pair, bin) overlaps kept for steady winds (``AreaNearField.add_step``; 8 bytes each):
 #: more, and every step is made from the sample points (0: always).

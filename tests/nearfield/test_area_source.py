@@ -26,7 +26,7 @@ def _one_pair(radius_m, q, u, *, t_s, dt_s, factor, bins, table, de=0.0, dn=0.0,
                     np.array([radius_m]), np.array([radius_m + 30e3]), np.array([0]), np.array([u]), np.array([v]),
                     1.0, d, g[None, :], d[None, :], emission_integral(np.asarray(factor, float)[None, :], dt_s), bins,
                     n_groups, decay_s, v_dep, np.full(1, np.inf), conc, hit, spot := np.zeros((n_tags, 1)),
-                    np.zeros(1, np.int64), True)
+                    np.zeros(1, np.int64))
     # one sample point (the centre): its most exposed point's air is the mean's, tag by tag
     np.testing.assert_array_equal(spot, conc)
     return conc[:, 0], bool(hit[0])

@@ -170,11 +170,11 @@ def _table2(d, ga, gb, wb, x):  # type: ignore[no-untyped-def]  # pragma: no cov
 def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
                     row_a, row_b, w_b, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g,
                     tab_s, cum, bin_of_step, n_groups, decay_s, v_dep, rec_burn_s, conc,
-                    hit, spot, spot_col, with_mean):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+                    hit, spot, spot_col):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add the area sources' plumes at time ``t_s`` (the end of a step) to ``conc``
-    ``(tag, receptor)`` (``with_mean`` False: not, only ``spot``), and to ``spot``
-    ``(tag, spot_col[r])`` the air of each pair at its most exposed sample point, for the
-    receptors with ``spot_col[r] >= 0`` (the largest sum over the tags; its air by tag).
+    ``(tag, receptor)``, and to ``spot`` ``(tag, spot_col[r])`` the air of each pair at its
+    most exposed sample point, for the receptors with ``spot_col[r] >= 0`` (the largest sum
+    over the tags; its air by tag).
 
     The pairs of receptor ``r`` are ``rec_ptr[r] .. rec_ptr[r + 1]`` (one thread per
     receptor). Pair ``p`` is area source ``pair_src[p]`` and a receptor whose
@@ -240,9 +240,9 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
                                                       tab_s[row_a[s]])
                 if k_lo < 0:
                     continue
-                air = _sample_air(conc, r, n_samples, with_mean, k_lo, k_hi, g_lo, g_hi, o, weight, tag_of, g_edge,
+                air = _sample_air(conc, r, n_samples, True, k_lo, k_hi, g_lo, g_hi, o, weight, tag_of, g_edge,
                                   run_sum, tag_end)
-                if air > 0.0 and with_mean:
+                if air > 0.0:
                     hit[r] = True
                 if air > best:
                     best, b_lo, b_hi, bg_lo, bg_hi = air, k_lo, k_hi, g_lo, g_hi
@@ -330,6 +330,42 @@ def area_plume_apply(t_s, dt_s, rec_ptr, pair_src, overlap, pair_ptr, src_group,
             for k in range(_burn_bins(t_s, tau, rec_burn_s[r], nb)):
                 step = max(min(int(math.floor((t_s - (k + 0.5) * tau) / dt_s)), n_steps - 1), 0)
                 _add(conc, hit, r, bin_of_step[step] * n_groups + g, overlap[a + k] * rate[g, step])
+
+
+@numba.njit(cache=True, error_model="numpy", parallel=True)
+def area_spot_apply(t_s, dt_s, rec_ptr, cand_ptr, overlap, ov_ptr, lo, hi, pair_group, rec_burn_s, rate, bin_of_step,
+                    n_groups, decay_s, spot, spot_col):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The ``spot`` of :func:`area_plume_step` from overlaps made for steady winds (the sums
+    of :func:`area_plume_apply`, one thread per receptor): pair ``p``'s points are
+    ``cand_ptr[p] .. cand_ptr[p + 1]``, each with its overlaps from ``ov_ptr[c]`` on and
+    not 0 in bins ``lo[c] .. hi[c] - 1`` only (a point's span of travel distances crosses
+    a few of its source's bins); the air of the point with the most is added, tag by tag,
+    to ``spot[:, spot_col[r]]``."""
+    tau = bin_time(dt_s, decay_s)
+    n_steps = rate.shape[1]
+    n_now = int(math.floor(t_s / tau + 1e-9))  # no further back than the start
+    for r in numba.prange(rec_ptr.size - 1):
+        col = spot_col[r]
+        if col < 0:
+            continue
+        for p in range(rec_ptr[r], rec_ptr[r + 1]):
+            g = pair_group[p]
+            best = 0.0
+            best_c = -1
+            for c in range(cand_ptr[p], cand_ptr[p + 1]):
+                stop = min(hi[c], n_now, _burn_bins(t_s, tau, rec_burn_s[r], ov_ptr[c + 1] - ov_ptr[c]))
+                air = 0.0
+                for k in range(lo[c], stop):
+                    step = max(min(int(math.floor((t_s - (k + 0.5) * tau) / dt_s)), n_steps - 1), 0)
+                    air += overlap[ov_ptr[c] + k] * rate[g, step]
+                if air > best:
+                    best, best_c = air, c
+            if best_c < 0:
+                continue
+            stop = min(hi[best_c], n_now, _burn_bins(t_s, tau, rec_burn_s[r], ov_ptr[best_c + 1] - ov_ptr[best_c]))
+            for k in range(lo[best_c], stop):
+                step = max(min(int(math.floor((t_s - (k + 0.5) * tau) / dt_s)), n_steps - 1), 0)
+                spot[bin_of_step[step] * n_groups + g, col] += overlap[ov_ptr[best_c] + k] * rate[g, step]
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -421,6 +457,46 @@ def _span(e, n, ex, ey, radius, reach):  # type: ignore[no-untyped-def]  # pragm
         return 0.0, -1.0
     c = math.sqrt(radius * radius - y * y)
     return max(0.0, x - c), x + c
+
+
+@numba.njit(cache=True, error_model="numpy")
+def spot_candidates(pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y, src_radius, src_reach,
+                    u_e, v_n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Per pair, the sample points that can be its most exposed one for these winds,
+    ``(cand_ptr, cand_k)`` (CSR over the pairs, indices into ``disc_x``): a point's air is
+    ``∫ w dG`` over the travel distances ``[d_lo, d_hi]`` upwind of it inside the source's
+    disc (:func:`_span`), with ``w >= 0`` and G rising, so a point whose span lies inside
+    another's gets no more air than that one whatever the emission, decay, front or burn
+    (they cut both spans at the same travel distance or front distance). The points whose
+    span lies in no other's are the candidates (of two equal spans, the first)."""
+    n_pairs = pair_src.size
+    cand_ptr = np.zeros(n_pairs + 1, np.int64)
+    keep = np.zeros(disc_x.size, np.bool_)
+    out = np.zeros(int(np.sum(pair_nk)), np.int64)
+    lo = np.zeros(disc_x.size)
+    hi = np.zeros(disc_x.size)
+    for p in range(n_pairs):
+        s = pair_src[p]
+        ex, ey = _unit(u_e[s], v_n[s])
+        k0, nk = pair_k0[p], pair_nk[p]
+        for k in range(k0, k0 + nk):
+            lo[k], hi[k] = _span(pair_de[p] + pair_ext[p] * disc_x[k], pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey,
+                                 src_radius[s], src_reach[s])
+            keep[k] = hi[k] > lo[k] and math.isfinite(ex)
+        for k in range(k0, k0 + nk):
+            if not keep[k]:
+                continue
+            for j in range(k0, k0 + nk):
+                if j != k and keep[j] and lo[j] <= lo[k] and hi[j] >= hi[k] and (lo[j] < lo[k] or hi[j] > hi[k] or j < k):
+                    keep[k] = False
+                    break
+        n = cand_ptr[p]
+        for k in range(k0, k0 + nk):
+            if keep[k]:
+                out[n] = k
+                n += 1
+        cand_ptr[p + 1] = n
+    return cand_ptr, out[:cand_ptr[n_pairs]].copy()
 
 
 @numba.njit(cache=True, error_model="numpy")
