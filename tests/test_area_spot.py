@@ -137,3 +137,16 @@ def test_a_front_cuts_the_spots_as_the_means(monkeypatch):
     direct = run(sc, front=on_grid())
     top = float(np.abs(direct.exposure.spot_extra).max())
     np.testing.assert_allclose(burn.exposure.spot_extra, direct.exposure.spot_extra, rtol=1e-9, atol=1e-9 * top)
+
+
+def test_the_casualty_table_names_the_cities_counted_down_to_their_most_exposed_point(utrecht):
+    from rich.console import Console
+
+    from plumecast.report_tables import print_casualty_table
+
+    _, r = utrecht
+    console = Console(record=True, width=200)
+    print_casualty_table(r.consequences(), console, top=3)
+    text = console.export_text()
+    assert "Cities in an emitting city's plume: Utrecht:" in text
+    assert "the most exposed point of their disc" in text and "Cities a plume crosses" not in text

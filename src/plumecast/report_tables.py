@@ -51,6 +51,17 @@ def format_countdown(seconds: float | None, *, relative: bool = True) -> str:
     return "+" + (f"{h} h {m:02d} min" if h else f"{m} min")
 
 
+def _name_cities(console: Any, result: Any, names: Any, column: str, title: str, text: str) -> None:
+    """One line naming the receptors (five, then how many more) whose ``column`` of the
+    consequences is positive, then ``text``; nothing where none is."""
+    n = len(names)
+    flag = _column(result, column, n, 0).astype(int)
+    named = [str(names[i]) for i in range(n) if flag[i] > 0]
+    if named:
+        shown = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
+        console.print(f"[bold]{title}:[/bold] {escape(shown)}: {text}", highlight=False)
+
+
 def _column(result: xr.Dataset, name: str, n: int, fill: Any = "") -> np.ndarray:
     if name in result.coords or name in result.data_vars:
         return np.asarray(result[name].values)
@@ -271,24 +282,15 @@ def print_casualty_table(
         console.print(f"[bold]Extrapolated:[/bold] {len(listed_beyond)} of the listed receptors were exposed "
                       f"{how} than the 10-60 min the lethality probits were fitted for; their fatalities are "
                       "extrapolations (probit_beyond_fitted_range in consequences.csv).", highlight=False)
-    parts = _column(result, "disc_parts", n, 0).astype(int)
-    split = [str(names[i]) for i in range(n) if parts[i] > 0]
-    if split:
-        shown = ", ".join(split[:5]) + (f" and {len(split) - 5} more" if len(split) > 5 else "")
-        console.print(f"[bold]Cities a plume crosses:[/bold] {escape(shown)}: their deaths are summed over the "
-                      "parts of each city's disc (cells of a polar grid round the release) that a point release's plume "
-                      "reaches and the rest "
-                      "of the disc, their arrivals are the earliest part's, their peak and % of AEGL-3 the worst "
-                      "part's (averaged over the disc first, a narrow plume reads far lower than the air its people "
-                      "breathe; docs/exposure.md).", highlight=False)
-    spot = _column(result, "area_spot", n, 0).astype(int)
-    in_own = [str(names[i]) for i in range(n) if spot[i] > 0]
-    if in_own:
-        shown = ", ".join(in_own[:5]) + (f" and {len(in_own) - 5} more" if len(in_own) > 5 else "")
-        console.print(f"[bold]Cities in an emitting city's plume:[/bold] {escape(shown)}: their arrivals, peak and % "
-                      "of AEGL-3 are those of the most exposed point of their disc (an area source's plume grows "
-                      "across the disc; its mean is reached later), their deaths are the disc's mean air's "
-                      "(docs/exposure.md).", highlight=False)
+    _name_cities(console, result, names, "disc_parts", "Cities a plume crosses",
+                 "their deaths are summed over the parts of each city's disc (cells of a polar grid round the "
+                 "release) that a point release's plume reaches and the rest of the disc, their arrivals are the "
+                 "earliest part's, their peak and % of AEGL-3 the worst part's (averaged over the disc first, a "
+                 "narrow plume reads far lower than the air its people breathe; docs/exposure.md).")
+    _name_cities(console, result, names, "area_spot", "Cities in an emitting city's plume",
+                 "their arrivals, peak and % of AEGL-3 are those of the most exposed point of their disc (an area "
+                 "source's plume grows across the disc; its mean is reached later), their deaths are the disc's mean "
+                 "air's (docs/exposure.md).")
     # the notes the lines above do not already say (unknowns: the totals line; extrapolated,
     # gas still present: their own lines)
     noted = [(names[i], "; ".join(p for p in str(notes[i]).split("; ") if p.startswith(_NOTE_SHOWN)))
