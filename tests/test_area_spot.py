@@ -150,3 +150,56 @@ def test_the_casualty_table_names_the_cities_counted_down_to_their_most_exposed_
     text = console.export_text()
     assert "Cities in an emitting city's plume: Utrecht:" in text
     assert "the most exposed point of their disc" in text and "Cities a plume crosses" not in text
+
+
+@pytest.mark.parametrize("to_deg", [90.0, 75.0])
+def test_a_town_downwind_of_an_emitting_city_is_reached_when_its_rim_is(to_deg):
+    # a 3-km town 9 km downwind of Utrecht's 6-km emitting disc: its 16 sample points lie inside its
+    # rim, where the air past the source's edge falls fastest; its countdown had come 10-30 min after
+    # the air at its rim (audit). The points of its crosswind lines (upwind and downwind ends, the
+    # source's edge) now give it, with the wind along the axis and at 15 degrees to it.
+    cities = load_cities()
+    k = [i for i, n in enumerate(cities.name) if n == "Utrecht"][0]
+    lat0, lon0 = float(cities.lat[k]), float(cities.lon[k])
+    cos0 = math.cos(math.radians(lat0))
+    lon_t = lon0 + math.degrees(9000.0 / (6371000.0 * cos0))
+    ext = 3000.0
+    pts = []
+    for i in range(72):  # the town's rim
+        t = 2 * math.pi * i / 72
+        dx, dy = 0.999 * ext * math.cos(t), 0.999 * ext * math.sin(t)
+        pts.append({"name": f"rim {i * 5}", "lat": lat0 + math.degrees(dy / 6371000.0), "population": 0,
+                    "lon": lon_t + math.degrees(dx / (6371000.0 * cos0))})
+    one = {"type": "cities", "name": "fleet", "names": ["Utrecht"], "rate_kg_s_per_capita": 3e-4, "radius_km": 6,
+           "height_m": 10, "profile": [[0, 0.05], [4, 1.0]]}
+    town = {"name": "Town", "lat": lat0, "lon": lon_t, "population": 20000, "radius_km": ext / 1000.0}
+    u, v = 3.0 * math.sin(math.radians(to_deg)), 3.0 * math.cos(math.radians(to_deg))
+    sc = _scenario(releases=[one], receptors={"points": [town, *pts]}, duration_h=3, particles=800,
+                   met={"source": "uniform", "u_m_s": u, "v_m_s": v})
+    cons = run(sc).consequences()
+    for level in (1, 2):
+        key = f"hours_to_aegl{level}"
+        earliest = float(np.nanmin(np.asarray(cons[key].values[1:], float)))
+        assert float(cons[key].values[0]) <= earliest + 0.5 / 60.0, (level, cons[key].values[0], earliest)
+
+
+def test_a_city_off_the_wind_grid_is_not_named_as_counted_down_to_a_spot():
+    # a regional grid from 4.45 E: Leiden (4.49 E) emits on it; a town at 4.40 E, in reach of Leiden's
+    # plume, is off it: its figures are unknown, and it is not listed as read at its most exposed point
+    from plumecast.met import build_wind_dataset
+
+    lat = np.arange(50.0, 54.001, 0.05)
+    lon = np.arange(4.45, 9.001, 0.05)
+    u = np.full((1, lat.size, lon.size), -4.0, np.float32)  # towards the west
+    wind = build_wind_dataset(u, np.zeros_like(u), np.array(["2026-03-02"], dtype="datetime64[ns]"), lat, lon,
+                              source="regional test", level="10 m", steady=True)
+    one = {"type": "cities", "name": "fleet", "names": ["Leiden"], "rate_kg_s_per_capita": 3e-4, "radius_km": 6,
+           "height_m": 10}
+    towns = [{"name": "off", "lat": 52.1583, "lon": 4.40, "population": 20000, "radius_km": 2.0},
+             {"name": "on", "lat": 52.1583, "lon": 4.47, "population": 20000, "radius_km": 2.0}]
+    sc = _scenario(releases=[one], receptors={"points": towns}, duration_h=2, particles=500)
+    r = run(sc, wind=wind)
+    assert list(r.exposure.on_grid) == [False, True]
+    cons = r.consequences()
+    assert np.isnan(float(cons["fatalities"].values[0]))
+    assert list(cons["area_spot"].values) == [0, 1]

@@ -120,7 +120,9 @@ def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64
     spots = np.add.reduceat((kind == KIND_SPOT).astype(np.int64), first)
     people_cols = counts - spots
     out["disc_parts"] = ("receptor", np.where(people_cols > 1, people_cols, 0).astype(np.int16))
-    out["area_spot"] = ("receptor", (spots > 0).astype(np.int8))
+    # (a city off the wind domain has unknown figures, from no spot)
+    known = np.asarray(city["concentration_known"].values, bool) if "concentration_known" in city else True
+    out["area_spot"] = ("receptor", ((spots > 0) & known).astype(np.int8))
     out.attrs = dict(city.attrs)
     out.attrs["total_fatalities"] = total(np.asarray(out["fatalities"].values, dtype=float))
     out.attrs["total_fatalities_sheltered"] = total(np.asarray(out["fatalities_sheltered"].values, dtype=float))

@@ -377,7 +377,8 @@ class AreaNearField:
         """:meth:`add_step`'s ``spot`` under steady winds and tables; False where there are
         too many points to keep (:data:`MAX_OVERLAPS`: the sample points make it then).
 
-        Each pair's points that can be its most exposed one (:func:`spot_candidates`) are
+        Each pair's points that can be its most exposed one (:func:`spot_candidates`: among its
+        sample points and its crosswind lines' points) are
         made pairs of one point each, whose overlaps (:func:`area_plume_overlaps`, each bin's
         share of the point's air but for the emission rate) are made once for the steps the
         winds stay so; a step's air at each point is then a sum over the few bins it comes
@@ -386,9 +387,9 @@ class AreaNearField:
         if self._candidates == ():
             return False
         if self._candidates is None:
-            cand_ptr, cand_k = spot_candidates(self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0,
-                                               self.pair_nk, _SAMPLES[0], _SAMPLES[1], self.src_radius,
-                                               self.src_reach, u_e, v_n)
+            cand_ptr, cand_e, cand_n = spot_candidates(self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
+                                                       self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1],
+                                                       self.src_radius, self.src_reach, u_e, v_n)
             pair = np.repeat(np.arange(self.pair_src.size), np.diff(cand_ptr))
             speed = np.maximum(np.hypot(u_e, v_n), self.min_wind_m_s)[self.pair_src[pair]]
             far = (self.src_reach + self.src_radius)[self.pair_src[pair]]
@@ -397,10 +398,11 @@ class AreaNearField:
             if pair.size * n_max > MAX_OVERLAPS:
                 self._candidates = ()  # for as long as the winds stay so
                 return False
-            ones = np.arange(cand_k.size + 1, dtype=np.int64)  # one point, one "receptor"
-            overlap, ov_ptr = area_plume_overlaps(
-                self.dt_s, ones, self.pair_src[pair], self.pair_de[pair], self.pair_dn[pair], self.pair_ext[pair],
-                cand_k, np.ones(cand_k.size, np.int64), _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
+            ones = np.arange(cand_e.size + 1, dtype=np.int64)  # one point, one "receptor"
+            overlap, ov_ptr = area_plume_overlaps(  # each point as a disc of no extent (the samples' centre)
+                self.dt_s, ones, self.pair_src[pair], cand_e, cand_n, np.zeros(cand_e.size),
+                np.zeros(cand_e.size, np.int64), np.ones(cand_e.size, np.int64), _SAMPLES[0], _SAMPLES[1], row_a,
+                row_b, w_b, self.src_q,
                 self.src_radius, self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.tab_s,
                 self.decay_rate_s, self.dry_velocity_m_s)
             # each point's bins whose overlap is not 0, lo .. hi - 1 (none: 0 .. -1)

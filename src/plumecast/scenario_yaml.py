@@ -211,10 +211,15 @@ def _number_message(loc: tuple[Any, ...], msg: str, got: Any, got_txt: str) -> t
 _BRANCH = re.compile(r"[\[\](),<>]|^(str|int|float|bool|list|dict|Path|none|function-\w+|lax-or-strict)$")
 
 
+def _no_class(msg: str) -> str:
+    """pydantic's 'Input is not a valid path for <class 'pathlib.Path'>' -> 'expected a file path'."""
+    return re.sub(r"^Input is not a valid path for <class '[\w.]+'>$", "expected a file path", msg)
+
+
 def _plain_msg(msg: str) -> str:
-    """pydantic's wording of a union branch's error without its class names: 'Input is not
-    a valid path for <class 'pathlib.Path'>' -> 'expected a file path'."""
-    msg = re.sub(r"^Input is not a valid path for <class '[\w.]+'>$", "expected a file path", msg)
+    """pydantic's wording of a union branch's error without its class names (:func:`_no_class`),
+    'Input should be X' -> 'expected X'."""
+    msg = _no_class(msg)
     if msg == "Input should be a valid list":
         return "expected a list of them"
     return re.sub(r"^Input should be ", "expected ", msg)
@@ -272,7 +277,7 @@ def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int
             msg, got_txt = _number_message(loc, msg, got, got_txt)
         if len(got_txt) > 200:
             got_txt = got_txt[:190] + "...)"
-        entries.append((where, key, msg, got_txt, branch))
+        entries.append((where, key, _no_class(msg), got_txt, branch))
     msgs = _merge_branches(entries)
     if len(msgs) > MAX_ERRORS_SHOWN:
         msgs = [*msgs[:MAX_ERRORS_SHOWN], f"... and {len(msgs) - MAX_ERRORS_SHOWN:,} more problem(s) not shown"]

@@ -246,9 +246,79 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
                     hit[r] = True
                 if air > best:
                     best, b_lo, b_hi, bg_lo, bg_hi = air, k_lo, k_hi, g_lo, g_hi
-            if spot_col[r] >= 0 and b_lo >= 0:
+            if spot_col[r] < 0:
+                continue
+            for m in range(SPOT_POINTS):  # and the points of the disc's crosswind lines (_line_point)
+                ok, e, n = _line_point(pair_de[p], pair_dn[p], pair_ext[p], ex, ey, src_radius[s], m)
+                if not ok:
+                    continue
+                k_lo, k_hi, g_lo, g_hi = _sample_bins(e, n, ex, ey, src_radius[s], src_reach[s], d_end, length, nb,
+                                                      tab_d, ga, gb, wb, tab_s[row_a[s]])
+                if k_lo < 0:
+                    continue
+                air = _sample_air(conc, r, n_samples, False, k_lo, k_hi, g_lo, g_hi, o, weight, tag_of, g_edge,
+                                  run_sum, tag_end)
+                if air > best:
+                    best, b_lo, b_hi, bg_lo, bg_hi = air, k_lo, k_hi, g_lo, g_hi
+            if b_lo >= 0:
                 _sample_air(spot, spot_col[r], 1.0, True, b_lo, b_hi, bg_lo, bg_hi, o, weight, tag_of, g_edge,
                             run_sum, tag_end)
+
+
+#: Crosswind lines of a receptor disc on which :func:`_line_point` places the points its
+#: spot is also searched among (and one more through the source's axis, where the disc
+#: crosses it).
+SPOT_LINES = 8
+#: ... their points: three on each line, and the disc's point nearest the source's centre
+SPOT_POINTS = 3 * (SPOT_LINES + 1) + 1
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _line_point(de, dn, ext, ex, ey, radius, m):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Point ``m`` (``0 .. SPOT_POINTS - 1``) of a receptor disc (centre ``(de, dn)``
+    east and north of the source's centre, radius ``ext``) for its spot: ``(ok, e, n)``.
+
+    Along a line parallel to the wind at crosswind offset ``y`` from the source's centre, a
+    point's air comes from the travel distances ``[max(0, x - c), x + c]`` upwind of it inside
+    the source's disc (``c = sqrt(R^2 - y^2)``): it grows with ``x`` up to the source's
+    downwind edge ``x = c`` and, beyond it, falls where the recent emission is the larger
+    and rises where the older is (a stopped source). The most exposed point of the disc's
+    chord on that line is then its upwind end, its downwind end or the edge ``c`` clamped
+    into it: the three points of each of ``SPOT_LINES`` lines spread over the disc's
+    crosswind extent inside the source's, and of the line nearest the source's axis
+    (the longest fetch); last, the disc's point nearest the source's centre (where a disc
+    beside the source's touches it, the air of the source's edge: no line need pass through
+    it). The sample points of a small disc (4 or 16) lie inside its rim, where
+    the air past a source's edge falls fastest: its countdown had come 10-30 min after the
+    air at its rim (audit)."""
+    if m == SPOT_POINTS - 1:
+        dist = math.hypot(de, dn)
+        if ext <= 0.0:
+            return False, 0.0, 0.0
+        f = max(1.0 - ext / dist, 0.0) if dist > 0.0 else 0.0
+        return True, de * f, dn * f
+    xc = de * ex + dn * ey
+    yc = -de * ey + dn * ex
+    y_lo = max(yc - ext, -radius)
+    y_hi = min(yc + ext, radius)
+    if not (y_hi > y_lo) or ext <= 0.0:
+        return False, 0.0, 0.0
+    line = m // 3
+    if line < SPOT_LINES:
+        y = y_lo + (line + 0.5) / SPOT_LINES * (y_hi - y_lo)
+    else:
+        y = min(max(0.0, y_lo), y_hi)
+    h = math.sqrt(max(ext * ext - (y - yc) * (y - yc), 0.0))
+    x1 = xc - h
+    x2 = xc + h
+    which = m % 3
+    if which == 0:
+        x = x1
+    elif which == 1:
+        x = x2
+    else:
+        x = min(max(math.sqrt(max(radius * radius - y * y, 0.0)), x1), x2)
+    return True, x * ex - y * ey, x * ey + y * ex
 
 
 @numba.njit(cache=True, error_model="numpy", parallel=True)
@@ -462,41 +532,58 @@ def _span(e, n, ex, ey, radius, reach):  # type: ignore[no-untyped-def]  # pragm
 @numba.njit(cache=True, error_model="numpy")
 def spot_candidates(pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y, src_radius, src_reach,
                     u_e, v_n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Per pair, the sample points that can be its most exposed one for these winds,
-    ``(cand_ptr, cand_k)`` (CSR over the pairs, indices into ``disc_x``): a point's air is
-    ``∫ w dG`` over the travel distances ``[d_lo, d_hi]`` upwind of it inside the source's
-    disc (:func:`_span`), with ``w >= 0`` and G rising, so a point whose span lies inside
-    another's gets no more air than that one whatever the emission, decay, front or burn
-    (they cut both spans at the same travel distance or front distance). The points whose
-    span lies in no other's are the candidates (of two equal spans, the first)."""
+    """Per pair, the points that can be its most exposed one for these winds among its
+    sample points and its lines' points (:func:`_line_point`), ``(cand_ptr, cand_e,
+    cand_n)`` (CSR over the pairs; east and north of the source's centre [m]): a point's
+    air is ``∫ w dG`` over the travel distances ``[d_lo, d_hi]`` upwind of it inside the
+    source's disc (:func:`_span`), with ``w >= 0`` and G rising, so a point whose span lies
+    inside another's gets no more air than that one whatever the emission, decay, front or
+    burn (they cut both spans at the same travel distance or front distance). The points
+    whose span lies in no other's are the candidates (of two equal spans, the first)."""
     n_pairs = pair_src.size
+    n_line = SPOT_POINTS
     cand_ptr = np.zeros(n_pairs + 1, np.int64)
-    keep = np.zeros(disc_x.size, np.bool_)
-    out = np.zeros(int(np.sum(pair_nk)), np.int64)
-    lo = np.zeros(disc_x.size)
-    hi = np.zeros(disc_x.size)
+    cap = int(np.sum(pair_nk)) + n_pairs * n_line
+    out_e = np.zeros(cap)
+    out_n = np.zeros(cap)
+    n_max = int(pair_nk.max()) + n_line if n_pairs else 0
+    pe = np.zeros(n_max)
+    pn = np.zeros(n_max)
+    lo = np.zeros(n_max)
+    hi = np.zeros(n_max)
+    keep = np.zeros(n_max, np.bool_)
     for p in range(n_pairs):
         s = pair_src[p]
         ex, ey = _unit(u_e[s], v_n[s])
-        k0, nk = pair_k0[p], pair_nk[p]
-        for k in range(k0, k0 + nk):
-            lo[k], hi[k] = _span(pair_de[p] + pair_ext[p] * disc_x[k], pair_dn[p] + pair_ext[p] * disc_y[k], ex, ey,
-                                 src_radius[s], src_reach[s])
-            keep[k] = hi[k] > lo[k] and math.isfinite(ex)
-        for k in range(k0, k0 + nk):
+        n = 0
+        for k in range(pair_k0[p], pair_k0[p] + pair_nk[p]):
+            pe[n] = pair_de[p] + pair_ext[p] * disc_x[k]
+            pn[n] = pair_dn[p] + pair_ext[p] * disc_y[k]
+            n += 1
+        for m in range(n_line):
+            ok, e, nn = _line_point(pair_de[p], pair_dn[p], pair_ext[p], ex, ey, src_radius[s], m)
+            if ok:
+                pe[n] = e
+                pn[n] = nn
+                n += 1
+        for k in range(n):
+            lo[k], hi[k] = _span(pe[k], pn[k], ex, ey, src_radius[s], src_reach[s])
+            keep[k] = hi[k] > lo[k]
+        for k in range(n):
             if not keep[k]:
                 continue
-            for j in range(k0, k0 + nk):
+            for j in range(n):
                 if j != k and keep[j] and lo[j] <= lo[k] and hi[j] >= hi[k] and (lo[j] < lo[k] or hi[j] > hi[k] or j < k):
                     keep[k] = False
                     break
-        n = cand_ptr[p]
-        for k in range(k0, k0 + nk):
+        c = cand_ptr[p]
+        for k in range(n):
             if keep[k]:
-                out[n] = k
-                n += 1
-        cand_ptr[p + 1] = n
-    return cand_ptr, out[:cand_ptr[n_pairs]].copy()
+                out_e[c] = pe[k]
+                out_n[c] = pn[k]
+                c += 1
+        cand_ptr[p + 1] = c
+    return cand_ptr, out_e[:cand_ptr[n_pairs]].copy(), out_n[:cand_ptr[n_pairs]].copy()
 
 
 @numba.njit(cache=True, error_model="numpy")
