@@ -42,3 +42,17 @@ def test_a_population_file_of_several_variables_names_what_each_command_reads(tm
     assert "['men', 'women']" in msg and "zones: name it with population.variable" in msg
     assert "run and compare read a file with one such variable" in msg
     assert PopulationRaster.load(f, variable="men").values.sum() == pytest.approx(16.0)
+
+
+def test_a_list_of_wrong_paths_names_each_item_and_no_class_names(tmp_path):
+    old = "met: {source: uniform, u_m_s: 5.0, v_m_s: 0.0}"
+    path = write(tmp_path, GOOD.replace(old, "met: {source: file, path: [a.nc, 5]}"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    lines = str(info.value).splitlines()[1:]
+    # the item is named; the list itself is not called 'not a file path' (a list is allowed)
+    assert len(lines) == 1 and lines[0].strip().endswith("met.path.1: expected a file path (got 5)"), lines
+    path = write(tmp_path, GOOD.replace("agent: chlorine", "agent: 5"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert "instance of" not in str(info.value) and "agent:" in str(info.value)

@@ -289,8 +289,9 @@ def print_casualty_table(
                  "narrow plume reads far lower than the air its people breathe; docs/exposure.md).")
     _name_cities(console, result, names, "area_spot", "Cities in an emitting city's plume",
                  "their arrivals, peak and % of AEGL-3 are those of the most exposed point of their disc (an area "
-                 "source's plume grows across the disc; its mean is reached later), their deaths are the disc's mean "
-                 "air's (docs/exposure.md).")
+                 "source's plume grows across the disc; its mean is reached later; with several emitting cities near, "
+                 "each one's most exposed point summed, no less than any one point's), their deaths are the disc's "
+                 "mean air's (docs/exposure.md).")
     # the notes the lines above do not already say (unknowns: the totals line; extrapolated,
     # gas still present: their own lines)
     noted = [(names[i], "; ".join(p for p in str(notes[i]).split("; ") if p.startswith(_NOTE_SHOWN)))

@@ -212,7 +212,10 @@ _BRANCH = re.compile(r"[\[\](),<>]|^(str|int|float|bool|list|dict|Path|none|func
 
 
 def _no_class(msg: str) -> str:
-    """pydantic's 'Input is not a valid path for <class 'pathlib.Path'>' -> 'expected a file path'."""
+    """pydantic's messages without the model's class names: 'Input is not a valid path for
+    <class 'pathlib.Path'>' -> 'expected a file path', 'a valid dictionary or instance of
+    Agent' -> 'a valid dictionary'."""
+    msg = re.sub(r" or instance of [A-Z]\w*", "", msg)
     return re.sub(r"^Input is not a valid path for <class '[\w.]+'>$", "expected a file path", msg)
 
 
@@ -230,7 +233,10 @@ def _merge_branches(entries: list[tuple[str, str, str, str, bool]]) -> list[str]
     joined as 'expected X or Y'."""
     out: list[str] = []
     seen: dict[tuple[str, str], int] = {}
+    nested = {key.rsplit(".", 1)[0] for _, key, _, _, _ in entries if "." in key}
     for where, key, msg, got_txt, branch in entries:
+        if branch and key in nested:
+            continue  # a list branch's own errors at key.0, key.1 ... say what is wrong in it
         if branch and (key, got_txt) in seen:
             i = seen[(key, got_txt)]
             out[i] = out[i].removesuffix(got_txt) + " or " + _plain_msg(msg).removeprefix("expected ") + got_txt
