@@ -309,10 +309,13 @@ class AreaNearField:
         """``(group, step)``: each group's emission rate in each step over its base rate."""
         return np.ascontiguousarray(np.diff(self.cum, axis=1) / self.dt_s)
 
-    def _overlap_size(self, u_e: NDArray[np.float64], v_n: NDArray[np.float64]) -> int:
-        """The number of (pair, bin) overlaps :func:`area_plume_overlaps` would hold."""
-        speed = np.maximum(np.hypot(u_e, v_n), self.min_wind_m_s)[self.pair_src]
-        far = (self.src_reach + self.src_radius)[self.pair_src]
+    def _overlap_size(self, u_e: NDArray[np.float64], v_n: NDArray[np.float64],
+                      pair_src: NDArray[np.int64] | None = None) -> int:
+        """The number of (pair, bin) overlaps :func:`area_plume_overlaps` would hold for the
+        pairs' sources ``pair_src`` (default: the pairs')."""
+        src = self.pair_src if pair_src is None else pair_src
+        speed = np.maximum(np.hypot(u_e, v_n), self.min_wind_m_s)[src]
+        far = (self.src_reach + self.src_radius)[src]
         with np.errstate(invalid="ignore"):
             bins = np.ceil(far / (speed * bin_time(self.dt_s, self.decay_rate_s)))
         return int(np.nansum(bins))
@@ -391,11 +394,7 @@ class AreaNearField:
                                                        self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1],
                                                        self.src_radius, self.src_reach, u_e, v_n)
             pair = np.repeat(np.arange(self.pair_src.size), np.diff(cand_ptr))
-            speed = np.maximum(np.hypot(u_e, v_n), self.min_wind_m_s)[self.pair_src[pair]]
-            far = (self.src_reach + self.src_radius)[self.pair_src[pair]]
-            with np.errstate(invalid="ignore"):
-                n_max = int(np.nanmax(np.ceil(far / (speed * bin_time(self.dt_s, self.decay_rate_s))), initial=0))
-            if pair.size * n_max > MAX_OVERLAPS:
+            if self._overlap_size(u_e, v_n, self.pair_src[pair]) > MAX_OVERLAPS:
                 self._candidates = ()  # for as long as the winds stay so
                 return False
             ones = np.arange(cand_e.size + 1, dtype=np.int64)  # one point, one "receptor"
