@@ -48,7 +48,7 @@ def test_a_city_in_its_own_plume_is_reached_when_its_most_exposed_point_is(utrec
     cons = r.consequences()
     x = r.exposure
     disc_mean = assess(x.to_dataarray(), r.agent, x.receptors, start=sc.start64, issued_at=sc.issued64)
-    assert int(cons["area_spot"].values[0]) == 1 and int(cons["disc_parts"].values[0]) == 0
+    assert int(cons["area_spot"].values[0]) == 1 and int(cons["disc_parts"].values[0]) == 64
     step_h = sc.time_step_s / 3600.0
     for level in (1, 2):
         key = f"hours_to_aegl{level}"
@@ -60,10 +60,24 @@ def test_a_city_in_its_own_plume_is_reached_when_its_most_exposed_point_is(utrec
         assert earliest - step_h <= city <= earliest + 1.0 / 60.0, (level, city, earliest)
         # the disc's mean had come half a step or more after it: this test fails on the old rule
         assert float(disc_mean[key].values[0]) >= earliest + 0.5 * step_h, (level, disc_mean[key].values[0])
-    # the city's place figures are its most exposed air, its deaths its people's (the spot has none)
+    # the city's place figures are its most exposed air
     assert float(cons["peak_concentration"].values[0]) > 1.1 * float(disc_mean["peak_concentration"].values[0])
     assert float(cons["peak_concentration"].values[0]) <= 1.01 * float(np.nanmax(cons["peak_concentration"].values[1:]))
-    assert float(cons["fatalities"].values[0]) == pytest.approx(float(disc_mean["fatalities"].values[0]), rel=1e-12)
+
+
+def test_a_citys_deaths_in_its_own_plume_are_its_parts_not_its_mean(utrecht):
+    # the load is convex: the city's people are assessed at the 64 sample points of its disc (each
+    # an equal share), not in the disc's mean air. Reference: the lethal fraction at 300 points 700 m
+    # apart over the disc (equal areas), times the city's people
+    sc, r = utrecht
+    cons = r.consequences()
+    x = r.exposure
+    disc_mean = assess(x.to_dataarray(), r.agent, x.receptors, start=sc.start64, issued_at=sc.issued64)
+    pop = float(x.receptors.population[0])
+    points = pop * float(np.mean(np.asarray(cons["lethal_fraction"].values[1:], float)))
+    city, mean = float(cons["fatalities"].values[0]), float(disc_mean["fatalities"].values[0])
+    assert city == pytest.approx(points, rel=0.1), (city, points, mean)
+    assert mean < 0.8 * points  # the disc's mean air had understated them: this test fails on the old rule
 
 
 def test_compare_counts_down_to_the_citys_most_exposed_point_too(utrecht):
@@ -91,6 +105,9 @@ def test_a_resumed_run_keeps_the_spots_of_the_steps_before(utrecht, tmp_path):
     assert top > 0
     # (a resumed run makes its first step's plumes from the sample points, not the steady-wind sums: 1e-12)
     np.testing.assert_allclose(again.exposure.spot_extra, whole.exposure.spot_extra, rtol=1e-9, atol=1e-12 * top)
+    parts = whole.exposure.area_part_c
+    assert parts is not None and parts.shape[2] == 64 and parts.max() > 0
+    np.testing.assert_allclose(again.exposure.area_part_c, parts, rtol=1e-9, atol=1e-12 * float(parts.max()))
     for key in ("hours_to_aegl1", "hours_to_aegl2"):
         assert float(again.consequences()[key].values[0]) == float(whole.consequences()[key].values[0])
 
@@ -104,9 +121,14 @@ def test_steady_winds_give_the_spots_the_sample_points_give(utrecht, monkeypatch
     sc, reused = utrecht
     monkeypatch.setattr(ea, "MAX_OVERLAPS", 0)
     direct = run(sc)
-    a, b = reused.exposure.spot_extra, direct.exposure.spot_extra
-    assert np.abs(b).max() > 0
-    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * float(np.abs(b).max()))
+    for name in ("spot_extra", "area_part_c"):  # and so do the parts
+        a, b = getattr(reused.exposure, name), getattr(direct.exposure, name)
+        assert np.abs(b).max() > 0
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * float(np.abs(b).max()))
+    # the parts' mean is the disc's plume air, which conc holds (the particles' air besides)
+    x = reused.exposure
+    assert x.area_part_receptors is not None and x.area_part_receptors.tolist() == [0]
+    np.testing.assert_allclose(x.area_part_c.mean(axis=2), x.conc[:, :, 0], rtol=0.02)
 
 
 def test_a_front_cuts_the_spots_as_the_means(monkeypatch):
@@ -135,8 +157,11 @@ def test_a_front_cuts_the_spots_as_the_means(monkeypatch):
     assert np.abs(burn.exposure.spot_extra[:, late, :2]).max() < 0.05 * np.abs(base.exposure.spot_extra[:, late, :2]).max()
     monkeypatch.setattr(ea, "MAX_OVERLAPS", 0)
     direct = run(sc, front=on_grid())
-    top = float(np.abs(direct.exposure.spot_extra).max())
-    np.testing.assert_allclose(burn.exposure.spot_extra, direct.exposure.spot_extra, rtol=1e-9, atol=1e-9 * top)
+    for name in ("spot_extra", "area_part_c"):
+        top = float(np.abs(getattr(direct.exposure, name)).max())
+        np.testing.assert_allclose(getattr(burn.exposure, name), getattr(direct.exposure, name), rtol=1e-9,
+                                   atol=1e-9 * top)
+    assert burn.exposure.area_part_c[:, late].max() < 0.05 * base.exposure.area_part_c[:, late].max()
 
 
 def test_the_casualty_table_names_the_cities_counted_down_to_their_most_exposed_point(utrecht):
@@ -149,7 +174,9 @@ def test_the_casualty_table_names_the_cities_counted_down_to_their_most_exposed_
     print_casualty_table(r.consequences(), console, top=3)
     text = console.export_text()
     assert "Cities in an emitting city's plume: Utrecht:" in text
-    assert "the most exposed point of their disc" in text and "Cities a plume crosses" not in text
+    assert "the most exposed point of their disc" in text
+    # and its deaths are summed over the points of its disc
+    assert "Cities a plume crosses: Utrecht:" in text and "equal-area points of the disc" in text
 
 
 @pytest.mark.parametrize("to_deg", [90.0, 75.0])

@@ -195,7 +195,7 @@ class RunState:
             exposure = {"conc": sampler_x.conc.copy(), "radius_used": sampler_x.radius_used.copy(),
                         "near_hit": sampler_x.near_hit.copy(), "part_c": sampler_x.part_c.copy(),
                         "part_tag": sampler_x.part_tag.copy(), "part_early": sampler_x.part_early.copy(),
-                        "spot_extra": sampler_x.spot_extra.copy(),
+                        "spot_extra": sampler_x.spot_extra.copy(), "area_part_c": sampler_x.area_part_c.copy(),
                         **{name: getattr(sampler_x, name).copy() for name in _NOTED}}
         if (deposited is None) != (removed is None):
             raise ValueError("deposited and removed go together: give both (a run with deposition) or neither")
@@ -251,8 +251,9 @@ class RunState:
         if not self.exposure:
             raise DataFileError("checkpoint: it holds no receptor exposure, but the run has receptors; "
                                 "expected a checkpoint of the same scenario")
-        for name in ("conc", "radius_used", "near_hit", "part_c", "part_tag", "part_early", "spot_extra", *_NOTED):
-            if (name in ("part_c", "part_tag", "part_early", "spot_extra") and name not in self.exposure
+        for name in ("conc", "radius_used", "near_hit", "part_c", "part_tag", "part_early", "spot_extra",
+                     "area_part_c", *_NOTED):
+            if (name in ("part_c", "part_tag", "part_early", "spot_extra", "area_part_c") and name not in self.exposure
                     and not getattr(sampler_x, name).size):
                 continue  # written before the city discs' parts (spots) were kept, and the run has none
             if name in _NOTED and name not in self.exposure:

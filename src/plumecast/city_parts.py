@@ -1,12 +1,13 @@
-"""A city's figures from the parts of its disc that a point release's plume crosses.
+"""A city's figures from the parts of its disc that a plume crosses.
 
 A receptor city is a disc (its built-up area, :func:`plumecast.exposure.receptor_radius_m`).
 Where a point release's near-field plume can cross it, the exposure keeps the plume's air
 at each of the disc's parts, the cells of a polar grid round the release
 (:mod:`plumecast.disc_samples`, :func:`plumecast.exposure_parts.by_part`), each holding its
 share of the city's people. Where an area source's plume (a city's own emission) reaches
-the disc, the disc's most exposed sample point of that plume is one more part, of no
-people (its *spot*, :mod:`plumecast.exposure_parts`).
+the disc, its parts are the disc's sample points of that plume (4, 16 or 64 equal-area
+points, an equal share of the people each), and the disc's most exposed point of that plume
+is one more part, of no people (its *spot*, :mod:`plumecast.exposure_parts`).
 The toxic load is convex in the concentration, so a narrow plume averaged over a wide
 disc before the load understates the deaths (DESIGN "Honest numbers"): 10 kg/s of
 chlorine for 3 h released inside Duisburg read "< 1" death from the disc mean, while the
@@ -69,13 +70,14 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
         ds["disc_parts"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int16))
         ds["area_spot"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int8))
     ds["disc_parts"].attrs["long_name"] = (
-        "receptors its row is made of: the parts of the city's disc a point release's plume reaches, one each, "
-        "and the rest of the disc as one (0: the disc's mean air, or a point); deaths summed over them, arrivals "
-        "the earliest, the place figures, timelines and note its worst part's")
+        "receptors its row is made of: the parts of the city's disc a point release's plume (cells of a polar grid "
+        "round it) or an area source's plume (equal-area sample points) reaches, one each, and the rest of the disc "
+        "as one (0: the disc's mean air, or a point); deaths summed over them, arrivals the earliest, the place "
+        "figures, timelines and note its worst part's")
     ds["area_spot"].attrs["long_name"] = (
         "1: an area source's plume reaches the city's disc, and its row is made with the disc's most exposed sample "
         "point of that plume too (no people): its arrivals are the earliest of that point and the disc, its place "
-        "figures, timelines and note the worse's; deaths from the disc's people")
+        "figures, timelines and note the worse's; deaths from its parts' people (disc_parts)")
     return ds
 
 

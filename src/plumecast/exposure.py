@@ -157,6 +157,12 @@ class ReceptorExposure:
     #: :func:`plumecast.exposure_parts.by_part_kinds`; negative in some tags, never in their sum) [kg m-3]
     spot_receptors: NDArray[np.int64] | None = None
     spot_extra: NDArray[np.float64] | None = None
+    #: the receptors whose disc those plumes are sampled at several points of (its parts, each with an
+    #: equal share of its people: ``area_part_ptr``, CSR), and per tag, step and part the plumes' air
+    #: there, ``area_part_c`` (n_tags, n_steps, n_parts) [kg m-3]; the discs' ``conc`` holds their mean
+    area_part_receptors: NDArray[np.int64] | None = None
+    area_part_ptr: NDArray[np.int64] | None = None
+    area_part_c: NDArray[np.float64] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -313,6 +319,7 @@ class ExposureSampler:
         # area sources (city discs) whose air the receptors near them get as a plume (use_area_plumes)
         self.area: AreaNearField | None = None
         self.spot_extra = np.zeros((self.n_tags, n_steps, 0))
+        self.area_part_c = np.zeros((self.n_tags, n_steps, 0))
         self._no_area = no_area_kernel()
         self._kmass: NDArray[np.float64] | None = None  # the kernels' ring-shell buffers, reused call after call
         self._kcount: NDArray[np.int64] | None = None
@@ -325,10 +332,12 @@ class ExposureSampler:
     def use_area_plumes(self, area: AreaNearField | None) -> None:
         """Give the receptors near area sources those sources' air as a plume
         (:mod:`plumecast.exposure_area`), leaving their young particles out there, and keep
-        the plumes' air at those receptors' most exposed points (:attr:`spot_extra`)."""
+        the plumes' air at those receptors' most exposed points (:attr:`spot_extra`) and at
+        their discs' parts (:attr:`area_part_c`)."""
         self.area = area
         n = 0 if area is None else area.spot_receptors.size
         self.spot_extra = np.zeros((self.n_tags, self.n_steps, n))
+        self.area_part_c = np.zeros((self.n_tags, self.n_steps, 0 if area is None else int(area.part_ptr[-1])))
 
     def _host_shells(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         nrec = len(self.receptors)
@@ -389,7 +398,10 @@ class ExposureSampler:
             for k in range(nsteps):
                 before = self.conc[:, step0 + k, cols]  # a copy (fancy index)
                 spot = np.zeros((self.n_tags, cols.size))
-                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at, self.burn_s, spot)
+                parts = np.zeros((self.n_tags, self.area_part_c.shape[2]))
+                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at, self.burn_s, spot,
+                                   parts)
+                self.area_part_c[:, step0 + k, :] = parts
                 # the spot's air beyond the plumes' mean over the disc
                 self.spot_extra[:, step0 + k, :] = spot - (self.conc[:, step0 + k, cols] - before)
 
@@ -462,6 +474,8 @@ class ExposureSampler:
             part_receptors=self.part_receptors, part_ptr=self.samples.ptr, part_weight=self.samples.weight,
             part_c=self.part_c, part_tag=self.part_tag, part_early=self.part_early,
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
+            area_part_receptors=None if self.area is None else self.area.part_receptors,
+            area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
         )
 
 

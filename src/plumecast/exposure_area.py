@@ -123,6 +123,8 @@ class AreaNearField:
     #: under those winds, the points each pair's most exposed one is searched among and their overlaps
     #: (_steady_spots)
     _candidates: tuple[Any, ...] | None = field(default=None, repr=False)
+    #: ... and the parts' points as pairs of their own and their overlaps (_steady_parts)
+    _part_overlaps: tuple[Any, ...] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -192,7 +194,12 @@ class AreaNearField:
         dlon = ((rlon[pair_rec] - lon[pair_src] + 180.0) % 360.0) - 180.0
         pair_de = np.deg2rad(dlon) * EARTH_RADIUS_M * np.cos(np.deg2rad(lat[pair_src]))
         pair_dn = np.deg2rad(rlat[pair_rec] - lat[pair_src]) * EARTH_RADIUS_M
-        pair_k0, pair_nk = _sample_sets(ext[pair_rec], radius[pair_src])
+        # each receptor's sample points: the most its pairs ask for (its smallest source beside it),
+        # for all of them, so that its parts (part_receptors) are the same points whatever the source
+        which = _sample_sets(ext[pair_rec], radius[pair_src])
+        most = np.zeros(rlat.size, np.int64)
+        np.maximum.at(most, pair_rec, which)
+        pair_k0, pair_nk = _SET_START[most[pair_rec]], np.asarray(_SET_SIZES, np.int64)[most[pair_rec]]
         # the ring sums' lists: for each source, the receptors its plume covers (source order)
         order = np.argsort(pair_src, kind="stable")
         ptr = np.concatenate([[0], np.cumsum(np.bincount(pair_src, minlength=n_src))]).astype(np.int64)
@@ -331,15 +338,45 @@ class AreaNearField:
         col[self.spot_receptors] = np.arange(self.spot_receptors.size)
         return col
 
+    @cached_property
+    def part_receptors(self) -> NDArray[np.int64]:
+        """The receptors whose disc the plumes are sampled at several points of (its parts,
+        :attr:`part_ptr`: the points of each one's pairs, each with an equal share of its
+        people)."""
+        first = self.rec_ptr[:-1]
+        many = (np.diff(self.rec_ptr) > 0) & (self.pair_nk[np.minimum(first, self.pair_nk.size - 1)] > 1)
+        return np.flatnonzero(many).astype(np.int64)
+
+    @cached_property
+    def part_ptr(self) -> NDArray[np.int64]:
+        """Where each of :attr:`part_receptors`' parts start and end (CSR)."""
+        n = self.pair_nk[self.rec_ptr[self.part_receptors]]
+        return np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
+
+    @cached_property
+    def _part_col(self) -> NDArray[np.int64]:
+        col = np.full(self.rec_ptr.size - 1, -1, np.int64)
+        col[self.part_receptors] = self.part_ptr[:-1]
+        return col
+
+    @cached_property
+    def _no_col(self) -> NDArray[np.int64]:
+        return np.full(self.rec_ptr.size - 1, -1, np.int64)
+
     def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any,
-                 burn_s: NDArray[np.float64] | None = None, spot: NDArray[np.float64] | None = None) -> None:
+                 burn_s: NDArray[np.float64] | None = None, spot: NDArray[np.float64] | None = None,
+                 parts: NDArray[np.float64] | None = None) -> None:
         """Add the plumes at the end of step ``step`` to ``conc`` ``(tag, receptor)``
         (a view of that step's concentrations) [kg m-3]; ``winds_at(lon, lat, t_s)``:
         the wind at many points [m s-1]; ``burn_s``: when a neutralisation front burnt
         each receptor's air [s] (``inf``: not yet; None: no front). ``spot``: ``(tag,
         receptor of spot_receptors)`` (zeros) gets the plumes' air at each of those discs'
         most exposed sample point (per pair, the point whose air summed over the tags is
-        the largest; several pairs' summed) [kg m-3]."""
+        the largest; several pairs' summed) [kg m-3]. ``parts``: ``(tag, part)`` (zeros)
+        gets the plumes' air at each part of :attr:`part_receptors` (:attr:`part_ptr`; their
+        mean is what ``conc`` gets) [kg m-3]."""
+        if parts is not None and parts.shape[1] == 0:
+            parts = None
         t_s = (step + 1) * self.dt_s
         u_e, v_n = self._winds(t_s, winds_at)
         row_a, row_b, w_b = self._tables_at(t_s)
@@ -351,6 +388,7 @@ class AreaNearField:
         if not steady:
             self._overlaps = None
             self._candidates = None
+            self._part_overlaps = None
         elif self._overlaps is None and self._overlap_size(u_e, v_n) <= MAX_OVERLAPS:
             # the same winds and tables as the step before: each pair's share of each travel-distance bin
             # is the same too, made once from the sample points for the steps they stay so
@@ -363,16 +401,59 @@ class AreaNearField:
             overlap, pair_ptr = self._overlaps
             area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, self.src_group,
                              self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, burn, conc, hit)
-            if spot is None or self._steady_spots(t_s, u_e, v_n, row_a, row_b, w_b, burn, spot):
+            if spot is not None and self._steady_spots(t_s, u_e, v_n, row_a, row_b, w_b, burn, spot):
+                spot = None
+            if parts is not None and self._steady_parts(t_s, u_e, v_n, row_a, row_b, w_b, burn, parts):
+                parts = None
+            if spot is None and parts is None:
                 return
-            conc = np.zeros_like(conc)  # the mean is made: the sample points for the spot alone
+            conc = np.zeros_like(conc)  # the mean is made: the sample points for the spot or parts alone
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
                         self.tab_g, self.tab_s, self.cum, self.bin_of_step, self.cum.shape[0],
                         self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit,
-                        spot if spot is not None else _NO_SPOT,
-                        self._spot_col if spot is not None else np.full(self.rec_ptr.size - 1, -1, np.int64))
+                        spot if spot is not None else _NO_SPOT, self._spot_col if spot is not None else self._no_col,
+                        parts if parts is not None else _NO_SPOT, self._part_col if parts is not None else self._no_col)
+
+    def _steady_parts(self, t_s: float, u_e: NDArray[np.float64], v_n: NDArray[np.float64], row_a: NDArray[np.int64],
+                      row_b: NDArray[np.int64], w_b: NDArray[np.float64], burn: NDArray[np.float64],
+                      parts: NDArray[np.float64]) -> bool:
+        """:meth:`add_step`'s ``parts`` under steady winds and tables, as :meth:`_steady_spots`
+        makes the spots: each (pair, sample point) of the receptors with parts a pair of one
+        point, its overlaps made once for the steps the winds stay so, a step's air at each
+        part the sum of :func:`area_plume_apply` over its pairs; False where there are too
+        many to keep (:data:`MAX_OVERLAPS`: the sample points make them then)."""
+        if self._part_overlaps == ():
+            return False
+        if self._part_overlaps is None:
+            pair_l, col_l, k_l = [], [], []
+            for r in self.part_receptors:  # the pseudo-pairs in the order of the parts
+                ps = np.arange(self.rec_ptr[r], self.rec_ptr[r + 1])
+                nk = int(self.pair_nk[ps[0]])
+                i = np.repeat(np.arange(nk), ps.size)
+                pair_l.append(np.tile(ps, nk))
+                col_l.append(self._part_col[r] + i)
+                k_l.append(self.pair_k0[ps[0]] + i)
+            pair, col, k = np.concatenate(pair_l), np.concatenate(col_l), np.concatenate(k_l)
+            if self._overlap_size(u_e, v_n, self.pair_src[pair]) > MAX_OVERLAPS:
+                self._part_overlaps = ()  # for as long as the winds stay so
+                return False
+            src = self.pair_src[pair]
+            overlap, ov_ptr = area_plume_overlaps(  # each point as a disc of no extent (the samples' centre)
+                self.dt_s, np.arange(pair.size + 1, dtype=np.int64), src,
+                self.pair_de[pair] + self.pair_ext[pair] * _SAMPLES[0][k],
+                self.pair_dn[pair] + self.pair_ext[pair] * _SAMPLES[1][k], np.zeros(pair.size),
+                np.zeros(pair.size, np.int64), np.ones(pair.size, np.int64), _SAMPLES[0], _SAMPLES[1], row_a, row_b,
+                w_b, self.src_q, self.src_radius, self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d,
+                self.tab_g, self.tab_s, self.decay_rate_s, self.dry_velocity_m_s)
+            col_ptr = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=int(self.part_ptr[-1])))])
+            owner = np.repeat(self.part_receptors, np.diff(self.part_ptr))
+            self._part_overlaps = (col_ptr.astype(np.int64), src, overlap, ov_ptr, owner)
+        col_ptr, src, overlap, ov_ptr, owner = self._part_overlaps
+        area_plume_apply(t_s, self.dt_s, col_ptr, src, overlap, ov_ptr, self.src_group, self._rates, self.bin_of_step,
+                         self.cum.shape[0], self.decay_rate_s, burn[owner], parts, np.zeros(owner.size, np.bool_))
+        return True
 
     def _steady_spots(self, t_s: float, u_e: NDArray[np.float64], v_n: NDArray[np.float64], row_a: NDArray[np.int64],
                       row_b: NDArray[np.int64], w_b: NDArray[np.float64], burn: NDArray[np.float64],
@@ -437,14 +518,12 @@ _SAMPLES = np.ascontiguousarray(np.concatenate(
 _SET_START = np.concatenate([[0], np.cumsum(_SET_SIZES)[:-1]]).astype(np.int64)
 
 
-def _sample_sets(extent_m: NDArray[np.float64], radius_m: NDArray[np.float64]) -> tuple[NDArray[np.int64],
-                                                                                         NDArray[np.int64]]:
-    """First point and number of points of each pair's sample set: a receptor whose disc
-    is small beside the source's is sampled at fewer points (the plume varies over the
+def _sample_sets(extent_m: NDArray[np.float64], radius_m: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Each pair's sample set (index into :data:`_SET_SIZES`): a receptor whose disc is
+    small beside the source's is sampled at fewer points (the plume varies over the
     source's scale): its centre up to R/8, 4 points up to R/4, 16 up to R/2, else 64."""
     ratio = np.asarray(extent_m, float) / np.maximum(np.asarray(radius_m, float), 1e-9)
-    which = np.searchsorted(np.array([0.125, 0.25, 0.5]), ratio, side="left")
-    return _SET_START[which], np.asarray(_SET_SIZES, np.int64)[which]
+    return np.searchsorted(np.array([0.125, 0.25, 0.5]), ratio, side="left").astype(np.int64)
 
 
 def no_area_kernel() -> tuple[Any, ...]:

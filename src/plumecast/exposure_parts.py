@@ -9,8 +9,13 @@ a run (:class:`plumecast.exposure.ReceptorExposure`) into one whose columns are:
 * for a city disc that a point release's plume can cross, each of its parts the plume
   reaches (:mod:`plumecast.disc_samples`, with its share of the people) and the rest of
   the disc as one;
-* for a city disc that an area source's plume gives air to (:mod:`plumecast.exposure_area`),
-  one more column of no people: the disc's air with the area plumes' air at the disc's
+* for a city disc that an area source's plume gives air to (:mod:`plumecast.exposure_area`)
+  and whose disc no point release's plume splits, each of its sample points of that plume
+  that the plume reaches (4, 16 or 64 equal-area points, an equal share of the people each)
+  and the rest of the disc as one: the deaths of its people, not of its mean air (the
+  demo's Lagos at 24 h: 227,000 from its 64 points, 239,000 from points 2 km apart, 2,900
+  from the mean; docs/exposure.md);
+* for such a disc, one more column of no people: the disc's air with the area plumes' air at the disc's
   most exposed sample point instead of their mean over the disc (its *spot*). Its
   arrivals are the city's earliest, so a countdown is the city's most exposed point's,
   not its mean's (that had been about 20 min later in a city's own emission; session 29).
@@ -83,7 +88,8 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
     has_parts = not (split is None or split.size == 0 or exposure.part_c is None or exposure.part_tag is None
                      or exposure.part_ptr is None or exposure.part_weight is None)
     spots = _spot_slots(exposure)
-    if not has_parts and spots is None:
+    area_slot = _area_part_slots(exposure)
+    if not has_parts and spots is None and area_slot is None:
         return as_is
     n_tags, n_steps = int(exposure.conc.shape[0]), int(exposure.conc.shape[1])
     slot = np.full(n_rec, -1, np.int64)
@@ -98,6 +104,8 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
     for rec in range(n_rec):
         j = int(slot[rec])
         made = None if j < 0 else _point_parts(exposure, rec, j, total, n_tags, n_steps)
+        if made is None and area_slot is not None and area_slot[rec] >= 0:
+            made = _area_parts(exposure, rec, int(area_slot[rec]), total)
         if made is None:
             cols.append((rec, -1))
             share_l.append(1.0)
@@ -136,8 +144,41 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         exposure, conc=conc, on_grid=np.asarray(exposure.on_grid)[parent], receptors=receptors,
         near_field=np.asarray(exposure.near_field)[parent], kernel_radius_m=np.asarray(exposure.kernel_radius_m)[parent],
         part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None, part_early=None,
-        spot_receptors=None, spot_extra=None)
+        spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None)
     return expanded, parent, share, kind
+
+
+def _area_part_slots(exposure: ReceptorExposure) -> NDArray[np.int64] | None:
+    """Per receptor, its index in ``exposure.area_part_receptors`` (-1: none); None where
+    no receptor's disc has area-plume parts."""
+    rec, ptr, c = exposure.area_part_receptors, exposure.area_part_ptr, exposure.area_part_c
+    if rec is None or ptr is None or c is None or rec.size == 0:
+        return None
+    slots = np.full(int(exposure.conc.shape[2]), -1, np.int64)
+    slots[rec] = np.arange(rec.size)
+    return slots
+
+
+def _area_parts(exposure: ReceptorExposure, rec: int, j: int, total: NDArray[np.float64]
+                ) -> tuple[NDArray[np.float64], list[tuple[int, float, NDArray[np.float64]]], float] | None:
+    """City ``rec`` (slot ``j`` of ``exposure.area_part_receptors``) as the sample points of
+    its disc that the area sources' plumes reach, each with an equal share of its people:
+    the plumes' mean over the points per tag (what ``conc`` holds), each reached point's
+    index, share and plume air ``(tag, step)``, and the share of the people in the rest
+    (:func:`_point_parts`' form, the rest breathing the disc's air less the plumes' mean);
+    None where the plumes reach no point."""
+    ptr, part_c = exposure.area_part_ptr, exposure.area_part_c
+    assert ptr is not None and part_c is not None
+    c = part_c[:, :, int(ptr[j]):int(ptr[j + 1])]  # (tag, step, part)
+    n = c.shape[2]
+    mean = c.mean(axis=2)
+    plume = c.sum(axis=0)  # (step, part)
+    own_air = total[:, rec][:, None] - mean.sum(axis=0)[:, None] + plume
+    hit = np.flatnonzero(((plume > PART_TOLERANCE * own_air) & (plume > PART_FLOOR_KG_M3)).any(axis=0))
+    if hit.size == 0:
+        return None
+    parts = [(int(k), 1.0 / n, np.ascontiguousarray(c[:, :, k])) for k in hit]
+    return mean, parts, 1.0 - hit.size / n
 
 
 def _spot_slots(exposure: ReceptorExposure) -> NDArray[np.int64] | None:

@@ -283,15 +283,16 @@ def print_casualty_table(
                       f"{how} than the 10-60 min the lethality probits were fitted for; their fatalities are "
                       "extrapolations (probit_beyond_fitted_range in consequences.csv).", highlight=False)
     _name_cities(console, result, names, "disc_parts", "Cities a plume crosses",
-                 "their deaths are summed over the parts of each city's disc (cells of a polar grid round the "
-                 "release) that a point release's plume reaches and the rest of the disc, their arrivals are the "
-                 "earliest part's, their peak and % of AEGL-3 the worst part's (averaged over the disc first, a "
-                 "narrow plume reads far lower than the air its people breathe; docs/exposure.md).")
+                 "their deaths are summed over the parts of each city's disc that a plume reaches, each with its "
+                 "share of the people (cells of a polar grid round a point release; equal-area points of the disc "
+                 "under an emitting city's plume), and the rest of the disc, their arrivals are the earliest part's, "
+                 "their peak and % of AEGL-3 the worst part's (averaged over the disc first, a plume reads far lower "
+                 "than the air its people breathe; docs/exposure.md).")
     _name_cities(console, result, names, "area_spot", "Cities in an emitting city's plume",
                  "their arrivals, peak and % of AEGL-3 are those of the most exposed point of their disc (an area "
                  "source's plume grows across the disc; its mean is reached later; with several emitting cities near, "
-                 "each one's most exposed point summed, no less than any one point's), their deaths are the disc's "
-                 "mean air's (docs/exposure.md).")
+                 "each one's most exposed point summed, no less than any one point's); their deaths are their "
+                 "people's, at the points of the line above (docs/exposure.md).")
     # the notes the lines above do not already say (unknowns: the totals line; extrapolated,
     # gas still present: their own lines)
     noted = [(names[i], "; ".join(p for p in str(notes[i]).split("; ") if p.startswith(_NOTE_SHOWN)))

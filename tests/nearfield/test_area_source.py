@@ -26,9 +26,11 @@ def _one_pair(radius_m, q, u, *, t_s, dt_s, factor, bins, table, de=0.0, dn=0.0,
                     np.array([radius_m]), np.array([radius_m + 30e3]), np.array([0]), np.array([u]), np.array([v]),
                     1.0, d, g[None, :], d[None, :], emission_integral(np.asarray(factor, float)[None, :], dt_s), bins,
                     n_groups, decay_s, v_dep, np.full(1, np.inf), conc, hit, spot := np.zeros((n_tags, 1)),
-                    np.zeros(1, np.int64))
-    # one sample point (the centre): its most exposed point's air is the mean's, tag by tag
+                    np.zeros(1, np.int64), part := np.zeros((n_tags, 1)), np.zeros(1, np.int64))
+    # one sample point (the centre): its most exposed point's air is the mean's, tag by tag, and so is
+    # the air of its one part
     np.testing.assert_array_equal(spot, conc)
+    np.testing.assert_array_equal(part, conc)
     return conc[:, 0], bool(hit[0])
 
 
@@ -165,9 +167,10 @@ def test_the_layer_average_keeps_the_lid_reflections():
 
 
 def test_a_small_receptor_beside_a_large_disc_is_sampled_at_fewer_points():
-    from plumecast.exposure_area import _SAMPLES, _sample_sets
+    from plumecast.exposure_area import _SAMPLES, _SET_SIZES, _SET_START, _sample_sets
 
-    k0, nk = _sample_sets(np.array([0.0, 1e3, 3e3, 6e3, 20e3]), np.full(5, 15e3))
+    which = _sample_sets(np.array([0.0, 1e3, 3e3, 6e3, 20e3]), np.full(5, 15e3))
+    k0, nk = _SET_START[which], np.asarray(_SET_SIZES)[which]
     assert nk.tolist() == [1, 1, 4, 16, 64]
     for a, n in zip(k0, nk, strict=True):
         pts = _SAMPLES[:, a:a + n]

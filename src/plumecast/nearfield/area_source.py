@@ -170,11 +170,13 @@ def _table2(d, ga, gb, wb, x):  # type: ignore[no-untyped-def]  # pragma: no cov
 def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pair_k0, pair_nk, disc_x, disc_y,
                     row_a, row_b, w_b, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind, tab_d, tab_g,
                     tab_s, cum, bin_of_step, n_groups, decay_s, v_dep, rec_burn_s, conc,
-                    hit, spot, spot_col):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+                    hit, spot, spot_col, parts, part_col):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add the area sources' plumes at time ``t_s`` (the end of a step) to ``conc``
     ``(tag, receptor)``, and to ``spot`` ``(tag, spot_col[r])`` the air of each pair at its
     most exposed sample point, for the receptors with ``spot_col[r] >= 0`` (the largest sum
-    over the tags; its air by tag).
+    over the tags; its air by tag); to ``parts`` ``(tag, part_col[r] + i)`` each pair's air
+    at its ``i``-th sample point, for the receptors with ``part_col[r] >= 0`` (their pairs
+    all sampled at the same points).
 
     The pairs of receptor ``r`` are ``rec_ptr[r] .. rec_ptr[r + 1]`` (one thread per
     receptor). Pair ``p`` is area source ``pair_src[p]`` and a receptor whose
@@ -242,6 +244,9 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
                     continue
                 air = _sample_air(conc, r, n_samples, True, k_lo, k_hi, g_lo, g_hi, o, weight, tag_of, g_edge,
                                   run_sum, tag_end)
+                if part_col[r] >= 0:
+                    _sample_air(parts, part_col[r] + k - pair_k0[p], 1.0, True, k_lo, k_hi, g_lo, g_hi, o, weight,
+                                tag_of, g_edge, run_sum, tag_end)
                 if air > 0.0:
                     hit[r] = True
                 if air > best:
