@@ -32,6 +32,7 @@ from scipy.spatial import cKDTree
 
 from plumecast.countermeasures.front import great_circle_m
 from plumecast.nearfield.area_source import (
+    area_parts_apply,
     area_plume_apply,
     area_plume_overlaps,
     area_plume_step,
@@ -39,6 +40,7 @@ from plumecast.nearfield.area_source import (
     bin_time,
     emission_integral,
     front_distance,
+    source_full_bins,
     spot_candidates,
     sunflower,
     travel_integral,
@@ -123,7 +125,7 @@ class AreaNearField:
     #: under those winds, the points each pair's most exposed one is searched among and their overlaps
     #: (_steady_spots)
     _candidates: tuple[Any, ...] | None = field(default=None, repr=False)
-    #: ... and the parts' points as pairs of their own and their overlaps (_steady_parts)
+    #: ... and the bins of the parts' points (_steady_parts)
     _part_overlaps: tuple[Any, ...] | None = field(default=None, repr=False)
 
     @classmethod
@@ -421,14 +423,15 @@ class AreaNearField:
                       parts: NDArray[np.float64]) -> bool:
         """:meth:`add_step`'s ``parts`` under steady winds and tables, as :meth:`_steady_spots`
         makes the spots: each (pair, sample point) of the receptors with parts a pair of one
-        point, its overlaps made once for the steps the winds stay so, a step's air at each
-        part the sum of :func:`area_plume_apply` over its pairs; False where there are too
-        many to keep (:data:`MAX_OVERLAPS`: the sample points make them then)."""
+        point whose overlaps (:func:`area_plume_overlaps`) are made once for the steps the
+        winds stay so, kept as its first and last bins' (between them, its source's whole
+        bins', :func:`source_full_bins`); a step is then :func:`area_parts_apply`. False
+        where there are too many to make (:data:`MAX_OVERLAPS`: the sample points make them then)."""
         if self._part_overlaps == ():
             return False
         if self._part_overlaps is None:
             pair_l, col_l, k_l = [], [], []
-            for r in self.part_receptors:  # the pseudo-pairs in the order of the parts
+            for r in self.part_receptors:  # the pairs' points in the order of the parts
                 ps = np.arange(self.rec_ptr[r], self.rec_ptr[r + 1])
                 nk = int(self.pair_nk[ps[0]])
                 i = np.repeat(np.arange(nk), ps.size)
@@ -436,10 +439,10 @@ class AreaNearField:
                 col_l.append(self._part_col[r] + i)
                 k_l.append(self.pair_k0[ps[0]] + i)
             pair, col, k = np.concatenate(pair_l), np.concatenate(col_l), np.concatenate(k_l)
-            if self._overlap_size(u_e, v_n, self.pair_src[pair]) > MAX_OVERLAPS:
+            src = self.pair_src[pair]
+            if self._overlap_size(u_e, v_n, src) > MAX_OVERLAPS:
                 self._part_overlaps = ()  # for as long as the winds stay so
                 return False
-            src = self.pair_src[pair]
             overlap, ov_ptr = area_plume_overlaps(  # each point as a disc of no extent (the samples' centre)
                 self.dt_s, np.arange(pair.size + 1, dtype=np.int64), src,
                 self.pair_de[pair] + self.pair_ext[pair] * _SAMPLES[0][k],
@@ -447,12 +450,21 @@ class AreaNearField:
                 np.zeros(pair.size, np.int64), np.ones(pair.size, np.int64), _SAMPLES[0], _SAMPLES[1], row_a, row_b,
                 w_b, self.src_q, self.src_radius, self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d,
                 self.tab_g, self.tab_s, self.decay_rate_s, self.dry_velocity_m_s)
-            col_ptr = np.concatenate([[0], np.cumsum(np.bincount(col, minlength=int(self.part_ptr[-1])))])
+            lo, hi = _nonzero_bins(overlap, ov_ptr)
+            kept = np.flatnonzero(hi > lo)  # the points a pair's plume reaches at all, in the order of the parts
+            first = overlap[ov_ptr[kept] + lo[kept]]
+            last = overlap[ov_ptr[kept] + np.maximum(hi[kept] - 1, 0)]
+            full, n_bins, ptr = source_full_bins(self.dt_s, src[kept], self.src_q.size, row_a, row_b, w_b, self.src_q,
+                                                 self.src_radius, self.src_reach, u_e, v_n, self.min_wind_m_s,
+                                                 self.tab_d, self.tab_g, self.tab_s, self.decay_rate_s,
+                                                 self.dry_velocity_m_s)
+            col_ptr = np.concatenate([[0], np.cumsum(np.bincount(col[kept], minlength=int(self.part_ptr[-1])))])
             owner = np.repeat(self.part_receptors, np.diff(self.part_ptr))
-            self._part_overlaps = (col_ptr.astype(np.int64), src, overlap, ov_ptr, owner)
-        col_ptr, src, overlap, ov_ptr, owner = self._part_overlaps
-        area_plume_apply(t_s, self.dt_s, col_ptr, src, overlap, ov_ptr, self.src_group, self._rates, self.bin_of_step,
-                         self.cum.shape[0], self.decay_rate_s, burn[owner], parts, np.zeros(owner.size, np.bool_))
+            self._part_overlaps = (col_ptr.astype(np.int64), np.ascontiguousarray(src[kept]), lo[kept], hi[kept],
+                                   first, last, full, n_bins, ptr, np.unique(src[kept]), owner)
+        col_ptr, src, lo, hi, first, last, full, n_bins, ptr, used, owner = self._part_overlaps
+        area_parts_apply(t_s, self.dt_s, col_ptr, src, lo, hi, first, last, full, n_bins, ptr, used, self.src_group,
+                         burn[owner], self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, parts)
         return True
 
     def _steady_spots(self, t_s: float, u_e: NDArray[np.float64], v_n: NDArray[np.float64], row_a: NDArray[np.int64],
@@ -485,21 +497,29 @@ class AreaNearField:
                 row_b, w_b, self.src_q,
                 self.src_radius, self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.tab_s,
                 self.decay_rate_s, self.dry_velocity_m_s)
-            # each point's bins whose overlap is not 0, lo .. hi - 1 (none: 0 .. -1)
-            nz = np.flatnonzero(overlap > 0.0)
-            owner = np.searchsorted(ov_ptr, nz, side="right") - 1
-            first_nz = np.zeros(pair.size, np.int64)
-            last_nz = np.zeros(pair.size, np.int64)
-            if nz.size:
-                new_owner = np.concatenate([[True], owner[1:] != owner[:-1]])
-                ends = np.concatenate([owner[1:] != owner[:-1], [True]])
-                first_nz[owner[new_owner]] = (nz - ov_ptr[owner])[new_owner]
-                last_nz[owner[ends]] = (nz - ov_ptr[owner])[ends] + 1
+            first_nz, last_nz = _nonzero_bins(overlap, ov_ptr)
             self._candidates = (cand_ptr, overlap, ov_ptr, first_nz, last_nz)
         cand_ptr, overlap, ov_ptr, lo, hi = self._candidates
         area_spot_apply(t_s, self.dt_s, self.rec_ptr, cand_ptr, overlap, ov_ptr, lo, hi, self.src_group[self.pair_src],
                         burn, self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, spot, self._spot_col)
         return True
+
+
+def _nonzero_bins(overlap: NDArray[np.float64], ov_ptr: NDArray[np.int64]) -> tuple[NDArray[np.int64],
+                                                                                     NDArray[np.int64]]:
+    """Each point's bins whose overlap (``overlap[ov_ptr[q]:ov_ptr[q + 1]]``) is not 0, ``lo
+    .. hi - 1`` (none: 0 .. 0)."""
+    n = ov_ptr.size - 1
+    nz = np.flatnonzero(overlap > 0.0)
+    owner = np.searchsorted(ov_ptr, nz, side="right") - 1
+    lo = np.zeros(n, np.int64)
+    hi = np.zeros(n, np.int64)
+    if nz.size:
+        new_owner = np.concatenate([[True], owner[1:] != owner[:-1]])
+        ends = np.concatenate([owner[1:] != owner[:-1], [True]])
+        lo[owner[new_owner]] = (nz - ov_ptr[owner])[new_owner]
+        hi[owner[ends]] = (nz - ov_ptr[owner])[ends] + 1
+    return lo, hi
 
 
 _NO_SPOT = np.zeros((1, 1))

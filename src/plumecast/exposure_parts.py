@@ -98,12 +98,15 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         slot[split] = np.arange(split.size)
     cols: list[tuple[int, int]] = []  # (receptor, part): part -1 the receptor as it is, -2 its untouched parts,
     share_l: list[float] = []  # -3 its spot
-    plume_cols: list[NDArray[np.float64]] = []  # (tag, step) the plume's air of each column that has one
+    # (tag, step) the plume's air of each column that has one, or its index in area_part_c's parts
+    plume_cols: list[NDArray[np.float64] | int] = []
     mean_by_disc: dict[int, NDArray[np.float64]] = {}
     total = exposure.conc.sum(axis=0)  # (step, receptor)
     for rec in range(n_rec):
         j = int(slot[rec])
-        made = None if j < 0 else _point_parts(exposure, rec, j, total, n_tags, n_steps)
+        made: tuple[NDArray[np.float64], list[tuple[int, float, NDArray[np.float64] | int]], float] | None = None
+        if j >= 0:
+            made = _point_parts(exposure, rec, j, total, n_tags, n_steps)
         if made is None and area_slot is not None and area_slot[rec] >= 0:
             made = _area_parts(exposure, rec, int(area_slot[rec]), total)
         if made is None:
@@ -129,14 +132,25 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
     kind = np.asarray([KIND_SPOT if p == -3 else KIND_PART for _, p in cols], np.int8)
     conc = exposure.conc[:, :, parent].copy()
     it = iter(plume_cols)
+    area: dict[int, tuple[list[int], list[int]]] = {}  # per disc: its area-plume parts' columns and parts
     for col, (rec, part) in enumerate(cols):
         if part == -3:
             assert spots is not None and exposure.spot_extra is not None
             conc[:, :, col] += exposure.spot_extra[:, :, spots[rec]]
         elif part != -1:
+            air = next(it) if part >= 0 else None
+            if isinstance(air, int):
+                area.setdefault(rec, ([], []))[0].append(col)
+                area[rec][1].append(air)
+                continue
             conc[:, :, col] -= mean_by_disc[rec]
-            if part >= 0:
-                conc[:, :, col] += next(it)
+            if air is not None:
+                conc[:, :, col] += air
+    for rec, (at_cols, at_parts) in area.items():  # a disc's parts at once (consecutive columns, mostly parts)
+        assert exposure.area_part_c is not None
+        c_sl = slice(at_cols[0], at_cols[-1] + 1) if at_cols[-1] - at_cols[0] + 1 == len(at_cols) else at_cols
+        p_sl = slice(at_parts[0], at_parts[-1] + 1) if at_parts[-1] - at_parts[0] + 1 == len(at_parts) else at_parts
+        conc[:, :, c_sl] += exposure.area_part_c[:, :, p_sl] - mean_by_disc[rec][:, :, None]
     np.maximum(conc, 0.0, out=conc)  # rounding of the mean's difference
     r = exposure.receptors.take(parent)
     receptors = Receptors(name=r.name, lat=r.lat, lon=r.lon, population=r.population * share, country=r.country)
@@ -160,11 +174,11 @@ def _area_part_slots(exposure: ReceptorExposure) -> NDArray[np.int64] | None:
 
 
 def _area_parts(exposure: ReceptorExposure, rec: int, j: int, total: NDArray[np.float64]
-                ) -> tuple[NDArray[np.float64], list[tuple[int, float, NDArray[np.float64]]], float] | None:
+                ) -> tuple[NDArray[np.float64], list[tuple[int, float, NDArray[np.float64] | int]], float] | None:
     """City ``rec`` (slot ``j`` of ``exposure.area_part_receptors``) as the sample points of
     its disc that the area sources' plumes reach, each with an equal share of its people:
     the plumes' mean over the points per tag (what ``conc`` holds), each reached point's
-    index, share and plume air ``(tag, step)``, and the share of the people in the rest
+    index, share and the index of its plume air in ``area_part_c``'s parts, and the share of the people in the rest
     (:func:`_point_parts`' form, the rest breathing the disc's air less the plumes' mean);
     None where the plumes reach no point."""
     ptr, part_c = exposure.area_part_ptr, exposure.area_part_c
@@ -177,7 +191,7 @@ def _area_parts(exposure: ReceptorExposure, rec: int, j: int, total: NDArray[np.
     hit = np.flatnonzero(((plume > PART_TOLERANCE * own_air) & (plume > PART_FLOOR_KG_M3)).any(axis=0))
     if hit.size == 0:
         return None
-    parts = [(int(k), 1.0 / n, np.ascontiguousarray(c[:, :, k])) for k in hit]
+    parts: list[tuple[int, float, NDArray[np.float64] | int]] = [(int(k), 1.0 / n, int(ptr[j]) + int(k)) for k in hit]
     return mean, parts, 1.0 - hit.size / n
 
 
@@ -199,7 +213,8 @@ def _spot_slots(exposure: ReceptorExposure) -> NDArray[np.int64] | None:
 
 
 def _point_parts(exposure: ReceptorExposure, rec: int, j: int, total: NDArray[np.float64], n_tags: int,
-                 n_steps: int) -> tuple[NDArray[np.float64], list[tuple[int, float, NDArray[np.float64]]], float] | None:
+                 n_steps: int) -> tuple[NDArray[np.float64], list[tuple[int, float, NDArray[np.float64] | int]],
+                                        float] | None:
     """City ``rec`` (slot ``j`` of ``exposure.part_receptors``) as the parts a point
     release's plume reaches: the plume's people-weighted mean over its parts per tag
     (what ``conc`` holds), each reached part's index, share and plume air ``(tag,
@@ -228,7 +243,7 @@ def _point_parts(exposure: ReceptorExposure, rec: int, j: int, total: NDArray[np
         tag, early = part_tag[:, src, sl], part_early[:, src, sl]
         np.add.at(mean, (tag, every), c[:, src, :] * w * (1.0 - early))
         np.add.at(mean, (np.maximum(tag - n_groups, 0), every), c[:, src, :] * w * early)
-    parts = []
+    parts: list[tuple[int, float, NDArray[np.float64] | int]] = []
     for k in hit:
         one = np.zeros((n_tags, n_steps))
         for src in range(c.shape[1]):

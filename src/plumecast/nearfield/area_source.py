@@ -205,20 +205,9 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
     the tags its travel distances span.
     """
     tau = bin_time(dt_s, decay_s)
-    speed, n_bins, ptr = _bin_layout(t_s, tau, pair_src, src_q.size, u_e, v_n, min_wind, src_reach, src_radius, True)
-    g_edge = np.zeros(ptr[-1])  # G at the bins' edges
-    run_sum = np.zeros(ptr[-1])  # running sum of weight x (G(e_k+1) - G(e_k)) up to each edge
-    weight = np.zeros(ptr[-1])  # per bin: q x mean rate factor x loss / u
-    tag_of = np.zeros(ptr[-1], np.int64)  # per bin: its tag
-    tag_end = np.zeros(ptr[-1], np.int64)  # per bin: the first bin (local index) of the next tag
-    for s in numba.prange(src_q.size):
-        if n_bins[s] > 0:
-            _edges(speed[s] * tau, n_bins[s], ptr[s], tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s],
-                   tab_s[row_a[s]], g_edge)
-            _bin_weights(t_s, dt_s, tau, speed[s], n_bins[s], ptr[s], src_q[s], src_group[s], n_groups, tab_d,
-                         tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], tab_s[row_a[s]], cum, bin_of_step, decay_s, v_dep,
-                         weight, tag_of)
-            _tag_runs(n_bins[s], ptr[s], g_edge, weight, tag_of, run_sum, tag_end)
+    speed, n_bins, ptr, g_edge, run_sum, weight, tag_of, tag_end = _source_bins(
+        t_s, dt_s, tau, pair_src, row_a, row_b, w_b, src_q, src_radius, src_reach, src_group, u_e, v_n, min_wind,
+        tab_d, tab_g, tab_s, cum, bin_of_step, n_groups, decay_s, v_dep)
     for r in numba.prange(rec_ptr.size - 1):
         for p in range(rec_ptr[r], rec_ptr[r + 1]):
             s = pair_src[p]
@@ -268,6 +257,113 @@ def area_plume_step(t_s, dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pa
             if b_lo >= 0:
                 _sample_air(spot, spot_col[r], 1.0, True, b_lo, b_hi, bg_lo, bg_hi, o, weight, tag_of, g_edge,
                             run_sum, tag_end)
+
+
+@numba.njit(cache=True, error_model="numpy", parallel=True)
+def _source_bins(t_s, dt_s, tau, pair_src, row_a, row_b, w_b, src_q, src_radius, src_reach, src_group, u_e, v_n,
+                 min_wind, tab_d, tab_g, tab_s, cum, bin_of_step, n_groups, decay_s,
+                 v_dep):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The bins of the sources of ``pair_src`` at ``t_s`` (:func:`area_plume_step`): each
+    source's speed, number of bins and offset (:func:`_bin_layout`), G at the bins' edges,
+    the running sum of weight x ΔG up to each edge, each bin's weight (q x mean rate factor
+    x loss / u) and tag, and where each bin's run of one tag ends."""
+    speed, n_bins, ptr = _bin_layout(t_s, tau, pair_src, src_q.size, u_e, v_n, min_wind, src_reach, src_radius, True)
+    g_edge = np.zeros(ptr[-1])
+    run_sum = np.zeros(ptr[-1])
+    weight = np.zeros(ptr[-1])
+    tag_of = np.zeros(ptr[-1], np.int64)
+    tag_end = np.zeros(ptr[-1], np.int64)
+    for s in numba.prange(src_q.size):
+        if n_bins[s] > 0:
+            _edges(speed[s] * tau, n_bins[s], ptr[s], tab_d, tab_g[row_a[s]], tab_g[row_b[s]], w_b[s],
+                   tab_s[row_a[s]], g_edge)
+            _bin_weights(t_s, dt_s, tau, speed[s], n_bins[s], ptr[s], src_q[s], src_group[s], n_groups, tab_d,
+                         tab_g[row_a[s]], tab_g[row_b[s]], w_b[s], tab_s[row_a[s]], cum, bin_of_step, decay_s, v_dep,
+                         weight, tag_of)
+            _tag_runs(n_bins[s], ptr[s], g_edge, weight, tag_of, run_sum, tag_end)
+    return speed, n_bins, ptr, g_edge, run_sum, weight, tag_of, tag_end
+
+
+@numba.njit(cache=True, error_model="numpy")
+def source_full_bins(dt_s, pt_src, n_src, row_a, row_b, w_b, src_q, src_radius, src_reach, u_e, v_n, min_wind, tab_d,
+                     tab_g, tab_s, decay_s, v_dep):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The overlap of a whole bin of each source of ``pt_src`` (:func:`area_plume_overlaps`'
+    value for a point whose span covers the bin: ΔG of the bin times ``q``, decay and
+    depletion over ``u``), on the layout of :func:`area_plume_overlaps` (``ptr``: each
+    source's bins from ``ptr[s]`` on, ``n_bins``)."""
+    tau = bin_time(dt_s, decay_s)
+    speed, n_bins, ptr = _bin_layout(0.0, tau, pt_src, n_src, u_e, v_n, min_wind, src_reach, src_radius, False)
+    g_edge = np.zeros(ptr[-1])
+    full = np.zeros(ptr[-1])
+    for s in range(n_src):
+        nb = n_bins[s]
+        if nb == 0:
+            continue
+        o = ptr[s]
+        ga = tab_g[row_a[s]]
+        gb = tab_g[row_b[s]]
+        length = speed[s] * tau
+        _edges(length, nb, o, tab_d, ga, gb, w_b[s], tab_s[row_a[s]], g_edge)
+        for k in range(nb):
+            mid = _from_front(tab_d, tab_s[row_a[s]], (k + 0.5) * length)
+            arg = -decay_s * mid / speed[s]
+            if v_dep > 0.0:
+                arg -= v_dep * _table2(tab_d, ga, gb, w_b[s], mid) / speed[s]
+            full[o + k] = (g_edge[o + k + 1] - g_edge[o + k]) * (src_q[s] * math.exp(arg) / speed[s])
+    return full, n_bins, ptr
+
+
+@numba.njit(cache=True, error_model="numpy", parallel=True)
+def area_parts_apply(t_s, dt_s, col_ptr, pt_src, pt_lo, pt_hi, pt_first, pt_last, full, n_bins, ptr, used_src,
+                     src_group, col_burn_s, rate, bin_of_step, n_groups, decay_s,
+                     parts):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The ``parts`` of :func:`area_plume_step` under steady winds and tables, from each
+    point's bins made once (:func:`area_plume_overlaps` of the points as pairs of one
+    point): part ``c``'s points are ``col_ptr[c] .. col_ptr[c + 1]``, point ``q`` of source
+    ``pt_src[q]`` with its overlap not 0 in bins ``pt_lo[q] .. pt_hi[q] - 1``: ``pt_first[q]``
+    in the first, ``pt_last[q]`` in the last, the whole bin's (``full``, of
+    :func:`source_full_bins`) between. A step weighs each source's bins by the emission
+    rate of their step (the sums of :func:`area_plume_apply`) and sums a point's whole bins
+    from their running sum, tag by tag: a point costs its tags, not its bins."""
+    tau = bin_time(dt_s, decay_s)
+    n_steps = rate.shape[1]
+    n_now = int(math.floor(t_s / tau + 1e-9))  # no further back than the start
+    r_bin = np.zeros(ptr[-1])  # per bin: the emission rate of its step over the base rate
+    tag_of = np.zeros(ptr[-1], np.int64)
+    run_sum = np.zeros(ptr[-1])  # the running sum of full x rate up to each bin
+    tag_end = np.zeros(ptr[-1], np.int64)
+    for i in numba.prange(used_src.size):
+        s = used_src[i]
+        o = ptr[s]
+        g = src_group[s]
+        for k in range(n_bins[s]):
+            step = max(min(int(math.floor((t_s - (k + 0.5) * tau) / dt_s)), n_steps - 1), 0)
+            r_bin[o + k] = rate[g, step]
+            tag_of[o + k] = bin_of_step[step] * n_groups + g
+            run_sum[o + k + 1] = run_sum[o + k] + full[o + k] * r_bin[o + k]
+        end = n_bins[s]
+        for k in range(n_bins[s] - 1, -1, -1):
+            if k < n_bins[s] - 1 and tag_of[o + k] != tag_of[o + k + 1]:
+                end = k + 1
+            tag_end[o + k] = end
+    for c in numba.prange(col_ptr.size - 1):
+        for q in range(col_ptr[c], col_ptr[c + 1]):
+            s = pt_src[q]
+            o = ptr[s]
+            lo, hi = pt_lo[q], pt_hi[q]
+            stop = min(hi, n_now, _burn_bins(t_s, tau, col_burn_s[c], n_bins[s]))
+            if stop <= lo:
+                continue
+            _put(parts, c, True, tag_of[o + lo], pt_first[q] * r_bin[o + lo])
+            end = stop
+            if stop == hi and hi - 1 > lo:
+                _put(parts, c, True, tag_of[o + hi - 1], pt_last[q] * r_bin[o + hi - 1])
+                end = hi - 1
+            j = lo + 1
+            while j < end:  # the whole bins between, tag by tag
+                j_end = min(tag_end[o + j], end)
+                _put(parts, c, True, tag_of[o + j], run_sum[o + j_end] - run_sum[o + j])
+                j = j_end
 
 
 #: Crosswind lines of a receptor disc on which :func:`_line_point` places the points its
