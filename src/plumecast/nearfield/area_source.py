@@ -305,11 +305,8 @@ def source_full_bins(dt_s, pt_src, n_src, row_a, row_b, w_b, src_q, src_radius, 
         length = speed[s] * tau
         _edges(length, nb, o, tab_d, ga, gb, w_b[s], tab_s[row_a[s]], g_edge)
         for k in range(nb):
-            mid = _from_front(tab_d, tab_s[row_a[s]], (k + 0.5) * length)
-            arg = -decay_s * mid / speed[s]
-            if v_dep > 0.0:
-                arg -= v_dep * _table2(tab_d, ga, gb, w_b[s], mid) / speed[s]
-            full[o + k] = (g_edge[o + k + 1] - g_edge[o + k]) * (src_q[s] * math.exp(arg) / speed[s])
+            loss = _bin_loss(k, length, speed[s], tab_d, ga, gb, w_b[s], tab_s[row_a[s]], decay_s, v_dep)
+            full[o + k] = (g_edge[o + k + 1] - g_edge[o + k]) * (src_q[s] * loss / speed[s])
     return full, n_bins, ptr
 
 
@@ -341,11 +338,7 @@ def area_parts_apply(t_s, dt_s, col_ptr, pt_src, pt_lo, pt_hi, pt_first, pt_last
             r_bin[o + k] = rate[g, step]
             tag_of[o + k] = bin_of_step[step] * n_groups + g
             run_sum[o + k + 1] = run_sum[o + k] + full[o + k] * r_bin[o + k]
-        end = n_bins[s]
-        for k in range(n_bins[s] - 1, -1, -1):
-            if k < n_bins[s] - 1 and tag_of[o + k] != tag_of[o + k + 1]:
-                end = k + 1
-            tag_end[o + k] = end
+        _tag_ends(n_bins[s], o, tag_of, tag_end)
     for c in numba.prange(col_ptr.size - 1):
         for q in range(col_ptr[c], col_ptr[c + 1]):
             s = pt_src[q]
@@ -476,11 +469,8 @@ def area_plume_overlaps(dt_s, rec_ptr, pair_src, pair_de, pair_dn, pair_ext, pai
                 for j in range(k_lo + 1, k_hi):
                     overlap[a + j] += (g_edge[o + j + 1] - g_edge[o + j]) / n_samples
             for k in range(nb):  # the emission per unit area, decay and depletion, as _bin_weights
-                mid = _from_front(tab_d, tab_s[row_a[s]], (k + 0.5) * length)
-                arg = -decay_s * mid / speed[s]
-                if v_dep > 0.0:
-                    arg -= v_dep * _table2(tab_d, ga, gb, wb, mid) / speed[s]
-                overlap[a + k] *= src_q[s] * math.exp(arg) / speed[s]
+                overlap[a + k] *= src_q[s] * _bin_loss(k, length, speed[s], tab_d, ga, gb, wb, tab_s[row_a[s]],
+                                                       decay_s, v_dep) / speed[s]
     return overlap, pair_ptr
 
 
@@ -740,11 +730,7 @@ def _bin_weights(t_s, dt_s, tau, speed, nb, o, q, g, n_groups, tab_d, ga, gb, wb
         t_hi = t_s - k * tau  # the bin's air left the source between t_lo and t_hi
         t_lo = t_s - (k + 1) * tau
         factor = (_emitted(cum, g, t_hi, dt_s) - _emitted(cum, g, t_lo, dt_s)) / tau
-        mid = _from_front(tab_d, s_tab, (k + 0.5) * length)  # decay over the wind's travel time d/u
-        arg = -decay_s * mid / speed
-        if v_dep > 0.0:
-            arg -= v_dep * _table2(tab_d, ga, gb, wb, mid) / speed
-        weight[o + k] = q * factor * math.exp(arg) / speed
+        weight[o + k] = q * factor * _bin_loss(k, length, speed, tab_d, ga, gb, wb, s_tab, decay_s, v_dep) / speed
         step = max(min(int(math.floor(0.5 * (t_lo + t_hi) / dt_s)), n_steps - 1), 0)
         tag_of[o + k] = bin_of_step[step] * n_groups + g
 
@@ -756,11 +742,29 @@ def _tag_runs(nb, o, g_edge, weight, tag_of, run_sum, tag_end):  # type: ignore[
     run_sum[o] = 0.0
     for k in range(nb):
         run_sum[o + k + 1] = run_sum[o + k] + weight[o + k] * (g_edge[o + k + 1] - g_edge[o + k])
+    _tag_ends(nb, o, tag_of, tag_end)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _tag_ends(nb, o, tag_of, tag_end):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Where each of a source's ``nb`` bins' run of one tag ends (local index), from ``o`` on."""
     end = nb
     for k in range(nb - 1, -1, -1):
         if k < nb - 1 and tag_of[o + k] != tag_of[o + k + 1]:
             end = k + 1
         tag_end[o + k] = end
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _bin_loss(k, length, speed, tab_d, ga, gb, wb, s_tab, decay_s, v_dep):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Bin ``k``'s (of ``length`` [m] of front distance) decay and dry depletion at its middle
+    over the wind's travel time ``d/u`` (source depletion: ``v_dep`` times the ground-level
+    share G)."""
+    mid = _from_front(tab_d, s_tab, (k + 0.5) * length)
+    arg = -decay_s * mid / speed
+    if v_dep > 0.0:
+        arg -= v_dep * _table2(tab_d, ga, gb, wb, mid) / speed
+    return math.exp(arg)
 
 
 @numba.njit(cache=True, error_model="numpy")
