@@ -68,6 +68,8 @@ class ExposureContext:
     floor: float  # onset floor [kg m-3]
     extra_probits: tuple[ProbitSet, ...] = ()  # every published set, for the range
     extra_factors: tuple[float, ...] = ()  # kg m-3 -> each set's concentration unit
+    levels: tuple[int, ...] = AEGL_LEVELS  # the AEGL levels whose figures are computed
+    lean: bool = False  # a plan's figures only: no peak, time exposed or peak % of AEGL-3
 
 
 def aegl_threshold(
@@ -153,16 +155,18 @@ def series_metrics(
     ntime, nrec = e.shape
     pos = e >= ctx.floor if ctx.floor > 0 else e > 0
     onset = np.argmax(pos, axis=0)
-    out: dict[str, NDArray[Any]] = {"peak": e.max(axis=0) if ntime else np.zeros(nrec)}
-    # sums over time are taken column by column (never a BLAS product, whose blocking
-    # depends on how many receptors are in the batch): a receptor's figures are then
-    # bit-identical whatever other receptors are assessed with it
-    out["exposed_s"] = time_sum(ctx.end_s - ctx.begin_s, pos.astype(float))
+    out: dict[str, NDArray[Any]] = {}
+    if not ctx.lean:
+        out["peak"] = e.max(axis=0) if ntime else np.zeros(nrec)
+        # sums over time are taken column by column (never a BLAS product, whose blocking
+        # depends on how many receptors are in the batch): a receptor's figures are then
+        # bit-identical whatever other receptors are assessed with it
+        out["exposed_s"] = time_sum(ctx.end_s - ctx.begin_s, pos.astype(float))
     lag = None
     if ctx.uniform:
         lag = np.arange(ntime, dtype=np.intp)[:, None] - onset[None, :]
         np.maximum(lag, 0, out=lag)  # before onset e == 0, so any positive AEGL is fine
-    for level in AEGL_LEVELS:
+    for level in ctx.levels:
         thr = aegl_threshold(ctx, level, lag, onset)
         if thr is None:
             out[f"first{level}"] = np.full(nrec, -2, dtype=np.intp)
@@ -174,7 +178,8 @@ def series_metrics(
             with np.errstate(invalid="ignore", divide="ignore"):
                 ratio = e / thr
             exceed = ratio >= 1.0
-            out["pct3"] = 100.0 * np.fmax.reduce(ratio, axis=0)
+            if not ctx.lean:
+                out["pct3"] = 100.0 * np.fmax.reduce(ratio, axis=0)
         else:
             exceed = e >= thr
         hit = exceed.any(axis=0)
@@ -189,7 +194,7 @@ def series_metrics(
             seen = blind.any(axis=0)
             unread = seen & (~hit | (np.argmax(blind, axis=0) < first))
             first = np.where(unread, -2, first)
-        if level == 3 and gaps is not None and np.isnan(gaps).any():
+        if level == 3 and not ctx.lean and gaps is not None and np.isnan(gaps).any():
             # the peak % of AEGL-3 is n/a wherever some step with gas (at or above the onset
             # floor or not: a trace below it too) has an AEGL-3 the table cannot give for the
             # duration reached there: that step's % is unknown and may be the peak. (Taking the
@@ -276,6 +281,7 @@ def block_metrics(
     weights: NDArray[np.float64],
     ach: Any,
     keep_indoor: bool,
+    sheltered: bool = True,
 ) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[Any]], NDArray[np.float64] | None]:
     """:func:`series_metrics` outdoors and for people sheltering, receptor block by block.
 
@@ -286,6 +292,7 @@ def block_metrics(
     weights : (time,) fraction of each interval spent indoors. [-]
     ach : air changes per hour, a scalar or (time, receptor). [h-1]
     keep_indoor : also return the (time, receptor) indoor concentration. [kg m-3]
+    sheltered : False: the outdoor figures only (the sheltered ones empty, no indoor series).
 
     Returns
     -------
@@ -294,12 +301,16 @@ def block_metrics(
     ntime, nrec = values.shape
     dt = ctx.end_s - ctx.begin_s
     all_inside = bool(np.all(weights == 1.0))
-    indoor = np.empty_like(values) if keep_indoor else None
+    indoor = np.empty_like(values) if keep_indoor and sheltered else None
     block = max(1, _CHUNK_ELEMENTS // max(ntime, 1))
     res_out: dict[str, list[NDArray[Any]]] = {}
     res_in: dict[str, list[NDArray[Any]]] = {}
     for lo in range(0, nrec, block):
         c_out = np.ascontiguousarray(values[:, lo : lo + block])
+        if not sheltered:
+            for key, arr in series_metrics(c_out, ctx).items():
+                res_out.setdefault(key, []).append(arr)
+            continue
         ach_b = ach if np.ndim(ach) == 0 else ach[:, lo : lo + block]
         c_in, c_in_end = indoor_concentration(c_out, dt, ach_b)
         if indoor is not None:
@@ -317,5 +328,5 @@ def block_metrics(
             for key, arr in series_metrics(series, ctx, tl).items():
                 store.setdefault(key, []).append(arr)
     outdoor = {k: _join(k, v) for k, v in res_out.items()}
-    sheltered = {k: _join(k, v) for k, v in res_in.items()}
-    return outdoor, sheltered, indoor
+    inside = {k: _join(k, v) for k, v in res_in.items()}
+    return outdoor, inside, indoor

@@ -120,6 +120,18 @@ def total(values: NDArray[np.float64]) -> float:
     return float(values[finite].sum()) if finite.any() else float("nan")
 
 
+def first_reached_s(m: dict[str, NDArray[Any]], level: int, axis: TimeAxis
+                    ) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Whether AEGL-``level`` is reached in the figures ``m`` of one series
+    (:func:`~plumecast.consequence_metrics.series_metrics`), and when: the earliest the air
+    can reach it given the means of the step that reaches it and the one before
+    (``consequence_metrics._lead_s``; a countdown errs early, never late). [s after the
+    release start; any value where not reached]"""
+    idx = m[f"first{level}"]
+    hit = idx >= 0
+    return hit, axis.begin_s[np.where(hit, idx, 0)] - m[f"lead{level}"]
+
+
 def add_figures(
     ds: Any,
     m: dict[str, NDArray[Any]],
@@ -147,11 +159,7 @@ def add_figures(
     )
     for level in AEGL_LEVELS:
         idx = m[f"first{level}"]
-        hit = idx >= 0
-        safe = np.where(hit, idx, 0)
-        # the earliest the air can reach the level, given the means of the step that reaches
-        # it and the one before (consequence_metrics._lead_s): a countdown errs early, never late
-        begin = axis.begin_s[safe] - m[f"lead{level}"]
+        hit, begin = first_reached_s(m, level, axis)
         if axis.is_datetime:
             when = np.where(hit, axis.release_start + (begin * 1e9).astype("timedelta64[ns]"),
                             np.datetime64("NaT", "ns"))

@@ -130,7 +130,7 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
     parent = np.asarray([r for r, _ in cols], np.int64)
     share = np.asarray(share_l)
     kind = np.asarray([KIND_SPOT if p == -3 else KIND_PART for _, p in cols], np.int8)
-    conc = exposure.conc[:, :, parent].copy()
+    conc = np.take(exposure.conc, parent, axis=2)  # C-contiguous (the fancy index [:, :, parent] is not)
     it = iter(plume_cols)
     area: dict[int, tuple[list[int], list[int]]] = {}  # per disc: its area-plume parts' columns and parts
     for col, (rec, part) in enumerate(cols):
@@ -150,7 +150,14 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         assert exposure.area_part_c is not None
         c_sl = slice(at_cols[0], at_cols[-1] + 1) if at_cols[-1] - at_cols[0] + 1 == len(at_cols) else at_cols
         p_sl = slice(at_parts[0], at_parts[-1] + 1) if at_parts[-1] - at_parts[0] + 1 == len(at_parts) else at_parts
-        conc[:, :, c_sl] += exposure.area_part_c[:, :, p_sl] - mean_by_disc[rec][:, :, None]
+        if not isinstance(c_sl, slice):
+            conc[:, :, c_sl] += exposure.area_part_c[:, :, p_sl] - mean_by_disc[rec][:, :, None]
+            continue
+        # (the disc's air) + (the point's plume - the mean), in place: (the plume - the mean) + (the disc's air),
+        # the same sums, without a temporary of the disc's parts
+        base = conc[:, :, at_cols[0]].copy()
+        np.subtract(exposure.area_part_c[:, :, p_sl], mean_by_disc[rec][:, :, None], out=conc[:, :, c_sl])
+        conc[:, :, c_sl] += base[:, :, None]
     np.maximum(conc, 0.0, out=conc)  # rounding of the mean's difference
     r = exposure.receptors.take(parent)
     receptors = Receptors(name=r.name, lat=r.lat, lon=r.lon, population=r.population * share, country=r.country)
