@@ -209,7 +209,7 @@ def test_a_clock_time_as_a_plan_time_is_shown_as_written(
                              "      - {type: shelter, start_h: 2026-01-20T06:30:00Z}\n", capsys, monkeypatch)
     assert rc != 0
     assert "datetime" not in out
-    assert (f"{path}, line {_FIRST + 2}: plans.0.measures.0.shelter.start_h: got a date and time, "
+    assert (f"{path}, line {_FIRST + 2}: plans.0.measures.0.start_h: got a date and time, "
             "2026-01-20T06:30:00Z; expected a number of hours after the scenario's start") in out, out
     rc, out, _ = _compare(tmp_path, "  - name: shelter\n    measures:\n"
                           "      - {type: shelter, start_h: '06:30'}\n", capsys, monkeypatch)

@@ -37,6 +37,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_
 
 from plumecast.config_model import NoBoolForNumbers
 from plumecast.errors import DataFileError, ScenarioError
+from plumecast.scenario_yaml import shown
 from plumecast.toxicology import (
     AEGL_DURATIONS_S,
     AEGL_LEVELS,
@@ -636,7 +637,13 @@ def get_agent(name: str) -> Agent:
 
 def _coerce_agent(value: Any) -> Any:
     """Pydantic pre-validator: table name -> Agent; a mapping whose ``name`` is in the
-    table -> the table entry with the given values over it (:func:`_override`)."""
+    table -> the table entry with the given values over it (:func:`_override`); anything
+    else (``agent: 5``, a list) refused saying what an agent may be (pydantic had said
+    "Input should be a valid dictionary"; badinput audit, session 34)."""
+    if not isinstance(value, str | Mapping | Agent):
+        raise ValueError(f"{shown(value)} is not an agent; expected the name of a shipped agent (e.g. chlorine; "
+                         "`plumecast agents` lists them) or a mapping of the agent's fields (name, "
+                         "molecular_weight_g_mol, aegl_ppm, probit ...; docs/scenario.md)")
     if isinstance(value, str):
         try:
             return get_agent(value)

@@ -6,6 +6,9 @@ particle and ``rate_kg_s: true`` as 1 kg s-1, a YAML slip that would run silentl
 Where one of a few words is expected, YAML's reading of an unquoted ``off``, ``no``
 (false) or ``on``, ``yes`` (true) is taken back as the word when exactly one of the
 choices is such a word (``dense_gas: off``), and refused naming the choices otherwise.
+An item of a list of several kinds told apart by ``type`` (``releases``, a plan's
+``measures``) that is no mapping, or has no or an unknown ``type``, is refused in our
+words naming the kinds and their keys (:func:`typed_item`), not pydantic's.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+
+from plumecast.scenario_yaml import shown
 
 
 def _takes_bool(annotation: Any) -> bool:
@@ -80,3 +85,33 @@ class StrictModel(NoBoolForNumbers):
     # allow_inf_nan=False: .nan / .inf anywhere in a scenario is refused (a NaN wind or
     # diffusivity would otherwise run to an all-clear of zero concentrations)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def typed_item(noun: str, *models: type[BaseModel], reference: str = "docs/scenario.md") -> BeforeValidator:
+    """A check of one item of a list of ``models`` told apart by their ``type`` (put it
+    after ``Field(discriminator="type")`` in the item's ``Annotated``), before pydantic
+    picks the model: an item that is no mapping, has no ``type`` or one that is none of
+    the models' is refused naming the value and each kind with its required keys
+    (``releases.0: 1.5 is not a release; expected a mapping with type: point (keys lat, lon
+    ...) or type: cities (keys rate_kg_s_per_capita ...)``), where pydantic had said "Input should be a
+    valid dictionary or object to extract fields from" or "Unable to extract tag using
+    discriminator 'type'" (badinput audit, session 34)."""
+    tags = [str(typing.get_args(m.model_fields["type"].annotation)[0]) for m in models]
+    kinds = [f"type: {tag} (keys {', '.join(k for k, f in m.model_fields.items() if f.is_required() and k != 'type')} "
+             "...)" for tag, m in zip(tags, models, strict=True)]
+    expected = f"expected a mapping with {', '.join(kinds[:-1])} or {kinds[-1]} ({reference})"
+
+    def check(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value
+        if not isinstance(value, dict):
+            raise ValueError(f"{shown(value)} is not a {noun}; {expected}")
+        if "type" not in value:
+            raise ValueError(f"the {noun} has no type; {expected}")
+        if not any(value["type"] == tag for tag in tags):
+            # "type: ...": the message is put at the item's type key (plumecast.scenario_yaml.format_errors)
+            raise ValueError(f"type: {shown(value['type'])} is not a {noun} type; expected "
+                             f"{', '.join(tags[:-1])} or {tags[-1]} ({reference})")
+        return value
+
+    return BeforeValidator(check)

@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from plumecast.agents import Agent, AgentSpec
-from plumecast.config_model import StrictModel
+from plumecast.config_model import StrictModel, typed_item
 from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
 from plumecast.nearfield.spec import LocalWeather, StackSpec, TankSpec, ZonesConfig
@@ -64,6 +64,7 @@ from plumecast.scenario_yaml import (
     MAX_ERRORS_SHOWN,
     MAX_YAML_BYTES,
     MAX_YAML_NODES,
+    date_problem,
     read_scenario_text,
     top_level_got,
 )
@@ -267,7 +268,7 @@ class CityRelease(_ReleaseBase):
     height_m: float = Field(10.0, ge=0, le=5000, description="particles start uniformly between 0 and this height [m]")
 
 
-Release = Annotated[PointRelease | CityRelease, Field(discriminator="type")]
+Release = Annotated[PointRelease | CityRelease, Field(discriminator="type"), typed_item("release", PointRelease, CityRelease)]
 
 
 class MetConfig(_Model):
@@ -520,9 +521,8 @@ class Scenario(_Model):
     @classmethod
     def _a_date(cls, v: Any) -> Any:
         # a number had been read as seconds since 1970 (start: 20260120 ran in August 1970; badinput audit)
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            raise ValueError(f"{v!r} is a number, not a date; expected an ISO 8601 date-time in UTC such as "
-                             "2026-01-20T06:00:00Z")
+        if v is not None and (problem := date_problem(v)):
+            raise ValueError(problem)
         return v
 
     @field_validator("start", "end", "issued_at")
@@ -748,7 +748,7 @@ def _validate(
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_errors(exc, source, lines)) from None
+        raise ScenarioError(_format_errors(exc, source, lines, data=data)) from None
     # resolve and check paths relative to the scenario file
     updates: dict[str, Any] = {}
     if sc.met.path is not None:

@@ -150,6 +150,50 @@ def top_level_got(data: Any) -> str:
     return f"the text {shown}" if isinstance(data, str) else f"the single value {shown}"
 
 
+def shown(value: Any, most: int = 60) -> str:
+    """A value of the file as a message shows it: its repr cut to ``most`` characters,
+    ``null``, ``true`` and ``false`` as YAML writes them, a date or time as written
+    (:func:`_written`).
+
+    >>> shown(1.5), shown([1]), shown(None), shown(True), len(shown("x" * 70))
+    ('1.5', '[1]', 'null', 'true', 60)
+    """
+    import datetime as dt
+
+    if value is None or isinstance(value, bool):
+        return str(value).lower() if value is not None else "null"
+    if isinstance(value, dt.date | dt.time):
+        return _written(value)
+    text = repr(value)
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+#: what a date-time of the file is expected to be, for messages
+DATE_EXPECTED = ("expected an ISO 8601 date-time such as 2026-01-20T06:00:00Z (Z or an offset such as +01:00 "
+                 "gives the time zone; without one it is read as UTC)")
+
+
+def date_problem(value: Any) -> str | None:
+    """Why ``value`` (a date-time key as the file gives it: ``start``, ``issued_at``) is no
+    date-time, in a message that shows it (None when it may be one: a date-time, or a text
+    for the parser to read). A number, or a text of digits only, had been read as seconds
+    since 1970 (``start: 20260120`` ran in August 1970, and so did ``start: '20260120'``;
+    badinput audits).
+
+    >>> date_problem([1]).split(";")[0], date_problem("20260120").split(";")[0], date_problem("2026-01-20")
+    ('[1] is a list, not a date', "'20260120' is digits only, not a date", None)
+    """
+    import datetime as dt
+
+    if isinstance(value, dt.date) or (isinstance(value, str) and not value.strip().isdigit()):
+        return None
+    if value is None:
+        return f"the value is empty; {DATE_EXPECTED}"
+    what = ("a clock time without a date" if isinstance(value, dt.time) else
+            {bool: "a yes/no value", list: "a list", dict: "a mapping", str: "digits only"}.get(type(value), "a number"))
+    return f"{shown(value)} is {what}, not a date; {DATE_EXPECTED}"
+
+
 def line_index(root: yaml.Node | None) -> dict[tuple[str | int, ...], int]:
     """Map each key path of a composed YAML document to its 1-based line number."""
     index: dict[tuple[str | int, ...], int] = {}
@@ -187,12 +231,19 @@ def _written(value: Any) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _number_message(loc: tuple[Any, ...], msg: str, got: Any, got_txt: str) -> tuple[str, str]:
-    """The message and ``(got ...)`` of a value that is not a number: a time of a plan or
+def _number_message(loc: tuple[Any, ...], msg: str, got: Any, got_txt: str, kind: str = "float_parsing",
+                    branch: bool = False) -> tuple[str, str]:
+    """The message and ``(got ...)`` of a value that is not a number (pydantic's error type
+    ``kind``): "not a number" or "not a whole number" in our words (pydantic's stay for a
+    ``branch`` of a union, which :func:`_merge_branches` joins); a time of a plan or
     release (``at_h``, ``start_h`` ...) says hours after the scenario's start are expected;
     a date or clock time (YAML reads ``2026-01-20T06:30:00Z`` as a timestamp) is shown as
     written, not as ``datetime.datetime(2026, ...)``."""
     import datetime as dt
+
+    if not branch:
+        msg = "not a whole number" if kind.startswith("int") else "not a number"
+        got_txt = got_txt or f" (got {shown(got)})"
 
     hours = any(isinstance(k, str) and k in _HOURS_AFTER_START for k in loc[-2:])
     if isinstance(got, dt.date | dt.time):
@@ -248,24 +299,81 @@ def _merge_branches(entries: list[tuple[str, str, str, str, bool]]) -> list[str]
     return out
 
 
+def _without_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """``loc`` as the file writes the path: without the step pydantic puts in for the kind of
+    an item told apart by its ``type`` (``plans.0.measures.1.shelter.start_h`` ->
+    ``plans.0.measures.1.start_h``), found by following ``loc`` through the file's ``data``:
+    a step that is no key of its mapping but that mapping's ``type``."""
+    out = []
+    node = data
+    for p in loc:
+        if isinstance(node, dict):
+            if p not in node and isinstance(p, str) and node.get("type") == p:
+                continue  # the tag: the mapping itself is the item
+            node = node.get(p)
+        elif isinstance(node, list) and isinstance(p, int) and 0 <= p < len(node):
+            node = node[p]
+        else:
+            node = None
+        out.append(p)
+    return tuple(out)
+
+
+def _shows(msg: str, got: Any) -> bool:
+    """Whether ``msg`` already shows the value ``got`` (then ``(got ...)`` would say it twice)."""
+    for text in {repr(got), shown(got)}:
+        at = re.search(rf"(?<![\w.]){re.escape(text)}(?![\w])", msg)
+        if at and (len(text) > 2 or at.start() == 0):
+            return True
+    return False
+
+
+#: pydantic's error types of a value that is not a mapping, a list, a date-time
+_MAPPING_ERRORS = ("dict_type", "model_type", "model_attributes_type")
+
+
+def _type_message(kind: str, got: Any, ctx: dict[str, Any]) -> str | None:
+    """Our words for a value of the wrong type (a mapping, a list or a date-time expected),
+    showing the value; None for other errors."""
+    if kind in _MAPPING_ERRORS:
+        return f"{shown(got)} is not a mapping; expected a mapping of keys (key: value on lines of their own, or {{key: value, ...}})"
+    if kind == "list_type":
+        return f"{shown(got)} is not a list; expected a list (items on lines starting with '- ', or [a, b, ...])"
+    if kind.startswith(("datetime_", "date_")):
+        problem = date_problem(got)
+        if problem:
+            return problem
+        why = ("names a day, month or time of day that does not exist" if "range" in str(ctx.get("error", ""))
+               else "is not a date-time as written")
+        return f"{shown(got)} {why}; {DATE_EXPECTED}"
+    return None
+
+
 def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
-                   reference: str = "docs/scenario.md") -> str:
+                  reference: str = "docs/scenario.md", data: Any = None) -> str:
+    """One message for all of ``exc``'s problems, a line each: the file, the line, the key path
+    as the file writes it (``data``, the file's document: the kind of a list item told apart by
+    its ``type`` left out, :func:`_without_tags`) and what was expected, in our words."""
     entries: list[tuple[str, str, str, str, bool]] = []
     for err in exc.errors():
-        # drop the release type tag pydantic puts in the path: releases.0.point.lat -> releases.0.lat
-        loc = tuple(p for i, p in enumerate(err["loc"])
-                    if not (i == 2 and err["loc"][0] == "releases" and p in ("point", "cities")))
-        # ... and the union's branch: met.path.list[...] -> met.path
+        loc = tuple(err["loc"])
+        # the union's branch: met.path.list[...] -> met.path
         branch = any(isinstance(p, str) and _BRANCH.search(p) for p in loc)
         loc = tuple(p for p in loc if not (isinstance(p, str) and _BRANCH.search(p)))
+        if data is not None:
+            loc = _without_tags(loc, data)
+        else:  # without the document: the release type tag, releases.0.point.lat -> releases.0.lat
+            loc = tuple(p for i, p in enumerate(loc) if not (i == 2 and loc[0] == "releases" and p in ("point", "cities")))
         msg = err["msg"]
         if err["type"] == "value_error":
             msg = str(err.get("ctx", {}).get("error", msg))
             named = re.match(r"^([A-Za-z_][\w.]*): (.*)$", msg, re.S)
             if named:  # a check across keys that names the key to change first
-                new_loc = (*loc, *(int(p) if p.isdigit() else p for p in named.group(1).split(".")))
-                if not loc or new_loc in lines:
-                    loc, msg = new_loc, named.group(2)
+                parts = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
+                if loc[-len(parts):] == parts:  # the key is the one named already: said once (not "region: region:")
+                    msg = named.group(2)
+                elif not loc or (*loc, *parts) in lines:
+                    loc, msg = (*loc, *parts), named.group(2)
         key = ".".join(str(p) for p in loc) or "(top level)"
         line = None
         for n in range(len(loc), 0, -1):
@@ -280,7 +388,11 @@ def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int
         got = err.get("input")
         got_txt = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict | list) else f" (got {got!r})"
         if err["type"] in _NUMBER_ERRORS:
-            msg, got_txt = _number_message(loc, msg, got, got_txt)
+            msg, got_txt = _number_message(loc, msg, got, got_txt, err["type"], branch)
+        elif not branch and (ours := _type_message(err["type"], got, dict(err.get("ctx") or {}))):
+            msg, got_txt = ours, ""
+        elif got_txt and _shows(msg, got):
+            got_txt = ""
         if len(got_txt) > 200:
             got_txt = got_txt[:190] + "...)"
         entries.append((where, key, _no_class(msg), got_txt, branch))
@@ -288,8 +400,6 @@ def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int
     if len(msgs) > MAX_ERRORS_SHOWN:
         msgs = [*msgs[:MAX_ERRORS_SHOWN], f"... and {len(msgs) - MAX_ERRORS_SHOWN:,} more problem(s) not shown"]
     return "invalid scenario:\n  " + "\n  ".join(msgs)
-
-
 
 
 def existing_path(

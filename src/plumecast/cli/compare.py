@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
 
         sc = load_scenario(scenario)
         # the file's key -> line index: what the comparison refuses in the plans names the line (make_setup)
-        lines = parse_yaml(read_scenario_text(scenario), str(scenario))[1]
+        data, lines = parse_yaml(read_scenario_text(scenario), str(scenario))
+        refuse_empty_plans(data, str(scenario), lines)
         line = ignored_line(ignored_keys(sc, "compare"), "compare")
         if line:
             console.print(escape(line), highlight=False)
@@ -51,6 +52,20 @@ def register(app: typer.Typer) -> None:
             _serve_while(outdir, port, sc.name, job)
         else:
             job()
+
+
+def refuse_empty_plans(data: Any, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
+    """Refuse ``plans: []``: an empty list had run the do-nothing baseline alone, as if the key
+    were left out, without a word that the plans were missing (badinput audit, session 34)."""
+    from plumecast.errors import ScenarioError
+    from plumecast.scenario_yaml import where
+
+    if isinstance(data, dict) and data.get("plans") == []:
+        raise ScenarioError(
+            f"{where(source, lines, 'plans')}: an empty list; expected at least one plan (a name and its measures, "
+            "e.g. plans: [{name: shelter now, measures: [{type: shelter, start_h: 0.5}]}], docs/plans.md). To run "
+            "the do-nothing baseline alone over the ensemble's members, leave plans out (docs/plans.md, \"Without "
+            "plans, or without an ensemble\")")
 
 
 def execute_compare(sc: Any, outdir: Path, *, members: int | None = None, workers: int = 2,

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from plumecast.config_model import typed_item
 from plumecast.countermeasures.evacuation import DEFAULT_COHORTS, Evacuation
 from plumecast.countermeasures.front import FrontSpec, agent_lfl_kg_m3
 from plumecast.countermeasures.region import check_region
@@ -163,7 +164,9 @@ class FrontConfig(_Model):
 
 
 MeasureConfig = Annotated[
-    TerminationConfig | ShelterOrderConfig | EvacuationConfig | FrontConfig, Field(discriminator="type")
+    TerminationConfig | ShelterOrderConfig | EvacuationConfig | FrontConfig, Field(discriminator="type"),
+    typed_item("measure", TerminationConfig, ShelterOrderConfig, EvacuationConfig, FrontConfig,
+               reference="docs/plans.md"),
 ]
 
 Measure = Termination | ShelterOrder | Evacuation | FrontSpec

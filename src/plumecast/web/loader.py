@@ -94,13 +94,24 @@ def not_a_result_folder(root: str | Path) -> str | None:
     count only beside its tables, so the parent of a run folder is none).
     ``plumecast serve`` refuses any other folder at start (``/tmp``, the parent of the
     results) instead of serving a page with nothing on it."""
-    from plumecast.fileio import MARKER_NAME
+    from plumecast.fileio import MARKER_NAME, read_marker
 
     path = Path(root)
     if not path.is_dir():
         return f"{root}: not a folder; expected the output folder of plumecast run, demo or compare"
-    if any((path / n).is_file() for n in (*RUN_FILES, *COMPARE_FILES, RECORD_FILE, LIVE_FILE, MARKER_NAME)):
+    if any((path / n).is_file() for n in (*RUN_FILES, *COMPARE_FILES, RECORD_FILE, LIVE_FILE)):
         return None
+    # the command of the marker's set (one whose marker cannot be read is taken as a run's, as before)
+    command = str((read_marker(path) or {}).get("command") or "run") if (path / MARKER_NAME).is_file() else None
+    if command in ("run", "compare", "demo"):
+        return None  # a set without a file the dashboard reads yet: the page says what is missing
+    if command is not None or (path / "zones.geojson").is_file():
+        # a folder of zones had been served as a dashboard with nothing on it (badinput audit, session 34)
+        command = command or "zones"
+        return (f"{root}: holds the output of plumecast {command}, which the dashboard does not show; expected a "
+                "folder written by plumecast run, compare or demo"
+                + ("; open zones.geojson or zones.kml in a map viewer (QGIS, Google Earth)" if command == "zones"
+                   else ""))
     return (f"{root}: holds no plumecast results: expected a folder written by plumecast run or demo "
             f"({', '.join(RUN_FILES[:2])}, {RUN_FILES[-1]}) or by plumecast compare "
             f"({', '.join(COMPARE_FILES[:2])}); with --wait it is served anyway and shows the results "

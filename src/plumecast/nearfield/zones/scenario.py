@@ -42,10 +42,13 @@ from plumecast.scenario import (
     readers,
 )
 from plumecast.scenario_yaml import (
+    DATE_EXPECTED,
+    date_problem,
     existing_path,
     format_errors,
     parse_yaml,
     read_scenario_text,
+    shown,
     top_level_got,
 )
 from plumecast.scenario_yaml import where as _where
@@ -333,7 +336,7 @@ def _old_format(data: dict[str, Any], source: str, lines: dict[tuple[str | int, 
     try:
         scenario = LocalScenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_errors(exc, source, lines, reference="docs/local_scale.md")) from None
+        raise ScenarioError(format_errors(exc, source, lines, reference="docs/local_scale.md", data=data)) from None
     if base_dir is not None and scenario.population is not None and not scenario.population.raster.is_absolute():
         pop = scenario.population.model_copy(update={"raster": base_dir / scenario.population.raster})
         scenario = scenario.model_copy(update={"population": pop})
@@ -377,7 +380,8 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
     if "local_weather" not in data:
         needs.append(LOCAL_WEATHER_NEEDS)
     rels = data.get("releases")
-    if rels is None or (isinstance(rels, list) and rels and index is None):
+    # an item that is no release (releases: [1.5]) is named by the validation below, not taken for "no point release"
+    if rels is None or (isinstance(rels, list) and rels and index is None and all(isinstance(r, dict) for r in rels)):
         needs.append(("a point release under releases" if rels is None else "a point release in releases (it has "
                       "none)") + " (type: point, lat, lon, height_m, and rate_kg_s with duration_s or stop_h, "
                      "amount_kg with duration_s, or a tank)")
@@ -415,7 +419,7 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
     try:
         sec = _ZonesSections.model_validate({k: v for k, v in data.items() if k in ZONES_KEYS or k not in language})
     except ValidationError as exc:
-        raise ScenarioError(format_errors(exc, source, lines)) from None
+        raise ScenarioError(format_errors(exc, source, lines, data=data)) from None
     assert index is not None
     rel = sec.releases[index]
     assert isinstance(rel, PointRelease)
@@ -494,7 +498,8 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         points=points,
         reference=dict(sec.reference or {}),
     )
-    release_start, issued = zones_clock(data, index, derived, start_said="start" not in ignored)
+    release_start, issued = zones_clock(data, index, derived, start_said="start" not in ignored, source=source,
+                                        lines=lines)
     for key, used in (("start", release_start), ("issued_at", issued)):
         if used is not None:
             ignored.pop(key, None)  # read for the countdowns
@@ -502,12 +507,15 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
                       release_start=release_start, issued=issued)
 
 
-def zones_clock(data: dict[str, Any], index: int | None, derived: list[str],
-                start_said: bool = False) -> tuple[np.datetime64 | None, np.datetime64 | None]:
+def zones_clock(data: dict[str, Any], index: int | None, derived: list[str], start_said: bool = False,
+                source: str = "<scenario>", lines: dict[tuple[str | int, ...], int] | None = None,
+                ) -> tuple[np.datetime64 | None, np.datetime64 | None]:
     """The modelled release's start (``start`` + its ``start_h``) and ``issued_at``, UTC, for the
     receptors' countdowns (zones had read neither and gave no countdown; zones audit); None where
     the file does not give them. A time without a zone is read as UTC and ``derived`` says so
-    (for ``start`` not where ``start_said``: the daytime line taken from it says so already)."""
+    (for ``start`` not where ``start_said``: the daytime line taken from it says so already).
+    A value that is no date-time is refused naming ``source``, its line (``lines``) and the key
+    (``issued_at: 5`` had been read as 5 s after 1970, ``issued_at: [1]`` left out unsaid)."""
     import datetime as _dt
 
     from pydantic import TypeAdapter
@@ -516,10 +524,15 @@ def zones_clock(data: dict[str, Any], index: int | None, derived: list[str],
         raw = data.get(key)
         if raw is None:
             return None
+        problem = date_problem(raw)  # a number had been read as seconds since 1970, and a list left out unsaid
         try:
-            t = TypeAdapter(_dt.datetime).validate_python(raw)
+            t = TypeAdapter(_dt.datetime).validate_python(raw) if problem is None else None
         except ValidationError:
-            return None  # the scenario's own validation names it (run and compare read it)
+            t = None
+        if t is None:
+            problem = problem or f"{shown(raw)} is not a date-time as written; {DATE_EXPECTED}"
+            raise ScenarioError(f"{_where(source, lines or {}, key)}: {problem} (zones read it for the receptors' "
+                                "countdowns)")
         if t.tzinfo is None:
             if not (key == "start" and start_said):
                 derived.append(f"zones: {key} {raw} has no time zone and is read as UTC for the countdowns; write "
