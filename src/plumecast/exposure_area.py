@@ -119,6 +119,9 @@ class AreaNearField:
     #: each source's table rows and weight at the step last asked for (``_tables_at``)
     _rows_held: tuple[float, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] | None = field(
         default=None, repr=False)
+    #: the winds of the last step whose plume bands were marked, and its marks (``set_bands``)
+    _band_last: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.uint8]] | None = field(
+        default=None, repr=False)
     #: the winds and tables of the last step, and the overlaps made for them (``area_plume_overlaps``)
     _last_key: tuple[NDArray[Any], ...] | None = field(default=None, repr=False)
     _overlaps: tuple[NDArray[np.float64], NDArray[np.int64]] | None = field(default=None, repr=False)
@@ -288,8 +291,12 @@ class AreaNearField:
         src = self.pair_src[o]
         de, dn = self.pair_de[o], self.pair_dn[o]
         reach = self.src_radius[src] + self.pair_ext[o]
+        last = self._band_last
         for k in range(nsteps):
             u, v = self._winds((step0 + k + 1) * self.dt_s, winds_at)
+            if last is not None and np.array_equal(u, last[0]) and np.array_equal(v, last[1]):
+                on[k] = last[2]  # the winds of the step before (steady met): the same marks
+                continue
             uu, vv = u[src], v[src]
             speed = np.hypot(uu, vv)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -298,6 +305,8 @@ class AreaNearField:
             x = de * ex + dn * ey
             y = -de * ey + dn * ex
             on[k] = np.isfinite(speed) & (np.abs(y) < reach) & (x > -reach)
+            last = (u, v, on[k].copy())
+        self._band_last = last
         self.kernel = (*self.kernel[:7], on)
 
     def _winds(self, t_s: float, winds_at: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -144,16 +144,25 @@ def load_wind(scenario: Scenario) -> xr.Dataset:
 def wind_sampler(grid: WindGrid) -> Callable[[Any, Any, float], Any]:
     """``(lon, lat, t_s) -> (u_east, v_north)`` [m s-1] from the kernels' wind grid
     (the same interpolation the particles see): floats for a point, arrays for
-    arrays of points (NaN outside the wind domain)."""
+    arrays of points (NaN outside the wind domain). The points and records of the last
+    call are kept: the same points at the same place between the same records (steady
+    met: every step; the area plumes ask at each step) take the winds found then."""
+    held: list[Any] = [None]  # (records, lon, lat, winds) of the last call, replaced whole (threads)
 
     def at(lon: Any, lat: Any, t_s: float) -> Any:
         k, w = grid.time_index(np.array([t_s], np.float64))
         lon_a = np.atleast_1d(np.asarray(lon, np.float64))
         lat_a = np.atleast_1d(np.asarray(lat, np.float64))
-        v, inside = interpolate_wind(grid, int(k[0]), float(w[0]), lon_a, lat_a)
-        lam, phi = np.deg2rad(lon_a), np.deg2rad(lat_a)
-        u_e = -np.sin(lam) * v[0] + np.cos(lam) * v[1]
-        v_n = -np.sin(phi) * np.cos(lam) * v[0] - np.sin(phi) * np.sin(lam) * v[1] + np.cos(phi) * v[2]
+        key = (int(k[0]), float(w[0]), grid.times_s.tobytes())
+        last = held[0]
+        if last is not None and last[0] == key and np.array_equal(last[1], lon_a) and np.array_equal(last[2], lat_a):
+            u_e, v_n, inside = last[3]
+        else:
+            v, inside = interpolate_wind(grid, int(k[0]), float(w[0]), lon_a, lat_a)
+            lam, phi = np.deg2rad(lon_a), np.deg2rad(lat_a)
+            u_e = -np.sin(lam) * v[0] + np.cos(lam) * v[1]
+            v_n = -np.sin(phi) * np.cos(lam) * v[0] - np.sin(phi) * np.sin(lam) * v[1] + np.cos(phi) * v[2]
+            held[0] = (key, lon_a.copy(), lat_a.copy(), (u_e, v_n, inside))
         if np.ndim(lon) == 0:
             return float(u_e[0]), float(v_n[0])
         return np.where(inside, u_e, np.nan), np.where(inside, v_n, np.nan)
