@@ -71,13 +71,35 @@ def _decimals(v: float, sig: int) -> int:
     return max(0, sig - 1 - int(math.floor(math.log10(abs(v))))) if v else 0
 
 
+def _scale(text: str) -> tuple[str, bool]:
+    """The scale a count of :func:`people` is written in: its word (million, billion) or
+    none, and whether it is grouped in thousands."""
+    word = text.rsplit(" ", 1)[-1] if text.endswith(("million", "billion")) else ""
+    return word, "," in text
+
+
+def span(lo: str, hi: str) -> str:
+    """Two counts of :func:`people` as a range: ``"42 million–98 million"``, ``"22,000–930,000"``
+    with a dash where both are written in the same scale, ``"44 to 46,000"`` where not: a
+    dash there reads as a range of the larger scale (``"44–46,000"`` as 44,000 to 46,000,
+    ``"3–6.0 million"`` as 3 to 6 million), which the decision table had printed for a range
+    of 44 to 46,000 lives.
+
+    >>> span("42 million", "98 million"), span("44", "46,000"), span("900,000", "1.6 million"), span("< 1", "5")
+    ('42 million–98 million', '44 to 46,000', '900,000 to 1.6 million', '< 1 to 5')
+    """
+    same = _scale(lo) == _scale(hi) and not lo.startswith("<") and not hi.startswith("<")
+    return f"{lo}–{hi}" if same else f"{lo} to {hi}"
+
+
 def people_range(central: float, low: float, high: float) -> str:
-    """``"1.2 million (0.9–1.6 million)"``; the range is left out where it collapses.
+    """``"1.2 million (1.1 million–1.6 million)"``; the range is left out where it collapses
+    (its ends joined by :func:`span`).
 
     >>> people_range(1_161_095, 900_000, 1_600_000)
-    '1.2 million (900,000–1.6 million)'
-    >>> people_range(35_000, 35_000, 35_000)
-    '35,000'
+    '1.2 million (900,000 to 1.6 million)'
+    >>> people_range(2_200, 44, 46_000), people_range(35_000, 35_000, 35_000)
+    ('2,200 (44 to 46,000)', '35,000')
     """
     text = people(central)
     if not (math.isfinite(low) and math.isfinite(high)):
@@ -85,7 +107,7 @@ def people_range(central: float, low: float, high: float) -> str:
     lo, hi = people(low), people(high)
     if lo == hi == text:
         return text
-    return f"{text} ({lo}–{hi})"
+    return f"{text} ({span(lo, hi)})"
 
 
 def lives_saved(x: float) -> str:
@@ -117,7 +139,7 @@ def lives_saved_range(central: float, low: float, high: float) -> str:
         return people_range(central, low, high)
     if high <= 0 and central <= 0:
         return lives_saved(central) if central < 0 and people_range(-central, -high, -low) == people(-central) \
-            else f"{lives_saved(central)} ({people(-high)}–{people(-low)})"
+            else f"{lives_saved(central)} ({span(people(-high), people(-low))})"
     text = lives_saved(central)
     return f"{text} (costs {people(-low)} – saves {people(high)})" if high > 0 else \
         f"{text} (costs {people(-low)} – {people(-high)})"

@@ -173,7 +173,7 @@ def test_numbers_people_read_follow_plumecast_numbers() -> None:
     import html
 
     for text in (md, html.unescape(page)):
-        assert "1.0 million (900,000–1.2 million)" in text  # two significant figures with the range (2 members)
+        assert "1.0 million (900,000 to 1.2 million)" in text  # two significant figures with the range (2 members)
         assert "< 1" in text and "0.00" not in text and "e-10" not in text  # tiny expected counts
         assert "unknown" in text  # city b's population is unknown: never 0
         # AEGL-2 arrival, earliest–latest, as clock time and time from the issue (01:00), like the countdowns

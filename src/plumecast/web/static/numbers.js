@@ -76,13 +76,24 @@ export function people(x, sig = 2) {
   return grouped(r, 0);
 }
 
+// plumecast.numbers.span: a dash only between counts written in the same scale ("44 to 46,000")
+function scale(text) {
+  const word = text.endsWith("million") || text.endsWith("billion") ? text.slice(text.lastIndexOf(" ") + 1) : "";
+  return `${word}|${text.includes(",")}`;
+}
+
+export function span(lo, hi) {
+  const same = scale(lo) === scale(hi) && !lo.startsWith("<") && !hi.startsWith("<");
+  return same ? `${lo}–${hi}` : `${lo} to ${hi}`;
+}
+
 export function peopleRange(central, low, high) {
   const text = people(central);
   if (!(finite(low) && finite(high))) return text;
   const lo = people(low);
   const hi = people(high);
   if (lo === hi && hi === text) return text;
-  return `${text} (${lo}–${hi})`;
+  return `${text} (${span(lo, hi)})`;
 }
 
 // plumecast.numbers.lives_saved: the sign kept ("costs 5"; people() says "< 1" for either sign)
@@ -97,7 +108,7 @@ export function livesSavedRange(central, low, high) {
   if (low >= 0) return peopleRange(central, low, high);
   if (high <= 0 && central <= 0) {
     return central < 0 && peopleRange(-central, -high, -low) === people(-central)
-      ? livesSaved(central) : `${livesSaved(central)} (${people(-high)}–${people(-low)})`;
+      ? livesSaved(central) : `${livesSaved(central)} (${span(people(-high), people(-low))})`;
   }
   const text = livesSaved(central);
   return high > 0 ? `${text} (costs ${people(-low)} – saves ${people(high)})` : `${text} (costs ${people(-low)} – ${people(-high)})`;
