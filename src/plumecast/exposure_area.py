@@ -392,7 +392,8 @@ class AreaNearField:
         u_e, v_n = self._winds(t_s, winds_at)
         row_a, row_b, w_b = self._tables_at(t_s)
         burn = np.full(self.rec_ptr.size - 1, np.inf) if burn_s is None else np.asarray(burn_s, np.float64)
-        key = (u_e, v_n, row_a, row_b, w_b)
+        # the near sources' only: the others' winds and tables are never read (0, or fixed rows)
+        key = tuple(a[self.near_sources] for a in (u_e, v_n, row_a, row_b, w_b))
         steady = self._last_key is not None and all(
             np.array_equal(a, b, equal_nan=True) for a, b in zip(key, self._last_key, strict=True))
         self._last_key = key
