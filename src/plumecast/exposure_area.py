@@ -32,11 +32,8 @@ from scipy.spatial import cKDTree
 
 from plumecast.countermeasures.front import great_circle_m
 from plumecast.nearfield.area_source import (
-    area_parts_apply,
-    area_plume_apply,
     area_plume_overlaps,
     area_plume_step,
-    area_spot_apply,
     bin_time,
     emission_integral,
     front_distance,
@@ -45,6 +42,7 @@ from plumecast.nearfield.area_source import (
     sunflower,
     travel_integral,
 )
+from plumecast.nearfield.area_steady import area_parts_apply, area_plume_apply, area_spot_apply
 from plumecast.nearfield.stability import PG_CLASSES, pasquill_gifford_index_from_inverse_obukhov
 from plumecast.transport.kernels_numpy import lonlat_to_xyz
 from plumecast.units import EARTH_RADIUS_M
