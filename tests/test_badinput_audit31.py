@@ -22,7 +22,7 @@ from tests.test_scenario import GOOD, write
          "neither u_m_s nor v_m_s is given"),
         # thinner than 10 m is not modelled (under 1 m it had divided by zero)
         ("agent: chlorine", "agent: chlorine\nturbulence: {mixing_height_m: 0.5}", "turbulence.mixing_height_m",
-         "greater than or equal to 10"),
+         "0.5 is too small; expected 10 or more"),
         # two releases of one name: plans and zones --release pick one by name
         ("    stop_h: 3\n", "    stop_h: 3\n    name: tank\n  - {type: point, name: tank, lat: 50.5, lon: 10.0, "
          "rate_kg_s: 1.0, stop_h: 1}\n", "releases", "is given to releases 0, 1"),

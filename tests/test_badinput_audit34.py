@@ -15,7 +15,8 @@ from tests.helpers import SMALL_ZONES_SCENARIO, run_cli
 from tests.test_scenario import GOOD, write
 
 #: pydantic's own wording and internals that the messages of this audit must not show (its words for a
-#: bound, "Input should be less than or equal to 90", are left to another audit)
+#: bound, a choice or a yes/no value, "Input should be less than or equal to 90", are those of
+#: tests/test_badinput_audit34b.py)
 PYDANTIC_WORDS = ("Input should be a valid", "Unable to extract tag", "Input tag", "object to extract fields",
                   "function-after", "lax-or-strict", "instance of", "<class")
 

@@ -151,7 +151,7 @@ def test_rate_release_is_integrated_exactly_and_an_equal_amount_runs_the_same():
     ({**TANK, "height_m": 1.0, "hole_height_m": 1.5}, "chlorine", "releases.0.tank.hole_height_m", "height_m"),
     ({k: v for k, v in TANK.items() if k != "hole_diameter_m"}, "chlorine", "releases.0.tank.hole_diameter_m",
      "required key is missing"),
-    ({**TANK, "fill_fraction": 1.5}, "chlorine", "releases.0.tank.fill_fraction", "less than or equal to 1"),
+    ({**TANK, "fill_fraction": 1.5}, "chlorine", "releases.0.tank.fill_fraction", "1.5 is too large; expected 1 or less"),
     ({**TANK, "volume": 2.0}, "chlorine", "releases.0.tank.volume", "unknown key"),
     (TANK, "{name: gas, molecular_weight_g_mol: 70, decay_rate_s: 0}", "releases.0.tank", "thermodynamic"),
     # physically impossible tanks (source-model audit): each refused naming its key, not run

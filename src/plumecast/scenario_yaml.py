@@ -349,6 +349,99 @@ def _type_message(kind: str, got: Any, ctx: dict[str, Any]) -> str | None:
     return None
 
 
+def _bound(value: Any) -> str:
+    """A bound of a range as a message writes it: ``90``, ``0.2``, ``1e+12`` (not 1000000000000).
+
+    >>> _bound(90), _bound(0.2), _bound(1e12), _bound(10_000.0)
+    ('90', '0.2', '1e+12', '10000')
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{float(value):.12g}" if abs(value) >= 1e12 or isinstance(value, float) else str(value)
+    return shown(value)
+
+
+def _yaml_word(choice: Any) -> str:
+    """A choice as a user writes it in YAML: a plain word bare (``numba``, ``A``), a word that YAML
+    would read as something else quoted (``'off'``, ``'1'``), ``true``, ``null`` and numbers as YAML
+    writes them.
+
+    >>> _yaml_word("cuda-mixed"), _yaml_word("off"), _yaml_word("1"), _yaml_word(2), _yaml_word(None)
+    ('cuda-mixed', "'off'", "'1'", '2', 'null')
+    """
+    if not isinstance(choice, str):
+        return shown(choice)
+    try:
+        plain = bool(re.fullmatch(r"[A-Za-z_][\w.+/-]*", choice)) and yaml.safe_load(choice) == choice
+    except yaml.YAMLError:
+        plain = False
+    return choice if plain else "'" + choice.replace("'", "''") + "'"
+
+
+def _choices(expected: str) -> str:
+    """pydantic's list of the choices of a ``Literal`` or enum (``'numba', 'numpy' or 'cuda'``) as a
+    message names them, each as written in YAML (:func:`_yaml_word`): ``numba, numpy or cuda``.
+
+    >>> _choices("'rural' or 'urban'"), _choices("'auto', 'off' or 1")
+    ('rural or urban', "auto, 'off' or 1")
+    """
+    import ast
+
+    head, _, last = expected.rpartition(" or ")
+    try:
+        values = ast.literal_eval(f"[{head}, {last}]" if head else f"[{last}]")
+    except (ValueError, SyntaxError):
+        return expected
+    words = [_yaml_word(v) for v in values]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _count(n: Any, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _limit_message(kind: str, got: Any, ctx: dict[str, Any]) -> tuple[str, str] | None:
+    """Our words for a value out of its range (pydantic's ``less_than_equal`` ...), of a list or text
+    too short or too long, not one of the choices (``literal_error``, ``enum``), not true or false
+    (``bool_type``, ``bool_parsing``) or not finite: what is wrong with the value (shown once) and
+    what was expected, naming the bound or all the choices; None for other errors.
+
+    >>> _limit_message("less_than_equal", 95.0, {"le": 90})
+    ('95.0 is too large', '90 or less')
+    >>> _limit_message("literal_error", "Q", {"expected": "'A', 'B' or 'C'"})
+    ("'Q' is not one of the choices", 'A, B or C')
+    """
+    value = shown(got)
+    bounds = {"greater_than": ("gt", "too small", "more than {}"), "greater_than_equal": ("ge", "too small", "{} or more"),
+              "less_than": ("lt", "too large", "less than {}"), "less_than_equal": ("le", "too large", "{} or less"),
+              "multiple_of": ("multiple_of", "not a multiple of {}", "a multiple of {}")}
+    if kind in bounds and bounds[kind][0] in ctx:
+        name, problem, expected = bounds[kind]
+        bound = _bound(ctx[name])
+        return f"{value} is {problem.format(bound)}", expected.format(bound)
+    if kind in ("too_short", "too_long") and isinstance(got, list | tuple | dict):
+        noun = "key" if isinstance(got, dict) else "item"
+        what = ("an empty mapping" if isinstance(got, dict) else "an empty list") if not got else None
+        n = ctx.get("actual_length", len(got))
+        most = (f"at least {_count(ctx.get('min_length'), noun)}" if kind == "too_short"
+                else f"at most {_count(ctx.get('max_length'), noun)}")
+        return f"{value} {f'is {what}' if what else f'has {_count(n, noun)}'}", most
+    if kind in ("string_too_short", "string_too_long") and isinstance(got, str):
+        length = "an empty text" if not got else _count(len(got), "character") + " long"
+        if kind == "string_too_long":
+            return f"{value} is {length}", f"a text of at most {_count(ctx.get('max_length'), 'character')}"
+        least = ctx.get("min_length", 1)
+        return f"{value} is {length}", ("a text that is not empty" if least == 1
+                                        else f"a text of at least {_count(least, 'character')}")
+    if kind in ("literal_error", "enum") and "expected" in ctx:
+        return f"{value} is not one of the choices", _choices(str(ctx["expected"]))
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{value} is not a yes/no value", "true or false"
+    if kind == "finite_number":  # .nan, .inf as the file writes them, not Python's nan, inf
+        written = {"nan": ".nan", "inf": ".inf", "-inf": "-.inf"}.get(value, value) if isinstance(got, float) else value
+        return f"{written} is not a finite number", "an ordinary number (not .nan, .inf or -.inf)"
+    return None
+
+
 def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
                   reference: str = "docs/scenario.md", data: Any = None) -> str:
     """One message for all of ``exc``'s problems, a line each: the file, the line, the key path
@@ -391,6 +484,9 @@ def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int
             msg, got_txt = _number_message(loc, msg, got, got_txt, err["type"], branch)
         elif not branch and (ours := _type_message(err["type"], got, dict(err.get("ctx") or {}))):
             msg, got_txt = ours, ""
+        elif limit := _limit_message(err["type"], got, dict(err.get("ctx") or {})):
+            # a union's branch says what it expects alone, joined with the others' (_merge_branches)
+            msg, got_txt = (f"expected {limit[1]}", got_txt) if branch else (f"{limit[0]}; expected {limit[1]}", "")
         elif got_txt and _shows(msg, got):
             got_txt = ""
         if len(got_txt) > 200:

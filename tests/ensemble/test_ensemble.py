@@ -311,7 +311,8 @@ def test_nan_or_inf_in_a_distribution_is_refused_with_the_key(dist: str, param: 
 def test_nan_or_inf_in_the_other_ensemble_keys_is_refused(key: str, bad: float) -> None:
     from plumecast.errors import ScenarioError
 
-    with pytest.raises(ScenarioError, match=f"ensemble\\.{key}: Input should be a finite number"):
+    with pytest.raises(ScenarioError, match=f"ensemble\\.{key}: \\.(nan|inf) is not a finite number; expected "
+                                            "an ordinary number"):
         _scenario(ensemble={"members": 2, key: bad})
 
 

@@ -271,7 +271,7 @@ def test_language_errors_name_key_and_line(tmp_path):
     with pytest.raises(ScenarioError) as err:
         read_zones_scenario(path)
     msg = str(err.value)
-    assert re.search(r"line \d+: local_weather.wind_speed_m_s: .*greater than 0", msg)
+    assert re.search(r"line \d+: local_weather.wind_speed_m_s: -3 is too small; expected more than 0", msg)
     assert re.search(r"line \d+: local_wether: unknown key", msg)
 
 

@@ -200,10 +200,10 @@ def test_plume_that_rises_through_the_lid_downwind_names_where():
 
 
 @pytest.mark.parametrize(("stack", "words"), [
-    ({**STACK, "diameter_m": 0}, "releases.0.stack.diameter_m: Input should be greater than 0"),
-    ({**STACK, "diameter_m": 50}, "releases.0.stack.diameter_m: Input should be less than or equal to 30"),
+    ({**STACK, "diameter_m": 0}, "releases.0.stack.diameter_m: 0 is too small; expected more than 0"),
+    ({**STACK, "diameter_m": 50}, "releases.0.stack.diameter_m: 50 is too large; expected 30 or less"),
     ({**STACK, "exit_velocity_m_s": -1}, "releases.0.stack.exit_velocity_m_s"),
-    ({**STACK, "exit_velocity_m_s": float("nan")}, "releases.0.stack.exit_velocity_m_s: Input should be a finite"),
+    ({**STACK, "exit_velocity_m_s": float("nan")}, "releases.0.stack.exit_velocity_m_s: .nan is not a finite"),
     ({**STACK, "exit_temperature_c": float("inf")}, "releases.0.stack.exit_temperature_c"),
     ({**STACK, "exit_temperature_c": -300}, "releases.0.stack.exit_temperature_c"),
     ({**STACK, "diameter_m": True}, "releases.0.stack: diameter_m: true is not a number"),

@@ -55,8 +55,8 @@ def test_a_class_the_wind_does_not_allow_is_warned(tmp_path: Path) -> None:
 
 
 def test_a_wind_in_km_per_h_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match=r"sc\.yaml, line \d+: local_weather\.wind_speed_m_s.*less than or "
-                                            r"equal to 100"):
+    with pytest.raises(ScenarioError, match=r"sc\.yaml, line \d+: local_weather\.wind_speed_m_s: 250\.0 is too "
+                                            r"large; expected 100 or less"):
         read_zones_scenario(_file(tmp_path, local_weather={"wind_speed_m_s": 250.0}))
 
 
