@@ -141,7 +141,8 @@ def test_user_defined_agent_is_validated_like_the_table():
     assert agent.aegl_ppm[1]["60min"] == 1.0 and agent.aegl_ppm[2]["30min"] is None
     assert list(agent.probits) == ["user"]
     assert agent.aegl_check == "user-defined"
-    with pytest.raises(ScenarioError, match="molecular_weight_g_mol"):
+    with pytest.raises(ScenarioError, match="^invalid agent definition: agent: molecular_weight_g_mol: 0 is too small; "
+                       "expected more than 0$"):
         resolve_agent({"name": "x", "molecular_weight_g_mol": 0})
     with pytest.raises(ScenarioError, match="exceeds AEGL-3"):
         resolve_agent(
@@ -153,7 +154,7 @@ def test_user_defined_agent_is_validated_like_the_table():
         )
     with pytest.raises(ScenarioError, match="duration"):
         resolve_agent({"name": "x", "molecular_weight_g_mol": 1, "aegl_ppm": {1: {"2h": 5}}})
-    with pytest.raises(ScenarioError, match="Extra inputs"):
+    with pytest.raises(ScenarioError, match="toxicity: unknown key"):
         resolve_agent({"name": "x", "molecular_weight_g_mol": 1, "toxicity": 3})
     with pytest.raises(ValidationError):
         agent.name = "other"  # frozen

@@ -69,7 +69,8 @@ def test_validate_dense_gas_names_the_row_and_the_encoding(tmp_path):
     lines[1] = lines[1].replace(",D,", ",Z,") if ",D," in lines[1] else lines[1].replace(",F,", ",Z,")
     bad = tmp_path / "z.csv"
     bad.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DataFileError, match=r"z.csv: line 2 .*meteorology.stability, got 'Z'"):
+    with pytest.raises(DataFileError, match=r"z.csv: line 2 \(trial '[^']+'\): the zones scenario it makes: "
+                       r"meteorology.stability: 'Z' is not one of the choices; expected A, B, C, D, E or F$"):
         read_trials(bad)
     utf16 = tmp_path / "u.csv"
     utf16.write_bytes("\n".join(lines).encode("utf-16"))

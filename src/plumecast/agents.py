@@ -760,7 +760,8 @@ def resolve_agent(spec: str | Agent | Mapping[str, Any]) -> Agent:
     try:
         return TypeAdapter(AgentSpec).validate_python(spec)
     except ValidationError as exc:
-        details = "; ".join(
-            f"agent.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ScenarioError(f"invalid agent definition: {details}") from None
+        from plumecast.scenario_yaml import format_errors
+
+        # the problems in the scenario's words ("agent: molecular_weight_g_mol: 0 is too small; expected more than 0")
+        problems = format_errors(exc, "agent", {}, data=spec).splitlines()[1:]
+        raise ScenarioError("invalid agent definition: " + "; ".join(p.strip() for p in problems)) from None

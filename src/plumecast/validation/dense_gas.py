@@ -108,10 +108,11 @@ def _check_trial(path: Path, line: int, trial: Trial) -> None:
     try:
         LocalScenario.model_validate(zones_scenario(trial))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(k) for k in err["loc"])
-        raise DataFileError(f"{path}: line {line} (trial {trial.name!r}): {err['msg']} (the zones scenario's "
-                            f"{where}, got {err.get('input')!r})") from None
+        from plumecast.scenario_yaml import format_errors
+
+        # the first problem in the scenario's words, with the key of the zones scenario the row makes
+        problem = format_errors(exc, "the zones scenario it makes", {}, data=zones_scenario(trial)).splitlines()[1]
+        raise DataFileError(f"{path}: line {line} (trial {trial.name!r}): {problem.strip()}") from None
 
 
 def wind_at_10m(speed_m_s: float, height_m: float, z0_m: float = BURRO_ROUGHNESS_M) -> float:
