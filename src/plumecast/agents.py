@@ -275,27 +275,23 @@ class Agent(NoBoolForNumbers):
         out: dict[int, dict[str, float | None]] = {}
         for key, row in value.items():
             level = _level_key(key)
-            if not isinstance(row, Mapping):
-                raise ValueError(
-                    f"aegl_ppm[{key!r}] must map durations {list(AEGL_DURATIONS_S)} to ppm"
-                )
+            durations = ", ".join(AEGL_DURATIONS_S)
+            if not isinstance(row, Mapping):  # (no "key: " first: format_errors would read it as a key path)
+                raise ValueError(f"AEGL-{level} is {row!r}; expected a mapping of durations ({durations}) to ppm")
             full: dict[str, float | None] = dict.fromkeys(AEGL_DURATIONS_S)
             for label, ppm in row.items():
                 lab = str(label).strip().lower().replace(" ", "")
                 lab = {"1h": "60min", "10m": "10min", "30m": "30min", "60m": "60min"}.get(lab, lab)
                 if lab not in AEGL_DURATIONS_S:
-                    raise ValueError(
-                        f"aegl_ppm[{key!r}]: duration {label!r} is not one of {list(AEGL_DURATIONS_S)}"
-                    )
+                    raise ValueError(f"AEGL-{level} duration {label!r} is not one of the durations; expected {durations}")
                 if isinstance(ppm, bool):  # YAML's true is not 1 ppm
                     raise ValueError(f"AEGL-{level} {label}: {str(ppm).lower()} is not a number; expected a "
                                      "positive number [ppm] or null")
                 if ppm is not None:
                     ppm = float(ppm)
                     if not (ppm > 0 and math.isfinite(ppm)):
-                        raise ValueError(
-                            f"aegl_ppm[{key!r}][{label!r}] = {ppm}: must be a positive number or null"
-                        )
+                        raise ValueError(f"AEGL-{level} {label}: {ppm:g} is not a positive number; expected a "
+                                         "positive number [ppm] or null")
                 full[lab] = ppm
             out[level] = full
         return out
