@@ -273,9 +273,9 @@ class Agent(NoBoolForNumbers):
         if not isinstance(value, Mapping):
             raise ValueError("aegl_ppm must be a mapping {level: {duration: ppm}}")
         out: dict[int, dict[str, float | None]] = {}
+        durations = ", ".join(AEGL_DURATIONS_S)
         for key, row in value.items():
             level = _level_key(key)
-            durations = ", ".join(AEGL_DURATIONS_S)
             if not isinstance(row, Mapping):  # (no "key: " first: format_errors would read it as a key path)
                 raise ValueError(f"AEGL-{level} is {row!r}; expected a mapping of durations ({durations}) to ppm")
             full: dict[str, float | None] = dict.fromkeys(AEGL_DURATIONS_S)

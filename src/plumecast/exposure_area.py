@@ -117,7 +117,7 @@ class AreaNearField:
     #: each source's table rows and weight at the step last asked for (``_tables_at``)
     _rows_held: tuple[float, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] | None = field(
         default=None, repr=False)
-    #: the winds of the last step whose plume bands were marked, and its marks (``set_bands``)
+    #: the pairs' winds of the last step whose plume bands were marked, and its marks (``set_bands``)
     _band_last: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.uint8]] | None = field(
         default=None, repr=False)
     #: the winds and tables of the last step, and the overlaps made for them (``area_plume_overlaps``)
@@ -292,10 +292,10 @@ class AreaNearField:
         last = self._band_last
         for k in range(nsteps):
             u, v = self._winds((step0 + k + 1) * self.dt_s, winds_at)
-            if last is not None and np.array_equal(u, last[0]) and np.array_equal(v, last[1]):
-                on[k] = last[2]  # the winds of the step before (steady met): the same marks
-                continue
             uu, vv = u[src], v[src]
+            if last is not None and np.array_equal(uu, last[0]) and np.array_equal(vv, last[1]):
+                on[k] = last[2]  # the pairs' winds of the step before (steady met): the same marks
+                continue
             speed = np.hypot(uu, vv)
             with np.errstate(invalid="ignore", divide="ignore"):
                 ex = np.where(speed > 0, uu / speed, 1.0)
@@ -303,7 +303,7 @@ class AreaNearField:
             x = de * ex + dn * ey
             y = -de * ey + dn * ex
             on[k] = np.isfinite(speed) & (np.abs(y) < reach) & (x > -reach)
-            last = (u, v, on[k].copy())
+            last = (uu, vv, on[k].copy())
         self._band_last = last
         self.kernel = (*self.kernel[:7], on)
 

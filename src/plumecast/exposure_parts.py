@@ -146,13 +146,12 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
             conc[:, :, col] -= mean_by_disc[rec]
             if air is not None:
                 conc[:, :, col] += air
-    for rec, (at_cols, at_parts) in area.items():  # a disc's parts at once (consecutive columns, mostly parts)
+    for rec, (at_cols, at_parts) in area.items():  # a disc's parts at once
         assert exposure.area_part_c is not None
-        c_sl = slice(at_cols[0], at_cols[-1] + 1) if at_cols[-1] - at_cols[0] + 1 == len(at_cols) else at_cols
+        # its parts' columns are consecutive (made in one loop above); the points they are of need not be
+        assert at_cols[-1] - at_cols[0] + 1 == len(at_cols)
+        c_sl = slice(at_cols[0], at_cols[-1] + 1)
         p_sl = slice(at_parts[0], at_parts[-1] + 1) if at_parts[-1] - at_parts[0] + 1 == len(at_parts) else at_parts
-        if not isinstance(c_sl, slice):
-            conc[:, :, c_sl] += exposure.area_part_c[:, :, p_sl] - mean_by_disc[rec][:, :, None]
-            continue
         # (the disc's air) + (the point's plume - the mean), in place: (the plume - the mean) + (the disc's air),
         # the same sums, without a temporary of the disc's parts
         base = conc[:, :, at_cols[0]].copy()
