@@ -80,7 +80,8 @@ def build_compare(run_dir: Path, outdir: Path) -> Path:
     (outdir / "decision_table.csv").write_text("\n".join(lines) + "\n")
     head = ("city,plan,members,p_aegl2,p_aegl3,members_unknown,aegl2_arrival_h_min,aegl2_arrival_h_median,"
             "aegl2_arrival_h_max,aegl3_arrival_h_min,aegl3_arrival_h_median,aegl3_arrival_h_max,fatalities_p5,"
-            "fatalities_median,fatalities_p95,front_arrival_h_median,p_front_before_aegl3,front_margin_h_median")
+            "fatalities_median,fatalities_p95,front_arrival_h_min,front_arrival_h_median,front_arrival_h_max,"
+            "p_front_before_aegl3,front_margin_h_median")
     rows = [head]
     for p in PLANS:
         f = factor[p]
@@ -89,7 +90,7 @@ def build_compare(run_dir: Path, outdir: Path) -> Path:
             h3 = "" if (math.isnan(x3) or f < 0.1) else repr(float(x3) + 0.5)
             p2 = "0.0" if not h2 else repr(min(1.0, f + 0.2))
             p3 = "0.0" if not h3 else repr(min(1.0, f))
-            front = "2.5" if p == PLANS[2] else ""
+            front = "2.5,2.75,3.0" if p == PLANS[2] else ",,"
             rows.append(f"{n},{p},4,{p2},{p3},0,{h2},{h2},{h2},{h3},{h3},{h3},{0.7 * f * ft!r},{f * ft!r},"
                         f"{1.4 * f * ft!r},{front},,")
     (outdir / "cities.csv").write_text("\n".join(rows) + "\n")

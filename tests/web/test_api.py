@@ -709,10 +709,11 @@ def test_comparison_countdowns_are_those_of_the_decision_table(tmp_path: Path, c
     shutil.copytree(compare_dir, folder)
     write_record(folder, issued="2026-03-01T03:00:00Z")
     _set_city_hours(folder, "Tokyo", "do nothing", aegl2_arrival_h_min="0.66", aegl3_arrival_h_min="4.83",
-                    front_arrival_h_median="1.16")
+                    front_arrival_h_min="1.16", front_arrival_h_median="1.5")
     v = client_for(folder).get("/api/view/plan0").json()
     tokyo = next(r for r in v["receptors"] if r["name"] == "Tokyo")
     assert tokyo["first"]["2"] == pytest.approx(0.66 * 3600.0) and tokyo["first"]["3"] == pytest.approx(4.83 * 3600)
+    # the front's countdown too is the earliest member's, as decision_table.md gives it (not the median's)
     assert tokyo["front_s"] == pytest.approx(1.16 * 3600.0)
     t0, issued = np.datetime64("2026-03-01T00:00"), np.datetime64("2026-03-01T03:00")
     for level, hours in (("2", 0.66), ("3", 4.83)):

@@ -259,7 +259,7 @@ def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]]
             "aegl2_arrival_h": [parse_float(row.get(f"aegl2_arrival_h_{k}")) for k in ("min", "median", "max")],
             "aegl3_arrival_h": [parse_float(row.get(f"aegl3_arrival_h_{k}")) for k in ("min", "median", "max")],
             "fatalities": [parse_float(row.get(f"fatalities_{k}")) for k in ("p5", "median", "p95")],
-            "front_arrival_h_median": parse_float(row.get("front_arrival_h_median")),
+            "front_arrival_h": [parse_float(row.get(f"front_arrival_h_{k}")) for k in ("min", "median", "max")],
             "p_front_before_aegl3": parse_float(row.get("p_front_before_aegl3")),
         }
         off = parse_float(row.get("members_off_domain"))
@@ -280,7 +280,9 @@ def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]]
             # its countdown is unknown, not "not reached"
             rec["aegl_available"] = dict(rec.get("aegl_available") or {}) | {
                 lv: math.isfinite(rec["ensemble"][f"p_aegl{lv}"]) for lv in ("2", "3")}
-        front = table_seconds(rec["ensemble"]["front_arrival_h_median"])
+        # the front's too is the earliest member's, as decision_table.md gives it (until session 35 the
+        # page counted down to the median member's: later than the table's, which is the earliest member's)
+        front = table_seconds(rec["ensemble"]["front_arrival_h"][0])
         if math.isfinite(front):
             rec["front_s"] = front
 

@@ -557,7 +557,7 @@ function drawMonitors() {
   $("monitors-note").textContent = (one
     ? "One member (no ensemble): whether that run reaches AEGL-3, not a probability; countdowns to that run's arrival (they err early)."
     : plan
-      ? "Ranked by the share of ensemble members reaching AEGL-3; AEGL countdowns to the earliest member's arrival (they err early), the front's to the median member's."
+      ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
       : wholeForecast()
         ? "The folder has no time steps: ranked by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
         : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
@@ -730,7 +730,7 @@ function drawDetail() {
       add(`AEGL-${lv2}`, c.text === "—" ? "not reached in the forecast" : c.text);
     }
     add("countdowns from", refText(ref));
-    if (fin(r.front_s)) add(single() ? "front (one member)" : "front (median member)",
+    if (fin(r.front_s)) add(single() ? "front (one member)" : "front (earliest member)",
       `${N.countdown(r.front_s - ref.s)} (${clockAt(r.front_s)})`);
     if ("fatalities" in r) add("expected fatalities", N.peopleRange(r.fatalities, r.fatalities_low, r.fatalities_high));
     if (r.ensemble && single()) {  // one member: whether that run reaches a level, its figure without interval
