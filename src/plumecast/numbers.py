@@ -171,6 +171,30 @@ def percent(x: float) -> str:
     return f"{r:,.{_decimals(r, 2)}f} %" if abs(r) < 10 else f"{r:,.0f} %"
 
 
+#: Below this many members a share of them reads as a count ("1 of 6"): a percentage of a
+#: handful ("17 %") reads as a probability known to two figures, which so few members do not
+#: give; the intervals of so few members are their lowest and highest member for the same
+#: reason (``plumecast.ensemble.summary_text.SPREAD_MEMBERS``).
+FEW_MEMBERS = 21
+
+
+def members_share(p: float, n_known: int, n_members: int | None = None) -> str:
+    """The share ``p`` (0 to 1) of ``n_known`` ensemble members, as people read it: below
+    :data:`FEW_MEMBERS` members the count, ``"1 of 6"``, from then on the percentage
+    (:func:`percent`); ``" known"`` after the members counted where ``n_members`` is larger
+    (it is unknown in the rest); ``"unknown"`` for NaN or no member known.
+
+    >>> members_share(1 / 6, 6), members_share(0.5, 4, 6), members_share(0.34, 50), members_share(0.25, 40, 44)
+    ('1 of 6', '2 of 4 known', '34 %', '25 % of 40 known')
+    """
+    if not math.isfinite(p) or n_known < 1:
+        return UNKNOWN
+    known = " known" if n_members is not None and n_members > n_known else ""
+    if n_known < FEW_MEMBERS:
+        return f"{round(p * n_known)} of {n_known}{known}"
+    return percent(100.0 * p) + (f" of {n_known}{known}" if known else "")
+
+
 def countdown(seconds: float | None) -> str:
     """Time left until an event, erring early: ``"in 5 h 20 min"`` (rounded down
     to the minute), ``"passed 40 min ago"`` (rounded up), ``"now"``, ``"—"`` never.

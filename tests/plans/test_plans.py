@@ -319,7 +319,8 @@ def test_one_member_shows_no_probabilities_or_intervals(tmp_path) -> None:
 def test_two_members_still_show_probabilities_and_intervals() -> None:
     s = summarise(_shown_raw(), ["a", "b"])
     md = markdown(s)
-    assert not s.single and "one member" not in md and "| a | 100 % | 100 % |" in md
+    # a share of two members is a count of them, not "100 %" (a precision two members do not give)
+    assert not s.single and "one member" not in md and "| a | 2 of 2 | 2 of 2 |" in md
 
 
 # --------------------------------------------------------------------------- physics of the plans (hand cases)
@@ -520,7 +521,7 @@ def test_deaths_without_aegl3_are_marked_and_explained() -> None:
     assert notes[0].startswith(f"{NO_AEGL3_MARK} deaths without AEGL-3")
     assert "the toxic load adds up over the whole exposure" in notes[0] and "elapsed duration" in notes[0]
     md = markdown(s)  # the same mark and words in decision_table.md
-    assert "| below | 100 % | 0 % |" in md and f"500,000 {NO_AEGL3_MARK} |" in md
+    assert "| below | 2 of 2 | 0 of 2 |" in md and f"500,000 {NO_AEGL3_MARK} |" in md
     assert f"marked {NO_AEGL3_MARK} in the cities tables" in md and "the toxic load adds up" in md
     # no such city shown: no footnote
     assert not any(n.startswith(NO_AEGL3_MARK) for n in console_notes(s, cities=["reached", "tiny"]))
@@ -700,6 +701,8 @@ def test_p_front_before_aegl3_counts_only_members_where_both_arrive() -> None:
     10 % where the front beat the gas in no member (decision audit)."""
     import dataclasses
 
+    from plumecast.ensemble.summary import city_display
+
     raw = _shown_raw()
     members = []
     for m in raw.members:
@@ -712,6 +715,9 @@ def test_p_front_before_aegl3_counts_only_members_where_both_arrive() -> None:
     s = summarise(dataclasses.replace(raw, members=members), ["a", "b"])
     row = next(r for r in s.per_city if r["city"] == "a" and r["plan"] == "burn")
     assert row["p_front_before_aegl3"] == 0.0  # member 0: AEGL-3 at 6.5 h, the front at 8 h; member 1 not counted
+    assert row["members_front_and_aegl3"] == 1
+    _, body = city_display(s, "burn")
+    assert next(r for r in body if r[0] == "a")[-1] == "0 of 1"  # a count of the one member with both
     assert "P(front before AEGL-3): among the members in which both" in markdown(s)
 
 
@@ -754,7 +760,7 @@ def test_console_countdowns_carry_the_probability_within_80_columns() -> None:
     from plumecast.plans.evaluate import PlanOutcome
 
     raw = _shown_raw()
-    # member 1 reaches neither AEGL-3 nor AEGL-2 at city a: P(AEGL-2) = P(AEGL-3) = 50 %
+    # member 1 reaches neither AEGL-3 nor AEGL-2 at city a: P(AEGL-2) = P(AEGL-3) = 1 of 2
     m1 = raw.members[1]
     nan2 = np.full(2, np.nan)
     outs = {p: PlanOutcome(o.plan, np.array([0.0, 0.0]), np.array([0.0, 0.0]), nan2, nan2, o.fatalities,
@@ -764,7 +770,7 @@ def test_console_countdowns_carry_the_probability_within_80_columns() -> None:
     head, body = cities_by_plan_display(s)
     assert head[1].startswith("AEGL-2 arrives; P(AEGL-2)") and head[2].startswith("AEGL-3 countdown; P(AEGL-3)")
     row = next(r for r in body if r[0] == "a")
-    assert row[1].endswith("\nP 50 %") and row[2].endswith("\nP 50 %")
+    assert row[1].endswith("\nP 1 of 2") and row[2].endswith("\nP 1 of 2")
     assert row[2].startswith("in 5 h 29 min")
     b = next(r for r in body if r[0] == "b")
     assert "P(" not in b[1] + b[2]  # unknown there, and not reached: no probability to show
@@ -774,10 +780,10 @@ def test_console_countdowns_carry_the_probability_within_80_columns() -> None:
     text = con.export_text()
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 80
-    # each P on one line in its cell, below the time: "P 50 %" twice on the city's rows
+    # each P on one line in its cell, below the time: "P 1 of 2" twice on the city's rows
     k = next(i for i, ln in enumerate(lines) if ln.startswith("│ a "))
     cells = [c.strip() for ln in lines[k:k + 8] for c in ln.split("│")[2:4]]
-    assert cells.count("P 50 %") == 2, lines[k:k + 8]
+    assert cells.count("P 1 of 2") == 2, lines[k:k + 8]
     assert "P(AEGL-2)" in text and "P(AEGL-3)" in text
 
 
@@ -804,7 +810,7 @@ def test_an_aegl_missing_for_a_duration_reached_is_unknown_not_never() -> None:
                   ["a", "b", "c"])
     _, body = city_display(s, BASELINE_NAME)
     row = {r[0]: r for r in body}
-    assert row["b"][2] == "unknown" and row["b"][4] == "n/a"  # P(AEGL-3) and its countdown: not 0 %, not never
+    assert row["b"][2] == "unknown" and row["b"][4] == "n/a"  # P(AEGL-3) and its countdown: not 0, not never
     assert [r["members_off_domain"] for r in s.per_city] == [0, 0, 0]  # the air itself is known everywhere
     # nor is an agent without a probit (its lethal fraction unknown) read as off the domain; off the grid it is
     noprobit = resolve_agent({"name": "my gas", "molecular_weight_g_mol": 70.9,
@@ -812,7 +818,7 @@ def test_an_aegl_missing_for_a_duration_reached_is_unknown_not_never() -> None:
     q = evaluate_plan(_exposure(on_grid=(True, False, True)), noprobit, BASE, ["r"])
     assert np.all(np.isnan(q.lethal_fraction)) and q.air_known is not None
     np.testing.assert_array_equal(q.air_known, [1.0, np.nan, 1.0])
-    assert row["c"][2] == "0 %" and row["c"][4] == "not reached"
+    assert row["c"][2] == "0 of 2" and row["c"][4] == "not reached"
 
 
 def test_a_probability_over_some_members_says_over_how_many() -> None:
@@ -829,7 +835,7 @@ def test_a_probability_over_some_members_says_over_how_many() -> None:
     s = summarise(RawComparison(setup, [MemberSpec(i, i) for i in range(3)], members, None, None, None, 0.0, 0), ["a"])
     assert s.per_city[0]["members_unknown_aegl3"] == 1 and s.per_city[0]["members_unknown"] == 0
     _, body = city_display(s, BASELINE_NAME)
-    assert body[0][2] == "0 % of 2 known"
+    assert body[0][2] == "0 of 2 known"
     assert body[0][4] == "not reached (n/a in 1 of 3 members)"
 
 

@@ -749,6 +749,9 @@ def test_plan_monitors_break_ties_by_deaths(browser: Any, compare_dir: Path, tmp
                  for i in range(page.locator("#monitors tr.monitor").count())]
         got = [deaths[n] for n in shown if n in deaths]
         assert len(got) == len(mine) and got == sorted(got, reverse=True), (shown, deaths)
+        # P(AEGL-3) of four members is a count of them, as decision_table.md gives it (not "0 %")
+        metrics = page.locator("#monitors tr.monitor .metric").all_inner_texts()
+        assert set(metrics) == {"0 of 4"}, metrics
         assert p.errors == []
         p.close()
     finally:

@@ -33,12 +33,12 @@ from plumecast.ensemble.compare import LEVELS, RawComparison
 from plumecast.ensemble.summary_text import (
     ARRIVAL_RESOLUTION_S,
     PEOPLE_THERE,
-    _of_known,
-    _pct,
+    _share,
     _unread,
     _yes_no,
     arrival_text,
     countdown_text,
+    front_share,
     intervals_text,
     later_releases_text,
     quantiles,
@@ -146,6 +146,7 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
                 **{f"fatalities_{k}": v for k, v in zip(("p5", "median", "p95"), quantiles(fat[:, r]), strict=True)},
                 **{f"front_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(front[:, r]), strict=True)},
                 "p_front_before_aegl3": float(np.mean(margin[both] > 0)) if both.any() else math.nan,
+                "members_front_and_aegl3": int(both.sum()),
                 "front_margin_h_median": quantiles(margin)[1],
             })
     delay: list[dict[str, Any]] = []
@@ -401,19 +402,20 @@ def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tupl
         head = _CITY_HEAD_ONE + (_FRONT_HEAD_ONE if front else [])
     else:
         head = _CITY_HEAD + (_FRONT_HEAD if front else [])
-    prob = _yes_no if s.single else _pct
     body = []
     rows = s.rows_of(plan)
     for k in city_order(s):
         r = rows[k]
         if cities is not None and r["city"] not in cities:
             continue
-        row = [s.label(k), _of_known(r, 2, prob(r["p_aegl2"])), _of_known(r, 3, prob(r["p_aegl3"])),
+        shares = (_yes_no(r["p_aegl2"]), _yes_no(r["p_aegl3"])) if s.single else (_share(r, 2), _share(r, 3))
+        row = [s.label(k), *shares,
                _unread(r, 2, arrival_text(r["aegl2_arrival_h_min"], r["aegl2_arrival_h_max"], start, issued)),
                _unread(r, 3, countdown_text(r["aegl3_arrival_h_min"], start, issued)), _fatalities_cell(r)]
         if front:
             row += [countdown_text(r["front_arrival_h_min"], start, issued).replace("not reached", "never"),
-                    prob(r["p_front_before_aegl3"]) if math.isfinite(r["p_front_before_aegl3"]) else "—"]
+                    (_yes_no(r["p_front_before_aegl3"]) if math.isfinite(r["p_front_before_aegl3"]) else "—")
+                    if s.single else front_share(r)]
         body.append(row)
     return head, body
 
@@ -501,7 +503,7 @@ def _p_beside(s: Summary, row: dict[str, Any], level: int) -> str:
     p, arrival_h = row[f"p_aegl{level}"], row[f"aegl{level}_arrival_h_min"]
     if s.single or not math.isfinite(p) or not math.isfinite(arrival_h):
         return ""
-    return f"\nP {_of_known(row, level, _pct(p))}"
+    return f"\nP {_share(row, level)}"
 
 
 def _shown(s: Summary, cities: list[str] | None, top: int | None) -> list[int]:

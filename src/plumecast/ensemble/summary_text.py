@@ -12,13 +12,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumecast.numbers import (
+    FEW_MEMBERS,
     UNKNOWN,
     clock,
     countdown,
     floor_hours,
     lives_saved_range,
+    members_share,
     people_range,
-    percent,
 )
 
 #: what arrival hours are rounded down to in the comparison's files and tables (0.01 h) [s]
@@ -26,7 +27,8 @@ ARRIVAL_RESOLUTION_S = 36.0
 
 Q = (5.0, 50.0, 95.0)
 #: below this many members the 5 % and 95 % figures of :func:`quantiles` are the lowest and highest member
-SPREAD_MEMBERS = 21
+#: (and a share of the members is a count, "1 of 6": :data:`plumecast.numbers.FEW_MEMBERS`)
+SPREAD_MEMBERS = FEW_MEMBERS
 
 
 def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
@@ -119,10 +121,6 @@ def receptor_labels(names: list[str], lat: Any, lon: Any, country: Any = None) -
     return out
 
 
-def _pct(p: float) -> str:
-    return UNKNOWN if not math.isfinite(p) else percent(100.0 * p)
-
-
 def _yes_no(p: float) -> str:
     """Whether the one member reaches it: 'yes', 'no' or 'unknown' (not a probability)."""
     return UNKNOWN if not math.isfinite(p) else ("yes" if p > 0 else "no")
@@ -207,13 +205,20 @@ def _members_unknown(row: dict[str, Any], level: int) -> int:
     return int(row["members_unknown" if level == 2 else "members_unknown_aegl3"])
 
 
-def _of_known(row: dict[str, Any], level: int, text: str) -> str:
-    """A P(AEGL-``level``) cell, naming the members it is over where some are unknown there
-    ("67 % of 2 known")."""
-    unknown = _members_unknown(row, level)
-    if not unknown or not math.isfinite(row[f"p_aegl{level}"]):
-        return text
-    return f"{text} of {row['members'] - unknown} known"
+def _share(row: dict[str, Any], level: int) -> str:
+    """A P(AEGL-``level``) cell: the share of the members in which it is known there
+    (:func:`plumecast.numbers.members_share`: "1 of 6", "2 of 3 known" where it is unknown in
+    some, "34 %" from 21 members on). Until session 35 a percentage whatever the members:
+    "50 %" of the demo's two."""
+    n = int(row["members"])
+    return members_share(row[f"p_aegl{level}"], n - _members_unknown(row, level), n)
+
+
+def front_share(row: dict[str, Any]) -> str:
+    """The P(front before AEGL-3) cell: the share of the members in which both reach the
+    city (:func:`plumecast.numbers.members_share`); "—" where no member has both."""
+    p = row["p_front_before_aegl3"]
+    return members_share(p, int(row["members_front_and_aegl3"])) if math.isfinite(p) else "—"
 
 
 def _unread(row: dict[str, Any], level: int, text: str) -> str:

@@ -255,7 +255,9 @@ def _merge_city_rows(receptors: list[dict[str, Any]], rows: list[dict[str, str]]
         arr3 = table_seconds(parse_float(row.get("aegl3_arrival_h_min")))
         rec["ensemble"] = {
             "p_aegl2": parse_float(row.get("p_aegl2")), "p_aegl3": parse_float(row.get("p_aegl3")),
+            "members": parse_float(row.get("members")),
             "members_unknown": parse_float(row.get("members_unknown")),
+            "members_unknown_aegl3": parse_float(row.get("members_unknown_aegl3")),
             "aegl2_arrival_h": [parse_float(row.get(f"aegl2_arrival_h_{k}")) for k in ("min", "median", "max")],
             "aegl3_arrival_h": [parse_float(row.get(f"aegl3_arrival_h_{k}")) for k in ("min", "median", "max")],
             "fatalities": [parse_float(row.get(f"fatalities_{k}")) for k in ("p5", "median", "p95")],

@@ -267,6 +267,15 @@ function levelText(r, lv) {
   return `AEGL-${lv} reached` + (missing.length ? `; ${missing.map((x) => "AEGL-" + x).join(", ")} ${N.UNKNOWN}` : "");
 }
 
+// a plan's share of members reaching AEGL-`level` as decision_table.md gives it (numbers.members_share):
+// "1 of 2", "2 of 3 known", from 21 members "34 %"; a cities.csv without the member counts: the percentage
+function shareOf(e, level) {
+  const p = level === "2" ? e.p_aegl2 : e.p_aegl3;
+  const unknown = level === "2" ? e.members_unknown : e.members_unknown_aegl3;
+  if (!fin(e.members)) return fin(p) ? N.percent(100 * p) : N.UNKNOWN;
+  return N.membersShare(p, e.members - (fin(unknown) ? unknown : 0), e.members);
+}
+
 function metricAt(r) {
   const v = state.view;
   if (wholeForecast() && !r.ensemble) return fin(r.peak_percent_aegl3) ? r.peak_percent_aegl3 : null;
@@ -537,7 +546,8 @@ function drawMonitors() {
     name.appendChild(el("span", { class: `chip l${lv}` }));
     name.appendChild(document.createTextNode(placeName(r)));
     tr.appendChild(name);
-    const metric = el("td", { class: "metric" }, !r.known ? N.UNKNOWN : one ? reached(m) : N.percent(m));
+    const metric = el("td", { class: "metric" },
+      !r.known ? N.UNKNOWN : one ? reached(m) : plan && r.ensemble ? shareOf(r.ensemble, "3") : N.percent(m));
     if (fin(m) && !one) {
       const bar = el("span", { class: "bar" });
       bar.style.width = `${Math.min(m, 100)}%`;
@@ -739,8 +749,7 @@ function drawDetail() {
       add("expected fatalities (one member)", N.people(e.fatalities[1]));
     } else if (r.ensemble) {
       const e = r.ensemble;
-      const pct = (p) => (fin(p) ? N.percent(100 * p) : N.UNKNOWN);
-      add("P(AEGL-2) / P(AEGL-3)", `${pct(e.p_aegl2)} / ${pct(e.p_aegl3)} of members`);
+      add("P(AEGL-2) / P(AEGL-3), members", `${shareOf(e, "2")} / ${shareOf(e, "3")}`);
       add("fatalities over members, median (5–95 %)", N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
     }
     if (r.note) add("note", r.note);

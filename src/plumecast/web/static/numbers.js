@@ -125,6 +125,17 @@ export function percent(x) {
   return Math.abs(r) < 10 ? `${grouped(r, decimals(r, 2))} %` : `${grouped(r, 0)} %`;
 }
 
+// plumecast.numbers.FEW_MEMBERS: below it a share of members reads as a count ("1 of 6")
+export const FEW_MEMBERS = 21;
+
+// plumecast.numbers.members_share: "1 of 6", "2 of 4 known", "34 %", "25 % of 40 known"
+export function membersShare(p, nKnown, nMembers = null) {
+  if (p === null || p === undefined || !finite(p) || !(nKnown >= 1)) return UNKNOWN;
+  const known = nMembers !== null && nMembers !== undefined && nMembers > nKnown ? " known" : "";
+  if (nKnown < FEW_MEMBERS) return `${pyRound(p * nKnown, 0)} of ${nKnown}${known}`;
+  return percent(100 * p) + (known ? ` of ${nKnown}${known}` : "");
+}
+
 function hm(minutes) {
   const h = Math.floor(minutes / 60);
   const m = minutes % 60;
