@@ -26,25 +26,92 @@ if TYPE_CHECKING:  # xarray is imported where receptors are assessed
 
 
 def _load_receptors(scenario: LocalScenario, reach_m: float) -> Any:
+    """The scenario's receptors within ``reach_m`` of the source (box), or None."""
+    found = _load_receptor_discs(scenario, reach_m, 0.0)
+    return None if found is None else found[0]
+
+
+def _load_receptor_discs(scenario: LocalScenario, reach_m: float,
+                         city_margin_m: float) -> tuple[Any, NDArray[np.float64]] | None:
+    """The scenario's receptors within ``reach_m`` of the source (box; cities within
+    ``reach_m + city_margin_m``) and the radius of each one's disc [m]: a city's built-up
+    disc from its people (:func:`plumecast.exposure.receptor_radius_m`, as ``run`` takes it),
+    0 for the rows of a CSV and the named points (zones take them as points); None if the
+    scenario names none."""
+    from plumecast.exposure import receptor_radius_m
     from plumecast.receptors import Receptors, load_cities, points, read_receptor_csv
 
     spec = scenario.receptors
     lat0, lon0 = scenario.source.lat, scenario.source.lon
-    dlat = math.degrees(reach_m / EARTH_RADIUS_M) + 0.01
-    dlon = dlat / max(math.cos(math.radians(lat0)), 0.05)
-    bbox = (lon0 - dlon, lat0 - dlat, lon0 + dlon, lat0 + dlat)
-    parts = []
+
+    def box(m: float) -> tuple[float, float, float, float]:
+        dlat = math.degrees(m / EARTH_RADIUS_M) + 0.01
+        dlon = dlat / max(math.cos(math.radians(lat0)), 0.05)
+        return (lon0 - dlon, lat0 - dlat, lon0 + dlon, lat0 + dlat)
+
+    parts, radii = [], []
     if spec.cities:
-        parts.append(load_cities(min_population=spec.min_population, bbox=bbox))
+        cities = load_cities(min_population=spec.min_population, bbox=box(reach_m + city_margin_m))
+        parts.append(cities)
+        radii.append(receptor_radius_m(np.asarray(cities.population, dtype=float)))
     if spec.csv is not None:
-        parts.append(read_receptor_csv(spec.csv).filter(bbox=bbox))
+        parts.append(read_receptor_csv(spec.csv).filter(bbox=box(reach_m)))
     if scenario.points:  # the named places are receptors too (population unknown unless given)
         pts = scenario.points
         parts.append(points([p.name for p in pts], [p.lat for p in pts], [p.lon for p in pts],
                             [math.nan if p.population is None else p.population for p in pts]))
     if not parts:
         return None
-    return Receptors.concat(parts)
+    radius = np.zeros(sum(len(p) for p in parts))
+    if radii:
+        radius[:radii[0].size] = radii[0]
+    return Receptors.concat(parts), radius
+
+
+def receptor_people_by_zone(result: ThreatZones, receptors: Any | None = None) -> list[tuple[float, int, int]]:
+    """For each zone, the people of the receptors in it, the receptors in it, and those of
+    them whose people are unknown: ``(people, receptors, unknown)``.
+
+    A city's people are spread evenly over its built-up disc (as ``run`` takes them,
+    :func:`plumecast.exposure.receptor_radius_m`), and a zone holds the share of them in the
+    part of the disc it covers; a CSV row, a named point and a receptor handed to
+    :func:`~plumecast.nearfield.zones.footprint.compute_zones` are points, inside or not. A
+    city was counted whole or not at all by its centre until session 35: all of a city of
+    600,000 (a disc of 6 km) for a 2-km-wide zone over its centre, none of it when the centre lay
+    100 m outside."""
+    from plumecast.exposure import MAX_RADIUS_M
+
+    scenario, setup = result.scenario, result.setup
+    reach = max((z.max_distance_m for z in result.zones), default=0.0)
+    if receptors is not None:
+        rec, radius = receptors, np.zeros(len(receptors))
+    else:
+        found = _load_receptor_discs(scenario, reach, MAX_RADIUS_M)
+        if found is None:
+            return [(0.0, 0, 0) for _ in result.zones]
+        rec, radius = found
+    x, y = to_local(scenario.source.lat, scenario.source.lon, setup.downwind_bearing_deg, rec.lon, rec.lat)
+    pop = np.asarray(rec.population, dtype=float)
+    out = []
+    for z in result.zones:
+        poly = z.polygon_local
+        people, n_in, n_unknown = 0.0, 0, 0
+        if not poly.is_empty:
+            for k in np.flatnonzero(np.hypot(x, y) - radius <= z.max_distance_m + 1.0):
+                if radius[k] > 0:
+                    disc = Point(x[k], y[k]).buffer(radius[k], quad_segs=32)
+                    share = disc.intersection(poly).area / disc.area
+                else:
+                    share = 1.0 if poly.covers(Point(x[k], y[k])) else 0.0
+                if share <= 0.0:
+                    continue
+                n_in += 1
+                if math.isfinite(pop[k]):
+                    people += pop[k] * share
+                else:
+                    n_unknown += 1
+        out.append((people, n_in, n_unknown))
+    return out
 
 
 def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Dataset | None:

@@ -26,7 +26,12 @@ from plumecast.nearfield.stability import (
     SIGMA_THETA_DEG,
     PGClass,
 )
-from plumecast.nearfield.zones.assessment import _load_receptors, assess_receptors, receptor_shelter
+from plumecast.nearfield.zones.assessment import (
+    _load_receptors,
+    assess_receptors,
+    receptor_people_by_zone,
+    receptor_shelter,
+)
 from plumecast.nearfield.zones.boundary import (
     _TIP_POINTS,
     TIP_BRACKET,
@@ -140,6 +145,9 @@ class ThreatZones:
     population_source: str | None = None  # the raster people were counted from (None: no raster)
     flammable_mass_kg: float = math.nan  # between LFL and UFL in the steady plume (NaN: not flammable / a puff)
     points: xr.Dataset | None = None  # threat at the scenario's points (plumecast.nearfield.zones.points)
+    #: per zone: the receptors' people in it (cities by the share of their disc it covers), the receptors in
+    #: it and those of unknown people (:func:`~plumecast.nearfield.zones.assessment.receptor_people_by_zone`)
+    receptor_people: list[tuple[float, int, int]] | None = None
 
     @property
     def model_name(self) -> str:
@@ -192,8 +200,10 @@ class ThreatZones:
         * ``people_inside``: from the population raster; NaN (unknown) without one.
           ``people_unknown_area_km2`` / ``people_unknown_cells``: the part of the
           zone the raster could not say (nodata or beyond its extent).
-        * ``receptor_people_inside``: people at the receptor points inside (cities
-          of >= 15,000 and listed receptors), with ``receptors_inside`` and
+        * ``receptor_people_inside``: the people of the receptors inside: a city's
+          (GeoNames, >= 15,000) spread evenly over its built-up disc, the share the zone
+          covers; a listed receptor's (CSV, points) where it lies inside; with
+          ``receptors_inside`` (the receptors the zone reaches) and
           ``receptors_unknown_population``; absent when receptors were not searched.
         * ``people_basis``: what was counted, in words.
         """
@@ -214,16 +224,11 @@ class ThreatZones:
                 "people_unknown_cells": math.nan if z.people is None else float(z.people.unknown_cells),
                 "people_basis": self.people_basis,
             }
-            if self.receptors is not None:
-                inside = self.receptors["zone_index"].values >= k
-                pop = self.receptors["population"].values[inside]
-                row["receptor_people_inside"] = float(np.nansum(pop))
-                row["receptors_inside"] = int(inside.sum())
-                row["receptors_unknown_population"] = int(np.isnan(pop).sum())
-            elif self.receptors_searched:
-                row["receptor_people_inside"] = 0.0
-                row["receptors_inside"] = 0
-                row["receptors_unknown_population"] = 0
+            if self.receptors_searched:
+                people, n_in, n_unknown = self.receptor_people[k] if self.receptor_people else (0.0, 0, 0)
+                row["receptor_people_inside"] = float(people)
+                row["receptors_inside"] = int(n_in)
+                row["receptors_unknown_population"] = int(n_unknown)
             rows.append(row)
         return rows
 
@@ -475,6 +480,7 @@ def compute_zones(
         receptors is not None or spec.cities or spec.csv is not None or bool(scenario.points)
     )
     if result.receptors_searched and reach > 0:
+        result.receptor_people = receptor_people_by_zone(result, receptors)
         result.receptors = assess_receptors(result, receptors)
         if result.receptors is not None:
             result.warnings.extend(
