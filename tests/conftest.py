@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
+
+# pytest-xdist gives its workers COLUMNS=80, which the CLI's consoles (plumecast.cli.common, made at
+# import) would keep as their width for every command: the tests that invoke the CLI set the width
+# they read its tables at through COLUMNS for that call, as a user's shell does
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
 
 
 def _cuda_available() -> bool:

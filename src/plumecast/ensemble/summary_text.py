@@ -209,7 +209,7 @@ def _share(row: dict[str, Any], level: int) -> str:
     """A P(AEGL-``level``) cell: the share of the members in which it is known there
     (:func:`plumecast.numbers.members_share`: "1 of 6", "2 of 3 known" where it is unknown in
     some, "34 %" from 21 members on). Until session 35 a percentage whatever the members:
-    "50 %" of the demo's two."""
+    "50 %" of two members."""
     n = int(row["members"])
     return members_share(row[f"p_aegl{level}"], n - _members_unknown(row, level), n)
 
