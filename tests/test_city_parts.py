@@ -207,3 +207,30 @@ def test_two_releases_near_one_city_are_both_resolved(second_km):
     fine = float(np.mean(lethal(air(lat0 + y[inside] / 111_195.0, lon0 + x[inside] / m_lon))))
     assert fine > 5e-4
     assert by_parts == pytest.approx(fine, rel=0.05)
+
+
+def test_an_agent_without_a_probit_keeps_the_worst_part_by_its_peak() -> None:
+    """The worst part is the largest toxic load; an agent without a probit has none (NaN), and the
+    first part had been taken, the farthest from the plume where the release lies outside the
+    disc: Essen read 1.6e-6 ppm beside AEGL-1 reached (outputs audit, session 35). Its place
+    figures are now the part of the highest peak, here the same part as chlorine's largest toxic
+    load."""
+    from plumecast.agents import resolve_agent
+
+    # the release 8 km west of Town's centre, outside its 5.6-km disc; the wind carries the plume across it
+    res = run(_scenario(releases=[{"type": "point", "name": "rail car", "lat": 51.43, "lon": 6.76 - 7.0 / 69.4,
+                                   "height_m": 1, "rate_kg_s": 10.0, "stop_h": 2, "dense_gas": "off"}]))
+    exp = res.exposure
+    cl2 = res.agent
+    noprobit = resolve_agent({"name": "no probit gas", "molecular_weight_g_mol": cl2.molecular_weight_g_mol,
+                              "aegl_ppm": {int(k): dict(v) for k, v in cl2.aegl_ppm.items()}})
+    with_probit = assess_exposure(exp, cl2, start=res.scenario.start64)
+    without = assess_exposure(exp, noprobit, start=res.scenario.start64)
+    assert int(without["disc_parts"][0]) > 1
+    assert np.isnan(without["toxic_load"].values[0]) and np.isnan(without["fatalities"].values[0])
+    expanded, parent = by_part(exp)
+    parts = assess(expanded.to_dataarray(), noprobit, expanded.receptors, start=res.scenario.start64)
+    town = np.asarray(parts["peak_concentration"].values, float)[parent == 0]
+    assert float(without["peak_concentration"][0]) == float(np.nanmax(town)) > 10.0 * float(town[0])
+    for name in ("peak_concentration", "peak_percent_aegl3", "exposure_duration_h"):
+        np.testing.assert_array_equal(without[name].values, with_probit[name].values)

@@ -20,8 +20,9 @@ The city's row is then made of its parts (:func:`assess_exposure`):
 * arrival: the first time any part reaches a level (hours to it, lead time): the
   earliest, so a countdown errs early;
 * place: the peak, % of AEGL-3, toxic load, probit, exposure duration, the concentration
-  timelines and the note are those of the city's worst part (the largest toxic load),
-  the air the most exposed of its people breathe.
+  timelines and the note are those of the city's worst part (the largest toxic load; for
+  an agent without a probit, whose toxic load is unknown, the highest peak), the air the
+  most exposed of its people breathe.
 
 The parts the plume never reaches breathe the same air and are assessed as one, with their
 share of the people. ``disc_parts`` in the result says how many such receptors a row was
@@ -88,12 +89,17 @@ def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64
     kept): each city's worst part's row, with its people figures summed or averaged over
     its parts and its arrivals the earliest (module docstring)."""
     load = np.asarray(parts["toxic_load"].values, dtype=float)
+    peak = np.asarray(parts["peak_concentration"].values, dtype=float)
     first = part_starts(parent)
     counts = np.diff(np.append(first, parent.size))
     rows = first.copy()
     for r in np.flatnonzero(counts > 1):
         cols = np.arange(first[r], first[r] + counts[r])
-        rows[r] = int(cols[np.argmax(np.where(np.isfinite(load[cols]), load[cols], -np.inf))])
+        # the largest toxic load; an agent without a probit has none (its exponent n unknown): the highest
+        # peak then (the first part had been taken, Essen's farthest from the plume: 1.6e-6 ppm beside
+        # AEGL-1 reached there, and AEGL-2 "not reached" where it was unknown; outputs audit, session 35)
+        rank = load[cols] if np.isfinite(load[cols]).any() else peak[cols]
+        rows[r] = int(cols[np.argmax(np.where(np.isfinite(rank), rank, -np.inf))])
     out = parts.isel(receptor=rows).copy(deep=True)
     out = out.assign_coords(receptor=city["receptor"].values)
     for name in _CITY:
