@@ -127,3 +127,29 @@ def test_people_above_with_a_raster_covering_part_of_the_cells():
     u0 = 1.0 - 0.5 * np.sin(np.radians(0.5)) / a0  # known: west half, south half (in sin-lat)
     assert got.unknown_fraction[0] == pytest.approx((u0 * a0 + a1) / (a0 + a1), rel=1e-9)
     assert got.people[1] == 0.0 and got.unknown_fraction[1] == 0.0  # no cell reached: 0 people, known
+
+
+def test_a_level_no_cell_reaches_while_receptors_do_is_named() -> None:
+    """run's raster table read AEGL-3 "0" people beside 720 deaths in Duisburg (outputs audit,
+    session 35): a level that no output cell reaches while the casualty table has it reached at
+    receptors gets a line naming them, saying the 0 is the cells' count."""
+    import numpy as np
+    import xarray as xr
+
+    from plumecast.report_tables import cells_below_receptors
+
+    t = np.datetime64("2026-01-20T06:10", "ns")
+    nat = np.datetime64("NaT", "ns")
+    ds = xr.Dataset({f"first_exceedance_aegl{k}": ("receptor", np.array(v, "datetime64[ns]"))
+                     for k, v in ((1, [t, t, t, t, t]), (2, [t, t, nat, nat, nat]), (3, [nat] * 5))},
+                    coords={"name": ("receptor", ["Duisburg", "Essen", "Oberhausen", "Mülheim", "Bottrop"])})
+    rows = [{"level": "AEGL-1", "cells": 12, "people": 5000.0, "unknown_area_fraction": 0.0},
+            {"level": "AEGL-2", "cells": 0, "people": 0.0, "unknown_area_fraction": 0.0},
+            {"level": "AEGL-3", "cells": 0, "people": 0.0, "unknown_area_fraction": 0.0}]
+    lines = cells_below_receptors(rows, ds, "15-min means over 0.05 deg cells")
+    # AEGL-1: cells reach it; AEGL-3: no receptor either (a true 0 of both)
+    assert len(lines) == 1 and lines[0].startswith("AEGL-2: no output cell reaches it (15-min means over 0.05 deg")
+    assert "reached at Duisburg, Essen:" in lines[0] and "the cells' count, not the people exposed" in lines[0]
+    ds["first_exceedance_aegl2"] = ("receptor", np.array([t] * 5, "datetime64[ns]"))
+    assert "reached at Duisburg, Essen, Oberhausen and 2 more:" in cells_below_receptors(rows, ds, "x")[0]
+    assert cells_below_receptors(rows, None, "x") == []  # no casualty table: nothing to compare

@@ -566,6 +566,32 @@ def people_above_warnings(rows: list[dict[str, Any]]) -> list[str]:
             "number living there; give a raster that covers the plume"]
 
 
+def cells_below_receptors(rows: list[dict[str, Any]], consequences: Any, grid_words: str) -> list[str]:
+    """A line for each level that no output cell reaches while the casualty table has it
+    reached at receptors (``consequences``: the run's :func:`plumecast.consequence.assess`
+    dataset), naming them: the table's "0 people" at that level is the cells', not the
+    people's (outputs audit, session 35: AEGL-3 "0" beside 720 deaths in Duisburg).
+    ``grid_words``: what the cells are ("15-min means over 0.05 deg cells")."""
+    if consequences is None:
+        return []
+    out = []
+    names = [str(n) for n in consequences["name"].values]
+    for row in rows:
+        level = str(row["level"])
+        var = f"first_exceedance_{level.lower().replace('-', '')}"
+        if int(row["cells"]) > 0 or var not in consequences:
+            continue
+        reached = [n for n, t in zip(names, consequences[var].values, strict=True) if not np.isnat(t)]
+        if not reached:
+            continue
+        shown = ", ".join(reached[:3]) + (f" and {len(reached) - 3} more" if len(reached) > 3 else "")
+        out.append(f"{level}: no output cell reaches it ({grid_words}), though the casualty table has it reached at "
+                   f"{shown}: a receptor's figures come from the air at the parts of its own disc and the near-field "
+                   "plumes, which the cells' means understate; the table's 0 people is the cells' count, not the "
+                   "people exposed")
+    return out
+
+
 def print_people_above(rows: list[dict[str, Any]], console: Console, title: str) -> None:
     """The run's table of people living in the output cells that reach each AEGL (rows of
     :meth:`plumecast.grid_consequence.PeopleAbove.rows`), with a lower-bound count ("≥

@@ -151,7 +151,7 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         if nested:
             console.print(f"note: {nested}", highlight=False, markup=False)
         written += write_consequence_table(consequences, outdir)
-    written += _people_above_levels(result, scenario, outdir, raster)
+    written += _people_above_levels(result, scenario, outdir, raster, consequences)
     if map_png:
         from plumecast.maps import plot_concentration_map
 
@@ -340,10 +340,11 @@ def _population_raster(scenario: Any) -> Any:
                                        float(lat_edges[-1])))
 
 
-def _people_above_levels(result: Any, scenario: Any, outdir: Path, raster: Any) -> list[Path]:
+def _people_above_levels(result: Any, scenario: Any, outdir: Path, raster: Any, consequences: Any = None) -> list[Path]:
     """People in the output cells that reach each AEGL, from the scenario's population
-    raster (read before the run, :func:`_population_raster`); without one, say which
-    receptors alone are counted (the scenario's)."""
+    raster (read before the run, :func:`_population_raster`), and the levels no cell reaches
+    while receptors do (``consequences``, the casualty table's dataset); without a raster,
+    say which receptors alone are counted (the scenario's)."""
     if raster is None:
         n = None if getattr(result, "receptors", None) is None else len(result.receptors)
         what = describe_receptors(scenario.receptors)
@@ -359,16 +360,19 @@ def _people_above_levels(result: Any, scenario: Any, outdir: Path, raster: Any) 
     from plumecast.concentration import OutputGrid
     from plumecast.fileio import atomic_path
     from plumecast.grid_consequence import cells_reaching_aegl, people_above
-    from plumecast.report_tables import print_people_above
+    from plumecast.report_tables import cells_below_receptors, print_people_above
 
     g = OutputGrid.from_config(scenario.output.grid)
     lon_edges, lat_edges = g.lon_edges, g.lat_edges
     flags = cells_reaching_aegl(result.concentration, result.agent, scenario.start64)
     counted = people_above(flags, lon_edges, lat_edges, raster)
     # a count where part of the cells has no raster data is a lower bound ("≥ 1,000", and a warning)
+    cells = f"{scenario.output.interval_min:g}-min means over {g.dlon:g} deg cells"
     print_people_above(counted.rows(), console,
-                       "People living in output cells that reach each AEGL (from the population raster; "
-                       f"{scenario.output.interval_min:g}-min means over {g.dlon:g} deg cells understate local peaks)")
+                       f"People living in output cells that reach each AEGL (from the population raster; {cells} "
+                       "understate local peaks)")
+    for line in cells_below_receptors(counted.rows(), consequences, cells):
+        console.print(f"note: {escape(line)}", highlight=False)
     path = outdir / "people_above_aegl.csv"
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(counted.rows()[0]))
