@@ -546,6 +546,32 @@ def test_missing_probability_maps_are_explained(tmp_path) -> None:
     assert "no AEGL-3 map for 'stop at 1 h'" in md and "AEGL-3 reached in reached" in md
 
 
+def test_a_missing_map_of_a_level_the_agent_lacks_is_unknown_not_never() -> None:
+    """An agent without AEGL-3 (or with gaps in it): the maps note had said "no grid cell's air
+    reaches AEGL-3 in any member", a never where it is unknown (outputs audit, session 35)."""
+    import dataclasses
+
+    from plumecast.agents import resolve_agent
+    from plumecast.ensemble.summary import missing_maps_text
+
+    class _Scenario:  # what the note reads of the scenario: its agent
+        def __init__(self, agent):
+            self.agent = agent
+
+        def resolved_agent(self):
+            return self.agent
+
+    raw = _marked_raw()
+    for table, want in (({3: {"10min": 50.0, "30min": 28.0}}, "no grid cell's air is known to reach AEGL-3"),
+                        ({2: {"10min": 2.8}}, "the agent has no AEGL-3, so whether a cell reaches it is unknown, "
+                                              "not never")):
+        agent = resolve_agent({"name": "my gas", "molecular_weight_g_mol": 70.9, "aegl_ppm": table})
+        setup = dataclasses.replace(raw.setup, scenario=_Scenario(agent))
+        text = missing_maps_text(summarise(dataclasses.replace(raw, setup=setup), CITIES))
+        assert text is not None and want in text, text
+        assert "reaches AEGL-3 in any member" not in text
+
+
 def test_compare_console_prints_the_notes(tmp_path, monkeypatch, capsys) -> None:
     """plumecast compare / demo print the notes below their tables (execute_compare)."""
     import plumecast.ensemble.compare as ec

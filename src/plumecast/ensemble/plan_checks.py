@@ -166,6 +166,15 @@ def plan_notes(scenario: Scenario) -> list[str]:
     return out
 
 
+def aegl_durations_given(scenario: Any, level: int) -> str:
+    """Whether the scenario's agent gives AEGL-``level`` for "all" its durations, "some" or
+    "none" ("all" without a scenario: nothing is known to be missing)."""
+    if scenario is None:
+        return "all"
+    table = np.asarray(scenario.resolved_agent().aegl_table_ppm(level), dtype=float)
+    return "all" if np.isfinite(table).all() else "some" if np.isfinite(table).any() else "none"
+
+
 def aegl_gap_note(agent: Any) -> str | None:
     """One line where the agent's AEGL-2 or AEGL-3 table has gaps or is missing: what the
     comparison then cannot say (the cities tables' "n/a", the maps counting only the cells where

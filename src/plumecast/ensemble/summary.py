@@ -540,13 +540,20 @@ def missing_maps_text(s: Summary) -> str | None:
     """Which maps are not written and why, naming the cities the tables still show reaching
     the level (a city's own disc and near-field plumes, which grid-cell means understate);
     None when every plan has its maps (or no maps were made)."""
+    from plumecast.ensemble.plan_checks import aegl_durations_given
+
     parts = []
     for lv, plans in _missing_maps(s).items():
         key = "p_aegl3" if lv == "AEGL-3" else "p_aegl2"
         reach = list(dict.fromkeys(s.label(k) for p in s.plans if p in plans for k, r in enumerate(s.rows_of(p))
                                    if math.isfinite(r[key]) and r[key] > 0))
         names = ", ".join(reach[:3]) + (f" and {len(reach) - 3} more" if len(reach) > 3 else "")
-        text = (f"no {lv} map for {', '.join(repr(p) for p in plans)}: no grid cell's air reaches {lv} "
+        given = aegl_durations_given(s.raw.setup.scenario, int(lv[-1]))
+        if given == "none":  # unknown everywhere, not never (outputs audit, session 35)
+            parts.append(f"no {lv} map: the agent has no {lv}, so whether a cell reaches it is unknown, not never")
+            continue
+        text = (f"no {lv} map for {', '.join(repr(p) for p in plans)}: no grid cell's air "
+                + ("is known to reach" if given == "some" else "reaches") + f" {lv} "
                 + ("in that run" if s.single else "in any member"))
         if reach:
             text += (f", though the cities tables show {lv} reached in {names}: a city's figures come from its "
