@@ -517,7 +517,9 @@ def test_deaths_without_aegl3_are_marked_and_explained() -> None:
     assert "not reached" in row and row.count(NO_AEGL3_MARK) == 2 and "500,000" in row
     for name in ("reached", "tiny", "unknown"):
         assert NO_AEGL3_MARK not in next(line for line in text.splitlines() if line.startswith(f"│ {name}"))
-    notes = [n for n in console_notes(s) if not n.startswith("Fewest expected deaths")]  # the ranking first
+    # the ranking first, then what the intervals of two members are (the console had never said it; outputs audit)
+    assert "Intervals are 5–95 % over members (with 2 members, the lowest and the highest member)." in console_notes(s)
+    notes = [n for n in console_notes(s) if not n.startswith(("Fewest expected deaths", "Intervals are"))]
     assert notes[0].startswith(f"{NO_AEGL3_MARK} deaths without AEGL-3")
     assert "the toxic load adds up over the whole exposure" in notes[0] and "elapsed duration" in notes[0]
     md = markdown(s)  # the same mark and words in decision_table.md
@@ -878,3 +880,20 @@ def test_a_comparison_names_the_agents_missing_aegls() -> None:
                                         "aegl_ppm": {1: {"60min": 1.0}}}))
     assert none is not None and "no AEGL-2" in none and "no AEGL-3" in none
     assert aegl_gap_note(CL2) is None
+
+
+@pytest.mark.parametrize(("members", "band"), [(3, "lowest–highest member"), (21, "5–95 %")])
+def test_the_cost_of_delay_axis_names_what_its_band_is(tmp_path, monkeypatch, members: int, band: str) -> None:
+    """cost_of_delay.png said "(median, 5–95 %)" over three members, whose band is their lowest
+    and highest (outputs audit, session 35)."""
+    import matplotlib.axes
+
+    from plumecast.ensemble.summary_views import plot_delay
+
+    labels: list[str] = []
+    real = matplotlib.axes.Axes.set_ylabel
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_ylabel",
+                        lambda ax, text, *a, **k: (labels.append(text), real(ax, text, *a, **k))[1])
+    s = summarise(_raw({BASELINE_NAME: [100.0 + m for m in range(members)], "stop": [50.0] * members}), ["a"])
+    plot_delay(s, tmp_path / "d.png")
+    assert labels == [f"expected fatalities (median, {band})"]

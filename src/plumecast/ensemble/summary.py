@@ -33,6 +33,7 @@ from plumecast.ensemble.compare import LEVELS, RawComparison
 from plumecast.ensemble.summary_text import (
     ARRIVAL_RESOLUTION_S,
     PEOPLE_THERE,
+    SPREAD_MEMBERS,
     _share,
     _unread,
     _yes_no,
@@ -683,14 +684,16 @@ def unknown_deaths_text(s: Summary, plans: tuple[str, ...] | list[str] | None = 
 
 
 def console_notes(s: Summary, cities: list[str] | None = None, top: int | None = CONSOLE_CITIES) -> list[str]:
-    """What the console tables leave to decision_table.md: the ranking of the plans, how
-    many cities the cities table leaves out (it shows the first ``top``,
+    """What the console tables leave to decision_table.md: the ranking of the plans, what
+    the intervals of fewer than 21 members are, how many cities the cities table leaves out (it shows the first ``top``,
     :func:`cities_left_out_text`), the meaning of :data:`NO_AEGL3_MARK` (when a shown city
     has it), what the times count from (:func:`times_note`) and the maps that are not written."""
     out = []
     rank = ranking_text(s)
     if rank:
         out.append(rank)
+    if not s.single and len(s.raw.members) < SPREAD_MEMBERS:  # "(5–95 %)" of 3 members: their lowest and highest
+        out.append(intervals_text(len(s.raw.members)).strip())
     left_out = cities_left_out_text(s, cities, top)
     if left_out:
         out.append(left_out)

@@ -19,7 +19,7 @@ from plumecast.ensemble.summary import (
     decision_display,
     quantiles,
 )
-from plumecast.ensemble.summary_text import later_releases_text
+from plumecast.ensemble.summary_text import SPREAD_MEMBERS, later_releases_text
 from plumecast.fileio import atomic_path
 from plumecast.numbers import clock, people
 
@@ -145,7 +145,10 @@ def plot_delay(s: Summary, path: Path) -> Path:
     ax.set_ylim(bottom=0.8)
     start = "" if sc is None else f" ({clock(sc.start64)}{later_releases_text(sc)})"
     ax.set_xlabel(f"hours after the release start{start}:\nwhen the plan's measure is taken")
-    ax.set_ylabel(f"expected fatalities ({ONE_MEMBER})" if s.single else "expected fatalities (median, 5–95 %)")
+    # the band of fewer than 21 members is their lowest and highest (summary_text.quantiles); the label had said
+    # 5-95 % for three members (outputs audit, session 35)
+    band = "5–95 %" if s.n_members >= SPREAD_MEMBERS else "lowest–highest member"
+    ax.set_ylabel(f"expected fatalities ({ONE_MEMBER})" if s.single else f"expected fatalities (median, {band})")
     ax.set_title(f"{sc.name if sc is not None else 'comparison'}: the cost of delay ("
                  + (ONE_MEMBER if s.single else f"{s.n_members} members") + ")")
     # beside the axes: inside, it had covered a plan's star (plans audit)
