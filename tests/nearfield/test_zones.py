@@ -469,15 +469,15 @@ releases:
 local_weather: {wind_speed_m_s: 3, wind_from_deg: 240, stability: D, terrain: urban}
 receptors:
   points:
-    - {name: NearKnown, lat: 51.46, lon: 6.80, population: 12345}
+    - {name: NearKnown, lat: 51.455, lon: 6.77, population: 12345}
     - {name: NearUnknown, lat: 51.47, lon: 6.78}
     - {name: OffGrid, lat: 48.0, lon: 2.0, population: 50000}
 """
 
 
 def test_cli_zones_totals_give_the_range_and_the_receptors_left_out(tmp_path):
-    """The totals line gives the probit-set range the receptor cells show ("610 (580–610)",
-    was "610") and names the receptors whose figures are unknown: a population not given,
+    """The totals line gives the probit-set range the receptor cells show ("1,300 (1,300–1,500)",
+    was "1,300") and names the receptors whose figures are unknown: a population not given,
     a point beyond the model's range (was left out of "all receptors" without a word)."""
     path = tmp_path / "railcar.yaml"
     path.write_text(RAILCAR)
@@ -487,7 +487,7 @@ def test_cli_zones_totals_give_the_range_and_the_receptors_left_out(tmp_path):
     known = next(ln for ln in lines if ln.startswith("│ NearKnown") and ln.count("│") > 9).split("│")
     outdoors, sheltered = known[-3].strip(), known[-2].strip()
     assert "(" in outdoors  # the cell carries a range: the totals must too
-    assert "(" in sheltered or sheltered == "< 0.01"
+    assert "(" in sheltered or sheltered == "< 1"
     total = " ".join(r.output[r.output.index("expected deaths"):].split("warning:")[0].split())
     assert f": {outdoors} outdoors; {sheltered} with shelter-in-place" in total, total
     assert "at 1 of the 2 receptor(s) in the zones or the uncertainty sector" in total
@@ -515,10 +515,14 @@ def test_cli_zones_people_unknown_without_raster(tmp_path):
 
 
 def test_people_and_deaths_shown_to_two_significant_figures():
-    from plumecast.cli.zones import sig2
+    """As run and compare show them: an expected count below one is "< 1" (zones had written
+    "0.034" and "< 0.01" deaths; outputs audit, session 35), only an exact zero "0"."""
+    from plumecast.cli.zones import _with_range, sig2
 
     assert [sig2(v) for v in (512_027.0, 1234.0, 12.34, 1.234, 0.0341, 0.0, 0.001, float("nan"))] == [
-        "510,000", "1,200", "12", "1.2", "0.034", "0", "< 0.01", "unknown"]
+        "510,000", "1,200", "12", "1", "< 1", "0", "< 1", "unknown"]
+    assert _with_range(0.042, 0.001, 0.042) == "< 1" and _with_range(610.0, 580.0, 610.0) == "610 (580–610)"
+    assert _with_range(2_200.0, 44.0, 46_000.0) == "2,200 (44 to 46,000)"
 
 
 BAD = {

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from plumecast.cli.common import console, fold
-from plumecast.numbers import plain
+from plumecast.numbers import people, people_range, plain
 
 
 def _fmt(value: float, spec: str = "") -> str:
@@ -24,19 +24,14 @@ def _fmt(value: float, spec: str = "") -> str:
 
 
 def sig2(value: float, unknown: str = "unknown") -> str:
-    """A count of people or deaths to two significant figures (``unknown`` for NaN).
-
-    Files keep full values; tables people read never show more precision than
-    the model has. ``"< 0.01"`` for tiny positive expectations.
-    """
+    """A count of people or deaths as ``run`` and ``compare`` show them
+    (:func:`plumecast.numbers.people`: two significant figures, ``"< 1"`` for an expected
+    count below one, ``"0"`` only for an exact zero; ``unknown`` for NaN). Files keep full
+    values. Until session 35 zones wrote fractions of a death ("0.042", "< 0.01") where
+    the other commands said "< 1" (outputs audit)."""
     if value is None or not math.isfinite(value):
         return unknown
-    if value == 0:
-        return "0"
-    if abs(value) < 0.01:
-        return "< 0.01"
-    v = float(f"{value:.2g}")
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2g}"
+    return people(value)
 
 
 def _km(metres: float) -> str:
@@ -91,11 +86,9 @@ def shelter_words(shelter: Any) -> str:
 
 
 def _with_range(mid: float, lo: float, hi: float) -> str:
-    """``mid`` to two significant figures, then ``(lo–hi)`` where they differ at two."""
-    text = sig2(mid)
-    if math.isfinite(mid) and math.isfinite(lo) and math.isfinite(hi) and sig2(lo) != sig2(hi):
-        text += f" ({sig2(lo)}–{sig2(hi)})"
-    return text
+    """``mid`` to two significant figures, then its range where its ends read differently
+    (:func:`plumecast.numbers.people_range`, as ``run`` gives the probit sets' range)."""
+    return sig2(mid) if not math.isfinite(mid) else people_range(mid, lo, hi)
 
 
 def _deaths(rec: Any, i: int, suffix: str) -> str:
