@@ -100,3 +100,23 @@ def test_no_partial_file_when_saving_fails(tmp_path: Path, monkeypatch: pytest.M
         plot_concentration_map(_field(), out, title="t", units_label="u")
     assert out.read_bytes() == b"old map"  # the previous map is untouched
     assert [p.name for p in tmp_path.iterdir()] == ["map.png"]  # and no temp file is left
+
+
+def test_a_share_of_few_members_has_a_colour_per_count() -> None:
+    """A probability map of three members had a continuous 0.2-1.0 colour scale, as if shares
+    between 1/3, 2/3 and 1 existed (outputs audit, session 35): one colour per count, read
+    "1 of 3", "2 of 3", "3 of 3"."""
+    from plumecast.maps import _draw
+
+    lat, lon = np.linspace(40.0, 50.0, 21), np.linspace(0.0, 10.0, 21)
+    v = np.zeros((21, 21))
+    v[5:10, 5:10], v[7:9, 7:9], v[8, 8] = 1 / 3, 2 / 3, 1.0
+    da = xr.DataArray(v, dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    fig = _draw(da, title="t", units_label="members reaching it", receptors=None, label_n=0, log_scale=False,
+                vmin=1e-9, extent=None, vmax_fixed=1.0, members=3)
+    cbar_ax = fig.axes[-1]
+    assert [t.get_text() for t in cbar_ax.get_yticklabels()] == ["1 of 3", "2 of 3", "3 of 3"]
+    mesh = fig.axes[0].collections[0]
+    colours = {tuple(np.round(c, 6)) for c in mesh.cmap(mesh.norm(np.array([1 / 3, 2 / 3, 1.0])))}
+    assert len(colours) == 3  # each count its own colour
+    assert mesh.norm(np.array([0.30, 0.36]))[0] == mesh.norm(np.array([0.30, 0.36]))[1]  # one colour per count

@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import LogNorm, Normalize
+from matplotlib.colors import BoundaryNorm, LogNorm, Normalize
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
@@ -176,6 +176,7 @@ def _draw(
     vmin: float | None,
     extent: Extent | None,
     vmax_fixed: float | None = None,
+    members: int | None = None,
 ) -> Figure:
     da = _field_2d(field)
     values = np.asarray(da.values, dtype=np.float64)
@@ -214,6 +215,9 @@ def _draw(
             hi_v = max(vmax, lo_v * 10.0)
         norm = LogNorm(vmin=lo_v, vmax=hi_v)
         shown = np.ma.masked_where(~np.isfinite(values) | (values < lo_v), values)
+    elif members is not None:  # counts of members: a colour per count, bins centred on k/n
+        norm = BoundaryNorm((np.arange(members + 1) + 0.5) / members, ncolors=256)
+        shown = np.ma.masked_where(~np.isfinite(values) | (values <= 0.5 / members), values)
     else:
         lo_v = float(vmin) if vmin is not None else 0.0
         hi_v = float(vmax_fixed) if vmax_fixed is not None else vmax if vmax > lo_v else lo_v + 1.0
@@ -224,6 +228,9 @@ def _draw(
     )
     cbar = fig.colorbar(mesh, ax=ax, shrink=0.8, pad=0.02)
     cbar.set_label(units_label)
+    if members is not None and not log_scale:
+        cbar.set_ticks([k / members for k in range(1, members + 1)],
+                       labels=[f"{k} of {members}" for k in range(1, members + 1)])
     if vmax <= 0.0:
         ax.text(
             0.5, 0.02, "field is zero everywhere", transform=ax.transAxes, ha="center", fontsize=9
@@ -271,6 +278,7 @@ def plot_concentration_map(
     vmin: float | None = None,
     extent: Extent | None = None,
     vmax: float | None = None,
+    members: int | None = None,
 ) -> Path:
     """Draw a (lat, lon) concentration field as a PNG map.
 
@@ -297,6 +305,10 @@ def plot_concentration_map(
     vmax : float, optional
         Top of a linear colour scale (default: the field's maximum), so that maps of
         probabilities share one scale (0..1).
+    members : int, optional
+        The field is a share of this many ensemble members (0, 1/n, ..., 1): one colour per
+        count, the colourbar reading "1 of 3", "2 of 3", ... (a continuous 0.2-1.0 scale had
+        shown three members' shares as if finer ones existed).
     extent : (lon_min, lon_max, lat_min, lat_max), optional
         Map window (matplotlib/cartopy order). [deg] Default: the field's domain
         (the whole globe if it spans more than 300 deg of longitude).
@@ -322,6 +334,7 @@ def plot_concentration_map(
         vmin=vmin,
         extent=extent,
         vmax_fixed=vmax,
+        members=members,
     )
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         fig.savefig(fh, format="png", bbox_inches="tight")

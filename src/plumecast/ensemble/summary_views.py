@@ -176,9 +176,10 @@ def plot_maps(s: Summary, outdir: Path) -> list[Path]:
                 title, units = f"{p}: where {lv} is reached outdoors ({ONE_MEMBER})", "reached (1) or not (0)"
             else:
                 title, units = (f"{p}: probability of reaching {lv} outdoors ({s.n_members} members)",
-                                "fraction of members")
+                                "fraction of members" if s.n_members >= SPREAD_MEMBERS else "members reaching it")
             units += ", grid-cell means"
+            # fewer than 21 members: a colour per count of them ("1 of 3"), not a continuous scale
             out.append(plot_concentration_map(
                 field.drop_vars(["plan", "level"]), path, title=title, units_label=units, log_scale=False, vmin=1e-9,
-                vmax=1.0))
+                vmax=1.0, members=None if s.single or s.n_members >= SPREAD_MEMBERS else s.n_members))
     return out
