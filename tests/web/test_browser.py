@@ -811,9 +811,25 @@ def test_compare_page_fits_its_width_and_has_a_probability_scale(browser: Any, c
             page.wait_for_selector("body[data-ready='1']", timeout=20_000)
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             assert page.title() == "tokyo-bay-test: plumecast situation room"
-            assert page.locator("#legend-svg rect.prob-scale").count() == 1
-            assert "100 % of members" in page.locator("#legend-svg").text_content()
+            # four members: a block per count of them, as the tables give P ("1 of 4"), not a 0-100 % gradient
+            assert page.locator("#legend-svg rect.prob-scale").count() == 4
+            legend = page.locator("#legend-svg").text_content()
+            assert all(f"{k} of 4" in legend for k in range(1, 5)) and "%" not in legend
             page.close()
+    finally:
+        server.stop()
+    # 30 members (decision_table.csv's count): the share as a percentage on one gradient
+    table = (folder / "decision_table.csv").read_text().splitlines()
+    (folder / "decision_table.csv").write_text("\n".join([table[0]] + [r.replace('",4,', '",30,', 1) for r in table[1:]])
+                                               + "\n")
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        assert page.locator("#legend-svg rect.prob-scale").count() == 1
+        assert "100 % of members" in page.locator("#legend-svg").text_content()
+        page.close()
     finally:
         server.stop()
 

@@ -455,6 +455,18 @@ function drawProbLegend(s) {
     s.appendChild(svg("text", { x: x0 + 48, y: 16, class: "tick" }, "the one member reaches the chosen AEGL"));
     return;
   }
+  const n = state.summary && state.summary.members;
+  if (fin(n) && n > 1 && n < N.FEW_MEMBERS) {
+    // a share of few members is a count of them ("1 of 3"), as the tables give it: a block per count
+    const w = (x1 - x0) / n;
+    for (let k = 1; k <= n; k++) {
+      const b = Math.max(1, Math.ceil((k / n) * 255)), x = x0 + (k - 1) * w;  // as encode.fraction_bytes
+      s.appendChild(svg("rect", { x, y: 4, width: w - 2, height: 14, fill: colour(b), "fill-opacity": opacity(b), class: "prob-scale" }));
+      if (n <= 10 || k === 1 || k === n || 2 * k === n)
+        s.appendChild(svg("text", { x: x + w / 2, y: 36, class: "tick", "text-anchor": "middle" }, `${k} of ${n}`));
+    }
+    return;
+  }
   const defs = svg("defs");
   const grad = svg("linearGradient", { id: "pg", x1: "0", x2: "1", y1: "0", y2: "0" });
   for (let i = 0; i <= 10; i++) {
