@@ -497,9 +497,10 @@ def cities_by_plan_display(s: Summary, cities: list[str] | None = None,
 
 
 def _p_beside(s: Summary, row: dict[str, Any], level: int) -> str:
-    """``"\\nP 50 %"``: the share of the members reaching the level (the column's head names
-    it; "of 2 known" where it is unknown in some), for the line below its arrival or countdown
-    in the console's cities table (short, so that a narrow column does not break it); "" with
+    """``"\\nP 1 of 2"``: the share of the members reaching the level (the column's head names
+    it; "2 of 3 known" where it is unknown in some, a percentage from 21 members on), for the line
+    below its arrival or countdown in the console's cities table (short, so that a narrow column does
+    not break it); "" with
     one member (no probability) and where no member reaches it (the cell says "not reached")."""
     p, arrival_h = row[f"p_aegl{level}"], row[f"aegl{level}_arrival_h_min"]
     if s.single or not math.isfinite(p) or not math.isfinite(arrival_h):
