@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,9 @@ def test_click_a_city_shows_its_series_against_the_aegl_curves(browser: Any, run
     page.click("#monitors tr.monitor[data-name='Yokohama']")
     page.wait_for_selector("#chart path.series")
     assert "Yokohama" in page.inner_text("#detail-name")
+    # the level is the one by the end of the slider's interval, said with its time (it had read "at the
+    # slider time" beside a countdown still running; page audit, session 35)
+    assert re.search(r"level by \d\d-\d\d \d\d:\d\d UTC \(the slider\):", page.inner_text("#detail-facts"))
     for cls in ("curve1", "curve2", "curve3"):
         assert page.locator(f"#chart path.{cls}").count() == 2  # the curve and its legend sample
     page.locator("#detail").screenshot(path=str(artefact_dir / "city_yokohama.png"))
@@ -752,6 +756,45 @@ def test_plan_monitors_break_ties_by_deaths(browser: Any, compare_dir: Path, tmp
         # P(AEGL-3) of four members is a count of them, as decision_table.md gives it (not "0 %")
         metrics = page.locator("#monitors tr.monitor .metric").all_inner_texts()
         assert set(metrics) == {"0 of 4"}, metrics
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+
+
+def test_plan_monitors_rank_unknown_deaths_above_less_than_one(browser: Any, compare_dir: Path, tmp_path: Path) -> None:
+    """A depot of unknown population reaching AEGL-2 in 1 of 3 members had dropped out of a plan's
+    monitors below cities of "< 1" death reaching nothing (unknown read as less than zero), and a
+    city with AEGL-2 to come sat below cities with none for its 1e-24 deaths (page audit, session 35):
+    unknown deaths rank above every known "< 1", those alike, then the larger P(AEGL-2)."""
+    import csv
+    import io
+    import shutil
+
+    folder = tmp_path / "unknown_deaths"
+    shutil.copytree(compare_dir, folder)
+    rows = list(csv.DictReader((folder / "cities.csv").open(encoding="utf-8")))
+    plan = rows[0]["plan"]
+    mine = [r for r in rows if r["plan"] == plan]
+    for k, r in enumerate(mine):  # nobody reaches AEGL-3; every known toll "< 1", none reaching AEGL-2
+        r.update(p_aegl3="0.0", aegl3_arrival_h_min="", aegl3_arrival_h_median="", aegl3_arrival_h_max="",
+                 p_aegl2="0.0", aegl2_arrival_h_min="", aegl2_arrival_h_median="", aegl2_arrival_h_max="",
+                 fatalities_p5="0.0", fatalities_median=repr(0.5 - 0.01 * k), fatalities_p95="0.9")
+    depot, soon = mine[-1], mine[-2]  # last in the file: not first by the table's order
+    depot.update(p_aegl2="0.25", aegl2_arrival_h_min="0.56", fatalities_p5="", fatalities_median="", fatalities_p95="")
+    soon.update(p_aegl2="0.25", aegl2_arrival_h_min="2.0", fatalities_median="1e-24")
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    (folder / "cities.csv").write_text(out.getvalue())
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        page.wait_for_selector("#monitors tr.monitor")
+        shown = [page.locator("#monitors tr.monitor").nth(i).get_attribute("data-name") for i in range(3)]
+        assert shown[:2] == [depot["city"], soon["city"]], shown
         assert p.errors == []
         p.close()
     finally:

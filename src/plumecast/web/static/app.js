@@ -537,18 +537,25 @@ function drawMonitors() {
   $("mon-front").hidden = !hasFront;
   const rows = v.receptors.map((r) => ({ r, m: metricAt(r) }));
   // ties (the same P(AEGL-3), or "no" in one member) fall to the earlier AEGL-3, then to the more
-  // deaths, then to the earlier AEGL-2: the wall had shown three cities of < 1 death each and left
-  // off one of 1,500 deaths whose AEGL-2 had passed (web audit); decision_table.md ranks by deaths
+  // deaths, then (a plan) to the larger P(AEGL-2), then to the earlier AEGL-2: the wall had shown three
+  // cities of < 1 death each and left off one of 1,500 deaths whose AEGL-2 had passed (web audit).
+  // Deaths as people read them: one or more by their count, every "< 1" alike (1e-24 had ranked a city
+  // with AEGL-2 in 25 min below cities reaching nothing), and unknown deaths (population unknown) above
+  // a known "< 1", not below it: unknown is not less than zero, and decision_table.md ranks it so (a depot
+  // reaching AEGL-2 in 1 of 3 members had dropped out of the monitors; page audit, session 35)
   const deaths = (r) => {
     const d = plan ? (r.ensemble && r.ensemble.fatalities ? r.ensemble.fatalities[1] : NaN) : r.fatalities;
-    return fin(d) ? d : -1;
+    if (!r.known) return -1;
+    return fin(d) ? (d >= 1 ? d : 0) : 0.5;
   };
+  const p2 = (r) => (plan && r.ensemble && fin(r.ensemble.p_aegl2) ? r.ensemble.p_aegl2 : -1);
   const at = (r, lv) => (fin(r.first && r.first[lv]) ? r.first[lv] : Infinity);
   rows.sort((a, b) => {
     const am = fin(a.m) ? a.m : -1, bm = fin(b.m) ? b.m : -1;
     if (bm !== am) return bm - am;
     if (at(a.r, "3") !== at(b.r, "3")) return at(a.r, "3") - at(b.r, "3");
     if (deaths(b.r) !== deaths(a.r)) return deaths(b.r) - deaths(a.r);
+    if (p2(b.r) !== p2(a.r)) return p2(b.r) - p2(a.r);
     return at(a.r, "2") - at(b.r, "2");
   });
   for (const { r, m } of rows.slice(0, MONITOR_ROWS)) {
@@ -744,7 +751,9 @@ function drawDetail() {
     const r = v.receptors[sel.receptor];
     const lv = levelAt(r, t);
     add("people", N.people(r.population));
-    add(wholeForecast() ? "highest level in the forecast" : "level at the slider time", levelText(r, lv));
+    // the level by the end of the slider's interval, named by its time: it had read "level at the slider
+    // time: AEGL-3 reached" over "AEGL-3: in 14 min" with the clock inside that interval (page audit)
+    add(wholeForecast() ? "highest level in the forecast" : `level by ${clockAt(t)} (the slider)`, levelText(r, lv));
     if (v.pct3) add("% of AEGL-3 at the slider time", N.percent(metricAt(r)));
     else if (wholeForecast() && !r.ensemble && "peak_percent_aegl3" in r) add("highest % of AEGL-3 in the forecast", N.percent(metricAt(r)));
     for (const lv2 of ["2", "3"]) {
