@@ -723,27 +723,38 @@ def test_run_totals_are_a_lower_bound_where_deaths_are_unknown(browser: Any, run
         server.stop()
 
 
-def test_plan_monitors_break_ties_by_deaths(browser: Any, compare_dir: Path, tmp_path: Path) -> None:
-    """Cities tied on P(AEGL-3) (no member reaches it) are ranked by their expected deaths: the
-    wall had shown cities of < 1 death and left off one of 1,500 (web audit)."""
+def _edited_plan_rows(compare_dir: Path, folder: Path, edit: Any) -> list[dict[str, str]]:
+    """A copy of the comparison in ``folder`` whose first plan's cities.csv rows ``edit`` has
+    changed in place; those rows."""
     import csv
     import io
     import shutil
 
-    folder = tmp_path / "ties"
     shutil.copytree(compare_dir, folder)
     rows = list(csv.DictReader((folder / "cities.csv").open(encoding="utf-8")))
-    plan = rows[0]["plan"]
-    mine = [r for r in rows if r["plan"] == plan]
-    deaths = {r["city"]: float(k * 37 % len(mine)) for k, r in enumerate(mine)}  # not the table's order
-    for r in mine:
-        r.update(p_aegl3="0.0", aegl3_arrival_h_min="", aegl3_arrival_h_median="", aegl3_arrival_h_max="",
-                 fatalities_median=repr(deaths[r["city"]]))
+    mine = [r for r in rows if r["plan"] == rows[0]["plan"]]
+    edit(mine)
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     (folder / "cities.csv").write_text(out.getvalue())
+    return mine
+
+
+def test_plan_monitors_break_ties_by_deaths(browser: Any, compare_dir: Path, tmp_path: Path) -> None:
+    """Cities tied on P(AEGL-3) (no member reaches it) are ranked by their expected deaths: the
+    wall had shown cities of < 1 death and left off one of 1,500 (web audit)."""
+    deaths: dict[str, float] = {}
+
+    def edit(mine: list[dict[str, str]]) -> None:
+        deaths.update({r["city"]: float(k * 37 % len(mine)) for k, r in enumerate(mine)})  # not the table's order
+        for r in mine:
+            r.update(p_aegl3="0.0", aegl3_arrival_h_min="", aegl3_arrival_h_median="", aegl3_arrival_h_max="",
+                     fatalities_median=repr(deaths[r["city"]]))
+
+    folder = tmp_path / "ties"
+    mine = _edited_plan_rows(compare_dir, folder, edit)
     server = DashboardServer(folder, "127.0.0.1", 0).start()
     try:
         p = Page(browser, server.url)
@@ -767,27 +778,19 @@ def test_plan_monitors_rank_unknown_deaths_above_less_than_one(browser: Any, com
     monitors below cities of "< 1" death reaching nothing (unknown read as less than zero), and a
     city with AEGL-2 to come sat below cities with none for its 1e-24 deaths (page audit, session 35):
     unknown deaths rank above every known "< 1", those alike, then the larger P(AEGL-2)."""
-    import csv
-    import io
-    import shutil
+    def edit(mine: list[dict[str, str]]) -> None:
+        for k, r in enumerate(mine):  # nobody reaches AEGL-3; every known toll "< 1", none reaching AEGL-2
+            r.update(p_aegl3="0.0", aegl3_arrival_h_min="", aegl3_arrival_h_median="", aegl3_arrival_h_max="",
+                     p_aegl2="0.0", aegl2_arrival_h_min="", aegl2_arrival_h_median="", aegl2_arrival_h_max="",
+                     fatalities_p5="0.0", fatalities_median=repr(0.5 - 0.01 * k), fatalities_p95="0.9")
+        # the last two in the file (not first by the table's order): a depot of unknown people reaching AEGL-2,
+        # and a city with AEGL-2 to come and a 1e-24 toll
+        mine[-1].update(p_aegl2="0.25", aegl2_arrival_h_min="0.56", fatalities_p5="", fatalities_median="",
+                        fatalities_p95="")
+        mine[-2].update(p_aegl2="0.25", aegl2_arrival_h_min="2.0", fatalities_median="1e-24")
 
-    folder = tmp_path / "unknown_deaths"
-    shutil.copytree(compare_dir, folder)
-    rows = list(csv.DictReader((folder / "cities.csv").open(encoding="utf-8")))
-    plan = rows[0]["plan"]
-    mine = [r for r in rows if r["plan"] == plan]
-    for k, r in enumerate(mine):  # nobody reaches AEGL-3; every known toll "< 1", none reaching AEGL-2
-        r.update(p_aegl3="0.0", aegl3_arrival_h_min="", aegl3_arrival_h_median="", aegl3_arrival_h_max="",
-                 p_aegl2="0.0", aegl2_arrival_h_min="", aegl2_arrival_h_median="", aegl2_arrival_h_max="",
-                 fatalities_p5="0.0", fatalities_median=repr(0.5 - 0.01 * k), fatalities_p95="0.9")
-    depot, soon = mine[-1], mine[-2]  # last in the file: not first by the table's order
-    depot.update(p_aegl2="0.25", aegl2_arrival_h_min="0.56", fatalities_p5="", fatalities_median="", fatalities_p95="")
-    soon.update(p_aegl2="0.25", aegl2_arrival_h_min="2.0", fatalities_median="1e-24")
-    out = io.StringIO()
-    w = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    (folder / "cities.csv").write_text(out.getvalue())
+    mine = _edited_plan_rows(compare_dir, tmp_path / "unknown_deaths", edit)
+    folder, depot, soon = tmp_path / "unknown_deaths", mine[-1], mine[-2]
     server = DashboardServer(folder, "127.0.0.1", 0).start()
     try:
         p = Page(browser, server.url)
