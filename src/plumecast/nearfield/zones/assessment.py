@@ -77,7 +77,7 @@ def receptor_people_by_zone(result: ThreatZones, receptors: Any | None = None) -
     part of the disc it covers; a CSV row, a named point and a receptor handed to
     :func:`~plumecast.nearfield.zones.footprint.compute_zones` are points, inside or not. A
     city was counted whole or not at all by its centre until session 35: all of a city of
-    600,000 (a disc of 6 km) for a 2-km-wide zone over its centre, none of it when the centre lay
+    600,000 (a disc 6 km in radius) for a 2-km-wide zone over its centre, none of it when the centre lay
     100 m outside."""
     from plumecast.exposure import MAX_RADIUS_M
 
