@@ -222,3 +222,17 @@ def test_a_negligible_lethal_fraction_of_unknown_people_is_not_ranked_first():
     v[:, 0] = 20.0  # a lethal fraction that may kill some of a city: first again
     res = assess(_series(v, names=["Tiny", "Known", "Zero"]), CL, [np.nan, 1e5, 1e5])
     assert [str(res.name.values[i]) for i in casualty_order(res)] == ["Tiny", "Known", "Zero"]
+
+
+def test_a_toll_below_one_is_ranked_by_exposure_not_by_its_digits():
+    """A city's toll far below one ranked above a more exposed city's smaller one, though both
+    read "< 1" (session 35): tolls below one rank by peak % of AEGL-3, with the zeros."""
+    v = np.zeros((6, 3))
+    v[:, 0] = 4.0  # Faint: a toll far below one
+    v[:, 1] = 9.0  # Nearer: a higher peak, still a toll below one (a town of 10 people)
+    v[:, 2] = 100.0  # Known: deaths
+    res = assess(_series(v, names=["Faint", "Nearer", "Known"]), CL, [1e5, 10.0, 1e5])
+    fat = res["fatalities"].values
+    # Faint's toll is the larger of the two below one (more people), Nearer's air the worse
+    assert 0 < fat[1] < fat[0] < 1 <= fat[2] and float(res.peak_percent_aegl3[1]) > float(res.peak_percent_aegl3[0])
+    assert [str(res.name.values[i]) for i in casualty_order(res)] == ["Known", "Nearer", "Faint"]

@@ -75,19 +75,20 @@ LETHAL_FRACTION_MAY_KILL = 1e-6
 
 #: How :func:`casualty_order` ranks the receptors, as the table's title says it.
 RANK_RULE = (f"ranked: unknown population with a lethal fraction of {LETHAL_FRACTION_MAY_KILL:g} or more first, "
-             "then fatalities outdoors, then peak % of AEGL-3; unknown concentration last")
+             "then fatalities outdoors of one or more, then peak % of AEGL-3; unknown concentration last")
 
 
 def casualty_order(result: xr.Dataset) -> np.ndarray:
     """Receptor indices in the order the casualty table lists them (:data:`RANK_RULE`):
-    unknown is never ranked behind a known zero.
+    unknown is never ranked behind a known "< 1".
 
     1. population unknown, concentration known and a lethal fraction of at least
        :data:`LETHAL_FRACTION_MAY_KILL`: their deaths are unknown and may be many (by
        lethal fraction, highest first);
-    2. known expected fatalities > 0, highest first;
-    3. the rest (no deaths, or unknown population with a negligible lethal fraction) by
-       peak % of AEGL-3, highest first;
+    2. known expected fatalities of one or more, highest first;
+    3. the rest (below one death, "< 1" or 0 alike, or unknown population with a negligible
+       lethal fraction) by peak % of AEGL-3, highest first (a toll of 1e-24 had ranked a city
+       above a more exposed one of none; session 35);
     4. concentration unknown (off the model domain): nothing is known to rank them by.
     """
     n = int(result.sizes.get("receptor", 0))
@@ -101,7 +102,7 @@ def casualty_order(result: xr.Dataset) -> np.ndarray:
     lethal_unknown = known_c & ~np.isfinite(pop) & np.isfinite(frac) & (frac >= LETHAL_FRACTION_MAY_KILL)
     group[lethal_unknown] = 0
     key = np.where(lethal_unknown, frac, key)
-    killed = np.isfinite(fat) & (fat > 0) & ~lethal_unknown
+    killed = np.isfinite(fat) & (fat >= 1.0) & ~lethal_unknown
     group[killed] = 1
     key = np.where(killed, fat, key)
     group[~known_c] = 3
@@ -151,7 +152,7 @@ def print_casualty_table(
     top: int = 20,
     now: Any = None,
 ) -> None:
-    """Print the receptors in :func:`casualty_order` (unknown never behind a known zero), the
+    """Print the receptors in :func:`casualty_order` (unknown never behind a known "< 1"), the
     totals (naming the receptors left out of them) and the warnings.
 
     People and fatalities are shown to two significant figures with the range

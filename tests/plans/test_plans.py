@@ -897,3 +897,24 @@ def test_the_cost_of_delay_axis_names_what_its_band_is(tmp_path, monkeypatch, me
     s = summarise(_raw({BASELINE_NAME: [100.0 + m for m in range(members)], "stop": [50.0] * members}), ["a"])
     plot_delay(s, tmp_path / "d.png")
     assert labels == [f"expected fatalities (median, {band})"]
+
+
+def test_every_toll_below_one_ranks_alike_and_below_unknown_deaths() -> None:
+    """A toll of 1e-24 ranked a city above one of unknown people reaching AEGL-2 in 1 of 3
+    members, and above one with AEGL-2 to come (page audit, session 35): expected deaths rank
+    from one up; below one ("< 1" or 0) the rest go by P(AEGL-3), P(AEGL-2), the earlier AEGL-2,
+    after the receptors of unknown deaths."""
+    import math
+    from types import SimpleNamespace
+
+    from plumecast.ensemble.summary import city_order
+
+    def row(p2: float, med: float, arrival2: float = math.nan) -> dict[str, float]:
+        return {"p_aegl2": p2, "p_aegl3": 0.0, "fatalities_median": med, "fatalities_p95": med,
+                "aegl2_arrival_h_min": arrival2}
+
+    rows = [row(0.0, 1e-24), row(1 / 3, math.nan, 0.5), row(2 / 3, 0.4, 2.0), row(1.0, 3.0, 1.0),
+            row(2 / 3, 1e-30, 1.0), row(0.0, 0.0)]
+    s = SimpleNamespace(plans=["base"], rows_of=lambda plan: rows)
+    # 3 deaths; unknown deaths; then "< 1" by P(AEGL-2) and the earlier AEGL-2; 1e-24 and 0 alike
+    assert city_order(s) == [3, 1, 4, 2, 0, 5]  # type: ignore[arg-type]

@@ -424,8 +424,8 @@ def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tupl
 #: How :func:`city_order` ranks the receptors of the cities tables, as the tables say it
 #: (the run's casualty table ranks alike: plumecast.report_tables.RANK_RULE).
 CITY_RANK_RULE = ("ranked by the baseline: unknown deaths (population unknown) where AEGL-3 is reached first, "
-                  "then expected deaths, then P(AEGL-3), then P(AEGL-2), unknown deaths before a known zero; "
-                  "unknown concentration last")
+                  "then expected deaths of one or more, then P(AEGL-3), then P(AEGL-2), unknown deaths before a "
+                  "known '< 1'; unknown concentration last")
 
 #: Rows of the console's cities table; the rest are in cities.csv and decision_table.md.
 CONSOLE_CITIES = 20
@@ -437,13 +437,13 @@ def _finite_or(x: float, default: float) -> float:
 
 def city_order(s: Summary) -> list[int]:
     """Receptor indices in the order the cities tables list them (:data:`CITY_RANK_RULE`),
-    from the baseline's figures; unknown is never ranked behind a known zero:
+    from the baseline's figures; unknown is never ranked behind a known "< 1":
 
     0. deaths unknown (population unknown) where AEGL-3 is reached in some member:
        they may be many (by P(AEGL-3), then P(AEGL-2));
-    1. expected deaths (median or 95 %) above zero, most first (median, then 95 %);
+    1. expected deaths (median or 95 %) of one or more, most first (median, then 95 %);
     2. the other receptors whose deaths are unknown while their concentration is known;
-    3. known zero deaths, by P(AEGL-3), P(AEGL-2), then the earliest AEGL-2 arrival;
+    3. known deaths below one ("< 1" or 0, alike), by P(AEGL-3), P(AEGL-2), then the earliest AEGL-2 arrival;
     4. concentration unknown (off the model domain in every member).
 
     Ties keep the receptors' order. The console showed some 175 cities in population order,
@@ -460,7 +460,7 @@ def city_order(s: Summary) -> list[int]:
             keys.append((4, 0.0, 0.0, 0.0, k))
         elif not math.isfinite(med) and _finite_or(p3, 0.0) > 0:
             keys.append((0, *probs, 0.0, k))
-        elif math.isfinite(med) and deaths > 0:
+        elif math.isfinite(med) and deaths >= 1.0:
             keys.append((1, -_finite_or(med, 0.0), -_finite_or(hi, 0.0), 0.0, k))
         elif not math.isfinite(med):
             keys.append((2, *probs, 0.0, k))
@@ -474,7 +474,7 @@ def cities_by_plan_display(s: Summary, cities: list[str] | None = None,
     """A compact table for the console: cities as rows in :func:`city_order` (the first
     ``top`` of them; None: all), each plan's expected fatalities as a column, with the
     baseline's AEGL-2 arrival and AEGL-3 countdown, each with the share of the members
-    that reach the level below it (``P 75 %``, the head naming ``P(AEGL-2)``; not with one
+    that reach the level below it (``P 3 of 4``, the head naming ``P(AEGL-2)``; not with one
     member, whose times say it, nor where no member reaches it). Rows are taken by receptor, never by
     name: two receptors that share a name had each shown the other's figures (audit).
     (The countdowns had stood without P(AEGL-2/3), which only decision_table.md and
