@@ -68,9 +68,23 @@ def _load_receptor_discs(scenario: LocalScenario, reach_m: float,
     return Receptors.concat(parts), radius
 
 
-def receptor_people_by_zone(result: ThreatZones, receptors: Any | None = None) -> list[tuple[float, int, int]]:
-    """For each zone, the people of the receptors in it, the receptors in it, and those of
-    them whose people are unknown: ``(people, receptors, unknown)``.
+def zone_receptors(result: ThreatZones, receptors: Any | None = None) -> tuple[Any, NDArray[np.float64]] | None:
+    """The receptors :func:`~plumecast.nearfield.zones.footprint.compute_zones` counts and
+    assesses, and the radius of each one's disc [m]: those handed to it (points), else the
+    scenario's within the zones' reach, and its cities whose discs may reach into them
+    (:func:`_load_receptor_discs`); None if the scenario names none. Read once for both."""
+    if receptors is not None:
+        return receptors, np.zeros(len(receptors))
+    from plumecast.exposure import MAX_RADIUS_M
+
+    reach = max((z.max_distance_m for z in result.zones), default=0.0)
+    return _load_receptor_discs(result.scenario, reach, MAX_RADIUS_M)
+
+
+def receptor_people_by_zone(result: ThreatZones, rec: Any, radius: NDArray[np.float64]) -> list[tuple[float, int, int]]:
+    """For each zone, the people of the receptors ``rec`` (with their discs' ``radius``,
+    :func:`zone_receptors`) in it, the receptors in it, and those of them whose people are
+    unknown: ``(people, receptors, unknown)``.
 
     A city's people are spread evenly over its built-up disc (as ``run`` takes them,
     :func:`plumecast.exposure.receptor_radius_m`), and a zone holds the share of them in the
@@ -79,17 +93,7 @@ def receptor_people_by_zone(result: ThreatZones, receptors: Any | None = None) -
     city was counted whole or not at all by its centre until session 35: all of a city of
     600,000 (a disc 6 km in radius) for a 2-km-wide zone over its centre, none of it when the centre lay
     100 m outside."""
-    from plumecast.exposure import MAX_RADIUS_M
-
     scenario, setup = result.scenario, result.setup
-    reach = max((z.max_distance_m for z in result.zones), default=0.0)
-    if receptors is not None:
-        rec, radius = receptors, np.zeros(len(receptors))
-    else:
-        found = _load_receptor_discs(scenario, reach, MAX_RADIUS_M)
-        if found is None:
-            return [(0.0, 0, 0) for _ in result.zones]
-        rec, radius = found
     x, y = to_local(scenario.source.lat, scenario.source.lon, setup.downwind_bearing_deg, rec.lon, rec.lat)
     pop = np.asarray(rec.population, dtype=float)
     out = []

@@ -31,6 +31,7 @@ from plumecast.nearfield.zones.assessment import (
     assess_receptors,
     receptor_people_by_zone,
     receptor_shelter,
+    zone_receptors,
 )
 from plumecast.nearfield.zones.boundary import (
     _TIP_POINTS,
@@ -480,8 +481,12 @@ def compute_zones(
         receptors is not None or spec.cities or spec.csv is not None or bool(scenario.points)
     )
     if result.receptors_searched and reach > 0:
-        result.receptor_people = receptor_people_by_zone(result, receptors)
-        result.receptors = assess_receptors(result, receptors)
+        found = zone_receptors(result, receptors)  # read once: the people counted and the receptors assessed
+        if found is not None:
+            result.receptor_people = receptor_people_by_zone(result, *found)
+            # the cities beyond the zones' reach that only the count needs lie outside the zones and the sector:
+            # the assessment leaves them out as it did when it read the receptors itself
+            result.receptors = assess_receptors(result, found[0])
         if result.receptors is not None:
             result.warnings.extend(
                 f"consequences: {w}" for w in str(result.receptors.attrs.get("warnings", "")).splitlines() if w
