@@ -517,9 +517,10 @@ def test_cli_zones_people_unknown_without_raster(tmp_path):
 def test_people_and_deaths_shown_to_two_significant_figures():
     """As run and compare show them: an expected count below one is "< 1" (zones had written
     "0.034" and "< 0.01" deaths; outputs audit, session 35), only an exact zero "0"."""
-    from plumecast.cli.zones import _with_range, sig2
+    from plumecast.cli.zones import _with_range
+    from plumecast.numbers import people
 
-    assert [sig2(v) for v in (512_027.0, 1234.0, 12.34, 1.234, 0.0341, 0.0, 0.001, float("nan"))] == [
+    assert [people(v) for v in (512_027.0, 1234.0, 12.34, 1.234, 0.0341, 0.0, 0.001, float("nan"))] == [
         "510,000", "1,200", "12", "1", "< 1", "0", "< 1", "unknown"]
     assert _with_range(0.042, 0.001, 0.042) == "< 1" and _with_range(610.0, 580.0, 610.0) == "610 (580–610)"
     assert _with_range(2_200.0, 44.0, 46_000.0) == "2,200 (44 to 46,000)"

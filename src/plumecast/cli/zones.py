@@ -23,17 +23,6 @@ def _fmt(value: float, spec: str = "") -> str:
     return format(value, spec) if spec else plain(value, 2)
 
 
-def sig2(value: float, unknown: str = "unknown") -> str:
-    """A count of people or deaths as ``run`` and ``compare`` show them
-    (:func:`plumecast.numbers.people`: two significant figures, ``"< 1"`` for an expected
-    count below one, ``"0"`` only for an exact zero; ``unknown`` for NaN). Files keep full
-    values. Until session 35 zones wrote fractions of a death ("0.042", "< 0.01") where
-    the other commands said "< 1" (outputs audit)."""
-    if value is None or not math.isfinite(value):
-        return unknown
-    return people(value)
-
-
 def _km(metres: float) -> str:
     """A distance in km to two significant figures (the model supports no more);
     under 1 cm it is 0 (a point on the plume axis comes back from the lon/lat
@@ -87,8 +76,10 @@ def shelter_words(shelter: Any) -> str:
 
 def _with_range(mid: float, lo: float, hi: float) -> str:
     """``mid`` to two significant figures, then its range where its ends read differently
-    (:func:`plumecast.numbers.people_range`, as ``run`` gives the probit sets' range)."""
-    return sig2(mid) if not math.isfinite(mid) else people_range(mid, lo, hi)
+    (:func:`plumecast.numbers.people_range`, as ``run`` gives the probit sets' range). People
+    and deaths read as in ``run`` and ``compare``: "< 1" below one, where zones had written
+    fractions of a death ("0.042", "< 0.01") until session 35 (outputs audit)."""
+    return people(mid) if not math.isfinite(mid) else people_range(mid, lo, hi)
 
 
 def _deaths(rec: Any, i: int, suffix: str) -> str:
@@ -96,7 +87,7 @@ def _deaths(rec: Any, i: int, suffix: str) -> str:
     mid = float(rec[f"fatalities{suffix}"][i])
     lo_name, hi_name = f"fatalities{suffix}_low", f"fatalities{suffix}_high"
     if lo_name not in rec or hi_name not in rec:
-        return sig2(mid)
+        return people(mid)
     return _with_range(mid, float(rec[lo_name][i]), float(rec[hi_name][i]))
 
 
@@ -175,18 +166,17 @@ def _zone_table(result: Any) -> Table:
     ):
         table.add_column(escape(col), justify="left" if col == "level" else "right")
     for row in result.table():
-        people = row["people_inside"]
         if result.population_source is None:
             people_text = "unknown (no raster)"
         else:
-            people_text = sig2(people)
+            people_text = people(row["people_inside"])
             if row["people_unknown_area_km2"] > 0:
                 people_text += f" + unknown on {plain(row['people_unknown_area_km2'], 2)} km²"
         listed = row.get("receptor_people_inside")
         if listed is None:
             listed_text = "—"
         else:
-            listed_text = sig2(listed)
+            listed_text = people(listed)
             if row["receptors_unknown_population"]:
                 listed_text += f" + {row['receptors_unknown_population']} unknown"
         table.add_row(
@@ -247,7 +237,7 @@ def _receptor_table(rec: Any, zone_names: list[str], clock: tuple[Any, Any] = (N
             escape(str(rec.receptor.values[i])),
             escape(zone_names[k]) if k >= 0 else "sector only",
             "plume axis*" if bool(rec.plume_axis_assumed[i]) else "its position",
-            sig2(float(rec.population[i])),
+            people(float(rec.population[i])),
             _km(float(rec.x_m[i])),
             _arrival(rec, i, 2, clock),
             _arrival(rec, i, 3, clock),
