@@ -756,8 +756,7 @@ def resolve_agent(spec: str | Agent | Mapping[str, Any]) -> Agent:
     try:
         return TypeAdapter(AgentSpec).validate_python(spec)
     except ValidationError as exc:
-        from plumecast.scenario_yaml import format_errors
+        from plumecast.scenario_yaml import error_lines
 
         # the problems in the scenario's words ("agent: molecular_weight_g_mol: 0 is too small; expected more than 0")
-        problems = format_errors(exc, "agent", {}, data=spec).splitlines()[1:]
-        raise ScenarioError("invalid agent definition: " + "; ".join(p.strip() for p in problems)) from None
+        raise ScenarioError("invalid agent definition: " + "; ".join(error_lines(exc, "agent", {}, data=spec))) from None

@@ -444,9 +444,15 @@ def _limit_message(kind: str, got: Any, ctx: dict[str, Any]) -> tuple[str, str] 
 
 def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
                   reference: str = "docs/scenario.md", data: Any = None) -> str:
-    """One message for all of ``exc``'s problems, a line each: the file, the line, the key path
-    as the file writes it (``data``, the file's document: the kind of a list item told apart by
-    its ``type`` left out, :func:`_without_tags`) and what was expected, in our words."""
+    """One message for all of ``exc``'s problems, a line each (:func:`error_lines`)."""
+    return "invalid scenario:\n  " + "\n  ".join(error_lines(exc, source, lines, reference, data))
+
+
+def error_lines(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
+                reference: str = "docs/scenario.md", data: Any = None) -> list[str]:
+    """``exc``'s problems, one line each: the file, the line, the key path as the file writes it
+    (``data``, the file's document: the kind of a list item told apart by its ``type`` left
+    out, :func:`_without_tags`) and what was expected, in our words."""
     entries: list[tuple[str, str, str, str, bool]] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -495,7 +501,7 @@ def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int
     msgs = _merge_branches(entries)
     if len(msgs) > MAX_ERRORS_SHOWN:
         msgs = [*msgs[:MAX_ERRORS_SHOWN], f"... and {len(msgs) - MAX_ERRORS_SHOWN:,} more problem(s) not shown"]
-    return "invalid scenario:\n  " + "\n  ".join(msgs)
+    return msgs
 
 
 def existing_path(

@@ -105,14 +105,15 @@ def _check_trial(path: Path, line: int, trial: Trial) -> None:
     if not (trial.wind_height_m > BURRO_ROUGHNESS_M):
         raise DataFileError(f"{path}: line {line}: wind_height_m = {trial.wind_height_m:g} is not above the "
                             f"ground's roughness ({BURRO_ROUGHNESS_M:g} m); expected the height of the wind measured")
+    made = zones_scenario(trial)
     try:
-        LocalScenario.model_validate(zones_scenario(trial))
+        LocalScenario.model_validate(made)
     except ValidationError as exc:
-        from plumecast.scenario_yaml import format_errors
+        from plumecast.scenario_yaml import error_lines
 
         # the first problem in the scenario's words, with the key of the zones scenario the row makes
-        problem = format_errors(exc, "the zones scenario it makes", {}, data=zones_scenario(trial)).splitlines()[1]
-        raise DataFileError(f"{path}: line {line} (trial {trial.name!r}): {problem.strip()}") from None
+        problem = error_lines(exc, "the zones scenario it makes", {}, data=made)[0]
+        raise DataFileError(f"{path}: line {line} (trial {trial.name!r}): {problem}") from None
 
 
 def wind_at_10m(speed_m_s: float, height_m: float, z0_m: float = BURRO_ROUGHNESS_M) -> float:
