@@ -693,8 +693,8 @@ def console_notes(s: Summary, cities: list[str] | None = None, top: int | None =
     rank = ranking_text(s)
     if rank:
         out.append(rank)
-    if not s.single and len(s.raw.members) < SPREAD_MEMBERS:  # "(5–95 %)" of 3 members: their lowest and highest
-        out.append(intervals_text(len(s.raw.members)).strip())
+    if not s.single and s.n_members < SPREAD_MEMBERS:  # "(5–95 %)" of 3 members: their lowest and highest
+        out.append(intervals_text(s.n_members).strip())
     left_out = cities_left_out_text(s, cities, top)
     if left_out:
         out.append(left_out)
