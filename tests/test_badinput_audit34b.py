@@ -41,6 +41,15 @@ def cli(args: list[str], capsys, monkeypatch) -> tuple[int, str]:
     return rc, out
 
 
+def refused(command: str, path: Path, tmp_path: Path, capsys, monkeypatch) -> str:
+    """What ``plumecast COMMAND PATH -o OUT`` says when it refuses the file: exit status 2, no
+    output folder, and (:func:`cli`) no traceback nor pydantic's words."""
+    outdir = tmp_path / "out"
+    rc, out = cli([command, str(path), "-o", str(outdir)], capsys, monkeypatch)
+    assert rc == 2 and not outdir.exists(), out
+    return out
+
+
 def example(tmp_path: Path, name: str, old: str, new: str) -> Path:
     """A copy of ``examples/name`` with ``old`` replaced by ``new`` (once)."""
     text = (EXAMPLES / name).read_text(encoding="utf-8")
@@ -55,9 +64,7 @@ def example(tmp_path: Path, name: str, old: str, new: str) -> Path:
 
 def test_run_names_the_largest_latitude_and_shows_the_value_once(tmp_path, capsys, monkeypatch):
     path = example(tmp_path, "rhine_stack_24h.yaml", "    lat: 51.45", "    lat: 95.5")
-    outdir = tmp_path / "out"
-    rc, out = cli(["run", str(path), "-o", str(outdir)], capsys, monkeypatch)
-    assert rc == 2 and not outdir.exists()
+    out = refused("run", path, tmp_path, capsys, monkeypatch)
     line = next(ln for ln in out.splitlines() if "releases.0.lat" in ln).strip()
     assert line == f"{path}, line 21: releases.0.lat: 95.5 is too large; expected 90 or less", out
     assert out.count("95.5") == 1 and "(got" not in out
@@ -65,9 +72,7 @@ def test_run_names_the_largest_latitude_and_shows_the_value_once(tmp_path, capsy
 
 def test_zones_names_the_smallest_wind_speed(tmp_path, capsys, monkeypatch):
     path = example(tmp_path, "graniteville_2005.yaml", "wind_speed_m_s: 1.5 ", "wind_speed_m_s: -1.5 ")
-    outdir = tmp_path / "out"
-    rc, out = cli(["zones", str(path), "-o", str(outdir)], capsys, monkeypatch)
-    assert rc == 2 and not outdir.exists()
+    out = refused("zones", path, tmp_path, capsys, monkeypatch)
     assert f"{path}, line 33: local_weather.wind_speed_m_s: -1.5 is too small; expected more than 0" in out, out
     assert out.count("-1.5") == 1
 
@@ -112,18 +117,14 @@ def test_a_plan_name_too_long_or_empty_says_how_long_it_may_be(tmp_path):
 
 def test_run_names_every_backend(tmp_path, capsys, monkeypatch):
     path = example(tmp_path, "rhine_stack_24h.yaml", "seed: 7\n", "seed: 7\nbackend: fortran\n")
-    outdir = tmp_path / "out"
-    rc, out = cli(["run", str(path), "-o", str(outdir)], capsys, monkeypatch)
-    assert rc == 2 and not outdir.exists()
+    out = refused("run", path, tmp_path, capsys, monkeypatch)
     assert out.strip() == (f"error: invalid scenario:\n  {path}, line 15: backend: 'fortran' is not one of the "
                            "choices; expected numba, numpy, cuda or cuda-mixed"), out
 
 
 def test_zones_names_every_stability_class(tmp_path, capsys, monkeypatch):
     path = example(tmp_path, "graniteville_2005.yaml", "stability: F ", "stability: G ")
-    outdir = tmp_path / "out"
-    rc, out = cli(["zones", str(path), "-o", str(outdir)], capsys, monkeypatch)
-    assert rc == 2 and not outdir.exists()
+    out = refused("zones", path, tmp_path, capsys, monkeypatch)
     assert (f"{path}, line 35: local_weather.stability: 'G' is not one of the choices; expected A, B, C, D, E or F"
             in out), out
     assert out.count("'G'") == 1 and "(got" not in out
@@ -191,9 +192,7 @@ def test_every_yes_no_key_says_so(tmp_path, text, loader, said):
 
 def test_zones_cli_says_true_or_false(tmp_path, capsys, monkeypatch):
     path = example(tmp_path, "graniteville_2005.yaml", "  levels:\n", "  flammable_levels: sometimes\n  levels:\n")
-    outdir = tmp_path / "out"
-    rc, out = cli(["zones", str(path), "-o", str(outdir)], capsys, monkeypatch)
-    assert rc == 2 and not outdir.exists()
+    out = refused("zones", path, tmp_path, capsys, monkeypatch)
     assert (f"{path}, line 40: zones.flammable_levels: 'sometimes' is not a yes/no value; expected true or false"
             in out), out
 
@@ -216,8 +215,7 @@ def test_several_problems_each_in_our_words(tmp_path, capsys, monkeypatch):
     text = path.read_text().replace("seed: 7\n", "seed: 7\nbackend: fortran\n").replace("terrain: urban",
                                                                                          "terrain: town")
     path.write_text(text)
-    rc, out = cli(["run", str(path), "-o", str(tmp_path / "out")], capsys, monkeypatch)
-    assert rc == 2
+    out = refused("run", path, tmp_path, capsys, monkeypatch)
     assert f"{path}, line 15: backend: 'fortran' is not one of the choices" in out
     assert f"{path}, line 49: shelter.compliance_fraction: 1.8 is too large; expected 1 or less" in out
     assert f"{path}, line 41: local_weather.terrain: 'town' is not one of the choices; expected rural or urban" in out
