@@ -49,7 +49,7 @@ class DiscSamples:
     ``receptors`` (n_split,) the receptor index of each split disc; ``ptr`` (n_split + 1,)
     where each disc's samples start and end; ``lat``, ``lon`` (n_samples,) [deg];
     ``weight`` (n_samples,) each sample's share of its disc's area (its people), summing to
-    at most 1 per disc (the rest of the disc lies beyond the near field); 0 for the points
+    at most 1 per disc (the rest of the disc lies beyond the plume's reach); 0 for the points
     of the disc's edge, which time the arrivals only.
     """
 
@@ -69,7 +69,8 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
                  split: NDArray[np.int64], sources: list[tuple[float, float]], reach_m: float) -> DiscSamples:
     """The cells of the discs ``split`` (receptor indices; centres ``lat``, ``lon``
     [deg], radii ``radius_m`` [m]) on polar grids round the releases of ``sources``
-    (lat, lon) whose near field (``reach_m``) reaches each disc: module docstring. With
+    (lat, lon) whose plume (out to ``reach_m``: the end of its fade beyond the near field,
+    :data:`plumecast.exposure.NEAR_FIELD_FADE`) reaches each disc: module docstring. With
     several, each release's grid covers the part of the disc nearer to it than to the
     others (the people of a cell are counted once), so each plume is resolved near its
     own source."""

@@ -35,7 +35,19 @@ Near field: Gaussian plume around point sources
     (:meth:`NearFieldSource.step_mean_at`); the particles of that release are left
     out of the kernel estimate while they are younger than ``distance / 1 m s-1``
     and closer to their source than the near-field distance, so no mass is counted
-    twice. Beyond it the particles take over.
+    twice.
+
+Beyond the near field: the plume fades into the particles
+    Beyond ``near_field.distance_km`` (d) a point release's particles, spread by the
+    synoptic ``turbulence.kh_m2_s``, are far wider than its plume: 10 kg/s of ammonia,
+    class D, 3 m/s, read 4.9 ppm at 29.9 km from the plume and 0.17 ppm at 30.1 km from
+    the particles, and a small release's countdowns that ran out at 29.9 km never did at
+    30.1 km (docs/exposure.md). Out to :data:`NEAR_FIELD_FADE` d the plume is therefore
+    still computed, weighted from 1 at d to 0 at 3 d (:func:`plume_fade`), and a place there
+    breathes the larger of its release's particles' air and the weighted plume's: the
+    plume adds only its air above the particles' (no mass is counted twice, the air is
+    never below the particles' alone, and it is continuous at d and at 3 d). Each tag keeps
+    its share, as within the near field. A city disc is sampled part by part as within it.
 
 Near field: area-source plume around emitting cities
     The discs of a ``cities`` release are treated alike (:mod:`plumecast.exposure_area`,
@@ -94,6 +106,8 @@ MAX_RADIUS_M = 100_000.0
 N_RINGS = 8
 #: Particles a disc must hold before its estimate is used.
 MIN_PARTICLES = 16
+#: The plume fades out between ``near_field.distance_km`` and this many times it (module docstring).
+NEAR_FIELD_FADE = 3.0
 
 CONC_UNITS = "kg m-3"
 
@@ -287,13 +301,15 @@ class ExposureSampler:
                                          self.nf_distance, self.n_tags)
         # the city discs a point release's plume can cross keep its air per part of the disc: a narrow
         # plume averaged over a city before the toxic load understates the deaths (docs/exposure.md)
+        # (and those its fading plume can reach beyond the near field: module docstring)
+        self.nf_reach = NEAR_FIELD_FADE * self.nf_distance
         split = np.zeros(nrec, bool)
         for src in near_field:
             d = great_circle_m(src.lat, src.lon, lat, lon)
-            split |= (self.extent > 0.0) & (d < self.nf_distance + self.extent)
+            split |= (self.extent > 0.0) & (d < self.nf_reach + self.extent)
         self.part_receptors = np.flatnonzero(split).astype(np.int64)
         self.samples = disc_samples(lat, lon, self.extent, self.part_receptors, [(s.lat, s.lon) for s in near_field],
-                                    self.nf_distance)
+                                    self.nf_reach)
         n_parts = int(self.samples.weight.size)
         self.part_parent = self.part_receptors[self.samples.disc_of_sample]  # each part's receptor
         self.part_c = np.zeros((n_steps, len(near_field), n_parts))
@@ -301,6 +317,12 @@ class ExposureSampler:
         self.part_early = np.zeros((n_steps, len(near_field), n_parts))  # the share of part_c from the bin before
         # the receptors the near-field plume reaches at their centre: points (a disc's air is its parts')
         self.point_receptors = np.flatnonzero(self.extent <= 0.0).astype(np.int64)
+        # per near-field source and sample point (points, then disc parts): the plume's weight where the point
+        # lies beyond the near field (plume_fade), NaN within it
+        where_lat = np.concatenate([lat[self.point_receptors], self.samples.lat])
+        where_lon = np.concatenate([lon[self.point_receptors], self.samples.lon])
+        self.nf_fade = np.array([plume_fade(great_circle_m(s.lat, s.lon, where_lat, where_lon), self.nf_distance)
+                                 for s in near_field]).reshape(len(near_field), where_lat.size)
         # per near-field source and step (NaN: not yet sampled), at the step's middle: the met's wind at the
         # source (u, v), the speed carrying its plume (a stack's at its top) [m s-1], its class (index into
         # PG_CLASSES) and lid [m], for the lines on its wind, class and dense cloud (plumecast.run_near_field)
@@ -419,9 +441,14 @@ class ExposureSampler:
         since = np.where(burn < t_end_s, burn, -np.inf)
         edges_s = np.asarray(self.bin_starts * self.dt_s, dtype=np.float64)
         for si, src in enumerate(self.near):
-            c, bins, early = src.step_mean_at(where_lat, where_lon, t0_s, t_end_s, self.nf_distance, wind_at, edges_s,
+            c, bins, early = src.step_mean_at(where_lat, where_lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                               since if np.isfinite(since).any() else None,
                                               delivered=self.nf_delivered[si])
+            # beyond the near field, only the faded plume's air above the release's particles' (module docstring)
+            out = np.flatnonzero(np.isfinite(self.nf_fade[si]) & (c > 0))
+            if out.size:
+                own = self.conc[src.group::self.n_groups, step, :].sum(axis=0)  # this release's particles
+                c[out] = np.maximum(self.nf_fade[si, out] * c[out] - own[owner[out]], 0.0)
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
             # the air at each sample point belongs to the tags of its emission times, so that a termination
             # removes it exactly (the bin of the window's end, and its share from the bin before)
@@ -477,6 +504,17 @@ class ExposureSampler:
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
         )
+
+
+def plume_fade(r_m: NDArray[np.float64], distance_m: float) -> NDArray[np.float64]:
+    """The near-field plume's weight at distances ``r_m`` from its release beyond the near
+    field (``distance_m``): 1 at its edge, falling linearly to 0 at :data:`NEAR_FIELD_FADE`
+    times it; NaN within the near field, where the plume is the air (module docstring)."""
+    r = np.asarray(r_m, dtype=float)
+    if distance_m <= 0.0:
+        return np.full(r.shape, np.nan)
+    w = np.clip((NEAR_FIELD_FADE * distance_m - r) / ((NEAR_FIELD_FADE - 1.0) * distance_m), 0.0, 1.0)
+    return np.where(r > distance_m, w, np.nan)
 
 
 def reach_mask(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64], radius_m: float) -> NDArray[np.bool_]:

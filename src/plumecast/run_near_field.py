@@ -472,23 +472,21 @@ def dense_groups(sampler_x: ExposureSampler | None) -> list[int]:
             if src.dense is not None and "dense" in _dense_kinds(sampler_x, si)[1]]
 
 
-#: receptors up to this many times near_field.distance_km from a point release are named when they lie beyond it
-BEYOND_NEAR_FIELD_FACTOR = 3.0
-
-
 def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | None) -> list[str]:
     """One line per point release with receptors just beyond the near field (between
-    ``near_field.distance_km`` and :data:`BEYOND_NEAR_FIELD_FACTOR` times it): their air
-    comes from the particles alone, whose spread by ``turbulence.kh_m2_s`` is far wider
-    than the plume's at that range, so their figures can be far lower than just inside
-    (docs/exposure.md; an audit measured 170 times at 31 km against 29 km)."""
+    ``near_field.distance_km`` and :data:`plumecast.exposure.NEAR_FIELD_FADE` times it),
+    where its plume fades into the particles: their air is the particles' or, where
+    larger, the faded plume's (docs/exposure.md). The particles alone, spread by
+    ``turbulence.kh_m2_s``, had read 21-170 times less at 31 km than the plume at 29 km."""
     if sampler_x is None:
         return []
     from plumecast.countermeasures.front import great_circle_m
+    from plumecast.exposure import NEAR_FIELD_FADE
 
     if not sampler_x.near:
         return near_field_off_lines(scenario, sampler_x)
-    d_m = scenario.near_field.distance_km * 1000.0
+    d_km = float(scenario.near_field.distance_km)
+    d_m = d_km * 1000.0
     r = sampler_x.receptors
     names = [str(n) for n in r.name]
     out = []
@@ -496,7 +494,7 @@ def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | Non
         dist = great_circle_m(src.lat, src.lon, np.asarray(r.lat, float), np.asarray(r.lon, float))
         # a city whose disc reaches into the near field gets the plume there (its parts, city_parts)
         edge = dist - np.asarray(sampler_x.extent, dtype=float)
-        near = np.nonzero((edge > d_m) & (dist <= BEYOND_NEAR_FIELD_FACTOR * d_m))[0]
+        near = np.nonzero((edge > d_m) & (dist <= NEAR_FIELD_FADE * d_m))[0]
         if near.size == 0:
             continue
         near = near[np.argsort(dist[near])]
@@ -505,12 +503,12 @@ def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | Non
         rel = scenario.releases[src.group]
         what = getattr(rel, "name", None) or f"releases.{src.group}"
         out.append(
-            f"beyond the near field: {shown}{more} lie within {BEYOND_NEAR_FIELD_FACTOR:g} x "
-            f"near_field.distance_km ({scenario.near_field.distance_km:g} km) of {what}, so their air comes from the "
-            f"particles alone, spread by turbulence.kh_m2_s ({scenario.turbulence.kh_m2_s:g} m2/s) far wider than "
-            "a plume at that range: their figures can be far lower than a place just inside it, and their countdowns "
-            "later or never where a small release's plume would reach them in hours (docs/exposure.md); "
-            "to keep them in the plume raise near_field.distance_km (at most 100)")
+            f"beyond the near field: {shown}{more} lie between {d_km:g} km (near_field.distance_km) and "
+            f"{NEAR_FIELD_FADE * d_km:g} km of {what}, where its plume fades into the particles: their air is the "
+            f"particles' or, where larger, the plume's weighted from 1 at {d_km:g} km to 0 at "
+            f"{NEAR_FIELD_FADE * d_km:g} km (the particles alone, spread by turbulence.kh_m2_s "
+            f"({scenario.turbulence.kh_m2_s:g} m2/s) far wider than a plume at that range, can read tens of times "
+            "less; docs/exposure.md); to keep them in the plume raise near_field.distance_km (at most 100)")
     return out
 
 
