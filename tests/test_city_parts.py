@@ -234,3 +234,26 @@ def test_an_agent_without_a_probit_keeps_the_worst_part_by_its_peak() -> None:
     assert float(without["peak_concentration"][0]) == float(np.nanmax(town)) > 10.0 * float(town[0])
     for name in ("peak_concentration", "peak_percent_aegl3", "exposure_duration_h"):
         np.testing.assert_array_equal(without[name].values, with_probit[name].values)
+
+
+@pytest.mark.parametrize("distance_km, radius_m", [(10.0, 1000.0), (60.0, 6000.0), (85.0, 3000.0)])
+def test_only_the_edge_a_release_sees_is_sampled(distance_km, radius_m):
+    """The edge's points (parts of no people, for the arrival) lie on the arc between the
+    tangents from the release (a ray enters the disc there first): the far arc's had been 45 %
+    of all samples among the Ruhr's towns; a disc holding the release keeps its whole edge."""
+    from plumecast.countermeasures.front import great_circle_m
+    from plumecast.disc_samples import SECTOR_DEG, disc_samples
+
+    lat, lon = np.array([51.45]), np.array([6.75 + distance_km / 69.4])
+    s = disc_samples(lat, lon, np.array([radius_m]), np.array([0]), [(51.45, 6.75)], 90e3)
+    edge = s.weight == 0.0
+    d_centre = float(great_circle_m(51.45, 6.75, lat, lon)[0])
+    to_edge = great_circle_m(51.45, 6.75, s.lat[edge], s.lon[edge])
+    tangent = np.sqrt(d_centre ** 2 - radius_m ** 2)
+    assert (to_edge <= tangent + radius_m * np.radians(SECTOR_DEG) + 1.0).all()
+    # the arc seen is under half the circle, and it is sampled every SECTOR_DEG of it
+    assert 0.3 * 360.0 / SECTOR_DEG < edge.sum() <= 0.5 * 360.0 / SECTOR_DEG + 2
+    assert to_edge.min() == pytest.approx(d_centre - radius_m, rel=1e-3)
+    holding = disc_samples(np.array([51.45]), np.array([6.75 + 1.0 / 69.4]), np.array([5600.0]), np.array([0]),
+                           [(51.45, 6.75)], 30e3)
+    assert int((holding.weight == 0.0).sum()) == round(360.0 / SECTOR_DEG)
