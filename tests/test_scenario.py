@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -252,3 +253,33 @@ def test_a_release_that_outlasts_the_run_is_said():
     (line,) = notes(amount_kg=64_800.0, duration_s=5400.0)
     assert "(33% of its amount)" in line
     assert notes(rate_kg_s=12.0, stop_h=1.0) == [] and notes(rate_kg_s=12.0) == []  # ends with the run; no end
+
+
+_AGENT = """agent:
+  name: my gas
+  molecular_weight_g_mol: 50
+  aegl_ppm:
+    aegl1: {10min: 1, 30min: 1, 60min: 1, 4h: 1, 8h: 1}
+    aegl2:
+      10min: 5
+      30min: 5
+      60min: 5
+"""
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("      30min: -4", r"line {row}: agent\.aegl_ppm\.aegl2\.30min: -4 is not a positive number; expected a positive"),
+    ("      30min: abc", r"line {row}: agent\.aegl_ppm\.aegl2\.30min: 'abc' is not a number; expected a positive"),
+    ("      30min: true", r"line {row}: agent\.aegl_ppm\.aegl2\.30min: true is not a number"),
+    ("      45min: 5", r"line {row}: agent\.aegl_ppm\.aegl2\.45min: AEGL-2 duration '45min' is not one of the durations"),
+    # a key the path cannot name (a space): the aegl_ppm line, the level and duration in words
+    ("      30 min: -4", r"line {table}: agent\.aegl_ppm: AEGL-2 30 min: -4 is not a positive number"),
+])
+def test_an_agents_aegl_error_names_the_line_of_its_value(tmp_path: Path, row: str, message: str) -> None:
+    """A bad value in an inline agent's AEGL table was put on the aegl_ppm line, not its own."""
+    text = GOOD.replace("agent: chlorine\n", "") + _AGENT.replace("      30min: 5", row)
+    table = text.splitlines().index("  aegl_ppm:") + 1  # the aegl_ppm line; the bad value's is 4 below
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, text))
+    want = message.replace("{row}", str(table + 4)).replace("{table}", str(table))
+    assert re.search(want, str(err.value)), str(err.value)

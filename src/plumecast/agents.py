@@ -28,6 +28,7 @@ import csv
 import functools
 import io
 import math
+import re
 from collections.abc import Mapping
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -157,6 +158,14 @@ class ProbitSet(NoBoolForNumbers):
         return lethal_fraction_from_probit(self.probit(load))
 
 
+def _aegl_at(*keys: Any) -> str:
+    """``"aegl2.30min: "``: the key path under ``aegl_ppm`` as the file writes it, which
+    :func:`plumecast.scenario_yaml.error_lines` turns into that key's line; empty where a key
+    is not a plain name (``30 min``), and the message names the level and duration itself."""
+    path = ".".join(str(k) for k in keys)
+    return f"{path}: " if re.fullmatch(r"[A-Za-z_]\w*(\.\w+)*", path) else ""
+
+
 def _level_key(key: Any) -> int:
     text = str(key).strip().lower().replace("aegl", "").replace("-", "").replace("_", "")
     try:
@@ -276,21 +285,29 @@ class Agent(NoBoolForNumbers):
         durations = ", ".join(AEGL_DURATIONS_S)
         for key, row in value.items():
             level = _level_key(key)
-            if not isinstance(row, Mapping):  # (no "key: " first: format_errors would read it as a key path)
-                raise ValueError(f"AEGL-{level} is {row!r}; expected a mapping of durations ({durations}) to ppm")
+            if not isinstance(row, Mapping):
+                raise ValueError(f"{_aegl_at(key)}AEGL-{level} is {row!r}; expected a mapping of durations "
+                                 f"({durations}) to ppm")
             full: dict[str, float | None] = dict.fromkeys(AEGL_DURATIONS_S)
             for label, ppm in row.items():
                 lab = str(label).strip().lower().replace(" ", "")
                 lab = {"1h": "60min", "10m": "10min", "30m": "30min", "60m": "60min"}.get(lab, lab)
+                at = _aegl_at(key, label)
+                named = at or f"AEGL-{level} {label}: "  # the key path, or the level and duration in words
                 if lab not in AEGL_DURATIONS_S:
-                    raise ValueError(f"AEGL-{level} duration {label!r} is not one of the durations; expected {durations}")
+                    raise ValueError(f"{at}AEGL-{level} duration {label!r} is not one of the durations; "
+                                     f"expected {durations}")
                 if isinstance(ppm, bool):  # YAML's true is not 1 ppm
-                    raise ValueError(f"AEGL-{level} {label}: {str(ppm).lower()} is not a number; expected a "
+                    raise ValueError(f"{named}{str(ppm).lower()} is not a number; expected a "
                                      "positive number [ppm] or null")
                 if ppm is not None:
-                    ppm = float(ppm)
+                    try:
+                        ppm = float(ppm)
+                    except (TypeError, ValueError):
+                        raise ValueError(f"{named}{ppm!r} is not a number; expected a "
+                                         "positive number [ppm] or null") from None
                     if not (ppm > 0 and math.isfinite(ppm)):
-                        raise ValueError(f"AEGL-{level} {label}: {ppm:g} is not a positive number; expected a "
+                        raise ValueError(f"{named}{ppm:g} is not a positive number; expected a "
                                          "positive number [ppm] or null")
                 full[lab] = ppm
             out[level] = full
