@@ -24,7 +24,7 @@ def _scenario(**extra):
         receptors={"points": [
             # a city whose disc (5.6 km) holds the release 1 km west of its centre
             {"name": "Town", "lat": 51.43, "lon": 6.76 + 1.0 / 69.4, "population": 500_000, "radius_km": 5.6},
-            {"name": "Far", "lat": 51.43, "lon": 6.76 + 100.0 / 69.4, "population": 100_000, "radius_km": 3.0},
+            {"name": "Far", "lat": 51.43, "lon": 6.76 + 110.0 / 69.4, "population": 100_000, "radius_km": 3.0},
             {"name": "Spot", "lat": 51.43, "lon": 6.76 + 2.0 / 69.4, "population": 100}]},
         near_field={"stability": "F"},
     )
@@ -41,7 +41,7 @@ def test_only_the_discs_the_plume_can_cross_are_split(result):
     from plumecast.exposure_parts import by_part_shares
 
     exp = result.exposure
-    assert exp.part_receptors.tolist() == [0]  # Town; Far is beyond the plume's reach (its fade ends at 90 km), Spot is a point
+    assert exp.part_receptors.tolist() == [0]  # Town; Far is beyond the plume's reach (100 km), Spot is a point
     expanded, parent, share = by_part_shares(exp)
     n = int(np.count_nonzero(parent == 0))
     # the parts the plume reaches, one each, and the rest of the disc as one (they breathe the same air)

@@ -165,15 +165,15 @@ def test_without_a_met_boundary_layer_the_point_plume_takes_the_local_weather_of
 
 def test_receptors_just_beyond_the_near_field_are_named():
     """The particles' spread (K_h 1e4 m2/s) is far wider than a plume at 30 km: a city at 31 km
-    read 170 times less than one at 29 km (cross-model audit). The plume now fades into the
-    particles from 30 to 90 km (tests/test_near_field_fade.py); a run names the receptors there."""
-    res = _uniform_run(receptors_km=(10, 40, 95))
+    read 170 times less than one at 29 km (cross-model audit). The plume now meets the
+    particles from 30 to 100 km (tests/test_near_field_fade.py); a run names the receptors there."""
+    res = _uniform_run(receptors_km=(10, 40, 95, 105))
     lines = [p for p in res.stats["met_provenance"] if p.startswith("beyond the near field")]
     assert len(lines) == 1
-    assert lines[0].startswith("beyond the near field: 40 km (40 km) lie between 30 km (near_field.distance_km) "
-                               "and 90 km of releases.0, where its plume fades into the particles: their air is the "
-                               "particles' or, where larger, the plume's weighted from 1 at 30 km to 0 at 90 km")
-    assert "95 km" not in lines[0] and "10 km" not in lines[0]
+    assert lines[0].startswith("beyond the near field: 40 km (40 km), 95 km (95 km) lie between 30 km "
+                               "(near_field.distance_km) and 100 km of releases.0: their air is the larger of the "
+                               "particles' and the plume's")
+    assert "105 km" not in lines[0] and "10 km (" not in lines[0]
     assert not [p for p in _uniform_run().stats["met_provenance"] if p.startswith("beyond the near field")]
 
 

@@ -69,8 +69,8 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
                  split: NDArray[np.int64], sources: list[tuple[float, float]], reach_m: float) -> DiscSamples:
     """The cells of the discs ``split`` (receptor indices; centres ``lat``, ``lon``
     [deg], radii ``radius_m`` [m]) on polar grids round the releases of ``sources``
-    (lat, lon) whose plume (out to ``reach_m``: the end of its fade beyond the near field,
-    :data:`plumecast.exposure.NEAR_FIELD_FADE`) reaches each disc: module docstring. With
+    (lat, lon) whose plume (out to ``reach_m``: :data:`plumecast.exposure.PLUME_REACH_M`
+    beyond the near field) reaches each disc: module docstring. With
     several, each release's grid covers the part of the disc nearer to it than to the
     others (the people of a cell are counted once), so each plume is resolved near its
     own source."""

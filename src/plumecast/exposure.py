@@ -37,17 +37,24 @@ Near field: Gaussian plume around point sources
     and closer to their source than the near-field distance, so no mass is counted
     twice.
 
-Beyond the near field: the plume fades into the particles
+Beyond the near field: the larger of the plume's air and the particles'
     Beyond ``near_field.distance_km`` (d) a point release's particles, spread by the
     synoptic ``turbulence.kh_m2_s``, are far wider than its plume: 10 kg/s of ammonia,
     class D, 3 m/s, read 4.9 ppm at 29.9 km from the plume and 0.17 ppm at 30.1 km from
     the particles, and a small release's countdowns that ran out at 29.9 km never did at
-    30.1 km (docs/exposure.md). Out to :data:`NEAR_FIELD_FADE` d the plume is therefore
-    still computed, weighted from 1 at d to 0 at 3 d (:func:`plume_fade`), and a place there
-    breathes the larger of its release's particles' air and the weighted plume's: the
-    plume adds only its air above the particles' (no mass is counted twice, the air is
-    never below the particles' alone, and it is continuous at d and at 3 d). Each tag keeps
-    its share, as within the near field. A city disc is sampled part by part as within it.
+    30.1 km (docs/exposure.md). Out to :data:`PLUME_REACH_M` (100 km, the farthest
+    ``near_field.distance_km`` carries the plume) it is therefore still computed, and a
+    place there breathes the larger of its release's particles' air and the plume's: the
+    plume adds only its air above the particles', so no mass is counted twice and the air
+    is never below either model's. Within the near field the same rule takes the place
+    of a sum: a receptor's kernel disc (at least 1 km) could take in the release's
+    particles just beyond d on top of the full plume (40 % above the plume 100 m inside
+    the edge; session 36 audit). Each tag keeps its share. A city disc is sampled part by
+    part out to that reach. Beyond it the particles alone carry the air. Once a
+    neutralisation front is lit, the plume beyond d carries only the air emitted since: the
+    plume knows nothing of the front, which burns the gas it sweeps on its way out (what
+    escapes it the particles still carry); within d, the air of a receptor the front
+    reached, as before.
 
 Near field: area-source plume around emitting cities
     The discs of a ``cities`` release are treated alike (:mod:`plumecast.exposure_area`,
@@ -106,8 +113,9 @@ MAX_RADIUS_M = 100_000.0
 N_RINGS = 8
 #: Particles a disc must hold before its estimate is used.
 MIN_PARTICLES = 16
-#: The plume fades out between ``near_field.distance_km`` and this many times it (module docstring).
-NEAR_FIELD_FADE = 3.0
+#: How far from a point release its plume is computed beyond the near field (the larger of it and
+#: the particles' air, module docstring): the farthest ``near_field.distance_km`` reaches. [m]
+PLUME_REACH_M = 100_000.0
 
 CONC_UNITS = "kg m-3"
 
@@ -301,8 +309,8 @@ class ExposureSampler:
                                          self.nf_distance, self.n_tags)
         # the city discs a point release's plume can cross keep its air per part of the disc: a narrow
         # plume averaged over a city before the toxic load understates the deaths (docs/exposure.md)
-        # (and those its fading plume can reach beyond the near field: module docstring)
-        self.nf_reach = NEAR_FIELD_FADE * self.nf_distance
+        # (and those its plume reaches beyond the near field: module docstring)
+        self.nf_reach = max(PLUME_REACH_M, self.nf_distance) if self.nf_distance > 0.0 else 0.0
         split = np.zeros(nrec, bool)
         for src in near_field:
             d = great_circle_m(src.lat, src.lon, lat, lon)
@@ -317,12 +325,14 @@ class ExposureSampler:
         self.part_early = np.zeros((n_steps, len(near_field), n_parts))  # the share of part_c from the bin before
         # the receptors the near-field plume reaches at their centre: points (a disc's air is its parts')
         self.point_receptors = np.flatnonzero(self.extent <= 0.0).astype(np.int64)
-        # per near-field source and sample point (points, then disc parts): the plume's weight where the point
-        # lies beyond the near field (plume_fade), NaN within it
+        # per near-field source and sample point (points, then disc parts): beyond the near field
         where_lat = np.concatenate([lat[self.point_receptors], self.samples.lat])
         where_lon = np.concatenate([lon[self.point_receptors], self.samples.lon])
-        self.nf_fade = np.array([plume_fade(great_circle_m(s.lat, s.lon, where_lat, where_lon), self.nf_distance)
-                                 for s in near_field]).reshape(len(near_field), where_lat.size)
+        self.nf_beyond = np.array([great_circle_m(s.lat, s.lon, where_lat, where_lon) > self.nf_distance
+                                   for s in near_field], dtype=bool).reshape(len(near_field), where_lat.size)
+        # when a neutralisation front was first lit [s] (inf: not yet), set by the runner: beyond the near
+        # field the plumes then carry only the air emitted since (module docstring)
+        self.front_lit_s = math.inf
         # per near-field source and step (NaN: not yet sampled), at the step's middle: the met's wind at the
         # source (u, v), the speed carrying its plume (a stack's at its top) [m s-1], its class (index into
         # PG_CLASSES) and lid [m], for the lines on its wind, class and dense cloud (plumecast.run_near_field)
@@ -441,14 +451,18 @@ class ExposureSampler:
         since = np.where(burn < t_end_s, burn, -np.inf)
         edges_s = np.asarray(self.bin_starts * self.dt_s, dtype=np.float64)
         for si, src in enumerate(self.near):
+            mine = since
+            if self.front_lit_s < t_end_s:  # beyond the near field: the air emitted since a front was lit
+                mine = np.where(self.nf_beyond[si], np.maximum(since, self.front_lit_s), since)
             c, bins, early = src.step_mean_at(where_lat, where_lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                              since if np.isfinite(since).any() else None,
+                                              mine if np.isfinite(mine).any() else None,
                                               delivered=self.nf_delivered[si])
-            # beyond the near field, only the faded plume's air above the release's particles' (module docstring)
-            out = np.flatnonzero(np.isfinite(self.nf_fade[si]) & (c > 0))
+            # the larger of the plume's air and the release's particles': only the plume's air above theirs
+            # (module docstring)
+            out = np.flatnonzero(c > 0)
             if out.size:
                 own = self.conc[src.group::self.n_groups, step, :].sum(axis=0)  # this release's particles
-                c[out] = np.maximum(self.nf_fade[si, out] * c[out] - own[owner[out]], 0.0)
+                c[out] = np.maximum(c[out] - own[owner[out]], 0.0)
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
             # the air at each sample point belongs to the tags of its emission times, so that a termination
             # removes it exactly (the bin of the window's end, and its share from the bin before)
@@ -504,17 +518,6 @@ class ExposureSampler:
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
         )
-
-
-def plume_fade(r_m: NDArray[np.float64], distance_m: float) -> NDArray[np.float64]:
-    """The near-field plume's weight at distances ``r_m`` from its release beyond the near
-    field (``distance_m``): 1 at its edge, falling linearly to 0 at :data:`NEAR_FIELD_FADE`
-    times it; NaN within the near field, where the plume is the air (module docstring)."""
-    r = np.asarray(r_m, dtype=float)
-    if distance_m <= 0.0:
-        return np.full(r.shape, np.nan)
-    w = np.clip((NEAR_FIELD_FADE * distance_m - r) / ((NEAR_FIELD_FADE - 1.0) * distance_m), 0.0, 1.0)
-    return np.where(r > distance_m, w, np.nan)
 
 
 def reach_mask(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64], radius_m: float) -> NDArray[np.bool_]:

@@ -473,15 +473,15 @@ def dense_groups(sampler_x: ExposureSampler | None) -> list[int]:
 
 
 def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | None) -> list[str]:
-    """One line per point release with receptors just beyond the near field (between
-    ``near_field.distance_km`` and :data:`plumecast.exposure.NEAR_FIELD_FADE` times it),
-    where its plume fades into the particles: their air is the particles' or, where
-    larger, the faded plume's (docs/exposure.md). The particles alone, spread by
-    ``turbulence.kh_m2_s``, had read 21-170 times less at 31 km than the plume at 29 km."""
+    """One line per point release with receptors beyond the near field but within its
+    plume's reach (``near_field.distance_km`` to :data:`plumecast.exposure.PLUME_REACH_M`):
+    their air is the larger of the particles' and the plume's (docs/exposure.md). The
+    particles alone, spread by ``turbulence.kh_m2_s``, had read 21-170 times less at 31 km
+    than the plume at 29 km."""
     if sampler_x is None:
         return []
     from plumecast.countermeasures.front import great_circle_m
-    from plumecast.exposure import NEAR_FIELD_FADE
+    from plumecast.exposure import PLUME_REACH_M
 
     if not sampler_x.near:
         return near_field_off_lines(scenario, sampler_x)
@@ -494,7 +494,7 @@ def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | Non
         dist = great_circle_m(src.lat, src.lon, np.asarray(r.lat, float), np.asarray(r.lon, float))
         # a city whose disc reaches into the near field gets the plume there (its parts, city_parts)
         edge = dist - np.asarray(sampler_x.extent, dtype=float)
-        near = np.nonzero((edge > d_m) & (dist <= NEAR_FIELD_FADE * d_m))[0]
+        near = np.nonzero((edge > d_m) & (dist <= PLUME_REACH_M))[0]
         if near.size == 0:
             continue
         near = near[np.argsort(dist[near])]
@@ -504,11 +504,11 @@ def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | Non
         what = getattr(rel, "name", None) or f"releases.{src.group}"
         out.append(
             f"beyond the near field: {shown}{more} lie between {d_km:g} km (near_field.distance_km) and "
-            f"{NEAR_FIELD_FADE * d_km:g} km of {what}, where its plume fades into the particles: their air is the "
-            f"particles' or, where larger, the plume's weighted from 1 at {d_km:g} km to 0 at "
-            f"{NEAR_FIELD_FADE * d_km:g} km (the particles alone, spread by turbulence.kh_m2_s "
-            f"({scenario.turbulence.kh_m2_s:g} m2/s) far wider than a plume at that range, can read tens of times "
-            "less; docs/exposure.md); to keep them in the plume raise near_field.distance_km (at most 100)")
+            f"{PLUME_REACH_M / 1000:g} km of {what}: their air is the larger of the particles' and the plume's (the "
+            f"particles alone, spread by turbulence.kh_m2_s ({scenario.turbulence.kh_m2_s:g} m2/s) far wider than a "
+            "plume at that range, can read tens of times less; the plume goes straight down the wind at the source, "
+            f"where the particles follow the winds; docs/exposure.md); beyond {PLUME_REACH_M / 1000:g} km the "
+            "particles alone")
     return out
 
 

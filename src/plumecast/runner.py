@@ -405,6 +405,7 @@ def run(
             if sampler_x is not None:  # the near-field plumes of burnt receptors restart from the burn
                 sampler_x.burn_s = front.arrival_at(np.asarray(sampler_x.receptors.lat, float),
                                                     np.asarray(sampler_x.receptors.lon, float))
+                sampler_x.front_lit_s = float(np.min(front.ignition_s, initial=np.inf))
             particles = backend.to_device(host)
         fields.append(field_now)
         times.append(scenario.start64 + np.timedelta64(int(round(step * dt)), "s"))

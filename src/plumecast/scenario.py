@@ -349,8 +349,8 @@ class NearFieldConfig(_Model):
     curves as ``plumecast zones``) and an area-source plume round each city disc of a
     ``cities`` release (:mod:`plumecast.nearfield.area_source`, Briggs's urban curves)."""
 
-    distance_km: float = Field(30.0, ge=0, le=100, description="reach of the plumes: round each point release (its "
-                               "plume then fades into its particles out to three times it), and beyond the edge of "
+    distance_km: float = Field(30.0, ge=0, le=100, description="reach of the plumes: round each point release (out "
+                               "to 100 km its air counts where above the particles'), and beyond the edge of "
                                "each city disc (0: off, the particles alone) [km]")
     stability: Literal["auto", "A", "B", "C", "D", "E", "F"] = Field(
         "auto", description="Pasquill-Gifford class of the near-field plumes; auto: where the run has a boundary "
