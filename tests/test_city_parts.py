@@ -8,6 +8,7 @@ import pytest
 
 from plumecast.city_parts import assess_exposure
 from plumecast.consequence import assess
+from plumecast.disc_samples import SECTOR_DEG
 from plumecast.exposure_parts import by_part
 from plumecast.runner import run
 from plumecast.scenario import scenario_from_dict
@@ -24,7 +25,7 @@ def _scenario(**extra):
         receptors={"points": [
             # a city whose disc (5.6 km) holds the release 1 km west of its centre
             {"name": "Town", "lat": 51.43, "lon": 6.76 + 1.0 / 69.4, "population": 500_000, "radius_km": 5.6},
-            {"name": "Far", "lat": 51.43, "lon": 6.76 + 110.0 / 69.4, "population": 100_000, "radius_km": 3.0},
+            {"name": "Far", "lat": 51.43, "lon": 6.76 + 210.0 / 69.4, "population": 100_000, "radius_km": 3.0},
             {"name": "Spot", "lat": 51.43, "lon": 6.76 + 2.0 / 69.4, "population": 100}]},
         near_field={"stability": "F"},
     )
@@ -41,7 +42,7 @@ def test_only_the_discs_the_plume_can_cross_are_split(result):
     from plumecast.exposure_parts import by_part_shares
 
     exp = result.exposure
-    assert exp.part_receptors.tolist() == [0]  # Town; Far is beyond the plume's reach (100 km), Spot is a point
+    assert exp.part_receptors.tolist() == [0]  # Town; Far is beyond the plume's reach (200 km), Spot is a point
     expanded, parent, share = by_part_shares(exp)
     n = int(np.count_nonzero(parent == 0))
     # the parts the plume reaches, one each, and the rest of the disc as one (they breathe the same air)
@@ -242,7 +243,7 @@ def test_only_the_edge_a_release_sees_is_sampled(distance_km, radius_m):
     tangents from the release (a ray enters the disc there first): the far arc's had been 45 %
     of all samples among the Ruhr's towns; a disc holding the release keeps its whole edge."""
     from plumecast.countermeasures.front import great_circle_m
-    from plumecast.disc_samples import SECTOR_DEG, disc_samples
+    from plumecast.disc_samples import disc_samples, edge_step_deg
 
     lat, lon = np.array([51.45]), np.array([6.75 + distance_km / 69.4])
     s = disc_samples(lat, lon, np.array([radius_m]), np.array([0]), [(51.45, 6.75)], 90e3)
@@ -250,10 +251,24 @@ def test_only_the_edge_a_release_sees_is_sampled(distance_km, radius_m):
     d_centre = float(great_circle_m(51.45, 6.75, lat, lon)[0])
     to_edge = great_circle_m(51.45, 6.75, s.lat[edge], s.lon[edge])
     tangent = np.sqrt(d_centre ** 2 - radius_m ** 2)
-    assert (to_edge <= tangent + radius_m * np.radians(SECTOR_DEG) + 1.0).all()
-    # the arc seen is under half the circle, and it is sampled every SECTOR_DEG of it
-    assert 0.3 * 360.0 / SECTOR_DEG < edge.sum() <= 0.5 * 360.0 / SECTOR_DEG + 2
-    assert to_edge.min() == pytest.approx(d_centre - radius_m, rel=1e-3)
+    step = edge_step_deg(radius_m, d_centre)
+    assert (to_edge <= tangent + radius_m * np.radians(step) + 1.0).all()
+    # the arc seen is under half the circle, sampled every step of it
+    assert 0.3 * 360.0 / step - 1 < edge.sum() <= 0.5 * 360.0 / step + 2
+    assert to_edge.min() == pytest.approx(d_centre - radius_m, rel=2e-3)
     holding = disc_samples(np.array([51.45]), np.array([6.75 + 1.0 / 69.4]), np.array([5600.0]), np.array([0]),
                            [(51.45, 6.75)], 30e3)
     assert int((holding.weight == 0.0).sum()) == round(360.0 / SECTOR_DEG)
+
+
+def test_edge_points_are_a_quarter_of_the_narrowest_plume_apart_or_closer():
+    """1.5 degrees about the disc's centre, or a quarter of class F's sigma_y at its nearest edge
+    where that is wider (a small town far away had 120 points 26 m apart), at most 45 degrees."""
+    from plumecast.disc_samples import edge_step_deg
+    from plumecast.nearfield.gaussian import briggs_sigma_y
+
+    assert edge_step_deg(6000.0, 8000.0) == SECTOR_DEG  # a city near the release: as before
+    for radius, centre in ((1000.0, 30e3), (1000.0, 150e3), (6000.0, 60e3)):
+        spacing = radius * np.radians(edge_step_deg(radius, centre))
+        assert spacing == pytest.approx(0.25 * float(briggs_sigma_y(centre - radius, "F", "rural")), rel=1e-9)
+    assert edge_step_deg(200.0, 190e3) == 45.0

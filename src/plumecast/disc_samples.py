@@ -69,7 +69,7 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
                  split: NDArray[np.int64], sources: list[tuple[float, float]], reach_m: float) -> DiscSamples:
     """The cells of the discs ``split`` (receptor indices; centres ``lat``, ``lon``
     [deg], radii ``radius_m`` [m]) on polar grids round the releases of ``sources``
-    (lat, lon) whose plume (out to ``reach_m``: :data:`plumecast.exposure.PLUME_REACH_M`
+    (lat, lon) whose plume (out to ``reach_m``: :data:`plumecast.exposure.PLUME_FADE_END_M`
     beyond the near field) reaches each disc: module docstring. With
     several, each release's grid covers the part of the disc nearer to it than to the
     others (the people of a cell are counted once), so each plume is resolved near its
@@ -105,14 +105,15 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
         # each): a ray from the release enters the disc there, ahead of every point behind it on the ray, and a
         # ground plume is no weaker there (its sigma_y grows slower than the distance); the far arc's points
         # had been 45 % of all samples in the Ruhr's 274 towns, each a row of the run's part arrays
-        a_edge = np.radians(np.arange(0.0, 360.0, SECTOR_DEG))
+        step = edge_step_deg(radius, float(np.min(d_all[[sources.index(s) for s in near]])))
+        a_edge = np.radians(np.arange(0.0, 360.0, step))
         e_lat = la + np.degrees(radius * np.sin(a_edge) / EARTH_RADIUS_M)
         e_lon = lo + np.degrees(radius * np.cos(a_edge) / (EARTH_RADIUS_M * math.cos(math.radians(la))))
         on = np.zeros(a_edge.size, bool)
         for s_lat, s_lon in near:
             to_edge = great_circle_m(s_lat, s_lon, e_lat, e_lon)
             centre = float(great_circle_m(s_lat, s_lon, np.array([la]), np.array([lo]))[0])
-            tangent = math.sqrt(max(centre * centre - radius * radius, 0.0)) + radius * math.radians(SECTOR_DEG)
+            tangent = math.sqrt(max(centre * centre - radius * radius, 0.0)) + radius * math.radians(step)
             on |= (to_edge < reach_m) & ((centre <= radius) | (to_edge <= tangent))
         out_w.append(np.zeros(int(on.sum())))
         out_lat.append(e_lat[on])
@@ -121,6 +122,21 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
     lon_all = (_cat(out_lon) + 180.0) % 360.0 - 180.0
     return DiscSamples(receptors=split, ptr=np.asarray(ptr, dtype=np.int64), lat=_cat(out_lat), lon=lon_all,
                        weight=_cat(out_w))
+
+
+def edge_step_deg(radius_m: float, centre_m: float) -> float:
+    """The angle [deg] between a disc's edge points (about its centre): :data:`SECTOR_DEG`, or,
+    where that puts them closer together than a quarter of the narrowest plume that can reach
+    the disc (class F's open-country σ_y at its nearest edge, Briggs 1973), that spacing, at
+    most 45°. A town of 15,000 150 km away had 120 edge points 26 m apart under a plume 1.5 km
+    wide; among the Ruhr's 788 towns within 200 km of a release the parts fell from 105,134 to
+    27,057 (the run's memory from 1.09 to 0.62 GB), AEGL-1 countdowns moved by -1 to +8 s (16
+    towns), peaks by under 0.1 %, deaths not at all (session 36)."""
+    from plumecast.nearfield.gaussian import briggs_sigma_y
+
+    near_m = max(centre_m - radius_m, INNER_RADIUS_M)
+    spacing = 0.25 * float(briggs_sigma_y(near_m, "F", "rural"))
+    return float(min(max(SECTOR_DEG, math.degrees(spacing / radius_m)), 45.0))
 
 
 def _plane(points_lat: NDArray[np.float64], points_lon: NDArray[np.float64], lat0: float,

@@ -50,11 +50,16 @@ Beyond the near field: the larger of the plume's air and the particles'
     of a sum: a receptor's kernel disc (at least 1 km) could take in the release's
     particles just beyond d on top of the full plume (40 % above the plume 100 m inside
     the edge; session 36 audit). Each tag keeps its share. A city disc is sampled part by
-    part out to that reach. Beyond it the particles alone carry the air. Once a
-    neutralisation front is lit, the plume beyond d carries only the air emitted since: the
-    plume knows nothing of the front, which burns the gas it sweeps on its way out (what
-    escapes it the particles still carry); within d, the air of a receptor the front
-    reached, as before.
+    part out to that reach. Beyond it, where the Briggs curves are no longer used, the
+    plume's air is weighted down linearly to 0 at :data:`PLUME_FADE_END_M` (200 km), so the
+    air does not jump where the particles alone take over (it did, 25 times, at 100 km);
+    not a release that can be dense: zones' cloud is not used beyond the 100 km zones cover
+    (a stop at 1 h of 50 t/s of chlorine had read more deaths at 111 km than doing nothing,
+    the workbook's puff against its plume).
+    Once a neutralisation front is lit, the plume beyond d carries only the air emitted
+    since: the plume knows nothing of the front, which burns the gas it sweeps on its way
+    out (what escapes it the particles still carry); within d, the air of a receptor the
+    front reached, as before.
 
 Near field: area-source plume around emitting cities
     The discs of a ``cities`` release are treated alike (:mod:`plumecast.exposure_area`,
@@ -116,6 +121,9 @@ MIN_PARTICLES = 16
 #: How far from a point release its plume is computed beyond the near field (the larger of it and
 #: the particles' air, module docstring): the farthest ``near_field.distance_km`` reaches. [m]
 PLUME_REACH_M = 100_000.0
+#: Beyond :data:`PLUME_REACH_M` the plume's air is weighted down linearly to 0 at this distance, so
+#: that the air does not jump where the particles alone take over (module docstring). [m]
+PLUME_FADE_END_M = 200_000.0
 
 CONC_UNITS = "kg m-3"
 
@@ -310,7 +318,7 @@ class ExposureSampler:
         # the city discs a point release's plume can cross keep its air per part of the disc: a narrow
         # plume averaged over a city before the toxic load understates the deaths (docs/exposure.md)
         # (and those its plume reaches beyond the near field: module docstring)
-        self.nf_reach = max(PLUME_REACH_M, self.nf_distance) if self.nf_distance > 0.0 else 0.0
+        self.nf_reach = max(PLUME_FADE_END_M, self.nf_distance) if self.nf_distance > 0.0 else 0.0
         split = np.zeros(nrec, bool)
         for src in near_field:
             d = great_circle_m(src.lat, src.lon, lat, lon)
@@ -328,8 +336,13 @@ class ExposureSampler:
         # per near-field source and sample point (points, then disc parts): beyond the near field
         where_lat = np.concatenate([lat[self.point_receptors], self.samples.lat])
         where_lon = np.concatenate([lon[self.point_receptors], self.samples.lon])
-        self.nf_beyond = np.array([great_circle_m(s.lat, s.lon, where_lat, where_lon) > self.nf_distance
-                                   for s in near_field], dtype=bool).reshape(len(near_field), where_lat.size)
+        dist = np.array([great_circle_m(s.lat, s.lon, where_lat, where_lon) for s in near_field]).reshape(
+            len(near_field), where_lat.size)
+        self.nf_beyond = dist > self.nf_distance
+        self.nf_weight = np.where(self.nf_beyond, plume_weight(dist), 1.0)  # the plume's weight at each
+        for si, src in enumerate(near_field):
+            if src.dense is not None:  # zones' dense cloud is not used beyond the 100 km zones cover
+                self.nf_weight[si, dist[si] > PLUME_REACH_M] = 0.0
         # when a neutralisation front was first lit [s] (inf: not yet), set by the runner: beyond the near
         # field the plumes then carry only the air emitted since (module docstring)
         self.front_lit_s = math.inf
@@ -462,7 +475,7 @@ class ExposureSampler:
             out = np.flatnonzero(c > 0)
             if out.size:
                 own = self.conc[src.group::self.n_groups, step, :].sum(axis=0)  # this release's particles
-                c[out] = np.maximum(c[out] - own[owner[out]], 0.0)
+                c[out] = np.maximum(self.nf_weight[si, out] * c[out] - own[owner[out]], 0.0)
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
             # the air at each sample point belongs to the tags of its emission times, so that a termination
             # removes it exactly (the bin of the window's end, and its share from the bin before)
@@ -518,6 +531,14 @@ class ExposureSampler:
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
         )
+
+
+def plume_weight(r_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The near-field plume's weight at distances ``r_m`` from its release: 1 out to
+    :data:`PLUME_REACH_M`, then falling linearly to 0 at :data:`PLUME_FADE_END_M` (module
+    docstring)."""
+    r = np.asarray(r_m, dtype=float)
+    return np.clip((PLUME_FADE_END_M - r) / (PLUME_FADE_END_M - PLUME_REACH_M), 0.0, 1.0)
 
 
 def reach_mask(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64], radius_m: float) -> NDArray[np.bool_]:

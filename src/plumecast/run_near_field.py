@@ -475,13 +475,14 @@ def dense_groups(sampler_x: ExposureSampler | None) -> list[int]:
 def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | None) -> list[str]:
     """One line per point release with receptors beyond the near field but within its
     plume's reach (``near_field.distance_km`` to :data:`plumecast.exposure.PLUME_REACH_M`):
-    their air is the larger of the particles' and the plume's (docs/exposure.md). The
+    their air is the larger of the particles' and the plume's (docs/exposure.md; farther, out
+    to :data:`plumecast.exposure.PLUME_FADE_END_M`, the plume weighted down). The
     particles alone, spread by ``turbulence.kh_m2_s``, had read 21-170 times less at 31 km
     than the plume at 29 km."""
     if sampler_x is None:
         return []
     from plumecast.countermeasures.front import great_circle_m
-    from plumecast.exposure import PLUME_REACH_M
+    from plumecast.exposure import PLUME_FADE_END_M, PLUME_REACH_M
 
     if not sampler_x.near:
         return near_field_off_lines(scenario, sampler_x)
@@ -508,7 +509,7 @@ def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | Non
             f"particles alone, spread by turbulence.kh_m2_s ({scenario.turbulence.kh_m2_s:g} m2/s) far wider than a "
             "plume at that range, can read tens of times less; the plume goes straight down the wind at the source, "
             f"where the particles follow the winds; docs/exposure.md); beyond {PLUME_REACH_M / 1000:g} km the "
-            "particles alone")
+            f"plume's air is weighted down to 0 at {PLUME_FADE_END_M / 1000:g} km")
     return out
 
 
