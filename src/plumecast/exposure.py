@@ -46,7 +46,9 @@ Beyond the near field: the larger of the plume's air and the particles'
     ``near_field.distance_km`` carries the plume) it is therefore still computed, and a
     place there breathes the larger of its release's particles' air and the plume's: the
     plume adds only its air above the particles', so no mass is counted twice and the air
-    is never below either model's. Within the near field the same rule takes the place
+    is never below either model's. The larger is taken emission bin by emission bin (per
+    tag), so that a termination, which drops bins, leaves what a transport of the cut
+    release would give. Within the near field the same rule takes the place
     of a sum: a receptor's kernel disc (at least 1 km) could take in the release's
     particles just beyond d on top of the full plume (40 % above the plume 100 m inside
     the edge; session 36 audit). Each tag keeps its share. A city disc is sampled part by
@@ -470,16 +472,11 @@ class ExposureSampler:
             c, bins, early = src.step_mean_at(where_lat, where_lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                               mine if np.isfinite(mine).any() else None,
                                               delivered=self.nf_delivered[si])
-            # the larger of the plume's air and the release's particles': only the plume's air above theirs
-            # (module docstring)
-            out = np.flatnonzero(c > 0)
-            if out.size:
-                own = self.conc[src.group::self.n_groups, step, :].sum(axis=0)  # this release's particles
-                c[out] = np.maximum(self.nf_weight[si, out] * c[out] - own[owner[out]], 0.0)
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
             # the air at each sample point belongs to the tags of its emission times, so that a termination
             # removes it exactly (the bin of the window's end, and its share from the bin before)
             tags = (bins * self.n_groups + src.group).astype(np.int64)
+            self._above_particles(si, step, c, early, tags, owner)
             self.part_c[step, si] = c[pts.size:]
             self.part_tag[step, si] = tags[pts.size:]
             self.part_early[step, si] = early[pts.size:]
@@ -492,6 +489,26 @@ class ExposureSampler:
                     np.add.at(self.conc, (tags[hit][two] - self.n_groups, np.full(int(two.sum()), step),
                                           owner[hit][two]), cw[two] * early[hit][two])
                 self.near_hit[owner[hit]] = True
+
+    def _above_particles(self, si: int, step: int, c: NDArray[np.float64], early: NDArray[np.float64],
+                         tags: NDArray[np.int64], owner: NDArray[np.int64]) -> None:
+        """Turn the plume's air ``c`` at the sample points (of source ``si``, in step ``step``; its
+        share from the bin before, ``early``; both changed in place) into its air above the
+        release's particles' at each point's receptor, emission bin by emission bin (their tags):
+        the point then breathes, bin by bin, the larger of the two (module docstring), and a
+        termination that drops bins drops their larger air, as a transport of the cut release."""
+        out = np.flatnonzero(c > 0)
+        if out.size == 0:
+            return
+        plume = self.nf_weight[si, out] * c[out]
+        share = early[out]
+        rec = owner[out]
+        late = np.maximum(plume * (1.0 - share) - self.conc[tags[out], step, rec], 0.0)
+        before_tag = np.maximum(tags[out] - self.n_groups, 0)
+        before = np.where(share > 0, np.maximum(plume * share - self.conc[before_tag, step, rec], 0.0), 0.0)
+        c[out] = late + before
+        with np.errstate(invalid="ignore", divide="ignore"):
+            early[out] = np.where(c[out] > 0, before / c[out], 0.0)
 
     def _note_source(self, si: int, src: NearFieldSource, step: int, c: NDArray[np.float64],
                      lat: NDArray[np.float64], lon: NDArray[np.float64], wind_at: Any, t_mid_s: float,
