@@ -54,10 +54,12 @@ Beyond the near field: the larger of the plume's air and the particles'
     the edge; session 36 audit). Each tag keeps its share. A city disc is sampled part by
     part out to that reach. Beyond it, where the Briggs curves are no longer used, the
     plume's air is weighted down linearly to 0 at :data:`PLUME_FADE_END_M` (200 km), so the
-    air does not jump where the particles alone take over (it did, 25 times, at 100 km);
-    not a release that can be dense: zones' cloud is not used beyond the 100 km zones cover
-    (a stop at 1 h of 50 t/s of chlorine had read more deaths at 111 km than doing nothing,
-    the workbook's puff against its plume).
+    air does not jump where the particles alone take over (it did, 25 times, at 100 km). A
+    release that can be dense has zones' cloud out to 100 km only (the range zones cover),
+    and its passive Gaussian plume beyond (the same release as if it were not dense): with
+    the cloud a stop at 1 h of 50 t/s of chlorine read more deaths at 111 km than doing
+    nothing (the workbook's puff against its plume), and without any plume the air fell
+    10-900 times between 99 and 101 km (audit).
     Once a neutralisation front is lit, the plume beyond d carries only the air emitted
     since: the plume knows nothing of the front, which burns the gas it sweeps on its way
     out (what escapes it the particles still carry); within d, the air of a receptor the
@@ -92,7 +94,7 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numba
@@ -342,9 +344,7 @@ class ExposureSampler:
             len(near_field), where_lat.size)
         self.nf_beyond = dist > self.nf_distance
         self.nf_weight = np.where(self.nf_beyond, plume_weight(dist), 1.0)  # the plume's weight at each
-        for si, src in enumerate(near_field):
-            if src.dense is not None:  # zones' dense cloud is not used beyond the 100 km zones cover
-                self.nf_weight[si, dist[si] > PLUME_REACH_M] = 0.0
+        self.nf_far = dist > PLUME_REACH_M  # where a dense-capable release's air is its passive plume's
         # when a neutralisation front was first lit [s] (inf: not yet), set by the runner: beyond the near
         # field the plumes then carry only the air emitted since (module docstring)
         self.front_lit_s = math.inf
@@ -469,9 +469,7 @@ class ExposureSampler:
             mine = since
             if self.front_lit_s < t_end_s:  # beyond the near field: the air emitted since a front was lit
                 mine = np.where(self.nf_beyond[si], np.maximum(since, self.front_lit_s), since)
-            c, bins, early = src.step_mean_at(where_lat, where_lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                              mine if np.isfinite(mine).any() else None,
-                                              delivered=self.nf_delivered[si])
+            c, bins, early = self._plume_step(si, src, where_lat, where_lon, t0_s, t_end_s, wind_at, edges_s, mine)
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
             # the air at each sample point belongs to the tags of its emission times, so that a termination
             # removes it exactly (the bin of the window's end, and its share from the bin before)
@@ -489,6 +487,29 @@ class ExposureSampler:
                     np.add.at(self.conc, (tags[hit][two] - self.n_groups, np.full(int(two.sum()), step),
                                           owner[hit][two]), cw[two] * early[hit][two])
                 self.near_hit[owner[hit]] = True
+
+    def _plume_step(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
+                    t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64],
+                    since: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points; a release
+        that can be dense has zones' cloud within :data:`PLUME_REACH_M` only, and its passive
+        Gaussian plume (the same release, not dense) beyond, where zones' curves are not used."""
+        far = self.nf_far[si]
+        if src.dense is None or not far.any():
+            return src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
+                                    since if np.isfinite(since).any() else None, delivered=self.nf_delivered[si])
+        c = np.zeros(lat.size)
+        bins = np.zeros(lat.size, np.int64)
+        early = np.zeros(lat.size)
+        for part, who in ((~far, src), (far, replace(src, dense=None, emitted_knots=None))):
+            if not part.any():
+                continue
+            done = self.nf_delivered[si, part]  # a copy, updated by the call and put back
+            got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
+                                   since[part] if np.isfinite(since[part]).any() else None, delivered=done)
+            self.nf_delivered[si, part] = done
+            c[part], bins[part], early[part] = got
+        return c, bins, early
 
     def _above_particles(self, si: int, step: int, c: NDArray[np.float64], early: NDArray[np.float64],
                          tags: NDArray[np.int64], owner: NDArray[np.int64]) -> None:

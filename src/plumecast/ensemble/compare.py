@@ -389,6 +389,10 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
                              "receptor(s): the cut release's dense cloud is rerun, and zones' cloud of a shorter "
                              "release is the more concentrated near the source (docs/dense_gas.md); the model's "
                              "arrival, not an effect of stopping")
+        if name in outcomes and outcomes[name].total_fatalities > base_out.total_fatalities:
+            notes.append(f"plans: {name!r} reads more deaths than doing nothing in a member: the cut release's dense "
+                         "cloud is rerun, and zones' cloud of a shorter release is the more concentrated (the "
+                         "workbook's puff against its plume, docs/dense_gas.md); the model's, not an effect of stopping")
         if np.any(np.diff(delay_term[name]) < 0.0):
             notes.append(f"plans: {name!r}: stopping later reads fewer deaths at some delays of its cost-of-delay "
                          "curve: zones' dense cloud of a short release is the more concentrated near the source (the "
