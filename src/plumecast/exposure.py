@@ -39,31 +39,18 @@ Near field: Gaussian plume around point sources
 
 Beyond the near field: the larger of the plume's air and the particles'
     Beyond ``near_field.distance_km`` (d) a point release's particles, spread by the
-    synoptic ``turbulence.kh_m2_s``, are far wider than its plume: 10 kg/s of ammonia,
-    class D, 3 m/s, read 4.9 ppm at 29.9 km from the plume and 0.17 ppm at 30.1 km from
-    the particles, and a small release's countdowns that ran out at 29.9 km never did at
-    30.1 km (docs/exposure.md). Out to :data:`PLUME_REACH_M` (100 km, the farthest
-    ``near_field.distance_km`` carries the plume) it is therefore still computed, and a
-    place there breathes the larger of its release's particles' air and the plume's: the
-    plume adds only its air above the particles', so no mass is counted twice and the air
-    is never below either model's. The larger is taken emission bin by emission bin (per
-    tag), so that a termination, which drops bins, leaves what a transport of the cut
-    release would give. Within the near field the same rule takes the place
-    of a sum: a receptor's kernel disc (at least 1 km) could take in the release's
-    particles just beyond d on top of the full plume (40 % above the plume 100 m inside
-    the edge; session 36 audit). Each tag keeps its share. A city disc is sampled part by
-    part out to that reach. Beyond it, where the Briggs curves are no longer used, the
-    plume's air is weighted down linearly to 0 at :data:`PLUME_FADE_END_M` (200 km), so the
-    air does not jump where the particles alone take over (it did, 25 times, at 100 km). A
-    release that can be dense has zones' cloud out to 100 km only (the range zones cover),
-    and its passive Gaussian plume beyond (the same release as if it were not dense): with
-    the cloud a stop at 1 h of 50 t/s of chlorine read more deaths at 111 km than doing
-    nothing (the workbook's puff against its plume), and without any plume the air fell
-    10-900 times between 99 and 101 km (audit).
-    Once a neutralisation front is lit, the plume beyond d carries only the air emitted
-    since: the plume knows nothing of the front, which burns the gas it sweeps on its way
-    out (what escapes it the particles still carry); within d, the air of a receptor the
-    front reached, as before.
+    synoptic ``turbulence.kh_m2_s``, are far wider than its plume (29 times lower at 30.1
+    km than the plume at 29.9 km; countdowns "never": docs/exposure.md). Out to
+    :data:`PLUME_REACH_M` (100 km) the plume is still computed, and a place breathes, per
+    emission bin (tag), the larger of its release's particles' air and the plume's (the
+    plume adds its air above theirs: no mass counted twice, never below either model, and a
+    termination, which drops bins, keeps each kept bin's larger air). Within d the same rule
+    replaces a sum (a kernel disc took in particles just beyond d on top of the plume). From
+    100 to :data:`PLUME_FADE_END_M` (200 km) the plume is weighted down to 0, so the air does
+    not jump where the particles alone take over. A release that can be dense has zones'
+    cloud within 100 km (the range zones cover) and its passive Gaussian plume beyond. Once
+    a neutralisation front is lit the plume beyond d carries only the air emitted since
+    (the plume knows nothing of the front, which burns the gas it sweeps).
 
 Near field: area-source plume around emitting cities
     The discs of a ``cities`` release are treated alike (:mod:`plumecast.exposure_area`,
@@ -122,11 +109,9 @@ MAX_RADIUS_M = 100_000.0
 N_RINGS = 8
 #: Particles a disc must hold before its estimate is used.
 MIN_PARTICLES = 16
-#: How far from a point release its plume is computed beyond the near field (the larger of it and
-#: the particles' air, module docstring): the farthest ``near_field.distance_km`` reaches. [m]
+#: How far a point release's plume counts whole beyond the near field (module docstring). [m]
 PLUME_REACH_M = 100_000.0
-#: Beyond :data:`PLUME_REACH_M` the plume's air is weighted down linearly to 0 at this distance, so
-#: that the air does not jump where the particles alone take over (module docstring). [m]
+#: Where the plume's weight, falling linearly from :data:`PLUME_REACH_M`, reaches 0. [m]
 PLUME_FADE_END_M = 200_000.0
 
 CONC_UNITS = "kg m-3"
