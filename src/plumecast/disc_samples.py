@@ -82,9 +82,8 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
     for rec in split:
         la, lo, radius = float(lat[rec]), float(lon[rec]), float(radius_m[rec])
         d_all = np.array([great_circle_m(s_lat, s_lon, np.array([la]), np.array([lo]))[0] for s_lat, s_lon in sources])
-        near = [sources[i] for i in np.argsort(d_all) if d_all[i] - radius < reach_m]
-        if not near:
-            near = [sources[int(np.argmin(d_all))]]
+        near_i = [int(i) for i in np.argsort(d_all) if d_all[i] - radius < reach_m] or [int(np.argmin(d_all))]
+        near = [sources[i] for i in near_i]
         n0 = len(out_w)
         if len(near) == 1:
             _round_one(near[0], la, lo, radius, reach_m, None, out_lat, out_lon, out_w)
@@ -105,14 +104,14 @@ def disc_samples(lat: NDArray[np.float64], lon: NDArray[np.float64], radius_m: N
         # each): a ray from the release enters the disc there, ahead of every point behind it on the ray, and a
         # ground plume is no weaker there (its sigma_y grows slower than the distance); the far arc's points
         # had been 45 % of all samples in the Ruhr's 274 towns, each a row of the run's part arrays
-        step = edge_step_deg(radius, float(np.min(d_all[[sources.index(s) for s in near]])))
+        step = edge_step_deg(radius, float(np.min(d_all[near_i])))
         a_edge = np.radians(np.arange(0.0, 360.0, step))
         e_lat = la + np.degrees(radius * np.sin(a_edge) / EARTH_RADIUS_M)
         e_lon = lo + np.degrees(radius * np.cos(a_edge) / (EARTH_RADIUS_M * math.cos(math.radians(la))))
         on = np.zeros(a_edge.size, bool)
-        for s_lat, s_lon in near:
-            to_edge = great_circle_m(s_lat, s_lon, e_lat, e_lon)
-            centre = float(great_circle_m(s_lat, s_lon, np.array([la]), np.array([lo]))[0])
+        for i in near_i:
+            to_edge = great_circle_m(*sources[i], e_lat, e_lon)
+            centre = float(d_all[i])
             tangent = math.sqrt(max(centre * centre - radius * radius, 0.0)) + radius * math.radians(step)
             on |= (to_edge < reach_m) & ((centre <= radius) | (to_edge <= tangent))
         out_w.append(np.zeros(int(on.sum())))

@@ -322,14 +322,18 @@ class ExposureSampler:
         self.part_early = np.zeros((n_steps, len(near_field), n_parts))  # the share of part_c from the bin before
         # the receptors the near-field plume reaches at their centre: points (a disc's air is its parts')
         self.point_receptors = np.flatnonzero(self.extent <= 0.0).astype(np.int64)
-        # per near-field source and sample point (points, then disc parts): beyond the near field
-        where_lat = np.concatenate([lat[self.point_receptors], self.samples.lat])
-        where_lon = np.concatenate([lon[self.point_receptors], self.samples.lon])
-        dist = np.array([great_circle_m(s.lat, s.lon, where_lat, where_lon) for s in near_field]).reshape(
-            len(near_field), where_lat.size)
+        # where the plume is sampled: the points' centres, then the discs' parts (module disc_samples), each
+        # point's receptor and share of its people
+        pts = self.point_receptors
+        self.where = (np.concatenate([lat[pts], self.samples.lat]), np.concatenate([lon[pts], self.samples.lon]),
+                      np.concatenate([pts, self.part_parent]), np.concatenate([np.ones(pts.size), self.samples.weight]))
+        # per near-field source and sample point: beyond the near field
+        dist = np.array([great_circle_m(s.lat, s.lon, *self.where[:2]) for s in near_field]).reshape(
+            len(near_field), self.where[0].size)
         self.nf_beyond = dist > self.nf_distance
         self.nf_weight = np.where(self.nf_beyond, plume_weight(dist), 1.0)  # the plume's weight at each
-        self.nf_far = dist > PLUME_REACH_M  # where a dense-capable release's air is its passive plume's
+        self.nf_far = dist > PLUME_REACH_M  # where a dense-capable release's air is its passive plume's (its twin)
+        self.nf_passive = [None if s.dense is None else replace(s, dense=None, emitted_knots=None) for s in near_field]
         # when a neutralisation front was first lit [s] (inf: not yet), set by the runner: beyond the near
         # field the plumes then carry only the air emitted since (module docstring)
         self.front_lit_s = math.inf
@@ -439,13 +443,8 @@ class ExposureSampler:
 
     def _near_field_step(self, step: int, wind_at: Any) -> None:
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
-        lat, lon = np.asarray(self.receptors.lat, float), np.asarray(self.receptors.lon, float)
         pts = self.point_receptors
-        # where the plume is sampled: the points' centres, then the discs' parts (module disc_samples)
-        where_lat = np.concatenate([lat[pts], self.samples.lat])
-        where_lon = np.concatenate([lon[pts], self.samples.lon])
-        owner = np.concatenate([pts, self.part_parent])
-        weight = np.concatenate([np.ones(pts.size), self.samples.weight])
+        where_lat, where_lon, owner, weight = self.where
         # a front burnt these receptors' air: only what left the source since is there
         burn = self.burn_s[owner]
         since = np.where(burn < t_end_s, burn, -np.inf)
@@ -479,14 +478,14 @@ class ExposureSampler:
         """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points; a release
         that can be dense has zones' cloud within :data:`PLUME_REACH_M` only, and its passive
         Gaussian plume (the same release, not dense) beyond, where zones' curves are not used."""
-        far = self.nf_far[si]
-        if src.dense is None or not far.any():
+        far, passive = self.nf_far[si], self.nf_passive[si]
+        if passive is None or not far.any():
             return src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                     since if np.isfinite(since).any() else None, delivered=self.nf_delivered[si])
         c = np.zeros(lat.size)
         bins = np.zeros(lat.size, np.int64)
         early = np.zeros(lat.size)
-        for part, who in ((~far, src), (far, replace(src, dense=None, emitted_knots=None))):
+        for part, who in ((~far, src), (far, passive)):
             if not part.any():
                 continue
             done = self.nf_delivered[si, part]  # a copy, updated by the call and put back
