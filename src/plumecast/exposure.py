@@ -30,8 +30,9 @@ Near field: Gaussian plume around point sources
     particles' constant eddy diffusivity is meant for synoptic scales. Receptors
     there get the steady Gaussian plume of :mod:`plumecast.nearfield.gaussian`
     (the same Briggs σ curves as ``plumecast zones``; a dense release, zones' dense
-    cloud), driven by the wind at the source at the step's middle, carrying over a
-    step the mass that left the source in its emission window
+    cloud), driven by the wind at the source at the step's middle (where it has
+    changed, along the plume's streak line: :mod:`plumecast.near_field_track`), carrying
+    the mass that left the source in its emission window over a step
     (:meth:`NearFieldSource.step_mean_at`); the particles of that release are left
     out of the kernel estimate while they are younger than ``distance / 1 m s-1``
     and closer to their source than the near-field distance, so no mass is counted
@@ -94,9 +95,10 @@ from plumecast.countermeasures.front import great_circle_m
 from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
 from plumecast.near_field_plume import NEAR_FIELD_MIN_WIND_M_S, NearFieldSource
+from plumecast.near_field_track import carrying_vector, track_at
 from plumecast.nearfield.gaussian import at_pure_vapour
 from plumecast.nearfield.stability import PG_CLASSES
-from plumecast.receptors import Receptors
+from plumecast.receptors import Receptors, reach_mask
 from plumecast.units import EARTH_RADIUS_M
 
 #: Built-up population density used to turn a city's population into its extent. [km-2]
@@ -340,7 +342,8 @@ class ExposureSampler:
         # per near-field source and step (NaN: not yet sampled), at the step's middle: the met's wind at the
         # source (u, v), the speed carrying its plume (a stack's at its top) [m s-1], its class (index into
         # PG_CLASSES) and lid [m], for the lines on its wind, class and dense cloud (plumecast.run_near_field)
-        self.source_wind = np.full((len(near_field), n_steps, 5), np.nan)
+        self.source_wind = np.full((len(near_field), n_steps, 5), np.nan)  # and the plume's wind (nf_track)
+        self.nf_track = np.full((len(near_field), n_steps, 2), np.nan)
         # per near-field source and sample point (points, then disc parts): the emission time up to which its
         # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
         self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)
@@ -453,7 +456,7 @@ class ExposureSampler:
             mine = since
             if self.front_lit_s < t_end_s:  # beyond the near field: the air emitted since a front was lit
                 mine = np.where(self.nf_beyond[si], np.maximum(since, self.front_lit_s), since)
-            c, bins, early = self._plume_step(si, src, where_lat, where_lon, t0_s, t_end_s, wind_at, edges_s, mine)
+            c, bins, early = self._plume_step(si, src, step, where_lat, where_lon, wind_at, edges_s, mine)
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
             # the air at each sample point belongs to the tags of its emission times, so that a termination
             # removes it exactly (the bin of the window's end, and its share from the bin before)
@@ -472,16 +475,20 @@ class ExposureSampler:
                                           owner[hit][two]), cw[two] * early[hit][two])
                 self.near_hit[owner[hit]] = True
 
-    def _plume_step(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
-                    t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64],
-                    since: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
-        """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points; a release
-        that can be dense has zones' cloud within :data:`PLUME_REACH_M` only, and its passive
-        Gaussian plume (the same release, not dense) beyond, where zones' curves are not used."""
+    def _plume_step(self, si: int, src: NearFieldSource, step: int, lat: NDArray[np.float64], lon: NDArray[np.float64],
+                    wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
+                    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``, along
+        its streak line (:mod:`plumecast.near_field_track`); a release that can be dense has zones'
+        cloud within :data:`PLUME_REACH_M` only, and its passive Gaussian plume (not dense) beyond."""
+        t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
+        if wind_at is not None:  # the wind carrying its plume, step by step
+            self.nf_track[si, step] = carrying_vector(*src.source_wind(wind_at, 0.5 * (t0_s + t_end_s)))
+        track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach)
         far, passive = self.nf_far[si], self.nf_passive[si]
         if passive is None or not far.any():
             return src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                    since if np.isfinite(since).any() else None, delivered=self.nf_delivered[si])
+                                    since if np.isfinite(since).any() else None, self.nf_delivered[si], track)
         c = np.zeros(lat.size)
         bins = np.zeros(lat.size, np.int64)
         early = np.zeros(lat.size)
@@ -490,7 +497,7 @@ class ExposureSampler:
                 continue
             done = self.nf_delivered[si, part]  # a copy, updated by the call and put back
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                   since[part] if np.isfinite(since[part]).any() else None, delivered=done)
+                                   since[part] if np.isfinite(since[part]).any() else None, done, track)
             self.nf_delivered[si, part] = done
             c[part], bins[part], early[part] = got
         return c, bins, early
@@ -561,28 +568,6 @@ def plume_weight(r_m: NDArray[np.float64]) -> NDArray[np.float64]:
     docstring)."""
     r = np.asarray(r_m, dtype=float)
     return np.clip((PLUME_FADE_END_M - r) / (PLUME_FADE_END_M - PLUME_REACH_M), 0.0, 1.0)
-
-
-def reach_mask(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64], radius_m: float) -> NDArray[np.bool_]:
-    """Half-degree cells (360 x 720, from -90 and -180) holding a point within
-    ``radius_m`` of a receptor, with a margin of one cell: the compiled kernels'
-    cheap test before the exact disc search."""
-    mask = np.zeros((360, 720), np.bool_)
-    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
-    for la, lo in zip(np.asarray(lat_deg, float), np.asarray(lon_deg, float), strict=True):
-        if not (np.isfinite(la) and np.isfinite(lo)):
-            continue
-        j0 = max(int(math.floor((la - dlat + 90.0) * 2.0)) - 1, 0)
-        j1 = min(int(math.floor((la + dlat + 90.0) * 2.0)) + 1, 359)
-        edge = min(abs(la) + dlat, 89.9)
-        dlon = dlat / math.cos(math.radians(edge))
-        if dlon >= 180.0 or edge >= 89.9:
-            mask[j0:j1 + 1, :] = True
-            continue
-        i0 = int(math.floor((lo - dlon + 180.0) * 2.0)) - 1
-        i1 = int(math.floor((lo + dlon + 180.0) * 2.0)) + 1
-        mask[j0:j1 + 1, np.arange(i0, i1 + 1) % 720] = True
-    return mask
 
 
 def ring_radii(r0_m: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -30,6 +30,9 @@ from plumecast.units import EARTH_RADIUS_M
 
 #: Wind speed floor of the near-field plume (ALOHA's own floor is 1 m/s). [m s-1]
 NEAR_FIELD_MIN_WIND_M_S = 1.0
+#: How many crosswind spreads σ_y of its plume a stretch of a source's streak line reaches across,
+#: for :meth:`plumecast.near_field_track.Track.locate` (3: 1 % of the axis's air)
+COVER_SIGMAS = 3.0
 #: Height at which people breathe, for the near-field plume. [m]
 BREATHING_HEIGHT_M = 1.5
 
@@ -170,7 +173,7 @@ class NearFieldSource:
     def step_mean_at(
         self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
         wind_at: Any, edges_s: NDArray[np.float64], since_s: NDArray[np.float64] | None = None,
-        delivered: NDArray[np.float64] | None = None,
+        delivered: NDArray[np.float64] | None = None, track: Any = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
         """Mean plume concentration over the step ``[t0_s, t1_s]`` at the points (``lat``,
         ``lon`` [deg]), at breathing height [kg m-3], with the emission-time bin of the air
@@ -206,7 +209,12 @@ class NearFieldSource:
         there, not at ``t0 - tau``: the travel time changes with the wind and the class from
         step to step, and windows ``[t0 - tau, t1 - tau]`` of consecutive steps had overlapped or
         left gaps (a 20-min release, class A then E: 1.40 of its mass at 10 km, E then A 0.60;
-        regression audit). A point the plume does not reach in a step starts afresh."""
+        regression audit). A point the plume does not reach in a step starts afresh.
+
+        ``track``: the source's streak line at ``t1_s`` (:func:`plumecast.near_field_track.track_at`,
+        where its wind has changed): ``x`` and ``y`` are then taken along it and ``tau`` is the
+        time the wind took to run the front's distance (module :mod:`plumecast.near_field_track`);
+        None: the steady plume of the step's wind."""
         n = int(np.asarray(lat).size)
         c = np.zeros(n)
         bins = np.zeros(n, np.int64)
@@ -215,19 +223,29 @@ class NearFieldSource:
             return c, bins, early
         t_mid = 0.5 * (t0_s + t1_s)
         u_e, v_n, speed = self.source_wind(wind_at, t_mid)
-        x, y = local_xy(lat, lon, self.lat, self.lon, u_e, v_n)
-        at_source = np.hypot(x, y) < INNER_RADIUS_M
+        if track is None:
+            x, y = local_xy(lat, lon, self.lat, self.lon, u_e, v_n)
+            dist = np.hypot(x, y)
+        else:  # along the streak line (the air's path), its distance from the source as the crow flies
+            east, north = local_xy(lat, lon, self.lat, self.lon, 1.0, 0.0)
+            pg = self.class_and_lid(t_mid)[0]
+            cover = COVER_SIGMAS * briggs_sigma_y(np.maximum(track.path, 1.0), pg, self.terrain)  # type: ignore[arg-type]
+            x, y = track.locate(east, north, cover)
+            dist = np.hypot(east, north)
+        at_source = dist < INNER_RADIUS_M
         x = np.where(at_source, INNER_RADIUS_M, x)
         y = np.where(at_source, 0.0, y)
-        ok = (x > 0) & (np.hypot(x, y) < distance_m)
+        ok = (x > 0) & (dist < distance_m)
         if not ok.any():
             if delivered is not None:
                 delivered[:] = np.nan  # the plume reaches none of them: each starts afresh when it does
             return c, bins, early
         xs, ys = x[ok], y[ok]
-        travel = xs / speed
+        travel = xs / speed if track is None else track.travel_s(xs)
         pg_class, lid_m = self.class_and_lid(t_mid)
         per_rate, arrive, spread_s = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        if track is not None:  # the front's distance (arrive = its distance / u) run by the wind's history
+            arrive = track.travel_s(arrive * speed)
         if spread_s is not None and self.emitted_knots is not None:
             # the dense cloud: each kilogram's arrival spread over its passage (module near_field_smear), the
             # window the wind's; its tag that of the window's end, with all that left before that bin's start

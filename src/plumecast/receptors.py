@@ -595,3 +595,27 @@ def nested_note(receptors: Receptors, radius_m: ArrayLike | None) -> str | None:
     return (f"{len(inner)} receptor(s) lie inside the disc of a larger one of the same country ({shown}{more}): "
             "GeoNames lists some city districts as places of their own, so the totals may count their people "
             "twice; leave districts out (receptors.cities.names, min_population) where they are")
+
+
+def reach_mask(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64], radius_m: float) -> NDArray[np.bool_]:
+    """Half-degree cells (360 x 720, from -90 and -180) holding a point within
+    ``radius_m`` of a receptor, with a margin of one cell: the compiled kernels'
+    cheap test before the exact disc search (:class:`plumecast.exposure.ExposureSampler`)."""
+    from plumecast.units import EARTH_RADIUS_M
+
+    mask = np.zeros((360, 720), np.bool_)
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    for la, lo in zip(np.asarray(lat_deg, float), np.asarray(lon_deg, float), strict=True):
+        if not (np.isfinite(la) and np.isfinite(lo)):
+            continue
+        j0 = max(int(math.floor((la - dlat + 90.0) * 2.0)) - 1, 0)
+        j1 = min(int(math.floor((la + dlat + 90.0) * 2.0)) + 1, 359)
+        edge = min(abs(la) + dlat, 89.9)
+        dlon = dlat / math.cos(math.radians(edge))
+        if dlon >= 180.0 or edge >= 89.9:
+            mask[j0:j1 + 1, :] = True
+            continue
+        i0 = int(math.floor((lo - dlon + 180.0) * 2.0)) - 1
+        i1 = int(math.floor((lo + dlon + 180.0) * 2.0)) + 1
+        mask[j0:j1 + 1, np.arange(i0, i1 + 1) % 720] = True
+    return mask

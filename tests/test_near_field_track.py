@@ -1,0 +1,147 @@
+"""The near-field plume follows its streak line when the wind at its source changes
+(plumecast.near_field_track): the air now x metres down the plume left the source when the
+wind was another, and x / u of the step's wind had been neither its travel time nor its
+place. A wind slowing from 3 to 1.5 m/s held a receptor 20 km downwind, in a steady stream
+of gas, at nothing for 1.5 h, and brought the plume 2.4-2.7 h after the air 45-95 km
+downwind; a wind reversing swung the whole plume upwind at once, 1.3-6.3 h early and at 32
+times the steady peak at 20 km (session 37)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import plumecast.near_field_plume as nfp
+from plumecast.met import build_wind_dataset
+from plumecast.near_field_track import Track, carrying_vector, track_at
+from plumecast.runner import run
+from plumecast.scenario import scenario_from_dict
+
+DT = 300.0
+KM_PER_DEG_LON_AT_40 = 85.1  # at 40 N, as the receptors are placed
+
+
+def test_a_steady_wind_has_no_streak_line_and_a_changing_one_has():
+    w = np.tile([3.0, 1.0], (40, 1))
+    assert track_at(w, DT, 100e3) is None  # the steady plume is the air's path
+    w[5] = [3.0, 1.5]
+    assert isinstance(track_at(w, DT, 100e3), Track)
+    assert track_at(w[:1], DT, 100e3) is None  # the first step: the wind before it is taken as its own
+    assert carrying_vector(0.0, 0.0, 1.0) == (1.0, 0.0)  # calm: east at the floor, as local_xy
+    assert carrying_vector(3.0, 4.0, 5.0) == (3.0, 4.0)
+    assert carrying_vector(0.3, 0.4, 1.0) == pytest.approx((0.6, 0.8))
+
+
+def test_the_travel_time_is_the_time_the_wind_took_to_run_the_distance():
+    # 3 m/s for the last 10 steps, 1.5 m/s before: the air 9 km down left 1000 s ago, the air 20 km
+    # down had run 9 km in 3000 s and the 11 km before at 1.5 m/s
+    w = np.array([[1.5, 0.0]] * 100 + [[3.0, 0.0]] * 10)
+    tr = track_at(w, DT, 100e3)
+    assert tr is not None
+    np.testing.assert_allclose(tr.travel_s(np.array([0.0, 9e3, 20e3])), [0.0, 3000.0, 3000.0 + 11e3 / 1.5])
+    x, y = tr.locate(np.array([20e3, 20e3, -5e3]), np.array([0.0, 300.0, 0.0]), np.full(tr.path.size, 1e3))
+    np.testing.assert_allclose(x, [20e3, 20e3, -5e3])  # behind the source: negative (the plume not there)
+    np.testing.assert_allclose(y[:2], [0.0, 300.0], atol=1e-9)
+    assert tr.path[-1] >= 100e3 > tr.path[-2]  # knots out to the reach, no further
+
+
+def test_on_a_folded_line_a_point_takes_the_youngest_air_that_reaches_it():
+    # east at 3 m/s for 6 h, then west: the line runs from the source west to the turn's air, then back
+    # east over it; a point 10 km west lies on both branches and takes the younger (its travel ~1 h)
+    w = np.array([[3.0, 0.0]] * 72 + [[-3.0, 0.0]] * 24)
+    tr = track_at(w, DT, 100e3)
+    assert tr is not None
+    for north in (0.0, 1e-9, -1e-9, 5.0):  # whichever branch the rounding puts nearer
+        x, y = tr.locate(np.array([-10e3]), np.array([north]), np.full(tr.path.size, 500.0))
+        assert x[0] == pytest.approx(10e3) and y[0] == pytest.approx(abs(north), abs=1e-6)
+        assert tr.travel_s(x)[0] == pytest.approx(10e3 / 3.0)
+
+
+def test_a_straight_line_gives_the_steady_plume():
+    # the streak line of a steady wind, built by hand, against the steady plume: the same air
+    src = nfp.NearFieldSource(group=0, lat=40.0, lon=-100.0, height_m=1.0, pg_class="D", terrain="rural",
+                              mixing_height_m=800.0, decay_rate_s=0.0, rate_at=lambda t: np.full(np.shape(t), 5.0))
+    n = 400
+    tr = Track(ago=DT * np.arange(n + 1), east=2.0 * DT * np.arange(n + 1), north=np.zeros(n + 1),
+               path=2.0 * DT * np.arange(n + 1))
+    lon = -100.0 + np.array([0.5, 3.0, 12.0, 40.0, 70.0, 12.0]) / KM_PER_DEG_LON_AT_40
+    lat = 40.0 + np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.4]) / 111.2
+    edges = np.arange(0.0, 48 * 3600.0, 3600.0)
+
+    def wind(lon_, lat_, t):
+        return 2.0, 0.0
+
+    for t0 in (7200.0, 30 * 3600.0):
+        a = src.step_mean_at(lat, lon, t0, t0 + DT, 100e3, wind, edges)
+        b = src.step_mean_at(lat, lon, t0, t0 + DT, 100e3, wind, edges, track=tr)
+        for u, v in zip(a, b, strict=True):
+            np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-300)
+    assert (a[0] > 0).all()
+
+
+def _turning_run(u_e, v_n, points, monkeypatch, hours=20):
+    """10 kg/s of ammonia for 8 h at (40 N, 100 W), class D, hourly winds ``u_e[h]``, ``v_n[h]``
+    everywhere; the plume's step means at the points, recorded per step (steps, points)."""
+    lat = np.arange(35.0, 45.001, 0.25)
+    lon = np.arange(-105.0, -95.0 + 1e-9, 0.25)
+    times = (np.datetime64("2026-03-01T00") + np.arange(len(u_e)).astype("timedelta64[h]")).astype("datetime64[ns]")
+    ones = np.ones((1, lat.size, lon.size), np.float32)
+    wind = build_wind_dataset(np.asarray(u_e, np.float32)[:, None, None] * ones,
+                              np.asarray(v_n, np.float32)[:, None, None] * ones, times, lat, lon,
+                              source="turning", level="10 m", steady=False)
+    seen = []
+    step_mean_at = nfp.NearFieldSource.step_mean_at
+
+    def record(self, *args, **kw):  # type: ignore[no-untyped-def]
+        out = step_mean_at(self, *args, **kw)
+        seen.append(out[0][:len(points)].copy())
+        return out
+
+    monkeypatch.setattr(nfp.NearFieldSource, "step_mean_at", record)
+    sc = scenario_from_dict({
+        "name": "turning wind", "start": "2026-03-01T00:00:00Z", "duration_h": hours, "time_step_s": DT,
+        "particles": 4000, "seed": 3, "backend": "numba", "agent": "ammonia",
+        "met": {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0},
+        "releases": [{"type": "point", "lat": 40.0, "lon": -100.0, "height_m": 1, "rate_kg_s": 10.0,
+                      "stop_h": 8.0, "dense_gas": "off"}],
+        "receptors": {"points": [{"name": n, "lat": la, "lon": lo, "population": 1000} for n, la, lo in points]},
+        "near_field": {"stability": "D"}})
+    res = run(sc, wind=wind)
+    return np.array(seen), res
+
+
+def _first_h(series, frac=1e-3):
+    on = np.flatnonzero(series > frac * series.max())
+    return (on[0] + 1) * DT / 3600.0
+
+
+def test_a_slowing_wind_keeps_the_air_coming_and_its_arrivals_not_late(monkeypatch):
+    # 3 m/s east until 3 h, 1.5 m/s from 4 h (hourly records, linear between)
+    u = [3.0] * 4 + [1.5] * 17
+    km = (20.0, 45.0, 60.0, 80.0)
+    pts = [(f"E{k:g}", 40.0, -100.0 + k / KM_PER_DEG_LON_AT_40) for k in km]
+    plume, res = _turning_run(u, [0.0] * len(u), pts, monkeypatch)
+    steps_h = (np.arange(plume.shape[0]) + 1) * DT / 3600.0
+    e20 = plume[:, 0]
+    # in the stream of gas from its first air until the release's last: never nothing (was 0 from 3.1 to 4.6 h)
+    stream = (steps_h >= 2.0) & (steps_h <= 8.0)
+    assert (e20[stream] > 0.4 * e20[stream].max()).all()  # Q/u: 3 m/s, then twice that at 1.5 m/s
+    assert (res.exposure.total()[stream[:res.exposure.total().shape[0]], 0] > 0).all()
+    # the air's own arrival: it ran 32.4 km by 3 h, 8.1 km more by 4 h (2.25 m/s on average), then 1.5 m/s
+    for i, k in enumerate(km[1:], start=1):
+        wind_h = 4.0 + (k - 40.5) / (1.5 * 3.6)
+        assert wind_h - 1.0 < _first_h(plume[:, i]) <= wind_h  # never late (was 2.4-2.7 h late), not hours early
+
+
+def test_a_reversing_wind_does_not_swing_the_plume_upwind_at_once(monkeypatch):
+    # 3 m/s east until 6 h, 3 m/s west from 7 h: the air emitted before the turn does not appear upwind at once
+    u = [3.0] * 7 + [-3.0] * 14
+    km = (20.0, 45.0, 80.0)
+    pts = [(f"W{k:g}", 40.0, -100.0 - k / KM_PER_DEG_LON_AT_40) for k in km]
+    pts.append(("E20", 40.0, -100.0 + 20.0 / KM_PER_DEG_LON_AT_40))
+    plume, _ = _turning_run(u, [0.0] * len(u), pts, monkeypatch)
+    steady_peak_20 = plume[:, 3].max()  # E20 before the turn: the steady plume of 3 m/s
+    assert plume[:, 0].max() < 2.0 * steady_peak_20  # was 32 times
+    for i, k in enumerate(km):
+        # the wind is calm at 6.5 h; the new air then runs k at 3 m/s at most (its front up to 2 sigma_y ahead)
+        assert _first_h(plume[:, i]) > 6.5 + (k - 0.15 * k) / (3.0 * 3.6)  # was 6.6-7.2 h at 20-80 km
