@@ -145,3 +145,55 @@ def test_a_reversing_wind_does_not_swing_the_plume_upwind_at_once(monkeypatch):
     for i, k in enumerate(km):
         # the wind is calm at 6.5 h; the new air then runs k at 3 m/s at most (its front up to 2 sigma_y ahead)
         assert _first_h(plume[:, i]) > 6.5 + (k - 0.15 * k) / (3.0 * 3.6)  # was 6.6-7.2 h at 20-80 km
+
+
+def test_steps_not_recorded_take_the_next_recorded_wind():
+    # a run resumed from a checkpoint written before the carrying winds were kept: the steps before the
+    # resume are NaN and taken as the first recorded one's (a steady wind then, no line)
+    w = np.full((30, 2), np.nan)
+    w[20:] = [2.0, 1.0]
+    assert track_at(w, DT, 50e3) is None
+    w[25:] = [1.0, 2.0]
+    tr = track_at(w, DT, 50e3)
+    assert tr is not None and np.isfinite(tr.east).all() and np.isfinite(tr.path).all()
+    assert track_at(np.full((5, 2), np.nan), DT, 50e3) is None  # nothing recorded: the steady plume
+
+
+def test_a_run_resumed_in_a_turning_wind_is_the_uninterrupted_one(tmp_path):
+    from plumecast.checkpoint import CheckpointWriter, checkpoint_path, load_checkpoint
+
+    lat = np.arange(48.0, 52.001, 0.25)
+    lon = np.arange(6.0, 10.001, 0.25)
+    times = (np.datetime64("2026-01-10T00") + np.arange(7).astype("timedelta64[h]")).astype("datetime64[ns]")
+    ones = np.ones((1, lat.size, lon.size), np.float32)
+    ang = np.deg2rad(40.0 * np.arange(7))
+    wind = build_wind_dataset((3 * np.cos(ang)).astype(np.float32)[:, None, None] * ones,
+                              (3 * np.sin(ang)).astype(np.float32)[:, None, None] * ones, times, lat, lon,
+                              source="veering", level="10 m", steady=False)
+    sc = scenario_from_dict({
+        "name": "veering", "start": "2026-01-10T00:00:00Z", "duration_h": 6, "time_step_s": 600, "particles": 800,
+        "seed": 11, "backend": "numpy", "agent": "ammonia", "met": {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0},
+        "releases": [{"type": "point", "lat": 50.0, "lon": 8.0, "rate_kg_s": 5.0, "stop_h": 4, "dense_gas": "off"}],
+        "receptors": {"points": [{"name": f"r{i}", "lat": 50.0 + 0.1 * np.sin(a), "lon": 8.0 + 0.15 * np.cos(a),
+                                  "population": 1000} for i, a in enumerate(np.linspace(0, 6, 8))]}})
+    whole = run(sc, wind=wind)
+
+    class Stop(Exception):
+        pass
+
+    writer = CheckpointWriter(tmp_path, 3.0, sc.time_step_s, scenario=sc.model_dump(mode="json"))
+    save = writer.save
+
+    def save_then_stop(state):  # type: ignore[no-untyped-def]
+        save(state)
+        raise Stop
+
+    writer.save = save_then_stop  # type: ignore[method-assign]
+    with pytest.raises(Stop):
+        run(sc, wind=wind, checkpoint=writer)
+    state = load_checkpoint(checkpoint_path(tmp_path))
+    assert "nf_track" in state.exposure and np.isfinite(state.exposure["nf_track"][0, :18]).all()
+    again = run(sc, wind=wind, resume_from=state)
+    assert whole.receptor_series is not None and again.receptor_series is not None
+    assert (whole.receptor_series.values > 0).any()
+    np.testing.assert_array_equal(whole.receptor_series.values, again.receptor_series.values)
