@@ -347,6 +347,7 @@ class ExposureSampler:
         # per near-field source and sample point (points, then disc parts): the emission time up to which its
         # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
         self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)
+        self.nf_delivered_track = self.nf_delivered.copy()  # the same, of the plume along its streak line
         # per near-field source and receptor: whether its plume was held at the pure vapour's density
         # there (NearFieldSource.pure_vapour_kg_m3) in some step, and the farthest such sample [m]
         self.capped = np.zeros((len(near_field), nrec), bool)
@@ -478,27 +479,42 @@ class ExposureSampler:
     def _plume_step(self, si: int, src: NearFieldSource, step: int, lat: NDArray[np.float64], lon: NDArray[np.float64],
                     wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
                     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
-        """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``, along
-        its streak line (:mod:`plumecast.near_field_track`); a release that can be dense has zones'
-        cloud within :data:`PLUME_REACH_M` only, and its passive Gaussian plume (not dense) beyond."""
+        """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``: the
+        steady plume of the step's wind and, where that wind has changed, the larger of it and the
+        plume along its streak line (:mod:`plumecast.near_field_track`), each with its own emission
+        windows; a release that can be dense has zones' cloud within :data:`PLUME_REACH_M` only, and
+        its passive Gaussian plume (not dense) beyond."""
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
-        if wind_at is not None:  # the wind carrying its plume, step by step
-            self.nf_track[si, step] = carrying_vector(*src.source_wind(wind_at, 0.5 * (t0_s + t_end_s)))
+        if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
+            last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
+            self.nf_track[si, step] = carrying_vector(*src.source_wind(wind_at, 0.5 * (t0_s + t_end_s)), last)
         track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach)
+        out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered, None)
+        if track is None:  # a straight line: the same plume, and the same windows so far
+            self.nf_delivered_track[si] = self.nf_delivered[si]
+            return out
+        along = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered_track,
+                               track)
+        more = along[0] > out[0]
+        return tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))  # type: ignore[return-value]
+
+    def _plume_of(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
+                  t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
+                  delivered: NDArray[np.float64], track: Any,
+                  ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``."""
         far, passive = self.nf_far[si], self.nf_passive[si]
         if passive is None or not far.any():
             return src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                    since if np.isfinite(since).any() else None, self.nf_delivered[si], track)
-        c = np.zeros(lat.size)
-        bins = np.zeros(lat.size, np.int64)
-        early = np.zeros(lat.size)
+                                    since if np.isfinite(since).any() else None, delivered[si], track)
+        c, bins, early = np.zeros(lat.size), np.zeros(lat.size, np.int64), np.zeros(lat.size)
         for part, who in ((~far, src), (far, passive)):
             if not part.any():
                 continue
-            done = self.nf_delivered[si, part]  # a copy, updated by the call and put back
+            done = delivered[si, part]  # a copy, updated by the call and put back
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                    since[part] if np.isfinite(since[part]).any() else None, done, track)
-            self.nf_delivered[si, part] = done
+            delivered[si, part] = done
             c[part], bins[part], early[part] = got
         return c, bins, early
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -74,12 +75,17 @@ class Track:
         return np.interp(x_m, self.path, self.ago)
 
 
-def carrying_vector(u_e: float, v_n: float, speed: float) -> tuple[float, float]:
+def carrying_vector(u_e: float, v_n: float, speed: float, calm: Any = (1.0, 0.0)) -> tuple[float, float]:
     """The plume's carrying wind as a vector of its (floored) speed ``speed`` in the direction
-    of ``(u_e, v_n)`` (east when calm, as :func:`plumecast.near_field_plume.local_xy`). [m s-1]"""
+    of ``(u_e, v_n)``; in a calm, in the direction of ``calm`` (the last step's; east where that
+    is not known either, as :func:`plumecast.near_field_plume.local_xy`). [m s-1]"""
     norm = math.hypot(u_e, v_n)
     if norm == 0.0:
-        return speed, 0.0
+        cu, cv = float(calm[0]), float(calm[1])
+        norm_c = math.hypot(cu, cv)
+        if not norm_c > 0.0:  # NaN or zero: nothing known
+            return speed, 0.0
+        return cu * speed / norm_c, cv * speed / norm_c
     return u_e * speed / norm, v_n * speed / norm
 
 
