@@ -223,13 +223,14 @@ class NearFieldSource:
             return c, bins, early
         t_mid = 0.5 * (t0_s + t1_s)
         u_e, v_n, speed = self.source_wind(wind_at, t_mid)
+        pg_class, lid_m = self.class_and_lid(t_mid)
         if track is None:
             x, y = local_xy(lat, lon, self.lat, self.lon, u_e, v_n)
             dist = np.hypot(x, y)
         else:  # along the streak line (the air's path), its distance from the source as the crow flies
             east, north = local_xy(lat, lon, self.lat, self.lon, 1.0, 0.0)
-            pg = self.class_and_lid(t_mid)[0]
-            cover = COVER_SIGMAS * briggs_sigma_y(np.maximum(track.path, 1.0), pg, self.terrain)  # type: ignore[arg-type]
+            sy_line = briggs_sigma_y(np.maximum(track.path, 1.0), pg_class, self.terrain)  # type: ignore[arg-type]
+            cover = COVER_SIGMAS * sy_line
             x, y = track.locate(east, north, cover)
             dist = np.hypot(east, north)
         at_source = dist < INNER_RADIUS_M
@@ -242,7 +243,6 @@ class NearFieldSource:
             return c, bins, early
         xs, ys = x[ok], y[ok]
         travel = xs / speed if track is None else track.travel_s(xs)
-        pg_class, lid_m = self.class_and_lid(t_mid)
         per_rate, arrive, spread_s = self._per_rate(xs, ys, speed, pg_class, lid_m)
         if track is not None:  # the front's distance (arrive = its distance / u) run by the wind's history
             arrive = track.travel_s(arrive * speed)
