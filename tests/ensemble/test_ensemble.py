@@ -494,29 +494,3 @@ def test_members_csv_names_the_wind_direction_by_the_scenarios_key(tmp_path) -> 
     rows = list(csv.DictReader((tmp_path / "members.csv").open(encoding="utf-8")))
     assert "wind_direction_deg=" in rows[1]["spec"] and "wind_rotation" not in (tmp_path / "members.csv").read_text()
 
-
-def test_a_dense_release_whose_stop_reads_more_deaths_is_said() -> None:
-    """5 t/s of chlorine for 3 h in class F (session 36 audit): stopping at 1 h read more deaths than
-    doing nothing, without a word (zones' cloud of the shorter release is the more concentrated, the
-    workbook's puff against its plume). The member says so."""
-    import math
-
-    def east_north(km: float) -> dict:
-        d = km * 1000.0 / math.sqrt(2.0) / 6371e3
-        return {"lat": 40.0 + math.degrees(d), "lon": -100.0 + math.degrees(d / math.cos(math.radians(40.0)))}
-
-    sc = scenario_from_dict({
-        "name": "dense stop", "start": "2026-03-01T00:00:00Z", "duration_h": 9.0, "time_step_s": 300.0,
-        "particles": 5000, "seed": 5, "backend": "numba", "agent": "chlorine",
-        "met": {"source": "uniform", "u_m_s": 2.0, "v_m_s": 2.0},
-        "releases": [{"type": "point", "name": "tank", "lat": 40.0, "lon": -100.0, "height_m": 1,
-                      "rate_kg_s": 5000, "stop_h": 3.0}],
-        "receptors": {"points": [{"name": "city80", **east_north(80.0), "population": 300000, "radius_km": 6}]},
-        "near_field": {"stability": "F"},
-        "output": {"grid": {"lon_min": -100.3, "lon_max": -98.5, "lat_min": 39.8, "lat_max": 41.2,
-                            "resolution_deg": 0.05}},
-        "plans": [{"name": "stop at 1 h", "measures": [{"type": "termination", "at_h": 1.0}]}]})
-    setup = make_setup(sc, maps=False)
-    r = member_task(setup, MemberSpec(0, sc.seed))
-    assert r.outcomes["stop at 1 h"].total_fatalities > r.outcomes["do nothing"].total_fatalities  # the model's
-    assert any(n.startswith("plans: 'stop at 1 h' reads more deaths than doing nothing in a member") for n in r.notes)
