@@ -385,3 +385,23 @@ def test_a_short_dense_release_takes_the_puffs_width_not_its_rates():
     long = plume_setup(sc.model_copy(update={"release": sc.release.model_copy(update={"duration_s": 3600.0})}))
     near = np.array([100.0, 500.0])  # u T/x >= 2.5: the plume's
     np.testing.assert_allclose(dense_finite_parts(long, near)[2], _sigmas(long, near)[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["continuous", "instantaneous"])
+def test_the_curve_of_a_place_does_not_depend_on_the_places_beside_it(kind):
+    """The workbook curve is evaluated place by place in compiled scalar code (it had been a Python loop,
+    most of a dense run's near-field time): every place reads, bit for bit, what it reads alone, whatever
+    batch it comes in, and the cloud's half-width alike."""
+    rng = np.random.default_rng(7)
+    x = 10.0 ** rng.uniform(-3.0, 4.5, 4001)
+    x[:4] = [0.0, 30.0, 1e-12, 1e7]
+    for alpha in (-1.2, 0.0, 0.3, 0.6, 0.95):
+        batch = dg.bm_scaled_concentration(x, alpha, kind)
+        alone = np.array([float(dg.bm_scaled_concentration(float(v), alpha, kind)) for v in x[:300]])
+        assert np.array_equal(batch[:300], alone)
+        for start, n in ((1, 5), (3, 64), (17, 1000)):
+            assert np.array_equal(dg.bm_scaled_concentration(x[start:start + n], alpha, kind), batch[start:start + n])
+        assert np.all((batch > 0.0) & (batch <= 1.0))
+    widths = dg._half_widths(x, 2.5, 0.4)
+    assert np.array_equal(dg._half_widths(x[5:37].copy(), 2.5, 0.4), widths[5:37])
+    assert widths[0] == 2.5 + 8.0 * 0.4 and np.all(np.diff(widths[np.argsort(x)]) >= 0.0)

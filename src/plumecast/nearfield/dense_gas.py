@@ -115,12 +115,12 @@ References
 
 from __future__ import annotations
 
-import bisect
 import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -196,8 +196,7 @@ def bm_scaled_concentration(
     if np.ndim(x_scaled) == 0:
         return np.asarray(_scaled_scalar(float(x_scaled), alpha, kind))
     x = np.asarray(x_scaled, dtype=float)
-    flat = [_scaled_scalar(v, alpha, kind) for v in x.reshape(-1).tolist()]
-    return np.array(flat, dtype=float).reshape(x.shape)
+    return _scaled_many(x, 1.0, -math.inf, float(alpha), kind)
 
 
 def near_field(x_scaled: float, kind: Literal["continuous", "instantaneous"]) -> float:
@@ -240,34 +239,83 @@ def _curve_nodes(alpha: float, kind: Literal["continuous", "instantaneous"]) -> 
     return b_list, c_list
 
 
-def _scaled_scalar(x_scaled: float, alpha: float, kind: Literal["continuous", "instantaneous"]) -> float:
-    """:func:`bm_scaled_concentration` for one distance, with scalar ``math`` (rounding independent of batch)."""
-    b_list, c_list = _curve_nodes(float(alpha), kind)
+@functools.lru_cache(maxsize=64)
+def _curve_arrays(alpha: float, kind: Literal["continuous", "instantaneous"]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`_curve_nodes` as arrays, for :func:`_scaled_one`."""
+    b_list, c_list = _curve_nodes(alpha, kind)
+    return np.asarray(b_list, dtype=float), np.asarray(c_list, dtype=float)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _near_field_k(x_scaled: float, k: float) -> float:
+    """:func:`near_field` with its constant ``k`` given."""
+    return k / (k + x_scaled * x_scaled) if x_scaled > 0 else 1.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _scaled_one(x_scaled: float, b_nodes: NDArray[np.float64], c_nodes: NDArray[np.float64], continuous: bool,
+                k: float) -> float:  # pragma: no cover - compiled
+    """:func:`bm_scaled_concentration` for one distance, with scalar ``math`` (its rounding independent
+    of the batch: the loop of :func:`_scaled_many` holds a search, so LLVM never vectorises these calls)."""
     xs = max(x_scaled, 1e-12)
     b = math.log10(xs)
-    if b <= b_list[0]:
-        first = 10.0 ** c_list[0]
-        if kind == "continuous" and 10.0 ** b_list[0] > NEAR_FIELD_LIMIT_PLUME:
+    if b <= b_nodes[0]:
+        first = 10.0 ** c_nodes[0]
+        if continuous and 10.0 ** b_nodes[0] > NEAR_FIELD_LIMIT_PLUME:
             if xs <= NEAR_FIELD_LIMIT_PLUME:
-                return near_field(xs, kind)
+                return _near_field_k(xs, k)
             # between x/D = 30 and the first level: log-log straight line (GasDispersion.jl joins them too)
             b_nf = math.log10(NEAR_FIELD_LIMIT_PLUME)
-            lc_nf = math.log10(near_field(NEAR_FIELD_LIMIT_PLUME, kind))
-            f = (b - b_nf) / (b_list[0] - b_nf)
-            return min(10.0 ** (lc_nf + f * (c_list[0] - lc_nf)), 1.0)
-        if near_field(10.0 ** b_list[0], kind) < first:
+            lc_nf = math.log10(_near_field_k(NEAR_FIELD_LIMIT_PLUME, k))
+            f = (b - b_nf) / (b_nodes[0] - b_nf)
+            return min(10.0 ** (lc_nf + f * (c_nodes[0] - lc_nf)), 1.0)
+        if _near_field_k(10.0 ** b_nodes[0], k) < first:
             # the near field falls below the first level before it: held at that level (GasDispersion.jl's puff)
-            return min(max(near_field(xs, kind), first), 1.0)
+            return min(max(_near_field_k(xs, k), first), 1.0)
         # the first level comes before the near field ends: the lower of the near-field correlation and the first
         # segment continued (GasDispersion.jl jumps from one to the other there; this join is continuous)
-        s0 = (c_list[1] - c_list[0]) / (b_list[1] - b_list[0])
-        return min(near_field(xs, kind), first * 10.0 ** (s0 * (b - b_list[0])), 1.0)
-    if b >= b_list[-1]:
-        return min(10.0 ** c_list[-1] * 10.0 ** (2.0 * (b_list[-1] - b)), 1.0)
-    i = bisect.bisect_left(b_list, b) - 1  # the first segment with b_list[i] <= b <= b_list[i + 1]
-    f = (b - b_list[i]) / (b_list[i + 1] - b_list[i])
-    lc = c_list[i] + f * (c_list[i + 1] - c_list[i])
+        s0 = (c_nodes[1] - c_nodes[0]) / (b_nodes[1] - b_nodes[0])
+        return min(_near_field_k(xs, k), first * 10.0 ** (s0 * (b - b_nodes[0])), 1.0)
+    n = b_nodes.size
+    if b >= b_nodes[n - 1]:
+        return min(10.0 ** c_nodes[n - 1] * 10.0 ** (2.0 * (b_nodes[n - 1] - b)), 1.0)
+    # the first segment with b_nodes[i] <= b <= b_nodes[i + 1] (bisect_left - 1)
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if b_nodes[mid] < b:
+            lo = mid + 1
+        else:
+            hi = mid
+    i = lo - 1
+    f = (b - b_nodes[i]) / (b_nodes[i + 1] - b_nodes[i])
+    lc = c_nodes[i] + f * (c_nodes[i + 1] - c_nodes[i])
     return min(10.0**lc, 1.0)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _scaled_loop(x: NDArray[np.float64], scale: float, floor: float, b_nodes: NDArray[np.float64],
+                 c_nodes: NDArray[np.float64], continuous: bool, k: float) -> NDArray[np.float64]:  # pragma: no cover
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = _scaled_one(max(x[i], floor) / scale, b_nodes, c_nodes, continuous, k)
+    return out
+
+
+def _scaled_many(x: NDArray[np.float64], scale: float, floor: float, alpha: float,
+                 kind: Literal["continuous", "instantaneous"]) -> NDArray[np.float64]:
+    """``bm_scaled_concentration(max(x, floor) / scale)`` place by place (:func:`_scaled_one`). [-]"""
+    b_nodes, c_nodes = _curve_arrays(alpha, kind)
+    k = NEAR_FIELD_PLUME if kind == "continuous" else NEAR_FIELD_PUFF
+    flat = np.ascontiguousarray(x, dtype=float).reshape(-1)
+    return _scaled_loop(flat, float(scale), float(floor), b_nodes, c_nodes, kind == "continuous", k).reshape(x.shape)
+
+
+def _scaled_scalar(x_scaled: float, alpha: float, kind: Literal["continuous", "instantaneous"]) -> float:
+    """:func:`bm_scaled_concentration` for one distance (:func:`_scaled_one`)."""
+    b_nodes, c_nodes = _curve_arrays(float(alpha), kind)
+    k = NEAR_FIELD_PLUME if kind == "continuous" else NEAR_FIELD_PUFF
+    return float(_scaled_one(float(x_scaled), b_nodes, c_nodes, kind == "continuous", k))
 
 
 def non_isothermal(c_isothermal: NDArray[np.float64], release_temperature_k: float, air_temperature_k: float) -> NDArray[np.float64]:
@@ -356,8 +404,7 @@ class DenseSetup:
         (vectorised transcendental functions may round differently by array length).
         """
         x = np.asarray(x_m, dtype=float)
-        flat = [_scaled_scalar(max(v, 1e-3) / self.length_scale_m, self.alpha, self.kind) for v in x.reshape(-1).tolist()]
-        c = np.array(flat).reshape(x.shape)
+        c = _scaled_many(x, self.length_scale_m, 1e-3, float(self.alpha), self.kind)
         return non_isothermal(c, self.release_temperature_k, self.air_temperature_k)
 
     def concentration_kg_m3(self, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -373,11 +420,21 @@ class DenseSetup:
         x = np.maximum(np.asarray(x_m, dtype=float), 0.0)
         if self.kind == "continuous":
             lb = self.g0p * self.source_volume / wind_speed_m_s**3
-            lh = [self.length_scale_m + 8.0 * lb + 2.5 * lb ** (1.0 / 3.0) * v ** (2.0 / 3.0) for v in x.reshape(-1)]
-            return np.array(lh).reshape(x.shape) * (2.0 / math.sqrt(2.0 * math.pi))
+            lh = _half_widths(np.ascontiguousarray(x).reshape(-1), self.length_scale_m, lb)
+            return lh.reshape(x.shape) * (2.0 / math.sqrt(2.0 * math.pi))
         r0 = (3.0 * self.source_volume / (4.0 * math.pi)) ** (1.0 / 3.0)
         r2 = r0**2 + 1.2 * math.sqrt(self.g0p * self.source_volume) * x / wind_speed_m_s
         return np.asarray(np.sqrt(r2 / 2.0), dtype=float)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _half_widths(x: NDArray[np.float64], d_m: float, lb: float) -> NDArray[np.float64]:  # pragma: no cover - compiled
+    """The plume's half-width ``L_H = D + 8 l_b + 2.5 l_b^(1/3) x^(2/3)`` place by place (scalar ``pow``:
+    its rounding independent of the batch). [m]"""
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = d_m + 8.0 * lb + 2.5 * lb ** (1.0 / 3.0) * x[i] ** (2.0 / 3.0)
+    return out
 
 
 def release_volume(mass_or_rate: float, molecular_weight_kg_mol: float, release_temperature_k: float) -> float:
