@@ -150,6 +150,40 @@ def test_a_reversing_wind_reads_never_below_the_steady_plume(monkeypatch):
     assert (both >= steady).all()
 
 
+def _ray(deg, km):
+    a = np.radians(deg)
+    return (f"{deg:g}/{km:g}", 40.0 + km * np.sin(a) / 111.2, -100.0 + km * np.cos(a) / KM_PER_DEG_LON_AT_40)
+
+
+def test_air_that_comes_back_or_sweeps_past_a_place_is_breathed_there(monkeypatch):
+    """The streak line's plume takes each step's own emission window from its travel times, not the emission a
+    place has already breathed: air can pass a place twice, or side-on (audit, session 38, against 30-s puffs in
+    the same winds). With the windows a place had breathed, 5 km east read 0 from 6.6 h after a reversal while
+    the puffs gave it 45, 41 and 36 ppm of ammonia, and the sector a 90-degree turn swept read 0.04-0.16 of the
+    puffs' air (0.76 against 12 ppm at 45 degrees, 10 km)."""
+    east = _ray(0.0, 5.0)
+    rev, _ = _turning_run([3.0] * 7 + [-3.0] * 14, [0.0] * 21, [east], monkeypatch, hours=12)
+    steps_h = (np.arange(rev.shape[0]) + 1) * DT / 3600.0
+    axis = rev[(steps_h > 1.0) & (steps_h <= 6.0), 0].max()  # the steady stream's air there
+    after = rev[(steps_h > 6.5) & (steps_h <= 6.75), 0]  # the stalled air still east of the source
+    assert after.min() > 0.5 * axis
+    sector = [_ray(0.0, 10.0), _ray(45.0, 10.0), _ray(60.0, 20.0)]
+    turn, _ = _turning_run([3.0] * 4 + [0.0] * 17, [0.0] * 4 + [3.0] * 17, sector, monkeypatch, hours=10)
+    at10 = turn[:, 0].max()  # the plume's axis at 10 km before the turn
+    assert turn[:, 1].max() > 0.5 * at10  # the puffs: 12 against 18 ppm on the axis (0.67)
+    assert turn[:, 2].max() > 0.15 * at10  # 20 km: the puffs 5.4 ppm (0.30)
+
+
+def test_a_calm_keeps_the_steady_plume_where_the_wind_last_went(monkeypatch):
+    """An exact calm between northerly winds: the steady plume had pointed east (local_xy's fallback), 136 ppm 5 km
+    east where no air goes; it now keeps the last step's way."""
+    pts = [_ray(0.0, 5.0), _ray(90.0, 5.0)]
+    v = [3.0] * 3 + [0.0] * 3 + [3.0] * 15
+    calm, _ = _turning_run([0.0] * 21, v, pts, monkeypatch, hours=9)
+    assert calm[:, 1].max() > 0.0
+    assert calm[:, 0].max() < 1e-6 * calm[:, 1].max()
+
+
 def test_steps_not_recorded_take_the_next_recorded_wind():
     # a run resumed from a checkpoint written before the carrying winds were kept: the steps before the
     # resume are NaN and taken as the first recorded one's (a steady wind then, no line)

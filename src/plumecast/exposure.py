@@ -94,7 +94,13 @@ from plumecast.concentration import receptor_coords
 from plumecast.countermeasures.front import great_circle_m
 from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
-from plumecast.near_field_plume import NEAR_FIELD_MIN_WIND_M_S, NearFieldSource
+from plumecast.near_field_plume import (  # noqa: F401 (the plume's reach, named here too)
+    NEAR_FIELD_MIN_WIND_M_S,
+    PLUME_FADE_END_M,
+    PLUME_REACH_M,
+    NearFieldSource,
+    plume_weight,
+)
 from plumecast.near_field_track import carrying_vector, track_at
 from plumecast.nearfield.gaussian import at_pure_vapour
 from plumecast.nearfield.stability import PG_CLASSES
@@ -111,10 +117,6 @@ MAX_RADIUS_M = 100_000.0
 N_RINGS = 8
 #: Particles a disc must hold before its estimate is used.
 MIN_PARTICLES = 16
-#: How far a point release's plume counts whole beyond the near field (module docstring). [m]
-PLUME_REACH_M = 100_000.0
-#: Where the plume's weight, falling linearly from :data:`PLUME_REACH_M`, reaches 0. [m]
-PLUME_FADE_END_M = 200_000.0
 
 CONC_UNITS = "kg m-3"
 
@@ -347,7 +349,6 @@ class ExposureSampler:
         # per near-field source and sample point (points, then disc parts): the emission time up to which its
         # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
         self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)
-        self.nf_delivered_track = self.nf_delivered.copy()  # the same, of the plume along its streak line
         # per near-field source and receptor: whether its plume was held at the pure vapour's density
         # there (NearFieldSource.pure_vapour_kg_m3) in some step, and the farthest such sample [m]
         self.capped = np.zeros((len(near_field), nrec), bool)
@@ -489,32 +490,37 @@ class ExposureSampler:
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
             self.nf_track[si, step] = carrying_vector(*src.source_wind(wind_at, 0.5 * (t0_s + t_end_s)), last)
         track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach)
-        out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered, None)
-        if track is None:  # a straight line: the same plume, and the same windows so far
-            self.nf_delivered_track[si] = self.nf_delivered[si]
+        heading = self.nf_track[si, step] if wind_at is not None else None
+        out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered, None,
+                             heading)
+        if track is None:  # a straight line: the same plume
             return out
-        along = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered_track,
-                               track)
+        # the streak line's windows are its own travel times, not what a place has breathed: air may pass it again
+        # (a reversal) or side-on (a turn) (docs/exposure.md; had read 0 while 45 ppm were there; session 38)
+        along = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, None, track)
         more = along[0] > out[0]
         return tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))  # type: ignore[return-value]
 
     def _plume_of(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
                   t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
-                  delivered: NDArray[np.float64], track: Any,
+                  delivered: NDArray[np.float64] | None, track: Any, heading: Any = None,
                   ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
-        """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``."""
+        """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``
+        (None: each step's own)."""
         far, passive = self.nf_far[si], self.nf_passive[si]
         if passive is None or not far.any():
             return src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                    since if np.isfinite(since).any() else None, delivered[si], track)
+                                    since if np.isfinite(since).any() else None,
+                                    None if delivered is None else delivered[si], track, heading)
         c, bins, early = np.zeros(lat.size), np.zeros(lat.size, np.int64), np.zeros(lat.size)
         for part, who in ((~far, src), (far, passive)):
             if not part.any():
                 continue
-            done = delivered[si, part]  # a copy, updated by the call and put back
+            done = None if delivered is None else delivered[si, part]  # a copy, updated by the call and put back
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                   since[part] if np.isfinite(since[part]).any() else None, done, track)
-            delivered[si, part] = done
+                                   since[part] if np.isfinite(since[part]).any() else None, done, track, heading)
+            if delivered is not None:
+                delivered[si, part] = done
             c[part], bins[part], early[part] = got
         return c, bins, early
 
@@ -576,14 +582,6 @@ class ExposureSampler:
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
         )
-
-
-def plume_weight(r_m: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The near-field plume's weight at distances ``r_m`` from its release: 1 out to
-    :data:`PLUME_REACH_M`, then falling linearly to 0 at :data:`PLUME_FADE_END_M` (module
-    docstring)."""
-    r = np.asarray(r_m, dtype=float)
-    return np.clip((PLUME_FADE_END_M - r) / (PLUME_FADE_END_M - PLUME_REACH_M), 0.0, 1.0)
 
 
 def ring_radii(r0_m: NDArray[np.float64]) -> NDArray[np.float64]:

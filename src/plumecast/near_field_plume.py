@@ -35,6 +35,18 @@ NEAR_FIELD_MIN_WIND_M_S = 1.0
 COVER_SIGMAS = 3.0
 #: Height at which people breathe, for the near-field plume. [m]
 BREATHING_HEIGHT_M = 1.5
+#: How far a point release's plume counts whole beyond the near field (plumecast.exposure's module docstring). [m]
+PLUME_REACH_M = 100_000.0
+#: Where the plume's weight, falling linearly from :data:`PLUME_REACH_M`, reaches 0. [m]
+PLUME_FADE_END_M = 200_000.0
+
+
+def plume_weight(r_m: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The near-field plume's weight at distances ``r_m`` from its release: 1 out to
+    :data:`PLUME_REACH_M`, then falling linearly to 0 at :data:`PLUME_FADE_END_M`
+    (:mod:`plumecast.exposure`'s module docstring)."""
+    r = np.asarray(r_m, dtype=float)
+    return np.clip((PLUME_FADE_END_M - r) / (PLUME_FADE_END_M - PLUME_REACH_M), 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -173,7 +185,7 @@ class NearFieldSource:
     def step_mean_at(
         self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
         wind_at: Any, edges_s: NDArray[np.float64], since_s: NDArray[np.float64] | None = None,
-        delivered: NDArray[np.float64] | None = None, track: Any = None,
+        delivered: NDArray[np.float64] | None = None, track: Any = None, heading: Any = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
         """Mean plume concentration over the step ``[t0_s, t1_s]`` at the points (``lat``,
         ``lon`` [deg]), at breathing height [kg m-3], with the emission-time bin of the air
@@ -214,7 +226,9 @@ class NearFieldSource:
         ``track``: the source's streak line at ``t1_s`` (:func:`plumecast.near_field_track.track_at`,
         where its wind has changed): ``x`` and ``y`` are then taken along it and ``tau`` is the
         time the wind took to run the front's distance (module :mod:`plumecast.near_field_track`);
-        None: the steady plume of the step's wind."""
+        None: the steady plume of the step's wind. ``heading``: the way the plume goes where that wind is
+        an exact calm (the last step's, :func:`plumecast.near_field_track.carrying_vector`; it had gone
+        east, 136 ppm 5 km east of 10 kg/s of ammonia released into a calm wind after a northward one)."""
         n = int(np.asarray(lat).size)
         c = np.zeros(n)
         bins = np.zeros(n, np.int64)
@@ -225,6 +239,8 @@ class NearFieldSource:
         u_e, v_n, speed = self.source_wind(wind_at, t_mid)
         pg_class, lid_m = self.class_and_lid(t_mid)
         if track is None:
+            if u_e == 0.0 and v_n == 0.0 and heading is not None and math.hypot(*heading) > 0.0:
+                u_e, v_n = float(heading[0]), float(heading[1])
             x, y = local_xy(lat, lon, self.lat, self.lon, u_e, v_n)
             dist = np.hypot(x, y)
         else:  # along the streak line (the air's path), its distance from the source as the crow flies

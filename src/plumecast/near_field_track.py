@@ -30,10 +30,12 @@ the wind the air left with; in a steady wind the line is straight and the plume 
 steady plume (:func:`track_at` gives None, and the plume is computed as before, to the
 bit). Where the line folds back on itself (a wind that reverses) a point takes the nearer
 branch only: the air of both is there (a source that emits into its own returning air), so
-the plume reads low there, as where the line sweeps sideways over a place (the air passing
-side-on keeps an emission time already delivered there; audit). Where the wind has changed a
-place therefore breathes the larger of this plume and the steady plume of the step's wind,
-each with its own emission windows (:meth:`plumecast.exposure.ExposureSampler._plume_step`).
+the plume can read low there (audit). Where the wind has changed a place therefore breathes
+the larger of this plume and the steady plume of the step's wind
+(:meth:`plumecast.exposure.ExposureSampler._plume_step`). Each step's emission window along
+the line is its own, ``[t0 - tau, t1 - tau]``: air that passes a place again (a reversal) or
+side-on (a turn) is counted when it passes (with the windows the place had already breathed,
+as the steady plume keeps them, such air had read 0; session 38, docs/exposure.md).
 """
 
 from __future__ import annotations
