@@ -14,6 +14,7 @@ from plumecast.ensemble.compare import make_setup, member_task
 from plumecast.ensemble.dense_cuts import HeldToWhole
 from plumecast.ensemble.members import MemberSpec, member_scenario, member_wind
 from plumecast.exposure_parts import by_part_kinds
+from plumecast.plans.evaluate import plan_cuts, tag_weights
 from plumecast.scenario import scenario_from_dict
 
 TOWNS_KM = (5.0, 10.0, 20.0, 40.0, 80.0)
@@ -44,7 +45,9 @@ def _chlorine(rate_kg_s: float = 5000.0, pg_class: str = "F") -> object:
 
 def test_a_stop_never_reads_more_than_doing_nothing_and_a_later_stop_never_less() -> None:
     """Before: "stop at 1 h" read 1,319,649 deaths against 1,196,653 for doing nothing, AEGL-2/3 came
-    earlier at some towns, and the cost-of-delay curve fell from 1.32 M (stop at 1 h) to 1.26 M (2 h)."""
+    earlier at some towns, and the cost-of-delay curve fell from 1.32 M (stop at 1 h) to 1.26 M (2 h).
+    Each town now reads no more than doing nothing and no less than the whole release's air of the emission
+    before the stop (the emission tags' figure)."""
     sc = _chlorine()
     r = member_task(make_setup(sc, maps=False), MemberSpec(0, sc.seed))
     nothing = r.outcomes["do nothing"]
@@ -55,10 +58,17 @@ def test_a_stop_never_reads_more_than_doing_nothing_and_a_later_stop_never_less(
         for level in (2, 3):
             got, ref = getattr(o, f"arrival{level}_s"), getattr(nothing, f"arrival{level}_s")
             assert np.all(~np.isfinite(got) | (got >= ref)), (name, level)
-        assert any(n.startswith(f"plans: {name!r}: the cut release's dense cloud read more than the whole release")
-                   for n in r.notes)
+        assert any(n.startswith(f"plans: {name!r}: the cut release's own dense cloud (zones' cloud of a shorter "
+                                "release) reads above the whole release's air") for n in r.notes)
     assert r.outcomes["stop at 10 min"].total_fatalities < 0.8 * r.outcomes["stop at 1 h"].total_fatalities
     assert r.outcomes["stop at 1 h"].total_fatalities < nothing.total_fatalities
+    from plumecast.plans.evaluate import evaluate_plans
+
+    linear = evaluate_plans(compare._run(sc, member_wind(sc, MemberSpec(0, sc.seed)), make_setup(sc, maps=False)
+                                         .tags_h)[1], sc.resolved_agent(),
+                            [(p, None) for p in make_setup(sc, maps=False).plans[1:]], ["tank"])
+    for o, lin in zip((r.outcomes["stop at 1 h"], r.outcomes["stop at 10 min"]), linear, strict=True):
+        assert np.all(o.fatalities >= lin.fatalities * (1 - 1e-6))  # never below the tags' figure
     curve = r.delay_termination["stop at 1 h"]
     assert np.all(np.diff(curve) >= -1e-6 * nothing.total_fatalities), curve
 
@@ -74,21 +84,39 @@ def _base_and_cut(sc, plan_index: int = 1):  # type: ignore[no-untyped-def]
     return msc, cut_sc, base, cut
 
 
+def _linear(base, w):  # type: ignore[no-untyped-def]
+    """The baseline's air weighted by the emission tags' weights ``w`` (its parts too): the whole release's air
+    of the emission before a cut."""
+    ng = len(base.group_names)
+    e = base.part_early
+    late, early = w[base.part_tag] * (1.0 - e), w[np.maximum(base.part_tag - ng, 0)] * e
+    part_w = late + early
+    share = np.divide(early, part_w, out=np.zeros_like(part_w), where=part_w > 0)  # from the bin before
+    return replace(base, conc=w[:, None, None] * base.conc, part_c=base.part_c * part_w, part_early=share)
+
+
 def test_every_column_a_town_is_assessed_by_is_held_and_the_particles_keep_their_air() -> None:
-    """The towns are city discs the plume's parts cover: each part's air, and the rest of the disc's,
-    is held to the whole release's, and the disc's mean loses what its parts lost."""
-    _, _, base, cut = _base_and_cut(_chlorine())
+    """The towns are city discs the plume's parts cover: each part's air, and the rest of the disc's, is held
+    between the whole release's and its share of the emission before the stop, and the disc's mean moves by
+    what its parts moved."""
+    msc, cut_sc, base, cut = _base_and_cut(_chlorine(), plan_index=2)  # stop at 10 min
     assert base.part_receptors is not None and base.part_receptors.size == len(TOWNS_KM)
-    held, n = HeldToWhole(base, [0]).hold(cut)
-    assert n == len(TOWNS_KM)
-    eb, pb, _, _ = by_part_kinds(base)
-    eh, ph, _, _ = by_part_kinds(held)
-    ec, pc, _, _ = by_part_kinds(cut)
-    assert np.array_equal(pb, ph) and np.array_equal(pb, pc)
-    tb, th, tc = eb.conc.sum(axis=0), eh.conc.sum(axis=0), ec.conc.sum(axis=0)
+    w = tag_weights(base.tag_start_h, base.tag_end_h, base.tag_group, plan_cuts(
+        make_setup(msc, maps=False).plans[2], ["tank"]))
+    assert 0.0 < w.sum() < w.size
+    held, change = HeldToWhole(base, [0]).hold(cut, w)
+    assert change > 0.1
+    lin = _linear(base, w)
+    cols = [by_part_kinds(e) for e in (base, held, cut, lin)]
+    for e in cols[1:]:
+        assert np.array_equal(cols[0][1], e[1])  # the same columns
+    tb, th, tc, tl = (e[0].conc.sum(axis=0) for e in cols)
     assert np.all(th <= tb + 1e-12 * tb.max())
-    assert np.all(th <= tc + 1e-12 * tc.max())
-    assert (tc > tb * 1.01).any()  # the rerun alone read more somewhere: the case is one the hold matters in
+    # the plume's air part by part between the two (the particles are the rerun's own: fewer, other draws)
+    top, bottom = base.part_c.max(), lin.part_c
+    assert np.all(held.part_c <= base.part_c + 1e-12 * top) and np.all(held.part_c >= bottom - 1e-12 * top)
+    assert (cut.part_c > base.part_c * 1.01).any() and (cut.part_c < bottom * 0.99).any()  # both bind here
+    assert np.all(th >= tl - 1e-3 * tb.max())  # the columns with them: within the particles' draws (1.1e-4 here)
     # a disc's conc is its particles' air plus its parts' people-weighted mean: holding the parts leaves the
     # particles' share as the rerun had it
     def particles(exp):  # type: ignore[no-untyped-def]
@@ -100,33 +128,35 @@ def test_every_column_a_town_is_assessed_by_is_held_and_the_particles_keep_their
     np.testing.assert_allclose(particles(held), particles(cut), rtol=0, atol=1e-12 * float(tc.max()))
 
 
-def test_a_cut_lower_than_the_whole_release_is_kept_and_a_higher_one_held() -> None:
-    """Held place by place and step by step: a receptor without parts keeps the rerun's air where it is
-    the lower and takes the whole release's where it is the higher; other releases' tags are left alone."""
+def test_a_rerun_is_held_between_the_whole_release_and_its_first_part() -> None:
+    """Held place by place and step by step, for receptors without parts: a rerun between the whole release's
+    air and its air of the emission before the stop is kept; above, it is scaled to the whole release's (its
+    tags keep their shares); below, it is the whole release's air of that emission; other releases' tags are
+    left alone."""
     _, _, base, _ = _base_and_cut(_chlorine())
     plain = replace(base, part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None,
                     part_early=None)
-    lower = replace(plain, conc=plain.conc * 0.5)
-    higher = replace(plain, conc=plain.conc * 2.0)
-    kept, n_low = HeldToWhole(plain, [0]).hold(lower)
-    assert n_low == 0 and np.array_equal(kept.conc, lower.conc)
-    held, n_high = HeldToWhole(plain, [0]).hold(higher)
-    assert n_high == int((plain.conc > 0).any(axis=(0, 1)).sum()) > 0
+    w = np.where(plain.tag_start_h < 1.0 - 1e-9, 1.0, 0.0)  # a stop at 1 h: the tags' weights
+    low = w[:, None, None] * plain.conc
+    assert 0.0 < low.sum() < plain.conc.sum()
+    middle = replace(plain, conc=0.5 * (low + plain.conc))
+    kept, change = HeldToWhole(plain, [0]).hold(middle, w)
+    assert change == 0.0 and np.array_equal(kept.conc, middle.conc)
+    held, change = HeldToWhole(plain, [0]).hold(replace(plain, conc=plain.conc * 2.0), w)
     np.testing.assert_allclose(held.conc, plain.conc, rtol=1e-12)
-    other, n_other = HeldToWhole(plain, [1]).hold(higher)  # no tag of group 1: nothing held
-    assert n_other == 0 and np.array_equal(other.conc, higher.conc)
-    mixed = plain.conc * np.where(np.arange(plain.conc.shape[1]) % 2 == 0, 0.5, 2.0)[None, :, None]
-    alternate, _ = HeldToWhole(plain, [0]).hold(replace(plain, conc=mixed))
-    np.testing.assert_allclose(alternate.conc, np.minimum(mixed, plain.conc), rtol=1e-12)
+    assert change == pytest.approx(0.5)
+    raised, _ = HeldToWhole(plain, [0]).hold(replace(plain, conc=low * 0.5), w)
+    np.testing.assert_allclose(raised.conc, low, rtol=1e-12)
+    other, change = HeldToWhole(plain, [1]).hold(replace(plain, conc=plain.conc * 2.0), w)  # no tag of group 1
+    assert change == 0.0 and np.array_equal(other.conc, plain.conc * 2.0)
     # the release's sum is held, its tags keep their shares: the tag that read the more keeps the more
     shifted = plain.conc.copy()
     shifted[0], shifted[1] = plain.conc[0] * 3.0, plain.conc[1] * 0.5
-    kept_shares, _ = HeldToWhole(plain, [0]).hold(replace(plain, conc=shifted))
-    total = kept_shares.conc.sum(axis=0)
-    assert np.all(total <= plain.conc.sum(axis=0) * (1 + 1e-12))
+    kept_shares, _ = HeldToWhole(plain, [0]).hold(replace(plain, conc=shifted), np.zeros_like(w))
+    assert np.all(kept_shares.conc.sum(axis=0) <= plain.conc.sum(axis=0) * (1 + 1e-12))
     both = (plain.conc[0] > 0) & (plain.conc[1] > 0)
     assert both.any()
     np.testing.assert_allclose(kept_shares.conc[0][both] / kept_shares.conc[1][both],
                                6.0 * plain.conc[0][both] / plain.conc[1][both], rtol=1e-9)
     with pytest.raises(RuntimeError, match="emission tags differ"):
-        HeldToWhole(plain, [0]).hold(replace(plain, tag_start_h=plain.tag_start_h + 0.5))
+        HeldToWhole(plain, [0]).hold(replace(plain, tag_start_h=plain.tag_start_h + 0.5), w)

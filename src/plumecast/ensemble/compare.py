@@ -55,6 +55,8 @@ from plumecast.plans.evaluate import (
 from plumecast.scenario import Scenario
 
 LEVELS = (2, 3)
+#: a dense cut's hold is said where it moves some receptor's dose by more than this share (dense_cuts)
+HELD_NOTE_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -342,7 +344,9 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     # each distinct cut (the releases' stops) is one transport, whatever plans and delays ask for it: two
     # plans that stop the same release share its cost-of-delay reruns (16 transports had been run where 5
     # distinct cuts would do; dense-cloud audit). key -> (the cut scenario, [(plan, partial, delay or None, j)])
-    cut_runs: dict[tuple[float | None, ...], tuple[Scenario, list[tuple[str, PlanConfig, float | None, int]]]] = {}
+    cut_runs: dict[tuple[float | None, ...], tuple[Scenario, NDArray[np.float64],
+                                                    list[tuple[str, PlanConfig, float | None, int]]]] = {}
+    tags = (np.asarray(base_exp.tag_start_h), np.asarray(base_exp.tag_end_h), np.asarray(base_exp.tag_group))
     dense_named: list[str] = []  # the plans whose cost of delay comes from such reruns
     for p in plain:
         cuts = plan_cuts(p, names) if has_termination(p) else []
@@ -367,21 +371,23 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
                 continue
             cut = _apply_cuts(sc, full, termination_h=h)
             key = tuple(r.stop_h for r in cut.releases)
-            cut_runs.setdefault(key, (cut, []))[1].append((p.name, partial, h, j))
-    # a stopped release is the whole one's first part: its air is held to the baseline's (dense_cuts: a shorter
-    # release's cloud is zones' puff, which can be the more concentrated, and had made a stop at 1 h read more
-    # deaths than doing nothing)
+            # with the tags' weights of the cut: the whole release's air of the emission before it
+            cut_runs.setdefault(key, (cut, tag_weights(*tags, plan_cuts(full, names, h)), []))[2].append(
+                (p.name, partial, h, j))
+    # a stopped release is the whole one's first part: its air is held between the baseline's and the baseline's of
+    # the emission before the stop (dense_cuts: a shorter release's cloud is zones' puff, which can be the more
+    # concentrated, and had made a stop at 1 h read more deaths than doing nothing)
     holder = HeldToWhole(base_exp, sorted(dense)) if cut_runs else None
-    for cut, asks in cut_runs.values():
+    for cut, linear_w, asks in cut_runs.values():
         assert holder is not None
-        dexp, n_held = holder.hold(_cut_run(cut, wind, setup.tags_h, mass))
+        dexp, change = holder.hold(_cut_run(cut, wind, setup.tags_h, mass), linear_w)
         runs += 1
         for name in dict.fromkeys(a[0] for a in asks if a[2] is None):
-            if n_held:
-                notes.append(f"plans: {name!r}: the cut release's dense cloud read more than the whole release "
-                             "at some receptors (zones' cloud of a shorter release, the workbook's puff "
-                             "against its plume, docs/dense_gas.md); their air is held, step by step, to the "
-                             "whole release's there: a stopped release is its first part")
+            if change > HELD_NOTE_SHARE:
+                notes.append(f"plans: {name!r}: the cut release's own dense cloud (zones' cloud of a shorter "
+                             "release) reads above the whole release's air or below its air of the emission before "
+                             "the stop at some receptors; their air is held between the two, step by step "
+                             "(docs/dense_gas.md): a stopped release is the whole one's first part")
         for (name, _, h, j), o in zip(asks, evaluate_plans(dexp, agent, [(partial, h) for _, partial, h, _ in asks],
                                                             names), strict=True):
             if h is None:
