@@ -52,6 +52,8 @@ def people(x: float, sig: int = 2) -> str:
 
     >>> people(1_161_095), people(34_567), people(0.3), people(0.0), people(float("nan"))
     ('1.2 million', '35,000', '< 1', '0', 'unknown')
+    >>> people(1.47), people(2.5), people(9.6), people(14.6)
+    ('1', '2', '10', '15')
     """
     if x is None or not math.isfinite(x):
         return UNKNOWN
@@ -59,6 +61,8 @@ def people(x: float, sig: int = 2) -> str:
         return "0"
     if 0 < abs(x) < 1:
         return "< 1"
+    if abs(x) < 10.0:  # whole people, rounded once (1.47 had read "2": 1.5 to two figures, then to a whole one)
+        return f"{x:,.0f}"
     r = round_sig(x, sig)
     if abs(r) >= 1e9:
         return f"{r / 1e9:.{_decimals(r / 1e9, sig)}f} billion"
@@ -132,14 +136,18 @@ def lives_saved_range(central: float, low: float, high: float) -> str:
     ('25 (4–45)', 'costs < 1')
     >>> lives_saved_range(-5.0, -8.0, -2.0), lives_saved_range(0.4, -2.0, 3.0)
     ('costs 5 (2–8)', '< 1 (costs 2 – saves 3)')
+    >>> lives_saved_range(0.0, -3.0, 0.0)
+    '0 (costs 0–3)'
     """
     if not (math.isfinite(low) and math.isfinite(high)) or not math.isfinite(central):
         return lives_saved(central)
     if low >= 0:
         return people_range(central, low, high)
     if high <= 0 and central <= 0:
-        return lives_saved(central) if central < 0 and people_range(-central, -high, -low) == people(-central) \
-            else f"{lives_saved(central)} ({span(people(-high), people(-low))})"
+        if central < 0 and people_range(-central, -high, -low) == people(-central):
+            return lives_saved(central)
+        # a median of 0 has no sign of its own: the range says they are lives lost ("0 (0–3)" had read as saved)
+        return f"{lives_saved(central)} ({'' if central < 0 else 'costs '}{span(people(-high), people(-low))})"
     text = lives_saved(central)
     return f"{text} (costs {people(-low)} – saves {people(high)})" if high > 0 else \
         f"{text} (costs {people(-low)} – {people(-high)})"

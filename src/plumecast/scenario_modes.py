@@ -5,6 +5,7 @@ unread. Re-exported by :mod:`plumecast.scenario`.
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -142,7 +143,8 @@ def ignored_line(ignored: dict[str, str], mode: Mode) -> str | None:
 
 def run_notes(sc: Scenario, start_zone_given: bool) -> list[str]:
     """What a person running ``sc`` should know that is not an error: a ``start``
-    read as UTC for want of a time zone (``start_zone_given`` False), a release
+    read as UTC for want of a time zone (``start_zone_given`` False), an ``issued_at`` at or
+    after the end of the forecast (every countdown passed: a slip of the date), a release
     outside the output grid (its gas is moved but not mapped there), the columns of
     the receptor CSV that are not read and a CSV without population
     (:func:`plumecast.receptors.csv_note`)."""
@@ -164,6 +166,11 @@ def run_notes(sc: Scenario, start_zone_given: bool) -> list[str]:
                        f"({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}..{g.lon_max:g} E): concentration.nc "
                        "and the map show its gas only where it enters the grid")
     out += _past_the_end(sc)
+    end = sc.start + _dt.timedelta(hours=float(sc.run_hours))
+    if sc.issued_at is not None and sc.issued_at >= end:
+        out.append(f"issued_at {sc.issued_at.isoformat(timespec='minutes')} is at or after the end of the forecast "
+                   f"({end.isoformat(timespec='minutes')}): every countdown has passed, and a place the gas had not "
+                   "reached reads '—' for a forecast already over; check the date and time")
     note = csv_note(sc.receptors.csv) if sc.receptors.csv is not None else None
     if note:
         out.append(note)

@@ -201,14 +201,14 @@ def test_selecting_a_plan_changes_the_totals(browser: Any, compare_url: str, art
 def test_numbers_follow_plumecast_numbers(browser: Any, run_url: str) -> None:
     """numbers.js is a port of plumecast.numbers: same text for the same value."""
     p = Page(browser, run_url)
-    people = [0.0, 0.3, 1.0, 7.0, 125.0, 135.0, 999.0, 1049.0, 34_567.0, 999_999.0, 1_161_095.0, 1_250_000.0,
-              9_733_276.0, 2.5e9, float("nan"), -2.0]
+    people = [0.0, 0.3, 1.0, 1.47, 2.5, 7.0, 9.6, 125.0, 135.0, 999.0, 1049.0, 34_567.0, 999_999.0, 1_161_095.0,
+              1_250_000.0, 9_733_276.0, 2.5e9, float("nan"), -2.0, -1.47]
     pct = [0.0, 0.0347, 0.31, 5.0, 9.96, 46.2, 100.0, 1234.5, float("nan")]
     cds = [0.0, 59.0, 60.0, 5 * 3600 + 29 * 60 + 59, -1.0, -39 * 60 - 1, 86400.0 * 3, None]
     ranges = [(1_161_095, 900_000, 1_600_000), (35_000, 35_000, 35_000), (10.0, float("nan"), 20.0),
               (2_200.0, 44.0, 46_000.0), (73e6, 42e6, 98e6), (3.0, 0.4, 5.0), (25_000.0, 22_000.0, 48_000.0)]
     saved = [(13.2, 4.1, 45.4), (-0.0022, -0.003, -0.001), (-5.0, -8.0, -2.0), (0.4, -2.0, 3.0), (-3.0, -5.0, 0.0),
-             (0.0, 0.0, 0.0), (float("nan"), 1.0, 2.0)]
+             (0.0, 0.0, 0.0), (float("nan"), 1.0, 2.0), (0.0, -3.0, 0.0), (0.0, -5.7e-14, 0.0)]
 
     def js(v: float | None) -> Any:
         return None if v is None else ("NaN" if isinstance(v, float) and math.isnan(v) else v)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.markup import escape
 from rich.progress import Progress
@@ -157,12 +158,15 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
 
         peak = result.concentration.max("time")
         peak.attrs.update(result.concentration.attrs)
-        first = str(result.concentration["time"].values[0])[:16].replace("T", " ")
-        last = str(result.concentration["time"].values[-1])[:16].replace("T", " ")
+        # the intervals are stamped at their ends: the first one began an interval before its stamp
+        times = result.concentration["time"].values
+        interval = np.timedelta64(int(round(scenario.output.interval_min * 60.0)), "s")
+        first = str(times[0] - interval)[:16].replace("T", " ")
+        last = str(times[-1])[:16].replace("T", " ")
         written.append(plot_concentration_map(
             peak, outdir / "concentration_map.png",
             title=(f"{scenario.name}: highest {scenario.output.interval_min:g}-min mean near-surface "
-                   f"{result.agent.name}, {first} to {last} UTC"),
+                   f"{result.agent.name}\n{first} to {last} UTC"),
             units_label="kg m-3", receptors=result.receptors, label_n=10,
         ))
         from plumecast.maps import animate_concentration

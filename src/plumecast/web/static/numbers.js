@@ -70,6 +70,8 @@ export function people(x, sig = 2) {
   if (x === null || x === undefined || !finite(x)) return UNKNOWN;
   if (x === 0) return "0";
   if (Math.abs(x) < 1) return "< 1";
+  // whole people, rounded once (plumecast.numbers.people)
+  if (Math.abs(x) < 10) return grouped(x, 0);
   const r = roundSig(x, sig);
   if (Math.abs(r) >= 1e9) return `${fixed(r / 1e9, decimals(r / 1e9, sig))} billion`;
   if (Math.abs(r) >= 1e6) return `${fixed(r / 1e6, decimals(r / 1e6, sig))} million`;
@@ -107,8 +109,9 @@ export function livesSavedRange(central, low, high) {
   if (!(finite(low) && finite(high)) || !finite(central)) return livesSaved(central);
   if (low >= 0) return peopleRange(central, low, high);
   if (high <= 0 && central <= 0) {
-    return central < 0 && peopleRange(-central, -high, -low) === people(-central)
-      ? livesSaved(central) : `${livesSaved(central)} (${span(people(-high), people(-low))})`;
+    if (central < 0 && peopleRange(-central, -high, -low) === people(-central)) return livesSaved(central);
+    // a median of 0 has no sign of its own: the range says they are lives lost
+    return `${livesSaved(central)} (${central < 0 ? "" : "costs "}${span(people(-high), people(-low))})`;
   }
   const text = livesSaved(central);
   return high > 0 ? `${text} (costs ${people(-low)} – saves ${people(high)})` : `${text} (costs ${people(-low)} – ${people(-high)})`;

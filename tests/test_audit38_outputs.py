@@ -1,0 +1,54 @@
+"""What a fresh-eyes audit of the commands' outputs found (session 38): the map's time window, an
+issue time after the forecast, and how people and lives saved are rounded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plumecast import numbers
+from plumecast.scenario import scenario_from_dict
+
+SMALL = {"name": "t", "start": "2026-07-01T00:00:00Z", "duration_h": 2, "time_step_s": 600, "particles": 500,
+         "seed": 1, "agent": "chlorine", "met": {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0},
+         "releases": [{"type": "point", "lat": 40.0, "lon": -100.0, "rate_kg_s": 10.0, "height_m": 1.0}],
+         "output": {"grid": {"lon_min": -101, "lon_max": -99, "lat_min": 39, "lat_max": 41, "resolution_deg": 0.1},
+                    "interval_min": 30},
+         "receptors": {"points": [{"name": "a", "lat": 40.0, "lon": -99.9, "population": 1000}]}}
+
+
+def test_the_map_names_the_window_of_its_intervals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The intervals are stamped at their ends: the map of the highest 30-min mean of a run from 00:00 to
+    02:00 had said "00:30 to 02:00", leaving out the first interval it holds."""
+    import plumecast.maps as maps
+    from plumecast.cli.global_run import execute
+
+    titles: list[str] = []
+    real = maps.plot_concentration_map
+
+    def spy(*a, **k):  # type: ignore[no-untyped-def]
+        titles.append(k["title"])
+        return real(*a, **k)
+
+    monkeypatch.setattr(maps, "plot_concentration_map", spy)
+    execute(scenario_from_dict(SMALL), tmp_path / "out", title="t", map_png=True, quiet=True)
+    (title,) = titles
+    assert title.endswith("2026-07-01 00:00 to 2026-07-01 02:00 UTC"), title
+
+
+def test_an_issue_time_after_the_forecast_is_said() -> None:
+    late = scenario_from_dict({**SMALL, "issued_at": "2026-07-01T05:00:00Z"})
+    assert any(n.startswith("issued_at 2026-07-01T05:00 is at or after the end of the forecast (2026-07-01T02:00)")
+               for n in late.notes())
+    on_time = scenario_from_dict({**SMALL, "issued_at": "2026-07-01T01:00:00Z"})
+    assert not any("end of the forecast" in n for n in on_time.notes())
+
+
+def test_people_are_rounded_once_and_lives_lost_keep_their_sign() -> None:
+    """1.47 deaths had read "2" (1.5 to two figures, then to a whole person) while the CSV said 1.5; a median
+    of 0 lives saved with members that cost lives had read "0 (0–3)", as if saving up to 3."""
+    assert [numbers.people(x) for x in (1.47, 1.5, 9.6, 10.4, 0.4)] == ["1", "2", "10", "10", "< 1"]
+    assert numbers.lives_saved_range(0.0, -3.0, 0.0) == "0 (costs 0–3)"
+    assert numbers.lives_saved_range(0.0, 0.0, 3.0) == "0 (0–3)"
+    assert numbers.lives_saved_range(-2.0, -3.0, -1.0) == "costs 2 (1–3)"
