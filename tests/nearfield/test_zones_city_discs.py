@@ -75,3 +75,27 @@ def test_a_city_whose_centre_lies_outside_a_zone_still_has_people_in_it() -> Non
     assert rows["AEGL-3"]["receptor_people_inside"] > 1000.0 and rows["AEGL-3"]["receptors_inside"] >= 1
     assert centre_inside["Grenoble"] >= 1  # Grenoble's centre is in the AEGL-2 zone ...
     assert rows["AEGL-2"]["receptor_people_inside"] < 158_552.0  # ... which covers only part of its disc
+
+
+def test_a_city_whose_disc_alone_reaches_a_zone_is_named_not_left_out() -> None:
+    """20 kg/s of ammonia 0.6 km west and 1 km south of Veenendaal's centre (61,271 people, a disc of 2 km), a
+    night wind from the west: the zones held about 1,700 of its people in the AEGL-3 zone, but the deaths are
+    assessed at centres, and its centre lies in no zone and outside the sector: it was left out of the
+    deaths' totals without a word (audit, session 38). The totals now name it, and every city they name
+    has its centre outside the zones and the sector and its disc reaching one."""
+    from plumecast.cli.zones import edge_note
+
+    s = LocalScenario.model_validate({
+        "name": "t", "source": {"lat": 52.02, "lon": 5.55, "height_m": 1.0},
+        "release": {"rate_kg_s": 20.0, "duration_s": 1800}, "agent": "ammonia",
+        "meteorology": {"wind_speed_m_s": 1.5, "wind_from_deg": 270.0, "daytime": False, "cloud_cover_octas": 2,
+                        "air_temperature_c": 8.0},
+        "receptors": {"cities": True, "min_population": 0}})
+    res = compute_zones(s)
+    edge = {name: (people, zone) for name, people, zone in res.edge_receptors}
+    assert "Veenendaal" in edge and edge["Veenendaal"][0] > 60_000
+    assessed = set(str(n) for n in res.receptors["receptor"].values) if res.receptors is not None else set()
+    assert not assessed & set(edge)
+    assert res.receptor_people is not None and res.receptor_people[2][0] > 1000  # the AEGL-3 zone's count
+    note = edge_note(res)
+    assert note.startswith("; not in the totals, deaths not computed: ") and "Veenendaal (61,000 people" in note

@@ -104,6 +104,20 @@ def _total_deaths(rec: Any, suffix: str) -> str:
                        total(f"fatalities{suffix}_high"))
 
 
+def edge_note(result: Any) -> str:
+    """The totals' clause on the cities whose disc reaches into a zone while its centre lies outside the
+    zones and the sector (:func:`plumecast.nearfield.zones.assessment.edge_receptors`): their deaths are
+    not computed, so the totals leave them out, by name (``""`` when there are none)."""
+    from plumecast.numbers import people
+
+    edge = getattr(result, "edge_receptors", None) or []
+    if not edge:
+        return ""
+    named = [f"{escape(n)} ({people(p)} people, its disc reaching the {z} zone)" for n, p, z in edge]
+    return (f"; not in the totals, deaths not computed: {_names(named)} (each one's centre lies outside the zones and the "
+            "sector, and the figures are computed at centres; run or compare assesses a city part by part)")
+
+
 def _names(names: list[str], most: int = 3) -> str:
     return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
@@ -368,7 +382,8 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
             "(2 significant figures, range over the published probit sets): "
             f"{_total_deaths(rec, '')} outdoors; {_total_deaths(rec, '_sheltered')} with shelter-in-place "
             f"({shelter_words(sc.shelter)})"
-            + (f"; not in the totals, figures unknown: {escape(unknown)}" if unknown else ""),
+            + (f"; not in the totals, figures unknown: {escape(unknown)}" if unknown else "")
+            + edge_note(result),
             highlight=False,
         )
     elif result.receptors_searched:

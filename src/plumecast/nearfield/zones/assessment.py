@@ -118,6 +118,30 @@ def receptor_people_by_zone(result: ThreatZones, rec: Any, radius: NDArray[np.fl
     return out
 
 
+def edge_receptors(result: ThreatZones, rec: Any, radius: NDArray[np.float64]) -> list[tuple[str, float, str]]:
+    """The receptors whose disc (``radius``, :func:`zone_receptors`) reaches into a zone while its
+    centre lies in no zone and outside the wind-direction uncertainty sector: ``(name, people, the
+    innermost zone it reaches)``. :func:`assess_receptors` takes a receptor by its centre, so their
+    people in the zones are counted (:func:`receptor_people_by_zone`) but not assessed: the totals
+    must say so (a town of 61,000 whose disc held 1,700 of the AEGL-3 zone's people had been left out
+    of the deaths without a word; audit, session 38)."""
+    scenario, setup = result.scenario, result.setup
+    x, y = to_local(scenario.source.lat, scenario.source.lon, setup.downwind_bearing_deg, rec.lon, rec.lat)
+    sector = result.uncertainty_sector
+    out = []
+    for k in np.flatnonzero(np.asarray(radius) > 0):
+        centre = Point(x[k], y[k])
+        if any(z.polygon_local.covers(centre) for z in result.zones if not z.polygon_local.is_empty):
+            continue
+        if not sector.is_empty and sector.covers(Point(float(rec.lon[k]), float(rec.lat[k]))):
+            continue
+        disc = centre.buffer(float(radius[k]), quad_segs=32)
+        reached = [z.level.name for z in result.zones if not z.polygon_local.is_empty and disc.intersects(z.polygon_local)]
+        if reached:
+            out.append((str(rec.name[k]), float(rec.population[k]), reached[-1]))
+    return out
+
+
 def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Dataset | None:
     """Consequences at the receptors inside a zone or the wind-direction uncertainty sector.
 

@@ -29,6 +29,7 @@ from plumecast.nearfield.stability import (
 from plumecast.nearfield.zones.assessment import (
     _load_receptors,
     assess_receptors,
+    edge_receptors,
     receptor_people_by_zone,
     receptor_shelter,
     zone_receptors,
@@ -149,6 +150,9 @@ class ThreatZones:
     #: per zone: the receptors' people in it (cities by the share of their disc it covers), the receptors in
     #: it and those of unknown people (:func:`~plumecast.nearfield.zones.assessment.receptor_people_by_zone`)
     receptor_people: list[tuple[float, int, int]] | None = None
+    #: the cities whose disc reaches into a zone while its centre lies in no zone and outside the sector: their
+    #: figures are computed at centres, so they are not assessed (name, people, the innermost zone reached)
+    edge_receptors: list[tuple[str, float, str]] = field(default_factory=list)
 
     @property
     def model_name(self) -> str:
@@ -487,6 +491,7 @@ def compute_zones(
             # the cities beyond the zones' reach that only the count needs lie outside the zones and the sector:
             # the assessment leaves them out as it did when it read the receptors itself
             result.receptors = assess_receptors(result, found[0])
+            result.edge_receptors = edge_receptors(result, *found)
         if result.receptors is not None:
             result.warnings.extend(
                 f"consequences: {w}" for w in str(result.receptors.attrs.get("warnings", "")).splitlines() if w
