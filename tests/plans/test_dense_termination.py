@@ -88,7 +88,10 @@ def test_a_termination_of_a_dense_release_is_the_cut_release(dense_gas):
         # after the release's start (before it, nothing of the release is left: the tags' figure, exactly 0
         # here, not a rerun of a millisecond's release); the plan's own cut is also on the delay axis
         assert 1.0 / 6.0 in setup.delay_h
-        assert r.runs == 1 + sum(h > 0.0 for h in setup.delay_h)
+        # (a stop at or after the release's end, 2 h, is the baseline itself: no rerun)
+        assert 2.0 in setup.delay_h and r.runs == 1 + sum(0.0 < h < 2.0 for h in setup.delay_h)
+        assert r.delay_termination["stop at 10 min"][list(setup.delay_h).index(2.0)] == \
+            r.outcomes["do nothing"].total_fatalities
         assert 0.0 in setup.delay_h and r.delay_termination["stop at 10 min"][list(setup.delay_h).index(0.0)] == 0.0
         # the cut release's own cloud, held to the whole release's air (plumecast.ensemble.dense_cuts): zones'
         # cloud of the 10-min release reads more than the 2-h release's at all three places here
@@ -140,7 +143,7 @@ def test_a_plan_that_stops_the_dense_release_and_halves_another_reruns_the_stop(
     sc = _two_releases(plans)
     setup = make_setup(sc, maps=False)
     r = member_task(setup, MemberSpec(0, sc.seed))
-    assert cut_h in setup.delay_h and r.runs == 1 + sum(h > 0.0 for h in setup.delay_h)  # one per distinct cut
+    assert cut_h in setup.delay_h and r.runs == 1 + sum(0.0 < h < 2.0 for h in setup.delay_h)  # one per distinct cut
     # by hand: the tank car cut at the source, the vent halved by its tags after the cut
     direct = _two_releases(plans)
     rel = list(direct.releases)
@@ -218,7 +221,7 @@ def test_plans_that_stop_the_same_dense_release_share_their_reruns():
     sc = _scenario().model_copy(update={"plans": [PlanConfig.model_validate(p) for p in plans]})
     setup = make_setup(sc, maps=False)
     both = member_task(setup, MemberSpec(0, sc.seed))
-    cuts = {h for h in setup.delay_h if h > 0.0} | {1.0 / 6.0, 0.5}
+    cuts = {h for h in setup.delay_h if 0.0 < h < 2.0} | {1.0 / 6.0, 0.5}  # at or after its end (2 h): no rerun
     assert both.runs == 1 + len(cuts)  # not 1 + 2 x (1 + the delays)
     for p in plans:
         alone = _scenario().model_copy(update={"plans": [PlanConfig.model_validate(p)]})
