@@ -57,6 +57,25 @@ def test_on_a_folded_line_a_point_takes_the_youngest_air_that_reaches_it():
         assert tr.travel_s(x)[0] == pytest.approx(10e3 / 3.0)
 
 
+def test_the_older_stretch_of_a_folded_line_is_found_after_the_line_has_left_the_point():
+    # east at 3 m/s for 6 h, then west for 2 h: 10 km west the young stretch (air that left ~0.9 h ago) and,
+    # further along the line, the older air coming back (it left the source 10 km east of here... and turned)
+    w = np.array([[3.0, 0.0]] * 72 + [[-3.0, 0.0]] * 24)
+    tr = track_at(w, DT, 100e3)
+    assert tr is not None
+    cover = np.full(tr.path.size, 500.0)
+    x0, _ = tr.locate(np.array([-10e3]), np.array([0.0]), cover)
+    x1, y1 = tr.locate(np.array([-10e3]), np.array([0.0]), cover, branch=1)
+    assert x0[0] == pytest.approx(10e3) and np.isfinite(x1[0]) and x1[0] > x0[0] + 2 * 500.0
+    assert y1[0] == pytest.approx(0.0, abs=1e-6)
+    # the old air there left the source when the wind still blew east: its travel is longer than the young air's
+    assert tr.travel_s(x1)[0] > 2 * 3600.0
+    straight = track_at(np.array([[1.5, 0.0]] * 100 + [[3.0, 0.0]] * 10), DT, 100e3)
+    assert straight is not None
+    xs, _ = straight.locate(np.array([20e3, -5e3]), np.array([0.0, 0.0]), np.full(straight.path.size, 1e3), branch=1)
+    assert np.isnan(xs).all()  # a line that never comes back has no older stretch
+
+
 def test_a_straight_line_gives_the_steady_plume():
     # the streak line of a steady wind, built by hand, against the steady plume: the same air
     src = nfp.NearFieldSource(group=0, lat=40.0, lon=-100.0, height_m=1.0, pg_class="D", terrain="rural",
@@ -172,6 +191,20 @@ def test_air_that_comes_back_or_sweeps_past_a_place_is_breathed_there(monkeypatc
     at10 = turn[:, 0].max()  # the plume's axis at 10 km before the turn
     assert turn[:, 1].max() > 0.5 * at10  # the puffs: 12 against 18 ppm on the axis (0.67)
     assert turn[:, 2].max() > 0.15 * at10  # 20 km: the puffs 5.4 ppm (0.30)
+
+
+def test_older_air_that_comes_back_over_a_place_is_breathed_there(monkeypatch):
+    """After a reversal the streak line folds: a place west of the source lies on its young stretch (the air
+    emitted since) and then on its older one (the air that had gone east and comes back). Taking the young
+    stretch alone, 10 km west and 1 km off the axis read nothing once the release had ended (8 h) and its last
+    young air had passed, at 8.8 h, while the 30-s puffs gave it 2.0-2.9 ppm to 10.6 h (audit, session 38)."""
+    name, lat, lon = _ray(180.0, 10.0)
+    west = (name, lat + 1.0 / 111.2, lon)
+    rev, _ = _turning_run([3.0] * 7 + [-3.0] * 14, [0.0] * 21, [west], monkeypatch, hours=12)
+    steps_h = (np.arange(rev.shape[0]) + 1) * DT / 3600.0
+    late = rev[(steps_h > 9.25) & (steps_h <= 10.25), 0]
+    one_ppm = 17.031 / 24.45 * 1e-6  # ammonia [kg m-3]
+    assert late.min() > one_ppm  # the puffs: 2.0-2.9 ppm; the young stretch alone read about 0.001 ppm
 
 
 def test_a_calm_keeps_the_steady_plume_where_the_wind_last_went(monkeypatch):

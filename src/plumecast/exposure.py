@@ -480,11 +480,10 @@ class ExposureSampler:
     def _plume_step(self, si: int, src: NearFieldSource, step: int, lat: NDArray[np.float64], lon: NDArray[np.float64],
                     wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
                     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
-        """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``: the
-        steady plume of the step's wind and, where that wind has changed, the larger of it and the
-        plume along its streak line (:mod:`plumecast.near_field_track`), each with its own emission
-        windows; a release that can be dense has zones' cloud within :data:`PLUME_REACH_M` only, and
-        its passive Gaussian plume (not dense) beyond."""
+        """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``: the steady
+        plume of the step's wind and, where it has changed, the largest of it and the plumes along the streak
+        line's youngest and next older stretches (:mod:`plumecast.near_field_track`); a dense-capable release
+        has zones' cloud within :data:`PLUME_REACH_M` only, its passive Gaussian plume beyond."""
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
@@ -497,13 +496,16 @@ class ExposureSampler:
             return out
         # the streak line's windows are its own travel times, not what a place has breathed: air may pass it again
         # (a reversal) or side-on (a turn) (docs/exposure.md; had read 0 while 45 ppm were there; session 38)
-        along = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, None, track)
-        more = along[0] > out[0]
-        return tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))  # type: ignore[return-value]
+        for branch in (0, 1):
+            along = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, None, track, None,
+                                   branch)
+            more = along[0] > out[0]
+            out = tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))  # type: ignore[assignment]
+        return out
 
     def _plume_of(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
                   t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
-                  delivered: NDArray[np.float64] | None, track: Any, heading: Any = None,
+                  delivered: NDArray[np.float64] | None, track: Any, heading: Any = None, branch: int = 0,
                   ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
         """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``
         (None: each step's own)."""
@@ -511,14 +513,15 @@ class ExposureSampler:
         if passive is None or not far.any():
             return src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                     since if np.isfinite(since).any() else None,
-                                    None if delivered is None else delivered[si], track, heading)
+                                    None if delivered is None else delivered[si], track, heading, branch)
         c, bins, early = np.zeros(lat.size), np.zeros(lat.size, np.int64), np.zeros(lat.size)
         for part, who in ((~far, src), (far, passive)):
             if not part.any():
                 continue
             done = None if delivered is None else delivered[si, part]  # a copy, updated by the call and put back
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                   since[part] if np.isfinite(since[part]).any() else None, done, track, heading)
+                                   since[part] if np.isfinite(since[part]).any() else None, done, track, heading,
+                                   branch)
             if delivered is not None:
                 delivered[si, part] = done
             c[part], bins[part], early[part] = got

@@ -185,7 +185,7 @@ class NearFieldSource:
     def step_mean_at(
         self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
         wind_at: Any, edges_s: NDArray[np.float64], since_s: NDArray[np.float64] | None = None,
-        delivered: NDArray[np.float64] | None = None, track: Any = None, heading: Any = None,
+        delivered: NDArray[np.float64] | None = None, track: Any = None, heading: Any = None, branch: int = 0,
     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
         """Mean plume concentration over the step ``[t0_s, t1_s]`` at the points (``lat``,
         ``lon`` [deg]), at breathing height [kg m-3], with the emission-time bin of the air
@@ -226,7 +226,8 @@ class NearFieldSource:
         ``track``: the source's streak line at ``t1_s`` (:func:`plumecast.near_field_track.track_at`,
         where its wind has changed): ``x`` and ``y`` are then taken along it and ``tau`` is the
         time the wind took to run the front's distance (module :mod:`plumecast.near_field_track`);
-        None: the steady plume of the step's wind. ``heading``: the way the plume goes where that wind is
+        None: the steady plume of the step's wind; ``branch`` 1: along the next older stretch of the line
+        that passes the point (:meth:`plumecast.near_field_track.Track.locate`). ``heading``: the way the plume goes where that wind is
         an exact calm (the last step's, :func:`plumecast.near_field_track.carrying_vector`; it had gone
         east, 136 ppm 5 km east of 10 kg/s of ammonia released into a calm wind after a northward one)."""
         n = int(np.asarray(lat).size)
@@ -247,7 +248,7 @@ class NearFieldSource:
             east, north = local_xy(lat, lon, self.lat, self.lon, 1.0, 0.0)
             sy_line = briggs_sigma_y(np.maximum(track.path, 1.0), pg_class, self.terrain)  # type: ignore[arg-type]
             cover = COVER_SIGMAS * sy_line
-            x, y = track.locate(east, north, cover)
+            x, y = track.locate(east, north, cover, branch)
             dist = np.hypot(east, north)
         at_source = dist < INNER_RADIUS_M
         x = np.where(at_source, INNER_RADIUS_M, x)

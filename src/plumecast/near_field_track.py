@@ -28,11 +28,11 @@ far short of ``x``. In a wind that changes speed only this is the air's exact tr
 the step's mean of the emission window it brings is the exact concentration ``Q / u`` of
 the wind the air left with; in a steady wind the line is straight and the plume is the
 steady plume (:func:`track_at` gives None, and the plume is computed as before, to the
-bit). Where the line folds back on itself (a wind that reverses) a point takes the nearer
-branch only: the air of both is there (a source that emits into its own returning air), so
-the plume can read low there (audit). Where the wind has changed a place therefore breathes
-the larger of this plume and the steady plume of the step's wind
-(:meth:`plumecast.exposure.ExposureSampler._plume_step`). Each step's emission window along
+bit). Where the line folds back on itself (a wind that reverses) a point lies on two
+stretches, the young air and the older air coming back: it takes each
+(:meth:`Track.locate`, ``branch`` 0 and 1), and where the wind has changed a place breathes
+the largest of these plumes and the steady plume of the step's wind
+(:meth:`plumecast.exposure.ExposureSampler._plume_step`; the larger, not the sum). Each step's emission window along
 the line is its own, ``[t0 - tau, t1 - tau]``: air that passes a place again (a reversal) or
 side-on (a turn) is counted when it passes (with the windows the place had already breathed,
 as the steady plume keeps them, such air had read 0; session 38, docs/exposure.md).
@@ -60,8 +60,8 @@ class Track:
     north: NDArray[np.float64]
     path: NDArray[np.float64]
 
-    def locate(self, east_m: NDArray[np.float64], north_m: NDArray[np.float64], cover_m: NDArray[np.float64]
-               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def locate(self, east_m: NDArray[np.float64], north_m: NDArray[np.float64], cover_m: NDArray[np.float64],
+               branch: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Downwind ``x`` along the line and crosswind ``y`` (distance from it) of points at
         ``east_m``, ``north_m`` from the source [m], from the youngest stretch of the line (the
         least ``x``) that passes within ``cover_m`` (per knot: how far its plume reaches across,
@@ -70,9 +70,14 @@ class Track:
         the rounding puts nearer (the older one's travel had held a point 20 km downwind at
         nothing). A point behind the source (before the first segment's start) gets its
         negative distance along that segment as ``x``, one past the line's far end ``x`` beyond
-        its length."""
-        return _locate(np.ascontiguousarray(east_m, dtype=np.float64), np.ascontiguousarray(north_m, dtype=np.float64),
-                       self.east, self.north, self.path, np.ascontiguousarray(cover_m, dtype=np.float64))
+        its length. ``branch`` 1: the next older stretch that covers the point after the line has
+        left it (older air coming back after a reversal, or a loop), NaN where there is none."""
+        e = np.ascontiguousarray(east_m, dtype=np.float64)
+        n = np.ascontiguousarray(north_m, dtype=np.float64)
+        c = np.ascontiguousarray(cover_m, dtype=np.float64)
+        if branch == 1:
+            return _locate_older(e, n, self.east, self.north, self.path, c)
+        return _locate(e, n, self.east, self.north, self.path, c)
 
     def travel_s(self, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
         """How long ago the air now ``x_m`` metres along the line left the source [s]."""
@@ -172,4 +177,48 @@ def _locate(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
                 bx = x
         xs[i] = bx
         ys[i] = math.sqrt(best)
+    return xs, ys
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _locate_older(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
+    """:meth:`Track.locate` with ``branch`` 1: each point against the segments in order, the first
+    that covers it (its foot on the segment, within the cover), then the first after the line has
+    been away from it for more than twice that cover along the path; NaN where none."""
+    n = px.size
+    m = east.size - 1
+    xs = np.full(n, np.nan)
+    ys = np.full(n, np.nan)
+    for i in range(n):
+        first = -1.0  # the path distance of the first covering stretch (-1: not yet)
+        away = -1.0  # where the line last left the point (-1: still on the first stretch)
+        gap = 0.0
+        for j in range(m):
+            ax = px[i] - east[j]
+            ay = py[i] - north[j]
+            dx = east[j + 1] - east[j]
+            dy = north[j + 1] - north[j]
+            ll = dx * dx + dy * dy
+            lam = (ax * dx + ay * dy) / ll if ll > 0.0 else 0.0
+            lc = min(max(lam, 0.0), 1.0)
+            ex = ax - lc * dx
+            ey = ay - lc * dy
+            d = ex * ex + ey * ey
+            c = cover[j] + lc * (cover[j + 1] - cover[j])
+            x = path[j] + lc * (path[j + 1] - path[j])
+            covered = d <= c * c and 0.0 <= lam <= 1.0
+            if first < 0.0:
+                if covered:
+                    first = x
+                    gap = 2.0 * c
+                continue
+            if not covered:
+                if away < 0.0:
+                    away = x
+                continue
+            if away >= 0.0 and x - away > gap:
+                xs[i] = x
+                ys[i] = math.sqrt(d)
+                break
+            away = -1.0  # the first stretch again (a joint the foot missed)
     return xs, ys
