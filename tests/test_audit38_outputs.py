@@ -52,3 +52,26 @@ def test_people_are_rounded_once_and_lives_lost_keep_their_sign() -> None:
     assert numbers.lives_saved_range(0.0, -3.0, 0.0) == "0 (costs 0–3)"
     assert numbers.lives_saved_range(0.0, 0.0, 3.0) == "0 (0–3)"
     assert numbers.lives_saved_range(-2.0, -3.0, -1.0) == "costs 2 (1–3)"
+
+
+def test_receptors_csv_holds_the_series_of_the_casualty_table(tmp_path: Path) -> None:
+    """A town a plume crosses is assessed part by part of its disc; receptors.csv had kept the disc's mean air,
+    lower than its worst part's, so that a countdown read from the file came later than the table's (audit).
+    It now holds the series the table is made of, as consequences.nc does."""
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    from plumecast.cli.global_run import execute
+
+    d = {**SMALL, "duration_h": 3, "time_step_s": 300, "particles": 3000,
+         "releases": [{"type": "point", "lat": 40.0, "lon": -100.0, "rate_kg_s": 10.0, "height_m": 1.0,
+                       "dense_gas": "off"}],
+         "receptors": {"points": [{"name": "town", "lat": 40.01, "lon": -99.85, "population": 50000,
+                                   "radius_km": 4}]}}
+    out = tmp_path / "out"
+    execute(scenario_from_dict(d), out, title="t", map_png=False, quiet=True)
+    csv = pd.read_csv(out / "receptors.csv", index_col=0)
+    with xr.open_dataset(out / "consequences.nc") as ds:
+        assert int(ds["disc_parts"][0]) > 1  # the case: the town is made of its parts
+        np.testing.assert_allclose(csv["town"].to_numpy(), ds["concentration"].values[0], rtol=1e-6, atol=0.0)

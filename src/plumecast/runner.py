@@ -741,12 +741,19 @@ def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:
         ds.to_netcdf(tmp, format="NETCDF4")
     written.append(path)
     if result.receptor_series is not None:
-        s = result.receptor_series
-        path = outdir / "receptors.csv"
-        with atomic_path(path) as tmp:
-            df = s.to_pandas()
-            df.columns = [str(n) for n in s["name"].values]
-            df.index.name = "time_utc"
-            df.to_csv(tmp, float_format="%.6e")
-        written.append(path)
+        written.append(write_receptor_csv(result.receptor_series, outdir))
     return written
+
+
+def write_receptor_csv(series: Any, outdir: Path) -> Path:
+    """``receptors.csv`` atomically: one row per transport step (``time_utc``, its end), one column per
+    receptor (its name), the concentration [kg m-3] of ``series`` (``(time, receptor)`` or ``(receptor,
+    time)``, a ``name`` coordinate) to seven significant figures."""
+    s = series.transpose("time", "receptor")
+    path = Path(outdir) / "receptors.csv"
+    with atomic_path(path) as tmp:
+        df = s.to_pandas()
+        df.columns = [str(n) for n in s["name"].values]
+        df.index.name = "time_utc"
+        df.to_csv(tmp, float_format="%.6e")
+    return path

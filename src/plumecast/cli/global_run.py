@@ -152,6 +152,12 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         if nested:
             console.print(f"note: {nested}", highlight=False, markup=False)
         written += write_consequence_table(consequences, outdir)
+        if "concentration" in consequences:
+            # the series the casualty table is made of (a city a plume crosses: its most exposed part), in place of
+            # the disc means write_outputs wrote: a countdown read from the file had come later than the table's
+            from plumecast.runner import write_receptor_csv
+
+            write_receptor_csv(consequences["concentration"], outdir)
     written += _people_above_levels(result, scenario, outdir, raster, consequences)
     if map_png:
         from plumecast.maps import plot_concentration_map

@@ -494,10 +494,10 @@ def _load_receptor_csv(path: Path, rd: RunData) -> None:
             "fatalities_sheltered": math.nan, "peak_percent_aegl3": math.nan, "note": "",
         })
     rd.totals = {"fatalities": math.nan, "receptors_unknown": len(rd.receptors)}
-    rd.problems.append("receptors.csv: each city's air is its mean over its disc (consequences.nc, which holds its "
-                       "most exposed part, is not read), far lower where a plume crosses part of it (120 % of "
-                       "AEGL-3 against 7,000 % in an audit): % of AEGL-3 and the cities past each level are lower "
-                       "bounds")
+    rd.problems.append("receptors.csv: each city's air is that of its row in the run's casualty table (where a "
+                       "plume crosses it, its most exposed part), but a folder written before 2026-12-03 holds its "
+                       "mean over its disc, far lower where a plume crosses part of it (120 % of AEGL-3 against "
+                       "7,000 % in an audit): there, % of AEGL-3 and the cities past each level are lower bounds")
 
 
 def _load_front(path: Path, rd: RunData) -> None:
