@@ -361,7 +361,8 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     dense = set(base_res.stats.get("near_field_dense_groups", ()))
     # each distinct cut (the releases' stops) is one transport, whatever plans and delays ask for it: two
     # plans that stop the same release share its cost-of-delay reruns (16 transports had been run where 5
-    # distinct cuts would do; dense-cloud audit). key -> (the cut scenario, [(plan, partial, delay or None, j)])
+    # distinct cuts would do; dense-cloud audit). key -> (the cut scenario, the emission tags' weights of the cut,
+    # [(plan, partial, delay or None, j)])
     cut_runs: dict[tuple[float | None, ...], tuple[Scenario, NDArray[np.float64],
                                                     list[tuple[str, PlanConfig, float | None, int]]]] = {}
     tags = (np.asarray(base_exp.tag_start_h), np.asarray(base_exp.tag_end_h), np.asarray(base_exp.tag_group))
