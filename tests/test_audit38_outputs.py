@@ -75,3 +75,23 @@ def test_receptors_csv_holds_the_series_of_the_casualty_table(tmp_path: Path) ->
     with xr.open_dataset(out / "consequences.nc") as ds:
         assert int(ds["disc_parts"][0]) > 1  # the case: the town is made of its parts
         np.testing.assert_allclose(csv["town"].to_numpy(), ds["concentration"].values[0], rtol=1e-6, atol=0.0)
+
+
+def test_a_point_in_the_uncertainty_sector_is_marked_in_the_threat_table(tmp_path: Path, capsys, monkeypatch) -> None:
+    """The threat-at-a-point table gives a point at its own place ("< 0.3 ppm") where the receptor table gives it
+    the plume's axis (1,900 ppm): a reader saw "harmless" and "2 deaths" for one village (audit). The point is
+    marked and the mark explained."""
+    from tests.helpers import run_cli
+
+    (tmp_path / "s.yaml").write_text(
+        "name: t\nagent: ammonia\nstart: 2026-03-10T23:00:00+01:00\n"
+        "releases: [{type: point, name: tanker, lat: 52.02, lon: 5.55, height_m: 1, rate_kg_s: 20, duration_s: 1800}]\n"
+        "local_weather: {wind_speed_m_s: 1.5, wind_from_deg: 270, daytime: false, cloud_cover_octas: 2,"
+        " air_temperature_c: 8}\n"
+        "receptors:\n  points: [{name: village, lat: 52.025, lon: 5.60, population: 800}]\n")
+    monkeypatch.setenv("COLUMNS", "200")
+    rc, out = run_cli(["zones", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "z")], capsys, monkeypatch)
+    assert rc == 0, out
+    assert "village †" in out
+    assert "† in the wind-direction uncertainty sector: here at its own place in the forecast wind" in " ".join(
+        out.split())

@@ -321,6 +321,11 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
                     "peak indoor [ppm]", "at [min]"):
             pt.add_column(escape(col), justify="left" if col == "point" else "right")
         far = []
+        rec = result.receptors
+        # a point in the uncertainty sector has its own place here and the plume's axis in the receptor table
+        on_axis = set() if rec is None or "plume_axis_assumed" not in rec else {
+            str(n) for n, a in zip(rec["receptor"].values, rec["plume_axis_assumed"].values, strict=True) if a}
+        marked = False
         for row in point_summary(result.points):
             if not row["in_range"]:
                 far.append(str(row["point"]))
@@ -332,8 +337,15 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
                 peak = float(row[f"peak_{where}_ppm"])
                 when = float(row[f"time_peak_{where}_s"]) if not 0 < peak < floor_ppm else math.nan
                 cells += [_peak_ppm(peak, floor_ppm), _minutes(when)]
-            pt.add_row(escape(str(row["point"])), _km(float(row["x_m"])), _km(float(row["y_m"])), *cells)
+            name = str(row["point"])
+            marked |= name in on_axis
+            pt.add_row(escape(name) + (" †" if name in on_axis else ""), _km(float(row["x_m"])),
+                       _km(float(row["y_m"])), *cells)
         console.print(fold(pt))
+        if marked:
+            console.print("† in the wind-direction uncertainty sector: here at its own place in the forecast wind; "
+                          "the receptor table gives it the plume axis at its distance (the wind may swing onto it)",
+                          highlight=False)
         if far:
             console.print(
                 f"out of range: {escape(', '.join(far))} lie(s) more than {MAX_DISTANCE_M / 1000:.0f} km from the "
