@@ -494,8 +494,7 @@ class ExposureSampler:
                              heading)
         if track is None:  # a straight line: the same plume
             return out
-        # the streak line's windows are its own travel times, not what a place has breathed: air may pass it again
-        # (a reversal) or side-on (a turn) (docs/exposure.md; had read 0 while 45 ppm were there; session 38)
+        # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
         for branch in (0, 1):
             along = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, None, track, None,
                                    branch)

@@ -135,6 +135,14 @@ def track_at(winds: NDArray[np.float64], dt_s: float, reach_m: float) -> Track |
     return Track(ago=dt_s * np.arange(path.size, dtype=np.float64), east=east, north=north, path=path)
 
 
+@numba.njit(inline="always", error_model="numpy")
+def _segment(x, y, east, north, j):  # type: ignore[no-untyped-def]
+    """The point (x, y) from knot ``j``, the segment from ``j`` to ``j + 1`` and its squared length."""
+    dx = east[j + 1] - east[j]
+    dy = north[j + 1] - north[j]
+    return x - east[j], y - north[j], dx, dy, dx * dx + dy * dy
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _locate(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
     """:meth:`Track.locate`: each point against the segments of the line in order, the first
@@ -148,11 +156,7 @@ def _locate(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
         best = np.inf
         bx = 0.0
         for j in range(m):
-            ax = px[i] - east[j]
-            ay = py[i] - north[j]
-            dx = east[j + 1] - east[j]
-            dy = north[j + 1] - north[j]
-            ll = dx * dx + dy * dy
+            ax, ay, dx, dy, ll = _segment(px[i], py[i], east, north, j)
             reach = math.sqrt(best) + math.sqrt(ll)
             if ax * ax + ay * ay > max(reach, cover[j] + math.sqrt(ll)) ** 2:
                 continue  # neither nearer than the best nor within the cover anywhere on the segment
@@ -194,11 +198,7 @@ def _locate_older(px, py, east, north, path, cover):  # type: ignore[no-untyped-
         away = -1.0  # where the line last left the point (-1: still on the first stretch)
         gap = 0.0
         for j in range(m):
-            ax = px[i] - east[j]
-            ay = py[i] - north[j]
-            dx = east[j + 1] - east[j]
-            dy = north[j + 1] - north[j]
-            ll = dx * dx + dy * dy
+            ax, ay, dx, dy, ll = _segment(px[i], py[i], east, north, j)
             lam = (ax * dx + ay * dy) / ll if ll > 0.0 else 0.0
             lc = min(max(lam, 0.0), 1.0)
             ex = ax - lc * dx
