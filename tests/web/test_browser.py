@@ -308,6 +308,9 @@ def test_a_failed_run_is_not_waited_for(browser: Any, tmp_path: Path) -> None:
         page.reload()
         page.wait_for_function("() => document.querySelector('#live-state').innerText.includes('failed')",
                                timeout=10_000)
+        # the map's note is drawn after the header's state (a read right after it found it still empty, CI)
+        page.wait_for_function("() => document.querySelector('#map-note').innerText.includes('failed')",
+                               timeout=10_000)
         note = page.inner_text("#map-note")
         assert "failed" in note and "Waiting" not in note, note
         p.close()
