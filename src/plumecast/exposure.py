@@ -94,7 +94,7 @@ from plumecast.concentration import receptor_coords
 from plumecast.countermeasures.front import great_circle_m
 from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
-from plumecast.near_field_plume import (  # noqa: F401 (the plume's reach, named here too)
+from plumecast.near_field_plume import (
     NEAR_FIELD_MIN_WIND_M_S,
     PLUME_FADE_END_M,
     PLUME_REACH_M,

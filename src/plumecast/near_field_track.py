@@ -143,6 +143,17 @@ def _segment(x, y, east, north, j):  # type: ignore[no-untyped-def]
     return x - east[j], y - north[j], dx, dy, dx * dx + dy * dy
 
 
+@numba.njit(inline="always", error_model="numpy")
+def _foot(ax, ay, dx, dy, ll):  # type: ignore[no-untyped-def]
+    """Where the point (ax, ay) from a segment's start projects on it (``lam``: 0 at the start, 1 at
+    the end), that clamped to the segment (``lc``), and the squared distance to the clamped foot."""
+    lam = (ax * dx + ay * dy) / ll if ll > 0.0 else 0.0
+    lc = min(max(lam, 0.0), 1.0)
+    ex = ax - lc * dx
+    ey = ay - lc * dy
+    return lam, lc, ex * ex + ey * ey
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _locate(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
     """:meth:`Track.locate`: each point against the segments of the line in order, the first
@@ -160,11 +171,7 @@ def _locate(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
             reach = math.sqrt(best) + math.sqrt(ll)
             if ax * ax + ay * ay > max(reach, cover[j] + math.sqrt(ll)) ** 2:
                 continue  # neither nearer than the best nor within the cover anywhere on the segment
-            lam = (ax * dx + ay * dy) / ll if ll > 0.0 else 0.0
-            lc = min(max(lam, 0.0), 1.0)
-            ex = ax - lc * dx
-            ey = ay - lc * dy
-            d = ex * ex + ey * ey
+            lam, lc, d = _foot(ax, ay, dx, dy, ll)
             if j == 0 and lam < 0.0:
                 x = lam * math.sqrt(ll)  # behind the source: negative
             elif j == m - 1 and lam > 1.0:
@@ -194,22 +201,18 @@ def _locate_older(px, py, east, north, path, cover):  # type: ignore[no-untyped-
     xs = np.full(n, np.nan)
     ys = np.full(n, np.nan)
     for i in range(n):
-        first = -1.0  # the path distance of the first covering stretch (-1: not yet)
+        found = False  # the first covering stretch met
         away = -1.0  # where the line last left the point (-1: still on the first stretch)
         gap = 0.0
         for j in range(m):
             ax, ay, dx, dy, ll = _segment(px[i], py[i], east, north, j)
-            lam = (ax * dx + ay * dy) / ll if ll > 0.0 else 0.0
-            lc = min(max(lam, 0.0), 1.0)
-            ex = ax - lc * dx
-            ey = ay - lc * dy
-            d = ex * ex + ey * ey
+            lam, lc, d = _foot(ax, ay, dx, dy, ll)
             c = cover[j] + lc * (cover[j + 1] - cover[j])
             x = path[j] + lc * (path[j + 1] - path[j])
             covered = d <= c * c and 0.0 <= lam <= 1.0
-            if first < 0.0:
+            if not found:
                 if covered:
-                    first = x
+                    found = True
                     gap = 2.0 * c
                 continue
             if not covered:

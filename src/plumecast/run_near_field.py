@@ -482,7 +482,7 @@ def beyond_near_field_lines(scenario: Scenario, sampler_x: ExposureSampler | Non
     if sampler_x is None:
         return []
     from plumecast.countermeasures.front import great_circle_m
-    from plumecast.exposure import PLUME_FADE_END_M, PLUME_REACH_M
+    from plumecast.near_field_plume import PLUME_FADE_END_M, PLUME_REACH_M
 
     if not sampler_x.near:
         return near_field_off_lines(scenario, sampler_x)

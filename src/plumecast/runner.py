@@ -682,8 +682,9 @@ def _neutralise(p: Particles, burnt: NDArray[np.bool_], grid: OutputGrid, step: 
     return removed
 
 
-def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:
-    """Write ``concentration.nc`` (CF-1.8) and ``receptors.csv`` atomically."""
+def write_outputs(result: RunResult, outdir: str | Path, receptor_series: Any = None) -> list[Path]:
+    """Write ``concentration.nc`` (CF-1.8) and ``receptors.csv`` atomically; ``receptor_series``: the
+    receptors' series to write (default the run's own, :attr:`RunResult.receptor_series`)."""
     outdir = Path(outdir)
     written: list[Path] = []
     sc = result.scenario
@@ -740,8 +741,9 @@ def write_outputs(result: RunResult, outdir: str | Path) -> list[Path]:
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4")
     written.append(path)
-    if result.receptor_series is not None:
-        written.append(write_receptor_csv(result.receptor_series, outdir))
+    series = receptor_series if receptor_series is not None else result.receptor_series
+    if series is not None:
+        written.append(write_receptor_csv(series, outdir))
     return written
 
 

@@ -100,7 +100,12 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         result = run(scenario, progress=on_progress, checkpoint=hook, resume_from=resume)
 
     t_out = time.perf_counter()
-    written = write_outputs(result, outdir)
+    # the cities a point release's plume crosses: their deaths from the parts of their disc (city_parts); receptors.csv
+    # holds the series the casualty table is made of (a city a plume crosses: its most exposed part), not the disc
+    # means, from which a countdown had come later than the table's
+    consequences = result.consequences() if result.receptor_series is not None else None
+    table_series = consequences["concentration"] if consequences is not None and "concentration" in consequences else None
+    written = write_outputs(result, outdir, receptor_series=table_series)
     summary = Table(title=f"{scenario.name}: run summary", show_header=False)
     summary.add_column("", style="bold")
     summary.add_column("")
@@ -137,13 +142,10 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         console.print("[bold]release[/] (also in concentration.nc, attribute release_provenance):\n  "
                       + "\n  ".join(escape(str(line)) for line in lines), highlight=False)
 
-    consequences = None
-    if result.receptor_series is not None:
+    if consequences is not None:
         from plumecast.report_tables import print_casualty_table, write_consequence_table
 
         assert result.receptors is not None and result.exposure is not None  # series come with their receptors
-        # the cities a point release's plume crosses: their deaths from the parts of their disc (city_parts)
-        consequences = result.consequences()
         print_casualty_table(consequences, console, top=20, now=scenario.issued64)
         from plumecast.receptors import nested_note
         from plumecast.runner import select_receptors_with_extent
@@ -152,12 +154,6 @@ def _execute_into(scenario: Any, stage: Path, outdir: Path, *, title: str, map_p
         if nested:
             console.print(f"note: {nested}", highlight=False, markup=False)
         written += write_consequence_table(consequences, outdir)
-        if "concentration" in consequences:
-            # the series the casualty table is made of (a city a plume crosses: its most exposed part), in place of
-            # the disc means write_outputs wrote: a countdown read from the file had come later than the table's
-            from plumecast.runner import write_receptor_csv
-
-            write_receptor_csv(consequences["concentration"], outdir)
     written += _people_above_levels(result, scenario, outdir, raster, consequences)
     if map_png:
         from plumecast.maps import plot_concentration_map

@@ -390,9 +390,9 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
                 continue
             cut = _apply_cuts(sc, full, termination_h=h)
             key = tuple(r.stop_h for r in cut.releases)
-            # with the tags' weights of the cut: the whole release's air of the emission before it
-            cut_runs.setdefault(key, (cut, tag_weights(*tags, plan_cuts(full, names, h)), []))[2].append(
-                (p.name, partial, h, j))
+            if key not in cut_runs:  # with the tags' weights of the cut: the whole release's air of the emission before it
+                cut_runs[key] = (cut, tag_weights(*tags, plan_cuts(full, names, h)), [])
+            cut_runs[key][2].append((p.name, partial, h, j))
     # a stopped release is the whole one's first part: its air is held between the baseline's and the baseline's of
     # the emission before the stop (dense_cuts: a shorter release's cloud is zones' puff, which can be the more
     # concentrated, and had made a stop at 1 h read more deaths than doing nothing)

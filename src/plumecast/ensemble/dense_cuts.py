@@ -122,7 +122,6 @@ class HeldToWhole:
         with np.errstate(invalid="ignore", divide="ignore"):
             low_early = np.where(w_late + w_early > 0.0, w_early / (w_late + w_early), 0.0)
         early = np.where(from_top, np.where(held < cut, top_early, low_early), cut_early)
-        early = np.where(from_top & (held >= top), top_early, early)
         change = 0.0
         if from_top.any():
             ptr, weight = np.asarray(exp.part_ptr), np.asarray(exp.part_weight)
