@@ -405,3 +405,23 @@ def test_the_curve_of_a_place_does_not_depend_on_the_places_beside_it(kind):
     widths = dg._half_widths(x, 2.5, 0.4)
     assert np.array_equal(dg._half_widths(x[5:37].copy(), 2.5, 0.4), widths[5:37])
     assert widths[0] == 2.5 + 8.0 * 0.4 and np.all(np.diff(widths[np.argsort(x)]) >= 0.0)
+
+
+def test_plume_near_field_join_continuous_in_alpha() -> None:
+    # Where the first published level nears x/D = 30 (alpha -> 0.6) the join from the near-field correlation
+    # to it had become a fall of 2.5x within 1 % of the distance, and on the other side of alpha = 0.6 another
+    # form took over: C at 15-30 D jumped by up to 2.5x with alpha. Now the same form on both sides.
+    xs = np.geomspace(5.0, 40.0, 200)
+    # the alpha at which the first level (C_m/C_0 = 0.1 at log10 x/D = 1.78 - 0.5 alpha) is at x/D = 30
+    switch = (1.78 - math.log10(dg.NEAR_FIELD_LIMIT_PLUME)) / 0.5
+    assert 10.0 ** dg.bm_curve(switch, "continuous")[1][0] == pytest.approx(dg.NEAR_FIELD_LIMIT_PLUME)
+    for a0 in (switch, 0.5, 0.2):
+        below = dg.bm_scaled_concentration(xs, a0 - 1e-9, "continuous")
+        above = dg.bm_scaled_concentration(xs, a0 + 1e-9, "continuous")
+        np.testing.assert_allclose(above, below, rtol=1e-6)
+    # and no cliff before the first level at any alpha: never steeper than the steepest published segment
+    # nor than the near-field correlation itself (slope -2 at most)
+    for a in np.linspace(-1.0, 1.0, 81):
+        c = dg.bm_scaled_concentration(xs, float(a), "continuous")
+        slope = np.diff(np.log10(c)) / np.diff(np.log10(xs))
+        assert np.all(slope >= min(STEEPEST, -2.0) - 1e-6), f"alpha {a}: slope {slope.min():.2f}"

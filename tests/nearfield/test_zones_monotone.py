@@ -158,9 +158,6 @@ def test_distance_text_two_figures() -> None:
     assert distance_text(99_054.0) == "99"
 
 
-@pytest.mark.xfail(strict=True, reason="known: the near-field join of the workbook curve (x/D <= 30) changes form "
-                   "where α crosses 0.6 (dense_gas._scaled_scalar), so C at 15-30 D drops by up to ~1/3 as the "
-                   "amount grows through that α; not fixed here")
 def test_near_field_join_at_alpha_0_6() -> None:
     xs = np.geomspace(50.0, 300.0, 20)
     rows = []

@@ -34,7 +34,12 @@ Choices, and why
   independent of α; from x/D = 30 to the first curve a straight line in log-log
   (GasDispersion.jl joins the two linearly in C against log x); where the first
   curve comes sooner (plume α > 0.6) the lower of the near-field correlation and the
-  first segment continued, and where the near field drops below 0.1 before the
+  first segment continued. The plume's join is never above that continued segment
+  either (so the curve is continuous in α: the straight line alone fell 2.5x within
+  1 % of the distance as the first curve neared x/D = 30, and C at 15-30 D dropped
+  by up to 2.5x as α, so the release, grew through 0.6); this lowers C between about
+  15 D and the first curve for α of 0.2-0.6 (by up to 0.6x at α = 0.5) and for α
+  near -0.4 (up to 5 %). Where the near field drops below 0.1 before the
   first curve (puff) it is held at 0.1, as GasDispersion.jl's puff does: continuous
   everywhere (GasDispersion.jl's plume leaves a jump in that case).
 * **Far field** (beyond the last published curve, C_m/C_0 = 0.002 plume, 0.001
@@ -261,21 +266,29 @@ def _scaled_one(x_scaled: float, b_nodes: NDArray[np.float64], c_nodes: NDArray[
     b = math.log10(xs)
     if b <= b_nodes[0]:
         first = 10.0 ** c_nodes[0]
+        # the first published segment continued back towards the source (log-log)
+        s0 = (c_nodes[1] - c_nodes[0]) / (b_nodes[1] - b_nodes[0])
+        back = first * 10.0 ** (s0 * (b - b_nodes[0]))
         if continuous and 10.0 ** b_nodes[0] > NEAR_FIELD_LIMIT_PLUME:
             if xs <= NEAR_FIELD_LIMIT_PLUME:
-                return _near_field_k(xs, k)
-            # between x/D = 30 and the first level: log-log straight line (GasDispersion.jl joins them too)
-            b_nf = math.log10(NEAR_FIELD_LIMIT_PLUME)
-            lc_nf = math.log10(_near_field_k(NEAR_FIELD_LIMIT_PLUME, k))
-            f = (b - b_nf) / (b_nodes[0] - b_nf)
-            return min(10.0 ** (lc_nf + f * (c_nodes[0] - lc_nf)), 1.0)
+                near = _near_field_k(xs, k)
+            else:
+                # between x/D = 30 and the first level: log-log straight line (GasDispersion.jl joins them too)
+                b_nf = math.log10(NEAR_FIELD_LIMIT_PLUME)
+                lc_nf = math.log10(_near_field_k(NEAR_FIELD_LIMIT_PLUME, k))
+                f = (b - b_nf) / (b_nodes[0] - b_nf)
+                near = 10.0 ** (lc_nf + f * (c_nodes[0] - lc_nf))
+            # no higher than the first segment continued, as where the first level comes before x/D = 30 (below):
+            # the curve is then continuous in alpha (the join to x/D = 30 alone fell by up to 2.5x within
+            # 1 % of the distance as the first level neared x/D = 30, and the value at 15-30 D dropped as
+            # alpha, so the amount, grew through 0.6)
+            return min(near, back, 1.0)
         if _near_field_k(10.0 ** b_nodes[0], k) < first:
             # the near field falls below the first level before it: held at that level (GasDispersion.jl's puff)
             return min(max(_near_field_k(xs, k), first), 1.0)
         # the first level comes before the near field ends: the lower of the near-field correlation and the first
         # segment continued (GasDispersion.jl jumps from one to the other there; this join is continuous)
-        s0 = (c_nodes[1] - c_nodes[0]) / (b_nodes[1] - b_nodes[0])
-        return min(_near_field_k(xs, k), first * 10.0 ** (s0 * (b - b_nodes[0])), 1.0)
+        return min(_near_field_k(xs, k), back, 1.0)
     n = b_nodes.size
     if b >= b_nodes[n - 1]:
         return min(10.0 ** c_nodes[n - 1] * 10.0 ** (2.0 * (b_nodes[n - 1] - b)), 1.0)
