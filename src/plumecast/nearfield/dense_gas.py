@@ -38,7 +38,7 @@ Choices, and why
   either (so the curve is continuous in α: the straight line alone fell 2.5x within
   1 % of the distance as the first curve neared x/D = 30, and C at 15-30 D dropped
   by up to 2.5x as α, so the release, grew through 0.6); this lowers C between about
-  15 D and the first curve for α of 0.2-0.6 (by up to 0.6x at α = 0.5) and for α
+  15 D and the first curve for α of 0.2-0.6 (to 0.5x at α = 0.5, 0.4x at 0.6) and for α
   near -0.4 (up to 5 %). Where the near field drops below 0.1 before the
   first curve (puff) it is held at 0.1, as GasDispersion.jl's puff does: continuous
   everywhere (GasDispersion.jl's plume leaves a jump in that case).
