@@ -473,8 +473,6 @@ def test_output_is_read_by_the_3d_reader(tmp_path: Path, gfs_service: FakeGFS, e
                                          source: str, ground: str) -> None:
     import plumecast.met as met
 
-    if not hasattr(met, "open_met_3d"):
-        pytest.skip("plumecast.met.open_met_3d is not there yet")
     out = mf.fetch(_request(source), tmp_path / "fc.nc")
     ds3 = met.open_met_3d(out)
     with xr.open_dataset(out) as ds:
