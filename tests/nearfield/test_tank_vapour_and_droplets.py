@@ -66,3 +66,27 @@ def test_a_gas_tank_blowdown_vapour_is_no_colder_than_its_boiling_point():
     warm = tank_release_profile(TankSpec(volume_m3=1.0, temperature_c=20.0, hole_diameter_m=0.01,
                                          pressure_bar=1.5), "chlorine", 70.906)
     assert warm.release_temperature_k > tb and not any("boiling point" in n for n in warm.notes)
+
+
+def test_a_bare_ammonia_release_at_its_boiling_point_warns_of_its_droplets():
+    # zones take a bare amount of a liquefied gas to leave at its boiling point, i.e. flashing from pressurised
+    # storage: its droplets make the cloud dense (Desert Tortoise 4: the passive zones read 5-10x low at
+    # 0.8-2.8 km), which the regime line said nothing of (audit, session 39)
+    from plumecast.nearfield.zones.footprint import passive_reason
+    from plumecast.nearfield.zones.scenario import LocalScenario
+    from plumecast.nearfield.zones.setup import plume_setup
+
+    base = {"source": {"lat": 36.7, "lon": -116.0, "height_m": 1.0}, "agent": "ammonia",
+            "meteorology": {"wind_speed_m_s": 6.0, "wind_from_deg": 270.0, "stability": "D",
+                            "air_temperature_c": 33.0},
+            "receptors": {"cities": False}}
+    sc = LocalScenario.model_validate({**base, "release": {"amount_kg": 41_000.0, "duration_s": 381.0}})
+    setup = plume_setup(sc)
+    assert setup.dense is None
+    reason = passive_reason(sc, setup)
+    assert reason.startswith("lighter than air") and "flashing from pressurised storage also carries droplets" in reason
+    assert "Desert Tortoise 4" in reason
+    # a release given at the air's temperature is not taken to flash: no droplets
+    warm = LocalScenario.model_validate({**base, "release": {"amount_kg": 41_000.0, "duration_s": 381.0,
+                                                             "temperature_c": 33.0}})
+    assert "droplets" not in passive_reason(warm, plume_setup(warm))

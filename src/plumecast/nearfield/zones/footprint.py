@@ -20,7 +20,7 @@ from shapely.geometry import LineString, Polygon
 
 from plumecast.agents import Agent
 from plumecast.consequence import onset_floor
-from plumecast.errors import ScenarioError
+from plumecast.errors import DataFileError, ScenarioError
 from plumecast.nearfield.stability import (
     GOLDER_MAX_ROUGHNESS_M,
     SIGMA_THETA_DEG,
@@ -249,7 +249,7 @@ def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
     if scenario.release.dense_gas == "off":
         return "dense_gas: off in the scenario"
     m = scenario.agent.molecular_weight_g_mol / 1000.0
-    t0 = release_temperature_k(scenario, setup)
+    t0, t_source, _ = release_temperature(scenario, setup)
     ta = scenario.meteorology.air_temperature_c + 273.15
     g0p = dg.reduced_gravity(m, t0, ta)
     u = max(scenario.meteorology.wind_speed_m_s, MIN_WIND_SPEED_M_S)  # the 10-m wind dense_setup reads
@@ -268,17 +268,32 @@ def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
     # ammonia tank read "lighter than air" without a word, where ALOHA and SLAB take a heavy two-phase cloud)
     prof = setup.release_profile
     droplets = ""
-    if prof is not None and 0 < prof.flash_fraction < 1:
-        laden = min(2.0 * prof.flash_fraction, 1.0) / prof.flash_fraction  # airborne / vapour mass
+    flash, stored = math.nan, ""
+    if prof is not None:
+        flash = prof.flash_fraction
+    elif t_source == "boiling point":
+        # a bare amount or rate taken to leave at its boiling point is a liquefied gas flashing: from pressurised
+        # storage at the air's temperature (the usual case), part of it leaves as droplets too (Desert Tortoise 4,
+        # 41 t of ammonia: these passive zones read its 0.8-2.8 km arcs 5-10x low; docs/validation.md)
+        flash = _flash_at_air(scenario, ta)
+        stored = " if it leaves pressurised storage at the air's temperature"
+    if 0 < flash < 1:
+        laden = min(2.0 * flash, 1.0) / flash  # airborne / vapour mass
         g0_laden = dg.reduced_gravity(laden * m, t0, ta)  # the droplets' mass in the vapour's volume
         crit_laden = criterion(g0_laden, setup.mass_kg / laden) if laden > 1 and g0_laden > 0 else 0.0
         if crit_laden >= threshold:
-            droplets = (f"; {plain(100 * (1 - 1 / laden), 2)} % of the airborne mass is liquid droplets (flash "
-                        f"fraction {plain(prof.flash_fraction, 2)}, twice-flash rule), not counted in the density: "
+            droplets = (f"; {plain(100 * (1 - 1 / laden), 2)} % of the airborne mass is liquid droplets{stored} "
+                        f"(flash fraction {plain(flash, 2)}, twice-flash rule), not counted in the density: "
                         "counted, the cloud would be dense "
                         f"(g0' = {plain(g0_laden, 2)} m/s², Britter-McQuaid criterion "
                         f"{sig_text(crit_laden)}), as heavy-gas models (ALOHA, SLAB) "
                         "treat such a two-phase release; these zones are the passive vapour's")
+    elif stored and not 0 < flash < 1:
+        droplets = ("; a liquefied gas flashing from pressurised storage also carries droplets, which make the "
+                    "cloud denser than its vapour (their share is not computed: thermo.csv lacks a property it needs, "
+                    "the liquid heat capacity of this agent), and heavy-gas models (ALOHA, SLAB) treat such a cloud as dense; "
+                    "these zones are the passive vapour's and may be far too short (Desert Tortoise 4, 41 t of "
+                    "ammonia: its 0.8-2.8 km arcs read 5-10x below the measurements; docs/validation.md)")
     if g0p <= 0:
         return (f"lighter than air: the vapour (M = {scenario.agent.molecular_weight_g_mol:g} g/mol at "
                 f"{t0 - 273.15:.0f} °C) is no denser than the air at {ta - 273.15:.0f} °C, reduced gravity "
@@ -290,6 +305,21 @@ def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
     return (f"Britter-McQuaid criterion {sig_text(crit)} met (>= {threshold:g}), but the cloud turns passive "
             "within the workbook's near field, before its first published curve: its own Richardson number "
             "falls below the criterion there, so dense effects are left out")
+
+
+def _flash_at_air(scenario: LocalScenario, air_k: float) -> float:
+    """Flash fraction of the agent stored as a liquid under its own pressure at ``air_k`` and released to
+    1 atm (as a tank's source model, :func:`plumecast.nearfield.source_models.tank`); NaN where the shipped
+    thermo table lacks the agent's properties. [-]"""
+    from plumecast.nearfield.source_models import load_thermo
+    from plumecast.nearfield.source_models.two_phase import flash_fraction
+
+    try:
+        th = load_thermo(scenario.agent.name, scenario.agent.molecular_weight_g_mol)
+        tb = th.boiling_point_k
+        return flash_fraction(air_k, tb, th.liquid_heat_capacity_j_kg_k(tb), th.heat_of_vaporisation_j_kg(tb))
+    except (DataFileError, ValueError):
+        return math.nan
 
 
 def default_direction_uncertainty_deg(pg_class: PGClass, wind_speed_m_s: float) -> float:
