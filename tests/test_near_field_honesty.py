@@ -128,8 +128,9 @@ def test_run_breathes_zones_dense_cloud(duration_s):
     assert t_zones[2] < 5000.0 / 1.5 - 60.0
     run_dose = dense.sum(axis=0) * step
     assert np.all(run_dose >= dose * (1 - 1e-6)) and np.all(run_dose <= dose * 1.08)
-    # the passive plume gives 2-6 times the dose at these distances: not what runs now
-    assert np.all(passive_c.sum(axis=0) * step > 1.6 * run_dose)
+    # the passive plume gives 1.3-5 times the dose at these distances: not what runs now (2-6 times before the
+    # far field's stratification, session 39, kept the dense cloud shallower beyond the curves' end)
+    assert np.all(passive_c.sum(axis=0) * step > 1.2 * run_dose)
     if duration_s > step:  # full steps inside the release: the step mean is the steady cloud's peak
         np.testing.assert_allclose(dense.max(axis=0), peak, rtol=1e-4)  # receptors placed in lon: x to 1e-6
 

@@ -58,26 +58,83 @@ def test_far_field_is_continuous_where_the_curves_end(amount: float, duration: f
             assert sy[1] == pytest.approx(sy[0], rel=1e-6 if eps == 1e-9 else 1e-2)
 
 
+def _far_field_by_hand(s, x: np.ndarray, lag: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    d = s.dense
+    sy = briggs_sigma_y(x + d.far_shift_y_m, s.pg_class, s.terrain) * s.sigma_y_factor
+    sz = briggs_sigma_z(x + d.far_shift_z_m - lag, s.pg_class, s.terrain)
+    v = vertical_term(0.0, 0.0, sz, s.mixing_height_m)
+    u = s.wind_speed_m_s
+    return np.asarray(s.mass_kg / s.duration_s / (u * math.sqrt(2 * math.pi) * sy) * v if d.kind == "continuous"
+                      else s.mass_kg * v / (2 * math.pi * sy * sy))
+
+
 @pytest.mark.parametrize(("amount", "duration", "stability"), CASES)
-def test_far_field_is_the_passive_plume_of_the_release_from_virtual_sources(amount: float, duration: float,
-                                                                             stability: str) -> None:
-    # beyond the curves: the release's own rate (puff: mass) in a Gaussian with σ_y = σ_B(x + x_vy),
+def test_far_field_is_the_passive_plume_of_the_release_from_virtual_sources(
+        amount: float, duration: float, stability: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # without the stratification: the release's own rate (puff: mass) in a Gaussian with σ_y = σ_B(x + x_vy),
     # σ_z = σ_B(x + x_vz), the shifts fixed where the curves end (the cloud's width; its mass-consistent depth)
+    import plumecast.nearfield.zones.setup as zsetup
+
+    monkeypatch.setattr(zsetup, "STRATIFIED_FAR_FIELD", False)
     setup = plume_setup(_chlorine(amount, duration, stability))
     for s in (setup, setup.instantaneous):
         if s is None or s.dense is None:
             continue
         d = s.dense
-        assert d.far_shift_y_m >= 0.0 and d.far_sigma_z_m > 0.0
+        assert d.far_shift_y_m >= 0.0 and d.far_sigma_z_m > 0.0 and d.far_lag_m is None
         x = d.curves_end_m * np.array([1.5, 3.0, 10.0, 30.0])
         x = x[x < 100_000.0]
-        sy = briggs_sigma_y(x + d.far_shift_y_m, s.pg_class, s.terrain) * s.sigma_y_factor
-        sz = briggs_sigma_z(x + d.far_shift_z_m, s.pg_class, s.terrain)
-        v = vertical_term(0.0, 0.0, sz, s.mixing_height_m)
-        u = s.wind_speed_m_s
-        passive = (s.mass_kg / s.duration_s / (u * math.sqrt(2 * math.pi) * sy) * v if d.kind == "continuous"
-                   else s.mass_kg * v / (2 * math.pi * sy * sy))
-        assert dense_axis_concentration(s, x) == pytest.approx(passive, rel=1e-9)
+        assert dense_axis_concentration(s, x) == pytest.approx(_far_field_by_hand(s, x, 0.0 * x), rel=1e-9)
+
+
+@pytest.mark.parametrize(("amount", "duration", "stability"), CASES)
+def test_stratified_far_field_deepens_slower_by_degadis_phi(amount: float, duration: float, stability: str) -> None:
+    # with it (the default): the cloud deepens phi(Ri*)/phi(0) times more slowly than the ambient plume of its
+    # depth (DEGADIS 2.1), i.e. σ_z = σ_B(x + x_vz - lag(x)), lag = ∫ (1 - phi(0)/phi(Ri*)) dx from the curves'
+    # end, Ri* from the cloud's column at its centre; recomputed here by a finer quadrature
+    from plumecast.nearfield import dense_gas as dg
+
+    sc = _chlorine(amount, duration, stability)
+    setup = plume_setup(sc)
+    for s in (setup, setup.instantaneous):
+        if s is None or s.dense is None or not math.isfinite(s.dense.far_shift_z_m):
+            continue
+        d = s.dense
+        ustar = dg.degadis_friction_velocity(s.wind_speed_m_s, sc.meteorology.roughness_length_m,
+                                             dg.degadis_obukhov_length(s.pg_class, sc.meteorology.roughness_length_m))
+        assert d.far_friction_velocity_m_s == pytest.approx(ustar, rel=1e-12)
+        x = d.curves_end_m * np.array([1.5, 3.0, 10.0, 30.0])
+        x = x[x < 100_000.0]
+        lags = []
+        for xe in x:
+            xs = np.geomspace(d.curves_end_m, xe, 20_001)
+            sy = briggs_sigma_y(xs + d.far_shift_y_m, s.pg_class, s.terrain) * s.sigma_y_factor
+            col = (s.mass_kg / s.duration_s / (s.wind_speed_m_s * math.sqrt(2 * math.pi) * sy)
+                   if d.kind == "continuous" else s.mass_kg / (2 * math.pi * sy * sy))
+            # Ri* = g (M/M_air - 1) y H / u*^2 with y H = column R T / (P M)
+            ri = (9.80665 * (d.molecular_weight_kg_mol / 0.028964 - 1.0) * col * 8.314462618 * d.air_temperature_k
+                  / (101_325.0 * d.molecular_weight_kg_mol) / ustar**2)
+            slow = 1.0 - 0.88 / (0.88 + 0.099 * ri**1.04 + 1.4e-25 * ri**5.7)
+            lags.append(float(np.sum(0.5 * (slow[1:] + slow[:-1]) * np.diff(xs))))
+        lag = np.array(lags)
+        assert np.all(lag > 0.0) and np.all(np.diff(lag) > 0.0)
+        c = dense_axis_concentration(s, x)
+        assert c == pytest.approx(_far_field_by_hand(s, x, lag), rel=1e-5)
+        # never below the ambient-rate far field, and continuous where the curves end
+        assert np.all(c >= _far_field_by_hand(s, x, 0.0 * x) * (1 - 1e-12))
+        edge = dense_axis_concentration(s, d.curves_end_m * np.array([1 - 1e-9, 1 + 1e-9]))
+        assert edge[1] == pytest.approx(edge[0], rel=1e-6)
+
+
+def test_degadis_phi_values() -> None:
+    # DEGADIS 2.1's phi (Spicer & Havens 1989, as ported by lyullee/degali): 0.88 neutral, 0.88 + 0.099 Ri^1.04 +
+    # 1.4e-25 Ri^5.7
+    from plumecast.nearfield import dense_gas as dg
+
+    assert float(dg.degadis_phi(0.0)) == 0.88
+    assert float(dg.degadis_phi(10.0)) == pytest.approx(0.88 + 0.099 * 10.0**1.04 + 1.4e-25 * 10.0**5.7, rel=1e-15)
+    assert float(dg.stratification_factor(0.0)) == 1.0
+    assert float(dg.degadis_friction_velocity(10.0, 0.1, math.inf)) == pytest.approx(0.35 * 10.0 / math.log(101.0))
 
 
 @pytest.mark.parametrize(("amount", "duration", "stability"), CASES)

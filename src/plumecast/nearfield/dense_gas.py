@@ -62,6 +62,12 @@ Choices, and why
   change the decay ``C ∝ x⁻²`` of GasDispersion.jl (``xff``, ``A = C_last xff²``)
   was continued from ``x_c``, which stays above the Gaussian plume in unstable and
   neutral air and put class A zones 24x beyond the passive model's.
+  **Stratification** (session 39): a cloud still dense at ``x_c`` deepens more slowly
+  than an ambient plume, ``dσ_z/dx = σ_z,B'/φ̂`` with ``φ̂ = φ(Ri*)/φ(0)``, DEGADIS
+  2.1's entrainment law (:func:`degadis_phi`, :func:`richardson_star`), so
+  ``σ_z(x) = σ_z,B(x + x_vz - lag(x))``; ``φ̂ = 1`` (a passive cloud) is the form
+  above. Jack Rabbit II trial 7 (9.1 t of chlorine; docs/validation.md) had fallen
+  6.5x from 1 to 2 km against 1.85x measured in class D, 2.8x in F; now 5.3x and 1.7x.
 * **Hand-over to passive**: the zones take the value above until, beyond the first
   published curve, the passive Gaussian plume (puff) of a ground-level source
   reaches it, and the larger of the two after that; that passive plume's σ_y is
@@ -122,8 +128,8 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numba
 import numpy as np
@@ -347,6 +353,105 @@ def reduced_gravity(molecular_weight_kg_mol: float, release_temperature_k: float
     return G * (rho0 - rhoa) / rhoa
 
 
+# --------------------------------------------------------------------------- far field: stratification
+# DEGADIS 2.1 (Spicer & Havens 1989, User's Guide EPA-450/4-89-019, Chapter V; the downwind phases PSS and
+# SSG): the vertical entrainment of the cloud is the neutral one divided by phi(Ri*),
+#   d/dx [rho_lay u_eff H_eff B_eff] = rho_a kappa u* (1 + alpha) B_eff / phi(Ri*),
+#   phi(Ri*) = 0.88 + 0.099 Ri*^1.04 + 1.4e-25 Ri*^5.7   (Ri* > 0; 0.88 at Ri* = 0),
+#   Ri* = g (rho - rho_a)/rho_a H_eff / u*^2,
+# rho the cloud's density at the ground (centreline), H_eff its mass-consistent depth, u* the ambient friction
+# velocity of the 10-m wind (kappa = 0.35, Businger psi, Obukhov length per class). The constants as ported
+# from DEGADIS 2.1's Fortran (RIPHIF.FOR PHIF with IPHIFL = 2, or 3 without ground heating; RIF; ALPH; PSIF;
+# ATMDEF.FOR) by github.com/lyullee/degali @ ce93e375 (src/degali/core/entrainment.py, atmosphere.py): a
+# secondary transcription, the User's Guide itself was not opened here.
+
+#: DEGADIS's neutral value of phi, phi(0) (its 1/phi multiplies kappa u*: 0.35/0.88 = 0.40). [-]
+DEGADIS_PHI_NEUTRAL = 0.88
+#: DEGADIS's von Karman constant (its u* and entrainment). [-]
+DEGADIS_KAPPA = 0.35
+#: DEGADIS's reference height of the wind (z0 in its notation; 10 m here, the zones wind's). [m]
+DEGADIS_WIND_HEIGHT_M = 10.0
+#: DEGADIS's Obukhov length per class, ``L = a z_R^b`` (ATMDEF.FOR; None: neutral, infinite). [m]
+DEGADIS_OBUKHOV_AB: dict[str, tuple[float, float] | None] = {
+    "A": (-11.43, 0.103), "B": (-25.98, 0.171), "C": (-123.4, 0.304),
+    "D": None, "E": (123.4, 0.304), "F": (25.98, 0.171),
+}
+
+
+def degadis_phi(ri_star: NDArray[np.float64] | float) -> NDArray[np.float64]:
+    """DEGADIS 2.1's ``phi(Ri*) = 0.88 + 0.099 Ri*^1.04 + 1.4e-25 Ri*^5.7`` for ``Ri* > 0`` (0.88 at and
+    below 0; DEGADIS's ``Ri* < 0`` branch, a cloud lighter than air, does not arise in a dense far field). [-]"""
+    ri = np.maximum(np.asarray(ri_star, dtype=float), 0.0)
+    return np.asarray(DEGADIS_PHI_NEUTRAL + 0.099 * ri**1.04 + 1.4e-25 * ri**5.7, dtype=float)
+
+
+def stratification_factor(ri_star: NDArray[np.float64] | float) -> NDArray[np.float64]:
+    """``phi(Ri*)/phi(0)``: how many times more slowly a cloud of bulk Richardson number ``Ri*`` deepens than a
+    passive one (DEGADIS 2.1, :func:`degadis_phi`, relative to its own neutral value, so that the passive far
+    field keeps the ambient (Briggs) rate). [-]"""
+    return degadis_phi(ri_star) / DEGADIS_PHI_NEUTRAL
+
+
+def degadis_obukhov_length(pg_class: str, roughness_length_m: float) -> float:
+    """DEGADIS's Obukhov length of a PG class (ATMDEF.FOR, ``L = a z_R^b``; inf in class D). [m]"""
+    ab = DEGADIS_OBUKHOV_AB[pg_class]
+    return math.inf if ab is None else ab[0] * roughness_length_m ** ab[1]
+
+
+def degadis_psi(z_m: float, obukhov_length_m: float) -> float:
+    """DEGADIS's stability correction of the log wind profile (PSIF.FOR): ``-4.7 z/L`` stable, the
+    Businger-Paulson form with ``(1 - 15 z/L)^(1/4)`` unstable, 0 neutral. [-]"""
+    if not math.isfinite(obukhov_length_m):
+        return 0.0
+    if obukhov_length_m > 0.0:
+        return -4.7 * z_m / obukhov_length_m
+    a = (1.0 - 15.0 * z_m / obukhov_length_m) ** 0.25
+    return (2.0 * math.log((1.0 + a) / 2.0) + math.log((1.0 + a * a) / 2.0) - 2.0 * math.atan(a)
+            + math.pi / 2.0)
+
+
+def degadis_friction_velocity(wind_speed_m_s: float, roughness_length_m: float, obukhov_length_m: float) -> float:
+    """DEGADIS's ambient friction velocity (ALPH.FOR): ``u* = kappa u(z0) / (ln((z0 + z_R)/z_R) - psi(z0/L))``,
+    kappa = 0.35, z0 the wind's height (10 m), z_R the roughness length. [m s-1]"""
+    z = DEGADIS_WIND_HEIGHT_M
+    den = math.log((z + roughness_length_m) / roughness_length_m) - degadis_psi(z, obukhov_length_m)
+    return DEGADIS_KAPPA * wind_speed_m_s / den
+
+
+def far_field_friction_velocity(pg_class: str, wind_speed_m_s: float, roughness_length_m: float,
+                                obukhov_length_m: float | None) -> float:
+    """The ambient friction velocity of the stratified far field's ``Ri*``, as DEGADIS 2.1 takes it
+    (:func:`degadis_friction_velocity`: kappa 0.35, the 10-m wind, the roughness length, the scenario's Obukhov
+    length where the class comes from it, else DEGADIS's per class). [m s-1]"""
+    obukhov = degadis_obukhov_length(pg_class, roughness_length_m) if obukhov_length_m is None else obukhov_length_m
+    return degadis_friction_velocity(wind_speed_m_s, roughness_length_m, obukhov)
+
+
+def stratified_far_field_text(dense: DenseSetup) -> str:
+    """The zones' words on the far field's stratification (``zones.setup.far_field_match``); "" where none."""
+    ri = dense.far_richardson_c
+    if not math.isfinite(ri):
+        return ""
+    return (f", deepening {float(stratification_factor(ri)):.2g}x more slowly than an ambient plume there, as its "
+            f"stratification damps mixing (Ri* {ri:.2g}, DEGADIS 2.1), and at the ambient rate once Ri* falls")
+
+
+def richardson_star(column_kg_m2: NDArray[np.float64], molecular_weight_kg_mol: float, air_temperature_k: float,
+                    friction_velocity_m_s: float) -> NDArray[np.float64]:
+    """DEGADIS's bulk Richardson number ``Ri* = g (rho - rho_a)/rho_a H_eff / u*^2`` of a cloud at ambient
+    temperature whose agent column (mass per unit ground area) at the centre is ``column_kg_m2``. [-]
+
+    At the air's temperature and pressure ``(rho - rho_a)/rho_a = y (M/M_air - 1)``, ``y`` the mole fraction
+    at the ground, and ``H_eff = column / c_ground`` (the mass-consistent depth, ``sqrt(pi/2) sigma_z`` for a
+    Gaussian on the ground without a lid), so ``y H_eff = column R T_a / (P M)``: the ground value and depth
+    enter only through their product, the column.
+    """
+    col = np.asarray(column_kg_m2, dtype=float)
+    y_h = col * R_GAS * air_temperature_k / (P_ATM_PA * molecular_weight_kg_mol)
+    return np.asarray(G * (molecular_weight_kg_mol / M_AIR_KG_MOL - 1.0) * y_h / friction_velocity_m_s**2,
+                      dtype=float)
+
+
 def continuous_criterion(g0p: float, q0_m3_s: float, u_m_s: float) -> float:
     """``(g0' q0 / (u³ D))^(1/3)``, ``D = sqrt(q0/u)``; dense when >= 0.15 (BM 1988). [-]"""
     d = math.sqrt(q0_m3_s / u_m_s)
@@ -408,6 +513,12 @@ class DenseSetup:
     far_shift_y_m: float = 0.0
     far_shift_z_m: float = 0.0
     far_sigma_z_m: float = math.nan  # σ_z at the curves' end: the cloud's mass-consistent depth [m]
+    # the stratified far field's lag (zones.setup.far_field_match): σ_z(x) = σ_z,B(x + far_shift_z_m - lag(x)),
+    # lag(x) = ∫_{x_c}^{x} (1 - φ(0)/φ(Ri*)) dx' tabulated at far_lag_x_m (None: no lag, the ambient rate) [m]
+    far_lag_x_m: Any = field(default=None, compare=False, repr=False)
+    far_lag_m: Any = field(default=None, compare=False, repr=False)
+    far_friction_velocity_m_s: float = math.nan  # u* of Ri* (nan: no stratification damping) [m s-1]
+    far_richardson_c: float = math.nan  # the cloud's Ri* where the curves end (nan: not damped) [-]
 
     def mole_fraction(self, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
         """Maximum ground mole fraction at ``x_m`` from the workbook curve (non-isothermal corrected). [-]

@@ -290,7 +290,11 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     _check_dense_scale(scenario, kind, x_curves, sy_c)
     # beyond the curves: the passive Gaussian plume (puff) of the release from virtual sources matched to the
     # cloud's width and (by mass) depth where the curves end (far_field_match)
-    probe = far_field_match(setup, probe)
+    met = scenario.meteorology
+    obukhov = met.obukhov_length_m if met.stability_route() == "obukhov_length" else None
+    ustar = (dg.far_field_friction_velocity(setup.pg_class, u, met.roughness_length_m, obukhov)
+             if STRATIFIED_FAR_FIELD else math.nan)
+    probe = far_field_match(setup, probe, ustar)
     x_pass = _passive_takeover(replace(setup, dense=probe), x_first, notes)
     probe = replace(probe, handover_m=x_pass)
     c_h = float(probe.concentration_kg_m3(np.array([x_pass]))[0]) if math.isfinite(x_pass) else 0.0
@@ -307,8 +311,8 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         f"(dense ≥ {dg.CRITERION_CONTINUOUS if kind == 'continuous' else dg.CRITERION_INSTANTANEOUS:g}), "
         f"α = {alpha:.2f}, vapour at {t0 - 273.15:.0f} °C, g0' = {g0p:.2g} m/s²; workbook curves to "
         f"{sig_text(x_curves)} m, beyond them the passive Gaussian {'plume' if kind == 'continuous' else 'puff'} "
-        f"from virtual sources matched there (σ_z {probe.far_sigma_z_m:.2g} m, the cloud's mass-consistent depth); "
-        f"{passive_text}"
+        f"from virtual sources matched there (σ_z {probe.far_sigma_z_m:.2g} m, the cloud's mass-consistent depth"
+        f"{dg.stratified_far_field_text(probe)}); {passive_text}"
     ))
     return replace(probe, c_handover_kg_m3=c_h, notes=tuple(notes))
 
@@ -367,7 +371,16 @@ def _inverse_increasing(f: Any, target: float, lo: float, hi: float, rtol: float
     return hi
 
 
-def far_field_match(setup: PlumeSetup, dense: Any) -> Any:
+#: Whether the far field's vertical growth is damped by the cloud's stratification (DEGADIS 2.1's phi(Ri*),
+#: :func:`far_field_match`); False: the ambient rate throughout (the far field before this change).
+STRATIFIED_FAR_FIELD = True
+#: The lag table of the stratified far field spans x_c to this many times x_c (beyond: held). [-]
+FAR_LAG_SPAN = 1.0e4
+#: Points of that table (geometric in x; trapezoidal rule). [-]
+FAR_LAG_POINTS = 4000
+
+
+def far_field_match(setup: PlumeSetup, dense: Any, friction_velocity_m_s: float = math.nan) -> Any:
     """The dense release's far field: virtual sources of the passive plume (puff) at the curves' end.
 
     Where the workbook's curves end (C_m/C_0 = 0.002 plume, 0.001 puff; ``x_c``) the cloud
@@ -386,7 +399,20 @@ def far_field_match(setup: PlumeSetup, dense: Any) -> Any:
       (all cases tried). Where the Briggs σ_z never reaches that depth (E, F level off at
       100 m, 53 m) the depth is held (``far_shift_z_m`` inf).
 
-    Returns ``dense`` with ``far_shift_y_m``, ``far_shift_z_m`` and ``far_sigma_z_m`` set.
+    * stratification (with a finite ``friction_velocity_m_s``): beyond ``x_c`` the cloud deepens
+      ``phi(Ri*)/phi(0)`` times more slowly than the ambient plume of the same depth (DEGADIS 2.1's
+      entrainment law, :func:`~plumecast.nearfield.dense_gas.stratification_factor`):
+      ``dσ_z/dx = σ_z,B'(s)/φ̂``, ``s`` the ambient distance where ``σ_z,B(s) = σ_z``, i.e.
+      ``ds/dx = 1/φ̂`` and ``σ_z(x) = σ_z,B(x + x_vz - lag(x))`` with
+      ``lag(x) = ∫_{x_c}^{x} (1 - 1/φ̂(Ri*(x'))) dx'``. ``Ri*`` is the cloud's at its centre
+      (:func:`~plumecast.nearfield.dense_gas.richardson_star`): its column there, the release rate over
+      ``u √(2π) σ_y`` (puff: its mass over ``2π σ_y²``), with this far field's σ_y, so it does not depend on
+      σ_z and the lag is a quadrature, tabulated once (:data:`FAR_LAG_POINTS` points, geometric, from
+      ``x_c`` to :data:`FAR_LAG_SPAN` ``x_c``). ``φ̂ ≡ 1`` gives ``lag ≡ 0``, the ambient rate. Continuous
+      at ``x_c`` (lag 0 there).
+
+    Returns ``dense`` with ``far_shift_y_m``, ``far_shift_z_m``, ``far_sigma_z_m`` and (stratified) the lag
+    table set.
     """
     from dataclasses import replace
 
@@ -415,8 +441,24 @@ def far_field_match(setup: PlumeSetup, dense: Any) -> Any:
     sz_c = 1e7 if not math.isfinite(sz_c) else sz_c
     x_z = _inverse_increasing(lambda x: float(briggs_sigma_z(np.array([x]), setup.pg_class, setup.terrain)[0]),
                               sz_c, 1e-9, 1e12)
-    return replace(dense, far_shift_y_m=shift_y, far_shift_z_m=x_z - x_c if math.isfinite(x_z) else math.inf,
-                   far_sigma_z_m=sz_c)
+    shift_z = x_z - x_c if math.isfinite(x_z) else math.inf
+    lag_x = lag = None
+    if math.isfinite(friction_velocity_m_s) and friction_velocity_m_s > 0.0 and math.isfinite(shift_z):
+        from plumecast.nearfield import dense_gas as dg
+
+        lag_x = x_c * np.geomspace(1.0, FAR_LAG_SPAN, FAR_LAG_POINTS)
+        sy = np.maximum(briggs_sigma_y(lag_x + shift_y, setup.pg_class, setup.terrain) * setup.sigma_y_factor, 1e-3)
+        if dense.kind == "continuous":
+            column = setup.mass_kg / setup.duration_s / (u * math.sqrt(2.0 * math.pi) * sy)
+        else:
+            column = setup.mass_kg / (2.0 * math.pi * sy * sy)
+        ri = dg.richardson_star(column, dense.molecular_weight_kg_mol, dense.air_temperature_k,
+                                friction_velocity_m_s)
+        slow = 1.0 - 1.0 / dg.stratification_factor(ri)
+        lag = np.concatenate(([0.0], np.cumsum(0.5 * (slow[1:] + slow[:-1]) * np.diff(lag_x))))
+    return replace(dense, far_shift_y_m=shift_y, far_shift_z_m=shift_z, far_sigma_z_m=sz_c,
+                   far_lag_x_m=lag_x, far_lag_m=lag, far_friction_velocity_m_s=friction_velocity_m_s,
+                   far_richardson_c=math.nan if lag is None else float(ri[0]))
 
 
 def far_sigma_z(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -425,7 +467,10 @@ def far_sigma_z(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float
     x = np.asarray(x_m, dtype=float)
     if not math.isfinite(d.far_shift_z_m):
         return np.full(x.shape, d.far_sigma_z_m)
-    sz = briggs_sigma_z(np.maximum(x + d.far_shift_z_m, 1e-9), setup.pg_class, setup.terrain)
+    s = x + d.far_shift_z_m
+    if d.far_lag_x_m is not None:  # the stratified cloud's lag behind the ambient rate (far_field_match)
+        s = s - np.interp(x, d.far_lag_x_m, d.far_lag_m, left=0.0, right=float(d.far_lag_m[-1]))
+    sz = briggs_sigma_z(np.maximum(s, 1e-9), setup.pg_class, setup.terrain)
     return np.asarray(np.maximum(sz, 1e-3), dtype=float)
 
 
