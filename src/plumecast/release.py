@@ -239,10 +239,12 @@ def source_groups(scenario: Scenario) -> list[SourceGroup]:
 def select_cities(rel: CityRelease, index: int) -> Receptors:
     """The cities of city release ``index`` (its selection from the shipped table)."""
     cities = load_cities(min_population=rel.min_population, countries=rel.countries, bbox=rel.bbox)
+    if len(cities) == 0:
+        from plumecast.scenario_receptors import empty_selection_text
+
+        raise ScenarioError(f"releases.{index}: {empty_selection_text(rel.min_population, rel.countries, rel.bbox)}")
     if rel.names:
         cities = cities.select(rel.names)
-    if len(cities) == 0:
-        raise ScenarioError(f"releases.{index}: the city selection is empty (min_population, countries, bbox, names)")
     return cities
 
 

@@ -16,6 +16,7 @@ import datetime as _dt
 import functools
 import math
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,7 @@ from plumecast.scenario_checks import (
     _check_decay_per_step,
     _check_emission_in_run,
     _check_memory,
+    _check_receptors,
     _check_releases_in_met_domain,
     _check_tanks,
 )
@@ -767,6 +769,7 @@ def _validate(
     _check_emission_in_run(sc, source, lines)
     _check_decay_per_step(sc, source, lines)
     _check_tanks(sc, source, lines)
+    _check_receptors(sc, source, lines)
     if sc.met.source == "file":
         _check_releases_in_met_domain(sc, source, lines)
     return sc
@@ -774,15 +777,11 @@ def _validate(
 
 def demo_plans_scenario_path() -> Path:
     """Path of the shipped "poison sky" plan comparison (four plans, 20 members)."""
-    from importlib import resources
-
     return Path(str(resources.files("plumecast") / "data" / "scenarios" / "poison_sky_plans.yaml"))
 
 
 def demo_scenario_path() -> Path:
     """Path of the shipped "poison sky" demo scenario."""
-    from importlib import resources
-
     return Path(str(resources.files("plumecast") / "data" / "scenarios" / "poison_sky.yaml"))
 
 

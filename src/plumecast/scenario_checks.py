@@ -185,6 +185,22 @@ def _check_tanks(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], i
                 raise ScenarioError(f"{where(source, lines, *path)}: {msg}") from None
 
 
+def _check_receptors(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
+    """Select the scenario's receptors now, so that a selection of cities that holds none, a name not found
+    or a receptor given twice is named with its file and line before anything runs."""
+    from plumecast.scenario_receptors import select_receptors_with_extent
+
+    try:
+        select_receptors_with_extent(sc)
+    except ScenarioError as exc:
+        key, _, msg = str(exc).partition(": ")
+        if not key.startswith("receptors."):
+            raise
+        dotted, _, file = key.partition(" ")  # "receptors.csv (its path)"
+        path = tuple(int(k) if k.isdigit() else k for k in dotted.split("."))
+        raise ScenarioError(f"{where(source, lines, *path)}{' ' + file if file else ''}: {msg}") from None
+
+
 def _paths_text(path: Any) -> str:
     """``met.path`` as a person writes it: one path, or the paths joined by commas."""
     if isinstance(path, list | tuple):

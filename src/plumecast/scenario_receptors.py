@@ -28,6 +28,10 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
     if cfg.cities is not None:
         c = cfg.cities
         cities = load_cities(min_population=c.min_population, countries=c.countries, bbox=c.bbox)
+        if len(cities) == 0:
+            # a filter that selects nothing (a bbox written lat-first) left every city out of the totals without a
+            # word: the run then read "< 1" deaths beside the 2,100 it reads with the bbox the right way (audit)
+            raise ScenarioError(f"receptors.cities: {empty_selection_text(c.min_population, c.countries, c.bbox)}")
         if c.names:
             cities = _named_cities(cities, c.names)
         if c.largest is not None:
@@ -50,6 +54,22 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
     out = Receptors.concat(parts)
     _once(out, keys)
     return out, np.concatenate(extents)
+
+
+def empty_selection_text(min_population: float | None, countries: list[str] | None,
+                         bbox: tuple[float, float, float, float] | None) -> str:
+    """Why a city selection of the shipped table is empty, in words: its filters, the bbox as the ranges it
+    means; for the errors of ``receptors.cities`` and city releases."""
+    said = []
+    if min_population is not None:
+        said.append(f"min_population {min_population:,.0f}")
+    if countries:
+        said.append(f"countries {', '.join(countries)}")
+    if bbox is not None:
+        said.append(f"bbox {list(bbox)}, read as lon {bbox[0]:g} to {bbox[2]:g} and lat {bbox[1]:g} to {bbox[3]:g}")
+    return (f"the filters select no city of the shipped table ({'; '.join(said) or 'no filter'}); expected at least "
+            "one city (bbox is [lon_min, lat_min, lon_max, lat_max]; places under 15,000 people can be given as "
+            "receptors.points)")
 
 
 def _once(receptors: Receptors, where: list[str]) -> None:

@@ -911,10 +911,28 @@ def test_every_toll_below_one_ranks_alike_and_below_unknown_deaths() -> None:
 
     def row(p2: float, med: float, arrival2: float = math.nan) -> dict[str, float]:
         return {"p_aegl2": p2, "p_aegl3": 0.0, "fatalities_median": med, "fatalities_p95": med,
-                "aegl2_arrival_h_min": arrival2}
+                "aegl2_arrival_h_min": arrival2, "members": 3, "members_off_domain": 0}
 
     rows = [row(0.0, 1e-24), row(1 / 3, math.nan, 0.5), row(2 / 3, 0.4, 2.0), row(1.0, 3.0, 1.0),
             row(2 / 3, 1e-30, 1.0), row(0.0, 0.0)]
     s = SimpleNamespace(plans=["base"], rows_of=lambda plan: rows)
     # 3 deaths; unknown deaths; then "< 1" by P(AEGL-2) and the earlier AEGL-2; 1e-24 and 0 alike
     assert city_order(s) == [3, 1, 4, 2, 0, 5]  # type: ignore[arg-type]
+
+
+def test_an_agent_without_aegls_ranks_its_deaths_first() -> None:
+    """Phosgene has no AEGL-2/3 in the shipped table, so P(AEGL) is n/a in every row: the ranking took every
+    receptor for "concentration unknown" and kept population order, the city with all 510 deaths 48th of 54
+    (audit, session 39). Off the domain in every member is what puts a receptor last."""
+    import math
+    from types import SimpleNamespace
+
+    from plumecast.ensemble.summary import city_order
+
+    def row(med: float, off: int = 0) -> dict[str, float]:
+        return {"p_aegl2": math.nan, "p_aegl3": math.nan, "fatalities_median": med, "fatalities_p95": med,
+                "aegl2_arrival_h_min": math.nan, "members": 2, "members_off_domain": off}
+
+    rows = [row(0.0), row(math.nan, off=2), row(1e-3), row(510.0), row(2.0), row(math.nan)]
+    s = SimpleNamespace(plans=["base"], rows_of=lambda plan: rows)
+    assert city_order(s) == [3, 4, 5, 0, 2, 1]  # type: ignore[arg-type]

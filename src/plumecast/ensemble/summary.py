@@ -456,7 +456,7 @@ def city_order(s: Summary) -> list[int]:
         med, hi = r["fatalities_median"], r["fatalities_p95"]
         deaths = max(_finite_or(med, 0.0), _finite_or(hi, 0.0))
         probs = (-_finite_or(p3, -1.0), -_finite_or(p2, -1.0))
-        if not (math.isfinite(p2) or math.isfinite(p3)):
+        if r["members_off_domain"] >= r["members"]:  # not P(AEGL) n/a: also so without AEGLs (phosgene, audit)
             keys.append((4, 0.0, 0.0, 0.0, k))
         elif not math.isfinite(med) and _finite_or(p3, 0.0) > 0:
             keys.append((0, *probs, 0.0, k))
