@@ -106,7 +106,7 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
                   lines: dict[tuple[str | int, ...], int] | None = None) -> dict[str, Any]:
     from plumecast.ensemble.compare import check_comparison, make_setup, run_members
     from plumecast.ensemble.members import member_specs, timing_shift_note
-    from plumecast.ensemble.plan_checks import plan_notes
+    from plumecast.ensemble.plan_checks import past_measures_note, plan_notes
     from plumecast.ensemble.summary import console_notes, summarise
     from plumecast.ensemble.summary_files import write_outputs
     from plumecast.ensemble.summary_text import receptor_labels
@@ -170,7 +170,8 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
                                 "population": getattr(receptors, "population", None)})
     written = write_outputs(summary, outdir)
     print_tables(console_tables(summary, width=console.width))
-    for note in console_notes(summary):  # the marks of the tables and the maps not written: as decision_table.md
+    past = past_measures_note(setup.scenario, setup.plans)  # said again beside the ranking it qualifies
+    for note in [*console_notes(summary), *([past + "."] if past else [])]:  # as decision_table.md
         console.print(note, highlight=False, markup=False)
     who = "1 member (no ensemble spread)" if len(specs) == 1 else f"{len(specs)} members"
     console.print(f"{who} x {len(setup.plans)} plans, {setup.scenario.particles:,} particles per "

@@ -144,7 +144,7 @@ def plan_notes(scenario: Scenario) -> list[str]:
     out = []
     for plan in scenario.plans:
         for m in plan.measures:
-            for key in ("at_h", "start_h", "order_h", "ignition_h"):
+            for key in MEASURE_TIME_KEYS:
                 t = getattr(m, key, None)
                 if isinstance(t, int | float) and t >= end_h:
                     if m.type == "shelter":
@@ -160,10 +160,37 @@ def plan_notes(scenario: Scenario) -> list[str]:
                                f"({end_h:g} h): it changes nothing in this comparison")
         if getattr(plan, "ignition_delays_h", None) and not any(m.type == "front" for m in plan.measures):
             out.append(f"plan {plan.name!r}: ignition_delays_h is ignored: the plan has no front to light later")
-    gaps = aegl_gap_note(scenario.resolved_agent())
-    if gaps:
-        out.append(gaps)
+    gaps, past = aegl_gap_note(scenario.resolved_agent()), past_measures_note(scenario)
+    out += [gaps] if gaps else []
+    out += [past[0].lower() + past[1:]] if past else []
     return out
+
+
+#: the keys of a measure's time, hours after the start
+MEASURE_TIME_KEYS = ("at_h", "start_h", "order_h", "ignition_h")
+
+
+def past_measures_note(scenario: Scenario, plans: Sequence[PlanConfig] | None = None) -> str | None:
+    """The measures timed before the forecast's issue time (``issued_at``), in one sentence: a plan that acts
+    then is ranked as if it had been carried out, which only a plan already under way can be (a plug at 14:20
+    ranked first by a forecast issued at 14:40 without a word; planner audit, session 39). None where there
+    are none, or no ``issued_at``."""
+    if scenario.issued_at is None:
+        return None
+    issued_h = float((scenario.issued64 - scenario.start64) / np.timedelta64(1, "s")) / 3600.0
+    past = []
+    for plan in scenario.plans if plans is None else plans:
+        for m in plan.measures:
+            for key in MEASURE_TIME_KEYS:
+                t = getattr(m, key, None)
+                if isinstance(t, int | float) and t < issued_h - 1e-9:
+                    clock = np.datetime_as_string(scenario.start64 + np.timedelta64(round(t * 3600.0), "s"), "m")
+                    past.append(f"{plan.name!r} ({m.type} at {clock.replace('T', ' ')} UTC)")
+    if not past:
+        return None
+    issued = np.datetime_as_string(scenario.issued64, "m").replace("T", " ")
+    return (f"Timed before the forecast's issue ({issued} UTC): {', '.join(past)}; these figures assume the measure "
+            "was carried out then, so read such a plan as an account of one already under way, not an option")
 
 
 def aegl_durations_given(scenario: Any, level: int) -> str:

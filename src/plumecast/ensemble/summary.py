@@ -750,11 +750,10 @@ def _notes(s: Summary) -> list[str]:
         shift = timing_shift_note(sc, s.raw.specs)
         if shift:
             parts.append(shift[0].upper() + shift[1:] + ".")
-        from plumecast.ensemble.plan_checks import aegl_gap_note
+        from plumecast.ensemble.plan_checks import aegl_gap_note, past_measures_note
 
-        gaps = aegl_gap_note(sc.resolved_agent())
-        if gaps:
-            parts.append(gaps[0].upper() + gaps[1:] + ".")
+        for note in (aegl_gap_note(sc.resolved_agent()), past_measures_note(sc, s.raw.setup.plans)):
+            parts.extend([note[0].upper() + note[1:] + "."] if note else [])
         if sc.met.source == "climatology":
             parts.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
         elif sc.met.source == "file":

@@ -1,0 +1,35 @@
+"""A plan timed before the forecast's issue is said to be one (planner audit, session 39): a plug at 14:20
+ranked first by a forecast issued at 14:40, without a word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from plumecast.ensemble.plan_checks import past_measures_note, plan_notes
+from plumecast.scenario import load_scenario
+from tests.test_scenario import GOOD, write
+
+PLANS = """\
+plans:
+  - name: plug early
+    measures:
+      - {type: termination, at_h: 0.5}
+  - name: shelter later
+    measures:
+      - {type: shelter, start_h: 2.0}
+"""
+
+
+def test_measures_before_the_issue_time_are_named(tmp_path: Path) -> None:
+    text = GOOD.replace("start: 2026-01-15T06:00:00Z\n", "start: 2026-01-15T06:00:00Z\nissued_at: 2026-01-15T07:00:00Z\n")
+    assert text != GOOD
+    sc = load_scenario(write(tmp_path, text + PLANS))
+    note = past_measures_note(sc)
+    assert note is not None and note.startswith("Timed before the forecast's issue (2026-01-15 07:00 UTC): ")
+    assert "'plug early' (termination at 2026-01-15 06:30 UTC)" in note and "shelter later" not in note
+    assert any(line.startswith("timed before the forecast's issue") for line in plan_notes(sc))
+    # issued at the start (or without issued_at), nothing is past
+    assert past_measures_note(load_scenario(write(tmp_path, GOOD + PLANS, "b.yaml"))) is None
+    # a measure exactly at the issue time is not before it
+    at_issue = text + PLANS.replace("at_h: 0.5", "at_h: 1.0")
+    assert past_measures_note(load_scenario(write(tmp_path, at_issue, "c.yaml"))) is None
