@@ -33,3 +33,16 @@ def test_measures_before_the_issue_time_are_named(tmp_path: Path) -> None:
     # a measure exactly at the issue time is not before it
     at_issue = text + PLANS.replace("at_h: 0.5", "at_h: 1.0")
     assert past_measures_note(load_scenario(write(tmp_path, at_issue, "c.yaml"))) is None
+
+
+def test_run_totals_say_when_the_shelter_begins() -> None:
+    # "710 with shelter-in-place (0.5 air changes/h, 0.8 compliance)" beside 520 outdoors, with nothing saying
+    # the shelter began 30 min after the release (planner audit, session 39)
+    from types import SimpleNamespace
+
+    from plumecast.report_tables import _shelter_from
+
+    assert _shelter_from(SimpleNamespace(attrs={"shelter_start": "1800.0"})) == "from 30 min after the release start, "
+    assert _shelter_from(SimpleNamespace(attrs={"shelter_start": "2026-03-10 14:30:00"})) == "from 03-10 14:30 UTC, "
+    assert _shelter_from(SimpleNamespace(attrs={"shelter_start": "release start"})) == ""
+    assert _shelter_from(SimpleNamespace(attrs={})) == ""

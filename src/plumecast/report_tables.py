@@ -146,6 +146,20 @@ def unknown_receptors_text(result: xr.Dataset, names: Any = None) -> str:
     return "; ".join(parts)
 
 
+def _shelter_from(result: Any) -> str:
+    """When the shelter of a casualty table begins, for its totals line ("from 14:30 UTC, "), from the
+    result's ``shelter_start`` attribute; "" where it is the release start or not recorded."""
+    start = str(result.attrs.get("shelter_start", "release start"))
+    if start == "release start":
+        return ""
+    from plumecast.numbers import _hm, clock
+
+    try:
+        return f"from {_hm(round(float(start) / 60.0))} after the release start, "  # seconds after it
+    except ValueError:  # a date-time
+        return f"from {clock(np.datetime64(start.replace(' ', 'T')))}, "
+
+
 def print_casualty_table(
     result: xr.Dataset,
     console: Console,
@@ -252,10 +266,18 @@ def print_casualty_table(
         f"Total expected fatalities: [bold]{people_range(total, out_lo, out_hi)}"
         f"[/bold] without shelter-in-place, [bold]"
         f"{people_range(total_sh, sh_lo, sh_hi)}[/bold] "
-        f"with shelter-in-place ({ach} air changes/h, {comp} compliance), at {n - n_unknown} of {n} receptors"
+        f"with shelter-in-place ({_shelter_from(result)}{ach} air changes/h, {comp} compliance), at "
+        f"{n - n_unknown} of {n} receptors"
         + (f"; [bold]{n_unknown}[/bold] receptor(s) with unknown figures are not in the totals: "
            + escape(unknown_receptors_text(result, names)) if n_unknown else "") + ".", highlight=False,
     )
+    if total_sh > total:
+        # a late shelter: people go inside after the gas came and breathe what the buildings took in while the
+        # outdoor air clears (a phosgene run read 690 deaths sheltered against 510 outdoors without a word; audit)
+        console.print("Shelter-in-place reads more deaths than staying outdoors here: people who go inside after "
+                      "the gas has come breathe the air the buildings took in, which clears more slowly than the "
+                      "outdoor air (docs/countermeasures.md); shelter before the gas arrives, or ventilate and "
+                      "leave once the outdoor air is clean (shelter.end_h).", highlight=False)
     if not (exact and exact_sh):
         console.print("The totals' ranges add up each receptor's lowest and highest probit set (the per-set "
                       "figures of some receptors are not in this result), so they are wider than the range of the "
