@@ -44,6 +44,7 @@ from plumecast.ensemble.summary_text import (
     later_releases_text,
     quantiles,
     saved_cell,
+    times_range,
     with_interval,
 )
 from plumecast.numbers import (
@@ -142,10 +143,10 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
                 "members_unknown": int(n - known.sum()),
                 "members_unknown_aegl3": int(n - k3.sum()),
                 "members_off_domain": int(n - np.isfinite(air[:, r]).sum()),
-                **{f"aegl2_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(a2[:, r]), strict=True)},
-                **{f"aegl3_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(a3[:, r]), strict=True)},
+                **{f"aegl2_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), times_range(a2[:, r]), strict=True)},
+                **{f"aegl3_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), times_range(a3[:, r]), strict=True)},
                 **{f"fatalities_{k}": v for k, v in zip(("p5", "median", "p95"), quantiles(fat[:, r]), strict=True)},
-                **{f"front_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), _range(front[:, r]), strict=True)},
+                **{f"front_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), times_range(front[:, r]), strict=True)},
                 "p_front_before_aegl3": float(np.mean(margin[both] > 0)) if both.any() else math.nan,
                 "members_front_and_aegl3": int(both.sum()),
                 "front_margin_h_median": quantiles(margin)[1],
@@ -179,13 +180,6 @@ def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] |
                    "title": f"plumecast comparison: probability of exceeding AEGL-2/3 ({n} members)" if n != 1 else
                    f"plumecast comparison: where AEGL-2/3 is exceeded ({ONE_MEMBER}: 0 or 1, not a probability)"})
     return Summary(raw, plans, totals, unknown, saved, receptor_names, rows, delay, prob, labels)
-
-
-def _range(x: NDArray[np.float64]) -> tuple[float, float, float]:
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return (math.nan, math.nan, math.nan)
-    return (float(x.min()), float(np.median(x)), float(x.max()))
 
 
 # --------------------------------------------------------------------------- tables
