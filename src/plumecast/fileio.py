@@ -150,7 +150,7 @@ _RENAME_EXCHANGE = 2  # linux/fs.h
 RESULT_PATTERNS = ("concentration.nc", "consequences.nc", "consequences.csv", "receptors.csv", "front_arrival.nc",
                    "dashboard.json", "concentration_map.png", "concentration_animation.gif", "people_above_aegl.csv",
                    "decision_table.*", "cities.csv", "cost_of_delay.*", "exceedance_probability.nc",
-                   "comparison.json", "members.csv", "probability_*.png", "plans")
+                   "comparison.json", "members.csv", "member_values.nc", "probability_*.png", "plans")
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -238,6 +238,17 @@ def test_csv_files_are_plain_numbers_no_more_precise_than_the_model_with_the_see
     assert [r["baseline"] for r in rows] == ["true", "false", "false"]
     assert {r["particles_per_member"] for r in rows} == {"1234"} and {r["members"] for r in rows} == {"2"}
     assert {r["member_seeds"] for r in rows} == {"777;888"} and {r["scenario_seed"] for r in rows} == {"11"}
+    # files keep full values: every member's figures as computed, for the lives saved to be recomputed
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "member_values.nc") as ds:
+        assert list(ds["plan"].values) == list(s.plans) and ds["fatalities"].dims == ("member", "plan", "receptor")
+        assert [int(v) for v in ds["seed"].values] == [777, 888]
+        for p in s.plans:
+            np.testing.assert_array_equal(ds["fatalities_total"].sel(plan=p).values, np.asarray(s.totals[p]))
+            each = np.stack([np.asarray(m.outcomes[p].fatalities, float) for m in s.raw.members])
+            np.testing.assert_array_equal(ds["fatalities"].sel(plan=p).values, each)
+        assert float(ds["fatalities_total"].sel(plan=BASELINE_NAME)[0]) != 1200000.0  # not the rounded CSV value
     assert float(rows[0]["fatalities_median"]) == 1_000_000.0  # (1,161,095 + 900,000) / 2 to 2 s.f.
     cities = list(csv.DictReader((tmp_path / "cities.csv").open(encoding="utf-8")))
     a = [r for r in cities if r["city"] == "a" and r["plan"] == BASELINE_NAME][0]

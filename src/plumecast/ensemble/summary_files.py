@@ -172,6 +172,7 @@ def write_outputs(s: Summary, outdir: str | Path, *, cities: list[str] | None = 
         _write_text(outdir / "cities.csv", _csv(file_rows(s.per_city))),
         _write_text(outdir / "members.csv", _csv(file_rows(member_rows(s)))),
     ]
+    written.append(write_member_values(s, outdir / MEMBER_VALUES_FILE))
     if s.delay_rows:
         written.append(_write_text(outdir / "cost_of_delay.csv", _csv(file_rows(s.delay_rows))))
         if pngs:
@@ -181,6 +182,57 @@ def write_outputs(s: Summary, outdir: str | Path, *, cities: list[str] | None = 
         if pngs:
             written += plot_maps(s, outdir)
     return written
+
+
+#: the comparison's full values, member by member (the tables and CSV files keep two significant figures)
+MEMBER_VALUES_FILE = "member_values.nc"
+
+#: PlanOutcome fields written to :data:`MEMBER_VALUES_FILE`: (name in the file, field, scale, units, long name)
+_MEMBER_FIELDS = (
+    ("fatalities", "fatalities", 1.0, "1", "expected fatalities at the receptor (NaN: unknown)"),
+    ("aegl2_arrival_h", "arrival2_s", 1 / 3600.0, "h", "first time AEGL-2 is reached, hours after the release start "
+     "(NaN: never or unknown)"),
+    ("aegl3_arrival_h", "arrival3_s", 1 / 3600.0, "h", "first time AEGL-3 is reached, hours after the release start "
+     "(NaN: never or unknown)"),
+    ("reaches_aegl2", "exceed2", 1.0, "1", "1: AEGL-2 reached at the receptor, 0: not, NaN: unknown"),
+    ("reaches_aegl3", "exceed3", 1.0, "1", "1: AEGL-3 reached at the receptor, 0: not, NaN: unknown"),
+    ("front_arrival_h", "front_arrival_s", 1 / 3600.0, "h", "the neutralisation front's arrival, hours after the "
+     "release start (NaN: no front, or it never arrives)"),
+)
+
+
+def write_member_values(s: Summary, path: Path) -> Path:
+    """Every member's and plan's figures at full precision, as netCDF (CF-1.8), atomically: the tables and
+    CSV files round people to two significant figures, so lives saved could not be recomputed from any
+    file (planner audit, session 39; the project's rule: files keep full values). Dimensions member, plan,
+    receptor; each member's total over the receptors with known deaths, and its seed."""
+    import datetime
+
+    raw = s.raw
+    plans = list(s.plans)
+    data: dict[str, Any] = {}
+    for name, field, scale, units, long_name in _MEMBER_FIELDS:
+        arr = np.stack([np.stack([np.asarray(getattr(m.outcomes[p], field), dtype=float) for p in plans])
+                        for m in raw.members]) * scale
+        data[name] = (("member", "plan", "receptor"), arr, {"units": units, "long_name": long_name})
+    totals = np.array([[float(s.totals[p][k]) for p in plans] for k in range(len(raw.members))])
+    data["fatalities_total"] = (("member", "plan"), totals, {
+        "units": "1", "long_name": "expected fatalities over the receptors whose deaths are known"})
+    data["seed"] = (("member",), np.array([str(int(spec.seed)) for spec in raw.specs]),
+                    {"long_name": "the member's random seed (as text: a 64-bit value)"})
+    ds = xr.Dataset(data, coords={
+        "member": ("member", np.arange(len(raw.members), dtype=np.int32), {"long_name": "ensemble member"}),
+        "plan": ("plan", np.array(plans), {"long_name": "response plan (the first: the baseline)"}),
+        "receptor": ("receptor", np.array([str(n) for n in s.receptor_names]), {"long_name": "receptor name"}),
+    })
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    ds.attrs.update({"Conventions": "CF-1.8", "title": "plumecast compare: every member's figures, full values",
+                     "history": f"{now} plumecast compare", "baseline": plans[0]})
+    for name in ("member", "plan", "receptor", "seed"):
+        ds[name].encoding["_FillValue"] = None
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, format="NETCDF4")
+    return path
 
 
 def write_probability(prob: xr.Dataset, path: Path) -> Path:
