@@ -57,7 +57,8 @@ FORMAT_VERSION = 3
 #: receptors where a plume was held at the pure vapour's density; plumecast.exposure.ExposureSampler),
 #: kept so that a resumed run says what an uninterrupted one says, and the emission time up to which
 #: each sample point's near-field air has come (``nf_delivered``), so that it breathes what it would
-_NOTED = ("source_wind", "capped", "capped_reach_m", "nf_delivered", "nf_track")
+#: (and the near-field air's peaks within the steps, for the countdowns: ExposureSampler.peak_extra, part_peak)
+_NOTED = ("source_wind", "capped", "capped_reach_m", "nf_delivered", "nf_track", "peak_extra", "part_peak")
 _READABLE_VERSIONS = (1, 2, 3)
 #: an input file up to this size is hashed whole; a larger one (met files) by its size and
 #: :data:`_SAMPLES` blocks of :data:`_BLOCK` bytes spread evenly over it

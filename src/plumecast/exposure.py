@@ -14,7 +14,7 @@ Far field: adaptive kernel estimate
     population at :data:`URBAN_DENSITY_PER_KM2` (Angel et al. 2011 give
     2,000-10,000 km⁻² for the built-up areas of the world's cities; 5,000 is a
     mid value), at least :data:`MIN_RADIUS_M`. The estimate uses the smallest
-    disc holding at least :data:`MIN_PARTICLES` particles of the near-surface
+    disc holding at least :data:`plumecast.exposure_kernel.MIN_PARTICLES` particles of the near-surface
     layer (a balloon / k-nearest-neighbour density estimate, Loftsgaarden &
     Quesenberry 1965, Ann. Math. Stat. 36, 1049), so that the scale follows the
     particle spacing where particles are sparse and the city's extent where they
@@ -94,6 +94,7 @@ from plumecast.concentration import receptor_coords
 from plumecast.countermeasures.front import great_circle_m
 from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
+from plumecast.exposure_kernel import N_RINGS, kernel_estimate, near_field_rings
 from plumecast.near_field_plume import (
     NEAR_FIELD_MIN_WIND_M_S,
     PLUME_FADE_END_M,
@@ -113,10 +114,6 @@ URBAN_DENSITY_PER_KM2 = 5000.0
 MIN_RADIUS_M = 1000.0
 #: Largest kernel radius; beyond it the receptor sees the concentration of a ~1° cell. [m]
 MAX_RADIUS_M = 100_000.0
-#: Number of nested discs searched around a receptor.
-N_RINGS = 8
-#: Particles a disc must hold before its estimate is used.
-MIN_PARTICLES = 16
 
 CONC_UNITS = "kg m-3"
 
@@ -186,6 +183,12 @@ class ReceptorExposure:
     area_part_receptors: NDArray[np.int64] | None = None
     area_part_ptr: NDArray[np.int64] | None = None
     area_part_c: NDArray[np.float64] | None = None
+    #: for the countdowns only: how much more than the step's mean the point releases' near-field air
+    #: reaches within the step (:meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`'s ``peak``),
+    #: at each receptor that is a point, ``peak_extra`` (n_steps, n_receptor), and at each part of a disc,
+    #: ``part_peak`` (n_steps, n_sources, n_parts) [kg m-3]; the exposure (``conc``, ``part_c``) is the means
+    peak_extra: NDArray[np.float64] | None = None
+    part_peak: NDArray[np.float64] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -324,6 +327,9 @@ class ExposureSampler:
         self.part_c = np.zeros((n_steps, len(near_field), n_parts))
         self.part_tag = np.zeros((n_steps, len(near_field), n_parts), np.int32)
         self.part_early = np.zeros((n_steps, len(near_field), n_parts))  # the share of part_c from the bin before
+        # the near-field air's peak within a step above its mean, for the countdowns (ReceptorExposure.peak_extra)
+        self.part_peak = np.zeros((n_steps, len(near_field), n_parts))
+        self.peak_extra = np.zeros((n_steps, nrec))
         # the receptors the near-field plume reaches at their centre: points (a disc's air is its parts')
         self.point_receptors = np.flatnonzero(self.extent <= 0.0).astype(np.int64)
         # where the plume is sampled: the points' centres, then the discs' parts (module disc_samples), each
@@ -458,7 +464,13 @@ class ExposureSampler:
             mine = since
             if self.front_lit_s < t_end_s:  # beyond the near field: the air emitted since a front was lit
                 mine = np.where(self.nf_beyond[si], np.maximum(since, self.front_lit_s), since)
-            c, bins, early = self._plume_step(si, src, step, where_lat, where_lon, wind_at, edges_s, mine)
+            c, bins, early, peak = self._plume_step(si, src, step, where_lat, where_lon, wind_at, edges_s, mine)
+            # the peak within the step above the air breathed (the larger of the particles' and the plume's)
+            w_si = self.nf_weight[si]
+            there = self.conc[tags_of(bins, self.n_groups, src.group), step, owner]
+            extra = np.maximum(np.maximum(there, w_si * peak) - np.maximum(there, w_si * c), 0.0)
+            np.add.at(self.peak_extra[step], owner[:pts.size], extra[:pts.size])
+            self.part_peak[step, si] = extra[pts.size:]
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
             # the air at each sample point belongs to the tags of its emission times, so that a termination
             # removes it exactly (the bin of the window's end, and its share from the bin before)
@@ -479,11 +491,12 @@ class ExposureSampler:
 
     def _plume_step(self, si: int, src: NearFieldSource, step: int, lat: NDArray[np.float64], lon: NDArray[np.float64],
                     wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
-                    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+                    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
         """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``: the steady
         plume of the step's wind and, where it has changed, the largest of it and the plumes along the streak
         line's youngest and next older stretches (:mod:`plumecast.near_field_track`); a dense-capable release
-        has zones' cloud within :data:`PLUME_REACH_M` only, its passive Gaussian plume beyond."""
+        has zones' cloud within :data:`PLUME_REACH_M` only, its passive Gaussian plume beyond. Fourth: the
+        chosen plume's peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``)."""
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
@@ -505,26 +518,30 @@ class ExposureSampler:
     def _plume_of(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
                   t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
                   delivered: NDArray[np.float64] | None, track: Any, heading: Any = None, branch: int = 0,
-                  ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+                  ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
         """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``
-        (None: each step's own)."""
+        (None: each step's own), and its peak within the step."""
         far, passive = self.nf_far[si], self.nf_passive[si]
+        peak = np.zeros(lat.size)
         if passive is None or not far.any():
-            return src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                    since if np.isfinite(since).any() else None,
-                                    None if delivered is None else delivered[si], track, heading, branch)
+            return (*src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
+                                      since if np.isfinite(since).any() else None,
+                                      None if delivered is None else delivered[si], track, heading, branch, peak),
+                    peak)
         c, bins, early = np.zeros(lat.size), np.zeros(lat.size, np.int64), np.zeros(lat.size)
         for part, who in ((~far, src), (far, passive)):
             if not part.any():
                 continue
             done = None if delivered is None else delivered[si, part]  # a copy, updated by the call and put back
+            top = np.zeros(int(part.sum()))
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                    since[part] if np.isfinite(since[part]).any() else None, done, track, heading,
-                                   branch)
+                                   branch, top)
             if delivered is not None:
                 delivered[si, part] = done
             c[part], bins[part], early[part] = got
-        return c, bins, early
+            peak[part] = top
+        return c, bins, early, peak
 
     def _above_particles(self, si: int, step: int, c: NDArray[np.float64], early: NDArray[np.float64],
                          tags: NDArray[np.int64], owner: NDArray[np.int64]) -> None:
@@ -580,76 +597,22 @@ class ExposureSampler:
             on_grid=self.on_grid, receptors=self.receptors, near_field=self.near_hit, kernel_radius_m=used,
             part_receptors=self.part_receptors, part_ptr=self.samples.ptr, part_weight=self.samples.weight,
             part_c=self.part_c, part_tag=self.part_tag, part_early=self.part_early,
+            peak_extra=self.peak_extra, part_peak=self.part_peak,
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
         )
 
 
+def tags_of(bins: NDArray[np.int64], n_groups: int, group: int) -> NDArray[np.int64]:
+    """The emission tags of the bins ``bins`` of release group ``group``."""
+    return (np.asarray(bins, dtype=np.int64) * n_groups + group).astype(np.int64)
+
+
 def ring_radii(r0_m: NDArray[np.float64]) -> NDArray[np.float64]:
     """Radii of the nested discs, ``(receptor, N_RINGS)``: ``min(r0 2^k, MAX_RADIUS_M)``. [m]"""
     k = 2.0 ** np.arange(N_RINGS)
     return np.ascontiguousarray(np.minimum(np.asarray(r0_m, float)[:, None] * k[None, :], MAX_RADIUS_M))
-
-
-def kernel_estimate(
-    shell_mass: NDArray[np.float64], shell_count: NDArray[np.int64], radii: NDArray[np.float64], layer_m: float,
-    max_ring: NDArray[np.int64] | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Concentration per tag and receptor from the mass and count in each ring shell.
-
-    ``shell_mass`` and ``shell_count`` are ``(..., ring, tag, receptor)`` (leading axes,
-    e.g. steps, are kept). Every tag uses the disc of all tags' particles together (the
-    smallest holding :data:`MIN_PARTICLES`, else the largest): linear in the tags' masses,
-    their sum is the untagged run's estimate whatever the cuts (per-tag discs had moved a
-    baseline's dose 8 % and an AEGL-3 arrival 50 min with the plans' termination times;
-    plans audit, session 30). ``max_ring`` (tag, receptor): a tag's largest disc there
-    (:func:`near_field_rings`). Returns (conc (..., tag, receptor) [kg m-3], radius (..., receptor) [m])."""
-    cum_mass = np.cumsum(shell_mass, axis=-3)  # mass inside disc k
-    cum_count = np.cumsum(shell_count, axis=-3)
-    enough = cum_count.sum(axis=-2) >= MIN_PARTICLES  # (..., ring, receptor): all tags' particles
-    k_all = np.where(enough.any(axis=-2), np.argmax(enough, axis=-2), N_RINGS - 1)  # (..., receptor)
-    k = np.broadcast_to(k_all[..., None, :], cum_count.shape[:-3] + cum_count.shape[-2:])  # (..., tag, receptor)
-    if max_ring is not None:
-        k = np.minimum(k, max_ring)
-    nrec = radii.shape[0]
-    r = radii[np.arange(nrec), k]  # (..., tag, receptor)
-    mass = np.take_along_axis(cum_mass, k[..., None, :, :], axis=-3)[..., 0, :, :]
-    conc = mass / (math.pi * r * r * layer_m)
-    weight = np.take_along_axis(cum_count, k[..., None, :, :], axis=-3)[..., 0, :, :].astype(float)
-    wsum = weight.sum(axis=-2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        used = np.where(wsum > 0, (r * weight).sum(axis=-2) / wsum, r.max(axis=-2))
-    return conc, used
-
-
-def near_field_rings(radii: NDArray[np.float64], rec_lat: NDArray[np.float64], rec_lon: NDArray[np.float64],
-                     nf_group: NDArray[np.bool_], nf_lat: NDArray[np.float64], nf_lon: NDArray[np.float64],
-                     nf_distance_m: float, n_tags: int) -> NDArray[np.int64] | None:
-    """The largest disc (ring index) each tag may use at each receptor, ``(tag, receptor)``
-    (tag ``t`` belongs to group ``t % n_groups``), or None where no receptor lies in a near field.
-
-    The young particles of a point release are left out of the discs within its near field
-    (:func:`near_field_excluded`), so a receptor there keeps its disc for that release's tags
-    inside the near field, at most ``nf_distance_m - d`` (d: its distance from the release;
-    the smallest disc where even that is wider), instead of reaching a cloud tens of km away
-    past the edge (docs/exposure.md, "Near field")."""
-    n_groups = nf_group.size
-    if n_groups == 0 or not nf_group.any() or n_tags == 0:
-        return None
-    cap = np.full((n_groups, radii.shape[0]), N_RINGS - 1, np.int64)
-    inside_any = False
-    for g in np.flatnonzero(nf_group):
-        d = great_circle_m(float(nf_lat[g]), float(nf_lon[g]), rec_lat, rec_lon)
-        room = nf_distance_m - d
-        inside = room > 0.0
-        if inside.any():
-            inside_any = True
-            fits = radii <= room[:, None]  # (receptor, ring), rings increasing
-            cap[g] = np.where(inside, np.maximum(fits.sum(axis=1) - 1, 0), N_RINGS - 1)
-    if not inside_any:
-        return None
-    return np.ascontiguousarray(cap[np.arange(n_tags) % n_groups])
 
 
 @dataclass(frozen=True)

@@ -101,12 +101,15 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
     # (tag, step) the plume's air of each column that has one, or its index in area_part_c's parts
     plume_cols: list[NDArray[np.float64] | int] = []
     mean_by_disc: dict[int, NDArray[np.float64]] = {}
+    point_split: set[int] = set()  # the discs made of a point release's parts
     total = exposure.conc.sum(axis=0)  # (step, receptor)
     for rec in range(n_rec):
         j = int(slot[rec])
         made: tuple[NDArray[np.float64], list[tuple[int, float, NDArray[np.float64] | int]], float] | None = None
         if j >= 0:
             made = _point_parts(exposure, rec, j, total, n_tags, n_steps)
+            if made is not None:
+                point_split.add(rec)
         if made is None and area_slot is not None and area_slot[rec] >= 0:
             made = _area_parts(exposure, rec, int(area_slot[rec]), total)
         if made is None:
@@ -158,14 +161,34 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         np.subtract(exposure.area_part_c[:, :, p_sl], mean_by_disc[rec][:, :, None], out=conc[:, :, c_sl])
         conc[:, :, c_sl] += base[:, :, None]
     np.maximum(conc, 0.0, out=conc)  # rounding of the mean's difference
+    peak_extra = _peak_columns(exposure, cols, slot, point_split)
     r = exposure.receptors.take(parent)
     receptors = Receptors(name=r.name, lat=r.lat, lon=r.lon, population=r.population * share, country=r.country)
     expanded = dataclasses.replace(
         exposure, conc=conc, on_grid=np.asarray(exposure.on_grid)[parent], receptors=receptors,
         near_field=np.asarray(exposure.near_field)[parent], kernel_radius_m=np.asarray(exposure.kernel_radius_m)[parent],
         part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None, part_early=None,
-        spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None)
+        spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None,
+        peak_extra=peak_extra, part_peak=None)
     return expanded, parent, share, kind
+
+
+def _peak_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot: NDArray[np.int64],
+                  point_split: set[int]) -> NDArray[np.float64] | None:
+    """Per column of :func:`by_part_kinds` (``cols``: (receptor, part)), the point releases' near-field air's
+    peak within each step above its mean (:attr:`ReceptorExposure.peak_extra`), (n_steps, n_columns): a
+    point's own, a part's summed over the sources, 0 for the rest of a disc, a spot and an area plume's
+    part (the point releases' plumes reach them below a thousandth of their air, or not at all)."""
+    if exposure.peak_extra is None:
+        return None
+    out = np.zeros((exposure.conc.shape[1], len(cols)))
+    part_peak, ptr = exposure.part_peak, exposure.part_ptr
+    for col, (rec, part) in enumerate(cols):
+        if part == -1:
+            out[:, col] = exposure.peak_extra[:, rec]
+        elif part >= 0 and rec in point_split and part_peak is not None and ptr is not None:
+            out[:, col] = part_peak[:, :, int(ptr[slot[rec]]) + part].sum(axis=1)
+    return out
 
 
 def _area_part_slots(exposure: ReceptorExposure) -> NDArray[np.int64] | None:

@@ -43,6 +43,7 @@ def near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
             stack=stack_exhaust(scenario, rel, agent, float(np.sum(grp.rate_kg_s))),
             pure_vapour_kg_m3=cap, dense=(cloud := dense_cloud(scenario, rel, terrain, lid, grp)),
             emitted_knots=None if cloud is None else _thinned_knots(grp),
+            rate_knots=np.asarray(grp._emitted_knots[0], dtype=float),
         ))
     return out
 
