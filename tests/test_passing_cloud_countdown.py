@@ -40,3 +40,22 @@ def test_a_passing_cloud_is_counted_down_no_later_than_its_air(reference, step_s
         assert np.isfinite(ref).all()
         assert np.isfinite(now).all(), (step_s, level, now)  # reached at every step
         assert (now <= ref + 1e-9).all(), (step_s, level, now * 60, ref * 60)
+
+
+@pytest.mark.parametrize("step_s", [600.0, 900.0])
+def test_compare_counts_a_passing_cloud_down_as_run_does(reference, step_s):
+    # compare's plans read their arrivals through plans.evaluate: the baseline and a plan without shelter or
+    # evacuation take the near-field plume's peak within the step too, never later than the air's
+    from plumecast.plans.config import PlanConfig
+    from plumecast.plans.evaluate import evaluate_plan
+
+    sc = _scenario(step_s)
+    result = run(sc)
+    names = [r.name for r in sc.releases]
+    out = evaluate_plan(result.exposure, sc.resolved_agent(), PlanConfig(name="do nothing"), names)
+    ref = np.asarray(reference["hours_to_aegl2"].values, float) * 3600.0
+    assert np.isfinite(out.arrival2_s).all() and (out.arrival2_s <= ref + 1e-6).all(), (out.arrival2_s, ref)
+    assert (out.exceed2 == 1.0).all()
+    # the same times as run's table
+    np.testing.assert_allclose(out.arrival2_s, np.asarray(result.consequences()["hours_to_aegl2"].values) * 3600.0,
+                               rtol=0, atol=1e-6)

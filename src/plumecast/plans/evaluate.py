@@ -232,6 +232,24 @@ def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.dat
     return out
 
 
+def _peak_arrivals(res: dict[str, NDArray[np.float64]], air: NDArray[np.float64], peak: NDArray[np.float64],
+                   cols: NDArray[np.int64], time: NDArray[Any], start: np.datetime64, agent: Any) -> None:
+    """Bring the first AEGL-2/3 times of ``res`` (one cohort, outdoors) forward where the near-field plume's
+    air within a step (its step mean ``air`` plus ``peak``, the peak above the mean, at the columns ``cols``
+    and the steps in which the plan keeps air there) reaches the level before any step's mean does: a cloud
+    that passes within a step or two, as ``run`` counts it down (:func:`plumecast.city_parts._arrivals_of_peaks`;
+    audit 39: an AEGL-2 countdown 4.5 min late at 600-s steps, never at 900 s). Early, never late; the
+    lethal fractions stay the means'. The baseline's peak is kept where a termination left air in the step:
+    early, never late, again."""
+    n = peak.shape[0]
+    top = air[:, cols].copy()
+    top[:n] += np.where(top[:n] > 0.0, peak[:, cols], 0.0)
+    got = _assess_stack(top, time, start, agent)
+    for level in (2, 3):
+        if f"no_aegl{level}" not in res:  # an agent without the level has no time for it
+            res[f"first{level}_s"][cols] = np.fmin(res[f"first{level}_s"][cols], got[f"first{level}_s"])
+
+
 def evaluate_plan(
     exposure: Any,
     agent: Any,
@@ -283,6 +301,9 @@ def evaluate_plans(
     if front_arrival_s is not None:
         front_arrival_s = np.asarray(front_arrival_s, dtype=float)[parent]
     c = np.asarray(exposure.conc, dtype=float)
+    # the near-field plumes' air above its step mean within each step (city_parts._arrivals_of_peaks), where any
+    peak = None if exposure.peak_extra is None else np.asarray(exposure.peak_extra, dtype=float)
+    peak_cols = np.zeros(0, np.int64) if peak is None else np.flatnonzero((peak > 0.0).any(axis=0))
     # a receptor on the grid whose concentration is not a finite number (NaN winds, an
     # overflow) has unknown figures: never an all-clear of zero
     on_grid = np.asarray(exposure.on_grid, bool) & np.isfinite(c).all(axis=(0, 1))
@@ -317,6 +338,8 @@ def evaluate_plans(
         stack = outdoor if k == 1 else np.concatenate([np.asarray(g.exposure, dtype=float) for g in groups], axis=1)
         del outdoor
         res = _assess_stack(stack, time, start, agent)
+        if k == 1 and peak is not None and peak_cols.size:  # everyone outdoors (no shelter, no evacuation): passing clouds
+            _peak_arrivals(res, stack, peak, peak_cols, time, start, agent)
         del stack
         weights = np.stack([np.broadcast_to(np.asarray(g.weight, dtype=float), (n_rec,)) for g in groups])
         lf = res["lethal_fraction"].reshape(k, n_rec)
