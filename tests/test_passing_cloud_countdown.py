@@ -59,3 +59,64 @@ def test_compare_counts_a_passing_cloud_down_as_run_does(reference, step_s):
     # the same times as run's table
     np.testing.assert_allclose(out.arrival2_s, np.asarray(result.consequences()["hours_to_aegl2"].values) * 3600.0,
                                rtol=0, atol=1e-6)
+
+
+def test_a_checkpoint_without_the_plume_peaks_is_refused(tmp_path):
+    # written before the peaks were kept, it had resumed silently with the countdowns of the steps before the
+    # resume read from the means: AEGL-2 at 5 km never instead of 20 min (review, session 39)
+    from plumecast.checkpoint import CheckpointWriter, checkpoint_path, load_checkpoint
+    from plumecast.errors import DataFileError
+
+    sc = _scenario(600.0)
+    writer = CheckpointWriter(tmp_path, 1.0, sc.time_step_s, scenario=sc.model_dump(mode="json"))
+    save = writer.save
+
+    class Stop(Exception):
+        pass
+
+    def save_then_stop(state):  # type: ignore[no-untyped-def]
+        save(state)
+        raise Stop
+
+    writer.save = save_then_stop  # type: ignore[method-assign]
+    with pytest.raises(Stop):
+        run(sc, checkpoint=writer)
+    state = load_checkpoint(checkpoint_path(tmp_path))
+    whole = run(sc).consequences()
+    resumed = run(sc, resume_from=state).consequences()
+    np.testing.assert_array_equal(resumed["hours_to_aegl2"].values, whole["hours_to_aegl2"].values)
+    for key in ("peak_extra", "part_peak"):
+        state.exposure.pop(key)
+    with pytest.raises(DataFileError, match="near-field plumes' peaks within the steps"):
+        run(sc, resume_from=state)
+
+
+def test_a_passing_cloud_is_not_given_a_level_its_air_never_reaches():
+    # the within-step peak had been read against the AEGL for the duration at the step's end (the longer one,
+    # the lower AEGL): 10 min of 60 kg/s of ammonia at 81 % of its 10-min AEGL-3 read "AEGL-3 in 15 min" at
+    # 900-s steps at 1.25 and 1.5 km, where the same run at 10-s steps never reaches it (review, session 39)
+    from plumecast.plans.config import PlanConfig
+    from plumecast.plans.evaluate import evaluate_plan
+
+    dists = np.array([1.0, 1.25, 1.5])
+
+    def scen(step_s: float):  # type: ignore[no-untyped-def]
+        return scenario_from_dict({
+            "name": "short", "start": "2026-06-05T22:00:00Z", "duration_h": 1, "time_step_s": step_s,
+            "particles": 2000, "seed": 11, "agent": "ammonia", "met": {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0},
+            "releases": [{"type": "point", "name": "leak", "lat": 52.10, "lon": 5.00, "height_m": 1, "rate_kg_s": 60.0,
+                          "stop_h": 0.1667}],
+            "local_weather": {"wind_speed_m_s": 3, "wind_from_deg": 270, "stability": "D", "terrain": "rural"},
+            "receptors": {"points": [{"name": f"x{d:g}km", "lat": 52.10, "population": 1000,
+                                      "lon": float(5.0 + d / (111.32 * np.cos(np.radians(52.1))))} for d in dists]}})
+
+    fine = run(scen(10.0)).consequences()
+    reached_fine = np.isfinite(np.asarray(fine["hours_to_aegl3"].values, float))
+    assert reached_fine.tolist() == [True, False, False]
+    for step_s in (600.0, 900.0):
+        sc = scen(step_s)
+        result = run(sc)
+        reached = np.isfinite(np.asarray(result.consequences()["hours_to_aegl3"].values, float))
+        assert not (reached & ~reached_fine).any(), (step_s, reached)
+        out = evaluate_plan(result.exposure, sc.resolved_agent(), PlanConfig(name="do nothing"), ["leak"])
+        assert not ((out.exceed3 == 1.0) & ~reached_fine).any(), (step_s, out.exceed3)

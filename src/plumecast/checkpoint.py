@@ -257,6 +257,9 @@ class RunState:
             if (name in ("part_c", "part_tag", "part_early", "spot_extra", "area_part_c") and name not in self.exposure
                     and not getattr(sampler_x, name).size):
                 continue  # written before the city discs' parts (spots) were kept, and the run has none
+            if name in ("peak_extra", "part_peak") and name not in self.exposure and len(getattr(sampler_x, "near", ())):
+                raise DataFileError("checkpoint: written before plumecast kept the near-field plumes' peaks within "
+                                    "the steps, which the countdowns of a passing cloud read; rerun from the start")
             if name in _NOTED and name not in self.exposure:
                 continue  # written before they were kept: the lines they feed miss the steps before the resume
             if name not in self.exposure:

@@ -146,13 +146,11 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     its receptor: a cloud that passes within a step or two reaches a level its steps' means never reach
     (audit 39: an ammonia tank's 10 min at 306 ppm read 159 and 181 ppm in 600-s means, below AEGL-2's 220,
     and a city's AEGL-2 countdown came 4.5 min late at 600-s steps, never at 900 s). The air reaches the
-    level within that step, at the earliest at its start (the level read at the step's end, as
-    :mod:`plumecast.consequence_metrics` reads it, is no higher than before): early, never late, at any step.
+    level within that step, at the earliest at its start: early, never late, at any step. The level is read
+    for the duration elapsed at the step's start (:func:`plumecast.consequence_metrics.peak_first_steps`).
     The exposure, the peaks and the loads stay the steps' means."""
-    import dataclasses
-
     from plumecast.consequence_inputs import issued_seconds, time_axis
-    from plumecast.consequence_metrics import block_metrics, exposure_context, onset_floor
+    from plumecast.consequence_metrics import exposure_context, onset_floor, peak_first_steps
     from plumecast.units import P_STANDARD_PA, T_STANDARD_K
 
     extra = expanded.peak_extra
@@ -161,19 +159,16 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     cols = np.flatnonzero((extra > 0.0).any(axis=0))
     if cols.size == 0:
         return
-    values = expanded.total()[:, cols] + extra[:, cols]
-    values = np.where(np.isfinite(values), values, 0.0)  # off the domain: unknown in ds already
+    mean = expanded.total()[:, cols]
+    mean = np.where(np.isfinite(mean), mean, 0.0)  # off the domain: unknown in ds already
     axis = time_axis(expanded.time, start)
-    ctx = dataclasses.replace(
-        exposure_context(agent, axis, agent.probit_set("auto"), onset_floor(agent), T_STANDARD_K, P_STANDARD_PA),
-        levels=(1, 2, 3), lean=True, extra_probits=(), extra_factors=())
-    m, _, _ = block_metrics(values, ctx, np.zeros(axis.end_s.size), 0.0, False, sheltered=False)
+    ctx = exposure_context(agent, axis, agent.probit_set("auto"), onset_floor(agent), T_STANDARD_K, P_STANDARD_PA)
     issued_s = issued_seconds(axis, issued_at)
     for level in (1, 2, 3):
         hours_name = f"hours_to_aegl{level}"
-        if hours_name not in ds.data_vars or f"first{level}" not in m:
+        if hours_name not in ds.data_vars:
             continue
-        idx = np.asarray(m[f"first{level}"])
+        idx = peak_first_steps(mean, mean + extra[:, cols], ctx, level)
         for col, k in zip(cols, idx, strict=True):
             r = int(parent[col])
             if k < 0 or not bool(np.asarray(ds["concentration_known"].values[r])):

@@ -86,6 +86,30 @@ def aegl_threshold(
     return aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed)
 
 
+def peak_first_steps(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: ExposureContext,
+                     level: int) -> NDArray[np.intp]:
+    """The first step in which the air's peak within the step, ``peak`` (time, column) [kg m-3], reaches
+    AEGL-``level``, per column (-1: none, or the AEGL unread), for the countdowns of a cloud that passes
+    within a step or two (``city_parts._arrivals_of_peaks``, ``plans.evaluate._peak_arrivals``).
+
+    The AEGL is read for the duration elapsed at the step's *start* (since the first step of ``mean`` at
+    or above the onset floor): the peak may come anywhere in the step, and read for the duration at its
+    end (the longer one, so the lower AEGL) a 10-min cloud of ammonia at 81 % of its 10-min AEGL-3 had
+    read "AEGL-3 in 15 min" at 900-s steps, a level the same run at 10-s steps never reaches (review,
+    session 39)."""
+    tab = ctx.aegl_tables[level]
+    n_time, n_col = mean.shape
+    if tab is None or n_time == 0:
+        return np.full(n_col, -1, dtype=np.intp)
+    pos = np.asarray(mean >= ctx.floor if ctx.floor > 0 else mean > 0, dtype=bool)
+    onset = np.argmax(pos, axis=0)
+    elapsed = np.maximum(ctx.begin_s[:, None] - ctx.begin_s[onset][None, :], 0.0)
+    thr = aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed)
+    with np.errstate(invalid="ignore"):
+        exceed = np.any(pos, axis=0)[None, :] & (peak >= thr)  # NaN AEGL (a gap in the table): not seen
+    return np.where(exceed.any(axis=0), np.argmax(exceed, axis=0), -1).astype(np.intp)
+
+
 def time_sum(dt: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
     """``sum_t dt[t] values[t, r]`` for each receptor, in a fixed order per receptor."""
     # column-major: each receptor's column is contiguous and summed on its own (the same

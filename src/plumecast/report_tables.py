@@ -155,7 +155,8 @@ def _shelter_from(result: Any) -> str:
     from plumecast.numbers import _hm, clock
 
     try:
-        return f"from {_hm(round(float(start) / 60.0))} after the release start, "  # seconds after it
+        minutes = round(float(start) / 60.0)  # seconds after it
+        return f"from {_hm(minutes)} after the release start, " if minutes > 0 else ""
     except ValueError:  # a date-time
         return f"from {clock(np.datetime64(start.replace(' ', 'T')))}, "
 

@@ -254,12 +254,15 @@ def saved_cell(median: float, p5: float, p95: float, n_unknown: int) -> str:
     return f"{text} known{saved_unknown_text(n_unknown)}" if n_unknown > 0 else text
 
 
-def times_range(x: NDArray[np.float64]) -> tuple[float, float, float]:
-    """First, median and last time over the members; the median over all of them, a member that never gets
-    there counting as later than any (NaN where half or more never do): over the reaching ones alone, a plan
-    that spares most members read an earlier median (audit, session 39)."""
+def times_range(x: NDArray[np.float64], known: NDArray[np.bool_] | None = None) -> tuple[float, float, float]:
+    """First, median and last time over the members; the median over the members where it is known
+    (``known``; default all), a member that never gets there counting as later than any (NaN where half or
+    more never do): over the reaching ones alone, a plan that spares most members read an earlier median
+    (audit, session 39). A member whose figure is unknown (off the domain, its AEGL unread) is left out of
+    the median, not counted as never (review, session 39)."""
     reach = x[np.isfinite(x)]
     if reach.size == 0:
         return (math.nan, math.nan, math.nan)
-    med = float(np.median(np.where(np.isfinite(x), x, np.inf)))
+    kept = x if known is None else x[np.asarray(known, bool) | np.isfinite(x)]
+    med = float(np.median(np.where(np.isfinite(kept), kept, np.inf)))
     return (float(reach.min()), med if math.isfinite(med) else math.nan, float(reach.max()))

@@ -430,7 +430,7 @@ def far_field_friction_velocity(pg_class: str, wind_speed_m_s: float, roughness_
 def stratified_far_field_text(dense: DenseSetup) -> str:
     """The zones' words on the far field's stratification (``zones.setup.far_field_match``); "" where none."""
     ri = dense.far_richardson_c
-    if not math.isfinite(ri):
+    if not math.isfinite(ri) or ri <= 0.0:  # no stratification left there (a cold light gas warmed): nothing damped
         return ""
     return (f", deepening {float(stratification_factor(ri)):.2g}x more slowly than an ambient plume there, as its "
             f"stratification damps mixing (Ri* {ri:.2g}, DEGADIS 2.1), and at the ambient rate once Ri* falls")

@@ -233,21 +233,29 @@ def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.dat
 
 
 def _peak_arrivals(res: dict[str, NDArray[np.float64]], air: NDArray[np.float64], peak: NDArray[np.float64],
-                   cols: NDArray[np.int64], time: NDArray[Any], start: np.datetime64, agent: Any) -> None:
-    """Bring the first AEGL-2/3 times of ``res`` (one cohort, outdoors) forward where the near-field plume's
-    air within a step (its step mean ``air`` plus ``peak``, the peak above the mean, at the columns ``cols``
-    and the steps in which the plan keeps air there) reaches the level before any step's mean does: a cloud
-    that passes within a step or two, as ``run`` counts it down (:func:`plumecast.city_parts._arrivals_of_peaks`;
-    audit 39: an AEGL-2 countdown 4.5 min late at 600-s steps, never at 900 s). Early, never late; the
-    lethal fractions stay the means'. The baseline's peak is kept where a termination left air in the step:
-    early, never late, again."""
+                   cols: NDArray[np.int64], scale: NDArray[np.float64], time: NDArray[Any], start: np.datetime64,
+                   agent: Any) -> None:
+    """Bring the first AEGL-2/3 times of ``res`` (one cohort, outdoors) forward to the start of the first step
+    in which the near-field plume's air within the step (its step mean ``air`` plus ``peak``, the baseline's
+    peak above the mean, times ``scale``, the largest weight the plan keeps of the tags there) reaches the
+    level before any step's mean does: a cloud that passes within a step or two, as ``run`` counts it down
+    (:func:`plumecast.city_parts._arrivals_of_peaks`, :func:`plumecast.consequence_metrics.peak_first_steps`;
+    audit 39: an AEGL-2 countdown 4.5 min late at 600-s steps, never at 900 s). Early, never late (a cut
+    that keeps a tag whole keeps its peak whole); the lethal fractions stay the means'."""
+    from plumecast.consequence import time_axis
+    from plumecast.consequence_metrics import exposure_context, onset_floor, peak_first_steps
+    from plumecast.units import P_STANDARD_PA, T_STANDARD_K
+
     n = peak.shape[0]
-    top = air[:, cols].copy()
-    top[:n] += np.where(top[:n] > 0.0, peak[:, cols], 0.0)
-    got = _assess_stack(top, time, start, agent)
+    mean = air[:n, cols]
+    axis = time_axis(time[:n], start)
+    ctx = exposure_context(agent, axis, agent.probit_set("auto"), onset_floor(agent), T_STANDARD_K, P_STANDARD_PA)
     for level in (2, 3):
-        if f"no_aegl{level}" not in res:  # an agent without the level has no time for it
-            res[f"first{level}_s"][cols] = np.fmin(res[f"first{level}_s"][cols], got[f"first{level}_s"])
+        if f"no_aegl{level}" in res:  # an agent without the level has no time for it
+            continue
+        k = peak_first_steps(mean, mean + scale * peak[:, cols], ctx, level)
+        got = np.where(k >= 0, axis.begin_s[np.maximum(k, 0)], np.nan)
+        res[f"first{level}_s"][cols] = np.fmin(res[f"first{level}_s"][cols], got)
 
 
 def evaluate_plan(
@@ -339,7 +347,10 @@ def evaluate_plans(
         del outdoor
         res = _assess_stack(stack, time, start, agent)
         if k == 1 and peak is not None and peak_cols.size:  # everyone outdoors (no shelter, no evacuation): passing clouds
-            _peak_arrivals(res, stack, peak, peak_cols, time, start, agent)
+            scale = np.zeros((c.shape[1], peak_cols.size))
+            for t in np.flatnonzero(w):
+                np.maximum(scale, np.where(c[t][:, peak_cols] > 0.0, w[t], 0.0), out=scale)
+            _peak_arrivals(res, stack, peak, peak_cols, scale, time, start, agent)
         del stack
         weights = np.stack([np.broadcast_to(np.asarray(g.weight, dtype=float), (n_rec,)) for g in groups])
         lf = res["lethal_fraction"].reshape(k, n_rec)

@@ -271,7 +271,7 @@ def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
     flash, stored = math.nan, ""
     if prof is not None:
         flash = prof.flash_fraction
-    elif t_source == "boiling point":
+    elif t_source == "boiling point" and _liquid_at(scenario, ta):
         # a bare amount or rate taken to leave at its boiling point is a liquefied gas flashing: from pressurised
         # storage at the air's temperature (the usual case), part of it leaves as droplets too (Desert Tortoise 4,
         # 41 t of ammonia: these passive zones read its 0.8-2.8 km arcs 5-10x low; docs/validation.md)
@@ -290,8 +290,8 @@ def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
                         "treat such a two-phase release; these zones are the passive vapour's")
     elif stored and not 0 < flash < 1:
         droplets = ("; a liquefied gas flashing from pressurised storage also carries droplets, which make the "
-                    "cloud denser than its vapour (their share is not computed: thermo.csv lacks a property it needs, "
-                    "the liquid heat capacity of this agent), and heavy-gas models (ALOHA, SLAB) treat such a cloud as dense; "
+                    "cloud denser than its vapour (their share is not computed: thermo.csv cannot give the liquid "
+                    "properties it needs at this agent's boiling point), and heavy-gas models (ALOHA, SLAB) treat such a cloud as dense; "
                     "these zones are the passive vapour's and may be far too short (Desert Tortoise 4, 41 t of "
                     "ammonia: its 0.8-2.8 km arcs read 5-10x below the measurements; docs/validation.md)")
     if g0p <= 0:
@@ -320,6 +320,18 @@ def _flash_at_air(scenario: LocalScenario, air_k: float) -> float:
         return flash_fraction(air_k, tb, th.liquid_heat_capacity_j_kg_k(tb), th.heat_of_vaporisation_j_kg(tb))
     except (DataFileError, ValueError):
         return math.nan
+
+
+def _liquid_at(scenario: LocalScenario, air_k: float) -> bool:
+    """Whether the agent can be stored as a liquid at ``air_k``: below its critical temperature (thermo.csv's
+    ``hvap106_tc_k``; True where the table lacks it). Carbon monoxide (critical at -140 °C) had been told its
+    droplets would make its cloud dense (review, session 39)."""
+    from plumecast.nearfield.source_models import load_thermo
+
+    try:
+        return air_k < load_thermo(scenario.agent.name, scenario.agent.molecular_weight_g_mol)._need("hvap106_tc_k")
+    except DataFileError:
+        return True
 
 
 def default_direction_uncertainty_deg(pg_class: PGClass, wind_speed_m_s: float) -> float:
