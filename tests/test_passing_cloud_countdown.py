@@ -64,24 +64,11 @@ def test_compare_counts_a_passing_cloud_down_as_run_does(reference, step_s):
 def test_a_checkpoint_without_the_plume_peaks_is_refused(tmp_path):
     # written before the peaks were kept, it had resumed silently with the countdowns of the steps before the
     # resume read from the means: AEGL-2 at 5 km never instead of 20 min (review, session 39)
-    from plumecast.checkpoint import CheckpointWriter, checkpoint_path, load_checkpoint
     from plumecast.errors import DataFileError
+    from tests.test_checkpoint import _stop_at_first_checkpoint
 
     sc = _scenario(600.0)
-    writer = CheckpointWriter(tmp_path, 1.0, sc.time_step_s, scenario=sc.model_dump(mode="json"))
-    save = writer.save
-
-    class Stop(Exception):
-        pass
-
-    def save_then_stop(state):  # type: ignore[no-untyped-def]
-        save(state)
-        raise Stop
-
-    writer.save = save_then_stop  # type: ignore[method-assign]
-    with pytest.raises(Stop):
-        run(sc, checkpoint=writer)
-    state = load_checkpoint(checkpoint_path(tmp_path))
+    state = _stop_at_first_checkpoint(sc, tmp_path, 1.0)
     whole = run(sc).consequences()
     resumed = run(sc, resume_from=state).consequences()
     np.testing.assert_array_equal(resumed["hours_to_aegl2"].values, whole["hours_to_aegl2"].values)

@@ -150,8 +150,7 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     for the duration elapsed at the step's start (:func:`plumecast.consequence_metrics.peak_first_steps`).
     The exposure, the peaks and the loads stay the steps' means."""
     from plumecast.consequence_inputs import issued_seconds, time_axis
-    from plumecast.consequence_metrics import exposure_context, onset_floor, peak_first_steps
-    from plumecast.units import P_STANDARD_PA, T_STANDARD_K
+    from plumecast.consequence_metrics import peak_arrivals_s
 
     extra = expanded.peak_extra
     if extra is None:
@@ -162,18 +161,15 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     mean = expanded.total()[:, cols]
     mean = np.where(np.isfinite(mean), mean, 0.0)  # off the domain: unknown in ds already
     axis = time_axis(expanded.time, start)
-    ctx = exposure_context(agent, axis, agent.probit_set("auto"), onset_floor(agent), T_STANDARD_K, P_STANDARD_PA)
     issued_s = issued_seconds(axis, issued_at)
-    for level in (1, 2, 3):
+    levels = tuple(level for level in (1, 2, 3) if f"hours_to_aegl{level}" in ds.data_vars)
+    for level, firsts in peak_arrivals_s(mean, mean + extra[:, cols], axis, agent, levels).items():
         hours_name = f"hours_to_aegl{level}"
-        if hours_name not in ds.data_vars:
-            continue
-        idx = peak_first_steps(mean, mean + extra[:, cols], ctx, level)
-        for col, k in zip(cols, idx, strict=True):
+        for col, t_s in zip(cols, firsts, strict=True):
             r = int(parent[col])
-            if k < 0 or not bool(np.asarray(ds["concentration_known"].values[r])):
+            if not np.isfinite(t_s) or not bool(np.asarray(ds["concentration_known"].values[r])):
                 continue
-            t_s = float(axis.begin_s[k])
+            t_s = float(t_s)
             now_h = float(ds[hours_name].values[r])
             if np.isfinite(now_h) and now_h <= t_s / 3600.0:
                 continue

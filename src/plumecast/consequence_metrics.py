@@ -110,6 +110,18 @@ def peak_first_steps(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: 
     return np.where(exceed.any(axis=0), np.argmax(exceed, axis=0), -1).astype(np.intp)
 
 
+def peak_arrivals_s(mean: NDArray[np.float64], peak: NDArray[np.float64], axis: TimeAxis, agent: Agent,
+                    levels: tuple[int, ...]) -> dict[int, NDArray[np.float64]]:
+    """Per AEGL level in ``levels``, the start [s after the release start] of the first step in which
+    ``peak`` reaches it (:func:`peak_first_steps`, with the agent's default context), NaN where none."""
+    ctx = exposure_context(agent, axis, agent.probit_set("auto"), onset_floor(agent), T_STANDARD_K, P_STANDARD_PA)
+    out = {}
+    for level in levels:
+        k = peak_first_steps(mean, peak, ctx, level)
+        out[level] = np.where(k >= 0, axis.begin_s[np.maximum(k, 0)], np.nan)
+    return out
+
+
 def time_sum(dt: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
     """``sum_t dt[t] values[t, r]`` for each receptor, in a fixed order per receptor."""
     # column-major: each receptor's column is contiguous and summed on its own (the same

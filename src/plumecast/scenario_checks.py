@@ -180,9 +180,7 @@ def _check_tanks(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], i
             try:
                 tank_profile(sc, i)
             except ScenarioError as exc:
-                key, _, msg = str(exc).partition(": ")
-                path = tuple(int(k) if k.isdigit() else k for k in key.split("."))
-                raise ScenarioError(f"{where(source, lines, *path)}: {msg}") from None
+                raise _located(exc, source, lines) from None
 
 
 def _check_receptors(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
@@ -193,12 +191,18 @@ def _check_receptors(sc: Scenario, source: str, lines: dict[tuple[str | int, ...
     try:
         select_receptors_with_extent(sc)
     except ScenarioError as exc:
-        key, _, msg = str(exc).partition(": ")
-        if not key.startswith("receptors."):
+        if not str(exc).startswith("receptors."):
             raise
-        dotted, _, file = key.partition(" ")  # "receptors.csv (its path)"
-        path = tuple(int(k) if k.isdigit() else k for k in dotted.split("."))
-        raise ScenarioError(f"{where(source, lines, *path)}{' ' + file if file else ''}: {msg}") from None
+        raise _located(exc, source, lines) from None
+
+
+def _located(exc: ScenarioError, source: str, lines: dict[tuple[str | int, ...], int]) -> ScenarioError:
+    """``exc`` ("key.path: message", or "key.path (a file): message") with the scenario file and the key's
+    line before it."""
+    key, _, msg = str(exc).partition(": ")
+    dotted, _, file = key.partition(" ")  # "receptors.csv (its path)"
+    path = tuple(int(k) if k.isdigit() else k for k in dotted.split("."))
+    return ScenarioError(f"{where(source, lines, *path)}{' ' + file if file else ''}: {msg}")
 
 
 def _paths_text(path: Any) -> str:

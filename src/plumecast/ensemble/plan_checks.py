@@ -14,7 +14,7 @@ an emission cut combined with a front (:func:`_check_cuts_with_front`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -143,21 +143,20 @@ def plan_notes(scenario: Scenario) -> list[str]:
     end_h = float(scenario.run_hours)
     out = []
     for plan in scenario.plans:
-        for m in plan.measures:
-            for key in MEASURE_TIME_KEYS:
-                t = getattr(m, key, None)
-                if isinstance(t, int | float) and t >= end_h:
-                    if m.type == "shelter":
-                        # the series goes on in clean air for the gas left indoors (plans.evaluate): people who go
-                        # inside then breathe what the buildings took in during the run, which may cost lives
-                        # (-0.0022 lives "saved" read as "< 1" beside "it changes nothing"; audit)
-                        out.append(f"plan {plan.name!r}: shelter at {key} {t:g} h, at or after the end of the run "
-                                   f"({end_h:g} h): it protects no one from the run's gas; people then go indoors "
-                                   "into buildings that took in gas during the run, and the figures count what they "
-                                   "breathe there, so the plan can cost lives")
-                        continue
-                    out.append(f"plan {plan.name!r}: {m.type} at {key} {t:g} h, at or after the end of the run "
-                               f"({end_h:g} h): it changes nothing in this comparison")
+        for _, m, key, t in _measure_times([plan]):
+            if t < end_h:
+                continue
+            if m.type == "shelter":
+                # the series goes on in clean air for the gas left indoors (plans.evaluate): people who go
+                # inside then breathe what the buildings took in during the run, which may cost lives
+                # (-0.0022 lives "saved" read as "< 1" beside "it changes nothing"; audit)
+                out.append(f"plan {plan.name!r}: shelter at {key} {t:g} h, at or after the end of the run "
+                           f"({end_h:g} h): it protects no one from the run's gas; people then go indoors "
+                           "into buildings that took in gas during the run, and the figures count what they "
+                           "breathe there, so the plan can cost lives")
+                continue
+            out.append(f"plan {plan.name!r}: {m.type} at {key} {t:g} h, at or after the end of the run "
+                       f"({end_h:g} h): it changes nothing in this comparison")
         if getattr(plan, "ignition_delays_h", None) and not any(m.type == "front" for m in plan.measures):
             out.append(f"plan {plan.name!r}: ignition_delays_h is ignored: the plan has no front to light later")
     gaps, past = aegl_gap_note(scenario.resolved_agent()), past_measures_note(scenario)
@@ -170,6 +169,16 @@ def plan_notes(scenario: Scenario) -> list[str]:
 MEASURE_TIME_KEYS = ("at_h", "start_h", "order_h", "ignition_h")
 
 
+def _measure_times(plans: Sequence[PlanConfig]) -> Iterator[tuple[PlanConfig, Any, str, float]]:
+    """Each measure time of ``plans``: (plan, measure, key, hours after the start)."""
+    for plan in plans:
+        for m in plan.measures:
+            for key in MEASURE_TIME_KEYS:
+                t = getattr(m, key, None)
+                if isinstance(t, int | float):
+                    yield plan, m, key, float(t)
+
+
 def past_measures_note(scenario: Scenario, plans: Sequence[PlanConfig] | None = None) -> str | None:
     """The measures timed before the forecast's issue time (``issued_at``), in one sentence: a plan that acts
     then is ranked as if it had been carried out, which only a plan already under way can be (a plug at 14:20
@@ -179,13 +188,10 @@ def past_measures_note(scenario: Scenario, plans: Sequence[PlanConfig] | None = 
         return None
     issued_h = float((scenario.issued64 - scenario.start64) / np.timedelta64(1, "s")) / 3600.0
     past = []
-    for plan in scenario.plans if plans is None else plans:
-        for m in plan.measures:
-            for key in MEASURE_TIME_KEYS:
-                t = getattr(m, key, None)
-                if isinstance(t, int | float) and t < issued_h - 1e-9:
-                    clock = np.datetime_as_string(scenario.start64 + np.timedelta64(round(t * 3600.0), "s"), "m")
-                    past.append(f"{plan.name!r} ({m.type} at {clock.replace('T', ' ')} UTC)")
+    for plan, m, _, t in _measure_times(scenario.plans if plans is None else plans):
+        if t < issued_h - 1e-9:
+            clock = np.datetime_as_string(scenario.start64 + np.timedelta64(round(t * 3600.0), "s"), "m")
+            past.append(f"{plan.name!r} ({m.type} at {clock.replace('T', ' ')} UTC)")
     if not past:
         return None
     issued = np.datetime_as_string(scenario.issued64, "m").replace("T", " ")

@@ -243,18 +243,13 @@ def _peak_arrivals(res: dict[str, NDArray[np.float64]], air: NDArray[np.float64]
     audit 39: an AEGL-2 countdown 4.5 min late at 600-s steps, never at 900 s). Early, never late (a cut
     that keeps a tag whole keeps its peak whole); the lethal fractions stay the means'."""
     from plumecast.consequence import time_axis
-    from plumecast.consequence_metrics import exposure_context, onset_floor, peak_first_steps
-    from plumecast.units import P_STANDARD_PA, T_STANDARD_K
+    from plumecast.consequence_metrics import peak_arrivals_s
 
     n = peak.shape[0]
     mean = air[:n, cols]
-    axis = time_axis(time[:n], start)
-    ctx = exposure_context(agent, axis, agent.probit_set("auto"), onset_floor(agent), T_STANDARD_K, P_STANDARD_PA)
-    for level in (2, 3):
-        if f"no_aegl{level}" in res:  # an agent without the level has no time for it
-            continue
-        k = peak_first_steps(mean, mean + scale * peak[:, cols], ctx, level)
-        got = np.where(k >= 0, axis.begin_s[np.maximum(k, 0)], np.nan)
+    levels = tuple(level for level in (2, 3) if f"no_aegl{level}" not in res)  # without the level, no time for it
+    for level, got in peak_arrivals_s(mean, mean + scale * peak[:, cols], time_axis(time[:n], start), agent,
+                                      levels).items():
         res[f"first{level}_s"][cols] = np.fmin(res[f"first{level}_s"][cols], got)
 
 

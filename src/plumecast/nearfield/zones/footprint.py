@@ -288,7 +288,7 @@ def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
                         f"(g0' = {plain(g0_laden, 2)} m/s², Britter-McQuaid criterion "
                         f"{sig_text(crit_laden)}), as heavy-gas models (ALOHA, SLAB) "
                         "treat such a two-phase release; these zones are the passive vapour's")
-    elif stored and not 0 < flash < 1:
+    elif stored:  # taken to flash, its share of droplets not computable
         droplets = ("; a liquefied gas flashing from pressurised storage also carries droplets, which make the "
                     "cloud denser than its vapour (their share is not computed: thermo.csv cannot give the liquid "
                     "properties it needs at this agent's boiling point), and heavy-gas models (ALOHA, SLAB) treat such a cloud as dense; "
