@@ -107,3 +107,48 @@ def test_a_passing_cloud_is_not_given_a_level_its_air_never_reaches():
         assert not (reached & ~reached_fine).any(), (step_s, reached)
         out = evaluate_plan(result.exposure, sc.resolved_agent(), PlanConfig(name="do nothing"), ["leak"])
         assert not ((out.exceed3 == 1.0) & ~reached_fine).any(), (step_s, out.exceed3)
+
+
+@pytest.mark.parametrize("step_s", [600.0, 900.0])
+def test_a_plan_that_moves_people_late_counts_the_passing_cloud_down_as_the_baseline(step_s):
+    # a shelter order or an evacuation after the cloud has passed leaves people outdoors while it passes: their
+    # countdown must be the baseline's, not the step means' (cohorts had read the means: session 39's left item)
+    from plumecast.plans.config import PlanConfig
+    from plumecast.plans.evaluate import evaluate_plans
+
+    sc = _scenario(step_s)
+    result = run(sc)
+    names = [r.name for r in sc.releases]
+    late = [PlanConfig(name="nothing"),
+            PlanConfig.model_validate({"name": "shelter late", "measures": [
+                {"type": "shelter", "start_h": 1.9, "compliance": 1.0}]}),
+            PlanConfig.model_validate({"name": "leave late", "measures": [
+                {"type": "evacuation", "order_h": 1.9, "clearance_h": 0.05, "compliance": 1.0}]})]
+    base, shelter, leave = evaluate_plans(result.exposure, sc.resolved_agent(), [(p, None) for p in late], names)
+    assert np.isfinite(base.arrival2_s).all()
+    for plan in (shelter, leave):
+        np.testing.assert_array_equal(plan.arrival2_s, base.arrival2_s)
+        np.testing.assert_array_equal(plan.arrival3_s, base.arrival3_s)
+    # sheltered from the start, people breathe the buildings' smoothed air: no passing peak is added to it, and
+    # the indoor series never reaches a level sooner than the outdoor one
+    early = PlanConfig.model_validate({"name": "shelter now", "measures": [{"type": "shelter", "start_h": 0.0}]})
+    (inside,) = evaluate_plans(result.exposure, sc.resolved_agent(), [(early, None)], names)
+    reached = np.isfinite(inside.arrival2_s)
+    assert (inside.arrival2_s[reached] >= base.arrival2_s[reached]).all()
+
+
+@pytest.mark.parametrize("step_s", [600.0, 900.0])
+def test_run_counts_the_passing_cloud_down_for_those_who_shelter_after_it(step_s):
+    # run's sheltered arrivals: people who go inside after the cloud has passed breathed it outdoors, at the
+    # same time as everyone else (they had kept the step means' later or missing time)
+    base = _scenario(step_s).model_dump(mode="json", exclude_none=True)
+    late = run(scenario_from_dict({**base, "shelter": {"start_h": 1.9}})).consequences()
+    for level in (2, 3):
+        out = np.asarray(late[f"hours_to_aegl{level}"].values, float)
+        np.testing.assert_array_equal(np.asarray(late[f"hours_to_aegl{level}_sheltered"].values, float), out)
+    assert np.isfinite(np.asarray(late["hours_to_aegl2"].values, float)).all()
+    # sheltered from the start, the buildings' air is not given the outdoor peak
+    now = run(scenario_from_dict({**base, "shelter": {"start_h": 0.0}})).consequences()
+    inside = np.asarray(now["hours_to_aegl2_sheltered"].values, float)
+    outside = np.asarray(now["hours_to_aegl2"].values, float)
+    assert not (inside[np.isfinite(inside)] < outside[np.isfinite(inside)]).any()

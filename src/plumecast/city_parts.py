@@ -70,7 +70,7 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
     else:
         ds["disc_parts"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int16))
         ds["area_spot"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int8))
-    _arrivals_of_peaks(ds, expanded, parent, agent, kwargs.get("start"), kwargs.get("issued_at"))
+    _arrivals_of_peaks(ds, expanded, parent, agent, kwargs.get("start"), kwargs.get("issued_at"), kwargs.get("shelter"))
     ds["disc_parts"].attrs["long_name"] = (
         "receptors its row is made of: the parts of the city's disc a point release's plume (cells of a polar grid "
         "round it) or an area source's plume (equal-area sample points) reaches, one each, and the rest of the disc "
@@ -139,7 +139,7 @@ def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64
 
 
 def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArray[np.int64], agent: Any,
-                       start: Any, issued_at: Any) -> None:
+                       start: Any, issued_at: Any, shelter: Any = None) -> None:
     """Bring the outdoor arrivals (``first_exceedance_aeglN``, ``hours_to_aeglN``, ``lead_time_aeglN``) of
     ``ds`` forward to the start of the first step in which the near-field air's peak within the step
     (:attr:`plumecast.exposure.ReceptorExposure.peak_extra`) reaches the level, each column's earliest for
@@ -148,9 +148,13 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     and a city's AEGL-2 countdown came 4.5 min late at 600-s steps, never at 900 s). The air reaches the
     level within that step, at the earliest at its start: early, never late, at any step. The level is read
     for the duration elapsed at the step's start (:func:`plumecast.consequence_metrics.peak_first_steps`).
-    The exposure, the peaks and the loads stay the steps' means."""
-    from plumecast.consequence_inputs import issued_seconds, time_axis
+    The exposure, the peaks and the loads stay the steps' means.
+
+    The sheltered arrivals (``…_sheltered``) move too where that step ends before ``shelter`` begins: until
+    then the people who will shelter breathe the outdoor air itself (they had kept the means' late time)."""
+    from plumecast.consequence_inputs import issued_seconds, shelter_weights, time_axis
     from plumecast.consequence_metrics import peak_arrivals_s
+    from plumecast.shelter import Shelter
 
     extra = expanded.peak_extra
     if extra is None:
@@ -162,24 +166,32 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     mean = np.where(np.isfinite(mean), mean, 0.0)  # off the domain: unknown in ds already
     axis = time_axis(expanded.time, start)
     issued_s = issued_seconds(axis, issued_at)
+    indoors = shelter_weights(axis, shelter if shelter is not None else Shelter())  # per step: 0 all outdoors
     levels = tuple(level for level in (1, 2, 3) if f"hours_to_aegl{level}" in ds.data_vars)
     for level, firsts in peak_arrivals_s(mean, mean + extra[:, cols], axis, agent, levels).items():
-        hours_name = f"hours_to_aegl{level}"
         for col, t_s in zip(cols, firsts, strict=True):
             r = int(parent[col])
             if not np.isfinite(t_s) or not bool(np.asarray(ds["concentration_known"].values[r])):
                 continue
-            t_s = float(t_s)
-            now_h = float(ds[hours_name].values[r])
-            if np.isfinite(now_h) and now_h <= t_s / 3600.0:
-                continue
-            ds[hours_name].values[r] = t_s / 3600.0
-            ds[f"lead_time_aegl{level}"].values[r] = (t_s - issued_s) / 3600.0
-            when = ds[f"first_exceedance_aegl{level}"]
-            if np.issubdtype(when.dtype, np.datetime64):
-                when.values[r] = axis.release_start + np.timedelta64(int(round(t_s * 1e9)), "ns")
-            else:
-                when.values[r] = axis.release_start + t_s
+            k = min(int(np.searchsorted(axis.begin_s, t_s)), indoors.size - 1)
+            for suffix in ("", "_sheltered") if indoors[k] == 0.0 else ("",):
+                if f"hours_to_aegl{level}{suffix}" in ds.data_vars:
+                    _move_arrival(ds, f"aegl{level}{suffix}", r, float(t_s), issued_s, axis)
+
+
+def _move_arrival(ds: xr.Dataset, name: str, r: int, t_s: float, issued_s: float, axis: Any) -> None:
+    """Set receptor ``r``'s arrival ``name`` (``aegl2``, ``aegl2_sheltered`` ...) to ``t_s`` [s after the
+    release start] where it is later or missing: its hours, lead time and date-time."""
+    now_h = float(ds[f"hours_to_{name}"].values[r])
+    if np.isfinite(now_h) and now_h <= t_s / 3600.0:
+        return
+    ds[f"hours_to_{name}"].values[r] = t_s / 3600.0
+    ds[f"lead_time_{name}"].values[r] = (t_s - issued_s) / 3600.0
+    when = ds[f"first_exceedance_{name}"]
+    if np.issubdtype(when.dtype, np.datetime64):
+        when.values[r] = axis.release_start + np.timedelta64(int(round(t_s * 1e9)), "ns")
+    else:
+        when.values[r] = axis.release_start + t_s
 
 
 def _earliest(values: NDArray[Any]) -> Any:

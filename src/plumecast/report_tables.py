@@ -148,17 +148,32 @@ def unknown_receptors_text(result: xr.Dataset, names: Any = None) -> str:
 
 def _shelter_from(result: Any) -> str:
     """When the shelter of a casualty table begins, for its totals line ("from 14:30 UTC, "), from the
-    result's ``shelter_start`` attribute; "" where it is the release start or not recorded."""
+    result's ``shelter_start`` attribute; "" where it is the series' start or not recorded.
+
+    Seconds count from the result's ``release_start`` attribute, which is the scenario's ``start`` (what
+    ``shelter.start_h`` counts from), not the first release's: where that is a date the line gives the
+    clock time (a release 2 h into the run had read "from 30 min after the release start" for a shelter
+    30 min into the run, 90 min before the gas left; review of session 39)."""
     start = str(result.attrs.get("shelter_start", "release start"))
     if start == "release start":
         return ""
     from plumecast.numbers import _hm, clock
 
     try:
-        minutes = round(float(start) / 60.0)  # seconds after it
-        return f"from {_hm(minutes)} after the release start, " if minutes > 0 else ""
+        seconds = float(start)
     except ValueError:  # a date-time
         return f"from {clock(np.datetime64(start.replace(' ', 'T')))}, "
+    if seconds <= 30.0:  # rounds to 0 min: from the series' start
+        return ""
+    base = str(result.attrs.get("release_start", ""))
+    try:
+        t0 = np.datetime64(base.replace(" ", "T"))
+    except ValueError:  # "3600 s" or absent: no date to count from
+        return f"from {_hm(round(seconds / 60.0))} after the start of the run, "
+    if np.isnat(t0):
+        return f"from {_hm(round(seconds / 60.0))} after the start of the run, "
+    # rounded down, as every clock time of the tables: a shelter never reads as beginning later than it does
+    return f"from {clock(t0 + np.timedelta64(int(seconds), 's'))}, "
 
 
 def print_casualty_table(

@@ -232,25 +232,38 @@ def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.dat
     return out
 
 
-def _peak_arrivals(res: dict[str, NDArray[np.float64]], air: NDArray[np.float64], peak: NDArray[np.float64],
-                   cols: NDArray[np.int64], scale: NDArray[np.float64], time: NDArray[Any], start: np.datetime64,
-                   agent: Any) -> None:
-    """Bring the first AEGL-2/3 times of ``res`` (one cohort, outdoors) forward to the start of the first step
-    in which the near-field plume's air within the step (its step mean ``air`` plus ``peak``, the baseline's
-    peak above the mean, times ``scale``, the largest weight the plan keeps of the tags there) reaches the
-    level before any step's mean does: a cloud that passes within a step or two, as ``run`` counts it down
-    (:func:`plumecast.city_parts._arrivals_of_peaks`, :func:`plumecast.consequence_metrics.peak_first_steps`;
-    audit 39: an AEGL-2 countdown 4.5 min late at 600-s steps, never at 900 s). Early, never late (a cut
-    that keeps a tag whole keeps its peak whole); the lethal fractions stay the means'."""
+def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort], air: NDArray[np.float64],
+                   peak: NDArray[np.float64], cols: NDArray[np.int64], scale: NDArray[np.float64],
+                   time: NDArray[Any], start: np.datetime64, agent: Any) -> None:
+    """Bring the first AEGL-2/3 times of ``res`` (its columns: each cohort's receptors in turn) forward to the
+    start of the first step in which the near-field plume's air within the step (the step's mean plus
+    ``peak``, the baseline's peak above the mean, times ``scale``, the largest weight the plan keeps of the
+    tags there) reaches the level before any step's mean does: a cloud that passes within a step or two, as
+    ``run`` counts it down (:func:`plumecast.city_parts._arrivals_of_peaks`,
+    :func:`plumecast.consequence_metrics.peak_first_steps`; audit 39: an AEGL-2 countdown 4.5 min late at
+    600-s steps, never at 900 s). Early, never late (a cut that keeps a tag whole keeps its peak whole); the
+    lethal fractions stay the means'.
+
+    A cohort breathes the peak in the steps where what it breathes is the outdoor air ``air`` itself: the
+    whole series outdoors, before a shelter order's start or an evacuation's departure for those who follow
+    them (a plan that shelters everyone at 1 h had read step means for the hour before; session 39's left
+    item). Indoors or away, the building or the distance smooths a passing cloud, and the means stand."""
     from plumecast.consequence import time_axis
     from plumecast.consequence_metrics import peak_arrivals_s
 
     n = peak.shape[0]
-    mean = air[:n, cols]
+    outdoor = air[:n, cols]
+    extra = scale * peak[:, cols]
+    axis = time_axis(time[:n], start)
     levels = tuple(level for level in (2, 3) if f"no_aegl{level}" not in res)  # without the level, no time for it
-    for level, got in peak_arrivals_s(mean, mean + scale * peak[:, cols], time_axis(time[:n], start), agent,
-                                      levels).items():
-        res[f"first{level}_s"][cols] = np.fmin(res[f"first{level}_s"][cols], got)
+    for j, g in enumerate(groups):
+        mean = np.asarray(g.exposure, dtype=float)[:n, cols]
+        outside = mean == outdoor  # bit-equal: the cohort's own series is the outdoor one in these steps
+        if not (outside & (extra > 0.0)).any():
+            continue
+        for level, got in peak_arrivals_s(mean, mean + np.where(outside, extra, 0.0), axis, agent, levels).items():
+            at = j * air.shape[1] + cols
+            res[f"first{level}_s"][at] = np.fmin(res[f"first{level}_s"][at], got)
 
 
 def evaluate_plan(
@@ -339,14 +352,14 @@ def evaluate_plans(
             groups = [Cohort("outdoors", np.ones(n_rec), outdoor)]
         k = len(groups)
         stack = outdoor if k == 1 else np.concatenate([np.asarray(g.exposure, dtype=float) for g in groups], axis=1)
-        del outdoor
         res = _assess_stack(stack, time, start, agent)
-        if k == 1 and peak is not None and peak_cols.size:  # everyone outdoors (no shelter, no evacuation): passing clouds
+        del stack
+        if peak is not None and peak_cols.size:  # passing clouds, where people breathe the outdoor air
             scale = np.zeros((c.shape[1], peak_cols.size))
             for t in np.flatnonzero(w):
                 np.maximum(scale, np.where(c[t][:, peak_cols] > 0.0, w[t], 0.0), out=scale)
-            _peak_arrivals(res, stack, peak, peak_cols, scale, time, start, agent)
-        del stack
+            _peak_arrivals(res, groups, outdoor, peak, peak_cols, scale, time, start, agent)
+        del outdoor
         weights = np.stack([np.broadcast_to(np.asarray(g.weight, dtype=float), (n_rec,)) for g in groups])
         lf = res["lethal_fraction"].reshape(k, n_rec)
         present = weights > 0
