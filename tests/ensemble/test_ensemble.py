@@ -286,6 +286,27 @@ def test_front_plan_end_to_end_on_a_uniform_wind() -> None:
     assert abs(b.residual) <= 1e-6 * b.released
 
 
+@pytest.mark.parametrize("agent", ["chlorine", "ammonia"])  # a dense near field (the cut rerun, held), a passive one
+def test_a_front_that_burns_nothing_leaves_its_plan_the_other_measures_figures(agent: str) -> None:
+    """A front lit upwind in clean air never burns: the plan is its termination alone, to the last digit
+    (its own transport of the cut release, other particles and discs, had moved the termination's figures
+    by 13 (7-160) deaths; planner audit, session 39). A front that burns still gets its own transport."""
+    stop = {"type": "termination", "at_h": 1.0}
+    dud = {"type": "front", "ignition_h": 1.0, "points": [[0.0, -2.5]], "speed_m_s": 20.0, "threshold_kg_m3": 1e-9}
+    lit = {**dud, "points": [[0.0, 0.0]]}
+    sc = _scenario(duration_h=3, time_step_s=600, particles=2000, seed=5, agent=agent,
+                   plans=[{"name": "stop", "measures": [stop]},
+                          {"name": "stop + dud", "measures": [stop, dud], "ignition_delays_h": [1.5]},
+                          {"name": "stop + burn", "measures": [stop, lit]}])
+    r = member_task(make_setup(sc, maps=False), MemberSpec(0, sc.seed))
+    only, dudded, burnt = r.outcomes["stop"], r.outcomes["stop + dud"], r.outcomes["stop + burn"]
+    assert np.all(np.isnan(dudded.front_arrival_s))
+    np.testing.assert_array_equal(dudded.fatalities, only.fatalities)
+    np.testing.assert_array_equal(dudded.arrival2_s, only.arrival2_s)
+    assert r.delay_ignition["stop + dud"] == {1.5: only.total_fatalities}
+    assert np.isfinite(burnt.front_arrival_s[0]) and burnt.total_fatalities < only.total_fatalities
+
+
 # --------------------------------------------------------------------------- non-finite values
 
 

@@ -226,6 +226,30 @@ def _apply_cuts(sc: Scenario, plan: PlanConfig, ignition_h: float | None = None,
     return sc.model_copy(update={"releases": releases})
 
 
+def _burnt_nothing(res: Any, arrival_s: NDArray[np.float64]) -> bool:
+    """True where a front's run removed no gas and reached no receptor: the plan is then its other measures
+    alone, read on the baseline's transport as the plans without a front are. Its own transport (the releases
+    cut, fewer particles, other discs) reads those measures with other noise: a front that burnt nothing had
+    moved a termination's figures by 13 (7-160) deaths (planner audit, session 39)."""
+    return float(res.budget.neutralised) == 0.0 and not np.isfinite(np.asarray(arrival_s, float)).any()
+
+
+def _unburnt(plan: PlanConfig, exp: Any, base_exp: Any, holder: HeldToWhole | None, dense: set[int],
+             tags: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]], names: list[str],
+             agent: Any) -> PlanOutcome:
+    """The outcome of a plan whose front burnt nothing (:func:`_burnt_nothing`) as its other measures alone
+    give it: by tags on the baseline's transport, or, where it stops a release whose near field is zones'
+    dense cloud, on ``exp`` (the front's run: that release cut, nothing removed) held as
+    :class:`~plumecast.ensemble.dense_cuts.HeldToWhole` holds every such cut."""
+    rest = _without(plan, ("front",))
+    no_front = np.full(np.asarray(base_exp.receptors.lat).size, np.nan)
+    if not any(dense & {int(g) for g in groups} for _, _, groups in plan_cuts(rest, names)):
+        return evaluate_plan(base_exp, agent, rest, names, front_arrival_s=no_front)
+    full, partial = _split_terminations(rest)
+    held, _ = (holder or HeldToWhole(base_exp, sorted(dense))).hold(exp, tag_weights(*tags, plan_cuts(full, names)))
+    return evaluate_plan(held, agent, partial, names, front_arrival_s=no_front)
+
+
 def _front_of(plan: PlanConfig, agent: Any, ignition_h: float | None = None) -> Any:
     """The front of a plan (its ignition moved to ``ignition_h``) as runner.run(front=...) takes it."""
     from plumecast.countermeasures.config import build_measure
@@ -429,16 +453,23 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
         fres, fexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent), fsc), particle_mass_kg=mass)
         runs += 1
         fa = front_arrival_at(getattr(fres, "front_arrival", None), lat, lon, sc.start64)
-        outcomes[plan.name] = evaluate_plan(fexp, agent, _without(plan, ("termination", "front")), names,
-                                            front_arrival_s=fa)
+        if _burnt_nothing(fres, fa):  # the plan's other measures, read as the plans without a front read them
+            outcomes[plan.name] = _unburnt(plan, fexp, base_exp, holder, dense, tags, names, agent)
+        else:
+            outcomes[plan.name] = evaluate_plan(fexp, agent, _without(plan, ("termination", "front")), names,
+                                                front_arrival_s=fa)
         if setup.maps:
             grids[plan.name] = grid_exceedance(fres.concentration, agent, sc.start64)
         totals: dict[float, float] = {}
         for h in plan.ignition_delays_h:
-            _, dexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent, h), fsc), particle_mass_kg=mass)
+            dres, dexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent, h), fsc),
+                              particle_mass_kg=mass)
             runs += 1
-            totals[float(h)] = evaluate_plan(dexp, agent, _without(plan, ("termination", "front")),
-                                             names).total_fatalities
+            if _burnt_nothing(dres, front_arrival_at(dres.front_arrival, lat, lon, sc.start64)):
+                totals[float(h)] = _unburnt(plan, dexp, base_exp, holder, dense, tags, names, agent).total_fatalities
+            else:
+                totals[float(h)] = evaluate_plan(dexp, agent, _without(plan, ("termination", "front")),
+                                                 names).total_fatalities
         if totals:
             delay_ign[plan.name] = totals
     outcomes = {p.name: outcomes[p.name] for p in setup.plans}
