@@ -50,3 +50,29 @@ def test_a_city_release_selection_that_holds_no_city_says_what_the_bbox_means(tm
     rel = CityRelease.model_validate({"type": "cities", "rate_kg_s_per_capita": 1e-6, "bbox": [50.5, 6.5, 51.5, 7.5]})
     with pytest.raises(ScenarioError, match=r"releases\.0: the filters select no city .*lon 50\.5 to 51\.5"):
         select_cities(rel, 0)
+
+
+def test_a_receptor_csv_checked_once_is_checked_again_when_it_changes(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sound selection is not read again for each ensemble member's scenario (a 300,000-row CSV had cost 1 s
+    # each), but a file changed since (a name now given twice) is read again and refused
+    import os
+
+    import plumecast.scenario_receptors as sr
+
+    reads = []
+    select = sr.select_receptors_with_extent
+    monkeypatch.setattr(sr, "select_receptors_with_extent", lambda sc: reads.append(1) or select(sc))
+    rows = tmp_path / "rec.csv"
+    rows.write_text("name,lat,lon,population\nA,52.1,5.1,100\nB,52.2,5.2,200\n")
+    path = _with_receptors(tmp_path, f"receptors:\n  csv: {rows}\n")
+    sc = load_scenario(path)
+    sc.replace(particles=2000)
+    load_scenario(path)
+    assert len(reads) == 1
+    rows.write_text("name,lat,lon,population\nA,52.1,5.1,100\nA,52.1,5.1,100\n")
+    os.utime(rows, ns=(1, 1))  # another modification time whatever the clock's resolution
+    from plumecast.errors import PlumecastError
+
+    with pytest.raises(PlumecastError, match=r"rec\.csv: line 3: 'A' at 52\.1, 5\.1 repeats line 2"):
+        load_scenario(path)

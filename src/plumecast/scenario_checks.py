@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from plumecast.errors import ScenarioError
@@ -183,17 +184,36 @@ def _check_tanks(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], i
                 raise _located(exc, source, lines) from None
 
 
+#: the receptor selections found sound (:func:`_check_receptors`), by what they are read from
+_RECEPTORS_CHECKED: dict[tuple[Any, ...], None] = {}
+
+
 def _check_receptors(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
     """Select the scenario's receptors now, so that a selection of cities that holds none, a name not found
-    or a receptor given twice is named with its file and line before anything runs."""
+    or a receptor given twice is named with its file and line before anything runs.
+
+    A selection found sound is not selected again while its CSV file is unchanged (its path, size and
+    modification time): an ensemble validates each member's scenario, and a 300,000-row CSV had been read
+    for each of them (1 s each; session 39)."""
     from plumecast.scenario_receptors import select_receptors_with_extent
 
+    csv = sc.receptors.csv
+    try:
+        stat = None if csv is None else Path(csv).stat()
+    except OSError:
+        stat = None  # the selection below says what is wrong with the file
+    key = (sc.receptors.model_dump_json(), None if stat is None else (stat.st_size, stat.st_mtime_ns))
+    if key in _RECEPTORS_CHECKED and (csv is None or stat is not None):
+        return
     try:
         select_receptors_with_extent(sc)
     except ScenarioError as exc:
         if not str(exc).startswith("receptors."):
             raise
         raise _located(exc, source, lines) from None
+    if len(_RECEPTORS_CHECKED) >= 64:
+        _RECEPTORS_CHECKED.clear()
+    _RECEPTORS_CHECKED[key] = None
 
 
 def _located(exc: ScenarioError, source: str, lines: dict[tuple[str | int, ...], int]) -> ScenarioError:
