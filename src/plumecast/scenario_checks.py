@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from plumecast.errors import ScenarioError
 from plumecast.scenario_yaml import where
 
@@ -225,6 +227,30 @@ def _located(exc: ScenarioError, source: str, lines: dict[tuple[str | int, ...],
     return ScenarioError(f"{where(source, lines, *path)}{' ' + file if file else ''}: {msg}")
 
 
+def _check_cities_in_met_domain(sc: Scenario, i: int, rel: Any, lat: Any, lon: Any, source: str,
+                                lines: dict[tuple[str | int, ...], int]) -> None:
+    """A city release whose cities lie outside the winds of a met file, refused as a point release is: their
+    gas would leave the domain at once (Japanese cities on a European file had run, every kilogram 'exited';
+    met audit, session 40)."""
+    from plumecast.met.reader import inside_wind_domain
+    from plumecast.release import select_cities
+
+    cities = select_cities(rel, i)
+    c_lat, c_lon = np.asarray(cities.lat, float), np.asarray(cities.lon, float)
+    out = [k for k in range(c_lat.size) if not inside_wind_domain(lat, lon, float(c_lat[k]), float(c_lon[k]))]
+    if not out:
+        return
+    line = lines.get(("releases", i))
+    names = np.asarray(cities.name)
+    shown = ", ".join(f"{names[k]} (lat {c_lat[k]:g}, lon {c_lon[k]:g})" for k in out[:3])
+    raise ScenarioError(
+        f"{source}{f', line {line}' if line else ''}: releases.{i}{f' ({rel.name})' if rel.name else ''}: "
+        f"{len(out)} of its {c_lat.size} cities lie outside the winds of met.path {_paths_text(sc.met.path)} "
+        f"(lat {lat.min():g}..{lat.max():g}, lon {lon.min():g}..{lon.max():g}): {shown}"
+        f"{' ...' if len(out) > 3 else ''}; expected a met file whose domain contains every release (or narrow "
+        "the cities with bbox, countries or names)")
+
+
 def _paths_text(path: Any) -> str:
     """``met.path`` as a person writes it: one path, or the paths joined by commas."""
     if isinstance(path, list | tuple):
@@ -236,11 +262,14 @@ def _check_releases_in_met_domain(sc: Scenario, source: str, lines: dict[tuple[s
     """A point release outside the winds of a met file would leave the domain at once
     and give an all-clear: refuse it, naming the release and the file's domain."""
     from plumecast.met.reader import inside_wind_domain, wind_file_domain
-    from plumecast.scenario import PointRelease
+    from plumecast.scenario import CityRelease, PointRelease
 
     assert sc.met.path is not None
     lat, lon = wind_file_domain(sc.met.path, level_hpa=sc.met.level_hpa)
     for i, rel in enumerate(sc.releases):
+        if isinstance(rel, CityRelease):
+            _check_cities_in_met_domain(sc, i, rel, lat, lon, source, lines)
+            continue
         if not isinstance(rel, PointRelease):
             continue
         if not inside_wind_domain(lat, lon, rel.lat, rel.lon):

@@ -114,7 +114,8 @@ def check_met(path: MetPath, *, member: int | None = None, max_bytes: int = CHEC
     n = int(ds.sizes["time"])
     if three_d:
         lev = np.asarray(ds["level"].values, dtype=np.float64)
-        unit = "hPa" if ds.attrs.get("level_type") == "pressure" else "m above ground"
+        unit = {"pressure": "hPa", "altitude": "m above sea level"}.get(str(ds.attrs.get("level_type")),
+                                                                      "m above ground")
         lines.append(f"levels: {lev.size} {ds.attrs.get('level_type', '')} levels, "
                      f"{', '.join(f'{x:g}' for x in lev)} {unit}")
         grid = wind_grid_3d(ds, records=slice(0, 1))

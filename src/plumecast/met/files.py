@@ -398,6 +398,20 @@ def _open_dataset(path: Path) -> xr.Dataset:
     return _open_lazy(path).load()
 
 
+#: CF calendars whose dates are the standard (Gregorian) calendar's since 1582
+_STANDARD_CALENDARS = ("standard", "gregorian", "proleptic_gregorian", "")
+
+
+def undecoded_time_text(tc: xr.DataArray) -> str:
+    """What to do about a time coordinate that could not be decoded: a climate model's calendar (``noleap``,
+    ``360_day`` ...) named as such (it had been blamed on the units; met audit, session 40), else the units."""
+    calendar = str(tc.attrs.get("calendar", tc.encoding.get("calendar", ""))).lower()
+    if calendar not in _STANDARD_CALENDARS:
+        return (f"its calendar is {calendar!r}, a climate model's; expected the standard (Gregorian) calendar of "
+                "weather analyses and forecasts (convert the times first, e.g. cdo setcalendar,standard)")
+    return "expected CF time units such as 'hours since 1970-01-01'"
+
+
 def _on_time(ds: xr.Dataset, path: Path, winds: bool) -> tuple[xr.Dataset, np.ndarray]:
     """One file of a set: its winds with the (valid) time as dimension ``time``."""
     where = str(path)
@@ -417,7 +431,7 @@ def _on_time(ds: xr.Dataset, path: Path, winds: bool) -> tuple[xr.Dataset, np.nd
     tc = ds[time_name]
     decoded = decoded_times(tc.values)
     if decoded is None:
-        raise _err(where, f"time {time_name!r} could not be decoded to dates; expected CF time units")
+        raise _err(where, f"time {time_name!r} could not be decoded to dates; " + undecoded_time_text(tc))
     times = decoded.reshape(-1)
     tdims = tc.dims[:decoded.ndim]  # a char array (WRF 'Times') loses its string dimension
     if len(tdims) == 1 and tdims[0] in ref.dims:
@@ -495,16 +509,33 @@ def open_met_dataset(path: MetPath, *, winds: bool = True) -> xr.Dataset:
     paths = met_paths(path)
     if len(paths) == 1:
         return _open_lazy(paths[0], winds)
-    opened = [(p, _open_lazy(p, winds)) for p in paths]
-    if winds:  # wgrib2's UGRD_850mb, UGRD_500mb ...: UGRD on 'level', as the 3-D reader reads them
-        opened = [(p, _stack_mb_variables(ds)) for p, ds in opened]
-    if winds and all(_has_winds(ds) for _, ds in opened):
-        items = [(p, *_on_time(ds, p, winds)) for p, ds in opened]
-        if len({_times_key(t) for _, _, t in items}) == len(items):
-            return join_on_time(items)
-        # files of the same times with winds each (ERA5's pressure-level and single-level
-        # files): merged per time as files per quantity are
-    return _join_by_quantity(opened, winds)
+    files: list[xr.Dataset] = []
+
+    def close_all() -> None:
+        for ds in files:
+            ds.close()
+
+    try:
+        opened = []
+        for p in paths:
+            files.append(_open_lazy(p, winds))
+            opened.append((p, files[-1]))
+        if winds:  # wgrib2's UGRD_850mb, UGRD_500mb ...: UGRD on 'level', as the 3-D reader reads them
+            opened = [(p, _stack_mb_variables(ds)) for p, ds in opened]
+        joined = None
+        if winds and all(_has_winds(ds) for _, ds in opened):
+            items = [(p, *_on_time(ds, p, winds)) for p, ds in opened]
+            if len({_times_key(t) for _, _, t in items}) == len(items):
+                joined = join_on_time(items)
+            # files of the same times with winds each (ERA5's pressure-level and single-level
+            # files): merged per time as files per quantity are
+        if joined is None:
+            joined = _join_by_quantity(opened, winds)
+    except BaseException:
+        close_all()  # a refused set closes its files (the next read of them had failed: NetCDF HDF error)
+        raise
+    joined.set_close(close_all)  # closing the set closes its files (a join does not on its own)
+    return joined
 
 
 def _has_winds(ds: xr.Dataset) -> bool:
@@ -730,7 +761,9 @@ def wind_file_domain(path: MetPath, *, level_hpa: float | None = None) -> tuple[
 def _grid_of(ds: xr.Dataset, path: str) -> tuple[np.ndarray, np.ndarray]:
     u_name, _ = _find_wind_vars(ds, path)
     _, lat, _, lon = _horizontal_axes(ds, _destagger(ds[u_name]), path)
-    lon_w = np.unique((np.asarray(lon, float) + 180.0) % 360.0 - 180.0)
+    from plumecast.met.reader import wrapped_lon
+
+    lon_w = np.unique(wrapped_lon(np.asarray(lon, float)))
     return np.sort(np.asarray(lat, float)), lon_w
 
 
@@ -745,6 +778,8 @@ def inside_wind_domain(lat: np.ndarray, lon: np.ndarray, at_lat: float, at_lon: 
     if lat.size == 0 or lon.size == 0 or not (lat[0] - 1e-9 <= at_lat <= lat[-1] + 1e-9):
         return False
     x = (float(at_lon) + 180.0) % 360.0 - 180.0
+    if x == -180.0 and lon[-1] == 180.0:  # a regional grid's eastern edge at 180 E (reader.wrapped_lon)
+        x = 180.0
     if lon.size == 1:
         return bool(abs(x - lon[0]) < 1e-9)
     gaps = np.diff(lon)

@@ -430,11 +430,20 @@ def wind_grid_3d(
         prov.append("level heights: ICAO standard atmosphere (no geopotential in the files)")
     elif level_type == "pressure":
         prov.append(f"level heights: geopotential height from {frm('gh')}")
+    elif level_type == "altitude":
+        if not has_zs:
+            raise _err(where, "winds on heights above sea level (altitude) and no ground height in the files; "
+                              "expected the orography (surface geopotential z, orog, HGT or hgtsfc) beside them, "
+                              "or winds on heights above ground (standard_name height) or on pressure levels")
+        prov.append(f"level heights: the files' heights above sea level less the ground {frm('zs')}")
     else:
         prov.append("level heights: the files' heights above ground")
     zs_static: NDArray[np.float64] | None = None
-    if level_type == "pressure":
-        if has_zs:
+    if level_type in ("pressure", "altitude"):
+        if has_zs and level_type == "altitude":
+            if "time" not in ds["zs"].dims:
+                zs_static = np.asarray(ds["zs"].values, dtype=np.float64)
+        elif has_zs:
             prov.append(f"ground: {frm('zs')}; heights above ground = (Φ − Φ_s) / g0")
             if "time" not in ds["zs"].dims:
                 zs_static = np.asarray(ds["zs"].values, dtype=np.float64)
@@ -460,6 +469,9 @@ def wind_grid_3d(
             elif has_sp:  # the highest ground from the lowest surface pressure, in the standard atmosphere
                 sp0 = np.asarray(ds["sp"].isel(time=0).values, np.float64)
                 top -= max(float(standard_atmosphere_height_m(np.nanmin(sp0) / 100.0)), 0.0)
+        elif level_type == "altitude":  # above the highest ground
+            zmax = zs_static if zs_static is not None else np.asarray(ds["zs"].isel(time=0).values, np.float64)
+            top = float(levels[-1]) - max(float(np.nanmax(zmax)), 0.0)
         else:
             top = float(levels[-1])
         z_t = np.array([z for z in DEFAULT_HEIGHTS_M if (z != 10.0 or has_10m) and z <= top], dtype=np.float64)
@@ -537,7 +549,7 @@ def wind_grid_3d(
     times = np.asarray(ds["time"].values).astype("datetime64[ns]")
     p_pa = levels[:, None, None] * 100.0 if level_type == "pressure" else None
 
-    lv_unit = "hPa" if level_type == "pressure" else "m above ground"
+    lv_unit = {"pressure": "hPa", "altitude": "m above sea level"}.get(level_type, "m above ground")
 
     def _block(rec: xr.Dataset, js: slice, r: int, files: dict[str, str], tk: str, nxt: xr.Dataset | None = None,
                start_out: NDArray[np.float32] | None = None, nxt_files: dict[str, str] | None = None,
@@ -587,6 +599,10 @@ def wind_grid_3d(
             if masked is not None:  # below ground and below the column's lowest level, rising upward
                 base = np.minimum(np.where(masked, np.inf, h).min(axis=0), 0.0)
                 h = np.where(masked, base[None] + (np.arange(nlev) - nlev)[:, None, None], h)
+        elif level_type == "altitude":
+            zs = zs_static[js] if zs_static is not None else get("zs")
+            check("zs", zs, None, "surface height")
+            h = levels[:, None, None] - zs[None]
         else:
             h = np.broadcast_to(levels[:, None, None], (nlev, nyb, lon.size)).copy()
         file_h = files.get("gh", file_k)  # the heights' file

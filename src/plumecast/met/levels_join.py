@@ -258,6 +258,52 @@ def _axis_text(ds: xr.Dataset, ax: str) -> str:
 #: Fields of a file that may hold one record for all times (orography, land-sea mask).
 _STATIC_FIELDS = {"zs", "land"}
 
+def timeless_static(surf: xr.Dataset) -> bool:
+    """Whether a file's surface fields are all static (:data:`_STATIC_FIELDS`: orography, land-sea mask) and
+    none has a time dimension: a CMIP ``orog`` file, a regridded elevation model, or an invariant field
+    merged into a file of the levels (``cdo merge``). They hold for every time; they had been refused for
+    lacking a time coordinate, or with a message about plumecast's own name ``zs`` (met audit, session 40)."""
+    from plumecast.met.levels_variables import _TIME_LIKE
+
+    names = [str(n) for n in surf.data_vars]
+    return bool(names) and set(names) <= _STATIC_FIELDS and not any(
+        str(d).lower() in _TIME_LIKE for n in names for d in surf[n].dims)
+
+
+def static_on_time(surf: xr.Dataset, path: Path, t0: np.datetime64) -> tuple[Path, xr.Dataset, NDArray[Any]]:
+    """A :func:`timeless_static` file's fields as one record at ``t0`` (the levels' first time), in the form
+    :func:`_with_time` gives a file: one record of static fields holds for every time of the levels."""
+    from plumecast.met.levels_variables import _TIME_LIKE
+
+    sub = surf.drop_vars([c for c in surf.coords if str(c) not in ("lat", "lon") and (
+        str(c).lower() in _TIME_LIKE or str(c).lower() in ("valid_time", "forecast_reference_time"))])
+    sub = sub.drop_vars([c for c in sub.coords if str(c) not in sub.dims])
+    times = np.array([t0]).astype("datetime64[ns]")
+    sub = sub.expand_dims(time=times).assign_coords(met_file=("time", [path.name]))
+    sub = sub.assign_coords({f"{FIELD_FILE}{n}": sub["met_file"] for n in sub.data_vars})
+    return path, sub, times
+
+
+def conform_grid(part: xr.Dataset, lev: xr.Dataset) -> xr.Dataset:
+    """``part`` (a file's surface fields) in the latitude and longitude order of the levels ``lev`` where both
+    hold the same rows and columns in other conventions (longitudes 0..360 against -180..180, latitudes north
+    to south against south to north: a file passed through ``cdo sellonlatbox`` or ``invertlat``); as it is
+    otherwise (the grid check then names what differs). Such files had been refused as "on another lon grid
+    (360 values) than ... (360)" (met audit, session 40)."""
+    from plumecast.met.reader import wrapped_lon
+
+    for ax in ("lat", "lon"):
+        a, b = (np.asarray(d[ax].values, np.float64) for d in (part, lev))
+        if a.size != b.size or a.size == 0 or np.allclose(a, b, atol=1e-4):
+            continue
+        ka, kb = (wrapped_lon(a), wrapped_lon(b)) if ax == "lon" else (a, b)
+        order = np.argsort(ka, kind="stable")
+        at = order[np.clip(np.searchsorted(ka[order], kb - 1e-4), 0, a.size - 1)]
+        if np.allclose(ka[at], kb, atol=1e-4):
+            part = part.isel({ax: at}).assign_coords({ax: (ax, b, part[ax].attrs)})
+    return part
+
+
 #: Fields a forecast's first step lacks (rates and fluxes over the step before).
 _INTERVAL_FIELDS = ("precip", "shf", "solar")
 

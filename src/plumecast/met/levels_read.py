@@ -24,7 +24,8 @@ The normalised 3-D dataset
   0 water to 1 land (ERA5 ``lsm``, GFS ``LAND``, WRF ``LANDMASK`` or ``XLAND``;
   CF ``land_area_fraction``, ``land_binary_mask``), or on ``(lat, lon)``;
 * ``level`` is pressure [hPa] (ground first: descending) when ``attrs["level_type"]
-  == "pressure"``, or height above ground [m] (ascending) when ``"height"``;
+  == "pressure"``, height above ground [m] (ascending) when ``"height"``, or height above
+  sea level [m] (ascending) when ``"altitude"`` (then taken above the ground ``zs``);
 * attrs ``source``, ``first_file``, ``level_type``, ``global_lon``, ``steady``,
   ``history`` and, where the files hold what is not read (GRIB level types left out,
   fields that cannot be identified, a folder's subfolders), ``unread`` saying so (in
@@ -104,6 +105,9 @@ from plumecast.met.levels_join import (
     _pad_interval_files,
     _pad_step_zero,
     _with_time,
+    conform_grid,
+    static_on_time,
+    timeless_static,
 )
 from plumecast.met.levels_units import _ACC_MM, _FLUX_J, _factor, _units
 from plumecast.met.levels_variables import (
@@ -124,9 +128,11 @@ from plumecast.met.reader import (
     _global_lon,
     _horizontal_axes,
     _open_lazy,
+    gaussian_rows,
     is_grib,
     join_on_time,
     met_paths,
+    wrapped_lon,
 )
 from plumecast.met.variables import (
     NoLevelsError,
@@ -336,16 +342,18 @@ def _pressure_over_heights(pieces: list[tuple[xr.Dataset | None, xr.Dataset | No
     ground of a whole GFS file beside its pressure levels, where
     :func:`plumecast.met.grib_layout.select_level_types` has not left them out already),
     said in ``unread``."""
-    if {kind for lev, _s, kind in pieces if lev is not None} != {"pressure", "height"}:
+    kinds = {kind for lev, _s, kind in pieces if lev is not None}
+    if "pressure" not in kinds or not kinds & {"height", "altitude"}:
         return pieces
     out: list[tuple[xr.Dataset | None, xr.Dataset | None, str]] = []
     for (lev, surf, kind), part in zip(pieces, parts, strict=True):
-        if lev is None or kind != "height":
+        if lev is None or kind not in ("height", "altitude"):
             out.append((lev, surf, kind))
             continue
         x = np.asarray(lev["level"].values, np.float64)
         grib = next((str(part[n].attrs.get("GRIB_typeOfLevel", "")) for n in part.data_vars), "")
-        unread.append((f"heights above ground left out, the winds being read on pressure levels: "
+        above = "ground" if kind == "height" else "sea level"
+        unread.append((f"heights above {above} left out, the winds being read on pressure levels: "
                        f"{', '.join(sorted(map(str, lev.data_vars)))} on {x.min():g}..{x.max():g} m"
                        + (f" (GRIB {grib})" if grib else ""), path))
         out.append((None, surf, ""))
@@ -520,6 +528,7 @@ def normalise_met_3d(
     """
     levs: list[tuple[Path, xr.Dataset, NDArray[Any]]] = []
     surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]] = []
+    timeless: list[tuple[Path, xr.Dataset]] = []  # static fields without a time (levels_join.timeless_static)
     level_types: dict[str, Path] = {}
     unread: list[tuple[str, Path]] = [(str(n), Path(str(p))) for n, p in notes]
     for path, opened in files:
@@ -539,7 +548,9 @@ def normalise_met_3d(
         if lev is not None:
             level_types.setdefault(lt, path)
             levs.append((path, *_with_time(lev, path)))
-        if surf is not None:
+        if surf is not None and timeless_static(surf):
+            timeless.append((path, surf))  # on the levels' first time once it is known
+        elif surf is not None:
             sub, sub_t = _with_time(surf, path)
             surfs.append((path, window_coords(sub), sub_t))
     first = files[0][0]
@@ -574,6 +585,8 @@ def normalise_met_3d(
     _check_steps(lev_ds, str(lev_path))
     history: list[str] = []
     l_t = np.asarray(lev_ds["time"].values)
+    surfs += [static_on_time(d, p, l_t[0]) for p, d in timeless]
+    surfs = [(p, conform_grid(d, lev_ds), t) for p, d, t in surfs]
     # orography and land-sea mask files: one record for all times
     statics = [s for s in surfs if l_t.size > 1 and s[1].sizes.get("time", 1) == 1
                and set(s[1].data_vars) <= _STATIC_FIELDS]
@@ -660,7 +673,7 @@ def normalise_met_3d(
     # horizontal order: lat ascending, lon wrapped to [-180, 180) and sorted (lazy)
     lat = np.asarray(ds["lat"].values, dtype=np.float64)
     lon = np.asarray(ds["lon"].values, dtype=np.float64)
-    lon_w = (lon + 180.0) % 360.0 - 180.0
+    lon_w = wrapped_lon(lon)
     lon_order = np.argsort(lon_w, kind="stable")
     keep = np.concatenate([[True], np.diff(lon_w[lon_order]) > 1e-9])
     lon_order = lon_order[keep]
@@ -668,6 +681,15 @@ def normalise_met_3d(
     if not np.array_equal(lat_order, np.arange(lat.size)):
         ds = ds.isel(lat=lat_order)
         history.append("flipped latitude to ascending")
+    rows = gaussian_rows(lat[lat_order])
+    if rows is not None:  # a regular Gaussian grid: its fields between evenly spaced rows (lazy)
+        even, below, weight, text = rows
+        lo, hi = ds.isel(lat=below).drop_vars("lat"), ds.isel(lat=below + 1).drop_vars("lat")
+        w = xr.DataArray(weight, dims="lat")
+        blended = {str(n): (lo[n] * (1.0 - w) + hi[n] * w).astype(lo[n].dtype).assign_attrs(lo[n].attrs)
+                   for n in ds.data_vars if "lat" in ds[n].dims}
+        ds = lo.assign(blended).assign_coords(lat=("lat", even, ds["lat"].attrs))
+        history.append(text)
     if not np.array_equal(lon_order, np.arange(lon.size)) or np.any(lon_w != lon):
         ds = ds.isel(lon=lon_order).assign_coords(lon=("lon", lon_w[lon_order]))
         history.append(f"wrapped longitudes {lon.min():g}..{lon.max():g} to [-180, 180)")
@@ -677,7 +699,8 @@ def normalise_met_3d(
     if not np.array_equal(order, np.arange(lv.size)):
         ds = ds.isel(level=order)
     ds["level"].attrs = {"units": "hPa" if level_type == "pressure" else "m",
-                         "long_name": "pressure level" if level_type == "pressure" else "height above ground"}
+                         "long_name": {"pressure": "pressure level", "altitude": "height above sea level"}.get(
+                             level_type, "height above ground")}
     ds.attrs = {
         "source": source,
         "first_file": str(lev_path),
@@ -725,11 +748,26 @@ def open_met_3d(
         covered; member missing.
     """
     paths = met_paths(path)
-    plain = {p: _open_lazy(p, winds=False) for p in paths if not is_grib(p)}
-    since_start = accumulated_since_start(list(plain.values()))  # ECMWF forecasts copied a file per step
-    files: list[tuple[Path, xr.Dataset | list[xr.Dataset]]] = []
-    for p in paths:
-        parts = _open_parts(p, plain.get(p), since_start)
-        files.append((p, parts if len(parts) > 1 else parts[0]))
-    source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} met files {paths[0]} .. {paths[-1].name}"
-    return normalise_met_3d(files, source=source, time_window=time_window, member=member, notes=folder_notes(path))
+    opened: list[xr.Dataset] = []
+    try:
+        plain: dict[Path, xr.Dataset] = {}
+        for p in paths:
+            if not is_grib(p):
+                plain[p] = _open_lazy(p, winds=False)
+                opened.append(plain[p])
+        since_start = accumulated_since_start(list(plain.values()))  # ECMWF forecasts copied a file per step
+        files: list[tuple[Path, xr.Dataset | list[xr.Dataset]]] = []
+        for p in paths:
+            parts = _open_parts(p, plain.get(p), since_start)
+            opened += parts
+            files.append((p, parts if len(parts) > 1 else parts[0]))
+        source = str(paths[0]) if len(paths) == 1 else f"{len(paths)} met files {paths[0]} .. {paths[-1].name}"
+        return normalise_met_3d(files, source=source, time_window=time_window, member=member,
+                                notes=folder_notes(path))
+    except BaseException:
+        # a refused set closes what it opened: left to the garbage collector (the exception's frames hold them),
+        # the next read of the same files in the process had failed with "NetCDF: HDF error", and the message
+        # called a sound file unreadable (met audit, session 40: a run refused for a short met, rerun corrected)
+        for ds in opened:
+            ds.close()
+        raise

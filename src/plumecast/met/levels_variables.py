@@ -37,7 +37,8 @@ _LEVEL_SPECS: dict[str, _Spec] = {
     "geo": _Spec(("geopotential", "geopotential_height"),
                  ("z", "gh", "hgt", "ght", "zg", "geopotential", "geopotential_height", "phi", "hgtprs"), r"^hgt"),
     "vert": _Spec(("upward_air_velocity", "lagrangian_tendency_of_air_pressure"),
-                  ("w", "wa", "dzdt", "omega", "vvel", "wap", "vertical_velocity"), r"^(vvel|dzdt)"),
+                  # wz: ecCodes' and cfgrib's name of GFS's geometric vertical velocity DZDT [m s-1]
+                  ("w", "wa", "dzdt", "wz", "omega", "vvel", "wap", "vertical_velocity"), r"^(vvel|dzdt)"),
     "t": _Spec(("air_temperature",), ("t", "tmp", "ta", "tt", "tk", "temp", "temperature", "air_temperature"),
                r"^tmp"),
     "theta": _Spec(("air_potential_temperature",), ("theta", "pt", "th"), ""),
@@ -119,13 +120,31 @@ def identify_unknown(data: dict[str, xr.DataArray]) -> list[str]:
 
 _PRESSURE_NAMES = ("level", "pressure_level", "isobaricinhpa", "isobaricinpa", "plev", "lev", "pressure",
                    "lv_isbl0", "pres", "interp_level", "num_press_levels")
-_HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground", "altitude")
+_HEIGHT_NAMES = ("height", "heightaboveground", "height_above_ground")
+#: names of level coordinates that are heights above sea level (CF ``altitude``). GRIB's ``heightAboveSea``
+#: is not among them: GFS's few levels of it (1829, 2743 m ...) are refused with the way to its pressure levels
+_SEA_LEVEL_NAMES = ("altitude", "height_above_sea_level", "height_above_msl")
+
+
+def _above_sea_level(var: xr.DataArray, name: str) -> bool:
+    """Whether the height levels ``var`` (named ``name``) are heights above sea level, not above the ground:
+    CF's standard name ``altitude`` (above the geoid), a name of :data:`_SEA_LEVEL_NAMES`, or a long name
+    that says so (wrf-python's interpolation to heights of ``z``, which is above sea level). Winds on such
+    levels had been read as heights above ground: over a 1200-m plateau a particle took the wind 1200 m
+    lower down (met audit, session 40)."""
+    std = str(var.attrs.get("standard_name", "")).lower()
+    if std == "altitude" or name.lower() in _SEA_LEVEL_NAMES:
+        return True
+    if std == "height":
+        return False
+    text = " ".join(str(var.attrs.get(k, "")) for k in ("long_name", "description")).lower()
+    return any(w in text for w in ("sea level", "above msl", "above the geoid", " amsl", " asl"))
 _TIME_LIKE = ("time", "valid_time", "times", "xtime", "t", "step")
 
 
 @dataclass
 class _Vertical:
-    kind: str  # "pressure" | "height" | "surface"
+    kind: str  # "pressure" | "height" (above ground) | "altitude" (above sea level) | "surface" | "other"
     dim: str | None  # the variable's vertical dim (None: scalar or none)
     values: NDArray[np.float64] | None  # hPa or m
     coord: str | None
@@ -148,7 +167,7 @@ def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -
         if var.ndim > 1 or low in _TIME_LIKE:
             continue
         is_p = std == "air_pressure" or low in _PRESSURE_NAMES or units in _PA_UNITS | _HPA_UNITS | {"kpa"}
-        is_h = std in ("height", "altitude") or low in _HEIGHT_NAMES
+        is_h = std in ("height", "altitude") or low in _HEIGHT_NAMES or low in _SEA_LEVEL_NAMES
         if not (is_p or is_h):
             continue
         values = np.atleast_1d(np.asarray(var.values, dtype=np.float64))
@@ -162,7 +181,7 @@ def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -
         if units == "km":
             values = values * 1000.0
         if dim is not None and values.size > 1:
-            return _Vertical("height", dim, values, c)
+            return _Vertical("altitude" if _above_sea_level(var, c) else "height", dim, values, c)
         return _Vertical("surface", dim, values, c)
     big = [d for d in extra if da.sizes[d] > 1]
     if big:  # soil layers, model levels without a coordinate ...: not read
