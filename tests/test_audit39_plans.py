@@ -44,10 +44,10 @@ def test_run_totals_say_when_the_shelter_begins() -> None:
 
     # seconds count from the scenario's start (the result's release_start), which a later release does not move
     assert _shelter_from(SimpleNamespace(attrs={"shelter_start": "1800.0", "release_start": "2026-03-10T12:00:00"})
-                         ) == "from 03-10 12:30 UTC, "
+                         ) == "from 10 Mar 12:30 UTC, "
     assert _shelter_from(SimpleNamespace(attrs={"shelter_start": "1800.0", "release_start": "0 s"})
                          ) == "from 30 min after the start of the run, "
-    assert _shelter_from(SimpleNamespace(attrs={"shelter_start": "2026-03-10 14:30:00"})) == "from 03-10 14:30 UTC, "
+    assert _shelter_from(SimpleNamespace(attrs={"shelter_start": "2026-03-10 14:30:00"})) == "from 10 Mar 14:30 UTC, "
     assert _shelter_from(SimpleNamespace(attrs={"shelter_start": "release start"})) == ""
     assert _shelter_from(SimpleNamespace(attrs={})) == ""
     assert _shelter_from(SimpleNamespace(attrs={"shelter_start": "0.0"})) == ""  # not "from 0 min after"

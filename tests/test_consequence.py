@@ -298,7 +298,7 @@ def test_casualty_table_ranks_and_prints_totals():
     console = Console(record=True, width=200)
     print_casualty_table(res, console, top=1, now=np.datetime64("2024-05-01T00:05"))
     # Alpha reaches AEGL-2 in the interval (00:10, 00:20]: reported from its start, 00:10
-    assert "05-01 00:10 UTC (in 5 min)" in console.export_text()
+    assert "1 May 00:10 UTC (in 5 min)" in console.export_text()
 
 
 def test_casualty_table_never_ranks_unknown_behind_a_known_zero():

@@ -225,12 +225,34 @@ def _hm(minutes: int) -> str:
     return f"{h} h {m:02d} min" if h else f"{m} min"
 
 
+#: English month abbreviations of :func:`clock` (not the locale's: the same text on every machine)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def clock(stamp: Any) -> str:
-    """A UTC clock time ``"07-01 14:30 UTC"`` (rounded down to the minute), ``"—"`` for NaT."""
+    """A UTC clock time ``"1 Jul 14:30 UTC"`` (rounded down to the minute), ``"—"`` for NaT. The day comes
+    before the month's name: "03-10 14:25 UTC" reads 3 October in most of Europe (situation-room audit,
+    session 40).
+
+    >>> clock(np.datetime64("2026-03-10T14:25:59")), clock(np.datetime64("NaT"))
+    ('10 Mar 14:25 UTC', '—')
+    """
     t = np.datetime64(stamp, "m") if stamp is not None else np.datetime64("NaT")
     if np.isnat(t):
         return "—"
-    return str(t)[5:16].replace("T", " ") + " UTC"
+    text = str(t)  # YYYY-MM-DDTHH:MM
+    return f"{int(text[8:10])} {MONTHS[int(text[5:7]) - 1]} {text[11:16]} UTC"
+
+
+def same_day_range(a: str, b: str) -> str:
+    """Two :func:`clock` times as one range: ``"1 Jul 05:00–07:10 UTC"`` on one day, else
+    ``"1 Jul 20:00–2 Jul 06:00 UTC"``; ``a`` alone where they are equal."""
+    if a == b:
+        return a
+    day_a, day_b = a.rsplit(" ", 2)[0], b.rsplit(" ", 2)[0]
+    if day_a == day_b:
+        return f"{a.removesuffix(' UTC')}–{b.removeprefix(day_b + ' ')}"
+    return f"{a.removesuffix(' UTC')}–{b}"
 
 
 def floor_hours(h: float, step_s: float) -> float:

@@ -485,7 +485,7 @@ def test_the_cost_of_delay_chart_reads_in_people_and_marks_the_plan_and_the_issu
         plt.Figure.savefig = real_savefig  # type: ignore[method-assign]
     assert seen["yscale"] == "log"
     assert any("its own termination time (1 h)" in t for t in seen["labels"])
-    assert any(t.startswith("forecast issued (07-01 01:00") for t in seen["labels"])
+    assert any(t.startswith("forecast issued (1 Jul 01:00") for t in seen["labels"])
     assert any("already past" in t for t in seen["labels"])
     assert any(n.startswith("Cost of delay (cost_of_delay.csv and .png, for 'stop at 1 h')") for n in _notes(s))
 

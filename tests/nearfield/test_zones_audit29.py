@@ -103,9 +103,9 @@ def test_zones_gives_countdowns_from_the_issue_time(tmp_path: Path) -> None:
     rec = xr.Dataset({"hours_to_aegl2": ("receptor", [0.25, np.nan, np.nan]),
                       "aegl2_known": ("receptor", [1, 1, 0])})
     clock = (read.release_start, read.issued)
-    assert _arrival(rec, 0, 2, clock) == "in 35 min (07-01 14:15 UTC)"
+    assert _arrival(rec, 0, 2, clock) == "in 35 min (1 Jul 14:15 UTC)"
     assert _arrival(rec, 1, 2, clock) == "—" and _arrival(rec, 2, 2, clock) == "n/a"
-    assert _arrival(rec, 0, 2, (read.release_start, None)) == "07-01 14:15 UTC"
+    assert _arrival(rec, 0, 2, (read.release_start, None)) == "1 Jul 14:15 UTC"
     assert _arrival(rec, 0, 2, (None, None)) == "15 min after the release starts"
     naive = read_zones_scenario(_file(tmp_path, issued_at="2026-07-01T13:40:00"))
     assert [n for n in naive.notes() if "issued_at 2026-07-01" in n and "no time zone" in n]

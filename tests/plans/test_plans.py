@@ -142,7 +142,7 @@ FRONT = PlanConfig(name="burn", measures=[{"type": "front", "ignition_h": 1.0, "
 
 
 def _shown_raw() -> RawComparison:
-    """Two members, two cities (a, b) and three plans, on a real scenario (start 07-01 00:00 UTC,
+    """Two members, two cities (a, b) and three plans, on a real scenario (start 1 Jul 00:00 UTC,
     issued at 01:00 UTC) with figures that test how people read them."""
     sc = scenario_from_dict(dict(name="shown", start="2026-07-01T00:00:00", issued_at="2026-07-01T01:00:00",
                                  duration_h=12, particles=1234, seed=11,
@@ -177,15 +177,15 @@ def test_numbers_people_read_follow_plumecast_numbers() -> None:
         assert "< 1" in text and "0.00" not in text and "e-10" not in text  # tiny expected counts
         assert "unknown" in text  # city b's population is unknown: never 0
         # AEGL-2 arrival, earliest–latest, as clock time and time from the issue (01:00), like the countdowns
-        assert "07-01 05:00–07:10 UTC (in 4 h 00 min – 6 h 10 min)" in text
-        assert "in 5 h 29 min (07-01 06:29 UTC)" in text  # AEGL-3 countdown from the issue time, erring early
+        assert "1 Jul 05:00–07:10 UTC (in 4 h 00 min – 6 h 10 min)" in text
+        assert "in 5 h 29 min (1 Jul 06:29 UTC)" in text  # AEGL-3 countdown from the issue time, erring early
         assert "1,234 particles per member" in text and "2 ensemble members" in text
         assert "Baseline: 'do nothing'" in text
     # one cities table per plan; only the plan with a front has the front columns
     sections = md.split("## Cities: ")[1:]
     assert [sec.splitlines()[0] for sec in sections] == [BASELINE_NAME, "stop at 1 h", "burn"]
     assert ["front arrives" in sec for sec in sections] == [False, False, True]
-    assert "in 1 h 30 min (07-01 02:30 UTC)" in sections[2]
+    assert "in 1 h 30 min (1 Jul 02:30 UTC)" in sections[2]
     assert page.count("<table>") == 4 and "<script" not in page and "<style>" in page
 
 
@@ -203,23 +203,23 @@ def test_arrivals_count_from_the_issue_time_and_say_when_they_have_passed() -> N
     sc = raw.setup.scenario.replace(issued_at="2026-07-01T06:00:00")
     raw = dataclasses.replace(raw, setup=dataclasses.replace(raw.setup, scenario=sc))
     s = summarise(raw, ["a", "b"])
-    cell = "07-01 05:00–07:10 UTC (passed 1 h 00 min ago – in 1 h 10 min)"
+    cell = "1 Jul 05:00–07:10 UTC (passed 1 h 00 min ago – in 1 h 10 min)"
     for text in (markdown(s), html.unescape(html_page(s))):
         assert cell in text
         assert "(5.0–7.1 h)" not in text
     # the console: the clock times on the city's line, the time from the issue below them
     lines = _rendered(console_tables(s)).splitlines()
     k = next(i for i, ln in enumerate(lines) if ln.startswith("│ a ") and "UTC" in ln)
-    assert lines[k].split("│")[2].strip() == "07-01 05:00–07:10 UTC"
+    assert lines[k].split("│")[2].strip() == "1 Jul 05:00–07:10 UTC"
     assert lines[k + 1].split("│")[2].strip() == "(passed 1 h 00 min ago – in 1 h 10 min)"
-    assert "in 29 min (07-01 06:29 UTC)" in markdown(s)  # the AEGL-3 countdown, from the same issue time
-    assert "issue time (07-01 06:00 UTC; release start 07-01 00:00 UTC)" in " ".join(console_notes(s))
+    assert "in 29 min (1 Jul 06:29 UTC)" in markdown(s)  # the AEGL-3 countdown, from the same issue time
+    assert "issue time (1 Jul 06:00 UTC; release start 1 Jul 00:00 UTC)" in " ".join(console_notes(s))
     # all members before the issue: one "passed ... ago", each end rounded early (passed: up)
     from plumecast.ensemble.summary import arrival_text
 
     t0 = np.datetime64("2026-07-01T00:00")
     assert arrival_text(1.33, 2.0, t0, np.datetime64("2026-07-01T03:17")) == \
-        "07-01 01:19–02:00 UTC (passed 1 h 58 min – 1 h 17 min ago)"
+        "1 Jul 01:19–02:00 UTC (passed 1 h 58 min – 1 h 17 min ago)"
 
 
 def test_csv_files_are_plain_numbers_no_more_precise_than_the_model_with_the_seeds(tmp_path) -> None:
@@ -446,7 +446,7 @@ def test_comparison_record_gives_the_release_start_and_the_issue_time(tmp_path) 
     from plumecast.fileio import MARKER_NAME, OutputSet
     from plumecast.web.compare_folder import load_compare
 
-    s = summarise(_shown_raw(), ["a", "b"])  # start 07-01 00:00 UTC, issued 01:00 UTC
+    s = summarise(_shown_raw(), ["a", "b"])  # start 1 Jul 00:00 UTC, issued 01:00 UTC
     out = tmp_path / "cmp"
     with OutputSet(out, command="compare") as o:
         written = write_outputs(s, o.path, pngs=False)

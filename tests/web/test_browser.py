@@ -119,7 +119,7 @@ def test_click_a_city_shows_its_series_against_the_aegl_curves(browser: Any, run
     assert "Yokohama" in page.inner_text("#detail-name")
     # the level is the one by the end of the slider's interval, said with its time (it had read "at the
     # slider time" beside a countdown still running; page audit, session 35)
-    assert re.search(r"level by \d\d-\d\d \d\d:\d\d UTC \(the slider\):", page.inner_text("#detail-facts"))
+    assert re.search(r"level by \d{1,2} [A-Z][a-z]{2} \d\d:\d\d UTC \(the slider\):", page.inner_text("#detail-facts"))
     for cls in ("curve1", "curve2", "curve3"):
         assert page.locator(f"#chart path.{cls}").count() == 2  # the curve and its legend sample
     page.locator("#detail").screenshot(path=str(artefact_dir / "city_yokohama.png"))
@@ -274,7 +274,7 @@ def test_live_progress_reaches_the_page(browser: Any, tmp_path: Path, artefact_d
         assert "12 M particle-steps/s" in page.inner_text("#live-detail")
         feed.progress(P(144))
         page.wait_for_function("() => document.querySelector('#live-progress').value === 144", timeout=10_000)
-        assert "07-02 00:00 UTC" in page.inner_text("#live-detail")
+        assert "2 Jul 00:00 UTC" in page.inner_text("#live-detail")
         page.screenshot(path=str(artefact_dir / "live_running.png"))
         feed.done()
         page.wait_for_function("() => document.querySelector('#live-state').innerText.includes('finished')",
@@ -367,7 +367,7 @@ def test_countdowns_run_from_the_issue_time(browser: Any, run_dir: Path, tmp_pat
         cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
         assert cd == _cd(first2 - 7200.0, first2), cd
         assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
-        assert "issue time (03-01 02:00 UTC)" in page.inner_text("#monitors-note")
+        assert "issue time (1 Mar 02:00 UTC)" in page.inner_text("#monitors-note")
         # a slider time after the issue time: a look ahead, counted from the slider
         _slide(page, 5)  # 03:00
         cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
@@ -427,7 +427,7 @@ def test_a_live_page_opens_and_stays_at_the_clock(browser: Any, run_dir: Path, t
         assert page.input_value("#time-slider") == str(holding)
         # each countdown gives the clock time of its event, as decision_table.md does
         cell = _cell(page, "Tokyo", "countdown-aegl2")
-        assert cell.endswith(" UTC)") and " (03-01 " in cell, cell
+        assert cell.endswith(" UTC)") and " (1 Mar " in cell, cell
         page.clock.run_for(20 * 60 * 1000)  # 01:37:30: the next frame holds the clock
         page.wait_for_function("(k) => document.querySelector('#time-slider').value === String(k)",
                                arg=holding + 1, timeout=5_000)
@@ -530,7 +530,7 @@ def test_comparison_countdowns_run_from_the_issue_time(browser: Any, compare_dir
         cd = page.locator("#monitors tr.monitor[data-name='Tokyo'] .countdown-aegl2").inner_text()
         assert cd == _cd(first2 - 7200.0, first2), cd  # from the release start it would be 2 h late
         assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
-        assert "issue time (03-01 02:00 UTC)" in page.inner_text("#monitors-note")
+        assert "issue time (1 Mar 02:00 UTC)" in page.inner_text("#monitors-note")
         page.screenshot(path=str(artefact_dir / "compare_issued.png"), full_page=True)
         page.close()
         # inside the forecast the clock takes over, as on a run's page
@@ -610,7 +610,7 @@ def test_first_load_counts_from_the_issue_time(browser: Any, run_dir: Path, tmp_
         p = Page(browser, server.url)
         page = p.page
         assert page.input_value("#time-slider") == "3"  # the frame ending at 02:00
-        assert "03-01 02:00 UTC" in page.inner_text("#time-label")
+        assert "1 Mar 02:00 UTC" in page.inner_text("#time-label")
         assert _cell(page, "Tokyo", "countdown-aegl2") == _cd(first2 - 7200.0, first2)
         assert page.get_attribute("#monitors", "data-countdown-from") == "issued"
         assert p.errors == []
@@ -631,7 +631,7 @@ def test_run_without_map_shows_the_files_figures(browser: Any, run_dir: Path, tm
     try:
         p = Page(browser, server.url)
         page = p.page
-        assert "03-01 00:30 UTC" in page.inner_text("#time-label")
+        assert "1 Mar 00:30 UTC" in page.inner_text("#time-label")
         _slide_to(page, 11)  # 06:00: Tokyo has passed AEGL-2 (03:50)
         assert page.get_attribute("#markers circle[data-name='Tokyo']", "data-level") in ("2", "3")
         assert _cell(page, "Tokyo", "metric") not in ("0 %", "unknown")
@@ -823,7 +823,7 @@ def test_plan_table_opens_at_the_issue_time_with_levels_that_agree(browser: Any,
     server = DashboardServer(folder, "127.0.0.1", 0).start()
     try:
         page = _open_at(browser, server.url, "2026-01-01T00:00:00+00:00")
-        assert "03-01 05:00 UTC" in page.inner_text("#time-label")
+        assert "1 Mar 05:00 UTC" in page.inner_text("#time-label")
         passed = [r.get_attribute("data-name") for r in page.locator("#monitors tr.monitor").all()
                   if r.locator(".countdown-aegl2").inner_text().startswith("passed")]
         assert passed
@@ -978,5 +978,39 @@ def test_lives_saved_where_deaths_are_unknown_read_as_such(browser: Any, compare
         assert saved[1].endswith(" known; unknown at 1 receptor") and "unknown" not in saved[2], saved
         assert p.errors == []
         p.close()
+    finally:
+        server.stop()
+
+
+def test_plan_levels_say_how_many_members_reach_them(browser: Any, compare_dir: Path, tmp_path: Path) -> None:
+    """Situation-room audit, session 40: in a plan over an ensemble a city reached by AEGL-3 in some members
+    read a flat "AEGL-3 reached"; the page had no key to the city discs, no word on what "—" covers, and
+    no ranking of the plans."""
+    import json
+    import shutil
+
+    from tests.web.conftest import write_record
+
+    folder = tmp_path / "cmp_members"
+    shutil.copytree(compare_dir, folder)
+    write_record(folder, issued="2026-03-01T05:00:00Z")
+    rec = json.loads((folder / "comparison.json").read_text())
+    rec["ranking"] = "Fewest expected deaths: 'stop the release at hour 1' (50)."
+    (folder / "comparison.json").write_text(json.dumps(rec))
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        page = _open_at(browser, server.url, "2026-01-01T00:00:00+00:00")
+        assert page.inner_text("#plans-ranking") == rec["ranking"]
+        assert "AEGL-3" in page.inner_text("#marker-key") and "population" in page.inner_text("#marker-key")
+        assert '"—": not reached by 1 Mar 06:00 UTC (the forecast\'s end)' in page.inner_text("#monitors-note")
+        page.click("button.pick-plan[data-view='plan2']")  # 'stop the release at hour 1': AEGL-2 in 1 of 4 members
+        page.wait_for_selector("#plans-table tr.active[data-view='plan2']")
+        page.wait_for_function("() => [...document.querySelectorAll('#markers circle title')].some("
+                               "(t) => t.textContent.includes('AEGL-2 reached'))")
+        titles = page.eval_on_selector_all("#markers circle title", "ts => ts.map((t) => t.textContent)")
+        reached = [t for t in titles if "AEGL-2 reached" in t]
+        assert reached and all("AEGL-2 reached in 1 of 4 members (by the earliest member's time)" in t
+                               for t in reached), titles
+        page.close()
     finally:
         server.stop()

@@ -134,7 +134,8 @@ def comparison_record(s: Summary) -> dict[str, Any]:
     (UTC, ISO 8601 with ``Z``; null when the comparison has no scenario), the run's
     length, the members and the plans. The hours of ``cities.csv`` and
     ``cost_of_delay.csv`` count from ``release_start``; countdowns run from ``issued_at``
-    (the scenario's ``issued_at``, default its start)."""
+    (the scenario's ``issued_at``, default its start); ``ranking``: decision_table.md's sentence on the plan
+    with the fewest expected deaths against the next (None with fewer than two plans)."""
     sc = s.raw.setup.scenario
     return {
         "format": RECORD_FORMAT,
@@ -146,7 +147,16 @@ def comparison_record(s: Summary) -> dict[str, Any]:
         "members": s.n_members,
         "plans": list(s.plans),
         "baseline": s.plans[0] if s.plans else None,
+        # decision_table.md's first line (the page had listed the plans in file order without it, two of them
+        # reading "2,300": situation-room audit, session 40)
+        "ranking": _ranking(s),
     }
+
+
+def _ranking(s: Summary) -> str | None:
+    from plumecast.ensemble.summary import ranking_text
+
+    return ranking_text(s)
 
 
 def write_record(s: Summary, path: Path) -> Path:

@@ -20,6 +20,7 @@ from plumecast.numbers import (
     lives_saved_range,
     members_share,
     people_range,
+    same_day_range,
 )
 
 #: what arrival hours are rounded down to in the comparison's files and tables (0.01 h) [s]
@@ -162,28 +163,22 @@ def arrival_text(lo_h: float, hi_h: float, start: np.datetime64 | None,
 
     >>> t0 = np.datetime64("2026-07-01T00:00")
     >>> arrival_text(5.0, 7.17, t0, t0 + np.timedelta64(1, "h"))
-    '07-01 05:00–07:10 UTC (in 4 h 00 min – 6 h 10 min)'
+    '1 Jul 05:00–07:10 UTC (in 4 h 00 min – 6 h 10 min)'
     >>> arrival_text(1.33, 2.0, t0, np.datetime64("2026-07-01T03:17"))
-    '07-01 01:19–02:00 UTC (passed 1 h 58 min – 1 h 17 min ago)'
+    '1 Jul 01:19–02:00 UTC (passed 1 h 58 min – 1 h 17 min ago)'
     >>> arrival_text(2.5, 3.5, t0, np.datetime64("2026-07-01T03:17"))
-    '07-01 02:30–03:30 UTC (passed 47 min ago – in 13 min)'
+    '1 Jul 02:30–03:30 UTC (passed 47 min ago – in 13 min)'
     >>> arrival_text(20.0, 30.0, t0)
-    '07-01 20:00–07-02 06:00 UTC (20.0–30.0 h after release start)'
+    '1 Jul 20:00–2 Jul 06:00 UTC (20.0–30.0 h after release start)'
     >>> arrival_text(5.0, 5.0, t0, t0), arrival_text(float("nan"), float("nan"), None)
-    ('07-01 05:00 UTC (in 5 h 00 min)', 'not reached')
+    ('1 Jul 05:00 UTC (in 5 h 00 min)', 'not reached')
     """
     if not math.isfinite(lo_h):
         return "not reached"
     hours = _hours(lo_h) if _hours(lo_h) == _hours(hi_h) else f"{_hours(lo_h)}–{_hours(hi_h)}"
     if start is None:
         return f"{hours} h after release start"
-    a, b = clock(_stamp(start, lo_h)), clock(_stamp(start, hi_h))
-    if a == b:
-        text = a
-    elif a[:5] == b[:5]:  # the same day: "07-01 05:00–07:10 UTC"
-        text = f"{a.removesuffix(' UTC')}–{b[6:]}"
-    else:
-        text = f"{a.removesuffix(' UTC')}–{b}"
+    text = same_day_range(clock(_stamp(start, lo_h)), clock(_stamp(start, hi_h)))
     if issued is None or np.isnat(issued):
         return f"{text} ({hours} h after release start)"
     lo_s, hi_s = ((_stamp(start, h) - issued) / np.timedelta64(1, "s") for h in (lo_h, hi_h))

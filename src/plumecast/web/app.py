@@ -157,6 +157,22 @@ def _problem_page(title: str, items: list[str], status: int = 200, refresh: bool
     return HTMLResponse(body, status_code=status)
 
 
+def content_disposition(name: str) -> str:
+    """``inline`` with the file's name as RFC 6266 gives it: an ASCII fallback and the UTF-8 name (RFC 5987).
+    A plan named in Cyrillic gives ``probability_aegl3_евакуація.png``, which a header of Latin-1 cannot
+    carry: the link had answered 500 (situation-room audit, session 40).
+
+    >>> print(content_disposition("план.png"))
+    inline; filename="____.png"; filename*=UTF-8''%D0%BF%D0%BB%D0%B0%D0%BD.png
+    """
+    from urllib.parse import quote
+
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in name)
+    if fallback == name:
+        return f'inline; filename="{name}"'
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) -> FastAPI:
     """The dashboard for the result folder ``folder``.
 
@@ -303,7 +319,7 @@ def create_app(folder: str | Path, *, allowed_hosts: list[str] | None = None) ->
     def files(relpath: str) -> Response:
         real = resolve_result_file(data.root, relpath)
         media = RESULT_SUFFIXES.get(real.suffix.lower()) or mimetypes.guess_type(real.name)[0] or "text/plain"
-        headers = {"Content-Security-Policy": "sandbox", "Content-Disposition": f'inline; filename="{real.name}"'}
+        headers = {"Content-Security-Policy": "sandbox", "Content-Disposition": content_disposition(real.name)}
         if real.stat().st_size > 512 * 1024 * 1024:
             raise Refused(403, "refused: file larger than 512 MiB")
         return Response(real.read_bytes(), media_type=media, headers=headers)

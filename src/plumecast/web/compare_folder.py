@@ -55,6 +55,8 @@ class CompareData:
     scenario: str | None = None
     #: why the issue time is unknown (None: it is known)
     issued_unknown: str | None = NO_ISSUE_TIME
+    #: the plan with the fewest expected deaths against the next, in words (``comparison.json``'s ``ranking``)
+    ranking: str | None = None
 
     @property
     def issued_s(self) -> float | None:
@@ -223,6 +225,8 @@ def _load_record(path: Path, cd: CompareData) -> bool:
     cd.duration_h = dur if math.isfinite(dur) and dur > 0 else None
     name = rec.get("scenario")
     cd.scenario = (name.strip() or None) if isinstance(name, str) else None
+    ranking = rec.get("ranking")
+    cd.ranking = ranking if isinstance(ranking, str) and ranking.strip() else None
     if start is not None and issued is not None:
         cd.issued = issued
         cd.issued_unknown = None

@@ -41,8 +41,14 @@ def compact(values: NDArray[Any], sig: int = 4) -> list[Any]:
     if ok.any():
         v = a[ok]
         mag = np.floor(np.log10(np.where(v == 0, 1.0, np.abs(v))))
-        scale = 10.0 ** (sig - 1 - mag)
-        out[ok] = np.round(v * scale) / scale
+        # rounded as a decimal string: 10 ** (sig - 1 - mag) overflows below about 1e-305, and a known
+        # 4.7e-321 kg m-3 had gone out as None, unknown (situation-room audit, session 40)
+        tiny = np.abs(v) < 1e-290
+        with np.errstate(over="ignore"):
+            scale = 10.0 ** (sig - 1 - np.where(tiny, 0.0, mag))
+        rounded = np.round(v * scale) / scale
+        rounded[tiny] = [float(f"{x:.{sig - 1}e}") for x in v[tiny]]
+        out[ok] = rounded
     return list(clean(out))
 
 

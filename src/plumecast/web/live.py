@@ -10,8 +10,10 @@ that the server itself never writes anything.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,8 @@ class LiveFeed:
         self._write({"state": "starting"})
 
     def _write(self, data: dict[str, Any]) -> None:
-        payload = {"title": self.title, "pid": os.getpid(), "started": self.t0, "updated": time.time()} | data
+        payload = {"title": self.title, "pid": os.getpid(), "host": socket.gethostname(), "started": self.t0,
+                   "updated": time.time()} | data
         write_bytes_atomic(self.path, json.dumps(payload).encode("utf-8"))
 
     def progress(self, p: Any) -> None:
@@ -78,11 +81,61 @@ def read_live(root: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         return {"state": "unknown", "message": f"{LIVE_FILE}: expected a JSON object"}
     updated = data.get("updated")
-    if data.get("state") in ("starting", "running") and isinstance(updated, int | float) \
+    if data.get("state") in ("starting", "running") and _process_gone(data):
+        # killed (the out-of-memory killer, kill -9) without a word: said at once, not after STALE_AFTER_S of
+        # "running" (situation-room audit, session 40)
+        data["state"] = "stopped"
+        data["message"] = (f"the run's process ({data.get('pid')}) is gone: it stopped without finishing "
+                           "(killed, or out of memory)")
+    elif data.get("state") in ("starting", "running") and isinstance(updated, int | float) \
             and time.time() - updated > STALE_AFTER_S:
         data["state"] = "stale"
         data["message"] = f"no progress for {int((time.time() - updated) / 60)} min: the run may have stopped"
+    older = _older_results(root, data)
+    if older:
+        data["older_results"] = older
     return data
+
+
+def _process_gone(data: dict[str, Any]) -> bool:
+    """Whether the process that writes ``live.json`` is known to be gone: on this machine (its ``host``),
+    no process with its ``pid``. Unknown (another machine, an older file without a host) is not gone."""
+    pid = data.get("pid")
+    if data.get("host") != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: it exists
+        return False
+    return False
+
+
+def _older_results(root: Path, data: dict[str, Any]) -> str:
+    """What to say where the folder's results were written before the run that ``live.json`` describes
+    started and that run has not finished: the page would show the earlier forecast's countdowns and
+    casualties under the new run's name (situation-room audit, session 40: a rerun with --force --serve,
+    and after it failed). '' otherwise."""
+    from plumecast.fileio import read_marker
+
+    if data.get("state") == "done" or not isinstance(data.get("started"), int | float):
+        return ""
+    marker = read_marker(root)
+    if marker is None or not isinstance(marker.get("created"), str):
+        return ""
+    created = str(marker["created"])
+    try:
+        written = datetime.datetime.fromisoformat(created).timestamp()
+    except ValueError:
+        return ""
+    if written >= float(data["started"]):
+        return ""
+    when = datetime.datetime.fromtimestamp(written, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    pending = "is still running and has not replaced them yet" if data.get("state") in ("starting", "running") \
+        else "did not replace them"
+    return (f"Not this run's forecast: the results shown are those of `plumecast {marker.get('command', '?')}` "
+            f"written {when}, before this run started; this run {pending}.")
 
 
 def live_signature(root: Path) -> tuple[int, int] | None:

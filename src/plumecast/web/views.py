@@ -64,6 +64,7 @@ def summary(snap: Snapshot, live: dict[str, Any] | None) -> dict[str, Any]:
         "title": title, "folder": snap.root.name, "files": result_files(snap.root), "usable": snap.usable,
         "views": views, "plans": plans,
         "members": members, "delay": delay, "problems": problems, "live": live,
+        "ranking": snap.compare.ranking if snap.compare is not None else None,
         "signature": _sig_hash(snap), "loaded_at": snap.loaded_at,
     })
 

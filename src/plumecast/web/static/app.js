@@ -264,7 +264,17 @@ function levelText(r, lv) {
     const under = ["1", "2"].filter((x) => Number(x) < Number(lowest));
     return `below AEGL-${lowest}` + (under.length ? `; ${under.map((x) => "AEGL-" + x).join(", ")} ${N.UNKNOWN}` : "");
   }
-  return `AEGL-${lv} reached` + (missing.length ? `; ${missing.map((x) => "AEGL-" + x).join(", ")} ${N.UNKNOWN}` : "");
+  // a plan over an ensemble: the earliest member's level, with the share of members that reach it (a city
+  // reached in 1 member of 3 had read a flat "AEGL-3 reached"; situation-room audit, session 40)
+  let members = "";
+  if (r.ensemble && !single() && (lv === "2" || lv === "3")) {
+    const p = lv === "2" ? r.ensemble.p_aegl2 : r.ensemble.p_aegl3;
+    if (!(fin(p) && p >= 1)) {
+      const share = shareOf(r.ensemble, lv);
+      members = ` in ${share.includes(" of ") ? share : `${share} of the`} members (by the earliest member's time)`;
+    }
+  }
+  return `AEGL-${lv} reached${members}` + (missing.length ? `; ${missing.map((x) => "AEGL-" + x).join(", ")} ${N.UNKNOWN}` : "");
 }
 
 // a plan's share of members reaching AEGL-`level` as decision_table.md gives it (numbers.members_share):
@@ -295,10 +305,15 @@ function countdownCell(r, seconds, ref, level = null) {
   if (!fin(seconds)) return { text: N.countdown(null), passed: false };
   // time left and the clock time it ends at (rounded down), as decision_table.md gives them: "in 12 min"
   // alone could be read from another moment than the one the page counts from
-  return { text: `${N.countdown(seconds - ref.s)} (${clockAt(seconds)})`, passed: seconds - ref.s < 0 };
+  // from the clock the page counts from its next redraw (LIVE_REDRAW_MS ahead, erring early): an arrival
+  // within that lead has not happened yet and reads "now", not "passed 1 min ago" (situation-room audit,
+  // session 40: 8 s before an arrival)
+  const left = seconds - ref.s;
+  const lead = ref.from === "clock" && left < 0 && left >= -LIVE_REDRAW_MS / 1000 && seconds >= clockS();
+  return { text: `${lead ? "now" : N.countdown(left)} (${clockAt(seconds)})`, passed: left < 0 && !lead };
 }
 
-// The clock time of a moment s seconds after the view's start ("03-01 00:50 UTC", rounded down);
+// The clock time of a moment s seconds after the view's start ("1 Mar 00:50 UTC", rounded down);
 // the hours after the start without calendar times.
 function clockAt(s) {
   const v = state.view;
@@ -310,10 +325,12 @@ function reached(p) { return fin(p) ? (p > 0 ? "yes" : "no") : N.UNKNOWN; }
 
 // ------------------------------------------------------------------ map
 
+// A city's disc on the map: 0.2 to 1 % of the view's width, whatever the zoom (a floor at 5 % of the
+// world view had made the discs cover a city-scale grid's cells; situation-room audit, session 40).
 function markerRadius(pop, maxPop) {
   const zoom = state.viewBox[2] / 360;
   const base = fin(pop) && maxPop > 0 ? 0.7 + 3.0 * Math.sqrt(pop / maxPop) : 0.9;
-  return base * Math.max(zoom, 0.05);
+  return base * Math.max(zoom, 1e-5);
 }
 
 function drawMarkers() {
@@ -591,7 +608,15 @@ function drawMonitors() {
         ? "The folder has no time steps: ranked by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
         : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
     + ` Countdowns run from ${refText(ref)}; times UTC.`
+    + ` "—": not reached ${forecastEndText(v)}, which is not "safe" after it.`
     + (more > 0 ? ` ${more} more receptors: use the search.` : "");
+}
+
+// "by 1 Mar 06:00 UTC (the forecast's end)": what a "—" countdown covers (situation-room audit, session 40)
+function forecastEndText(v) {
+  const n = v && v.times_s ? v.times_s.length : 0;
+  if (!n) return "within the forecast";
+  return `by ${clockAt(v.times_s[n - 1])} (the forecast's end)`;
 }
 
 // what a plan's lives saved leave out, as decision_table.md says it: " known; unknown at 1 receptor"
@@ -665,7 +690,9 @@ function drawTotals() {
     // the sum over the receptors whose deaths are known: with some unknown it is a lower bound
     // ("at least"), and with none known above zero it is unknown, never a bold 0 (web audit)
     const missing = fin(tt.receptors_unknown) && tt.receptors_unknown > 0;
-    const bound = (central, text) => !missing ? text : fin(central) && central > 0 ? `at least ${text}` : N.UNKNOWN;
+    // ("< 1 where known", not "at least < 1": situation-room audit, session 40)
+    const bound = (central, text) => !missing ? text : !(fin(central) && central > 0) ? N.UNKNOWN
+      : text.startsWith("<") ? `${text} where known` : `at least ${text}`;
     row("total-fatalities", "expected fatalities (whole forecast)",
       bound(tt.fatalities, N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high)));
     if (fin(tt.fatalities_sheltered)) {
@@ -848,6 +875,9 @@ function drawPlans() {
   box.hidden = false;
   const one = single();
   $("plans-members").textContent = one ? "(one member: no ensemble spread)" : sm.members ? `(${sm.members} ensemble members)` : "";
+  // decision_table.md's first line: which plan has the fewest expected deaths, and how sure that is
+  $("plans-ranking").textContent = sm.ranking || "";
+  $("plans-ranking").hidden = !sm.ranking;
   $("plans-fat-head").textContent = one ? "expected fatalities (one member)" : "expected fatalities, median (5–95 %)";
   $("plans-saved-head").textContent = one ? "lives saved vs baseline (one member)" : "lives saved vs baseline (5–95 %)";
   const body = emptyBody("plans-table");
@@ -1056,7 +1086,8 @@ function showLive(d) {
   box.hidden = false;
   box.className = d.state || "";
   const title = d.title ? `${d.title}: ` : "";
-  const labels = { starting: "starting", running: "running", done: "finished", failed: "failed", stale: "no progress", unknown: "unknown" };
+  const labels = { starting: "starting", running: "running", done: "finished", failed: "failed", stale: "no progress",
+    stopped: "stopped", unknown: "unknown" };
   $("live-state").textContent = title + (labels[d.state] || d.state || "");
   const p = $("live-progress");
   if (fin(d.step) && fin(d.n_steps) && d.n_steps > 0) { p.max = d.n_steps; p.value = d.step; p.hidden = false; } else p.hidden = d.state !== "running";
@@ -1065,6 +1096,10 @@ function showLive(d) {
   if (fin(d.particle_steps_per_s)) parts.push(`${N.roundSig(d.particle_steps_per_s / 1e6)} M particle-steps/s`);
   if (d.message) parts.push(d.message);
   $("live-detail").textContent = parts.join(" · ");
+  // results written before this run started, shown under its name (live.py: _older_results)
+  const older = $("live-older");
+  older.hidden = !d.older_results;
+  older.textContent = d.older_results || "";
   if (d.state === "done") scheduleReload();
 }
 
@@ -1108,6 +1143,7 @@ async function load() {
     $("map-note").textContent = !sm.live ? "No results in this folder."
       : liveState === "failed" ? "The run failed before writing results (see the state above)."
         : liveState === "stale" ? "The run has made no progress for a while and has written no results yet."
+        : liveState === "stopped" ? "The run stopped without finishing and wrote no results (see the state above)."
           : liveState === "done" ? "The run has finished; its results are being read…"
             : "Waiting for the first results of the run…";
     drawPlans();

@@ -154,11 +154,16 @@ export function countdown(seconds) {
   return `passed ${hm(Math.ceil(-seconds / 60))} ago`;
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// "10 Mar 14:25 UTC" (plumecast.numbers.clock): the day before the month's name, since
+// "03-10 14:25 UTC" reads 3 October in most of Europe (situation-room audit, session 40).
 export function clock(iso) {
   if (!iso) return "—";
   const t = new Date(iso);
   if (Number.isNaN(t.getTime())) return "—";
-  return t.toISOString().slice(5, 16).replace("T", " ") + " UTC";
+  const hm = t.toISOString().slice(11, 16);
+  return `${t.getUTCDate()} ${MONTHS[t.getUTCMonth()]} ${hm} UTC`;
 }
 
 // A concentration in kg m-3 for an axis or a legend: two significant figures in
