@@ -18,13 +18,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from fastapi.testclient import TestClient  # noqa: E402
-
-from plumecast.web.app import create_app  # noqa: E402
-
-
-def client_for(folder: Path) -> TestClient:
-    return TestClient(create_app(folder), base_url="http://127.0.0.1:8765")
+from tests.web.test_api import client_for  # noqa: E402
 
 
 @pytest.fixture()
