@@ -122,6 +122,10 @@ def test_click_a_city_shows_its_series_against_the_aegl_curves(browser: Any, run
     assert re.search(r"level by \d{1,2} [A-Z][a-z]{2} \d\d:\d\d UTC \(the slider\):", page.inner_text("#detail-facts"))
     for cls in ("curve1", "curve2", "curve3"):
         assert page.locator(f"#chart path.{cls}").count() == 2  # the curve and its legend sample
+    # the run's table gives the deaths with shelter too, and the chart says what its hours count from
+    # (situation-room audit, session 40)
+    assert "with shelter-in-place" in page.inner_text("#detail-facts")
+    assert "hours after 1 Mar 00:00 UTC" in page.text_content("#chart")
     page.locator("#detail").screenshot(path=str(artefact_dir / "city_yokohama.png"))
     assert p.errors == []
     p.close()

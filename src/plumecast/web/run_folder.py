@@ -396,7 +396,8 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
     known = col("concentration_known", 1).astype(bool)
     pop = col("population").astype(float)
     fat, lo, hi = (col(k).astype(float) for k in ("fatalities", "fatalities_low", "fatalities_high"))
-    fsh = col("fatalities_sheltered").astype(float)
+    fsh, fsh_lo, fsh_hi = (col(k).astype(float) for k in ("fatalities_sheltered", "fatalities_sheltered_low",
+                                                          "fatalities_sheltered_high"))
     names = [str(x) for x in col("name", 0)] if "name" in ds.coords or "name" in ds else [str(i) for i in range(n)]
     country = [str(x) for x in col("country", 0)] if "country" in ds.coords or "country" in ds else [""] * n
     lat, lon = col("lat").astype(float), col("lon").astype(float)
@@ -407,6 +408,7 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
         "first": {str(lv): (first[lv][i] if available[lv] and readable[lv][i] else None) for lv in AEGL_LEVELS},
         "aegl_available": {str(lv): bool(available[lv] and readable[lv][i]) for lv in AEGL_LEVELS},
         "fatalities": fat[i], "fatalities_low": lo[i], "fatalities_high": hi[i], "fatalities_sheltered": fsh[i],
+        "fatalities_sheltered_low": fsh_lo[i], "fatalities_sheltered_high": fsh_hi[i],
         "peak_percent_aegl3": float(col("peak_percent_aegl3")[i]), "note": notes[i],
     } for i in range(n)]
     if "concentration" in ds and set(ds["concentration"].dims) == {"time", "receptor"}:

@@ -791,6 +791,10 @@ function drawDetail() {
     if (fin(r.front_s)) add(single() ? "front (one member)" : "front (earliest member)",
       `${N.countdown(r.front_s - ref.s)} (${clockAt(r.front_s)})`);
     if ("fatalities" in r) add("expected fatalities", N.peopleRange(r.fatalities, r.fatalities_low, r.fatalities_high));
+    // the run's table gives both (the page had given the outdoor figure alone; situation-room audit, session 40)
+    if ("fatalities_sheltered" in r && r.fatalities_sheltered !== null) {
+      add("with shelter-in-place", N.peopleRange(r.fatalities_sheltered, r.fatalities_sheltered_low, r.fatalities_sheltered_high));
+    }
     if (r.ensemble && single()) {  // one member: whether that run reaches a level, its figure without interval
       const e = r.ensemble;
       add("AEGL-2 / AEGL-3 reached (one member)", `${reached(e.p_aegl2)} / ${reached(e.p_aegl3)}`);
@@ -840,6 +844,10 @@ function drawChart() {
     if (x < L - 1) continue;
     s.appendChild(svg("text", { x, y: H - 10, class: "tick", "text-anchor": "middle" }, `${N.roundSig(h, 3)} h`));
   }
+  // what the hours count from (the axis had read "0 h … 3 h" alone; situation-room audit, session 40)
+  const v0 = state.view;
+  s.appendChild(svg("text", { x: W - R, y: H - B - 4, class: "tick", "text-anchor": "end" },
+    v0 && v0.start ? `hours after ${clockAt(0)}` : "hours after the start"));
   s.appendChild(svg("path", { d: `M${L} ${T}V${H - B}H${W - R}`, class: "axis" }));
   const line = (arr, cls) => {
     let d = "", pen = false;
@@ -906,6 +914,8 @@ function drawDelay() {
   const s = $("delay-chart");
   clear(s);
   const rows = sm.delay.filter((d) => fin(d.time_h) && fin(d.median));
+  // no curve: no empty chart box above the sentence (situation-room audit, session 40)
+  s.hidden = !rows.length;
   if (!rows.length) { $("delay-note").textContent = "This comparison has no cost-of-delay curve."; return; }
   const W = 720, H = 280, L = 70, R = 10, T = 12, B = 34;
   const base = sm.plans.find((p) => p.baseline);
