@@ -150,8 +150,9 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     for the duration elapsed at the step's start (:func:`plumecast.consequence_metrics.peak_first_steps`).
     The exposure, the peaks and the loads stay the steps' means.
 
-    The sheltered arrivals (``…_sheltered``) move too where that step ends before ``shelter`` begins: until
-    then the people who will shelter breathe the outdoor air itself (they had kept the means' late time)."""
+    The sheltered arrivals (``…_sheltered``) move too where ``shelter`` begins after that step's start: until
+    then the people who will shelter breathe the outdoor air itself (they had kept the means' late time; a
+    shelter within the step, review of session 40: AEGL-2 never at 600-s steps against 64 min at 10 s)."""
     from plumecast.consequence_inputs import issued_seconds, shelter_weights, time_axis
     from plumecast.consequence_metrics import peak_arrivals_s
     from plumecast.shelter import Shelter
@@ -174,7 +175,8 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
             if not np.isfinite(t_s) or not bool(np.asarray(ds["concentration_known"].values[r])):
                 continue
             k = min(int(np.searchsorted(axis.begin_s, t_s)), indoors.size - 1)
-            for suffix in ("", "_sheltered") if indoors[k] == 0.0 else ("",):
+            # some of the step outdoors (the shelter begins within it or later): the peak may be breathed there
+            for suffix in ("", "_sheltered") if indoors[k] < 1.0 else ("",):
                 if f"hours_to_aegl{level}{suffix}" in ds.data_vars:
                     _move_arrival(ds, f"aegl{level}{suffix}", r, float(t_s), issued_s, axis)
 

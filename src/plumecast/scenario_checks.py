@@ -279,4 +279,6 @@ def _check_releases_in_met_domain(sc: Scenario, source: str, lines: dict[tuple[s
                 f"{source}{f', line {line}' if line else ''}: releases.{i}{name} at lat {rel.lat:g}, lon {rel.lon:g} "
                 f"is outside the winds of met.path {_paths_text(sc.met.path)} (lat {lat.min():g}..{lat.max():g}, "
                 f"lon {lon.min():g}..{lon.max():g}); expected a met file whose domain contains every release"
+                + (" (a release on the 180th meridian is at -180 for the transport, off a grid that ends at 180 E: "
+                   "give lon 179.99)" if abs(rel.lon) == 180.0 and float(lon.max()) == 180.0 else "")
             )

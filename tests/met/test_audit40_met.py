@@ -71,6 +71,10 @@ def test_winds_on_heights_above_sea_level_are_taken_above_the_ground(tmp_path: P
     for iz, above in enumerate((500.0, 1000.0, 2000.0)):
         assert _east_north(g, 0, iz, 40.0, 10.0)[0] == pytest.approx((above + 1200.0) / 100.0, abs=1e-4)
         assert _east_north(g, 0, iz, 33.0, 17.0)[0] == pytest.approx(above / 100.0, abs=1e-4)
+    # a coordinate named altitude whose standard name says height is above the ground, as CF says
+    named = ds.assign_coords(altitude=("altitude", alt, {"units": "m", "standard_name": "height"}))
+    named.to_netcdf(tmp_path / "alt_height.nc")
+    assert open_met_3d(tmp_path / "alt_height.nc").attrs["level_type"] == "height"
     # without the orography the heights above ground cannot be had: refused, not read as above ground
     ds.drop_vars("orog").to_netcdf(tmp_path / "alt_bare.nc")
     with pytest.raises(MetDataError, match=r"alt_bare\.nc: winds on heights above sea level \(altitude\) and no "
@@ -142,8 +146,20 @@ def test_a_regional_grid_ending_at_180_east_is_read_in_one_piece(tmp_path: Path)
     assert float(met["lon"].min()) == 100.0 and float(met["lon"].max()) == 180.0
     wind_grid_3d(met, records=(0, 1))  # had been refused as crossing the 180th meridian
     lat, lon = wind_file_domain(path)
-    assert inside_wind_domain(lat, lon, 10.0, 150.0) and inside_wind_domain(lat, lon, 10.0, 180.0)
+    assert inside_wind_domain(lat, lon, 10.0, 150.0) and inside_wind_domain(lat, lon, 10.0, 179.9)
     assert not inside_wind_domain(lat, lon, 10.0, -170.0)
+    # a release on the 180th meridian is at -180 for the transport, off this grid: refused with the way out
+    # (it had been let in and every kilogram had "exited" at once; review of session 40)
+    assert not inside_wind_domain(lat, lon, 10.0, 180.0)
+    from plumecast.met.reader import check_wind_dataset
+    from plumecast.scenario import scenario_from_dict
+
+    check_wind_dataset(open_wind(path, level_hpa=850), "east.nc")  # its own output passes its own check
+    with pytest.raises(ScenarioError, match=r"lon 180 is outside the winds .*give lon 179\.99"):
+        scenario_from_dict({
+            "name": "edge", "start": "2026-03-01T00:00:00Z", "duration_h": 1, "time_step_s": 600, "particles": 50,
+            "agent": "chlorine", "met": {"source": "file", "path": str(path)},
+            "releases": [{"type": "point", "lat": 10, "lon": 180, "rate_kg_s": 1, "stop_h": 0.5}]})
 
 
 @pytest.mark.parametrize("merged", [False, True], ids=["own file", "in the level file"])

@@ -56,6 +56,9 @@ class Cohort:
     name: str
     weight: NDArray[np.float64]
     exposure: NDArray[np.float64]
+    #: (receptor,) until when they breathe the outdoor air itself (their shelter order, their departure),
+    #: seconds after the release start (inf: throughout); None: not known (a caller's own cohorts) [s]
+    outdoor_until_s: NDArray[np.float64] | None = None
 
 
 def _as_measure(m: Any) -> Any:
@@ -163,11 +166,13 @@ def cohorts(
 
     c_s = np.zeros(n_r)
     breathe = c_out.copy()  # what a shelter-complier breathes (outdoor where no order)
+    inside_from = np.full(n_r, np.inf)  # when they go in
     for i, s in enumerate(shelters):
         cols = s_owner == i
         if cols.any():
             c_s[cols] = s.compliance
             breathe[:, cols] = s.exposure(c_out[:, cols], end, end - begin)
+            inside_from[cols] = float(s.start_h) * SECONDS_PER_HOUR
     c_e = np.zeros(n_r)
     k_of = np.ones(n_r, dtype=np.int64)
     for i, e in enumerate(evacs):
@@ -175,9 +180,9 @@ def cohorts(
         c_e[cols] = e.compliance
         k_of[cols] = e.cohorts
 
-    out = [Cohort("outdoors", (1.0 - c_e) * (1.0 - c_s), c_out)]
+    out = [Cohort("outdoors", (1.0 - c_e) * (1.0 - c_s), c_out, np.full(n_r, np.inf))]
     if np.any((1.0 - c_e) * c_s > 0):
-        out.append(Cohort("sheltered", (1.0 - c_e) * c_s, breathe))
+        out.append(Cohort("sheltered", (1.0 - c_e) * c_s, breathe, inside_from))
     k_max = max((e.cohorts for e in evacs), default=0)
     single = len(evacs) == 1
     for k in range(k_max):
@@ -189,9 +194,9 @@ def cohorts(
         base_w = np.where(has, c_e / k_of, 0.0)
         name = (f"evacuated, leaves {evacs[0].leave_h[k]:.3g} h" if single
                 else f"evacuated (departure group {k + 1} of {k_max})")
-        for suffix, w, series in (
-            ("outdoors until leaving", base_w * (1.0 - c_s), c_out),
-            ("sheltered until leaving", base_w * c_s, breathe),
+        for suffix, w, series, until in (
+            ("outdoors until leaving", base_w * (1.0 - c_s), c_out, leave_s),
+            ("sheltered until leaving", base_w * c_s, breathe, np.minimum(leave_s, inside_from)),
         ):
             if not np.any(w > 0):
                 continue
@@ -199,5 +204,5 @@ def cohorts(
             for t_leave in np.unique(leave_s[has]):
                 cols = leave_s == t_leave
                 exp[:, cols] = exposure_until(series[:, cols], begin, end, float(t_leave))
-            out.append(Cohort(f"{name} ({suffix})", w, exp))
+            out.append(Cohort(f"{name} ({suffix})", w, exp, until))
     return out

@@ -250,6 +250,17 @@ def _unburnt(plan: PlanConfig, exp: Any, base_exp: Any, holder: HeldToWhole | No
     return evaluate_plan(held, agent, partial, names, front_arrival_s=no_front)
 
 
+def _tag_field(base_res: Any, plan: PlanConfig, names: list[str]) -> xr.DataArray | None:
+    """The baseline's gridded air with the plan's cuts applied by its emission tags; None without gridded
+    tags (a GPU backend)."""
+    by_tag = base_res.concentration_by_tag
+    if by_tag is None:
+        return None
+    w = tag_weights(by_tag["tag_start_h"].values, by_tag["tag_end_h"].values,
+                    by_tag["tag_group"].values.astype(np.int64), plan_cuts(plan, names))
+    return base_res.concentration.copy(data=np.tensordot(w, by_tag.values, axes=(0, 0)).astype(np.float32))
+
+
 def _front_of(plan: PlanConfig, agent: Any, ignition_h: float | None = None) -> Any:
     """The front of a plan (its ignition moved to ``ignition_h``) as runner.run(front=...) takes it."""
     from plumecast.countermeasures.config import build_measure
@@ -364,13 +375,8 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
             if p.name in grids:
                 continue
             if has_termination(p) and setup.termination_maps:
-                by_tag = base_res.concentration_by_tag
-                if by_tag is not None:
-                    w = tag_weights(by_tag["tag_start_h"].values, by_tag["tag_end_h"].values,
-                                    by_tag["tag_group"].values.astype(np.int64), plan_cuts(p, names))
-                    field = base_res.concentration.copy(
-                        data=np.tensordot(w, by_tag.values, axes=(0, 0)).astype(np.float32))
-                else:  # a GPU backend: no gridded tags, so a direct rerun (exact, with the same particles)
+                field = _tag_field(base_res, p, names)
+                if field is None:  # a GPU backend: no gridded tags, so a direct rerun (exact, with the same particles)
                     tres, _ = _run(_apply_cuts(sc, p), wind, None, particle_mass_kg=mass)
                     runs += 1
                     field = tres.concentration
@@ -453,13 +459,21 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
         fres, fexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent), fsc), particle_mass_kg=mass)
         runs += 1
         fa = front_arrival_at(getattr(fres, "front_arrival", None), lat, lon, sc.start64)
-        if _burnt_nothing(fres, fa):  # the plan's other measures, read as the plans without a front read them
+        unburnt = _burnt_nothing(fres, fa)
+        if unburnt:  # the plan's other measures, read as the plans without a front read them
             outcomes[plan.name] = _unburnt(plan, fexp, base_exp, holder, dense, tags, names, agent)
         else:
             outcomes[plan.name] = evaluate_plan(fexp, agent, _without(plan, ("termination", "front")), names,
                                                 front_arrival_s=fa)
         if setup.maps:
-            grids[plan.name] = grid_exceedance(fres.concentration, agent, sc.start64)
+            # a front that burnt nothing: the map of its other measures, as its figures (its own transport's
+            # map had disagreed with them by Monte Carlo noise; review of session 40)
+            field = fres.concentration
+            cut_dense = any(dense & {int(g) for g in groups} for _, _, groups in plan_cuts(plan, names))
+            if unburnt and not cut_dense:
+                others = _tag_field(base_res, plan, names) if has_termination(plan) else base_res.concentration
+                field = fres.concentration if others is None else others
+            grids[plan.name] = grid_exceedance(field, agent, sc.start64)
         totals: dict[float, float] = {}
         for h in plan.ignition_delays_h:
             dres, dexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent, h), fsc),

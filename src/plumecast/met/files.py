@@ -777,9 +777,10 @@ def inside_wind_domain(lat: np.ndarray, lon: np.ndarray, at_lat: float, at_lon: 
     """
     if lat.size == 0 or lon.size == 0 or not (lat[0] - 1e-9 <= at_lat <= lat[-1] + 1e-9):
         return False
+    # a point at 180 E is -180 for the transport (particles are in [-180, 180)): off a regional grid that ends
+    # at +180 (reader.wrapped_lon), as the transport finds it (it had been let in and every kilogram had
+    # "exited" at once; review of session 40)
     x = (float(at_lon) + 180.0) % 360.0 - 180.0
-    if x == -180.0 and lon[-1] == 180.0:  # a regional grid's eastern edge at 180 E (reader.wrapped_lon)
-        x = 180.0
     if lon.size == 1:
         return bool(abs(x - lon[0]) < 1e-9)
     gaps = np.diff(lon)

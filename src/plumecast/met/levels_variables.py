@@ -133,10 +133,10 @@ def _above_sea_level(var: xr.DataArray, name: str) -> bool:
     levels had been read as heights above ground: over a 1200-m plateau a particle took the wind 1200 m
     lower down (met audit, session 40)."""
     std = str(var.attrs.get("standard_name", "")).lower()
+    if std == "height":  # CF: above the ground, whatever the coordinate's name
+        return False
     if std == "altitude" or name.lower() in _SEA_LEVEL_NAMES:
         return True
-    if std == "height":
-        return False
     text = " ".join(str(var.attrs.get(k, "")) for k in ("long_name", "description")).lower()
     return any(w in text for w in ("sea level", "above msl", "above the geoid", " amsl", " asl"))
 _TIME_LIKE = ("time", "valid_time", "times", "xtime", "t", "step")

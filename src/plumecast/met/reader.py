@@ -306,8 +306,10 @@ def check_wind_dataset(ds: xr.Dataset, name: str = "wind dataset") -> None:
         raise _err(name, "lat is not strictly ascending")
     if lon.size > 1 and not np.all(np.diff(lon) > 0):
         raise _err(name, "lon is not strictly ascending")
-    if lon.size and (lon.min() < -180.0 or lon.max() >= 180.0):
-        raise _err(name, f"lon spans {lon.min()}..{lon.max()}; expected [-180, 180)")
+    # [-180, 180), or a regional grid that ends at +180 (wrapped_lon keeps that edge)
+    if lon.size and (lon.min() < -180.0 or lon.max() > 180.0 or (lon.max() == 180.0 and lon.min() < 0.0)):
+        raise _err(name, f"lon spans {lon.min()}..{lon.max()}; expected [-180, 180) (or 0..180 for a regional grid "
+                         "ending at 180 E)")
     if not np.issubdtype(ds["time"].dtype, np.datetime64):
         raise _err(name, f"time has dtype {ds['time'].dtype}; expected datetime64[ns]")
     for key in ("source", "level", "global_lon", "steady"):

@@ -245,9 +245,10 @@ def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort]
     lethal fractions stay the means'.
 
     A cohort breathes the peak in the steps where what it breathes is the outdoor air ``air`` itself: the
-    whole series outdoors, before a shelter order's start or an evacuation's departure for those who follow
-    them (a plan that shelters everyone at 1 h had read step means for the hour before; session 39's left
-    item). Indoors or away, the building or the distance smooths a passing cloud, and the means stand."""
+    whole series outdoors, and every step that begins before a shelter order's start or an evacuation's
+    departure for those who follow them (:attr:`~plumecast.countermeasures.combine.Cohort.outdoor_until_s`;
+    a plan that shelters everyone at 1 h had read step means for the hour before; session 39's left item).
+    Indoors or away, the building or the distance smooths a passing cloud, and the means stand."""
     from plumecast.consequence import time_axis
     from plumecast.consequence_metrics import peak_arrivals_s
 
@@ -258,10 +259,18 @@ def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort]
     levels = tuple(level for level in (2, 3) if f"no_aegl{level}" not in res)  # without the level, no time for it
     for j, g in enumerate(groups):
         mean = np.asarray(g.exposure, dtype=float)[:n, cols]
-        outside = mean == outdoor  # bit-equal: the cohort's own series is the outdoor one in these steps
+        until = getattr(g, "outdoor_until_s", None)
+        if until is not None:
+            # outdoors in every step that begins before their order (a shelter or a departure within a step
+            # had read the step's mix: never at 600-s steps against 64 min at 10 s; review of session 40): the
+            # outdoor air and its peak there, early at worst by that step
+            outside = axis.begin_s[:n, None] < np.asarray(until, dtype=float)[None, cols]
+        else:  # a caller's own cohorts: where their series is the outdoor one itself
+            outside = mean == outdoor
         if not (outside & (extra > 0.0)).any():
             continue
-        for level, got in peak_arrivals_s(mean, mean + np.where(outside, extra, 0.0), axis, agent, levels).items():
+        peaked = np.where(outside, outdoor + extra, mean)
+        for level, got in peak_arrivals_s(mean, peaked, axis, agent, levels).items():
             at = j * air.shape[1] + cols
             res[f"first{level}_s"][at] = np.fmin(res[f"first{level}_s"][at], got)
 
@@ -349,7 +358,7 @@ def evaluate_plans(
         if measures:
             groups = list((cohort_fn or _cohorts)(outdoor, time_end_s, dt, exposure.receptors, measures))
         else:
-            groups = [Cohort("outdoors", np.ones(n_rec), outdoor)]
+            groups = [Cohort("outdoors", np.ones(n_rec), outdoor, np.full(n_rec, np.inf))]
         k = len(groups)
         stack = outdoor if k == 1 else np.concatenate([np.asarray(g.exposure, dtype=float) for g in groups], axis=1)
         res = _assess_stack(stack, time, start, agent)

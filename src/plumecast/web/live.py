@@ -23,6 +23,8 @@ from plumecast.web.loader import LIVE_FILE
 
 #: A "running" state older than this with no update is reported as stale. [s]
 STALE_AFTER_S = 600.0
+#: A "running" state whose process is not found on this machine is reported as stopped once it is this old. [s]
+GONE_AFTER_S = 20.0
 
 
 class LiveFeed:
@@ -103,6 +105,9 @@ def _process_gone(data: dict[str, Any]) -> bool:
     pid = data.get("pid")
     if data.get("host") != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
         return False
+    updated = data.get("updated")
+    if isinstance(updated, int | float) and time.time() - updated < GONE_AFTER_S:
+        return False  # written just now: a process in another PID namespace of the same host name, say
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -129,7 +134,7 @@ def _older_results(root: Path, data: dict[str, Any]) -> str:
         written = datetime.datetime.fromisoformat(created).timestamp()
     except ValueError:
         return ""
-    if written >= float(data["started"]):
+    if written + 1.0 >= float(data["started"]):  # 'created' is truncated to the second (review of session 40)
         return ""
     when = datetime.datetime.fromtimestamp(written, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     pending = "is still running and has not replaced them yet" if data.get("state") in ("starting", "running") \
