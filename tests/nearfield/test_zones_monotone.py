@@ -151,11 +151,11 @@ def test_two_significant_figures(value: float, text: str) -> None:
 
 def test_distance_text_two_figures() -> None:
     assert distance_text(4920.0) == "4.9"
-    assert distance_text(12_345.0) == "12"
+    assert distance_text(12_345.0) == "> 10 (extrapolated: 12)"  # the Briggs curves extrapolated (zones audit 40)
     assert distance_text(0.0) == "not reached"
     assert distance_text(100_000.0) == "> 100"
     # a zone whose last place inside is 99.05 km ends before the 100-km limit: not "> 99" (dense audit)
-    assert distance_text(99_054.0) == "99"
+    assert distance_text(99_054.0) == "> 10 (extrapolated: 99)"
 
 
 def test_near_field_join_at_alpha_0_6() -> None:

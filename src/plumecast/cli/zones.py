@@ -234,7 +234,7 @@ def _receptor_table(rec: Any, zone_names: list[str], clock: tuple[Any, Any] = (N
         "zone",
         "figures for",
         "population [people]",
-        "downwind [km]",
+        "distance [km]",
         "AEGL-2 from",
         "AEGL-3 from",
         "peak [ppm]",
@@ -252,7 +252,9 @@ def _receptor_table(rec: Any, zone_names: list[str], clock: tuple[Any, Any] = (N
             escape(zone_names[k]) if k >= 0 else "sector only",
             "plume axis*" if bool(rec.plume_axis_assumed[i]) else "its position",
             people(float(rec.population[i])),
-            _km(float(rec.x_m[i])),
+            # from the source (the along-wind projection had read Karlsruhe, 53 km away, as 0.32 km in calm air,
+            # where its figures are the plume axis's at 53 km; zones audit, session 40)
+            _km(math.hypot(float(rec.x_m[i]), float(rec.y_m[i]))),
             _arrival(rec, i, 2, clock),
             _arrival(rec, i, 3, clock),
             _fmt(float(rec.peak_concentration_ppm[i])),
@@ -311,16 +313,18 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
     if result.points is not None:
         from plumecast.consequence import onset_floor
         from plumecast.nearfield.zones.points import point_summary
-        from plumecast.nearfield.zones.setup import MAX_DISTANCE_M
+        from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, NEAR_RANGE_M
         from plumecast.units import kg_m3_to_ppm
 
         floor_ppm = float(kg_m3_to_ppm(onset_floor(result.agent), result.agent.molecular_weight_g_mol))
 
         pt = Table(title="threat at a point (outdoor / indoor, single-zone building)")
-        for col in ("point", "downwind [km]", "crosswind [km]", "peak outdoor [ppm]", "at [min]",
-                    "peak indoor [ppm]", "at [min]"):
+        # minutes after the release's start (the receptors' countdowns give clock times; zones audit, session 40)
+        for col in ("point", "downwind [km]", "crosswind [km]", "peak outdoor [ppm]", "at [min after release]",
+                    "peak indoor [ppm]", "at [min after release]"):
             pt.add_column(escape(col), justify="left" if col == "point" else "right")
-        far = []
+        far: list[str] = []
+        near: list[str] = []
         rec = result.receptors
         # a point in the uncertainty sector has its own place here and the plume's axis in the receptor table
         on_axis = set() if rec is None or "plume_axis_assumed" not in rec else {
@@ -328,9 +332,10 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
         marked = False
         for row in point_summary(result.points):
             if not row["in_range"]:
-                far.append(str(row["point"]))
+                (near if row.get("too_near") else far).append(str(row["point"]))
+                what = "unknown (< 10 m)" if row.get("too_near") else "out of range"
                 pt.add_row(escape(str(row["point"])), _km(float(row["x_m"])), _km(float(row["y_m"])),
-                           "out of range", "—", "out of range", "—")
+                           what, "—", what, "—")
                 continue
             cells = []
             for where in ("outdoor", "indoor"):
@@ -352,6 +357,11 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
                 "release, beyond the local model's range: concentration unknown there (NaN in threat_points.csv)",
                 highlight=False,
             )
+        if near:
+            console.print(
+                f"unknown (< 10 m): {escape(', '.join(near))} lie(s) within {NEAR_RANGE_M:g} m of the release, short "
+                "of the model's range (a plume says nothing at its source): treat the place as inside the innermost "
+                "zone (NaN in threat_points.csv)", highlight=False)
     from plumecast.validation.schemes import zones_scheme_note
 
     console.print(escape(zones_scheme_note(sc.meteorology)), highlight=False)
@@ -382,8 +392,9 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
             highlight=False)
         if bool(rec["plume_axis_assumed"].any()):
             console.print(
-                "* in the wind-direction uncertainty sector: figures on the plume axis at that distance "
-                "(the wind may swing onto it)",
+                "* in the wind-direction uncertainty sector: figures on the plume axis at that distance from the "
+                "source (the wind may swing onto it); the totals add them as if it did, at every such receptor at "
+                "once: an upper bound over the wind directions",
                 highlight=False,
             )
         n = rec.sizes["receptor"]

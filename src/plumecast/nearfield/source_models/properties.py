@@ -48,7 +48,7 @@ class AgentThermo:
         return v
 
     def _check_range(self, prefix: str, t_k: float) -> None:
-        hint = {"cpl100": " (for a tank: release.tank.liquid_heat_capacity_j_kg_k)"}.get(prefix, "")
+        hint = {"cpl100": " (for a tank: releases.N.tank.liquid_heat_capacity_j_kg_k [J/kg/K])"}.get(prefix, "")
         if _f(self.row, f"{prefix}_tmin_k") is None:
             raise DataFileError(
                 f"{_TABLE}: agent {self.agent!r} has no {prefix} correlation (left blank: no cited source was "

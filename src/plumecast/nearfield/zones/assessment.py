@@ -16,7 +16,7 @@ from plumecast.nearfield.zones.plume import exposure_series, exposure_time_axis
 from plumecast.nearfield.zones.scenario import (
     LocalScenario,
 )
-from plumecast.nearfield.zones.setup import to_local
+from plumecast.nearfield.zones.setup import NEAR_RANGE_M, to_local
 from plumecast.units import EARTH_RADIUS_M
 
 if TYPE_CHECKING:  # xarray is imported where receptors are assessed
@@ -187,6 +187,9 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     y_eval = np.where(on_axis, 0.0, y[idx])
     ends = exposure_time_axis(setup)
     series = exposure_series(setup, x_eval, y_eval, ends)
+    # within NEAR_RANGE_M of the source the model says nothing: unknown, not "no exposure" (zones audit,
+    # session 40: a receptor at the release read 0 ppm inside the AEGL-3 zone)
+    series[:, np.hypot(x[idx], y[idx]) < NEAR_RANGE_M] = np.nan
     floor = onset_floor(result.agent)
     shelter = receptor_shelter(scenario.shelter, series, ends, floor)
     conc = xr.DataArray(

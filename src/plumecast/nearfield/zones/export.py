@@ -46,12 +46,31 @@ def sig_text(value: float, digits: int = 2) -> str:
     return plain(value, digits)
 
 
+#: Beyond this distance a zone's tip is the Briggs curves extrapolated (ALOHA draws no zone past it). [m]
+EXTRAPOLATED_BEYOND_M = 10_000.0
+
+
 def distance_text(dist_m: float) -> str:
-    """Maximum downwind distance as shown in the table and the legend, 2 significant figures. [km]"""
+    """Maximum downwind distance as shown in the table and the legend, 2 significant figures. [km]
+
+    Below :data:`~plumecast.nearfield.zones.setup.NEAR_RANGE_M` it reads "< 0.01" (a tip of "0.0070 km" had
+    been printed for a hose's jet, where the plume says nothing); beyond 10 km "> 10 (extrapolated: 95)", the
+    table itself saying what the warning says (zones audit, session 40: a railcar's "95" km AEGL-3 read as a
+    plain figure).
+
+    >>> distance_text(4920.0), distance_text(7.0), distance_text(95_400.0), distance_text(0.0)
+    ('4.9', '< 0.01', '> 10 (extrapolated: 95)', 'not reached')
+    """
+    from plumecast.nearfield.zones.setup import NEAR_RANGE_M
+
     if dist_m <= 0:
         return "not reached"
     if at_search_limit(dist_m):  # Zone.beyond_search_limit: the search stopped there
         return f"> {MAX_DISTANCE_M / 1000:.0f}"
+    if dist_m < NEAR_RANGE_M:
+        return f"< {NEAR_RANGE_M / 1000:g}"
+    if dist_m > EXTRAPOLATED_BEYOND_M:
+        return f"> {EXTRAPOLATED_BEYOND_M / 1000:g} (extrapolated: {sig_text(dist_m / 1000)})"
     return sig_text(dist_m / 1000)
 
 
@@ -77,17 +96,26 @@ def _num(value: Any) -> float | None:
 
 def to_geojson(result: ThreatZones) -> dict[str, Any]:
     """GeoJSON FeatureCollection (RFC 7946, lon/lat WGS84): zones, uncertainty lines, source, receptors."""
+    from shapely.geometry.polygon import orient
+
     feats: list[dict[str, Any]] = []
     for z, row in zip(result.zones, result.table(), strict=True):
-        if z.polygon.is_empty:
-            continue
+        # a level never reached is a feature without geometry (reached: false), not left out: a reader of the
+        # file could not tell "not reached" from "not computed"; exterior rings counterclockwise as RFC 7946
+        # section 3.1.6 asks (they had been clockwise; zones audit, session 40)
+        reached = not z.polygon.is_empty
+        geometry = None
+        if reached:
+            geometry = mapping(orient(z.polygon, 1.0) if z.polygon.geom_type == "Polygon" else
+                               type(z.polygon)([orient(p, 1.0) for p in z.polygon.geoms]))
         feats.append(
             {
                 "type": "Feature",
-                "geometry": mapping(z.polygon),
+                "geometry": geometry,
                 "properties": {
                     "kind": "threat_zone",
                     "level": z.level.name,
+                    "reached": reached,
                     # the zone table's threshold: at the tip, for the exposure duration there
                     "threshold_ppm": _num(row["threshold_ppm"]),
                     "threshold_mg_m3": _num(row["threshold_mg_m3"]),

@@ -376,7 +376,8 @@ def compute_zones(
     """
     agent = scenario.agent
     setup = plume_setup(scenario)
-    levels = resolve_levels(scenario, agent, setup)
+    skipped: list[str] = []
+    levels = resolve_levels(scenario, agent, setup, skipped)
     order = np.argsort([lv.threshold_kg_m3 for lv in levels])  # low threshold (largest zone) first
     levels = [levels[i] for i in order]
     lat0, lon0, bearing = scenario.source.lat, scenario.source.lon, setup.downwind_bearing_deg
@@ -495,7 +496,7 @@ def compute_zones(
 
     from plumecast.nearfield.zones.export import sig_text
 
-    warnings = _warnings(scenario, setup)
+    warnings = skipped + _warnings(scenario, setup)
     for z in zones:
         if z.beyond_search_limit:
             warnings.append(
@@ -704,6 +705,15 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
         )
         w.extend(f"source model: {n}" for n in prof.notes)
     w.extend(_assumption_notes(scenario, setup))
+    t0, how, _ = release_temperature(scenario, setup)
+    if how == "air" and scenario.release.stack is None:
+        # the agent boils above the air's temperature: a rate of it at 1 atm is a liquid, a pool's boil-off or an
+        # aerosol, not the warm vapour modelled (hydrogen fluoride at 15 °C had read as a light passive gas
+        # without a word; zones audit, session 40)
+        w.append(f"{scenario.agent.name} boils above the air's {t0 - 273.15:.0f} °C: released at 1 atm it is a "
+                 "liquid, and what becomes airborne is its pool's evaporation or an aerosol (hydrogen fluoride's "
+                 "forms a cold, dense cloud); the zones take the rate given as vapour at the air's temperature, "
+                 "passive and possibly far too short for a pressurised release")
     if setup.dense is not None:
         w.extend(setup.dense.notes)
         w.append("dense gas: slumping is modelled with the Britter-McQuaid workbook correlations (flat terrain); "

@@ -28,10 +28,12 @@ def point_threat(result: Any) -> xr.Dataset | None:
     A point farther from the source than the zones search
     (:data:`~plumecast.nearfield.zones.setup.MAX_DISTANCE_M`) is beyond the local
     model's range (its plane projection and its Gaussian and dense-gas plume are local
-    models): its series are NaN (unknown, never 0) and ``in_range`` is False.
+    models), and one within :data:`~plumecast.nearfield.zones.setup.NEAR_RANGE_M` of
+    the source is short of it: their series are NaN (unknown, never 0) and
+    ``in_range`` is False (``too_near`` True for the second).
     """
     from plumecast.nearfield.zones.plume import exposure_series, exposure_time_axis
-    from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, to_local
+    from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, NEAR_RANGE_M, to_local
     from plumecast.shelter import indoor_concentration
 
     sc, setup = result.scenario, result.setup
@@ -42,7 +44,8 @@ def point_threat(result: Any) -> xr.Dataset | None:
     lon = np.array([p.lon for p in sc.points])
     x, y = to_local(sc.source.lat, sc.source.lon, setup.downwind_bearing_deg, lon, lat)
     ends = exposure_time_axis(setup)
-    in_range = np.hypot(x, y) <= MAX_DISTANCE_M
+    too_near = np.hypot(x, y) < NEAR_RANGE_M
+    in_range = (np.hypot(x, y) <= MAX_DISTANCE_M) & ~too_near
     out = np.full((ends.size, x.size), np.nan)
     if in_range.any():
         out[:, in_range] = exposure_series(setup, x[in_range], y[in_range], ends)
@@ -61,7 +64,9 @@ def point_threat(result: Any) -> xr.Dataset | None:
             "y_m": ("point", y, {"units": "m", "long_name": "crosswind offset (left of wind)"}),
             "air_changes_per_hour": ("point", ach, {"units": "h-1"}),
             "in_range": ("point", in_range, {"long_name": "within the local model's range (else the series are NaN)",
-                                            "max_distance_m": MAX_DISTANCE_M}),
+                                            "max_distance_m": MAX_DISTANCE_M, "min_distance_m": NEAR_RANGE_M}),
+            "too_near": ("point", too_near, {"long_name": "closer to the source than the model's range (unknown)",
+                                            "min_distance_m": NEAR_RANGE_M}),
         },
         coords={
             "time": ("time", ends, {"units": "s", "long_name": "time since release start (interval end)"}),
@@ -86,7 +91,7 @@ def point_summary(ds: xr.Dataset) -> list[dict[str, float | str | bool]]:
     for i, name in enumerate(ds["point"].values):
         row: dict[str, float | str | bool] = {
             "point": str(name), "x_m": float(ds["x_m"].values[i]), "y_m": float(ds["y_m"].values[i]),
-            "in_range": bool(in_range[i]),
+            "in_range": bool(in_range[i]), "too_near": bool(ds["too_near"].values[i]) if "too_near" in ds else False,
         }
         for where in ("outdoor", "indoor"):
             c = ds[f"{where}_ppm"].values[:, i]

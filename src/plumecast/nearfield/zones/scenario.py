@@ -488,7 +488,8 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         release=release_spec(rel, duration),
         agent=sec.agent,
         meteorology=sec.local_weather,
-        levels=list(zc.levels),
+        # the default levels are not the user's: an AEGL the agent lacks is then left out, not refused
+        **({"levels": list(zc.levels)} if "levels" in zc.model_fields_set else {}),
         receptor_height_m=zc.receptor_height_m,
         flammable_levels=zc.flammable_levels,
         receptors=ReceptorSpec(cities=cities is not None,

@@ -39,6 +39,11 @@ from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
 MIN_WIND_SPEED_M_S = 1.0
 #: Farthest distance searched for a footprint. [m]
 MAX_DISTANCE_M = 100_000.0
+#: Nearest distance from the source at which a place's concentration is given: closer, a Gaussian plume (zero
+#: at the source itself) or the workbook's cloud (nothing upwind of x = 0) says nothing, and a place there is
+#: unknown, not "no exposure" (ALOHA does not report below 10 m either; zones audit, session 40: a point at the
+#: release read 0 ppm inside the AEGL-3 zone). [m]
+NEAR_RANGE_M = 10.0
 
 
 def at_search_limit(distance_m: float) -> bool:
@@ -600,20 +605,33 @@ def level_threshold(level: Level, agent: Agent, setup: PlumeSetup, x_m: Any) -> 
     return out
 
 
-def resolve_levels(scenario: LocalScenario, agent: Agent, setup: PlumeSetup) -> list[Level]:
+def resolve_levels(scenario: LocalScenario, agent: Agent, setup: PlumeSetup,
+                   skipped: list[str] | None = None) -> list[Level]:
     """The scenario's levels; AEGLs read at the near-source exposure duration.
 
     That duration is the scenario's ``exposure_duration_s`` when given, else the
     release duration (the passage time close to the source; the 10-min value for
     an instantaneous release). The zones use :func:`level_threshold`, which
     follows the exposure duration downwind.
+
+    Where the scenario gives no levels (the default AEGL-1, 2 and 3) and ``skipped`` is a list, an AEGL the
+    agent's table lacks for some of the 10 min - 8 h durations is left out and named in ``skipped``: carbon
+    monoxide's AEGL-1 is "not recommended" by the NRC, and seven of the thirteen shipped agents had been
+    refused outright (zones audit, session 40). A level the scenario names is refused, as before.
     """
     mw = agent.molecular_weight_g_mol
     exposure_duration_s = setup.exposure_duration_s or float(exposure_duration(setup, 1.0))
+    default = "levels" not in scenario.model_fields_set and skipped is not None
     out = []
     for i, spec in enumerate(scenario.levels):
         if spec.aegl is not None:
             kg = agent.aegl_kg_m3(spec.aegl, exposure_duration_s)
+            if default and (kg is None or not np.all(np.isfinite(agent.aegl_table_ppm(spec.aegl)))):
+                assert skipped is not None
+                skipped.append(f"AEGL-{spec.aegl}: n/a, agent {agent.name!r} has no AEGL-{spec.aegl} for some of "
+                               "the 10 min - 8 h exposures (its zone is not drawn; give a threshold with ppm or mg_m3 "
+                               "under zones.levels to draw one)")
+                continue
             if kg is None:
                 raise ScenarioError(
                     f"levels.{i}.aegl: agent {agent.name!r} has no AEGL-{spec.aegl} for an exposure of "

@@ -1,0 +1,63 @@
+"""`plumecast zones` in a planner's first hour (zones audit, session 40): a place at the source is unknown,
+not "no exposure"; the default AEGLs an agent lacks are left out, not refused; a liquid at the air's
+temperature is said to be one; a zone tip short of or past the model's range reads so in the table."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from plumecast.errors import ScenarioError
+from plumecast.nearfield.zones import compute_zones, read_zones_scenario
+
+RELEASE = """\
+name: {name}
+start: 2026-03-10T14:00:00Z
+agent: {agent}
+releases:
+  - {{type: point, lat: 49.49, lon: 8.40, height_m: 1.0, {amount}, duration_s: 600}}
+local_weather: {{wind_speed_m_s: 3.0, wind_from_deg: 270, stability: D, terrain: urban, air_temperature_c: 15}}
+"""
+
+
+def _zones(tmp_path: Path, agent: str = "chlorine", amount: str = "amount_kg: 907", extra: str = ""):  # type: ignore[no-untyped-def]
+    path = tmp_path / "s.yaml"
+    path.write_text(RELEASE.format(name="t", agent=agent, amount=amount) + extra)
+    return compute_zones(read_zones_scenario(path, None).scenario, consequences=True)
+
+
+def test_a_place_at_the_source_is_unknown_not_unexposed(tmp_path: Path) -> None:
+    # it had read 0 ppm, probit -inf, "no exposure" inside the AEGL-3 zone
+    res = _zones(tmp_path, extra="receptors:\n  points:\n    - {name: at source, lat: 49.49, lon: 8.40, population: 10}\n"
+                                 "    - {name: school, lat: 49.49, lon: 8.41383, population: 500}\n")
+    rec = res.receptors
+    at = list(rec["receptor"].values).index("at source")
+    assert math.isnan(float(rec["peak_concentration_ppm"].values[at]))
+    assert not bool(rec["concentration_known"].values[at])
+    school = list(rec["receptor"].values).index("school")
+    assert float(rec["peak_concentration_ppm"].values[school]) > 0
+    pts = res.points
+    k = list(pts["point"].values).index("at source")
+    assert bool(pts["too_near"].values[k]) and not bool(pts["in_range"].values[k])
+    assert math.isnan(float(pts["outdoor_ppm"].values[:, k].max()))
+
+
+def test_default_levels_leave_out_an_aegl_the_agent_lacks(tmp_path: Path) -> None:
+    # carbon monoxide's AEGL-1 is "not recommended": 7 of the 13 shipped agents had been refused outright
+    res = _zones(tmp_path, agent="carbon monoxide", amount="rate_kg_s: 1.0")
+    assert [z.level.name for z in res.zones if z.level.aegl is not None] == ["AEGL-2", "AEGL-3"]
+    assert any(w.startswith("AEGL-1: n/a, agent 'carbon monoxide' has no AEGL-1") for w in res.warnings)
+    # a level the scenario names is still refused, with its key
+    with pytest.raises(ScenarioError, match=r"levels\.0\.aegl"):
+        _zones(tmp_path, agent="carbon monoxide", amount="rate_kg_s: 1.0", extra="zones:\n  levels: [{aegl: 1}]\n")
+
+
+def test_a_liquid_at_the_air_temperature_is_said_to_be_one(tmp_path: Path) -> None:
+    # hydrogen fluoride (boils at 19.5 °C) at 15 °C had read as a light passive gas without a word
+    res = _zones(tmp_path, agent="hydrogen fluoride", amount="rate_kg_s: 1.0",
+                 extra="zones:\n  levels: [{aegl: 1}]\n")
+    assert any("hydrogen fluoride boils above the air's 15 °C" in w for w in res.warnings), res.warnings
+    chlorine = _zones(tmp_path)
+    assert not any("boils above the air" in w for w in chlorine.warnings)
