@@ -61,3 +61,26 @@ def test_a_liquid_at_the_air_temperature_is_said_to_be_one(tmp_path: Path) -> No
     assert any("hydrogen fluoride boils above the air's 15 °C" in w for w in res.warnings), res.warnings
     chlorine = _zones(tmp_path)
     assert not any("boils above the air" in w for w in chlorine.warnings)
+
+
+def test_a_dense_plume_zone_reaches_upwind_by_its_gravity_spread(tmp_path: Path) -> None:
+    # 55 t of chlorine over 10 min, class F, 1.5 m/s: the AEGL-3 zone was 1.3 km wide at the source and started
+    # there; the workbook's upwind extent L_U = D/2 + 2 l_b (Britter & McQuaid 1988) is about 290 m
+    path = tmp_path / "rail.yaml"
+    path.write_text(RELEASE.format(name="rail", agent="chlorine", amount="amount_kg: 55000").replace(
+        "wind_speed_m_s: 3.0", "wind_speed_m_s: 1.5").replace("stability: D", "stability: F")
+        + "receptors:\n  points:\n    - {name: upwind 150 m, lat: 49.49, lon: 8.397925, population: 50}\n")
+    res = compute_zones(read_zones_scenario(path, None).scenario, consequences=True)
+    d = res.setup.dense
+    assert d is not None and d.kind == "continuous"
+    u = res.setup.wind_speed_m_s
+    up = 0.5 * d.length_scale_m + 2.0 * d.g0p * d.source_volume / u**3
+    assert d.upwind_extent_m(u) == pytest.approx(up) and 200.0 < up < 400.0
+    for z in res.zones:
+        if z.level.aegl is not None:
+            assert z.polygon_local.geom_type == "Polygon" and z.polygon.is_valid
+            assert z.polygon_local.bounds[0] == pytest.approx(-up, rel=1e-6)
+    # a place in that spread is inside the zones, its concentration unknown (the model gives none there)
+    rec = res.receptors
+    k = list(rec["receptor"].values).index("upwind 150 m")
+    assert int(rec["zone_index"].values[k]) >= 0 and not bool(rec["concentration_known"].values[k])

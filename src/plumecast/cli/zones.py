@@ -333,7 +333,7 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
         for row in point_summary(result.points):
             if not row["in_range"]:
                 (near if row.get("too_near") else far).append(str(row["point"]))
-                what = "unknown (< 10 m)" if row.get("too_near") else "out of range"
+                what = "unknown (near)" if row.get("too_near") else "out of range"
                 pt.add_row(escape(str(row["point"])), _km(float(row["x_m"])), _km(float(row["y_m"])),
                            what, "—", what, "—")
                 continue
@@ -359,9 +359,10 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
             )
         if near:
             console.print(
-                f"unknown (< 10 m): {escape(', '.join(near))} lie(s) within {NEAR_RANGE_M:g} m of the release, short "
-                "of the model's range (a plume says nothing at its source): treat the place as inside the innermost "
-                "zone (NaN in threat_points.csv)", highlight=False)
+                f"unknown (near): {escape(', '.join(near))} lie(s) within {NEAR_RANGE_M:g} m of the release or in a "
+                "dense plume's spread upwind of it, where the model gives no concentration (a plume says nothing at "
+                "its source): treat the place as inside the innermost zone (NaN in threat_points.csv)",
+                highlight=False)
     from plumecast.validation.schemes import zones_scheme_note
 
     console.print(escape(zones_scheme_note(sc.meteorology)), highlight=False)

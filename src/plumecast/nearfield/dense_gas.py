@@ -535,6 +535,18 @@ class DenseSetup:
         """Maximum ground concentration in the dense regime, at ambient temperature and 1 atm. [kg m-3]"""
         return self.mole_fraction(x_m) * P_ATM_PA * self.molecular_weight_kg_mol / (R_GAS * self.air_temperature_k)
 
+    def upwind_extent_m(self, wind_speed_m_s: float) -> float:
+        """How far a continuous plume's gravity spread reaches upwind of the source, ``L_U = D/2 + 2 l_b``,
+        ``l_b = g0' q0/u³`` (Britter & McQuaid 1988; CCPS 1999 sec. 2.3.2, beside its ``L_H0 = D + 8 l_b``);
+        0 for a puff (its slumping against the wind is not drawn). The zones had started at the source: a
+        55-t chlorine railcar's AEGL-3 zone was 1.3 km to each side there and 0 m upwind (zones audit,
+        session 40). [m]"""
+        if self.kind != "continuous":
+            return 0.0
+        u = max(float(wind_speed_m_s), 1e-6)
+        lb = self.g0p * self.source_volume / u**3
+        return 0.5 * self.length_scale_m + 2.0 * lb
+
     def sigma_y_equivalent(self, x_m: NDArray[np.float64], wind_speed_m_s: float) -> NDArray[np.float64]:
         """Gaussian σ_y with the dense cloud's crosswind integral (top-hat of half-width L_H or radius R). [m]
 

@@ -189,7 +189,9 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     series = exposure_series(setup, x_eval, y_eval, ends)
     # within NEAR_RANGE_M of the source the model says nothing: unknown, not "no exposure" (zones audit,
     # session 40: a receptor at the release read 0 ppm inside the AEGL-3 zone)
-    series[:, np.hypot(x[idx], y[idx]) < NEAR_RANGE_M] = np.nan
+    from plumecast.nearfield.zones.footprint import upwind_unknown
+
+    series[:, (np.hypot(x[idx], y[idx]) < NEAR_RANGE_M) | upwind_unknown(result, x[idx], y[idx])] = np.nan
     floor = onset_floor(result.agent)
     shelter = receptor_shelter(scenario.shelter, series, ends, floor)
     conc = xr.DataArray(

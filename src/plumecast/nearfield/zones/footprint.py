@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Polygon
+from numpy.typing import NDArray
+from shapely.geometry import LineString, Point, Polygon
 
 from plumecast.agents import Agent
 from plumecast.consequence import onset_floor
@@ -460,12 +461,15 @@ def compute_zones(
         i1 = min(i1 + 1, xg.size - 1)
         xs = xg[i0 : i1 + 1]
         ys = hw[i0 : i1 + 1]
-        if i0 == 0:  # reaches the source
+        lobe = upwind_lobe(setup, float(np.max(ys[: min(2, ys.size)]))) if i0 == 0 else Polygon()
+        if i0 == 0:  # reaches the source (a dense plume: as wide there as its spread against the wind)
             xs = np.concatenate([[0.0], xs])
-            ys = np.concatenate([[0.0], ys])
+            ys = np.concatenate([[0.0 if lobe.is_empty else float(np.max(ys[: min(2, ys.size)]))], ys])
         px = np.concatenate([xs, xs[::-1]])
         py = np.concatenate([ys, -ys[::-1]])
         local = Polygon(np.column_stack([px, py])).buffer(0)
+        if not lobe.is_empty:  # a dense plume's gravity spread against the wind
+            local = local.union(lobe).buffer(0)
         geo = shapely.transform(
             local, lambda xy: np.column_stack(to_lonlat(lat0, lon0, bearing, xy[:, 0], xy[:, 1]))
         )
@@ -639,6 +643,33 @@ def _uncertainty(
             lo, la = to_lonlat(lat0, lon0, bearing, [0.0, ex], [0.0, ey])
             lines.append(LineString(np.column_stack([lo, la])))
     return lines, sector
+
+
+def upwind_lobe(setup: PlumeSetup, half_width_m: float) -> Polygon:
+    """The part of a dense plume's zone upwind of the source: a half ellipse reaching
+    :meth:`~plumecast.nearfield.dense_gas.DenseSetup.upwind_extent_m` against the wind, as wide as the zone at
+    the source (empty for a puff). The workbook gives its extent, not a concentration in it: a place there is
+    inside the zone, its concentration unknown (:func:`upwind_unknown`). [m, x downwind]"""
+    up = 0.0 if setup.dense is None else setup.dense.upwind_extent_m(setup.wind_speed_m_s)
+    if not (up > 0.0 and half_width_m > 0.0):
+        return Polygon()
+    theta = np.linspace(-0.5 * np.pi, 0.5 * np.pi, 33)
+    x = -up * np.cos(theta)
+    x[[0, -1]] = 0.0
+    # closed half a metre downwind of the source, so that it overlaps the zone there and the union is one piece
+    return Polygon(np.column_stack([np.concatenate([[0.5], x, [0.5]]),
+                                    half_width_m * np.concatenate([[-1.0], np.sin(theta), [1.0]])]))
+
+
+def upwind_unknown(result: ThreatZones, x_m: NDArray[np.float64], y_m: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Places upwind of the source inside a zone (a dense plume's upwind spread, :func:`upwind_lobe`), whose
+    concentration the model does not give (it reads 0 there): unknown, never "no exposure"."""
+    out = np.zeros(np.shape(x_m), dtype=bool)
+    zones = [z.polygon_local for z in result.zones if not z.polygon_local.is_empty]
+    for k in np.flatnonzero(np.asarray(x_m) < 0.0):
+        p = Point(float(x_m[k]), float(y_m[k]))
+        out[k] = any(z.covers(p) for z in zones)
+    return out
 
 
 def _assumption_notes(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:

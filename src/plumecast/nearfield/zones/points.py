@@ -44,7 +44,10 @@ def point_threat(result: Any) -> xr.Dataset | None:
     lon = np.array([p.lon for p in sc.points])
     x, y = to_local(sc.source.lat, sc.source.lon, setup.downwind_bearing_deg, lon, lat)
     ends = exposure_time_axis(setup)
-    too_near = np.hypot(x, y) < NEAR_RANGE_M
+    from plumecast.nearfield.zones.footprint import upwind_unknown
+
+    # within NEAR_RANGE_M of the source, or in a dense plume's spread upwind of it: the model gives no value
+    too_near = (np.hypot(x, y) < NEAR_RANGE_M) | upwind_unknown(result, x, y)
     in_range = (np.hypot(x, y) <= MAX_DISTANCE_M) & ~too_near
     out = np.full((ends.size, x.size), np.nan)
     if in_range.any():
@@ -65,7 +68,8 @@ def point_threat(result: Any) -> xr.Dataset | None:
             "air_changes_per_hour": ("point", ach, {"units": "h-1"}),
             "in_range": ("point", in_range, {"long_name": "within the local model's range (else the series are NaN)",
                                             "max_distance_m": MAX_DISTANCE_M, "min_distance_m": NEAR_RANGE_M}),
-            "too_near": ("point", too_near, {"long_name": "closer to the source than the model's range (unknown)",
+            "too_near": ("point", too_near, {"long_name": "closer to the source than the model's range, or in a "
+                                                          "dense plume's spread upwind of it (unknown)",
                                             "min_distance_m": NEAR_RANGE_M}),
         },
         coords={
