@@ -87,9 +87,18 @@ def test_properties_two_sources_agree_at_the_boiling_point() -> None:
 
 
 def test_missing_property_is_an_error_not_a_guess() -> None:
-    th = load_thermo("ammonia", 17.031)
+    th = load_thermo("phosgene", 98.92)
     with pytest.raises(DataFileError, match="liquid_heat_capacity_j_kg_k"):
-        th.liquid_heat_capacity_j_kg_k(240.0)
+        th.liquid_heat_capacity_j_kg_k(280.0)
+
+
+def test_ammonia_liquid_heat_capacity_from_perrys_dippr_114() -> None:
+    # Perry's Table 2-153 gives ammonia's in DIPPR eq. 114 form, which had been left out: an ammonia tank then
+    # needed the user to give it (zones audit, session 40). NIST's saturated liquid reads about 4.7 kJ/kg/K at
+    # 15-20 C (Tillner-Roth et al. 1993 equation of state): within 3 %
+    th = load_thermo("ammonia", 17.031)
+    assert th.liquid_heat_capacity_j_kg_k(288.15) == pytest.approx(4700.0, rel=0.03)
+    assert th.liquid_heat_capacity_j_kg_k(240.0) < th.liquid_heat_capacity_j_kg_k(320.0)  # rises towards Tc
     with pytest.raises(DataFileError, match="no thermodynamic properties"):
         load_thermo("unobtainium", 100.0)
 

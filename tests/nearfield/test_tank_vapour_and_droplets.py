@@ -84,8 +84,10 @@ def test_a_bare_ammonia_release_at_its_boiling_point_warns_of_its_droplets():
     setup = plume_setup(sc)
     assert setup.dense is None
     reason = passive_reason(sc, setup)
-    assert reason.startswith("lighter than air") and "flashing from pressurised storage also carries droplets" in reason
-    assert "Desert Tortoise 4" in reason
+    # its share of droplets, now that Perry's DIPPR-114 liquid heat capacity gives the flash fraction (it had said
+    # only that thermo.csv could not; session 40), with the Desert Tortoise caveat the tank's wording lacked
+    assert reason.startswith("lighter than air") and "50 % of the airborne mass is liquid droplets" in reason
+    assert "Desert Tortoise 4" in reason and "may be far too short" in reason
     # a release given at the air's temperature is not taken to flash: no droplets
     warm = LocalScenario.model_validate({**base, "release": {"amount_kg": 41_000.0, "duration_s": 381.0,
                                                              "temperature_c": 33.0}})

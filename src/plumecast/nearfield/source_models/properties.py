@@ -98,10 +98,20 @@ class AgentThermo:
         return c1 * (1.0 - tr) ** (c2 + c3 * tr + c4 * tr * tr) / self.molecular_weight_kg_mol
 
     def liquid_heat_capacity_j_kg_k(self, t_k: float) -> float:
-        """Liquid heat capacity, DIPPR eq. 100 (Perry's Table 2-153). [J kg-1 K-1]"""
+        """Liquid heat capacity, DIPPR eq. 100 (Perry's Table 2-153), or where the table gives it in DIPPR
+        eq. 114 form (ammonia, hydrogen sulfide, carbon monoxide): ``A²/τ + B - 2ACτ - ADτ² - C²τ³/3 -
+        CDτ⁴/2 - D²τ⁵/5``, ``τ = 1 - T/Tc`` (an ammonia tank had needed the user to give it in the first
+        hour; zones audit, session 40: 4.6 kJ/kg/K at 15 °C). [J kg-1 K-1]"""
+        if _f(self.row, "cpl100_tmin_k") is None and _f(self.row, "cpl114_tmin_k") is not None:
+            self._check_range("cpl114", t_k)
+            a, b, c, d = (self._need(f"cpl114_{k}") for k in "abcd")
+            tau = 1.0 - t_k / self._need("hvap106_tc_k")
+            cp_kmol = (a * a / tau + b - 2.0 * a * c * tau - a * d * tau**2 - c * c * tau**3 / 3.0
+                       - c * d * tau**4 / 2.0 - d * d * tau**5 / 5.0)
+            return cp_kmol / 1000.0 / self.molecular_weight_kg_mol
         self._check_range("cpl100", t_k)
-        c = [self._need(f"cpl100_c{i}") for i in range(1, 6)]
-        cp_kmol = c[0] + c[1] * t_k + c[2] * t_k**2 + c[3] * t_k**3 + c[4] * t_k**4
+        k = [self._need(f"cpl100_c{i}") for i in range(1, 6)]
+        cp_kmol = k[0] + k[1] * t_k + k[2] * t_k**2 + k[3] * t_k**3 + k[4] * t_k**4
         return cp_kmol / 1000.0 / self.molecular_weight_kg_mol
 
     def gas_heat_capacity_j_kg_k(self, t_k: float) -> float:

@@ -288,7 +288,9 @@ def passive_reason(scenario: LocalScenario, setup: PlumeSetup) -> str:
                         "counted, the cloud would be dense "
                         f"(g0' = {plain(g0_laden, 2)} m/s², Britter-McQuaid criterion "
                         f"{sig_text(crit_laden)}), as heavy-gas models (ALOHA, SLAB) "
-                        "treat such a two-phase release; these zones are the passive vapour's")
+                        "treat such a two-phase release; these zones are the passive vapour's and may be far too "
+                        "short (Desert Tortoise 4, 41 t of ammonia: its 0.8-2.8 km arcs read 5-10x below the "
+                        "measurements; docs/validation.md)")
     elif stored:  # taken to flash, its share of droplets not computable
         droplets = ("; a liquefied gas flashing from pressurised storage also carries droplets, which make the "
                     "cloud denser than its vapour (their share is not computed: thermo.csv cannot give the liquid "
