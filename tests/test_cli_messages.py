@@ -110,7 +110,8 @@ def test_threat_points_csv_has_units_and_rounded_values(tmp_path, monkeypatch, c
     assert rc == 0, out
     with open(tmp_path / "z" / "threat_points.csv", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["time [s]", "point", "outdoor_ppm [ppm]", "indoor_ppm [ppm]", "in_range", "lat", "lon"]
+    assert rows[0] == ["time [s]", "point", "outdoor_ppm [ppm]", "indoor_ppm [ppm]", "in_range", "too_near", "lat",
+                       "lon"]
     body = rows[1:]
     times = [float(r[0]) for r in body[::2]]
     assert len(set(times)) == len(times) and times == sorted(times)  # one row per time and point
@@ -124,7 +125,7 @@ def test_threat_points_csv_has_units_and_rounded_values(tmp_path, monkeypatch, c
             mantissa = f"{float(cell):e}".split("e")[0].rstrip("0").rstrip(".").replace(".", "").lstrip("-")
             assert len(mantissa) <= 2, cell  # two significant figures, as in consequences.csv
     assert all(r[2] == "NaN" and r[3] == "NaN" and r[4] == "False" for r in far)  # unknown, never 0
-    assert school[0][5:] == ["45.0", "5.01"]
+    assert school[0][5:] == ["False", "45.0", "5.01"]  # too_near, lat, lon
 
 
 def test_times_are_rounded_but_kept_distinct():

@@ -17,14 +17,15 @@ name: {name}
 start: 2026-03-10T14:00:00Z
 agent: {agent}
 releases:
-  - {{type: point, lat: 49.49, lon: 8.40, height_m: 1.0, {amount}, duration_s: 600}}
+  - {{type: point, lat: 49.49, lon: 8.40, height_m: {height}, {amount}, duration_s: 600}}
 local_weather: {{wind_speed_m_s: 3.0, wind_from_deg: 270, stability: D, terrain: urban, air_temperature_c: 15}}
 """
 
 
-def _zones(tmp_path: Path, agent: str = "chlorine", amount: str = "amount_kg: 907", extra: str = ""):  # type: ignore[no-untyped-def]
+def _zones(tmp_path: Path, agent: str = "chlorine", amount: str = "amount_kg: 907", extra: str = "",  # type: ignore[no-untyped-def]
+           height: float = 1.0):
     path = tmp_path / "s.yaml"
-    path.write_text(RELEASE.format(name="t", agent=agent, amount=amount) + extra)
+    path.write_text(RELEASE.format(name="t", agent=agent, amount=amount, height=height) + extra)
     return compute_zones(read_zones_scenario(path, None).scenario, consequences=True)
 
 
@@ -58,7 +59,7 @@ def test_a_liquid_at_the_air_temperature_is_said_to_be_one(tmp_path: Path) -> No
     # hydrogen fluoride (boils at 19.5 °C) at 15 °C had read as a light passive gas without a word
     res = _zones(tmp_path, agent="hydrogen fluoride", amount="rate_kg_s: 1.0",
                  extra="zones:\n  levels: [{aegl: 1}]\n")
-    assert any("hydrogen fluoride boils above the air's 15 °C" in w for w in res.warnings), res.warnings
+    assert any("hydrogen fluoride boils at 20 °C, above the air's 15 °C" in w for w in res.warnings), res.warnings
     chlorine = _zones(tmp_path)
     assert not any("boils above the air" in w for w in chlorine.warnings)
 
@@ -67,7 +68,7 @@ def test_a_dense_plume_zone_reaches_upwind_by_its_gravity_spread(tmp_path: Path)
     # 55 t of chlorine over 10 min, class F, 1.5 m/s: the AEGL-3 zone was 1.3 km wide at the source and started
     # there; the workbook's upwind extent L_U = D/2 + 2 l_b (Britter & McQuaid 1988) is about 290 m
     path = tmp_path / "rail.yaml"
-    path.write_text(RELEASE.format(name="rail", agent="chlorine", amount="amount_kg: 55000").replace(
+    path.write_text(RELEASE.format(name="rail", agent="chlorine", amount="amount_kg: 55000", height=1.0).replace(
         "wind_speed_m_s: 3.0", "wind_speed_m_s: 1.5").replace("stability: D", "stability: F")
         + "receptors:\n  points:\n    - {name: upwind 150 m, lat: 49.49, lon: 8.397925, population: 50}\n")
     res = compute_zones(read_zones_scenario(path, None).scenario, consequences=True)
@@ -84,3 +85,40 @@ def test_a_dense_plume_zone_reaches_upwind_by_its_gravity_spread(tmp_path: Path)
     rec = res.receptors
     k = list(rec["receptor"].values).index("upwind 150 m")
     assert int(rec["zone_index"].values[k]) >= 0 and not bool(rec["concentration_known"].values[k])
+
+
+def test_review_of_the_zones_changes(tmp_path: Path) -> None:
+    """Review of session 40: an agent with no AEGL at all is refused with the default levels (an empty table had
+    exited cleanly); an unknown concentration's arrival reads 'unknown', not '—'; a point near the source is
+    not called far; an unreached level's GeoJSON feature has an empty geometry GEOS reads; the foot of a stack
+    is the model's near-zero, not unknown; a release temperature below the boiling point is a liquid too."""
+    import json
+
+    import shapely
+
+    from plumecast.cli.zones import _arrival, unknown_receptors_note
+    from plumecast.nearfield.zones.export import distance_text, to_geojson
+
+    with pytest.raises(ScenarioError, match=r"has none of the AEGL-1, 2 and 3 values"):
+        _zones(tmp_path, agent="phosgene", amount="amount_kg: 900")
+    res = _zones(tmp_path, extra="receptors:\n  points:\n    - {name: at source, lat: 49.49, lon: 8.40, population: 10}\n")
+    rec = res.receptors
+    at = list(rec["receptor"].values).index("at source")
+    assert _arrival(rec, at, 2, (None, None)) == "unknown"
+    note = unknown_receptors_note(None, res.points)
+    assert "within 10 m of the release" in note and "beyond" not in note
+    assert distance_text(7.0) == "< 0.01" and distance_text(95_400.0) == "> 10 (extrapolated: 95)"
+    small = _zones(tmp_path, amount="amount_kg: 0.01")
+    gj = json.dumps(to_geojson(small))
+    assert '"reached": false' in gj
+    assert shapely.from_geojson(gj) is not None  # GEOS had refused a null geometry
+    # a release given below its boiling point is a liquid too (it had said nothing with temperature_c given)
+    hf = _zones(tmp_path, agent="hydrogen fluoride", amount="rate_kg_s: 1.0, temperature_c: 15",
+                extra="zones:\n  levels: [{aegl: 1}]\n")
+    assert any("above the release's 15 °C" in w for w in hf.warnings), hf.warnings
+    # 5 m from the foot of a 60-m stack: the model's near-zero ground air, not unknown
+    stack = _zones(tmp_path, amount="rate_kg_s: 1.0, stack: {diameter_m: 2.0, exit_velocity_m_s: 10.0, "
+                                     "exit_temperature_c: 100}", height=60.0,
+                   extra="receptors:\n  points:\n    - {name: foot, lat: 49.49, lon: 8.40007, population: 10}\n")
+    foot = list(stack.points["point"].values).index("foot")
+    assert not bool(stack.points["too_near"].values[foot]) and bool(stack.points["in_range"].values[foot])

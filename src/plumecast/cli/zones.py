@@ -145,11 +145,17 @@ def unknown_receptors_note(rec: Any, points: Any = None) -> str:
                 parts.append(f"{len(which)} with {what} ({_names(which)})")
     if points is not None and "in_range" in points:
         listed = set() if rec is None else {str(n) for n in rec["receptor"].values}
-        far = [str(n) for n, ok in zip(points["point"].values, points["in_range"].values, strict=True)
-               if not ok and str(n) not in listed]
+        near_of = points["too_near"].values if "too_near" in points else np.zeros(points.sizes["point"], bool)
+        left = [(str(n), bool(close)) for n, ok, close in zip(points["point"].values, points["in_range"].values,
+                                                               near_of, strict=True) if not ok and str(n) not in listed]
+        far = [n for n, close in left if not close]
+        near = [n for n, close in left if close]
         if far:
             parts.append(f"{len(far)} beyond the local model's {MAX_DISTANCE_M / 1000:.0f} km range, concentration "
                          f"unknown ({_names(far)})")
+        if near:  # (they had been called beyond the 100 km range; review of session 40)
+            parts.append(f"{len(near)} within 10 m of the release or in a dense plume's spread upwind of it, "
+                         f"concentration unknown ({_names(near)})")
     return "; ".join(parts)
 
 
@@ -215,6 +221,8 @@ def _arrival(rec: Any, i: int, level: int, clock: tuple[Any, Any]) -> str:
 
     h = float(rec[f"hours_to_aegl{level}"].values[i])
     if not math.isfinite(h):
+        if "concentration_known" in rec and not bool(rec["concentration_known"].values[i]):
+            return "unknown"  # not "—" (never): its concentration is not known (review of session 40)
         known = f"aegl{level}_known" not in rec or int(rec[f"aegl{level}_known"].values[i]) == 1
         return "—" if known else "n/a"
     start, issued = clock
@@ -312,8 +320,9 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
                       highlight=False)
     if result.points is not None:
         from plumecast.consequence import onset_floor
+        from plumecast.nearfield.zones.near_source import NEAR_RANGE_M
         from plumecast.nearfield.zones.points import point_summary
-        from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, NEAR_RANGE_M
+        from plumecast.nearfield.zones.setup import MAX_DISTANCE_M
         from plumecast.units import kg_m3_to_ppm
 
         floor_ppm = float(kg_m3_to_ppm(onset_floor(result.agent), result.agent.molecular_weight_g_mol))

@@ -16,7 +16,7 @@ from plumecast.nearfield.zones.plume import exposure_series, exposure_time_axis
 from plumecast.nearfield.zones.scenario import (
     LocalScenario,
 )
-from plumecast.nearfield.zones.setup import NEAR_RANGE_M, to_local
+from plumecast.nearfield.zones.setup import to_local
 from plumecast.units import EARTH_RADIUS_M
 
 if TYPE_CHECKING:  # xarray is imported where receptors are assessed
@@ -101,7 +101,8 @@ def receptor_people_by_zone(result: ThreatZones, rec: Any, radius: NDArray[np.fl
         poly = z.polygon_local
         people, n_in, n_unknown = 0.0, 0, 0
         if not poly.is_empty:
-            for k in np.flatnonzero(np.hypot(x, y) - radius <= z.max_distance_m + 1.0):
+            reach = max(z.max_distance_m, -poly.bounds[0])  # a dense plume's zone reaches upwind too
+            for k in np.flatnonzero(np.hypot(x, y) - radius <= reach + 1.0):
                 if radius[k] > 0:
                     disc = Point(x[k], y[k]).buffer(radius[k], quad_segs=32)
                     share = disc.intersection(poly).area / disc.area
@@ -189,9 +190,9 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     series = exposure_series(setup, x_eval, y_eval, ends)
     # within NEAR_RANGE_M of the source the model says nothing: unknown, not "no exposure" (zones audit,
     # session 40: a receptor at the release read 0 ppm inside the AEGL-3 zone)
-    from plumecast.nearfield.zones.footprint import upwind_unknown
+    from plumecast.nearfield.zones.near_source import near_range_unknown, upwind_unknown
 
-    series[:, (np.hypot(x[idx], y[idx]) < NEAR_RANGE_M) | upwind_unknown(result, x[idx], y[idx])] = np.nan
+    series[:, near_range_unknown(setup, np.hypot(x[idx], y[idx])) | upwind_unknown(result, x[idx], y[idx])] = np.nan
     floor = onset_floor(result.agent)
     shelter = receptor_shelter(scenario.shelter, series, ends, floor)
     conc = xr.DataArray(

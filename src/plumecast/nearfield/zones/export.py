@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import numpy as np
 from shapely.geometry import mapping
 
 from plumecast.fileio import write_bytes_atomic
@@ -61,7 +62,7 @@ def distance_text(dist_m: float) -> str:
     >>> distance_text(4920.0), distance_text(7.0), distance_text(95_400.0), distance_text(0.0)
     ('4.9', '< 0.01', '> 10 (extrapolated: 95)', 'not reached')
     """
-    from plumecast.nearfield.zones.setup import NEAR_RANGE_M
+    from plumecast.nearfield.zones.near_source import NEAR_RANGE_M
 
     if dist_m <= 0:
         return "not reached"
@@ -100,11 +101,13 @@ def to_geojson(result: ThreatZones) -> dict[str, Any]:
 
     feats: list[dict[str, Any]] = []
     for z, row in zip(result.zones, result.table(), strict=True):
-        # a level never reached is a feature without geometry (reached: false), not left out: a reader of the
+        # a level never reached is a feature with an empty geometry (reached: false), not left out: a reader of the
         # file could not tell "not reached" from "not computed"; exterior rings counterclockwise as RFC 7946
         # section 3.1.6 asks (they had been clockwise; zones audit, session 40)
         reached = not z.polygon.is_empty
-        geometry = None
+        # an empty GeometryCollection rather than null: GEOS (shapely.from_geojson) refuses a file with a null
+        # geometry (review of session 40)
+        geometry: dict[str, Any] = {"type": "GeometryCollection", "geometries": []}
         if reached:
             geometry = mapping(orient(z.polygon, 1.0) if z.polygon.geom_type == "Polygon" else
                                type(z.polygon)([orient(p, 1.0) for p in z.polygon.geoms]))
@@ -308,7 +311,8 @@ def threat_points_csv(points: Any) -> str:
     to two significant figures (:func:`plumecast.numbers.round_sig`, as in
     consequences.csv), times to three (more only where needed to keep them distinct);
     latitude and longitude as given. Points beyond the model's range: ``in_range``
-    False and ``NaN`` concentrations (unknown, never 0).
+    False and ``NaN`` concentrations (unknown, never 0); ``too_near`` True for those short of it (within
+    10 m of the release, or in a dense plume's spread upwind of it).
     """
     import csv
 
@@ -322,13 +326,15 @@ def threat_points_csv(points: Any) -> str:
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([unit("time"), "point", unit("outdoor_ppm"), unit("indoor_ppm"), "in_range", "lat", "lon"])
+    w.writerow([unit("time"), "point", unit("outdoor_ppm"), unit("indoor_ppm"), "in_range", "too_near", "lat", "lon"])
     names = [str(n) for n in points["point"].values]
     out, ind = points["outdoor_ppm"].values, points["indoor_ppm"].values
     in_range, lat, lon = points["in_range"].values, points["lat"].values, points["lon"].values
+    # too near: within 10 m of the release or in a dense plume's upwind spread (in_range is False then too)
+    near = points["too_near"].values if "too_near" in points else np.zeros(len(names), bool)
     for i, t in enumerate(distinct_times(points["time"].values)):
         for j, name in enumerate(names):
-            w.writerow([repr(t), name, ppm(out[i, j]), ppm(ind[i, j]), bool(in_range[j]),
+            w.writerow([repr(t), name, ppm(out[i, j]), ppm(ind[i, j]), bool(in_range[j]), bool(near[j]),
                         repr(float(lat[j])), repr(float(lon[j]))])
     return buf.getvalue()
 

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from numpy.typing import NDArray
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import LineString, Polygon
 
 from plumecast.agents import Agent
 from plumecast.consequence import onset_floor
@@ -42,6 +41,7 @@ from plumecast.nearfield.zones.boundary import (
     _refine_crossings,
     boundary_factor,
 )
+from plumecast.nearfield.zones.near_source import upwind_lobe
 from plumecast.nearfield.zones.plume import (
     FIRST_INTERVAL_S,
     N_SUBSAMPLES,
@@ -647,31 +647,28 @@ def _uncertainty(
     return lines, sector
 
 
-def upwind_lobe(setup: PlumeSetup, half_width_m: float) -> Polygon:
-    """The part of a dense plume's zone upwind of the source: a half ellipse reaching
-    :meth:`~plumecast.nearfield.dense_gas.DenseSetup.upwind_extent_m` against the wind, as wide as the zone at
-    the source (empty for a puff). The workbook gives its extent, not a concentration in it: a place there is
-    inside the zone, its concentration unknown (:func:`upwind_unknown`). [m, x downwind]"""
-    up = 0.0 if setup.dense is None else setup.dense.upwind_extent_m(setup.wind_speed_m_s)
-    if not (up > 0.0 and half_width_m > 0.0):
-        return Polygon()
-    theta = np.linspace(-0.5 * np.pi, 0.5 * np.pi, 33)
-    x = -up * np.cos(theta)
-    x[[0, -1]] = 0.0
-    # closed half a metre downwind of the source, so that it overlaps the zone there and the union is one piece
-    return Polygon(np.column_stack([np.concatenate([[0.5], x, [0.5]]),
-                                    half_width_m * np.concatenate([[-1.0], np.sin(theta), [1.0]])]))
+def _liquid_notes(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
+    """A warning where the agent is a liquid at the temperature its release is taken at (it boils above the
+    air's, or above the ``temperature_c`` given): a rate of it at 1 atm is a liquid, a pool's evaporation or an
+    aerosol, not the vapour modelled (hydrogen fluoride at 15 °C had read as a light passive gas without a
+    word; zones audit, session 40)."""
+    from plumecast.nearfield.source_models import load_thermo
 
-
-def upwind_unknown(result: ThreatZones, x_m: NDArray[np.float64], y_m: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Places upwind of the source inside a zone (a dense plume's upwind spread, :func:`upwind_lobe`), whose
-    concentration the model does not give (it reads 0 there): unknown, never "no exposure"."""
-    out = np.zeros(np.shape(x_m), dtype=bool)
-    zones = [z.polygon_local for z in result.zones if not z.polygon_local.is_empty]
-    for k in np.flatnonzero(np.asarray(x_m) < 0.0):
-        p = Point(float(x_m[k]), float(y_m[k]))
-        out[k] = any(z.covers(p) for z in zones)
-    return out
+    t0, how, _ = release_temperature(scenario, setup)
+    if how not in ("air", "release") or scenario.release.stack is not None:
+        return []
+    try:
+        tb = load_thermo(scenario.agent.name, scenario.agent.molecular_weight_g_mol).boiling_point_k
+    except DataFileError:
+        return []
+    if t0 >= tb:
+        return []
+    where = "the air's" if how == "air" else "the release's"
+    return [f"{scenario.agent.name} boils at {tb - 273.15:.0f} °C, above {where} {t0 - 273.15:.0f} °C: released at "
+            "1 atm it is a liquid, and what becomes airborne is its pool's evaporation or an aerosol (hydrogen "
+            "fluoride's forms a cold, dense cloud); the zones take the rate given as vapour at that temperature "
+            f"({'dense' if setup.dense is not None else 'passive'} by its density), possibly far too short for a "
+            "pressurised release"]
 
 
 def _assumption_notes(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
@@ -738,19 +735,21 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
         )
         w.extend(f"source model: {n}" for n in prof.notes)
     w.extend(_assumption_notes(scenario, setup))
-    t0, how, _ = release_temperature(scenario, setup)
-    if how == "air" and scenario.release.stack is None:
-        # the agent boils above the air's temperature: a rate of it at 1 atm is a liquid, a pool's boil-off or an
-        # aerosol, not the warm vapour modelled (hydrogen fluoride at 15 °C had read as a light passive gas
-        # without a word; zones audit, session 40)
-        w.append(f"{scenario.agent.name} boils above the air's {t0 - 273.15:.0f} °C: released at 1 atm it is a "
-                 "liquid, and what becomes airborne is its pool's evaporation or an aerosol (hydrogen fluoride's "
-                 "forms a cold, dense cloud); the zones take the rate given as vapour at the air's temperature, "
-                 "passive and possibly far too short for a pressurised release")
+    w.extend(_liquid_notes(scenario, setup))
     if setup.dense is not None:
         w.extend(setup.dense.notes)
         w.append("dense gas: slumping is modelled with the Britter-McQuaid workbook correlations (flat terrain); "
                  "pooling in low ground and flow down slopes are not")
+        from plumecast.nearfield.zones.export import sig_text
+
+        up = setup.dense.upwind_extent_m(setup.wind_speed_m_s)
+        if up > 0.0:  # the polygons alone had shown it (review of session 40)
+            w.append(f"dense gas: the zones reach {sig_text(up)} m upwind of the source, the workbook's gravity spread "
+                     "against the wind (L_U = D/2 + 2 l_b); the concentration there is not given: unknown at the "
+                     "places in it")
+        else:
+            w.append("dense gas: a puff also spreads against the wind near the source; that spread is not drawn, "
+                     "and upwind places read the plume model's value there (none)")
         if setup.source_height_m > 2.0:  # the workbook's clouds start on the ground (zones audit: 1, 50 and
             # 300 m, the last above the lid, gave the same zones with no word)
             w.append(f"dense gas: the workbook's cloud starts on the ground: the release height "

@@ -32,8 +32,13 @@ def point_threat(result: Any) -> xr.Dataset | None:
     the source is short of it: their series are NaN (unknown, never 0) and
     ``in_range`` is False (``too_near`` True for the second).
     """
+    from plumecast.nearfield.zones.near_source import (
+        NEAR_RANGE_M,
+        near_range_unknown,
+        upwind_unknown,
+    )
     from plumecast.nearfield.zones.plume import exposure_series, exposure_time_axis
-    from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, NEAR_RANGE_M, to_local
+    from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, to_local
     from plumecast.shelter import indoor_concentration
 
     sc, setup = result.scenario, result.setup
@@ -44,10 +49,8 @@ def point_threat(result: Any) -> xr.Dataset | None:
     lon = np.array([p.lon for p in sc.points])
     x, y = to_local(sc.source.lat, sc.source.lon, setup.downwind_bearing_deg, lon, lat)
     ends = exposure_time_axis(setup)
-    from plumecast.nearfield.zones.footprint import upwind_unknown
-
-    # within NEAR_RANGE_M of the source, or in a dense plume's spread upwind of it: the model gives no value
-    too_near = (np.hypot(x, y) < NEAR_RANGE_M) | upwind_unknown(result, x, y)
+    # within NEAR_RANGE_M of a ground-level source, or in a dense plume's spread upwind of it: no value given
+    too_near = near_range_unknown(setup, np.hypot(x, y)) | upwind_unknown(result, x, y)
     in_range = (np.hypot(x, y) <= MAX_DISTANCE_M) & ~too_near
     out = np.full((ends.size, x.size), np.nan)
     if in_range.any():

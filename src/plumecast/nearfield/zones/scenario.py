@@ -250,6 +250,8 @@ class ZonesInput:
         message unchanged (it names its own file, a receptor CSV or a raster)."""
         key, sep, rest = message.partition(": ")
         parts = key.split(".")
+        if sep and parts == ["levels"]:  # the default levels, which the file does not spell
+            return f"{self.source}: zones.levels (not given: AEGL-1, 2 and 3): {rest}"
         if sep and len(parts) == 2 and parts[0] == "levels" and parts[1].isdigit():
             # a level the agent's table cannot give (levels.1.aegl): under zones in the scenario language
             # (the message had named neither the file nor zones.; zones audit)

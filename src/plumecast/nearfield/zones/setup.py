@@ -39,11 +39,6 @@ from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
 MIN_WIND_SPEED_M_S = 1.0
 #: Farthest distance searched for a footprint. [m]
 MAX_DISTANCE_M = 100_000.0
-#: Nearest distance from the source at which a place's concentration is given: closer, a Gaussian plume (zero
-#: at the source itself) or the workbook's cloud (nothing upwind of x = 0) says nothing, and a place there is
-#: unknown, not "no exposure" (ALOHA does not report below 10 m either; zones audit, session 40: a point at the
-#: release read 0 ppm inside the AEGL-3 zone). [m]
-NEAR_RANGE_M = 10.0
 
 
 def at_search_limit(distance_m: float) -> bool:
@@ -631,6 +626,11 @@ def resolve_levels(scenario: LocalScenario, agent: Agent, setup: PlumeSetup,
                 skipped.append(f"AEGL-{spec.aegl}: n/a, agent {agent.name!r} has no AEGL-{spec.aegl} for some of "
                                "the 10 min - 8 h exposures (its zone is not drawn; give a threshold with ppm or mg_m3 "
                                "under zones.levels to draw one)")
+                if len(skipped) == len(scenario.levels):  # none left: refused, not an empty table (review 40)
+                    raise ScenarioError(
+                        f"levels: agent {agent.name!r} has none of the AEGL-1, 2 and 3 values for every 10 min - 8 h "
+                        "exposure that the default levels need; give the levels as thresholds with ppm or mg_m3 "
+                        "under zones.levels")
                 continue
             if kg is None:
                 raise ScenarioError(
