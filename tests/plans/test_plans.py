@@ -947,3 +947,13 @@ def test_an_agent_without_aegls_ranks_its_deaths_first() -> None:
     rows = [row(0.0), row(math.nan, off=2), row(1e-3), row(510.0), row(2.0), row(math.nan)]
     s = SimpleNamespace(plans=["base"], rows_of=lambda plan: rows)
     assert city_order(s) == [3, 4, 5, 0, 2, 1]  # type: ignore[arg-type]
+
+
+def test_console_notes_say_the_winds_and_the_probit_set() -> None:
+    # compare's console had never said that climatological winds are not a forecast, nor that its deaths use
+    # the agent's first probit set alone (run gives the range over them; first-hour audit, session 40)
+    from plumecast.ensemble.summary import console_notes
+
+    notes = console_notes(summarise(_shown_raw(), ["a", "b"]))
+    assert "Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast." in notes
+    assert any(n.startswith("Deaths use the agent's probit set 'purple_book' alone (the first of its 2") for n in notes)

@@ -45,6 +45,7 @@ from plumecast.ensemble.summary_text import (
     quantiles,
     saved_cell,
     times_range,
+    winds_and_probit_notes,
     with_interval,
 )
 from plumecast.numbers import (
@@ -702,6 +703,7 @@ def console_notes(s: Summary, cities: list[str] | None = None, top: int | None =
     times = times_note(s)
     if times:
         out.append(times)
+    out.extend(winds_and_probit_notes(s))  # (only decision_table.md had said them; first-hour audit, session 40)
     maps = missing_maps_text(s)
     if maps:
         out.append(maps)
@@ -750,12 +752,7 @@ def _notes(s: Summary) -> list[str]:
 
         for note in (aegl_gap_note(sc.resolved_agent()), past_measures_note(sc, s.raw.setup.plans)):
             parts.extend([note[0].upper() + note[1:] + "."] if note else [])
-        if sc.met.source == "climatology":
-            parts.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
-        elif sc.met.source == "file":
-            from plumecast.ensemble.members import file_members_text
-
-            parts.append(f"Winds: the met files of met.path{file_members_text(sc, len(s.raw.specs))}.")
+        parts.extend(winds_and_probit_notes(s))
     from plumecast.ensemble.compare import member_warnings
 
     parts.extend(line[0].upper() + line[1:] + ("" if line.endswith(".") else ".") for line in member_warnings(s.raw))

@@ -261,3 +261,26 @@ def times_range(x: NDArray[np.float64], known: NDArray[np.bool_] | None = None) 
     kept = x if known is None else x[np.asarray(known, bool) | np.isfinite(x)]
     med = float(np.median(np.where(np.isfinite(kept), kept, np.inf)))
     return (float(reach.min()), med if math.isfinite(med) else math.nan, float(reach.max()))
+
+
+def winds_and_probit_notes(s: Any) -> list[str]:
+    """What the winds are (climatological mean winds are not a forecast) and which probit set the deaths use:
+    the comparison reads one, where ``run`` gives the range over the agent's sets (for chlorine the first set
+    reads about half the second's deaths; first-hour audit, session 40)."""
+    sc = s.raw.setup.scenario
+    if sc is None:
+        return []
+    out = []
+    if sc.met.source == "climatology":
+        out.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
+    elif sc.met.source == "file":
+        from plumecast.ensemble.members import file_members_text
+
+        out.append(f"Winds: the met files of met.path{file_members_text(sc, len(s.raw.specs))}.")
+    agent = sc.resolved_agent()
+    sets = list(getattr(agent, "probits", {}) or {})
+    if len(sets) > 1:
+        out.append(f"Deaths use the agent's probit set {sets[0]!r} alone (the first of its {len(sets)}: "
+                   f"{', '.join(repr(n) for n in sets)}); the intervals are over the members, not the sets: "
+                   "plumecast run gives the range over the sets, which can reach twice the deaths of the first.")
+    return out
