@@ -318,3 +318,11 @@ def test_sigterm_while_the_commands_load_is_one_line() -> None:
     r = subprocess.run([sys.executable, "-c", body], capture_output=True, text=True, timeout=60)
     assert r.returncode == 143
     assert r.stderr == "terminated (SIGTERM) while plumecast was starting: nothing was written\n"
+
+
+def test_version_is_printed(capsys, monkeypatch):
+    # a planner could not say which version gave a forecast (first-hour audit, session 40)
+    from plumecast import __version__
+
+    rc, out = run_cli(["--version"], capsys, monkeypatch)
+    assert rc == 0 and out.strip() == f"plumecast {__version__}"

@@ -19,6 +19,22 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    """``plumecast --version``: the installed version, so a planner can say which one gave a forecast (there had
+    been no way to; first-hour audit, session 40)."""
+    if value:
+        from plumecast import __version__
+
+        typer.echo(f"plumecast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="print the installed version and exit")) -> None:
+    """Forecast where a released hazardous gas goes, when it reaches each city, and who it hurts."""
+
+
 def _register() -> None:
     from plumecast.cli import compare as compare_cmd
     from plumecast.cli import global_run, info, validate, zones
