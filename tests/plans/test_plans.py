@@ -955,5 +955,5 @@ def test_console_notes_say_the_winds_and_the_probit_set() -> None:
     from plumecast.ensemble.summary import console_notes
 
     notes = console_notes(summarise(_shown_raw(), ["a", "b"]))
-    assert "Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast." in notes
+    assert "Winds: climatological mean winds (the shipped ERA-Interim January/July means), not a forecast." in notes
     assert any(n.startswith("Deaths use the agent's probit set 'purple_book' alone (the first of its 2") for n in notes)

@@ -246,7 +246,7 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="replace the results already in OUTDIR")] = False,
     ) -> None:
         """Run the built-in "poison sky" scenario: a fictional gas emitted in every city of
-        >= 15,000 people, 72 h on climatological mean winds (the shipped ERA-Interim seasonal
+        >= 15,000 people, 72 h on climatological mean winds (the shipped ERA-Interim January/July
         means, not a forecast). By default the decision the
         story faced: three response plans and the do-nothing baseline compared over a
         20-member ensemble (plumecast compare); with --single, one forecast with the casualty table of the 20 largest

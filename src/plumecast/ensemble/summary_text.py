@@ -272,7 +272,7 @@ def winds_and_probit_notes(s: Any) -> list[str]:
         return []
     out = []
     if sc.met.source == "climatology":
-        out.append("Winds: climatological mean winds (the shipped ERA-Interim monthly means), not a forecast.")
+        out.append("Winds: climatological mean winds (the shipped ERA-Interim January/July means), not a forecast.")
     elif sc.met.source == "file":
         from plumecast.ensemble.members import file_members_text
 
