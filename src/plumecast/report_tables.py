@@ -165,12 +165,11 @@ def _shelter_from(result: Any) -> str:
         return f"from {clock(np.datetime64(start.replace(' ', 'T')))}, "
     if seconds <= 30.0:  # rounds to 0 min: from the series' start
         return ""
-    base = str(result.attrs.get("release_start", ""))
     try:
-        t0 = np.datetime64(base.replace(" ", "T"))
-    except ValueError:  # "3600 s" or absent: no date to count from
-        return f"from {_hm(round(seconds / 60.0))} after the start of the run, "
-    if np.isnat(t0):
+        t0 = np.datetime64(str(result.attrs.get("release_start", "")).replace(" ", "T"))
+    except ValueError:  # "3600 s": no date to count from
+        t0 = np.datetime64("NaT")
+    if np.isnat(t0):  # (absent: NaT)
         return f"from {_hm(round(seconds / 60.0))} after the start of the run, "
     # rounded down, as every clock time of the tables: a shelter never reads as beginning later than it does
     return f"from {clock(t0 + np.timedelta64(int(seconds), 's'))}, "

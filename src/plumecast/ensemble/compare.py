@@ -234,16 +234,25 @@ def _burnt_nothing(res: Any, arrival_s: NDArray[np.float64]) -> bool:
     return float(res.budget.neutralised) == 0.0 and not np.isfinite(np.asarray(arrival_s, float)).any()
 
 
-def _unburnt(plan: PlanConfig, exp: Any, base_exp: Any, holder: HeldToWhole | None, dense: set[int],
-             tags: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]], names: list[str],
-             agent: Any) -> PlanOutcome:
-    """The outcome of a plan whose front burnt nothing (:func:`_burnt_nothing`) as its other measures alone
-    give it: by tags on the baseline's transport, or, where it stops a release whose near field is zones'
-    dense cloud, on ``exp`` (the front's run: that release cut, nothing removed) held as
+def _cuts_dense(plan: PlanConfig, names: list[str], dense: set[int]) -> bool:
+    """Whether ``plan`` cuts a release whose near field is zones' dense cloud (its cut is then a rerun)."""
+    return any(dense & {int(g) for g in groups} for _, _, groups in plan_cuts(plan, names))
+
+
+def _front_outcome(plan: PlanConfig, res: Any, exp: Any, arrival_s: NDArray[np.float64], base_exp: Any,
+                   holder: HeldToWhole | None, dense: set[int],
+                   tags: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]], names: list[str],
+                   agent: Any) -> PlanOutcome:
+    """The outcome of a plan with a front from its run ``res`` (exposure ``exp``): the front's figures, or
+    where it burnt nothing (:func:`_burnt_nothing`) those of its other measures alone, as the plans without
+    a front read them: by tags on the baseline's transport, or, where it stops a release whose near field
+    is zones' dense cloud, on ``exp`` (that release cut, nothing removed) held as
     :class:`~plumecast.ensemble.dense_cuts.HeldToWhole` holds every such cut."""
+    if not _burnt_nothing(res, arrival_s):
+        return evaluate_plan(exp, agent, _without(plan, ("termination", "front")), names, front_arrival_s=arrival_s)
     rest = _without(plan, ("front",))
     no_front = np.full(np.asarray(base_exp.receptors.lat).size, np.nan)
-    if not any(dense & {int(g) for g in groups} for _, _, groups in plan_cuts(rest, names)):
+    if not _cuts_dense(rest, names, dense):
         return evaluate_plan(base_exp, agent, rest, names, front_arrival_s=no_front)
     full, partial = _split_terminations(rest)
     held, _ = (holder or HeldToWhole(base_exp, sorted(dense))).hold(exp, tag_weights(*tags, plan_cuts(full, names)))
@@ -459,18 +468,12 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
         fres, fexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent), fsc), particle_mass_kg=mass)
         runs += 1
         fa = front_arrival_at(getattr(fres, "front_arrival", None), lat, lon, sc.start64)
-        unburnt = _burnt_nothing(fres, fa)
-        if unburnt:  # the plan's other measures, read as the plans without a front read them
-            outcomes[plan.name] = _unburnt(plan, fexp, base_exp, holder, dense, tags, names, agent)
-        else:
-            outcomes[plan.name] = evaluate_plan(fexp, agent, _without(plan, ("termination", "front")), names,
-                                                front_arrival_s=fa)
+        outcomes[plan.name] = _front_outcome(plan, fres, fexp, fa, base_exp, holder, dense, tags, names, agent)
         if setup.maps:
             # a front that burnt nothing: the map of its other measures, as its figures (its own transport's
             # map had disagreed with them by Monte Carlo noise; review of session 40)
             field = fres.concentration
-            cut_dense = any(dense & {int(g) for g in groups} for _, _, groups in plan_cuts(plan, names))
-            if unburnt and not cut_dense:
+            if _burnt_nothing(fres, fa) and not _cuts_dense(plan, names, dense):
                 others = _tag_field(base_res, plan, names) if has_termination(plan) else base_res.concentration
                 field = fres.concentration if others is None else others
             grids[plan.name] = grid_exceedance(field, agent, sc.start64)
@@ -479,11 +482,9 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
             dres, dexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent, h), fsc),
                               particle_mass_kg=mass)
             runs += 1
-            if _burnt_nothing(dres, front_arrival_at(dres.front_arrival, lat, lon, sc.start64)):
-                totals[float(h)] = _unburnt(plan, dexp, base_exp, holder, dense, tags, names, agent).total_fatalities
-            else:
-                totals[float(h)] = evaluate_plan(dexp, agent, _without(plan, ("termination", "front")),
-                                                 names).total_fatalities
+            totals[float(h)] = _front_outcome(plan, dres, dexp, front_arrival_at(dres.front_arrival, lat, lon,
+                                                                                 sc.start64),
+                                              base_exp, holder, dense, tags, names, agent).total_fatalities
         if totals:
             delay_ign[plan.name] = totals
     outcomes = {p.name: outcomes[p.name] for p in setup.plans}

@@ -439,14 +439,11 @@ def wind_grid_3d(
     else:
         prov.append("level heights: the files' heights above ground")
     zs_static: NDArray[np.float64] | None = None
-    if level_type in ("pressure", "altitude"):
-        if has_zs and level_type == "altitude":
-            if "time" not in ds["zs"].dims:
-                zs_static = np.asarray(ds["zs"].values, dtype=np.float64)
-        elif has_zs:
+    if has_zs and level_type in ("pressure", "altitude") and "time" not in ds["zs"].dims:
+        zs_static = np.asarray(ds["zs"].values, dtype=np.float64)
+    if level_type == "pressure":
+        if has_zs:
             prov.append(f"ground: {frm('zs')}; heights above ground = (Φ − Φ_s) / g0")
-            if "time" not in ds["zs"].dims:
-                zs_static = np.asarray(ds["zs"].values, dtype=np.float64)
         elif has_sp:
             prov.append(f"ground: diagnosed from the surface pressure {frm('sp')} and the geopotential on the levels "
                         "(linear in ln p between levels, hypsometric below the lowest; no orography in the files); "
@@ -461,17 +458,19 @@ def wind_grid_3d(
     if z_levels_m is None:
         # (not when given: a streamed run passes the first record's, and the ground of
         # record 0 would be read again from the files for every record)
+        ground = 0.0  # the highest ground of the first record, for levels above sea level (pressure, altitude)
+        if has_zs and level_type in ("pressure", "altitude"):
+            zmax = zs_static if zs_static is not None else np.asarray(ds["zs"].isel(time=0).values, np.float64)
+            ground = max(float(np.nanmax(zmax)), 0.0)
         if level_type == "pressure":
             top = float(standard_atmosphere_height_m(levels[-1]))
             if has_zs:
-                zmax = zs_static if zs_static is not None else np.asarray(ds["zs"].isel(time=0).values, np.float64)
-                top -= max(float(np.nanmax(zmax)), 0.0)
+                top -= ground
             elif has_sp:  # the highest ground from the lowest surface pressure, in the standard atmosphere
                 sp0 = np.asarray(ds["sp"].isel(time=0).values, np.float64)
                 top -= max(float(standard_atmosphere_height_m(np.nanmin(sp0) / 100.0)), 0.0)
         elif level_type == "altitude":  # above the highest ground
-            zmax = zs_static if zs_static is not None else np.asarray(ds["zs"].isel(time=0).values, np.float64)
-            top = float(levels[-1]) - max(float(np.nanmax(zmax)), 0.0)
+            top = float(levels[-1]) - ground
         else:
             top = float(levels[-1])
         z_t = np.array([z for z in DEFAULT_HEIGHTS_M if (z != 10.0 or has_10m) and z <= top], dtype=np.float64)

@@ -258,6 +258,7 @@ def _axis_text(ds: xr.Dataset, ax: str) -> str:
 #: Fields of a file that may hold one record for all times (orography, land-sea mask).
 _STATIC_FIELDS = {"zs", "land"}
 
+
 def timeless_static(surf: xr.Dataset) -> bool:
     """Whether a file's surface fields are all static (:data:`_STATIC_FIELDS`: orography, land-sea mask) and
     none has a time dimension: a CMIP ``orog`` file, a regridded elevation model, or an invariant field
@@ -273,11 +274,9 @@ def timeless_static(surf: xr.Dataset) -> bool:
 def static_on_time(surf: xr.Dataset, path: Path, t0: np.datetime64) -> tuple[Path, xr.Dataset, NDArray[Any]]:
     """A :func:`timeless_static` file's fields as one record at ``t0`` (the levels' first time), in the form
     :func:`_with_time` gives a file: one record of static fields holds for every time of the levels."""
-    from plumecast.met.levels_variables import _TIME_LIKE
-
-    sub = surf.drop_vars([c for c in surf.coords if str(c) not in ("lat", "lon") and (
-        str(c).lower() in _TIME_LIKE or str(c).lower() in ("valid_time", "forecast_reference_time"))])
-    sub = sub.drop_vars([c for c in sub.coords if str(c) not in sub.dims])
+    # its times, steps ...: the fields' own dimensions are lat and lon alone (timeless_static)
+    used = {d for n in surf.data_vars for d in surf[n].dims}
+    sub = surf.drop_vars([c for c in surf.coords if c not in used])
     times = np.array([t0]).astype("datetime64[ns]")
     sub = sub.expand_dims(time=times).assign_coords(met_file=("time", [path.name]))
     sub = sub.assign_coords({f"{FIELD_FILE}{n}": sub["met_file"] for n in sub.data_vars})

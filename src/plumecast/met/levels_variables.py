@@ -139,6 +139,8 @@ def _above_sea_level(var: xr.DataArray, name: str) -> bool:
         return True
     text = " ".join(str(var.attrs.get(k, "")) for k in ("long_name", "description")).lower()
     return any(w in text for w in ("sea level", "above msl", "above the geoid", " amsl", " asl"))
+
+
 _TIME_LIKE = ("time", "valid_time", "times", "xtime", "t", "step")
 
 

@@ -594,9 +594,9 @@ def normalise_wind(
         history.append("flipped latitude to ascending")
     lat_order = np.argsort(lat, kind="stable")
     lat = lat[lat_order]
-    if lon.size and (lon.max() > 180.0 or lon.min() < -180.0 or (lon.max() == 180.0 and lon.min() < 0.0)):
-        history.append(f"wrapped longitudes {lon.min():g}..{lon.max():g} to [-180, 180)")
     lon_wrapped = wrapped_lon(lon)
+    if np.any(lon_wrapped != lon):
+        history.append(f"wrapped longitudes {lon.min():g}..{lon.max():g} to [-180, 180)")
     lon_order = np.argsort(lon_wrapped, kind="stable")
     lon_sorted = lon_wrapped[lon_order]
     unique = (

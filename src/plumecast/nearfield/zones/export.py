@@ -54,7 +54,7 @@ EXTRAPOLATED_BEYOND_M = 10_000.0
 def distance_text(dist_m: float) -> str:
     """Maximum downwind distance as shown in the table and the legend, 2 significant figures. [km]
 
-    Below :data:`~plumecast.nearfield.zones.setup.NEAR_RANGE_M` it reads "< 0.01" (a tip of "0.0070 km" had
+    Below :data:`~plumecast.nearfield.zones.near_source.NEAR_RANGE_M` it reads "< 0.01" (a tip of "0.0070 km" had
     been printed for a hose's jet, where the plume says nothing); beyond 10 km "> 10 (extrapolated: 95)", the
     table itself saying what the warning says (zones audit, session 40: a railcar's "95" km AEGL-3 read as a
     plain figure).

@@ -463,10 +463,11 @@ def compute_zones(
         i1 = min(i1 + 1, xg.size - 1)
         xs = xg[i0 : i1 + 1]
         ys = hw[i0 : i1 + 1]
-        lobe = upwind_lobe(setup, float(np.max(ys[: min(2, ys.size)]))) if i0 == 0 else Polygon()
+        at_source = float(np.max(ys[: min(2, ys.size)]))  # the zone's half-width next to the source
+        lobe = upwind_lobe(setup, at_source) if i0 == 0 else Polygon()
         if i0 == 0:  # reaches the source (a dense plume: as wide there as its spread against the wind)
             xs = np.concatenate([[0.0], xs])
-            ys = np.concatenate([[0.0 if lobe.is_empty else float(np.max(ys[: min(2, ys.size)]))], ys])
+            ys = np.concatenate([[0.0 if lobe.is_empty else at_source], ys])
         px = np.concatenate([xs, xs[::-1]])
         py = np.concatenate([ys, -ys[::-1]])
         local = Polygon(np.column_stack([px, py])).buffer(0)

@@ -28,7 +28,7 @@ def point_threat(result: Any) -> xr.Dataset | None:
     A point farther from the source than the zones search
     (:data:`~plumecast.nearfield.zones.setup.MAX_DISTANCE_M`) is beyond the local
     model's range (its plane projection and its Gaussian and dense-gas plume are local
-    models), and one within :data:`~plumecast.nearfield.zones.setup.NEAR_RANGE_M` of
+    models), and one within :data:`~plumecast.nearfield.zones.near_source.NEAR_RANGE_M` of
     the source is short of it: their series are NaN (unknown, never 0) and
     ``in_range`` is False (``too_near`` True for the second).
     """
@@ -50,8 +50,9 @@ def point_threat(result: Any) -> xr.Dataset | None:
     x, y = to_local(sc.source.lat, sc.source.lon, setup.downwind_bearing_deg, lon, lat)
     ends = exposure_time_axis(setup)
     # within NEAR_RANGE_M of a ground-level source, or in a dense plume's spread upwind of it: no value given
-    too_near = near_range_unknown(setup, np.hypot(x, y)) | upwind_unknown(result, x, y)
-    in_range = (np.hypot(x, y) <= MAX_DISTANCE_M) & ~too_near
+    r = np.hypot(x, y)
+    too_near = near_range_unknown(setup, r) | upwind_unknown(result, x, y)
+    in_range = (r <= MAX_DISTANCE_M) & ~too_near
     out = np.full((ends.size, x.size), np.nan)
     if in_range.any():
         out[:, in_range] = exposure_series(setup, x[in_range], y[in_range], ends)
