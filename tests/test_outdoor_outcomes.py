@@ -73,3 +73,27 @@ def test_block_metrics_outdoors_alone_are_the_same_figures() -> None:
     assert set(alone) == set(both)
     for key in both:
         np.testing.assert_array_equal(alone[key], both[key])
+
+
+@pytest.mark.parametrize("agent_name", ["chlorine", "ammonia", "hydrogen fluoride"])
+def test_outdoor_outcomes_per_probit_set_are_assess_range(agent_name: str) -> None:
+    """A plan's deaths range over the agent's probit sets as run's do (DESIGN.md, "Honest numbers"; compare's
+    intervals had left the sets out): each set's lethal fraction is the one assess reads for its range."""
+    agent = get_agent(agent_name)
+    c = _series(agent_name, seed=3)
+    start = np.datetime64("2026-01-01T00:00:00", "ns")
+    time = start + np.arange(1, c.shape[0] + 1) * np.timedelta64(600, "s")
+    c[5, 3] = np.nan
+    got = outdoor_outcomes(c, time, start, agent, probit_sets=True)
+    if len(agent.probits) < 2:
+        assert "lethal_fraction_sets" not in got
+        return
+    ref = assess(xr.DataArray(c, dims=("time", "receptor"), coords={"time": time}, attrs={"units": "kg m-3"}),
+                 agent, np.ones(c.shape[1]), start=start, keep_timeseries=False)
+    sets = got["lethal_fraction_sets"]
+    assert sets.shape == (len(agent.probits), c.shape[1]) and np.isnan(sets[:, 3]).all()
+    known = np.isfinite(sets[0])
+    np.testing.assert_allclose(sets[:, known].T, ref["fatalities_by_probit_set"].values[known], rtol=1e-12)
+    np.testing.assert_allclose(sets[0], got["lethal_fraction"], rtol=1e-12)  # the first set is the median's
+    assert not np.allclose(sets[1][known], sets[0][known], rtol=0.1, atol=1e-12)  # the sets differ: a range
+    assert "lethal_fraction_sets" not in outdoor_outcomes(c, time, start, agent)

@@ -269,7 +269,7 @@ def assess(
 
 
 def outdoor_outcomes(values: NDArray[np.float64], time: NDArray[Any], start: Any, agent: Agent,
-                     levels: tuple[int, ...] = (2, 3)) -> dict[str, NDArray[np.float64]]:
+                     levels: tuple[int, ...] = (2, 3), probit_sets: bool = False) -> dict[str, NDArray[np.float64]]:
     """What a response plan's evaluation reads of :func:`assess` at each column of
     ``values`` (time, column) [kg m-3]: ``lethal_fraction`` outdoors, and per AEGL level in
     ``levels`` ``first{level}_s``, its first exceedance (s after ``start``, as assess's
@@ -280,20 +280,27 @@ def outdoor_outcomes(values: NDArray[np.float64], time: NDArray[Any], start: Any
     first probit set, the standard state, the onset floor), without what a plan's figures do
     not read: the sheltered figures and the indoor series, the other levels, the range over
     the agent's probit sets, the peak and the time exposed, and the Dataset. A column that is
-    not finite is unknown (NaN). (The evaluation of one member of the demo's comparison, 39
+    not finite is unknown (NaN). With ``probit_sets`` and an agent with more than one
+    published set, ``lethal_fraction_sets`` (set, column) holds the outdoor lethal fraction
+    under each of them, in the agent's order, as assess's range over the sets reads them
+    (DESIGN.md, "Honest numbers": a plan's deaths carry that range too). (The evaluation of one member of the demo's comparison, 39
     plan and delay variants over 1,182 columns: 3.0-3.3 s, against 7.0-8.9 s through assess;
     benchmarks/README.md.)"""
     axis = time_axis(time, start)
     ps = agent.probit_set("auto")
     ctx = dataclasses.replace(exposure_context(agent, axis, ps, onset_floor(agent), T_STANDARD_K, P_STANDARD_PA),
-                              levels=tuple(levels), lean=True, extra_probits=(), extra_factors=())
-    unknown = ~np.isfinite(values).all(axis=0)
+                              levels=tuple(levels), lean=True)
+    if not probit_sets:
+        ctx = dataclasses.replace(ctx, extra_probits=(), extra_factors=())
+    unknown = np.asarray(~np.isfinite(values).all(axis=0), dtype=bool)
     if unknown.any():
         values = np.where(np.isfinite(values), values, 0.0)
     m, _, _ = block_metrics(values, ctx, np.zeros(axis.end_s.size), 0.0, False, sheltered=False)
     frac = (lethal_fraction_from_probit(probit_from_load(m["load"], ps.a, ps.b)) if ps is not None
             else np.full(values.shape[1], np.nan))
     out = {"lethal_fraction": np.where(unknown, np.nan, frac)}
+    if ctx.extra_probits:
+        out["lethal_fraction_sets"] = np.where(unknown[None, :], np.nan, m["frac_sets"])
     for level in levels:
         hit, begin = first_reached_s(m, level, axis)
         begin_ns = (begin * 1e9).astype("timedelta64[ns]")  # assess's datetime, to the nanosecond

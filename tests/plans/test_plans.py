@@ -9,7 +9,7 @@ from plumecast.agents import get_agent
 from plumecast.countermeasures import Cohort
 from plumecast.ensemble.compare import CompareSetup, MemberResult, RawComparison
 from plumecast.ensemble.members import MemberSpec
-from plumecast.ensemble.summary import quantiles, summarise
+from plumecast.ensemble.summary import decision_rows, quantiles, summarise
 from plumecast.ensemble.summary_files import html_page, markdown, write_outputs
 from plumecast.errors import ScenarioError
 from plumecast.exposure import ReceptorExposure
@@ -89,6 +89,9 @@ def test_unknown_population_and_off_grid_stay_unknown() -> None:
     assert np.isnan(o.exceed3[1]) and o.exceed3[0] == 1.0
     assert o.n_unknown == 2
     assert o.total_fatalities == pytest.approx(o.fatalities[0])
+    assert o.fatalities_sets is not None  # unknown under every probit set too, and left out of each set's total
+    assert np.isnan(o.fatalities_sets[:, 1:]).all() and np.isfinite(o.fatalities_sets[:, 0]).all()
+    np.testing.assert_allclose(o.totals_by_set, o.fatalities_sets[:, 0], rtol=1e-12)
 
 
 def test_fatalities_are_weighted_over_cohorts() -> None:
@@ -104,6 +107,14 @@ def test_fatalities_are_weighted_over_cohorts() -> None:
     inside = evaluate_plans(ReceptorExposure(**{**exp.__dict__, "conc": 0.1 * exp.conc}), CL2, [(BASE, None)], ["r"])[0]
     np.testing.assert_allclose(got.fatalities, 0.5 * out.fatalities + 0.5 * inside.fatalities, rtol=1e-12)
     np.testing.assert_array_equal(got.arrival3_s, out.arrival3_s)  # the earliest cohort sets the arrival
+    # each probit set's deaths are weighted over the cohorts the same way; the first set's are the figures
+    assert got.fatalities_sets is not None and got.fatalities_sets.shape == (2, 3)
+    np.testing.assert_allclose(got.fatalities_sets, 0.5 * out.fatalities_sets + 0.5 * inside.fatalities_sets,
+                               rtol=1e-12)
+    np.testing.assert_allclose(out.fatalities_sets[0], out.fatalities, rtol=1e-12)
+    lo, hi = out.total_span
+    assert lo <= out.total_fatalities <= hi and hi > 1.2 * lo  # chlorine's sets differ
+    np.testing.assert_allclose(sorted(out.totals_by_set), [lo, hi], rtol=1e-12)
 
 
 def _raw(totals_by_plan: dict[str, list[float]]) -> RawComparison:
@@ -141,9 +152,10 @@ FRONT = PlanConfig(name="burn", measures=[{"type": "front", "ignition_h": 1.0, "
                                              "speed_m_s": 20.0}])
 
 
-def _shown_raw() -> RawComparison:
+def _shown_raw(sets: bool = False) -> RawComparison:
     """Two members, two cities (a, b) and three plans, on a real scenario (start 1 Jul 00:00 UTC,
-    issued at 01:00 UTC) with figures that test how people read them."""
+    issued at 01:00 UTC) with figures that test how people read them; ``sets``: the outcomes carry the
+    agent's (chlorine's) two probit sets, the second reading twice the first's deaths."""
     sc = scenario_from_dict(dict(name="shown", start="2026-07-01T00:00:00", issued_at="2026-07-01T01:00:00",
                                  duration_h=12, particles=1234, seed=11,
                                  releases=[{"type": "point", "lat": 0, "lon": 0, "rate_kg_s": 1}]))
@@ -158,8 +170,9 @@ def _shown_raw() -> RawComparison:
             a2 = np.array([[5.0, 7.17][m] * 3600.0, np.nan])
             a3 = np.array([(6.0 + 29.0 / 60 + 59.0 / 3600) * 3600.0 + 1800.0 * m, np.nan])
             fa = np.array([2.5 * 3600.0, np.nan]) if p is FRONT else np.full(2, np.nan)
-            outs[p.name] = PlanOutcome(p.name, np.array([1.0, 0.0]), np.array([1.0, 0.0]), a2, a3,
-                                       np.array(fat[p.name][m]), fa)
+            f = np.array(fat[p.name][m])
+            outs[p.name] = PlanOutcome(p.name, np.array([1.0, 0.0]), np.array([1.0, 0.0]), a2, a3, f, fa,
+                                       fatalities_sets=np.stack([f, 2.0 * f]) if sets else None)
         members.append(MemberResult(m, outs, {}, {}, None, 0.5, 1))
     setup = CompareSetup(scenario=sc, plans=plans, tags_h=(), delay_h=(), maps=False)
     specs = [MemberSpec(0, 777), MemberSpec(1, 888, wind_speed_factor=1.1)]
@@ -954,6 +967,47 @@ def test_console_notes_say_the_winds_and_the_probit_set() -> None:
     # the agent's first probit set alone (run gives the range over them; first-hour audit, session 40)
     from plumecast.ensemble.summary import console_notes
 
-    notes = console_notes(summarise(_shown_raw(), ["a", "b"]))
+    notes = console_notes(summarise(_shown_raw(sets=True), ["a", "b"]))
     assert "Winds: climatological mean winds (the shipped ERA-Interim January/July means), not a forecast." in notes
-    assert any(n.startswith("Deaths use the agent's probit set 'purple_book' alone (the first of its 2") for n in notes)
+    assert any(n.startswith("Deaths: the median is under the agent's probit set 'purple_book', the first of its 2")
+               and "span all of them, paired by set" in n for n in notes)
+    assert not any("probit set" in n for n in console_notes(summarise(_shown_raw(), ["a", "b"])))
+
+
+def test_compare_ranges_cover_the_probit_sets(tmp_path) -> None:
+    """DESIGN.md, "Honest numbers": casualties carry a range over members, seeds and probit sets. compare's
+    intervals had been over the members alone, under the agent's first set (chlorine's second reads about twice
+    its deaths), where run gives the range over the sets (first-hour audit, session 40, item A1)."""
+    import csv
+
+    s = summarise(_shown_raw(sets=True), ["a", "b"])
+    base = next(r for r in decision_rows(s) if r["baseline"])
+    # median under the first set; 5 % over each member's lowest set, 95 % over its highest (2 x 1,161,095)
+    assert (base["fatalities_p5"], base["fatalities_median"], base["fatalities_p95"]) == (
+        900_000.0, float(np.median([1_161_095.0, 900_000.0])), 2 * 1_161_095.0)
+    stop = next(r for r in decision_rows(s) if r["plan"] == "stop at 1 h")
+    # lives saved paired by member and set: baseline minus plan under the same set
+    assert stop["lives_saved_p95"] == pytest.approx(2 * (1_161_095.0 - 2.4e-10))
+    assert stop["lives_saved_p5"] == pytest.approx(900_000.0 - 4.5e-10)
+    city = s.rows_of(BASELINE_NAME)[0]
+    assert city["fatalities_p95"] == 2 * 1_161_095.0 and city["fatalities_p5"] == 900_000.0
+    assert "2.3 million" in markdown(s)
+    # the sets' range alone without members (stripped of the sets, the sheet is as before: no interval)
+    one = RawComparison(*(lambda r: (r.setup, r.specs[:1], r.members[:1], None, None, None, 1.0, 0))(
+        _shown_raw(sets=True)))
+    s1 = summarise(one, ["a", "b"])
+    assert s1.fatalities_q(BASELINE_NAME) == (1_161_095.0, 1_161_095.0, 2 * 1_161_095.0)
+    md = markdown(s1)
+    assert "one member; range over the 2 probit sets" in md and "1.2 million (1.2 million–2.3 million)" in md
+    write_outputs(s1, tmp_path, pngs=False)
+    rows = list(csv.DictReader((tmp_path / "decision_table.csv").open(encoding="utf-8")))
+    assert rows[0]["fatalities_p95"] == "2300000.0"
+    import json
+
+    import xarray as xr
+
+    assert json.loads((tmp_path / "comparison.json").read_text())["probit_sets"] == ["purple_book", "lees"]
+    with xr.open_dataset(tmp_path / "member_values.nc") as ds:  # full values per set, lives saved recomputable
+        per = ds["fatalities_total_by_probit_set"].sel(plan=BASELINE_NAME).values
+        np.testing.assert_array_equal(per, [[1_161_095.0, 2 * 1_161_095.0]])
+        assert list(ds["probit_set"].values) == ["purple_book", "lees"]

@@ -495,6 +495,41 @@ def test_one_member_comparison_shows_no_probabilities(browser: Any, compare_dir:
         server.stop()
 
 
+def test_one_member_comparison_shows_the_probit_sets_range(browser: Any, compare_dir: Path, tmp_path: Path) -> None:
+    """A comparison's ranges of people span the agent's probit sets (DESIGN.md, "Honest numbers"): one member
+    has no ensemble spread, yet its deaths have the sets' range, which the page had dropped (it showed the
+    median alone for one member)."""
+    import csv
+    import io
+    import json
+
+    folder = _one_member(compare_dir, tmp_path / "one_sets")
+    rows = list(csv.DictReader(io.StringIO((folder / "decision_table.csv").read_text())))
+    med = float(rows[0]["fatalities_median"])
+    rows[0]["fatalities_p5"], rows[0]["fatalities_p95"] = repr(med), repr(2.2 * med)
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    (folder / "decision_table.csv").write_text(out.getvalue())
+    rec = json.loads((folder / "comparison.json").read_text())
+    rec["members"], rec["probit_sets"] = 1, ["purple_book", "lees"]
+    (folder / "comparison.json").write_text(json.dumps(rec))
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    try:
+        p = Page(browser, server.url)
+        page = p.page
+        page.wait_for_selector("#plans-table tr.plan-row")
+        assert page.inner_text("#plans-members") == "(one member: no ensemble spread; ranges over the 2 probit sets)"
+        assert "range over the probit sets" in page.inner_text("#plans-fat-head")
+        cell = page.locator("#plans-table tr.plan-row .plan-fatalities").first.inner_text()
+        assert cell == numbers.people_range(med, med, 2.2 * med) != numbers.people(med)
+        assert p.errors == []
+        p.close()
+    finally:
+        server.stop()
+
+
 def _open_at(browser: Any, url: str, now: str) -> Any:
     """A page whose clock stands at ``now`` (outside the forecast: countdowns do not follow the clock)."""
     import datetime as dt

@@ -82,6 +82,10 @@ class MemberResult:
     runs: int
     notes: list[str] = field(default_factory=list)
     cpu_s: tuple[float, float] = (0.0, 0.0)  # (user, system) CPU time of the process during the task [s]
+    #: the lowest and highest total over the agent's probit sets of each point of the curves above
+    #: (PlanOutcome.total_span): plan -> (delay, 2), and plan -> {ignition h: (lowest, highest)}
+    delay_termination_span: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    delay_ignition_span: dict[str, dict[float, tuple[float, float]]] = field(default_factory=dict)
 
 
 def default_tags_h(scenario: Scenario, plans: Sequence[PlanConfig], step_h: float = 2.0) -> tuple[float, ...]:
@@ -347,6 +351,8 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
     grids: dict[str, NDArray[np.uint32]] = {}
     delay_term: dict[str, NDArray[np.float64]] = {}
     delay_ign: dict[str, dict[float, float]] = {}
+    term_span: dict[str, NDArray[np.float64]] = {}  # each curve point's range over the probit sets
+    ign_span: dict[str, dict[float, tuple[float, float]]] = {}
     notes: list[str] = provenance_notes
     # the forecast ends with gas still at some places: their deaths, and what a plan saves there, cover the
     # forecast only, and a plan that acts later may rank otherwise over a longer one (run said so, compare
@@ -377,8 +383,9 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
             outcomes[p.name] = o
     for p in plain:
         if has_termination(p):
-            delay_term[p.name] = np.array([o.total_fatalities for (q, h), o in zip(variants, evaluated, strict=True)
-                                           if q is p and h is not None])
+            mine = [o for (q, h), o in zip(variants, evaluated, strict=True) if q is p and h is not None]
+            delay_term[p.name] = np.array([o.total_fatalities for o in mine])
+            term_span[p.name] = np.array([o.total_span for o in mine]).reshape(-1, 2)
     if setup.maps:
         for p in plain:
             if p.name in grids:
@@ -420,12 +427,15 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
         full, partial = _split_terminations(p)
         # a cut before a release starts leaves nothing of it: the tags' figure is then exact (a rerun keeps a
         # release of a millisecond, _apply_cuts, and printed 9e-46 deaths)
-        linear = delay_term.get(p.name)
+        linear, linear_span = delay_term.get(p.name), term_span.get(p.name)
         starts = [sc.releases[int(g)].start_h for _, fraction, groups in plan_cuts(full, names) for g in groups]
         delay_term[p.name] = np.full(len(setup.delay_h), np.nan)
+        term_span[p.name] = np.full((len(setup.delay_h), 2), np.nan)
         for j, h in [(-1, None), *enumerate(setup.delay_h)]:
             if h is not None and linear is not None and starts and h <= min(starts):
                 delay_term[p.name][j] = float(linear[j])
+                if linear_span is not None:
+                    term_span[p.name][j] = linear_span[j]
                 continue
             cut = _apply_cuts(sc, full, termination_h=h)
             key = tuple(r.stop_h for r in cut.releases)
@@ -455,6 +465,7 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
                 outcomes[name] = o
             else:
                 delay_term[name][j] = o.total_fatalities
+                term_span[name][j] = o.total_span
     for name, curve in delay_term.items():
         if name in dense_named and np.any(np.diff(curve) < 0.0):
             notes.append(f"plans: {name!r}: stopping later reads fewer deaths at some delays of its cost-of-delay "
@@ -478,20 +489,22 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
                 field = fres.concentration if others is None else others
             grids[plan.name] = grid_exceedance(field, agent, sc.start64)
         totals: dict[float, float] = {}
+        spans: dict[float, tuple[float, float]] = {}
         for h in plan.ignition_delays_h:
             dres, dexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent, h), fsc),
                               particle_mass_kg=mass)
             runs += 1
-            totals[float(h)] = _front_outcome(plan, dres, dexp, front_arrival_at(dres.front_arrival, lat, lon,
-                                                                                 sc.start64),
-                                              base_exp, holder, dense, tags, names, agent).total_fatalities
+            late = _front_outcome(plan, dres, dexp, front_arrival_at(dres.front_arrival, lat, lon, sc.start64),
+                                  base_exp, holder, dense, tags, names, agent)
+            totals[float(h)], spans[float(h)] = late.total_fatalities, late.total_span
         if totals:
-            delay_ign[plan.name] = totals
+            delay_ign[plan.name], ign_span[plan.name] = totals, spans
     outcomes = {p.name: outcomes[p.name] for p in setup.plans}
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     return MemberResult(spec.index, outcomes, delay_term, delay_ign, grids if setup.maps else None,
                         time.perf_counter() - t0, runs, notes,
-                        cpu_s=(ru1.ru_utime - ru0.ru_utime, ru1.ru_stime - ru0.ru_stime))
+                        cpu_s=(ru1.ru_utime - ru0.ru_utime, ru1.ru_stime - ru0.ru_stime),
+                        delay_termination_span=term_span, delay_ignition_span=ign_span)
 
 
 def member_warnings(raw: RawComparison) -> list[str]:

@@ -1,17 +1,16 @@
-"""Statistics over ensemble members and the comparison's tables (its output files:
-:mod:`plumecast.ensemble.summary_files`).
+"""The comparison's tables (its output files: :mod:`plumecast.ensemble.summary_files`),
+made from the statistics over members of :mod:`plumecast.ensemble.summary_stats`
+(:class:`Summary`, :func:`summarise`, both importable from here).
 
-Everything here works on the small per-member results gathered by
-:func:`plumecast.ensemble.compare.run_members` (arrays of one value per member,
-plan and receptor) and on the exceedance counts already summed on the workers.
 Intervals are empirical 5-95 % quantiles over members, each a member's own value
 rounded outward (:func:`plumecast.ensemble.summary_text.quantiles`: the lowest and
-highest member below 21 members); lives saved are paired by member
-(``baseline[m] - plan[m]``), so the spread that both plans share cancels.
+highest member below 21 members), spanning the agent's probit sets where it has
+several; lives saved are paired by member and set, so the spread that both plans
+share cancels.
 
-With one member (no ``ensemble:``) there is no spread: no interval is given (the
-5 % and 95 % figures are NaN, empty in the files) and the tables say so instead of
-showing probabilities of 0 or 100 %.
+With one member (no ``ensemble:``) there is no ensemble spread: no interval is given
+(the 5 % and 95 % figures are NaN, empty in the files) but the probit sets' range, and
+the tables say so instead of showing probabilities of 0 or 100 %.
 
 The Markdown and HTML tables show two significant figures with their interval
 (DESIGN.md, "Honest numbers"). The CSV files (:func:`file_rows`) are plain numbers, empty
@@ -22,14 +21,13 @@ times rounded down to 0.01 h.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import xarray as xr
 from numpy.typing import NDArray
 
-from plumecast.ensemble.compare import LEVELS, RawComparison
+from plumecast.ensemble.summary_stats import Summary as Summary
+from plumecast.ensemble.summary_stats import summarise as summarise
 from plumecast.ensemble.summary_text import (
     ARRIVAL_RESOLUTION_S,
     PEOPLE_THERE,
@@ -39,12 +37,13 @@ from plumecast.ensemble.summary_text import (
     _yes_no,
     arrival_text,
     countdown_text,
+    deaths_spread,
     front_share,
     intervals_text,
     later_releases_text,
+    probit_sets,
     quantiles,
     saved_cell,
-    times_range,
     winds_and_probit_notes,
     with_interval,
 )
@@ -56,136 +55,6 @@ from plumecast.numbers import (
     round_sig,
 )
 from plumecast.plans.config import measure_kind
-
-
-@dataclass
-class Summary:
-    raw: RawComparison
-    plans: list[str]
-    totals: dict[str, NDArray[np.float64]]  # plan -> total fatalities per member
-    unknown: dict[str, NDArray[np.int64]]  # plan -> receptors with unknown fatalities per member
-    saved: dict[str, NDArray[np.float64]]  # plan -> lives saved vs baseline per member (paired)
-    receptor_names: list[str]
-    per_city: list[dict[str, Any]]  # rows: one per (city, plan)
-    delay_rows: list[dict[str, Any]]
-    probability: xr.Dataset | None
-    #: how the tables name each receptor (``receptor_names`` where None): receptors that share a name are told
-    #: apart by their position (:func:`receptor_labels`)
-    receptor_labels: list[str] | None = None
-
-    @property
-    def n_members(self) -> int:
-        return len(self.raw.members)
-
-    @property
-    def single(self) -> bool:
-        """One member: a single run, with no ensemble spread and no probabilities."""
-        return self.n_members == 1
-
-    def label(self, r: int) -> str:
-        """How the tables name receptor ``r``."""
-        return (self.receptor_labels or self.receptor_names)[r]
-
-    def rows_of(self, plan: str) -> list[dict[str, Any]]:
-        """The rows of :attr:`per_city` of one plan, one per receptor in receptor order
-        (indexed by receptor, never by name: two receptors may share a name)."""
-        return [r for r in self.per_city if r["plan"] == plan]
-
-
-def _place_value(v: Any) -> Any:
-    """A receptor's place column as a plain value: a float for numbers (NaN: unknown), else text."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, bool) or v is None:
-        return v
-    return float(v) if isinstance(v, int | float) else str(v)
-
-
-def _stack(raw: RawComparison, plan: str, attr: str) -> NDArray[np.float64]:
-    return np.stack([np.asarray(getattr(m.outcomes[plan], attr), dtype=float) for m in raw.members])
-
-
-def summarise(raw: RawComparison, receptor_names: list[str], labels: list[str] | None = None,
-              places: dict[str, Any] | None = None) -> Summary:
-    """Statistics over members for every plan (the baseline is the first plan); ``labels``:
-    how the tables name the receptors (:func:`receptor_labels`; default their names);
-    ``places``: columns about each receptor (``lat``, ``lon``, ``country``, ``population``;
-    arrays in receptor order) written into each row: ``cities.csv`` then tells receptors
-    that share a name apart, and the dashboard shows where they are and how many live there."""
-    plans = [p.name for p in raw.setup.plans]
-    base = plans[0]
-    totals = {p: np.array([m.outcomes[p].total_fatalities for m in raw.members]) for p in plans}
-    unknown = {p: np.array([m.outcomes[p].n_unknown for m in raw.members], dtype=np.int64) for p in plans}
-    saved = {p: totals[base] - totals[p] for p in plans}
-    rows: list[dict[str, Any]] = []
-    n = len(raw.members)
-    place_cols = {k: np.asarray(v) for k, v in (places or {}).items() if v is not None}
-    for p in plans:
-        ex2, ex3 = _stack(raw, p, "exceed2"), _stack(raw, p, "exceed3")
-        a2, a3 = _stack(raw, p, "arrival2_s") / 3600.0, _stack(raw, p, "arrival3_s") / 3600.0
-        fat = _stack(raw, p, "fatalities")
-        # the members where the receptor's air itself is unknown (off the model domain); without that record,
-        # whether it reaches AEGL-2 (unknown also where only the agent's AEGL is missing)
-        air = (np.stack([np.asarray(m.outcomes[p].air_known, dtype=float) for m in raw.members])
-               if all(m.outcomes[p].air_known is not None for m in raw.members) else ex2)
-        front = _stack(raw, p, "front_arrival_s") / 3600.0
-        for r, name in enumerate(receptor_names):
-            known = np.isfinite(ex2[:, r])
-            k3 = np.isfinite(ex3[:, r])
-            # the members where the front and AEGL-3 both reach the city: a member without AEGL-3 there needs
-            # no front, and counting it as "the front first" gave Tokyo 10 % where no front beat the gas
-            both = np.isfinite(front[:, r]) & np.isfinite(a3[:, r])
-            margin = a3[:, r] - front[:, r]  # > 0: the front arrives before AEGL-3
-            where = {k: _place_value(v[r]) for k, v in place_cols.items()}
-            rows.append({
-                "city": name, **where, "plan": p, "members": n,
-                "p_aegl2": float(ex2[known, r].mean()) if known.any() else math.nan,
-                "p_aegl3": float(ex3[k3, r].mean()) if k3.any() else math.nan,
-                "members_unknown": int(n - known.sum()),
-                "members_unknown_aegl3": int(n - k3.sum()),
-                "members_off_domain": int(n - np.isfinite(air[:, r]).sum()),
-                **{f"aegl2_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), times_range(a2[:, r], known),
-                                                                 strict=True)},
-                **{f"aegl3_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), times_range(a3[:, r], k3),
-                                                                 strict=True)},
-                **{f"fatalities_{k}": v for k, v in zip(("p5", "median", "p95"), quantiles(fat[:, r]), strict=True)},
-                **{f"front_arrival_h_{k}": v for k, v in zip(("min", "median", "max"), times_range(front[:, r]), strict=True)},
-                "p_front_before_aegl3": float(np.mean(margin[both] > 0)) if both.any() else math.nan,
-                "members_front_and_aegl3": int(both.sum()),
-                "front_margin_h_median": quantiles(margin)[1],
-            })
-    delay: list[dict[str, Any]] = []
-    for p in plans:
-        curves = [m.delay_termination.get(p) for m in raw.members]
-        if all(c is not None for c in curves) and curves:
-            arr = np.stack([np.asarray(c) for c in curves])
-            for j, h in enumerate(raw.setup.delay_h):
-                q = quantiles(arr[:, j])
-                delay.append({"plan": p, "varied": "termination", "time_h": h,
-                              "fatalities_p5": q[0], "fatalities_median": q[1], "fatalities_p95": q[2]})
-        ign = [m.delay_ignition.get(p) for m in raw.members]
-        if all(d is not None for d in ign) and ign:
-            for h in sorted(ign[0]):  # type: ignore[arg-type]
-                q = quantiles(np.array([d[h] for d in ign]))  # type: ignore[index]
-                delay.append({"plan": p, "varied": "ignition", "time_h": h,
-                              "fatalities_p5": q[0], "fatalities_median": q[1], "fatalities_p95": q[2]})
-    prob = None
-    if raw.counts is not None and raw.grid_lat is not None and raw.grid_lon is not None:
-        data = np.stack([raw.counts[p] for p in plans]).astype(np.float64) / max(n, 1)
-        prob = xr.Dataset(
-            {"probability": (("plan", "level", "lat", "lon"), data, {
-                "units": "1", "long_name": "fraction of ensemble members in which the cell's near-surface air "
-                "reaches the AEGL (duration-dependent, from the gridded interval means)"})},
-            coords={"plan": plans, "level": [f"AEGL-{lv}" for lv in LEVELS],
-                    "lat": ("lat", raw.grid_lat, {"units": "degrees_north", "standard_name": "latitude"}),
-                    "lon": ("lon", raw.grid_lon, {"units": "degrees_east", "standard_name": "longitude"})},
-            attrs={"Conventions": "CF-1.8", "members": n,
-                   "title": f"plumecast comparison: probability of exceeding AEGL-2/3 ({n} members)" if n != 1 else
-                   f"plumecast comparison: where AEGL-2/3 is exceeded ({ONE_MEMBER}: 0 or 1, not a probability)"})
-    return Summary(raw, plans, totals, unknown, saved, receptor_names, rows, delay, prob, labels)
-
-
-# --------------------------------------------------------------------------- tables
 
 
 def _seeds(s: Summary) -> list[int]:
@@ -204,7 +73,7 @@ def decision_rows(s: Summary) -> list[dict[str, Any]]:
     seeds = ";".join(str(x) for x in _seeds(s))
     rows = []
     for p in s.plans:
-        f, sv = quantiles(s.totals[p]), quantiles(s.saved[p])
+        f, sv = s.fatalities_q(p), s.saved_q(p)
         changed = unknown_changes(s, p)
         rows.append({"plan": p, "baseline": p == s.plans[0], "members": s.n_members,
                      "particles_per_member": _particles(s),
@@ -324,9 +193,6 @@ def file_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-#: what a comparison of one member says instead of probabilities and intervals
-ONE_MEMBER = "one member: no ensemble spread"
-
 #: marks a city's expected fatalities under a plan in which no member reaches AEGL-3 there
 NO_AEGL3_MARK = "†"
 #: why people can die where AEGL-3 is not reached (as the single run's table says it:
@@ -357,12 +223,12 @@ _CITY_HEAD = ["city", "P(AEGL-2)", "P(AEGL-3)", "AEGL-2 arrives, earliest–late
 _FRONT_HEAD = ["front arrives (earliest member)", "P(front before AEGL-3)"]
 # one member: whether that run reaches a level, never a probability; no intervals
 _CITY_HEAD_ONE = ["city", "AEGL-2 reached (one member)", "AEGL-3 reached (one member)", "AEGL-2 arrives",
-                  "AEGL-3 countdown", f"expected fatalities ({ONE_MEMBER})"]
+                  "AEGL-3 countdown"]
 _FRONT_HEAD_ONE = ["front arrives", "front before AEGL-3 (one member)"]
 
 
 def _fatalities_head(s: Summary) -> str:
-    return f"expected fatalities ({ONE_MEMBER})" if s.single else "expected fatalities, median (5–95 %)"
+    return f"expected fatalities ({deaths_spread(s)})" if s.single else "expected fatalities, median (5–95 %)"
 
 
 def _clock_base(s: Summary) -> tuple[np.datetime64 | None, np.datetime64 | None]:
@@ -378,7 +244,7 @@ def _plan_has_front(s: Summary, plan: str) -> bool:
 
 def decision_display(s: Summary) -> tuple[list[str], list[list[str]]]:
     """The decision table as people read it (two significant figures)."""
-    saved = f"lives saved vs {s.plans[0]!r}, " + ("one member" if s.single else "median (5–95 %)")
+    saved = f"lives saved vs {s.plans[0]!r}, " + deaths_spread(s).replace(": no ensemble spread", "")
     head = ["plan", _fatalities_head(s), saved,
             "receptors with unknown figures" + ("" if s.single else " (most in a member)")]
     body = []
@@ -397,7 +263,7 @@ def city_display(s: Summary, plan: str, cities: list[str] | None = None) -> tupl
     start, issued = _clock_base(s)
     front = _plan_has_front(s, plan)
     if s.single:
-        head = _CITY_HEAD_ONE + (_FRONT_HEAD_ONE if front else [])
+        head = [*_CITY_HEAD_ONE, _fatalities_head(s)] + (_FRONT_HEAD_ONE if front else [])
     else:
         head = _CITY_HEAD + (_FRONT_HEAD if front else [])
     body = []
@@ -637,11 +503,13 @@ def ranking_text(s: Summary) -> str | None:
     ok = np.isfinite(d)
     wins, ties, losses = member_tally(d)
     n = wins + ties + losses
-    lo, mid, hi = quantiles(d[ok])
+    paired = s.sets_of(best, nxt)  # nxt's minus best's, set by set
+    lo, mid, hi = quantiles(d[ok], None if paired is None else paired[ok])
     tally = (f"the same deaths in all {n} members" if ties == n else
              f"fewer deaths in {wins} of {n} members" + (f", the same in {ties}" if ties else ""))
     text = (f"Fewest expected deaths: {best!r} ({people(med)}). Against the next, {nxt!r}, it "
-            f"{_more_text(mid, lo, hi)} (median, 5–95 % over the members, paired) and has {tally}")
+            f"{_more_text(mid, lo, hi)} (median, 5–95 % over the members" + (" and probit sets" if paired is not None
+                                                                               else "") + f", paired) and has {tally}")
     left = unknown_deaths_text(s, (best, nxt))
     if not quantiles(s.totals[nxt])[1] >= 1.0:
         if left:
@@ -691,7 +559,7 @@ def console_notes(s: Summary, cities: list[str] | None = None, top: int | None =
     if rank:
         out.append(rank)
     if not s.single and s.n_members < SPREAD_MEMBERS:  # "(5–95 %)" of 3 members: their lowest and highest
-        out.append(intervals_text(s.n_members).strip())
+        out.append(intervals_text(s.n_members, probit_sets(s)).strip())
     left_out = cities_left_out_text(s, cities, top)
     if left_out:
         out.append(left_out)
@@ -722,7 +590,8 @@ def _notes(s: Summary) -> list[str]:
     seed = "" if sc is None else f"; scenario seed {sc.seed}, each member's seed in decision_table.csv and members.csv"
     if s.single:
         parts.append(f"One member, so no ensemble spread: a single run of the scenario, {pp}{seed}. The figures "
-                     "are that run's, not probabilities or intervals: 'reached' says whether that run reaches "
+                     "are that run's, not probabilities or intervals" + (" (the ranges of people are over the "
+                     "agent's probit sets)" if probit_sets(s) else "") + ": 'reached' says whether that run reaches "
                      "the level. Add an ensemble: key (docs/plans.md) for probabilities and 5–95 % intervals.")
     else:
         parts.append(f"{s.n_members} ensemble members, {pp}{seed}.")
@@ -782,7 +651,7 @@ def _notes(s: Summary) -> list[str]:
         parts.append("Maps: the outdoor air of grid cells (cell means understate what a city's own disc sees, so a "
                      "city in the tables can reach a level its cell does not)"
                      + (f"; {missing.removeprefix('Maps: ')}" if missing else "."))
-    parts.append(("" if s.single else intervals_text(len(s.raw.members)))
+    parts.append(("" if s.single else intervals_text(len(s.raw.members), probit_sets(s)))
                  + "People are rounded to two significant figures "
                  "(an expected count below one is '< 1'); times are UTC, rounded down (erring early); "
                  "arrivals and countdowns ('in …', 'passed … ago') run from the forecast's issue time"

@@ -29,6 +29,7 @@ from plumecast.ensemble.summary import (
     file_rows,
     member_rows,
 )
+from plumecast.ensemble.summary_text import probit_sets
 from plumecast.fileio import atomic_path, write_bytes_atomic
 
 
@@ -135,7 +136,8 @@ def comparison_record(s: Summary) -> dict[str, Any]:
     length, the members and the plans. The hours of ``cities.csv`` and
     ``cost_of_delay.csv`` count from ``release_start``; countdowns run from ``issued_at``
     (the scenario's ``issued_at``, default its start); ``ranking``: decision_table.md's sentence on the plan
-    with the fewest expected deaths against the next (None with fewer than two plans)."""
+    with the fewest expected deaths against the next (None with fewer than two plans); ``probit_sets``: the
+    agent's probit sets whose range the intervals of people cover besides the members ([]: one set)."""
     sc = s.raw.setup.scenario
     return {
         "format": RECORD_FORMAT,
@@ -150,6 +152,8 @@ def comparison_record(s: Summary) -> dict[str, Any]:
         # decision_table.md's first line (the page had listed the plans in file order without it, two of them
         # reading "2,300": situation-room audit, session 40)
         "ranking": _ranking(s),
+        # the agent's probit sets the ranges of people span besides the members (none: one set)
+        "probit_sets": probit_sets(s),
     }
 
 
@@ -228,17 +232,28 @@ def write_member_values(s: Summary, path: Path) -> Path:
     totals = np.array([[float(s.totals[p][k]) for p in plans] for k in range(len(raw.members))])
     data["fatalities_total"] = (("member", "plan"), totals, {
         "units": "1", "long_name": "expected fatalities over the receptors whose deaths are known"})
+    sets = {p: s.sets_of(p) for p in plans}
+    coords: dict[str, Any] = {}
+    if all(v is not None for v in sets.values()):  # each probit set's, where the deaths range over them
+        names = probit_sets(s)
+        per_set = np.stack([np.asarray(sets[p], dtype=float) for p in plans], axis=1)  # (member, plan, set)
+        if len(names) == per_set.shape[2]:
+            data["fatalities_total_by_probit_set"] = (("member", "plan", "probit_set"), per_set, {
+                "units": "1", "long_name": "expected fatalities over the receptors whose deaths are known, under "
+                "each of the agent's published probit sets (fatalities_total: the first's)"})
+            coords["probit_set"] = ("probit_set", np.array(names), {"long_name": "the agent's published probit sets"})
     data["seed"] = (("member",), np.array([str(int(spec.seed)) for spec in raw.specs]),
                     {"long_name": "the member's random seed (as text: a 64-bit value)"})
     ds = xr.Dataset(data, coords={
         "member": ("member", np.arange(len(raw.members), dtype=np.int32), {"long_name": "ensemble member"}),
         "plan": ("plan", np.array(plans), {"long_name": "response plan (the first: the baseline)"}),
         "receptor": ("receptor", np.array([str(n) for n in s.receptor_names]), {"long_name": "receptor name"}),
+        **coords,
     })
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     ds.attrs.update({"Conventions": "CF-1.8", "title": "plumecast compare: every member's figures, full values",
                      "history": f"{now} plumecast compare", "baseline": plans[0]})
-    for name in ("member", "plan", "receptor", "seed"):
+    for name in ("member", "plan", "receptor", "seed", *coords):
         ds[name].encoding["_FillValue"] = None
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, format="NETCDF4")

@@ -32,7 +32,7 @@ Q = (5.0, 50.0, 95.0)
 SPREAD_MEMBERS = FEW_MEMBERS
 
 
-def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
+def quantiles(x: NDArray[np.float64], sets: NDArray[np.float64] | None = None) -> tuple[float, float, float]:
     """(5 %, median, 95 %) of the finite values; NaN if there are none, and NaN
     for the 5 % and 95 % figures of a single value (one member has no spread).
 
@@ -42,20 +42,62 @@ def quantiles(x: NDArray[np.float64]) -> tuple[float, float, float]:
     figures no member gave, inside the members' range (3 members of 2,500, 1,600 and
     2,400 deaths read "2,400 (1,700–2,500)"; outputs audit, session 30).
 
+    ``sets`` (member, probit set): each member's figure under each of the agent's
+    published probit sets, ``x`` being the first set's. The median stays ``x``'s; the 5 %
+    figure is taken over each member's lowest set, the 95 % over its highest (DESIGN.md,
+    "Honest numbers": the range covers members and probit sets), and one member has the
+    range of its sets.
+
     >>> quantiles(np.array([3.0]))
     (nan, 3.0, nan)
     >>> quantiles(np.array([2500.0, 1600.0, 2400.0]))
     (1600.0, 2400.0, 2500.0)
+    >>> quantiles(np.array([3.0]), np.array([[3.0, 7.0]]))
+    (3.0, 3.0, 7.0)
+    >>> quantiles(np.array([2500.0, 1600.0, 2400.0]), np.array([[2500.0, 5100], [1600, 3300], [2400, 4900]]))
+    (1600.0, 2400.0, 5100.0)
     """
     x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
+    ok = np.isfinite(x)
+    low = high = x[ok]
+    if sets is not None:
+        per = np.asarray(sets, dtype=float).reshape(x.size, -1)[ok]
+        with np.errstate(invalid="ignore"):  # a set that is NaN where the first is not: the first alone
+            low, high = np.fmin(low, np.nanmin(per, axis=1, initial=np.inf)), np.fmax(high, np.nanmax(
+                per, axis=1, initial=-np.inf))
+    x = x[ok]
     if x.size == 0:
         return (math.nan, math.nan, math.nan)
     if x.size == 1:
-        return (math.nan, float(x[0]), math.nan)
-    lo = np.percentile(x, Q[0], method="lower")
-    hi = np.percentile(x, Q[2], method="higher")
+        if low[0] == high[0]:
+            return (math.nan, float(x[0]), math.nan)
+        return (float(low[0]), float(x[0]), float(high[0]))
+    lo = np.percentile(low, Q[0], method="lower")
+    hi = np.percentile(high, Q[2], method="higher")
     return (float(lo), float(np.median(x)), float(hi))
+
+
+def probit_sets(s: Any) -> list[str]:
+    """The names of the probit sets a comparison's deaths range over: the agent's, where its members' outcomes
+    carry them (none: the agent has one set or none)."""
+    sc = s.raw.setup.scenario
+    if sc is None or not any(v is not None for v in (getattr(s, "totals_sets", None) or {}).values()):
+        return []
+    sets = list(getattr(sc.resolved_agent(), "probits", {}) or {})
+    return sets if len(sets) > 1 else []
+
+
+#: what a comparison of one member says instead of probabilities and intervals
+ONE_MEMBER = "one member: no ensemble spread"
+
+
+def deaths_spread(s: Any) -> str:
+    """What a comparison's intervals of people span, for the tables' heads: ``median (5–95 %)`` over members
+    (and the probit sets), else :data:`ONE_MEMBER`, or that one member's range over the agent's probit sets."""
+    if not s.single:
+        return "median (5–95 %)"
+    n = len(probit_sets(s))
+    return f"one member; range over the {n} probit sets" if n else ONE_MEMBER
 
 
 #: what a plan's P(AEGL) and arrivals in the cities tables are (plans audit: "not reached" under a full evacuation
@@ -77,11 +119,16 @@ def later_releases_text(scenario: Any) -> str:
     return f", the scenario's start: the releases begin {_hm(int(round(first * 60.0)))} after it"
 
 
-def intervals_text(n_members: int) -> str:
-    """The notes' sentence on the intervals of a comparison of ``n_members`` (> 1)."""
-    return "Intervals are 5–95 % over members" + (
-        f" (with {n_members} members, the lowest and the highest member). " if n_members < SPREAD_MEMBERS
-        else ", each bound a member's own figure. ")
+def intervals_text(n_members: int, sets: list[str] | None = None) -> str:
+    """The notes' sentence on the intervals of a comparison of ``n_members`` (> 1), whose deaths range over
+    the agent's probit ``sets`` too (where it has more than one)."""
+    text = "Intervals are 5–95 % over members" + (
+        f" (with {n_members} members, the lowest and the highest member)" if n_members < SPREAD_MEMBERS
+        else ", each bound a member's own figure")
+    if sets:
+        text += (f"; those of people also span the agent's {len(sets)} probit sets (the 5 % bound under each "
+                 "member's lowest set, the 95 % under its highest; the median under the first set)")
+    return text + ". "
 
 
 def with_interval(q: tuple[float, float, float]) -> str:
@@ -277,10 +324,11 @@ def winds_and_probit_notes(s: Any) -> list[str]:
         from plumecast.ensemble.members import file_members_text
 
         out.append(f"Winds: the met files of met.path{file_members_text(sc, len(s.raw.specs))}.")
-    agent = sc.resolved_agent()
-    sets = list(getattr(agent, "probits", {}) or {})
-    if len(sets) > 1:
-        out.append(f"Deaths use the agent's probit set {sets[0]!r} alone (the first of its {len(sets)}: "
-                   f"{', '.join(repr(n) for n in sets)}); the intervals are over the members, not the sets: "
-                   "plumecast run gives the range over the sets, which can reach twice the deaths of the first.")
+    sets = probit_sets(s)
+    if sets:
+        # the deaths had used the first set alone, where run gives the range over them (first-hour audit,
+        # session 40: chlorine's first set reads about half the second's deaths)
+        out.append(f"Deaths: the median is under the agent's probit set {sets[0]!r}, the first of its {len(sets)} "
+                   f"({', '.join(repr(n) for n in sets)}); the ranges of deaths and lives saved span all of them, "
+                   + ("paired by set (each plan under the same set)." if len(s.plans) > 1 else "as run's do."))
     return out

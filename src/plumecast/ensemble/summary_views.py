@@ -13,13 +13,17 @@ import numpy as np
 
 from plumecast.ensemble.summary import (
     CONSOLE_CITIES,
-    ONE_MEMBER,
     Summary,
     cities_by_plan_display,
     decision_display,
-    quantiles,
 )
-from plumecast.ensemble.summary_text import SPREAD_MEMBERS, later_releases_text
+from plumecast.ensemble.summary_text import (
+    ONE_MEMBER,
+    SPREAD_MEMBERS,
+    deaths_spread,
+    later_releases_text,
+    probit_sets,
+)
 from plumecast.fileio import atomic_path
 from plumecast.numbers import clock, people
 
@@ -32,7 +36,7 @@ def console_tables(s: Summary, cities: list[str] | None = None, width: int | Non
     from rich.table import Table
 
     out = []
-    spread = ONE_MEMBER if s.single else "median (5–95 %)"
+    spread = deaths_spread(s)
     cities_table = cities_by_plan_display(s, cities, top)
     n_all = len(cities_by_plan_display(s, cities)[1]) if top is not None else len(cities_table[1])
     shown = (f"the first {len(cities_table[1])} of {n_all}, ranked; all in cities.csv and decision_table.md"
@@ -131,7 +135,7 @@ def plot_delay(s: Summary, path: Path) -> Path:
             if math.isfinite(t) and h.size and h.min() <= t <= h.max():
                 ax.plot([t], [float(np.interp(t, h, med))], marker="*", ms=12, color=line.get_color(),
                         label=f"{key[0]}: its own {key[1]} time ({t:g} h)")
-    base = quantiles(s.totals[s.plans[0]])
+    base = s.fatalities_q(s.plans[0])
     ax.axhline(max(base[1], 1.0), color="k", lw=1, ls="--", label=f"{s.plans[0]} (median)")
     if sc is not None:
         issued_h = float((sc.issued64 - sc.start64) / np.timedelta64(1, "s")) / 3600.0
@@ -147,8 +151,9 @@ def plot_delay(s: Summary, path: Path) -> Path:
     ax.set_xlabel(f"hours after the release start{start}:\nwhen the plan's measure is taken")
     # the band of fewer than 21 members is their lowest and highest (summary_text.quantiles); the label had said
     # 5-95 % for three members (outputs audit, session 35)
-    band = "5–95 %" if s.n_members >= SPREAD_MEMBERS else "lowest–highest member"
-    ax.set_ylabel(f"expected fatalities ({ONE_MEMBER})" if s.single else f"expected fatalities (median, {band})")
+    band = ("5–95 %" if s.n_members >= SPREAD_MEMBERS else "lowest–highest member") + (
+        " and probit set" if probit_sets(s) else "")
+    ax.set_ylabel(f"expected fatalities ({deaths_spread(s)})" if s.single else f"expected fatalities (median, {band})")
     ax.set_title(f"{sc.name if sc is not None else 'comparison'}: the cost of delay ("
                  + (ONE_MEMBER if s.single else f"{s.n_members} members") + ")")
     # beside the axes: inside, it had covered a plan's star (plans audit)

@@ -36,6 +36,7 @@ a receptor with unknown population has NaN fatalities, and totals count them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,12 +83,33 @@ class PlanOutcome:
     #: 1 where the receptor's air is known, NaN where it is not (off the model domain, not a finite number):
     #: unlike the P(AEGL) cells, not unknown where only the agent's AEGL or probit is missing
     air_known: NDArray[np.float64] | None = None
+    #: (probit set, receptor) expected fatalities under each of the agent's published probit sets, in its order
+    #: (None: the agent has one set or none); ``fatalities`` are the first set's (DESIGN.md, "Honest numbers":
+    #: the deaths' range covers the probit sets too)
+    fatalities_sets: NDArray[np.float64] | None = None
 
     @property
     def total_fatalities(self) -> float:
         """Sum over receptors with known figures (see :attr:`n_unknown`)."""
         f = self.fatalities[np.isfinite(self.fatalities)]
         return float(f.sum()) if f.size else float("nan")
+
+    @property
+    def totals_by_set(self) -> NDArray[np.float64]:
+        """The total of each probit set over the receptors counted in :attr:`total_fatalities` (one value, that
+        total, without the sets)."""
+        if self.fatalities_sets is None:
+            return np.array([self.total_fatalities])
+        known = np.isfinite(self.fatalities)
+        if not known.any():
+            return np.full(self.fatalities_sets.shape[0], np.nan)
+        return np.asarray(np.nan_to_num(self.fatalities_sets[:, known]).sum(axis=1), dtype=float)
+
+    @property
+    def total_span(self) -> tuple[float, float]:
+        """The lowest and highest total over the probit sets (both :attr:`total_fatalities` without them)."""
+        t = np.append(self.totals_by_set, self.total_fatalities)
+        return (float(np.min(t)), float(np.max(t))) if np.isfinite(t).all() else (math.nan, math.nan)
 
     @property
     def n_unknown(self) -> int:
@@ -220,8 +242,8 @@ def _tag_sum(w: NDArray[np.float64], c: NDArray[np.float64], out: NDArray[np.flo
 def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.datetime64,
                   agent: Any) -> dict[str, NDArray[np.float64]]:
     """Lethal fraction and first AEGL-2/3 times (s after start) of each column."""
-    res = outdoor_outcomes(series, time, start, agent, levels=(2, 3))
-    out = {"lethal_fraction": res["lethal_fraction"]}
+    res = outdoor_outcomes(series, time, start, agent, levels=(2, 3), probit_sets=True)
+    out: dict[str, NDArray[np.float64]] = {k: res[k] for k in ("lethal_fraction", "lethal_fraction_sets") if k in res}
     for level in (2, 3):
         out[f"first{level}_s"] = res[f"first{level}_s"]
         # n/a, not never: the agent's AEGL is missing for an exposure duration reached before it was
@@ -376,6 +398,12 @@ def evaluate_plans(
             dying = np.where(present, weights * lf, 0.0).sum(axis=0)  # the fraction of the people who die
         dying = np.where((np.isnan(lf) & present).any(axis=0), np.nan, dying)
         fatalities = pop * dying
+        by_set = None  # each probit set's deaths, where the agent has several, as the first set's are made
+        if "lethal_fraction_sets" in res:
+            lfs = res["lethal_fraction_sets"].reshape(-1, k, n_rec)
+            with np.errstate(invalid="ignore"):
+                by_set = np.where(present[None], weights[None] * lfs, 0.0).sum(axis=1)
+            by_set = np.where(np.isnan(dying)[None] | ~on_grid[None], np.nan, pop[None] * by_set)
         covered = np.stack([np.asarray(g.weight, dtype=float) > 0 if g.name != "outdoors" else np.zeros(n_rec, bool)
                             for g in groups]).any(axis=0)
         dying = np.where(on_grid, dying, np.nan) * np.asarray(share, dtype=float)  # the city's share (summed back)
@@ -395,7 +423,7 @@ def evaluate_plans(
         fatalities = np.where(on_grid, fatalities, np.nan)
         outcomes.append(_by_city(PlanOutcome(plan.name, out["exceed2"], out["exceed3"], out["arrival2"],
                                              out["arrival3"], fatalities, fa, dying, covered.astype(float),
-                                             np.where(on_grid, 1.0, np.nan)),
+                                             np.where(on_grid, 1.0, np.nan), by_set),
                                  parent, n_city))
     return outcomes
 
@@ -424,7 +452,8 @@ def _by_city(o: PlanOutcome, parent: NDArray[np.int64], n_city: int) -> PlanOutc
                        gather(o.arrival3_s, "min"), gather(o.fatalities, "sum"), o.front_arrival_s[first],
                        None if o.lethal_fraction is None else gather(o.lethal_fraction, "sum"),
                        None if o.covered is None else gather(o.covered, "any"),
-                       None if o.air_known is None else np.where(np.isnan(gather(o.air_known, "sum")), np.nan, 1.0))
+                       None if o.air_known is None else np.where(np.isnan(gather(o.air_known, "sum")), np.nan, 1.0),
+                       None if o.fatalities_sets is None else np.stack([gather(f, "sum") for f in o.fatalities_sets]))
 
 
 def front_arrival_at(front_arrival: xr.DataArray | None, lat: NDArray[np.float64], lon: NDArray[np.float64],

@@ -57,6 +57,8 @@ class CompareData:
     issued_unknown: str | None = NO_ISSUE_TIME
     #: the plan with the fewest expected deaths against the next, in words (``comparison.json``'s ``ranking``)
     ranking: str | None = None
+    #: the agent's probit sets the intervals of people also span (``comparison.json``; []: one set, or not recorded)
+    probit_sets: list[str] = field(default_factory=list)
 
     @property
     def issued_s(self) -> float | None:
@@ -227,6 +229,8 @@ def _load_record(path: Path, cd: CompareData) -> bool:
     cd.scenario = (name.strip() or None) if isinstance(name, str) else None
     ranking = rec.get("ranking")
     cd.ranking = ranking if isinstance(ranking, str) and ranking.strip() else None
+    sets = rec.get("probit_sets")
+    cd.probit_sets = [str(v) for v in sets] if isinstance(sets, list) else []
     if start is not None and issued is not None:
         cd.issued = issued
         cd.issued_unknown = None

@@ -65,6 +65,7 @@ def summary(snap: Snapshot, live: dict[str, Any] | None) -> dict[str, Any]:
         "views": views, "plans": plans,
         "members": members, "delay": delay, "problems": problems, "live": live,
         "ranking": snap.compare.ranking if snap.compare is not None else None,
+        "probit_sets": snap.compare.probit_sets if snap.compare is not None else [],
         "signature": _sig_hash(snap), "loaded_at": snap.loaded_at,
     })
 

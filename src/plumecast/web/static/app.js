@@ -154,6 +154,8 @@ function tNow() {
 
 // One member (a comparison without an ensemble): no probabilities, no 5-95 % intervals.
 function single() { return Boolean(state.summary && state.summary.members === 1); }
+// the agent's probit sets the comparison's ranges of people span besides the members (0: one set)
+function nSets() { return (state.summary && (state.summary.probit_sets || []).length) || 0; }
 
 // The wall clock in seconds after the view's release start (NaN without calendar times).
 function clockS() {
@@ -798,11 +800,13 @@ function drawDetail() {
     if (r.ensemble && single()) {  // one member: whether that run reaches a level, its figure without interval
       const e = r.ensemble;
       add("AEGL-2 / AEGL-3 reached (one member)", `${reached(e.p_aegl2)} / ${reached(e.p_aegl3)}`);
-      add("expected fatalities (one member)", N.people(e.fatalities[1]));
+      add(nSets() ? "expected fatalities (one member; range over the probit sets)" : "expected fatalities (one member)",
+        N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
     } else if (r.ensemble) {
       const e = r.ensemble;
       add("P(AEGL-2) / P(AEGL-3), members", `${shareOf(e, "2")} / ${shareOf(e, "3")}`);
-      add("fatalities over members, median (5–95 %)", N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
+      add(`fatalities over members${nSets() ? " and probit sets" : ""}, median (5–95 %)`,
+        N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
     }
     if (r.note) add("note", r.note);
     if (r.position_from === "shipped cities table") add("position", "from the shipped cities table (by name)");
@@ -882,12 +886,15 @@ function drawPlans() {
   if (!sm.plans.length) { box.hidden = true; return; }
   box.hidden = false;
   const one = single();
-  $("plans-members").textContent = one ? "(one member: no ensemble spread)" : sm.members ? `(${sm.members} ensemble members)` : "";
+  const sets = nSets() ? `; ranges over the ${nSets()} probit sets` : "";
+  $("plans-members").textContent = one ? `(one member: no ensemble spread${sets})`
+    : sm.members ? `(${sm.members} ensemble members${sets ? ` and ${nSets()} probit sets` : ""})` : "";
   // decision_table.md's first line: which plan has the fewest expected deaths, and how sure that is
   $("plans-ranking").textContent = sm.ranking || "";
   $("plans-ranking").hidden = !sm.ranking;
-  $("plans-fat-head").textContent = one ? "expected fatalities (one member)" : "expected fatalities, median (5–95 %)";
-  $("plans-saved-head").textContent = one ? "lives saved vs baseline (one member)" : "lives saved vs baseline (5–95 %)";
+  const oneHead = nSets() ? "one member; range over the probit sets" : "one member";
+  $("plans-fat-head").textContent = one ? `expected fatalities (${oneHead})` : "expected fatalities, median (5–95 %)";
+  $("plans-saved-head").textContent = one ? `lives saved vs baseline (${oneHead})` : "lives saved vs baseline (5–95 %)";
   const body = emptyBody("plans-table");
   for (const p of sm.plans) {
     const tr = el("tr", { class: "plan-row" + (state.vid === p.view ? " active" : ""), "data-view": p.view });
@@ -897,9 +904,10 @@ function drawPlans() {
     pick.appendChild(b);
     tr.appendChild(pick);
     tr.appendChild(el("td", {}, p.name + (p.baseline ? " (baseline)" : "")));
-    const range = (x) => (one ? N.people(x[1]) : N.peopleRange(x[1], x[0], x[2]));
+    // one member has no interval (empty bounds) unless its probit sets give a range
+    const range = (x) => N.peopleRange(x[1], x[0], x[2]);
     tr.appendChild(el("td", { class: "plan-fatalities" }, range(p.fatalities)));
-    const saved = (x) => (one ? N.livesSaved(x[1]) : N.livesSavedRange(x[1], x[0], x[2]));
+    const saved = (x) => N.livesSavedRange(x[1], x[0], x[2]);
     tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : savedText(saved(p.lives_saved), p.saved_unknown)));
     tr.appendChild(el("td", {}, fin(p.receptors_unknown) ? String(p.receptors_unknown) : N.UNKNOWN));
     body.appendChild(tr);
@@ -952,8 +960,8 @@ function drawDelay() {
     s.appendChild(svg("text", { x: W - R - 4, y: y - 4, class: "label", "text-anchor": "end" }, single() ? base.name : `${base.name} (median)`));
   }
   $("delay-note").textContent = single()
-    ? "Expected fatalities of the one member (no ensemble spread) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv."
-    : "Expected fatalities (median over members, band 5–95 %) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.";
+    ? `Expected fatalities of the one member (no ensemble spread${nSets() ? "; band over the probit sets" : ""}) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.`
+    : `Expected fatalities (median over members, band 5–95 %${nSets() ? " over members and probit sets" : ""}) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.`;
 }
 
 // ------------------------------------------------------------------ views
