@@ -145,6 +145,35 @@ def test_a_split_city_keeps_its_deaths_per_probit_set(result):
     assert per_set.max() == pytest.approx(float(ds["fatalities_high"][0]), rel=1e-9)
 
 
+def test_the_tables_say_which_figures_are_the_worst_parts(result, tmp_path):
+    """consequences.csv gave a split city's probit and toxic load (its worst part's) beside its lethal fraction
+    and deaths (the whole city's) with no word on it: a probit of 6 beside 3 % dead reads as an error (first-hour
+    audit, session 40, item B3). The CSV now says so in a '# note:' line, the netCDF in each such figure's
+    comment; a result without split rows says nothing."""
+    from plumecast.city_parts import PLACE_COMMENT, parts_note
+    from plumecast.report_tables import write_consequence_table
+
+    ds = assess_exposure(result.exposure, result.agent, start=result.scenario.start64)
+    assert int(ds["disc_parts"][0]) > 0 and float(ds["probit"][0]) > 0
+    # the worst part's probit against the city's lethal fraction: not the same people
+    from plumecast.consequence_metrics import lethal_fraction_from_probit
+
+    assert float(lethal_fraction_from_probit(ds["probit"].values[0])) > 1.5 * float(ds["lethal_fraction"][0])
+    write_consequence_table(ds, tmp_path)
+    lines = (tmp_path / "consequences.csv").read_text().splitlines()
+    notes = [ln for ln in lines if ln.startswith("# note: ")]
+    assert len(notes) == 1 and "1 row is made of the parts" in notes[0] and "whole city's" in notes[0]
+    assert lines.index(notes[0]) < next(i for i, ln in enumerate(lines) if ln.startswith("name"))
+    import xarray as xr
+
+    with xr.open_dataset(tmp_path / "consequences.nc") as nc:
+        assert nc["probit"].attrs["comment"] == PLACE_COMMENT == nc["toxic_load"].attrs["comment"]
+        assert "comment" not in nc["fatalities"].attrs
+    plain = assess(result.exposure.to_dataarray(), result.agent, result.exposure.receptors,
+                   start=result.scenario.start64)
+    assert parts_note(plain) is None
+
+
 def test_a_city_is_reached_no_later_than_its_edge():
     """A part breathes the air at the centre of its area, up to half a ring inside the disc's
     edge: the city's AEGL countdown was 5-14 min later than a point 10 m inside its upwind edge

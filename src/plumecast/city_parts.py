@@ -80,7 +80,36 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
         "1: an area source's plume reaches the city's disc, and its row is made with the disc's most exposed sample "
         "point of that plume too (no people): its arrivals are the earliest of that point and the disc, its place "
         "figures, timelines and note the worse's; deaths from its parts' people (disc_parts)")
+    if parts_note(ds):  # the place figures of such rows are a part's: say so on each of them
+        for name in PLACE_FIGURES:
+            if name in ds.data_vars:
+                ds[name].attrs["comment"] = PLACE_COMMENT
     return ds
+
+
+#: the figures of a city's row made of parts that are its worst part's, not the whole city's (module docstring)
+PLACE_FIGURES = ("peak_concentration", "peak_concentration_ppm", "peak_percent_aegl3", "toxic_load", "probit",
+                 "exposure_duration_h", "probit_beyond_fitted_range", "peak_concentration_sheltered",
+                 "peak_concentration_ppm_sheltered",
+                 "peak_percent_aegl3_sheltered", "toxic_load_sheltered", "probit_sheltered")
+PLACE_COMMENT = ("where disc_parts > 0 or area_spot = 1, the city's most exposed part's (the air its most exposed "
+                 "people breathe), not the whole city's; lethal_fraction and fatalities are the whole city's")
+
+
+def parts_note(ds: xr.Dataset) -> str | None:
+    """What a table of ``ds`` must say when some of its rows are made of parts: their peak, % of AEGL-3, toxic
+    load and probit are the worst part's, while the lethal fraction and deaths are the city's (the CSV had
+    said it nowhere; a probit of 6 beside a lethal fraction of 3 %: first-hour audit, session 40, item B3).
+    None when no row is."""
+    made = [np.asarray(ds[v].values) > 0 for v in ("disc_parts", "area_spot") if v in ds.data_vars]
+    n = int(np.count_nonzero(np.any(made, axis=0))) if made else 0
+    if not n:
+        return None
+    return (f"{n} row{'s are' if n > 1 else ' is'} made of the parts of a city's disc that a plume crosses "
+            "(disc_parts > 0 or area_spot = 1): there the peak concentration, % of AEGL-3, toxic load, probit and "
+            "exposure duration are the city's most exposed part's (the air its most exposed people breathe), "
+            "while lethal_fraction and fatalities are the whole city's (its parts' people-weighted mean and sum; "
+            "docs/exposure.md)")
 
 
 def _made_of_parts(city: xr.Dataset, parts: xr.Dataset, parent: NDArray[np.int64],

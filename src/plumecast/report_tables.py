@@ -461,6 +461,11 @@ def _csv_text(result: xr.Dataset) -> str:
         # written as is, never quoted (a quote before the '#' would hide it from comment='#' readers);
         # one line each
         buf.write("# warning: " + " ".join(str(line).split()) + "\n")
+    from plumecast.city_parts import parts_note
+
+    note = parts_note(result)
+    if note:
+        buf.write(f"# note: {note}\n")
     writer.writerow(header)
     arrays = [np.asarray(result[c].values) for c in cols]
     for i in range(int(result.sizes.get("receptor", 0))):
