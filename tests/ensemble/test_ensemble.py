@@ -445,13 +445,21 @@ def test_timing_shifts_before_the_start_are_said() -> None:
     assert note(0.0, [0.0, 0.5]) is None
 
 
-def test_the_demo_comparison_says_its_timing_shifts_cut_emissions() -> None:
-    """The shipped poison-sky plans draw shifts of sd 1 h on releases that start with the run."""
+def test_the_demo_comparison_keeps_its_members_whole_emission() -> None:
+    """The shipped poison-sky plans draw shifts of sd 1 h; their releases had started with the run, so the demo
+    warned that 9 of its 20 members lost emission, and told the user to do what it had not (first-hour audit,
+    session 40, item B4). The run now starts 3 h before the emitters switch on; the same draws on a release
+    at the run's start still lose emission, as the note says."""
     from plumecast.ensemble.members import timing_shift_note
     from plumecast.scenario import demo_plans_scenario_path, load_scenario
 
     sc = load_scenario(demo_plans_scenario_path())
-    said = timing_shift_note(sc, member_specs(sc, sc.ensemble))
+    specs = member_specs(sc, sc.ensemble)
+    assert min(s.source_timing_shift_h for s in specs) < -2.0  # the draws do reach back
+    assert timing_shift_note(sc, specs) is None
+    assert sc.issued64 == sc.start64 + np.timedelta64(3, "h") == np.datetime64("2026-07-01T00:00")
+    at_start = sc.replace(releases=[r.model_copy(update={"start_h": 0.0}) for r in sc.releases])
+    said = timing_shift_note(at_start, specs)
     assert said is not None and "members lose that emission (their figures are lower" in said
 
 
