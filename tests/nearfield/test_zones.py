@@ -359,6 +359,35 @@ def test_receptor_results_do_not_depend_on_other_receptors():
     assert float(alone["fatalities_sheltered"][0]) < float(alone["fatalities"][0])
 
 
+def test_receptor_table_fits_a_narrow_terminal():
+    """At 80 columns the receptor table's 13 columns had been folded a few characters wide, each name cut into
+    pieces ("Gel/sen/kir/che/n"; first-hour audit, session 40): it is now split into parts whose columns fit,
+    each led by the receptor's name, every figure whole."""
+    from rich.console import Console
+
+    from plumecast.cli.zones import _receptor_rows, _receptor_tables
+    from plumecast.receptors import Receptors
+
+    lon, lat = to_lonlat(45.0, 5.0, 90.0, [900.0, 2500.0], [40.0, -300.0])
+    rec = compute_zones(_scenario(), receptors=Receptors(name=["Gelsenkirchen-Buer", "Oberhausen"], lat=lat,
+                                                         lon=lon, population=[270_000.0, 220_000.0])).receptors
+    head, body = _receptor_rows(rec, ["AEGL-1", "AEGL-2", "AEGL-3"])
+    tables = _receptor_tables(rec, ["AEGL-1", "AEGL-2", "AEGL-3"], width=80)
+    assert len(tables) > 1 and len(_receptor_tables(rec, ["AEGL-1", "AEGL-2", "AEGL-3"], width=400)) == 1
+    shown = []
+    for t in tables:
+        console = Console(width=80, record=True, color_system=None)
+        console.print(t)
+        text = console.export_text()
+        assert max(len(ln.rstrip()) for ln in text.splitlines()) <= 80
+        assert "Gelsenkirchen-Buer" in text and "Oberhausen" in text  # every part led by the whole name
+        shown.append(text)
+    for row in body:  # every figure whole, in some part
+        for cell in row[1:]:
+            assert all(word in "\n".join(shown) for word in cell.split()), cell
+    assert sum(len(t.columns) - 1 for t in tables) == len(head) - 1  # no column lost or repeated
+
+
 def test_point_receptor_without_population_is_unknown(tmp_path):
     from plumecast.receptors import Receptors
 

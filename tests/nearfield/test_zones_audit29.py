@@ -109,3 +109,10 @@ def test_zones_gives_countdowns_from_the_issue_time(tmp_path: Path) -> None:
     assert _arrival(rec, 0, 2, (None, None)) == "15 min after the release starts"
     naive = read_zones_scenario(_file(tmp_path, issued_at="2026-07-01T13:40:00"))
     assert [n for n in naive.notes() if "issued_at 2026-07-01" in n and "no time zone" in n]
+    # without issued_at the forecast is issued at the scenario's start, as run's is: the time left and the clock
+    # time (zones had given the clock time alone; first-hour audit, session 40, item B6)
+    plain = read_zones_scenario(_file(tmp_path, releases=[rel]))
+    assert plain.issued == np.datetime64("2026-07-01T13:30:00") and "issued_at" not in plain.ignored
+    assert _arrival(rec, 0, 2, (plain.release_start, plain.issued)) == "in 45 min (1 Jul 14:15 UTC)"
+    assert [n for n in plain.notes() if "no issued_at: the time left counts from start (1 Jul 13:30 UTC)" in n]
+    assert not [n for n in read.notes() if "no issued_at" in n]

@@ -234,28 +234,21 @@ def _arrival(rec: Any, i: int, level: int, clock: tuple[Any, Any]) -> str:
     return f"{countdown(float((at - issued) / np.timedelta64(1, 's')))} ({clock_text(at)})"
 
 
-def _receptor_table(rec: Any, zone_names: list[str], clock: tuple[Any, Any] = (None, None)) -> Table:
+#: the receptor table's title
+RECEPTOR_TITLE = "receptors in the zones or the wind-direction uncertainty sector"
+
+
+def _receptor_rows(rec: Any, zone_names: list[str], clock: tuple[Any, Any] = (None, None)
+                   ) -> tuple[list[str], list[list[str]]]:
+    """The receptor table's head and rows, as text."""
     load_units = str(rec["toxic_load"].attrs.get("units", "n/a"))
-    rt = Table(title="receptors in the zones or the wind-direction uncertainty sector")
-    for col in (
-        "receptor",
-        "zone",
-        "figures for",
-        "population [people]",
-        "distance [km]",
-        "AEGL-2 from",
-        "AEGL-3 from",
-        "peak [ppm]",
-        "peak % of AEGL-3",
-        f"toxic load [{load_units}]",
-        "probit",
-        "deaths outdoors [people]",
-        "deaths sheltered [people]",
-    ):
-        rt.add_column(escape(col), justify="left" if col in ("receptor", "zone") else "right")
+    head = ["receptor", "zone", "figures for", "population [people]", "distance [km]", "AEGL-2 from", "AEGL-3 from",
+            "peak [ppm]", "peak % of AEGL-3", f"toxic load [{load_units}]", "probit", "deaths outdoors [people]",
+            "deaths sheltered [people]"]
+    body = []
     for i in range(rec.sizes["receptor"]):
         k = int(rec.zone_index[i])
-        rt.add_row(
+        body.append([
             escape(str(rec.receptor.values[i])),
             escape(zone_names[k]) if k >= 0 else "sector only",
             "plume axis*" if bool(rec.plume_axis_assumed[i]) else "its position",
@@ -271,8 +264,24 @@ def _receptor_table(rec: Any, zone_names: list[str], clock: tuple[Any, Any] = (N
             "-inf (no exposure)" if float(rec.probit[i]) == -math.inf else _fmt(float(rec.probit[i]), ".2f"),
             _deaths(rec, i, ""),
             _deaths(rec, i, "_sheltered"),
-        )
-    return rt
+        ])
+    return [escape(c) for c in head], body
+
+
+def _receptor_tables(rec: Any, zone_names: list[str], clock: tuple[Any, Any] = (None, None),
+                     width: int | None = None) -> list[Table]:
+    """The receptor table in parts whose columns fit ``width`` characters, each led by the receptor's name
+    (at 80 columns its 13 columns had been folded a few characters wide, "Gel/sen/kir/che/n"; first-hour
+    audit, session 40); one table where ``width`` is None."""
+    from plumecast.table_parts import split_table
+
+    head, body = _receptor_rows(rec, zone_names, clock)
+    return split_table(RECEPTOR_TITLE, head, body, width, left=(0, 1))
+
+
+def _receptor_table(rec: Any, zone_names: list[str], clock: tuple[Any, Any] = (None, None)) -> Table:
+    """The receptor table whole (:func:`_receptor_tables` without a width)."""
+    return _receptor_tables(rec, zone_names, clock)[0]
 
 
 def register(app: typer.Typer) -> None:
@@ -389,14 +398,14 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
     if rec is not None:
         from plumecast.numbers import clock as clock_text
 
-        console.print(fold(_receptor_table(rec, [z.level.name for z in result.zones], clock)))
+        for table in _receptor_tables(rec, [z.level.name for z in result.zones], clock, console.width):
+            console.print(table)
         start, issued = clock
         console.print(
             "AEGL-2/3 from: the earliest the air can reach the level, given the means of the first interval that "
             "reaches it and the one before (early, never late)"
             + (f"; time left from the forecast's issue ({clock_text(issued)}) and the UTC clock time"
                if start is not None and issued is not None else
-               "; UTC clock times (give issued_at for the time left)" if start is not None else
                "; give start (and issued_at) for clock times and time left")
             + "; '—' not reached; 'n/a' the agent's AEGL is missing for a duration reached there",
             highlight=False)

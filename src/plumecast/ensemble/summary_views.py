@@ -26,6 +26,7 @@ from plumecast.ensemble.summary_text import (
 )
 from plumecast.fileio import atomic_path
 from plumecast.numbers import clock, people
+from plumecast.table_parts import split_table
 
 
 def console_tables(s: Summary, cities: list[str] | None = None, width: int | None = None,
@@ -33,8 +34,6 @@ def console_tables(s: Summary, cities: list[str] | None = None, width: int | Non
     """Rich tables for the terminal: the decision table and the compact cities table (the
     first ``top`` cities in :func:`plumecast.ensemble.summary.city_order`; None: all), each
     split into parts whose columns fit ``width`` characters (the console's; None: not split)."""
-    from rich.table import Table
-
     out = []
     spread = deaths_spread(s)
     cities_table = cities_by_plan_display(s, cities, top)
@@ -48,58 +47,9 @@ def console_tables(s: Summary, cities: list[str] | None = None, width: int | Non
         # the terminal is wide enough, each line whole: not "in 23 min – 1" then "h 03 min")
         arrival = [i for i, c in enumerate(h) if c.startswith("AEGL-2 arrives")]
         b = [[c.replace(" (", "\n(", 1) if i in arrival else c for i, c in enumerate(row)] for row in b]
-        # wrap between words only: a number is never cut in two
-        widest = [max([len(w) for row in b for w in row[i].split()] + [len(w) for w in c.split()] or [1])
-                  for i, c in enumerate(h)]
-
-        def table(cols: list[int], title_text: str, h: list[str] = h, b: list[list[str]] = b,
-                  widest: list[int] = widest) -> Any:
-            t = Table(title=title_text, title_justify="left")
-            for i in cols:
-                t.add_column(h[i], justify="left" if i == 0 else "right", overflow="fold", min_width=widest[i])
-            for row in b:
-                t.add_row(*[row[i] for i in cols])
-            return t
-
-        parts = _column_parts(len(h), width, lambda cols: table(cols, ""))
-        for k, cols in enumerate(parts):
-            more = "" if len(parts) == 1 else f" ({k + 1} of {len(parts)}: the columns that fit the terminal)"
-            out.append(table(cols, title + more))
+        # wrap between words only: a number is never cut in two (table_parts.split_table)
+        out.extend(split_table(title, h, b, width))
     return out
-
-
-def _fits(table: Any, width: int) -> bool:
-    """Whether rich draws ``table`` within ``width`` characters (rendered, not estimated:
-    rich may draw a column wider than its narrowest words, and then crops the table)."""
-    import io
-
-    from rich.console import Console
-
-    con = Console(width=width, file=io.StringIO(), record=True, color_system=None)
-    con.print(table)
-    lines = [line.rstrip() for line in con.export_text().splitlines()]
-    top = next((line for line in lines if line.startswith("┏")), "")
-    return top.endswith("┓") and max((len(line) for line in lines), default=0) <= width  # cropped: no corner
-
-
-def _column_parts(n_cols: int, width: int | None, make: Any) -> list[list[int]]:
-    """The columns of a table in groups that rich draws within ``width`` characters (each
-    group starts with column 0, the row names; ``make(cols)`` builds the table of a group):
-    rich drops the columns beyond the terminal's edge when they do not fit (an 80-column log
-    lost a whole plan, and a figure was cut to '(25,000'; decision audit). One group when
-    they fit or ``width`` is None."""
-    every = list(range(n_cols))
-    if width is None or n_cols <= 2 or _fits(make(every), width):
-        return [every]
-    parts: list[list[int]] = []
-    cur = [0]
-    for i in range(1, n_cols):
-        if len(cur) > 1 and not _fits(make([*cur, i]), width):
-            parts.append(cur)
-            cur = [0]
-        cur.append(i)
-    parts.append(cur)
-    return parts
 
 
 def plot_delay(s: Summary, path: Path) -> Path:

@@ -515,13 +515,16 @@ def zones_clock(data: dict[str, Any], index: int | None, derived: list[str], sta
                 ) -> tuple[np.datetime64 | None, np.datetime64 | None]:
     """The modelled release's start (``start`` + its ``start_h``) and ``issued_at``, UTC, for the
     receptors' countdowns (zones had read neither and gave no countdown; zones audit); None where
-    the file does not give them. A time without a zone is read as UTC and ``derived`` says so
+    the file does not give them, except that without ``issued_at`` the forecast is issued at ``start``,
+    as run's and compare's are (``derived`` says so). A time without a zone is read as UTC and ``derived`` says so
     (for ``start`` not where ``start_said``: the daytime line taken from it says so already).
     A value that is no date-time is refused naming ``source``, its line (``lines``) and the key
     (``issued_at: 5`` had been read as 5 s after 1970, ``issued_at: [1]`` left out unsaid)."""
     import datetime as _dt
 
     from pydantic import TypeAdapter
+
+    from plumecast.numbers import clock as clock_text
 
     def utc(key: str) -> np.datetime64 | None:
         raw = data.get(key)
@@ -545,6 +548,14 @@ def zones_clock(data: dict[str, Any], index: int | None, derived: list[str], sta
         return np.datetime64(t, "s")
 
     start, issued = utc("start"), utc("issued_at")
+    if issued is None and start is not None:
+        # as run and compare take it (Scenario.issued64): the scenario's start, so that the receptors have their
+        # time left as well as the clock time (DESIGN.md, "Honest numbers"; zones had given clock times alone
+        # without issued_at: first-hour audit, session 40, item B6)
+        issued = start
+        derived.append(f"zones: no issued_at: the time left counts from start ({clock_text(start)}), when the "
+                       "forecast is taken as issued, as run and compare take it; give issued_at to count from the "
+                       "moment it is issued")
     if start is not None and index is not None:
         try:
             start_h = float(data["releases"][index].get("start_h", 0.0) or 0.0)
