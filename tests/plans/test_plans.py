@@ -1011,3 +1011,26 @@ def test_compare_ranges_cover_the_probit_sets(tmp_path) -> None:
         per = ds["fatalities_total_by_probit_set"].sel(plan=BASELINE_NAME).values
         np.testing.assert_array_equal(per, [[1_161_095.0, 2 * 1_161_095.0]])
         assert list(ds["probit_set"].values) == ["purple_book", "lees"]
+
+
+def test_maps_say_which_cities_they_leave_out() -> None:
+    """The AEGL-3 maps are grid-cell means: the demo's showed 37 cells while every city of its tables reaches
+    AEGL-3, and the console said so only of plans without a map (first-hour audit, session 40, item B2). The
+    notes now name the cities that reach a level in the tables whose cell reaches it in no member."""
+    from plumecast.ensemble.summary import console_notes, missing_maps_text
+
+    raw = _shown_raw()
+    lat, lon = np.array([-1.0, 0.0, 1.0]), np.array([-1.0, 0.0, 1.0])
+    cells = np.zeros((2, 3, 3), np.uint32)
+    cells[:, 2, 2] = 2  # both levels reached in the cell at (1, 1) in both members, not in city a's at (0, 0)
+    counts = {p.name: cells.copy() for p in raw.setup.plans}
+    with_maps = RawComparison(raw.setup, raw.specs, raw.members, counts, lat, lon, 1.0, 0)
+    places = {"lat": np.array([0.1, 0.9]), "lon": np.array([-0.2, 1.1])}
+    s = summarise(with_maps, ["a", "b"], places=places)
+    text = missing_maps_text(s)
+    assert text is not None and "the AEGL-3 maps of 'do nothing', 'stop at 1 h', 'burn' leave out 1 of the 1 " \
+        "cities the tables show reaching AEGL-3 (a)" in text and "in any member" in text
+    assert any(n.startswith("Maps:") and "leave out 1 of the 1" in n for n in console_notes(s))
+    # city a in the reached cell: nothing left out, nothing said
+    s2 = summarise(with_maps, ["a", "b"], places={"lat": np.array([0.9, 0.0]), "lon": np.array([1.1, 0.0])})
+    assert missing_maps_text(s2) is None

@@ -403,8 +403,9 @@ def _missing_maps(s: Summary) -> dict[str, list[str]]:
 
 def missing_maps_text(s: Summary) -> str | None:
     """Which maps are not written and why, naming the cities the tables still show reaching
-    the level (a city's own disc and near-field plumes, which grid-cell means understate);
-    None when every plan has its maps (or no maps were made)."""
+    the level (a city's own disc and near-field plumes, which grid-cell means understate),
+    and which cities that reach a level in the tables the maps written leave out
+    (:func:`_maps_leaving_out`); None when there is nothing to say (or no maps were made)."""
     from plumecast.ensemble.plan_checks import aegl_durations_given
 
     parts = []
@@ -425,7 +426,51 @@ def missing_maps_text(s: Summary) -> str | None:
                      "own disc and the near-field plumes of nearby sources, which the grid-cell means over "
                      "the output interval understate")
         parts.append(text)
+    for lv, plans, names, n, m in _maps_leaving_out(s):
+        parts.append(f"the {lv} map{'s' if len(plans) > 1 else ''} of {', '.join(repr(p) for p in plans)} "
+                     f"leave{'' if len(plans) > 1 else 's'} out {n} of the {m} cities the tables show reaching {lv} "
+                     f"({names}): their grid cells' air does not reach it "
+                     + ("in that run" if s.single else "in any member") + ", as the cell means over the output "
+                     "interval understate a city's own disc and the near-field plumes")
     return ("Maps: " + "; ".join(parts) + ".") if parts else None
+
+
+def _maps_leaving_out(s: Summary) -> list[tuple[str, list[str], str, int, int]]:
+    """For each level and the plans that have its map: the cities the tables show reaching the level in some
+    member whose grid cell reaches it in none, as (level, plans, their names, how many, of how many that reach
+    it). The demo's AEGL-3 maps showed 37 cells while every one of its 21 cities reaches AEGL-3 in the tables,
+    and the console said so only of plans without a map (first-hour audit, session 40, item B2)."""
+    if s.probability is None:
+        return []
+    missing = _missing_maps(s)
+    grid = s.probability["probability"]
+    glat, glon = np.asarray(grid["lat"].values, float), np.asarray(grid["lon"].values, float)
+    found: dict[tuple[str, tuple[int, ...], int], list[str]] = {}
+    for lv in (str(v) for v in grid["level"].values):
+        key = "p_aegl3" if lv == "AEGL-3" else "p_aegl2"
+        for p in s.plans:
+            if p in missing.get(lv, []):
+                continue
+            cells = np.asarray(grid.sel(plan=p, level=lv).values, float)
+            reach, out = [], []
+            for k, r in enumerate(s.rows_of(p)):
+                lat, lon = r.get("lat"), r.get("lon")
+                if not (math.isfinite(r[key]) and r[key] > 0 and isinstance(lat, float) and isinstance(lon, float)
+                        and math.isfinite(lat) and math.isfinite(lon)):
+                    continue
+                reach.append(k)
+                i = int(np.argmin(np.abs(glat - lat)))  # the cell whose centre is nearest: the one holding it
+                j = int(np.argmin(np.abs((glon - lon + 180.0) % 360.0 - 180.0)))
+                if not cells[i, j] > 0:
+                    out.append(k)
+            if out:
+                found.setdefault((lv, tuple(out), len(reach)), []).append(p)
+    rows = []
+    for (lv, left, m), plans in found.items():
+        labels = [s.label(k) for k in left]
+        names = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+        rows.append((lv, plans, names, len(left), m))
+    return rows
 
 
 def times_note(s: Summary) -> str | None:
