@@ -250,7 +250,7 @@ def register(app: typer.Typer) -> None:
         means, not a forecast). By default the decision the
         story faced: three response plans and the do-nothing baseline compared over a
         20-member ensemble (plumecast compare); with --single, one forecast with the casualty table of the 20 largest
-        cities and a map."""
+        cities and Tokyo (the first city the story loses), and a map."""
         from plumecast.fileio import read_marker
         from plumecast.scenario import demo_plans_scenario_path, demo_scenario_path, load_scenario
 
