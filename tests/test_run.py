@@ -148,8 +148,9 @@ def test_outputs_are_cf_netcdf_and_csv(tmp_path):
         np.testing.assert_allclose(ds["lat_bnds"].values[:, 1] - ds["lat_bnds"].values[:, 0], 0.5)
         np.testing.assert_allclose(ds["concentration"].values, r.concentration.values, rtol=1e-6)
     text = (tmp_path / "receptors.csv").read_text().splitlines()
-    assert text[0].startswith("time_utc,Geneva")
-    assert len(text) == 1 + r.scenario.n_steps  # one row per transport step
+    assert text[0].startswith("# concentration [kg m-3]")  # the unit (the file had none; first-hour audit, session 40)
+    assert text[1].startswith("time_utc,Geneva")
+    assert len(text) == 2 + r.scenario.n_steps  # one row per transport step
     assert not list(tmp_path.glob("*.part"))
 
 
@@ -174,8 +175,8 @@ def test_single_forecast_demo_runs_end_to_end(tmp_path):
     for name in ("concentration.nc", "receptors.csv", "concentration_map.png", "consequences.csv"):
         assert (out / name).stat().st_size > 0
     assert (out / "concentration_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    header = (out / "receptors.csv").read_text().splitlines()[0].split(",")
-    assert len(header) == 21 and "Shanghai" in header
+    header = (out / "receptors.csv").read_text().splitlines()[1].split(",")
+    assert len(header) == 22 and "Shanghai" in header and "Tokyo" in header  # 20 largest cities and Tokyo
     assert "Total expected fatalities" in proc.stdout
     # the README's command can simply be run again: the demo replaces its own earlier results
     again = subprocess.run([sys.executable, "-m", "plumecast", "demo", "--single", "--particles", "2000", "-o",

@@ -747,15 +747,24 @@ def write_outputs(result: RunResult, outdir: str | Path, receptor_series: Any = 
     return written
 
 
+#: the first line of receptors.csv (after "# ")
+RECEPTOR_CSV_NOTE = ("concentration [kg m-3] of the near-surface air at each receptor, the mean over each transport "
+                     "step; time_utc: the step's end (UTC); a city a plume crosses: the air of its casualty table's "
+                     "row (consequences.csv); read with comment='#'")
+
+
 def write_receptor_csv(series: Any, outdir: Path) -> Path:
-    """``receptors.csv`` atomically: one row per transport step (``time_utc``, its end), one column per
-    receptor (its name), the concentration [kg m-3] of ``series`` (``(time, receptor)`` or ``(receptor,
-    time)``, a ``name`` coordinate) to seven significant figures."""
+    """``receptors.csv`` atomically: a ``#`` line giving the unit (the file had none; first-hour audit,
+    session 40), then one row per transport step (``time_utc``, its end), one column per receptor (its
+    name), the concentration [kg m-3] of ``series`` (``(time, receptor)`` or ``(receptor, time)``, a
+    ``name`` coordinate) to seven significant figures."""
     s = series.transpose("time", "receptor")
     path = Path(outdir) / "receptors.csv"
     with atomic_path(path) as tmp:
         df = s.to_pandas()
         df.columns = [str(n) for n in s["name"].values]
         df.index.name = "time_utc"
-        df.to_csv(tmp, float_format="%.6e")
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(f"# {RECEPTOR_CSV_NOTE}\n")
+            df.to_csv(f, float_format="%.6e")
     return path

@@ -462,7 +462,7 @@ def _load_receptor_csv(path: Path, rd: RunData) -> None:
         return
     try:
         text = f.read_text(encoding="utf-8")
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("#")]  # its unit line
         if len(rows) < 2 or rows[0][0] != "time_utc":
             raise ValueError("expected a header 'time_utc,<receptor>,...' and one line per time step")
         header, body = rows[0], rows[1:]
