@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from plumecast.errors import ScenarioError
@@ -66,24 +67,35 @@ def test_a_liquid_at_the_air_temperature_is_said_to_be_one(tmp_path: Path) -> No
 
 def test_a_dense_plume_zone_reaches_upwind_by_its_gravity_spread(tmp_path: Path) -> None:
     # 55 t of chlorine over 10 min, class F, 1.5 m/s: the AEGL-3 zone was 1.3 km wide at the source and started
-    # there; the workbook's upwind extent L_U = D/2 + 2 l_b (Britter & McQuaid 1988) is about 290 m
+    # there; the workbook's upwind extent L_U = D/2 + 2 l_b (Britter & McQuaid 1988) is about 290 m for a
+    # release lasting for ever; over 10 min it reaches no farther than the whole mass at once under the
+    # model's slumping, R(t) - u t at its farthest, about 110 m (session 41)
     path = tmp_path / "rail.yaml"
     path.write_text(RELEASE.format(name="rail", agent="chlorine", amount="amount_kg: 55000", height=1.0).replace(
         "wind_speed_m_s: 3.0", "wind_speed_m_s: 1.5").replace("stability: D", "stability: F")
-        + "receptors:\n  points:\n    - {name: upwind 150 m, lat: 49.49, lon: 8.397925, population: 50}\n")
+        + "receptors:\n  points:\n    - {name: upwind 60 m, lat: 49.49, lon: 8.399172, population: 50}\n")
     res = compute_zones(read_zones_scenario(path, None).scenario, consequences=True)
     d = res.setup.dense
     assert d is not None and d.kind == "continuous"
     u = res.setup.wind_speed_m_s
-    up = 0.5 * d.length_scale_m + 2.0 * d.g0p * d.source_volume / u**3
-    assert d.upwind_extent_m(u) == pytest.approx(up) and 200.0 < up < 400.0
+    steady = 0.5 * d.length_scale_m + 2.0 * d.g0p * d.source_volume / u**3
+    assert d.upwind_extent_m(u) == pytest.approx(steady) and 200.0 < steady < 400.0
+    puff = res.setup.instantaneous.dense  # the whole mass at once: max_t R(t) - u t, R^2 = R0^2 + c t
+    r0, c = puff.puff_slumping()
+    t = np.linspace(0.0, 3600.0, 360001)
+    reach = float(np.max(np.sqrt(r0**2 + c * t) - u * t))
+    assert puff.upwind_extent_m(u) == pytest.approx(reach, rel=1e-6)
+    up = min(steady, reach)
+    assert 90.0 < up < 130.0
+    assert any(f"the zones reach {round(up, -1):,.0f} m upwind" in w and "whole release at once" in w
+               for w in res.warnings), res.warnings
     for z in res.zones:
         if z.level.aegl is not None:
             assert z.polygon_local.geom_type == "Polygon" and z.polygon.is_valid
             assert z.polygon_local.bounds[0] == pytest.approx(-up, rel=1e-6)
     # a place in that spread is inside the zones, its concentration unknown (the model gives none there)
     rec = res.receptors
-    k = list(rec["receptor"].values).index("upwind 150 m")
+    k = list(rec["receptor"].values).index("upwind 60 m")
     assert int(rec["zone_index"].values[k]) >= 0 and not bool(rec["concentration_known"].values[k])
 
 

@@ -536,16 +536,28 @@ class DenseSetup:
         return self.mole_fraction(x_m) * P_ATM_PA * self.molecular_weight_kg_mol / (R_GAS * self.air_temperature_k)
 
     def upwind_extent_m(self, wind_speed_m_s: float) -> float:
-        """How far a continuous plume's gravity spread reaches upwind of the source, ``L_U = D/2 + 2 l_b``,
-        ``l_b = g0' q0/u³`` (Britter & McQuaid 1988; CCPS 1999 sec. 2.3.2, beside its ``L_H0 = D + 8 l_b``);
-        0 for a puff (its slumping against the wind is not drawn). The zones had started at the source: a
-        55-t chlorine railcar's AEGL-3 zone was 1.3 km to each side there and 0 m upwind (zones audit,
-        session 40). [m]"""
-        if self.kind != "continuous":
-            return 0.0
+        """How far the cloud's gravity spread reaches upwind of the source. [m]
+
+        A continuous plume: ``L_U = D/2 + 2 l_b``, ``l_b = g0' q0/u³`` (Britter & McQuaid 1988; CCPS 1999 sec.
+        2.3.2, beside its ``L_H0 = D + 8 l_b``). The zones had started at the source: a 55-t chlorine railcar's
+        AEGL-3 zone was 1.3 km to each side there and 0 m upwind (zones audit, session 40).
+
+        A puff: the farthest its edge gets against the wind under the slumping this model gives it
+        (:meth:`sigma_y_equivalent`: ``R² = R0² + c t``, ``c = 1.2 sqrt(g0' V0)``, its centre carried at ``u``,
+        ``t = x/u``): ``max_t R(t) − u t``, which is ``R0`` where the cloud never outruns the wind
+        (``R0 >= c/(2u)``), else ``c/(4u) + u R0²/c``, reached at ``R = c/(2u)``. It had not been drawn (left
+        item of session 40): 55 t of chlorine at once in 1.5 m/s spreads about 100 m upwind."""
         u = max(float(wind_speed_m_s), 1e-6)
-        lb = self.g0p * self.source_volume / u**3
-        return 0.5 * self.length_scale_m + 2.0 * lb
+        if self.kind == "continuous":
+            lb = self.g0p * self.source_volume / u**3
+            return 0.5 * self.length_scale_m + 2.0 * lb
+        r0, c = self.puff_slumping()
+        return r0 if r0 >= c / (2.0 * u) else c / (4.0 * u) + u * r0**2 / c
+
+    def puff_slumping(self) -> tuple[float, float]:
+        """A puff's initial radius ``R0`` [m] and slumping rate ``c`` [m² s-1] (``R² = R0² + c t``)."""
+        r0 = (3.0 * self.source_volume / (4.0 * math.pi)) ** (1.0 / 3.0)
+        return r0, 1.2 * math.sqrt(self.g0p * self.source_volume)
 
     def sigma_y_equivalent(self, x_m: NDArray[np.float64], wind_speed_m_s: float) -> NDArray[np.float64]:
         """Gaussian σ_y with the dense cloud's crosswind integral (top-hat of half-width L_H or radius R). [m]
@@ -558,8 +570,8 @@ class DenseSetup:
             lb = self.g0p * self.source_volume / wind_speed_m_s**3
             lh = _half_widths(np.ascontiguousarray(x).reshape(-1), self.length_scale_m, lb)
             return lh.reshape(x.shape) * (2.0 / math.sqrt(2.0 * math.pi))
-        r0 = (3.0 * self.source_volume / (4.0 * math.pi)) ** (1.0 / 3.0)
-        r2 = r0**2 + 1.2 * math.sqrt(self.g0p * self.source_volume) * x / wind_speed_m_s
+        r0, c = self.puff_slumping()
+        r2 = r0**2 + c * x / wind_speed_m_s
         return np.asarray(np.sqrt(r2 / 2.0), dtype=float)
 
 

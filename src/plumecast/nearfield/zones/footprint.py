@@ -41,7 +41,7 @@ from plumecast.nearfield.zones.boundary import (
     _refine_crossings,
     boundary_factor,
 )
-from plumecast.nearfield.zones.near_source import upwind_lobe
+from plumecast.nearfield.zones.near_source import upwind_extent_m, upwind_lobe
 from plumecast.nearfield.zones.plume import (
     FIRST_INTERVAL_S,
     N_SUBSAMPLES,
@@ -743,14 +743,16 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
                  "pooling in low ground and flow down slopes are not")
         from plumecast.nearfield.zones.export import sig_text
 
-        up = setup.dense.upwind_extent_m(setup.wind_speed_m_s)
+        up = upwind_extent_m(setup)
         if up > 0.0:  # the polygons alone had shown it (review of session 40)
-            w.append(f"dense gas: the zones reach {sig_text(up)} m upwind of the source, the workbook's gravity spread "
-                     "against the wind (L_U = D/2 + 2 l_b); the concentration there is not given: unknown at the "
-                     "places in it")
-        else:
-            w.append("dense gas: a puff also spreads against the wind near the source; that spread is not drawn, "
-                     "and upwind places read the plume model's value there (none)")
+            steady = setup.dense.kind == "continuous" and up >= setup.dense.upwind_extent_m(setup.wind_speed_m_s)
+            how = ("the workbook's gravity spread against the wind (L_U = D/2 + 2 l_b)" if steady else
+                   "the slumping against the wind of " + ("the puff" if setup.dense.kind != "continuous" else
+                                                           "the whole release at once, which bounds a release "
+                                                           "of finite duration") + " (its edge's farthest reach, "
+                   "R(t) - u t)")
+            w.append(f"dense gas: the zones reach {sig_text(up)} m upwind of the source, {how}; the concentration "
+                     "there is not given: unknown at the places in it")
         if setup.source_height_m > 2.0:  # the workbook's clouds start on the ground (zones audit: 1, 50 and
             # 300 m, the last above the lid, gave the same zones with no word)
             w.append(f"dense gas: the workbook's cloud starts on the ground: the release height "

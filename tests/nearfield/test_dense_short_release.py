@@ -1,0 +1,70 @@
+"""A dense release of seconds in the zones (session 41): its crosswind and upwind spread are bounded by the whole
+mass released at once, and a puff's spread against the wind is drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from plumecast.nearfield.zones import compute_zones, read_zones_scenario
+from plumecast.nearfield.zones.setup import lateral_sigma_y
+
+SCENARIO = """\
+name: short
+start: 2026-03-10T14:00:00Z
+agent: chlorine
+releases:
+  - {{type: point, lat: 49.49, lon: 8.40, height_m: 1, amount_kg: {amount}, duration_s: {duration}}}
+local_weather: {{wind_speed_m_s: 1.5, wind_from_deg: 270, stability: F, terrain: urban, air_temperature_c: 15}}
+"""
+
+
+def _zones(tmp_path: Path, amount: float, duration: float):  # type: ignore[no-untyped-def]
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(amount=amount, duration=duration))
+    return compute_zones(read_zones_scenario(path, None).scenario, consequences=False)
+
+
+def test_a_release_of_seconds_is_no_wider_than_its_whole_mass_at_once(tmp_path: Path) -> None:
+    """5 t of chlorine over 10 s: the steady plume of its 500 kg/s, a release lasting for ever, had made the
+    AEGL-3 zone 12.6 km wide within 6 m of the source and 1.6 km upwind (17 km2), where the whole mass at once
+    spreads about 60 m across. The crosswind sigma is now never above the whole puff's when the release's last
+    gas passes (u T + x of travel), and the upwind reach never beyond the puff's."""
+    res = _zones(tmp_path, 5000.0, 10.0)
+    setup = res.setup
+    assert setup.dense is not None and setup.instantaneous is not None
+    u, t_d = setup.wind_speed_m_s, setup.duration_s
+    x = np.array([0.5, 1.0, 3.0, 6.0, 10.0, 30.0, 100.0, 1000.0])
+    from plumecast.nearfield.zones.setup import _sigmas
+
+    bound = np.maximum(_sigmas(setup.instantaneous, x + u * t_d)[0], _sigmas(setup.instantaneous, x)[0])
+    assert np.all(lateral_sigma_y(setup, x) <= bound * (1 + 1e-12))
+    z3 = next(z for z in res.zones if z.level.name == "AEGL-3")
+    minx, miny, maxx, maxy = z3.polygon_local.bounds
+    assert maxx > 2000.0  # its reach downwind is the puff's, as before (2.6 km)
+    near = z3.polygon_local.intersection(shapely.box(0.0, -1e5, 10.0, 1e5))
+    assert near.bounds[3] - near.bounds[1] < 1000.0  # not 12.6 km
+    assert -minx < 50.0 and z3.polygon_local.area < 3e6
+    assert any("whole release at once" in w for w in res.warnings)
+
+
+def test_a_puffs_spread_against_the_wind_is_drawn(tmp_path: Path) -> None:
+    """A puff's slumping (R^2 = R0^2 + c t, its centre carried at u) reaches upwind to max_t R(t) - u t; it had
+    not been drawn (left item of session 40)."""
+    res = _zones(tmp_path, 5000.0, 0.0)
+    d = res.setup.dense
+    assert d is not None and d.kind == "instantaneous"
+    u = res.setup.wind_speed_m_s
+    r0, c = d.puff_slumping()
+    t = np.linspace(0.0, 3600.0, 720001)
+    reach = float(np.max(np.sqrt(r0**2 + c * t) - u * t))
+    assert d.upwind_extent_m(u) == pytest.approx(reach, rel=1e-6) and reach > r0
+    for z in res.zones:
+        assert z.polygon_local.bounds[0] == pytest.approx(-reach, rel=1e-6) and z.polygon.is_valid
+    assert any("the slumping against the wind of the puff" in w for w in res.warnings), res.warnings
+    # a puff too light to outrun the wind's carriage reaches upwind by its initial radius alone
+    calm = d.upwind_extent_m(1e3)
+    assert calm == pytest.approx(r0)
