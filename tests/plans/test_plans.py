@@ -1034,3 +1034,44 @@ def test_maps_say_which_cities_they_leave_out() -> None:
     # city a in the reached cell: nothing left out, nothing said
     s2 = summarise(with_maps, ["a", "b"], places={"lat": np.array([0.9, 0.0]), "lon": np.array([1.1, 0.0])})
     assert missing_maps_text(s2) is None
+
+
+def _two_set_raw(n: int) -> RawComparison:
+    """Plans A and B whose order the probit sets reverse: A 10/11/12 deaths under the first set and 30/31/32
+    under the second, B 15/16/17 and 20/21/22 (review of session 41)."""
+    plans = (BASE, PlanConfig(name="A", measures=[{"type": "termination", "at_h": 1}]),
+             PlanConfig(name="B", measures=[{"type": "termination", "at_h": 2}]))
+    vals = {BASELINE_NAME: ([100, 101, 102], [200, 201, 202]), "A": ([10, 11, 12], [30, 31, 32]),
+            "B": ([15, 16, 17], [20, 21, 22])}
+    members = []
+    for m in range(n):
+        outs = {}
+        for p in plans:
+            f, g = np.array([float(vals[p.name][0][m])]), np.array([float(vals[p.name][1][m])])
+            one = np.ones(1)
+            outs[p.name] = PlanOutcome(p.name, one, one, one, one, f, np.full(1, np.nan), fatalities_sets=np.stack([f, g]))
+        members.append(MemberResult(m, outs, {}, {}, None, 0.0, 1))
+    setup = CompareSetup(scenario=_shown_raw().setup.scenario, plans=plans, tags_h=(), delay_h=(), maps=False)
+    return RawComparison(setup, [MemberSpec(i, i) for i in range(n)], members, None, None, None, 1.0, 0)
+
+
+def test_the_ranking_weighs_every_probit_set() -> None:
+    """The ranking's count and verdict used the first probit set alone: a plan that wins in every member under
+    it and loses in every member under the other had read as a clear win (review of session 41)."""
+    from plumecast.ensemble.summary import member_rows, ranking_text
+
+    text = ranking_text(summarise(_two_set_raw(3), ["a"]))
+    assert text is not None
+    assert "fewer deaths in 3 of 3 members under 'purple_book', 0 of 3 under 'lees'" in text
+    assert "under the probit set 'lees' the order is reversed: 'B' 21 against 'A' 31 (medians)" in text
+    assert "cannot be told apart on this ensemble" in text and "over the probit sets too" in text
+    one = ranking_text(summarise(_two_set_raw(1), ["a"]))
+    assert one is not None and "one member, so no ranking beyond this run; under the probit set 'lees' the order " \
+        "is reversed: 'B' 20 against 'A' 30" in one
+    # one member's sets that agree still give their (collapsed) bounds: a range, never an empty "unknown" cell
+    s1 = summarise(_two_set_raw(1), ["a"])
+    row = next(r for r in s1.per_city if r["plan"] == "A")
+    assert (row["fatalities_p5"], row["fatalities_median"], row["fatalities_p95"]) == (10.0, 10.0, 30.0)
+    rows = member_rows(summarise(_two_set_raw(3), ["a"]))
+    assert rows[0]["fatalities[A]"] == 10.0 and rows[0]["fatalities[A][lees]"] == 30.0
+    assert rows[0]["lives_saved[B][lees]"] == 200.0 - 20.0

@@ -524,6 +524,10 @@ def test_one_member_comparison_shows_the_probit_sets_range(browser: Any, compare
         assert "range over the probit sets" in page.inner_text("#plans-fat-head")
         cell = page.locator("#plans-table tr.plan-row .plan-fatalities").first.inner_text()
         assert cell == numbers.people_range(med, med, 2.2 * med) != numbers.people(med)
+        # the totals beside the map too (they had kept the median alone; review of session 41)
+        page.wait_for_function("() => document.querySelector('#totals-box').innerText.includes('expected fatalities')")
+        totals = page.inner_text("#totals-box")
+        assert "one member; range over the probit sets" in totals and cell in totals, totals
         assert p.errors == []
         p.close()
     finally:

@@ -147,8 +147,11 @@ def unknown_receptors(s: Summary, plan: str, other: str | None = None) -> list[i
 
 def member_rows(s: Summary) -> list[dict[str, Any]]:
     """One row per member: its seed and perturbation, its runs and totals per plan (full values;
-    :func:`file_rows` rounds them for the file)."""
+    :func:`file_rows` rounds them for the file): ``fatalities[plan]`` and ``lives_saved[plan]`` under the
+    agent's first probit set, and where it has several, ``...[plan][set]`` under each of the others (they had
+    been the first set's alone without saying so; review of session 41)."""
     out = []
+    sets = probit_sets(s)
     for k, m in enumerate(s.raw.members):
         spec = s.raw.specs[k]
         row: dict[str, Any] = {"member": m.index, "seed": int(spec.seed), "spec": spec.describe(),
@@ -156,6 +159,11 @@ def member_rows(s: Summary) -> list[dict[str, Any]]:
         for p in s.plans:
             row[f"fatalities[{p}]"] = s.totals[p][k]
             row[f"lives_saved[{p}]"] = s.saved[p][k]
+            per_set, saved = s.sets_of(p), s.sets_of(p, s.plans[0])
+            for j, name in enumerate(sets[1:], start=1):
+                if per_set is not None and saved is not None:
+                    row[f"fatalities[{p}][{name}]"] = per_set[k, j]
+                    row[f"lives_saved[{p}][{name}]"] = saved[k, j]
         out.append(row)
     return out
 
@@ -539,24 +547,39 @@ def ranking_text(s: Summary) -> str | None:
         some = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         where_unknown = (f"; the two also differ at {len(changed)} receptor{'s' if len(changed) > 1 else ''} whose "
                          f"deaths are unknown ({some}), which these figures leave out")
+    paired = s.sets_of(best, nxt)  # nxt's minus best's, set by set
+    sets = probit_sets(s) if paired is not None else []
+    reversed_text = _reversed_under_sets(s, best, nxt, sets)
     if s.single:
         left = unknown_deaths_text(s, (best, nxt))
         return (f"Fewest expected deaths: {best!r} ({people(med)}), then {nxt!r} "
-                f"({people(quantiles(s.totals[nxt])[1])}); one member, so no ranking beyond this run"
+                f"({people(quantiles(s.totals[nxt])[1])})" + (f" under the probit set {sets[0]!r}" if sets else "")
+                + "; one member, so no ranking beyond this run" + reversed_text
                 + where_unknown + (f"; {left}." if left else "."))
     d = np.asarray(s.totals[nxt], dtype=float) - np.asarray(s.totals[best], dtype=float)
     ok = np.isfinite(d)
     wins, ties, losses = member_tally(d)
     n = wins + ties + losses
-    paired = s.sets_of(best, nxt)  # nxt's minus best's, set by set
     lo, mid, hi = quantiles(d[ok], None if paired is None else paired[ok])
     tally = (f"the same deaths in all {n} members" if ties == n else
              f"fewer deaths in {wins} of {n} members" + (f", the same in {ties}" if ties else ""))
+    if paired is not None and sets:
+        # the verdict over every member under every probit set: a plan that wins under the first set and loses
+        # under the other had read as a clear win (review of session 41)
+        tally += f" under {sets[0]!r}" + "".join(
+            f", {w} of {w + t + lo_} under {name!r}" for name, (w, t, lo_) in
+            ((name, member_tally(paired[ok, j])) for j, name in enumerate(sets) if j > 0))
+        wins, ties, losses = member_tally(paired[ok].ravel())
     text = (f"Fewest expected deaths: {best!r} ({people(med)}). Against the next, {nxt!r}, it "
             f"{_more_text(mid, lo, hi)} (median, 5–95 % over the members" + (" and probit sets" if paired is not None
-                                                                               else "") + f", paired) and has {tally}")
+                                                                               else "") + f", paired) and has {tally}"
+            + reversed_text)
     left = unknown_deaths_text(s, (best, nxt))
-    if not quantiles(s.totals[nxt])[1] >= 1.0:
+    # the next plan's toll under its highest probit set, member by member (below one under the first set alone
+    # had said "both below one death" beside "< 1 (< 1 to 1)"; review of session 41)
+    top = (np.fmax(s.totals[nxt], np.nanmax(s.sets_of(nxt), axis=1)) if s.sets_of(nxt) is not None  # type: ignore[arg-type]
+           else s.totals[nxt])
+    if not quantiles(top)[1] >= 1.0:
         if left:
             return (text + f": both expected tolls are below one death, but {left}, so the ranking says little"
                     + where_unknown + ".")
@@ -565,9 +588,26 @@ def ranking_text(s: Summary) -> str | None:
     differ = wins + losses
     if differ and wins >= CLEAR_SHARE * differ:
         return text + where_unknown + (f"; {left}." if left else ".")
-    why = "" if not differ else f" (fewer than {CLEAR_SHARE:.0%} of the members in which they differ favour either)"
+    why = "" if not differ else (f" (fewer than {CLEAR_SHARE:.0%} of the members in which they differ favour either"
+                                 + (", over the probit sets too)" if sets else ")"))
     return text + (f": the two cannot be told apart on this ensemble{why}; weigh what else sets them apart"
                    + where_unknown + (f"; {left}." if left else "."))
+
+
+def _reversed_under_sets(s: Summary, best: str, nxt: str, sets: list[str]) -> str:
+    """``"; under the probit set 'lees' the order is reversed: 'B' 20 against 'A' 30 (median)"`` where some
+    set other than the first has ``nxt`` with fewer deaths than ``best`` (medians over the members, beyond a
+    tie); '' otherwise."""
+    a, b = s.sets_of(best), s.sets_of(nxt)
+    out = []
+    for j, name in enumerate(sets):
+        if j == 0 or a is None or b is None:
+            continue
+        ma, mb = float(np.nanmedian(a[:, j])), float(np.nanmedian(b[:, j]))
+        if mb < ma - TIE_DEATHS:
+            out.append(f"under the probit set {name!r} the order is reversed: {nxt!r} {people(mb)} against "
+                       f"{best!r} {people(ma)}" + ("" if s.single else " (medians)"))
+    return "".join(f"; {t}" for t in out)
 
 
 def unknown_deaths_at_aegl3(s: Summary, plans: tuple[str, ...] | list[str] | None = None) -> list[int]:

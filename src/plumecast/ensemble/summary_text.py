@@ -54,6 +54,8 @@ def quantiles(x: NDArray[np.float64], sets: NDArray[np.float64] | None = None) -
     (1600.0, 2400.0, 2500.0)
     >>> quantiles(np.array([3.0]), np.array([[3.0, 7.0]]))
     (3.0, 3.0, 7.0)
+    >>> quantiles(np.array([0.0]), np.array([[0.0, 0.0]]))
+    (0.0, 0.0, 0.0)
     >>> quantiles(np.array([2500.0, 1600.0, 2400.0]), np.array([[2500.0, 5100], [1600, 3300], [2400, 4900]]))
     (1600.0, 2400.0, 5100.0)
     """
@@ -68,10 +70,8 @@ def quantiles(x: NDArray[np.float64], sets: NDArray[np.float64] | None = None) -
     x = x[ok]
     if x.size == 0:
         return (math.nan, math.nan, math.nan)
-    if x.size == 1:
-        if low[0] == high[0]:
-            return (math.nan, float(x[0]), math.nan)
-        return (float(low[0]), float(x[0]), float(high[0]))
+    if x.size == 1:  # the range of its sets (filled even where they agree: a bound, not "unknown")
+        return (math.nan, float(x[0]), math.nan) if sets is None else (float(low[0]), float(x[0]), float(high[0]))
     lo = np.percentile(low, Q[0], method="lower")
     hi = np.percentile(high, Q[2], method="higher")
     return (float(lo), float(np.median(x)), float(hi))
@@ -311,9 +311,10 @@ def times_range(x: NDArray[np.float64], known: NDArray[np.bool_] | None = None) 
 
 
 def winds_and_probit_notes(s: Any) -> list[str]:
-    """What the winds are (climatological mean winds are not a forecast) and which probit set the deaths use:
-    the comparison reads one, where ``run`` gives the range over the agent's sets (for chlorine the first set
-    reads about half the second's deaths; first-hour audit, session 40)."""
+    """What the winds are (climatological mean winds are not a forecast) and which probit sets the deaths
+    use: the median under the agent's first set, the ranges over all of them, as ``run`` gives them (the
+    comparison had read the first alone, about half chlorine's deaths under the second; first-hour audit,
+    session 40)."""
     sc = s.raw.setup.scenario
     if sc is None:
         return []

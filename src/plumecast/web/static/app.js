@@ -677,13 +677,16 @@ function drawTotals() {
   if (tt.plan_fatalities) {
     const f = tt.plan_fatalities;
     const s = tt.plan_lives_saved;
-    if (single()) {  // one member: that run's figure, no interval
-      row("total-fatalities", "expected fatalities (whole forecast, one member)", N.people(f[1]));
+    if (single()) {  // one member: that run's figure, with its probit sets' range where it has one
+      const sets = nSets() ? "; range over the probit sets" : "";
+      row("total-fatalities", `expected fatalities (whole forecast, one member${sets})`, N.peopleRange(f[1], f[0], f[2]));
       if (v.plan && !v.plan.baseline && s) {
-        row("total-saved", "lives saved vs baseline (one member)", savedText(N.livesSaved(s[1]), tt.plan_saved_unknown));
+        row("total-saved", `lives saved vs baseline (one member${sets})`,
+          savedText(N.livesSavedRange(s[1], s[0], s[2]), tt.plan_saved_unknown));
       }
     } else {
-      row("total-fatalities", "expected fatalities (whole forecast), median (5–95 %)", N.peopleRange(f[1], f[0], f[2]));
+      row("total-fatalities", `expected fatalities (whole forecast), median (5–95 %${nSets() ? " over members and probit sets" : ""})`,
+        N.peopleRange(f[1], f[0], f[2]));
       if (v.plan && !v.plan.baseline && s) {
         row("total-saved", "lives saved vs baseline", savedText(N.livesSavedRange(s[1], s[0], s[2]), tt.plan_saved_unknown));
       }
@@ -961,7 +964,7 @@ function drawDelay() {
   }
   $("delay-note").textContent = single()
     ? `Expected fatalities of the one member (no ensemble spread${nSets() ? "; band over the probit sets" : ""}) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.`
-    : `Expected fatalities (median over members, band 5–95 %${nSets() ? " over members and probit sets" : ""}) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.`;
+    : `Expected fatalities (median over members, band ${sm.members < N.FEW_MEMBERS ? "lowest–highest member" : "5–95 %"}${nSets() ? " and probit set" : ""}, as cost_of_delay.png) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.`;
 }
 
 // ------------------------------------------------------------------ views
