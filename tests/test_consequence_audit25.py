@@ -236,3 +236,25 @@ def test_a_toll_below_one_is_ranked_by_exposure_not_by_its_digits():
     # Faint's toll is the larger of the two below one (more people), Nearer's air the worse
     assert 0 < fat[1] < fat[0] < 1 <= fat[2] and float(res.peak_percent_aegl3[1]) > float(res.peak_percent_aegl3[0])
     assert [str(res.name.values[i]) for i in casualty_order(res)] == ["Known", "Nearer", "Faint"]
+
+
+def test_the_casualty_table_fits_a_narrow_terminal_in_parts():
+    """At 80 columns rich had folded the casualty table's eight columns a few characters wide, cutting city
+    names and figures into pieces ("Duisbur/g", "populat/ion"; session 41): the table is split into parts whose
+    columns fit, each led by the city's name."""
+    v = np.zeros((36, 2))
+    v[3:30, 0] = 40.0
+    v[5:10, 1] = 8.0
+    res = assess(_series(v, names=["Mönchengladbach-Rheydt", "Gelsenkirchen"]), CL, [260000, 270000])
+    text = _table(res, width=80)
+    lines = text.splitlines()
+    assert max(len(ln.rstrip()) for ln in lines) <= 80
+    flat = " ".join(text.split())
+    parts = flat.count("the columns that fit the terminal)")
+    assert parts >= 2 and "(1 of " in flat
+    heads = [ln for ln in lines if ln.startswith("┃")]
+    assert sum("city" in ln for ln in heads) == parts  # every part led by the city
+    assert sum("Mönchengladbach-Rheydt" in ln for ln in lines) == parts and "Gelsenkirchen" in text
+    assert "5,700 (5,700–23,000)" in text  # the figures whole
+    wide = _table(res, width=250)
+    assert "the columns that fit" not in wide and "Mönchengladbach-Rheydt" in wide

@@ -243,33 +243,21 @@ def print_casualty_table(
     sets = ("ranges over the published probit sets" if n_sets > 1 else
             "no probit: deaths unknown" if result.attrs.get("probit_equation", "n/a") == "n/a" else
             "the agent's one probit set: no range over sets")
-    table = Table(title=f"Expected casualties — {agent} ({RANK_RULE}{shown}; {sets})")
-    for col, just in (
-        ("city", "left"),
-        ("country", "left"),
-        ("population", "right"),
-        ("peak % of AEGL-3", "right"),
-        ("AEGL-2 from", "right"),
-        ("AEGL-3 from", "right"),
-        ("fatalities outdoors", "right"),
-        ("with shelter", "right"),
-    ):
-        # fold, never cut: at 80 columns rich would end a long figure with "…"
-        table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
-    for i in order:
-        table.add_row(
-            str(names[i]),
-            str(countries[i]),
-            people(pop[i]),
-            # NaN with a known concentration: the agent's AEGL-3 cannot be read (n/a, as the
-            # legend below says), not an unknown concentration
-            "n/a" if np.isnan(pct[i]) and not unknown_c[i] else percent(pct[i]),
-            to2[i],
-            to3[i],
-            people_range(fat[i], lo[i], hi[i]),
-            people_range(fat_sh[i], lo_sh[i], hi_sh[i]),
-        )
-    console.print(table)
+    head = ["city", "country", "population", "peak % of AEGL-3", "AEGL-2 from", "AEGL-3 from", "fatalities outdoors",
+            "with shelter"]
+    body = [[escape(str(names[i])), escape(str(countries[i])), people(pop[i]),
+             # NaN with a known concentration: the agent's AEGL-3 cannot be read (n/a, as the
+             # legend below says), not an unknown concentration
+             "n/a" if np.isnan(pct[i]) and not unknown_c[i] else percent(pct[i]),
+             to2[i], to3[i], people_range(fat[i], lo[i], hi[i]), people_range(fat_sh[i], lo_sh[i], hi_sh[i])]
+            for i in order]
+    from plumecast.table_parts import split_table
+
+    # in parts whose columns fit the terminal, each led by the city's name, every word whole (at 80 columns the
+    # names and figures had been folded into pieces: "Duisbur/g", "populat/ion"; session 41)
+    for table in split_table(f"Expected casualties — {agent} ({RANK_RULE}{shown}; {sets})", head, body,
+                             console.width, left=(0, 1)):
+        console.print(table)
     total = float(result.attrs.get("total_fatalities", np.nan))
     total_sh = float(result.attrs.get("total_fatalities_sheltered", np.nan))
     comp = result.attrs.get("shelter_compliance_fraction", "?")
