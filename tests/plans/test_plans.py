@@ -1034,6 +1034,9 @@ def test_maps_say_which_cities_they_leave_out() -> None:
     # city a in the reached cell: nothing left out, nothing said
     s2 = summarise(with_maps, ["a", "b"], places={"lat": np.array([0.9, 0.0]), "lon": np.array([1.1, 0.0])})
     assert missing_maps_text(s2) is None
+    # city a beyond a regional map's cells: not one the map leaves out
+    s3 = summarise(with_maps, ["a", "b"], places={"lat": np.array([5.0, 0.0]), "lon": np.array([0.0, 0.0])})
+    assert missing_maps_text(s3) is None
 
 
 def _two_set_raw(n: int) -> RawComparison:

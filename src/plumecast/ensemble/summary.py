@@ -453,6 +453,9 @@ def _maps_leaving_out(s: Summary) -> list[tuple[str, list[str], str, int, int]]:
     missing = _missing_maps(s)
     grid = s.probability["probability"]
     glat, glon = np.asarray(grid["lat"].values, float), np.asarray(grid["lon"].values, float)
+    # half a cell, and a little more for rounding (one cell: any distance)
+    half_lat = 0.5 * float(np.abs(np.diff(glat)).max()) * (1 + 1e-9) if glat.size > 1 else np.inf
+    half_lon = 0.5 * float(np.abs(np.diff(glon)).max()) * (1 + 1e-9) if glon.size > 1 else np.inf
     found: dict[tuple[str, tuple[int, ...], int], list[str]] = {}
     for lv in (str(v) for v in grid["level"].values):
         key = "p_aegl3" if lv == "AEGL-3" else "p_aegl2"
@@ -466,9 +469,12 @@ def _maps_leaving_out(s: Summary) -> list[tuple[str, list[str], str, int, int]]:
                 if not (math.isfinite(r[key]) and r[key] > 0 and isinstance(lat, float) and isinstance(lon, float)
                         and math.isfinite(lat) and math.isfinite(lon)):
                     continue
-                reach.append(k)
                 i = int(np.argmin(np.abs(glat - lat)))  # the cell whose centre is nearest: the one holding it
-                j = int(np.argmin(np.abs((glon - lon + 180.0) % 360.0 - 180.0)))
+                dlon = np.abs((glon - lon + 180.0) % 360.0 - 180.0)
+                j = int(np.argmin(dlon))
+                if abs(glat[i] - lat) > half_lat or dlon[j] > half_lon:
+                    continue  # beyond the map (a regional grid): not a city the map leaves out
+                reach.append(k)
                 if not cells[i, j] > 0:
                     out.append(k)
             if out:
