@@ -88,7 +88,8 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
 
 
 #: the figures of a city's row made of parts that are its worst part's, not the whole city's (module docstring)
-PLACE_FIGURES = ("peak_concentration", "peak_concentration_ppm", "peak_percent_aegl3", "toxic_load", "probit",
+PLACE_FIGURES = ("concentration", "concentration_indoor", "note", "peak_concentration", "peak_concentration_ppm",
+                 "peak_percent_aegl3", "toxic_load", "probit",
                  "exposure_duration_h", "probit_beyond_fitted_range", "peak_concentration_sheltered",
                  "peak_concentration_ppm_sheltered",
                  "peak_percent_aegl3_sheltered", "toxic_load_sheltered", "probit_sheltered")
@@ -106,8 +107,8 @@ def parts_note(ds: xr.Dataset) -> str | None:
     if not n:
         return None
     return (f"{n} row{'s are' if n > 1 else ' is'} made of the parts of a city's disc that a plume crosses "
-            "(disc_parts > 0 or area_spot = 1): there the peak concentration, % of AEGL-3, toxic load, probit and "
-            "exposure duration are the city's most exposed part's (the air its most exposed people breathe), "
+            "(disc_parts > 0 or area_spot = 1): there the peak concentration, % of AEGL-3, toxic load, probit, "
+            "exposure duration and note are the city's most exposed part's (the air its most exposed people breathe), "
             "while lethal_fraction and fatalities are the whole city's (its parts' people-weighted mean and sum; "
             "docs/exposure.md)")
 

@@ -750,7 +750,8 @@ def write_outputs(result: RunResult, outdir: str | Path, receptor_series: Any = 
 #: the first line of receptors.csv (after "# ")
 RECEPTOR_CSV_NOTE = ("concentration [kg m-3] of the near-surface air at each receptor, the mean over each transport "
                      "step; time_utc: the step's end (UTC); a city a plume crosses: the air of its casualty table's "
-                     "row (consequences.csv); read with comment='#'")
+                     "row (consequences.csv); read it skipping this first line (pandas: skiprows=1; comment='#' "
+                     "would also cut a name holding '#')")
 
 
 def write_receptor_csv(series: Any, outdir: Path) -> Path:

@@ -68,3 +68,21 @@ def test_a_puffs_spread_against_the_wind_is_drawn(tmp_path: Path) -> None:
     # a puff too light to outrun the wind's carriage reaches upwind by its initial radius alone
     calm = d.upwind_extent_m(1e3)
     assert calm == pytest.approx(r0)
+
+
+@pytest.mark.parametrize(("amount", "duration"), [(5000.0, 1.0), (20000.0, 5.0), (40000.0, 10.0)])
+def test_a_release_of_seconds_is_not_refused_for_its_steady_plumes_width(tmp_path: Path, amount: float,
+                                                                         duration: float) -> None:
+    """The range check measured the steady plume of a release lasting for ever: 5 t of chlorine over 1 s was
+    refused as "already 160 km wide" while the same mass at once ran, and run then took such a release passive,
+    35x too high at 300 m (review of session 41). The check now reads the cloud the zones draw; the release
+    reads as its whole mass at once, within a few per cent."""
+    res = _zones(tmp_path, amount, duration)
+    # run's near-field plume of the same release (plume_setup, as run calls it) is dense, not the passive fallback
+    from plumecast.nearfield.zones import plume_setup
+
+    assert plume_setup(read_zones_scenario(tmp_path / "s.yaml", None).scenario).dense is not None
+    at_once = _zones(tmp_path, amount, 0.0)
+    z, z0 = (next(z for z in r.zones if z.level.name == "AEGL-3").polygon_local for r in (res, at_once))
+    assert z.bounds[2] == pytest.approx(z0.bounds[2], rel=0.05)
+    assert z.area == pytest.approx(z0.area, rel=0.05)

@@ -117,10 +117,16 @@ def test_axis_concentration_non_decreasing_property(small: float, factor: float,
     _assert_non_decreasing([lo, hi], f"{small:g} kg x {factor:g}, class {stability}, {wind:g} m/s")
 
 
-@pytest.mark.parametrize("amount", [1e8, 1e12])
-def test_huge_amount_is_refused_not_zero(amount: float) -> None:
-    with pytest.raises(ScenarioError, match=r"amount_kg: 1e\+(08|12) kg is beyond the range .* 100 km"):
-        compute_zones(_scenario(amount_kg=amount), consequences=False)
+def test_huge_amount_is_refused_not_zero() -> None:
+    with pytest.raises(ScenarioError, match=r"amount_kg: 1e\+12 kg is beyond the range .* 100 km"):
+        compute_zones(_scenario(amount_kg=1e12), consequences=False)
+    # 1e8 kg over 10 min reads as the same mass at once (its cloud, never wider than that puff, fits the range;
+    # the steady plume of its rate had been refused as too wide, review of session 41): its zones reach the
+    # 100 km search limit and are said to reach beyond it, never shown short or zero
+    for duration in (600.0, 0.0):
+        res = compute_zones(_scenario(amount_kg=1e8, duration_s=duration), consequences=False)
+        assert all(z.max_distance_m == pytest.approx(100_000.0) for z in res.zones)
+        assert any("reaches the 100 km search limit: report it as 'beyond'" in w for w in res.warnings)
 
 
 def test_huge_rate_is_refused() -> None:

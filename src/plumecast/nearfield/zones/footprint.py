@@ -751,8 +751,14 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
                                                            "the whole release at once, which bounds a release "
                                                            "of finite duration") + " (its edge's farthest reach, "
                    "R(t) - u t)")
+            wide = ""
+            if setup.dense.kind != "continuous":  # the lobe takes the zone's width at the source (review, session 41)
+                r0, c = setup.dense.puff_slumping()
+                u = setup.wind_speed_m_s
+                wide = (f"; drawn as wide as the zone at the source, while the slumping cloud covers "
+                        f"{sig_text(math.sqrt(r0**2 + c**2 / (4.0 * u**2)))} m to each side there")
             w.append(f"dense gas: the zones reach {sig_text(up)} m upwind of the source, {how}; the concentration "
-                     "there is not given: unknown at the places in it")
+                     f"there is not given: unknown at the places in it{wide}")
         if setup.source_height_m > 2.0:  # the workbook's clouds start on the ground (zones audit: 1, 50 and
             # 300 m, the last above the lid, gave the same zones with no word)
             w.append(f"dense gas: the workbook's cloud starts on the ground: the release height "

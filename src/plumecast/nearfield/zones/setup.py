@@ -286,8 +286,19 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         # 0.1): the dense phase lies within the workbook's near field, short against any distance of interest
         # -> dense effects ignored (this keeps Project Prairie Grass's small SO2 releases passive)
         return None
+    x_check = x_curves
     sy_c = float(probe.sigma_y_equivalent(np.array([x_curves]), u)[0])
-    _check_dense_scale(scenario, kind, x_curves, sy_c)
+    if kind == "continuous" and math.isfinite(setup.duration_s):
+        # a release of finite duration is the steady plume only within u T/0.6 of the source, and never wider
+        # than its whole mass at once when its last gas passes (dense_finite.dense_finite_parts): the range is
+        # checked on that cloud. The steady plume's width, that of a release lasting for ever, had refused 5 t of
+        # chlorine over 1 s as "already 160 km wide", and run had then taken it passive, 35x too high at 300 m
+        # (review of session 41); the whole mass at once is checked by its own setup (with_dense_regime)
+        x_check = min(x_curves, u * setup.duration_s / 0.6)
+        whole = replace(probe, kind="instantaneous", source_volume=q0 * setup.duration_s)
+        sy_c = min(float(probe.sigma_y_equivalent(np.array([x_check]), u)[0]),
+                   float(whole.sigma_y_equivalent(np.array([x_check + u * setup.duration_s]), u)[0]))
+    _check_dense_scale(scenario, kind, x_check, sy_c)
     # beyond the curves: the passive Gaussian plume (puff) of the release from virtual sources matched to the
     # cloud's width and (by mass) depth where the curves end (far_field_match)
     met = scenario.meteorology
