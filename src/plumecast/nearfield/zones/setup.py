@@ -298,7 +298,9 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         whole = replace(probe, kind="instantaneous", source_volume=q0 * setup.duration_s)
         sy_c = min(float(probe.sigma_y_equivalent(np.array([x_check]), u)[0]),
                    float(whole.sigma_y_equivalent(np.array([x_check + u * setup.duration_s]), u)[0]))
-    _check_dense_scale(scenario, kind, x_check, sy_c)
+    from plumecast.nearfield.zones.dense_range import check_dense_scale
+
+    check_dense_scale(scenario, kind, x_check, sy_c)
     # beyond the curves: the passive Gaussian plume (puff) of the release from virtual sources matched to the
     # cloud's width and (by mass) depth where the curves end (far_field_match)
     met = scenario.meteorology
@@ -326,42 +328,6 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         f"{dg.stratified_far_field_text(probe)}); {passive_text}"
     ))
     return replace(probe, c_handover_kg_m3=c_h, notes=tuple(notes))
-
-
-def _check_dense_scale(scenario: LocalScenario, kind: str, x_curves_m: float, sigma_y_m: float) -> None:
-    """Refuse a dense release whose own workbook scales exceed the local model's range.
-
-    The workbook correlates ``C_m/C_0`` with ``x/D`` (``x/V0^(1/3)``) and spreads the
-    cloud crosswind to ``L_H = D + 8 l_b + 2.5 l_b^(1/3) x^(2/3)`` (puff radius ``R``;
-    Britter & McQuaid 1988). When its published curves end beyond
-    :data:`MAX_DISTANCE_M`, or the cloud is already wider than that where they end
-    (full width ``√(2π) σ_y`` of the plume's top hat, ``2√2 σ_y`` of the puff's disc),
-    the release is far outside the field trials the curves were fitted to (sources of
-    metres, ``l_b`` of metres to tens of metres) and larger than the whole area the
-    zones search: no local-scale answer exists, and a number would only look like one.
-    """
-    from plumecast.nearfield.zones.export import sig_text
-
-    width = sigma_y_m * (math.sqrt(2.0 * math.pi) if kind == "continuous" else 2.0 * math.sqrt(2.0))
-    scale = max(x_curves_m, width)
-    if scale <= MAX_DISTANCE_M:
-        return
-    rel = scenario.release
-    if rel.amount_kg is not None:
-        key, value = "amount_kg", f"{rel.amount_kg:.3g} kg"
-    elif rel.rate_kg_s is not None:
-        key, value = "rate_kg_s", f"{rel.rate_kg_s:.3g} kg/s"
-    else:
-        key, value = "tank", "its source model's rate"
-    what = ("its workbook curves end" if x_curves_m >= width else "its cloud is already") + \
-        f" {sig_text(scale / 1000.0)} km {'downwind' if x_curves_m >= width else 'wide'}"
-    raise ScenarioError(
-        f"releases.{key}: {value} is beyond the range of the local dense-gas model: by the Britter & McQuaid "
-        f"(1988) workbook {what}, more than the {MAX_DISTANCE_M / 1000.0:.0f} km the zones cover; expected a "
-        "release whose dense cloud fits within that range (give a smaller amount or rate, or a longer duration"
-        + ("; a release over seconds is released at once for anything beyond u T/0.6 of the source: give it "
-           "duration_s: 0" if kind == "continuous" and rel.amount_kg is not None else "") + ")"
-    )
 
 
 def _inverse_increasing(f: Any, target: float, lo: float, hi: float, rtol: float = 1e-14) -> float:
