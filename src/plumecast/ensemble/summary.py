@@ -583,8 +583,8 @@ def ranking_text(s: Summary) -> str | None:
     left = unknown_deaths_text(s, (best, nxt))
     # the next plan's toll under its highest probit set, member by member (below one under the first set alone
     # had said "both below one death" beside "< 1 (< 1 to 1)"; review of session 41)
-    top = (np.fmax(s.totals[nxt], np.nanmax(s.sets_of(nxt), axis=1)) if s.sets_of(nxt) is not None  # type: ignore[arg-type]
-           else s.totals[nxt])
+    nxt_sets = s.sets_of(nxt)
+    top = s.totals[nxt] if nxt_sets is None else np.fmax(s.totals[nxt], np.nanmax(nxt_sets, axis=1))
     if not quantiles(top)[1] >= 1.0:
         if left:
             return (text + f": both expected tolls are below one death, but {left}, so the ranking says little"

@@ -294,7 +294,9 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
         # checked on that cloud. The steady plume's width, that of a release lasting for ever, had refused 5 t of
         # chlorine over 1 s as "already 160 km wide", and run had then taken it passive, 35x too high at 300 m
         # (review of session 41); the whole mass at once is checked by its own setup (with_dense_regime)
-        x_check = min(x_curves, u * setup.duration_s / 0.6)
+        from plumecast.nearfield.zones.dense_finite import BM_INSTANTANEOUS_MAX
+
+        x_check = min(x_curves, u * setup.duration_s / BM_INSTANTANEOUS_MAX)
         whole = replace(probe, kind="instantaneous", source_volume=q0 * setup.duration_s)
         sy_c = min(float(probe.sigma_y_equivalent(np.array([x_check]), u)[0]),
                    float(whole.sigma_y_equivalent(np.array([x_check + u * setup.duration_s]), u)[0]))
