@@ -114,5 +114,56 @@ def test_zones_gives_countdowns_from_the_issue_time(tmp_path: Path) -> None:
     plain = read_zones_scenario(_file(tmp_path, releases=[rel]))
     assert plain.issued == np.datetime64("2026-07-01T13:30:00") and "issued_at" not in plain.ignored
     assert _arrival(rec, 0, 2, (plain.release_start, plain.issued)) == "in 45 min (1 Jul 14:15 UTC)"
-    assert [n for n in plain.notes() if "no issued_at: the time left counts from start (1 Jul 13:30 UTC)" in n]
-    assert not [n for n in read.notes() if "no issued_at" in n]
+    # said beside the receptors' countdowns, the only figures it changes (it had been a note before the run,
+    # printed even where zones assessed no receptor; session 42)
+    assert plain.issued_from_start and not read.issued_from_start
+    assert not [n for n in plain.notes() + read.notes() if "issued_at" in n and "time left" in n]
+
+
+def test_no_issued_at_is_said_beside_the_countdowns_and_only_there(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without issued_at the time left counts from start: said in the receptors' note, not where zones assess
+    no receptor (the note had been printed before the run whatever it then showed; session 42)."""
+    from tests.helpers import run_cli
+
+    downwind = {"points": [{"name": "pier", "lat": 34.6585, "lon": 135.4337, "population": 100}]}  # 1 km, AEGL-3
+    path = _file(tmp_path, receptors=downwind)
+    rc, out = run_cli(["zones", str(path), "-o", str(tmp_path / "a")], capsys, monkeypatch)
+    text = " ".join(out.split())
+    assert rc == 0, text
+    assert "time left from the forecast's issue (1 Jul 13:30 UTC: no issued_at, so taken as issued at start" in text
+    rc, out = run_cli(["zones", str(path), "-o", str(tmp_path / "b"), "--no-receptors"], capsys, monkeypatch)
+    text = " ".join(out.split())
+    assert rc == 0 and "receptors: not searched" in text and "taken as issued" not in text, text
+    rc, out = run_cli(["zones", str(_file(tmp_path, receptors=downwind, issued_at="2026-07-01T13:40:00Z")), "-o",
+                       str(tmp_path / "c")],
+                      capsys, monkeypatch)
+    text = " ".join(out.split())
+    assert rc == 0 and "time left from the forecast's issue (1 Jul 13:40 UTC) and" in text, text
+
+
+def test_the_zone_table_is_split_into_parts_that_fit_the_terminal(tmp_path: Path) -> None:
+    """At 80 columns the zone table's seven columns had been folded a few characters wide ("(extrapolate/d:
+    93)"); it is now drawn in parts whose columns fit, each led by the level, as the receptor table is."""
+    import io
+
+    from rich.console import Console
+
+    from plumecast.cli.zones import _zone_tables
+
+    res = compute_zones(read_zones_scenario(_file(tmp_path)).scenario, consequences=False)
+    parts = _zone_tables(res, 80)
+    assert len(parts) >= 2
+    heads = [[str(c.header) for c in t.columns] for t in parts]
+    assert all(h[0] == "level" for h in heads)
+    assert sum(len(h) - 1 for h in heads) == 6  # every column once, the level in each part
+    drawn = ""
+    for t in parts:
+        con = Console(width=80, file=io.StringIO(), record=True, color_system=None)
+        con.print(t)
+        text = con.export_text()
+        assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+        drawn += text
+    assert "(extrapolated:" in drawn  # AEGL-2 reaches 93 km: its words whole
+    whole = _zone_tables(res)
+    assert len(whole) == 1 and len(whole[0].columns) == 7

@@ -159,32 +159,26 @@ def unknown_receptors_note(rec: Any, points: Any = None) -> str:
     return "; ".join(parts)
 
 
-def _zone_table(result: Any) -> Table:
-    """The zone table; its thresholds, exposures and distances are written by the
-    same functions as the map legend (:func:`plumecast.nearfield.zones.legend_labels`)."""
+def _zone_tables(result: Any, width: int | None = None) -> list[Table]:
+    """The zone table in parts whose columns fit ``width`` characters, each led by the level (at 80
+    columns every cell had been folded, "(extrapolate/d: 93)"; session 42); one table where ``width`` is
+    None. Its thresholds, exposures and distances are written by the same functions as the map legend
+    (:func:`plumecast.nearfield.zones.legend_labels`)."""
     from plumecast.nearfield.zones.export import (
         distance_text,
         exposure_text,
         sig_text,
         threshold_text,
     )
+    from plumecast.table_parts import split_table
 
     sc = result.scenario
-    table = Table(
-        title=f"{sc.name}: {result.agent.name}, PG class {result.setup.pg_class}, "
-        f"{sc.meteorology.wind_speed_m_s:g} m/s from {sc.meteorology.wind_from_deg:g}°"
-    )
+    title = (f"{sc.name}: {result.agent.name}, PG class {result.setup.pg_class}, "
+             f"{sc.meteorology.wind_speed_m_s:g} m/s from {sc.meteorology.wind_from_deg:g}°")
     # headers and cells are escaped: rich would read "[ppm]" as a style tag and drop it
-    for col in (
-        "level",
-        "threshold at tip [ppm]",
-        "AEGL exposure [min]",
-        "max downwind distance [km]",
-        "area [km²]",
-        "people inside [people]",
-        "in cities/receptors inside [people]",
-    ):
-        table.add_column(escape(col), justify="left" if col == "level" else "right")
+    head = ["level", "threshold at tip [ppm]", "AEGL exposure [min]", "max downwind distance [km]", "area [km²]",
+            "people inside [people]", "in cities/receptors inside [people]"]
+    body = []
     for row in result.table():
         if result.population_source is None:
             people_text = "unknown (no raster)"
@@ -199,7 +193,7 @@ def _zone_table(result: Any) -> Table:
             listed_text = people(listed)
             if row["receptors_unknown_population"]:
                 listed_text += f" + {row['receptors_unknown_population']} unknown"
-        table.add_row(
+        body.append([
             escape(row["level"]),
             threshold_text(row["threshold_ppm"]),
             exposure_text(row["exposure_duration_min"], row["fixed_level"]),
@@ -207,8 +201,13 @@ def _zone_table(result: Any) -> Table:
             sig_text(row["area_km2"]),
             escape(people_text),
             escape(listed_text),
-        )
-    return table
+        ])
+    return split_table(escape(title), [escape(c) for c in head], body, width)
+
+
+def _zone_table(result: Any) -> Table:
+    """The zone table whole (:func:`_zone_tables` without a width)."""
+    return _zone_tables(result)[0]
 
 
 def _arrival(rec: Any, i: int, level: int, clock: tuple[Any, Any]) -> str:
@@ -309,20 +308,24 @@ def register(app: typer.Typer) -> None:
         sc = read.scenario
         with OutputSet(out, command="zones", force=force) as outset:
             try:
-                written = _zones_into(sc, outset.path, no_receptors, (read.release_start, read.issued))
+                written = _zones_into(sc, outset.path, no_receptors, (read.release_start, read.issued),
+                                      issued_from_start=read.issued_from_start)
             except ScenarioError as exc:  # the source or dense-gas model refused the release: name file and line
                 raise ScenarioError(read.locate(str(exc))) from None
         for p in written:
             console.print(f"wrote {escape(str(outset.final_path(p)))}", highlight=False)
 
 
-def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] = (None, None)) -> list[Path]:
+def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] = (None, None),
+                issued_from_start: bool = False) -> list[Path]:
     """Compute the zones of ``sc``, print the tables and write the files to ``out``; ``clock``:
-    the release's start and the forecast's issue time (UTC, or None) for the countdowns."""
+    the release's start and the forecast's issue time (UTC, or None) for the countdowns;
+    ``issued_from_start``: the scenario gives no ``issued_at`` and the issue time is its start."""
     from plumecast.nearfield.zones import compute_zones, write_outputs
 
     result = compute_zones(sc, consequences=not no_receptors)
-    console.print(fold(_zone_table(result)))
+    for table in _zone_tables(result, console.width):
+        console.print(table)
     console.print(f"concentration model: {escape(result.model_name)}", highlight=False)
     if math.isfinite(result.flammable_mass_kg):
         console.print(f"flammable mass (between LFL and UFL, the most at one time): {plain(result.flammable_mass_kg, 2)} kg",
@@ -404,7 +407,10 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
         console.print(
             "AEGL-2/3 from: the earliest the air can reach the level, given the means of the first interval that "
             "reaches it and the one before (early, never late)"
-            + (f"; time left from the forecast's issue ({clock_text(issued)}) and the UTC clock time"
+            + (f"; time left from the forecast's issue ({clock_text(issued)}"
+               + (": no issued_at, so taken as issued at start, as run and compare take it; give issued_at to "
+                  "count from the moment it is issued" if issued_from_start else "")
+               + ") and the UTC clock time"
                if start is not None and issued is not None else
                "; give start (and issued_at) for clock times and time left")
             + "; '—' not reached; 'n/a' the agent's AEGL is missing for a duration reached there",

@@ -241,6 +241,9 @@ class ZonesInput:
     #: (``issued_at``, else None), UTC, for the receptors' countdowns (:func:`zones_clock`)
     release_start: np.datetime64 | None = None
     issued: np.datetime64 | None = None
+    #: the file gives no ``issued_at``: :attr:`issued` is ``start``, as run and compare take it (said beside
+    #: the receptors' countdowns, the only figures it changes; it had been a note even where zones assessed none)
+    issued_from_start: bool = False
 
     def locate(self, message: str) -> str:
         """A message of the zones model about the release (``release.tank.temperature_c:
@@ -503,11 +506,12 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
     )
     release_start, issued = zones_clock(data, index, derived, start_said="start" not in ignored, source=source,
                                         lines=lines)
+    issued_from_start = issued is not None and data.get("issued_at") is None
     for key, used in (("start", release_start), ("issued_at", issued)):
         if used is not None:
             ignored.pop(key, None)  # read for the countdowns
     return ZonesInput(local, ignored=ignored, release_index=index, derived=derived, source=source, lines=lines,
-                      release_start=release_start, issued=issued)
+                      release_start=release_start, issued=issued, issued_from_start=issued_from_start)
 
 
 def zones_clock(data: dict[str, Any], index: int | None, derived: list[str], start_said: bool = False,
@@ -516,15 +520,13 @@ def zones_clock(data: dict[str, Any], index: int | None, derived: list[str], sta
     """The modelled release's start (``start`` + its ``start_h``) and ``issued_at``, UTC, for the
     receptors' countdowns (zones had read neither and gave no countdown; zones audit); None where
     the file does not give them, except that without ``issued_at`` the forecast is issued at ``start``,
-    as run's and compare's are (``derived`` says so). A time without a zone is read as UTC and ``derived`` says so
+    as run's and compare's are (the CLI says so beside the countdowns). A time without a zone is read as UTC and ``derived`` says so
     (for ``start`` not where ``start_said``: the daytime line taken from it says so already).
     A value that is no date-time is refused naming ``source``, its line (``lines``) and the key
     (``issued_at: 5`` had been read as 5 s after 1970, ``issued_at: [1]`` left out unsaid)."""
     import datetime as _dt
 
     from pydantic import TypeAdapter
-
-    from plumecast.numbers import clock as clock_text
 
     def utc(key: str) -> np.datetime64 | None:
         raw = data.get(key)
@@ -553,9 +555,6 @@ def zones_clock(data: dict[str, Any], index: int | None, derived: list[str], sta
         # time left as well as the clock time (DESIGN.md, "Honest numbers"; zones had given clock times alone
         # without issued_at: first-hour audit, session 40, item B6)
         issued = start
-        derived.append(f"zones: no issued_at: the time left counts from start ({clock_text(start)}), when the "
-                       "forecast is taken as issued, as run and compare take it; give issued_at to count from the "
-                       "moment it is issued")
     if start is not None and index is not None:
         try:
             start_h = float(data["releases"][index].get("start_h", 0.0) or 0.0)
