@@ -86,3 +86,47 @@ def test_a_release_of_seconds_is_not_refused_for_its_steady_plumes_width(tmp_pat
     z, z0 = (next(z for z in r.zones if z.level.name == "AEGL-3").polygon_local for r in (res, at_once))
     assert z.bounds[2] == pytest.approx(z0.bounds[2], rel=0.05)
     assert z.area == pytest.approx(z0.area, rel=0.05)
+
+
+def test_a_puffs_zones_take_in_the_ground_its_slumping_discs_cover(tmp_path: Path) -> None:
+    """The crosswind profile takes a puff when its centre passes a place, and drew 50 t of chlorine at once in
+    1.5 m/s 23 m to each side at the source, while the cloud (R^2 = R0^2 + c t, centre carried at u) slumps
+    there to sqrt(R0^2 + c^2/4u^2) = 206 m before the wind carries it off (review of session 41). The zones now
+    take in the union of its discs while their centres lie in the zone; the places they add have an unknown
+    concentration, as upwind; the zone's reach downwind is unchanged."""
+    from shapely.geometry import Point
+
+    from plumecast.nearfield.zones.near_source import puff_envelope
+
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(amount=50000.0, duration=0.0)
+                    + "receptors:\n  points:\n    - {name: beside, lat: 49.491618, lon: 8.400277, population: 5}\n")
+    # 20 m downwind, 180 m to the left
+    res = compute_zones(read_zones_scenario(path, None).scenario, consequences=False)
+    d, u = res.setup.dense, res.setup.wind_speed_m_s
+    assert d is not None and d.kind == "instantaneous"
+    r0, c = d.puff_slumping()
+    half = np.sqrt(r0**2 + c**2 / (4 * u**2))
+    assert 150.0 < half < 300.0
+    z3 = next(z for z in res.zones if z.level.name == "AEGL-3")
+    at_source = z3.polygon_local.intersection(shapely.box(-0.01, -1e5, 0.01, 1e5))
+    assert at_source.bounds[3] == pytest.approx(half, rel=2e-3) and at_source.bounds[1] == pytest.approx(-half, rel=2e-3)
+    # the envelope is the union of the discs: against shapely's union of 4000 of them
+    t_end = min(z3.max_distance_m, d.curves_end_m) / u
+    discs = shapely.union_all([Point(u * t, 0.0).buffer(float(np.sqrt(r0**2 + c * t)), 64)
+                               for t in np.linspace(0.0, t_end, 4000)])
+    discs = discs.intersection(shapely.box(-1e6, -1e6, z3.max_distance_m, 1e6))
+    env = puff_envelope(res.setup, min(z3.max_distance_m, d.curves_end_m), z3.max_distance_m)
+    assert env.symmetric_difference(discs).area < 2e-3 * discs.area
+    assert z3.polygon_local.covers(env.buffer(-0.5))
+    # the reach downwind is the axis model's: the discs add nothing past its tip
+    assert env.bounds[2] <= z3.max_distance_m and z3.polygon_local.bounds[2] > z3.max_distance_m
+    # a place the discs add, outside the profile of the cloud as its centre passes: unknown, never a value
+    pts = res.points
+    assert pts is not None
+    k = list(pts["point"].values).index("beside")
+    x, y = float(pts["x_m"][k]), float(pts["y_m"][k])
+    assert 15.0 < x < 25.0 and 170.0 < abs(y) < 190.0
+    assert z3.spread_local.covers(Point(x, y)) and bool(pts["too_near"][k])
+    assert np.isnan(pts["outdoor_ppm"].values[:, k]).all()
+    assert any("slumping cloud covers" in w and "to each side at the source" in w for w in res.warnings)

@@ -154,7 +154,8 @@ def unknown_receptors_note(rec: Any, points: Any = None) -> str:
             parts.append(f"{len(far)} beyond the local model's {MAX_DISTANCE_M / 1000:.0f} km range, concentration "
                          f"unknown ({_names(far)})")
         if near:  # (they had been called beyond the 100 km range; review of session 40)
-            parts.append(f"{len(near)} within 10 m of the release or in a dense plume's spread upwind of it, "
+            parts.append(f"{len(near)} within 10 m of the release or in a dense cloud's gravity spread outside "
+                         "its crosswind profile (upwind; a puff's slumping beside the source), "
                          f"concentration unknown ({_names(near)})")
     return "; ".join(parts)
 
@@ -381,8 +382,9 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
         if near:
             console.print(
                 f"unknown (near): {escape(', '.join(near))} lie(s) within {NEAR_RANGE_M:g} m of the release or in a "
-                "dense plume's spread upwind of it, where the model gives no concentration (a plume says nothing at "
-                "its source): treat the place as inside the innermost zone (NaN in threat_points.csv)",
+                "dense cloud's gravity spread outside its crosswind profile (upwind; a puff's slumping beside the "
+                "source), where the model gives no concentration (a plume says nothing at its source): treat the "
+                "place as inside the innermost zone that covers it (NaN in threat_points.csv)",
                 highlight=False)
     from plumecast.validation.schemes import zones_scheme_note
 

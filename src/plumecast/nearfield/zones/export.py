@@ -312,7 +312,8 @@ def threat_points_csv(points: Any) -> str:
     consequences.csv), times to three (more only where needed to keep them distinct);
     latitude and longitude as given. Points beyond the model's range: ``in_range``
     False and ``NaN`` concentrations (unknown, never 0); ``too_near`` True for those short of it (within
-    10 m of the release, or in a dense plume's spread upwind of it).
+    10 m of the release, or in a dense cloud's gravity spread outside its crosswind profile: upwind of it, a
+    puff's slumping beside it).
     """
     import csv
 
@@ -330,7 +331,7 @@ def threat_points_csv(points: Any) -> str:
     names = [str(n) for n in points["point"].values]
     out, ind = points["outdoor_ppm"].values, points["indoor_ppm"].values
     in_range, lat, lon = points["in_range"].values, points["lat"].values, points["lon"].values
-    # too near: within 10 m of the release or in a dense plume's upwind spread (in_range is False then too)
+    # too near: within 10 m of the release or in a dense cloud's gravity spread (in_range is False then too)
     near = points["too_near"].values if "too_near" in points else np.zeros(len(names), bool)
     for i, t in enumerate(distinct_times(points["time"].values)):
         for j, name in enumerate(names):

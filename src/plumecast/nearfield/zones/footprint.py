@@ -41,7 +41,7 @@ from plumecast.nearfield.zones.boundary import (
     _refine_crossings,
     boundary_factor,
 )
-from plumecast.nearfield.zones.near_source import upwind_extent_m, upwind_lobe
+from plumecast.nearfield.zones.near_source import puff_envelope, upwind_extent_m, upwind_lobe
 from plumecast.nearfield.zones.plume import (
     FIRST_INTERVAL_S,
     N_SUBSAMPLES,
@@ -122,6 +122,9 @@ class Zone:
     threshold_at_tip_kg_m3: float = math.nan  # threshold at the farthest point [kg m-3]
     exposure_duration_at_tip_s: float = math.nan  # AEGL exposure duration there [s] (NaN: fixed level)
     people: Any = None  # plumecast.population.PopulationCount from a raster; None: no raster
+    #: the part drawn from a dense cloud's gravity spread outside the crosswind profile (the upwind lobe, a
+    #: puff's slumping discs), where the model gives no concentration (near_source.upwind_unknown) [m]
+    spread_local: Polygon = field(default_factory=Polygon)
 
     @property
     def beyond_search_limit(self) -> bool:
@@ -464,14 +467,21 @@ def compute_zones(
         xs = xg[i0 : i1 + 1]
         ys = hw[i0 : i1 + 1]
         at_source = float(np.max(ys[: min(2, ys.size)]))  # the zone's half-width next to the source
-        lobe = upwind_lobe(setup, at_source) if i0 == 0 else Polygon()
+        lobe = Polygon()
+        if i0 == 0 and setup.dense is not None and setup.dense.kind == "instantaneous":
+            # a puff: the ground its slumping discs cover while their centres lie in the zone on the axis
+            lobe = puff_envelope(setup, min(float(xg[inside[-1]]), setup.dense.curves_end_m), float(xg[inside[-1]]))
+        elif i0 == 0:
+            lobe = upwind_lobe(setup, at_source)
         if i0 == 0:  # reaches the source (a dense plume: as wide there as its spread against the wind)
             xs = np.concatenate([[0.0], xs])
             ys = np.concatenate([[0.0 if lobe.is_empty else at_source], ys])
         px = np.concatenate([xs, xs[::-1]])
         py = np.concatenate([ys, -ys[::-1]])
         local = Polygon(np.column_stack([px, py])).buffer(0)
-        if not lobe.is_empty:  # a dense plume's gravity spread against the wind
+        spread = Polygon()
+        if not lobe.is_empty:  # a dense cloud's gravity spread: against the wind, and a puff's to the side
+            spread = lobe.difference(local)
             local = local.union(lobe).buffer(0)
         geo = shapely.transform(
             local, lambda xy: np.column_stack(to_lonlat(lat0, lon0, bearing, xy[:, 0], xy[:, 1]))
@@ -489,6 +499,7 @@ def compute_zones(
                 area_m2=float(local.area),
                 threshold_at_tip_kg_m3=thr_tip,
                 exposure_duration_at_tip_s=float(elapsed_tip[0]) if lv.aegl is not None else math.nan,
+                spread_local=spread,
             )
         )
 
@@ -751,14 +762,18 @@ def _warnings(scenario: LocalScenario, setup: PlumeSetup) -> list[str]:
                                                            "the whole release at once, which bounds a release "
                                                            "of finite duration") + " (its edge's farthest reach, "
                    "R(t) - u t)")
-            wide = ""
-            if setup.dense.kind != "continuous":  # the lobe takes the zone's width at the source (review, session 41)
+            if setup.dense.kind != "continuous":  # the zones take in the puff's slumping discs (near_source.
+                # puff_envelope; the lobe had been as wide as the zone at the source: review of session 41)
                 r0, c = setup.dense.puff_slumping()
                 u = setup.wind_speed_m_s
-                wide = (f"; drawn as wide as the zone at the source, while the slumping cloud covers "
-                        f"{sig_text(math.sqrt(r0**2 + c**2 / (4.0 * u**2)))} m to each side there")
-            w.append(f"dense gas: the zones reach {sig_text(up)} m upwind of the source, {how}; the concentration "
-                     f"there is not given: unknown at the places in it{wide}")
+                w.append(f"dense gas: the zones take in the ground the puff's slumping cloud covers (R² = R0² + c t, "
+                         f"its centre carried at the wind's speed): {sig_text(up)} m upwind of the source, "
+                         f"{how}, and {sig_text(math.sqrt(r0**2 + c**2 / (4.0 * u**2)))} m to each side at the "
+                         "source; the concentration there, outside the crosswind profile of the cloud as its centre "
+                         "passes, is not given: unknown at the places in it")
+            else:
+                w.append(f"dense gas: the zones reach {sig_text(up)} m upwind of the source, {how}; the "
+                         "concentration there is not given: unknown at the places in it")
         if setup.source_height_m > 2.0:  # the workbook's clouds start on the ground (zones audit: 1, 50 and
             # 300 m, the last above the lid, gave the same zones with no word)
             w.append(f"dense gas: the workbook's cloud starts on the ground: the release height "

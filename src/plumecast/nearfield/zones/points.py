@@ -49,7 +49,8 @@ def point_threat(result: Any) -> xr.Dataset | None:
     lon = np.array([p.lon for p in sc.points])
     x, y = to_local(sc.source.lat, sc.source.lon, setup.downwind_bearing_deg, lon, lat)
     ends = exposure_time_axis(setup)
-    # within NEAR_RANGE_M of a ground-level source, or in a dense plume's spread upwind of it: no value given
+    # within NEAR_RANGE_M of a ground-level source, or in a dense cloud's gravity spread outside its crosswind
+    # profile (upwind; a puff's slumping beside the source): no value given
     r = np.hypot(x, y)
     too_near = near_range_unknown(setup, r) | upwind_unknown(result, x, y)
     in_range = (r <= MAX_DISTANCE_M) & ~too_near
@@ -73,7 +74,7 @@ def point_threat(result: Any) -> xr.Dataset | None:
             "in_range": ("point", in_range, {"long_name": "within the local model's range (else the series are NaN)",
                                             "max_distance_m": MAX_DISTANCE_M, "min_distance_m": NEAR_RANGE_M}),
             "too_near": ("point", too_near, {"long_name": "closer to the source than the model's range, or in a "
-                                                          "dense plume's spread upwind of it (unknown)",
+                                                          "dense cloud's gravity spread outside its crosswind profile (unknown)",
                                             "min_distance_m": NEAR_RANGE_M}),
         },
         coords={
