@@ -1,0 +1,148 @@
+"""The situation room as a planner met it (situation-room audit 42): a plan timed before the forecast's issue
+offered as the best option, the cost of delay's origin, past and floor, the monitors dropping the cities already
+hit, a city's most exposed part counted as the whole city, the whole-forecast probability layer, the keyboard, and
+the comparison's map key."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from tests.web.conftest import PLANS  # noqa: E402
+from tests.web.test_api import client_for  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} missing")
+PAST = PLANS[2]  # "stop the release at hour 1"
+NOTE = (f"Timed before the forecast's issue (2026-03-01 01:30 UTC): '{PAST}' (termination at 2026-03-01 01:00 UTC); "
+        "these figures assume the measure was carried out then, so read such a plan as an account of one already "
+        "under way, not an option")
+
+
+def _past_compare(folder: Path, record: bool = True) -> Path:
+    """The test comparison issued at 01:30, its plan stopping the release at hour 1 ranked first; ``record``:
+    comparison.json names it (as plumecast now writes it), else only decision_table.md does (as before)."""
+    rec = json.loads((folder / "comparison.json").read_text())
+    rec["issued_at"] = "2026-03-01T01:30:00Z"
+    rec["ranking"] = f"Fewest expected deaths: '{PAST}' (50). Against the next, '{PLANS[1]}', it saves 350 more."
+    if record:
+        rec |= {"timed_before_issue": [PAST], "timed_before_issue_note": NOTE, "releases_begin_h": 0.5,
+                "measure_times_h": {PAST: {"termination": 1.0}}}
+    (folder / "comparison.json").write_text(json.dumps(rec))
+    (folder / "decision_table.md").write_text(f"# plans\n\n{rec['ranking']} 4 ensemble members. {NOTE}. More.\n")
+    return folder
+
+
+@pytest.fixture()
+def past_dir(tmp_path: Path, compare_dir: Path) -> Path:
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    return _past_compare(folder)
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_the_plans_timed_before_the_issue_are_marked(tmp_path: Path, compare_dir: Path, record: bool) -> None:
+    folder = tmp_path / "cmp"
+    shutil.copytree(compare_dir, folder)
+    _past_compare(folder, record)
+    sm = client_for(folder).get("/api/summary").json()
+    assert sm["timed_before_issue_note"] == NOTE
+    assert [p["before_issue"] for p in sm["plans"]] == [False, False, True]
+    # the axis of the cost of delay: its origin, the issue time and (recorded) the releases' own start
+    axis = sm["delay_axis"]
+    assert axis["start"] == "2026-03-01T00:00:00Z" and axis["issued_h"] == 1.5
+    assert axis["releases_begin_h"] == (0.5 if record else None)
+    assert sm["plans"][2]["own_times_h"] == ({"termination": 1.0} if record else {})
+    # a comparison issued at its start has none
+    plain = client_for(compare_dir).get("/api/summary").json()
+    assert plain["timed_before_issue_note"] is None and not any(p["before_issue"] for p in plain["plans"])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"],
+                              headless=True)
+        yield b
+        b.close()
+
+
+def _open(browser: Any, folder: Path, width: int = 1500) -> tuple[Any, Any, list[str]]:
+    pytest.importorskip("uvicorn")
+    from plumecast.web.server import DashboardServer
+
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    return server, page, errors
+
+
+@needs_chromium
+def test_a_plan_timed_before_the_issue_is_not_offered_as_an_option(browser: Any, past_dir: Path) -> None:
+    server, page, errors = _open(browser, past_dir)
+    try:
+        past = page.locator("#plans-past")
+        assert past.is_visible() and past.inner_text() == NOTE + "."
+        ranking = page.inner_text("#plans-ranking")
+        assert ranking.startswith(f"Not an option: '{PAST}' is timed before the forecast's issue")
+        assert f"Fewest expected deaths: '{PAST}'" in ranking  # the file's sentence is kept whole
+        row = page.locator("#plans-table tr.plan-row[data-view='plan2']")
+        assert "before-issue" in row.get_attribute("class")
+        assert "timed before the forecast's issue: already under way, not an option" in row.inner_text()
+        assert page.locator("#plans-table tr.before-issue").count() == 1
+        assert not errors
+    finally:
+        page.close()
+        server.stop()
+
+
+@needs_chromium
+def test_the_cost_of_delay_names_its_origin_and_marks_the_past(browser: Any, past_dir: Path) -> None:
+    # values of 0 and below one, drawn on the bottom line: it reads "< 1", never "1"
+    lines = (past_dir / "cost_of_delay.csv").read_text().splitlines()
+    lines[1] = f"{PAST},termination,0.0,0.0,0.0,0.019"
+    (past_dir / "cost_of_delay.csv").write_text("\n".join(lines) + "\n")
+    server, page, errors = _open(browser, past_dir)
+    try:
+        chart = page.locator("#delay-chart")
+        text = chart.text_content()
+        assert "hours after 1 Mar 00:00 UTC, the scenario's start; the releases begin 30 min after it" in text
+        assert "release start at which" not in text
+        # the past at the issue (01:30) shaded from the axis' origin, and the issue line there
+        shade, line = page.locator("#delay-chart .past-shade"), page.locator("#delay-chart .issue-line")
+        assert shade.count() == 1 and line.count() == 1
+        x_issue = float(line.get_attribute("x1"))
+        x0 = float(shade.get_attribute("x"))
+        assert float(shade.get_attribute("width")) == pytest.approx(x_issue - x0)
+        x_tick = {t.text_content(): float(t.get_attribute("x")) for t in page.locator("#delay-chart .x-tick").all()}
+        assert x0 == pytest.approx(x_tick["0"]) and x_issue == pytest.approx((x_tick["1"] + x_tick["2"]) / 2)
+        assert "forecast issued (1 Mar 01:30 UTC)" in text and "already past at the forecast's issue" in text
+        # the plan's own time: a star on its curve, named in the legend, not an extra tick over the others
+        star = page.locator("#delay-chart .own-time")
+        assert star.count() == 1 and star.get_attribute("data-hour") == "1"
+        assert f"{PAST}: its own termination time (1 h, 1 Mar 01:00 UTC)" in text
+        boxes = sorted((b["x"], b["x"] + b["width"]) for b in
+                       (t.bounding_box() for t in page.locator("#delay-chart .x-tick").all()))
+        assert all(a[1] < b[0] for a, b in zip(boxes, boxes[1:], strict=False))  # no tick label over another
+        ys = [t.text_content() for t in page.locator("#delay-chart .y-tick").all()]
+        assert ys[0] == "< 1" and "1" not in ys
+        note = page.inner_text("#delay-note")
+        assert "as cost_of_delay.png)" not in note and "below one are drawn on the “< 1” line" in note
+        assert not errors
+    finally:
+        page.close()
+        server.stop()
