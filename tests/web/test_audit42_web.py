@@ -146,3 +146,69 @@ def test_the_cost_of_delay_names_its_origin_and_marks_the_past(browser: Any, pas
     finally:
         page.close()
         server.stop()
+
+
+def _route_view(page: Any, edit: Any) -> None:
+    """Serve /api/view/run edited by ``edit(view)`` (the page's own JSON, changed before it reaches the page)."""
+    def handle(route: Any) -> None:
+        response = route.fetch()
+        view = response.json()
+        edit(view)
+        route.fulfill(response=response, body=json.dumps(view), headers={**response.headers,
+                                                                         "content-type": "application/json"})
+
+    page.route("**/api/view/run", handle)
+
+
+def _slide(page: Any, k: int) -> None:
+    page.eval_on_selector("#time-slider", "(e, k) => { e.value = String(k); e.dispatchEvent(new Event('input')); }", k)
+    page.wait_for_selector(f"#field[data-frame='{k}']", timeout=10_000)
+
+
+@needs_chromium
+def test_the_monitors_keep_the_cities_hit_and_about_to_be_hit(browser: Any, run_dir: Path) -> None:
+    """Ranked by the % of AEGL-3 now alone, the wall had dropped Duisburg (AEGL-3, every death) once the plume had
+    passed, behind capitals at "0 %", and hidden cities reaching AEGL-1 within minutes among "151 more"."""
+    pytest.importorskip("uvicorn")
+    from plumecast.web.server import DashboardServer
+
+    state: dict[str, Any] = {}
+
+    def edit(view: dict[str, Any]) -> None:
+        ts, n = view["times_s"], len(view["times_s"])
+        mid = n // 2
+        hit, soon = view["receptors"][0], view["receptors"][1]
+        state.update(hit=hit["name"], soon=soon["name"], mid=mid)
+        for r in view["receptors"]:
+            r["first"] = {"1": None, "2": None, "3": None}
+        hit["first"] = {"1": ts[0], "2": ts[0], "3": ts[0]}  # AEGL-3 at the first interval, gone by the slider's
+        soon["first"] = {"1": ts[-1], "2": None, "3": None}  # AEGL-1 at the last interval
+        rows = [[0.0] * len(view["receptors"]) for _ in range(n)]
+        rows[0][hit["id"]] = 250.0
+        # 16 unaffected cities with a trace of gas at every interval (more than the 15 rows)
+        for j in range(16):
+            fake = dict(view["receptors"][2], id=len(view["receptors"]), name=f"Capital {j}", population=9e6,
+                        first={"1": None, "2": None, "3": None}, fatalities=0.0)
+            view["receptors"].append(fake)
+            for row in rows:
+                row.append(0.5)
+        view["pct3"] = rows
+
+    server = DashboardServer(run_dir, "127.0.0.1", 0).start()
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    try:
+        _route_view(page, edit)
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        _slide(page, state["mid"])
+        names = page.locator("#monitors tr.monitor").evaluate_all("rows => rows.map((r) => r.dataset.name)")
+        assert len(names) == 15
+        assert names[:2] == [state["hit"], state["soon"]], names  # reached AEGL-3, then the next to be reached
+        first = page.locator("#monitors tr.monitor").first
+        assert "l3" in first.locator(".chip").get_attribute("class")
+        assert first.locator(".metric").inner_text().replace("\n", " ") == "0 % (peak so far 250 %)"
+        note = page.inner_text("#monitors-note")
+        assert "Ranked by the highest level reached by the slider time" in note and "nearest arrival" in note
+    finally:
+        page.close()
+        server.stop()

@@ -35,7 +35,22 @@ export function drawMonitors() {
   };
   const p2 = (r) => (plan && r.ensemble && fin(r.ensemble.p_aegl2) ? r.ensemble.p_aegl2 : -1);
   const at = (r, lv) => (fin(r.first && r.first[lv]) ? r.first[lv] : Infinity);
+  // A run's cities by the highest level reached by the slider time first (unknown between "none" and AEGL-1: not
+  // zero), the cities not reached yet by their nearest arrival, then by the % of AEGL-3 now and the highest so far:
+  // ranked by the % now alone, the wall had dropped Duisburg (AEGL-3, every death of the run) once the plume had
+  // passed, and filled its rows with unaffected capitals at "0 %" (situation-room audit 42). A plan shown from its
+  // table keeps its whole-forecast P(AEGL-3) first.
+  const tier = (r) => { const lv = levelAt(r, t); return lv === "u" ? 0.5 : Number(lv); };
+  const until = fin(t) ? t : -Infinity;
+  const next = (r) => Math.min(...["1", "2", "3"].map((lv) => at(r, lv)).filter((x) => x > until), Infinity);
+  const peak = (r) => peakSoFar(v, r);
+  const runKeys = plan ? [] : [(r) => -tier(r), (r) => (tier(r) < 1 ? next(r) : 0), (r) => -orNeg(metricAt(r)),
+    (r) => -orNeg(peak(r)), next];
   rows.sort((a, b) => {
+    for (const key of runKeys) {
+      const ka = key(a.r), kb = key(b.r);
+      if (ka !== kb) return ka - kb;
+    }
     const am = fin(a.m) ? a.m : -1, bm = fin(b.m) ? b.m : -1;
     if (bm !== am) return bm - am;
     if (at(a.r, "3") !== at(b.r, "3")) return at(a.r, "3") - at(b.r, "3");
@@ -57,6 +72,11 @@ export function drawMonitors() {
       bar.style.width = `${Math.min(m, 100)}%`;
       metric.appendChild(bar);
     }
+    // a run's city past its peak: the highest so far beside the % now ("0 %" alone read as unaffected)
+    const top = plan ? NaN : peak(r);
+    if (r.known && fin(top) && fin(m) && top > m && N.percent(top) !== N.percent(m)) {
+      metric.appendChild(el("span", { class: "peak" }, ` (peak so far ${N.percent(top)})`));
+    }
     tr.appendChild(metric);
     const cells = [["countdown-aegl2", r.first && r.first["2"]], ["countdown-aegl3", r.first && r.first["3"]]];
     if (hasFront) cells.push(["countdown-front", r.front_s]);
@@ -73,11 +93,25 @@ export function drawMonitors() {
     : plan
       ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
       : wholeForecast()
-        ? "The folder has no time steps: ranked by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
-        : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
+        ? "The folder has no time steps: ranked by the highest level reached, then by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
+        : "Ranked by the highest level reached by the slider time (a city once reached stays listed), the cities not reached yet by their nearest arrival, then by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure) and the highest so far; countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
     + ` Countdowns run from ${refText(ref)}; times UTC.`
     + ` "—": not reached ${forecastEndText(v)}, which is not "safe" after it.`
     + (more > 0 ? ` ${more} more receptors: use the search.` : "");
+}
+
+function orNeg(x) { return fin(x) ? x : -1; }
+
+// A run's highest % of AEGL-3 in the output intervals up to the slider's (its whole-forecast peak without per-frame
+// figures); NaN where unknown.
+function peakSoFar(v, r) {
+  if (!v.pct3) return fin(r.peak_percent_aegl3) && wholeForecast() ? r.peak_percent_aegl3 : NaN;
+  let best = NaN;
+  for (let k = 0; k <= Math.min(state.k, v.pct3.length - 1); k++) {
+    const x = v.pct3[k] ? v.pct3[k][r.id] : null;
+    if (fin(x) && !(x <= best)) best = x;
+  }
+  return best;
 }
 
 // "by 1 Mar 06:00 UTC (the forecast's end)": what a "—" countdown covers (situation-room audit, session 40)
