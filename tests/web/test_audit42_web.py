@@ -212,3 +212,57 @@ def test_the_monitors_keep_the_cities_hit_and_about_to_be_hit(browser: Any, run_
     finally:
         page.close()
         server.stop()
+
+
+def test_a_city_whose_level_is_its_most_exposed_parts_is_marked(tmp_path: Path, run_dir: Path) -> None:
+    import numpy as np
+    import xarray as xr
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_dir, folder)
+    with xr.open_dataset(folder / "consequences.nc") as ds:
+        ds = ds.load()
+    n = ds.sizes["receptor"]
+    ds["disc_parts"] = ("receptor", np.array([12] + [0] * (n - 1)))
+    ds["area_spot"] = ("receptor", np.array([0, 1] + [0] * (n - 2)))
+    ds.to_netcdf(folder / "consequences.nc")
+    (folder / ".plumecast-results.json").unlink(missing_ok=True)
+    view = client_for(folder).get("/api/view/run").json()
+    assert [r["worst_part"] for r in view["receptors"]] == [True, True] + [False] * (n - 2)
+    # a file without the variables (written before them): no part, as before
+    ds.drop_vars(["disc_parts", "area_spot"]).to_netcdf(folder / "consequences.nc")
+    old = client_for(folder).get("/api/view/run").json()
+    assert not any(r["worst_part"] for r in old["receptors"])
+
+
+@needs_chromium
+def test_people_past_a_level_say_when_it_is_a_citys_most_exposed_parts(browser: Any, run_dir: Path) -> None:
+    """"in cities past AEGL-3: 500,000 (1 city)" beside "1 expected death": Duisburg's level was its most exposed
+    part's, and nothing on the page said so."""
+    pytest.importorskip("uvicorn")
+    from plumecast.web.server import DashboardServer
+
+    def edit(view: dict[str, Any]) -> None:
+        ts = view["times_s"]
+        for r in view["receptors"]:
+            r["first"] = {"1": None, "2": None, "3": None}
+            r["worst_part"] = False
+        hit = view["receptors"][0]
+        hit.update(first={"1": ts[0], "2": ts[0], "3": ts[0]}, worst_part=True, population=500_000.0)
+
+    server = DashboardServer(run_dir, "127.0.0.1", 0).start()
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    try:
+        _route_view(page, edit)
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        _slide(page, 0)
+        row = page.inner_text("#total-aegl3")
+        assert "500,000 (1 city; its level is its most exposed part's: not all these people are past it)" in row
+        assert "most exposed part's level" in page.inner_text("#totals-note")
+        page.locator("#monitors tr.monitor").first.click()
+        page.wait_for_selector("#detail:not([hidden])")
+        assert "its level, peak and % of AEGL-3 are its most exposed part's" in page.inner_text("#detail-facts")
+    finally:
+        page.close()
+        server.stop()

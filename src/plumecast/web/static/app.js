@@ -294,6 +294,7 @@ function drawDetail() {
     // the level by the end of the slider's interval, named by its time: it had read "level at the slider
     // time: AEGL-3 reached" over "AEGL-3: in 14 min" with the clock inside that interval (page audit)
     add(wholeForecast() ? "highest level in the forecast" : `level by ${clockAt(t)} (the slider)`, levelText(r, lv));
+    if (r.worst_part) add("part of the city", "a plume crosses it: its level, peak and % of AEGL-3 are its most exposed part's, not all its people's; its expected fatalities are the whole city's");
     if (v.pct3) add("% of AEGL-3 at the slider time", N.percent(metricAt(r)));
     else if (wholeForecast() && !r.ensemble && "peak_percent_aegl3" in r) add("highest % of AEGL-3 in the forecast", N.percent(metricAt(r)));
     for (const lv2 of ["2", "3"]) {

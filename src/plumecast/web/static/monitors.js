@@ -140,11 +140,12 @@ export function drawTotals() {
     if (lv === 1 && !anyAegl1) continue;
     // a city whose level is unknown (off the domain, or the level not assessed) is counted
     // apart: never as a city below the level
-    let pop = 0, cities = 0, unknownPop = 0, unknownCities = 0;
+    let pop = 0, cities = 0, unknownPop = 0, unknownCities = 0, parts = 0;
     for (const r of v.receptors) {
       const l = levelAt(r, t);
       if (l !== "u" && Number(l) >= lv) {
         cities += 1;
+        if (r.worst_part) parts += 1;
         if (fin(r.population)) pop += r.population; else unknownPop += 1;
       } else if (l === "u" || (r.aegl_available && r.aegl_available[String(lv)] === false)) {
         unknownCities += 1;
@@ -153,7 +154,12 @@ export function drawTotals() {
     // the cities counted include those of unknown population: "n cities, k of them ...", not "+ k"
     const unknownText = unknownPop === cities ? (cities === 1 ? ", its population unknown" : ", all of unknown population")
       : `, ${unknownPop} of them of unknown population`;
-    const extra = (unknownPop ? unknownText : "") +
+    // a city a plume crosses has the level of its most exposed part: its whole population is counted, though
+    // not all of it is past the level ("500,000 past AEGL-3" beside "1 expected death"; situation-room audit 42)
+    const partText = !parts ? "" : parts === cities
+      ? `; ${cities === 1 ? "its level is its most exposed part's" : "their levels are their most exposed parts'"}: not all these people are past it`
+      : `; ${parts} of them by their most exposed part: not all their people are past it`;
+    const extra = (unknownPop ? unknownText : "") + partText +
       (unknownCities ? `; ${citiesText(unknownCities)} unknown` : "");
     // nothing known: "unknown", never a known 0 (no city figures at all: unknown too)
     const value = !v.receptors.length ? `${N.UNKNOWN} (no city figures in the folder)`
@@ -198,7 +204,10 @@ export function drawTotals() {
     }
   }
   const unknown = v.receptors.filter((r) => !r.known).length;
-  $("totals-note").textContent = `${v.receptors.length} receptor cities` +
+  const parted = v.receptors.some((r) => r.worst_part);
+  $("totals-note").textContent = (parted ? "A city a plume crosses has its most exposed part's level, peak and % of AEGL-3 "
+    + "(consequences.csv): the people in cities past a level are whole cities' people, of whom only some may be past it; "
+    + "its expected fatalities are the whole city's. " : "") + `${v.receptors.length} receptor cities` +
     (unknown ? `; ${unknown} outside the forecast domain (unknown)` : "") +
     (fin(tt.receptors_unknown) && tt.receptors_unknown ? `; fatalities unknown at ${tt.receptors_unknown}` +
       (v.kind === "plan" && !single() ? " (the most in a member)" : "") : "") + ".";
