@@ -266,3 +266,22 @@ def test_people_past_a_level_say_when_it_is_a_citys_most_exposed_parts(browser: 
     finally:
         page.close()
         server.stop()
+
+
+@needs_chromium
+def test_the_probability_layer_is_labelled_as_the_whole_forecasts(browser: Any, compare_dir: Path) -> None:
+    """The blue layer is the whole forecast's but sat under the time slider with nothing saying so: at T+0 the
+    demo's continents were blue beside grey city discs."""
+    server, page, errors = _open(browser, compare_dir)
+    try:
+        for vid in ("plan0", "plan1"):  # from its table (no concentration), and a plan with its own run
+            page.click(f"#views button[data-view='{vid}']")
+            page.wait_for_selector(f"#views button.active[data-view='{vid}']")
+            note = page.inner_text("#legend-note")
+            assert "at any time in the whole forecast, not at the slider time" in note, (vid, note)
+            options = page.locator("#prob-level option").all_inner_texts()
+            assert options and all(o.endswith(", whole forecast") for o in options), options
+        assert not errors
+    finally:
+        page.close()
+        server.stop()

@@ -102,9 +102,7 @@ function drawLegend() {
   if (!v || !v.scale) {
     if (v && v.layers && v.layers.probability && v.layers.probability.length) {
       drawProbLegend(s);
-      note.textContent = single()
-        ? "Blue: cells where the one member reaches the chosen AEGL (no ensemble: not a probability)."
-        : "Blue: share of ensemble members in which the cell reaches the chosen AEGL (darker: more members).";
+      note.textContent = probNote();
       if (state.probEmpty) note.textContent += " No cell of the output grid reaches it: a grid-cell mean understates the exposure in a city (see the monitors).";
     } else {
       note.textContent = v && v.n_frames ? "The concentration is zero everywhere." : "";
@@ -143,7 +141,17 @@ function drawLegend() {
   }
   note.textContent = `Near-surface concentration, ${N.roundSig((v.interval_s || 3600) / 60)}-min mean on the output grid, log scale. ` +
     (v.aegl ? "AEGL marks: the 1-h values; a city's level uses the AEGL for its elapsed exposure. " : "AEGL values unknown. ") +
-    (v.agent ? `Agent: ${v.agent.name} (AEGL values: ${v.agent.check}).` : "");
+    (v.agent ? `Agent: ${v.agent.name} (AEGL values: ${v.agent.check}).` : "") +
+    (v.layers && v.layers.probability && v.layers.probability.length ? ` ${probNote()}` : "");
+}
+
+// The probability layer is the whole forecast's (exceedance_probability.nc has no time): it stays as the slider
+// moves, and the page says so (blue over continents at T+0, before any release, read as the state then: audit 42).
+function probNote() {
+  return (single()
+    ? "Blue: cells where the one member reaches the chosen AEGL (no ensemble: not a probability)"
+    : "Blue: share of ensemble members in which the cell reaches the chosen AEGL (darker: more members)")
+    + " at any time in the whole forecast, not at the slider time: it does not change with the slider.";
 }
 
 // The probability layer's colour scale: the share of members (PROB_LUT), or the one member's
@@ -423,7 +431,7 @@ async function switchView(vid) {
   const sel = $("prob-level");
   clear(sel);
   const levels = (view.layers && view.layers.probability) || [];
-  for (const lv of levels) sel.appendChild(el("option", { value: lv }, single() ? `${lv} reached (one member)` : `P(${lv})`));
+  for (const lv of levels) sel.appendChild(el("option", { value: lv }, single() ? `${lv} reached (one member), whole forecast` : `P(${lv}), whole forecast`));
   if (levels.length) sel.value = levels[levels.length - 1];
   $("show-prob").parentElement.hidden = !levels.length;
   $("show-front").parentElement.hidden = !(view.layers && view.layers.front);
