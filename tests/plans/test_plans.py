@@ -479,6 +479,37 @@ def test_comparison_record_gives_the_release_start_and_the_issue_time(tmp_path) 
     assert cd0 is not None and cd0.issued_s is None and "comparison.json gives no release start" in str(cd0.issued_unknown)
 
 
+def test_comparison_record_names_the_plans_timed_before_the_issue(tmp_path) -> None:
+    """comparison.json says which plans act before the forecast's issue time, with decision_table.md's sentence,
+    the releases' own start and each plan's own measure time (the page had offered a plan timed before the issue
+    as the best option, with nothing but the ranking to go on: situation-room audit 42)."""
+    import dataclasses
+    import json
+
+    raw = _shown_raw()  # STOP acts at 1 h, FRONT ignites at 1 h
+    sc = scenario_from_dict(dict(name="shown", start="2026-07-01T00:00:00", issued_at="2026-07-01T01:30:00",
+                                 duration_h=12, particles=1234, seed=11,
+                                 releases=[{"type": "point", "lat": 0, "lon": 0, "rate_kg_s": 1, "start_h": 0.25}]))
+    raw = dataclasses.replace(raw, setup=dataclasses.replace(raw.setup, scenario=sc))
+    s = summarise(raw, ["a", "b"])
+    write_outputs(s, tmp_path, pngs=False)
+    rec = json.loads((tmp_path / "comparison.json").read_text(encoding="utf-8"))
+    assert rec["timed_before_issue"] == ["stop at 1 h", "burn"]
+    note = rec["timed_before_issue_note"]
+    assert note.startswith("Timed before the forecast's issue (2026-07-01 01:30 UTC): 'stop at 1 h' (termination "
+                           "at 2026-07-01 01:00 UTC)") and "not an option" in note
+    assert note in (tmp_path / "decision_table.md").read_text(encoding="utf-8")  # the same words
+    assert rec["releases_begin_h"] == 0.25
+    assert rec["measure_times_h"] == {"stop at 1 h": {"termination": 1.0}, "burn": {"front": 1.0}}
+    # the rest is as before
+    assert rec["issued_at"] == "2026-07-01T01:30:00Z" and rec["plans"][0] == BASELINE_NAME and rec["ranking"]
+    # issued at the measures' time: none is before it
+    write_outputs(summarise(_shown_raw(), ["a", "b"]), tmp_path / "on", pngs=False)
+    rec1 = json.loads((tmp_path / "on" / "comparison.json").read_text(encoding="utf-8"))
+    assert rec1["timed_before_issue"] == [] and rec1["timed_before_issue_note"] is None
+    assert rec1["releases_begin_h"] == 0.0
+
+
 # --------------------------------------------------------------------------- what the tables leave unsaid
 
 CITIES = ["reached", "below", "tiny", "unknown"]

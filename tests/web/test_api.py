@@ -238,7 +238,7 @@ def test_head_and_security_headers(run_dir: Path) -> None:
     assert r.headers["x-content-type-options"] == "nosniff"
     assert '<script type="module" src="/static/app.js">' in r.text
     # nothing in the page comes from another host
-    for name in ("index.html", "app.js", "numbers.js", "style.css"):
+    for name in ("index.html", "app.js", "core.js", "monitors.js", "plans.js", "numbers.js", "style.css"):
         body = c.get(f"/static/{name}").text
         assert "http://" not in body.replace("http://www.w3.org/2000/svg", "") and "https://" not in body, name
 

@@ -179,6 +179,38 @@ def _measure_times(plans: Sequence[PlanConfig]) -> Iterator[tuple[PlanConfig, An
                     yield plan, m, key, float(t)
 
 
+def _past_measures(scenario: Scenario, plans: Sequence[PlanConfig] | None) -> list[tuple[PlanConfig, Any, float]]:
+    """(plan, measure, hours after the start) of each measure timed before the forecast's issue time; [] without
+    ``issued_at``."""
+    if scenario.issued_at is None:
+        return []
+    issued_h = float((scenario.issued64 - scenario.start64) / np.timedelta64(1, "s")) / 3600.0
+    return [(plan, m, t) for plan, m, _, t in _measure_times(scenario.plans if plans is None else plans)
+            if t < issued_h - 1e-9]
+
+
+def plans_timed_before_issue(scenario: Scenario, plans: Sequence[PlanConfig] | None = None) -> list[str]:
+    """The names of the plans with a measure timed before the forecast's issue time (those
+    :func:`past_measures_note` names), in plan order; [] without ``issued_at``."""
+    names = {plan.name for plan, _, _ in _past_measures(scenario, plans)}
+    return [p.name for p in (scenario.plans if plans is None else plans) if p.name in names]
+
+
+def own_measure_times(plans: Sequence[PlanConfig]) -> dict[str, dict[str, float]]:
+    """Each plan's own time of the measures the cost of delay varies, hours after the start: its first
+    termination's ``at_h`` and its first front's ``ignition_h`` (the star of cost_of_delay.png), by plan name;
+    plans without either are left out."""
+    out: dict[str, dict[str, float]] = {}
+    for plan in plans:
+        for m in plan.measures:
+            kind = getattr(m, "type", None)
+            t = getattr(m, "at_h" if kind == "termination" else "ignition_h", None) \
+                if kind in ("termination", "front") else None
+            if isinstance(t, int | float) and math.isfinite(float(t)):
+                out.setdefault(plan.name, {}).setdefault(str(kind), float(t))
+    return out
+
+
 def past_measures_note(scenario: Scenario, plans: Sequence[PlanConfig] | None = None) -> str | None:
     """The measures timed before the forecast's issue time (``issued_at``), in one sentence: a plan that acts
     then is ranked as if it had been carried out, which only a plan already under way can be (a plug at 14:20
@@ -186,12 +218,10 @@ def past_measures_note(scenario: Scenario, plans: Sequence[PlanConfig] | None = 
     are none, or no ``issued_at``."""
     if scenario.issued_at is None:
         return None
-    issued_h = float((scenario.issued64 - scenario.start64) / np.timedelta64(1, "s")) / 3600.0
     past = []
-    for plan, m, _, t in _measure_times(scenario.plans if plans is None else plans):
-        if t < issued_h - 1e-9:
-            clock = np.datetime_as_string(scenario.start64 + np.timedelta64(round(t * 3600.0), "s"), "m")
-            past.append(f"{plan.name!r} ({m.type} at {clock.replace('T', ' ')} UTC)")
+    for plan, m, t in _past_measures(scenario, plans):
+        clock = np.datetime_as_string(scenario.start64 + np.timedelta64(round(t * 3600.0), "s"), "m")
+        past.append(f"{plan.name!r} ({m.type} at {clock.replace('T', ' ')} UTC)")
     if not past:
         return None
     issued = np.datetime_as_string(scenario.issued64, "m").replace("T", " ")

@@ -137,8 +137,20 @@ def comparison_record(s: Summary) -> dict[str, Any]:
     ``cost_of_delay.csv`` count from ``release_start``; countdowns run from ``issued_at``
     (the scenario's ``issued_at``, default its start); ``ranking``: decision_table.md's sentence on the plan
     with the fewest expected deaths against the next (None with fewer than two plans); ``probit_sets``: the
-    agent's probit sets whose range the intervals of people cover besides the members ([]: one set)."""
+    agent's probit sets whose range the intervals of people cover besides the members ([]: one set);
+    ``timed_before_issue``: the plans with a measure timed before the issue time, and
+    ``timed_before_issue_note`` decision_table.md's sentence on them (null where none), so that a reader of this
+    file alone is not offered one as an option; ``releases_begin_h``: the hours after ``release_start`` at which
+    the first release begins (0: then); ``measure_times_h``: each plan's own termination / front ignition time,
+    hours after ``release_start`` (the star of cost_of_delay.png)."""
+    from plumecast.ensemble.plan_checks import (
+        own_measure_times,
+        past_measures_note,
+        plans_timed_before_issue,
+    )
+
     sc = s.raw.setup.scenario
+    plans = s.raw.setup.plans
     return {
         "format": RECORD_FORMAT,
         "scenario": None if sc is None else sc.name,
@@ -154,6 +166,13 @@ def comparison_record(s: Summary) -> dict[str, Any]:
         "ranking": _ranking(s),
         # the agent's probit sets the ranges of people span besides the members (none: one set)
         "probit_sets": probit_sets(s),
+        # the console and decision_table.md say it beside the ranking; the page had shown the ranking alone,
+        # a plan timed before the issue winning it as an option (situation-room audit 42)
+        "timed_before_issue": [] if sc is None else plans_timed_before_issue(sc, plans),
+        "timed_before_issue_note": None if sc is None else past_measures_note(sc, plans),
+        "releases_begin_h": None if sc is None else min(
+            (float(getattr(r, "start_h", 0.0) or 0.0) for r in sc.releases), default=0.0),
+        "measure_times_h": own_measure_times(plans),
     }
 
 

@@ -45,7 +45,8 @@ log = logging.getLogger("plumecast.web")
 
 ALLOWED_METHODS = ("GET", "HEAD")
 #: The package's static files, by the name they are served under.
-STATIC = {"app.js": "text/javascript", "numbers.js": "text/javascript", "style.css": "text/css",
+STATIC = {"app.js": "text/javascript", "core.js": "text/javascript", "monitors.js": "text/javascript",
+          "plans.js": "text/javascript", "numbers.js": "text/javascript", "style.css": "text/css",
           "index.html": "text/html", "LICENSE.txt": "text/plain"}
 #: Result files that may be downloaded, by suffix.
 RESULT_SUFFIXES = {".png": "image/png", ".gif": "image/gif", ".csv": "text/csv", ".nc": "application/x-netcdf",

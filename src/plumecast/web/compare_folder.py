@@ -59,6 +59,15 @@ class CompareData:
     ranking: str | None = None
     #: the agent's probit sets the intervals of people also span (``comparison.json``; []: one set, or not recorded)
     probit_sets: list[str] = field(default_factory=list)
+    #: decision_table.md's sentence on the plans timed before the forecast's issue (``comparison.json``'s
+    #: ``timed_before_issue_note``, else read from decision_table.md); None: there are none, or not recorded
+    past_note: str | None = None
+    #: the plans timed before the issue (``comparison.json``'s ``timed_before_issue``); None: not recorded
+    past_plans: list[str] | None = None
+    #: the hours after the release start at which the first release begins (None: not recorded)
+    releases_begin_h: float | None = None
+    #: each plan's own termination / front ignition time, hours after the release start
+    measure_times_h: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def issued_s(self) -> float | None:
@@ -160,6 +169,7 @@ def load_compare(root: Path) -> CompareData | None:
         except Exception as exc:
             cd.problems.append(f"exceedance_probability.nc: cannot be read ({type(exc).__name__}: {exc})")
     readable = _load_record(root / RECORD_FILE, cd)
+    _timed_before_issue(root, cd)
     for plan in cd.plans:
         d = _plan_dir(root, plan["name"])
         if d is not None:
@@ -231,6 +241,18 @@ def _load_record(path: Path, cd: CompareData) -> bool:
     cd.ranking = ranking if isinstance(ranking, str) and ranking.strip() else None
     sets = rec.get("probit_sets")
     cd.probit_sets = [str(v) for v in sets] if isinstance(sets, list) else []
+    past, note = rec.get("timed_before_issue"), rec.get("timed_before_issue_note")
+    if isinstance(past, list) and all(isinstance(v, str) for v in past):
+        cd.past_plans = list(past)
+        cd.past_note = note.strip() if isinstance(note, str) and note.strip() else None
+    begin = parse_float(rec.get("releases_begin_h"))
+    cd.releases_begin_h = begin if math.isfinite(begin) and begin >= 0 else None
+    own = rec.get("measure_times_h")
+    if isinstance(own, dict):
+        for plan, times in own.items():
+            if isinstance(times, dict):
+                ok = {str(k): parse_float(v) for k, v in times.items()}
+                cd.measure_times_h[str(plan)] = {k: v for k, v in ok.items() if math.isfinite(v)}
     if start is not None and issued is not None:
         cd.issued = issued
         cd.issued_unknown = None
@@ -238,6 +260,29 @@ def _load_record(path: Path, cd: CompareData) -> bool:
         cd.issued_unknown = (f"{RECORD_FILE} gives no " + ("release start" if start is None else "issue time")
                              + "; see decision_table.md for the issue time")
     return True
+
+
+#: how decision_table.md begins its sentence on the plans timed before the issue
+#: (:func:`plumecast.ensemble.plan_checks.past_measures_note`)
+PAST_NOTE_START = "Timed before the forecast's issue ("
+
+
+def _timed_before_issue(root: Path, cd: CompareData) -> None:
+    """Mark the plans timed before the forecast's issue (``before_issue``): from ``comparison.json``, or, for a
+    comparison written before it recorded them, from decision_table.md's sentence (the plans it quotes)."""
+    if cd.past_plans is None:
+        try:
+            md = (root / "decision_table.md").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            md = ""
+        at = md.find(PAST_NOTE_START)
+        if at >= 0:
+            end = md.find("not an option", at)
+            cd.past_note = md[at:end + len("not an option")] if end >= 0 else None
+            cd.past_plans = [p["name"] for p in cd.plans if cd.past_note and f"{p['name']!r} (" in cd.past_note]
+    for p in cd.plans:
+        p["before_issue"] = bool(cd.past_plans and p["name"] in cd.past_plans)
+        p["own_times_h"] = cd.measure_times_h.get(p["name"], {})
 
 
 def _plan_dir(root: Path, plan: str) -> Path | None:

@@ -402,6 +402,9 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
     country = [str(x) for x in col("country", 0)] if "country" in ds.coords or "country" in ds else [""] * n
     lat, lon = col("lat").astype(float), col("lon").astype(float)
     notes = [str(x) for x in col("note", 0)] if "note" in ds else [""] * n
+    # rows made of the parts of a city's disc a plume crosses: their level, peak and % of AEGL-3 are the most
+    # exposed part's, their fatalities the whole city's (consequences.nc's disc_parts and area_spot)
+    worst = (np.nan_to_num(col("disc_parts", 0).astype(float)) > 0) | (np.nan_to_num(col("area_spot", 0).astype(float)) == 1)
     rd.receptors = [{
         "id": i, "name": names[i], "country": country[i], "lat": lat[i], "lon": lon[i],
         "population": pop[i], "known": bool(known[i]),
@@ -410,6 +413,7 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
         "fatalities": fat[i], "fatalities_low": lo[i], "fatalities_high": hi[i], "fatalities_sheltered": fsh[i],
         "fatalities_sheltered_low": fsh_lo[i], "fatalities_sheltered_high": fsh_hi[i],
         "peak_percent_aegl3": float(col("peak_percent_aegl3")[i]), "note": notes[i],
+        "worst_part": bool(worst[i]),
     } for i in range(n)]
     if "concentration" in ds and set(ds["concentration"].dims) == {"time", "receptor"}:
         # files keep (receptor, time) on disk (CF: time varies fastest); read (time, receptor)

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from plumecast.web.aegl import AEGL_LEVELS, aegl_curves, aegl_tables_kg_m3
 from plumecast.web.cities import city_position
-from plumecast.web.compare_folder import table_seconds
+from plumecast.web.compare_folder import CompareData, table_seconds
 from plumecast.web.encode import clean, compact, fold, iso_utc, parse_float
 from plumecast.web.loader import FolderProblem, Snapshot
 from plumecast.web.run_folder import RunData
@@ -66,8 +66,20 @@ def summary(snap: Snapshot, live: dict[str, Any] | None) -> dict[str, Any]:
         "members": members, "delay": delay, "problems": problems, "live": live,
         "ranking": snap.compare.ranking if snap.compare is not None else None,
         "probit_sets": snap.compare.probit_sets if snap.compare is not None else [],
+        # decision_table.md's sentence on the plans timed before the issue (each such plan has before_issue)
+        "timed_before_issue_note": snap.compare.past_note if snap.compare is not None else None,
+        # what the cost of delay's hours count from: the release start, the issue time, the releases' own start
+        "delay_axis": _delay_axis(snap.compare) if snap.compare is not None else None,
         "signature": _sig_hash(snap), "loaded_at": snap.loaded_at,
     })
+
+
+def _delay_axis(cd: CompareData) -> dict[str, Any]:
+    """The origin of the cost of delay's hours (``comparison.json``'s release start, UTC ISO 8601 with ``Z``),
+    the issue time in hours after it and the hours at which the first release begins (None: not recorded)."""
+    issued = cd.issued_s
+    return {"start": iso_utc(cd.start), "issued_h": None if issued is None else issued / 3600.0,
+            "releases_begin_h": cd.releases_begin_h}
 
 
 def result_files(root: Path) -> list[str]:

@@ -2,328 +2,11 @@
 // server (no CDN, no tiles). Numbers shown to people go through numbers.js, the
 // port of plumecast.numbers.
 import * as N from "./numbers.js";
-
-const SVGNS = "http://www.w3.org/2000/svg";
-const $ = (id) => document.getElementById(id);
-const MONITOR_ROWS = 15;
-const PLAY_MS = 450;
-
-const state = {
-  summary: null, vid: null, view: null, k: 0, frameUrls: new Map(), playing: false, timer: null,
-  selected: null, pin: null, series: null, probLevel: null, probUrl: null, frontHours: null,
-  viewBox: [0, 0, 360, 180], reloadTimer: null, lastSignature: null, probEmpty: false,
-  // the slider follows the clock (live countdowns) until the user moves it or plays
-  follow: true, lastFrom: null,
-};
-
-// Live countdowns are redrawn this often [ms]; they count from the next redraw, so that what
-// stands on the page until then is never late (a countdown read 9 s after its minute had passed
-// had still said "in 5 min" where 4 min 59 s were left; situation-room audit).
-const LIVE_REDRAW_MS = 10000;
-
-// ------------------------------------------------------------------ helpers
-
-async function getJSON(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: ${r.status} ${(await r.text()).slice(0, 300)}`);
-  return r.json();
-}
-
-async function getBytes(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: ${r.status} ${(await r.text()).slice(0, 300)}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
-
-function el(tag, attrs = {}, text = null) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v; else e.setAttribute(k, v);
-  }
-  if (text !== null) e.textContent = text;
-  return e;
-}
-
-function svg(tag, attrs = {}, text = null) {
-  const e = document.createElementNS(SVGNS, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== null) e.textContent = text;
-  return e;
-}
-
-function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
-// the emptied body of the table with this id
-function emptyBody(id) { const body = $(id).querySelector("tbody"); clear(body); return body; }
-// a place's name as shown: "name, country" where the country is known
-function placeName(p) { return p.country ? `${p.name}, ${p.country}` : p.name; }
-
-function fin(x) { return typeof x === "number" && Number.isFinite(x); }
-
-function showError(err) {
-  addProblems([String(err && err.message ? err.message : err)]);
-}
-
-function addProblems(items) {
-  const box = $("problems");
-  const ul = box.querySelector("ul");
-  const have = new Set([...ul.children].map((li) => li.textContent));
-  for (const it of items) {
-    if (it && !have.has(it)) { ul.appendChild(el("li", {}, it)); have.add(it); }
-  }
-  box.hidden = ul.children.length === 0;
-}
-
-function resetProblems() { clear($("problems").querySelector("ul")); $("problems").hidden = true; }
-
-// ------------------------------------------------------------------ colours
-
-// Own log colour ramp (pale yellow -> orange -> crimson -> violet -> black), 255 steps.
-const STOPS = [[252, 246, 180], [250, 178, 60], [226, 92, 38], [168, 30, 72], [88, 14, 110], [18, 6, 40]];
-function ramp(t) {
-  const x = Math.min(Math.max(t, 0), 1) * (STOPS.length - 1);
-  const i = Math.min(Math.floor(x), STOPS.length - 2);
-  const f = x - i;
-  return STOPS[i].map((a, j) => Math.round(a + f * (STOPS[i + 1][j] - a)));
-}
-const FIELD_LUT = (() => {
-  const lut = new Uint8ClampedArray(256 * 4);
-  for (let b = 1; b < 256; b++) {
-    const [r, g, bl] = ramp((b - 1) / 254);
-    lut.set([r, g, bl, 215], b * 4);
-  }
-  return lut;
-})();
-const PROB_LUT = (() => {
-  const lut = new Uint8ClampedArray(256 * 4);
-  for (let b = 1; b < 256; b++) lut.set([40, 70, 200, Math.round(40 + 170 * (b / 255))], b * 4);
-  return lut;
-})();
-
-function bytesToUrl(bytes, nlon, nlat, lut) {
-  const c = document.createElement("canvas");
-  c.width = nlon; c.height = nlat;
-  const ctx = c.getContext("2d");
-  const img = ctx.createImageData(nlon, nlat);
-  const d = img.data;
-  for (let i = 0; i < bytes.length; i++) {
-    const o = bytes[i] * 4;
-    d[i * 4] = lut[o]; d[i * 4 + 1] = lut[o + 1]; d[i * 4 + 2] = lut[o + 2]; d[i * 4 + 3] = lut[o + 3];
-  }
-  ctx.putImageData(img, 0, 0);
-  return c.toDataURL("image/png");
-}
-
-// The longitude the map centres its markers on: 0, or the middle of a grid that reaches
-// past 180 (a grid across the antimeridian, lon0 170 .. lon1 190), so that a city at
-// -175 is drawn at 185, beside the field, not at the far side of the map.
-function mapCentre() {
-  const v = state.view;
-  const g = v && (v.grid || v.prob_grid);
-  if (!g || g.lon1 - g.lon0 > 300 || (g.lon1 <= 180 && g.lon0 >= -180)) return 0;
-  return (g.lon0 + g.lon1) / 2;
-}
-
-// x of a longitude on the map (x = lon + 180), within 180 degrees of mapCentre()
-function mapX(lon) {
-  const c = mapCentre();
-  return ((((lon - c + 180) % 360) + 360) % 360) + c;
-}
-
-function place(image, grid) {
-  image.setAttribute("x", grid.lon0 + 180);
-  image.setAttribute("y", 90 - grid.lat1);
-  image.setAttribute("width", grid.lon1 - grid.lon0);
-  image.setAttribute("height", grid.lat1 - grid.lat0);
-}
-
-// byte -> concentration on the view's log scale
-function byteToConc(b, scale) {
-  return scale.vmin * Math.pow(scale.vmax / scale.vmin, (b - 1) / 254);
-}
-function concToT(c, scale) {
-  return Math.log(c / scale.vmin) / Math.log(scale.vmax / scale.vmin);
-}
-
-// ------------------------------------------------------------------ time
-
-function tNow() {
-  const v = state.view;
-  if (!v || !v.times_s.length) return NaN;
-  return v.times_s[Math.min(state.k, v.times_s.length - 1)];
-}
-
-// One member (a comparison without an ensemble): no probabilities, no 5-95 % intervals.
-function single() { return Boolean(state.summary && state.summary.members === 1); }
-// the agent's probit sets the comparison's ranges of people span besides the members (0: one set)
-function nSets() { return (state.summary && (state.summary.probit_sets || []).length) || 0; }
-
-// The wall clock in seconds after the view's release start (NaN without calendar times).
-function clockS() {
-  const v = state.view;
-  if (!v || !v.start) return NaN;
-  return (Date.now() - Date.parse(v.start)) / 1000;
-}
-
-// The frame holding the moment s (seconds after the start): the first output interval ending
-// at or after it; times_s.length when s lies after the last one.
-function frameAt(s) {
-  const ts = (state.view && state.view.times_s) || [];
-  for (let k = 0; k < ts.length; k++) if (ts[k] >= s - 1e-6) return k;
-  return ts.length;
-}
-
-// Where the slider opens: the frame holding the moment the countdowns run from (countdownRef),
-// the clock while it is within the forecast past the issue time (the map, the levels and the
-// totals had stood at the issue time while the countdowns ran from the clock; situation-room
-// audit), else the issue time; a view without an issue time, at the start. Its levels then
-// agree with the countdowns.
-function openingFrame(v) {
-  const n = v.times_s.length;
-  if (!n) return 0;
-  return Math.min(frameAt(liveMoment(v, clockS())), n - 1);
-}
-
-// The moment c (seconds after the start, the clock) where it lies within the view's forecast after
-// its issue time, else the issue time (the release start without one).
-function liveMoment(v, c) {
-  const issued = v && fin(v.issued_s) ? v.issued_s : 0;
-  const last = v && v.times_s.length ? v.times_s[v.times_s.length - 1] : NaN;
-  return fin(c) && c > issued && c <= last ? c : issued;
-}
-
-// The moment countdowns run from: the forecast's issue time, or the clock once it is past
-// the issue time and within the forecast, taken at the next live redraw (LIVE_REDRAW_MS); the
-// slider time when the slider stands on a later frame than the one holding that moment (a look
-// ahead). The frame holding the issue time ends after it, so counting from its end would
-// shorten every countdown: from that frame (and any earlier one) the page counts from the issue
-// time. Never earlier than the issue time or the clock within the forecast: a countdown never
-// errs late. A forecast whose time has passed is read from its issue time, and the page says
-// so (each countdown with its clock time; the note names the moment it counts from, redrawn as
-// that changes: it had gone on saying "from now" after the forecast's end).
-function countdownRef(t) {
-  const v = state.view;
-  const c = clockS() + LIVE_REDRAW_MS / 1000;
-  const now = liveMoment(v, c);
-  const useClock = now === c;
-  const k = v ? Math.min(state.k, v.times_s.length - 1) : -1;
-  const slider = fin(t) && t > now && k > frameAt(now);
-  // "start": the issue time is unknown, so the release start stands in for it (the page says so)
-  const known = v && !v.issued_unknown && v.start;
-  return { s: slider ? t : now, from: slider ? "slider" : useClock ? "clock" : known ? "issued" : "start" };
-}
-
-function refText(ref) {
-  const v = state.view;
-  const when = v && v.start ? N.clock(new Date(Date.parse(v.start) + ref.s * 1000).toISOString()) : N.hours(ref.s);
-  if (ref.from === "clock") return `now (${when}, the clock)`;
-  if (ref.from === "slider") return `the slider time (${when})`;
-  // the issue time is unknown (a comparison written before comparison.json): from the release start,
-  // which errs late if the forecast was issued after it, so the page says so
-  if (ref.from === "start") {
-    const at = v.start ? `the release start (${when})` : `${when} after the release start`;
-    return `${at}, because the forecast's issue time is unknown (${(v && v.issued_unknown) || "the folder does not give it"})`;
-  }
-  return `the forecast's issue time (${when})`;
-}
-
-// Without time steps (no map and no per-step series) every figure is the whole forecast's.
-function wholeForecast() { return Boolean(state.view && !state.view.times_s.length); }
-
-function timeText(t) {
-  const v = state.view;
-  if (v && v.start) {
-    const iso = new Date(Date.parse(v.start) + t * 1000).toISOString();
-    return `${N.clock(iso)} (${N.hours(t)})`;
-  }
-  return `${N.hours(t)} after the release start`;
-}
-
-// ------------------------------------------------------------------ levels
-
-// The highest AEGL reached by the slider time t ("0": none of the assessed levels; "u":
-// unknown). Without a time (no time steps in the folder), over the whole forecast.
-function levelAt(r, t) {
-  if (!r.known) return "u";
-  const avail = r.aegl_available || {};
-  if (!["1", "2", "3"].some((lv) => avail[lv])) return "u";
-  const until = fin(t) ? t : Infinity;
-  let level = 0;
-  for (const lv of [1, 2, 3]) {
-    const f = r.first ? r.first[String(lv)] : null;
-    if (fin(f) && f <= until) level = lv;
-  }
-  return String(level);
-}
-
-// A level in words. Below the lowest assessed level, the levels under it are unknown, never
-// "below" (a comparison's table does not assess AEGL-1: "below AEGL-2; AEGL-1 unknown").
-function levelText(r, lv) {
-  if (lv === "u") return N.UNKNOWN;
-  const avail = r.aegl_available || {};
-  const missing = ["1", "2", "3"].filter((x) => Number(x) > Number(lv) && avail[x] === false);
-  if (lv === "0") {
-    const lowest = ["1", "2", "3"].find((x) => avail[x]);
-    const under = ["1", "2"].filter((x) => Number(x) < Number(lowest));
-    return `below AEGL-${lowest}` + (under.length ? `; ${under.map((x) => "AEGL-" + x).join(", ")} ${N.UNKNOWN}` : "");
-  }
-  // a plan over an ensemble: the earliest member's level, with the share of members that reach it (a city
-  // reached in 1 member of 3 had read a flat "AEGL-3 reached"; situation-room audit, session 40)
-  let members = "";
-  if (r.ensemble && !single() && (lv === "2" || lv === "3")) {
-    const p = lv === "2" ? r.ensemble.p_aegl2 : r.ensemble.p_aegl3;
-    if (!(fin(p) && p >= 1)) {
-      const share = shareOf(r.ensemble, lv);
-      members = ` in ${share.includes(" of ") ? share : `${share} of the`} members (by the earliest member's time)`;
-    }
-  }
-  return `AEGL-${lv} reached${members}` + (missing.length ? `; ${missing.map((x) => "AEGL-" + x).join(", ")} ${N.UNKNOWN}` : "");
-}
-
-// a plan's share of members reaching AEGL-`level` as decision_table.md gives it (numbers.members_share):
-// "1 of 2", "2 of 3 known", from 21 members "34 %"; a cities.csv without the member counts: the percentage
-function shareOf(e, level) {
-  const p = level === "2" ? e.p_aegl2 : e.p_aegl3;
-  const unknown = level === "2" ? e.members_unknown : e.members_unknown_aegl3;
-  if (!fin(e.members)) return fin(p) ? N.percent(100 * p) : N.UNKNOWN;
-  return N.membersShare(p, e.members - (fin(unknown) ? unknown : 0), e.members);
-}
-
-function metricAt(r) {
-  const v = state.view;
-  if (wholeForecast() && !r.ensemble) return fin(r.peak_percent_aegl3) ? r.peak_percent_aegl3 : null;
-  if (v.pct3) {
-    const row = v.pct3[Math.min(state.k, v.pct3.length - 1)];
-    return row ? row[r.id] : null;
-  }
-  if (r.ensemble) return fin(r.ensemble.p_aegl3) ? 100 * r.ensemble.p_aegl3 : null;
-  return null;
-}
-
-// a countdown from ref.s (countdownRef); `level` "2"/"3" (null for the front)
-function countdownCell(r, seconds, ref, level = null) {
-  if (!r.known) return { text: N.UNKNOWN, passed: false };
-  // the level was not assessed (no consequences.nc, no AEGL value): unknown, not "not reached"
-  if (level && r.aegl_available && r.aegl_available[level] === false) return { text: N.UNKNOWN, passed: false };
-  if (!fin(seconds)) return { text: N.countdown(null), passed: false };
-  // time left and the clock time it ends at (rounded down), as decision_table.md gives them: "in 12 min"
-  // alone could be read from another moment than the one the page counts from
-  // from the clock the page counts from its next redraw (LIVE_REDRAW_MS ahead, erring early): an arrival
-  // within that lead has not happened yet and reads "now", not "passed 1 min ago" (situation-room audit,
-  // session 40: 8 s before an arrival)
-  const left = seconds - ref.s;
-  const lead = ref.from === "clock" && left < 0 && left >= -LIVE_REDRAW_MS / 1000 && seconds >= clockS();
-  return { text: `${lead ? "now" : N.countdown(left)} (${clockAt(seconds)})`, passed: left < 0 && !lead };
-}
-
-// The clock time of a moment s seconds after the view's start ("1 Mar 00:50 UTC", rounded down);
-// the hours after the start without calendar times.
-function clockAt(s) {
-  const v = state.view;
-  return v && v.start ? N.clock(new Date(Date.parse(v.start) + s * 1000).toISOString()) : N.hours(s);
-}
-
-// whether a one-member comparison's run reaches a level there: "yes", "no", "unknown"
-function reached(p) { return fin(p) ? (p > 0 ? "yes" : "no") : N.UNKNOWN; }
+import {
+  $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks,
+} from "./core.js";
+import { drawMonitors, drawTotals } from "./monitors.js";
+import { drawPlans } from "./plans.js";
 
 // ------------------------------------------------------------------ map
 
@@ -419,9 +102,7 @@ function drawLegend() {
   if (!v || !v.scale) {
     if (v && v.layers && v.layers.probability && v.layers.probability.length) {
       drawProbLegend(s);
-      note.textContent = single()
-        ? "Blue: cells where the one member reaches the chosen AEGL (no ensemble: not a probability)."
-        : "Blue: share of ensemble members in which the cell reaches the chosen AEGL (darker: more members).";
+      note.textContent = probNote();
       if (state.probEmpty) note.textContent += " No cell of the output grid reaches it: a grid-cell mean understates the exposure in a city (see the monitors).";
     } else {
       note.textContent = v && v.n_frames ? "The concentration is zero everywhere." : "";
@@ -460,7 +141,17 @@ function drawLegend() {
   }
   note.textContent = `Near-surface concentration, ${N.roundSig((v.interval_s || 3600) / 60)}-min mean on the output grid, log scale. ` +
     (v.aegl ? "AEGL marks: the 1-h values; a city's level uses the AEGL for its elapsed exposure. " : "AEGL values unknown. ") +
-    (v.agent ? `Agent: ${v.agent.name} (AEGL values: ${v.agent.check}).` : "");
+    (v.agent ? `Agent: ${v.agent.name} (AEGL values: ${v.agent.check}).` : "") +
+    (v.layers && v.layers.probability && v.layers.probability.length ? ` ${probNote()}` : "");
+}
+
+// The probability layer is the whole forecast's (exceedance_probability.nc has no time): it stays as the slider
+// moves, and the page says so (blue over continents at T+0, before any release, read as the state then: audit 42).
+function probNote() {
+  return (single()
+    ? "Blue: cells where the one member reaches the chosen AEGL (no ensemble: not a probability)"
+    : "Blue: share of ensemble members in which the cell reaches the chosen AEGL (darker: more members)")
+    + " at any time in the whole forecast, not at the slider time: it does not change with the slider.";
 }
 
 // The probability layer's colour scale: the share of members (PROB_LUT), or the one member's
@@ -538,181 +229,6 @@ function fitBox(v) {
   return [cx - w / 2, cy - h / 2, w, h];
 }
 
-// ------------------------------------------------------------------ monitors and totals
-
-function drawMonitors() {
-  const v = state.view;
-  const body = emptyBody("monitors");
-  if (!v) return;
-  const t = tNow();
-  const ref = countdownRef(t);
-  const plan = v.kind === "plan" && !v.pct3;
-  const one = plan && single();
-  $("mon-metric").textContent = one ? "AEGL-3 reached" : plan ? "P(AEGL-3)" : "% AEGL-3";
-  $("monitors").dataset.countdownFrom = ref.from;
-  // a front column only where the view has a neutralisation front (a run without one had shown a
-  // column of "—" and "unknown"; web audit)
-  const hasFront = v.receptors.some((r) => fin(r.front_s)) || !!(v.layers && v.layers.front);
-  $("mon-front").hidden = !hasFront;
-  const rows = v.receptors.map((r) => ({ r, m: metricAt(r) }));
-  // ties (the same P(AEGL-3), or "no" in one member) fall to the earlier AEGL-3, then to the more
-  // deaths, then (a plan) to the larger P(AEGL-2), then to the earlier AEGL-2: the wall had shown three
-  // cities of < 1 death each and left off one of 1,500 deaths whose AEGL-2 had passed (web audit).
-  // Deaths as people read them: one or more by their count, every "< 1" alike (1e-24 had ranked a city
-  // with AEGL-2 in 25 min below cities reaching nothing), and unknown deaths (population unknown) above
-  // a known "< 1", not below it: unknown is not less than zero, and decision_table.md ranks it so (a depot
-  // reaching AEGL-2 in 1 of 3 members had dropped out of the monitors; page audit, session 35)
-  const deaths = (r) => {
-    const d = plan ? (r.ensemble && r.ensemble.fatalities ? r.ensemble.fatalities[1] : NaN) : r.fatalities;
-    if (!r.known) return -1;
-    return fin(d) ? (d >= 1 ? d : 0) : 0.5;
-  };
-  const p2 = (r) => (plan && r.ensemble && fin(r.ensemble.p_aegl2) ? r.ensemble.p_aegl2 : -1);
-  const at = (r, lv) => (fin(r.first && r.first[lv]) ? r.first[lv] : Infinity);
-  rows.sort((a, b) => {
-    const am = fin(a.m) ? a.m : -1, bm = fin(b.m) ? b.m : -1;
-    if (bm !== am) return bm - am;
-    if (at(a.r, "3") !== at(b.r, "3")) return at(a.r, "3") - at(b.r, "3");
-    if (deaths(b.r) !== deaths(a.r)) return deaths(b.r) - deaths(a.r);
-    if (p2(b.r) !== p2(a.r)) return p2(b.r) - p2(a.r);
-    return at(a.r, "2") - at(b.r, "2");
-  });
-  for (const { r, m } of rows.slice(0, MONITOR_ROWS)) {
-    const lv = levelAt(r, t);
-    const tr = el("tr", { class: "monitor", "data-name": r.name, "data-id": String(r.id) });
-    const name = el("td");
-    name.appendChild(el("span", { class: `chip l${lv}` }));
-    name.appendChild(document.createTextNode(placeName(r)));
-    tr.appendChild(name);
-    const metric = el("td", { class: "metric" },
-      !r.known ? N.UNKNOWN : one ? reached(m) : plan && r.ensemble ? shareOf(r.ensemble, "3") : N.percent(m));
-    if (fin(m) && !one) {
-      const bar = el("span", { class: "bar" });
-      bar.style.width = `${Math.min(m, 100)}%`;
-      metric.appendChild(bar);
-    }
-    tr.appendChild(metric);
-    const cells = [["countdown-aegl2", r.first && r.first["2"]], ["countdown-aegl3", r.first && r.first["3"]]];
-    if (hasFront) cells.push(["countdown-front", r.front_s]);
-    for (const [cls, sec] of cells) {
-      const c = countdownCell(r, sec, ref, cls === "countdown-aegl2" ? "2" : cls === "countdown-aegl3" ? "3" : null);
-      tr.appendChild(el("td", { class: cls + (c.passed ? " passed" : "") }, c.text));
-    }
-    tr.addEventListener("click", () => selectReceptor(r.id));
-    body.appendChild(tr);
-  }
-  const more = v.receptors.length - Math.min(v.receptors.length, MONITOR_ROWS);
-  $("monitors-note").textContent = (one
-    ? "One member (no ensemble): whether that run reaches AEGL-3, not a probability; countdowns to that run's arrival (they err early)."
-    : plan
-      ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
-      : wholeForecast()
-        ? "The folder has no time steps: ranked by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
-        : "Ranked by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
-    + ` Countdowns run from ${refText(ref)}; times UTC.`
-    + ` "—": not reached ${forecastEndText(v)}, which is not "safe" after it.`
-    + (more > 0 ? ` ${more} more receptors: use the search.` : "");
-}
-
-// "by 1 Mar 06:00 UTC (the forecast's end)": what a "—" countdown covers (situation-room audit, session 40)
-function forecastEndText(v) {
-  const n = v && v.times_s ? v.times_s.length : 0;
-  if (!n) return "within the forecast";
-  return `by ${clockAt(v.times_s[n - 1])} (the forecast's end)`;
-}
-
-// what a plan's lives saved leave out, as decision_table.md says it: " known; unknown at 1 receptor"
-// where the plan changes the exposure at receptors whose deaths are unknown (never a bare 0 there)
-// a lives-saved figure and what it leaves out: "15 known; unknown at 2 receptors", and
-// "unknown (deaths unknown at 2 receptors)" where nothing is known (summary_text.saved_cell)
-function savedText(text, n) {
-  if (!(fin(n) && n > 0)) return text;
-  const where = `${n} receptor${n === 1 ? "" : "s"}`;
-  return text === N.UNKNOWN ? `${N.UNKNOWN} (deaths unknown at ${where})` : `${text} known; unknown at ${where}`;
-}
-
-function drawTotals() {
-  const v = state.view;
-  const body = emptyBody("totals");
-  if (!v) return;
-  const t = tNow();
-  $("totals-time").textContent = fin(t) ? `at ${timeText(t)}` : wholeForecast() ? "over the whole forecast" : "";
-  const row = (id, label, value) => {
-    const tr = el("tr", { id });
-    tr.appendChild(el("td", {}, label));
-    tr.appendChild(el("td", { class: "v" }, value));
-    body.appendChild(tr);
-  };
-  const anyAegl1 = v.receptors.some((r) => r.aegl_available && r.aegl_available["1"]);
-  const citiesText = (n) => `${n} ${n === 1 ? "city" : "cities"}`;
-  for (const lv of [1, 2, 3]) {
-    if (lv === 1 && !anyAegl1) continue;
-    // a city whose level is unknown (off the domain, or the level not assessed) is counted
-    // apart: never as a city below the level
-    let pop = 0, cities = 0, unknownPop = 0, unknownCities = 0;
-    for (const r of v.receptors) {
-      const l = levelAt(r, t);
-      if (l !== "u" && Number(l) >= lv) {
-        cities += 1;
-        if (fin(r.population)) pop += r.population; else unknownPop += 1;
-      } else if (l === "u" || (r.aegl_available && r.aegl_available[String(lv)] === false)) {
-        unknownCities += 1;
-      }
-    }
-    // the cities counted include those of unknown population: "n cities, k of them ...", not "+ k"
-    const unknownText = unknownPop === cities ? (cities === 1 ? ", its population unknown" : ", all of unknown population")
-      : `, ${unknownPop} of them of unknown population`;
-    const extra = (unknownPop ? unknownText : "") +
-      (unknownCities ? `; ${citiesText(unknownCities)} unknown` : "");
-    // nothing known: "unknown", never a known 0 (no city figures at all: unknown too)
-    const value = !v.receptors.length ? `${N.UNKNOWN} (no city figures in the folder)`
-      : cities === 0 && unknownCities === v.receptors.length
-        ? `${N.UNKNOWN} (${citiesText(unknownCities)} unknown)`
-        // people of unknown number among them: the known sum is a lower bound ("at least"), and
-        // none known is unknown, never a known 0
-        : `${unknownPop ? (pop > 0 ? `at least ${N.people(pop)}` : N.UNKNOWN) : N.people(pop)} (${citiesText(cities)}${extra})`;
-    row(`total-aegl${lv}`, `in cities past AEGL-${lv}${v.kind === "plan" && !v.pct3 && !single() ? " (any member)" : ""}`, value);
-  }
-  const tt = v.totals || {};
-  if (tt.plan_fatalities) {
-    const f = tt.plan_fatalities;
-    const s = tt.plan_lives_saved;
-    if (single()) {  // one member: that run's figure, with its probit sets' range where it has one
-      const sets = nSets() ? "; range over the probit sets" : "";
-      row("total-fatalities", `expected fatalities (whole forecast, one member${sets})`, N.peopleRange(f[1], f[0], f[2]));
-      if (v.plan && !v.plan.baseline && s) {
-        row("total-saved", `lives saved vs baseline (one member${sets})`,
-          savedText(N.livesSavedRange(s[1], s[0], s[2]), tt.plan_saved_unknown));
-      }
-    } else {
-      row("total-fatalities", `expected fatalities (whole forecast), median (5–95 %${nSets() ? " over members and probit sets" : ""})`,
-        N.peopleRange(f[1], f[0], f[2]));
-      if (v.plan && !v.plan.baseline && s) {
-        row("total-saved", "lives saved vs baseline", savedText(N.livesSavedRange(s[1], s[0], s[2]), tt.plan_saved_unknown));
-      }
-    }
-  } else if ("fatalities" in tt) {
-    // the sum over the receptors whose deaths are known: with some unknown it is a lower bound
-    // ("at least"), and with none known above zero it is unknown, never a bold 0 (web audit)
-    const missing = fin(tt.receptors_unknown) && tt.receptors_unknown > 0;
-    // ("< 1 where known", not "at least < 1": situation-room audit, session 40)
-    const bound = (central, text) => !missing ? text : !(fin(central) && central > 0) ? N.UNKNOWN
-      : text.startsWith("<") ? `${text} where known` : `at least ${text}`;
-    row("total-fatalities", "expected fatalities (whole forecast)",
-      bound(tt.fatalities, N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high)));
-    if (fin(tt.fatalities_sheltered)) {
-      // with its range over the probit sets, as the console gives it
-      row("total-sheltered", "with shelter-in-place", bound(tt.fatalities_sheltered,
-        N.peopleRange(tt.fatalities_sheltered, tt.fatalities_sheltered_low, tt.fatalities_sheltered_high)));
-    }
-  }
-  const unknown = v.receptors.filter((r) => !r.known).length;
-  $("totals-note").textContent = `${v.receptors.length} receptor cities` +
-    (unknown ? `; ${unknown} outside the forecast domain (unknown)` : "") +
-    (fin(tt.receptors_unknown) && tt.receptors_unknown ? `; fatalities unknown at ${tt.receptors_unknown}` +
-      (v.kind === "plan" && !single() ? " (the most in a member)" : "") : "") + ".";
-}
-
 // ------------------------------------------------------------------ detail chart
 
 // open the detail panel on a place (a receptor or a pinned point), its series still to come
@@ -786,6 +302,7 @@ function drawDetail() {
     // the level by the end of the slider's interval, named by its time: it had read "level at the slider
     // time: AEGL-3 reached" over "AEGL-3: in 14 min" with the clock inside that interval (page audit)
     add(wholeForecast() ? "highest level in the forecast" : `level by ${clockAt(t)} (the slider)`, levelText(r, lv));
+    if (r.worst_part) add("part of the city", "a plume crosses it: its level, peak and % of AEGL-3 are its most exposed part's, not all its people's; its expected fatalities are the whole city's");
     if (v.pct3) add("% of AEGL-3 at the slider time", N.percent(metricAt(r)));
     else if (wholeForecast() && !r.ensemble && "peak_percent_aegl3" in r) add("highest % of AEGL-3 in the forecast", N.percent(metricAt(r)));
     for (const lv2 of ["2", "3"]) {
@@ -881,92 +398,6 @@ function drawChart() {
   }
 }
 
-// ------------------------------------------------------------------ plans
-
-function drawPlans() {
-  const sm = state.summary;
-  const box = $("plans");
-  if (!sm.plans.length) { box.hidden = true; return; }
-  box.hidden = false;
-  const one = single();
-  const sets = nSets() ? `; ranges over the ${nSets()} probit sets` : "";
-  $("plans-members").textContent = one ? `(one member: no ensemble spread${sets})`
-    : sm.members ? `(${sm.members} ensemble members${sets ? ` and ${nSets()} probit sets` : ""})` : "";
-  // decision_table.md's first line: which plan has the fewest expected deaths, and how sure that is
-  $("plans-ranking").textContent = sm.ranking || "";
-  $("plans-ranking").hidden = !sm.ranking;
-  const oneHead = nSets() ? "one member; range over the probit sets" : "one member";
-  $("plans-fat-head").textContent = one ? `expected fatalities (${oneHead})` : "expected fatalities, median (5–95 %)";
-  $("plans-saved-head").textContent = one ? `lives saved vs baseline (${oneHead})` : "lives saved vs baseline (5–95 %)";
-  const body = emptyBody("plans-table");
-  for (const p of sm.plans) {
-    const tr = el("tr", { class: "plan-row" + (state.vid === p.view ? " active" : ""), "data-view": p.view });
-    const pick = el("td");
-    const b = el("button", { type: "button", class: "pick-plan", "data-view": p.view }, state.vid === p.view ? "shown" : "show");
-    b.addEventListener("click", () => switchView(p.view));
-    pick.appendChild(b);
-    tr.appendChild(pick);
-    tr.appendChild(el("td", {}, p.name + (p.baseline ? " (baseline)" : "")));
-    // one member has no interval (empty bounds) unless its probit sets give a range
-    const range = (x) => N.peopleRange(x[1], x[0], x[2]);
-    tr.appendChild(el("td", { class: "plan-fatalities" }, range(p.fatalities)));
-    const saved = (x) => N.livesSavedRange(x[1], x[0], x[2]);
-    tr.appendChild(el("td", { class: "plan-saved" }, p.baseline ? "—" : savedText(saved(p.lives_saved), p.saved_unknown)));
-    tr.appendChild(el("td", {}, fin(p.receptors_unknown) ? String(p.receptors_unknown) : N.UNKNOWN));
-    body.appendChild(tr);
-  }
-  drawDelay();
-}
-
-const PLAN_COLOURS = ["#1f4e9a", "#c8620a", "#2a9d5b", "#8e3fb3", "#c81e1e", "#4a8fd6"];
-
-function drawDelay() {
-  const sm = state.summary;
-  const s = $("delay-chart");
-  clear(s);
-  const rows = sm.delay.filter((d) => fin(d.time_h) && fin(d.median));
-  // no curve: no empty chart box above the sentence (situation-room audit, session 40)
-  s.hidden = !rows.length;
-  if (!rows.length) { $("delay-note").textContent = "This comparison has no cost-of-delay curve."; return; }
-  const W = 720, H = 280, L = 70, R = 10, T = 12, B = 34;
-  const base = sm.plans.find((p) => p.baseline);
-  const ys = rows.flatMap((d) => [d.p5, d.median, d.p95]).filter((x) => fin(x) && x > 0);
-  if (base && fin(base.fatalities[1]) && base.fatalities[1] > 0) ys.push(base.fatalities[1]);
-  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...ys, 10) * 1.5)));
-  const lo = Math.max(1, Math.pow(10, Math.floor(Math.log10(Math.max(Math.min(...ys), 1)))));
-  const hs = rows.map((d) => d.time_h);
-  const h0 = Math.min(...hs), h1 = Math.max(...hs, h0 + 1);
-  const X = (h) => L + (W - L - R) * (h - h0) / (h1 - h0);
-  const Y = (f) => T + (H - T - B) * (1 - (Math.log10(Math.max(f, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)));
-  for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
-    const y = Y(Math.pow(10, e));
-    s.appendChild(svg("line", { x1: L, x2: W - R, y1: y, y2: y, class: "gridline" }));
-    s.appendChild(svg("text", { x: L - 4, y: y + 4, class: "tick", "text-anchor": "end" }, N.people(Math.pow(10, e))));
-  }
-  for (const h of [...new Set(hs)]) s.appendChild(svg("text", { x: X(h), y: H - 14, class: "tick", "text-anchor": "middle" }, `${N.roundSig(h, 3)}`));
-  s.appendChild(svg("text", { x: (L + W) / 2, y: H - 1, class: "tick", "text-anchor": "middle" }, "hours after the release start at which the measure acts"));
-  s.appendChild(svg("path", { d: `M${L} ${T}V${H - B}H${W - R}`, class: "axis" }));
-  const keys = [...new Set(rows.map((d) => `${d.plan}\u0000${d.varied}`))];
-  keys.forEach((key, i) => {
-    const [plan, varied] = key.split("\u0000");
-    const pts = rows.filter((d) => d.plan === plan && d.varied === varied).sort((a, b) => a.time_h - b.time_h);
-    const colour = PLAN_COLOURS[i % PLAN_COLOURS.length];
-    const band = pts.map((d) => `${X(d.time_h).toFixed(1)} ${Y(fin(d.p95) ? d.p95 : d.median).toFixed(1)}`).join("L") + "L" +
-      [...pts].reverse().map((d) => `${X(d.time_h).toFixed(1)} ${Y(fin(d.p5) ? d.p5 : d.median).toFixed(1)}`).join("L");
-    s.appendChild(svg("path", { d: `M${band}Z`, fill: colour, class: "band" }));
-    s.appendChild(svg("path", { d: "M" + pts.map((d) => `${X(d.time_h).toFixed(1)} ${Y(d.median).toFixed(1)}`).join("L"), fill: "none", stroke: colour, "stroke-width": 2 }));
-    s.appendChild(svg("text", { x: L + 8, y: T + 14 + 14 * i, class: "label", fill: colour }, `${plan}: ${varied} time`));
-  });
-  if (base && fin(base.fatalities[1])) {
-    const y = Y(base.fatalities[1]);
-    s.appendChild(svg("line", { x1: L, x2: W - R, y1: y, y2: y, stroke: "#000", "stroke-dasharray": "6 4" }));
-    s.appendChild(svg("text", { x: W - R - 4, y: y - 4, class: "label", "text-anchor": "end" }, single() ? base.name : `${base.name} (median)`));
-  }
-  $("delay-note").textContent = single()
-    ? `Expected fatalities of the one member (no ensemble spread${nSets() ? "; band over the probit sets" : ""}) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.`
-    : `Expected fatalities (median over members, band ${sm.members < N.FEW_MEMBERS ? "lowest–highest member" : "5–95 %"}${nSets() ? " and probit set" : ""}, as cost_of_delay.png) if the measure acts at that hour; log scale. Full values in cost_of_delay.csv.`;
-}
-
 // ------------------------------------------------------------------ views
 
 function drawViews() {
@@ -1000,7 +431,7 @@ async function switchView(vid) {
   const sel = $("prob-level");
   clear(sel);
   const levels = (view.layers && view.layers.probability) || [];
-  for (const lv of levels) sel.appendChild(el("option", { value: lv }, single() ? `${lv} reached (one member)` : `P(${lv})`));
+  for (const lv of levels) sel.appendChild(el("option", { value: lv }, single() ? `${lv} reached (one member), whole forecast` : `P(${lv}), whole forecast`));
   if (levels.length) sel.value = levels[levels.length - 1];
   $("show-prob").parentElement.hidden = !levels.length;
   $("show-front").parentElement.hidden = !(view.layers && view.layers.front);
@@ -1206,5 +637,7 @@ function setup() {
   }, LIVE_REDRAW_MS);
 }
 
+hooks.switchView = switchView;
+hooks.selectReceptor = selectReceptor;
 setup();
 Promise.all([loadGeo(), load()]).then(() => { document.body.dataset.ready = "1"; }).catch((err) => { showError(err); document.body.dataset.ready = "1"; });

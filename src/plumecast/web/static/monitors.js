@@ -1,0 +1,215 @@
+// plumecast situation room: the city monitors and the totals of people.
+import * as N from "./numbers.js";
+import {
+  $, MONITOR_ROWS, state, el, emptyBody, placeName, fin, tNow, single, nSets, countdownRef, refText, wholeForecast, timeText, levelAt, shareOf, metricAt, countdownCell, clockAt, reached, savedText, hooks,
+} from "./core.js";
+
+// ------------------------------------------------------------------ monitors and totals
+
+export function drawMonitors() {
+  const v = state.view;
+  const body = emptyBody("monitors");
+  if (!v) return;
+  const t = tNow();
+  const ref = countdownRef(t);
+  const plan = v.kind === "plan" && !v.pct3;
+  const one = plan && single();
+  $("mon-metric").textContent = one ? "AEGL-3 reached" : plan ? "P(AEGL-3)" : "% AEGL-3";
+  $("monitors").dataset.countdownFrom = ref.from;
+  // a front column only where the view has a neutralisation front (a run without one had shown a
+  // column of "—" and "unknown"; web audit)
+  const hasFront = v.receptors.some((r) => fin(r.front_s)) || !!(v.layers && v.layers.front);
+  $("mon-front").hidden = !hasFront;
+  const rows = v.receptors.map((r) => ({ r, m: metricAt(r) }));
+  // ties (the same P(AEGL-3), or "no" in one member) fall to the earlier AEGL-3, then to the more
+  // deaths, then (a plan) to the larger P(AEGL-2), then to the earlier AEGL-2: the wall had shown three
+  // cities of < 1 death each and left off one of 1,500 deaths whose AEGL-2 had passed (web audit).
+  // Deaths as people read them: one or more by their count, every "< 1" alike (1e-24 had ranked a city
+  // with AEGL-2 in 25 min below cities reaching nothing), and unknown deaths (population unknown) above
+  // a known "< 1", not below it: unknown is not less than zero, and decision_table.md ranks it so (a depot
+  // reaching AEGL-2 in 1 of 3 members had dropped out of the monitors; page audit, session 35)
+  const deaths = (r) => {
+    const d = plan ? (r.ensemble && r.ensemble.fatalities ? r.ensemble.fatalities[1] : NaN) : r.fatalities;
+    if (!r.known) return -1;
+    return fin(d) ? (d >= 1 ? d : 0) : 0.5;
+  };
+  const p2 = (r) => (plan && r.ensemble && fin(r.ensemble.p_aegl2) ? r.ensemble.p_aegl2 : -1);
+  const at = (r, lv) => (fin(r.first && r.first[lv]) ? r.first[lv] : Infinity);
+  // A run's cities by the highest level reached by the slider time first (unknown between "none" and AEGL-1: not
+  // zero), the cities not reached yet by their nearest arrival, then by the % of AEGL-3 now and the highest so far:
+  // ranked by the % now alone, the wall had dropped Duisburg (AEGL-3, every death of the run) once the plume had
+  // passed, and filled its rows with unaffected capitals at "0 %" (situation-room audit 42). A plan shown from its
+  // table keeps its whole-forecast P(AEGL-3) first.
+  const tier = (r) => { const lv = levelAt(r, t); return lv === "u" ? 0.5 : Number(lv); };
+  const until = fin(t) ? t : -Infinity;
+  const next = (r) => Math.min(...["1", "2", "3"].map((lv) => at(r, lv)).filter((x) => x > until), Infinity);
+  const peak = (r) => peakSoFar(v, r);
+  const runKeys = plan ? [] : [(r) => -tier(r), (r) => (tier(r) < 1 ? next(r) : 0), (r) => -orNeg(metricAt(r)),
+    (r) => -orNeg(peak(r)), next];
+  rows.sort((a, b) => {
+    for (const key of runKeys) {
+      const ka = key(a.r), kb = key(b.r);
+      if (ka !== kb) return ka - kb;
+    }
+    const am = fin(a.m) ? a.m : -1, bm = fin(b.m) ? b.m : -1;
+    if (bm !== am) return bm - am;
+    if (at(a.r, "3") !== at(b.r, "3")) return at(a.r, "3") - at(b.r, "3");
+    if (deaths(b.r) !== deaths(a.r)) return deaths(b.r) - deaths(a.r);
+    if (p2(b.r) !== p2(a.r)) return p2(b.r) - p2(a.r);
+    return at(a.r, "2") - at(b.r, "2");
+  });
+  for (const { r, m } of rows.slice(0, MONITOR_ROWS)) {
+    const lv = levelAt(r, t);
+    const tr = el("tr", { class: "monitor", "data-name": r.name, "data-id": String(r.id) });
+    const name = el("td");
+    name.appendChild(el("span", { class: `chip l${lv}` }));
+    name.appendChild(document.createTextNode(placeName(r)));
+    tr.appendChild(name);
+    const metric = el("td", { class: "metric" },
+      !r.known ? N.UNKNOWN : one ? reached(m) : plan && r.ensemble ? shareOf(r.ensemble, "3") : N.percent(m));
+    if (fin(m) && !one) {
+      const bar = el("span", { class: "bar" });
+      bar.style.width = `${Math.min(m, 100)}%`;
+      metric.appendChild(bar);
+    }
+    // a run's city past its peak: the highest so far beside the % now ("0 %" alone read as unaffected)
+    const top = plan ? NaN : peak(r);
+    if (r.known && fin(top) && fin(m) && top > m && N.percent(top) !== N.percent(m)) {
+      metric.appendChild(el("span", { class: "peak" }, ` (peak so far ${N.percent(top)})`));
+    }
+    tr.appendChild(metric);
+    const cells = [["countdown-aegl2", r.first && r.first["2"]], ["countdown-aegl3", r.first && r.first["3"]]];
+    if (hasFront) cells.push(["countdown-front", r.front_s]);
+    for (const [cls, sec] of cells) {
+      const c = countdownCell(r, sec, ref, cls === "countdown-aegl2" ? "2" : cls === "countdown-aegl3" ? "3" : null);
+      tr.appendChild(el("td", { class: cls + (c.passed ? " passed" : "") }, c.text));
+    }
+    tr.addEventListener("click", () => hooks.selectReceptor(r.id));
+    body.appendChild(tr);
+  }
+  const more = v.receptors.length - Math.min(v.receptors.length, MONITOR_ROWS);
+  $("monitors-note").textContent = (one
+    ? "One member (no ensemble): whether that run reaches AEGL-3, not a probability; countdowns to that run's arrival (they err early)."
+    : plan
+      ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
+      : wholeForecast()
+        ? "The folder has no time steps: ranked by the highest level reached, then by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
+        : "Ranked by the highest level reached by the slider time (a city once reached stays listed), the cities not reached yet by their nearest arrival, then by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure) and the highest so far; countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
+    + ` Countdowns run from ${refText(ref)}; times UTC.`
+    + ` "—": not reached ${forecastEndText(v)}, which is not "safe" after it.`
+    + (more > 0 ? ` ${more} more receptors: use the search.` : "");
+}
+
+function orNeg(x) { return fin(x) ? x : -1; }
+
+// A run's highest % of AEGL-3 in the output intervals up to the slider's (its whole-forecast peak without per-frame
+// figures); NaN where unknown.
+function peakSoFar(v, r) {
+  if (!v.pct3) return fin(r.peak_percent_aegl3) && wholeForecast() ? r.peak_percent_aegl3 : NaN;
+  let best = NaN;
+  for (let k = 0; k <= Math.min(state.k, v.pct3.length - 1); k++) {
+    const x = v.pct3[k] ? v.pct3[k][r.id] : null;
+    if (fin(x) && !(x <= best)) best = x;
+  }
+  return best;
+}
+
+// "by 1 Mar 06:00 UTC (the forecast's end)": what a "—" countdown covers (situation-room audit, session 40)
+function forecastEndText(v) {
+  const n = v && v.times_s ? v.times_s.length : 0;
+  if (!n) return "within the forecast";
+  return `by ${clockAt(v.times_s[n - 1])} (the forecast's end)`;
+}
+
+
+export function drawTotals() {
+  const v = state.view;
+  const body = emptyBody("totals");
+  if (!v) return;
+  const t = tNow();
+  $("totals-time").textContent = fin(t) ? `at ${timeText(t)}` : wholeForecast() ? "over the whole forecast" : "";
+  const row = (id, label, value) => {
+    const tr = el("tr", { id });
+    tr.appendChild(el("td", {}, label));
+    tr.appendChild(el("td", { class: "v" }, value));
+    body.appendChild(tr);
+  };
+  const anyAegl1 = v.receptors.some((r) => r.aegl_available && r.aegl_available["1"]);
+  const citiesText = (n) => `${n} ${n === 1 ? "city" : "cities"}`;
+  for (const lv of [1, 2, 3]) {
+    if (lv === 1 && !anyAegl1) continue;
+    // a city whose level is unknown (off the domain, or the level not assessed) is counted
+    // apart: never as a city below the level
+    let pop = 0, cities = 0, unknownPop = 0, unknownCities = 0, parts = 0;
+    for (const r of v.receptors) {
+      const l = levelAt(r, t);
+      if (l !== "u" && Number(l) >= lv) {
+        cities += 1;
+        if (r.worst_part) parts += 1;
+        if (fin(r.population)) pop += r.population; else unknownPop += 1;
+      } else if (l === "u" || (r.aegl_available && r.aegl_available[String(lv)] === false)) {
+        unknownCities += 1;
+      }
+    }
+    // the cities counted include those of unknown population: "n cities, k of them ...", not "+ k"
+    const unknownText = unknownPop === cities ? (cities === 1 ? ", its population unknown" : ", all of unknown population")
+      : `, ${unknownPop} of them of unknown population`;
+    // a city a plume crosses has the level of its most exposed part: its whole population is counted, though
+    // not all of it is past the level ("500,000 past AEGL-3" beside "1 expected death"; situation-room audit 42)
+    const partText = !parts ? "" : parts === cities
+      ? `; ${cities === 1 ? "its level is its most exposed part's" : "their levels are their most exposed parts'"}: not all these people are past it`
+      : `; ${parts} of them by their most exposed part: not all their people are past it`;
+    const extra = (unknownPop ? unknownText : "") + partText +
+      (unknownCities ? `; ${citiesText(unknownCities)} unknown` : "");
+    // nothing known: "unknown", never a known 0 (no city figures at all: unknown too)
+    const value = !v.receptors.length ? `${N.UNKNOWN} (no city figures in the folder)`
+      : cities === 0 && unknownCities === v.receptors.length
+        ? `${N.UNKNOWN} (${citiesText(unknownCities)} unknown)`
+        // people of unknown number among them: the known sum is a lower bound ("at least"), and
+        // none known is unknown, never a known 0
+        : `${unknownPop ? (pop > 0 ? `at least ${N.people(pop)}` : N.UNKNOWN) : N.people(pop)} (${citiesText(cities)}${extra})`;
+    row(`total-aegl${lv}`, `in cities past AEGL-${lv}${v.kind === "plan" && !v.pct3 && !single() ? " (any member)" : ""}`, value);
+  }
+  const tt = v.totals || {};
+  if (tt.plan_fatalities) {
+    const f = tt.plan_fatalities;
+    const s = tt.plan_lives_saved;
+    if (single()) {  // one member: that run's figure, with its probit sets' range where it has one
+      const sets = nSets() ? "; range over the probit sets" : "";
+      row("total-fatalities", `expected fatalities (whole forecast, one member${sets})`, N.peopleRange(f[1], f[0], f[2]));
+      if (v.plan && !v.plan.baseline && s) {
+        row("total-saved", `lives saved vs baseline (one member${sets})`,
+          savedText(N.livesSavedRange(s[1], s[0], s[2]), tt.plan_saved_unknown));
+      }
+    } else {
+      row("total-fatalities", `expected fatalities (whole forecast), median (5–95 %${nSets() ? " over members and probit sets" : ""})`,
+        N.peopleRange(f[1], f[0], f[2]));
+      if (v.plan && !v.plan.baseline && s) {
+        row("total-saved", "lives saved vs baseline", savedText(N.livesSavedRange(s[1], s[0], s[2]), tt.plan_saved_unknown));
+      }
+    }
+  } else if ("fatalities" in tt) {
+    // the sum over the receptors whose deaths are known: with some unknown it is a lower bound
+    // ("at least"), and with none known above zero it is unknown, never a bold 0 (web audit)
+    const missing = fin(tt.receptors_unknown) && tt.receptors_unknown > 0;
+    // ("< 1 where known", not "at least < 1": situation-room audit, session 40)
+    const bound = (central, text) => !missing ? text : !(fin(central) && central > 0) ? N.UNKNOWN
+      : text.startsWith("<") ? `${text} where known` : `at least ${text}`;
+    row("total-fatalities", "expected fatalities (whole forecast)",
+      bound(tt.fatalities, N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high)));
+    if (fin(tt.fatalities_sheltered)) {
+      // with its range over the probit sets, as the console gives it
+      row("total-sheltered", "with shelter-in-place", bound(tt.fatalities_sheltered,
+        N.peopleRange(tt.fatalities_sheltered, tt.fatalities_sheltered_low, tt.fatalities_sheltered_high)));
+    }
+  }
+  const unknown = v.receptors.filter((r) => !r.known).length;
+  const parted = v.receptors.some((r) => r.worst_part);
+  $("totals-note").textContent = (parted ? "A city a plume crosses has its most exposed part's level, peak and % of AEGL-3 "
+    + "(consequences.csv): the people in cities past a level are whole cities' people, of whom only some may be past it; "
+    + "its expected fatalities are the whole city's. " : "") + `${v.receptors.length} receptor cities` +
+    (unknown ? `; ${unknown} outside the forecast domain (unknown)` : "") +
+    (fin(tt.receptors_unknown) && tt.receptors_unknown ? `; fatalities unknown at ${tt.receptors_unknown}` +
+      (v.kind === "plan" && !single() ? " (the most in a member)" : "") : "") + ".";
+}
+
