@@ -28,3 +28,32 @@ def test_each_probit_sets_tally_reads_as_the_firsts() -> None:
     text = ranking_text(summarise(_two_set_raw(3, mixed), ["a"]))
     assert text is not None
     assert "fewer deaths in 3 of 3 members under 'purple_book'; fewer in 1 of 3, the same in 2 under 'lees'" in text
+
+
+def test_an_evacuation_after_the_cloud_costs_nobody_exactly() -> None:
+    # eight departure groups of compliance/8 each, all leaving after the cloud had passed, summed to doing
+    # nothing's toll less 1.4e-14: "costs < 1" (audit 42c, D3); they breathe what doing nothing breathes, so the
+    # toll is doing nothing's to the last bit
+    from tests.plans.test_plans import _cloud, _deaths
+
+    for compliance in (1.0, 0.9, 0.8, 0.7, 0.3):
+        for ppm in (120.0, 150.0, 230.0):
+            exp = _cloud(144, ppm=ppm)
+            base, late = _deaths(exp, [], [{"type": "evacuation", "order_h": 3.5, "clearance_h": 0.5,
+                                            "compliance": compliance}])
+            assert 0 < base < 1e6 and base - late == 0.0, (compliance, ppm, base - late)
+
+
+def test_the_cohorts_weighted_fraction_is_exact_when_they_breathe_the_same() -> None:
+    import numpy as np
+
+    from plumecast.plans.evaluate import _weighted_fraction
+
+    w = np.array([[0.9 / 8]] * 8 + [[1 - 0.9]])  # compliance 0.9: eight groups leave, the rest stay
+    lf = np.full((9, 1), 0.123456789)
+    assert (w * lf).sum(axis=0).tolist() != [0.123456789]  # the plain weighted sum has the noise
+    assert _weighted_fraction(w, lf).tolist() == [0.123456789]
+    # cohorts that differ: the weighted sum; a receptor no cohort covers: 0
+    w2 = np.array([[0.25, 0.0], [0.75, 0.0]])
+    lf2 = np.array([[0.2, 0.5], [0.6, 0.5]])
+    assert np.allclose(_weighted_fraction(w2, lf2), [0.25 * 0.2 + 0.75 * 0.6, 0.0])
