@@ -57,3 +57,48 @@ def test_the_cohorts_weighted_fraction_is_exact_when_they_breathe_the_same() -> 
     w2 = np.array([[0.25, 0.0], [0.75, 0.0]])
     lf2 = np.array([[0.2, 0.5], [0.6, 0.5]])
     assert np.allclose(_weighted_fraction(w2, lf2), [0.25 * 0.2 + 0.75 * 0.6, 0.0])
+
+
+def test_a_boolean_is_no_number_in_a_plan_or_the_ensemble(tmp_path) -> None:
+    # at_h: true ran as a cut at 1 h without a word; every number of a plan file, a list's items included, is
+    # refused as at_h: null is, naming the file, line, key and what is expected (audit 42c, D4)
+    import pytest
+
+    from plumecast.errors import ScenarioError
+    from plumecast.scenario import load_scenario
+    from tests.test_scenario import GOOD, write
+
+    def refused(text: str, name: str) -> str:
+        with pytest.raises(ScenarioError) as err:
+            load_scenario(write(tmp_path, text, name))
+        return str(err.value)
+
+    hours = "expected a number of hours after the scenario's start (e.g. 0.5)"
+    plan = "plans:\n  - name: p\n    measures:\n      - {type: %s}\n"
+    for i, (measure, key) in enumerate([
+            ("termination, at_h: true", "plans.0.measures.0.at_h: true is not a number; " + hours),
+            ("termination, at_h: no", "plans.0.measures.0.at_h: false is not a number; " + hours),
+            ("termination, at_h: 1, fraction: true", "plans.0.measures.0.fraction: true is not a number; expected a number"),
+            ("shelter, start_h: on", "plans.0.measures.0.start_h: true is not a number; " + hours),
+            ("shelter, start_h: 0, compliance: true", "plans.0.measures.0.compliance: true is not a number"),
+            ("shelter, start_h: 0, air_changes_per_hour: true", "air_changes_per_hour: true is not a number"),
+            ("evacuation, order_h: 0, clearance_h: true", "plans.0.measures.0.clearance_h: true is not a number"),
+            ("evacuation, order_h: 0, cohorts: true", "plans.0.measures.0.cohorts: true is not a number"),
+            ("front, ignition_h: true, points: [[35.7, 139.7]], speed_m_s: 300",
+             "plans.0.measures.0.ignition_h: true is not a number; " + hours),
+            ("front, ignition_h: 1, points: [[35.7, true]], speed_m_s: 300",
+             "plans.0.measures.0.points.0.1: true is not a number"),
+            ("shelter, start_h: 0, region: [true, 30, 140, 40]", "plans.0.measures.0.region.0: true is not a number"),
+    ]):
+        text = GOOD + plan % measure
+        msg = refused(text, f"m{i}.yaml")
+        line = text.splitlines().index(f"      - {{type: {measure}}}") + 1
+        assert f"m{i}.yaml, line {line}: " in msg and key in msg, msg
+    delays = GOOD + plan % "front, ignition_h: 1, points: [[35.7, 139.7]], speed_m_s: 300" + \
+        "    ignition_delays_h: [2, true]\n"
+    assert "plans.0.ignition_delays_h.1: true is not a number; " + hours in refused(delays, "d.yaml")
+    # the scenario's ensemble takes the same base: members: true had run one member
+    ens = GOOD + "ensemble:\n  members: true\n"
+    assert "ensemble.members: true is not a number" in refused(ens, "e.yaml")
+    # whole numbers stay numbers where hours are expected
+    assert load_scenario(write(tmp_path, GOOD + plan % "termination, at_h: 1", "ok.yaml")).plans[0].measures[0].at_h == 1
