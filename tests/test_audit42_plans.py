@@ -102,3 +102,29 @@ def test_a_boolean_is_no_number_in_a_plan_or_the_ensemble(tmp_path) -> None:
     assert "ensemble.members: true is not a number" in refused(ens, "e.yaml")
     # whole numbers stay numbers where hours are expected
     assert load_scenario(write(tmp_path, GOOD + plan % "termination, at_h: 1", "ok.yaml")).plans[0].measures[0].at_h == 1
+
+
+def test_a_front_plans_own_ignition_is_a_point_of_its_curve_and_late_delays_are_said() -> None:
+    # the cost-of-delay curve of a front plan had its delays alone, not the plan's own ignition (a termination
+    # plan's own cut time is one of its delays), and a delay after the run's end, which lights nothing, passed
+    # without a word (audit 42c, D5)
+    from plumecast.ensemble.compare import make_setup, member_task
+    from plumecast.ensemble.members import MemberSpec
+    from plumecast.ensemble.plan_checks import plan_notes
+    from tests.ensemble.test_ensemble import _scenario
+
+    lit = {"type": "front", "ignition_h": 1.0, "points": [[0.0, 0.0]], "speed_m_s": 20.0, "threshold_kg_m3": 1e-9}
+    sc = _scenario(duration_h=3, time_step_s=600, particles=2000, seed=5,
+                   plans=[{"name": "burn", "measures": [lit], "ignition_delays_h": [2.0, 5.0]},
+                          {"name": "burn again", "measures": [lit], "ignition_delays_h": [1.0, 2.0]}])
+    r = member_task(make_setup(sc), MemberSpec(0, sc.seed))
+    own = r.outcomes["burn"].total_fatalities
+    assert sorted(r.delay_ignition["burn"]) == [1.0, 2.0, 5.0]
+    assert r.delay_ignition["burn"][1.0] == own and r.delay_ignition["burn again"][1.0] == own
+    assert r.delay_ignition_span["burn"][1.0] == r.outcomes["burn"].total_span
+    assert r.delay_ignition["burn"][2.0] == r.delay_ignition["burn again"][2.0] > own  # lit later: worse
+    # the own time given as a delay is no rerun: two fronts, three reruns (2, 5 and 2 h), baseline
+    assert r.runs == 1 + 2 + 3
+    notes = [n for n in plan_notes(sc) if "ignition_delays_h" in n]
+    assert notes == ["plan 'burn': ignition_delays_h 5 h, at or after the end of the run (3 h): the front is not lit "
+                     "within the run, so the cost-of-delay curve reads the plan without its front there"]
