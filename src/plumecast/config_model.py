@@ -1,8 +1,10 @@
 """The base of plumecast's configuration models (scenario, deposition).
 
 Unknown keys, NaN and infinity are refused, and so are ``true``/``false`` where a
-number is expected: pydantic's lax mode would read ``particles: true`` as one
-particle and ``rate_kg_s: true`` as 1 kg s-1, a YAML slip that would run silently.
+number is expected, a list's items included: pydantic's lax mode would read ``particles:
+true`` as one particle, ``rate_kg_s: true`` as 1 kg s-1 and a plan's ``at_h: true`` as a cut
+at 1 h, a YAML slip that would run silently (the plans' and measures' models, the
+ensemble's and the near field's take this base too since audit 42c).
 Where one of a few words is expected, YAML's reading of an unquoted ``off``, ``no``
 (false) or ``on``, ``yes`` (true) is taken back as the word when exactly one of the
 choices is such a word (``dense_gas: off``), and refused naming the choices otherwise.
@@ -19,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
-from plumecast.scenario_yaml import shown
+from plumecast.scenario_yaml import HOURS_AFTER_START, shown
 
 
 def _takes_bool(annotation: Any) -> bool:
@@ -48,6 +50,62 @@ def _words(annotation: Any) -> tuple[str, ...]:
     return ()
 
 
+def _items(annotation: Any) -> list[Any]:
+    """The annotations of the items of a list or tuple field (``list[float]`` -> ``[float]``,
+    ``tuple[float, float]`` -> ``[float, float]``, over every branch of a union); empty for
+    a field that holds no list."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _items(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return [a for b in args for a in _items(b)]
+    if origin in (list, tuple, set, frozenset):
+        return [a for a in args if a is not Ellipsis]
+    return []
+
+
+def _item_takes_bool(annotation: Any) -> bool:
+    """True if a list item of this annotation may hold a bool: as :func:`_takes_bool`, but
+    a string refuses it too (pydantic reads no bool as a string) and a list item is looked into."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _item_takes_bool(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_item_takes_bool(a) for a in typing.get_args(annotation))
+    if annotation is str or _items(annotation):
+        return False
+    return _takes_bool(annotation)
+
+
+def _bool_item(annotation: Any, value: Any) -> tuple[tuple[int, ...], bool] | None:
+    """Where a list ``value`` of a field of this annotation holds a bool that none of its item
+    annotations takes (``ignition_delays_h: [2, true]`` -> ``((1,), False)``, ``points: [[true,
+    7]]`` -> ``((0, 0), False)``), with whether a name (a string) could stand there; None if
+    nowhere."""
+    if not isinstance(value, list | tuple):
+        return None
+    items = _items(annotation)
+    if not items or any(_item_takes_bool(a) for a in items):
+        return None
+    for i, v in enumerate(value):
+        if isinstance(v, bool):
+            return (i,), any(a is str or str in typing.get_args(a) for a in items)
+        inner = [a for a in items if _items(a)]
+        if isinstance(v, list | tuple) and inner:
+            deeper = _bool_item(typing.Union[tuple(inner)] if len(inner) > 1 else inner[0], v)  # noqa: UP007
+            if deeper is not None:
+                return (i, *deeper[0]), deeper[1]
+    return None
+
+
+def _number_expected(key: str) -> str:
+    """What a number key expects, in the words of :mod:`plumecast.scenario_yaml`'s messages:
+    hours after the scenario's start for a time (``at_h``, ``start_h`` ...)."""
+    return ("a number of hours after the scenario's start (e.g. 0.5)" if key in HOURS_AFTER_START
+            else "a number")
+
+
 #: The words PyYAML (YAML 1.1) reads as true / false when unquoted.
 _YAML_BOOL_WORDS = {True: ("on", "yes", "true"), False: ("off", "no", "false")}
 
@@ -66,11 +124,21 @@ class NoBoolForNumbers(BaseModel):
         out = data
         for key, value in data.items():
             field = cls.model_fields.get(key) if isinstance(key, str) else None
+            if field is not None and (at := _bool_item(field.annotation, value)) is not None:
+                # an item of a list of numbers (ignition_delays_h: [true], a region's box, a point)
+                where, named = at
+                item: Any = value
+                for i in where:
+                    item = item[i]
+                expected = ("a number or a name (quote a name YAML reads as true or false: 'yes')" if named
+                            else _number_expected(key))
+                raise ValueError(f"{'.'.join([key, *map(str, where)])}: {str(item).lower()} is not a number; "
+                                 f"expected {expected}")
             if not isinstance(value, bool) or field is None or _takes_bool(field.annotation):
                 continue
             words = _words(field.annotation)
             if not words:
-                raise ValueError(f"{key}: {str(value).lower()} is not a number; expected a number")
+                raise ValueError(f"{key}: {str(value).lower()} is not a number; expected {_number_expected(key)}")
             back = [w for w in words if w.lower() in _YAML_BOOL_WORDS[value]]
             if len(back) != 1:
                 choices = " or ".join(words) if len(words) < 3 else "one of " + ", ".join(words)

@@ -217,7 +217,7 @@ def line_index(root: yaml.Node | None) -> dict[tuple[str | int, ...], int]:
 #: pydantic's error types for a value that is not a number
 _NUMBER_ERRORS = ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float")
 #: keys of a time in hours after the scenario's start
-_HOURS_AFTER_START = ("at_h", "start_h", "end_h", "stop_h", "order_h", "ignition_h", "ignition_delays_h")
+HOURS_AFTER_START = ("at_h", "start_h", "end_h", "stop_h", "order_h", "ignition_h", "ignition_delays_h")
 
 
 def _written(value: Any) -> str:
@@ -245,7 +245,7 @@ def _number_message(loc: tuple[Any, ...], msg: str, got: Any, got_txt: str, kind
         msg = "not a whole number" if kind.startswith("int") else "not a number"
         got_txt = got_txt or f" (got {shown(got)})"
 
-    hours = any(isinstance(k, str) and k in _HOURS_AFTER_START for k in loc[-2:])
+    hours = any(isinstance(k, str) and k in HOURS_AFTER_START for k in loc[-2:])
     if isinstance(got, dt.date | dt.time):
         what = "a date and time" if isinstance(got, dt.datetime) else ("a time" if isinstance(got, dt.time)
                                                                         else "a date")

@@ -306,7 +306,7 @@ def test_a_front_that_burns_nothing_leaves_its_plan_the_other_measures_figures(a
     assert np.all(np.isnan(dudded.front_arrival_s))
     np.testing.assert_array_equal(dudded.fatalities, only.fatalities)
     np.testing.assert_array_equal(dudded.arrival2_s, only.arrival2_s)
-    assert r.delay_ignition["stop + dud"] == {1.5: only.total_fatalities}
+    assert r.delay_ignition["stop + dud"] == {1.0: only.total_fatalities, 1.5: only.total_fatalities}
     assert np.isfinite(burnt.front_arrival_s[0]) and burnt.total_fatalities < only.total_fatalities
 
 

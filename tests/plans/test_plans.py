@@ -1070,13 +1070,14 @@ def test_maps_say_which_cities_they_leave_out() -> None:
     assert missing_maps_text(s3) is None
 
 
-def _two_set_raw(n: int) -> RawComparison:
+def _two_set_raw(n: int, vals: dict[str, tuple[list[float], list[float]]] | None = None) -> RawComparison:
     """Plans A and B whose order the probit sets reverse: A 10/11/12 deaths under the first set and 30/31/32
-    under the second, B 15/16/17 and 20/21/22 (review of session 41)."""
+    under the second, B 15/16/17 and 20/21/22 (review of session 41); ``vals`` gives other deaths, each plan's
+    (first set, second set) by member."""
     plans = (BASE, PlanConfig(name="A", measures=[{"type": "termination", "at_h": 1}]),
              PlanConfig(name="B", measures=[{"type": "termination", "at_h": 2}]))
-    vals = {BASELINE_NAME: ([100, 101, 102], [200, 201, 202]), "A": ([10, 11, 12], [30, 31, 32]),
-            "B": ([15, 16, 17], [20, 21, 22])}
+    vals = vals or {BASELINE_NAME: ([100, 101, 102], [200, 201, 202]), "A": ([10, 11, 12], [30, 31, 32]),
+                    "B": ([15, 16, 17], [20, 21, 22])}
     members = []
     for m in range(n):
         outs = {}
@@ -1096,7 +1097,7 @@ def test_the_ranking_weighs_every_probit_set() -> None:
 
     text = ranking_text(summarise(_two_set_raw(3), ["a"]))
     assert text is not None
-    assert "fewer deaths in 3 of 3 members under 'purple_book', 0 of 3 under 'lees'" in text
+    assert "fewer deaths in 3 of 3 members under 'purple_book'; fewer in 0 of 3 under 'lees'" in text
     assert "under the probit set 'lees' the order is reversed: 'B' 21 against 'A' 31 (medians)" in text
     assert "cannot be told apart on this ensemble" in text and "over the probit sets too" in text
     one = ranking_text(summarise(_two_set_raw(1), ["a"]))

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from plumecast.config_model import typed_item
+from plumecast.config_model import NoBoolForNumbers, typed_item
 from plumecast.countermeasures.evacuation import DEFAULT_COHORTS, Evacuation
 from plumecast.countermeasures.front import FrontSpec, agent_lfl_kg_m3
 from plumecast.countermeasures.region import check_region
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
+class _Model(NoBoolForNumbers):
     # allow_inf_nan=False: .nan / .inf in a measure (a time, a compliance, a point) is
     # refused with the key, as in plumecast.scenario
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

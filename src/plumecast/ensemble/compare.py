@@ -288,6 +288,12 @@ def _front_of(plan: PlanConfig, agent: Any, ignition_h: float | None = None) -> 
     return build_measure(f, agent)
 
 
+def ignition_of(plan: PlanConfig) -> float:
+    """The ignition time of a plan's front, hours after the start (:func:`_front_of`'s front)."""
+    f = next(m for m in plan.measures if measure_kind(m) == "front")
+    return float(getattr(f, "ignition_h" if hasattr(f, "ignition_h") else "at_h"))
+
+
 def _front_on_grid(spec: Any, sc: Scenario) -> Any:
     """A fresh (stateful) Front on the scenario's output grid."""
     from plumecast.concentration import OutputGrid
@@ -490,7 +496,14 @@ def member_task(setup: CompareSetup, spec: MemberSpec) -> MemberResult:
             grids[plan.name] = grid_exceedance(field, agent, sc.start64)
         totals: dict[float, float] = {}
         spans: dict[float, tuple[float, float]] = {}
+        own = ignition_of(plan)
+        if plan.ignition_delays_h:
+            # the plan's own ignition is a point of its curve, as a termination plan's own cut time is one of its
+            # delays: its own run, no rerun (audit 42c: the curve had left it out)
+            totals[own], spans[own] = outcomes[plan.name].total_fatalities, outcomes[plan.name].total_span
         for h in plan.ignition_delays_h:
+            if float(h) == own:
+                continue
             dres, dexp = _run(fsc, wind, setup.tags_h, front=_front_on_grid(_front_of(plan, agent, h), fsc),
                               particle_mass_kg=mass)
             runs += 1

@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from plumecast.config_model import NoBoolForNumbers
 
 #: the largest wind speed factor a member may use. Ten times the met's winds is beyond
 #: any observed wind (850 hPa winds of 10-30 m/s would become 100-300 m/s, above jet-stream
@@ -88,7 +90,7 @@ PERTURBATION_RANGES: dict[str, Range] = {
 }
 
 
-class _Model(BaseModel):
+class _Model(NoBoolForNumbers):
     # allow_inf_nan=False: .nan / .inf in a distribution is refused with the key (a NaN
     # rotation would otherwise run a member on NaN winds to zero concentrations, and an
     # infinite sd fails deep inside the wind rotation); as in plumecast.scenario

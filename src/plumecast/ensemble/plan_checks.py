@@ -139,7 +139,8 @@ def _check_cuts_with_front(plan: PlanConfig, keys: PlanKeys | None = None) -> No
 
 def plan_notes(scenario: Scenario) -> list[str]:
     """Measures that can change nothing, each in one line: a time at or after the end
-    of the run, cost-of-delay ignition times on a plan without a front."""
+    of the run (a cost-of-delay ignition time too), cost-of-delay ignition times on a plan
+    without a front."""
     end_h = float(scenario.run_hours)
     out = []
     for plan in scenario.plans:
@@ -159,6 +160,13 @@ def plan_notes(scenario: Scenario) -> list[str]:
                        f"({end_h:g} h): it changes nothing in this comparison")
         if getattr(plan, "ignition_delays_h", None) and not any(m.type == "front" for m in plan.measures):
             out.append(f"plan {plan.name!r}: ignition_delays_h is ignored: the plan has no front to light later")
+        elif late := [float(h) for h in getattr(plan, "ignition_delays_h", None) or [] if float(h) >= end_h]:
+            # a front lit after the run lights nothing in it: that point of the curve is the plan without its
+            # front, which nothing had said (audit 42c)
+            times = ", ".join(f"{h:g}" for h in late)
+            out.append(f"plan {plan.name!r}: ignition_delays_h {times} h, at or after the end of the run "
+                       f"({end_h:g} h): the front is not lit within the run, so the cost-of-delay curve reads "
+                       f"the plan without its front there")
     gaps, past = aegl_gap_note(scenario.resolved_agent()), past_measures_note(scenario)
     out += [gaps] if gaps else []
     out += [past[0].lower() + past[1:]] if past else []

@@ -528,6 +528,30 @@ def _more_text(mid: float, lo: float, hi: float) -> str:
     return f"{text} more" if text.startswith("costs ") else f"saves {text} more"
 
 
+def _tally_text(wins: int, ties: int, losses: int, short: bool = False) -> str:
+    """``"fewer deaths in 2 of 3 members, the same in 1"``, ``"the same deaths in all 3 members"``; ``short``
+    leaves out "deaths" and "members" (a later probit set's tally: ``"fewer in 2 of 3, the same in 1"``).
+
+    >>> _tally_text(0, 3, 0, short=True)
+    'the same in all 3'
+    """
+    n = wins + ties + losses
+    what, who = ("", "") if short else (" deaths", " members")
+    if ties == n:
+        return f"the same{what} in all {n}{who}"
+    return f"fewer{what} in {wins} of {n}{who}" + (f", the same in {ties}" if ties else "")
+
+
+def _sets_tally_text(tallies: list[tuple[int, int, int]], sets: list[str]) -> str:
+    """Each probit set's :func:`_tally_text`, in the same form: ``"the same deaths in all 3 members under both
+    sets"`` when the sets agree, else ``"fewer deaths in 3 of 3 members under 'purple_book'; the same in all 3
+    under 'lees'"``. Until session 42 the later sets gave their wins alone (", 0 of 3 under 'lees'"), which after
+    "the same deaths in all 3 members" read as a count of ties (audit 42c)."""
+    if len(sets) > 1 and all(t == tallies[0] for t in tallies):
+        return _tally_text(*tallies[0]) + (" under both sets" if len(sets) == 2 else f" under all {len(sets)} sets")
+    return "; ".join(f"{_tally_text(*t, short=j > 0)} under {name!r}" for j, (t, name) in enumerate(zip(tallies, sets, strict=True)))
+
+
 def ranking_text(s: Summary) -> str | None:
     """One sentence for the decision maker: the plan with the fewest expected deaths (median
     over the members), and, member by member, how it stands against the next one: how many
@@ -565,16 +589,12 @@ def ranking_text(s: Summary) -> str | None:
     d = np.asarray(s.totals[nxt], dtype=float) - np.asarray(s.totals[best], dtype=float)
     ok = np.isfinite(d)
     wins, ties, losses = member_tally(d)
-    n = wins + ties + losses
     lo, mid, hi = quantiles(d[ok], None if paired is None else paired[ok])
-    tally = (f"the same deaths in all {n} members" if ties == n else
-             f"fewer deaths in {wins} of {n} members" + (f", the same in {ties}" if ties else ""))
+    tally = _tally_text(wins, ties, losses)
     if paired is not None and sets:
         # the verdict over every member under every probit set: a plan that wins under the first set and loses
         # under the other had read as a clear win (review of session 41)
-        tally += f" under {sets[0]!r}" + "".join(
-            f", {w} of {w + t + lo_} under {name!r}" for name, (w, t, lo_) in
-            ((name, member_tally(paired[ok, j])) for j, name in enumerate(sets) if j > 0))
+        tally = _sets_tally_text([member_tally(paired[ok, j]) for j in range(len(sets))], sets)
         wins, ties, losses = member_tally(paired[ok].ravel())
     text = (f"Fewest expected deaths: {best!r} ({people(med)}). Against the next, {nxt!r}, it "
             f"{_more_text(mid, lo, hi)} (median, 5–95 % over the members" + (" and probit sets" if paired is not None

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from plumecast.config_model import StrictModel
+from plumecast.config_model import NoBoolForNumbers, StrictModel
 from plumecast.nearfield.stability import (
     PGClass,
     pasquill_gifford_class,
@@ -29,7 +29,7 @@ from plumecast.nearfield.stability import (
 AUTO_STABILITY_ORDER: tuple[str, ...] = ("obukhov_length", "observations", "stability")
 
 
-class PoolSpec(BaseModel):
+class PoolSpec(NoBoolForNumbers):
     """The ground a rain-out pool lies on (boiling pool: heat conducted from the ground).
 
     No defaults: the values depend on the surface (concrete, soil, gravel).
@@ -44,7 +44,7 @@ class PoolSpec(BaseModel):
     bund_area_m2: float | None = Field(default=None, gt=0)
 
 
-class TankSpec(BaseModel):
+class TankSpec(NoBoolForNumbers):
     """A tank with a hole (``plumecast.nearfield.source_models``): liquefied gas under its own
     vapour pressure, or a gas-filled tank when ``pressure_bar`` is given. Its release
     profile (:func:`~plumecast.nearfield.source_models.tank_release_profile`) drives
@@ -92,7 +92,7 @@ class StackSpec(StrictModel):
     exit_temperature_c: float = Field(ge=-100, le=2000, description="exit temperature of the exhaust [degC]")
 
 
-class MeteorologySpec(BaseModel):
+class MeteorologySpec(NoBoolForNumbers):
     """One set of weather observations at the release.
 
     Stability: give ``stability`` (PG class A–F) directly, or ``obukhov_length_m``
@@ -202,7 +202,7 @@ class MeteorologySpec(BaseModel):
         )
 
 
-class LevelSpec(BaseModel):
+class LevelSpec(NoBoolForNumbers):
     """A level of concern: an AEGL level (1–3) or a user threshold in ppm or mg/m3."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -219,7 +219,7 @@ class LevelSpec(BaseModel):
         return self
 
 
-class ZonesConfig(BaseModel):
+class ZonesConfig(NoBoolForNumbers):
     """The ``zones`` section: what ``plumecast zones`` reports.
 
     ``levels``: the levels of concern (default AEGL-1, -2 and -3);

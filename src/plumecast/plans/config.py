@@ -10,14 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from plumecast.config_model import NoBoolForNumbers
 from plumecast.countermeasures.config import MeasureConfig
 
 BASELINE_NAME = "do nothing"
 
 
-class PlanConfig(BaseModel):
+class PlanConfig(NoBoolForNumbers):
     """A named response plan: a set of countermeasures, each with its own time."""
 
     # allow_inf_nan=False: .nan / .inf (in ignition_delays_h) is refused with the key

@@ -394,15 +394,13 @@ def evaluate_plans(
         weights = np.stack([np.broadcast_to(np.asarray(g.weight, dtype=float), (n_rec,)) for g in groups])
         lf = res["lethal_fraction"].reshape(k, n_rec)
         present = weights > 0
-        with np.errstate(invalid="ignore"):
-            dying = np.where(present, weights * lf, 0.0).sum(axis=0)  # the fraction of the people who die
+        dying = _weighted_fraction(weights, lf)  # the fraction of the people who die
         dying = np.where((np.isnan(lf) & present).any(axis=0), np.nan, dying)
         fatalities = pop * dying
         by_set = None  # each probit set's deaths, where the agent has several, as the first set's are made
         if "lethal_fraction_sets" in res:
             lfs = res["lethal_fraction_sets"].reshape(-1, k, n_rec)
-            with np.errstate(invalid="ignore"):
-                by_set = np.where(present[None], weights[None] * lfs, 0.0).sum(axis=1)
+            by_set = np.stack([_weighted_fraction(weights, one) for one in lfs])
             by_set = np.where(np.isnan(dying)[None] | ~on_grid[None], np.nan, pop[None] * by_set)
         covered = np.stack([np.asarray(g.weight, dtype=float) > 0 if g.name != "outdoors" else np.zeros(n_rec, bool)
                             for g in groups]).any(axis=0)
@@ -426,6 +424,26 @@ def evaluate_plans(
                                              np.where(on_grid, 1.0, np.nan), by_set),
                                  parent, n_city))
     return outcomes
+
+
+def _weighted_fraction(weights: NDArray[np.float64], lf: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The cohorts' lethal fractions ``lf`` (cohort, receptor) weighted by their shares of the people
+    ``weights`` (summing to one over the cohorts present): the first present cohort's fraction plus each
+    cohort's share of its difference from it, so cohorts that breathe the same die exactly as one does. The sum
+    of eight departure groups of 1/8 each, all leaving after the cloud had passed, had read 95 deaths
+    - 1.4e-14 against doing nothing's 95, "costs < 1" (audit 42c). 0 where no cohort is present; NaN
+    fractions are the caller's.
+
+    >>> w = np.full((8, 1), 0.1); w[0] = 0.3
+    >>> _weighted_fraction(w, np.full((8, 1), 0.7)).tolist()
+    [0.7]
+    """
+    present = weights > 0
+    first = np.argmax(present, axis=0)
+    ref = np.take_along_axis(lf, first[None], axis=0)[0]
+    with np.errstate(invalid="ignore"):
+        out = ref + np.where(present, weights * (lf - ref[None]), 0.0).sum(axis=0)
+    return np.where(present.any(axis=0), out, 0.0)
 
 
 def _by_city(o: PlanOutcome, parent: NDArray[np.int64], n_city: int) -> PlanOutcome:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from plumecast.agents import AgentSpec
-from plumecast.config_model import StrictModel
+from plumecast.config_model import NoBoolForNumbers, StrictModel
 from plumecast.errors import ScenarioError
 from plumecast.nearfield.spec import (
     AUTO_STABILITY_ORDER,
@@ -62,7 +62,7 @@ __all__ = [
 
 # --------------------------------------------------------------------------- scenario
 
-class SourceSpec(BaseModel):
+class SourceSpec(NoBoolForNumbers):
     """Where the release is. ``lat``/``lon`` in degrees, ``height_m`` above ground [m]."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -117,7 +117,7 @@ class ReleaseSpec(StrictModel):
         return self.rate_kg_s * self.duration_s
 
 
-class ReceptorSpec(BaseModel):
+class ReceptorSpec(NoBoolForNumbers):
     """Who may be inside: GeoNames cities near the source and/or a receptor CSV."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -127,7 +127,7 @@ class ReceptorSpec(BaseModel):
     csv: Path | None = None
 
 
-class PopulationSpec(BaseModel):
+class PopulationSpec(NoBoolForNumbers):
     """A population raster of persons per cell on an EPSG:4326 lon/lat grid
     (WorldPop, GHS-POP, LandScan; GeoTIFF needs ``plumecast[raster]``, or netCDF).
 
@@ -141,7 +141,7 @@ class PopulationSpec(BaseModel):
     variable: str | None = None
 
 
-class PointSpec(BaseModel):
+class PointSpec(NoBoolForNumbers):
     """A named place for "threat at a point": outdoor and indoor concentration over time there."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -154,7 +154,7 @@ class PointSpec(BaseModel):
                                      "inside the zones); None: unknown")
 
 
-class LocalScenario(BaseModel):
+class LocalScenario(NoBoolForNumbers):
     """A local-scale release for ``plumecast zones`` (see ``docs/local_scale.md``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -199,7 +199,7 @@ LOCAL_WEATHER_NEEDS = (
 )
 
 
-class _ZonesSections(BaseModel):
+class _ZonesSections(NoBoolForNumbers):
     """The sections of the scenario language that ``plumecast zones`` reads (the
     same models as :class:`plumecast.scenario.Scenario`; run's keys are left out
     before validation and reported as ignored)."""
