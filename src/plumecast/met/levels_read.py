@@ -139,6 +139,7 @@ from plumecast.met.variables import (
     _err,
     _stack_mb_variables,
     _when,
+    axis_text,
     find_time_coord,
 )
 
@@ -600,9 +601,11 @@ def normalise_met_3d(
         surf_path = surfs[0][0]
         for ax in ("lat", "lon"):
             for path, part in [(surf_path, surf_ds), *((p, d) for p, d, _ in statics)]:
-                if not np.allclose(part[ax].values, lev_ds[ax].values, atol=1e-4) or part.sizes[ax] != lev_ds.sizes[ax]:
-                    raise _err(str(path), f"surface fields on another {ax} grid ({part.sizes[ax]} values) than the "
-                                          f"level fields of {lev_path.name} ({lev_ds.sizes[ax]}); expected one grid")
+                if part.sizes[ax] != lev_ds.sizes[ax] or not np.allclose(part[ax].values, lev_ds[ax].values,
+                                                                           atol=1e-4):
+                    raise _err(str(path), f"surface fields on another {ax} grid ({axis_text(part[ax].values)}) than "
+                                          f"the level fields of {lev_path.name} ({axis_text(lev_ds[ax].values)}); "
+                                          "expected one grid")
         s_t = np.asarray(surf_ds["time"].values)
         static = s_t.size == 1 and l_t.size > 1 and set(surf_ds.data_vars) <= _STATIC_FIELDS
         if static:

@@ -304,6 +304,18 @@ def _level_hpa_values(coord: xr.DataArray, path: str = "") -> np.ndarray:
     return pressure_levels_hpa(np.asarray(coord.values), str(coord.attrs.get("units", "")), str(coord.name), path)
 
 
+def axis_text(values: Any, count: bool = True) -> str:
+    """A grid axis in words for messages: its range, step and (``count``) size (``40..60
+    step 0.5, 41 values``), so that two grids of the same size but shifted are told apart."""
+    a = np.asarray(values, dtype=np.float64).reshape(-1)
+    size = f", {a.size} value{'s' if a.size != 1 else ''}" if count else ""
+    if a.size < 2:
+        return (f"{a[0]:g}" if a.size else "no values") + size
+    d = np.diff(a)
+    step = f" step {d[0]:g}" if np.allclose(d, d[0], rtol=1e-3, atol=1e-9) else " in uneven steps"
+    return f"{a[0]:g}..{a[-1]:g}{step}{size}"
+
+
 def _when(t: Any) -> str:
     """A time for a message: ISO 8601 to the second, UTC (numpy prints datetime64[ns]
     to the nanosecond)."""

@@ -1,0 +1,104 @@
+"""Met files that had been misread or refused unclearly (met audit 42b): a surface or orography file on
+another grid, height levels in feet, projected x/y read as degrees, precipitation under names or
+conventions plumecast had not recognised, and forecast accumulations taken for ERA5's hourly amounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from plumecast.errors import MetDataError
+from plumecast.met import open_met_3d, open_wind, wind_grid_3d
+from plumecast.met.levels import G0, standard_atmosphere_height_m
+
+LEV = np.array([1000.0, 925.0, 850.0, 700.0, 500.0])
+LAT = np.arange(40.0, 60.1, 1.0)
+LON = np.arange(0.0, 20.1, 1.0)
+
+
+def _times(n: int, step_h: float = 1.0) -> np.ndarray:
+    return (np.datetime64("2026-03-01T00", "ns") + (np.arange(n) * step_h * 3600).astype("timedelta64[s]")
+            ).astype("datetime64[ns]")
+
+
+def _levels(path: Path, n: int = 4, step_h: float = 1.0, lat: np.ndarray = LAT, lon: np.ndarray = LON) -> Path:
+    """ERA5-style winds on LEV: u = 10, v = 5 m s-1, standard-atmosphere geopotential."""
+    shape = (n, LEV.size, lat.size, lon.size)
+    z = np.broadcast_to(standard_atmosphere_height_m(LEV)[None, :, None, None] * G0, shape)
+    dims = ("valid_time", "pressure_level", "latitude", "longitude")
+    xr.Dataset({"u": (dims, np.full(shape, 10.0, np.float32), {"units": "m s**-1"}),
+                "v": (dims, np.full(shape, 5.0, np.float32), {"units": "m s**-1"}),
+                "z": (dims, z.astype(np.float32), {"units": "m**2 s**-2", "standard_name": "geopotential"})},
+               coords={"valid_time": _times(n, step_h), "pressure_level": ("pressure_level", LEV, {"units": "hPa"}),
+                       "latitude": lat, "longitude": lon}).to_netcdf(path)
+    return path
+
+
+def _single(path: Path, fields: dict[str, tuple[Any, dict[str, str]]], n: int = 4, step_h: float = 1.0,
+            lat: np.ndarray = LAT, lon: np.ndarray = LON, attrs: dict[str, str] | None = None) -> Path:
+    """A single-level file of ``fields`` (name -> (values per record or a constant, attrs)), with 10 m winds."""
+    dims = ("valid_time", "latitude", "longitude")
+    shape = (n, lat.size, lon.size)
+
+    def full(x: Any) -> np.ndarray:
+        a = np.asarray(x, np.float32)
+        return np.broadcast_to(a.reshape(a.shape + (1, 1)) if a.ndim == 1 else a, shape).astype(np.float32)
+
+    data = {"u10": (dims, full(6.0), {"units": "m s**-1"}), "v10": (dims, full(3.0), {"units": "m s**-1"})}
+    data.update({k: (dims, full(v), a) for k, (v, a) in fields.items()})
+    xr.Dataset(data, coords={"valid_time": _times(n, step_h), "latitude": lat, "longitude": lon},
+               attrs=attrs or {}).to_netcdf(path)
+    return path
+
+
+def _precip(tmp_path: Path, fields: dict[str, tuple[Any, dict[str, str]]], n: int = 4, step_h: float = 1.0,
+            attrs: dict[str, str] | None = None) -> tuple[np.ndarray, str]:
+    """The precipitation [mm h-1] read at each record (0, 0) and the provenance's precipitation line."""
+    lev = _levels(tmp_path / "pl.nc", n, step_h)
+    sl = _single(tmp_path / "sl.nc", fields, n, step_h, attrs=attrs)
+    ds = open_met_3d([lev, sl])
+    g = wind_grid_3d(ds, records=(0, n))
+    line = next(p for p in g.provenance if p.startswith("precipitation"))
+    assert g.surface is not None
+    return np.asarray(g.surface[:, 4, 0, 0], np.float64), line
+
+
+# --------------------------------------------------------------------------- D4, D8a: grids
+
+
+def test_a_surface_file_on_a_finer_grid_is_refused_naming_both_grids(tmp_path: Path) -> None:
+    # the size comparison came after np.allclose, which raised a broadcast ValueError (a traceback)
+    lev = _levels(tmp_path / "pl.nc")
+    fine = np.arange(40.0, 60.01, 0.5)
+    sl = _single(tmp_path / "sl.nc", {"blh": (800.0, {"units": "m"})}, lat=fine, lon=np.arange(0.0, 20.01, 0.5))
+    with pytest.raises(MetDataError, match=r"sl\.nc: surface fields on another lat grid \(40\.\.60 step 0\.5, 41 "
+                                           r"values\) than the level fields of pl\.nc \(40\.\.60 step 1, 21 values\)"):
+        open_met_3d([lev, sl])
+
+
+def test_an_orography_file_without_time_on_another_grid_is_refused_in_one_line(tmp_path: Path) -> None:
+    lev = _levels(tmp_path / "pl.nc")
+    orog = tmp_path / "orog.nc"
+    xr.Dataset({"z": (("latitude", "longitude"), np.full((11, 21), 980.0, np.float32),
+                      {"units": "m**2 s**-2", "standard_name": "surface_geopotential"})},
+               coords={"latitude": np.arange(45.0, 55.1, 1.0), "longitude": LON}).to_netcdf(orog)
+    with pytest.raises(MetDataError, match=r"orog\.nc: surface fields on another lat grid \(45\.\.55 step 1, 11 "
+                                           r"values\) than the level fields of pl\.nc \(40\.\.60 step 1, 21"):
+        open_met_3d([lev, orog])
+
+
+def test_files_of_a_set_on_shifted_grids_of_one_size_are_told_apart_by_their_ranges(tmp_path: Path) -> None:
+    # had said "dimension 'lat' differs from a.nc's (21 vs 21 values)"
+    a = _levels(tmp_path / "a.nc", n=2)
+    b = tmp_path / "b.nc"
+    _levels(tmp_path / "tmp.nc", n=2, lat=LAT + 1.0)
+    with xr.open_dataset(tmp_path / "tmp.nc") as ds:
+        ds.assign_coords(valid_time=ds["valid_time"] + np.timedelta64(2, "h")).to_netcdf(b)
+    for reader in (open_met_3d, open_wind):
+        with pytest.raises(MetDataError, match=r"b\.nc: dimension '(lat|latitude)' differs from a\.nc's \(21 vs 21 "
+                                               r"values: 41\.\.61 step 1 vs 40\.\.60 step 1\)"):
+            reader([a, b])
