@@ -102,3 +102,47 @@ def test_files_of_a_set_on_shifted_grids_of_one_size_are_told_apart_by_their_ran
         with pytest.raises(MetDataError, match=r"b\.nc: dimension '(lat|latitude)' differs from a\.nc's \(21 vs 21 "
                                                r"values: 41\.\.61 step 1 vs 40\.\.60 step 1\)"):
             reader([a, b])
+
+
+# --------------------------------------------------------------------------- D5, D8c: height levels
+
+HEIGHTS_M = np.array([10.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0])
+
+
+def _height_file(path: Path, name: str, values: np.ndarray, attrs: dict[str, str]) -> Path:
+    """u = 2 + 5 (true height / 1000 m) [m s-1] on height levels ``name`` written as ``values`` with ``attrs``."""
+    shape = (2, HEIGHTS_M.size, LAT.size, LON.size)
+    u = np.broadcast_to((2.0 + 5.0 * HEIGHTS_M / 1000.0)[None, :, None, None], shape).astype(np.float32)
+    dims = ("time", name, "lat", "lon")
+    xr.Dataset({"u": (dims, u, {"units": "m s-1"}), "v": (dims, 0 * u, {"units": "m s-1"})},
+               coords={"time": _times(2), name: (name, values, attrs), "lat": LAT, "lon": LON}).to_netcdf(path)
+    return path
+
+
+def _speed_at(path: Path, z: float) -> float:
+    g = wind_grid_3d(open_met_3d(path), records=(0, 1))
+    iz = int(np.argmin(np.abs(g.z_m - z)))
+    assert abs(g.z_m[iz] - z) < 1e-3
+    return float(np.sqrt((g.vec[0, iz, :3].astype(float) ** 2).sum(axis=0)).mean())
+
+
+@pytest.mark.parametrize(("units", "scale"), [("m", 1.0), ("km", 1e-3), ("ft", 1 / 0.3048), ("feet", 1 / 0.3048)])
+def test_height_levels_are_read_in_their_units(tmp_path: Path, units: str, scale: float) -> None:
+    # feet had been read as metres: the wind of 500 m was read at 152 m (2.76 instead of 4.5 m s-1)
+    p = _height_file(tmp_path / "h.nc", "height", HEIGHTS_M * scale, {"units": units, "standard_name": "height"})
+    assert _speed_at(p, 500.0) == pytest.approx(4.5, abs=1e-3)
+
+
+@pytest.mark.parametrize("units", ["hm", "dam", "m s-1"])
+def test_height_levels_in_other_units_are_refused_naming_the_coordinate(tmp_path: Path, units: str) -> None:
+    p = _height_file(tmp_path / "h.nc", "height", HEIGHTS_M, {"units": units, "standard_name": "height"})
+    with pytest.raises(MetDataError, match=rf"h\.nc: height levels 'height' have the units '{units}'; expected m "
+                                           r"\(or no units, read as m\), km or ft"):
+        open_met_3d(p)
+
+
+def test_a_coordinate_named_lev_with_standard_name_height_is_read_as_heights(tmp_path: Path) -> None:
+    # had been refused as "pressure levels 'lev' have the units 'm', not a pressure"
+    p = _height_file(tmp_path / "h.nc", "lev", HEIGHTS_M, {"units": "m", "standard_name": "height"})
+    assert open_met_3d(p).attrs["level_type"] == "height"
+    assert _speed_at(p, 500.0) == pytest.approx(4.5, abs=1e-3)
