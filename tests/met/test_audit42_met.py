@@ -146,3 +146,36 @@ def test_a_coordinate_named_lev_with_standard_name_height_is_read_as_heights(tmp
     p = _height_file(tmp_path / "h.nc", "lev", HEIGHTS_M, {"units": "m", "standard_name": "height"})
     assert open_met_3d(p).attrs["level_type"] == "height"
     assert _speed_at(p, 500.0) == pytest.approx(4.5, abs=1e-3)
+
+
+# --------------------------------------------------------------------------- D6: projected x/y
+
+
+@pytest.mark.parametrize(("std", "units", "kind"), [("projection_x_coordinate", "km", "projected"),
+                                                    ("", "m", "projected"),
+                                                    ("grid_longitude", "degrees", "rotated-pole")])
+def test_projected_x_y_are_not_taken_for_degrees(tmp_path: Path, std: str, units: str, kind: str) -> None:
+    # a 20 km domain on x = 0..20 km, y = 40..60 km had been read by open_wind as 20 x 20 degrees
+    x, y = np.arange(0.0, 21.0), np.arange(40.0, 61.0)
+    ya = {"units": units, **({"standard_name": std.replace("x_", "y_").replace("longitude", "latitude")} if std else {})}
+    xa = {"units": units, **({"standard_name": std} if std else {})}
+    data = np.full((2, y.size, x.size), 5.0, np.float32)
+    p = tmp_path / "xy.nc"
+    xr.Dataset({"u10": (("time", "y", "x"), data, {"units": "m s-1"}),
+                "v10": (("time", "y", "x"), 0 * data, {"units": "m s-1"})},
+               coords={"time": _times(2), "x": ("x", x, xa), "y": ("y", y, ya)}).to_netcdf(p)
+    with pytest.raises(MetDataError, match=rf"xy\.nc: the coordinate 'x' \(.*units '{units}'\) is a {kind} grid's, "
+                                           "not longitude or latitude in degrees; expected a grid on longitude/"
+                                           "latitude .*regrid the file to lon/lat"):
+        open_wind(p)
+
+
+def test_x_y_in_degrees_are_still_read_as_longitude_and_latitude(tmp_path: Path) -> None:
+    data = np.full((2, LAT.size, LON.size), 5.0, np.float32)
+    p = tmp_path / "xy.nc"
+    xr.Dataset({"u10": (("time", "y", "x"), data, {"units": "m s-1"}),
+                "v10": (("time", "y", "x"), 0 * data, {"units": "m s-1"})},
+               coords={"time": _times(2), "x": ("x", LON, {"units": "degrees_east"}),
+                       "y": ("y", LAT, {"units": "degrees_north"})}).to_netcdf(p)
+    w = open_wind(p)
+    assert float(w.lat.values[-1]) == 60.0 and float(w.lon.values[-1]) == 20.0
