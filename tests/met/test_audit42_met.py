@@ -59,7 +59,7 @@ def _precip(tmp_path: Path, fields: dict[str, tuple[Any, dict[str, str]]], n: in
             attrs: dict[str, str] | None = None) -> tuple[np.ndarray, str]:
     """The precipitation [mm h-1] read at each record (0, 0) and the provenance's precipitation line."""
     lev = _levels(tmp_path / "pl.nc", n, step_h)
-    sl = _single(tmp_path / "sl.nc", fields, n, step_h, attrs=attrs)
+    sl = _single(tmp_path / "sl.nc", {"blh": (800.0, {"units": "m"}), **fields}, n, step_h, attrs=attrs)
     ds = open_met_3d([lev, sl])
     g = wind_grid_3d(ds, records=(0, n))
     line = next(p for p in g.provenance if p.startswith("precipitation"))
@@ -179,3 +179,108 @@ def test_x_y_in_degrees_are_still_read_as_longitude_and_latitude(tmp_path: Path)
                        "y": ("y", LAT, {"units": "degrees_north"})}).to_netcdf(p)
     w = open_wind(p)
     assert float(w.lat.values[-1]) == 60.0 and float(w.lon.values[-1]) == 20.0
+
+
+# --------------------------------------------------------------------------- D3: precipitation not recognised
+
+RATE = 1.0 / 3600.0  # 1 mm h-1 in kg m-2 s-1
+
+
+def test_era5_mean_total_precipitation_rate_is_read(tmp_path: Path) -> None:
+    rain, line = _precip(tmp_path, {"mtpr": (RATE, {"units": "kg m**-2 s**-1"})})
+    np.testing.assert_allclose(rain, 1.0, rtol=1e-5)
+    assert "'mtpr'" in line and "ERA5 mean rate" in line
+
+
+def test_large_scale_and_convective_precipitation_are_summed_without_tp(tmp_path: Path) -> None:
+    # ERA5 lsp + cp [m], 0.3 + 0.7 mm over each hour: had been "precipitation: none in the files: 0"
+    rain, line = _precip(tmp_path, {"lsp": (0.0003, {"units": "m"}), "cp": (0.0007, {"units": "m"})})
+    np.testing.assert_allclose(rain, 1.0, rtol=1e-4)
+    assert "'lsp'" in line and "'cp'" in line
+
+
+def test_a_part_of_the_precipitation_alone_is_named_not_taken_for_the_total(tmp_path: Path) -> None:
+    # WRF's convective RAINC without its grid-scale RAINNC: not the total; the provenance must not say "none"
+    rain, line = _precip(tmp_path, {"RAINC": (np.arange(4.0), {"units": "mm"})})
+    np.testing.assert_array_equal(rain, 0.0)
+    assert "none in the files" not in line
+    assert "none read, 0: the files hold precipitation that is not read ('RAINC' in sl.nc" in line
+
+
+def test_an_unknown_variable_that_looks_like_precipitation_is_named(tmp_path: Path) -> None:
+    lev = _levels(tmp_path / "pl.nc")
+    sl = _single(tmp_path / "sl.nc", {"blh": (800.0, {"units": "m"}), "RAIN_TOT": (1.0, {"units": "mm h-1", "long_name": "rain rate"}),
+                                      "HGT_terrain": (100.0, {"units": "m", "long_name": "terrain height"})})
+    g = wind_grid_3d(open_met_3d([lev, sl]), records=(0, 2))
+    text = "\n".join(g.provenance)
+    assert "'RAIN_TOT' [mm h-1] (rain rate): precipitation not read" in text
+    assert "HGT_terrain" not in text  # "terrain" is not rain
+    assert "none in the files: 0" not in text
+
+
+def test_gfs_apcp_from_wgrib2_without_windows_is_refused_with_the_ways_to_read_it(tmp_path: Path) -> None:
+    # APCP_surface had not been recognised (a dry run); its 6-h buckets cannot be told from a wgrib2 netCDF file
+    with pytest.raises(MetDataError, match=r"sl\.nc: 'APCP_surface' \[kg/m\^2\] is GFS's accumulated precipitation "
+                                           r"\(APCP\).*keeps no step ranges.*expected the GRIB file itself"):
+        _precip(tmp_path, {"APCP_surface": ([0.0, 3.0, 6.0, 9.0], {"units": "kg/m^2"})}, step_h=3.0)
+
+
+def test_gfs_apcp_with_its_window_stated_is_read(tmp_path: Path) -> None:
+    rain, _ = _precip(tmp_path, {"APCP_surface": (3.0, {"units": "kg/m^2", "cell_methods": "time: sum (interval: 3 hours)"})},
+                      step_h=3.0)
+    np.testing.assert_allclose(rain, 1.0, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- D2: amounts under generic names
+
+HOURLY_MM = [0.5, 1.0, 2.0, 3.5]
+
+
+@pytest.mark.parametrize("method", ["time: sum (interval: 1 hour)", "valid_time: sum (interval: 60 minutes)"])
+def test_an_amount_with_cf_cell_methods_is_read_over_its_interval(tmp_path: Path, method: str) -> None:
+    # had been read as accumulated since the model start: 0.5, 0.5, 1, 1.5 mm h-1
+    rain, line = _precip(tmp_path, {"rain": (HOURLY_MM, {"units": "kg m-2", "standard_name": "precipitation_amount",
+                                                         "cell_methods": method})})
+    np.testing.assert_allclose(rain, HOURLY_MM, rtol=1e-5)
+    assert "(its cell_methods)" in line
+
+
+def test_an_amount_since_the_start_is_read_when_the_file_says_so(tmp_path: Path) -> None:
+    rain, line = _precip(tmp_path, {"precip": (np.cumsum(HOURLY_MM), {"units": "mm", "plumecast_window": "since start"})})
+    np.testing.assert_allclose(rain[1:], HOURLY_MM[1:], rtol=1e-5)
+    assert "since the start (its plumecast_window)" in line
+
+
+def test_an_amount_whose_window_nothing_states_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(MetDataError, match=r"sl\.nc: 'precip' \[mm\] is a precipitation amount, but nothing in the "
+                                           r"file says over which time.*expected the window stated on the variable: "
+                                           r"the CF attribute cell_methods 'time: sum \(interval: 1 hour\)'"):
+        _precip(tmp_path, {"precip": (HOURLY_MM, {"units": "mm"})})
+
+
+# --------------------------------------------------------------------------- D1: forecast tp taken for ERA5's
+
+
+def test_forecast_tp_since_the_start_on_3_hourly_records_is_refused(tmp_path: Path) -> None:
+    # an ECMWF forecast through cdo: tp [m] since the start, 1 mm h-1: had been read as 0, 3, 6, 9, 12 mm h-1
+    since_start = np.arange(5) * 3.0 / 1000.0
+    with pytest.raises(MetDataError, match=r"sl\.nc: 'tp' is read by its name as ERA5's hourly amounts .* 3 h or "
+                                           r"more apart\) it never decreases at any point and grows.*expected the "
+                                           r"GRIB file itself .*plumecast_window 'since start'"):
+        _precip(tmp_path, {"tp": (since_start, {"units": "m"})}, n=5, step_h=3.0)
+
+
+def test_forecast_tp_with_its_convention_stated_is_read(tmp_path: Path) -> None:
+    since_start = np.arange(5) * 3.0 / 1000.0
+    rain, _ = _precip(tmp_path, {"tp": (since_start, {"units": "m", "plumecast_window": "since start"})},
+                      n=5, step_h=3.0)
+    np.testing.assert_allclose(rain, 1.0, rtol=1e-4)
+
+
+def test_era5_hourly_amounts_on_3_hourly_records_are_still_read(tmp_path: Path) -> None:
+    # ERA5's hour before each of 3-hourly records: rain that rises and falls at some point is ERA5's
+    lat_wave = np.sin(np.radians(LAT) * 9.0)[None, :, None] * np.ones((1, 1, LON.size))
+    tp = np.maximum(0.0, (np.array([0.2, 1.0, 0.4, 0.8, 0.1])[:, None, None] + lat_wave)) / 1000.0
+    rain, line = _precip(tmp_path, {"tp": (tp, {"units": "m"})}, n=5, step_h=3.0)
+    np.testing.assert_allclose(rain, tp[:, 0, 0] * 1000.0, rtol=1e-4)
+    assert "over the hour before the valid time (ERA5)" in line
