@@ -37,6 +37,7 @@ from plumecast.met.variables import (
     _when,
     _wind_components,
     _wind_variables,
+    axis_text,
     decoded_times,
     find_time_coord,
 )
@@ -472,11 +473,10 @@ def _check_same_grid(first: xr.Dataset, first_path: Path, other: xr.Dataset, pat
         same = m == n and (d not in first.coords or d not in other.coords
                            or np.array_equal(np.asarray(first[d].values), np.asarray(other[d].values)))
         if not same:
-            raise _err(
-                str(path),
-                f"dimension {str(d)!r} differs from {first_path.name}'s ({m} vs {n} values); "
-                "expected every file on the same grid, levels and members",
-            )
+            ranges = (f": {axis_text(other[d].values, False)} vs {axis_text(first[d].values, False)}"
+                      if d in first.coords and d in other.coords else "")
+            raise _err(str(path), f"dimension {str(d)!r} differs from {first_path.name}'s ({m} vs {n} values"
+                                  f"{ranges}); expected every file on the same grid, levels and members")
 
 
 def open_met_dataset(path: MetPath, *, winds: bool = True) -> xr.Dataset:

@@ -22,8 +22,13 @@ and type of statistical processing (cfgrib's ``GRIB_stepType`` ``accum`` or ``av
 field as the coordinate ``plumecast_win_<variable>``; a netCDF copy of a forecast GRIB
 file made with cfgrib keeps the steps and ``GRIB_stepType`` but no step range, and gets
 the windows rebuilt from its steps by the producer's convention, or a refusal where they
-cannot be told (:func:`attach_copy_windows`); other netCDF files carry no step range,
-and the producers' conventions above stand in for it (:func:`timing`). The
+cannot be told (:func:`attach_copy_windows`); other netCDF files carry no step range:
+a window the variable states (``plumecast_window``, or a CF ``cell_methods`` interval:
+:func:`stated_window`) is read, else the producers' conventions above stand in for it
+(:func:`timing`), a precipitation amount of no known convention is refused, and
+precipitation read as ERA5's hourly amounts is tested against the data
+(:func:`check_not_since_start`: a forecast's accumulation copied without its GRIB
+attributes would read as ERA5's). The
 window of each record then travels with the field, as the coordinate ``win_<field>``
 on ``time``, through the merges and joins of a set, and :func:`interval_means` takes
 every record back to **the mean over the interval from the previous record to it**,
@@ -52,6 +57,7 @@ are) and is refused when the record is read, naming the file and the variable.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +74,9 @@ __all__ = [
     "accumulated_since_start",
     "attach_copy_windows",
     "attach_grib_windows",
+    "check_not_since_start",
     "interval_means",
+    "stated_window",
     "timing",
 ]
 
@@ -351,14 +359,122 @@ def timing(key: str, da: xr.DataArray, fname: str, amount: bool, where: str, for
     comment = str(da.attrs.get("comment", "")).lower()
     if "mean over the interval from the previous lead time" in comment:
         return MEAN, SINCE_PREVIOUS, "the mean over the interval from the previous lead time (plumecast met fetch)"
+    stated = stated_window(da, fname, where)
+    if stated is not None:
+        return (SUM if amount else MEAN), stated[0], stated[1]
     if not amount:
-        if step_type == "avg" and centre == "ecmf":
+        if (step_type == "avg" and centre == "ecmf") or low in _ERA5_MEAN_RATES:
             return MEAN, 3600.0, "the mean over the hour before the valid time (ERA5 mean rate)"
         return INSTANT, None, ""
-    if low in _SINCE_START_NAMES or (key == "precip" and low not in _ECMWF_HOURLY
-                                     and str(da.attrs.get("units", "")).strip().lower() != "m"):
+    if low in _SINCE_START_NAMES:
         return SUM, SINCE_START, "since the model start"
-    return SUM, 3600.0, "over the hour before the valid time (ERA5)"
+    units = str(da.attrs.get("units", "no units"))
+    if key == "precip" and low.startswith("apcp"):
+        raise _err(where, f"{fname!r} [{units}] is GFS's accumulated precipitation (APCP), which GFS puts in buckets "
+                          "restarting every 6 h (0-3, 0-6, 6-9, 6-12 h ...), but this netCDF file (as wgrib2 -netcdf "
+                          "writes it) keeps no step ranges to tell each value's window; expected the GRIB file itself "
+                          "(its step ranges say them), GFS's rate PRATE, or the window stated on the variable: "
+                          f"{_HOW_TO_STATE}")
+    if key == "precip" and low not in _ECMWF_HOURLY:
+        raise _err(where, f"{fname!r} [{units}] is a precipitation amount, but nothing in the file says over which "
+                          "time each value is accumulated (the hour before it, a 6-h bucket, or since the model "
+                          "start as WRF's RAINNC); expected the window stated on the variable: "
+                          f"{_HOW_TO_STATE}; or a rate (kg m-2 s-1, mm h-1)")
+    return SUM, 3600.0, ERA5_HOUR
+
+
+#: How a netCDF file states the window of its amounts (:func:`stated_window`), for messages.
+_HOW_TO_STATE = ("the CF attribute cell_methods 'time: sum (interval: 1 hour)' where each value covers the hour "
+                 "(or the interval given) that ends at its time, or plumecast_window 'since start' where it is "
+                 "accumulated since the model or forecast start (e.g. ncatted -a plumecast_window,VAR,c,c,"
+                 "'since start' FILE)")
+#: Attribute (``"1"``) of precipitation read by its name as ERA5's hourly amounts.
+BY_NAME = "plumecast_era5_by_name"
+#: The timing note of an amount read as ERA5's hourly one by its name (no window stated):
+#: :func:`check_not_since_start` tests such precipitation against the data.
+ERA5_HOUR = "over the hour before the valid time (ERA5)"
+#: ERA5's mean rates (legacy CDS names) over the hour before the valid time.
+_ERA5_MEAN_RATES = ("mtpr",)
+_SECONDS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
+            "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0, "d": 86400.0,
+            "day": 86400.0, "days": 86400.0}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-z]+)\s*$")
+_CELL_METHOD = re.compile(r"(?:^|\s)[a-z_]*time[a-z_]*:\s*(sum|mean)\s*\(\s*interval:\s*([^)]*)\)")
+
+
+def stated_window(da: xr.DataArray, fname: str, where: str) -> tuple[float, str] | None:
+    """The window [s] of each value of a netCDF field over intervals as the file states it,
+    and how, or None: the attribute ``plumecast_window`` (``since start``, or a duration
+    such as ``1 hour``), else a CF ``cell_methods`` of ``sum`` or ``mean`` over time with
+    an interval (``time: sum (interval: 1 hour)``), taken as the window that ends at each
+    valid time.
+
+    Raises
+    ------
+    MetDataError
+        A ``plumecast_window`` that is neither.
+    """
+    own = da.attrs.get("plumecast_window")
+    if own is not None:
+        text = str(own).strip().lower()
+        if text in ("since start", "since the start", "since_start"):
+            return SINCE_START, "since the start (its plumecast_window)"
+        m = _DURATION.match(text)
+        if m is None or m.group(2) not in _SECONDS or not float(m.group(1)) > 0:
+            raise _err(where, f"{fname!r} has plumecast_window {own!r}; expected 'since start' or a duration such "
+                              "as '1 hour' or '3 hours' (the window that ends at each valid time)")
+        return float(m.group(1)) * _SECONDS[m.group(2)], f"over the {text} before the valid time (its plumecast_window)"
+    m = _CELL_METHOD.search(str(da.attrs.get("cell_methods", "")).lower())
+    if m is None:
+        return None
+    d = _DURATION.match(m.group(2))
+    if d is None or d.group(2) not in _SECONDS or not float(d.group(1)) > 0:
+        raise _err(where, f"{fname!r} has cell_methods {da.attrs['cell_methods']!r}, whose interval is not a "
+                          "duration plumecast reads; expected e.g. 'time: sum (interval: 1 hour)'")
+    span = f"{d.group(1)} {d.group(2)}"
+    return float(d.group(1)) * _SECONDS[d.group(2)], f"over the {span} before the valid time (its cell_methods)"
+
+
+#: Records and points :func:`check_not_since_start` reads.
+_CHECK_RECORDS, _CHECK_POINTS = 25, 10000
+#: An increase or decrease [mm] beyond GRIB packing noise.
+_GROWTH_MM = 0.01
+
+
+def check_not_since_start(da: xr.DataArray, where: str) -> None:
+    """Refuse precipitation read by its name as ERA5's hourly amounts (``tp``, ``lsp``,
+    ``cp`` without GRIB step ranges or a stated window) whose values never decrease at
+    any point over the first records and grow somewhere: an accumulation since a
+    forecast's start (an ECMWF forecast, or GFS, copied to netCDF by cdo or
+    grib_to_netcdf, without its GRIB attributes) looks so, and read as hourly amounts it
+    gives rain too high by a factor that grows with the lead time. ERA5's hourly amounts
+    rise and fall from hour to hour; where they only rise over the whole domain the
+    two readings cannot be told apart, and the file is refused too, with the ways to
+    state the convention. ``da``: the field in mm on ``time`` (and lat, lon, members),
+    of its first ``_CHECK_RECORDS`` records on at most ``_CHECK_POINTS`` points per record."""
+    n = min(int(da.sizes.get("time", 1)), _CHECK_RECORDS)
+    t = np.asarray(da["time"].values).astype("datetime64[s]").astype(np.int64)
+    if n < 2 or float(np.diff(t[:n]).min()) <= 3600.0:
+        return  # hourly records: ERA5's hourly amounts as they come
+    sub = da.isel(time=slice(0, n))
+    s = max(1, int(np.ceil(np.sqrt(sub.sizes["lat"] * sub.sizes["lon"] / _CHECK_POINTS))))
+    sub = sub.isel(lat=slice(None, None, s), lon=slice(None, None, s)).transpose("time", ...)
+    a = np.asarray(sub.values, np.float64).reshape(n, -1)
+    a = a[:, np.isfinite(a).all(axis=0)]
+    d = np.diff(a, axis=0)
+    if not d.size or float(d.min()) < -_GROWTH_MM or float(d.max()) <= _GROWTH_MM:
+        return
+    var = str(da.attrs.get("plumecast_var", "tp"))
+    t = np.asarray(da["time"].values)
+    gap = float(np.diff(t[:n].astype("datetime64[s]").astype(np.int64)).min()) / 3600.0
+    raise _err(where, f"{var!r} is read by its name as ERA5's hourly amounts (over the hour before each valid time), "
+                      f"but over its first {n} records ({_when(t[0])} .. {_when(t[n - 1])}, {gap:g} h or more apart) it never decreases at any "
+                      "point and grows (by up to "
+                      f"{float(d.max()):.3g} mm from one record to the next): so does an accumulation since a "
+                      "forecast's start (an ECMWF or GFS forecast copied to netCDF without its GRIB attributes), "
+                      "which read as hourly amounts gives rain many times too high; expected the GRIB file itself "
+                      "(its step ranges say each value's window), or the convention stated on the variable: "
+                      + _HOW_TO_STATE)
 
 
 # --------------------------------------------------------------------------- back to the intervals

@@ -527,7 +527,11 @@ def wind_grid_3d(
                         "no heat flux in the files")
         else:
             prov.append("1/L, w*: 0 (neutral; no heat flux and no temperature in the files)")
-        prov.append("precipitation: " + (frm("precip") if "precip" in has else "none in the files: 0"))
+        prov.append("precipitation: " + (frm("precip") if "precip" in has else
+                                         f"none read, 0: the files hold precipitation that is not read "
+                                         f"({ds.attrs['unread_precip']}; see 'not read from the files')"
+                                         if ds.attrs.get("unread_precip")
+                                         else "none in the files: 0"))
         if "solar" in has:
             prov.append(f"solar radiation at the ground: {frm('solar')}; surface temperature: "
                         + (frm("t2m") if "t2m" in has else "the lowest level's" if temp is not None

@@ -82,6 +82,8 @@ from plumecast.errors import MetDataError
 from plumecast.met.files import FORECAST_STEPS, _group_text, folder_notes, open_grib_parts
 from plumecast.met.grib_layout import UNREAD, unread_text
 from plumecast.met.intervals import (
+    BY_NAME,
+    ERA5_HOUR,
     GRIB_WINDOW,
     INSTANT,
     INTERVAL_FIELDS,
@@ -91,6 +93,7 @@ from plumecast.met.intervals import (
     accumulated_since_start,
     attach_copy_windows,
     attach_grib_windows,
+    check_not_since_start,
     interval_means,
     timing,
     window_coords,
@@ -109,6 +112,7 @@ from plumecast.met.levels_join import (
     static_on_time,
     timeless_static,
 )
+from plumecast.met.levels_precip import PRECIP_UNREAD, field_file, precipitation_parts
 from plumecast.met.levels_units import _ACC_MM, _FLUX_J, _factor, _units
 from plumecast.met.levels_variables import (
     _LEVEL_SPECS,
@@ -139,6 +143,7 @@ from plumecast.met.variables import (
     _err,
     _stack_mb_variables,
     _when,
+    axis_text,
     find_time_coord,
 )
 
@@ -294,6 +299,8 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False,
                      "plumecast_units": str(da.attrs.get("units", "no units"))}
         if when != INSTANT:
             out.attrs[TIMING] = when
+        if key == "precip" and when_note == ERA5_HOUR:  # by its name: tested against the data
+            out.attrs[BY_NAME] = "1"
         return out.astype(np.float32) if out.dtype != np.float32 else out
 
     levels: dict[str, xr.DataArray] = {}
@@ -307,11 +314,10 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False,
     surface: dict[str, xr.DataArray] = {}
     for key, fname in surf_match.items():
         surface[key] = prepare(surf_vars[fname], key, fname, None)
-    if "precip" in surface and surface["precip"].attrs["units"] == "mm" and "rainc" in {n.lower() for n in surf_vars}:
-        rainc = next(n for n in surf_vars if n.lower() == "rainc")
-        extra = prepare(surf_vars[rainc], "precip", rainc, None)
-        both = surface["precip"].copy(data=surface["precip"].data + extra.data)
-        surface["precip"] = both.assign_attrs(plumecast_from=surface["precip"].attrs["plumecast_from"] + f" + {rainc!r}")
+    for text in precipitation_parts(surface, surf_vars, set(surf_match.values()),
+                                    lambda da, n: prepare(da, "precip", n, None)):
+        if unread is not None:
+            unread.append((text, path))
     coords = {"lat": ("lat", lat, {"units": "degrees_north"}), "lon": ("lon", lon, {"units": "degrees_east"})}
     lev_ds = None
     if levels:
@@ -600,9 +606,11 @@ def normalise_met_3d(
         surf_path = surfs[0][0]
         for ax in ("lat", "lon"):
             for path, part in [(surf_path, surf_ds), *((p, d) for p, d, _ in statics)]:
-                if not np.allclose(part[ax].values, lev_ds[ax].values, atol=1e-4) or part.sizes[ax] != lev_ds.sizes[ax]:
-                    raise _err(str(path), f"surface fields on another {ax} grid ({part.sizes[ax]} values) than the "
-                                          f"level fields of {lev_path.name} ({lev_ds.sizes[ax]}); expected one grid")
+                if part.sizes[ax] != lev_ds.sizes[ax] or not np.allclose(part[ax].values, lev_ds[ax].values,
+                                                                           atol=1e-4):
+                    raise _err(str(path), f"surface fields on another {ax} grid ({axis_text(part[ax].values)}) than "
+                                          f"the level fields of {lev_path.name} ({axis_text(lev_ds[ax].values)}); "
+                                          "expected one grid")
         s_t = np.asarray(surf_ds["time"].values)
         static = s_t.size == 1 and l_t.size > 1 and set(surf_ds.data_vars) <= _STATIC_FIELDS
         if static:
@@ -617,6 +625,8 @@ def normalise_met_3d(
             # every surface record (their windows may begin at records the levels lack)
             means = {}
             for field in INTERVAL_FIELDS:
+                if field in surf_ds and surf_ds[field].attrs.get(BY_NAME) == "1":
+                    check_not_since_start(surf_ds[field], field_file(surf_ds, field, surf_path))
                 if field in surf_ds and surf_ds[field].attrs.get(TIMING, INSTANT) != INSTANT:
                     da, note = interval_means(surf_ds[field], field, l_t, str(surf_path))
                     frm = from_of.get(field, str(da.attrs.get("plumecast_from", field)))
@@ -711,6 +721,8 @@ def normalise_met_3d(
     }
     if unread:
         ds.attrs[UNREAD] = unread_text(unread)
+    if any(PRECIP_UNREAD in t for t, _ in unread):  # the provenance's precipitation line names them
+        ds.attrs["unread_precip"] = unread_text([(t.split(" ")[0], p) for t, p in unread if PRECIP_UNREAD in t])
     return ds
 
 

@@ -29,7 +29,7 @@ _FLUX_W = {"w m-2", "w m**-2", "w/m2", "w/m^2", "w m^-2"}
 _FLUX_J = {"j m-2", "j m**-2", "j/m2", "j m^-2"}
 _RATE_S = {"kg/m^2/s", "kg m-2 s-1", "kg m**-2 s**-1", "kg/m2/s", "kg m^-2 s^-1", "mm s-1", "mm/s", "kg/(m2 s)"}
 _RATE_H = {"mm h-1", "mm/h", "mm hr-1", "mm/hr", "mm h**-1"}
-_ACC_MM = {"mm", "kg m-2", "kg m**-2", "kg/m2"}
+_ACC_MM = {"mm", "kg m-2", "kg m**-2", "kg/m2", "kg/m^2", "kg m^-2", "kg/m**2"}
 _FRACTION_UNITS = {"", "1", "(0 - 1)", "0-1", "(0-1)", "fraction", "proportion", "dimensionless", "-", "~"}
 
 

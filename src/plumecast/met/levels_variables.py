@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from plumecast.met.levels_units import _units
 from plumecast.met.reader import MEMBER_DIMS
-from plumecast.met.variables import _HPA_UNITS, _PA_UNITS, pressure_levels_hpa
+from plumecast.met.variables import _HPA_UNITS, _PA_UNITS, _err, pressure_levels_hpa
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ _SURFACE_SPECS: dict[str, _Spec] = {
                    ("ssrd", "dswrf", "sdswrf", "avg_sdswrf", "swdown", "rsds", "solar_radiation"), r"^dswrf"),
     "precip": _Spec(("precipitation_flux", "lwe_precipitation_rate", "precipitation_amount",
                      "lwe_thickness_of_precipitation_amount"),
-                    ("tp", "prate", "avg_prate", "tprate", "avg_tprate", "pr", "precip", "rainnc", "precipitation"),
-                    r"^prate"),
+                    ("tp", "prate", "avg_prate", "tprate", "avg_tprate", "mtpr", "pr", "precip", "rainnc",
+                     "precipitation", "apcp"), r"^(prate|apcp)"),
     "sp": _Spec(("surface_air_pressure",), ("sp", "ps", "psfc", "pres_sfc", "pressfc", "surface_pressure"),
                 r"^pres_?(sfc|surface)"),
     "land": _Spec(("land_area_fraction", "land_binary_mask"),
@@ -141,6 +141,10 @@ def _above_sea_level(var: xr.DataArray, name: str) -> bool:
     return any(w in text for w in ("sea level", "above msl", "above the geoid", " amsl", " asl"))
 
 
+#: Units of height levels [m per unit]: m (also none, as WRF post writes them), km, international feet.
+_HEIGHT_UNITS = {"": 1.0, "m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "km": 1000.0,
+                 "kilometer": 1000.0, "kilometers": 1000.0, "kilometre": 1000.0, "kilometres": 1000.0,
+                 "ft": 0.3048, "feet": 0.3048, "foot": 0.3048}
 _TIME_LIKE = ("time", "valid_time", "times", "xtime", "t", "step")
 
 
@@ -168,8 +172,11 @@ def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -
         low, units, std = c.lower(), _units(var), var.attrs.get("standard_name", "")
         if var.ndim > 1 or low in _TIME_LIKE:
             continue
-        is_p = std == "air_pressure" or low in _PRESSURE_NAMES or units in _PA_UNITS | _HPA_UNITS | {"kpa"}
-        is_h = std in ("height", "altitude") or low in _HEIGHT_NAMES or low in _SEA_LEVEL_NAMES
+        # CF's standard_name decides before the name (a height coordinate named 'lev')
+        is_h = std in ("height", "altitude") or (std != "air_pressure" and (low in _HEIGHT_NAMES
+                                                                              or low in _SEA_LEVEL_NAMES))
+        is_p = not is_h and (std == "air_pressure" or low in _PRESSURE_NAMES
+                             or units in _PA_UNITS | _HPA_UNITS | {"kpa"})
         if not (is_p or is_h):
             continue
         values = np.atleast_1d(np.asarray(var.values, dtype=np.float64))
@@ -180,8 +187,11 @@ def _vertical_of(ds: xr.Dataset, da: xr.DataArray, hdims: set[str], path: str) -
             else:
                 values = pressure_levels_hpa(values, str(var.attrs.get("units", "")), c, path)
             return _Vertical("pressure", dim, values, c)
-        if units == "km":
-            values = values * 1000.0
+        factor = _HEIGHT_UNITS.get(units)
+        if factor is None and dim is not None and values.size > 1:
+            raise _err(path, f"height levels {c!r} have the units {var.attrs.get('units')!r}; expected m (or no "
+                             "units, read as m), km or ft")
+        values = values * (factor or 1.0)
         if dim is not None and values.size > 1:
             return _Vertical("altitude" if _above_sea_level(var, c) else "height", dim, values, c)
         return _Vertical("surface", dim, values, c)

@@ -202,6 +202,28 @@ WRF_GRID_RELATIVE = (
     "U SINALPHA, as wrf-python's uvmet does)")
 
 
+#: standard_names of horizontal coordinates that are not longitude and latitude: a projection's
+#: x and y, a rotated pole's grid longitude and latitude.
+_PROJECTED_NAMES = ("projection_x_coordinate", "projection_y_coordinate", "grid_longitude", "grid_latitude")
+_LENGTH_UNITS = ("m", "km", "meter", "meters", "metre", "metres", "kilometer", "kilometers", "kilometre",
+                 "kilometres", "100 km", "1000 m")
+
+
+def _not_projected(name: str, c: xr.DataArray, path: str) -> None:
+    """Refuse a horizontal coordinate ``name`` that is a projection's x or y (by its
+    standard_name or its units of length) or a rotated pole's: taken for degrees, a 20 km
+    domain on x = 0..20 km had been read as 20 degrees of longitude."""
+    std = str(c.attrs.get("standard_name", "")).strip().lower()
+    units = str(c.attrs.get("units", "")).strip().lower()
+    if std not in _PROJECTED_NAMES and units not in _LENGTH_UNITS:
+        return
+    said = ", ".join(x for x in (f"standard_name {std}" if std else "", f"units {units!r}" if units else "") if x)
+    kind = "rotated-pole" if std.startswith("grid_") else "projected"
+    raise _err(path, f"the coordinate {name!r} ({said}) is a {kind} grid's, not longitude or latitude in degrees; "
+                     "expected a grid on longitude/latitude (degrees_east, degrees_north): regrid the file to "
+                     "lon/lat first (cdo remapbil, xESMF), turning grid-relative winds to east and north")
+
+
 def _horizontal_axes(
     ds: xr.Dataset, da: xr.DataArray, path: str
 ) -> tuple[str, np.ndarray, str, np.ndarray]:
@@ -219,6 +241,8 @@ def _horizontal_axes(
             f"lon/longitude/XLONG; found {[str(n) for n in ds.variables]}",
         )
     lat_da, lon_da = ds[lat_name], ds[lon_name]
+    for name, c in ((lon_name, lon_da), (lat_name, lat_da)):
+        _not_projected(name, c, path)
     # WRF: XLAT(Time, south_north, west_east) -> the first time's grid
     while lat_da.ndim > 2:
         lat_da = lat_da.isel({lat_da.dims[0]: 0})
@@ -302,6 +326,18 @@ def pressure_levels_hpa(values: np.ndarray, units: str, name: str, path: str) ->
 
 def _level_hpa_values(coord: xr.DataArray, path: str = "") -> np.ndarray:
     return pressure_levels_hpa(np.asarray(coord.values), str(coord.attrs.get("units", "")), str(coord.name), path)
+
+
+def axis_text(values: Any, count: bool = True) -> str:
+    """A grid axis in words for messages: its range, step and (``count``) size (``40..60
+    step 0.5, 41 values``), so that two grids of the same size but shifted are told apart."""
+    a = np.asarray(values, dtype=np.float64).reshape(-1)
+    size = f", {a.size} value{'s' if a.size != 1 else ''}" if count else ""
+    if a.size < 2:
+        return (f"{a[0]:g}" if a.size else "no values") + size
+    d = np.diff(a)
+    step = f" step {d[0]:g}" if np.allclose(d, d[0], rtol=1e-3, atol=1e-9) else " in uneven steps"
+    return f"{a[0]:g}..{a[-1]:g}{step}{size}"
 
 
 def _when(t: Any) -> str:
