@@ -45,8 +45,9 @@ def test_receptors_inside_the_near_field_read_nothing_from_the_distant_cloud(bac
     assert air[:, d60].max() > 0.0
     # upwind: nothing, ever
     assert np.all(air[:, up] == 0.0)
-    # downwind at 5 km: the plume (from 5000 m / 1.5 m/s = 0.93 h to 1.1 h), then nothing
+    # downwind at 5 km: the plume (from 5000 m / 1.5 m/s = 0.93 h to 1.1 h), then nothing but the Gaussian tail of
+    # its arrivals' spread (sigma_x / u, since session 42: 1e-45 kg m-3 and less; the discs had read 1e-8)
     assert air[:, d5].max() > 1e-3
-    assert np.all(air[t_h > 1.5, d5] == 0.0)
+    assert np.all(air[t_h > 1.5, d5] < 1e-30)
     # at 20 km: nothing before the plume can be there (3.7 h after the release started)
     assert np.all(air[t_h < 3.5, d20] == 0.0)

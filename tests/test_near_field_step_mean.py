@@ -196,7 +196,7 @@ def test_every_kilogram_reaches_a_place_once_when_the_class_and_wind_change(dens
                                        delivered=delivered)
         assert np.all((early >= 0) & (early <= 1))
         got += c * 600.0
-    assert any(seen) == dense
+    assert all(seen)  # every plume gives its arrival spread (the Gaussian's sigma_x = sigma_y, since session 42)
     # the dense cloud's arrival spread (sigma_x/u) changes with the step's weather too, and its windows' smears
     # then do not join exactly: within 3 % (2 % here)
     np.testing.assert_allclose(got, 2400.0, rtol=0.03 if dense else 1e-9)

@@ -344,7 +344,7 @@ class ExposureSampler:
         self.nf_beyond = dist > self.nf_distance
         self.nf_weight = np.where(self.nf_beyond, plume_weight(dist), 1.0)  # the plume's weight at each
         self.nf_far = dist > PLUME_REACH_M  # where a dense-capable release's air is its passive plume's (its twin)
-        self.nf_passive = [None if s.dense is None else replace(s, dense=None, emitted_knots=None) for s in near_field]
+        self.nf_passive = [None if s.dense is None else replace(s, dense=None) for s in near_field]
         # when a neutralisation front was first lit [s] (inf: not yet), set by the runner: beyond the near
         # field the plumes then carry only the air emitted since (module docstring)
         self.front_lit_s = math.inf

@@ -41,8 +41,8 @@ def near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
             decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate, emitted_by=grp.emitted_by,
             boundary_at=boundary_at if nf.stability == "auto" else None,
             stack=stack_exhaust(scenario, rel, agent, float(np.sum(grp.rate_kg_s))),
-            pure_vapour_kg_m3=cap, dense=(cloud := dense_cloud(scenario, rel, terrain, lid, grp)),
-            emitted_knots=None if cloud is None else _thinned_knots(grp),
+            pure_vapour_kg_m3=cap, dense=dense_cloud(scenario, rel, terrain, lid, grp),
+            emitted_knots=_thinned_knots(grp),
             rate_knots=np.asarray(grp._emitted_knots[0], dtype=float),
         ))
     return out
