@@ -3,7 +3,7 @@
 // port of plumecast.numbers.
 import * as N from "./numbers.js";
 import {
-  $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks,
+  $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks, focusedId, refocus,
 } from "./core.js";
 import { drawMonitors, drawTotals } from "./monitors.js";
 import { drawPlans } from "./plans.js";
@@ -20,25 +20,49 @@ function markerRadius(pop, maxPop) {
 
 function drawMarkers() {
   const g = $("markers");
+  const focused = focusedId(g);
   clear(g);
   const v = state.view;
   if (!v) return;
   const t = tNow();
   const pops = v.receptors.map((r) => r.population).filter(fin);
   const maxPop = pops.length ? Math.max(...pops) : 0;
-  const order = [...v.receptors].sort((a, b) => (fin(b.population) ? b.population : 0) - (fin(a.population) ? a.population : 0));
+  const order = [...v.receptors].sort((a, b) => (fin(b.population) ? b.population : 0) - (fin(a.population) ? a.population : 0))
+    .filter((r) => fin(r.lat) && fin(r.lon));
+  // the keyboard: the discs are one stop of the Tab order (the focused one, else the selected city, else the
+  // largest), the arrow keys move between them by population, Enter or space opens one (they answered only a
+  // click, so a city's detail could be reached from the keyboard only through the search: audit 42)
+  const ids = order.map((r) => r.id);
+  if (!ids.includes(state.markerFocus)) {
+    state.markerFocus = state.selected && ids.includes(state.selected.receptor) ? state.selected.receptor : ids[0];
+  }
   for (const r of order) {
-    if (!fin(r.lat) || !fin(r.lon)) continue;
     const lv = levelAt(r, t);
+    const label = `${placeName(r)}: ${levelText(r, lv)}; ${N.people(r.population)} people`;
     const c = svg("circle", {
       cx: mapX(r.lon), cy: 90 - r.lat, r: markerRadius(r.population, maxPop),
       class: `marker l${lv}${state.selected && state.selected.receptor === r.id ? " selected" : ""}`,
-      "data-name": r.name, "data-level": lv,
+      "data-name": r.name, "data-level": lv, "data-id": String(r.id), role: "button", "aria-label": label,
+      tabindex: r.id === state.markerFocus ? "0" : "-1",
     });
-    c.appendChild(svg("title", {}, `${r.name}: ${levelText(r, lv)}; ${N.people(r.population)} people`));
+    c.appendChild(svg("title", {}, label));
     c.addEventListener("click", () => selectReceptor(r.id));
+    c.addEventListener("keydown", (ev) => markerKey(ev, r.id, ids));
     g.appendChild(c);
   }
+  refocus(g, focused);
+}
+
+function markerKey(ev, id, ids) {
+  if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); selectReceptor(id); return; }
+  const i = ids.indexOf(id);
+  const j = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: ids.length - 1 }[ev.key];
+  if (j === undefined) return;
+  ev.preventDefault();
+  state.markerFocus = ids[Math.min(Math.max(j, 0), ids.length - 1)];
+  for (const c of $("markers").children) c.setAttribute("tabindex", c.dataset.id === String(state.markerFocus) ? "0" : "-1");
+  const next = $("markers").querySelector(`[data-id="${state.markerFocus}"]`);
+  if (next) next.focus();
 }
 
 async function drawField() {
@@ -230,6 +254,18 @@ function fitBox(v) {
 }
 
 // ------------------------------------------------------------------ detail chart
+
+// close the detail panel (its ×, or Escape anywhere); the focus, if it was in the panel, goes back to the city's
+// monitor row or disc, else to the search
+function closeDetail() {
+  const inside = $("detail").contains(document.activeElement);
+  const id = state.selected ? state.selected.receptor : null;
+  state.selected = null; state.pin = null; $("detail").hidden = true; drawMarkers(); drawPin();
+  if (!inside) return;
+  const back = id === null ? null
+    : $("monitors").querySelector(`tr[data-id="${id}"]`) || $("markers").querySelector(`[data-id="${id}"]`);
+  (back || $("search")).focus();
+}
 
 // open the detail panel on a place (a receptor or a pinned point), its series still to come
 function openDetail(selected, pin, place) {
@@ -512,7 +548,7 @@ function setupSearch() {
         `${hit.name}${hit.country ? ", " + hit.country : ""} — ${N.people(hit.population)} people${hit.receptor !== null ? " · monitored" : ""}`);
       const pick = () => (hit.receptor !== null ? selectReceptor(hit.receptor) : selectPoint(hit));
       li.addEventListener("click", pick);
-      li.addEventListener("keydown", (ev) => { if (ev.key === "Enter") pick(); });
+      li.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); pick(); } });
       list.appendChild(li);
     }
     if (!data.results.length) list.appendChild(el("li", { class: "none" }, `no city named “${q}”`));
@@ -609,12 +645,18 @@ function setup() {
   $("play").addEventListener("click", () => { state.follow = false; return state.playing ? stop() : play(); });
   for (const id of ["show-field", "show-prob", "show-front"]) $(id).addEventListener("change", () => render().catch(showError));
   $("prob-level").addEventListener("change", () => { state.probUrl = null; render().catch(showError); });
-  $("detail-close").addEventListener("click", () => { state.selected = null; state.pin = null; $("detail").hidden = true; drawMarkers(); drawPin(); });
+  $("detail-close").addEventListener("click", closeDetail);
   document.addEventListener("keydown", (ev) => {
-    if (ev.target.tagName === "INPUT" && ev.target.type !== "range") return;
-    const v = state.view;
-    if (!v) return;
-    if (ev.key === " ") { ev.preventDefault(); state.follow = false; state.playing ? stop() : play(); }
+    if (ev.key === "Escape" && !$("detail").hidden) { closeDetail(); return; }
+    if (ev.key !== " " || !state.view) return;
+    // space plays or pauses from the page itself, the map or the slider only: on a button, a menu, a link, a
+    // field, a monitor row, a search result or a city disc it is that control's own (it had started playback and
+    // cancelled the control's action: space on a plan's "show" left the view unchanged; audit 42)
+    const t = ev.target;
+    const mine = t === document.body || t === document.documentElement || t === $("time-slider")
+      || (t.closest && t.closest("#map") && !t.classList.contains("marker"));
+    if (!mine) return;
+    ev.preventDefault(); state.follow = false; state.playing ? stop() : play();
   });
   setupPanZoom();
   setupSearch();

@@ -12,6 +12,8 @@ export const state = {
   viewBox: [0, 0, 360, 180], reloadTimer: null, lastSignature: null, probEmpty: false,
   // the slider follows the clock (live countdowns) until the user moves it or plays
   follow: true, lastFrom: null,
+  // the city disc that is the map's stop in the Tab order (receptor id)
+  markerFocus: null,
 };
 
 // Live countdowns are redrawn this often [ms]; they count from the next redraw, so that what
@@ -332,6 +334,19 @@ export function savedText(text, n) {
   if (!(fin(n) && n > 0)) return text;
   const where = `${n} receptor${n === 1 ? "" : "s"}`;
   return text === N.UNKNOWN ? `${N.UNKNOWN} (deaths unknown at ${where})` : `${text} known; unknown at ${where}`;
+}
+
+// The data-id of the element focused within `box` (null: the focus is elsewhere). The monitors and the city discs
+// are redrawn at every frame and every live redraw; refocus(box, id) gives the focus back to the redrawn element
+// of that id, so that a keyboard user's place is not dropped to the page (audit 42).
+export function focusedId(box) {
+  const a = document.activeElement;
+  return a && a !== box && box.contains(a) && a.dataset && a.dataset.id !== undefined ? a.dataset.id : null;
+}
+export function refocus(box, id) {
+  if (id === null) return;
+  const e = box.querySelector(`[data-id="${id}"]`);
+  if (e) e.focus({ preventScroll: true });
 }
 
 // functions of app.js the other modules call (set by app.js: switchView, selectReceptor)

@@ -1,13 +1,14 @@
 // plumecast situation room: the city monitors and the totals of people.
 import * as N from "./numbers.js";
 import {
-  $, MONITOR_ROWS, state, el, emptyBody, placeName, fin, tNow, single, nSets, countdownRef, refText, wholeForecast, timeText, levelAt, shareOf, metricAt, countdownCell, clockAt, reached, savedText, hooks,
+  $, MONITOR_ROWS, state, el, emptyBody, placeName, fin, tNow, single, nSets, countdownRef, refText, wholeForecast, timeText, levelAt, shareOf, metricAt, countdownCell, clockAt, reached, savedText, hooks, focusedId, refocus,
 } from "./core.js";
 
 // ------------------------------------------------------------------ monitors and totals
 
 export function drawMonitors() {
   const v = state.view;
+  const focused = focusedId($("monitors").querySelector("tbody"));
   const body = emptyBody("monitors");
   if (!v) return;
   const t = tNow();
@@ -60,7 +61,8 @@ export function drawMonitors() {
   });
   for (const { r, m } of rows.slice(0, MONITOR_ROWS)) {
     const lv = levelAt(r, t);
-    const tr = el("tr", { class: "monitor", "data-name": r.name, "data-id": String(r.id) });
+    // a stop of the Tab order: Enter or space opens the city (a row answered only a click; audit 42)
+    const tr = el("tr", { class: "monitor", "data-name": r.name, "data-id": String(r.id), tabindex: "0" });
     const name = el("td");
     name.appendChild(el("span", { class: `chip l${lv}` }));
     name.appendChild(document.createTextNode(placeName(r)));
@@ -85,8 +87,12 @@ export function drawMonitors() {
       tr.appendChild(el("td", { class: cls + (c.passed ? " passed" : "") }, c.text));
     }
     tr.addEventListener("click", () => hooks.selectReceptor(r.id));
+    tr.addEventListener("keydown", (ev) => {
+      if (ev.target === tr && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); hooks.selectReceptor(r.id); }
+    });
     body.appendChild(tr);
   }
+  refocus(body, focused);
   const more = v.receptors.length - Math.min(v.receptors.length, MONITOR_ROWS);
   $("monitors-note").textContent = (one
     ? "One member (no ensemble): whether that run reaches AEGL-3, not a probability; countdowns to that run's arrival (they err early)."

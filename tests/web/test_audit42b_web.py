@@ -1,0 +1,156 @@
+"""The situation room as a planner met it, second round (situation-room audit 42, #6-#9): the keyboard, the map key
+of a comparison's plans, the whole-forecast P(AEGL-3) column beside the slider's totals, and narrow screens."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+CHROMIUM = "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} missing")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"],
+                              headless=True)
+        yield b
+        b.close()
+
+
+def _open(browser: Any, folder: Path, width: int = 1500) -> tuple[Any, Any, list[str]]:
+    pytest.importorskip("uvicorn")
+    from plumecast.web.server import DashboardServer
+
+    server = DashboardServer(folder, "127.0.0.1", 0).start()
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+    return server, page, errors
+
+
+def _view(page: Any, vid: str) -> None:
+    page.click(f"#views button[data-view='{vid}']")
+    page.wait_for_selector(f"#views button.active[data-view='{vid}']")
+
+
+def _active(page: Any) -> dict[str, Any]:
+    return page.evaluate("""() => { const e = document.activeElement;
+        return { tag: e.tagName.toLowerCase(), cls: e.getAttribute('class') || '', id: e.dataset ? e.dataset.id : null,
+                 name: e.dataset ? e.dataset.name : null }; }""")
+
+
+def _playing(page: Any) -> bool:
+    return page.get_attribute("#play", "aria-label") == "pause"
+
+
+@needs_chromium
+def test_the_monitors_and_the_city_discs_answer_the_keyboard(browser: Any, run_dir: Path) -> None:
+    """The monitor rows and the city discs answered only a click: from the keyboard a city's detail could be opened
+    only through the search, and Escape did not close it."""
+    server, page, errors = _open(browser, run_dir)
+    try:
+        # Tab from the search box reaches the first monitor row; Enter opens it, Escape closes it
+        page.focus("#search")
+        page.keyboard.press("Tab")
+        row = _active(page)
+        assert row["tag"] == "tr" and "monitor" in row["cls"], row
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#detail:not([hidden])")
+        assert page.inner_text("#detail-name").startswith(row["name"])
+        assert _active(page)["id"] == row["id"]  # the focus stays on its row
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#detail", state="hidden")
+        # space on the next row opens it, and does not start playback
+        page.keyboard.press("Tab")
+        second = _active(page)
+        assert second["tag"] == "tr" and second["id"] != row["id"]
+        page.keyboard.press(" ")
+        page.wait_for_selector("#detail:not([hidden])")
+        assert page.inner_text("#detail-name").startswith(second["name"]) and not _playing(page)
+        # the rows are redrawn at every frame: the focused one keeps the focus
+        page.eval_on_selector("#time-slider", "e => { e.value = '2'; e.dispatchEvent(new Event('input')); }")
+        page.wait_for_selector("#field[data-frame='2']")
+        assert _active(page)["id"] == second["id"]
+        # Escape with the focus on the detail's close button: closed, the focus back on the city's row
+        page.focus("#detail-close")
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#detail", state="hidden")
+        assert _active(page)["id"] == second["id"]
+
+        # the city discs: one stop of the Tab order, after the view buttons; the arrows move between them
+        assert page.locator("#markers circle[tabindex='0']").count() == 1
+        page.focus("#views button:last-child")
+        page.keyboard.press("Tab")
+        disc = _active(page)
+        assert disc["tag"] == "circle" and "marker" in disc["cls"], disc
+        page.keyboard.press("ArrowRight")
+        other = _active(page)
+        assert other["tag"] == "circle" and other["id"] != disc["id"]
+        assert page.get_attribute(f"#markers circle[data-id='{other['id']}']", "tabindex") == "0"
+        assert page.locator("#markers circle[tabindex='0']").count() == 1
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#detail:not([hidden])")
+        assert page.inner_text("#detail-name").startswith(other["name"])
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#detail", state="hidden")
+        page.keyboard.press(" ")
+        page.wait_for_selector("#detail:not([hidden])")
+        assert not _playing(page)
+        assert not errors
+    finally:
+        page.close()
+        server.stop()
+
+
+@needs_chromium
+def test_space_on_a_control_is_that_controls_not_play(browser: Any, compare_dir: Path) -> None:
+    """Space on a plan's "show" button left the view unchanged and started the animation; on the P(AEGL) menu, the
+    detail's × or a view button it did the same. On the page itself it still plays and pauses."""
+    server, page, errors = _open(browser, compare_dir)
+    try:
+        label = page.inner_text("#time-label")
+        page.focus("#plans-table button.pick-plan[data-view='plan2']")
+        page.keyboard.press(" ")
+        page.wait_for_selector("#views button.active[data-view='plan2']")
+        assert not _playing(page) and page.inner_text("#time-label") == label
+        page.focus("#views button[data-view='plan0']")
+        page.keyboard.press(" ")
+        page.wait_for_selector("#views button.active[data-view='plan0']")
+        assert not _playing(page)
+        page.focus("#prob-level")
+        page.keyboard.press(" ")
+        page.keyboard.press("Escape")
+        assert not _playing(page)
+        page.click("#monitors tr.monitor >> nth=0")
+        page.wait_for_selector("#detail:not([hidden])")
+        page.focus("#detail-close")
+        page.keyboard.press(" ")
+        page.wait_for_selector("#detail", state="hidden")
+        assert not _playing(page)
+        # the play button plays with space (its own action), and so does the page itself
+        page.focus("#play")
+        page.keyboard.press(" ")
+        assert _playing(page)
+        page.keyboard.press(" ")
+        assert not _playing(page)
+        page.evaluate("() => document.activeElement.blur()")
+        page.keyboard.press(" ")
+        assert _playing(page)
+        page.keyboard.press(" ")
+        assert not _playing(page)
+        assert not errors
+    finally:
+        page.close()
+        server.stop()
