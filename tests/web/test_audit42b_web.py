@@ -154,3 +154,40 @@ def test_space_on_a_control_is_that_controls_not_play(browser: Any, compare_dir:
     finally:
         page.close()
         server.stop()
+
+
+def _key(page: Any) -> tuple[str, list[str]]:
+    return (" ".join(page.inner_text("#marker-key").split()),
+            page.locator("#marker-key .chip").evaluate_all("cs => cs.map((c) => c.dataset.key)"))
+
+
+@needs_chromium
+def test_the_map_key_says_what_the_view_assesses(browser: Any, compare_dir: Path, run_dir: Path) -> None:
+    """A comparison's table does not assess AEGL-1, yet the fixed key under the map read "grey: below AEGL-1" in
+    every view (DESIGN.md, "unknown is not zero")."""
+    server, page, errors = _open(browser, compare_dir)
+    try:
+        for vid in ("plan0", "plan2"):  # from the table: AEGL-1 not assessed
+            _view(page, vid)
+            text, chips = _key(page)
+            assert "below AEGL-2; AEGL-1 not assessed" in text and "below AEGL-1" not in text, text
+            assert chips == ["l0", "l2", "l3", "lu"]
+            assert "(a plan: its earliest member)" in text
+            # the discs say the same as the key
+            titles = page.locator("#markers circle title").evaluate_all("ts => ts.map((t) => t.textContent)")
+            assert titles and not any("below AEGL-1" in t for t in titles), titles
+        _view(page, "plan1")  # the plan's own run assesses AEGL-1
+        text, chips = _key(page)
+        assert "below AEGL-1 AEGL-1" in text and "not assessed" not in text and chips == ["l0", "l1", "l2", "l3", "lu"]
+        assert not errors
+    finally:
+        page.close()
+        server.stop()
+    server, page, errors = _open(browser, run_dir)
+    try:
+        text, chips = _key(page)
+        assert text.startswith("Cities, by the highest AEGL reached by the slider time: below AEGL-1 AEGL-1")
+        assert text.endswith("unknown; disc size: population.") and chips == ["l0", "l1", "l2", "l3", "lu"]
+    finally:
+        page.close()
+        server.stop()

@@ -5,7 +5,7 @@ import * as N from "./numbers.js";
 import {
   $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks, focusedId, refocus,
 } from "./core.js";
-import { drawMonitors, drawTotals } from "./monitors.js";
+import { drawMarkerKey, drawMonitors, drawTotals } from "./monitors.js";
 import { drawPlans } from "./plans.js";
 
 // ------------------------------------------------------------------ map
@@ -479,6 +479,7 @@ async function switchView(vid) {
   drawViews();
   drawPlans();
   drawLegend();
+  drawMarkerKey();
   if (state.selected && state.selected.receptor !== null) {
     const idx = view.receptors.findIndex((r) => r.name === state.selected.name);
     if (idx >= 0) { await selectReceptor(idx); } else { state.selected = null; $("detail").hidden = true; }

@@ -1,7 +1,7 @@
 // plumecast situation room: the city monitors and the totals of people.
 import * as N from "./numbers.js";
 import {
-  $, MONITOR_ROWS, state, el, emptyBody, placeName, fin, tNow, single, nSets, countdownRef, refText, wholeForecast, timeText, levelAt, shareOf, metricAt, countdownCell, clockAt, reached, savedText, hooks, focusedId, refocus,
+  $, MONITOR_ROWS, state, el, clear, emptyBody, placeName, fin, tNow, single, nSets, countdownRef, refText, wholeForecast, timeText, levelAt, shareOf, metricAt, countdownCell, clockAt, reached, savedText, hooks, focusedId, refocus,
 } from "./core.js";
 
 // ------------------------------------------------------------------ monitors and totals
@@ -104,6 +104,35 @@ export function drawMonitors() {
     + ` Countdowns run from ${refText(ref)}; times UTC.`
     + ` "—": not reached ${forecastEndText(v)}, which is not "safe" after it.`
     + (more > 0 ? ` ${more} more receptors: use the search.` : "");
+}
+
+// The key under the map, from the levels the view assesses: a comparison's table does not assess AEGL-1, so its grey
+// reads "below AEGL-2; AEGL-1 not assessed", never "below AEGL-1" (the key was fixed HTML; audit 42, #8).
+export function drawMarkerKey() {
+  const v = state.view;
+  const box = $("marker-key");
+  if (!v) return;
+  clear(box);
+  const text = (x) => box.appendChild(document.createTextNode(x));
+  const chip = (cls, label) => { box.appendChild(el("span", { class: `chip ${cls}`, "data-key": cls })); text(`${label} `); };
+  const known = v.receptors.filter((r) => r.known);
+  const has = (r, lv) => Boolean(r.aegl_available && r.aegl_available[lv]);
+  const assessed = ["1", "2", "3"].filter((lv) => known.some((r) => has(r, lv)));
+  const earliest = v.kind === "plan" && !v.pct3 && !single() ? " (a plan: its earliest member)" : "";
+  text(`Cities, by the highest AEGL reached by the slider time${earliest}: `);
+  if (!assessed.length) {
+    chip("lu", "unknown: no AEGL level is assessed in this view;");
+  } else {
+    const lowest = assessed[0];
+    const under = ["1", "2"].filter((x) => Number(x) < Number(lowest)).map((x) => `AEGL-${x}`);
+    // cities where only a higher level is assessed (an AEGL missing for the exposure reached there)
+    const higher = known.filter((r) => !has(r, lowest) && assessed.some((lv) => has(r, lv))).length;
+    chip("l0", `below AEGL-${lowest}${under.length ? `; ${under.join(", ")} not assessed` : ""}${higher
+      ? ` (at ${higher} ${higher === 1 ? "city" : "cities"}: below the lowest level assessed there, the levels under it unknown)` : ""}`);
+    for (const lv of assessed) chip(`l${lv}`, `AEGL-${lv}`);
+    chip("lu", "unknown;");
+  }
+  text("disc size: population.");
 }
 
 function orNeg(x) { return fin(x) ? x : -1; }
