@@ -191,3 +191,27 @@ def test_the_map_key_says_what_the_view_assesses(browser: Any, compare_dir: Path
     finally:
         page.close()
         server.stop()
+
+
+@needs_chromium
+def test_the_plans_p_aegl3_column_is_labelled_as_the_whole_forecasts(browser: Any, compare_dir: Path) -> None:
+    """At the issue time every row read "4 of 4" beside "in cities past AEGL-3 (any member): 0": both right (the share
+    is the whole forecast's, the totals the slider time's), but nothing said which was which."""
+    server, page, errors = _open(browser, compare_dir)
+    try:
+        _view(page, "plan0")
+        page.eval_on_selector("#time-slider", "e => { e.value = '0'; e.dispatchEvent(new Event('input')); }")
+        page.wait_for_function("() => document.querySelector('#totals-time').textContent.includes('(T+')")
+        assert page.inner_text("#mon-metric") == "P(AEGL-3), whole forecast"
+        note = page.inner_text("#monitors-note")
+        assert "reaching AEGL-3 at any time in the whole forecast (not by the slider time" in note
+        page.click("#monitors tr.monitor >> nth=0")
+        page.wait_for_selector("#detail:not([hidden])")
+        assert "P(AEGL-2) / P(AEGL-3), members, whole forecast:" in page.inner_text("#detail-facts")
+        assert page.inner_text("#totals-time").startswith("at ")  # the totals: at the slider time
+        _view(page, "plan1")  # a plan's own run: its % of AEGL-3 at the slider time, as a run's
+        assert page.inner_text("#mon-metric") == "% AEGL-3"
+        assert not errors
+    finally:
+        page.close()
+        server.stop()

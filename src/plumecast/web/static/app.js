@@ -355,12 +355,12 @@ function drawDetail() {
     }
     if (r.ensemble && single()) {  // one member: whether that run reaches a level, its figure without interval
       const e = r.ensemble;
-      add("AEGL-2 / AEGL-3 reached (one member)", `${reached(e.p_aegl2)} / ${reached(e.p_aegl3)}`);
+      add("AEGL-2 / AEGL-3 reached (one member, whole forecast)", `${reached(e.p_aegl2)} / ${reached(e.p_aegl3)}`);
       add(nSets() ? "expected fatalities (one member; range over the probit sets)" : "expected fatalities (one member)",
         N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
     } else if (r.ensemble) {
       const e = r.ensemble;
-      add("P(AEGL-2) / P(AEGL-3), members", `${shareOf(e, "2")} / ${shareOf(e, "3")}`);
+      add("P(AEGL-2) / P(AEGL-3), members, whole forecast", `${shareOf(e, "2")} / ${shareOf(e, "3")}`);
       add(`fatalities over members${nSets() ? " and probit sets" : ""}, median (5–95 %)`,
         N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
     }

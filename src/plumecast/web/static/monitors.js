@@ -15,7 +15,9 @@ export function drawMonitors() {
   const ref = countdownRef(t);
   const plan = v.kind === "plan" && !v.pct3;
   const one = plan && single();
-  $("mon-metric").textContent = one ? "AEGL-3 reached" : plan ? "P(AEGL-3)" : "% AEGL-3";
+  // a plan's share is the whole forecast's, beside totals at the slider time: its header says so ("20 of 20" at the
+  // issue time beside "0 cities past AEGL-3" read as a contradiction; audit 42, #9)
+  $("mon-metric").textContent = one ? "AEGL-3 reached, whole forecast" : plan ? "P(AEGL-3), whole forecast" : "% AEGL-3";
   $("monitors").dataset.countdownFrom = ref.from;
   // a front column only where the view has a neutralisation front (a run without one had shown a
   // column of "—" and "unknown"; web audit)
@@ -95,9 +97,9 @@ export function drawMonitors() {
   refocus(body, focused);
   const more = v.receptors.length - Math.min(v.receptors.length, MONITOR_ROWS);
   $("monitors-note").textContent = (one
-    ? "One member (no ensemble): whether that run reaches AEGL-3, not a probability; countdowns to that run's arrival (they err early)."
+    ? "One member (no ensemble): whether that run reaches AEGL-3 at any time in the whole forecast (not by the slider time, unlike the totals and the disc colours), not a probability; countdowns to that run's arrival (they err early)."
     : plan
-      ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
+      ? "Ranked by the share of ensemble members reaching AEGL-3 at any time in the whole forecast (not by the slider time, unlike the totals and the disc colours); countdowns to the earliest member's arrival (they err early)."
       : wholeForecast()
         ? "The folder has no time steps: ranked by the highest level reached, then by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
         : "Ranked by the highest level reached by the slider time (a city once reached stays listed), the cities not reached yet by their nearest arrival, then by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure) and the highest so far; countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
