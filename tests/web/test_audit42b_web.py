@@ -215,3 +215,63 @@ def test_the_plans_p_aegl3_column_is_labelled_as_the_whole_forecasts(browser: An
     finally:
         page.close()
         server.stop()
+
+
+_TEXT_SIZES = """(sel) => { const s = document.querySelector(sel); if (!s || !s.getScreenCTM()) return null;
+    const box = s.getBoundingClientRect(), scale = s.getScreenCTM().a;
+    return [...s.querySelectorAll('text')].filter((t) => t.textContent.trim()).map((t) => {
+      const r = t.getBoundingClientRect();
+      return { text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize) * scale,
+               out: r.left < box.left - 2 || r.right > box.right + 2 }; }); }"""
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [360, 1500])
+def test_a_narrow_screen_scrolls_no_page_sideways_and_keeps_text_readable(browser: Any, compare_dir: Path,
+                                                                           width: int) -> None:
+    """At 360 px the plans table made the page 476 px wide (it scrolled sideways), the legend's and the charts' 11 px
+    text shrank with their viewBox to 4-6 px, and the map's note covered a third of the map."""
+    server, page, errors = _open(browser, compare_dir, width)
+    try:
+        def twenty(route: Any) -> None:  # 20 members: a block per count in the legend, "20 of 20" at its end
+            response = route.fetch()
+            route.fulfill(response=response, json=response.json() | {"members": 20})
+
+        page.route("**/api/summary", twenty)
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        _view(page, "plan0")  # from its table: no map of its own, the note over the map
+        assert page.inner_text("#map-note").startswith("This plan has no concentration forecast of its own")
+        page.click("#monitors tr.monitor >> nth=0")
+        page.wait_for_selector("#detail:not([hidden])")
+        _view(page, "plan1")  # its own run: the concentration legend and the detail chart
+        page.wait_for_selector("#chart path.series")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        table, box = page.locator("#plans-table").bounding_box(), page.locator("#plans").bounding_box()
+        assert box["x"] + box["width"] <= width and table["width"] > 0
+        for sel in ("#legend-svg", "#delay-chart", "#chart"):
+            sizes = page.evaluate(_TEXT_SIZES, sel)
+            assert sizes, sel
+            small = [t for t in sizes if t["px"] < 10]
+            assert not small, (sel, small)
+            assert not [t for t in sizes if t["out"]], (sel, [t for t in sizes if t["out"]])
+        # the AEGL marks' labels on the scale: none over another (a text's box is its line's: 3 px spare at each edge)
+        boxes = [{**b, "y": b["y"] + 3, "height": b["height"] - 6}
+                 for b in (t.bounding_box() for t in page.locator("#legend-svg text").all())]
+        assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if _overlap(a, b)]
+        _view(page, "plan0")
+        sizes = page.evaluate(_TEXT_SIZES, "#legend-svg")  # the probability legend
+        assert sizes and min(t["px"] for t in sizes) >= 10 and not any(t["out"] for t in sizes), sizes
+        assert {"1 of 20", "20 of 20"} <= {t["text"] for t in sizes}
+        note, map_box = page.locator("#map-note").bounding_box(), page.locator("#map").bounding_box()
+        if width < 700:
+            assert not _overlap(note, map_box), (note, map_box)
+        assert not errors
+    finally:
+        page.close()
+        server.stop()

@@ -3,10 +3,10 @@
 // port of plumecast.numbers.
 import * as N from "./numbers.js";
 import {
-  $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks, focusedId, refocus,
+  $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks, focusedId, refocus, chartWidth,
 } from "./core.js";
 import { drawMarkerKey, drawMonitors, drawTotals } from "./monitors.js";
-import { drawPlans } from "./plans.js";
+import { drawDelay, drawPlans } from "./plans.js";
 
 // ------------------------------------------------------------------ map
 
@@ -123,9 +123,12 @@ function drawLegend() {
   clear(s);
   const v = state.view;
   const note = $("legend-note");
+  // drawn at its box's width on a narrow screen: its text had shrunk to 4-6 px at 360 px (audit 42, #7)
+  const W = chartWidth(s, 600);
+  s.setAttribute("viewBox", `0 0 ${W} 46`);
   if (!v || !v.scale) {
     if (v && v.layers && v.layers.probability && v.layers.probability.length) {
-      drawProbLegend(s);
+      drawProbLegend(s, W - 10);
       note.textContent = probNote();
       if (state.probEmpty) note.textContent += " No cell of the output grid reaches it: a grid-cell mean understates the exposure in a city (see the monitors).";
     } else {
@@ -141,13 +144,20 @@ function drawLegend() {
   }
   defs.appendChild(grad);
   s.appendChild(defs);
-  const x0 = 10, x1 = 590;
+  const x0 = 10, x1 = W - 10;
   s.appendChild(svg("rect", { x: x0, y: 4, width: x1 - x0, height: 14, fill: "url(#lg)" }));
   const X = (c) => x0 + (x1 - x0) * concToT(c, v.scale);
   for (const c of [v.scale.vmin, v.scale.vmax]) {
-    s.appendChild(svg("text", { x: X(c), y: 44, class: "tick", "text-anchor": c === v.scale.vmin ? "start" : "end" }, N.concentration(c)));
+    s.appendChild(svg("text", { x: X(c), y: 44, class: "tick scale-end", "text-anchor": c === v.scale.vmin ? "start" : "end" }, N.concentration(c)));
   }
   const colours = { 1: "#b89400", 2: "#c8620a", 3: "#c81e1e" };
+  // labels too close to the one before go on a row under it (they printed over each other on a narrow screen)
+  const rowEnds = [];
+  const rowFor = (left, right) => {
+    let i = rowEnds.findIndex((end) => end + 6 <= left);
+    if (i < 0) { i = rowEnds.length; rowEnds.push(right); } else rowEnds[i] = right;
+    return i;
+  };
   if (v.aegl) {
     for (const lv of ["1", "2", "3"]) {
       const a = v.aegl[lv];
@@ -159,9 +169,17 @@ function drawLegend() {
       const label = above ? `AEGL-${lv} ${N.concentration(c)} ›` : below ? `‹ AEGL-${lv}` : `AEGL-${lv}`;
       // near an end the label is anchored inside the scale (it was cut off at the right edge)
       const anchor = above || x > x1 - 30 ? "end" : below || x < x0 + 30 ? "start" : "middle";
-      s.appendChild(svg("line", { x1: x, x2: x, y1: 0, y2: 22, stroke: colours[lv], "stroke-width": 2.5 }));
-      s.appendChild(svg("text", { x: x, y: 32, class: "tick", "text-anchor": anchor, fill: colours[lv] }, label));
+      const wide = 6.4 * label.length;
+      const left = anchor === "end" ? x - wide : anchor === "middle" ? x - wide / 2 : x;
+      const row = rowFor(left, left + wide);
+      s.appendChild(svg("line", { x1: x, x2: x, y1: 0, y2: 22 + 12 * row, stroke: colours[lv], "stroke-width": 2.5 }));
+      s.appendChild(svg("text", { x: x, y: 32 + 12 * row, class: "tick", "text-anchor": anchor, fill: colours[lv] }, label));
     }
+  }
+  const extra = 12 * Math.max(rowEnds.length - 1, 0);
+  if (extra) {
+    s.setAttribute("viewBox", `0 0 ${W} ${46 + extra}`);
+    for (const t of s.querySelectorAll("text.scale-end")) t.setAttribute("y", String(44 + extra));
   }
   note.textContent = `Near-surface concentration, ${N.roundSig((v.interval_s || 3600) / 60)}-min mean on the output grid, log scale. ` +
     (v.aegl ? "AEGL marks: the 1-h values; a city's level uses the AEGL for its elapsed exposure. " : "AEGL values unknown. ") +
@@ -180,10 +198,10 @@ function probNote() {
 
 // The probability layer's colour scale: the share of members (PROB_LUT), or the one member's
 // "reached" colour.
-function drawProbLegend(s) {
+function drawProbLegend(s, x1) {
   const colour = (b) => `rgb(${PROB_LUT[4 * b]},${PROB_LUT[4 * b + 1]},${PROB_LUT[4 * b + 2]})`;
   const opacity = (b) => (PROB_LUT[4 * b + 3] / 255).toFixed(3);
-  const x0 = 10, x1 = 590;
+  const x0 = 10;
   if (single()) {
     s.appendChild(svg("rect", { x: x0, y: 4, width: 40, height: 14, fill: colour(255), "fill-opacity": opacity(255), class: "prob-scale" }));
     s.appendChild(svg("text", { x: x0 + 48, y: 16, class: "tick" }, "the one member reaches the chosen AEGL"));
@@ -196,8 +214,10 @@ function drawProbLegend(s) {
     for (let k = 1; k <= n; k++) {
       const b = Math.max(1, Math.ceil((k / n) * 255)), x = x0 + (k - 1) * w;  // as encode.fraction_bytes
       s.appendChild(svg("rect", { x, y: 4, width: w - 2, height: 14, fill: colour(b), "fill-opacity": opacity(b), class: "prob-scale" }));
+      // the first and the last label inside the scale (a narrow block had cut "20 of 20" at the edge)
+      const [lx, anchor] = k === 1 && w < 60 ? [x, "start"] : k === n && w < 60 ? [x + w - 2, "end"] : [x + w / 2, "middle"];
       if (n <= 10 || k === 1 || k === n || 2 * k === n)
-        s.appendChild(svg("text", { x: x + w / 2, y: 36, class: "tick", "text-anchor": "middle" }, `${k} of ${n}`));
+        s.appendChild(svg("text", { x: lx, y: 36, class: "tick", "text-anchor": anchor }, `${k} of ${n}`));
     }
     return;
   }
@@ -383,7 +403,8 @@ function drawChart() {
   if (!data) { src.textContent = state.view.has_series || state.view.n_frames ? "loading…" : "no time series in this view"; return; }
   if (data.error) { src.textContent = data.error; return; }
   src.textContent = `Source: ${data.source}.`;
-  const W = 640, H = 260, L = 84, R = 22, T = 10, B = 30;
+  const W = chartWidth(s, 640), H = 260, L = 84, R = 22, T = 10, B = 30;  // its box's width when narrow (audit 42, #7)
+  s.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const ts = data.time_s;
   const xs = (sec) => L + (W - L - R) * (sec - ts[0] + (ts.length > 1 ? ts[1] - ts[0] : 0)) / (ts[ts.length - 1] - ts[0] + (ts.length > 1 ? ts[1] - ts[0] : 1));
   const vals = [...data.conc.filter((x) => fin(x) && x > 0)];
@@ -424,12 +445,13 @@ function drawChart() {
   line(data.conc, "series");
   const t = tNow();
   if (fin(t)) { const x = xs(t); s.appendChild(svg("line", { x1: x, x2: x, y1: T, y2: H - B, class: "now" })); }
-  let lx = L + 8;
+  let lx = L + 8, ly0 = T;
   for (const [cls, label] of [["series", "outdoors"], ["series indoor", "indoors"], ["curve1", "AEGL-1"], ["curve2", "AEGL-2"], ["curve3", "AEGL-3"]]) {
     if (cls === "series indoor" && !data.indoor) continue;
     if (cls.startsWith("curve") && !data.aegl[cls.slice(5)]) continue;
-    s.appendChild(svg("path", { d: `M${lx} ${T + 8}h18`, class: cls }));
-    s.appendChild(svg("text", { x: lx + 22, y: T + 12, class: "label" }, label));
+    if (lx > L + 8 && lx + 22 + 7 * label.length > W - R) { lx = L + 8; ly0 += 16; }  // a second row when narrow
+    s.appendChild(svg("path", { d: `M${lx} ${ly0 + 8}h18`, class: cls }));
+    s.appendChild(svg("text", { x: lx + 22, y: ly0 + 12, class: "label" }, label));
     lx += 34 + 7 * label.length;
   }
 }
@@ -658,6 +680,19 @@ function setup() {
       || (t.closest && t.closest("#map") && !t.classList.contains("marker"));
     if (!mine) return;
     ev.preventDefault(); state.follow = false; state.playing ? stop() : play();
+  });
+  // the legend and the charts are drawn at their boxes' widths: again when these change
+  let widths = "";
+  window.addEventListener("resize", () => {
+    clearTimeout(state.resizeTimer);
+    state.resizeTimer = setTimeout(() => {
+      const now = ["legend-svg", "delay-chart", "chart"].map((id) => Math.round($(id).getBoundingClientRect().width)).join();
+      if (now === widths || !state.view) return;
+      widths = now;
+      drawLegend();
+      if (state.summary && state.summary.plans.length) drawDelay();
+      if (state.selected) drawChart();
+    }, 150);
   });
   setupPanZoom();
   setupSearch();

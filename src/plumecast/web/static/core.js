@@ -349,5 +349,25 @@ export function refocus(box, id) {
   if (e) e.focus({ preventScroll: true });
 }
 
+// The width, in the SVG's user units, to draw a chart at: its box's width in CSS pixels, from `min` up to its design
+// width `max`, so that its 11 px text stays about 11 px on a narrow screen (a fixed viewBox had scaled it to 4-6 px at
+// 360 px: audit 42, #7); the design width where the box is not laid out (hidden).
+export function chartWidth(s, max, min = 280) {
+  const w = s.getBoundingClientRect().width;
+  return w > 0 ? Math.round(Math.min(max, Math.max(min, w))) : max;
+}
+
+// `text` in lines of at most about `px` pixels of 11 px text, broken at spaces (a long line runs past the box's edge)
+export function wrapText(text, px) {
+  const n = Math.max(12, Math.floor(px / 6.4));
+  const out = [];
+  let line = "";
+  for (const w of String(text).split(" ")) {
+    if (line && line.length + 1 + w.length > n) { out.push(line); line = w; } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
 // functions of app.js the other modules call (set by app.js: switchView, selectReceptor)
 export const hooks = {};
