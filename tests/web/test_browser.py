@@ -487,7 +487,7 @@ def test_one_member_comparison_shows_no_probabilities(browser: Any, compare_dir:
                     "probability of exceedance", "100 %"):
             assert bad not in shown, (bad, shown)
         assert "one member" in page.inner_text("#plans")
-        assert page.inner_text("#mon-metric") == "AEGL-3 reached"
+        assert page.inner_text("#mon-metric") == "AEGL-3 reached, whole forecast"
         assert page.locator("#monitors tr.monitor[data-name='Tokyo'] .metric").inner_text() in ("yes", "no")
         assert p.errors == []
         p.close()

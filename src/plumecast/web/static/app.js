@@ -3,10 +3,10 @@
 // port of plumecast.numbers.
 import * as N from "./numbers.js";
 import {
-  $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks,
+  $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks, focusedId, refocus, chartWidth,
 } from "./core.js";
-import { drawMonitors, drawTotals } from "./monitors.js";
-import { drawPlans } from "./plans.js";
+import { drawMarkerKey, drawMonitors, drawTotals } from "./monitors.js";
+import { drawDelay, drawPlans } from "./plans.js";
 
 // ------------------------------------------------------------------ map
 
@@ -20,25 +20,49 @@ function markerRadius(pop, maxPop) {
 
 function drawMarkers() {
   const g = $("markers");
+  const focused = focusedId(g);
   clear(g);
   const v = state.view;
   if (!v) return;
   const t = tNow();
   const pops = v.receptors.map((r) => r.population).filter(fin);
   const maxPop = pops.length ? Math.max(...pops) : 0;
-  const order = [...v.receptors].sort((a, b) => (fin(b.population) ? b.population : 0) - (fin(a.population) ? a.population : 0));
+  const order = [...v.receptors].sort((a, b) => (fin(b.population) ? b.population : 0) - (fin(a.population) ? a.population : 0))
+    .filter((r) => fin(r.lat) && fin(r.lon));
+  // the keyboard: the discs are one stop of the Tab order (the focused one, else the selected city, else the
+  // largest), the arrow keys move between them by population, Enter or space opens one (they answered only a
+  // click, so a city's detail could be reached from the keyboard only through the search: audit 42)
+  const ids = order.map((r) => r.id);
+  if (!ids.includes(state.markerFocus)) {
+    state.markerFocus = state.selected && ids.includes(state.selected.receptor) ? state.selected.receptor : ids[0];
+  }
   for (const r of order) {
-    if (!fin(r.lat) || !fin(r.lon)) continue;
     const lv = levelAt(r, t);
+    const label = `${placeName(r)}: ${levelText(r, lv)}; ${N.people(r.population)} people`;
     const c = svg("circle", {
       cx: mapX(r.lon), cy: 90 - r.lat, r: markerRadius(r.population, maxPop),
       class: `marker l${lv}${state.selected && state.selected.receptor === r.id ? " selected" : ""}`,
-      "data-name": r.name, "data-level": lv,
+      "data-name": r.name, "data-level": lv, "data-id": String(r.id), role: "button", "aria-label": label,
+      tabindex: r.id === state.markerFocus ? "0" : "-1",
     });
-    c.appendChild(svg("title", {}, `${r.name}: ${levelText(r, lv)}; ${N.people(r.population)} people`));
+    c.appendChild(svg("title", {}, label));
     c.addEventListener("click", () => selectReceptor(r.id));
+    c.addEventListener("keydown", (ev) => markerKey(ev, r.id, ids));
     g.appendChild(c);
   }
+  refocus(g, focused);
+}
+
+function markerKey(ev, id, ids) {
+  if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); selectReceptor(id); return; }
+  const i = ids.indexOf(id);
+  const j = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: ids.length - 1 }[ev.key];
+  if (j === undefined) return;
+  ev.preventDefault();
+  state.markerFocus = ids[Math.min(Math.max(j, 0), ids.length - 1)];
+  for (const c of $("markers").children) c.setAttribute("tabindex", c.dataset.id === String(state.markerFocus) ? "0" : "-1");
+  const next = $("markers").querySelector(`[data-id="${state.markerFocus}"]`);
+  if (next) next.focus();
 }
 
 async function drawField() {
@@ -99,9 +123,12 @@ function drawLegend() {
   clear(s);
   const v = state.view;
   const note = $("legend-note");
+  // drawn at its box's width on a narrow screen: its text had shrunk to 4-6 px at 360 px (audit 42, #7)
+  const W = chartWidth(s, 600);
+  s.setAttribute("viewBox", `0 0 ${W} 46`);
   if (!v || !v.scale) {
     if (v && v.layers && v.layers.probability && v.layers.probability.length) {
-      drawProbLegend(s);
+      drawProbLegend(s, W - 10);
       note.textContent = probNote();
       if (state.probEmpty) note.textContent += " No cell of the output grid reaches it: a grid-cell mean understates the exposure in a city (see the monitors).";
     } else {
@@ -117,13 +144,20 @@ function drawLegend() {
   }
   defs.appendChild(grad);
   s.appendChild(defs);
-  const x0 = 10, x1 = 590;
+  const x0 = 10, x1 = W - 10;
   s.appendChild(svg("rect", { x: x0, y: 4, width: x1 - x0, height: 14, fill: "url(#lg)" }));
   const X = (c) => x0 + (x1 - x0) * concToT(c, v.scale);
   for (const c of [v.scale.vmin, v.scale.vmax]) {
-    s.appendChild(svg("text", { x: X(c), y: 44, class: "tick", "text-anchor": c === v.scale.vmin ? "start" : "end" }, N.concentration(c)));
+    s.appendChild(svg("text", { x: X(c), y: 44, class: "tick scale-end", "text-anchor": c === v.scale.vmin ? "start" : "end" }, N.concentration(c)));
   }
   const colours = { 1: "#b89400", 2: "#c8620a", 3: "#c81e1e" };
+  // labels too close to the one before go on a row under it (they printed over each other on a narrow screen)
+  const rowEnds = [];
+  const rowFor = (left, right) => {
+    let i = rowEnds.findIndex((end) => end + 6 <= left);
+    if (i < 0) { i = rowEnds.length; rowEnds.push(right); } else rowEnds[i] = right;
+    return i;
+  };
   if (v.aegl) {
     for (const lv of ["1", "2", "3"]) {
       const a = v.aegl[lv];
@@ -135,9 +169,17 @@ function drawLegend() {
       const label = above ? `AEGL-${lv} ${N.concentration(c)} ›` : below ? `‹ AEGL-${lv}` : `AEGL-${lv}`;
       // near an end the label is anchored inside the scale (it was cut off at the right edge)
       const anchor = above || x > x1 - 30 ? "end" : below || x < x0 + 30 ? "start" : "middle";
-      s.appendChild(svg("line", { x1: x, x2: x, y1: 0, y2: 22, stroke: colours[lv], "stroke-width": 2.5 }));
-      s.appendChild(svg("text", { x: x, y: 32, class: "tick", "text-anchor": anchor, fill: colours[lv] }, label));
+      const wide = 6.4 * label.length;
+      const left = anchor === "end" ? x - wide : anchor === "middle" ? x - wide / 2 : x;
+      const row = rowFor(left, left + wide);
+      s.appendChild(svg("line", { x1: x, x2: x, y1: 0, y2: 22 + 12 * row, stroke: colours[lv], "stroke-width": 2.5 }));
+      s.appendChild(svg("text", { x: x, y: 32 + 12 * row, class: "tick", "text-anchor": anchor, fill: colours[lv] }, label));
     }
+  }
+  const extra = 12 * Math.max(rowEnds.length - 1, 0);
+  if (extra) {
+    s.setAttribute("viewBox", `0 0 ${W} ${46 + extra}`);
+    for (const t of s.querySelectorAll("text.scale-end")) t.setAttribute("y", String(44 + extra));
   }
   note.textContent = `Near-surface concentration, ${N.roundSig((v.interval_s || 3600) / 60)}-min mean on the output grid, log scale. ` +
     (v.aegl ? "AEGL marks: the 1-h values; a city's level uses the AEGL for its elapsed exposure. " : "AEGL values unknown. ") +
@@ -156,10 +198,10 @@ function probNote() {
 
 // The probability layer's colour scale: the share of members (PROB_LUT), or the one member's
 // "reached" colour.
-function drawProbLegend(s) {
+function drawProbLegend(s, x1) {
   const colour = (b) => `rgb(${PROB_LUT[4 * b]},${PROB_LUT[4 * b + 1]},${PROB_LUT[4 * b + 2]})`;
   const opacity = (b) => (PROB_LUT[4 * b + 3] / 255).toFixed(3);
-  const x0 = 10, x1 = 590;
+  const x0 = 10;
   if (single()) {
     s.appendChild(svg("rect", { x: x0, y: 4, width: 40, height: 14, fill: colour(255), "fill-opacity": opacity(255), class: "prob-scale" }));
     s.appendChild(svg("text", { x: x0 + 48, y: 16, class: "tick" }, "the one member reaches the chosen AEGL"));
@@ -172,8 +214,10 @@ function drawProbLegend(s) {
     for (let k = 1; k <= n; k++) {
       const b = Math.max(1, Math.ceil((k / n) * 255)), x = x0 + (k - 1) * w;  // as encode.fraction_bytes
       s.appendChild(svg("rect", { x, y: 4, width: w - 2, height: 14, fill: colour(b), "fill-opacity": opacity(b), class: "prob-scale" }));
+      // the first and the last label inside the scale (a narrow block had cut "20 of 20" at the edge)
+      const [lx, anchor] = k === 1 && w < 60 ? [x, "start"] : k === n && w < 60 ? [x + w - 2, "end"] : [x + w / 2, "middle"];
       if (n <= 10 || k === 1 || k === n || 2 * k === n)
-        s.appendChild(svg("text", { x: x + w / 2, y: 36, class: "tick", "text-anchor": "middle" }, `${k} of ${n}`));
+        s.appendChild(svg("text", { x: lx, y: 36, class: "tick", "text-anchor": anchor }, `${k} of ${n}`));
     }
     return;
   }
@@ -230,6 +274,18 @@ function fitBox(v) {
 }
 
 // ------------------------------------------------------------------ detail chart
+
+// close the detail panel (its ×, or Escape anywhere); the focus, if it was in the panel, goes back to the city's
+// monitor row or disc, else to the search
+function closeDetail() {
+  const inside = $("detail").contains(document.activeElement);
+  const id = state.selected ? state.selected.receptor : null;
+  state.selected = null; state.pin = null; $("detail").hidden = true; drawMarkers(); drawPin();
+  if (!inside) return;
+  const back = id === null ? null
+    : $("monitors").querySelector(`tr[data-id="${id}"]`) || $("markers").querySelector(`[data-id="${id}"]`);
+  (back || $("search")).focus();
+}
 
 // open the detail panel on a place (a receptor or a pinned point), its series still to come
 function openDetail(selected, pin, place) {
@@ -319,12 +375,12 @@ function drawDetail() {
     }
     if (r.ensemble && single()) {  // one member: whether that run reaches a level, its figure without interval
       const e = r.ensemble;
-      add("AEGL-2 / AEGL-3 reached (one member)", `${reached(e.p_aegl2)} / ${reached(e.p_aegl3)}`);
+      add("AEGL-2 / AEGL-3 reached (one member, whole forecast)", `${reached(e.p_aegl2)} / ${reached(e.p_aegl3)}`);
       add(nSets() ? "expected fatalities (one member; range over the probit sets)" : "expected fatalities (one member)",
         N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
     } else if (r.ensemble) {
       const e = r.ensemble;
-      add("P(AEGL-2) / P(AEGL-3), members", `${shareOf(e, "2")} / ${shareOf(e, "3")}`);
+      add("P(AEGL-2) / P(AEGL-3), members, whole forecast", `${shareOf(e, "2")} / ${shareOf(e, "3")}`);
       add(`fatalities over members${nSets() ? " and probit sets" : ""}, median (5–95 %)`,
         N.peopleRange(e.fatalities[1], e.fatalities[0], e.fatalities[2]));
     }
@@ -347,7 +403,8 @@ function drawChart() {
   if (!data) { src.textContent = state.view.has_series || state.view.n_frames ? "loading…" : "no time series in this view"; return; }
   if (data.error) { src.textContent = data.error; return; }
   src.textContent = `Source: ${data.source}.`;
-  const W = 640, H = 260, L = 84, R = 22, T = 10, B = 30;
+  const W = chartWidth(s, 640), H = 260, L = 84, R = 22, T = 10, B = 30;  // its box's width when narrow (audit 42, #7)
+  s.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const ts = data.time_s;
   const xs = (sec) => L + (W - L - R) * (sec - ts[0] + (ts.length > 1 ? ts[1] - ts[0] : 0)) / (ts[ts.length - 1] - ts[0] + (ts.length > 1 ? ts[1] - ts[0] : 1));
   const vals = [...data.conc.filter((x) => fin(x) && x > 0)];
@@ -388,12 +445,13 @@ function drawChart() {
   line(data.conc, "series");
   const t = tNow();
   if (fin(t)) { const x = xs(t); s.appendChild(svg("line", { x1: x, x2: x, y1: T, y2: H - B, class: "now" })); }
-  let lx = L + 8;
+  let lx = L + 8, ly0 = T;
   for (const [cls, label] of [["series", "outdoors"], ["series indoor", "indoors"], ["curve1", "AEGL-1"], ["curve2", "AEGL-2"], ["curve3", "AEGL-3"]]) {
     if (cls === "series indoor" && !data.indoor) continue;
     if (cls.startsWith("curve") && !data.aegl[cls.slice(5)]) continue;
-    s.appendChild(svg("path", { d: `M${lx} ${T + 8}h18`, class: cls }));
-    s.appendChild(svg("text", { x: lx + 22, y: T + 12, class: "label" }, label));
+    if (lx > L + 8 && lx + 22 + 7 * label.length > W - R) { lx = L + 8; ly0 += 16; }  // a second row when narrow
+    s.appendChild(svg("path", { d: `M${lx} ${ly0 + 8}h18`, class: cls }));
+    s.appendChild(svg("text", { x: lx + 22, y: ly0 + 12, class: "label" }, label));
     lx += 34 + 7 * label.length;
   }
 }
@@ -443,6 +501,7 @@ async function switchView(vid) {
   drawViews();
   drawPlans();
   drawLegend();
+  drawMarkerKey();
   if (state.selected && state.selected.receptor !== null) {
     const idx = view.receptors.findIndex((r) => r.name === state.selected.name);
     if (idx >= 0) { await selectReceptor(idx); } else { state.selected = null; $("detail").hidden = true; }
@@ -512,7 +571,7 @@ function setupSearch() {
         `${hit.name}${hit.country ? ", " + hit.country : ""} — ${N.people(hit.population)} people${hit.receptor !== null ? " · monitored" : ""}`);
       const pick = () => (hit.receptor !== null ? selectReceptor(hit.receptor) : selectPoint(hit));
       li.addEventListener("click", pick);
-      li.addEventListener("keydown", (ev) => { if (ev.key === "Enter") pick(); });
+      li.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); pick(); } });
       list.appendChild(li);
     }
     if (!data.results.length) list.appendChild(el("li", { class: "none" }, `no city named “${q}”`));
@@ -609,12 +668,31 @@ function setup() {
   $("play").addEventListener("click", () => { state.follow = false; return state.playing ? stop() : play(); });
   for (const id of ["show-field", "show-prob", "show-front"]) $(id).addEventListener("change", () => render().catch(showError));
   $("prob-level").addEventListener("change", () => { state.probUrl = null; render().catch(showError); });
-  $("detail-close").addEventListener("click", () => { state.selected = null; state.pin = null; $("detail").hidden = true; drawMarkers(); drawPin(); });
+  $("detail-close").addEventListener("click", closeDetail);
   document.addEventListener("keydown", (ev) => {
-    if (ev.target.tagName === "INPUT" && ev.target.type !== "range") return;
-    const v = state.view;
-    if (!v) return;
-    if (ev.key === " ") { ev.preventDefault(); state.follow = false; state.playing ? stop() : play(); }
+    if (ev.key === "Escape" && !$("detail").hidden) { closeDetail(); return; }
+    if (ev.key !== " " || !state.view) return;
+    // space plays or pauses from the page itself, the map or the slider only: on a button, a menu, a link, a
+    // field, a monitor row, a search result or a city disc it is that control's own (it had started playback and
+    // cancelled the control's action: space on a plan's "show" left the view unchanged; audit 42)
+    const t = ev.target;
+    const mine = t === document.body || t === document.documentElement || t === $("time-slider")
+      || (t.closest && t.closest("#map") && !t.classList.contains("marker"));
+    if (!mine) return;
+    ev.preventDefault(); state.follow = false; state.playing ? stop() : play();
+  });
+  // the legend and the charts are drawn at their boxes' widths: again when these change
+  let widths = "";
+  window.addEventListener("resize", () => {
+    clearTimeout(state.resizeTimer);
+    state.resizeTimer = setTimeout(() => {
+      const now = ["legend-svg", "delay-chart", "chart"].map((id) => Math.round($(id).getBoundingClientRect().width)).join();
+      if (now === widths || !state.view) return;
+      widths = now;
+      drawLegend();
+      if (state.summary && state.summary.plans.length) drawDelay();
+      if (state.selected) drawChart();
+    }, 150);
   });
   setupPanZoom();
   setupSearch();

@@ -12,6 +12,8 @@ export const state = {
   viewBox: [0, 0, 360, 180], reloadTimer: null, lastSignature: null, probEmpty: false,
   // the slider follows the clock (live countdowns) until the user moves it or plays
   follow: true, lastFrom: null,
+  // the city disc that is the map's stop in the Tab order (receptor id)
+  markerFocus: null,
 };
 
 // Live countdowns are redrawn this often [ms]; they count from the next redraw, so that what
@@ -332,6 +334,39 @@ export function savedText(text, n) {
   if (!(fin(n) && n > 0)) return text;
   const where = `${n} receptor${n === 1 ? "" : "s"}`;
   return text === N.UNKNOWN ? `${N.UNKNOWN} (deaths unknown at ${where})` : `${text} known; unknown at ${where}`;
+}
+
+// The data-id of the element focused within `box` (null: the focus is elsewhere). The monitors and the city discs
+// are redrawn at every frame and every live redraw; refocus(box, id) gives the focus back to the redrawn element
+// of that id, so that a keyboard user's place is not dropped to the page (audit 42).
+export function focusedId(box) {
+  const a = document.activeElement;
+  return a && a !== box && box.contains(a) && a.dataset && a.dataset.id !== undefined ? a.dataset.id : null;
+}
+export function refocus(box, id) {
+  if (id === null) return;
+  const e = box.querySelector(`[data-id="${id}"]`);
+  if (e) e.focus({ preventScroll: true });
+}
+
+// The width, in the SVG's user units, to draw a chart at: its box's width in CSS pixels, from `min` up to its design
+// width `max`, so that its 11 px text stays about 11 px on a narrow screen (a fixed viewBox had scaled it to 4-6 px at
+// 360 px: audit 42, #7); the design width where the box is not laid out (hidden).
+export function chartWidth(s, max, min = 280) {
+  const w = s.getBoundingClientRect().width;
+  return w > 0 ? Math.round(Math.min(max, Math.max(min, w))) : max;
+}
+
+// `text` in lines of at most about `px` pixels of 11 px text, broken at spaces (a long line runs past the box's edge)
+export function wrapText(text, px) {
+  const n = Math.max(12, Math.floor(px / 6.4));
+  const out = [];
+  let line = "";
+  for (const w of String(text).split(" ")) {
+    if (line && line.length + 1 + w.length > n) { out.push(line); line = w; } else line = line ? `${line} ${w}` : w;
+  }
+  if (line) out.push(line);
+  return out;
 }
 
 // functions of app.js the other modules call (set by app.js: switchView, selectReceptor)

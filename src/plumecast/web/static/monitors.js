@@ -1,20 +1,23 @@
 // plumecast situation room: the city monitors and the totals of people.
 import * as N from "./numbers.js";
 import {
-  $, MONITOR_ROWS, state, el, emptyBody, placeName, fin, tNow, single, nSets, countdownRef, refText, wholeForecast, timeText, levelAt, shareOf, metricAt, countdownCell, clockAt, reached, savedText, hooks,
+  $, MONITOR_ROWS, state, el, clear, emptyBody, placeName, fin, tNow, single, nSets, countdownRef, refText, wholeForecast, timeText, levelAt, shareOf, metricAt, countdownCell, clockAt, reached, savedText, hooks, focusedId, refocus,
 } from "./core.js";
 
 // ------------------------------------------------------------------ monitors and totals
 
 export function drawMonitors() {
   const v = state.view;
+  const focused = focusedId($("monitors").querySelector("tbody"));
   const body = emptyBody("monitors");
   if (!v) return;
   const t = tNow();
   const ref = countdownRef(t);
   const plan = v.kind === "plan" && !v.pct3;
   const one = plan && single();
-  $("mon-metric").textContent = one ? "AEGL-3 reached" : plan ? "P(AEGL-3)" : "% AEGL-3";
+  // a plan's share is the whole forecast's, beside totals at the slider time: its header says so ("20 of 20" at the
+  // issue time beside "0 cities past AEGL-3" read as a contradiction; audit 42, #9)
+  $("mon-metric").textContent = one ? "AEGL-3 reached, whole forecast" : plan ? "P(AEGL-3), whole forecast" : "% AEGL-3";
   $("monitors").dataset.countdownFrom = ref.from;
   // a front column only where the view has a neutralisation front (a run without one had shown a
   // column of "—" and "unknown"; web audit)
@@ -60,7 +63,8 @@ export function drawMonitors() {
   });
   for (const { r, m } of rows.slice(0, MONITOR_ROWS)) {
     const lv = levelAt(r, t);
-    const tr = el("tr", { class: "monitor", "data-name": r.name, "data-id": String(r.id) });
+    // a stop of the Tab order: Enter or space opens the city (a row answered only a click; audit 42)
+    const tr = el("tr", { class: "monitor", "data-name": r.name, "data-id": String(r.id), tabindex: "0" });
     const name = el("td");
     name.appendChild(el("span", { class: `chip l${lv}` }));
     name.appendChild(document.createTextNode(placeName(r)));
@@ -85,19 +89,52 @@ export function drawMonitors() {
       tr.appendChild(el("td", { class: cls + (c.passed ? " passed" : "") }, c.text));
     }
     tr.addEventListener("click", () => hooks.selectReceptor(r.id));
+    tr.addEventListener("keydown", (ev) => {
+      if (ev.target === tr && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); hooks.selectReceptor(r.id); }
+    });
     body.appendChild(tr);
   }
+  refocus(body, focused);
   const more = v.receptors.length - Math.min(v.receptors.length, MONITOR_ROWS);
   $("monitors-note").textContent = (one
-    ? "One member (no ensemble): whether that run reaches AEGL-3, not a probability; countdowns to that run's arrival (they err early)."
+    ? "One member (no ensemble): whether that run reaches AEGL-3 at any time in the whole forecast (not by the slider time, unlike the totals and the disc colours), not a probability; countdowns to that run's arrival (they err early)."
     : plan
-      ? "Ranked by the share of ensemble members reaching AEGL-3; countdowns to the earliest member's arrival (they err early)."
+      ? "Ranked by the share of ensemble members reaching AEGL-3 at any time in the whole forecast (not by the slider time, unlike the totals and the disc colours); countdowns to the earliest member's arrival (they err early)."
       : wholeForecast()
         ? "The folder has no time steps: ranked by the highest level reached, then by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
         : "Ranked by the highest level reached by the slider time (a city once reached stays listed), the cities not reached yet by their nearest arrival, then by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure) and the highest so far; countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
     + ` Countdowns run from ${refText(ref)}; times UTC.`
     + ` "—": not reached ${forecastEndText(v)}, which is not "safe" after it.`
     + (more > 0 ? ` ${more} more receptors: use the search.` : "");
+}
+
+// The key under the map, from the levels the view assesses: a comparison's table does not assess AEGL-1, so its grey
+// reads "below AEGL-2; AEGL-1 not assessed", never "below AEGL-1" (the key was fixed HTML; audit 42, #8).
+export function drawMarkerKey() {
+  const v = state.view;
+  const box = $("marker-key");
+  if (!v) return;
+  clear(box);
+  const text = (x) => box.appendChild(document.createTextNode(x));
+  const chip = (cls, label) => { box.appendChild(el("span", { class: `chip ${cls}`, "data-key": cls })); text(`${label} `); };
+  const known = v.receptors.filter((r) => r.known);
+  const has = (r, lv) => Boolean(r.aegl_available && r.aegl_available[lv]);
+  const assessed = ["1", "2", "3"].filter((lv) => known.some((r) => has(r, lv)));
+  const earliest = v.kind === "plan" && !v.pct3 && !single() ? " (a plan: its earliest member)" : "";
+  text(`Cities, by the highest AEGL reached by the slider time${earliest}: `);
+  if (!assessed.length) {
+    chip("lu", "unknown: no AEGL level is assessed in this view;");
+  } else {
+    const lowest = assessed[0];
+    const under = ["1", "2"].filter((x) => Number(x) < Number(lowest)).map((x) => `AEGL-${x}`);
+    // cities where only a higher level is assessed (an AEGL missing for the exposure reached there)
+    const higher = known.filter((r) => !has(r, lowest) && assessed.some((lv) => has(r, lv))).length;
+    chip("l0", `below AEGL-${lowest}${under.length ? `; ${under.join(", ")} not assessed` : ""}${higher
+      ? ` (at ${higher} ${higher === 1 ? "city" : "cities"}: below the lowest level assessed there, the levels under it unknown)` : ""}`);
+    for (const lv of assessed) chip(`l${lv}`, `AEGL-${lv}`);
+    chip("lu", "unknown;");
+  }
+  text("disc size: population.");
 }
 
 function orNeg(x) { return fin(x) ? x : -1; }

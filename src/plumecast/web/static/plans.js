@@ -1,7 +1,7 @@
 // plumecast situation room: the plans side by side and the cost of delay.
 import * as N from "./numbers.js";
 import {
-  $, state, el, svg, clear, emptyBody, fin, single, nSets, savedText, hooks,
+  $, state, el, svg, clear, emptyBody, fin, single, nSets, savedText, hooks, chartWidth, wrapText,
 } from "./core.js";
 
 // ------------------------------------------------------------------ plans
@@ -89,7 +89,7 @@ function hourTicks(h0, h1, pxPerH, minPx = 40) {
   return out;
 }
 
-function drawDelay() {
+export function drawDelay() {
   const sm = state.summary;
   const s = $("delay-chart");
   clear(s);
@@ -98,7 +98,13 @@ function drawDelay() {
   s.hidden = !rows.length;
   if (!rows.length) { $("delay-note").textContent = "This comparison has no cost-of-delay curve."; return; }
   const axis = sm.delay_axis || {};
-  const W = 720, H = 300, L = 70, R = 10, T = 12, B = 50;
+  // drawn at its box's width on a narrow screen, its long lines wrapped (audit 42, #7)
+  const W = chartWidth(s, 720), L = 70, R = 10, T = 12;
+  const axisLines = [...wrapText(delayOrigin(axis), W - 20), ...wrapText("when the plan's measure is taken", W - 20)];
+  // narrower than drawn for: the legend goes under the chart, over which its wrapped lines had run
+  const under = W < 720;
+  const PB = 250, axisEnd = PB + 30 + 14 * (axisLines.length - 1);  // the plot's bottom; the axis' last line
+  const H = Math.max(300, axisEnd + 6), B = H - PB;
   const base = sm.plans.find((p) => p.baseline);
   const all = rows.flatMap((d) => [d.p5, d.median, d.p95]).filter(fin);
   const ys = all.filter((x) => x > 0);
@@ -130,8 +136,9 @@ function drawDelay() {
   for (const h of hourTicks(h0, h1, (W - L - R) / (h1 - h0))) {
     s.appendChild(svg("text", { x: X(h), y: H - B + 14, class: "tick x-tick", "text-anchor": "middle" }, `${N.roundSig(h, 3)}`));
   }
-  s.appendChild(svg("text", { x: (L + W) / 2, y: H - B + 30, class: "tick axis-label", "text-anchor": "middle" }, delayOrigin(axis)));
-  s.appendChild(svg("text", { x: (L + W) / 2, y: H - B + 44, class: "tick", "text-anchor": "middle" }, "when the plan's measure is taken"));
+  const mid = W < 720 ? W / 2 : (L + W) / 2;
+  axisLines.forEach((line, i) => s.appendChild(svg("text", { x: mid, y: H - B + 30 + 14 * i,
+    class: `tick${i === 0 ? " axis-label" : ""}`, "text-anchor": "middle" }, line)));
   s.appendChild(svg("path", { d: `M${L} ${T}V${H - B}H${W - R}`, class: "axis" }));
   const legend = [];
   const keys = [...new Set(rows.map((d) => `${d.plan}\u0000${d.varied}`))];
@@ -158,7 +165,15 @@ function drawDelay() {
   });
   if (issued !== null && issued > h0) legend.push(["grey: already past at the forecast's issue", "#555"]);
   if (issued !== null) legend.push([`dotted: forecast issued (${clockOf(axis, issued) || `${N.roundSig(issued, 3)} h`})`, "#555"]);
-  legend.forEach(([text, colour], i) => s.appendChild(svg("text", { x: L + 8, y: T + 14 + 14 * i, class: "label", fill: colour }, text)));
+  let row = 0;
+  const lx = under ? 10 : L + 8, ly = under ? axisEnd + 20 : T + 14;
+  for (const [text, colour] of legend) {
+    for (const line of wrapText(text, under ? W - 20 : W - L - R - 12)) {
+      s.appendChild(svg("text", { x: lx, y: ly + 14 * row, class: "label", fill: colour }, line));
+      row += 1;
+    }
+  }
+  s.setAttribute("viewBox", `0 0 ${W} ${under ? Math.max(H, ly + 14 * (row - 1) + 6) : H}`);
   if (base && fin(base.fatalities[1])) {
     const y = Y(base.fatalities[1]);
     s.appendChild(svg("line", { x1: L, x2: W - R, y1: y, y2: y, stroke: "#000", "stroke-dasharray": "6 4" }));
