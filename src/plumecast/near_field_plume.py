@@ -332,7 +332,9 @@ class NearFieldSource:
                 if spread_s is None or self.emitted_knots is None:  # the top hat: the window's air in its order
                     rate = self._max_rate(a, b) * (b - a) / (t1_s - t0_s)
                 else:  # spread arrivals: no faster than the emission, nor than the density's peak times the mass
-                    rate = self._spread_max_rate(a, b, spread_s, travel, since_s, ok)
+                    # (in emission time: a window longer than the step, as the travel time shrinks, comes faster)
+                    rate = (self._spread_max_rate(a, b, spread_s, travel, since_s, ok)
+                            * np.maximum((b - a) / (t1_s - t0_s), 1.0))
                 top = per_rate * np.where(mass > 0.0, rate, 0.0) * np.exp(-self.decay_rate_s * travel)
                 peak[ok] = np.maximum(cap_at_pure_vapour(top, self.pure_vapour_kg_m3), c[ok])
         return c, bins, early
