@@ -155,14 +155,14 @@ class NearFieldSource:
         xs, ys = x[ok], y[ok]
         travel = xs / speed
         pg_class, lid_m = self.class_and_lid(t_s)
-        per_rate, arrive, _ = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        per_rate, arrive, _, _ = self._per_rate(xs, ys, speed, pg_class, lid_m)
         q = self.rate_at(t_s - arrive) * np.exp(-self.decay_rate_s * travel)  # the air of the front's time
         c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
         emitted[ok] = t_s - arrive
         return c, emitted
 
     def _per_rate(self, xs: NDArray[np.float64], ys: NDArray[np.float64], speed: float, pg_class: str,
-                  lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]:
+                  lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
         """The concentration at breathing height per unit emission rate [s m-3] at downwind
         ``xs``, crosswind ``ys`` [m] in this wind, class and lid, and when its air arrives
         there [s after it left the source]: with zones' front, which the along-wind spread
@@ -171,21 +171,21 @@ class NearFieldSource:
         dense cloud's dose per kilogram released
         (:meth:`plumecast.near_field_dense.DenseCloud.dose_per_kg`; times a window's rate it is
         the step's mean), σ_x the cloud's; else the Gaussian plume's (raised by a stack), σ_x =
-        σ_y (Palazzi et al. 1982, as zones). Third: for the dense cloud, the spread of its air's
-        arrival times [s], σ_x/u (:meth:`step_mean_at` spreads each window's mass over it); None
-        for the Gaussian plume."""
+        σ_y (Palazzi et al. 1982, as zones). Third: the spread of its air's arrival times [s],
+        σ_x/u (:meth:`step_mean_at` spreads each window's mass over it; the Gaussian plume's too
+        since session 42). Fourth: whether it is the dense cloud's."""
         from plumecast.nearfield.zones.windowed import front_time_s
 
         if self.dense is not None:
             cloud = self.dense.dose_per_kg(xs, ys, speed, pg_class, lid_m)
             if cloud is not None:
                 per_kg, sigma_x = cloud
-                return np.asarray(per_kg, dtype=float), front_time_s(xs, sigma_x, speed), sigma_x / speed
+                return np.asarray(per_kg, dtype=float), front_time_s(xs, sigma_x, speed), sigma_x / speed, True
         sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         height = self.plume_height(xs, speed, pg_class)
         return np.asarray(plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, height, sy, sz, lid_m),
-                          dtype=float), front_time_s(xs, sy, speed), sy / speed
+                          dtype=float), front_time_s(xs, sy, speed), sy / speed, False
 
     def step_mean_at(
         self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
@@ -276,7 +276,7 @@ class NearFieldSource:
             return c, bins, early
         xs, ys = x[ok], y[ok]
         travel = xs / speed if track is None else track.travel_s(xs)
-        per_rate, arrive, spread_s = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        per_rate, arrive, spread_s, dense_step = self._per_rate(xs, ys, speed, pg_class, lid_m)
         if track is not None:  # the front's distance (arrive = its distance / u) run by the wind's history
             arrive = track.travel_s(arrive * speed)
         if spread_s is not None and self.emitted_knots is not None:
@@ -328,7 +328,9 @@ class NearFieldSource:
         early[ok] = share
         if peak is not None:
             peak[:] = c
-            if self.emitted_by is not None:
+            # (the dense cloud keeps its step mean: a plan's cut holds its arrivals to the whole release's,
+            # measured on the means; a bound there had brought a cut's AEGL-3 18 s ahead of doing nothing)
+            if self.emitted_by is not None and not dense_step:
                 if spread_s is None or self.emitted_knots is None:  # the top hat: the window's air in its order
                     rate = self._max_rate(a, b) * (b - a) / (t1_s - t0_s)
                 else:  # spread arrivals: no faster than the emission, nor than the density's peak times the mass
