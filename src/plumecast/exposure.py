@@ -476,7 +476,7 @@ class ExposureSampler:
             # the air at each sample point belongs to the tags of its emission times, so that a termination
             # removes it exactly (the bin of the window's end, and its share from the bin before)
             tags = (bins * self.n_groups + src.group).astype(np.int64)
-            self._above_particles(si, step, c, early, tags, owner)
+            self._above_particles(si, c, there)
             self.part_c[step, si] = c[pts.size:]
             self.part_tag[step, si] = tags[pts.size:]
             self.part_early[step, si] = early[pts.size:]
@@ -549,14 +549,12 @@ class ExposureSampler:
         together (the tags ``bin * n_groups + group``). [kg m-3]"""
         return np.asarray(self.conc[group::self.n_groups, step, :].sum(axis=0), dtype=np.float64)
 
-    def _above_particles(self, si: int, step: int, c: NDArray[np.float64], early: NDArray[np.float64],
-                         tags: NDArray[np.int64], owner: NDArray[np.int64]) -> None:
-        """Turn the plume's air ``c`` at the sample points (of source ``si``, in step ``step``; its
-        share from the bin before, ``early``; ``c`` changed in place) into its air above its release's
-        particles' at each point's receptor, all emission bins together: the point then breathes the
-        larger of the two (module docstring). The excess belongs to the plume's own bins (the bin of
-        its window, and ``early`` of it to the bin before), so that a termination that drops them drops
-        it, as a transport of the cut release would.
+    def _above_particles(self, si: int, c: NDArray[np.float64], there: NDArray[np.float64]) -> None:
+        """Turn the plume's air ``c`` at the sample points (of source ``si``; changed in place) into its air
+        above its release's particles' at each point, ``there`` (:meth:`_group_air` at each point's receptor),
+        all emission bins together: the point then breathes the larger of the two (module docstring). The
+        excess stays in the plume's own bins (the bin of its window, and its ``early`` share in the bin
+        before), so that a termination that drops them drops it, as a transport of the cut release would.
 
         The larger had been taken bin by bin, and a sum of larger-ofs grows as the bins are cut finer:
         a plan's cut times, by adding bins, raised the do-nothing baseline and the other plans' figures
@@ -564,11 +562,8 @@ class ExposureSampler:
         beside four terminations more; audit of session 42). Taken over all bins, every plan's air is a
         sum over its kept bins with the same weights whatever other bins the comparison cuts."""
         out = np.flatnonzero(c > 0)
-        if out.size == 0:
-            return
-        plume = self.nf_weight[si, out] * c[out]
-        group = int(tags[out[0]] % self.n_groups)  # one source, one release group
-        c[out] = np.maximum(plume - self._group_air(step, group)[owner[out]], 0.0)
+        if out.size:
+            c[out] = np.maximum(self.nf_weight[si, out] * c[out] - there[out], 0.0)
 
     def _note_source(self, si: int, src: NearFieldSource, step: int, c: NDArray[np.float64],
                      lat: NDArray[np.float64], lon: NDArray[np.float64], wind_at: Any, t_mid_s: float,

@@ -366,8 +366,9 @@ class NearFieldSource:
         mass = np.maximum(self.emitted_by(hi) - self.emitted_by(lo), 0.0)
         density = 1.0 / (math.sqrt(2.0 * math.pi) * sig * norm)  # the truncated density's peak
         knots = None if self.rate_knots is None else np.asarray(self.rate_knots, dtype=float)
-        whole = (lo, hi) if knots is None or knots.size == 0 else (np.full(a.size, knots[0]), np.full(a.size, knots[-1]))
-        tail = ndtr(-_LAG_SIGMAS) / norm * self._max_rate(*whole)
+        # the release's largest rate: one value (over its knots), or each window's where it has none
+        most = self._max_rate(lo, hi) if knots is None or knots.size == 0 else self._max_rate(knots[:1], knots[-1:])
+        tail = ndtr(-_LAG_SIGMAS) / norm * most
         return np.asarray(np.minimum(self._max_rate(lo, hi), density * mass) + tail, dtype=float)
 
     def _max_rate(self, a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -77,7 +77,8 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def _open(browser: Any, folder: Path, width: int = 1500) -> tuple[Any, Any, list[str]]:
+def _open(browser: Any, folder: Path, width: int = 1500, edit: Any = None) -> tuple[Any, Any, list[str]]:
+    """Serve ``folder`` and open its page (``edit``: change /api/view/run's JSON first, :func:`_route_view`)."""
     pytest.importorskip("uvicorn")
     from plumecast.web.server import DashboardServer
 
@@ -86,6 +87,8 @@ def _open(browser: Any, folder: Path, width: int = 1500) -> tuple[Any, Any, list
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    if edit is not None:
+        _route_view(page, edit)
     page.goto(server.url)
     page.wait_for_selector("body[data-ready='1']", timeout=20_000)
     return server, page, errors
@@ -170,7 +173,6 @@ def test_the_monitors_keep_the_cities_hit_and_about_to_be_hit(browser: Any, run_
     """Ranked by the % of AEGL-3 now alone, the wall had dropped Duisburg (AEGL-3, every death) once the plume had
     passed, behind capitals at "0 %", and hidden cities reaching AEGL-1 within minutes among "151 more"."""
     pytest.importorskip("uvicorn")
-    from plumecast.web.server import DashboardServer
 
     state: dict[str, Any] = {}
 
@@ -194,12 +196,8 @@ def test_the_monitors_keep_the_cities_hit_and_about_to_be_hit(browser: Any, run_
                 row.append(0.5)
         view["pct3"] = rows
 
-    server = DashboardServer(run_dir, "127.0.0.1", 0).start()
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    server, page, _ = _open(browser, run_dir, edit=edit)
     try:
-        _route_view(page, edit)
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
         _slide(page, state["mid"])
         names = page.locator("#monitors tr.monitor").evaluate_all("rows => rows.map((r) => r.dataset.name)")
         assert len(names) == 15
@@ -240,7 +238,6 @@ def test_people_past_a_level_say_when_it_is_a_citys_most_exposed_parts(browser: 
     """"in cities past AEGL-3: 500,000 (1 city)" beside "1 expected death": Duisburg's level was its most exposed
     part's, and nothing on the page said so."""
     pytest.importorskip("uvicorn")
-    from plumecast.web.server import DashboardServer
 
     def edit(view: dict[str, Any]) -> None:
         ts = view["times_s"]
@@ -250,12 +247,8 @@ def test_people_past_a_level_say_when_it_is_a_citys_most_exposed_parts(browser: 
         hit = view["receptors"][0]
         hit.update(first={"1": ts[0], "2": ts[0], "3": ts[0]}, worst_part=True, population=500_000.0)
 
-    server = DashboardServer(run_dir, "127.0.0.1", 0).start()
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    server, page, _ = _open(browser, run_dir, edit=edit)
     try:
-        _route_view(page, edit)
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
         _slide(page, 0)
         row = page.inner_text("#total-aegl3")
         assert "500,000 (1 city; its level is its most exposed part's: not all these people are past it)" in row

@@ -29,7 +29,7 @@ from plumecast.ensemble.summary import (
     file_rows,
     member_rows,
 )
-from plumecast.ensemble.summary_text import probit_sets
+from plumecast.ensemble.summary_text import probit_sets, releases_begin_h
 from plumecast.fileio import atomic_path, write_bytes_atomic
 
 
@@ -170,8 +170,7 @@ def comparison_record(s: Summary) -> dict[str, Any]:
         # a plan timed before the issue winning it as an option (situation-room audit 42)
         "timed_before_issue": [] if sc is None else plans_timed_before_issue(sc, plans),
         "timed_before_issue_note": None if sc is None else past_measures_note(sc, plans),
-        "releases_begin_h": None if sc is None else min(
-            (float(getattr(r, "start_h", 0.0) or 0.0) for r in sc.releases), default=0.0),
+        "releases_begin_h": None if sc is None else releases_begin_h(sc),
         "measure_times_h": own_measure_times(plans),
     }
 

@@ -106,12 +106,17 @@ PEOPLE_THERE = ("a plan's P(AEGL) and arrivals are those of the people who are t
                 "has emptied before the gas comes reads 'not reached' though its outdoor air may reach the level")
 
 
+def releases_begin_h(scenario: Any) -> float:
+    """When the first release begins, hours after the scenario's start (0: then)."""
+    return min((float(getattr(r, "start_h", 0.0) or 0.0) for r in scenario.releases), default=0.0)
+
+
 def later_releases_text(scenario: Any) -> str:
     """``, the scenario's start: the releases begin 30 min after it``: what the comparison's
     "release start" (the scenario's ``start``, which its hours count from) is where no
     release begins then (plans audit, session 30: "release start 06:00" where the gas
     left at 06:30); '' where one does."""
-    first = min((float(getattr(r, "start_h", 0.0) or 0.0) for r in scenario.releases), default=0.0)
+    first = releases_begin_h(scenario)
     if first <= 0.0:
         return ""
     from plumecast.numbers import _hm

@@ -453,8 +453,9 @@ def check_not_since_start(da: xr.DataArray, where: str) -> None:
     state the convention. ``da``: the field in mm on ``time`` (and lat, lon, members),
     of its first ``_CHECK_RECORDS`` records on at most ``_CHECK_POINTS`` points per record."""
     n = min(int(da.sizes.get("time", 1)), _CHECK_RECORDS)
-    t = np.asarray(da["time"].values).astype("datetime64[s]").astype(np.int64)
-    if n < 2 or float(np.diff(t[:n]).min()) <= 3600.0:
+    times = np.asarray(da["time"].values)
+    gap_s = float(np.diff(times[:n].astype("datetime64[s]").astype(np.int64)).min()) if n >= 2 else 0.0
+    if gap_s <= 3600.0:
         return  # hourly records: ERA5's hourly amounts as they come
     sub = da.isel(time=slice(0, n))
     s = max(1, int(np.ceil(np.sqrt(sub.sizes["lat"] * sub.sizes["lon"] / _CHECK_POINTS))))
@@ -465,10 +466,9 @@ def check_not_since_start(da: xr.DataArray, where: str) -> None:
     if not d.size or float(d.min()) < -_GROWTH_MM or float(d.max()) <= _GROWTH_MM:
         return
     var = str(da.attrs.get("plumecast_var", "tp"))
-    t = np.asarray(da["time"].values)
-    gap = float(np.diff(t[:n].astype("datetime64[s]").astype(np.int64)).min()) / 3600.0
+    gap = gap_s / 3600.0
     raise _err(where, f"{var!r} is read by its name as ERA5's hourly amounts (over the hour before each valid time), "
-                      f"but over its first {n} records ({_when(t[0])} .. {_when(t[n - 1])}, {gap:g} h or more apart) it never decreases at any "
+                      f"but over its first {n} records ({_when(times[0])} .. {_when(times[n - 1])}, {gap:g} h or more apart) it never decreases at any "
                       "point and grows (by up to "
                       f"{float(d.max()):.3g} mm from one record to the next): so does an accumulation since a "
                       "forecast's start (an ECMWF or GFS forecast copied to netCDF without its GRIB attributes), "
