@@ -46,7 +46,13 @@ from plumecast.met.levels_read import (
     normalise_met_3d,
     open_met_3d,
 )
-from plumecast.met.plausible import PLAUSIBLE_RANGES, check_field, check_winds, nan_check
+from plumecast.met.plausible import (
+    PLAUSIBLE_RANGES,
+    check_field,
+    check_winds,
+    ground_check,
+    nan_check,
+)
 from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, across_dateline, grid_geometry
 
 __all__ = [
@@ -585,6 +591,9 @@ def wind_grid_3d(
             if has_zs:
                 zs = zs_static[js] if zs_static is not None else get("zs")
                 check("zs", zs, None, "surface height")
+                if "sp" in has and "gh" in has:  # the orography against the ground the surface pressure gives
+                    ground_check(zs, ground_from_surface_pressure(gh, T_read if temp == "t" else None, get("sp"),
+                                                                  levels), rec["zs"], files["zs"], tk, latb, lon)
             elif has_sp:
                 sp = get("sp")
                 check("sp", sp, None, "surface pressure")

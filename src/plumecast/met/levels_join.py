@@ -303,6 +303,28 @@ def conform_grid(part: xr.Dataset, lev: xr.Dataset) -> xr.Dataset:
     return part
 
 
+def check_members(surf: xr.Dataset, lev: xr.Dataset, member: int | None, surf_path: Path, lev_path: Path) -> None:
+    """Refuse surface fields that lack a member of the levels a run reads (member index ``member``, or all of
+    them): the merge beside the levels would fill it with NaN, refused later as NaN "inside the domain", which
+    names the symptom, not the cause (met audit, session 42, D8). Surface fields without members serve all."""
+    if "number" not in surf.dims or "number" not in lev.dims:
+        return
+    have = np.asarray(lev["number"].values).tolist()
+    wanted = have if member is None or not 0 <= member < len(have) else [have[member]]
+    held = set(np.asarray(surf["number"].values).tolist())
+    lacking = [m for m in wanted if m not in held]
+    if lacking:
+        said = "member" if member is not None else f"{len(lacking)} of the {len(have)} members"
+        raise _err(str(surf_path), f"the surface fields lack {said} {', '.join(map(str, lacking[:5]))}"
+                                   f"{' ..' if len(lacking) > 5 else ''} of the level files ({lev_path.name}: "
+                                   f"members {_members_text(have)}; here {_members_text(sorted(held))}); "
+                                   "expected the same members, or surface fields without a member dimension")
+
+
+def _members_text(numbers: list[Any]) -> str:
+    return ", ".join(map(str, numbers)) if len(numbers) <= 6 else f"{numbers[0]}..{numbers[-1]} ({len(numbers)})"
+
+
 #: Fields a forecast's first step lacks (rates and fluxes over the step before).
 _INTERVAL_FIELDS = ("precip", "shf", "solar")
 

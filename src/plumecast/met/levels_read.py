@@ -108,6 +108,7 @@ from plumecast.met.levels_join import (
     _pad_interval_files,
     _pad_step_zero,
     _with_time,
+    check_members,
     conform_grid,
     static_on_time,
     timeless_static,
@@ -641,6 +642,7 @@ def normalise_met_3d(
             surf_ds = surf_ds.merge(part[[v for v in part.data_vars if v not in surf_ds]].assign_coords(
                 lat=surf_ds["lat"], lon=surf_ds["lon"]))
         surf_ds = surf_ds.assign_coords(lat=lev_ds["lat"], lon=lev_ds["lon"])
+        check_members(surf_ds, lev_ds, member, surf_path, lev_path)
         lev_ds = xr.merge([lev_ds, surf_ds], join="left", compat="override", combine_attrs="override")
     ds = lev_ds
     ds = ds.drop_vars([c for c in ds.coords if str(c) not in ("time", "level", "lat", "lon", "number", "met_file")

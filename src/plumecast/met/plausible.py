@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from plumecast.met.reader import MAX_WIND_M_S
 from plumecast.met.variables import _err
 
-__all__ = ["PLAUSIBLE_RANGES", "check_field", "check_winds", "nan_check"]
+__all__ = ["PLAUSIBLE_RANGES", "check_field", "check_winds", "ground_check", "nan_check"]
 
 
 #: Plausible ranges of the fields of the normalised 3-D dataset, in its units (lower,
@@ -139,10 +139,56 @@ def check_field(arr: NDArray[Any], name: str, da: xr.DataArray | None, where: st
     """:func:`nan_check` then :func:`range_check` of the normalised field ``name``;
     the usual case (no NaN, every value in range) costs two reductions."""
     lo, hi, _what = PLAUSIBLE_RANGES[name]
+    if name == "blh" and da is not None and da.attrs.get("plumecast_units") == "no units":
+        _km_without_units(arr, da, where, time)
     if arr.size == 0 or (arr.min() >= lo and arr.max() <= hi):  # False with a NaN
         return
     nan_check(arr, nan_name or name, where, time, lat, lon, allowed, levels, level_unit)
     range_check(arr, name, da, where, time, lat, lon, allowed, levels, level_unit)
+
+
+#: Below this everywhere, a mixing height without units is taken for km: ERA5's ``blh`` has a floor
+#: of about 10 m in the stablest nights, and a field of a whole domain never stays under it.
+_BLH_KM_BELOW_M = 20.0
+
+
+def _km_without_units(arr: NDArray[Any], da: xr.DataArray, where: str, time: Any) -> None:
+    """Refuse a mixing height without a units attribute whose every value is under
+    :data:`_BLH_KM_BELOW_M`: it holds km (0.8), read as m it would keep a run's gas in a
+    layer of a metre (met audit, session 42, D7)."""
+    top = float(np.nanmax(arr)) if arr.size else math.nan
+    if 0.0 < top < _BLH_KM_BELOW_M:
+        var, _ = _file_var(da, "blh")
+        raise _err(where, f"{var!r} (mixing height) has no units and is at most {top:.3g} everywhere at {time}: "
+                          f"as m that is under {_BLH_KM_BELOW_M:g} m over the whole domain, so it is likely km; "
+                          "expected a units attribute (m or km) on the variable")
+
+
+#: Median gap [m] between the ground of the orography and the ground the surface pressure puts on the levels'
+#: geopotential beyond which the two are refused as disagreeing: they agree to some tens of metres in ERA5 and
+#: GFS (the hypsometric reading's error); a surface geopotential labelled m is 9.8 times too high.
+GROUND_GAP_M = 300.0
+
+
+def ground_check(zs: NDArray[Any], z_sp: NDArray[Any], da: xr.DataArray | None, where: str, time: Any,
+                 lat: NDArray[Any], lon: NDArray[Any]) -> None:
+    """Refuse an orography ``zs`` [m] whose median gap from ``z_sp``, the ground the surface pressure gives on
+    the levels' geopotential (:func:`plumecast.met.levels.ground_from_surface_pressure`), exceeds
+    :data:`GROUND_GAP_M`: a surface geopotential labelled m had been read as a ground 9.8 times too high
+    (met audit, session 42, D7), which the plausible range of heights cannot catch below about 900 m."""
+    gap = zs - z_sp
+    ok = np.isfinite(gap)
+    if not ok.any() or abs(float(np.median(gap[ok]))) <= GROUND_GAP_M:
+        return
+    var, conv = _file_var(da, "zs")
+    units = str(da.attrs.get("plumecast_units", da.attrs.get("units", ""))) if da is not None else ""
+    j, i = np.unravel_index(int(np.argmax(np.where(ok, np.abs(gap), -1.0))), gap.shape)
+    raise _err(where, f"{var!r} (surface height, units {units or 'none'}{f', {conv}' if conv else ''}) puts the "
+                      f"ground at {float(np.median(zs[ok])):,.0f} m (median) at {time}, where the surface pressure on "
+                      f"the levels' geopotential puts it at {float(np.median(z_sp[ok])):,.0f} m; e.g. lat="
+                      f"{lat[j]:g}, lon={lon[i]:g}: {float(zs[j, i]):,.0f} against {float(z_sp[j, i]):,.0f} m; "
+                      f"expected the two within {GROUND_GAP_M:g} m: check the variable's units (m2 s-2 for surface "
+                      "geopotential, m for orography)")
 
 
 def check_winds(u: NDArray[Any], v: NDArray[Any], names: tuple[str, str], das: tuple[xr.DataArray | None, ...],
