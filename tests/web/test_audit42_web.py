@@ -77,8 +77,10 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def _open(browser: Any, folder: Path, width: int = 1500, edit: Any = None) -> tuple[Any, Any, list[str]]:
-    """Serve ``folder`` and open its page (``edit``: change /api/view/run's JSON first, :func:`_route_view`)."""
+def _open(browser: Any, folder: Path, width: int = 1500, edit: Any = None,
+          route: str = "**/api/view/run") -> tuple[Any, Any, list[str]]:
+    """Serve ``folder`` and open its page (``edit``: change the JSON of ``route``, /api/view/run, first,
+    :func:`_route_view`)."""
     pytest.importorskip("uvicorn")
     from plumecast.web.server import DashboardServer
 
@@ -88,7 +90,7 @@ def _open(browser: Any, folder: Path, width: int = 1500, edit: Any = None) -> tu
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     if edit is not None:
-        _route_view(page, edit)
+        _route_view(page, edit, route)
     page.goto(server.url)
     page.wait_for_selector("body[data-ready='1']", timeout=20_000)
     return server, page, errors
@@ -151,8 +153,9 @@ def test_the_cost_of_delay_names_its_origin_and_marks_the_past(browser: Any, pas
         server.stop()
 
 
-def _route_view(page: Any, edit: Any) -> None:
-    """Serve /api/view/run edited by ``edit(view)`` (the page's own JSON, changed before it reaches the page)."""
+def _route_view(page: Any, edit: Any, url: str = "**/api/view/run") -> None:
+    """Serve ``url`` (/api/view/run) edited by ``edit(view)`` (the page's own JSON, changed before it reaches the
+    page)."""
     def handle(route: Any) -> None:
         response = route.fetch()
         view = response.json()
@@ -160,7 +163,7 @@ def _route_view(page: Any, edit: Any) -> None:
         route.fulfill(response=response, body=json.dumps(view), headers={**response.headers,
                                                                          "content-type": "application/json"})
 
-    page.route("**/api/view/run", handle)
+    page.route(url, handle)
 
 
 def _slide(page: Any, k: int) -> None:

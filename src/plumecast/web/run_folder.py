@@ -95,6 +95,8 @@ class RunData:
     frames: NDArray[np.float32] | None = None  # (frame, lat north->south, lon) [kg m-3]
     frame_bytes: NDArray[np.uint8] | None = None
     scale: tuple[float, float] | None = None
+    #: the map's highest value over every frame [kg m-3] (the scale's top may be raised above it); None: no map
+    field_max: float | None = None
     front_h: NDArray[np.float32] | None = None  # (lat north->south, lon) hours after start, NaN never
     front_grid: dict[str, Any] | None = None
     # receptors
@@ -272,6 +274,7 @@ def _set_scale(rd: RunData) -> None:
     assert rd.frames is not None
     finite = rd.frames[np.isfinite(rd.frames)]
     vmax = float(finite.max()) if finite.size else 0.0
+    rd.field_max = vmax
     if vmax <= 0:
         rd.scale = None
         rd.frame_bytes = np.zeros(rd.frames.shape, np.uint8)
@@ -433,8 +436,8 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
             ind = np.asarray(ds["concentration_indoor"].values, dtype=float)
             ind[:, ~known] = np.nan
             rd.indoor = ind
-    total_lo, total_hi = _total_range(ds)
-    shel_lo, shel_hi = _total_range(ds, "_sheltered")
+    total_lo, total_hi, total_lo_exact = _total_range(ds)
+    shel_lo, shel_hi, shel_exact = _total_range(ds, "_sheltered")
     rd.totals = {
         "fatalities": parse_float(ds.attrs.get("total_fatalities")),
         "fatalities_sheltered": parse_float(ds.attrs.get("total_fatalities_sheltered")),
@@ -446,18 +449,41 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
         "fatalities_sheltered_high": shel_hi,
         "receptors_unknown": int(np.count_nonzero(~np.isfinite(fat))),
         "shelter": {k: ds.attrs.get(k) for k in ("shelter_air_changes_per_hour", "shelter_compliance_fraction")
-                    if k in ds.attrs},
+                    if k in ds.attrs} | _shelter_start(ds, rd),
+        # the sets the ranges span (the run view had given "1 (1-2)" without saying over what; audit 42, #12)
+        "probit_sets": [str(x) for x in ds["probit_set"].values] if "probit_set" in ds.coords else [],
+        "ranges_exact": bool(total_lo_exact and shel_exact),
         "warnings": str(ds.attrs.get("warnings", "")),
     }
 
 
-def _total_range(ds: xr.Dataset, suffix: str = "") -> tuple[float, float]:
+def _total_range(ds: xr.Dataset, suffix: str = "") -> tuple[float, float, bool]:
     """The lowest and highest total expected fatalities over the probit sets, outdoors
-    (``suffix`` ``""``) or sheltered (``"_sheltered"``; :func:`plumecast.report_tables.total_range`)."""
+    (``suffix`` ``""``) or sheltered (``"_sheltered"``), and whether they are the totals under the sets (False:
+    the sums of each receptor's lowest and highest, wider; :func:`plumecast.report_tables.total_range`)."""
     from plumecast.report_tables import total_range
 
-    lo, hi, _ = total_range(ds, suffix)
-    return lo, hi
+    return total_range(ds, suffix)
+
+
+def _shelter_start(ds: xr.Dataset, rd: RunData) -> dict[str, Any]:
+    """When the shelter of the "with shelter-in-place" figures begins, as ``shelter_start_s`` (seconds after the
+    view's start): consequences.nc's ``shelter_start``, seconds after its ``release_start`` or a date-time, or
+    "release start" (0); nothing where the file does not say or the value cannot be read (never a guess)."""
+    raw = ds.attrs.get("shelter_start")
+    if raw is None or rd.start is None:
+        return {}
+    text, origin = str(raw).strip(), ds.attrs.get("release_start")
+    seconds = 0.0 if text == "release start" else parse_float(text)
+    try:
+        if math.isfinite(seconds):  # seconds after the file's release start (the scenario's start)
+            t0 = np.datetime64(str(origin).replace("Z", ""), "ns") if origin else rd.start
+            at = t0 + np.timedelta64(int(round(seconds * 1e9)), "ns")
+        else:
+            at = np.datetime64(text.replace(" ", "T").replace("Z", ""), "ns")
+    except ValueError:
+        return {}
+    return {"shelter_start_s": float(seconds_since(np.array([at]), rd.start)[0])}
 
 
 def _load_receptor_csv(path: Path, rd: RunData) -> None:

@@ -163,6 +163,9 @@ def _run_part(rd: RunData) -> dict[str, Any]:
         "times_s": [] if rd.frame_s is None else list(rd.frame_s),
         "interval_s": rd.interval_s, "n_frames": frames_n, "grid": rd.grid,
         "scale": None if rd.scale is None else {"vmin": rd.scale[0], "vmax": rd.scale[1], "units": "kg m-3"},
+        # the map's own highest value (the scale's top may be raised above it): the page says when cities reach a
+        # level no cell of the map ever does (audit 42, #14)
+        "field_max": rd.field_max,
         "agent": agent, "aegl": aegl, "receptors": rd.receptors,
         "pct3": None if rd.pct3_frames is None else compact(rd.pct3_frames),
         "layers": {"concentration": frames_n > 0, "front": rd.front_h is not None, "probability": []},

@@ -3,9 +3,9 @@
 // port of plumecast.numbers.
 import * as N from "./numbers.js";
 import {
-  $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks, focusedId, refocus, chartWidth,
+  $, PLAY_MS, state, LIVE_REDRAW_MS, getJSON, getBytes, el, svg, clear, placeName, fin, showError, addProblems, resetProblems, ramp, FIELD_LUT, PROB_LUT, bytesToUrl, mapX, place, concToT, tNow, single, nSets, frameAt, openingFrame, countdownRef, refText, wholeForecast, timeText, originText, levelAt, levelText, shareOf, metricAt, countdownCell, clockAt, reached, hooks, focusedId, refocus, chartWidth, wrapText,
 } from "./core.js";
-import { drawMarkerKey, drawMonitors, drawTotals } from "./monitors.js";
+import { drawMarkerKey, drawMonitors, drawTotals, setsText, shelterText } from "./monitors.js";
 import { drawDelay, drawPlans } from "./plans.js";
 
 // ------------------------------------------------------------------ map
@@ -184,7 +184,32 @@ function drawLegend() {
   note.textContent = `Near-surface concentration, ${N.roundSig((v.interval_s || 3600) / 60)}-min mean on the output grid, log scale. ` +
     (v.aegl ? "AEGL marks: the 1-h values; a city's level uses the AEGL for its elapsed exposure. " : "AEGL values unknown. ") +
     (v.agent ? `Agent: ${v.agent.name} (AEGL values: ${v.agent.check}).` : "") +
-    (v.layers && v.layers.probability && v.layers.probability.length ? ` ${probNote()}` : "");
+    (v.layers && v.layers.probability && v.layers.probability.length ? ` ${probNote()}` : "") + mapGapText(v);
+}
+
+// Where cities reach a level that no cell of the map reaches at any time in the forecast (its highest value below that
+// level's lowest AEGL, the 8-h one), the caveat the comparison view and the compare console give: the map never
+// reached AEGL-2 in the Rhine run while Duisburg stood at 290 % of AEGL-3, and the run view said nothing (audit 42,
+// #14). The highest such level; "" where there is none.
+function mapGapText(v) {
+  if (!v || !fin(v.field_max) || !v.aegl || !v.n_frames) return "";
+  for (const lv of ["3", "2", "1"]) {
+    const a = v.aegl[lv];
+    const values = a ? ["10min", "60min", "8h"].map((k) => a[k]).filter(fin) : [];
+    if (!values.length || v.field_max >= Math.min(...values)) continue;
+    const cities = v.receptors.filter((r) => r.known && r.first && fin(r.first[lv]));
+    if (!cities.length) continue;
+    const top = cities.reduce((x, r) => (fin(r.peak_percent_aegl3) && !(r.peak_percent_aegl3 <= x.peak_percent_aegl3) ? r : x));
+    const peak = fin(top.peak_percent_aegl3) ? `: peak ${N.percent(top.peak_percent_aegl3)} of AEGL-3` : "";
+    const g = v.grid;
+    const cell = g ? `${N.roundSig((g.lon1 - g.lon0) / g.nlon, 2)}° ` : "";
+    return ` No cell of the output grid reaches AEGL-${lv} at any time in the forecast (the map's highest value, `
+      + `${N.concentration(v.field_max)}, is below AEGL-${lv} for every exposure), yet ${cities.length} `
+      + `${cities.length === 1 ? "city reaches" : "cities reach"} it (${placeName(top)}${peak}): a grid-cell mean over the `
+      + `${cell}cell and the ${N.roundSig((v.interval_s || 3600) / 60)}-min interval understates the exposure in a city; `
+      + "the cities' levels come from their own series (see the monitors).";
+  }
+  return "";
 }
 
 // The probability layer is the whole forecast's (exceedance_probability.nc has no time): it stays as the slider
@@ -368,10 +393,13 @@ function drawDetail() {
     add("countdowns from", refText(ref));
     if (fin(r.front_s)) add(single() ? "front (one member)" : "front (earliest member)",
       `${N.countdown(r.front_s - ref.s)} (${clockAt(r.front_s)})`);
-    if ("fatalities" in r) add("expected fatalities", N.peopleRange(r.fatalities, r.fatalities_low, r.fatalities_high));
+    // what the range spans and what the shelter assumes, as the totals say it (audit 42, #12)
+    const sets = setsText(v.totals, true);
+    if ("fatalities" in r) add(`expected fatalities${sets ? ` (${sets})` : ""}`, N.peopleRange(r.fatalities, r.fatalities_low, r.fatalities_high));
     // the run's table gives both (the page had given the outdoor figure alone; situation-room audit, session 40)
     if ("fatalities_sheltered" in r && r.fatalities_sheltered !== null) {
-      add("with shelter-in-place", N.peopleRange(r.fatalities_sheltered, r.fatalities_sheltered_low, r.fatalities_sheltered_high));
+      add(`with shelter-in-place (${shelterText(v.totals)})`,
+        N.peopleRange(r.fatalities_sheltered, r.fatalities_sheltered_low, r.fatalities_sheltered_high));
     }
     if (r.ensemble && single()) {  // one member: whether that run reaches a level, its figure without interval
       const e = r.ensemble;
@@ -425,24 +453,49 @@ function drawChart() {
     if (x < L - 1) continue;
     s.appendChild(svg("text", { x, y: H - 10, class: "tick", "text-anchor": "middle" }, `${N.roundSig(h, 3)} h`));
   }
-  // what the hours count from (the axis had read "0 h … 3 h" alone; situation-room audit, session 40)
-  const v0 = state.view;
-  s.appendChild(svg("text", { x: W - R, y: H - B - 4, class: "tick", "text-anchor": "end" },
-    v0 && v0.start ? `hours after ${clockAt(0)}` : "hours after the start"));
+  // what the hours count from (the axis had read "0 h … 3 h" alone; situation-room audit, session 40), and what that
+  // moment is (audit 42, #11): wrapped to the plot's width on a narrow screen, upwards from the axis
+  const axisLines = wrapText(`hours after ${originText().slice(4)}`, W - L - R - 8);
+  axisLines.forEach((text, i) => s.appendChild(svg("text", { x: W - R, y: H - B - 4 - 13 * (axisLines.length - 1 - i),
+    class: "tick axis-origin", "text-anchor": "end" }, text)));
   s.appendChild(svg("path", { d: `M${L} ${T}V${H - B}H${W - R}`, class: "axis" }));
-  const line = (arr, cls) => {
-    let d = "", pen = false;
+  // A curve leaving the chart through its floor is drawn to the floor, where it crosses it (log-linear between the
+  // two values), and broken there, with a mark ▾ (it had been drawn along the floor: the indoor air, decaying below
+  // it, read as staying at 0.7 mg m⁻³ for 13 h; audit 42, #13); it comes back where it rises through the floor.
+  const floorY = H - B;
+  const below = [];
+  const line = (arr, cls, name) => {
+    let d = "";
+    let prev = null;  // [x, c] of the last value above zero
+    let leftAt = null, under = false, any = false;  // when it last went below; whether it is below now, ever was
     arr.forEach((c, i) => {
-      if (fin(c) && c > 0) {
-        const y = Math.min(ly(Math.max(c, lo)), H - B);
-        d += `${pen ? "L" : "M"}${xs(ts[i]).toFixed(1)} ${y.toFixed(1)}`; pen = true;
-      } else pen = false;
+      const x = xs(ts[i]);
+      if (!(fin(c) && c > 0)) { prev = null; return; }
+      const up = c >= lo;
+      const cross = () => { const f = Math.log(prev[1] / lo) / Math.log(prev[1] / c); return prev[0] + f * (x - prev[0]); };
+      if (up) {
+        if (prev && prev[1] < lo) d += `M${cross().toFixed(1)} ${floorY.toFixed(1)}L`;
+        else d += prev ? "L" : "M";
+        d += `${x.toFixed(1)} ${ly(c).toFixed(1)}`;
+        under = false;
+      } else {
+        if (prev && prev[1] >= lo) {
+          const xc = cross();
+          d += `L${xc.toFixed(1)} ${floorY.toFixed(1)}`;
+          s.appendChild(svg("text", { x: xc, y: floorY - 2, class: "below-floor", "text-anchor": "middle", "data-curve": name }, "▾"));
+        }
+        if (!under) leftAt = ts[i];
+        under = true; any = true;
+      }
+      prev = [x, c];
     });
     if (d) s.appendChild(svg("path", { d, class: cls }));
+    if (any) below.push(`${name}: below the chart's floor (${N.concentration(lo)}) ${under ? `from ${clockAt(leftAt)} to the end` : "at times"}`);
   };
-  for (const lv of ["1", "2", "3"]) if (data.aegl[lv]) line(data.aegl[lv], `curve${lv}`);
-  if (data.indoor) line(data.indoor, "series indoor");
-  line(data.conc, "series");
+  for (const lv of ["1", "2", "3"]) if (data.aegl[lv]) line(data.aegl[lv], `curve${lv}`, `AEGL-${lv}`);
+  if (data.indoor) line(data.indoor, "series indoor", "indoors");
+  line(data.conc, "series", "outdoors");
+  if (below.length) src.textContent += ` ${below.join("; ")} (▾ where it leaves the chart): not drawn below it.`;
   const t = tNow();
   if (fin(t)) { const x = xs(t); s.appendChild(svg("line", { x1: x, x2: x, y1: T, y2: H - B, class: "now" })); }
   let lx = L + 8, ly0 = T;
@@ -512,6 +565,7 @@ async function switchView(vid) {
 async function render() {
   const t = tNow();
   $("time-label").textContent = fin(t) ? timeText(t) : wholeForecast() ? "whole forecast (no time steps in the folder)" : "—";
+  $("time-origin").textContent = fin(t) ? originText() : "";
   drawMarkers();
   drawMonitors();
   drawTotals();

@@ -229,6 +229,14 @@ export function refText(ref) {
 // Without time steps (no map and no per-step series) every figure is the whole forecast's.
 export function wholeForecast() { return Boolean(state.view && !state.view.times_s.length); }
 
+// What the T of "T+3 h 00 min" and of the hour axes is: the view's start, the scenario's start, by its clock time
+// (the page had never said: the demo's "1 Jul 00:00 UTC (T+3 h 00 min)" is its issue time and the releases' switch-on,
+// T the scenario's start 3 h before; audit 42, #11). Without calendar times the hours count from the release start.
+export function originText() {
+  const v = state.view;
+  return v && v.start ? `T = ${clockAt(0)}, the scenario's start` : "T = the release start (the folder gives no calendar time)";
+}
+
 export function timeText(t) {
   const v = state.view;
   if (v && v.start) {

@@ -1,7 +1,7 @@
 // plumecast situation room: the city monitors and the totals of people.
 import * as N from "./numbers.js";
 import {
-  $, MONITOR_ROWS, state, el, clear, emptyBody, placeName, fin, tNow, single, nSets, countdownRef, refText, wholeForecast, timeText, levelAt, shareOf, metricAt, countdownCell, clockAt, reached, savedText, hooks, focusedId, refocus,
+  $, MONITOR_ROWS, state, el, clear, emptyBody, placeName, fin, tNow, single, nSets, countdownRef, refText, wholeForecast, timeText, originText, levelAt, shareOf, metricAt, countdownCell, clockAt, reached, savedText, hooks, focusedId, refocus,
 } from "./core.js";
 
 // ------------------------------------------------------------------ monitors and totals
@@ -49,19 +49,25 @@ export function drawMonitors() {
   const peak = (r) => peakSoFar(v, r);
   const runKeys = plan ? [] : [(r) => -tier(r), (r) => (tier(r) < 1 ? next(r) : 0), (r) => -orNeg(metricAt(r)),
     (r) => -orNeg(peak(r)), next];
-  rows.sort((a, b) => {
-    for (const key of runKeys) {
+  const rest = [(r) => -orNeg(metricAt(r)), (r) => at(r, "3"), (r) => -deaths(r), (r) => -p2(r), (r) => at(r, "2")];
+  // Which rows are kept when there are more than MONITOR_ROWS: the same order, with the expected deaths moved up to
+  // right after the level (a run: reached by the slider time, the cities not reached yet by their nearest arrival,
+  // so that the cities hit or about to be hit stay) or the P(AEGL-3) (a plan): among 16 cities certain to reach
+  // AEGL-3, the cut had kept Seoul (1.1 million expected deaths) and hidden Tianjin (2.0 million), which reaches it
+  // last (audit 42, #10). The rows kept are then shown in the order above.
+  const keep = plan ? [rest[0], rest[2], rest[1], rest[3], rest[4]]
+    : [runKeys[0], runKeys[1], rest[2], ...runKeys.slice(2), ...rest];
+  const order = (keys) => (a, b) => {
+    for (const key of keys) {
       const ka = key(a.r), kb = key(b.r);
       if (ka !== kb) return ka - kb;
     }
-    const am = fin(a.m) ? a.m : -1, bm = fin(b.m) ? b.m : -1;
-    if (bm !== am) return bm - am;
-    if (at(a.r, "3") !== at(b.r, "3")) return at(a.r, "3") - at(b.r, "3");
-    if (deaths(b.r) !== deaths(a.r)) return deaths(b.r) - deaths(a.r);
-    if (p2(b.r) !== p2(a.r)) return p2(b.r) - p2(a.r);
-    return at(a.r, "2") - at(b.r, "2");
-  });
-  for (const { r, m } of rows.slice(0, MONITOR_ROWS)) {
+    return 0;
+  };
+  rows.sort(order(keep));
+  const hidden = rows.slice(MONITOR_ROWS).map((x) => x.r);
+  const shown = rows.slice(0, MONITOR_ROWS).sort(order([...runKeys, ...rest]));
+  for (const { r, m } of shown) {
     const lv = levelAt(r, t);
     // a stop of the Tab order: Enter or space opens the city (a row answered only a click; audit 42)
     const tr = el("tr", { class: "monitor", "data-name": r.name, "data-id": String(r.id), tabindex: "0" });
@@ -95,7 +101,6 @@ export function drawMonitors() {
     body.appendChild(tr);
   }
   refocus(body, focused);
-  const more = v.receptors.length - Math.min(v.receptors.length, MONITOR_ROWS);
   $("monitors-note").textContent = (one
     ? "One member (no ensemble): whether that run reaches AEGL-3 at any time in the whole forecast (not by the slider time, unlike the totals and the disc colours), not a probability; countdowns to that run's arrival (they err early)."
     : plan
@@ -103,9 +108,53 @@ export function drawMonitors() {
       : wholeForecast()
         ? "The folder has no time steps: ranked by the highest level reached, then by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
         : "Ranked by the highest level reached by the slider time (a city once reached stays listed), the cities not reached yet by their nearest arrival, then by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure) and the highest so far; countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
-    + ` Countdowns run from ${refText(ref)}; times UTC.`
+    + ` Countdowns run from ${refText(ref)}; times UTC${v.start ? "" : `; ${originText()}`}.`
     + ` "—": not reached ${forecastEndText(v)}, which is not "safe" after it.`
-    + (more > 0 ? ` ${more} more receptors: use the search.` : "");
+    + hiddenText(hidden, t, plan, one);
+  $("monitors-note").dataset.hidden = String(hidden.length);
+}
+
+// What the rows left out hold, so that a planner knows whether to search: how many reach which level (a run: over the
+// whole forecast, and how many by the slider time; a plan: in some member) and the most expected deaths among them,
+// with the first of them in the ranking (the note had said only "6 more receptors: use the search", over a city
+// certain to reach AEGL-3 with 1.1 million expected deaths; audit 42, #10).
+function hiddenText(hidden, t, plan, one) {
+  if (!hidden.length) return "";
+  const count = (n, what) => `${what} at ${n}`;
+  const parts = [];
+  if (plan) {
+    const p = (r, lv) => (r.ensemble ? r.ensemble[lv === "3" ? "p_aegl3" : "p_aegl2"] : NaN);
+    const reach3 = hidden.filter((r) => r.known && fin(p(r, "3")) && p(r, "3") > 0);
+    const reach2 = hidden.filter((r) => r.known && !reach3.includes(r) && fin(p(r, "2")) && p(r, "2") > 0);
+    const none = hidden.filter((r) => r.known && !reach3.includes(r) && !reach2.includes(r) && fin(p(r, "2")) && fin(p(r, "3")));
+    const top = reach3.reduce((a, r) => (a && p(a, "3") >= p(r, "3") ? a : r), null);
+    const member = one ? "" : " in some member";
+    if (reach3.length) parts.push(`${reach3.length} ${reach3.length === 1 ? "reaches" : "reach"} AEGL-3${member}`
+      + (top && !one ? ` (the most: ${placeName(top)}, in ${shareOf(top.ensemble, "3")})` : ""));
+    if (reach2.length) parts.push(`${reach2.length} AEGL-2${member} but not AEGL-3`);
+    if (none.length) parts.push(`${none.length} neither`);
+    const unknown = hidden.length - reach3.length - reach2.length - none.length;
+    if (unknown) parts.push(`${unknown} ${N.UNKNOWN}`);
+  } else {
+    for (const lv of ["3", "2", "1"]) {
+      const all = hidden.filter((r) => levelAt(r, NaN) === lv);
+      const now = fin(t) ? all.filter((r) => levelAt(r, t) === lv).length : all.length;
+      if (all.length) parts.push(count(all.length, `AEGL-${lv}`) + (now !== all.length ? ` (${now} by the slider time)` : ""));
+    }
+    const none = hidden.filter((r) => levelAt(r, NaN) === "0").length;
+    const unknown = hidden.filter((r) => levelAt(r, NaN) === "u").length;
+    if (none) parts.push(count(none, "no level"));
+    if (unknown) parts.push(count(unknown, N.UNKNOWN));
+  }
+  const dead = (r) => (plan ? (r.ensemble && r.ensemble.fatalities ? r.ensemble.fatalities[1] : NaN) : r.fatalities);
+  const known = hidden.filter((r) => r.known && fin(dead(r)));
+  const most = known.reduce((a, r) => (a && dead(a) >= dead(r) ? a : r), null);
+  const unknownDeaths = hidden.length - known.length;
+  const deaths = most ? `; the most expected deaths among them${plan && !one ? " (median over members)" : ""}: `
+    + `${N.people(dead(most))}${dead(most) >= 1 ? ` (${placeName(most)})` : ""}` : "";
+  const whole = plan ? "over the whole forecast, " : "their highest level in the whole forecast: ";
+  return ` ${hidden.length} more receptors not shown (use the search); ${whole}${parts.join(", ")}${deaths}`
+    + (unknownDeaths ? `; deaths unknown at ${unknownDeaths}` : "") + ".";
 }
 
 // The key under the map, from the levels the view assesses: a comparison's table does not assess AEGL-1, so its grey
@@ -232,11 +281,14 @@ export function drawTotals() {
     // ("< 1 where known", not "at least < 1": situation-room audit, session 40)
     const bound = (central, text) => !missing ? text : !(fin(central) && central > 0) ? N.UNKNOWN
       : text.startsWith("<") ? `${text} where known` : `at least ${text}`;
-    row("total-fatalities", "expected fatalities (whole forecast)",
+    // what the range spans and what the shelter figure assumes, from consequences.nc (the page had given
+    // "1 (1–2)" and "with shelter-in-place < 1 (< 1 to 1)" without either; audit 42, #12)
+    const sets = setsText(tt);
+    row("total-fatalities", `expected fatalities (whole forecast${sets ? `; ${sets}` : ""})`,
       bound(tt.fatalities, N.peopleRange(tt.fatalities, tt.fatalities_low, tt.fatalities_high)));
     if (fin(tt.fatalities_sheltered)) {
       // with its range over the probit sets, as the console gives it
-      row("total-sheltered", "with shelter-in-place", bound(tt.fatalities_sheltered,
+      row("total-sheltered", `with shelter-in-place (${shelterText(tt)})`, bound(tt.fatalities_sheltered,
         N.peopleRange(tt.fatalities_sheltered, tt.fatalities_sheltered_low, tt.fatalities_sheltered_high)));
     }
   }
@@ -247,6 +299,30 @@ export function drawTotals() {
     + "its expected fatalities are the whole city's. " : "") + `${v.receptors.length} receptor cities` +
     (unknown ? `; ${unknown} outside the forecast domain (unknown)` : "") +
     (fin(tt.receptors_unknown) && tt.receptors_unknown ? `; fatalities unknown at ${tt.receptors_unknown}` +
-      (v.kind === "plan" && !single() ? " (the most in a member)" : "") : "") + ".";
+      (v.kind === "plan" && !single() ? " (the most in a member)" : "") : "") + "." +
+    (fin(t) ? ` ${originText()}.` : "");
 }
 
+// What a run's range of deaths spans: its probit sets, by name, as consequences.nc lists them; "" where the file does
+// not say. Totals whose ranges are the sums of each city's lowest and highest set say so (wider than over the sets).
+export function setsText(tt, city = false) {
+  const sets = (tt && tt.probit_sets) || [];
+  if (!sets.length) return "";
+  if (sets.length === 1) return `the agent's one probit set (${sets[0]}): no range over sets`;
+  const names = `the ${sets.length} probit sets: ${sets.join(", ")}`;
+  return !city && tt.ranges_exact === false
+    ? `range: the sums of each city's lowest and highest probit set, wider than over ${names}`
+    : `range over ${names}`;
+}
+
+// What the "with shelter-in-place" figures assume, from consequences.nc: when the shelter begins (by clock time), the
+// share of people who shelter and the buildings' air changes; "not recorded" where the file does not say.
+export function shelterText(tt) {
+  const sh = (tt && tt.shelter) || {};
+  const comp = Number(sh.shelter_compliance_fraction), ach = Number(sh.shelter_air_changes_per_hour);
+  const s = sh.shelter_start_s;
+  const parts = [fin(s) ? `from ${clockAt(s)}${s <= 30 ? " (the start)" : ""}` : "start not recorded",
+    fin(comp) ? `${N.percent(100 * comp)} compliance` : "compliance not recorded"];
+  if (fin(ach)) parts.push(`${N.roundSig(ach)} air changes/h`);
+  return parts.join(", ");
+}
