@@ -155,18 +155,22 @@ def point_plume_weather(scenario: Scenario, met_bl: bool) -> tuple[Any, float, s
     under ``turbulence.mixing_height_m``: one scenario file then gives ``zones`` and
     ``run`` the same plume. (Before, ``run`` kept class D and listed ``local_weather``
     as ignored: class F in ``zones``, D in ``run``, 6-7 times less air at 1-10 km; audit.)"""
+    from plumecast.nearfield.lid import lid_text, near_field_lid
+
     nf = scenario.near_field
     lid = scenario.turbulence.mixing_height_m
-    lid_text = f"lid {lid:g} m (turbulence.mixing_height_m)"
     if nf.stability != "auto":
-        return nf.stability, lid, f"class {nf.stability} (near_field.stability), {lid_text}"
+        return nf.stability, lid, (f"class {nf.stability} (near_field.stability), lid {lid:g} m "
+                                   "(turbulence.mixing_height_m)")
     lw = scenario.local_weather
-    if met_bl or lw is None:
-        return "D", lid, f"class D (the met gives no boundary layer), {lid_text}"
-    if lw.mixing_height_m is not None:
-        lid, lid_text = lw.mixing_height_m, f"lid {lw.mixing_height_m:g} m (local_weather.mixing_height_m)"
+    if met_bl:  # each step's class and lid come from the met (NearFieldSource.boundary_at)
+        return "D", lid, f"class D, lid {lid:g} m (turbulence.mixing_height_m) where the met gives none"
+    # the lid by the rule zones takes (one place: plumecast.nearfield.lid), so that one file gives both one plume
+    lid, where = near_field_lid(None if lw is None else lw.mixing_height_m, lid)
+    if lw is None:
+        return "D", lid, f"class D (the met gives no boundary layer), {lid_text(lid, where)}"
     return lw.pg_class(), lid, (f"class {lw.pg_class()} from local_weather (the met gives no boundary layer), "
-                                f"{lid_text}")
+                                f"{lid_text(lid, where)}")
 
 
 def near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_bl: bool) -> list[str]:
@@ -188,8 +192,7 @@ def near_field_line(scenario: Scenario, sampler_x: ExposureSampler | None, met_b
     elif nf.stability == "auto":
         how = f"class D (the met gives no boundary layer), lid {lid}"
         if sampler_x.near:
-            point = (point_plume_weather(scenario, met_bl)[2] if scenario.local_weather is not None
-                     else f"class D (the met gives no boundary layer), lid {lid}")
+            point = point_plume_weather(scenario, met_bl)[2]
             how = (f"point releases {point}, {sigmas}; city discs {how}" if sampler_x.area is not None
                    else f"{point}, {sigmas}")
     else:

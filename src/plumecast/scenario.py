@@ -35,6 +35,7 @@ from plumecast.agents import Agent, AgentSpec
 from plumecast.config_model import StrictModel, typed_item
 from plumecast.ensemble.config import EnsembleConfig
 from plumecast.errors import ScenarioError
+from plumecast.nearfield.lid import DEFAULT_MIXING_HEIGHT_M
 from plumecast.nearfield.spec import LocalWeather, StackSpec, TankSpec, ZonesConfig
 from plumecast.plans.config import PlanConfig
 from plumecast.scenario_checks import (
@@ -339,8 +340,8 @@ class TurbulenceConfig(_Model):
         "spreads as sigma_v t (sigma_v^2 = kh_m2_s / kh_time_scale_s), an older one as the random walk with kh_m2_s "
         "(Taylor 1921; 10800 s is HYSPLIT's default); 0: the random walk with kh_m2_s from the release")
     kz_m2_s: float = Field(50.0, ge=0, description="vertical eddy diffusivity in the mixed layer [m2 s-1]")
-    mixing_height_m: float = Field(1000.0, ge=10, le=10000, description="boundary-layer (mixing) height [m]; "
-                                   "thinner than 10 m is not modelled")
+    mixing_height_m: float = Field(DEFAULT_MIXING_HEIGHT_M, ge=10, le=10000, description="mixing height [m] where the "
+                                   "met gives none (and zones' lid without local_weather's); under 10 m not modelled")
     kz_free_m2_s: float = Field(0.1, ge=0, le=100, description="vertical eddy diffusivity above the boundary "
                                 "layer (free troposphere) [m2 s-1]")
 

@@ -12,9 +12,11 @@ if TYPE_CHECKING:
     from plumecast.scenario import Scenario
 
 #: Top-level keys ``plumecast zones`` reads; every other key of :class:`Scenario`
-#: (start, met, output, particles, plans, ...) belongs to the particle forecast.
+#: (start, met, output, particles, plans, ...) belongs to the particle forecast. Of ``turbulence``
+#: zones reads ``mixing_height_m`` alone, its plume's lid where local_weather gives none
+#: (:mod:`plumecast.nearfield.lid`); it lists the other keys given as ignored.
 ZONES_KEYS = frozenset({"name", "description", "agent", "releases", "local_weather", "zones", "receptors",
-                        "shelter", "reference"})
+                        "shelter", "reference", "turbulence"})
 #: Top-level keys only ``plumecast compare`` reads (``run`` ignores them).
 COMPARE_ONLY_KEYS = frozenset({"plans", "ensemble"})
 Mode = Literal["run", "compare", "zones"]

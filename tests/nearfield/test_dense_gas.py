@@ -159,7 +159,11 @@ def test_dense_axis_has_no_cliff(agent: str, release: dict, met: dict) -> None: 
         joins.append(d.handover_m)
     for x_j in joins:
         c = dense_axis_concentration(r.setup, np.array([x_j * (1 - 1e-9), x_j * (1 + 1e-9)]))
-        assert c[1] == pytest.approx(c[0], rel=1e-6)
+        # 1e-5: under the 1000-m lid zones takes by default (plumecast.nearfield.lid), class B's plume is well
+        # mixed (V = 1/H) once sigma_z > 1.6 H (Turner 1970), a step of 2.8e-6 from the image sum of
+        # gaussian.vertical_term; the far field from virtual sources takes that step where the source's passive
+        # plume (already well mixed, of the same sigma_y) takes over
+        assert c[1] == pytest.approx(c[0], rel=1e-5)
     if math.isfinite(d.handover_m):
         assert _log_slope(r.setup, d.handover_m, +1) >= _log_slope(r.setup, d.handover_m, -1) - 1e-3
     xs = np.geomspace(x_first, d.curves_end_m, 600)

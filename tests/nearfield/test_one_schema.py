@@ -90,7 +90,8 @@ def test_doc_example_drives_zones_and_run(tmp_path):
         "zones (read by zones)")
     # ... and its terrain (local_weather's, by default rural), and the line names the wind at the source
     assert any("class D from local_weather (the met gives no boundary layer), lid 1000 m "
-               "(turbulence.mixing_height_m), Briggs rural sigmas (local_weather.terrain); wind at the "
+               "(turbulence.mixing_height_m, default 1000 m; local_weather gives no mixing_height_m), Briggs rural "
+               "sigmas (local_weather.terrain); wind at the "
                "source: releases.0 7.3 m/s from 268° at the release start" in line
                for line in r.stats["met_provenance"])
 
@@ -213,8 +214,11 @@ def test_zones_cli_prints_ignored_keys_line(tmp_path):
     ignored = re.match(r"zones ignored: (.*) \(read by run and compare\)$", lines[0]).group(1).split(", ")
     data = yaml.safe_load(RHINE.read_text())
     expected = [k for k in data if k not in ("name", "description", "agent", "releases", "local_weather",
-                                             "receptors", "shelter", "start", "issued_at")]
-    assert ignored == [*expected, "receptors.cities.bbox"]
+                                             "receptors", "shelter", "start", "issued_at", "turbulence")]
+    # of turbulence zones reads mixing_height_m alone (its lid where local_weather gives none, as run's near field)
+    assert ignored == [*expected, "receptors.cities.bbox", "turbulence.kh_m2_s", "turbulence.kz_m2_s"]
+    assert "mixing layer: lid 600 m (turbulence.mixing_height_m, default 1000 m; local_weather gives no " \
+           "mixing_height_m)" in r.output
     assert "note: this file uses the old local format" not in r.output
 
 

@@ -328,6 +328,12 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
     for table in _zone_tables(result, console.width):
         console.print(table)
     console.print(f"concentration model: {escape(result.model_name)}", highlight=False)
+    from plumecast.nearfield.lid import lid_text
+
+    # the lid, and where it comes from, as run's provenance names its near field's (zones had said nothing and had
+    # taken none by default; audit D2)
+    console.print(f"mixing layer: {escape(lid_text(result.setup.mixing_height_m, result.setup.lid_from))}: the "
+                  "Gaussian plume is reflected at the lid (Turner 1970), as in run's near field", highlight=False)
     if math.isfinite(result.flammable_mass_kg):
         console.print(f"flammable mass (between LFL and UFL, the most at one time): {plain(result.flammable_mass_kg, 2)} kg",
                       highlight=False)

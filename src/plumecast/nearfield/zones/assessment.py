@@ -237,7 +237,8 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     ds.attrs["onset_floor_kg_m3"] = floor
     ds.attrs["concentration_model"] = (
         "Gaussian finite-duration plume (Palazzi et al. 1982), Briggs sigmas "
-        f"({scenario.meteorology.terrain}, PG class {setup.pg_class} from {scenario.meteorology.stability_route()}); "
+        f"({scenario.meteorology.terrain}, PG class {setup.pg_class} from {scenario.meteorology.stability_route()}), "
+        f"lid {setup.mixing_height_m:g} m ({setup.lid_from}); "
         f"{ends.size} geometric intervals from the release start to {ends[-1]:.0f} s (fixed by the scenario)"
     )
     return ds

@@ -95,8 +95,18 @@ def _num(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def provenance(result: ThreatZones) -> dict[str, Any]:
+    """What the zones were computed with, for the files' provenance: the concentration model, the
+    class and the mixing lid with where it comes from (:func:`plumecast.nearfield.lid.near_field_lid`:
+    ``local_weather.mixing_height_m``, else ``turbulence.mixing_height_m``, as run's near field)."""
+    setup = result.setup
+    return {"concentration_model": result.model_name, "stability_class": setup.pg_class,
+            "mixing_height_m": _num(setup.mixing_height_m), "mixing_height_from": setup.lid_from}
+
+
 def to_geojson(result: ThreatZones) -> dict[str, Any]:
-    """GeoJSON FeatureCollection (RFC 7946, lon/lat WGS84): zones, uncertainty lines, source, receptors."""
+    """GeoJSON FeatureCollection (RFC 7946, lon/lat WGS84): zones, uncertainty lines, source, receptors;
+    ``provenance`` (a foreign member, RFC 7946 §6.1): :func:`provenance`."""
     from shapely.geometry.polygon import orient
 
     feats: list[dict[str, Any]] = []
@@ -185,10 +195,20 @@ def to_geojson(result: ThreatZones) -> dict[str, Any]:
                     },
                 }
             )
-    return {"type": "FeatureCollection", "name": result.scenario.name, "features": feats}
+    return {"type": "FeatureCollection", "name": result.scenario.name, "provenance": provenance(result),
+            "features": feats}
 
 
 _KML_COLOURS = ["7f00ffff", "7f00a5ff", "7f0000ff", "7f800080", "7f000000"]  # aabbggrr: yellow, orange, red, ...
+
+
+def provenance_text(result: ThreatZones) -> str:
+    """:func:`provenance` in words (the KML document's description)."""
+    from plumecast.nearfield.lid import lid_text
+
+    setup = result.setup
+    return (f"concentration model: {result.model_name}; PG class {setup.pg_class}; mixing "
+            f"{lid_text(setup.mixing_height_m, setup.lid_from)}")
 
 
 def to_kml(result: ThreatZones) -> str:
@@ -201,6 +221,7 @@ def to_kml(result: ThreatZones) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>',
         f"<name>{escape(result.scenario.name)}</name>",
+        f"<description>{escape(provenance_text(result))}</description>",
     ]
     for k, colour in enumerate(_KML_COLOURS):
         parts.append(
@@ -270,7 +291,8 @@ def zone_map_figure(result: ThreatZones) -> Any:
     ax.set_ylabel("latitude [°N]")
     ax.set_title(
         f"{result.scenario.name}: {result.agent.name}, class {result.setup.pg_class}, "
-        f"{result.scenario.meteorology.wind_speed_m_s:g} m/s from {result.scenario.meteorology.wind_from_deg:g}°",
+        f"{result.scenario.meteorology.wind_speed_m_s:g} m/s from {result.scenario.meteorology.wind_from_deg:g}°, "
+        f"lid {result.setup.mixing_height_m:g} m",
         fontsize=9,
     )
     ax.legend(fontsize=7, loc="best")

@@ -38,6 +38,7 @@ from plumecast.scenario import (
     Release,
     Scenario,
     ShelterConfig,
+    TurbulenceConfig,
     ignored_line,
     readers,
 )
@@ -176,6 +177,9 @@ class LocalScenario(NoBoolForNumbers):
     flammable_levels: bool = True  # add LFL and 1/2 LFL zones for an agent with an LFL
     points: list[PointSpec] = Field(default_factory=list)
     reference: dict[str, Any] = Field(default_factory=dict)
+    # the scenario language's turbulence.mixing_height_m: the lid where meteorology (local_weather) gives no
+    # mixing_height_m (plumecast.nearfield.lid; None: not given, its default); a dumped LocalScenario keeps it
+    turbulence_mixing_height_m: float | None = Field(default=None, ge=10, le=10000)
 
     @model_validator(mode="after")
     def _no_fixed_duration(self) -> LocalScenario:
@@ -215,6 +219,7 @@ class _ZonesSections(NoBoolForNumbers):
     receptors: ReceptorConfig = Field(default_factory=ReceptorConfig)
     shelter: ShelterConfig | None = None
     reference: dict[str, Any] | None = None
+    turbulence: TurbulenceConfig | None = None  # mixing_height_m alone is read (the lid, plumecast.nearfield.lid)
 
 
 @dataclass(frozen=True)
@@ -485,6 +490,10 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
                    if stable else "an unstable plume in a strong wind is diluted far too much: the zones are too "
                    "small") + ". Give the class of the observed weather, or let zones derive it (cloud cover, "
                 "daytime)")
+    turb = data.get("turbulence")
+    lid_given = isinstance(turb, dict) and "mixing_height_m" in turb
+    if isinstance(turb, dict):  # zones reads its mixing_height_m alone (the lid where local_weather gives none)
+        ignored.update({f"turbulence.{k}": "run and compare" for k in turb if k != "mixing_height_m"})
     zc = sec.zones
     local = LocalScenario(
         name=sec.name if sec.name is not None else "local release",
@@ -503,6 +512,7 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
         shelter=shelter,
         points=points,
         reference=dict(sec.reference or {}),
+        turbulence_mixing_height_m=sec.turbulence.mixing_height_m if lid_given and sec.turbulence else None,
     )
     release_start, issued = zones_clock(data, index, derived, start_said="start" not in ignored, source=source,
                                         lines=lines)

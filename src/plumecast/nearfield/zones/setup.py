@@ -23,6 +23,7 @@ from plumecast.nearfield.gaussian import (
     pure_vapour_kg_m3,
     vertical_term,
 )
+from plumecast.nearfield.lid import near_field_lid
 from plumecast.nearfield.stability import (
     PGClass,
     power_law_wind_speed,
@@ -89,6 +90,8 @@ class PlumeSetup:
     # the pure agent's vapour density at the air's temperature and 1 atm: no concentration is above it
     # (plumecast.nearfield.gaussian.cap_at_pure_vapour); inf: no cap [kg m-3]
     pure_vapour_kg_m3: float = math.inf
+    # where the lid comes from, in words (plumecast.nearfield.lid.near_field_lid), for the outputs
+    lid_from: str = ""
 
 
 def plume_setup(scenario: LocalScenario) -> PlumeSetup:
@@ -110,13 +113,16 @@ def plume_setup(scenario: LocalScenario) -> PlumeSetup:
         mass = rate * duration
     else:
         mass = scenario.release.mass_kg
+    # one rule with run's near-field plumes: local_weather's lid, else turbulence.mixing_height_m (default 1000 m)
+    lid, lid_from = near_field_lid(met.mixing_height_m, scenario.turbulence_mixing_height_m)
     base = PlumeSetup(
         pg_class=met.pg_class(),
         wind_speed_m_s=max(met.wind_speed_m_s, MIN_WIND_SPEED_M_S),
         downwind_bearing_deg=(met.wind_from_deg + 180.0) % 360.0,
         source_height_m=scenario.source.height_m,
         receptor_height_m=scenario.receptor_height_m,
-        mixing_height_m=met.mixing_height_m if met.mixing_height_m is not None else math.inf,
+        mixing_height_m=lid,
+        lid_from=lid_from,
         terrain=met.terrain,
         sigma_y_factor=averaging_time_factor(met.averaging_time_s),
         mass_kg=mass,
