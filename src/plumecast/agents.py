@@ -38,7 +38,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_
 
 from plumecast.config_model import NoBoolForNumbers
 from plumecast.errors import DataFileError, ScenarioError
-from plumecast.scenario_yaml import shown
+from plumecast.scenario_yaml import did_you_mean, shown
 from plumecast.toxicology import (
     AEGL_DURATIONS_S,
     AEGL_LEVELS,
@@ -642,7 +642,8 @@ def get_agent(name: str) -> Agent:
     table = _table()
     if key not in table:
         raise ScenarioError(
-            f"agent: unknown agent {name!r}; known agents are {', '.join(list_agents())}. "
+            f"agent: unknown agent {name!r}{f' ({hint})' if (hint := did_you_mean(key, table)) else ''}; known "
+            f"agents are {', '.join(list_agents())}. "
             "Define a new agent inline with name, molecular_weight_g_mol, aegl_ppm and probit."
         )
     return table[key]

@@ -130,8 +130,8 @@ class NoBoolForNumbers(BaseModel):
                 item: Any = value
                 for i in where:
                     item = item[i]
-                expected = ("a number or a name (quote a name YAML reads as true or false: 'yes')" if named
-                            else _number_expected(key))
+                expected = ("a number or a name (YAML reads yes, no, on and off unquoted as true or false: "
+                            "quote such a name, e.g. 'NO')" if named else _number_expected(key))
                 raise ValueError(f"{'.'.join([key, *map(str, where)])}: {str(item).lower()} is not a number; "
                                  f"expected {expected}")
             if not isinstance(value, bool) or field is None or _takes_bool(field.annotation):

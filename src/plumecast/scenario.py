@@ -751,7 +751,7 @@ def _validate(
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_errors(exc, source, lines, data=data)) from None
+        raise ScenarioError(_format_errors(exc, source, lines, data=data, model=Scenario)) from None
     # resolve and check paths relative to the scenario file
     updates: dict[str, Any] = {}
     if sc.met.path is not None:

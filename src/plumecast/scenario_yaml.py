@@ -12,12 +12,13 @@ was expected (:func:`format_errors`).
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from plumecast.errors import ScenarioError
 
@@ -31,10 +32,15 @@ def read_scenario_text(path: Path) -> str:
         if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
             raise ScenarioError(f"{path}: the file has {path.stat().st_size:,} bytes; expected a scenario of at "
                                 f"most {MAX_YAML_BYTES:,}")
-        return path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: scenario file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{path}, line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8 text; expected a file "
+                            "saved as UTF-8 (an editor's 'save with encoding', or iconv -f latin1 -t utf-8)") from None
+    except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the scenario file ({exc})") from None
 
 
@@ -114,6 +120,50 @@ def check_yaml_tree(root: yaml.Node, source: str) -> None:
     expanded(root)
 
 
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+#: YAML 1.1 numbers PyYAML reads that YAML 1.2 (and most people) read otherwise: ``1:30`` is 90
+#: (base 60), ``024`` is 20 (octal).
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
+_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+
+
+def check_yaml_numbers(root: yaml.Node, source: str) -> None:
+    """Refuse the plain numbers YAML 1.1 reads in a way nobody writing a scenario means: ``1:30`` as
+    90 (base 60; a duration of 1 h 30 min had run 90 h) and ``024`` as 20 (octal), naming the line
+    and the key and what to write instead (audit 43e)."""
+    seen: set[int] = set()
+
+    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                walk(v, (*path, str(k.value) if isinstance(k, yaml.ScalarNode) else "?"))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, (*path, i))
+        elif isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in (_INT, _FLOAT):
+            text = str(node.value)
+            key = ".".join(str(k) for k in path) or "the document"
+            at = f"{source}, line {node.start_mark.line + 1}: {key}"
+            if _SEXAGESIMAL.match(text):
+                value = yaml.SafeLoader.construct_yaml_int if node.tag == _INT else yaml.SafeLoader.construct_yaml_float
+                read = value(yaml.SafeLoader(""), node)  # type: ignore[arg-type]
+                parts = [float(x.replace("_", "")) for x in text.lstrip("+-").split(":")]
+                hours = parts[0] + sum(p / 60.0 ** (i + 1) for i, p in enumerate(parts[1:]))
+                raise ScenarioError(f"{at}: {text} is read by YAML as {read:g} (a base-60 number); expected a "
+                                    f"decimal number: {hours:g} if {text} means hours and minutes, or the value "
+                                    f"quoted ('{text}') where a clock time is meant")
+            if _OCTAL.match(text):
+                raise ScenarioError(f"{at}: {text} is read by YAML as {int(text.replace('_', ''), 8):d} (an octal "
+                                    f"number, for its leading 0); expected {text.lstrip('+-').lstrip('0_') or '0'} "
+                                    "written without the leading zero")
+
+    walk(root, ())
+
+
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
     """The document of ``text`` and its key-path -> line index; ScenarioError if the
     text is empty (no document), not YAML, too large, has duplicate keys or expands
@@ -129,6 +179,7 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...],
             raise ScenarioError(f"{source}: the file is empty ({what}); expected a scenario: a mapping of keys "
                                 "(name, agent, releases, ...), see docs/scenario.md")
         check_yaml_tree(root, source)
+        check_yaml_numbers(root, source)
         data = loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -337,6 +388,9 @@ def _type_message(kind: str, got: Any, ctx: dict[str, Any]) -> str | None:
     showing the value; None for other errors."""
     if kind in _MAPPING_ERRORS:
         return f"{shown(got)} is not a mapping; expected a mapping of keys (key: value on lines of their own, or {{key: value, ...}})"
+    if kind == "string_type" and isinstance(got, bool):
+        return (f"{str(got).lower()} is not text; expected text (YAML reads yes, no, on, off, true and false "
+                "unquoted as true or false: quote it, e.g. 'no')")
     if kind == "list_type":
         return f"{shown(got)} is not a list; expected a list (items on lines starting with '- ', or [a, b, ...])"
     if kind.startswith(("datetime_", "date_")):
@@ -443,19 +497,45 @@ def _limit_message(kind: str, got: Any, ctx: dict[str, Any]) -> tuple[str, str] 
 
 
 def format_errors(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
-                  reference: str = "docs/scenario.md", data: Any = None) -> str:
+                  reference: str = "docs/scenario.md", data: Any = None, model: Any = None) -> str:
     """One message for all of ``exc``'s problems, a line each (:func:`error_lines`)."""
-    return "invalid scenario:\n  " + "\n  ".join(error_lines(exc, source, lines, reference, data))
+    return "invalid scenario:\n  " + "\n  ".join(error_lines(exc, source, lines, reference, data, model))
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation holds (through Optional, unions, lists, dicts, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _keys_at(model: Any, loc: tuple[Any, ...]) -> set[str]:
+    """The keys the models at ``loc`` (the path to a mapping, as pydantic gives it: field names,
+    list indices, union tags) accept, by name and alias; empty where they cannot be told."""
+    found: list[type[BaseModel]] = _models_in(model)
+    for part in loc:
+        step = [m for c in found if isinstance(part, str) and part in c.model_fields
+                for m in _models_in(c.model_fields[part].annotation)]
+        found = step or found  # an index or a union's tag: the same models
+    return {k for c in found for name, f in c.model_fields.items() for k in (name, f.alias) if k}
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    """``did you mean 'x'?`` for the closest of ``choices`` to ``word`` (difflib), or ''."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.7)
+    return f"did you mean {close[0]!r}?" if close else ""
 
 
 def error_lines(exc: ValidationError, source: str, lines: dict[tuple[str | int, ...], int],
-                reference: str = "docs/scenario.md", data: Any = None) -> list[str]:
+                reference: str = "docs/scenario.md", data: Any = None, model: Any = None) -> list[str]:
     """``exc``'s problems, one line each: the file, the line, the key path as the file writes it
     (``data``, the file's document: the kind of a list item told apart by its ``type`` left
-    out, :func:`_without_tags`) and what was expected, in our words."""
+    out, :func:`_without_tags`) and what was expected, in our words; an unknown key gets the
+    closest key ``model`` accepts there (:func:`did_you_mean`)."""
     entries: list[tuple[str, str, str, str, bool]] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
+        hint = did_you_mean(loc[-1], _keys_at(model, loc[:-1])) if err["type"] == "extra_forbidden" and loc else ""
         # the union's branch: met.path.list[...] -> met.path
         branch = any(isinstance(p, str) and _BRANCH.search(p) for p in loc)
         loc = tuple(p for p in loc if not (isinstance(p, str) and _BRANCH.search(p)))
@@ -481,7 +561,8 @@ def error_lines(exc: ValidationError, source: str, lines: dict[tuple[str | int, 
                 break
         where = f"{source}" + (f", line {line}" if line else "")
         if err["type"] == "extra_forbidden":
-            msg = f"unknown key (check its spelling; see the scenario reference in {reference})"
+            msg = (f"unknown key; {hint} (see the scenario reference in {reference})" if hint else
+                   f"unknown key (check its spelling; see the scenario reference in {reference})")
         elif err["type"] == "missing":
             msg = "required key is missing"
         got = err.get("input")

@@ -346,7 +346,8 @@ def _old_format(data: dict[str, Any], source: str, lines: dict[tuple[str | int, 
     try:
         scenario = LocalScenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_errors(exc, source, lines, reference="docs/local_scale.md", data=data)) from None
+        raise ScenarioError(format_errors(exc, source, lines, reference="docs/local_scale.md", data=data,
+                                          model=LocalScenario)) from None
     if base_dir is not None and scenario.population is not None and not scenario.population.raster.is_absolute():
         pop = scenario.population.model_copy(update={"raster": base_dir / scenario.population.raster})
         scenario = scenario.model_copy(update={"population": pop})
@@ -429,7 +430,7 @@ def _from_language(data: dict[str, Any], source: str, lines: dict[tuple[str | in
     try:
         sec = _ZonesSections.model_validate({k: v for k, v in data.items() if k in ZONES_KEYS or k not in language})
     except ValidationError as exc:
-        raise ScenarioError(format_errors(exc, source, lines, data=data)) from None
+        raise ScenarioError(format_errors(exc, source, lines, data=data, model=_ZonesSections)) from None
     assert index is not None
     rel = sec.releases[index]
     assert isinstance(rel, PointRelease)
