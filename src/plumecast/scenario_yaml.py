@@ -520,7 +520,7 @@ def _keys_at(model: Any, loc: tuple[Any, ...]) -> set[str]:
     return {k for c in found for name, f in c.model_fields.items() for k in (name, f.alias) if k}
 
 
-def did_you_mean(word: str, choices: Any) -> str:
+def did_you_mean(word: Any, choices: Any) -> str:
     """``did you mean 'x'?`` for the closest of ``choices`` to ``word`` (difflib), or ''."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.7)
     return f"did you mean {close[0]!r}?" if close else ""
