@@ -209,7 +209,8 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
             r = int(parent[col])
             if not np.isfinite(t_s) or not bool(np.asarray(ds["concentration_known"].values[r])):
                 continue
-            k = min(int(np.searchsorted(axis.begin_s, t_s)), indoors.size - 1)
+            # the step holding the time (the front's may come within it)
+            k = min(max(int(np.searchsorted(axis.begin_s, t_s, side="right")) - 1, 0), indoors.size - 1)
             # some of the step outdoors (the shelter begins within it or later): the peak may be breathed there
             for suffix in ("", "_sheltered") if indoors[k] < 1.0 else ("",):
                 if f"hours_to_aegl{level}{suffix}" in ds.data_vars:

@@ -194,10 +194,11 @@ class ReceptorExposure:
     #: for the countdowns' floor only (:meth:`arrival_floor`): per step, the earliest time [s after the run start]
     #: the point releases' near-field air of the step can be at each receptor (a disc's: its parts' earliest),
     #: ``front_s`` (n_steps, n_receptor), and at each part, ``part_front_s`` (n_steps, n_parts) (inf: none of it;
-    #: -inf: not known); and that air at each receptor, ``nf_air`` (n_steps, n_receptor) [kg m-3]
+    #: -inf: not known); and the rest of the air at each receptor (the particles', the area plumes'), ``other_air``
+    #: (n_steps, n_receptor) [kg m-3]
     front_s: NDArray[np.float64] | None = None
     part_front_s: NDArray[np.float64] | None = None
-    nf_air: NDArray[np.float64] | None = None
+    other_air: NDArray[np.float64] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -219,12 +220,11 @@ class ReceptorExposure:
 
     def arrival_floor(self) -> ArrivalFloor | None:
         """The earliest each receptor can reach a level its near-field air reaches
-        (:class:`plumecast.consequence_metrics.ArrivalFloor`, from :attr:`front_s` and the air other than
-        :attr:`nf_air`); None where the run kept no fronts."""
-        if self.front_s is None or self.nf_air is None:
+        (:class:`plumecast.consequence_metrics.ArrivalFloor` of :attr:`front_s` and :attr:`other_air`); None
+        where the run kept no fronts."""
+        if self.front_s is None or self.other_air is None:
             return None
-        other = np.maximum(np.asarray(self.conc.sum(axis=0), dtype=float) - self.nf_air, 0.0)
-        return ArrivalFloor.of_steps(self.front_s, other)
+        return ArrivalFloor.of_steps(self.front_s, self.other_air)
 
     def to_dataarray(self, weights: NDArray[np.float64] | None = None) -> xr.DataArray:
         """``(time, receptor)`` DataArray (CF attributes) of :meth:`total`; NaN off the domain."""
@@ -630,7 +630,7 @@ class ExposureSampler:
             part_receptors=self.part_receptors, part_ptr=self.samples.ptr, part_weight=self.samples.weight,
             part_c=self.part_c, part_tag=self.part_tag, part_early=self.part_early,
             peak_extra=self.peak_extra, part_peak=self.part_peak, front_s=self.front_s,
-            part_front_s=self.part_front_s, nf_air=self.nf_air,
+            part_front_s=self.part_front_s, other_air=np.maximum(self.conc.sum(axis=0) - self.nf_air, 0.0),
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
