@@ -62,10 +62,11 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
     ``kwargs`` go to ``assess`` (``shelter``, ``start``, ``issued_at`` ...)."""
     from plumecast.consequence import assess
 
-    ds = assess(exposure.to_dataarray(), agent, exposure.receptors, **kwargs)
+    ds = assess(exposure.to_dataarray(), agent, exposure.receptors, arrival_floor=exposure.arrival_floor(), **kwargs)
     expanded, parent, share, kind = by_part_kinds(exposure)
     if expanded is not exposure:
-        parts = assess(expanded.to_dataarray(), agent, expanded.receptors, **kwargs)
+        parts = assess(expanded.to_dataarray(), agent, expanded.receptors, arrival_floor=expanded.arrival_floor(),
+                       **kwargs)
         ds = _made_of_parts(ds, parts, parent, share, kind)
     else:
         ds["disc_parts"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int16))
@@ -177,8 +178,10 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     (audit 39: an ammonia tank's 10 min at 306 ppm read 159 and 181 ppm in 600-s means, below AEGL-2's 220,
     and a city's AEGL-2 countdown came 4.5 min late at 600-s steps, never at 900 s). The air reaches the
     level within that step, at the earliest at its start: early, never late, at any step. The level is read
-    for the duration elapsed at the step's start (:func:`plumecast.consequence_metrics.peak_first_steps`).
-    The exposure, the peaks and the loads stay the steps' means.
+    for the duration elapsed at the step's start (:func:`plumecast.consequence_metrics.peak_first_steps`),
+    and the time is never before the front of the near-field air that lifts the air to it
+    (:meth:`plumecast.exposure.ReceptorExposure.arrival_floor`). The exposure, the peaks and the loads stay
+    the steps' means.
 
     The sheltered arrivals (``…_sheltered``) move too where ``shelter`` begins after that step's start: until
     then the people who will shelter breathe the outdoor air itself (they had kept the means' late time; a
@@ -199,12 +202,15 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     issued_s = issued_seconds(axis, issued_at)
     indoors = shelter_weights(axis, shelter if shelter is not None else Shelter())  # per step: 0 all outdoors
     levels = tuple(level for level in (1, 2, 3) if f"hours_to_aegl{level}" in ds.data_vars)
-    for level, firsts in peak_arrivals_s(mean, mean + extra[:, cols], axis, agent, levels).items():
+    floor = expanded.arrival_floor()
+    for level, firsts in peak_arrivals_s(mean, mean + extra[:, cols], axis, agent, levels,
+                                         None if floor is None else floor.columns(cols)).items():
         for col, t_s in zip(cols, firsts, strict=True):
             r = int(parent[col])
             if not np.isfinite(t_s) or not bool(np.asarray(ds["concentration_known"].values[r])):
                 continue
-            k = min(int(np.searchsorted(axis.begin_s, t_s)), indoors.size - 1)
+            # the step holding the time (the front's may come within it)
+            k = min(max(int(np.searchsorted(axis.begin_s, t_s, side="right")) - 1, 0), indoors.size - 1)
             # some of the step outdoors (the shelter begins within it or later): the peak may be breathed there
             for suffix in ("", "_sheltered") if indoors[k] < 1.0 else ("",):
                 if f"hours_to_aegl{level}{suffix}" in ds.data_vars:

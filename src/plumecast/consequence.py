@@ -60,6 +60,7 @@ from plumecast.consequence_inputs import (
 )
 from plumecast.consequence_metrics import (
     ONSET_FLOOR_FRACTION,
+    ArrivalFloor,
     block_metrics,
     exposure_context,
     onset_floor,
@@ -125,6 +126,7 @@ def assess(
     keep_timeseries: bool = True,
     onset_floor_kg_m3: float | None = None,
     issued_at: Any = None,
+    arrival_floor: ArrivalFloor | None = None,
 ) -> xr.Dataset:
     """Consequences of a concentration series at each receptor.
 
@@ -161,6 +163,10 @@ def assess(
     issued_at : datetime-like or float, optional
         When the forecast is issued (seconds after ``start`` if ``time`` is in
         seconds); ``lead_time_to_aeglN`` counts from it. Default: ``start``.
+    arrival_floor : plumecast.consequence_metrics.ArrivalFloor, optional
+        The earliest each receptor can reach a level, (time, receptor) on the series' steps in seconds
+        after ``start`` (a run's :meth:`plumecast.exposure.ReceptorExposure.arrival_floor`: the front of
+        the near-field air); an arrival is never given before it where it is known. None: the means alone.
 
     Returns
     -------
@@ -197,7 +203,10 @@ def assess(
     ctx = exposure_context(agent, axis, ps, floor, temperature_k, pressure_pa)
     weights = shelter_weights(axis, shelter)
     ach = shelter_rates(axis, shelter, nrec)
-    outdoor, sheltered, indoor = block_metrics(values, ctx, weights, ach, keep_timeseries)
+    if arrival_floor is not None and arrival_floor.front_s.shape != values.shape:
+        raise ValueError(f"arrival_floor has shape {arrival_floor.front_s.shape}, the concentration {values.shape}; "
+                         "expected the same (time, receptor)")
+    outdoor, sheltered, indoor = block_metrics(values, ctx, weights, ach, keep_timeseries, floor=arrival_floor)
 
     warnings = agent.data_warnings(probit_set) + notes
     receptor_ids = concentration["receptor"].values if "receptor" in concentration.coords else np.arange(nrec)
@@ -269,7 +278,8 @@ def assess(
 
 
 def outdoor_outcomes(values: NDArray[np.float64], time: NDArray[Any], start: Any, agent: Agent,
-                     levels: tuple[int, ...] = (2, 3), probit_sets: bool = False) -> dict[str, NDArray[np.float64]]:
+                     levels: tuple[int, ...] = (2, 3), probit_sets: bool = False,
+                     floor: ArrivalFloor | None = None) -> dict[str, NDArray[np.float64]]:
     """What a response plan's evaluation reads of :func:`assess` at each column of
     ``values`` (time, column) [kg m-3]: ``lethal_fraction`` outdoors, and per AEGL level in
     ``levels`` ``first{level}_s``, its first exceedance (s after ``start``, as assess's
@@ -283,7 +293,8 @@ def outdoor_outcomes(values: NDArray[np.float64], time: NDArray[Any], start: Any
     not finite is unknown (NaN). With ``probit_sets`` and an agent with more than one
     published set, ``lethal_fraction_sets`` (set, column) holds the outdoor lethal fraction
     under each of them, in the agent's order, as assess's range over the sets reads them
-    (DESIGN.md, "Honest numbers": a plan's deaths carry that range too). (The evaluation of one member of the demo's comparison, 39
+    (DESIGN.md, "Honest numbers": a plan's deaths carry that range too). ``floor``: as assess's
+    ``arrival_floor`` (a step past its steps, a plan's clean tail, takes its last). (The evaluation of one member of the demo's comparison, 39
     plan and delay variants over 1,182 columns: 3.0-3.3 s, against 7.0-8.9 s through assess;
     benchmarks/README.md.)"""
     axis = time_axis(time, start)
@@ -295,7 +306,7 @@ def outdoor_outcomes(values: NDArray[np.float64], time: NDArray[Any], start: Any
     unknown = np.asarray(~np.isfinite(values).all(axis=0), dtype=bool)
     if unknown.any():
         values = np.where(np.isfinite(values), values, 0.0)
-    m, _, _ = block_metrics(values, ctx, np.zeros(axis.end_s.size), 0.0, False, sheltered=False)
+    m, _, _ = block_metrics(values, ctx, np.zeros(axis.end_s.size), 0.0, False, sheltered=False, floor=floor)
     frac = (lethal_fraction_from_probit(probit_from_load(m["load"], ps.a, ps.b)) if ps is not None
             else np.full(values.shape[1], np.nan))
     out = {"lethal_fraction": np.where(unknown, np.nan, frac)}

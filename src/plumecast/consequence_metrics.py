@@ -54,6 +54,61 @@ def onset_floor(agent: Agent, temperature_k: float = T_STANDARD_K, pressure_pa: 
 
 
 @dataclass(frozen=True)
+class ArrivalFloor:
+    """The earliest a level can be reached at each column of a ``(time, column)`` series, where the physics
+    knows it: the point releases' near-field air carries a front (the release's start plus the travel time of
+    its front, ``(x - sqrt 2 sigma_x) / u``; :meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`'s
+    ``front``, zones' :func:`~plumecast.nearfield.zones.windowed.front_time_s`), and none of its air is at a
+    place before it. A level that only that air lifts the place to (the other air, the particles' and the
+    area plumes', stays below it) is therefore not reached before the front, whatever the steps' means say:
+    with 600-s steps the step's mean had dated 3 t of chlorine at 1 km, class F, to "now", 9 min before the
+    front (audit 42d, D4). Where the other air alone reaches the level the particles carry no such front,
+    and there is no floor.
+
+    ``front_s`` (time, column): the earliest time [s after the release start] the near-field air can have
+    been at the column by each step, over the steps so far (inf: none yet; -inf: not known); ``other``
+    (time, column): the most of the other air at the column over the steps so far [kg m-3]. The indoor air of
+    people sheltering, an evacuee's and a cut release's are that air's or less, and lag it: the floor holds
+    for them too."""
+
+    front_s: NDArray[np.float64]
+    other: NDArray[np.float64]
+
+    @classmethod
+    def of_steps(cls, front_s: NDArray[np.float64], other: NDArray[np.float64]) -> ArrivalFloor:
+        """From each step's own earliest near-field arrival [s] and other air [kg m-3], (time, column)."""
+        front = np.asarray(front_s, dtype=float)
+        air = np.asarray(other, dtype=float)
+        if front.shape != air.shape:
+            raise ValueError(f"front_s has shape {front.shape}, other {air.shape}; expected the same (time, column)")
+        if front.shape[0] == 0:
+            return cls(front, air)
+        return cls(np.minimum.accumulate(front, axis=0), np.fmax.accumulate(air, axis=0))
+
+    def columns(self, cols: Any) -> ArrivalFloor:
+        """The floor of the columns ``cols`` (an index or a slice)."""
+        return ArrivalFloor(self.front_s[:, cols], self.other[:, cols])
+
+    def at(self, first: NDArray[np.intp], level: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per column, the earliest time [s] a level of ``level`` [kg m-3] first reached in step ``first``
+        (negative: not reached) can be reached: the near-field air's front where the other air up to that
+        step stays below the level; NaN where there is no floor (not reached, the other air reaches the
+        level, no near-field air, or not known). A step past the series (a plan's clean tail) takes its last."""
+        first = np.asarray(first)
+        out = np.full(first.shape, np.nan)
+        n = self.front_s.shape[0]
+        if n == 0:
+            return out
+        cols = np.arange(first.size)
+        k = np.clip(first, 0, n - 1)
+        front, other = self.front_s[k, cols], self.other[k, cols]
+        with np.errstate(invalid="ignore"):
+            use = (first >= 0) & np.isfinite(front) & (other < np.asarray(level, dtype=float))
+        out[use] = front[use]
+        return out
+
+
+@dataclass(frozen=True)
 class ExposureContext:
     """Everything the per-block kernel needs, precomputed once (SI inside)."""
 
@@ -88,6 +143,12 @@ def aegl_threshold(
 
 def peak_first_steps(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: ExposureContext,
                      level: int) -> NDArray[np.intp]:
+    """:func:`peak_first_steps_levels` without the levels."""
+    return peak_first_steps_levels(mean, peak, ctx, level)[0]
+
+
+def peak_first_steps_levels(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: ExposureContext,
+                            level: int) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """The first step in which the air's peak within the step, ``peak`` (time, column) [kg m-3], reaches
     AEGL-``level``, per column (-1: none, or the AEGL unread), for the countdowns of a cloud that passes
     within a step or two (``city_parts._arrivals_of_peaks``, ``plans.evaluate._peak_arrivals``).
@@ -96,29 +157,34 @@ def peak_first_steps(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: 
     or above the onset floor): the peak may come anywhere in the step, and read for the duration at its
     end (the longer one, so the lower AEGL) a 10-min cloud of ammonia at 81 % of its 10-min AEGL-3 had
     read "AEGL-3 in 15 min" at 900-s steps, a level the same run at 10-s steps never reaches (review,
-    session 39)."""
+    session 39). Second: the AEGL [kg m-3] read in that step (NaN where none)."""
     tab = ctx.aegl_tables[level]
     n_time, n_col = mean.shape
     if tab is None or n_time == 0:
-        return np.full(n_col, -1, dtype=np.intp)
+        return np.full(n_col, -1, dtype=np.intp), np.full(n_col, np.nan)
     pos = np.asarray(mean >= ctx.floor if ctx.floor > 0 else mean > 0, dtype=bool)
     onset = np.argmax(pos, axis=0)
     elapsed = np.maximum(ctx.begin_s[:, None] - ctx.begin_s[onset][None, :], 0.0)
     thr = aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed)
     with np.errstate(invalid="ignore"):
         exceed = np.any(pos, axis=0)[None, :] & (peak >= thr)  # NaN AEGL (a gap in the table): not seen
-    return np.where(exceed.any(axis=0), np.argmax(exceed, axis=0), -1).astype(np.intp)
+    k = np.where(exceed.any(axis=0), np.argmax(exceed, axis=0), -1).astype(np.intp)
+    return k, np.where(k >= 0, thr[np.maximum(k, 0), np.arange(n_col)], np.nan)
 
 
 def peak_arrivals_s(mean: NDArray[np.float64], peak: NDArray[np.float64], axis: TimeAxis, agent: Agent,
-                    levels: tuple[int, ...]) -> dict[int, NDArray[np.float64]]:
+                    levels: tuple[int, ...], floor: ArrivalFloor | None = None) -> dict[int, NDArray[np.float64]]:
     """Per AEGL level in ``levels``, the start [s after the release start] of the first step in which
-    ``peak`` reaches it (:func:`peak_first_steps`, with the agent's default context), NaN where none."""
+    ``peak`` reaches it (:func:`peak_first_steps`, with the agent's default context), or ``floor``'s time
+    where later (:meth:`ArrivalFloor.at`: the near-field air's front), NaN where none."""
     ctx = exposure_context(agent, axis, agent.probit_set("auto"), onset_floor(agent), T_STANDARD_K, P_STANDARD_PA)
     out = {}
     for level in levels:
-        k = peak_first_steps(mean, peak, ctx, level)
-        out[level] = np.where(k >= 0, axis.begin_s[np.maximum(k, 0)], np.nan)
+        k, thr = peak_first_steps_levels(mean, peak, ctx, level)
+        at = axis.begin_s[np.maximum(k, 0)]
+        if floor is not None:
+            at = np.fmax(at, floor.at(k, thr))
+        out[level] = np.where(k >= 0, at, np.nan)
     return out
 
 
@@ -179,9 +245,13 @@ def _lead_s(e: NDArray[np.float64], thr: NDArray[np.float64], first: NDArray[np.
 
 
 def series_metrics(
-    e: NDArray[np.float64], ctx: ExposureContext, tail: tuple[NDArray[np.float64], Any] | None = None
+    e: NDArray[np.float64], ctx: ExposureContext, tail: tuple[NDArray[np.float64], Any] | None = None,
+    floor: ArrivalFloor | None = None,
 ) -> dict[str, NDArray[Any]]:
     """Per-receptor figures for one exposure series ``e`` (time, receptor) [kg m-3].
+
+    ``floor``: the earliest each level can be reached (:class:`ArrivalFloor`); ``floor{level}`` then holds
+    it where known (NaN elsewhere), for :func:`plumecast.consequence_result.first_reached_s`.
 
     ``tail``: ``(C_end [kg m-3], lambda [s-1])`` of people who stay indoors after the
     series ends; their toxic load then includes :func:`tail_load` (the gas still in
@@ -242,6 +312,9 @@ def series_metrics(
             out["pct3"] = np.where((gas & np.isnan(thr)).any(axis=0), np.nan, out["pct3"])
         out[f"first{level}"] = first
         out[f"lead{level}"] = _lead_s(e, thr, first, ctx)
+        if floor is not None:
+            out[f"floor{level}"] = floor.at(first, thr[np.maximum(first, 0), np.arange(nrec)] if ntime else
+                                            np.full(nrec, np.nan))
     if ctx.probit is not None:
         scaled = e * ctx.conc_factor
         out["load"] = time_sum(ctx.dt_probit, power_exponent(scaled, ctx.probit.n))
@@ -318,6 +391,7 @@ def block_metrics(
     ach: Any,
     keep_indoor: bool,
     sheltered: bool = True,
+    floor: ArrivalFloor | None = None,
 ) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[Any]], NDArray[np.float64] | None]:
     """:func:`series_metrics` outdoors and for people sheltering, receptor block by block.
 
@@ -329,6 +403,7 @@ def block_metrics(
     ach : air changes per hour, a scalar or (time, receptor). [h-1]
     keep_indoor : also return the (time, receptor) indoor concentration. [kg m-3]
     sheltered : False: the outdoor figures only (the sheltered ones empty, no indoor series).
+    floor : the earliest each receptor can reach a level (:class:`ArrivalFloor`), outdoors and sheltered.
 
     Returns
     -------
@@ -343,8 +418,9 @@ def block_metrics(
     res_in: dict[str, list[NDArray[Any]]] = {}
     for lo in range(0, nrec, block):
         c_out = np.ascontiguousarray(values[:, lo : lo + block])
+        fl = None if floor is None else floor.columns(slice(lo, lo + block))
         if not sheltered:
-            for key, arr in series_metrics(c_out, ctx).items():
+            for key, arr in series_metrics(c_out, ctx, None, fl).items():
                 res_out.setdefault(key, []).append(arr)
             continue
         ach_b = ach if np.ndim(ach) == 0 else ach[:, lo : lo + block]
@@ -361,7 +437,7 @@ def block_metrics(
             rate_end = (ach_b if np.ndim(ach_b) == 0 else ach_b[-1]) / SECONDS_PER_HOUR
             tail = (c_in_end[-1], rate_end)
         for store, series, tl in ((res_out, c_out, None), (res_in, exposure_in, tail)):
-            for key, arr in series_metrics(series, ctx, tl).items():
+            for key, arr in series_metrics(series, ctx, tl, fl).items():
                 store.setdefault(key, []).append(arr)
     outdoor = {k: _join(k, v) for k, v in res_out.items()}
     inside = {k: _join(k, v) for k, v in res_in.items()}

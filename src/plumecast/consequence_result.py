@@ -125,11 +125,15 @@ def first_reached_s(m: dict[str, NDArray[Any]], level: int, axis: TimeAxis
     """Whether AEGL-``level`` is reached in the figures ``m`` of one series
     (:func:`~plumecast.consequence_metrics.series_metrics`), and when: the earliest the air
     can reach it given the means of the step that reaches it and the one before
-    (``consequence_metrics._lead_s``; a countdown errs early, never late). [s after the
-    release start; any value where not reached]"""
+    (``consequence_metrics._lead_s``; a countdown errs early, never late), or where later the
+    earliest the air that reaches it can be there (``floor{level}``: the near-field air's front,
+    :class:`~plumecast.consequence_metrics.ArrivalFloor`). [s after the release start; any value
+    where not reached]"""
     idx = m[f"first{level}"]
     hit = idx >= 0
-    return hit, axis.begin_s[np.where(hit, idx, 0)] - m[f"lead{level}"]
+    at = axis.begin_s[np.where(hit, idx, 0)] - m[f"lead{level}"]
+    floor = m.get(f"floor{level}")
+    return hit, at if floor is None else np.fmax(at, floor)
 
 
 def add_figures(
@@ -165,14 +169,16 @@ def add_figures(
                             np.datetime64("NaT", "ns"))
             tattrs = {
                 "long_name": f"first time AEGL-{level} may be reached {where}: the earliest the air can "
-                "reach it given the means of the first interval that does and the one before (NaT: never or n/a)"
+                "reach it given the means of the first interval that does and the one before, or the front of the "
+                "near-field air that reaches it where later (NaT: never or n/a)"
             }
         else:
             when = np.where(hit, axis.release_start + begin, np.nan)
             tattrs = {
                 "units": "s",
                 "long_name": f"first time AEGL-{level} may be reached {where}: the earliest the air can "
-                "reach it given the means of the first interval that does and the one before (NaN: never or n/a)",
+                "reach it given the means of the first interval that does and the one before, or the front of the "
+                "near-field air that reaches it where later (NaN: never or n/a)",
             }
         ds[f"first_exceedance_aegl{level}{suffix}"] = ("receptor", when, tattrs)
         hours = np.where(hit, begin / 3600.0, np.nan)

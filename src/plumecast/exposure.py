@@ -92,6 +92,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.concentration import receptor_coords
+from plumecast.consequence_metrics import ArrivalFloor
 from plumecast.countermeasures.front import great_circle_m
 from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
@@ -190,6 +191,14 @@ class ReceptorExposure:
     #: ``part_peak`` (n_steps, n_sources, n_parts) [kg m-3]; the exposure (``conc``, ``part_c``) is the means
     peak_extra: NDArray[np.float64] | None = None
     part_peak: NDArray[np.float64] | None = None
+    #: for the countdowns' floor only (:meth:`arrival_floor`): per step, the earliest time [s after the run start]
+    #: the point releases' near-field air of the step can be at each receptor (a disc's: its parts' earliest),
+    #: ``front_s`` (n_steps, n_receptor), and at each part, ``part_front_s`` (n_steps, n_parts) (inf: none of it;
+    #: -inf: not known); and the rest of the air at each receptor (the particles', the area plumes'), ``other_air``
+    #: (n_steps, n_receptor) [kg m-3]
+    front_s: NDArray[np.float64] | None = None
+    part_front_s: NDArray[np.float64] | None = None
+    other_air: NDArray[np.float64] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -208,6 +217,14 @@ class ReceptorExposure:
         out = np.array(out, dtype=float)
         out[:, ~self.on_grid] = np.nan
         return out
+
+    def arrival_floor(self) -> ArrivalFloor | None:
+        """The earliest each receptor can reach a level its near-field air reaches
+        (:class:`plumecast.consequence_metrics.ArrivalFloor` of :attr:`front_s` and :attr:`other_air`); None
+        where the run kept no fronts."""
+        if self.front_s is None or self.other_air is None:
+            return None
+        return ArrivalFloor.of_steps(self.front_s, self.other_air)
 
     def to_dataarray(self, weights: NDArray[np.float64] | None = None) -> xr.DataArray:
         """``(time, receptor)`` DataArray (CF attributes) of :meth:`total`; NaN off the domain."""
@@ -331,6 +348,11 @@ class ExposureSampler:
         # the near-field air's peak within a step above its mean, for the countdowns (ReceptorExposure.peak_extra)
         self.part_peak = np.zeros((n_steps, len(near_field), n_parts))
         self.peak_extra = np.zeros((n_steps, nrec))
+        # for the countdowns' floor (ReceptorExposure.front_s): per step, the earliest time the point releases'
+        # near-field air of the step can be at each receptor and part (inf: none), and that air at each receptor
+        self.front_s = np.full((n_steps, nrec), np.inf)
+        self.part_front_s = np.full((n_steps, n_parts), np.inf)
+        self.nf_air = np.zeros((n_steps, nrec))
         # the receptors the near-field plume reaches at their centre: points (a disc's air is its parts')
         self.point_receptors = np.flatnonzero(self.extent <= 0.0).astype(np.int64)
         # where the plume is sampled: the points' centres, then the discs' parts (module disc_samples), each
@@ -465,7 +487,10 @@ class ExposureSampler:
             mine = since
             if self.front_lit_s < t_end_s:  # beyond the near field: the air emitted since a front was lit
                 mine = np.where(self.nf_beyond[si], np.maximum(since, self.front_lit_s), since)
-            c, bins, early, peak = self._plume_step(si, src, step, where_lat, where_lon, wind_at, edges_s, mine)
+            c, bins, early, peak, front = self._plume_step(si, src, step, where_lat, where_lon, wind_at, edges_s,
+                                                           mine)
+            np.minimum.at(self.front_s[step], owner, front)  # a disc's: its parts' earliest
+            np.minimum(self.part_front_s[step], front[pts.size:], out=self.part_front_s[step])
             # the peak within the step above the air breathed (the larger of the particles' and the plume's)
             w_si = self.nf_weight[si]
             there = self._group_air(step, src.group)[owner]  # its release's particles, every emission bin
@@ -483,6 +508,7 @@ class ExposureSampler:
             hit = np.flatnonzero(c > 0)
             if hit.size:
                 cw = c[hit] * weight[hit]
+                np.add.at(self.nf_air[step], owner[hit], cw)
                 np.add.at(self.conc, (tags[hit], np.full(hit.size, step), owner[hit]), cw * (1.0 - early[hit]))
                 two = early[hit] > 0
                 if two.any():
@@ -492,12 +518,14 @@ class ExposureSampler:
 
     def _plume_step(self, si: int, src: NearFieldSource, step: int, lat: NDArray[np.float64], lon: NDArray[np.float64],
                     wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
-                    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+                    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
+                               NDArray[np.float64]]:
         """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``: the steady
         plume of the step's wind and, where it has changed, the largest of it and the plumes along the streak
         line's youngest and next older stretches (:mod:`plumecast.near_field_track`); a dense-capable release
         has zones' cloud within :data:`PLUME_REACH_M` only, its passive Gaussian plume beyond. Fourth: the
-        chosen plume's peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``)."""
+        chosen plume's peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``), fifth the earliest
+        its air can be there (its ``front``)."""
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
@@ -519,30 +547,32 @@ class ExposureSampler:
     def _plume_of(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
                   t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
                   delivered: NDArray[np.float64] | None, track: Any, heading: Any = None, branch: int = 0,
-                  ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+                  ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
+                             NDArray[np.float64]]:
         """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``
-        (None: each step's own), and its peak within the step."""
+        (None: each step's own), its peak within the step and the earliest its air can be there."""
         far, passive = self.nf_far[si], self.nf_passive[si]
-        peak = np.zeros(lat.size)
+        peak, front = np.zeros(lat.size), np.full(lat.size, np.inf)
         if passive is None or not far.any():
             return (*src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                       since if np.isfinite(since).any() else None,
-                                      None if delivered is None else delivered[si], track, heading, branch, peak),
-                    peak)
+                                      None if delivered is None else delivered[si], track, heading, branch, peak,
+                                      front),
+                    peak, front)
         c, bins, early = np.zeros(lat.size), np.zeros(lat.size, np.int64), np.zeros(lat.size)
         for part, who in ((~far, src), (far, passive)):
             if not part.any():
                 continue
             done = None if delivered is None else delivered[si, part]  # a copy, updated by the call and put back
-            top = np.zeros(int(part.sum()))
+            top, first = np.zeros(int(part.sum())), np.zeros(int(part.sum()))
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                    since[part] if np.isfinite(since[part]).any() else None, done, track, heading,
-                                   branch, top)
+                                   branch, top, first)
             if delivered is not None:
                 delivered[si, part] = done
             c[part], bins[part], early[part] = got
-            peak[part] = top
-        return c, bins, early, peak
+            peak[part], front[part] = top, first
+        return c, bins, early, peak, front
 
     def _group_air(self, step: int, group: int) -> NDArray[np.float64]:
         """The air of release group ``group``'s particles at each receptor in ``step``, all its emission bins
@@ -599,7 +629,8 @@ class ExposureSampler:
             on_grid=self.on_grid, receptors=self.receptors, near_field=self.near_hit, kernel_radius_m=used,
             part_receptors=self.part_receptors, part_ptr=self.samples.ptr, part_weight=self.samples.weight,
             part_c=self.part_c, part_tag=self.part_tag, part_early=self.part_early,
-            peak_extra=self.peak_extra, part_peak=self.part_peak,
+            peak_extra=self.peak_extra, part_peak=self.part_peak, front_s=self.front_s,
+            part_front_s=self.part_front_s, other_air=np.maximum(self.conc.sum(axis=0) - self.nf_air, 0.0),
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,

@@ -162,6 +162,7 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         conc[:, :, c_sl] += base[:, :, None]
     np.maximum(conc, 0.0, out=conc)  # rounding of the mean's difference
     peak_extra = _peak_columns(exposure, cols, slot, point_split)
+    front_s, other_air = _front_columns(exposure, cols, slot, point_split)
     r = exposure.receptors.take(parent)
     receptors = Receptors(name=r.name, lat=r.lat, lon=r.lon, population=r.population * share, country=r.country)
     expanded = dataclasses.replace(
@@ -169,8 +170,32 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         near_field=np.asarray(exposure.near_field)[parent], kernel_radius_m=np.asarray(exposure.kernel_radius_m)[parent],
         part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None, part_early=None,
         spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None,
-        peak_extra=peak_extra, part_peak=None)
+        peak_extra=peak_extra, part_peak=None, front_s=front_s, part_front_s=None, other_air=other_air)
     return expanded, parent, share, kind
+
+
+def _front_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot: NDArray[np.int64],
+                   point_split: set[int]) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
+    """Per column of :func:`by_part_kinds`, the earliest the point releases' near-field air of each step can be
+    there and the rest of its air (:attr:`ReceptorExposure.front_s`, :attr:`ReceptorExposure.other_air`),
+    (n_steps, n_columns): the receptor's own; a point release's part's own front and its disc's other air (a
+    part breathes the disc's air less that plume's mean, plus that plume's air there); no front in the rest
+    of a disc such parts split (it breathes the disc's air less that plume's); not known (-inf: no floor) in a
+    spot and in the columns of an area plume's parts, whose other air is the disc's plus a share of its area
+    plumes that may be negative in some emission tags (a plan that cuts those could raise it above the disc's)."""
+    if exposure.front_s is None or exposure.other_air is None:
+        return None, None
+    front = np.full((exposure.front_s.shape[0], len(cols)), -np.inf)
+    other = np.asarray(exposure.other_air, dtype=float)[:, [rec for rec, _ in cols]]
+    part_front, ptr = exposure.part_front_s, exposure.part_ptr
+    for col, (rec, part) in enumerate(cols):
+        if part == -1:
+            front[:, col] = exposure.front_s[:, rec]
+        elif rec in point_split and part >= 0 and part_front is not None and ptr is not None:
+            front[:, col] = part_front[:, int(ptr[slot[rec]]) + part]
+        elif rec in point_split and part == -2:
+            front[:, col] = np.inf
+    return front, other
 
 
 def _peak_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot: NDArray[np.int64],

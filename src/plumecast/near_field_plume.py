@@ -97,6 +97,10 @@ class NearFieldSource:
     #: largest value over an emission window is at the window's ends or at these (:meth:`_max_rate`); None:
     #: the window's ends only
     rate_knots: Any = None
+    #: when the release begins [s after the run start] (:attr:`plumecast.release.SourceGroup.start_s`): none of
+    #: its air is anywhere before its front has run from the source (:meth:`step_mean_at`'s ``front``); -inf:
+    #: not known
+    start_s: float = -math.inf
 
     def plume_height(self, x_m: NDArray[np.float64], speed_m_s: float, pg_class: str) -> Any:
         """Height of the plume's centre line at downwind distance ``x_m`` [m]: ``height_m``,
@@ -191,7 +195,7 @@ class NearFieldSource:
         self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
         wind_at: Any, edges_s: NDArray[np.float64], since_s: NDArray[np.float64] | None = None,
         delivered: NDArray[np.float64] | None = None, track: Any = None, heading: Any = None, branch: int = 0,
-        peak: NDArray[np.float64] | None = None,
+        peak: NDArray[np.float64] | None = None, front: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
         """Mean plume concentration over the step ``[t0_s, t1_s]`` at the points (``lat``,
         ``lon`` [deg]), at breathing height [kg m-3], with the emission-time bin of the air
@@ -243,13 +247,24 @@ class NearFieldSource:
         (:meth:`_max_rate`). A cloud shorter than a step or two passes between the steps' means: 306 ppm of
         ammonia for 10 min read 159 and 181 ppm in 600-s means, below AEGL-2's 220 ppm, and the city's
         AEGL-2 countdown came 4.5 min late at 600-s steps and never at 900 s (audit 39). The mean where the
-        step's air has no such order (the dense cloud's spread arrivals, the rate at one time)."""
+        step's air has no such order (the dense cloud's spread arrivals, the rate at one time).
+
+        ``front`` (per point, filled in place): for the countdowns only, the earliest time [s after the run
+        start] the step's air can be at the point, inf where it has none: the release's first air
+        (:attr:`start_s`, or ``since_s`` where later) with the travel time of the front this step's plume
+        carries it with, ``x/u - min(sqrt 2 sigma_x / u, x/u)`` where the arrivals are spread (zones'
+        :func:`~plumecast.nearfield.zones.windowed.front_time_s`), ``tau`` for the top hat. No kilogram of
+        the step's air arrives before it (module :mod:`plumecast.near_field_smear`: the spread is truncated
+        there), so a level the near field's air reaches is not reached earlier (the step's mean alone
+        dates it only to the step: "now" at 1 km, 9 min before the front, with 600-s steps; audit 42d, D4)."""
         n = int(np.asarray(lat).size)
         c = np.zeros(n)
         bins = np.zeros(n, np.int64)
         early = np.zeros(n)
         if peak is not None:
             peak[:] = 0.0
+        if front is not None:
+            front[:] = np.inf
         if n == 0:
             return c, bins, early
         t_mid = 0.5 * (t0_s + t1_s)
@@ -306,6 +321,7 @@ class NearFieldSource:
                                             None if since is None else since[split], lead_s=travel[split])
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(mass > 0.0, np.clip(before / mass, 0.0, 1.0), 0.0)
+            ahead = travel - np.minimum(math.sqrt(2.0) * spread_s, travel)  # the smear's front (window_mass's lead)
         else:
             a, b = _window(t0_s - arrive, t1_s - arrive, ok, delivered)
             if since_s is not None:
@@ -322,10 +338,15 @@ class NearFieldSource:
             else:
                 mass = self.rate_at(b) * (t1_s - t0_s) * (b > a)
                 share = np.zeros(xs.size)
+            ahead = arrive  # the top hat's air arrives with the front
         q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
         c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
         bins[ok] = k
         early[ok] = share
+        if front is not None:
+            first = np.full(xs.size, self.start_s) if since_s is None else np.maximum(
+                self.start_s, np.asarray(since_s, dtype=float)[ok])
+            front[ok] = np.where(c[ok] > 0.0, first + ahead, np.inf)
         if peak is not None:
             peak[:] = c
             # (the dense cloud keeps its step mean: a plan's cut holds its arrivals to the whole release's,

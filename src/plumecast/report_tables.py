@@ -290,8 +290,10 @@ def print_casualty_table(
     # a step's mean reaches a level after the air can: the times are the earliest the air can reach it given
     # the means of that step and the one before (consequence_metrics._lead_s; the start of the step alone had
     # been 5-6 min late against the air at 600-s steps, e2e audit of session 30)
+    # (and never before the front of the near-field air that lifts a place to it: consequence_metrics.ArrivalFloor)
     console.print("Times are the earliest the air can reach the level, given the mean air of the first time step "
-                  "that reaches it and of the step before (early, never late, for air rising through the level); "
+                  "that reaches it and of the step before, and never before the front of the near-field plume's air "
+                  "that reaches it (early, never late, for air rising through the level); "
                   "'—' = not reached within the forecast; "
                   + ("'n/a' = the agent's AEGL is missing (for the exposure duration reached there); " if na else "")
                   + "'unknown' = the concentration there is not known.", highlight=False)

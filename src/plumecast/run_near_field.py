@@ -43,7 +43,7 @@ def near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
             stack=stack_exhaust(scenario, rel, agent, float(np.sum(grp.rate_kg_s))),
             pure_vapour_kg_m3=cap, dense=dense_cloud(scenario, rel, terrain, lid, grp),
             emitted_knots=_thinned_knots(grp),
-            rate_knots=np.asarray(grp._emitted_knots[0], dtype=float),
+            rate_knots=np.asarray(grp._emitted_knots[0], dtype=float), start_s=float(grp.start_s),
         ))
     return out
 

@@ -53,6 +53,8 @@ class HeldToWhole:
         # tag, so that the figures do not depend on the emission bins the plans beside it ask for
         self.groups = [np.flatnonzero(self.tag_group == g) for g in self.dense]
         self.series = [np.asarray(base.conc, dtype=float)[t] for t in self.groups]
+        # the baseline's near-field fronts and other air, for the countdowns' floor of a held rerun (hold)
+        self.floor_of = {k: getattr(base, k, None) for k in ("front_s", "part_front_s", "other_air")}
         self.parts = None
         if base.part_c is not None and base.part_tag is not None:
             early = np.zeros_like(base.part_c) if base.part_early is None else np.asarray(base.part_early)
@@ -73,7 +75,12 @@ class HeldToWhole:
         (``part_receptors``) holds the plume's air part by part instead (``part_c``), and its ``conc`` changes
         by what its parts' people-weighted mean changed, tag by tag as
         :func:`plumecast.exposure_parts.by_part_kinds` attributes it, so that the disc's particles keep
-        their own air."""
+        their own air.
+
+        The held rerun's countdowns take the baseline's floor (:meth:`plumecast.exposure.ReceptorExposure.arrival_floor`):
+        held no higher than the baseline's air, its dense releases' near-field air is nowhere before the whole
+        release's front, and its other air no more than the baseline's and its own together (a stop had read AEGL-2
+        at 1 km 31 s before doing nothing, from the cut release's own front)."""
         same = (np.array_equal(exp.tag_group, self.tag_group) and np.array_equal(exp.tag_start_h, self._tag_bins[0])
                 and np.array_equal(exp.tag_end_h, self._tag_bins[1])
                 and all(exp.conc.shape[1:] == ref.shape[1:] for ref in self.series))
@@ -101,7 +108,10 @@ class HeldToWhole:
             assert self.parts is not None
             part_c, part_tag, part_early, part_change = self._hold_parts(exp, conc, w)
             change = max(change, part_change)
-        return replace(exp, conc=conc, part_c=part_c, part_tag=part_tag, part_early=part_early), change
+        floor = dict(self.floor_of)
+        if floor["other_air"] is not None and exp.other_air is not None:  # its other releases' are its own
+            floor["other_air"] = floor["other_air"] + exp.other_air
+        return replace(exp, conc=conc, part_c=part_c, part_tag=part_tag, part_early=part_early, **floor), change
 
     def _hold_parts(self, exp: Any, conc: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[Any, Any, Any, float]:
         """:meth:`hold` of the city discs' parts (``part_c``, its tags and shares from the bin before), and

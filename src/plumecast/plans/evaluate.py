@@ -240,9 +240,10 @@ def _tag_sum(w: NDArray[np.float64], c: NDArray[np.float64], out: NDArray[np.flo
 
 
 def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.datetime64,
-                  agent: Any) -> dict[str, NDArray[np.float64]]:
-    """Lethal fraction and first AEGL-2/3 times (s after start) of each column."""
-    res = outdoor_outcomes(series, time, start, agent, levels=(2, 3), probit_sets=True)
+                  agent: Any, floor: Any = None) -> dict[str, NDArray[np.float64]]:
+    """Lethal fraction and first AEGL-2/3 times (s after start) of each column, never before ``floor``'s
+    (:class:`plumecast.consequence_metrics.ArrivalFloor` of the columns)."""
+    res = outdoor_outcomes(series, time, start, agent, levels=(2, 3), probit_sets=True, floor=floor)
     out: dict[str, NDArray[np.float64]] = {k: res[k] for k in ("lethal_fraction", "lethal_fraction_sets") if k in res}
     for level in (2, 3):
         out[f"first{level}_s"] = res[f"first{level}_s"]
@@ -256,7 +257,7 @@ def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.dat
 
 def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort], air: NDArray[np.float64],
                    peak: NDArray[np.float64], cols: NDArray[np.int64], scale: NDArray[np.float64],
-                   time: NDArray[Any], start: np.datetime64, agent: Any) -> None:
+                   time: NDArray[Any], start: np.datetime64, agent: Any, floor: Any = None) -> None:
     """Bring the first AEGL-2/3 times of ``res`` (its columns: each cohort's receptors in turn) forward to the
     start of the first step in which the near-field plume's air within the step (the step's mean plus
     ``peak``, the baseline's peak above the mean, times ``scale``, the largest weight the plan keeps of the
@@ -270,7 +271,9 @@ def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort]
     whole series outdoors, and every step that begins before a shelter order's start or an evacuation's
     departure for those who follow them (:attr:`~plumecast.countermeasures.combine.Cohort.outdoor_until_s`;
     a plan that shelters everyone at 1 h had read step means for the hour before; session 39's left item).
-    Indoors or away, the building or the distance smooths a passing cloud, and the means stand."""
+    Indoors or away, the building or the distance smooths a passing cloud, and the means stand. No time comes
+    before ``floor``'s (the baseline's :meth:`plumecast.exposure.ReceptorExposure.arrival_floor`: a plan keeps
+    its near-field air or less, and no earlier)."""
     from plumecast.consequence import time_axis
     from plumecast.consequence_metrics import peak_arrivals_s
 
@@ -292,7 +295,8 @@ def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort]
         if not (outside & (extra > 0.0)).any():
             continue
         peaked = np.where(outside, outdoor + extra, mean)
-        for level, got in peak_arrivals_s(mean, peaked, axis, agent, levels).items():
+        for level, got in peak_arrivals_s(mean, peaked, axis, agent, levels,
+                                          None if floor is None else floor.columns(cols)).items():
             at = j * air.shape[1] + cols
             res[f"first{level}_s"][at] = np.fmin(res[f"first{level}_s"][at], got)
 
@@ -345,6 +349,9 @@ def evaluate_plans(
     # figures gathered back at the end (plumecast.city_parts): the disc's mean air understates the deaths
     n_city = int(np.asarray(exposure.conc).shape[2])
     exposure, parent, share = by_part_shares(exposure)
+    # the earliest each column can reach a level its near-field air lifts it to: a plan's air is the baseline's
+    # or less (its tags' sum, a cohort's indoor or left air), its near-field air no earlier
+    floor = exposure.arrival_floor() if hasattr(exposure, "arrival_floor") else None
     if front_arrival_s is not None:
         front_arrival_s = np.asarray(front_arrival_s, dtype=float)[parent]
     c = np.asarray(exposure.conc, dtype=float)
@@ -383,13 +390,14 @@ def evaluate_plans(
             groups = [Cohort("outdoors", np.ones(n_rec), outdoor, np.full(n_rec, np.inf))]
         k = len(groups)
         stack = outdoor if k == 1 else np.concatenate([np.asarray(g.exposure, dtype=float) for g in groups], axis=1)
-        res = _assess_stack(stack, time, start, agent)
+        res = _assess_stack(stack, time, start, agent,
+                            None if floor is None else floor.columns(np.tile(np.arange(n_rec), k)))
         del stack
         if peak is not None and peak_cols.size:  # passing clouds, where people breathe the outdoor air
             scale = np.zeros((c.shape[1], peak_cols.size))
             for t in np.flatnonzero(w):
                 np.maximum(scale, np.where(c[t][:, peak_cols] > 0.0, w[t], 0.0), out=scale)
-            _peak_arrivals(res, groups, outdoor, peak, peak_cols, scale, time, start, agent)
+            _peak_arrivals(res, groups, outdoor, peak, peak_cols, scale, time, start, agent, floor)
         del outdoor
         weights = np.stack([np.broadcast_to(np.asarray(g.weight, dtype=float), (n_rec,)) for g in groups])
         lf = res["lethal_fraction"].reshape(k, n_rec)
