@@ -65,7 +65,13 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
     ds = assess(exposure.to_dataarray(), agent, exposure.receptors, **kwargs)
     expanded, parent, share, kind = by_part_kinds(exposure)
     if expanded is not exposure:
-        parts = assess(expanded.to_dataarray(), agent, expanded.receptors, **kwargs)
+        shelter = kwargs.get("shelter")
+        own = None if shelter is None else shelter.receptor_air_changes_per_hour
+        # each part is in its city's (or point's) buildings: their own air changes, if any
+        part_kwargs = kwargs if own is None or shelter is None else {
+            **kwargs, "shelter": shelter.model_copy(update={"receptor_air_changes_per_hour": [
+                float(own[int(p)]) for p in parent]})}
+        parts = assess(expanded.to_dataarray(), agent, expanded.receptors, **part_kwargs)
         ds = _made_of_parts(ds, parts, parent, share, kind)
     else:
         ds["disc_parts"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int16))

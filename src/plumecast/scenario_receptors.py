@@ -56,6 +56,26 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
     return out, np.concatenate(extents)
 
 
+def receptor_air_changes(scenario: Scenario) -> NDArray[np.float64] | None:
+    """Each receptor's own air-exchange rate while people shelter, in the order of
+    :func:`select_receptors_with_extent` (the cities, the points, the CSV rows): a point's
+    ``air_changes_per_hour``, NaN where a receptor has none (it takes the shelter's); None
+    when no point gives one. [h-1]"""
+    cfg = scenario.receptors
+    if not any(p.air_changes_per_hour is not None for p in cfg.points):
+        return None
+    n_cities = 0
+    if cfg.cities is not None:
+        c = cfg.cities
+        cities = load_cities(min_population=c.min_population, countries=c.countries, bbox=c.bbox)
+        if c.names:
+            cities = _named_cities(cities, c.names)
+        n_cities = len(cities) if c.largest is None else min(len(cities), c.largest)
+    n_csv = len(read_receptor_csv(cfg.csv)) if cfg.csv is not None else 0
+    own = [np.nan if p.air_changes_per_hour is None else float(p.air_changes_per_hour) for p in cfg.points]
+    return np.concatenate([np.full(n_cities, np.nan), np.asarray(own, dtype=float), np.full(n_csv, np.nan)])
+
+
 def empty_selection_text(min_population: float | None, countries: list[str] | None,
                          bbox: tuple[float, float, float, float] | None) -> str:
     """Why a city selection of the shipped table is empty, in words: its filters, the bbox as the ranges it
