@@ -74,6 +74,7 @@ from plumecast.scenario_yaml import (
 from plumecast.scenario_yaml import existing_path as _existing_path
 from plumecast.scenario_yaml import format_errors as _format_errors
 from plumecast.scenario_yaml import parse_yaml as _parse_yaml
+from plumecast.units import WORLD_POPULATION
 
 __all__ = [
     "COMPARE_ONLY_KEYS", "DEFAULT_SCAVENGING_B", "MAX_ERRORS_SHOWN", "MAX_WIND_M_S",
@@ -370,8 +371,8 @@ class ReceptorPoint(_Model):
     name: str
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=360)
-    population: float | None = Field(None, ge=0, description="people there; leave out when unknown "
-                                     "(figures then say unknown, never 0)")
+    population: float | None = Field(None, ge=0, le=WORLD_POPULATION, description="people there; leave out when "
+                                     "unknown (figures then say unknown, never 0); at most the world's 8.2 billion")
     radius_km: float | None = Field(None, ge=0, le=100, description="radius of the place's area; its exposure "
                                     "is the mean over the disc (default: a point)")
     air_changes_per_hour: float | None = Field(

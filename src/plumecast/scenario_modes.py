@@ -6,6 +6,7 @@ unread. Re-exported by :mod:`plumecast.scenario`.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from typing import TYPE_CHECKING, Literal
 
@@ -288,4 +289,49 @@ def run_notes(sc: Scenario, written: dict[str, str]) -> list[str]:
     note = csv_note(sc.receptors.csv) if sc.receptors.csv is not None else None
     if note:
         out.append(note)
+    out += receptors_off_grid(sc)
     return out
+
+
+def receptors_off_grid(sc: Scenario) -> list[str]:
+    """A line naming the user's receptors (``points``, the CSV's rows) outside ``output.grid``, with
+    their distance from the nearest release, and whether swapping their lat and lon would bring
+    them inside: lat 6.9, lon 51.5 for 51.5 N 6.9 E had put a receptor in Somalia without a word,
+    while a release outside the grid gets a note (audit 43)."""
+    from plumecast.errors import DataFileError
+    from plumecast.receptors import read_receptor_csv
+
+    g = sc.output.grid
+    places = [(p.name, p.lat, p.lon) for p in sc.receptors.points]
+    if sc.receptors.csv is not None:
+        try:
+            rows = read_receptor_csv(sc.receptors.csv)
+        except DataFileError:  # refused where the receptors are read, with its line
+            rows = None
+        if rows is not None:
+            places += [(str(n), float(la), float(lo)) for n, la, lo in zip(rows.name, rows.lat, rows.lon, strict=True)]
+    off = [(n, la, lo) for n, la, lo in places if not g.contains(float(la), float(lo))]
+    if not off:
+        return []
+    sources = [(float(la), float(lo)) for r in sc.releases
+               if (la := getattr(r, "lat", None)) is not None and (lo := getattr(r, "lon", None)) is not None]
+
+    def said(name: str, lat: float, lon: float) -> str:
+        far = (f", {min(_km(lat, lon, a, b) for a, b in sources):,.0f} km from the nearest release"
+               if sources else "")
+        swap = " (lat and lon swapped?)" if abs(lon) <= 90.0 and g.contains(lon, lat) else ""
+        return f"{name} at {lat:g} N, {lon:g} E{far}{swap}"
+
+    more = f" and {len(off) - 3} more" if len(off) > 3 else ""
+    return [f"{len(off)} receptor(s) outside output.grid ({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}.."
+            f"{g.lon_max:g} E): {'; '.join(said(*p) for p in off[:3])}{more}; their figures are computed, but the "
+            "map does not show them; check their coordinates"]
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance [km] (haversine, the mean Earth radius)."""
+    from plumecast.units import EARTH_RADIUS_M
+
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2.0 * EARTH_RADIUS_M / 1000.0 * math.asin(min(1.0, math.sqrt(h)))
