@@ -106,11 +106,11 @@ def test_own_rates_reach_the_shelter_model():
 # ---------------------------------------------------------------- #3 dates without a time of day or zone
 
 @pytest.mark.parametrize(("line", "key", "expected"), [
-    ("start: '2026-01-20'", "start", "start 2026-01-20 has no time of day and is read as 00:00 UTC"),
-    ("start: 2026-01-20", "start", "start 2026-01-20 has no time of day and is read as 00:00 UTC"),
-    ("issued_at: \"2026-01-20\"", "issued_at", "issued_at 2026-01-20 has no time of day and is read as 00:00 UTC"),
+    ("start: '2026-01-20'", "start", "start 2026-01-20 has no time of day and no time zone and is read as 00:00 UTC"),
+    ("start: 2026-01-20", "start", "start 2026-01-20 has no time of day and no time zone and is read as 00:00 UTC"),
+    ("issued_at: \"2026-01-20\"", "issued_at", "issued_at 2026-01-20 has no time of day and no time zone and is read as 00:00 UTC"),
     ("end: 2026-01-20T08:00:00", "end", "end 2026-01-20T08:00 has no time zone and is read as UTC"),
-    ("end: '2026-01-21'", "end", "end 2026-01-21 has no time of day and is read as 00:00 UTC"),
+    ("end: '2026-01-21'", "end", "end 2026-01-21 has no time of day and no time zone and is read as 00:00 UTC"),
 ])
 def test_dates_without_time_or_zone_get_a_note(tmp_path, line, key, expected):
     text = scenario_text()

@@ -250,9 +250,9 @@ def time_notes(sc: Scenario, written: dict[str, str]) -> list[str]:
         if t is None or how == "zone":
             continue
         if how == "date":
-            out.append(f"{key} {t.date().isoformat()} has no time of day and is read as 00:00 UTC (midnight); "
-                       f"write the time and its zone, e.g. {t.date().isoformat()}T06:00:00Z, so that "
-                       f"{_DATE_USE[key]}")
+            day = t.date().isoformat()
+            out.append(f"{key} {day} has no time of day and no time zone and is read as 00:00 UTC (midnight); "
+                       f"write the time and its zone, e.g. {day}T06:00:00Z, so that {_DATE_USE[key]}")
         else:
             out.append(f"{key} {t.isoformat(timespec='minutes')} has no time zone and is read as UTC; write it "
                        f"with Z or an offset (e.g. +01:00) so that {_ZONE_USE[key]}")
