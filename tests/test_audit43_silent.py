@@ -82,6 +82,10 @@ def test_point_air_changes_set_its_sheltered_figures(tmp_path, capsys, monkeypat
     finally:
         ds.close()
     assert "0.5 air changes/h, at their own rate at Q 5" in " ".join(out.split())
+    from tests.web.test_api import client_for  # the dashboard's totals say it too
+
+    shelter = client_for(tmp_path / "out").get("/api/view/run").json()["totals"]["shelter"]
+    assert shelter["shelter_own_air_changes_per_hour"] == "Q 5"
 
 
 def test_own_rates_reach_the_shelter_model():
