@@ -65,8 +65,14 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
     ds = assess(exposure.to_dataarray(), agent, exposure.receptors, arrival_floor=exposure.arrival_floor(), **kwargs)
     expanded, parent, share, kind = by_part_kinds(exposure)
     if expanded is not exposure:
+        shelter = kwargs.get("shelter")
+        own = None if shelter is None else shelter.receptor_air_changes_per_hour
+        # each part is in its city's (or point's) buildings: their own air changes, if any
+        part_kwargs = kwargs if own is None or shelter is None else {
+            **kwargs, "shelter": shelter.model_copy(update={"receptor_air_changes_per_hour": [
+                float(own[int(p)]) for p in parent]})}
         parts = assess(expanded.to_dataarray(), agent, expanded.receptors, arrival_floor=expanded.arrival_floor(),
-                       **kwargs)
+                       **part_kwargs)
         ds = _made_of_parts(ds, parts, parent, share, kind)
     else:
         ds["disc_parts"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int16))

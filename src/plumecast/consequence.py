@@ -274,7 +274,20 @@ def assess(
     )
     for level in AEGL_LEVELS:
         ds.attrs[f"aegl{level}_available"] = int(ctx.aegl_tables[level] is not None)
+    own = own_rates_text(shelter, rec_coords.get("name", receptor_ids))
+    if own:
+        ds.attrs["shelter_own_air_changes_per_hour"] = own
     return ds
+
+
+def own_rates_text(shelter: Shelter, names: Any) -> str | None:
+    """The receptors whose buildings have their own air-exchange rate while people shelter
+    (``receptors.points[].air_changes_per_hour``), as ``"P 5, Q 2"`` [h-1]; None when none has."""
+    own = shelter.receptor_air_changes_per_hour
+    if own is None:
+        return None
+    said = [f"{names[i]} {float(x):.2g}" for i, x in enumerate(own) if np.isfinite(x)]
+    return ", ".join(said) or None
 
 
 def outdoor_outcomes(values: NDArray[np.float64], time: NDArray[Any], start: Any, agent: Agent,

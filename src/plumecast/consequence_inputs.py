@@ -194,9 +194,12 @@ def issued_seconds(axis: TimeAxis, issued_at: Any) -> float:
 
 def shelter_rates(axis: TimeAxis, shelter: Shelter, nrec: int) -> Any:
     """Air changes per hour of the sheltering buildings per interval (and receptor):
-    the tight-building rate until ``shelter.end``, the ventilation rate after it."""
+    the tight-building rate until ``shelter.end`` (each receptor's own where it has one,
+    :meth:`plumecast.shelter.Shelter.own_rates`), the ventilation rate after it."""
+    own = shelter.own_rates(nrec)
+    tight: Any = shelter.air_changes_per_hour if own is None else np.broadcast_to(own, (axis.end_s.size, nrec))
     if shelter.end is None:
-        return shelter.air_changes_per_hour
+        return tight
     if isinstance(shelter.end, _dt.datetime):
         if not axis.is_datetime:
             raise DataFileError("shelter.end is a date-time but the concentration time axis is in seconds")
@@ -204,8 +207,7 @@ def shelter_rates(axis: TimeAxis, shelter: Shelter, nrec: int) -> Any:
     else:
         end = np.broadcast_to(np.asarray(shelter.end, dtype=float), (nrec,))
     mid = 0.5 * (axis.begin_s + axis.end_s)
-    return np.where(mid[:, None] < end[None, :], shelter.air_changes_per_hour,
-                    shelter.ventilation_air_changes_per_hour)
+    return np.where(mid[:, None] < end[None, :], tight, shelter.ventilation_air_changes_per_hour)
 
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from plumecast.errors import DataFileError
+from plumecast.units import WORLD_POPULATION
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -275,7 +276,7 @@ def points(
     for label, arr, lo, hi in (
         ("lat", lat, -90.0, 90.0),
         ("lon", lon, -180.0, 360.0),
-        ("population", pop, 0.0, math.inf),
+        ("population", pop, 0.0, WORLD_POPULATION),
     ):
         known = np.isfinite(arr) if label == "population" else np.ones(arr.shape, bool)
         bad = np.flatnonzero(known & (~np.isfinite(arr) | (arr < lo) | (arr > hi)) | (~known & ~np.isnan(arr)))
@@ -354,6 +355,13 @@ def _parse_rows(text: str, source: str) -> Receptors:
             f"{source}: empty file; expected a header line 'name,lat,lon[,population]'"
         ) from None
     cols = [h.strip().lower() for h in header]
+    twice = [c for c in dict.fromkeys(cols) if c and cols.count(c) > 1]
+    if twice:
+        # the first of two 'population' columns had been read and the second dropped without a word (audit 43)
+        at = [k + 1 for k, c in enumerate(cols) if c == twice[0]]
+        raise DataFileError(
+            f"{source}: line 1: the column {twice[0]!r} is given {len(at)} times (columns "
+            f"{', '.join(str(k) for k in at)}); expected each column once")
     missing = [c for c in ("name", "lat", "lon") if c not in cols]
     if missing:
         raise DataFileError(
@@ -373,6 +381,7 @@ def _parse_rows(text: str, source: str) -> Receptors:
     values: dict[str, list[float]] = {"lat": [], "lon": [], "population": []}
     countries: list[str] = []
     seen: dict[tuple[str, float, float], int] = {}
+    named: dict[str, tuple[int, float, float]] = {}
     for line_no, row in enumerate(reader, start=2):
         if not row or all(not c.strip() for c in row):
             continue
@@ -416,6 +425,10 @@ def _parse_rows(text: str, source: str) -> Receptors:
                 raise DataFileError(
                     f"{source}: line {line_no}, column 'population': {raw} is negative or not finite; expected >= 0"
                 )
+            elif val > WORLD_POPULATION:
+                raise DataFileError(
+                    f"{source}: line {line_no}, column 'population': {raw} is more people than live on Earth; "
+                    f"expected 0 .. {WORLD_POPULATION / 1e9:.2g} billion (the world's population, UN WPP 2024)")
             values[col].append(val)
         key = (name, values["lat"][-1], values["lon"][-1] % 360.0)
         if key in seen:
@@ -424,6 +437,15 @@ def _parse_rows(text: str, source: str) -> Receptors:
                 f"{seen[key]}; expected each receptor once (its people would be counted twice)"
             )
         seen[key] = line_no
+        folded = " ".join(name.split()).casefold()
+        if folded in named:
+            # two rows 'A' in the casualty table that could not be told apart (audit 43)
+            first, la, lo = named[folded]
+            raise DataFileError(
+                f"{source}: line {line_no}, column 'name': {name!r} at {values['lat'][-1]:g}, "
+                f"{values['lon'][-1]:g} has the name of line {first} (at {la:g}, {lo:g}); expected each receptor's "
+                "name once, so that the tables tell them apart (e.g. 'A north', 'A south')")
+        named[folded] = (line_no, values["lat"][-1], values["lon"][-1])
     if not names:
         raise DataFileError(f"{source}: no receptor rows after the header; expected at least one")
     return Receptors(
@@ -470,8 +492,10 @@ def read_receptor_csv(path: str | Path) -> Receptors:
     ------
     DataFileError
         File missing, a column missing, a row with more or fewer fields than the
-        header (an unquoted ``1,000``), a population column under another name, the
-        same name at the same position twice, or a
+        header (an unquoted ``1,000``), a population column under another name, a
+        column given twice, the same name twice (at the same position: counted twice;
+        elsewhere: rows the tables cannot tell apart), a population above
+        :data:`~plumecast.units.WORLD_POPULATION`, or a
         value that is not a number or out of range; the message names the file,
         line and column.
     """

@@ -146,6 +146,13 @@ def unknown_receptors_text(result: xr.Dataset, names: Any = None) -> str:
     return "; ".join(parts)
 
 
+def _own_rates(result: Any) -> str:
+    """The words ", at their own rate at P 5" when receptors of the table have their own buildings' air changes (the
+    ``shelter_own_air_changes_per_hour`` attribute, from ``receptors.points[].air_changes_per_hour``), else ""."""
+    own = result.attrs.get("shelter_own_air_changes_per_hour")
+    return f", at their own rate at {escape(str(own))}" if own else ""
+
+
 def _shelter_from(result: Any) -> str:
     """When the shelter of a casualty table begins, for its totals line ("from 14:30 UTC, "), from the
     result's ``shelter_start`` attribute; "" where it is the series' start or not recorded.
@@ -269,7 +276,8 @@ def print_casualty_table(
         f"Total expected fatalities: [bold]{people_range(total, out_lo, out_hi)}"
         f"[/bold] without shelter-in-place, [bold]"
         f"{people_range(total_sh, sh_lo, sh_hi)}[/bold] "
-        f"with shelter-in-place ({_shelter_from(result)}{ach} air changes/h, {comp} compliance), at "
+        f"with shelter-in-place ({_shelter_from(result)}{ach} air changes/h{_own_rates(result)}, {comp} "
+        "compliance), at "
         f"{n - n_unknown} of {n} receptors"
         + (f"; [bold]{n_unknown}[/bold] receptor(s) with unknown figures are not in the totals: "
            + escape(unknown_receptors_text(result, names)) if n_unknown else "") + ".", highlight=False,

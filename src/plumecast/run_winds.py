@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from plumecast import met
 from plumecast.errors import MetDataError, ScenarioError
 from plumecast.met.intervals import INTERVAL, INTERVAL_FIELDS
-from plumecast.met.reader import STEADY_TIME
+from plumecast.met.reader import NO_WIND_UNITS, STEADY_TIME
 from plumecast.transport.windgrid import SURFACE_FIELDS, WindGrid, wind_grid
 
 if TYPE_CHECKING:
@@ -561,6 +561,8 @@ def scenario_winds(scenario: Any, member: int | None = None) -> tuple[xr.Dataset
                             + (f" ({why_single})" if why_single else ""))
     ds = open_one_level(cfg.path, levels_error, level_hpa=cfg.level_hpa, time_window=window, member=member)
     note = f"winds: one level ({ds.attrs.get('level', '')}) at every height"
+    if ds.attrs.get(NO_WIND_UNITS):
+        note += f"; {ds.attrs[NO_WIND_UNITS]}"
     if why_single:
         note += f"; not read on levels because {why_single}"
     if cfg.vertical == "single" or cfg.level_hpa is not None:

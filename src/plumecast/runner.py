@@ -51,7 +51,12 @@ from plumecast.run_near_field import (
 from plumecast.run_winds import lowest_level, run_winds, scenario_winds
 from plumecast.scenario import PointRelease, Scenario
 from plumecast.scenario_deposition import deposited_off_grid, deposition_values
-from plumecast.scenario_receptors import select_receptors, select_receptors_with_extent  # noqa: F401 (the API's place)
+from plumecast.scenario_modes import unused_met_lines
+from plumecast.scenario_receptors import (  # noqa: F401 (the API's place)
+    receptor_air_changes,
+    select_receptors,
+    select_receptors_with_extent,
+)
 from plumecast.transport import kernels_numba, kernels_numpy
 from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind
 from plumecast.transport.lagrangian import get_backend
@@ -132,6 +137,11 @@ class RunResult:
             shelter = Shelter(air_changes_per_hour=sh.air_changes_per_hour, compliance_fraction=sh.compliance_fraction,
                               start=sh.start_h * 3600.0, end=None if sh.end_h is None else sh.end_h * 3600.0,
                               ventilation_air_changes_per_hour=sh.ventilation_air_changes_per_hour)
+        # a point's own building (receptors.points[].air_changes_per_hour), as zones reads it: the two had
+        # given the same deaths at 0.5 and 5 air changes/h (audit 43, #2)
+        own = receptor_air_changes(sc)
+        if own is not None and len(own) == len(self.exposure.receptors):
+            shelter = (shelter or Shelter()).model_copy(update={"receptor_air_changes_per_hour": own.tolist()})
         return assess_exposure(self.exposure, self.agent, shelter=shelter, start=sc.start64, issued_at=sc.issued64)
 
 
@@ -476,6 +486,7 @@ def run(
                "wind_source": str(wds.attrs.get("source", "")),
                "wind_level": "levels" if winds.levels else str(wds.attrs.get("level", "")),
                "met_provenance": [*winds.provenance, _deposition_line(physics, winds.has_boundary_layer),
+                                  *unused_met_lines(scenario, winds.levels, winds.has_boundary_layer),
                                   *deposition_notes, *off_grid, *above_top,
                                   *near_field_line(scenario, sampler_x, winds.has_boundary_layer),
                                   *beyond_near_field_lines(scenario, sampler_x),

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import math
-import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -62,6 +61,7 @@ from plumecast.scenario_modes import (
     ignored_line,
     readers,
     run_notes,
+    time_written,
 )
 from plumecast.scenario_yaml import (
     MAX_ERRORS_SHOWN,
@@ -74,6 +74,7 @@ from plumecast.scenario_yaml import (
 from plumecast.scenario_yaml import existing_path as _existing_path
 from plumecast.scenario_yaml import format_errors as _format_errors
 from plumecast.scenario_yaml import parse_yaml as _parse_yaml
+from plumecast.units import WORLD_POPULATION
 
 __all__ = [
     "COMPARE_ONLY_KEYS", "DEFAULT_SCAVENGING_B", "MAX_ERRORS_SHOWN", "MAX_WIND_M_S",
@@ -96,12 +97,6 @@ MAX_WIND_M_S = 200.0
 #: 2e-7 only, and at 60 it read -7.8e5 Mt decayed (audit). Beyond it the gas is gone within the step it is
 #: emitted in (exp(-10) = 4.5e-5); a shorter time step follows it.
 MAX_DECAY_PER_STEP = 10.0
-
-
-def _naive_time(raw: Any) -> bool:
-    """Whether a date-time as the file gives it has no time zone (it is then read as UTC)."""
-    return (isinstance(raw, _dt.date) and getattr(raw, "tzinfo", None) is None) or (
-        isinstance(raw, str) and not re.search(r"(Z|[+-]\d{2}(:?\d{2})?)$", raw.strip(), re.IGNORECASE))
 
 
 #: Earliest and latest times plumecast can hold (datetime64[ns], with a day's margin).
@@ -376,8 +371,8 @@ class ReceptorPoint(_Model):
     name: str
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=360)
-    population: float | None = Field(None, ge=0, description="people there; leave out when unknown "
-                                     "(figures then say unknown, never 0)")
+    population: float | None = Field(None, ge=0, le=WORLD_POPULATION, description="people there; leave out when "
+                                     "unknown (figures then say unknown, never 0); at most the world's 8.2 billion")
     radius_km: float | None = Field(None, ge=0, le=100, description="radius of the place's area; its exposure "
                                     "is the mean over the disc (default: a point)")
     air_changes_per_hour: float | None = Field(
@@ -489,19 +484,17 @@ class Scenario(_Model):
     reference: dict[str, Any] | None = Field(
         None, description="what was observed in a real case, kept with the scenario (no mode reads it)")
 
-    #: whether ``start`` was given with its time zone (a ``Z`` or an offset); set on validation
-    _start_zone_given: bool = PrivateAttr(default=True)
-    #: the same for ``issued_at`` (True when it is not given)
-    _issued_zone_given: bool = PrivateAttr(default=True)
+    #: how the file wrote ``start``, ``end`` and ``issued_at`` (:func:`plumecast.scenario_modes.time_written`:
+    #: "zone", "no zone" or "date"; a key not given is absent); set on validation, for the notes
+    _written: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")
     @classmethod
     def _note_start_zone(cls, data: Any, handler: Any) -> Any:
         model = handler(data)
         if isinstance(data, dict) and isinstance(model, Scenario):
-            model._start_zone_given = not _naive_time(data.get("start"))
-            issued = data.get("issued_at")
-            model._issued_zone_given = issued is None or not _naive_time(issued)
+            model._written = {k: time_written(data[k]) for k in ("start", "end", "issued_at")
+                              if data.get(k) is not None}
         return model
 
     @field_validator("releases")
@@ -670,32 +663,28 @@ class Scenario(_Model):
         data = self.model_dump(mode="python")
         data.update(changes)
         out = scenario_from_dict(data, source=f"{self.name} (changed: {', '.join(changes)})")
-        if "start" not in changes:
-            out._start_zone_given = self._start_zone_given
-        if "issued_at" not in changes:
-            out._issued_zone_given = self._issued_zone_given
+        # the keys not changed are as the file wrote them (a dump holds them in UTC without a zone)
+        out._written |= {k: v for k, v in self._written.items() if k not in changes and k in out._written}
         return out
 
     def checkpoint_dict(self) -> dict[str, Any]:
         """The scenario as JSON values, as a checkpoint keeps it (``plumecast run --resume``):
-        ``start`` and ``issued_at`` (held in UTC) end in ``Z`` where the file gave them a time
-        zone, so that the scenario read back gives the notes the run gave (not "no time zone")."""
+        ``start``, ``end`` and ``issued_at`` (held in UTC) end in ``Z`` where the file gave them a
+        time zone, and are a date alone where it gave no time of day, so that the scenario read back
+        gives the notes the run gave (not "no time zone")."""
         data = self.model_dump(mode="json")
-        for key, given in (("start", self._start_zone_given), ("issued_at", self._issued_zone_given)):
-            if given and isinstance(data.get(key), str):
-                data[key] += "Z"
+        for key in ("start", "end", "issued_at"):
+            how = self._written.get(key, "zone")
+            if isinstance(data.get(key), str) and how != "no zone":
+                data[key] = data[key][:10] if how == "date" else data[key] + "Z"
         return data
 
     def notes(self, mode: Mode = "run") -> list[str]:
         """What a person running this scenario (``mode``: run or compare) should know that is
-        not an error (:func:`plumecast.scenario_modes.run_notes`), and an ``issued_at`` read as
-        UTC for want of a time zone (as ``start`` is), a top-level shelter that begins at or
-        after the end of the run (``run`` only: compare ignores it)."""
-        out = run_notes(self, self._start_zone_given)
-        if not self._issued_zone_given and self.issued_at is not None:
-            out.append(f"issued_at {self.issued_at.isoformat(timespec='minutes')} has no time zone and is read as "
-                       "UTC; write it with Z or an offset (e.g. +01:00) so that the countdowns are not off by the "
-                       "difference")
+        not an error (:func:`plumecast.scenario_modes.run_notes`: ``start``, ``end`` and ``issued_at``
+        read as UTC for want of a time zone or as midnight for want of a time of day among them), a
+        top-level shelter that begins at or after the end of the run (``run`` only: compare ignores it)."""
+        out = run_notes(self, self._written)
         if mode == "run" and self.shelter is not None and self.shelter.start_h >= self.run_hours:
             out.append(f"shelter.start_h {self.shelter.start_h:g} h is at or after the end of the run "
                        f"({self.run_hours:g} h): nobody is indoors within the forecast, so the 'with shelter' "

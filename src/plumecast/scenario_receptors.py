@@ -56,6 +56,26 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
     return out, np.concatenate(extents)
 
 
+def receptor_air_changes(scenario: Scenario) -> NDArray[np.float64] | None:
+    """Each receptor's own air-exchange rate while people shelter, in the order of
+    :func:`select_receptors_with_extent` (the cities, the points, the CSV rows): a point's
+    ``air_changes_per_hour``, NaN where a receptor has none (it takes the shelter's); None
+    when no point gives one. [h-1]"""
+    cfg = scenario.receptors
+    if not any(p.air_changes_per_hour is not None for p in cfg.points):
+        return None
+    n_cities = 0
+    if cfg.cities is not None:
+        c = cfg.cities
+        cities = load_cities(min_population=c.min_population, countries=c.countries, bbox=c.bbox)
+        if c.names:
+            cities = _named_cities(cities, c.names)
+        n_cities = len(cities) if c.largest is None else min(len(cities), c.largest)
+    n_csv = len(read_receptor_csv(cfg.csv)) if cfg.csv is not None else 0
+    own = [np.nan if p.air_changes_per_hour is None else float(p.air_changes_per_hour) for p in cfg.points]
+    return np.concatenate([np.full(n_cities, np.nan), np.asarray(own, dtype=float), np.full(n_csv, np.nan)])
+
+
 def empty_selection_text(min_population: float | None, countries: list[str] | None,
                          bbox: tuple[float, float, float, float] | None) -> str:
     """Why a city selection of the shipped table is empty, in words: its filters, the bbox as the ranges it
@@ -75,9 +95,11 @@ def empty_selection_text(min_population: float | None, countries: list[str] | No
 def _once(receptors: Receptors, where: list[str]) -> None:
     """Refuse a receptor given twice (the same name and place) across or within the scenario's
     receptor lists: its people would be counted twice (the same place twice in ``points``, or in
-    ``points`` and the CSV, had added two rows to the totals; badinput audit). ``where``: each
-    receptor's key, in the order of ``receptors``."""
+    ``points`` and the CSV, had added two rows to the totals; badinput audit), and one name given
+    to two places among the points and CSV rows (the shipped cities' names may repeat). ``where``:
+    each receptor's key, in the order of ``receptors``."""
     seen: dict[tuple[str, float, float], int] = {}
+    named: dict[str, int] = {}
     for i, (name, lat, lon) in enumerate(zip(receptors.name, receptors.lat, receptors.lon, strict=True)):
         k = (str(name).strip().casefold(), round(float(lat), 6), round(float(lon) % 360.0, 6))
         if k in seen:
@@ -85,6 +107,17 @@ def _once(receptors: Receptors, where: list[str]) -> None:
             raise ScenarioError(f"{where[i]}: {str(name)!r} at {float(lat):g}, {float(lon):g} is also in "
                                 f"{where[j]}; expected each receptor once (its people would be counted twice)")
         seen[k] = i
+        if where[i] == "receptors.cities":  # the shipped table has places of one name in several countries
+            continue
+        # the user's points and CSV rows: one name at two places gave two rows the tables could not tell apart
+        # (audit 43; the CSV reader refuses it within its file)
+        folded = " ".join(str(name).split()).casefold()
+        if folded in named:
+            j = named[folded]
+            raise ScenarioError(f"{where[i]}: {str(name)!r} at {float(lat):g}, {float(lon):g} has the name of "
+                                f"{where[j]} (at {float(receptors.lat[j]):g}, {float(receptors.lon[j]):g}); expected "
+                                "each receptor's name once, so that the tables tell them apart")
+        named[folded] = i
 
 
 def _named_cities(cities: Receptors, names: list[str]) -> Receptors:

@@ -21,10 +21,11 @@ Indoor air is clean at the start of the series. Typical ``lambda``: 0.2-2 h-1
 from __future__ import annotations
 
 import datetime as _dt
+import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from plumecast.units import SECONDS_PER_HOUR
 
@@ -52,6 +53,11 @@ class Shelter(BaseModel):
         results at one receptor never depend on the others.
     ventilation_air_changes_per_hour : float
         Air-exchange rate once people ventilate (open windows: 2-10 h-1). [h-1]
+    receptor_air_changes_per_hour : list of float or None
+        One per receptor: the air-exchange rate of the buildings there while people
+        shelter (a scenario's ``receptors.points[].air_changes_per_hour``), NaN where
+        the place has none of its own and takes ``air_changes_per_hour``. ``None``:
+        every place takes ``air_changes_per_hour``. [h-1]
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -61,6 +67,25 @@ class Shelter(BaseModel):
     start: _dt.datetime | float | None = None
     end: _dt.datetime | float | list[float] | None = None
     ventilation_air_changes_per_hour: float = Field(default=4.0, gt=0)
+    receptor_air_changes_per_hour: list[float] | None = None
+
+    @field_validator("receptor_air_changes_per_hour")
+    @classmethod
+    def _own_rates(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and any(not (math.isnan(x) or (math.isfinite(x) and x > 0)) for x in v):
+            raise ValueError(f"receptor_air_changes_per_hour {v!r}: expected values > 0 (NaN: the shelter's)")
+        return v
+
+    def own_rates(self, nrec: int) -> NDArray[np.float64] | None:
+        """Each receptor's air-exchange rate while sheltering (its own, else ``air_changes_per_hour``), or None
+        when no receptor has its own. [h-1]"""
+        own = self.receptor_air_changes_per_hour
+        if own is None or not any(math.isfinite(x) for x in own):
+            return None
+        if len(own) != nrec:
+            raise ValueError(f"receptor_air_changes_per_hour: {len(own)} values for {nrec} receptors")
+        arr = np.asarray(own, dtype=float)
+        return np.where(np.isfinite(arr), arr, self.air_changes_per_hour)
 
     @property
     def rate_per_s(self) -> float:

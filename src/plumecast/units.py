@@ -16,6 +16,10 @@ T_STANDARD_K = 298.15  # 25 degC, the reference temperature of AEGL/NIOSH ppm va
 P_STANDARD_PA = 101325.0  # 1 atm
 EARTH_RADIUS_M = 6371000.0  # mean Earth radius (IUGG), used for all spherical geometry
 SECONDS_PER_HOUR = 3600.0
+#: People on Earth, the most one receptor can hold: 8.2 billion in mid-2024 (United Nations, Department of
+#: Economic and Social Affairs, Population Division (2024), World Population Prospects 2024: Summary of Results,
+#: UN DESA/POP/2024/TR/NO. 9). A receptor's population above it is a typing error (1e30 had been read; audit 43).
+WORLD_POPULATION = 8.2e9
 
 
 def molar_volume_m3(temperature_k: float = T_STANDARD_K, pressure_pa: float = P_STANDARD_PA) -> float:

@@ -24,7 +24,7 @@ import numpy as np
 import xarray as xr
 
 from plumecast.errors import MetDataError
-from plumecast.met.reader import STEADY_TIME, MetPath
+from plumecast.met.reader import NO_WIND_UNITS, STEADY_TIME, MetPath
 
 __all__ = ["CHECK_BYTES", "check_met"]
 
@@ -132,6 +132,8 @@ def check_met(path: MetPath, *, member: int | None = None, max_bytes: int = CHEC
     else:
         lines.append(f"levels: one ({ds.attrs.get('level', 'single level')}): a run moves every particle "
                      f"with it and takes the boundary layer from the scenario (not read on levels: {why_single})")
+        if ds.attrs.get(NO_WIND_UNITS):
+            lines.append(f"winds: {ds.attrs[NO_WIND_UNITS]}")
         grid = wind_grid(ds.isel(time=slice(0, 1)))
         provenance = list(grid.provenance)
         # open_wind has read every record and refused NaN and speeds above MAX_WIND_M_S in any

@@ -135,6 +135,9 @@ STEADY_TIME = np.datetime64("1970-01-01T00:00:00", "ns")
 #: steps within 1e-3 of each other are a regular grid's.
 GAUSSIAN_STEP_SPREAD = 0.02
 
+#: attribute of a normalised wind dataset whose winds had no units attribute (read as m s-1), in words
+NO_WIND_UNITS = "plumecast_wind_units_note"
+
 
 def gaussian_rows(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str] | None:
     """For the ascending latitudes of a regular Gaussian grid (steps that differ by more than 1e-3 and at most
@@ -655,6 +658,10 @@ def normalise_wind(
         history="; ".join(history),
     )
     out.attrs["levels_in_files"] = n_levels
+    bare = [repr(str(n)) for n in (u_name, v_name) if ds[n].attrs.get("units") is None]
+    if bare:  # taken as m s-1, as the 3-D reader takes them ("[no units]" in its provenance); audit 43, #4
+        out.attrs[NO_WIND_UNITS] = (f"{' and '.join(bare)} without a units attribute: read as m s-1 (if they are "
+                                    "knots or km/h, give the variables a CF units attribute)")
     log.info("%s: normalised winds (%s)", source, out.attrs["history"])
     return out
 

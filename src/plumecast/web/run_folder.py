@@ -448,8 +448,10 @@ def _receptors_from_consequences(ds: xr.Dataset, rd: RunData) -> None:
         "fatalities_sheltered_low": shel_lo,
         "fatalities_sheltered_high": shel_hi,
         "receptors_unknown": int(np.count_nonzero(~np.isfinite(fat))),
-        "shelter": {k: ds.attrs.get(k) for k in ("shelter_air_changes_per_hour", "shelter_compliance_fraction")
-                    if k in ds.attrs} | _shelter_start(ds, rd),
+        # (and the receptors whose buildings have their own air changes, "Q 5": audit 43, #2)
+        "shelter": {k: ds.attrs.get(k) for k in ("shelter_air_changes_per_hour", "shelter_compliance_fraction",
+                                                 "shelter_own_air_changes_per_hour") if k in ds.attrs}
+        | _shelter_start(ds, rd),
         # the sets the ranges span (the run view had given "1 (1-2)" without saying over what; audit 42, #12)
         "probit_sets": [str(x) for x in ds["probit_set"].values] if "probit_set" in ds.coords else [],
         "ranges_exact": bool(total_lo_exact and shel_exact),

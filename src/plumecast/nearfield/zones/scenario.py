@@ -552,7 +552,12 @@ def zones_clock(data: dict[str, Any], index: int | None, derived: list[str], sta
             problem = problem or f"{shown(raw)} is not a date-time as written; {DATE_EXPECTED}"
             raise ScenarioError(f"{_where(source, lines or {}, key)}: {problem} (zones read it for the receptors' "
                                 "countdowns)")
-        if t.tzinfo is None:
+        from plumecast.scenario_modes import time_written
+
+        if time_written(raw) == "date":  # a date alone had been read as midnight without a word (audit 43, #3)
+            derived.append(f"zones: {key} {raw} has no time of day and is read as 00:00 UTC for the countdowns; "
+                           f"write the time and its zone (e.g. {raw}T06:00:00Z)")
+        elif t.tzinfo is None:
             if not (key == "start" and start_said):
                 derived.append(f"zones: {key} {raw} has no time zone and is read as UTC for the countdowns; write "
                                "it with Z or an offset (e.g. +01:00)")

@@ -324,5 +324,7 @@ export function shelterText(tt) {
   const parts = [fin(s) ? `from ${clockAt(s)}${s <= 30 ? " (the start)" : ""}` : "start not recorded",
     fin(comp) ? `${N.percent(100 * comp)} compliance` : "compliance not recorded"];
   if (fin(ach)) parts.push(`${N.roundSig(ach)} air changes/h`);
+  // receptors.points[].air_changes_per_hour: those places' own buildings ("Q 5"; audit 43, #2)
+  if (sh.shelter_own_air_changes_per_hour) parts.push(`at their own rate at ${sh.shelter_own_air_changes_per_hour}`);
   return parts.join(", ");
 }
