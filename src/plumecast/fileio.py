@@ -10,6 +10,7 @@ line raises on SIGTERM (:func:`plumecast.cli.common.run_app`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import os
 import re
@@ -109,27 +110,39 @@ def _no_file_in_the_way(p: Path, what: str) -> None:
                               "expected a path under a folder")
 
 
-def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
+def check_output_dir(path: str | Path, what: str = "output folder", target: str | Path | None = None) -> Path:
     """Create ``path`` (with its parents) if needed and check that files can be
     written in it, before any work is done.
+
+    ``target``: the folder the user asked for, named in the messages when ``path`` is
+    its parent (checked first, to hold the staging folder).
 
     Raises
     ------
     OutputPathError
         ``path`` is an existing file, lies under a file, or cannot be created or
         written (permission, read-only file system, missing device); the message
-        names the path and the reason.
+        names the path, the folder it cannot be created in and the reason.
     """
     p = Path(path)
+    shown = p if target is None else Path(target)
     _no_file_in_the_way(p, what)
+    base = p
+    while not base.exists() and base != base.parent:
+        base = base.parent  # the folder that exists, in which the rest is to be created
     try:
         p.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=p, prefix=".plumecast-write-check."):
             pass
     except OSError as exc:
-        raise OutputPathError(
-            f"{what} {p}: cannot write there ({exc.strerror or exc}); expected a folder you can write in"
-        ) from None
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.ENOENT and base.is_dir():
+            # /proc exists, yet the system answers "No such file or directory" for a new file in it: that
+            # answer named /proc as missing (badinput audit, session 43)
+            reason = f"its file system takes no new files or folders; the system's error: {reason}"
+        where = (f"cannot write in {p}" if base == p and shown == p else
+                 f"the folder cannot be created in {base}")
+        raise OutputPathError(f"{what} {shown}: {where} ({reason}); expected a folder you can write in") from None
     return p
 
 
@@ -317,7 +330,7 @@ class OutputSet:
                 f"{self.option} {self._shown()}: is the root of the file system; expected a folder for the "
                 "results (e.g. -o results)")
         _no_file_in_the_way(self.final, self.option)
-        check_output_dir(self._dir.parent, self.option)
+        check_output_dir(self._dir.parent, self.option, target=self.final)
         self._acquire_lock()
         try:
             self._check_target()

@@ -323,7 +323,7 @@ def tank_profile(scenario: Scenario, index: int) -> ReleaseProfile:
     try:
         return _cached_tank_profile(rel.tank, agent.name, agent.molecular_weight_g_mol, wind)
     except (ValueError, DataFileError) as exc:
-        msg = str(exc)
+        msg = str(exc).replace("releases.N.", f"releases.{index}.")  # properties.NO_TANK_KEY
         named = re.match(r"^([a-z_]+): (.*)$", msg, re.S)
         if named and named.group(1) in TankSpec.model_fields:
             raise ScenarioError(f"releases.{index}.tank.{named.group(1)}: {named.group(2)}") from None

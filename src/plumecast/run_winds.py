@@ -557,8 +557,22 @@ def scenario_winds(scenario: Any, member: int | None = None) -> tuple[xr.Dataset
             why_single = f"the met has {lacking}"
             unused = unused_at_one_level(ds)
     if cfg.boundary_layer == "met":
-        raise ScenarioError(f"met.boundary_layer: 'met' needs the met's levels, but {cfg.path} is read as one level"
-                            + (f" ({why_single})" if why_single else ""))
+        # what the files lack, in a file's terms (it had named the file twice and pointed a command-line user at
+        # the Python function plumecast.met.open_wind; badinput audit, session 43)
+        from pathlib import Path
+
+        from plumecast.met.files import describe_paths
+
+        shown = (describe_paths([Path(str(p)) for p in cfg.path]) if isinstance(cfg.path, (list, tuple))
+                 else str(cfg.path))
+        has = ("winds at one level only (such as the 10 m winds)" if levels_error is not None
+               else f"winds on levels but {why_single.removeprefix('the met has ')}")
+        raise ScenarioError(
+            f"met.boundary_layer: 'met' reads the mixing height and turbulence from the met's vertical profile, and "
+            f"{shown} holds {has}; expected met files with the winds (u, v) and the geopotential "
+            "(z) on pressure or height levels, with the mixing height (ERA5 blh, GFS hpbl) or the temperature (t) "
+            "on those levels to diagnose it from (docs/met.md), or boundary_layer: constant to use "
+            "turbulence.mixing_height_m and kz_m2_s")
     ds = open_one_level(cfg.path, levels_error, level_hpa=cfg.level_hpa, time_window=window, member=member)
     note = f"winds: one level ({ds.attrs.get('level', '')}) at every height"
     if ds.attrs.get(NO_WIND_UNITS):

@@ -44,6 +44,7 @@ from plumecast.scenario_checks import (
     _check_receptors,
     _check_releases_in_met_domain,
     _check_tanks,
+    missing_run_keys,
 )
 from plumecast.scenario_deposition import (
     DEFAULT_SCAVENGING_B,
@@ -724,9 +725,7 @@ def _met_path(
     return full
 
 
-def _validate(
-    data: Any, source: str, lines: dict[tuple[str | int, ...], int], base_dir: Path | None
-) -> Scenario:
+def _validate(data: Any, source: str, lines: dict[tuple[str | int, ...], int], base_dir: Path | None) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping of keys (name, start, releases, ...) at the top level, "
                             f"got {top_level_got(data)}")
@@ -740,7 +739,8 @@ def _validate(
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_errors(exc, source, lines, data=data, model=Scenario)) from None
+        raise ScenarioError(_format_errors(exc, source, lines, data=data, model=Scenario)
+                            + missing_run_keys(data, source)) from None
     # resolve and check paths relative to the scenario file
     updates: dict[str, Any] = {}
     if sc.met.path is not None:

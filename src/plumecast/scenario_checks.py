@@ -227,6 +227,28 @@ def _located(exc: ScenarioError, source: str, lines: dict[tuple[str | int, ...],
     return ScenarioError(f"{where(source, lines, *path)}{' ' + file if file else ''}: {msg}")
 
 
+def missing_run_keys(data: dict[str, Any], source: str) -> str:
+    """Lines to add to the schema's errors of a scenario ``data`` that lacks ``start``: ``duration_h`` (or
+    ``end``) when it lacks that too (the schema's check of it runs only once ``start`` is there), and, for a
+    file with ``local_weather`` or ``zones`` and none of the run's times, that it reads as a file for
+    ``plumecast zones`` (examples/graniteville_2005.yaml had been answered "start: required key is missing"
+    alone; badinput audit, session 43). "" when ``start`` is given."""
+    if "start" in data:
+        return ""
+    out = ""
+    if "duration_h" not in data and "end" not in data:
+        out += (f"\n  {source}: duration_h: required key is missing (how long the run lasts [h]; or end: the date "
+                "and time it ends)")
+    local = [k for k in ("local_weather", "zones") if k in data]
+    if local and "duration_h" not in data and "end" not in data:
+        out += (f"\n  {source} has {' and '.join(local)} but none of the keys of a run (start, duration_h or "
+                f"end): it reads as a scenario for `plumecast zones`; run it with `plumecast zones {source}`. For "
+                "`plumecast run` or `compare` add start (the date and time of the release, with its zone), duration_h "
+                "(or end) and met (the winds; without it the monthly mean winds of the climatology, not a forecast) "
+                "(docs/scenario.md)")
+    return out
+
+
 def _check_cities_in_met_domain(sc: Scenario, i: int, rel: Any, lat: Any, lon: Any, source: str,
                                 lines: dict[tuple[str | int, ...], int]) -> None:
     """A city release whose cities lie outside the winds of a met file, refused as a point release is: their

@@ -186,3 +186,61 @@ def progress_columns(kind: str, width: int, title: str = "", most: int = 0) -> l
         bar_width += min(budget, 10)  # a longer bar where room is left
         parts.append((2, bar_width, BarColumn(bar_width=bar_width)))
     return [col for _, _, col in sorted(parts, key=lambda p: p[0])]
+
+
+def given(ctx: Any, name: str) -> bool:
+    """Whether the option of parameter ``name`` was given on the command line (or by its environment
+    variable), not left at its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def refuse_port_without_serve(ctx: Any, serve: bool, port: int) -> None:
+    """``--port`` without ``--serve``: refused as a usage error (exit 2). The port had been taken and
+    ignored, and no dashboard was served (badinput audit, session 43)."""
+    if not serve and given(ctx, "port"):
+        raise typer.BadParameter(f"{port} is the port of the dashboard, which is served only with --serve; add "
+                                 "--serve, or leave --port out", param_hint="--port")
+
+
+def output_path(value: str) -> Any:
+    """The parser of the ``-o/--output`` folder options: an empty path is refused (``-o ''`` had been taken as
+    the current folder; badinput audit, session 43)."""
+    from pathlib import Path
+
+    if value == "":
+        raise typer.BadParameter("'' is an empty path; expected a folder name (e.g. -o results; -o . for the "
+                                 "current folder)")
+    return Path(value)
+
+
+def output_file(value: str) -> Any:
+    """The parser of an ``-o/--output`` file option: an empty path is refused, as :func:`output_path`."""
+    from pathlib import Path
+
+    if value == "":
+        raise typer.BadParameter("'' is an empty path; expected a file name (e.g. -o forecast.nc)")
+    return Path(value)
+
+
+def located(exc: PlumecastError, scenario_file: Any) -> PlumecastError:
+    """``exc``, found while a scenario runs and starting with the key it is about (``"met.boundary_layer:
+    ..."``, after an ``"ensemble member N: "``), with the scenario file and the key's line put before the key,
+    as the schema's own errors read (the run had said which key, but not in which file or on which line;
+    badinput audit, session 43). Unchanged where the file does not spell that key (a default) or the message
+    names no key."""
+    import re
+
+    m = re.match(r"((?:ensemble member \d+: )?)([a-z_]+(?:\.[a-z_0-9]+)+): (.*)$", str(exc), re.S)
+    if scenario_file is None or m is None:
+        return exc
+    from plumecast.scenario_yaml import parse_yaml, read_scenario_text, where
+
+    try:
+        _, lines = parse_yaml(read_scenario_text(scenario_file), str(scenario_file))
+    except PlumecastError:
+        return exc
+    key = tuple(int(k) if k.isdigit() else k for k in m.group(2).split("."))
+    if key not in lines:  # a file name ("met.nc: ..."), or a key left at its default
+        return exc
+    return type(exc)(f"{m.group(1)}{where(str(scenario_file), lines, *key)}: {m.group(3)}")

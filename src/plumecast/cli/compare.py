@@ -9,14 +9,24 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
-from plumecast.cli.common import console, print_tables, progress_columns
+from plumecast.cli.common import (
+    console,
+    given,
+    located,
+    output_path,
+    print_tables,
+    progress_columns,
+    refuse_port_without_serve,
+)
+from plumecast.errors import PlumecastError
 
 
 def register(app: typer.Typer) -> None:
     @app.command("compare")
     def compare_command(
+        ctx: typer.Context,
         scenario: Annotated[Path, typer.Argument(help="scenario file with plans: (and ensemble:), see docs/plans.md")],
-        outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs (created if needed)")] = Path("plumecast-compare"),
+        outdir: Annotated[Path, typer.Option("--output", "-o", parser=output_path, metavar="PATH", help="folder for the outputs (created if needed)")] = Path("plumecast-compare"),
         members: Annotated[int | None, typer.Option(min=1, help="override ensemble.members")] = None,
         workers: Annotated[int, typer.Option(min=0, help="local Dask worker processes (0: run serially in this process)")] = 2,
         scheduler: Annotated[str | None, typer.Option(help="address of an existing Dask scheduler (tcp://host:8786)")] = None,
@@ -34,6 +44,11 @@ def register(app: typer.Typer) -> None:
         from plumecast.scenario import ignored_keys, ignored_line, load_scenario
         from plumecast.scenario_yaml import parse_yaml, read_scenario_text
 
+        refuse_port_without_serve(ctx, serve, port)
+        if scheduler is not None and given(ctx, "workers"):  # --workers had been ignored (badinput audit, session 43)
+            raise typer.BadParameter(
+                f"{workers} local Dask worker processes, and --scheduler {scheduler} runs the members on that "
+                "scheduler's workers instead; give --workers or --scheduler, not both", param_hint="--workers")
         sc = load_scenario(scenario)
         # the file's key -> line index: what the comparison refuses in the plans names the line (make_setup)
         data, lines = parse_yaml(read_scenario_text(scenario), str(scenario))
@@ -46,12 +61,15 @@ def register(app: typer.Typer) -> None:
                             maps=maps, quiet=quiet, source=str(scenario), live=live, force=force,
                             lines=lines)
 
-        if serve:
-            from plumecast.cli.global_run import _serve_while
+        try:
+            if serve:
+                from plumecast.cli.global_run import _serve_while
 
-            _serve_while(outdir, port, sc.name, job)
-        else:
-            job()
+                _serve_while(outdir, port, sc.name, job)
+            else:
+                job()
+        except PlumecastError as exc:  # a key found wanting once a member reads its inputs: with its file and line
+            raise located(exc, scenario) from None
 
 
 def refuse_empty_plans(data: Any, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
@@ -116,7 +134,7 @@ def _compare_into(sc: Any, outdir: Path, *, members: int | None, workers: int, s
 
     t0 = time.perf_counter()
     setup = make_setup(sc, particles=particles, maps=maps, source=source, lines=lines)
-    specs = member_specs(setup.scenario, sc.ensemble, members)
+    specs = member_specs(setup.scenario, sc.ensemble, members, source=source, lines=lines)
     notice = check_comparison(setup, len(specs), source)  # no plans and no ensemble: refused here
     receptors, extent = select_receptors_with_extent(setup.scenario)
     if receptors is None or len(receptors) == 0:

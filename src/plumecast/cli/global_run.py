@@ -13,7 +13,15 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from plumecast.cli.common import console, progress_columns
+from plumecast.cli.common import (
+    console,
+    given,
+    located,
+    output_path,
+    progress_columns,
+    refuse_port_without_serve,
+)
+from plumecast.errors import PlumecastError
 
 
 def _fmt_mass(kg: float) -> str:
@@ -195,8 +203,9 @@ def _winds_line(stats: dict[str, Any]) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_command(
+        ctx: typer.Context,
         scenario: Annotated[Path | None, typer.Argument(help="scenario file (YAML), see docs/scenario.md (not with --resume)")] = None,
-        outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs (created if needed)")] = Path("plumecast-output"),
+        outdir: Annotated[Path, typer.Option("--output", "-o", parser=output_path, metavar="PATH", help="folder for the outputs (created if needed)")] = Path("plumecast-output"),
         particles: Annotated[int | None, typer.Option(min=1, help="override the scenario's number of particles")] = None,
         backend: Annotated[str | None, typer.Option(help="override the backend: numba (CPU), numpy (reference), cuda (GPU, float64) or cuda-mixed (GPU, double-precision positions with single-precision steps; float64 on the 3-D met path)")] = None,
         seed: Annotated[int | None, typer.Option(min=0, help="override the random seed")] = None,
@@ -216,6 +225,7 @@ def register(app: typer.Typer) -> None:
         if checkpoint_h is not None and not (math.isfinite(checkpoint_h) and checkpoint_h > 0):
             raise typer.BadParameter(f"{checkpoint_h!r}; expected a positive number of simulated hours",
                                      param_hint="--checkpoint-h")
+        refuse_port_without_serve(ctx, serve, port)
         if resume is not None:
             sc, state, outdir = _resume(resume, scenario, particles, backend, seed)
         elif scenario is None:
@@ -224,17 +234,23 @@ def register(app: typer.Typer) -> None:
         else:
             sc = _override(load_scenario(scenario), particles, backend, seed)
             _print_ignored(sc)
+        if checkpoint_h is not None and (note := no_checkpoint_note(sc, checkpoint_h, state)):
+            console.print(f"note: {note}", highlight=False, markup=False)
         kw: dict[str, Any] = dict(title=sc.name, map_png=map_png, quiet=quiet, force=force,
                                   checkpoint_h=checkpoint_h, resume=state,
                                   scenario_file=scenario if state is None else (state.inputs or {}).get("scenario_file"))
-        if serve:
-            _serve_while(outdir, port, sc.name, lambda live: execute(sc, outdir, live=live, **kw))
-        else:
-            execute(sc, outdir, **kw)
+        try:
+            if serve:
+                _serve_while(outdir, port, sc.name, lambda live: execute(sc, outdir, live=live, **kw))
+            else:
+                execute(sc, outdir, **kw)
+        except PlumecastError as exc:  # a key found wanting once the run reads its inputs: with its file and line
+            raise located(exc, scenario) from None
 
     @app.command("demo")
     def demo_command(
-        outdir: Annotated[Path, typer.Option("--output", "-o", help="folder for the outputs")] = Path("plumecast-demo"),
+        ctx: typer.Context,
+        outdir: Annotated[Path, typer.Option("--output", "-o", parser=output_path, metavar="PATH", help="folder for the outputs")] = Path("plumecast-demo"),
         particles: Annotated[int | None, typer.Option(min=1, help="number of particles (default: 20,000 per member for the comparison, 1,000,000 with --single)")] = None,
         backend: Annotated[str | None, typer.Option(help="numba (CPU, default), numpy (reference), cuda or cuda-mixed (GPU)")] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
@@ -254,6 +270,13 @@ def register(app: typer.Typer) -> None:
         from plumecast.fileio import read_marker
         from plumecast.scenario import demo_plans_scenario_path, demo_scenario_path, load_scenario
 
+        refuse_port_without_serve(ctx, serve, port)
+        unused = [f"--{name}" for name in ("members", "workers") if single and given(ctx, name)]
+        if unused:  # they had been ignored without a word (badinput audit, session 43)
+            raise typer.BadParameter(
+                f"{' and '.join(unused)} size{'s' if len(unused) == 1 else ''} the plan comparison over an ensemble, "
+                "and --single runs one forecast instead; leave "
+                f"{'it' if len(unused) == 1 else 'them'} out, or leave out --single", param_hint=" / ".join(unused))
         t0 = time.perf_counter()
         if not force and outdir.is_dir() and (read_marker(outdir) or {}).get("command") == "demo":
             force = True  # the demo's own earlier results: the README's command can simply be run again
@@ -282,6 +305,24 @@ def register(app: typer.Typer) -> None:
         else:
             execute(sc, outdir, title="poison sky", map_png=True, quiet=quiet, force=force, command="demo")
         console.print(f"demo finished in {time.perf_counter() - t0:.1f} s (end to end)")
+
+
+def no_checkpoint_note(sc: Any, every_h: float, state: Any = None) -> str | None:
+    """Why ``--checkpoint-h every_h`` writes no checkpoint in this run (None: it writes at least one). A
+    checkpoint is written at the end of the output interval that reaches the interval, never at the end of
+    the run (:class:`plumecast.checkpoint.CheckpointWriter`, whose step count this repeats): ``--checkpoint-h
+    100`` on a 2-h run had written none without a word (badinput audit, session 43)."""
+    every = max(1, int(round(every_h * 3600.0 / sc.time_step_s)))
+    start = 0 if state is None else int(state.step)
+    per_output = sc.steps_per_output
+    first = -(-(start + every) // per_output) * per_output  # the first output interval's end that reaches it
+    if first < sc.n_steps:
+        return None
+    left = (sc.n_steps - start) * sc.time_step_s / 3600.0
+    run = f"the {sc.run_hours:g}-h run" if start == 0 else f"the {left:g} h left of the run"
+    return (f"--checkpoint-h {every_h:g}: no checkpoint will be written, since {run} ends before the first one "
+            f"(checkpoints are written at the end of the output interval that reaches each {every_h:g} h, never at "
+            "the end of the run); give a shorter --checkpoint-h to have one")
 
 
 def _some(names: list[str], most: int = 3) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from plumecast.cli.common import console
+from plumecast.cli.common import console, output_file
 
 met_app = typer.Typer(
     name="met",
@@ -21,7 +21,8 @@ met_app = typer.Typer(
 
 @met_app.command("fetch")
 def fetch_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="netCDF file to write (e.g. forecast.nc)")],
+    output: Annotated[Path, typer.Option("--output", "-o", parser=output_file, metavar="PATH",
+                                          help="netCDF file to write (e.g. forecast.nc)")],
     date: Annotated[str, typer.Option(help="date of the forecast run, YYYY-MM-DD (UTC)")],
     area: Annotated[str, typer.Option(help="N,W,S,E in degrees, e.g. 60,-10,35,30 (longitudes -180..180)")],
     source: Annotated[str, typer.Option(help="ecmwf (IFS open data, CC BY 4.0) or gfs (NOAA GFS)")] = "ecmwf",

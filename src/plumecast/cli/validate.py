@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from plumecast.cli.common import console, fold
+from plumecast.cli.common import console, fold, output_path
 
 _CRITERIA = "criteria: FAC2 ≥ 0.5, |FB| ≤ 0.3, NMSE ≤ 1.5; FB > 0 and MG > 1: under-prediction"
 
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         data_dir: Path | None = typer.Argument(
             None, help="folder with runs.csv and arcs.csv (default: the copy shipped with plumecast)"
         ),
-        out: Path = typer.Option(Path("plumecast-validation"), "-o", "--output",
+        out: Path = typer.Option(Path("plumecast-validation"), "-o", "--output", parser=output_path, metavar="PATH",
                                  help="folder for the scatter plots, pairs and scores (created if needed)"),
         force: bool = typer.Option(False, "--force", help="replace the results already in the folder"),
         scheme: str = typer.Option(

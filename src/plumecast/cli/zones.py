@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from plumecast.cli.common import console, fold
+from plumecast.cli.common import console, fold, output_path
 from plumecast.numbers import people, people_range, plain
 
 
@@ -291,7 +291,7 @@ def register(app: typer.Typer) -> None:
     def zones_command(
         scenario: Path = typer.Argument(..., help="scenario YAML: releases and local_weather (docs/scenario.md); "
                                         "the old local format (source, release, meteorology) is still read"),
-        out: Path = typer.Option(Path("plumecast-zones"), "-o", "--output",
+        out: Path = typer.Option(Path("plumecast-zones"), "-o", "--output", parser=output_path, metavar="PATH",
                                  help="folder for zones.geojson/.kml/.png (created if needed)"),
         no_receptors: bool = typer.Option(False, "--no-receptors", help="skip cities / receptors"),
         force: bool = typer.Option(False, "--force", help="replace the results already in the folder"),

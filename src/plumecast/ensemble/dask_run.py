@@ -193,6 +193,7 @@ def _connect(scheduler: str) -> Any:
     if not scheduler.startswith("inproc://") and not re.fullmatch(
             r"((tcp|tls|ucx|ws|wss)://)?(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+):\d{1,5}/?", scheduler):
         raise ScenarioError(f"--scheduler {scheduler}: not a Dask scheduler address; {expected}")
+    _probe(scheduler, expected)
     # the Client is made in a daemon thread with a deadline of its own: something other than a
     # scheduler on that port (its dashboard, a web server, ssh) can leave Client() waiting for a
     # handshake that never comes, or feed it bytes that it reads as a frame of exabytes
@@ -229,6 +230,34 @@ def _connect(scheduler: str) -> Any:
                             f"{CONNECT_TIMEOUT_S:g} s ({reason}); {expected}") from None
     raise ScenarioError(f"--scheduler {scheduler}: not a Dask scheduler ({type(exc).__name__}: {reason[:120]}); "
                         f"{expected}") from None
+
+
+def _probe(scheduler: str, expected: str) -> None:
+    """Open (and close) a plain TCP connection to a tcp:// (or bare HOST:PORT) scheduler address first, so
+    that a refused connection or an unknown host is said at once: the Client retries those until its timeout
+    (``--scheduler tcp://127.0.0.1:1`` had waited the full 15 s; badinput audit, session 43). A host that does
+    not answer still fails after :data:`CONNECT_TIMEOUT_S`."""
+    import re
+    import socket
+
+    m = re.fullmatch(r"(?:tcp://)?\[?([^\[\]/]+?)\]?:(\d{1,5})/?", scheduler)
+    if m is None:
+        return  # tls://, ws://, ucx://, inproc://: left to the Client
+    host, port = m.group(1), int(m.group(2))
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except ConnectionRefusedError:
+        raise ScenarioError(f"--scheduler {scheduler}: connection refused: nothing listens on port {port} of "
+                            f"{host} (is the scheduler started there, and on this port?); {expected}") from None
+    except socket.gaierror as exc:
+        raise ScenarioError(f"--scheduler {scheduler}: the host {host!r} is not known ({exc.strerror or exc}); "
+                            f"{expected}") from None
+    except TimeoutError:
+        raise ScenarioError(f"--scheduler {scheduler}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:g} s "
+                            f"(the host did not answer); {expected}") from None
+    except OSError as exc:
+        raise ScenarioError(f"--scheduler {scheduler}: cannot connect ({exc.strerror or exc}); {expected}") from None
 
 
 def _close_quietly(client: Any, timeout_s: float = 2.0) -> None:

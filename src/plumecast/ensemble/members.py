@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,8 +90,10 @@ def member_rng(scenario_seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(scenario_seed), int(index), 0x51ED]))
 
 
-def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | None = None) -> list[MemberSpec]:
-    """The members of a comparison.
+def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | None = None,
+                 source: str | None = None, lines: Mapping[tuple[str | int, ...], int] | None = None) -> list[MemberSpec]:
+    """The members of a comparison (``source``, ``lines``: the scenario file and its key -> line index,
+    named by what is refused of ``met_members: file``).
 
     ``members`` overrides ``cfg.members``. Without an ensemble config there is one
     member: the scenario itself. Member ``i`` draws its perturbations in a fixed
@@ -104,7 +107,15 @@ def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | 
     if n < 1:
         raise ScenarioError(f"ensemble: members must be >= 1, got {n}")
     if cfg.met_members == "file":
-        _check_file_members(scenario, n)
+        try:
+            _check_file_members(scenario, n)
+        except ScenarioError as exc:
+            if source is None:
+                raise
+            from plumecast.scenario_yaml import where
+
+            key, _, text = str(exc).partition(": ")  # "ensemble.met_members: ..." or "ensemble: ..."
+            raise ScenarioError(f"{where(source, dict(lines or {}), *key.split('.'))}: {text}") from None
     out = []
     for i in range(n):
         seed = member_seed(scenario.seed, i)
@@ -363,7 +374,9 @@ def _check_file_members(scenario: Scenario, n: int) -> None:
     from plumecast.met import met_members
 
     if scenario.met.source != "file" or scenario.met.path is None:
-        raise ScenarioError("ensemble.met_members: 'file' needs met.source: file (an ensemble met file)")
+        raise ScenarioError(f"ensemble.met_members: 'file' draws the members from the met files' own members, and "
+                            f"met.source is {scenario.met.source!r}; expected met.source: file with the files of an "
+                            "ensemble (ERA5 EDA, ECMWF ENS, GEFS), or met_members: perturb")
     numbers = met_members(scenario.met.path)
     if numbers is None:
         raise ScenarioError(f"ensemble.met_members: 'file' but the met files ({paths_text(scenario.met.path)}) have no "

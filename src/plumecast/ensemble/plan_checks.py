@@ -4,7 +4,8 @@
 :func:`plumecast.ensemble.compare.make_setup`) refuses what the run's grid, time
 steps and receptors cannot carry out in a plan, naming the plan, key and (with
 :class:`plumecast.plans.config.PlanKeys`) the file and line: a termination off a
-time-step boundary, a front lit outside the output grid, a shelter or evacuation
+time-step boundary, a front lit outside the output grid or on an agent without a lower
+flammability limit (:func:`_check_front_threshold`), a shelter or evacuation
 region naming no receptor of the run (:func:`_check_boxes`, :func:`_people_message`),
 an emission cut combined with a front (:func:`_check_cuts_with_front`).
 :func:`plan_notes` lists, one line each, the measures that can change nothing
@@ -65,6 +66,7 @@ def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig], keys: Pla
                         f"{math.ceil(steps) * dt_h:.10g} ({math.floor(steps) * sc.time_step_s / 60:g} or "
                         f"{math.ceil(steps) * sc.time_step_s / 60:g} min)", sep=" ")) from None
             if measure_kind(m) == "front":
+                _check_front_threshold(sc, plan, j, m, keys)
                 for lat, lon in getattr(m, "points", []):
                     if not g.contains(float(lat), float(lon)):
                         raise ScenarioError(keys.message(
@@ -72,6 +74,22 @@ def _check_plans_on_the_run(sc: Scenario, plans: Sequence[PlanConfig], keys: Pla
                             f"[{float(lat):g}, {float(lon):g}] is outside output.grid (lat {g.lat_min:g}.."
                             f"{g.lat_max:g}, lon {g.lon_min:g}..{g.lon_max:g}); expected ignition points on the grid "
                             "the front burns", sep=" "))
+
+
+def _check_front_threshold(sc: Scenario, plan: PlanConfig, j: int, m: Any, keys: PlanKeys) -> None:
+    """A front on an agent without a lower flammability limit and without a threshold of its own: refused
+    here, naming the file, line, measure and agent (it had been refused only once member 0 ran, as "ensemble
+    member 0: front: agent 'chlorine' has no lower flammability limit ..."; badinput audit, session 43)."""
+    if getattr(m, "threshold_kg_m3", None) is not None or getattr(m, "threshold_ppm", None) is not None:
+        return
+    if getattr(sc.agent, "lfl_vol_pct", None) is not None:
+        return
+    raise ScenarioError(keys.message(
+        plan.name, ("measures", j),
+        f"a front burns the gas above the agent's lower flammability limit, and agent {sc.agent.name!r} has none "
+        "(lfl_vol_pct: not flammable, or no cited value); expected threshold_kg_m3 or threshold_ppm in this "
+        "measure (the lowest concentration that burns), or an agent with lfl_vol_pct (an inline agent: "
+        "docs/scenario.md)"))
 
 
 def _people_message(text: str, plan: str, keys: PlanKeys) -> str:

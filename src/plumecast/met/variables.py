@@ -120,12 +120,38 @@ def _find_wind_vars(ds: xr.Dataset, path: str) -> tuple[str, str]:
     u_names, v_names = _by_name(ds, _U_NAMES, _U_PATTERN), _by_name(ds, _V_NAMES, _V_PATTERN)
     if u_names and v_names:
         return u_names[0], v_names[0]
+    u_any, v_any = u_std or u_names, v_std or v_names
+    if bool(u_any) != bool(v_any):  # one component: the other is named (u10 without v10 had been told only
+        # "no recognisable wind components"; badinput audit, session 43)
+        has = u_any[0] if u_any else v_any[0]
+        lacks = "northward" if u_any else "eastward"
+        raise NoWindsError(
+            f"{path}: no recognisable wind components; {_partner(ds, has)} is missing (the file has the "
+            f"{'eastward' if u_any else 'northward'} wind {has!r}); expected it beside {has!r}, or a variable with "
+            f"standard_name '{lacks}_wind'; found variables {data_vars}")
     raise NoWindsError(
         f"{path}: "
         "no recognisable wind components; expected variables with standard_name "
         "'eastward_wind'/'northward_wind' or named u/v, u10/v10, UGRD/VGRD, ugrd10m/vgrd10m, "
         f"U/V, U10/V10; found variables {data_vars}",
     )
+
+
+def _partner(ds: xr.Dataset, name: str) -> str:
+    """The other wind component of ``name`` as a person would look for it: ``'v10', the northward 10 m
+    wind,`` for ``u10``, ``'VGRD', ...`` for ``UGRD``; by standard name for one found by its standard name."""
+    std = ds[name].attrs.get("standard_name")
+    if std in ("eastward_wind", "northward_wind"):
+        other = "northward" if std == "eastward_wind" else "eastward"
+        return f"the {other} wind (standard_name '{other}_wind')"
+    low = name.lower()
+    pairs = dict(zip(_U_NAMES, _V_NAMES, strict=True)) | dict(zip(_V_NAMES, _U_NAMES, strict=True))
+    other = pairs.get(low) or (("v" if low[0] == "u" else "u") + low[1:])
+    if name.isupper():
+        other = other.upper()
+    direction = "northward" if low in _U_NAMES or _U_PATTERN.match(low) else "eastward"
+    level = " 10 m" if "10" in low else ""
+    return f"{other!r}, the {direction}{level} wind,"
 
 
 def _by_standard_name(ds: xr.Dataset, std: str) -> list[str]:

@@ -41,6 +41,13 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         # what to change: the port where it is taken (or reserved), the host where it is not this machine's
         # (a --host problem had been answered "choose another --port"; web audit)
+        if isinstance(exc, socket.gaierror):
+            # not an address, nor a name that resolves: the port is not to blame (it had been told to choose
+            # another --port; badinput audit, session 43)
+            raise PlumecastError(f"cannot serve on {host}:{port}: --host {host} is not a valid address of this "
+                                 f"machine: not an IP address, nor a host name that resolves ({exc.strerror or exc}); "
+                                 "expected an address of this machine (127.0.0.1: this machine only; 0.0.0.0: "
+                                 "every interface)") from None
         hint = ("--host must be an address of this machine (127.0.0.1: this machine only; 0.0.0.0: every "
                 "interface)" if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) else
                 "choose another --port (or --port 0 for any free one)")

@@ -25,6 +25,20 @@ P_ATM_PA = 101_325.0
 _TABLE = "thermo.csv"
 
 
+#: What a tank's source model is to do where the table lacks a property no tank key can give: the
+#: release's rate or amount in place of its tank (``releases.N.`` is written ``release.`` by ``zones``'
+#: old format and given its index by ``run``: :func:`plumecast.release.tank_profile`)
+NO_TANK_KEY = ("no key of the tank can give it; expected the release's rate in place of its tank: "
+               "releases.N.rate_kg_s [kg/s] (with stop_h), or releases.N.amount_kg [kg] with duration_s [s]")
+#: The correlations of the table by column prefix: what they give, and the tank key that can stand in for
+#: them (None: none can)
+_CORRELATIONS = {"psat101": ("vapour pressure", None), "antoine": ("vapour pressure", None),
+                 "rhol105": ("liquid density", None), "hvap106": ("heat of vaporisation", None),
+                 "cpl100": ("liquid heat capacity", "liquid_heat_capacity_j_kg_k"),
+                 "cpl114": ("liquid heat capacity", "liquid_heat_capacity_j_kg_k"),
+                 "cpg": ("ideal-gas heat capacity", None)}
+
+
 def _f(row: dict[str, str], key: str) -> float | None:
     v = row.get(key, "").strip()
     return float(v) if v else None
@@ -41,19 +55,21 @@ class AgentThermo:
     def _need(self, key: str) -> float:
         v = _f(self.row, key)
         if v is None:
-            raise DataFileError(
-                f"{_TABLE}: agent {self.agent!r} has no {key} (left blank: no cited source was found); "
-                "give the property in the scenario instead"
-            )
+            what = "normal boiling point" if key == "tb_k" else key
+            raise DataFileError(f"{_TABLE}: agent {self.agent!r} has no {what} ({key}: left blank, no cited source "
+                                f"was found), and {NO_TANK_KEY}")
         return v
 
     def _check_range(self, prefix: str, t_k: float) -> None:
-        hint = {"cpl100": " (for a tank: releases.N.tank.liquid_heat_capacity_j_kg_k [J/kg/K])"}.get(prefix, "")
         if _f(self.row, f"{prefix}_tmin_k") is None:
-            raise DataFileError(
-                f"{_TABLE}: agent {self.agent!r} has no {prefix} correlation (left blank: no cited source was "
-                f"found); give the property in the scenario{hint}"
-            )
+            # the key to give, by name ("give the property in the scenario" had named none; badinput audit,
+            # session 43): the tank key where one stands in (the message then starts with it, for the caller
+            # to prefix with the tank's path), else the release's rate in place of the tank
+            what, key = _CORRELATIONS.get(prefix, (prefix, None))
+            lacks = f"{_TABLE}: agent {self.agent!r} has no {what} correlation ({prefix}: left blank, no cited source was found)"
+            if key is not None:
+                raise DataFileError(f"{key}: {lacks}; expected the tank's {what} here [J/kg/K]")
+            raise DataFileError(f"{lacks}, and {NO_TANK_KEY}")
         lo, hi = self._need(f"{prefix}_tmin_k"), self._need(f"{prefix}_tmax_k")
         if not (lo - 1e-9 <= t_k <= hi + 1e-9):
             raise DataFileError(

@@ -272,6 +272,7 @@ class ZonesInput:
         if not sep or parts[0] not in ("release", "releases") or not all(p.isidentifier() for p in parts):
             return message
         head: tuple[str | int, ...] = ("release",) if self.release_index is None else ("releases", self.release_index)
+        rest = rest.replace("releases.N.", ".".join(str(k) for k in head) + ".")  # source_models' NO_TANK_KEY
         return f"{_where(self.source, self.lines, *head, *parts[1:])}: {rest}"
 
     def notes(self) -> list[str]:
