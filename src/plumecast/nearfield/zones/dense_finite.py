@@ -43,8 +43,11 @@ def dense_finite_parts(
     σ_y are continuous in x (the lower stepped up by 1.1-1.9x where the release turned
     instantaneous and the puff was the higher). The peak is never above the whole
     mass released at once (the puff's peak): a release over T is a sum of puffs of its
-    parts (exact for a passive cloud); and it never grows downwind (``envelope``: held to
-    its running minimum from the source out, :func:`_finite_peak_envelope`).
+    parts (exact for a passive cloud); never above the steady plume of its rate (the
+    release lasting for ever); never below the same rate released over a shorter time
+    (``setup.shorter``, :func:`shorter_durations`: the release contains it; audit D3); and it
+    never grows downwind (``envelope``: held to its running minimum from the source out,
+    :func:`_finite_peak_envelope`).
 
     * continuous: ``A`` the steady workbook plume
       (:func:`~plumecast.nearfield.zones.setup.dense_axis_parts`), σ_y its crosswind width
