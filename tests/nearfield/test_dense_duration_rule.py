@@ -13,7 +13,7 @@ from plumecast.nearfield.gaussian import briggs_sigma_y, peak_finite_duration_fa
 from plumecast.nearfield.zones.dense_finite import (
     _finite_peak_envelope,
     dense_finite_parts,
-    shorter_durations,
+    longer_durations,
 )
 from plumecast.nearfield.zones.plume import (
     concentration_series,
@@ -52,9 +52,9 @@ def test_regimes(stability: str) -> None:
         return np.minimum(np.minimum(cont**w * inst ** (1.0 - w), puff), steady)
 
     got = peak_concentration(s, x, np.zeros_like(x))
-    # and never below the same rate released over any shorter duration of the grid (the release contains it)
-    assert [t for t, _ in s.shorter] == pytest.approx(shorter_durations(s.duration_s))
-    want = np.max([rule(s.duration_s, s.instantaneous)] + [rule(t, p) for t, p in s.shorter], axis=0)
+    # and never above the same rate released over any longer duration of the grid (it contains the release)
+    assert [t for t, _ in s.longer] == pytest.approx(longer_durations(s.duration_s, u))
+    want = np.min([rule(s.duration_s, s.instantaneous)] + [rule(t, p) for t, p in s.longer], axis=0)
     np.testing.assert_allclose(got, want, rtol=1e-9)
     r = u * s.duration_s / x
     assert np.any(r >= 2.5) and np.any(r <= 0.6) and np.any((r > 0.6) & (r < 2.5))

@@ -96,8 +96,8 @@ def test_a_termination_of_a_dense_release_is_the_cut_release(dense_gas):
         # the cut release's own cloud, held to the whole release's air (plumecast.ensemble.dense_cuts). zones'
         # cloud of the 10-min release had read more than the 2-h release's at all three places here, and the
         # hold took the plan below the cut release's own run everywhere; since audit D3 (a finite release's peak
-        # capped by the steady plume of its rate, and never below a shorter release's at that rate) the cut's own
-        # air falls below the tags' figure at 1 and 3 km (the hold from below: no lower than the whole
+        # never above that of the same rate released for longer, the steady plume of the rate included) the
+        # cut's own air falls below the tags' figure at 1 and 3 km (the hold from below: no lower than the whole
         # release's air from the emission before the stop) and above the whole release's at 8 km
         whole = run(sc, exposure_tags_h=list(setup.tags_h)).exposure
         held = _do_nothing_deaths(_scenario(stop_h=1.0 / 6.0, dense_gas=dense_gas, plans=False), held_to=whole)

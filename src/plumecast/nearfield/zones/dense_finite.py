@@ -43,10 +43,10 @@ def dense_finite_parts(
     σ_y are continuous in x (the lower stepped up by 1.1-1.9x where the release turned
     instantaneous and the puff was the higher). The peak is never above the whole
     mass released at once (the puff's peak): a release over T is a sum of puffs of its
-    parts (exact for a passive cloud); never above the steady plume of its rate (the
-    release lasting for ever); never below the same rate released over a shorter time
-    (``setup.shorter``, :func:`shorter_durations`: the release contains it; audit D3); and it
-    never grows downwind (``envelope``: held to its running minimum from the source out,
+    parts (exact for a passive cloud); never above the same rate released over any longer
+    time, the steady plume of the rate (the release lasting for ever) included (``setup.longer``,
+    :func:`longer_durations`: the longer release contains it; audit D3); and it never grows
+    downwind (``envelope``: held to its running minimum from the source out,
     :func:`_finite_peak_envelope`).
 
     * continuous: ``A`` the steady workbook plume
@@ -80,13 +80,15 @@ def dense_finite_parts(
         return axis, np.asarray(amb, dtype=float), sy
     u, t_d = setup.wind_speed_m_s, setup.duration_s
     peak, s_inst, f = _peak_over(setup, twin, t_d, xp, axis, amb)
-    # a release over T contains the release at its rate over any shorter time, so its peak is never below theirs
+    # the release at its rate over any longer time contains this one, so this one's peak is never above theirs
     # (Britter & McQuaid's puff of the whole mass, spread over u T, widens with the mass it is given: at one rate
     # a longer release had read up to 2.9x lower, chlorine 200 kg/s, class D, 1.5 m/s, 30 min against 1 h at
-    # 2.4 km; audit D3): the highest over the shorter durations of the grid (shorter_durations), each capped
-    # like the release itself
-    for t_s, part in setup.shorter:
-        peak = np.maximum(peak, _peak_over(setup, part, t_s, xp, axis, amb)[0])
+    # 2.4 km; audit D3): the lowest over the longer durations of the grid (longer_durations), each capped like
+    # the release itself, the steady plume of the rate among the caps. This only ever lowers the blend: the
+    # other way round, raising a longer release to the shorter ones', had taken Maplin Sands 27 at 58 m from
+    # 29 to 39 % against 17 % measured (docs/dense_gas.md)
+    for t_s, part in setup.longer:
+        peak = np.minimum(peak, _peak_over(setup, part, t_s, xp, axis, amb)[0])
     peak = cap_at_pure_vapour(peak, setup.pure_vapour_kg_m3)
     if envelope:
         # the peak of one cloud on flat ground in a steady wind does not grow downwind: where the blend
@@ -155,22 +157,24 @@ def _peak_over(setup: PlumeSetup, twin: PlumeSetup, t_d: float, xp: NDArray[np.f
     return np.asarray(peak, dtype=float), np.asarray(s_inst, dtype=float), np.asarray(f, dtype=float)
 
 
-#: :func:`shorter_durations`: this many durations a decade, ...
-SHORTER_PER_DECADE = 10
-#: ... down to the release's duration over this (and not below 1 s)
-SHORTER_SPAN = 1_000.0
+#: :func:`longer_durations`: this many durations a decade [-]
+LONGER_PER_DECADE = 20
 
 
-def shorter_durations(duration_s: float) -> list[float]:
-    """The durations below ``duration_s`` whose release at the same rate bounds a finite dense
-    release's peak from below (:func:`dense_finite_parts`): ``10^(k/10)`` s from
-    ``max(1 s, duration_s/1000)`` up, on one grid for every release (so a longer release's
-    durations include a shorter one's). [s]"""
-    if not (math.isfinite(duration_s) and duration_s > 1.0):
+def longer_durations(duration_s: float, wind_speed_m_s: float, top_m: float = MAX_DISTANCE_M) -> list[float]:
+    """The durations above ``duration_s`` whose release at the same rate bounds a finite dense
+    release's peak from above (:func:`dense_finite_parts`): ``10^(k/20)`` s, one grid for every
+    release (so a shorter release's durations include a longer one's), up to the first at or
+    beyond ``2.5 top_m/u``, where the release is continuous (``u T/x >= 2.5``, Britter & McQuaid
+    1988) out to ``top_m``, the farthest the zones reach. Beyond that the bound cannot fall: where
+    a release is continuous its peak is the lowest of its steady plume times Palazzi's factor
+    ``erf(u T/(2√2 σ_y))``, its whole mass at once and the steady plume, none of which falls as
+    T grows. Empty for an endless release. [s]"""
+    if not (math.isfinite(duration_s) and duration_s > 0.0):
         return []
-    k0 = math.ceil(SHORTER_PER_DECADE * math.log10(max(1.0, duration_s / SHORTER_SPAN)) - 1e-9)
-    k1 = math.ceil(SHORTER_PER_DECADE * math.log10(duration_s) - 1e-9)
-    return [10.0 ** (k / SHORTER_PER_DECADE) for k in range(k0, k1)]
+    k0 = math.floor(LONGER_PER_DECADE * math.log10(duration_s) + 1e-9) + 1
+    k1 = math.ceil(LONGER_PER_DECADE * math.log10(BM_CONTINUOUS_MIN * top_m / max(wind_speed_m_s, 1e-3)) - 1e-9)
+    return [10.0 ** (k / LONGER_PER_DECADE) for k in range(k0, k1 + 1)]
 
 
 #: the log grid of :func:`_finite_peak_envelope`: from 1 m, this many points per decade
