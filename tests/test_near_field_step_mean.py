@@ -72,14 +72,15 @@ def test_a_termination_cuts_the_window_exactly():
 def test_a_termination_of_a_dense_release_keeps_its_clouds_dose_per_kilogram():
     """A dense cloud is not linear in its emissions: dropping the tags after a cut keeps the dose per kilogram of
     the whole release's cloud (near_field_dense), where a run of the shortened release sets up the shorter one.
-    10 kg/s of chlorine (dense, 0.83 >= 0.15) over 1 h cut at 30 min: the doses agree to 2.1 % here (compare
-    reruns such a plan instead: tests/plans/test_dense_termination.py)."""
+    10 kg/s of chlorine (dense, 0.83 >= 0.15) over 1 h cut at 30 min: the doses agree to 0.5 % here (0.6 % before
+    audit D3, whose bound holds the 30-min release's peak to the 1-h one's; compare reruns such a plan instead:
+    tests/plans/test_dense_termination.py)."""
     full = _run({"rate_kg_s": 10.0, "stop_h": 1.0}, tags_h=[0.5], mass=20.0)
     cut = _run({"rate_kg_s": 10.0, "stop_h": 0.5}, mass=20.0)
     assert any(p.startswith("dense release: tank is dense") for p in full.stats["met_provenance"])
     keep = (full.exposure.tag_start_h < 0.5).astype(float)
     dose_cut, dose_run = full.exposure.total(keep).sum(axis=0), cut.exposure.total().sum(axis=0)
-    np.testing.assert_allclose(dose_cut, dose_run, rtol=0.03)
+    np.testing.assert_allclose(dose_cut, dose_run, rtol=0.01)
     assert not np.allclose(dose_cut, dose_run, rtol=1e-3)  # not the same cloud
 
 

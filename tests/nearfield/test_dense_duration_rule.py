@@ -10,7 +10,11 @@ import pytest
 from scipy.special import erf
 
 from plumecast.nearfield.gaussian import briggs_sigma_y, peak_finite_duration_factor
-from plumecast.nearfield.zones.dense_finite import _finite_peak_envelope, dense_finite_parts
+from plumecast.nearfield.zones.dense_finite import (
+    _finite_peak_envelope,
+    dense_finite_parts,
+    longer_durations,
+)
 from plumecast.nearfield.zones.plume import (
     concentration_series,
     dense_axis_concentration,
@@ -33,19 +37,29 @@ def _setup(stability: str, amount: float = 54_915.0, duration: float = 600.0, wi
 def test_regimes(stability: str) -> None:
     s = _setup(stability)
     assert s.dense is not None and s.instantaneous is not None
-    u, t_d = s.wind_speed_m_s, s.duration_s
+    u = s.wind_speed_m_s
     x = np.geomspace(50.0, 60_000.0, 80)
     amb = briggs_sigma_y(x, s.pg_class, s.terrain) * s.sigma_y_factor
-    cont = dense_axis_concentration(s, x) * peak_finite_duration_factor(u, t_d, amb)
-    puff = peak_concentration(s.instantaneous, x, np.zeros_like(x))
-    sx = dense_finite_parts(s.instantaneous, x)[2]  # the puff's radius (its own sigma_x = sigma_y)
-    inst = puff * erf(u * t_d / (2.0 * np.sqrt(2.0) * sx)) * np.sqrt(2.0 * np.pi) * sx / (u * t_d)
+    steady = dense_axis_concentration(s, x)
+
+    def rule(t_d: float, twin):  # type: ignore[no-untyped-def]
+        cont = steady * peak_finite_duration_factor(u, t_d, amb)
+        puff = peak_concentration(twin, x, np.zeros_like(x))
+        sx = dense_finite_parts(twin, x)[2]  # the puff's radius (its own sigma_x = sigma_y)
+        inst = puff * erf(u * t_d / (2.0 * np.sqrt(2.0) * sx)) * np.sqrt(2.0 * np.pi) * sx / (u * t_d)
+        w = np.clip(np.log(u * t_d / x / 0.6) / np.log(2.5 / 0.6), 0.0, 1.0)
+        # never above the whole mass at once nor the steady plume of the rate (the release lasting for ever)
+        return np.minimum(np.minimum(cont**w * inst ** (1.0 - w), puff), steady)
+
     got = peak_concentration(s, x, np.zeros_like(x))
-    r = u * t_d / x
-    w = np.clip(np.log(r / 0.6) / np.log(2.5 / 0.6), 0.0, 1.0)
-    np.testing.assert_allclose(got, np.minimum(cont**w * inst ** (1.0 - w), puff), rtol=1e-9)
+    # and never above the same rate released over any longer duration of the grid (it contains the release)
+    assert [t for t, _ in s.longer] == pytest.approx(longer_durations(s.duration_s, u))
+    want = np.min([rule(s.duration_s, s.instantaneous)] + [rule(t, p) for t, p in s.longer], axis=0)
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+    r = u * s.duration_s / x
     assert np.any(r >= 2.5) and np.any(r <= 0.6) and np.any((r > 0.6) & (r < 2.5))
-    assert np.all(got <= puff * (1.0 + 1e-12))
+    assert np.all(got <= peak_concentration(s.instantaneous, x, np.zeros_like(x)) * (1.0 + 1e-12))
+    assert np.all(got <= steady * (1.0 + 1e-12))
 
 
 @pytest.mark.parametrize("stability", ["D", "F"])

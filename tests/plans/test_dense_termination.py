@@ -93,12 +93,16 @@ def test_a_termination_of_a_dense_release_is_the_cut_release(dense_gas):
         assert r.delay_termination["stop at 10 min"][list(setup.delay_h).index(2.0)] == \
             r.outcomes["do nothing"].total_fatalities
         assert 0.0 in setup.delay_h and r.delay_termination["stop at 10 min"][list(setup.delay_h).index(0.0)] == 0.0
-        # the cut release's own cloud, held to the whole release's air (plumecast.ensemble.dense_cuts): zones'
-        # cloud of the 10-min release reads more than the 2-h release's at all three places here
+        # the cut release's own cloud, held to the whole release's air (plumecast.ensemble.dense_cuts). zones'
+        # cloud of the 10-min release had read more than the 2-h release's at all three places here, and the
+        # hold took the plan below the cut release's own run everywhere; since audit D3 (a finite release's peak
+        # never above that of the same rate released for longer, the steady plume of the rate included) the
+        # cut's own air falls below the tags' figure at 1 and 3 km (the hold from below: no lower than the whole
+        # release's air from the emission before the stop) and above the whole release's at 8 km
         whole = run(sc, exposure_tags_h=list(setup.tags_h)).exposure
         held = _do_nothing_deaths(_scenario(stop_h=1.0 / 6.0, dense_gas=dense_gas, plans=False), held_to=whole)
         np.testing.assert_allclose(plan.fatalities, held.fatalities, rtol=1e-9)
-        assert np.all(plan.fatalities < cut.fatalities)
+        assert np.all(plan.fatalities[:2] > cut.fatalities[:2]) and plan.fatalities[2] < cut.fatalities[2]
         assert np.all(plan.fatalities < r.outcomes["do nothing"].fatalities)
         assert plan.total_fatalities > 10.0
     else:  # the Gaussian plume is linear in the emissions: the tags give the cut release (no rerun)

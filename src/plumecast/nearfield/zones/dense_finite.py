@@ -43,8 +43,11 @@ def dense_finite_parts(
     σ_y are continuous in x (the lower stepped up by 1.1-1.9x where the release turned
     instantaneous and the puff was the higher). The peak is never above the whole
     mass released at once (the puff's peak): a release over T is a sum of puffs of its
-    parts (exact for a passive cloud); and it never grows downwind (``envelope``: held to
-    its running minimum from the source out, :func:`_finite_peak_envelope`).
+    parts (exact for a passive cloud); never above the same rate released over any longer
+    time, the steady plume of the rate (the release lasting for ever) included (``setup.longer``,
+    :func:`longer_durations`: the longer release contains it; audit D3); and it never grows
+    downwind (``envelope``: held to its running minimum from the source out,
+    :func:`_finite_peak_envelope`).
 
     * continuous: ``A`` the steady workbook plume
       (:func:`~plumecast.nearfield.zones.setup.dense_axis_parts`), σ_y its crosswind width
@@ -66,7 +69,7 @@ def dense_finite_parts(
     amount, so the peak stays non-decreasing in the amount where each part is.
     """
     from plumecast.nearfield.gaussian import peak_finite_duration_factor
-    from plumecast.nearfield.zones.plume import dense_axis_concentration, peak_concentration
+    from plumecast.nearfield.zones.plume import dense_axis_concentration
 
     xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
     sy, _ = _sigmas(setup, xp)
@@ -76,6 +79,52 @@ def dense_finite_parts(
     if twin is None:
         return axis, np.asarray(amb, dtype=float), sy
     u, t_d = setup.wind_speed_m_s, setup.duration_s
+    peak, s_inst, f = _peak_over(setup, twin, t_d, xp, axis, amb)
+    # the release at its rate over any longer time contains this one, so this one's peak is never above theirs
+    # (Britter & McQuaid's puff of the whole mass, spread over u T, widens with the mass it is given: at one rate
+    # a longer release had read up to 2.9x lower, chlorine 200 kg/s, class D, 1.5 m/s, 30 min against 1 h at
+    # 2.4 km; audit D3): the lowest over the longer durations of the grid (longer_durations), each capped like
+    # the release itself, the steady plume of the rate among the caps. This only ever lowers the blend: the
+    # other way round, raising a longer release to the shorter ones', had taken Maplin Sands 27 at 58 m from
+    # 29 to 39 % against 17 % measured (docs/dense_gas.md)
+    for t_s, part in setup.longer:
+        peak = np.minimum(peak, _peak_over(setup, part, t_s, xp, axis, amb)[0])
+    peak = cap_at_pure_vapour(peak, setup.pure_vapour_kg_m3)
+    if envelope:
+        # the peak of one cloud on flat ground in a steady wind does not grow downwind: where the blend
+        # from plume to puff rose (the workbook's puff far above the plume in unstable air: up to 23 %, class A,
+        # at u T/x = 0.6, an island in the zones; regression audit), the peak is held at its value nearer the
+        # source (the running minimum from the source out, on a log grid)
+        peak = peak * _finite_peak_envelope(setup, xp, peak)
+    sigma_x = _between(f, amb, np.maximum(s_inst, 1e-3))
+    amplitude = peak / np.maximum(peak_finite_duration_factor(u, t_d, sigma_x), 1e-300)
+    # and never wider than the whole mass released at once when the last of the release passes x (u T + x of
+    # travel): a source that gives its volume over T spreads crosswind no faster than that volume at once under
+    # the model's own slumping (a constant-flux gravity current's radius at T is below the instant release's of
+    # the same volume, 0.75 against 1.1 (g' V)^(1/4) T^(1/2)). The steady plume's source width D + 8 l_b, a
+    # release lasting for ever, had drawn the AEGL-3 zone of 5 t of chlorine over 10 s in 1.5 m/s 12.6 km wide
+    # within 6 m of the source, where the whole puff is 60 m across
+    s_last, _ = _sigmas(twin, xp + u * t_d)
+    sy = np.minimum(sy, np.maximum(s_last, s_inst))
+    return amplitude, sigma_x, _between(f, sy, np.maximum(s_inst, 1e-3))
+
+
+def _between(f: NDArray[np.float64], cont: NDArray[np.float64], inst: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Geometric in ``u T/x`` from the instantaneous value (``f = 0``) to the continuous one (``f = 1``)."""
+    return np.asarray(np.exp(f * np.log(np.maximum(cont, 1e-300)) + (1.0 - f) * np.log(np.maximum(inst, 1e-300))),
+                      dtype=float)
+
+
+def _peak_over(setup: PlumeSetup, twin: PlumeSetup, t_d: float, xp: NDArray[np.float64],
+               axis: NDArray[np.float64], amb: NDArray[np.float64]
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The axis peak at ``xp`` of ``setup``'s rate released over ``t_d`` (``twin``: its mass at once), the
+    puff's σ (its radius) and the weight ``f`` of the continuous part (:func:`dense_finite_parts`); the steady
+    plume ``axis`` of the rate and the ambient σ_y ``amb`` at ``xp`` given. [kg m-3], [m], [-]"""
+    from plumecast.nearfield.gaussian import peak_finite_duration_factor
+    from plumecast.nearfield.zones.plume import peak_concentration
+
+    u = setup.wind_speed_m_s
     c_cont = axis * peak_finite_duration_factor(u, t_d, amb)
     s_inst, _ = _sigmas(twin, xp)
     f_inst = peak_finite_duration_factor(u, t_d, s_inst)
@@ -86,7 +135,6 @@ def dense_finite_parts(
     # release as high as the same mass at once at 10 km and beyond)
     c_puff = peak_concentration(twin, xp, np.zeros_like(xp))
     c_inst = c_puff * np.sqrt(2.0 * np.pi) * s_inst / (u * t_d) * f_inst
-    r = u * t_d / xp
     # the workbook's regimes: continuous where u T/x >= 2.5, instantaneous where <= 0.6 (Britter & McQuaid 1988).
     # Between them plumecast goes geometrically in u T/x from the one to the other (the workbook takes the lower
     # of the two there; that steps the peak up with distance where the release turns instantaneous and the puff
@@ -96,35 +144,37 @@ def dense_finite_parts(
     # over 600 s). Width and along-wind sigma go the same way: the steady plume's where the release is
     # continuous, the puff's where it is instantaneous, continuous in x in between (the puff's width wherever
     # its value was the lower had made a waist, Graniteville class F, zones audit)
+    r = u * t_d / xp
     f = np.clip(np.log(np.maximum(r, 1e-300) / BM_INSTANTANEOUS_MAX) / math.log(BM_CONTINUOUS_MIN / BM_INSTANTANEOUS_MAX),
                 0.0, 1.0)
+    # never above the whole mass released at once: a release over T is a sum of puffs of its parts, none higher
+    # than its share of that puff's peak (exact for a passive cloud; the workbook's steady plume of a short
+    # release's rate can exceed its puff near the source: 55 t over 120 s, class F, 100 m: 5e5 against 2e5 ppm);
+    # and never above the steady plume of its rate: the release is the first T of one lasting for ever, whose
+    # concentration rises to that plume (the puff end of the blend had exceeded it: 5 kg/s of chlorine, class F,
+    # 1.5 m/s, 1 km: 370 ppm over 300 s against 220 over 30 min and longer; audit D3)
+    peak = np.minimum(np.minimum(_between(f, c_cont, c_inst), c_puff), axis)
+    return np.asarray(peak, dtype=float), np.asarray(s_inst, dtype=float), np.asarray(f, dtype=float)
 
-    def between(cont: NDArray[np.float64], inst: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray(np.exp(f * np.log(np.maximum(cont, 1e-300)) + (1.0 - f) * np.log(np.maximum(inst, 1e-300))),
-                          dtype=float)
 
-    # and never above the whole mass released at once: a release over T is a sum of puffs of its parts, none
-    # higher than its share of that puff's peak (exact for a passive cloud; the workbook's steady plume of a
-    # short release's rate can exceed its puff near the source: 55 t over 120 s, class F, 100 m: 5e5 against
-    # 2e5 ppm)
-    peak = cap_at_pure_vapour(np.minimum(between(c_cont, c_inst), c_puff), setup.pure_vapour_kg_m3)
-    if envelope:
-        # the peak of one cloud on flat ground in a steady wind does not grow downwind: where the blend
-        # from plume to puff rose (the workbook's puff far above the plume in unstable air: up to 23 %, class A,
-        # at u T/x = 0.6, an island in the zones; regression audit), the peak is held at its value nearer the
-        # source (the running minimum from the source out, on a log grid)
-        peak = peak * _finite_peak_envelope(setup, xp, peak)
-    sigma_x = between(amb, np.maximum(s_inst, 1e-3))
-    amplitude = peak / np.maximum(peak_finite_duration_factor(u, t_d, sigma_x), 1e-300)
-    # and never wider than the whole mass released at once when the last of the release passes x (u T + x of
-    # travel): a source that gives its volume over T spreads crosswind no faster than that volume at once under
-    # the model's own slumping (a constant-flux gravity current's radius at T is below the instant release's of
-    # the same volume, 0.75 against 1.1 (g' V)^(1/4) T^(1/2)). The steady plume's source width D + 8 l_b, a
-    # release lasting for ever, had drawn the AEGL-3 zone of 5 t of chlorine over 10 s in 1.5 m/s 12.6 km wide
-    # within 6 m of the source, where the whole puff is 60 m across
-    s_last, _ = _sigmas(twin, xp + u * t_d)
-    sy = np.minimum(sy, np.maximum(s_last, s_inst))
-    return amplitude, sigma_x, between(sy, np.maximum(s_inst, 1e-3))
+#: :func:`longer_durations`: this many durations a decade [-]
+LONGER_PER_DECADE = 20
+
+
+def longer_durations(duration_s: float, wind_speed_m_s: float, top_m: float = MAX_DISTANCE_M) -> list[float]:
+    """The durations above ``duration_s`` whose release at the same rate bounds a finite dense
+    release's peak from above (:func:`dense_finite_parts`): ``10^(k/20)`` s, one grid for every
+    release (so a shorter release's durations include a longer one's), up to the first at or
+    beyond ``2.5 top_m/u``, where the release is continuous (``u T/x >= 2.5``, Britter & McQuaid
+    1988) out to ``top_m``, the farthest the zones reach. Beyond that the bound cannot fall: where
+    a release is continuous its peak is the lowest of its steady plume times Palazzi's factor
+    ``erf(u T/(2√2 σ_y))``, its whole mass at once and the steady plume, none of which falls as
+    T grows. Empty for an endless release. [s]"""
+    if not (math.isfinite(duration_s) and duration_s > 0.0):
+        return []
+    k0 = math.floor(LONGER_PER_DECADE * math.log10(duration_s) + 1e-9) + 1
+    k1 = math.ceil(LONGER_PER_DECADE * math.log10(BM_CONTINUOUS_MIN * top_m / max(wind_speed_m_s, 1e-3)) - 1e-9)
+    return [10.0 ** (k / LONGER_PER_DECADE) for k in range(k0, k1 + 1)]
 
 
 #: the log grid of :func:`_finite_peak_envelope`: from 1 m, this many points per decade

@@ -83,6 +83,10 @@ class PlumeSetup:
     # a dense release of finite duration: the same mass released at once (duration 0; its own regime, dense or
     # passive), for Britter & McQuaid's continuous/instantaneous rule (``dense_finite.dense_finite_parts``); else None
     instantaneous: Any = None
+    # ... and the same rate released over longer durations (``(duration [s], the puff of its mass)``, on the grid of
+    # ``dense_finite.longer_durations``): every longer release at its rate contains the release over T, so its peak
+    # is never above theirs (``dense_finite.dense_finite_parts``); () where ``instantaneous`` is None
+    longer: tuple[tuple[float, Any], ...] = ()
     # plumecast.nearfield.plume_rise.PlumeRise of a release from a stack (its effective height rises with x,
     # :func:`~plumecast.nearfield.zones.stack.effective_height`); None: the plume stays at source_height_m
     plume_rise: Any = None
@@ -150,12 +154,24 @@ def with_dense_regime(scenario: LocalScenario, base: PlumeSetup) -> PlumeSetup:
     dense = dense_setup(scenario, base)
     if dense is None:
         return passive_at_release_height(base)
-    twin = None
+    twin, longer = None, []
     if dense.kind == "continuous":
-        # the whole release at once, for the workbook's rule on finite durations (dense_finite_parts)
+        from plumecast.nearfield.zones.dense_finite import longer_durations
+
+        # the whole release at once, for the workbook's rule on finite durations (dense_finite_parts), and the
+        # puffs of the same rate over longer durations (they contain the release over T: its peak is not higher).
+        # A longer release whose whole mass at once is beyond the model's range (dense_range) bounds nothing, nor
+        # do the ones longer still: the grid stops there, at a duration set by the rate and the weather alone, so
+        # a shorter release's bounds still include a longer one's
         puff = replace(base, duration_s=0.0, release_profile=None)
         twin = replace(puff, dense=dense_setup(scenario, puff))
-    return replace(base, dense=dense, instantaneous=twin)
+        for t_s in longer_durations(base.duration_s, base.wind_speed_m_s):
+            part = replace(puff, mass_kg=base.mass_kg * t_s / base.duration_s)
+            try:
+                longer.append((t_s, replace(part, dense=dense_setup(scenario, part))))
+            except ScenarioError:
+                break
+    return replace(base, dense=dense, instantaneous=twin, longer=tuple(longer))
 
 
 def passive_at_release_height(setup: PlumeSetup) -> PlumeSetup:
