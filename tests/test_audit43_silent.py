@@ -237,8 +237,12 @@ def test_receptor_off_the_grid_gets_a_note(tmp_path):
     sc = load_scenario(write(tmp_path, scenario_text("receptors: {csv: r.csv}\n")))
     notes = [n for n in sc.notes() if "outside output.grid" in n]
     assert len(notes) == 1, sc.notes()
-    assert notes[0].startswith("1 receptor(s) outside output.grid (46..54 N, 4..14 E): A at 8.5 N, 50.2 E, ")
+    assert notes[0].startswith("1 receptor(s) outside output.grid (lat 46..54, lon 4..14): A at 8.5 N, 50.2 E, ")
     assert "km from the nearest release (lat and lon swapped?)" in notes[0] and "B at" not in notes[0]
     inside = load_scenario(write(tmp_path, scenario_text("receptors: {points: [{name: P, lat: 50, lon: 9}]}\n"),
                                  "in.yaml"))
     assert not [n for n in inside.notes() if "outside output.grid" in n]
+    south = load_scenario(write(tmp_path, scenario_text("receptors: {points: [{name: S, lat: -33.9, lon: -18.4}]}\n"),
+                                "s.yaml"))
+    said = [n for n in south.notes() if "outside output.grid" in n]
+    assert said and "S at 33.9 S, 18.4 W, " in said[0] and "swapped" not in said[0], said

@@ -320,12 +320,17 @@ def receptors_off_grid(sc: Scenario) -> list[str]:
         far = (f", {min(_km(lat, lon, a, b) for a, b in sources):,.0f} km from the nearest release"
                if sources else "")
         swap = " (lat and lon swapped?)" if abs(lon) <= 90.0 and g.contains(lon, lat) else ""
-        return f"{name} at {lat:g} N, {lon:g} E{far}{swap}"
+        return f"{name} at {_lat_lon(lat, lon)}{far}{swap}"
 
     more = f" and {len(off) - 3} more" if len(off) > 3 else ""
-    return [f"{len(off)} receptor(s) outside output.grid ({g.lat_min:g}..{g.lat_max:g} N, {g.lon_min:g}.."
-            f"{g.lon_max:g} E): {'; '.join(said(*p) for p in off[:3])}{more}; their figures are computed, but the "
+    return [f"{len(off)} receptor(s) outside output.grid (lat {g.lat_min:g}..{g.lat_max:g}, lon {g.lon_min:g}.."
+            f"{g.lon_max:g}): {'; '.join(said(*p) for p in off[:3])}{more}; their figures are computed, but the "
             "map does not show them; check their coordinates"]
+
+
+def _lat_lon(lat: float, lon: float) -> str:
+    """``8.5 N, 50.2 E`` / ``33.9 S, 18.4 E``: a place with its hemispheres (``-33.9 N`` had read as north)."""
+    return f"{abs(lat):g} {'S' if lat < 0 else 'N'}, {abs(lon):g} {'W' if lon < 0 else 'E'}"
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
