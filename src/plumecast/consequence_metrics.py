@@ -142,13 +142,7 @@ def aegl_threshold(
 
 
 def peak_first_steps(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: ExposureContext,
-                     level: int) -> NDArray[np.intp]:
-    """:func:`peak_first_steps_levels` without the levels."""
-    return peak_first_steps_levels(mean, peak, ctx, level)[0]
-
-
-def peak_first_steps_levels(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: ExposureContext,
-                            level: int) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+                     level: int) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """The first step in which the air's peak within the step, ``peak`` (time, column) [kg m-3], reaches
     AEGL-``level``, per column (-1: none, or the AEGL unread), for the countdowns of a cloud that passes
     within a step or two (``city_parts._arrivals_of_peaks``, ``plans.evaluate._peak_arrivals``).
@@ -180,7 +174,7 @@ def peak_arrivals_s(mean: NDArray[np.float64], peak: NDArray[np.float64], axis: 
     ctx = exposure_context(agent, axis, agent.probit_set("auto"), onset_floor(agent), T_STANDARD_K, P_STANDARD_PA)
     out = {}
     for level in levels:
-        k, thr = peak_first_steps_levels(mean, peak, ctx, level)
+        k, thr = peak_first_steps(mean, peak, ctx, level)
         at = axis.begin_s[np.maximum(k, 0)]
         if floor is not None:
             at = np.fmax(at, floor.at(k, thr))
