@@ -21,6 +21,13 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
     """The receptors a scenario names and the radius of each one's area [m]: a city's
     built-up disc (from its population, :func:`plumecast.exposure.receptor_radius_m`),
     a point's ``radius_km`` (0: a point), 0 for CSV rows."""
+    out, extent, _ = _selection(scenario)
+    return out, extent
+
+
+def _selection(scenario: Scenario) -> tuple[Receptors | None, NDArray[np.float64] | None, list[str]]:
+    """:func:`select_receptors_with_extent` and each receptor's key (``receptors.cities``,
+    ``receptors.points.K``, ``receptors.csv (FILE)``), in the receptors' order."""
     cfg = scenario.receptors
     parts: list[Receptors] = []
     extents: list[NDArray[np.float64]] = []
@@ -50,10 +57,10 @@ def select_receptors_with_extent(scenario: Scenario) -> tuple[Receptors | None, 
         extents.append(np.zeros(len(rows)))
         keys += [f"receptors.csv ({cfg.csv})"] * len(rows)
     if not parts:
-        return None, None
+        return None, None, []
     out = Receptors.concat(parts)
     _once(out, keys)
-    return out, np.concatenate(extents)
+    return out, np.concatenate(extents), keys
 
 
 def receptor_air_changes(scenario: Scenario) -> NDArray[np.float64] | None:
@@ -64,16 +71,8 @@ def receptor_air_changes(scenario: Scenario) -> NDArray[np.float64] | None:
     cfg = scenario.receptors
     if not any(p.air_changes_per_hour is not None for p in cfg.points):
         return None
-    n_cities = 0
-    if cfg.cities is not None:
-        c = cfg.cities
-        cities = load_cities(min_population=c.min_population, countries=c.countries, bbox=c.bbox)
-        if c.names:
-            cities = _named_cities(cities, c.names)
-        n_cities = len(cities) if c.largest is None else min(len(cities), c.largest)
-    n_csv = len(read_receptor_csv(cfg.csv)) if cfg.csv is not None else 0
-    own = [np.nan if p.air_changes_per_hour is None else float(p.air_changes_per_hour) for p in cfg.points]
-    return np.concatenate([np.full(n_cities, np.nan), np.asarray(own, dtype=float), np.full(n_csv, np.nan)])
+    own = {f"receptors.points.{k}": p.air_changes_per_hour for k, p in enumerate(cfg.points)}
+    return np.array([np.nan if (x := own.get(key)) is None else float(x) for key in _selection(scenario)[2]])
 
 
 def empty_selection_text(min_population: float | None, countries: list[str] | None,
