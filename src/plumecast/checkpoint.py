@@ -380,6 +380,18 @@ def scenario_file_changed(state: RunState) -> str | None:
     return None if now == {"size": rec.get("size"), "sha256": rec.get("sha256")} else str(path)
 
 
+def checkpoint_every_steps(every_h: float, dt_s: float) -> int:
+    """The steps between checkpoints asked ``every_h`` hours apart in a run of ``dt_s``-second steps."""
+    return max(1, int(round(every_h * 3600.0 / dt_s)))
+
+
+def first_checkpoint_step(every_steps: int, start: int, steps_per_output: int) -> int:
+    """The step at which :class:`CheckpointWriter` writes its first checkpoint after step ``start``: the end
+    of the output interval that reaches ``start + every_steps`` (the run asks :meth:`CheckpointWriter.due`
+    at the ends of its output intervals, which fall on multiples of ``steps_per_output``)."""
+    return -(-(start + every_steps) // steps_per_output) * steps_per_output
+
+
 class CheckpointWriter:
     """The runner's checkpoint hook: saves the state every ``every_h`` simulated hours
     (at the end of the output interval that reaches it), never at the end of the run.
@@ -395,7 +407,7 @@ class CheckpointWriter:
         if not (math.isfinite(every_h) and every_h > 0):
             raise ValueError(f"checkpoint interval {every_h!r} h; expected a positive number of hours")
         self.path = checkpoint_path(outdir)
-        self.every_steps = max(1, int(round(every_h * 3600.0 / dt_s)))
+        self.every_steps = checkpoint_every_steps(every_h, dt_s)
         self.dt_s = dt_s
         self.scenario = scenario or {}
         self.on_save = on_save

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plumecast.errors import ScenarioError
-from plumecast.scenario_yaml import where
+from plumecast.scenario_yaml import located_error, where
 
 if TYPE_CHECKING:
     from plumecast.scenario import Scenario
@@ -183,7 +183,7 @@ def _check_tanks(sc: Scenario, source: str, lines: dict[tuple[str | int, ...], i
             try:
                 tank_profile(sc, i)
             except ScenarioError as exc:
-                raise _located(exc, source, lines) from None
+                raise located_error(exc, source, lines) from None
 
 
 #: the receptor selections found sound (:func:`_check_receptors`), by what they are read from
@@ -212,19 +212,10 @@ def _check_receptors(sc: Scenario, source: str, lines: dict[tuple[str | int, ...
     except ScenarioError as exc:
         if not str(exc).startswith("receptors."):
             raise
-        raise _located(exc, source, lines) from None
+        raise located_error(exc, source, lines) from None
     if len(_RECEPTORS_CHECKED) >= 64:
         _RECEPTORS_CHECKED.clear()
     _RECEPTORS_CHECKED[key] = None
-
-
-def _located(exc: ScenarioError, source: str, lines: dict[tuple[str | int, ...], int]) -> ScenarioError:
-    """``exc`` ("key.path: message", or "key.path (a file): message") with the scenario file and the key's
-    line before it."""
-    key, _, msg = str(exc).partition(": ")
-    dotted, _, file = key.partition(" ")  # "receptors.csv (its path)"
-    path = tuple(int(k) if k.isdigit() else k for k in dotted.split("."))
-    return ScenarioError(f"{where(source, lines, *path)}{' ' + file if file else ''}: {msg}")
 
 
 def missing_run_keys(data: dict[str, Any], source: str) -> str:

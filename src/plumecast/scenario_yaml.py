@@ -51,6 +51,15 @@ def where(source: str, lines: Lines, *key: str | int) -> str:
     return f"{source}{f', line {line}' if line else ''}: {'.'.join(str(k) for k in key)}"
 
 
+
+def located_error(exc: ScenarioError, source: str, lines: Lines) -> ScenarioError:
+    """``exc`` ("key.path: message", or "key.path (a file): message") with the scenario file ``source``
+    and the key's line (or its nearest enclosing key's) put before the key, as :func:`where` writes it."""
+    key, _, msg = str(exc).partition(": ")
+    dotted, _, file = key.partition(" ")  # "receptors.csv (its path)"
+    path = tuple(int(k) if k.isdigit() else k for k in dotted.split("."))
+    return ScenarioError(f"{where(source, lines, *path)}{' ' + file if file else ''}: {msg}")
+
 #: Largest scenario file read [bytes] and largest document once aliases are expanded
 #: [nodes]: a YAML "alias bomb" of a few hundred bytes can otherwise stand for
 #: billions of nodes and exhaust the memory before validation starts.

@@ -310,12 +310,12 @@ def register(app: typer.Typer) -> None:
 def no_checkpoint_note(sc: Any, every_h: float, state: Any = None) -> str | None:
     """Why ``--checkpoint-h every_h`` writes no checkpoint in this run (None: it writes at least one). A
     checkpoint is written at the end of the output interval that reaches the interval, never at the end of
-    the run (:class:`plumecast.checkpoint.CheckpointWriter`, whose step count this repeats): ``--checkpoint-h
+    the run (:class:`plumecast.checkpoint.CheckpointWriter`; its step count from the same functions): ``--checkpoint-h
     100`` on a 2-h run had written none without a word (badinput audit, session 43)."""
-    every = max(1, int(round(every_h * 3600.0 / sc.time_step_s)))
+    from plumecast.checkpoint import checkpoint_every_steps, first_checkpoint_step
+
     start = 0 if state is None else int(state.step)
-    per_output = sc.steps_per_output
-    first = -(-(start + every) // per_output) * per_output  # the first output interval's end that reaches it
+    first = first_checkpoint_step(checkpoint_every_steps(every_h, sc.time_step_s), start, sc.steps_per_output)
     if first < sc.n_steps:
         return None
     left = (sc.n_steps - start) * sc.time_step_s / 3600.0

@@ -112,10 +112,9 @@ def member_specs(scenario: Scenario, cfg: EnsembleConfig | None, members: int | 
         except ScenarioError as exc:
             if source is None:
                 raise
-            from plumecast.scenario_yaml import where
+            from plumecast.scenario_yaml import located_error
 
-            key, _, text = str(exc).partition(": ")  # "ensemble.met_members: ..." or "ensemble: ..."
-            raise ScenarioError(f"{where(source, dict(lines or {}), *key.split('.'))}: {text}") from None
+            raise located_error(exc, source, dict(lines or {})) from None  # "ensemble.met_members: ..."
     out = []
     for i in range(n):
         seed = member_seed(scenario.seed, i)
