@@ -190,6 +190,19 @@ def test_boundary_layer_met_on_a_ten_metre_file_says_what_the_files_need(tmp_pat
     assert msg.count(str(met)) == 1
 
 
+def test_vertical_levels_on_a_ten_metre_file_names_the_key_not_a_function(tmp_path, capsys, monkeypatch):
+    met = _ten_metre_file(tmp_path / "w10.nc")
+    text = small_scenario("b", 100).replace("met: {source: uniform, u_m_s: 5, v_m_s: 0}",
+                                            f"met:\n  source: file\n  path: {met}\n  vertical: levels")
+    scenario = _write(tmp_path, text)
+    rc, out = run_cli(["run", str(scenario), "-o", str(tmp_path / "o"), "-q", "--no-map"], capsys, monkeypatch)
+    assert rc == 2, out
+    msg = " ".join(out.split())
+    assert "met.vertical is 'levels' but the file has no winds on pressure or height levels" in msg
+    assert "met.vertical: single" in msg and str(met) in msg
+    assert "open_wind" not in msg and "plumecast.met" not in msg
+
+
 def test_serve_on_a_host_that_is_no_address_names_the_host(tmp_path):
     pytest.importorskip("fastapi")
     from plumecast.errors import PlumecastError

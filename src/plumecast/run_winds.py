@@ -540,6 +540,14 @@ def scenario_winds(scenario: Any, member: int | None = None) -> tuple[xr.Dataset
             ds = one_member(met.open_met_3d(cfg.path, time_window=window), member)
         except MetDataError as exc:
             if cfg.vertical == "levels":
+                from plumecast.met.variables import NoLevelsError
+
+                if isinstance(exc, NoLevelsError):  # its message had pointed at plumecast.met.open_wind
+                    where = str(exc).split(": no winds on", 1)[0]
+                    raise MetDataError(f"{where}: met.vertical is 'levels' but the file has no winds on pressure or "
+                                       "height levels (a single-level file, such as 10 m winds); expected u, v on "
+                                       "levels with geopotential, or met.vertical: single to run on its one level"
+                                       ) from None
                 raise
             why_single = str(exc)
             levels_error = exc
