@@ -38,3 +38,11 @@ def test_numbers_js_joins_ranges_as_python_does() -> None:
     ranges, lives = json.loads(out.stdout)
     assert ranges == [numbers.people_range(*c) for c in CASES]
     assert lives == [numbers.lives_saved_range(*c) for c in saved]
+
+
+def test_a_count_beyond_any_population_is_written_as_a_power_of_ten():
+    from plumecast.numbers import people
+
+    assert people(8.2e9) == "8.2 billion"
+    assert people(3.4e30) == "3.4e+30"  # had been 31 digits of billions
+    assert people(-1e13) == "-1.0e+13"

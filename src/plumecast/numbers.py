@@ -54,6 +54,8 @@ def people(x: float, sig: int = 2) -> str:
     ('1.2 million', '35,000', '< 1', '0', 'unknown')
     >>> people(1.47), people(2.5), people(9.6), people(14.6)
     ('1', '2', '10', '15')
+    >>> people(8.2e9), people(3.4e30)
+    ('8.2 billion', '3.4e+30')
     """
     if x is None or not math.isfinite(x):
         return UNKNOWN
@@ -64,6 +66,8 @@ def people(x: float, sig: int = 2) -> str:
     if abs(x) < 10.0:  # whole people, rounded once (1.47 had read "2": 1.5 to two figures, then to a whole one)
         return f"{x:,.0f}"
     r = round_sig(x, sig)
+    if abs(r) >= 1e12:  # beyond any population: written as a power of ten ("1.0e+30"), not 31 digits of billions
+        return f"{r:.{sig - 1}e}"
     if abs(r) >= 1e9:
         return f"{r / 1e9:.{_decimals(r / 1e9, sig)}f} billion"
     if abs(r) >= 1e6:
