@@ -38,7 +38,8 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="replace the results already in OUTDIR")] = False,
     ) -> None:
         """Compare the scenario's response plans (and a do-nothing baseline) over its ensemble:
-        decision_table.csv/.md/.html, cities.csv, cost_of_delay.csv/.png, exceedance_probability.nc and maps."""
+        decision_table.csv/.md/.html, cities.csv, members.csv, member_values.nc, cost_of_delay.csv/.png,
+        exceedance_probability.nc, probability maps and comparison.json."""
         from rich.markup import escape
 
         from plumecast.scenario import ignored_keys, ignored_line, load_scenario

@@ -150,7 +150,8 @@ def register(app: typer.Typer) -> None:
             "shipped LNG spill arcs are scored after it either way"
         ),
     ) -> None:
-        """Distance to the LFL of dense-gas field trials vs the zones model (FAC2, FB, NMSE)."""
+        """Distance to the LFL of dense-gas field trials, and arc-maximum concentrations of 10 LNG spills, vs the
+        zones model (FAC2, FB, NMSE)."""
         from plumecast.numbers import round_sig
         from plumecast.validation.dense_gas import BURRO_ROUGHNESS_M, evaluate
 

@@ -292,7 +292,8 @@ def register(app: typer.Typer) -> None:
         scenario: Path = typer.Argument(..., help="scenario YAML: releases and local_weather (docs/scenario.md); "
                                         "the old local format (source, release, meteorology) is still read"),
         out: Path = typer.Option(Path("plumecast-zones"), "-o", "--output", parser=output_path, metavar="PATH",
-                                 help="folder for zones.geojson/.kml/.png (created if needed)"),
+                                 help="folder for zones.geojson/.kml/.png, and threat_points.csv with receptors.points "
+                                      "(created if needed)"),
         no_receptors: bool = typer.Option(False, "--no-receptors", help="skip cities / receptors"),
         force: bool = typer.Option(False, "--force", help="replace the results already in the folder"),
         release: str | None = typer.Option(None, "--release",
