@@ -199,3 +199,19 @@ def test_the_agents_provenance_hashes_are_those_of_the_shipped_files():
     assert {name for name, _ in rows} >= {"agents.csv", "SOURCES.md"}
     for name, digest in rows:
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_agents_command_keeps_every_word_whole_at_80_columns(capsys, monkeypatch):
+    """At 80 columns the table had folded its headers and cells mid-word ("depositio n",
+    "resistanc e model"): it is printed in parts that fit, each led by the agent."""
+    from plumecast.cli.common import console
+    from tests.helpers import run_cli
+
+    monkeypatch.setattr(console, "_width", 80)
+    rc, out = run_cli(["agents"], capsys, monkeypatch)
+    assert rc == 0
+    assert max(len(line) for line in out.splitlines()) <= 80
+    cells = [c.strip() for line in out.splitlines() if line.startswith(("│", "┃")) for c in line.split("│" if
+             line.startswith("│") else "┃")[1:-1]]
+    assert "deposition" in cells and "dry: resistance model, wet" in cells and "hydrogen fluoride" in cells
+    assert not any(c in cells for c in ("depositio", "resistanc", "secondar"))

@@ -245,7 +245,7 @@ def print_casualty_table(
     to2, to3 = ([("unknown" if unknown_c[i] and t == "—" else t) for i, t in enumerate(col)]
                 for col in (countdowns(2), countdowns(3)))
     agent = result.attrs.get("agent", "?")
-    shown = f"; the first {len(order)} of {n} receptors" if len(order) < n else ""
+    shown = f"; the first {len(order):,} of {n:,} receptors" if len(order) < n else ""
     n_sets = int(result.sizes.get("probit_set", 0))
     sets = ("ranges over the published probit sets" if n_sets > 1 else
             "no probit: deaths unknown" if result.attrs.get("probit_equation", "n/a") == "n/a" else
@@ -278,7 +278,7 @@ def print_casualty_table(
         f"{people_range(total_sh, sh_lo, sh_hi)}[/bold] "
         f"with shelter-in-place ({_shelter_from(result)}{ach} air changes/h{_own_rates(result)}, {comp} "
         "compliance), at "
-        f"{n - n_unknown} of {n} receptors"
+        f"{n - n_unknown:,} of {n:,} receptors"
         + (f"; [bold]{n_unknown}[/bold] receptor(s) with unknown figures are not in the totals: "
            + escape(unknown_receptors_text(result, names)) if n_unknown else "") + ".", highlight=False,
     )

@@ -392,7 +392,7 @@ def cities_left_out_text(s: Summary, cities: list[str] | None = None, top: int |
     every = _shown(s, cities, None)
     if top is None or len(every) <= top:
         return None
-    return (f"Cities: the first {top} of {len(every)} receptors ({CITY_RANK_RULE}); the other {len(every) - top} "
+    return (f"Cities: the first {top:,} of {len(every):,} receptors ({CITY_RANK_RULE}); the other {len(every) - top:,} "
             "are in cities.csv and decision_table.md.")
 
 
