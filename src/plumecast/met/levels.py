@@ -39,6 +39,7 @@ from plumecast.met.boundary_layer import (
     VON_KARMAN,
     surface_fields,
 )
+from plumecast.met.ground_once import ground_files, ground_passed, ground_seen
 from plumecast.met.intervals import INTERVAL, INTERVAL_FIELDS
 from plumecast.met.levels_join import FIELD_FILE
 from plumecast.met.levels_read import (
@@ -591,7 +592,7 @@ def wind_grid_3d(
             if has_zs:
                 zs = zs_static[js] if zs_static is not None else get("zs")
                 check("zs", zs, None, "surface height")
-                if "sp" in has and "gh" in has:  # the orography against the ground the surface pressure gives
+                if check_ground:  # the orography against the ground the surface pressure gives, once per file
                     ground_check(zs, ground_from_surface_pressure(gh, T_read if temp == "t" else None, get("sp"),
                                                                   levels), rec["zs"], files["zs"], tk, latb, lon)
             elif has_sp:
@@ -689,7 +690,13 @@ def wind_grid_3d(
     # rows per block: float64 temporaries stay near BLOCK_VALUES values per 3-D field
     rows = max(1, min(lat.size, BLOCK_VALUES // max(1, nlev * lon.size)))
     interval_names = [n for n in INTERVAL_FIELDS if n in has and ds[n].attrs.get(INTERVAL) == "1"]
+    # the fields of plausible.ground_check; the files of each record whose ground passed are not checked again
+    ground_names: tuple[str, ...] = ()
+    if level_type == "pressure" and has_zs and "sp" in has and "gh" in has:
+        ground_names = ("zs", "sp", "gh") + (("t",) if temp == "t" else ())
     for r, k in enumerate(range(i0, i1)):
+        ground_key = ground_files(ds, k, ground_names) if ground_names else None
+        check_ground = bool(ground_names) and not ground_seen(ds, ground_key)
         rec_all = ds.isel(time=k).load()  # the only read from disk: one record, as stored (float32)
         files = {name: _field_file(ds, name, k) for name in has}
         tk = np.datetime_as_string(times[k], unit="s")
@@ -707,6 +714,8 @@ def wind_grid_3d(
             js = slice(j0, min(j0 + rows, lat.size))
             _block(rec_all.isel(lat=js), js, r, files, tk, None if nxt is None else nxt.isel(lat=js), start_arr,
                    nxt_files, tk_next)
+        if check_ground:
+            ground_passed(ds, ground_key)
         if interval_starts is not None and start_arr is not None:
             interval_starts[k] = start_error[0] if start_error else start_arr
 
