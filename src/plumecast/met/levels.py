@@ -259,10 +259,9 @@ def ground_from_surface_pressure(gh: NDArray[np.float64], t: NDArray[np.float64]
     masked under the ground) is never used."""
     nlev = levels_hpa.size
     p = levels_hpa[:, None, None] * 100.0
-    lnp = np.log(p)
-    lnsp = np.log(np.maximum(sp, 1.0))[None]
-    t_use = standard_atmosphere_temperature_k(levels_hpa)[:, None, None] * np.ones_like(gh) if t is None else \
-        np.where(np.isfinite(t), t, standard_atmosphere_temperature_k(levels_hpa)[:, None, None])
+    lnp = np.log(levels_hpa * 100.0)
+    lnsp = np.log(np.maximum(sp, 1.0))
+    t_std = standard_atmosphere_temperature_k(levels_hpa)
     ok = np.isfinite(gh)
     # the highest level at or under the ground (p >= sp) with a value, and the lowest above it
     under = (p >= sp[None]) & ok
@@ -271,13 +270,21 @@ def ground_from_surface_pressure(gh: NDArray[np.float64], t: NDArray[np.float64]
     k_hi = np.where(above.any(axis=0), np.argmax(above, axis=0), -1)
 
     def at(a: NDArray[np.float64], k: NDArray[np.int64]) -> NDArray[np.float64]:
-        return np.take_along_axis(a, np.clip(k, 0, nlev - 1)[None], 0)[0]
+        return np.take_along_axis(a, np.maximum(k, 0)[None], 0)[0]
 
+    def t_at(k: NDArray[np.int64]) -> NDArray[np.float64]:  # the temperature at level k (the standard's if none)
+        std = t_std[np.maximum(k, 0)]
+        if t is None:
+            return std
+        tk = at(t, k)
+        return np.where(np.isfinite(tk), tk, std)
+
+    # (only the values at k_lo and k_hi are taken: no whole 3-D temporaries but the masks)
     z_lo, z_hi = at(gh, k_lo), at(gh, k_hi)
-    l_lo, l_hi = at(lnp * np.ones_like(gh), k_lo), at(lnp * np.ones_like(gh), k_hi)
-    hyps_hi = z_hi + R_D * at(t_use, k_hi) / G0 * (l_hi - lnsp[0])  # from the level above, downward
-    hyps_lo = z_lo + R_D * at(t_use, k_lo) / G0 * (l_lo - lnsp[0])  # from the level under, upward
-    frac = (l_lo - lnsp[0]) / np.where(l_lo > l_hi, l_lo - l_hi, 1.0)
+    l_lo, l_hi = lnp[np.maximum(k_lo, 0)], lnp[np.maximum(k_hi, 0)]
+    hyps_hi = z_hi + R_D * t_at(k_hi) / G0 * (l_hi - lnsp)  # from the level above, downward
+    hyps_lo = z_lo + R_D * t_at(k_lo) / G0 * (l_lo - lnsp)  # from the level under, upward
+    frac = (l_lo - lnsp) / np.where(l_lo > l_hi, l_lo - l_hi, 1.0)
     between = z_lo + frac * (z_hi - z_lo)
     return np.where((k_lo >= 0) & (k_hi >= 0), between, np.where(k_hi >= 0, hyps_hi, hyps_lo))
 
