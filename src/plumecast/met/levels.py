@@ -39,6 +39,7 @@ from plumecast.met.boundary_layer import (
     VON_KARMAN,
     surface_fields,
 )
+from plumecast.met.ground_once import ground_files, ground_passed, ground_seen
 from plumecast.met.intervals import INTERVAL, INTERVAL_FIELDS
 from plumecast.met.levels_join import FIELD_FILE
 from plumecast.met.levels_read import (
@@ -258,10 +259,9 @@ def ground_from_surface_pressure(gh: NDArray[np.float64], t: NDArray[np.float64]
     masked under the ground) is never used."""
     nlev = levels_hpa.size
     p = levels_hpa[:, None, None] * 100.0
-    lnp = np.log(p)
-    lnsp = np.log(np.maximum(sp, 1.0))[None]
-    t_use = standard_atmosphere_temperature_k(levels_hpa)[:, None, None] * np.ones_like(gh) if t is None else \
-        np.where(np.isfinite(t), t, standard_atmosphere_temperature_k(levels_hpa)[:, None, None])
+    lnp = np.log(levels_hpa * 100.0)
+    lnsp = np.log(np.maximum(sp, 1.0))
+    t_std = standard_atmosphere_temperature_k(levels_hpa)
     ok = np.isfinite(gh)
     # the highest level at or under the ground (p >= sp) with a value, and the lowest above it
     under = (p >= sp[None]) & ok
@@ -270,13 +270,21 @@ def ground_from_surface_pressure(gh: NDArray[np.float64], t: NDArray[np.float64]
     k_hi = np.where(above.any(axis=0), np.argmax(above, axis=0), -1)
 
     def at(a: NDArray[np.float64], k: NDArray[np.int64]) -> NDArray[np.float64]:
-        return np.take_along_axis(a, np.clip(k, 0, nlev - 1)[None], 0)[0]
+        return np.take_along_axis(a, np.maximum(k, 0)[None], 0)[0]
 
+    def t_at(k: NDArray[np.int64]) -> NDArray[np.float64]:  # the temperature at level k (the standard's if none)
+        std = t_std[np.maximum(k, 0)]
+        if t is None:
+            return std
+        tk = at(t, k)
+        return np.where(np.isfinite(tk), tk, std)
+
+    # (only the values at k_lo and k_hi are taken: no whole 3-D temporaries but the masks)
     z_lo, z_hi = at(gh, k_lo), at(gh, k_hi)
-    l_lo, l_hi = at(lnp * np.ones_like(gh), k_lo), at(lnp * np.ones_like(gh), k_hi)
-    hyps_hi = z_hi + R_D * at(t_use, k_hi) / G0 * (l_hi - lnsp[0])  # from the level above, downward
-    hyps_lo = z_lo + R_D * at(t_use, k_lo) / G0 * (l_lo - lnsp[0])  # from the level under, upward
-    frac = (l_lo - lnsp[0]) / np.where(l_lo > l_hi, l_lo - l_hi, 1.0)
+    l_lo, l_hi = lnp[np.maximum(k_lo, 0)], lnp[np.maximum(k_hi, 0)]
+    hyps_hi = z_hi + R_D * t_at(k_hi) / G0 * (l_hi - lnsp)  # from the level above, downward
+    hyps_lo = z_lo + R_D * t_at(k_lo) / G0 * (l_lo - lnsp)  # from the level under, upward
+    frac = (l_lo - lnsp) / np.where(l_lo > l_hi, l_lo - l_hi, 1.0)
     between = z_lo + frac * (z_hi - z_lo)
     return np.where((k_lo >= 0) & (k_hi >= 0), between, np.where(k_hi >= 0, hyps_hi, hyps_lo))
 
@@ -591,7 +599,7 @@ def wind_grid_3d(
             if has_zs:
                 zs = zs_static[js] if zs_static is not None else get("zs")
                 check("zs", zs, None, "surface height")
-                if "sp" in has and "gh" in has:  # the orography against the ground the surface pressure gives
+                if check_ground:  # the orography against the ground the surface pressure gives, once per file
                     ground_check(zs, ground_from_surface_pressure(gh, T_read if temp == "t" else None, get("sp"),
                                                                   levels), rec["zs"], files["zs"], tk, latb, lon)
             elif has_sp:
@@ -689,7 +697,13 @@ def wind_grid_3d(
     # rows per block: float64 temporaries stay near BLOCK_VALUES values per 3-D field
     rows = max(1, min(lat.size, BLOCK_VALUES // max(1, nlev * lon.size)))
     interval_names = [n for n in INTERVAL_FIELDS if n in has and ds[n].attrs.get(INTERVAL) == "1"]
+    # the fields of plausible.ground_check; the files of each record whose ground passed are not checked again
+    ground_names: tuple[str, ...] = ()
+    if level_type == "pressure" and has_zs and "sp" in has and "gh" in has:
+        ground_names = ("zs", "sp", "gh") + (("t",) if temp == "t" else ())
     for r, k in enumerate(range(i0, i1)):
+        ground_key = ground_files(ds, k, ground_names) if ground_names else None
+        check_ground = bool(ground_names) and not ground_seen(ds, ground_key)
         rec_all = ds.isel(time=k).load()  # the only read from disk: one record, as stored (float32)
         files = {name: _field_file(ds, name, k) for name in has}
         tk = np.datetime_as_string(times[k], unit="s")
@@ -707,6 +721,8 @@ def wind_grid_3d(
             js = slice(j0, min(j0 + rows, lat.size))
             _block(rec_all.isel(lat=js), js, r, files, tk, None if nxt is None else nxt.isel(lat=js), start_arr,
                    nxt_files, tk_next)
+        if check_ground:
+            ground_passed(ds, ground_key)
         if interval_starts is not None and start_arr is not None:
             interval_starts[k] = start_error[0] if start_error else start_arr
 

@@ -81,6 +81,7 @@ from numpy.typing import NDArray
 from plumecast.errors import MetDataError
 from plumecast.met.files import FORECAST_STEPS, _group_text, folder_notes, open_grib_parts
 from plumecast.met.grib_layout import UNREAD, unread_text
+from plumecast.met.ground_once import remember_files
 from plumecast.met.intervals import (
     BY_NAME,
     ERA5_HOUR,
@@ -725,6 +726,7 @@ def normalise_met_3d(
         ds.attrs[UNREAD] = unread_text(unread)
     if any(PRECIP_UNREAD in t for t, _ in unread):  # the provenance's precipitation line names them
         ds.attrs["unread_precip"] = unread_text([(t.split(" ")[0], p) for t, p in unread if PRECIP_UNREAD in t])
+    remember_files(ds, [p for p, _ in files])  # the ground check once per file (plumecast.met.ground_once)
     return ds
 
 

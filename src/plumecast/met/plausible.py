@@ -175,7 +175,9 @@ def ground_check(zs: NDArray[Any], z_sp: NDArray[Any], da: xr.DataArray | None, 
     """Refuse an orography ``zs`` [m] whose median gap from ``z_sp``, the ground the surface pressure gives on
     the levels' geopotential (:func:`plumecast.met.levels.ground_from_surface_pressure`), exceeds
     :data:`GROUND_GAP_M`: a surface geopotential labelled m had been read as a ground 9.8 times too high
-    (met audit, session 42, D7), which the plausible range of heights cannot catch below about 900 m."""
+    (met audit, session 42, D7), which the plausible range of heights cannot catch below about 900 m.
+    :func:`plumecast.met.levels.wind_grid_3d` makes it on the first record it reads of each file (a units label
+    is a file's), not on every record (:mod:`plumecast.met.ground_once`)."""
     gap = zs - z_sp
     ok = np.isfinite(gap)
     if not ok.any() or abs(float(np.median(gap[ok]))) <= GROUND_GAP_M:
