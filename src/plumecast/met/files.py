@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from plumecast.errors import MetDataError
 from plumecast.met.grib_layout import quiet_eccodes, replay, select_level_types
+from plumecast.met.record_chunks import per_record
 from plumecast.met.variables import (
     _LAT_NAMES,
     _LON_NAMES,
@@ -348,7 +349,7 @@ def _open_lazy(path: Path, winds: bool = True) -> xr.Dataset:
     try:
         if is_grib(path):
             return _open_grib(path, winds)
-        ds = xr.open_dataset(path, chunks={})
+        ds = per_record(xr.open_dataset(path, chunks={}), path)
     except MetDataError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
