@@ -23,6 +23,10 @@ field as the coordinate ``plumecast_win_<variable>``; a netCDF copy of a forecas
 file made with cfgrib keeps the steps and ``GRIB_stepType`` but no step range, and gets
 the windows rebuilt from its steps by the producer's convention, or a refusal where they
 cannot be told (:func:`attach_copy_windows`); other netCDF files carry no step range:
+CF time bounds (the time's ``bounds`` naming ``time_bnds(time, 2)``, with the variable's
+``cell_methods`` ``time: sum`` or ``time: mean``) give each record's window, read as
+step ranges are, and a value labelled at the middle or the start of its window (CMIP,
+CDO's statistics) is read at the window's end (:mod:`plumecast.met.time_bounds`); else
 a window the variable states (``plumecast_window``, or a CF ``cell_methods`` interval:
 :func:`stated_window`) is read, else the producers' conventions above stand in for it
 (:func:`timing`), a precipitation amount of no known convention is refused, and
@@ -387,7 +391,8 @@ def timing(key: str, da: xr.DataArray, fname: str, amount: bool, where: str, for
 _HOW_TO_STATE = ("the CF attribute cell_methods 'time: sum (interval: 1 hour)' where each value covers the hour "
                  "(or the interval given) that ends at its time, or plumecast_window 'since start' where it is "
                  "accumulated since the model or forecast start (e.g. ncatted -a plumecast_window,VAR,c,c,"
-                 "'since start' FILE)")
+                 "'since start' FILE), or CF time bounds (the time's attribute bounds naming a variable of the start "
+                 "and end of each value's window) with cell_methods 'time: sum'")
 #: Attribute (``"1"``) of precipitation read by its name as ERA5's hourly amounts.
 BY_NAME = "plumecast_era5_by_name"
 #: The timing note of an amount read as ERA5's hourly one by its name (no window stated):
@@ -407,7 +412,8 @@ def stated_window(da: xr.DataArray, fname: str, where: str) -> tuple[float, str]
     and how, or None: the attribute ``plumecast_window`` (``since start``, or a duration
     such as ``1 hour``), else a CF ``cell_methods`` of ``sum`` or ``mean`` over time with
     an interval (``time: sum (interval: 1 hour)``), taken as the window that ends at each
-    valid time.
+    valid time. CF time bounds, where the file has them, come first: their windows are on
+    the field already (:func:`plumecast.met.time_bounds.attach_bounds_windows`).
 
     Raises
     ------

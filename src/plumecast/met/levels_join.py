@@ -108,12 +108,17 @@ def _pad_interval_files(surfs: list[tuple[Path, xr.Dataset, NDArray[Any]]],
     times of another file of the set (a netCDF copy of the hypercube of GFS's averages,
     ``step`` 1..n h beside the others' 0..n h: a forecast's step 0 has none) given those
     times with an empty window, as :func:`_pad_step_zero` does for the hypercubes of one
-    GRIB file, so that they merge with the files of the same times."""
+    GRIB file, so that they merge with the files of the same times. Only the first file
+    of those that hold its quantities is: in a set of a file per record (hourly files of
+    ``tp`` alone) the later files lack the earlier times because other files hold them
+    (each had been given them, and the set refused as overlapping)."""
     out = []
     for path, d, t in surfs:
         windowed = bool(d.data_vars) and all(d[n].attrs.get(TIMING, INSTANT) != INSTANT for n in d.data_vars)
         lacking = None
-        if windowed and t.size:
+        later = any(p != path and o_t.size and t.size and o_t.min() < t.min() and set(o.data_vars) & set(d.data_vars)
+                    for p, o, o_t in surfs)
+        if windowed and t.size and not later:
             for p, _o, other in [*surfs, *others]:
                 extra = np.setdiff1d(other, t)
                 if p != path and extra.size and np.all(extra < t.min()) and np.isin(t, other).all():

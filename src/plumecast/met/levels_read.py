@@ -140,6 +140,7 @@ from plumecast.met.reader import (
     met_paths,
     wrapped_lon,
 )
+from plumecast.met.time_bounds import at_interval_ends, attach_bounds_windows
 from plumecast.met.variables import (
     NoLevelsError,
     _err,
@@ -179,6 +180,7 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False,
     lat_name = _find_coord(ds, ("lat", "latitude", "xlat", "xlat_m", "nav_lat"), "latitude", ())
     lon_name = _find_coord(ds, ("lon", "longitude", "xlong", "xlong_m", "nav_lon"), "longitude", ())
     time_name = find_time_coord(ds, ("valid_time", "time", "times", "xtime"))
+    ds = attach_bounds_windows(ds, time_name)  # CF time bounds: each record's window (met/time_bounds.py)
     skip = {n for n in (lat_name, lon_name, time_name) if n is not None}
     data = {str(n): _destagger(ds[n]) for n in ds.data_vars if str(n) not in skip and ds[n].ndim >= 2}
     for text in identify_unknown(data):  # GRIB fields without a name in ecCodes' tables
@@ -247,7 +249,8 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False,
             elif when_note:
                 note = f"{note}; {when_note}" if note else when_note
         own_window = f"{GRIB_WINDOW}{fname}"
-        da = da.drop_vars([c for c in da.coords if str(c).startswith(GRIB_WINDOW) and str(c) != own_window])
+        da = da.drop_vars([c for c in da.coords if str(c).startswith(GRIB_WINDOW)
+                           and (str(c) != own_window or when == INSTANT)])
         if when != INSTANT and own_window not in da.coords:
             tdim = next((str(d) for d in da.dims if str(d).lower() in _TIME_LIKE), None)
             win = np.full(da.sizes[tdim], window, np.float64) if tdim is not None else np.float64(window)
@@ -339,7 +342,7 @@ def _canonical(ds: xr.Dataset, path: Path, is_grib_piece: bool = False,
     for part in (lev_ds, surf_ds):
         if part is not None and time_name is not None and time_name not in part.variables and time_name in ds:
             part.coords[time_name] = ds[time_name]
-    return lev_ds, surf_ds, level_type
+    return lev_ds, at_interval_ends(ds, surf_ds, time_name, where), level_type
 
 
 def _pressure_over_heights(pieces: list[tuple[xr.Dataset | None, xr.Dataset | None, str]],
