@@ -64,6 +64,7 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
 
     ds = assess(exposure.to_dataarray(), agent, exposure.receptors, arrival_floor=exposure.arrival_floor(), **kwargs)
     expanded, parent, share, kind = by_part_kinds(exposure)
+    part_shelter = kwargs.get("shelter")  # the shelter of expanded's columns
     if expanded is not exposure:
         shelter = kwargs.get("shelter")
         own = None if shelter is None else shelter.receptor_air_changes_per_hour
@@ -71,13 +72,14 @@ def assess_exposure(exposure: ReceptorExposure, agent: Any, **kwargs: Any) -> xr
         part_kwargs = kwargs if own is None or shelter is None else {
             **kwargs, "shelter": shelter.model_copy(update={"receptor_air_changes_per_hour": [
                 float(own[int(p)]) for p in parent]})}
+        part_shelter = part_kwargs.get("shelter")
         parts = assess(expanded.to_dataarray(), agent, expanded.receptors, arrival_floor=expanded.arrival_floor(),
                        **part_kwargs)
         ds = _made_of_parts(ds, parts, parent, share, kind)
     else:
         ds["disc_parts"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int16))
         ds["area_spot"] = ("receptor", np.zeros(ds.sizes["receptor"], np.int8))
-    _arrivals_of_peaks(ds, expanded, parent, agent, kwargs.get("start"), kwargs.get("issued_at"), kwargs.get("shelter"))
+    _arrivals_of_peaks(ds, expanded, parent, agent, kwargs.get("start"), kwargs.get("issued_at"), part_shelter)
     ds["disc_parts"].attrs["long_name"] = (
         "receptors its row is made of: the parts of the city's disc a point release's plume (cells of a polar grid "
         "round it) or an area source's plume (equal-area sample points) reaches, one each, and the rest of the disc "
@@ -189,12 +191,21 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     (:meth:`plumecast.exposure.ReceptorExposure.arrival_floor`). The exposure, the peaks and the loads stay
     the steps' means.
 
-    The sheltered arrivals (``…_sheltered``) move too where ``shelter`` begins after that step's start: until
-    then the people who will shelter breathe the outdoor air itself (they had kept the means' late time; a
-    shelter within the step, review of session 40: AEGL-2 never at 600-s steps against 64 min at 10 s)."""
-    from plumecast.consequence_inputs import issued_seconds, shelter_weights, time_axis
+    The sheltered arrivals (``…_sheltered``) move too where ``shelter`` (of ``expanded``'s columns) begins after
+    that step's start: until then the people who will shelter breathe the outdoor air itself (they had kept the
+    means' late time; a shelter within the step, review of session 40: AEGL-2 never at 600-s steps against 64 min
+    at 10 s); and indoors, to the start of the first step in which the building's air can reach the level, the
+    passing cloud's dose let in as fast as its peak allows (:func:`plumecast.shelter.indoor_peak_bound`; the
+    steps' means had let a 300-kg puff's dose in over a 600-s step: AEGL-1 indoors "never" 1 km away, 9 min at
+    10-s steps)."""
+    from plumecast.consequence_inputs import (
+        issued_seconds,
+        shelter_rates,
+        shelter_weights,
+        time_axis,
+    )
     from plumecast.consequence_metrics import peak_arrivals_s
-    from plumecast.shelter import Shelter
+    from plumecast.shelter import Shelter, indoor_concentration, indoor_peak_bound
 
     extra = expanded.peak_extra
     if extra is None:
@@ -209,8 +220,9 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     indoors = shelter_weights(axis, shelter if shelter is not None else Shelter())  # per step: 0 all outdoors
     levels = tuple(level for level in (1, 2, 3) if f"hours_to_aegl{level}" in ds.data_vars)
     floor = expanded.arrival_floor()
-    for level, firsts in peak_arrivals_s(mean, mean + extra[:, cols], axis, agent, levels,
-                                         None if floor is None else floor.columns(cols)).items():
+    floor_cols = None if floor is None else floor.columns(cols)
+    peaked = mean + extra[:, cols]
+    for level, firsts in peak_arrivals_s(mean, peaked, axis, agent, levels, floor_cols).items():
         for col, t_s in zip(cols, firsts, strict=True):
             r = int(parent[col])
             if not np.isfinite(t_s) or not bool(np.asarray(ds["concentration_known"].values[r])):
@@ -221,6 +233,21 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
             for suffix in ("", "_sheltered") if indoors[k] < 1.0 else ("",):
                 if f"hours_to_aegl{level}{suffix}" in ds.data_vars:
                     _move_arrival(ds, f"aegl{level}{suffix}", r, float(t_s), issued_s, axis)
+    # indoors: the building's air after a cloud that passes within a step
+    sheltered = shelter if shelter is not None else Shelter()
+    rates = shelter_rates(axis, sheltered, int(parent.size))
+    rates = rates if np.ndim(rates) == 0 else np.asarray(rates)[:, cols]
+    inside, _ = indoor_concentration(mean, axis.dt_s, rates)
+    breathed = (1.0 - indoors[:, None]) * mean + indoors[:, None] * inside  # assess's sheltered series (its onset)
+    most = indoor_peak_bound(mean, peaked, axis.dt_s, rates)
+    most = np.where(indoors[:, None] >= 1.0, most, np.maximum(most, peaked))  # some of the step outdoors
+    for level, firsts in peak_arrivals_s(breathed, most, axis, agent, levels, floor_cols).items():
+        if f"hours_to_aegl{level}_sheltered" not in ds.data_vars:
+            continue
+        for col, t_s in zip(cols, firsts, strict=True):
+            r = int(parent[col])
+            if np.isfinite(t_s) and bool(np.asarray(ds["concentration_known"].values[r])):
+                _move_arrival(ds, f"aegl{level}_sheltered", r, float(t_s), issued_s, axis)
 
 
 def _move_arrival(ds: xr.Dataset, name: str, r: int, t_s: float, issued_s: float, axis: Any) -> None:

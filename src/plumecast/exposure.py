@@ -104,7 +104,7 @@ from plumecast.near_field_plume import (
     NearFieldSource,
     plume_weight,
 )
-from plumecast.near_field_track import carrying_vector, track_at
+from plumecast.near_field_track import carrying_vector, speed_span, track_at
 from plumecast.nearfield.gaussian import at_pure_vapour
 from plumecast.nearfield.stability import PG_CLASSES
 from plumecast.receptors import Receptors, reach_mask
@@ -375,6 +375,8 @@ class ExposureSampler:
         # PG_CLASSES) and lid [m], for the lines on its wind, class and dense cloud (plumecast.run_near_field)
         self.source_wind = np.full((len(near_field), n_steps, 5), np.nan)  # and the plume's wind (nf_track)
         self.nf_track = np.full((len(near_field), n_steps, 2), np.nan)
+        # per source and step: the lowest and highest speed carrying its plume at the step's start, middle, end
+        self.nf_speeds = np.full((len(near_field), n_steps, 2), np.nan)  # (NaN: not sampled; for its fronts)
         # per near-field source and sample point (points, then disc parts): the emission time up to which its
         # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
         self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)
@@ -527,19 +529,24 @@ class ExposureSampler:
         chosen plume's peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``), fifth the earliest
         its air can be there (its ``front``)."""
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
+        span = None
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
-            self.nf_track[si, step] = carrying_vector(*src.source_wind(wind_at, 0.5 * (t0_s + t_end_s)), last)
+            self.nf_track[si, step] = carrying_vector(*(mid := src.source_wind(wind_at, 0.5 * (t0_s + t_end_s))), last)
+            ends = [src.source_wind(wind_at, t)[2] for t in (t0_s, t_end_s)]  # the carrying speeds within the step
+            self.nf_speeds[si, step] = (min(mid[2], *ends), max(mid[2], *ends))
+            first = 0 if not math.isfinite(src.start_s) else min(max(int(src.start_s // self.dt_s), 0), step)
+            span = speed_span(self.nf_track[si, first:step + 1], self.nf_speeds[si, first:step + 1])
         track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach)
         heading = self.nf_track[si, step] if wind_at is not None else None
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered, None,
-                             heading)
+                             heading, span=span)
         if track is None:  # a straight line: the same plume
             return out
         # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
         for branch in (0, 1):
             along = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, None, track, None,
-                                   branch)
+                                   branch, span=span)
             more = along[0] > out[0]
             out = tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))  # type: ignore[assignment]
         return out
@@ -547,17 +554,18 @@ class ExposureSampler:
     def _plume_of(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
                   t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
                   delivered: NDArray[np.float64] | None, track: Any, heading: Any = None, branch: int = 0,
+                  span: tuple[float, float] | None = None,
                   ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
                              NDArray[np.float64]]:
         """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``
-        (None: each step's own), its peak within the step and the earliest its air can be there."""
+        (None: each step's own), its peak within the step and the earliest its air can be there (``span``: speed_span)."""
         far, passive = self.nf_far[si], self.nf_passive[si]
         peak, front = np.zeros(lat.size), np.full(lat.size, np.inf)
         if passive is None or not far.any():
             return (*src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                       since if np.isfinite(since).any() else None,
                                       None if delivered is None else delivered[si], track, heading, branch, peak,
-                                      front),
+                                      front, speed_span=span),
                     peak, front)
         c, bins, early = np.zeros(lat.size), np.zeros(lat.size, np.int64), np.zeros(lat.size)
         for part, who in ((~far, src), (far, passive)):
@@ -567,7 +575,7 @@ class ExposureSampler:
             top, first = np.zeros(int(part.sum())), np.zeros(int(part.sum()))
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                    since[part] if np.isfinite(since[part]).any() else None, done, track, heading,
-                                   branch, top, first)
+                                   branch, top, first, speed_span=span)
             if delivered is not None:
                 delivered[si, part] = done
             c[part], bins[part], early[part] = got

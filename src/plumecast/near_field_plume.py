@@ -196,6 +196,7 @@ class NearFieldSource:
         wind_at: Any, edges_s: NDArray[np.float64], since_s: NDArray[np.float64] | None = None,
         delivered: NDArray[np.float64] | None = None, track: Any = None, heading: Any = None, branch: int = 0,
         peak: NDArray[np.float64] | None = None, front: NDArray[np.float64] | None = None,
+        speed_span: tuple[float, float] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
         """Mean plume concentration over the step ``[t0_s, t1_s]`` at the points (``lat``,
         ``lon`` [deg]), at breathing height [kg m-3], with the emission-time bin of the air
@@ -256,7 +257,16 @@ class NearFieldSource:
         :func:`~plumecast.nearfield.zones.windowed.front_time_s`), ``tau`` for the top hat. No kilogram of
         the step's air arrives before it (module :mod:`plumecast.near_field_smear`: the spread is truncated
         there), so a level the near field's air reaches is not reached earlier (the step's mean alone
-        dates it only to the step: "now" at 1 km, 9 min before the front, with 600-s steps; audit 42d, D4)."""
+        dates it only to the step: "now" at 1 km, 9 min before the front, with 600-s steps; audit 42d, D4).
+        ``speed_span``: the lowest and highest speed that has carried the plume since the release began
+        (sampled at the steps' starts, middles and ends; None: this step's alone). Where the wind has
+        changed, the speed at the step's middle dates neither the air's travel nor its spread: no air runs
+        ``x`` faster than at the highest speed, and the spread puts the front at most ``sqrt 2 sigma_x`` over
+        the lowest ahead of the wind's air, so the front is taken no later than ``max(x / u_high - sqrt 2
+        sigma_x / u_low, 0)`` after the first air (the top hat's, its front's distance over ``u_high``). A
+        wind slowing from 4 to 1 m/s within a 300-s step had put the front 5 km out, and AEGL-1 there with
+        it, at 19.6 min, where 10-s steps reach AEGL-1 at 18.5 min (session 44). In a steady wind both speeds
+        are the step's and the front is as before, to the bit."""
         n = int(np.asarray(lat).size)
         c = np.zeros(n)
         bins = np.zeros(n, np.int64)
@@ -292,6 +302,7 @@ class NearFieldSource:
         xs, ys = x[ok], y[ok]
         travel = xs / speed if track is None else track.travel_s(xs)
         per_rate, arrive, spread_s, dense_step = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        reach = arrive * speed  # the front's distance
         if track is not None:  # the front's distance (arrive = its distance / u) run by the wind's history
             arrive = track.travel_s(arrive * speed)
         if spread_s is not None and self.emitted_knots is not None:
@@ -346,6 +357,13 @@ class NearFieldSource:
         if front is not None:
             first = np.full(xs.size, self.start_s) if since_s is None else np.maximum(
                 self.start_s, np.asarray(since_s, dtype=float)[ok])
+            if speed_span is not None and (speed_span[0] < speed or speed_span[1] > speed):
+                slow, fast = min(speed_span[0], speed), max(speed_span[1], speed)
+                if self.emitted_knots is not None:  # the spread's lead, sqrt 2 sigma_x, sigma_x = spread_s u
+                    bound = np.maximum(xs / fast - math.sqrt(2.0) * spread_s * speed / slow, 0.0)
+                else:
+                    bound = reach / fast
+                ahead = np.minimum(ahead, bound)
             front[ok] = np.where(c[ok] > 0.0, first + ahead, np.inf)
         if peak is not None:
             peak[:] = c

@@ -98,6 +98,16 @@ def carrying_vector(u_e: float, v_n: float, speed: float, calm: Any = (1.0, 0.0)
     return u_e * speed / norm, v_n * speed / norm
 
 
+def speed_span(winds: NDArray[np.float64], speeds: NDArray[np.float64]) -> tuple[float, float]:
+    """The lowest and highest speed [m s-1] that has carried a plume over some steps: ``speeds`` (steps, 2),
+    each step's lowest and highest at its start, middle and end (NaN: not sampled, as before a resume from a
+    checkpoint written without them), and ``winds`` (steps, 2), each step's carrying wind at its middle
+    (:func:`carrying_vector`), for the front of its air where the wind changes
+    (:meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`'s ``speed_span``)."""
+    mids = np.hypot(winds[:, 0], winds[:, 1])
+    return float(np.nanmin(np.fmin(speeds[:, 0], mids))), float(np.nanmax(np.fmax(speeds[:, 1], mids)))
+
+
 def track_at(winds: NDArray[np.float64], dt_s: float, reach_m: float) -> Track | None:
     """The streak line at the end of the last step of ``winds`` ((steps, 2): each step's carrying
     wind, east and north [m s-1], from the run's first step; :func:`carrying_vector`), out to

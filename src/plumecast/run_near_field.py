@@ -35,15 +35,17 @@ def near_field_sources(scenario: Scenario, sched: ReleaseSchedule, agent: Any,
     for g, (rel, grp) in enumerate(zip(scenario.releases, sched.groups, strict=True)):
         if not isinstance(rel, PointRelease):
             continue
+        # an instantaneous release is a puff at its moment, not the step's mean rate (SourceGroup.as_puff)
+        puff = grp.as_puff()
         out.append(NearFieldSource(
             group=g, lat=float(grp.lat[0]), lon=float(grp.lon[0]), height_m=float(rel.height_m),
             pg_class=pg_class, terrain=terrain, mixing_height_m=lid,
-            decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=grp.group_rate, emitted_by=grp.emitted_by,
-            boundary_at=boundary_at if nf.stability == "auto" else None,
+            decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)), rate_at=puff.group_rate,
+            emitted_by=puff.emitted_by, boundary_at=boundary_at if nf.stability == "auto" else None,
             stack=stack_exhaust(scenario, rel, agent, float(np.sum(grp.rate_kg_s))),
             pure_vapour_kg_m3=cap, dense=dense_cloud(scenario, rel, terrain, lid, grp),
-            emitted_knots=_thinned_knots(grp),
-            rate_knots=np.asarray(grp._emitted_knots[0], dtype=float), start_s=float(grp.start_s),
+            emitted_knots=_thinned_knots(puff),
+            rate_knots=np.asarray(puff._emitted_knots[0], dtype=float), start_s=float(puff.start_s),
         ))
     return out
 

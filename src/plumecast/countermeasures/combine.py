@@ -59,6 +59,10 @@ class Cohort:
     #: (receptor,) until when they breathe the outdoor air itself (their shelter order, their departure),
     #: seconds after the release start (inf: throughout); None: not known (a caller's own cohorts) [s]
     outdoor_until_s: NDArray[np.float64] | None = None
+    #: (time, receptor) the most they can breathe within each step, for the countdowns of a cloud that passes
+    #: within a step (:func:`cohorts`' ``peak``; a shelter's from
+    #: :func:`plumecast.countermeasures.shelter_order.sheltered_peak`); None: not known [kg m-3]
+    top: NDArray[np.float64] | None = None
 
 
 def _as_measure(m: Any) -> Any:
@@ -122,6 +126,7 @@ def cohorts(
     dt_s: ArrayLike,
     receptors: Any,
     measures: Sequence[Any],
+    peak: ArrayLike | None = None,
 ) -> list[Cohort]:
     """Cohorts of people for a plan's shelter orders and evacuations.
 
@@ -134,6 +139,9 @@ def cohorts(
     measures : :class:`ShelterOrder`, :class:`Evacuation` (or their config models).
         Terminations and fronts act on the transport, not on people, and are
         skipped here.
+    peak : (time, receptor) the most the outdoor air reaches within each step, or None; with it each
+        cohort's :attr:`Cohort.top` is the most its people can breathe within each step (for the
+        countdowns: the means of a cloud that passes within a step are late indoors too). [kg m-3]
 
     Returns
     -------
@@ -166,12 +174,16 @@ def cohorts(
 
     c_s = np.zeros(n_r)
     breathe = c_out.copy()  # what a shelter-complier breathes (outdoor where no order)
+    top_out = None if peak is None else np.maximum(np.asarray(peak, dtype=float), c_out)
+    top = None if top_out is None else top_out.copy()  # the most a shelter-complier breathes within a step
     inside_from = np.full(n_r, np.inf)  # when they go in
     for i, s in enumerate(shelters):
         cols = s_owner == i
         if cols.any():
             c_s[cols] = s.compliance
             breathe[:, cols] = s.exposure(c_out[:, cols], end, end - begin)
+            if top is not None and top_out is not None:
+                top[:, cols] = s.peak(c_out[:, cols], top_out[:, cols], end, end - begin)
             inside_from[cols] = float(s.start_h) * SECONDS_PER_HOUR
     c_e = np.zeros(n_r)
     k_of = np.ones(n_r, dtype=np.int64)
@@ -180,9 +192,9 @@ def cohorts(
         c_e[cols] = e.compliance
         k_of[cols] = e.cohorts
 
-    out = [Cohort("outdoors", (1.0 - c_e) * (1.0 - c_s), c_out, np.full(n_r, np.inf))]
+    out = [Cohort("outdoors", (1.0 - c_e) * (1.0 - c_s), c_out, np.full(n_r, np.inf), top_out)]
     if np.any((1.0 - c_e) * c_s > 0):
-        out.append(Cohort("sheltered", (1.0 - c_e) * c_s, breathe, inside_from))
+        out.append(Cohort("sheltered", (1.0 - c_e) * c_s, breathe, inside_from, top))
     k_max = max((e.cohorts for e in evacs), default=0)
     single = len(evacs) == 1
     for k in range(k_max):
@@ -194,15 +206,18 @@ def cohorts(
         base_w = np.where(has, c_e / k_of, 0.0)
         name = (f"evacuated, leaves {evacs[0].leave_h[k]:.3g} h" if single
                 else f"evacuated (departure group {k + 1} of {k_max})")
-        for suffix, w, series, until in (
-            ("outdoors until leaving", base_w * (1.0 - c_s), c_out, leave_s),
-            ("sheltered until leaving", base_w * c_s, breathe, np.minimum(leave_s, inside_from)),
+        for suffix, w, series, most, until in (
+            ("outdoors until leaving", base_w * (1.0 - c_s), c_out, top_out, leave_s),
+            ("sheltered until leaving", base_w * c_s, breathe, top, np.minimum(leave_s, inside_from)),
         ):
             if not np.any(w > 0):
                 continue
             exp = series.copy()
+            gone = None if most is None else most.copy()  # the most they breathe: none after the step they leave in
             for t_leave in np.unique(leave_s[has]):
                 cols = leave_s == t_leave
                 exp[:, cols] = exposure_until(series[:, cols], begin, end, float(t_leave))
-            out.append(Cohort(f"{name} ({suffix})", w, exp, until))
+                if gone is not None:
+                    gone[np.ix_(begin >= t_leave, cols)] = 0.0
+            out.append(Cohort(f"{name} ({suffix})", w, exp, until, gone))
     return out

@@ -39,7 +39,7 @@ from plumecast.countermeasures.region import Region, check_region, region_label,
 from plumecast.errors import ScenarioError
 from plumecast.units import SECONDS_PER_HOUR
 
-__all__ = ["DEFAULT_VENTILATION_ACH", "ShelterOrder", "sheltered_exposure", "step_edges"]
+__all__ = ["DEFAULT_VENTILATION_ACH", "ShelterOrder", "sheltered_exposure", "sheltered_peak", "step_edges"]
 
 #: Air changes per hour of a house with windows and doors opened after an order ends. [h-1]
 #: Opened-window exchange rates of several h-1 are typical (Chan et al. 2007 discuss
@@ -137,6 +137,59 @@ def sheltered_exposure(
     return out
 
 
+def sheltered_peak(
+    outdoor: ArrayLike,
+    peak: ArrayLike,
+    begin_s: ArrayLike,
+    end_s: ArrayLike,
+    start_s: float,
+    stop_s: float,
+    air_changes_per_hour: float,
+    ventilation_air_changes_per_hour: float = DEFAULT_VENTILATION_ACH,
+    pre_air_changes_per_hour: float | None = None,
+) -> NDArray[np.float64]:
+    """The most a person who follows a shelter order (:func:`sheltered_exposure`'s) can breathe within each
+    step, given the outdoor air's mean ``outdoor`` and the most it reaches within the step, ``peak`` (time, ...);
+    for the countdowns only (:func:`plumecast.plans.evaluate._peak_arrivals`). [like outdoor]
+
+    Outdoors (a step that begins before ``start_s``) the peak itself. Indoors, where the step's peak is above
+    its mean (a cloud that passes within it), the step's dose comes in as late and as fast as the peak allows,
+    at the highest air-exchange rate of the step, on top of the most the building held at its start
+    (:func:`plumecast.shelter.indoor_peak_bound`, which says why: a cloud that passes within a step enters the
+    building at once, and the step's mean let it in over the whole step); where the peak is the mean the
+    outdoor air is taken as constant over the step, as :func:`sheltered_exposure` takes it, and the most is the
+    larger of the building's air at the step's two ends. The bound on the building's air carries over from
+    step to step."""
+    c_out = np.asarray(outdoor, dtype=float)
+    top = np.maximum(np.asarray(peak, dtype=float), c_out)
+    begin = np.asarray(begin_s, dtype=float).reshape(-1)
+    end = np.asarray(end_s, dtype=float).reshape(-1)
+    if c_out.shape[:1] != begin.shape or begin.shape != end.shape or top.shape != c_out.shape:
+        raise ValueError(f"outdoor {c_out.shape}, peak {top.shape}, step edges {begin.shape}, {end.shape}; "
+                         "expected (time, ...) alike")
+    pre = air_changes_per_hour if pre_air_changes_per_hour is None else pre_air_changes_per_hour
+    out = np.empty_like(c_out)
+    held = np.zeros(c_out.shape[1:], dtype=float)  # the most the building's air can be at the step's start
+    for k in range(c_out.shape[0]):
+        b, e = float(begin[k]), float(end[k])
+        m, p = c_out[k], top[k]
+        pieces = _pieces(b, e, (start_s, stop_s))
+        rates = [pre if 0.5 * (p0 + p1) < start_s else (air_changes_per_hour if 0.5 * (p0 + p1) < stop_s
+                 else ventilation_air_changes_per_hour) for p0, p1 in pieces]
+        constant = held.copy()  # the building's air with the outdoor air constant over the step, piece by piece
+        for (p0, p1), ach in zip(pieces, rates, strict=True):
+            constant = m + (constant - m) * math.exp(-(p1 - p0) * ach / SECONDS_PER_HOUR)
+        x_hi = (e - b) * max(rates) / SECONDS_PER_HOUR
+        x_lo = (e - b) * min(rates) / SECONDS_PER_HOUR
+        with np.errstate(invalid="ignore", divide="ignore"):
+            added = np.where(p > m, -p * np.expm1(-x_hi * m / np.where(p > 0, p, 1.0)), 0.0)
+        spike = p > m
+        inside = np.where(spike, held + added, np.maximum(held, constant))
+        out[k] = np.maximum(inside, p) if b < start_s else inside
+        held = np.where(spike, held * math.exp(-x_lo) + added, constant)
+    return out
+
+
 @dataclass(frozen=True)
 class ShelterOrder:
     """Stay inside from ``start_h`` to ``end_h`` in a region.
@@ -193,5 +246,15 @@ class ShelterOrder:
         stop = math.inf if self.end_h is None else self.end_h * SECONDS_PER_HOUR
         return sheltered_exposure(
             outdoor, begin, end, self.start_h * SECONDS_PER_HOUR, stop, self.air_changes_per_hour,
+            self.ventilation_air_changes_per_hour, self.pre_air_changes_per_hour,
+        )
+
+    def peak(self, outdoor: ArrayLike, peak: ArrayLike, time_end_s: ArrayLike, dt_s: ArrayLike) -> NDArray[np.float64]:
+        """The most a complying person can breathe within each step, ``(time, receptor)``, given the outdoor
+        air's means and most within each step (see :func:`sheltered_peak`). [like outdoor]"""
+        begin, end = step_edges(time_end_s, dt_s)
+        stop = math.inf if self.end_h is None else self.end_h * SECONDS_PER_HOUR
+        return sheltered_peak(
+            outdoor, peak, begin, end, self.start_h * SECONDS_PER_HOUR, stop, self.air_changes_per_hour,
             self.ventilation_air_changes_per_hour, self.pre_air_changes_per_hour,
         )

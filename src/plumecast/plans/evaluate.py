@@ -271,9 +271,14 @@ def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort]
     whole series outdoors, and every step that begins before a shelter order's start or an evacuation's
     departure for those who follow them (:attr:`~plumecast.countermeasures.combine.Cohort.outdoor_until_s`;
     a plan that shelters everyone at 1 h had read step means for the hour before; session 39's left item).
-    Indoors or away, the building or the distance smooths a passing cloud, and the means stand. No time comes
-    before ``floor``'s (the baseline's :meth:`plumecast.exposure.ReceptorExposure.arrival_floor`: a plan keeps
-    its near-field air or less, and no earlier)."""
+    Indoors, where the cohort knows the most its people can breathe within each step
+    (:attr:`~plumecast.countermeasures.combine.Cohort.top`: a shelter lets a passing cloud in at once, at most
+    as fast as its peak, :func:`plumecast.countermeasures.shelter_order.sheltered_peak`), that; the steps' means
+    had let it in over the whole step (3 t of chlorine at once, class F, 0.3 km: AEGL-3 indoors at 7.3 min with
+    300-s steps, 6.4 min at 10-s steps; session 44). Away, and for a caller's own cohorts indoors, the means
+    stand. No time comes before ``floor``'s (the baseline's
+    :meth:`plumecast.exposure.ReceptorExposure.arrival_floor`: a plan keeps its near-field air or less, and no
+    earlier)."""
     from plumecast.consequence import time_axis
     from plumecast.consequence_metrics import peak_arrivals_s
 
@@ -292,9 +297,12 @@ def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort]
             outside = axis.begin_s[:n, None] < np.asarray(until, dtype=float)[None, cols]
         else:  # a caller's own cohorts: where their series is the outdoor one itself
             outside = mean == outdoor
-        if not (outside & (extra > 0.0)).any():
-            continue
         peaked = np.where(outside, outdoor + extra, mean)
+        most = getattr(g, "top", None)
+        if most is not None:
+            peaked = np.maximum(peaked, np.asarray(most, dtype=float)[:n, cols])
+        if not (peaked > mean).any():
+            continue
         for level, got in peak_arrivals_s(mean, peaked, axis, agent, levels,
                                           None if floor is None else floor.columns(cols)).items():
             at = j * air.shape[1] + cols
@@ -383,8 +391,19 @@ def evaluate_plans(
         _tag_sum(w, c, air)
         air[~(np.isfinite(air) & on_grid[None, :])] = 0.0
         np.maximum(air, 0.0, out=air)
+        scale = None
+        if peak is not None and peak_cols.size:  # passing clouds: the largest weight the plan keeps there
+            scale = np.zeros((c.shape[1], peak_cols.size))
+            for t in np.flatnonzero(w):
+                np.maximum(scale, np.where(c[t][:, peak_cols] > 0.0, w[t], 0.0), out=scale)
         measures = [m for m in plan.measures if measure_kind(m) in ("shelter", "evacuation")]
-        if measures:
+        if measures and cohort_fn is None and scale is not None and peak is not None:
+            # the most the outdoor air reaches within each step, for what sheltering people can breathe then
+            top = outdoor.copy()
+            top[:c.shape[1], peak_cols] += scale * peak[:, peak_cols]
+            groups = list(_cohorts(outdoor, time_end_s, dt, exposure.receptors, measures, peak=top))
+            del top
+        elif measures:
             groups = list((cohort_fn or _cohorts)(outdoor, time_end_s, dt, exposure.receptors, measures))
         else:
             groups = [Cohort("outdoors", np.ones(n_rec), outdoor, np.full(n_rec, np.inf))]
@@ -393,10 +412,7 @@ def evaluate_plans(
         res = _assess_stack(stack, time, start, agent,
                             None if floor is None else floor.columns(np.tile(np.arange(n_rec), k)))
         del stack
-        if peak is not None and peak_cols.size:  # passing clouds, where people breathe the outdoor air
-            scale = np.zeros((c.shape[1], peak_cols.size))
-            for t in np.flatnonzero(w):
-                np.maximum(scale, np.where(c[t][:, peak_cols] > 0.0, w[t], 0.0), out=scale)
+        if peak is not None and scale is not None:  # passing clouds, outdoors and in shelters
             _peak_arrivals(res, groups, outdoor, peak, peak_cols, scale, time, start, agent, floor)
         del outdoor
         weights = np.stack([np.broadcast_to(np.asarray(g.weight, dtype=float), (n_rec,)) for g in groups])
