@@ -247,8 +247,9 @@ class NearFieldSource:
         step's order, so its peak is the mean times the window's largest emission rate over its mean rate
         (:meth:`_max_rate`). A cloud shorter than a step or two passes between the steps' means: 306 ppm of
         ammonia for 10 min read 159 and 181 ppm in 600-s means, below AEGL-2's 220 ppm, and the city's
-        AEGL-2 countdown came 4.5 min late at 600-s steps and never at 900 s (audit 39). The mean where the
-        step's air has no such order (the dense cloud's spread arrivals, the rate at one time).
+        AEGL-2 countdown came 4.5 min late at 600-s steps and never at 900 s (audit 39). Where each kilogram's
+        arrival is spread (the Gaussian plume's and the dense cloud's), :meth:`_spread_max_rate`'s bound; the
+        mean where the step's air has no order (the rate at one time).
 
         ``front`` (per point, filled in place): for the countdowns only, the earliest time [s after the run
         start] the step's air can be at the point, inf where it has none: the release's first air
@@ -301,7 +302,7 @@ class NearFieldSource:
             return c, bins, early
         xs, ys = x[ok], y[ok]
         travel = xs / speed if track is None else track.travel_s(xs)
-        per_rate, arrive, spread_s, dense_step = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        per_rate, arrive, spread_s, _ = self._per_rate(xs, ys, speed, pg_class, lid_m)
         reach = arrive * speed  # the front's distance
         if track is not None:  # the front's distance (arrive = its distance / u) run by the wind's history
             arrive = track.travel_s(arrive * speed)
@@ -367,9 +368,10 @@ class NearFieldSource:
             front[ok] = np.where(c[ok] > 0.0, first + ahead, np.inf)
         if peak is not None:
             peak[:] = c
-            # (the dense cloud keeps its step mean: a plan's cut holds its arrivals to the whole release's,
-            # measured on the means; a bound there had brought a cut's AEGL-3 18 s ahead of doing nothing)
-            if self.emitted_by is not None and not dense_step:
+            # (the dense cloud too, since session 46: its step mean had stood for its peak, and 3 t of chlorine at
+            # once read AEGL-3 "never" at 2 km with 300- and 600-s steps, 13 min at 10-s steps; compare holds a
+            # dense cut's rerun peaks below the baseline's, ensemble.dense_cuts)
+            if self.emitted_by is not None:
                 if spread_s is None or self.emitted_knots is None:  # the top hat: the window's air in its order
                     rate = self._max_rate(a, b) * (b - a) / (t1_s - t0_s)
                 else:  # spread arrivals: no faster than the emission, nor than the density's peak times the mass
@@ -408,7 +410,23 @@ class NearFieldSource:
         # the release's largest rate: one value (over its knots), or each window's where it has none
         most = self._max_rate(lo, hi) if knots is None or knots.size == 0 else self._max_rate(knots[:1], knots[-1:])
         tail = ndtr(-_LAG_SIGMAS) / norm * most
-        return np.asarray(np.minimum(self._max_rate(lo, hi), density * mass) + tail, dtype=float)
+        whole = np.minimum(self._max_rate(lo, hi), density * mass)
+        # and band by band of emission time: a band's air arrives in the step no faster than its largest rate times
+        # the density's mass over the lags its emissions can arrive in the step with, nor than the density's peak
+        # times its mass. Where the step lies on the cloud's trailing edge (the release has stopped, or a plan's
+        # termination keeps only the air emitted before a bin), the air emitted ``LAG`` sigma before is on the
+        # density's tail, and the whole window's largest rate had read the plateau there for ``LAG`` sigma after
+        # the cloud's end (session 46)
+        edges = lo[None, :] + (hi - lo)[None, :] * np.linspace(0.0, 1.0, _BANDS + 1)[:, None]
+        emitted = self.emitted_by(edges.ravel()).reshape(edges.shape)
+        banded = np.zeros_like(whole)
+        for j in range(_BANDS):
+            e0, e1 = edges[j], edges[j + 1]
+            # lags t - tau - s of its emissions s in [e0, e1] at the step's times t: [a - e1, b - e0], none before -lead
+            lag0, lag1 = np.maximum(a - e1, -lead), np.maximum(b - e0, -lead)
+            share = (ndtr(lag1 / sig) - ndtr(lag0 / sig)) / norm
+            banded += np.minimum(self._max_rate(e0, e1) * share, density * np.maximum(emitted[j + 1] - emitted[j], 0.0))
+        return np.asarray(np.minimum(whole, banded) + tail, dtype=float)
 
     def _max_rate(self, a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
         """The largest emission rate over each window ``[a, b]`` [kg s-1]: the rate is linear between
@@ -434,6 +452,9 @@ class NearFieldSource:
 #: in full (:meth:`NearFieldSource._spread_max_rate`); the later air, ``ndtr(-5) = 2.9e-7`` of the mass, is
 #: bounded by the release's largest rate.
 _LAG_SIGMAS = 5.0
+#: How many bands of emission time the bound of the spread arrivals' peak also takes band by band
+#: (:meth:`NearFieldSource._spread_max_rate`)
+_BANDS = 12
 
 
 def _window(a: NDArray[np.float64], b: NDArray[np.float64], ok: NDArray[np.bool_],

@@ -55,6 +55,11 @@ class HeldToWhole:
         self.series = [np.asarray(base.conc, dtype=float)[t] for t in self.groups]
         # the baseline's near-field fronts and other air, for the countdowns' floor of a held rerun (hold)
         self.floor_of = {k: getattr(base, k, None) for k in ("front_s", "part_front_s", "other_air")}
+        # the most the baseline's air reaches within each step (its means plus the near-field air's peak above
+        # them), at the receptors and at the discs' parts: a held rerun's peaks are held below it (hold)
+        extra = getattr(base, "peak_extra", None)
+        self.peak_top = None if extra is None else np.asarray(base.conc, dtype=float).sum(axis=0) + extra
+        self.part_peak = getattr(base, "part_peak", None)
         self.parts = None
         if base.part_c is not None and base.part_tag is not None:
             early = np.zeros_like(base.part_c) if base.part_early is None else np.asarray(base.part_early)
@@ -103,15 +108,39 @@ class HeldToWhole:
             held = _between(mine, low, top)
             change = max(change, _dose_change(mine.sum(axis=0), held.sum(axis=0)))
             conc[at] = held
-        part_c, part_tag, part_early = exp.part_c, exp.part_tag, exp.part_early
+        part_c, part_tag, part_early, part_peak = exp.part_c, exp.part_tag, exp.part_early, exp.part_peak
         if has_parts:
             assert self.parts is not None
             part_c, part_tag, part_early, part_change = self._hold_parts(exp, conc, w)
             change = max(change, part_change)
+            part_peak = self._hold_part_peaks(exp, part_c)
+        peak_extra = exp.peak_extra
+        if peak_extra is not None and self.peak_top is not None:
+            # the near-field air's peak within each step: the rerun's own (zones' cloud of the shorter release),
+            # with its held means no higher than the baseline's peak there (the cut's air is the whole release's
+            # first part at every moment, not only on the steps' means: its own peak had read AEGL-3 at 8 km 28 s
+            # before doing nothing, and up to 3 min at a city's parts; session 46)
+            room = np.maximum(self.peak_top - conc.sum(axis=0), 0.0)
+            peak_extra = np.minimum(np.asarray(peak_extra, dtype=float), room)
         floor = dict(self.floor_of)
         if floor["other_air"] is not None and exp.other_air is not None:  # its other releases' are its own
             floor["other_air"] = floor["other_air"] + exp.other_air
-        return replace(exp, conc=conc, part_c=part_c, part_tag=part_tag, part_early=part_early, **floor), change
+        return replace(exp, conc=conc, part_c=part_c, part_tag=part_tag, part_early=part_early, part_peak=part_peak,
+                       peak_extra=peak_extra, **floor), change
+
+    def _hold_part_peaks(self, exp: Any, held: NDArray[np.float64]) -> Any:
+        """The rerun's near-field peaks above its means at the discs' parts (``part_peak``, (step, source,
+        part)), for the dense releases' plumes with the held means ``held`` no higher than the baseline's peak
+        there (its mean plus its peak above it), as :meth:`hold` holds the receptors'."""
+        assert self.parts is not None
+        if exp.part_peak is None or self.part_peak is None:
+            return exp.part_peak
+        top = self.parts[0] + np.asarray(self.part_peak, dtype=float)
+        cut = np.asarray(exp.part_peak, dtype=float)
+        if top.shape != cut.shape:
+            raise RuntimeError("dense cuts: a rerun's city-disc parts differ from the baseline's")
+        dense = np.broadcast_to(self.dense_sources[None, :, None], cut.shape)
+        return np.where(dense, np.minimum(cut, np.maximum(top - held, 0.0)), cut)
 
     def _hold_parts(self, exp: Any, conc: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[Any, Any, Any, float]:
         """:meth:`hold` of the city discs' parts (``part_c``, its tags and shares from the bin before), and
