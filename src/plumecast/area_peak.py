@@ -72,7 +72,9 @@ def peak_rates(area: Any, groups: list[Any], factor: NDArray[np.float64]) -> Non
     n = max(1, int(round(dt / PART_S)))
     wide = peak_factor(groups, dt / n, n_steps * n, n)
     mean = np.repeat(factor, n, axis=1)
-    differs = (np.abs(wide - mean) > 1e-9 * np.maximum(mean, 1e-300)).reshape(len(groups), n_steps, n).any(axis=(0, 2))
+    # the area groups' alone (the others have no area plume; their rates are never read here)
+    off = (np.abs(wide - mean) > 1e-9 * np.maximum(mean, 1e-300)) & np.array([bool(g.area) for g in groups])[:, None]
+    differs = off.reshape(len(groups), n_steps, n).any(axis=(0, 2))
     if not differs.any():
         return
     narrow = wide if n == 1 else peak_factor(groups, dt / n, n_steps * n, 1)
