@@ -170,6 +170,7 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         near_field=np.asarray(exposure.near_field)[parent], kernel_radius_m=np.asarray(exposure.kernel_radius_m)[parent],
         part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None, part_early=None,
         spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None,
+        area_spot_peak=None, area_part_peak=None,
         peak_extra=peak_extra, part_peak=None, front_s=front_s, part_front_s=None, other_air=other_air)
     return expanded, parent, share, kind
 
