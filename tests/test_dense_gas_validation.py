@@ -19,6 +19,25 @@ from plumecast.validation.lng_arcs import (
 )
 from plumecast.validation.metrics import scores
 
+
+@pytest.fixture(scope="module")
+def arcs():  # type: ignore[no-untyped-def]
+    """The shipped LNG arcs scored once for the module's tests (each scoring runs the zones model 10 times)."""
+    return evaluate_arcs()
+
+
+@pytest.fixture(scope="module")
+def shipped_cli_output() -> str:
+    """``plumecast validate dense-gas`` on the shipped tables, run once for the module's tests."""
+    from typer.testing import CliRunner
+
+    from plumecast.cli import app
+
+    r = CliRunner().invoke(app, ["validate", "dense-gas"], env={"COLUMNS": "250"})
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
 TRIALS = ["Burro 3", "Burro 7", "Burro 8", "Burro 9", "Coyote 3", "Coyote 5", "Coyote 6",
           "Maplin Sands 27", "Maplin Sands 34", "Maplin Sands 35"]
 
@@ -83,8 +102,8 @@ def test_arc_maxima_load() -> None:
 
 
 @pytest.mark.validation
-def test_scores_recomputed_from_pairs() -> None:
-    res = evaluate_arcs()
+def test_scores_recomputed_from_pairs(arcs) -> None:  # type: ignore[no-untyped-def]
+    res = arcs
     assert [r.trial.name for r in res.results] == TRIALS
     for r in res.results:
         assert all(math.isfinite(p) and p >= 0 for p in r.predicted_pct)
@@ -112,25 +131,19 @@ def test_bad_files(tmp_path: Path) -> None:
         evaluate_arcs(None, arcs)
 
 
-def test_cli_dense_gas_prints_lng_trials() -> None:
-    from typer.testing import CliRunner
-
-    from plumecast.cli import app
-
-    r = CliRunner().invoke(app, ["validate", "dense-gas"], env={"COLUMNS": "200"})
-    assert r.exit_code == 0, r.output
-    res = evaluate_arcs()
+def test_cli_dense_gas_prints_lng_trials(shipped_cli_output: str, arcs) -> None:  # type: ignore[no-untyped-def]
+    output = shipped_cli_output
     for name in TRIALS:
-        assert name in r.output
-    rows = [ln for ln in r.output.splitlines() if "│" in ln and "all trials" in ln]
-    assert len(rows) == 1, r.output
-    s = res.overall
+        assert name in output
+    rows = [ln for ln in output.splitlines() if "│" in ln and "all trials" in ln]
+    assert len(rows) == 1, output
+    s = arcs.overall
     cells = [c.strip() for c in rows[0].split("│") if c.strip()]
     assert cells[1:7] == [str(s.n), f"{s.fac2:.2f}", f"{s.fb:+.2f}", f"{s.nmse:.2f}", f"{s.mg:.2f}", f"{s.vg:.2f}"]
-    assert "Falcon" in r.output
+    assert "Falcon" in output
 
 
-def test_cli_dense_gas_on_a_users_table_does_not_describe_the_shipped_one(tmp_path) -> None:
+def test_cli_dense_gas_on_a_users_table_does_not_describe_the_shipped_one(tmp_path, shipped_cli_output: str) -> None:  # type: ignore[no-untyped-def]
     """The shipped table's caveat ("two trials only") is not printed under a user's table of
     three trials (docs audit, session 30)."""
     from typer.testing import CliRunner
@@ -145,5 +158,4 @@ def test_cli_dense_gas_on_a_users_table_does_not_describe_the_shipped_one(tmp_pa
     assert r.exit_code == 0, r.output
     assert "two trials only" not in r.output
     assert f"{len(rows)} trials of" in r.output and "My trial" in r.output
-    shipped = CliRunner().invoke(app, ["validate", "dense-gas"], env={"COLUMNS": "250"})
-    assert "two trials only" in shipped.output
+    assert "two trials only" in shipped_cli_output

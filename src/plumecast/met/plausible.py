@@ -14,7 +14,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from plumecast.met.reader import MAX_WIND_M_S
-from plumecast.met.variables import _err
+from plumecast.met.variables import _err, nonfinite_count
 
 __all__ = ["PLAUSIBLE_RANGES", "check_field", "check_winds", "ground_check", "nan_check"]
 
@@ -216,5 +216,5 @@ def nan_check(arr: NDArray[Any], name: str, where: str, time: Any, lat: NDArray[
         bad &= ~allowed
     if bad.any():
         idx = np.argwhere(bad)[0]
-        raise _err(where, f"{int(bad.sum())} NaN value(s) of {name!r} inside the domain at {time}; first at "
+        raise _err(where, f"{nonfinite_count(arr, bad)} of {name!r} inside the domain at {time}; first at "
                           f"{_at(idx, lat, lon, levels, level_unit)}; expected complete fields (fill or crop the gaps)")

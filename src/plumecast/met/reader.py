@@ -93,6 +93,7 @@ from plumecast.met.variables import (
     _wind_units_factor,
     decoded_times,
     find_time_coord,
+    nonfinite_count,
 )
 
 __all__ = [
@@ -321,17 +322,16 @@ def check_wind_dataset(ds: xr.Dataset, name: str = "wind dataset") -> None:
 
 
 def _describe_nans(
-    mask: np.ndarray, time: np.ndarray, lat: np.ndarray, lon: np.ndarray, var: str
+    mask: np.ndarray, time: np.ndarray, lat: np.ndarray, lon: np.ndarray, var: str, arr: np.ndarray
 ) -> str:
     idx = np.argwhere(mask)
-    n = len(idx)
     shown = ", ".join(
         f"(time={np.datetime_as_string(time[i], unit='s')}, lat={lat[j]:g}, lon={lon[k]:g})"
         for i, j, k in idx[:3]
     )
     lat_hit, lon_hit = lat[idx[:, 1]], lon[idx[:, 2]]
     return (
-        f"{n} NaN value(s) of {var!r} inside the domain (of {mask.size}), in lat "
+        f"{nonfinite_count(arr, mask)} of {var!r} inside the domain (of {mask.size}), in lat "
         f"{lat_hit.min():g}..{lat_hit.max():g}, lon {lon_hit.min():g}..{lon_hit.max():g}; "
         f"first at {shown}; expected complete winds (fill or crop the gaps)"
     )
@@ -631,7 +631,7 @@ def normalise_wind(
                 hit = np.flatnonzero(np.asarray(ds["time"].values).astype("datetime64[ns]") == t_bad)
                 if hit.size:
                     where = f"{ds['met_file'].values[hit[0]]} (of {path})"
-            raise _err(where, _describe_nans(mask, times, lat, lon_sorted, name))
+            raise _err(where, _describe_nans(mask, times, lat, lon_sorted, name, arr))
     too_fast = [t for t in range(u_arr.shape[0]) if float(np.hypot(u_arr[t], v_arr[t]).max(initial=0.0)) > MAX_WIND_M_S]
     if too_fast:
         i = too_fast[0]
@@ -693,10 +693,15 @@ def _wind_levels(
 
 
 def _as_float32(values: Any, factor: float) -> np.ndarray:
-    """``values * factor`` as float32 (the product in float64 when ``factor != 1``)."""
-    if factor == 1.0:
-        return np.asarray(values, dtype=np.float32)
-    return (np.asarray(values, dtype=np.float64) * factor).astype(np.float32)
+    """``values * factor`` as float32 (the product in float64 when ``factor != 1``).
+
+    A value beyond float32's range becomes inf without numpy's overflow warning: the met's checks
+    refuse non-finite values inside the domain naming the file and variable, and the warning would
+    only have printed a line of numpy's before that message."""
+    with np.errstate(over="ignore"):
+        if factor == 1.0:
+            return np.asarray(values, dtype=np.float32)
+        return (np.asarray(values, dtype=np.float64) * factor).astype(np.float32)
 
 
 def open_wind(

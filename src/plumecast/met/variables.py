@@ -68,6 +68,19 @@ def _err(path: str, message: str) -> MetDataError:
     return MetDataError(f"{path}: {message}")
 
 
+def nonfinite_count(arr: Any, bad: Any) -> str:
+    """How many of ``arr``'s values at ``bad`` are NaN and how many infinite, for the refusals of
+    incomplete fields: ``"3 NaN value(s)"``, ``"25 infinite value(s)"`` (a value beyond float32's
+    range, 3.4e38, is read as infinite: a wrong ``scale_factor``, say), or both."""
+    values = np.asarray(arr)[np.asarray(bad, dtype=bool)]
+    n_inf = int(np.isinf(values).sum())
+    n_nan = int(values.size) - n_inf
+    if n_inf == 0:
+        return f"{n_nan} NaN value(s)"
+    inf = f"{n_inf} infinite value(s) (beyond float32's 3.4e38: a wrong scale_factor or units?)"
+    return inf if n_nan == 0 else f"{n_nan} NaN and {inf}"
+
+
 class NoWindsError(MetDataError):
     """A met file without wind components (a surface-only file of a set, say)."""
 
