@@ -128,14 +128,6 @@ class AreaNearField:
     _candidates: tuple[Any, ...] | None = field(default=None, repr=False)
     #: ... and the bins of the parts' points (_steady_parts)
     _part_overlaps: tuple[Any, ...] | None = field(default=None, repr=False)
-    #: for the plumes' peaks within the steps (:meth:`peak_step`; :mod:`plumecast.area_peak`): the parts of
-    #: a step their rates are read on, each group's emission integral on them of its largest rate over the
-    #: step before each part (``wide``) and over the part before (``narrow``), the emission bin of each part,
-    #: and per step whether those rates differ from the step's mean rate; None: never (a steady release)
-    peak_parts: int = 1
-    peak_cum: tuple[NDArray[np.float64], NDArray[np.float64]] | None = field(default=None, repr=False)
-    peak_bins: NDArray[np.int64] | None = field(default=None, repr=False)
-    peak_differs: NDArray[np.bool_] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -230,9 +222,6 @@ class AreaNearField:
             breathing_height_m=float(breathing_height_m), class_index=class_index,
             mixing_height_m=float(mixing_height_m), boundary_at=boundary_at if from_met else None,
         )
-        from plumecast.area_peak import peak_rates
-
-        peak_rates(out, groups, factor)
         if not from_met:
             # each area source's group table (the class and lid of the whole run)
             for s in out.near_sources:
@@ -436,54 +425,6 @@ class AreaNearField:
                         self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit,
                         spot if spot is not None else _NO_SPOT, self._spot_col if spot is not None else self._no_col,
                         parts if parts is not None else _NO_SPOT, self._part_col if parts is not None else self._no_col)
-
-    def peak_needed(self, step: int, winds_at: Any) -> bool:
-        """Whether the plumes' air at step ``step`` can peak above the step's (:meth:`peak_step`): some
-        emission the plumes still hold came at a rate that changed within its step."""
-        if self.peak_cum is None or self.peak_differs is None:
-            return False
-        u_e, v_n = self._winds((step + 1) * self.dt_s, winds_at)
-        s = self.near_sources
-        speed = np.maximum(np.hypot(u_e[s], v_n[s]), self.min_wind_m_s)
-        with np.errstate(invalid="ignore"):
-            back = (self.src_reach + self.src_radius)[s] / speed  # the oldest air the plumes hold [s]
-        if not np.isfinite(back).any():
-            return False
-        first = max(int(math.floor(step - float(np.nanmax(back)) / self.dt_s)) - 1, 0)
-        return bool(self.peak_differs[first:step + 1].any())
-
-    def peak_at(self, part: int, wide: bool, n_tags: int, winds_at: Any, burn_s: NDArray[np.float64] | None,
-                spot: NDArray[np.float64] | None, parts: NDArray[np.float64] | None) -> NDArray[np.float64]:
-        """The plumes at the end of part ``part`` of the steps cut into :attr:`peak_parts` parts, from the
-        largest rates over the step (``wide``) or the part before each part (:attr:`peak_cum`), summed
-        over the tags: at each receptor (returned), at each disc's most exposed point (``spot``, the most
-        of any of its points) and at each part of a disc (``parts``) [kg m-3]
-        (:func:`plumecast.area_peak.area_peaks`)."""
-        assert self.peak_cum is not None and self.peak_bins is not None
-        dt_part = self.dt_s / self.peak_parts
-        t_s = part * dt_part
-        step_t = (int(math.ceil(part / self.peak_parts - 1e-9))) * self.dt_s  # the winds of the step it ends
-        u_e, v_n = self._winds(step_t, winds_at)
-        row_a, row_b, w_b = self._tables_at(step_t)
-        n_rec = self.rec_ptr.size - 1
-        conc = np.zeros((n_tags, n_rec))
-        burn = np.full(n_rec, np.inf) if burn_s is None else np.asarray(burn_s, np.float64)
-        at_spot = None if spot is None or spot.size == 0 else np.zeros((n_tags, spot.size))
-        at_parts = None if parts is None or parts.size == 0 else np.zeros((n_tags, parts.size))
-        area_plume_step(t_s, dt_part, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
-                        self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
-                        self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
-                        self.tab_g, self.tab_s, self.peak_cum[0 if wide else 1], self.peak_bins, self.cum.shape[0],
-                        self.decay_rate_s, self.dry_velocity_m_s, burn, conc, np.zeros(n_rec, np.bool_),
-                        at_spot if at_spot is not None else _NO_SPOT,
-                        self._spot_col if at_spot is not None else self._no_col,
-                        at_parts if at_parts is not None else _NO_SPOT,
-                        self._part_col if at_parts is not None else self._no_col)
-        if spot is not None and at_spot is not None:
-            spot[:] = at_spot.sum(axis=0)
-        if parts is not None and at_parts is not None:
-            parts[:] = at_parts.sum(axis=0)
-        return np.asarray(conc.sum(axis=0), dtype=float)
 
     def _steady_parts(self, t_s: float, u_e: NDArray[np.float64], v_n: NDArray[np.float64], row_a: NDArray[np.int64],
                       row_b: NDArray[np.int64], w_b: NDArray[np.float64], burn: NDArray[np.float64],
