@@ -433,6 +433,12 @@ def test_fuzz_scenario_yaml_text(tmp_path, text):
                              max_size=3),
        var=st.sampled_from(["u", "v", "lat", "lon", "time"]))
 def test_fuzz_met_netcdf_attributes(tmp_path, attrs, var):
+    # a folder of its own per example: tmp_path is shared by all of hypothesis's examples, and a file an earlier
+    # example's reader still holds open (xarray's file cache, until collected) cannot be written again under HDF5's
+    # file locking (a CI run failed with PermissionError writing bad.nc)
+    import tempfile
+
+    tmp_path = Path(tempfile.mkdtemp(dir=tmp_path))
     path = _wind_file(tmp_path / "w.nc", np.linspace(40, 60, 5), np.linspace(0, 20, 5), 5.0)
     with xr.open_dataset(path, decode_times=False, mask_and_scale=False) as ds:
         ds = ds.load()
