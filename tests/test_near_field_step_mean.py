@@ -175,9 +175,9 @@ def test_every_kilogram_reaches_a_place_once_when_the_class_and_wind_change(dens
     seen = []
 
     def unit(self, xs, ys, speed, pg_class, lid):  # type: ignore[no-untyped-def]
-        pr, arrive, spread, is_dense = orig(self, xs, ys, speed, pg_class, lid)
+        pr, arrive, spread = orig(self, xs, ys, speed, pg_class, lid)
         seen.append(spread is not None)
-        return np.ones_like(pr), arrive, spread, is_dense
+        return np.ones_like(pr), arrive, spread
 
     monkeypatch.setattr(nfp.NearFieldSource, "_per_rate", unit)
     monkeypatch.setattr(nfp.NearFieldSource, "class_and_lid",
@@ -220,8 +220,8 @@ def test_air_blown_elsewhere_is_not_delivered_when_the_wind_turns_back(monkeypat
     orig = nfp.NearFieldSource._per_rate
 
     def unit(self, xs, ys, speed, pg_class, lid):  # type: ignore[no-untyped-def]
-        pr, arrive, spread, is_dense = orig(self, xs, ys, speed, pg_class, lid)
-        return np.ones_like(pr), arrive, spread, is_dense
+        pr, arrive, spread = orig(self, xs, ys, speed, pg_class, lid)
+        return np.ones_like(pr), arrive, spread
 
     monkeypatch.setattr(nfp.NearFieldSource, "_per_rate", unit)
 

@@ -159,14 +159,14 @@ class NearFieldSource:
         xs, ys = x[ok], y[ok]
         travel = xs / speed
         pg_class, lid_m = self.class_and_lid(t_s)
-        per_rate, arrive, _, _ = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        per_rate, arrive, _ = self._per_rate(xs, ys, speed, pg_class, lid_m)
         q = self.rate_at(t_s - arrive) * np.exp(-self.decay_rate_s * travel)  # the air of the front's time
         c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
         emitted[ok] = t_s - arrive
         return c, emitted
 
     def _per_rate(self, xs: NDArray[np.float64], ys: NDArray[np.float64], speed: float, pg_class: str,
-                  lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], bool]:
+                  lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """The concentration at breathing height per unit emission rate [s m-3] at downwind
         ``xs``, crosswind ``ys`` [m] in this wind, class and lid, and when its air arrives
         there [s after it left the source]: with zones' front, which the along-wind spread
@@ -177,19 +177,19 @@ class NearFieldSource:
         the step's mean), σ_x the cloud's; else the Gaussian plume's (raised by a stack), σ_x =
         σ_y (Palazzi et al. 1982, as zones). Third: the spread of its air's arrival times [s],
         σ_x/u (:meth:`step_mean_at` spreads each window's mass over it; the Gaussian plume's too
-        since session 42). Fourth: whether it is the dense cloud's."""
+        since session 42)."""
         from plumecast.nearfield.zones.windowed import front_time_s
 
         if self.dense is not None:
             cloud = self.dense.dose_per_kg(xs, ys, speed, pg_class, lid_m)
             if cloud is not None:
                 per_kg, sigma_x = cloud
-                return np.asarray(per_kg, dtype=float), front_time_s(xs, sigma_x, speed), sigma_x / speed, True
+                return np.asarray(per_kg, dtype=float), front_time_s(xs, sigma_x, speed), sigma_x / speed
         sy = briggs_sigma_y(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         sz = briggs_sigma_z(xs, pg_class, self.terrain)  # type: ignore[arg-type]
         height = self.plume_height(xs, speed, pg_class)
         return np.asarray(plume_concentration(1.0, speed, xs, ys, BREATHING_HEIGHT_M, height, sy, sz, lid_m),
-                          dtype=float), front_time_s(xs, sy, speed), sy / speed, False
+                          dtype=float), front_time_s(xs, sy, speed), sy / speed
 
     def step_mean_at(
         self, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float, t1_s: float, distance_m: float,
@@ -302,7 +302,7 @@ class NearFieldSource:
             return c, bins, early
         xs, ys = x[ok], y[ok]
         travel = xs / speed if track is None else track.travel_s(xs)
-        per_rate, arrive, spread_s, _ = self._per_rate(xs, ys, speed, pg_class, lid_m)
+        per_rate, arrive, spread_s = self._per_rate(xs, ys, speed, pg_class, lid_m)
         reach = arrive * speed  # the front's distance
         if track is not None:  # the front's distance (arrive = its distance / u) run by the wind's history
             arrive = track.travel_s(arrive * speed)

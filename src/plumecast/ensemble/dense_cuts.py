@@ -58,7 +58,7 @@ class HeldToWhole:
         # the most the baseline's air reaches within each step (its means plus the near-field air's peak above
         # them), at the receptors and at the discs' parts: a held rerun's peaks are held below it (hold)
         extra = getattr(base, "peak_extra", None)
-        self.peak_top = None if extra is None else np.asarray(base.conc, dtype=float).sum(axis=0) + extra
+        self.peak_top = None if extra is None else base.total() + extra
         self.part_peak = getattr(base, "part_peak", None)
         self.parts = None
         if base.part_c is not None and base.part_tag is not None:
