@@ -123,3 +123,30 @@ def test_exact_means_are_the_integrals(release):
     scale = sampled.max(axis=0)
     assert np.all(scale > 0)
     np.testing.assert_allclose(exact / scale, sampled / scale, rtol=0, atol=2e-3)
+
+
+def test_assess_reads_the_countdowns_alone_from_the_arrival_series():
+    """assess's ``arrival_series`` dates the first exceedances (outdoors and sheltered) and nothing else."""
+    import xarray as xr
+
+    from plumecast.agents import get_agent
+    from plumecast.consequence import assess
+
+    t = np.arange(1, 13) * 60.0
+    c = np.zeros((12, 1))
+    c[4:, 0] = 1e-3  # 1 g m-3 of chlorine from the 5th minute on
+    bound = c.copy()
+    bound[3, 0] = 0.9e-3  # the interval before held more air than its mean said
+    da = xr.DataArray(c, dims=("time", "receptor"), coords={"time": t}, attrs={"units": "kg m-3"})
+    plain = assess(da, get_agent("chlorine"), [10.0], start=0.0)
+    read = assess(da, get_agent("chlorine"), [10.0], start=0.0, arrival_series=da.copy(data=bound))
+    for name in ("aegl1", "aegl3", "aegl1_sheltered"):
+        a = float(plain[f"first_exceedance_{name}"].values[0])
+        b = float(read[f"first_exceedance_{name}"].values[0])
+        assert b < a, name  # the bound of the interval before dates it earlier
+    assert np.isnan(plain["first_exceedance_aegl3_sheltered"].values[0])  # 8 min indoors: not reached
+    assert np.isnan(read["first_exceedance_aegl3_sheltered"].values[0])
+    for var in ("toxic_load", "peak_concentration", "fatalities", "fatalities_sheltered", "toxic_load_sheltered"):
+        np.testing.assert_array_equal(read[var].values, plain[var].values)
+    with pytest.raises(ValueError, match="arrival_series has shape"):
+        assess(da, get_agent("chlorine"), [10.0], start=0.0, arrival_series=da.isel(time=slice(0, 6)))
