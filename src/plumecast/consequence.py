@@ -127,6 +127,7 @@ def assess(
     onset_floor_kg_m3: float | None = None,
     issued_at: Any = None,
     arrival_floor: ArrivalFloor | None = None,
+    arrival_series: xr.DataArray | None = None,
 ) -> xr.Dataset:
     """Consequences of a concentration series at each receptor.
 
@@ -167,6 +168,12 @@ def assess(
         The earliest each receptor can reach a level, (time, receptor) on the series' steps in seconds
         after ``start`` (a run's :meth:`plumecast.exposure.ReceptorExposure.arrival_floor`: the front of
         the near-field air); an arrival is never given before it where it is known. None: the means alone.
+    arrival_series : xarray.DataArray, optional
+        What the first exceedances (the countdowns) are read from, as ``concentration`` (dims, shape,
+        units), in place of it: each interval's value at least ``concentration``'s and at least the
+        interval's true mean where ``concentration``'s are approximate (zones: the sampled means,
+        :func:`plumecast.nearfield.zones.arrival.arrival_series`), the sheltered ones through the same
+        building. Every other figure is read from ``concentration``. None: the countdowns from it too.
 
     Returns
     -------
@@ -206,7 +213,15 @@ def assess(
     if arrival_floor is not None and arrival_floor.front_s.shape != values.shape:
         raise ValueError(f"arrival_floor has shape {arrival_floor.front_s.shape}, the concentration {values.shape}; "
                          "expected the same (time, receptor)")
-    outdoor, sheltered, indoor = block_metrics(values, ctx, weights, ach, keep_timeseries, floor=arrival_floor)
+    arrival = None
+    if arrival_series is not None:
+        arrival, _ = concentration_kg_m3(arrival_series, mw, temperature_k, pressure_pa)
+        if arrival.shape != values.shape:
+            raise ValueError(f"arrival_series has shape {arrival.shape}, the concentration {values.shape}; "
+                             "expected the same (time, receptor)")
+        arrival = np.where(np.isfinite(arrival), np.fmax(arrival, values), values)
+    outdoor, sheltered, indoor = block_metrics(values, ctx, weights, ach, keep_timeseries, floor=arrival_floor,
+                                               arrival=arrival)
 
     warnings = agent.data_warnings(probit_set) + notes
     receptor_ids = concentration["receptor"].values if "receptor" in concentration.coords else np.arange(nrec)

@@ -238,14 +238,35 @@ def _lead_s(e: NDArray[np.float64], thr: NDArray[np.float64], first: NDArray[np.
     return lead
 
 
+def _first_index(exceed: NDArray[np.bool_], pos: NDArray[np.bool_], thr: NDArray[np.float64],
+                 gaps: NDArray[np.float64] | None) -> NDArray[np.intp]:
+    """The first step of each column in ``exceed`` (-1: none; -2: n/a). Where the AEGL cannot be read
+    for the duration elapsed (a gap in the agent's table, ``gaps``) while the gas is there (``pos``), it
+    may be exceeded unseen: a first exceedance after such a step (or none) is n/a (-2), never "never"
+    (-1) nor a time that may be late (the peak % of AEGL-3 is then unknown too, :func:`series_metrics`)."""
+    hit = exceed.any(axis=0)
+    first = np.where(hit, np.argmax(exceed, axis=0), -1)
+    blind = pos & np.isnan(thr) if gaps is not None and np.isnan(gaps).any() else None
+    if blind is not None and blind.any():
+        seen = blind.any(axis=0)
+        unread = seen & (~hit | (np.argmax(blind, axis=0) < first))
+        first = np.where(unread, -2, first)
+    return np.asarray(first, dtype=np.intp)
+
+
 def series_metrics(
     e: NDArray[np.float64], ctx: ExposureContext, tail: tuple[NDArray[np.float64], Any] | None = None,
-    floor: ArrivalFloor | None = None,
+    floor: ArrivalFloor | None = None, arrival: NDArray[np.float64] | None = None,
 ) -> dict[str, NDArray[Any]]:
     """Per-receptor figures for one exposure series ``e`` (time, receptor) [kg m-3].
 
     ``floor``: the earliest each level can be reached (:class:`ArrivalFloor`); ``floor{level}`` then holds
     it where known (NaN elsewhere), for :func:`plumecast.consequence_result.first_reached_s`.
+
+    ``arrival``: a series (time, receptor) at least ``e`` everywhere whose values bound each interval's
+    true mean from above where ``e``'s are approximate (zones: :mod:`plumecast.nearfield.zones.arrival`);
+    the first exceedances and their leads (``first{level}``, ``lead{level}``, ``floor{level}``) are then
+    read from it, with its own onset, and every other figure from ``e``. None: all from ``e``.
 
     ``tail``: ``(C_end [kg m-3], lambda [s-1])`` of people who stay indoors after the
     series ends; their toxic load then includes :func:`tail_load` (the gas still in
@@ -266,6 +287,12 @@ def series_metrics(
     if ctx.uniform:
         lag = np.arange(ntime, dtype=np.intp)[:, None] - onset[None, :]
         np.maximum(lag, 0, out=lag)  # before onset e == 0, so any positive AEGL is fine
+    onset_a, pos_a, lag_a = onset, pos, lag
+    if arrival is not None:
+        pos_a = arrival >= ctx.floor if ctx.floor > 0 else arrival > 0
+        onset_a = np.argmax(pos_a, axis=0)
+        if ctx.uniform:
+            lag_a = np.maximum(np.arange(ntime, dtype=np.intp)[:, None] - onset_a[None, :], 0)
     for level in ctx.levels:
         thr = aegl_threshold(ctx, level, lag, onset)
         if thr is None:
@@ -282,18 +309,8 @@ def series_metrics(
                 out["pct3"] = 100.0 * np.fmax.reduce(ratio, axis=0)
         else:
             exceed = e >= thr
-        hit = exceed.any(axis=0)
-        first = np.where(hit, np.argmax(exceed, axis=0), -1)
-        # where the AEGL cannot be read for the duration elapsed (a gap in the agent's
-        # table) while the gas is there, it may be exceeded unseen: a first exceedance
-        # after such a step (or none) is n/a (-2), never "never" (-1) nor a time that
-        # may be late; the peak % of AEGL-3 is then unknown too
         gaps = ctx.aegl_tables[level]
-        blind = pos & np.isnan(thr) if gaps is not None and np.isnan(gaps).any() else None
-        if blind is not None and blind.any():
-            seen = blind.any(axis=0)
-            unread = seen & (~hit | (np.argmax(blind, axis=0) < first))
-            first = np.where(unread, -2, first)
+        first = _first_index(exceed, pos, thr, gaps)
         if level == 3 and not ctx.lean and gaps is not None and np.isnan(gaps).any():
             # the peak % of AEGL-3 is n/a wherever some step with gas (at or above the onset
             # floor or not: a trace below it too) has an AEGL-3 the table cannot give for the
@@ -304,8 +321,17 @@ def series_metrics(
             with np.errstate(invalid="ignore"):
                 gas = e > 0
             out["pct3"] = np.where((gas & np.isnan(thr)).any(axis=0), np.nan, out["pct3"])
+        e_at = e
+        if arrival is not None:  # the countdowns from the bound of each interval's mean, with its own onset
+            e_at = arrival
+            thr_a = aegl_threshold(ctx, level, lag_a, onset_a)
+            assert thr_a is not None  # the same table as thr's
+            thr = thr_a
+            with np.errstate(invalid="ignore", divide="ignore"):
+                exceed = arrival / thr >= 1.0 if level == 3 else arrival >= thr
+            first = _first_index(exceed, pos_a, thr, gaps)
         out[f"first{level}"] = first
-        out[f"lead{level}"] = _lead_s(e, thr, first, ctx)
+        out[f"lead{level}"] = _lead_s(e_at, thr, first, ctx)
         if floor is not None:
             out[f"floor{level}"] = floor.at(first, thr[np.maximum(first, 0), np.arange(nrec)] if ntime else
                                             np.full(nrec, np.nan))
@@ -386,6 +412,7 @@ def block_metrics(
     keep_indoor: bool,
     sheltered: bool = True,
     floor: ArrivalFloor | None = None,
+    arrival: NDArray[np.float64] | None = None,
 ) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[Any]], NDArray[np.float64] | None]:
     """:func:`series_metrics` outdoors and for people sheltering, receptor block by block.
 
@@ -398,6 +425,8 @@ def block_metrics(
     keep_indoor : also return the (time, receptor) indoor concentration. [kg m-3]
     sheltered : False: the outdoor figures only (the sheltered ones empty, no indoor series).
     floor : the earliest each receptor can reach a level (:class:`ArrivalFloor`), outdoors and sheltered.
+    arrival : (time, receptor) what the first exceedances are read from outdoors, and through the same
+        building indoors (:func:`series_metrics`'s ``arrival``); None: ``values``. [kg m-3]
 
     Returns
     -------
@@ -413,8 +442,9 @@ def block_metrics(
     for lo in range(0, nrec, block):
         c_out = np.ascontiguousarray(values[:, lo : lo + block])
         fl = None if floor is None else floor.columns(slice(lo, lo + block))
+        a_out = None if arrival is None else np.ascontiguousarray(arrival[:, lo : lo + block])
         if not sheltered:
-            for key, arr in series_metrics(c_out, ctx, None, fl).items():
+            for key, arr in series_metrics(c_out, ctx, None, fl, a_out).items():
                 res_out.setdefault(key, []).append(arr)
             continue
         ach_b = ach if np.ndim(ach) == 0 else ach[:, lo : lo + block]
@@ -430,8 +460,13 @@ def block_metrics(
         if ntime and weights[-1] > 0:
             rate_end = (ach_b if np.ndim(ach_b) == 0 else ach_b[-1]) / SECONDS_PER_HOUR
             tail = (c_in_end[-1], rate_end)
-        for store, series, tl in ((res_out, c_out, None), (res_in, exposure_in, tail)):
-            for key, arr in series_metrics(series, ctx, tl, fl).items():
+        a_in = None
+        if a_out is not None:  # the indoor air of the bound, as the building takes the outdoor air
+            a_c_in, _ = indoor_concentration(a_out, dt, ach_b)
+            a_in = np.fmax(a_c_in if all_inside else (1.0 - weights)[:, None] * a_out + weights[:, None] * a_c_in,
+                           exposure_in)
+        for store, series, tl, arr_s in ((res_out, c_out, None, a_out), (res_in, exposure_in, tail, a_in)):
+            for key, arr in series_metrics(series, ctx, tl, fl, arr_s).items():
                 store.setdefault(key, []).append(arr)
     outdoor = {k: _join(k, v) for k, v in res_out.items()}
     inside = {k: _join(k, v) for k, v in res_in.items()}

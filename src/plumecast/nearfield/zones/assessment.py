@@ -152,7 +152,9 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     of the lethal level (AEGL-3 for the elapsed exposure duration), toxic load,
     probit, lethal fraction, fatalities outdoors and sheltered (the scenario's
     ``shelter``, default 0.5 ACH) and first AEGL exceedance times (seconds after
-    the release start). Zone geometry is added: ``x_m``, ``y_m``, ``zone_index``
+    the release start; read from each interval's exact mean where it is above the
+    series' 4-sample mean, :mod:`plumecast.nearfield.zones.arrival`, so that they
+    are never later than the air's). Zone geometry is added: ``x_m``, ``y_m``, ``zone_index``
     (innermost zone, -1: none) and ``in_uncertainty_sector``.
 
     Returns ``None`` when no receptor is inside.
@@ -206,6 +208,11 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
         },
         attrs={"units": "kg m-3", "long_name": "outdoor concentration (interval mean)"},
     )
+    # the countdowns from a bound of each interval's true mean (the series' are 4-sample means, which fall
+    # short of it on a front's convex rise and dated arrivals up to 13 s late; session 47)
+    from plumecast.nearfield.zones.arrival import arrival_series
+
+    bound = conc.copy(data=arrival_series(setup, x_eval, y_eval, ends, series))
     ds = assess(
         conc,
         result.agent,
@@ -214,6 +221,7 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
         start=0.0,
         keep_timeseries=False,
         onset_floor_kg_m3=floor,
+        arrival_series=bound,
     )
     ds = ds.assign_coords(
         lat=("receptor", np.asarray(rec.lat, dtype=float)[idx], {"units": "degrees_north"}),

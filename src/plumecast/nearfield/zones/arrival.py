@@ -1,0 +1,185 @@
+"""The air the receptors' countdowns are read from: each interval's exact mean of the zones'
+plume, integrated in closed form, where the exposure series holds the mean of
+:data:`~plumecast.nearfield.zones.plume.N_SUBSAMPLES` samples.
+
+A countdown is the earliest the air can reach a level given the interval means
+(``plumecast.consequence_metrics._lead_s``: air rising through ``L`` at ``t*`` in the
+interval before the first one at or above ``L`` adds at least ``(end − t*) L`` to that
+interval's integral). That bound needs the interval's true mean. The 4-sample mean falls
+short of it on the convex rise of a front, and the countdown came late: against the same
+scenarios on a 16 times finer axis, 13 of 260 arrivals later by 0.09 s to 12.9 s (3 t of
+chlorine over 600 s, class F, AEGL-1 20 km out at 3 h 36 min; docs/consequence.md,
+"Countdown audit (session 44)"). The plume's time profile is analytic, so the exact mean is:
+
+* a finite release (Palazzi et al. 1982, passive or the dense cloud's):
+  ``A ½[erf(z_lead) − erf(z_trail)]`` with ``z = (x − u (t − shift)) / (√2 σ_x)``, and
+  ``∫ erf(z) dz = |z| + ierfc(|z|)`` (``ierfc(z) = e^{−z²}/√π − z erfc(z)``, which keeps the
+  difference of two such terms free of cancellation);
+* a puff (passive or the dense cloud's instantaneous regime):
+  ``A exp(−(x − u t)²/2σ_x²)``, whose integral is an erf difference;
+
+each from the advective front on (:func:`~plumecast.nearfield.zones.windowed.front_time_s`:
+the series are zero before it), and a passive puff's mean at most the pure vapour's density
+(the mean of the air held at the cap is no more than the cap, nor than the uncapped mean).
+
+:func:`arrival_series` is the larger of that and the sampled mean, interval by interval: an
+upper bound of the true mean (so the countdown is never later than the air's), never below
+the series the doses, the zones and the peaks are read from (so no level those reach is
+missed or dated later than before). Only the countdowns read it
+(``plumecast.consequence.assess``'s ``arrival_series``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import erf, erfc
+
+from plumecast.nearfield.gaussian import cap_at_pure_vapour, vertical_term
+from plumecast.nearfield.zones.dense_finite import dense_finite_parts
+from plumecast.nearfield.zones.setup import PlumeSetup, _sigmas, lateral_factor
+from plumecast.nearfield.zones.stack import effective_height
+from plumecast.nearfield.zones.windowed import ERF_WINDOW, GAUSS_WINDOW, front_time_s, ragged
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def ierfc(z: FloatArray) -> FloatArray:
+    """``∫_z^∞ erfc(s) ds = e^{−z²}/√π − z erfc(z)`` (z >= 0 here)."""
+    return np.asarray(np.exp(-z * z) / _SQRT_PI - z * erfc(z), dtype=float)
+
+
+def _edge_integrals(tb: FloatArray, x: FloatArray, s2: FloatArray, u: float, shift: float,
+                    b0: IntArray) -> FloatArray:
+    """Per interval ``[tb[b0], tb[b0 + 1]]``, ``∫ erf((x − u (max(t, shift) − shift)) / s2) dt`` over
+    the part after ``shift`` (``x``, ``s2`` per boundary; each boundary's ierfc taken once). [s]
+
+    With ``z(t)`` that argument, ``dt = −(s2/u) dz`` and ``∫ erf(z) dz = |z| + ierfc(|z|)`` (the
+    antiderivative ``z erf(z) + e^{−z²}/√π`` written so that the difference of two values is taken
+    on the small ``ierfc`` terms, and on ``|z1| − |z2|``, which is ``±u (t2 − t1)/s2`` where both
+    have one sign)."""
+    tc = np.maximum(tb, shift)
+    z = (x - u * (tc - shift)) / s2
+    a = np.abs(z)
+    ia = ierfc(a)
+    b1 = b0 + 1
+    z1, z2 = z[b0], z[b1]
+    same = np.sign(z1) * np.sign(z2) >= 0
+    lin = np.where(same, np.sign(z1 + z2) * u * (tc[b1] - tc[b0]) / s2[b0], a[b0] - a[b1])
+    return np.asarray((s2[b0] / u) * (lin + ia[b0] - ia[b1]), dtype=float)
+
+
+def palazzi_means(tb: FloatArray, x: FloatArray, u: float, duration_s: float, s2: FloatArray,
+                  b0: IntArray) -> FloatArray:
+    """Exact mean over each interval ``[tb[b0], tb[b0 + 1]]`` of
+    ``½[erf((x − u max(t − T, 0))/s2) − erf((x − u t)/s2)]``
+    (:func:`plumecast.nearfield.gaussian.finite_duration_factor`; 0 where the interval is empty)."""
+    t1, t2 = tb[b0], tb[b0 + 1]
+    span = t2 - t1
+    trail = _edge_integrals(tb, x, s2, u, 0.0, b0)
+    # the lead edge is still at the source up to the release end, then moves with the wind
+    held = np.clip(duration_s, t1, t2) - t1
+    lead = held * erf(x[b0] / s2[b0]) + _edge_integrals(tb, x, s2, u, duration_s, b0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = 0.5 * (lead - trail) / span
+    return np.asarray(np.where(span > 0, np.clip(mean, 0.0, 1.0), 0.0), dtype=float)
+
+
+def gauss_means(tb: FloatArray, x: FloatArray, u: float, sx: FloatArray, b0: IntArray) -> FloatArray:
+    """Exact mean over each interval ``[tb[b0], tb[b0 + 1]]`` of ``exp(−(x − u t)²/2σ_x²)`` (0 where
+    the interval is empty): ``√π s2/(2u) [erf(a2) − erf(a1)]``, ``a = (u t − x)/s2``, ``s2 = √2 σ_x``,
+    through ``erfc(|a|)`` at each boundary (no cancellation where both are on one side)."""
+    s2 = math.sqrt(2.0) * sx
+    a = (u * tb - x) / s2
+    ec = erfc(np.abs(a))
+    b1 = b0 + 1
+    a1, a2, e1, e2 = a[b0], a[b1], ec[b0], ec[b1]
+    diff = np.where((a1 > 0) & (a2 > 0), e1 - e2,
+                    np.where((a1 < 0) & (a2 < 0), e2 - e1, np.sign(a2) * (1.0 - e2) - np.sign(a1) * (1.0 - e1)))
+    span = tb[b1] - tb[b0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (_SQRT_PI * s2[b0] / (2.0 * u)) * diff / span
+    return np.asarray(np.where(span > 0, np.maximum(mean, 0.0), 0.0), dtype=float)
+
+
+def exact_means(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray) -> FloatArray:
+    """Exact interval means of the zones' concentration at (x, y), shape (time, place): the
+    profile of :func:`~plumecast.nearfield.zones.plume.concentration_series` integrated over
+    each interval from its advective front on (a passive puff's mean held at the pure vapour's
+    density). The intervals run from the release start to each of ``ends_s``. [kg m-3]"""
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    xp = np.maximum(x, 1e-3)
+    sy, sz = _sigmas(setup, xp)
+    u = setup.wind_speed_m_s
+    ends = np.asarray(ends_s, dtype=float)
+    begins = np.concatenate([[0.0], ends[:-1]])
+    cap = math.inf
+    if setup.dense is not None:
+        if setup.duration_s > 0:
+            a, sx, _ = dense_finite_parts(setup, xp)
+            amplitude = a * lateral_factor(setup, xp, y)
+            kind = "palazzi"
+        else:
+            sx = sy
+            from plumecast.nearfield.zones.plume import dense_axis_concentration
+
+            amplitude = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
+            kind = "gauss"
+    else:
+        sx = sy
+        v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
+        if setup.duration_s > 0:
+            q = setup.mass_kg / setup.duration_s
+            steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
+            amplitude = cap_at_pure_vapour(steady, setup.pure_vapour_kg_m3)
+            kind = "palazzi"
+        else:  # M along across V, along = exp(...)/(√(2π) σ_x), as puff_concentration
+            s = np.maximum(sy, 1e-9)
+            across = np.exp(-(y**2) / (2 * s**2)) / (np.sqrt(2 * np.pi) * s)
+            amplitude = setup.mass_kg * across * v / (np.sqrt(2 * np.pi) * s)
+            cap = setup.pure_vapour_kg_m3
+            kind = "gauss"
+    sx = np.maximum(np.asarray(sx, dtype=float), 1e-9)
+    front = front_time_s(xp, sx, u)
+    # only the intervals from the front to where the air has gone by (the series' windows, windowed.py:
+    # erf is ±1 from 6.05 on, and the Gaussian 0 from 38.7 σ; what the integrals hold beyond, after the
+    # cloud has passed, is some 1e-15 of the amplitude at most, far below any onset floor): the others 0
+    if kind == "palazzi":
+        gone = setup.duration_s + (xp + ERF_WINDOW * math.sqrt(2.0) * sx) / u
+    else:
+        gone = (xp + GAUSS_WINDOW * sx) / u
+    i0 = np.searchsorted(ends, front, side="right")
+    i1 = np.minimum(np.searchsorted(begins, gone, side="left") + 1, ends.size)
+    i1 = np.where(x > 0, np.maximum(i1, i0), i0)
+    own, k, _ = ragged(i0, i1)
+    # each place's boundaries: its first interval's start (or the front within it), then the ends
+    owner_b, m, off = ragged(np.zeros_like(i0), np.where(i1 > i0, i1 - i0 + 1, 0))
+    kb = i0[owner_b] + m - 1
+    tb = np.where(m == 0, np.maximum(begins[i0[owner_b]] if ends.size else 0.0, front[owner_b]),
+                  ends[np.maximum(kb, 0)])
+    b0 = off[:-1][own] + (k - i0[own])  # the boundary each interval starts at
+    t1, t2 = tb[b0], tb[b0 + 1]
+    if kind == "palazzi":
+        g = palazzi_means(tb, xp[owner_b], u, setup.duration_s, math.sqrt(2.0) * sx[owner_b], b0)
+    else:
+        g = gauss_means(tb, xp[owner_b], u, sx[owner_b], b0)
+    # times the share of the interval from the front on
+    c = amplitude[own] * g * ((t2 - t1) / (ends[k] - begins[k]))
+    out = np.zeros((ends.size, x.size))
+    out[k, own] = np.minimum(c, cap)
+    return out
+
+
+def arrival_series(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray,
+                   sampled: FloatArray) -> FloatArray:
+    """What the countdowns are read from: per interval, the larger of the exact mean
+    (:func:`exact_means`) and the ``sampled`` mean (the exposure series, (time, place)), which
+    keeps its unknowns (NaN). [kg m-3]"""
+    exact = exact_means(setup, x_m, y_m, ends_s)
+    return np.asarray(np.where(np.isnan(sampled), np.nan, np.fmax(sampled, exact)), dtype=float)
