@@ -91,6 +91,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from plumecast.area_peak import area_steps, other_air
 from plumecast.concentration import receptor_coords
 from plumecast.consequence_metrics import ArrivalFloor
 from plumecast.countermeasures.front import great_circle_m
@@ -191,6 +192,10 @@ class ReceptorExposure:
     #: ``part_peak`` (n_steps, n_sources, n_parts) [kg m-3]; the exposure (``conc``, ``part_c``) is the means
     peak_extra: NDArray[np.float64] | None = None
     part_peak: NDArray[np.float64] | None = None
+    #: ... the area plumes' (:mod:`plumecast.area_peak`; in ``peak_extra`` at the receptors) at their spots
+    #: (n_steps, n_spot) and at the discs' parts (n_steps, n_parts) [kg m-3]
+    area_spot_peak: NDArray[np.float64] | None = None
+    area_part_peak: NDArray[np.float64] | None = None
     #: for the countdowns' floor only (:meth:`arrival_floor`): per step, the earliest time [s after the run start]
     #: the point releases' near-field air of the step can be at each receptor (a disc's: its parts' earliest),
     #: ``front_s`` (n_steps, n_receptor), and at each part, ``part_front_s`` (n_steps, n_parts) (inf: none of it;
@@ -392,6 +397,7 @@ class ExposureSampler:
         self.area: AreaNearField | None = None
         self.spot_extra = np.zeros((self.n_tags, n_steps, 0))
         self.area_part_c = np.zeros((self.n_tags, n_steps, 0))
+        self.area_peak, self.area_spot_peak, self.area_part_peak = (np.zeros((n_steps, 0)) for _ in range(3))  # area_peak
         self._no_area = no_area_kernel()
         self._kmass: NDArray[np.float64] | None = None  # the kernels' ring-shell buffers, reused call after call
         self._kcount: NDArray[np.int64] | None = None
@@ -410,6 +416,9 @@ class ExposureSampler:
         n = 0 if area is None else area.spot_receptors.size
         self.spot_extra = np.zeros((self.n_tags, self.n_steps, n))
         self.area_part_c = np.zeros((self.n_tags, self.n_steps, 0 if area is None else int(area.part_ptr[-1])))
+        self.area_peak = np.zeros((self.n_steps, 0 if area is None else len(self.receptors)))
+        self.area_spot_peak = np.zeros((self.n_steps, n))
+        self.area_part_peak = np.zeros(self.area_part_c.shape[1:])
 
     def _host_shells(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         nrec = len(self.receptors)
@@ -465,17 +474,8 @@ class ExposureSampler:
         if self.near:
             for k in range(nsteps):
                 self._near_field_step(step0 + k, wind_at)
-        if self.area is not None:
-            cols = self.area.spot_receptors
-            for k in range(nsteps):
-                before = self.conc[:, step0 + k, cols]  # a copy (fancy index)
-                spot = np.zeros((self.n_tags, cols.size))
-                parts = np.zeros((self.n_tags, self.area_part_c.shape[2]))
-                self.area.add_step(step0 + k, self.conc[:, step0 + k, :], self.near_hit, wind_at, self.burn_s, spot,
-                                   parts)
-                self.area_part_c[:, step0 + k, :] = parts
-                # the spot's air beyond the plumes' mean over the disc
-                self.spot_extra[:, step0 + k, :] = spot - (self.conc[:, step0 + k, cols] - before)
+        if self.area is not None:  # with their peaks within the steps, for the countdowns (module area_peak)
+            area_steps(self, step0, nsteps, wind_at)
 
     def _near_field_step(self, step: int, wind_at: Any) -> None:
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
@@ -638,10 +638,11 @@ class ExposureSampler:
             part_receptors=self.part_receptors, part_ptr=self.samples.ptr, part_weight=self.samples.weight,
             part_c=self.part_c, part_tag=self.part_tag, part_early=self.part_early,
             peak_extra=self.peak_extra, part_peak=self.part_peak, front_s=self.front_s,
-            part_front_s=self.part_front_s, other_air=np.maximum(self.conc.sum(axis=0) - self.nf_air, 0.0),
+            part_front_s=self.part_front_s, other_air=other_air(self),
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
+            area_spot_peak=self.area_spot_peak, area_part_peak=self.area_part_peak,
         )
 
 

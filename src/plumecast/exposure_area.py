@@ -117,6 +117,15 @@ class AreaNearField:
     #: each source's table rows and weight at the step last asked for (``_tables_at``)
     _rows_held: tuple[float, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] | None = field(
         default=None, repr=False)
+    #: the coarse peaks' rates (:func:`plumecast.area_peak.peak_rates`): each group's largest rate over each step
+    #: and the one before, over its base rate, (group, step), and its emission integral; :meth:`add_step` reads them
+    #: in place of the steps' own while ``_peak_mode``, and ``_steady_now`` says whether its step's own air was made
+    #: from the steady winds' overlaps (then the peaks' are too)
+    peak_coarse: tuple[NDArray[np.float64], NDArray[np.float64]] | None = field(default=None, repr=False)
+    _peak_mode: bool = field(default=False, repr=False)
+    _steady_now: bool = field(default=False, repr=False)
+    #: how many receptors' finer bounds were read, over the steps (their cost: :func:`plumecast.area_peak.area_peaks`)
+    peak_refined: int = 0
     #: the pairs' winds of the last step whose plume bands were marked, and its marks (``set_bands``)
     _band_last: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.uint8]] | None = field(
         default=None, repr=False)
@@ -128,6 +137,21 @@ class AreaNearField:
     _candidates: tuple[Any, ...] | None = field(default=None, repr=False)
     #: ... and the bins of the parts' points (_steady_parts)
     _part_overlaps: tuple[Any, ...] | None = field(default=None, repr=False)
+    #: for the plumes' peaks within the steps (:mod:`plumecast.area_peak`): the parts of
+    #: a step their rates are read on, each group's emission integral on them of its largest rate over the
+    #: part before each part, the emission bin of each part, and per step whether the rates within it (over
+    #: the step before each part) differ from the step's mean rate; None: never (a steady release)
+    peak_parts: int = 1
+    peak_cum: NDArray[np.float64] | None = field(default=None, repr=False)
+    peak_bins: NDArray[np.int64] | None = field(default=None, repr=False)
+    peak_differs: NDArray[np.bool_] | None = field(default=None, repr=False)
+    #: the levels the countdowns read (:class:`plumecast.area_peak.Stakes`); None: every place is at stake. The
+    #: parts' finer bound is read only where the coarse one reaches a level not yet reached
+    #: (:func:`~plumecast.area_peak.area_peaks`)
+    peak_levels: Any = field(default=None, repr=False)
+    #: what the places' air has reached so far (:class:`plumecast.area_peak.Seen`; made again from the exposure
+    #: after a resume)
+    peak_seen: Any = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -222,6 +246,9 @@ class AreaNearField:
             breathing_height_m=float(breathing_height_m), class_index=class_index,
             mixing_height_m=float(mixing_height_m), boundary_at=boundary_at if from_met else None,
         )
+        from plumecast.area_peak import peak_rates
+
+        peak_rates(out, groups, factor)
         if not from_met:
             # each area source's group table (the class and lid of the whole run)
             for s in out.near_sources:
@@ -325,6 +352,11 @@ class AreaNearField:
         """``(group, step)``: each group's emission rate in each step over its base rate."""
         return np.ascontiguousarray(np.diff(self.cum, axis=1) / self.dt_s)
 
+    @property
+    def _now_rates(self) -> NDArray[np.float64]:
+        """The rates :meth:`add_step` reads: the steps' own, or the coarse peaks' (``_peak_mode``)."""
+        return self.peak_coarse[0] if self._peak_mode and self.peak_coarse is not None else self._rates
+
     def _overlap_size(self, u_e: NDArray[np.float64], v_n: NDArray[np.float64],
                       pair_src: NDArray[np.int64] | None = None) -> int:
         """The number of (pair, bin) overlaps :func:`area_plume_overlaps` would hold for the
@@ -392,25 +424,29 @@ class AreaNearField:
         burn = np.full(self.rec_ptr.size - 1, np.inf) if burn_s is None else np.asarray(burn_s, np.float64)
         # the near sources' only: the others' winds and tables are never read (0, or fixed rows)
         key = tuple(a[self.near_sources] for a in (u_e, v_n, row_a, row_b, w_b))
-        steady = self._last_key is not None and all(
-            np.array_equal(a, b, equal_nan=True) for a, b in zip(key, self._last_key, strict=True))
-        self._last_key = key
-        if not steady:
-            self._overlaps = None
-            self._candidates = None
-            self._part_overlaps = None
-        elif self._overlaps is None and self._overlap_size(u_e, v_n) <= MAX_OVERLAPS:
-            # the same winds and tables as the step before: each pair's share of each travel-distance bin
-            # is the same too, made once from the sample points for the steps they stay so
-            self._overlaps = area_plume_overlaps(
-                self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0,
-                self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q, self.src_radius,
-                self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.tab_s,
-                self.decay_rate_s, self.dry_velocity_m_s)
+        if self._peak_mode:  # the peaks of the step whose own air was just made: made as that was
+            steady = self._steady_now
+        else:
+            steady = self._last_key is not None and all(
+                np.array_equal(a, b, equal_nan=True) for a, b in zip(key, self._last_key, strict=True))
+            self._last_key = key
+            if not steady:
+                self._overlaps = None
+                self._candidates = None
+                self._part_overlaps = None
+            elif self._overlaps is None and self._overlap_size(u_e, v_n) <= MAX_OVERLAPS:
+                # the same winds and tables as the step before: each pair's share of each travel-distance bin
+                # is the same too, made once from the sample points for the steps they stay so
+                self._overlaps = area_plume_overlaps(
+                    self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0,
+                    self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q, self.src_radius,
+                    self.src_reach, u_e, v_n, self.min_wind_m_s, self.tab_d, self.tab_g, self.tab_s,
+                    self.decay_rate_s, self.dry_velocity_m_s)
+            self._steady_now = steady and self._overlaps is not None
         if steady and self._overlaps is not None:  # a step is then a sum over bins
             overlap, pair_ptr = self._overlaps
             area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, self.src_group,
-                             self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, burn, conc, hit)
+                             self._now_rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, burn, conc, hit)
             if spot is not None and self._steady_spots(t_s, u_e, v_n, row_a, row_b, w_b, burn, spot):
                 spot = None
             if parts is not None and self._steady_parts(t_s, u_e, v_n, row_a, row_b, w_b, burn, parts):
@@ -421,10 +457,68 @@ class AreaNearField:
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
-                        self.tab_g, self.tab_s, self.cum, self.bin_of_step, self.cum.shape[0],
+                        self.tab_g, self.tab_s, self.peak_coarse[1] if self._peak_mode and self.peak_coarse is not None
+                        else self.cum, self.bin_of_step, self.cum.shape[0],
                         self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit,
                         spot if spot is not None else _NO_SPOT, self._spot_col if spot is not None else self._no_col,
                         parts if parts is not None else _NO_SPOT, self._part_col if parts is not None else self._no_col)
+
+    def peak_first(self, step: int, winds_at: Any) -> int | None:
+        """Where the plumes' air at step ``step`` can peak above the step's (:func:`plumecast.area_peak.area_peaks`),
+        the first emission step the plumes can still hold air of (at most one step too early); None where none
+        of the emission they hold came at a rate that changed within its step."""
+        if self.peak_cum is None or self.peak_differs is None:
+            return None
+        u_e, v_n = self._winds((step + 1) * self.dt_s, winds_at)
+        s = self.near_sources
+        speed = np.maximum(np.hypot(u_e[s], v_n[s]), self.min_wind_m_s)
+        with np.errstate(invalid="ignore"):
+            back = (self.src_reach + self.src_radius)[s] / speed  # the oldest air the plumes hold [s]
+        if not np.isfinite(back).any():
+            return None
+        first = max(int(math.floor(step - float(np.nanmax(back)) / self.dt_s)) - 1, 0)
+        return first if bool(self.peak_differs[first:step + 1].any()) else None
+
+    def peak_at(self, part: int, n_tags: int, winds_at: Any, burn_s: NDArray[np.float64] | None,
+                spot: NDArray[np.float64] | None, parts: NDArray[np.float64] | None,
+                only: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+        """The plumes at the end of part ``part`` of the steps cut into :attr:`peak_parts` parts, from the
+        largest rates over the part before each part (:attr:`peak_cum`), summed
+        over the tags: at each receptor (returned), at each disc's most exposed point (``spot``, the most
+        of any of its points) and at each part of a disc (``parts``) [kg m-3]
+        (:func:`plumecast.area_peak.area_peaks`); ``only``: at those receptors (and their spots and parts)
+        alone, 0 at the others."""
+        assert self.peak_cum is not None and self.peak_bins is not None
+        dt_part = self.dt_s / self.peak_parts
+        t_s = part * dt_part
+        step_t = (int(math.ceil(part / self.peak_parts - 1e-9))) * self.dt_s  # the winds of the step it ends
+        u_e, v_n = self._winds(step_t, winds_at)
+        row_a, row_b, w_b = self._tables_at(step_t)
+        n_rec = self.rec_ptr.size - 1
+        conc = np.zeros((n_tags, n_rec))
+        burn = np.full(n_rec, np.inf) if burn_s is None else np.asarray(burn_s, np.float64)
+        at_spot = None if spot is None or spot.size == 0 else np.zeros((n_tags, spot.size))
+        at_parts = None if parts is None or parts.size == 0 else np.zeros((n_tags, parts.size))
+        ptr = self.rec_ptr
+        pairs: tuple[Any, ...] = (self.pair_src, self.pair_de, self.pair_dn, self.pair_ext, self.pair_k0, self.pair_nk)
+        if only is not None:  # the pairs of those receptors alone (the others' ranges empty)
+            count = np.where(only, np.diff(self.rec_ptr), 0)
+            ptr = np.concatenate([[0], np.cumsum(count)]).astype(np.int64)
+            pick = np.repeat(self.rec_ptr[:-1] - ptr[:-1], count) + np.arange(int(ptr[-1]))
+            pairs = tuple(np.ascontiguousarray(a[pick]) for a in pairs)
+        area_plume_step(t_s, dt_part, ptr, pairs[0], pairs[1], pairs[2], pairs[3], pairs[4], pairs[5], _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
+                        self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
+                        self.tab_g, self.tab_s, self.peak_cum, self.peak_bins, self.cum.shape[0],
+                        self.decay_rate_s, self.dry_velocity_m_s, burn, conc, np.zeros(n_rec, np.bool_),
+                        at_spot if at_spot is not None else _NO_SPOT,
+                        self._spot_col if at_spot is not None else self._no_col,
+                        at_parts if at_parts is not None else _NO_SPOT,
+                        self._part_col if at_parts is not None else self._no_col)
+        if spot is not None and at_spot is not None:
+            spot[:] = at_spot.sum(axis=0)
+        if parts is not None and at_parts is not None:
+            parts[:] = at_parts.sum(axis=0)
+        return np.asarray(conc.sum(axis=0), dtype=float)
 
     def _steady_parts(self, t_s: float, u_e: NDArray[np.float64], v_n: NDArray[np.float64], row_a: NDArray[np.int64],
                       row_b: NDArray[np.int64], w_b: NDArray[np.float64], burn: NDArray[np.float64],
@@ -472,7 +566,7 @@ class AreaNearField:
                                    first, last, full, n_bins, ptr, np.unique(src[kept]), owner)
         col_ptr, src, lo, hi, first, last, full, n_bins, ptr, used, owner = self._part_overlaps
         area_parts_apply(t_s, self.dt_s, col_ptr, src, lo, hi, first, last, full, n_bins, ptr, used, self.src_group,
-                         burn[owner], self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, parts)
+                         burn[owner], self._now_rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, parts)
         return True
 
     def _steady_spots(self, t_s: float, u_e: NDArray[np.float64], v_n: NDArray[np.float64], row_a: NDArray[np.int64],
@@ -509,7 +603,8 @@ class AreaNearField:
             self._candidates = (cand_ptr, overlap, ov_ptr, first_nz, last_nz)
         cand_ptr, overlap, ov_ptr, lo, hi = self._candidates
         area_spot_apply(t_s, self.dt_s, self.rec_ptr, cand_ptr, overlap, ov_ptr, lo, hi, self.src_group[self.pair_src],
-                        burn, self._rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, spot, self._spot_col)
+                        burn, self._now_rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, spot,
+                        self._spot_col)
         return True
 
 

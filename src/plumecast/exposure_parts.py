@@ -161,7 +161,7 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         np.subtract(exposure.area_part_c[:, :, p_sl], mean_by_disc[rec][:, :, None], out=conc[:, :, c_sl])
         conc[:, :, c_sl] += base[:, :, None]
     np.maximum(conc, 0.0, out=conc)  # rounding of the mean's difference
-    peak_extra = _peak_columns(exposure, cols, slot, point_split)
+    peak_extra = _peak_columns(exposure, cols, slot, point_split, spots, area_slot)
     front_s, other_air = _front_columns(exposure, cols, slot, point_split)
     r = exposure.receptors.take(parent)
     receptors = Receptors(name=r.name, lat=r.lat, lon=r.lon, population=r.population * share, country=r.country)
@@ -170,6 +170,7 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         near_field=np.asarray(exposure.near_field)[parent], kernel_radius_m=np.asarray(exposure.kernel_radius_m)[parent],
         part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None, part_early=None,
         spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None,
+        area_spot_peak=None, area_part_peak=None,
         peak_extra=peak_extra, part_peak=None, front_s=front_s, part_front_s=None, other_air=other_air)
     return expanded, parent, share, kind
 
@@ -199,20 +200,36 @@ def _front_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot
 
 
 def _peak_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot: NDArray[np.int64],
-                  point_split: set[int]) -> NDArray[np.float64] | None:
-    """Per column of :func:`by_part_kinds` (``cols``: (receptor, part)), the point releases' near-field air's
-    peak within each step above its mean (:attr:`ReceptorExposure.peak_extra`), (n_steps, n_columns): a
-    point's own, a part's summed over the sources, 0 for the rest of a disc, a spot and an area plume's
-    part (the point releases' plumes reach them below a thousandth of their air, or not at all)."""
+                  point_split: set[int], spots: NDArray[np.int64] | None = None,
+                  area_slot: NDArray[np.int64] | None = None) -> NDArray[np.float64] | None:
+    """Per column of :func:`by_part_kinds` (``cols``: (receptor, part)), the near-field air's peak within
+    each step above its mean (:attr:`ReceptorExposure.peak_extra`), (n_steps, n_columns): a receptor's
+    own; a point release's part's summed over the sources, with its disc's area plumes' (the disc's mean of
+    them is in the part's air), and the rest of such a disc the area plumes' alone (the point releases'
+    plumes reach it below a thousandth of its air, or not at all); a spot and an area plume's part the area
+    plumes' there (:mod:`plumecast.area_peak`), the rest of its disc the most of its other parts'."""
     if exposure.peak_extra is None:
         return None
     out = np.zeros((exposure.conc.shape[1], len(cols)))
     part_peak, ptr = exposure.part_peak, exposure.part_ptr
+    at_spot, at_part, area_ptr = exposure.area_spot_peak, exposure.area_part_peak, exposure.area_part_ptr
     for col, (rec, part) in enumerate(cols):
-        if part == -1:
+        if part == -1 or (rec in point_split and part == -2):
             out[:, col] = exposure.peak_extra[:, rec]
         elif part >= 0 and rec in point_split and part_peak is not None and ptr is not None:
-            out[:, col] = part_peak[:, :, int(ptr[slot[rec]]) + part].sum(axis=1)
+            out[:, col] = part_peak[:, :, int(ptr[slot[rec]]) + part].sum(axis=1) + exposure.peak_extra[:, rec]
+        elif part == -3 and spots is not None and at_spot is not None and at_spot.shape[1]:
+            out[:, col] = at_spot[:, spots[rec]]
+        elif area_slot is not None and area_ptr is not None and at_part is not None and at_part.shape[1]:
+            j = int(area_slot[rec])
+            first = int(area_ptr[j])
+            if part >= 0:
+                out[:, col] = at_part[:, first + part]
+            else:  # the rest: the parts its people are in are those not among the disc's columns
+                mine = {p for r, p in cols if r == rec and p >= 0}
+                rest = [first + k for k in range(int(area_ptr[j + 1]) - first) if k not in mine]
+                if rest:
+                    out[:, col] = at_part[:, rest].max(axis=1)
     return out
 
 

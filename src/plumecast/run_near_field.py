@@ -583,11 +583,16 @@ def area_plumes(scenario: Scenario, sched: ReleaseSchedule, agent: Any, source: 
     """The area releases (city discs) whose air the receptors near them get as a plume
     (:mod:`plumecast.exposure_area`); None without a near field or an area release.
     ``boundary_at``: the met's boundary layer, for ``near_field.stability: auto``."""
+    from plumecast.area_peak import stake_levels
+
     nf = scenario.near_field
     r = sampler_x.receptors
-    return AreaNearField.build(
+    area = AreaNearField.build(
         sched.groups, sched.emitted_kg, scenario.time_step_s, source, np.asarray(r.lat, float),
         np.asarray(r.lon, float), sampler_x.extent, sampler_x.bin_of_step, distance_m=nf.distance_km * 1000.0, stability=nf.stability,
         mixing_height_m=scenario.turbulence.mixing_height_m, min_wind_m_s=NEAR_FIELD_MIN_WIND_M_S,
         breathing_height_m=BREATHING_HEIGHT_M, decay_rate_s=float(getattr(agent, "decay_rate_s", 0.0)),
         dry_velocity_m_s=dry_velocity_m_s, boundary_at=boundary_at)
+    if area is not None:  # the levels the countdowns read, for where the plumes' peaks are refined
+        area.peak_levels = stake_levels(agent)
+    return area

@@ -225,6 +225,24 @@ def shelter_tail_steps(plans: Sequence[PlanConfig], dt_s: float) -> int:
     return int(np.ceil(hours * 3600.0 / float(dt_s) - 1e-9))
 
 
+#: the most (tag, step, column) flags :func:`evaluate_plans` keeps for :func:`_plan_scale` (1 byte each)
+_HELD_MAX = 200_000_000
+
+
+def _plan_scale(w: NDArray[np.float64], c: NDArray[np.float64], cols: NDArray[np.int64],
+                held: NDArray[np.bool_] | None) -> NDArray[np.float64]:
+    """(step, column of ``cols``): the largest weight ``w`` the plan keeps of the tags with air there (``c``
+    (tag, step, receptor); ``held``: ``c[:, :, cols] > 0`` where made), for the peaks within the steps: the
+    weights' distinct values from the largest, each where a tag of it has air and no larger one has."""
+    scale = np.zeros((c.shape[1], cols.size))
+    for v in np.unique(w[w > 0.0])[::-1]:
+        tags = np.flatnonzero(w == v)
+        some = (held[tags].any(axis=0) if held is not None
+                else np.logical_or.reduce([c[t][:, cols] > 0.0 for t in tags]))
+        scale[(scale == 0.0) & some] = v
+    return scale
+
+
 def _tag_sum(w: NDArray[np.float64], c: NDArray[np.float64], out: NDArray[np.float64]) -> None:
     """``out = sum_t w[t] c[t]`` (``out`` zero on entry), tag after tag; the tags a plan
     removes entirely (weight 0) are left out, the others added whole where their weight is 1
@@ -383,6 +401,10 @@ def evaluate_plans(
     ts, te, tg = (np.asarray(exposure.tag_start_h, float), np.asarray(exposure.tag_end_h, float),
                   np.asarray(exposure.tag_group, np.int64))
     fa = np.full(n_rec, np.nan) if front_arrival_s is None else np.asarray(front_arrival_s, dtype=float)
+    # where each tag has air at the peaks' columns, made once for all the variants (where it fits)
+    held: NDArray[np.bool_] | None = None
+    if peak is not None and peak_cols.size and c.shape[0] * c.shape[1] * peak_cols.size <= _HELD_MAX:
+        held = c[:, :, peak_cols] > 0.0
     outcomes = []
     for plan, term_h in variants:  # each on its own: a column's figures are its own series' (held once)
         w = tag_weights(ts, te, tg, plan_cuts(plan, release_names, term_h))
@@ -393,9 +415,7 @@ def evaluate_plans(
         np.maximum(air, 0.0, out=air)
         scale = None
         if peak is not None and peak_cols.size:  # passing clouds: the largest weight the plan keeps there
-            scale = np.zeros((c.shape[1], peak_cols.size))
-            for t in np.flatnonzero(w):
-                np.maximum(scale, np.where(c[t][:, peak_cols] > 0.0, w[t], 0.0), out=scale)
+            scale = _plan_scale(w, c, peak_cols, held)
         measures = [m for m in plan.measures if measure_kind(m) in ("shelter", "evacuation")]
         if measures and cohort_fn is None and scale is not None and peak is not None:
             # the most the outdoor air reaches within each step, for what sheltering people can breathe then
