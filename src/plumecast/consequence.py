@@ -128,6 +128,7 @@ def assess(
     issued_at: Any = None,
     arrival_floor: ArrivalFloor | None = None,
     arrival_series: xr.DataArray | None = None,
+    arrival_peak: xr.DataArray | None = None,
 ) -> xr.Dataset:
     """Consequences of a concentration series at each receptor.
 
@@ -174,6 +175,13 @@ def assess(
         interval's true mean where ``concentration``'s are approximate (zones: the sampled means,
         :func:`plumecast.nearfield.zones.arrival.arrival_series`), the sheltered ones through the same
         building. Every other figure is read from ``concentration``. None: the countdowns from it too.
+    arrival_peak : xarray.DataArray, optional
+        The most of the outdoor air within each interval, as ``concentration`` (zones:
+        :func:`plumecast.nearfield.zones.arrival.arrival_peaks`): the sheltered countdowns are then read
+        from the building fed with it, which bounds the indoor air from above at every moment, at the moment
+        that bound reaches the level (:func:`plumecast.consequence_metrics.sheltered_bound`), so they are
+        never later than the indoor air's own. Taken as at least ``arrival_series`` and ``concentration``.
+        None: the sheltered countdowns from the interval means through the building.
 
     Returns
     -------
@@ -220,8 +228,16 @@ def assess(
             raise ValueError(f"arrival_series has shape {arrival.shape}, the concentration {values.shape}; "
                              "expected the same (time, receptor)")
         arrival = np.where(np.isfinite(arrival), np.fmax(arrival, values), values)
+    peak = None
+    if arrival_peak is not None:
+        peak, _ = concentration_kg_m3(arrival_peak, mw, temperature_k, pressure_pa)
+        if peak.shape != values.shape:
+            raise ValueError(f"arrival_peak has shape {peak.shape}, the concentration {values.shape}; "
+                             "expected the same (time, receptor)")
+        low = values if arrival is None else arrival
+        peak = np.where(np.isfinite(peak), np.fmax(peak, low), low)
     outdoor, sheltered, indoor = block_metrics(values, ctx, weights, ach, keep_timeseries, floor=arrival_floor,
-                                               arrival=arrival)
+                                               arrival=arrival, arrival_peak=peak)
 
     warnings = agent.data_warnings(probit_set) + notes
     receptor_ids = concentration["receptor"].values if "receptor" in concentration.coords else np.arange(nrec)

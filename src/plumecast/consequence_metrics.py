@@ -12,6 +12,7 @@ block by block so that memory stays bounded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,6 +258,7 @@ def _first_index(exceed: NDArray[np.bool_], pos: NDArray[np.bool_], thr: NDArray
 def series_metrics(
     e: NDArray[np.float64], ctx: ExposureContext, tail: tuple[NDArray[np.float64], Any] | None = None,
     floor: ArrivalFloor | None = None, arrival: NDArray[np.float64] | None = None,
+    crossing: Callable[[NDArray[np.intp], NDArray[np.float64]], NDArray[np.float64]] | None = None,
 ) -> dict[str, NDArray[Any]]:
     """Per-receptor figures for one exposure series ``e`` (time, receptor) [kg m-3].
 
@@ -267,6 +269,11 @@ def series_metrics(
     true mean from above where ``e``'s are approximate (zones: :mod:`plumecast.nearfield.zones.arrival`);
     the first exceedances and their leads (``first{level}``, ``lead{level}``, ``floor{level}``) are then
     read from it, with its own onset, and every other figure from ``e``. None: all from ``e``.
+
+    ``crossing``: with ``arrival`` the most of the air within each step (not its mean), when the air
+    reaches the level in step ``first`` given that level (``thr``, (time, receptor)), each as seconds
+    after the step's start (0: its start); the countdown is then that moment, not the means' bound
+    (:func:`_lead_s`). For the sheltered countdowns of :func:`block_metrics` (:func:`sheltered_bound`).
 
     ``tail``: ``(C_end [kg m-3], lambda [s-1])`` of people who stay indoors after the
     series ends; their toxic load then includes :func:`tail_load` (the gas still in
@@ -331,7 +338,7 @@ def series_metrics(
                 exceed = arrival / thr >= 1.0 if level == 3 else arrival >= thr
             first = _first_index(exceed, pos_a, thr, gaps)
         out[f"first{level}"] = first
-        out[f"lead{level}"] = _lead_s(e_at, thr, first, ctx)
+        out[f"lead{level}"] = -crossing(first, thr) if crossing is not None else _lead_s(e_at, thr, first, ctx)
         if floor is not None:
             out[f"floor{level}"] = floor.at(first, thr[np.maximum(first, 0), np.arange(nrec)] if ntime else
                                             np.full(nrec, np.nan))
@@ -404,6 +411,53 @@ def _join(key: str, parts: list[NDArray[Any]]) -> NDArray[Any]:
     return np.concatenate(parts, axis=-1)
 
 
+def sheltered_bound(
+    peak: NDArray[np.float64], ctx: ExposureContext, weights: NDArray[np.float64], ach: Any,
+) -> tuple[NDArray[np.float64], Callable[[NDArray[np.intp], NDArray[np.float64]], NDArray[np.float64]]]:
+    """The most of the air people sheltering breathe within each step, from the most of the outdoor air
+    within it (``peak``, (time, receptor) [kg m-3]), and when that bound reaches a level (for
+    :func:`series_metrics`'s ``crossing``).
+
+    The building (:mod:`plumecast.shelter`) is linear, ``dC_in/dt = λ (C_out − C_in)`` from clean air,
+    so an outdoor air that is nowhere lower gives an indoor air that is nowhere lower at every moment
+    (the difference ``D`` obeys ``dD/dt = λ (ΔC_out) − λ D >= −λ D`` from ``D = 0``). Fed with each
+    step's most of the outdoor air, held over the step (exact per step, at the step's rates ``ach``),
+    the indoor air ``B`` bounds the building's air under the true outdoor air from above at every
+    moment; within a step it relaxes monotonically towards the step's value, so its most there is at
+    the step's start or end. People inside for the whole step (``weights`` 1) breathe at most that;
+    outdoors part of it, at most the larger of it and the outdoor air's most. The level a step is
+    compared with is the AEGL read at the step's end (the longest duration, the lowest level), so no
+    moment of a step whose bound stays below it can reach it.
+
+    The crossing: where people are inside for the whole step and ``B`` rises through the level ``L``
+    within it, at ``τ = ln((P − B0)/(P − L))/λ`` after its start (``P`` the step's outdoor most, ``B0``
+    the indoor air at its start: the exact moment ``B`` reaches ``L``, no later than the building's
+    true air does); otherwise the step's start."""
+    dt = ctx.end_s - ctx.begin_s
+    b_mean, b_end = indoor_concentration(peak, dt, ach)
+    del b_mean
+    b_start = np.concatenate([np.zeros((1,) + peak.shape[1:]), b_end[:-1]], axis=0)
+    b_max = np.maximum(b_start, b_end)
+    w = weights[:, None]
+    most = np.where(w >= 1.0, b_max, np.where(w <= 0.0, peak, np.maximum(peak, b_max)))
+    rate = np.broadcast_to(np.asarray(ach, dtype=float) / SECONDS_PER_HOUR, peak.shape)
+
+    def crossing(first: NDArray[np.intp], thr: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.zeros(first.shape, dtype=np.float64)
+        cols = np.nonzero(first >= 0)[0]
+        if cols.size == 0:
+            return out
+        k = first[cols]
+        level, b0, b1, p = thr[k, cols], b_start[k, cols], b_end[k, cols], peak[k, cols]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rises = (weights[k] >= 1.0) & (b0 < level) & (level <= b1) & (p > level)
+            tau = np.log1p((level - b0) / (p - level)) / rate[k, cols]
+        out[cols] = np.where(rises, np.clip(np.where(rises, tau, 0.0), 0.0, dt[k]), 0.0)
+        return out
+
+    return np.asarray(most, dtype=float), crossing
+
+
 def block_metrics(
     values: NDArray[np.float64],
     ctx: ExposureContext,
@@ -413,6 +467,7 @@ def block_metrics(
     sheltered: bool = True,
     floor: ArrivalFloor | None = None,
     arrival: NDArray[np.float64] | None = None,
+    arrival_peak: NDArray[np.float64] | None = None,
 ) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[Any]], NDArray[np.float64] | None]:
     """:func:`series_metrics` outdoors and for people sheltering, receptor block by block.
 
@@ -427,6 +482,11 @@ def block_metrics(
     floor : the earliest each receptor can reach a level (:class:`ArrivalFloor`), outdoors and sheltered.
     arrival : (time, receptor) what the first exceedances are read from outdoors, and through the same
         building indoors (:func:`series_metrics`'s ``arrival``); None: ``values``. [kg m-3]
+    arrival_peak : (time, receptor) the most of the outdoor air within each step (at least ``values`` and
+        ``arrival``): the sheltered countdowns are then read from the building fed with it, a bound of the
+        indoor air at every moment, and dated at the moment that bound reaches the level
+        (:func:`sheltered_bound`); None: from ``arrival`` (or ``values``) through the building, interval
+        means. [kg m-3]
 
     Returns
     -------
@@ -460,13 +520,18 @@ def block_metrics(
         if ntime and weights[-1] > 0:
             rate_end = (ach_b if np.ndim(ach_b) == 0 else ach_b[-1]) / SECONDS_PER_HOUR
             tail = (c_in_end[-1], rate_end)
-        a_in = None
-        if a_out is not None:  # the indoor air of the bound, as the building takes the outdoor air
+        a_in, cross = None, None
+        if arrival_peak is not None:  # the most of the indoor air of a building fed the outdoor air's most
+            a_in, cross = sheltered_bound(np.ascontiguousarray(arrival_peak[:, lo : lo + block]), ctx, weights,
+                                          ach_b)
+            a_in = np.fmax(a_in, exposure_in)
+        elif a_out is not None:  # the indoor air of the bound, as the building takes the outdoor air
             a_c_in, _ = indoor_concentration(a_out, dt, ach_b)
             a_in = np.fmax(a_c_in if all_inside else (1.0 - weights)[:, None] * a_out + weights[:, None] * a_c_in,
                            exposure_in)
-        for store, series, tl, arr_s in ((res_out, c_out, None, a_out), (res_in, exposure_in, tail, a_in)):
-            for key, arr in series_metrics(series, ctx, tl, fl, arr_s).items():
+        for store, series, tl, arr_s, cr in ((res_out, c_out, None, a_out, None), (res_in, exposure_in, tail, a_in,
+                                                                                   cross)):
+            for key, arr in series_metrics(series, ctx, tl, fl, arr_s, cr).items():
                 store.setdefault(key, []).append(arr)
     outdoor = {k: _join(k, v) for k, v in res_out.items()}
     inside = {k: _join(k, v) for k, v in res_in.items()}

@@ -27,11 +27,20 @@ upper bound of the true mean (so the countdown is never later than the air's), n
 the series the doses, the zones and the peaks are read from (so no level those reach is
 missed or dated later than before). Only the countdowns read it
 (``plumecast.consequence.assess``'s ``arrival_series``).
+
+:func:`arrival_peaks` is the most of the air within each interval (:func:`interval_peaks`, in
+closed form: both profiles rise to one peak and fall), at least that: the sheltered countdowns
+are read from the building fed with it (``assess``'s ``arrival_peak``,
+``plumecast.consequence_metrics.sheltered_bound``), an indoor air nowhere lower than the
+building's under the air itself. The interval means through the building are not such a bound
+(the building weights the recent air more, and where people go inside within an interval its
+mix of outdoor and indoor means can stay below a level the outdoor air reached before they did).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -107,17 +116,33 @@ def gauss_means(tb: FloatArray, x: FloatArray, u: float, sx: FloatArray, b0: Int
     return np.asarray(np.where(span > 0, np.maximum(mean, 0.0), 0.0), dtype=float)
 
 
-def exact_means(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray) -> FloatArray:
-    """Exact interval means of the zones' concentration at (x, y), shape (time, place): the
-    profile of :func:`~plumecast.nearfield.zones.plume.concentration_series` integrated over
-    each interval from its advective front on (a passive puff's mean held at the pure vapour's
-    density). The intervals run from the release start to each of ``ends_s``. [kg m-3]"""
-    x = np.atleast_1d(np.asarray(x_m, dtype=float))
-    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+@dataclass(frozen=True)
+class _Windows:
+    """The zones' plume at some places as an amplitude times a time profile (``kind``: "palazzi", the
+    finite release's factor; "gauss", a puff's ``exp(−(x − u t)²/2σ_x²)``), held at most at ``cap``, and
+    each place's intervals from its advective front to where the air has gone by (every other interval
+    0): interval ``k`` of place ``own`` spans the boundaries ``tb[b0]`` to ``tb[b0 + 1]`` (its start, or
+    the front within it, and its end), those of place ``owner_b``."""
+
+    kind: str
+    amplitude: FloatArray
+    xp: FloatArray
+    sx: FloatArray
+    u: float
+    cap: float
+    own: IntArray
+    k: IntArray
+    owner_b: IntArray
+    tb: FloatArray
+    b0: IntArray
+
+
+def _windows(setup: PlumeSetup, x: FloatArray, y: FloatArray, ends: FloatArray) -> _Windows:
+    """The profile of :func:`~plumecast.nearfield.zones.plume.concentration_series` at (x, y) and the
+    intervals of ``ends`` where it can be non-zero (:class:`_Windows`)."""
     xp = np.maximum(x, 1e-3)
     sy, sz = _sigmas(setup, xp)
     u = setup.wind_speed_m_s
-    ends = np.asarray(ends_s, dtype=float)
     begins = np.concatenate([[0.0], ends[:-1]])
     cap = math.inf
     if setup.dense is not None:
@@ -164,15 +189,64 @@ def exact_means(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray) -> Fl
     tb = np.where(m == 0, np.maximum(begins[i0[owner_b]] if ends.size else 0.0, front[owner_b]),
                   ends[np.maximum(kb, 0)])
     b0 = off[:-1][own] + (k - i0[own])  # the boundary each interval starts at
+    return _Windows(kind, np.asarray(amplitude, dtype=float), xp, sx, u, cap, own, k, owner_b, tb, b0)
+
+
+def exact_means(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray) -> FloatArray:
+    """Exact interval means of the zones' concentration at (x, y), shape (time, place): the
+    profile of :func:`~plumecast.nearfield.zones.plume.concentration_series` integrated over
+    each interval from its advective front on (a passive puff's mean held at the pure vapour's
+    density). The intervals run from the release start to each of ``ends_s``. [kg m-3]"""
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    ends = np.asarray(ends_s, dtype=float)
+    begins = np.concatenate([[0.0], ends[:-1]])
+    w = _windows(setup, x, y, ends)
+    own, k, tb, b0, ob = w.own, w.k, w.tb, w.b0, w.owner_b
     t1, t2 = tb[b0], tb[b0 + 1]
-    if kind == "palazzi":
-        g = palazzi_means(tb, xp[owner_b], u, setup.duration_s, math.sqrt(2.0) * sx[owner_b], b0)
+    if w.kind == "palazzi":
+        g = palazzi_means(tb, w.xp[ob], w.u, setup.duration_s, math.sqrt(2.0) * w.sx[ob], b0)
     else:
-        g = gauss_means(tb, xp[owner_b], u, sx[owner_b], b0)
+        g = gauss_means(tb, w.xp[ob], w.u, w.sx[ob], b0)
     # times the share of the interval from the front on
-    c = amplitude[own] * g * ((t2 - t1) / (ends[k] - begins[k]))
+    c = w.amplitude[own] * g * ((t2 - t1) / (ends[k] - begins[k]))
     out = np.zeros((ends.size, x.size))
-    out[k, own] = np.minimum(c, cap)
+    out[k, own] = np.minimum(c, w.cap)
+    return out
+
+
+def interval_peaks(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray) -> FloatArray:
+    """The most of the zones' concentration at (x, y) within each interval, shape (time, place): the
+    largest of :func:`~plumecast.nearfield.zones.plume.concentration_series` over the interval from
+    its advective front on, in closed form. Both profiles rise to one peak and then fall: a puff's
+    ``exp(−(x − u t)²/2σ_x²)`` peaks at ``x/u``; Palazzi's factor ``½[erf((x − u max(t − T, 0))/s) −
+    erf((x − u t)/s)]`` rises while the release lasts (its trailing erf falls) and afterwards while
+    ``|x − u t| < |x − u (t − T)|`` (its derivative is ``u/(s√π) (e^{−b²} − e^{−a²})``), so it peaks
+    at ``max(T, x/u + T/2)``. An interval's most is then the value at the peak where it lies inside,
+    else the larger of the values at its ends (a passive puff's held at the pure vapour's density).
+    The intervals run from the release start to each of ``ends_s``. [kg m-3]"""
+    from plumecast.nearfield.gaussian import finite_duration_factor
+
+    x = np.atleast_1d(np.asarray(x_m, dtype=float))
+    y = np.atleast_1d(np.asarray(y_m, dtype=float))
+    ends = np.asarray(ends_s, dtype=float)
+    w = _windows(setup, x, y, ends)
+    xb, sb = w.xp[w.owner_b], w.sx[w.owner_b]
+    xi, si = w.xp[w.own], w.sx[w.own]
+    T = setup.duration_s
+    if w.kind == "palazzi":
+        at_b = finite_duration_factor(xb, w.tb, w.u, T, sb)
+        t_peak = np.maximum(T, xi / w.u + 0.5 * T)
+        at_peak = finite_duration_factor(xi, t_peak, w.u, T, si)
+    else:
+        at_b = np.exp(-((xb - w.u * w.tb) ** 2) / (2 * sb**2))
+        t_peak = xi / w.u
+        at_peak = np.ones_like(xi)
+    t1, t2 = w.tb[w.b0], w.tb[w.b0 + 1]
+    g = np.maximum(at_b[w.b0], at_b[w.b0 + 1])
+    g = np.where((t1 < t_peak) & (t_peak < t2), np.maximum(g, at_peak), g)
+    out = np.zeros((ends.size, x.size))
+    out[w.k, w.own] = np.minimum(w.amplitude[w.own] * g, w.cap)
     return out
 
 
@@ -183,3 +257,11 @@ def arrival_series(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray,
     keeps its unknowns (NaN). [kg m-3]"""
     exact = exact_means(setup, x_m, y_m, ends_s)
     return np.asarray(np.where(np.isnan(sampled), np.nan, np.fmax(sampled, exact)), dtype=float)
+
+
+def arrival_peaks(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray, bound: FloatArray) -> FloatArray:
+    """What the sheltered countdowns are read from (``plumecast.consequence.assess``'s ``arrival_peak``):
+    per interval, the larger of the air's most within it (:func:`interval_peaks`) and ``bound`` (the
+    :func:`arrival_series`, (time, place)), which keeps its unknowns (NaN). [kg m-3]"""
+    peak = interval_peaks(setup, x_m, y_m, ends_s)
+    return np.asarray(np.where(np.isnan(bound), np.nan, np.fmax(bound, peak)), dtype=float)

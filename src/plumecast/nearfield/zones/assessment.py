@@ -210,9 +210,12 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     )
     # the countdowns from a bound of each interval's true mean (the series' are 4-sample means, which fall
     # short of it on a front's convex rise and dated arrivals up to 13 s late; session 47)
-    from plumecast.nearfield.zones.arrival import arrival_series
+    # and the sheltered ones from a building fed each interval's most of the outdoor air (a bound of the indoor
+    # air at every moment; the interval means through the building are not one)
+    from plumecast.nearfield.zones.arrival import arrival_peaks, arrival_series
 
     bound = conc.copy(data=arrival_series(setup, x_eval, y_eval, ends, series))
+    most = conc.copy(data=arrival_peaks(setup, x_eval, y_eval, ends, bound.values))
     ds = assess(
         conc,
         result.agent,
@@ -222,6 +225,7 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
         keep_timeseries=False,
         onset_floor_kg_m3=floor,
         arrival_series=bound,
+        arrival_peak=most,
     )
     ds = ds.assign_coords(
         lat=("receptor", np.asarray(rec.lat, dtype=float)[idx], {"units": "degrees_north"}),
