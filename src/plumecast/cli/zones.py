@@ -414,8 +414,9 @@ def _zones_into(sc: Any, out: Path, no_receptors: bool, clock: tuple[Any, Any] =
             console.print(table)
         start, issued = clock
         console.print(
-            "AEGL-2/3 from: the earliest the air can reach the level, given the means of the first interval that "
-            "reaches it and the one before (early, never late)"
+            "AEGL-2/3 from: the earliest the air can reach the level, given the exact means of the first interval "
+            "that reaches it and the one before; sheltered, a building fed each interval's highest outdoor air "
+            "(early, never late)"
             + (f"; time left from the forecast's issue ({clock_text(issued)}"
                + (": no issued_at, so taken as issued at start, as run and compare take it; give issued_at to "
                   "count from the moment it is issued" if issued_from_start else "")
