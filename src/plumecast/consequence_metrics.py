@@ -458,6 +458,38 @@ def sheltered_bound(
     return np.asarray(most, dtype=float), crossing
 
 
+def outdoors_first(outdoor: dict[str, NDArray[Any]], inside: dict[str, NDArray[Any]], ctx: ExposureContext,
+                   start_s: float) -> None:
+    """Give the sheltered figures ``inside`` (:func:`series_metrics` of what people who go inside at ``start_s``
+    [s after the release start] breathe) the outdoor arrival of ``outdoor`` wherever it comes before
+    ``start_s`` and theirs is later or never, in place.
+
+    Until they go in, they breathe the outdoor air itself, so where it reaches a level before then, so does
+    theirs; and the outdoor countdown is never later than the outdoor air. Their own series cannot show it
+    where they go in within a step: that step's value mixes the step's outdoor and indoor means, weighted by
+    the time spent in each, and may stay below a level the outdoor air reached before they went in (12 t of
+    chlorine over 20 min, class D, 3 m/s, 2 km out, inside at 24 min, 300- and 600-s steps: AEGL-3 sheltered
+    "never", the outdoor air's 23.7 min at 10-s steps). Where theirs is n/a (an AEGL unread) it stays so."""
+    for level in ctx.levels:
+        key = f"first{level}"
+        if key not in outdoor or key not in inside:
+            continue
+        f_out, f_in = outdoor[key], inside[key]
+        if ctx.begin_s.size == 0:
+            return
+        t_out = ctx.begin_s[np.maximum(f_out, 0)] - outdoor[f"lead{level}"]
+        t_in = ctx.begin_s[np.maximum(f_in, 0)] - inside[f"lead{level}"]
+        if f"floor{level}" in outdoor:
+            t_out = np.fmax(t_out, outdoor[f"floor{level}"])
+            t_in = np.fmax(t_in, inside[f"floor{level}"])
+        take = (f_out >= 0) & (t_out < start_s) & ((f_in == -1) | ((f_in >= 0) & (t_in > t_out)))
+        if not take.any():
+            continue
+        for name in (key, f"lead{level}", f"floor{level}"):
+            if name in outdoor and name in inside:
+                inside[name] = np.where(take, outdoor[name], inside[name])
+
+
 def block_metrics(
     values: NDArray[np.float64],
     ctx: ExposureContext,
@@ -499,6 +531,8 @@ def block_metrics(
     block = max(1, _CHUNK_ELEMENTS // max(ntime, 1))
     res_out: dict[str, list[NDArray[Any]]] = {}
     res_in: dict[str, list[NDArray[Any]]] = {}
+    inside_at = np.flatnonzero(weights > 0.0)  # when people go inside: within the first step with some indoors
+    start_s = float(ctx.end_s[inside_at[0]] - weights[inside_at[0]] * dt[inside_at[0]]) if inside_at.size else np.inf
     for lo in range(0, nrec, block):
         c_out = np.ascontiguousarray(values[:, lo : lo + block])
         fl = None if floor is None else floor.columns(slice(lo, lo + block))
@@ -529,9 +563,12 @@ def block_metrics(
             a_c_in, _ = indoor_concentration(a_out, dt, ach_b)
             a_in = np.fmax(a_c_in if all_inside else (1.0 - weights)[:, None] * a_out + weights[:, None] * a_c_in,
                            exposure_in)
-        for store, series, tl, arr_s, cr in ((res_out, c_out, None, a_out, None), (res_in, exposure_in, tail, a_in,
-                                                                                   cross)):
-            for key, arr in series_metrics(series, ctx, tl, fl, arr_s, cr).items():
+        got = [series_metrics(series, ctx, tl, fl, arr_s, cr) for series, tl, arr_s, cr in (
+            (c_out, None, a_out, None), (exposure_in, tail, a_in, cross))]
+        if arrival_peak is None:  # (the building fed the outdoor air's most holds it already)
+            outdoors_first(got[0], got[1], ctx, start_s)
+        for store, figures in zip((res_out, res_in), got, strict=True):
+            for key, arr in figures.items():
                 store.setdefault(key, []).append(arr)
     outdoor = {k: _join(k, v) for k, v in res_out.items()}
     inside = {k: _join(k, v) for k, v in res_in.items()}

@@ -327,6 +327,31 @@ def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort]
             res[f"first{level}_s"][at] = np.fmin(res[f"first{level}_s"][at], got)
 
 
+def _outdoors_first(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort], n_rec: int) -> None:
+    """Give each cohort that breathes the outdoor air until an order (a shelter's start, a departure:
+    :attr:`~plumecast.countermeasures.combine.Cohort.outdoor_until_s`) the outdoor arrival (the first cohort's,
+    ``outdoors``, whose series is the outdoor air at every receptor) wherever it comes before that order and
+    theirs is later or never, as ``run`` does (:func:`plumecast.consequence_metrics.outdoors_first`): the step
+    in which they go inside mixes its outdoor and indoor means and may stay below a level the outdoor air
+    reached before (12 t of chlorine over 20 min, class D, 3 m/s, 2 km out, a shelter at 24 min: AEGL-3
+    "never" at 300- and 600-s steps, the outdoor air's 23.7 min at 10-s steps). ``res``'s columns: each
+    cohort's receptors in turn."""
+    if len(groups) < 2 or groups[0].name != "outdoors" or groups[0].outdoor_until_s is None \
+            or not np.isinf(groups[0].outdoor_until_s).all():
+        return
+    for level in (2, 3):
+        first = res[f"first{level}_s"]
+        out = first[:n_rec]
+        for j, g in enumerate(groups[1:], start=1):
+            if g.outdoor_until_s is None:
+                continue
+            until = np.broadcast_to(np.asarray(g.outdoor_until_s, dtype=float), (n_rec,))
+            own = first[j * n_rec:(j + 1) * n_rec]
+            with np.errstate(invalid="ignore"):
+                take = np.isfinite(out) & (out < until) & ~(own <= out)
+            own[take] = out[take]
+
+
 def evaluate_plan(
     exposure: Any,
     agent: Any,
@@ -434,6 +459,7 @@ def evaluate_plans(
         del stack
         if peak is not None and scale is not None:  # passing clouds, outdoors and in shelters
             _peak_arrivals(res, groups, outdoor, peak, peak_cols, scale, time, start, agent, floor)
+        _outdoors_first(res, groups, n_rec)
         del outdoor
         weights = np.stack([np.broadcast_to(np.asarray(g.weight, dtype=float), (n_rec,)) for g in groups])
         lf = res["lethal_fraction"].reshape(k, n_rec)
