@@ -221,21 +221,18 @@ def assess(
     if arrival_floor is not None and arrival_floor.front_s.shape != values.shape:
         raise ValueError(f"arrival_floor has shape {arrival_floor.front_s.shape}, the concentration {values.shape}; "
                          "expected the same (time, receptor)")
-    arrival = None
-    if arrival_series is not None:
-        arrival, _ = concentration_kg_m3(arrival_series, mw, temperature_k, pressure_pa)
-        if arrival.shape != values.shape:
-            raise ValueError(f"arrival_series has shape {arrival.shape}, the concentration {values.shape}; "
+    def at_least(name: str, series: xr.DataArray | None, low: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """``series`` in kg m-3, at least ``low`` (where finite; ``low`` elsewhere); None without it."""
+        if series is None:
+            return None
+        got, _ = concentration_kg_m3(series, mw, temperature_k, pressure_pa)
+        if got.shape != values.shape:
+            raise ValueError(f"{name} has shape {got.shape}, the concentration {values.shape}; "
                              "expected the same (time, receptor)")
-        arrival = np.where(np.isfinite(arrival), np.fmax(arrival, values), values)
-    peak = None
-    if arrival_peak is not None:
-        peak, _ = concentration_kg_m3(arrival_peak, mw, temperature_k, pressure_pa)
-        if peak.shape != values.shape:
-            raise ValueError(f"arrival_peak has shape {peak.shape}, the concentration {values.shape}; "
-                             "expected the same (time, receptor)")
-        low = values if arrival is None else arrival
-        peak = np.where(np.isfinite(peak), np.fmax(peak, low), low)
+        return np.asarray(np.where(np.isfinite(got), np.fmax(got, low), low), dtype=float)
+
+    arrival = at_least("arrival_series", arrival_series, values)
+    peak = at_least("arrival_peak", arrival_peak, values if arrival is None else arrival)
     outdoor, sheltered, indoor = block_metrics(values, ctx, weights, ach, keep_timeseries, floor=arrival_floor,
                                                arrival=arrival, arrival_peak=peak)
 
