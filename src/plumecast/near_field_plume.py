@@ -249,7 +249,8 @@ class NearFieldSource:
         ammonia for 10 min read 159 and 181 ppm in 600-s means, below AEGL-2's 220 ppm, and the city's
         AEGL-2 countdown came 4.5 min late at 600-s steps and never at 900 s (audit 39). Where each kilogram's
         arrival is spread (the Gaussian plume's and the dense cloud's), :meth:`_spread_max_rate`'s bound; the
-        mean where the step's air has no order (the rate at one time).
+        mean where the step's air has no order (the rate at one time). Where the wind changes speed within the
+        step, the largest of the plumes of its middle's and its ends' winds (:meth:`_changed_wind_peak`).
 
         ``front`` (per point, filled in place): for the countdowns only, the earliest time [s after the run
         start] the step's air can be at the point, inf where it has none: the release's first air
@@ -378,9 +379,63 @@ class NearFieldSource:
                     # (in emission time: a window longer than the step, as the travel time shrinks, comes faster)
                     rate = (self._spread_max_rate(a, b, spread_s, travel, since_s, ok)
                             * np.maximum((b - a) / (t1_s - t0_s), 1.0))
-                top = per_rate * np.where(mass > 0.0, rate, 0.0) * np.exp(-self.decay_rate_s * travel)
+                rate = np.where(mass > 0.0, rate, 0.0)
+                ends = self._changed_speeds(wind_at, t0_s, t1_s, speed, speed_span)
+                if ends:  # the wind changes speed within the step: the plumes of its ends' winds too
+                    per_rate, rate = self._changed_wind_peak(xs, ys, ends, per_rate, rate, pg_class, lid_m, a, b,
+                                                             travel, since_s, ok, t1_s - t0_s)
+                top = per_rate * rate * np.exp(-self.decay_rate_s * travel)
                 peak[ok] = np.maximum(cap_at_pure_vapour(top, self.pure_vapour_kg_m3), c[ok])
         return c, bins, early
+
+    def _changed_speeds(self, wind_at: Any, t0_s: float, t1_s: float, speed: float,
+                        speed_span: tuple[float, float] | None) -> list[float]:
+        """The source's carrying speeds at the step's two ends [m s-1] where they differ from the middle's
+        ``speed``; none where no wind since the release began has differed from it (``speed_span``: a steady
+        wind reads no more winds, and its peak is as before, to the bit) or no wind is known."""
+        if wind_at is None or (speed_span is not None and speed_span[0] >= speed and speed_span[1] <= speed):
+            return []
+        return [end for end in (self.source_wind(wind_at, t)[2] for t in (t0_s, t1_s)) if end != speed]
+
+    def _changed_wind_peak(self, xs: NDArray[np.float64], ys: NDArray[np.float64], ends: list[float],
+                           per_rate: NDArray[np.float64], rate: NDArray[np.float64], pg_class: str, lid_m: float,
+                           a: NDArray[np.float64], b: NDArray[np.float64], travel: NDArray[np.float64],
+                           since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_], dt_s: float,
+                           ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The peak's air per unit rate [s m-3] and rate bound [kg s-1] where the wind changes speed within the
+        step (``ends``: the speeds at its ends that differ from the middle's; ``per_rate`` and ``rate``: the
+        middle's). The near field dilutes its air with the wind of the moment, and finer steps read it so: the
+        steady plume's ``1/u`` (sigma_y and sigma_z are Briggs's of the distance alone: they do not change with
+        the speed), and each kilogram's arrival spread over ``sigma_t = sigma_x / u`` (wider, so its lead
+        brings more of the window's air, in a slower wind). Where the wind slows within a step, the air late in
+        it is thicker, and comes sooner, than the middle's wind gives: slowing from 4 to 1 m/s over 15-20 min,
+        AEGL-2 5 km out had read 19.85 and 19.99 min with 600- and 300-s steps, 19.5 with 10-s steps (session
+        47; the 300-s step's mean there was 1/70 of the 10-s steps'). The bound: the largest air per unit rate
+        of the three winds (the slowest's where the plume is not raised, ``1/u`` falling with the speed) times
+        the largest of their rate bounds (:meth:`_spread_max_rate` with each wind's sigma_t, where the spread
+        window brings any air; the top hat's arrivals are not spread and keep the middle's). It is above each
+        of the three winds' peaks; the wind between two met records changes linearly, so with the records at
+        the steps' edges or middles the three span the step's speeds (with a record elsewhere within the step
+        they are its samples). The travel time stays the middle's streak line's (the front is bounded apart:
+        ``speed_span``), and the step's mean, the dose, the middle's wind."""
+        from plumecast.near_field_smear import window_mass
+
+        top_per, top_rate = per_rate, rate
+        some = b > a
+        for end in ends:
+            per_end, _, spread_end = self._per_rate(xs, ys, end, pg_class, lid_m)
+            top_per = np.maximum(top_per, per_end)
+            if spread_end is None or self.emitted_knots is None or not some.any():
+                continue
+            knots, cum = self.emitted_knots
+            since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
+            mass = np.zeros(xs.size)
+            mass[some] = window_mass(knots, cum, a[some], b[some], spread_end[some],
+                                     None if since is None else since[some], lead_s=travel[some])
+            bound = (self._spread_max_rate(a, b, spread_end, travel, since_s, ok)
+                     * np.maximum((b - a) / dt_s, 1.0))
+            top_rate = np.maximum(top_rate, np.where(mass > 0.0, bound, 0.0))
+        return top_per, top_rate
 
     def _spread_max_rate(self, a: NDArray[np.float64], b: NDArray[np.float64], spread_s: NDArray[np.float64],
                          travel: NDArray[np.float64], since_s: NDArray[np.float64] | None,
