@@ -169,16 +169,16 @@ def add_figures(
                             np.datetime64("NaT", "ns"))
             tattrs = {
                 "long_name": f"first time AEGL-{level} may be reached {where}: the earliest the air can "
-                "reach it given the means of the first interval that does and the one before, or the front of the "
-                "near-field air that reaches it where later (NaT: never or n/a)"
+                "reach it, from a bound of the air within each interval (docs/consequence.md, countdowns), or the front "
+                "of the near-field air that reaches it where later (NaT: never or n/a)"
             }
         else:
             when = np.where(hit, axis.release_start + begin, np.nan)
             tattrs = {
                 "units": "s",
                 "long_name": f"first time AEGL-{level} may be reached {where}: the earliest the air can "
-                "reach it given the means of the first interval that does and the one before, or the front of the "
-                "near-field air that reaches it where later (NaN: never or n/a)",
+                "reach it, from a bound of the air within each interval (docs/consequence.md, countdowns), or the front "
+                "of the near-field air that reaches it where later (NaN: never or n/a)",
             }
         ds[f"first_exceedance_aegl{level}{suffix}"] = ("receptor", when, tattrs)
         hours = np.where(hit, begin / 3600.0, np.nan)

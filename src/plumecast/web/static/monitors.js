@@ -106,8 +106,8 @@ export function drawMonitors() {
     : plan
       ? "Ranked by the share of ensemble members reaching AEGL-3 at any time in the whole forecast (not by the slider time, unlike the totals and the disc colours); countdowns to the earliest member's arrival (they err early)."
       : wholeForecast()
-        ? "The folder has no time steps: ranked by the highest level reached, then by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early)."
-        : "Ranked by the highest level reached by the slider time (a city once reached stays listed), the cities not reached yet by their nearest arrival, then by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure) and the highest so far; countdowns to the earliest the air can reach a level, given the means of the first interval that reaches it and the one before (they err early).")
+        ? "The folder has no time steps: ranked by the highest level reached, then by the highest % of AEGL-3 over the whole forecast (consequences.nc); countdowns to the earliest the air can reach a level, from a bound of the air within each interval (they err early, never late)."
+        : "Ranked by the highest level reached by the slider time (a city once reached stays listed), the cities not reached yet by their nearest arrival, then by the highest % of AEGL-3 in the interval ending at the slider time (AEGL for the elapsed exposure) and the highest so far; countdowns to the earliest the air can reach a level, from a bound of the air within each interval (they err early, never late).")
     + ` Countdowns run from ${refText(ref)}; times UTC${v.start ? "" : `; ${originText()}`}.`
     + ` "—": not reached ${forecastEndText(v)}, which is not "safe" after it.`
     + hiddenText(hidden, t, plan, one);
