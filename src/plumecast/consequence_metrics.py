@@ -317,7 +317,6 @@ def series_metrics(
         else:
             exceed = e >= thr
         gaps = ctx.aegl_tables[level]
-        first = _first_index(exceed, pos, thr, gaps)
         if level == 3 and not ctx.lean and gaps is not None and np.isnan(gaps).any():
             # the peak % of AEGL-3 is n/a wherever some step with gas (at or above the onset
             # floor or not: a trace below it too) has an AEGL-3 the table cannot give for the
@@ -328,15 +327,15 @@ def series_metrics(
             with np.errstate(invalid="ignore"):
                 gas = e > 0
             out["pct3"] = np.where((gas & np.isnan(thr)).any(axis=0), np.nan, out["pct3"])
-        e_at = e
+        e_at, pos_at = e, pos
         if arrival is not None:  # the countdowns from the bound of each interval's mean, with its own onset
-            e_at = arrival
+            e_at, pos_at = arrival, pos_a
             thr_a = aegl_threshold(ctx, level, lag_a, onset_a)
             assert thr_a is not None  # the same table as thr's
             thr = thr_a
             with np.errstate(invalid="ignore", divide="ignore"):
                 exceed = arrival / thr >= 1.0 if level == 3 else arrival >= thr
-            first = _first_index(exceed, pos_a, thr, gaps)
+        first = _first_index(exceed, pos_at, thr, gaps)
         out[f"first{level}"] = first
         out[f"lead{level}"] = -crossing(first, thr) if crossing is not None else _lead_s(e_at, thr, first, ctx)
         if floor is not None:
@@ -434,8 +433,7 @@ def sheltered_bound(
     the indoor air at its start: the exact moment ``B`` reaches ``L``, no later than the building's
     true air does); otherwise the step's start."""
     dt = ctx.end_s - ctx.begin_s
-    b_mean, b_end = indoor_concentration(peak, dt, ach)
-    del b_mean
+    _, b_end = indoor_concentration(peak, dt, ach)
     b_start = np.concatenate([np.zeros((1,) + peak.shape[1:]), b_end[:-1]], axis=0)
     b_max = np.maximum(b_start, b_end)
     w = weights[:, None]
@@ -452,7 +450,7 @@ def sheltered_bound(
         with np.errstate(invalid="ignore", divide="ignore"):
             rises = (weights[k] >= 1.0) & (b0 < level) & (level <= b1) & (p > level)
             tau = np.log1p((level - b0) / (p - level)) / rate[k, cols]
-        out[cols] = np.where(rises, np.clip(np.where(rises, tau, 0.0), 0.0, dt[k]), 0.0)
+        out[cols] = np.where(rises, np.clip(tau, 0.0, dt[k]), 0.0)
         return out
 
     return np.asarray(most, dtype=float), crossing
@@ -470,13 +468,13 @@ def outdoors_first(outdoor: dict[str, NDArray[Any]], inside: dict[str, NDArray[A
     the time spent in each, and may stay below a level the outdoor air reached before they went in (12 t of
     chlorine over 20 min, class D, 3 m/s, 2 km out, inside at 24 min, 300- and 600-s steps: AEGL-3 sheltered
     "never", the outdoor air's 23.7 min at 10-s steps). Where theirs is n/a (an AEGL unread) it stays so."""
+    if ctx.begin_s.size == 0:
+        return
     for level in ctx.levels:
         key = f"first{level}"
         if key not in outdoor or key not in inside:
             continue
         f_out, f_in = outdoor[key], inside[key]
-        if ctx.begin_s.size == 0:
-            return
         t_out = ctx.begin_s[np.maximum(f_out, 0)] - outdoor[f"lead{level}"]
         t_in = ctx.begin_s[np.maximum(f_in, 0)] - inside[f"lead{level}"]
         if f"floor{level}" in outdoor:

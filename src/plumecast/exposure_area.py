@@ -357,6 +357,11 @@ class AreaNearField:
         """The rates :meth:`add_step` reads: the steps' own, or the coarse peaks' (``_peak_mode``)."""
         return self.peak_coarse[0] if self._peak_mode and self.peak_coarse is not None else self._rates
 
+    @property
+    def _now_cum(self) -> NDArray[np.float64]:
+        """The emission integral :meth:`add_step` reads: the steps' own, or the coarse peaks' (``_peak_mode``)."""
+        return self.peak_coarse[1] if self._peak_mode and self.peak_coarse is not None else self.cum
+
     def _overlap_size(self, u_e: NDArray[np.float64], v_n: NDArray[np.float64],
                       pair_src: NDArray[np.int64] | None = None) -> int:
         """The number of (pair, bin) overlaps :func:`area_plume_overlaps` would hold for the
@@ -457,8 +462,7 @@ class AreaNearField:
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
-                        self.tab_g, self.tab_s, self.peak_coarse[1] if self._peak_mode and self.peak_coarse is not None
-                        else self.cum, self.bin_of_step, self.cum.shape[0],
+                        self.tab_g, self.tab_s, self._now_cum, self.bin_of_step, self.cum.shape[0],
                         self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit,
                         spot if spot is not None else _NO_SPOT, self._spot_col if spot is not None else self._no_col,
                         parts if parts is not None else _NO_SPOT, self._part_col if parts is not None else self._no_col)
@@ -506,7 +510,8 @@ class AreaNearField:
             ptr = np.concatenate([[0], np.cumsum(count)]).astype(np.int64)
             pick = np.repeat(self.rec_ptr[:-1] - ptr[:-1], count) + np.arange(int(ptr[-1]))
             pairs = tuple(np.ascontiguousarray(a[pick]) for a in pairs)
-        area_plume_step(t_s, dt_part, ptr, pairs[0], pairs[1], pairs[2], pairs[3], pairs[4], pairs[5], _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
+        area_plume_step(t_s, dt_part, ptr, pairs[0], pairs[1], pairs[2], pairs[3], pairs[4], pairs[5],
+                        _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
                         self.tab_g, self.tab_s, self.peak_cum, self.peak_bins, self.cum.shape[0],
                         self.decay_rate_s, self.dry_velocity_m_s, burn, conc, np.zeros(n_rec, np.bool_),

@@ -422,13 +422,13 @@ class NearFieldSource:
 
         top_per, top_rate = per_rate, rate
         some = b > a
+        since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
         for end in ends:
             per_end, _, spread_end = self._per_rate(xs, ys, end, pg_class, lid_m)
             top_per = np.maximum(top_per, per_end)
             if spread_end is None or self.emitted_knots is None or not some.any():
                 continue
             knots, cum = self.emitted_knots
-            since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
             mass = np.zeros(xs.size)
             mass[some] = window_mass(knots, cum, a[some], b[some], spread_end[some],
                                      None if since is None else since[some], lead_s=travel[some])
