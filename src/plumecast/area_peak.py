@@ -193,11 +193,7 @@ def coarse_peaks(area: Any, step: int, n_tags: int, wind_at: Any, burn_s: Any, n
     steady winds a sum over the bins kept for them, one more kernel at most otherwise)."""
     conc = np.zeros((n_tags, area.rec_ptr.size - 1))
     spot, parts = np.zeros((n_tags, n_spot)), np.zeros((n_tags, n_parts))
-    area._peak_mode = True
-    try:
-        area.add_step(step, conc, np.zeros(conc.shape[1], np.bool_), wind_at, burn_s, spot, parts)
-    finally:
-        area._peak_mode = False
+    area.add_step(step, conc, np.zeros(conc.shape[1], np.bool_), wind_at, burn_s, spot, parts, peak=True)
     return conc.sum(axis=0), spot.sum(axis=0), parts.sum(axis=0)
 
 

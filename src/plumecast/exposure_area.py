@@ -119,10 +119,9 @@ class AreaNearField:
         default=None, repr=False)
     #: the coarse peaks' rates (:func:`plumecast.area_peak.peak_rates`): each group's largest rate over each step
     #: and the one before, over its base rate, (group, step), and its emission integral; :meth:`add_step` reads them
-    #: in place of the steps' own while ``_peak_mode``, and ``_steady_now`` says whether its step's own air was made
+    #: in place of the steps' own with ``peak``, and ``_steady_now`` says whether its step's own air was made
     #: from the steady winds' overlaps (then the peaks' are too)
     peak_coarse: tuple[NDArray[np.float64], NDArray[np.float64]] | None = field(default=None, repr=False)
-    _peak_mode: bool = field(default=False, repr=False)
     _steady_now: bool = field(default=False, repr=False)
     #: how many receptors' finer bounds were read, over the steps (their cost: :func:`plumecast.area_peak.area_peaks`)
     peak_refined: int = 0
@@ -352,16 +351,6 @@ class AreaNearField:
         """``(group, step)``: each group's emission rate in each step over its base rate."""
         return np.ascontiguousarray(np.diff(self.cum, axis=1) / self.dt_s)
 
-    @property
-    def _now_rates(self) -> NDArray[np.float64]:
-        """The rates :meth:`add_step` reads: the steps' own, or the coarse peaks' (``_peak_mode``)."""
-        return self.peak_coarse[0] if self._peak_mode and self.peak_coarse is not None else self._rates
-
-    @property
-    def _now_cum(self) -> NDArray[np.float64]:
-        """The emission integral :meth:`add_step` reads: the steps' own, or the coarse peaks' (``_peak_mode``)."""
-        return self.peak_coarse[1] if self._peak_mode and self.peak_coarse is not None else self.cum
-
     def _overlap_size(self, u_e: NDArray[np.float64], v_n: NDArray[np.float64],
                       pair_src: NDArray[np.int64] | None = None) -> int:
         """The number of (pair, bin) overlaps :func:`area_plume_overlaps` would hold for the
@@ -411,7 +400,7 @@ class AreaNearField:
 
     def add_step(self, step: int, conc: NDArray[np.float64], hit: NDArray[np.bool_], winds_at: Any,
                  burn_s: NDArray[np.float64] | None = None, spot: NDArray[np.float64] | None = None,
-                 parts: NDArray[np.float64] | None = None) -> None:
+                 parts: NDArray[np.float64] | None = None, peak: bool = False) -> None:
         """Add the plumes at the end of step ``step`` to ``conc`` ``(tag, receptor)``
         (a view of that step's concentrations) [kg m-3]; ``winds_at(lon, lat, t_s)``:
         the wind at many points [m s-1]; ``burn_s``: when a neutralisation front burnt
@@ -420,16 +409,18 @@ class AreaNearField:
         most exposed sample point (per pair, the point whose air summed over the tags is
         the largest; several pairs' summed) [kg m-3]. ``parts``: ``(tag, part)`` (zeros)
         gets the plumes' air at each part of :attr:`part_receptors` (:attr:`part_ptr`; their
-        mean is what ``conc`` gets) [kg m-3]."""
+        mean is what ``conc`` gets) [kg m-3]. ``peak``: the coarse peaks' rates (:attr:`peak_coarse`) in place
+        of the steps' own, for the step whose own air was just made (:func:`plumecast.area_peak.coarse_peaks`)."""
         if parts is not None and parts.shape[1] == 0:
             parts = None
+        rates, cum = self.peak_coarse if peak and self.peak_coarse is not None else (self._rates, self.cum)
         t_s = (step + 1) * self.dt_s
         u_e, v_n = self._winds(t_s, winds_at)
         row_a, row_b, w_b = self._tables_at(t_s)
         burn = np.full(self.rec_ptr.size - 1, np.inf) if burn_s is None else np.asarray(burn_s, np.float64)
         # the near sources' only: the others' winds and tables are never read (0, or fixed rows)
         key = tuple(a[self.near_sources] for a in (u_e, v_n, row_a, row_b, w_b))
-        if self._peak_mode:  # the peaks of the step whose own air was just made: made as that was
+        if peak:  # the peaks of the step whose own air was just made: made as that was
             steady = self._steady_now
         else:
             steady = self._last_key is not None and all(
@@ -451,10 +442,10 @@ class AreaNearField:
         if steady and self._overlaps is not None:  # a step is then a sum over bins
             overlap, pair_ptr = self._overlaps
             area_plume_apply(t_s, self.dt_s, self.rec_ptr, self.pair_src, overlap, pair_ptr, self.src_group,
-                             self._now_rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, burn, conc, hit)
-            if spot is not None and self._steady_spots(t_s, u_e, v_n, row_a, row_b, w_b, burn, spot):
+                             rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, burn, conc, hit)
+            if spot is not None and self._steady_spots(t_s, u_e, v_n, row_a, row_b, w_b, burn, spot, rates):
                 spot = None
-            if parts is not None and self._steady_parts(t_s, u_e, v_n, row_a, row_b, w_b, burn, parts):
+            if parts is not None and self._steady_parts(t_s, u_e, v_n, row_a, row_b, w_b, burn, parts, rates):
                 parts = None
             if spot is None and parts is None:
                 return
@@ -462,7 +453,7 @@ class AreaNearField:
         area_plume_step(t_s, self.dt_s, self.rec_ptr, self.pair_src, self.pair_de, self.pair_dn, self.pair_ext,
                         self.pair_k0, self.pair_nk, _SAMPLES[0], _SAMPLES[1], row_a, row_b, w_b, self.src_q,
                         self.src_radius, self.src_reach, self.src_group, u_e, v_n, self.min_wind_m_s, self.tab_d,
-                        self.tab_g, self.tab_s, self._now_cum, self.bin_of_step, self.cum.shape[0],
+                        self.tab_g, self.tab_s, cum, self.bin_of_step, self.cum.shape[0],
                         self.decay_rate_s, self.dry_velocity_m_s, burn, conc, hit,
                         spot if spot is not None else _NO_SPOT, self._spot_col if spot is not None else self._no_col,
                         parts if parts is not None else _NO_SPOT, self._part_col if parts is not None else self._no_col)
@@ -527,8 +518,8 @@ class AreaNearField:
 
     def _steady_parts(self, t_s: float, u_e: NDArray[np.float64], v_n: NDArray[np.float64], row_a: NDArray[np.int64],
                       row_b: NDArray[np.int64], w_b: NDArray[np.float64], burn: NDArray[np.float64],
-                      parts: NDArray[np.float64]) -> bool:
-        """:meth:`add_step`'s ``parts`` under steady winds and tables, as :meth:`_steady_spots`
+                      parts: NDArray[np.float64], rates: NDArray[np.float64]) -> bool:
+        """:meth:`add_step`'s ``parts`` under steady winds and tables (the emission ``rates``, (group, step)), as :meth:`_steady_spots`
         makes the spots: each (pair, sample point) of the receptors with parts a pair of one
         point whose overlaps (:func:`area_plume_overlaps`) are made once for the steps the
         winds stay so, kept as its first and last bins' (between them, its source's whole
@@ -571,13 +562,13 @@ class AreaNearField:
                                    first, last, full, n_bins, ptr, np.unique(src[kept]), owner)
         col_ptr, src, lo, hi, first, last, full, n_bins, ptr, used, owner = self._part_overlaps
         area_parts_apply(t_s, self.dt_s, col_ptr, src, lo, hi, first, last, full, n_bins, ptr, used, self.src_group,
-                         burn[owner], self._now_rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, parts)
+                         burn[owner], rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, parts)
         return True
 
     def _steady_spots(self, t_s: float, u_e: NDArray[np.float64], v_n: NDArray[np.float64], row_a: NDArray[np.int64],
                       row_b: NDArray[np.int64], w_b: NDArray[np.float64], burn: NDArray[np.float64],
-                      spot: NDArray[np.float64]) -> bool:
-        """:meth:`add_step`'s ``spot`` under steady winds and tables; False where there are
+                      spot: NDArray[np.float64], rates: NDArray[np.float64]) -> bool:
+        """:meth:`add_step`'s ``spot`` under steady winds and tables (the emission ``rates``, (group, step)); False where there are
         too many points to keep (:data:`MAX_OVERLAPS`: the sample points make it then).
 
         Each pair's points that can be its most exposed one (:func:`spot_candidates`: among its
@@ -608,7 +599,7 @@ class AreaNearField:
             self._candidates = (cand_ptr, overlap, ov_ptr, first_nz, last_nz)
         cand_ptr, overlap, ov_ptr, lo, hi = self._candidates
         area_spot_apply(t_s, self.dt_s, self.rec_ptr, cand_ptr, overlap, ov_ptr, lo, hi, self.src_group[self.pair_src],
-                        burn, self._now_rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, spot,
+                        burn, rates, self.bin_of_step, self.cum.shape[0], self.decay_rate_s, spot,
                         self._spot_col)
         return True
 
