@@ -377,8 +377,7 @@ class NearFieldSource:
                     rate = self._max_rate(a, b) * (b - a) / (t1_s - t0_s)
                 else:  # spread arrivals: no faster than the emission, nor than the density's peak times the mass
                     # (in emission time: a window longer than the step, as the travel time shrinks, comes faster)
-                    rate = (self._spread_max_rate(a, b, spread_s, travel, since_s, ok)
-                            * np.maximum((b - a) / (t1_s - t0_s), 1.0))
+                    rate = self._spread_rate_bound(a, b, spread_s, travel, since_s, ok, t1_s - t0_s)
                 rate = np.where(mass > 0.0, rate, 0.0)
                 ends = self._changed_speeds(wind_at, t0_s, t1_s, speed, speed_span)
                 if ends:  # the wind changes speed within the step: the plumes of its ends' winds too
@@ -432,10 +431,19 @@ class NearFieldSource:
             mass = np.zeros(xs.size)
             mass[some] = window_mass(knots, cum, a[some], b[some], spread_end[some],
                                      None if since is None else since[some], lead_s=travel[some])
-            bound = (self._spread_max_rate(a, b, spread_end, travel, since_s, ok)
-                     * np.maximum((b - a) / dt_s, 1.0))
+            bound = self._spread_rate_bound(a, b, spread_end, travel, since_s, ok, dt_s)
             top_rate = np.maximum(top_rate, np.where(mass > 0.0, bound, 0.0))
         return top_per, top_rate
+
+    def _spread_rate_bound(self, a: NDArray[np.float64], b: NDArray[np.float64], spread_s: NDArray[np.float64],
+                           travel: NDArray[np.float64], since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_],
+                           dt_s: float) -> NDArray[np.float64]:
+        """The rate bound of a step's peak where arrivals are spread (``spread_s`` each kilogram's sigma_t): no
+        faster than the emission, nor than the density's peak times the mass (:meth:`_spread_max_rate`), and
+        in emission time: a window ``[a, b]`` longer than the step ``dt_s`` (the travel time shrinking) comes
+        faster. [kg s-1]"""
+        return np.asarray(self._spread_max_rate(a, b, spread_s, travel, since_s, ok)
+                          * np.maximum((b - a) / dt_s, 1.0), dtype=float)
 
     def _spread_max_rate(self, a: NDArray[np.float64], b: NDArray[np.float64], spread_s: NDArray[np.float64],
                          travel: NDArray[np.float64], since_s: NDArray[np.float64] | None,
