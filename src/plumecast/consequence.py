@@ -173,11 +173,11 @@ def assess(
         What the first exceedances (the countdowns) are read from, as ``concentration`` (dims, shape,
         units), in place of it: each interval's value at least ``concentration``'s and at least the
         interval's true mean where ``concentration``'s are approximate (zones: the sampled means,
-        :func:`plumecast.nearfield.zones.arrival.arrival_series`), the sheltered ones through the same
+        :func:`plumecast.nearfield.zones.arrival.arrival_bounds`), the sheltered ones through the same
         building. Every other figure is read from ``concentration``. None: the countdowns from it too.
     arrival_peak : xarray.DataArray, optional
         The most of the outdoor air within each interval, as ``concentration`` (zones:
-        :func:`plumecast.nearfield.zones.arrival.arrival_peaks`): the sheltered countdowns are then read
+        :func:`plumecast.nearfield.zones.arrival.arrival_bounds`): the sheltered countdowns are then read
         from the building fed with it, which bounds the indoor air from above at every moment, at the moment
         that bound reaches the level (:func:`plumecast.consequence_metrics.sheltered_bound`), so they are
         never later than the indoor air's own. Taken as at least ``arrival_series`` and ``concentration``.

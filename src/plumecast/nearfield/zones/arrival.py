@@ -22,14 +22,13 @@ each from the advective front on (:func:`~plumecast.nearfield.zones.windowed.fro
 the series are zero before it), and a passive puff's mean at most the pure vapour's density
 (the mean of the air held at the cap is no more than the cap, nor than the uncapped mean).
 
-:func:`arrival_series` is the larger of that and the sampled mean, interval by interval: an
+:func:`arrival_bounds` gives the larger of that and the sampled mean, interval by interval: an
 upper bound of the true mean (so the countdown is never later than the air's), never below
 the series the doses, the zones and the peaks are read from (so no level those reach is
 missed or dated later than before). Only the countdowns read it
-(``plumecast.consequence.assess``'s ``arrival_series``).
-
-:func:`arrival_peaks` is the most of the air within each interval (:func:`interval_peaks`, in
-closed form: both profiles rise to one peak and fall), at least that: the sheltered countdowns
+(``plumecast.consequence.assess``'s ``arrival_series``). It also gives, for the sheltered
+countdowns, the most of the air within each interval (:func:`interval_peaks`, in closed form:
+both profiles rise to one peak and fall), at least that: the sheltered countdowns
 are read from the building fed with it (``assess``'s ``arrival_peak``,
 ``plumecast.consequence_metrics.sheltered_bound``), an indoor air nowhere lower than the
 building's under the air itself. The interval means through the building are not such a bound
@@ -197,11 +196,19 @@ def exact_means(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray) -> Fl
     profile of :func:`~plumecast.nearfield.zones.plume.concentration_series` integrated over
     each interval from its advective front on (a passive puff's mean held at the pure vapour's
     density). The intervals run from the release start to each of ``ends_s``. [kg m-3]"""
-    x = np.atleast_1d(np.asarray(x_m, dtype=float))
-    y = np.atleast_1d(np.asarray(y_m, dtype=float))
-    ends = np.asarray(ends_s, dtype=float)
+    x, y, ends = _places(x_m, y_m, ends_s)
+    return _exact_means(setup, _windows(setup, x, y, ends), ends, x.size)
+
+
+def _places(x_m: Any, y_m: Any, ends_s: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``x_m``, ``y_m`` as 1-D float arrays and ``ends_s`` as a float array."""
+    return (np.atleast_1d(np.asarray(x_m, dtype=float)), np.atleast_1d(np.asarray(y_m, dtype=float)),
+            np.asarray(ends_s, dtype=float))
+
+
+def _exact_means(setup: PlumeSetup, w: _Windows, ends: FloatArray, n_places: int) -> FloatArray:
+    """:func:`exact_means` on the windows ``w`` of :func:`_windows`."""
     begins = np.concatenate([[0.0], ends[:-1]])
-    w = _windows(setup, x, y, ends)
     own, k, tb, b0, ob = w.own, w.k, w.tb, w.b0, w.owner_b
     t1, t2 = tb[b0], tb[b0 + 1]
     if w.kind == "palazzi":
@@ -210,7 +217,7 @@ def exact_means(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray) -> Fl
         g = gauss_means(tb, w.xp[ob], w.u, w.sx[ob], b0)
     # times the share of the interval from the front on
     c = w.amplitude[own] * g * ((t2 - t1) / (ends[k] - begins[k]))
-    out = np.zeros((ends.size, x.size))
+    out = np.zeros((ends.size, n_places))
     out[k, own] = np.minimum(c, w.cap)
     return out
 
@@ -225,12 +232,14 @@ def interval_peaks(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray) ->
     at ``max(T, x/u + T/2)``. An interval's most is then the value at the peak where it lies inside,
     else the larger of the values at its ends (a passive puff's held at the pure vapour's density).
     The intervals run from the release start to each of ``ends_s``. [kg m-3]"""
+    x, y, ends = _places(x_m, y_m, ends_s)
+    return _interval_peaks(setup, _windows(setup, x, y, ends), ends, x.size)
+
+
+def _interval_peaks(setup: PlumeSetup, w: _Windows, ends: FloatArray, n_places: int) -> FloatArray:
+    """:func:`interval_peaks` on the windows ``w`` of :func:`_windows`."""
     from plumecast.nearfield.gaussian import finite_duration_factor
 
-    x = np.atleast_1d(np.asarray(x_m, dtype=float))
-    y = np.atleast_1d(np.asarray(y_m, dtype=float))
-    ends = np.asarray(ends_s, dtype=float)
-    w = _windows(setup, x, y, ends)
     xb, sb = w.xp[w.owner_b], w.sx[w.owner_b]
     xi, si = w.xp[w.own], w.sx[w.own]
     T = setup.duration_s
@@ -245,23 +254,20 @@ def interval_peaks(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray) ->
     t1, t2 = w.tb[w.b0], w.tb[w.b0 + 1]
     g = np.maximum(at_b[w.b0], at_b[w.b0 + 1])
     g = np.where((t1 < t_peak) & (t_peak < t2), np.maximum(g, at_peak), g)
-    out = np.zeros((ends.size, x.size))
+    out = np.zeros((ends.size, n_places))
     out[w.k, w.own] = np.minimum(w.amplitude[w.own] * g, w.cap)
     return out
 
 
-def arrival_series(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray,
-                   sampled: FloatArray) -> FloatArray:
-    """What the countdowns are read from: per interval, the larger of the exact mean
-    (:func:`exact_means`) and the ``sampled`` mean (the exposure series, (time, place)), which
-    keeps its unknowns (NaN). [kg m-3]"""
-    exact = exact_means(setup, x_m, y_m, ends_s)
-    return np.asarray(np.where(np.isnan(sampled), np.nan, np.fmax(sampled, exact)), dtype=float)
-
-
-def arrival_peaks(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray, bound: FloatArray) -> FloatArray:
-    """What the sheltered countdowns are read from (``plumecast.consequence.assess``'s ``arrival_peak``):
-    per interval, the larger of the air's most within it (:func:`interval_peaks`) and ``bound`` (the
-    :func:`arrival_series`, (time, place)), which keeps its unknowns (NaN). [kg m-3]"""
-    peak = interval_peaks(setup, x_m, y_m, ends_s)
-    return np.asarray(np.where(np.isnan(bound), np.nan, np.fmax(bound, peak)), dtype=float)
+def arrival_bounds(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: FloatArray,
+                   sampled: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """What the countdowns are read from (``plumecast.consequence.assess``'s ``arrival_series`` and
+    ``arrival_peak``), (time, place) each, the places' windows made once: per interval, the larger of the
+    exact mean (:func:`exact_means`) and the ``sampled`` mean (the exposure series), and the larger of that
+    and the air's most within the interval (:func:`interval_peaks`); both keep the sampled unknowns (NaN).
+    [kg m-3]"""
+    x, y, ends = _places(x_m, y_m, ends_s)
+    w = _windows(setup, x, y, ends)
+    bound = np.where(np.isnan(sampled), np.nan, np.fmax(sampled, _exact_means(setup, w, ends, x.size)))
+    most = np.where(np.isnan(bound), np.nan, np.fmax(bound, _interval_peaks(setup, w, ends, x.size)))
+    return np.asarray(bound, dtype=float), np.asarray(most, dtype=float)

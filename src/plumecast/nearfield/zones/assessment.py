@@ -212,10 +212,10 @@ def assess_receptors(result: ThreatZones, receptors: Any | None = None) -> xr.Da
     # short of it on a front's convex rise and dated arrivals up to 13 s late; session 47)
     # and the sheltered ones from a building fed each interval's most of the outdoor air (a bound of the indoor
     # air at every moment; the interval means through the building are not one)
-    from plumecast.nearfield.zones.arrival import arrival_peaks, arrival_series
+    from plumecast.nearfield.zones.arrival import arrival_bounds
 
-    bound = conc.copy(data=arrival_series(setup, x_eval, y_eval, ends, series))
-    most = conc.copy(data=arrival_peaks(setup, x_eval, y_eval, ends, bound.values))
+    bound_values, most_values = arrival_bounds(setup, x_eval, y_eval, ends, series)
+    bound, most = conc.copy(data=bound_values), conc.copy(data=most_values)
     ds = assess(
         conc,
         result.agent,
