@@ -1,6 +1,6 @@
 """Receptors inside a point release's near field read the near-field plume, not the
 mean air of a particle cloud tens of kilometres away: the particles the plume stands
-for count for the size of a receptor's disc (exposure.near_field_excluded).
+for count for the size of a receptor's disc (exposure_rings.near_field_excluded).
 
 An audit (a chlorine release, 1.5 m/s, class F) had found the receptors' discs growing
 past the near field's edge to find particles to count: a point 5 km downwind read

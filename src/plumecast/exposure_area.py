@@ -4,7 +4,7 @@ Orchestration of :mod:`plumecast.nearfield.area_source` for
 :class:`plumecast.exposure.ExposureSampler`: which (area source, receptor) pairs
 are near each other, the plume's concentration at each pair's receptor after
 every step, and the arrays the ring sums use to leave those sources' young
-particles out of those receptors (:func:`plumecast.exposure.area_skip`).
+particles out of those receptors (:func:`plumecast.exposure_rings.area_skip`).
 
 A pair is an area source ``s`` (centre, radius ``R``) and a receptor whose disc
 comes within ``R + L`` of the centre, ``L`` being ``near_field.distance_km``. For
@@ -66,7 +66,7 @@ LID_TABLE_M = np.geomspace(10.0, 10000.0, 37)
 class AreaNearField:
     """The area sources' plumes at the receptors near them (see the module docstring).
 
-    ``kernel`` is the tuple the ring sums take (:func:`plumecast.exposure.area_skip`):
+    ``kernel`` is the tuple the ring sums take (:func:`plumecast.exposure_rings.area_skip`):
     per particle its source, per source its centre [rad], reach [m], age limit
     [steps] and the list (CSR) of receptors whose air from it the plume gives.
     """

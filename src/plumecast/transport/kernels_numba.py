@@ -73,8 +73,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.exposure import area_skip, near_field_excluded, ring_add
 from plumecast.exposure_area import no_area_kernel
+from plumecast.exposure_rings import area_skip, near_field_excluded, ring_add
 from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numba_3d import (
     _NO_MET3,
@@ -315,7 +315,7 @@ def _rx_near(st, step, rx_layer, rx_mask):  # type: ignore[no-untyped-def]
 def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
              area, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count):  # type: ignore[no-untyped-def]
     """Add a lane's particle after ``step`` to the receptors' ring shells
-    (:func:`plumecast.exposure.ring_add`) if it is alive and near the surface."""
+    (:func:`plumecast.exposure_rings.ring_add`) if it is alive and near the surface."""
     if st[8] or step < st[7] or st[5] >= rx_layer:
         return
     phi = math.asin(min(max(st[2], -1.0), 1.0))
@@ -345,7 +345,7 @@ def _source_stamp() -> str:
     instead of running stale cached code."""
     digest = hashlib.sha256()
     for name in ("plumecast.transport.fastmath", "plumecast.transport.rng", "plumecast.transport.boundary_layer",
-                 "plumecast.exposure", "plumecast.transport.kernels_numba_3d",
+                 "plumecast.exposure", "plumecast.exposure_rings", "plumecast.transport.kernels_numba_3d",
                  "plumecast.transport.kernels_numba_step", "plumecast.transport.kernels_numba_batch"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin is not None:
