@@ -191,6 +191,13 @@ class ReceptorExposure:
     #: ``part_peak`` (n_steps, n_sources, n_parts) [kg m-3]; the exposure (``conc``, ``part_c``) is the means
     peak_extra: NDArray[np.float64] | None = None
     part_peak: NDArray[np.float64] | None = None
+    #: for a plan's countdowns only (``compare``): how much more than ``peak_extra`` (``part_peak``) the air of the
+    #: point releases emitted before the bin edge of each step's air (the share tagged with the bin before) reaches
+    #: above its own share of the mean within the step, ``edge_extra`` (n_steps, n_receptor) and ``part_edge``
+    #: (n_steps, n_sources, n_parts) [kg m-3]: a plan that keeps that air and cuts the rest breathes its passing
+    #: (:func:`plumecast.plans.evaluate.evaluate_plans`); 0 where the step's air has no bin edge
+    edge_extra: NDArray[np.float64] | None = None
+    part_edge: NDArray[np.float64] | None = None
     #: ... the area plumes' (:mod:`plumecast.area_peak`; in ``peak_extra`` at the receptors) at their spots
     #: (n_steps, n_spot) and at the discs' parts (n_steps, n_parts) [kg m-3]
     area_spot_peak: NDArray[np.float64] | None = None
@@ -352,6 +359,9 @@ class ExposureSampler:
         # the near-field air's peak within a step above its mean, for the countdowns (ReceptorExposure.peak_extra)
         self.part_peak = np.zeros((n_steps, len(near_field), n_parts))
         self.peak_extra = np.zeros((n_steps, nrec))
+        # ... and how much more the air emitted before a step's bin edge can reach (ReceptorExposure.edge_extra)
+        self.part_edge = np.zeros((n_steps, len(near_field), n_parts))
+        self.edge_extra = np.zeros((n_steps, nrec))
         # for the countdowns' floor (ReceptorExposure.front_s): per step, the earliest time the point releases'
         # near-field air of the step can be at each receptor and part (inf: none), and that air at each receptor
         self.front_s = np.full((n_steps, nrec), np.inf)
@@ -488,8 +498,8 @@ class ExposureSampler:
             mine = since
             if self.front_lit_s < t_end_s:  # beyond the near field: the air emitted since a front was lit
                 mine = np.where(self.nf_beyond[si], np.maximum(since, self.front_lit_s), since)
-            c, bins, early, peak, front = self._plume_step(si, src, step, where_lat, where_lon, wind_at, edges_s,
-                                                           mine)
+            c, bins, early, peak, front, edge = self._plume_step(si, src, step, where_lat, where_lon, wind_at,
+                                                                 edges_s, mine)
             np.minimum.at(self.front_s[step], owner, front)  # a disc's: its parts' earliest
             np.minimum(self.part_front_s[step], front[pts.size:], out=self.part_front_s[step])
             # the peak within the step above the air breathed (the larger of the particles' and the plume's)
@@ -503,6 +513,8 @@ class ExposureSampler:
             # removes it exactly (the bin of the window's end, and its share from the bin before)
             tags = (bins * self.n_groups + src.group).astype(np.int64)
             self._above_particles(si, c, there)
+            if edges_s.size > 1:  # for the plans that keep the air emitted before a bin edge and cut the rest
+                self._note_edge(si, step, edge, c, early, extra)
             self.part_c[step, si] = c[pts.size:]
             self.part_tag[step, si] = tags[pts.size:]
             self.part_early[step, si] = early[pts.size:]
@@ -520,13 +532,13 @@ class ExposureSampler:
     def _plume_step(self, si: int, src: NearFieldSource, step: int, lat: NDArray[np.float64], lon: NDArray[np.float64],
                     wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
                     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
-                               NDArray[np.float64]]:
+                               NDArray[np.float64], NDArray[np.float64]]:
         """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``: the steady
         plume of the step's wind and, where it has changed, the largest of it and the plumes along the streak
         line's youngest and next older stretches (:mod:`plumecast.near_field_track`); a dense-capable release
         has zones' cloud within :data:`PLUME_REACH_M` only, its passive Gaussian plume beyond. Fourth: the
         chosen plume's peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``), fifth the earliest
-        its air can be there (its ``front``)."""
+        its air can be there (its ``front``), sixth the peak of its air emitted before its bin edge (its ``edge``)."""
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
         span = None
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
@@ -555,31 +567,45 @@ class ExposureSampler:
                   delivered: NDArray[np.float64] | None, track: Any, heading: Any = None, branch: int = 0,
                   span: tuple[float, float] | None = None,
                   ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
-                             NDArray[np.float64]]:
+                             NDArray[np.float64], NDArray[np.float64]]:
         """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``
-        (None: each step's own), its peak within the step and the earliest its air can be there (``span``: speed_span)."""
+        (None: each step's own), its peak within the step, the earliest its air can be there (``span``: speed_span)
+        and the peak of its air from before its bin edge."""
         far, passive = self.nf_far[si], self.nf_passive[si]
-        peak, front = np.zeros(lat.size), np.full(lat.size, np.inf)
+        peak, front, edge = np.zeros(lat.size), np.full(lat.size, np.inf), np.zeros(lat.size)
         if passive is None or not far.any():
             return (*src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                       since if np.isfinite(since).any() else None,
                                       None if delivered is None else delivered[si], track, heading, branch, peak,
-                                      front, speed_span=span),
-                    peak, front)
+                                      front, speed_span=span, edge=edge),
+                    peak, front, edge)
         c, bins, early = np.zeros(lat.size), np.zeros(lat.size, np.int64), np.zeros(lat.size)
         for part, who in ((~far, src), (far, passive)):
             if not part.any():
                 continue
             done = None if delivered is None else delivered[si, part]  # a copy, updated by the call and put back
-            top, first = np.zeros(int(part.sum())), np.zeros(int(part.sum()))
+            top, first, before = np.zeros(int(part.sum())), np.zeros(int(part.sum())), np.zeros(int(part.sum()))
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                    since[part] if np.isfinite(since[part]).any() else None, done, track, heading,
-                                   branch, top, first, speed_span=span)
+                                   branch, top, first, speed_span=span, edge=before)
             if delivered is not None:
                 delivered[si, part] = done
             c[part], bins[part], early[part] = got
-            peak[part], front[part] = top, first
-        return c, bins, early, peak, front
+            peak[part], front[part], edge[part] = top, first, before
+        return c, bins, early, peak, front, edge
+
+    def _note_edge(self, si: int, step: int, edge: NDArray[np.float64], excess: NDArray[np.float64],
+                   early: NDArray[np.float64], extra: NDArray[np.float64]) -> None:
+        """Keep, for ``compare``'s plans, how much more than the step's peak above its mean (``extra``, that of
+        :attr:`peak_extra` and :attr:`part_peak`) the air source ``si`` emitted before its bin edge can reach
+        above its own share of the step's mean air (``edge``: its peak, from
+        :meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`; ``excess``: the plume's air above its
+        release's particles', ``early`` the share of it from the bin before): :attr:`ReceptorExposure.edge_extra`."""
+        pts = self.point_receptors.size
+        owner = self.where[2]
+        more = np.maximum(self.nf_weight[si] * edge - early * excess - extra, 0.0)
+        np.add.at(self.edge_extra[step], owner[:pts], more[:pts])
+        self.part_edge[step, si] = more[pts:]
 
     def _group_air(self, step: int, group: int) -> NDArray[np.float64]:
         """The air of release group ``group``'s particles at each receptor in ``step``, all its emission bins
@@ -636,7 +662,8 @@ class ExposureSampler:
             on_grid=self.on_grid, receptors=self.receptors, near_field=self.near_hit, kernel_radius_m=used,
             part_receptors=self.part_receptors, part_ptr=self.samples.ptr, part_weight=self.samples.weight,
             part_c=self.part_c, part_tag=self.part_tag, part_early=self.part_early,
-            peak_extra=self.peak_extra, part_peak=self.part_peak, front_s=self.front_s,
+            peak_extra=self.peak_extra, part_peak=self.part_peak, edge_extra=self.edge_extra,
+            part_edge=self.part_edge, front_s=self.front_s,
             part_front_s=self.part_front_s, other_air=other_air(self),
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,

@@ -162,6 +162,7 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         conc[:, :, c_sl] += base[:, :, None]
     np.maximum(conc, 0.0, out=conc)  # rounding of the mean's difference
     peak_extra = _peak_columns(exposure, cols, slot, point_split, spots, area_slot)
+    edge_extra = _edge_columns(exposure, cols, slot, point_split)
     front_s, other_air = _front_columns(exposure, cols, slot, point_split)
     r = exposure.receptors.take(parent)
     receptors = Receptors(name=r.name, lat=r.lat, lon=r.lon, population=r.population * share, country=r.country)
@@ -171,7 +172,7 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None, part_early=None,
         spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None,
         area_spot_peak=None, area_part_peak=None,
-        peak_extra=peak_extra, part_peak=None, front_s=front_s, part_front_s=None, other_air=other_air)
+        peak_extra=peak_extra, part_peak=None, edge_extra=edge_extra, part_edge=None, front_s=front_s, part_front_s=None, other_air=other_air)
     return expanded, parent, share, kind
 
 
@@ -230,6 +231,24 @@ def _peak_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot:
                 rest = [first + k for k in range(int(area_ptr[j + 1]) - first) if k not in mine]
                 if rest:
                     out[:, col] = at_part[:, rest].max(axis=1)
+    return out
+
+
+def _edge_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot: NDArray[np.int64],
+                  point_split: set[int]) -> NDArray[np.float64] | None:
+    """Per column of :func:`by_part_kinds`, how much more than its peak above its mean (:func:`_peak_columns`)
+    the point releases' air emitted before each step's bin edge reaches (:attr:`ReceptorExposure.edge_extra`),
+    (n_steps, n_columns): a receptor's own, a point release's part's summed over the sources, none elsewhere (the
+    rest of a disc its parts split, spots and the area plumes' parts: the point releases' plumes are not theirs)."""
+    if exposure.edge_extra is None:
+        return None
+    out = np.zeros((exposure.conc.shape[1], len(cols)))
+    part_edge, ptr = exposure.part_edge, exposure.part_ptr
+    for col, (rec, part) in enumerate(cols):
+        if part == -1:
+            out[:, col] = exposure.edge_extra[:, rec]
+        elif part >= 0 and rec in point_split and part_edge is not None and ptr is not None:
+            out[:, col] = part_edge[:, :, int(ptr[slot[rec]]) + part].sum(axis=1)
     return out
 
 

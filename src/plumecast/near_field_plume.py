@@ -196,7 +196,7 @@ class NearFieldSource:
         wind_at: Any, edges_s: NDArray[np.float64], since_s: NDArray[np.float64] | None = None,
         delivered: NDArray[np.float64] | None = None, track: Any = None, heading: Any = None, branch: int = 0,
         peak: NDArray[np.float64] | None = None, front: NDArray[np.float64] | None = None,
-        speed_span: tuple[float, float] | None = None,
+        speed_span: tuple[float, float] | None = None, edge: NDArray[np.float64] | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
         """Mean plume concentration over the step ``[t0_s, t1_s]`` at the points (``lat``,
         ``lon`` [deg]), at breathing height [kg m-3], with the emission-time bin of the air
@@ -268,13 +268,24 @@ class NearFieldSource:
         sigma_x / u_low, 0)`` after the first air (the top hat's, its front's distance over ``u_high``). A
         wind slowing from 4 to 1 m/s within a 300-s step had put the front 5 km out, and AEGL-1 there with
         it, at 19.6 min, where 10-s steps reach AEGL-1 at 18.5 min (session 44). In a steady wind both speeds
-        are the step's and the front is as before, to the bit."""
+        are the step's and the front is as before, to the bit.
+
+        ``edge`` (per point, filled in place; with ``peak``): for the plans only, the highest the air emitted
+        before the bin edge of the step's air (the part ``early`` tags with the bin before) reaches at the point
+        within the step [kg m-3], 0 where the step has none of it: the same bound as ``peak``'s over the emission
+        before the edge alone. A plan that stops the release at that edge keeps that air, which passes the point
+        as a cloud's trailing edge where the whole release's air is a plateau: 5 kg/s of chlorine cut at 10 min
+        of 20 (class D, 3 m/s) read AEGL-2 7 km out "never" with 600-s steps, 41.3 min with 10-s steps, the cut's
+        peak read as the plateau's (its mean) times the largest weight the plan keeps (session 46; ``compare``,
+        :func:`plumecast.plans.evaluate.evaluate_plans`)."""
         n = int(np.asarray(lat).size)
         c = np.zeros(n)
         bins = np.zeros(n, np.int64)
         early = np.zeros(n)
         if peak is not None:
             peak[:] = 0.0
+        if edge is not None:
+            edge[:] = 0.0
         if front is not None:
             front[:] = np.inf
         if n == 0:
@@ -380,12 +391,42 @@ class NearFieldSource:
                     rate = self._spread_rate_bound(a, b, spread_s, travel, since_s, ok, t1_s - t0_s)
                 rate = np.where(mass > 0.0, rate, 0.0)
                 ends = self._changed_speeds(wind_at, t0_s, t1_s, speed, speed_span)
+                per_top = per_rate
                 if ends:  # the wind changes speed within the step: the plumes of its ends' winds too
-                    per_rate, rate = self._changed_wind_peak(xs, ys, ends, per_rate, rate, pg_class, lid_m, a, b,
-                                                             travel, since_s, ok, t1_s - t0_s)
-                top = per_rate * rate * np.exp(-self.decay_rate_s * travel)
+                    per_top, rate = self._changed_wind_peak(xs, ys, ends, per_rate, rate, pg_class, lid_m, a, b,
+                                                            travel, since_s, ok, t1_s - t0_s)
+                top = per_top * rate * np.exp(-self.decay_rate_s * travel)
                 peak[ok] = np.maximum(cap_at_pure_vapour(top, self.pure_vapour_kg_m3), c[ok])
+                if edge is not None:
+                    self._edge_peak(edge, ok, c, share, edges_s[k], xs, ys, a, b, spread_s, travel, since_s, per_rate,
+                                    ends, pg_class, lid_m, t1_s - t0_s)
         return c, bins, early
+
+    def _edge_peak(self, edge: NDArray[np.float64], ok: NDArray[np.bool_], c: NDArray[np.float64],
+                   share: NDArray[np.float64], e: NDArray[np.float64], xs: NDArray[np.float64],
+                   ys: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64],
+                   spread_s: NDArray[np.float64] | None, travel: NDArray[np.float64],
+                   since_s: NDArray[np.float64] | None, per_rate: NDArray[np.float64], ends: list[float],
+                   pg_class: str, lid_m: float, dt_s: float) -> None:
+        """:meth:`step_mean_at`'s ``edge``: the peak bound of ``peak`` over the emission before each point's bin
+        edge ``e`` (where the step's air has some of it, ``share`` > 0), at least that air's mean."""
+        cut = share > 0.0
+        if not cut.any():
+            return
+        sub = np.zeros(ok.size, bool)  # the points of ``ok`` with air from before the edge
+        sub[np.flatnonzero(ok)[cut]] = True
+        until = e[cut]
+        a_c, b_c, tr_c = a[cut], b[cut], travel[cut]
+        if spread_s is None or self.emitted_knots is None:  # the top hat: the window's air before the edge in order
+            rate = self._max_rate(a_c, np.clip(until, a_c, b_c)) * (b_c - a_c) / dt_s
+        else:
+            rate = self._spread_rate_bound(a_c, b_c, spread_s[cut], tr_c, since_s, sub, dt_s, until)
+        per = per_rate[cut]
+        if ends:
+            per, rate = self._changed_wind_peak(xs[cut], ys[cut], ends, per, rate, pg_class, lid_m, a_c, b_c, tr_c,
+                                                since_s, sub, dt_s, until)
+        top = cap_at_pure_vapour(per * rate * np.exp(-self.decay_rate_s * tr_c), self.pure_vapour_kg_m3)
+        edge[sub] = np.maximum(top, share[cut] * c[sub])
 
     def _changed_speeds(self, wind_at: Any, t0_s: float, t1_s: float, speed: float,
                         speed_span: tuple[float, float] | None) -> list[float]:
@@ -400,6 +441,7 @@ class NearFieldSource:
                            per_rate: NDArray[np.float64], rate: NDArray[np.float64], pg_class: str, lid_m: float,
                            a: NDArray[np.float64], b: NDArray[np.float64], travel: NDArray[np.float64],
                            since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_], dt_s: float,
+                           until: NDArray[np.float64] | None = None,
                            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The peak's air per unit rate [s m-3] and rate bound [kg s-1] where the wind changes speed within the
         step (``ends``: the speeds at its ends that differ from the middle's; ``per_rate`` and ``rate``: the
@@ -416,7 +458,8 @@ class NearFieldSource:
         of the three winds' peaks; the wind between two met records changes linearly, so with the records at
         the steps' edges or middles the three span the step's speeds (with a record elsewhere within the step
         they are its samples). The travel time stays the middle's streak line's (the front is bounded apart:
-        ``speed_span``), and the step's mean, the dose, the middle's wind."""
+        ``speed_span``), and the step's mean, the dose, the middle's wind. ``until``: the emission before it
+        alone (:meth:`step_mean_at`'s ``edge``)."""
         from plumecast.near_field_smear import window_mass
 
         top_per, top_rate = per_rate, rate
@@ -431,29 +474,30 @@ class NearFieldSource:
             mass = np.zeros(xs.size)
             mass[some] = window_mass(knots, cum, a[some], b[some], spread_end[some],
                                      None if since is None else since[some], lead_s=travel[some])
-            bound = self._spread_rate_bound(a, b, spread_end, travel, since_s, ok, dt_s)
+            bound = self._spread_rate_bound(a, b, spread_end, travel, since_s, ok, dt_s, until)
             top_rate = np.maximum(top_rate, np.where(mass > 0.0, bound, 0.0))
         return top_per, top_rate
 
     def _spread_rate_bound(self, a: NDArray[np.float64], b: NDArray[np.float64], spread_s: NDArray[np.float64],
                            travel: NDArray[np.float64], since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_],
-                           dt_s: float) -> NDArray[np.float64]:
+                           dt_s: float, until: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """The rate bound of a step's peak where arrivals are spread (``spread_s`` each kilogram's sigma_t): no
         faster than the emission, nor than the density's peak times the mass (:meth:`_spread_max_rate`), and
         in emission time: a window ``[a, b]`` longer than the step ``dt_s`` (the travel time shrinking) comes
-        faster. [kg s-1]"""
-        return np.asarray(self._spread_max_rate(a, b, spread_s, travel, since_s, ok)
+        faster (``until``: of the emission before it alone). [kg s-1]"""
+        return np.asarray(self._spread_max_rate(a, b, spread_s, travel, since_s, ok, until)
                           * np.maximum((b - a) / dt_s, 1.0), dtype=float)
 
     def _spread_max_rate(self, a: NDArray[np.float64], b: NDArray[np.float64], spread_s: NDArray[np.float64],
                          travel: NDArray[np.float64], since_s: NDArray[np.float64] | None,
-                         ok: NDArray[np.bool_]) -> NDArray[np.float64]:
+                         ok: NDArray[np.bool_], until: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """An upper bound of the rate [kg s-1] at which the air of the window ``[a, b]`` arrives when each
         kilogram's arrival is spread (:mod:`plumecast.near_field_smear`, ``sigma_t = spread_s``, truncated
         at ``-min(sqrt 2 sigma_t, travel)``): a convolution of the emission rate with the arrival density
         is at most the largest emission rate over the emissions that can arrive in the step, and at most the
         density's peak times their mass. The step's mean had stood for the peak within it, below it where
-        the cloud passes within a step (the countdowns of audit 39); a bound errs early, never late."""
+        the cloud passes within a step (the countdowns of audit 39); a bound errs early, never late. ``until``
+        (per point): the air emitted before it alone (the emissions the bound takes end there)."""
         from scipy.special import ndtr
 
         sig = np.maximum(np.asarray(spread_s, dtype=float), 1e-9)
@@ -466,6 +510,8 @@ class NearFieldSource:
         if since_s is not None:
             first = np.asarray(since_s, dtype=float)[ok]
             lo, hi = np.maximum(lo, first), np.maximum(hi, first)
+        if until is not None:
+            lo, hi = np.minimum(lo, until), np.minimum(hi, until)
         assert self.emitted_by is not None
         mass = np.maximum(self.emitted_by(hi) - self.emitted_by(lo), 0.0)
         density = 1.0 / (math.sqrt(2.0 * math.pi) * sig * norm)  # the truncated density's peak

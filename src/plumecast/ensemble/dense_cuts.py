@@ -109,12 +109,13 @@ class HeldToWhole:
             change = max(change, _dose_change(mine.sum(axis=0), held.sum(axis=0)))
             conc[at] = held
         part_c, part_tag, part_early, part_peak = exp.part_c, exp.part_tag, exp.part_early, exp.part_peak
+        part_edge = getattr(exp, "part_edge", None)
         if has_parts:
             assert self.parts is not None
             part_c, part_tag, part_early, part_change = self._hold_parts(exp, conc, w)
             change = max(change, part_change)
-            part_peak = self._hold_part_peaks(exp, part_c)
-        peak_extra = exp.peak_extra
+            part_peak, part_edge = self._hold_part_peaks(exp, part_c)
+        peak_extra, edge_extra = exp.peak_extra, getattr(exp, "edge_extra", None)
         if peak_extra is not None and self.peak_top is not None:
             # the near-field air's peak within each step: the rerun's own (zones' cloud of the shorter release),
             # with its held means no higher than the baseline's peak there (the cut's air is the whole release's
@@ -122,25 +123,33 @@ class HeldToWhole:
             # before doing nothing, and up to 3 min at a city's parts; session 46)
             room = np.maximum(self.peak_top - conc.sum(axis=0), 0.0)
             peak_extra = np.minimum(np.asarray(peak_extra, dtype=float), room)
+            if edge_extra is not None:  # and with the air emitted before a bin edge (a plan's own cloud) too
+                edge_extra = np.minimum(np.asarray(edge_extra, dtype=float), np.maximum(room - peak_extra, 0.0))
         floor = dict(self.floor_of)
         if floor["other_air"] is not None and exp.other_air is not None:  # its other releases' are its own
             floor["other_air"] = floor["other_air"] + exp.other_air
         return replace(exp, conc=conc, part_c=part_c, part_tag=part_tag, part_early=part_early, part_peak=part_peak,
-                       peak_extra=peak_extra, **floor), change
+                       peak_extra=peak_extra, edge_extra=edge_extra, part_edge=part_edge, **floor), change
 
-    def _hold_part_peaks(self, exp: Any, held: NDArray[np.float64]) -> Any:
+    def _hold_part_peaks(self, exp: Any, held: NDArray[np.float64]) -> tuple[Any, Any]:
         """The rerun's near-field peaks above its means at the discs' parts (``part_peak``, (step, source,
         part)), for the dense releases' plumes with the held means ``held`` no higher than the baseline's peak
-        there (its mean plus its peak above it), as :meth:`hold` holds the receptors'."""
+        there (its mean plus its peak above it), as :meth:`hold` holds the receptors', and what the air emitted
+        before a bin edge adds to them (``part_edge``) held below the same."""
         assert self.parts is not None
+        edge = getattr(exp, "part_edge", None)
         if exp.part_peak is None or self.part_peak is None:
-            return exp.part_peak
+            return exp.part_peak, edge
         top = self.parts[0] + np.asarray(self.part_peak, dtype=float)
         cut = np.asarray(exp.part_peak, dtype=float)
         if top.shape != cut.shape:
             raise RuntimeError("dense cuts: a rerun's city-disc parts differ from the baseline's")
         dense = np.broadcast_to(self.dense_sources[None, :, None], cut.shape)
-        return np.where(dense, np.minimum(cut, np.maximum(top - held, 0.0)), cut)
+        peak = np.where(dense, np.minimum(cut, np.maximum(top - held, 0.0)), cut)
+        if edge is not None:
+            edge = np.asarray(edge, dtype=float)
+            edge = np.where(dense, np.minimum(edge, np.maximum(top - held - peak, 0.0)), edge)
+        return peak, edge
 
     def _hold_parts(self, exp: Any, conc: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[Any, Any, Any, float]:
         """:meth:`hold` of the city discs' parts (``part_c``, its tags and shares from the bin before), and

@@ -230,10 +230,21 @@ _HELD_MAX = 200_000_000
 
 
 def _plan_scale(w: NDArray[np.float64], c: NDArray[np.float64], cols: NDArray[np.int64],
-                held: NDArray[np.bool_] | None) -> NDArray[np.float64]:
+                held: NDArray[np.bool_] | None, lowest: bool = False) -> NDArray[np.float64]:
     """(step, column of ``cols``): the largest weight ``w`` the plan keeps of the tags with air there (``c``
     (tag, step, receptor); ``held``: ``c[:, :, cols] > 0`` where made), for the peaks within the steps: the
-    weights' distinct values from the largest, each where a tag of it has air and no larger one has."""
+    weights' distinct values from the largest, each where a tag of it has air and no larger one has. ``lowest``:
+    the smallest weight of the tags with air there (0 where the plan drops one, or where no tag has air)."""
+    if lowest:
+        low = np.zeros((c.shape[1], cols.size))
+        found = np.zeros(low.shape, bool)
+        for v in np.unique(w):
+            tags = np.flatnonzero(w == v)
+            some = (held[tags].any(axis=0) if held is not None
+                    else np.logical_or.reduce([c[t][:, cols] > 0.0 for t in tags]))
+            low[~found & some] = v
+            found |= some
+        return low
     scale = np.zeros((c.shape[1], cols.size))
     for v in np.unique(w[w > 0.0])[::-1]:
         tags = np.flatnonzero(w == v)
@@ -241,6 +252,35 @@ def _plan_scale(w: NDArray[np.float64], c: NDArray[np.float64], cols: NDArray[np
                 else np.logical_or.reduce([c[t][:, cols] > 0.0 for t in tags]))
         scale[(scale == 0.0) & some] = v
     return scale
+
+
+def _plan_extra(w: NDArray[np.float64], c: NDArray[np.float64], peak: NDArray[np.float64],
+                edge: NDArray[np.float64] | None, cols: NDArray[np.int64],
+                held: NDArray[np.bool_] | None) -> NDArray[np.float64]:
+    """(step, column of ``cols``): the most a plan's air (tag weights ``w``) reaches above its mean within each
+    step: the baseline's peak above its mean ``peak`` times the largest weight the plan keeps of the tags with air
+    there (``s``, :func:`_plan_scale`), and where the plan keeps the tags unequally there (``r``, the smallest,
+    below ``s``) ``(s - r)`` times ``edge``, how much more the air emitted before the step's bin edge reaches
+    (:attr:`plumecast.exposure.ReceptorExposure.edge_extra`).
+
+    A source's air in a step whose window straddles a bin edge is ``A`` (after it, weight ``w_k``) and ``B``
+    (before it, ``w_{k-1} >= w_k``: a cut keeps the earlier emission at least as much), so the plan keeps
+    ``w_k (A + B) + (w_{k-1} - w_k) B``; above its mean it reaches at most ``w_k`` times the whole air's peak above
+    its mean and ``(w_{k-1} - w_k)`` times ``B``'s above its own, which ``peak`` and ``peak + edge`` bound. The
+    largest weight times ``peak`` alone had read a cut's trailing edge as the baseline's plateau: 5 kg/s of chlorine
+    cut at 10 min of 20 (class D, 3 m/s) read AEGL-2 7 km out "never" with 600-s steps, 41.3 min at 10-s steps
+    (session 46). Where the plan keeps every tag with air alike (doing nothing), ``s`` times ``peak`` to the bit."""
+    scale = _plan_scale(w, c, cols, held)
+    extra = scale * peak[:, cols]
+    if edge is None:
+        return extra
+    more = edge[:, cols]
+    if not (more > 0.0).any():
+        return extra
+    low = _plan_scale(w, c, cols, held, lowest=True)
+    unequal = (scale > low) & (more > 0.0)
+    extra[unequal] += (scale - low)[unequal] * more[unequal]
+    return extra
 
 
 def _tag_sum(w: NDArray[np.float64], c: NDArray[np.float64], out: NDArray[np.float64]) -> None:
@@ -274,12 +314,11 @@ def _assess_stack(series: NDArray[np.float64], time: NDArray[Any], start: np.dat
 
 
 def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort], air: NDArray[np.float64],
-                   peak: NDArray[np.float64], cols: NDArray[np.int64], scale: NDArray[np.float64],
+                   extra: NDArray[np.float64], cols: NDArray[np.int64],
                    time: NDArray[Any], start: np.datetime64, agent: Any, floor: Any = None) -> None:
     """Bring the first AEGL-2/3 times of ``res`` (its columns: each cohort's receptors in turn) forward to the
     start of the first step in which the near-field plume's air within the step (the step's mean plus
-    ``peak``, the baseline's peak above the mean, times ``scale``, the largest weight the plan keeps of the
-    tags there) reaches the level before any step's mean does: a cloud that passes within a step or two, as
+    ``extra``, the plan's peak above it at the columns ``cols``, :func:`_plan_extra`) reaches the level before any step's mean does: a cloud that passes within a step or two, as
     ``run`` counts it down (:func:`plumecast.city_parts._arrivals_of_peaks`,
     :func:`plumecast.consequence_metrics.peak_first_steps`; audit 39: an AEGL-2 countdown 4.5 min late at
     600-s steps, never at 900 s). Early, never late (a cut that keeps a tag whole keeps its peak whole); the
@@ -300,9 +339,8 @@ def _peak_arrivals(res: dict[str, NDArray[np.float64]], groups: Sequence[Cohort]
     from plumecast.consequence import time_axis
     from plumecast.consequence_metrics import peak_arrivals_s
 
-    n = peak.shape[0]
+    n = extra.shape[0]
     outdoor = air[:n, cols]
-    extra = scale * peak[:, cols]
     axis = time_axis(time[:n], start)
     levels = tuple(level for level in (2, 3) if f"no_aegl{level}" not in res)  # without the level, no time for it
     for j, g in enumerate(groups):
@@ -408,7 +446,11 @@ def evaluate_plans(
     c = np.asarray(exposure.conc, dtype=float)
     # the near-field plumes' air above its step mean within each step (city_parts._arrivals_of_peaks), where any
     peak = None if exposure.peak_extra is None else np.asarray(exposure.peak_extra, dtype=float)
-    peak_cols = np.zeros(0, np.int64) if peak is None else np.flatnonzero((peak > 0.0).any(axis=0))
+    # ... and how much more the air emitted before each step's bin edge reaches (a plan's own passing cloud)
+    edge = getattr(exposure, "edge_extra", None)
+    edge = None if edge is None or peak is None or not (np.asarray(edge) > 0.0).any() else np.asarray(edge, float)
+    peak_cols = np.zeros(0, np.int64) if peak is None else np.flatnonzero(
+        (peak > 0.0).any(axis=0) | (False if edge is None else (edge > 0.0).any(axis=0)))
     # a receptor on the grid whose concentration is not a finite number (NaN winds, an
     # overflow) has unknown figures: never an all-clear of zero
     on_grid = np.asarray(exposure.on_grid, bool) & np.isfinite(c).all(axis=(0, 1))
@@ -438,14 +480,14 @@ def evaluate_plans(
         _tag_sum(w, c, air)
         air[~(np.isfinite(air) & on_grid[None, :])] = 0.0
         np.maximum(air, 0.0, out=air)
-        scale = None
-        if peak is not None and peak_cols.size:  # passing clouds: the largest weight the plan keeps there
-            scale = _plan_scale(w, c, peak_cols, held)
+        extra = None
+        if peak is not None and peak_cols.size:  # passing clouds: the plan's peak above its mean within the steps
+            extra = _plan_extra(w, c, peak, edge, peak_cols, held)
         measures = [m for m in plan.measures if measure_kind(m) in ("shelter", "evacuation")]
-        if measures and cohort_fn is None and scale is not None and peak is not None:
+        if measures and cohort_fn is None and extra is not None:
             # the most the outdoor air reaches within each step, for what sheltering people can breathe then
             top = outdoor.copy()
-            top[:c.shape[1], peak_cols] += scale * peak[:, peak_cols]
+            top[:c.shape[1], peak_cols] += extra
             groups = list(_cohorts(outdoor, time_end_s, dt, exposure.receptors, measures, peak=top))
             del top
         elif measures:
@@ -457,8 +499,8 @@ def evaluate_plans(
         res = _assess_stack(stack, time, start, agent,
                             None if floor is None else floor.columns(np.tile(np.arange(n_rec), k)))
         del stack
-        if peak is not None and scale is not None:  # passing clouds, outdoors and in shelters
-            _peak_arrivals(res, groups, outdoor, peak, peak_cols, scale, time, start, agent, floor)
+        if extra is not None:  # passing clouds, outdoors and in shelters
+            _peak_arrivals(res, groups, outdoor, extra, peak_cols, time, start, agent, floor)
         _outdoors_first(res, groups, n_rec)
         del outdoor
         weights = np.stack([np.broadcast_to(np.asarray(g.weight, dtype=float), (n_rec,)) for g in groups])

@@ -1,0 +1,102 @@
+"""A plan's own passing cloud is counted down no later than finer steps count it (session 46's left item).
+
+A plan that cuts a release keeps the air emitted before the cut, which passes a place as a cloud's trailing edge
+where the whole release's air is a plateau. ``compare`` had bounded the plan's air within a step by the baseline's
+peak above its mean times the largest weight the plan keeps there: 5 kg/s of chlorine (2 m, class D, 3 m/s) cut
+at 10 min of 20 read AEGL-2 7 km out "never" with 600-s steps, where the same plan at 10-s steps reaches it at
+41.3 min. The near field now keeps the peak of the air emitted before each step's bin edge
+(:attr:`plumecast.exposure.ReceptorExposure.edge_extra`), which a plan reads with the weight it keeps of that
+air (:func:`plumecast.plans.evaluate._plan_extra`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from plumecast.plans.config import PlanConfig
+from plumecast.plans.evaluate import evaluate_plans
+from plumecast.runner import run
+from plumecast.scenario import scenario_from_dict
+
+KM = 111.32 * math.cos(math.radians(52.0))
+PLACES_KM = (1.0, 3.0, 5.0, 7.0)
+
+
+def _data(step_s: float, amount_kg: float, duration_s: float, speed: float, cls: str) -> dict[str, Any]:
+    return {
+        "name": "own", "agent": "chlorine", "start": "2026-01-20T06:00:00Z", "duration_h": 1.0,
+        "time_step_s": step_s, "particles": 2000, "seed": 3,
+        "met": {"source": "uniform", "u_m_s": speed, "v_m_s": 0.0},
+        "releases": [{"type": "point", "name": "src", "lat": 52.0, "lon": 5.0, "height_m": 2.0,
+                      "amount_kg": amount_kg, "duration_s": duration_s}],
+        "local_weather": {"wind_speed_m_s": speed, "wind_from_deg": 270, "stability": cls, "terrain": "rural"},
+        "receptors": {"points": [{"name": f"x{k:g}", "lat": 52.0, "lon": 5.0 + k / KM, "population": 1000}
+                                 for k in PLACES_KM]},
+        "output": {"grid": {"lon_min": 4.5, "lon_max": 5.7, "lat_min": 51.8, "lat_max": 52.2,
+                            "resolution_deg": 0.05}, "interval_min": 60},
+    }
+
+
+def _plans(cuts_h: tuple[float, ...]) -> list[PlanConfig]:
+    plans = [PlanConfig(name="nothing")]
+    for at in cuts_h:
+        plans.append(PlanConfig.model_validate(
+            {"name": f"stop{at * 60:g}", "measures": [{"type": "termination", "at_h": at}]}))
+        plans.append(PlanConfig.model_validate(
+            {"name": f"half{at * 60:g}", "measures": [{"type": "termination", "at_h": at, "fraction": 0.5}]}))
+    return plans
+
+
+#: (release, its cuts [h], the coarse steps [s]): 5 kg/s for 20 min cut at 10 min, class D at 3 m/s (the case
+#: above), and 5 kg/s for 30 min cut at 5 or 10 min, class C at 4 m/s
+CASES = {
+    "D20": ({"amount_kg": 6000.0, "duration_s": 1200.0, "speed": 3.0, "cls": "D"}, (1.0 / 6.0,), (600.0, 300.0)),
+    "C30": ({"amount_kg": 9000.0, "duration_s": 1800.0, "speed": 4.0, "cls": "C"}, (1.0 / 12.0, 1.0 / 6.0),
+            (300.0,)),
+}
+
+
+_GOT: dict[str, dict[float, Any]] = {}
+
+
+def _arrivals(name: str) -> dict[float, Any]:
+    """Each case's plans' outcomes at its coarse steps and at 10-s steps, run once for the module's tests."""
+    if name not in _GOT:
+        release, cuts, coarse = CASES[name]
+        plans = _plans(cuts)
+        got = {}
+        for step_s in (*coarse, 10.0):
+            sc = scenario_from_dict(_data(step_s, **release))
+            result = run(sc, exposure_tags_h=list(cuts))
+            got[step_s] = evaluate_plans(result.exposure, sc.resolved_agent(), [(p, None) for p in plans], ["src"])
+        _GOT[name] = got
+    return _GOT[name]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_plans_countdown_is_no_later_than_at_10_s_steps(name: str) -> None:
+    got = _arrivals(name)
+    fine = got[10.0]
+    for step_s, outcomes in got.items():
+        for coarse, ref in zip(outcomes, fine, strict=True):
+            for level in (2, 3):
+                now, then = getattr(coarse, f"arrival{level}_s"), getattr(ref, f"arrival{level}_s")
+                reached = np.isfinite(then)
+                where = f"{name} {step_s:g}-s steps, {coarse.plan}, AEGL-{level}: {now / 60} against {then / 60} min"
+                assert np.isfinite(now[reached]).all(), where
+                assert (now[reached] <= then[reached] + 1.0).all(), where
+
+
+def test_the_stop_at_10_min_reaches_aegl2_7_km_out_at_coarse_steps() -> None:
+    got = _arrivals("D20")
+    fine = {o.plan: o for o in got[10.0]}
+    assert 41.0 <= fine["stop10"].arrival2_s[-1] / 60.0 <= 41.5  # 41.3 min, as measured in session 46
+    for step_s in (600.0, 300.0):
+        plans = {o.plan: o for o in got[step_s]}
+        cut = plans["stop10"]
+        assert cut.arrival2_s[-1] <= fine["stop10"].arrival2_s[-1] + 1.0, (step_s, cut.arrival2_s / 60)
+        # and never before doing nothing: the plan's air is the baseline's or less
+        assert (np.nan_to_num(cut.arrival2_s, nan=np.inf) >= plans["nothing"].arrival2_s - 1e-6).all()
