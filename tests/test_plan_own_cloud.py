@@ -100,3 +100,58 @@ def test_the_stop_at_10_min_reaches_aegl2_7_km_out_at_coarse_steps() -> None:
         assert cut.arrival2_s[-1] <= fine["stop10"].arrival2_s[-1] + 1.0, (step_s, cut.arrival2_s / 60)
         # and never before doing nothing: the plan's air is the baseline's or less
         assert (np.nan_to_num(cut.arrival2_s, nan=np.inf) >= plans["nothing"].arrival2_s - 1e-6).all()
+
+
+def test_a_resumed_run_keeps_the_edge_peaks_and_an_older_checkpoint_is_refused(tmp_path: Any) -> None:
+    from plumecast.checkpoint import CheckpointWriter, checkpoint_path, load_checkpoint
+    from plumecast.errors import DataFileError
+
+    data = _data(600.0, 6000.0, 1200.0, 3.0, "D")
+    data["output"]["interval_min"] = 30  # a checkpoint is due after an output
+    sc = scenario_from_dict(data)
+    tags = [1.0 / 6.0]
+    whole = run(sc, exposure_tags_h=tags)
+    assert whole.exposure.edge_extra is not None and (whole.exposure.edge_extra > 0.0).any()
+    writer = CheckpointWriter(tmp_path, 0.5, sc.time_step_s, scenario=sc.model_dump(mode="json"))
+    save = writer.save
+
+    class Stop(Exception):
+        pass
+
+    def save_then_stop(state: Any) -> None:
+        save(state)
+        raise Stop
+
+    writer.save = save_then_stop  # type: ignore[method-assign]
+    with pytest.raises(Stop):
+        run(sc, exposure_tags_h=tags, checkpoint=writer)
+    state = load_checkpoint(checkpoint_path(tmp_path))
+    assert (np.asarray(state.exposure["edge_extra"]) > 0.0).any()  # the steps before the resume have some
+    again = run(scenario_from_dict(state.scenario), resume_from=state, exposure_tags_h=tags)
+    np.testing.assert_array_equal(again.exposure.edge_extra, whole.exposure.edge_extra)
+    np.testing.assert_array_equal(again.exposure.part_edge, whole.exposure.part_edge)
+    # a checkpoint written before the edge peaks were kept: their steps would read a plan's cut late
+    del state.exposure["edge_extra"]
+    with pytest.raises(DataFileError, match="before each emission-tag edge.*rerun from the start"):
+        run(scenario_from_dict(state.scenario), resume_from=state, exposure_tags_h=tags)
+
+
+def test_a_held_dense_cut_keeps_its_edge_peaks_below_the_whole_release() -> None:
+    """``compare`` holds a dense cut's rerun below the baseline's peak within each step (ensemble.dense_cuts); the
+    air emitted before a bin edge adds to its peak, and is held below the same with the baseline's own."""
+    from dataclasses import replace
+
+    from plumecast.ensemble.dense_cuts import HeldToWhole
+
+    sc = scenario_from_dict(_data(600.0, 6000.0, 1200.0, 3.0, "D"))
+    base = run(sc, exposure_tags_h=[1.0 / 6.0]).exposure
+    assert base.peak_extra is not None and base.edge_extra is not None
+    some = base.total() > 0.0
+    rerun = replace(base, edge_extra=base.edge_extra + 1e-3 * some)  # a rerun's cloud far above the baseline's
+    held, _ = HeldToWhole(base, [0]).hold(rerun, np.ones(base.n_tags))
+    assert held.peak_extra is not None and held.edge_extra is not None
+    top = base.total() + base.peak_extra + base.edge_extra
+    assert (held.total() + held.peak_extra + held.edge_extra <= top * (1.0 + 1e-12)).all()
+    kept, _ = HeldToWhole(base, [0]).hold(base, np.ones(base.n_tags))  # the baseline's own: as it is
+    assert (base.edge_extra > 0.0).any()
+    np.testing.assert_allclose(kept.edge_extra, base.edge_extra, rtol=1e-12, atol=0.0)

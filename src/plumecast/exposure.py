@@ -514,7 +514,7 @@ class ExposureSampler:
             tags = (bins * self.n_groups + src.group).astype(np.int64)
             self._above_particles(si, c, there)
             if edges_s.size > 1:  # for the plans that keep the air emitted before a bin edge and cut the rest
-                self._note_edge(si, step, edge, c, early, extra)
+                self._note_edge(si, step, edge, c, early, extra, there)
             self.part_c[step, si] = c[pts.size:]
             self.part_tag[step, si] = tags[pts.size:]
             self.part_early[step, si] = early[pts.size:]
@@ -595,15 +595,17 @@ class ExposureSampler:
         return c, bins, early, peak, front, edge
 
     def _note_edge(self, si: int, step: int, edge: NDArray[np.float64], excess: NDArray[np.float64],
-                   early: NDArray[np.float64], extra: NDArray[np.float64]) -> None:
+                   early: NDArray[np.float64], extra: NDArray[np.float64], there: NDArray[np.float64]) -> None:
         """Keep, for ``compare``'s plans, how much more than the step's peak above its mean (``extra``, that of
         :attr:`peak_extra` and :attr:`part_peak`) the air source ``si`` emitted before its bin edge can reach
-        above its own share of the step's mean air (``edge``: its peak, from
-        :meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`; ``excess``: the plume's air above its
-        release's particles', ``early`` the share of it from the bin before): :attr:`ReceptorExposure.edge_extra`."""
+        above its own share of the step's mean air, both above its release's particles' air ``there`` as the
+        step's air is (``edge``: its peak, from :meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`;
+        ``excess``: the plume's air above the particles', ``early`` the share of it from the bin before):
+        :attr:`ReceptorExposure.edge_extra` and :attr:`ReceptorExposure.part_edge`."""
         pts = self.point_receptors.size
         owner = self.where[2]
-        more = np.maximum(self.nf_weight[si] * edge - early * excess - extra, 0.0)
+        above = np.maximum(self.nf_weight[si] * edge - there, 0.0)
+        more = np.maximum(above - early * excess - extra, 0.0)
         np.add.at(self.edge_extra[step], owner[:pts], more[:pts])
         self.part_edge[step, si] = more[pts:]
 

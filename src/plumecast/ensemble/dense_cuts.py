@@ -60,6 +60,8 @@ class HeldToWhole:
         extra = getattr(base, "peak_extra", None)
         self.peak_top = None if extra is None else base.total() + extra
         self.part_peak = getattr(base, "part_peak", None)
+        # and what the air emitted before a bin edge adds to them, its own peak's room (hold)
+        self.edge_top, self.part_edge = getattr(base, "edge_extra", None), getattr(base, "part_edge", None)
         self.parts = None
         if base.part_c is not None and base.part_tag is not None:
             early = np.zeros_like(base.part_c) if base.part_early is None else np.asarray(base.part_early)
@@ -123,8 +125,10 @@ class HeldToWhole:
             # before doing nothing, and up to 3 min at a city's parts; session 46)
             room = np.maximum(self.peak_top - conc.sum(axis=0), 0.0)
             peak_extra = np.minimum(np.asarray(peak_extra, dtype=float), room)
-            if edge_extra is not None:  # and with the air emitted before a bin edge (a plan's own cloud) too
-                edge_extra = np.minimum(np.asarray(edge_extra, dtype=float), np.maximum(room - peak_extra, 0.0))
+            if edge_extra is not None:  # and with the air emitted before a bin edge (a plan's own cloud), below the
+                # baseline's own peak with it
+                more = room - peak_extra if self.edge_top is None else room + self.edge_top - peak_extra
+                edge_extra = np.minimum(np.asarray(edge_extra, dtype=float), np.maximum(more, 0.0))
         floor = dict(self.floor_of)
         if floor["other_air"] is not None and exp.other_air is not None:  # its other releases' are its own
             floor["other_air"] = floor["other_air"] + exp.other_air
@@ -135,7 +139,7 @@ class HeldToWhole:
         """The rerun's near-field peaks above its means at the discs' parts (``part_peak``, (step, source,
         part)), for the dense releases' plumes with the held means ``held`` no higher than the baseline's peak
         there (its mean plus its peak above it), as :meth:`hold` holds the receptors', and what the air emitted
-        before a bin edge adds to them (``part_edge``) held below the same."""
+        before a bin edge adds to them (``part_edge``) held below the same with the baseline's own."""
         assert self.parts is not None
         edge = getattr(exp, "part_edge", None)
         if exp.part_peak is None or self.part_peak is None:
@@ -148,7 +152,8 @@ class HeldToWhole:
         peak = np.where(dense, np.minimum(cut, np.maximum(top - held, 0.0)), cut)
         if edge is not None:
             edge = np.asarray(edge, dtype=float)
-            edge = np.where(dense, np.minimum(edge, np.maximum(top - held - peak, 0.0)), edge)
+            room = top - held - peak if self.part_edge is None else top + np.asarray(self.part_edge) - held - peak
+            edge = np.where(dense, np.minimum(edge, np.maximum(room, 0.0)), edge)
         return peak, edge
 
     def _hold_parts(self, exp: Any, conc: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[Any, Any, Any, float]:
