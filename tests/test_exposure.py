@@ -247,6 +247,14 @@ def test_numba_kernel_sampling_matches_the_numpy_reference(deposition):
         assert ref.budget.deposited_dry > 0.0
     np.testing.assert_allclose(fast.exposure.conc, ref.exposure.conc, rtol=1e-9, atol=1e-300)
     assert np.count_nonzero(ref.exposure.conc) > 0
+    # and the particles' air within the steps, for the countdowns (exposure_rings.path_add), the same way (the near
+    # field off: the particles reach the receptors within the run)
+    sc = sc.replace(near_field={"distance_km": 0.0})
+    ref, fast = run(sc), run(sc.replace(backend="numba"))
+    assert fast.exposure.particle_peak is not None and ref.exposure.particle_peak is not None
+    np.testing.assert_allclose(fast.exposure.particle_peak, ref.exposure.particle_peak, rtol=1e-9, atol=1e-300)
+    assert np.count_nonzero(ref.exposure.particle_peak) > 10
+    np.testing.assert_allclose(fast.exposure.peak_extra, ref.exposure.peak_extra, rtol=1e-9, atol=1e-300)
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba", "numba-3d"])

@@ -327,4 +327,5 @@ def other_air(sampler: Any) -> NDArray[np.float64]:
     near field, with the area plumes' peaks within the steps (``area_peak``): a level they reach is not held
     back to a near-field front (:class:`plumecast.consequence_metrics.ArrivalFloor`)."""
     other = np.maximum(sampler.conc.sum(axis=0) - sampler.nf_air, 0.0)
+    other = other + getattr(sampler, "particle_peak", 0.0)  # and the particles' within the steps (module exposure_rings)
     return np.asarray(other + sampler.area_peak if sampler.area_peak.shape == other.shape else other, dtype=float)

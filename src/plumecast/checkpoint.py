@@ -60,10 +60,11 @@ FORMAT_VERSION = 3
 #: (and the near-field air's peaks within the steps and its fronts, for the countdowns: ExposureSampler.peak_extra,
 #: part_peak, front_s, part_front_s, nf_air, and the speeds that carried its plume, nf_speeds; the area plumes'
 #: peaks, area_peak, area_spot_peak, area_part_peak: plumecast.area_peak; the peaks of the air emitted before the
-#: steps' bin edges, for the plans: edge_extra, part_edge)
+#: steps' bin edges, for the plans: edge_extra, part_edge; the particles' air within the steps, particle_peak:
+#: plumecast.exposure_rings)
 _NOTED = ("source_wind", "capped", "capped_reach_m", "nf_delivered", "nf_track", "peak_extra", "part_peak", "front_s",
           "part_front_s", "nf_air", "nf_speeds", "area_peak", "area_spot_peak", "area_part_peak", "edge_extra",
-          "part_edge")
+          "part_edge", "particle_peak")
 _READABLE_VERSIONS = (1, 2, 3)
 #: an input file up to this size is hashed whole; a larger one (met files) by its size and
 #: :data:`_SAMPLES` blocks of :data:`_BLOCK` bytes spread evenly over it
@@ -274,6 +275,9 @@ class RunState:
                     and getattr(getattr(sampler_x, "area", None), "peak_cum", None) is not None):
                 raise DataFileError("checkpoint: written before plumecast kept the area plumes' peaks within the "
                                     "steps, which the countdowns of a short city release read; rerun from the start")
+            if name == "particle_peak" and name not in self.exposure and getattr(sampler_x, "n_sub", 1) > 1:
+                raise DataFileError("checkpoint: written before plumecast kept the particles' air within the steps, "
+                                    "which the countdowns of a passing cloud read; rerun from the start")
             if name in ("front_s", "part_front_s") and name not in self.exposure:
                 # written before the fronts were kept: not known before the resume, so no floor after it (the
                 # countdowns the means give, early)

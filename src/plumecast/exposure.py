@@ -5,7 +5,8 @@ an output hour or over a 1° output cell, understates it (DESIGN.md, "Honest
 numbers"). The receptor concentrations that feed the consequence stage are
 therefore sampled here after **every transport step**, directly from the
 particles, at a spatial scale set by the receptor itself and by the local
-particle density, and not read back from the gridded output.
+particle density, and not read back from the gridded output (and, for the
+countdowns only, on the particles' ways within each step: :mod:`plumecast.exposure_rings`).
 
 Far field: adaptive kernel estimate
     Around each receptor a set of nested discs of radius ``r_k = r_0 2^k``
@@ -97,7 +98,16 @@ from plumecast.countermeasures.front import great_circle_m
 from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
 from plumecast.exposure_kernel import N_RINGS, kernel_estimate, near_field_rings
-from plumecast.exposure_rings import ReceptorIndex, _ring_sums
+from plumecast.exposure_rings import (  # noqa: F401 - area_skip, near_field_excluded, ring_add: the kernels' API here
+    ReceptorIndex,
+    area_skip,
+    chord2,
+    n_sub,
+    near_field_excluded,
+    path_peaks,
+    ring_add,
+    ring_sums,
+)
 from plumecast.near_field_plume import (
     NEAR_FIELD_MIN_WIND_M_S,
     PLUME_FADE_END_M,
@@ -189,6 +199,7 @@ class ReceptorExposure:
     #: reaches within the step (:meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`'s ``peak``),
     #: at each receptor that is a point, ``peak_extra`` (n_steps, n_receptor), and at each part of a disc,
     #: ``part_peak`` (n_steps, n_sources, n_parts) [kg m-3]; the exposure (``conc``, ``part_c``) is the means
+    #: (``peak_extra`` also holds the particles' air within the step above its end sample, ``particle_peak``)
     peak_extra: NDArray[np.float64] | None = None
     part_peak: NDArray[np.float64] | None = None
     #: for a plan's countdowns only (``compare``): how much more than ``peak_extra`` (``part_peak``) the air of the
@@ -210,6 +221,9 @@ class ReceptorExposure:
     front_s: NDArray[np.float64] | None = None
     part_front_s: NDArray[np.float64] | None = None
     other_air: NDArray[np.float64] | None = None
+    #: for the countdowns only: how much more than the end sample the particles' air reaches within each step
+    #: (:mod:`plumecast.exposure_rings`), (n_steps, n_receptor) [kg m-3]; already in ``peak_extra`` and ``other_air``
+    particle_peak: NDArray[np.float64] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -322,6 +336,7 @@ class ExposureSampler:
         self.extent = (receptor_radius_m(receptors.population) if extent_m is None
                        else np.clip(np.asarray(extent_m, dtype=float), 0.0, MAX_RADIUS_M))
         self.radii = ring_radii(np.maximum(self.extent, MIN_RADIUS_M))
+        self.chord2 = chord2(self.radii)  # the discs' edges as squared chords (the particles' ways, exposure_rings)
         self.index = ReceptorIndex(lat, lon, MAX_RADIUS_M)
         self.mask = reach_mask(lat, lon, MAX_RADIUS_M)
         self.radius_used = np.full((n_steps, nrec), np.nan)
@@ -410,6 +425,15 @@ class ExposureSampler:
         self._no_area = no_area_kernel()
         self._kmass: NDArray[np.float64] | None = None  # the kernels' ring-shell buffers, reused call after call
         self._kcount: NDArray[np.int64] | None = None
+        # the particles' air within each step, for the countdowns (module exposure_rings): into how many parts a
+        # step is cut, the kernels' buffers of the places within the steps, the particles' places at the last
+        # sample (for the host's sample), and how much more than the step's end sample that air reaches [kg m-3]
+        self.n_sub = n_sub(self.dt_s)
+        self._smass: NDArray[np.float64] | None = None
+        self._scount: NDArray[np.int32] | None = None
+        self._last: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+        self._last_step = -2
+        self.particle_peak = np.zeros((n_steps, nrec))
 
     @property
     def area_kernel(self) -> tuple[Any, ...]:
@@ -433,53 +457,90 @@ class ExposureSampler:
         nrec = len(self.receptors)
         return np.zeros((N_RINGS, self.n_tags, nrec)), np.zeros((N_RINGS, self.n_tags, nrec), np.int64)
 
+    def wants_start(self, step: int) -> bool:
+        """Whether :meth:`sample` of ``step`` needs the particles' places at its start (:meth:`note_start`):
+        the particles' air within the step is read (:data:`n_sub` > 1) and the last sample was not the step before."""
+        return self.n_sub > 1 and self._last_step != step - 1
+
+    def note_start(self, lon: NDArray[np.float64], lat: NDArray[np.float64], step: int) -> None:
+        """The particles' places [deg] at the start of ``step`` (kept for :meth:`sample`'s ways within the step)."""
+        if self.n_sub > 1:
+            self._last = (np.array(lon, dtype=np.float64), np.array(lat, dtype=np.float64))
+            self._last_step = step - 1
+
     def sample(self, lon: NDArray[np.float64], lat: NDArray[np.float64], z: NDArray[np.float32],
                mass: NDArray[np.float64], birth_step: NDArray[np.int32], status: NDArray[np.int8], step: int,
-               wind_at: Any = None) -> None:
-        """Add the concentrations after step ``step`` (particle state at its end), on the host."""
+               wind_at: Any = None, lon0: NDArray[np.float64] | None = None,
+               lat0: NDArray[np.float64] | None = None) -> None:
+        """Add the concentrations after step ``step`` (particle state at its end), on the host; ``lon0``, ``lat0``:
+        the particles' places at the step's start, for their air within it (default: the last sample's, where it
+        was the step before; else none: the end sample alone)."""
         if self.area is not None:
             self.area.set_bands(step, 1, wind_at if wind_at is not None else self.wind_at)
         shell_mass, shell_count = self._host_shells()
-        _ring_sums(lon, lat, z, mass, birth_step, status, self.tag, self.group_of_particle, int(step),
-                   self.layer, self.nf_group, self.nf_lat, self.nf_lon, self.nf_distance, self.nf_max_age_steps,
-                   self.area_kernel, self.index.band_start, self.index.order, self.index.lat, self.index.lon,
-                   self.index.band_width_rad, self.index.max_radius_m, self.radii, shell_mass, shell_count)
-        self._add_shells(shell_mass[None], shell_count[None], step, wind_at)
+        nrec = len(self.receptors)
+        sub = (np.zeros((1, self.n_sub - 1, N_RINGS, self.n_groups, nrec)),
+               np.zeros((1, self.n_sub - 1, N_RINGS, self.n_groups, nrec), np.int32))
+        if lon0 is None or lat0 is None:
+            lon0, lat0 = self._last if self._last is not None and self._last_step == step - 1 else (lon, lat)
+        ring_sums(lon, lat, z, mass, birth_step, status, self.tag, self.group_of_particle, int(step),
+                  self.layer, self.nf_group, self.nf_lat, self.nf_lon, self.nf_distance, self.nf_max_age_steps,
+                  self.area_kernel, self.index.band_start, self.index.order, self.index.lat, self.index.lon,
+                  self.index.band_width_rad, self.index.max_radius_m, self.radii, shell_mass, shell_count,
+                  np.asarray(lon0, dtype=np.float64), np.asarray(lat0, dtype=np.float64), self.index.xyz, self.chord2,
+                  sub[0][0], sub[1][0])
+        self.note_start(lon, lat, step + 1)
+        self._add_shells(shell_mass[None], shell_count[None], step, wind_at, sub)
 
     def kernel_args(self, nblocks: int, nsteps: int, step0: int = 0) -> tuple[Any, ...]:
         """The arguments of the compiled kernels' receptor sampling (see
-        ``kernels_numba._advance``), with fresh per-block ring-shell accumulators."""
+        ``kernels_numba._advance``), with fresh per-block ring-shell accumulators (and those of the
+        particles' places within the steps, :func:`plumecast.exposure_rings.path_add`)."""
         if self.area is not None:  # the plumes' bands at each step of the call
             self.area.set_bands(step0, nsteps, self.wind_at)
         nrec = len(self.receptors)
         shape = (nblocks, nsteps, N_RINGS, self.n_tags, nrec)
-        if (self._kmass is None or self._kcount is None
+        sub_shape = (nblocks, nsteps, self.n_sub - 1, N_RINGS, self.n_groups, nrec)
+        if (self._kmass is None or self._kcount is None or self._smass is None or self._scount is None
                 or self._kmass.shape[:1] + self._kmass.shape[2:] != (nblocks, N_RINGS, self.n_tags, nrec)
                 or self._kmass.shape[1] < nsteps):
             self._kmass = np.zeros(shape)
             self._kcount = np.zeros(shape, np.int64)
+            self._smass = np.zeros(sub_shape)
+            self._scount = np.zeros(sub_shape, np.int32)
         else:  # the same buffers for every call of a run, cleared
             self._kmass[:, :nsteps] = 0.0
             self._kcount[:, :nsteps] = 0
+            self._smass[:, :nsteps] = 0.0
+            self._scount[:, :nsteps] = 0
         ix = self.index
         return (True, self.layer, self.mask, self.tag, self.group_of_particle, self.nf_group, self.nf_lat, self.nf_lon,
                 self.nf_distance, self.nf_max_age_steps, self.area_kernel, ix.band_start, ix.order, ix.lat, ix.lon,
-                ix.band_width_rad, ix.max_radius_m, self.radii, self._kmass, self._kcount)
+                ix.band_width_rad, ix.max_radius_m, self.radii, self._kmass, self._kcount, ix.xyz, self.chord2,
+                self._smass, self._scount)
 
     def add_kernel_sums(self, step0: int, nsteps: int) -> None:
         """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into
         concentrations (sums over the blocks in a fixed order: thread-count independent)."""
         assert self._kmass is not None and self._kcount is not None  # set by kernel_args before the call
+        assert self._smass is not None and self._scount is not None
         self._add_shells(self._kmass[:, :nsteps].sum(axis=0), self._kcount[:, :nsteps].sum(axis=0), step0,
-                         self.wind_at)
+                         self.wind_at, (self._smass[:, :nsteps].sum(axis=0), self._scount[:, :nsteps].sum(axis=0)))
 
-    def _add_shells(self, mass: NDArray[np.float64], count: NDArray[np.int64], step0: int, wind_at: Any) -> None:
+    def _add_shells(self, mass: NDArray[np.float64], count: NDArray[np.int64], step0: int, wind_at: Any,
+                    sub: tuple[NDArray[np.float64], NDArray[np.int32]] | None = None) -> None:
         """Concentrations of steps ``step0 ..`` from their ring shells ``(step, ring, tag,
-        receptor)``, all steps at once, then the near-field plumes of those steps."""
+        receptor)``, all steps at once, the particles' air within those steps above them, for the countdowns
+        (``sub``: :func:`plumecast.exposure_rings.path_peaks`; in :attr:`particle_peak` and ``peak_extra``), then
+        the near-field plumes of those steps."""
         nsteps = mass.shape[0]
         conc, used = kernel_estimate(mass, count, self.radii, self.layer, self.max_ring)  # (step, tag, rec), (step, rec)
         self.conc[:, step0:step0 + nsteps, :] = np.moveaxis(conc, 0, 1)
         self.radius_used[step0:step0 + nsteps] = np.where(conc.sum(axis=1) > 0, used, np.nan)
+        if sub is not None and sub[0].shape[1]:
+            extra = path_peaks(mass, count, sub[0], sub[1], self.n_groups, self.radii, self.layer, self.max_ring, conc)
+            self.particle_peak[step0:step0 + nsteps] = extra
+            self.peak_extra[step0:step0 + nsteps] += extra
         if self.near:
             for k in range(nsteps):
                 self._near_field_step(step0 + k, wind_at)
@@ -670,7 +731,7 @@ class ExposureSampler:
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
-            area_spot_peak=self.area_spot_peak, area_part_peak=self.area_part_peak,
+            area_spot_peak=self.area_spot_peak, area_part_peak=self.area_part_peak, particle_peak=self.particle_peak,
         )
 
 

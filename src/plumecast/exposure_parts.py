@@ -172,7 +172,8 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None, part_early=None,
         spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None,
         area_spot_peak=None, area_part_peak=None,
-        peak_extra=peak_extra, part_peak=None, edge_extra=edge_extra, part_edge=None, front_s=front_s, part_front_s=None, other_air=other_air)
+        peak_extra=peak_extra, part_peak=None, edge_extra=edge_extra, part_edge=None, front_s=front_s, part_front_s=None,
+        other_air=other_air, particle_peak=None if exposure.particle_peak is None else exposure.particle_peak[:, parent])
     return expanded, parent, share, kind
 
 
@@ -208,29 +209,31 @@ def _peak_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot:
     own; a point release's part's summed over the sources, with its disc's area plumes' (the disc's mean of
     them is in the part's air), and the rest of such a disc the area plumes' alone (the point releases'
     plumes reach it below a thousandth of its air, or not at all); a spot and an area plume's part the area
-    plumes' there (:mod:`plumecast.area_peak`), the rest of its disc the most of its other parts'."""
+    plumes' there (:mod:`plumecast.area_peak`), the rest of its disc the most of its other parts'; and in
+    every column the particles' air within the step above its end sample (the disc's, ``particle_peak``)."""
     if exposure.peak_extra is None:
         return None
     out = np.zeros((exposure.conc.shape[1], len(cols)))
     part_peak, ptr = exposure.part_peak, exposure.part_ptr
     at_spot, at_part, area_ptr = exposure.area_spot_peak, exposure.area_part_peak, exposure.area_part_ptr
+    # the particles' air within the steps (the disc's, in each of its columns; in peak_extra at the receptors)
+    own = exposure.particle_peak if exposure.particle_peak is not None else np.zeros(exposure.peak_extra.shape)
     for col, (rec, part) in enumerate(cols):
         if part == -1 or (rec in point_split and part == -2):
             out[:, col] = exposure.peak_extra[:, rec]
         elif part >= 0 and rec in point_split and part_peak is not None and ptr is not None:
             out[:, col] = part_peak[:, :, int(ptr[slot[rec]]) + part].sum(axis=1) + exposure.peak_extra[:, rec]
         elif part == -3 and spots is not None and at_spot is not None and at_spot.shape[1]:
-            out[:, col] = at_spot[:, spots[rec]]
+            out[:, col] = at_spot[:, spots[rec]] + own[:, rec]
         elif area_slot is not None and area_ptr is not None and at_part is not None and at_part.shape[1]:
             j = int(area_slot[rec])
             first = int(area_ptr[j])
             if part >= 0:
-                out[:, col] = at_part[:, first + part]
+                out[:, col] = at_part[:, first + part] + own[:, rec]
             else:  # the rest: the parts its people are in are those not among the disc's columns
                 mine = {p for r, p in cols if r == rec and p >= 0}
                 rest = [first + k for k in range(int(area_ptr[j + 1]) - first) if k not in mine]
-                if rest:
-                    out[:, col] = at_part[:, rest].max(axis=1)
+                out[:, col] = (at_part[:, rest].max(axis=1) if rest else 0.0) + own[:, rec]
     return out
 
 

@@ -391,6 +391,9 @@ def run(
             else:
                 # one kernel call per step: the receptors see every step's particles
                 for s in range(s0, s0 + m):
+                    if sampler_x.wants_start(s):  # the particles' places before it (their air within the steps)
+                        host = backend.to_host(particles)
+                        sampler_x.note_start(host.lon, host.lat, s)
                     t0 = time.perf_counter()
                     decayed += backend.advance(particles, grid, physics, s, 1, sampler, **removal)
                     t1 = time.perf_counter()

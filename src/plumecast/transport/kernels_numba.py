@@ -312,10 +312,12 @@ def _rx_near(st, step, rx_layer, rx_mask):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(error_model="numpy")
-def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
-             area, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count):  # type: ignore[no-untyped-def]
+def _rx_lane(st, a, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
+             area, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2,
+             rx_smass, rx_scount):  # type: ignore[no-untyped-def]
     """Add a lane's particle after ``step`` to the receptors' ring shells
-    (:func:`plumecast.exposure_rings.ring_add`) if it is alive and near the surface."""
+    (:func:`plumecast.exposure_rings.ring_add`) if it is alive and near the surface, and its way
+    within the step from ``a`` (its state at the step's start) where the step is cut into parts."""
     if st[8] or step < st[7] or st[5] >= rx_layer:
         return
     phi = math.asin(min(max(st[2], -1.0), 1.0))
@@ -324,7 +326,8 @@ def _rx_lane(st, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf
         return
     lo, hi = area_skip(phi, lam, i, step - birth[i], area)
     ring_add(phi, lam, st[6], ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
-             rx_count[blk, srel], area[6], area[7][srel], lo, hi)
+             rx_count[blk, srel], area[6], area[7][srel], lo, hi, (a[0], a[1], a[2]), (st[0], st[1], st[2]),
+             pgroup[i], rxyz, rx_chord2, rx_smass[blk, srel], rx_scount[blk, srel])
 
 
 _BLOCKS = 8  # accumulation blocks, dealt to the threads by prange
@@ -369,7 +372,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         step0, nsteps, dt, kh, kz, h, decay_factor, seed_key, hgain,
         do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on, dep, removed_blocks,
         rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area,
-        band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count,
+        band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount,
     ):  # type: ignore[no-untyped-def]
         n = lon.size + 0 * len(stamp)  # the stamp is a closure variable: part of the cache key
         nblocks = decayed_blocks.size
@@ -538,6 +541,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                        bf[_S_OKN + b] > 0.5, fd, fw)
                                 st = (bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b], bf[_S_LO + b], bf[_S_LA + b],
                                       bf[_S_Z + b], bf[_S_M + b], bfirst[b], False, False)
+                                st0 = st  # its place at the step's start (the receptors' ways within the step)
                                 st, d0, dry0, wet0 = _lane_commit(st, new, step, decay_factor, do_sample, acc, blk,
                                                                   bgt[b], sfpar, sipar, three_d, dep_on, dep)
                                 dec += d0
@@ -549,9 +553,10 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 bexit[b] = st[9]
                                 live_any = live_any or not st[8]
                                 if rx_on and _rx_near(st, step, rx_layer, rx_mask):
-                                    _rx_lane(st, bidx[b], step, step - step0, blk, birth, rx_layer, ptag, pgroup,
+                                    _rx_lane(st, st0, bidx[b], step, step - step0, blk, birth, rx_layer, ptag, pgroup,
                                              nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order,
-                                             rlat, rlon, band_w, max_r, radii, rx_mass, rx_count)
+                                             rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2,
+                                             rx_smass, rx_scount)
                             if not live_any:
                                 break
                         # the exact lon/lat of the batch's unit vectors (vectorised), then its particles written back
@@ -605,6 +610,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                             diffuse_h, diffuse_z)
                             n1 = _lane_step(s1, xi, s + off1, k0[s], w0[s], km[s], wm[s], vf, fpar, ipar, kp,
                                             diffuse_h, diffuse_z)
+                            a0 = s0  # the lanes' places at the step's start (the receptors' ways within the step)
+                            a1 = s1
                             s0, d0, dry0, wet0 = _lane_commit(s0, n0, step, decay_factor, do_sample, acc, blk, g0,
                                                               sfpar, sipar, three_d, dep_on, dep)
                             s1, d1, dry1, wet1 = _lane_commit(s1, n1, step, decay_factor, do_sample, acc, blk, g1,
@@ -613,13 +620,13 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             if rx_on:
                                 srel = step - step0
                                 if _rx_near(s0, step, rx_layer, rx_mask):
-                                    _rx_lane(s0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                             nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon, band_w, max_r,
-                                             radii, rx_mass, rx_count)
+                                    _rx_lane(s0, a0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
+                                             nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon,
+                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount)
                                 if live1 and _rx_near(s1, step, rx_layer, rx_mask):
-                                    _rx_lane(s1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat,
-                                             nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon, band_w, max_r,
-                                             radii, rx_mass, rx_count)
+                                    _rx_lane(s1, a1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
+                                             nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon,
+                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount)
                             if s0[8] and s1[8]:
                                 break
                         _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
@@ -712,6 +719,7 @@ _NO_RECEPTORS = (
     False, 0.0, np.zeros((360, 720), np.bool_), np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.bool_), np.zeros(1), np.zeros(1), 0.0, 0,
     no_area_kernel(), np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(1), np.zeros(1), 1.0, 0.0, np.zeros((1, 1)),
     np.zeros((1, 1, 1, 1, 1)), np.zeros((1, 1, 1, 1, 1), np.int64),
+    np.zeros((1, 3)), np.zeros((1, 1)), np.zeros((1, 1, 0, 1, 1, 1)), np.zeros((1, 1, 0, 1, 1, 1), np.int32),
 )
 
 assert STATUS_ACTIVE == 0 and STATUS_EXITED == 2  # the kernel hard-codes these values

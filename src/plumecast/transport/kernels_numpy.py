@@ -565,6 +565,7 @@ def advance(
     P = lonlat_to_xyz(particles.lon, particles.lat)
     LON = particles.lon.copy()
     LAT = particles.lat.copy()
+    start = (particles.lon, particles.lat)  # the particles' places at each step's start (the receptors' ways)
     for s in range(nsteps):
         step = step0 + s
         idx = np.nonzero((particles.birth_step <= step) & (particles.status == STATUS_ACTIVE))[0]
@@ -665,7 +666,8 @@ def advance(
             lon_e, lat_e = particles.lon.copy(), particles.lat.copy()
             lon_e[idx], lat_e[idx] = xyz_to_lonlat(P[:, idx])
             receptors.sample(lon_e, lat_e, particles.z, particles.mass, particles.birth_step, particles.status, step,
-                             receptors.wind_at)
+                             receptors.wind_at, lon0=start[0], lat0=start[1])
+            start = (lon_e, lat_e)
     lon_x, lat_x = xyz_to_lonlat(P[:, touched])
     particles.lon[touched] = lon_x
     particles.lat[touched] = lat_x
