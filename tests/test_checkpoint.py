@@ -85,6 +85,10 @@ def test_resume_in_process_is_bitwise(tmp_path, backend, every_h):
     assert whole.receptor_series is not None and again.receptor_series is not None
     assert np.array_equal(whole.receptor_series.values, again.receptor_series.values, equal_nan=True)
     assert whole.budget == again.budget and whole.particle_steps == again.particle_steps
+    # the countdowns' peaks within the steps too, the particles' (their places at the resumed step's start) in them
+    assert whole.exposure is not None and again.exposure is not None
+    assert np.array_equal(whole.exposure.peak_extra, again.exposure.peak_extra)
+    assert np.array_equal(whole.exposure.particle_peak, again.exposure.particle_peak)
     for name in ("lon", "lat", "z", "mass", "status"):
         assert np.array_equal(getattr(whole.particles, name), getattr(again.particles, name)), name
     # the provenance too: the near-field plume's wind at the source over the whole release (kept in the
