@@ -22,7 +22,7 @@ from plumecast.scenario import scenario_from_dict
 
 KM_PER_DEG_LON_AT_52 = 111.32 * math.cos(math.radians(52.0))
 ONE_SECOND_H = 1.0 / 3600.0
-TOWNS_KM = (21.0, 22.0)
+TOWNS_KM = (21.0, 22.0, 23.0)
 
 
 def _scenario(step_s: float, backend: str = "numba") -> Any:
@@ -74,3 +74,14 @@ def test_the_steps_ends_alone_miss_the_puff_and_the_figures_stay_theirs(runs: di
     np.testing.assert_allclose(ds["peak_concentration"].values, e.total().max(axis=0), rtol=1e-12)
     # steps of 60 s or less read the end samples alone, as before
     assert fine.exposure.particle_peak is not None and not fine.exposure.particle_peak.any()
+
+
+@pytest.mark.parametrize("step_s", [600.0, 900.0])
+def test_an_onset_long_before_the_peak_reads_the_steps_lowest_level(runs: dict[float, Any], step_s: float) -> None:
+    # 23 km out the air crosses the onset floor some 20 min before its peak: the within-step peak had been read
+    # against the AEGL for the duration elapsed at the step's start, a higher level than at the step's end, and
+    # AEGL-2 read "never" at 600-s steps against 36 min at 10-s steps (session 46)
+    ref = _hours(runs[10.0], 2)[2]
+    assert np.isfinite(ref) and 0.5 < ref < 0.75, ref
+    got = _hours(runs[step_s], 2)[2]
+    assert np.isfinite(got) and got <= ref + ONE_SECOND_H, (got * 60, ref * 60)

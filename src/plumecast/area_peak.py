@@ -123,8 +123,8 @@ def stake_levels(agent: Any) -> Stakes | None:
 
 #: a place is refined where its coarse bound comes within this share of a level it has not reached; a level is
 #: reached at a place where its air with its peak within a step came to it (at the duration elapsed since the
-#: air's onset there, as the countdowns read it). The choice never makes a countdown late (a place not refined
-#: keeps the coarse bound, higher), only maybe earlier than the finer bound would (where it errs)
+#: air's onset there by the step's end, as the countdowns read it). The choice never makes a countdown late (a
+#: place not refined keeps the coarse bound, higher), only maybe earlier than the finer bound would (where it errs)
 STAKE_MARGIN = 0.9
 
 
@@ -165,7 +165,7 @@ def reached(sampler: Any, stakes: Stakes, step: int) -> Seen:
             onset = seen.onset[i]
             onset[(onset < 0) & (mean[i] >= stakes.floor)] = k
             with np.errstate(invalid="ignore"):
-                seen.done[i] |= peaked[i][None, :] >= stakes.at(np.where(onset >= 0, k - onset, 0) * sampler.dt_s)
+                seen.done[i] |= peaked[i][None, :] >= stakes.at(np.where(onset >= 0, k - onset + 1, 0) * sampler.dt_s)
     seen.upto = step
     area.peak_seen = seen
     return seen
@@ -175,12 +175,13 @@ def at_stake(stakes: Stakes | None, seen: Seen | None, i: int, step: int, dt_s: 
              bound: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Where the bound ``bound`` on the air of step ``step`` at places ``i`` (0 receptors, 1 spots, 2 parts)
     can make a countdown sooner: it comes within :data:`STAKE_MARGIN` of a level the place has not reached
-    before (``seen``), read for the duration elapsed since its onset (``mean``, the step's air, may be it).
+    before (``seen``), read for the duration elapsed since its onset (``mean``, the step's air, may be it) by
+    the step's end.
     Everywhere where ``stakes`` is None."""
     if stakes is None or seen is None:
         return np.ones(bound.shape, np.bool_)
     onset = np.where((seen.onset[i] < 0) & (mean >= stakes.floor), step, seen.onset[i])
-    level = stakes.at(np.where(onset >= 0, step - onset, 0) * dt_s)
+    level = stakes.at(np.where(onset >= 0, step - onset + 1, 0) * dt_s)
     with np.errstate(invalid="ignore"):
         return np.asarray((~seen.done[i] & (bound[None, :] >= STAKE_MARGIN * level)).any(axis=0))
 

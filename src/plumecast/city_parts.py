@@ -186,7 +186,8 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     (audit 39: an ammonia tank's 10 min at 306 ppm read 159 and 181 ppm in 600-s means, below AEGL-2's 220,
     and a city's AEGL-2 countdown came 4.5 min late at 600-s steps, never at 900 s). The air reaches the
     level within that step, at the earliest at its start: early, never late, at any step. The level is read
-    for the duration elapsed at the step's start (:func:`plumecast.consequence_metrics.peak_first_steps`),
+    for the duration elapsed at the step's end, the lowest the step can meet
+    (:func:`plumecast.consequence_metrics.peak_first_steps`),
     and the time is never before the front of the near-field air that lifts the air to it
     (:meth:`plumecast.exposure.ReceptorExposure.arrival_floor`). The exposure, the peaks and the loads stay
     the steps' means.

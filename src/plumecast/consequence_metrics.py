@@ -148,18 +148,22 @@ def peak_first_steps(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: 
     AEGL-``level``, per column (-1: none, or the AEGL unread), for the countdowns of a cloud that passes
     within a step or two (``city_parts._arrivals_of_peaks``, ``plans.evaluate._peak_arrivals``).
 
-    The AEGL is read for the duration elapsed at the step's *start* (since the first step of ``mean`` at
-    or above the onset floor): the peak may come anywhere in the step, and read for the duration at its
-    end (the longer one, so the lower AEGL) a 10-min cloud of ammonia at 81 % of its 10-min AEGL-3 had
-    read "AEGL-3 in 15 min" at 900-s steps, a level the same run at 10-s steps never reaches (review,
-    session 39). Second: the AEGL [kg m-3] read in that step (NaN where none)."""
+    The AEGL is read for the duration elapsed at the step's *end* (since the start of the first step of
+    ``mean`` at or above the onset floor): the peak may come anywhere in the step, and AEGLs fall with the
+    duration, so the end's is the lowest level the air can meet within the step, the only reading of a bound
+    on the step's air that is never late. Read at the step's start it had been: 140 t of chlorine at once
+    read AEGL-2 "never" 23 km away at 600-s steps, 36 min at 10-s steps, where the onset came 20 min before
+    the peak (session 46). The price is an early arrival where the peak is near the level: a 10-min ammonia
+    cloud at 81 % of its 10-min AEGL-3 reads "AEGL-3 in 15 min" at 900-s steps, a level the same run at 10-s
+    steps never reaches (review, session 39): early, not late. Second: the AEGL [kg m-3] read in that step
+    (NaN where none)."""
     tab = ctx.aegl_tables[level]
     n_time, n_col = mean.shape
     if tab is None or n_time == 0:
         return np.full(n_col, -1, dtype=np.intp), np.full(n_col, np.nan)
     pos = np.asarray(mean >= ctx.floor if ctx.floor > 0 else mean > 0, dtype=bool)
     onset = np.argmax(pos, axis=0)
-    elapsed = np.maximum(ctx.begin_s[:, None] - ctx.begin_s[onset][None, :], 0.0)
+    elapsed = np.maximum(ctx.end_s[:, None] - ctx.begin_s[onset][None, :], 0.0)
     thr = aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed)
     with np.errstate(invalid="ignore"):
         exceed = np.any(pos, axis=0)[None, :] & (peak >= thr)  # NaN AEGL (a gap in the table): not seen
