@@ -72,6 +72,8 @@ def peak_rates(area: Any, groups: list[Any], factor: NDArray[np.float64]) -> Non
     from plumecast.nearfield.area_source import emission_integral
 
     dt, n_steps = area.dt_s, factor.shape[1]
+    if np.unique(area.bin_of_step[:n_steps]).size > 1:  # emission tags: a plan's cut can make its own cloud
+        area.edge_rates = np.ascontiguousarray(peak_factor(groups, dt, n_steps, 1))
     n = max(1, int(round(dt / PART_S)))
     wide = peak_factor(groups, dt / n, n_steps * n, n)
     mean = np.repeat(factor, n, axis=1)
@@ -297,12 +299,16 @@ def area_steps(sampler: Any, step0: int, nsteps: int, wind_at: Any) -> None:
         spot = np.zeros((sampler.n_tags, cols.size))
         parts = np.zeros((sampler.n_tags, sampler.area_part_c.shape[2]))
         first = area.peak_first(s, wind_at)
-        held = conc.copy() if first is not None else None
+        edges = area.edges_held(s, wind_at)  # a plan's cut can make its own passing cloud
+        held = conc.copy() if first is not None or edges else None
         area.add_step(s, conc, sampler.near_hit, wind_at, sampler.burn_s, spot, parts)
         sampler.area_part_c[:, s, :] = parts
         # the spot's air beyond the plumes' mean over the disc
         sampler.spot_extra[:, s, :] = spot - (conc[:, cols] - before)
-        if first is None or held is None:
+        if held is None:
+            continue
+        if first is None:  # no rate changes within the steps held: the step's air is its peak
+            edge_peaks(sampler, s, edges, conc - held, spot, parts, (0.0, 0.0, 0.0), wind_at)
             continue
         total, now = held.sum(axis=0), conc.sum(axis=0)
         air, spot_air, parts_air = now - total, spot.sum(axis=0), parts.sum(axis=0)
@@ -321,6 +327,108 @@ def area_steps(sampler: Any, step0: int, nsteps: int, wind_at: Any) -> None:
         sampler.area_peak[s] = extra
         sampler.area_spot_peak[s] = np.maximum(top_spot - spot_air, 0.0)
         sampler.area_part_peak[s] = np.maximum(top_parts - parts_air, 0.0)
+        if edges:
+            edge_peaks(sampler, s, edges, conc - held, spot, parts,
+                       (extra, sampler.area_spot_peak[s], sampler.area_part_peak[s]), wind_at)
+
+
+def edge_peaks(sampler: Any, step: int, edges: list[tuple[int, int]], air: NDArray[np.float64],
+               spot: NDArray[np.float64], parts: NDArray[np.float64], above: tuple[Any, Any, Any],
+               wind_at: Any) -> None:
+    """For ``compare``'s plans: how much more than the area plumes' peak above their air of step ``step`` (``above``:
+    what :func:`area_peaks` added at the receptors, spots and parts; 0 where none) their air emitted before each
+    emission-tag bin edge the plumes hold (``edges``, :meth:`plumecast.exposure_area.AreaNearField.edges_held`)
+    reaches above its own share of the step's air (``air``, ``spot``, ``parts``: the plumes' air by tag), added to
+    :attr:`plumecast.exposure.ReceptorExposure.edge_extra` and kept as ``area_edge``, ``area_spot_edge`` and
+    ``area_part_edge`` (:func:`plumecast.plans.evaluate._plan_extra` reads them as the point releases').
+
+    The air emitted before an edge at the first step after it, ``e``, is bounded as :func:`area_peaks`' coarse bound
+    is, by the plume at the step's end of each emission step's largest rate over it and the step before
+    (:attr:`~plumecast.exposure_area.AreaNearField.edge_rates`), with the emission after the edge left out: step
+    ``e`` at the largest rate of the step before it (and the one before that, a bound), the steps after it none.
+    A bound of that air is at most the whole air's (the step's air with its peak): what it adds is at most the
+    share emitted after the edge. One more kernel (a sum over bins under steady winds) a step where edges are held
+    and a level can be at stake (:func:`_edge_at_stake`)."""
+    area = sampler.area
+    assert area.edge_rates is not None
+    mine = (air, spot, parts)
+    bins = np.arange(air.shape[0]) // sampler.n_groups
+    totals = [a.sum(axis=0) for a in mine]
+    befores = [[a[bins <= kb].sum(axis=0) for a in mine] for kb, _ in edges]
+    # at most the share emitted after the edge (the whole air's bound is its air with its peak above it) ...
+    out = [np.max([totals[i] - b[i] for b in befores], axis=0) if edges else np.zeros(totals[i].size)
+           for i in range(3)]
+    if not _edge_at_stake(sampler, step, [t + np.asarray(a) for t, a in zip(totals, above, strict=True)], out):
+        _keep_edges(sampler, step, out)
+        return
+    # ... and where a plan's level can be at stake, the air emitted before each edge bounded on its own: the coarse
+    # bound's plumes by emission bin, each edge's first step apart (its largest rate over it and the step before is
+    # at least the largest over the step before: one kernel whatever the number of edges)
+    firsts = np.array([e for _, e in edges], np.int64)
+    split = 2 * area.bin_of_step
+    split[firsts] += 1
+    by_bin = _coarse_by_tag(area, sampler, step, split, wind_at, spot.shape[1], parts.shape[1])
+    bins2 = np.arange(2 * sampler.n_tags) // sampler.n_groups
+    tight = [np.zeros(t.size) for t in totals]
+    for e, before_k in zip(firsts, befores, strict=True):
+        upto = split[e]  # the steps before the edge, and its first step alone
+        for i in range(3):
+            top = by_bin[i][bins2 <= upto].sum(axis=0)
+            np.maximum(tight[i], top - before_k[i] - above[i], out=tight[i])
+    _keep_edges(sampler, step, [np.maximum(np.minimum(o, t), 0.0) for o, t in zip(out, tight, strict=True)])
+
+
+def _coarse_by_tag(area: Any, sampler: Any, step: int, bins: NDArray[np.int64], wind_at: Any, n_spot: int,
+                   n_parts: int) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The coarse bound's plumes (:func:`coarse_peaks`, from :attr:`~plumecast.exposure_area.AreaNearField.edge_rates`)
+    at the end of step ``step`` by the emission bins ``bins`` of the steps (each below twice the run's bins), at the
+    receptors, spots and parts, ``(bin * n_groups + group, place)``. [kg m-3]"""
+    from plumecast.nearfield.area_source import emission_integral
+
+    n = 2 * sampler.n_tags
+    conc = np.zeros((n, area.rec_ptr.size - 1))
+    spot, parts = np.zeros((n, n_spot)), np.zeros((n, n_parts))
+    held, held_bins = area.peak_coarse, area.bin_of_step
+    try:
+        area.peak_coarse = (area.edge_rates, emission_integral(area.edge_rates, area.dt_s))
+        area.bin_of_step = np.ascontiguousarray(bins, np.int64)
+        area.add_step(step, conc, np.zeros(conc.shape[1], np.bool_), wind_at, sampler.burn_s, spot, parts, peak=True)
+    finally:
+        area.peak_coarse, area.bin_of_step = held, held_bins
+    return conc, spot, parts
+
+
+def _edge_at_stake(sampler: Any, step: int, bounds: list[NDArray[np.float64]],
+                   loose: list[NDArray[np.float64]]) -> bool:
+    """Whether :func:`edge_peaks`' bound on the share emitted after the edge (``loose``, at the receptors, spots and
+    parts) is worth the tighter one: somewhere it is above 0 and the air there with its peak within step ``step``
+    (the area plumes' ``bounds``, with the rest of the receptors' air) comes within :data:`STAKE_MARGIN` of a level
+    the baseline has not reached there (:func:`at_stake`): a plan's air is the baseline's or less, and where the
+    baseline has reached the level the plan's countdown reads at most the baseline's bound, which stands beside its
+    own. Either bound errs early, never late: the choice is of how early."""
+    area = sampler.area
+    stakes = area.peak_levels
+    if stakes is None:
+        return True
+    if not any(bool((b > 0.0).any()) for b in loose):
+        return False
+    seen = reached(sampler, stakes, step)
+    total = sampler.conc[:, step, :].sum(axis=0)
+    rest = total + sampler.peak_extra[step]  # the area plumes' with their peak in
+    on = np.repeat(area.part_receptors, np.diff(area.part_ptr)) if bounds[2].size else np.zeros(0, np.int64)
+    cols = area.spot_receptors
+    means = (total, total[cols] + sampler.spot_extra[:, step, :].sum(axis=0), total[on])
+    tops = (rest, rest[cols] + bounds[1], rest[on] + bounds[2])
+    return any(bool((at_stake(stakes, seen, i, step, sampler.dt_s, means[i], tops[i]) & (loose[i] > 0.0)).any())
+               for i in range(3))
+
+
+def _keep_edges(sampler: Any, step: int, out: list[NDArray[np.float64]]) -> None:
+    """Keep :func:`edge_peaks`' bounds at the receptors, spots and parts of step ``step``."""
+    sampler.edge_extra[step] += out[0]
+    sampler.area_edge[step] = out[0]
+    sampler.area_spot_edge[step] = out[1]
+    sampler.area_part_edge[step] = out[2]
 
 
 def other_air(sampler: Any) -> NDArray[np.float64]:

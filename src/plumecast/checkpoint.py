@@ -60,11 +60,11 @@ FORMAT_VERSION = 3
 #: (and the near-field air's peaks within the steps and its fronts, for the countdowns: ExposureSampler.peak_extra,
 #: part_peak, front_s, part_front_s, nf_air, and the speeds that carried its plume, nf_speeds; the area plumes'
 #: peaks, area_peak, area_spot_peak, area_part_peak: plumecast.area_peak; the peaks of the air emitted before the
-#: steps' bin edges, for the plans: edge_extra, part_edge; the particles' air within the steps, particle_peak:
-#: plumecast.exposure_rings)
+#: steps' bin edges, for the plans: edge_extra, part_edge, and the area plumes' area_edge, area_spot_edge,
+#: area_part_edge; the particles' air within the steps, particle_peak: plumecast.exposure_rings)
 _NOTED = ("source_wind", "capped", "capped_reach_m", "nf_delivered", "nf_track", "peak_extra", "part_peak", "front_s",
           "part_front_s", "nf_air", "nf_speeds", "area_peak", "area_spot_peak", "area_part_peak", "edge_extra",
-          "part_edge", "particle_peak")
+          "part_edge", "area_edge", "area_spot_edge", "area_part_edge", "particle_peak")
 _READABLE_VERSIONS = (1, 2, 3)
 #: an input file up to this size is hashed whole; a larger one (met files) by its size and
 #: :data:`_SAMPLES` blocks of :data:`_BLOCK` bytes spread evenly over it
@@ -269,6 +269,11 @@ class RunState:
             if (name in ("edge_extra", "part_edge") and name not in self.exposure and len(getattr(sampler_x, "near", ()))
                     and np.asarray(getattr(sampler_x, "bin_starts", ())).size > 1):
                 raise DataFileError("checkpoint: written before plumecast kept the near-field plumes' peaks of the air "
+                                    "emitted before each emission-tag edge, which the countdowns of a plan's cut read; "
+                                    "rerun from the start")
+            if (name in ("area_edge", "area_spot_edge", "area_part_edge") and name not in self.exposure
+                    and getattr(getattr(sampler_x, "area", None), "edge_rates", None) is not None):
+                raise DataFileError("checkpoint: written before plumecast kept the area plumes' peaks of the air "
                                     "emitted before each emission-tag edge, which the countdowns of a plan's cut read; "
                                     "rerun from the start")
             if (name in ("area_peak", "area_spot_peak", "area_part_peak") and name not in self.exposure

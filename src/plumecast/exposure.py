@@ -213,6 +213,11 @@ class ReceptorExposure:
     #: (n_steps, n_spot) and at the discs' parts (n_steps, n_parts) [kg m-3]
     area_spot_peak: NDArray[np.float64] | None = None
     area_part_peak: NDArray[np.float64] | None = None
+    #: ... and the area plumes' share of ``edge_extra`` (n_steps, n_receptor), and theirs at the spots and the
+    #: discs' parts (:func:`plumecast.area_peak.edge_peaks`) [kg m-3]
+    area_edge: NDArray[np.float64] | None = None
+    area_spot_edge: NDArray[np.float64] | None = None
+    area_part_edge: NDArray[np.float64] | None = None
     #: for the countdowns' floor only (:meth:`arrival_floor`): per step, the earliest time [s after the run start]
     #: the point releases' near-field air of the step can be at each receptor (a disc's: its parts' earliest),
     #: ``front_s`` (n_steps, n_receptor), and at each part, ``part_front_s`` (n_steps, n_parts) (inf: none of it;
@@ -422,6 +427,7 @@ class ExposureSampler:
         self.spot_extra = np.zeros((self.n_tags, n_steps, 0))
         self.area_part_c = np.zeros((self.n_tags, n_steps, 0))
         self.area_peak, self.area_spot_peak, self.area_part_peak = (np.zeros((n_steps, 0)) for _ in range(3))  # area_peak
+        self.area_edge, self.area_spot_edge, self.area_part_edge = (np.zeros((n_steps, 0)) for _ in range(3))
         self._no_area = no_area_kernel()
         self._kmass: NDArray[np.float64] | None = None  # the kernels' ring-shell buffers, reused call after call
         self._kcount: NDArray[np.int64] | None = None
@@ -452,6 +458,9 @@ class ExposureSampler:
         self.area_peak = np.zeros((self.n_steps, 0 if area is None else len(self.receptors)))
         self.area_spot_peak = np.zeros((self.n_steps, n))
         self.area_part_peak = np.zeros(self.area_part_c.shape[1:])
+        # ... and of the air emitted before a bin edge, for the plans (area_peak.edge_peaks; also in edge_extra)
+        self.area_edge, self.area_spot_edge = np.zeros(self.area_peak.shape), np.zeros(self.area_spot_peak.shape)
+        self.area_part_edge = np.zeros(self.area_part_peak.shape)
 
     def _host_shells(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         nrec = len(self.receptors)
@@ -732,6 +741,7 @@ class ExposureSampler:
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,
             area_spot_peak=self.area_spot_peak, area_part_peak=self.area_part_peak, particle_peak=self.particle_peak,
+            area_edge=self.area_edge, area_spot_edge=self.area_spot_edge, area_part_edge=self.area_part_edge,
         )
 
 

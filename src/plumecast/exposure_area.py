@@ -144,6 +144,9 @@ class AreaNearField:
     peak_cum: NDArray[np.float64] | None = field(default=None, repr=False)
     peak_bins: NDArray[np.int64] | None = field(default=None, repr=False)
     peak_differs: NDArray[np.bool_] | None = field(default=None, repr=False)
+    #: for a plan's own passing cloud (:func:`plumecast.area_peak.edge_peaks`): each group's largest rate over
+    #: each step and the one before, over its base rate, (group, step); None where the run has one emission bin
+    edge_rates: NDArray[np.float64] | None = field(default=None, repr=False)
     #: the levels the countdowns read (:class:`plumecast.area_peak.Stakes`); None: every place is at stake. The
     #: parts' finer bound is read only where the coarse one reaches a level not yet reached
     #: (:func:`~plumecast.area_peak.area_peaks`)
@@ -464,6 +467,12 @@ class AreaNearField:
         of the emission they hold came at a rate that changed within its step."""
         if self.peak_cum is None or self.peak_differs is None:
             return None
+        first = self.held_first(step, winds_at)
+        return first if first is not None and bool(self.peak_differs[first:step + 1].any()) else None
+
+    def held_first(self, step: int, winds_at: Any) -> int | None:
+        """The first emission step the plumes can still hold air of at step ``step`` (at most one step too early);
+        None where no source is near."""
         u_e, v_n = self._winds((step + 1) * self.dt_s, winds_at)
         s = self.near_sources
         speed = np.maximum(np.hypot(u_e[s], v_n[s]), self.min_wind_m_s)
@@ -471,8 +480,18 @@ class AreaNearField:
             back = (self.src_reach + self.src_radius)[s] / speed  # the oldest air the plumes hold [s]
         if not np.isfinite(back).any():
             return None
-        first = max(int(math.floor(step - float(np.nanmax(back)) / self.dt_s)) - 1, 0)
-        return first if bool(self.peak_differs[first:step + 1].any()) else None
+        return max(int(math.floor(step - float(np.nanmax(back)) / self.dt_s)) - 1, 0)
+
+    def edges_held(self, step: int, winds_at: Any) -> list[tuple[int, int]]:
+        """The emission-tag bin edges within the emission the plumes can hold at step ``step``, each as (the bin
+        before it, the first step after it); none without :attr:`edge_rates`."""
+        if self.edge_rates is None:
+            return []
+        first = self.held_first(step, winds_at)
+        if first is None:
+            return []
+        lo, hi = int(self.bin_of_step[first]), int(self.bin_of_step[step])
+        return [(k, int(np.searchsorted(self.bin_of_step, k + 1, side="left"))) for k in range(lo, hi)]
 
     def peak_at(self, part: int, n_tags: int, winds_at: Any, burn_s: NDArray[np.float64] | None,
                 spot: NDArray[np.float64] | None, parts: NDArray[np.float64] | None,

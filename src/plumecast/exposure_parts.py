@@ -162,7 +162,7 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         conc[:, :, c_sl] += base[:, :, None]
     np.maximum(conc, 0.0, out=conc)  # rounding of the mean's difference
     peak_extra = _peak_columns(exposure, cols, slot, point_split, spots, area_slot)
-    edge_extra = _edge_columns(exposure, cols, slot, point_split)
+    edge_extra = _edge_columns(exposure, cols, slot, point_split, spots, area_slot)
     front_s, other_air = _front_columns(exposure, cols, slot, point_split)
     r = exposure.receptors.take(parent)
     receptors = Receptors(name=r.name, lat=r.lat, lon=r.lon, population=r.population * share, country=r.country)
@@ -171,7 +171,7 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         near_field=np.asarray(exposure.near_field)[parent], kernel_radius_m=np.asarray(exposure.kernel_radius_m)[parent],
         part_receptors=None, part_ptr=None, part_weight=None, part_c=None, part_tag=None, part_early=None,
         spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None,
-        area_spot_peak=None, area_part_peak=None,
+        area_spot_peak=None, area_part_peak=None, area_edge=None, area_spot_edge=None, area_part_edge=None,
         peak_extra=peak_extra, part_peak=None, edge_extra=edge_extra, part_edge=None, front_s=front_s, part_front_s=None,
         other_air=other_air, particle_peak=None if exposure.particle_peak is None else exposure.particle_peak[:, parent])
     return expanded, parent, share, kind
@@ -238,20 +238,43 @@ def _peak_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot:
 
 
 def _edge_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot: NDArray[np.int64],
-                  point_split: set[int]) -> NDArray[np.float64] | None:
+                  point_split: set[int], spots: NDArray[np.int64] | None = None,
+                  area_slot: NDArray[np.int64] | None = None) -> NDArray[np.float64] | None:
     """Per column of :func:`by_part_kinds`, how much more than its peak above its mean (:func:`_peak_columns`)
-    the point releases' air emitted before each step's bin edge reaches (:attr:`ReceptorExposure.edge_extra`),
-    (n_steps, n_columns): a receptor's own, a point release's part's summed over the sources, none elsewhere (the
-    rest of a disc its parts split, spots and the area plumes' parts: the point releases' plumes are not theirs)."""
+    the air emitted before each step's bin edge reaches (:attr:`ReceptorExposure.edge_extra`), (n_steps,
+    n_columns): a receptor's own; a point release's part's summed over the sources, with its disc's area plumes'
+    (``area_edge``), as is the rest of such a disc; a spot and an area plume's part the area plumes' there
+    (``area_spot_edge``, ``area_part_edge``), the rest of its disc the most of its other parts' (as the peaks)."""
     if exposure.edge_extra is None:
         return None
     out = np.zeros((exposure.conc.shape[1], len(cols)))
     part_edge, ptr = exposure.part_edge, exposure.part_ptr
+    area_edge = getattr(exposure, "area_edge", None)
+    area_edge = area_edge if area_edge is not None and area_edge.shape == exposure.edge_extra.shape else None
+    at_spot, at_part = getattr(exposure, "area_spot_edge", None), getattr(exposure, "area_part_edge", None)
+    area_ptr = exposure.area_part_ptr
     for col, (rec, part) in enumerate(cols):
         if part == -1:
             out[:, col] = exposure.edge_extra[:, rec]
         elif part >= 0 and rec in point_split and part_edge is not None and ptr is not None:
             out[:, col] = part_edge[:, :, int(ptr[slot[rec]]) + part].sum(axis=1)
+            if area_edge is not None:
+                out[:, col] += area_edge[:, rec]
+        elif rec in point_split and part == -2:
+            if area_edge is not None:
+                out[:, col] = area_edge[:, rec]
+        elif part == -3 and spots is not None and at_spot is not None and at_spot.shape[1]:
+            out[:, col] = at_spot[:, spots[rec]]
+        elif area_slot is not None and area_ptr is not None and at_part is not None and at_part.shape[1]:
+            j = int(area_slot[rec])
+            first = int(area_ptr[j])
+            if part >= 0:
+                out[:, col] = at_part[:, first + part]
+            else:
+                mine = {p for r, p in cols if r == rec and p >= 0}
+                rest = [first + k for k in range(int(area_ptr[j + 1]) - first) if k not in mine]
+                if rest:
+                    out[:, col] = at_part[:, rest].max(axis=1)
     return out
 
 
