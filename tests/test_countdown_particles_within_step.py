@@ -1,4 +1,4 @@
-"""The particles' air between two samples (session 49): a puff that passes a town between the ends of two
+"""The particles' air between two samples (session 48): a puff that passes a town between the ends of two
 steps is counted down by where its particles go within the step, never missed.
 
 The receptors' air from the particles is their kernel estimate where the transport leaves them, at each

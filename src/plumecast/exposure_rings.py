@@ -7,7 +7,7 @@ source (:func:`near_field_excluded`) and the receptors an area source's plume gi
 The particles are where the transport leaves them at the end of each step, and the receptors' air is
 their kernel estimate there. A cloud that passes a place between two such samples is missed: a 140-t
 chlorine puff, near field off, 10 m/s, read AEGL-2 at a town 20 km out at 29 min with 60-s steps, 5 seeds,
-and "never" with 600-s steps, the 600-s samples' peak 6.5-7.6 mg/m3 against 10.8-11.7 at 60 s (session 49).
+and "never" with 600-s steps, the 600-s samples' peak 6.5-7.6 mg/m3 against 10.8-11.7 at 60 s (session 48).
 With steps longer than :data:`SUB_SAMPLE_S`, each particle near a receptor is also placed on the straight
 way from its place at the step's start to its place at the end at ``n_sub(dt) - 1`` times within the step
 (:func:`path_add`), and the kernel estimate at each of those times (:func:`path_peaks`) is the particles'
