@@ -105,7 +105,7 @@ from plumecast.near_field_plume import (
     NearFieldSource,
     plume_weight,
 )
-from plumecast.near_field_track import carrying_vector, speed_span, track_at
+from plumecast.near_field_track import carrying_vector, changed_wind_steps, speed_span, track_at
 from plumecast.nearfield.gaussian import at_pure_vapour
 from plumecast.nearfield.stability import PG_CLASSES
 from plumecast.receptors import Receptors, reach_mask
@@ -122,9 +122,8 @@ CONC_UNITS = "kg m-3"
 
 
 def receptor_radius_m(population: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Extent of each receptor: the radius of a disc holding its population at
-    :data:`URBAN_DENSITY_PER_KM2`, at least :data:`MIN_RADIUS_M`; unknown
-    population -> :data:`MIN_RADIUS_M`. [m]"""
+    """Extent of each receptor: the radius of a disc holding its population at :data:`URBAN_DENSITY_PER_KM2`, at
+    least :data:`MIN_RADIUS_M`; unknown population -> :data:`MIN_RADIUS_M`. [m]"""
     pop = np.nan_to_num(np.asarray(population, dtype=float), nan=0.0)
     r = np.sqrt(np.maximum(pop, 0.0) / (math.pi * URBAN_DENSITY_PER_KM2)) * 1000.0
     return np.clip(r, MIN_RADIUS_M, MAX_RADIUS_M)
@@ -204,6 +203,9 @@ class ReceptorExposure:
     front_s: NDArray[np.float64] | None = None
     part_front_s: NDArray[np.float64] | None = None
     other_air: NDArray[np.float64] | None = None
+    #: for the sheltered countdowns only: per step (n_steps,), whether the wind carrying a point release's plume
+    #: has changed since its release began (:func:`plumecast.near_field_track.changed_wind_steps`); None: none
+    wind_changed: NDArray[np.bool_] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -224,9 +226,8 @@ class ReceptorExposure:
         return out
 
     def arrival_floor(self) -> ArrivalFloor | None:
-        """The earliest each receptor can reach a level its near-field air reaches
-        (:class:`plumecast.consequence_metrics.ArrivalFloor` of :attr:`front_s` and :attr:`other_air`); None
-        where the run kept no fronts."""
+        """The earliest each receptor can reach a level its near-field air reaches (an ArrivalFloor,
+        :mod:`plumecast.consequence_metrics`, of :attr:`front_s` and :attr:`other_air`); None: no fronts kept."""
         if self.front_s is None or self.other_air is None:
             return None
         return ArrivalFloor.of_steps(self.front_s, self.other_air)
@@ -458,15 +459,15 @@ class ExposureSampler:
                 ix.band_width_rad, ix.max_radius_m, self.radii, self._kmass, self._kcount)
 
     def add_kernel_sums(self, step0: int, nsteps: int) -> None:
-        """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into
-        concentrations (sums over the blocks in a fixed order: thread-count independent)."""
+        """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into concentrations (sums over the
+        blocks in a fixed order: thread-count independent)."""
         assert self._kmass is not None and self._kcount is not None  # set by kernel_args before the call
         self._add_shells(self._kmass[:, :nsteps].sum(axis=0), self._kcount[:, :nsteps].sum(axis=0), step0,
                          self.wind_at)
 
     def _add_shells(self, mass: NDArray[np.float64], count: NDArray[np.int64], step0: int, wind_at: Any) -> None:
-        """Concentrations of steps ``step0 ..`` from their ring shells ``(step, ring, tag,
-        receptor)``, all steps at once, then the near-field plumes of those steps."""
+        """Concentrations of steps ``step0 ..`` from their ring shells ``(step, ring, tag, receptor)``, all steps at
+        once, then the near-field plumes of those steps."""
         nsteps = mass.shape[0]
         conc, used = kernel_estimate(mass, count, self.radii, self.layer, self.max_ring)  # (step, tag, rec), (step, rec)
         self.conc[:, step0:step0 + nsteps, :] = np.moveaxis(conc, 0, 1)
@@ -522,18 +523,17 @@ class ExposureSampler:
                     wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
                     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
                                NDArray[np.float64]]:
-        """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``: the steady
-        plume of the step's wind and, where it has changed, the largest of it and the plumes along the streak
-        line's youngest and next older stretches (:mod:`plumecast.near_field_track`); a dense-capable release
-        has zones' cloud within :data:`PLUME_REACH_M` only, its passive Gaussian plume beyond. Fourth: the
-        chosen plume's peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``), fifth the earliest
-        its air can be there (its ``front``)."""
+        """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``: the steady plume of
+        the step's wind and, where it has changed, the largest of it and the plumes along the streak line's
+        youngest and next older stretches (:mod:`plumecast.near_field_track`); a dense-capable release has zones'
+        cloud within :data:`PLUME_REACH_M` only, its passive Gaussian plume beyond. Fourth: the chosen plume's
+        peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``), fifth its air's earliest there."""
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
         span = None
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
             self.nf_track[si, step] = carrying_vector(*(mid := src.source_wind(wind_at, 0.5 * (t0_s + t_end_s))), last)
-            ends = [src.source_wind(wind_at, t)[2] for t in (t0_s, t_end_s)]  # the carrying speeds within the step
+            ends = src.step_speeds(wind_at, t0_s, t_end_s)  # the carrying speeds within the step
             self.nf_speeds[si, step] = (min(mid[2], *ends), max(mid[2], *ends))
             first = 0 if not math.isfinite(src.start_s) else min(max(int(src.start_s // self.dt_s), 0), step)
             span = speed_span(self.nf_track[si, first:step + 1], self.nf_speeds[si, first:step + 1])
@@ -588,17 +588,17 @@ class ExposureSampler:
         return np.asarray(self.conc[group::self.n_groups, step, :].sum(axis=0), dtype=np.float64)
 
     def _above_particles(self, si: int, c: NDArray[np.float64], there: NDArray[np.float64]) -> None:
-        """Turn the plume's air ``c`` at the sample points (of source ``si``; changed in place) into its air
-        above its release's particles' at each point, ``there`` (:meth:`_group_air` at each point's receptor),
-        all emission bins together: the point then breathes the larger of the two (module docstring). The
-        excess stays in the plume's own bins (the bin of its window, and its ``early`` share in the bin
-        before), so that a termination that drops them drops it, as a transport of the cut release would.
+        """Turn the plume's air ``c`` at the sample points (of source ``si``; changed in place) into its air above its
+        release's particles' at each point, ``there`` (:meth:`_group_air` at each point's receptor), all emission
+        bins together: the point then breathes the larger of the two (module docstring). The excess stays in the
+        plume's own bins (the bin of its window, and its ``early`` share in the bin before), so that a termination
+        that drops them drops it, as a transport of the cut release would.
 
-        The larger had been taken bin by bin, and a sum of larger-ofs grows as the bins are cut finer:
-        a plan's cut times, by adding bins, raised the do-nothing baseline and the other plans' figures
-        at the receptors the plume reaches (a city 35 km out: 0.33 deaths beside one shelter plan, 1.52
-        beside four terminations more; audit of session 42). Taken over all bins, every plan's air is a
-        sum over its kept bins with the same weights whatever other bins the comparison cuts."""
+        The larger had been taken bin by bin, and a sum of larger-ofs grows as the bins are cut finer: a plan's
+        cut times, by adding bins, raised the do-nothing baseline and the other plans' figures at the receptors
+        the plume reaches (a city 35 km out: 0.33 deaths beside one shelter plan, 1.52 beside four terminations
+        more; audit of session 42). Taken over all bins, every plan's air is a sum over its kept bins with the
+        same weights whatever other bins the comparison cuts."""
         out = np.flatnonzero(c > 0)
         if out.size:
             c[out] = np.maximum(self.nf_weight[si, out] * c[out] - there[out], 0.0)
@@ -606,9 +606,9 @@ class ExposureSampler:
     def _note_source(self, si: int, src: NearFieldSource, step: int, c: NDArray[np.float64],
                      lat: NDArray[np.float64], lon: NDArray[np.float64], wind_at: Any, t_mid_s: float,
                      owner: NDArray[np.int64]) -> None:
-        """Keep what the provenance says of a near-field source's step: the met's wind at the
-        source and the speed that carried its plume (:attr:`source_wind`), and the receptors
-        where its plume was held at the pure vapour (:attr:`capped`, :attr:`capped_reach_m`)."""
+        """Keep what the provenance says of a near-field source's step: the met's wind at the source and the speed
+        that carried its plume (:attr:`source_wind`), and the receptors where its plume was held at the pure
+        vapour (:attr:`capped`, :attr:`capped_reach_m`)."""
         if wind_at is not None:
             u_e, v_n = wind_at(src.lon, src.lat, t_mid_s)
             pg_class, lid_m = src.class_and_lid(t_mid_s)
@@ -625,8 +625,7 @@ class ExposureSampler:
         dt_h = self.dt_s / 3600.0
         starts = self.bin_starts * dt_h
         ends = np.append(self.bin_starts[1:], self.n_steps) * dt_h
-        tag_start = np.repeat(starts, self.n_groups)
-        tag_end = np.repeat(ends, self.n_groups)
+        tag_start, tag_end = np.repeat(starts, self.n_groups), np.repeat(ends, self.n_groups)
         tag_group = np.tile(np.arange(self.n_groups), self.bin_starts.size)
         with np.errstate(all="ignore"):
             used = np.nanmedian(np.where(np.isnan(self.radius_used).all(axis=0), 0.0, self.radius_used), axis=0) \
@@ -639,6 +638,7 @@ class ExposureSampler:
             part_c=self.part_c, part_tag=self.part_tag, part_early=self.part_early,
             peak_extra=self.peak_extra, part_peak=self.part_peak, front_s=self.front_s,
             part_front_s=self.part_front_s, other_air=other_air(self),
+            wind_changed=changed_wind_steps(self.nf_track, self.nf_speeds, [s.start_s for s in self.near], self.dt_s),
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,

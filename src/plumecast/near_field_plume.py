@@ -387,14 +387,18 @@ class NearFieldSource:
                 peak[ok] = np.maximum(cap_at_pure_vapour(top, self.pure_vapour_kg_m3), c[ok])
         return c, bins, early
 
+    def step_speeds(self, wind_at: Any, t0_s: float, t1_s: float) -> list[float]:
+        """The source's carrying speeds [m s-1] at the step's two ends (:meth:`source_wind`)."""
+        return [self.source_wind(wind_at, t)[2] for t in (t0_s, t1_s)]
+
     def _changed_speeds(self, wind_at: Any, t0_s: float, t1_s: float, speed: float,
                         speed_span: tuple[float, float] | None) -> list[float]:
-        """The source's carrying speeds at the step's two ends [m s-1] where they differ from the middle's
-        ``speed``; none where no wind since the release began has differed from it (``speed_span``: a steady
-        wind reads no more winds, and its peak is as before, to the bit) or no wind is known."""
+        """The source's carrying speeds within the step [m s-1] (:meth:`step_speeds`) where they differ from the
+        middle's ``speed``; none where no wind since the release began has differed from it (``speed_span``: a
+        steady wind reads no more winds, and its peak is as before, to the bit) or no wind is known."""
         if wind_at is None or (speed_span is not None and speed_span[0] >= speed and speed_span[1] <= speed):
             return []
-        return [end for end in (self.source_wind(wind_at, t)[2] for t in (t0_s, t1_s)) if end != speed]
+        return [end for end in self.step_speeds(wind_at, t0_s, t1_s) if end != speed]
 
     def _changed_wind_peak(self, xs: NDArray[np.float64], ys: NDArray[np.float64], ends: list[float],
                            per_rate: NDArray[np.float64], rate: NDArray[np.float64], pg_class: str, lid_m: float,

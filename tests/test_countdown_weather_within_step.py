@@ -1,0 +1,84 @@
+"""Countdowns where the weather changes within a time step (session 48; after test_countdown_wind_within_step).
+
+* Indoors in a slowing wind: the building's air was bounded from each step's dose let in as fast as the step's peak
+  allows (shelter.indoor_peak_bound), and the steps' means, taken with each step's middle wind, lag the finer
+  steps' air after the wind has changed: 3 t of chlorine over 600 s, class D, 4 -> 1 m/s over 15-20 min, read
+  AEGL-1 indoors 8 and 12 km out at 80 and 160 min with 300-s steps, 78.5 and 156.2 min with 10-s steps (and
+  compare's shelter from 1 h AEGL-2 at 8 km at 125 min, 124.3 min at 10-s steps). Where the plume's wind has
+  changed since its release began (ReceptorExposure.wind_changed) the building now takes the step's peak, which
+  bounds its air at every moment, held over the step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from plumecast.runner import run
+from plumecast.scenario import scenario_from_dict
+from tests.test_countdown_audit44 import ONE_SECOND_H, _data, _hours, _slowing_wind
+
+SLOWING_FAR = {"amount_kg": 3000.0, "duration_s": 600.0, "speed": 4.0, "cls": "D", "km": (8.0, 12.0), "hours": 3.0}
+
+
+@pytest.fixture(scope="module")
+def slowing_far() -> dict[float, Any]:
+    wind = _slowing_wind(4.0, 1.0, 900.0, 3.0)
+    return {step: (sc := scenario_from_dict(_data(step, **SLOWING_FAR)), run(sc, wind=wind))
+            for step in (600.0, 300.0, 10.0)}
+
+
+@pytest.mark.parametrize("step", [600.0, 300.0])
+def test_indoor_countdowns_in_a_slowing_wind_are_not_late(slowing_far: dict[float, Any], step: float) -> None:
+    got_ds, ref_ds = slowing_far[step][1].consequences(), slowing_far[10.0][1].consequences()
+    for level in (1, 2):
+        for suffix in ("", "_sheltered"):
+            name = f"hours_to_aegl{level}{suffix}"
+            got, ref = _hours(got_ds, name), _hours(ref_ds, name)
+            assert np.isfinite(got[np.isfinite(ref)]).all(), (name, got, ref)
+            both = np.isfinite(got) & np.isfinite(ref)
+            # AEGL-1 indoors 8 and 12 km out: 80 and 160 min with 300-s steps had come after 78.5 and 156.2
+            assert (got[both] <= ref[both] + ONE_SECOND_H).all(), (step, name, got * 60.0, ref * 60.0)
+    assert np.isfinite(_hours(ref_ds, "hours_to_aegl1_sheltered")).all()
+
+
+@pytest.mark.parametrize("step", [600.0, 300.0])
+def test_compare_s_shelters_in_a_slowing_wind_are_not_late(slowing_far: dict[float, Any], step: float) -> None:
+    from plumecast.plans.config import PlanConfig
+    from plumecast.plans.evaluate import evaluate_plans
+
+    plans = [PlanConfig.model_validate(p) for p in (
+        {"name": "shelter", "measures": [{"type": "shelter", "start_h": 0.0}]},
+        {"name": "shelter from 1 h", "measures": [{"type": "shelter", "start_h": 1.0}]})]
+    got = {}
+    for s in (step, 10.0):
+        sc, res = slowing_far[s]
+        got[s] = evaluate_plans(res.exposure, sc.resolved_agent(), [(p, None) for p in plans], ["src"])
+    for coarse, ref in zip(got[step], got[10.0], strict=True):
+        for level in (2, 3):
+            now, then = getattr(coarse, f"arrival{level}_s"), getattr(ref, f"arrival{level}_s")
+            assert np.isfinite(now[np.isfinite(then)]).all(), (coarse.plan, level, now, then)
+            both = np.isfinite(now) & np.isfinite(then)
+            # the shelter from 1 h, AEGL-2 8 km out: 125 min with 300-s steps had come after 124.3
+            assert (now[both] <= then[both] + 1.0).all(), (coarse.plan, level, now / 60.0, then / 60.0)
+    assert np.isfinite(got[10.0][1].arrival2_s[0])
+
+
+def test_the_steps_after_a_change_of_wind_are_marked(slowing_far: dict[float, Any]) -> None:
+    from plumecast.near_field_track import changed_wind_steps
+
+    marked = slowing_far[300.0][1].exposure.wind_changed
+    assert marked is not None and not marked[:3].any() and marked[3:].all()  # 4 m/s until 15 min, slowing after
+    winds = np.tile([3.0, 0.0], (1, 8, 1))
+    speeds = np.full((1, 8, 2), 3.0)
+    assert not changed_wind_steps(winds, speeds, [-np.inf], 60.0).any()  # a steady wind: none
+    turned, slowed = winds.copy(), speeds.copy()
+    turned[0, 5:] = (0.0, 3.0)
+    slowed[0, 3] = (2.0, 3.0)  # within step 3
+    np.testing.assert_array_equal(changed_wind_steps(turned, speeds, [0.0], 60.0), np.arange(8) >= 5)
+    np.testing.assert_array_equal(changed_wind_steps(winds, slowed, [0.0], 60.0), np.arange(8) >= 3)
+    # before its release began the wind does not count; not sampled (NaN, a resumed run) neither
+    slowed[0, :4] = np.nan
+    np.testing.assert_array_equal(changed_wind_steps(turned, slowed, [250.0], 60.0), np.arange(8) >= 5)
