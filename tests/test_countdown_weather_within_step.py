@@ -82,3 +82,59 @@ def test_the_steps_after_a_change_of_wind_are_marked(slowing_far: dict[float, An
     # before its release began the wind does not count; not sampled (NaN, a resumed run) neither
     slowed[0, :4] = np.nan
     np.testing.assert_array_equal(changed_wind_steps(turned, slowed, [250.0], 60.0), np.arange(8) >= 5)
+
+
+def _records_wind(times_s: np.ndarray, speeds: np.ndarray) -> Any:
+    """A uniform wind from the west with records at ``times_s`` [s after the start] of ``speeds`` [m/s]."""
+    from plumecast.met import build_wind_dataset
+
+    lat, lon = np.arange(50.0, 54.001, 0.25), np.arange(3.0, 7.001, 0.25)
+    ones = np.ones((1, lat.size, lon.size), np.float32)
+    times = (np.datetime64("2026-01-20T06:00") + times_s.astype("timedelta64[s]")).astype("datetime64[ns]")
+    return build_wind_dataset(np.asarray(speeds, np.float32)[:, None, None] * ones,
+                              0.0 * ones.repeat(times_s.size, axis=0), times, lat, lon, source="dip", level="10 m",
+                              steady=False)
+
+
+DIP = {"amount_kg": 3000.0, "duration_s": 600.0, "speed": 4.0, "cls": "D", "km": (1.0, 2.0, 5.0), "hours": 1.0}
+
+
+@pytest.fixture(scope="module")
+def dip_runs() -> dict[float, Any]:
+    # records every 100 s, 4 m/s but 1 m/s at 700 s: 100 s into the 600-s step 600-1200 s, whose ends and middle
+    # read 4 m/s
+    t = np.arange(0.0, 3601.0, 100.0)
+    wind = _records_wind(t, np.where(t == 700.0, 1.0, 4.0))
+    return {step: run(scenario_from_dict(_data(step, **DIP)), wind=wind) for step in (600.0, 300.0, 10.0)}
+
+
+@pytest.mark.parametrize("step", [600.0, 300.0])
+def test_a_met_record_within_a_step_off_its_ends_and_middle_counts(dip_runs: dict[float, Any], step: float) -> None:
+    got_ds, ref_ds = dip_runs[step].consequences(), dip_runs[10.0].consequences()
+    for level in (1, 2, 3):
+        for suffix in ("", "_sheltered"):
+            name = f"hours_to_aegl{level}{suffix}"
+            got, ref = _hours(got_ds, name), _hours(ref_ds, name)
+            # AEGL-3 1 km out had read never with 600-s steps (10 min at 10-s steps), AEGL-2 5 km out 19.85 min
+            # (21.33 min at 10-s steps, but 13.1 with the dip's wind)
+            assert np.isfinite(got[np.isfinite(ref)]).all(), (step, name, got * 60.0, ref * 60.0)
+            both = np.isfinite(got) & np.isfinite(ref)
+            assert (got[both] <= ref[both] + ONE_SECOND_H).all(), (step, name, got * 60.0, ref * 60.0)
+    assert np.isfinite(_hours(ref_ds, "hours_to_aegl3")[0])
+
+
+def test_the_speeds_within_a_step_take_the_records_within_it() -> None:
+    from plumecast.near_field_plume import NearFieldSource
+
+    src = NearFieldSource(group=0, lat=52.0, lon=5.0, height_m=1.0, pg_class="D", terrain="rural",
+                          mixing_height_m=800.0, decay_rate_s=0.0, rate_at=lambda t: np.ones_like(t))
+
+    class Wind:
+        def __call__(self, lon: float, lat: float, t: float) -> tuple[float, float]:
+            return (1.0 if t == 700.0 else 4.0), 0.0
+
+        def records_within(self, t0: float, t1: float) -> list[float]:
+            return [v for v in (600.0, 700.0, 800.0, 1200.0) if t0 < v < t1]
+
+    assert src.step_speeds(Wind(), 600.0, 1200.0) == [4.0, 1.0, 4.0, 4.0]
+    assert src.step_speeds(Wind().__call__, 600.0, 1200.0) == [4.0, 4.0]  # a plain function: the ends only

@@ -381,7 +381,7 @@ class ExposureSampler:
         # PG_CLASSES) and lid [m], for the lines on its wind, class and dense cloud (plumecast.run_near_field)
         self.source_wind = np.full((len(near_field), n_steps, 5), np.nan)  # and the plume's wind (nf_track)
         self.nf_track = np.full((len(near_field), n_steps, 2), np.nan)
-        # per source and step: the lowest and highest speed carrying its plume at the step's start, middle, end
+        # per source and step: the lowest and highest speed carrying its plume at the step's start, middle, end, records
         self.nf_speeds = np.full((len(near_field), n_steps, 2), np.nan)  # (NaN: not sampled; for its fronts)
         # per near-field source and sample point (points, then disc parts): the emission time up to which its
         # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)

@@ -388,8 +388,15 @@ class NearFieldSource:
         return c, bins, early
 
     def step_speeds(self, wind_at: Any, t0_s: float, t1_s: float) -> list[float]:
-        """The source's carrying speeds [m s-1] at the step's two ends (:meth:`source_wind`)."""
-        return [self.source_wind(wind_at, t)[2] for t in (t0_s, t1_s)]
+        """The source's carrying speeds [m s-1] (:meth:`source_wind`) at the step's two ends and at the met's
+        records within it (``wind_at.records_within``, :meth:`plumecast.stack_wind.SourceWind.records_within`,
+        where it has one): the wind is linear in time between records, so its slowest and fastest within the
+        step are among these and the middle's. The ends alone had missed a record off the step's middle: the
+        wind dipping from 4 to 1 m/s at a record 100 s into a 600-s step and back 100 s later (3 t of chlorine
+        over 600 s, class D) read AEGL-3 1 km out "never" with 600-s steps, at 10 min with 10-s steps."""
+        within = getattr(wind_at, "records_within", None)
+        times = [t0_s, *(() if within is None else within(t0_s, t1_s)), t1_s]
+        return [self.source_wind(wind_at, t)[2] for t in times]
 
     def _changed_speeds(self, wind_at: Any, t0_s: float, t1_s: float, speed: float,
                         speed_span: tuple[float, float] | None) -> list[float]:
