@@ -1,5 +1,10 @@
 """Countdowns where the weather changes within a time step (session 48; after test_countdown_wind_within_step).
 
+* A met record within a step, off its ends and middle: the step's speeds were read at those three only, and a
+  dip of the wind at a record 100 s into a 600-s step was missed (AEGL-3 1 km out never, 10 min at 10-s steps).
+  They now take the records within the step too (NearFieldSource.step_speeds).
+* A class that changes within a step (the met's boundary layer): the step's peak and front now take the
+  classes within it (NearFieldSource._step_classes).
 * Indoors in a slowing wind: the building's air was bounded from each step's dose let in as fast as the step's peak
   allows (shelter.indoor_peak_bound), and the steps' means, taken with each step's middle wind, lag the finer
   steps' air after the wind has changed: 3 t of chlorine over 600 s, class D, 4 -> 1 m/s over 15-20 min, read
@@ -115,8 +120,8 @@ def test_a_met_record_within_a_step_off_its_ends_and_middle_counts(dip_runs: dic
         for suffix in ("", "_sheltered"):
             name = f"hours_to_aegl{level}{suffix}"
             got, ref = _hours(got_ds, name), _hours(ref_ds, name)
-            # AEGL-3 1 km out had read never with 600-s steps (10 min at 10-s steps), AEGL-2 5 km out 19.85 min
-            # (21.33 min at 10-s steps, but 13.1 with the dip's wind)
+            # AEGL-3 1 and 2 km out had read never with 600-s steps (10 and 11.5 min at 10-s steps), 2 km never
+            # with 300-s steps; AEGL-1 3 km out 11.25 min with 600-s steps (10.67)
             assert np.isfinite(got[np.isfinite(ref)]).all(), (step, name, got * 60.0, ref * 60.0)
             both = np.isfinite(got) & np.isfinite(ref)
             assert (got[both] <= ref[both] + ONE_SECOND_H).all(), (step, name, got * 60.0, ref * 60.0)
@@ -138,3 +143,58 @@ def test_the_speeds_within_a_step_take_the_records_within_it() -> None:
 
     assert src.step_speeds(Wind(), 600.0, 1200.0) == [4.0, 1.0, 4.0, 4.0]
     assert src.step_speeds(Wind().__call__, 600.0, 1200.0) == [4.0, 4.0]  # a plain function: the ends only
+
+
+def _boundary_layer(times_s: np.ndarray, classes: list[str]) -> Any:
+    """A met boundary layer ``(lon, lat, t_s) -> (mixing height, 1/L)``: 800 m, and at each record the 1/L of its
+    class (Golder, rural roughness), linear in time between records (as the met's fields)."""
+    from plumecast.nearfield.stability import inverse_obukhov_golder
+
+    inv_l = np.array([inverse_obukhov_golder(c, 0.1) for c in classes])
+
+    def at(lon: Any, lat: Any, t_s: float) -> tuple[np.ndarray, np.ndarray]:
+        n = np.atleast_1d(np.asarray(lon)).size
+        return np.full(n, 800.0), np.full(n, float(np.interp(t_s, times_s, inv_l)))
+
+    return at
+
+
+RECORDS = np.arange(0.0, 3601.0, 100.0)
+CLASS_CHANGES = {
+    # D until 900 s, F from 1000 s: within the 600-s step 600-1200 s, whose middle is D (AEGL-3 2 km out had read
+    # 20 min with 600-s steps, 16.0 with 10-s steps)
+    "D to F": ["F" if t >= 1000.0 else "D" for t in RECORDS],
+    # F to D: D's wider sigma_x brings the front sooner (AEGL-1 and -2 3 km out 15.8 min, 15.5 with 10-s steps)
+    "F to D": ["D" if t >= 1000.0 else "F" for t in RECORDS],
+    # F at one record only, 100 s into a step (AEGL-3 2 km out never with 600- and 300-s steps, 11.1 min)
+    "F at 700 s": ["F" if t == 700.0 else "D" for t in RECORDS],
+}
+CLASSED = {"amount_kg": 3000.0, "duration_s": 600.0, "speed": 3.0, "cls": "D", "km": (0.5, 1.0, 2.0, 3.0, 5.0),
+           "hours": 1.0}
+
+
+@pytest.fixture(scope="module", params=list(CLASS_CHANGES))
+def classed_runs(request: Any) -> dict[float, Any]:
+    # the near field's class from the met's boundary layer (near_field.stability auto), put in the place of the
+    # met's: the runs' winds (3 m/s) have records at the same times
+    import plumecast.run_winds as run_winds
+
+    wind = _records_wind(RECORDS, np.full(RECORDS.size, 3.0))
+    bl = _boundary_layer(RECORDS, CLASS_CHANGES[request.param])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(run_winds.RunWinds, "boundary_at", lambda self: bl)
+        return {step: run(scenario_from_dict(_data(step, **CLASSED)), wind=wind) for step in (600.0, 300.0, 10.0)}
+
+
+@pytest.mark.parametrize("step", [600.0, 300.0])
+def test_a_class_changing_within_a_step_does_not_make_the_countdown_late(classed_runs: dict[float, Any],
+                                                                         step: float) -> None:
+    got_ds, ref_ds = classed_runs[step].consequences(), classed_runs[10.0].consequences()
+    for level in (1, 2, 3):
+        for suffix in ("", "_sheltered"):
+            name = f"hours_to_aegl{level}{suffix}"
+            got, ref = _hours(got_ds, name), _hours(ref_ds, name)
+            assert np.isfinite(got[np.isfinite(ref)]).all(), (step, name, got * 60.0, ref * 60.0)
+            both = np.isfinite(got) & np.isfinite(ref)
+            assert (got[both] <= ref[both] + ONE_SECOND_H).all(), (step, name, got * 60.0, ref * 60.0)
+    assert np.isfinite(_hours(ref_ds, "hours_to_aegl2")[3])  # the levels are reached 3 km out

@@ -203,7 +203,7 @@ class ReceptorExposure:
     front_s: NDArray[np.float64] | None = None
     part_front_s: NDArray[np.float64] | None = None
     other_air: NDArray[np.float64] | None = None
-    #: for the sheltered countdowns only: per step (n_steps,), whether the wind carrying a point release's plume
+    #: for the sheltered countdowns only: per step (n_steps,), whether the weather carrying a point release's plume
     #: has changed since its release began (:func:`plumecast.near_field_track.changed_wind_steps`); None: none
     wind_changed: NDArray[np.bool_] | None = None
 
@@ -383,6 +383,7 @@ class ExposureSampler:
         self.nf_track = np.full((len(near_field), n_steps, 2), np.nan)
         # per source and step: the lowest and highest speed carrying its plume at the step's start, middle, end, records
         self.nf_speeds = np.full((len(near_field), n_steps, 2), np.nan)  # (NaN: not sampled; for its fronts)
+        self.nf_classes = np.full((len(near_field), n_steps, 2), np.nan)  # ... and its classes' (their indices)
         # per near-field source and sample point (points, then disc parts): the emission time up to which its
         # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
         self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)
@@ -535,6 +536,7 @@ class ExposureSampler:
             self.nf_track[si, step] = carrying_vector(*(mid := src.source_wind(wind_at, 0.5 * (t0_s + t_end_s))), last)
             ends = src.step_speeds(wind_at, t0_s, t_end_s)  # the carrying speeds within the step
             self.nf_speeds[si, step] = (min(mid[2], *ends), max(mid[2], *ends))
+            self.nf_classes[si, step] = src.class_span(wind_at, t0_s, t_end_s)
             first = 0 if not math.isfinite(src.start_s) else min(max(int(src.start_s // self.dt_s), 0), step)
             span = speed_span(self.nf_track[si, first:step + 1], self.nf_speeds[si, first:step + 1])
         track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach)
@@ -592,13 +594,9 @@ class ExposureSampler:
         release's particles' at each point, ``there`` (:meth:`_group_air` at each point's receptor), all emission
         bins together: the point then breathes the larger of the two (module docstring). The excess stays in the
         plume's own bins (the bin of its window, and its ``early`` share in the bin before), so that a termination
-        that drops them drops it, as a transport of the cut release would.
-
-        The larger had been taken bin by bin, and a sum of larger-ofs grows as the bins are cut finer: a plan's
-        cut times, by adding bins, raised the do-nothing baseline and the other plans' figures at the receptors
-        the plume reaches (a city 35 km out: 0.33 deaths beside one shelter plan, 1.52 beside four terminations
-        more; audit of session 42). Taken over all bins, every plan's air is a sum over its kept bins with the
-        same weights whatever other bins the comparison cuts."""
+        that drops them drops it, as a transport of the cut release would. Taken over all bins, every plan's air
+        is a sum over its kept bins with the same weights whatever other bins the comparison cuts (bin by bin, a
+        plan's cut times had raised the baseline's figures: docs/exposure.md, audit of session 42)."""
         out = np.flatnonzero(c > 0)
         if out.size:
             c[out] = np.maximum(self.nf_weight[si, out] * c[out] - there[out], 0.0)
@@ -623,8 +621,7 @@ class ExposureSampler:
     def result(self) -> ReceptorExposure:
         times = self.start64 + (np.arange(1, self.n_steps + 1) * np.timedelta64(int(round(self.dt_s * 1e9)), "ns"))
         dt_h = self.dt_s / 3600.0
-        starts = self.bin_starts * dt_h
-        ends = np.append(self.bin_starts[1:], self.n_steps) * dt_h
+        starts, ends = self.bin_starts * dt_h, np.append(self.bin_starts[1:], self.n_steps) * dt_h
         tag_start, tag_end = np.repeat(starts, self.n_groups), np.repeat(ends, self.n_groups)
         tag_group = np.tile(np.arange(self.n_groups), self.bin_starts.size)
         with np.errstate(all="ignore"):
@@ -638,7 +635,8 @@ class ExposureSampler:
             part_c=self.part_c, part_tag=self.part_tag, part_early=self.part_early,
             peak_extra=self.peak_extra, part_peak=self.part_peak, front_s=self.front_s,
             part_front_s=self.part_front_s, other_air=other_air(self),
-            wind_changed=changed_wind_steps(self.nf_track, self.nf_speeds, [s.start_s for s in self.near], self.dt_s),
+            wind_changed=changed_wind_steps(self.nf_track, self.nf_speeds, [s.start_s for s in self.near], self.dt_s,
+                                            self.source_wind[:, :, 3:5], self.nf_classes),
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,

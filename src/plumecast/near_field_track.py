@@ -109,14 +109,17 @@ def speed_span(winds: NDArray[np.float64], speeds: NDArray[np.float64]) -> tuple
 
 
 def changed_wind_steps(winds: NDArray[np.float64], speeds: NDArray[np.float64], starts_s: list[float],
-                       dt_s: float) -> NDArray[np.bool_]:
-    """Per step (n_steps,): whether the wind carrying some near-field source's plume has changed (in speed,
+                       dt_s: float, classes: NDArray[np.float64] | None = None,
+                       class_spans: NDArray[np.float64] | None = None) -> NDArray[np.bool_]:
+    """Per step (n_steps,): whether the weather carrying some near-field source's plume has changed (in speed,
     within a step or from step to step, or in direction) since its release began, from ``winds``
     (n_sources, n_steps, 2: each step's carrying wind at its middle, :func:`carrying_vector`), ``speeds``
     (n_sources, n_steps, 2: each step's lowest and highest carrying speed, at its start, middle, end and met
     records within it; NaN: not sampled) from the step each source's release begins in (``starts_s`` [s], of
-    steps ``dt_s`` long; -inf: the first). From such a step on,
-    the steps' means, taken with each step's middle wind, can lag the air of finer steps (3 t of chlorine,
+    steps ``dt_s`` long; -inf: the first), and in class or lid at the steps' middles (``classes``, n_sources,
+    n_steps, 2: the class's index and the lid [m]; None: not known) or within a step (``class_spans``, as
+    ``speeds``, of the classes' indices). From such a step on, the steps' means,
+    taken with each step's middle weather, can lag the air of finer steps (3 t of chlorine,
     the wind slowing from 4 to 1 m/s 15-20 min after the start: 0.78 of the 10-s steps' means 12 km out at
     125 min with 300-s steps), and the building's air indoors is bounded from the step's peak held over the
     step, not from its dose (:func:`plumecast.city_parts._arrivals_of_peaks`). In a steady wind: none."""
@@ -128,16 +131,16 @@ def changed_wind_steps(winds: NDArray[np.float64], speeds: NDArray[np.float64], 
         first = int(max(start_s // dt_s, 0)) if math.isfinite(start_s) else 0
         if first >= n:
             continue
-        ww, ss = w[si, first:], s[si, first:]
-        known_w = np.isfinite(ww).all(axis=1)
-        known_s = np.isfinite(ss).all(axis=1)
-        ref_w = ww[np.argmax(known_w)] if known_w.any() else None
-        ref_s = ss[np.argmax(known_s)] if known_s.any() else None
-        differ = known_s & (ss[:, 0] != ss[:, 1])
-        if ref_w is not None:
-            differ |= known_w & (ww != ref_w).any(axis=1)
-        if ref_s is not None:
-            differ |= known_s & (ss != ref_s).any(axis=1)
+        differ = np.zeros(n - first, bool)
+        for rows, span in ((w, False), (s, True), (classes, False), (class_spans, True)):
+            if rows is None:
+                continue
+            r = np.asarray(rows, dtype=np.float64)[si, first:]
+            known = np.isfinite(r).all(axis=1)
+            if known.any():  # from the first known row, and (a span) within a step
+                differ |= known & (r != r[np.argmax(known)]).any(axis=1)
+                if span:
+                    differ |= known & (r[:, 0] != r[:, 1])
         out[first:] |= np.logical_or.accumulate(differ)
     return out
 
