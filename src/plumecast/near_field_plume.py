@@ -396,7 +396,7 @@ class NearFieldSource:
                 rate = np.where(mass > 0.0, rate, 0.0)
                 if plumes:  # the weather changes within the step: the plumes of its other winds and classes too
                     per_rate, rate = self._changed_wind_peak(plumes, per_rate, rate, a, b, travel, since_s, ok,
-                                                             t1_s - t0_s)
+                                                             t1_s - t0_s, (speed, pg_class))
                 top = per_rate * rate * np.exp(-self.decay_rate_s * travel)
                 peak[ok] = np.maximum(cap_at_pure_vapour(top, self.pure_vapour_kg_m3), c[ok])
         return c, bins, early
@@ -432,27 +432,30 @@ class NearFieldSource:
 
     def _step_classes(self, wind_at: Any, t0_s: float, t1_s: float, pg_class: str,
                       lid_m: float) -> list[tuple[str, float]]:
-        """The plume's classes and lids [m] within the step other than its middle's (``pg_class``, ``lid_m``), from
-        the met's boundary layer (:attr:`boundary_at`) at the step's ends, middle and the met's records within it
-        (``wind_at.records_within``): ``1/L`` is linear in time between records and the class is the nearest
-        Golder line's, so a class between two of these is passed too (with the lower of their lids); none
-        without a boundary layer or where the class and lid hold over the step."""
+        """The plume's classes within the step other than its middle's (``pg_class``), each with the lowest lid [m]
+        it is seen with, from the met's boundary layer (:attr:`boundary_at`) at the step's ends, middle and the
+        met's records within it (``wind_at.records_within``): ``1/L`` is linear in time between records and the
+        class is the nearest Golder line's, so a class between two of these is passed too (with the lower of
+        their lids); none without a boundary layer or where the class holds over the step. (A lid that changes
+        in the middle's class is not followed: each lid of a dense-capable release is one more dense cloud to
+        set up, and a run on the met's boundary layer, whose lid changes in every step, took twice as long.)"""
         if self.boundary_at is None:
             return []
         within = getattr(wind_at, "records_within", None)
         mid = 0.5 * (t0_s + t1_s)
         times = sorted({t0_s, mid, t1_s, *(() if within is None else within(t0_s, t1_s))})
         seen = [self.class_and_lid(t) if t != mid else (pg_class, lid_m) for t in times]
-        out: list[tuple[str, float]] = []
+        low: dict[str, float] = {}  # each class seen and its lowest lid (the lower the lid, the thicker the air)
         for (c0, h0), (c1, h1) in zip(seen[:-1], seen[1:], strict=True):
             i0, i1 = sorted((PG_CLASSES.index(c0), PG_CLASSES.index(c1)))  # type: ignore[arg-type]
-            out += [(c0, h0), (c1, h1), *((PG_CLASSES[i], min(h0, h1)) for i in range(i0 + 1, i1))]
-        return list(dict.fromkeys(w for w in out if w != (pg_class, lid_m)))
+            for cls, lid in ((c0, h0), (c1, h1), *((PG_CLASSES[i], min(h0, h1)) for i in range(i0 + 1, i1))):
+                low[cls] = min(low.get(cls, math.inf), lid)
+        return [(cls, lid) for cls, lid in low.items() if cls != pg_class]
 
     def _step_weathers(self, wind_at: Any, t0_s: float, t1_s: float, speed: float, pg_class: str, lid_m: float,
                        speed_span: tuple[float, float] | None) -> list[tuple[float, str, float]]:
         """The carrying speeds [m s-1], classes and lids [m] within the step other than its middle's: the speeds
-        that differ (:meth:`_changed_speeds`) in the middle's class, and where the class or the lid changes
+        that differ (:meth:`_changed_speeds`) in the middle's class, and where the class changes
         within the step (:meth:`_step_classes`) each such class with the middle's speed and those. None in a
         steady wind and class: the step's peak and front are then as before, to the bit."""
         speeds = self._changed_speeds(wind_at, t0_s, t1_s, speed, speed_span)
@@ -464,10 +467,10 @@ class NearFieldSource:
     def _changed_wind_peak(self, plumes: list[tuple[float, str, Any]], per_rate: NDArray[np.float64],
                            rate: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64],
                            travel: NDArray[np.float64], since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_],
-                           dt_s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+                           dt_s: float, middle: tuple[float, str]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The peak's air per unit rate [s m-3] and rate bound [kg s-1] where the weather changes within the step
         (``plumes``: each other speed and class within it with :meth:`_per_rate` of them and its lid,
-        :meth:`_step_weathers`; ``per_rate`` and ``rate``: the middle's). The near field dilutes its air with the
+        :meth:`_step_weathers`; ``per_rate`` and ``rate``: the middle's, of speed and class ``middle``). The near field dilutes its air with the
         wind of the moment, and finer steps read it so: the steady plume's ``1/u`` (sigma_y and sigma_z are
         Briggs's of the distance alone: they do not change with the speed), and each kilogram's arrival spread
         over ``sigma_t = sigma_x / u`` (wider, so its lead brings more of the window's air, in a slower wind).
@@ -489,10 +492,14 @@ class NearFieldSource:
         top_per, top_rate = per_rate, rate
         some = b > a
         since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
-        for _, _, (per_end, _, spread_end) in plumes:
+        done: set[tuple[Any, ...]] = {middle}  # the (speed, class) whose rate bound is taken
+        for u, cls, (per_end, _, spread_end) in plumes:
             top_per = np.maximum(top_per, per_end)
-            if spread_end is None or self.emitted_knots is None or not some.any():
+            # the spread, sigma_x / u, is the speed's and the class's alone: a lid of its own adds no rate bound
+            key = (u, cls) if self.dense is None else (u, cls, len(done))
+            if spread_end is None or self.emitted_knots is None or not some.any() or key in done:
                 continue
+            done.add(key)
             knots, cum = self.emitted_knots
             mass = np.zeros(a.size)
             mass[some] = window_mass(knots, cum, a[some], b[some], spread_end[some],
