@@ -58,13 +58,13 @@ FORMAT_VERSION = 3
 #: kept so that a resumed run says what an uninterrupted one says, and the emission time up to which
 #: each sample point's near-field air has come (``nf_delivered``), so that it breathes what it would
 #: (and the near-field air's peaks within the steps and its fronts, for the countdowns: ExposureSampler.peak_extra,
-#: part_peak, front_s, part_front_s, nf_air, and the speeds that carried its plume, nf_speeds; the area plumes'
-#: peaks, area_peak, area_spot_peak, area_part_peak: plumecast.area_peak; the peaks of the air emitted before the
-#: steps' bin edges, for the plans: edge_extra, part_edge, and the area plumes' area_edge, area_spot_edge,
-#: area_part_edge; the particles' air within the steps, particle_peak: plumecast.exposure_rings)
+#: part_peak, front_s, part_front_s, nf_air, and the speeds and classes that carried its plume, nf_speeds and
+#: nf_classes; the area plumes' peaks, area_peak, area_spot_peak, area_part_peak: plumecast.area_peak; the peaks of
+#: the air emitted before the steps' bin edges, for the plans: edge_extra, part_edge, and the area plumes' area_edge,
+#: area_spot_edge, area_part_edge; the particles' air within the steps, particle_peak: plumecast.exposure_rings)
 _NOTED = ("source_wind", "capped", "capped_reach_m", "nf_delivered", "nf_track", "peak_extra", "part_peak", "front_s",
-          "part_front_s", "nf_air", "nf_speeds", "area_peak", "area_spot_peak", "area_part_peak", "edge_extra",
-          "part_edge", "area_edge", "area_spot_edge", "area_part_edge", "particle_peak")
+          "part_front_s", "nf_air", "nf_speeds", "nf_classes", "area_peak", "area_spot_peak", "area_part_peak",
+          "edge_extra", "part_edge", "area_edge", "area_spot_edge", "area_part_edge", "particle_peak")
 _READABLE_VERSIONS = (1, 2, 3)
 #: an input file up to this size is hashed whole; a larger one (met files) by its size and
 #: :data:`_SAMPLES` blocks of :data:`_BLOCK` bytes spread evenly over it

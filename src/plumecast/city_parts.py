@@ -240,7 +240,11 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     rates = rates if np.ndim(rates) == 0 else np.asarray(rates)[:, cols]
     inside, _ = indoor_concentration(mean, axis.dt_s, rates)
     breathed = (1.0 - indoors[:, None]) * mean + indoors[:, None] * inside  # assess's sheltered series (its onset)
-    most = indoor_peak_bound(mean, peaked, axis.dt_s, rates)
+    # where the plume's wind has changed, the steps' means (taken with each step's middle wind) can lag the
+    # finer steps' air, and so the dose let in: the step's peak, which bounds its air at every moment, held over it
+    changed = expanded.wind_changed
+    dose = mean if changed is None or not changed.any() else np.where(changed[:, None], peaked, mean)
+    most = indoor_peak_bound(dose, peaked, axis.dt_s, rates)
     most = np.where(indoors[:, None] >= 1.0, most, np.maximum(most, peaked))  # some of the step outdoors
     for level, firsts in peak_arrivals_s(breathed, most, axis, agent, levels, floor_cols).items():
         if f"hours_to_aegl{level}_sheltered" not in ds.data_vars:

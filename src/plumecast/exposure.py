@@ -115,7 +115,7 @@ from plumecast.near_field_plume import (
     NearFieldSource,
     plume_weight,
 )
-from plumecast.near_field_track import carrying_vector, speed_span, track_at
+from plumecast.near_field_track import carrying_vector, changed_wind_steps, speed_span, track_at
 from plumecast.nearfield.gaussian import at_pure_vapour
 from plumecast.nearfield.stability import PG_CLASSES
 from plumecast.receptors import Receptors, reach_mask
@@ -131,9 +131,8 @@ CONC_UNITS = "kg m-3"
 
 
 def receptor_radius_m(population: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Extent of each receptor: the radius of a disc holding its population at
-    :data:`URBAN_DENSITY_PER_KM2`, at least :data:`MIN_RADIUS_M`; unknown
-    population -> :data:`MIN_RADIUS_M`. [m]"""
+    """Extent of each receptor: the radius of a disc holding its population at :data:`URBAN_DENSITY_PER_KM2`, at
+    least :data:`MIN_RADIUS_M`; unknown population -> :data:`MIN_RADIUS_M`. [m]"""
     pop = np.nan_to_num(np.asarray(population, dtype=float), nan=0.0)
     r = np.sqrt(np.maximum(pop, 0.0) / (math.pi * URBAN_DENSITY_PER_KM2)) * 1000.0
     return np.clip(r, MIN_RADIUS_M, MAX_RADIUS_M)
@@ -229,6 +228,9 @@ class ReceptorExposure:
     #: for the countdowns only: how much more than the end sample the particles' air reaches within each step
     #: (:mod:`plumecast.exposure_rings`), (n_steps, n_receptor) [kg m-3]; already in ``peak_extra`` and ``other_air``
     particle_peak: NDArray[np.float64] | None = None
+    #: for the sheltered countdowns only: per step (n_steps,), whether the weather carrying a point release's plume
+    #: has changed since its release began (:func:`plumecast.near_field_track.changed_wind_steps`); None: none
+    wind_changed: NDArray[np.bool_] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -249,9 +251,8 @@ class ReceptorExposure:
         return out
 
     def arrival_floor(self) -> ArrivalFloor | None:
-        """The earliest each receptor can reach a level its near-field air reaches
-        (:class:`plumecast.consequence_metrics.ArrivalFloor` of :attr:`front_s` and :attr:`other_air`); None
-        where the run kept no fronts."""
+        """The earliest each receptor can reach a level its near-field air reaches (an ArrivalFloor,
+        :mod:`plumecast.consequence_metrics`, of :attr:`front_s` and :attr:`other_air`); None: no fronts kept."""
         if self.front_s is None or self.other_air is None:
             return None
         return ArrivalFloor.of_steps(self.front_s, self.other_air)
@@ -409,8 +410,9 @@ class ExposureSampler:
         # PG_CLASSES) and lid [m], for the lines on its wind, class and dense cloud (plumecast.run_near_field)
         self.source_wind = np.full((len(near_field), n_steps, 5), np.nan)  # and the plume's wind (nf_track)
         self.nf_track = np.full((len(near_field), n_steps, 2), np.nan)
-        # per source and step: the lowest and highest speed carrying its plume at the step's start, middle, end
+        # per source and step: the lowest and highest speed carrying its plume at the step's start, middle, end, records
         self.nf_speeds = np.full((len(near_field), n_steps, 2), np.nan)  # (NaN: not sampled; for its fronts)
+        self.nf_classes = np.full((len(near_field), n_steps, 2), np.nan)  # ... and its classes' (their indices)
         # per near-field source and sample point (points, then disc parts): the emission time up to which its
         # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
         self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)
@@ -529,8 +531,8 @@ class ExposureSampler:
                 self._smass, self._scount)
 
     def add_kernel_sums(self, step0: int, nsteps: int) -> None:
-        """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into
-        concentrations (sums over the blocks in a fixed order: thread-count independent)."""
+        """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into concentrations (sums over the
+        blocks in a fixed order: thread-count independent)."""
         assert self._kmass is not None and self._kcount is not None  # set by kernel_args before the call
         assert self._smass is not None and self._scount is not None
         self._add_shells(self._kmass[:, :nsteps].sum(axis=0), self._kcount[:, :nsteps].sum(axis=0), step0,
@@ -614,8 +616,9 @@ class ExposureSampler:
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
             self.nf_track[si, step] = carrying_vector(*(mid := src.source_wind(wind_at, 0.5 * (t0_s + t_end_s))), last)
-            ends = [src.source_wind(wind_at, t)[2] for t in (t0_s, t_end_s)]  # the carrying speeds within the step
+            ends = src.step_speeds(wind_at, t0_s, t_end_s)  # the carrying speeds within the step
             self.nf_speeds[si, step] = (min(mid[2], *ends), max(mid[2], *ends))
+            self.nf_classes[si, step] = src.class_span(wind_at, t0_s, t_end_s)
             first = 0 if not math.isfinite(src.start_s) else min(max(int(src.start_s // self.dt_s), 0), step)
             span = speed_span(self.nf_track[si, first:step + 1], self.nf_speeds[si, first:step + 1])
         track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach)
@@ -685,17 +688,13 @@ class ExposureSampler:
         return np.asarray(self.conc[group::self.n_groups, step, :].sum(axis=0), dtype=np.float64)
 
     def _above_particles(self, si: int, c: NDArray[np.float64], there: NDArray[np.float64]) -> None:
-        """Turn the plume's air ``c`` at the sample points (of source ``si``; changed in place) into its air
-        above its release's particles' at each point, ``there`` (:meth:`_group_air` at each point's receptor),
-        all emission bins together: the point then breathes the larger of the two (module docstring). The
-        excess stays in the plume's own bins (the bin of its window, and its ``early`` share in the bin
-        before), so that a termination that drops them drops it, as a transport of the cut release would.
-
-        The larger had been taken bin by bin, and a sum of larger-ofs grows as the bins are cut finer:
-        a plan's cut times, by adding bins, raised the do-nothing baseline and the other plans' figures
-        at the receptors the plume reaches (a city 35 km out: 0.33 deaths beside one shelter plan, 1.52
-        beside four terminations more; audit of session 42). Taken over all bins, every plan's air is a
-        sum over its kept bins with the same weights whatever other bins the comparison cuts."""
+        """Turn the plume's air ``c`` at the sample points (of source ``si``; changed in place) into its air above its
+        release's particles' at each point, ``there`` (:meth:`_group_air` at each point's receptor), all emission
+        bins together: the point then breathes the larger of the two (module docstring). The excess stays in the
+        plume's own bins (the bin of its window, and its ``early`` share in the bin before), so that a termination
+        that drops them drops it, as a transport of the cut release would. Taken over all bins, every plan's air
+        is a sum over its kept bins with the same weights whatever other bins the comparison cuts (bin by bin, a
+        plan's cut times had raised the baseline's figures: docs/exposure.md, audit of session 42)."""
         out = np.flatnonzero(c > 0)
         if out.size:
             c[out] = np.maximum(self.nf_weight[si, out] * c[out] - there[out], 0.0)
@@ -703,9 +702,9 @@ class ExposureSampler:
     def _note_source(self, si: int, src: NearFieldSource, step: int, c: NDArray[np.float64],
                      lat: NDArray[np.float64], lon: NDArray[np.float64], wind_at: Any, t_mid_s: float,
                      owner: NDArray[np.int64]) -> None:
-        """Keep what the provenance says of a near-field source's step: the met's wind at the
-        source and the speed that carried its plume (:attr:`source_wind`), and the receptors
-        where its plume was held at the pure vapour (:attr:`capped`, :attr:`capped_reach_m`)."""
+        """Keep what the provenance says of a near-field source's step: the met's wind at the source and the speed
+        that carried its plume (:attr:`source_wind`), and the receptors where its plume was held at the pure
+        vapour (:attr:`capped`, :attr:`capped_reach_m`)."""
         if wind_at is not None:
             u_e, v_n = wind_at(src.lon, src.lat, t_mid_s)
             pg_class, lid_m = src.class_and_lid(t_mid_s)
@@ -720,10 +719,8 @@ class ExposureSampler:
     def result(self) -> ReceptorExposure:
         times = self.start64 + (np.arange(1, self.n_steps + 1) * np.timedelta64(int(round(self.dt_s * 1e9)), "ns"))
         dt_h = self.dt_s / 3600.0
-        starts = self.bin_starts * dt_h
-        ends = np.append(self.bin_starts[1:], self.n_steps) * dt_h
-        tag_start = np.repeat(starts, self.n_groups)
-        tag_end = np.repeat(ends, self.n_groups)
+        starts, ends = self.bin_starts * dt_h, np.append(self.bin_starts[1:], self.n_steps) * dt_h
+        tag_start, tag_end = np.repeat(starts, self.n_groups), np.repeat(ends, self.n_groups)
         tag_group = np.tile(np.arange(self.n_groups), self.bin_starts.size)
         with np.errstate(all="ignore"):
             used = np.nanmedian(np.where(np.isnan(self.radius_used).all(axis=0), 0.0, self.radius_used), axis=0) \
@@ -737,6 +734,8 @@ class ExposureSampler:
             peak_extra=self.peak_extra, part_peak=self.part_peak, edge_extra=self.edge_extra,
             part_edge=self.part_edge, front_s=self.front_s,
             part_front_s=self.part_front_s, other_air=other_air(self),
+            wind_changed=changed_wind_steps(self.nf_track, self.nf_speeds, [s.start_s for s in self.near], self.dt_s,
+                                            self.source_wind[:, :, 3:5], self.nf_classes),
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,

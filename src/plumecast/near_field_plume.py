@@ -249,8 +249,9 @@ class NearFieldSource:
         ammonia for 10 min read 159 and 181 ppm in 600-s means, below AEGL-2's 220 ppm, and the city's
         AEGL-2 countdown came 4.5 min late at 600-s steps and never at 900 s (audit 39). Where each kilogram's
         arrival is spread (the Gaussian plume's and the dense cloud's), :meth:`_spread_max_rate`'s bound; the
-        mean where the step's air has no order (the rate at one time). Where the wind changes speed within the
-        step, the largest of the plumes of its middle's and its ends' winds (:meth:`_changed_wind_peak`).
+        mean where the step's air has no order (the rate at one time). Where the wind changes speed or the class
+        changes within the step, the largest of the plumes of the weathers within it (at its ends, middle and
+        the met's records within it: :meth:`_step_weathers`, :meth:`_changed_wind_peak`).
 
         ``front`` (per point, filled in place): for the countdowns only, the earliest time [s after the run
         start] the step's air can be at the point, inf where it has none: the release's first air
@@ -261,14 +262,16 @@ class NearFieldSource:
         there), so a level the near field's air reaches is not reached earlier (the step's mean alone
         dates it only to the step: "now" at 1 km, 9 min before the front, with 600-s steps; audit 42d, D4).
         ``speed_span``: the lowest and highest speed that has carried the plume since the release began
-        (sampled at the steps' starts, middles and ends; None: this step's alone). Where the wind has
-        changed, the speed at the step's middle dates neither the air's travel nor its spread: no air runs
+        (sampled at the steps' starts, middles, ends and the met's records; None: this step's alone). Where the
+        wind has changed, the speed at the step's middle dates neither the air's travel nor its spread: no air runs
         ``x`` faster than at the highest speed, and the spread puts the front at most ``sqrt 2 sigma_x`` over
         the lowest ahead of the wind's air, so the front is taken no later than ``max(x / u_high - sqrt 2
         sigma_x / u_low, 0)`` after the first air (the top hat's, its front's distance over ``u_high``). A
         wind slowing from 4 to 1 m/s within a 300-s step had put the front 5 km out, and AEGL-1 there with
         it, at 19.6 min, where 10-s steps reach AEGL-1 at 18.5 min (session 44). In a steady wind both speeds
-        are the step's and the front is as before, to the bit.
+        are the step's and the front is as before, to the bit. Where the class changes within the step, sigma_x
+        is the widest of its classes' (:meth:`_step_weathers`; the top hat's front distance the nearest): F
+        turning to D within a 600-s step had put the front, and AEGL-1, 3 km out 20 s after 10-s steps'.
 
         ``edge`` (per point, filled in place; with ``peak``): for the plans only, the highest the air emitted
         before the bin edge of the step's air (the part ``early`` tags with the bin before) reaches at the point
@@ -367,14 +370,26 @@ class NearFieldSource:
         c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
         bins[ok] = k
         early[ok] = share
+        # the weathers within the step other than its middle's (where the wind or the class changes within it)
+        others = self._step_weathers(wind_at, t0_s, t1_s, speed, pg_class, lid_m, speed_span) \
+            if front is not None or (peak is not None and self.emitted_by is not None) else []
+        plumes = [(u, cls, self._per_rate(xs, ys, u, cls, lid)) for u, cls, lid in others]
         if front is not None:
             first = np.full(xs.size, self.start_s) if since_s is None else np.maximum(
                 self.start_s, np.asarray(since_s, dtype=float)[ok])
-            if speed_span is not None and (speed_span[0] < speed or speed_span[1] > speed):
-                slow, fast = min(speed_span[0], speed), max(speed_span[1], speed)
+            classed = [(u, got) for u, cls, got in plumes if cls != pg_class]
+            if (speed_span is not None and (speed_span[0] < speed or speed_span[1] > speed)) or classed:
+                span = speed_span if speed_span is not None else (speed, speed)
+                slow = min(span[0], speed, *(u for u, _ in classed))
+                fast = max(span[1], speed, *(u for u, _ in classed))
                 if self.emitted_knots is not None:  # the spread's lead, sqrt 2 sigma_x, sigma_x = spread_s u
-                    bound = np.maximum(xs / fast - math.sqrt(2.0) * spread_s * speed / slow, 0.0)
+                    lead = math.sqrt(2.0) * spread_s * speed / slow
+                    for u, (_, _, spread_c) in classed:  # another class within the step: its sigma_x too
+                        lead = np.maximum(lead, math.sqrt(2.0) * spread_c * u / slow)
+                    bound = np.maximum(xs / fast - lead, 0.0)
                 else:
+                    for u, (_, arrive_c, _) in classed:  # the nearest front's distance of the classes
+                        reach = np.minimum(reach, arrive_c * u)
                     bound = reach / fast
                 ahead = np.minimum(ahead, bound)
             front[ok] = np.where(c[ok] > 0.0, first + ahead, np.inf)
@@ -390,26 +405,25 @@ class NearFieldSource:
                     # (in emission time: a window longer than the step, as the travel time shrinks, comes faster)
                     rate = self._spread_rate_bound(a, b, spread_s, travel, since_s, ok, t1_s - t0_s)
                 rate = np.where(mass > 0.0, rate, 0.0)
-                ends = self._changed_speeds(wind_at, t0_s, t1_s, speed, speed_span)
                 per_top = per_rate
-                if ends:  # the wind changes speed within the step: the plumes of its ends' winds too
-                    per_top, rate = self._changed_wind_peak(xs, ys, ends, per_rate, rate, pg_class, lid_m, a, b,
-                                                            travel, since_s, ok, t1_s - t0_s)
+                if plumes:  # the weather changes within the step: the plumes of its other winds and classes too
+                    per_top, rate = self._changed_wind_peak(plumes, per_rate, rate, a, b, travel, since_s, ok,
+                                                            t1_s - t0_s, (speed, pg_class))
                 top = per_top * rate * np.exp(-self.decay_rate_s * travel)
                 peak[ok] = np.maximum(cap_at_pure_vapour(top, self.pure_vapour_kg_m3), c[ok])
                 if edge is not None:
-                    self._edge_peak(edge, ok, c, share, edges_s[k], xs, ys, a, b, spread_s, travel, since_s, per_rate,
-                                    ends, pg_class, lid_m, t1_s - t0_s)
+                    self._edge_peak(edge, ok, c, share, edges_s[k], a, b, spread_s, travel, since_s, per_rate,
+                                    plumes, (speed, pg_class), t1_s - t0_s)
         return c, bins, early
 
     def _edge_peak(self, edge: NDArray[np.float64], ok: NDArray[np.bool_], c: NDArray[np.float64],
-                   share: NDArray[np.float64], e: NDArray[np.float64], xs: NDArray[np.float64],
-                   ys: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64],
-                   spread_s: NDArray[np.float64] | None, travel: NDArray[np.float64],
-                   since_s: NDArray[np.float64] | None, per_rate: NDArray[np.float64], ends: list[float],
-                   pg_class: str, lid_m: float, dt_s: float) -> None:
+                   share: NDArray[np.float64], e: NDArray[np.float64], a: NDArray[np.float64],
+                   b: NDArray[np.float64], spread_s: NDArray[np.float64] | None, travel: NDArray[np.float64],
+                   since_s: NDArray[np.float64] | None, per_rate: NDArray[np.float64],
+                   plumes: list[tuple[float, str, Any]], middle: tuple[float, str], dt_s: float) -> None:
         """:meth:`step_mean_at`'s ``edge``: the peak bound of ``peak`` over the emission before each point's bin
-        edge ``e`` (where the step's air has some of it, ``share`` > 0), at least that air's mean."""
+        edge ``e`` (where the step's air has some of it, ``share`` > 0), at least that air's mean; with the other
+        weathers within the step (``plumes``, :meth:`_step_weathers`) as the step's peak takes them."""
         cut = share > 0.0
         if not cut.any():
             return
@@ -422,56 +436,115 @@ class NearFieldSource:
         else:
             rate = self._spread_rate_bound(a_c, b_c, spread_s[cut], tr_c, since_s, sub, dt_s, until)
         per = per_rate[cut]
-        if ends:
-            per, rate = self._changed_wind_peak(xs[cut], ys[cut], ends, per, rate, pg_class, lid_m, a_c, b_c, tr_c,
-                                                since_s, sub, dt_s, until)
+        if plumes:
+            mine = [(u, cls, tuple(None if part is None else np.asarray(part)[cut] for part in got))
+                    for u, cls, got in plumes]
+            per, rate = self._changed_wind_peak(mine, per, rate, a_c, b_c, tr_c, since_s, sub, dt_s, middle, until)
         top = cap_at_pure_vapour(per * rate * np.exp(-self.decay_rate_s * tr_c), self.pure_vapour_kg_m3)
         edge[sub] = np.maximum(top, share[cut] * c[sub])
 
+    def step_speeds(self, wind_at: Any, t0_s: float, t1_s: float) -> list[float]:
+        """The source's carrying speeds [m s-1] (:meth:`source_wind`) at the step's two ends and at the met's
+        records within it (``wind_at.records_within``, :meth:`plumecast.stack_wind.SourceWind.records_within`,
+        where it has one): the wind is linear in time between records, so its slowest and fastest within the
+        step are among these and the middle's. The ends alone had missed a record off the step's middle: the
+        wind dipping from 4 to 1 m/s at a record 100 s into a 600-s step and back 100 s later (3 t of chlorine
+        over 600 s, class D) read AEGL-3 1 km out "never" with 600-s steps, at 10 min with 10-s steps."""
+        within = getattr(wind_at, "records_within", None)
+        times = [t0_s, *(() if within is None else within(t0_s, t1_s)), t1_s]
+        return [self.source_wind(wind_at, t)[2] for t in times]
+
     def _changed_speeds(self, wind_at: Any, t0_s: float, t1_s: float, speed: float,
                         speed_span: tuple[float, float] | None) -> list[float]:
-        """The source's carrying speeds at the step's two ends [m s-1] where they differ from the middle's
-        ``speed``; none where no wind since the release began has differed from it (``speed_span``: a steady
-        wind reads no more winds, and its peak is as before, to the bit) or no wind is known."""
+        """The source's carrying speeds within the step [m s-1] (:meth:`step_speeds`) where they differ from the
+        middle's ``speed``; none where no wind since the release began has differed from it (``speed_span``: a
+        steady wind reads no more winds, and its peak is as before, to the bit) or no wind is known."""
         if wind_at is None or (speed_span is not None and speed_span[0] >= speed and speed_span[1] <= speed):
             return []
-        return [end for end in (self.source_wind(wind_at, t)[2] for t in (t0_s, t1_s)) if end != speed]
+        return [end for end in self.step_speeds(wind_at, t0_s, t1_s) if end != speed]
 
-    def _changed_wind_peak(self, xs: NDArray[np.float64], ys: NDArray[np.float64], ends: list[float],
-                           per_rate: NDArray[np.float64], rate: NDArray[np.float64], pg_class: str, lid_m: float,
-                           a: NDArray[np.float64], b: NDArray[np.float64], travel: NDArray[np.float64],
-                           since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_], dt_s: float,
-                           until: NDArray[np.float64] | None = None,
+    def class_span(self, wind_at: Any, t0_s: float, t1_s: float) -> tuple[float, float]:
+        """The lowest and highest index into :data:`PG_CLASSES` of the plume's class within the step (at its ends,
+        middle and the met's records within it, :meth:`_step_classes`); NaN without the met's boundary layer."""
+        if self.boundary_at is None:
+            return math.nan, math.nan
+        mid = self.class_and_lid(0.5 * (t0_s + t1_s))
+        got = [PG_CLASSES.index(c) for c, _ in (mid, *self._step_classes(wind_at, t0_s, t1_s, *mid))]  # type: ignore[arg-type]
+        return float(min(got)), float(max(got))
+
+    def _step_classes(self, wind_at: Any, t0_s: float, t1_s: float, pg_class: str,
+                      lid_m: float) -> list[tuple[str, float]]:
+        """The plume's classes within the step other than its middle's (``pg_class``), each with the lowest lid [m]
+        it is seen with, from the met's boundary layer (:attr:`boundary_at`) at the step's ends, middle and the
+        met's records within it (``wind_at.records_within``): ``1/L`` is linear in time between records and the
+        class is the nearest Golder line's, so a class between two of these is passed too (with the lower of
+        their lids); none without a boundary layer or where the class holds over the step. (A lid that changes
+        in the middle's class is not followed: each lid of a dense-capable release is one more dense cloud to
+        set up, and a run on the met's boundary layer, whose lid changes in every step, took twice as long.)"""
+        if self.boundary_at is None:
+            return []
+        within = getattr(wind_at, "records_within", None)
+        mid = 0.5 * (t0_s + t1_s)
+        times = sorted({t0_s, mid, t1_s, *(() if within is None else within(t0_s, t1_s))})
+        seen = [self.class_and_lid(t) if t != mid else (pg_class, lid_m) for t in times]
+        low: dict[str, float] = {}  # each class seen and its lowest lid (the lower the lid, the thicker the air)
+        for (c0, h0), (c1, h1) in zip(seen[:-1], seen[1:], strict=True):
+            i0, i1 = sorted((PG_CLASSES.index(c0), PG_CLASSES.index(c1)))  # type: ignore[arg-type]
+            for cls, lid in ((c0, h0), (c1, h1), *((PG_CLASSES[i], min(h0, h1)) for i in range(i0 + 1, i1))):
+                low[cls] = min(low.get(cls, math.inf), lid)
+        return [(cls, lid) for cls, lid in low.items() if cls != pg_class]
+
+    def _step_weathers(self, wind_at: Any, t0_s: float, t1_s: float, speed: float, pg_class: str, lid_m: float,
+                       speed_span: tuple[float, float] | None) -> list[tuple[float, str, float]]:
+        """The carrying speeds [m s-1], classes and lids [m] within the step other than its middle's: the speeds
+        that differ (:meth:`_changed_speeds`) in the middle's class, and where the class changes
+        within the step (:meth:`_step_classes`) each such class with the middle's speed and those. None in a
+        steady wind and class: the step's peak and front are then as before, to the bit."""
+        speeds = self._changed_speeds(wind_at, t0_s, t1_s, speed, speed_span)
+        out = [(u, pg_class, lid_m) for u in speeds]
+        for cls, lid in self._step_classes(wind_at, t0_s, t1_s, pg_class, lid_m):
+            out += [(u, cls, lid) for u in (speed, *speeds)]
+        return out
+
+    def _changed_wind_peak(self, plumes: list[tuple[float, str, Any]], per_rate: NDArray[np.float64],
+                           rate: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64],
+                           travel: NDArray[np.float64], since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_],
+                           dt_s: float, middle: tuple[float, str], until: NDArray[np.float64] | None = None,
                            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """The peak's air per unit rate [s m-3] and rate bound [kg s-1] where the wind changes speed within the
-        step (``ends``: the speeds at its ends that differ from the middle's; ``per_rate`` and ``rate``: the
-        middle's). The near field dilutes its air with the wind of the moment, and finer steps read it so: the
-        steady plume's ``1/u`` (sigma_y and sigma_z are Briggs's of the distance alone: they do not change with
-        the speed), and each kilogram's arrival spread over ``sigma_t = sigma_x / u`` (wider, so its lead
-        brings more of the window's air, in a slower wind). Where the wind slows within a step, the air late in
-        it is thicker, and comes sooner, than the middle's wind gives: slowing from 4 to 1 m/s over 15-20 min,
-        AEGL-2 5 km out had read 19.85 and 19.99 min with 600- and 300-s steps, 19.5 with 10-s steps (session
-        47; the 300-s step's mean there was 1/70 of the 10-s steps'). The bound: the largest air per unit rate
-        of the three winds (the slowest's where the plume is not raised, ``1/u`` falling with the speed) times
-        the largest of their rate bounds (:meth:`_spread_max_rate` with each wind's sigma_t, where the spread
-        window brings any air; the top hat's arrivals are not spread and keep the middle's). It is above each
-        of the three winds' peaks; the wind between two met records changes linearly, so with the records at
-        the steps' edges or middles the three span the step's speeds (with a record elsewhere within the step
-        they are its samples). The travel time stays the middle's streak line's (the front is bounded apart:
-        ``speed_span``), and the step's mean, the dose, the middle's wind. ``until``: the emission before it
-        alone (:meth:`step_mean_at`'s ``edge``)."""
+        """The peak's air per unit rate [s m-3] and rate bound [kg s-1] where the weather changes within the step
+        (``plumes``: each other speed and class within it with :meth:`_per_rate` of them and its lid,
+        :meth:`_step_weathers`; ``per_rate`` and ``rate``: the middle's, of speed and class ``middle``). The near field dilutes its air with the
+        wind of the moment, and finer steps read it so: the steady plume's ``1/u`` (sigma_y and sigma_z are
+        Briggs's of the distance alone: they do not change with the speed), and each kilogram's arrival spread
+        over ``sigma_t = sigma_x / u`` (wider, so its lead brings more of the window's air, in a slower wind).
+        Where the wind slows within a step, the air late in it is thicker, and comes sooner, than the middle's
+        wind gives: slowing from 4 to 1 m/s over 15-20 min, AEGL-2 5 km out had read 19.85 and 19.99 min with
+        600- and 300-s steps, 19.5 with 10-s steps (session 47; the 300-s step's mean there was 1/70 of the 10-s
+        steps'). A class that changes within the step changes sigma_y, sigma_z and sigma_x alike: the met's
+        class going from D to F 100 s into a 600-s step (3 t of chlorine over 600 s, 3 m/s) read AEGL-3 2 km out
+        at 20 min with 600-s steps, 16.0 min with 10-s steps (session 48). The bound: the largest air per unit
+        rate of the weathers (the middle's and the others') times the largest of their rate bounds
+        (:meth:`_spread_max_rate` with each one's sigma_t, where the spread window brings any air; the top hat's
+        arrivals are not spread and keep the middle's). It is above each of their peaks; the wind and ``1/L``
+        are linear between met records, so with the records within the step among the weathers (their extremes
+        are at those or the step's ends) the speeds span the step's and the classes are those it passes. The
+        travel time stays the middle's streak line's (the front is bounded apart), and the step's mean, the
+        dose, the middle's weather. ``until``: the emission before it alone (:meth:`step_mean_at`'s ``edge``)."""
         from plumecast.near_field_smear import window_mass
 
         top_per, top_rate = per_rate, rate
         some = b > a
         since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
-        for end in ends:
-            per_end, _, spread_end = self._per_rate(xs, ys, end, pg_class, lid_m)
+        done: set[tuple[Any, ...]] = {middle}  # the (speed, class) whose rate bound is taken
+        for u, cls, (per_end, _, spread_end) in plumes:
             top_per = np.maximum(top_per, per_end)
-            if spread_end is None or self.emitted_knots is None or not some.any():
+            # the spread, sigma_x / u, is the speed's and the class's alone: a lid of its own adds no rate bound
+            key = (u, cls) if self.dense is None else (u, cls, len(done))
+            if spread_end is None or self.emitted_knots is None or not some.any() or key in done:
                 continue
+            done.add(key)
             knots, cum = self.emitted_knots
-            mass = np.zeros(xs.size)
+            mass = np.zeros(a.size)
             mass[some] = window_mass(knots, cum, a[some], b[some], spread_end[some],
                                      None if since is None else since[some], lead_s=travel[some])
             bound = self._spread_rate_bound(a, b, spread_end, travel, since_s, ok, dt_s, until)

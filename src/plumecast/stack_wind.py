@@ -99,6 +99,13 @@ class SourceWind:
     def __call__(self, lon: float, lat: float, t_s: float) -> tuple[float, float]:
         return self.lowest(lon, lat, t_s)
 
+    def records_within(self, t0_s: float, t1_s: float) -> list[float]:
+        """The times [s after the run start] of the met's records strictly within ``(t0_s, t1_s)``, of those the
+        run holds now: the wind is linear in time between them (its extremes over a step are at these or the
+        step's ends; :meth:`plumecast.near_field_plume.NearFieldSource.step_speeds`)."""
+        t = np.asarray(self.grid_now().times_s, dtype=float)
+        return [float(v) for v in t[(t > t0_s) & (t < t1_s)]]
+
     @property
     def words(self) -> str:
         """How :meth:`at_stack` takes the wind, in words (for the run's provenance)."""

@@ -127,6 +127,7 @@ def cohorts(
     receptors: Any,
     measures: Sequence[Any],
     peak: ArrayLike | None = None,
+    dose_from_peak: ArrayLike | None = None,
 ) -> list[Cohort]:
     """Cohorts of people for a plan's shelter orders and evacuations.
 
@@ -142,6 +143,9 @@ def cohorts(
     peak : (time, receptor) the most the outdoor air reaches within each step, or None; with it each
         cohort's :attr:`Cohort.top` is the most its people can breathe within each step (for the
         countdowns: the means of a cloud that passes within a step are late indoors too). [kg m-3]
+    dose_from_peak : (time,) with ``peak``: the steps whose means may lag the air (where the wind carrying a
+        point release's plume has changed, :attr:`plumecast.exposure.ReceptorExposure.wind_changed`); a shelter
+        then lets in the step's peak held over it, not the step's dose (:attr:`Cohort.top` only). None: none.
 
     Returns
     -------
@@ -176,6 +180,9 @@ def cohorts(
     breathe = c_out.copy()  # what a shelter-complier breathes (outdoor where no order)
     top_out = None if peak is None else np.maximum(np.asarray(peak, dtype=float), c_out)
     top = None if top_out is None else top_out.copy()  # the most a shelter-complier breathes within a step
+    dose = c_out  # the steps' outdoor means the shelters' tops let in: the peak's where the means may lag
+    if top_out is not None and dose_from_peak is not None and np.any(dose_from_peak):
+        dose = np.where(np.asarray(dose_from_peak, bool)[:, None], top_out, c_out)
     inside_from = np.full(n_r, np.inf)  # when they go in
     for i, s in enumerate(shelters):
         cols = s_owner == i
@@ -183,7 +190,7 @@ def cohorts(
             c_s[cols] = s.compliance
             breathe[:, cols] = s.exposure(c_out[:, cols], end, end - begin)
             if top is not None and top_out is not None:
-                top[:, cols] = s.peak(c_out[:, cols], top_out[:, cols], end, end - begin)
+                top[:, cols] = s.peak(dose[:, cols], top_out[:, cols], end, end - begin)
             inside_from[cols] = float(s.start_h) * SECONDS_PER_HOUR
     c_e = np.zeros(n_r)
     k_of = np.ones(n_r, dtype=np.int64)

@@ -451,6 +451,8 @@ def evaluate_plans(
     edge = None if edge is None or peak is None or not (np.asarray(edge) > 0.0).any() else np.asarray(edge, float)
     peak_cols = np.zeros(0, np.int64) if peak is None else np.flatnonzero(
         (peak > 0.0).any(axis=0) | (False if edge is None else (edge > 0.0).any(axis=0)))
+    # the steps whose means may lag the air, the plume's wind having changed: shelters let in their peaks
+    changed = getattr(exposure, "wind_changed", None)
     # a receptor on the grid whose concentration is not a finite number (NaN winds, an
     # overflow) has unknown figures: never an all-clear of zero
     on_grid = np.asarray(exposure.on_grid, bool) & np.isfinite(c).all(axis=(0, 1))
@@ -463,6 +465,7 @@ def evaluate_plans(
     if n_pad:
         step = np.timedelta64(int(round(dt * 1e9)), "ns")
         time = np.concatenate([time, time[-1] + step * np.arange(1, n_pad + 1)])
+        changed = None if changed is None else np.append(changed, np.zeros(n_pad, bool))  # clean air after
     time_end_s = (time - start) / np.timedelta64(1, "s")
     pop = np.asarray(getattr(exposure.receptors, "population", np.full(n_rec, np.nan)), dtype=float)
     ts, te, tg = (np.asarray(exposure.tag_start_h, float), np.asarray(exposure.tag_end_h, float),
@@ -488,7 +491,8 @@ def evaluate_plans(
             # the most the outdoor air reaches within each step, for what sheltering people can breathe then
             top = outdoor.copy()
             top[:c.shape[1], peak_cols] += extra
-            groups = list(_cohorts(outdoor, time_end_s, dt, exposure.receptors, measures, peak=top))
+            groups = list(_cohorts(outdoor, time_end_s, dt, exposure.receptors, measures, peak=top,
+                                   dose_from_peak=changed))
             del top
         elif measures:
             groups = list((cohort_fn or _cohorts)(outdoor, time_end_s, dt, exposure.receptors, measures))
