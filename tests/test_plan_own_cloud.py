@@ -155,3 +155,37 @@ def test_a_held_dense_cut_keeps_its_edge_peaks_below_the_whole_release() -> None
     kept, _ = HeldToWhole(base, [0]).hold(base, np.ones(base.n_tags))  # the baseline's own: as it is
     assert (base.edge_extra > 0.0).any()
     np.testing.assert_allclose(kept.edge_extra, base.edge_extra, rtol=1e-12, atol=0.0)
+
+
+def test_a_cut_in_a_slowing_wind_reads_its_edge_with_the_steps_other_winds(monkeypatch: Any) -> None:
+    """The edge peak takes the weathers within the step as the step's peak does (a wind slowing within a step: the
+    late air is thicker, ``NearFieldSource._changed_wind_peak``); the stop at 10 min of 20 in a wind slowing from 3
+    to 1 m/s over 15-20 min: no plan's countdown at 600-s steps later than at 10-s steps (measured, session
+    48: the stop's AEGL-2 1, 3 and 5 km out at 5.0, 10.7, 20.0 min with 600-s steps, 5.0, 15.7, 31.8 at 10 s)."""
+    from plumecast.near_field_plume import NearFieldSource
+    from tests.test_countdown_audit44 import _slowing_wind
+
+    seen: list[int] = []
+    edge_peak = NearFieldSource._edge_peak
+
+    def spy(self: Any, *args: Any) -> None:
+        seen.append(len(args[11]))  # the step's other weathers
+        edge_peak(self, *args)
+
+    monkeypatch.setattr(NearFieldSource, "_edge_peak", spy)
+    wind, cuts = _slowing_wind(3.0, 1.0, 900.0, 1.0), (1.0 / 6.0,)
+    plans = [p for p in _plans(cuts) if p.name != "half10"]
+    got = {}
+    for step_s in (600.0, 10.0):
+        sc = scenario_from_dict(_data(step_s, 6000.0, 1200.0, 3.0, "D"))
+        result = run(sc, wind=wind, exposure_tags_h=list(cuts))
+        got[step_s] = evaluate_plans(result.exposure, sc.resolved_agent(), [(p, None) for p in plans], ["src"])
+    assert any(seen)  # the edges of steps whose wind changes within them were read with their other winds
+    for step_s in (600.0,):
+        for coarse, ref in zip(got[step_s], got[10.0], strict=True):
+            for level in (2, 3):
+                now, then = getattr(coarse, f"arrival{level}_s"), getattr(ref, f"arrival{level}_s")
+                reached = np.isfinite(then)
+                where = f"{step_s:g}-s steps, {coarse.plan}, AEGL-{level}: {now / 60} against {then / 60} min"
+                assert np.isfinite(now[reached]).all(), where
+                assert (now[reached] <= then[reached] + 1.0).all(), where
