@@ -115,17 +115,24 @@ def dip_runs() -> dict[float, Any]:
 
 @pytest.mark.parametrize("step", [600.0, 300.0])
 def test_a_met_record_within_a_step_off_its_ends_and_middle_counts(dip_runs: dict[float, Any], step: float) -> None:
-    got_ds, ref_ds = dip_runs[step].consequences(), dip_runs[10.0].consequences()
+    # AEGL-3 1 and 2 km out had read never with 600-s steps (10 and 11.5 min at 10-s steps), 2 km never with 300-s
+    # steps; AEGL-1 3 km out 11.25 min with 600-s steps (10.67)
+    ref_ds = _no_later_than_10_s(dip_runs, step)
+    assert np.isfinite(_hours(ref_ds, "hours_to_aegl3")[0])
+
+
+def _no_later_than_10_s(runs: dict[float, Any], step: float) -> Any:
+    """Assert each countdown (AEGL-1/2/3, outdoors and sheltered) of ``runs[step]`` finite where the 10-s steps'
+    is and no later than it (+1 s); the 10-s steps' consequences."""
+    got_ds, ref_ds = runs[step].consequences(), runs[10.0].consequences()
     for level in (1, 2, 3):
         for suffix in ("", "_sheltered"):
             name = f"hours_to_aegl{level}{suffix}"
             got, ref = _hours(got_ds, name), _hours(ref_ds, name)
-            # AEGL-3 1 and 2 km out had read never with 600-s steps (10 and 11.5 min at 10-s steps), 2 km never
-            # with 300-s steps; AEGL-1 3 km out 11.25 min with 600-s steps (10.67)
             assert np.isfinite(got[np.isfinite(ref)]).all(), (step, name, got * 60.0, ref * 60.0)
             both = np.isfinite(got) & np.isfinite(ref)
             assert (got[both] <= ref[both] + ONE_SECOND_H).all(), (step, name, got * 60.0, ref * 60.0)
-    assert np.isfinite(_hours(ref_ds, "hours_to_aegl3")[0])
+    return ref_ds
 
 
 def test_the_speeds_within_a_step_take_the_records_within_it() -> None:
@@ -189,12 +196,5 @@ def classed_runs(request: Any) -> dict[float, Any]:
 @pytest.mark.parametrize("step", [600.0, 300.0])
 def test_a_class_changing_within_a_step_does_not_make_the_countdown_late(classed_runs: dict[float, Any],
                                                                          step: float) -> None:
-    got_ds, ref_ds = classed_runs[step].consequences(), classed_runs[10.0].consequences()
-    for level in (1, 2, 3):
-        for suffix in ("", "_sheltered"):
-            name = f"hours_to_aegl{level}{suffix}"
-            got, ref = _hours(got_ds, name), _hours(ref_ds, name)
-            assert np.isfinite(got[np.isfinite(ref)]).all(), (step, name, got * 60.0, ref * 60.0)
-            both = np.isfinite(got) & np.isfinite(ref)
-            assert (got[both] <= ref[both] + ONE_SECOND_H).all(), (step, name, got * 60.0, ref * 60.0)
+    ref_ds = _no_later_than_10_s(classed_runs, step)
     assert np.isfinite(_hours(ref_ds, "hours_to_aegl2")[3])  # the levels are reached 3 km out

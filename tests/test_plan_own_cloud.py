@@ -79,15 +79,19 @@ def _arrivals(name: str) -> dict[float, Any]:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_plans_countdown_is_no_later_than_at_10_s_steps(name: str) -> None:
     got = _arrivals(name)
-    fine = got[10.0]
     for step_s, outcomes in got.items():
-        for coarse, ref in zip(outcomes, fine, strict=True):
-            for level in (2, 3):
-                now, then = getattr(coarse, f"arrival{level}_s"), getattr(ref, f"arrival{level}_s")
-                reached = np.isfinite(then)
-                where = f"{name} {step_s:g}-s steps, {coarse.plan}, AEGL-{level}: {now / 60} against {then / 60} min"
-                assert np.isfinite(now[reached]).all(), where
-                assert (now[reached] <= then[reached] + 1.0).all(), where
+        _no_later(outcomes, got[10.0], f"{name} {step_s:g}-s steps")
+
+
+def _no_later(outcomes: list[Any], fine: list[Any], what: str) -> None:
+    """Assert each plan's countdowns (AEGL-2 and 3) in ``outcomes`` finite where ``fine``'s are and no later (+1 s)."""
+    for coarse, ref in zip(outcomes, fine, strict=True):
+        for level in (2, 3):
+            now, then = getattr(coarse, f"arrival{level}_s"), getattr(ref, f"arrival{level}_s")
+            reached = np.isfinite(then)
+            where = f"{what}, {coarse.plan}, AEGL-{level}: {now / 60} against {then / 60} min"
+            assert np.isfinite(now[reached]).all(), where
+            assert (now[reached] <= then[reached] + 1.0).all(), where
 
 
 def test_the_stop_at_10_min_reaches_aegl2_7_km_out_at_coarse_steps() -> None:
@@ -181,11 +185,4 @@ def test_a_cut_in_a_slowing_wind_reads_its_edge_with_the_steps_other_winds(monke
         result = run(sc, wind=wind, exposure_tags_h=list(cuts))
         got[step_s] = evaluate_plans(result.exposure, sc.resolved_agent(), [(p, None) for p in plans], ["src"])
     assert any(seen)  # the edges of steps whose wind changes within them were read with their other winds
-    for step_s in (600.0,):
-        for coarse, ref in zip(got[step_s], got[10.0], strict=True):
-            for level in (2, 3):
-                now, then = getattr(coarse, f"arrival{level}_s"), getattr(ref, f"arrival{level}_s")
-                reached = np.isfinite(then)
-                where = f"{step_s:g}-s steps, {coarse.plan}, AEGL-{level}: {now / 60} against {then / 60} min"
-                assert np.isfinite(now[reached]).all(), where
-                assert (now[reached] <= then[reached] + 1.0).all(), where
+    _no_later(got[600.0], got[10.0], "slowing wind, 600-s steps")
