@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumecast.exposure_kernel import kernel_estimate
+from plumecast.transport.kernels_numpy import lonlat_to_xyz
 from plumecast.units import EARTH_RADIUS_M
 
 #: The particles' air is read within a step at least this often (:func:`n_sub`). [s]
@@ -149,9 +150,8 @@ class ReceptorIndex:
         object.__setattr__(self, "band_width_rad", float(width))
         object.__setattr__(self, "max_radius_m", float(max_radius_m))
         # each receptor's unit vector, in the receptors' own order (for the paths within a step, path_add)
-        phi_r, lam_r = np.deg2rad(np.asarray(lat_deg, float)), np.deg2rad(np.asarray(lon_deg, float))
-        object.__setattr__(self, "xyz", np.ascontiguousarray(np.stack(
-            [np.cos(phi_r) * np.cos(lam_r), np.cos(phi_r) * np.sin(lam_r), np.sin(phi_r)], axis=1).reshape(-1, 3)))
+        xyz = lonlat_to_xyz(np.asarray(lon_deg, float).reshape(-1), np.asarray(lat_deg, float).reshape(-1))
+        object.__setattr__(self, "xyz", np.ascontiguousarray(xyz.T))
 
 
 @numba.njit(cache=True)

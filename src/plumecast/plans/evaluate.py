@@ -235,23 +235,15 @@ def _plan_scale(w: NDArray[np.float64], c: NDArray[np.float64], cols: NDArray[np
     (tag, step, receptor); ``held``: ``c[:, :, cols] > 0`` where made), for the peaks within the steps: the
     weights' distinct values from the largest, each where a tag of it has air and no larger one has. ``lowest``:
     the smallest weight of the tags with air there (0 where the plan drops one, or where no tag has air)."""
-    if lowest:
-        low = np.zeros((c.shape[1], cols.size))
-        found = np.zeros(low.shape, bool)
-        for v in np.unique(w):
-            tags = np.flatnonzero(w == v)
-            some = (held[tags].any(axis=0) if held is not None
-                    else np.logical_or.reduce([c[t][:, cols] > 0.0 for t in tags]))
-            low[~found & some] = v
-            found |= some
-        return low
-    scale = np.zeros((c.shape[1], cols.size))
-    for v in np.unique(w[w > 0.0])[::-1]:
+    out = np.zeros((c.shape[1], cols.size))
+    found = np.zeros(out.shape, bool)
+    for v in (np.unique(w) if lowest else np.unique(w[w > 0.0])[::-1]):  # the first value found is kept
         tags = np.flatnonzero(w == v)
         some = (held[tags].any(axis=0) if held is not None
                 else np.logical_or.reduce([c[t][:, cols] > 0.0 for t in tags]))
-        scale[(scale == 0.0) & some] = v
-    return scale
+        out[~found & some] = v
+        found |= some
+    return out
 
 
 def _plan_extra(w: NDArray[np.float64], c: NDArray[np.float64], peak: NDArray[np.float64],
