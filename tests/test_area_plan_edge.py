@@ -62,27 +62,14 @@ def test_the_edge_peaks_move_a_cuts_countdown_alone():
 
 
 def test_a_resumed_run_keeps_the_area_edge_peaks_and_an_older_checkpoint_is_refused(tmp_path):
-    from plumecast.checkpoint import CheckpointWriter, checkpoint_path, load_checkpoint
     from plumecast.errors import DataFileError
     from plumecast.scenario import scenario_from_dict
+    from tests.test_checkpoint import _stop_at_first_checkpoint
 
     sc = _scenario(600.0, 20.0)
     tags = [10.0 / 60.0]
     whole = run(sc, exposure_tags_h=tags).exposure
-    writer = CheckpointWriter(tmp_path, 0.5, sc.time_step_s, scenario=sc.model_dump(mode="json"))
-    save = writer.save
-
-    class Stop(Exception):
-        pass
-
-    def save_then_stop(state):
-        save(state)
-        raise Stop
-
-    writer.save = save_then_stop
-    with pytest.raises(Stop):
-        run(sc, exposure_tags_h=tags, checkpoint=writer)
-    state = load_checkpoint(checkpoint_path(tmp_path))
+    state = _stop_at_first_checkpoint(sc, tmp_path, 0.5, exposure_tags_h=tags)
     assert (whole.area_edge > 0.0).any() and (whole.area_part_edge > 0.0).any()
     again = run(scenario_from_dict(state.scenario), resume_from=state, exposure_tags_h=tags).exposure
     for name in ("edge_extra", "area_edge", "area_spot_edge", "area_part_edge"):  # (the kernels' rounding after it)

@@ -52,9 +52,10 @@ class _Stop(Exception):
 
 
 def _stop_at_first_checkpoint(sc, outdir: Path, every_h: float, scenario=None,  # type: ignore[no-untyped-def]
-                              scenario_file=None):
+                              scenario_file=None, **run_kwargs):
     """Run ``sc`` until its first checkpoint (every ``every_h`` h) and return the state read back
-    (``scenario``, ``scenario_file``: what the writer keeps of them, as the command line gives)."""
+    (``scenario``, ``scenario_file``: what the writer keeps of them, as the command line gives;
+    ``run_kwargs``: more arguments of :func:`plumecast.runner.run`, as ``exposure_tags_h``)."""
     writer = CheckpointWriter(outdir, every_h, sc.time_step_s,
                               scenario=sc.model_dump(mode="json") if scenario is None else scenario,
                               scenario_file=scenario_file)
@@ -66,7 +67,7 @@ def _stop_at_first_checkpoint(sc, outdir: Path, every_h: float, scenario=None,  
 
     writer.save = save_then_stop  # type: ignore[method-assign]
     with pytest.raises(_Stop):
-        run(sc, checkpoint=writer)
+        run(sc, checkpoint=writer, **run_kwargs)
     return load_checkpoint(checkpoint_path(outdir))
 
 

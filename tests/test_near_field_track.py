@@ -230,7 +230,7 @@ def test_steps_not_recorded_take_the_next_recorded_wind():
 
 
 def test_a_run_resumed_in_a_turning_wind_is_the_uninterrupted_one(tmp_path):
-    from plumecast.checkpoint import CheckpointWriter, checkpoint_path, load_checkpoint
+    from tests.test_checkpoint import _stop_at_first_checkpoint
 
     lat = np.arange(48.0, 52.001, 0.25)
     lon = np.arange(6.0, 10.001, 0.25)
@@ -248,20 +248,7 @@ def test_a_run_resumed_in_a_turning_wind_is_the_uninterrupted_one(tmp_path):
                                   "population": 1000} for i, a in enumerate(np.linspace(0, 6, 8))]}})
     whole = run(sc, wind=wind)
 
-    class Stop(Exception):
-        pass
-
-    writer = CheckpointWriter(tmp_path, 3.0, sc.time_step_s, scenario=sc.model_dump(mode="json"))
-    save = writer.save
-
-    def save_then_stop(state):  # type: ignore[no-untyped-def]
-        save(state)
-        raise Stop
-
-    writer.save = save_then_stop  # type: ignore[method-assign]
-    with pytest.raises(Stop):
-        run(sc, wind=wind, checkpoint=writer)
-    state = load_checkpoint(checkpoint_path(tmp_path))
+    state = _stop_at_first_checkpoint(sc, tmp_path, 3.0, wind=wind)
     assert "nf_track" in state.exposure and np.isfinite(state.exposure["nf_track"][0, :18]).all()
     again = run(sc, wind=wind, resume_from=state)
     assert whole.receptor_series is not None and again.receptor_series is not None

@@ -107,8 +107,8 @@ def test_the_stop_at_10_min_reaches_aegl2_7_km_out_at_coarse_steps() -> None:
 
 
 def test_a_resumed_run_keeps_the_edge_peaks_and_an_older_checkpoint_is_refused(tmp_path: Any) -> None:
-    from plumecast.checkpoint import CheckpointWriter, checkpoint_path, load_checkpoint
     from plumecast.errors import DataFileError
+    from tests.test_checkpoint import _stop_at_first_checkpoint
 
     data = _data(600.0, 6000.0, 1200.0, 3.0, "D")
     data["output"]["interval_min"] = 30  # a checkpoint is due after an output
@@ -116,20 +116,7 @@ def test_a_resumed_run_keeps_the_edge_peaks_and_an_older_checkpoint_is_refused(t
     tags = [1.0 / 6.0]
     whole = run(sc, exposure_tags_h=tags)
     assert whole.exposure.edge_extra is not None and (whole.exposure.edge_extra > 0.0).any()
-    writer = CheckpointWriter(tmp_path, 0.5, sc.time_step_s, scenario=sc.model_dump(mode="json"))
-    save = writer.save
-
-    class Stop(Exception):
-        pass
-
-    def save_then_stop(state: Any) -> None:
-        save(state)
-        raise Stop
-
-    writer.save = save_then_stop  # type: ignore[method-assign]
-    with pytest.raises(Stop):
-        run(sc, exposure_tags_h=tags, checkpoint=writer)
-    state = load_checkpoint(checkpoint_path(tmp_path))
+    state = _stop_at_first_checkpoint(sc, tmp_path, 0.5, exposure_tags_h=tags)
     assert (np.asarray(state.exposure["edge_extra"]) > 0.0).any()  # the steps before the resume have some
     again = run(scenario_from_dict(state.scenario), resume_from=state, exposure_tags_h=tags)
     np.testing.assert_array_equal(again.exposure.edge_extra, whole.exposure.edge_extra)
