@@ -74,8 +74,14 @@ def test_compare_s_shelters_in_a_slowing_wind_are_not_late(slowing_far: dict[flo
 def test_the_steps_after_a_change_of_wind_are_marked(slowing_far: dict[float, Any]) -> None:
     from plumecast.near_field_track import changed_wind_steps
 
-    marked = slowing_far[300.0][1].exposure.wind_changed
-    assert marked is not None and not marked[:3].any() and marked[3:].all()  # 4 m/s until 15 min, slowing after
+    e = slowing_far[300.0][1].exposure
+    marked = e.wind_changed
+    assert marked is not None and e.peak_extra is not None and not marked[:3].any()  # 4 m/s until 15 min
+    # slowing after: per receptor (session 49), from the first step its plume has air there (8 and 12 km out: 35 and
+    # 85 min)
+    first_air = np.argmax((e.total() > 0.0) | (e.peak_extra > 0.0), axis=0)
+    np.testing.assert_array_equal(first_air, [7, 17])
+    np.testing.assert_array_equal(marked, np.arange(marked.shape[0])[:, None] >= first_air[None, :])
     winds = np.tile([3.0, 0.0], (1, 8, 1))
     speeds = np.full((1, 8, 2), 3.0)
     assert not changed_wind_steps(winds, speeds, [-np.inf], 60.0).any()  # a steady wind: none

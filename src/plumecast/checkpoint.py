@@ -61,10 +61,12 @@ FORMAT_VERSION = 3
 #: part_peak, front_s, part_front_s, nf_air, and the speeds and classes that carried its plume, nf_speeds and
 #: nf_classes; the area plumes' peaks, area_peak, area_spot_peak, area_part_peak: plumecast.area_peak; the peaks of
 #: the air emitted before the steps' bin edges, for the plans: edge_extra, part_edge, and the area plumes' area_edge,
-#: area_spot_edge, area_part_edge; the particles' air within the steps, particle_peak: plumecast.exposure_rings)
+#: area_spot_edge, area_part_edge; the particles' air within the steps, particle_peak: plumecast.exposure_rings; where
+#: a changed weather's plume has air, for the buildings' air, nf_lag and part_lag: plumecast.shelter_lag)
 _NOTED = ("source_wind", "capped", "capped_reach_m", "nf_delivered", "nf_track", "peak_extra", "part_peak", "front_s",
           "part_front_s", "nf_air", "nf_speeds", "nf_classes", "area_peak", "area_spot_peak", "area_part_peak",
-          "edge_extra", "part_edge", "area_edge", "area_spot_edge", "area_part_edge", "particle_peak")
+          "edge_extra", "part_edge", "area_edge", "area_spot_edge", "area_part_edge", "particle_peak", "nf_lag",
+          "part_lag")
 _READABLE_VERSIONS = (1, 2, 3)
 #: an input file up to this size is hashed whole; a larger one (met files) by its size and
 #: :data:`_SAMPLES` blocks of :data:`_BLOCK` bytes spread evenly over it
@@ -287,6 +289,11 @@ class RunState:
                 # written before the fronts were kept: not known before the resume, so no floor after it (the
                 # countdowns the means give, early)
                 getattr(sampler_x, name)[...] = -np.inf
+                continue
+            if name in ("nf_lag", "part_lag") and name not in self.exposure:
+                # written before they were kept (session 49): every receptor in the steps before the resume, as the
+                # run's changed weather said then (session 48's rule there, early); the steps sampled reset theirs
+                getattr(sampler_x, name)[...] = True
                 continue
             if name in _NOTED and name not in self.exposure:
                 continue  # written before they were kept: the lines they feed miss the steps before the resume

@@ -207,6 +207,7 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     )
     from plumecast.consequence_metrics import peak_arrivals_s
     from plumecast.shelter import Shelter, indoor_concentration, indoor_peak_bound
+    from plumecast.shelter_lag import step_flags
 
     extra = expanded.peak_extra
     if extra is None:
@@ -240,10 +241,11 @@ def _arrivals_of_peaks(ds: xr.Dataset, expanded: ReceptorExposure, parent: NDArr
     rates = rates if np.ndim(rates) == 0 else np.asarray(rates)[:, cols]
     inside, _ = indoor_concentration(mean, axis.dt_s, rates)
     breathed = (1.0 - indoors[:, None]) * mean + indoors[:, None] * inside  # assess's sheltered series (its onset)
-    # where the plume's wind has changed, the steps' means (taken with each step's middle wind) can lag the
-    # finer steps' air, and so the dose let in: the step's peak, which bounds its air at every moment, held over it
-    changed = expanded.wind_changed
-    dose = mean if changed is None or not changed.any() else np.where(changed[:, None], peaked, mean)
+    # where a plume whose wind has changed has air, the steps' means (taken with each step's middle wind) can lag
+    # the finer steps' air, and so the dose let in: the step's peak, which bounds its air at every moment, held over
+    # it (per column and step: plumecast.shelter_lag)
+    changed = step_flags(expanded.wind_changed, int(expanded.conc.shape[2]))
+    dose = mean if changed is None else np.where(changed[:, cols], peaked, mean)
     most = indoor_peak_bound(dose, peaked, axis.dt_s, rates)
     most = np.where(indoors[:, None] >= 1.0, most, np.maximum(most, peaked))  # some of the step outdoors
     for level, firsts in peak_arrivals_s(breathed, most, axis, agent, levels, floor_cols).items():

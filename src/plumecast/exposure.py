@@ -119,6 +119,7 @@ from plumecast.near_field_track import carrying_vector, changed_wind_steps, spee
 from plumecast.nearfield.gaussian import at_pure_vapour
 from plumecast.nearfield.stability import PG_CLASSES
 from plumecast.receptors import Receptors, reach_mask
+from plumecast.shelter_lag import note_lagging
 
 #: Built-up population density used to turn a city's population into its extent. [km-2]
 URBAN_DENSITY_PER_KM2 = 5000.0
@@ -228,9 +229,12 @@ class ReceptorExposure:
     #: for the countdowns only: how much more than the end sample the particles' air reaches within each step
     #: (:mod:`plumecast.exposure_rings`), (n_steps, n_receptor) [kg m-3]; already in ``peak_extra`` and ``other_air``
     particle_peak: NDArray[np.float64] | None = None
-    #: for the sheltered countdowns only: per step (n_steps,), whether the weather carrying a point release's plume
-    #: has changed since its release began (:func:`plumecast.near_field_track.changed_wind_steps`); None: none
+    #: for the sheltered countdowns only: per step and receptor (n_steps, n_receptor), whether a point release whose
+    #: carrying weather has changed since its release began (:func:`plumecast.near_field_track.changed_wind_steps`)
+    #: can have near-field air there (a disc's: at any of its parts), and per step and part, ``part_wind_changed``
+    #: (n_steps, n_parts): its building then takes the step's peak held over it (:mod:`plumecast.shelter_lag`)
     wind_changed: NDArray[np.bool_] | None = None
+    part_wind_changed: NDArray[np.bool_] | None = None
 
     @property
     def n_tags(self) -> int:
@@ -413,6 +417,8 @@ class ExposureSampler:
         # per source and step: the lowest and highest speed carrying its plume at the step's start, middle, end, records
         self.nf_speeds = np.full((len(near_field), n_steps, 2), np.nan)  # (NaN: not sampled; for its fronts)
         self.nf_classes = np.full((len(near_field), n_steps, 2), np.nan)  # ... and its classes' (their indices)
+        # per step, receptor and part: a changed weather's plume has air there (plumecast.shelter_lag.note_lagging)
+        self.nf_lag, self.part_lag = np.zeros((n_steps, nrec), bool), np.zeros((n_steps, n_parts), bool)
         # per near-field source and sample point (points, then disc parts): the emission time up to which its
         # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
         self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)
@@ -566,6 +572,7 @@ class ExposureSampler:
         burn = self.burn_s[owner]
         since = np.where(burn < t_end_s, burn, -np.inf)
         edges_s = np.asarray(self.bin_starts * self.dt_s, dtype=np.float64)
+        self.nf_lag[step], self.part_lag[step] = False, False  # (set in a checkpoint written before they were kept)
         for si, src in enumerate(self.near):
             mine = since
             if self.front_lit_s < t_end_s:  # beyond the near field: the air emitted since a front was lit
@@ -581,6 +588,7 @@ class ExposureSampler:
             np.add.at(self.peak_extra[step], owner[:pts.size], extra[:pts.size])
             self.part_peak[step, si] = extra[pts.size:]
             self._note_source(si, src, step, c, where_lat, where_lon, wind_at, 0.5 * (t0_s + t_end_s), owner)
+            note_lagging(self, si, step, c, peak, there)
             # the air at each sample point belongs to the tags of its emission times, so that a termination
             # removes it exactly (the bin of the window's end, and its share from the bin before)
             tags = (bins * self.n_groups + src.group).astype(np.int64)
@@ -725,6 +733,8 @@ class ExposureSampler:
         with np.errstate(all="ignore"):
             used = np.nanmedian(np.where(np.isnan(self.radius_used).all(axis=0), 0.0, self.radius_used), axis=0) \
                 if self.n_steps else np.zeros(len(self.receptors))
+        changed = changed_wind_steps(self.nf_track, self.nf_speeds, [s.start_s for s in self.near], self.dt_s,
+                                     self.source_wind[:, :, 3:5], self.nf_classes)
         return ReceptorExposure(
             time=times.astype("datetime64[ns]"), dt_s=self.dt_s, conc=self.conc, tag_start_h=tag_start,
             tag_end_h=tag_end, tag_group=tag_group.astype(np.int64), group_names=self.group_names,
@@ -734,8 +744,7 @@ class ExposureSampler:
             peak_extra=self.peak_extra, part_peak=self.part_peak, edge_extra=self.edge_extra,
             part_edge=self.part_edge, front_s=self.front_s,
             part_front_s=self.part_front_s, other_air=other_air(self),
-            wind_changed=changed_wind_steps(self.nf_track, self.nf_speeds, [s.start_s for s in self.near], self.dt_s,
-                                            self.source_wind[:, :, 3:5], self.nf_classes),
+            wind_changed=self.nf_lag & changed[:, None], part_wind_changed=self.part_lag & changed[:, None],
             spot_receptors=None if self.area is None else self.area.spot_receptors, spot_extra=self.spot_extra,
             area_part_receptors=None if self.area is None else self.area.part_receptors,
             area_part_ptr=None if self.area is None else self.area.part_ptr, area_part_c=self.area_part_c,

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from plumecast.exposure import ReceptorExposure
 from plumecast.receptors import Receptors
+from plumecast.shelter_lag import lag_columns
 
 #: a part of a disc is assessed on its own where the plume's air there is ever more than this share of the part's
 #: air; below it, with the parts the plume does not reach (the change in its load is below 0.3 % for n <= 3); a
@@ -173,7 +174,8 @@ def by_part_kinds(exposure: ReceptorExposure) -> tuple[ReceptorExposure, NDArray
         spot_receptors=None, spot_extra=None, area_part_receptors=None, area_part_ptr=None, area_part_c=None,
         area_spot_peak=None, area_part_peak=None, area_edge=None, area_spot_edge=None, area_part_edge=None,
         peak_extra=peak_extra, part_peak=None, edge_extra=edge_extra, part_edge=None, front_s=front_s, part_front_s=None,
-        other_air=other_air, particle_peak=None if exposure.particle_peak is None else exposure.particle_peak[:, parent])
+        other_air=other_air, particle_peak=None if exposure.particle_peak is None else exposure.particle_peak[:, parent],
+        wind_changed=lag_columns(exposure, cols, slot, point_split), part_wind_changed=None)
     return expanded, parent, share, kind
 
 

@@ -108,6 +108,10 @@ def speed_span(winds: NDArray[np.float64], speeds: NDArray[np.float64]) -> tuple
     return float(np.nanmin(np.fmin(speeds[:, 0], mids))), float(np.nanmax(np.fmax(speeds[:, 1], mids)))
 
 
+#: a change of the carrying weather smaller than this share of it is the met's rounding (:func:`changed_wind_steps`)
+CHANGE_RTOL = 1e-6
+
+
 def changed_wind_steps(winds: NDArray[np.float64], speeds: NDArray[np.float64], starts_s: list[float],
                        dt_s: float, classes: NDArray[np.float64] | None = None,
                        class_spans: NDArray[np.float64] | None = None) -> NDArray[np.bool_]:
@@ -138,9 +142,14 @@ def changed_wind_steps(winds: NDArray[np.float64], speeds: NDArray[np.float64], 
             r = np.asarray(rows, dtype=np.float64)[si, first:]
             known = np.isfinite(r).all(axis=1)
             if known.any():  # from the first known row, and (a span) within a step
-                differ |= known & (r != r[np.argmax(known)]).any(axis=1)
-                if span:
-                    differ |= known & (r[:, 0] != r[:, 1])
+                ref = r[np.argmax(known)]
+                # beyond the met's rounding (float32 fields interpolated in time: a steady wind's north component
+                # had read -1.1769785e-09 and -1.17697849e-09 m/s step to step, marking every step; session 49)
+                tol = CHANGE_RTOL * np.maximum(np.abs(r).max(axis=1), np.abs(ref).max())
+                with np.errstate(invalid="ignore"):
+                    differ |= known & (np.abs(r - ref).max(axis=1) > tol)
+                    if span:
+                        differ |= known & (np.abs(r[:, 0] - r[:, 1]) > tol)
         out[first:] |= np.logical_or.accumulate(differ)
     return out
 

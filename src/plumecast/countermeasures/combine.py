@@ -143,9 +143,10 @@ def cohorts(
     peak : (time, receptor) the most the outdoor air reaches within each step, or None; with it each
         cohort's :attr:`Cohort.top` is the most its people can breathe within each step (for the
         countdowns: the means of a cloud that passes within a step are late indoors too). [kg m-3]
-    dose_from_peak : (time,) with ``peak``: the steps whose means may lag the air (where the wind carrying a
-        point release's plume has changed, :attr:`plumecast.exposure.ReceptorExposure.wind_changed`); a shelter
-        then lets in the step's peak held over it, not the step's dose (:attr:`Cohort.top` only). None: none.
+    dose_from_peak : (time, receptor) or (time,) with ``peak``: the steps (and receptors) whose means may lag
+        the air (where a point release's plume whose carrying wind has changed has air,
+        :attr:`plumecast.exposure.ReceptorExposure.wind_changed`); a shelter then lets in the step's peak held
+        over it, not the step's dose (:attr:`Cohort.top` only). None: none.
 
     Returns
     -------
@@ -182,7 +183,8 @@ def cohorts(
     top = None if top_out is None else top_out.copy()  # the most a shelter-complier breathes within a step
     dose = c_out  # the steps' outdoor means the shelters' tops let in: the peak's where the means may lag
     if top_out is not None and dose_from_peak is not None and np.any(dose_from_peak):
-        dose = np.where(np.asarray(dose_from_peak, bool)[:, None], top_out, c_out)
+        flags = np.asarray(dose_from_peak, bool)
+        dose = np.where(flags[:, None] if flags.ndim == 1 else flags, top_out, c_out)
     inside_from = np.full(n_r, np.inf)  # when they go in
     for i, s in enumerate(shelters):
         cols = s_owner == i

@@ -425,6 +425,7 @@ def evaluate_plans(
     cohort_fn : ``countermeasures.cohorts`` (default) or a replacement with its signature.
     """
     from plumecast.exposure_parts import by_part_shares
+    from plumecast.shelter_lag import step_flags
 
     # the cities a point release's plume can cross are assessed part by part of their disc, and their
     # figures gathered back at the end (plumecast.city_parts): the disc's mean air understates the deaths
@@ -443,8 +444,9 @@ def evaluate_plans(
     edge = None if edge is None or peak is None or not (np.asarray(edge) > 0.0).any() else np.asarray(edge, float)
     peak_cols = np.zeros(0, np.int64) if peak is None else np.flatnonzero(
         (peak > 0.0).any(axis=0) | (False if edge is None else (edge > 0.0).any(axis=0)))
-    # the steps whose means may lag the air, the plume's wind having changed: shelters let in their peaks
-    changed = getattr(exposure, "wind_changed", None)
+    # the steps and columns whose means may lag the air, a plume whose wind has changed having air there: shelters
+    # let in their peaks (plumecast.shelter_lag)
+    changed = step_flags(getattr(exposure, "wind_changed", None), int(c.shape[2]))
     # a receptor on the grid whose concentration is not a finite number (NaN winds, an
     # overflow) has unknown figures: never an all-clear of zero
     on_grid = np.asarray(exposure.on_grid, bool) & np.isfinite(c).all(axis=(0, 1))
@@ -457,7 +459,7 @@ def evaluate_plans(
     if n_pad:
         step = np.timedelta64(int(round(dt * 1e9)), "ns")
         time = np.concatenate([time, time[-1] + step * np.arange(1, n_pad + 1)])
-        changed = None if changed is None else np.append(changed, np.zeros(n_pad, bool))  # clean air after
+        changed = None if changed is None else np.concatenate([changed, np.zeros((n_pad, n_rec), bool)])  # clean air
     time_end_s = (time - start) / np.timedelta64(1, "s")
     pop = np.asarray(getattr(exposure.receptors, "population", np.full(n_rec, np.nan)), dtype=float)
     ts, te, tg = (np.asarray(exposure.tag_start_h, float), np.asarray(exposure.tag_end_h, float),
