@@ -112,6 +112,19 @@ def speed_span(winds: NDArray[np.float64], speeds: NDArray[np.float64]) -> tuple
 CHANGE_RTOL = 1e-6
 
 
+def row_changes(rows: NDArray[np.float64], ref: NDArray[np.float64], span: bool) -> NDArray[np.bool_]:
+    """Per row of ``rows`` (n, 2), known (finite) and other than ``ref`` (the first known row), or (``span``: a
+    step's lowest and highest) with its two values apart, beyond :data:`CHANGE_RTOL` of the values: the met's
+    rounding is no change (float32 fields interpolated in time: a steady wind's north component had read
+    -1.1769785e-09 and -1.17697849e-09 m/s step to step, marking every step; session 49)."""
+    tol = CHANGE_RTOL * np.maximum(np.abs(rows).max(axis=1), np.abs(ref).max())
+    with np.errstate(invalid="ignore"):
+        out = np.abs(rows - ref).max(axis=1) > tol
+        if span:
+            out |= np.abs(rows[:, 0] - rows[:, 1]) > tol
+    return out & np.isfinite(rows).all(axis=1)
+
+
 def changed_wind_steps(winds: NDArray[np.float64], speeds: NDArray[np.float64], starts_s: list[float],
                        dt_s: float, classes: NDArray[np.float64] | None = None,
                        class_spans: NDArray[np.float64] | None = None) -> NDArray[np.bool_]:
@@ -126,7 +139,8 @@ def changed_wind_steps(winds: NDArray[np.float64], speeds: NDArray[np.float64], 
     taken with each step's middle weather, can lag the air of finer steps (3 t of chlorine,
     the wind slowing from 4 to 1 m/s 15-20 min after the start: 0.78 of the 10-s steps' means 12 km out at
     125 min with 300-s steps), and the building's air indoors is bounded from the step's peak held over the
-    step, not from its dose (:func:`plumecast.city_parts._arrivals_of_peaks`). In a steady wind: none."""
+    step, not from its dose, where such a plume has air (:mod:`plumecast.shelter_lag`). In a steady wind: none;
+    a change below :data:`CHANGE_RTOL` of the weather is none (:func:`row_changes`)."""
     w = np.asarray(winds, dtype=np.float64)
     s = np.asarray(speeds, dtype=np.float64)
     n = w.shape[1] if w.ndim == 3 else 0
@@ -142,14 +156,7 @@ def changed_wind_steps(winds: NDArray[np.float64], speeds: NDArray[np.float64], 
             r = np.asarray(rows, dtype=np.float64)[si, first:]
             known = np.isfinite(r).all(axis=1)
             if known.any():  # from the first known row, and (a span) within a step
-                ref = r[np.argmax(known)]
-                # beyond the met's rounding (float32 fields interpolated in time: a steady wind's north component
-                # had read -1.1769785e-09 and -1.17697849e-09 m/s step to step, marking every step; session 49)
-                tol = CHANGE_RTOL * np.maximum(np.abs(r).max(axis=1), np.abs(ref).max())
-                with np.errstate(invalid="ignore"):
-                    differ |= known & (np.abs(r - ref).max(axis=1) > tol)
-                    if span:
-                        differ |= known & (np.abs(r[:, 0] - r[:, 1]) > tol)
+                differ |= row_changes(r, r[np.argmax(known)], span)
         out[first:] |= np.logical_or.accumulate(differ)
     return out
 
