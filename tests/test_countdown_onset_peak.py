@@ -85,3 +85,39 @@ def test_a_plume_whose_front_reaches_the_floor_late_in_a_step_is_counted_down_no
     assert 155.0 < ref < 162.0, ref  # AEGL-2 after 2 h of 52 ppm
     got = float(run(_co(step_s)).consequences()["hours_to_aegl2"].values[0]) * 60.0
     assert got <= ref + 1e-6, (step_s, got, ref)  # 600-s steps: 160.0 min against 159.5 (the means' onset)
+
+
+def test_the_area_plumes_stakes_read_the_same_onset() -> None:
+    # area_peak.reached and at_stake (where the area plumes' finer peaks are read) take the onset as
+    # peak_first_steps does: a receptor whose air with its peak reaches the floor in step 0 (its mean in step 1)
+    # and holds 40 ppm of chlorine in step 1 has reached AEGL-3 by step 1's end (20 min: 35 ppm; the means'
+    # onset had read 10 min, 50 ppm, and kept the level at stake)
+    from types import SimpleNamespace
+
+    from plumecast.area_peak import at_stake, reached, stake_levels
+
+    agent = get_agent("chlorine")
+    stakes = stake_levels(agent)
+    assert stakes is not None
+    c40 = float(ppm_to_kg_m3(40.0, agent.molecular_weight_g_mol))
+    conc = np.zeros((1, 3, 1))
+    conc[0, 0, 0], conc[0, 1, 0] = 0.5 * stakes.floor, c40
+    peak_extra = np.zeros((3, 1))
+    peak_extra[0, 0] = 1.5 * stakes.floor
+    area = SimpleNamespace(peak_seen=None, spot_receptors=np.zeros(0, np.int64))
+    sampler = SimpleNamespace(area=area, conc=conc, spot_extra=np.zeros((1, 3, 0)), area_part_c=np.zeros((1, 3, 0)),
+                              peak_extra=peak_extra, area_spot_peak=np.zeros((3, 0)),
+                              area_part_peak=np.zeros((3, 0)), dt_s=600.0)
+    seen = reached(sampler, stakes, 2)
+    assert seen.onset[0].tolist() == [0]
+    assert seen.done[0][2].tolist() == [True]  # AEGL-3
+    # step 0 seen only: a bound of 40 ppm in step 1 is at stake for AEGL-3 read at 20 min
+    seen = reached(sampler, stakes, 1)
+    seen.done[0][:2] = True  # AEGL-1 and 2 reached already: AEGL-3 alone can be at stake
+    assert at_stake(stakes, seen, 0, 1, 600.0, np.array([c40]), np.array([c40])).tolist() == [True]
+    # a first step whose bound alone reaches the floor starts the onset there (at_stake's own step): with 900-s
+    # steps 40 ppm is within STAKE_MARGIN of AEGL-3 read at 15 min (40.4 ppm), not of the 10-min 50 ppm read
+    # without an onset
+    done = np.array([[True], [True], [False]])
+    fresh = SimpleNamespace(upto=0, onset=[np.full(1, -1, np.int64)] * 3, done=[done] * 3)
+    assert at_stake(stakes, fresh, 0, 0, 900.0, np.array([0.5 * stakes.floor]), np.array([c40])).tolist() == [True]
