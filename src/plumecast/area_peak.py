@@ -133,7 +133,9 @@ STAKE_MARGIN = 0.9
 @dataclass
 class Seen:
     """What :func:`reached` has read of the air at each place (receptors, spots, parts): up to which step, each
-    place's onset step (its air at the onset floor; -1: not yet) and which levels it has reached, (level, place)."""
+    place's onset step (the first whose air with its peak within the step reaches the onset floor, as
+    :func:`plumecast.consequence_metrics.peak_first_steps` reads it, session 49; -1: not yet) and which levels it
+    has reached, (level, place)."""
 
     upto: int
     onset: list[NDArray[np.int64]]
@@ -165,7 +167,7 @@ def reached(sampler: Any, stakes: Stakes, step: int) -> Seen:
         mean, peaked = _places(sampler, k)
         for i in range(3):
             onset = seen.onset[i]
-            onset[(onset < 0) & (mean[i] >= stakes.floor)] = k
+            onset[(onset < 0) & ((peaked[i] >= stakes.floor) | (mean[i] >= stakes.floor))] = k
             with np.errstate(invalid="ignore"):
                 seen.done[i] |= peaked[i][None, :] >= stakes.at(np.where(onset >= 0, k - onset + 1, 0) * sampler.dt_s)
     seen.upto = step
@@ -177,12 +179,12 @@ def at_stake(stakes: Stakes | None, seen: Seen | None, i: int, step: int, dt_s: 
              bound: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Where the bound ``bound`` on the air of step ``step`` at places ``i`` (0 receptors, 1 spots, 2 parts)
     can make a countdown sooner: it comes within :data:`STAKE_MARGIN` of a level the place has not reached
-    before (``seen``), read for the duration elapsed since its onset (``mean``, the step's air, may be it) by
-    the step's end.
+    before (``seen``), read for the duration elapsed since its onset (this step where ``bound`` or ``mean``, the
+    step's air, reaches the onset floor first) by the step's end.
     Everywhere where ``stakes`` is None."""
     if stakes is None or seen is None:
         return np.ones(bound.shape, np.bool_)
-    onset = np.where((seen.onset[i] < 0) & (mean >= stakes.floor), step, seen.onset[i])
+    onset = np.where((seen.onset[i] < 0) & ((bound >= stakes.floor) | (mean >= stakes.floor)), step, seen.onset[i])
     level = stakes.at(np.where(onset >= 0, step - onset + 1, 0) * dt_s)
     with np.errstate(invalid="ignore"):
         return np.asarray((~seen.done[i] & (bound[None, :] >= STAKE_MARGIN * level)).any(axis=0))

@@ -148,10 +148,14 @@ def peak_first_steps(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: 
     AEGL-``level``, per column (-1: none, or the AEGL unread), for the countdowns of a cloud that passes
     within a step or two (``city_parts._arrivals_of_peaks``, ``plans.evaluate._peak_arrivals``).
 
-    The AEGL is read for the duration elapsed at the step's *end* (since the start of the first step of
-    ``mean`` at or above the onset floor): the peak may come anywhere in the step, and AEGLs fall with the
-    duration, so the end's is the lowest level the air can meet within the step, the only reading of a bound
-    on the step's air that is never late. Read at the step's start it had been: 140 t of chlorine at once
+    The AEGL is read for the duration elapsed at the step's *end* since the onset, the start of the first step
+    whose ``peak`` (or ``mean``) reaches the onset floor: the peak may come anywhere in the step, and AEGLs fall
+    with the duration, so the end's is the lowest level the air can meet within the step, the only reading of a
+    bound on the step's air that is never late. The onset is the peak's for the same reason: the air can reach
+    the floor anywhere in the first step whose peak does, at the earliest at its start, and a later onset reads
+    a shorter duration and a higher level. The means' onset had come a step late where a cloud's front reached
+    the floor near a step's end (up to 170 s after the 10-s steps' onset at 900-s steps), and a cloud whose
+    peak passed a level where no step's mean reached the floor read "never" (session 49). Read at the step's start it had been: 140 t of chlorine at once
     read AEGL-2 "never" 23 km away at 600-s steps, 36 min at 10-s steps, where the onset came 20 min before
     the peak (session 46). The price is an early arrival where the peak is near the level: a 10-min ammonia
     cloud at 81 % of its 10-min AEGL-3 reads "AEGL-3 in 15 min" at 900-s steps, a level the same run at 10-s
@@ -161,7 +165,9 @@ def peak_first_steps(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: 
     n_time, n_col = mean.shape
     if tab is None or n_time == 0:
         return np.full(n_col, -1, dtype=np.intp), np.full(n_col, np.nan)
-    pos = np.asarray(mean >= ctx.floor if ctx.floor > 0 else mean > 0, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        pos = np.asarray((peak >= ctx.floor) | (mean >= ctx.floor) if ctx.floor > 0 else (peak > 0) | (mean > 0),
+                         dtype=bool)
     onset = np.argmax(pos, axis=0)
     elapsed = np.maximum(ctx.end_s[:, None] - ctx.begin_s[onset][None, :], 0.0)
     thr = aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, elapsed)
