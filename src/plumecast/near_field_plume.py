@@ -251,7 +251,9 @@ class NearFieldSource:
         arrival is spread (the Gaussian plume's and the dense cloud's), :meth:`_spread_max_rate`'s bound; the
         mean where the step's air has no order (the rate at one time). Where the wind changes speed or the class
         changes within the step, the largest of the plumes of the weathers within it (at its ends, middle and
-        the met's records within it: :meth:`_step_weathers`, :meth:`_changed_wind_peak`).
+        the met's records within it: :meth:`_step_weathers`, :meth:`_changed_wind_peak`). Where the speed rises
+        within the step, the steady plume's window (``delivered``, no ``track``) grows fastest within it, not at its
+        mean over the step, and the peak takes that growth (:meth:`_squeeze`; session 49).
 
         ``front`` (per point, filled in place): for the countdowns only, the earliest time [s after the run
         start] the step's air can be at the point, inf where it has none: the release's first air
