@@ -636,12 +636,25 @@ class ExposureSampler:
         if track is None:  # a straight line: the same plume
             return out
         # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
+        peak, front, edge = out[3], out[4], out[5]
         for branch in (0, 1):
             along = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, None, track, None,
                                    branch, span=span)
             more = along[0] > out[0]
             out = tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))  # type: ignore[assignment]
-        return out
+            peak, front, edge = np.maximum(peak, along[3]), np.minimum(front, along[4]), np.maximum(edge, along[5])
+        # the peaks and fronts of all plumes (session 49) where the speed rises within the step (after a lull the
+        # steady plume's catch-up, whose step mean the line's outgrows over a 300-s step, had been left out) or
+        # where none has air in the step's mean (the chosen one is then the steady plume, and the line's peak, in
+        # a wind slowing to a lull, had been left out: AEGL-1 3 km out at 11.0 min with 60-s steps, 10.7 with
+        # 10-s steps); elsewhere the plume of the largest mean's, as before
+        every = out[0] <= 0.0
+        if src.speed_rises(wind_at, t0_s, t_end_s):
+            every[:] = True
+        if not every.any():
+            return out
+        return (out[0], out[1], out[2], np.where(every, peak, out[3]), np.where(every, front, out[4]),
+                np.where(every, edge, out[5]))
 
     def _plume_of(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
                   t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],

@@ -251,7 +251,9 @@ class NearFieldSource:
         arrival is spread (the Gaussian plume's and the dense cloud's), :meth:`_spread_max_rate`'s bound; the
         mean where the step's air has no order (the rate at one time). Where the wind changes speed or the class
         changes within the step, the largest of the plumes of the weathers within it (at its ends, middle and
-        the met's records within it: :meth:`_step_weathers`, :meth:`_changed_wind_peak`).
+        the met's records within it: :meth:`_step_weathers`, :meth:`_changed_wind_peak`). Where the speed rises
+        within the step, the steady plume's window (``delivered``, no ``track``) grows fastest within it, not at its
+        mean over the step, and the peak takes that growth (:meth:`_squeeze`; session 49).
 
         ``front`` (per point, filled in place): for the countdowns only, the earliest time [s after the run
         start] the step's air can be at the point, inf where it has none: the release's first air
@@ -399,31 +401,44 @@ class NearFieldSource:
             # once read AEGL-3 "never" at 2 km with 300- and 600-s steps, 13 min at 10-s steps; compare holds a
             # dense cut's rerun peaks below the baseline's, ensemble.dense_cuts)
             if self.emitted_by is not None:
-                if spread_s is None or self.emitted_knots is None:  # the top hat: the window's air in its order
-                    rate = self._max_rate(a, b) * (b - a) / (t1_s - t0_s)
+                top_hat = spread_s is None or self.emitted_knots is None
+                # where the wind picks up within the step, the steady plume's window grows fastest within it
+                # (module near_field_squeeze; None where it does not, and the peak is as before, to the bit)
+                squeeze = None if track is not None or delivered is None else self._squeeze(
+                    wind_at, t0_s, t1_s, speed_span, speed, reach if top_hat else xs, a, b, since_s, ok)
+                if squeeze is not None:
+                    a_p, b_p, growth = squeeze
+                    mass = np.where(growth > 1.0, np.maximum(self.emitted_by(b_p) - self.emitted_by(a_p), 0.0), mass)
+                else:
+                    a_p, b_p, growth = a, b, None
+                if top_hat:  # the top hat: the window's air in its order
+                    rate = self._max_rate(a_p, b_p) * _grown((b - a) / (t1_s - t0_s), growth)
                 else:  # spread arrivals: no faster than the emission, nor than the density's peak times the mass
                     # (in emission time: a window longer than the step, as the travel time shrinks, comes faster)
-                    rate = self._spread_rate_bound(a, b, spread_s, travel, since_s, ok, t1_s - t0_s)
+                    rate = self._spread_rate_bound(a_p, b_p, spread_s, travel, since_s, ok, t1_s - t0_s, fast=growth)
                 rate = np.where(mass > 0.0, rate, 0.0)
                 per_top = per_rate
                 if plumes:  # the weather changes within the step: the plumes of its other winds and classes too
-                    per_top, rate = self._changed_wind_peak(plumes, per_rate, rate, a, b, travel, since_s, ok,
-                                                            t1_s - t0_s, (speed, pg_class))
+                    per_top, rate = self._changed_wind_peak(plumes, per_rate, rate, a_p, b_p, travel, since_s, ok,
+                                                            t1_s - t0_s, (speed, pg_class), fast=growth)
                 top = per_top * rate * np.exp(-self.decay_rate_s * travel)
                 peak[ok] = np.maximum(cap_at_pure_vapour(top, self.pure_vapour_kg_m3), c[ok])
                 if edge is not None:
-                    self._edge_peak(edge, ok, c, share, edges_s[k], a, b, spread_s, travel, since_s, per_rate,
-                                    plumes, (speed, pg_class), t1_s - t0_s)
+                    self._edge_peak(edge, ok, c, share, edges_s[k], (a_p, b_p, growth), spread_s, travel, since_s,
+                                    per_rate, plumes, (speed, pg_class), t1_s - t0_s)
         return c, bins, early
 
     def _edge_peak(self, edge: NDArray[np.float64], ok: NDArray[np.bool_], c: NDArray[np.float64],
-                   share: NDArray[np.float64], e: NDArray[np.float64], a: NDArray[np.float64],
-                   b: NDArray[np.float64], spread_s: NDArray[np.float64] | None, travel: NDArray[np.float64],
+                   share: NDArray[np.float64], e: NDArray[np.float64], window: tuple[Any, Any, Any],
+                   spread_s: NDArray[np.float64] | None, travel: NDArray[np.float64],
                    since_s: NDArray[np.float64] | None, per_rate: NDArray[np.float64],
                    plumes: list[tuple[float, str, Any]], middle: tuple[float, str], dt_s: float) -> None:
         """:meth:`step_mean_at`'s ``edge``: the peak bound of ``peak`` over the emission before each point's bin
         edge ``e`` (where the step's air has some of it, ``share`` > 0), at least that air's mean; with the other
-        weathers within the step (``plumes``, :meth:`_step_weathers`) as the step's peak takes them."""
+        weathers within the step (``plumes``, :meth:`_step_weathers`) as the step's peak takes them; ``window``: the
+        step's emission window ``(a, b)`` and its growth within the step where the wind picks up (None where it
+        does not; :meth:`_squeeze`), as the step's peak takes them."""
+        a, b, fast = window
         cut = share > 0.0
         if not cut.any():
             return
@@ -431,17 +446,65 @@ class NearFieldSource:
         sub[np.flatnonzero(ok)[cut]] = True
         until = e[cut]
         a_c, b_c, tr_c = a[cut], b[cut], travel[cut]
+        fast_c = None if fast is None else fast[cut]
         if spread_s is None or self.emitted_knots is None:  # the top hat: the window's air before the edge in order
-            rate = self._max_rate(a_c, np.clip(until, a_c, b_c)) * (b_c - a_c) / dt_s
+            rate = self._max_rate(a_c, np.clip(until, a_c, b_c)) * _grown((b_c - a_c) / dt_s, fast_c)
         else:
-            rate = self._spread_rate_bound(a_c, b_c, spread_s[cut], tr_c, since_s, sub, dt_s, until)
+            rate = self._spread_rate_bound(a_c, b_c, spread_s[cut], tr_c, since_s, sub, dt_s, until, fast=fast_c)
         per = per_rate[cut]
         if plumes:
             mine = [(u, cls, tuple(None if part is None else np.asarray(part)[cut] for part in got))
                     for u, cls, got in plumes]
-            per, rate = self._changed_wind_peak(mine, per, rate, a_c, b_c, tr_c, since_s, sub, dt_s, middle, until)
+            per, rate = self._changed_wind_peak(mine, per, rate, a_c, b_c, tr_c, since_s, sub, dt_s, middle, until,
+                                                fast=fast_c)
         top = cap_at_pure_vapour(per * rate * np.exp(-self.decay_rate_s * tr_c), self.pure_vapour_kg_m3)
         edge[sub] = np.maximum(top, share[cut] * c[sub])
+
+    def _squeeze(self, wind_at: Any, t0_s: float, t1_s: float, speed_span: tuple[float, float] | None,
+                 speed: float, d_m: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64],
+                 since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_],
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None:
+        """Where the carrying speed rises within the step (between its ends, middle and the met's records within it,
+        :meth:`step_speeds`): the emission window its peak takes, ``[a, b]`` widened to the emission times the
+        windows of finer steps within it can take, and how fast the steady plume's window (its end ``t - d/u``,
+        ``d_m`` the distance its travel time is taken over) grows at its fastest within the step where it brings
+        new emission, at least 1 (:func:`plumecast.near_field_squeeze.window_squeeze`); the window stays ``[a, b]``
+        where that is 1. None where the speed does not rise within the step (its peak is then as before, to the
+        bit). The windows of finer steps had reached, when the step began, at least ``B`` at its start and at the
+        last step's middle (this window's start ``a`` less half a step, where the window goes on from the last).
+        The step's mean growth, ``(b - a)/dt``, had stood for it: after a lull (1 m/s at a record, 4 m/s
+        at the next) 10-s steps read AEGL-3 3 and 5 km out at 23.0 and 23.2 min, 300- and 600-s steps never
+        (session 49)."""
+        from plumecast.near_field_squeeze import rising, window_squeeze
+
+        if wind_at is None or (speed_span is not None and speed_span[0] >= speed and speed_span[1] <= speed):
+            return None
+        times, speeds = self.speed_knots(wind_at, t0_s, t1_s, speed)
+        if not rising(times, speeds):
+            return None
+        # the finer steps' windows had reached at least the last step's middle's: this window's start less half a step
+        fast, low, high = window_squeeze(times, speeds, d_m, a - 0.5 * (t1_s - t0_s))
+        lo, hi = np.minimum(a, low), np.maximum(b, high)
+        if since_s is not None:
+            first = np.asarray(since_s, dtype=float)[ok]
+            lo, hi = np.maximum(lo, first), np.maximum(hi, first)
+        grows = fast > 1.0
+        return np.where(grows, lo, a), np.where(grows, hi, b), fast
+
+    def speed_knots(self, wind_at: Any, t0_s: float, t1_s: float, speed: float | None = None,
+                    ) -> tuple[list[float], list[float]]:
+        """The times [s] of the step's ends, middle and the met's records within it, and the carrying speeds there
+        [m s-1] (:meth:`source_wind`; ``speed``: the middle's where known): the speed is linear between them."""
+        within = getattr(wind_at, "records_within", None)
+        mid = 0.5 * (t0_s + t1_s)
+        times = sorted({t0_s, mid, t1_s, *(() if within is None else within(t0_s, t1_s))})
+        return times, [speed if t == mid and speed is not None else self.source_wind(wind_at, t)[2] for t in times]
+
+    def speed_rises(self, wind_at: Any, t0_s: float, t1_s: float) -> bool:
+        """Whether the carrying speed rises anywhere within the step (:meth:`speed_knots`)."""
+        from plumecast.near_field_squeeze import rising
+
+        return wind_at is not None and rising(*self.speed_knots(wind_at, t0_s, t1_s))
 
     def step_speeds(self, wind_at: Any, t0_s: float, t1_s: float) -> list[float]:
         """The source's carrying speeds [m s-1] (:meth:`source_wind`) at the step's two ends and at the met's
@@ -510,7 +573,7 @@ class NearFieldSource:
                            rate: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64],
                            travel: NDArray[np.float64], since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_],
                            dt_s: float, middle: tuple[float, str], until: NDArray[np.float64] | None = None,
-                           ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+                           fast: NDArray[np.float64] | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The peak's air per unit rate [s m-3] and rate bound [kg s-1] where the weather changes within the step
         (``plumes``: each other speed and class within it with :meth:`_per_rate` of them and its lid,
         :meth:`_step_weathers`; ``per_rate`` and ``rate``: the middle's, of speed and class ``middle``). The near field dilutes its air with the
@@ -529,7 +592,8 @@ class NearFieldSource:
         are linear between met records, so with the records within the step among the weathers (their extremes
         are at those or the step's ends) the speeds span the step's and the classes are those it passes. The
         travel time stays the middle's streak line's (the front is bounded apart), and the step's mean, the
-        dose, the middle's weather. ``until``: the emission before it alone (:meth:`step_mean_at`'s ``edge``)."""
+        dose, the middle's weather. ``until``: the emission before it alone (:meth:`step_mean_at`'s ``edge``);
+        ``fast``: the window's fastest growth within the step (:meth:`_spread_rate_bound`)."""
         from plumecast.near_field_smear import window_mass
 
         top_per, top_rate = per_rate, rate
@@ -547,19 +611,24 @@ class NearFieldSource:
             mass = np.zeros(a.size)
             mass[some] = window_mass(knots, cum, a[some], b[some], spread_end[some],
                                      None if since is None else since[some], lead_s=travel[some])
-            bound = self._spread_rate_bound(a, b, spread_end, travel, since_s, ok, dt_s, until)
+            bound = self._spread_rate_bound(a, b, spread_end, travel, since_s, ok, dt_s, until, fast=fast)
             top_rate = np.maximum(top_rate, np.where(mass > 0.0, bound, 0.0))
         return top_per, top_rate
 
     def _spread_rate_bound(self, a: NDArray[np.float64], b: NDArray[np.float64], spread_s: NDArray[np.float64],
                            travel: NDArray[np.float64], since_s: NDArray[np.float64] | None, ok: NDArray[np.bool_],
-                           dt_s: float, until: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+                           dt_s: float, until: NDArray[np.float64] | None = None,
+                           fast: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """The rate bound of a step's peak where arrivals are spread (``spread_s`` each kilogram's sigma_t): no
         faster than the emission, nor than the density's peak times the mass (:meth:`_spread_max_rate`), and
         in emission time: a window ``[a, b]`` longer than the step ``dt_s`` (the travel time shrinking) comes
-        faster (``until``: of the emission before it alone). [kg s-1]"""
-        return np.asarray(self._spread_max_rate(a, b, spread_s, travel, since_s, ok, until)
-                          * np.maximum((b - a) / dt_s, 1.0), dtype=float)
+        faster (``until``: of the emission before it alone), and where the wind picks up within the step as
+        fast as the window grows at its fastest within it (``fast``, :meth:`_squeeze`; None: not known to grow
+        faster than its mean). [kg s-1]"""
+        grown = np.maximum((b - a) / dt_s, 1.0)
+        if fast is not None:
+            grown = np.maximum(grown, fast)
+        return np.asarray(self._spread_max_rate(a, b, spread_s, travel, since_s, ok, until) * grown, dtype=float)
 
     def _spread_max_rate(self, a: NDArray[np.float64], b: NDArray[np.float64], spread_s: NDArray[np.float64],
                          travel: NDArray[np.float64], since_s: NDArray[np.float64] | None,
@@ -637,6 +706,14 @@ _LAG_SIGMAS = 5.0
 #: How many bands of emission time the bound of the spread arrivals' peak also takes band by band
 #: (:meth:`NearFieldSource._spread_max_rate`)
 _BANDS = 12
+
+
+def _grown(mean: NDArray[np.float64], fast: NDArray[np.float64] | None) -> NDArray[np.float64]:
+    """The top hat's growth of its window over the step: its mean ``(b - a)/dt``, or where the window grows faster
+    within the step (``fast`` > 1, :meth:`NearFieldSource._squeeze`) the larger of that and the mean."""
+    if fast is None:
+        return mean
+    return np.where(fast > 1.0, np.maximum(mean, fast), mean)
 
 
 def _window(a: NDArray[np.float64], b: NDArray[np.float64], ok: NDArray[np.bool_],
