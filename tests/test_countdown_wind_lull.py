@@ -21,6 +21,7 @@ from plumecast.runner import run
 from plumecast.scenario import scenario_from_dict
 from tests.test_countdown_audit44 import KM_PER_DEG_LON_AT_52, _data, _hours
 from tests.test_countdown_weather_within_step import _no_later_than_10_s, _records_wind
+from tests.test_countdown_wind_within_step import _source
 
 RECORDS = np.arange(0.0, 3601.0, 100.0)
 LULLS = {
@@ -46,17 +47,6 @@ def test_a_wind_picking_up_after_a_lull_does_not_make_the_countdown_late(lull_ru
                                                                           step: float) -> None:
     ref_ds = _no_later_than_10_s(lull_runs, step)
     assert np.isfinite(_hours(ref_ds, "hours_to_aegl3")[2])  # the catch-up reaches AEGL-3 3 km out
-
-
-def _source() -> Any:
-    from plumecast.near_field_plume import NearFieldSource
-
-    return NearFieldSource(group=0, lat=52.0, lon=5.0, height_m=1.0, pg_class="D", terrain="rural",
-                           mixing_height_m=800.0, decay_rate_s=0.0, rate_at=lambda t: np.where(
-                               (np.asarray(t) >= 0) & (np.asarray(t) < 600), 5.0, 0.0),
-                           emitted_by=lambda t: 5.0 * np.clip(np.asarray(t, dtype=float), 0.0, 600.0),
-                           emitted_knots=(np.array([0.0, 600.0]), np.array([0.0, 3000.0])),
-                           rate_knots=np.array([0.0, 600.0]), start_s=0.0)
 
 
 class _Wind:

@@ -26,6 +26,7 @@ from tests.test_countdown_audit44 import (
     _hours,
     _slowing_wind,
 )
+from tests.test_countdown_weather_within_step import shelters_no_later_than_10_s
 
 #: release "src": 3 t of chlorine over 600 s from the start, the wind slowing from 4 to 1 m/s 15-20 min after it,
 #: a place 5 km downwind; release "later": the same 20 km north and 1.5 km west, from 30 min (a steady 1 m/s since
@@ -72,27 +73,14 @@ def test_a_place_only_a_steady_release_reaches_keeps_the_dose_bound_indoors(two_
 @pytest.mark.parametrize("step", [600.0, 300.0])
 def test_compare_s_shelters_keep_the_dose_bound_where_no_changed_plume_is(two_runs: dict[float, Any],
                                                                           step: float) -> None:
-    from plumecast.plans.config import PlanConfig
-    from plumecast.plans.evaluate import evaluate_plans
-
-    plans = [PlanConfig.model_validate(p) for p in (
-        {"name": "shelter", "measures": [{"type": "shelter", "start_h": 0.0}]},
-        {"name": "shelter from 1 h", "measures": [{"type": "shelter", "start_h": 1.0}]})]
-    got = {}
-    for s in (step, 10.0):
-        sc, res = two_runs[s]
-        got[s] = evaluate_plans(res.exposure, sc.resolved_agent(), [(p, None) for p in plans], ["src", "later"])
-    for coarse, ref in zip(got[step], got[10.0], strict=True):
-        for level in (2, 3):
-            now, then = getattr(coarse, f"arrival{level}_s"), getattr(ref, f"arrival{level}_s")
-            assert np.isfinite(now[np.isfinite(then)]).all(), (coarse.plan, level, now, then)
-            both = np.isfinite(now) & np.isfinite(then)
-            assert (now[both] <= then[both] + 1.0).all(), (coarse.plan, level, now / 60.0, then / 60.0)
-            # sheltering from the start, AEGL-2 4 km from the later release had read 100 and 110 min with 600- and
-            # 300-s steps, AEGL-3 1 km from it 60 min with 600-s steps: never at 10-s steps
-            if coarse.plan == "shelter":
+    coarse_all, ref_all = shelters_no_later_than_10_s(two_runs, step, ["src", "later"])
+    for coarse, ref in zip(coarse_all, ref_all, strict=True):
+        # sheltering from the start, AEGL-2 4 km from the later release had read 100 and 110 min with 600- and
+        # 300-s steps, AEGL-3 1 km from it 60 min with 600-s steps: never at 10-s steps
+        if coarse.plan == "shelter":
+            for level in (2, 3):
+                now, then = getattr(coarse, f"arrival{level}_s"), getattr(ref, f"arrival{level}_s")
                 assert not (np.isfinite(now) & ~np.isfinite(then))[LATER_COLS].any(), (level, now / 60.0, then)
-
 
 def test_the_met_s_rounding_is_no_change_of_wind() -> None:
     from plumecast.near_field_track import changed_wind_steps
