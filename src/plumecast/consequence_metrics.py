@@ -155,9 +155,9 @@ def peak_first_steps(mean: NDArray[np.float64], peak: NDArray[np.float64], ctx: 
     the floor anywhere in the first step whose peak does, at the earliest at its start, and a later onset reads
     a shorter duration and a higher level. The means' onset had come a step late where a cloud's front reached
     the floor near a step's end (up to 170 s after the 10-s steps' onset at 900-s steps), and a cloud whose
-    peak passed a level where no step's mean reached the floor read "never" (session 49). Read at the step's start it had been: 140 t of chlorine at once
-    read AEGL-2 "never" 23 km away at 600-s steps, 36 min at 10-s steps, where the onset came 20 min before
-    the peak (session 46). The price is an early arrival where the peak is near the level: a 10-min ammonia
+    peak passed a level where no step's mean reached the floor read "never" (session 49). The level read at
+    the step's start, not its end, had read AEGL-2 "never" 23 km from 140 t of chlorine released at once at
+    600-s steps, 36 min at 10-s steps, where the onset came 20 min before the peak (session 46). The price is an early arrival where the peak is near the level: a 10-min ammonia
     cloud at 81 % of its 10-min AEGL-3 reads "AEGL-3 in 15 min" at 900-s steps, a level the same run at 10-s
     steps never reaches (review, session 39): early, not late. Second: the AEGL [kg m-3] read in that step
     (NaN where none)."""
