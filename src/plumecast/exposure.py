@@ -419,6 +419,7 @@ class ExposureSampler:
         self.nf_classes = np.full((len(near_field), n_steps, 2), np.nan)  # ... and its classes' (their indices)
         # per step, receptor and part: a changed weather's plume has air there (plumecast.shelter_lag.note_lagging)
         self.nf_lag, self.part_lag = np.zeros((n_steps, nrec), bool), np.zeros((n_steps, n_parts), bool)
+        self.lag_seen: dict[int, list[Any]] = {}  # per source: the steps shelter_lag.source_changed has read
         # per near-field source and sample point (points, then disc parts): the emission time up to which its
         # air has reached the point (NaN: none yet; NearFieldSource.step_mean_at)
         self.nf_delivered = np.full((len(near_field), self.point_receptors.size + self.samples.lat.size), np.nan)

@@ -228,14 +228,7 @@ def _peak_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot:
         elif part == -3 and spots is not None and at_spot is not None and at_spot.shape[1]:
             out[:, col] = at_spot[:, spots[rec]] + own[:, rec]
         elif area_slot is not None and area_ptr is not None and at_part is not None and at_part.shape[1]:
-            j = int(area_slot[rec])
-            first = int(area_ptr[j])
-            if part >= 0:
-                out[:, col] = at_part[:, first + part] + own[:, rec]
-            else:  # the rest: the parts its people are in are those not among the disc's columns
-                mine = {p for r, p in cols if r == rec and p >= 0}
-                rest = [first + k for k in range(int(area_ptr[j + 1]) - first) if k not in mine]
-                out[:, col] = (at_part[:, rest].max(axis=1) if rest else 0.0) + own[:, rec]
+            out[:, col] = _area_part_column(at_part, area_ptr, int(area_slot[rec]), cols, rec, part) + own[:, rec]
     return out
 
 
@@ -268,16 +261,21 @@ def _edge_columns(exposure: ReceptorExposure, cols: list[tuple[int, int]], slot:
         elif part == -3 and spots is not None and at_spot is not None and at_spot.shape[1]:
             out[:, col] = at_spot[:, spots[rec]]
         elif area_slot is not None and area_ptr is not None and at_part is not None and at_part.shape[1]:
-            j = int(area_slot[rec])
-            first = int(area_ptr[j])
-            if part >= 0:
-                out[:, col] = at_part[:, first + part]
-            else:
-                mine = {p for r, p in cols if r == rec and p >= 0}
-                rest = [first + k for k in range(int(area_ptr[j + 1]) - first) if k not in mine]
-                if rest:
-                    out[:, col] = at_part[:, rest].max(axis=1)
+            out[:, col] = _area_part_column(at_part, area_ptr, int(area_slot[rec]), cols, rec, part)
     return out
+
+
+def _area_part_column(at_part: NDArray[np.float64], area_ptr: NDArray[np.int64], j: int,
+                      cols: list[tuple[int, int]], rec: int, part: int) -> NDArray[np.float64] | float:
+    """An area plume's part's column of ``at_part`` (steps, all discs' parts; ``area_ptr``: each disc's first part,
+    ``j`` receptor ``rec``'s disc): part ``part``'s own, or for the rest of the disc (``part`` < 0; the parts its
+    people are in are those not among the disc's columns ``cols``) the most of those parts' (0 where none)."""
+    first = int(area_ptr[j])
+    if part >= 0:
+        return at_part[:, first + part]
+    mine = {p for r, p in cols if r == rec and p >= 0}
+    rest = [first + k for k in range(int(area_ptr[j + 1]) - first) if k not in mine]
+    return at_part[:, rest].max(axis=1) if rest else 0.0
 
 
 def _area_part_slots(exposure: ReceptorExposure) -> NDArray[np.int64] | None:

@@ -495,9 +495,8 @@ class NearFieldSource:
                     ) -> tuple[list[float], list[float]]:
         """The times [s] of the step's ends, middle and the met's records within it, and the carrying speeds there
         [m s-1] (:meth:`source_wind`; ``speed``: the middle's where known): the speed is linear between them."""
-        within = getattr(wind_at, "records_within", None)
         mid = 0.5 * (t0_s + t1_s)
-        times = sorted({t0_s, mid, t1_s, *(() if within is None else within(t0_s, t1_s))})
+        times = sorted({mid, *_step_times(wind_at, t0_s, t1_s)})
         return times, [speed if t == mid and speed is not None else self.source_wind(wind_at, t)[2] for t in times]
 
     def speed_rises(self, wind_at: Any, t0_s: float, t1_s: float) -> bool:
@@ -513,9 +512,7 @@ class NearFieldSource:
         step are among these and the middle's. The ends alone had missed a record off the step's middle: the
         wind dipping from 4 to 1 m/s at a record 100 s into a 600-s step and back 100 s later (3 t of chlorine
         over 600 s, class D) read AEGL-3 1 km out "never" with 600-s steps, at 10 min with 10-s steps."""
-        within = getattr(wind_at, "records_within", None)
-        times = [t0_s, *(() if within is None else within(t0_s, t1_s)), t1_s]
-        return [self.source_wind(wind_at, t)[2] for t in times]
+        return [self.source_wind(wind_at, t)[2] for t in _step_times(wind_at, t0_s, t1_s)]
 
     def _changed_speeds(self, wind_at: Any, t0_s: float, t1_s: float, speed: float,
                         speed_span: tuple[float, float] | None) -> list[float]:
@@ -706,6 +703,13 @@ _LAG_SIGMAS = 5.0
 #: How many bands of emission time the bound of the spread arrivals' peak also takes band by band
 #: (:meth:`NearFieldSource._spread_max_rate`)
 _BANDS = 12
+
+
+def _step_times(wind_at: Any, t0_s: float, t1_s: float) -> list[float]:
+    """A step's ends and the met's records within it (``wind_at.records_within``,
+    :meth:`plumecast.stack_wind.SourceWind.records_within`, where it has one) [s], in order."""
+    within = getattr(wind_at, "records_within", None)
+    return [t0_s, *(() if within is None else within(t0_s, t1_s)), t1_s]
 
 
 def _grown(mean: NDArray[np.float64], fast: NDArray[np.float64] | None) -> NDArray[np.float64]:

@@ -33,9 +33,9 @@ def source_changed(sampler: Any, si: int, step: int) -> bool:
     """Whether the weather carrying near-field source ``si``'s plume has changed since its release began, by the
     end of ``step``: :func:`plumecast.near_field_track.changed_wind_steps`'s flag of that step for that source
     (causal), read row by row from the last call's step on (each source's first known rows and whether it has
-    changed are kept on the sampler, ``_lag_seen``; a whole run's rows on every call had taken 5 ms a step at
+    changed are kept on the sampler, ``lag_seen``; a whole run's rows on every call had taken 5 ms a step at
     8,640 steps)."""
-    seen: dict[int, list[Any]] = sampler.__dict__.setdefault("_lag_seen", {})
+    seen: dict[int, list[Any]] = sampler.lag_seen
     start_s = sampler.near[si].start_s
     first = int(max(start_s // sampler.dt_s, 0)) if math.isfinite(start_s) else 0
     done, changed, refs = seen.get(si, [first - 1, False, [None] * 4])
