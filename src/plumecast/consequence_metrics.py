@@ -269,6 +269,7 @@ def series_metrics(
     e: NDArray[np.float64], ctx: ExposureContext, tail: tuple[NDArray[np.float64], Any] | None = None,
     floor: ArrivalFloor | None = None, arrival: NDArray[np.float64] | None = None,
     crossing: Callable[[NDArray[np.intp], NDArray[np.float64]], NDArray[np.float64]] | None = None,
+    arrival_onset: NDArray[np.float64] | None = None,
 ) -> dict[str, NDArray[Any]]:
     """Per-receptor figures for one exposure series ``e`` (time, receptor) [kg m-3].
 
@@ -284,6 +285,12 @@ def series_metrics(
     reaches the level in step ``first`` given that level (``thr``, (time, receptor)), each as seconds
     after the step's start (0: its start); the countdown is then that moment, not the means' bound
     (:func:`_lead_s`). For the sheltered countdowns of :func:`block_metrics` (:func:`sheltered_bound`).
+
+    ``arrival_onset``: with ``arrival`` the most of the air within each step (time, receptor), at least
+    ``arrival``: the countdowns' onset is then the first step whose most reaches the onset floor, the first in
+    which the air itself can (as :func:`peak_first_steps`), not the first whose mean does, which can come a step
+    late and read a shorter exposure, a higher level (zones' receptors, session 50). The other figures keep
+    ``e``'s onset.
 
     ``tail``: ``(C_end [kg m-3], lambda [s-1])`` of people who stay indoors after the
     series ends; their toxic load then includes :func:`tail_load` (the gas still in
@@ -308,6 +315,10 @@ def series_metrics(
     if arrival is not None:
         pos_a = arrival >= ctx.floor if ctx.floor > 0 else arrival > 0
         onset_a = np.argmax(pos_a, axis=0)
+        if arrival_onset is not None:  # the step in which the air itself can reach the floor
+            with np.errstate(invalid="ignore"):
+                pos_o = pos_a | (arrival_onset >= ctx.floor if ctx.floor > 0 else arrival_onset > 0)
+            onset_a = np.where(pos_o.any(axis=0), np.argmax(pos_o, axis=0), onset_a)
         if ctx.uniform:
             lag_a = np.maximum(np.arange(ntime, dtype=np.intp)[:, None] - onset_a[None, :], 0)
     for level in ctx.levels:
@@ -571,8 +582,11 @@ def block_metrics(
             a_c_in, _ = indoor_concentration(a_out, dt, ach_b)
             a_in = np.fmax(a_c_in if all_inside else (1.0 - weights)[:, None] * a_out + weights[:, None] * a_c_in,
                            exposure_in)
-        got = [series_metrics(series, ctx, tl, fl, arr_s, cr) for series, tl, arr_s, cr in (
-            (c_out, None, a_out, None), (exposure_in, tail, a_in, cross))]
+        # outdoors the countdowns' onset from the air's most within each step where it is given (zones); indoors
+        # a_in is already the most of the building's air
+        p_out = None if arrival_peak is None or a_out is None else arrival_peak[:, lo : lo + block]
+        got = [series_metrics(series, ctx, tl, fl, arr_s, cr, on) for series, tl, arr_s, cr, on in (
+            (c_out, None, a_out, None, p_out), (exposure_in, tail, a_in, cross, None))]
         if arrival_peak is None:  # (the building fed the outdoor air's most holds it already)
             outdoors_first(got[0], got[1], ctx, start_s)
         for store, figures in zip((res_out, res_in), got, strict=True):

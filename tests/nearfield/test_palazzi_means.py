@@ -110,7 +110,8 @@ def test_windows_equal_sampled_formulation(stability, dense, release):
 
 
 def _sampled_windows(kind, amplitude, x, sx, u, duration, ends, n_sub, alive, factors=None):
-    """The same windows, values by the sampled formulation (scipy's erf at every sub-sample)."""
+    """The same windows, values by the sampled formulation (scipy's erf at every sub-sample); the air's most up to
+    each interval's end (the onset, session 50) the closed form's for both, at least the sampled means' maximum."""
     w = windowed_interval_means(kind, amplitude, x, sx, u, duration, ends, n_sub, alive, factors)
     if kind != "palazzi" or w.values.size == 0:
         return w
@@ -118,7 +119,10 @@ def _sampled_windows(kind, amplitude, x, sx, u, duration, ends, n_sub, alive, fa
     sub = subsample_times(ends, n_sub).reshape(ends.size, n_sub)[interval]
     f = finite_duration_factor(x[owner][:, None], sub, u, duration, np.maximum(sx, 1e-9)[owner][:, None])
     vals = (amplitude[owner][:, None] * f).mean(axis=1)
-    return WindowSeries(w.nt, w.start, w.stop, w.offsets, vals)
+    out = WindowSeries(w.nt, w.start, w.stop, w.offsets, vals)
+    assert w.most is not None
+    out.most, out.most_before = np.fmax(w.most, out.cummax()), w.most_before
+    return out
 
 
 @pytest.mark.parametrize(("stability", "dense"), [("F", True), ("D", True), ("F", False), ("D", False)])

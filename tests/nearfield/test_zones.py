@@ -61,14 +61,15 @@ def test_zones_valid_and_nested(cls):
 
 
 def test_zone_edge_is_at_threshold():
-    """At each zone's tip the axis series just reaches the level (onset convention)."""
+    """At each zone's tip the axis series just reaches the level (onset convention: the onset from the air's
+    most, which the windows of exposure_windows carry; session 50)."""
     from plumecast.consequence import onset_floor
     from plumecast.nearfield.zones import (
-        exposure_series,
         exposure_time_axis,
         level_ratio,
         level_table_kg_m3,
     )
+    from plumecast.nearfield.zones.plume import exposure_windows
 
     res = compute_zones(_scenario(), consequences=False)
     setup = plume_setup(res.scenario)
@@ -76,7 +77,7 @@ def test_zone_edge_is_at_threshold():
     floor = onset_floor(res.agent)
     for z in res.zones:
         tab = level_table_kg_m3(z.level, res.agent)
-        c = exposure_series(setup, np.array([z.max_distance_m, 1.01 * z.max_distance_m]), np.zeros(2), ends)
+        c = exposure_windows(setup, np.array([z.max_distance_m, 1.01 * z.max_distance_m]), np.zeros(2), ends)
         ratio, elapsed = level_ratio(c, ends, tab, floor)
         assert ratio[0] >= 1.0 > ratio[1]
         assert elapsed[0] == pytest.approx(z.exposure_duration_at_tip_s)

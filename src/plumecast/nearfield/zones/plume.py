@@ -339,20 +339,23 @@ def level_table_kg_m3(level: Level, agent: Agent) -> NDArray[np.float64]:
 
 
 def level_ratio(
-    series: NDArray[np.float64], ends_s: NDArray[np.float64], table_kg_m3: NDArray[np.float64], floor_kg_m3: float
+    series: NDArray[np.float64] | WindowSeries, ends_s: NDArray[np.float64], table_kg_m3: NDArray[np.float64],
+    floor_kg_m3: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Peak ratio of the concentration to a level under the onset convention.
 
     The convention of :func:`plumecast.consequence.assess`: exposure begins with
     the first interval at or above ``floor_kg_m3`` (a trace below it cannot start
-    the clock); each interval mean is compared with the level for the exposure
+    the clock; for the windows of :func:`exposure_windows`, the first in which the air's
+    most reaches it, :mod:`plumecast.nearfield.zones.window_peaks`, as the zones read it;
+    for a plain array, the first whose mean does); each interval mean is compared with the level for the exposure
     duration elapsed from that onset to the interval's end (log-log scaling
     between the tabulated AEGL durations, NRC 2001 sec. 2.7).
 
     Parameters
     ----------
-    series : numpy.ndarray, shape (time, place)
-        Interval-mean concentration. [kg m-3]
+    series : numpy.ndarray, shape (time, place), or WindowSeries
+        Interval-mean concentration (:func:`exposure_windows`'s carry the air's most for the onset). [kg m-3]
     ends_s : numpy.ndarray, shape (time,)
         Interval ends after the release start (the first interval starts at 0). [s]
     table_kg_m3 : numpy.ndarray, shape (5,)

@@ -86,6 +86,11 @@ class WindowSeries:
     values: FloatArray
     _cummax: FloatArray | None = None
     _oi: tuple[IntArray, IntArray] | None = None
+    #: the most of the air from the release start to the end of each stored interval (as ``values``), and of the
+    #: interval before each window (per place; the front may fall within it after its last sub-sample): the onset
+    #: of :class:`LevelRatio` (:mod:`plumecast.nearfield.zones.window_peaks`); None: the means' running maximum
+    most: FloatArray | None = None
+    most_before: FloatArray | None = None
 
     @property
     def n(self) -> int:
@@ -131,7 +136,9 @@ class WindowSeries:
         idx = np.asarray(idx, dtype=np.intp)
         _, pos, offsets = ragged(self.offsets[:-1][idx], self.offsets[1:][idx])
         cm = None if self._cummax is None else self._cummax[pos]
-        return WindowSeries(self.nt, self.start[idx], self.stop[idx], offsets, self.values[pos], cm)
+        most = None if self.most is None or self.most_before is None else self.most[pos]
+        before = None if most is None or self.most_before is None else self.most_before[idx]
+        return WindowSeries(self.nt, self.start[idx], self.stop[idx], offsets, self.values[pos], cm, None, most, before)
 
     @classmethod
     def concat(cls, parts: list[WindowSeries]) -> WindowSeries:
@@ -142,6 +149,7 @@ class WindowSeries:
             offsets.append(p.offsets[1:] + total)
             total += int(p.offsets[-1])
         cms = [p._cummax for p in parts]
+        has_most = any(p.most is not None for p in parts)
         return cls(
             nt,
             np.concatenate([p.start for p in parts]),
@@ -149,7 +157,19 @@ class WindowSeries:
             np.concatenate(offsets),
             np.concatenate([p.values for p in parts]),
             None if any(c is None for c in cms) else np.concatenate(cms),  # type: ignore[arg-type]
+            None,
+            # a part without its air's most: its means' running maximum, as before (nothing before the window)
+            np.concatenate([p.onset_values()[0] for p in parts]) if has_most else None,
+            np.concatenate([p.onset_values()[1] for p in parts]) if has_most else None,
         )
+
+    def onset_values(self) -> tuple[FloatArray, FloatArray]:
+        """What :meth:`LevelRatio.onset` compares with the onset floor: the air's most up to the end of each stored
+        interval (:attr:`most`, at least the means' running maximum) and in the interval before each window; the
+        means' running maximum (and zeros) where the air's most is not known."""
+        if self.most is None or self.most_before is None:
+            return self.cummax(), np.zeros(self.n)
+        return self.most, self.most_before
 
     def cummax(self) -> FloatArray:
         """Running maximum of each place's values (within its window)."""
@@ -322,7 +342,19 @@ def windowed_interval_means(
             for m in range(1, n_sub):
                 total += c[:, m]
             values[offsets[:-1][cut]] = total / n_sub
-    return WindowSeries(nt, i0, i1, offsets, values)
+    # the air's most up to each interval's end (the onset, window_peaks), at least the means' running maximum
+    from plumecast.nearfield.zones.window_peaks import running_most
+
+    owner, interval, _ = ragged(i0, i1)
+    out = WindowSeries(nt, i0, i1, offsets, values)
+    most = running_most(kind, amplitude, x, sx, u, duration_s, ends_s, owner, interval, front, factors, cap_kg_m3)
+    before_at = np.nonzero(~empty & (i0 > 0))[0]
+    before = np.zeros(i0.size)
+    before[before_at] = running_most(kind, amplitude, x, sx, u, duration_s, ends_s, before_at, i0[before_at] - 1,
+                                     front, factors, cap_kg_m3)
+    out.most = np.fmax(most, out.cummax())
+    out.most_before = before
+    return out
 
 
 def _chunk(
@@ -558,8 +590,15 @@ class LevelRatio:
         return out
 
     def onset(self, f: FloatArray) -> tuple[IntArray, NDArray[np.bool_]]:
-        """First interval with ``C >= floor / f`` per column (0 when none) and whether there is one."""
-        cm = self.series.cummax()
+        """First interval in which ``f`` times the air can reach the floor, per column (0 when none), and whether
+        there is one: the first whose air's most (:meth:`WindowSeries.onset_values`: from the release start to
+        its end, closed form; the interval before the window included) reaches ``floor / f`` (``> 0`` for a zero
+        floor). Where the series holds means alone, the first whose mean does.
+
+        The means' onset (before session 50) came an interval late where the air reached the floor near an
+        interval's end: the exposure read shorter, the level higher, the zone shorter (3 t of chlorine over
+        600 s, class F, 1.5 m/s: AEGL-2 59.0 km against 60.4 km on a 16 times finer axis)."""
+        cm, before = self.series.onset_values()
         if self.floor > 0:
             target = self.floor / np.asarray(f, dtype=float)
         else:
@@ -577,6 +616,10 @@ class LevelRatio:
         found = lo < self.window_end
         s = self.series
         first = s.start[self.place] + lo - s.offsets[:-1][self.place]
+        # the front within the interval before the window, after its last sub-sample (its mean 0)
+        early = before[self.place] >= target
+        first = np.where(early, s.start[self.place] - 1, first)
+        found = found | early
         return np.where(found, first, 0).astype(np.intp), found
 
     def __call__(self, f: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -646,8 +689,10 @@ class LevelRatio:
         s = self.series
         base = s.offsets[:-1][self.place] - s.start[self.place]
         # onset search only between the two (positions in the flat values)
-        new.lo = np.where(found_hi, base + o_hi, self.window_end).astype(np.intp)
-        new.hi = np.where(found_lo, base + o_lo + 1, self.window_end).astype(np.intp)
+        # (an onset in the interval before the window, start - 1, is found before the search: from the window's start)
+        start = s.start[self.place]
+        new.lo = np.where(found_hi, base + np.maximum(o_hi, start), self.window_end).astype(np.intp)
+        new.hi = np.where(found_lo, base + np.maximum(o_lo + 1, start), self.window_end).astype(np.intp)
         if self.cc.size == 0:
             return new
         o_min = np.where(found_lo, o_hi, 0)

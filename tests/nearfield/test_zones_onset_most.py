@@ -1,0 +1,116 @@
+"""zones' onset of exposure is never later than the air's (session 50).
+
+The zones read the AEGL for the duration elapsed since the onset, the first interval of the geometric
+time axis in which the air reaches the onset floor. Taken from the 4-sample interval means it came an
+interval late where the air reached the floor in an interval's last part (the interval's mean below the
+floor): 3 t of chlorine over 600 s, class F, 1.5 m/s, 62 km downwind, the air reaches the floor at
+40,425 s and the means' onset was the interval from 40,463 s, which read AEGL-2 for 25.6 min instead of
+31.9 min, a ratio 3 % lower. The onset is now read from the air's most up to each interval's end, in
+closed form (:mod:`plumecast.nearfield.zones.window_peaks`); the means, the zones' doses, are unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from plumecast.consequence import onset_floor
+from plumecast.nearfield.zones import LocalScenario
+from plumecast.nearfield.zones import plume as zplume
+from plumecast.nearfield.zones.setup import plume_setup
+from plumecast.nearfield.zones.windowed import LevelRatio
+from plumecast.toxicology import AEGL_DURATIONS_S, aegl_loglog_interpolate
+
+DT = 0.1  # the air's own onset: samples of the analytic series [s]
+
+
+def _scenario(agent: str, kg: float, duration_s: float, wind: float, cls: str) -> LocalScenario:
+    return LocalScenario.model_validate({
+        "name": "onset", "source": {"lat": 45.0, "lon": 5.0, "height_m": 2.0},
+        "release": {"amount_kg": kg, "duration_s": duration_s}, "agent": agent,
+        "meteorology": {"wind_speed_m_s": wind, "wind_from_deg": 270.0, "stability": cls},
+        "receptors": {"cities": False}})
+
+
+CASES = {  # each with a distance where the means' onset was late (in the comment: how late)
+    "3 t Cl2 over 600 s, F 1.5 m/s": (_scenario("chlorine", 3000.0, 600, 1.5, "F"), [3000.0, 62000.0]),  # 0.5, 38 s
+    "300 kg Cl2 at once, D 3 m/s": (_scenario("chlorine", 300.0, 0, 3.0, "D"), [20000.0]),  # 3.2 s
+    "360 t CO over 2 h, D 3 m/s": (_scenario("carbon monoxide", 360000.0, 7200, 3.0, "D"),
+                                   [7000.0, 10000.0, 62000.0]),  # 2.2, 1.1, 53 s
+}
+
+
+def _air_onset(setup, x: float, fl: float, t0: float, t1: float) -> float:
+    t = np.arange(max(t0, 0.0) + 0.5 * DT, t1, DT)
+    c = zplume.concentration_series(setup, np.array([x]), np.array([0.0]), t)[:, 0]
+    assert (c >= fl).any()
+    return float(t[np.argmax(c >= fl)] - 0.5 * DT)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_zones_onset_is_never_later_than_the_airs(name):
+    sc, xs = CASES[name]
+    setup = plume_setup(sc)
+    fl = onset_floor(sc.agent)
+    ends = zplume.exposure_time_axis(setup)
+    begins = np.concatenate([[0.0], ends[:-1]])
+    x = np.asarray(xs)
+    w = zplume.exposure_windows(setup, x, 0.0 * x, ends)
+    tab = zplume.level_table_kg_m3(type("Lv", (), {"aegl": 2})(), sc.agent)
+    ratio = LevelRatio(w, ends, tab[None, :], fl)
+    onset, found = ratio.onset(np.ones(x.size))
+    assert found.all()
+    got, _ = ratio(np.ones(x.size))
+    means = w.dense()
+    for j in range(x.size):
+        own = _air_onset(setup, float(x[j]), fl, begins[onset[j]] - 3000.0, ends[onset[j]] + 3000.0)
+        assert begins[onset[j]] <= own, (name, x[j], begins[onset[j]], own)
+        # the same means read from the air's own onset: the zones' ratio is no lower
+        after = ends > own
+        level = aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, ends[after] - own)
+        from_own = float(np.max(means[after, j] / level))
+        assert got[j] >= from_own * (1.0 - 1e-12), (name, x[j], got[j], from_own)
+
+
+@pytest.mark.parametrize("ratio_only", [False, True])
+def test_level_ratio_onset_from_the_most_against_brute_force(ratio_only):
+    """The onset from the air's most (the interval before the window included), as :meth:`LevelRatio.__call__`
+    and :meth:`LevelRatio.restricted` read it, against a plain evaluation; never below the means' onset's ratio."""
+    from plumecast.nearfield.zones.windowed import WindowSeries
+
+    sc = CASES["3 t Cl2 over 600 s, F 1.5 m/s"][0]
+    setup = plume_setup(sc)
+    fl = onset_floor(sc.agent)
+    ends = zplume.exposure_time_axis(setup)
+    begins = np.concatenate([[0.0], ends[:-1]])
+    x = np.geomspace(300.0, 8e4, 40)
+    w = zplume.exposure_windows(setup, x, 0.0 * x, ends)
+    assert w.most is not None and w.most_before is not None
+    assert (w.most_before > 0).any()  # some fronts fall after the last sub-sample of the interval before a window
+    tab = zplume.level_table_kg_m3(type("Lv", (), {"aegl": 2})(), sc.agent)
+    dense, most = w.dense(), np.zeros((ends.size, x.size))
+    owner, interval = w.owner_interval()
+    most[interval, owner] = w.most
+    has = w.start > 0
+    most[w.start[has] - 1, np.nonzero(has)[0]] = w.most_before[has]
+    rng = np.random.default_rng(5)
+    f = rng.uniform(0.02, 1.0, x.size)
+
+    def brute(fv):
+        out = np.zeros(x.size)
+        for j in range(x.size):
+            run = np.maximum.accumulate(most[:, j])
+            hit = np.nonzero(fv[j] * run >= fl)[0]
+            onset = hit[0] if hit.size else 0
+            level = aegl_loglog_interpolate(list(AEGL_DURATIONS_S.values()), tab, ends - begins[onset])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = fv[j] * dense[:, j] / level
+            out[j] = max(float(np.nanmax(np.where(np.isnan(r), -np.inf, r))), 0.0)
+        return out
+
+    lr = LevelRatio(w, ends, tab[None, :], fl, ratio_only=ratio_only)
+    np.testing.assert_allclose(lr(f)[0], brute(f), rtol=1e-12)
+    low = lr.restricted(0.5 * f, np.minimum(1.5 * f, 1.0))
+    np.testing.assert_allclose(low(0.8 * f)[0], brute(0.8 * f), rtol=1e-12)
+    means = LevelRatio(WindowSeries.from_dense(dense), ends, tab[None, :], fl, ratio_only=ratio_only)(f)[0]
+    assert np.all(lr(f)[0] >= means * (1.0 - 1e-12))  # an earlier onset: a longer exposure, a level no higher
