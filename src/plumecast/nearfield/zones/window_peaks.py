@@ -40,30 +40,48 @@ def running_most(
     front: FloatArray,
     factors: tuple[FloatArray, FloatArray] | None = None,
     cap_kg_m3: float = math.inf,
+    settled: IntArray | None = None,
 ) -> FloatArray:
     """The most of ``amplitude × g(x, t)`` (the kinds and factors of
     :func:`~plumecast.nearfield.zones.windowed.windowed_interval_means`) from the release start to the end of
     interval ``interval`` at place ``owner`` (one value per pair), zero where that end is not past the place's
-    ``front``. ``sx`` as that function takes it (at least 1e-9). [kg m-3]"""
-    from plumecast.nearfield.gaussian import cap_at_pure_vapour, finite_duration_factor
-
+    ``front``. ``sx`` as that function takes it (at least 1e-9). ``settled`` (per place): the first interval
+    from which the air has held its peak (Palazzi's plateau, where the factor is exactly 1), if any. [kg m-3]"""
     if owner.size == 0:
         return np.zeros(0)
+    if kind == "palazzi":
+        t_peak = np.maximum(duration_s, x / u + 0.5 * duration_s)
+    else:
+        t_peak = x / u
+    end = ends_s[interval]
+    done = end >= t_peak[owner]
+    if settled is not None:
+        done |= interval >= settled[owner]
+    c = np.empty(owner.size)
+    # past the peak (or on the plateau) the most is the peak's: once per place
+    places = np.unique(owner[done])
+    at_peak = np.zeros(x.size)
+    at_peak[places] = _air(kind, amplitude, x, sx, u, duration_s, places, t_peak[places], factors, cap_kg_m3)
+    c[done] = at_peak[owner[done]]
+    rising = ~done
+    c[rising] = _air(kind, amplitude, x, sx, u, duration_s, owner[rising], end[rising], factors, cap_kg_m3)
+    return np.asarray(np.where(end > front[owner], c, 0.0), dtype=float)
+
+
+def _air(kind: str, amplitude: FloatArray, x: FloatArray, sx: FloatArray, u: float, duration_s: float,
+         owner: IntArray, t: FloatArray, factors: tuple[FloatArray, FloatArray] | None,
+         cap_kg_m3: float) -> FloatArray:
+    """The air at place ``owner`` at time ``t`` (one per pair), as the kinds' samples are taken. [kg m-3]"""
+    from plumecast.nearfield.gaussian import cap_at_pure_vapour, finite_duration_factor
+
     xo, so = x[owner], sx[owner]
     if kind == "palazzi":
-        t_peak = np.maximum(duration_s, xo / u + 0.5 * duration_s)
-    else:
-        t_peak = xo / u
-    end = ends_s[interval]
-    t = np.minimum(end, t_peak)
-    if kind == "palazzi":
-        c = amplitude[owner] * finite_duration_factor(xo, t, u, duration_s, so)
-    elif kind == "gauss":
-        c = amplitude[owner] * np.exp(-((xo - u * t) ** 2) / (2 * so**2))
-    elif kind == "puff":
+        return np.asarray(amplitude[owner] * finite_duration_factor(xo, t, u, duration_s, so), dtype=float)
+    if kind == "gauss":
+        return np.asarray(amplitude[owner] * np.exp(-((xo - u * t) ** 2) / (2 * so**2)), dtype=float)
+    if kind == "puff":
         assert factors is not None
         along = np.exp(-((xo - u * t) ** 2) / (2 * so**2)) / (np.sqrt(2 * np.pi) * so)
-        c = cap_at_pure_vapour(amplitude[owner] * along * factors[0][owner] * factors[1][owner], cap_kg_m3)
-    else:  # pragma: no cover
-        raise ValueError(kind)
-    return np.asarray(np.where(end > front[owner], c, 0.0), dtype=float)
+        return np.asarray(cap_at_pure_vapour(amplitude[owner] * along * factors[0][owner] * factors[1][owner],
+                                             cap_kg_m3), dtype=float)
+    raise ValueError(kind)  # pragma: no cover

@@ -347,7 +347,9 @@ def windowed_interval_means(
 
     owner, interval, _ = ragged(i0, i1)
     out = WindowSeries(nt, i0, i1, offsets, values)
-    most = running_most(kind, amplitude, x, sx, u, duration_s, ends_s, owner, interval, front, factors, cap_kg_m3)
+    settled = np.where(p1 > p0, p0, i1) if kind == "palazzi" else None  # the plateau: the factor exactly 1
+    most = running_most(kind, amplitude, x, sx, u, duration_s, ends_s, owner, interval, front, factors, cap_kg_m3,
+                        settled)
     before_at = np.nonzero(~empty & (i0 > 0))[0]
     before = np.zeros(i0.size)
     before[before_at] = running_most(kind, amplitude, x, sx, u, duration_s, ends_s, before_at, i0[before_at] - 1,
