@@ -99,6 +99,8 @@ from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
 from plumecast.exposure_kernel import N_RINGS, kernel_estimate, near_field_rings
 from plumecast.exposure_rings import (  # noqa: F401 - area_skip, near_field_excluded, ring_add: the kernels' API here
+    WAY_MASK_MARGIN_M,
+    WAY_PLACES_PER_CALL,
     ReceptorIndex,
     area_skip,
     chord2,
@@ -348,7 +350,8 @@ class ExposureSampler:
         self.radii = ring_radii(np.maximum(self.extent, MIN_RADIUS_M))
         self.chord2 = chord2(self.radii)  # the discs' edges as squared chords (the particles' ways, exposure_rings)
         self.index = ReceptorIndex(lat, lon, MAX_RADIUS_M)
-        self.mask = reach_mask(lat, lon, MAX_RADIUS_M)
+        # the kernels' cheap test: with ways within the steps, WAY_MASK_MARGIN_M farther (exposure_rings.way_is_long)
+        self.mask = reach_mask(lat, lon, MAX_RADIUS_M + (WAY_MASK_MARGIN_M if n_sub(self.dt_s) > 1 else 0.0))
         self.radius_used = np.full((n_steps, nrec), np.nan)
         self.near = near_field
         self.nf_distance = float(near_field_distance_m)
@@ -444,6 +447,8 @@ class ExposureSampler:
         # step is cut, the kernels' buffers of the places within the steps, the particles' places at the last
         # sample (for the host's sample), and how much more than the step's end sample that air reaches [kg m-3]
         self.n_sub = n_sub(self.dt_s)
+        # the most steps of a kernel call (None: any): the ways' buffers hold WAY_PLACES_PER_CALL places a call
+        self.steps_per_call = None if self.n_sub <= 1 else max(WAY_PLACES_PER_CALL // (self.n_sub - 1), 1)
         self._smass: NDArray[np.float64] | None = None
         self._scount: NDArray[np.int32] | None = None
         self._last: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None

@@ -30,12 +30,37 @@ from plumecast.units import EARTH_RADIUS_M
 
 #: The particles' air is read within a step at least this often (:func:`n_sub`). [s]
 SUB_SAMPLE_S = 60.0
+#: With ways within the steps, the compiled kernels' cheap test (``ExposureSampler.mask``, the half-degree cells
+#: near a receptor) reaches this much farther, and a particle whose way within the step is longer skips it for
+#: the exact search (:func:`way_is_long`): a way that passes a receptor's discs and ends beyond the cells. [m]
+WAY_MASK_MARGIN_M = 20_000.0
+#: The most places within the steps a kernel call's buffers hold per receptor, release group, ring and block
+#: (``ExposureSampler.steps_per_call``: 6 steps at 600 s, 12 at 300 s, 1 at an hour or more; :func:`calls_of`).
+#: The buffers had grown with the output interval: 1,000 receptors at 600-s steps took 475 MB more at a 12-h
+#: interval (72 steps a call, 648 places), 40 MB at an hour (session 50).
+WAY_PLACES_PER_CALL = 60
+
+
+def calls_of(chunks: list[tuple[int, int]], most: int | None) -> list[tuple[int, int]]:
+    """The kernel calls ``(first step, count)`` of ``chunks``, each cut into calls of at most ``most`` steps
+    (None: as they are). The results do not depend on the cut (the random numbers are the particle's and the
+    step's)."""
+    if most is None:
+        return list(chunks)
+    return [(s0 + k, min(most, m - k)) for s0, m in chunks for k in range(0, m, most)]
 
 
 def n_sub(dt_s: float) -> int:
     """Into how many equal parts a step of ``dt_s`` is cut for the particles' air within it (1: the end
     sample alone, at steps of :data:`SUB_SAMPLE_S` or less)."""
     return max(int(math.ceil(float(dt_s) / SUB_SAMPLE_S - 1e-9)), 1)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def way_is_long(a, st):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Whether the way from unit vector ``a[:3]`` to ``st[:3]`` is longer than :data:`WAY_MASK_MARGIN_M`."""
+    dx, dy, dz = st[0] - a[0], st[1] - a[1], st[2] - a[2]
+    return 6371000.0 * math.sqrt(dx * dx + dy * dy + dz * dz) > WAY_MASK_MARGIN_M
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -186,7 +211,8 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
     :func:`area_skip`). With sub-samples (``sub_mass.shape[0] > 0``): also the particle's
     place within the step on its way from ``start`` (its unit vector at the step's start) to ``end`` (at its end),
     of release group ``g``, at each receptor (:func:`path_add`; ``rxyz``: the receptors'
-    unit vectors, ``rchord2`` their discs' squared chords, :func:`chord2`)."""
+    unit vectors, ``rchord2`` their discs' squared chords, :func:`chord2`), at the receptors within ``max_r`` and
+    the way's length of its end."""
     nb = band_start.size - 1
     nrings = radii.shape[1]
     path = sub_mass.shape[0] > 0
@@ -197,8 +223,14 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
         wz = end[2] - start[2]
         ww = wx * wx + wy * wy + wz * wz
         span = 6371000.0 * math.sqrt(ww) + 10.0
-    b = int((phi + 0.5 * math.pi) / band_w)
-    for bb in range(max(b - 1, 0), min(b + 2, nb)):
+    # the receptors within reach: ``max_r`` of its end, and with its way within the step ``span`` more (a way
+    # longer than ``max_r`` less a disc had passed a receptor unseen where it ended beyond ``max_r``: 6-h steps
+    # at 10 m/s, 216 km, had read AEGL-1 "never" 300 km out, 8.2 h at 60-s steps; session 50)
+    reach = max_r + span
+    wide = reach / 6371000.0  # [rad]
+    b_lo = int((phi - wide + 0.5 * math.pi) / band_w)
+    b_hi = int((phi + wide + 0.5 * math.pi) / band_w)
+    for bb in range(max(b_lo, 0), min(b_hi + 1, nb)):
         lo = band_start[bb]
         hi = band_start[bb + 1]
         if lo == hi:
@@ -206,7 +238,7 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
         edge = max(abs(-0.5 * math.pi + bb * band_w), abs(-0.5 * math.pi + (bb + 1) * band_w))
         edge = max(edge, abs(phi))
         cosb = math.cos(min(edge, 0.5 * math.pi - 1e-6))
-        dlam = max_r / (6371000.0 * cosb)
+        dlam = reach / (6371000.0 * cosb)
         a0 = lo
         a1 = hi
         c0 = hi
@@ -231,7 +263,7 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
             s_hi = a1 if part == 0 else c1
             for s in range(s_lo, s_hi):
                 d = haversine_m(phi, lam, rlat[s], rlon[s], 6371000.0)
-                if d >= max_r:
+                if d >= reach:
                     continue
                 rec = order[s]
                 skipped = False
@@ -242,7 +274,7 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
                 if skipped:
                     continue
                 ke = nrings
-                for k in range(nrings):
+                for k in range(nrings if d < max_r else 0):  # beyond max_r: its way alone
                     if d < radii[rec, k]:
                         shell_mass[k, tag, rec] += m
                         shell_count[k, tag, rec] += 1

@@ -30,6 +30,7 @@ from plumecast.exposure import (
     ReceptorExposure,
     tag_bins,
 )
+from plumecast.exposure_rings import calls_of
 from plumecast.fileio import atomic_path
 from plumecast.numbers import round_sig
 from plumecast.receptors import Receptors
@@ -372,7 +373,7 @@ def run(
             sampler.deposited = backend.zeros((out_grid.nlat, out_grid.nlon))
         # one kernel call per stretch of steps between two met records (only the
         # records these steps need are held: plumecast.run_winds)
-        for s0, m in winds.chunks(step, n, dt):
+        for s0, m in calls_of(winds.chunks(step, n, dt), None if sampler_x is None else sampler_x.steps_per_call):
             t0 = time.perf_counter()
             grid = winds.grid_for(s0, m, dt)
             t_met += time.perf_counter() - t0

@@ -74,7 +74,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumecast.exposure_area import no_area_kernel
-from plumecast.exposure_rings import area_skip, near_field_excluded, ring_add
+from plumecast.exposure_rings import area_skip, near_field_excluded, ring_add, way_is_long
 from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numba_3d import (
     _NO_MET3,
@@ -297,12 +297,16 @@ def _deposit(acc, blk, g, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untype
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _rx_near(st, step, rx_layer, rx_mask):  # type: ignore[no-untyped-def]
+def _rx_near(st, a, step, rx_layer, rx_mask, way):  # type: ignore[no-untyped-def]
     """Cheap test before the receptor search: the lane's particle is alive at
     ``step``, below the layer depth, and in a half-degree cell within reach of a
-    receptor (``rx_mask``, 360 x 720, conservative; from the lookup lon/lat)."""
+    receptor (``rx_mask``, 360 x 720, conservative; from the lookup lon/lat), or, with
+    its way within the step read (``way``), that way from ``a`` is longer than the cells'
+    extra reach (:func:`plumecast.exposure_rings.way_is_long`)."""
     if st[8] or step < st[7] or st[5] >= rx_layer:
         return False
+    if way and way_is_long(a, st):
+        return True
     j = int((st[4] + 90.0) * 2.0)
     j = min(max(j, 0), 359)
     i = int((st[3] + 180.0) * 2.0) % 720
@@ -393,6 +397,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         kp = (half, full, sh, sig_z, h)
         gs = _grid_scalars(fpar, ipar)
         n_chunks = (n + _CHUNK - 1) // _CHUNK
+        rx_way = rx_smass.shape[2] > 0  # the receptors read the particles' ways within the steps
         for blk in numba.prange(nblocks):
             dec = 0.0
             dry = 0.0
@@ -552,7 +557,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 bdone[b] = st[8]
                                 bexit[b] = st[9]
                                 live_any = live_any or not st[8]
-                                if rx_on and _rx_near(st, step, rx_layer, rx_mask):
+                                if rx_on and _rx_near(st, st0, step, rx_layer, rx_mask, rx_way):
                                     _rx_lane(st, st0, bidx[b], step, step - step0, blk, birth, rx_layer, ptag, pgroup,
                                              nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order,
                                              rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2,
@@ -619,11 +624,11 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             dec += d0 + d1  # no removal in the single-level physics
                             if rx_on:
                                 srel = step - step0
-                                if _rx_near(s0, step, rx_layer, rx_mask):
+                                if _rx_near(s0, a0, step, rx_layer, rx_mask, rx_way):
                                     _rx_lane(s0, a0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
                                              nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon,
                                              band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount)
-                                if live1 and _rx_near(s1, step, rx_layer, rx_mask):
+                                if live1 and _rx_near(s1, a1, step, rx_layer, rx_mask, rx_way):
                                     _rx_lane(s1, a1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
                                              nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon,
                                              band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount)
