@@ -318,10 +318,11 @@ def _rx_near(st, a, step, rx_layer, rx_mask, way):  # type: ignore[no-untyped-de
 @numba.njit(error_model="numpy")
 def _rx_lane(st, a, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
              area, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2,
-             rx_smass, rx_scount):  # type: ignore[no-untyped-def]
+             rx_smass, rx_scount, rx_frac):  # type: ignore[no-untyped-def]
     """Add a lane's particle after ``step`` to the receptors' ring shells
     (:func:`plumecast.exposure_rings.ring_add`) if it is alive and near the surface, and its way
-    within the step from ``a`` (its state at the step's start) where the step is cut into parts."""
+    within the step from ``a`` (its state at the step's start) where the step is cut into parts
+    (``rx_frac``: each particle's part of its birth step before its emission)."""
     if st[8] or step < st[7] or st[5] >= rx_layer:
         return
     phi = math.asin(min(max(st[2], -1.0), 1.0))
@@ -331,7 +332,8 @@ def _rx_lane(st, a, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
     lo, hi = area_skip(phi, lam, i, step - birth[i], area)
     ring_add(phi, lam, st[6], ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
              rx_count[blk, srel], area[6], area[7][srel], lo, hi, (a[0], a[1], a[2]), (st[0], st[1], st[2]),
-             pgroup[i], rxyz, rx_chord2, rx_smass[blk, srel], rx_scount[blk, srel])
+             pgroup[i], rxyz, rx_chord2, rx_smass[blk, srel], rx_scount[blk, srel], rx_frac[i],
+             birth[i] == step)
 
 
 _BLOCKS = 8  # accumulation blocks, dealt to the threads by prange
@@ -377,6 +379,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on, dep, removed_blocks,
         rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area,
         band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount,
+        rx_frac,
     ):  # type: ignore[no-untyped-def]
         n = lon.size + 0 * len(stamp)  # the stamp is a closure variable: part of the cache key
         nblocks = decayed_blocks.size
@@ -561,7 +564,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                     _rx_lane(st, st0, bidx[b], step, step - step0, blk, birth, rx_layer, ptag, pgroup,
                                              nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order,
                                              rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2,
-                                             rx_smass, rx_scount)
+                                             rx_smass, rx_scount, rx_frac)
                             if not live_any:
                                 break
                         # the exact lon/lat of the batch's unit vectors (vectorised), then its particles written back
@@ -627,11 +630,11 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 if _rx_near(s0, a0, step, rx_layer, rx_mask, rx_way):
                                     _rx_lane(s0, a0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
                                              nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon,
-                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount)
+                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount, rx_frac)
                                 if live1 and _rx_near(s1, a1, step, rx_layer, rx_mask, rx_way):
                                     _rx_lane(s1, a1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
                                              nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon,
-                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount)
+                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount, rx_frac)
                             if s0[8] and s1[8]:
                                 break
                         _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
@@ -725,6 +728,7 @@ _NO_RECEPTORS = (
     no_area_kernel(), np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(1), np.zeros(1), 1.0, 0.0, np.zeros((1, 1)),
     np.zeros((1, 1, 1, 1, 1)), np.zeros((1, 1, 1, 1, 1), np.int64),
     np.zeros((1, 3)), np.zeros((1, 1)), np.zeros((1, 1, 0, 1, 1, 1)), np.zeros((1, 1, 0, 1, 1, 1), np.int32),
+    np.zeros(1),
 )
 
 assert STATUS_ACTIVE == 0 and STATUS_EXITED == 2  # the kernel hard-codes these values
