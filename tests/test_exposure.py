@@ -253,7 +253,10 @@ def test_numba_kernel_sampling_matches_the_numpy_reference(deposition):
     ref, fast = run(sc), run(sc.replace(backend="numba"))
     assert fast.exposure.particle_peak is not None and ref.exposure.particle_peak is not None
     np.testing.assert_allclose(fast.exposure.particle_peak, ref.exposure.particle_peak, rtol=1e-9, atol=1e-300)
-    assert np.count_nonzero(ref.exposure.particle_peak) > 10
+    # (8 values above the end samples since session 50: each particle is read where its emission within the step
+    # puts it, and a steady release's steps are no longer lumps that pass a receptor within the step; 11 or more
+    # before)
+    assert np.count_nonzero(ref.exposure.particle_peak) > 5
     np.testing.assert_allclose(fast.exposure.peak_extra, ref.exposure.peak_extra, rtol=1e-9, atol=1e-300)
 
 

@@ -99,6 +99,8 @@ from plumecast.disc_samples import disc_samples
 from plumecast.exposure_area import AreaNearField, no_area_kernel
 from plumecast.exposure_kernel import N_RINGS, kernel_estimate, near_field_rings
 from plumecast.exposure_rings import (  # noqa: F401 - area_skip, near_field_excluded, ring_add: the kernels' API here
+    WAY_MASK_MARGIN_M,
+    WAY_PLACES_PER_CALL,
     ReceptorIndex,
     area_skip,
     chord2,
@@ -322,6 +324,7 @@ class ExposureSampler:
         near_field: list[NearFieldSource],
         near_field_distance_m: float,
         extent_m: NDArray[np.float64] | None = None,
+        birth_frac: NDArray[np.float64] | None = None,
     ) -> None:
         self.receptors = receptors
         self.dt_s = float(dt_s)
@@ -348,7 +351,8 @@ class ExposureSampler:
         self.radii = ring_radii(np.maximum(self.extent, MIN_RADIUS_M))
         self.chord2 = chord2(self.radii)  # the discs' edges as squared chords (the particles' ways, exposure_rings)
         self.index = ReceptorIndex(lat, lon, MAX_RADIUS_M)
-        self.mask = reach_mask(lat, lon, MAX_RADIUS_M)
+        # the kernels' cheap test: with ways within the steps, WAY_MASK_MARGIN_M farther (exposure_rings.way_is_long)
+        self.mask = reach_mask(lat, lon, MAX_RADIUS_M + (WAY_MASK_MARGIN_M if n_sub(self.dt_s) > 1 else 0.0))
         self.radius_used = np.full((n_steps, nrec), np.nan)
         self.near = near_field
         self.nf_distance = float(near_field_distance_m)
@@ -444,6 +448,12 @@ class ExposureSampler:
         # step is cut, the kernels' buffers of the places within the steps, the particles' places at the last
         # sample (for the host's sample), and how much more than the step's end sample that air reaches [kg m-3]
         self.n_sub = n_sub(self.dt_s)
+        # the most steps of a kernel call (None: any): the ways' buffers hold WAY_PLACES_PER_CALL places a call
+        self.steps_per_call = None if self.n_sub <= 1 else max(WAY_PLACES_PER_CALL // self.n_sub, 1)
+        # each particle's part of its birth step before its emission: its places within the steps are read that
+        # much of a step behind on its way (exposure_rings.path_add; release.birth_fractions)
+        self.birth_frac = np.ascontiguousarray(np.zeros(birth_step.size) if birth_frac is None else birth_frac,
+                                               dtype=np.float64)
         self._smass: NDArray[np.float64] | None = None
         self._scount: NDArray[np.int32] | None = None
         self._last: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
@@ -497,8 +507,8 @@ class ExposureSampler:
             self.area.set_bands(step, 1, wind_at if wind_at is not None else self.wind_at)
         shell_mass, shell_count = self._host_shells()
         nrec = len(self.receptors)
-        sub = (np.zeros((1, self.n_sub - 1, N_RINGS, self.n_groups, nrec)),
-               np.zeros((1, self.n_sub - 1, N_RINGS, self.n_groups, nrec), np.int32))
+        ns = self.n_sub if self.n_sub > 1 else 0
+        sub = (np.zeros((1, ns, N_RINGS, self.n_groups, nrec)), np.zeros((1, ns, N_RINGS, self.n_groups, nrec), np.int32))
         if lon0 is None or lat0 is None:
             lon0, lat0 = self._last if self._last is not None and self._last_step == step - 1 else (lon, lat)
         ring_sums(lon, lat, z, mass, birth_step, status, self.tag, self.group_of_particle, int(step),
@@ -506,7 +516,7 @@ class ExposureSampler:
                   self.area_kernel, self.index.band_start, self.index.order, self.index.lat, self.index.lon,
                   self.index.band_width_rad, self.index.max_radius_m, self.radii, shell_mass, shell_count,
                   np.asarray(lon0, dtype=np.float64), np.asarray(lat0, dtype=np.float64), self.index.xyz, self.chord2,
-                  sub[0][0], sub[1][0])
+                  sub[0][0], sub[1][0], self.birth_frac)
         self.note_start(lon, lat, step + 1)
         self._add_shells(shell_mass[None], shell_count[None], step, wind_at, sub)
 
@@ -518,7 +528,7 @@ class ExposureSampler:
             self.area.set_bands(step0, nsteps, self.wind_at)
         nrec = len(self.receptors)
         shape = (nblocks, nsteps, N_RINGS, self.n_tags, nrec)
-        sub_shape = (nblocks, nsteps, self.n_sub - 1, N_RINGS, self.n_groups, nrec)
+        sub_shape = (nblocks, nsteps, self.n_sub if self.n_sub > 1 else 0, N_RINGS, self.n_groups, nrec)
         if (self._kmass is None or self._kcount is None or self._smass is None or self._scount is None
                 or self._kmass.shape[:1] + self._kmass.shape[2:] != (nblocks, N_RINGS, self.n_tags, nrec)
                 or self._kmass.shape[1] < nsteps):
@@ -535,7 +545,7 @@ class ExposureSampler:
         return (True, self.layer, self.mask, self.tag, self.group_of_particle, self.nf_group, self.nf_lat, self.nf_lon,
                 self.nf_distance, self.nf_max_age_steps, self.area_kernel, ix.band_start, ix.order, ix.lat, ix.lon,
                 ix.band_width_rad, ix.max_radius_m, self.radii, self._kmass, self._kcount, ix.xyz, self.chord2,
-                self._smass, self._scount)
+                self._smass, self._scount, self.birth_frac)
 
     def add_kernel_sums(self, step0: int, nsteps: int) -> None:
         """Turn the kernel's ring shells of steps ``step0 .. step0 + nsteps - 1`` into concentrations (sums over the

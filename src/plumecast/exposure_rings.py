@@ -9,9 +9,10 @@ their kernel estimate there. A cloud that passes a place between two such sample
 chlorine puff, near field off, 10 m/s, read AEGL-2 at a town 20 km out at 29 min with 60-s steps, 5 seeds,
 and "never" with 600-s steps, the 600-s samples' peak 6.5-7.6 mg/m3 against 10.8-11.7 at 60 s (session 48).
 With steps longer than :data:`SUB_SAMPLE_S`, each particle near a receptor is also placed on the straight
-way from its place at the step's start to its place at the end at ``n_sub(dt) - 1`` times within the step
-(:func:`path_add`), and the kernel estimate at each of those times (:func:`path_peaks`) is the particles'
-air within the step, kept for the countdowns only (``ReceptorExposure.peak_extra``): the doses, means and
+way from its place at the step's start to its place at the end at ``n_sub(dt)`` times within the step, each
+the part of its birth step before its emission behind (:func:`path_add`: the transport lets it go at its birth
+step's start; session 50), and the kernel estimate at each of those times (:func:`path_peaks`) is the
+particles' air within the step, kept for the countdowns only (``ReceptorExposure.peak_extra``): the doses, means and
 deaths are the end samples', bit for bit. Only pairs of a particle and a receptor whose disc changes within
 the step cost more than the end sample's; the transport step itself is unchanged."""
 
@@ -30,12 +31,38 @@ from plumecast.units import EARTH_RADIUS_M
 
 #: The particles' air is read within a step at least this often (:func:`n_sub`). [s]
 SUB_SAMPLE_S = 60.0
+#: With ways within the steps, the compiled kernels' cheap test (``ExposureSampler.mask``, the half-degree cells
+#: near a receptor) reaches this much farther, and a particle whose way within the step is longer skips it for
+#: the exact search (:func:`way_is_long`): a way that passes a receptor's discs and ends beyond the cells. [m]
+WAY_MASK_MARGIN_M = 20_000.0
+#: The most places within the steps a kernel call's buffers hold per receptor, release group, ring and block
+#: (``ExposureSampler.steps_per_call``: 6 steps at 600 s, 12 at 300 s, 1 at an hour or more; :func:`calls_of`).
+#: The buffers had grown with the output interval: 1,000 receptors at 600-s steps took 475 MB more at a 12-h
+#: interval (72 steps a call, 648 places), 40 MB at an hour (session 50).
+WAY_PLACES_PER_CALL = 60
+
+
+def calls_of(chunks: list[tuple[int, int]], most: int | None) -> list[tuple[int, int]]:
+    """The kernel calls ``(first step, count)`` of ``chunks``, each cut into calls of at most ``most`` steps
+    (None: as they are). The results do not depend on the cut (the random numbers are the particle's and the
+    step's)."""
+    if most is None:
+        return list(chunks)
+    return [(s0 + k, min(most, m - k)) for s0, m in chunks for k in range(0, m, most)]
 
 
 def n_sub(dt_s: float) -> int:
     """Into how many equal parts a step of ``dt_s`` is cut for the particles' air within it (1: the end
     sample alone, at steps of :data:`SUB_SAMPLE_S` or less)."""
     return max(int(math.ceil(float(dt_s) / SUB_SAMPLE_S - 1e-9)), 1)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def way_is_long(a, st):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Whether the places of the way from unit vector ``a[:3]`` to ``st[:3]`` (:func:`path_add`: up to twice
+    its length behind its end) can reach farther than :data:`WAY_MASK_MARGIN_M` from its end."""
+    dx, dy, dz = st[0] - a[0], st[1] - a[1], st[2] - a[2]
+    return 2.0 * 6371000.0 * math.sqrt(dx * dx + dy * dy + dz * dz) > WAY_MASK_MARGIN_M
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -61,29 +88,44 @@ def chord2(radii_m: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 @numba.njit(cache=True, error_model="numpy")
-def path_add(ax, ay, az, wx, wy, wz, ww, rx, ry, rz, thr2, ke, m, g, rec, sub_mass,
-             sub_count):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def path_add(ax, ay, az, wx, wy, wz, ww, rx, ry, rz, thr2, ke, m, g, rec, sub_mass, sub_count, frac,
+             first):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Where a particle going straight from unit vector ``a`` by ``w`` (``ww = |w|^2``) within a step is at
-    the times ``i / n`` of the step (``i = 1 .. n - 1``, ``n = sub_mass.shape[0] + 1``), as the change from
-    its end's ring ``ke`` of receptor ``rec`` (unit vector ``r``; its discs' squared chords ``thr2``): ``m`` and
-    one particle moved, in ``sub_mass``/``sub_count`` ``(i - 1, ring, group, receptor)``, from ring ``ke`` to
-    its ring then (``thr2.size``: beyond the discs). The places are on the chord from ``a`` to its end (within
-    a metre of the sphere for a step's way of tens of km). Nothing where every such time has the end's ring:
-    the start is in it and the way's closest approach is not in a smaller disc (the common case, in a few
-    multiplications)."""
+    the times ``i / n - frac`` of the step (``i = 1 .. n``, ``n = sub_mass.shape[0]``; ``frac``: the part of its
+    birth step before its emission, :func:`plumecast.release.birth_fractions`), as the change from its end's
+    ring ``ke`` of receptor ``rec`` (unit vector ``r``; its discs' squared chords ``thr2``): ``m`` and one
+    particle moved, in ``sub_mass``/``sub_count`` ``(i - 1, ring, group, receptor)``, from ring ``ke`` to its
+    ring then (``thr2.size``: beyond the discs). The places are on the chord through ``a`` and its end (within
+    a metre of the sphere for a step's way of tens of km), before ``a`` at the same speed where the time is
+    before the step's start, except in its birth step (``first``), where it is at the source until its
+    emission. Nothing where every such time has the end's ring: both ends of the places' way are in it and
+    its closest approach is not in a smaller disc (the common case, in a few multiplications).
+
+    The transport lets every particle go at its birth step's start, a step's emission as one lump: a 5-min
+    release from 8.22 min, 600-s steps, was two lumps 10 min apart, and 4 km off its axis 50 km out its air
+    within the steps peaked at 1.95 mg/m3 against 2.9 at 10-s steps (10 seeds), AEGL-1 of chlorine at 90 min in
+    7 of 10 seeds against 83.8-84.5 (session 50). Read ``frac`` of a step behind on its way, each particle is
+    where one let go at its emission would be, at the way's speed."""
     nr = thr2.size
+    n = sub_mass.shape[0]
     dx, dy, dz = ax - rx, ay - ry, az - rz
-    if _ring_of(dx * dx + dy * dy + dz * dz, thr2) == ke:
+    lo = 1.0 / n - frac
+    if first:
+        lo = max(lo, 0.0)
+    hi = 1.0 - frac
+    if (_ring_of((dx + lo * wx) ** 2 + (dy + lo * wy) ** 2 + (dz + lo * wz) ** 2, thr2) == ke
+            and _ring_of((dx + hi * wx) ** 2 + (dy + hi * wy) ** 2 + (dz + hi * wz) ** 2, thr2) == ke):
         if ke == 0:
             return
-        t = 0.0
+        t = lo
         if ww > 0.0:
-            t = min(max(-(dx * wx + dy * wy + dz * wz) / ww, 0.0), 1.0)
+            t = min(max(-(dx * wx + dy * wy + dz * wz) / ww, lo), hi)
         if (dx + t * wx) ** 2 + (dy + t * wy) ** 2 + (dz + t * wz) ** 2 >= thr2[ke - 1]:
             return
-    n = sub_mass.shape[0] + 1
-    for i in range(1, n):
-        t = i / n
+    for i in range(1, n + 1):
+        t = i / n - frac
+        if first:
+            t = max(t, 0.0)
         ki = _ring_of((dx + t * wx) ** 2 + (dy + t * wy) ** 2 + (dz + t * wz) ** 2, thr2)
         if ki == ke:
             continue
@@ -178,7 +220,7 @@ def near_field_excluded(phi, lam, age_steps, g, nf_group, nf_lat, nf_lon, nf_dis
 @numba.njit(cache=True, error_model="numpy")
 def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
              shell_count, skip, skip_on, skip_lo, skip_hi, start, end, g, rxyz, rchord2, sub_mass,
-             sub_count):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+             sub_count, frac, first):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Add one near-surface particle (lat ``phi``, lon ``lam`` [rad], mass ``m``, tag)
     to the ring shells ``(ring, tag, receptor)`` of the receptors within ``max_r``,
     except the receptors ``skip[skip_lo:skip_hi]`` whose ``skip_on`` is set (those
@@ -186,19 +228,28 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
     :func:`area_skip`). With sub-samples (``sub_mass.shape[0] > 0``): also the particle's
     place within the step on its way from ``start`` (its unit vector at the step's start) to ``end`` (at its end),
     of release group ``g``, at each receptor (:func:`path_add`; ``rxyz``: the receptors'
-    unit vectors, ``rchord2`` their discs' squared chords, :func:`chord2`)."""
+    unit vectors, ``rchord2`` their discs' squared chords, :func:`chord2`; ``frac``: the part of its birth step
+    before its emission, ``first``: this is its birth step), at the receptors within ``max_r`` and the places'
+    reach of its end."""
     nb = band_start.size - 1
     nrings = radii.shape[1]
     path = sub_mass.shape[0] > 0
     wx = wy = wz = ww = span = 0.0
-    if path:  # the way within the step, start to end, and its length (and 10 m for the chord's) [m]
+    if path:  # the way within the step, start to end, and how far from its end its places reach (the way, and
+        # ``frac`` of it behind its start; and 10 m for the chord's) [m]
         wx = end[0] - start[0]
         wy = end[1] - start[1]
         wz = end[2] - start[2]
         ww = wx * wx + wy * wy + wz * wz
-        span = 6371000.0 * math.sqrt(ww) + 10.0
-    b = int((phi + 0.5 * math.pi) / band_w)
-    for bb in range(max(b - 1, 0), min(b + 2, nb)):
+        span = 6371000.0 * math.sqrt(ww) * (1.0 + (0.0 if first else frac)) + 10.0
+    # the receptors within reach: ``max_r`` of its end, and with its way within the step ``span`` more (a way
+    # longer than ``max_r`` less a disc had passed a receptor unseen where it ended beyond ``max_r``: 6-h steps
+    # at 10 m/s, 216 km, had read AEGL-1 "never" 300 km out, 8.2 h at 60-s steps; session 50)
+    reach = max_r + span
+    wide = reach / 6371000.0  # [rad]
+    b_lo = int((phi - wide + 0.5 * math.pi) / band_w)
+    b_hi = int((phi + wide + 0.5 * math.pi) / band_w)
+    for bb in range(max(b_lo, 0), min(b_hi + 1, nb)):
         lo = band_start[bb]
         hi = band_start[bb + 1]
         if lo == hi:
@@ -206,7 +257,7 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
         edge = max(abs(-0.5 * math.pi + bb * band_w), abs(-0.5 * math.pi + (bb + 1) * band_w))
         edge = max(edge, abs(phi))
         cosb = math.cos(min(edge, 0.5 * math.pi - 1e-6))
-        dlam = max_r / (6371000.0 * cosb)
+        dlam = reach / (6371000.0 * cosb)
         a0 = lo
         a1 = hi
         c0 = hi
@@ -231,7 +282,7 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
             s_hi = a1 if part == 0 else c1
             for s in range(s_lo, s_hi):
                 d = haversine_m(phi, lam, rlat[s], rlon[s], 6371000.0)
-                if d >= max_r:
+                if d >= reach:
                     continue
                 rec = order[s]
                 skipped = False
@@ -242,7 +293,7 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
                 if skipped:
                     continue
                 ke = nrings
-                for k in range(nrings):
+                for k in range(nrings if d < max_r else 0):  # beyond max_r: its way alone
                     if d < radii[rec, k]:
                         shell_mass[k, tag, rec] += m
                         shell_count[k, tag, rec] += 1
@@ -252,7 +303,7 @@ def ring_add(phi, lam, m, tag, band_start, order, rlat, rlon, band_w, max_r, rad
                 if path and (d + span >= (radii[rec, ke] if ke < nrings else math.inf)
                              or d - span < (radii[rec, ke - 1] if ke > 0 else -1.0)):
                     path_add(start[0], start[1], start[2], wx, wy, wz, ww, rxyz[rec, 0], rxyz[rec, 1], rxyz[rec, 2],
-                             rchord2[rec], ke, m, g, rec, sub_mass, sub_count)
+                             rchord2[rec], ke, m, g, rec, sub_mass, sub_count, frac, first)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -278,9 +329,10 @@ def area_skip(phi, lam, j, age_steps, area):  # type: ignore[no-untyped-def]  # 
 @numba.njit(cache=True)
 def ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer, nf_group, nf_lat, nf_lon,
               nf_dist, nf_max_age, area, band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
-              shell_count, lon0, lat0, rxyz, rchord2, sub_mass, sub_count):  # type: ignore[no-untyped-def]  # pragma: no cover
+              shell_count, lon0, lat0, rxyz, rchord2, sub_mass, sub_count, pfrac):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Mass and count of near-surface particles in the ring shells round each receptor (and, with
-    sub-samples, their places within the step from ``lon0``, ``lat0`` [deg], :func:`path_add`)."""
+    sub-samples, their places within the step from ``lon0``, ``lat0`` [deg], :func:`path_add`, each ``pfrac``
+    of a step behind)."""
     deg = math.pi / 180.0
     path = sub_mass.shape[0] > 0
     for j in range(plon.size):
@@ -298,4 +350,4 @@ def ring_sums(plon, plat, pz, pmass, pbirth, pstatus, ptag, pgroup, step, layer,
             end = unit_vector(plon[j], plat[j])
         ring_add(phi, lam, pmass[j], ptag[j], band_start, order, rlat, rlon, band_w, max_r, radii, shell_mass,
                  shell_count, area[6], area[7][0], lo, hi, start, end, pgroup[j], rxyz, rchord2, sub_mass,
-                 sub_count)
+                 sub_count, pfrac[j], pbirth[j] == step)

@@ -478,6 +478,48 @@ def births_groups_sources(
     return p, group, source
 
 
+def birth_fractions(sched: ReleaseSchedule, n_particles: int, seed: int, particle_mass_kg: float | None,
+                    birth_step: NDArray[np.int32], group: NDArray[np.int32], dt_s: float) -> NDArray[np.float64]:
+    """Per particle, the part of its birth step before the moment it was emitted (0 to 1): where on the
+    cumulative emission of its (step, group) cell :func:`births_groups_sources` put it (``(j + u) M / N``),
+    turned into a time by the group's emission within the step (:meth:`SourceGroup.emitted_by`, read at 65
+    times of the step); an instantaneous release's particles all its moment's. The transport lets every
+    particle go at its birth step's start; the countdowns read each particle this much of a step behind on its
+    way (:func:`plumecast.exposure_rings.path_add`)."""
+    emitted = sched.emitted_kg
+    cum = np.cumsum(emitted.ravel())
+    key = rng.seed_key(seed ^ 0x5EED5EED5EED)
+    u0 = float(rng.uniforms(np.array([key], np.uint64), 0, 1)[0][0])
+    spacing = float(cum[-1]) / n_particles if particle_mass_kg is None else float(particle_mass_kg)
+    q = (np.arange(n_particles, dtype=np.float64) + u0) * spacing
+    c = np.minimum(np.searchsorted(cum, q, side="right"), cum.size - 1)
+    prev = np.where(c > 0, cum[np.maximum(c - 1, 0)], 0.0)
+    within = np.clip((q - prev) / np.maximum(emitted.ravel()[c], 1e-300), 0.0, 1.0)
+    out = np.zeros(n_particles)
+    grid = np.linspace(0.0, 1.0, 65)
+    step = np.asarray(birth_step, dtype=np.int64)
+    grp = np.asarray(group, dtype=np.int64)
+    for g, src in enumerate(sched.groups):
+        mine = grp == g
+        if not mine.any():
+            continue
+        if src.instant_s is not None:
+            out[mine] = np.clip(float(src.instant_s) / dt_s - step[mine], 0.0, 1.0)
+            continue
+        for k in np.unique(step[mine]):
+            sel = mine & (step == k)
+            e = src.emitted_by((k + grid) * dt_s)
+            if e[-1] <= e[0]:
+                continue
+            # the first time the step's cumulative emission reaches the particle's share of it
+            share = e[0] + within[sel] * (e[-1] - e[0])
+            i = np.clip(np.searchsorted(e, share, side="left"), 1, grid.size - 1)
+            lo, hi = e[i - 1], e[i]
+            w = np.where(hi > lo, (share - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0)
+            out[sel] = np.clip(grid[i - 1] + w * (grid[i] - grid[i - 1]), 0.0, 1.0)
+    return out
+
+
 @numba.njit(parallel=True, cache=True)
 def _place(n, u0, spacing, cum, cell_mass, n_groups, offsets, src_lat, src_lon, cumw, radius, height, area,
            key, r_earth, birth, lat, lon, z, group, source):  # type: ignore[no-untyped-def]

@@ -30,11 +30,13 @@ from plumecast.exposure import (
     ReceptorExposure,
     tag_bins,
 )
+from plumecast.exposure_rings import calls_of, n_sub
 from plumecast.fileio import atomic_path
 from plumecast.numbers import round_sig
 from plumecast.receptors import Receptors
 from plumecast.release import (
     ReleaseSchedule,
+    birth_fractions,
     births_groups_sources,
     first_step_decay,
     particles_for_mass,
@@ -278,6 +280,8 @@ def run(
             group_names=tuple(g.name for g in sched.groups), on_grid=_on_wind_domain(winds.first_grid(), receptors),
             near_field=near_field_sources(scenario, sched, agent, winds.boundary_at()),
             near_field_distance_m=scenario.near_field.distance_km * 1000.0, extent_m=extent,
+            birth_frac=birth_fractions(sched, n_particles, scenario.seed, particle_mass_kg, host_particles.birth_step,
+                                       group, dt) if n_sub(dt) > 1 else None,
         )
         sampler_x.wind_at = wind_at
     particles = backend.to_device(host_particles)
@@ -372,7 +376,7 @@ def run(
             sampler.deposited = backend.zeros((out_grid.nlat, out_grid.nlon))
         # one kernel call per stretch of steps between two met records (only the
         # records these steps need are held: plumecast.run_winds)
-        for s0, m in winds.chunks(step, n, dt):
+        for s0, m in calls_of(winds.chunks(step, n, dt), None if sampler_x is None else sampler_x.steps_per_call):
             t0 = time.perf_counter()
             grid = winds.grid_for(s0, m, dt)
             t_met += time.perf_counter() - t0

@@ -74,7 +74,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumecast.exposure_area import no_area_kernel
-from plumecast.exposure_rings import area_skip, near_field_excluded, ring_add
+from plumecast.exposure_rings import area_skip, near_field_excluded, ring_add, way_is_long
 from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numba_3d import (
     _NO_MET3,
@@ -297,12 +297,16 @@ def _deposit(acc, blk, g, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untype
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _rx_near(st, step, rx_layer, rx_mask):  # type: ignore[no-untyped-def]
+def _rx_near(st, a, step, rx_layer, rx_mask, way):  # type: ignore[no-untyped-def]
     """Cheap test before the receptor search: the lane's particle is alive at
     ``step``, below the layer depth, and in a half-degree cell within reach of a
-    receptor (``rx_mask``, 360 x 720, conservative; from the lookup lon/lat)."""
+    receptor (``rx_mask``, 360 x 720, conservative; from the lookup lon/lat), or, with
+    its way within the step read (``way``), that way from ``a`` is longer than the cells'
+    extra reach (:func:`plumecast.exposure_rings.way_is_long`)."""
     if st[8] or step < st[7] or st[5] >= rx_layer:
         return False
+    if way and way_is_long(a, st):
+        return True
     j = int((st[4] + 90.0) * 2.0)
     j = min(max(j, 0), 359)
     i = int((st[3] + 180.0) * 2.0) % 720
@@ -314,10 +318,11 @@ def _rx_near(st, step, rx_layer, rx_mask):  # type: ignore[no-untyped-def]
 @numba.njit(error_model="numpy")
 def _rx_lane(st, a, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age,
              area, band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2,
-             rx_smass, rx_scount):  # type: ignore[no-untyped-def]
+             rx_smass, rx_scount, rx_frac):  # type: ignore[no-untyped-def]
     """Add a lane's particle after ``step`` to the receptors' ring shells
     (:func:`plumecast.exposure_rings.ring_add`) if it is alive and near the surface, and its way
-    within the step from ``a`` (its state at the step's start) where the step is cut into parts."""
+    within the step from ``a`` (its state at the step's start) where the step is cut into parts
+    (``rx_frac``: each particle's part of its birth step before its emission)."""
     if st[8] or step < st[7] or st[5] >= rx_layer:
         return
     phi = math.asin(min(max(st[2], -1.0), 1.0))
@@ -327,7 +332,8 @@ def _rx_lane(st, a, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
     lo, hi = area_skip(phi, lam, i, step - birth[i], area)
     ring_add(phi, lam, st[6], ptag[i], band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass[blk, srel],
              rx_count[blk, srel], area[6], area[7][srel], lo, hi, (a[0], a[1], a[2]), (st[0], st[1], st[2]),
-             pgroup[i], rxyz, rx_chord2, rx_smass[blk, srel], rx_scount[blk, srel])
+             pgroup[i], rxyz, rx_chord2, rx_smass[blk, srel], rx_scount[blk, srel], rx_frac[i],
+             birth[i] == step)
 
 
 _BLOCKS = 8  # accumulation blocks, dealt to the threads by prange
@@ -373,6 +379,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         do_sample, sfpar, sipar, acc, decayed_blocks, gtag, tagged, dep_on, dep, removed_blocks,
         rx_on, rx_layer, rx_mask, ptag, pgroup, nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area,
         band_start, order, rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount,
+        rx_frac,
     ):  # type: ignore[no-untyped-def]
         n = lon.size + 0 * len(stamp)  # the stamp is a closure variable: part of the cache key
         nblocks = decayed_blocks.size
@@ -393,6 +400,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         kp = (half, full, sh, sig_z, h)
         gs = _grid_scalars(fpar, ipar)
         n_chunks = (n + _CHUNK - 1) // _CHUNK
+        rx_way = rx_smass.shape[2] > 0  # the receptors read the particles' ways within the steps
         for blk in numba.prange(nblocks):
             dec = 0.0
             dry = 0.0
@@ -552,11 +560,11 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 bdone[b] = st[8]
                                 bexit[b] = st[9]
                                 live_any = live_any or not st[8]
-                                if rx_on and _rx_near(st, step, rx_layer, rx_mask):
+                                if rx_on and _rx_near(st, st0, step, rx_layer, rx_mask, rx_way):
                                     _rx_lane(st, st0, bidx[b], step, step - step0, blk, birth, rx_layer, ptag, pgroup,
                                              nf_group, nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order,
                                              rlat, rlon, band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2,
-                                             rx_smass, rx_scount)
+                                             rx_smass, rx_scount, rx_frac)
                             if not live_any:
                                 break
                         # the exact lon/lat of the batch's unit vectors (vectorised), then its particles written back
@@ -619,14 +627,14 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             dec += d0 + d1  # no removal in the single-level physics
                             if rx_on:
                                 srel = step - step0
-                                if _rx_near(s0, step, rx_layer, rx_mask):
+                                if _rx_near(s0, a0, step, rx_layer, rx_mask, rx_way):
                                     _rx_lane(s0, a0, i, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
                                              nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon,
-                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount)
-                                if live1 and _rx_near(s1, step, rx_layer, rx_mask):
+                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount, rx_frac)
+                                if live1 and _rx_near(s1, a1, step, rx_layer, rx_mask, rx_way):
                                     _rx_lane(s1, a1, i1, step, srel, blk, birth, rx_layer, ptag, pgroup, nf_group,
                                              nf_lat, nf_lon, nf_dist, nf_max_age, area, band_start, order, rlat, rlon,
-                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount)
+                                             band_w, max_r, radii, rx_mass, rx_count, rxyz, rx_chord2, rx_smass, rx_scount, rx_frac)
                             if s0[8] and s1[8]:
                                 break
                         _lane_store(i, True, s0, end, lon, lat, zarr, mass, status)
@@ -720,6 +728,7 @@ _NO_RECEPTORS = (
     no_area_kernel(), np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(1), np.zeros(1), 1.0, 0.0, np.zeros((1, 1)),
     np.zeros((1, 1, 1, 1, 1)), np.zeros((1, 1, 1, 1, 1), np.int64),
     np.zeros((1, 3)), np.zeros((1, 1)), np.zeros((1, 1, 0, 1, 1, 1)), np.zeros((1, 1, 0, 1, 1, 1), np.int32),
+    np.zeros(1),
 )
 
 assert STATUS_ACTIVE == 0 and STATUS_EXITED == 2  # the kernel hard-codes these values
