@@ -248,7 +248,8 @@ def _plan_scale(w: NDArray[np.float64], c: NDArray[np.float64], cols: NDArray[np
         out[~found & some] = v
         found |= some
     if not lowest and w.size:
-        out[~found] = max(float(w.max()), 0.0)
+        some = held.any(axis=0) if held is not None else (c[:, :, cols] > 0.0).any(axis=0)  # any tag's air
+        out[~some] = max(float(w.max()), 0.0)
     return out
 
 
