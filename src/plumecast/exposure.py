@@ -634,7 +634,8 @@ class ExposureSampler:
             self.nf_classes[si, step] = src.class_span(wind_at, t0_s, t_end_s)
             first = 0 if not math.isfinite(src.start_s) else min(max(int(src.start_s // self.dt_s), 0), step)
             span = speed_span(self.nf_track[si, first:step + 1], self.nf_speeds[si, first:step + 1])
-        track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach, self.nf_run[si, :step + 1])
+        track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach, self.nf_run[si, :step + 1],
+                         self.nf_speeds[si, :step + 1, 0])
         heading = self.nf_track[si, step] if wind_at is not None else None
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered, None,
                              heading, span=span, carried=track if track is not None and track.straight else None)

@@ -69,6 +69,21 @@ class Track:
     #: every stretch goes the same way (the wind has changed in speed only): the steady plume of the step's wind
     #: then lies along the line and takes its travel times off it (``step_mean_at``'s ``carried``)
     straight: bool = False
+    #: per stretch (``j`` to ``j + 1``): its mean speed over the slowest within its step [>= 1; None: not known]
+    thinned: NDArray[np.float64] | None = None
+
+    def thickest(self, ago_lo: NDArray[np.float64], ago_hi: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per point, the most the air that left ``ago_lo`` to ``ago_hi`` seconds before the line's time can be
+        thicker than the line takes it [>= 1]: the line runs each stretch at its step's mean speed, and a parcel that
+        left when the wind was slowest within the step is that much denser (:attr:`thinned`; 1 where not known)."""
+        lo, hi = np.asarray(ago_lo, dtype=float), np.asarray(ago_hi, dtype=float)
+        out = np.ones(lo.size)
+        if self.thinned is None:
+            return out
+        for j in np.flatnonzero(self.thinned > 1.0):
+            over = (hi >= self.ago[j]) & (lo <= self.ago[j + 1])
+            out[over] = np.maximum(out[over], self.thinned[j])
+        return out
 
     def locate(self, east_m: NDArray[np.float64], north_m: NDArray[np.float64], cover_m: NDArray[np.float64],
                branch: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -186,7 +201,7 @@ def changed_wind_steps(winds: NDArray[np.float64], speeds: NDArray[np.float64], 
 
 
 def track_at(winds: NDArray[np.float64], dt_s: float, reach_m: float,
-             runs: NDArray[np.float64] | None = None) -> Track | None:
+             runs: NDArray[np.float64] | None = None, slowest: NDArray[np.float64] | None = None) -> Track | None:
     """The streak line at the end of the last step of ``winds`` ((steps, 2): each step's carrying
     wind, east and north [m s-1], from the run's first step; :func:`carrying_vector`), out to
     ``reach_m`` along it, or None where the wind has been the same over all of it (the steady
@@ -234,8 +249,14 @@ def track_at(winds: NDArray[np.float64], dt_s: float, reach_m: float,
     first = run[0] / max(float(np.hypot(*run[0])), 1e-300)
     across = np.abs(run[:, 0] * first[1] - run[:, 1] * first[0])  # each stretch's run off the first's way
     straight = bool(((across <= CHANGE_RTOL * seg) & (run @ first > 0.0)).all())
+    thinned = None
+    if slowest is not None and np.size(slowest) == n:  # each step's slowest speed (``slowest``, NaN: not known)
+        low = np.asarray(slowest, dtype=np.float64)[k][:path.size - 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(np.isfinite(low) & (low > 0.0), seg[:path.size - 1] / (dt_s * low), 1.0)
+        thinned = np.where(ratio > 1.0 + CHANGE_RTOL, ratio, 1.0)
     return Track(ago=dt_s * np.arange(path.size, dtype=np.float64), east=east, north=north, path=path,
-                 straight=straight)
+                 straight=straight, thinned=thinned)
 
 
 @numba.njit(inline="always", error_model="numpy")
