@@ -29,7 +29,7 @@ from tests.test_countdown_wind_within_step import _source
 RECORDS = np.arange(0.0, 3601.0, 100.0)
 LULLS = {
     # 1 m/s at the record at 1,300 s: AEGL-3 3 and 5 km out had read 23.0 and 23.2 min with 10-s steps (the
-    # catch-up spike), never with 300- and 600-s steps; now never at any step 3 and 5 km out (nor the steady plume's)
+    # catch-up spike), never with 300- and 600-s steps; now never at any step (the steady 4 m/s plume's neither)
     "at 1300 s": np.where(RECORDS == 1300.0, 1.0, 4.0),
     # 1 m/s at 700 and 800 s: AEGL-3 3 km out had read 14.7 min with 10-s steps (the spike), never with 300- and
     # 600-s steps; AEGL-1 3 km out 11.0 min with 60-s steps (10.7 with 10-s steps). Now AEGL-2 5 km out 23.8 min with

@@ -424,7 +424,7 @@ class NearFieldSource:
                     mass = np.where(growth > 1.0, np.maximum(self.emitted_by(b_p) - self.emitted_by(a_p), 0.0), mass)
                 else:
                     a_p, b_p, growth = a, b, None if line is None else _thicker(line, a, b, t1_s, t1_s - t0_s,
-                                                                                travel, spread_s)
+                                                                                travel, spread_s, self.emitted_by)
                 if top_hat:  # the top hat: the window's air in its order
                     rate = self._max_rate(a_p, b_p) * _grown((b - a) / (t1_s - t0_s), growth)
                 else:  # spread arrivals: no faster than the emission, nor than the density's peak times the mass
@@ -735,15 +735,17 @@ def _grown(mean: NDArray[np.float64], fast: NDArray[np.float64] | None) -> NDArr
 
 
 def _thicker(line: Any, a: NDArray[np.float64], b: NDArray[np.float64], t1_s: float, dt_s: float,
-             travel: NDArray[np.float64], spread_s: NDArray[np.float64] | None) -> NDArray[np.float64] | None:
+             travel: NDArray[np.float64], spread_s: NDArray[np.float64] | None,
+             emitted_by: Any = None) -> NDArray[np.float64] | None:
     """The window's growth a step's peak takes along a streak line (``line``, the window ``[a, b]``): its mean,
     ``(b - a)/dt``, times how much thicker than the line takes it the air of those emissions (and those the
     spread's lead, ``min(sqrt 2 sigma_t, travel)``, brings ahead) can be, having left when the wind was slowest
-    within its step (:meth:`plumecast.near_field_track.Track.thickest`); None where no more than the mean. A
+    within its step (:meth:`plumecast.near_field_track.Track.thickest`, the stretches the release emitted in); None
+    where no more than the mean. A
     release through a lull that falls between the steps' middles had read AEGL-2 5 km out never with 600- and
     300-s steps, 32.4 min with 10-s steps (the lull's air four times as thick; session 50)."""
     lead = 0.0 if spread_s is None else np.minimum(math.sqrt(2.0) * spread_s, travel)
-    ratio = line.thickest(np.maximum(t1_s - b - lead, 0.0), t1_s - a)
+    ratio = line.thickest(np.maximum(t1_s - b - lead, 0.0), t1_s - a, t1_s, emitted_by)  # where air left
     if not (ratio > 1.0).any():
         return None
     return np.asarray(np.where(ratio > 1.0, np.maximum((b - a) / dt_s, 1.0) * ratio, 1.0), dtype=float)

@@ -72,15 +72,21 @@ class Track:
     #: per stretch (``j`` to ``j + 1``): its mean speed over the slowest within its step [>= 1; None: not known]
     thinned: NDArray[np.float64] | None = None
 
-    def thickest(self, ago_lo: NDArray[np.float64], ago_hi: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Per point, the most the air that left ``ago_lo`` to ``ago_hi`` seconds before the line's time can be
-        thicker than the line takes it [>= 1]: the line runs each stretch at its step's mean speed, and a parcel that
-        left when the wind was slowest within the step is that much denser (:attr:`thinned`; 1 where not known)."""
+    def thickest(self, ago_lo: NDArray[np.float64], ago_hi: NDArray[np.float64], t_s: float = 0.0,
+                 emitted_by: Any = None) -> NDArray[np.float64]:
+        """Per point, the most the air that left ``ago_lo`` to ``ago_hi`` seconds before the line's time ``t_s`` can
+        be thicker than the line takes it [>= 1]: the line runs each stretch at its step's mean speed, and a parcel
+        that left when the wind was slowest within the step is that much denser (:attr:`thinned`; 1 where not
+        known). ``emitted_by`` (the release's emitted mass by a time): a stretch none of whose air was emitted
+        counts for nothing."""
         lo, hi = np.asarray(ago_lo, dtype=float), np.asarray(ago_hi, dtype=float)
         out = np.ones(lo.size)
         if self.thinned is None:
             return out
         for j in np.flatnonzero(self.thinned > 1.0):
+            if emitted_by is not None and not float(np.asarray(
+                    emitted_by(np.array([t_s - self.ago[j]])) - emitted_by(np.array([t_s - self.ago[j + 1]])))[0]) > 0.0:
+                continue
             over = (hi >= self.ago[j]) & (lo <= self.ago[j + 1])
             out[over] = np.maximum(out[over], self.thinned[j])
         return out
