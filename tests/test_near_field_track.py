@@ -254,3 +254,23 @@ def test_a_run_resumed_in_a_turning_wind_is_the_uninterrupted_one(tmp_path):
     assert whole.receptor_series is not None and again.receptor_series is not None
     assert (whole.receptor_series.values > 0).any()
     np.testing.assert_array_equal(whole.receptor_series.values, again.receptor_series.values)
+
+
+def test_the_line_s_windows_are_the_air_that_passed_and_follow_one_another():
+    from plumecast.near_field_track import track_at
+
+    # 4 m/s, a 1 m/s lull over two 60-s steps, 4 m/s again (east): the air 3 km out left at 4 m/s throughout
+    dt, x = 60.0, np.array([3000.0])
+    speeds = np.array([4.0] * 20 + [1.0] * 2 + [4.0] * 10)
+    winds = np.stack([speeds, np.zeros_like(speeds)], axis=1)
+    last_b = None
+    for k in range(20, speeds.size):  # from the lull
+        line = track_at(winds[:k + 1], dt, 10e3)
+        assert line is not None and line.straight
+        t1 = (k + 1) * dt
+        a, b = t1 - dt - line.start_travel_s(x), t1 - line.travel_s(x)
+        if last_b is not None:
+            np.testing.assert_allclose(a, last_b, atol=1e-9)  # each kilogram passes once
+        # the air's density Q/u(t_e) over the moment's u(t): its emission time runs at u(t)/u(t_e) = u(t)/4
+        np.testing.assert_allclose((b - a) / dt, speeds[k] / 4.0, rtol=1e-9)
+        last_b = b

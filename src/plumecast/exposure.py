@@ -420,6 +420,9 @@ class ExposureSampler:
         self.nf_track = np.full((len(near_field), n_steps, 2), np.nan)
         # per source and step: the lowest and highest speed carrying its plume at the step's start, middle, end, records
         self.nf_speeds = np.full((len(near_field), n_steps, 2), np.nan)  # (NaN: not sampled; for its fronts)
+        # per source and step: how far its carrying wind ran over the step [m] (the speed's integral, linear between
+        # the step's ends, middle and the met's records; NaN: not sampled): its streak line's stretch of the step
+        self.nf_run = np.full((len(near_field), n_steps), np.nan)
         self.nf_classes = np.full((len(near_field), n_steps, 2), np.nan)  # ... and its classes' (their indices)
         # per step, receptor and part: a changed weather's plume has air there (plumecast.shelter_lag.note_lagging)
         self.nf_lag, self.part_lag = np.zeros((n_steps, nrec), bool), np.zeros((n_steps, n_parts), bool)
@@ -635,15 +638,17 @@ class ExposureSampler:
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
             self.nf_track[si, step] = carrying_vector(*(mid := src.source_wind(wind_at, 0.5 * (t0_s + t_end_s))), last)
-            ends = src.step_speeds(wind_at, t0_s, t_end_s)  # the carrying speeds within the step
-            self.nf_speeds[si, step] = (min(mid[2], *ends), max(mid[2], *ends))
+            times, ends = src.speed_knots(wind_at, t0_s, t_end_s, mid[2])  # the carrying speeds within the step
+            self.nf_speeds[si, step] = (min(ends), max(ends))
+            self.nf_run[si, step] = float(np.trapezoid(ends, times))
             self.nf_classes[si, step] = src.class_span(wind_at, t0_s, t_end_s)
             first = 0 if not math.isfinite(src.start_s) else min(max(int(src.start_s // self.dt_s), 0), step)
             span = speed_span(self.nf_track[si, first:step + 1], self.nf_speeds[si, first:step + 1])
-        track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach)
+        track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach, self.nf_run[si, :step + 1],
+                         self.nf_speeds[si, :step + 1, 0])
         heading = self.nf_track[si, step] if wind_at is not None else None
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered, None,
-                             heading, span=span)
+                             heading, span=span, carried=track if track is not None and track.straight else None)
         if track is None:  # a straight line: the same plume
             return out
         # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
@@ -670,7 +675,7 @@ class ExposureSampler:
     def _plume_of(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
                   t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
                   delivered: NDArray[np.float64] | None, track: Any, heading: Any = None, branch: int = 0,
-                  span: tuple[float, float] | None = None,
+                  span: tuple[float, float] | None = None, carried: Any = None,
                   ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
                              NDArray[np.float64], NDArray[np.float64]]:
         """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``
@@ -682,7 +687,7 @@ class ExposureSampler:
             return (*src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                       since if np.isfinite(since).any() else None,
                                       None if delivered is None else delivered[si], track, heading, branch, peak,
-                                      front, speed_span=span, edge=edge),
+                                      front, speed_span=span, edge=edge, carried=carried),
                     peak, front, edge)
         c, bins, early = np.zeros(lat.size), np.zeros(lat.size, np.int64), np.zeros(lat.size)
         for part, who in ((~far, src), (far, passive)):
@@ -692,7 +697,7 @@ class ExposureSampler:
             top, first, before = np.zeros(int(part.sum())), np.zeros(int(part.sum())), np.zeros(int(part.sum()))
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                    since[part] if np.isfinite(since[part]).any() else None, done, track, heading,
-                                   branch, top, first, speed_span=span, edge=before)
+                                   branch, top, first, speed_span=span, edge=before, carried=carried)
             if delivered is not None:
                 delivered[si, part] = done
             c[part], bins[part], early[part] = got

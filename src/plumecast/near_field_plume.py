@@ -197,6 +197,7 @@ class NearFieldSource:
         delivered: NDArray[np.float64] | None = None, track: Any = None, heading: Any = None, branch: int = 0,
         peak: NDArray[np.float64] | None = None, front: NDArray[np.float64] | None = None,
         speed_span: tuple[float, float] | None = None, edge: NDArray[np.float64] | None = None,
+        carried: Any = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
         """Mean plume concentration over the step ``[t0_s, t1_s]`` at the points (``lat``,
         ``lon`` [deg]), at breathing height [kg m-3], with the emission-time bin of the air
@@ -234,9 +235,16 @@ class NearFieldSource:
         left gaps (a 20-min release, class A then E: 1.40 of its mass at 10 km, E then A 0.60;
         regression audit). A point the plume does not reach in a step starts afresh.
 
+        ``carried`` (with no ``track``): the source's streak line at ``t1_s``, whose run of the carried wind gives the
+        steady plume's travel times in place of ``x/u`` (and ``tau`` at the step's start, where a window starts
+        afresh, :meth:`plumecast.near_field_track.Track.start_travel_s`): its window end then runs at ``u(t)/u(t_e)``
+        and its air is the density ``Q/u(t_e)`` the air left with; ``x/u(t)`` had run at ``1 + x u'/u^2`` and
+        squeezed the air held back in a lull into a spike (240 for 25 mg/m3 3 km out; session 50).
+
         ``track``: the source's streak line at ``t1_s`` (:func:`plumecast.near_field_track.track_at`,
         where its wind has changed): ``x`` and ``y`` are then taken along it and ``tau`` is the
-        time the wind took to run the front's distance (module :mod:`plumecast.near_field_track`);
+        time the wind took to run the front's distance, the window ``[t0 - tau(t0), t1 - tau(t1)]`` the air that
+        passed it within the step (module :mod:`plumecast.near_field_track`);
         None: the steady plume of the step's wind; ``branch`` 1: along the next older stretch of the line
         that passes the point (:meth:`plumecast.near_field_track.Track.locate`). ``heading``: the way the plume goes where that wind is
         an exact calm (the last step's, :func:`plumecast.near_field_track.carrying_vector`; it had gone
@@ -252,8 +260,8 @@ class NearFieldSource:
         mean where the step's air has no order (the rate at one time). Where the wind changes speed or the class
         changes within the step, the largest of the plumes of the weathers within it (at its ends, middle and
         the met's records within it: :meth:`_step_weathers`, :meth:`_changed_wind_peak`). Where the speed rises
-        within the step, the steady plume's window (``delivered``, no ``track``) grows fastest within it, not at its
-        mean over the step, and the peak takes that growth (:meth:`_squeeze`; session 49).
+        within the step, the steady plume's window (``delivered``, no ``track`` nor ``carried``) grows fastest
+        within it, not at its mean over the step, and the peak takes that growth (:meth:`_squeeze`; session 49).
 
         ``front`` (per point, filled in place): for the countdowns only, the earliest time [s after the run
         start] the step's air can be at the point, inf where it has none: the release's first air
@@ -318,11 +326,14 @@ class NearFieldSource:
                 delivered[:] = np.nan  # the plume reaches none of them: each starts afresh when it does
             return c, bins, early
         xs, ys = x[ok], y[ok]
-        travel = xs / speed if track is None else track.travel_s(xs)
+        line = track if track is not None else carried  # whose run of the wind carries the air (None: u's)
+        travel = xs / speed if line is None else line.travel_s(xs)
         per_rate, arrive, spread_s = self._per_rate(xs, ys, speed, pg_class, lid_m)
         reach = arrive * speed  # the front's distance
-        if track is not None:  # the front's distance (arrive = its distance / u) run by the wind's history
-            arrive = track.travel_s(arrive * speed)
+        travel0, arrive0 = travel, arrive  # the travel times at the step's start of the air then at x
+        if line is not None:  # the front's distance (arrive = its distance / u) run by the wind's history
+            arrive = line.travel_s(reach)
+            travel0, arrive0 = line.start_travel_s(xs), line.start_travel_s(reach)
         if spread_s is not None and self.emitted_knots is not None:
             # the dense cloud: each kilogram's arrival spread over its passage (module near_field_smear), the
             # window the wind's; its tag that of the window's end, with all that left before that bin's start
@@ -330,7 +341,7 @@ class NearFieldSource:
             from plumecast.near_field_smear import also_before, window_mass
 
             knots, cum = self.emitted_knots
-            a, b = _window(t0_s - travel, t1_s - travel, ok, delivered)
+            a, b = _window(t0_s - travel0, t1_s - travel, ok, delivered)
             since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
             # the bin of the latest emission that can arrive in the step (the front leads the wind's air by
             # min(sqrt 2 sigma_t, x/u)): a window ending before a bin edge had tagged air emitted after it,
@@ -352,7 +363,7 @@ class NearFieldSource:
                 share = np.where(mass > 0.0, np.clip(before / mass, 0.0, 1.0), 0.0)
             ahead = travel - np.minimum(math.sqrt(2.0) * spread_s, travel)  # the smear's front (window_mass's lead)
         else:
-            a, b = _window(t0_s - arrive, t1_s - arrive, ok, delivered)
+            a, b = _window(t0_s - arrive0, t1_s - arrive, ok, delivered)
             if since_s is not None:
                 a = np.minimum(np.maximum(a, np.asarray(since_s, dtype=float)[ok]), b)
             k = np.clip(np.searchsorted(edges_s, b, side="right") - 1, 0, edges_s.size - 1)
@@ -403,14 +414,17 @@ class NearFieldSource:
             if self.emitted_by is not None:
                 top_hat = spread_s is None or self.emitted_knots is None
                 # where the wind picks up within the step, the steady plume's window grows fastest within it
-                # (module near_field_squeeze; None where it does not, and the peak is as before, to the bit)
-                squeeze = None if track is not None or delivered is None else self._squeeze(
+                # (module near_field_squeeze; None where it does not, and the peak is as before, to the bit); along a
+                # line, the air thicker than the line takes it where the wind was slower within a step (_thicker)
+                squeeze = None if line is not None or delivered is None else self._squeeze(
                     wind_at, t0_s, t1_s, speed_span, speed, reach if top_hat else xs, a, b, since_s, ok)
+                growth: NDArray[np.float64] | None
                 if squeeze is not None:
                     a_p, b_p, growth = squeeze
                     mass = np.where(growth > 1.0, np.maximum(self.emitted_by(b_p) - self.emitted_by(a_p), 0.0), mass)
                 else:
-                    a_p, b_p, growth = a, b, None
+                    a_p, b_p, growth = a, b, None if line is None else _thicker(line, a, b, t1_s, t1_s - t0_s,
+                                                                                travel, spread_s, self.emitted_by)
                 if top_hat:  # the top hat: the window's air in its order
                     rate = self._max_rate(a_p, b_p) * _grown((b - a) / (t1_s - t0_s), growth)
                 else:  # spread arrivals: no faster than the emission, nor than the density's peak times the mass
@@ -718,6 +732,23 @@ def _grown(mean: NDArray[np.float64], fast: NDArray[np.float64] | None) -> NDArr
     if fast is None:
         return mean
     return np.where(fast > 1.0, np.maximum(mean, fast), mean)
+
+
+def _thicker(line: Any, a: NDArray[np.float64], b: NDArray[np.float64], t1_s: float, dt_s: float,
+             travel: NDArray[np.float64], spread_s: NDArray[np.float64] | None,
+             emitted_by: Any = None) -> NDArray[np.float64] | None:
+    """The window's growth a step's peak takes along a streak line (``line``, the window ``[a, b]``): its mean,
+    ``(b - a)/dt``, times how much thicker than the line takes it the air of those emissions (and those the
+    spread's lead, ``min(sqrt 2 sigma_t, travel)``, brings ahead) can be, having left when the wind was slowest
+    within its step (:meth:`plumecast.near_field_track.Track.thickest`, the stretches the release emitted in); None
+    where no more than the mean. A
+    release through a lull that falls between the steps' middles had read AEGL-2 5 km out never with 600- and
+    300-s steps, 32.4 min with 10-s steps (the lull's air four times as thick; session 50)."""
+    lead = 0.0 if spread_s is None else np.minimum(math.sqrt(2.0) * spread_s, travel)
+    ratio = line.thickest(np.maximum(t1_s - b - lead, 0.0), t1_s - a, t1_s, emitted_by)  # where air left
+    if not (ratio > 1.0).any():
+        return None
+    return np.asarray(np.where(ratio > 1.0, np.maximum((b - a) / dt_s, 1.0) * ratio, 1.0), dtype=float)
 
 
 def _window(a: NDArray[np.float64], b: NDArray[np.float64], ok: NDArray[np.bool_],

@@ -12,6 +12,12 @@ The speed is linear in time between the knots given (the step's ends, middle and
 :meth:`~plumecast.near_field_plume.NearFieldSource.step_speeds`); on a piece where it rises (``u' = s > 0``)
 ``B`` is concave and rising, so ``B'`` is largest where the piece starts delivering: at its start, or where
 ``B`` first passes the most it has reached since the step began (before that the steps bring nothing new).
+
+Since session 50 a run's steady plume takes its travel time off the streak line of the carried wind wherever the
+wind has changed (:mod:`plumecast.near_field_track`; its window end then runs at ``u(t)/u(t_e)``, with no catch-up
+spike), so this bound acts only for a steady plume given no line (``step_mean_at`` called alone, or a wind whose
+every step's run is its middle's speed times the step while it rises within steps); in the session-49 lulls it no
+longer widens any step's peak.
 """
 
 from __future__ import annotations

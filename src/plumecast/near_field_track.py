@@ -33,9 +33,16 @@ stretches, the young air and the older air coming back: it takes each
 (:meth:`Track.locate`, ``branch`` 0 and 1), and where the wind has changed a place breathes
 the largest of these plumes and the steady plume of the step's wind
 (:meth:`plumecast.exposure.ExposureSampler._plume_step`; the larger, not the sum). Each step's emission window along
-the line is its own, ``[t0 - tau, t1 - tau]``: air that passes a place again (a reversal) or
-side-on (a turn) is counted when it passes (with the windows the place had already breathed,
-as the steady plume keeps them, such air had read 0; session 38, docs/exposure.md).
+the line is its own: air that passes a place again (a reversal) or side-on (a turn) is counted when it passes (with
+the windows the place had already breathed, as the steady plume keeps them, such air had read 0; session 38,
+docs/exposure.md). It is the air that passed ``x`` within the step, ``[t0 - tau(t0), t1 - tau(t1)]``
+(:meth:`Track.start_travel_s`), so its emission time runs at ``u(t)/u(t_e)`` and its air, over the moment's
+``u(t)``, is the density ``Q/u(t_e)`` it left with: a wind the same everywhere carries its parcels on, a speed-up
+does not compress them nor a slow-down thicken them (session 50; the window ``[t0 - tau, t1 - tau]``, one step of
+emission long, had given ``Q/u(t)``: four times too thick in a 1 m/s lull for air that left at 4 m/s). The steady
+plume of the step's wind takes its travel time off the line too where it is straight (``carried``), and each
+step's stretch of the line is the run of its wind over the step (``runs``: the speed's integral, not the middle's
+speed times the step).
 """
 
 from __future__ import annotations
@@ -59,6 +66,30 @@ class Track:
     east: NDArray[np.float64]
     north: NDArray[np.float64]
     path: NDArray[np.float64]
+    #: every stretch goes the same way (the wind has changed in speed only): the steady plume of the step's wind
+    #: then lies along the line and takes its travel times off it (``step_mean_at``'s ``carried``)
+    straight: bool = False
+    #: per stretch (``j`` to ``j + 1``): its mean speed over the slowest within its step [>= 1; None: not known]
+    thinned: NDArray[np.float64] | None = None
+
+    def thickest(self, ago_lo: NDArray[np.float64], ago_hi: NDArray[np.float64], t_s: float = 0.0,
+                 emitted_by: Any = None) -> NDArray[np.float64]:
+        """Per point, the most the air that left ``ago_lo`` to ``ago_hi`` seconds before the line's time ``t_s`` can
+        be thicker than the line takes it [>= 1]: the line runs each stretch at its step's mean speed, and a parcel
+        that left when the wind was slowest within the step is that much denser (:attr:`thinned`; 1 where not
+        known). ``emitted_by`` (the release's emitted mass by a time): a stretch none of whose air was emitted
+        counts for nothing."""
+        lo, hi = np.asarray(ago_lo, dtype=float), np.asarray(ago_hi, dtype=float)
+        out = np.ones(lo.size)
+        if self.thinned is None:
+            return out
+        for j in np.flatnonzero(self.thinned > 1.0):
+            if emitted_by is not None and not float(np.asarray(
+                    emitted_by(np.array([t_s - self.ago[j]])) - emitted_by(np.array([t_s - self.ago[j + 1]])))[0]) > 0.0:
+                continue
+            over = (hi >= self.ago[j]) & (lo <= self.ago[j + 1])
+            out[over] = np.maximum(out[over], self.thinned[j])
+        return out
 
     def locate(self, east_m: NDArray[np.float64], north_m: NDArray[np.float64], cover_m: NDArray[np.float64],
                branch: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -82,6 +113,20 @@ class Track:
     def travel_s(self, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
         """How long ago the air now ``x_m`` metres along the line left the source [s]."""
         return np.interp(x_m, self.path, self.ago)
+
+    def start_travel_s(self, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
+        """How long the air that was ``x_m`` metres along the line at the step's start (``ago[1]`` before the line's
+        time) had been under way then [s]: that air has since run the last step's stretch, ``path[1]``, so it is
+        now at ``x_m + path[1]``; beyond the line's far end at its last stretch's speed. The air between
+        the two emission times, ``line time - travel_s(x)`` and ``step start - start_travel_s(x)``, is what passed
+        ``x_m`` within the step (module docstring: its line density is that of the wind it left with)."""
+        x = np.asarray(x_m, dtype=float) + self.path[1]
+        ago = np.interp(x, self.path, self.ago)
+        past = x > self.path[-1]
+        if past.any():
+            run = max(float(self.path[-1] - self.path[-2]), 1e-9)
+            ago = np.where(past, self.ago[-1] + (x - self.path[-1]) * (self.ago[-1] - self.ago[-2]) / run, ago)
+        return np.asarray(ago - self.ago[1], dtype=float)
 
 
 def carrying_vector(u_e: float, v_n: float, speed: float, calm: Any = (1.0, 0.0)) -> tuple[float, float]:
@@ -161,13 +206,18 @@ def changed_wind_steps(winds: NDArray[np.float64], speeds: NDArray[np.float64], 
     return out
 
 
-def track_at(winds: NDArray[np.float64], dt_s: float, reach_m: float) -> Track | None:
+def track_at(winds: NDArray[np.float64], dt_s: float, reach_m: float,
+             runs: NDArray[np.float64] | None = None, slowest: NDArray[np.float64] | None = None) -> Track | None:
     """The streak line at the end of the last step of ``winds`` ((steps, 2): each step's carrying
     wind, east and north [m s-1], from the run's first step; :func:`carrying_vector`), out to
     ``reach_m`` along it, or None where the wind has been the same over all of it (the steady
     plume is then the air's path). Before the run's first step the wind is taken as that
     step's; a step not recorded (NaN: a run resumed from a checkpoint written before the winds
-    were kept) as the next recorded one."""
+    were kept) as the next recorded one. ``runs`` (steps,): how far the wind ran over each step [m] (the
+    speed's integral within it; NaN or None: the middle's speed times the step, as a run within
+    :data:`CHANGE_RTOL` of it): the stretch each step adds to the line is that long, in the middle's
+    direction, so the air's travel at the steps' ends is the wind's true run whatever the step (the middle's
+    speed alone had put 1 m/s over a whole 300-s step around a 100-s lull, and the air 5 km out 75 s late)."""
     w = np.asarray(winds, dtype=np.float64)
     n = w.shape[0]
     known: NDArray[np.bool_] = np.asarray(np.isfinite(w).all(axis=1))
@@ -181,21 +231,38 @@ def track_at(winds: NDArray[np.float64], dt_s: float, reach_m: float) -> Track |
     last = float(speed[-1])
     if not last > 0.0:
         return None
+    own, w = speed * dt_s, w * dt_s  # each step's stretch: its run where known and apart from the middle's speed's
+    r = np.full(n, np.nan) if runs is None or np.size(runs) != n else np.asarray(runs, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        apart = np.isfinite(r) & (np.abs(r - own) > CHANGE_RTOL * own) & (speed > 0.0)
+        if apart.any():
+            w[apart] *= (r[apart] / own[apart])[:, None]
+            own = np.where(apart, r, own)
     # knots back from the step's end: j steps back the air left at t - j dt; the steps before the first
     # recorded one repeat its wind
-    j_max = int(math.ceil(reach_m / (max(float(speed.min()), 1e-9) * dt_s))) + 1
+    j_max = int(math.ceil(reach_m / max(float(own.min()), 1e-9))) + 1
     back = np.arange(j_max)
     k = np.maximum(n - 1 - back, 0)
-    run = w[k] * dt_s
+    run = w[k]
     if (run[:, 0] == run[0, 0]).all() and (run[:, 1] == run[0, 1]).all():
         return None
-    seg = speed[k] * dt_s
+    seg = own[k]
     path = np.concatenate(([0.0], np.cumsum(seg)))
     stop = int(np.searchsorted(path, reach_m, side="right"))  # the first knot past reach_m, included
     path = path[:stop + 1]
     east = np.concatenate(([0.0], np.cumsum(run[:, 0])))[:stop + 1]
     north = np.concatenate(([0.0], np.cumsum(run[:, 1])))[:stop + 1]
-    return Track(ago=dt_s * np.arange(path.size, dtype=np.float64), east=east, north=north, path=path)
+    first = run[0] / max(float(np.hypot(*run[0])), 1e-300)
+    across = np.abs(run[:, 0] * first[1] - run[:, 1] * first[0])  # each stretch's run off the first's way
+    straight = bool(((across <= CHANGE_RTOL * seg) & (run @ first > 0.0)).all())
+    thinned = None
+    if slowest is not None and np.size(slowest) == n:  # each step's slowest speed (``slowest``, NaN: not known)
+        low = np.asarray(slowest, dtype=np.float64)[k][:path.size - 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(np.isfinite(low) & (low > 0.0), seg[:path.size - 1] / (dt_s * low), 1.0)
+        thinned = np.where(ratio > 1.0 + CHANGE_RTOL, ratio, 1.0)
+    return Track(ago=dt_s * np.arange(path.size, dtype=np.float64), east=east, north=north, path=path,
+                 straight=straight, thinned=thinned)
 
 
 @numba.njit(inline="always", error_model="numpy")

@@ -233,8 +233,12 @@ def _plan_scale(w: NDArray[np.float64], c: NDArray[np.float64], cols: NDArray[np
                 held: NDArray[np.bool_] | None, lowest: bool = False) -> NDArray[np.float64]:
     """(step, column of ``cols``): the largest weight ``w`` the plan keeps of the tags with air there (``c``
     (tag, step, receptor); ``held``: ``c[:, :, cols] > 0`` where made), for the peaks within the steps: the
-    weights' distinct values from the largest, each where a tag of it has air and no larger one has. ``lowest``:
-    the smallest weight of the tags with air there (0 where the plan drops one, or where no tag has air)."""
+    weights' distinct values from the largest, each where a tag of it has air and no larger one has, and where no
+    tag has air (a peak the spread of arrivals brings ahead of the step's window, whose mean is nil) the largest
+    weight of all: whose air it is is not known, and a cut is not taken to remove it (such a peak had counted for
+    nothing, and a shelter from 1 h read AEGL-2 5 km out at 20 min with 600-s steps, 19.5 at 10-s steps; session
+    50). ``lowest``: the smallest weight of the tags with air there (0 where the plan drops one, or where no tag has
+    air)."""
     out = np.zeros((c.shape[1], cols.size))
     found = np.zeros(out.shape, bool)
     for v in (np.unique(w) if lowest else np.unique(w[w > 0.0])[::-1]):  # the first value found is kept
@@ -243,6 +247,9 @@ def _plan_scale(w: NDArray[np.float64], c: NDArray[np.float64], cols: NDArray[np
                 else np.logical_or.reduce([c[t][:, cols] > 0.0 for t in tags]))
         out[~found & some] = v
         found |= some
+    if not lowest and w.size:
+        some = held.any(axis=0) if held is not None else (c[:, :, cols] > 0.0).any(axis=0)  # any tag's air
+        out[~some] = max(float(w.max()), 0.0)
     return out
 
 
