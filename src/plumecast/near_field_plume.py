@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plumecast.disc_samples import INNER_RADIUS_M
+from plumecast.near_field_window import emission_window, grown, step_times, thicker
 from plumecast.nearfield.gaussian import (
     briggs_sigma_y,
     briggs_sigma_z,
@@ -341,7 +342,7 @@ class NearFieldSource:
             from plumecast.near_field_smear import also_before, window_mass
 
             knots, cum = self.emitted_knots
-            a, b = _window(t0_s - travel0, t1_s - travel, ok, delivered)
+            a, b = emission_window(t0_s - travel0, t1_s - travel, ok, delivered)
             since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
             # the bin of the latest emission that can arrive in the step (the front leads the wind's air by
             # min(sqrt 2 sigma_t, x/u)): a window ending before a bin edge had tagged air emitted after it,
@@ -363,7 +364,7 @@ class NearFieldSource:
                 share = np.where(mass > 0.0, np.clip(before / mass, 0.0, 1.0), 0.0)
             ahead = travel - np.minimum(math.sqrt(2.0) * spread_s, travel)  # the smear's front (window_mass's lead)
         else:
-            a, b = _window(t0_s - arrive0, t1_s - arrive, ok, delivered)
+            a, b = emission_window(t0_s - arrive0, t1_s - arrive, ok, delivered)
             if since_s is not None:
                 a = np.minimum(np.maximum(a, np.asarray(since_s, dtype=float)[ok]), b)
             k = np.clip(np.searchsorted(edges_s, b, side="right") - 1, 0, edges_s.size - 1)
@@ -415,7 +416,7 @@ class NearFieldSource:
                 top_hat = spread_s is None or self.emitted_knots is None
                 # where the wind picks up within the step, the steady plume's window grows fastest within it
                 # (module near_field_squeeze; None where it does not, and the peak is as before, to the bit); along a
-                # line, the air thicker than the line takes it where the wind was slower within a step (_thicker)
+                # line, the air thicker than the line takes it where the wind was slower within a step (near_field_window.thicker)
                 squeeze = None if line is not None or delivered is None else self._squeeze(
                     wind_at, t0_s, t1_s, speed_span, speed, reach if top_hat else xs, a, b, since_s, ok)
                 growth: NDArray[np.float64] | None
@@ -423,10 +424,10 @@ class NearFieldSource:
                     a_p, b_p, growth = squeeze
                     mass = np.where(growth > 1.0, np.maximum(self.emitted_by(b_p) - self.emitted_by(a_p), 0.0), mass)
                 else:
-                    a_p, b_p, growth = a, b, None if line is None else _thicker(line, a, b, t1_s, t1_s - t0_s,
+                    a_p, b_p, growth = a, b, None if line is None else thicker(line, a, b, t1_s, t1_s - t0_s,
                                                                                 travel, spread_s, self.emitted_by)
                 if top_hat:  # the top hat: the window's air in its order
-                    rate = self._max_rate(a_p, b_p) * _grown((b - a) / (t1_s - t0_s), growth)
+                    rate = self._max_rate(a_p, b_p) * grown((b - a) / (t1_s - t0_s), growth)
                 else:  # spread arrivals: no faster than the emission, nor than the density's peak times the mass
                     # (in emission time: a window longer than the step, as the travel time shrinks, comes faster)
                     rate = self._spread_rate_bound(a_p, b_p, spread_s, travel, since_s, ok, t1_s - t0_s, fast=growth)
@@ -462,7 +463,7 @@ class NearFieldSource:
         a_c, b_c, tr_c = a[cut], b[cut], travel[cut]
         fast_c = None if fast is None else fast[cut]
         if spread_s is None or self.emitted_knots is None:  # the top hat: the window's air before the edge in order
-            rate = self._max_rate(a_c, np.clip(until, a_c, b_c)) * _grown((b_c - a_c) / dt_s, fast_c)
+            rate = self._max_rate(a_c, np.clip(until, a_c, b_c)) * grown((b_c - a_c) / dt_s, fast_c)
         else:
             rate = self._spread_rate_bound(a_c, b_c, spread_s[cut], tr_c, since_s, sub, dt_s, until, fast=fast_c)
         per = per_rate[cut]
@@ -513,7 +514,7 @@ class NearFieldSource:
         of the dip's bottom is a knot too (a 90-degree turn at 3 m/s between records 100 s apart, 2.1 m/s half way,
         a reversal through the calm; the 600- and 300-s steps' slowest had read 3 m/s, session 50 audit)."""
         mid = 0.5 * (t0_s + t1_s)
-        times = sorted({mid, *_step_times(wind_at, t0_s, t1_s)})
+        times = sorted({mid, *step_times(wind_at, t0_s, t1_s)})
         winds = [self.source_wind(wind_at, t) for t in times]
         for i in range(len(times) - 1, 0, -1):  # from the last, so the inserts leave the earlier pairs in place
             (ua, va, _), (ub, vb, _) = winds[i - 1], winds[i]
@@ -537,7 +538,7 @@ class NearFieldSource:
         step are among these and the middle's. The ends alone had missed a record off the step's middle: the
         wind dipping from 4 to 1 m/s at a record 100 s into a 600-s step and back 100 s later (3 t of chlorine
         over 600 s, class D) read AEGL-3 1 km out "never" with 600-s steps, at 10 min with 10-s steps."""
-        return [self.source_wind(wind_at, t)[2] for t in _step_times(wind_at, t0_s, t1_s)]
+        return [self.source_wind(wind_at, t)[2] for t in step_times(wind_at, t0_s, t1_s)]
 
     def _changed_speeds(self, wind_at: Any, t0_s: float, t1_s: float, speed: float,
                         speed_span: tuple[float, float] | None) -> list[float]:
@@ -728,54 +729,6 @@ _LAG_SIGMAS = 5.0
 #: How many bands of emission time the bound of the spread arrivals' peak also takes band by band
 #: (:meth:`NearFieldSource._spread_max_rate`)
 _BANDS = 12
-
-
-def _step_times(wind_at: Any, t0_s: float, t1_s: float) -> list[float]:
-    """A step's ends and the met's records within it (``wind_at.records_within``,
-    :meth:`plumecast.stack_wind.SourceWind.records_within`, where it has one) [s], in order."""
-    within = getattr(wind_at, "records_within", None)
-    return [t0_s, *(() if within is None else within(t0_s, t1_s)), t1_s]
-
-
-def _grown(mean: NDArray[np.float64], fast: NDArray[np.float64] | None) -> NDArray[np.float64]:
-    """The top hat's growth of its window over the step: its mean ``(b - a)/dt``, or where the window grows faster
-    within the step (``fast`` > 1, :meth:`NearFieldSource._squeeze`) the larger of that and the mean."""
-    if fast is None:
-        return mean
-    return np.where(fast > 1.0, np.maximum(mean, fast), mean)
-
-
-def _thicker(line: Any, a: NDArray[np.float64], b: NDArray[np.float64], t1_s: float, dt_s: float,
-             travel: NDArray[np.float64], spread_s: NDArray[np.float64] | None,
-             emitted_by: Any = None) -> NDArray[np.float64] | None:
-    """The window's growth a step's peak takes along a streak line (``line``, the window ``[a, b]``): its mean,
-    ``(b - a)/dt``, times how much thicker than the line takes it the air of those emissions (and those the
-    spread's lead, ``min(sqrt 2 sigma_t, travel)``, brings ahead) can be, having left when the wind was slowest
-    within its step (:meth:`plumecast.near_field_track.Track.thickest`, the stretches the release emitted in); None
-    where no more than the mean. A
-    release through a lull that falls between the steps' middles had read AEGL-2 5 km out never with 600- and
-    300-s steps, 32.4 min with 10-s steps (the lull's air four times as thick; session 50)."""
-    lead = 0.0 if spread_s is None else np.minimum(math.sqrt(2.0) * spread_s, travel)
-    ratio = line.thickest(np.maximum(t1_s - b - lead, 0.0), t1_s - a, t1_s, emitted_by)  # where air left
-    if not (ratio > 1.0).any():
-        return None
-    return np.asarray(np.where(ratio > 1.0, np.maximum((b - a) / dt_s, 1.0) * ratio, 1.0), dtype=float)
-
-
-def _window(a: NDArray[np.float64], b: NDArray[np.float64], ok: NDArray[np.bool_],
-            delivered: NDArray[np.float64] | None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """A step's emission window at the points ``ok`` reaches (``a``, ``b``: ``[t0 - tau, t1 -
-    tau]``): from where the last step's ended (``delivered``, NaN: from ``a``) to ``b``, empty
-    where ``b`` has not passed it; ``delivered`` is set to the new ends, NaN where ``ok`` is
-    False (:meth:`NearFieldSource.step_mean_at`)."""
-    if delivered is None:
-        return a, b
-    last = delivered[ok]
-    a = np.where(np.isfinite(last), last, a)
-    b = np.maximum(b, a)
-    delivered[~ok] = np.nan
-    delivered[ok] = b
-    return a, b
 
 
 #: Roughness length [m] of the point releases' ``near_field.terrain`` for their stability
