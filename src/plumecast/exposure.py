@@ -638,7 +638,7 @@ class ExposureSampler:
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
             self.nf_track[si, step] = carrying_vector(*(mid := src.source_wind(wind_at, 0.5 * (t0_s + t_end_s))), last)
-            times, ends = src.speed_knots(wind_at, t0_s, t_end_s, mid[2])  # the carrying speeds within the step
+            times, ends = src.speed_knots(wind_at, t0_s, t_end_s, mid)  # the carrying speeds within the step
             self.nf_speeds[si, step] = (min(ends), max(ends))
             self.nf_run[si, step] = float(np.trapezoid(ends, times))
             self.nf_classes[si, step] = src.class_span(wind_at, t0_s, t_end_s)

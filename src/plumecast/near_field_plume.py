@@ -494,7 +494,7 @@ class NearFieldSource:
 
         if wind_at is None or (speed_span is not None and speed_span[0] >= speed and speed_span[1] <= speed):
             return None
-        times, speeds = self.speed_knots(wind_at, t0_s, t1_s, speed)
+        times, speeds = self.speed_knots(wind_at, t0_s, t1_s)
         if not rising(times, speeds):
             return None
         # the finer steps' windows had reached at least the last step's middle's: this window's start less half a step
@@ -506,16 +506,17 @@ class NearFieldSource:
         grows = fast > 1.0
         return np.where(grows, lo, a), np.where(grows, hi, b), fast
 
-    def speed_knots(self, wind_at: Any, t0_s: float, t1_s: float, speed: float | None = None,
+    def speed_knots(self, wind_at: Any, t0_s: float, t1_s: float, middle: tuple[float, float, float] | None = None,
                     ) -> tuple[list[float], list[float]]:
         """The times [s] of the step's ends, middle and the met's records within it, and the carrying speeds there
-        [m s-1] (:meth:`source_wind`; ``speed``: the middle's where known): the speed is linear between them. Where
+        [m s-1] (:meth:`source_wind`; ``middle``: its value at the step's middle where known): the speed is linear
+        between them. Where
         the wind turns between two of them its vector is linear, not its speed, which dips between them: the time
         of the dip's bottom is a knot too (a 90-degree turn at 3 m/s between records 100 s apart, 2.1 m/s half way,
         a reversal through the calm; the 600- and 300-s steps' slowest had read 3 m/s, session 50 audit)."""
         mid = 0.5 * (t0_s + t1_s)
         times = sorted({mid, *step_times(wind_at, t0_s, t1_s)})
-        winds = [self.source_wind(wind_at, t) for t in times]
+        winds = [middle if t == mid and middle is not None else self.source_wind(wind_at, t) for t in times]
         for i in range(len(times) - 1, 0, -1):  # from the last, so the inserts leave the earlier pairs in place
             (ua, va, _), (ub, vb, _) = winds[i - 1], winds[i]
             du, dv = ub - ua, vb - va  # a wind that only grows or slows has its slowest at an end (s outside 0-1)
@@ -523,7 +524,7 @@ class NearFieldSource:
                 t = times[i - 1] + s * (times[i] - times[i - 1])
                 times.insert(i, t)
                 winds.insert(i, self.source_wind(wind_at, t))
-        return times, [speed if t == mid and speed is not None else w[2] for t, w in zip(times, winds, strict=True)]
+        return times, [w[2] for w in winds]
 
     def speed_rises(self, wind_at: Any, t0_s: float, t1_s: float) -> bool:
         """Whether the carrying speed rises anywhere within the step (:meth:`speed_knots`)."""

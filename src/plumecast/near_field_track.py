@@ -83,10 +83,11 @@ class Track:
         out = np.ones(lo.size)
         if self.thinned is None:
             return out
-        for j in np.flatnonzero(self.thinned > 1.0):
-            if emitted_by is not None and not float(np.asarray(
-                    emitted_by(np.array([t_s - self.ago[j]])) - emitted_by(np.array([t_s - self.ago[j + 1]])))[0]) > 0.0:
-                continue
+        thinned = self.thinned
+        if emitted_by is not None:  # the mass each stretch's air left with, all the line's knots in one call
+            e = np.asarray(emitted_by(t_s - self.ago), dtype=float)
+            thinned = np.where(e[:-1] - e[1:] > 0.0, thinned, 1.0)
+        for j in np.flatnonzero(thinned > 1.0):
             over = (hi >= self.ago[j]) & (lo <= self.ago[j + 1])
             out[over] = np.maximum(out[over], self.thinned[j])
         return out

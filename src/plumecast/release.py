@@ -413,11 +413,21 @@ def births(sched: ReleaseSchedule, n_particles: int, seed: int) -> Particles:
     return births_and_groups(sched, n_particles, seed)[0]
 
 
+def _sampling_offset(seed: int) -> tuple[np.uint64, float]:
+    """The births' key and the systematic sampling's offset ``u`` (:func:`births_groups_sources`), from the seed."""
+    key = rng.seed_key(seed ^ 0x5EED5EED5EED)
+    return key, float(rng.uniforms(np.array([key], np.uint64), 0, 1)[0][0])
+
+
+def _spacing(total_kg: float, n_particles: int, particle_mass_kg: float | None) -> float:
+    """The emitted mass between two particles of the systematic sampling (:func:`births_groups_sources`). [kg]"""
+    return total_kg / n_particles if particle_mass_kg is None else float(particle_mass_kg)
+
+
 def particles_for_mass(sched: ReleaseSchedule, particle_mass_kg: float, seed: int) -> int:
     """How many particles of ``particle_mass_kg`` the systematic sampling of
     :func:`births_and_groups` places on the schedule's emitted mass."""
-    key = rng.seed_key(seed ^ 0x5EED5EED5EED)
-    u0 = float(rng.uniforms(np.array([key], np.uint64), 0, 1)[0][0])
+    _, u0 = _sampling_offset(seed)
     return max(0, int(math.ceil(sched.total_kg / particle_mass_kg - u0)))
 
 
@@ -466,10 +476,9 @@ def births_groups_sources(
     radius = np.array([grp.radius_m for grp in sched.groups], np.float64)
     height = np.array([grp.height_m for grp in sched.groups], np.float64)
     area = np.array([grp.area for grp in sched.groups], np.bool_)
-    key = rng.seed_key(seed ^ 0x5EED5EED5EED)
-    u0 = float(rng.uniforms(np.array([key], np.uint64), 0, 1)[0][0])
+    key, u0 = _sampling_offset(seed)
     p = Particles.empty(n_particles)
-    spacing = total / n_particles if particle_mass_kg is None else float(particle_mass_kg)
+    spacing = _spacing(total, n_particles, particle_mass_kg)
     p.mass[:] = spacing
     group = np.zeros(n_particles, np.int32)
     source = np.zeros(n_particles, np.int32)
@@ -488,9 +497,8 @@ def birth_fractions(sched: ReleaseSchedule, n_particles: int, seed: int, particl
     way (:func:`plumecast.exposure_rings.path_add`)."""
     emitted = sched.emitted_kg
     cum = np.cumsum(emitted.ravel())
-    key = rng.seed_key(seed ^ 0x5EED5EED5EED)
-    u0 = float(rng.uniforms(np.array([key], np.uint64), 0, 1)[0][0])
-    spacing = float(cum[-1]) / n_particles if particle_mass_kg is None else float(particle_mass_kg)
+    _, u0 = _sampling_offset(seed)
+    spacing = _spacing(float(cum[-1]), n_particles, particle_mass_kg)
     q = (np.arange(n_particles, dtype=np.float64) + u0) * spacing
     c = np.minimum(np.searchsorted(cum, q, side="right"), cum.size - 1)
     prev = np.where(c > 0, cum[np.maximum(c - 1, 0)], 0.0)
