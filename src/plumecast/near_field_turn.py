@@ -4,7 +4,7 @@ The near field reads each step's steady plume with the source's wind at the step
 (:meth:`plumecast.near_field_plume.NearFieldSource.step_mean_at`), and its streak line at the step's end
 (:mod:`plumecast.near_field_track`). Where the wind turns within a step, the plume sweeps places side-on that
 neither the middle's direction nor the line at the step's end reaches: a 90-degree turn between two met
-records 100 s apart (14.4 t of chlorine over 2 h, class D, 3 m/s) read AEGL-1/2 1-2 km out at 15-60 degrees off
+records 100 s apart (14.4 t of chlorine over 2 h, class D, 3 m/s) read AEGL-1/2/3 1-2 km out at 15-75 degrees off
 the old leg "never" with 600-s steps, where 10-s Gaussian puffs in the same wind reach them at 59-66 min (session
 51 audit, docs/exposure.md).
 
