@@ -99,5 +99,5 @@ def test_a_turn_between_records_does_not_make_the_countdown_late(turn_runs: dict
         assert np.isfinite(g[np.isfinite(r)]).all(), (level, g * 60.0, r * 60.0)
         both = np.isfinite(g) & np.isfinite(r)
         assert (g[both] <= r[both] + ONE_SECOND_H).all(), (level, g * 60.0, r * 60.0)
-    # not covered (as before session 50): 5 km east AEGL-2 58.5 min with 30-s steps, the plume turned away within
-    # the 600- and 300-s steps that would have reached it; those steps read it never (docs/exposure.md)
+    # 5 km east AEGL-2 58.5 min with 30-s steps, the 600- and 300-s steps had read it never: the turn within their
+    # step is now read (plumecast.near_field_turn; tests/test_countdown_turn_sweep.py)

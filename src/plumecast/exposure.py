@@ -118,6 +118,7 @@ from plumecast.near_field_plume import (
     plume_weight,
 )
 from plumecast.near_field_track import carrying_vector, changed_wind_steps, speed_span, track_at
+from plumecast.near_field_turn import swept
 from plumecast.nearfield.gaussian import at_pure_vapour
 from plumecast.nearfield.stability import PG_CLASSES
 from plumecast.receptors import Receptors, reach_mask
@@ -649,6 +650,8 @@ class ExposureSampler:
         heading = self.nf_track[si, step] if wind_at is not None else None
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered, None,
                              heading, span=span, carried=track if track is not None and track.straight else None)
+        out = swept(lambda la, lo, a, b, way: self._plume_of(si, src, la, lo, a, b, wind_at, edges_s, since, None, None,
+                                                             way), src, lat, lon, t0_s, t_end_s, wind_at, out)
         if track is None:  # a straight line: the same plume
             return out
         # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
