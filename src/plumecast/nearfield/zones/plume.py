@@ -348,8 +348,9 @@ def level_ratio(
     the first interval at or above ``floor_kg_m3`` (a trace below it cannot start
     the clock; for the windows of :func:`exposure_windows`, the first in which the air's
     most reaches it, :mod:`plumecast.nearfield.zones.window_peaks`, as the zones read it;
-    for a plain array, the first whose mean does); each interval mean is compared with the level for the exposure
-    duration elapsed from that onset to the interval's end (log-log scaling
+    for a plain array, the first whose mean does); each interval's air (for the windows of :func:`exposure_windows`
+    its most within the interval, at least its mean, as the zones read it; for a plain array, its mean) is compared
+    with the level for the exposure duration elapsed from that onset to the interval's end (log-log scaling
     between the tabulated AEGL durations, NRC 2001 sec. 2.7).
 
     Parameters
