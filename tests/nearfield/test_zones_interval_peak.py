@@ -6,7 +6,7 @@ scenario on a 16 times finer axis: 3 t of chlorine over 600 s, class F, 1.5 m/s,
 60.4 km (at 60 km the largest interval mean was 1.8 % below the air's peak), a place inside the zone drawn
 outside it. The ratio now takes, per interval, the air's most within it (closed form,
 :func:`plumecast.nearfield.zones.window_peaks.air_most`) over the AEGL at the interval's end: no lower than
-the air's own ratio at any time of the interval, nor than a finer axis's.
+the air's own ratio at any time of the interval; here no zone shorter than on the 16 times finer axis.
 """
 
 from __future__ import annotations
