@@ -109,10 +109,11 @@ def test_windows_equal_sampled_formulation(stability, dense, release):
     assert err.max() <= 1e-14
 
 
-def _sampled_windows(kind, amplitude, x, sx, u, duration, ends, n_sub, alive, factors=None):
+def _sampled_windows(kind, amplitude, x, sx, u, duration, ends, n_sub, alive, factors=None, cap_kg_m3=np.inf):
     """The same windows, values by the sampled formulation (scipy's erf at every sub-sample); the air's most up to
-    each interval's end (the onset, session 50) the closed form's for both, at least the sampled means' maximum."""
-    w = windowed_interval_means(kind, amplitude, x, sx, u, duration, ends, n_sub, alive, factors)
+    each interval's end (the onset, session 50) the closed form's for both, at least the sampled means' maximum; what
+    the level ratio reads (the air's most within each interval, session 51) at least the sampled means."""
+    w = windowed_interval_means(kind, amplitude, x, sx, u, duration, ends, n_sub, alive, factors, cap_kg_m3)
     if kind != "palazzi" or w.values.size == 0:
         return w
     owner, interval = w.owner_interval()
@@ -122,6 +123,13 @@ def _sampled_windows(kind, amplitude, x, sx, u, duration, ends, n_sub, alive, fa
     out = WindowSeries(w.nt, w.start, w.stop, w.offsets, vals)
     assert w.most is not None
     out.most, out.most_before = np.fmax(w.most, out.cummax()), w.most_before
+    lv = w.for_levels()
+    lo, li = lv.owner_interval()
+    pos = np.nonzero(li >= w.start[lo])[0]
+    values = lv.values.copy()
+    values[pos] = np.fmax(values[pos], vals[w.offsets[:-1][lo[pos]] + li[pos] - w.start[lo[pos]]])
+    out.level = WindowSeries(w.nt, lv.start, lv.stop, lv.offsets, values)
+    out.level.most, out.level.most_before = np.fmax(lv.most, out.level.cummax()), lv.most_before
     return out
 
 

@@ -74,8 +74,9 @@ def test_the_zones_onset_is_never_later_than_the_airs(name):
 
 @pytest.mark.parametrize("ratio_only", [False, True])
 def test_level_ratio_onset_from_the_most_against_brute_force(ratio_only):
-    """The onset from the air's most (the interval before the window included), as :meth:`LevelRatio.__call__`
-    and :meth:`LevelRatio.restricted` read it, against a plain evaluation; never below the means' onset's ratio."""
+    """The onset from the air's most (the interval before the window included), and the air's most within each
+    interval (session 51), as :meth:`LevelRatio.__call__` and :meth:`LevelRatio.restricted` read them, against a
+    plain evaluation; never below the means' ratio."""
     from plumecast.nearfield.zones.windowed import WindowSeries
 
     sc = CASES["3 t Cl2 over 600 s, F 1.5 m/s"][0]
@@ -88,11 +89,15 @@ def test_level_ratio_onset_from_the_most_against_brute_force(ratio_only):
     assert w.most is not None and w.most_before is not None
     assert (w.most_before > 0).any()  # some fronts fall after the last sub-sample of the interval before a window
     tab = zplume.level_table_kg_m3(type("Lv", (), {"aegl": 2})(), sc.agent)
-    dense, most = w.dense(), np.zeros((ends.size, x.size))
-    owner, interval = w.owner_interval()
-    most[interval, owner] = w.most
-    has = w.start > 0
-    most[w.start[has] - 1, np.nonzero(has)[0]] = w.most_before[has]
+    # what the level ratio reads (session 51): the air's most within each interval, from the interval the front
+    # falls in, with the air's most up to each interval's end
+    lv = w.for_levels()
+    assert lv.most is not None
+    dense, most = lv.dense(), np.zeros((ends.size, x.size))
+    owner, interval = lv.owner_interval()
+    most[interval, owner] = lv.most
+    assert np.all(dense >= w.dense())
+    assert np.all(lv.start <= w.start) and np.any(lv.start < w.start)
     rng = np.random.default_rng(5)
     f = rng.uniform(0.02, 1.0, x.size)
 
@@ -112,5 +117,5 @@ def test_level_ratio_onset_from_the_most_against_brute_force(ratio_only):
     np.testing.assert_allclose(lr(f)[0], brute(f), rtol=1e-12)
     low = lr.restricted(0.5 * f, np.minimum(1.5 * f, 1.0))
     np.testing.assert_allclose(low(0.8 * f)[0], brute(0.8 * f), rtol=1e-12)
-    means = LevelRatio(WindowSeries.from_dense(dense), ends, tab[None, :], fl, ratio_only=ratio_only)(f)[0]
+    means = LevelRatio(WindowSeries.from_dense(w.dense()), ends, tab[None, :], fl, ratio_only=ratio_only)(f)[0]
     assert np.all(lr(f)[0] >= means * (1.0 - 1e-12))  # an earlier onset: a longer exposure, a level no higher

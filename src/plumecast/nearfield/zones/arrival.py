@@ -46,10 +46,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import erf, erfc
 
-from plumecast.nearfield.gaussian import cap_at_pure_vapour, vertical_term
-from plumecast.nearfield.zones.dense_finite import dense_finite_parts
-from plumecast.nearfield.zones.setup import PlumeSetup, _sigmas, lateral_factor
-from plumecast.nearfield.zones.stack import effective_height
+from plumecast.nearfield.zones.plume import place_profile
+from plumecast.nearfield.zones.setup import PlumeSetup
 from plumecast.nearfield.zones.windowed import ERF_WINDOW, GAUSS_WINDOW, front_time_s, ragged
 
 FloatArray = NDArray[np.float64]
@@ -139,37 +137,15 @@ class _Windows:
 def _windows(setup: PlumeSetup, x: FloatArray, y: FloatArray, ends: FloatArray) -> _Windows:
     """The profile of :func:`~plumecast.nearfield.zones.plume.concentration_series` at (x, y) and the
     intervals of ``ends`` where it can be non-zero (:class:`_Windows`)."""
-    xp = np.maximum(x, 1e-3)
-    sy, sz = _sigmas(setup, xp)
-    u = setup.wind_speed_m_s
+    p = place_profile(setup, x, y)
+    xp, u = p.xp, setup.wind_speed_m_s
     begins = np.concatenate([[0.0], ends[:-1]])
-    cap = math.inf
-    if setup.dense is not None:
-        if setup.duration_s > 0:
-            a, sx, _ = dense_finite_parts(setup, xp)
-            amplitude = a * lateral_factor(setup, xp, y)
-            kind = "palazzi"
-        else:
-            sx = sy
-            from plumecast.nearfield.zones.plume import dense_axis_concentration
-
-            amplitude = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
-            kind = "gauss"
-    else:
-        sx = sy
-        v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
-        if setup.duration_s > 0:
-            q = setup.mass_kg / setup.duration_s
-            steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
-            amplitude = cap_at_pure_vapour(steady, setup.pure_vapour_kg_m3)
-            kind = "palazzi"
-        else:  # M along across V, along = exp(...)/(√(2π) σ_x), as puff_concentration
-            s = np.maximum(sy, 1e-9)
-            across = np.exp(-(y**2) / (2 * s**2)) / (np.sqrt(2 * np.pi) * s)
-            amplitude = setup.mass_kg * across * v / (np.sqrt(2 * np.pi) * s)
-            cap = setup.pure_vapour_kg_m3
-            kind = "gauss"
-    sx = np.maximum(np.asarray(sx, dtype=float), 1e-9)
+    kind, amplitude, cap = p.kind, p.amplitude, math.inf
+    if p.kind == "puff":  # M across V / (√(2π) σ_x) times the along-wind exp, held at most at the pure vapour
+        assert p.factors is not None
+        amplitude = p.amplitude * p.factors[0] * p.factors[1] / (np.sqrt(2 * np.pi) * np.maximum(p.sx, 1e-9))
+        kind, cap = "gauss", p.cap
+    sx = np.maximum(np.asarray(p.sx, dtype=float), 1e-9)
     front = front_time_s(xp, sx, u)
     # only the intervals from the front to where the air has gone by (the series' windows, windowed.py:
     # erf is ±1 from 6.05 on, and the Gaussian 0 from 38.7 σ; what the integrals hold beyond, after the

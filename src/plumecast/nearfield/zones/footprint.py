@@ -439,7 +439,7 @@ def compute_zones(
         parts = [(np.nonzero(grid)[0], lr_cl.candidate_pairs(inside_lv[grid] * x.size + q[grid]))]
         if (~grid).any():
             cols_new = inside_lv[~grid] * new_x.size + (q[~grid] - x.size)
-            parts.append((np.nonzero(~grid)[0], lr_new.candidate_pairs(cols_new, int(w_cl.offsets[-1]))))
+            parts.append((np.nonzero(~grid)[0], lr_new.candidate_pairs(cols_new, int(w_cl.for_levels().offsets[-1]))))
         col = np.concatenate([which[rank] for which, (rank, _) in parts])
         pos = np.concatenate([p for _, (_, p) in parts])
         o = np.argsort(col, kind="stable")

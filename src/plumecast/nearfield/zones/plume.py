@@ -6,6 +6,7 @@ axis and the level ratio on them, and the flammable mass (see the package docstr
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -183,6 +184,45 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     return np.where(x > 0, c, 0.0)
 
 
+@dataclass(frozen=True)
+class PlaceProfile:
+    """The zones' concentration at some places as an amplitude times a time profile, as
+    :func:`~plumecast.nearfield.zones.windowed.windowed_interval_means` takes it (``kind``: "palazzi", the
+    finite release's factor, passive or the dense cloud's; "gauss", the dense puff's ``exp(−(x − u t)²/2σ_x²)``;
+    "puff", the passive puff ``M × along × across × V`` with ``factors = (across, V)``, each value at most
+    ``cap``). ``xp``: the distances, at least 1 mm; ``sx``: the along-wind spread each profile takes. [kg m-3, m]"""
+
+    kind: str
+    amplitude: NDArray[np.float64]
+    xp: NDArray[np.float64]
+    sx: NDArray[np.float64]
+    factors: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+    cap: float = math.inf
+
+
+def place_profile(setup: PlumeSetup, x: NDArray[np.float64], y: NDArray[np.float64]) -> PlaceProfile:
+    """The profile of :func:`concentration_series` at (x, y) (:class:`PlaceProfile`): the one place the zones'
+    series (:func:`exposure_windows`), their analytic samples and the countdowns' closed forms
+    (:mod:`plumecast.nearfield.zones.arrival`) take it from."""
+    xp = np.maximum(x, 1e-3)
+    sy, sz = _sigmas(setup, xp)
+    u = setup.wind_speed_m_s
+    if setup.dense is not None:
+        if setup.duration_s > 0:
+            a, sx, _ = dense_finite_parts(setup, xp)
+            return PlaceProfile("palazzi", a * lateral_factor(setup, xp, y), xp, sx)
+        return PlaceProfile("gauss", dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y), xp, sy)
+    v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
+    if setup.duration_s > 0:
+        q = setup.mass_kg / setup.duration_s
+        steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
+        return PlaceProfile("palazzi", cap_at_pure_vapour(steady, setup.pure_vapour_kg_m3), xp, sy)
+    # puff: M along(x, t) across(y) V(z), as plumecast.nearfield.gaussian.puff_concentration
+    s = np.maximum(sy, 1e-9)
+    across = np.exp(-(y**2) / (2 * s**2)) / (np.sqrt(2 * np.pi) * s)
+    return PlaceProfile("puff", np.full(x.size, setup.mass_kg), xp, sy, (across, v), setup.pure_vapour_kg_m3)
+
+
 def concentration_series(
     setup: PlumeSetup, x_m: Any, y_m: Any, times_s: NDArray[np.float64]
 ) -> NDArray[np.float64]:
@@ -199,34 +239,22 @@ def concentration_series(
 
     x = np.atleast_1d(np.asarray(x_m, dtype=float))
     y = np.atleast_1d(np.asarray(y_m, dtype=float))
-    xp = np.maximum(x, 1e-3)
-    sy, sz = _sigmas(setup, xp)
+    p = place_profile(setup, x, y)
+    xp = p.xp
     t = times_s[:, None]
     u = setup.wind_speed_m_s
-    if setup.dense is not None:
-        if setup.duration_s > 0:
-            a, sx, _ = dense_finite_parts(setup, xp)
-            axis = a * lateral_factor(setup, xp, y)
-            c = axis[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sx[None, :])
-        else:
-            sx = sy
-            axis = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
-            c = axis[None, :] * np.exp(-((xp[None, :] - u * t) ** 2) / (2 * sy[None, :] ** 2))
-        c = np.where(t >= front_time_s(xp, np.maximum(sx, 1e-9), u)[None, :], c, 0.0)
-        return np.where(x[None, :] > 0, c, 0.0)
-    if setup.duration_s > 0:
-        q = setup.mass_kg / setup.duration_s
-        v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
-        steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
-        steady = cap_at_pure_vapour(steady, setup.pure_vapour_kg_m3)
-        c = steady[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, sy[None, :])
+    if p.kind == "palazzi":
+        c = p.amplitude[None, :] * finite_duration_factor(xp[None, :], t, u, setup.duration_s, p.sx[None, :])
+    elif p.kind == "gauss":
+        c = p.amplitude[None, :] * np.exp(-((xp[None, :] - u * t) ** 2) / (2 * p.sx[None, :] ** 2))
     else:
+        sy, sz = _sigmas(setup, xp)
         c = puff_concentration(
             setup.mass_kg, u, xp[None, :], y[None, :], setup.receptor_height_m, t,
             effective_height(setup, xp), sy[None, :], sy[None, :], sz[None, :], setup.mixing_height_m,
             cap_kg_m3=setup.pure_vapour_kg_m3,
         )
-    c = np.where(t >= front_time_s(xp, np.maximum(sy, 1e-9), u)[None, :], c, 0.0)
+    c = np.where(t >= front_time_s(xp, np.maximum(p.sx, 1e-9), u)[None, :], c, 0.0)
     return np.where(x[None, :] > 0, c, 0.0)
 
 
@@ -281,32 +309,10 @@ def exposure_windows(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.f
     """
     x = np.atleast_1d(np.asarray(x_m, dtype=float))
     y = np.atleast_1d(np.asarray(y_m, dtype=float))
-    xp = np.maximum(x, 1e-3)
-    sy, sz = _sigmas(setup, xp)
-    u = setup.wind_speed_m_s
-    ends = np.asarray(ends_s, dtype=float)
-    alive = x > 0
-    if setup.dense is not None:
-        if setup.duration_s > 0:
-            a, sx, _ = dense_finite_parts(setup, xp)
-            axis = a * lateral_factor(setup, xp, y)
-            return windowed_interval_means("palazzi", axis, xp, sx, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
-        axis = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
-        return windowed_interval_means("gauss", axis, xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive)
-    if setup.duration_s > 0:
-        q = setup.mass_kg / setup.duration_s
-        v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
-        steady = q / (u * np.sqrt(2 * np.pi) * sy) * v * np.exp(-(y**2) / (2 * sy**2))
-        steady = cap_at_pure_vapour(steady, setup.pure_vapour_kg_m3)
-        return windowed_interval_means("palazzi", steady, xp, sy, u, setup.duration_s, ends, N_SUBSAMPLES, alive)
-    # puff: M along(x, t) across(y) V(z), as plumecast.nearfield.gaussian.puff_concentration
-    s = np.maximum(sy, 1e-9)
-    across = np.exp(-(y**2) / (2 * s**2)) / (np.sqrt(2 * np.pi) * s)
-    v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
-    return windowed_interval_means(
-        "puff", np.full(x.size, setup.mass_kg), xp, sy, u, 0.0, ends, N_SUBSAMPLES, alive, factors=(across, v),
-        cap_kg_m3=setup.pure_vapour_kg_m3,
-    )
+    p = place_profile(setup, x, y)
+    duration = setup.duration_s if p.kind == "palazzi" else 0.0
+    return windowed_interval_means(p.kind, p.amplitude, p.xp, p.sx, setup.wind_speed_m_s, duration,
+                                   np.asarray(ends_s, dtype=float), N_SUBSAMPLES, x > 0, p.factors, p.cap)
 
 
 def exposure_series(setup: PlumeSetup, x_m: Any, y_m: Any, ends_s: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -348,8 +354,9 @@ def level_ratio(
     the first interval at or above ``floor_kg_m3`` (a trace below it cannot start
     the clock; for the windows of :func:`exposure_windows`, the first in which the air's
     most reaches it, :mod:`plumecast.nearfield.zones.window_peaks`, as the zones read it;
-    for a plain array, the first whose mean does); each interval mean is compared with the level for the exposure
-    duration elapsed from that onset to the interval's end (log-log scaling
+    for a plain array, the first whose mean does); each interval's air (for the windows of :func:`exposure_windows`
+    its most within the interval, at least its mean, as the zones read it; for a plain array, its mean) is compared
+    with the level for the exposure duration elapsed from that onset to the interval's end (log-log scaling
     between the tabulated AEGL durations, NRC 2001 sec. 2.7).
 
     Parameters

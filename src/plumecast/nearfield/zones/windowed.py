@@ -91,6 +91,9 @@ class WindowSeries:
     #: of :class:`LevelRatio` (:mod:`plumecast.nearfield.zones.window_peaks`); None: the means' running maximum
     most: FloatArray | None = None
     most_before: FloatArray | None = None
+    #: what the level ratio reads (:meth:`for_levels`): the air's most within each interval (at least its mean), from
+    #: the interval the front falls in, with its own onset values; None: these means
+    level: WindowSeries | None = None
 
     @property
     def n(self) -> int:
@@ -138,7 +141,9 @@ class WindowSeries:
         cm = None if self._cummax is None else self._cummax[pos]
         most = None if self.most is None or self.most_before is None else self.most[pos]
         before = None if most is None or self.most_before is None else self.most_before[idx]
-        return WindowSeries(self.nt, self.start[idx], self.stop[idx], offsets, self.values[pos], cm, None, most, before)
+        level = None if self.level is None else self.level.take(idx)
+        return WindowSeries(self.nt, self.start[idx], self.stop[idx], offsets, self.values[pos], cm, None, most, before,
+                            level)
 
     @classmethod
     def concat(cls, parts: list[WindowSeries]) -> WindowSeries:
@@ -161,7 +166,13 @@ class WindowSeries:
             # a part without its air's most: its means' running maximum, as before (nothing before the window)
             np.concatenate([p.onset_values()[0] for p in parts]) if has_most else None,
             np.concatenate([p.onset_values()[1] for p in parts]) if has_most else None,
+            # a part without the air's most within its intervals: its means, as before
+            cls.concat([p.for_levels() for p in parts]) if any(p.level is not None for p in parts) else None,
         )
+
+    def for_levels(self) -> WindowSeries:
+        """The series :class:`LevelRatio` reads: :attr:`level` where known, else these means."""
+        return self if self.level is None else self.level
 
     def onset_values(self) -> tuple[FloatArray, FloatArray]:
         """What :meth:`LevelRatio.onset` compares with the onset floor: the air's most up to the end of each stored
@@ -342,20 +353,28 @@ def windowed_interval_means(
             for m in range(1, n_sub):
                 total += c[:, m]
             values[offsets[:-1][cut]] = total / n_sub
-    # the air's most up to each interval's end (the onset, window_peaks), at least the means' running maximum
-    from plumecast.nearfield.zones.window_peaks import running_most
+    # the air's most within and up to each interval (window_peaks), on the intervals from the one the front falls in
+    # (it may fall after the last sub-sample of the interval before the window; that interval's mean is 0)
+    from plumecast.nearfield.zones.window_peaks import air_most
 
-    owner, interval, _ = ragged(i0, i1)
     out = WindowSeries(nt, i0, i1, offsets, values)
-    settled = np.where(p1 > p0, p0, i1) if kind == "palazzi" else None  # the plateau: the factor exactly 1
-    most = running_most(kind, amplitude, x, sx, u, duration_s, ends_s, owner, interval, front, factors, cap_kg_m3,
-                        settled)
-    before_at = np.nonzero(~empty & (i0 > 0))[0]
-    before = np.zeros(i0.size)
-    before[before_at] = running_most(kind, amplitude, x, sx, u, duration_s, ends_s, before_at, i0[before_at] - 1,
-                                     front, factors, cap_kg_m3)
-    out.most = np.fmax(most, out.cummax())
-    out.most_before = before
+    plateau = (p0, p1) if kind == "palazzi" else None  # the factor exactly 1 on [p0, p1)
+    lead = ~empty & (i0 > 0) & (np.where(i0 > 0, ends_s[np.maximum(i0 - 1, 0)], 0.0) > front)
+    start = np.where(lead, i0 - 1, i0).astype(np.intp)
+    owner, interval, off = ragged(start, i1)
+    within, upto = air_most(kind, amplitude, x, sx, u, duration_s, ends_s, owner, interval, front, factors,
+                            cap_kg_m3, plateau)
+    in_means = interval >= i0[owner]
+    at_mean = (offsets[:-1][owner] + interval - i0[owner])[in_means]
+    out.most = np.fmax(upto[in_means], out.cummax())  # at least the means' running maximum
+    out.most_before = np.zeros(i0.size)
+    out.most_before[lead] = upto[off[:-1][lead]]
+    # what the level ratio reads: the air's most within each interval, at least its mean (LevelRatio)
+    within[in_means] = np.fmax(within[in_means], values[at_mean])
+    level = WindowSeries(nt, start, i1, off, within)
+    level.most = np.fmax(upto, level.cummax())
+    level.most_before = np.zeros(i0.size)
+    out.level = level
     return out
 
 
@@ -404,7 +423,8 @@ class LevelRatio:
     :meth:`__call__` gives ``max_t f C(t) / level(t − onset)`` with the onset the
     first interval with ``C >= floor / f`` (``C > 0`` for a zero floor; the first
     interval when there is none), and the elapsed duration at the first maximum:
-    :func:`plumecast.nearfield.zones.plume.level_ratio`.
+    :func:`plumecast.nearfield.zones.plume.level_ratio`. ``C`` is :meth:`WindowSeries.for_levels`: for the zones'
+    windows the air's most within each interval (at least its mean; session 51), else the means.
 
     Only intervals within the factor min/max of the level's table of the peak can
     hold the largest ratio, so the others are skipped (exact). With ``ratio_only``
@@ -430,6 +450,7 @@ class LevelRatio:
         from plumecast.toxicology import AEGL_DURATIONS_S
 
         self.ratio_only = ratio_only
+        series = series.for_levels()
         self.series = series
         self.ends = np.asarray(ends_s, dtype=float)
         self.begins = np.concatenate([[0.0], self.ends[:-1]])
