@@ -10,24 +10,25 @@ Gaussian puffs in the same wind reach them at 66-101 min, and the 1-km dose 15-7
 
 Here a step whose line is not straight (:attr:`plumecast.near_field_track.Track.straight`: the wind has turned
 since the line's oldest air left) reads the line at ``m`` knots within the step (:func:`sub_lines`): at the end of
-each of ``m`` equal sub-steps, each moving every stretch of the old line across itself by at most
-:data:`DRIFT_SIGMAS` of its plume's sigma_y (:func:`knots_in_step`, at most :data:`MAX_DRIFT`). The line at a time within the step is the line at its start moved by the wind's run since (each step's
-stretch is the run of its wind, in the middle's direction, :func:`plumecast.near_field_track.track_at`), with the
-air emitted since along that run: the same knots as the step's end line, the old ones moved back by the part of
-the step's run still to come, the step's own stretch cut at the sub-steps. The step's plume along the line is
-then
+each of ``m`` equal sub-steps, each moving every stretch of the old line across itself (:func:`stretch_drift`) by
+at most :data:`DRIFT_SIGMAS` of its plume's sigma_y (:func:`knots_in_step`, at most :data:`MAX_DRIFT`). The line at
+a time within the step is the line at its start moved by the wind's run since (each step's stretch is the run of
+its wind, in the middle's direction, :func:`plumecast.near_field_track.track_at`), with the air emitted since along
+that run: the same knots as the step's end line, the old ones moved back by the part of the step's run still to
+come, the step's own stretch cut at the sub-steps. The step's plume along the line is then
 
 - its **mean** (the dose): the time average of the sub-steps' plumes, each along its own end's line with its own
   emission window (the air that passed a place within it);
 - its **peak** and **front** (the countdowns): the largest and earliest over the sub-steps, each also with every
-  place pulled by half a sub-step's drift toward its nearest point of the line (:func:`_pulled`): between two
-  knots the line is a knot's moved by at most that much, so a place is no farther from it than its distance to
-  the knot's line less that (the plume falls off with the distance across it): above the air between the knots,
-  its front no later than theirs; and the step's whole air at its end line (the read before, which puts the
-  step's air where the line is at its end): no countdown is later than before.
+  place pulled toward its nearest point of the line by half its stretch's drift across itself in a sub-step
+  (:func:`_pulled`): between two knots the stretch is a knot's moved across itself by at most that much, so a
+  place is no farther from it than its distance to the knot's line less that (the plume falls off with the
+  distance across it): above the air between the knots, its front no later than theirs; and the step's whole air
+  at its end line (the read before, which puts all the step's air where the line ends).
 
-A straight line (a steady wind, or one that changes in speed only), and one whose stretches the step moves across
-themselves by less than that (a slow veer), read the step's end line alone, as before, to the bit.
+A straight line (a steady wind, or one that changes in speed only) reads the step's end line alone, as before, to
+the bit; one whose stretches the step moves across themselves by less than that (a slow veer) keeps the end line's
+mean (one knot) and adds the pulled peak and front.
 """
 
 from __future__ import annotations
