@@ -110,6 +110,7 @@ from plumecast.exposure_rings import (  # noqa: F401 - area_skip, near_field_exc
     ring_add,
     ring_sums,
 )
+from plumecast.near_field_drift import drifted, knots_in_step
 from plumecast.near_field_plume import (
     NEAR_FIELD_MIN_WIND_M_S,
     PLUME_FADE_END_M,
@@ -656,9 +657,11 @@ class ExposureSampler:
             return out
         # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
         peak, front, edge = out[3], out[4], out[5]
+        knots = knots_in_step(track, src.class_and_lid(0.5 * (t0_s + t_end_s))[0], src.terrain)
         for branch in (0, 1):
-            along = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, None, track, None,
-                                   branch, span=span)
+            along = drifted(lambda la, lo, a, b, line, k=branch: self._plume_of(  # the line within the step
+                si, src, la, lo, a, b, wind_at, edges_s, since, None, line, None, k, span=span), src, lat, lon, t0_s,
+                t_end_s, track, branch, knots)
             more = along[0] > out[0]
             out = tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))  # type: ignore[assignment]
             peak, front, edge = np.maximum(peak, along[3]), np.minimum(front, along[4]), np.maximum(edge, along[5])
@@ -666,9 +669,10 @@ class ExposureSampler:
         # steady plume's catch-up, whose step mean the line's outgrows over a 300-s step, had been left out) or
         # where none has air in the step's mean (the chosen one is then the steady plume, and the line's peak, in
         # a wind slowing to a lull, had been left out: AEGL-1 3 km out at 11.0 min with 60-s steps, 10.7 with
-        # 10-s steps); elsewhere the plume of the largest mean's, as before
+        # 10-s steps), or where the line is not straight (its air sweeps a place within the step, module
+        # near_field_drift); elsewhere the plume of the largest mean's, as before
         every = out[0] <= 0.0
-        if src.speed_rises(wind_at, t0_s, t_end_s):
+        if src.speed_rises(wind_at, t0_s, t_end_s) or not track.straight:
             every[:] = True
         if not every.any():
             return out
