@@ -14,10 +14,10 @@ linear between them, so its direction turns monotonically from one to the next) 
 :data:`TURN_DEG` also reads the steady plumes of the winds within it:
 
 - its **mean** (the dose) as the time average of the steady plumes of sub-steps that each turn by at most
-  :data:`SUB_DEG`, each with its own emission window (the window of its own middle's wind over the sub-step): a
-  place takes it where it is more than the step's plume (the larger of the plumes, as with the streak line); each
-  sub-step's window is one sub-step of emission, so the air a place breathes in the step is the emission of the
-  sub-steps whose plume covers it, once each;
+  :data:`SUB_DEG`, each with its own emission window (the window of its own middle's wind over the sub-step),
+  in place of the plume of the middle's wind (the streak line's plume is then compared with it as in any other
+  step: the larger of the two); each sub-step's window is one sub-step of emission, so the air a place breathes
+  in the step is the emission of the sub-steps whose plume covers it, once each;
 - its **peak** and **front** (the countdowns) as a bound over all the directions the wind passed through: over a
   stretch of the step between two knots, a place whose bearing lies between the stretch's
   directions is taken on the axis of the stretch's plume (at its distance from the source), one off them at its
