@@ -4,15 +4,17 @@ A step's mean at a place (:meth:`plumecast.near_field_plume.NearFieldSource.step
 it in the step times the air per unit rate of the plume (``_per_rate``: the steady plume's ``1/u``, its class's
 sigma_y and sigma_z; the dense cloud's dose per kilogram). The middle's weather had diluted the whole step's mass:
 where the wind slows within the step, the air that comes late in it, in the slower wind, is thicker than that. 3 t
-of chlorine over 600 s, class D, 4 slowing to 1 m/s at 15-20 min: the whole dose 2 km out read 613 mg.min/m3 with
-600-s steps against 661 with 10-s steps (session 52; the step 10-20 min, diluted at 4 m/s, held most of the cloud).
+of chlorine over 600 s, class D, 4 slowing to 1 m/s at 15-20 min: the whole dose 2 and 3 km out read 649 and 613
+mg.min/m3 with 600-s steps against 710 and 659 with 10-s steps (session 52; the step 10-20 min, diluted at 4 m/s,
+held most of the cloud); now 692 and 651.
 
 Here, where the weather differs within the step from its middle's, the step is cut into pieces of at most
 :data:`PIECE_S` (and at the met's records within it: the wind is linear between them); each piece's mass is the
 cumulative arrival at its end less that at its start (:func:`plumecast.near_field_smear.arrived_at`, the spread of
-the weather then, the emission time linear between the window's ends), and the step's air per unit rate is the
-pieces' own weighted by their masses. The step's mass is unchanged (the pieces telescope to it, clipped at 0 as
-it is), and in a steady weather the middle's air per unit rate is returned as it is, to the bit.
+the weather then, the emission time of the air at the place read off the streak line's run, :func:`_emission_times`;
+clipped at 0), and the step's air per unit rate is the pieces' own weighted by their masses. The step's mass is
+unchanged (the middle's spread, ``window_mass``): the pieces only share it among the winds, and in a steady weather
+the middle's air per unit rate is returned as it is, to the bit.
 """
 
 from __future__ import annotations
