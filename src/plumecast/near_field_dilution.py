@@ -27,8 +27,8 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
-#: The longest piece of a step whose weather changes [s]: 10-s steps read the slowing wind's dose within 2 % of
-#: 1-s pieces' would (a piece's air is diluted at its middle's wind, as a step's).
+#: The longest piece of a step whose weather changes [s] (a piece's air is diluted at its middle's weather, as a
+#: step's; the wind is linear between the met's records, which are pieces' ends too). Not tuned.
 PIECE_S = 60.0
 
 
