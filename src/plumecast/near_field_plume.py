@@ -339,6 +339,7 @@ class NearFieldSource:
             # the dense cloud: each kilogram's arrival spread over its passage (module near_field_smear), the
             # window the wind's; its tag that of the window's end, with all that left before that bin's start
             # counted as the bin before's
+            from plumecast.near_field_dilution import diluted_per_rate
             from plumecast.near_field_smear import also_before, window_mass
 
             knots, cum = self.emitted_knots
@@ -354,6 +355,9 @@ class NearFieldSource:
             if some.any():  # no air arrives before it left: the front leads the wind's air by at most x/u
                 mass[some] = window_mass(knots, cum, a[some], b[some], spread_s[some],
                                          None if since is None else since[some], lead_s=travel[some])
+            # the step's air diluted by the wind it arrives in, where that changes within the step (near_field_dilution)
+            per_dose = diluted_per_rate(self, wind_at, t0_s, t1_s, xs, ys, (speed, pg_class, lid_m), per_rate,
+                                        spread_s, (a, b, travel0, travel), since, (knots, cum), line)
             first = np.full(xs.size, -np.inf) if since is None else since
             split = some & (k > 0) & (edges_s[k] > first)
             before = np.zeros(xs.size)
@@ -379,9 +383,9 @@ class NearFieldSource:
             else:
                 mass = self.rate_at(b) * (t1_s - t0_s) * (b > a)
                 share = np.zeros(xs.size)
-            ahead = arrive  # the top hat's air arrives with the front
+            ahead, per_dose = arrive, per_rate  # the top hat's air arrives with the front
         q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
-        c[ok] = cap_at_pure_vapour(per_rate * q, self.pure_vapour_kg_m3)
+        c[ok] = cap_at_pure_vapour(per_dose * q, self.pure_vapour_kg_m3)
         bins[ok] = k
         early[ok] = share
         # the weathers within the step other than its middle's (where the wind or the class changes within it)

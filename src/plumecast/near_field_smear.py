@@ -277,3 +277,50 @@ def also_before(knots: FloatArray, cum: FloatArray, a: FloatArray, b: FloatArray
     t, e = _checked(knots, cum)
     return _window(t, e, a, b, sigma, _per_point(since, a.size, -np.inf), _per_point(edge, a.size, np.inf),
                    _per_point(lead_s, a.size, np.inf))
+
+
+def _arrived(t: FloatArray, e: FloatArray, y: FloatArray, sigma: FloatArray, lo: FloatArray, hi: FloatArray,
+             lead: FloatArray) -> FloatArray:
+    """``G(y)``: the mass of the emissions in ``[lo, hi]`` arrived by ``y`` [kg] (the wind's air of emission time
+    ``y`` and all ahead of it), each kilogram smeared by ``sigma`` [s] with its front ``min(sqrt 2 sigma, lead)``
+    ahead; ``sigma`` 0: the top hat, ``E(clip(y, lo, hi)) - E(lo)``. In the ramps of :func:`_smeared`, ``G =
+    sum_j c_j R(y - tau_j)``; each ramp already started is ``z - mean + T(z)``, whose ``z`` terms sum to
+    ``E_r(y)`` and ``mean`` terms to ``mean`` times ``E_r``'s slope just before ``y``. (t, e) thinned."""
+    s = _slopes(t, e)
+    dr = np.diff(s)
+    lo = np.clip(lo, t[0], t[-1])
+    hi = np.clip(np.maximum(hi, lo), t[0], t[-1])
+    out = np.interp(np.clip(y, lo, hi), t, e) - np.interp(lo, t, e)
+    smear = sigma > 0.0
+    if not np.any(smear):
+        return np.asarray(out, dtype=np.float64)
+    y, sig, lo, hi = y[smear], sigma[smear], lo[smear], hi[smear]
+    w0 = -np.minimum(FRONT_LEAD_SIGMAS, lead[smear] / sig)
+    mean = sig * np.exp(-0.5 * np.square(w0)) * _INV_SQRT_2PI / (1.0 - ndtr(w0))
+    r_lo = s[np.searchsorted(t, lo, side="right")]
+    r_hi = s[np.searchsorted(t, hi, side="right")]
+    slope_before = np.where((y > lo) & (y <= hi), s[np.searchsorted(t, y, side="left")], 0.0)
+    z_lo, z_hi = y - lo, y - hi
+    got = (-mean * slope_before + r_lo * _ramp_ends(z_lo, z_lo > 0.0, sig, w0)
+           - r_hi * _ramp_ends(z_hi, z_hi > 0.0, sig, w0))
+    step = max(1, _CHUNK // t.size)
+    for i in range(0, y.size, step):
+        j = slice(i, i + step)
+        weight = np.where((t[None, :] > lo[j, None]) & (t[None, :] <= hi[j, None]), dr[None, :], 0.0)
+        z = y[j, None] - t[None, :]
+        got[j] += np.sum(weight * _ramp_ends(z, z > 0.0, sig[j, None], w0[j, None]), axis=1)
+    out[smear] += got
+    return np.asarray(out, dtype=np.float64)
+
+
+def arrived_at(knots: FloatArray, cum: FloatArray, y: FloatArray, sigma_t: FloatArray, since: FloatArray | None,
+               lead_s: FloatArray) -> FloatArray:
+    """``G(y)`` [kg] (n,): the mass arrived by the wind's air of emission time ``y`` [s], each kilogram's arrival
+    spread by ``sigma_t`` [s] (front ``min(sqrt 2 sigma_t, lead_s)`` ahead), of the emissions after ``since``
+    (None: all); for the pieces of a step (:mod:`plumecast.near_field_dilution`); ``G(b) - G(a)`` is :func:`window_mass`
+    (to rounding) where ``sigma_t`` and ``lead_s`` are the same at both."""
+    y_ = np.asarray(y, dtype=np.float64).reshape(-1)
+    n = y_.size
+    t, e = thin_knots(knots, cum, MAX_KNOTS)
+    sig = np.array(np.broadcast_to(np.asarray(sigma_t, dtype=np.float64).reshape(-1), (n,)))
+    return _arrived(t, e, y_, sig, _per_point(since, n, -np.inf), np.full(n, np.inf), _per_point(lead_s, n, np.inf))
