@@ -76,7 +76,7 @@ def test_a_steady_wind_keeps_its_peak_to_the_bit() -> None:
         mean = src.step_mean_at(lat, lon, 300.0, 600.0, 30e3, wind, edges, peak=peak, speed_span=span)[0]
         peaks.append((mean, peak))
     np.testing.assert_array_equal(peaks[0][1], peaks[1][1])
-    # the wind slowing within the step: its mean diluted by the wind each piece's air arrives in (session 52,
+    # the wind slowing within the step: its mean diluted by the wind each piece's air arrives in (session 51,
     # near_field_dilution; the middle's alone before), at most by the slowest's 1/u, and a higher peak
     hit = peaks[0][0] > 0.0
     assert (peaks[2][0][hit] != peaks[0][0][hit]).any() and (peaks[2][0] <= peaks[0][0] * 3.0 / 1.5 + 1e-30).all()

@@ -1,4 +1,4 @@
-"""The near field's step dilutes its air with the wind it arrives in (session 52).
+"""The near field's step dilutes its air with the wind it arrives in (session 51).
 
 3 t of chlorine over 600 s, class D, 4 m/s slowing to 1 m/s at 15-20 min: the whole near-field dose 2 and 3 km out
 read 649 and 613 mg.min/m3 with 600-s steps against 710 and 659 with 10-s steps (0.91, 0.93). Not the steps'

@@ -5,7 +5,7 @@ it in the step times the air per unit rate of the plume (``_per_rate``: the stea
 sigma_y and sigma_z; the dense cloud's dose per kilogram). The middle's weather had diluted the whole step's mass:
 where the wind slows within the step, the air that comes late in it, in the slower wind, is thicker than that. 3 t
 of chlorine over 600 s, class D, 4 slowing to 1 m/s at 15-20 min: the whole dose 2 and 3 km out read 649 and 613
-mg.min/m3 with 600-s steps against 710 and 659 with 10-s steps (session 52; the step 10-20 min, diluted at 4 m/s,
+mg.min/m3 with 600-s steps against 710 and 659 with 10-s steps (session 51; the step 10-20 min, diluted at 4 m/s,
 held most of the cloud); now 692 and 651.
 
 Here, where the weather differs within the step from its middle's, the step is cut into pieces of at most
