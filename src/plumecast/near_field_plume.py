@@ -689,14 +689,17 @@ class NearFieldSource:
         # the release's largest rate: one value (over its knots), or each window's where it has none
         most = self._max_rate(lo, hi) if knots is None or knots.size == 0 else self._max_rate(knots[:1], knots[-1:])
         tail = ndtr(-_LAG_SIGMAS) / norm * most
-        whole = np.minimum(self._max_rate(lo, hi), density * mass)
+        edges = lo[None, :] + (hi - lo)[None, :] * np.linspace(0.0, 1.0, _BANDS + 1)[:, None]
+        # the largest rates over the whole window and over each band, in one call
+        rates = self._max_rate(np.concatenate([lo, edges[:-1].ravel()]), np.concatenate([hi, edges[1:].ravel()]))
+        whole = np.minimum(rates[:lo.size], density * mass)
+        band_rates = rates[lo.size:].reshape(_BANDS, lo.size)
         # and band by band of emission time: a band's air arrives in the step no faster than its largest rate times
         # the density's mass over the lags its emissions can arrive in the step with, nor than the density's peak
         # times its mass. Where the step lies on the cloud's trailing edge (the release has stopped, or a plan's
         # termination keeps only the air emitted before a bin), the air emitted ``LAG`` sigma before is on the
         # density's tail, and the whole window's largest rate had read the plateau there for ``LAG`` sigma after
         # the cloud's end (session 46)
-        edges = lo[None, :] + (hi - lo)[None, :] * np.linspace(0.0, 1.0, _BANDS + 1)[:, None]
         emitted = self.emitted_by(edges.ravel()).reshape(edges.shape)
         banded = np.zeros_like(whole)
         for j in range(_BANDS):
@@ -704,7 +707,7 @@ class NearFieldSource:
             # lags t - tau - s of its emissions s in [e0, e1] at the step's times t: [a - e1, b - e0], none before -lead
             lag0, lag1 = np.maximum(a - e1, -lead), np.maximum(b - e0, -lead)
             share = (ndtr(lag1 / sig) - ndtr(lag0 / sig)) / norm
-            banded += np.minimum(self._max_rate(e0, e1) * share, density * np.maximum(emitted[j + 1] - emitted[j], 0.0))
+            banded += np.minimum(band_rates[j] * share, density * np.maximum(emitted[j + 1] - emitted[j], 0.0))
         return np.asarray(np.minimum(whole, banded) + tail, dtype=float)
 
     def _max_rate(self, a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
