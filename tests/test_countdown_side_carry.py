@@ -18,19 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from plumecast.agents import get_agent
-from plumecast.consequence import outdoor_outcomes
-from plumecast.met import build_wind_dataset
 from plumecast.near_field_drift import DRIFT_SIGMAS, knots_in_step, sub_lines
 from plumecast.near_field_track import track_at
-from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z
+from plumecast.nearfield.gaussian import briggs_sigma_y
 from plumecast.runner import run
 from plumecast.scenario import scenario_from_dict
-from tests.test_countdown_audit44 import KM_PER_DEG_LON_AT_52, ONE_SECOND_H, _hours
+from tests.puff_reference import RECORDS, puffs, scenario, wind
+from tests.test_countdown_audit44 import ONE_SECOND_H, _hours
 
-RECORDS = np.arange(0.0, 4 * 3600.0 + 1.0, 100.0)
-START = np.datetime64("2026-01-20T06:00")
-KM_LAT = 111.2
 #: 10 km out 15-45 degrees north of east (the old leg's air carried north), 1 km out 15-75 degrees (the dose)
 PLACES = [(10.0, b) for b in (15, 30, 45)] + [(1.0, b) for b in (15, 30, 45, 60, 75)]
 CASES = ("turn90", "turn60", "fan90", "reverse")
@@ -47,67 +42,21 @@ def _winds(case: str) -> tuple[np.ndarray, np.ndarray]:
     return 3.0 * np.cos(ang), 3.0 * np.sin(ang)
 
 
-def _xy() -> tuple[np.ndarray, np.ndarray]:
-    return (np.array([d * math.cos(math.radians(b)) for d, b in PLACES]) * 1000.0,
-            np.array([d * math.sin(math.radians(b)) for d, b in PLACES]) * 1000.0)
 
 
-def _data(step_s: float) -> dict[str, Any]:
-    x, y = _xy()
-    return {
-        "name": "carry", "agent": "chlorine", "start": "2026-01-20T06:00:00Z", "duration_h": 3.0, "time_step_s": step_s,
-        "particles": 500, "seed": 3, "met": {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0},
-        "releases": [{"type": "point", "name": "src", "lat": 52.0, "lon": 5.0, "height_m": 1.0, "amount_kg": 14400.0,
-                      "duration_s": 7200.0, "start_h": 0.0, "dense_gas": "off"}],
-        "local_weather": {"wind_speed_m_s": 3.0, "wind_from_deg": 270, "stability": "D", "terrain": "rural"},
-        "near_field": {"stability": "D"},
-        "receptors": {"points": [{"name": f"p{i}", "lat": 52.0 + yi / 1000.0 / KM_LAT,
-                                  "lon": 5.0 + xi / 1000.0 / KM_PER_DEG_LON_AT_52, "population": 1000}
-                                 for i, (xi, yi) in enumerate(zip(x, y, strict=True))]},
-        "output": {"grid": {"lon_min": 4.5, "lon_max": 5.5, "lat_min": 51.8, "lat_max": 52.2, "resolution_deg": 0.05},
-                   "interval_min": 60},
-    }
 
 
-def _puffs(u: np.ndarray, v: np.ndarray, dt: float = 10.0) -> tuple[dict[int, np.ndarray], np.ndarray]:
-    """The puffs' first AEGL times [h] and doses [kg s m-3] at :data:`PLACES` (module docstring)."""
-    px, py = _xy()
-    emit = np.arange(0.5 * dt, 7200.0, dt)
-    mass = 14400.0 / 7200.0 * dt
-    tf = np.arange(0.0, 3 * 3600.0 + 1.0, 1.0)
-    uf, vf = np.interp(tf, RECORDS, u), np.interp(tf, RECORDS, v)
-    cx, cy, cs = (np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]))]) for w in (uf, vf, np.hypot(uf, vf)))
-    conc = np.zeros((int(3 * 3600 / dt), px.size))
-    for k in range(conc.shape[0]):
-        t = (k + 0.5) * dt
-        live = emit[emit < t]
-        if live.size == 0:
-            continue
-        ex, ey = np.interp(t, tf, cx) - np.interp(live, tf, cx), np.interp(t, tf, cy) - np.interp(live, tf, cy)
-        path = np.maximum(np.interp(t, tf, cs) - np.interp(live, tf, cs), 1.0)
-        sy, sz = np.asarray(briggs_sigma_y(path, "D", "rural")), np.asarray(briggs_sigma_z(path, "D", "rural"))
-        vert = np.exp(-(1.5 - 1.0) ** 2 / (2 * sz ** 2)) + np.exp(-(1.5 + 1.0) ** 2 / (2 * sz ** 2))
-        d2 = (px[None, :] - ex[:, None]) ** 2 + (py[None, :] - ey[:, None]) ** 2
-        each = mass / ((2 * math.pi) ** 1.5 * sy * sy * sz) * vert
-        conc[k] = (each[:, None] * np.exp(-d2 / (2 * sy[:, None] ** 2))).sum(axis=0)
-    time = (START + (np.arange(1, conc.shape[0] + 1) * dt).astype("timedelta64[s]")).astype("datetime64[ns]")
-    out = outdoor_outcomes(conc, time, START.astype("datetime64[ns]"), get_agent("chlorine"), levels=(1, 2, 3))
-    return {lv: out[f"first{lv}_s"] / 3600.0 for lv in (1, 2, 3)}, conc.sum(axis=0) * dt
 
 
 @pytest.fixture(scope="module")
 def carried() -> dict[tuple[str, float], Any]:
-    lat, lon = np.arange(50.0, 54.001, 0.25), np.arange(3.0, 7.001, 0.25)
-    ones = np.ones((1, lat.size, lon.size), np.float32)
-    times = (START + RECORDS.astype("timedelta64[s]")).astype("datetime64[ns]")
     out: dict[tuple[str, float], Any] = {}
     for case in CASES:
         u, v = _winds(case)
-        wind = build_wind_dataset(u.astype(np.float32)[:, None, None] * ones, v.astype(np.float32)[:, None, None] * ones,
-                                  times, lat, lon, source=case, level="10 m", steady=False)
-        out[(case, 0.0)] = _puffs(u, v)
+        met = wind(u, v, case)
+        out[(case, 0.0)] = puffs(u, v, PLACES)
         for step in (600.0, 300.0):
-            out[(case, step)] = run(scenario_from_dict(_data(step)), wind=wind)
+            out[(case, step)] = run(scenario_from_dict(scenario("carry", step, PLACES)), wind=met)
     return out
 
 

@@ -1,0 +1,87 @@
+"""The physical air of the turning-wind tests: 10-s Gaussian puffs in a uniform wind that changes between records.
+
+14.4 t of chlorine over 2 h from a 1-m source at 52 N 5 E, class D, rural; the wind uniform, linear in time
+between records every 100 s. Each 10 s of emission is one puff carried by the source's wind, with the Briggs
+rural D sigmas of the path it ran (sigma_x = sigma_y), reflected at the ground, read at 1.5 m: the air itself,
+as a puff model (INPUFF, RIMPUFF) gives it, against which the near field's coarse steps are checked
+(tests/test_countdown_turn_sweep.py, tests/test_countdown_side_carry.py; session 51).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from plumecast.agents import get_agent
+from plumecast.consequence import outdoor_outcomes
+from plumecast.met import build_wind_dataset
+from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z
+from tests.test_countdown_audit44 import KM_PER_DEG_LON_AT_52
+
+RECORDS = np.arange(0.0, 4 * 3600.0 + 1.0, 100.0)
+START = np.datetime64("2026-01-20T06:00")
+KM_LAT = 111.2
+AMOUNT_KG, DURATION_S, RUN_S = 14400.0, 7200.0, 3 * 3600.0
+
+
+def place_xy(places: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """East and north [m] of places given as (distance [km], degrees north of east)."""
+    return (np.array([d * math.cos(math.radians(b)) for d, b in places]) * 1000.0,
+            np.array([d * math.sin(math.radians(b)) for d, b in places]) * 1000.0)
+
+
+def scenario(name: str, step_s: float, places: list[tuple[float, float]]) -> dict[str, Any]:
+    """The release of the module docstring with receptors at ``places``, run at ``step_s`` steps."""
+    x, y = place_xy(places)
+    return {
+        "name": name, "agent": "chlorine", "start": "2026-01-20T06:00:00Z", "duration_h": RUN_S / 3600.0,
+        "time_step_s": step_s, "particles": 500, "seed": 3, "met": {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0},
+        "releases": [{"type": "point", "name": "src", "lat": 52.0, "lon": 5.0, "height_m": 1.0, "amount_kg": AMOUNT_KG,
+                      "duration_s": DURATION_S, "start_h": 0.0, "dense_gas": "off"}],
+        "local_weather": {"wind_speed_m_s": 3.0, "wind_from_deg": 270, "stability": "D", "terrain": "rural"},
+        "near_field": {"stability": "D"},
+        "receptors": {"points": [{"name": f"p{i}", "lat": 52.0 + yi / 1000.0 / KM_LAT,
+                                  "lon": 5.0 + xi / 1000.0 / KM_PER_DEG_LON_AT_52, "population": 1000}
+                                 for i, (xi, yi) in enumerate(zip(x, y, strict=True))]},
+        "output": {"grid": {"lon_min": 4.5, "lon_max": 5.5, "lat_min": 51.8, "lat_max": 52.2, "resolution_deg": 0.05},
+                   "interval_min": 60},
+    }
+
+
+def wind(u: np.ndarray, v: np.ndarray, source: str) -> Any:
+    """The uniform wind ``u``, ``v`` [m/s] at :data:`RECORDS` as the run's wind dataset."""
+    lat, lon = np.arange(50.0, 54.001, 0.25), np.arange(3.0, 7.001, 0.25)
+    ones = np.ones((1, lat.size, lon.size), np.float32)
+    times = (START + RECORDS.astype("timedelta64[s]")).astype("datetime64[ns]")
+    return build_wind_dataset(u.astype(np.float32)[:, None, None] * ones, v.astype(np.float32)[:, None, None] * ones,
+                              times, lat, lon, source=source, level="10 m", steady=False)
+
+
+def puffs(u: np.ndarray, v: np.ndarray, places: list[tuple[float, float]],
+          dt: float = 10.0) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """The puffs' first AEGL-1/2/3 times [h] and doses [kg s m-3] at ``places`` in the wind ``u``, ``v`` at
+    :data:`RECORDS` (module docstring)."""
+    px, py = place_xy(places)
+    emit = np.arange(0.5 * dt, DURATION_S, dt)
+    mass = AMOUNT_KG / DURATION_S * dt
+    tf = np.arange(0.0, RUN_S + 1.0, 1.0)
+    uf, vf = np.interp(tf, RECORDS, u), np.interp(tf, RECORDS, v)
+    cx, cy, cs = (np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]))]) for w in (uf, vf, np.hypot(uf, vf)))
+    conc = np.zeros((int(RUN_S / dt), px.size))
+    for k in range(conc.shape[0]):
+        t = (k + 0.5) * dt
+        live = emit[emit < t]
+        if live.size == 0:
+            continue
+        ex, ey = np.interp(t, tf, cx) - np.interp(live, tf, cx), np.interp(t, tf, cy) - np.interp(live, tf, cy)
+        path = np.maximum(np.interp(t, tf, cs) - np.interp(live, tf, cs), 1.0)
+        sy, sz = np.asarray(briggs_sigma_y(path, "D", "rural")), np.asarray(briggs_sigma_z(path, "D", "rural"))
+        vert = np.exp(-(1.5 - 1.0) ** 2 / (2 * sz ** 2)) + np.exp(-(1.5 + 1.0) ** 2 / (2 * sz ** 2))
+        d2 = (px[None, :] - ex[:, None]) ** 2 + (py[None, :] - ey[:, None]) ** 2
+        each = mass / ((2 * math.pi) ** 1.5 * sy * sy * sz) * vert
+        conc[k] = (each[:, None] * np.exp(-d2 / (2 * sy[:, None] ** 2))).sum(axis=0)
+    time = (START + (np.arange(1, conc.shape[0] + 1) * dt).astype("timedelta64[s]")).astype("datetime64[ns]")
+    out = outdoor_outcomes(conc, time, START.astype("datetime64[ns]"), get_agent("chlorine"), levels=(1, 2, 3))
+    return {lv: out[f"first{lv}_s"] / 3600.0 for lv in (1, 2, 3)}, conc.sum(axis=0) * dt
