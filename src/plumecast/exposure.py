@@ -651,7 +651,8 @@ class ExposureSampler:
                          self.nf_speeds[si, :step + 1, 0])
         heading = self.nf_track[si, step] if wind_at is not None else None
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s,  # only the air that went its way
-                             steady_air(since, track, heading, src, t0_s, t_end_s), self.nf_delivered, None, heading, span=span, carried=track if track is not None and track.straight else None)
+                             steady_air(since, track, heading, src, t0_s, t_end_s), self.nf_delivered, None,
+                             heading, span=span, carried=track if track is not None and track.straight else None)
         out = swept(lambda la, lo, a, b, way: self._plume_of(si, src, la, lo, a, b, wind_at, edges_s, since, None, None,
                                                              way), src, lat, lon, t0_s, t_end_s, wind_at, out)
         if track is None:  # a straight line: the same plume
