@@ -158,7 +158,7 @@ def test_a_reversing_wind_reads_never_below_the_steady_plume(monkeypatch):
     # 3 m/s east until 6 h, 3 m/s west from 7 h: where the wind has changed a place breathes the larger of the
     # steady plume of the step's wind and the plume along its streak line, which reads low where the line folds
     # (its younger branch only) and where it sweeps sideways (audit): never below the steady plume (of the air
-    # that went its way since session 52: plumecast.near_field_cut; the older air is the line's)
+    # that went its way since session 51: plumecast.near_field_cut; the older air is the line's)
     u = [3.0] * 7 + [-3.0] * 14
     pts = [(f"W{k:g}", 40.0, -100.0 - k / KM_PER_DEG_LON_AT_40) for k in (5.0, 20.0, 45.0)]
     both, _ = _turning_run(u, [0.0] * len(u), pts, monkeypatch)

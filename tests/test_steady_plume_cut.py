@@ -103,7 +103,7 @@ def test_the_old_air_is_not_brought_back_west_at_once() -> None:
 
 def test_five_km_west_is_warned_near_the_air_s_arrival_and_never_late(chlorine: dict[float, Any]) -> None:
     # 14.4 t of chlorine over 2 h reversing at 1 h: the puffs' AEGL-1 5 km west at 84.7 min (AEGL-2 87.5); the
-    # 30-s steps read 59.5 (the steady plume's swing) and now 72.0 and 85.5. Never later than the puffs', at any
+    # 30-s steps read 59.5 (the steady plume's swing) and now 72.0 and 84.5. Never later than the puffs', at any
     # step; at 30-s steps AEGL-1 no more than 15 min before them
     puff, _ = chlorine[0.0]
     for step in (600.0, 300.0, 30.0):
