@@ -157,13 +157,21 @@ def test_a_slowing_wind_keeps_the_air_coming_and_its_arrivals_not_late(monkeypat
 def test_a_reversing_wind_reads_never_below_the_steady_plume(monkeypatch):
     # 3 m/s east until 6 h, 3 m/s west from 7 h: where the wind has changed a place breathes the larger of the
     # steady plume of the step's wind and the plume along its streak line, which reads low where the line folds
-    # (its younger branch only) and where it sweeps sideways (audit): never below the steady plume
+    # (its younger branch only) and where it sweeps sideways (audit): never below the steady plume (of the air
+    # that went its way since session 51: plumecast.near_field_cut; the older air is the line's)
     u = [3.0] * 7 + [-3.0] * 14
     pts = [(f"W{k:g}", 40.0, -100.0 - k / KM_PER_DEG_LON_AT_40) for k in (5.0, 20.0, 45.0)]
     both, _ = _turning_run(u, [0.0] * len(u), pts, monkeypatch)
     import plumecast.exposure as ex
 
-    monkeypatch.setattr(ex, "track_at", lambda *a: None)
+    line, cut, kept = ex.track_at, ex.steady_air, {}
+
+    def no_line(*a):  # type: ignore[no-untyped-def]
+        kept["track"] = line(*a)  # for the steady plume's cut
+        return None
+
+    monkeypatch.setattr(ex, "track_at", no_line)
+    monkeypatch.setattr(ex, "steady_air", lambda since, track, *a: cut(since, kept["track"], *a))
     steady, _ = _turning_run(u, [0.0] * len(u), pts, monkeypatch)
     assert both.shape == steady.shape and (steady > 0).any()
     assert (both >= steady).all()

@@ -110,6 +110,7 @@ from plumecast.exposure_rings import (  # noqa: F401 - area_skip, near_field_exc
     ring_add,
     ring_sums,
 )
+from plumecast.near_field_cut import steady_air
 from plumecast.near_field_drift import drifted, knots_in_step
 from plumecast.near_field_plume import (
     NEAR_FIELD_MIN_WIND_M_S,
@@ -649,7 +650,8 @@ class ExposureSampler:
         track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach, self.nf_run[si, :step + 1],
                          self.nf_speeds[si, :step + 1, 0])
         heading = self.nf_track[si, step] if wind_at is not None else None
-        out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s, since, self.nf_delivered, None,
+        out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s,  # only the air that went its way
+                             steady_air(since, track, heading, src, t0_s, t_end_s), self.nf_delivered, None,
                              heading, span=span, carried=track if track is not None and track.straight else None)
         out = swept(lambda la, lo, a, b, way: self._plume_of(si, src, la, lo, a, b, wind_at, edges_s, since, None, None,
                                                              way), src, lat, lon, t0_s, t_end_s, wind_at, out)

@@ -1,0 +1,142 @@
+"""The steady plume carries only the air that went its way (plumecast.near_field_cut, docs/exposure.md).
+
+After a wind reversal the steady plume of the new direction had laid the air emitted before the reversal (which
+went east) on its axis west of the source, and coming out of the calm of the reversal delivered the emission held
+back in it at once. The reference is the physical air: 10-s Gaussian puffs (10 s of emission each, carried by the
+source's wind, Briggs rural D sigma of the path run, sigma_x = sigma_y, ground reflection), as in
+tests/test_countdown_turn_sweep.py. Uniform winds from records every 100 s, 3 m/s east reversing to 3 m/s west
+between two records, class D.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from plumecast.agents import get_agent
+from plumecast.consequence import outdoor_outcomes
+from plumecast.met import build_wind_dataset
+from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z
+from plumecast.runner import run
+from plumecast.scenario import scenario_from_dict
+from tests.test_countdown_audit44 import KM_PER_DEG_LON_AT_52
+
+RECORDS = np.arange(0.0, 4 * 3600.0 + 1.0, 100.0)
+START = np.datetime64("2026-01-20T06:00")
+KM_WEST = (1.0, 2.0, 5.0, 10.0)
+#: the releases: agent, kg, duration [s], the reversal's record [s]
+CHLORINE = ("chlorine", 14400.0, 7200.0, 3600.0)
+AMMONIA = ("ammonia", 2000.0, 600.0, 1200.0)
+
+
+def _data(step_s: float, rel: tuple[str, float, float, float]) -> dict[str, Any]:
+    return {
+        "name": "reversal", "agent": rel[0], "start": "2026-01-20T06:00:00Z", "duration_h": 3.0,
+        "time_step_s": step_s, "particles": 500, "seed": 3, "met": {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0},
+        "releases": [{"type": "point", "name": "src", "lat": 52.0, "lon": 5.0, "height_m": 1.0, "amount_kg": rel[1],
+                      "duration_s": rel[2], "start_h": 0.0, "dense_gas": "off"}],
+        "local_weather": {"wind_speed_m_s": 3.0, "wind_from_deg": 270, "stability": "D", "terrain": "rural"},
+        "near_field": {"stability": "D"},
+        "receptors": {"points": [{"name": f"W{k:g}", "lat": 52.0, "lon": 5.0 - k / KM_PER_DEG_LON_AT_52,
+                                  "population": 1000} for k in KM_WEST]},
+        "output": {"grid": {"lon_min": 4.5, "lon_max": 5.5, "lat_min": 51.8, "lat_max": 52.2, "resolution_deg": 0.05},
+                   "interval_min": 60},
+    }
+
+
+def _u(rel: tuple[str, float, float, float]) -> np.ndarray:
+    return np.where(RECORDS >= rel[3], -3.0, 3.0)
+
+
+def _puffs(rel: tuple[str, float, float, float], dt: float = 10.0) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """The puffs' first AEGL times [min] and doses [kg s m-3] at :data:`KM_WEST` (module docstring)."""
+    px = -np.asarray(KM_WEST) * 1000.0
+    emit = np.arange(0.5 * dt, rel[2], dt)
+    mass = rel[1] / rel[2] * dt
+    tf = np.arange(0.0, 3 * 3600.0 + 1.0, 1.0)
+    uf = np.interp(tf, RECORDS, _u(rel))
+    cx, cs = (np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]))]) for w in (uf, np.abs(uf)))
+    conc = np.zeros((int(3 * 3600 / dt), px.size))
+    for k in range(conc.shape[0]):
+        t = (k + 0.5) * dt
+        live = emit[emit < t]
+        if live.size == 0:
+            continue
+        ex = np.interp(t, tf, cx) - np.interp(live, tf, cx)
+        path = np.maximum(np.interp(t, tf, cs) - np.interp(live, tf, cs), 1.0)
+        sy, sz = np.asarray(briggs_sigma_y(path, "D", "rural")), np.asarray(briggs_sigma_z(path, "D", "rural"))
+        vert = np.exp(-(1.5 - 1.0) ** 2 / (2 * sz ** 2)) + np.exp(-(1.5 + 1.0) ** 2 / (2 * sz ** 2))
+        each = mass / ((2 * math.pi) ** 1.5 * sy * sy * sz) * vert
+        conc[k] = (each[:, None] * np.exp(-(px[None, :] - ex[:, None]) ** 2 / (2 * sy[:, None] ** 2))).sum(axis=0)
+    time = (START + (np.arange(1, conc.shape[0] + 1) * dt).astype("timedelta64[s]")).astype("datetime64[ns]")
+    out = outdoor_outcomes(conc, time, START.astype("datetime64[ns]"), get_agent(rel[0]), levels=(1, 2, 3))
+    return {lv: out[f"first{lv}_s"] / 60.0 for lv in (1, 2, 3)}, conc.sum(axis=0) * dt
+
+
+def _run(step_s: float, rel: tuple[str, float, float, float]) -> Any:
+    lat, lon = np.arange(50.0, 54.001, 0.25), np.arange(3.0, 7.001, 0.25)
+    ones = np.ones((1, lat.size, lon.size), np.float32)
+    times = (START + RECORDS.astype("timedelta64[s]")).astype("datetime64[ns]")
+    u = _u(rel).astype(np.float32)[:, None, None] * ones
+    wind = build_wind_dataset(u, 0.0 * u, times, lat, lon, source="reversal", level="10 m", steady=False)
+    return run(scenario_from_dict(_data(step_s, rel)), wind=wind).consequences()
+
+
+@pytest.fixture(scope="module")
+def chlorine() -> dict[float, Any]:
+    return {0.0: _puffs(CHLORINE), **{s: _run(s, CHLORINE) for s in (600.0, 300.0, 30.0)}}
+
+
+def test_the_old_air_is_not_brought_back_west_at_once() -> None:
+    # 2 t of ammonia over 10 min, the wind reversing at 20 min: the cloud is 2-4 km east; at 30-s steps the steady
+    # plume of the west wind had laid it 1-2 km west as it came out of the reversal's calm: 16.9 and 7.8 times the
+    # puffs' dose (now 2.4 and 1.0; the rest is the streak line's own, the fold of the line over the place)
+    _, dose = _puffs(AMMONIA)
+    ds = _run(30.0, AMMONIA)
+    got = np.nansum(np.asarray(ds["concentration"].values, float), axis=0) * 30.0
+    ratio = got[:2] / dose[:2]
+    assert ((ratio >= 0.5) & (ratio <= 3.0)).all(), ratio
+
+
+def test_five_km_west_is_warned_near_the_air_s_arrival_and_never_late(chlorine: dict[float, Any]) -> None:
+    # 14.4 t of chlorine over 2 h reversing at 1 h: the puffs' AEGL-1 5 km west at 84.7 min (AEGL-2 87.5); the
+    # 30-s steps read 59.5 (the steady plume's swing) and now 72.0 and 84.5. Never later than the puffs', at any
+    # step; at 30-s steps AEGL-1 no more than 15 min before them
+    puff, _ = chlorine[0.0]
+    for step in (600.0, 300.0, 30.0):
+        ds = chlorine[step]
+        for lv in (1, 2, 3):
+            got = np.asarray(ds[f"hours_to_aegl{lv}"].values, float) * 60.0
+            reached = np.isfinite(puff[lv])
+            assert (np.isfinite(got[reached]) & (got[reached] <= puff[lv][reached] + 1.0 / 60.0)).all(), (step, lv)
+    first = float(np.asarray(chlorine[30.0]["hours_to_aegl1"].values, float)[2]) * 60.0
+    assert puff[1][2] - 15.0 <= first <= puff[1][2] + 1.0 / 60.0
+
+
+def test_no_aegl_3_west_where_the_air_never_brings_it(chlorine: dict[float, Any]) -> None:
+    # 2 and 5 km west the puffs never reach AEGL-3; the 30-s steps read it at 59 min (the old air swung west)
+    puff, _ = chlorine[0.0]
+    assert not np.isfinite(puff[3][1:3]).any()
+    got = np.asarray(chlorine[30.0]["hours_to_aegl3"].values, float)
+    assert not np.isfinite(got[1:3]).any()
+
+
+def test_the_cut_is_the_youngest_air_off_the_plume() -> None:
+    from plumecast.near_field_cut import steady_since
+    from plumecast.near_field_track import track_at
+
+    # 30-s steps: 120 east, then 20 west (600 s): the air of the 600 s before the reversal has come back west of
+    # the source, the older is still east: the cut 1,200 s before the step's end
+    winds = np.array([[3.0, 0.0]] * 120 + [[-3.0, 0.0]] * 20)
+    t_end = 140 * 30.0
+    cut = steady_since(track_at(winds, 30.0, 30000.0), winds[-1], t_end, "D", "rural")
+    assert t_end - 1200.0 - 30.0 <= cut <= t_end - 1200.0 + 30.0
+    # a steady wind, and one changing its speed only: no line, or a straight one: no cut
+    assert steady_since(track_at(winds[:120], 30.0, 30000.0), winds[0], 3600.0, "D", "rural") == -math.inf
+    faster = np.array([[3.0, 0.0]] * 60 + [[5.0, 0.0]] * 60)
+    track = track_at(faster, 30.0, 30000.0)
+    assert track is not None and track.straight
+    assert steady_since(track, faster[-1], 3600.0, "D", "rural") == -math.inf
