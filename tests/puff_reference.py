@@ -4,7 +4,8 @@
 between records every 100 s. Each 10 s of emission is one puff carried by the source's wind, with the Briggs
 rural D sigmas of the path it ran (sigma_x = sigma_y), reflected at the ground, read at 1.5 m: the air itself,
 as a puff model (INPUFF, RIMPUFF) gives it, against which the near field's coarse steps are checked
-(tests/test_countdown_turn_sweep.py, tests/test_countdown_side_carry.py; session 51).
+(tests/test_countdown_turn_sweep.py, tests/test_countdown_side_carry.py, tests/test_steady_plume_cut.py;
+session 51).
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ def place_xy(places: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]
             np.array([d * math.sin(math.radians(b)) for d, b in places]) * 1000.0)
 
 
-def scenario(name: str, step_s: float, places: list[tuple[float, float]]) -> dict[str, Any]:
-    """The release of the module docstring with receptors at ``places``, run at ``step_s`` steps."""
+def scenario(name: str, step_s: float, places: list[tuple[float, float]], agent: str = "chlorine",
+             amount_kg: float = AMOUNT_KG, duration_s: float = DURATION_S) -> dict[str, Any]:
+    """The release of the module docstring (or ``amount_kg`` of ``agent`` over ``duration_s``) with receptors at
+    ``places``, run at ``step_s`` steps."""
     x, y = place_xy(places)
     return {
-        "name": name, "agent": "chlorine", "start": "2026-01-20T06:00:00Z", "duration_h": RUN_S / 3600.0,
+        "name": name, "agent": agent, "start": "2026-01-20T06:00:00Z", "duration_h": RUN_S / 3600.0,
         "time_step_s": step_s, "particles": 500, "seed": 3, "met": {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0},
-        "releases": [{"type": "point", "name": "src", "lat": 52.0, "lon": 5.0, "height_m": 1.0, "amount_kg": AMOUNT_KG,
-                      "duration_s": DURATION_S, "start_h": 0.0, "dense_gas": "off"}],
+        "releases": [{"type": "point", "name": "src", "lat": 52.0, "lon": 5.0, "height_m": 1.0, "amount_kg": amount_kg,
+                      "duration_s": duration_s, "start_h": 0.0, "dense_gas": "off"}],
         "local_weather": {"wind_speed_m_s": 3.0, "wind_from_deg": 270, "stability": "D", "terrain": "rural"},
         "near_field": {"stability": "D"},
         "receptors": {"points": [{"name": f"p{i}", "lat": 52.0 + yi / 1000.0 / KM_LAT,
@@ -59,13 +62,13 @@ def wind(u: np.ndarray, v: np.ndarray, source: str) -> Any:
                               times, lat, lon, source=source, level="10 m", steady=False)
 
 
-def puffs(u: np.ndarray, v: np.ndarray, places: list[tuple[float, float]],
-          dt: float = 10.0) -> tuple[dict[int, np.ndarray], np.ndarray]:
+def puffs(u: np.ndarray, v: np.ndarray, places: list[tuple[float, float]], dt: float = 10.0, agent: str = "chlorine",
+          amount_kg: float = AMOUNT_KG, duration_s: float = DURATION_S) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """The puffs' first AEGL-1/2/3 times [h] and doses [kg s m-3] at ``places`` in the wind ``u``, ``v`` at
-    :data:`RECORDS` (module docstring)."""
+    :data:`RECORDS` (module docstring; or ``amount_kg`` of ``agent`` over ``duration_s``)."""
     px, py = place_xy(places)
-    emit = np.arange(0.5 * dt, DURATION_S, dt)
-    mass = AMOUNT_KG / DURATION_S * dt
+    emit = np.arange(0.5 * dt, duration_s, dt)
+    mass = amount_kg / duration_s * dt
     tf = np.arange(0.0, RUN_S + 1.0, 1.0)
     uf, vf = np.interp(tf, RECORDS, u), np.interp(tf, RECORDS, v)
     cx, cy, cs = (np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]))]) for w in (uf, vf, np.hypot(uf, vf)))
@@ -83,5 +86,5 @@ def puffs(u: np.ndarray, v: np.ndarray, places: list[tuple[float, float]],
         each = mass / ((2 * math.pi) ** 1.5 * sy * sy * sz) * vert
         conc[k] = (each[:, None] * np.exp(-d2 / (2 * sy[:, None] ** 2))).sum(axis=0)
     time = (START + (np.arange(1, conc.shape[0] + 1) * dt).astype("timedelta64[s]")).astype("datetime64[ns]")
-    out = outdoor_outcomes(conc, time, START.astype("datetime64[ns]"), get_agent("chlorine"), levels=(1, 2, 3))
+    out = outdoor_outcomes(conc, time, START.astype("datetime64[ns]"), get_agent(agent), levels=(1, 2, 3))
     return {lv: out[f"first{lv}_s"] / 3600.0 for lv in (1, 2, 3)}, conc.sum(axis=0) * dt

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from plumecast.near_field_dilution import diluted_per_rate
 from plumecast.near_field_smear import arrived_at, window_mass
 from plumecast.runner import run
 from plumecast.scenario import scenario_from_dict
@@ -68,3 +69,25 @@ def test_a_slowing_wind_s_countdowns_are_no_later_than_10_s_steps(slowing_runs: 
             assert np.isfinite(g[np.isfinite(r)]).all(), (step, name, g, r)
             both = np.isfinite(g) & np.isfinite(r)
             assert (g[both] <= r[both] + 1.0 / 3600.0).all(), (step, name, g * 60.0, r * 60.0)
+
+
+def test_a_dense_capable_release_keeps_the_middle_s_dilution() -> None:
+    """Each piece's weather of a dense-capable release would be one more dense cloud to set up (on met files every
+    piece's speed and lid differ: a 1-h run of 20 t of chlorine on synthetic ERA5 files took 84 s instead of 11 s);
+    such a release keeps its middle's air per unit rate, without reading the weather within the step."""
+
+    class _Dense:
+        dense = object()
+
+        def source_wind(self, *_: Any) -> tuple[float, float, float]:
+            raise AssertionError("the weather within the step was read")
+
+        def class_and_lid(self, *_: Any) -> tuple[str, float]:
+            raise AssertionError("the weather within the step was read")
+
+    per_rate = np.array([1.0e-3, 2.0e-4])
+    xs = np.array([1000.0, 3000.0])
+    window = (np.zeros(2), np.full(2, 600.0), xs / 4.0, xs / 1.0)
+    got = diluted_per_rate(_Dense(), object(), 0.0, 600.0, xs, np.zeros(2), (4.0, "D", 1000.0), per_rate,
+                           np.full(2, 60.0), window, None, (np.array([0.0, 600.0]), np.array([0.0, 3000.0])))
+    assert got is per_rate

@@ -16,73 +16,34 @@ from typing import Any
 import numpy as np
 import pytest
 
-from plumecast.agents import get_agent
-from plumecast.consequence import outdoor_outcomes
-from plumecast.met import build_wind_dataset
-from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z
 from plumecast.runner import run
 from plumecast.scenario import scenario_from_dict
-from tests.test_countdown_audit44 import KM_PER_DEG_LON_AT_52
+from tests.puff_reference import RECORDS, puffs, scenario, wind
 
-RECORDS = np.arange(0.0, 4 * 3600.0 + 1.0, 100.0)
-START = np.datetime64("2026-01-20T06:00")
 KM_WEST = (1.0, 2.0, 5.0, 10.0)
+PLACES = [(k, 180.0) for k in KM_WEST]
 #: the releases: agent, kg, duration [s], the reversal's record [s]
 CHLORINE = ("chlorine", 14400.0, 7200.0, 3600.0)
 AMMONIA = ("ammonia", 2000.0, 600.0, 1200.0)
 
 
-def _data(step_s: float, rel: tuple[str, float, float, float]) -> dict[str, Any]:
-    return {
-        "name": "reversal", "agent": rel[0], "start": "2026-01-20T06:00:00Z", "duration_h": 3.0,
-        "time_step_s": step_s, "particles": 500, "seed": 3, "met": {"source": "uniform", "u_m_s": 3.0, "v_m_s": 0.0},
-        "releases": [{"type": "point", "name": "src", "lat": 52.0, "lon": 5.0, "height_m": 1.0, "amount_kg": rel[1],
-                      "duration_s": rel[2], "start_h": 0.0, "dense_gas": "off"}],
-        "local_weather": {"wind_speed_m_s": 3.0, "wind_from_deg": 270, "stability": "D", "terrain": "rural"},
-        "near_field": {"stability": "D"},
-        "receptors": {"points": [{"name": f"W{k:g}", "lat": 52.0, "lon": 5.0 - k / KM_PER_DEG_LON_AT_52,
-                                  "population": 1000} for k in KM_WEST]},
-        "output": {"grid": {"lon_min": 4.5, "lon_max": 5.5, "lat_min": 51.8, "lat_max": 52.2, "resolution_deg": 0.05},
-                   "interval_min": 60},
-    }
 
 
 def _u(rel: tuple[str, float, float, float]) -> np.ndarray:
     return np.where(RECORDS >= rel[3], -3.0, 3.0)
 
 
-def _puffs(rel: tuple[str, float, float, float], dt: float = 10.0) -> tuple[dict[int, np.ndarray], np.ndarray]:
+
+
+def _puffs(rel: tuple[str, float, float, float]) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """The puffs' first AEGL times [min] and doses [kg s m-3] at :data:`KM_WEST` (module docstring)."""
-    px = -np.asarray(KM_WEST) * 1000.0
-    emit = np.arange(0.5 * dt, rel[2], dt)
-    mass = rel[1] / rel[2] * dt
-    tf = np.arange(0.0, 3 * 3600.0 + 1.0, 1.0)
-    uf = np.interp(tf, RECORDS, _u(rel))
-    cx, cs = (np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]))]) for w in (uf, np.abs(uf)))
-    conc = np.zeros((int(3 * 3600 / dt), px.size))
-    for k in range(conc.shape[0]):
-        t = (k + 0.5) * dt
-        live = emit[emit < t]
-        if live.size == 0:
-            continue
-        ex = np.interp(t, tf, cx) - np.interp(live, tf, cx)
-        path = np.maximum(np.interp(t, tf, cs) - np.interp(live, tf, cs), 1.0)
-        sy, sz = np.asarray(briggs_sigma_y(path, "D", "rural")), np.asarray(briggs_sigma_z(path, "D", "rural"))
-        vert = np.exp(-(1.5 - 1.0) ** 2 / (2 * sz ** 2)) + np.exp(-(1.5 + 1.0) ** 2 / (2 * sz ** 2))
-        each = mass / ((2 * math.pi) ** 1.5 * sy * sy * sz) * vert
-        conc[k] = (each[:, None] * np.exp(-(px[None, :] - ex[:, None]) ** 2 / (2 * sy[:, None] ** 2))).sum(axis=0)
-    time = (START + (np.arange(1, conc.shape[0] + 1) * dt).astype("timedelta64[s]")).astype("datetime64[ns]")
-    out = outdoor_outcomes(conc, time, START.astype("datetime64[ns]"), get_agent(rel[0]), levels=(1, 2, 3))
-    return {lv: out[f"first{lv}_s"] / 60.0 for lv in (1, 2, 3)}, conc.sum(axis=0) * dt
+    first, dose = puffs(_u(rel), np.zeros(RECORDS.size), PLACES, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
+    return {lv: t * 60.0 for lv, t in first.items()}, dose
 
 
 def _run(step_s: float, rel: tuple[str, float, float, float]) -> Any:
-    lat, lon = np.arange(50.0, 54.001, 0.25), np.arange(3.0, 7.001, 0.25)
-    ones = np.ones((1, lat.size, lon.size), np.float32)
-    times = (START + RECORDS.astype("timedelta64[s]")).astype("datetime64[ns]")
-    u = _u(rel).astype(np.float32)[:, None, None] * ones
-    wind = build_wind_dataset(u, 0.0 * u, times, lat, lon, source="reversal", level="10 m", steady=False)
-    return run(scenario_from_dict(_data(step_s, rel)), wind=wind).consequences()
+    data = scenario("reversal", step_s, PLACES, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
+    return run(scenario_from_dict(data), wind=wind(_u(rel), np.zeros(RECORDS.size), "reversal")).consequences()
 
 
 @pytest.fixture(scope="module")
