@@ -88,3 +88,17 @@ def puffs(u: np.ndarray, v: np.ndarray, places: list[tuple[float, float]], dt: f
     time = (START + (np.arange(1, conc.shape[0] + 1) * dt).astype("timedelta64[s]")).astype("datetime64[ns]")
     out = outdoor_outcomes(conc, time, START.astype("datetime64[ns]"), get_agent(agent), levels=(1, 2, 3))
     return {lv: out[f"first{lv}_s"] / 3600.0 for lv in (1, 2, 3)}, conc.sum(axis=0) * dt
+
+
+def reached_no_later(ds: Any, first: dict[int, np.ndarray], hours: Any, slack_h: float) -> list[np.ndarray]:
+    """Assert that every AEGL-1/2/3 level the puffs reach (``first``, :func:`puffs`) is read in the run's
+    consequences ``ds`` (``hours(ds, name)``: the countdowns [h]) and no later than the puffs' plus ``slack_h``; the
+    places the puffs reach, per level."""
+    out = []
+    for level in (1, 2, 3):
+        got, ref = hours(ds, f"hours_to_aegl{level}"), first[level]
+        both = np.isfinite(ref)
+        assert np.isfinite(got[both]).all(), (level, got * 60.0, ref * 60.0)
+        assert (got[both] <= ref[both] + slack_h).all(), (level, got * 60.0, ref * 60.0)
+        out.append(both)
+    return out
