@@ -40,10 +40,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.near_field_plume import COVER_SIGMAS, NearFieldSource, local_xy
+from plumecast.near_field_plume import COVER_SIGMAS, NearFieldSource, local_latlon, local_xy
 from plumecast.near_field_track import Track
+from plumecast.near_field_turn import mean_of_parts
 from plumecast.nearfield.gaussian import briggs_sigma_y
-from plumecast.units import EARTH_RADIUS_M
 
 #: How far a stretch of the line moves across itself at most between two of a step's knots [its plume's sigma_y]:
 #: the sub-steps' means then sample a Gaussian crossing finely enough for its dose (their average is within 2 %
@@ -130,10 +130,7 @@ def _pulled(src: NearFieldSource, line: Track, lat: NDArray[np.float64], lon: ND
     fy = np.interp(x, line.path, line.north)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(known & (y > 0.0), np.minimum(by_m / y, 1.0), 0.0)
-    e2, n2 = east + share * (fx - east), north + share * (fy - north)
-    lat2 = src.lat + np.degrees(n2 / EARTH_RADIUS_M)
-    lon2 = src.lon + np.degrees(e2 / (EARTH_RADIUS_M * math.cos(math.radians(src.lat))))
-    return lat2, lon2
+    return local_latlon(east + share * (fx - east), north + share * (fy - north), src.lat, src.lon)
 
 
 def drifted(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float,
@@ -153,28 +150,17 @@ def drifted(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: 
     x = _located(src, track, lat, lon, 0.5 * (t0_s + t1_s), branch)[2]
     j = np.clip(np.searchsorted(track.path, np.nan_to_num(x), side="right") - 1, 0, drift.size - 1)
     half = np.where(np.isfinite(x), 0.5 * drift[j] / m, 0.0)
-    mean, best = np.zeros(n), np.zeros(n)
-    bins = np.zeros(n, np.int64)
     whole = plume_of(lat, lon, t0_s, t1_s, track)  # the step's air at its end line, as before: no countdown later
     peak, front, edge = whole[3], whole[4], whole[5]
     parts = []
     for i, line in enumerate(lines):
         a, b = t0_s + i * h, (t0_s + (i + 1) * h if i + 1 < m else t1_s)
         got = whole if m == 1 else plume_of(lat, lon, a, b, line)
-        air = got[0] / m
-        mean += air
-        more = air > best
-        best, bins = np.where(more, air, best), np.where(more, got[1], bins)
-        parts.append((air, got[1], got[2]))
+        parts.append((got[0] / m, got[1], got[2]))
         lat2, lon2 = _pulled(src, line, lat, lon, 0.5 * (a + b), half, branch)
         near = plume_of(lat2, lon2, a, b, line)
         peak = np.maximum(peak, np.maximum(got[3], near[3]))
         front = np.minimum(front, np.minimum(got[4], near[4]))
         edge = np.maximum(edge, np.maximum(got[5], near[5]))
-    # the share of the sub-steps' air from the bin before the chosen one (the chosen bin's own early share)
-    before = np.zeros(n)
-    for air, k, e in parts:
-        before += np.where(k == bins, air * e, np.where(k < bins, air, 0.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        early = np.where(mean > 0.0, np.clip(before / mean, 0.0, 1.0), 0.0)
+    mean, bins, early = mean_of_parts(parts, n)
     return mean, bins, early, np.maximum(peak, mean), front, edge

@@ -758,3 +758,12 @@ def local_xy(
     else:
         ex, ey = u_e / speed, v_n / speed
     return dx * ex + dy * ey, -dx * ey + dy * ex
+
+
+def local_latlon(east: NDArray[np.float64], north: NDArray[np.float64], lat0: float,
+                 lon0: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The points ``east``, ``north`` [m] of a source at ``lat0``, ``lon0`` in its tangent plane as latitude and
+    longitude [deg]: the inverse of :func:`local_xy` with an east wind."""
+    lat = lat0 + np.degrees(north / EARTH_RADIUS_M)
+    lon = lon0 + np.degrees(east / (EARTH_RADIUS_M * math.cos(math.radians(lat0))))
+    return lat, lon

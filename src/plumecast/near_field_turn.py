@@ -36,8 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from plumecast.near_field_plume import NearFieldSource, local_xy
-from plumecast.units import EARTH_RADIUS_M
+from plumecast.near_field_plume import NearFieldSource, local_latlon, local_xy
 
 #: How far [deg] the source's wind must turn within a step for its plume to read the directions within it
 TURN_DEG = 5.0
@@ -136,6 +135,26 @@ def groups(times: list[float], ang: list[float], calm: list[bool]) -> list[tuple
     return [g for g in out if g[1] > g[0]]
 
 
+def mean_of_parts(parts: list[tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]],
+                  n: int) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+    """A step's mean, emission bin and early share from its sub-steps' ``parts`` (each: its air weighted by its
+    share of the step, its bin, its early share; ``n`` points): the sum of their air, the bin of the part with the
+    most air (the first of equals), and the share of the air from before that bin (the chosen bin's own early
+    share, all of an earlier bin's). Used by :func:`swept` and :func:`plumecast.near_field_drift.drifted`."""
+    mean, best = np.zeros(n), np.zeros(n)
+    bins = np.zeros(n, np.int64)
+    for air, k, _ in parts:
+        mean += air
+        more = air > best
+        best, bins = np.where(more, air, best), np.where(more, k, bins)
+    before = np.zeros(n)
+    for air, k, e in parts:
+        before += np.where(k == bins, air * e, np.where(k < bins, air, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        early = np.where(mean > 0.0, np.clip(before / mean, 0.0, 1.0), 0.0)
+    return mean, bins, early
+
+
 def _swept_points(src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], mid: float, lo: float,
                   hi: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The points (``lat``, ``lon`` [deg]) turned about the source so that their angle from the plume's axis
@@ -147,10 +166,7 @@ def _swept_points(src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[n
     off = (bearing - mid + math.pi) % (2.0 * math.pi) - math.pi  # the point's angle from the axis
     lo_off, hi_off = min(lo - mid, 0.0), max(hi - mid, 0.0)
     rest = off - np.clip(off, lo_off, hi_off)  # the angle from the nearest direction the stretch passed through
-    e2, n2 = r * np.cos(mid + rest), r * np.sin(mid + rest)
-    lat2 = src.lat + np.degrees(n2 / EARTH_RADIUS_M)
-    lon2 = src.lon + np.degrees(e2 / (EARTH_RADIUS_M * math.cos(math.radians(src.lat))))
-    return lat2, lon2
+    return local_latlon(r * np.cos(mid + rest), r * np.sin(mid + rest), src.lat, src.lon)
 
 
 def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float,
@@ -168,26 +184,13 @@ def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: ND
     n = peak.size
     dt = t1_s - t0_s
     # the mean: the time average of the sub-steps' steady plumes, each its own window
-    mean = np.zeros(n)
-    best = np.zeros(n)
-    sub_bins, parts = np.zeros(n, np.int64), []
+    parts = []
     calm = [u == 0.0 and v == 0.0 for u, v in vec]
     for a, b in sub_steps(times, ang, calm):
         d = _direction_at(times, vec, ang, 0.5 * (a + b))
         got = plume_of(lat, lon, a, b, (math.cos(d), math.sin(d)))
-        w = (b - a) / dt
-        mean += w * got[0]
-        more = w * got[0] > best
-        best = np.where(more, w * got[0], best)
-        sub_bins = np.where(more, got[1], sub_bins)
-        parts.append((w * got[0], got[1], got[2]))
-    # the share of the sub-steps' air from the bin before the chosen one (the chosen bin's own early share)
-    before = np.zeros(n)
-    for air, k, e in parts:
-        before += np.where(k == sub_bins, air * e, np.where(k < sub_bins, air, 0.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sub_early = np.where(mean > 0.0, np.clip(before / mean, 0.0, 1.0), 0.0)
-    c, bins, early = mean, sub_bins, sub_early
+        parts.append(((b - a) / dt * got[0], got[1], got[2]))
+    c, bins, early = mean_of_parts(parts, n)
     # the peak, front and edge: over each stretch, every direction it passed through
     for a, b, lo, hi in groups(times, ang, calm):
         mid_t = 0.5 * (a + b)
