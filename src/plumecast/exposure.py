@@ -637,7 +637,7 @@ class ExposureSampler:
         chosen plume's peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``), fifth the earliest
         its air can be there (its ``front``), sixth the peak of its air emitted before its bin edge (its ``edge``)."""
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
-        span = None
+        span, times = None, None
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
             self.nf_track[si, step] = carrying_vector(*(mid := src.source_wind(wind_at, 0.5 * (t0_s + t_end_s))), last)
@@ -650,20 +650,22 @@ class ExposureSampler:
         track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach, self.nf_run[si, :step + 1],
                          self.nf_speeds[si, :step + 1, 0])
         heading = self.nf_track[si, step] if wind_at is not None else None
+        cls = None if track is None else src.class_and_lid(0.5 * (t0_s + t_end_s))[0]  # the middle's, read once
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s,  # only the air that went its way
-                             steady_air(since, track, heading, src, t0_s, t_end_s), self.nf_delivered, None,
+                             steady_air(since, track, heading, src, t0_s, t_end_s, cls), self.nf_delivered, None,
                              heading, span=span, carried=track if track is not None and track.straight else None)
         out = swept(lambda la, lo, a, b, way: self._plume_of(si, src, la, lo, a, b, wind_at, edges_s, since, None, None,
-                                                             way), src, lat, lon, t0_s, t_end_s, wind_at, out)
+                                                             way), src, lat, lon, t0_s, t_end_s, wind_at, out, times)
         if track is None:  # a straight line: the same plume
             return out
         # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
         peak, front, edge = out[3], out[4], out[5]
-        knots = knots_in_step(track, src.class_and_lid(0.5 * (t0_s + t_end_s))[0], src.terrain)
+        assert cls is not None  # read with the track
+        knots = knots_in_step(track, cls, src.terrain)
         for branch in (0, 1):
             along = drifted(lambda la, lo, a, b, line, k=branch: self._plume_of(  # the line within the step
                 si, src, la, lo, a, b, wind_at, edges_s, since, None, line, None, k, span=span), src, lat, lon, t0_s,
-                t_end_s, track, branch, knots)
+                t_end_s, track, branch, knots, cls)
             more = along[0] > out[0]
             out = tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))  # type: ignore[assignment]
             peak, front, edge = np.maximum(peak, along[3]), np.minimum(front, along[4]), np.maximum(edge, along[5])

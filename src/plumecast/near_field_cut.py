@@ -76,13 +76,15 @@ def steady_since(track: Any, heading: Any, t_end_s: float, cls: str, terrain: st
 
 
 def steady_air(since: NDArray[np.float64], track: Any, heading: Any, src: Any, t0_s: float, t_end_s: float,
-               ) -> NDArray[np.float64]:
+               cls: str | None = None) -> NDArray[np.float64]:
     """``since`` (per point, the earliest emission that counts) raised to :func:`steady_since` for the steady
-    plume of source ``src`` in the step ``t0_s`` to ``t_end_s`` (its class at the step's middle); ``since``
-    itself (the same array) where there is no cut."""
+    plume of source ``src`` in the step ``t0_s`` to ``t_end_s`` (its class at the step's middle: ``cls`` where the
+    caller has it); ``since`` itself (the same array) where there is no cut."""
     if track is None or heading is None:
         return since
-    cut = steady_since(track, heading, t_end_s, src.class_and_lid(0.5 * (t0_s + t_end_s))[0], src.terrain)
+    if cls is None:
+        cls = src.class_and_lid(0.5 * (t0_s + t_end_s))[0]
+    cut = steady_since(track, heading, t_end_s, cls, src.terrain)
     if not math.isfinite(cut):
         return since
     return np.maximum(since, cut)

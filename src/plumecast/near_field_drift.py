@@ -108,12 +108,11 @@ def sub_lines(track: Track, dt_s: float, m: int) -> list[Track]:
     return out
 
 
-def _located(src: NearFieldSource, line: Track, lat: NDArray[np.float64], lon: NDArray[np.float64], t_s: float,
+def _located(src: NearFieldSource, line: Track, lat: NDArray[np.float64], lon: NDArray[np.float64], pg_class: str,
              branch: int) -> tuple[NDArray[np.float64], ...]:
     """The points' east and north [m from the source] and :meth:`Track.locate`'s ``x``, ``y`` on ``line`` (its
-    ``branch``, with the cover of the class at ``t_s`` as :meth:`NearFieldSource.step_mean_at` takes it)."""
+    ``branch``, with the cover of the class ``pg_class`` as :meth:`NearFieldSource.step_mean_at` takes it)."""
     east, north = local_xy(lat, lon, src.lat, src.lon, 1.0, 0.0)
-    pg_class = src.class_and_lid(t_s)[0]
     cover = COVER_SIGMAS * briggs_sigma_y(np.maximum(line.path, 1.0), pg_class, src.terrain)  # type: ignore[arg-type]
     x, y = line.locate(east, north, np.asarray(cover, dtype=np.float64), branch)
     return east, north, x, y
@@ -123,7 +122,7 @@ def _pulled(src: NearFieldSource, line: Track, lat: NDArray[np.float64], lon: ND
             by_m: NDArray[np.float64], branch: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The points (``lat``, ``lon`` [deg]) moved ``by_m`` (per point) toward their point on ``line``
     (:func:`_located`), onto it where nearer; where the branch has none, not moved. [deg]"""
-    east, north, x, y = _located(src, line, lat, lon, t_s, branch)
+    east, north, x, y = _located(src, line, lat, lon, src.class_and_lid(t_s)[0], branch)
     known = np.isfinite(x) & np.isfinite(y)
     x = np.where(known, x, 0.0)
     fx = np.interp(x, line.path, line.east)
@@ -134,11 +133,12 @@ def _pulled(src: NearFieldSource, line: Track, lat: NDArray[np.float64], lon: ND
 
 
 def drifted(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float,
-            t1_s: float, track: Track, branch: int = 0, m: int = 1) -> Out:
+            t1_s: float, track: Track, branch: int, m: int, pg_class: str) -> Out:
     """The step's plume along the streak line ``track`` (at the step's end; six as
     :meth:`plumecast.exposure.ExposureSampler._plume_step`'s: mean, bins, early share, peak, front, edge), read at
-    ``m`` knots within the step (:func:`knots_in_step`; 1: its end alone; module docstring). ``plume_of(lat, lon, t0, t1, line)``: the
-    plume along ``line`` over ``[t0, t1]`` (its ``branch``: :meth:`Track.locate`)."""
+    ``m`` knots within the step (:func:`knots_in_step`; 1: its end alone; module docstring); ``pg_class``: the class
+    at the step's middle. ``plume_of(lat, lon, t0, t1, line)``: the plume along ``line`` over ``[t0, t1]`` (its
+    ``branch``: :meth:`Track.locate`)."""
     drift = stretch_drift(track)
     if not (drift > 0.0).any():  # straight: the step's end line, as before
         return plume_of(lat, lon, t0_s, t1_s, track)  # type: ignore[no-any-return]
@@ -147,7 +147,7 @@ def drifted(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: 
     h = (t1_s - t0_s) / m
     # per point: half its stretch's drift across itself between two knots, the most a place is nearer the line
     # between them than at the nearest knot
-    x = _located(src, track, lat, lon, 0.5 * (t0_s + t1_s), branch)[2]
+    x = _located(src, track, lat, lon, pg_class, branch)[2]
     j = np.clip(np.searchsorted(track.path, np.nan_to_num(x), side="right") - 1, 0, drift.size - 1)
     half = np.where(np.isfinite(x), 0.5 * drift[j] / m, 0.0)
     whole = plume_of(lat, lon, t0_s, t1_s, track)  # the step's air at its end line, as before: no countdown later

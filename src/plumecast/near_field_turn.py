@@ -49,15 +49,16 @@ Out = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray
             NDArray[np.float64]]
 
 
-def turn_knots(src: NearFieldSource, wind_at: Any, t0_s: float, t1_s: float,
+def turn_knots(src: NearFieldSource, wind_at: Any, t0_s: float, t1_s: float, times: list[float] | None = None,
                ) -> tuple[list[float], list[tuple[float, float]], list[float]] | None:
     """The step's knots of the carrying wind (:meth:`NearFieldSource.speed_knots`), the wind's vector there and its
     direction [rad, unwrapped along the knots: each piece between two knots turns the short way, a calm taking
     its neighbour's direction], or None where the direction turns by no more than :data:`TURN_DEG` over the step
-    (or no wind is known)."""
+    (or no wind is known). ``times``: the step's knots where the caller has them (None: read here)."""
     if wind_at is None:
         return None
-    times, _ = src.speed_knots(wind_at, t0_s, t1_s)
+    if times is None:
+        times, _ = src.speed_knots(wind_at, t0_s, t1_s)
     vec = [src.source_wind(wind_at, t)[:2] for t in times]
     raw = [math.atan2(v, u) if (u != 0.0 or v != 0.0) else math.nan for u, v in vec]
     if all(math.isnan(a) for a in raw):
@@ -170,13 +171,14 @@ def _swept_points(src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[n
 
 
 def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float,
-          t1_s: float, wind_at: Any, out: Out) -> Out:
+          t1_s: float, wind_at: Any, out: Out, times: list[float] | None = None) -> Out:
     """The step's plume ``out`` (:meth:`plumecast.exposure.ExposureSampler._plume_step`'s six: mean, bins, early
     share, peak, front, edge) with the directions the source's wind passed through within the step (module
     docstring); ``out`` itself where it turns by no more than :data:`TURN_DEG`. ``plume_of(lat, lon, t0, t1,
     heading)``: the steady plume of the wind at the middle of ``[t0, t1]`` over it, with its own emission window
-    (``heading``: its way where that wind is an exact calm)."""
-    knots = turn_knots(src, wind_at, t0_s, t1_s)
+    (``heading``: its way where that wind is an exact calm). ``times``: the step's knots of the carrying wind
+    (:meth:`NearFieldSource.speed_knots`) where the caller has them."""
+    knots = turn_knots(src, wind_at, t0_s, t1_s, times)
     if knots is None:
         return out
     times, vec, ang = knots
