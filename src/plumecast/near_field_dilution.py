@@ -61,16 +61,18 @@ def diluted_per_rate(source: Any, wind_at: Any, t0_s: float, t1_s: float, xs: Fl
     def weather(t: float) -> tuple[float, str, float]:
         return (source.source_wind(wind_at, t)[2], *source.class_and_lid(t))
 
+    if wind_at is None or xs.size == 0:
+        return per_rate
     mids = [weather(0.5 * (p + q)) for p, q in zip(times[:-1], times[1:], strict=True)]
-    if wind_at is None or xs.size == 0 or all(w == middle for w in mids):
+    if all(w == middle for w in mids):
         return per_rate
     a, b, lead0, lead1 = window
-    ys_at = _emission_times(source, wind_at, times, xs, line, a, b)
+    ends = [weather(t) for t in times]  # read once: each end's spread and the line's run over the step
+    ys_at = _emission_times(times, [w[0] for w in ends], xs, line, a, b)
     g_prev = None
     num = np.zeros(xs.size)
     den = np.zeros(xs.size)
-    for j, t in enumerate(times):
-        w = weather(t)
+    for j, (t, w) in enumerate(zip(times, ends, strict=True)):
         sig = spread_s if w == middle else np.asarray(source._per_rate(xs, ys, *w)[2], dtype=float)
         lead = lead0 + (lead1 - lead0) * (t - t0_s) / dt
         g = arrived_at(emitted[0], emitted[1], ys_at[j], sig, since, lead)
@@ -84,9 +86,11 @@ def diluted_per_rate(source: Any, wind_at: Any, t0_s: float, t1_s: float, xs: Fl
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(np.where(den > 0.0, num / den, per_rate), dtype=float)
 
-def _emission_times(source: Any, wind_at: Any, times: list[float], xs: FloatArray, line: Any, a: FloatArray,
+
+def _emission_times(times: list[float], speeds: list[float], xs: FloatArray, line: Any, a: FloatArray,
                     b: FloatArray) -> list[FloatArray]:
-    """The emission time of the air at ``xs`` at each of ``times`` (the step's ends and its pieces') [s]: ``a`` and
+    """The emission time of the air at ``xs`` at each of ``times`` (the step's ends and its pieces'; ``speeds``: the
+    source's carrying speed at each [m/s]) [s]: ``a`` and
     ``b`` at the ends; within, along ``line`` the air that is at ``xs`` then has run ``R`` of the step's stretch
     (``path[1]``, shared as the source's carrying speeds run it) since the step's start, so left ``start_travel_s(xs
     - R)`` before that (a wind slowing within the step brings the window's late air slower), or within the step
@@ -95,7 +99,7 @@ def _emission_times(source: Any, wind_at: Any, times: list[float], xs: FloatArra
     if line is None or getattr(line, "path", None) is None or len(line.path) < 2:
         raw = [a + (b - a) * x for x in f]
     else:
-        u = np.array([source.source_wind(wind_at, t)[2] for t in times])
+        u = np.asarray(speeds, dtype=float)
         run = np.concatenate([[0.0], np.cumsum(0.5 * (u[1:] + u[:-1]) * np.diff(times))])
         share = run / run[-1] if run[-1] > 0.0 else np.asarray(f)
         t0, ran = times[0], float(line.path[1]) * share  # the step's stretch run by each time [m]
