@@ -11,8 +11,9 @@ there in the step (its peak, weighted as it is breathed, above them). Elsewhere 
 plumes', another release's steady plume) the building keeps the dose let in as fast as the peak allows. Re-measured
 after session 50's carried air (session 51): the means no longer lag within the cloud (1.00 of the 10-s steps' there),
 but still lag at the first and last steps of its passage, in a wind that only changes speed as well (the slowing wind
-above, 600-s steps: 0.27 and 0.39 of the 10-s steps' 2 and 3 km out as the cloud leaves, whole dose 0.91 and 0.93), so
-the flag covers every change (docs/exposure.md, "Re-measured after the carried air").
+above, 600-s steps: 0.27 and 0.39 of the 10-s steps' 2 and 3 km out as the cloud leaves; the whole dose, 0.91 and 0.93
+then, is 0.975 and 0.99 since the step's dilution by the wind its air arrives in, :mod:`plumecast.near_field_dilution`),
+so the flag covers every change (docs/exposure.md, "Re-measured after the carried air").
 
 The flags are kept by :class:`plumecast.exposure.ExposureSampler` (``nf_lag`` per step and receptor, a disc's when
 any of its parts is; ``part_lag`` per step and part), in checkpoints; :attr:`ReceptorExposure.wind_changed` and
