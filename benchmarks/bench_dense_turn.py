@@ -81,7 +81,10 @@ def compare(a: Path, b: Path) -> None:
         xf, yf = x.astype(float), y.astype(float)
         both = np.isfinite(xf) & np.isfinite(yf)
         rel = np.abs(yf - xf)[both] / np.maximum(np.abs(xf[both]), 1e-300)
-        line = f"  {k}: max rel change {rel.max() if rel.size else 0.0:.3g}, finite differs " \
+        top = float(np.abs(xf[both]).max()) if both.any() else 0.0
+        scaled = float(np.abs(yf - xf)[both].max() / top) if top > 0.0 else 0.0
+        line = f"  {k}: max rel change {rel.max() if rel.size else 0.0:.3g} (of the largest value {scaled:.3g}), " \
+               f"over 1e-3 at {int((rel > 1e-3).sum())} of {rel.size}, finite differs " \
                f"{int((np.isfinite(xf) != np.isfinite(yf)).sum())}"
         if k.startswith("cons_hours_to") or k.startswith("cons_first_exceedance"):
             later = both & (yf > xf)

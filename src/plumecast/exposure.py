@@ -654,8 +654,8 @@ class ExposureSampler:
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s,  # only the air that went its way
                              steady_air(since, track, heading, src, t0_s, t_end_s, cls), self.nf_delivered, None,
                              heading, span=span, carried=track if track is not None and track.straight else None)
-        out = swept(lambda la, lo, a, b, way: self._plume_of(si, src, la, lo, a, b, wind_at, edges_s, since, None, None,
-                                                             way), src, lat, lon, t0_s, t_end_s, wind_at, out, times)
+        out = swept(lambda la, lo, a, b, way, top=True: self._plume_of(si, src, la, lo, a, b, wind_at, edges_s, since,
+                    None, None, way, top=top), src, lat, lon, t0_s, t_end_s, wind_at, out, times)
         if track is None:  # a straight line: the same plume
             return out
         # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
@@ -686,33 +686,29 @@ class ExposureSampler:
     def _plume_of(self, si: int, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64],
                   t0_s: float, t_end_s: float, wind_at: Any, edges_s: NDArray[np.float64], since: NDArray[np.float64],
                   delivered: NDArray[np.float64] | None, track: Any, heading: Any = None, branch: int = 0,
-                  span: tuple[float, float] | None = None, carried: Any = None,
+                  span: tuple[float, float] | None = None, carried: Any = None, top: bool = True,
                   ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
                              NDArray[np.float64], NDArray[np.float64]]:
         """:meth:`_plume_step`'s plume, steady (``track`` None) or along ``track``, windows in ``delivered[si]``
         (None: each step's own), its peak within the step, the earliest its air can be there (``span``: speed_span)
-        and the peak of its air from before its bin edge."""
+        and the peak of its air from before its bin edge (``top`` False: the mean alone, the last three not read)."""
         far, passive = self.nf_far[si], self.nf_passive[si]
         peak, front, edge = np.zeros(lat.size), np.full(lat.size, np.inf), np.zeros(lat.size)
-        if passive is None or not far.any():
-            return (*src.step_mean_at(lat, lon, t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
-                                      since if np.isfinite(since).any() else None,
-                                      None if delivered is None else delivered[si], track, heading, branch, peak,
-                                      front, speed_span=span, edge=edge, carried=carried),
-                    peak, front, edge)
         c, bins, early = np.zeros(lat.size), np.zeros(lat.size, np.int64), np.zeros(lat.size)
-        for part, who in ((~far, src), (far, passive)):
+        whole = passive is None or not far.any()  # one plume (a dense-capable release's twin beyond its reach)
+        for part, who in (((np.ones(lat.size, bool), src),) if whole else ((~far, src), (far, passive or src))):
             if not part.any():
                 continue
             done = None if delivered is None else delivered[si, part]  # a copy, updated by the call and put back
-            top, first, before = np.zeros(int(part.sum())), np.zeros(int(part.sum())), np.zeros(int(part.sum()))
+            high, first, before = np.zeros(int(part.sum())), np.zeros(int(part.sum())), np.zeros(int(part.sum()))
             got = who.step_mean_at(lat[part], lon[part], t0_s, t_end_s, self.nf_reach, wind_at, edges_s,
                                    since[part] if np.isfinite(since[part]).any() else None, done, track, heading,
-                                   branch, top, first, speed_span=span, edge=before, carried=carried)
+                                   branch, high if top else None, first if top else None, speed_span=span,
+                                   edge=before if top else None, carried=carried)
             if delivered is not None:
                 delivered[si, part] = done
             c[part], bins[part], early[part] = got
-            peak[part], front[part], edge[part] = top, first, before
+            peak[part], front[part], edge[part] = high, first, before
         return c, bins, early, peak, front, edge
 
     def _note_edge(self, si: int, step: int, edge: NDArray[np.float64], excess: NDArray[np.float64],

@@ -28,6 +28,8 @@ not met (a stronger wind) gets the passive plume, as zones would.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,6 +42,10 @@ from plumecast.errors import ScenarioError
 SPEED_RESOLUTION_M_S = 0.01
 #: and the lid to this many metres [m]
 LID_RESOLUTION_M = 1.0
+#: a shared cloud's table (:meth:`DenseCloud.shared`): this many distances a decade, from :data:`TABLE_FROM_M` to
+#: :data:`TABLE_TO_M` [m] (read in ``ln x``; beyond them the cloud itself is read)
+TABLE_PER_DECADE = 1000
+TABLE_FROM_M, TABLE_TO_M = 1.0, 200_000.0
 
 
 def local_scenario(scenario: Any, rel: Any, terrain: str, mixing_height_m: float, speed_m_s: float,
@@ -87,6 +93,12 @@ class DenseCloud:
     #: zones' refusals (a cloud wider than zones' range) by the weather they were met at (the key of
     #: :meth:`setup_at`): those steps took the passive plume
     refused: dict[tuple[float, str, float], str] = field(default_factory=dict, repr=False)
+    #: how many setups have been made (:meth:`setup_at`; each is zones' cloud at one weather, the costly part)
+    made: int = 0
+    #: the weathers (keys of :meth:`setup_at`) whose clouds a step's sub-steps share (:meth:`shared`), and the
+    #: tables of those clouds over the distance, by key
+    _knots: frozenset[tuple[float, str, float]] | None = field(default=None, repr=False)
+    _tables: dict[tuple[float, str, float], Any] = field(default_factory=dict, repr=False)
 
     def setup_at(self, speed_m_s: float, pg_class: str, lid_m: float) -> Any:
         """zones' setup of the release at this weather (the speed at least zones' floor, to
@@ -103,6 +115,7 @@ class DenseCloud:
                     update={"dense_gas": "off"})})  # the setup without its regime, which each step's weather sets
                 self.base = replace(plume_setup(off), dense=None, instantaneous=None)
             step = replace(self.base, wind_speed_m_s=key[0], pg_class=pg_class, mixing_height_m=key[2])
+            self.made += 1
             try:
                 made = with_dense_regime(self.local, step)
             except (ScenarioError, ValueError) as exc:  # zones refuse a cloud wider than their range
@@ -143,6 +156,10 @@ class DenseCloud:
         from plumecast.nearfield.zones.plume import dense_axis_concentration
         from plumecast.nearfield.zones.setup import _sigmas, lateral_factor
 
+        if self._knots is not None:  # a step's sub-steps: the clouds of its knots, shared (:meth:`shared`)
+            got = self._between_knots(x_m, y_m, speed_m_s, pg_class, lid_m)
+            if got is not None:
+                return got
         setup = self.setup_at(speed_m_s, pg_class, lid_m)
         if setup is None:
             return None
@@ -150,11 +167,97 @@ class DenseCloud:
         y = np.asarray(y_m, dtype=float)
         if xp.size == 0:
             return np.zeros(0), np.zeros(0)
-        across = lateral_factor(setup, xp, y)
-        if setup.duration_s > 0:
-            amplitude, sigma_x, _ = dense_finite_parts(setup, xp)
+        if setup.duration_s > 0:  # its width is the profile's (lateral_sigma_y's: one call for both)
+            amplitude, sigma_x, width = dense_finite_parts(setup, xp)
+            across = lateral_factor(setup, xp, y, width)
             return np.asarray(amplitude * across * setup.duration_s / setup.mass_kg, dtype=float), sigma_x
+        across = lateral_factor(setup, xp, y)
         sigma_x = _sigmas(setup, xp)[0]
         passage = math.sqrt(2.0 * math.pi) * sigma_x / setup.wind_speed_m_s
         return (np.asarray(dense_axis_concentration(setup, xp) * across * passage / setup.mass_kg, dtype=float),
                 sigma_x)
+
+    @contextmanager
+    def shared(self, weathers: list[tuple[float, str, float]]) -> Iterator[None]:
+        """Within it, :meth:`dose_per_kg` at a weather between two of ``weathers`` (speed [m s-1], class, lid [m]:
+        a step's knots, :meth:`plumecast.near_field_plume.NearFieldSource.speed_knots`, between which the speed is
+        monotonic) in the same class and lid reads the clouds set up at those two speeds, each once (and tabled
+        over the distance once), not one more cloud at its own speed: its dose per kilogram and sigma_x are the
+        two's, geometric in the speed (``ln`` of each linear in ``ln u``: a passive plume's ``1/u`` exactly), each
+        read in ``ln x`` on its table. At a knot's own speed, or where either of the two is not dense, the cloud
+        itself, as outside. A dense cloud had been set up at each sub-step's speed of a turn's dip (session 52:
+        30 t of chlorine in the 90-degree turn, 42 clouds at 600-s steps)."""
+        before = self._knots
+        self._knots = frozenset(self._key(*w) for w in weathers)
+        try:
+            yield
+        finally:
+            self._knots = before
+
+    def _between_knots(self, x_m: Any, y_m: Any, speed_m_s: float, pg_class: str,
+                       lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """:meth:`dose_per_kg` between the two knots of :meth:`shared` around ``speed_m_s`` (None: the cloud itself
+        is read, at a knot's speed, outside the knots, off their class or lid, beyond the tables, or where either
+        knot's cloud is not dense)."""
+        assert self._knots is not None
+        key = self._key(speed_m_s, pg_class, lid_m)
+        if key in self._knots:
+            return None
+        near = sorted(k[0] for k in self._knots if k[1:] == key[1:])
+        lower = [u for u in near if u < key[0]]
+        upper = [u for u in near if u > key[0]]
+        x = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
+        if not lower or not upper or x.size == 0 or x.min() < TABLE_FROM_M or x.max() > TABLE_TO_M:
+            return None
+        lo, hi = (self._table(u, pg_class, lid_m) for u in (lower[-1], upper[0]))
+        if lo is None or hi is None:
+            return None
+        w = math.log(key[0] / lower[-1]) / math.log(upper[0] / lower[-1])
+        y = np.abs(np.asarray(y_m, dtype=float))
+        lx = np.log(x)
+        out = []
+        for part in range(2):  # the dose per kilogram on the axis and sigma_x: geometric in the speed
+            a, b = (np.interp(lx, t[0], t[1 + part]) for t in (lo, hi))
+            out.append(np.exp(a + w * (b - a)))
+        # the crosswind profile (:func:`plumecast.nearfield.zones.setup.lateral_shape`) of the two's shape: its flat
+        # core's half-width and its edges' sigma geometric in the speed too (the core linear where either has none)
+        core = [np.interp(lx, t[0], t[3]) for t in (lo, hi)]
+        edge = [np.interp(lx, t[0], t[4]) for t in (lo, hi)]
+        both = (core[0] > 0.0) & (core[1] > 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b = np.where(both, core[0] * (core[1] / core[0]) ** w, core[0] + w * (core[1] - core[0]))
+        s = np.exp(edge[0] + w * (edge[1] - edge[0]))
+        dose = out[0] * np.exp(-np.maximum(y - b, 0.0) ** 2 / (2.0 * s ** 2))
+        return np.asarray(dose, dtype=float), np.asarray(out[1], dtype=float)
+
+    def _table(self, speed_m_s: float, pg_class: str, lid_m: float) -> Any:
+        """The cloud at this weather over ``ln x`` (:data:`TABLE_PER_DECADE`): ``ln x``, ``ln`` of its dose per
+        kilogram on the axis and of sigma_x, its crosswind profile's core half-width and ``ln`` of its edges'
+        sigma (:func:`plumecast.nearfield.zones.setup.lateral_shape`); None where it is not dense there."""
+        from plumecast.nearfield.zones.dense_finite import dense_finite_parts
+        from plumecast.nearfield.zones.plume import dense_axis_concentration
+        from plumecast.nearfield.zones.setup import _sigmas, lateral_shape
+
+        key = self._key(speed_m_s, pg_class, lid_m)
+        if key not in self._tables:
+            setup = self.setup_at(speed_m_s, pg_class, lid_m)
+            if setup is None:
+                self._tables[key] = None
+                return None
+            n = int(math.ceil(math.log10(TABLE_TO_M / TABLE_FROM_M) * TABLE_PER_DECADE)) + 1
+            x = np.geomspace(TABLE_FROM_M, TABLE_TO_M, n)
+            if setup.duration_s > 0:
+                amplitude, sigma_x, width = dense_finite_parts(setup, x)
+                axis = amplitude * setup.duration_s / setup.mass_kg
+                core, edge = lateral_shape(setup, x, width)
+            else:
+                sigma_x = _sigmas(setup, x)[0]
+                axis = dense_axis_concentration(setup, x) * math.sqrt(2.0 * math.pi) * sigma_x / setup.wind_speed_m_s \
+                    / setup.mass_kg
+                core, edge = lateral_shape(setup, x)
+            axis = np.where(np.asarray(axis, dtype=float) > 0.0, axis, 0.0)
+            with np.errstate(divide="ignore"):  # (no air: ln 0, -inf, read as none)
+                self._tables[key] = (np.log(x), np.log(np.maximum(axis, 1e-300)) - 1e3 * (axis <= 0.0),
+                                     np.log(np.asarray(sigma_x, dtype=float)), np.asarray(core, dtype=float),
+                                     np.log(np.asarray(edge, dtype=float)))
+        return self._tables[key]

@@ -30,6 +30,7 @@ A steady wind, and one that changes in speed only, read no more plumes: their st
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -156,6 +157,15 @@ def mean_of_parts(parts: list[tuple[NDArray[np.float64], NDArray[np.int64], NDAr
     return mean, bins, early
 
 
+def _knot_clouds(src: NearFieldSource, wind_at: Any, times: list[float]) -> Any:
+    """For a release that can be dense (``src.dense``), :meth:`plumecast.near_field_dense.DenseCloud.shared` of the
+    weathers at the step's knots ``times`` (the speed is monotonic between two: a sub-step's lies between its
+    piece's ends'); a context that does nothing for another."""
+    if src.dense is None:
+        return contextlib.nullcontext()
+    return src.dense.shared([(src.source_wind(wind_at, t)[2], *src.class_and_lid(t)) for t in times])
+
+
 def _swept_points(src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], mid: float, lo: float,
                   hi: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The points (``lat``, ``lon`` [deg]) turned about the source so that their angle from the plume's axis
@@ -175,8 +185,9 @@ def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: ND
     """The step's plume ``out`` (:meth:`plumecast.exposure.ExposureSampler._plume_step`'s six: mean, bins, early
     share, peak, front, edge) with the directions the source's wind passed through within the step (module
     docstring); ``out`` itself where it turns by no more than :data:`TURN_DEG`. ``plume_of(lat, lon, t0, t1,
-    heading)``: the steady plume of the wind at the middle of ``[t0, t1]`` over it, with its own emission window
-    (``heading``: its way where that wind is an exact calm). ``times``: the step's knots of the carrying wind
+    heading, top=True)``: the steady plume of the wind at the middle of ``[t0, t1]`` over it, with its own emission
+    window (``heading``: its way where that wind is an exact calm; ``top`` False: its mean, bins and early share
+    alone, the peak, front and edge not read). ``times``: the step's knots of the carrying wind
     (:meth:`NearFieldSource.speed_knots`) where the caller has them."""
     knots = turn_knots(src, wind_at, t0_s, t1_s, times)
     if knots is None:
@@ -188,10 +199,11 @@ def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: ND
     # the mean: the time average of the sub-steps' steady plumes, each its own window
     parts = []
     calm = [u == 0.0 and v == 0.0 for u, v in vec]
-    for a, b in sub_steps(times, ang, calm):
-        d = _direction_at(times, vec, ang, 0.5 * (a + b))
-        got = plume_of(lat, lon, a, b, (math.cos(d), math.sin(d)))
-        parts.append(((b - a) / dt * got[0], got[1], got[2]))
+    with _knot_clouds(src, wind_at, times):  # a dense-capable release: the knots' clouds, shared by the sub-steps
+        for a, b in sub_steps(times, ang, calm):
+            d = _direction_at(times, vec, ang, 0.5 * (a + b))
+            got = plume_of(lat, lon, a, b, (math.cos(d), math.sin(d)), False)  # its mean alone (its peak not read)
+            parts.append(((b - a) / dt * got[0], got[1], got[2]))
     c, bins, early = mean_of_parts(parts, n)
     # the peak, front and edge: over each stretch, every direction it passed through
     for a, b, lo, hi in groups(times, ang, calm):

@@ -714,7 +714,8 @@ def lateral_sigma_y(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.f
     return dense_finite_parts(setup, x_m)[2]
 
 
-def lateral_shape(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def lateral_shape(setup: PlumeSetup, x_m: NDArray[np.float64], sigma_y_m: NDArray[np.float64] | None = None,
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The crosswind profile at ``x_m`` as ``(b, s)``: the concentration is the axis value over
     ``|y| <= b`` and falls as ``exp(-(|y| - b)^2 / 2 s^2)`` beyond (:func:`lateral_factor`). [m]
 
@@ -727,10 +728,10 @@ def lateral_shape(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[
     4.1 km to the side 14 m from the source, the cloud's L_H 1.2 km; zones audit). The
     core keeps the integral of :func:`lateral_sigma_y`'s Gaussian, ``σ_eq``: ``2 b + √(2π) s
     = √(2π) σ_eq``, i.e. ``b = √(π/2) (σ_eq - s)``, 0 (a Gaussian of σ_eq) where the
-    ambient spread is the wider.
+    ambient spread is the wider. ``sigma_y_m``: :func:`lateral_sigma_y` at ``x_m`` where the caller has it.
     """
     x = np.asarray(x_m, dtype=float)
-    sy = lateral_sigma_y(setup, x)
+    sy = lateral_sigma_y(setup, x) if sigma_y_m is None else sigma_y_m
     if setup.dense is None:
         return np.zeros_like(sy), sy
     amb = np.maximum(briggs_sigma_y(np.maximum(x, 1e-3), setup.pg_class, setup.terrain) * setup.sigma_y_factor,
@@ -739,9 +740,11 @@ def lateral_shape(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[
     return np.sqrt(0.5 * np.pi) * (sy - s), s
 
 
-def lateral_factor(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.float64]:
-    """The crosswind profile of :func:`lateral_shape` at (x, y): 1 on the axis. [-]"""
-    b, s = lateral_shape(setup, np.asarray(x_m, dtype=float))
+def lateral_factor(setup: PlumeSetup, x_m: Any, y_m: Any, sigma_y_m: NDArray[np.float64] | None = None,
+                   ) -> NDArray[np.float64]:
+    """The crosswind profile of :func:`lateral_shape` at (x, y): 1 on the axis. [-] (``sigma_y_m``: as
+    :func:`lateral_shape`'s.)"""
+    b, s = lateral_shape(setup, np.asarray(x_m, dtype=float), sigma_y_m)
     off = np.maximum(np.abs(np.asarray(y_m, dtype=float)) - b, 0.0)
     return np.asarray(np.exp(-(off**2) / (2 * s**2)), dtype=float)
 
