@@ -26,6 +26,8 @@ linear between them, so its direction turns monotonically from one to the next) 
   countdowns err early, never late.
 
 A steady wind, and one that changes in speed only, read no more plumes: their steps are as before, to the bit.
+A release that can be dense reads its sub-steps' means with the dense clouds of the step's knots, shared
+(:meth:`plumecast.near_field_dense.DenseCloud.shared`), not one cloud set up at each sub-step's speed.
 """
 
 from __future__ import annotations
