@@ -101,7 +101,8 @@ def main() -> None:
     args = sys.argv[1:]
     if args and args[0] == "--one":
         tree, case, step = args[1], args[2], float(args[3])
-        sys.path[:0] = [str(Path(tree) / "src"), str(Path(tree))]
+        # the tree's plumecast; the scenario helpers (tests/puff_reference.py) this script's own
+        sys.path[:0] = [str(Path(tree) / "src"), str(Path(__file__).resolve().parents[1])]
         print(f"{one(case, step, args[4] if len(args) > 4 else None):.3f}")
         return
     repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 2
