@@ -152,19 +152,22 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     :meth:`WindGrid.level_params` (``zpar`` = (1/dz, 1/ln(z_0m/z0), z0))."""
     if nz == 1:
         return 0, 0.0, 1.0
-    if z >= zm[nz - 1]:
+    if z >= zm[np.uint64(nz - 1)]:
         return nz - 1, 0.0, 1.0
     if z < zm[0]:
         return 0, 0.0, math.log(max(z, zpar[2]) / zpar[2]) * zpar[1]
-    lev = ztab[min(int(z * zpar[0]), ztab.size - 1)]
+    # unsigned indices (z >= zm[0] > 0 here, and the levels are >= 0): numba wraps negative
+    # signed indices round, a compare and select before each load of this chain otherwise
+    lev = ztab[np.uint64(min(int(z * zpar[0]), ztab.size - 1))]
     # the one step up that the table leaves, without a branch (z < zm[nz - 1] here, and the
     # table's levels are at most nz - 2): taken or not at random, a branch mispredicted
-    lev += np.int64(z >= zm[lev + 1])
-    while lev < nz - 2 and z >= zm[lev + 1]:  # only where the table is coarser than a layer
+    lev += np.int64(z >= zm[np.uint64(lev + 1)])
+    while lev < nz - 2 and z >= zm[np.uint64(lev + 1)]:  # only where the table is coarser than a layer
         lev += 1
-    while lev > 0 and z < zm[lev]:  # z / dz rounded up into the next table cell
+    while lev > 0 and z < zm[np.uint64(lev)]:  # z / dz rounded up into the next table cell
         lev -= 1
-    return lev, (z - zm[lev]) * zinv[lev], 1.0
+    ul = np.uint64(lev)
+    return lev, (z - zm[ul]) * zinv[ul], 1.0
 
 
 def _make_blend(width: int, levels: int, gap: int = 0) -> Any:
