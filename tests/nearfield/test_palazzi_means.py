@@ -130,6 +130,7 @@ def _sampled_windows(kind, amplitude, x, sx, u, duration, ends, n_sub, alive, fa
     values[pos] = np.fmax(values[pos], vals[w.offsets[:-1][lo[pos]] + li[pos] - w.start[lo[pos]]])
     out.level = WindowSeries(w.nt, lv.start, lv.stop, lv.offsets, values)
     out.level.most, out.level.most_before = np.fmax(lv.most, out.level.cummax()), lv.most_before
+    out.air = out.level.air = lv.air  # the onset time within its interval from the same air (session 52)
     return out
 
 

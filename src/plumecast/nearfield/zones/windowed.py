@@ -30,6 +30,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import erf
 
+from plumecast.nearfield.zones.onset_time import REL_TOL, PlaceAir, onset_times
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
@@ -94,6 +96,9 @@ class WindowSeries:
     #: what the level ratio reads (:meth:`for_levels`): the air's most within each interval (at least its mean), from
     #: the interval the front falls in, with its own onset values; None: these means
     level: WindowSeries | None = None
+    #: the air the values are sampled from (:class:`~plumecast.nearfield.zones.onset_time.PlaceAir`), for the onset
+    #: time within the onset interval (:meth:`LevelRatio.onset_time`); None: the onset interval's start
+    air: PlaceAir | None = None
 
     @property
     def n(self) -> int:
@@ -142,8 +147,9 @@ class WindowSeries:
         most = None if self.most is None or self.most_before is None else self.most[pos]
         before = None if most is None or self.most_before is None else self.most_before[idx]
         level = None if self.level is None else self.level.take(idx)
+        air = None if self.air is None else self.air.take(idx)
         return WindowSeries(self.nt, self.start[idx], self.stop[idx], offsets, self.values[pos], cm, None, most, before,
-                            level)
+                            level, air)
 
     @classmethod
     def concat(cls, parts: list[WindowSeries]) -> WindowSeries:
@@ -168,6 +174,7 @@ class WindowSeries:
             np.concatenate([p.onset_values()[1] for p in parts]) if has_most else None,
             # a part without the air's most within its intervals: its means, as before
             cls.concat([p.for_levels() for p in parts]) if any(p.level is not None for p in parts) else None,
+            PlaceAir.concat([p.air for p in parts]),
         )
 
     def for_levels(self) -> WindowSeries:
@@ -374,6 +381,8 @@ def windowed_interval_means(
     level = WindowSeries(nt, start, i1, off, within)
     level.most = np.fmax(upto, level.cummax())
     level.most_before = np.zeros(i0.size)
+    level.air = out.air = PlaceAir(kind, np.asarray(amplitude, dtype=float), x, sx, u, duration_s, front, factors,
+                                   cap_kg_m3)
     out.level = level
     return out
 
@@ -645,13 +654,34 @@ class LevelRatio:
         found = found | early
         return np.where(found, first, 0).astype(np.intp), found
 
+    def onset_time(self, f: FloatArray) -> tuple[FloatArray, IntArray, NDArray[np.bool_]]:
+        """The onset as a time, per column, with :meth:`onset`'s interval and whether there is one: where the series
+        knows its air (:attr:`WindowSeries.air`), within the onset interval no later than the air first reaches the
+        floor (:func:`~plumecast.nearfield.zones.onset_time.onset_times`; session 52), else the interval's start.
+        Read from the interval's start (before session 52) it is up to an interval, ~0.9 % of the time since the
+        release, before the air's own onset, the exposure that much longer, the zone longer: Graniteville's class F
+        dense AEGL-3 at the 100-km search limit against 85.6 km on a 16 times finer axis. [s]"""
+        onset, found = self.onset(f)
+        return self._times(f, onset, found), onset, found
+
+    def _times(self, f: FloatArray, onset: IntArray, found: NDArray[np.bool_]) -> FloatArray:
+        """:meth:`onset_time`'s times for :meth:`onset`'s ``onset`` and ``found`` at ``f``. [s]"""
+        t = self.begins[onset]
+        air = self.series.air
+        if air is not None and found.any():
+            k = np.nonzero(found)[0]
+            f = np.asarray(f, dtype=float)
+            target = self.floor / f[k] if self.floor > 0 else np.full(k.size, np.nextafter(0.0, 1.0))
+            t[k] = onset_times(air, self.place[k], onset[k], target, self.begins, self.ends)
+        return np.asarray(t, dtype=float)
+
     def __call__(self, f: FloatArray) -> tuple[FloatArray, FloatArray]:
         f = np.asarray(f, dtype=float)
         ratio_max = np.zeros(self.m)
         elapsed_max = np.full(self.m, np.nan)
         if self.cc.size == 0:
             return ratio_max, elapsed_max
-        onset, _ = self.onset(f)
+        t_on, _, _ = self.onset_time(f)
         cc, cv, cti, starts, cols = self.cc, self.cv, self.cti, self.cstarts, self.ccols
         slices = self.slices
         if cc.size > 8 * cols.size and self.monotone.all():
@@ -660,7 +690,7 @@ class LevelRatio:
             # exact ratio of their column's peak candidate (or equal to it, after it) cannot be
             # the first maximum: skip them.
             p = self.cpeak
-            e_p = self.ends[cti[p]] - self.begins[onset[cc[p]]]
+            e_p = self.ends[cti[p]] - t_on[cc[p]]
             lev_p = self.level[cc[p]]
             counts = np.diff(np.r_[starts, cc.size])
             thr_p = np.repeat(self.threshold(e_p, self._slices(lev_p)), counts)
@@ -677,7 +707,7 @@ class LevelRatio:
             cc, cv, cti = cc[keep], cv[keep], cti[keep]
             starts = np.r_[0, np.nonzero(np.diff(cc))[0] + 1].astype(np.intp)
             slices = self._slices(self.level[cc])
-        elapsed = self.ends[cti] - self.begins[onset[cc]]
+        elapsed = self.ends[cti] - t_on[cc]
         thr = self.threshold(elapsed, slices)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = f[cc] * cv / thr
@@ -718,11 +748,14 @@ class LevelRatio:
         new.hi = np.where(found_lo, base + np.maximum(o_lo + 1, start), self.window_end).astype(np.intp)
         if self.cc.size == 0:
             return new
-        o_min = np.where(found_lo, o_hi, 0)
+        # the onset times at f_high and f_low (onset_time), widened by the bisection's last bracket
+        t_hi = self._times(f_high, o_hi, found_hi) - 2.0 * REL_TOL * self.ends[o_hi]
+        t_lo = self._times(f_low, o_lo, found_lo) + 2.0 * REL_TOL * self.ends[o_lo]
+        t_min = np.where(found_lo, np.maximum(t_hi, 0.0), 0.0)
         last_interval = np.maximum(s.stop[self.place] - 1, 0)
-        o_max = np.where(found_lo, o_lo, np.where(found_hi, last_interval, 0))
-        e_long = self.ends[self.cti] - self.begins[o_min[self.cc]]
-        e_short = self.ends[self.cti] - self.begins[o_max[self.cc]]
+        t_max = np.where(found_lo, t_lo, np.where(found_hi, self.ends[last_interval], 0.0))
+        e_long = self.ends[self.cti] - t_min[self.cc]
+        e_short = self.ends[self.cti] - t_max[self.cc]
         thr_long = self.threshold(np.maximum(e_long, 0.0))  # lowest level a candidate can meet
         valid = e_short > 0
         thr_short = np.where(valid, self.threshold(np.where(valid, e_short, 1.0)), np.inf)  # highest
