@@ -714,8 +714,7 @@ def lateral_sigma_y(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.f
     return dense_finite_parts(setup, x_m)[2]
 
 
-def lateral_shape(setup: PlumeSetup, x_m: NDArray[np.float64], sigma_y_m: NDArray[np.float64] | None = None,
-                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def lateral_shape(setup: PlumeSetup, x_m: NDArray[np.float64], sigma_y_m: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The crosswind profile at ``x_m`` as ``(b, s)``: the concentration is the axis value over
     ``|y| <= b`` and falls as ``exp(-(|y| - b)^2 / 2 s^2)`` beyond (:func:`lateral_factor`). [m]
 
@@ -740,10 +739,8 @@ def lateral_shape(setup: PlumeSetup, x_m: NDArray[np.float64], sigma_y_m: NDArra
     return np.sqrt(0.5 * np.pi) * (sy - s), s
 
 
-def lateral_factor(setup: PlumeSetup, x_m: Any, y_m: Any, sigma_y_m: NDArray[np.float64] | None = None,
-                   ) -> NDArray[np.float64]:
-    """The crosswind profile of :func:`lateral_shape` at (x, y): 1 on the axis. [-] (``sigma_y_m``: as
-    :func:`lateral_shape`'s.)"""
+def lateral_factor(setup: PlumeSetup, x_m: Any, y_m: Any, sigma_y_m: Any = None) -> NDArray[np.float64]:
+    """The crosswind profile of :func:`lateral_shape` at (x, y): 1 on the axis. [-] (``sigma_y_m`` as there.)"""
     b, s = lateral_shape(setup, np.asarray(x_m, dtype=float), sigma_y_m)
     off = np.maximum(np.abs(np.asarray(y_m, dtype=float)) - b, 0.0)
     return np.asarray(np.exp(-(off**2) / (2 * s**2)), dtype=float)
