@@ -45,6 +45,8 @@ def _log_level(lr: LevelRatio, lv: IntArray, elapsed: FloatArray) -> FloatArray:
     out = np.empty(elapsed.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         le = np.log(elapsed)
+    if lv.size and lv[0] == lv[-1] and np.all(lv == lv[0]):  # one level (the usual case)
+        return np.asarray(np.interp(le, lr._xp, lr._fp[lv[0]]), dtype=float)
     for k in np.unique(lv):
         sel = lv == k
         out[sel] = np.interp(le[sel], lr._xp, lr._fp[k])
