@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import erf
 
+from plumecast.nearfield.zones.level_most import most_lower, most_ratios
 from plumecast.nearfield.zones.onset_time import REL_TOL, PlaceAir, onset_times
 
 FloatArray = NDArray[np.float64]
@@ -433,7 +434,7 @@ class LevelRatio:
     first interval with ``C >= floor / f`` (``C > 0`` for a zero floor; the first
     interval when there is none), and the elapsed duration at the first maximum:
     :func:`plumecast.nearfield.zones.plume.level_ratio`. ``C`` is :meth:`WindowSeries.for_levels`: for the zones'
-    windows the air's most within each interval (at least its mean; session 51), else the means.
+    windows the air's most within each interval (session 51) with the level when it comes (level_most), else the means.
 
     Only intervals within the factor min/max of the level's table of the peak can
     hold the largest ratio, so the others are skipped (exact). With ``ratio_only``
@@ -700,8 +701,13 @@ class LevelRatio:
                 upper = cv / thr_end
             r_p = np.where(np.isnan(r_p), -np.inf, r_p)
             after = np.arange(cc.size) > np.repeat(p, counts)
-            # below by more than the rounding, or (after the peak) a smaller value over a higher level
-            drop = (upper < r_p * (1.0 - _ROUNDING)) | (after & (thr_end >= thr_p))
+            # below by more than the rounding, or (after the peak) a smaller value over a higher level; where the
+            # ratio is the most within the interval (level_most) the peak's is bounded below by its air's most alone
+            drop = (after & (thr_end >= thr_p))
+            if self.series.air is not None:
+                r_p = np.repeat(most_lower(self, t_on, cc[p], cv[p], cti[p], r_p[np.r_[starts]]), counts)
+                drop[:] = False
+            drop |= upper < r_p * (1.0 - _ROUNDING)
             keep = ~drop | ~np.isfinite(upper)
             keep[p] = True
             cc, cv, cti = cc[keep], cv[keep], cti[keep]
@@ -712,6 +718,7 @@ class LevelRatio:
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = f[cc] * cv / thr
         ratio = np.where(np.isnan(ratio), -np.inf, ratio)
+        ratio, elapsed = most_ratios(self, f, t_on, cc, cv, cti, starts, ratio, elapsed)
         seg_max = np.maximum.reduceat(ratio, starts)
         counts = np.diff(np.r_[starts, ratio.size])
         at_max = ratio == np.repeat(seg_max, counts)
@@ -756,6 +763,11 @@ class LevelRatio:
         t_max = np.where(found_lo, t_lo, np.where(found_hi, self.ends[last_interval], 0.0))
         e_long = self.ends[self.cti] - t_min[self.cc]
         e_short = self.ends[self.cti] - t_max[self.cc]
+        if s.air is not None:  # the most within the interval (level_most): the air's most, read when it comes
+            pl = self.place[self.cc]
+            t_c = np.clip(s.air.t_peak(pl), np.maximum(self.begins[self.cti], s.air.front[pl]), self.ends[self.cti])
+            e_short = np.where((self.monotone & np.isfinite(self._fp).all(axis=1))[self.level[self.cc]],
+                               t_c - t_max[self.cc], e_short)
         thr_long = self.threshold(np.maximum(e_long, 0.0))  # lowest level a candidate can meet
         valid = e_short > 0
         thr_short = np.where(valid, self.threshold(np.where(valid, e_short, 1.0)), np.inf)  # highest
