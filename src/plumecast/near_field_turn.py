@@ -27,7 +27,8 @@ linear between them, so its direction turns monotonically from one to the next) 
 
 A steady wind, and one that changes in speed only, read no more plumes: their steps are as before, to the bit.
 A release that can be dense reads its sub-steps' means with the dense clouds of the step's knots, shared
-(:meth:`plumecast.near_field_dense.DenseCloud.shared`), not one cloud set up at each sub-step's speed.
+(:meth:`plumecast.near_field_dense.DenseCloud.shared`), not one cloud set up at each sub-step's speed, and its
+stretches' peaks and fronts with a bound of those (``bound``: the larger of the two clouds around a speed).
 """
 
 from __future__ import annotations

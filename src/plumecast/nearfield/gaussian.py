@@ -391,7 +391,8 @@ def vertical_term(
         return np.asarray(np.where(z > big_h, above, 0.0), dtype=float)
     total = np.zeros(np.broadcast(z, sz).shape)
     if z.ndim == 0:  # the images' terms in one call (the zones ask for it with one height many times), summed as below
-        offsets = np.array([((z - h + 2 * n * big_h) ** 2, (z + h + 2 * n * big_h) ** 2)
+        zf = float(z)  # (IEEE doubles both: the same offsets as the array's scalar)
+        offsets = np.array([((zf - h + 2 * n * big_h) ** 2, (zf + h + 2 * n * big_h) ** 2)
                             for n in range(-n_images, n_images + 1)]).reshape(-1, *([1] * total.ndim))
         terms = np.exp(-offsets / (2 * sz**2))
         for term in terms:
