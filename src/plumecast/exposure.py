@@ -113,6 +113,7 @@ from plumecast.exposure_rings import (  # noqa: F401 - area_skip, near_field_exc
 )
 from plumecast.near_field_cut import steady_air
 from plumecast.near_field_drift import drifted, knots_in_step
+from plumecast.near_field_fold import sub_step_air, with_older
 from plumecast.near_field_plume import (
     NEAR_FIELD_MIN_WIND_M_S,
     PLUME_FADE_END_M,
@@ -632,8 +633,8 @@ class ExposureSampler:
                     ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
                                NDArray[np.float64], NDArray[np.float64]]:
         """:meth:`NearFieldSource.step_mean_at` of source ``si`` at the sample points in ``step``: the steady
-        plume of the step's wind and, where it has changed, the largest of it and the plumes along the streak
-        line's youngest and next older stretches (:mod:`plumecast.near_field_track`); a dense-capable release
+        plume of the step's wind and, where it has changed, the larger of it and the plume along the streak line's
+        youngest stretch, plus the next older's (:mod:`plumecast.near_field_fold`); a dense-capable release
         has zones' cloud within :data:`PLUME_REACH_M` only, its passive Gaussian plume beyond. Fourth: the
         chosen plume's peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``), fifth the earliest
         its air can be there (its ``front``), sixth the peak of its air emitted before its bin edge (its ``edge``)."""
@@ -655,7 +656,8 @@ class ExposureSampler:
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s,  # only the air that went its way
                              steady_air(since, track, heading, src, t0_s, t_end_s, cls), self.nf_delivered, None,
                              heading, span=span, carried=track if track is not None and track.straight else None)
-        out = swept(lambda la, lo, a, b, way, top=True: self._plume_of(si, src, la, lo, a, b, wind_at, edges_s, since,
+        out = swept(lambda la, lo, a, b, way, top=True, cut=-math.inf: self._plume_of(si, src, la, lo, a, b, wind_at,
+                    edges_s, since if top else sub_step_air(since, track, way, t0_s, t_end_s, cls, src.terrain, cut),
                     None, None, way, top=top), src, lat, lon, t0_s, t_end_s, wind_at, out, times)
         if track is None:  # a straight line: the same plume
             return out
@@ -667,8 +669,7 @@ class ExposureSampler:
             along = drifted(lambda la, lo, a, b, line, k=branch: self._plume_of(  # the line within the step
                 si, src, la, lo, a, b, wind_at, edges_s, since, None, line, None, k, span=span), src, lat, lon, t0_s,
                 t_end_s, track, branch, knots, cls, partial(knot_clouds, src, wind_at, times))
-            more = along[0] > out[0]
-            out = tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))  # type: ignore[assignment]
+            out = with_older(out, along, branch)  # type: ignore[assignment]
             peak, front, edge = np.maximum(peak, along[3]), np.minimum(front, along[4]), np.maximum(edge, along[5])
         # the peaks and fronts of all plumes (session 49) where the speed rises within the step (after a lull the
         # steady plume's catch-up, whose step mean the line's outgrows over a 300-s step, had been left out) or

@@ -12,8 +12,9 @@ reversing at 1 h, 9,000 mg/m3 1 km west at 10-s steps where 10-s Gaussian puffs 
 :func:`steady_since` gives the steady plume the air emitted since the youngest air that is off its axis: walking
 the streak line back from the source, the first point (emission time) that lies more than
 :data:`~plumecast.near_field_plume.COVER_SIGMAS` plume widths ``sigma_y`` (of its distance from the source) to
-the side of the step's direction, or as far behind the source. The older air stays with the plumes along the
-streak line. A steady wind, a wind changing in speed only and a veer slow enough that the line stays within the
+the side of the step's direction, or as far behind the source, or (since session 52, :mod:`plumecast.near_field_fold`)
+on the axis but more than that short of its run (the air went away and came back: the steady plume lays it at its
+run, 5 km west 20 min before the air). The older air stays with the plumes along the streak line. A steady wind, a wind changing in speed only and a veer slow enough that the line stays within the
 plume's width give no cut (``-inf``): the steady plume reads as before, to the bit.
 """
 
@@ -33,20 +34,27 @@ _BISECT = 24
 
 
 def _off(e: NDArray[np.float64], n: NDArray[np.float64], hx: float, hy: float, cls: str, terrain: str,
-         ) -> NDArray[np.bool_]:
-    """Whether the streak line's points ``(e, n)`` [m from the source] lie off the steady plume along ``(hx, hy)``."""
+         path: NDArray[np.float64] | None = None, side: bool = True) -> NDArray[np.bool_]:
+    """Whether the streak line's points ``(e, n)`` [m from the source] lie off the steady plume along ``(hx, hy)``:
+    to its side, behind the source, or (``path``: how far the air has run along the line) short of where the
+    steady plume puts the air that ran that far (the line folded back: the air went away and came back); ``side``
+    False: air to its side is not off it (only air behind the source, or on the axis short of its run)."""
     along = e * hx + n * hy
-    side = np.abs(e * hy - n * hx)
     reach = COVER_SIGMAS * np.asarray(briggs_sigma_y(np.maximum(np.hypot(e, n), 1.0), cls, terrain),  # type: ignore[arg-type]
                                       dtype=np.float64)
-    return np.asarray((side > reach) | (along < -reach))
+    aside = np.abs(e * hy - n * hx) > reach
+    off = (aside if side else False) | (along < -reach)
+    if path is not None:
+        off |= (path - along > reach) & (True if side else ~aside)
+    return np.asarray(off)
 
 
-def steady_since(track: Any, heading: Any, t_end_s: float, cls: str, terrain: str) -> float:
+def steady_since(track: Any, heading: Any, t_end_s: float, cls: str, terrain: str, side: bool = True) -> float:
     """The earliest emission time [s] whose air the steady plume along ``heading`` (the step's carrying wind,
     east and north) may carry at the step's end ``t_end_s``: that of the youngest point of the streak line
     ``track`` (:class:`plumecast.near_field_track.Track` at the step's end) off the plume (module docstring);
-    ``-inf`` where none is (or no line: the wind has been the same, or ``track`` straight)."""
+    ``-inf`` where none is (or no line: the wind has been the same, or ``track`` straight); ``side`` False: air to
+    the plume's side is not off it (``_off``)."""
     if track is None or heading is None or getattr(track, "straight", False):
         return -math.inf
     hx, hy = float(heading[0]), float(heading[1])
@@ -54,8 +62,8 @@ def steady_since(track: Any, heading: Any, t_end_s: float, cls: str, terrain: st
     if not norm > 0.0:
         return -math.inf
     hx, hy = hx / norm, hy / norm
-    east, north, ago = (np.asarray(a, dtype=np.float64) for a in (track.east, track.north, track.ago))
-    off = np.flatnonzero(_off(east, north, hx, hy, cls, terrain))
+    east, north, ago, path = (np.asarray(a, dtype=np.float64) for a in (track.east, track.north, track.ago, track.path))
+    off = np.flatnonzero(_off(east, north, hx, hy, cls, terrain, path, side))
     if off.size == 0:
         return -math.inf
     j = int(off[0])
@@ -68,7 +76,8 @@ def steady_since(track: Any, heading: Any, t_end_s: float, cls: str, terrain: st
         mid = 0.5 * (lo + hi)
         e = np.array([east[j - 1] + mid * (east[j] - east[j - 1])])
         n = np.array([north[j - 1] + mid * (north[j] - north[j - 1])])
-        if _off(e, n, hx, hy, cls, terrain)[0]:
+        p = np.array([path[j - 1] + mid * (path[j] - path[j - 1])])
+        if _off(e, n, hx, hy, cls, terrain, p, side)[0]:
             hi = mid
         else:
             lo = mid

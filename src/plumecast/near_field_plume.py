@@ -340,10 +340,12 @@ class NearFieldSource:
             # window the wind's; its tag that of the window's end, with all that left before that bin's start
             # counted as the bin before's
             from plumecast.near_field_dilution import diluted_per_rate
+            from plumecast.near_field_fold import fold_window
             from plumecast.near_field_smear import also_before, window_mass
 
-            knots, cum = self.emitted_knots
-            a, b = emission_window(t0_s - travel0, t1_s - travel, ok, delivered)
+            knots, cum = self.emitted_knots  # (near_field_fold: a folded line's window, the air that passed)
+            w_end, w_start = (travel, travel0) if line is None else fold_window(line, xs, xs, travel, travel0)
+            a, b = emission_window(t0_s - w_start, t1_s - w_end, ok, delivered)
             since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
             # the bin of the latest emission that can arrive in the step (the front leads the wind's air by
             # min(sqrt 2 sigma_t, x/u)): a window ending before a bin edge had tagged air emitted after it,
@@ -368,7 +370,9 @@ class NearFieldSource:
                 share = np.where(mass > 0.0, np.clip(before / mass, 0.0, 1.0), 0.0)
             ahead = travel - np.minimum(math.sqrt(2.0) * spread_s, travel)  # the smear's front (window_mass's lead)
         else:
-            a, b = emission_window(t0_s - arrive0, t1_s - arrive, ok, delivered)
+            from plumecast.near_field_fold import fold_window
+            w_end, w_start = (arrive, arrive0) if line is None else fold_window(line, xs, reach, arrive, arrive0)
+            a, b = emission_window(t0_s - w_start, t1_s - w_end, ok, delivered)  # (near_field_fold: a folded line's)
             if since_s is not None:
                 a = np.minimum(np.maximum(a, np.asarray(since_s, dtype=float)[ok]), b)
             k = np.clip(np.searchsorted(edges_s, b, side="right") - 1, 0, edges_s.size - 1)

@@ -32,7 +32,8 @@ bit). Where the line folds back on itself (a wind that reverses) a point lies on
 stretches, the young air and the older air coming back: it takes each
 (:meth:`Track.locate`, ``branch`` 0 and 1), and where the wind has changed a place breathes
 the largest of these plumes and the steady plume of the step's wind
-(:meth:`plumecast.exposure.ExposureSampler._plume_step`; the larger, not the sum). Each step's emission window along
+(:meth:`plumecast.exposure.ExposureSampler._plume_step`; the larger, not the sum; since session 52 the older
+stretch's plume added, other air: :mod:`plumecast.near_field_fold`). Each step's emission window along
 the line is its own: air that passes a place again (a reversal) or side-on (a turn) is counted when it passes (with
 the windows the place had already breathed, as the steady plume keeps them, such air had read 0; session 38,
 docs/exposure.md). It is the air that passed ``x`` within the step, ``[t0 - tau(t0), t1 - tau(t1)]``
@@ -326,7 +327,10 @@ def _locate(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
 def _locate_older(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
     """:meth:`Track.locate` with ``branch`` 1: each point against the segments in order, the first
     that covers it (its foot on the segment, within the cover), then the first after the line has
-    been away from it for more than twice that cover along the path; NaN where none."""
+    been away from it (its foot off the stretches) for any length along the path; NaN where none. (Away for more
+    than twice the cover, before session 52: the older air of a fold within three sigma_y of its tip, which passes
+    the place, was read by no plume; the plumes are combined as the larger or, for this branch, added to the
+    younger air's: near_field_fold.with_older)"""
     n = px.size
     m = east.size - 1
     xs = np.full(n, np.nan)
@@ -334,7 +338,6 @@ def _locate_older(px, py, east, north, path, cover):  # type: ignore[no-untyped-
     for i in range(n):
         found = False  # the first covering stretch met
         away = -1.0  # where the line last left the point (-1: still on the first stretch)
-        gap = 0.0
         for j in range(m):
             ax, ay, dx, dy, ll = _segment(px[i], py[i], east, north, j)
             lam, lc, d = _foot(ax, ay, dx, dy, ll)
@@ -344,13 +347,12 @@ def _locate_older(px, py, east, north, path, cover):  # type: ignore[no-untyped-
             if not found:
                 if covered:
                     found = True
-                    gap = 2.0 * c
                 continue
             if not covered:
                 if away < 0.0:
                     away = x
                 continue
-            if away >= 0.0 and x - away > gap:
+            if away >= 0.0 and x - away > 0.0:
                 xs[i] = x
                 ys[i] = math.sqrt(d)
                 break

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from plumecast.near_field_fold import within_step_since
 from plumecast.near_field_plume import NearFieldSource, local_latlon, local_xy
 
 #: How far [deg] the source's wind must turn within a step for its plume to read the directions within it
@@ -206,7 +207,9 @@ def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: ND
     with knot_clouds(src, wind_at, times):  # a dense-capable release: the knots' clouds, shared by the sub-steps
         for a, b in sub_steps(times, ang, calm):
             d = _direction_at(times, vec, ang, 0.5 * (a + b))
-            got = plume_of(lat, lon, a, b, (math.cos(d), math.sin(d)), False)  # its mean alone (its peak not read)
+            way = (math.cos(d), math.sin(d))  # its mean alone (its peak not read), of the air that went its way
+            cut = within_step_since(times, vec, a, b, way, src.class_and_lid(0.5 * (a + b))[0], src.terrain)
+            got = plume_of(lat, lon, a, b, way, False, cut)
             parts.append(((b - a) / dt * got[0], got[1], got[2]))
     c, bins, early = mean_of_parts(parts, n)
     # the peak, front and edge: over each stretch, every direction it passed through

@@ -1,0 +1,117 @@
+"""The near field after the source's wind reverses: the streak line's fold and the turn within a step.
+
+Audit (session 52; docs/exposure.md, "The fold of the streak line"): after a reversal (3 m/s east, then west,
+class D) 2 t of ammonia over 10 min read 2.4/1.03/2.2 of the physical air's dose (10-s Gaussian puffs,
+``tests/puff_reference.py``) 1/2/5 km west at 30-s steps, 3.3/1.06/2.2 at 300-s and 2.9/0.94/2.6 at 600-s steps;
+14.4 t of chlorine over 2 h 3.6 times 20 km west at 600-s steps. Three causes, none a step length's:
+
+- the turn's sub-steps (:func:`plumecast.near_field_turn.swept`) laid, for the step's mean, all the emission of
+  each sub-step's travel-time window on that sub-step's axis, whichever way the air went: in the step of the
+  reversal the sub-steps heading west at the 1 m/s floor carried the cloud that had gone east to 1 km west
+  (120 of the 210 mg min/m3 1 km west at 30-s steps, 204 of 286 at 300-s steps). :func:`within_step_since` gives
+  each sub-step's mean only the air that went its way within the step (the line at the step's end cuts the older);
+- the steady plume's cut (:mod:`plumecast.near_field_cut`) kept air that lies on the new axis but not where the
+  steady plume puts it: the air emitted before the reversal that went east and has come back west of the source
+  has run further than it lies from the source. Laid at its run, it arrived 5 km west 20 min before the air did
+  (53 of the 96 mg min/m3 at 30-s steps). A point of the line whose run exceeds its distance along the axis by
+  more than the plume's reach is off it too (``near_field_cut._off``'s ``path``);
+- along the fold of the line (a stretch running against the last step's run: the air on it moves toward the
+  source's end of the line, the older air behind it) the window of the air that passed a place within the step
+  was taken as on a stretch running away from the source: the air that would pass in the next step, and its front
+  on the younger side. :func:`fold_window` takes the air that passed: from the air at the place (its front, on the
+  older side) at the step's end back to the air there at its start, one step's run younger.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plumecast.near_field_cut import _off
+
+
+def folded(line: Any, x_m: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Per distance ``x_m`` along the streak line ``line`` (:class:`plumecast.near_field_track.Track`), whether
+    its stretch there runs against the line's last step's run (the line folded back): the air on it moves toward
+    the source's end of the line. None on a straight line."""
+    x = np.asarray(x_m, dtype=np.float64)
+    if getattr(line, "straight", False) or line.east.size < 3:
+        return np.zeros(x.size, dtype=bool)
+    against = np.diff(line.east) * line.east[1] + np.diff(line.north) * line.north[1] < 0.0
+    j = np.clip(np.searchsorted(line.path, x, side="right") - 1, 0, against.size - 1)
+    return np.asarray(against[j])
+
+
+def fold_window(line: Any, xs: NDArray[np.float64], reach: NDArray[np.float64], arrive: NDArray[np.float64],
+                arrive0: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The travel times at the step's end and start (``arrive``, ``arrive0``, of the front at ``reach`` of the air
+    at ``xs`` along ``line``) that bound the window of the air that passed, where the line is folded
+    (:func:`folded`; module docstring): those of the point ``x + (x - reach) - run`` (the front's lead on the older
+    side, less the step's run); elsewhere as given."""
+    back = folded(line, xs)
+    if not back.any():
+        return arrive, arrive0
+    rf = np.maximum(2.0 * xs - reach - float(line.path[1]), 0.0)
+    return np.where(back, line.travel_s(rf), arrive), np.where(back, line.start_travel_s(rf), arrive0)
+
+
+def within_step_since(times: list[float], vec: list[tuple[float, float]], a_s: float, b_s: float,
+                      heading: tuple[float, float], cls: str, terrain: str) -> float:
+    """The earliest emission time [s] whose air the steady plume of a turning step's sub-step ``[a_s, b_s]``
+    along ``heading`` may carry, by the wind within the step (``vec`` at ``times``, linear between): the youngest
+    knot before ``b_s`` whose air lies off that plume at ``b_s`` (``near_field_cut._off``: behind the source or
+    short of its run; air to its side is kept, the sub-steps' backstop for places a turn sweeps side-on, as
+    before); ``-inf`` where none within the step is (the line at the step's end then decides)."""
+    hx, hy = heading
+    norm = math.hypot(hx, hy)
+    if not norm > 0.0:
+        return -math.inf
+    hx, hy = hx / norm, hy / norm
+    knots = sorted({t for t in times if t < b_s} | {a_s})
+    e = n = p = 0.0
+    t_hi = b_s
+    u_hi = _vec_at(times, vec, b_s)
+    for t in reversed(knots):  # the air emitted at t: its displacement and run by b_s
+        u_lo = _vec_at(times, vec, t)
+        dt = t_hi - t
+        e += 0.5 * (u_lo[0] + u_hi[0]) * dt
+        n += 0.5 * (u_lo[1] + u_hi[1]) * dt
+        p += 0.5 * (math.hypot(*u_lo) + math.hypot(*u_hi)) * dt
+        if _off(np.array([e]), np.array([n]), hx, hy, cls, terrain, np.array([p]), side=False)[0]:
+            return t
+        t_hi, u_hi = t, u_lo
+    return -math.inf
+
+
+def _vec_at(times: list[float], vec: list[tuple[float, float]], t: float) -> tuple[float, float]:
+    return (float(np.interp(t, times, [v[0] for v in vec])), float(np.interp(t, times, [v[1] for v in vec])))
+
+
+def sub_step_air(since: NDArray[np.float64], track: Any, heading: Any, t0_s: float, t_end_s: float, cls: str | None,
+                 terrain: str, cut: float) -> NDArray[np.float64]:
+    """``since`` raised, for a turning step's sub-step along ``heading``, to ``cut`` (:func:`within_step_since`)
+    or, where the wind within the step cuts none, to the cut of the line at the step's end
+    (:func:`plumecast.near_field_cut.steady_since`) where that falls before the step (within it, the line at the
+    step's end has the step's middle wind, not the sub-step's)."""
+    if not math.isfinite(cut) and track is not None and cls is not None:
+        from plumecast.near_field_cut import steady_since
+
+        line_cut = steady_since(track, heading, t_end_s, cls, terrain, side=False)
+        cut = line_cut if line_cut < t0_s else -math.inf
+    return np.maximum(since, cut) if math.isfinite(cut) else since
+
+
+def with_older(out: tuple[NDArray[Any], ...], along: tuple[NDArray[Any], ...], branch: int,
+               ) -> tuple[NDArray[Any], ...]:
+    """The step's plume ``out`` (six as :meth:`plumecast.exposure.ExposureSampler._plume_step`'s) with the plume
+    ``along`` the streak line's ``branch``: the larger of the two (its six) for the youngest stretch (the same air
+    as the steady plume's), and for the next older one (``branch`` 1: other air, come back after a reversal, that
+    the steady plume no longer carries, ``near_field_cut``) the larger's with both means added."""
+    more = along[0] > out[0]
+    chosen = tuple(np.where(more, b, a) for a, b in zip(out, along, strict=True))
+    if branch == 0:
+        return chosen
+    return (out[0] + along[0], *chosen[1:])

@@ -1,0 +1,80 @@
+"""After a wind reversal the near field reads the air the puffs carry west of the source (plumecast.near_field_fold).
+
+Session 52's audit: 2 t of ammonia over 10 min, 3 m/s east reversing to west at 20 min (class D, uniform winds from
+records every 100 s), read 2.4/1.03/2.2 of the physical air's dose 1/2/5 km west at 30-s steps and 2.9-3.3 1 km west
+at 300- and 600-s steps; 14.4 t of chlorine over 2 h reversing at 1 h 3.6 times 20 km west at 600-s steps. The
+reference is tests/puff_reference.py's 10-s Gaussian puffs, as in tests/test_steady_plume_cut.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from plumecast.runner import run
+from plumecast.scenario import scenario_from_dict
+from tests.puff_reference import RECORDS, puffs, reached_no_later, scenario, wind
+
+KM_WEST = (1.0, 2.0, 5.0, 20.0)
+PLACES = [(k, 180.0) for k in KM_WEST]
+#: agent, kg, duration [s], the reversal's record [s]
+AMMONIA = ("ammonia", 2000.0, 600.0, 1200.0)
+CHLORINE = ("chlorine", 14400.0, 7200.0, 3600.0)
+
+
+def _u(rel: tuple[str, float, float, float]) -> np.ndarray:
+    return np.where(RECORDS >= rel[3], -3.0, 3.0)
+
+
+def _puffs(rel: tuple[str, float, float, float]) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    return puffs(_u(rel), np.zeros(RECORDS.size), PLACES, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
+
+
+def _run(step_s: float, rel: tuple[str, float, float, float]) -> tuple[Any, np.ndarray]:
+    data = scenario("reversal", step_s, PLACES, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
+    ds = run(scenario_from_dict(data), wind=wind(_u(rel), np.zeros(RECORDS.size), "reversal")).consequences()
+    return ds, np.nansum(np.asarray(ds["concentration"].values, float), axis=0) * step_s
+
+
+def _hours(ds: Any, name: str) -> np.ndarray:
+    return np.asarray(ds[name].values, float)
+
+
+@pytest.mark.parametrize("step_s", [30.0, 300.0, 600.0])
+def test_ammonia_west_of_the_source_reads_the_puffs_dose(step_s: float) -> None:
+    # 1/2/5 km west: 30-s steps 2.41/1.03/2.25 of the puffs' dose before (the turn's sub-steps heading west laid
+    # the cloud that went east 1 km west; the steady plume laid the air come back at its run, 5 km west 20 min
+    # before the air), 300-s 3.28/1.06/2.2 and 600-s 2.94/0.94/2.6; now 0.99/0.99/1.00, 0.86/0.88/0.88 and
+    # 0.85/0.78/0.84. No countdown later than the puffs'
+    first, dose = _puffs(AMMONIA)
+    ds, got = _run(step_s, AMMONIA)
+    ratio = got[:3] / dose[:3]
+    assert ((ratio >= 0.7) & (ratio <= 1.5)).all(), ratio
+    reached_no_later(ds, first, _hours, 1.0 / 3600.0)
+
+
+def test_chlorine_twenty_km_west_reads_the_puffs_dose() -> None:
+    # 600-s steps: 3.6 times the puffs' dose 20 km west before (the steady plume's air laid at its run), now 1.09;
+    # 1/2/5 km west 0.99/0.95/0.96
+    first, dose = _puffs(CHLORINE)
+    ds, got = _run(600.0, CHLORINE)
+    ratio = got / dose
+    assert ((ratio >= 0.7) & (ratio <= 1.5)).all(), ratio
+    reached_no_later(ds, first, _hours, 1.0 / 3600.0)
+
+
+def test_the_cut_is_the_reversal_not_the_source() -> None:
+    from plumecast.near_field_cut import steady_since
+    from plumecast.near_field_track import track_at
+
+    # 30-s steps: 120 east, then 40 west (1,200 s): the air emitted in the 1,200 s before the reversal is back
+    # west of the source but short of where the steady plume of the west wind lays it (it ran east first): the
+    # steady plume carries the air since the reversal (before: since 2,400 s before the step's end, the air that
+    # had crossed back past the source)
+    winds = np.array([[3.0, 0.0]] * 120 + [[-3.0, 0.0]] * 40)
+    t_end = 160 * 30.0
+    cut = steady_since(track_at(winds, 30.0, 30000.0), winds[-1], t_end, "D", "rural")
+    # (the air of the 113 s before it too: within three sigma_y, 270 m 3.6 km out, of its place)
+    assert t_end - 1200.0 - 150.0 <= cut <= t_end - 1200.0, t_end - cut
