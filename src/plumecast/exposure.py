@@ -85,6 +85,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -121,7 +122,7 @@ from plumecast.near_field_plume import (
     plume_weight,
 )
 from plumecast.near_field_track import carrying_vector, changed_wind_steps, speed_span, track_at
-from plumecast.near_field_turn import swept
+from plumecast.near_field_turn import knot_clouds, swept
 from plumecast.nearfield.gaussian import at_pure_vapour
 from plumecast.nearfield.stability import PG_CLASSES
 from plumecast.receptors import Receptors, reach_mask
@@ -667,7 +668,7 @@ class ExposureSampler:
         for branch in (0, 1):
             along = drifted(lambda la, lo, a, b, line, k=branch: self._plume_of(  # the line within the step
                 si, src, la, lo, a, b, wind_at, edges_s, since, None, line, None, k, span=span), src, lat, lon, t0_s,
-                t_end_s, track, branch, knots, cls)
+                t_end_s, track, branch, knots, cls, partial(knot_clouds, src, wind_at, times))
             out = with_older(out, along, branch)  # type: ignore[assignment]
             peak, front, edge = np.maximum(peak, along[3]), np.minimum(front, along[4]), np.maximum(edge, along[5])
         # the peaks and fronts of all plumes (session 49) where the speed rises within the step (after a lull the

@@ -100,6 +100,8 @@ class DenseCloud:
     #: the weathers (keys of :meth:`setup_at`) whose clouds a step's sub-steps share (:meth:`shared`), and the
     #: tables of those clouds over the distance, by key
     _knots: frozenset[tuple[float, str, float]] | None = field(default=None, repr=False)
+    #: within :meth:`shared`: a bound (the larger of the two clouds around a speed), not their geometric mean
+    _bound: bool = field(default=False, repr=False)
     _tables: dict[tuple[float, str, float], Any] = field(default_factory=dict, repr=False)
 
     def setup_at(self, speed_m_s: float, pg_class: str, lid_m: float) -> Any:
@@ -154,17 +156,20 @@ class DenseCloud:
         passage, ``√(2π) σ_x / u``, over the mass. Second: the cloud's along-wind spread σ_x
         there [m] (zones' front runs :data:`~plumecast.nearfield.zones.windowed.FRONT_LEAD_SIGMAS`
         of them ahead of the wind's air)."""
-        from plumecast.nearfield.zones.dense_finite import dense_finite_parts
-        from plumecast.nearfield.zones.plume import dense_axis_concentration
-        from plumecast.nearfield.zones.setup import _sigmas, lateral_factor
-
         if self._knots is not None:  # a step's sub-steps: the clouds of its knots, shared (:meth:`shared`)
             got = self._between_knots(x_m, y_m, speed_m_s, pg_class, lid_m)
             if got is not None:
                 return got
         setup = self.setup_at(speed_m_s, pg_class, lid_m)
-        if setup is None:
-            return None
+        return None if setup is None else self._exact(setup, x_m, y_m)
+
+    @staticmethod
+    def _exact(setup: Any, x_m: Any, y_m: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """:meth:`dose_per_kg` of the cloud ``setup`` (dense) itself."""
+        from plumecast.nearfield.zones.dense_finite import dense_finite_parts
+        from plumecast.nearfield.zones.plume import dense_axis_concentration
+        from plumecast.nearfield.zones.setup import _sigmas, lateral_factor
+
         xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
         y = np.asarray(y_m, dtype=float)
         if xp.size == 0:
@@ -180,7 +185,7 @@ class DenseCloud:
                 sigma_x)
 
     @contextmanager
-    def shared(self, weathers: list[tuple[float, str, float]]) -> Iterator[None]:
+    def shared(self, weathers: list[tuple[float, str, float]], bound: bool = False) -> Iterator[None]:
         """Within it, :meth:`dose_per_kg` at a weather between two of ``weathers`` (speed [m s-1], class, lid [m]:
         a step's knots, :meth:`plumecast.near_field_plume.NearFieldSource.speed_knots`, between which the speed is
         monotonic) in the same class and lid reads the clouds set up at the two speeds around it of those and of
@@ -191,18 +196,29 @@ class DenseCloud:
         two is not dense, the cloud itself, as outside. (The two knots' clouds alone, 3 and 2.12 m/s, had read
         up to 42 % off the cloud at the speed itself one to two edge-sigma beyond its core 100-400 m out, where the
         core's edge falls over 8-30 m; with the grid 3 %, 0.05 % on the axis and across the core.) A dense cloud had been set up at each sub-step's speed of a turn's dip (session 52:
-        30 t of chlorine in the 90-degree turn, 42 clouds at 600-s steps)."""
-        before = self._knots
+        30 t of chlorine in the 90-degree turn, 42 clouds at 600-s steps).
+
+        ``bound``: for a peak and a front (the countdowns err early, never late), the larger of the two clouds'
+        axis value, crosswind core half-width, edge sigma and sigma_x (the earlier front) at each distance, not
+        their geometric mean (which reads up to 0.06 % below the cloud at the speed itself on the axis, 3.5 % at its
+        edges); each of those is monotonic in the speed between two clouds 1.10 apart, so the bound is at or above
+        the cloud itself (the larger of the two clouds' own profiles is not: its core's edge 100 m out had read
+        0.8 % below it). Within a metre of the source (off the tables) the larger of the two clouds themselves.
+        (Session 52: the peaks of a turn's stretches and of a drifting line's sub-steps had each set up a cloud at
+        their own speed.) Between two knots no more than a step of the grid apart, no grid speed is added."""
+        before = self._knots, self._bound
         keys = {self._key(*w) for w in weathers}
-        for rest in {k[1:] for k in keys}:  # each class and lid: the grid's speeds between its knots' lowest and highest
-            speeds = [k[0] for k in keys if k[1:] == rest]
-            lo, hi = (SHARED_PER_DECADE * math.log10(u) for u in (min(speeds), max(speeds)))
-            keys |= {self._key(10.0 ** (k / SHARED_PER_DECADE), *rest) for k in range(math.floor(lo) + 1, math.ceil(hi))}
-        self._knots = frozenset(keys)
+        for rest in {k[1:] for k in keys}:  # each class and lid: the grid's speeds between two of its knots' speeds
+            speeds = sorted({k[0] for k in keys if k[1:] == rest})  # that are more than a step of the grid apart
+            for lo, hi in ((SHARED_PER_DECADE * math.log10(u) for u in pair) for pair in zip(speeds, speeds[1:], strict=False)):
+                if hi - lo > 1.0:
+                    keys |= {self._key(10.0 ** (k / SHARED_PER_DECADE), *rest)
+                             for k in range(math.floor(lo) + 1, math.ceil(hi))}
+        self._knots, self._bound = frozenset(keys), bound
         try:
             yield
         finally:
-            self._knots = before
+            self._knots, self._bound = before
 
     def _between_knots(self, x_m: Any, y_m: Any, speed_m_s: float, pg_class: str,
                        lid_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
@@ -217,14 +233,39 @@ class DenseCloud:
         lower = [u for u in near if u < key[0]]
         upper = [u for u in near if u > key[0]]
         x = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
-        if not lower or not upper or x.size == 0 or x.min() < TABLE_FROM_M or x.max() > TABLE_TO_M:
+        if not lower or not upper or x.size == 0 or x.max() > TABLE_TO_M:
             return None
         lo, hi = (self._table(u, pg_class, lid_m) for u in (lower[-1], upper[0]))
         if lo is None or hi is None:
             return None
         w = math.log(key[0] / lower[-1]) / math.log(upper[0] / lower[-1])
         y = np.abs(np.asarray(y_m, dtype=float))
-        lx = np.log(x)
+        on = x >= TABLE_FROM_M  # on the tables; nearer the source (a place off a line's first metre), the two clouds
+        if on.all() and not self._bound:
+            return self._geometric(lo, hi, w, np.log(x), y)
+        dose, sigma_x = np.zeros(x.size), np.zeros(x.size)
+        if self._bound:  # the larger of the two clouds' axis, core, edge and sigma_x (:meth:`shared`)
+            lx = np.log(x[on])
+            axis, sigma_x[on], core, edge = (np.maximum(*(np.interp(lx, t[0], t[k]) for t in (lo, hi)))
+                                             for k in (1, 2, 3, 4))
+            dose[on] = np.exp(axis) * np.exp(-np.maximum(y[on] - core, 0.0) ** 2 / (2.0 * np.exp(edge) ** 2))
+            sigma_x[on] = np.exp(sigma_x[on])
+        else:
+            dose[on], sigma_x[on] = self._geometric(lo, hi, w, np.log(x[on]), y[on])
+        if not on.all():  # themselves there, each set up already (its table is)
+            a, b = (self._exact(self.setup_at(u, pg_class, lid_m), x[~on], y[~on]) for u in (lower[-1], upper[0]))
+            if self._bound:
+                dose[~on], sigma_x[~on] = np.maximum(a[0], b[0]), np.maximum(a[1], b[1])
+            else:
+                dose[~on], sigma_x[~on] = a[0] ** (1.0 - w) * b[0] ** w, a[1] ** (1.0 - w) * b[1] ** w
+        return dose, sigma_x
+
+    @staticmethod
+    def _geometric(lo: Any, hi: Any, w: float, lx: NDArray[np.float64], y: NDArray[np.float64]
+                   ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The cloud between the tables ``lo`` and ``hi`` (:meth:`_table`) at ``ln x`` ``lx``, crosswind ``|y|``
+        [m], geometric in the speed with the weight ``w`` on ``hi`` (:meth:`shared`): its dose per kilogram and
+        sigma_x."""
         out = []
         for part in range(2):  # the dose per kilogram on the axis and sigma_x: geometric in the speed
             a, b = (np.interp(lx, t[0], t[1 + part]) for t in (lo, hi))

@@ -33,6 +33,7 @@ mean (one knot) and adds the pulled peak and front.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from typing import Any
@@ -133,12 +134,14 @@ def _pulled(src: NearFieldSource, line: Track, lat: NDArray[np.float64], lon: ND
 
 
 def drifted(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float,
-            t1_s: float, track: Track, branch: int, m: int, pg_class: str) -> Out:
+            t1_s: float, track: Track, branch: int, m: int, pg_class: str, clouds: Any = None) -> Out:
     """The step's plume along the streak line ``track`` (at the step's end; six as
     :meth:`plumecast.exposure.ExposureSampler._plume_step`'s: mean, bins, early share, peak, front, edge), read at
     ``m`` knots within the step (:func:`knots_in_step`; 1: its end alone; module docstring); ``pg_class``: the class
     at the step's middle. ``plume_of(lat, lon, t0, t1, line)``: the plume along ``line`` over ``[t0, t1]`` (its
-    ``branch``: :meth:`Track.locate`)."""
+    ``branch``: :meth:`Track.locate`). ``clouds(bound)``: for a release that can be dense, the step's knots' clouds
+    shared by the sub-steps (:func:`plumecast.near_field_turn.knot_clouds`; ``bound`` for the pulled peaks: the
+    larger of the two around a speed), not one set up and read in full at each sub-step's speed."""
     drift = stretch_drift(track)
     if not (drift > 0.0).any():  # straight: the step's end line, as before
         return plume_of(lat, lon, t0_s, t1_s, track)  # type: ignore[no-any-return]
@@ -153,12 +156,15 @@ def drifted(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: 
     whole = plume_of(lat, lon, t0_s, t1_s, track)  # the step's air at its end line, as before: no countdown later
     peak, front, edge = whole[3], whole[4], whole[5]
     parts = []
+    shared = clouds if clouds is not None else (lambda bound: contextlib.nullcontext())
     for i, line in enumerate(lines):
         a, b = t0_s + i * h, (t0_s + (i + 1) * h if i + 1 < m else t1_s)
-        got = whole if m == 1 else plume_of(lat, lon, a, b, line)
+        with shared(False):
+            got = whole if m == 1 else plume_of(lat, lon, a, b, line)
         parts.append((got[0] / m, got[1], got[2]))
         lat2, lon2 = _pulled(src, line, lat, lon, 0.5 * (a + b), half, branch)
-        near = plume_of(lat2, lon2, a, b, line)
+        with shared(True):
+            near = plume_of(lat2, lon2, a, b, line)
         peak = np.maximum(peak, np.maximum(got[3], near[3]))
         front = np.minimum(front, np.minimum(got[4], near[4]))
         edge = np.maximum(edge, np.maximum(got[5], near[5]))

@@ -27,7 +27,8 @@ linear between them, so its direction turns monotonically from one to the next) 
 
 A steady wind, and one that changes in speed only, read no more plumes: their steps are as before, to the bit.
 A release that can be dense reads its sub-steps' means with the dense clouds of the step's knots, shared
-(:meth:`plumecast.near_field_dense.DenseCloud.shared`), not one cloud set up at each sub-step's speed.
+(:meth:`plumecast.near_field_dense.DenseCloud.shared`), not one cloud set up at each sub-step's speed, and its
+stretches' peaks and fronts with a bound of those (``bound``: the larger of the two clouds around a speed).
 """
 
 from __future__ import annotations
@@ -160,13 +161,14 @@ def mean_of_parts(parts: list[tuple[NDArray[np.float64], NDArray[np.int64], NDAr
     return mean, bins, early
 
 
-def _knot_clouds(src: NearFieldSource, wind_at: Any, times: list[float]) -> Any:
+def knot_clouds(src: NearFieldSource, wind_at: Any, times: list[float] | None, bound: bool = False) -> Any:
     """For a release that can be dense (``src.dense``), :meth:`plumecast.near_field_dense.DenseCloud.shared` of the
     weathers at the step's knots ``times`` (the speed is monotonic between two: a sub-step's lies between its
-    piece's ends'); a context that does nothing for another."""
-    if src.dense is None:
+    piece's ends'; ``bound``: the larger of the two clouds around a speed, for a peak and a front); a context that
+    does nothing for another (or where no wind or knots are known)."""
+    if src.dense is None or wind_at is None or times is None:
         return contextlib.nullcontext()
-    return src.dense.shared([(src.source_wind(wind_at, t)[2], *src.class_and_lid(t)) for t in times])
+    return src.dense.shared([(src.source_wind(wind_at, t)[2], *src.class_and_lid(t)) for t in times], bound)
 
 
 def _swept_points(src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], mid: float, lo: float,
@@ -202,7 +204,7 @@ def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: ND
     # the mean: the time average of the sub-steps' steady plumes, each its own window
     parts = []
     calm = [u == 0.0 and v == 0.0 for u, v in vec]
-    with _knot_clouds(src, wind_at, times):  # a dense-capable release: the knots' clouds, shared by the sub-steps
+    with knot_clouds(src, wind_at, times):  # a dense-capable release: the knots' clouds, shared by the sub-steps
         for a, b in sub_steps(times, ang, calm):
             d = _direction_at(times, vec, ang, 0.5 * (a + b))
             way = (math.cos(d), math.sin(d))  # its mean alone (its peak not read), of the air that went its way
@@ -211,12 +213,13 @@ def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: ND
             parts.append(((b - a) / dt * got[0], got[1], got[2]))
     c, bins, early = mean_of_parts(parts, n)
     # the peak, front and edge: over each stretch, every direction it passed through
-    for a, b, lo, hi in groups(times, ang, calm):
-        mid_t = 0.5 * (a + b)
-        u_e, v_n, _ = src.source_wind(wind_at, mid_t)
-        d = math.atan2(v_n, u_e) if (u_e != 0.0 or v_n != 0.0) else _direction_at(times, vec, ang, mid_t)
-        d = lo + (d - lo + math.pi) % (2.0 * math.pi) - math.pi if not lo <= d <= hi else d
-        lat2, lon2 = _swept_points(src, lat, lon, d, min(lo, d), max(hi, d))
-        got = plume_of(lat2, lon2, a, b, (math.cos(d), math.sin(d)))
-        peak, front, edge = np.maximum(peak, got[3]), np.minimum(front, got[4]), np.maximum(edge, got[5])
+    with knot_clouds(src, wind_at, times, bound=True):  # a dense-capable release: the larger of two shared clouds
+        for a, b, lo, hi in groups(times, ang, calm):
+            mid_t = 0.5 * (a + b)
+            u_e, v_n, _ = src.source_wind(wind_at, mid_t)
+            d = math.atan2(v_n, u_e) if (u_e != 0.0 or v_n != 0.0) else _direction_at(times, vec, ang, mid_t)
+            d = lo + (d - lo + math.pi) % (2.0 * math.pi) - math.pi if not lo <= d <= hi else d
+            lat2, lon2 = _swept_points(src, lat, lon, d, min(lo, d), max(hi, d))
+            got = plume_of(lat2, lon2, a, b, (math.cos(d), math.sin(d)))
+            peak, front, edge = np.maximum(peak, got[3]), np.minimum(front, got[4]), np.maximum(edge, got[5])
     return c, bins, early, np.maximum(peak, c), front, edge

@@ -390,9 +390,17 @@ def vertical_term(
         above = norm * (np.exp(-((z - h) ** 2) / (2 * sz**2)) + np.exp(-((z + h - 2 * big_h) ** 2) / (2 * sz**2)))
         return np.asarray(np.where(z > big_h, above, 0.0), dtype=float)
     total = np.zeros(np.broadcast(z, sz).shape)
-    for n in range(-n_images, n_images + 1):
-        total = total + np.exp(-((z - h + 2 * n * big_h) ** 2) / (2 * sz**2))
-        total = total + np.exp(-((z + h + 2 * n * big_h) ** 2) / (2 * sz**2))
+    if z.ndim == 0:  # the images' terms in one call (the zones ask for it with one height many times), summed as below
+        zf = float(z)  # (IEEE doubles both: the same offsets as the array's scalar)
+        offsets = np.array([((zf - h + 2 * n * big_h) ** 2, (zf + h + 2 * n * big_h) ** 2)
+                            for n in range(-n_images, n_images + 1)]).reshape(-1, *([1] * total.ndim))
+        terms = np.exp(-offsets / (2 * sz**2))
+        for term in terms:
+            total = total + term
+    else:
+        for n in range(-n_images, n_images + 1):
+            total = total + np.exp(-((z - h + 2 * n * big_h) ** 2) / (2 * sz**2))
+            total = total + np.exp(-((z + h + 2 * n * big_h) ** 2) / (2 * sz**2))
     v = np.where(sz > 1.6 * big_h, 1.0 / big_h, norm * total)
     return np.asarray(np.where(z > big_h, 0.0, v), dtype=float)
 

@@ -160,17 +160,17 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     x = np.asarray(x_m, dtype=float)
     y = np.asarray(y_m, dtype=float)
     xp = np.maximum(x, 1e-3)
-    sy, sz = _sigmas(setup, xp)
-    v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
-    lateral = np.exp(-(y**2) / (2 * sy**2))
     u = setup.wind_speed_m_s
-    if setup.dense is not None:
+    if setup.dense is not None:  # (the passive plume's sigmas and vertical term are not read)
         if setup.duration_s > 0:
             axis, sx, _ = dense_finite_parts(setup, xp)
             c = axis * peak_finite_duration_factor(u, setup.duration_s, sx) * lateral_factor(setup, xp, y)
         else:
             c = dense_axis_concentration(setup, xp) * lateral_factor(setup, xp, y)
         return np.where(x > 0, c, 0.0)
+    sy, sz = _sigmas(setup, xp)
+    v = vertical_term(setup.receptor_height_m, effective_height(setup, xp), sz, setup.mixing_height_m)
+    lateral = np.exp(-(y**2) / (2 * sy**2))
     cap = setup.pure_vapour_kg_m3
     if setup.duration_s > 0:
         q = setup.mass_kg / setup.duration_s
