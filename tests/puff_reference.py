@@ -19,12 +19,19 @@ from plumecast.agents import get_agent
 from plumecast.consequence import outdoor_outcomes
 from plumecast.met import build_wind_dataset
 from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z
+from plumecast.runner import run
+from plumecast.scenario import scenario_from_dict
 from tests.test_countdown_audit44 import KM_PER_DEG_LON_AT_52
 
 RECORDS = np.arange(0.0, 4 * 3600.0 + 1.0, 100.0)
 START = np.datetime64("2026-01-20T06:00")
 KM_LAT = 111.2
 AMOUNT_KG, DURATION_S, RUN_S = 14400.0, 7200.0, 3 * 3600.0
+#: the reversal's releases (tests/test_steady_plume_cut.py, tests/test_near_field_fold.py): agent, kg, duration [s]
+#: and the record [s] from which the wind, 3 m/s from the west before, blows at 3 m/s from the east
+CHLORINE_REVERSAL = ("chlorine", 14400.0, 7200.0, 3600.0)
+AMMONIA_REVERSAL = ("ammonia", 2000.0, 600.0, 1200.0)
+Reversal = tuple[str, float, float, float]
 
 
 def place_xy(places: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -102,3 +109,19 @@ def reached_no_later(ds: Any, first: dict[int, np.ndarray], hours: Any, slack_h:
         assert (got[both] <= ref[both] + slack_h).all(), (level, got * 60.0, ref * 60.0)
         out.append(both)
     return out
+
+
+def reversal_u(rel: Reversal) -> np.ndarray:
+    """The reversal's eastward wind [m/s] at :data:`RECORDS` (``rel``: :data:`CHLORINE_REVERSAL`'s form)."""
+    return np.where(RECORDS >= rel[3], -3.0, 3.0)
+
+
+def reversal_puffs(rel: Reversal, places: list[tuple[float, float]]) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """:func:`puffs` of the release ``rel`` in its reversal at ``places``."""
+    return puffs(reversal_u(rel), np.zeros(RECORDS.size), places, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
+
+
+def reversal_run(step_s: float, rel: Reversal, places: list[tuple[float, float]]) -> Any:
+    """The run's consequences of the release ``rel`` in its reversal at ``places``, at ``step_s`` steps."""
+    data = scenario("reversal", step_s, places, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
+    return run(scenario_from_dict(data), wind=wind(reversal_u(rel), np.zeros(RECORDS.size), "reversal")).consequences()

@@ -13,28 +13,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from plumecast.runner import run
-from plumecast.scenario import scenario_from_dict
-from tests.puff_reference import RECORDS, puffs, reached_no_later, scenario, wind
+from tests.puff_reference import AMMONIA_REVERSAL as AMMONIA
+from tests.puff_reference import CHLORINE_REVERSAL as CHLORINE
+from tests.puff_reference import Reversal, reached_no_later, reversal_puffs, reversal_run
 
 KM_WEST = (1.0, 2.0, 5.0, 20.0)
 PLACES = [(k, 180.0) for k in KM_WEST]
-#: agent, kg, duration [s], the reversal's record [s]
-AMMONIA = ("ammonia", 2000.0, 600.0, 1200.0)
-CHLORINE = ("chlorine", 14400.0, 7200.0, 3600.0)
 
 
-def _u(rel: tuple[str, float, float, float]) -> np.ndarray:
-    return np.where(RECORDS >= rel[3], -3.0, 3.0)
+def _puffs(rel: Reversal) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    return reversal_puffs(rel, PLACES)
 
 
-def _puffs(rel: tuple[str, float, float, float]) -> tuple[dict[int, np.ndarray], np.ndarray]:
-    return puffs(_u(rel), np.zeros(RECORDS.size), PLACES, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
-
-
-def _run(step_s: float, rel: tuple[str, float, float, float]) -> tuple[Any, np.ndarray]:
-    data = scenario("reversal", step_s, PLACES, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
-    ds = run(scenario_from_dict(data), wind=wind(_u(rel), np.zeros(RECORDS.size), "reversal")).consequences()
+def _run(step_s: float, rel: Reversal) -> tuple[Any, np.ndarray]:
+    ds = reversal_run(step_s, rel, PLACES)
     return ds, np.nansum(np.asarray(ds["concentration"].values, float), axis=0) * step_s
 
 

@@ -16,34 +16,22 @@ from typing import Any
 import numpy as np
 import pytest
 
-from plumecast.runner import run
-from plumecast.scenario import scenario_from_dict
-from tests.puff_reference import RECORDS, puffs, scenario, wind
+from tests.puff_reference import AMMONIA_REVERSAL as AMMONIA
+from tests.puff_reference import CHLORINE_REVERSAL as CHLORINE
+from tests.puff_reference import Reversal, reversal_puffs, reversal_run
 
 KM_WEST = (1.0, 2.0, 5.0, 10.0)
 PLACES = [(k, 180.0) for k in KM_WEST]
-#: the releases: agent, kg, duration [s], the reversal's record [s]
-CHLORINE = ("chlorine", 14400.0, 7200.0, 3600.0)
-AMMONIA = ("ammonia", 2000.0, 600.0, 1200.0)
 
 
-
-
-def _u(rel: tuple[str, float, float, float]) -> np.ndarray:
-    return np.where(RECORDS >= rel[3], -3.0, 3.0)
-
-
-
-
-def _puffs(rel: tuple[str, float, float, float]) -> tuple[dict[int, np.ndarray], np.ndarray]:
+def _puffs(rel: Reversal) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """The puffs' first AEGL times [min] and doses [kg s m-3] at :data:`KM_WEST` (module docstring)."""
-    first, dose = puffs(_u(rel), np.zeros(RECORDS.size), PLACES, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
+    first, dose = reversal_puffs(rel, PLACES)
     return {lv: t * 60.0 for lv, t in first.items()}, dose
 
 
-def _run(step_s: float, rel: tuple[str, float, float, float]) -> Any:
-    data = scenario("reversal", step_s, PLACES, agent=rel[0], amount_kg=rel[1], duration_s=rel[2])
-    return run(scenario_from_dict(data), wind=wind(_u(rel), np.zeros(RECORDS.size), "reversal")).consequences()
+def _run(step_s: float, rel: Reversal) -> Any:
+    return reversal_run(step_s, rel, PLACES)
 
 
 @pytest.fixture(scope="module")

@@ -15,27 +15,19 @@ import numpy as np
 import pytest
 
 from plumecast.consequence import onset_floor
-from plumecast.nearfield.zones import LocalScenario, compute_zones
+from plumecast.nearfield.zones import compute_zones
 from plumecast.nearfield.zones import plume as zplume
 from plumecast.nearfield.zones.setup import plume_setup
 from plumecast.nearfield.zones.windowed import LevelRatio
 from plumecast.toxicology import AEGL_DURATIONS_S, aegl_loglog_interpolate
-
-
-def _scenario(agent: str, kg: float, duration_s: float, wind: float, cls: str, dense: str = "auto") -> LocalScenario:
-    return LocalScenario.model_validate({
-        "name": "peak", "source": {"lat": 45.0, "lon": 5.0, "height_m": 2.0},
-        "release": {"amount_kg": kg, "duration_s": duration_s, "dense_gas": dense}, "agent": agent,
-        "meteorology": {"wind_speed_m_s": wind, "wind_from_deg": 270.0, "stability": cls},
-        "receptors": {"cities": False}})
-
+from tests.nearfield.zone_cases import release_case
 
 CASES = {  # before: the zones' AEGL edges [m] against the 16 times finer axis's
-    "3 t Cl2 over 600 s, F 1.5 m/s (dense)": _scenario("chlorine", 3000.0, 600, 1.5, "F"),  # AEGL-2 59,007.8 / 60,443.5
-    "300 kg Cl2 at once, D 3 m/s (dense)": _scenario("chlorine", 300.0, 0, 3.0, "D"),  # AEGL-1 7,339.6 / 7,342.7
-    "36 t NH3 over 600 s, D 3 m/s (passive)": _scenario("ammonia", 36000.0, 600, 3.0, "D"),  # AEGL-1 20,283 / 20,309
-    "3 t Cl2 over 1 h, D 3 m/s (dense)": _scenario("chlorine", 3000.0, 3600, 3.0, "D"),  # AEGL-3 640.0 / 640.4
-    "300 kg Cl2 at once, E 2 m/s (passive)": _scenario("chlorine", 300.0, 0, 2.0, "E", "off"),
+    "3 t Cl2 over 600 s, F 1.5 m/s (dense)": release_case("chlorine", 3000.0, 600, 1.5, "F"),  # AEGL-2 59,007.8 / 60,443.5
+    "300 kg Cl2 at once, D 3 m/s (dense)": release_case("chlorine", 300.0, 0, 3.0, "D"),  # AEGL-1 7,339.6 / 7,342.7
+    "36 t NH3 over 600 s, D 3 m/s (passive)": release_case("ammonia", 36000.0, 600, 3.0, "D"),  # AEGL-1 20,283 / 20,309
+    "3 t Cl2 over 1 h, D 3 m/s (dense)": release_case("chlorine", 3000.0, 3600, 3.0, "D"),  # AEGL-3 640.0 / 640.4
+    "300 kg Cl2 at once, E 2 m/s (passive)": release_case("chlorine", 300.0, 0, 2.0, "E", "off"),
 }
 
 

@@ -17,25 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from plumecast.consequence import onset_floor
-from plumecast.nearfield.zones import LocalScenario, compute_zones
+from plumecast.nearfield.zones import compute_zones
 from plumecast.nearfield.zones import plume as zplume
 from plumecast.nearfield.zones.scenario import load_local_scenario
 from plumecast.nearfield.zones.setup import plume_setup
 from plumecast.nearfield.zones.windowed import LevelRatio
 from plumecast.toxicology import AEGL_DURATIONS_S, aegl_loglog_interpolate
+from tests.nearfield.zone_cases import CL2_F, release_case
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "graniteville_2005.yaml"
-
-
-def _scenario(agent: str, kg: float, duration_s: float, wind: float, cls: str, dense: str = "auto") -> LocalScenario:
-    return LocalScenario.model_validate({
-        "name": "level most", "source": {"lat": 45.0, "lon": 5.0, "height_m": 2.0},
-        "release": {"amount_kg": kg, "duration_s": duration_s, "dense_gas": dense}, "agent": agent,
-        "meteorology": {"wind_speed_m_s": wind, "wind_from_deg": 270.0, "stability": cls},
-        "receptors": {"cities": False}})
-
-
-CL2_F = _scenario("chlorine", 3000.0, 600, 1.5, "F")
 
 
 def _airs_own(setup, x: float, table, t_on: float, t_end: float, n: int = 200001) -> float:
@@ -59,7 +49,7 @@ def test_the_ratio_is_the_airs_own_most():
     12 % above it far from the source."""
     for scenario, aegl, xs in CASES:
         sc = {"graniteville": lambda: load_local_scenario(EXAMPLE), "cl2_f": lambda: CL2_F,
-              "puff_d": lambda: _scenario("chlorine", 300.0, 0, 3.0, "D")}[scenario]()
+              "puff_d": lambda: release_case("chlorine", 300.0, 0, 3.0, "D")}[scenario]()
         setup = plume_setup(sc)
         floor = onset_floor(sc.agent)
         ends = zplume.exposure_time_axis(setup)

@@ -14,22 +14,12 @@ import numpy as np
 import pytest
 
 from plumecast.consequence import onset_floor
-from plumecast.nearfield.zones import LocalScenario, compute_zones
+from plumecast.nearfield.zones import compute_zones
 from plumecast.nearfield.zones import plume as zplume
 from plumecast.nearfield.zones.onset_time import REL_TOL
 from plumecast.nearfield.zones.setup import plume_setup
 from plumecast.nearfield.zones.windowed import LevelRatio
-
-
-def _scenario(agent: str, kg: float, duration_s: float, wind: float, cls: str, dense: str = "auto") -> LocalScenario:
-    return LocalScenario.model_validate({
-        "name": "onset time", "source": {"lat": 45.0, "lon": 5.0, "height_m": 2.0},
-        "release": {"amount_kg": kg, "duration_s": duration_s, "dense_gas": dense}, "agent": agent,
-        "meteorology": {"wind_speed_m_s": wind, "wind_from_deg": 270.0, "stability": cls},
-        "receptors": {"cities": False}})
-
-
-CL2_F = _scenario("chlorine", 3000.0, 600, 1.5, "F")
+from tests.nearfield.zone_cases import CL2_F, release_case
 
 
 def test_the_tips_come_within_one_percent_of_the_finer_axis(monkeypatch):
@@ -48,9 +38,9 @@ def test_the_tips_come_within_one_percent_of_the_finer_axis(monkeypatch):
 
 @pytest.mark.parametrize(("scenario", "xs"), [
     (CL2_F, [300.0, 3000.0, 30000.0, 62000.0]),  # Palazzi (dense finite release)
-    (_scenario("chlorine", 300.0, 0, 3.0, "D"), [500.0, 7000.0, 20000.0]),  # the dense puff (gauss)
-    (_scenario("chlorine", 300.0, 0, 2.0, "E", "off"), [500.0, 5000.0]),  # the passive puff
-    (_scenario("ammonia", 36000.0, 600, 3.0, "D"), [2000.0, 20000.0]),  # passive Palazzi
+    (release_case("chlorine", 300.0, 0, 3.0, "D"), [500.0, 7000.0, 20000.0]),  # the dense puff (gauss)
+    (release_case("chlorine", 300.0, 0, 2.0, "E", "off"), [500.0, 5000.0]),  # the passive puff
+    (release_case("ammonia", 36000.0, 600, 3.0, "D"), [2000.0, 20000.0]),  # passive Palazzi
 ])
 def test_the_onset_time_is_the_airs_and_never_later(scenario, xs):
     setup = plume_setup(scenario)
