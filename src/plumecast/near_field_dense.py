@@ -178,11 +178,12 @@ class DenseCloud:
             amplitude, sigma_x, width = dense_finite_parts(setup, xp)
             across = lateral_factor(setup, xp, y, width)
             return np.asarray(amplitude * across * setup.duration_s / setup.mass_kg, dtype=float), sigma_x
-        across = lateral_factor(setup, xp, y)
-        sigma_x = _sigmas(setup, xp)[0]
+        sigmas = _sigmas(setup, xp)  # at once: the profile's width (lateral_sigma_y's) and sigma_x are its sigma_y
+        across = lateral_factor(setup, xp, y, sigmas[0])
+        sigma_x = sigmas[0]
         passage = math.sqrt(2.0 * math.pi) * sigma_x / setup.wind_speed_m_s
-        return (np.asarray(dense_axis_concentration(setup, xp) * across * passage / setup.mass_kg, dtype=float),
-                sigma_x)
+        return (np.asarray(dense_axis_concentration(setup, xp, sigmas) * across * passage / setup.mass_kg,
+                           dtype=float), sigma_x)
 
     @contextmanager
     def shared(self, weathers: list[tuple[float, str, float]], bound: bool = False) -> Iterator[None]:
@@ -302,10 +303,11 @@ class DenseCloud:
                 axis = amplitude * setup.duration_s / setup.mass_kg
                 core, edge = lateral_shape(setup, x, width)
             else:
-                sigma_x = _sigmas(setup, x)[0]
-                axis = dense_axis_concentration(setup, x) * math.sqrt(2.0 * math.pi) * sigma_x / setup.wind_speed_m_s \
-                    / setup.mass_kg
-                core, edge = lateral_shape(setup, x)
+                sigmas = _sigmas(setup, x)  # (x >= 1 m: the sigmas of dense_axis_concentration's max(x, 1e-3))
+                sigma_x = sigmas[0]
+                axis = dense_axis_concentration(setup, x, sigmas) * math.sqrt(2.0 * math.pi) * sigma_x \
+                    / setup.wind_speed_m_s / setup.mass_kg
+                core, edge = lateral_shape(setup, x, sigma_x)
             axis = np.where(np.asarray(axis, dtype=float) > 0.0, axis, 0.0)
             with np.errstate(divide="ignore"):  # (no air: ln 0, -inf, read as none)
                 self._tables[key] = (np.log(x), np.log(np.maximum(axis, 1e-300)) - 1e3 * (axis <= 0.0),

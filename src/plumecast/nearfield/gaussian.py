@@ -392,11 +392,16 @@ def vertical_term(
     total = np.zeros(np.broadcast(z, sz).shape)
     if z.ndim == 0:  # the images' terms in one call (the zones ask for it with one height many times), summed as below
         zf = float(z)  # (IEEE doubles both: the same offsets as the array's scalar)
-        offsets = np.array([((zf - h + 2 * n * big_h) ** 2, (zf + h + 2 * n * big_h) ** 2)
-                            for n in range(-n_images, n_images + 1)]).reshape(-1, *([1] * total.ndim))
-        terms = np.exp(-offsets / (2 * sz**2))
-        for term in terms:
-            total = total + term
+        offsets = [o for n in range(-n_images, n_images + 1)
+                   for o in ((zf - h + 2 * n * big_h) ** 2, (zf + h + 2 * n * big_h) ** 2)]
+        # each distinct offset's term once (at the ground from a ground source, 4 of the 14: the image pairs and
+        # the two sides repeat), summed in the images' order: the same values to the bit
+        row: dict[float, int] = {}
+        for o in offsets:
+            row.setdefault(o, len(row))
+        terms = np.exp(-np.array(list(row)).reshape(-1, *([1] * total.ndim)) / (2 * sz**2))
+        for o in offsets:
+            total = total + terms[row[o]]
     else:
         for n in range(-n_images, n_images + 1):
             total = total + np.exp(-((z - h + 2 * n * big_h) ** 2) / (2 * sz**2))

@@ -73,8 +73,9 @@ def dense_finite_parts(
     from plumecast.nearfield.zones.plume import dense_axis_concentration
 
     xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
-    sy, _ = _sigmas(setup, xp)
-    axis = dense_axis_concentration(setup, xp)
+    sigmas = _sigmas(setup, xp)
+    sy = sigmas[0]
+    axis = dense_axis_concentration(setup, xp, sigmas)
     amb = np.maximum(briggs_sigma_y(xp, setup.pg_class, setup.terrain) * setup.sigma_y_factor, 1e-3)
     twin = setup.instantaneous
     if twin is None:
@@ -146,14 +147,15 @@ def _peak_over(setup: PlumeSetup, twin: PlumeSetup, t_d: float, xp: NDArray[np.f
 
     u = setup.wind_speed_m_s
     c_cont = axis * peak_finite_duration_factor(u, t_d, amb)
-    s_inst, _ = _sigmas(twin, xp)
+    twin_sigmas = _sigmas(twin, xp)
+    s_inst = twin_sigmas[0]
     f_inst = peak_finite_duration_factor(u, t_d, s_inst)
     # the whole mass, released over T: the puff's line density spread over the segment u T (Palazzi with the
     # puff's along-wind sigma), i.e. the steady plume of the rate with the puff's width and depth times the
     # time factor. Its peak is the puff's while u T << sigma_x and falls as the release lengthens, so a longer
     # release of the same mass is never the higher; the puff's own peak had been taken whatever T (a 600-s
     # release as high as the same mass at once at 10 km and beyond)
-    c_puff = peak_concentration(twin, xp, np.zeros_like(xp))
+    c_puff = _axis_peak(twin, xp, twin_sigmas, peak_concentration)
     c_inst = c_puff * np.sqrt(2.0 * np.pi) * s_inst / (u * t_d) * f_inst
     # the workbook's regimes: continuous where u T/x >= 2.5, instantaneous where <= 0.6 (Britter & McQuaid 1988).
     # Between them plumecast goes geometrically in u T/x from the one to the other (the workbook takes the lower
@@ -175,6 +177,21 @@ def _peak_over(setup: PlumeSetup, twin: PlumeSetup, t_d: float, xp: NDArray[np.f
     # 1.5 m/s, 1 km: 370 ppm over 300 s against 220 over 30 min and longer; audit D3)
     peak = np.minimum(np.minimum(_between(f, c_cont, c_inst), c_puff), axis)
     return np.asarray(peak, dtype=float), np.asarray(s_inst, dtype=float), np.asarray(f, dtype=float)
+
+
+def _axis_peak(twin: PlumeSetup, xp: NDArray[np.float64], sigmas: tuple[NDArray[np.float64], NDArray[np.float64]],
+               peak_concentration: Any) -> NDArray[np.float64]:
+    """``peak_concentration(twin, xp, 0)`` (the puff's peak on the axis, ``xp`` >= 1 mm) with ``twin``'s
+    :func:`_sigmas` at ``xp`` given: a dense puff's is its axis value (its crosswind profile is exactly 1 on
+    the axis: ``exp(-0/2s²)`` with ``s`` >= 1 mm), so neither the profile nor the sigmas are computed again
+    (the same values to the bit, once per longer duration of :func:`dense_finite_parts`); any other twin (a
+    passive puff, a finite one) is read by ``peak_concentration`` itself. [kg m-3]"""
+    from plumecast.nearfield.zones.plume import dense_axis_concentration
+
+    if twin.dense is None or twin.duration_s > 0:
+        return np.asarray(peak_concentration(twin, xp, np.zeros_like(xp)), dtype=float)
+    c = dense_axis_concentration(twin, xp, sigmas)
+    return np.asarray(np.where(xp > 0, c, 0.0), dtype=float)
 
 
 #: :func:`longer_durations`: this many durations a decade [-]

@@ -122,7 +122,7 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
 
 
 
-def dense_axis_concentration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]:
+def dense_axis_concentration(setup: PlumeSetup, x_m: Any, sigmas: Any = None) -> NDArray[np.float64]:
     """Steady plume (or puff-peak) concentration on the axis at the receptor height, dense release. [kg m-3]
 
     The Britter-McQuaid maximum ground concentration (the workbook curve and its near
@@ -139,8 +139,9 @@ def dense_axis_concentration(setup: PlumeSetup, x_m: Any) -> NDArray[np.float64]
     top-hat depth (``L_V = q0 C0/(2 u L_H C)``) is a few decimetres for most
     releases and would put breathing height above the cloud, which the
     workbook does not support (it correlates ground-level maxima only).
+    ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it (read once, not again).
     """
-    dense, passive = dense_axis_parts(setup, x_m)
+    dense, passive = dense_axis_parts(setup, x_m, sigmas)
     x = np.asarray(x_m, dtype=float)
     return cap_at_pure_vapour(np.where(x < setup.dense.handover_m, dense, np.maximum(dense, passive)),
                               setup.pure_vapour_kg_m3)

@@ -505,7 +505,7 @@ def _passive_takeover(setup: PlumeSetup, x_first: float, notes: list[str]) -> fl
     return hi
 
 
-def dense_axis_parts(setup: PlumeSetup, x_m: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def dense_axis_parts(setup: PlumeSetup, x_m: Any, sigmas: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The two candidates of a dense release's axis concentration at ground level. [kg m-3]
 
     ``(dense, passive)``: the workbook curve with its near-field extension
@@ -514,11 +514,11 @@ def dense_axis_parts(setup: PlumeSetup, x_m: Any) -> tuple[NDArray[np.float64], 
     virtual sources of :func:`far_field_match` (continuous there); and the passive
     Gaussian plume (puff) of a ground-level source with the σ's of :func:`_sigmas`. The
     zones take the larger beyond the hand-over (see the module docstring of
-    :mod:`plumecast.nearfield.dense_gas`).
+    :mod:`plumecast.nearfield.dense_gas`). ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it.
     """
     d = setup.dense
     x = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
-    sy, sz = _sigmas(setup, x)
+    sy, sz = _sigmas(setup, x) if sigmas is None else sigmas
     u = setup.wind_speed_m_s
 
     def ground(sigma_z: NDArray[np.float64]) -> NDArray[np.float64]:
