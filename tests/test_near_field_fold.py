@@ -34,26 +34,37 @@ def _hours(ds: Any, name: str) -> np.ndarray:
     return np.asarray(ds[name].values, float)
 
 
+#: the least share of the puffs' dose 1/2/5/20 km west per step length: the coarse steps had read the ammonia cloud
+#: up to 22 % low 1-5 km west and 29 % low 20 km west (600-s steps 0.85/0.78/0.84/0.71, 300-s 0.86/0.88/0.88/0.92:
+#: the step of the reversal laid at its middle's wind, east, the cloud come back 158 m further east than the air)
+LEAST = {30.0: 0.9, 300.0: 0.88, 600.0: 0.8}
+
+
 @pytest.mark.parametrize("step_s", [30.0, 300.0, 600.0])
 def test_ammonia_west_of_the_source_reads_the_puffs_dose(step_s: float) -> None:
     # 1/2/5 km west: 30-s steps 2.41/1.03/2.25 of the puffs' dose before (the turn's sub-steps heading west laid
     # the cloud that went east 1 km west; the steady plume laid the air come back at its run, 5 km west 20 min
-    # before the air), 300-s 3.28/1.06/2.2 and 600-s 2.94/0.94/2.6; now 0.99/0.99/1.00, 0.86/0.88/0.88 and
-    # 0.85/0.78/0.84. No countdown later than the puffs'
+    # before the air), 300-s 3.28/1.06/2.2 and 600-s 2.94/0.94/2.6; then 0.99/0.99/1.00, 0.86/0.88/0.88 and
+    # 0.85/0.78/0.84; since the step of the reversal moves the line by the wind's own displacement
+    # (near_field_fold.step_shift) 300-s 0.90/0.92/0.90 (20 km 0.98) and 600-s 0.87/0.88/0.82 (20 km 0.94).
+    # No countdown later than the puffs'
     first, dose = _puffs(AMMONIA)
     ds, got = _run(step_s, AMMONIA)
-    ratio = got[:3] / dose[:3]
-    assert ((ratio >= 0.7) & (ratio <= 1.5)).all(), ratio
+    ratio = got / dose
+    assert ((ratio >= LEAST[step_s]) & (ratio <= 1.2)).all(), ratio
     reached_no_later(ds, first, _hours, 1.0 / 3600.0)
 
 
 def test_chlorine_twenty_km_west_reads_the_puffs_dose() -> None:
-    # 600-s steps: 3.6 times the puffs' dose 20 km west before (the steady plume's air laid at its run), now 1.09;
-    # 1/2/5 km west 0.99/0.95/0.96
+    # 600-s steps: 3.6 times the puffs' dose 20 km west before (the steady plume's air laid at its run), then 1.09;
+    # 1/2/5 km west 0.99/0.95/0.96. Since near_field_fold.step_shift 20 km west 1.56: the last step (10,200-10,800
+    # s) reads the older air come back as the 30-s steps do (1.20 against their 1.27 and the puffs' 0.96, in
+    # their dose's units; 0.64 before), the step before reads it early as the 30-s steps do (0.64; 0.72; the puffs
+    # 0.24): the 30-s steps' 1.68 there, docs/exposure.md
     first, dose = _puffs(CHLORINE)
     ds, got = _run(600.0, CHLORINE)
     ratio = got / dose
-    assert ((ratio >= 0.7) & (ratio <= 1.5)).all(), ratio
+    assert ((ratio >= 0.7) & (ratio <= np.where(np.array(KM_WEST) < 20.0, 1.5, 1.7))).all(), ratio
     reached_no_later(ds, first, _hours, 1.0 / 3600.0)
 
 

@@ -63,11 +63,11 @@ FORMAT_VERSION = 3
 #: the air emitted before the steps' bin edges, for the plans: edge_extra, part_edge, and the area plumes' area_edge,
 #: area_spot_edge, area_part_edge; the particles' air within the steps, particle_peak: plumecast.exposure_rings; where
 #: a changed weather's plume has air, for the buildings' air, nf_lag and part_lag: plumecast.shelter_lag; the run of
-#: each step's carrying wind, nf_run, for the streak line: plumecast.near_field_track.track_at)
+#: each step's carrying wind, nf_run, and its air's shift in a reversal, nf_shift, for the streak line: track_at)
 _NOTED = ("source_wind", "capped", "capped_reach_m", "nf_delivered", "nf_track", "peak_extra", "part_peak", "front_s",
           "part_front_s", "nf_air", "nf_speeds", "nf_classes", "area_peak", "area_spot_peak", "area_part_peak",
           "edge_extra", "part_edge", "area_edge", "area_spot_edge", "area_part_edge", "particle_peak", "nf_lag",
-          "part_lag", "nf_run")
+          "part_lag", "nf_run", "nf_shift")
 _READABLE_VERSIONS = (1, 2, 3)
 #: an input file up to this size is hashed whole; a larger one (met files) by its size and
 #: :data:`_SAMPLES` blocks of :data:`_BLOCK` bytes spread evenly over it

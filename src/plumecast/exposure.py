@@ -113,7 +113,7 @@ from plumecast.exposure_rings import (  # noqa: F401 - area_skip, near_field_exc
 )
 from plumecast.near_field_cut import steady_air
 from plumecast.near_field_drift import drifted, knots_in_step
-from plumecast.near_field_fold import sub_step_air, with_older
+from plumecast.near_field_fold import step_shift, sub_step_air, with_older
 from plumecast.near_field_plume import (
     NEAR_FIELD_MIN_WIND_M_S,
     PLUME_FADE_END_M,
@@ -428,6 +428,7 @@ class ExposureSampler:
         # per source and step: how far its carrying wind ran over the step [m] (the speed's integral, linear between
         # the step's ends, middle and the met's records; NaN: not sampled): its streak line's stretch of the step
         self.nf_run = np.full((len(near_field), n_steps), np.nan)
+        self.nf_shift = np.full((len(near_field), n_steps, 2), np.nan)  # ... its air's shift where it turned within
         self.nf_classes = np.full((len(near_field), n_steps, 2), np.nan)  # ... and its classes' (their indices)
         # per step, receptor and part: a changed weather's plume has air there (plumecast.shelter_lag.note_lagging)
         self.nf_lag, self.part_lag = np.zeros((n_steps, nrec), bool), np.zeros((n_steps, n_parts), bool)
@@ -646,11 +647,12 @@ class ExposureSampler:
             times, ends = src.speed_knots(wind_at, t0_s, t_end_s, mid)  # the carrying speeds within the step
             self.nf_speeds[si, step] = (min(ends), max(ends))
             self.nf_run[si, step] = float(np.trapezoid(ends, times))
+            self.nf_shift[si, step] = step_shift(src, wind_at, times)
             self.nf_classes[si, step] = src.class_span(wind_at, t0_s, t_end_s)
             first = 0 if not math.isfinite(src.start_s) else min(max(int(src.start_s // self.dt_s), 0), step)
             span = speed_span(self.nf_track[si, first:step + 1], self.nf_speeds[si, first:step + 1])
         track = track_at(self.nf_track[si, :step + 1], self.dt_s, self.nf_reach, self.nf_run[si, :step + 1],
-                         self.nf_speeds[si, :step + 1, 0])
+                         self.nf_speeds[si, :step + 1, 0], self.nf_shift[si, :step + 1])
         heading = self.nf_track[si, step] if wind_at is not None else None
         cls = None if track is None else src.class_and_lid(0.5 * (t0_s + t_end_s))[0]  # the middle's, read once
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s,  # only the air that went its way
