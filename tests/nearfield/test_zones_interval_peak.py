@@ -14,13 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plumecast.consequence import onset_floor
 from plumecast.nearfield.zones import compute_zones
 from plumecast.nearfield.zones import plume as zplume
-from plumecast.nearfield.zones.setup import plume_setup
-from plumecast.nearfield.zones.windowed import LevelRatio
 from plumecast.toxicology import AEGL_DURATIONS_S, aegl_loglog_interpolate
-from tests.nearfield.zone_cases import release_case
+from tests.nearfield.zone_cases import level_ratio_at, release_case
 
 CASES = {  # before: the zones' AEGL edges [m] against the 16 times finer axis's
     "3 t Cl2 over 600 s, F 1.5 m/s (dense)": release_case("chlorine", 3000.0, 600, 1.5, "F"),  # AEGL-2 59,007.8 / 60,443.5
@@ -70,14 +67,8 @@ def _airs_own_ratio(setup, x: float, table, floor: float, ends) -> float:
     ("300 kg Cl2 at once, E 2 m/s (passive)", 2, [500.0, 5000.0]),
 ])
 def test_the_axis_ratio_is_no_lower_than_the_airs_own(name, aegl, xs):
-    sc = CASES[name]
-    setup = plume_setup(sc)
-    floor = onset_floor(sc.agent)
-    ends = zplume.exposure_time_axis(setup)
-    table = zplume.level_table_kg_m3(type("Lv", (), {"aegl": aegl})(), sc.agent)
-    x = np.asarray(xs)
-    w = zplume.exposure_windows(setup, x, np.zeros_like(x), ends)
-    ratio, _ = LevelRatio(w, ends, table[None, :], floor)(np.ones(x.size))
+    lr, setup, ends, table, _, floor = level_ratio_at(CASES[name], aegl, xs)
+    ratio, _ = lr(np.ones(len(xs)))
     for j, xj in enumerate(xs):
         own = _airs_own_ratio(setup, xj, table, floor, ends)
         assert ratio[j] >= own, (name, xj, ratio[j], own)

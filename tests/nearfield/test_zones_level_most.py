@@ -16,14 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from plumecast.consequence import onset_floor
 from plumecast.nearfield.zones import compute_zones
 from plumecast.nearfield.zones import plume as zplume
 from plumecast.nearfield.zones.scenario import load_local_scenario
-from plumecast.nearfield.zones.setup import plume_setup
-from plumecast.nearfield.zones.windowed import LevelRatio
 from plumecast.toxicology import AEGL_DURATIONS_S, aegl_loglog_interpolate
-from tests.nearfield.zone_cases import CL2_F, release_case
+from tests.nearfield.zone_cases import CL2_F, level_ratio_at, release_case
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "graniteville_2005.yaml"
 
@@ -50,15 +47,9 @@ def test_the_ratio_is_the_airs_own_most():
     for scenario, aegl, xs in CASES:
         sc = {"graniteville": lambda: load_local_scenario(EXAMPLE), "cl2_f": lambda: CL2_F,
               "puff_d": lambda: release_case("chlorine", 300.0, 0, 3.0, "D")}[scenario]()
-        setup = plume_setup(sc)
-        floor = onset_floor(sc.agent)
-        ends = zplume.exposure_time_axis(setup)
-        table = zplume.level_table_kg_m3(type("Lv", (), {"aegl": aegl})(), sc.agent)
-        x = np.asarray(xs)
-        w = zplume.exposure_windows(setup, x, np.zeros_like(x), ends)
-        lr = LevelRatio(w, ends, table[None, :], floor)
-        ratio, _ = lr(np.ones(x.size))
-        t_on, _, found = lr.onset_time(np.ones(x.size))
+        lr, setup, ends, table, w, _ = level_ratio_at(sc, aegl, xs)
+        ratio, _ = lr(np.ones(len(xs)))
+        t_on, _, found = lr.onset_time(np.ones(len(xs)))
         assert found.all()
         for j, xj in enumerate(xs):
             own = _airs_own(setup, xj, table, float(t_on[j]), float(ends[w.for_levels().stop[j] - 1]))
