@@ -85,7 +85,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -666,11 +665,11 @@ class ExposureSampler:
         # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
         peak, front, edge = out[3], out[4], out[5]
         assert cls is not None  # read with the track
-        knots = knots_in_step(track, cls, src.terrain)
+        knots, clouds = knots_in_step(track, cls, src.terrain), knot_clouds(src, wind_at, times)  # (read once)
         for branch in (0, 1):
             along = drifted(lambda la, lo, a, b, line, k=branch: self._plume_of(  # the line within the step
                 si, src, la, lo, a, b, wind_at, edges_s, since, None, line, None, k, span=span), src, lat, lon, t0_s,
-                t_end_s, track, branch, knots, cls, partial(knot_clouds, src, wind_at, times))
+                t_end_s, track, branch, knots, cls, clouds)
             out = with_older(out, along, branch)  # type: ignore[assignment]
             peak, front, edge = np.maximum(peak, along[3]), np.minimum(front, along[4]), np.maximum(edge, along[5])
         # the peaks and fronts of all plumes (session 49) where the speed rises within the step (after a lull the

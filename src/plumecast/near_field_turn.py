@@ -161,14 +161,23 @@ def mean_of_parts(parts: list[tuple[NDArray[np.float64], NDArray[np.int64], NDAr
     return mean, bins, early
 
 
-def knot_clouds(src: NearFieldSource, wind_at: Any, times: list[float] | None, bound: bool = False) -> Any:
-    """For a release that can be dense (``src.dense``), :meth:`plumecast.near_field_dense.DenseCloud.shared` of the
-    weathers at the step's knots ``times`` (the speed is monotonic between two: a sub-step's lies between its
-    piece's ends'; ``bound``: the larger of the two clouds around a speed, for a peak and a front); a context that
-    does nothing for another (or where no wind or knots are known)."""
+def knot_clouds(src: NearFieldSource, wind_at: Any, times: list[float] | None) -> Any:
+    """``clouds(bound=False)``: for a release that can be dense (``src.dense``), the context
+    :meth:`plumecast.near_field_dense.DenseCloud.shared` of the weathers at the step's knots ``times`` (the speed is
+    monotonic between two: a sub-step's lies between its piece's ends'; ``bound``: the larger of the two clouds
+    around a speed, for a peak and a front), those weathers read once, at its first call, for all the step's
+    sub-steps; a context that does nothing for another release (or where no wind or knots are known)."""
     if src.dense is None or wind_at is None or times is None:
-        return contextlib.nullcontext()
-    return src.dense.shared([(src.source_wind(wind_at, t)[2], *src.class_and_lid(t)) for t in times], bound)
+        return lambda bound=False: contextlib.nullcontext()
+    dense = src.dense
+    weathers: list[tuple[float, str, float]] = []
+
+    def clouds(bound: bool = False) -> Any:
+        if not weathers:
+            weathers.extend((src.source_wind(wind_at, t)[2], *src.class_and_lid(t)) for t in times)
+        return dense.shared(weathers, bound)
+
+    return clouds
 
 
 def _swept_points(src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], mid: float, lo: float,
@@ -204,7 +213,8 @@ def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: ND
     # the mean: the time average of the sub-steps' steady plumes, each its own window
     parts = []
     calm = [u == 0.0 and v == 0.0 for u, v in vec]
-    with knot_clouds(src, wind_at, times):  # a dense-capable release: the knots' clouds, shared by the sub-steps
+    clouds = knot_clouds(src, wind_at, times)
+    with clouds():  # a dense-capable release: the knots' clouds, shared by the sub-steps
         for a, b in sub_steps(times, ang, calm):
             d = _direction_at(times, vec, ang, 0.5 * (a + b))
             way = (math.cos(d), math.sin(d))  # its mean alone (its peak not read), of the air that went its way
@@ -213,7 +223,7 @@ def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: ND
             parts.append(((b - a) / dt * got[0], got[1], got[2]))
     c, bins, early = mean_of_parts(parts, n)
     # the peak, front and edge: over each stretch, every direction it passed through
-    with knot_clouds(src, wind_at, times, bound=True):  # a dense-capable release: the larger of two shared clouds
+    with clouds(bound=True):  # a dense-capable release: the larger of two shared clouds
         for a, b, lo, hi in groups(times, ang, calm):
             mid_t = 0.5 * (a + b)
             u_e, v_n, _ = src.source_wind(wind_at, mid_t)
