@@ -22,7 +22,7 @@ bracket's end (the level does not rise with duration): never below the air's own
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,17 +66,11 @@ def most_ratios(lr: LevelRatio, f: FloatArray, t_on: FloatArray, cc: IntArray, c
         return ratio, elapsed
     ratio = ratio.copy()
     elapsed = elapsed.copy()
-    lv = lr.level[cc]
-    table_ok = lr.monotone & np.all(np.isfinite(lr._fp), axis=1)
-    pl = lr.place[cc]
-    on = t_on[cc]
-    a = np.maximum(np.maximum(lr.begins[cti], air.front[pl]), on)
-    b = lr.ends[cti].copy()
-    use = table_ok[lv] & (b > a) & np.isfinite(ratio) & (cv > 0)
+    lv, pl, on, a, b, tc, table_ok = _parts(lr, t_on, cc, cti)
+    use = table_ok & (b > a) & np.isfinite(ratio) & (cv > 0)
     if not use.any():
         return ratio, elapsed
     fc = np.asarray(f, dtype=float)[cc]
-    tc = np.clip(air.t_peak(pl), a, b)
     # a lower bound per candidate: the air's most within the part, over the level there
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         low = np.where(use, fc * air.at(pl, tc) * np.exp(-_log_level(lr, lv, tc - on)), -np.inf)
@@ -164,14 +158,23 @@ def most_lower(lr: LevelRatio, t_on: FloatArray, cc: IntArray, cv: FloatArray, c
     air = lr.series.air
     if air is None or cc.size == 0:
         return ratio
-    lv = lr.level[cc]
-    table_ok = (lr.monotone & np.all(np.isfinite(lr._fp), axis=1))[lv]
-    pl = lr.place[cc]
-    on = t_on[cc]
-    a = np.maximum(np.maximum(lr.begins[cti], air.front[pl]), on)
-    b = lr.ends[cti]
-    tc = np.clip(air.t_peak(pl), a, b)
+    lv, pl, on, a, b, tc, table_ok = _parts(lr, t_on, cc, cti)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         low = air.at(pl, tc) * np.exp(-_log_level(lr, lv, tc - on))
     low = np.where((b > a) & ~np.isnan(low), low, -np.inf)
     return np.asarray(np.where(table_ok, low, ratio), dtype=float)
+
+
+def _parts(lr: LevelRatio, t_on: FloatArray, cc: IntArray, cti: IntArray) -> tuple[Any, ...]:
+    """Per candidate (column ``cc``, interval ``cti``): its level, place, onset time, the interval's part from the
+    onset (and the front) on ``[a, b]``, the time of the air's most within it, and whether its level's table is
+    AEGL-like (finite, not rising with duration) — what :func:`most_ratios` and :func:`most_lower` read."""
+    air = lr.series.air
+    assert air is not None
+    lv = lr.level[cc]
+    pl = lr.place[cc]
+    on = t_on[cc]
+    a = np.maximum(np.maximum(lr.begins[cti], air.front[pl]), on)
+    b = lr.ends[cti].copy()
+    tc = np.clip(air.t_peak(pl), a, b)
+    return lv, pl, on, a, b, tc, (lr.monotone & np.all(np.isfinite(lr._fp), axis=1))[lv]
