@@ -84,3 +84,39 @@ def test_a_shared_cloud_reads_as_the_cloud_at_its_own_speed(cloud: DenseCloud) -
             both = cloud.dose_per_kg(x, 0.0 * x, speed, "D", math.inf)
         assert alone is not None and both is not None
         assert np.array_equal(alone[0], both[0]) and np.array_equal(alone[1], both[1])
+
+
+def test_a_turning_step_reads_its_knots_weathers_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wind veering 90 degrees over 30 min (3 m/s, from 3,000 s on): its 600-s steps turn within themselves
+    (plumecast.near_field_turn.swept's sub-steps) and bend the streak line (plumecast.near_field_drift.drifted's
+    sub-steps); a dense-capable release reads its step's knot weathers once for both (session 53: the turn and the
+    line had each made and read their own plumecast.near_field_turn.knot_clouds, twice a step)."""
+    import plumecast.exposure as exposure
+    import plumecast.near_field_turn as turn
+
+    real = turn.knot_clouds
+    reads: dict[tuple[int, float], int] = {}
+
+    def counted(src: Any, wind_at: Any, times: list[float] | None) -> Any:
+        inner = real(src, wind_at, times)
+        if src.dense is None or wind_at is None or times is None:
+            return inner
+        used: list[bool] = []
+
+        def clouds(bound: bool = False) -> Any:
+            if not used:  # its weathers are read at its first call
+                used.append(True)
+                key = (id(src), float(times[0]))
+                reads[key] = reads.get(key, 0) + 1
+            return inner(bound)
+
+        return clouds
+
+    monkeypatch.setattr(turn, "knot_clouds", counted)
+    monkeypatch.setattr(exposure, "knot_clouds", counted)
+    angle = np.radians(np.clip((RECORDS - 3000.0) / 1800.0, 0.0, 1.0) * 90.0)
+    data = _data(600.0)
+    data["duration_h"] = 1.5
+    run(scenario_from_dict(data), wind=wind(3.0 * np.cos(angle), 3.0 * np.sin(angle), "veer"))
+    assert len(reads) >= 3, reads  # the steps of the veer (3,000-5,400 s) read them
+    assert max(reads.values()) == 1, reads

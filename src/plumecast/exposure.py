@@ -639,14 +639,15 @@ class ExposureSampler:
         chosen plume's peak within the step (:meth:`NearFieldSource.step_mean_at`'s ``peak``), fifth the earliest
         its air can be there (its ``front``), sixth the peak of its air emitted before its bin edge (its ``edge``)."""
         t0_s, t_end_s = step * self.dt_s, (step + 1) * self.dt_s
-        span, times = None, None
+        span, times, vec = None, None, None
         if wind_at is not None:  # the wind carrying its plume, step by step (a calm: the last step's way)
             last = self.nf_track[si, step - 1] if step > 0 else (1.0, 0.0)
             self.nf_track[si, step] = carrying_vector(*(mid := src.source_wind(wind_at, 0.5 * (t0_s + t_end_s))), last)
-            times, ends = src.speed_knots(wind_at, t0_s, t_end_s, mid)  # the carrying speeds within the step
+            times, winds = src.knot_winds(wind_at, t0_s, t_end_s, mid)  # the carrying winds within the step (once)
+            ends, vec = [w[2] for w in winds], [w[:2] for w in winds]
             self.nf_speeds[si, step] = (min(ends), max(ends))
             self.nf_run[si, step] = float(np.trapezoid(ends, times))
-            self.nf_shift[si, step] = step_shift(src, wind_at, times)
+            self.nf_shift[si, step] = step_shift(times, vec)
             self.nf_classes[si, step] = src.class_span(wind_at, t0_s, t_end_s)
             first = 0 if not math.isfinite(src.start_s) else min(max(int(src.start_s // self.dt_s), 0), step)
             span = speed_span(self.nf_track[si, first:step + 1], self.nf_speeds[si, first:step + 1])
@@ -657,15 +658,16 @@ class ExposureSampler:
         out = self._plume_of(si, src, lat, lon, t0_s, t_end_s, wind_at, edges_s,  # only the air that went its way
                              steady_air(since, track, heading, src, t0_s, t_end_s, cls), self.nf_delivered, None,
                              heading, span=span, carried=track if track is not None and track.straight else None)
+        clouds = knot_clouds(src, wind_at, times)  # its knots' weathers, read once for the turn's and line's sub-steps
         out = swept(lambda la, lo, a, b, way, top=True, cut=-math.inf: self._plume_of(si, src, la, lo, a, b, wind_at,
                     edges_s, since if top else sub_step_air(since, track, way, t0_s, t_end_s, cls, src.terrain, cut),
-                    None, None, way, top=top), src, lat, lon, t0_s, t_end_s, wind_at, out, times)
+                    None, None, way, top=top), src, lat, lon, t0_s, t_end_s, wind_at, out, times, vec, clouds)
         if track is None:  # a straight line: the same plume
             return out
         # the line's windows are its own travel times, not what a place has breathed (docs/exposure.md, session 38)
         peak, front, edge = out[3], out[4], out[5]
         assert cls is not None  # read with the track
-        knots, clouds = knots_in_step(track, cls, src.terrain), knot_clouds(src, wind_at, times)  # (read once)
+        knots = knots_in_step(track, cls, src.terrain)
         for branch in (0, 1):
             along = drifted(lambda la, lo, a, b, line, k=branch: self._plume_of(  # the line within the step
                 si, src, la, lo, a, b, wind_at, edges_s, since, None, line, None, k, span=span), src, lat, lon, t0_s,

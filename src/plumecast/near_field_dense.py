@@ -166,24 +166,34 @@ class DenseCloud:
     @staticmethod
     def _exact(setup: Any, x_m: Any, y_m: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """:meth:`dose_per_kg` of the cloud ``setup`` (dense) itself."""
+        xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
+        if xp.size == 0:
+            return np.zeros(0), np.zeros(0)
+        dose, sigma_x, _ = DenseCloud._cloud(setup, xp, np.asarray(y_m, dtype=float))
+        return np.asarray(dose, dtype=float), sigma_x
+
+    @staticmethod
+    def _cloud(setup: Any, x: NDArray[np.float64], y: NDArray[np.float64] | None) -> tuple[Any, Any, Any]:
+        """The cloud ``setup`` (dense) at downwind ``x`` [m, > 0]: its dose per kilogram [s m-3] at crosswind ``y``
+        [m] (None: on its axis), its sigma_x [m] and its crosswind profile's width (lateral_sigma_y's) [m]; for
+        :meth:`_exact` and :meth:`_table` (each product in the order each had, to the bit). A release of duration
+        T: the amplitude of the workbook's finite release times the crosswind profile, times T, over the mass; at
+        once: the puff's axis peak times the profile times its passage, ``√(2π) σ_x / u``, over the mass."""
         from plumecast.nearfield.zones.dense_finite import dense_finite_parts
         from plumecast.nearfield.zones.plume import dense_axis_concentration
         from plumecast.nearfield.zones.setup import _sigmas, lateral_factor
 
-        xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
-        y = np.asarray(y_m, dtype=float)
-        if xp.size == 0:
-            return np.zeros(0), np.zeros(0)
         if setup.duration_s > 0:  # its width is the profile's (lateral_sigma_y's: one call for both)
-            amplitude, sigma_x, width = dense_finite_parts(setup, xp)
-            across = lateral_factor(setup, xp, y, width)
-            return np.asarray(amplitude * across * setup.duration_s / setup.mass_kg, dtype=float), sigma_x
-        sigmas = _sigmas(setup, xp)  # at once: the profile's width (lateral_sigma_y's) and sigma_x are its sigma_y
-        across = lateral_factor(setup, xp, y, sigmas[0])
-        sigma_x = sigmas[0]
+            amplitude, sigma_x, width = dense_finite_parts(setup, x)
+            across = 1.0 if y is None else lateral_factor(setup, x, y, width)
+            return amplitude * across * setup.duration_s / setup.mass_kg, sigma_x, width
+        sigmas = _sigmas(setup, x)  # at once: the profile's width (lateral_sigma_y's) and sigma_x are its sigma_y
+        sigma_x = sigmas[0]  # (x >= 1 m on the tables: the sigmas of dense_axis_concentration's max(x, 1e-3))
+        axis = dense_axis_concentration(setup, x, sigmas)
+        if y is None:
+            return axis * math.sqrt(2.0 * math.pi) * sigma_x / setup.wind_speed_m_s / setup.mass_kg, sigma_x, sigma_x
         passage = math.sqrt(2.0 * math.pi) * sigma_x / setup.wind_speed_m_s
-        return (np.asarray(dense_axis_concentration(setup, xp, sigmas) * across * passage / setup.mass_kg,
-                           dtype=float), sigma_x)
+        return axis * lateral_factor(setup, x, y, sigma_x) * passage / setup.mass_kg, sigma_x, sigma_x
 
     @contextmanager
     def shared(self, weathers: list[tuple[float, str, float]], bound: bool = False) -> Iterator[None]:
@@ -286,9 +296,7 @@ class DenseCloud:
         """The cloud at this weather over ``ln x`` (:data:`TABLE_PER_DECADE`): ``ln x``, ``ln`` of its dose per
         kilogram on the axis and of sigma_x, its crosswind profile's core half-width and ``ln`` of its edges'
         sigma (:func:`plumecast.nearfield.zones.setup.lateral_shape`); None where it is not dense there."""
-        from plumecast.nearfield.zones.dense_finite import dense_finite_parts
-        from plumecast.nearfield.zones.plume import dense_axis_concentration
-        from plumecast.nearfield.zones.setup import _sigmas, lateral_shape
+        from plumecast.nearfield.zones.setup import lateral_shape
 
         key = self._key(speed_m_s, pg_class, lid_m)
         if key not in self._tables:
@@ -298,16 +306,8 @@ class DenseCloud:
                 return None
             n = int(math.ceil(math.log10(TABLE_TO_M / TABLE_FROM_M) * TABLE_PER_DECADE)) + 1
             x = np.geomspace(TABLE_FROM_M, TABLE_TO_M, n)
-            if setup.duration_s > 0:
-                amplitude, sigma_x, width = dense_finite_parts(setup, x)
-                axis = amplitude * setup.duration_s / setup.mass_kg
-                core, edge = lateral_shape(setup, x, width)
-            else:
-                sigmas = _sigmas(setup, x)  # (x >= 1 m: the sigmas of dense_axis_concentration's max(x, 1e-3))
-                sigma_x = sigmas[0]
-                axis = dense_axis_concentration(setup, x, sigmas) * math.sqrt(2.0 * math.pi) * sigma_x \
-                    / setup.wind_speed_m_s / setup.mass_kg
-                core, edge = lateral_shape(setup, x, sigma_x)
+            axis, sigma_x, width = self._cloud(setup, x, None)
+            core, edge = lateral_shape(setup, x, width)
             axis = np.where(np.asarray(axis, dtype=float) > 0.0, axis, 0.0)
             with np.errstate(divide="ignore"):  # (no air: ln 0, -inf, read as none)
                 self._tables[key] = (np.log(x), np.log(np.maximum(axis, 1e-300)) - 1e3 * (axis <= 0.0),

@@ -117,17 +117,18 @@ def with_older(out: tuple[NDArray[Any], ...], along: tuple[NDArray[Any], ...], b
     return (out[0] + along[0], *chosen[1:])
 
 
-def step_shift(src: Any, wind_at: Any, times: list[float]) -> tuple[float, float]:
-    """How far the wind at the source ``src`` moved its air east and north over a step [m] where its direction
-    changes within the step: the integral of its vector, linear between the step's knots ``times``
-    (:meth:`plumecast.near_field_plume.NearFieldSource.speed_knots`); NaN where it keeps one direction (a steady
-    wind, one changing its speed only: the line's stretch is the run along the step's middle wind, as before).
+def step_shift(times: list[float], vec: list[tuple[float, float]]) -> tuple[float, float]:
+    """How far the wind at the source moved its air east and north over a step [m] where its direction changes
+    within the step: the integral of its vector (``vec``: east, north [m s-1] at each of the step's knots ``times``,
+    :meth:`plumecast.near_field_plume.NearFieldSource.knot_winds`, read once a step), linear between them; NaN where
+    it keeps one direction (a steady wind, one changing its speed only: the line's stretch is the run along the
+    step's middle wind, as before).
     The line laid a reversal's step along its middle's wind: 3 m/s east for 500 s of a 600-s step and then
     through the calm to west put the air 1,658 m east (the run) against its 1,500 m, and the returning cloud
     arrived a step late (:func:`plumecast.near_field_track.track_at`'s ``shifts``)."""
-    if wind_at is None or len(times) < 2:
+    if len(times) < 2:
         return math.nan, math.nan
-    w = np.array([src.source_wind(wind_at, t)[:2] for t in times], dtype=np.float64)
+    w = np.array(vec, dtype=np.float64)
     size = np.hypot(w[:, 0], w[:, 1])
     live = w[size > 0.0]
     if live.shape[0] < 2:

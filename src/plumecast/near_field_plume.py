@@ -516,12 +516,19 @@ class NearFieldSource:
 
     def speed_knots(self, wind_at: Any, t0_s: float, t1_s: float, middle: tuple[float, float, float] | None = None,
                     ) -> tuple[list[float], list[float]]:
-        """The times [s] of the step's ends, middle and the met's records within it, and the carrying speeds there
-        [m s-1] (:meth:`source_wind`; ``middle``: its value at the step's middle where known): the speed is linear
-        between them. Where
-        the wind turns between two of them its vector is linear, not its speed, which dips between them: the time
-        of the dip's bottom is a knot too (a 90-degree turn at 3 m/s between records 100 s apart, 2.1 m/s half way,
-        a reversal through the calm; the 600- and 300-s steps' slowest had read 3 m/s, session 50 audit)."""
+        """The times [s] of the step's knots (:meth:`knot_winds`) and the carrying speeds there [m s-1]."""
+        times, winds = self.knot_winds(wind_at, t0_s, t1_s, middle)
+        return times, [w[2] for w in winds]
+
+    def knot_winds(self, wind_at: Any, t0_s: float, t1_s: float, middle: tuple[float, float, float] | None = None,
+                   ) -> tuple[list[float], list[tuple[float, float, float]]]:
+        """The times [s] of the step's ends, middle and the met's records within it, and the carrying winds there
+        (:meth:`source_wind`'s three; ``middle``: its value at the step's middle where known): the speed is linear
+        between them. Where the wind turns between two of them its vector is linear, not its speed, which dips
+        between them: the time of the dip's bottom is a knot too (a 90-degree turn at 3 m/s between records 100 s
+        apart, 2.1 m/s half way, a reversal through the calm; the 600- and 300-s steps' slowest had read 3 m/s,
+        session 50 audit). Read once a step by the near field (:meth:`plumecast.exposure.ExposureSampler._plume_step`:
+        the speeds, the wind's shift and the turn's directions, session 53)."""
         mid = 0.5 * (t0_s + t1_s)
         times = sorted({mid, *step_times(wind_at, t0_s, t1_s)})
         winds = [middle if t == mid and middle is not None else self.source_wind(wind_at, t) for t in times]
@@ -532,7 +539,7 @@ class NearFieldSource:
                 t = times[i - 1] + s * (times[i] - times[i - 1])
                 times.insert(i, t)
                 winds.insert(i, self.source_wind(wind_at, t))
-        return times, [w[2] for w in winds]
+        return times, winds
 
     def speed_rises(self, wind_at: Any, t0_s: float, t1_s: float) -> bool:
         """Whether the carrying speed rises anywhere within the step (:meth:`speed_knots`)."""

@@ -55,16 +55,20 @@ Out = tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray
 
 
 def turn_knots(src: NearFieldSource, wind_at: Any, t0_s: float, t1_s: float, times: list[float] | None = None,
+               vec: list[tuple[float, float]] | None = None,
                ) -> tuple[list[float], list[tuple[float, float]], list[float]] | None:
-    """The step's knots of the carrying wind (:meth:`NearFieldSource.speed_knots`), the wind's vector there and its
+    """The step's knots of the carrying wind (:meth:`NearFieldSource.knot_winds`), the wind's vector there and its
     direction [rad, unwrapped along the knots: each piece between two knots turns the short way, a calm taking
     its neighbour's direction], or None where the direction turns by no more than :data:`TURN_DEG` over the step
-    (or no wind is known). ``times``: the step's knots where the caller has them (None: read here)."""
+    (or no wind is known). ``times`` and ``vec``: the step's knots and the wind's vectors there (east, north
+    [m s-1]) where the caller has them, read once a step (None: read here)."""
     if wind_at is None:
         return None
     if times is None:
-        times, _ = src.speed_knots(wind_at, t0_s, t1_s)
-    vec = [src.source_wind(wind_at, t)[:2] for t in times]
+        times, winds = src.knot_winds(wind_at, t0_s, t1_s)
+        vec = [w[:2] for w in winds]
+    elif vec is None:
+        vec = [src.source_wind(wind_at, t)[:2] for t in times]
     raw = [math.atan2(v, u) if (u != 0.0 or v != 0.0) else math.nan for u, v in vec]
     if all(math.isnan(a) for a in raw):
         return None
@@ -195,15 +199,18 @@ def _swept_points(src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[n
 
 
 def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: NDArray[np.float64], t0_s: float,
-          t1_s: float, wind_at: Any, out: Out, times: list[float] | None = None) -> Out:
+          t1_s: float, wind_at: Any, out: Out, times: list[float] | None = None,
+          vec: list[tuple[float, float]] | None = None, clouds: Any = None) -> Out:
     """The step's plume ``out`` (:meth:`plumecast.exposure.ExposureSampler._plume_step`'s six: mean, bins, early
     share, peak, front, edge) with the directions the source's wind passed through within the step (module
     docstring); ``out`` itself where it turns by no more than :data:`TURN_DEG`. ``plume_of(lat, lon, t0, t1,
     heading, top=True)``: the steady plume of the wind at the middle of ``[t0, t1]`` over it, with its own emission
     window (``heading``: its way where that wind is an exact calm; ``top`` False: its mean, bins and early share
-    alone, the peak, front and edge not read). ``times``: the step's knots of the carrying wind
-    (:meth:`NearFieldSource.speed_knots`) where the caller has them."""
-    knots = turn_knots(src, wind_at, t0_s, t1_s, times)
+    alone, the peak, front and edge not read). ``times`` and ``vec``: the step's knots of the carrying wind and its
+    vectors there (:meth:`NearFieldSource.knot_winds`) where the caller has them; ``clouds``: the step's
+    :func:`knot_clouds` where the caller has them (its knots' weathers read once a step, shared with the drifting
+    line's sub-steps, :func:`plumecast.near_field_drift.drifted`)."""
+    knots = turn_knots(src, wind_at, t0_s, t1_s, times, vec)
     if knots is None:
         return out
     times, vec, ang = knots
@@ -213,7 +220,8 @@ def swept(plume_of: Any, src: NearFieldSource, lat: NDArray[np.float64], lon: ND
     # the mean: the time average of the sub-steps' steady plumes, each its own window
     parts = []
     calm = [u == 0.0 and v == 0.0 for u, v in vec]
-    clouds = knot_clouds(src, wind_at, times)
+    if clouds is None:
+        clouds = knot_clouds(src, wind_at, times)
     with clouds():  # a dense-capable release: the knots' clouds, shared by the sub-steps
         for a, b in sub_steps(times, ang, calm):
             d = _direction_at(times, vec, ang, 0.5 * (a + b))
