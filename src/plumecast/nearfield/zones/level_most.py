@@ -177,4 +177,11 @@ def _parts(lr: LevelRatio, t_on: FloatArray, cc: IntArray, cti: IntArray) -> tup
     a = np.maximum(np.maximum(lr.begins[cti], air.front[pl]), on)
     b = lr.ends[cti].copy()
     tc = np.clip(air.t_peak(pl), a, b)
-    return lv, pl, on, a, b, tc, (lr.monotone & np.all(np.isfinite(lr._fp), axis=1))[lv]
+    return lv, pl, on, a, b, tc, aegl_like(lr)[lv]
+
+
+def aegl_like(lr: LevelRatio) -> NDArray[np.bool_]:
+    """Per level of ``lr``, whether its table is AEGL-like: finite (its logs too) and not rising with duration,
+    where the air's most within an interval may be read with the level when it comes (:func:`_parts`,
+    :meth:`~plumecast.nearfield.zones.windowed.LevelRatio.restricted`)."""
+    return np.asarray(lr.monotone & np.all(np.isfinite(lr._fp), axis=1), dtype=bool)

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import erf
 
-from plumecast.nearfield.zones.level_most import most_lower, most_ratios
+from plumecast.nearfield.zones.level_most import aegl_like, most_lower, most_ratios
 from plumecast.nearfield.zones.onset_time import REL_TOL, PlaceAir, onset_times
 
 FloatArray = NDArray[np.float64]
@@ -766,8 +766,7 @@ class LevelRatio:
         if s.air is not None:  # the most within the interval (level_most): the air's most, read when it comes
             pl = self.place[self.cc]
             t_c = np.clip(s.air.t_peak(pl), np.maximum(self.begins[self.cti], s.air.front[pl]), self.ends[self.cti])
-            e_short = np.where((self.monotone & np.isfinite(self._fp).all(axis=1))[self.level[self.cc]],
-                               t_c - t_max[self.cc], e_short)
+            e_short = np.where(aegl_like(self)[self.level[self.cc]], t_c - t_max[self.cc], e_short)
         thr_long = self.threshold(np.maximum(e_long, 0.0))  # lowest level a candidate can meet
         valid = e_short > 0
         thr_short = np.where(valid, self.threshold(np.where(valid, e_short, 1.0)), np.inf)  # highest
