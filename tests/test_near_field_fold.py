@@ -36,8 +36,10 @@ def _hours(ds: Any, name: str) -> np.ndarray:
 
 #: the least share of the puffs' dose 1/2/5/20 km west per step length: the coarse steps had read the ammonia cloud
 #: up to 22 % low 1-5 km west and 29 % low 20 km west (600-s steps 0.85/0.78/0.84/0.71, 300-s 0.86/0.88/0.88/0.92:
-#: the step of the reversal laid at its middle's wind, east, the cloud come back 158 m further east than the air)
-LEAST = {30.0: 0.9, 300.0: 0.88, 600.0: 0.8}
+#: the step of the reversal laid at its middle's wind, east, the cloud come back 158 m further east than the air);
+#: then 600-s 0.87/0.88/0.82/0.94 and 300-s 0.90/0.92/0.90/0.98 (session 53: the fold's air diluted at the path of
+#: its oldest, and the cloud's front on the step of the reversal's stretch read by no branch), now 0.98-1.01
+LEAST = {30.0: 0.9, 300.0: 0.97, 600.0: 0.97}
 
 
 @pytest.mark.parametrize("step_s", [30.0, 300.0, 600.0])
@@ -46,12 +48,13 @@ def test_ammonia_west_of_the_source_reads_the_puffs_dose(step_s: float) -> None:
     # the cloud that went east 1 km west; the steady plume laid the air come back at its run, 5 km west 20 min
     # before the air), 300-s 3.28/1.06/2.2 and 600-s 2.94/0.94/2.6; then 0.99/0.99/1.00, 0.86/0.88/0.88 and
     # 0.85/0.78/0.84; since the step of the reversal moves the line by the wind's own displacement
-    # (near_field_fold.step_shift) 300-s 0.90/0.92/0.90 (20 km 0.98) and 600-s 0.87/0.88/0.82 (20 km 0.94).
-    # No countdown later than the puffs'
+    # (near_field_fold.step_shift) 300-s 0.90/0.92/0.90 (20 km 0.98) and 600-s 0.87/0.88/0.82 (20 km 0.94); since
+    # session 53 (near_field_fold.fold_per_rate, the tip stretch an older branch) 300-s 0.99/0.99/0.99 (20 km 1.01),
+    # 600-s 0.98/0.98/0.99 (0.99), 30-s 1.00/1.00/1.00 (1.06). No countdown later than the puffs'
     first, dose = _puffs(AMMONIA)
     ds, got = _run(step_s, AMMONIA)
     ratio = got / dose
-    assert ((ratio >= LEAST[step_s]) & (ratio <= 1.2)).all(), ratio
+    assert ((ratio >= LEAST[step_s]) & (ratio <= 1.1)).all(), ratio
     reached_no_later(ds, first, _hours, 1.0 / 3600.0)
 
 
@@ -60,7 +63,8 @@ def test_chlorine_twenty_km_west_reads_the_puffs_dose() -> None:
     # 1/2/5 km west 0.99/0.95/0.96. Since near_field_fold.step_shift 20 km west 1.56: the last step (10,200-10,800
     # s) reads the older air come back as the 30-s steps do (1.20 against their 1.27 and the puffs' 0.96, in
     # their dose's units; 0.64 before), the step before reads it early as the 30-s steps do (0.64; 0.72; the puffs
-    # 0.24): the 30-s steps' 1.68 there, docs/exposure.md
+    # 0.24): the 30-s steps' 1.68 there, docs/exposure.md. Since session 53 (near_field_fold.fold_per_rate) 1/2/5/10/20
+    # km west 1.03/1.03/1.05/1.07/1.61
     first, dose = _puffs(CHLORINE)
     ds, got = _run(600.0, CHLORINE)
     ratio = got / dose
@@ -81,3 +85,18 @@ def test_the_cut_is_the_reversal_not_the_source() -> None:
     cut = steady_since(track_at(winds, 30.0, 30000.0), winds[-1], t_end, "D", "rural")
     # (the air of the 113 s before it too: within three sigma_y, 270 m 3.6 km out, of its place)
     assert t_end - 1200.0 - 150.0 <= cut <= t_end - 1200.0, t_end - cut
+
+
+def test_the_older_air_on_the_stretch_of_the_reversal_is_the_older_branch() -> None:
+    from plumecast.near_field_track import track_at
+
+    # 600-s steps: two east, four west. The stretch of the step of the reversal runs back from the tip (7.2 km west,
+    # the air of 1,200 s) to 5.4 km west (the air of 600 s) without leaving a place 6 km west that the young branch
+    # covers too: its older air there (the front of a cloud emitted before 600 s, coming back) was read by no branch
+    # (NaN): 600-s steps 5 km west read none of the 111 of 1,978 kg the 30-s steps read there in 3,000-3,300 s
+    line = track_at(np.array([[3.0, 0.0]] * 2 + [[-3.0, 0.0]] * 4), 600.0, 30000.0)
+    assert line is not None
+    x, y = line.locate(np.array([-6000.0]), np.array([0.0]), np.full(line.path.size, 500.0), 1)
+    assert abs(x[0] - 8400.0) < 1e-6 and abs(y[0]) < 1e-6, (x, y)
+    x0, _ = line.locate(np.array([-6000.0]), np.array([0.0]), np.full(line.path.size, 500.0), 0)
+    assert abs(x0[0] - 6000.0) < 1e-6  # the youngest branch's, as before

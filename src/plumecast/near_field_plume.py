@@ -388,6 +388,10 @@ class NearFieldSource:
                 mass = self.rate_at(b) * (t1_s - t0_s) * (b > a)
                 share = np.zeros(xs.size)
             ahead, per_dose = arrive, per_rate  # the top hat's air arrives with the front
+        if track is not None:  # a folded line's air diluted at the paths it ran (near_field_fold)
+            from plumecast.near_field_fold import fold_per_rate
+            per_dose = fold_per_rate(self, track, xs, ys, dist[ok], (a, b), per_dose, per_rate,
+                                     (speed, pg_class, lid_m), None if since_s is None else np.asarray(since_s)[ok])
         q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
         c[ok] = cap_at_pure_vapour(per_dose * q, self.pure_vapour_kg_m3)
         bins[ok] = k

@@ -342,7 +342,10 @@ def _locate(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
 def _locate_older(px, py, east, north, path, cover):  # type: ignore[no-untyped-def]
     """:meth:`Track.locate` with ``branch`` 1: each point against the segments in order, the first
     that covers it (its foot on the segment, within the cover), then the first after the line has
-    been away from it (its foot off the stretches) for any length along the path; NaN where none. (Away for more
+    been away from it (its foot off the stretches) for any length along the path, or the first that runs against
+    the last covering stretch before it (the line folded back over the point without leaving it: the stretch of a
+    600-s step of a reversal runs 1.5 km back from the tip, and 5 km west its older air, the front of the ammonia
+    cloud coming back, was read by no branch; session 53); NaN where none. (Away for more
     than twice the cover, before session 52: the older air of a fold within three sigma_y of its tip, which passes
     the place, was read by no plume; the plumes are combined as the larger or, for this branch, added to the
     younger air's: near_field_fold.with_older)"""
@@ -353,6 +356,7 @@ def _locate_older(px, py, east, north, path, cover):  # type: ignore[no-untyped-
     for i in range(n):
         found = False  # the first covering stretch met
         away = -1.0  # where the line last left the point (-1: still on the first stretch)
+        lx = ly = 0.0  # the last covering stretch of the first's
         for j in range(m):
             ax, ay, dx, dy, ll = _segment(px[i], py[i], east, north, j)
             lam, lc, d = _foot(ax, ay, dx, dy, ll)
@@ -362,14 +366,16 @@ def _locate_older(px, py, east, north, path, cover):  # type: ignore[no-untyped-
             if not found:
                 if covered:
                     found = True
+                    lx, ly = dx, dy
                 continue
             if not covered:
                 if away < 0.0:
                     away = x
                 continue
-            if away >= 0.0 and x - away > 0.0:
+            if (away >= 0.0 and x - away > 0.0) or dx * lx + dy * ly < 0.0:  # (or folded back over the point)
                 xs[i] = x
                 ys[i] = math.sqrt(d)
                 break
             away = -1.0  # the first stretch again (a joint the foot missed)
+            lx, ly = dx, dy
     return xs, ys
