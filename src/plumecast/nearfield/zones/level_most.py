@@ -38,6 +38,10 @@ REL_WIDTH = 1e-10
 #: Relative margin for the rounding of a ratio (as :mod:`~plumecast.nearfield.zones.windowed`'s).
 _ROUNDING = 1e-12
 _PHI = 0.5 * (np.sqrt(5.0) - 1.0)
+#: Margin (in log) by which a search's bounds must clear a column's floor or ``against`` to end it early.
+_MARGIN = 1e-12
+#: Golden-section steps between two checks of the brackets' bounds against their columns' floors.
+_CHECK_EVERY = 4
 
 
 def _log_level(lr: LevelRatio, lv: IntArray, elapsed: FloatArray) -> FloatArray:
@@ -54,13 +58,20 @@ def _log_level(lr: LevelRatio, lv: IntArray, elapsed: FloatArray) -> FloatArray:
 
 
 def most_ratios(lr: LevelRatio, f: FloatArray, t_on: FloatArray, cc: IntArray, cv: FloatArray, cti: IntArray,
-                starts: IntArray, ratio: FloatArray, elapsed: FloatArray) -> tuple[FloatArray, FloatArray]:
+                starts: IntArray, ratio: FloatArray, elapsed: FloatArray,
+                against: float | FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
     """Per candidate (column ``cc``, interval ``cti``, air's most ``cv``; columns' first candidates at ``starts``),
     the most of ``f C(t)/level(t − t_on)`` over the interval's part from the onset on, where the series knows its air
     and the level is an AEGL-like table (finite, not rising with duration), with the elapsed duration at the
     bracket's end; elsewhere ``ratio`` and ``elapsed`` (the air's most over the level at the interval's end: an
     upper bound of the same), as are candidates whose upper bound is below the column's best lower bound (they
-    cannot hold its maximum). Never above ``ratio``."""
+    cannot hold its maximum). Never above ``ratio``.
+
+    With ``against``, only whether each column's most reaches ``against`` is read (the boundary's bisection): the
+    value per candidate is then an upper bound of the same on the same side of ``against`` as the value without
+    it. Candidates whose bound is below ``against`` are not searched, nor the columns where some candidate's lower
+    bound reaches it, and a search ends once its bracket's bound is below ``against`` or a point of it reaches it
+    (:func:`_golden`)."""
     air = lr.series.air
     if air is None or cc.size == 0:
         return ratio, elapsed
@@ -78,6 +89,10 @@ def most_ratios(lr: LevelRatio, f: FloatArray, t_on: FloatArray, cc: IntArray, c
     counts = np.diff(np.r_[starts, cc.size])
     lmax = np.repeat(np.maximum.reduceat(low, starts), counts)
     refine = np.nonzero(use & (ratio >= lmax * (1.0 - _ROUNDING)))[0]
+    if against is not None:  # decided already: below ``against`` (an upper bound), or the column reaches it
+        against = np.broadcast_to(np.asarray(against, dtype=float), (lr.m,))
+        ag = against[cc[refine]]
+        refine = refine[(ratio[refine] >= ag) & (lmax[refine] < ag * (1.0 + _MARGIN))]
     if refine.size == 0:
         return ratio, elapsed
     # pieces between the level's tabulated durations
@@ -91,7 +106,9 @@ def most_ratios(lr: LevelRatio, f: FloatArray, t_on: FloatArray, cc: IntArray, c
     owner = np.repeat(refine, edges.shape[1] - 1)
     keep = q > p
     p, q, owner = p[keep], q[keep], owner[keep]
-    up, e_up = _golden(air, pl[owner], lv[owner], on[owner], fc[owner], p, q, lr)
+    low_col = np.full(lr.m, -np.inf)
+    low_col[cc] = lmax
+    up, e_up = _golden(air, pl[owner], lv[owner], on[owner], fc[owner], p, q, lr, cc[owner], low_col, against)
     # the largest bound of each candidate's pieces (pieces are grouped by candidate, in order)
     grp = np.r_[0, np.nonzero(np.diff(owner))[0] + 1]
     best = np.maximum.reduceat(up, grp)
@@ -105,48 +122,105 @@ def most_ratios(lr: LevelRatio, f: FloatArray, t_on: FloatArray, cc: IntArray, c
 
 
 def _golden(air: object, place: IntArray, lv: IntArray, on: FloatArray, fc: FloatArray, p: FloatArray,
-            q: FloatArray, lr: LevelRatio) -> tuple[FloatArray, FloatArray]:
-    """Per piece ``[p, q]``, an upper bound of the most of ``fc C(t)/level(t − on)`` and the elapsed duration at the
-    end of the bracket it is read on."""
+            q: FloatArray, lr: LevelRatio, col: IntArray, low: FloatArray,
+            against: FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
+    """Per piece ``[p, q]`` (of column ``col``, grouped by level), an upper bound of the most of
+    ``fc C(t)/level(t − on)`` and the elapsed duration at the end of the bracket it is read on.
+
+    ``low`` is, per column, a lower bound of its most (raised as the search finds points). A piece whose bracket's
+    bound falls below it stops: it cannot hold the column's most, and its bound, returned, stays below it; the
+    pieces that can run to :data:`REL_WIDTH`, so the column's most and its first maximum come out as from a search
+    of every piece. With ``against`` (per column, :func:`most_ratios`), a piece whose bound falls below ``against``
+    stops too, and every piece of a column stops once a point of one reaches ``against``. The pieces still searched
+    are held in arrays of their own (taken again as pieces end), so each step reads no more than they need."""
     from plumecast.nearfield.zones.onset_time import PlaceAir
 
     assert isinstance(air, PlaceAir)
-
-    def g(idx: IntArray, t: FloatArray) -> FloatArray:
-        with np.errstate(divide="ignore"):
-            return np.asarray(np.log(fc[idx] * air.at(place[idx], t)) - _log_level(lr, lv[idx], t - on[idx]),
-                              dtype=float)
-
     # the maximum is no earlier than the air's most on the piece (before it the air rises, the level falls)
-    lo = np.clip(air.t_peak(place), p, q)
+    t_peak = air.t_peak(place)
+    lo = np.clip(t_peak, p, q)
     hi = q.copy()
-    n = p.size
     m1 = hi - _PHI * (hi - lo)
     m2 = lo + _PHI * (hi - lo)
-    all_idx = np.arange(n, dtype=np.intp)
-    g1 = g(all_idx, m1)
-    g2 = g(all_idx, m2)
-    act = np.nonzero(hi - lo > REL_WIDTH * np.maximum(hi - on, 1.0))[0]
-    while act.size:
-        left = g1[act] >= g2[act]  # the maximum in [lo, m2] (ties: a concave function's lies between m1 and m2)
-        o1, o2, h1, h2 = m1[act], m2[act], g1[act], g2[act]
-        ha = np.where(left, o2, hi[act])
-        la = np.where(left, lo[act], o1)
-        n1 = np.where(left, ha - _PHI * (ha - la), o2)
-        n2 = np.where(left, o1, la + _PHI * (ha - la))
-        g_new = g(act, np.where(left, n1, n2))
-        g1[act] = np.where(left, g_new, h2)
-        g2[act] = np.where(left, h1, g_new)
-        m1[act], m2[act] = n1, n2
-        lo[act], hi[act] = la, ha
-        stuck = (n1 <= la) | (n2 >= ha) | (n1 > n2)
-        act = act[(ha - la > REL_WIDTH * np.maximum(ha - on[act], 1.0)) & ~stuck]
-    # the air's most over the bracket (it rises to its peak and falls) over the level at the bracket's end
-    t_most = np.clip(air.t_peak(place), lo, hi)
-    with np.errstate(divide="ignore", over="ignore"):
+    k = np.nonzero(hi - lo > REL_WIDTH * np.maximum(hi - on, 1.0))[0]
+    with np.errstate(divide="ignore"):
+        floor = np.log(low)  # per column, in log
+        if against is not None:
+            floor = np.maximum(floor, np.log(against))
+    reached = None if against is None else np.zeros(floor.size, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = _Pieces(air.take(place[k]), lv[k], on[k], fc[k], col[k], t_peak[k], lr)
+        a_lo, a_hi, a_m1, a_m2 = lo[k], hi[k], m1[k], m2[k]
+        g1, g2 = s.h(a_m1, a_m1), s.h(a_m2, a_m2)
+        step = 0
+        while k.size:
+            if step % _CHECK_EVERY == 0:
+                top = np.maximum(g1, g2)  # points within the bracket: lower bounds of the column's most
+                if reached is None:
+                    np.maximum.at(floor, s.col, top)
+                else:
+                    reached[s.col[top >= floor[s.col] + _MARGIN]] = True
+                # the bracket's bound, in log: the air's most over it over the level at its end
+                keep = s.h(np.clip(s.t_peak, a_lo, a_hi), a_hi) >= floor[s.col] - _MARGIN
+                if reached is not None:
+                    keep &= ~reached[s.col]
+                if not keep.all():
+                    lo[k], hi[k] = a_lo, a_hi
+                    k, s = k[keep], s.keep(keep)
+                    a_lo, a_hi, a_m1, a_m2, g1, g2 = (v[keep] for v in (a_lo, a_hi, a_m1, a_m2, g1, g2))
+                    if k.size == 0:
+                        break
+            step += 1
+            left = g1 >= g2  # the maximum in [lo, m2] (ties: a concave function's lies between m1 and m2)
+            ha = np.where(left, a_m2, a_hi)
+            la = np.where(left, a_lo, a_m1)
+            n1 = np.where(left, ha - _PHI * (ha - la), a_m2)
+            n2 = np.where(left, a_m1, la + _PHI * (ha - la))
+            t_new = np.where(left, n1, n2)
+            g_new = s.h(t_new, t_new)
+            g1, g2 = np.where(left, g_new, g2), np.where(left, g1, g_new)
+            a_m1, a_m2, a_lo, a_hi = n1, n2, la, ha
+            keep = (ha - la > REL_WIDTH * np.maximum(ha - s.on, 1.0)) & ~((n1 <= la) | (n2 >= ha) | (n1 > n2))
+            if not keep.all():
+                lo[k], hi[k] = a_lo, a_hi
+                k, s = k[keep], s.keep(keep)
+                a_lo, a_hi, a_m1, a_m2, g1, g2 = (v[keep] for v in (a_lo, a_hi, a_m1, a_m2, g1, g2))
+        # the air's most over the bracket (it rises to its peak and falls) over the level at the bracket's end
+        t_most = np.clip(t_peak, lo, hi)
         bound = fc * air.at(place, t_most) * np.exp(-_log_level(lr, lv, hi - on))
     return np.asarray(bound, dtype=float), np.asarray(hi - on, dtype=float)
 
+
+class _Pieces:
+    """The pieces a search still holds (:func:`_golden`): their air, level, onset, factor, column and air's peak."""
+
+    def __init__(self, air: Any, lv: IntArray, on: FloatArray, fc: FloatArray, col: IntArray, t_peak: FloatArray,
+                 lr: LevelRatio) -> None:
+        self.air, self.lv, self.on, self.fc, self.col, self.t_peak, self.lr = air, lv, on, fc, col, t_peak, lr
+        # each level's pieces (a run of them where the pieces are grouped by level, as most_ratios' are)
+        grouped = bool(np.all(lv[1:] >= lv[:-1]))
+        self.runs: list[tuple[Any, FloatArray]] = []
+        for j in range(lr._fp.shape[0]):
+            a, b = (int(v) for v in np.searchsorted(lv, [j, j + 1]))
+            sel: Any = slice(a, b) if grouped else np.nonzero(lv == j)[0]
+            if (b > a) if grouped else sel.size:
+                self.runs.append((sel, lr._fp[j]))
+
+    def keep(self, sel: NDArray[np.bool_]) -> _Pieces:
+        """The pieces ``sel``."""
+        return _Pieces(self.air.take(np.nonzero(sel)[0]), self.lv[sel], self.on[sel], self.fc[sel], self.col[sel],
+                       self.t_peak[sel], self.lr)
+
+    def h(self, t: FloatArray, t_level: FloatArray) -> FloatArray:
+        """``log fc C(t) − log level(t_level − on)`` per piece (as :func:`_log_level` and ``PlaceAir.at`` read)."""
+        le = np.log(t_level - self.on)
+        if len(self.runs) == 1:
+            ll = np.interp(le, self.lr._xp, self.runs[0][1])
+        else:
+            ll = np.empty(le.size)
+            for sel, fp in self.runs:
+                ll[sel] = np.interp(le[sel], self.lr._xp, fp)
+        return np.asarray(np.log(self.fc * self.air.at_each(t)) - ll, dtype=float)
 
 
 def most_lower(lr: LevelRatio, t_on: FloatArray, cc: IntArray, cv: FloatArray, cti: IntArray,
