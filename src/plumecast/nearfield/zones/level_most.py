@@ -259,8 +259,11 @@ class _Pieces:
                  lr: LevelRatio) -> None:
         self.air, self.lv, self.on, self.fc, self.col, self.t_peak, self.lr = air, lv, on, fc, col, t_peak, lr
         # each level's pieces (a run of them where the pieces are grouped by level, as most_ratios' are)
-        grouped = bool(np.all(lv[1:] >= lv[:-1]))
         self.runs: list[tuple[Any, FloatArray]] = []
+        if lv.size and lv[0] == lv[-1] and bool(np.all(lv == lv[0])):  # one level (the usual case)
+            self.runs.append((slice(None), lr._fp[lv[0]]))
+            return
+        grouped = bool(np.all(lv[1:] >= lv[:-1]))
         for j in range(lr._fp.shape[0]):
             a, b = (int(v) for v in np.searchsorted(lv, [j, j + 1]))
             sel: Any = slice(a, b) if grouped else np.nonzero(lv == j)[0]
