@@ -137,15 +137,26 @@ def _bisect_boundary(ratio: LevelRatio, r1: NDArray[np.float64], iterations: int
     hi = np.ones_like(lo)  # ratio(hi) >= 1
     ratio = ratio.restricted(lo, hi)  # every trial lies in [lo, hi]
     r_lo, _ = ratio(lo)
+    lo_below = r_lo < 1.0  # ratio(lo) < 1 read (at lo as it is now), and ratio(hi) >= 1 read
+    hi_above = np.zeros(lo.size, dtype=bool)
     for k in range(iterations):
         if k < 3:
             trial = np.minimum(np.where(r_lo > 0, lo / np.maximum(r_lo, 1e-300), hi), hi)
             trial = np.where((trial > lo) & (trial < hi), trial, np.sqrt(lo * hi))
         else:
             trial = np.sqrt(lo * hi)
-        rt, _ = ratio(trial)
-        up = rt >= 1.0
+        if k < 2:  # r_lo, the secant steps' value, read from the ratio's value
+            rt, _ = ratio(trial)
+            up = rt >= 1.0
+        else:
+            # only whether the ratio reaches 1 (the ratio's search stops once that is known), and not again at an
+            # end of the bracket (lo, hi adjacent doubles: the trial is one of them) already read
+            settled = ((trial == lo) & lo_below) | ((trial == hi) & hi_above)
+            rt, _ = ratio(trial, np.where(settled, np.inf, 1.0))
+            up = np.where(settled, trial == hi, rt >= 1.0)
         hi = np.where(up, trial, hi)
         lo = np.where(up, lo, trial)
         r_lo = np.where(up, r_lo, rt)
+        hi_above |= up
+        lo_below |= ~up
     return lo

@@ -62,6 +62,14 @@ class PlaceAir:
                  self.cap)
         return np.asarray(np.where(t >= self.front[place], c, 0.0), dtype=float)
 
+    def at_each(self, t: FloatArray) -> FloatArray:
+        """:meth:`at` at every place in order, one time each (the same values, without taking the places)."""
+        from plumecast.nearfield.zones.window_peaks import _air
+
+        c = _air(self.kind, self.amplitude, self.x, self.sx, self.u, self.duration_s, slice(None), t, self.factors,
+                 self.cap)
+        return np.asarray(np.where(t >= self.front, c, 0.0), dtype=float)
+
     def take(self, idx: IntArray) -> PlaceAir:
         """The places ``idx`` (in that order, repeats allowed)."""
         factors = None if self.factors is None else (self.factors[0][idx], self.factors[1][idx])

@@ -79,7 +79,7 @@ def air_most(
 
 
 def _air(kind: str, amplitude: FloatArray, x: FloatArray, sx: FloatArray, u: float, duration_s: float,
-         owner: IntArray, t: FloatArray, factors: tuple[FloatArray, FloatArray] | None,
+         owner: IntArray | slice, t: FloatArray, factors: tuple[FloatArray, FloatArray] | None,
          cap_kg_m3: float) -> FloatArray:
     """The air at place ``owner`` at time ``t`` (one per pair), as the kinds' samples are taken. [kg m-3]"""
     from plumecast.nearfield.gaussian import cap_at_pure_vapour, finite_duration_factor

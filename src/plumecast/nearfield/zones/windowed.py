@@ -676,7 +676,7 @@ class LevelRatio:
             t[k] = onset_times(air, self.place[k], onset[k], target, self.begins, self.ends)
         return np.asarray(t, dtype=float)
 
-    def __call__(self, f: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def __call__(self, f: FloatArray, against: float | FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
         f = np.asarray(f, dtype=float)
         ratio_max = np.zeros(self.m)
         elapsed_max = np.full(self.m, np.nan)
@@ -718,7 +718,7 @@ class LevelRatio:
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = f[cc] * cv / thr
         ratio = np.where(np.isnan(ratio), -np.inf, ratio)
-        ratio, elapsed = most_ratios(self, f, t_on, cc, cv, cti, starts, ratio, elapsed)
+        ratio, elapsed = most_ratios(self, f, t_on, cc, cv, cti, starts, ratio, elapsed, against)
         seg_max = np.maximum.reduceat(ratio, starts)
         counts = np.diff(np.r_[starts, ratio.size])
         at_max = ratio == np.repeat(seg_max, counts)
