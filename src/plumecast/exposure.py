@@ -672,7 +672,7 @@ class ExposureSampler:
             along = drifted(lambda la, lo, a, b, line, k=branch: self._plume_of(  # the line within the step
                 si, src, la, lo, a, b, wind_at, edges_s, since, None, line, None, k, span=span), src, lat, lon, t0_s,
                 t_end_s, track, branch, knots, cls, clouds)
-            out = with_older(out, along, branch)  # type: ignore[assignment]
+            out = with_older(out, along, branch, (src, track, lat, lon, cls, t_end_s))  # type: ignore[assignment]
             peak, front, edge = np.maximum(peak, along[3]), np.minimum(front, along[4]), np.maximum(edge, along[5])
         # the peaks and fronts of all plumes (session 49) where the speed rises within the step (after a lull the
         # steady plume's catch-up, whose step mean the line's outgrows over a 300-s step, had been left out) or

@@ -394,6 +394,12 @@ class NearFieldSource:
                                      (speed, pg_class, lid_m), None if since_s is None else np.asarray(since_s)[ok])
         q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
         c[ok] = cap_at_pure_vapour(per_dose * q, self.pure_vapour_kg_m3)
+        tip = None  # about a fold's tip: the air there as puffs (near_field_tip), set below
+        if track is not None and not track.straight:
+            from plumecast.near_field_tip import tip_air
+            x0 = xs if branch == 0 else track.locate(east, north, cover, 0)[0][ok]  # the youngest branch's
+            tip = tip_air(self, track, east[ok], north[ok], x0, t1_s, (speed, pg_class, lid_m),
+                          None if since_s is None else np.asarray(since_s, dtype=float)[ok])
         bins[ok] = k
         early[ok] = share
         # the weathers within the step other than its middle's (where the wind or the class changes within it)
@@ -453,6 +459,13 @@ class NearFieldSource:
                 if edge is not None:
                     self._edge_peak(edge, ok, c, share, edges_s[k], (a_p, b_p, growth), spread_s, travel, since_s,
                                     per_rate, plumes, (speed, pg_class), t1_s - t0_s)
+        if tip is not None and tip[0].any():  # the youngest branch reads both's air there, the older none
+            at = np.flatnonzero(ok)[tip[0]]
+            c[at] = cap_at_pure_vapour(tip[1][tip[0]], self.pure_vapour_kg_m3) if branch == 0 else 0.0
+            if peak is not None:  # (the peak and front as read, and no less than the puffs' at the step's end)
+                peak[at] = np.maximum(peak[at], np.maximum(tip[2][tip[0]], c[at]))
+            if front is not None:
+                front[at] = np.where(c[at] > 0.0, np.minimum(front[at], t0_s), front[at])
         return c, bins, early
 
     def _edge_peak(self, edge: NDArray[np.float64], ok: NDArray[np.bool_], c: NDArray[np.float64],
