@@ -489,7 +489,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
                                     continue
-                                lev, cz, fz = _level(bf[_S_Z + b], zm, zinv, ztab, zpar, ipar[6], blev[b])
+                                lev, cz, fz = _level(bf[_S_Z + b], zm, zinv, ztab, zpar, ipar[6])
                                 blev[b] = lev
                                 bf[_S_CZ + b] = cz
                                 bf[_S_FZ + b] = fz

@@ -146,18 +146,10 @@ def _inside_v(lon, lat, gs):  # type: ignore[no-untyped-def]
 
 
 @_njit_no_nrt  # see _HELPER
-def _level(z, zm, zinv, ztab, zpar, nz, last):  # type: ignore[no-untyped-def]
+def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     """The particle's lower level, weight of the level above and log-law factor
     (:func:`kernels_numpy.level_weights`), found from the lookup table of
-    :meth:`WindGrid.level_params` (``zpar`` = (1/dz, 1/ln(z_0m/z0), z0)), or, where ``z``
-    is still between the levels ``last`` and ``last + 1`` (the particle's lower level at the
-    last step, any level otherwise), those: the same level, the only one with
-    ``zm[lev] <= z < zm[lev + 1]``, and the same weight, without the table's chain of
-    dependent loads (a particle above the boundary layer moves about 10 m a step)."""
-    if last <= nz - 2:
-        ul = np.uint64(last)
-        if zm[ul] <= z and z < zm[ul + np.uint64(1)]:
-            return last, (z - zm[ul]) * zinv[ul], 1.0
+    :meth:`WindGrid.level_params` (``zpar`` = (1/dz, 1/ln(z_0m/z0), z0))."""
     if nz == 1:
         return 0, 0.0, 1.0
     if z >= zm[np.uint64(nz - 1)]:
