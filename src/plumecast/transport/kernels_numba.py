@@ -91,6 +91,7 @@ from plumecast.transport.kernels_numba_batch import (
     _BATCH,
     _S_COUNT,
     _S_CZ,
+    _S_EX,
     _S_FZ,
     _S_HS,
     _S_IL,
@@ -404,6 +405,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         end = step0 + nsteps
         kp = (half, full, sh, sig_z, h)
         gs = _grid_scalars(fpar, ipar)
+        no_edge = gs[6] and gs[7] and gs[8]  # periodic in longitude and open at both poles (_end_slots)
         sfree = _free_sigma(p3[1], p3[2])  # the free troposphere's vertical random walk (_free_slots)
         n_chunks = (n + _CHUNK - 1) // _CHUNK
         rx_way = rx_smass.shape[2] > 0  # the receptors read the particles' ways within the steps
@@ -538,9 +540,25 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
                             # the end point and the vertical advection (vectorised; its lon/lat
                             # beyond 60 degrees from the unit vector, below)
+                            if no_edge:  # no edge to leave: the inside test not computed (see _end_slots)
+                                for b in range(nb):
+                                    t = s * np.uint64(_BATCH) + np.uint64(b)
+                                    _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs, False,
+                                               False)
+                            else:
+                                for b in range(nb):
+                                    t = s * np.uint64(_BATCH) + np.uint64(b)
+                                    _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs, False,
+                                               True)
+                            # the steps whose renormalisation's series is not exact, redone one by one
+                            long_step = False
                             for b in range(nb):
-                                t = s * np.uint64(_BATCH) + np.uint64(b)
-                                _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs)
+                                long_step |= bf[_S_EX + b] > 0.5
+                            for b in range(nb if long_step else 0):
+                                if bf[_S_EX + b] > 0.5:
+                                    t = s * np.uint64(_BATCH) + np.uint64(b)
+                                    _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs, True,
+                                               True)
                             for b in range(nb if polar else 0):
                                 la = bf[_S_LA + b]
                                 if not (-_EXPANSION_MAX_LAT < la < _EXPANSION_MAX_LAT):

@@ -22,6 +22,7 @@ from plumecast.transport.kernels_numba_step import (
     _expansion_lonlat,
     _mid_tangent,
     _renormalised,
+    _renormalised_series,
     _unit_vector,
 )
 
@@ -79,7 +80,7 @@ from plumecast.transport.kernels_numba_step import (
 #: against 87-89 ns a step at 6 steps, 1 thread).
 _BATCH = 16
 
-_S_COUNT = 41
+_S_COUNT = 42
 # The 3-D batch's slots (see _BATCH): where each value of the batch's particles starts in
 # the flat array ``bf`` (_BATCH values a slot, one per particle)
 (_S_PX, _S_PY, _S_PZ, _S_LO, _S_LA, _S_Z, _S_M,  # the state
@@ -90,6 +91,7 @@ _S_COUNT = 41
  _S_W00, _S_W01, _S_W10, _S_W11, _S_OK1, _S_OK2,  # the corners' weights, inside at the start and midpoint
  _S_NX, _S_NY, _S_NZ, _S_LON, _S_LAT, _S_ZN, _S_OKN,  # the end point
  _S_ZV,  # the height after the vertical turbulence (_free_slots)
+ _S_EX,  # 1.0 where the end point's unit vector needs the exact renormalisation (_end_slots)
  ) = (k * _BATCH for k in range(_S_COUNT))
 
 
@@ -129,11 +131,19 @@ def _midpoint_slots(bf, b, half):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ignore[no-untyped-def]
+def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs, exact, check):  # type: ignore[no-untyped-def]
     """The end point of particle ``b`` (:func:`kernels_numba_step._end_point` in the 3-D
     physics), its lookup lon/lat by expansion (the 3-D kernel redoes them from the unit
     vector beyond 60 degrees), the height after the vertical advection, and whether it
-    stayed inside (1.0 or 0.0)."""
+    stayed inside (1.0 or 0.0).
+
+    ``exact`` False (the vectorised loop): the unit vector by the renormalisation's series
+    alone (:func:`kernels_numba_step._renormalised_series`), and 1.0 in ``_S_EX`` where that
+    is not the exact one (a step of more than about 60 km, which the kernel then redoes with
+    ``exact`` True); the vectorised select of the series and ``1 / sqrt(1 + e)`` had
+    computed both for every lane. ``check`` False: the grid has no edge to leave (periodic
+    in longitude, open at both poles), where ``_inside_v`` is always true: its two
+    divisions are not computed (the vectorised loop computed them for every lane)."""
     px = bf[_S_PX + b]
     py = bf[_S_PY + b]
     pz = bf[_S_PZ + b]
@@ -144,7 +154,12 @@ def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ig
     if has_w:
         z = z + bf[_S_VW + b] * dt  # vertical advection, reflected at the ground
         z = -z if z < 0.0 else z
-    nx, ny, nz = _renormalised(px, py, pz, dx, dy, dz)
+    if exact:
+        nx, ny, nz = _renormalised(px, py, pz, dx, dy, dz)
+        bf[_S_EX + b] = 0.0
+    else:
+        nx, ny, nz, e = _renormalised_series(px, py, pz, dx, dy, dz)
+        bf[_S_EX + b] = 0.0 if -1e-4 < e < 1e-4 else 1.0
     lon_n, lat_n = _expansion_lonlat(px, py, pz, bf[_S_LO + b], bf[_S_LA + b], rh, dx, dy, dz)
     bf[_S_NX + b] = nx
     bf[_S_NY + b] = ny
@@ -152,7 +167,7 @@ def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ig
     bf[_S_LON + b] = lon_n
     bf[_S_LAT + b] = lat_n
     bf[_S_ZN + b] = z
-    ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and _inside_v(lon_n, lat_n, gs)
+    ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and (not check or _inside_v(lon_n, lat_n, gs))
     bf[_S_OKN + b] = 1.0 if ok else 0.0
 
 

@@ -124,6 +124,20 @@ def _renormalised(px, py, pz, dx, dy, dz):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", error_model="numpy")
+def _renormalised_series(px, py, pz, dx, dy, dz):  # type: ignore[no-untyped-def]
+    """:func:`_renormalised` by the series of :func:`_inv_sqrt_1p` alone, and its ``e``:
+    the same unit vector where ``|e| < 1e-4`` (the 3-D kernel's vectorised end point,
+    which redoes the others by :func:`_renormalised`; the select of the vectorised
+    :func:`_inv_sqrt_1p` computed the square root and the division for every lane)."""
+    nx = px + dx
+    ny = py + dy
+    nz = pz + dz
+    e = nx * nx + ny * ny + nz * nz - 1.0
+    r = 1.0 - e * (0.5 - e * (0.375 - 0.3125 * e))
+    return nx * r, ny * r, nz * r, e
+
+
+@numba.njit(inline="always", error_model="numpy")
 def _expansion_lonlat(px, py, pz, lo, la, rh, dx, dy, dz):  # type: ignore[no-untyped-def]
     """The end point's lookup lon/lat by expansion below 60 degrees (kernels_numpy.end_lonlat)."""
     inv2 = 1.0 / rh
