@@ -20,19 +20,13 @@ LOCALITY_MIN_BYTES = 4 << 20
 #: Side of the tiles of grid nodes that :func:`_locality_order` sorts by. [nodes]
 LOCALITY_TILE = 4
 _NO_ORDER = np.zeros(1, np.int64)
-#: Parts of the particle range that :func:`_locality_order` counts and places in parallel
-#: (a fixed number: the order does not depend on the number of threads).
-_PARTS = 8
 
 
-@numba.njit(cache=True, error_model="numpy", parallel=True)
+@numba.njit(cache=True, error_model="numpy")
 def _locality_order(lon, lat, status, fpar, ipar, tile):  # type: ignore[no-untyped-def]
     """The particles' indices ordered by the tile of ``tile`` x ``tile`` grid nodes
     that holds them (tiles row by row; within a tile in index order; particles no
-    longer active last): a counting sort, two passes over the particles, each over
-    ``_PARTS`` parts of them in parallel (each part counts its own particles of each tile,
-    and places them after the earlier parts' of the same tile: the order of the serial
-    sort).
+    longer active last): a counting sort, two passes over the particles.
 
     The kernel runs all steps of a particle before the next: in this order the next
     particle starts where the last one did, and finds that part of the wind in cache
@@ -48,33 +42,25 @@ def _locality_order(lon, lat, status, fpar, ipar, tile):  # type: ignore[no-unty
     ntx = (ipar[0] + tile - 1) // tile
     nty = (ipar[1] + tile - 1) // tile
     ntiles = ntx * nty
-    size = (n + _PARTS - 1) // _PARTS
     keys = np.empty(n, np.int64)
-    counts = np.zeros((_PARTS, ntiles + 1), np.int64)
-    for part in numba.prange(_PARTS):
-        for p in range(part * size, min(n, (part + 1) * size)):
-            key = ntiles
-            if status[p] == 0:
-                fi = (lon[p] - fpar[0]) / fpar[1]
-                if ipar[2] == 1:
-                    fi = fi - math.floor(fi / ipar[0]) * ipar[0]
-                fj = (lat[p] - fpar[2]) / fpar[3]
-                i = min(max(int(fi), 0), ipar[0] - 1)
-                jj = min(max(int(fj), 0), ipar[1] - 1)
-                key = (jj // tile) * ntx + i // tile
-            keys[p] = key
-            counts[part, key] += 1
-    # where each part's particles of each tile start: tiles in order, within a tile the parts in order
-    total = 0
-    for key in range(ntiles + 1):
-        for part in range(_PARTS):
-            c = counts[part, key]
-            counts[part, key] = total
-            total += c
+    counts = np.zeros(ntiles + 2, np.int64)
+    for p in range(n):
+        key = ntiles
+        if status[p] == 0:
+            fi = (lon[p] - fpar[0]) / fpar[1]
+            if ipar[2] == 1:
+                fi = fi - math.floor(fi / ipar[0]) * ipar[0]
+            fj = (lat[p] - fpar[2]) / fpar[3]
+            i = min(max(int(fi), 0), ipar[0] - 1)
+            jj = min(max(int(fj), 0), ipar[1] - 1)
+            key = (jj // tile) * ntx + i // tile
+        keys[p] = key
+        counts[key + 1] += 1
+    for t in range(1, ntiles + 2):
+        counts[t] += counts[t - 1]
     order = np.empty(n, np.int64)
-    for part in numba.prange(_PARTS):
-        for p in range(part * size, min(n, (part + 1) * size)):
-            key = keys[p]
-            order[counts[part, key]] = p
-            counts[part, key] += 1
+    for p in range(n):
+        k = keys[p]
+        order[counts[k]] = p
+        counts[k] += 1
     return order
