@@ -69,6 +69,16 @@ from plumecast.transport.kernels_numba_step import (
 #: redone one by one): 66.1-66.4 against 66.8-67.8 ns, but one level 47.4-47.7 against
 #: 45.8-46.0; 512-bit vectors (the normal deviates 8.1 -> 6.3 ns a step, but the kernel
 #: 64.6 -> 67.0, the single-level one 41.5 -> 45.3).
+#: Session 53 (benchmarks/README.md; CPU ns per particle-step, 10^6 particles, 36 steps,
+#: side by side with the code before, load 3-8 from other work): the vertical turbulence in
+#: three loops (_free_slots: the free troposphere's walk for all, vectorised; a branch-free
+#: list of those in the boundary layer, _in_layer; boundary_layer.vertical_step for those
+#: only), where each particle's step had branched on z > h at random (73 % of the benchmark's
+#: particles above h): 1 thread 58.1-59.1 -> 57.0-59.4 (medians of six 58.6 -> 57.8); the end
+#: point's unit vector by the series alone and no inside test on a grid without edges
+#: (_end_slots) with it: 59.0-59.4 -> 56.5-57.2; bit-identical. Tried and not kept: the level
+#: lookup keeping the particle's last pair of levels (kernels_numba_3d._level), 57.8 -> 59.4
+#: (medians); the locality order's counting sort in parallel (locality._locality_order).
 #: A call's own work, once per particle and call (a run calls once per met interval, six
 #: 10-minute steps between hourly records): the batch's loads, all in flight before any
 #: arithmetic on them, then its unit vectors in a vectorised loop (_unit_slots), and its
