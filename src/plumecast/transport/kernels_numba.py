@@ -85,11 +85,13 @@ from plumecast.transport.kernels_numba_3d import (
     _prefetch,
     _read3,
     _surface,
+    _vertical_step,
 )
 from plumecast.transport.kernels_numba_batch import (
     _BATCH,
     _S_COUNT,
     _S_CZ,
+    _S_EX,
     _S_FZ,
     _S_HS,
     _S_IL,
@@ -129,8 +131,12 @@ from plumecast.transport.kernels_numba_batch import (
     _S_WS,
     _S_Z,
     _S_ZN,
+    _S_ZV,
     _corner_slots,
     _end_slots,
+    _free_sigma,
+    _free_slots,
+    _in_layer,
     _lonlat_slots,
     _midpoint_slots,
     _unit_slots,
@@ -399,6 +405,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
         end = step0 + nsteps
         kp = (half, full, sh, sig_z, h)
         gs = _grid_scalars(fpar, ipar)
+        no_edge = gs[6] and gs[7] and gs[8]  # periodic in longitude and open at both poles (_end_slots)
+        sfree = _free_sigma(p3[1], p3[2])  # the free troposphere's vertical random walk (_free_slots)
         n_chunks = (n + _CHUNK - 1) // _CHUNK
         rx_way = rx_smass.shape[2] > 0  # the receptors read the particles' ways within the steps
         for blk in numba.prange(nblocks):
@@ -419,6 +427,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                 # the batch's values, slot by slot (kernels_numba_batch._S_...), and its corners' offsets
                 bf = np.zeros(_S_COUNT * _BATCH)
                 bo = np.zeros(4 * _BATCH, np.uint64)
+                blay = np.zeros(_BATCH, np.int64)  # the batch's particles in the boundary layer (_in_layer)
                 if not has_sfc:  # the boundary-layer slots of a met without one
                     for b in range(_BATCH):
                         bf[_S_HS + b] = h
@@ -531,9 +540,25 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
                             # the end point and the vertical advection (vectorised; its lon/lat
                             # beyond 60 degrees from the unit vector, below)
+                            if no_edge:  # no edge to leave: the inside test not computed (see _end_slots)
+                                for b in range(nb):
+                                    t = s * np.uint64(_BATCH) + np.uint64(b)
+                                    _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs, False,
+                                               False)
+                            else:
+                                for b in range(nb):
+                                    t = s * np.uint64(_BATCH) + np.uint64(b)
+                                    _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs, False,
+                                               True)
+                            # the steps whose renormalisation's series is not exact, redone one by one
+                            long_step = False
                             for b in range(nb):
-                                t = s * np.uint64(_BATCH) + np.uint64(b)
-                                _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs)
+                                long_step |= bf[_S_EX + b] > 0.5
+                            for b in range(nb if long_step else 0):
+                                if bf[_S_EX + b] > 0.5:
+                                    t = s * np.uint64(_BATCH) + np.uint64(b)
+                                    _end_slots(bf, b, bxi[0, t], bxi[1, t], full, sh, diffuse_h, has_w, p3[2], gs, True,
+                                               True)
                             for b in range(nb if polar else 0):
                                 la = bf[_S_LA + b]
                                 if not (-_EXPANSION_MAX_LAT < la < _EXPANSION_MAX_LAT):
@@ -542,7 +567,25 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                     bf[_S_LAT + b] = la_n
                                     ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and _inside_v(lo_n, la_n, gs)
                                     bf[_S_OKN + b] = 1.0 if ok else 0.0
-                            # the vertical turbulence, the removal and the commit
+                            # the vertical turbulence: the free troposphere's for all (vectorised), then
+                            # the boundary layer's for those in it, from a list (kernels_numba_batch._free_slots)
+                            if has_sfc:
+                                for b in range(nb):
+                                    t = s * np.uint64(_BATCH) + np.uint64(b)
+                                    _free_slots(bf, b, sfree, bxi[2, t])
+                                nlay = 0
+                                for b in range(nb):
+                                    blay[nlay] = b
+                                    nlay += _in_layer(bf, b)
+                                for q in range(nlay):
+                                    b = blay[q]
+                                    if bdone[b] or step < bfirst[b]:
+                                        continue
+                                    t = s * np.uint64(_BATCH) + np.uint64(b)
+                                    bf[_S_ZV + b] = _vertical_step(bf[_S_ZN + b], bf[_S_HS + b], bf[_S_US + b],
+                                                                   bf[_S_IL + b], bf[_S_WS + b], p3[0], p3[1], p3[2],
+                                                                   bxi[2, t], bbases[t])
+                            # the removal and the commit
                             live_any = False
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
@@ -551,8 +594,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 t = s * np.uint64(_BATCH) + np.uint64(b)
                                 bl3 = (bf[_S_HS + b], bf[_S_US + b], bf[_S_IL + b], bf[_S_WS + b], bf[_S_PR + b],
                                        bf[_S_SG + b], bf[_S_ST + b], bf[_S_LF + b])
-                                zc, fd, fw = _step_c(bf[_S_ZN + b], bf[_S_LA + b], bxi[2, t], bbases[t], bl3, kp, diffuse_z,
-                                                     zpar, flags3, p3)
+                                zc, fd, fw = _step_c(bf[(_S_ZV if has_sfc else _S_ZN) + b], bf[_S_LA + b], bxi[2, t], bl3,
+                                                     kp, diffuse_z, zpar, flags3, p3)
                                 new = (bf[_S_NX + b], bf[_S_NY + b], bf[_S_NZ + b], bf[_S_LON + b], bf[_S_LAT + b], zc,
                                        bf[_S_OKN + b] > 0.5, fd, fw)
                                 st = (bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b], bf[_S_LO + b], bf[_S_LA + b],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 
 from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numba_3d import _corners_v, _inside_v
@@ -21,6 +22,7 @@ from plumecast.transport.kernels_numba_step import (
     _expansion_lonlat,
     _mid_tangent,
     _renormalised,
+    _renormalised_series,
     _unit_vector,
 )
 
@@ -67,6 +69,16 @@ from plumecast.transport.kernels_numba_step import (
 #: redone one by one): 66.1-66.4 against 66.8-67.8 ns, but one level 47.4-47.7 against
 #: 45.8-46.0; 512-bit vectors (the normal deviates 8.1 -> 6.3 ns a step, but the kernel
 #: 64.6 -> 67.0, the single-level one 41.5 -> 45.3).
+#: Session 53 (benchmarks/README.md; CPU ns per particle-step, 10^6 particles, 36 steps,
+#: side by side with the code before, load 3-8 from other work): the vertical turbulence in
+#: three loops (_free_slots: the free troposphere's walk for all, vectorised; a branch-free
+#: list of those in the boundary layer, _in_layer; boundary_layer.vertical_step for those
+#: only), where each particle's step had branched on z > h at random (73 % of the benchmark's
+#: particles above h): 1 thread 58.1-59.1 -> 57.0-59.4 (medians of six 58.6 -> 57.8); the end
+#: point's unit vector by the series alone and no inside test on a grid without edges
+#: (_end_slots) with it: 59.0-59.4 -> 56.5-57.2; bit-identical. Tried and not kept: the level
+#: lookup keeping the particle's last pair of levels (kernels_numba_3d._level), 57.8 -> 59.4
+#: (medians); the locality order's counting sort in parallel (locality._locality_order).
 #: A call's own work, once per particle and call (a run calls once per met interval, six
 #: 10-minute steps between hourly records): the batch's loads, all in flight before any
 #: arithmetic on them, then its unit vectors in a vectorised loop (_unit_slots), and its
@@ -78,7 +90,7 @@ from plumecast.transport.kernels_numba_step import (
 #: against 87-89 ns a step at 6 steps, 1 thread).
 _BATCH = 16
 
-_S_COUNT = 40
+_S_COUNT = 42
 # The 3-D batch's slots (see _BATCH): where each value of the batch's particles starts in
 # the flat array ``bf`` (_BATCH values a slot, one per particle)
 (_S_PX, _S_PY, _S_PZ, _S_LO, _S_LA, _S_Z, _S_M,  # the state
@@ -88,6 +100,8 @@ _S_COUNT = 40
  _S_VX, _S_VY, _S_VZ, _S_VW,  # the wind at the start, then at the midpoint
  _S_W00, _S_W01, _S_W10, _S_W11, _S_OK1, _S_OK2,  # the corners' weights, inside at the start and midpoint
  _S_NX, _S_NY, _S_NZ, _S_LON, _S_LAT, _S_ZN, _S_OKN,  # the end point
+ _S_ZV,  # the height after the vertical turbulence (_free_slots)
+ _S_EX,  # 1.0 where the end point's unit vector needs the exact renormalisation (_end_slots)
  ) = (k * _BATCH for k in range(_S_COUNT))
 
 
@@ -127,11 +141,19 @@ def _midpoint_slots(bf, b, half):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ignore[no-untyped-def]
+def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs, exact, check):  # type: ignore[no-untyped-def]
     """The end point of particle ``b`` (:func:`kernels_numba_step._end_point` in the 3-D
     physics), its lookup lon/lat by expansion (the 3-D kernel redoes them from the unit
     vector beyond 60 degrees), the height after the vertical advection, and whether it
-    stayed inside (1.0 or 0.0)."""
+    stayed inside (1.0 or 0.0).
+
+    ``exact`` False (the vectorised loop): the unit vector by the renormalisation's series
+    alone (:func:`kernels_numba_step._renormalised_series`), and 1.0 in ``_S_EX`` where that
+    is not the exact one (a step of more than about 60 km, which the kernel then redoes with
+    ``exact`` True); the vectorised select of the series and ``1 / sqrt(1 + e)`` had
+    computed both for every lane. ``check`` False: the grid has no edge to leave (periodic
+    in longitude, open at both poles), where ``_inside_v`` is always true: its two
+    divisions are not computed (the vectorised loop computed them for every lane)."""
     px = bf[_S_PX + b]
     py = bf[_S_PY + b]
     pz = bf[_S_PZ + b]
@@ -142,7 +164,12 @@ def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ig
     if has_w:
         z = z + bf[_S_VW + b] * dt  # vertical advection, reflected at the ground
         z = -z if z < 0.0 else z
-    nx, ny, nz = _renormalised(px, py, pz, dx, dy, dz)
+    if exact:
+        nx, ny, nz = _renormalised(px, py, pz, dx, dy, dz)
+        bf[_S_EX + b] = 0.0
+    else:
+        nx, ny, nz, e = _renormalised_series(px, py, pz, dx, dy, dz)
+        bf[_S_EX + b] = 0.0 if -1e-4 < e < 1e-4 else 1.0
     lon_n, lat_n = _expansion_lonlat(px, py, pz, bf[_S_LO + b], bf[_S_LA + b], rh, dx, dy, dz)
     bf[_S_NX + b] = nx
     bf[_S_NY + b] = ny
@@ -150,7 +177,7 @@ def _end_slots(bf, b, xi1, xi2, full, sh, diffuse_h, has_w, dt, gs):  # type: ig
     bf[_S_LON + b] = lon_n
     bf[_S_LAT + b] = lat_n
     bf[_S_ZN + b] = z
-    ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and _inside_v(lon_n, lat_n, gs)
+    ok = bf[_S_OK1 + b] > 0.5 and bf[_S_OK2 + b] > 0.5 and (not check or _inside_v(lon_n, lat_n, gs))
     bf[_S_OKN + b] = 1.0 if ok else 0.0
 
 
@@ -185,3 +212,36 @@ def _lonlat_slots(bf, b):  # type: ignore[no-untyped-def]
     py = bf[_S_PY + b]
     bf[_S_LON + b] = fm.atan2(py, px) * _RAD
     bf[_S_LAT + b] = fm.atan2(bf[_S_PZ + b], math.sqrt(px * px + py * py)) * _RAD
+
+
+@numba.njit(forceinline=True, error_model="numpy")  # no FMA contraction: boundary_layer.vertical_step's arithmetic
+def _free_sigma(kz_free, dt):  # type: ignore[no-untyped-def]
+    """The free troposphere's random-walk scale of ``boundary_layer.vertical_step``, once per call."""
+    return math.sqrt(2.0 * kz_free * dt)
+
+
+@numba.njit(forceinline=True, error_model="numpy")  # no FMA contraction (see _free_sigma)
+def _free_walk(z, sfree, xi):  # type: ignore[no-untyped-def]
+    """``boundary_layer.vertical_step`` above the mixing height, bit for bit (``sfree`` from
+    :func:`_free_sigma`)."""
+    return float(np.float32(abs(z + sfree * xi)))
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _free_slots(bf, b, sfree, xi3):  # type: ignore[no-untyped-def]
+    """The height of particle ``b`` after the vertical turbulence as if it were above the
+    mixing height (:func:`_free_walk`, into ``_S_ZV``); a loop of it over the batch is
+    vectorised. The 3-D kernel then calls ``boundary_layer.vertical_step`` from a list of
+    the particles that are not (:func:`_in_layer`), without a branch on each particle's
+    ``z > h``, which, taken at random in a batch (73 % of the benchmark's particles are
+    above h), was mispredicted."""
+    bf[_S_ZV + b] = _free_walk(bf[_S_ZN + b], sfree, xi3)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _in_layer(bf, b):  # type: ignore[no-untyped-def]
+    """1 where ``boundary_layer.vertical_step`` does more for particle ``b`` than
+    :func:`_free_walk` (inside the mixing height, or no u*), else 0."""
+    z = bf[_S_ZN + b]
+    hs = bf[_S_HS + b]
+    return np.int64(not (bf[_S_US + b] >= 0.0 and (z > hs or hs <= 0.0)))

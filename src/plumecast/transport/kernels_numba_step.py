@@ -36,7 +36,6 @@ from plumecast.transport.kernels_numba_3d import (
     _njit_no_nrt,
     _removal_factors,
     _surface_resistance_met,
-    _vertical_step,
 )
 
 _RAD = 180.0 / math.pi
@@ -122,6 +121,20 @@ def _renormalised(px, py, pz, dx, dy, dz):  # type: ignore[no-untyped-def]
     nz = pz + dz
     r = _inv_sqrt_1p(nx * nx + ny * ny + nz * nz - 1.0)
     return nx * r, ny * r, nz * r
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _renormalised_series(px, py, pz, dx, dy, dz):  # type: ignore[no-untyped-def]
+    """:func:`_renormalised` by the series of :func:`_inv_sqrt_1p` alone, and its ``e``:
+    the same unit vector where ``|e| < 1e-4`` (the 3-D kernel's vectorised end point,
+    which redoes the others by :func:`_renormalised`; the select of the vectorised
+    :func:`_inv_sqrt_1p` computed the square root and the division for every lane)."""
+    nx = px + dx
+    ny = py + dy
+    nz = pz + dz
+    e = nx * nx + ny * ny + nz * nz - 1.0
+    r = 1.0 - e * (0.5 - e * (0.375 - 0.3125 * e))
+    return nx * r, ny * r, nz * r, e
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -245,10 +258,13 @@ def _end_point(px, py, pz, lo, la, z, xi1, xi2, xi3, rh, qx, qy, qz, ok1, vx, vy
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _step_c(z, la, xi3, base, bl3, kp, diffuse_z, zpar, flags3, p3):  # type: ignore[no-untyped-def]
+def _step_c(z, la, xi3, bl3, kp, diffuse_z, zpar, flags3, p3):  # type: ignore[no-untyped-def]
     """The 3-D step's vertical turbulence and removal (the 3-D kernel's last stage, see
     kernels_numba_batch._BATCH): from the height ``z`` after the vertical advection, the new height,
-    rounded to float32, and the dry and wet removal factors of the particle's mass.
+    rounded to float32, and the dry and wet removal factors of the particle's mass. With a
+    boundary layer from the met (``has_sfc``) ``z`` is the height after the vertical turbulence
+    already (:func:`kernels_numba_batch._free_slots` and the kernel's list of the particles in the
+    boundary layer, which call ``boundary_layer.vertical_step``).
     ``la``: its latitude at the start of the step; ``bl3``: the boundary layer there,
     (h, u*, 1/L, w*, precipitation, solar irradiance, surface temperature, land fraction;
     :func:`kernels_numba_3d._surface`)."""
@@ -259,7 +275,7 @@ def _step_c(z, la, xi3, base, bl3, kp, diffuse_z, zpar, flags3, p3):  # type: ig
     # resistance model is on (2: v_d from the grid's dry_velocity) and its u* r_b, then its table by
     # latitude band, ResistanceModel.table; kernels_numba_3d._met3_args)
     if has_sfc:
-        z = _vertical_step(z, hs, us, il, ws, p3[0], p3[1], p3[2], xi3, base)
+        pass  # the boundary layer's turbulence: done before, stage by stage (kernels_numba_batch._free_slots)
     elif diffuse_z and z <= h:
         z = _fold_walk(z, h, sig_z * xi3)
     z = float(np.float32(z))
