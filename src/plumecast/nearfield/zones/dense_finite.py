@@ -69,6 +69,28 @@ def dense_finite_parts(
     continuous parts are returned. The weights depend on ``u T/x`` only, not on the
     amount, so the peak stays non-decreasing in the amount where each part is.
     """
+    # the zones read the same setup at the same places more than once (a place's profile and its crosswind
+    # shape, the pure-vapour check and its profile: four of a Graniteville call's nine reads): the last few
+    # results are kept, by the setup's identity, the flag and the places' values, and handed out as copies
+    x = np.asarray(x_m, dtype=float)
+    key = (envelope, x.shape, x.tobytes())
+    hit = next((e for e in _PARTS if e[0] is setup and e[1] == key), None)
+    if hit is None:
+        hit = (setup, key, _dense_finite_parts(setup, x, envelope))
+        _PARTS.insert(0, hit)
+        del _PARTS[8:]
+    a, sx, sy = hit[2]
+    return a.copy(), sx.copy(), sy.copy()
+
+
+#: the last results of :func:`dense_finite_parts`: (setup, (envelope, shape, the places' bytes), its three arrays)
+_PARTS: list[tuple[Any, tuple[bool, tuple[int, ...], bytes], tuple[NDArray[np.float64], ...]]] = []
+
+
+def _dense_finite_parts(
+    setup: PlumeSetup, x_m: NDArray[np.float64], envelope: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`dense_finite_parts` computed. [kg m-3], [m], [m]"""
     from plumecast.nearfield.gaussian import peak_finite_duration_factor
     from plumecast.nearfield.zones.plume import dense_axis_concentration
 
