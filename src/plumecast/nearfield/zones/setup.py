@@ -445,7 +445,8 @@ def _passive_takeover(setup: PlumeSetup, x_first: float, notes: list[str]) -> fl
     return hi
 
 
-def dense_axis_parts(setup: PlumeSetup, x_m: Any, sigmas: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def dense_axis_parts(setup: PlumeSetup, x_m: Any, sigmas: Any = None,
+                     v_passive: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The two candidates of a dense release's axis concentration at ground level. [kg m-3]
 
     ``(dense, passive)``: the workbook curve with its near-field extension
@@ -454,23 +455,31 @@ def dense_axis_parts(setup: PlumeSetup, x_m: Any, sigmas: Any = None) -> tuple[N
     virtual sources of :func:`far_field_match` (continuous there); and the passive
     Gaussian plume (puff) of a ground-level source with the σ's of :func:`_sigmas`. The
     zones take the larger beyond the hand-over (see the module docstring of
-    :mod:`plumecast.nearfield.dense_gas`). ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it.
+    :mod:`plumecast.nearfield.dense_gas`). ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it;
+    ``v_passive``: the passive candidate's vertical term there, ``vertical_term(0, 0, σ_z)`` (the same for every
+    setup with this class, terrain and lid: :func:`~plumecast.nearfield.zones.dense_finite.dense_finite_parts`).
     """
     d = setup.dense
     x = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
     sy, sz = _sigmas(setup, x) if sigmas is None else sigmas
     u = setup.wind_speed_m_s
 
-    def ground(sigma_z: NDArray[np.float64]) -> NDArray[np.float64]:
-        v = vertical_term(0.0, 0.0, sigma_z, setup.mixing_height_m)
+    def ground(sigma_z: NDArray[np.float64], s: NDArray[np.float64], v: Any = None) -> NDArray[np.float64]:
+        v = vertical_term(0.0, 0.0, sigma_z, setup.mixing_height_m) if v is None else v
         if d.kind == "continuous":
-            return np.asarray(setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v, dtype=float)
-        return np.asarray(setup.mass_kg * v / (2 * np.pi * sy * sy), dtype=float)
+            return np.asarray(setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * s) * v, dtype=float)
+        return np.asarray(setup.mass_kg * v / (2 * np.pi * s * s), dtype=float)
 
     beyond = x > d.curves_end_m
     workbook = d.concentration_kg_m3(np.where(beyond, d.curves_end_m, x))
-    dense = np.where(beyond, ground(far_sigma_z(setup, x)), workbook) if np.any(beyond) else workbook
-    return np.asarray(dense, dtype=float), ground(sz)
+    if not np.any(beyond):
+        dense = workbook
+    elif x.ndim == 0 or np.all(beyond):
+        dense = np.where(beyond, ground(far_sigma_z(setup, x), sy), workbook)
+    else:  # the far field's terms at the places beyond the curves only (the same values there)
+        dense = np.array(workbook, dtype=float)
+        dense[beyond] = ground(far_sigma_z(setup, x[beyond]), sy[beyond])
+    return np.asarray(dense, dtype=float), ground(sz, sy, v_passive)
 
 
 def passive_transition_distance(setup: PlumeSetup, dense: Any) -> float:
@@ -621,14 +630,18 @@ def flammable_levels(scenario: LocalScenario, agent: Agent) -> list[Level]:
 
 
 
-def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64],
+            ambient: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """σ_y, σ_z at ``x_m``: Briggs; for a dense release σ_y is, within the workbook
     curves, the larger of the dense cloud's Gaussian-equivalent width and the Briggs
     σ_y, and beyond them the Briggs σ_y from the virtual source of :func:`far_field_match`,
-    ``σ_B(x + x_vy)``, continuous at the curves' end. [m]"""
+    ``σ_B(x + x_vy)``, continuous at the curves' end. ``ambient``: the Briggs ``(σ_y · sigma_y_factor, σ_z)``
+    at ``x_m`` where the caller has them (a setup of the same class, terrain and factor read them). [m]"""
     d = setup.dense
-    sy = briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor
-    sz = briggs_sigma_z(x_m, setup.pg_class, setup.terrain)
+    if ambient is None:
+        ambient = (briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor,
+                   briggs_sigma_z(x_m, setup.pg_class, setup.terrain))
+    sy, sz = ambient
     if d is not None:
         # within the curves the cloud is as wide as its gravity spreading or the ambient spread, whichever is
         # wider; beyond them it spreads at the ambient rate from a virtual source (far_field_match; until this
