@@ -111,7 +111,12 @@ def _dense_finite_parts(
         return axis, np.asarray(amb, dtype=float), sy
     u, t_d = setup.wind_speed_m_s, setup.duration_s
     air = (ambient, v_passive)
-    peak, s_inst, f = _peak_over(setup, twin, t_d, xp, axis, amb, air)
+    # the release's whole mass at once and its longer twins read together (dense_twins: the same values as
+    # _peak_over and _width one by one)
+    from plumecast.nearfield.zones.dense_twins import twin_reads
+
+    reads = twin_reads(setup, [(t_d, twin), *setup.longer], xp, axis, amb, air, sy)
+    peak, s_inst, f, width = reads[0]
     # the release at its rate over any longer time contains this one, so this one's peak is never above theirs
     # (Britter & McQuaid's puff of the whole mass, spread over u T, widens with the mass it is given: at one rate
     # a longer release had read up to 2.9x lower, chlorine 200 kg/s, class D, 1.5 m/s, 30 min against 1 h at
@@ -119,11 +124,8 @@ def _dense_finite_parts(
     # the release itself, the steady plume of the rate among the caps. This only ever lowers the blend: the
     # other way round, raising a longer release to the shorter ones', had taken Maplin Sands 27 at 58 m from
     # 29 to 39 % against 17 % measured (docs/dense_gas.md)
-    longer_widths = []
-    for t_s, part in setup.longer:
-        p_t, s_t, f_t = _peak_over(setup, part, t_s, xp, axis, amb, air)
+    for p_t, _, _, _ in reads[1:]:
         peak = np.minimum(peak, p_t)
-        longer_widths.append(_width(sy, part, t_s, xp, s_t, f_t))
     peak = cap_at_pure_vapour(peak, setup.pure_vapour_kg_m3)
     if envelope:
         # the peak of one cloud on flat ground in a steady wind does not grow downwind: where the blend
@@ -139,13 +141,12 @@ def _dense_finite_parts(
     # the same volume, 0.75 against 1.1 (g' V)^(1/4) T^(1/2)). The steady plume's source width D + 8 l_b, a
     # release lasting for ever, had drawn the AEGL-3 zone of 5 t of chlorine over 10 s in 1.5 m/s 12.6 km wide
     # within 6 m of the source, where the whole puff is 60 m across
-    width = _width(sy, twin, t_d, xp, s_inst, f)
     # and, as the peak, never wider than the same rate released for longer (it contains this release): with the
     # peak held to theirs, a wider profile had read up to 1.17x more to the side for the shorter release
     # (chlorine 1 kg/s, class D, 2 m/s, 300 m to the side at 1.3 km: 600 s against 1,800 s; monotonicity
     # audit, docs/dense_gas.md): where u T/x is between 0.6 and 2.5 the shorter release's width leans towards
     # its whole mass at once, slumping radially, while the longer one's is already the steady plume's
-    for w in longer_widths:
+    for _, _, _, w in reads[1:]:
         width = np.minimum(width, w)
     return amplitude, sigma_x, width
 
