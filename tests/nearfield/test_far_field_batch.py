@@ -21,13 +21,13 @@ def test_batched_bisection_is_the_scalar_one_element_by_element():
         return briggs_sigma_z(x, "D", "rural")
 
     lo = np.array([1e-9, 1e-9, 5.0, 1e-9, 2.0, 1e-9, 1e-9, 1e-9, 1e-9])
-    got = _inverse_increasing_many(f, targets, lo, 1e4)
+    got = _inverse_increasing_many(lambda x, _: f(x), targets, lo, 1e4)
     for t, a, g in zip(targets, lo, got, strict=True):
         want = zsetup._inverse_increasing(lambda x: float(f(np.array([x]))[0]), float(t), float(a), 1e4)
         assert g == want or (math.isnan(g) and math.isnan(want)), (t, g, want)
     # a decreasing function's negative, the far field's depth: each element stops on its own
     v = np.array([1e-4, 2e-3, 0.05, 0.9])
-    got = _inverse_increasing_many(lambda s: -vertical_term(0.0, 0.0, s, 800.0), -v, np.full(4, 1e-6), 1e7)
+    got = _inverse_increasing_many(lambda s, _: -vertical_term(0.0, 0.0, s, 800.0), -v, np.full(4, 1e-6), 1e7)
     for t, g in zip(v, got, strict=True):
         want = zsetup._inverse_increasing(lambda s: -float(vertical_term(0.0, 0.0, np.array([s]), 800.0)[0]),
                                           -float(t), 1e-6, 1e7)
@@ -51,3 +51,14 @@ def test_far_fields_matched_together_are_those_matched_one_by_one():
         assert (alone.far_lag_m is None) == (d.far_lag_m is None)
         if d.far_lag_m is not None:
             assert np.array_equal(alone.far_lag_m, d.far_lag_m) and np.array_equal(alone.far_lag_x_m, d.far_lag_x_m)
+
+
+def test_puffs_transitions_bisected_together_are_those_bisected_one_by_one():
+    from plumecast.nearfield.zones.far_field import puff_transitions
+
+    s = zsetup.plume_setup(release_case("chlorine", 3000.0, 600, 2.0, "D"))
+    puffs = [s.instantaneous, *(p for _, p in s.longer)]
+    got = puff_transitions(s, [p.dense for p in puffs])
+    assert len(got) == len(puffs)
+    for p in puffs:
+        assert got[(p.dense.g0p, p.dense.source_volume)] == zsetup.passive_transition_distance(p, p.dense)

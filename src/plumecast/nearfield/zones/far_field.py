@@ -29,12 +29,13 @@ def _inverse_increasing_many(f: Any, target: NDArray[np.float64], lo: NDArray[np
     """:func:`~plumecast.nearfield.zones.setup._inverse_increasing` for many targets at once: element ``i``
     is the smallest ``x`` in ``[lo[i], hi]`` with ``f(x) >= target[i]``, by the same bisection in ``ln x``
     (the same midpoints, comparisons and stop), each step's ``f`` one call on the elements not yet done.
-    ``f`` maps an array of ``x`` to its values element by element. [m]"""
+    ``f(x, i)`` gives the values at ``x`` of the elements ``i`` (indices into ``target``), element by element. [m]"""
     target = np.asarray(target, dtype=float)
     lo = np.array(np.broadcast_to(np.asarray(lo, dtype=float), target.shape))
     hi_a = np.full(target.shape, float(hi))
-    at_lo = np.asarray(f(lo), dtype=float) >= target
-    never = ~at_lo & (np.asarray(f(hi_a), dtype=float) < target)
+    every = np.arange(target.size)
+    at_lo = np.asarray(f(lo, every), dtype=float) >= target
+    never = ~at_lo & (np.asarray(f(hi_a, every), dtype=float) < target)
     out = np.where(at_lo, lo, np.where(never, math.inf, np.nan))
     todo = np.nonzero(~at_lo & ~never)[0]
     a, b = lo[todo], hi_a[todo]
@@ -42,7 +43,7 @@ def _inverse_increasing_many(f: Any, target: NDArray[np.float64], lo: NDArray[np
         if todo.size == 0:
             break
         mid = np.sqrt(a * b)
-        below = np.asarray(f(mid), dtype=float) < target[todo]
+        below = np.asarray(f(mid, todo), dtype=float) < target[todo]
         a = np.where(below, mid, a)
         b = np.where(below, b, mid)
         done = b / a < 1.0 + rtol
@@ -129,11 +130,12 @@ def _matches(items: list[tuple[Any, Any, float]]) -> list[Any]:
         sy_cs.append(sy_c)
         v_targets.append(v_target)
     x_c_a = np.array(x_cs)
-    x_y = _inverse_increasing_many(lambda x: briggs_sigma_y(x, cls, terrain) * fy, np.array(sy_cs), x_c_a, 1e12)
-    sz_c = _inverse_increasing_many(lambda sz: -vertical_term(0.0, 0.0, sz, lid), -np.array(v_targets),
+    x_y = _inverse_increasing_many(lambda x, _: briggs_sigma_y(x, cls, terrain) * fy, np.array(sy_cs), x_c_a, 1e12)
+    sz_c = _inverse_increasing_many(lambda sz, _: -vertical_term(0.0, 0.0, sz, lid), -np.array(v_targets),
                                     np.full(len(items), 1e-6), 1e7)
     sz_c = np.where(np.isfinite(sz_c), sz_c, 1e7)
-    x_z = _inverse_increasing_many(lambda x: briggs_sigma_z(x, cls, terrain), sz_c, np.full(len(items), 1e-9), 1e12)
+    x_z = _inverse_increasing_many(lambda x, _: briggs_sigma_z(x, cls, terrain), sz_c, np.full(len(items), 1e-9),
+                                   1e12)
     out = []
     for k, (setup, dense, friction_velocity_m_s) in enumerate(items):
         x_c, u = x_cs[k], setup.wind_speed_m_s
@@ -171,3 +173,28 @@ def far_sigma_z(setup: Any, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
         s = s - np.interp(x, d.far_lag_x_m, d.far_lag_m, left=0.0, right=float(d.far_lag_m[-1]))
     sz = briggs_sigma_z(np.maximum(s, 1e-9), setup.pg_class, setup.terrain)
     return np.asarray(np.maximum(sz, 1e-3), dtype=float)
+
+
+def puff_transitions(setup: Any, puffs: list[Any]) -> dict[tuple[float, float], float]:
+    """``setup.passive_transition_distance`` of dense puffs (``DenseSetup``'s of kind instantaneous) in
+    ``setup``'s wind, class and terrain, bisected together: ``{(g0', V0): distance}``, the same values
+    (a release's twins: their whole masses at once, :func:`~plumecast.nearfield.zones.setup.with_dense_regime`). [m]"""
+    from plumecast.nearfield import dense_gas as dg
+    from plumecast.nearfield.zones.setup import MAX_DISTANCE_M
+
+    if not puffs:
+        return {}
+    u = setup.wind_speed_m_s
+    sigma_p = np.array([math.sqrt(dg.passive_transition_area_m2(d.g0p, d.source_volume, u) / (2.0 * math.pi))
+                        for d in puffs])
+    slump = [d.puff_slumping() for d in puffs]
+    r0sq, c = np.array([r0**2 for r0, _ in slump]), np.array([cc for _, cc in slump])
+
+    def size(x: NDArray[np.float64], i: NDArray[np.int64]) -> NDArray[np.float64]:
+        # the larger of the puff's Gaussian-equivalent radius (sigma_y_equivalent) and the ambient σ_y
+        s_dense = np.asarray(np.sqrt((r0sq[i] + c[i] * np.maximum(x, 0.0) / u) / 2.0), dtype=float)
+        return np.asarray(np.maximum(s_dense, briggs_sigma_y(x, setup.pg_class, setup.terrain) * setup.sigma_y_factor),
+                          dtype=float)
+
+    x_p = _inverse_increasing_many(size, sigma_p, np.full(len(puffs), 1e-3), float(MAX_DISTANCE_M), rtol=1e-6)
+    return {(d.g0p, d.source_volume): float(v) for d, v in zip(puffs, x_p, strict=True)}

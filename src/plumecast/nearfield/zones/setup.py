@@ -163,8 +163,6 @@ def with_dense_regime(scenario: LocalScenario, base: PlumeSetup) -> PlumeSetup:
         return passive_at_release_height(base)
     twin, longer = None, []
     if dense.kind == "continuous":
-        from plumecast.nearfield.zones.dense_finite import longer_durations
-
         # the whole release at once, for the workbook's rule on finite durations (dense_finite_parts), and the
         # puffs of the same rate over longer durations (they contain the release over T: its peak is not higher).
         # A longer release whose whole mass at once is beyond the model's range (dense_range) bounds nothing, nor
@@ -172,13 +170,24 @@ def with_dense_regime(scenario: LocalScenario, base: PlumeSetup) -> PlumeSetup:
         # a shorter release's bounds still include a longer one's
         # (all of them set up together: one release temperature, the same for every twin, none having a tank's
         # profile, and their far fields matched at once, far_field_matches; the same values as one by one)
+        from plumecast.nearfield import dense_gas as dg
+        from plumecast.nearfield.zones.dense_finite import longer_durations
+        from plumecast.nearfield.zones.far_field import puff_transitions
+
         puff = replace(base, duration_s=0.0, release_profile=None)
         t0 = release_temperature_k(scenario, puff)
-        parts, found = [(0.0, puff)], [dense_probe(scenario, puff, t0)]
-        for t_s in longer_durations(base.duration_s, base.wind_speed_m_s):
+        durations = longer_durations(base.duration_s, base.wind_speed_m_s)
+        # the puffs' passive transition distances bisected together (dense_probe reads them by g0' and V0)
+        m, ta = scenario.agent.molecular_weight_g_mol / 1000.0, scenario.meteorology.air_temperature_c + 273.15
+        g0p = dg.reduced_gravity(m, t0, ta)
+        known = puff_transitions(puff, [
+            dg.DenseSetup("instantaneous", 0.0, 0.0, 0.0, dg.release_volume(mass, m, t0), g0p, t0, ta, m, 0.0)
+            for mass in [puff.mass_kg] + [base.mass_kg * t_s / base.duration_s for t_s in durations]] if g0p > 0 else [])
+        parts, found = [(0.0, puff)], [dense_probe(scenario, puff, t0, known)]
+        for t_s in durations:
             part = replace(puff, mass_kg=base.mass_kg * t_s / base.duration_s)
             try:
-                found.append(dense_probe(scenario, part, t0))
+                found.append(dense_probe(scenario, part, t0, known))
             except ScenarioError:
                 break
             parts.append((t_s, part))
@@ -286,10 +295,12 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     return None if found is None else dense_finish(setup, far_field_match(setup, found[0], found[1]), found)
 
 
-def dense_probe(scenario: LocalScenario, setup: PlumeSetup, t0: float | None = None) -> Any:
+def dense_probe(scenario: LocalScenario, setup: PlumeSetup, t0: float | None = None,
+                known: dict[tuple[float, float], float] | None = None) -> Any:
     """:func:`dense_setup` up to its far field: None where the release is not dense, else the workbook
     regime without it, ``u*`` for :func:`far_field_match`, the notes so far, the first curve's start and the
-    passive transition distance, for :func:`dense_finish`. ``t0``: :func:`release_temperature_k` where known."""
+    passive transition distance, for :func:`dense_finish`. ``t0``: :func:`release_temperature_k` where known;
+    ``known``: a puff's passive transition distance by ``(g0', V0)`` where known (``far_field.puff_transitions``)."""
     from dataclasses import replace
 
     from plumecast.nearfield import dense_gas as dg
@@ -326,7 +337,8 @@ def dense_probe(scenario: LocalScenario, setup: PlumeSetup, t0: float | None = N
     conc, beta = dg.bm_curve(alpha, kind)
     x_curves = length * 10.0 ** float(beta.max())
     probe = dg.DenseSetup(kind, crit, alpha, length, vol, g0p, t0, ta, m, x_curves)
-    x_p = passive_transition_distance(setup, probe)
+    x_p = (known or {}).get((g0p, vol)) if kind == "instantaneous" else None
+    x_p = passive_transition_distance(setup, probe) if x_p is None else x_p
     x_first = length * 10.0 ** float(beta.min())
     if x_p <= x_first:
         # passive (its own Richardson number below the criterion) before the first published curve (C_m/C_0 =
