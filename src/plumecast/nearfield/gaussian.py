@@ -572,7 +572,7 @@ def finite_duration_factor(
 
 
 def peak_finite_duration_factor(
-    wind_speed_m_s: float, duration_s: float, sigma_x_m: ArrayLike
+    wind_speed_m_s: float, duration_s: float | FloatArray, sigma_x_m: ArrayLike
 ) -> FloatArray:
     """Largest value over time of :func:`finite_duration_factor` at one place. [-]
 

@@ -14,7 +14,9 @@ from numpy.typing import NDArray
 
 from plumecast.nearfield.gaussian import (
     briggs_sigma_y,
+    briggs_sigma_z,
     cap_at_pure_vapour,
+    vertical_term,
 )
 from plumecast.nearfield.zones.setup import (
     MAX_DISTANCE_M,
@@ -69,19 +71,52 @@ def dense_finite_parts(
     continuous parts are returned. The weights depend on ``u T/x`` only, not on the
     amount, so the peak stays non-decreasing in the amount where each part is.
     """
+    # the zones read the same setup at the same places more than once (a place's profile and its crosswind
+    # shape, the pure-vapour check and its profile: four of a Graniteville call's nine reads): the last few
+    # results are kept, by the setup's identity, the flag and the places' values, and handed out as copies
+    x = np.asarray(x_m, dtype=float)
+    key = (envelope, x.shape, x.tobytes())
+    hit = next((e for e in _PARTS if e[0] is setup and e[1] == key), None)
+    if hit is None:
+        hit = (setup, key, _dense_finite_parts(setup, x, envelope))
+        _PARTS.insert(0, hit)
+        del _PARTS[8:]
+    a, sx, sy = hit[2]
+    return a.copy(), sx.copy(), sy.copy()
+
+
+#: the last results of :func:`dense_finite_parts`: (setup, (envelope, shape, the places' bytes), its three arrays)
+_PARTS: list[tuple[Any, tuple[bool, tuple[int, ...], bytes], tuple[NDArray[np.float64], ...]]] = []
+
+
+def _dense_finite_parts(
+    setup: PlumeSetup, x_m: NDArray[np.float64], envelope: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`dense_finite_parts` computed. [kg m-3], [m], [m]"""
     from plumecast.nearfield.gaussian import peak_finite_duration_factor
     from plumecast.nearfield.zones.plume import dense_axis_concentration
 
     xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
-    sigmas = _sigmas(setup, xp)
+    # the air's own spread at xp and the passive candidate's vertical term there are the same for the release and
+    # each of its twins (the same class, terrain, averaging factor and lid): read once, handed to each
+    ambient = (briggs_sigma_y(xp, setup.pg_class, setup.terrain) * setup.sigma_y_factor,
+               briggs_sigma_z(xp, setup.pg_class, setup.terrain))
+    sigmas = _sigmas(setup, xp, ambient)
     sy = sigmas[0]
-    axis = dense_axis_concentration(setup, xp, sigmas)
-    amb = np.maximum(briggs_sigma_y(xp, setup.pg_class, setup.terrain) * setup.sigma_y_factor, 1e-3)
+    v_passive = vertical_term(0.0, 0.0, sigmas[1], setup.mixing_height_m)
+    axis = dense_axis_concentration(setup, xp, sigmas, v_passive)
+    amb = np.maximum(ambient[0], 1e-3)
     twin = setup.instantaneous
     if twin is None:
         return axis, np.asarray(amb, dtype=float), sy
     u, t_d = setup.wind_speed_m_s, setup.duration_s
-    peak, s_inst, f = _peak_over(setup, twin, t_d, xp, axis, amb)
+    air = (ambient, v_passive)
+    # the release's whole mass at once and its longer twins read together (dense_twins: the same values as
+    # _peak_over and _width one by one)
+    from plumecast.nearfield.zones.dense_twins import twin_reads
+
+    reads = twin_reads(setup, [(t_d, twin), *setup.longer], xp, axis, amb, air, sy)
+    peak, s_inst, f, width = reads[0]
     # the release at its rate over any longer time contains this one, so this one's peak is never above theirs
     # (Britter & McQuaid's puff of the whole mass, spread over u T, widens with the mass it is given: at one rate
     # a longer release had read up to 2.9x lower, chlorine 200 kg/s, class D, 1.5 m/s, 30 min against 1 h at
@@ -89,11 +124,8 @@ def dense_finite_parts(
     # the release itself, the steady plume of the rate among the caps. This only ever lowers the blend: the
     # other way round, raising a longer release to the shorter ones', had taken Maplin Sands 27 at 58 m from
     # 29 to 39 % against 17 % measured (docs/dense_gas.md)
-    longer_widths = []
-    for t_s, part in setup.longer:
-        p_t, s_t, f_t = _peak_over(setup, part, t_s, xp, axis, amb)
+    for p_t, _, _, _ in reads[1:]:
         peak = np.minimum(peak, p_t)
-        longer_widths.append(_width(sy, part, t_s, xp, s_t, f_t))
     peak = cap_at_pure_vapour(peak, setup.pure_vapour_kg_m3)
     if envelope:
         # the peak of one cloud on flat ground in a steady wind does not grow downwind: where the blend
@@ -109,13 +141,12 @@ def dense_finite_parts(
     # the same volume, 0.75 against 1.1 (g' V)^(1/4) T^(1/2)). The steady plume's source width D + 8 l_b, a
     # release lasting for ever, had drawn the AEGL-3 zone of 5 t of chlorine over 10 s in 1.5 m/s 12.6 km wide
     # within 6 m of the source, where the whole puff is 60 m across
-    width = _width(sy, twin, t_d, xp, s_inst, f)
     # and, as the peak, never wider than the same rate released for longer (it contains this release): with the
     # peak held to theirs, a wider profile had read up to 1.17x more to the side for the shorter release
     # (chlorine 1 kg/s, class D, 2 m/s, 300 m to the side at 1.3 km: 600 s against 1,800 s; monotonicity
     # audit, docs/dense_gas.md): where u T/x is between 0.6 and 2.5 the shorter release's width leans towards
     # its whole mass at once, slumping radially, while the longer one's is already the steady plume's
-    for w in longer_widths:
+    for _, _, _, w in reads[1:]:
         width = np.minimum(width, w)
     return amplitude, sigma_x, width
 
@@ -137,17 +168,20 @@ def _between(f: NDArray[np.float64], cont: NDArray[np.float64], inst: NDArray[np
 
 
 def _peak_over(setup: PlumeSetup, twin: PlumeSetup, t_d: float, xp: NDArray[np.float64],
-               axis: NDArray[np.float64], amb: NDArray[np.float64]
+               axis: NDArray[np.float64], amb: NDArray[np.float64], air: Any = None
                ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """The axis peak at ``xp`` of ``setup``'s rate released over ``t_d`` (``twin``: its mass at once), the
     puff's σ (its radius) and the weight ``f`` of the continuous part (:func:`dense_finite_parts`); the steady
-    plume ``axis`` of the rate and the ambient σ_y ``amb`` at ``xp`` given. [kg m-3], [m], [-]"""
+    plume ``axis`` of the rate and the ambient σ_y ``amb`` at ``xp`` given, and ``air``: ``setup``'s Briggs
+    σ's at ``xp`` (:func:`_sigmas`' ``ambient``) and passive vertical term there, used where ``twin`` has the
+    same class, terrain, averaging factor and lid. [kg m-3], [m], [-]"""
     from plumecast.nearfield.gaussian import peak_finite_duration_factor
     from plumecast.nearfield.zones.plume import peak_concentration
 
     u = setup.wind_speed_m_s
     c_cont = axis * peak_finite_duration_factor(u, t_d, amb)
-    twin_sigmas = _sigmas(twin, xp)
+    same = air is not None and _same_air(setup, twin)
+    twin_sigmas = _sigmas(twin, xp, air[0] if same else None)
     s_inst = twin_sigmas[0]
     f_inst = peak_finite_duration_factor(u, t_d, s_inst)
     # the whole mass, released over T: the puff's line density spread over the segment u T (Palazzi with the
@@ -155,7 +189,7 @@ def _peak_over(setup: PlumeSetup, twin: PlumeSetup, t_d: float, xp: NDArray[np.f
     # time factor. Its peak is the puff's while u T << sigma_x and falls as the release lengthens, so a longer
     # release of the same mass is never the higher; the puff's own peak had been taken whatever T (a 600-s
     # release as high as the same mass at once at 10 km and beyond)
-    c_puff = _axis_peak(twin, xp, twin_sigmas, peak_concentration)
+    c_puff = _axis_peak(twin, xp, twin_sigmas, peak_concentration, air[1] if same else None)
     c_inst = c_puff * np.sqrt(2.0 * np.pi) * s_inst / (u * t_d) * f_inst
     # the workbook's regimes: continuous where u T/x >= 2.5, instantaneous where <= 0.6 (Britter & McQuaid 1988).
     # Between them plumecast goes geometrically in u T/x from the one to the other (the workbook takes the lower
@@ -179,8 +213,14 @@ def _peak_over(setup: PlumeSetup, twin: PlumeSetup, t_d: float, xp: NDArray[np.f
     return np.asarray(peak, dtype=float), np.asarray(s_inst, dtype=float), np.asarray(f, dtype=float)
 
 
+def _same_air(a: PlumeSetup, b: PlumeSetup) -> bool:
+    """Whether two setups have the same Briggs σ's and passive vertical term at the same places."""
+    return (a.pg_class, a.terrain, a.sigma_y_factor, a.mixing_height_m) == (
+        b.pg_class, b.terrain, b.sigma_y_factor, b.mixing_height_m)
+
+
 def _axis_peak(twin: PlumeSetup, xp: NDArray[np.float64], sigmas: tuple[NDArray[np.float64], NDArray[np.float64]],
-               peak_concentration: Any) -> NDArray[np.float64]:
+               peak_concentration: Any, v_passive: Any = None) -> NDArray[np.float64]:
     """``peak_concentration(twin, xp, 0)`` (the puff's peak on the axis, ``xp`` >= 1 mm) with ``twin``'s
     :func:`_sigmas` at ``xp`` given: a dense puff's is its axis value (its crosswind profile is exactly 1 on
     the axis: ``exp(-0/2s²)`` with ``s`` >= 1 mm), so neither the profile nor the sigmas are computed again
@@ -190,7 +230,7 @@ def _axis_peak(twin: PlumeSetup, xp: NDArray[np.float64], sigmas: tuple[NDArray[
 
     if twin.dense is None or twin.duration_s > 0:
         return np.asarray(peak_concentration(twin, xp, np.zeros_like(xp)), dtype=float)
-    c = dense_axis_concentration(twin, xp, sigmas)
+    c = dense_axis_concentration(twin, xp, sigmas, v_passive)
     return np.asarray(np.where(xp > 0, c, 0.0), dtype=float)
 
 

@@ -122,7 +122,8 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
 
 
 
-def dense_axis_concentration(setup: PlumeSetup, x_m: Any, sigmas: Any = None) -> NDArray[np.float64]:
+def dense_axis_concentration(setup: PlumeSetup, x_m: Any, sigmas: Any = None,
+                             v_passive: Any = None) -> NDArray[np.float64]:
     """Steady plume (or puff-peak) concentration on the axis at the receptor height, dense release. [kg m-3]
 
     The Britter-McQuaid maximum ground concentration (the workbook curve and its near
@@ -139,9 +140,10 @@ def dense_axis_concentration(setup: PlumeSetup, x_m: Any, sigmas: Any = None) ->
     top-hat depth (``L_V = q0 C0/(2 u L_H C)``) is a few decimetres for most
     releases and would put breathing height above the cloud, which the
     workbook does not support (it correlates ground-level maxima only).
-    ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it (read once, not again).
+    ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it (read once, not again);
+    ``v_passive`` as in :func:`~plumecast.nearfield.zones.setup.dense_axis_parts`.
     """
-    dense, passive = dense_axis_parts(setup, x_m, sigmas)
+    dense, passive = dense_axis_parts(setup, x_m, sigmas, v_passive)
     x = np.asarray(x_m, dtype=float)
     return cap_at_pure_vapour(np.where(x < setup.dense.handover_m, dense, np.maximum(dense, passive)),
                               setup.pure_vapour_kg_m3)

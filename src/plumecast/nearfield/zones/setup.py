@@ -28,6 +28,13 @@ from plumecast.nearfield.stability import (
     PGClass,
     power_law_wind_speed,
 )
+from plumecast.nearfield.zones.far_field import (  # noqa: F401  (setup's names before session 53)
+    FAR_LAG_POINTS,
+    FAR_LAG_SPAN,
+    far_field_match,
+    far_field_matches,
+    far_sigma_z,
+)
 from plumecast.nearfield.zones.scenario import (
     LocalScenario,
 )
@@ -156,21 +163,41 @@ def with_dense_regime(scenario: LocalScenario, base: PlumeSetup) -> PlumeSetup:
         return passive_at_release_height(base)
     twin, longer = None, []
     if dense.kind == "continuous":
-        from plumecast.nearfield.zones.dense_finite import longer_durations
-
         # the whole release at once, for the workbook's rule on finite durations (dense_finite_parts), and the
         # puffs of the same rate over longer durations (they contain the release over T: its peak is not higher).
         # A longer release whose whole mass at once is beyond the model's range (dense_range) bounds nothing, nor
         # do the ones longer still: the grid stops there, at a duration set by the rate and the weather alone, so
         # a shorter release's bounds still include a longer one's
+        # (all of them set up together: one release temperature, the same for every twin, none having a tank's
+        # profile, and their far fields matched at once, far_field_matches; the same values as one by one)
+        from plumecast.nearfield import dense_gas as dg
+        from plumecast.nearfield.zones.dense_finite import longer_durations
+        from plumecast.nearfield.zones.far_field import puff_transitions
+
         puff = replace(base, duration_s=0.0, release_profile=None)
-        twin = replace(puff, dense=dense_setup(scenario, puff))
-        for t_s in longer_durations(base.duration_s, base.wind_speed_m_s):
+        t0 = release_temperature_k(scenario, puff)
+        durations = longer_durations(base.duration_s, base.wind_speed_m_s)
+        # the puffs' passive transition distances bisected together (dense_probe reads them by g0' and V0)
+        m, ta = scenario.agent.molecular_weight_g_mol / 1000.0, scenario.meteorology.air_temperature_c + 273.15
+        g0p = dg.reduced_gravity(m, t0, ta)
+        known = puff_transitions(puff, [
+            dg.DenseSetup("instantaneous", 0.0, 0.0, 0.0, dg.release_volume(mass, m, t0), g0p, t0, ta, m, 0.0)
+            for mass in [puff.mass_kg] + [base.mass_kg * t_s / base.duration_s for t_s in durations]] if g0p > 0 else [])
+        parts, found = [(0.0, puff)], [dense_probe(scenario, puff, t0, known)]
+        for t_s in durations:
             part = replace(puff, mass_kg=base.mass_kg * t_s / base.duration_s)
             try:
-                longer.append((t_s, replace(part, dense=dense_setup(scenario, part))))
+                found.append(dense_probe(scenario, part, t0, known))
             except ScenarioError:
                 break
+            parts.append((t_s, part))
+        dense_of = [None] * len(parts)
+        ok = [i for i, f in enumerate(found) if f is not None]
+        matched = far_field_matches([(parts[i][1], found[i][0], found[i][1]) for i in ok])
+        for i, probe in zip(ok, matched, strict=True):
+            dense_of[i] = dense_finish(parts[i][1], probe, found[i])
+        twin = replace(puff, dense=dense_of[0])
+        longer = [(t_s, replace(part, dense=d)) for (t_s, part), d in zip(parts[1:], dense_of[1:], strict=True)]
     return replace(base, dense=dense, instantaneous=twin, longer=tuple(longer))
 
 
@@ -264,13 +291,22 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     (:mod:`plumecast.nearfield.dense_gas`, "Choices, and why"). None when the
     criterion is not met or the cloud is passive before the first curve.
     """
+    found = dense_probe(scenario, setup)
+    return None if found is None else dense_finish(setup, far_field_match(setup, found[0], found[1]), found)
+
+
+def dense_probe(scenario: LocalScenario, setup: PlumeSetup, t0: float | None = None,
+                known: dict[tuple[float, float], float] | None = None) -> Any:
+    """:func:`dense_setup` up to its far field: None where the release is not dense, else the workbook
+    regime without it, ``u*`` for :func:`far_field_match`, the notes so far, the first curve's start and the
+    passive transition distance, for :func:`dense_finish`. ``t0``: :func:`release_temperature_k` where known;
+    ``known``: a puff's passive transition distance by ``(g0', V0)`` where known (``far_field.puff_transitions``)."""
     from dataclasses import replace
 
     from plumecast.nearfield import dense_gas as dg
-    from plumecast.nearfield.zones.export import sig_text
 
     m = scenario.agent.molecular_weight_g_mol / 1000.0
-    t0 = release_temperature_k(scenario, setup)
+    t0 = release_temperature_k(scenario, setup) if t0 is None else t0
     ta = scenario.meteorology.air_temperature_c + 273.15
     g0p = dg.reduced_gravity(m, t0, ta)
     u = setup.wind_speed_m_s
@@ -301,7 +337,8 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     conc, beta = dg.bm_curve(alpha, kind)
     x_curves = length * 10.0 ** float(beta.max())
     probe = dg.DenseSetup(kind, crit, alpha, length, vol, g0p, t0, ta, m, x_curves)
-    x_p = passive_transition_distance(setup, probe)
+    x_p = (known or {}).get((g0p, vol)) if kind == "instantaneous" else None
+    x_p = passive_transition_distance(setup, probe) if x_p is None else x_p
     x_first = length * 10.0 ** float(beta.min())
     if x_p <= x_first:
         # passive (its own Richardson number below the criterion) before the first published curve (C_m/C_0 =
@@ -331,7 +368,20 @@ def dense_setup(scenario: LocalScenario, setup: PlumeSetup) -> Any:
     obukhov = met.obukhov_length_m if met.stability_route() == "obukhov_length" else None
     ustar = (dg.far_field_friction_velocity(setup.pg_class, u, met.roughness_length_m, obukhov)
              if STRATIFIED_FAR_FIELD else math.nan)
-    probe = far_field_match(setup, probe, ustar)
+    return probe, ustar, notes, x_first, x_p
+
+
+def dense_finish(setup: PlumeSetup, probe: Any, found: tuple[Any, ...]) -> Any:
+    """:func:`dense_setup` from its far field on: ``probe`` the regime of :func:`dense_probe` (``found``)
+    with :func:`far_field_match`'s far field; the hand-over to the passive plume and the notes."""
+    from dataclasses import replace
+
+    from plumecast.nearfield import dense_gas as dg
+    from plumecast.nearfield.zones.export import sig_text
+
+    notes, x_first, x_p = list(found[2]), found[3], found[4]
+    kind, crit, alpha, x_curves = probe.kind, probe.criterion, probe.alpha, probe.curves_end_m
+    t0, g0p = probe.release_temperature_k, probe.g0p
     x_pass = _passive_takeover(replace(setup, dense=probe), x_first, notes)
     probe = replace(probe, handover_m=x_pass)
     c_h = float(probe.concentration_kg_m3(np.array([x_pass]))[0]) if math.isfinite(x_pass) else 0.0
@@ -375,104 +425,6 @@ def _inverse_increasing(f: Any, target: float, lo: float, hi: float, rtol: float
 #: Whether the far field's vertical growth is damped by the cloud's stratification (DEGADIS 2.1's phi(Ri*),
 #: :func:`far_field_match`); False: the ambient rate throughout (the far field before this change).
 STRATIFIED_FAR_FIELD = True
-#: The lag table of the stratified far field spans x_c to this many times x_c (beyond: held). [-]
-FAR_LAG_SPAN = 1.0e4
-#: Points of that table (geometric in x; trapezoidal rule). [-]
-FAR_LAG_POINTS = 4000
-
-
-def far_field_match(setup: PlumeSetup, dense: Any, friction_velocity_m_s: float = math.nan) -> Any:
-    """The dense release's far field: virtual sources of the passive plume (puff) at the curves' end.
-
-    Where the workbook's curves end (C_m/C_0 = 0.002 plume, 0.001 puff; ``x_c``) the cloud
-    goes over to the passive Gaussian plume (puff) of the release, from virtual sources
-    (the virtual source method, CCPS process safety glossary; as DEGADIS, ALOHA's heavy gas
-    model and HEGADAS go over to a Gaussian far field, see :mod:`plumecast.nearfield.dense_gas`):
-
-    * σ_y: ``σ_y(x) = σ_y,B(x + x_vy)`` (the ambient Briggs σ_y of the scenario's class and
-      terrain, with the averaging-time factor), ``x_vy >= 0`` such that it equals the
-      cloud's Gaussian-equivalent width at ``x_c`` (the larger of its gravity spreading and
-      the ambient σ_y);
-    * σ_z: ``σ_z(x) = σ_z,B(x + x_vz)``, ``x_vz`` such that the ground-level value of the
-      passive plume of the release rate (puff: its mass) with those σ's equals the workbook
-      value at ``x_c``: σ_z there is the cloud's mass-consistent depth (Farrell 2023), and
-      ``x_vz`` is negative where the cloud is shallower than an ambient plume that far out
-      (all cases tried). Where the Briggs σ_z never reaches that depth (E, F level off at
-      100 m, 53 m) the depth is held (``far_shift_z_m`` inf).
-
-    * stratification (with a finite ``friction_velocity_m_s``): beyond ``x_c`` the cloud deepens
-      ``phi(Ri*)/phi(0)`` times more slowly than the ambient plume of the same depth (DEGADIS 2.1's
-      entrainment law, :func:`~plumecast.nearfield.dense_gas.stratification_factor`):
-      ``dσ_z/dx = σ_z,B'(s)/φ̂``, ``s`` the ambient distance where ``σ_z,B(s) = σ_z``, i.e.
-      ``ds/dx = 1/φ̂`` and ``σ_z(x) = σ_z,B(x + x_vz - lag(x))`` with
-      ``lag(x) = ∫_{x_c}^{x} (1 - 1/φ̂(Ri*(x'))) dx'``. ``Ri*`` is the cloud's at its centre
-      (:func:`~plumecast.nearfield.dense_gas.richardson_star`): its column there, the release rate over
-      ``u √(2π) σ_y`` (puff: its mass over ``2π σ_y²``), with this far field's σ_y, so it does not depend on
-      σ_z and the lag is a quadrature, tabulated once (:data:`FAR_LAG_POINTS` points, geometric, from
-      ``x_c`` to :data:`FAR_LAG_SPAN` ``x_c``). ``φ̂ ≡ 1`` gives ``lag ≡ 0``, the ambient rate. Continuous
-      at ``x_c`` (lag 0 there).
-
-    Returns ``dense`` with ``far_shift_y_m``, ``far_shift_z_m``, ``far_sigma_z_m`` and (stratified) the lag
-    table set.
-    """
-    from dataclasses import replace
-
-    x_c = float(dense.curves_end_m)
-    u = setup.wind_speed_m_s
-    xa = np.array([x_c])
-    c_c = float(dense.concentration_kg_m3(xa)[0])
-    sy_b = float(briggs_sigma_y(xa, setup.pg_class, setup.terrain)[0]) * setup.sigma_y_factor
-    sy_c = max(float(dense.sigma_y_equivalent(xa, u)[0]), sy_b, 1e-3)
-
-    def sy_at(x: float) -> float:
-        return float(briggs_sigma_y(np.array([x]), setup.pg_class, setup.terrain)[0]) * setup.sigma_y_factor
-
-    x_y = _inverse_increasing(sy_at, sy_c, x_c, 1e12)
-    shift_y = max(x_y - x_c, 0.0) if math.isfinite(x_y) else 0.0
-    # the vertical factor V(σ_z) that gives the workbook value with the cloud's width
-    if dense.kind == "continuous":
-        v_target = c_c * u * math.sqrt(2.0 * math.pi) * sy_c / (setup.mass_kg / setup.duration_s)
-    else:
-        v_target = c_c * 2.0 * math.pi * sy_c * sy_c / setup.mass_kg
-
-    def minus_v(sz: float) -> float:  # increasing in σ_z
-        return -float(vertical_term(0.0, 0.0, np.array([sz]), setup.mixing_height_m)[0])
-
-    sz_c = _inverse_increasing(minus_v, -v_target, 1e-6, 1e7)
-    sz_c = 1e7 if not math.isfinite(sz_c) else sz_c
-    x_z = _inverse_increasing(lambda x: float(briggs_sigma_z(np.array([x]), setup.pg_class, setup.terrain)[0]),
-                              sz_c, 1e-9, 1e12)
-    shift_z = x_z - x_c if math.isfinite(x_z) else math.inf
-    lag_x = lag = None
-    if math.isfinite(friction_velocity_m_s) and friction_velocity_m_s > 0.0 and math.isfinite(shift_z):
-        from plumecast.nearfield import dense_gas as dg
-
-        lag_x = x_c * np.geomspace(1.0, FAR_LAG_SPAN, FAR_LAG_POINTS)
-        sy = np.maximum(briggs_sigma_y(lag_x + shift_y, setup.pg_class, setup.terrain) * setup.sigma_y_factor, 1e-3)
-        if dense.kind == "continuous":
-            column = setup.mass_kg / setup.duration_s / (u * math.sqrt(2.0 * math.pi) * sy)
-        else:
-            column = setup.mass_kg / (2.0 * math.pi * sy * sy)
-        ri = dg.richardson_star(column, dense.molecular_weight_kg_mol, dense.air_temperature_k,
-                                friction_velocity_m_s)
-        slow = 1.0 - 1.0 / dg.stratification_factor(ri)
-        lag = np.concatenate(([0.0], np.cumsum(0.5 * (slow[1:] + slow[:-1]) * np.diff(lag_x))))
-    return replace(dense, far_shift_y_m=shift_y, far_shift_z_m=shift_z, far_sigma_z_m=sz_c,
-                   far_lag_x_m=lag_x, far_lag_m=lag, far_friction_velocity_m_s=friction_velocity_m_s,
-                   far_richardson_c=math.nan if lag is None else float(ri[0]))
-
-
-def far_sigma_z(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
-    """σ_z of a dense release's passive far field (:func:`far_field_match`) at ``x_m`` beyond the curves. [m]"""
-    d = setup.dense
-    x = np.asarray(x_m, dtype=float)
-    if not math.isfinite(d.far_shift_z_m):
-        return np.full(x.shape, d.far_sigma_z_m)
-    s = x + d.far_shift_z_m
-    if d.far_lag_x_m is not None:  # the stratified cloud's lag behind the ambient rate (far_field_match)
-        s = s - np.interp(x, d.far_lag_x_m, d.far_lag_m, left=0.0, right=float(d.far_lag_m[-1]))
-    sz = briggs_sigma_z(np.maximum(s, 1e-9), setup.pg_class, setup.terrain)
-    return np.asarray(np.maximum(sz, 1e-3), dtype=float)
 
 
 def _passive_takeover(setup: PlumeSetup, x_first: float, notes: list[str]) -> float:
@@ -505,7 +457,8 @@ def _passive_takeover(setup: PlumeSetup, x_first: float, notes: list[str]) -> fl
     return hi
 
 
-def dense_axis_parts(setup: PlumeSetup, x_m: Any, sigmas: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def dense_axis_parts(setup: PlumeSetup, x_m: Any, sigmas: Any = None,
+                     v_passive: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The two candidates of a dense release's axis concentration at ground level. [kg m-3]
 
     ``(dense, passive)``: the workbook curve with its near-field extension
@@ -514,23 +467,31 @@ def dense_axis_parts(setup: PlumeSetup, x_m: Any, sigmas: Any = None) -> tuple[N
     virtual sources of :func:`far_field_match` (continuous there); and the passive
     Gaussian plume (puff) of a ground-level source with the σ's of :func:`_sigmas`. The
     zones take the larger beyond the hand-over (see the module docstring of
-    :mod:`plumecast.nearfield.dense_gas`). ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it.
+    :mod:`plumecast.nearfield.dense_gas`). ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it;
+    ``v_passive``: the passive candidate's vertical term there, ``vertical_term(0, 0, σ_z)`` (the same for every
+    setup with this class, terrain and lid: :func:`~plumecast.nearfield.zones.dense_finite.dense_finite_parts`).
     """
     d = setup.dense
     x = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
     sy, sz = _sigmas(setup, x) if sigmas is None else sigmas
     u = setup.wind_speed_m_s
 
-    def ground(sigma_z: NDArray[np.float64]) -> NDArray[np.float64]:
-        v = vertical_term(0.0, 0.0, sigma_z, setup.mixing_height_m)
+    def ground(sigma_z: NDArray[np.float64], s: NDArray[np.float64], v: Any = None) -> NDArray[np.float64]:
+        v = vertical_term(0.0, 0.0, sigma_z, setup.mixing_height_m) if v is None else v
         if d.kind == "continuous":
-            return np.asarray(setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * sy) * v, dtype=float)
-        return np.asarray(setup.mass_kg * v / (2 * np.pi * sy * sy), dtype=float)
+            return np.asarray(setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * s) * v, dtype=float)
+        return np.asarray(setup.mass_kg * v / (2 * np.pi * s * s), dtype=float)
 
     beyond = x > d.curves_end_m
     workbook = d.concentration_kg_m3(np.where(beyond, d.curves_end_m, x))
-    dense = np.where(beyond, ground(far_sigma_z(setup, x)), workbook) if np.any(beyond) else workbook
-    return np.asarray(dense, dtype=float), ground(sz)
+    if not np.any(beyond):
+        dense = workbook
+    elif x.ndim == 0 or np.all(beyond):
+        dense = np.where(beyond, ground(far_sigma_z(setup, x), sy), workbook)
+    else:  # the far field's terms at the places beyond the curves only (the same values there)
+        dense = np.array(workbook, dtype=float)
+        dense[beyond] = ground(far_sigma_z(setup, x[beyond]), sy[beyond])
+    return np.asarray(dense, dtype=float), ground(sz, sy, v_passive)
 
 
 def passive_transition_distance(setup: PlumeSetup, dense: Any) -> float:
@@ -681,14 +642,18 @@ def flammable_levels(scenario: LocalScenario, agent: Agent) -> list[Level]:
 
 
 
-def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64],
+            ambient: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """σ_y, σ_z at ``x_m``: Briggs; for a dense release σ_y is, within the workbook
     curves, the larger of the dense cloud's Gaussian-equivalent width and the Briggs
     σ_y, and beyond them the Briggs σ_y from the virtual source of :func:`far_field_match`,
-    ``σ_B(x + x_vy)``, continuous at the curves' end. [m]"""
+    ``σ_B(x + x_vy)``, continuous at the curves' end. ``ambient``: the Briggs ``(σ_y · sigma_y_factor, σ_z)``
+    at ``x_m`` where the caller has them (a setup of the same class, terrain and factor read them). [m]"""
     d = setup.dense
-    sy = briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor
-    sz = briggs_sigma_z(x_m, setup.pg_class, setup.terrain)
+    if ambient is None:
+        ambient = (briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor,
+                   briggs_sigma_z(x_m, setup.pg_class, setup.terrain))
+    sy, sz = ambient
     if d is not None:
         # within the curves the cloud is as wide as its gravity spreading or the ambient spread, whichever is
         # wider; beyond them it spreads at the ambient rate from a virtual source (far_field_match; until this

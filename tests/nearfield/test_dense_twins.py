@@ -1,0 +1,41 @@
+"""A finite dense release's twins read together (session 53, zones/dense_twins.py): each twin's peak bound,
+puff radius, continuous weight and width are those of the one-by-one reads to the bit, twins of another kind
+(a passive puff, another lid) among them included, in their order."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from plumecast.nearfield.gaussian import briggs_sigma_y, briggs_sigma_z, vertical_term
+from plumecast.nearfield.zones.dense_finite import _peak_over, _width
+from plumecast.nearfield.zones.dense_twins import twin_reads
+from plumecast.nearfield.zones.plume import dense_axis_concentration
+from plumecast.nearfield.zones.setup import _sigmas, plume_setup
+from tests.nearfield.zone_cases import release_case
+
+
+@pytest.mark.parametrize("shape", [(300,), (12, 25), ()])
+def test_twins_read_together_are_those_read_one_by_one(shape):
+    s = plume_setup(release_case("chlorine", 3000.0, 600, 1.5, "F"))
+    n = int(np.prod(shape))
+    xp = np.geomspace(0.5, 1.2e5, n).reshape(shape) if shape else np.asarray(2500.0)
+    ambient = (briggs_sigma_y(xp, s.pg_class, s.terrain) * s.sigma_y_factor, briggs_sigma_z(xp, s.pg_class, s.terrain))
+    sigmas = _sigmas(s, xp, ambient)
+    v = vertical_term(0.0, 0.0, sigmas[1], s.mixing_height_m)
+    axis = dense_axis_concentration(s, xp, sigmas, v)
+    amb = np.maximum(ambient[0], 1e-3)
+    rows = [(s.duration_s, s.instantaneous), *s.longer[::4]]
+    t_p, p = rows[3]
+    rows[3] = (t_p, replace(p, dense=None))  # a passive puff
+    t_l, p = rows[5]
+    rows[5] = (t_l, replace(p, mixing_height_m=300.0))  # another lid: the air's terms are not shared
+    got = twin_reads(s, rows, xp, axis, amb, (ambient, v), sigmas[0])
+    assert len(got) == len(rows)
+    for (t_s, part), read in zip(rows, got, strict=True):
+        pk, si, f = _peak_over(s, part, t_s, xp, axis, amb, (ambient, v))
+        want = (pk, si, f, _width(sigmas[0], part, t_s, xp, si, f))
+        for a, b in zip(read, want, strict=True):
+            assert np.shape(a) == np.shape(b) and np.array_equal(a, b)
