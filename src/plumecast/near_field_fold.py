@@ -26,7 +26,10 @@ puffs' dose 1/2/5 km west), both steps of its passage alike. The air that passes
 ran different paths (the youngest passed at the step's start, ``2 run`` less than the oldest at its end), and the
 step's mean was diluted at the oldest's path: :func:`fold_per_rate` dilutes each piece of the window at its own.
 About the fold's tip (ahead of it, and just behind it where it has air) the air is read as puffs
-(:mod:`plumecast.near_field_tip`, session 53: chlorine 20 km west had read 1.5-1.7 times the puffs' dose).
+(:mod:`plumecast.near_field_tip`, session 53: chlorine 20 km west had read 1.5-1.7 times the puffs' dose). On
+the fold the air passes a place youngest first: each kilogram's smeared arrival is mirrored in emission time
+(:func:`fold_mass`; session 53, foldspread: the ammonia cloud's front 20 km west had read 0.30 of the puffs' dose
+in its 600 s against their 0.25, its tail 0.12 against 0.18).
 """
 
 from __future__ import annotations
@@ -157,12 +160,17 @@ def step_shift(times: list[float], vec: list[tuple[float, float]]) -> tuple[floa
 #: The pieces a folded stretch's window is read in for the paths its air ran (:func:`fold_per_rate`). Not tuned: a
 #: 300-s sub-step's window on the fold spans 1.8 km of path at 3 m/s; eight pieces of it 225 m each
 FOLD_PIECES = 8
+#: Where the step's air is smeared (:func:`fold_per_rate`'s ``spread``): the late side's span of the emissions
+#: about the window [sigma_t] and the pieces over it. Not tuned: the truncated Gaussian's tail beyond 4 sigma is
+#: 3e-5 of it; 48 pieces over a 600-s window and 4 + 1.4 sigma_t of 250 s are 40 s each
+FOLD_SPAN, FOLD_SPAN_PIECES = 4.0, 48
 
 
 def fold_per_rate(src: Any, line: Any, xs: NDArray[np.float64], ys: NDArray[np.float64], dist: NDArray[np.float64],
                   window: tuple[NDArray[np.float64], NDArray[np.float64]], per_dose: NDArray[np.float64],
                   per_rate: NDArray[np.float64], weather: tuple[float, str, float],
-                  since: NDArray[np.float64] | None) -> NDArray[np.float64]:
+                  since: NDArray[np.float64] | None, spread: NDArray[np.float64] | None = None,
+                  ) -> NDArray[np.float64]:
     """The step's air per unit rate ``per_dose`` (of the points ``xs`` along ``line``, ``ys`` across it, ``dist``
     from the source as the crow flies [m]) where the line is folded (:func:`folded`), for the paths its air ran:
     the window's (``a``, ``b``: :func:`fold_window`'s) oldest air passes the place at the step's end, ``xs`` along
@@ -173,24 +181,53 @@ def fold_per_rate(src: Any, line: Any, xs: NDArray[np.float64], ys: NDArray[np.f
     from ``since``; uniform without it); ``per_dose`` is scaled by that over ``per_rate`` (read at ``xs``, the
     oldest air's). On a stretch that runs away from the source every air that passes a place ran ``xs``; on the fold
     the younger ran less, and 600-s steps' means, read at its oldest, had put 5 km west 10 % below the ammonia
-    cloud's dose (docs/exposure.md, session 53). Elsewhere ``per_dose`` as given."""
+    cloud's dose (docs/exposure.md, session 53). Elsewhere ``per_dose`` as given.
+
+    ``spread`` (each kilogram's arrival spread sigma_t [s], where the step's mass is smeared: :func:`fold_mass`):
+    the air that arrives in the step is not the window's alone but, by the smear, also younger air (late, its path
+    shorter) and a little older (early, within the front's ``sqrt 2 sigma_t``): the pieces span the emissions
+    :data:`FOLD_SPAN` wide about the window, each weighted by its mass times its share that arrives in the step (the
+    smear's truncated Gaussian, mirrored: :func:`fold_mass`), its path the window's extended linearly (``xs - 2 run
+    (e - a) / (b - a)``). Read at the window's paths, the late air's dilution was its elders' (session 53,
+    foldspread: 1 km west 0.97 of the puffs' dose at 600-s steps)."""
     back = folded(line, xs)
     a, b = window
     use = np.flatnonzero(back & (b > a) & (per_rate > 0.0))
     if use.size == 0:
         return per_dose
-    f = np.linspace(0.0, 1.0, FOLD_PIECES + 1)
     au, bu = a[use], b[use]
-    e = au[None, :] + (bu - au)[None, :] * f[:, None]  # the pieces' emission times, oldest first
+    wide = spread is not None
+    if wide:
+        from plumecast.near_field_smear import FRONT_LEAD_SIGMAS, TOP_HAT_SIGMA
+
+        sig = np.asarray(spread, dtype=float)[use]
+        sig = np.where(sig > TOP_HAT_SIGMA * (bu - au), sig, 0.0)
+        lo_f, hi_f = -FRONT_LEAD_SIGMAS * sig / (bu - au), 1.0 + FOLD_SPAN * sig / (bu - au)
+        f = lo_f[None, :] + (hi_f - lo_f)[None, :] * np.linspace(0.0, 1.0, FOLD_SPAN_PIECES + 1)[:, None]
+    else:
+        f = np.repeat(np.linspace(0.0, 1.0, FOLD_PIECES + 1)[:, None], use.size, axis=1)
+    e = au[None, :] + (bu - au)[None, :] * f  # the pieces' emission times, oldest first
     if since is not None:
         e = np.maximum(e, np.asarray(since, dtype=float)[use][None, :])
     emitted = getattr(src, "emitted_by", None)
     mass = np.diff(np.asarray(emitted(e), dtype=float), axis=0) if emitted is not None else np.diff(e, axis=0)
     mass = np.maximum(mass, 0.0)
     mid = 0.5 * (f[:-1] + f[1:])
-    paths = np.maximum(xs[use][None, :] - 2.0 * float(line.path[1]) * mid[:, None], dist[use][None, :])
+    if wide:  # the share of each piece's air that arrives in the step: late by s in [d, d + (b - a)], d its lead
+        from scipy.special import ndtr
+
+        d = (mid - 1.0) * (bu - au)[None, :]
+        w0 = ndtr(-FRONT_LEAD_SIGMAS)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cdf = [np.where(sig > 0.0, np.clip((ndtr(z / sig) - w0) / (1.0 - w0), 0.0, 1.0), (z >= 0.0) * 1.0)
+                   for z in (d, d + (bu - au)[None, :])]
+        mass = mass * (cdf[1] - cdf[0])
+    # each piece's path: where it passes in the step, without the smear ``xs - 2 run mid`` (the oldest at the step's
+    # end, the youngest at its start); the smear's air is there within the step, its path at the step's middle
+    lag = mid + 0.5 if wide else 2.0 * mid
+    paths = np.maximum(xs[use][None, :] - float(line.path[1]) * lag, dist[use][None, :])
     paths = np.maximum(paths, 1.0)
-    per = np.asarray(src._per_rate(paths.ravel(), np.tile(ys[use], FOLD_PIECES), *weather)[0],
+    per = np.asarray(src._per_rate(paths.ravel(), np.tile(ys[use], mid.shape[0]), *weather)[0],
                      dtype=float).reshape(paths.shape)
     total = mass.sum(axis=0)
     out = np.array(per_dose, dtype=float, copy=True)
@@ -199,3 +236,36 @@ def fold_per_rate(src: Any, line: Any, xs: NDArray[np.float64], ys: NDArray[np.f
     out[use] = per_dose[use] * scale
     return out
 
+
+
+def fold_mass(line: Any, xs: NDArray[np.float64], knots: NDArray[np.float64], cum: NDArray[np.float64],
+              a: NDArray[np.float64], b: NDArray[np.float64], sigma_t: NDArray[np.float64],
+              since: NDArray[np.float64] | None, lead_s: NDArray[np.float64],
+              edge: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    """:func:`plumecast.near_field_smear.window_mass` (``edge`` None) or :func:`~plumecast.near_field_smear.also_before`
+    of the points ``xs`` along ``line`` (None: a straight plume), where the line is folded (:func:`folded`) with
+    the smear mirrored in emission time. On a stretch that runs away from the source an air that arrives ``s``
+    later than the wind's was emitted ``s`` earlier; on the fold the air passes a place in the reverse order of its
+    emission (the youngest first: it turned back nearer), and air ``s`` late was emitted ``s`` later. The smear's
+    kilogram is a Gaussian truncated at its front (``sqrt 2 sigma_t`` ahead, the late tail whole), and applied
+    unmirrored on the fold it put its late tail early: the ammonia cloud's mean arrival 5/10/20 km west 29/42/72 s
+    before the puffs' and its spread 0.87 of theirs (docs/exposure.md, session 53, foldspread). The mass emitted in
+    ``[lo, hi]`` that arrives in the window ``[a, b]`` is that of the mirrored release (``E'(t) = M - E(-t)``)
+    emitted in ``[-hi, -lo]`` that arrives in ``[-b, -a]``; the top hat's is the same air either way."""
+    from plumecast.near_field_smear import _checked, _per_point, _points, _window
+
+    ap, bp, sig = _points(a, b, sigma_t)
+    t, e = _checked(knots, cum)
+    lo = _per_point(since, ap.size, -np.inf)
+    hi = _per_point(edge, ap.size, np.inf)
+    lead = _per_point(lead_s, ap.size, np.inf)
+    back = folded(line, xs) if line is not None else np.zeros(ap.size, dtype=bool)
+    out = np.zeros(ap.size)
+    if (~back).any():
+        f = ~back
+        out[f] = _window(t, e, ap[f], bp[f], sig[f], lo[f], hi[f], lead[f])
+    if back.any():
+        tm, em = -t[::-1], float(e[-1]) - e[::-1]
+        out[back] = _window(tm, em, -bp[back], -ap[back], sig[back], -np.maximum(hi[back], lo[back]), -lo[back],
+                            lead[back])
+    return out

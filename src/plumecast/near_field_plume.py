@@ -340,10 +340,9 @@ class NearFieldSource:
             # window the wind's; its tag that of the window's end, with all that left before that bin's start
             # counted as the bin before's
             from plumecast.near_field_dilution import diluted_per_rate
-            from plumecast.near_field_fold import fold_window
-            from plumecast.near_field_smear import also_before, window_mass
+            from plumecast.near_field_fold import fold_mass, fold_window
 
-            knots, cum = self.emitted_knots  # (near_field_fold: a folded line's window, the air that passed)
+            knots, cum = self.emitted_knots  # (near_field_fold: a folded line's window and smear, mirrored)
             w_end, w_start = (travel, travel0) if line is None else fold_window(line, xs, xs, travel, travel0)
             a, b = emission_window(t0_s - w_start, t1_s - w_end, ok, delivered)
             since = None if since_s is None else np.asarray(since_s, dtype=float)[ok]
@@ -355,8 +354,8 @@ class NearFieldSource:
             some = b > a
             mass = np.zeros(xs.size)
             if some.any():  # no air arrives before it left: the front leads the wind's air by at most x/u
-                mass[some] = window_mass(knots, cum, a[some], b[some], spread_s[some],
-                                         None if since is None else since[some], lead_s=travel[some])
+                mass[some] = fold_mass(line, xs[some], knots, cum, a[some], b[some], spread_s[some],
+                                       None if since is None else since[some], travel[some])
             # the step's air diluted by the wind it arrives in, where that changes within the step (near_field_dilution)
             per_dose = diluted_per_rate(self, wind_at, t0_s, t1_s, xs, ys, (speed, pg_class, lid_m), per_rate,
                                         spread_s, (a, b, travel0, travel), since, (knots, cum), line)
@@ -364,8 +363,8 @@ class NearFieldSource:
             split = some & (k > 0) & (edges_s[k] > first)
             before = np.zeros(xs.size)
             if split.any():
-                before[split] = also_before(knots, cum, a[split], b[split], spread_s[split], edges_s[k][split],
-                                            None if since is None else since[split], lead_s=travel[split])
+                before[split] = fold_mass(line, xs[split], knots, cum, a[split], b[split], spread_s[split],
+                                          None if since is None else since[split], travel[split], edges_s[k][split])
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(mass > 0.0, np.clip(before / mass, 0.0, 1.0), 0.0)
             ahead = travel - np.minimum(math.sqrt(2.0) * spread_s, travel)  # the smear's front (window_mass's lead)
@@ -391,7 +390,8 @@ class NearFieldSource:
         if track is not None:  # a folded line's air diluted at the paths it ran (near_field_fold)
             from plumecast.near_field_fold import fold_per_rate
             per_dose = fold_per_rate(self, track, xs, ys, dist[ok], (a, b), per_dose, per_rate,
-                                     (speed, pg_class, lid_m), None if since_s is None else np.asarray(since_s)[ok])
+                                     (speed, pg_class, lid_m), None if since_s is None else np.asarray(since_s)[ok],
+                                     spread_s if self.emitted_knots is not None else None)
         q = mass / (t1_s - t0_s) * np.exp(-self.decay_rate_s * travel)
         c[ok] = cap_at_pure_vapour(per_dose * q, self.pure_vapour_kg_m3)
         tip = None  # about a fold's tip: the air there as puffs (near_field_tip), set below
