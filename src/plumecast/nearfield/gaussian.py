@@ -566,8 +566,9 @@ def finite_duration_factor(
     t = np.asarray(time_s, dtype=float)
     sx = np.maximum(np.asarray(sigma_x_m, dtype=float), 1e-9)
     u = wind_speed_m_s
-    lead = erf((x - u * np.maximum(t - duration_s, 0.0)) / (np.sqrt(2) * sx))
-    trail = erf((x - u * np.maximum(t, 0.0)) / (np.sqrt(2) * sx))
+    s2 = np.sqrt(2) * sx
+    lead = erf((x - u * np.maximum(t - duration_s, 0.0)) / s2)
+    trail = erf((x - u * np.maximum(t, 0.0)) / s2)
     return np.clip(0.5 * (lead - trail), 0.0, 1.0)
 
 

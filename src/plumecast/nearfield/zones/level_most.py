@@ -54,8 +54,14 @@ def _log_level(lr: LevelRatio, lv: IntArray, elapsed: FloatArray) -> FloatArray:
     out = np.empty(elapsed.size)
     with np.errstate(divide="ignore", invalid="ignore"):
         le = np.log(elapsed)
-    if lv.size and lv[0] == lv[-1] and np.all(lv == lv[0]):  # one level (the usual case)
-        return np.asarray(np.interp(le, lr._xp, lr._fp[lv[0]]), dtype=float)
+    if lv.size < 2 or bool((lv[1:] >= lv[:-1]).all()):  # grouped by level (as most_ratios' are)
+        if lv.size and lv[0] == lv[-1]:  # one level (the usual case)
+            return np.asarray(np.interp(le, lr._xp, lr._fp[lv[0]]), dtype=float)
+        bounds = np.searchsorted(lv, np.arange(lr._fp.shape[0] + 1)).tolist()
+        for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            if b > a:
+                out[a:b] = np.interp(le[a:b], lr._xp, lr._fp[k])
+        return out
     for k in np.unique(lv):
         sel = lv == k
         out[sel] = np.interp(le[sel], lr._xp, lr._fp[k])
@@ -91,7 +97,7 @@ def most_ratios(lr: LevelRatio, f: FloatArray, t_on: FloatArray, cc: IntArray, c
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         low = np.where(use, fc * air.at(pl, tc) * np.exp(-_log_level(lr, lv, tc - on)), -np.inf)
     low = np.where(np.isnan(low), -np.inf, low)
-    counts = np.diff(np.r_[starts, cc.size])
+    counts = np.diff(np.append(starts, cc.size))
     lmax = np.repeat(np.maximum.reduceat(low, starts), counts)
     refine = np.nonzero(use & (ratio >= lmax * (1.0 - _ROUNDING)))[0]
     if against is not None:  # decided already: below ``against`` (an upper bound), or the column reaches it
@@ -115,9 +121,9 @@ def most_ratios(lr: LevelRatio, f: FloatArray, t_on: FloatArray, cc: IntArray, c
     low_col[cc] = lmax
     up, e_up = _search(air, pl[owner], lv[owner], on[owner], fc[owner], p, q, lr, cc[owner], low_col, against)
     # the largest bound of each candidate's pieces (pieces are grouped by candidate, in order)
-    grp = np.r_[0, np.nonzero(np.diff(owner))[0] + 1]
+    grp = np.concatenate(([0], np.nonzero(np.diff(owner))[0] + 1))
     best = np.maximum.reduceat(up, grp)
-    at = up == np.repeat(best, np.diff(np.r_[grp, up.size]))
+    at = up == np.repeat(best, np.diff(np.append(grp, up.size)))
     first = np.minimum.reduceat(np.where(at, np.arange(up.size), up.size), grp)
     who = owner[grp]
     better = best < ratio[who]
@@ -160,9 +166,13 @@ def _search(air: object, place: IntArray, lv: IntArray, on: FloatArray, fc: Floa
     reached = None if against is None else np.zeros(floor.size, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = _Pieces(air.take(place[k]), lv[k], on[k], fc[k], col[k], t_peak[k], lr)
-        keep = _open(s, lo[k], hi[k], None, floor, reached)
-        k, s = k[keep], s.keep(keep)
-        a_lo, a_hi, done = _narrow(s, lo[k], hi[k], floor, reached)
+        # the brackets' bounds and _narrow's four reads in one round (session 53, `zonespeed2`)
+        n, lo_k, hi_k = k.size, lo[k], hi[k]
+        t5 = np.concatenate([np.clip(s.t_peak, lo_k, hi_k), _narrow_points(s, lo_k, hi_k)])
+        g5 = s.take(np.tile(np.arange(n), 5)).h(t5, np.concatenate([hi_k, t5[n:]])).reshape(5, n)
+        keep = _still_open(s.col, g5[0], None, floor, reached)
+        k, s, g5 = k[keep], s.keep(keep), g5[1:, keep]
+        a_lo, a_hi, done = _narrow(s, lo[k], hi[k], floor, reached, g5)
         lo[k], hi[k] = a_lo, a_hi
         k, s, a_lo, a_hi = k[~done], s.keep(~done), a_lo[~done], a_hi[~done]
         # the rest: reads at _POINTS points equally spaced within each bracket, the bracket then the two spaces
@@ -170,23 +180,29 @@ def _search(air: object, place: IntArray, lv: IntArray, on: FloatArray, fc: Floa
         frac = np.arange(1, _POINTS + 1) / (_POINTS + 1.0)
         top = None
         step = 0
-        s_k = s.take(np.repeat(np.arange(k.size), _POINTS))  # each piece _POINTS times
+        # each piece _POINTS + 1 times: the points, then the bracket's bound (read in the same round, session 53's
+        # `zonespeed2`; used at the checks, and the pieces that end there drop their points' reads)
+        s_k = s.take(np.repeat(np.arange(k.size), _POINTS + 1))
         while k.size:
+            n = k.size
+            x = np.empty((n, _POINTS + 1))
+            x[:, :_POINTS] = a_lo[:, None] + (a_hi - a_lo)[:, None] * frac
+            x[:, _POINTS] = np.clip(s.t_peak, a_lo, a_hi)
+            t_level = x.copy()
+            t_level[:, _POINTS] = a_hi
+            g = s_k.h(x.ravel(), t_level.ravel()).reshape(n, _POINTS + 1)
             keep = a_hi - a_lo > REL_WIDTH * np.maximum(a_hi - s.on, 1.0)
             if step % _CHECK_EVERY == 0:
-                keep &= _open(s, a_lo, a_hi, top, floor, reached)
+                keep &= _still_open(s.col, g[:, _POINTS], top, floor, reached)
             if not keep.all():
                 lo[k], hi[k] = a_lo, a_hi
-                k, s, a_lo, a_hi = k[keep], s.keep(keep), a_lo[keep], a_hi[keep]
-                s_k = s.take(np.repeat(np.arange(k.size), _POINTS))
-                if top is not None:
-                    top = top[keep]
+                k, s, a_lo, a_hi, x, g = k[keep], s.keep(keep), a_lo[keep], a_hi[keep], x[keep], g[keep]
                 if k.size == 0:
                     break
+                s_k = s.take(np.repeat(np.arange(k.size), _POINTS + 1))
             step += 1
             n = k.size
-            x = a_lo[:, None] + (a_hi - a_lo)[:, None] * frac
-            g = s_k.h(x.ravel(), x.ravel()).reshape(n, _POINTS)
+            g = g[:, :_POINTS]
             g = np.where(np.isnan(g), -np.inf, g)
             j = np.argmax(g, axis=1)
             rows = np.arange(n)
@@ -205,21 +221,33 @@ def _open(s: _Pieces, lo: FloatArray, hi: FloatArray, top: FloatArray | None, fl
     ``floor`` (log) first raised to ``top``, ``g`` at points of the pieces (without ``against``; with it,
     ``reached`` marks the columns where such a point reaches ``floor``); then the pieces whose bracket's bound is
     below their column's floor, or whose column is reached, are not."""
-    c = s.col
+    # the bracket's bound, in log: the air's most over it over the level at its end
+    return _still_open(s.col, s.h(np.clip(s.t_peak, lo, hi), hi), top, floor, reached)
+
+
+def _still_open(c: IntArray, bound: FloatArray, top: FloatArray | None, floor: FloatArray,
+                reached: NDArray[np.bool_] | None) -> NDArray[np.bool_]:
+    """:func:`_open` with the pieces' bounds (log) read: the pieces of columns ``c`` still to search."""
     if top is not None:
         if reached is None:
             np.maximum.at(floor, c, top)
         else:
             reached[c[top >= floor[c] + _MARGIN]] = True
-    # the bracket's bound, in log: the air's most over it over the level at its end
-    keep = s.h(np.clip(s.t_peak, lo, hi), hi) >= floor[c] - _MARGIN
+    keep = bound >= floor[c] - _MARGIN
     if reached is not None:
         keep &= ~reached[c]
     return np.asarray(keep, dtype=bool)
 
 
-def _narrow(s: _Pieces, lo: FloatArray, hi: FloatArray, floor: FloatArray,
-            reached: NDArray[np.bool_] | None) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+def _narrow_points(s: _Pieces, lo: FloatArray, hi: FloatArray) -> FloatArray:
+    """The times :func:`_narrow` reads, per piece of ``s``: ``lo``, ``lo + d``, ``hi − d``, ``hi`` one after the
+    other (each block all pieces)."""
+    d = REL_WIDTH * np.maximum(lo - s.on, 1.0)  # at most the last width at the bracket's end
+    return np.concatenate([lo, lo + d, hi - d, hi])
+
+
+def _narrow(s: _Pieces, lo: FloatArray, hi: FloatArray, floor: FloatArray, reached: NDArray[np.bool_] | None,
+            g4: FloatArray | None = None) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
     """The brackets ``[lo, hi]`` of the pieces ``s`` where ``g`` (:func:`_search`'s, concave) is highest at an end,
     narrowed to the last width ``d`` there, and whether each is so: ``g`` finite at that end, no lower than at the
     other, and no higher ``d`` inside, so (concave) nowhere further. Most pieces are so: the air's most where the
@@ -228,12 +256,15 @@ def _narrow(s: _Pieces, lo: FloatArray, hi: FloatArray, floor: FloatArray,
     noisy at the scale ``d``; read there, as where the air is zero at an end (``g`` = −inf at both reads), an end
     test puts the maximum at that end: the 360 t CO zones came out 0.4 % (AEGL-2) and 2 % (AEGL-3) small, as with
     session 52's Newton prototype.) The reads are points of the pieces: they raise the columns' floors, and the other pieces that
-    cannot hold (or decide) their column's most end here too (:func:`_open`)."""
+    cannot hold (or decide) their column's most end here too (:func:`_open`). ``g4``: ``g`` at
+    :func:`_narrow_points`' times, read already (4 x pieces)."""
     n = lo.size
     d = REL_WIDTH * np.maximum(lo - s.on, 1.0)  # at most the last width at the bracket's end
     wide = hi - lo > 2.0 * d
-    t4 = np.concatenate([lo, lo + d, hi - d, hi])
-    g_lo, g_lo2, g_hi2, g_hi = np.split(s.take(np.tile(np.arange(n), 4)).h(t4, t4), 4)
+    if g4 is None:
+        t4 = _narrow_points(s, lo, hi)
+        g4 = s.take(np.tile(np.arange(n), 4)).h(t4, t4).reshape(4, n)
+    g_lo, g_lo2, g_hi2, g_hi = g4
     at_lo = wide & (g_lo2 <= g_lo) & (g_lo >= g_hi) & np.isfinite(g_lo)
     at_hi = wide & ~at_lo & (g_hi2 <= g_hi) & (g_hi >= g_lo) & np.isfinite(g_hi)
     hi = np.where(at_lo, lo + d, hi)
@@ -260,15 +291,18 @@ class _Pieces:
         self.air, self.lv, self.on, self.fc, self.col, self.t_peak, self.lr = air, lv, on, fc, col, t_peak, lr
         # each level's pieces (a run of them where the pieces are grouped by level, as most_ratios' are)
         self.runs: list[tuple[Any, FloatArray]] = []
-        if lv.size and lv[0] == lv[-1] and bool(np.all(lv == lv[0])):  # one level (the usual case)
+        grouped = lv.size < 2 or bool((lv[1:] >= lv[:-1]).all())
+        if grouped and lv.size and lv[0] == lv[-1]:  # one level (the usual case)
             self.runs.append((slice(None), lr._fp[lv[0]]))
-            return
-        grouped = bool(np.all(lv[1:] >= lv[:-1]))
-        for j in range(lr._fp.shape[0]):
-            a, b = (int(v) for v in np.searchsorted(lv, [j, j + 1]))
-            sel: Any = slice(a, b) if grouped else np.nonzero(lv == j)[0]
-            if (b > a) if grouped else sel.size:
-                self.runs.append((sel, lr._fp[j]))
+        elif grouped:  # each level's run, its bounds found at once (session 53, `zonespeed2`)
+            bounds = np.searchsorted(lv, np.arange(lr._fp.shape[0] + 1)).tolist()
+            self.runs.extend((slice(a, b), lr._fp[j])
+                             for j, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)) if b > a)
+        else:
+            for j in range(lr._fp.shape[0]):
+                sel = np.nonzero(lv == j)[0]
+                if sel.size:
+                    self.runs.append((sel, lr._fp[j]))
 
     def keep(self, sel: NDArray[np.bool_]) -> _Pieces:
         """The pieces ``sel``."""

@@ -24,6 +24,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from plumecast.nearfield.zones.window_peaks import _air
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
@@ -56,16 +58,12 @@ class PlaceAir:
 
     def at(self, place: IntArray, t: FloatArray) -> FloatArray:
         """The air at ``place`` at time ``t`` (one per pair; 0 before the front), as the series sample it. [kg m-3]"""
-        from plumecast.nearfield.zones.window_peaks import _air
-
         c = _air(self.kind, self.amplitude, self.x, self.sx, self.u, self.duration_s, place, t, self.factors,
                  self.cap)
         return np.asarray(np.where(t >= self.front[place], c, 0.0), dtype=float)
 
     def at_each(self, t: FloatArray) -> FloatArray:
         """:meth:`at` at every place in order, one time each (the same values, without taking the places)."""
-        from plumecast.nearfield.zones.window_peaks import _air
-
         c = _air(self.kind, self.amplitude, self.x, self.sx, self.u, self.duration_s, slice(None), t, self.factors,
                  self.cap)
         return np.asarray(np.where(t >= self.front, c, 0.0), dtype=float)
@@ -73,8 +71,8 @@ class PlaceAir:
     def take(self, idx: IntArray) -> PlaceAir:
         """The places ``idx`` (in that order, repeats allowed)."""
         factors = None if self.factors is None else (self.factors[0][idx], self.factors[1][idx])
-        return replace(self, amplitude=self.amplitude[idx], x=self.x[idx], sx=self.sx[idx], front=self.front[idx],
-                       factors=factors)
+        return PlaceAir(self.kind, self.amplitude[idx], self.x[idx], self.sx[idx], self.u, self.duration_s,
+                        self.front[idx], factors, self.cap)
 
     @classmethod
     def concat(cls, parts: list[PlaceAir | None]) -> PlaceAir | None:

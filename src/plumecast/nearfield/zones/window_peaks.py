@@ -24,6 +24,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from plumecast.nearfield.gaussian import cap_at_pure_vapour, finite_duration_factor
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
@@ -82,8 +84,6 @@ def _air(kind: str, amplitude: FloatArray, x: FloatArray, sx: FloatArray, u: flo
          owner: IntArray | slice, t: FloatArray, factors: tuple[FloatArray, FloatArray] | None,
          cap_kg_m3: float) -> FloatArray:
     """The air at place ``owner`` at time ``t`` (one per pair), as the kinds' samples are taken. [kg m-3]"""
-    from plumecast.nearfield.gaussian import cap_at_pure_vapour, finite_duration_factor
-
     xo, so = x[owner], sx[owner]
     if kind == "palazzi":
         return np.asarray(amplitude[owner] * finite_duration_factor(xo, t, u, duration_s, so), dtype=float)

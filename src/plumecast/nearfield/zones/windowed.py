@@ -598,7 +598,7 @@ class LevelRatio:
         self.cti = (pos - s.offsets[:-1][self.place[col]] + owner_start).astype(np.intp)  # interval index
         self.has = np.zeros(self.m, dtype=bool)
         if col.size:
-            self.cstarts = np.r_[0, np.nonzero(np.diff(col))[0] + 1].astype(np.intp)
+            self.cstarts = np.concatenate(([0], np.nonzero(np.diff(col))[0] + 1)).astype(np.intp)
             self.ccols = col[self.cstarts]
             self.has[self.ccols] = True
         else:
@@ -609,7 +609,7 @@ class LevelRatio:
         # each column's first largest value (the candidate the bounds of __call__ are checked against)
         if col.size:
             cmax = np.maximum.reduceat(self.cv, self.cstarts)
-            counts = np.diff(np.r_[self.cstarts, col.size])
+            counts = np.diff(np.append(self.cstarts, col.size))
             at = self.cv == np.repeat(cmax, counts)
             self.cpeak = np.minimum.reduceat(np.where(at, np.arange(col.size), col.size), self.cstarts)
         else:
@@ -693,7 +693,7 @@ class LevelRatio:
             p = self.cpeak
             e_p = self.ends[cti[p]] - t_on[cc[p]]
             lev_p = self.level[cc[p]]
-            counts = np.diff(np.r_[starts, cc.size])
+            counts = np.diff(np.append(starts, cc.size))
             thr_p = np.repeat(self.threshold(e_p, self._slices(lev_p)), counts)
             thr_end = self.thr_end[self.level[cc], cti]
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -705,13 +705,13 @@ class LevelRatio:
             # ratio is the most within the interval (level_most) the peak's is bounded below by its air's most alone
             drop = (after & (thr_end >= thr_p))
             if self.series.air is not None:
-                r_p = np.repeat(most_lower(self, t_on, cc[p], cv[p], cti[p], r_p[np.r_[starts]]), counts)
+                r_p = np.repeat(most_lower(self, t_on, cc[p], cv[p], cti[p], r_p[starts]), counts)
                 drop[:] = False
             drop |= upper < r_p * (1.0 - _ROUNDING)
             keep = ~drop | ~np.isfinite(upper)
             keep[p] = True
             cc, cv, cti = cc[keep], cv[keep], cti[keep]
-            starts = np.r_[0, np.nonzero(np.diff(cc))[0] + 1].astype(np.intp)
+            starts = np.concatenate(([0], np.nonzero(np.diff(cc))[0] + 1)).astype(np.intp)
             slices = self._slices(self.level[cc])
         elapsed = self.ends[cti] - t_on[cc]
         thr = self.threshold(elapsed, slices)
@@ -720,7 +720,7 @@ class LevelRatio:
         ratio = np.where(np.isnan(ratio), -np.inf, ratio)
         ratio, elapsed = most_ratios(self, f, t_on, cc, cv, cti, starts, ratio, elapsed, against)
         seg_max = np.maximum.reduceat(ratio, starts)
-        counts = np.diff(np.r_[starts, ratio.size])
+        counts = np.diff(np.append(starts, ratio.size))
         at_max = ratio == np.repeat(seg_max, counts)
         first = np.minimum.reduceat(np.where(at_max, np.arange(ratio.size), ratio.size), starts)
         ratio_max[cols] = np.maximum(seg_max, 0.0)
@@ -775,7 +775,7 @@ class LevelRatio:
             lower = np.where(valid, self.cv / thr_short, -np.inf)
         monotone = self.monotone
         lmax = np.maximum.reduceat(lower, self.cstarts)
-        counts = np.diff(np.r_[self.cstarts, lower.size])
+        counts = np.diff(np.append(self.cstarts, lower.size))
         at = lower == np.repeat(lmax, counts)
         best = np.minimum.reduceat(np.where(at, np.arange(lower.size), lower.size), self.cstarts)
         v_best = np.repeat(self.cv[best], counts)
