@@ -215,19 +215,13 @@ def _search(air: object, place: IntArray, lv: IntArray, on: FloatArray, fc: Floa
     return np.asarray(bound, dtype=float), np.asarray(hi - on, dtype=float)
 
 
-def _open(s: _Pieces, lo: FloatArray, hi: FloatArray, top: FloatArray | None, floor: FloatArray,
-          reached: NDArray[np.bool_] | None) -> NDArray[np.bool_]:
-    """Which of the pieces ``s`` (brackets ``[lo, hi]``) are still to search (:func:`_search`): each column's
-    ``floor`` (log) first raised to ``top``, ``g`` at points of the pieces (without ``against``; with it,
-    ``reached`` marks the columns where such a point reaches ``floor``); then the pieces whose bracket's bound is
-    below their column's floor, or whose column is reached, are not."""
-    # the bracket's bound, in log: the air's most over it over the level at its end
-    return _still_open(s.col, s.h(np.clip(s.t_peak, lo, hi), hi), top, floor, reached)
-
-
 def _still_open(c: IntArray, bound: FloatArray, top: FloatArray | None, floor: FloatArray,
                 reached: NDArray[np.bool_] | None) -> NDArray[np.bool_]:
-    """:func:`_open` with the pieces' bounds (log) read: the pieces of columns ``c`` still to search."""
+    """Which pieces (of columns ``c``, brackets' bounds ``bound``: the air's most over the bracket over the level at
+    its end, in log) are still to search (:func:`_search`): each column's ``floor`` (log) first raised to ``top``,
+    ``g`` at points of the pieces (without ``against``; with it, ``reached`` marks the columns where such a point
+    reaches ``floor``); then the pieces whose bound is below their column's floor, or whose column is reached, are
+    not."""
     if top is not None:
         if reached is None:
             np.maximum.at(floor, c, top)
@@ -255,9 +249,10 @@ def _narrow(s: _Pieces, lo: FloatArray, hi: FloatArray, floor: FloatArray, reach
     other: where the air falls to the rounding of Palazzi's difference of two erfs, far below its most, ``g`` is
     noisy at the scale ``d``; read there, as where the air is zero at an end (``g`` = −inf at both reads), an end
     test puts the maximum at that end: the 360 t CO zones came out 0.4 % (AEGL-2) and 2 % (AEGL-3) small, as with
-    session 52's Newton prototype.) The reads are points of the pieces: they raise the columns' floors, and the other pieces that
-    cannot hold (or decide) their column's most end here too (:func:`_open`). ``g4``: ``g`` at
-    :func:`_narrow_points`' times, read already (4 x pieces)."""
+    session 52's Newton prototype.) The reads are points of the pieces: they raise the columns' floors (where some
+    piece's maximum lies inside), and the other pieces that cannot hold (or decide) their column's most end at the
+    search's first check, in its first round (:func:`_search`; session 53's `zonespeed2`: before, here, in a round
+    of their own). ``g4``: ``g`` at :func:`_narrow_points`' times, read already (4 x pieces)."""
     n = lo.size
     d = REL_WIDTH * np.maximum(lo - s.on, 1.0)  # at most the last width at the bracket's end
     wide = hi - lo > 2.0 * d
@@ -270,16 +265,12 @@ def _narrow(s: _Pieces, lo: FloatArray, hi: FloatArray, floor: FloatArray, reach
     hi = np.where(at_lo, lo + d, hi)
     lo = np.where(at_hi, hi - d, lo)
     done = at_lo | at_hi
-    inner = np.nonzero(wide & ~done & (g_lo2 > g_lo))[0]
-    if inner.size:
+    if (wide & ~done & (g_lo2 > g_lo)).any():
         top = np.fmax(np.fmax(g_lo, g_lo2), np.fmax(g_hi2, g_hi))
         if reached is None:
             np.maximum.at(floor, s.col, top)
         else:
             reached[s.col[top >= floor[s.col] + _MARGIN]] = True
-        keep = _open(s.take(inner), lo[inner], hi[inner], None, floor, reached)
-        done[inner[~keep]] = True
-        inner = inner[keep]
     return lo, hi, done
 
 
