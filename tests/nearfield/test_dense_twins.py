@@ -39,3 +39,27 @@ def test_twins_read_together_are_those_read_one_by_one(shape):
         want = (pk, si, f, _width(sigmas[0], part, t_s, xp, si, f))
         for a, b in zip(read, want, strict=True):
             assert np.shape(a) == np.shape(b) and np.array_equal(a, b)
+
+
+
+def test_twins_hand_overs_found_together_are_those_found_one_by_one():
+    # session 53 (densezones2): the twins' passive hand-overs found on their grids stacked
+    from plumecast.nearfield.zones.dense_twins import passive_takeovers
+    from plumecast.nearfield.zones.setup import _passive_takeover
+
+    kinds = set()
+    for case in [("chlorine", 3000.0, 600, 1.5, "F"), ("chlorine", 3000.0, 300, 1.0, "A")]:
+        s = plume_setup(release_case(*case))
+        twins = [s.instantaneous, *(p for _, p in s.longer)]
+        items = [(p, x) for p, x in zip(twins, [0.5, 3.0, 20.0, 150.0] * len(twins), strict=False)]
+        items[2] = (replace(items[2][0], mixing_height_m=300.0), items[2][1])  # another lid: one by one
+        items[4] = (replace(items[4][0], wind_speed_m_s=2.5), items[4][1])  # another wind: one by one
+        got = passive_takeovers(items)
+        assert len(got) == len(items)
+        for (part, x_first), (x_pass, note) in zip(items, got, strict=True):
+            notes: list[str] = []
+            want = _passive_takeover(part, x_first, notes)
+            assert np.float64(x_pass).tobytes() == np.float64(want).tobytes()
+            assert note == (notes[0] if notes else None) and len(notes) <= 1
+            kinds.add("none" if not np.isfinite(want) else "start" if want == x_first else "crossing")
+    assert kinds == {"none", "start", "crossing"}

@@ -123,3 +123,64 @@ def _stacked(setup: Any, rows: list[tuple[float, Any]], xp: NDArray[np.float64],
     return [(np.asarray(peak[k].reshape(shape), dtype=float), np.asarray(s_inst[k].reshape(shape), dtype=float),
              np.asarray(f[k].reshape(shape), dtype=float), np.asarray(width[k].reshape(shape), dtype=float))
             for k in range(len(rows))]
+
+
+def passive_takeovers(items: list[tuple[Any, float]]) -> list[tuple[float, str | None]]:
+    """``setup._passive_takeover`` of each ``(setup, x_first)`` (a release's twins, each with its probed dense
+    puff and far field): the hand-over distance and the note it adds (None: none), the same values. Dense puffs
+    in one air (class, terrain, averaging factor, lid) and wind have their 400-place grids' σ's, vertical terms and
+    passive candidates computed stacked, one row a twin, with :func:`setup.dense_axis_parts`' arithmetic element
+    by element; the first crossing refined one by one as before. Any other setup is read by
+    ``_passive_takeover`` itself."""
+    from plumecast.nearfield.gaussian import briggs_sigma_z
+    from plumecast.nearfield.zones.dense_finite import _same_air
+    from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, _passive_takeover, _takeover_refined
+
+    out: list[Any] = [None] * len(items)
+    fast = []
+    for k, (part, x_first) in enumerate(items):
+        d = part.dense
+        if (d is not None and d.kind == "instantaneous" and _same_air(items[0][0], part)
+                and part.wind_speed_m_s == items[0][0].wind_speed_m_s):
+            fast.append(k)
+        else:
+            notes: list[str] = []
+            out[k] = (_passive_takeover(part, x_first, notes), notes[0] if notes else None)
+    if not fast:
+        return out
+    first = items[fast[0]][0]
+    setups = [items[k][0] for k in fast]
+    dense = [p.dense for p in setups]
+
+    def col(values: list[float]) -> NDArray[np.float64]:
+        return np.array(values, dtype=float)[:, None]
+
+    xs = np.stack([np.geomspace(items[k][1], MAX_DISTANCE_M, 400) for k in fast])
+    x = np.maximum(xs, 1e-3)
+    u = first.wind_speed_m_s
+    x_c = col([float(d.curves_end_m) for d in dense])
+    slump = [d.puff_slumping() for d in dense]
+    sy_b = briggs_sigma_y(x, first.pg_class, first.terrain) * first.sigma_y_factor
+    sz = np.maximum(briggs_sigma_z(x, first.pg_class, first.terrain), 1e-3)
+    sy = _puff_sigma_y(x, x_c, col([d.far_shift_y_m for d in dense]), col([r0**2 for r0, _ in slump]),
+                            col([cc for _, cc in slump]), u, first, sy_b)
+    mass = col([p.mass_kg for p in setups])
+    # the workbook curve to its end, beyond it the far field's puff (dense_axis_parts' ground of far_sigma_z)
+    beyond = x > x_c
+    dense_c = np.stack([d.concentration_kg_m3(np.where(b, xc, xr)) for d, b, xc, xr in
+                        zip(dense, beyond, x_c[:, 0], x, strict=True)])
+    if np.any(beyond):
+        far_sz = np.concatenate([far_sigma_z(p, xr[b]) for p, xr, b in zip(setups, x, beyond, strict=True)])
+        s_far = sy[beyond]
+        v = vertical_term(0.0, 0.0, far_sz, first.mixing_height_m)
+        dense_c[beyond] = np.broadcast_to(mass, beyond.shape)[beyond] * v / (2 * np.pi * s_far * s_far)
+    passive = mass * vertical_term(0.0, 0.0, sz, first.mixing_height_m) / (2 * np.pi * sy * sy)
+    over = passive >= dense_c
+    for row, k in enumerate(fast):
+        part, x_first = items[k]
+        hits = np.nonzero(over[row])[0]
+        notes = []
+        x_pass = math.inf if hits.size == 0 else _takeover_refined(part, x_first, xs[row], int(hits[0]), notes)
+        out[k] = (x_pass, notes[0] if notes else None)
+    return out
+

@@ -46,6 +46,7 @@ from plumecast.nearfield.zones.plume import (
     FIRST_INTERVAL_S,
     N_SUBSAMPLES,
     N_TIME_INTERVALS,
+    axis_peak_below,
     concentration_series,
     dense_axis_concentration,
     exposure_series,
@@ -576,6 +577,8 @@ def pure_vapour_note(result: ThreatZones) -> str | None:
     if not math.isfinite(cap):
         return None
     xs = np.geomspace(0.1, MAX_DISTANCE_M, 2000)
+    if axis_peak_below(setup, xs, cap * (1.0 - 1e-12)):  # (at_pure_vapour's rounding: held nowhere)
+        return None
     held = at_pure_vapour(peak_concentration(setup, xs, np.zeros_like(xs)), cap)
     if not held.any():
         return None

@@ -187,6 +187,26 @@ def peak_concentration(setup: PlumeSetup, x_m: Any, y_m: Any) -> NDArray[np.floa
     return np.where(x > 0, c, 0.0)
 
 
+#: the relative rounding :func:`axis_peak_below` allows a dense release's axis peak above its steady plume: a finite
+#: release's peak is that plume's value or lower, then multiplied by the envelope's factor and divided and multiplied
+#: again by Palazzi's factor (a few roundings of 1.1e-16 each) [-]
+_PEAK_ROUNDING = 1e-9
+
+
+def axis_peak_below(setup: PlumeSetup, x_m: Any, level: float) -> bool:
+    """Whether :func:`peak_concentration` on the axis (y = 0) at ``x_m`` is below ``level`` at every place,
+    proven from a dense release's steady plume of its rate alone (:func:`dense_axis_concentration`, one curve):
+    a dense release at once reads that value, a finite one (:func:`dense_finite_parts`) never more (its peak is
+    the lowest of that plume, its blend and its twins', held to the running minimum, to rounding), and the
+    crosswind profile is 1 on the axis. False where this does not prove it (a passive setup, a plume within
+    :data:`_PEAK_ROUNDING` of ``level``): the caller reads the peak itself (the ~50 twins of a finite release
+    at every place: the pure-vapour note's 2,000 places had been a tenth of a Graniteville call)."""
+    if setup.dense is None:
+        return False
+    xp = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
+    return bool(np.all(dense_axis_concentration(setup, xp) * (1.0 + _PEAK_ROUNDING) < level))
+
+
 @dataclass(frozen=True)
 class PlaceProfile:
     """The zones' concentration at some places as an amplitude times a time profile, as

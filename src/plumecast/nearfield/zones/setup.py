@@ -194,8 +194,13 @@ def with_dense_regime(scenario: LocalScenario, base: PlumeSetup) -> PlumeSetup:
         dense_of = [None] * len(parts)
         ok = [i for i, f in enumerate(found) if f is not None]
         matched = far_field_matches([(parts[i][1], found[i][0], found[i][1]) for i in ok])
-        for i, probe in zip(ok, matched, strict=True):
-            dense_of[i] = dense_finish(parts[i][1], probe, found[i])
+        # and their hand-overs to the passive plume found together (dense_twins.passive_takeovers)
+        from plumecast.nearfield.zones.dense_twins import passive_takeovers
+
+        takeovers = passive_takeovers([(replace(parts[i][1], dense=probe), found[i][3])
+                                       for i, probe in zip(ok, matched, strict=True)])
+        for i, probe, took in zip(ok, matched, takeovers, strict=True):
+            dense_of[i] = dense_finish(parts[i][1], probe, found[i], took)
         twin = replace(puff, dense=dense_of[0])
         longer = [(t_s, replace(part, dense=d)) for (t_s, part), d in zip(parts[1:], dense_of[1:], strict=True)]
     return replace(base, dense=dense, instantaneous=twin, longer=tuple(longer))
@@ -371,9 +376,11 @@ def dense_probe(scenario: LocalScenario, setup: PlumeSetup, t0: float | None = N
     return probe, ustar, notes, x_first, x_p
 
 
-def dense_finish(setup: PlumeSetup, probe: Any, found: tuple[Any, ...]) -> Any:
+def dense_finish(setup: PlumeSetup, probe: Any, found: tuple[Any, ...],
+                 takeover: tuple[float, str | None] | None = None) -> Any:
     """:func:`dense_setup` from its far field on: ``probe`` the regime of :func:`dense_probe` (``found``)
-    with :func:`far_field_match`'s far field; the hand-over to the passive plume and the notes."""
+    with :func:`far_field_match`'s far field; the hand-over to the passive plume and the notes (``takeover``:
+    :func:`_passive_takeover`'s distance and note where the caller has them, ``dense_twins.passive_takeovers``)."""
     from dataclasses import replace
 
     from plumecast.nearfield import dense_gas as dg
@@ -382,7 +389,11 @@ def dense_finish(setup: PlumeSetup, probe: Any, found: tuple[Any, ...]) -> Any:
     notes, x_first, x_p = list(found[2]), found[3], found[4]
     kind, crit, alpha, x_curves = probe.kind, probe.criterion, probe.alpha, probe.curves_end_m
     t0, g0p = probe.release_temperature_k, probe.g0p
-    x_pass = _passive_takeover(replace(setup, dense=probe), x_first, notes)
+    if takeover is None:
+        x_pass = _passive_takeover(replace(setup, dense=probe), x_first, notes)
+    else:
+        x_pass = takeover[0]
+        notes.extend([takeover[1]] if takeover[1] is not None else [])
     probe = replace(probe, handover_m=x_pass)
     c_h = float(probe.concentration_kg_m3(np.array([x_pass]))[0]) if math.isfinite(x_pass) else 0.0
     if x_p < x_curves:
@@ -439,7 +450,12 @@ def _passive_takeover(setup: PlumeSetup, x_first: float, notes: list[str]) -> fl
     over = np.nonzero(passive_c >= dense_c)[0]
     if over.size == 0:
         return math.inf
-    k = int(over[0])
+    return _takeover_refined(setup, x_first, xs, int(over[0]), notes)
+
+
+def _takeover_refined(setup: PlumeSetup, x_first: float, xs: NDArray[np.float64], k: int, notes: list[str]) -> float:
+    """:func:`_passive_takeover` from the first place ``k`` of its grid ``xs`` where the passive plume reaches
+    the dense one. [m]"""
     if k == 0:
         notes.append(f"the passive plume of the release is above the workbook curve from its start ({x_first:.0f} m):"
                      " the concentration steps up to the passive plume there")
