@@ -24,6 +24,21 @@ FAR_LAG_SPAN = 1.0e4
 FAR_LAG_POINTS = 4000
 
 
+def _lag_grid() -> NDArray[np.float64]:
+    """``np.geomspace(1, FAR_LAG_SPAN, FAR_LAG_POINTS)``, the lag table's places over ``x_c``, computed once
+    (each of a release's ~52 twins had built its own, a tenth of their far fields' matching). [-]"""
+    global _LAG_GRID
+    if _LAG_GRID is None or _LAG_GRID[0] != (FAR_LAG_SPAN, FAR_LAG_POINTS):
+        grid = np.geomspace(1.0, FAR_LAG_SPAN, FAR_LAG_POINTS)
+        grid.flags.writeable = False  # shared: each table is x_c times it, a new array
+        _LAG_GRID = ((FAR_LAG_SPAN, FAR_LAG_POINTS), grid)
+    return _LAG_GRID[1]
+
+
+#: :func:`_lag_grid`'s grid and the (span, points) it was built for
+_LAG_GRID: tuple[tuple[float, int], NDArray[np.float64]] | None = None
+
+
 def _inverse_increasing_many(f: Any, target: NDArray[np.float64], lo: NDArray[np.float64], hi: float,
                              rtol: float = 1e-14) -> NDArray[np.float64]:
     """:func:`~plumecast.nearfield.zones.setup._inverse_increasing` for many targets at once: element ``i``
@@ -145,7 +160,7 @@ def _matches(items: list[tuple[Any, Any, float]]) -> list[Any]:
         if math.isfinite(friction_velocity_m_s) and friction_velocity_m_s > 0.0 and math.isfinite(shift_z):
             from plumecast.nearfield import dense_gas as dg
 
-            lag_x = x_c * np.geomspace(1.0, FAR_LAG_SPAN, FAR_LAG_POINTS)
+            lag_x = x_c * _lag_grid()
             sy = np.maximum(briggs_sigma_y(lag_x + shift_y, setup.pg_class, setup.terrain) * setup.sigma_y_factor,
                             1e-3)
             if dense.kind == "continuous":
