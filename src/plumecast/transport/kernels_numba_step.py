@@ -274,9 +274,8 @@ def _step_c(z, la, xi3, bl3, kp, diffuse_z, zpar, flags3, p3):  # type: ignore[n
     # p3 = (kz, kz_free, dt, scavenging a, scavenging b, dry deposition velocity, 1 where the
     # resistance model is on (2: v_d from the grid's dry_velocity) and its u* r_b, then its table by
     # latitude band, ResistanceModel.table; kernels_numba_3d._met3_args)
-    if has_sfc:
-        pass  # the boundary layer's turbulence: done before, stage by stage (kernels_numba_batch._free_slots)
-    elif diffuse_z and z <= h:
+    # (with a boundary layer from the met its turbulence is done before, stage by stage: kernels_numba_batch._free_slots)
+    if not has_sfc and diffuse_z and z <= h:
         z = _fold_walk(z, h, sig_z * xi3)
     z = float(np.float32(z))
     fd = 1.0
