@@ -563,16 +563,26 @@ class DenseSetup:
         """Gaussian σ_y with the dense cloud's crosswind integral (top-hat of half-width L_H or radius R). [m]
 
         Plume: ``σ = 2 L_H/√(2π)``, ``L_H = D + 8 l_b + 2.5 l_b^(1/3) x^(2/3)``.
-        Puff: equal area ``π R² = 2π σ²``, ``R² = R0² + 1.2 sqrt(g0' V0) x/u``.
+        Puff: equal area ``π R² = 2π σ²``, ``R² = R0² + 1.2 sqrt(g0' V0) x/u`` (:func:`puff_sigma_y_equivalent`).
         """
-        x = np.maximum(np.asarray(x_m, dtype=float), 0.0)
         if self.kind == "continuous":
+            x = np.maximum(np.asarray(x_m, dtype=float), 0.0)
             lb = self.g0p * self.source_volume / wind_speed_m_s**3
             lh = _half_widths(np.ascontiguousarray(x).reshape(-1), self.length_scale_m, lb)
             return lh.reshape(x.shape) * (2.0 / math.sqrt(2.0 * math.pi))
         r0, c = self.puff_slumping()
-        r2 = r0**2 + c * x / wind_speed_m_s
-        return np.asarray(np.sqrt(r2 / 2.0), dtype=float)
+        return puff_sigma_y_equivalent(x_m, r0**2, c, wind_speed_m_s)
+
+
+def puff_sigma_y_equivalent(x_m: Any, r0_sq_m2: float | NDArray[np.float64], c_m2_s: float | NDArray[np.float64],
+                            wind_speed_m_s: float) -> NDArray[np.float64]:
+    """A slumping puff's Gaussian σ_y of equal area at ``x_m`` (:meth:`DenseSetup.sigma_y_equivalent`):
+    ``π R² = 2π σ²``, ``R² = R0² + c x/u``, with ``R0²`` and ``c`` of :meth:`DenseSetup.puff_slumping`, scalars or
+    one per puff broadcast against ``x_m`` (a release's twins, one row each:
+    :class:`~plumecast.nearfield.zones.dense_twins.TwinStack`). [m]"""
+    x = np.maximum(np.asarray(x_m, dtype=float), 0.0)
+    r2 = r0_sq_m2 + c_m2_s * x / wind_speed_m_s
+    return np.asarray(np.sqrt(r2 / 2.0), dtype=float)
 
 
 @numba.njit(cache=True, error_model="numpy")

@@ -177,8 +177,17 @@ def _matches(items: list[tuple[Any, Any, float]]) -> list[Any]:
     return out
 
 
-def far_sigma_z(setup: Any, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
-    """σ_z of a dense release's passive far field (:func:`far_field_match`) at ``x_m`` beyond the curves. [m]"""
+def far_sigma_z(setup: Any, x_m: NDArray[np.float64], where: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+    """σ_z of a dense release's passive far field (:func:`far_field_match`) at ``x_m`` beyond the curves; with
+    ``where``, at ``x_m[where]`` only (flattened, ``x_m`` broadcast to its shape). A release's twins stacked one a
+    row (:class:`~plumecast.nearfield.zones.dense_twins.TwinStack`: ``where`` given) are read row by row, each
+    with its own lag table. [m]"""
+    if where is not None:
+        x_all = np.broadcast_to(np.asarray(x_m, dtype=float), where.shape)
+        rows = getattr(setup, "rows", None)
+        if rows is None:
+            return far_sigma_z(setup, x_all[where])
+        return np.concatenate([far_sigma_z(r, x_r[w]) for r, x_r, w in zip(rows, x_all, where, strict=True)])
     d = setup.dense
     x = np.asarray(x_m, dtype=float)
     if not math.isfinite(d.far_shift_z_m):
@@ -207,7 +216,7 @@ def puff_transitions(setup: Any, puffs: list[Any]) -> dict[tuple[float, float], 
 
     def size(x: NDArray[np.float64], i: NDArray[np.int64]) -> NDArray[np.float64]:
         # the larger of the puff's Gaussian-equivalent radius (sigma_y_equivalent) and the ambient σ_y
-        s_dense = np.asarray(np.sqrt((r0sq[i] + c[i] * np.maximum(x, 0.0) / u) / 2.0), dtype=float)
+        s_dense = dg.puff_sigma_y_equivalent(x, r0sq[i], c[i], u)
         return np.asarray(np.maximum(s_dense, briggs_sigma_y(x, setup.pg_class, setup.terrain) * setup.sigma_y_factor),
                           dtype=float)
 

@@ -486,27 +486,32 @@ def dense_axis_parts(setup: PlumeSetup, x_m: Any, sigmas: Any = None,
     :mod:`plumecast.nearfield.dense_gas`). ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it;
     ``v_passive``: the passive candidate's vertical term there, ``vertical_term(0, 0, σ_z)`` (the same for every
     setup with this class, terrain and lid: :func:`~plumecast.nearfield.zones.dense_finite.dense_finite_parts`).
+    A release's puffs stacked (:class:`~plumecast.nearfield.zones.dense_twins.TwinStack`: their masses and
+    curves one a row) give one row each, the values of each one read alone.
     """
     d = setup.dense
     x = np.maximum(np.asarray(x_m, dtype=float), 1e-3)
     sy, sz = _sigmas(setup, x) if sigmas is None else sigmas
     u = setup.wind_speed_m_s
 
-    def ground(sigma_z: NDArray[np.float64], s: NDArray[np.float64], v: Any = None) -> NDArray[np.float64]:
+    def ground(sigma_z: NDArray[np.float64], s: NDArray[np.float64], v: Any = None,
+               where: Any = None) -> NDArray[np.float64]:
         v = vertical_term(0.0, 0.0, sigma_z, setup.mixing_height_m) if v is None else v
         if d.kind == "continuous":
             return np.asarray(setup.mass_kg / setup.duration_s / (u * np.sqrt(2 * np.pi) * s) * v, dtype=float)
-        return np.asarray(setup.mass_kg * v / (2 * np.pi * s * s), dtype=float)
+        mass = setup.mass_kg if where is None or np.ndim(setup.mass_kg) == 0 else np.broadcast_to(
+            setup.mass_kg, where.shape)[where]  # stacked puffs: each place's own
+        return np.asarray(mass * v / (2 * np.pi * s * s), dtype=float)
 
     beyond = x > d.curves_end_m
     workbook = d.concentration_kg_m3(np.where(beyond, d.curves_end_m, x))
     if not np.any(beyond):
         dense = workbook
-    elif x.ndim == 0 or np.all(beyond):
+    elif np.ndim(d.curves_end_m) == 0 and (x.ndim == 0 or np.all(beyond)):
         dense = np.where(beyond, ground(far_sigma_z(setup, x), sy), workbook)
     else:  # the far field's terms at the places beyond the curves only (the same values there)
         dense = np.array(workbook, dtype=float)
-        dense[beyond] = ground(far_sigma_z(setup, x[beyond]), sy[beyond])
+        dense[beyond] = ground(far_sigma_z(setup, x, beyond), sy[beyond], None, beyond)
     return np.asarray(dense, dtype=float), ground(sz, sy, v_passive)
 
 
