@@ -7,7 +7,7 @@ downwind (:func:`_finite_peak_envelope`)."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,8 +21,12 @@ from plumecast.nearfield.gaussian import (
 from plumecast.nearfield.zones.setup import (
     MAX_DISTANCE_M,
     PlumeSetup,
+    _sigma_y,
     _sigmas,
 )
+
+if TYPE_CHECKING:
+    from plumecast.nearfield.zones.dense_twins import TwinStack
 
 #: Britter & McQuaid (1988): a release of duration T is continuous at x where u T/x is at least this, ...
 BM_CONTINUOUS_MIN = 2.5
@@ -151,13 +155,13 @@ def _dense_finite_parts(
     return amplitude, sigma_x, width
 
 
-def _width(sy: NDArray[np.float64], twin: PlumeSetup, t_d: float, xp: NDArray[np.float64],
+def _width(sy: NDArray[np.float64], twin: PlumeSetup | TwinStack, t_d: float | NDArray[np.float64], xp: NDArray[np.float64],
            s_inst: NDArray[np.float64], f: NDArray[np.float64]) -> NDArray[np.float64]:
     """The crosswind σ of a release over ``t_d`` at ``xp`` (:func:`dense_finite_parts`): the steady plume's
     ``sy``, never above its whole mass at once (``twin``, radius ``s_inst`` at ``xp``) when its last gas passes,
-    towards ``s_inst`` with the weight ``f`` of the continuous part. [m]"""
+    towards ``s_inst`` with the weight ``f`` of the continuous part; ``twin`` and ``t_d`` as in :func:`_peak_over`. [m]"""
     u = twin.wind_speed_m_s
-    s_last, _ = _sigmas(twin, xp + u * t_d)
+    s_last = _sigma_y(twin, xp + u * t_d)
     return _between(f, np.minimum(sy, np.maximum(s_last, s_inst)), np.maximum(s_inst, 1e-3))
 
 
@@ -167,14 +171,17 @@ def _between(f: NDArray[np.float64], cont: NDArray[np.float64], inst: NDArray[np
                       dtype=float)
 
 
-def _peak_over(setup: PlumeSetup, twin: PlumeSetup, t_d: float, xp: NDArray[np.float64],
+def _peak_over(setup: PlumeSetup, twin: PlumeSetup | TwinStack, t_d: float | NDArray[np.float64], xp: NDArray[np.float64],
                axis: NDArray[np.float64], amb: NDArray[np.float64], air: Any = None
                ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """The axis peak at ``xp`` of ``setup``'s rate released over ``t_d`` (``twin``: its mass at once), the
     puff's σ (its radius) and the weight ``f`` of the continuous part (:func:`dense_finite_parts`); the steady
     plume ``axis`` of the rate and the ambient σ_y ``amb`` at ``xp`` given, and ``air``: ``setup``'s Briggs
     σ's at ``xp`` (:func:`_sigmas`' ``ambient``) and passive vertical term there, used where ``twin`` has the
-    same class, terrain, averaging factor and lid. [kg m-3], [m], [-]"""
+    same class, terrain, averaging factor and lid. ``twin`` may be several dense puffs in ``setup``'s air, wind and
+    cap stacked (:class:`~plumecast.nearfield.zones.dense_twins.TwinStack`) with their durations ``t_d`` a column:
+    one row a twin, each that twin's values read alone (``xp`` and the arrays at it one-dimensional).
+    [kg m-3], [m], [-]"""
     from plumecast.nearfield.gaussian import peak_finite_duration_factor
     from plumecast.nearfield.zones.plume import peak_concentration
 
@@ -213,13 +220,13 @@ def _peak_over(setup: PlumeSetup, twin: PlumeSetup, t_d: float, xp: NDArray[np.f
     return np.asarray(peak, dtype=float), np.asarray(s_inst, dtype=float), np.asarray(f, dtype=float)
 
 
-def _same_air(a: PlumeSetup, b: PlumeSetup) -> bool:
+def _same_air(a: PlumeSetup, b: PlumeSetup | TwinStack) -> bool:
     """Whether two setups have the same Briggs σ's and passive vertical term at the same places."""
     return (a.pg_class, a.terrain, a.sigma_y_factor, a.mixing_height_m) == (
         b.pg_class, b.terrain, b.sigma_y_factor, b.mixing_height_m)
 
 
-def _axis_peak(twin: PlumeSetup, xp: NDArray[np.float64], sigmas: tuple[NDArray[np.float64], NDArray[np.float64]],
+def _axis_peak(twin: PlumeSetup | TwinStack, xp: NDArray[np.float64], sigmas: tuple[NDArray[np.float64], NDArray[np.float64]],
                peak_concentration: Any, v_passive: Any = None) -> NDArray[np.float64]:
     """``peak_concentration(twin, xp, 0)`` (the puff's peak on the axis, ``xp`` >= 1 mm) with ``twin``'s
     :func:`_sigmas` at ``xp`` given: a dense puff's is its axis value (its crosswind profile is exactly 1 on

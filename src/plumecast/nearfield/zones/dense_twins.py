@@ -130,7 +130,12 @@ def passive_takeovers(items: list[tuple[Any, float]]) -> list[tuple[float, str |
     in the first one's air and wind are read on their 400-place grids as one :class:`TwinStack`
     (``dense_axis_parts``, a grid a row); the first crossing is refined one by one as before. Any other setup is
     read by ``_passive_takeover`` itself."""
-    from plumecast.nearfield.zones.setup import MAX_DISTANCE_M, _passive_takeover, _takeover_refined, dense_axis_parts
+    from plumecast.nearfield.zones.setup import (
+        MAX_DISTANCE_M,
+        _passive_takeover,
+        _takeover_refined,
+        dense_axis_parts,
+    )
 
     out: list[Any] = [None] * len(items)
     fast = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +42,9 @@ from plumecast.nearfield.zones.windowed import (
     windowed_interval_means,
 )
 from plumecast.units import ppm_to_kg_m3
+
+if TYPE_CHECKING:
+    from plumecast.nearfield.zones.dense_twins import TwinStack
 
 
 def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int = 48, n_z: int = 48) -> float:
@@ -122,7 +125,7 @@ def flammable_mass_kg(setup: PlumeSetup, agent: Agent, n_x: int = 160, n_y: int 
 
 
 
-def dense_axis_concentration(setup: PlumeSetup, x_m: Any, sigmas: Any = None,
+def dense_axis_concentration(setup: PlumeSetup | TwinStack, x_m: Any, sigmas: Any = None,
                              v_passive: Any = None) -> NDArray[np.float64]:
     """Steady plume (or puff-peak) concentration on the axis at the receptor height, dense release. [kg m-3]
 
@@ -141,7 +144,8 @@ def dense_axis_concentration(setup: PlumeSetup, x_m: Any, sigmas: Any = None,
     releases and would put breathing height above the cloud, which the
     workbook does not support (it correlates ground-level maxima only).
     ``sigmas``: :func:`_sigmas` at ``max(x_m, 1e-3)`` where the caller has it (read once, not again);
-    ``v_passive`` as in :func:`~plumecast.nearfield.zones.setup.dense_axis_parts`.
+    ``v_passive`` as in :func:`~plumecast.nearfield.zones.setup.dense_axis_parts`; a release's puffs stacked
+    (:class:`~plumecast.nearfield.zones.dense_twins.TwinStack`) one row a puff.
     """
     dense, passive = dense_axis_parts(setup, x_m, sigmas, v_passive)
     x = np.asarray(x_m, dtype=float)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +42,9 @@ from plumecast.nearfield.zones.stack import (
     stack_plume,
 )
 from plumecast.units import EARTH_RADIUS_M, kg_m3_to_ppm, ppm_to_kg_m3
+
+if TYPE_CHECKING:
+    from plumecast.nearfield.zones.dense_twins import TwinStack
 
 #: Smallest wind speed the Gaussian model is run with (ALOHA's own floor is 1 m/s). [m s-1]
 MIN_WIND_SPEED_M_S = 1.0
@@ -473,7 +476,7 @@ def _takeover_refined(setup: PlumeSetup, x_first: float, xs: NDArray[np.float64]
     return hi
 
 
-def dense_axis_parts(setup: PlumeSetup, x_m: Any, sigmas: Any = None,
+def dense_axis_parts(setup: PlumeSetup | TwinStack, x_m: Any, sigmas: Any = None,
                      v_passive: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The two candidates of a dense release's axis concentration at ground level. [kg m-3]
 
@@ -663,18 +666,25 @@ def flammable_levels(scenario: LocalScenario, agent: Agent) -> list[Level]:
 
 
 
-def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64],
+def _sigmas(setup: PlumeSetup | TwinStack, x_m: NDArray[np.float64],
             ambient: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """σ_y, σ_z at ``x_m``: Briggs; for a dense release σ_y is, within the workbook
-    curves, the larger of the dense cloud's Gaussian-equivalent width and the Briggs
-    σ_y, and beyond them the Briggs σ_y from the virtual source of :func:`far_field_match`,
-    ``σ_B(x + x_vy)``, continuous at the curves' end. ``ambient``: the Briggs ``(σ_y · sigma_y_factor, σ_z)``
-    at ``x_m`` where the caller has them (a setup of the same class, terrain and factor read them). [m]"""
-    d = setup.dense
+    """σ_y, σ_z at ``x_m``: Briggs, σ_y as :func:`_sigma_y` (a dense cloud's). ``ambient``: the Briggs
+    ``(σ_y · sigma_y_factor, σ_z)`` at ``x_m`` where the caller has them (a setup of the same class, terrain and
+    factor read them). [m]"""
     if ambient is None:
         ambient = (briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor,
                    briggs_sigma_z(x_m, setup.pg_class, setup.terrain))
-    sy, sz = ambient
+    return _sigma_y(setup, x_m, ambient[0]), np.maximum(ambient[1], 1e-3)
+
+
+def _sigma_y(setup: PlumeSetup | TwinStack, x_m: NDArray[np.float64], sy_ambient: Any = None) -> NDArray[np.float64]:
+    """σ_y at ``x_m``: Briggs; for a dense release, within the workbook curves, the larger of the dense
+    cloud's Gaussian-equivalent width and the Briggs σ_y, and beyond them the Briggs σ_y from the virtual source
+    of :func:`far_field_match`, ``σ_B(x + x_vy)``, continuous at the curves' end (a release's puffs stacked,
+    :class:`~plumecast.nearfield.zones.dense_twins.TwinStack`: one row a puff). ``sy_ambient``: the Briggs
+    ``σ_y · sigma_y_factor`` at ``x_m`` where the caller has it. [m]"""
+    d = setup.dense
+    sy = briggs_sigma_y(x_m, setup.pg_class, setup.terrain) * setup.sigma_y_factor if sy_ambient is None else sy_ambient
     if d is not None:
         # within the curves the cloud is as wide as its gravity spreading or the ambient spread, whichever is
         # wider; beyond them it spreads at the ambient rate from a virtual source (far_field_match; until this
@@ -684,7 +694,7 @@ def _sigmas(setup: PlumeSetup, x_m: NDArray[np.float64],
         within = np.maximum(sy, d.sigma_y_equivalent(np.minimum(x, d.curves_end_m), setup.wind_speed_m_s))
         far = briggs_sigma_y(np.maximum(x, d.curves_end_m) + d.far_shift_y_m, setup.pg_class, setup.terrain)
         sy = np.where(x <= d.curves_end_m, within, far * setup.sigma_y_factor)
-    return np.maximum(sy, 1e-3), np.maximum(sz, 1e-3)
+    return np.maximum(sy, 1e-3)
 
 
 def lateral_sigma_y(setup: PlumeSetup, x_m: NDArray[np.float64]) -> NDArray[np.float64]:
