@@ -512,7 +512,7 @@ def dense_axis_parts(setup: PlumeSetup | TwinStack, x_m: Any, sigmas: Any = None
         dense = workbook
     elif np.ndim(d.curves_end_m) == 0 and (x.ndim == 0 or np.all(beyond)):
         dense = np.where(beyond, ground(far_sigma_z(setup, x), sy), workbook)
-    else:  # the far field's terms at the places beyond the curves only (the same values there)
+    else:  # the far field's terms at the places beyond the curves only (the same values there; stacked puffs: always)
         dense = np.array(workbook, dtype=float)
         dense[beyond] = ground(far_sigma_z(setup, x, beyond), sy[beyond], None, beyond)
     return np.asarray(dense, dtype=float), ground(sz, sy, v_passive)
