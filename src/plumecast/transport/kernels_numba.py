@@ -20,7 +20,10 @@ tangent-plane midpoint of :func:`kernels_numpy.midpoint` instead of the exact on
 LLVM vectorises (-> 57 ns); FMA contraction (-> 50 ns); unsigned array indices, so
 that numba emits no wrap-around of negative indices, which had kept the normals'
 loop from being vectorised and added a compare and select to each of the 24 wind
-loads of a step (-> 37 ns). A polynomial atan2 was slower than libm's here and is
+loads of a step (-> 37 ns). Later, on the 3-D kernel (session 54, rngcost): the deviates of a
+step from one uniform pair per SplitMix64 output and one vertical Box-Muller pair per two steps
+(:func:`rng.fill_normals`), 56.3-57.4 -> 54.3-55.2 CPU ns per particle-step (10^6 particles, 36 steps, 1 and 2
+threads, three alternations). A polynomial atan2 was slower than libm's here and is
 not used; sorting the particles by grid cell did not help (the 0.8 MB float32 wind
 field of a 1 degree grid stays in L2). Larger winds do not stay in cache: where the
 kernel's wind exceeds ``LOCALITY_MIN_BYTES`` the particles are taken in the order of
