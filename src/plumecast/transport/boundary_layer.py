@@ -73,7 +73,8 @@ Removal
     the precipitating cloud (an assumption, see docs/boundary_layer.md).
 
 Random numbers: the step's counter ``base`` (:mod:`plumecast.transport.rng`); the
-kernels use the uniforms ``j = 1..4`` for their normal deviates, this module uses
+kernels use the uniform pairs ``j = 1, 2`` for their normal deviates (``rng.PAIR_H``,
+``rng.PAIR_Z``; ``3`` and ``4`` unused, as reserve), this module uses
 ``j >= FIRST_UNIFORM`` (5): ``5 + 2k`` and ``6 + 2k`` for the proposal and the
 acceptance test of sub-step ``k``, ``5`` for a uniform redraw.
 """
@@ -108,7 +109,7 @@ WELL_MIXED_RATIO = 0.5
 #: MAX_SUBSTEPS. [-]
 SUBSTEP_RATIO = 0.1
 MAX_SUBSTEPS = 4
-#: First uniform of the step's counter used here (the kernels use 1..4).
+#: First uniform of the step's counter used here (the kernels' normal deviates use the pairs 1 and 2).
 FIRST_UNIFORM = 5
 #: Depth of the dry-deposition layer (FLEXPART: 2 x 15 m; Stohl et al. 2005). [m]
 DRY_DEPOSITION_LAYER_M = 30.0

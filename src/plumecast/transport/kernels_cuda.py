@@ -75,6 +75,9 @@ _SOURCE = r"""
 typedef unsigned long long u64;
 #define GOLDEN 0x9E3779B97F4A7C15ULL
 #define STEP_MULT 0xD1B54A32D192ED03ULL
+/* rng.PAIR_H, rng.PAIR_Z: the uniform pairs of the horizontal and the vertical deviates */
+#define PAIR_H 1
+#define PAIR_Z 2
 
 __device__ __forceinline__ u64 mix64(u64 z) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -272,6 +275,18 @@ __device__ __forceinline__ double uniform53(u64 base, int j) {
     return ((double)(r >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
+/* the j-th pair of uniforms of a step's counter (rng.uniform_pair): the high and the low 32 bits of one
+   output, and the Box-Muller pair (cosine, sine) of them */
+__device__ __forceinline__ void normal_pair(u64 base, int j, double* c, double* s) {
+    u64 r = mix64(base + (u64)j * GOLDEN);
+    double u1 = ((double)(r >> 32) + 0.5) * (1.0 / 4294967296.0);
+    double u2 = ((double)(r & 0xFFFFFFFFULL) + 0.5) * (1.0 / 4294967296.0);
+    double rr = sqrt(-2.0 * log(u1)), sn, cs;
+    sincos(TWO_PI * u2, &sn, &cs);
+    *c = rr * cs;
+    *s = rr * sn;
+}
+
 /* the step's midpoint (kernels_numpy.midpoint) with the wind v at p (lo, la): the point q the
    second wind is projected at, and (lom, lam) where it is looked up */
 __device__ __forceinline__ void midpoint(double lo, double la, double px, double py, double pz, double vx, double vy,
@@ -302,15 +317,15 @@ __device__ __forceinline__ double age_gain(const double* hgain, int ngain, int s
     return hgain[a];
 }
 
-/* horizontal diffusion (K_h > 0): two normals from uniforms 1 and 2 of the step (Box-Muller) times the
+/* horizontal diffusion (K_h > 0): the Box-Muller pair of the step's uniform pair PAIR_H times the
    particle's age factor ga, east and north at p, times sig_h, added to the step d */
 __device__ __forceinline__ void horizontal_diffusion(u64 base, double kh, double sig_h, double ga, double px,
                                                      double py, double pz, double* dx, double* dy, double* dz) {
     if (!(kh > 0.0)) return;
-    double rr = sqrt(-2.0 * log(uniform53(base, 1)));
-    double sn, cs;
-    sincos(TWO_PI * uniform53(base, 2), &sn, &cs);
-    double xi1 = rr * cs * ga, xi2 = rr * sn * ga;
+    double xi1, xi2;
+    normal_pair(base, PAIR_H, &xi1, &xi2);
+    xi1 *= ga;
+    xi2 *= ga;
     double rh = sqrt(px * px + py * py);
     if (rh > 1e-12) {
         double inv = 1.0 / rh;
@@ -323,11 +338,12 @@ __device__ __forceinline__ void horizontal_diffusion(u64 base, double kh, double
     }
 }
 
-/* the vertical normal of the step, from its uniforms 3 and 4 */
-__device__ __forceinline__ double normal_z(u64 base) {
-    double s3, c3;
-    sincos(TWO_PI * uniform53(base, 4), &s3, &c3);
-    return sqrt(-2.0 * log(uniform53(base, 3))) * c3;
+/* the vertical normal of the step (rng.normals3): steps 2m and 2m + 1 the cosine and the sine of the
+   Box-Muller pair of step 2m's uniform pair PAIR_Z */
+__device__ __forceinline__ double normal_z(u64 key, int step) {
+    double c, s;
+    normal_pair(key + (u64)(step & ~1) * STEP_MULT, PAIR_Z, &c, &s);
+    return (step & 1) ? s : c;
 }
 
 /* the end of the step: n = p + d back on the unit sphere, and its lon/lat, below EXPANSION_MAX_LAT by
@@ -374,7 +390,7 @@ extern "C" __global__ void advance_f64(KERNEL_ARGS) {
                 u64 base = key + (u64)step * STEP_MULT;
                 horizontal_diffusion(base, kh, sig_h, age_gain(hgain, ngain, step, birth[i]), px, py, pz, &dx, &dy,
                                      &dz);
-                if (kz > 0.0 && z <= h) vertical(&zn, h, sig_z, normal_z(base));
+                if (kz > 0.0 && z <= h) vertical(&zn, h, sig_z, normal_z(key, step));
             }
             double nx, ny, nz, lon_n, lat_n;
             end_point(lo, la, px, py, pz, dx, dy, dz, &nx, &ny, &nz, &lon_n, &lat_n);
@@ -394,9 +410,12 @@ extern "C" __global__ void advance_f64(KERNEL_ARGS) {
 }
 
 /* ---------------- mixed: double position, single-precision step ---------------- */
-__device__ __forceinline__ float uniform24(u64 base, int j) {
+/* the j-th pair of uniforms of a step's counter to 24 bits: the top 24 of each half of one output (those of
+   rng.uniform_pair, rounded) */
+__device__ __forceinline__ void uniform_pair24(u64 base, int j, float* a, float* b) {
     u64 r = mix64(base + (u64)j * GOLDEN);
-    return ((float)(unsigned int)(r >> 40) + 0.5f) * (1.0f / 16777216.0f);
+    *a = ((float)(unsigned int)(r >> 40) + 0.5f) * (1.0f / 16777216.0f);
+    *b = ((float)(unsigned int)((r >> 8) & 0xFFFFFFULL) + 0.5f) * (1.0f / 16777216.0f);
 }
 
 extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
@@ -437,9 +456,11 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
             float dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
             if (kh > 0.0 || kz > 0.0) {
                 u64 base = key + (u64)step * STEP_MULT;
-                float rr = sqrtf(-2.f * __logf(uniform24(base, 1)));
+                float u1, u2;
+                uniform_pair24(base, PAIR_H, &u1, &u2);
+                float rr = sqrtf(-2.f * __logf(u1));
                 float sn, cs;
-                __sincosf((float)TWO_PI * uniform24(base, 2), &sn, &cs);
+                __sincosf((float)TWO_PI * u2, &sn, &cs);
                 const float ga = (float)age_gain(hgain, ngain, step, birth[i]);
                 float xi1 = rr * cs * ga, xi2 = rr * sn * ga;
                 if (kh > 0.0) {
@@ -455,9 +476,10 @@ extern "C" __global__ void advance_mixed(KERNEL_ARGS) {
                     }
                 }
                 if (kz > 0.0 && z <= h) {
-                    float s3, c3;
-                    __sincosf((float)TWO_PI * uniform24(base, 4), &s3, &c3);
-                    vertical(&zn, h, sig_z, (double)(sqrtf(-2.f * __logf(uniform24(base, 3))) * c3));
+                    float v1, v2, s3, c3;  /* the pair of steps 2m, 2m + 1 (normal_z) */
+                    uniform_pair24(key + (u64)(step & ~1) * STEP_MULT, PAIR_Z, &v1, &v2);
+                    __sincosf((float)TWO_PI * v2, &s3, &c3);
+                    vertical(&zn, h, sig_z, (double)(sqrtf(-2.f * __logf(v1)) * ((step & 1) ? s3 : c3)));
                 }
             }
             /* double accumulation; |n|^2 = 1 + e with e ~ 1e-6: 1/sqrt(1+e) by its series */

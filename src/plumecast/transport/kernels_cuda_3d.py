@@ -401,7 +401,7 @@ extern "C" __global__ void advance3d_f64(
             double dx = (vx - d * qx) * full, dy = (vy - d * qy) * full, dz = (vz - d * qz) * full;
             u64 base = key + (u64)step * STEP_MULT;
             horizontal_diffusion(base, kh, sig_h, age_gain(hgain, ngain, step, birth[i]), px, py, pz, &dx, &dy, &dz);
-            double xi3 = randoms ? normal_z(base) : 0.0;
+            double xi3 = randoms ? normal_z(key, step) : 0.0;
             /* vertical: advection by w (reflected at the ground), then turbulence */
             double zn = z;
             if (has_w) {

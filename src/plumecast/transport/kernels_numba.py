@@ -20,7 +20,10 @@ tangent-plane midpoint of :func:`kernels_numpy.midpoint` instead of the exact on
 LLVM vectorises (-> 57 ns); FMA contraction (-> 50 ns); unsigned array indices, so
 that numba emits no wrap-around of negative indices, which had kept the normals'
 loop from being vectorised and added a compare and select to each of the 24 wind
-loads of a step (-> 37 ns). A polynomial atan2 was slower than libm's here and is
+loads of a step (-> 37 ns). Later, on the 3-D kernel (session 54, rngcost): the deviates of a
+step from one uniform pair per SplitMix64 output and one vertical Box-Muller pair per two steps
+(:func:`rng.fill_normals`), 56.3-57.4 -> 54.3-55.2 CPU ns per particle-step (10^6 particles, 36 steps, 1 and 2
+threads, three alternations). A polynomial atan2 was slower than libm's here and is
 not used; sorting the particles by grid cell did not help (the 0.8 MB float32 wind
 field of a 1 degree grid stays in L2). Larger winds do not stay in cache: where the
 kernel's wind exceeds ``LOCALITY_MIN_BYTES`` the particles are taken in the order of
@@ -75,7 +78,6 @@ from numpy.typing import NDArray
 
 from plumecast.exposure_area import no_area_kernel
 from plumecast.exposure_rings import area_skip, near_field_excluded, ring_add, way_is_long
-from plumecast.transport import fastmath as fm
 from plumecast.transport.kernels_numba_3d import (
     _NO_MET3,
     _grid_scalars,
@@ -158,48 +160,10 @@ from plumecast.transport.locality import (
     _locality_order,
 )
 from plumecast.transport.particles import STATUS_ACTIVE, STATUS_EXITED, Particles
-from plumecast.transport.rng import GOLDEN as _GOLDEN
-from plumecast.transport.rng import STEP_MULT as _STEP_MULT
-from plumecast.transport.rng import mix64_scalar, seed_key, uniform_scalar
+from plumecast.transport.rng import fill_normals as _fill_normals
+from plumecast.transport.rng import seed_key
 from plumecast.transport.windgrid import WindGrid
 from plumecast.units import EARTH_RADIUS_M
-
-
-@numba.njit(inline="always", error_model="numpy")
-def _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical, lane_stride, step_stride):  # type: ignore[no-untyped-def]
-    """The normal deviates of the particles ``idx`` (one per lane) for the steps
-    ``step0..step0+nsteps-1`` into ``xi[:, lane * lane_stride + s * step_stride]``
-    (the two-lane kernel: ``nsteps``, 1; the 3-D kernel's batch: 1, ``_BATCH``, so that
-    its vectorised end point reads a step's deviates of the whole batch side by side):
-    Box-Muller of their counter-based uniforms, exactly as
-    :func:`plumecast.transport.rng.normals3`.
-
-    They do not depend on the particles' positions, so they are made ahead of the
-    steps in one flat loop over lanes and steps, which LLVM vectorises (the
-    polynomial ``log``/``sincos`` of :mod:`fastmath` are branch-free for this
-    reason): about 2 ns per pair instead of 13 ns inline in the step, where they also
-    competed with the step's chain of dependent lookups. The loop is flat so that
-    calls of a few steps (one output interval) still fill whole vectors. Steps before
-    a particle's birth get numbers too, unused. Indices are unsigned: numba wraps
-    negative signed indices round, and that select keeps LLVM from vectorising."""
-    for lane in range(idx.size):
-        key = mix64_scalar(seed_key ^ (np.uint64(idx[lane]) * _GOLDEN))
-        off = lane * lane_stride
-        for s in range(nsteps):
-            bases[np.uint64(off + s * step_stride)] = key + np.uint64(s + step0) * _STEP_MULT
-    for t in range(bases.size):
-        ut = np.uint64(t)
-        base = bases[ut]
-        rr = math.sqrt(-2.0 * fm.log_unit(uniform_scalar(base, 1)))
-        c2, s2 = fm.sincos_2pi(uniform_scalar(base, 2))
-        xi[0, ut] = rr * c2
-        xi[1, ut] = rr * s2
-    if vertical:
-        for t in range(bases.size):
-            ut = np.uint64(t)
-            base = bases[ut]
-            rr = math.sqrt(-2.0 * fm.log_unit(uniform_scalar(base, 3)))
-            xi[2, ut] = rr * fm.sincos_2pi(uniform_scalar(base, 4))[0]
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -418,6 +382,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                 # branch, not a continue: numba prunes the two-lane loop from the 3-D kernel
                 bxi = np.zeros((3, _BATCH * nsteps))
                 bbases = np.zeros(_BATCH * nsteps, np.uint64)
+                bvb = np.zeros(_BATCH * (nsteps // 2 + 1), np.uint64)  # the vertical deviates' pairs of steps
+                bvz = np.zeros((2, _BATCH * (nsteps // 2 + 1)))
                 bidx = np.zeros(_BATCH, np.int64)
                 bfirst = np.zeros(_BATCH, np.int64)
                 bdone = np.zeros(_BATCH, np.bool_)
@@ -482,7 +448,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                         for b in range(_BATCH):
                             _unit_slots(bf, b)
                         if diffuse_h or vertical:
-                            _fill_normals(bxi, bbases, bidx, seed_key, step0, nsteps, vertical, 1, _BATCH)
+                            _fill_normals(bxi, bbases, bvb, bvz, bidx, seed_key, step0, nsteps, vertical, 1, _BATCH)
                             if by_age:
                                 _scale_by_age(bxi, bidx, birth, nb, step0, nsteps, hgain, 1, _BATCH)
                         for step in range(first, end):
@@ -633,6 +599,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
             else:
                 xi = np.zeros((3, _LANES * nsteps))
                 bases = np.zeros(_LANES * nsteps, np.uint64)
+                vb = np.zeros(_LANES * (nsteps // 2 + 1), np.uint64)  # the vertical deviates' pairs of steps
+                vz = np.zeros((2, _LANES * (nsteps // 2 + 1)))
                 idx = np.empty(_LANES, np.int64)
                 # Chunks of _CHUNK particles are dealt round-robin to the blocks: particles are
                 # sorted by birth step, and contiguous blocks would leave the threads holding
@@ -657,7 +625,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                         if diffuse_h or vertical:
                             idx[0] = i
                             idx[1] = i1
-                            _fill_normals(xi, bases, idx, seed_key, step0, nsteps, vertical, nsteps, 1)
+                            _fill_normals(xi, bases, vb, vz, idx, seed_key, step0, nsteps, vertical, nsteps, 1)
                             if by_age:
                                 _scale_by_age(xi, idx, birth, 2, step0, nsteps, hgain, nsteps, 1)
                         off1 = np.uint64(nsteps)
