@@ -106,15 +106,16 @@ _S_COUNT = 42
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _corner_slots(bf, bo, b, s_lon, s_lat, s_ok, gs):  # type: ignore[no-untyped-def]
+def _corner_slots(bf, bo, b, s_lon, s_lat, s_ok, gs, at):  # type: ignore[no-untyped-def]
     """The corners round the point in slots ``s_lon``, ``s_lat`` of particle ``b``
-    (:func:`kernels_numba_3d._corners_v`): offsets into ``bo``, weights into their
-    slots, inside (1.0 or 0.0) into ``s_ok``."""
+    (:func:`kernels_numba_3d._corners_v`): offsets into ``bo`` from ``at`` (the start's
+    at 0, the midpoint's at ``4 _BATCH``: the midpoint's read compares them), weights
+    into their slots, inside (1.0 or 0.0) into ``s_ok``."""
     c = _corners_v(bf[s_lon + b], bf[s_lat + b], gs)
-    bo[b] = c[0]
-    bo[_BATCH + b] = c[1]
-    bo[2 * _BATCH + b] = c[2]
-    bo[3 * _BATCH + b] = c[3]
+    bo[at + b] = c[0]
+    bo[at + _BATCH + b] = c[1]
+    bo[at + 2 * _BATCH + b] = c[2]
+    bo[at + 3 * _BATCH + b] = c[3]
     bf[_S_W00 + b] = c[4]
     bf[_S_W01 + b] = c[5]
     bf[_S_W10 + b] = c[6]
