@@ -1,5 +1,5 @@
 """The 3-D numba kernel's midpoint wind from the start's corner values
-(``kernels_numba_3d._read3_mid``): where the midpoint is in the start's cell and records,
+(``kernels_numba_batch._mid_wind_slots``): where the midpoint is in the start's cell and records,
 the wind is computed from the corner values that the start's read kept; elsewhere it is
 read in full. Both give the oracle's wind, in and out of the start's cell and across a
 record boundary within the step's first half."""
@@ -12,12 +12,33 @@ import numba
 import numpy as np
 
 from plumecast.transport.kernels_numba_3d import (
-    _corners_v,
     _grid_scalars,
     _level,
     _met3_args,
     _read3,
-    _read3_mid,
+    _read3_full,
+)
+from plumecast.transport.kernels_numba_batch import (
+    _BATCH,
+    _S_COUNT,
+    _S_CZ,
+    _S_FZ,
+    _S_LA,
+    _S_LAM,
+    _S_LO,
+    _S_LOM,
+    _S_OK1,
+    _S_OK2,
+    _S_VW,
+    _S_VX,
+    _S_VY,
+    _S_VZ,
+    _S_W00,
+    _S_W01,
+    _S_W10,
+    _S_W11,
+    _corner_slots,
+    _mid_wind_slots,
 )
 from plumecast.transport.kernels_numpy import StepPhysics, interpolate_wind, level_weights
 from plumecast.transport.lagrangian import get_kernel
@@ -26,27 +47,44 @@ from tests.transport.test_kernel_3d import DEPOSITION, _met_3d, _release, _sampl
 
 
 @numba.njit(error_model="numpy", fastmath={"contract"})
-def _start_and_mid(wf, fpar, ipar, zm, zinv, ztab, zpar, swap, pts, ks):  # type: ignore[no-untyped-def]
-    """For each row (lon, lat, lon_m, lat_m, z, w0, wm) of ``pts`` with records (k0, km) of
-    ``ks``: the start's wind (:func:`_read3`), the midpoint's as the kernel reads it
-    (:func:`_read3_mid` after it) and as a full read (a start's corners that differ), and
-    whether the midpoint's cell is the start's."""
+def _start_and_mid(wf, fpar, ipar, zm, zinv, ztab, zpar, swap, pts, times):  # type: ignore[no-untyped-def]
+    """The kernel's stages for batches of the rows (lon, lat, lon_m, lat_m, z) of ``pts``, the
+    records (k0, w0, km, wm) of each batch in ``times``: the start's corners and wind
+    (:func:`_corner_slots`, :func:`_read3`, which keeps the corner values), the midpoint's
+    corners and wind (:func:`_mid_wind_slots`), and the midpoint's wind read in full
+    (:func:`_read3_full`); whether the midpoint's cell is the start's."""
     gs = _grid_scalars(fpar, ipar)
     n = pts.shape[0]
-    kf = np.zeros(32 * 3)
     out = np.zeros((n, 3, 4))
     same = np.zeros(n, np.bool_)
-    for i in range(n):
-        lev, c, f = _level(pts[i, 4], zm, zinv, ztab, zpar, ipar[6])
-        a = _corners_v(pts[i, 0], pts[i, 1], gs)
-        m = _corners_v(pts[i, 2], pts[i, 3], gs)
-        k0, km = ks[i, 0], ks[i, 1]
-        out[i, 0] = _read3(wf, k0, pts[i, 5], lev, c, f, (a[0], a[1], a[2], a[3]), (a[4], a[5], a[6], a[7]), ipar,
-                           swap, kf, 32)
-        om, wm = (m[0], m[1], m[2], m[3]), (m[4], m[5], m[6], m[7])
-        out[i, 1] = _read3_mid(wf, km, pts[i, 6], lev, c, f, om, wm, ipar, swap, kf, 32, k0, a[0])
-        out[i, 2] = _read3_mid(wf, km, pts[i, 6], lev, c, f, om, wm, ipar, swap, kf, 32, k0, m[0] + np.uint64(1))
-        same[i] = m[0] == a[0]
+    bf = np.zeros(_S_COUNT * _BATCH)
+    bo = np.zeros(8 * _BATCH, np.uint64)
+    bk = np.zeros(32 * _BATCH)
+    blev = np.zeros(_BATCH, np.int64)
+    bdone = np.zeros(_BATCH, np.bool_)
+    bfirst = np.zeros(_BATCH, np.int64)
+    for j in range(n // _BATCH):
+        k0, w0, km, wm = int(times[j, 0]), times[j, 1], int(times[j, 2]), times[j, 3]
+        for b in range(_BATCH):
+            i = j * _BATCH + b
+            lev, c, f = _level(pts[i, 4], zm, zinv, ztab, zpar, ipar[6])
+            blev[b] = lev
+            bf[_S_CZ + b], bf[_S_FZ + b] = c, f
+            bf[_S_LO + b], bf[_S_LA + b], bf[_S_LOM + b], bf[_S_LAM + b] = pts[i, 0], pts[i, 1], pts[i, 2], pts[i, 3]
+            _corner_slots(bf, bo, b, _S_LO, _S_LA, _S_OK1, gs, 0)
+            o = (bo[b], bo[_BATCH + b], bo[2 * _BATCH + b], bo[3 * _BATCH + b])
+            wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
+            out[i, 0] = _read3(wf, k0, w0, lev, c, f, o, wt, ipar, swap, bk, 32 * b)
+        for b in range(_BATCH):
+            _corner_slots(bf, bo, b, _S_LOM, _S_LAM, _S_OK2, gs, 4 * _BATCH)
+        _mid_wind_slots(bf, bo, bk, blev, bdone, bfirst, 0, _BATCH, wf, km, wm, k0, ipar, swap)
+        for b in range(_BATCH):
+            i = j * _BATCH + b
+            out[i, 1] = (bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b])
+            o = (bo[4 * _BATCH + b], bo[5 * _BATCH + b], bo[6 * _BATCH + b], bo[7 * _BATCH + b])
+            wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
+            out[i, 2] = _read3_full(wf, km, wm, blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar, swap)
+            same[i] = bo[4 * _BATCH + b] == bo[b]
     return out, same
 
 
@@ -61,7 +99,7 @@ def test_midpoint_wind_from_the_start_corners_is_the_full_read_and_the_oracles()
     fpar = np.concatenate([grid.float_params, [1.0 / grid.dlon, 1.0 / grid.dlat]])
     ipar = np.concatenate([grid.int_params, [grid.vec.shape[0], grid.nz]])
     rng = np.random.default_rng(11)
-    n = 600
+    n = 40 * _BATCH
     lon = rng.uniform(-179.0, 179.0, n)
     lat = rng.uniform(-70.0, 70.0, n)
     # a third of the midpoints 0.01-0.1 degrees on (most in the start's cell), the others 1-3
@@ -70,20 +108,24 @@ def test_midpoint_wind_from_the_start_corners_is_the_full_read_and_the_oracles()
     ang = rng.uniform(0.0, 2.0 * np.pi, n)
     lon_m, lat_m = lon + step * np.cos(ang), lat + step * np.sin(ang)
     z = np.concatenate([rng.uniform(0.0, 10.0, 50), rng.uniform(10.0, 6000.0, n - 100), rng.uniform(6000.0, 9000.0, 50)])
-    # start times: anywhere, and 0-300 s before the second record (the midpoint, 300 s on, past it)
-    t0 = np.where(np.arange(n) % 2 == 0, rng.uniform(0.0, 43000.0, n), 21600.0 - rng.uniform(1.0, 299.0, n))
+    # each batch's start time: anywhere, or 1-299 s before the second record (the midpoint, 300 s on, past it)
+    nb = n // _BATCH
+    t0 = np.where(np.arange(nb) % 2 == 0, rng.uniform(0.0, 43000.0, nb), 21600.0 - rng.uniform(1.0, 299.0, nb))
     k0, w0 = grid.time_index(t0)
     km, wm = grid.time_index(t0 + 300.0)
-    pts = np.column_stack([lon, lat, lon_m, lat_m, z, w0, wm])
-    out, same = _start_and_mid(wf, fpar, ipar, zm, zinv, ztab, zpar, swap, pts, np.column_stack([k0, km]))
-    reused = same & (k0 == km)
-    assert 50 < reused.sum() < n - 50 and np.sum(same & (k0 != km)) > 20  # both paths, and records past
+    times = np.column_stack([k0, w0, km, wm])
+    out, same = _start_and_mid(wf, fpar, ipar, zm, zinv, ztab, zpar, swap, np.column_stack([lon, lat, lon_m, lat_m, z]),
+                               times)
+    k0_p, km_p = np.repeat(k0, _BATCH), np.repeat(km, _BATCH)
+    reused = same & (k0_p == km_p)
+    assert 50 < reused.sum() < n - 50 and np.sum(same & (k0_p != km_p)) > 20  # both paths, and records past
     np.testing.assert_array_equal(out[:, 1], out[:, 2])
     levels = level_weights(grid, z)
     for i in range(n):
         lev = tuple(x[i:i + 1] for x in levels)
-        for t, (k, w, lo, la) in enumerate(((k0, w0, lon, lat), (km, wm, lon_m, lat_m))):
-            want, _ = interpolate_wind(grid, int(k[i]), float(w[i]), lo[i:i + 1], la[i:i + 1], lev, vertical=True)
+        j = i // _BATCH
+        for t, (k, w, lo, la) in enumerate(((k0[j], w0[j], lon, lat), (km[j], wm[j], lon_m, lat_m))):
+            want, _ = interpolate_wind(grid, int(k), float(w), lo[i:i + 1], la[i:i + 1], lev, vertical=True)
             np.testing.assert_allclose(out[i, t], want[:, 0], rtol=1e-12, atol=1e-14, err_msg=str(i))
 
 

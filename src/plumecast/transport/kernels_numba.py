@@ -84,7 +84,6 @@ from plumecast.transport.kernels_numba_3d import (
     _met3_args,
     _prefetch,
     _read3,
-    _read3_mid,
     _surface,
     _vertical_step,
 )
@@ -121,7 +120,6 @@ from plumecast.transport.kernels_numba_batch import (
     _S_SG,
     _S_ST,
     _S_US,
-    _S_VW,
     _S_VX,
     _S_VY,
     _S_VZ,
@@ -139,6 +137,7 @@ from plumecast.transport.kernels_numba_batch import (
     _free_slots,
     _in_layer,
     _lonlat_slots,
+    _mid_wind_slots,
     _midpoint_slots,
     _unit_slots,
 )
@@ -534,15 +533,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                             # the corners round the midpoint (vectorised) and the wind there
                             for b in range(nb):
                                 _corner_slots(bf, bo, b, _S_LOM, _S_LAM, _S_OK2, gs, 4 * _BATCH)
-                            for b in range(nb):
-                                if bdone[b] or step < bfirst[b]:
-                                    continue
-                                o = (bo[4 * _BATCH + b], bo[5 * _BATCH + b], bo[6 * _BATCH + b], bo[7 * _BATCH + b])
-                                wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
-                                # from the start's corner values where in the start's cell and records
-                                v = _read3_mid(wf, km[s], wm[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar,
-                                               swap, bk, 32 * b, k0[s], bo[b])
-                                bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
+                            # (from the start's corner values where in the start's cell and records)
+                            _mid_wind_slots(bf, bo, bk, blev, bdone, bfirst, step, nb, wf, km[s], wm[s], k0[s], ipar, swap)
                             # the end point and the vertical advection (vectorised; its lon/lat
                             # beyond 60 degrees from the unit vector, below)
                             if no_edge:  # no edge to leave: the inside test not computed (see _end_slots)

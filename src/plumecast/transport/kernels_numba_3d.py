@@ -412,30 +412,31 @@ def _read3(vf, k, w, lev, c, f, o, wt, ipar, swap, kf, ko):  # type: ignore[no-u
 
 
 @_njit_no_nrt  # see _HELPER
-def _read3_mid(vf, k, w, lev, c, f, o, wt, ipar, swap, kf, ko, k_start, o_start):  # type: ignore[no-untyped-def]
-    """:func:`_read3` at the step's midpoint, at the start's height (lev, c, f): where its
-    records are the start's (``k == k_start``) and its cell too (its first corner's offset
-    ``o[0] == o_start``, the start's: the other three follow from it), from the corner
-    values that the start's read kept in ``kf[ko:ko + 32]`` (:data:`_wind3_kept`: the
-    midpoint's bilinear and time weights on them, the full read's result bit for bit),
-    else the full read (:data:`_wind3`). With 1-degree cells and 10-minute steps the
-    midpoint is nearly always in the start's cell, and the records differ only where a
-    record's time falls in the step's first half (never with steps that divide the
-    records' interval)."""
-    if k == k_start and o[0] == o_start:
-        vx, vy, vz, vw = _wind3_kept(kf, np.uint64(ko), wt[0], wt[1], wt[2], wt[3], w, swap)
-    else:
-        s = np.uint64(max(ipar[5], 2) * 4)
-        node = np.uint64(ipar[6]) * s
-        off = np.uint64(lev) * s + np.uint64(k * 4)
-        vx, vy, vz, vw = _wind3(vf, o[0] * node + off, o[1] * node + off, o[2] * node + off, o[3] * node + off, s,
-                                wt[0], wt[1], wt[2], wt[3], c, w, swap)
+def _read3_full(vf, k, w, lev, c, f, o, wt, ipar, swap):  # type: ignore[no-untyped-def]
+    """:func:`_read3` without keeping the corner values: the step midpoint's wind where it
+    left the start's cell or records (see kernels_numba_batch._mid_wind_slots)."""
+    s = np.uint64(max(ipar[5], 2) * 4)
+    node = np.uint64(ipar[6]) * s
+    off = np.uint64(lev) * s + np.uint64(k * 4)
+    vx, vy, vz, vw = _wind3(vf, o[0] * node + off, o[1] * node + off, o[2] * node + off, o[3] * node + off, s,
+                            wt[0], wt[1], wt[2], wt[3], c, w, swap)
     if f != 1.0:
         vx *= f
         vy *= f
         vz *= f
         vw *= f
     return vx, vy, vz, vw
+
+
+@_njit_no_nrt  # see _HELPER
+def _read3_kept(kf, ko, wt, w, f, swap):  # type: ignore[no-untyped-def]
+    """:func:`_read3`'s wind at another point of the same cell and records at the same
+    height (``f``), from the corner values it kept in ``kf[ko:ko + 32]``: the point's
+    bilinear weights ``wt`` and time weight ``w`` on them (:data:`_wind3_kept`), bit for
+    bit the full read's (:func:`_read3_full`; the log-law factor without a branch: ``x
+    1.0`` is ``x``)."""
+    vx, vy, vz, vw = _wind3_kept(kf, np.uint64(ko), wt[0], wt[1], wt[2], wt[3], w, swap)
+    return vx * f, vy * f, vz * f, vw * f
 
 
 @_njit_no_nrt  # see _HELPER

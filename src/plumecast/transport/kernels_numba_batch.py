@@ -15,7 +15,13 @@ import numba
 import numpy as np
 
 from plumecast.transport import fastmath as fm
-from plumecast.transport.kernels_numba_3d import _corners_v, _inside_v
+from plumecast.transport.kernels_numba_3d import (
+    _corners_v,
+    _inside_v,
+    _njit_no_nrt,
+    _read3_full,
+    _read3_kept,
+)
 from plumecast.transport.kernels_numba_step import (
     _RAD,
     _displacement,
@@ -246,3 +252,31 @@ def _in_layer(bf, b):  # type: ignore[no-untyped-def]
     z = bf[_S_ZN + b]
     hs = bf[_S_HS + b]
     return np.int64(not (bf[_S_US + b] >= 0.0 and (z > hs or hs <= 0.0)))
+
+
+@_njit_no_nrt  # see kernels_numba_3d._HELPER
+def _mid_wind_slots(bf, bo, bk, blev, bdone, bfirst, step, nb, wf, k, w, k_start, ipar, swap):  # type: ignore[no-untyped-def]
+    """The wind at the batch's midpoints (corners at ``bo[4 _BATCH:]``, weights in their
+    slots), records ``k`` (time weight ``w``), at the start's heights, into ``_S_VX`` to
+    ``_S_VW``. With 1-degree cells and 10-minute steps a midpoint is nearly always in its
+    start's cell (the same first corner, ``bo[b]``; the other three follow from it), and
+    the records differ from the start's (``k_start``) only where a record's time falls in
+    the step's first half (never with steps that divide the records' interval): so first,
+    for every particle and without a branch, the wind from the corner values that the
+    start's read kept (``bk[32 b:32 b + 32]``, kernels_numba_3d._read3_kept; stale and unused
+    for the particles that do not step), then, only where a midpoint left its start's cell
+    or records, the full read (kernels_numba_3d._read3_full), the same result as it would
+    have been for the others."""
+    left = k != k_start
+    for b in range(nb):
+        wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
+        v = _read3_kept(bk, 32 * b, wt, w, bf[_S_FZ + b], swap)
+        bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
+        left |= bo[4 * _BATCH + b] != bo[b]
+    for b in range(nb if left else 0):
+        if bdone[b] or step < bfirst[b] or (k == k_start and bo[4 * _BATCH + b] == bo[b]):
+            continue
+        o = (bo[4 * _BATCH + b], bo[5 * _BATCH + b], bo[6 * _BATCH + b], bo[7 * _BATCH + b])
+        wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
+        v = _read3_full(wf, k, w, blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar, swap)
+        bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
