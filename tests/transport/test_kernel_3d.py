@@ -678,7 +678,7 @@ def test_vector_corner_read_is_the_scalar_bilinear_form():
     for b, c, wt in (([0, 16, 24, 32], 0.3, 0.0), ([3, 40, 11, 48], 0.0, 0.7), ([48, 48, 0, 1], 0.9, 1.0)):
         bu = np.array(b, np.uint64)
         w = rng.dirichlet(np.ones(4))
-        corners = np.array([(1.0 - c) * f[k:k + 8].astype(float) + c * f[k + 8:k + 16] for k in b])
+        corners = np.array([(1.0 - c) * f[k:k + 8].astype(float) + c * f[k + 8:k + 16].astype(float) for k in b])
         lev = ((w[0] * corners[0] + w[1] * corners[1]) + w[2] * corners[2]) + w[3] * corners[3]
         want = (1.0 - wt) * lev[:4] + wt * lev[4:]
         np.testing.assert_allclose(wind(f, bu, np.uint64(8), w, c, wt), want, rtol=1e-14, atol=1e-15)

@@ -7,7 +7,9 @@ One thread per particle, all the steps of a call in registers, as the single-lev
 kernel. The arithmetic follows the numba kernel's 3-D path
 (:func:`plumecast.transport.kernels_numba_step._step`) and the oracle: the pair of levels
 from the height at the start of the step through :meth:`WindGrid.level_params`'s
-lookup table, the log law below the lowest level, ``w`` at the midpoint, the
+lookup table, each grid corner's two levels blended before the bilinear sum (the order
+of the numba kernel, whose midpoint reuses the start's corner values; the CUDA kernel
+reads both in full), the log law below the lowest level, ``w`` at the midpoint, the
 boundary layer's :func:`~plumecast.transport.boundary_layer.vertical_step` and
 :func:`~plumecast.transport.boundary_layer.removal_factors` (with the resistance model's
 :func:`~plumecast.transport.boundary_layer.dry_velocity`,

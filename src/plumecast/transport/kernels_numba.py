@@ -427,7 +427,7 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                 # the batch's values, slot by slot (kernels_numba_batch._S_...), and its corners' offsets
                 bf = np.zeros(_S_COUNT * _BATCH)
                 bo = np.zeros(8 * _BATCH, np.uint64)  # the start's, then the midpoint's
-                bk = np.zeros(32 * _BATCH)  # each particle's corner values at the start (_read3, _read3_mid)
+                bk = np.zeros(32 * _BATCH)  # each particle's corner values at the start (_read3, _mid_wind_slots)
                 blay = np.zeros(_BATCH, np.int64)  # the batch's particles in the boundary layer (_in_layer)
                 if not has_sfc:  # the boundary-layer slots of a met without one
                     for b in range(_BATCH):

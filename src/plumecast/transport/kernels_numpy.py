@@ -29,8 +29,8 @@ when deposition is on; a single-level grid without them runs the physics above,
 bit for bit):
 
 * winds in height: a particle at height ``z`` above ground takes the wind of the two
-  levels of ``z_m`` that bracket it, linearly in ``z`` (each level bilinear in
-  lon/lat, then linear in time); above the top level the top level's wind; below the
+  levels of ``z_m`` that bracket it, linearly in ``z`` (at each grid corner, then
+  bilinear in lon/lat, then linear in time); above the top level the top level's wind; below the
   lowest level ``z_1`` the lowest level's wind scaled by the neutral log law,
   ``u(z) = u(z_1) ln(max(z, z0) / z0) / ln(z_1 / z0)`` (Stull 1988, An Introduction to
   Boundary Layer Meteorology, Kluwer, sect. 9.7.1). The levels are fixed heights above
