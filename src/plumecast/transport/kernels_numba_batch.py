@@ -85,6 +85,12 @@ from plumecast.transport.kernels_numba_step import (
 #: (_end_slots) with it: 59.0-59.4 -> 56.5-57.2; bit-identical. Tried and not kept: the level
 #: lookup keeping the particle's last pair of levels (kernels_numba_3d._level), 57.8 -> 59.4
 #: (medians); the locality order's counting sort in parallel (locality._locality_order).
+#: Session 54 (midreuse; benchmarks/README.md, same units, load 3-4.3): the midpoint's wind
+#: from the start's corner values (_mid_wind_slots; the levels now blended per corner before
+#: the bilinear sum, in the oracle and CUDA too; lon/lat within 6e-14 degrees of the old
+#: order's after 36 steps): 1 thread 56.7-57.1 -> 55.4-56.1, 2 threads 56.9-57.1 -> 55.6-56.3,
+#: with removal and in 6-step calls no measurable change. Tried and not kept: the reuse as a
+#: branch in each particle's read, the same speed.
 #: A call's own work, once per particle and call (a run calls once per met interval, six
 #: 10-minute steps between hourly records): the batch's loads, all in flight before any
 #: arithmetic on them, then its unit vectors in a vectorised loop (_unit_slots), and its
