@@ -75,7 +75,7 @@ __device__ __forceinline__ double bild(const Corners<double>& q, double a00, dou
 /* wind and w of record k at the level weights (kernels_numba_3d._read3 reads the same for
    records k and k + 1, from its own layout with the records side by side): each corner's
    two levels blended first, then the corners (the order of the numba kernel, whose step
-   midpoint reuses the start's corner values, kernels_numba_3d._read3_mid, and of the oracle) */
+   midpoint reuses the start's corner values, kernels_numba_batch._mid_wind_slots, and of the oracle) */
 __device__ __forceinline__ void record3(const float4* __restrict__ wv, int k, size_t plane, int nz, int lev,
                                         double c, const Corners<double>& q, bool want_w, double* o) {
     size_t kb = (size_t)k * plane;

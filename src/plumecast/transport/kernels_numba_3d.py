@@ -233,7 +233,7 @@ def _make_blend(width: int, levels: int, gap: int = 0, keep: bool = False) -> An
     ``keep`` True: two more arguments, ``kf`` (a contiguous 1-D float64 array) and ``ko``:
     each corner's level-blended ``2 width`` doubles are also stored, corner after corner,
     at ``kf[ko:ko + 8 width]``, for :func:`_make_kept`'s read of another point in the same
-    cell at the same height (the step's midpoint, :func:`_read3_mid`).
+    cell at the same height (the step's midpoint, kernels_numba_batch._mid_wind_slots).
 
     Lane by lane these are the operations, in the order, of the scalar form (the oracle's
     level, bilinear and time interpolation). Before session 54 the levels were blended
@@ -386,7 +386,7 @@ def _read3(vf, k, w, lev, c, f, o, wt, ipar, swap, kf, ko):  # type: ignore[no-u
     (lev, c), then linear in time (weight ``w``), then the log-law factor ``f`` (the
     oracle's ``interpolate_wind`` with levels); (vx, vy, vz, w), w 0 where the grid has
     none, as packed. Each corner's level-blended records (8 doubles) are kept in
-    ``kf[ko:ko + 32]`` for :func:`_read3_mid`.
+    ``kf[ko:ko + 32]`` for :func:`_read3_kept` (kernels_numba_batch._mid_wind_slots).
 
     ``vf`` is the packed (lat, lon, nz, nt, 4) array of :func:`_packed`: a node's (vx, vy,
     vz, w) of two consecutive records on one level are 32 contiguous bytes, and those of

@@ -387,7 +387,7 @@ def interpolate_wind(
     from levels ``l`` and ``l + 1``, ``(1 - c) v_l + c v_{l+1}``, then interpolated
     bilinearly, then the two records linearly in time, then scaled by ``f`` (the order of
     the compiled kernels, whose midpoint reuses the start's corner values: see
-    ``kernels_numba_3d._read3_mid``)."""
+    ``kernels_numba_batch._mid_wind_slots``)."""
     cn, inside = _corners(wind, lon, lat)
     k1 = min(k + 1, wind.vec.shape[0] - 1)
     fields = [wind.vec[:, :, c] for c in range(3)]
