@@ -638,8 +638,9 @@ def test_level_lookup_table_finds_every_layer():
 def test_vector_corner_read_is_the_scalar_bilinear_form():
     """``_wind3``, ``_surface8`` and ``_surface4`` (a vector load per corner and level, two
     joined for ``_surface4``, the blends in the vector registers) give, value by value, the
-    scalar form: ``w00 f00 + w01 f01 + w10 f10 + w11 f11`` of each corner's floats, then
-    ``(1 - c) a + c b`` of the two levels, then ``(1 - wt) r0 + wt r1`` of the two records;
+    scalar form: ``(1 - c) a + c b`` of each corner's floats on the two levels, then ``w00
+    f00 + w01 f01 + w10 f10 + w11 f11`` of the corners, then ``(1 - wt) r0 + wt r1`` of the
+    two records;
     ``_surface4`` the first four fields of ``_surface8``'s records, bit for bit; also at the
     last floats of the array; with ``swap`` the records the other way round (the second
     first), bit for bit the unswapped blend of the exchanged records; only contiguous
@@ -677,7 +678,8 @@ def test_vector_corner_read_is_the_scalar_bilinear_form():
     for b, c, wt in (([0, 16, 24, 32], 0.3, 0.0), ([3, 40, 11, 48], 0.0, 0.7), ([48, 48, 0, 1], 0.9, 1.0)):
         bu = np.array(b, np.uint64)
         w = rng.dirichlet(np.ones(4))
-        lev = (1.0 - c) * bilinear(f, b, w, 8) + c * bilinear(f, [k + 8 for k in b], w, 8)
+        corners = np.array([(1.0 - c) * f[k:k + 8].astype(float) + c * f[k + 8:k + 16].astype(float) for k in b])
+        lev = ((w[0] * corners[0] + w[1] * corners[1]) + w[2] * corners[2]) + w[3] * corners[3]
         want = (1.0 - wt) * lev[:4] + wt * lev[4:]
         np.testing.assert_allclose(wind(f, bu, np.uint64(8), w, c, wt), want, rtol=1e-14, atol=1e-15)
         both = bilinear(f, b, w, 16)

@@ -7,7 +7,9 @@ One thread per particle, all the steps of a call in registers, as the single-lev
 kernel. The arithmetic follows the numba kernel's 3-D path
 (:func:`plumecast.transport.kernels_numba_step._step`) and the oracle: the pair of levels
 from the height at the start of the step through :meth:`WindGrid.level_params`'s
-lookup table, the log law below the lowest level, ``w`` at the midpoint, the
+lookup table, each grid corner's two levels blended before the bilinear sum (the order
+of the numba kernel, whose midpoint reuses the start's corner values; the CUDA kernel
+reads both in full), the log law below the lowest level, ``w`` at the midpoint, the
 boundary layer's :func:`~plumecast.transport.boundary_layer.vertical_step` and
 :func:`~plumecast.transport.boundary_layer.removal_factors` (with the resistance model's
 :func:`~plumecast.transport.boundary_layer.dry_velocity`,
@@ -62,24 +64,36 @@ __device__ __forceinline__ void level_of(double z, const double* __restrict__ zm
     *lev = l; *c = (z - zm[l]) * zinv[l];
 }
 
+/* a corner's value between its two levels (weight c of the upper one) */
+__device__ __forceinline__ double lev2(float a, float u, double c) { return (1.0 - c) * (double)a + c * (double)u; }
+
+/* the bilinear sum of four corner values in double, in bil's order */
+__device__ __forceinline__ double bild(const Corners<double>& q, double a00, double a01, double a10, double a11) {
+    return q.w00 * a00 + q.w01 * a01 + q.w10 * a10 + q.w11 * a11;
+}
+
 /* wind and w of record k at the level weights (kernels_numba_3d._read3 reads the same for
-   records k and k + 1, from its own layout with the records side by side) */
+   records k and k + 1, from its own layout with the records side by side): each corner's
+   two levels blended first, then the corners (the order of the numba kernel, whose step
+   midpoint reuses the start's corner values, kernels_numba_batch._mid_wind_slots, and of the oracle) */
 __device__ __forceinline__ void record3(const float4* __restrict__ wv, int k, size_t plane, int nz, int lev,
                                         double c, const Corners<double>& q, bool want_w, double* o) {
     size_t kb = (size_t)k * plane;
     const float4 *b00 = wv + (kb + q.o00) * nz + lev, *b01 = wv + (kb + q.o01) * nz + lev;
     const float4 *b10 = wv + (kb + q.o10) * nz + lev, *b11 = wv + (kb + q.o11) * nz + lev;
     float4 a00 = __ldg(b00), a01 = __ldg(b01), a10 = __ldg(b10), a11 = __ldg(b11);
-    o[0] = bil(q, a00.x, a01.x, a10.x, a11.x);
-    o[1] = bil(q, a00.y, a01.y, a10.y, a11.y);
-    o[2] = bil(q, a00.z, a01.z, a10.z, a11.z);
-    o[3] = want_w ? bil(q, a00.w, a01.w, a10.w, a11.w) : 0.0;
     if (c > 0.0) {
         float4 u00 = __ldg(b00 + 1), u01 = __ldg(b01 + 1), u10 = __ldg(b10 + 1), u11 = __ldg(b11 + 1);
-        o[0] = (1.0 - c) * o[0] + c * bil(q, u00.x, u01.x, u10.x, u11.x);
-        o[1] = (1.0 - c) * o[1] + c * bil(q, u00.y, u01.y, u10.y, u11.y);
-        o[2] = (1.0 - c) * o[2] + c * bil(q, u00.z, u01.z, u10.z, u11.z);
-        if (want_w) o[3] = (1.0 - c) * o[3] + c * bil(q, u00.w, u01.w, u10.w, u11.w);
+        o[0] = bild(q, lev2(a00.x, u00.x, c), lev2(a01.x, u01.x, c), lev2(a10.x, u10.x, c), lev2(a11.x, u11.x, c));
+        o[1] = bild(q, lev2(a00.y, u00.y, c), lev2(a01.y, u01.y, c), lev2(a10.y, u10.y, c), lev2(a11.y, u11.y, c));
+        o[2] = bild(q, lev2(a00.z, u00.z, c), lev2(a01.z, u01.z, c), lev2(a10.z, u10.z, c), lev2(a11.z, u11.z, c));
+        o[3] = want_w ? bild(q, lev2(a00.w, u00.w, c), lev2(a01.w, u01.w, c), lev2(a10.w, u10.w, c),
+                             lev2(a11.w, u11.w, c)) : 0.0;
+    } else {
+        o[0] = bil(q, a00.x, a01.x, a10.x, a11.x);
+        o[1] = bil(q, a00.y, a01.y, a10.y, a11.y);
+        o[2] = bil(q, a00.z, a01.z, a10.z, a11.z);
+        o[3] = want_w ? bil(q, a00.w, a01.w, a10.w, a11.w) : 0.0;
     }
 }
 

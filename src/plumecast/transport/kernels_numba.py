@@ -122,7 +122,6 @@ from plumecast.transport.kernels_numba_batch import (
     _S_SG,
     _S_ST,
     _S_US,
-    _S_VW,
     _S_VX,
     _S_VY,
     _S_VZ,
@@ -140,6 +139,7 @@ from plumecast.transport.kernels_numba_batch import (
     _free_slots,
     _in_layer,
     _lonlat_slots,
+    _mid_wind_slots,
     _midpoint_slots,
     _unit_slots,
 )
@@ -392,7 +392,8 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                 blev = np.zeros(_BATCH, np.int64)
                 # the batch's values, slot by slot (kernels_numba_batch._S_...), and its corners' offsets
                 bf = np.zeros(_S_COUNT * _BATCH)
-                bo = np.zeros(4 * _BATCH, np.uint64)
+                bo = np.zeros(8 * _BATCH, np.uint64)  # the start's, then the midpoint's
+                bk = np.zeros(32 * _BATCH)  # each particle's corner values at the start (_read3, _mid_wind_slots)
                 blay = np.zeros(_BATCH, np.int64)  # the batch's particles in the boundary layer (_in_layer)
                 if not has_sfc:  # the boundary-layer slots of a met without one
                     for b in range(_BATCH):
@@ -463,14 +464,15 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                 bf[_S_FZ + b] = fz
                             # the grid corners round the start (vectorised: every lane of the batch)
                             for b in range(nb):
-                                _corner_slots(bf, bo, b, _S_LO, _S_LA, _S_OK1, gs)
+                                _corner_slots(bf, bo, b, _S_LO, _S_LA, _S_OK1, gs, 0)
                             # the wind and the boundary layer there (vector reads of the packed met)
                             for b in range(nb):
                                 if bdone[b] or step < bfirst[b]:
                                     continue
                                 o = (bo[b], bo[_BATCH + b], bo[2 * _BATCH + b], bo[3 * _BATCH + b])
                                 wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
-                                v = _read3(wf, k0[s], w0[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar, swap)
+                                v = _read3(wf, k0[s], w0[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar, swap,
+                                           bk, 32 * b)
                                 bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b] = v[0], v[1], v[2]
                                 if has_sfc:
                                     u = _surface(sf, k0[s], w0[s], o, wt, ipar, p3[3] > 0.0, deposit, swap)
@@ -496,14 +498,9 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                     bf[_S_LOM + b], bf[_S_LAM + b] = m[4], m[5]
                             # the corners round the midpoint (vectorised) and the wind there
                             for b in range(nb):
-                                _corner_slots(bf, bo, b, _S_LOM, _S_LAM, _S_OK2, gs)
-                            for b in range(nb):
-                                if bdone[b] or step < bfirst[b]:
-                                    continue
-                                o = (bo[b], bo[_BATCH + b], bo[2 * _BATCH + b], bo[3 * _BATCH + b])
-                                wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
-                                v = _read3(wf, km[s], wm[s], blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar, swap)
-                                bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
+                                _corner_slots(bf, bo, b, _S_LOM, _S_LAM, _S_OK2, gs, 4 * _BATCH)
+                            # (from the start's corner values where in the start's cell and records)
+                            _mid_wind_slots(bf, bo, bk, blev, bdone, bfirst, step, nb, wf, km[s], wm[s], k0[s], ipar, swap)
                             # the end point and the vertical advection (vectorised; its lon/lat
                             # beyond 60 degrees from the unit vector, below)
                             if no_edge:  # no edge to leave: the inside test not computed (see _end_slots)

@@ -174,7 +174,41 @@ def _level(z, zm, zinv, ztab, zpar, nz):  # type: ignore[no-untyped-def]
     return lev, (z - zm[ul]) * zinv[ul], 1.0
 
 
-def _make_blend(width: int, levels: int, gap: int = 0) -> Any:
+def _blend_tail(context: Any, builder: Any, acc: Any, wt: Any, swap: Any, width: int) -> Any:
+    """The end of :func:`_make_blend`'s and :func:`_make_kept`'s code: the two records of the
+    ``2 width`` doubles ``acc`` exchanged where ``swap``, blended ``(1 - wt) r0 + wt r1`` in
+    the register, and the ``width`` results as a tuple's values."""
+    i32 = ir.IntType(32)
+    vd = acc.type
+    vh = ir.VectorType(ir.DoubleType(), width)
+
+    def record(first: int) -> Any:
+        return builder.shuffle_vector(acc, ir.Constant(vd, ir.Undefined),
+                                      ir.Constant(ir.VectorType(i32, width), list(range(first, first + width))))
+
+    r0, r1 = record(0), record(width)
+    r0, r1 = builder.select(swap, r1, r0), builder.select(swap, r0, r1)
+    one = ir.Constant(ir.DoubleType(), 1.0)
+    out = builder.fadd(builder.fmul(_splat(builder, builder.fsub(one, wt), vh), r0),
+                       builder.fmul(_splat(builder, wt, vh), r1))
+    return [builder.extract_element(out, ir.Constant(i32, i)) for i in range(width)]
+
+
+def _splat(builder: Any, x: Any, vt: Any) -> Any:
+    """``x`` in every lane of a vector of type ``vt``."""
+    i32 = ir.IntType(32)
+    v = builder.insert_element(ir.Constant(vt, ir.Undefined), x, ir.Constant(i32, 0))
+    return builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined),
+                                  ir.Constant(ir.VectorType(i32, vt.count), [0] * vt.count))
+
+
+def _is_c_1d(arr: Any, dtype: Any) -> bool:
+    """Whether the numba type ``arr`` is a contiguous 1-D array of ``dtype`` (the intrinsics
+    count their offsets in elements from the data pointer)."""
+    return isinstance(arr, types.Array) and arr.dtype == dtype and arr.ndim == 1 and arr.layout == "C"
+
+
+def _make_blend(width: int, levels: int, gap: int = 0, keep: bool = False) -> Any:
     """A numba intrinsic ``(arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt, swap)``: ``width``
     fields of records ``k`` and ``k + 1`` on one level (``levels`` 1) or on two (2), read,
     interpolated and blended in vector registers from the loads to the result, a tuple
@@ -182,86 +216,122 @@ def _make_blend(width: int, levels: int, gap: int = 0) -> Any:
 
     ``arr`` is a contiguous 1-D float32 array in which each corner's ``2 width`` floats
     (the two records side by side) start at ``b..`` and, with two levels, those of the
-    level above at ``b.. + s``. Each is one vector load, widened to doubles and summed
-    with the splat bilinear weight: ``w00 f00 + w01 f01 + w10 f10 + w11 f11``, in that
-    order. ``gap`` > 0: the second record's fields start ``gap`` floats after the first
-    one's instead of right after them (the first ``width`` of a wider record, two loads
-    of ``width`` floats joined in one register; :data:`_surface4`). Then the levels are
-    blended, ``(1 - c) a + c b``, and the records, ``(1 - wt) r0 + wt r1``, all lanes at
-    once; only the ``width`` results leave the register. ``swap`` True: the records lie
-    the other way round (the second first: a streamed window packed as a ring of two
-    records, :func:`_packed`); the two halves of the register are exchanged by selects
-    before the records' blend, so the arithmetic is the same. FMA
-    contraction comes from the caller's ``fastmath={"contract"}``, which numba applies to
-    these instructions too.
+    level above at ``b.. + s``. Each is one vector load, widened to doubles. With two
+    levels each corner's two are blended first, ``(1 - c) a + c b`` (both records, all
+    lanes at once); then the corners are summed with the splat bilinear weights, ``w00
+    f00 + w01 f01 + w10 f10 + w11 f11``, in that order. ``gap`` > 0: the second record's
+    fields start ``gap`` floats after the first one's instead of right after them (the
+    first ``width`` of a wider record, two loads of ``width`` floats joined in one
+    register; :data:`_surface4`). Then the records are blended, ``(1 - wt) r0 + wt r1``,
+    all lanes at once; only the ``width`` results leave the register. ``swap`` True: the
+    records lie the other way round (the second first: a streamed window packed as a ring
+    of two records, :func:`_packed`); the two halves of the register are exchanged by
+    selects before the records' blend, so the arithmetic is the same. FMA contraction
+    comes from the caller's ``fastmath={"contract"}``, which numba applies to these
+    instructions too.
+
+    ``keep`` True: two more arguments, ``kf`` (a contiguous 1-D float64 array) and ``ko``:
+    each corner's level-blended ``2 width`` doubles are also stored, corner after corner,
+    at ``kf[ko:ko + 8 width]``, for :func:`_make_kept`'s read of another point in the same
+    cell at the same height (the step's midpoint, kernels_numba_batch._mid_wind_slots).
 
     Lane by lane these are the operations, in the order, of the scalar form (the oracle's
-    bilinear, level and time interpolation), and the kernel's results are bit-identical
-    to those of the form it replaced, which returned the 2 ``width`` sums of each level
-    as scalars for the blends: LLVM extracted them one by one (shuffles, on the same
-    execution port as the widening and the splats) and did the blends in scalar
-    arithmetic. On the 3-D benchmark's met, 10^6 particles, one thread, ns per
-    particle-step: one level with w 75 -> 64, twelve levels 83 -> 71, with the boundary
-    layer (whose eight fields of two records are read the same way) 115 -> 97
+    level, bilinear and time interpolation). Before session 54 the levels were blended
+    after the bilinear sums (each level summed over the corners, then ``(1 - c) a + c b``
+    once), which read the same floats, one blend fewer; the order changed so that the
+    midpoint can reuse the start's corner values (results within about 1e-16 relative of
+    the old order's). Before that (sessions up to 19) the blends were scalar: the form
+    before returned the 2 ``width`` sums of each level as scalars, LLVM extracted them
+    one by one (shuffles, on the same execution port as the widening and the splats) and
+    did the blends in scalar arithmetic. On the 3-D benchmark's met, 10^6 particles, one
+    thread, ns per particle-step: one level with w 75 -> 64, twelve levels 83 -> 71, with
+    the boundary layer (whose eight fields of two records are read the same way) 115 -> 97
     (benchmarks/README.md). Before, LLVM's SLP vectoriser had not combined the scalar form
     at all (32 scalar loads and conversions a record)."""
 
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
+        vf = ir.VectorType(ir.FloatType(), 2 * width)
+        vd = ir.VectorType(ir.DoubleType(), 2 * width)
+        one = ir.Constant(ir.DoubleType(), 1.0)
+        step = context.cast(builder, args[5], signature.args[5], types.uint64)
+        if levels == 2:
+            c1 = _splat(builder, builder.fsub(one, args[10]), vd)
+            c2 = _splat(builder, args[10], vd)
+        if keep:
+            kdata = context.make_array(signature.args[13])(context, builder, value=args[13]).data
+            kat = context.cast(builder, args[14], signature.args[14], types.uint64)
+        acc: Any = None
+        for q, (b, bt, w) in enumerate(zip(args[1:5], signature.args[1:5], args[6:10], strict=True)):
+            idx = context.cast(builder, b, bt, types.uint64)  # an i64
+            lv: list[Any] = []
+            for lev in range(levels):
+                at = idx if lev == 0 else builder.add(idx, step)
+                if gap:  # the two records' fields apart: two loads, joined
+                    vw = ir.VectorType(ir.FloatType(), width)
+                    r0 = builder.load(builder.bitcast(builder.gep(data, [at]), vw.as_pointer()), align=4)
+                    r1 = builder.load(builder.bitcast(builder.gep(data, [builder.add(at, ir.Constant(at.type, gap))]),
+                                                      vw.as_pointer()), align=4)
+                    rec = builder.shuffle_vector(r0, r1, ir.Constant(ir.VectorType(ir.IntType(32), 2 * width),
+                                                                     list(range(2 * width))))
+                else:
+                    rec = builder.load(builder.bitcast(builder.gep(data, [at]), vf.as_pointer()), align=4)
+                lv.append(builder.fpext(rec, vd))
+            corner = lv[0]
+            if levels == 2:
+                corner = builder.fadd(builder.fmul(c1, lv[0]), builder.fmul(c2, lv[1]))
+            if keep:
+                dst = builder.gep(kdata, [builder.add(kat, ir.Constant(kat.type, q * 2 * width))])
+                builder.store(corner, builder.bitcast(dst, vd.as_pointer()), align=8)
+            prod = builder.fmul(_splat(builder, w, vd), corner)
+            acc = prod if acc is None else builder.fadd(acc, prod)
+        vals = _blend_tail(context, builder, acc, args[11], args[12], width)
+        return context.make_tuple(builder, signature.return_type, vals)
+
     def typing(typingctx, arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt, swap):  # type: ignore[no-untyped-def]
-        # contiguous only: the offsets are counted in elements from the data pointer
-        if not (isinstance(arr, types.Array) and arr.dtype == types.float32 and arr.ndim == 1 and arr.layout == "C"):
+        if not _is_c_1d(arr, types.float32):
             return None
         f64 = types.float64
         sig = types.UniTuple(f64, width)(arr, b00, b01, b10, b11, s, f64, f64, f64, f64, f64, f64, types.boolean)
-
-        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-            data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
-            i32 = ir.IntType(32)
-            vf = ir.VectorType(ir.FloatType(), 2 * width)
-            vd = ir.VectorType(ir.DoubleType(), 2 * width)
-            vh = ir.VectorType(ir.DoubleType(), width)
-
-            def splat(x, vt):  # type: ignore[no-untyped-def]
-                v = builder.insert_element(ir.Constant(vt, ir.Undefined), x, ir.Constant(i32, 0))
-                return builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined),
-                                              ir.Constant(ir.VectorType(i32, vt.count), [0] * vt.count))
-
-            def record(v, first):  # type: ignore[no-untyped-def]
-                return builder.shuffle_vector(v, ir.Constant(vd, ir.Undefined),
-                                              ir.Constant(ir.VectorType(i32, width), list(range(first, first + width))))
-
-            step = context.cast(builder, args[5], signature.args[5], types.uint64)
-            acc: list[Any] = [None] * levels
-            for b, bt, w in zip(args[1:5], signature.args[1:5], args[6:10], strict=True):
-                idx = context.cast(builder, b, bt, types.uint64)  # an i64
-                ws = splat(w, vd)
-                for lev in range(levels):
-                    at = idx if lev == 0 else builder.add(idx, step)
-                    if gap:  # the two records' fields apart: two loads, joined
-                        vw = ir.VectorType(ir.FloatType(), width)
-                        r0 = builder.load(builder.bitcast(builder.gep(data, [at]), vw.as_pointer()), align=4)
-                        r1 = builder.load(builder.bitcast(builder.gep(data, [builder.add(at, ir.Constant(at.type, gap))]),
-                                                          vw.as_pointer()), align=4)
-                        rec = builder.shuffle_vector(r0, r1, ir.Constant(ir.VectorType(i32, 2 * width),
-                                                                         list(range(2 * width))))
-                    else:
-                        ptr = builder.bitcast(builder.gep(data, [at]), vf.as_pointer())
-                        rec = builder.load(ptr, align=4)
-                    prod = builder.fmul(ws, builder.fpext(rec, vd))
-                    acc[lev] = prod if acc[lev] is None else builder.fadd(acc[lev], prod)
-            one = ir.Constant(ir.DoubleType(), 1.0)
-            both = acc[0]
-            if levels == 2:
-                c = args[10]
-                both = builder.fadd(builder.fmul(splat(builder.fsub(one, c), vd), acc[0]),
-                                    builder.fmul(splat(c, vd), acc[1]))
-            wt = args[11]
-            r0, r1 = record(both, 0), record(both, width)
-            r0, r1 = builder.select(args[12], r1, r0), builder.select(args[12], r0, r1)
-            out = builder.fadd(builder.fmul(splat(builder.fsub(one, wt), vh), r0), builder.fmul(splat(wt, vh), r1))
-            vals = [builder.extract_element(out, ir.Constant(i32, i)) for i in range(width)]
-            return context.make_tuple(builder, signature.return_type, vals)
-
         return sig, codegen
+
+    def typing_keep(typingctx, arr, b00, b01, b10, b11, s, w00, w01, w10, w11, c, wt, swap, kf, ko):  # type: ignore[no-untyped-def]
+        if not (_is_c_1d(arr, types.float32) and _is_c_1d(kf, types.float64)):
+            return None
+        f64 = types.float64
+        sig = types.UniTuple(f64, width)(arr, b00, b01, b10, b11, s, f64, f64, f64, f64, f64, f64, types.boolean,
+                                         kf, ko)
+        return sig, codegen
+
+    return intrinsic(typing_keep if keep else typing)
+
+
+def _make_kept(width: int) -> Any:
+    """A numba intrinsic ``(kf, ko, w00, w01, w10, w11, wt, swap)``: the read of
+    :func:`_make_blend` (``keep``) at other bilinear weights and another time weight from
+    the corner values it stored at ``kf[ko:ko + 8 width]``: the corners summed, ``w00 f00 +
+    w01 f01 + w10 f10 + w11 f11``, then the records blended, the same instructions in the
+    same order, so the result is that read's (bit for bit) at a point with the same
+    corners, height and records, without its loads, widening and level blends."""
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        kdata = context.make_array(signature.args[0])(context, builder, value=args[0]).data
+        kat = context.cast(builder, args[1], signature.args[1], types.uint64)
+        vd = ir.VectorType(ir.DoubleType(), 2 * width)
+        acc: Any = None
+        for q in range(4):
+            src = builder.gep(kdata, [builder.add(kat, ir.Constant(kat.type, q * 2 * width))])
+            corner = builder.load(builder.bitcast(src, vd.as_pointer()), align=8)
+            prod = builder.fmul(_splat(builder, args[2 + q], vd), corner)
+            acc = prod if acc is None else builder.fadd(acc, prod)
+        vals = _blend_tail(context, builder, acc, args[6], args[7], width)
+        return context.make_tuple(builder, signature.return_type, vals)
+
+    def typing(typingctx, kf, ko, w00, w01, w10, w11, wt, swap):  # type: ignore[no-untyped-def]
+        if not _is_c_1d(kf, types.float64):
+            return None
+        f64 = types.float64
+        return types.UniTuple(f64, width)(kf, ko, f64, f64, f64, f64, f64, types.boolean), codegen
 
     return intrinsic(typing)
 
@@ -298,6 +368,10 @@ _prefetch: Any = intrinsic(_prefetch_typing)
 #: bit-identical and no faster, 70-81 against 62-87 ns per step at 10^6, 1 thread, side
 #: by side)
 _wind3: Any = _make_blend(4, 2)
+#: :data:`_wind3` that also keeps each corner's level-blended records (the start of a step)
+_wind3_keep: Any = _make_blend(4, 2, keep=True)
+#: :data:`_wind3` at another point of the same cell from the values :data:`_wind3_keep` kept
+_wind3_kept: Any = _make_kept(4)
 #: the eight boundary-layer fields of two records
 _surface8: Any = _make_blend(8, 1)
 #: the first four of them (mixing height, u*, 1/L, w*: the vertical turbulence's), all the
@@ -306,12 +380,13 @@ _surface4: Any = _make_blend(4, 1, gap=8)
 
 
 @_njit_no_nrt  # see _HELPER
-def _read3(vf, k, w, lev, c, f, o, wt, ipar, swap):  # type: ignore[no-untyped-def]
+def _read3(vf, k, w, lev, c, f, o, wt, ipar, swap, kf, ko):  # type: ignore[no-untyped-def]
     """Wind on levels at the corners ``o`` (bilinear weights ``wt``) of
     :func:`_corners_v`: records ``k`` and ``k + 1`` at the particle's height weights
     (lev, c), then linear in time (weight ``w``), then the log-law factor ``f`` (the
     oracle's ``interpolate_wind`` with levels); (vx, vy, vz, w), w 0 where the grid has
-    none, as packed.
+    none, as packed. Each corner's level-blended records (8 doubles) are kept in
+    ``kf[ko:ko + 32]`` for :func:`_read3_kept` (kernels_numba_batch._mid_wind_slots).
 
     ``vf`` is the packed (lat, lon, nz, nt, 4) array of :func:`_packed`: a node's (vx, vy,
     vz, w) of two consecutive records on one level are 32 contiguous bytes, and those of
@@ -326,6 +401,23 @@ def _read3(vf, k, w, lev, c, f, o, wt, ipar, swap):  # type: ignore[no-untyped-d
     s = np.uint64(max(ipar[5], 2) * 4)
     node = np.uint64(ipar[6]) * s
     off = np.uint64(lev) * s + np.uint64(k * 4)
+    vx, vy, vz, vw = _wind3_keep(vf, o[0] * node + off, o[1] * node + off, o[2] * node + off, o[3] * node + off, s,
+                                 wt[0], wt[1], wt[2], wt[3], c, w, swap, kf, np.uint64(ko))
+    if f != 1.0:
+        vx *= f
+        vy *= f
+        vz *= f
+        vw *= f
+    return vx, vy, vz, vw
+
+
+@_njit_no_nrt  # see _HELPER
+def _read3_full(vf, k, w, lev, c, f, o, wt, ipar, swap):  # type: ignore[no-untyped-def]
+    """:func:`_read3` without keeping the corner values: the step midpoint's wind where it
+    left the start's cell or records (see kernels_numba_batch._mid_wind_slots)."""
+    s = np.uint64(max(ipar[5], 2) * 4)
+    node = np.uint64(ipar[6]) * s
+    off = np.uint64(lev) * s + np.uint64(k * 4)
     vx, vy, vz, vw = _wind3(vf, o[0] * node + off, o[1] * node + off, o[2] * node + off, o[3] * node + off, s,
                             wt[0], wt[1], wt[2], wt[3], c, w, swap)
     if f != 1.0:
@@ -334,6 +426,17 @@ def _read3(vf, k, w, lev, c, f, o, wt, ipar, swap):  # type: ignore[no-untyped-d
         vz *= f
         vw *= f
     return vx, vy, vz, vw
+
+
+@_njit_no_nrt  # see _HELPER
+def _read3_kept(kf, ko, wt, w, f, swap):  # type: ignore[no-untyped-def]
+    """:func:`_read3`'s wind at another point of the same cell and records at the same
+    height (``f``), from the corner values it kept in ``kf[ko:ko + 32]``: the point's
+    bilinear weights ``wt`` and time weight ``w`` on them (:data:`_wind3_kept`), bit for
+    bit the full read's (:func:`_read3_full`; the log-law factor without a branch: ``x
+    1.0`` is ``x``)."""
+    vx, vy, vz, vw = _wind3_kept(kf, np.uint64(ko), wt[0], wt[1], wt[2], wt[3], w, swap)
+    return vx * f, vy * f, vz * f, vw * f
 
 
 @_njit_no_nrt  # see _HELPER

@@ -15,7 +15,13 @@ import numba
 import numpy as np
 
 from plumecast.transport import fastmath as fm
-from plumecast.transport.kernels_numba_3d import _corners_v, _inside_v
+from plumecast.transport.kernels_numba_3d import (
+    _corners_v,
+    _inside_v,
+    _njit_no_nrt,
+    _read3_full,
+    _read3_kept,
+)
 from plumecast.transport.kernels_numba_step import (
     _RAD,
     _displacement,
@@ -79,6 +85,12 @@ from plumecast.transport.kernels_numba_step import (
 #: (_end_slots) with it: 59.0-59.4 -> 56.5-57.2; bit-identical. Tried and not kept: the level
 #: lookup keeping the particle's last pair of levels (kernels_numba_3d._level), 57.8 -> 59.4
 #: (medians); the locality order's counting sort in parallel (locality._locality_order).
+#: Session 54 (midreuse; benchmarks/README.md, same units, load 3-4.3): the midpoint's wind
+#: from the start's corner values (_mid_wind_slots; the levels now blended per corner before
+#: the bilinear sum, in the oracle and CUDA too; lon/lat within 6e-14 degrees of the old
+#: order's after 36 steps): 1 thread 56.7-57.1 -> 55.4-56.1, 2 threads 56.9-57.1 -> 55.6-56.3,
+#: with removal and in 6-step calls no measurable change. Tried and not kept: the reuse as a
+#: branch in each particle's read, the same speed.
 #: A call's own work, once per particle and call (a run calls once per met interval, six
 #: 10-minute steps between hourly records): the batch's loads, all in flight before any
 #: arithmetic on them, then its unit vectors in a vectorised loop (_unit_slots), and its
@@ -106,15 +118,16 @@ _S_COUNT = 42
 
 
 @numba.njit(inline="always", error_model="numpy")
-def _corner_slots(bf, bo, b, s_lon, s_lat, s_ok, gs):  # type: ignore[no-untyped-def]
+def _corner_slots(bf, bo, b, s_lon, s_lat, s_ok, gs, at):  # type: ignore[no-untyped-def]
     """The corners round the point in slots ``s_lon``, ``s_lat`` of particle ``b``
-    (:func:`kernels_numba_3d._corners_v`): offsets into ``bo``, weights into their
-    slots, inside (1.0 or 0.0) into ``s_ok``."""
+    (:func:`kernels_numba_3d._corners_v`): offsets into ``bo`` from ``at`` (the start's
+    at 0, the midpoint's at ``4 _BATCH``: the midpoint's read compares them), weights
+    into their slots, inside (1.0 or 0.0) into ``s_ok``."""
     c = _corners_v(bf[s_lon + b], bf[s_lat + b], gs)
-    bo[b] = c[0]
-    bo[_BATCH + b] = c[1]
-    bo[2 * _BATCH + b] = c[2]
-    bo[3 * _BATCH + b] = c[3]
+    bo[at + b] = c[0]
+    bo[at + _BATCH + b] = c[1]
+    bo[at + 2 * _BATCH + b] = c[2]
+    bo[at + 3 * _BATCH + b] = c[3]
     bf[_S_W00 + b] = c[4]
     bf[_S_W01 + b] = c[5]
     bf[_S_W10 + b] = c[6]
@@ -245,3 +258,31 @@ def _in_layer(bf, b):  # type: ignore[no-untyped-def]
     z = bf[_S_ZN + b]
     hs = bf[_S_HS + b]
     return np.int64(not (bf[_S_US + b] >= 0.0 and (z > hs or hs <= 0.0)))
+
+
+@_njit_no_nrt  # see kernels_numba_3d._HELPER
+def _mid_wind_slots(bf, bo, bk, blev, bdone, bfirst, step, nb, wf, k, w, k_start, ipar, swap):  # type: ignore[no-untyped-def]
+    """The wind at the batch's midpoints (corners at ``bo[4 _BATCH:]``, weights in their
+    slots), records ``k`` (time weight ``w``), at the start's heights, into ``_S_VX`` to
+    ``_S_VW``. With 1-degree cells and 10-minute steps a midpoint is nearly always in its
+    start's cell (the same first corner, ``bo[b]``; the other three follow from it), and
+    the records differ from the start's (``k_start``) only where a record's time falls in
+    the step's first half (never with steps that divide the records' interval): so first,
+    for every particle and without a branch, the wind from the corner values that the
+    start's read kept (``bk[32 b:32 b + 32]``, kernels_numba_3d._read3_kept; stale and unused
+    for the particles that do not step), then, only where a midpoint left its start's cell
+    or records, the full read (kernels_numba_3d._read3_full), the same result as it would
+    have been for the others."""
+    left = k != k_start
+    for b in range(nb):
+        wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
+        v = _read3_kept(bk, 32 * b, wt, w, bf[_S_FZ + b], swap)
+        bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
+        left |= bo[4 * _BATCH + b] != bo[b]
+    for b in range(nb if left else 0):
+        if bdone[b] or step < bfirst[b] or (k == k_start and bo[4 * _BATCH + b] == bo[b]):
+            continue
+        o = (bo[4 * _BATCH + b], bo[5 * _BATCH + b], bo[6 * _BATCH + b], bo[7 * _BATCH + b])
+        wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
+        v = _read3_full(wf, k, w, blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar, swap)
+        bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]

@@ -29,8 +29,8 @@ when deposition is on; a single-level grid without them runs the physics above,
 bit for bit):
 
 * winds in height: a particle at height ``z`` above ground takes the wind of the two
-  levels of ``z_m`` that bracket it, linearly in ``z`` (each level bilinear in
-  lon/lat, then linear in time); above the top level the top level's wind; below the
+  levels of ``z_m`` that bracket it, linearly in ``z`` (at each grid corner, then
+  bilinear in lon/lat, then linear in time); above the top level the top level's wind; below the
   lowest level ``z_1`` the lowest level's wind scaled by the neutral log law,
   ``u(z) = u(z_1) ln(max(z, z0) / z0) / ln(z_1 / z0)`` (Stull 1988, An Introduction to
   Boundary Layer Meteorology, Kluwer, sect. 9.7.1). The levels are fixed heights above
@@ -330,6 +330,20 @@ def _bilinear(g: NDArray[np.float32], lev: Any, cn: tuple[Any, ...]) -> NDArray[
     return (1 - b) * ((1 - a) * g[lev, j0, i0] + a * g[lev, j0, i1]) + b * ((1 - a) * g[lev, j1, i0] + a * g[lev, j1, i1])
 
 
+def _bilinear_levels(g: NDArray[np.float32], lev: NDArray[np.int64], upper: NDArray[np.int64],
+                     c_up: NDArray[np.float64], cn: tuple[Any, ...]) -> NDArray[np.float64]:
+    """Bilinear interpolation of the (level, lat, lon) field ``g`` between levels ``lev``
+    and ``upper`` (weight ``c_up`` of the upper one): each corner's two levels blended
+    first, ``(1 - c) g_l + c g_u`` (where ``c`` > 0), then the corners."""
+    j0, j1, i0, i1, a, b = cn
+
+    def at(j: NDArray[np.int64], i: NDArray[np.int64]) -> NDArray[np.float64]:
+        lo = g[lev, j, i].astype(np.float64)
+        return np.where(c_up > 0.0, (1.0 - c_up) * lo + c_up * g[upper, j, i], lo)
+
+    return (1 - b) * ((1 - a) * at(j0, i0) + a * at(j0, i1)) + b * ((1 - a) * at(j1, i0) + a * at(j1, i1))
+
+
 def level_weights(
     wind: WindGrid, z: NDArray[np.float64]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
@@ -369,9 +383,11 @@ def interpolate_wind(
     ``wind.w`` last) and a mask of points inside the domain.
 
     ``levels``: the particles' ``(l, c, f)`` of :func:`level_weights` (None: level 0,
-    the single-level case). On each record the wind is interpolated bilinearly on
-    levels ``l`` and ``l + 1``, combined ``(1 - c) v_l + c v_{l+1}``, then the two
-    records linearly in time, then scaled by ``f``."""
+    the single-level case). On each record the wind of each grid corner is combined
+    from levels ``l`` and ``l + 1``, ``(1 - c) v_l + c v_{l+1}``, then interpolated
+    bilinearly, then the two records linearly in time, then scaled by ``f`` (the order of
+    the compiled kernels, whose midpoint reuses the start's corner values: see
+    ``kernels_numba_batch._mid_wind_slots``)."""
     cn, inside = _corners(wind, lon, lat)
     k1 = min(k + 1, wind.vec.shape[0] - 1)
     fields = [wind.vec[:, :, c] for c in range(3)]
@@ -390,10 +406,10 @@ def interpolate_wind(
         v = []
         for kk in (k, k1):
             g = f[kk]
-            vk = _bilinear(g, lev, cn)
-            if upper is not None:
-                vk = np.where(c_up > 0.0, (1.0 - c_up) * vk + c_up * _bilinear(g, upper, cn), vk)
-            v.append(vk)
+            if upper is None:
+                v.append(_bilinear(g, lev, cn))
+            else:  # each corner's two levels first
+                v.append(_bilinear_levels(g, lev, upper, c_up, cn))
         out[q] = (1.0 - w) * v[0] + w * v[1]
     if upper is not None:
         assert levels is not None
