@@ -94,6 +94,8 @@ from plumecast.transport.kernels_numba_batch import (
     _S_COUNT,
     _S_CZ,
     _S_EX,
+    _S_FD,
+    _S_FW,
     _S_FZ,
     _S_HS,
     _S_IL,
@@ -131,9 +133,13 @@ from plumecast.transport.kernels_numba_batch import (
     _S_W11,
     _S_WS,
     _S_Z,
+    _S_ZC,
     _S_ZN,
     _S_ZV,
+    _add_cell,
+    _commit_batch,
     _corner_slots,
+    _deposit,
     _end_slots,
     _free_sigma,
     _free_slots,
@@ -243,27 +249,6 @@ def _lane_store(i, live, st, end, lon, lat, zarr, mass, status):  # type: ignore
         mass[i] = st[6]
         if st[9]:
             status[i] = 2
-
-
-@numba.njit(inline="always")
-def _add_cell(acc, blk, g, lo, la, m, sfpar, sipar):  # type: ignore[no-untyped-def]
-    """Add ``m`` to the output-grid cell of (lo, la), if there is one."""
-    x = lo - sfpar[0]  # degrees east of the grid's west edge, in 0..360 (a grid across 180 deg)
-    if x < 0.0:
-        x += 360.0
-    elif x >= 360.0:
-        x -= 360.0
-    ci = int(math.floor(x / sfpar[1]))
-    cj = int(math.floor((la - sfpar[2]) / sfpar[3]))
-    if ci >= 0 and ci < sipar[0] and cj >= 0 and cj < sipar[1]:
-        acc[blk, g, cj, ci] += m
-
-
-@numba.njit(inline="always")
-def _deposit(acc, blk, g, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untyped-def]
-    """Sample a particle's mass into its output cell if it is below the layer depth."""
-    if z < sfpar[4]:
-        _add_cell(acc, blk, g, lo, la, m, sfpar, sipar)
 
 
 @numba.njit(inline="always", error_model="numpy")
@@ -548,9 +533,26 @@ def _make_advance(three_d: bool, stamp: str) -> Any:
                                     bf[_S_ZV + b] = _vertical_step(bf[_S_ZN + b], bf[_S_HS + b], bf[_S_US + b],
                                                                    bf[_S_IL + b], bf[_S_WS + b], p3[0], p3[1], p3[2],
                                                                    bxi[2, t], bbases[t])
-                            # the removal and the commit
-                            live_any = False
+                            # the removal and the commit: where every particle of the batch steps now and no
+                            # receptor reads them (a run's usual case), without a branch a particle
+                            # (kernels_numba_batch._commit_batch); one by one otherwise
+                            all_on = not rx_on
                             for b in range(nb):
+                                all_on = all_on and not bdone[b] and step >= bfirst[b]
+                            from_c = deposit or not has_sfc
+                            for b in range(nb if all_on and from_c else 0):
+                                t = s * np.uint64(_BATCH) + np.uint64(b)
+                                bl3 = (bf[_S_HS + b], bf[_S_US + b], bf[_S_IL + b], bf[_S_WS + b], bf[_S_PR + b],
+                                       bf[_S_SG + b], bf[_S_ST + b], bf[_S_LF + b])
+                                bf[_S_ZC + b], bf[_S_FD + b], bf[_S_FW + b] = _step_c(
+                                    bf[(_S_ZV if has_sfc else _S_ZN) + b], bf[_S_LA + b], bxi[2, t], bl3, kp, diffuse_z,
+                                    zpar, flags3, p3)
+                            live_any = False
+                            if all_on:
+                                dec, dry, wet, live_any = _commit_batch(bf, nb, bdone, bexit, bgt, decay_factor, from_c,
+                                                                        deposit, dec, dry, wet, do_sample, dep_on, acc,
+                                                                        dep, blk, sfpar, sipar)
+                            for b in range(0 if all_on else nb):
                                 if bdone[b] or step < bfirst[b]:
                                     live_any = live_any or not bdone[b]
                                     continue

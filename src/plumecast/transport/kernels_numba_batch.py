@@ -102,7 +102,7 @@ from plumecast.transport.kernels_numba_step import (
 #: against 87-89 ns a step at 6 steps, 1 thread).
 _BATCH = 16
 
-_S_COUNT = 42
+_S_COUNT = 49
 # The 3-D batch's slots (see _BATCH): where each value of the batch's particles starts in
 # the flat array ``bf`` (_BATCH values a slot, one per particle)
 (_S_PX, _S_PY, _S_PZ, _S_LO, _S_LA, _S_Z, _S_M,  # the state
@@ -114,6 +114,8 @@ _S_COUNT = 42
  _S_NX, _S_NY, _S_NZ, _S_LON, _S_LAT, _S_ZN, _S_OKN,  # the end point
  _S_ZV,  # the height after the vertical turbulence (_free_slots)
  _S_EX,  # 1.0 where the end point's unit vector needs the exact renormalisation (_end_slots)
+ _S_ZC, _S_FD, _S_FW,  # the height and removal factors of _step_c (_commit_slots with removal)
+ _S_MR, _S_DEC, _S_DRY, _S_WET,  # the mass after the decay; the mass decayed, dry- and wet-removed in the step
  ) = (k * _BATCH for k in range(_S_COUNT))
 
 
@@ -286,3 +288,95 @@ def _mid_wind_slots(bf, bo, bk, blev, bdone, bfirst, step, nb, wf, k, w, k_start
         wt = (bf[_S_W00 + b], bf[_S_W01 + b], bf[_S_W10 + b], bf[_S_W11 + b])
         v = _read3_full(wf, k, w, blev[b], bf[_S_CZ + b], bf[_S_FZ + b], o, wt, ipar, swap)
         bf[_S_VX + b], bf[_S_VY + b], bf[_S_VZ + b], bf[_S_VW + b] = v[0], v[1], v[2], v[3]
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _commit_slots(bf, b, decay_factor, from_c):  # type: ignore[no-untyped-def]
+    """The commit of particle ``b``, which steps now (alive, born, not done): the end
+    point's slots into the state's if it stayed inside (``_S_OKN``), else its state as it
+    was; the height rounded to float32 (``_S_ZV``'s), the mass decayed; or, ``from_c``, the
+    height in ``_S_ZC`` and the mass decayed and times the dry and wet removal factors
+    ``_S_FD``, ``_S_FW`` (all three from ``kernels_numba_step._step_c``). The mass after the
+    decay into ``_S_MR``, the mass decayed into ``_S_DEC`` and, ``from_c``, the dry and wet
+    removal into
+    ``_S_DRY`` and ``_S_WET`` (0 where it left); returns 1 where it left the domain, else 0. The same arithmetic as
+    ``kernels_numba._lane_commit``, without its branches and tuples: a loop of it over
+    the batch is vectorised."""
+    ok = bf[_S_OKN + b] > 0.5
+    m0 = bf[_S_M + b]
+    m = m0 * decay_factor
+    if from_c:
+        md = m * bf[_S_FD + b]
+        mw = md * bf[_S_FW + b]
+        bf[_S_DRY + b] = m - md if ok else 0.0
+        bf[_S_WET + b] = md - mw if ok else 0.0
+        z = bf[_S_ZC + b]
+    else:
+        mw = m
+        z = float(np.float32(bf[_S_ZV + b]))
+    bf[_S_MR + b] = m
+    bf[_S_DEC + b] = m0 - m if ok else 0.0
+    bf[_S_PX + b] = bf[_S_NX + b] if ok else bf[_S_PX + b]
+    bf[_S_PY + b] = bf[_S_NY + b] if ok else bf[_S_PY + b]
+    bf[_S_PZ + b] = bf[_S_NZ + b] if ok else bf[_S_PZ + b]
+    bf[_S_LO + b] = bf[_S_LON + b] if ok else bf[_S_LO + b]
+    bf[_S_LA + b] = bf[_S_LAT + b] if ok else bf[_S_LA + b]
+    bf[_S_Z + b] = z if ok else bf[_S_Z + b]
+    bf[_S_M + b] = mw if ok else m0
+    return np.int64(not ok)
+
+
+@numba.njit(inline="always")
+def _add_cell(acc, blk, g, lo, la, m, sfpar, sipar):  # type: ignore[no-untyped-def]
+    """Add ``m`` to the output-grid cell of (lo, la), if there is one."""
+    x = lo - sfpar[0]  # degrees east of the grid's west edge, in 0..360 (a grid across 180 deg)
+    if x < 0.0:
+        x += 360.0
+    elif x >= 360.0:
+        x -= 360.0
+    ci = int(math.floor(x / sfpar[1]))
+    cj = int(math.floor((la - sfpar[2]) / sfpar[3]))
+    if ci >= 0 and ci < sipar[0] and cj >= 0 and cj < sipar[1]:
+        acc[blk, g, cj, ci] += m
+
+
+@numba.njit(inline="always")
+def _deposit(acc, blk, g, lo, la, z, m, sfpar, sipar):  # type: ignore[no-untyped-def]
+    """Sample a particle's mass into its output cell if it is below the layer depth."""
+    if z < sfpar[4]:
+        _add_cell(acc, blk, g, lo, la, m, sfpar, sipar)
+
+
+@numba.njit(inline="always", error_model="numpy")
+def _commit_batch(bf, nb, bdone, bexit, bgt, decay_factor, from_c, deposit, dec, dry, wet, do_sample, dep_on, acc,
+                  dep, blk, sfpar, sipar):  # type: ignore[no-untyped-def]
+    """The commit of the batch's ``nb`` particles where all of them step now (alive, born,
+    not done) and no receptor reads them: :func:`_commit_slots` for all (vectorised), the
+    masses decayed, dry- and wet-removed added to ``dec``, ``dry``, ``wet`` particle by
+    particle in the batch's order (the additions of 0.0 that an unremoved mass would add
+    left out: without decay, or without deposition), the deposition and the output
+    grid's samples (``_add_cell``, ``_deposit``), and the particles that left marked done
+    and exited. Returns the three sums and whether a particle is still alive. The same
+    operations as ``kernels_numba._lane_commit`` particle by particle, in the same
+    order: bit-identical."""
+    nexit = 0
+    for b in range(nb):
+        nexit += _commit_slots(bf, b, decay_factor, from_c)
+    for b in range(nb if decay_factor != 1.0 else 0):
+        dec += bf[_S_DEC + b]
+    for b in range(nb if deposit else 0):
+        dry += bf[_S_DRY + b]
+        wet += bf[_S_WET + b]
+    for b in range(nb if do_sample or dep_on else 0):
+        if bf[_S_OKN + b] > 0.5:
+            m = bf[_S_MR + b]
+            mw = bf[_S_M + b]
+            if dep_on and m != mw:
+                _add_cell(dep, blk, 0, bf[_S_LON + b], bf[_S_LAT + b], m - mw, sfpar, sipar)
+            if do_sample:
+                _deposit(acc, blk, bgt[b], bf[_S_LON + b], bf[_S_LAT + b], bf[_S_Z + b], mw, sfpar, sipar)
+    for b in range(nb if nexit > 0 else 0):
+        if not bf[_S_OKN + b] > 0.5:
+            bdone[b] = True
+            bexit[b] = True
+    return dec, dry, wet, nexit < nb
