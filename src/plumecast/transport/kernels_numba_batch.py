@@ -316,12 +316,16 @@ def _commit_slots(bf, b, decay_factor, from_c):  # type: ignore[no-untyped-def]
         z = float(np.float32(bf[_S_ZV + b]))
     bf[_S_MR + b] = m
     bf[_S_DEC + b] = m0 - m if ok else 0.0
-    bf[_S_PX + b] = bf[_S_NX + b] if ok else bf[_S_PX + b]
-    bf[_S_PY + b] = bf[_S_NY + b] if ok else bf[_S_PY + b]
-    bf[_S_PZ + b] = bf[_S_NZ + b] if ok else bf[_S_PZ + b]
-    bf[_S_LO + b] = bf[_S_LON + b] if ok else bf[_S_LO + b]
-    bf[_S_LA + b] = bf[_S_LAT + b] if ok else bf[_S_LA + b]
-    bf[_S_Z + b] = z if ok else bf[_S_Z + b]
+    # (both values loaded before the selects: a load in one arm only is not speculated, and
+    # the loop was left scalar)
+    px, py, pz, lo, la, z0 = bf[_S_PX + b], bf[_S_PY + b], bf[_S_PZ + b], bf[_S_LO + b], bf[_S_LA + b], bf[_S_Z + b]
+    nx, ny, nz, lon, lat = bf[_S_NX + b], bf[_S_NY + b], bf[_S_NZ + b], bf[_S_LON + b], bf[_S_LAT + b]
+    bf[_S_PX + b] = nx if ok else px
+    bf[_S_PY + b] = ny if ok else py
+    bf[_S_PZ + b] = nz if ok else pz
+    bf[_S_LO + b] = lon if ok else lo
+    bf[_S_LA + b] = lat if ok else la
+    bf[_S_Z + b] = z if ok else z0
     bf[_S_M + b] = mw if ok else m0
     return np.int64(not ok)
 
