@@ -217,7 +217,9 @@ def _lane_commit(st, new, step, decay_factor, do_sample, acc, blk, g, sfpar, sip
     """Accept the step ``new`` (from :func:`_step`) if the lane's particle is alive at
     ``step``; returns the lane state and the mass decayed, dry-deposited and
     wet-scavenged in the step (the last two added to ``dep[blk]`` at the end point
-    when ``dep_on``)."""
+    when ``dep_on``). The 3-D kernel commits a batch whose particles all step, without
+    receptors, by ``kernels_numba_batch._commit_batch`` instead (the same arithmetic,
+    vectorised; session 54: 56-58 -> 52-53 ns per particle-step, 1 thread)."""
     if st[8] or step < st[7]:
         return st, 0.0, 0.0, 0.0
     if not new[6]:
