@@ -107,9 +107,11 @@ from plumecast.transport.kernels_numba_step import (
 #: left out to find its cost: the commit as a bare copy of the end point's slots 52.1 against 56.4; the level
 #: lookup run only at a call's first step 53.7 against 55.8). Tried and not kept: 32 particles a batch (50.4-51.0
 #: against 52.4-52.7, the particles' states identical, but the sums into the output grid, the deposits, the
-#: removed and decayed mass in another order, 1e-16 relative apart); the stages over all _BATCH lanes, a trip count
+#: removed and decayed mass in another order, up to 5e-16 relative apart); the stages over all _BATCH lanes, a trip count
 #: known at compile time (54.0-54.2 against 53.1-53.6, slower); the level loop's test of each particle left out
-#: where the whole batch steps (52.8-53.9, no gain).
+#: where the whole batch steps (52.8-53.9, no gain). At the session's end, alternated with the code before: 1
+#: thread 0.935, 2 threads 0.912, with removal 0.954, 6-step calls 0.936 of its CPU time; benchmark 35.2-35.4 ->
+#: 38.0-38.2 M particle-steps/s (benchmarks/README.md).
 _BATCH = 16
 
 _S_COUNT = 49
