@@ -49,7 +49,8 @@ from plumecast.transport.kernels_numba_step import (
 #: Measured side by side with the two-lane 3-D kernel (10^6 particles, 36 steps, 1
 #: degree 3-D benchmark met, best of 3, ns per particle-step): 1 thread 133-138 against
 #: 144-155, 2 threads 79-101 against 84-108 (the same noisy minutes); 16 and 64
-#: particles ran alike, 16 keeps the normal deviates of a 144-step call in 55 kB.
+#: particles ran alike, 16 kept the normal deviates of a 144-step call in 55 kB (32 since
+#: session 54, see below).
 #: The lon/lat that come out differ from the two-lane kernel's by up to 1e-13 degrees
 #: (LLVM contracts a few multiply-adds differently). The third stage was split from the
 #: second later: the boundary layer's Metropolis sub-steps are one chain of dependent
@@ -112,7 +113,14 @@ from plumecast.transport.kernels_numba_step import (
 #: where the whole batch steps (52.8-53.9, no gain). At the session's end, alternated with the code before: 1
 #: thread 0.935, 2 threads 0.912, with removal 0.954, 6-step calls 0.936 of its CPU time; benchmark 35.2-35.4 ->
 #: 38.0-38.2 M particle-steps/s (benchmarks/README.md).
-_BATCH = 16
+#: Session 54, at its end (the lead; load 1.7-2.1 from the benchmark's own two threads, nothing else running):
+#: 32 particles a batch after all, `bench_transport.py --three-d --sizes 1000000 --steps 36 --call-steps 6`
+#: alternated twice with 16: 40.79 and 40.93 against 39.99 and 39.63 M particle-steps/s deposition off, 34.75
+#: and 35.47 against 30.62 and 34.32 with removal, 6-step calls 33.71 and 33.80 against 33.53 and 32.39; a
+#: 144-step call (deviates 110 kB, beyond L1) 40.80 against 40.20. The particles' states are those of 16 to the
+#: bit; the sums into the output grid, the deposits and the removed and decayed mass are added in another
+#: order (up to 5e-16 relative apart), fixed for given particles and independent of the number of threads.
+_BATCH = 32
 
 _S_COUNT = 49
 # The 3-D batch's slots (see _BATCH): where each value of the batch's particles starts in
