@@ -379,6 +379,30 @@ _surface8: Any = _make_blend(8, 1)
 _surface4: Any = _make_blend(4, 1, gap=8)
 
 
+@_njit_no_nrt  # see _HELPER (contract, as the reads that call it)
+def _wind_at(o, lev, k, ipar):  # type: ignore[no-untyped-def]
+    """The offsets into the packed wind (:func:`_packed`) of records ``k``, ``k + 1`` on
+    level ``lev`` at the corners ``o``, and the stride to the level above, for
+    :data:`_wind3` and :data:`_wind3_keep` (:func:`_read3`, :func:`_read3_full`)."""
+    s = np.uint64(max(ipar[5], 2) * 4)
+    node = np.uint64(ipar[6]) * s
+    off = np.uint64(lev) * s + np.uint64(k * 4)
+    return o[0] * node + off, o[1] * node + off, o[2] * node + off, o[3] * node + off, s
+
+
+@_njit_no_nrt  # see _HELPER (contract, as the reads that call it)
+def _log_law(v, f):  # type: ignore[no-untyped-def]
+    """The wind ``v`` (vx, vy, vz, w) times the log-law factor ``f`` below the lowest
+    level (:func:`_level`; 1 at and above it, where it is not applied)."""
+    vx, vy, vz, vw = v
+    if f != 1.0:
+        vx *= f
+        vy *= f
+        vz *= f
+        vw *= f
+    return vx, vy, vz, vw
+
+
 @_njit_no_nrt  # see _HELPER
 def _read3(vf, k, w, lev, c, f, o, wt, ipar, swap, kf, ko):  # type: ignore[no-untyped-def]
     """Wind on levels at the corners ``o`` (bilinear weights ``wt``) of
@@ -398,34 +422,17 @@ def _read3(vf, k, w, lev, c, f, o, wt, ipar, swap, kf, ko):  # type: ignore[no-u
     result). ``k <= nt - 2`` (:meth:`WindGrid.time_index`; a single record is packed
     twice). ``swap``: records ``k`` and ``k + 1`` lie the other way round (see
     :func:`_packed`)."""
-    s = np.uint64(max(ipar[5], 2) * 4)
-    node = np.uint64(ipar[6]) * s
-    off = np.uint64(lev) * s + np.uint64(k * 4)
-    vx, vy, vz, vw = _wind3_keep(vf, o[0] * node + off, o[1] * node + off, o[2] * node + off, o[3] * node + off, s,
-                                 wt[0], wt[1], wt[2], wt[3], c, w, swap, kf, np.uint64(ko))
-    if f != 1.0:
-        vx *= f
-        vy *= f
-        vz *= f
-        vw *= f
-    return vx, vy, vz, vw
+    a = _wind_at(o, lev, k, ipar)
+    return _log_law(_wind3_keep(vf, a[0], a[1], a[2], a[3], a[4], wt[0], wt[1], wt[2], wt[3], c, w, swap, kf,
+                                np.uint64(ko)), f)
 
 
 @_njit_no_nrt  # see _HELPER
 def _read3_full(vf, k, w, lev, c, f, o, wt, ipar, swap):  # type: ignore[no-untyped-def]
     """:func:`_read3` without keeping the corner values: the step midpoint's wind where it
     left the start's cell or records (see kernels_numba_batch._mid_wind_slots)."""
-    s = np.uint64(max(ipar[5], 2) * 4)
-    node = np.uint64(ipar[6]) * s
-    off = np.uint64(lev) * s + np.uint64(k * 4)
-    vx, vy, vz, vw = _wind3(vf, o[0] * node + off, o[1] * node + off, o[2] * node + off, o[3] * node + off, s,
-                            wt[0], wt[1], wt[2], wt[3], c, w, swap)
-    if f != 1.0:
-        vx *= f
-        vy *= f
-        vz *= f
-        vw *= f
-    return vx, vy, vz, vw
+    a = _wind_at(o, lev, k, ipar)
+    return _log_law(_wind3(vf, a[0], a[1], a[2], a[3], a[4], wt[0], wt[1], wt[2], wt[3], c, w, swap), f)
 
 
 @_njit_no_nrt  # see _HELPER

@@ -149,6 +149,15 @@ def uniform_pair_scalar(base: np.uint64, j: int) -> tuple[float, float]:
 
 
 @numba.njit(inline="always", error_model="numpy")
+def box_muller_scalar(u1: float, u2: float) -> tuple[float, float]:
+    """:func:`box_muller` of one pair of uniforms, for numba kernels: the polynomial
+    ``log``/``sincos`` of :mod:`fastmath`, branch-free, so that a loop of it vectorises."""
+    rr = math.sqrt(-2.0 * fm.log_unit(u1))
+    c2, s2 = fm.sincos_2pi(u2)
+    return rr * c2, rr * s2
+
+
+@numba.njit(inline="always", error_model="numpy")
 def fill_normals(xi, bases, vbases, vz, idx, seed_key, step0, nsteps, vertical, lane_stride, step_stride):  # type: ignore[no-untyped-def]
     """The normal deviates of the particles ``idx`` (one per lane) for the steps
     ``step0..step0+nsteps-1`` into ``xi[:, lane * lane_stride + s * step_stride]``
@@ -188,18 +197,12 @@ def fill_normals(xi, bases, vbases, vz, idx, seed_key, step0, nsteps, vertical, 
     for t in range(bases.size):
         ut = np.uint64(t)
         u1, u2 = uniform_pair_scalar(bases[ut], PAIR_H)
-        rr = math.sqrt(-2.0 * fm.log_unit(u1))
-        c2, s2 = fm.sincos_2pi(u2)
-        xi[0, ut] = rr * c2
-        xi[1, ut] = rr * s2
+        xi[0, ut], xi[1, ut] = box_muller_scalar(u1, u2)
     if vertical:
         for q in range(nl * npair):
             uq = np.uint64(q)
             u1, u2 = uniform_pair_scalar(vbases[uq], PAIR_Z)
-            rr = math.sqrt(-2.0 * fm.log_unit(u1))
-            c2, s2 = fm.sincos_2pi(u2)
-            vz[0, uq] = rr * c2
-            vz[1, uq] = rr * s2
+            vz[0, uq], vz[1, uq] = box_muller_scalar(u1, u2)
         for lane in range(nl):
             off = lane * lane_stride
             po = lane * npair
